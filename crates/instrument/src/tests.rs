@@ -1,0 +1,126 @@
+use super::{Features, Limits, PolicyError, check, validate};
+
+/// `(module (memory N))` and `(module (table N funcref))` in binary.
+fn memory_module(pages: u8) -> Vec<u8> {
+    vec![0, b'a', b's', b'm', 1, 0, 0, 0, 5, 3, 1, 0, pages]
+}
+
+fn table_module(elements: u8) -> Vec<u8> {
+    vec![0, b'a', b's', b'm', 1, 0, 0, 0, 4, 4, 1, 0x70, 0, elements]
+}
+
+#[test]
+fn accepts_a_module_within_limits() {
+    assert_eq!(check(&memory_module(1), &Limits::default()), Ok(()));
+    assert_eq!(check(&table_module(5), &Limits::default()), Ok(()));
+}
+
+#[test]
+fn rejects_initial_memory_above_limit_naming_it() {
+    let limits = Limits {
+        max_memory_pages: 2,
+        ..Limits::default()
+    };
+    assert_eq!(
+        check(&memory_module(3), &limits),
+        Err(PolicyError::LimitExceeded {
+            limit: "max_memory_pages",
+            value: 2,
+            found: 3
+        })
+    );
+}
+
+#[test]
+fn rejects_initial_table_above_limit() {
+    let limits = Limits {
+        max_table_elements: 4,
+        ..Limits::default()
+    };
+    assert!(matches!(
+        check(&table_module(5), &limits),
+        Err(PolicyError::LimitExceeded {
+            limit: "max_table_elements",
+            value: 4,
+            found: 5
+        })
+    ));
+}
+
+#[test]
+fn rejects_oversized_module_before_parsing() {
+    let limits = Limits {
+        max_module_bytes: 8,
+        ..Limits::default()
+    };
+    let err = check(&memory_module(1), &limits).unwrap_err();
+    assert!(matches!(
+        err,
+        PolicyError::LimitExceeded {
+            limit: "max_module_bytes",
+            found: 13,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn garbage_is_invalid_not_a_panic() {
+    for bytes in [
+        &b""[..],
+        b"\0asm",
+        b"garbage!",
+        &[0, b'a', b's', b'm', 1, 0, 0, 0, 5, 200],
+    ] {
+        assert!(matches!(
+            check(bytes, &Limits::default()),
+            Err(PolicyError::Invalid { .. })
+        ));
+    }
+}
+
+/// `(module (func (result i32) i32.const 0 i32.const 0 i32.add))` with the
+/// body's `i32.add` (0x6a) patched by the caller.
+fn one_func_module(body: &[u8]) -> Vec<u8> {
+    let mut m = vec![0, b'a', b's', b'm', 1, 0, 0, 0];
+    m.extend([1, 5, 1, 0x60, 0, 1, 0x7f]); // type section: [] -> [i32]
+    m.extend([3, 2, 1, 0]); // function section
+    let mut code = vec![0]; // no locals
+    code.extend(body);
+    code.push(0x0b);
+    m.extend([10, code.len() as u8 + 2, 1, code.len() as u8]);
+    m.extend(code);
+    m
+}
+
+#[test]
+fn validation_accepts_wasm2_and_refuses_simd_as_unsupported() {
+    let ok = one_func_module(&[0x41, 0, 0x41, 0, 0x6a]);
+    assert_eq!(
+        validate(&ok, Features::default(), &Limits::default()),
+        Ok(())
+    );
+    // v128.const 0; i32x4.extract_lane 0
+    let mut simd_body = vec![0xfd, 12];
+    simd_body.extend([0u8; 16]);
+    simd_body.extend([0xfd, 27, 0]);
+    let simd = one_func_module(&simd_body);
+    assert!(matches!(
+        validate(&simd, Features::default(), &Limits::default()),
+        Err(PolicyError::UnsupportedFeature { .. })
+    ));
+    assert_eq!(
+        validate(&simd, Features { simd: true }, &Limits::default()),
+        Ok(())
+    );
+}
+
+#[test]
+fn validation_refuses_type_errors_as_invalid() {
+    // i32.const 0; i64.const 0; i32.add: a type error under every feature set.
+    let bad = one_func_module(&[0x41, 0, 0x42, 0, 0x6a]);
+    assert!(matches!(
+        validate(&bad, Features::default(), &Limits::default()),
+        Err(PolicyError::Invalid { .. })
+    ));
+}

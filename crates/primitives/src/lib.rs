@@ -1,0 +1,92 @@
+//! Consensus quantities shared by every Ward crate.
+//!
+//! Everything here is `no_std`, `Copy` and free of platform-dependent
+//! behaviour: the same operations give the same values on every node.
+//! Arithmetic on consensus quantities is checked or saturating, never
+//! wrapping, so an attacker-chosen operand can never turn a large charge
+//! into a small one.
+//!
+//! ```
+//! use ward_primitives::Gas;
+//!
+//! let limit = Gas::new(1_000);
+//! let used = Gas::new(400);
+//! assert_eq!(limit.checked_sub(used), Some(Gas::new(600)));
+//! assert_eq!(Gas::MAX.saturating_add(used), Gas::MAX);
+//! ```
+
+#![no_std]
+
+use core::fmt;
+
+/// An amount of gas: the deterministic unit every execution is metered in.
+///
+/// A newtype over `u64` so that gas can never be confused with a byte count,
+/// a page count or a wasm value, and so that its arithmetic is explicit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Gas(u64);
+
+impl Gas {
+    /// No gas at all.
+    pub const ZERO: Gas = Gas(0);
+    /// The largest amount of gas representable.
+    pub const MAX: Gas = Gas(u64::MAX);
+
+    /// Wraps a raw amount.
+    pub const fn new(amount: u64) -> Self {
+        Gas(amount)
+    }
+
+    /// The raw amount.
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+
+    /// `self + rhs`, or `None` on overflow.
+    pub const fn checked_add(self, rhs: Gas) -> Option<Gas> {
+        match self.0.checked_add(rhs.0) {
+            Some(v) => Some(Gas(v)),
+            None => None,
+        }
+    }
+
+    /// `self - rhs`, or `None` when `rhs` exceeds `self`.
+    pub const fn checked_sub(self, rhs: Gas) -> Option<Gas> {
+        match self.0.checked_sub(rhs.0) {
+            Some(v) => Some(Gas(v)),
+            None => None,
+        }
+    }
+
+    /// `self + rhs`, clamped at [`Gas::MAX`].
+    pub const fn saturating_add(self, rhs: Gas) -> Gas {
+        Gas(self.0.saturating_add(rhs.0))
+    }
+
+    /// `self - rhs`, clamped at [`Gas::ZERO`].
+    pub const fn saturating_sub(self, rhs: Gas) -> Gas {
+        Gas(self.0.saturating_sub(rhs.0))
+    }
+
+    /// `base + per_unit * units`, clamped at [`Gas::MAX`]: the shape of every
+    /// size-dependent charge (a host call's per-byte cost, a bulk operation's
+    /// per-element cost).
+    pub const fn linear(base: u64, per_unit: u64, units: u64) -> Gas {
+        Gas(base.saturating_add(per_unit.saturating_mul(units)))
+    }
+}
+
+impl fmt::Display for Gas {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl From<u64> for Gas {
+    fn from(amount: u64) -> Self {
+        Gas(amount)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,330 @@
+//! The engine boundary: what every backend implements.
+//!
+//! A [`Backend`] compiles bytes to a [`Module`] and opens [`Sandbox`]es. A
+//! sandbox owns one engine store: instances, their memories, tables and
+//! globals, and the [`CallContext`] its host functions act on. A contract
+//! call uses one sandbox with one instance and drops it; the spec runner
+//! links many instances inside one sandbox.
+//!
+//! Execution is run-until-suspend: [`Sandbox::call`] and [`Sandbox::resume`]
+//! return a [`Step`], which is either final (returned, exited, failed) or
+//! [`Step::Suspended`] with a [`Request`] the embedder services before it
+//! calls [`Sandbox::resume`]. While suspended, no frame of the embedder's
+//! stack is held by the guest: the embedder's loop is flat however deep the
+//! guest-to-guest call chain grows.
+
+use std::{any::Any, fmt, sync::Arc, time::Instant};
+
+use crate::{
+    CallContext, Failure,
+    value::{ExportType, FuncType, ImportType, Value},
+};
+
+/// Which engine runs the code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BackendKind {
+    /// wasmtime with the Cranelift compiler.
+    Wasmtime,
+    /// The wasmi interpreter.
+    Wasmi,
+}
+
+impl BackendKind {
+    /// Both backends, in a fixed order.
+    pub const ALL: [BackendKind; 2] = [BackendKind::Wasmtime, BackendKind::Wasmi];
+
+    /// The backend's name: `wasmtime` or `wasmi`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendKind::Wasmtime => "wasmtime",
+            BackendKind::Wasmi => "wasmi",
+        }
+    }
+}
+
+impl fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for BackendKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "wasmtime" => Ok(BackendKind::Wasmtime),
+            "wasmi" => Ok(BackendKind::Wasmi),
+            other => Err(format!(
+                "unknown backend `{other}` (expected wasmtime or wasmi)"
+            )),
+        }
+    }
+}
+
+/// A compiled, validated module, usable with the backend that compiled it.
+///
+/// Cheap to clone: the compiled code is shared.
+#[derive(Clone)]
+pub struct Module {
+    backend: BackendKind,
+    imports: Arc<[ImportType]>,
+    exports: Arc<[ExportType]>,
+    compiled: Arc<dyn Any + Send + Sync>,
+}
+
+impl Module {
+    /// Wraps a backend's compiled module. Called by backends only.
+    pub fn new(
+        backend: BackendKind,
+        imports: Vec<ImportType>,
+        exports: Vec<ExportType>,
+        compiled: Arc<dyn Any + Send + Sync>,
+    ) -> Self {
+        Module {
+            backend,
+            imports: imports.into(),
+            exports: exports.into(),
+            compiled,
+        }
+    }
+
+    /// The backend that compiled this module.
+    pub fn backend(&self) -> BackendKind {
+        self.backend
+    }
+
+    /// The module's imports, in declaration order.
+    pub fn imports(&self) -> &[ImportType] {
+        &self.imports
+    }
+
+    /// The module's exports, in declaration order.
+    pub fn exports(&self) -> &[ExportType] {
+        &self.exports
+    }
+
+    /// The signature of an exported function, if there is one by that name.
+    pub fn export_func(&self, name: &str) -> Option<&FuncType> {
+        self.exports
+            .iter()
+            .find(|e| e.name == name)
+            .and_then(|e| match &e.ty {
+                crate::ExternType::Func(ty) => Some(ty),
+                _ => None,
+            })
+    }
+
+    /// The backend's own compiled module, for the backend that made it.
+    pub fn downcast<T: Any>(&self) -> Option<&T> {
+        self.compiled.downcast_ref::<T>()
+    }
+}
+
+impl fmt::Debug for Module {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Module")
+            .field("backend", &self.backend)
+            .field("imports", &self.imports.len())
+            .field("exports", &self.exports.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// An engine Ward can run code on.
+pub trait Backend: Send + Sync {
+    /// Which engine this is.
+    fn kind(&self) -> BackendKind;
+
+    /// Validates and compiles `wasm`. The caller applies Ward's policy first
+    /// (see [`crate::compile`]); this only asks the engine.
+    ///
+    /// # Errors
+    ///
+    /// A [`Failure`] of kind `invalid_wasm` (or `unsupported_feature`) when
+    /// the engine refuses the bytes.
+    fn compile(&self, wasm: &[u8]) -> Result<Module, Failure>;
+
+    /// Opens a sandbox whose host functions act on `context`.
+    fn sandbox(&self, context: CallContext) -> Box<dyn Sandbox>;
+}
+
+/// The kind of an [`Extern`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ExternKind {
+    /// A function.
+    Func,
+    /// A memory.
+    Memory,
+    /// A table.
+    Table,
+    /// A global.
+    Global,
+}
+
+/// A handle to an item (function, memory, table, global) inside one sandbox.
+///
+/// Only meaningful to the sandbox that returned it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Extern {
+    /// What the item is.
+    pub kind: ExternKind,
+    /// The sandbox's own index for it.
+    pub index: u32,
+}
+
+/// A handle to an instance inside one sandbox.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct InstanceId(pub u32);
+
+/// An explicit import given to [`Sandbox::instantiate`]: `module.name`
+/// resolves to `item` (an export of an earlier instance).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Link {
+    /// Import module name.
+    pub module: String,
+    /// Import field name.
+    pub name: String,
+    /// The item it resolves to.
+    pub item: Extern,
+}
+
+/// What the guest asks of the embedder when it suspends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Request {
+    /// An embedder-defined import (see [`crate::Config::host_imports`])
+    /// whose [`crate::Host`] chose to suspend. Resume with
+    /// [`Reply::Values`] of the import's result types.
+    Host {
+        /// Index of the import in [`crate::Config::host_imports`].
+        index: usize,
+        /// The arguments the guest passed.
+        args: Vec<Value>,
+    },
+}
+
+/// The embedder's answer to a [`Request`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Reply {
+    /// The suspended import returns these values.
+    Values(Vec<Value>),
+    /// The suspended import fails: the guest traps with `host_error`.
+    Trap(String),
+}
+
+/// Where a call stands after [`Sandbox::call`] or [`Sandbox::resume`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// The function returned these values.
+    Returned(Vec<Value>),
+    /// The guest called `exit(code)`.
+    Exited(i32),
+    /// The guest waits for the embedder: service the request, then
+    /// [`Sandbox::resume`].
+    Suspended(Request),
+    /// The call failed; the sandbox is idle again.
+    Failed(Failure),
+}
+
+/// Misuse of a sandbox by the embedder (never caused by the guest).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SandboxError {
+    /// The operation needs an idle sandbox, but a call is suspended.
+    #[error("a call is suspended in this sandbox")]
+    Busy,
+    /// `resume` was called with no call suspended.
+    #[error("no call is suspended in this sandbox")]
+    NotSuspended,
+    /// The handle does not name an item of the expected kind in this sandbox.
+    #[error("no such {0:?} in this sandbox")]
+    BadHandle(ExternKind),
+    /// A memory access out of the memory's bounds.
+    #[error("memory access out of bounds")]
+    OutOfBounds,
+    /// The arguments do not match the function's parameters.
+    #[error("argument mismatch: {0}")]
+    BadArguments(String),
+    /// A module compiled by another backend was given to this one.
+    #[error("module was compiled by another backend")]
+    ForeignModule,
+}
+
+/// One engine store: instances and the call context their host functions see.
+pub trait Sandbox: Send {
+    /// Instantiates `module`, resolving `ward` imports to the host ABI,
+    /// configured host imports to the embedder's [`crate::Host`], and
+    /// anything else through `links`. Runs the start function.
+    ///
+    /// # Errors
+    ///
+    /// `unknown_import`, `import_signature_mismatch`, `limit_exceeded` or
+    /// `instantiation_trap`.
+    fn instantiate(&mut self, module: &Module, links: &[Link]) -> Result<InstanceId, Failure>;
+
+    /// Looks up an export of an instance.
+    fn export(&mut self, instance: InstanceId, name: &str) -> Option<Extern>;
+
+    /// Calls a function. Arguments are checked against its signature (a
+    /// mismatch is [`Step::Failed`] with `host_error`: it is the embedder's
+    /// mistake, but it must not panic).
+    fn call(&mut self, func: Extern, args: &[Value]) -> Step;
+
+    /// Continues the suspended call with the embedder's reply.
+    fn resume(&mut self, reply: Reply) -> Step;
+
+    /// Whether a call is suspended.
+    fn is_suspended(&self) -> bool;
+
+    /// Sets the wall-clock deadline for calls (`None`: no deadline). A call
+    /// still running at the deadline fails with `timeout`.
+    fn set_deadline(&mut self, deadline: Option<Instant>);
+
+    /// The call context. Unavailable while a call is suspended.
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::Busy`] while a call is suspended.
+    fn context(&mut self) -> Result<&mut CallContext, SandboxError>;
+
+    /// Reads `buf.len()` bytes of a memory at `offset`.
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::OutOfBounds`], [`SandboxError::BadHandle`], or
+    /// [`SandboxError::Busy`] while suspended.
+    fn read_memory(
+        &mut self,
+        memory: Extern,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result<(), SandboxError>;
+
+    /// Writes `data` into a memory at `offset`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Sandbox::read_memory`].
+    fn write_memory(
+        &mut self,
+        memory: Extern,
+        offset: u64,
+        data: &[u8],
+    ) -> Result<(), SandboxError>;
+
+    /// The current size of a memory in bytes.
+    ///
+    /// # Errors
+    ///
+    /// As [`Sandbox::read_memory`].
+    fn memory_size(&mut self, memory: Extern) -> Result<u64, SandboxError>;
+
+    /// The current value of a global.
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::BadHandle`], or [`SandboxError::Busy`] while suspended.
+    fn global_get(&mut self, global: Extern) -> Result<Value, SandboxError>;
+}

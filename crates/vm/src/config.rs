@@ -1,0 +1,150 @@
+//! Backend configuration and import resolution.
+
+use ward_abi::HostFn;
+pub use ward_instrument::{Features, Limits};
+
+use crate::{
+    ErrorKind, Extern, Failure, Link, Module,
+    value::{ExternType, FuncType},
+};
+
+/// An import the embedder provides beyond the `ward` ABI, served by its
+/// [`crate::Host`] (plugin hosts define their own; contract hosts usually
+/// define none).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct HostImport {
+    /// Import module name. Must not be [`ward_abi::MODULE`].
+    pub module: String,
+    /// Import field name.
+    pub name: String,
+    /// The function's signature.
+    pub ty: FuncType,
+}
+
+/// How a backend is set up. Fixed when the backend is created.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Config {
+    /// WebAssembly features modules may use.
+    pub features: Features,
+    /// Size limits: checked before compiling, and enforced on `memory.grow`
+    /// and `table.grow` at run time.
+    pub limits: Limits,
+    /// Embedder-defined imports, numbered by their position here.
+    pub host_imports: Vec<HostImport>,
+    /// Whether calls can be interrupted by a wall-clock deadline (wasmtime:
+    /// epoch checks; wasmi: fuel slices). Costs a few percent of compute
+    /// speed. Default: on.
+    pub interruptible: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            features: Features::default(),
+            limits: Limits::default(),
+            host_imports: Vec::new(),
+            interruptible: true,
+        }
+    }
+}
+
+/// What one import of a module resolves to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resolved {
+    /// A host ABI function.
+    Abi(HostFn),
+    /// Embedder-defined host import number `n`.
+    Host(usize),
+    /// An explicit link to an item of another instance.
+    Link(Extern),
+}
+
+impl Resolved {
+    /// Whether calling this import may suspend the guest.
+    pub fn may_suspend(self) -> bool {
+        matches!(self, Resolved::Host(_))
+    }
+}
+
+impl Config {
+    /// Resolves every import of `module`: explicit `links` first, then the
+    /// `ward` ABI, then [`Config::host_imports`].
+    ///
+    /// # Errors
+    ///
+    /// `unknown_import` for an import nothing provides, and
+    /// `import_signature_mismatch` for a host import of the wrong kind or type.
+    /// Links are type-checked by the engine when instantiating.
+    pub fn resolve_imports(
+        &self,
+        module: &Module,
+        links: &[Link],
+    ) -> Result<Vec<Resolved>, Failure> {
+        module
+            .imports()
+            .iter()
+            .map(|import| {
+                if let Some(link) = links
+                    .iter()
+                    .find(|l| l.module == import.module && l.name == import.name)
+                {
+                    return Ok(Resolved::Link(link.item));
+                }
+                let mismatch = |expected: &FuncType| {
+                    Failure::new(
+                        ErrorKind::ImportSignatureMismatch,
+                        format!(
+                            "import {}.{}: expected func {expected}, module declares {}",
+                            import.module,
+                            import.name,
+                            describe(&import.ty)
+                        ),
+                    )
+                };
+                if import.module == ward_abi::MODULE {
+                    let Some(f) = HostFn::from_name(&import.name) else {
+                        return Err(Failure::new(
+                            ErrorKind::UnknownImport,
+                            format!(
+                                "import {}.{} is not a host function",
+                                import.module, import.name
+                            ),
+                        ));
+                    };
+                    let expected = FuncType::of_host_fn(f);
+                    return match &import.ty {
+                        ExternType::Func(ty) if *ty == expected => Ok(Resolved::Abi(f)),
+                        _ => Err(mismatch(&expected)),
+                    };
+                }
+                if let Some(index) = self
+                    .host_imports
+                    .iter()
+                    .position(|h| h.module == import.module && h.name == import.name)
+                {
+                    let expected = &self.host_imports[index].ty;
+                    return match &import.ty {
+                        ExternType::Func(ty) if ty == expected => Ok(Resolved::Host(index)),
+                        _ => Err(mismatch(expected)),
+                    };
+                }
+                Err(Failure::new(
+                    ErrorKind::UnknownImport,
+                    format!(
+                        "unknown import {}.{} ({})",
+                        import.module,
+                        import.name,
+                        import.ty.kind_name()
+                    ),
+                ))
+            })
+            .collect()
+    }
+}
+
+fn describe(ty: &ExternType) -> String {
+    match ty {
+        ExternType::Func(f) => format!("func {f}"),
+        other => other.kind_name().to_string(),
+    }
+}

@@ -1,0 +1,99 @@
+use ward_abi::HostFn;
+use ward_primitives::Gas;
+
+use super::{CallContext, HostStop, checked_range};
+use crate::{ErrorKind, Value};
+
+fn trap_kind(r: Result<Option<Value>, HostStop>) -> ErrorKind {
+    match r {
+        Err(HostStop::Trap(f)) => f.kind,
+        other => panic!("expected a trap, got {other:?}"),
+    }
+}
+
+#[test]
+fn ranges_are_checked_without_wrapping() {
+    assert_eq!(checked_range(0, 4, 4, "t").ok(), Some(0..4));
+    assert_eq!(checked_range(4, 0, 4, "t").ok(), Some(4..4));
+    assert!(checked_range(5, 0, 4, "t").is_err());
+    assert!(checked_range(1, 4, 4, "t").is_err());
+    // ptr + len wraps in 32 bits: still out of bounds, never a tiny range.
+    assert!(checked_range(-1, 2, 1 << 20, "t").is_err());
+    assert!(checked_range(i32::MAX, i32::MAX, usize::MAX, "t").is_ok());
+    assert!(checked_range(-1, -1, 1 << 20, "t").is_err());
+}
+
+#[test]
+fn input_read_copies_and_checks_both_ranges() {
+    let mut ctx = CallContext::new(b"hello".to_vec(), Gas::new(10));
+    let mut mem = [0u8; 8];
+    let args = [Value::I32(2), Value::I32(1), Value::I32(3)];
+    assert!(ctx.call_abi(HostFn::InputRead, &args, &mut mem).is_ok());
+    assert_eq!(&mem, b"\0\0ell\0\0\0");
+    let past_input = [Value::I32(0), Value::I32(3), Value::I32(3)];
+    assert_eq!(
+        trap_kind(ctx.call_abi(HostFn::InputRead, &past_input, &mut mem)),
+        ErrorKind::MemoryOutOfBounds
+    );
+    let past_memory = [Value::I32(6), Value::I32(0), Value::I32(3)];
+    assert_eq!(
+        trap_kind(ctx.call_abi(HostFn::InputRead, &past_memory, &mut mem)),
+        ErrorKind::MemoryOutOfBounds
+    );
+}
+
+#[test]
+fn output_write_replaces_earlier_output() {
+    let mut ctx = CallContext::default();
+    let mut mem = *b"abcdef";
+    ctx.call_abi(
+        HostFn::OutputWrite,
+        &[Value::I32(0), Value::I32(4)],
+        &mut mem,
+    )
+    .unwrap();
+    ctx.call_abi(
+        HostFn::OutputWrite,
+        &[Value::I32(4), Value::I32(2)],
+        &mut mem,
+    )
+    .unwrap();
+    assert_eq!(ctx.output(), b"ef");
+}
+
+#[test]
+fn exit_stops_with_its_code() {
+    let mut ctx = CallContext::default();
+    assert!(matches!(
+        ctx.call_abi(HostFn::Exit, &[Value::I32(7)], &mut []),
+        Err(HostStop::Exit(7))
+    ));
+}
+
+#[test]
+fn debug_log_is_kept_only_when_enabled_and_bounded() {
+    let mut mem = *b"hi";
+    let args = [Value::I32(0), Value::I32(2)];
+    let mut off = CallContext::default();
+    off.call_abi(HostFn::DebugLog, &args, &mut mem).unwrap();
+    assert!(off.take_debug_log().is_empty());
+
+    let mut on = CallContext::default().with_debug_log(true);
+    let mut big = vec![b'x'; super::MAX_DEBUG_LOG_BYTES];
+    on.call_abi(HostFn::DebugLog, &args, &mut mem).unwrap();
+    let all = [Value::I32(0), Value::I32(big.len() as i32)];
+    on.call_abi(HostFn::DebugLog, &all, &mut big).unwrap();
+    assert_eq!(
+        on.take_debug_log(),
+        vec!["hi".to_string(), "[1 more debug_log lines dropped]".into()]
+    );
+}
+
+#[test]
+fn gas_left_reports_the_limit_minus_use() {
+    let mut ctx = CallContext::new(Vec::new(), Gas::new(1234));
+    assert_eq!(
+        ctx.call_abi(HostFn::GasLeft, &[], &mut []).unwrap(),
+        Some(Value::I64(1234))
+    );
+}

@@ -1,0 +1,46 @@
+//! Ward's engine boundary.
+//!
+//! This crate is what every layer above the engines talks to. It defines:
+//!
+//! - the [`Backend`] and [`Sandbox`] traits, implemented by `ward-vm-wasmtime`
+//!   and `ward-vm-wasmi` (no engine type crosses this boundary);
+//! - run-until-suspend execution: a call ends in a [`Step`], and a
+//!   [`Step::Suspended`] call is continued with [`Sandbox::resume`], so
+//!   guest-to-guest calls never recurse on the native stack;
+//! - the host ABI, implemented once in [`CallContext::call_abi`] against a
+//!   plain byte slice of guest memory;
+//! - typed outcomes ([`Outcome`], [`Status`], [`ErrorKind`]) that are the same
+//!   on every backend, and the entry-point rules ([`execute`]).
+//!
+//! The main design choice is that suspension is the only way the host gets
+//! control mid-call: a host function either answers at once or suspends the
+//! guest and returns to the embedder's loop. No host function ever calls back
+//! into a guest, so re-entrancy cannot grow or reset a native stack.
+//!
+//! ```ignore
+//! use ward_vm::{compile, execute, CallContext, Config, Entry, RunOptions, NoHost};
+//!
+//! let backend = ward_vm_wasmi::WasmiBackend::new(&Config::default())?;
+//! let module = compile(&backend, &Config::default(), &wasm)?;
+//! let run = execute(&backend, &module, &Entry::Main("main".into()),
+//!                   RunOptions::default(), CallContext::default(), &mut |_| unreachable!());
+//! assert_eq!(run.outcome.status, ward_vm::Status::Ok);
+//! ```
+
+mod backend;
+mod config;
+mod context;
+mod outcome;
+mod run;
+mod value;
+
+pub use backend::{
+    Backend, BackendKind, Extern, ExternKind, InstanceId, Link, Module, Reply, Request, Sandbox,
+    SandboxError, Step,
+};
+pub use config::{Config, Features, HostImport, Limits, Resolved};
+pub use context::{CallContext, Host, HostAnswer, HostStop, MAX_DEBUG_LOG_BYTES, NoHost};
+pub use outcome::{ErrorKind, Failure, Outcome, Status};
+pub use run::{Entry, EntryShape, Execution, RunOptions, compile, execute, policy_failure};
+pub use value::{ExportType, ExternType, FuncType, ImportType, ValType, Value};
+pub use ward_primitives::Gas;

@@ -1,0 +1,229 @@
+//! Running an entry point: compile, instantiate, call, service suspensions,
+//! and turn whatever happened into an [`Outcome`].
+
+use std::time::{Duration, Instant};
+
+use ward_instrument::PolicyError;
+use ward_primitives::Gas;
+
+use crate::{
+    Backend, CallContext, Config, ErrorKind, Failure, Module, Outcome, Reply, Request, Step,
+    value::{FuncType, ValType, Value},
+};
+
+/// Applies Ward's policy to `wasm`, then compiles it on `backend`.
+///
+/// # Errors
+///
+/// A `rejected` failure: `invalid_wasm`, `unsupported_feature` or
+/// `limit_exceeded`.
+pub fn compile(backend: &dyn Backend, config: &Config, wasm: &[u8]) -> Result<Module, Failure> {
+    ward_instrument::validate(wasm, config.features, &config.limits).map_err(policy_failure)?;
+    backend.compile(wasm)
+}
+
+/// Maps a policy verdict to a typed failure.
+pub fn policy_failure(err: PolicyError) -> Failure {
+    let kind = match &err {
+        PolicyError::Invalid { .. } => ErrorKind::InvalidWasm,
+        PolicyError::UnsupportedFeature { .. } => ErrorKind::UnsupportedFeature,
+        PolicyError::LimitExceeded { .. } => ErrorKind::LimitExceeded,
+        _ => ErrorKind::InvalidWasm,
+    };
+    Failure::new(kind, err.to_string())
+}
+
+/// What to call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// A contract entry point: `[] -> []`, `[] -> [i32]` (nonzero is a
+    /// revert with that code) or `[i32 i32] -> [i32]` (`main(argc, argv)`,
+    /// called with 0, 0).
+    Main(String),
+    /// Any exported function, with these arguments; its results are returned.
+    Invoke {
+        /// The export's name.
+        name: String,
+        /// The arguments.
+        args: Vec<Value>,
+    },
+}
+
+/// The shapes an entry point may have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryShape {
+    /// `[] -> []`.
+    Unit,
+    /// `[] -> [i32]`.
+    Code,
+    /// `[i32 i32] -> [i32]`.
+    ArgcArgv,
+}
+
+impl EntryShape {
+    /// The shape of `ty`, if it is an accepted entry signature.
+    pub fn of(ty: &FuncType) -> Option<EntryShape> {
+        use ValType::I32;
+        match (ty.params.as_slice(), ty.results.as_slice()) {
+            ([], []) => Some(EntryShape::Unit),
+            ([], [I32]) => Some(EntryShape::Code),
+            ([I32, I32], [I32]) => Some(EntryShape::ArgcArgv),
+            _ => None,
+        }
+    }
+
+    fn args(self) -> Vec<Value> {
+        match self {
+            EntryShape::ArgcArgv => vec![Value::I32(0), Value::I32(0)],
+            EntryShape::Unit | EntryShape::Code => Vec::new(),
+        }
+    }
+}
+
+/// Per-run settings.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// The call's input bytes.
+    pub input: Vec<u8>,
+    /// The gas limit.
+    pub gas_limit: Gas,
+    /// Collect `debug_log` lines.
+    pub debug_log: bool,
+    /// Wall-clock backstop, from before instantiation to the end of the call.
+    pub timeout: Option<Duration>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            input: Vec::new(),
+            gas_limit: Gas::MAX,
+            debug_log: false,
+            timeout: None,
+        }
+    }
+}
+
+/// What a run produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Execution {
+    /// The typed outcome.
+    pub outcome: Outcome,
+    /// For [`Entry::Invoke`]: the function's results, when it returned.
+    pub results: Vec<Value>,
+    /// `debug_log` lines, when enabled.
+    pub debug_log: Vec<String>,
+    /// How many times the guest suspended.
+    pub suspensions: u64,
+}
+
+/// Runs `entry` of `module` in a fresh sandbox on `backend`.
+///
+/// Suspensions are serviced by `service` in a flat loop: however many times
+/// the guest suspends, the native stack does not grow.
+pub fn execute(
+    backend: &dyn Backend,
+    module: &Module,
+    entry: &Entry,
+    options: RunOptions,
+    context: CallContext,
+    service: &mut dyn FnMut(Request) -> Reply,
+) -> Execution {
+    let deadline = options.timeout.map(|t| Instant::now() + t);
+    let (name, args, shape) = match resolve_entry(module, entry) {
+        Ok(resolved) => resolved,
+        Err(failure) => return failed(failure),
+    };
+    let mut context = context;
+    context.reset(options.input, options.gas_limit);
+    let mut sandbox = backend.sandbox(context.with_debug_log(options.debug_log));
+    sandbox.set_deadline(deadline);
+    let instance = match sandbox.instantiate(module, &[]) {
+        Ok(instance) => instance,
+        Err(failure) => return failed(failure),
+    };
+    let Some(func) = sandbox.export(instance, name) else {
+        return failed(Failure::new(
+            ErrorKind::EntryNotFound,
+            format!("no function export `{name}`"),
+        ));
+    };
+    let mut suspensions = 0;
+    let mut step = sandbox.call(func, &args);
+    while let Step::Suspended(request) = step {
+        suspensions += 1;
+        step = sandbox.resume(service(request));
+    }
+    let Ok(context) = sandbox.context() else {
+        // Unreachable: the loop above only exits on a final step.
+        return failed(Failure::new(
+            ErrorKind::HostError,
+            "sandbox still suspended",
+        ));
+    };
+    let gas_used = context.gas_used();
+    let debug_log = context.take_debug_log();
+    let (outcome, results) = match step {
+        Step::Returned(values) => {
+            let exit_code = match (shape, values.first()) {
+                (Some(EntryShape::Code | EntryShape::ArgcArgv), Some(Value::I32(code))) => *code,
+                _ => 0,
+            };
+            let results = if shape.is_none() { values } else { Vec::new() };
+            (
+                Outcome::finished(exit_code, context.take_output(), gas_used),
+                results,
+            )
+        }
+        Step::Exited(code) => (
+            Outcome::finished(code, context.take_output(), gas_used),
+            Vec::new(),
+        ),
+        Step::Failed(failure) => (Outcome::failed(failure, gas_used), Vec::new()),
+        Step::Suspended(_) => unreachable!("the loop above consumes every suspension"),
+    };
+    Execution {
+        outcome,
+        results,
+        debug_log,
+        suspensions,
+    }
+}
+
+fn failed(failure: Failure) -> Execution {
+    Execution {
+        outcome: Outcome::failed(failure, Gas::ZERO),
+        results: Vec::new(),
+        debug_log: Vec::new(),
+        suspensions: 0,
+    }
+}
+
+/// The export to call, its arguments, and its entry shape (`None` for
+/// [`Entry::Invoke`]).
+fn resolve_entry<'a>(
+    module: &Module,
+    entry: &'a Entry,
+) -> Result<(&'a str, Vec<Value>, Option<EntryShape>), Failure> {
+    let name = match entry {
+        Entry::Main(name) | Entry::Invoke { name, .. } => name.as_str(),
+    };
+    let Some(ty) = module.export_func(name) else {
+        return Err(Failure::new(
+            ErrorKind::EntryNotFound,
+            format!("no function export `{name}`"),
+        ));
+    };
+    match entry {
+        Entry::Main(_) => match EntryShape::of(ty) {
+            Some(shape) => Ok((name, shape.args(), Some(shape))),
+            None => Err(Failure::new(
+                ErrorKind::BadEntrySignature,
+                format!(
+                    "entry `{name}` has type {ty}; expected [] -> [], [] -> [i32] or [i32 i32] -> [i32]"
+                ),
+            )),
+        },
+        Entry::Invoke { args, .. } => Ok((name, args.clone(), None)),
+    }
+}

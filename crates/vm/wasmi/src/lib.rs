@@ -1,0 +1,705 @@
+//! Ward's backend on the wasmi interpreter.
+//!
+//! The one crate that names wasmi. It adapts wasmi to [`ward_vm::Backend`]:
+//! the `ward` host ABI is one linker built once per backend, and
+//! [`ward_vm::CallContext`] lives in each store's data.
+//!
+//! **Suspension** uses wasmi's resumable calls: a host import that suspends
+//! returns a host error carrying the request; wasmi hands back a
+//! `ResumableCallHostTrap` holding the guest's whole execution state (wasmi
+//! keeps guest frames on its own heap stack, never on the native one), and
+//! [`Sandbox::resume`] feeds the reply's values in as the import's results.
+//!
+//! **Timeouts** use fuel slices: when the backend is interruptible, fuel
+//! metering is on, a call runs with a slice of fuel, and each time the slice
+//! runs out the deadline is checked and the call resumed with another slice.
+//! Fuel here only measures time; Ward's gas never depends on it.
+
+use std::{sync::Arc, time::Instant};
+
+use ward_abi::HostFn;
+use ward_vm::{
+    Backend, BackendKind, CallContext, Config, ErrorKind, ExportType, Extern, ExternKind,
+    ExternType, Failure, FuncType, HostStop, ImportType, InstanceId, Link, Module, Reply, Request,
+    Sandbox, SandboxError, Step, ValType, Value,
+};
+use wasmi::{
+    Caller, Engine, Instance, Linker, ResumableCall, ResumableCallHostTrap, Store, StoreLimits,
+    StoreLimitsBuilder, TrapCode, Val,
+};
+
+/// Fuel per slice between deadline checks (roughly a millisecond of work).
+const FUEL_SLICE: u64 = 1 << 20;
+
+/// Ward's wasmi backend. Create one per [`Config`] and share it.
+pub struct WasmiBackend {
+    engine: Engine,
+    linker: Arc<Linker<StoreData>>,
+    config: Arc<Config>,
+}
+
+impl WasmiBackend {
+    /// Creates a backend: an engine with exactly the configured features,
+    /// and a linker holding the host ABI and the configured host imports.
+    ///
+    /// # Errors
+    ///
+    /// When SIMD is enabled (this build of wasmi has no SIMD), or when a host
+    /// import cannot be defined (a duplicate name).
+    pub fn new(config: &Config) -> Result<Self, Failure> {
+        if config.features.simd {
+            // Built without wasmi's `simd` feature: both backends must accept
+            // the same modules, so SIMD is refused outright.
+            return Err(Failure::new(
+                ErrorKind::UnsupportedFeature,
+                "the wasmi backend is built without SIMD",
+            ));
+        }
+        let engine = Engine::new(&engine_config(config));
+        let linker = build_linker(&engine, config).map_err(|e| {
+            Failure::new(
+                ErrorKind::HostError,
+                format!("wasmi linker setup failed: {e}"),
+            )
+        })?;
+        Ok(WasmiBackend {
+            engine,
+            linker: Arc::new(linker),
+            config: Arc::new(config.clone()),
+        })
+    }
+
+    /// The wasmi engine (for benchmarks that compare against raw wasmi).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+}
+
+fn engine_config(config: &Config) -> wasmi::Config {
+    let mut c = wasmi::Config::default();
+    c.wasm_mutable_global(true)
+        .wasm_sign_extension(true)
+        .wasm_saturating_float_to_int(true)
+        .wasm_multi_value(true)
+        .wasm_bulk_memory(true)
+        .wasm_reference_types(true)
+        .wasm_multi_memory(false)
+        .wasm_tail_call(false)
+        .wasm_extended_const(false)
+        .wasm_custom_page_sizes(false)
+        .wasm_wide_arithmetic(false)
+        .consume_fuel(config.interruptible);
+    c
+}
+
+impl Backend for WasmiBackend {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Wasmi
+    }
+
+    fn compile(&self, wasm: &[u8]) -> Result<Module, Failure> {
+        let module = wasmi::Module::new(&self.engine, wasm)
+            .map_err(|e| Failure::new(ErrorKind::InvalidWasm, e.to_string()))?;
+        let imports = module
+            .imports()
+            .map(|i| ImportType {
+                module: i.module().to_string(),
+                name: i.name().to_string(),
+                ty: extern_type(i.ty()),
+            })
+            .collect();
+        let exports = module
+            .exports()
+            .map(|e| ExportType {
+                name: e.name().to_string(),
+                ty: extern_type(e.ty()),
+            })
+            .collect();
+        Ok(Module::new(
+            BackendKind::Wasmi,
+            imports,
+            exports,
+            Arc::new(module),
+        ))
+    }
+
+    fn sandbox(&self, context: CallContext) -> Box<dyn Sandbox> {
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(self.config.limits.max_memory_pages as usize * 65536)
+            .table_elements(self.config.limits.max_table_elements as usize)
+            .build();
+        let data = StoreData {
+            context,
+            limits,
+            instantiating: false,
+            config: self.config.clone(),
+        };
+        let mut store = Store::new(&self.engine, data);
+        store.limiter(|data| &mut data.limits);
+        Box::new(WasmiSandbox {
+            store,
+            linker: self.linker.clone(),
+            config: self.config.clone(),
+            instances: Vec::new(),
+            externs: Vec::new(),
+            suspended: None,
+            deadline: None,
+        })
+    }
+}
+
+struct StoreData {
+    context: CallContext,
+    limits: StoreLimits,
+    /// A start function is running: host imports may not suspend.
+    instantiating: bool,
+    config: Arc<Config>,
+}
+
+/// A [`HostStop`] travelling through wasmi as a host error.
+#[derive(Debug)]
+struct Stop(HostStop);
+
+impl std::fmt::Display for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl wasmi::errors::HostError for Stop {}
+
+struct Suspended {
+    invocation: ResumableCallHostTrap,
+    outputs: Vec<Val>,
+    host_index: usize,
+}
+
+struct WasmiSandbox {
+    store: Store<StoreData>,
+    linker: Arc<Linker<StoreData>>,
+    config: Arc<Config>,
+    instances: Vec<Instance>,
+    externs: Vec<wasmi::Extern>,
+    suspended: Option<Suspended>,
+    deadline: Option<Instant>,
+}
+
+impl WasmiSandbox {
+    fn idle(&self) -> Result<(), SandboxError> {
+        if self.suspended.is_some() {
+            Err(SandboxError::Busy)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn push_extern(&mut self, item: wasmi::Extern) -> Extern {
+        let kind = match item {
+            wasmi::Extern::Func(_) => ExternKind::Func,
+            wasmi::Extern::Memory(_) => ExternKind::Memory,
+            wasmi::Extern::Table(_) => ExternKind::Table,
+            wasmi::Extern::Global(_) => ExternKind::Global,
+        };
+        self.externs.push(item);
+        Extern {
+            kind,
+            index: (self.externs.len() - 1) as u32,
+        }
+    }
+
+    fn memory(&self, handle: Extern) -> Result<wasmi::Memory, SandboxError> {
+        self.idle()?;
+        match self.externs.get(handle.index as usize) {
+            Some(wasmi::Extern::Memory(m)) => Ok(*m),
+            _ => Err(SandboxError::BadHandle(ExternKind::Memory)),
+        }
+    }
+
+    /// Refills the fuel slice; `false` once the deadline has passed.
+    fn refuel(&mut self) -> bool {
+        if !self.config.interruptible {
+            return true;
+        }
+        let fuel = match self.deadline {
+            None => u64::MAX,
+            Some(deadline) if Instant::now() >= deadline => return false,
+            Some(_) => FUEL_SLICE,
+        };
+        // Fuel metering is on whenever the backend is interruptible.
+        self.store.set_fuel(fuel).is_ok()
+    }
+
+    /// Runs a call until it finishes or suspends.
+    fn drive(
+        &mut self,
+        mut result: Result<ResumableCall, wasmi::Error>,
+        mut outputs: Vec<Val>,
+    ) -> Step {
+        loop {
+            match result {
+                Ok(ResumableCall::Finished) => {
+                    return match outputs.iter().map(|v| from_val(&self.store, v)).collect() {
+                        Ok(values) => Step::Returned(values),
+                        Err(message) => Step::Failed(Failure::new(ErrorKind::HostError, message)),
+                    };
+                }
+                Ok(ResumableCall::OutOfFuel(invocation)) => {
+                    if !self.refuel() {
+                        return Step::Failed(Failure::new(ErrorKind::Timeout, "deadline passed"));
+                    }
+                    result = invocation.resume(&mut self.store, &mut outputs);
+                }
+                Ok(ResumableCall::HostTrap(invocation)) => {
+                    let request = match invocation.host_error().downcast_ref::<Stop>() {
+                        Some(Stop(HostStop::Suspend(request))) => request.clone(),
+                        _ => return step_from_error(invocation.into_host_error()),
+                    };
+                    let Request::Host { index, .. } = &request else {
+                        return Step::Failed(Failure::new(ErrorKind::HostError, "unknown request"));
+                    };
+                    let host_index = *index;
+                    self.suspended = Some(Suspended {
+                        invocation,
+                        outputs,
+                        host_index,
+                    });
+                    return Step::Suspended(request);
+                }
+                Err(err) => return step_from_error(err),
+            }
+        }
+    }
+}
+
+impl Sandbox for WasmiSandbox {
+    fn instantiate(&mut self, module: &Module, links: &[Link]) -> Result<InstanceId, Failure> {
+        let Some(compiled) = module.downcast::<wasmi::Module>() else {
+            return Err(Failure::new(
+                ErrorKind::HostError,
+                SandboxError::ForeignModule.to_string(),
+            ));
+        };
+        self.idle()
+            .map_err(|e| Failure::new(ErrorKind::HostError, e.to_string()))?;
+        self.config.resolve_imports(module, links)?;
+        let mut linker_owned;
+        let linker: &Linker<StoreData> = if links.is_empty() {
+            &self.linker
+        } else {
+            linker_owned = (*self.linker).clone();
+            linker_owned.allow_shadowing(true);
+            for link in links {
+                let item = self
+                    .externs
+                    .get(link.item.index as usize)
+                    .copied()
+                    .ok_or_else(|| Failure::new(ErrorKind::UnknownImport, "bad link handle"))?;
+                linker_owned
+                    .define(&link.module, &link.name, item)
+                    .map_err(|e| Failure::new(ErrorKind::UnknownImport, e.to_string()))?;
+            }
+            &linker_owned
+        };
+        // A start function gets the remaining time as one budget: it cannot
+        // be resumed, so it is not sliced.
+        if self.config.interruptible {
+            let fuel = match self.deadline {
+                None => u64::MAX,
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    (left.as_millis() as u64)
+                        .saturating_add(1)
+                        .saturating_mul(FUEL_SLICE)
+                }
+            };
+            let _ = self.store.set_fuel(fuel);
+        }
+        self.store.data_mut().instantiating = true;
+        let instance = linker.instantiate_and_start(&mut self.store, compiled);
+        self.store.data_mut().instantiating = false;
+        let instance = instance.map_err(instantiation_failure)?;
+        self.instances.push(instance);
+        Ok(InstanceId((self.instances.len() - 1) as u32))
+    }
+
+    fn export(&mut self, instance: InstanceId, name: &str) -> Option<Extern> {
+        let instance = *self.instances.get(instance.0 as usize)?;
+        let item = instance.get_export(&self.store, name)?;
+        Some(self.push_extern(item))
+    }
+
+    fn call(&mut self, func: Extern, args: &[Value]) -> Step {
+        if let Err(e) = self.idle() {
+            return embedder_error(e);
+        }
+        let func = match self.externs.get(func.index as usize) {
+            Some(wasmi::Extern::Func(f)) => *f,
+            _ => return embedder_error(SandboxError::BadHandle(ExternKind::Func)),
+        };
+        let params = match args
+            .iter()
+            .map(|v| to_val(&mut self.store, *v))
+            .collect::<Result<Vec<_>, _>>()
+        {
+            Ok(params) => params,
+            Err(e) => return embedder_error(e),
+        };
+        let result_count = func.ty(&self.store).results().len();
+        let mut outputs = vec![Val::I32(0); result_count];
+        if !self.refuel() {
+            return Step::Failed(Failure::new(ErrorKind::Timeout, "deadline passed"));
+        }
+        let result = func.call_resumable(&mut self.store, &params, &mut outputs);
+        self.drive(result, outputs)
+    }
+
+    fn resume(&mut self, reply: Reply) -> Step {
+        let Some(Suspended {
+            invocation,
+            mut outputs,
+            host_index,
+        }) = self.suspended.take()
+        else {
+            return embedder_error(SandboxError::NotSuspended);
+        };
+        let values = match reply {
+            Reply::Values(values) => values,
+            Reply::Trap(message) => {
+                return Step::Failed(Failure::new(ErrorKind::HostError, message));
+            }
+            _ => return Step::Failed(Failure::new(ErrorKind::HostError, "unsupported reply")),
+        };
+        let expected = &self.config.host_imports[host_index].ty.results;
+        if values.len() != expected.len() || values.iter().zip(expected).any(|(v, t)| v.ty() != *t)
+        {
+            return Step::Failed(Failure::new(
+                ErrorKind::HostError,
+                format!("host import {host_index} answered {values:?}, expected {expected:?}"),
+            ));
+        }
+        let inputs = match values
+            .iter()
+            .map(|v| to_val(&mut self.store, *v))
+            .collect::<Result<Vec<_>, _>>()
+        {
+            Ok(inputs) => inputs,
+            Err(e) => return embedder_error(e),
+        };
+        let result = invocation.resume(&mut self.store, &inputs, &mut outputs);
+        self.drive(result, outputs)
+    }
+
+    fn is_suspended(&self) -> bool {
+        self.suspended.is_some()
+    }
+
+    fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.deadline = deadline;
+    }
+
+    fn context(&mut self) -> Result<&mut CallContext, SandboxError> {
+        self.idle()?;
+        Ok(&mut self.store.data_mut().context)
+    }
+
+    fn read_memory(
+        &mut self,
+        memory: Extern,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result<(), SandboxError> {
+        let memory = self.memory(memory)?;
+        let offset = usize::try_from(offset).map_err(|_| SandboxError::OutOfBounds)?;
+        memory
+            .read(&self.store, offset, buf)
+            .map_err(|_| SandboxError::OutOfBounds)
+    }
+
+    fn write_memory(
+        &mut self,
+        memory: Extern,
+        offset: u64,
+        data: &[u8],
+    ) -> Result<(), SandboxError> {
+        let memory = self.memory(memory)?;
+        let offset = usize::try_from(offset).map_err(|_| SandboxError::OutOfBounds)?;
+        memory
+            .write(&mut self.store, offset, data)
+            .map_err(|_| SandboxError::OutOfBounds)
+    }
+
+    fn memory_size(&mut self, memory: Extern) -> Result<u64, SandboxError> {
+        let memory = self.memory(memory)?;
+        Ok(memory.data(&self.store).len() as u64)
+    }
+
+    fn global_get(&mut self, global: Extern) -> Result<Value, SandboxError> {
+        self.idle()?;
+        match self.externs.get(global.index as usize) {
+            Some(wasmi::Extern::Global(g)) => {
+                from_val(&self.store, &g.get(&self.store)).map_err(SandboxError::BadArguments)
+            }
+            _ => Err(SandboxError::BadHandle(ExternKind::Global)),
+        }
+    }
+}
+
+fn embedder_error(err: SandboxError) -> Step {
+    Step::Failed(Failure::new(ErrorKind::HostError, err.to_string()))
+}
+
+/// Turns an error that ended a call into a step.
+fn step_from_error(err: wasmi::Error) -> Step {
+    if let Some(Stop(stop)) = err.downcast_ref::<Stop>() {
+        return match stop {
+            HostStop::Exit(code) => Step::Exited(*code),
+            HostStop::Trap(failure) => Step::Failed(failure.clone()),
+            HostStop::Suspend(_) => Step::Failed(Failure::new(
+                ErrorKind::HostError,
+                "a host function suspended outside a suspendable call",
+            )),
+        };
+    }
+    Step::Failed(trap_failure(&err))
+}
+
+fn trap_failure(err: &wasmi::Error) -> Failure {
+    let kind = match err.as_trap_code() {
+        Some(TrapCode::UnreachableCodeReached) => ErrorKind::Unreachable,
+        Some(TrapCode::MemoryOutOfBounds) => ErrorKind::MemoryOutOfBounds,
+        Some(TrapCode::TableOutOfBounds) => ErrorKind::TableOutOfBounds,
+        Some(TrapCode::IndirectCallToNull) => ErrorKind::IndirectCallToNull,
+        Some(TrapCode::IntegerDivisionByZero) => ErrorKind::IntegerDivideByZero,
+        Some(TrapCode::IntegerOverflow) => ErrorKind::IntegerOverflow,
+        Some(TrapCode::BadConversionToInteger) => ErrorKind::BadConversionToInteger,
+        Some(TrapCode::StackOverflow) => ErrorKind::StackOverflow,
+        Some(TrapCode::BadSignature) => ErrorKind::IndirectCallTypeMismatch,
+        // Fuel only runs out here when a slice ends a non-resumable start
+        // function: its time budget is spent.
+        Some(TrapCode::OutOfFuel) => ErrorKind::Timeout,
+        _ => ErrorKind::HostError,
+    };
+    Failure::new(kind, err.to_string())
+}
+
+fn instantiation_failure(err: wasmi::Error) -> Failure {
+    use wasmi::errors::{ErrorKind as Kind, InstantiationError as Inst};
+    if let Some(Stop(stop)) = err.downcast_ref::<Stop>() {
+        return Failure::new(
+            ErrorKind::InstantiationTrap,
+            format!("start function: {stop}"),
+        );
+    }
+    let message = err.to_string();
+    let kind = match err.kind() {
+        Kind::TrapCode(TrapCode::OutOfFuel) => ErrorKind::Timeout,
+        Kind::TrapCode(_) => ErrorKind::InstantiationTrap,
+        Kind::Linker(_) => ErrorKind::UnknownImport,
+        Kind::Instantiation(
+            Inst::ImportTypeMismatch { .. }
+            | Inst::GlobalTypeMismatch { .. }
+            | Inst::FuncTypeMismatch { .. }
+            | Inst::TableTypeMismatch { .. }
+            | Inst::MemoryTypeMismatch { .. },
+        ) => ErrorKind::ImportSignatureMismatch,
+        Kind::Instantiation(Inst::ElementSegmentDoesNotFit { .. }) => ErrorKind::InstantiationTrap,
+        _ => ErrorKind::LimitExceeded,
+    };
+    Failure::new(kind, message)
+}
+
+/// The host ABI and configured host imports, defined once per backend.
+fn build_linker(
+    engine: &Engine,
+    config: &Config,
+) -> Result<Linker<StoreData>, wasmi::errors::LinkerError> {
+    let mut linker = Linker::new(engine);
+    for &f in HostFn::ALL {
+        linker.func_new(
+            ward_abi::MODULE,
+            f.name(),
+            func_type(&FuncType::of_host_fn(f)),
+            move |caller, params, results| abi_call(caller, f, params, results),
+        )?;
+    }
+    for (index, import) in config.host_imports.iter().enumerate() {
+        linker.func_new(
+            &import.module,
+            &import.name,
+            func_type(&import.ty),
+            move |caller, params, results| host_call(caller, index, params, results),
+        )?;
+    }
+    Ok(linker)
+}
+
+fn abi_call(
+    mut caller: Caller<'_, StoreData>,
+    f: HostFn,
+    params: &[Val],
+    results: &mut [Val],
+) -> Result<(), wasmi::Error> {
+    let mut args = [Value::I32(0); 4];
+    for (arg, param) in args.iter_mut().zip(params) {
+        *arg = match param {
+            Val::I64(v) => Value::I64(*v),
+            Val::I32(v) => Value::I32(*v),
+            _ => Value::I32(0),
+        };
+    }
+    let args = &args[..params.len()];
+    let result = if CallContext::needs_memory(f) {
+        match caller
+            .get_export(ward_abi::MEMORY_EXPORT)
+            .and_then(wasmi::Extern::into_memory)
+        {
+            Some(memory) => {
+                let (bytes, data) = memory.data_and_store_mut(&mut caller);
+                data.context.call_abi(f, args, bytes)
+            }
+            None => caller.data_mut().context.call_abi(f, args, &mut []),
+        }
+    } else {
+        caller.data_mut().context.call_abi(f, args, &mut [])
+    };
+    match result {
+        Ok(Some(value)) => {
+            if let Some(slot) = results.first_mut() {
+                *slot = match value {
+                    Value::I64(v) => Val::I64(v),
+                    Value::I32(v) => Val::I32(v),
+                    _ => Val::I32(0),
+                };
+            }
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(stop) => Err(wasmi::Error::host(Stop(stop))),
+    }
+}
+
+fn host_call(
+    mut caller: Caller<'_, StoreData>,
+    index: usize,
+    params: &[Val],
+    results: &mut [Val],
+) -> Result<(), wasmi::Error> {
+    let host_trap = |message: String| {
+        wasmi::Error::host(Stop(HostStop::Trap(Failure::new(
+            ErrorKind::HostError,
+            message,
+        ))))
+    };
+    let args = params
+        .iter()
+        .map(|v| from_val(&caller, v))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(host_trap)?;
+    let answer = match caller
+        .get_export(ward_abi::MEMORY_EXPORT)
+        .and_then(wasmi::Extern::into_memory)
+    {
+        Some(memory) => {
+            let (bytes, data) = memory.data_and_store_mut(&mut caller);
+            data.context.call_host(index, &args, bytes)
+        }
+        None => caller.data_mut().context.call_host(index, &args, &mut []),
+    };
+    match answer {
+        Ok(values) => {
+            let expected = &caller.data().config.host_imports[index].ty.results;
+            if values.len() != results.len()
+                || values.iter().zip(expected).any(|(v, t)| v.ty() != *t)
+            {
+                return Err(host_trap(format!(
+                    "host import {index} answered {values:?}, expected {expected:?}"
+                )));
+            }
+            for (slot, value) in results.iter_mut().zip(values) {
+                *slot = to_val(&mut caller, value).map_err(|e| host_trap(e.to_string()))?;
+            }
+            Ok(())
+        }
+        Err(HostStop::Suspend(_)) if caller.data().instantiating => {
+            Err(host_trap("a start function cannot suspend".into()))
+        }
+        Err(stop) => Err(wasmi::Error::host(Stop(stop))),
+    }
+}
+
+fn func_type(ty: &FuncType) -> wasmi::FuncType {
+    wasmi::FuncType::new(
+        ty.params.iter().map(|t| wasm_type(*t)),
+        ty.results.iter().map(|t| wasm_type(*t)),
+    )
+}
+
+fn wasm_type(ty: ValType) -> wasmi::ValType {
+    match ty {
+        ValType::I32 => wasmi::ValType::I32,
+        ValType::I64 => wasmi::ValType::I64,
+        ValType::F32 => wasmi::ValType::F32,
+        ValType::F64 => wasmi::ValType::F64,
+        ValType::FuncRef => wasmi::ValType::FuncRef,
+        ValType::ExternRef => wasmi::ValType::ExternRef,
+    }
+}
+
+fn ward_type(ty: wasmi::ValType) -> ValType {
+    match ty {
+        wasmi::ValType::I32 => ValType::I32,
+        wasmi::ValType::I64 => ValType::I64,
+        wasmi::ValType::F32 => ValType::F32,
+        wasmi::ValType::F64 => ValType::F64,
+        wasmi::ValType::ExternRef => ValType::ExternRef,
+        // v128 is outside Ward's feature set and never passes validation.
+        _ => ValType::FuncRef,
+    }
+}
+
+fn extern_type(ty: &wasmi::ExternType) -> ExternType {
+    match ty {
+        wasmi::ExternType::Func(f) => ExternType::Func(FuncType::new(
+            f.params().iter().map(|t| ward_type(*t)),
+            f.results().iter().map(|t| ward_type(*t)),
+        )),
+        wasmi::ExternType::Memory(_) => ExternType::Memory,
+        wasmi::ExternType::Table(_) => ExternType::Table,
+        wasmi::ExternType::Global(_) => ExternType::Global,
+    }
+}
+
+fn to_val(store: impl wasmi::AsContextMut, value: Value) -> Result<Val, SandboxError> {
+    Ok(match value {
+        Value::I32(v) => Val::I32(v),
+        Value::I64(v) => Val::I64(v),
+        Value::F32(bits) => Val::F32(wasmi::F32::from_bits(bits)),
+        Value::F64(bits) => Val::F64(wasmi::F64::from_bits(bits)),
+        Value::FuncRef { null: true } => Val::FuncRef(wasmi::Nullable::Null),
+        Value::FuncRef { null: false } => {
+            return Err(SandboxError::BadArguments(
+                "a non-null funcref cannot be passed in".into(),
+            ));
+        }
+        Value::ExternRef(None) => Val::ExternRef(wasmi::Nullable::Null),
+        Value::ExternRef(Some(n)) => {
+            Val::ExternRef(wasmi::Nullable::Val(wasmi::ExternRef::new(store, n)))
+        }
+    })
+}
+
+fn from_val(store: impl wasmi::AsContext, val: &Val) -> Result<Value, String> {
+    Ok(match val {
+        Val::I32(v) => Value::I32(*v),
+        Val::I64(v) => Value::I64(*v),
+        Val::F32(f) => Value::F32(f.to_bits()),
+        Val::F64(f) => Value::F64(f.to_bits()),
+        Val::FuncRef(f) => Value::FuncRef { null: f.is_null() },
+        Val::ExternRef(wasmi::Nullable::Null) => Value::ExternRef(None),
+        Val::ExternRef(wasmi::Nullable::Val(r)) => {
+            let n = r.data(store.as_context()).downcast_ref::<u32>().copied();
+            Value::ExternRef(Some(n.ok_or("externref holds no Ward host value")?))
+        }
+        other => return Err(format!("value {other:?} is outside Ward's feature set")),
+    })
+}

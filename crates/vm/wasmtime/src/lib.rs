@@ -1,0 +1,765 @@
+//! Ward's backend on wasmtime (Cranelift).
+//!
+//! The one crate that names wasmtime. It adapts wasmtime to
+//! [`ward_vm::Backend`]: modules compile with Cranelift, the `ward` host ABI
+//! is one linker built once per backend, and [`ward_vm::CallContext`] lives
+//! in each store's data.
+//!
+//! **Suspension** uses wasmtime's async support: a host import that suspends
+//! is an async host function whose future returns `Pending` once; the call's
+//! outer future, polled by this crate with a no-op waker, then returns
+//! `Pending` too, with the guest parked on its own fiber stack. Nothing of
+//! the embedder's stack is held. [`Sandbox::resume`] stores the reply and
+//! polls again, and the guest continues exactly where it stopped. A store
+//! whose modules import nothing that can suspend is never put on a fiber: it
+//! runs through wasmtime's synchronous, faster entry points.
+//!
+//! **Timeouts** use epoch interruption: a ticker thread, started on first
+//! use, advances the engine's epoch every millisecond, and each store traps
+//! once its deadline epoch passes.
+
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::{Arc, Mutex, OnceLock},
+    task::{Context, Poll, Waker},
+    time::{Duration, Instant},
+};
+
+use ward_abi::HostFn;
+use ward_vm::{
+    Backend, BackendKind, CallContext, Config, ErrorKind, ExportType, Extern, ExternKind,
+    ExternType, Failure, FuncType, HostStop, ImportType, InstanceId, Link, Module, Reply, Request,
+    Sandbox, SandboxError, Step, ValType, Value,
+};
+use wasmtime::{
+    Caller, Engine, Instance, Linker, Store, StoreLimits, StoreLimitsBuilder, Trap, Val,
+};
+
+/// How often the epoch ticker advances the engine's epoch.
+const EPOCH_TICK: Duration = Duration::from_millis(1);
+
+/// Ward's wasmtime backend. Create one per [`Config`] and share it.
+pub struct WasmtimeBackend {
+    engine: Engine,
+    linker: Arc<Linker<StoreData>>,
+    config: Arc<Config>,
+    ticker: OnceLock<()>,
+}
+
+impl WasmtimeBackend {
+    /// Creates a backend: an engine with exactly the configured features,
+    /// and a linker holding the host ABI and the configured host imports.
+    ///
+    /// # Errors
+    ///
+    /// When wasmtime rejects the engine configuration.
+    pub fn new(config: &Config) -> Result<Self, Failure> {
+        let engine = Engine::new(&engine_config(config)).map_err(engine_failure)?;
+        let linker = build_linker(&engine, config).map_err(engine_failure)?;
+        Ok(WasmtimeBackend {
+            engine,
+            linker: Arc::new(linker),
+            config: Arc::new(config.clone()),
+            ticker: OnceLock::new(),
+        })
+    }
+
+    /// The wasmtime engine (for benchmarks that compare against raw wasmtime).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    fn start_ticker(&self) {
+        self.ticker.get_or_init(|| {
+            let weak = self.engine.weak();
+            std::thread::Builder::new()
+                .name("ward-epoch".into())
+                .spawn(move || {
+                    while let Some(engine) = weak.upgrade() {
+                        engine.increment_epoch();
+                        drop(engine);
+                        std::thread::sleep(EPOCH_TICK);
+                    }
+                })
+                .map(drop)
+                .unwrap_or_default();
+        });
+    }
+}
+
+fn engine_config(config: &Config) -> wasmtime::Config {
+    let mut c = wasmtime::Config::new();
+    // Exactly Ward's feature set; everything newer is off.
+    c.wasm_simd(config.features.simd)
+        .wasm_relaxed_simd(false)
+        .wasm_multi_memory(false)
+        .wasm_memory64(false)
+        .wasm_tail_call(false)
+        .wasm_function_references(false)
+        .wasm_gc(false)
+        .wasm_wide_arithmetic(false)
+        .wasm_custom_page_sizes(false)
+        .wasm_reference_types(true)
+        .wasm_bulk_memory(true)
+        .wasm_multi_value(true)
+        .epoch_interruption(config.interruptible);
+    c
+}
+
+fn engine_failure(err: wasmtime::Error) -> Failure {
+    Failure::new(
+        ErrorKind::HostError,
+        format!("wasmtime engine setup failed: {err}"),
+    )
+}
+
+impl Backend for WasmtimeBackend {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Wasmtime
+    }
+
+    fn compile(&self, wasm: &[u8]) -> Result<Module, Failure> {
+        let module = wasmtime::Module::new(&self.engine, wasm)
+            .map_err(|e| Failure::new(ErrorKind::InvalidWasm, format!("{e:#}")))?;
+        let imports = module
+            .imports()
+            .map(|i| ImportType {
+                module: i.module().to_string(),
+                name: i.name().to_string(),
+                ty: extern_type(&i.ty()),
+            })
+            .collect();
+        let exports = module
+            .exports()
+            .map(|e| ExportType {
+                name: e.name().to_string(),
+                ty: extern_type(&e.ty()),
+            })
+            .collect();
+        Ok(Module::new(
+            BackendKind::Wasmtime,
+            imports,
+            exports,
+            Arc::new(module),
+        ))
+    }
+
+    fn sandbox(&self, context: CallContext) -> Box<dyn Sandbox> {
+        if self.config.interruptible {
+            self.start_ticker();
+        }
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(self.config.limits.max_memory_pages as usize * 65536)
+            .table_elements(self.config.limits.max_table_elements as usize)
+            .build();
+        let slot = Arc::new(Mutex::new(Slot::default()));
+        let data = StoreData {
+            context,
+            limits,
+            slot: slot.clone(),
+            host_imports: self.config.clone(),
+        };
+        let mut store = Store::new(&self.engine, data);
+        store.limiter(|data| &mut data.limits);
+        if self.config.interruptible {
+            store.epoch_deadline_trap();
+            store.set_epoch_deadline(NO_DEADLINE);
+        }
+        Box::new(WasmtimeSandbox {
+            store: Some(store),
+            running: None,
+            slot,
+            backend_linker: self.linker.clone(),
+            config: self.config.clone(),
+            instances: Vec::new(),
+            externs: Vec::new(),
+            async_required: false,
+            deadline: None,
+            ticker: self.config.interruptible,
+        })
+    }
+}
+
+/// Epoch deadline meaning "never" (far beyond any run's ticks, without overflow).
+const NO_DEADLINE: u64 = u64::MAX / 4;
+
+/// A suspended request going out, and the embedder's reply coming in.
+#[derive(Default)]
+struct Slot {
+    request: Option<Request>,
+    reply: Option<Reply>,
+}
+
+struct StoreData {
+    context: CallContext,
+    limits: StoreLimits,
+    slot: Arc<Mutex<Slot>>,
+    host_imports: Arc<Config>,
+}
+
+type Running = Pin<Box<dyn Future<Output = (Store<StoreData>, wasmtime::Result<Vec<Val>>)> + Send>>;
+
+struct WasmtimeSandbox {
+    /// The store, while no call is suspended.
+    store: Option<Store<StoreData>>,
+    /// The suspended call, which owns the store until it finishes.
+    running: Option<Running>,
+    slot: Arc<Mutex<Slot>>,
+    backend_linker: Arc<Linker<StoreData>>,
+    config: Arc<Config>,
+    instances: Vec<Instance>,
+    externs: Vec<wasmtime::Extern>,
+    /// Some instance imports a host function that may suspend: every call
+    /// must go through the async (fiber) entry points.
+    async_required: bool,
+    deadline: Option<Instant>,
+    /// Epoch interruption is on (the engine was configured interruptible).
+    ticker: bool,
+}
+
+impl WasmtimeSandbox {
+    fn store(&mut self) -> Result<&mut Store<StoreData>, SandboxError> {
+        self.store.as_mut().ok_or(SandboxError::Busy)
+    }
+
+    fn push_extern(&mut self, item: wasmtime::Extern) -> Extern {
+        let kind = match item {
+            wasmtime::Extern::Func(_) => ExternKind::Func,
+            wasmtime::Extern::Memory(_) => ExternKind::Memory,
+            wasmtime::Extern::Table(_) => ExternKind::Table,
+            _ => ExternKind::Global,
+        };
+        self.externs.push(item);
+        Extern {
+            kind,
+            index: (self.externs.len() - 1) as u32,
+        }
+    }
+
+    fn item(&self, handle: Extern) -> Result<&wasmtime::Extern, SandboxError> {
+        self.externs
+            .get(handle.index as usize)
+            .ok_or(SandboxError::BadHandle(handle.kind))
+    }
+
+    fn memory(&self, handle: Extern) -> Result<wasmtime::Memory, SandboxError> {
+        match self.item(handle)? {
+            wasmtime::Extern::Memory(m) => Ok(*m),
+            _ => Err(SandboxError::BadHandle(ExternKind::Memory)),
+        }
+    }
+
+    fn arm_deadline(&mut self) {
+        let Some(store) = self.store.as_mut() else {
+            return;
+        };
+        if !self.ticker {
+            return;
+        }
+        let ticks = match self.deadline {
+            None => NO_DEADLINE,
+            Some(deadline) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                // At least one tick, rounded up, so that a deadline is never
+                // "already passed" because of rounding.
+                (left.as_micros() / EPOCH_TICK.as_micros()).saturating_add(1) as u64
+            }
+        };
+        store.set_epoch_deadline(ticks);
+    }
+
+    /// Polls the running call once: it either finishes or suspends.
+    fn poll(&mut self) -> Step {
+        let Some(running) = self.running.as_mut() else {
+            return Step::Failed(Failure::new(ErrorKind::HostError, "no call is running"));
+        };
+        let mut cx = Context::from_waker(Waker::noop());
+        loop {
+            match running.as_mut().poll(&mut cx) {
+                Poll::Ready((store, result)) => {
+                    self.running = None;
+                    let step = finish(&store, result);
+                    self.store = Some(store);
+                    return step;
+                }
+                Poll::Pending => {
+                    let request = lock(&self.slot).request.take();
+                    if let Some(request) = request {
+                        return Step::Suspended(request);
+                    }
+                    // A pending poll without a request is not ours to
+                    // report (wasmtime yielding internally): poll again.
+                }
+            }
+        }
+    }
+}
+
+fn lock(slot: &Mutex<Slot>) -> std::sync::MutexGuard<'_, Slot> {
+    // A poisoned slot only means a panic elsewhere; its data is still sound.
+    slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Sandbox for WasmtimeSandbox {
+    fn instantiate(&mut self, module: &Module, links: &[Link]) -> Result<InstanceId, Failure> {
+        let Some(compiled) = module.downcast::<wasmtime::Module>() else {
+            return Err(Failure::new(
+                ErrorKind::HostError,
+                SandboxError::ForeignModule.to_string(),
+            ));
+        };
+        let resolved = self.config.resolve_imports(module, links)?;
+        if resolved.iter().any(|r| r.may_suspend()) {
+            self.async_required = true;
+        }
+        let base = self.backend_linker.clone();
+        let mut linker_owned;
+        let linker: &Linker<StoreData> = if links.is_empty() {
+            &base
+        } else {
+            linker_owned = (*base).clone();
+            linker_owned.allow_shadowing(true);
+            let store = self.store.as_ref().ok_or_else(busy_failure)?;
+            for link in links {
+                let item = self
+                    .externs
+                    .get(link.item.index as usize)
+                    .cloned()
+                    .ok_or_else(|| Failure::new(ErrorKind::UnknownImport, "bad link handle"))?;
+                linker_owned
+                    .define(store, &link.module, &link.name, item)
+                    .map_err(|e| Failure::new(ErrorKind::UnknownImport, format!("{e:#}")))?;
+            }
+            &linker_owned
+        };
+        self.arm_deadline();
+        let instance = if self.async_required {
+            let store = self.store.as_mut().ok_or_else(busy_failure)?;
+            let fut = linker.instantiate_async(&mut *store, compiled);
+            block_on(fut)
+        } else {
+            let store = self.store.as_mut().ok_or_else(busy_failure)?;
+            linker.instantiate(&mut *store, compiled)
+        };
+        let instance = instance.map_err(instantiation_failure)?;
+        self.instances.push(instance);
+        Ok(InstanceId((self.instances.len() - 1) as u32))
+    }
+
+    fn export(&mut self, instance: InstanceId, name: &str) -> Option<Extern> {
+        let instance = *self.instances.get(instance.0 as usize)?;
+        let store = self.store.as_mut()?;
+        let item = instance.get_export(&mut *store, name)?;
+        Some(self.push_extern(item))
+    }
+
+    fn call(&mut self, func: Extern, args: &[Value]) -> Step {
+        let func = match self.item(func) {
+            Ok(wasmtime::Extern::Func(f)) => *f,
+            _ => return embedder_error(SandboxError::BadHandle(ExternKind::Func)),
+        };
+        self.arm_deadline();
+        let Some(mut store) = self.store.take() else {
+            return embedder_error(SandboxError::Busy);
+        };
+        let params = match args
+            .iter()
+            .map(|v| to_val(&mut store, *v))
+            .collect::<Result<Vec<_>, _>>()
+        {
+            Ok(params) => params,
+            Err(e) => {
+                self.store = Some(store);
+                return embedder_error(e);
+            }
+        };
+        let result_count = func.ty(&store).results().len();
+        let mut results = vec![Val::I32(0); result_count];
+        if !self.async_required {
+            let result = func.call(&mut store, &params, &mut results);
+            let step = finish(&store, result.map(|()| results));
+            self.store = Some(store);
+            return step;
+        }
+        self.running = Some(Box::pin(async move {
+            let result = func.call_async(&mut store, &params, &mut results).await;
+            (store, result.map(|()| results))
+        }));
+        self.poll()
+    }
+
+    fn resume(&mut self, reply: Reply) -> Step {
+        if self.running.is_none() {
+            return embedder_error(SandboxError::NotSuspended);
+        }
+        lock(&self.slot).reply = Some(reply);
+        self.poll()
+    }
+
+    fn is_suspended(&self) -> bool {
+        self.running.is_some()
+    }
+
+    fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.deadline = deadline;
+    }
+
+    fn context(&mut self) -> Result<&mut CallContext, SandboxError> {
+        Ok(&mut self.store()?.data_mut().context)
+    }
+
+    fn read_memory(
+        &mut self,
+        memory: Extern,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result<(), SandboxError> {
+        let memory = self.memory(memory)?;
+        memory
+            .read(&*self.store()?, to_usize(offset)?, buf)
+            .map_err(|_| SandboxError::OutOfBounds)
+    }
+
+    fn write_memory(
+        &mut self,
+        memory: Extern,
+        offset: u64,
+        data: &[u8],
+    ) -> Result<(), SandboxError> {
+        let memory = self.memory(memory)?;
+        memory
+            .write(&mut *self.store()?, to_usize(offset)?, data)
+            .map_err(|_| SandboxError::OutOfBounds)
+    }
+
+    fn memory_size(&mut self, memory: Extern) -> Result<u64, SandboxError> {
+        let memory = self.memory(memory)?;
+        Ok(memory.data_size(&*self.store()?) as u64)
+    }
+
+    fn global_get(&mut self, global: Extern) -> Result<Value, SandboxError> {
+        let global = match self.item(global)? {
+            wasmtime::Extern::Global(g) => *g,
+            _ => return Err(SandboxError::BadHandle(ExternKind::Global)),
+        };
+        let store = self.store()?;
+        let val = global.get(&mut *store);
+        from_val(&*store, &val).map_err(SandboxError::BadArguments)
+    }
+}
+
+/// Polls a future that never suspends for a reply (instantiation: a start
+/// function may not suspend) to completion.
+fn block_on<F: Future>(fut: F) -> F::Output {
+    let mut fut = std::pin::pin!(fut);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+            return out;
+        }
+    }
+}
+
+fn busy_failure() -> Failure {
+    Failure::new(ErrorKind::HostError, SandboxError::Busy.to_string())
+}
+
+fn embedder_error(err: SandboxError) -> Step {
+    Step::Failed(Failure::new(ErrorKind::HostError, err.to_string()))
+}
+
+fn to_usize(offset: u64) -> Result<usize, SandboxError> {
+    usize::try_from(offset).map_err(|_| SandboxError::OutOfBounds)
+}
+
+/// Turns a finished call into a step.
+fn finish(store: &Store<StoreData>, result: wasmtime::Result<Vec<Val>>) -> Step {
+    match result {
+        Ok(values) => match values.iter().map(|v| from_val(store, v)).collect() {
+            Ok(values) => Step::Returned(values),
+            Err(message) => Step::Failed(Failure::new(ErrorKind::HostError, message)),
+        },
+        Err(err) => match err.downcast::<HostStop>() {
+            Ok(HostStop::Exit(code)) => Step::Exited(code),
+            Ok(HostStop::Trap(failure)) => Step::Failed(failure),
+            Ok(HostStop::Suspend(_)) => Step::Failed(Failure::new(
+                ErrorKind::HostError,
+                "a host function suspended outside a suspendable call",
+            )),
+            Err(err) => Step::Failed(trap_failure(&err)),
+        },
+    }
+}
+
+/// Maps a wasmtime trap (or any other engine error) to Ward's kinds.
+fn trap_failure(err: &wasmtime::Error) -> Failure {
+    let kind = match err.downcast_ref::<Trap>() {
+        Some(Trap::StackOverflow) => ErrorKind::StackOverflow,
+        Some(Trap::MemoryOutOfBounds) => ErrorKind::MemoryOutOfBounds,
+        Some(Trap::TableOutOfBounds) => ErrorKind::TableOutOfBounds,
+        Some(Trap::IndirectCallToNull) => ErrorKind::IndirectCallToNull,
+        Some(Trap::BadSignature) => ErrorKind::IndirectCallTypeMismatch,
+        Some(Trap::IntegerOverflow) => ErrorKind::IntegerOverflow,
+        Some(Trap::IntegerDivisionByZero) => ErrorKind::IntegerDivideByZero,
+        Some(Trap::BadConversionToInteger) => ErrorKind::BadConversionToInteger,
+        Some(Trap::UnreachableCodeReached) => ErrorKind::Unreachable,
+        Some(Trap::Interrupt) => ErrorKind::Timeout,
+        // Traps of proposals outside Ward's feature set, and engine errors
+        // that are not traps (resource exhaustion): the host failed the guest.
+        _ => ErrorKind::HostError,
+    };
+    Failure::new(kind, format!("{err}"))
+}
+
+/// Maps an instantiation error: link type errors, traps in a start function
+/// or segment initialisation, or resource limits.
+fn instantiation_failure(err: wasmtime::Error) -> Failure {
+    if let Some(stop) = err.downcast_ref::<HostStop>() {
+        return Failure::new(
+            ErrorKind::InstantiationTrap,
+            format!("start function: {stop}"),
+        );
+    }
+    if err.downcast_ref::<Trap>().is_some() {
+        let trap = trap_failure(&err);
+        if trap.kind == ErrorKind::Timeout {
+            return trap;
+        }
+        return Failure::new(ErrorKind::InstantiationTrap, trap.message);
+    }
+    let message = format!("{err:#}");
+    if message.contains("incompatible import type") {
+        Failure::new(ErrorKind::ImportSignatureMismatch, message)
+    } else if err.downcast_ref::<wasmtime::UnknownImportError>().is_some() {
+        Failure::new(ErrorKind::UnknownImport, message)
+    } else {
+        Failure::new(ErrorKind::LimitExceeded, message)
+    }
+}
+
+/// The host ABI and configured host imports, defined once per backend.
+fn build_linker(engine: &Engine, config: &Config) -> wasmtime::Result<Linker<StoreData>> {
+    let mut linker = Linker::new(engine);
+    for &f in HostFn::ALL {
+        let ty = func_type(engine, &FuncType::of_host_fn(f));
+        linker.func_new(
+            ward_abi::MODULE,
+            f.name(),
+            ty,
+            move |caller, params, results| abi_call(caller, f, params, results),
+        )?;
+    }
+    for (index, import) in config.host_imports.iter().enumerate() {
+        let ty = func_type(engine, &import.ty);
+        linker.func_new_async(
+            &import.module,
+            &import.name,
+            ty,
+            move |caller, params, results| Box::new(host_call(caller, index, params, results)),
+        )?;
+    }
+    Ok(linker)
+}
+
+/// One call of a host ABI function: the fast path, never suspends.
+fn abi_call(
+    mut caller: Caller<'_, StoreData>,
+    f: HostFn,
+    params: &[Val],
+    results: &mut [Val],
+) -> wasmtime::Result<()> {
+    let mut args = [Value::I32(0); 4];
+    for (arg, param) in args.iter_mut().zip(params) {
+        *arg = match param {
+            Val::I64(v) => Value::I64(*v),
+            other => Value::I32(other.i32().unwrap_or_default()),
+        };
+    }
+    let args = &args[..params.len()];
+    let result = if CallContext::needs_memory(f) {
+        match caller.get_export(ward_abi::MEMORY_EXPORT) {
+            Some(wasmtime::Extern::Memory(memory)) => {
+                let (bytes, data) = memory.data_and_store_mut(&mut caller);
+                data.context.call_abi(f, args, bytes)
+            }
+            _ => caller.data_mut().context.call_abi(f, args, &mut []),
+        }
+    } else {
+        caller.data_mut().context.call_abi(f, args, &mut [])
+    };
+    match result {
+        Ok(Some(value)) => {
+            if let Some(slot) = results.first_mut() {
+                *slot = match value {
+                    Value::I64(v) => Val::I64(v),
+                    Value::I32(v) => Val::I32(v),
+                    _ => Val::I32(0),
+                };
+            }
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(stop) => Err(wasmtime::Error::new(stop)),
+    }
+}
+
+/// One call of an embedder-defined host import: answers at once, or
+/// suspends the guest's fiber until the embedder replies.
+async fn host_call(
+    mut caller: Caller<'_, StoreData>,
+    index: usize,
+    params: &[Val],
+    results: &mut [Val],
+) -> wasmtime::Result<()> {
+    let args = params
+        .iter()
+        .map(|v| from_val(&caller, v))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|m| wasmtime::Error::new(HostStop::Trap(Failure::new(ErrorKind::HostError, m))))?;
+    let answer = match caller.get_export(ward_abi::MEMORY_EXPORT) {
+        Some(wasmtime::Extern::Memory(memory)) => {
+            let (bytes, data) = memory.data_and_store_mut(&mut caller);
+            data.context.call_host(index, &args, bytes)
+        }
+        _ => caller.data_mut().context.call_host(index, &args, &mut []),
+    };
+    let values = match answer {
+        Ok(values) => values,
+        Err(HostStop::Suspend(request)) => {
+            let slot = caller.data().slot.clone();
+            lock(&slot).request = Some(request);
+            YieldOnce(false).await;
+            let reply = lock(&slot).reply.take();
+            match reply {
+                Some(Reply::Values(values)) => values,
+                Some(Reply::Trap(message)) => {
+                    return Err(wasmtime::Error::new(HostStop::Trap(Failure::new(
+                        ErrorKind::HostError,
+                        message,
+                    ))));
+                }
+                _ => {
+                    return Err(wasmtime::Error::new(HostStop::Trap(Failure::new(
+                        ErrorKind::HostError,
+                        "resumed without a reply",
+                    ))));
+                }
+            }
+        }
+        Err(stop) => return Err(wasmtime::Error::new(stop)),
+    };
+    let expected = &caller.data().host_imports.host_imports[index].ty.results;
+    if values.len() != results.len() || values.iter().zip(expected).any(|(v, t)| v.ty() != *t) {
+        return Err(wasmtime::Error::new(HostStop::Trap(Failure::new(
+            ErrorKind::HostError,
+            format!("host import {index} answered {values:?}, expected {expected:?}"),
+        ))));
+    }
+    for (slot, value) in results.iter_mut().zip(values) {
+        *slot = to_val(&mut caller, value).map_err(|e| {
+            wasmtime::Error::new(HostStop::Trap(Failure::new(
+                ErrorKind::HostError,
+                e.to_string(),
+            )))
+        })?;
+    }
+    Ok(())
+}
+
+/// A future that is pending once, then ready: parks the guest's fiber.
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            Poll::Pending
+        }
+    }
+}
+
+fn func_type(engine: &Engine, ty: &FuncType) -> wasmtime::FuncType {
+    wasmtime::FuncType::new(
+        engine,
+        ty.params.iter().map(|t| wasm_type(*t)),
+        ty.results.iter().map(|t| wasm_type(*t)),
+    )
+}
+
+fn wasm_type(ty: ValType) -> wasmtime::ValType {
+    match ty {
+        ValType::I32 => wasmtime::ValType::I32,
+        ValType::I64 => wasmtime::ValType::I64,
+        ValType::F32 => wasmtime::ValType::F32,
+        ValType::F64 => wasmtime::ValType::F64,
+        ValType::FuncRef => wasmtime::ValType::FUNCREF,
+        ValType::ExternRef => wasmtime::ValType::EXTERNREF,
+    }
+}
+
+fn ward_type(ty: &wasmtime::ValType) -> ValType {
+    match ty {
+        wasmtime::ValType::I32 => ValType::I32,
+        wasmtime::ValType::I64 => ValType::I64,
+        wasmtime::ValType::F32 => ValType::F32,
+        wasmtime::ValType::F64 => ValType::F64,
+        wasmtime::ValType::Ref(r) if r.heap_type().is_extern() => ValType::ExternRef,
+        // v128 and other references are outside Ward's feature set and never
+        // pass validation; funcref is the remaining Wasm 2.0 reference type.
+        _ => ValType::FuncRef,
+    }
+}
+
+fn extern_type(ty: &wasmtime::ExternType) -> ExternType {
+    match ty {
+        wasmtime::ExternType::Func(f) => ExternType::Func(FuncType::new(
+            f.params().map(|t| ward_type(&t)),
+            f.results().map(|t| ward_type(&t)),
+        )),
+        wasmtime::ExternType::Memory(_) => ExternType::Memory,
+        wasmtime::ExternType::Table(_) => ExternType::Table,
+        _ => ExternType::Global,
+    }
+}
+
+fn to_val(store: impl wasmtime::AsContextMut, value: Value) -> Result<Val, SandboxError> {
+    Ok(match value {
+        Value::I32(v) => Val::I32(v),
+        Value::I64(v) => Val::I64(v),
+        Value::F32(bits) => Val::F32(bits),
+        Value::F64(bits) => Val::F64(bits),
+        Value::FuncRef { null: true } => Val::FuncRef(None),
+        Value::FuncRef { null: false } => {
+            return Err(SandboxError::BadArguments(
+                "a non-null funcref cannot be passed in".into(),
+            ));
+        }
+        Value::ExternRef(None) => Val::ExternRef(None),
+        Value::ExternRef(Some(n)) => Val::ExternRef(Some(
+            wasmtime::ExternRef::new(store, n)
+                .map_err(|e| SandboxError::BadArguments(e.to_string()))?,
+        )),
+    })
+}
+
+fn from_val(store: impl wasmtime::AsContext, val: &Val) -> Result<Value, String> {
+    Ok(match val {
+        Val::I32(v) => Value::I32(*v),
+        Val::I64(v) => Value::I64(*v),
+        Val::F32(bits) => Value::F32(*bits),
+        Val::F64(bits) => Value::F64(*bits),
+        Val::FuncRef(f) => Value::FuncRef { null: f.is_none() },
+        Val::ExternRef(None) => Value::ExternRef(None),
+        Val::ExternRef(Some(r)) => {
+            let data = r.data(&store).map_err(|e| e.to_string())?;
+            let n = data.and_then(|d| d.downcast_ref::<u32>()).copied();
+            Value::ExternRef(Some(n.ok_or("externref holds no Ward host value")?))
+        }
+        other => return Err(format!("value {other:?} is outside Ward's feature set")),
+    })
+}

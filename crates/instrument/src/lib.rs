@@ -48,15 +48,9 @@ impl Default for Features {
 impl Features {
     /// The wasmparser feature set this corresponds to.
     pub fn wasm_features(self) -> WasmFeatures {
-        let mut features = WasmFeatures::MUTABLE_GLOBAL
-            | WasmFeatures::SATURATING_FLOAT_TO_INT
-            | WasmFeatures::SIGN_EXTENSION
-            | WasmFeatures::MULTI_VALUE
-            | WasmFeatures::BULK_MEMORY
-            | WasmFeatures::REFERENCE_TYPES
-            | WasmFeatures::FLOATS;
-        if self.simd {
-            features |= WasmFeatures::SIMD;
+        let mut features = WasmFeatures::WASM2;
+        if !self.simd {
+            features.remove(WasmFeatures::SIMD);
         }
         features
     }
@@ -140,7 +134,12 @@ pub enum PolicyError {
 /// [`PolicyError::UnsupportedFeature`] when it is valid WebAssembly only
 /// with a feature outside `features`, or [`PolicyError::Invalid`].
 pub fn validate(wasm: &[u8], features: Features, limits: &Limits) -> Result<(), PolicyError> {
-    check(wasm, limits)?;
+    // Size first: it is free, and bounds the work validation does.
+    ensure_within(
+        "max_module_bytes",
+        limits.max_module_bytes,
+        wasm.len() as u64,
+    )?;
     if let Err(err) = Validator::new_with_features(features.wasm_features()).validate_all(wasm) {
         // Valid with every feature on: the module is fine, the policy is not.
         if Validator::new_with_features(WasmFeatures::all())
@@ -153,7 +152,9 @@ pub fn validate(wasm: &[u8], features: Features, limits: &Limits) -> Result<(), 
         }
         return Err(invalid(err));
     }
-    Ok(())
+    // Only a valid module is measured against the limits, so that an
+    // invalid one is always `invalid_wasm`, whatever it claims.
+    check(wasm, limits)
 }
 
 /// Checks `wasm` against `limits` only, without validating it.

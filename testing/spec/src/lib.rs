@@ -1,1 +1,485 @@
-//! stub
+//! Runs the WebAssembly core spec suite (`.wast` files) through Ward's own
+//! path: [`ward_vm::compile`] (policy, then engine), [`Sandbox::instantiate`]
+//! and [`Sandbox::call`], on either backend.
+//!
+//! Every directive is counted: `module`, `register`, `invoke`,
+//! `assert_return` (with NaN patterns), `assert_trap` (the trap's kind must
+//! match the expected message), `assert_exhaustion`, `assert_invalid`,
+//! `assert_malformed` and `assert_unlinkable`. Text-format `assert_malformed`
+//! cases that the `wast` parser itself rejects never reach Ward; they are
+//! counted as `text_only`, not as passes.
+//!
+//! Files outside Ward's feature set are listed, with a reason each, in
+//! `skip.txt` beside this crate's manifest.
+
+use std::{collections::HashMap, fmt, path::Path};
+
+use ward_vm::{
+    Backend, CallContext, Config, ErrorKind, Failure, InstanceId, Limits, Link, Sandbox, Step,
+    Value,
+};
+use wast::{
+    QuoteWat, Wast, WastArg, WastDirective, WastExecute, WastInvoke, WastRet,
+    core::{NanPattern, WastArgCore, WastRetCore},
+    parser::{self, ParseBuffer},
+};
+
+/// The `spectest` module the suite imports from, written as a module so it
+/// goes through Ward's path like everything else.
+const SPECTEST_WAT: &str = r#"
+(module
+  (global (export "global_i32") i32 (i32.const 666))
+  (global (export "global_i64") i64 (i64.const 666))
+  (global (export "global_f32") f32 (f32.const 666.6))
+  (global (export "global_f64") f64 (f64.const 666.6))
+  (table (export "table") 10 20 funcref)
+  (memory (export "memory") 1 2)
+  (func (export "print"))
+  (func (export "print_i32") (param i32))
+  (func (export "print_i64") (param i64))
+  (func (export "print_f32") (param f32))
+  (func (export "print_f64") (param f64))
+  (func (export "print_i32_f32") (param i32 f32))
+  (func (export "print_f64_f64") (param f64 f64)))
+"#;
+
+/// The configuration spec tests run under: Ward's default features, with
+/// limits as large as WebAssembly allows (the suite tests the edges).
+pub fn spec_config() -> Config {
+    Config {
+        limits: Limits::unbounded(),
+        ..Config::default()
+    }
+}
+
+/// Directive counts for one file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Directives that behaved as the suite expects.
+    pub passed: usize,
+    /// `assert_malformed` text cases rejected by the text parser (never reach Ward).
+    pub text_only: usize,
+    /// Directives that did not, with their line and what happened.
+    pub failures: Vec<String>,
+}
+
+impl Report {
+    /// Adds another file's counts.
+    pub fn merge(&mut self, other: Report) {
+        self.passed += other.passed;
+        self.text_only += other.text_only;
+        self.failures.extend(other.failures);
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} passed, {} failed, {} text-only",
+            self.passed,
+            self.failures.len(),
+            self.text_only
+        )
+    }
+}
+
+/// One entry of `skip.txt`: files starting with `prefix` are out of scope.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skip {
+    /// File-name prefix (a whole name, or a prefix ending in `*`).
+    pub pattern: String,
+    /// Why the file is out of scope.
+    pub reason: String,
+}
+
+impl Skip {
+    /// Whether `file_name` matches this entry.
+    pub fn matches(&self, file_name: &str) -> bool {
+        match self.pattern.strip_suffix('*') {
+            Some(prefix) => file_name.starts_with(prefix),
+            None => file_name == self.pattern,
+        }
+    }
+}
+
+/// Parses `skip.txt`: one `pattern  reason` per line, `#` comments.
+///
+/// # Errors
+///
+/// A line without a reason.
+pub fn parse_skips(text: &str) -> Result<Vec<Skip>, String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|line| match line.split_once(char::is_whitespace) {
+            Some((pattern, reason)) if !reason.trim().is_empty() => Ok(Skip {
+                pattern: pattern.to_string(),
+                reason: reason.trim().to_string(),
+            }),
+            _ => Err(format!("skip entry without a reason: `{line}`")),
+        })
+        .collect()
+}
+
+/// Runs one `.wast` file on `backend` (made from `config`).
+pub fn run_file(path: &Path, backend: &dyn Backend, config: &Config) -> Report {
+    let mut report = Report::default();
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) => {
+            report
+                .failures
+                .push(format!("{}: cannot read: {e}", path.display()));
+            return report;
+        }
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // The suite deliberately uses confusing Unicode in names (names.wast).
+    let mut lexer = wast::lexer::Lexer::new(&text);
+    lexer.allow_confusing_unicode(true);
+    let buf = match ParseBuffer::new_with_lexer(lexer) {
+        Ok(buf) => buf,
+        Err(e) => {
+            report.failures.push(format!("{name}: cannot lex: {e}"));
+            return report;
+        }
+    };
+    let wast = match parser::parse::<Wast<'_>>(&buf) {
+        Ok(wast) => wast,
+        Err(e) => {
+            report.failures.push(format!("{name}: cannot parse: {e}"));
+            return report;
+        }
+    };
+    let mut runner = Runner::new(backend, config);
+    if let Err(e) = runner.register_spectest() {
+        report
+            .failures
+            .push(format!("{name}: spectest module: {e}"));
+        return report;
+    }
+    for directive in wast.directives {
+        let (line, col) = directive.span().linecol_in(&text);
+        match runner.directive(directive) {
+            Ok(Verdict::Pass) => report.passed += 1,
+            Ok(Verdict::TextOnly) => report.text_only += 1,
+            Err(why) => report
+                .failures
+                .push(format!("{name}:{}:{}: {why}", line + 1, col + 1)),
+        }
+    }
+    report
+}
+
+enum Verdict {
+    Pass,
+    TextOnly,
+}
+
+struct Runner<'a> {
+    backend: &'a dyn Backend,
+    config: &'a Config,
+    sandbox: Box<dyn Sandbox>,
+    current: Option<InstanceId>,
+    named: HashMap<String, InstanceId>,
+    registered: HashMap<String, InstanceId>,
+}
+
+impl<'a> Runner<'a> {
+    fn new(backend: &'a dyn Backend, config: &'a Config) -> Self {
+        Runner {
+            backend,
+            config,
+            sandbox: backend.sandbox(CallContext::default()),
+            current: None,
+            named: HashMap::new(),
+            registered: HashMap::new(),
+        }
+    }
+
+    fn register_spectest(&mut self) -> Result<(), String> {
+        let wasm = wat::parse_str(SPECTEST_WAT).map_err(|e| e.to_string())?;
+        let instance = self.instantiate(&wasm).map_err(|f| f.to_string())?;
+        self.registered.insert("spectest".into(), instance);
+        Ok(())
+    }
+
+    /// Compiles and instantiates through Ward, linking registered instances.
+    fn instantiate(&mut self, wasm: &[u8]) -> Result<InstanceId, Failure> {
+        let module = ward_vm::compile(self.backend, self.config, wasm)?;
+        let mut links = Vec::new();
+        for import in module.imports() {
+            if let Some(&instance) = self.registered.get(&import.module) {
+                if let Some(item) = self.sandbox.export(instance, &import.name) {
+                    links.push(Link {
+                        module: import.module.clone(),
+                        name: import.name.clone(),
+                        item,
+                    });
+                }
+            }
+        }
+        self.sandbox.instantiate(&module, &links)
+    }
+
+    fn instance(&self, id: Option<wast::token::Id<'_>>) -> Result<InstanceId, String> {
+        match id {
+            Some(id) => self
+                .named
+                .get(id.name())
+                .copied()
+                .ok_or_else(|| format!("no module ${}", id.name())),
+            None => self.current.ok_or_else(|| "no current module".to_string()),
+        }
+    }
+
+    fn directive(&mut self, directive: WastDirective<'_>) -> Result<Verdict, String> {
+        match directive {
+            WastDirective::Module(mut module) => {
+                let name = module.name().map(|id| id.name().to_string());
+                let wasm = module.encode().map_err(|e| format!("cannot encode: {e}"))?;
+                let instance = self
+                    .instantiate(&wasm)
+                    .map_err(|f| format!("module failed: {f}"))?;
+                self.current = Some(instance);
+                if let Some(name) = name {
+                    self.named.insert(name, instance);
+                }
+                Ok(Verdict::Pass)
+            }
+            WastDirective::Register { name, module, .. } => {
+                let instance = self.instance(module)?;
+                self.registered.insert(name.to_string(), instance);
+                Ok(Verdict::Pass)
+            }
+            WastDirective::Invoke(invoke) => match self.invoke(&invoke)? {
+                Step::Returned(_) => Ok(Verdict::Pass),
+                other => Err(format!("invoke `{}`: {other:?}", invoke.name)),
+            },
+            WastDirective::AssertReturn { exec, results, .. } => {
+                let actual = match exec {
+                    WastExecute::Invoke(invoke) => match self.invoke(&invoke)? {
+                        Step::Returned(values) => values,
+                        other => return Err(format!("invoke `{}`: {other:?}", invoke.name)),
+                    },
+                    WastExecute::Get { module, global, .. } => {
+                        let instance = self.instance(module)?;
+                        let item = self
+                            .sandbox
+                            .export(instance, global)
+                            .ok_or("no such global")?;
+                        vec![self.sandbox.global_get(item).map_err(|e| e.to_string())?]
+                    }
+                    WastExecute::Wat(_) => return Err("assert_return on a module".into()),
+                };
+                check_results(&actual, &results)?;
+                Ok(Verdict::Pass)
+            }
+            WastDirective::AssertTrap { exec, message, .. } => {
+                let expected = trap_kinds(message);
+                let failure = match exec {
+                    WastExecute::Invoke(invoke) => match self.invoke(&invoke)? {
+                        Step::Failed(failure) => failure,
+                        other => return Err(format!("expected trap `{message}`, got {other:?}")),
+                    },
+                    WastExecute::Wat(mut wat) => {
+                        let wasm = wat.encode().map_err(|e| format!("cannot encode: {e}"))?;
+                        match self.instantiate(&wasm) {
+                            Err(f) if f.kind == ErrorKind::InstantiationTrap => {
+                                return Ok(Verdict::Pass);
+                            }
+                            other => {
+                                return Err(format!(
+                                    "expected instantiation trap `{message}`, got {other:?}"
+                                ));
+                            }
+                        }
+                    }
+                    WastExecute::Get { .. } => return Err("assert_trap on a global".into()),
+                };
+                if expected.contains(&failure.kind) {
+                    Ok(Verdict::Pass)
+                } else {
+                    Err(format!(
+                        "expected trap `{message}` ({expected:?}), got {failure}"
+                    ))
+                }
+            }
+            WastDirective::AssertExhaustion { call, message, .. } => match self.invoke(&call)? {
+                Step::Failed(f) if f.kind == ErrorKind::StackOverflow => Ok(Verdict::Pass),
+                other => Err(format!("expected exhaustion `{message}`, got {other:?}")),
+            },
+            WastDirective::AssertInvalid {
+                module, message, ..
+            } => {
+                // Likewise, invalid in Wasm 2.0 but valid under a refused
+                // proposal (two memories) is unsupported_feature.
+                self.expect_rejected(
+                    module,
+                    message,
+                    &[ErrorKind::InvalidWasm, ErrorKind::UnsupportedFeature],
+                )
+            }
+            WastDirective::AssertMalformed {
+                module, message, ..
+            } => {
+                // A few encodings malformed in Wasm 2.0 are well-formed under
+                // a later proposal Ward refuses (a nonzero memory index is
+                // multi-memory): Ward reports those as unsupported_feature.
+                self.expect_rejected(
+                    module,
+                    message,
+                    &[ErrorKind::InvalidWasm, ErrorKind::UnsupportedFeature],
+                )
+            }
+            WastDirective::AssertUnlinkable {
+                mut module,
+                message,
+                ..
+            } => {
+                let wasm = module.encode().map_err(|e| format!("cannot encode: {e}"))?;
+                match self.instantiate(&wasm) {
+                    Err(f)
+                        if matches!(
+                            f.kind,
+                            ErrorKind::UnknownImport | ErrorKind::ImportSignatureMismatch
+                        ) =>
+                    {
+                        Ok(Verdict::Pass)
+                    }
+                    other => Err(format!("expected unlinkable `{message}`, got {other:?}")),
+                }
+            }
+            other => Err(format!("unsupported directive {other:?}")),
+        }
+    }
+
+    fn expect_rejected(
+        &mut self,
+        mut module: QuoteWat<'_>,
+        message: &str,
+        kinds: &[ErrorKind],
+    ) -> Result<Verdict, String> {
+        let is_text = matches!(module, QuoteWat::QuoteModule(..));
+        let wasm = match module.encode() {
+            Ok(wasm) => wasm,
+            Err(_) if is_text => return Ok(Verdict::TextOnly),
+            Err(e) => return Err(format!("cannot encode: {e}")),
+        };
+        match ward_vm::compile(self.backend, self.config, &wasm) {
+            Err(f) if kinds.contains(&f.kind) => Ok(Verdict::Pass),
+            Err(f) => Err(format!("expected rejection `{message}`, got {f}")),
+            Ok(_) => Err(format!("expected rejection `{message}`, module compiled")),
+        }
+    }
+
+    fn invoke(&mut self, invoke: &WastInvoke<'_>) -> Result<Step, String> {
+        let instance = self.instance(invoke.module)?;
+        let func = self
+            .sandbox
+            .export(instance, invoke.name)
+            .ok_or_else(|| format!("no export `{}`", invoke.name))?;
+        let args = invoke
+            .args
+            .iter()
+            .map(arg_value)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(self.sandbox.call(func, &args))
+    }
+}
+
+fn arg_value(arg: &WastArg<'_>) -> Result<Value, String> {
+    #[allow(unreachable_patterns)]
+    match arg {
+        WastArg::Core(WastArgCore::I32(v)) => Ok(Value::I32(*v)),
+        WastArg::Core(WastArgCore::I64(v)) => Ok(Value::I64(*v)),
+        WastArg::Core(WastArgCore::F32(v)) => Ok(Value::F32(v.bits)),
+        WastArg::Core(WastArgCore::F64(v)) => Ok(Value::F64(v.bits)),
+        WastArg::Core(WastArgCore::RefNull(ty)) => Ok(match ty {
+            wast::core::HeapType::Abstract {
+                ty: wast::core::AbstractHeapType::Extern,
+                ..
+            } => Value::ExternRef(None),
+            _ => Value::FuncRef { null: true },
+        }),
+        WastArg::Core(WastArgCore::RefExtern(n)) => Ok(Value::ExternRef(Some(*n))),
+        other => Err(format!("argument {other:?} is outside Ward's feature set")),
+    }
+}
+
+fn check_results(actual: &[Value], expected: &[WastRet<'_>]) -> Result<(), String> {
+    if actual.len() != expected.len() {
+        return Err(format!(
+            "expected {} results, got {actual:?}",
+            expected.len()
+        ));
+    }
+    for (value, pattern) in actual.iter().zip(expected) {
+        #[allow(unreachable_patterns)]
+        let ok = match pattern {
+            WastRet::Core(core) => matches_core(value, core),
+            _ => false,
+        };
+        if !ok {
+            return Err(format!("result {value:?} does not match {pattern:?}"));
+        }
+    }
+    Ok(())
+}
+
+fn matches_core(value: &Value, pattern: &WastRetCore<'_>) -> bool {
+    match (value, pattern) {
+        (Value::I32(a), WastRetCore::I32(b)) => a == b,
+        (Value::I64(a), WastRetCore::I64(b)) => a == b,
+        (Value::F32(bits), WastRetCore::F32(p)) => match p {
+            NanPattern::CanonicalNan => bits & 0x7fff_ffff == 0x7fc0_0000,
+            NanPattern::ArithmeticNan => bits & 0x7fc0_0000 == 0x7fc0_0000,
+            NanPattern::Value(v) => *bits == v.bits,
+        },
+        (Value::F64(bits), WastRetCore::F64(p)) => match p {
+            NanPattern::CanonicalNan => bits & 0x7fff_ffff_ffff_ffff == 0x7ff8_0000_0000_0000,
+            NanPattern::ArithmeticNan => bits & 0x7ff8_0000_0000_0000 == 0x7ff8_0000_0000_0000,
+            NanPattern::Value(v) => *bits == v.bits,
+        },
+        (Value::FuncRef { null }, WastRetCore::RefNull(_)) => *null,
+        (Value::ExternRef(r), WastRetCore::RefNull(_)) => r.is_none(),
+        (Value::FuncRef { null }, WastRetCore::RefFunc(_)) => !*null,
+        (Value::ExternRef(r), WastRetCore::RefExtern(expected)) => match expected {
+            Some(n) => *r == Some(*n),
+            None => r.is_some(),
+        },
+        (_, WastRetCore::Either(options)) => options.iter().any(|p| matches_core(value, p)),
+        _ => false,
+    }
+}
+
+/// The trap kinds a spec message stands for.
+fn trap_kinds(message: &str) -> Vec<ErrorKind> {
+    let table: &[(&str, ErrorKind)] = &[
+        ("integer divide by zero", ErrorKind::IntegerDivideByZero),
+        ("integer overflow", ErrorKind::IntegerOverflow),
+        (
+            "invalid conversion to integer",
+            ErrorKind::BadConversionToInteger,
+        ),
+        ("unreachable", ErrorKind::Unreachable),
+        ("out of bounds memory access", ErrorKind::MemoryOutOfBounds),
+        ("out of bounds table access", ErrorKind::TableOutOfBounds),
+        ("undefined element", ErrorKind::TableOutOfBounds),
+        ("uninitialized element", ErrorKind::IndirectCallToNull),
+        (
+            "indirect call type mismatch",
+            ErrorKind::IndirectCallTypeMismatch,
+        ),
+        ("call stack exhausted", ErrorKind::StackOverflow),
+    ];
+    table
+        .iter()
+        .filter(|(m, _)| message.starts_with(m))
+        .map(|(_, k)| *k)
+        .collect()
+}

@@ -493,7 +493,8 @@ fn instantiation_failure(err: wasmi::Error) -> Failure {
     let message = err.to_string();
     let kind = match err.kind() {
         Kind::TrapCode(TrapCode::OutOfFuel) => ErrorKind::Timeout,
-        Kind::TrapCode(_) => ErrorKind::InstantiationTrap,
+        // A data or element segment out of bounds.
+        Kind::TrapCode(_) | Kind::Memory(_) | Kind::Table(_) => ErrorKind::InstantiationTrap,
         Kind::Linker(_) => ErrorKind::UnknownImport,
         Kind::Instantiation(
             Inst::ImportTypeMismatch { .. }

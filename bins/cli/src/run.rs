@@ -1,0 +1,298 @@
+//! `ward run`.
+
+use std::{
+    path::PathBuf,
+    process::ExitCode,
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use serde_json::json;
+use ward_vm::{
+    BackendKind, CallContext, Config, Entry, Execution, Failure, Gas, Outcome, Reply, RunOptions,
+    Status, ValType, Value,
+};
+
+/// Default gas limit for `ward run`.
+const DEFAULT_GAS: u64 = 10_000_000_000;
+
+/// Arguments of `ward run`.
+#[derive(Args, Debug)]
+pub(crate) struct RunArgs {
+    /// The module: a `.wasm` binary or `.wat` text.
+    file: PathBuf,
+    /// The entry point to run (`[] -> []`, `[] -> [i32]` or `[i32 i32] -> [i32]`).
+    #[arg(long, default_value = "main", conflicts_with = "invoke")]
+    entry: String,
+    /// Call this export instead, with `--args`, and print its results.
+    #[arg(long)]
+    invoke: Option<String>,
+    /// Comma-separated arguments for `--invoke` (integers, floats, or `null`).
+    #[arg(
+        long,
+        requires = "invoke",
+        value_delimiter = ',',
+        allow_hyphen_values = true
+    )]
+    args: Vec<String>,
+    /// The call's input, as hex (`0x...`).
+    #[arg(long, conflicts_with = "input_file")]
+    input: Option<String>,
+    /// Read the call's input from a file.
+    #[arg(long)]
+    input_file: Option<PathBuf>,
+    /// Gas limit.
+    #[arg(long, default_value_t = DEFAULT_GAS)]
+    gas: u64,
+    /// Largest linear memory, in 64 KiB pages.
+    #[arg(long)]
+    max_memory_pages: Option<u32>,
+    /// Wall-clock limit for the call, in milliseconds.
+    #[arg(long)]
+    timeout_ms: Option<u64>,
+    /// Engine to run on.
+    #[arg(long, default_value = "wasmtime")]
+    backend: BackendKind,
+    /// Print `debug_log` lines (to stderr).
+    #[arg(long)]
+    debug_log: bool,
+    /// Print one JSON object on stdout's last line.
+    #[arg(long)]
+    json: bool,
+}
+
+pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let input = read_input(&args)?;
+    let mut config = Config::default();
+    if let Some(pages) = args.max_memory_pages {
+        config.limits.max_memory_pages = pages;
+    }
+    let backend = backend_for(args.backend, &config)?;
+    let started = Instant::now();
+    let execution = match prepare(&*backend, &config, &bytes, &args) {
+        Ok((module, entry)) => {
+            let options = RunOptions {
+                input,
+                gas_limit: Gas::new(args.gas),
+                debug_log: args.debug_log,
+                timeout: args.timeout_ms.map(Duration::from_millis),
+            };
+            // `ward run` defines no suspending imports: nothing can ask.
+            let mut service = |_| Reply::Trap("no host services in `ward run`".into());
+            ward_vm::execute(
+                &*backend,
+                &module,
+                &entry,
+                options,
+                CallContext::default(),
+                &mut service,
+            )
+        }
+        Err(Prepared::Rejected(failure)) => Execution {
+            outcome: Outcome::failed(failure, Gas::ZERO),
+            results: Vec::new(),
+            debug_log: Vec::new(),
+            suspensions: 0,
+        },
+        Err(Prepared::Usage(err)) => return Err(err),
+    };
+    let elapsed = started.elapsed();
+    for line in &execution.debug_log {
+        eprintln!("[debug_log] {line}");
+    }
+    print_execution(&execution, args.backend, elapsed, args.json);
+    Ok(if execution.outcome.status == Status::Ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn backend_for(
+    kind: BackendKind,
+    config: &Config,
+) -> anyhow::Result<std::sync::Arc<dyn ward_vm::Backend>> {
+    crate::backends::create(kind, config).map_err(|f| anyhow::anyhow!("cannot start {kind}: {f}"))
+}
+
+enum Prepared {
+    /// The module was refused: a typed outcome, not a usage error.
+    Rejected(Failure),
+    /// The command line was wrong.
+    Usage(anyhow::Error),
+}
+
+fn prepare(
+    backend: &dyn ward_vm::Backend,
+    config: &Config,
+    bytes: &[u8],
+    args: &RunArgs,
+) -> Result<(ward_vm::Module, Entry), Prepared> {
+    // A `.wasm` file is taken as it is; anything else that is not a binary
+    // is parsed as text. Text that does not parse is an invalid module like
+    // any other bad bytes.
+    let is_binary =
+        bytes.starts_with(b"\0asm") || args.file.extension().is_some_and(|ext| ext == "wasm");
+    let wasm = if is_binary {
+        std::borrow::Cow::Borrowed(bytes)
+    } else {
+        wat::parse_bytes(bytes).map_err(|e| {
+            Prepared::Rejected(Failure::new(ward_vm::ErrorKind::InvalidWasm, e.to_string()))
+        })?
+    };
+    let module = ward_vm::compile(backend, config, &wasm).map_err(Prepared::Rejected)?;
+    let entry = match &args.invoke {
+        None => Entry::Main(args.entry.clone()),
+        Some(name) => {
+            // An export that is missing is reported by the run as
+            // `entry_not_found`; arguments are parsed against its type.
+            let params = module
+                .export_func(name)
+                .map(|ty| ty.params.clone())
+                .unwrap_or_default();
+            let values = parse_args(&params, &args.args).map_err(Prepared::Usage)?;
+            Entry::Invoke {
+                name: name.clone(),
+                args: values,
+            }
+        }
+    };
+    Ok((module, entry))
+}
+
+fn read_input(args: &RunArgs) -> anyhow::Result<Vec<u8>> {
+    if let Some(path) = &args.input_file {
+        return std::fs::read(path).with_context(|| format!("cannot read {}", path.display()));
+    }
+    match &args.input {
+        None => Ok(Vec::new()),
+        Some(hex) => parse_hex(hex),
+    }
+}
+
+/// Parses `0x`-prefixed (or bare) hex.
+pub(crate) fn parse_hex(text: &str) -> anyhow::Result<Vec<u8>> {
+    let digits = text.strip_prefix("0x").unwrap_or(text);
+    if digits.len() % 2 != 0 {
+        bail!("hex input has an odd number of digits");
+    }
+    (0..digits.len())
+        .step_by(2)
+        .map(|i| {
+            u8::from_str_radix(&digits[i..i + 2], 16)
+                .with_context(|| format!("invalid hex digits `{}`", &digits[i..i + 2]))
+        })
+        .collect()
+}
+
+fn parse_args(params: &[ValType], args: &[String]) -> anyhow::Result<Vec<Value>> {
+    if params.len() != args.len() {
+        bail!(
+            "the export takes {} argument(s), {} given",
+            params.len(),
+            args.len()
+        );
+    }
+    params
+        .iter()
+        .zip(args)
+        .map(|(ty, text)| parse_value(*ty, text.trim()))
+        .collect()
+}
+
+fn parse_value(ty: ValType, text: &str) -> anyhow::Result<Value> {
+    let bad = || format!("`{text}` is not a valid {ty}");
+    Ok(match ty {
+        ValType::I32 => Value::I32(
+            parse_int(text)
+                .and_then(|v| {
+                    i32::try_from(v)
+                        .or_else(|_| u32::try_from(v).map(|u| u as i32))
+                        .ok()
+                })
+                .with_context(bad)?,
+        ),
+        ValType::I64 => Value::I64(
+            parse_int(text)
+                .and_then(|v| {
+                    i64::try_from(v)
+                        .or_else(|_| u64::try_from(v).map(|u| u as i64))
+                        .ok()
+                })
+                .with_context(bad)?,
+        ),
+        ValType::F32 => Value::F32(text.parse::<f32>().with_context(bad)?.to_bits()),
+        ValType::F64 => Value::F64(text.parse::<f64>().with_context(bad)?.to_bits()),
+        ValType::FuncRef if text == "null" => Value::FuncRef { null: true },
+        ValType::ExternRef if text == "null" => Value::ExternRef(None),
+        ValType::FuncRef | ValType::ExternRef => {
+            bail!("{}; only `null` references can be passed", bad())
+        }
+    })
+}
+
+fn parse_int(text: &str) -> Option<i128> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let value = match digits.strip_prefix("0x") {
+        Some(hex) => i128::from_str_radix(hex, 16).ok()?,
+        None => digits.parse::<i128>().ok()?,
+    };
+    Some(if negative { -value } else { value })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(2 + bytes.len() * 2);
+    out.push_str("0x");
+    for b in bytes {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+fn print_execution(execution: &Execution, backend: BackendKind, elapsed: Duration, as_json: bool) {
+    let outcome = &execution.outcome;
+    if as_json {
+        let mut object = json!({
+            "status": outcome.status.as_str(),
+            "exit_code": outcome.exit_code,
+            "output": hex(&outcome.output),
+            "gas_used": outcome.gas_used.get(),
+            "backend": backend.as_str(),
+            "error": outcome.error.as_ref().map(|e| json!({"kind": e.kind.as_str(), "message": e.message})),
+            "elapsed_us": elapsed.as_micros() as u64,
+        });
+        if !execution.results.is_empty() {
+            object["results"] = execution
+                .results
+                .iter()
+                .map(|v| json!(v.to_string()))
+                .collect();
+        }
+        println!("{object}");
+        return;
+    }
+    for value in &execution.results {
+        println!("{value}");
+    }
+    println!("status:    {}", outcome.status);
+    if let Some(error) = &outcome.error {
+        println!("error:     {} ({})", error.kind, error.message);
+    }
+    println!("exit code: {}", outcome.exit_code);
+    let printable = std::str::from_utf8(&outcome.output)
+        .ok()
+        .filter(|s| !s.is_empty() && s.chars().all(|c| !c.is_control() || c == '\n'));
+    match printable {
+        Some(text) => println!("output:    {} ({text:?})", hex(&outcome.output)),
+        None => println!("output:    {}", hex(&outcome.output)),
+    }
+    println!("gas used:  {}", outcome.gas_used);
+    println!("backend:   {backend}");
+    println!("elapsed:   {} us", elapsed.as_micros());
+}

@@ -1,0 +1,95 @@
+//! The WebAssembly core spec suite on both backends, through Ward's path.
+
+use std::path::{Path, PathBuf};
+
+use ward_spec::{Report, Skip, parse_skips, run_file, spec_config};
+use ward_vm::{Backend, BackendKind};
+
+fn suite_dir() -> PathBuf {
+    match std::env::var_os("WARD_SPEC_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/wasm-testsuite"),
+    }
+}
+
+fn skips() -> Vec<Skip> {
+    let text = include_str!("../skip.txt");
+    parse_skips(text).expect("skip.txt is well-formed")
+}
+
+fn in_scope_files() -> Vec<PathBuf> {
+    let dir = suite_dir();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("spec suite not found at {}: {e}", dir.display()))
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "wast"))
+        .collect();
+    files.sort();
+    let skips = skips();
+    for skip in &skips {
+        assert!(
+            files
+                .iter()
+                .any(|f| skip.matches(&f.file_name().unwrap().to_string_lossy())),
+            "skip entry `{}` matches no file",
+            skip.pattern
+        );
+    }
+    files.retain(|f| {
+        let name = f.file_name().unwrap().to_string_lossy();
+        !skips.iter().any(|s| s.matches(&name))
+    });
+    assert!(
+        files.len() > 50,
+        "suspiciously few spec files: {}",
+        files.len()
+    );
+    // For debugging one file: WARD_SPEC_FILTER=call.wast.
+    if let Some(filter) = std::env::var_os("WARD_SPEC_FILTER") {
+        files.retain(|f| f.file_name() == Some(filter.as_os_str()));
+    }
+    files
+}
+
+fn run_suite(kind: BackendKind) {
+    let config = spec_config();
+    let backend: Box<dyn Backend> = match kind {
+        BackendKind::Wasmtime => Box::new(ward_vm_wasmtime::WasmtimeBackend::new(&config).unwrap()),
+        BackendKind::Wasmi => Box::new(ward_vm_wasmi::WasmiBackend::new(&config).unwrap()),
+    };
+    let files = in_scope_files();
+    let mut total = Report::default();
+    for file in &files {
+        if std::env::var_os("WARD_SPEC_VERBOSE").is_some() {
+            eprintln!("{kind}: {}", file.display());
+        }
+        total.merge(run_file(file, &*backend, &config));
+    }
+    println!("spec suite on {kind}: {} files, {total}", files.len());
+    for failure in &total.failures {
+        println!("  FAIL {failure}");
+    }
+    assert!(total.failures.is_empty(), "{kind}: {total}");
+    if std::env::var_os("WARD_SPEC_FILTER").is_none() {
+        assert!(
+            total.passed > 10_000,
+            "{kind}: too few directives ran: {total}"
+        );
+    }
+}
+
+#[test]
+fn spec_suite_on_wasmtime() {
+    run_suite(BackendKind::Wasmtime);
+}
+
+#[test]
+fn spec_suite_on_wasmi() {
+    run_suite(BackendKind::Wasmi);
+}
+
+#[test]
+fn every_skip_has_a_reason() {
+    assert!(parse_skips("simd_*").is_err());
+    assert!(!skips().is_empty());
+}

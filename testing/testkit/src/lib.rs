@@ -1,0 +1,147 @@
+//! Test utilities: build both backends from one [`Config`], run a module on
+//! each, and insist that they agree.
+//!
+//! Every behaviour test in Ward goes through [`run_both`] (or
+//! [`Backends::each`]): a feature is only tested when it is tested on both
+//! engines with the results compared.
+
+use std::sync::Arc;
+
+use ward_vm::{
+    Backend, BackendKind, CallContext, Config, Entry, Execution, Gas, Reply, Request, RunOptions,
+};
+use ward_vm_wasmi::WasmiBackend;
+use ward_vm_wasmtime::WasmtimeBackend;
+
+/// Creates the backend of `kind` for `config`.
+///
+/// # Panics
+///
+/// When the backend cannot be created (a test setup error).
+pub fn backend(kind: BackendKind, config: &Config) -> Arc<dyn Backend> {
+    match kind {
+        BackendKind::Wasmtime => Arc::new(WasmtimeBackend::new(config).expect("wasmtime backend")),
+        BackendKind::Wasmi => Arc::new(WasmiBackend::new(config).expect("wasmi backend")),
+    }
+}
+
+/// Both backends for one configuration.
+pub struct Backends {
+    /// The configuration both were made from.
+    pub config: Config,
+    /// `[wasmtime, wasmi]`.
+    pub all: Vec<Arc<dyn Backend>>,
+}
+
+impl Backends {
+    /// Both backends for `config`.
+    pub fn new(config: Config) -> Self {
+        let all = BackendKind::ALL
+            .iter()
+            .map(|&k| backend(k, &config))
+            .collect();
+        Backends { config, all }
+    }
+
+    /// Runs `f` on each backend and returns the results in backend order.
+    pub fn each<T>(&self, mut f: impl FnMut(&dyn Backend) -> T) -> Vec<T> {
+        self.all.iter().map(|b| f(&**b)).collect()
+    }
+}
+
+impl Default for Backends {
+    fn default() -> Self {
+        Backends::new(Config::default())
+    }
+}
+
+/// Parses WebAssembly text.
+///
+/// # Panics
+///
+/// On a syntax error in the test's own text.
+pub fn wasm(text: &str) -> Vec<u8> {
+    wat::parse_str(text).expect("test module parses")
+}
+
+/// Compiles `wasm` and runs `entry` on `backend`, servicing suspensions with
+/// `service`. A module rejected at compile time yields a `rejected` execution.
+pub fn run(
+    backend: &dyn Backend,
+    config: &Config,
+    wasm: &[u8],
+    entry: &Entry,
+    options: RunOptions,
+    context: CallContext,
+    service: &mut dyn FnMut(Request) -> Reply,
+) -> Execution {
+    match ward_vm::compile(backend, config, wasm) {
+        Ok(module) => ward_vm::execute(backend, &module, entry, options, context, service),
+        Err(failure) => Execution {
+            outcome: ward_vm::Outcome::failed(failure, Gas::ZERO),
+            results: Vec::new(),
+            debug_log: Vec::new(),
+            suspensions: 0,
+        },
+    }
+}
+
+/// Runs `main` of `wasm` with `input` on both backends of `backends`,
+/// asserts that they agree on everything but messages, and returns the
+/// wasmtime execution.
+///
+/// # Panics
+///
+/// When the backends disagree.
+pub fn run_both(backends: &Backends, wasm: &[u8], input: &[u8]) -> Execution {
+    let options = RunOptions {
+        input: input.to_vec(),
+        ..RunOptions::default()
+    };
+    let entry = Entry::Main("main".into());
+    let runs = backends.each(|b| {
+        let mut no_service = |r: Request| Reply::Trap(format!("unexpected request {r:?}"));
+        run(
+            b,
+            &backends.config,
+            wasm,
+            &entry,
+            options.clone(),
+            CallContext::default(),
+            &mut no_service,
+        )
+    });
+    assert_agree(&runs);
+    runs.into_iter().next().expect("two runs")
+}
+
+/// Asserts that executions on different backends agree on status, exit code,
+/// output, gas, error kind, results and suspensions (messages may differ:
+/// they are for humans and never enter results).
+///
+/// # Panics
+///
+/// When any two executions disagree.
+pub fn assert_agree(runs: &[Execution]) {
+    let key = |e: &Execution| {
+        (
+            e.outcome.status,
+            e.outcome.exit_code,
+            e.outcome.output.clone(),
+            e.outcome.gas_used,
+            e.outcome.error.as_ref().map(|f| f.kind),
+            e.results.clone(),
+            e.suspensions,
+        )
+    };
+    for (i, run) in runs.iter().enumerate().skip(1) {
+        assert_eq!(
+            key(&runs[0]),
+            key(run),
+            "backend {} disagrees with backend 0:\n{:#?}\nvs\n{:#?}",
+            i,
+            runs[0],
+            run
+        );
+    }
+}

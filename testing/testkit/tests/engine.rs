@@ -1,0 +1,700 @@
+//! The engine core on both backends: outcomes, the host ABI, limits,
+//! suspension and hostile input. Every case runs on wasmtime and wasmi and
+//! the two must agree.
+
+use std::time::Duration;
+
+use ward_testkit::{Backends, assert_agree, run, run_both, wasm};
+use ward_vm::{
+    CallContext, Config, Entry, ErrorKind, FuncType, Host, HostAnswer, HostImport, Limits, Reply,
+    Request, RunOptions, SandboxError, Status, Step, ValType, Value,
+};
+
+const ABI: &str = r#"
+  (import "ward" "input_size" (func $input_size (result i32)))
+  (import "ward" "input_read" (func $input_read (param i32 i32 i32)))
+  (import "ward" "output_write" (func $output_write (param i32 i32)))
+  (import "ward" "exit" (func $exit (param i32)))
+  (import "ward" "gas_left" (func $gas_left (result i64)))
+  (import "ward" "debug_log" (func $debug_log (param i32 i32)))
+"#;
+
+fn module(body: &str) -> Vec<u8> {
+    wasm(&format!(
+        "(module {ABI} (memory (export \"memory\") 1) {body})"
+    ))
+}
+
+/// Expected status, exit code, output and error kind.
+fn expect(
+    wasm: &[u8],
+    input: &[u8],
+    status: Status,
+    exit_code: i32,
+    output: &[u8],
+    kind: Option<ErrorKind>,
+) {
+    let run = run_both(&Backends::default(), wasm, input);
+    let outcome = &run.outcome;
+    assert_eq!(
+        (
+            outcome.status,
+            outcome.exit_code,
+            outcome.output.as_slice(),
+            outcome.error.as_ref().map(|e| e.kind)
+        ),
+        (status, exit_code, output, kind),
+        "{outcome:#?}"
+    );
+}
+
+fn trapped(wasm: &[u8], kind: ErrorKind) {
+    expect(wasm, b"", Status::Trapped, 0, b"", Some(kind));
+}
+
+fn rejected(wasm: &[u8], kind: ErrorKind) {
+    expect(wasm, b"", Status::Rejected, 0, b"", Some(kind));
+}
+
+#[test]
+fn echo_copies_input_to_output() {
+    let echo = module(
+        r#"(func (export "main")
+             (call $input_read (i32.const 0) (i32.const 0) (call $input_size))
+             (call $output_write (i32.const 0) (call $input_size)))"#,
+    );
+    expect(&echo, b"ward", Status::Ok, 0, b"ward", None);
+    expect(&echo, b"", Status::Ok, 0, b"", None);
+}
+
+#[test]
+fn entry_shapes_give_exit_codes() {
+    let unit = module(r#"(func (export "main"))"#);
+    expect(&unit, b"", Status::Ok, 0, b"", None);
+    let code = module(r#"(func (export "main") (result i32) (i32.const 7))"#);
+    expect(&code, b"", Status::Reverted, 7, b"", None);
+    let zero = module(r#"(func (export "main") (result i32) (i32.const 0))"#);
+    expect(&zero, b"", Status::Ok, 0, b"", None);
+    let argc = module(
+        r#"(func (export "main") (param i32 i32) (result i32)
+             (i32.add (local.get 0) (local.get 1)))"#,
+    );
+    // Called with (0, 0).
+    expect(&argc, b"", Status::Ok, 0, b"", None);
+    let bad = module(r#"(func (export "main") (param i64))"#);
+    rejected(&bad, ErrorKind::BadEntrySignature);
+    let missing = module(r#"(func (export "start"))"#);
+    rejected(&missing, ErrorKind::EntryNotFound);
+    let not_a_func = wasm(r#"(module (memory (export "main") 1))"#);
+    rejected(&not_a_func, ErrorKind::EntryNotFound);
+}
+
+#[test]
+fn exit_keeps_output_and_revert_keeps_output() {
+    let exit_ok = module(
+        r#"(data (i32.const 0) "done")
+           (func (export "main") (call $output_write (i32.const 0) (i32.const 4))
+             (call $exit (i32.const 0)) unreachable)"#,
+    );
+    expect(&exit_ok, b"", Status::Ok, 0, b"done", None);
+    let exit_revert = module(
+        r#"(data (i32.const 0) "why")
+           (func (export "main") (call $output_write (i32.const 0) (i32.const 3))
+             (call $exit (i32.const 42)) unreachable)"#,
+    );
+    expect(&exit_revert, b"", Status::Reverted, 42, b"why", None);
+    let return_revert = module(
+        r#"(data (i32.const 0) "no")
+           (func (export "main") (result i32) (call $output_write (i32.const 0) (i32.const 2))
+             (i32.const -1))"#,
+    );
+    expect(&return_revert, b"", Status::Reverted, -1, b"no", None);
+}
+
+#[test]
+fn output_before_a_trap_is_discarded() {
+    let m = module(
+        r#"(data (i32.const 0) "secret")
+           (func (export "main") (call $output_write (i32.const 0) (i32.const 6)) unreachable)"#,
+    );
+    trapped(&m, ErrorKind::Unreachable);
+}
+
+#[test]
+fn every_guest_trap_has_its_kind() {
+    let cases: &[(&str, ErrorKind)] = &[
+        ("(func (export \"main\") unreachable)", ErrorKind::Unreachable),
+        (
+            "(func (export \"main\") (drop (i32.load (i32.const 65535))))",
+            ErrorKind::MemoryOutOfBounds,
+        ),
+        (
+            "(func (export \"main\") (drop (i32.div_s (i32.const 1) (i32.const 0))))",
+            ErrorKind::IntegerDivideByZero,
+        ),
+        (
+            "(func (export \"main\") (drop (i32.div_s (i32.const 0x80000000) (i32.const -1))))",
+            ErrorKind::IntegerOverflow,
+        ),
+        (
+            "(func (export \"main\") (drop (i32.trunc_f32_s (f32.const nan))))",
+            ErrorKind::BadConversionToInteger,
+        ),
+        (
+            "(type $t (func (param i32))) (table 1 funcref) (elem (i32.const 0) $f)
+             (func $f) (func (export \"main\") (call_indirect (type $t) (i32.const 1) (i32.const 0)))",
+            ErrorKind::IndirectCallTypeMismatch,
+        ),
+        (
+            "(table 1 funcref) (func (export \"main\") (call_indirect (i32.const 0)))",
+            ErrorKind::IndirectCallToNull,
+        ),
+        (
+            "(table 1 funcref) (func (export \"main\") (call_indirect (i32.const 5)))",
+            ErrorKind::TableOutOfBounds,
+        ),
+        (
+            "(func $f (call $f)) (func (export \"main\") (call $f))",
+            ErrorKind::StackOverflow,
+        ),
+    ];
+    for (body, kind) in cases {
+        trapped(&module(body), *kind);
+    }
+}
+
+#[test]
+fn host_functions_check_every_pointer() {
+    let cases = [
+        // Source past the end of memory.
+        "(func (export \"main\") (call $output_write (i32.const 65530) (i32.const 7)))",
+        // ptr + len wraps around 2^32.
+        "(func (export \"main\") (call $output_write (i32.const -1) (i32.const 2)))",
+        // Negative length, read as 4 GiB - 1.
+        "(func (export \"main\") (call $output_write (i32.const 0) (i32.const -1)))",
+        // Input range past the input.
+        "(func (export \"main\") (call $input_read (i32.const 0) (i32.const 1) (i32.const 4)))",
+        // Destination past the end of memory.
+        "(func (export \"main\") (call $input_read (i32.const 65535) (i32.const 0) (i32.const 4)))",
+        // Log source out of bounds.
+        "(func (export \"main\") (call $debug_log (i32.const 70000) (i32.const 1)))",
+    ];
+    for body in cases {
+        let run = run_both(&Backends::default(), &module(body), b"abcd");
+        assert_eq!(run.outcome.status, Status::Trapped, "{body}");
+        assert_eq!(
+            run.outcome.error.map(|e| e.kind),
+            Some(ErrorKind::MemoryOutOfBounds),
+            "{body}"
+        );
+    }
+}
+
+#[test]
+fn host_functions_without_an_exported_memory_trap_on_any_access() {
+    let m = wasm(&format!(
+        "(module {ABI} (func (export \"main\") (call $output_write (i32.const 0) (i32.const 1))))"
+    ));
+    trapped(&m, ErrorKind::MemoryOutOfBounds);
+    let empty = wasm(&format!(
+        "(module {ABI} (func (export \"main\") (call $output_write (i32.const 0) (i32.const 0))))"
+    ));
+    expect(&empty, b"", Status::Ok, 0, b"", None);
+}
+
+#[test]
+fn gas_left_reports_the_limit() {
+    let m = module(
+        r#"(func (export "main")
+             (i64.store (i32.const 0) (call $gas_left))
+             (call $output_write (i32.const 0) (i32.const 8)))"#,
+    );
+    let backends = Backends::default();
+    let runs = backends.each(|b| {
+        let options = RunOptions {
+            gas_limit: ward_vm::Gas::new(123_456),
+            ..RunOptions::default()
+        };
+        let mut none = |_| Reply::Trap("none".into());
+        run(
+            b,
+            &backends.config,
+            &m,
+            &Entry::Main("main".into()),
+            options,
+            CallContext::default(),
+            &mut none,
+        )
+    });
+    assert_agree(&runs);
+    assert_eq!(runs[0].outcome.output, 123_456u64.to_le_bytes());
+}
+
+#[test]
+fn debug_log_is_collected_when_enabled_and_changes_nothing_else() {
+    let m = module(
+        r#"(data (i32.const 0) "hello")
+           (func (export "main") (call $debug_log (i32.const 0) (i32.const 5))
+             (call $output_write (i32.const 0) (i32.const 5)))"#,
+    );
+    let backends = Backends::default();
+    for debug_log in [false, true] {
+        let runs = backends.each(|b| {
+            let options = RunOptions {
+                debug_log,
+                ..RunOptions::default()
+            };
+            let mut none = |_| Reply::Trap("none".into());
+            run(
+                b,
+                &backends.config,
+                &m,
+                &Entry::Main("main".into()),
+                options,
+                CallContext::default(),
+                &mut none,
+            )
+        });
+        assert_agree(&runs);
+        assert_eq!(runs[0].outcome.output, b"hello");
+        let expected: Vec<String> = if debug_log {
+            vec!["hello".into()]
+        } else {
+            Vec::new()
+        };
+        for r in &runs {
+            assert_eq!(r.debug_log, expected);
+        }
+    }
+}
+
+#[test]
+fn import_resolution_is_typed() {
+    rejected(
+        &wasm(r#"(module (import "ward" "no_such_fn" (func)) (func (export "main")))"#),
+        ErrorKind::UnknownImport,
+    );
+    rejected(
+        &wasm(r#"(module (import "env" "f" (func)) (func (export "main")))"#),
+        ErrorKind::UnknownImport,
+    );
+    rejected(
+        &wasm(
+            r#"(module (import "ward" "input_size" (func (result i64))) (func (export "main")))"#,
+        ),
+        ErrorKind::ImportSignatureMismatch,
+    );
+    rejected(
+        &wasm(r#"(module (import "ward" "input_size" (global i32)) (func (export "main")))"#),
+        ErrorKind::ImportSignatureMismatch,
+    );
+    rejected(
+        &wasm(r#"(module (import "env" "memory" (memory 1)) (func (export "main")))"#),
+        ErrorKind::UnknownImport,
+    );
+}
+
+#[test]
+fn invalid_and_unsupported_modules_are_rejected() {
+    rejected(b"", ErrorKind::InvalidWasm);
+    rejected(b"\0asm", ErrorKind::InvalidWasm);
+    rejected(b"not wasm at all", ErrorKind::InvalidWasm);
+    rejected(
+        &wasm(r#"(module (func (export "main") (drop (i32.add (i32.const 0) (i64.const 0)))))"#),
+        ErrorKind::InvalidWasm,
+    );
+    let simd = wasm(r#"(module (func (export "main") (drop (v128.const i64x2 0 0))))"#);
+    rejected(&simd, ErrorKind::UnsupportedFeature);
+    let two_memories = wasm("(module (memory 1) (memory 1) (func (export \"main\")))");
+    rejected(&two_memories, ErrorKind::UnsupportedFeature);
+}
+
+#[test]
+fn instantiation_traps_are_rejections() {
+    rejected(
+        &wasm(r#"(module (func $s unreachable) (start $s) (func (export "main")))"#),
+        ErrorKind::InstantiationTrap,
+    );
+    rejected(
+        &wasm(r#"(module (memory 1) (data (i32.const 65535) "ab") (func (export "main")))"#),
+        ErrorKind::InstantiationTrap,
+    );
+    rejected(
+        &wasm(
+            r#"(module (table 1 funcref) (elem (i32.const 1) $f) (func $f) (func (export "main")))"#,
+        ),
+        ErrorKind::InstantiationTrap,
+    );
+}
+
+#[test]
+fn memory_and_table_limits_hold() {
+    let backends = Backends::new(Config {
+        limits: Limits {
+            max_memory_pages: 4,
+            max_table_elements: 8,
+            ..Limits::default()
+        },
+        ..Config::default()
+    });
+    let too_big = wasm(r#"(module (memory 5) (func (export "main")))"#);
+    let run = run_both(&backends, &too_big, b"");
+    assert_eq!(
+        run.outcome.error.map(|e| e.kind),
+        Some(ErrorKind::LimitExceeded)
+    );
+    let table_too_big = wasm(r#"(module (table 9 funcref) (func (export "main")))"#);
+    let run = run_both(&backends, &table_too_big, b"");
+    assert_eq!(
+        run.outcome.error.map(|e| e.kind),
+        Some(ErrorKind::LimitExceeded)
+    );
+    // Growing up to the limit works; past it returns -1, as the spec says.
+    let grow = module(
+        r#"(table 2 funcref)
+           (func (export "main")
+             (i32.store (i32.const 0) (memory.grow (i32.const 3)))
+             (i32.store (i32.const 4) (memory.grow (i32.const 1)))
+             (i32.store (i32.const 8) (memory.grow (i32.const 0x10000)))
+             (i32.store (i32.const 12) (table.grow (ref.null func) (i32.const 6)))
+             (i32.store (i32.const 16) (table.grow (ref.null func) (i32.const 1)))
+             (call $output_write (i32.const 0) (i32.const 20)))"#,
+    );
+    let run = run_both(&backends, &grow, b"");
+    assert_eq!(run.outcome.status, Status::Ok, "{:?}", run.outcome);
+    let words: Vec<i32> = run
+        .outcome
+        .output
+        .chunks(4)
+        .map(|c| i32::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    assert_eq!(words, [1, -1, -1, 2, -1]);
+    let oversized = vec![0u8; (Limits::default().max_module_bytes + 1) as usize];
+    rejected(&oversized, ErrorKind::LimitExceeded);
+}
+
+#[test]
+fn infinite_loops_end_in_timeout() {
+    let spin = wasm(r#"(module (func (export "main") (loop (br 0))))"#);
+    let spin_start = wasm(r#"(module (func $s (loop (br 0))) (start $s) (func (export "main")))"#);
+    let backends = Backends::default();
+    for m in [&spin, &spin_start] {
+        let runs = backends.each(|b| {
+            let options = RunOptions {
+                timeout: Some(Duration::from_millis(50)),
+                ..RunOptions::default()
+            };
+            let mut none = |_| Reply::Trap("none".into());
+            run(
+                b,
+                &backends.config,
+                m,
+                &Entry::Main("main".into()),
+                options,
+                CallContext::default(),
+                &mut none,
+            )
+        });
+        assert_agree(&runs);
+        assert_eq!(runs[0].outcome.status, Status::Timeout);
+    }
+}
+
+#[test]
+fn invoke_calls_any_export_with_typed_arguments() {
+    let m = wasm(
+        r#"(module (func (export "mix") (param i32 i64 f32 f64) (result f64 i32)
+             (f64.add (local.get 3) (f64.promote_f32 (local.get 2)))
+             (i32.add (local.get 0) (i32.wrap_i64 (local.get 1)))))"#,
+    );
+    let backends = Backends::default();
+    let entry = Entry::Invoke {
+        name: "mix".into(),
+        args: vec![
+            Value::I32(2),
+            Value::I64(40),
+            Value::F32(1.5f32.to_bits()),
+            Value::F64(0.25f64.to_bits()),
+        ],
+    };
+    let runs = backends.each(|b| {
+        let mut none = |_| Reply::Trap("none".into());
+        run(
+            b,
+            &backends.config,
+            &m,
+            &entry,
+            RunOptions::default(),
+            CallContext::default(),
+            &mut none,
+        )
+    });
+    assert_agree(&runs);
+    assert_eq!(
+        runs[0].results,
+        vec![Value::F64(1.75f64.to_bits()), Value::I32(42)]
+    );
+}
+
+#[test]
+fn truncated_modules_are_rejected_at_every_length() {
+    // No names (so no trailing custom section) and the code section last:
+    // every proper prefix is cut short somewhere.
+    let full = wasm(
+        r#"(module (import "ward" "output_write" (func (param i32 i32)))
+             (memory (export "memory") 1)
+             (func (export "main") (i32.store8 (i32.const 0) (i32.const 120))
+               (call 0 (i32.const 0) (i32.const 1))))"#,
+    );
+    let backends = Backends::default();
+    for len in 0..full.len() {
+        let run = run_both(&backends, &full[..len], b"");
+        assert_eq!(
+            run.outcome.status,
+            Status::Rejected,
+            "prefix of {len} bytes"
+        );
+    }
+    assert_eq!(run_both(&backends, &full, b"").outcome.output, b"x");
+}
+
+#[test]
+fn bit_flipped_modules_never_panic_and_backends_agree() {
+    let full = module(
+        r#"(global $g (mut i32) (i32.const 3))
+           (func (export "main") (result i32)
+             (global.set $g (i32.mul (global.get $g) (i32.const 7)))
+             (call $output_write (i32.const 0) (i32.const 4))
+             (global.get $g))"#,
+    );
+    let backends = Backends::default();
+    // A deterministic walk over single-bit flips of every byte.
+    for i in 0..full.len() {
+        for bit in [0u8, 3, 7] {
+            let mut flipped = full.clone();
+            flipped[i] ^= 1 << bit;
+            run_both(&backends, &flipped, b"");
+        }
+    }
+}
+
+// ---- suspension ------------------------------------------------------------
+
+/// `test.ask(x: i32) -> i32`: answered at once (x * 2) for even x; for odd x
+/// the guest suspends and the embedder answers.
+struct AskHost;
+
+impl Host for AskHost {
+    fn call(&mut self, index: usize, args: &[Value], _memory: &mut [u8]) -> HostAnswer {
+        assert_eq!(index, 0);
+        match args {
+            [Value::I32(x)] if x % 2 == 0 => HostAnswer::Return(vec![Value::I32(x * 2)]),
+            [Value::I32(_)] => HostAnswer::Suspend,
+            _ => HostAnswer::Trap("bad arguments".into()),
+        }
+    }
+}
+
+fn ask_config() -> Config {
+    Config {
+        host_imports: vec![HostImport {
+            module: "test".into(),
+            name: "ask".into(),
+            ty: FuncType::new([ValType::I32], [ValType::I32]),
+        }],
+        ..Config::default()
+    }
+}
+
+/// Sums `ask(i)` for i in 0..n (n from the input's first byte, times 100),
+/// recursing `depth` frames deep around each call.
+fn ask_module() -> Vec<u8> {
+    wasm(&format!(
+        r#"(module {ABI}
+             (import "test" "ask" (func $ask (param i32) (result i32)))
+             (memory (export "memory") 1)
+             (func $deep (param $i i32) (param $depth i32) (result i32)
+               (if (result i32) (i32.eqz (local.get $depth))
+                 (then (call $ask (local.get $i)))
+                 (else (call $deep (local.get $i) (i32.sub (local.get $depth) (i32.const 1))))))
+             (func (export "main")
+               (local $i i32) (local $n i32) (local $sum i64)
+               (call $input_read (i32.const 0) (i32.const 0) (i32.const 2))
+               (local.set $n (i32.mul (i32.load8_u (i32.const 0)) (i32.const 100)))
+               (block $done (loop $next
+                 (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+                 (local.set $sum (i64.add (local.get $sum)
+                   (i64.extend_i32_u (call $deep (local.get $i) (i32.load8_u (i32.const 1))))))
+                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                 (br $next)))
+               (i64.store (i32.const 8) (local.get $sum))
+               (call $output_write (i32.const 8) (i32.const 8))))"#
+    ))
+}
+
+fn run_ask(hundreds: u8, depth: u8) -> Vec<ward_vm::Execution> {
+    let backends = Backends::new(ask_config());
+    let m = ask_module();
+    let runs = backends.each(|b| {
+        let options = RunOptions {
+            input: vec![hundreds, depth],
+            ..RunOptions::default()
+        };
+        // The embedder answers odd x with x + 1000.
+        let mut service = |request: Request| match request {
+            Request::Host { index: 0, args } => match args.as_slice() {
+                [Value::I32(x)] => Reply::Values(vec![Value::I32(x + 1000)]),
+                _ => Reply::Trap("bad request".into()),
+            },
+            other => Reply::Trap(format!("unexpected {other:?}")),
+        };
+        let context = CallContext::default().with_host(Box::new(AskHost));
+        run(
+            b,
+            &backends.config,
+            &m,
+            &Entry::Main("main".into()),
+            options,
+            context,
+            &mut service,
+        )
+    });
+    assert_agree(&runs);
+    runs
+}
+
+fn expected_ask_sum(n: u64) -> u64 {
+    (0..n)
+        .map(|x| if x % 2 == 0 { x * 2 } else { x + 1000 })
+        .sum()
+}
+
+#[test]
+fn host_calls_answer_at_once_or_suspend_and_resume() {
+    let runs = run_ask(1, 0);
+    let outcome = &runs[0].outcome;
+    assert_eq!(outcome.status, Status::Ok, "{outcome:?}");
+    assert_eq!(outcome.output, expected_ask_sum(100).to_le_bytes());
+    // Half the calls answered at once, half suspended.
+    assert_eq!(runs[0].suspensions, 50);
+}
+
+#[test]
+fn many_suspensions_in_one_run_from_deep_frames() {
+    // 20 000 calls, 10 000 suspensions, each from 200 guest frames deep.
+    let runs = run_ask(200, 200);
+    assert_eq!(runs[0].outcome.status, Status::Ok, "{:?}", runs[0].outcome);
+    assert_eq!(
+        runs[0].outcome.output,
+        expected_ask_sum(20_000).to_le_bytes()
+    );
+    assert_eq!(runs[0].suspensions, 10_000);
+}
+
+#[test]
+fn a_trap_reply_traps_the_guest_and_a_wrong_reply_is_a_host_error() {
+    let backends = Backends::new(ask_config());
+    let m = ask_module();
+    for reply in [
+        Reply::Trap("refused".into()),
+        Reply::Values(vec![Value::I64(1)]),
+        Reply::Values(vec![]),
+    ] {
+        let runs = backends.each(|b| {
+            let options = RunOptions {
+                input: vec![1, 0],
+                ..RunOptions::default()
+            };
+            let mut service = |_| reply.clone();
+            let context = CallContext::default().with_host(Box::new(AskHost));
+            run(
+                b,
+                &backends.config,
+                &m,
+                &Entry::Main("main".into()),
+                options,
+                context,
+                &mut service,
+            )
+        });
+        assert_agree(&runs);
+        assert_eq!(runs[0].outcome.status, Status::Trapped);
+        assert_eq!(
+            runs[0].outcome.error.as_ref().map(|e| e.kind),
+            Some(ErrorKind::HostError)
+        );
+    }
+}
+
+#[test]
+fn a_start_function_cannot_suspend() {
+    let m = wasm(
+        r#"(module (import "test" "ask" (func $ask (param i32) (result i32)))
+             (func $s (drop (call $ask (i32.const 1)))) (start $s) (func (export "main")))"#,
+    );
+    let backends = Backends::new(ask_config());
+    let runs = backends.each(|b| {
+        let context = CallContext::default().with_host(Box::new(AskHost));
+        let mut service = |_| Reply::Values(vec![Value::I32(0)]);
+        run(
+            b,
+            &backends.config,
+            &m,
+            &Entry::Main("main".into()),
+            RunOptions::default(),
+            context,
+            &mut service,
+        )
+    });
+    assert_agree(&runs);
+    assert_eq!(
+        runs[0].outcome.error.as_ref().map(|e| e.kind),
+        Some(ErrorKind::InstantiationTrap)
+    );
+}
+
+#[test]
+fn a_suspended_sandbox_is_busy_until_resumed() {
+    let backends = Backends::new(ask_config());
+    let m = ask_module();
+    for backend in &backends.all {
+        let module = ward_vm::compile(&**backend, &backends.config, &m).unwrap();
+        let context = CallContext::new(vec![1, 0], ward_vm::Gas::MAX).with_host(Box::new(AskHost));
+        let mut sandbox = backend.sandbox(context);
+        let instance = sandbox.instantiate(&module, &[]).unwrap();
+        let main = sandbox.export(instance, "main").unwrap();
+        let memory = sandbox.export(instance, "memory").unwrap();
+        let mut step = sandbox.call(main, &[]);
+        let mut suspended_once = false;
+        while let Step::Suspended(Request::Host { args, .. }) = step {
+            suspended_once = true;
+            assert!(sandbox.is_suspended());
+            assert_eq!(sandbox.context().err(), Some(SandboxError::Busy));
+            assert_eq!(
+                sandbox.read_memory(memory, 0, &mut [0; 4]),
+                Err(SandboxError::Busy)
+            );
+            assert!(matches!(sandbox.call(main, &[]), Step::Failed(_)));
+            let Value::I32(x) = args[0] else {
+                panic!("bad args")
+            };
+            step = sandbox.resume(Reply::Values(vec![Value::I32(x + 1000)]));
+        }
+        assert!(suspended_once);
+        assert_eq!(step, Step::Returned(vec![]));
+        assert!(!sandbox.is_suspended());
+        assert!(matches!(
+            sandbox.resume(Reply::Values(vec![])),
+            Step::Failed(_)
+        ));
+        let mut sum = [0u8; 8];
+        sandbox.read_memory(memory, 8, &mut sum).unwrap();
+        assert_eq!(u64::from_le_bytes(sum), expected_ask_sum(100));
+        assert_eq!(sandbox.context().unwrap().output(), sum);
+        sandbox.write_memory(memory, 0, b"ok").unwrap();
+        assert_eq!(
+            sandbox.read_memory(memory, 65535, &mut [0; 2]),
+            Err(SandboxError::OutOfBounds)
+        );
+    }
+}

@@ -538,18 +538,36 @@ fn instantiation_failure(err: wasmtime::Error) -> Failure {
     }
 }
 
+/// Defines every host ABI function as a typed wasmtime function, generated
+/// from the ABI table so that none can be missed.
+macro_rules! define_abi {
+    ($( $(#[doc = $doc:literal])* $name:ident $variant:ident
+        ( $($param:ident : $pty:ident),* ) $(-> $ret:ident)? ; )*) => {
+        fn define_abi(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
+            $(
+                linker.func_wrap(
+                    ward_abi::MODULE,
+                    stringify!($name),
+                    |mut caller: Caller<'_, StoreData>, $($param: $pty),*| {
+                        let result = abi_call(&mut caller, HostFn::$variant, &[$(Value::from($param)),*])?;
+                        Ok(define_abi!(@ret result $($ret)?))
+                    },
+                )?;
+            )*
+            Ok(())
+        }
+    };
+    (@ret $result:ident) => {{ let _ = $result; }};
+    (@ret $result:ident i32) => { match $result { Some(Value::I32(v)) => v, _ => 0 } };
+    (@ret $result:ident i64) => { match $result { Some(Value::I64(v)) => v, _ => 0 } };
+}
+
+ward_abi::for_each_host_function!(define_abi);
+
 /// The host ABI and configured host imports, defined once per backend.
 fn build_linker(engine: &Engine, config: &Config) -> wasmtime::Result<Linker<StoreData>> {
     let mut linker = Linker::new(engine);
-    for &f in HostFn::ALL {
-        let ty = func_type(engine, &FuncType::of_host_fn(f));
-        linker.func_new(
-            ward_abi::MODULE,
-            f.name(),
-            ty,
-            move |caller, params, results| abi_call(caller, f, params, results),
-        )?;
-    }
+    define_abi(&mut linker)?;
     for (index, import) in config.host_imports.iter().enumerate() {
         let ty = func_type(engine, &import.ty);
         linker.func_new_async(
@@ -564,23 +582,14 @@ fn build_linker(engine: &Engine, config: &Config) -> wasmtime::Result<Linker<Sto
 
 /// One call of a host ABI function: the fast path, never suspends.
 fn abi_call(
-    mut caller: Caller<'_, StoreData>,
+    caller: &mut Caller<'_, StoreData>,
     f: HostFn,
-    params: &[Val],
-    results: &mut [Val],
-) -> wasmtime::Result<()> {
-    let mut args = [Value::I32(0); 4];
-    for (arg, param) in args.iter_mut().zip(params) {
-        *arg = match param {
-            Val::I64(v) => Value::I64(*v),
-            other => Value::I32(other.i32().unwrap_or_default()),
-        };
-    }
-    let args = &args[..params.len()];
+    args: &[Value],
+) -> wasmtime::Result<Option<Value>> {
     let result = if CallContext::needs_memory(f) {
         match caller.get_export(ward_abi::MEMORY_EXPORT) {
             Some(wasmtime::Extern::Memory(memory)) => {
-                let (bytes, data) = memory.data_and_store_mut(&mut caller);
+                let (bytes, data) = memory.data_and_store_mut(&mut *caller);
                 data.context.call_abi(f, args, bytes)
             }
             _ => caller.data_mut().context.call_abi(f, args, &mut []),
@@ -588,20 +597,7 @@ fn abi_call(
     } else {
         caller.data_mut().context.call_abi(f, args, &mut [])
     };
-    match result {
-        Ok(Some(value)) => {
-            if let Some(slot) = results.first_mut() {
-                *slot = match value {
-                    Value::I64(v) => Val::I64(v),
-                    Value::I32(v) => Val::I32(v),
-                    _ => Val::I32(0),
-                };
-            }
-            Ok(())
-        }
-        Ok(None) => Ok(()),
-        Err(stop) => Err(wasmtime::Error::new(stop)),
-    }
+    result.map_err(wasmtime::Error::new)
 }
 
 /// One call of an embedder-defined host import: answers at once, or

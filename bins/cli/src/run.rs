@@ -1,10 +1,6 @@
 //! `ward run`.
 
-use std::{
-    path::PathBuf,
-    process::ExitCode,
-    time::{Duration, Instant},
-};
+use std::{path::PathBuf, process::ExitCode, time::Duration};
 
 use anyhow::{Context, bail};
 use clap::Args;
@@ -71,7 +67,7 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         config.limits.max_memory_pages = pages;
     }
     let backend = backend_for(args.backend, &config)?;
-    let started = Instant::now();
+    let started = ward_vm::clock::now();
     let execution = match prepare(&*backend, &config, &bytes, &args) {
         Ok((module, entry)) => {
             let options = RunOptions {
@@ -176,7 +172,7 @@ fn read_input(args: &RunArgs) -> anyhow::Result<Vec<u8>> {
 /// Parses `0x`-prefixed (or bare) hex.
 pub(crate) fn parse_hex(text: &str) -> anyhow::Result<Vec<u8>> {
     let digits = text.strip_prefix("0x").unwrap_or(text);
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         bail!("hex input has an odd number of digits");
     }
     (0..digits.len())

@@ -28,6 +28,7 @@
 //! ```
 
 mod backend;
+pub mod clock;
 mod config;
 mod context;
 mod outcome;

@@ -1,7 +1,7 @@
 //! Running an entry point: compile, instantiate, call, service suspensions,
 //! and turn whatever happened into an [`Outcome`].
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ward_instrument::PolicyError;
 use ward_primitives::Gas;
@@ -129,7 +129,7 @@ pub fn execute(
     context: CallContext,
     service: &mut dyn FnMut(Request) -> Reply,
 ) -> Execution {
-    let deadline = options.timeout.map(|t| Instant::now() + t);
+    let deadline = options.timeout.map(|t| crate::clock::now() + t);
     let (name, args, shape) = match resolve_entry(module, entry) {
         Ok(resolved) => resolved,
         Err(failure) => return failed(failure),

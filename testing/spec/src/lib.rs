@@ -12,7 +12,7 @@
 //! Files outside Ward's feature set are listed, with a reason each, in
 //! `skip.txt` beside this crate's manifest.
 
-use std::{collections::HashMap, fmt, path::Path};
+use std::{collections::BTreeMap, fmt, path::Path};
 
 use ward_vm::{
     Backend, CallContext, Config, ErrorKind, Failure, InstanceId, Limits, Link, Sandbox, Step,
@@ -185,8 +185,8 @@ struct Runner<'a> {
     config: &'a Config,
     sandbox: Box<dyn Sandbox>,
     current: Option<InstanceId>,
-    named: HashMap<String, InstanceId>,
-    registered: HashMap<String, InstanceId>,
+    named: BTreeMap<String, InstanceId>,
+    registered: BTreeMap<String, InstanceId>,
 }
 
 impl<'a> Runner<'a> {
@@ -196,8 +196,8 @@ impl<'a> Runner<'a> {
             config,
             sandbox: backend.sandbox(CallContext::default()),
             current: None,
-            named: HashMap::new(),
-            registered: HashMap::new(),
+            named: BTreeMap::new(),
+            registered: BTreeMap::new(),
         }
     }
 
@@ -213,14 +213,14 @@ impl<'a> Runner<'a> {
         let module = ward_vm::compile(self.backend, self.config, wasm)?;
         let mut links = Vec::new();
         for import in module.imports() {
-            if let Some(&instance) = self.registered.get(&import.module) {
-                if let Some(item) = self.sandbox.export(instance, &import.name) {
-                    links.push(Link {
-                        module: import.module.clone(),
-                        name: import.name.clone(),
-                        item,
-                    });
-                }
+            if let Some(&instance) = self.registered.get(&import.module)
+                && let Some(item) = self.sandbox.export(instance, &import.name)
+            {
+                links.push(Link {
+                    module: import.module.clone(),
+                    name: import.name.clone(),
+                    item,
+                });
             }
         }
         self.sandbox.instantiate(&module, &links)

@@ -1,5 +1,7 @@
 //! The WebAssembly core spec suite on both backends, through Ward's path.
 
+#![allow(clippy::unwrap_used, reason = "test helpers")]
+
 use std::path::{Path, PathBuf};
 
 use ward_spec::{Report, Skip, parse_skips, run_file, spec_config};

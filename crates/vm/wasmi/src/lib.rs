@@ -222,7 +222,7 @@ impl WasmiSandbox {
         }
         let fuel = match self.deadline {
             None => u64::MAX,
-            Some(deadline) if Instant::now() >= deadline => return false,
+            Some(deadline) if ward_vm::clock::passed(deadline) => return false,
             Some(_) => FUEL_SLICE,
         };
         // Fuel metering is on whenever the backend is interruptible.
@@ -306,7 +306,7 @@ impl Sandbox for WasmiSandbox {
             let fuel = match self.deadline {
                 None => u64::MAX,
                 Some(deadline) => {
-                    let left = deadline.saturating_duration_since(Instant::now());
+                    let left = ward_vm::clock::left(deadline);
                     (left.as_millis() as u64)
                         .saturating_add(1)
                         .saturating_mul(FUEL_SLICE)

@@ -260,7 +260,7 @@ impl WasmtimeSandbox {
         let ticks = match self.deadline {
             None => NO_DEADLINE,
             Some(deadline) => {
-                let left = deadline.saturating_duration_since(Instant::now());
+                let left = ward_vm::clock::left(deadline);
                 // At least one tick, rounded up, so that a deadline is never
                 // "already passed" because of rounding.
                 (left.as_micros() / EPOCH_TICK.as_micros()).saturating_add(1) as u64

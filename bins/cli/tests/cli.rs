@@ -1,0 +1,245 @@
+//! `ward` as a user runs it: exit codes, JSON on stdout's last line, typed
+//! outcomes for hostile files, and a snapshot of the human output
+//! (re-bless with `BLESS=1 cargo test -p ward-cli`).
+
+#![allow(clippy::unwrap_used, reason = "test helpers")]
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output},
+};
+
+use serde_json::Value;
+
+fn ward(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args(args)
+        .output()
+        .expect("ward runs")
+}
+
+fn example(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ward-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// Runs `ward run ARGS --json` and returns (exit code, the last stdout line as JSON).
+fn run_json(args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["run"];
+    all.extend_from_slice(args);
+    all.push("--json");
+    let out = ward(&all);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let last = stdout.lines().last().unwrap_or_else(|| {
+        panic!(
+            "no output; stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (
+        out.status.code().unwrap(),
+        serde_json::from_str(last).unwrap(),
+    )
+}
+
+#[test]
+fn hello_runs_on_both_backends_with_the_same_outcome() {
+    let hello = example("hello.wat");
+    let mut outcomes = Vec::new();
+    for backend in ["wasmtime", "wasmi"] {
+        let (code, json) = run_json(&[&hello, "--input", "0x77617264", "--backend", backend]);
+        assert_eq!(code, 0, "{json}");
+        assert_eq!(json["status"], "ok");
+        assert_eq!(json["exit_code"], 0);
+        assert_eq!(json["output"], "0x68656c6c6f2c2077617264"); // "hello, ward"
+        assert_eq!(json["backend"], backend);
+        assert!(json["error"].is_null());
+        assert!(json["elapsed_us"].is_u64());
+        assert!(json["gas_used"].is_u64());
+        let mut json = json;
+        json.as_object_mut().unwrap().remove("elapsed_us");
+        json.as_object_mut().unwrap().remove("backend");
+        outcomes.push(json);
+    }
+    assert_eq!(outcomes[0], outcomes[1]);
+}
+
+#[test]
+fn a_revert_exits_one_and_keeps_output() {
+    let (code, json) = run_json(&[&example("hello.wat")]);
+    assert_eq!(code, 1);
+    assert_eq!(json["status"], "reverted");
+    assert_eq!(json["exit_code"], 1);
+    assert_eq!(json["output"], "0x656d70747920696e707574"); // "empty input"
+}
+
+#[test]
+fn hostile_files_are_typed_outcomes() {
+    let cases: &[(&str, &[u8], &str)] = &[
+        ("empty.wasm", b"", "invalid_wasm"),
+        (
+            "garbage.wasm",
+            b"\x00asm\x01\x00\x00\x00\xff\xff\xff",
+            "invalid_wasm",
+        ),
+        ("truncated.wasm", b"\x00asm\x01\x00", "invalid_wasm"),
+        ("text.wasm", b"this is not wasm", "invalid_wasm"),
+        ("broken.wat", b"(module (func", "invalid_wasm"),
+        ("nomain.wat", b"(module)", "entry_not_found"),
+        (
+            "import.wat",
+            b"(module (import \"env\" \"f\" (func)) (func (export \"main\")))",
+            "unknown_import",
+        ),
+        (
+            "bigmem.wat",
+            b"(module (memory 1000) (func (export \"main\")))",
+            "limit_exceeded",
+        ),
+    ];
+    for (name, bytes, kind) in cases {
+        let path = temp_file(name, bytes);
+        for backend in ["wasmtime", "wasmi"] {
+            let (code, json) = run_json(&[path.to_str().unwrap(), "--backend", backend]);
+            assert_eq!(code, 1, "{name}: {json}");
+            assert_eq!(json["status"], "rejected", "{name}");
+            assert_eq!(json["error"]["kind"], *kind, "{name}: {json}");
+        }
+    }
+}
+
+#[test]
+fn traps_timeouts_and_limits() {
+    let trap = temp_file("trap.wat", b"(module (func (export \"main\") unreachable))");
+    let (code, json) = run_json(&[trap.to_str().unwrap()]);
+    assert_eq!(
+        (
+            code,
+            json["status"].as_str(),
+            json["error"]["kind"].as_str()
+        ),
+        (1, Some("trapped"), Some("unreachable"))
+    );
+
+    let spin = temp_file(
+        "spin.wat",
+        b"(module (func (export \"main\") (loop (br 0))))",
+    );
+    for backend in ["wasmtime", "wasmi"] {
+        let (code, json) = run_json(&[
+            spin.to_str().unwrap(),
+            "--timeout-ms",
+            "30",
+            "--backend",
+            backend,
+        ]);
+        assert_eq!(
+            (code, json["status"].as_str()),
+            (1, Some("timeout")),
+            "{json}"
+        );
+    }
+
+    let mem = temp_file("mem.wat", b"(module (memory 2) (func (export \"main\")))");
+    let (code, json) = run_json(&[mem.to_str().unwrap(), "--max-memory-pages", "1"]);
+    assert_eq!(
+        (code, json["error"]["kind"].as_str()),
+        (1, Some("limit_exceeded"))
+    );
+    let (code, _) = run_json(&[mem.to_str().unwrap(), "--max-memory-pages", "2"]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn invoke_calls_an_export_with_typed_arguments() {
+    let path = temp_file(
+        "add.wat",
+        b"(module (func (export \"add\") (param i32 i64) (result i64) (i64.add (i64.extend_i32_s (local.get 0)) (local.get 1))))",
+    );
+    for backend in ["wasmtime", "wasmi"] {
+        let out = ward(&[
+            "run",
+            path.to_str().unwrap(),
+            "--invoke",
+            "add",
+            "--args",
+            "-2,0x10",
+            "--backend",
+            backend,
+        ]);
+        assert_eq!(out.status.code(), Some(0));
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap().lines().next(),
+            Some("14")
+        );
+    }
+    let (code, json) = run_json(&[path.to_str().unwrap(), "--invoke", "missing"]);
+    assert_eq!(
+        (code, json["error"]["kind"].as_str()),
+        (1, Some("entry_not_found"))
+    );
+}
+
+#[test]
+fn usage_and_io_errors_exit_two() {
+    let hello = example("hello.wat");
+    let cases: &[&[&str]] = &[
+        &["run", "/no/such/file.wasm"],
+        &["run", &hello, "--input", "0xzz"],
+        &["run", &hello, "--input", "0x123"],
+        &["run", &hello, "--input-file", "/no/such/input"],
+        &["run", &hello, "--backend", "v8"],
+        &["run", &hello, "--invoke", "main", "--args", "1"],
+        &["frobnicate"],
+    ];
+    for args in cases {
+        let out = ward(args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.stderr.is_empty(), "{args:?} explains itself");
+    }
+}
+
+#[test]
+fn human_output_snapshot() {
+    let out = ward(&[
+        "run",
+        &example("hello.wat"),
+        "--input",
+        "0x77617264",
+        "--debug-log",
+    ]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    // Elapsed time varies run to run; everything else is fixed.
+    let stable: String = stdout
+        .lines()
+        .filter(|l| !l.starts_with("elapsed:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let actual = format!("--- stdout\n{stable}--- stderr\n{stderr}");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/run_hello.txt");
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::write(&path, &actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).expect("snapshot exists (run with BLESS=1)");
+    assert_eq!(
+        actual, expected,
+        "snapshot differs; re-bless with BLESS=1 if intended"
+    );
+}

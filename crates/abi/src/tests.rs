@@ -26,3 +26,21 @@ fn signatures_match_the_documented_abi() {
     );
     assert_eq!(HostFn::GasLeft.to_string(), "ward.gas_left() -> i64");
 }
+
+#[test]
+fn host_abi_doc_lists_every_function_exactly() {
+    let doc = include_str!("../../../docs/host-abi.md");
+    for &f in HostFn::ALL {
+        let row = std::format!("| `{}` | `{}` |", f.name(), f);
+        assert!(doc.contains(&row), "docs/host-abi.md lacks the row {row}");
+    }
+    let rows = doc
+        .lines()
+        .filter(|l| l.starts_with("| `") && l.contains("`ward."))
+        .count();
+    assert_eq!(
+        rows,
+        HostFn::ALL.len(),
+        "docs/host-abi.md lists functions the table does not have"
+    );
+}

@@ -17,14 +17,23 @@
 //! guest and returns to the embedder's loop. No host function ever calls back
 //! into a guest, so re-entrancy cannot grow or reset a native stack.
 //!
-//! ```ignore
-//! use ward_vm::{compile, execute, CallContext, Config, Entry, RunOptions, NoHost};
+//! ```
+//! use ward_vm::{compile, execute, CallContext, Config, Entry, Reply, RunOptions, Status};
 //!
-//! let backend = ward_vm_wasmi::WasmiBackend::new(&Config::default())?;
-//! let module = compile(&backend, &Config::default(), &wasm)?;
+//! let config = Config::default();
+//! let backend = ward_vm_wasmi::WasmiBackend::new(&config)?;
+//! let wasm = wat::parse_str(r#"(module
+//!     (import "ward" "output_write" (func $out (param i32 i32)))
+//!     (memory (export "memory") 1)
+//!     (data (i32.const 0) "hi")
+//!     (func (export "main") (call $out (i32.const 0) (i32.const 2))))"#)?;
+//! let module = compile(&backend, &config, &wasm)?;
+//! let mut no_requests = |_| Reply::Trap("nothing to serve".into());
 //! let run = execute(&backend, &module, &Entry::Main("main".into()),
-//!                   RunOptions::default(), CallContext::default(), &mut |_| unreachable!());
-//! assert_eq!(run.outcome.status, ward_vm::Status::Ok);
+//!                   RunOptions::default(), CallContext::default(), &mut no_requests);
+//! assert_eq!(run.outcome.status, Status::Ok);
+//! assert_eq!(run.outcome.output, b"hi");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod backend;

@@ -103,7 +103,9 @@ fn engine_config(config: &Config) -> wasmtime::Config {
         .wasm_reference_types(true)
         .wasm_bulk_memory(true)
         .wasm_multi_value(true)
-        .epoch_interruption(config.interruptible);
+        .epoch_interruption(config.interruptible)
+        // Backtraces cost time on every trap and never enter results.
+        .wasm_backtrace(false);
     c
 }
 
@@ -509,7 +511,12 @@ fn trap_failure(err: &wasmtime::Error) -> Failure {
         // that are not traps (resource exhaustion): the host failed the guest.
         _ => ErrorKind::HostError,
     };
-    Failure::new(kind, format!("{err}"))
+    // The trap's own description, without wasmtime's backtrace context.
+    let message = match err.downcast_ref::<Trap>() {
+        Some(trap) => trap.to_string(),
+        None => format!("{err:#}"),
+    };
+    Failure::new(kind, message)
 }
 
 /// Maps an instantiation error: link type errors, traps in a start function

@@ -1,0 +1,39 @@
+# Ward's two entry points. Both are idempotent and install what they need.
+#   make demo   run Ward's main job on its embedded defaults
+#   make test   the whole gate: fmt, clippy (warnings are errors), all tests
+
+CARGO ?= cargo
+WARD  := target/debug/ward
+
+.PHONY: demo test setup fmt clippy unit bench
+
+# rustfmt and clippy ship with rustup's default profile; add them if a
+# minimal toolchain lacks them (no-op when present).
+setup:
+	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust with rustup (https://rustup.rs)"; exit 1; }
+	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+	@$(CARGO) clippy --version >/dev/null 2>&1 || rustup component add clippy
+
+demo: setup
+	$(CARGO) build --locked -p ward-cli
+	@echo "== examples/hello.wat with input 'ward', on both backends =="
+	$(WARD) run examples/hello.wat --input 0x77617264 --debug-log --backend wasmtime
+	$(WARD) run examples/hello.wat --input 0x77617264 --debug-log --backend wasmi
+	@echo "== the same module, empty input: a revert that keeps its output (exit code 1 expected) =="
+	$(WARD) run examples/hello.wat --json --backend wasmi || test $$? -eq 1
+	@echo "== a hostile module: a typed outcome, never a crash (exit code 1 expected) =="
+	$(WARD) run examples/spin.wat --timeout-ms 100 --json || test $$? -eq 1
+
+fmt: setup
+	$(CARGO) fmt --all -- --check
+
+clippy: setup
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+
+unit: setup
+	$(CARGO) test --locked --workspace
+
+test: fmt clippy unit
+
+bench: setup
+	$(CARGO) bench --locked -p ward-benches

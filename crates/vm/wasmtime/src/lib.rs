@@ -105,7 +105,7 @@ fn engine_config(config: &Config) -> wasmtime::Config {
         .wasm_multi_value(true)
         .epoch_interruption(config.interruptible)
         // Backtraces cost time on every trap and never enter results.
-        .wasm_backtrace(false);
+        .wasm_backtrace_max_frames(None);
     c
 }
 

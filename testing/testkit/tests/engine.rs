@@ -700,3 +700,37 @@ fn a_suspended_sandbox_is_busy_until_resumed() {
         );
     }
 }
+
+#[test]
+fn a_refused_start_suspension_leaves_the_sandbox_clean() {
+    let start_asks = wasm(
+        r#"(module (import "test" "ask" (func $ask (param i32) (result i32)))
+             (func $s (drop (call $ask (i32.const 1)))) (start $s))"#,
+    );
+    let asks_seven = wasm(
+        r#"(module (import "test" "ask" (func $ask (param i32) (result i32)))
+             (func (export "f") (result i32) (call $ask (i32.const 7))))"#,
+    );
+    let backends = Backends::new(ask_config());
+    for backend in &backends.all {
+        let bad = ward_vm::compile(&**backend, &backends.config, &start_asks).unwrap();
+        let good = ward_vm::compile(&**backend, &backends.config, &asks_seven).unwrap();
+        let context = CallContext::default().with_host(Box::new(AskHost));
+        let mut sandbox = backend.sandbox(context);
+        let err = sandbox.instantiate(&bad, &[]).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InstantiationTrap);
+        let instance = sandbox.instantiate(&good, &[]).unwrap();
+        let f = sandbox.export(instance, "f").unwrap();
+        // The request is this call's own, not one left over from the start.
+        let step = sandbox.call(f, &[]);
+        assert_eq!(
+            step,
+            Step::Suspended(Request::Host {
+                index: 0,
+                args: vec![Value::I32(7)]
+            })
+        );
+        let step = sandbox.resume(Reply::Values(vec![Value::I32(70)]));
+        assert_eq!(step, Step::Returned(vec![Value::I32(70)]));
+    }
+}

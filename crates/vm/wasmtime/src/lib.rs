@@ -160,7 +160,8 @@ impl Backend for WasmtimeBackend {
             context,
             limits,
             slot: slot.clone(),
-            host_imports: self.config.clone(),
+            config: self.config.clone(),
+            instantiating: false,
         };
         let mut store = Store::new(&self.engine, data);
         store.limiter(|data| &mut data.limits);
@@ -197,7 +198,10 @@ struct StoreData {
     context: CallContext,
     limits: StoreLimits,
     slot: Arc<Mutex<Slot>>,
-    host_imports: Arc<Config>,
+    /// The backend's configuration (host import signatures).
+    config: Arc<Config>,
+    /// A start function is running: host imports may not suspend.
+    instantiating: bool,
 }
 
 type Running = Pin<Box<dyn Future<Output = (Store<StoreData>, wasmtime::Result<Vec<Val>>)> + Send>>;
@@ -336,6 +340,9 @@ impl Sandbox for WasmtimeSandbox {
             &linker_owned
         };
         self.arm_deadline();
+        if let Some(store) = self.store.as_mut() {
+            store.data_mut().instantiating = true;
+        }
         let instance = if self.async_required {
             let store = self.store.as_mut().ok_or_else(busy_failure)?;
             let fut = linker.instantiate_async(&mut *store, compiled);
@@ -344,6 +351,9 @@ impl Sandbox for WasmtimeSandbox {
             let store = self.store.as_mut().ok_or_else(busy_failure)?;
             linker.instantiate(&mut *store, compiled)
         };
+        if let Some(store) = self.store.as_mut() {
+            store.data_mut().instantiating = false;
+        }
         let instance = instance.map_err(instantiation_failure)?;
         self.instances.push(instance);
         Ok(InstanceId((self.instances.len() - 1) as u32))
@@ -629,6 +639,12 @@ async fn host_call(
     };
     let values = match answer {
         Ok(values) => values,
+        Err(HostStop::Suspend(_)) if caller.data().instantiating => {
+            return Err(wasmtime::Error::new(HostStop::Trap(Failure::new(
+                ErrorKind::HostError,
+                "a start function cannot suspend",
+            ))));
+        }
         Err(HostStop::Suspend(request)) => {
             let slot = caller.data().slot.clone();
             lock(&slot).request = Some(request);
@@ -652,7 +668,7 @@ async fn host_call(
         }
         Err(stop) => return Err(wasmtime::Error::new(stop)),
     };
-    let expected = &caller.data().host_imports.host_imports[index].ty.results;
+    let expected = &caller.data().config.host_imports[index].ty.results;
     if values.len() != results.len() || values.iter().zip(expected).any(|(v, t)| v.ty() != *t) {
         return Err(wasmtime::Error::new(HostStop::Trap(Failure::new(
             ErrorKind::HostError,

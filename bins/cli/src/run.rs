@@ -64,7 +64,7 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let input = read_input(&args)?;
     let mut config = Config::default();
     if let Some(pages) = args.max_memory_pages {
-        config.limits.max_memory_pages = pages;
+        config.policy.limits.max_memory_pages = pages;
     }
     let backend = backend_for(args.backend, &config)?;
     let started = ward_vm::clock::now();

@@ -17,7 +17,7 @@
 //! let f = HostFn::from_name("input_read").unwrap();
 //! assert_eq!(f.params(), &[ValType::I32, ValType::I32, ValType::I32]);
 //! assert!(f.results().is_empty());
-//! assert_eq!(HostFn::ALL.len(), 6);
+//! assert_eq!(HostFn::ALL.len(), 7);
 //! ```
 
 #![no_std]
@@ -83,8 +83,11 @@ macro_rules! for_each_host_function {
             /// Returns the gas left to the call.
             gas_left GasLeft() -> i64;
             /// Logs the `len` bytes at `src` (lossy UTF-8) when the embedder enables it.
-            /// Never changes status, output or gas.
+            /// Never changes status, output or gas (beyond its own documented cost).
             debug_log DebugLog(src: i32, len: i32);
+            /// Charges `amount` gas (self-metered guests). A negative amount traps
+            /// with `host_error`; more than is left ends the call with `out_of_gas`.
+            charge_gas ChargeGas(amount: i64);
         }
     };
 }

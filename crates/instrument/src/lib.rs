@@ -1,33 +1,60 @@
-//! Ward's module policy: what every untrusted module must pass before it is
-//! handed to an engine.
+//! Ward's module policy and instrumentation pass.
 //!
-//! The policy is a pure function of the module's bytes and a [`Limits`]
-//! value: the same inputs always give the same verdict, on every node, and
-//! the checks run before anything is compiled. Checks never allocate in
-//! proportion to a count the module claims; they compare the claim with the
-//! limit first.
+//! Every untrusted module goes through [`prepare`] before any engine sees
+//! it. The pass is a pure function of the bytes and a [`Policy`]: the same
+//! input always yields the same verdict and, when accepted, the same
+//! instrumented bytes, on every node and for both backends.
 //!
-//! This first version enforces the size limits the engine core needs
-//! (module size, memory pages, table elements). Feature policy, structural
-//! limits and gas instrumentation build on the same entry point.
+//! 1. **Validation** with wasmparser against the configured [`Features`]
+//!    (Wasm 2.0 without SIMD by default). A module that is valid only with a
+//!    refused feature is [`PolicyError::UnsupportedFeature`], even when the
+//!    feature appears only in dead code.
+//! 2. **Structural limits** ([`Limits`]), each checked before anything is
+//!    allocated in proportion to the module's claims.
+//! 3. **Instrumentation** (unless [`Metering::None`]): gas charged per
+//!    basic block before it runs, dynamic charges for bulk operations and
+//!    `grow`, a deterministic call-depth limit, and NaN canonicalisation.
+//!    See the `rewrite` module for exactly what is added.
 //!
 //! ```
-//! use ward_instrument::{check, Limits, PolicyError};
+//! use ward_instrument::{prepare, Limits, Policy, PolicyError};
 //!
-//! let limits = Limits { max_memory_pages: 4, ..Limits::default() };
-//! let ok = wat_bytes("(module (memory 2))");
-//! assert!(check(&ok, &limits).is_ok());
-//! let big = wat_bytes("(module (memory 5))");
-//! assert!(matches!(check(&big, &limits), Err(PolicyError::LimitExceeded { limit: "max_memory_pages", .. })));
-//! # fn wat_bytes(s: &str) -> Vec<u8> {
+//! let policy = Policy { limits: Limits { max_memory_pages: 4, ..Limits::default() }, ..Policy::default() };
+//! let ok = memory_module(2);
+//! assert!(prepare(&ok, &policy).is_ok());
+//! let big = memory_module(5);
+//! assert!(matches!(prepare(&big, &policy), Err(PolicyError::LimitExceeded { limit: "max_memory_pages", .. })));
+//! # fn memory_module(pages: u8) -> Vec<u8> {
 //! #     // (module (memory N)) in binary, without pulling `wat` into doc tests.
-//! #     let pages: u8 = s.trim_start_matches("(module (memory ").trim_end_matches("))").parse().unwrap();
 //! #     vec![0, b'a', b's', b'm', 1, 0, 0, 0, 5, 3, 1, 0, pages]
 //! # }
 //! ```
 
+mod analyze;
+mod rewrite;
+pub mod schedule;
+
 use thiserror::Error;
-use wasmparser::{Parser, Payload, TableType, Validator, WasmFeatures};
+use wasmparser::WasmFeatures;
+
+pub use schedule::{CostSchedule, SCHEDULE_VERSION};
+
+/// Exported by instrumented modules: gas left (mutable i64 global).
+pub const GAS_EXPORT: &str = "__ward_gas";
+/// Exported by instrumented modules: why Ward's code trapped (mutable i32
+/// global): 0 not at all, [`TRAP_OUT_OF_GAS`] or [`TRAP_STACK_OVERFLOW`].
+pub const TRAP_EXPORT: &str = "__ward_trap";
+/// Exported by instrumented modules: stack units in use (mutable i32 global).
+pub const DEPTH_EXPORT: &str = "__ward_depth";
+/// Exported by instrumented modules that had a start function: call it right
+/// after instantiation (it is metered like any other code).
+pub const START_EXPORT: &str = "__ward_start";
+/// Export names a module may not use: they belong to the instrumentation.
+pub const RESERVED_PREFIX: &str = "__ward";
+/// `__ward_trap` value: gas ran out.
+pub const TRAP_OUT_OF_GAS: i32 = 1;
+/// `__ward_trap` value: the call-depth limit was exceeded.
+pub const TRAP_STACK_OVERFLOW: i32 = 2;
 
 /// The WebAssembly features a module may use. A consensus value: nodes that
 /// disagree on it disagree on which modules are valid.
@@ -56,11 +83,111 @@ impl Features {
     }
 }
 
-/// The size limits a module is checked against. Each is a consensus value.
+/// How execution is metered. Chosen per module.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Metering {
+    /// Engine-metered: the pass charges gas inline. The default for contracts.
+    #[default]
+    Instrumented,
+    /// Self-metered: no gas instrumentation; the trusted guest charges itself
+    /// through the `charge_gas` host function. The stack limit and NaN
+    /// canonicalisation still apply.
+    SelfMetered,
+    /// No instrumentation at all: validation and limits only. For trusted
+    /// test suites and benchmarks, never for untrusted code.
+    None,
+}
+
+/// What to do about floating point.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum FloatPolicy {
+    /// Allow floats; every NaN an instruction produces is replaced by the
+    /// canonical NaN, so results are bit-identical everywhere.
+    #[default]
+    Canonicalize,
+    /// Refuse any module that uses floats (`unsupported_feature`).
+    Reject,
+}
+
+/// Everything the pass depends on. Part of every cache key.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Policy {
+    /// Allowed features.
+    pub features: Features,
+    /// Size and structure limits.
+    pub limits: Limits,
+    /// Metering mode.
+    pub metering: Metering,
+    /// Float handling.
+    pub floats: FloatPolicy,
+    /// The gas cost of each instruction.
+    pub schedule: CostSchedule,
+}
+
+/// A module that passed the policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Prepared {
+    /// The bytes to compile: instrumented unless [`Metering::None`].
+    pub wasm: Vec<u8>,
+    /// How the bytes are metered.
+    pub metering: Metering,
+    /// Whether the module had a start function (exported as [`START_EXPORT`]
+    /// when instrumented).
+    pub has_start: bool,
+}
+
+/// Validates `wasm`, checks it against the policy's limits, and instruments
+/// it for the policy's metering mode.
+///
+/// # Errors
+///
+/// [`PolicyError::Invalid`], [`PolicyError::UnsupportedFeature`],
+/// [`PolicyError::LimitExceeded`] (naming the limit, its value and what the
+/// module has) or [`PolicyError::ReservedName`].
+pub fn prepare(wasm: &[u8], policy: &Policy) -> Result<Prepared, PolicyError> {
+    let instrument = policy.metering != Metering::None;
+    let analysis = analyze::analyze(
+        wasm,
+        policy.features,
+        &policy.limits,
+        policy.floats,
+        instrument,
+    )?;
+    let has_start = analysis.start.is_some();
+    if !instrument {
+        return Ok(Prepared {
+            wasm: wasm.to_vec(),
+            metering: Metering::None,
+            has_start,
+        });
+    }
+    let plan = rewrite::Plan {
+        schedule: &policy.schedule,
+        gas: policy.metering == Metering::Instrumented,
+        canonicalize_nans: policy.floats == FloatPolicy::Canonicalize,
+        max_stack_units: policy.limits.max_stack_units.min(1 << 30),
+    };
+    let out = rewrite::rewrite(&analysis, &plan)?;
+    ensure_within(
+        "max_instrumented_bytes",
+        policy.limits.max_instrumented_bytes,
+        out.len() as u64,
+    )?;
+    Ok(Prepared {
+        wasm: out,
+        metering: policy.metering,
+        has_start,
+    })
+}
+
+/// The limits a module is checked against. Each is a consensus value, named
+/// in the error when exceeded.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Limits {
     /// Largest module accepted, in bytes. Default: 4 MiB.
     pub max_module_bytes: u64,
+    /// Largest instrumented module, in bytes. Default: 16 MiB.
+    pub max_instrumented_bytes: u64,
     /// Largest linear memory, in 64 KiB pages: a module declaring more
     /// initial pages is rejected, and `memory.grow` past it returns -1.
     /// Default: 256 pages (16 MiB).
@@ -68,26 +195,98 @@ pub struct Limits {
     /// Largest table, in elements: a module declaring more initial elements
     /// is rejected, and `table.grow` past it returns -1. Default: 10 000.
     pub max_table_elements: u32,
+    /// Type-section entries. Default: 1 000.
+    pub max_types: u32,
+    /// Functions (declared and bodies). Default: 10 000.
+    pub max_functions: u32,
+    /// Imports. Default: 100.
+    pub max_imports: u32,
+    /// Exports. Default: 1 000.
+    pub max_exports: u32,
+    /// Globals. Default: 1 000.
+    pub max_globals: u32,
+    /// Tables. Default: 8.
+    pub max_tables: u32,
+    /// Data segments. Default: 1 000.
+    pub max_data_segments: u32,
+    /// Element segments. Default: 1 000.
+    pub max_element_segments: u32,
+    /// Total bytes of all data segments. Default: 1 MiB.
+    pub max_data_bytes: u64,
+    /// Parameters of one function type. Default: 32.
+    pub max_params: u32,
+    /// Results of one function type. Default: 8.
+    pub max_results: u32,
+    /// Parameters plus locals of one function. Default: 1 024.
+    pub max_locals: u32,
+    /// Parameters plus locals summed over all functions. Default: 65 536.
+    pub max_total_locals: u64,
+    /// Bytes of one function body. Default: 256 KiB.
+    pub max_body_bytes: u32,
+    /// Nesting depth of blocks, loops and ifs. Default: 256.
+    pub max_nesting_depth: u32,
+    /// Targets of one `br_table`. Default: 4 096.
+    pub max_br_table_targets: u32,
+    /// Stack units available to a call: each active frame costs
+    /// `1 + params + locals + peak operand stack height` (plus its thunk's
+    /// own frame when entered from outside). Default: 32 768.
+    pub max_stack_units: u32,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_module_bytes: 4 * 1024 * 1024,
+            max_instrumented_bytes: 16 * 1024 * 1024,
             max_memory_pages: 256,
             max_table_elements: 10_000,
+            max_types: 1_000,
+            max_functions: 10_000,
+            max_imports: 100,
+            max_exports: 1_000,
+            max_globals: 1_000,
+            max_tables: 8,
+            max_data_segments: 1_000,
+            max_element_segments: 1_000,
+            max_data_bytes: 1024 * 1024,
+            max_params: 32,
+            max_results: 8,
+            max_locals: 1_024,
+            max_total_locals: 65_536,
+            max_body_bytes: 256 * 1024,
+            max_nesting_depth: 256,
+            max_br_table_targets: 4_096,
+            max_stack_units: 32_768,
         }
     }
 }
 
 impl Limits {
-    /// Limits as large as WebAssembly itself allows (32-bit memories and
-    /// tables), for running trusted test suites. Never for untrusted code.
+    /// Limits as large as WebAssembly itself allows, for running trusted
+    /// test suites. Never for untrusted code. The stack limit stays finite.
     pub fn unbounded() -> Self {
         Limits {
             max_module_bytes: u64::MAX,
+            max_instrumented_bytes: u64::MAX,
             max_memory_pages: 65_536,
             max_table_elements: u32::MAX,
+            max_types: u32::MAX,
+            max_functions: u32::MAX,
+            max_imports: u32::MAX,
+            max_exports: u32::MAX,
+            max_globals: u32::MAX,
+            max_tables: u32::MAX,
+            max_data_segments: u32::MAX,
+            max_element_segments: u32::MAX,
+            max_data_bytes: u64::MAX,
+            max_params: u32::MAX,
+            max_results: u32::MAX,
+            max_locals: u32::MAX,
+            max_total_locals: u64::MAX,
+            max_body_bytes: u32::MAX,
+            max_nesting_depth: u32::MAX,
+            max_br_table_targets: u32::MAX,
+            max_stack_units: 32_768,
         }
     }
 }
@@ -110,6 +309,12 @@ pub enum PolicyError {
         /// What the validator reported.
         message: String,
     },
+    /// The module exports a name reserved for the instrumentation.
+    #[error("export name `{name}` is reserved (prefix `__ward`)")]
+    ReservedName {
+        /// The export's name.
+        name: String,
+    },
     /// A named limit was exceeded.
     #[error("limit {limit} exceeded: limit is {value}, module has {found}")]
     LimitExceeded {
@@ -122,105 +327,11 @@ pub enum PolicyError {
     },
 }
 
-/// Validates `wasm` against `features` and checks it against `limits`,
-/// without compiling it.
-///
-/// Validation is wasmparser's, the same code for every backend, so whether a
-/// module is valid never depends on the engine that will run it.
-///
-/// # Errors
-///
-/// [`PolicyError::LimitExceeded`] naming the first limit the module breaks,
-/// [`PolicyError::UnsupportedFeature`] when it is valid WebAssembly only
-/// with a feature outside `features`, or [`PolicyError::Invalid`].
-pub fn validate(wasm: &[u8], features: Features, limits: &Limits) -> Result<(), PolicyError> {
-    // Size first: it is free, and bounds the work validation does.
-    ensure_within(
-        "max_module_bytes",
-        limits.max_module_bytes,
-        wasm.len() as u64,
-    )?;
-    if let Err(err) = Validator::new_with_features(features.wasm_features()).validate_all(wasm) {
-        // Valid with every feature on: the module is fine, the policy is not.
-        if Validator::new_with_features(WasmFeatures::all())
-            .validate_all(wasm)
-            .is_ok()
-        {
-            return Err(PolicyError::UnsupportedFeature {
-                message: err.message().to_string(),
-            });
-        }
-        return Err(invalid(err));
-    }
-    // Only a valid module is measured against the limits, so that an
-    // invalid one is always `invalid_wasm`, whatever it claims.
-    check(wasm, limits)
-}
-
-/// Checks `wasm` against `limits` only, without validating it.
-///
-/// # Errors
-///
-/// [`PolicyError::LimitExceeded`] naming the first limit the module breaks,
-/// or [`PolicyError::Invalid`] when the bytes cannot be parsed far enough to
-/// check them.
-pub fn check(wasm: &[u8], limits: &Limits) -> Result<(), PolicyError> {
-    ensure_within(
-        "max_module_bytes",
-        limits.max_module_bytes,
-        wasm.len() as u64,
-    )?;
-    for payload in Parser::new(0).parse_all(wasm) {
-        let payload = payload.map_err(invalid)?;
-        match payload {
-            Payload::MemorySection(reader) => {
-                for memory in reader {
-                    let memory = memory.map_err(invalid)?;
-                    check_memory_pages(limits, memory.initial)?;
-                }
-            }
-            Payload::TableSection(reader) => {
-                for table in reader {
-                    check_table(limits, &table.map_err(invalid)?.ty)?;
-                }
-            }
-            Payload::ImportSection(reader) => {
-                for import in reader.into_imports() {
-                    match import.map_err(invalid)?.ty {
-                        wasmparser::TypeRef::Memory(memory) => {
-                            check_memory_pages(limits, memory.initial)?;
-                        }
-                        wasmparser::TypeRef::Table(table) => check_table(limits, &table)?,
-                        _ => {}
-                    }
-                }
-            }
-            // Function bodies are not needed for the size policy; skip them
-            // without parsing.
-            Payload::CodeSectionStart { .. } | Payload::CodeSectionEntry(_) => {}
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-fn check_memory_pages(limits: &Limits, initial: u64) -> Result<(), PolicyError> {
-    ensure_within(
-        "max_memory_pages",
-        u64::from(limits.max_memory_pages),
-        initial,
-    )
-}
-
-fn check_table(limits: &Limits, table: &TableType) -> Result<(), PolicyError> {
-    ensure_within(
-        "max_table_elements",
-        u64::from(limits.max_table_elements),
-        table.initial,
-    )
-}
-
-fn ensure_within(limit: &'static str, value: u64, found: u64) -> Result<(), PolicyError> {
+pub(crate) fn ensure_within(
+    limit: &'static str,
+    value: u64,
+    found: u64,
+) -> Result<(), PolicyError> {
     if found > value {
         Err(PolicyError::LimitExceeded {
             limit,
@@ -232,7 +343,7 @@ fn ensure_within(limit: &'static str, value: u64, found: u64) -> Result<(), Poli
     }
 }
 
-fn invalid(err: wasmparser::BinaryReaderError) -> PolicyError {
+pub(crate) fn invalid(err: wasmparser::BinaryReaderError) -> PolicyError {
     PolicyError::Invalid {
         offset: err.offset(),
         message: err.message().to_string(),

@@ -1,4 +1,22 @@
-use super::{Features, Limits, PolicyError, check, validate};
+use super::{Features, Limits, Metering, Policy, PolicyError, prepare};
+
+fn check(wasm: &[u8], limits: &Limits) -> Result<(), PolicyError> {
+    let policy = Policy {
+        limits: limits.clone(),
+        metering: Metering::None,
+        ..Policy::default()
+    };
+    prepare(wasm, &policy).map(drop)
+}
+
+fn validate(wasm: &[u8], features: Features, limits: &Limits) -> Result<(), PolicyError> {
+    let policy = Policy {
+        features,
+        limits: limits.clone(),
+        ..Policy::default()
+    };
+    prepare(wasm, &policy).map(drop)
+}
 
 /// `(module (memory N))` and `(module (table N funcref))` in binary.
 fn memory_module(pages: u8) -> Vec<u8> {

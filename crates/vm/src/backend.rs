@@ -16,7 +16,7 @@
 use std::{any::Any, fmt, sync::Arc, time::Instant};
 
 use crate::{
-    CallContext, Failure,
+    CallContext, Failure, Metering,
     value::{ExportType, FuncType, ImportType, Value},
 };
 
@@ -68,6 +68,8 @@ impl std::str::FromStr for BackendKind {
 #[derive(Clone)]
 pub struct Module {
     backend: BackendKind,
+    metering: Metering,
+    has_start: bool,
     imports: Arc<[ImportType]>,
     exports: Arc<[ExportType]>,
     compiled: Arc<dyn Any + Send + Sync>,
@@ -83,10 +85,30 @@ impl Module {
     ) -> Self {
         Module {
             backend,
+            metering: Metering::None,
+            has_start: false,
             imports: imports.into(),
             exports: exports.into(),
             compiled,
         }
+    }
+
+    /// Records how the module's bytes were prepared (set by [`crate::compile`]).
+    pub fn with_preparation(mut self, metering: Metering, has_start: bool) -> Self {
+        self.metering = metering;
+        self.has_start = has_start;
+        self
+    }
+
+    /// How the module is metered.
+    pub fn metering(&self) -> Metering {
+        self.metering
+    }
+
+    /// Whether an instrumented module's start function must be run (as
+    /// `__ward_start`) after instantiation.
+    pub fn runs_start_export(&self) -> bool {
+        self.has_start && self.metering != Metering::None
     }
 
     /// The backend that compiled this module.
@@ -327,4 +349,12 @@ pub trait Sandbox: Send {
     ///
     /// [`SandboxError::BadHandle`], or [`SandboxError::Busy`] while suspended.
     fn global_get(&mut self, global: Extern) -> Result<Value, SandboxError>;
+
+    /// Sets a mutable global.
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::BadHandle`], [`SandboxError::BadArguments`] (wrong
+    /// type or an immutable global), or [`SandboxError::Busy`] while suspended.
+    fn global_set(&mut self, global: Extern, value: Value) -> Result<(), SandboxError>;
 }

@@ -1,7 +1,7 @@
 //! Backend configuration and import resolution.
 
 use ward_abi::HostFn;
-pub use ward_instrument::{Features, Limits};
+pub use ward_instrument::{CostSchedule, Features, FloatPolicy, Limits, Metering, Policy};
 
 use crate::{
     ErrorKind, Extern, Failure, Link, Module,
@@ -24,11 +24,10 @@ pub struct HostImport {
 /// How a backend is set up. Fixed when the backend is created.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Config {
-    /// WebAssembly features modules may use.
-    pub features: Features,
-    /// Size limits: checked before compiling, and enforced on `memory.grow`
-    /// and `table.grow` at run time.
-    pub limits: Limits,
+    /// The module policy: features, limits (checked before compiling, and
+    /// enforced on `memory.grow` / `table.grow` at run time), metering mode,
+    /// float handling and the gas schedule. Consensus-relevant throughout.
+    pub policy: Policy,
     /// Embedder-defined imports, numbered by their position here.
     pub host_imports: Vec<HostImport>,
     /// Whether calls can be interrupted by a wall-clock deadline (wasmtime:
@@ -40,8 +39,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            features: Features::default(),
-            limits: Limits::default(),
+            policy: Policy::default(),
             host_imports: Vec::new(),
             interruptible: true,
         }
@@ -67,6 +65,11 @@ impl Resolved {
 }
 
 impl Config {
+    /// The limits of this configuration's policy.
+    pub fn limits(&self) -> &Limits {
+        &self.policy.limits
+    }
+
     /// Resolves every import of `module`: explicit `links` first, then the
     /// `ward` ABI, then [`Config::host_imports`].
     ///

@@ -8,6 +8,7 @@
 use std::{fmt, ops::Range};
 
 use ward_abi::HostFn;
+use ward_instrument::CostSchedule;
 use ward_primitives::Gas;
 
 use crate::{ErrorKind, Failure, Request, Value};
@@ -77,9 +78,17 @@ pub struct CallContext {
     input: Vec<u8>,
     output: Vec<u8>,
     gas_limit: Gas,
-    gas_used: Gas,
+    /// Gas left. For instrumented modules the backend keeps this in step
+    /// with the module's `__ward_gas` global around every host call.
+    gas_left: Gas,
+    /// Fixed gas cost of every host call.
+    host_call_cost: u64,
+    /// Gas per byte moved by a host call.
+    host_per_byte: u64,
     debug_log: Option<DebugLog>,
     host: Box<dyn Host>,
+    /// Whether a host import may suspend now (not while a start function runs).
+    suspend_allowed: bool,
 }
 
 #[derive(Default)]
@@ -95,7 +104,7 @@ impl fmt::Debug for CallContext {
             .field("input_len", &self.input.len())
             .field("output_len", &self.output.len())
             .field("gas_limit", &self.gas_limit)
-            .field("gas_used", &self.gas_used)
+            .field("gas_left", &self.gas_left)
             .finish_non_exhaustive()
     }
 }
@@ -110,14 +119,31 @@ impl CallContext {
     /// A context for a call with `input` and `gas_limit`, debug logging off
     /// and no embedder host.
     pub fn new(input: Vec<u8>, gas_limit: Gas) -> Self {
+        let schedule = CostSchedule::default();
         CallContext {
             input,
             output: Vec::new(),
             gas_limit,
-            gas_used: Gas::ZERO,
+            gas_left: gas_limit,
+            host_call_cost: u64::from(schedule.host_call),
+            host_per_byte: u64::from(schedule.host_per_byte),
             debug_log: None,
             host: Box::new(NoHost),
+            suspend_allowed: true,
         }
+    }
+
+    /// Allows or forbids suspension (forbidden while a start function runs:
+    /// a refused suspension traps with `host_error`).
+    pub fn set_suspend_allowed(&mut self, allowed: bool) {
+        self.suspend_allowed = allowed;
+    }
+
+    /// Charges host calls by `schedule` (the default schedule otherwise).
+    pub fn with_schedule(mut self, schedule: &CostSchedule) -> Self {
+        self.host_call_cost = u64::from(schedule.host_call);
+        self.host_per_byte = u64::from(schedule.host_per_byte);
+        self
     }
 
     /// Turns `debug_log` collection on or off.
@@ -152,14 +178,48 @@ impl CallContext {
         self.gas_limit
     }
 
-    /// Gas used so far.
+    /// Gas used so far: the limit minus what is left.
     pub fn gas_used(&self) -> Gas {
-        self.gas_used
+        self.gas_limit.saturating_sub(self.gas_left)
     }
 
-    /// Gas left: the limit minus what was used.
+    /// Gas left.
     pub fn gas_left(&self) -> Gas {
-        self.gas_limit.saturating_sub(self.gas_used)
+        self.gas_left
+    }
+
+    /// Sets the gas left (backends sync it with an instrumented module's
+    /// gas global).
+    pub fn set_gas_left(&mut self, left: Gas) {
+        self.gas_left = left;
+    }
+
+    /// Charges `amount`.
+    ///
+    /// # Errors
+    ///
+    /// When less is left: the gas is emptied and the call ends with
+    /// `out_of_gas`.
+    pub fn charge(&mut self, amount: u64) -> Result<(), HostStop> {
+        match self.gas_left.checked_sub(Gas::new(amount)) {
+            Some(left) => {
+                self.gas_left = left;
+                Ok(())
+            }
+            None => {
+                self.gas_left = Gas::ZERO;
+                Err(HostStop::Trap(Failure::new(
+                    ErrorKind::OutOfGas,
+                    "out of gas in a host call",
+                )))
+            }
+        }
+    }
+
+    /// The documented cost of a host call moving `bytes` bytes.
+    pub fn host_cost(&self, bytes: u64) -> u64 {
+        self.host_call_cost
+            .saturating_add(self.host_per_byte.saturating_mul(bytes))
     }
 
     /// Takes the debug log lines collected so far (empty when logging is off).
@@ -183,7 +243,7 @@ impl CallContext {
         self.input = input;
         self.output.clear();
         self.gas_limit = gas_limit;
-        self.gas_used = Gas::ZERO;
+        self.gas_left = gas_limit;
         if let Some(log) = &mut self.debug_log {
             *log = DebugLog::default();
         }
@@ -194,17 +254,20 @@ impl CallContext {
     pub fn needs_memory(f: HostFn) -> bool {
         match f {
             HostFn::InputRead | HostFn::OutputWrite | HostFn::DebugLog => true,
-            HostFn::InputSize | HostFn::Exit | HostFn::GasLeft => false,
+            HostFn::InputSize | HostFn::Exit | HostFn::GasLeft | HostFn::ChargeGas => false,
         }
     }
 
     /// Runs host ABI function `f` with `args` (already checked against its
-    /// signature by the engine) on the guest's `memory`.
+    /// signature by the engine) on the guest's `memory`. Every call first
+    /// pays its documented cost: the host-call base, plus the per-byte rate
+    /// for the bytes it moves (charged on the requested length, before any
+    /// range is checked, so a bad range is never cheaper than a good one).
     ///
     /// # Errors
     ///
-    /// A [`HostStop`] when the guest must not simply continue: `exit`, or a
-    /// trap on a bad pointer or length.
+    /// A [`HostStop`] when the guest must not simply continue: `exit`,
+    /// `out_of_gas`, or a trap on a bad pointer or length.
     pub fn call_abi(
         &mut self,
         f: HostFn,
@@ -215,6 +278,12 @@ impl CallContext {
             Some(Value::I32(v)) => *v,
             _ => 0,
         };
+        let moved = match f {
+            HostFn::InputRead => u64::from(arg(2) as u32),
+            HostFn::OutputWrite | HostFn::DebugLog => u64::from(arg(1) as u32),
+            _ => 0,
+        };
+        self.charge(self.host_cost(moved))?;
         match f {
             HostFn::InputSize => {
                 // Inputs are bounded far below 2 GiB by every embedder; clamp
@@ -253,6 +322,16 @@ impl CallContext {
                 }
                 Ok(None)
             }
+            HostFn::ChargeGas => match args.first() {
+                Some(Value::I64(amount)) if *amount >= 0 => {
+                    self.charge(*amount as u64)?;
+                    Ok(None)
+                }
+                _ => Err(HostStop::Trap(Failure::new(
+                    ErrorKind::HostError,
+                    "charge_gas: negative amount",
+                ))),
+            },
         }
     }
 
@@ -268,8 +347,13 @@ impl CallContext {
         args: &[Value],
         memory: &mut [u8],
     ) -> Result<Vec<Value>, HostStop> {
+        self.charge(self.host_cost(0))?;
         match self.host.call(index, args, memory) {
             HostAnswer::Return(values) => Ok(values),
+            HostAnswer::Suspend if !self.suspend_allowed => Err(HostStop::Trap(Failure::new(
+                ErrorKind::HostError,
+                "a start function cannot suspend",
+            ))),
             HostAnswer::Suspend => Err(HostStop::Suspend(Request::Host {
                 index,
                 args: args.to_vec(),

@@ -40,6 +40,7 @@ mod backend;
 pub mod clock;
 mod config;
 mod context;
+mod meter;
 mod outcome;
 mod run;
 mod value;
@@ -48,9 +49,14 @@ pub use backend::{
     Backend, BackendKind, Extern, ExternKind, InstanceId, Link, Module, Reply, Request, Sandbox,
     SandboxError, Step,
 };
-pub use config::{Config, Features, HostImport, Limits, Resolved};
+pub use config::{
+    Config, CostSchedule, Features, FloatPolicy, HostImport, Limits, Metering, Policy, Resolved,
+};
 pub use context::{CallContext, Host, HostAnswer, HostStop, MAX_DEBUG_LOG_BYTES, NoHost};
+pub use meter::{MAX_GAS, Meter};
 pub use outcome::{ErrorKind, Failure, Outcome, Status};
-pub use run::{Entry, EntryShape, Execution, RunOptions, compile, execute, policy_failure};
+pub use run::{
+    Entry, EntryShape, Execution, RunOptions, compile, execute, instantiate_metered, policy_failure,
+};
 pub use value::{ExportType, ExternType, FuncType, ImportType, ValType, Value};
 pub use ward_primitives::Gas;

@@ -7,7 +7,8 @@ use ward_instrument::PolicyError;
 use ward_primitives::Gas;
 
 use crate::{
-    Backend, CallContext, Config, ErrorKind, Failure, Module, Outcome, Reply, Request, Step,
+    Backend, CallContext, Config, ErrorKind, Failure, InstanceId, Link, MAX_GAS, Meter, Metering,
+    Module, Outcome, Reply, Request, Sandbox, Step,
     value::{FuncType, ValType, Value},
 };
 
@@ -18,8 +19,89 @@ use crate::{
 /// A `rejected` failure: `invalid_wasm`, `unsupported_feature` or
 /// `limit_exceeded`.
 pub fn compile(backend: &dyn Backend, config: &Config, wasm: &[u8]) -> Result<Module, Failure> {
-    ward_instrument::validate(wasm, config.features, &config.limits).map_err(policy_failure)?;
-    backend.compile(wasm)
+    let prepared = ward_instrument::prepare(wasm, &config.policy).map_err(policy_failure)?;
+    Ok(backend
+        .compile(&prepared.wasm)?
+        .with_preparation(prepared.metering, prepared.has_start))
+}
+
+/// Instantiates `module` in `sandbox` and, for an instrumented module, arms
+/// its meters with the context's gas and runs its start function (exported
+/// as `__ward_start`), metered like any other code and unable to suspend.
+/// The context's gas is brought up to date whatever happens.
+///
+/// # Errors
+///
+/// A failure of instantiation (`unknown_import`, `instantiation_trap`, ...),
+/// or `out_of_gas` when the start function runs out.
+pub fn instantiate_metered(
+    sandbox: &mut dyn Sandbox,
+    module: &Module,
+    links: &[Link],
+) -> Result<(InstanceId, Option<Meter>), Failure> {
+    let instance = sandbox.instantiate(module, links)?;
+    if module.metering() == Metering::None {
+        return Ok((instance, None));
+    }
+    let Some(meter) = Meter::find(sandbox, instance) else {
+        return Err(Failure::new(
+            ErrorKind::HostError,
+            "instrumented module without meters",
+        ));
+    };
+    let left = sandbox.context().map(|c| c.gas_left()).unwrap_or(Gas::ZERO);
+    meter
+        .arm(sandbox, left)
+        .map_err(|e| Failure::new(ErrorKind::HostError, e.to_string()))?;
+    if !module.runs_start_export() {
+        return Ok((instance, Some(meter)));
+    }
+    let Some(start) = sandbox.export(instance, ward_instrument::START_EXPORT) else {
+        return Err(Failure::new(
+            ErrorKind::HostError,
+            "instrumented start not exported",
+        ));
+    };
+    set_suspend_allowed(sandbox, false);
+    let step = sandbox.call(start, &[]);
+    set_suspend_allowed(sandbox, true);
+    sync_gas(sandbox, &meter);
+    match step {
+        Step::Returned(_) => Ok((instance, Some(meter))),
+        Step::Failed(failure) => {
+            let failure = meter.classify(sandbox, failure);
+            Err(match failure.kind {
+                ErrorKind::OutOfGas | ErrorKind::Timeout => failure,
+                _ => Failure::new(
+                    ErrorKind::InstantiationTrap,
+                    format!("start function: {failure}"),
+                ),
+            })
+        }
+        Step::Exited(code) => Err(Failure::new(
+            ErrorKind::InstantiationTrap,
+            format!("start function called exit({code})"),
+        )),
+        Step::Suspended(_) => Err(Failure::new(
+            ErrorKind::InstantiationTrap,
+            "start function suspended",
+        )),
+    }
+}
+
+fn set_suspend_allowed(sandbox: &mut dyn Sandbox, allowed: bool) {
+    if let Ok(context) = sandbox.context() {
+        context.set_suspend_allowed(allowed);
+    }
+}
+
+/// Copies the instance's gas global into the call context.
+fn sync_gas(sandbox: &mut dyn Sandbox, meter: &Meter) {
+    if let Ok(Some(left)) = meter.gas_left(sandbox)
+        && let Ok(context) = sandbox.context()
+    {
+        context.set_gas_left(left);
+    }
 }
 
 /// Maps a policy verdict to a typed failure.
@@ -28,6 +110,7 @@ pub fn policy_failure(err: PolicyError) -> Failure {
         PolicyError::Invalid { .. } => ErrorKind::InvalidWasm,
         PolicyError::UnsupportedFeature { .. } => ErrorKind::UnsupportedFeature,
         PolicyError::LimitExceeded { .. } => ErrorKind::LimitExceeded,
+        PolicyError::ReservedName { .. } => ErrorKind::InvalidWasm,
         _ => ErrorKind::InvalidWasm,
     };
     Failure::new(kind, err.to_string())
@@ -135,12 +218,20 @@ pub fn execute(
         Err(failure) => return failed(failure),
     };
     let mut context = context;
-    context.reset(options.input, options.gas_limit);
+    context.reset(options.input, options.gas_limit.min(MAX_GAS));
     let mut sandbox = backend.sandbox(context.with_debug_log(options.debug_log));
     sandbox.set_deadline(deadline);
-    let instance = match sandbox.instantiate(module, &[]) {
-        Ok(instance) => instance,
-        Err(failure) => return failed(failure),
+    let (instance, meter) = match instantiate_metered(&mut *sandbox, module, &[]) {
+        Ok(instantiated) => instantiated,
+        Err(failure) => {
+            let gas_used = sandbox.context().map(|c| c.gas_used()).unwrap_or(Gas::ZERO);
+            return Execution {
+                outcome: Outcome::failed(failure, gas_used),
+                results: Vec::new(),
+                debug_log: Vec::new(),
+                suspensions: 0,
+            };
+        }
     };
     let Some(func) = sandbox.export(instance, name) else {
         return failed(Failure::new(
@@ -153,6 +244,12 @@ pub fn execute(
     while let Step::Suspended(request) = step {
         suspensions += 1;
         step = sandbox.resume(service(request));
+    }
+    if let Some(meter) = &meter {
+        sync_gas(&mut *sandbox, meter);
+        if let Step::Failed(failure) = step {
+            step = Step::Failed(meter.classify(&mut *sandbox, failure));
+        }
     }
     let Ok(context) = sandbox.context() else {
         // Unreachable: the loop above only exits on a final step.

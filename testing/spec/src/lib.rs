@@ -15,8 +15,8 @@
 use std::{collections::BTreeMap, fmt, path::Path};
 
 use ward_vm::{
-    Backend, CallContext, Config, ErrorKind, Failure, InstanceId, Limits, Link, Sandbox, Step,
-    Value,
+    Backend, CallContext, Config, ErrorKind, Failure, Gas, InstanceId, Limits, Link, Meter,
+    Metering, Sandbox, Step, Value,
 };
 use wast::{
     QuoteWat, Wast, WastArg, WastDirective, WastExecute, WastInvoke, WastRet,
@@ -43,13 +43,43 @@ const SPECTEST_WAT: &str = r#"
   (func (export "print_f64_f64") (param f64 f64)))
 "#;
 
-/// The configuration spec tests run under: Ward's default features, with
-/// limits as large as WebAssembly allows (the suite tests the edges).
-pub fn spec_config() -> Config {
-    Config {
-        limits: Limits::unbounded(),
-        ..Config::default()
+/// How the suite's modules are prepared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Validation and limits only: the engines run the modules as written.
+    Raw,
+    /// Instrumented (gas, stack limit, NaN canonicalisation) with unlimited
+    /// gas: shows the instrumentation is semantically transparent.
+    Unlimited,
+    /// Instrumented with metering on: every invoke gets a finite budget, and
+    /// `assert_exhaustion` must end in Ward's own `stack_overflow`.
+    Metered,
+}
+
+impl Mode {
+    /// Every mode.
+    pub const ALL: [Mode; 3] = [Mode::Raw, Mode::Unlimited, Mode::Metered];
+
+    /// The gas each instantiation and invoke gets.
+    pub fn gas(self) -> Gas {
+        match self {
+            Mode::Raw | Mode::Unlimited => ward_vm::MAX_GAS,
+            Mode::Metered => Gas::new(50_000_000_000),
+        }
     }
+}
+
+/// The configuration spec tests run under: Ward's default features, with
+/// limits as large as WebAssembly allows (the suite tests the edges), and
+/// the mode's metering.
+pub fn spec_config(mode: Mode) -> Config {
+    let mut config = Config::default();
+    config.policy.limits = Limits::unbounded();
+    config.policy.metering = match mode {
+        Mode::Raw => Metering::None,
+        Mode::Unlimited | Mode::Metered => Metering::Instrumented,
+    };
+    config
 }
 
 /// Directive counts for one file.
@@ -57,6 +87,8 @@ pub fn spec_config() -> Config {
 pub struct Report {
     /// Directives that behaved as the suite expects.
     pub passed: usize,
+    /// Directives skipped by a `skip.txt` entry (listed with its reason).
+    pub skipped: usize,
     /// `assert_malformed` text cases rejected by the text parser (never reach Ward).
     pub text_only: usize,
     /// Directives that did not, with their line and what happened.
@@ -67,6 +99,7 @@ impl Report {
     /// Adds another file's counts.
     pub fn merge(&mut self, other: Report) {
         self.passed += other.passed;
+        self.skipped += other.skipped;
         self.text_only += other.text_only;
         self.failures.extend(other.failures);
     }
@@ -76,54 +109,122 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} passed, {} failed, {} text-only",
+            "{} passed, {} failed, {} text-only, {} skipped",
             self.passed,
             self.failures.len(),
-            self.text_only
+            self.text_only,
+            self.skipped
         )
     }
 }
 
-/// One entry of `skip.txt`: files starting with `prefix` are out of scope.
+/// One entry of `skip.txt`.
+///
+/// `PATTERN [backend=NAME] [mode=NAME] REASON`: a whole file (a name, or a
+/// prefix ending in `*`), or one directive (`file.wast:LINE`), optionally
+/// only on one backend and/or in one mode.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Skip {
-    /// File-name prefix (a whole name, or a prefix ending in `*`).
+    /// File-name pattern, or `file:line` for one directive.
     pub pattern: String,
-    /// Why the file is out of scope.
+    /// Only on this backend (`wasmtime`, `wasmi`).
+    pub backend: Option<String>,
+    /// Only in this mode (`raw`, `unlimited`, `metered`).
+    pub mode: Option<String>,
+    /// Why it is out of scope.
     pub reason: String,
 }
 
 impl Skip {
-    /// Whether `file_name` matches this entry.
+    /// Whether this entry skips the whole file `file_name`.
     pub fn matches(&self, file_name: &str) -> bool {
         match self.pattern.strip_suffix('*') {
             Some(prefix) => file_name.starts_with(prefix),
             None => file_name == self.pattern,
         }
     }
+
+    /// Whether this entry skips directive `file_name:line` on `backend` in `mode`.
+    pub fn matches_directive(
+        &self,
+        file_name: &str,
+        line: usize,
+        backend: &str,
+        mode: Mode,
+    ) -> bool {
+        self.pattern == format!("{file_name}:{line}")
+            && self.backend.as_deref().is_none_or(|b| b == backend)
+            && self.mode.as_deref().is_none_or(|m| m == mode.name())
+    }
+
+    /// Whether this entry names one directive rather than files.
+    pub fn is_directive(&self) -> bool {
+        self.pattern.contains(':')
+    }
 }
 
-/// Parses `skip.txt`: one `pattern  reason` per line, `#` comments.
+impl Mode {
+    /// The mode's name in `skip.txt`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Raw => "raw",
+            Mode::Unlimited => "unlimited",
+            Mode::Metered => "metered",
+        }
+    }
+}
+
+/// Parses `skip.txt`: one entry per line, `#` comments.
 ///
 /// # Errors
 ///
-/// A line without a reason.
+/// A line without a reason, or with an unknown mode.
 pub fn parse_skips(text: &str) -> Result<Vec<Skip>, String> {
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|line| match line.split_once(char::is_whitespace) {
-            Some((pattern, reason)) if !reason.trim().is_empty() => Ok(Skip {
-                pattern: pattern.to_string(),
-                reason: reason.trim().to_string(),
-            }),
-            _ => Err(format!("skip entry without a reason: `{line}`")),
-        })
+        .map(parse_skip)
         .collect()
 }
 
-/// Runs one `.wast` file on `backend` (made from `config`).
-pub fn run_file(path: &Path, backend: &dyn Backend, config: &Config) -> Report {
+fn parse_skip(line: &str) -> Result<Skip, String> {
+    let mut words = line.split_whitespace().peekable();
+    let pattern = words.next().unwrap_or_default().to_string();
+    let (mut backend, mut mode) = (None, None);
+    while let Some(word) = words.peek() {
+        if let Some(b) = word.strip_prefix("backend=") {
+            backend = Some(b.to_string());
+        } else if let Some(m) = word.strip_prefix("mode=") {
+            if !["raw", "unlimited", "metered"].contains(&m) {
+                return Err(format!("unknown mode `{m}` in `{line}`"));
+            }
+            mode = Some(m.to_string());
+        } else {
+            break;
+        }
+        words.next();
+    }
+    let reason = words.collect::<Vec<_>>().join(" ");
+    if reason.is_empty() {
+        return Err(format!("skip entry without a reason: `{line}`"));
+    }
+    Ok(Skip {
+        pattern,
+        backend,
+        mode,
+        reason,
+    })
+}
+
+/// Runs one `.wast` file on `backend` (made from `spec_config(mode)`),
+/// skipping the directives `skips` names for this backend and mode.
+pub fn run_file(
+    path: &Path,
+    backend: &dyn Backend,
+    config: &Config,
+    mode: Mode,
+    skips: &[Skip],
+) -> Report {
     let mut report = Report::default();
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
@@ -155,7 +256,7 @@ pub fn run_file(path: &Path, backend: &dyn Backend, config: &Config) -> Report {
             return report;
         }
     };
-    let mut runner = Runner::new(backend, config);
+    let mut runner = Runner::new(backend, config, mode);
     if let Err(e) = runner.register_spectest() {
         report
             .failures
@@ -164,6 +265,17 @@ pub fn run_file(path: &Path, backend: &dyn Backend, config: &Config) -> Report {
     }
     for directive in wast.directives {
         let (line, col) = directive.span().linecol_in(&text);
+        if std::env::var_os("WARD_SPEC_TRACE").is_some() {
+            eprintln!("{name}:{}", line + 1);
+        }
+        let backend_name = backend.kind().as_str();
+        if skips
+            .iter()
+            .any(|s| s.matches_directive(&name, line + 1, backend_name, mode))
+        {
+            report.skipped += 1;
+            continue;
+        }
         match runner.directive(directive) {
             Ok(Verdict::Pass) => report.passed += 1,
             Ok(Verdict::TextOnly) => report.text_only += 1,
@@ -183,18 +295,22 @@ enum Verdict {
 struct Runner<'a> {
     backend: &'a dyn Backend,
     config: &'a Config,
+    mode: Mode,
     sandbox: Box<dyn Sandbox>,
+    meters: BTreeMap<u32, Meter>,
     current: Option<InstanceId>,
     named: BTreeMap<String, InstanceId>,
     registered: BTreeMap<String, InstanceId>,
 }
 
 impl<'a> Runner<'a> {
-    fn new(backend: &'a dyn Backend, config: &'a Config) -> Self {
+    fn new(backend: &'a dyn Backend, config: &'a Config, mode: Mode) -> Self {
         Runner {
             backend,
             config,
+            mode,
             sandbox: backend.sandbox(CallContext::default()),
+            meters: BTreeMap::new(),
             current: None,
             named: BTreeMap::new(),
             registered: BTreeMap::new(),
@@ -223,7 +339,14 @@ impl<'a> Runner<'a> {
                 });
             }
         }
-        self.sandbox.instantiate(&module, &links)
+        if let Ok(context) = self.sandbox.context() {
+            context.set_gas_left(self.mode.gas());
+        }
+        let (instance, meter) = ward_vm::instantiate_metered(&mut *self.sandbox, &module, &links)?;
+        if let Some(meter) = meter {
+            self.meters.insert(instance.0, meter);
+        }
+        Ok(instance)
     }
 
     fn instance(&self, id: Option<wast::token::Id<'_>>) -> Result<InstanceId, String> {
@@ -388,7 +511,20 @@ impl<'a> Runner<'a> {
             .iter()
             .map(arg_value)
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(self.sandbox.call(func, &args))
+        // Each invoke starts with a full budget and an empty stack.
+        let meter = self.meters.get(&instance.0).copied();
+        if let Some(meter) = meter {
+            meter
+                .arm(&mut *self.sandbox, self.mode.gas())
+                .map_err(|e| e.to_string())?;
+        }
+        let step = self.sandbox.call(func, &args);
+        Ok(match (step, meter) {
+            (Step::Failed(failure), Some(meter)) => {
+                Step::Failed(meter.classify(&mut *self.sandbox, failure))
+            }
+            (step, _) => step,
+        })
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ward_spec::{Report, Skip, parse_skips, run_file, spec_config};
+use ward_spec::{Mode, Report, Skip, parse_skips, run_file, spec_config};
 use ward_vm::{Backend, BackendKind};
 
 fn suite_dir() -> PathBuf {
@@ -28,7 +28,7 @@ fn in_scope_files() -> Vec<PathBuf> {
         .collect();
     files.sort();
     let skips = skips();
-    for skip in &skips {
+    for skip in skips.iter().filter(|s| !s.is_directive()) {
         assert!(
             files
                 .iter()
@@ -39,7 +39,7 @@ fn in_scope_files() -> Vec<PathBuf> {
     }
     files.retain(|f| {
         let name = f.file_name().unwrap().to_string_lossy();
-        !skips.iter().any(|s| s.matches(&name))
+        !skips.iter().any(|s| !s.is_directive() && s.matches(&name))
     });
     assert!(
         files.len() > 50,
@@ -53,21 +53,25 @@ fn in_scope_files() -> Vec<PathBuf> {
     files
 }
 
-fn run_suite(kind: BackendKind) {
-    let config = spec_config();
+fn run_suite(kind: BackendKind, mode: Mode) {
+    let config = spec_config(mode);
     let backend: Box<dyn Backend> = match kind {
         BackendKind::Wasmtime => Box::new(ward_vm_wasmtime::WasmtimeBackend::new(&config).unwrap()),
         BackendKind::Wasmi => Box::new(ward_vm_wasmi::WasmiBackend::new(&config).unwrap()),
     };
     let files = in_scope_files();
+    let skips = skips();
     let mut total = Report::default();
     for file in &files {
         if std::env::var_os("WARD_SPEC_VERBOSE").is_some() {
             eprintln!("{kind}: {}", file.display());
         }
-        total.merge(run_file(file, &*backend, &config));
+        total.merge(run_file(file, &*backend, &config, mode, &skips));
     }
-    println!("spec suite on {kind}: {} files, {total}", files.len());
+    println!(
+        "spec suite on {kind}, {mode:?}: {} files, {total}",
+        files.len()
+    );
     for failure in &total.failures {
         println!("  FAIL {failure}");
     }
@@ -81,17 +85,44 @@ fn run_suite(kind: BackendKind) {
 }
 
 #[test]
-fn spec_suite_on_wasmtime() {
-    run_suite(BackendKind::Wasmtime);
+fn spec_suite_on_wasmtime_raw() {
+    run_suite(BackendKind::Wasmtime, Mode::Raw);
 }
 
 #[test]
-fn spec_suite_on_wasmi() {
-    run_suite(BackendKind::Wasmi);
+fn spec_suite_on_wasmi_raw() {
+    run_suite(BackendKind::Wasmi, Mode::Raw);
+}
+
+#[test]
+fn spec_suite_on_wasmtime_instrumented_unlimited() {
+    run_suite(BackendKind::Wasmtime, Mode::Unlimited);
+}
+
+#[test]
+fn spec_suite_on_wasmi_instrumented_unlimited() {
+    run_suite(BackendKind::Wasmi, Mode::Unlimited);
+}
+
+#[test]
+fn spec_suite_on_wasmtime_metered() {
+    run_suite(BackendKind::Wasmtime, Mode::Metered);
+}
+
+#[test]
+fn spec_suite_on_wasmi_metered() {
+    run_suite(BackendKind::Wasmi, Mode::Metered);
 }
 
 #[test]
 fn every_skip_has_a_reason() {
     assert!(parse_skips("simd_*").is_err());
+    assert!(parse_skips("a.wast:3 backend=wasmi").is_err());
+    assert!(parse_skips("a.wast:3 mode=fast why").is_err());
+    let parsed = parse_skips("a.wast:3 backend=wasmi mode=metered a reason").unwrap();
+    assert_eq!(parsed[0].backend.as_deref(), Some("wasmi"));
+    assert!(parsed[0].matches_directive("a.wast", 3, "wasmi", Mode::Metered));
+    assert!(!parsed[0].matches_directive("a.wast", 3, "wasmi", Mode::Raw));
+    assert!(!parsed[0].matches_directive("a.wast", 3, "wasmtime", Mode::Metered));
     assert!(!skips().is_empty());
 }

@@ -25,7 +25,7 @@ fn ranges_are_checked_without_wrapping() {
 
 #[test]
 fn input_read_copies_and_checks_both_ranges() {
-    let mut ctx = CallContext::new(b"hello".to_vec(), Gas::new(10));
+    let mut ctx = CallContext::new(b"hello".to_vec(), Gas::new(10_000));
     let mut mem = [0u8; 8];
     let args = [Value::I32(2), Value::I32(1), Value::I32(3)];
     assert!(ctx.call_abi(HostFn::InputRead, &args, &mut mem).is_ok());
@@ -92,8 +92,46 @@ fn debug_log_is_kept_only_when_enabled_and_bounded() {
 #[test]
 fn gas_left_reports_the_limit_minus_use() {
     let mut ctx = CallContext::new(Vec::new(), Gas::new(1234));
+    // The call pays its own base cost (50) first.
     assert_eq!(
         ctx.call_abi(HostFn::GasLeft, &[], &mut []).unwrap(),
-        Some(Value::I64(1234))
+        Some(Value::I64(1184))
     );
+    assert_eq!(ctx.gas_used(), Gas::new(50));
+}
+
+#[test]
+fn host_calls_pay_base_plus_bytes_and_fail_when_they_cannot() {
+    let mut ctx = CallContext::new(vec![7; 100], Gas::new(50 + 100 + 49));
+    let mut mem = [0u8; 128];
+    let args = [Value::I32(0), Value::I32(0), Value::I32(100)];
+    ctx.call_abi(HostFn::InputRead, &args, &mut mem).unwrap();
+    assert_eq!(ctx.gas_left(), Gas::new(49));
+    // 49 left: not enough for another base cost.
+    assert_eq!(
+        trap_kind(ctx.call_abi(HostFn::InputSize, &[], &mut mem)),
+        ErrorKind::OutOfGas
+    );
+    assert_eq!(ctx.gas_left(), Gas::ZERO);
+}
+
+#[test]
+fn a_hostile_length_is_charged_in_full_before_the_range_check() {
+    let mut ctx = CallContext::new(Vec::new(), Gas::new(1_000_000));
+    // 4 GiB - 1 bytes requested: out of gas, not a cheap out-of-bounds trap.
+    let args = [Value::I32(0), Value::I32(-1)];
+    let result = ctx.call_abi(HostFn::OutputWrite, &args, &mut [0; 8]);
+    assert_eq!(trap_kind(result), ErrorKind::OutOfGas);
+}
+
+#[test]
+fn charge_gas_charges_and_refuses_negative_amounts() {
+    let mut ctx = CallContext::new(Vec::new(), Gas::new(1_000));
+    ctx.call_abi(HostFn::ChargeGas, &[Value::I64(400)], &mut [])
+        .unwrap();
+    assert_eq!(ctx.gas_left(), Gas::new(1_000 - 50 - 400));
+    let negative = ctx.call_abi(HostFn::ChargeGas, &[Value::I64(-1)], &mut []);
+    assert_eq!(trap_kind(negative), ErrorKind::HostError);
+    let too_much = ctx.call_abi(HostFn::ChargeGas, &[Value::I64(i64::MAX)], &mut []);
+    assert_eq!(trap_kind(too_much), ErrorKind::OutOfGas);
 }

@@ -28,6 +28,13 @@ use wasmi::{
     StoreLimitsBuilder, TrapCode, Val,
 };
 
+/// wasmi's frame limit: twice the most frames Ward's default stack-unit limit
+/// allows (every frame costs at least one unit).
+const MAX_RECURSION_DEPTH: usize = 1 << 16;
+
+/// wasmi's value-stack limit, in bytes: ample for Ward's default limit.
+const MAX_STACK_HEIGHT: usize = 16 << 20;
+
 /// Fuel per slice between deadline checks (roughly a millisecond of work).
 const FUEL_SLICE: u64 = 1 << 20;
 
@@ -47,7 +54,7 @@ impl WasmiBackend {
     /// When SIMD is enabled (this build of wasmi has no SIMD), or when a host
     /// import cannot be defined (a duplicate name).
     pub fn new(config: &Config) -> Result<Self, Failure> {
-        if config.features.simd {
+        if config.policy.features.simd {
             // Built without wasmi's `simd` feature: both backends must accept
             // the same modules, so SIMD is refused outright.
             return Err(Failure::new(
@@ -88,7 +95,11 @@ fn engine_config(config: &Config) -> wasmi::Config {
         .wasm_extended_const(false)
         .wasm_custom_page_sizes(false)
         .wasm_wide_arithmetic(false)
-        .consume_fuel(config.interruptible);
+        .consume_fuel(config.interruptible)
+        // Ward's own call-depth limit (instrumentation) must always fire
+        // first: allow far more frames and stack than it can use.
+        .set_max_recursion_depth(MAX_RECURSION_DEPTH)
+        .set_max_stack_height(MAX_STACK_HEIGHT);
     c
 }
 
@@ -125,13 +136,12 @@ impl Backend for WasmiBackend {
 
     fn sandbox(&self, context: CallContext) -> Box<dyn Sandbox> {
         let limits = StoreLimitsBuilder::new()
-            .memory_size(self.config.limits.max_memory_pages as usize * 65536)
-            .table_elements(self.config.limits.max_table_elements as usize)
+            .memory_size(self.config.policy.limits.max_memory_pages as usize * 65536)
+            .table_elements(self.config.policy.limits.max_table_elements as usize)
             .build();
         let data = StoreData {
             context,
             limits,
-            instantiating: false,
             config: self.config.clone(),
         };
         let mut store = Store::new(&self.engine, data);
@@ -151,8 +161,6 @@ impl Backend for WasmiBackend {
 struct StoreData {
     context: CallContext,
     limits: StoreLimits,
-    /// A start function is running: host imports may not suspend.
-    instantiating: bool,
     config: Arc<Config>,
 }
 
@@ -314,9 +322,9 @@ impl Sandbox for WasmiSandbox {
             };
             let _ = self.store.set_fuel(fuel);
         }
-        self.store.data_mut().instantiating = true;
+        self.store.data_mut().context.set_suspend_allowed(false);
         let instance = linker.instantiate_and_start(&mut self.store, compiled);
-        self.store.data_mut().instantiating = false;
+        self.store.data_mut().context.set_suspend_allowed(true);
         let instance = instance.map_err(instantiation_failure)?;
         self.instances.push(instance);
         Ok(InstanceId((self.instances.len() - 1) as u32))
@@ -442,6 +450,17 @@ impl Sandbox for WasmiSandbox {
             _ => Err(SandboxError::BadHandle(ExternKind::Global)),
         }
     }
+
+    fn global_set(&mut self, global: Extern, value: Value) -> Result<(), SandboxError> {
+        self.idle()?;
+        let Some(wasmi::Extern::Global(g)) = self.externs.get(global.index as usize).copied()
+        else {
+            return Err(SandboxError::BadHandle(ExternKind::Global));
+        };
+        let val = to_val(&mut self.store, value)?;
+        g.set(&mut self.store, val)
+            .map_err(|e| SandboxError::BadArguments(e.to_string()))
+    }
 }
 
 fn embedder_error(err: SandboxError) -> Step {
@@ -559,6 +578,7 @@ fn abi_call(
     f: HostFn,
     args: &[Value],
 ) -> Result<Option<Value>, wasmi::Error> {
+    let gas = gas_in(caller);
     let result = if CallContext::needs_memory(f) {
         match caller
             .get_export(ward_abi::MEMORY_EXPORT)
@@ -573,7 +593,34 @@ fn abi_call(
     } else {
         caller.data_mut().context.call_abi(f, args, &mut [])
     };
+    gas_out(caller, gas);
     result.map_err(|stop| wasmi::Error::host(Stop(stop)))
+}
+
+/// For an engine-metered caller, loads its gas global into the call context.
+fn gas_in(caller: &mut Caller<'_, StoreData>) -> Option<wasmi::Global> {
+    let global = caller
+        .get_export(ward_instrument::GAS_EXPORT)
+        .and_then(wasmi::Extern::into_global)?;
+    let left = match global.get(&*caller) {
+        Val::I64(v) => v.max(0) as u64,
+        _ => 0,
+    };
+    caller
+        .data_mut()
+        .context
+        .set_gas_left(ward_vm::Gas::new(left));
+    Some(global)
+}
+
+/// Stores the call context's gas back into the caller's gas global.
+fn gas_out(caller: &mut Caller<'_, StoreData>, global: Option<wasmi::Global>) {
+    if let Some(global) = global {
+        let left = caller.data().context.gas_left().min(ward_vm::MAX_GAS).get() as i64;
+        // The global is a mutable i64 made by the instrumentation: setting
+        // it cannot fail.
+        let _ = global.set(&mut *caller, Val::I64(left));
+    }
 }
 
 fn host_call(
@@ -593,6 +640,7 @@ fn host_call(
         .map(|v| from_val(&caller, v))
         .collect::<Result<Vec<_>, _>>()
         .map_err(host_trap)?;
+    let gas = gas_in(&mut caller);
     let answer = match caller
         .get_export(ward_abi::MEMORY_EXPORT)
         .and_then(wasmi::Extern::into_memory)
@@ -603,6 +651,7 @@ fn host_call(
         }
         None => caller.data_mut().context.call_host(index, &args, &mut []),
     };
+    gas_out(&mut caller, gas);
     match answer {
         Ok(values) => {
             let expected = &caller.data().config.host_imports[index].ty.results;
@@ -617,9 +666,6 @@ fn host_call(
                 *slot = to_val(&mut caller, value).map_err(|e| host_trap(e.to_string()))?;
             }
             Ok(())
-        }
-        Err(HostStop::Suspend(_)) if caller.data().instantiating => {
-            Err(host_trap("a start function cannot suspend".into()))
         }
         Err(stop) => Err(wasmi::Error::host(Stop(stop))),
     }

@@ -36,6 +36,10 @@ use wasmtime::{
     Caller, Engine, Instance, Linker, Store, StoreLimits, StoreLimitsBuilder, Trap, Val,
 };
 
+/// Native stack wasm may use: several times what Ward's default stack-unit
+/// limit can need, so that Ward's deterministic limit fires first.
+const WASM_STACK_BYTES: usize = 1 << 20;
+
 /// How often the epoch ticker advances the engine's epoch.
 const EPOCH_TICK: Duration = Duration::from_millis(1);
 
@@ -91,7 +95,7 @@ impl WasmtimeBackend {
 fn engine_config(config: &Config) -> wasmtime::Config {
     let mut c = wasmtime::Config::new();
     // Exactly Ward's feature set; everything newer is off.
-    c.wasm_simd(config.features.simd)
+    c.wasm_simd(config.policy.features.simd)
         .wasm_relaxed_simd(false)
         .wasm_multi_memory(false)
         .wasm_memory64(false)
@@ -104,6 +108,11 @@ fn engine_config(config: &Config) -> wasmtime::Config {
         .wasm_bulk_memory(true)
         .wasm_multi_value(true)
         .epoch_interruption(config.interruptible)
+        // Ward's own call-depth limit (instrumentation) must always fire
+        // first: give wasm ample native stack beneath it. Async calls run on
+        // fibers whose stacks must be larger still.
+        .max_wasm_stack(WASM_STACK_BYTES)
+        .async_stack_size(WASM_STACK_BYTES * 2)
         // Backtraces cost time on every trap and never enter results.
         .wasm_backtrace_max_frames(None);
     c
@@ -152,8 +161,8 @@ impl Backend for WasmtimeBackend {
             self.start_ticker();
         }
         let limits = StoreLimitsBuilder::new()
-            .memory_size(self.config.limits.max_memory_pages as usize * 65536)
-            .table_elements(self.config.limits.max_table_elements as usize)
+            .memory_size(self.config.policy.limits.max_memory_pages as usize * 65536)
+            .table_elements(self.config.policy.limits.max_table_elements as usize)
             .build();
         let slot = Arc::new(Mutex::new(Slot::default()));
         let data = StoreData {
@@ -161,7 +170,6 @@ impl Backend for WasmtimeBackend {
             limits,
             slot: slot.clone(),
             config: self.config.clone(),
-            instantiating: false,
         };
         let mut store = Store::new(&self.engine, data);
         store.limiter(|data| &mut data.limits);
@@ -200,8 +208,6 @@ struct StoreData {
     slot: Arc<Mutex<Slot>>,
     /// The backend's configuration (host import signatures).
     config: Arc<Config>,
-    /// A start function is running: host imports may not suspend.
-    instantiating: bool,
 }
 
 type Running = Pin<Box<dyn Future<Output = (Store<StoreData>, wasmtime::Result<Vec<Val>>)> + Send>>;
@@ -341,7 +347,7 @@ impl Sandbox for WasmtimeSandbox {
         };
         self.arm_deadline();
         if let Some(store) = self.store.as_mut() {
-            store.data_mut().instantiating = true;
+            store.data_mut().context.set_suspend_allowed(false);
         }
         let instance = if self.async_required {
             let store = self.store.as_mut().ok_or_else(busy_failure)?;
@@ -352,7 +358,7 @@ impl Sandbox for WasmtimeSandbox {
             linker.instantiate(&mut *store, compiled)
         };
         if let Some(store) = self.store.as_mut() {
-            store.data_mut().instantiating = false;
+            store.data_mut().context.set_suspend_allowed(true);
         }
         let instance = instance.map_err(instantiation_failure)?;
         self.instances.push(instance);
@@ -458,6 +464,18 @@ impl Sandbox for WasmtimeSandbox {
         let store = self.store()?;
         let val = global.get(&mut *store);
         from_val(&*store, &val).map_err(SandboxError::BadArguments)
+    }
+
+    fn global_set(&mut self, global: Extern, value: Value) -> Result<(), SandboxError> {
+        let global = match self.item(global)? {
+            wasmtime::Extern::Global(g) => *g,
+            _ => return Err(SandboxError::BadHandle(ExternKind::Global)),
+        };
+        let store = self.store()?;
+        let val = to_val(&mut *store, value)?;
+        global
+            .set(&mut *store, val)
+            .map_err(|e| SandboxError::BadArguments(e.to_string()))
     }
 }
 
@@ -603,6 +621,7 @@ fn abi_call(
     f: HostFn,
     args: &[Value],
 ) -> wasmtime::Result<Option<Value>> {
+    let gas = gas_in(caller);
     let result = if CallContext::needs_memory(f) {
         match caller.get_export(ward_abi::MEMORY_EXPORT) {
             Some(wasmtime::Extern::Memory(memory)) => {
@@ -614,7 +633,32 @@ fn abi_call(
     } else {
         caller.data_mut().context.call_abi(f, args, &mut [])
     };
+    gas_out(caller, gas);
     result.map_err(wasmtime::Error::new)
+}
+
+/// For an engine-metered caller, loads its gas global into the call context.
+fn gas_in(caller: &mut Caller<'_, StoreData>) -> Option<wasmtime::Global> {
+    let Some(wasmtime::Extern::Global(global)) = caller.get_export(ward_instrument::GAS_EXPORT)
+    else {
+        return None;
+    };
+    let left = global.get(&mut *caller).i64().unwrap_or(0).max(0) as u64;
+    caller
+        .data_mut()
+        .context
+        .set_gas_left(ward_vm::Gas::new(left));
+    Some(global)
+}
+
+/// Stores the call context's gas back into the caller's gas global.
+fn gas_out(caller: &mut Caller<'_, StoreData>, global: Option<wasmtime::Global>) {
+    if let Some(global) = global {
+        let left = caller.data().context.gas_left().min(ward_vm::MAX_GAS).get() as i64;
+        // The global is a mutable i64 made by the instrumentation: setting
+        // it cannot fail.
+        let _ = global.set(&mut *caller, Val::I64(left));
+    }
 }
 
 /// One call of an embedder-defined host import: answers at once, or
@@ -630,6 +674,7 @@ async fn host_call(
         .map(|v| from_val(&caller, v))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|m| wasmtime::Error::new(HostStop::Trap(Failure::new(ErrorKind::HostError, m))))?;
+    let gas = gas_in(&mut caller);
     let answer = match caller.get_export(ward_abi::MEMORY_EXPORT) {
         Some(wasmtime::Extern::Memory(memory)) => {
             let (bytes, data) = memory.data_and_store_mut(&mut caller);
@@ -637,14 +682,9 @@ async fn host_call(
         }
         _ => caller.data_mut().context.call_host(index, &args, &mut []),
     };
+    gas_out(&mut caller, gas);
     let values = match answer {
         Ok(values) => values,
-        Err(HostStop::Suspend(_)) if caller.data().instantiating => {
-            return Err(wasmtime::Error::new(HostStop::Trap(Failure::new(
-                ErrorKind::HostError,
-                "a start function cannot suspend",
-            ))));
-        }
         Err(HostStop::Suspend(request)) => {
             let slot = caller.data().slot.clone();
             lock(&slot).request = Some(request);

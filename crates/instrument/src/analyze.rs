@@ -1,0 +1,509 @@
+//! Pass one: validate the module, enforce the structural limits, and collect
+//! what the rewrite needs (types, function bodies with their operators and
+//! peak operand-stack heights, and every place a function escapes).
+
+use wasmparser::{
+    ConstExpr, ElementItems, ExternalKind, FuncType, FunctionBody, Operator, Parser, Payload,
+    TypeRef, ValType, Validator, WasmFeatures,
+};
+
+use crate::{Features, FloatPolicy, Limits, PolicyError, RESERVED_PREFIX, ensure_within, invalid};
+
+/// One defined function, as the rewrite needs it.
+pub(crate) struct Body<'a> {
+    /// Declared locals (not parameters), as (count, type) runs.
+    pub locals: Vec<(u32, ValType)>,
+    /// The body's operators, ending with the function's `end`.
+    pub ops: Vec<Operator<'a>>,
+    /// Peak operand-stack height.
+    pub max_height: u32,
+    /// Number of parameters plus declared locals.
+    pub locals_and_params: u64,
+}
+
+/// What pass one learned.
+pub(crate) struct Analysis<'a> {
+    pub types: Vec<FuncType>,
+    /// Type index of every function, imports first.
+    pub func_types: Vec<u32>,
+    pub imported_funcs: u32,
+    pub globals: u32,
+    pub bodies: Vec<Body<'a>>,
+    pub start: Option<u32>,
+    /// Functions whose reference escapes (exports, tables, `ref.func`,
+    /// start): they get an accounting thunk.
+    pub escapes: Vec<bool>,
+    /// Raw sections kept for the rewrite, by section id, in module order.
+    pub sections: Vec<Section<'a>>,
+}
+
+/// A section of the input, kept for the rewrite.
+pub(crate) enum Section<'a> {
+    Type(wasmparser::TypeSectionReader<'a>),
+    Global(wasmparser::GlobalSectionReader<'a>),
+    Export(wasmparser::ExportSectionReader<'a>),
+    Element(wasmparser::ElementSectionReader<'a>),
+    /// Copied as it is: (id, bytes).
+    Raw(u8, &'a [u8]),
+    Custom(&'a [u8], &'a str),
+}
+
+/// Validates and analyses `wasm`. `collect` is false for raw (uninstrumented)
+/// preparation, which needs no bodies.
+pub(crate) fn analyze<'a>(
+    wasm: &'a [u8],
+    features: Features,
+    limits: &Limits,
+    floats: FloatPolicy,
+    collect: bool,
+) -> Result<Analysis<'a>, PolicyError> {
+    ensure_within(
+        "max_module_bytes",
+        limits.max_module_bytes,
+        wasm.len() as u64,
+    )?;
+    let mut validator = Validator::new_with_features(features.wasm_features());
+    let mut a = Analysis {
+        types: Vec::new(),
+        func_types: Vec::new(),
+        imported_funcs: 0,
+        globals: 0,
+        bodies: Vec::new(),
+        start: None,
+        escapes: Vec::new(),
+        sections: Vec::new(),
+    };
+    let mut total_locals: u64 = 0;
+    let mut data_bytes: u64 = 0;
+    let mut allocs = wasmparser::FuncValidatorAllocations::default();
+    let classify = |err: wasmparser::BinaryReaderError| classify_error(wasm, err);
+    for payload in Parser::new(0).parse_all(wasm) {
+        let payload = payload.map_err(classify)?;
+        // Counts are checked against the limits before the validator (or
+        // anything else) allocates for them.
+        check_counts(&payload, limits)?;
+        let valid = validator.payload(&payload).map_err(classify)?;
+        match &payload {
+            Payload::TypeSection(reader) => {
+                for ty in reader.clone().into_iter_err_on_gc_types() {
+                    let ty = ty.map_err(classify)?;
+                    ensure_within(
+                        "max_params",
+                        u64::from(limits.max_params),
+                        ty.params().len() as u64,
+                    )?;
+                    ensure_within(
+                        "max_results",
+                        u64::from(limits.max_results),
+                        ty.results().len() as u64,
+                    )?;
+                    if floats == FloatPolicy::Reject
+                        && ty.params().iter().chain(ty.results()).any(is_float)
+                    {
+                        return Err(float_refused("a function signature"));
+                    }
+                    a.types.push(ty);
+                }
+                a.sections.push(Section::Type(reader.clone()));
+            }
+            Payload::ImportSection(reader) => {
+                for import in reader.clone().into_imports() {
+                    let import = import.map_err(classify)?;
+                    match import.ty {
+                        TypeRef::Func(ty) | TypeRef::FuncExact(ty) => {
+                            a.func_types.push(ty);
+                            a.imported_funcs += 1;
+                        }
+                        TypeRef::Global(_) => a.globals += 1,
+                        TypeRef::Memory(m) => check_pages(limits, m.initial)?,
+                        TypeRef::Table(t) => check_table(limits, t.initial)?,
+                        TypeRef::Tag(_) => {}
+                    }
+                }
+                a.sections.push(Section::Raw(2, &wasm[reader.range()]));
+            }
+            Payload::FunctionSection(reader) => {
+                for ty in reader.clone() {
+                    a.func_types.push(ty.map_err(classify)?);
+                }
+                a.sections.push(Section::Raw(3, &wasm[reader.range()]));
+            }
+            Payload::TableSection(reader) => {
+                for table in reader.clone() {
+                    check_table(limits, table.map_err(classify)?.ty.initial)?;
+                }
+                a.sections.push(Section::Raw(4, &wasm[reader.range()]));
+            }
+            Payload::MemorySection(reader) => {
+                for memory in reader.clone() {
+                    check_pages(limits, memory.map_err(classify)?.initial)?;
+                }
+                a.sections.push(Section::Raw(5, &wasm[reader.range()]));
+            }
+            Payload::GlobalSection(reader) => {
+                for global in reader.clone() {
+                    let global = global.map_err(classify)?;
+                    if floats == FloatPolicy::Reject && is_float(&global.ty.content_type) {
+                        return Err(float_refused("a global"));
+                    }
+                    a.globals += 1;
+                    a.escapes_in_const(&global.init_expr)?;
+                }
+                a.sections.push(Section::Global(reader.clone()));
+            }
+            Payload::ExportSection(reader) => {
+                for export in reader.clone() {
+                    let export = export.map_err(classify)?;
+                    if export.name.starts_with(RESERVED_PREFIX) {
+                        return Err(PolicyError::ReservedName {
+                            name: export.name.to_string(),
+                        });
+                    }
+                    if export.kind == ExternalKind::Func {
+                        a.escape(export.index);
+                    }
+                }
+                a.sections.push(Section::Export(reader.clone()));
+            }
+            Payload::StartSection { func, .. } => {
+                a.start = Some(*func);
+                a.escape(*func);
+            }
+            Payload::ElementSection(reader) => {
+                for element in reader.clone() {
+                    match element.map_err(classify)?.items {
+                        ElementItems::Functions(funcs) => {
+                            for f in funcs {
+                                a.escape(f.map_err(classify)?);
+                            }
+                        }
+                        ElementItems::Expressions(_, exprs) => {
+                            for expr in exprs {
+                                a.escapes_in_const(&expr.map_err(classify)?)?;
+                            }
+                        }
+                    }
+                }
+                a.sections.push(Section::Element(reader.clone()));
+            }
+            Payload::DataCountSection { range, .. } => {
+                a.sections.push(Section::Raw(12, &wasm[range.clone()]));
+            }
+            Payload::DataSection(reader) => {
+                for data in reader.clone() {
+                    data_bytes += data.map_err(classify)?.data.len() as u64;
+                }
+                ensure_within("max_data_bytes", limits.max_data_bytes, data_bytes)?;
+                a.sections.push(Section::Raw(11, &wasm[reader.range()]));
+            }
+            Payload::CodeSectionEntry(body) => {
+                ensure_within(
+                    "max_body_bytes",
+                    u64::from(limits.max_body_bytes),
+                    body.range().len() as u64,
+                )?;
+                let wasmparser::ValidPayload::Func(func, _) = valid else {
+                    return Err(PolicyError::Invalid {
+                        offset: body.range().start,
+                        message: "function body out of place".into(),
+                    });
+                };
+                let mut fv = func.into_validator(std::mem::take(&mut allocs));
+                let parsed =
+                    read_body(&mut fv, body, limits, floats, collect).map_err(|e| match e {
+                        BodyError::Wasm(err) => classify(err),
+                        BodyError::Policy(p) => p,
+                    })?;
+                let type_index = a.func_types.get(fv.index() as usize).copied().unwrap_or(0);
+                let params = a
+                    .types
+                    .get(type_index as usize)
+                    .map_or(0, |t| t.params().len() as u64);
+                let locals_and_params = params + parsed.declared_locals;
+                ensure_within(
+                    "max_locals",
+                    u64::from(limits.max_locals),
+                    locals_and_params,
+                )?;
+                total_locals += locals_and_params;
+                ensure_within("max_total_locals", limits.max_total_locals, total_locals)?;
+                allocs = fv.into_allocations();
+                for op in &parsed.ops {
+                    if let Operator::RefFunc { function_index } = op {
+                        a.escape(*function_index);
+                    }
+                }
+                if collect {
+                    a.bodies.push(Body {
+                        locals: parsed.locals,
+                        ops: parsed.ops,
+                        max_height: parsed.max_height,
+                        locals_and_params,
+                    });
+                }
+            }
+            Payload::CustomSection(reader) => {
+                a.sections
+                    .push(Section::Custom(reader.data(), reader.name()));
+            }
+            _ => {}
+        }
+    }
+    Ok(a)
+}
+
+impl Analysis<'_> {
+    fn escape(&mut self, func: u32) {
+        let i = func as usize;
+        if self.escapes.len() <= i {
+            self.escapes.resize(i + 1, false);
+        }
+        self.escapes[i] = true;
+    }
+
+    fn escapes_in_const(&mut self, expr: &ConstExpr<'_>) -> Result<(), PolicyError> {
+        for op in expr.get_operators_reader() {
+            if let Operator::RefFunc { function_index } = op.map_err(|e| PolicyError::Invalid {
+                offset: e.offset(),
+                message: e.message().to_string(),
+            })? {
+                self.escape(function_index);
+            }
+        }
+        Ok(())
+    }
+}
+
+struct ParsedBody<'a> {
+    locals: Vec<(u32, ValType)>,
+    declared_locals: u64,
+    ops: Vec<Operator<'a>>,
+    max_height: u32,
+}
+
+enum BodyError {
+    Wasm(wasmparser::BinaryReaderError),
+    Policy(PolicyError),
+}
+
+impl From<wasmparser::BinaryReaderError> for BodyError {
+    fn from(err: wasmparser::BinaryReaderError) -> Self {
+        BodyError::Wasm(err)
+    }
+}
+
+impl From<PolicyError> for BodyError {
+    fn from(err: PolicyError) -> Self {
+        BodyError::Policy(err)
+    }
+}
+
+fn read_body<'a>(
+    fv: &mut wasmparser::FuncValidator<wasmparser::ValidatorResources>,
+    body: &FunctionBody<'a>,
+    limits: &Limits,
+    floats: FloatPolicy,
+    collect: bool,
+) -> Result<ParsedBody<'a>, BodyError> {
+    let mut locals = Vec::new();
+    let mut declared_locals: u64 = 0;
+    let mut reader = body.get_locals_reader()?;
+    let runs = reader.get_count();
+    for _ in 0..runs {
+        let offset = reader.original_position();
+        let (count, ty) = reader.read()?;
+        declared_locals += u64::from(count);
+        // Checked before the validator records (and allocates for) them.
+        ensure_within("max_locals", u64::from(limits.max_locals), declared_locals)?;
+        if floats == FloatPolicy::Reject && is_float(&ty) {
+            return Err(float_refused("a local").into());
+        }
+        fv.define_locals(offset, count, ty)?;
+        locals.push((count, ty));
+    }
+    // Decode with exactly the policy's features, as the validator does (a
+    // multi-byte memory index is malformed without multi-memory).
+    let mut binary = reader.get_binary_reader();
+    binary.set_features(*fv.features());
+    let mut ops_reader = wasmparser::OperatorsReader::new(binary);
+    let mut ops = Vec::new();
+    let mut max_height = 0;
+    while !ops_reader.eof() {
+        let offset = ops_reader.original_position();
+        let op = ops_reader.read()?;
+        fv.op(offset, &op)?;
+        max_height = max_height.max(fv.operand_stack_height());
+        ensure_within(
+            "max_nesting_depth",
+            u64::from(limits.max_nesting_depth),
+            u64::from(fv.control_stack_height()),
+        )?;
+        if let Operator::BrTable { targets } = &op {
+            ensure_within(
+                "max_br_table_targets",
+                u64::from(limits.max_br_table_targets),
+                u64::from(targets.len()),
+            )?;
+        }
+        if floats == FloatPolicy::Reject && touches_floats(&op) {
+            return Err(float_refused("an instruction").into());
+        }
+        if collect {
+            ops.push(op);
+        }
+    }
+    ops_reader.finish()?;
+    Ok(ParsedBody {
+        locals,
+        declared_locals,
+        ops,
+        max_height,
+    })
+}
+
+/// Rejects sections whose declared counts exceed the limits, before any
+/// allocation in proportion to them.
+fn check_counts(payload: &Payload<'_>, limits: &Limits) -> Result<(), PolicyError> {
+    let (limit, value, count) = match payload {
+        Payload::TypeSection(r) => ("max_types", limits.max_types, r.count()),
+        Payload::ImportSection(r) => ("max_imports", limits.max_imports, r.count()),
+        Payload::FunctionSection(r) => ("max_functions", limits.max_functions, r.count()),
+        Payload::TableSection(r) => ("max_tables", limits.max_tables, r.count()),
+        Payload::GlobalSection(r) => ("max_globals", limits.max_globals, r.count()),
+        Payload::ExportSection(r) => ("max_exports", limits.max_exports, r.count()),
+        Payload::ElementSection(r) => (
+            "max_element_segments",
+            limits.max_element_segments,
+            r.count(),
+        ),
+        Payload::DataSection(r) => ("max_data_segments", limits.max_data_segments, r.count()),
+        Payload::CodeSectionStart { count, .. } => ("max_functions", limits.max_functions, *count),
+        _ => return Ok(()),
+    };
+    ensure_within(limit, u64::from(value), u64::from(count))
+}
+
+fn check_pages(limits: &Limits, initial: u64) -> Result<(), PolicyError> {
+    ensure_within(
+        "max_memory_pages",
+        u64::from(limits.max_memory_pages),
+        initial,
+    )
+}
+
+fn check_table(limits: &Limits, initial: u64) -> Result<(), PolicyError> {
+    ensure_within(
+        "max_table_elements",
+        u64::from(limits.max_table_elements),
+        initial,
+    )
+}
+
+/// Invalid under Ward's features but valid with every feature on: the
+/// module is fine, the policy refuses it.
+fn classify_error(wasm: &[u8], err: wasmparser::BinaryReaderError) -> PolicyError {
+    if Validator::new_with_features(WasmFeatures::all())
+        .validate_all(wasm)
+        .is_ok()
+    {
+        PolicyError::UnsupportedFeature {
+            message: err.message().to_string(),
+        }
+    } else {
+        invalid(err)
+    }
+}
+
+fn is_float(ty: &ValType) -> bool {
+    matches!(ty, ValType::F32 | ValType::F64)
+}
+
+fn float_refused(what: &str) -> PolicyError {
+    PolicyError::UnsupportedFeature {
+        message: format!("floats are disabled, but {what} uses them"),
+    }
+}
+
+/// Whether an instruction produces, consumes or moves a float.
+pub(crate) fn touches_floats(op: &Operator<'_>) -> bool {
+    use Operator::*;
+    matches!(
+        op,
+        F32Load { .. }
+            | F64Load { .. }
+            | F32Store { .. }
+            | F64Store { .. }
+            | F32Const { .. }
+            | F64Const { .. }
+            | F32Eq
+            | F32Ne
+            | F32Lt
+            | F32Gt
+            | F32Le
+            | F32Ge
+            | F64Eq
+            | F64Ne
+            | F64Lt
+            | F64Gt
+            | F64Le
+            | F64Ge
+            | F32Abs
+            | F32Neg
+            | F32Ceil
+            | F32Floor
+            | F32Trunc
+            | F32Nearest
+            | F32Sqrt
+            | F32Add
+            | F32Sub
+            | F32Mul
+            | F32Div
+            | F32Min
+            | F32Max
+            | F32Copysign
+            | F64Abs
+            | F64Neg
+            | F64Ceil
+            | F64Floor
+            | F64Trunc
+            | F64Nearest
+            | F64Sqrt
+            | F64Add
+            | F64Sub
+            | F64Mul
+            | F64Div
+            | F64Min
+            | F64Max
+            | F64Copysign
+            | I32TruncF32S
+            | I32TruncF32U
+            | I32TruncF64S
+            | I32TruncF64U
+            | I64TruncF32S
+            | I64TruncF32U
+            | I64TruncF64S
+            | I64TruncF64U
+            | F32ConvertI32S
+            | F32ConvertI32U
+            | F32ConvertI64S
+            | F32ConvertI64U
+            | F32DemoteF64
+            | F64ConvertI32S
+            | F64ConvertI32U
+            | F64ConvertI64S
+            | F64ConvertI64U
+            | F64PromoteF32
+            | I32ReinterpretF32
+            | I64ReinterpretF64
+            | F32ReinterpretI32
+            | F64ReinterpretI64
+            | I32TruncSatF32S
+            | I32TruncSatF32U
+            | I32TruncSatF64S
+            | I32TruncSatF64U
+            | I64TruncSatF32S
+            | I64TruncSatF32U
+            | I64TruncSatF64S
+            | I64TruncSatF64U
+    ) || matches!(op, TypedSelect { ty } if is_float(ty))
+}

@@ -1,0 +1,570 @@
+//! Pass two: emit the instrumented module.
+//!
+//! What is added, all appended so that no existing index moves:
+//!
+//! - three globals, exported: `__ward_gas` (i64, gas left), `__ward_trap`
+//!   (i32, why Ward trapped: 1 out of gas, 2 stack overflow) and
+//!   `__ward_depth` (i32, stack units in use);
+//! - two helper functions, `out_of_gas` and `stack_overflow`, each recording
+//!   its reason and executing `unreachable`;
+//! - a thunk for every function whose reference escapes (exports, tables,
+//!   `ref.func`, start): it accounts the callee's frame and calls it. All
+//!   escaping references are redirected to thunks, so every entry from the
+//!   host or through a table is accounted;
+//! - the start function, if any, is no longer a start section: its thunk is
+//!   exported as `__ward_start`, and the embedder calls it right after
+//!   instantiation, metered like any other code.
+//!
+//! Inside each function body:
+//!
+//! - **gas**: at the start of every metered segment (function entry, after
+//!   `loop`, `if`, `else`, `end`, `br`, `br_if`, `br_table`, `return`,
+//!   `unreachable`) the segment's static cost is checked against
+//!   `__ward_gas` and subtracted, before any of it runs;
+//! - **dynamic charges**: bulk operations charge their length and `grow`
+//!   the pages or elements actually granted, computed in 64 bits from 32-bit
+//!   operands (so they cannot wrap);
+//! - **stack**: around each direct call of a defined function, the callee's
+//!   frame cost is added to `__ward_depth`, checked against the limit, and
+//!   subtracted after the call;
+//! - **NaNs**: each float instruction that can produce a NaN is followed by
+//!   a select that replaces any NaN with the canonical one.
+
+use std::convert::Infallible;
+
+use wasm_encoder::{
+    BlockType, CodeSection, ConstExpr, ElementSection, ExportKind, ExportSection, Function,
+    FunctionSection, GlobalSection, GlobalType, Instruction, Module, RawSection, TypeSection,
+    ValType,
+    reencode::{Error as ReencodeError, Reencode, RoundtripReencoder},
+};
+use wasmparser::Operator;
+
+use crate::{
+    CostSchedule, DEPTH_EXPORT, GAS_EXPORT, PolicyError, START_EXPORT, TRAP_EXPORT,
+    TRAP_OUT_OF_GAS, TRAP_STACK_OVERFLOW,
+    analyze::{Analysis, Body, Section},
+};
+
+/// What to instrument.
+pub(crate) struct Plan<'s> {
+    pub schedule: &'s CostSchedule,
+    /// Charge gas (engine-metered). Off for self-metered modules.
+    pub gas: bool,
+    pub canonicalize_nans: bool,
+    pub max_stack_units: u32,
+}
+
+/// Redirects escaping function references to their thunks.
+struct Redirect {
+    thunk_of: Vec<Option<u32>>,
+}
+
+impl Reencode for Redirect {
+    type Error = Infallible;
+
+    fn function_index(&mut self, func: u32) -> Result<u32, ReencodeError<Infallible>> {
+        Ok(self
+            .thunk_of
+            .get(func as usize)
+            .copied()
+            .flatten()
+            .unwrap_or(func))
+    }
+}
+
+/// Stack units every frame costs besides its locals and operands: the return
+/// address, saved frame pointer, spills of the instrumentation's own values
+/// and alignment, rounded up so that even the thinnest frames stay well
+/// inside both engines' native limits.
+const FRAME_BASE_UNITS: u64 = 8;
+
+const CANONICAL_NAN_F32: u32 = 0x7fc0_0000;
+const CANONICAL_NAN_F64: u64 = 0x7ff8_0000_0000_0000;
+
+pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<Vec<u8>, PolicyError> {
+    let defined = a.bodies.len() as u32;
+    let total_funcs = a.imported_funcs + defined;
+    let oog_func = total_funcs;
+    let overflow_func = total_funcs + 1;
+    // Thunks for escaping defined functions, in index order.
+    let mut thunk_of = vec![None; total_funcs as usize];
+    let mut thunks = Vec::new();
+    for f in a.imported_funcs..total_funcs {
+        if a.escapes.get(f as usize).copied().unwrap_or(false) {
+            thunk_of[f as usize] = Some(total_funcs + 2 + thunks.len() as u32);
+            thunks.push(f);
+        }
+    }
+    let mut redirect = Redirect { thunk_of };
+    let gas_global = a.globals;
+    let trap_global = a.globals + 1;
+    let depth_global = a.globals + 2;
+    let empty_type = a.types.len() as u32;
+
+    let frame_cost = |f: u32| -> u32 {
+        let body = &a.bodies[(f - a.imported_funcs) as usize];
+        let cost = FRAME_BASE_UNITS + body.locals_and_params + u64::from(body.max_height);
+        // A frame larger than the whole limit always overflows.
+        cost.min(u64::from(plan.max_stack_units) + 1) as u32
+    };
+
+    let mut module = Module::new();
+    let err = |e: ReencodeError<Infallible>| PolicyError::Invalid {
+        offset: 0,
+        message: e.to_string(),
+    };
+
+    // Type section: the original types plus `[] -> []` for the helpers.
+    let mut types = TypeSection::new();
+    for section in &a.sections {
+        if let Section::Type(reader) = section {
+            RoundtripReencoder
+                .parse_type_section(&mut types, reader.clone())
+                .map_err(err)?;
+        }
+    }
+    types.ty().function([], []);
+    module.section(&types);
+
+    emit_raw(&mut module, a, 2);
+
+    // Function section: originals, helpers, thunks.
+    let mut functions = FunctionSection::new();
+    for &ty in &a.func_types[a.imported_funcs as usize..] {
+        functions.function(ty);
+    }
+    functions.function(empty_type).function(empty_type);
+    for &f in &thunks {
+        functions.function(a.func_types[f as usize]);
+    }
+    module.section(&functions);
+
+    emit_raw(&mut module, a, 4);
+    emit_raw(&mut module, a, 5);
+
+    // Globals: originals (with redirected `ref.func`), then Ward's three.
+    let mut globals = GlobalSection::new();
+    for section in &a.sections {
+        if let Section::Global(reader) = section {
+            redirect
+                .parse_global_section(&mut globals, reader.clone())
+                .map_err(err)?;
+        }
+    }
+    let mutable = |val_type| GlobalType {
+        val_type,
+        mutable: true,
+        shared: false,
+    };
+    globals.global(mutable(ValType::I64), &ConstExpr::i64_const(0));
+    globals.global(mutable(ValType::I32), &ConstExpr::i32_const(0));
+    globals.global(mutable(ValType::I32), &ConstExpr::i32_const(0));
+    module.section(&globals);
+
+    // Exports: originals (functions redirected to thunks), Ward's globals,
+    // and the start function's thunk.
+    let mut exports = ExportSection::new();
+    for section in &a.sections {
+        if let Section::Export(reader) = section {
+            redirect
+                .parse_export_section(&mut exports, reader.clone())
+                .map_err(err)?;
+        }
+    }
+    // Only an engine-metered module exposes its gas counter: the embedder
+    // keeps a self-metered module's gas itself.
+    if plan.gas {
+        exports.export(GAS_EXPORT, ExportKind::Global, gas_global);
+    }
+    exports.export(TRAP_EXPORT, ExportKind::Global, trap_global);
+    exports.export(DEPTH_EXPORT, ExportKind::Global, depth_global);
+    if let Some(start) = a.start {
+        let target = redirect.function_index(start).map_err(err)?;
+        exports.export(START_EXPORT, ExportKind::Func, target);
+    }
+    module.section(&exports);
+
+    // Elements, with function references redirected to thunks.
+    for section in &a.sections {
+        if let Section::Element(reader) = section {
+            let mut elements = ElementSection::new();
+            redirect
+                .parse_element_section(&mut elements, reader.clone())
+                .map_err(err)?;
+            module.section(&elements);
+        }
+    }
+
+    emit_raw(&mut module, a, 12);
+
+    // Code: instrumented bodies, helpers, thunks.
+    let mut code = CodeSection::new();
+    let globals = Globals {
+        gas: gas_global,
+        trap: trap_global,
+        depth: depth_global,
+    };
+    let ctx = BodyCtx {
+        plan,
+        globals,
+        oog_func,
+        overflow_func,
+        imported_funcs: a.imported_funcs,
+        frame_cost: &frame_cost,
+    };
+    for body in &a.bodies {
+        code.function(&instrument_body(body, &ctx, &mut redirect)?);
+    }
+    code.function(&trap_helper(&globals, TRAP_OUT_OF_GAS, true));
+    code.function(&trap_helper(&globals, TRAP_STACK_OVERFLOW, false));
+    for &f in &thunks {
+        let ty = &a.types[a.func_types[f as usize] as usize];
+        let mut thunk = Function::new([]);
+        let cost = frame_cost(f).saturating_add(1 + ty.params().len() as u32);
+        enter_frame(
+            &mut thunk,
+            &globals,
+            cost,
+            plan.max_stack_units,
+            overflow_func,
+        );
+        for i in 0..ty.params().len() as u32 {
+            thunk.instruction(&Instruction::LocalGet(i));
+        }
+        thunk.instruction(&Instruction::Call(f));
+        leave_frame(&mut thunk, &globals, cost);
+        thunk.instruction(&Instruction::End);
+        code.function(&thunk);
+    }
+    module.section(&code);
+
+    emit_raw(&mut module, a, 11);
+    for section in &a.sections {
+        if let Section::Custom(data, name) = section {
+            module.section(&wasm_encoder::CustomSection {
+                name: std::borrow::Cow::Borrowed(name),
+                data: std::borrow::Cow::Borrowed(data),
+            });
+        }
+    }
+    Ok(module.finish())
+}
+
+fn emit_raw(module: &mut Module, a: &Analysis<'_>, id: u8) {
+    for section in &a.sections {
+        if let Section::Raw(section_id, data) = section
+            && *section_id == id
+        {
+            module.section(&RawSection { id, data });
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Globals {
+    gas: u32,
+    trap: u32,
+    depth: u32,
+}
+
+struct BodyCtx<'p, 's> {
+    plan: &'p Plan<'s>,
+    globals: Globals,
+    oog_func: u32,
+    overflow_func: u32,
+    imported_funcs: u32,
+    frame_cost: &'p dyn Fn(u32) -> u32,
+}
+
+/// Whether a new metered segment starts right after `op`.
+fn ends_segment(op: &Operator<'_>) -> bool {
+    matches!(
+        op,
+        Operator::Loop { .. }
+            | Operator::If { .. }
+            | Operator::Else
+            | Operator::End
+            | Operator::Br { .. }
+            | Operator::BrIf { .. }
+            | Operator::BrTable { .. }
+            | Operator::Return
+            | Operator::Unreachable
+    )
+}
+
+/// Whether `op` can produce a NaN, and of which width.
+fn nan_source(op: &Operator<'_>) -> Option<ValType> {
+    use Operator::*;
+    match op {
+        F32Add | F32Sub | F32Mul | F32Div | F32Sqrt | F32Min | F32Max | F32Ceil | F32Floor
+        | F32Trunc | F32Nearest | F32DemoteF64 => Some(ValType::F32),
+        F64Add | F64Sub | F64Mul | F64Div | F64Sqrt | F64Min | F64Max | F64Ceil | F64Floor
+        | F64Trunc | F64Nearest | F64PromoteF32 => Some(ValType::F64),
+        _ => None,
+    }
+}
+
+/// Scratch locals appended after a body's own.
+struct Scratch {
+    a: u32,
+    b: u32,
+    f32: u32,
+    f64: u32,
+}
+
+fn instrument_body(
+    body: &Body<'_>,
+    ctx: &BodyCtx<'_, '_>,
+    redirect: &mut Redirect,
+) -> Result<Function, PolicyError> {
+    let first_scratch = body.locals_and_params as u32;
+    let scratch = Scratch {
+        a: first_scratch,
+        b: first_scratch + 1,
+        f32: first_scratch + 2,
+        f64: first_scratch + 3,
+    };
+    let mut locals: Vec<(u32, ValType)> = Vec::with_capacity(body.locals.len() + 3);
+    for &(count, ty) in &body.locals {
+        let ty = RoundtripReencoder
+            .val_type(ty)
+            .map_err(|e| PolicyError::Invalid {
+                offset: 0,
+                message: e.to_string(),
+            })?;
+        locals.push((count, ty));
+    }
+    locals.push((2, ValType::I32));
+    locals.push((1, ValType::F32));
+    locals.push((1, ValType::F64));
+    let mut func = Function::new(locals);
+
+    // Static cost of each segment, keyed by the index of its first op.
+    let schedule = ctx.plan.schedule;
+    let mut segment_cost = vec![0u64; body.ops.len()];
+    let mut start = 0;
+    for (i, op) in body.ops.iter().enumerate() {
+        segment_cost[start] += u64::from(schedule.cost_of(op));
+        if ends_segment(op) {
+            start = i + 1;
+            if start == body.ops.len() {
+                break;
+            }
+        }
+    }
+
+    let g = ctx.globals;
+    for (i, op) in body.ops.iter().enumerate() {
+        if ctx.plan.gas && segment_cost[i] > 0 {
+            charge_static(&mut func, &g, segment_cost[i], ctx.oog_func);
+        }
+        match op {
+            Operator::Call { function_index } if *function_index >= ctx.imported_funcs => {
+                let cost = (ctx.frame_cost)(*function_index);
+                enter_frame(
+                    &mut func,
+                    &g,
+                    cost,
+                    ctx.plan.max_stack_units,
+                    ctx.overflow_func,
+                );
+                func.instruction(&Instruction::Call(*function_index));
+                leave_frame(&mut func, &g, cost);
+                continue;
+            }
+            Operator::Call { function_index } => {
+                func.instruction(&Instruction::Call(*function_index));
+                continue;
+            }
+            _ => {}
+        }
+        if ctx.plan.gas {
+            dynamic_charge_before(&mut func, op, &g, &scratch, schedule, ctx.oog_func);
+        }
+        let instruction = redirect
+            .instruction(op.clone())
+            .map_err(|e| PolicyError::Invalid {
+                offset: 0,
+                message: e.to_string(),
+            })?;
+        func.instruction(&instruction);
+        if ctx.plan.gas {
+            dynamic_charge_after(&mut func, op, &g, &scratch, schedule, ctx.oog_func);
+        }
+        if ctx.plan.canonicalize_nans {
+            match nan_source(op) {
+                Some(ValType::F32) => canonicalize(&mut func, scratch.f32, ValType::F32),
+                Some(ValType::F64) => canonicalize(&mut func, scratch.f64, ValType::F64),
+                _ => {}
+            }
+        }
+    }
+    Ok(func)
+}
+
+/// `if gas < cost { out_of_gas() } gas -= cost`.
+fn charge_static(func: &mut Function, g: &Globals, cost: u64, oog: u32) {
+    let cost = cost.min(i64::MAX as u64) as i64;
+    func.instruction(&Instruction::GlobalGet(g.gas))
+        .instruction(&Instruction::I64Const(cost))
+        .instruction(&Instruction::I64LtU)
+        .instruction(&Instruction::If(BlockType::Empty))
+        .instruction(&Instruction::Call(oog))
+        .instruction(&Instruction::End)
+        .instruction(&Instruction::GlobalGet(g.gas))
+        .instruction(&Instruction::I64Const(cost))
+        .instruction(&Instruction::I64Sub)
+        .instruction(&Instruction::GlobalSet(g.gas));
+}
+
+/// Charges the i64 computed by `amount` (an expression over scratch locals,
+/// emitted twice rather than kept in another local): `if gas < amount {
+/// out_of_gas() } gas -= amount`.
+fn charge_dynamic(func: &mut Function, g: &Globals, amount: &[Instruction<'_>], oog: u32) {
+    func.instruction(&Instruction::GlobalGet(g.gas));
+    for i in amount {
+        func.instruction(i);
+    }
+    func.instruction(&Instruction::I64LtU)
+        .instruction(&Instruction::If(BlockType::Empty))
+        .instruction(&Instruction::Call(oog))
+        .instruction(&Instruction::End)
+        .instruction(&Instruction::GlobalGet(g.gas));
+    for i in amount {
+        func.instruction(i);
+    }
+    func.instruction(&Instruction::I64Sub)
+        .instruction(&Instruction::GlobalSet(g.gas));
+}
+
+/// `ceil(len / 64) * per` as an i64 expression over the i32 local `len`.
+fn per_64_bytes(len: u32, per: u32) -> Vec<Instruction<'static>> {
+    vec![
+        Instruction::LocalGet(len),
+        Instruction::I64ExtendI32U,
+        Instruction::I64Const(63),
+        Instruction::I64Add,
+        Instruction::I64Const(6),
+        Instruction::I64ShrU,
+        Instruction::I64Const(i64::from(per)),
+        Instruction::I64Mul,
+    ]
+}
+
+/// `len * per` as an i64 expression over the i32 local `len`.
+fn per_unit(len: u32, per: u32) -> Vec<Instruction<'static>> {
+    vec![
+        Instruction::LocalGet(len),
+        Instruction::I64ExtendI32U,
+        Instruction::I64Const(i64::from(per)),
+        Instruction::I64Mul,
+    ]
+}
+
+/// Bulk operations: charge the length (top of stack) before the work.
+/// `grow`: remember the delta (top of stack) for the charge after.
+fn dynamic_charge_before(
+    func: &mut Function,
+    op: &Operator<'_>,
+    g: &Globals,
+    s: &Scratch,
+    schedule: &CostSchedule,
+    oog: u32,
+) {
+    let amount = match op {
+        Operator::MemoryFill { .. } | Operator::MemoryCopy { .. } | Operator::MemoryInit { .. } => {
+            per_64_bytes(s.a, schedule.bulk_per_64_bytes)
+        }
+        Operator::TableFill { .. } | Operator::TableCopy { .. } | Operator::TableInit { .. } => {
+            per_unit(s.a, schedule.bulk_per_element)
+        }
+        Operator::MemoryGrow { .. } | Operator::TableGrow { .. } => {
+            func.instruction(&Instruction::LocalTee(s.a));
+            return;
+        }
+        _ => return,
+    };
+    func.instruction(&Instruction::LocalTee(s.a));
+    charge_dynamic(func, g, &amount, oog);
+}
+
+/// `grow`: charge what was granted (nothing when it returned -1).
+fn dynamic_charge_after(
+    func: &mut Function,
+    op: &Operator<'_>,
+    g: &Globals,
+    s: &Scratch,
+    schedule: &CostSchedule,
+    oog: u32,
+) {
+    let amount = match op {
+        Operator::MemoryGrow { .. } => per_unit(s.a, schedule.grow_per_page),
+        Operator::TableGrow { .. } => per_unit(s.a, schedule.grow_per_element),
+        _ => return,
+    };
+    func.instruction(&Instruction::LocalTee(s.b))
+        .instruction(&Instruction::I32Const(-1))
+        .instruction(&Instruction::I32Ne)
+        .instruction(&Instruction::If(BlockType::Empty));
+    charge_dynamic(func, g, &amount, oog);
+    func.instruction(&Instruction::End)
+        .instruction(&Instruction::LocalGet(s.b));
+}
+
+/// Replaces a NaN on top of the stack with the canonical NaN.
+fn canonicalize(func: &mut Function, tmp: u32, ty: ValType) {
+    func.instruction(&Instruction::LocalTee(tmp));
+    match ty {
+        ValType::F32 => func.instruction(&Instruction::F32Const(
+            f32::from_bits(CANONICAL_NAN_F32).into(),
+        )),
+        _ => func.instruction(&Instruction::F64Const(
+            f64::from_bits(CANONICAL_NAN_F64).into(),
+        )),
+    };
+    func.instruction(&Instruction::LocalGet(tmp))
+        .instruction(&Instruction::LocalGet(tmp));
+    match ty {
+        ValType::F32 => func.instruction(&Instruction::F32Eq),
+        _ => func.instruction(&Instruction::F64Eq),
+    };
+    func.instruction(&Instruction::Select);
+}
+
+/// `depth += cost; if depth > limit { stack_overflow() }`.
+fn enter_frame(func: &mut Function, g: &Globals, cost: u32, limit: u32, overflow: u32) {
+    func.instruction(&Instruction::GlobalGet(g.depth))
+        .instruction(&Instruction::I32Const(cost as i32))
+        .instruction(&Instruction::I32Add)
+        .instruction(&Instruction::GlobalSet(g.depth))
+        .instruction(&Instruction::GlobalGet(g.depth))
+        .instruction(&Instruction::I32Const(limit as i32))
+        .instruction(&Instruction::I32GtU)
+        .instruction(&Instruction::If(BlockType::Empty))
+        .instruction(&Instruction::Call(overflow))
+        .instruction(&Instruction::End);
+}
+
+/// `depth -= cost`.
+fn leave_frame(func: &mut Function, g: &Globals, cost: u32) {
+    func.instruction(&Instruction::GlobalGet(g.depth))
+        .instruction(&Instruction::I32Const(cost as i32))
+        .instruction(&Instruction::I32Sub)
+        .instruction(&Instruction::GlobalSet(g.depth));
+}
+
+/// Records `reason` in `__ward_trap` (and empties the gas for out of gas),
+/// then traps.
+fn trap_helper(g: &Globals, reason: i32, drain_gas: bool) -> Function {
+    let mut f = Function::new([]);
+    if drain_gas {
+        f.instruction(&Instruction::I64Const(0))
+            .instruction(&Instruction::GlobalSet(g.gas));
+    }
+    f.instruction(&Instruction::I32Const(reason))
+        .instruction(&Instruction::GlobalSet(g.trap))
+        .instruction(&Instruction::Unreachable)
+        .instruction(&Instruction::End);
+    f
+}

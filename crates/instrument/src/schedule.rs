@@ -1,0 +1,165 @@
+//! The cost schedule: what every instruction and host call costs in gas.
+//!
+//! One table, versioned. A change to any number here changes consensus: bump
+//! [`SCHEDULE_VERSION`], and caches keyed on it recompile. The schedule is
+//! written out in `docs/gas.md`; a test checks the two agree.
+//!
+//! Calibration: one gas is meant to be about a nanosecond of wasmtime time on
+//! the reference machine for simple integer work. Costs only ever grow from
+//! the base, never go to zero: `cost_of` has a catch-all arm, so an opcode
+//! the schedule does not name is charged the base cost, never nothing.
+
+use wasmparser::Operator;
+
+/// Version of the schedule. Part of every cache key and config fingerprint.
+pub const SCHEDULE_VERSION: u32 = 1;
+
+/// Gas per instruction, per class. All values are small (below 2^16), so
+/// sums and products with 32-bit operands can never overflow 64 bits.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CostSchedule {
+    /// Constants, locals, globals, integer add/sub/logic/compare, select,
+    /// drop, nop, structured control (`block`, `loop`, `if`, `else`, `end`,
+    /// `br`, `br_if`, `return`): the floor every instruction pays.
+    pub base: u32,
+    /// Integer multiply.
+    pub int_mul: u32,
+    /// Integer divide and remainder.
+    pub int_div: u32,
+    /// Float add/sub/mul, compare, min/max, abs/neg/copysign, conversions.
+    pub float: u32,
+    /// Float divide and square root.
+    pub float_div: u32,
+    /// Memory load or store.
+    pub memory_access: u32,
+    /// `br_table`.
+    pub br_table: u32,
+    /// `call` (callee's own instructions are charged separately).
+    pub call: u32,
+    /// `call_indirect`.
+    pub call_indirect: u32,
+    /// `memory.size`, `table.size`, `table.get`, `table.set`, `ref.*`.
+    pub table_access: u32,
+    /// `memory.grow` / `table.grow`: charged before the attempt.
+    pub grow_base: u32,
+    /// `memory.grow`: per 64 KiB page actually granted.
+    pub grow_per_page: u32,
+    /// `table.grow`: per element actually granted.
+    pub grow_per_element: u32,
+    /// Bulk memory and table operations (`*.fill`, `*.copy`, `*.init`): fixed part.
+    pub bulk_base: u32,
+    /// Bulk memory operations: per 64 bytes (rounded up) of length.
+    pub bulk_per_64_bytes: u32,
+    /// Bulk table operations: per element of length.
+    pub bulk_per_element: u32,
+    /// `data.drop`, `elem.drop`.
+    pub segment_drop: u32,
+    /// Every host call: fixed part.
+    pub host_call: u32,
+    /// Host calls that move bytes (input, output, logs): per byte.
+    pub host_per_byte: u32,
+}
+
+impl Default for CostSchedule {
+    fn default() -> Self {
+        CostSchedule {
+            base: 1,
+            int_mul: 2,
+            int_div: 8,
+            float: 2,
+            float_div: 8,
+            memory_access: 2,
+            br_table: 4,
+            call: 4,
+            call_indirect: 8,
+            table_access: 2,
+            grow_base: 1_000,
+            grow_per_page: 2_000,
+            grow_per_element: 4,
+            bulk_base: 20,
+            bulk_per_64_bytes: 4,
+            bulk_per_element: 2,
+            segment_drop: 10,
+            host_call: 50,
+            host_per_byte: 1,
+        }
+    }
+}
+
+impl CostSchedule {
+    /// The static cost of one instruction. Dynamic parts (bulk lengths,
+    /// pages granted) are charged separately at run time.
+    pub fn cost_of(&self, op: &Operator<'_>) -> u32 {
+        use Operator::*;
+        match op {
+            I32Mul | I64Mul => self.int_mul,
+            I32DivS | I32DivU | I32RemS | I32RemU | I64DivS | I64DivU | I64RemS | I64RemU => {
+                self.int_div
+            }
+            F32Div | F64Div | F32Sqrt | F64Sqrt => self.float_div,
+            F32Add | F32Sub | F32Mul | F32Min | F32Max | F32Ceil | F32Floor | F32Trunc
+            | F32Nearest | F32Abs | F32Neg | F32Copysign | F32Eq | F32Ne | F32Lt | F32Gt
+            | F32Le | F32Ge | F64Add | F64Sub | F64Mul | F64Min | F64Max | F64Ceil | F64Floor
+            | F64Trunc | F64Nearest | F64Abs | F64Neg | F64Copysign | F64Eq | F64Ne | F64Lt
+            | F64Gt | F64Le | F64Ge | I32TruncF32S | I32TruncF32U | I32TruncF64S | I32TruncF64U
+            | I64TruncF32S | I64TruncF32U | I64TruncF64S | I64TruncF64U | I32TruncSatF32S
+            | I32TruncSatF32U | I32TruncSatF64S | I32TruncSatF64U | I64TruncSatF32S
+            | I64TruncSatF32U | I64TruncSatF64S | I64TruncSatF64U | F32ConvertI32S
+            | F32ConvertI32U | F32ConvertI64S | F32ConvertI64U | F64ConvertI32S
+            | F64ConvertI32U | F64ConvertI64S | F64ConvertI64U | F32DemoteF64 | F64PromoteF32 => {
+                self.float
+            }
+            I32Load { .. }
+            | I64Load { .. }
+            | F32Load { .. }
+            | F64Load { .. }
+            | I32Load8S { .. }
+            | I32Load8U { .. }
+            | I32Load16S { .. }
+            | I32Load16U { .. }
+            | I64Load8S { .. }
+            | I64Load8U { .. }
+            | I64Load16S { .. }
+            | I64Load16U { .. }
+            | I64Load32S { .. }
+            | I64Load32U { .. }
+            | I32Store { .. }
+            | I64Store { .. }
+            | F32Store { .. }
+            | F64Store { .. }
+            | I32Store8 { .. }
+            | I32Store16 { .. }
+            | I64Store8 { .. }
+            | I64Store16 { .. }
+            | I64Store32 { .. } => self.memory_access,
+            BrTable { .. } => self.br_table,
+            Call { .. } => self.call,
+            CallIndirect { .. } => self.call_indirect,
+            MemorySize { .. }
+            | TableSize { .. }
+            | TableGet { .. }
+            | TableSet { .. }
+            | RefNull { .. }
+            | RefIsNull
+            | RefFunc { .. } => self.table_access,
+            MemoryGrow { .. } | TableGrow { .. } => self.grow_base,
+            MemoryFill { .. }
+            | MemoryCopy { .. }
+            | MemoryInit { .. }
+            | TableFill { .. }
+            | TableCopy { .. }
+            | TableInit { .. } => self.bulk_base,
+            DataDrop { .. } | ElemDrop { .. } => self.segment_drop,
+            // Everything else, including any opcode this table does not
+            // name: the base cost. Nothing is ever free.
+            _ => self.base,
+        }
+    }
+
+    /// What a host call moving `bytes` bytes costs: `host_call +
+    /// host_per_byte * bytes`, saturating.
+    pub fn host_cost(&self, bytes: u64) -> u64 {
+        u64::from(self.host_call)
+            .saturating_add(u64::from(self.host_per_byte).saturating_mul(bytes))
+    }
+}

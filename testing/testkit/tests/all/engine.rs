@@ -2,8 +2,6 @@
 //! suspension and hostile input. Every case runs on wasmtime and wasmi and
 //! the two must agree.
 
-#![allow(clippy::unwrap_used, reason = "test helpers")]
-
 use std::time::Duration;
 
 use ward_testkit::{Backends, assert_agree, run, run_both, wasm};

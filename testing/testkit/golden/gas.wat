@@ -1,0 +1,55 @@
+;; Golden gas modules: one per `;; case NAME GAS_LIMIT` header, each running
+;; `main` with no input. Expected figures live in gas.golden (BLESS=1 rewrites).
+;; case empty 1000000
+(module (func (export "main")))
+;; case arithmetic 1000000
+(module (func (export "main") (result i32)
+  (i32.sub (i32.mul (i32.add (i32.const 1) (i32.const 2)) (i32.const 3)) (i32.const 9))))
+;; case loop_10 1000000
+(module (func (export "main") (local $i i32)
+  (loop $l (local.set $i (i32.add (local.get $i) (i32.const 1)))
+    (br_if $l (i32.lt_u (local.get $i) (i32.const 10))))))
+;; case if_else 1000000
+(module (func (export "main") (result i32)
+  (if (result i32) (i32.const 1) (then (i32.const 0)) (else (i32.const 5)))))
+;; case call 1000000
+(module (func $f (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+  (func (export "main") (result i32) (i32.sub (call $f (i32.const 41)) (i32.const 42))))
+;; case call_indirect 1000000
+(module (type $t (func (result i32))) (table funcref (elem $z))
+  (func $z (result i32) (i32.const 0))
+  (func (export "main") (result i32) (call_indirect (type $t) (i32.const 0))))
+;; case br_table 1000000
+(module (func (export "main") (result i32)
+  (block $a (block $b (br_table $a $b (i32.const 1)))) (i32.const 0)))
+;; case memory_grow 1000000
+(module (memory 1) (func (export "main") (drop (memory.grow (i32.const 2)))))
+;; case memory_grow_refused 1000000
+(module (memory 1) (func (export "main") (drop (memory.grow (i32.const 100000)))))
+;; case memory_fill_1000 1000000
+(module (memory 1) (func (export "main") (memory.fill (i32.const 0) (i32.const 7) (i32.const 1000))))
+;; case memory_copy_oob 1000000
+(module (memory 1) (func (export "main") (memory.copy (i32.const 0) (i32.const 65000) (i32.const 1000))))
+;; case host_calls 1000000
+(module (import "ward" "input_size" (func $size (result i32)))
+  (import "ward" "output_write" (func $out (param i32 i32)))
+  (memory (export "memory") 1)
+  (func (export "main") (drop (call $size)) (call $out (i32.const 0) (i32.const 100))))
+;; case start_metered 1000000
+(module (global $g (mut i32) (i32.const 0))
+  (func $s (global.set $g (i32.const 3))) (start $s)
+  (func (export "main") (result i32) (i32.sub (global.get $g) (i32.const 3))))
+;; case out_of_gas 10000
+(module (func (export "main") (loop $l (br $l))))
+;; case out_of_gas_in_start 10000
+(module (func $s (loop $l (br $l))) (start $s) (func (export "main")))
+;; case out_of_gas_in_host_call 60
+(module (import "ward" "input_size" (func $size (result i32)))
+  (func (export "main") (drop (call $size)) (drop (call $size))))
+;; case nan_arith 1000000
+(module (import "ward" "output_write" (func $out (param i32 i32)))
+  (memory (export "memory") 1)
+  (func (export "main")
+    (f32.store (i32.const 0) (f32.div (f32.const 0) (f32.const 0)))
+    (f64.store (i32.const 4) (f64.sqrt (f64.const -1)))
+    (call $out (i32.const 0) (i32.const 12))))

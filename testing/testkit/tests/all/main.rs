@@ -1,0 +1,8 @@
+//! Ward's engine behaviour on both backends, in one test binary:
+//! `engine` (outcomes, the ABI, limits, suspension, hostile bytes) and
+//! `metering` (gas, call depth, NaNs, policy, hostile modules).
+
+#![allow(clippy::unwrap_used, reason = "test helpers")]
+
+mod engine;
+mod metering;

@@ -124,6 +124,38 @@ pub struct Policy {
     pub schedule: CostSchedule,
 }
 
+impl Policy {
+    /// A canonical encoding of everything the pass's output depends on:
+    /// the schedule version, every limit, feature, mode and cost, each in a
+    /// fixed order as little-endian bytes. Equal policies encode equally on
+    /// every machine; any change of any field changes the encoding. Cache
+    /// keys and config fingerprints hash this.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        let Policy { features, limits, metering, floats, schedule } = self;
+        let Features { simd } = *features;
+        let mut out = Vec::with_capacity(256);
+        out.extend(b"ward-policy");
+        out.extend(SCHEDULE_VERSION.to_le_bytes());
+        out.push(u8::from(simd));
+        out.push(match metering {
+            Metering::Instrumented => 0,
+            Metering::SelfMetered => 1,
+            Metering::None => 2,
+        });
+        out.push(match floats {
+            FloatPolicy::Canonicalize => 0,
+            FloatPolicy::Reject => 1,
+        });
+        for value in limits.entries() {
+            out.extend(value.to_le_bytes());
+        }
+        for (_, cost) in schedule.entries() {
+            out.extend(cost.to_le_bytes());
+        }
+        out
+    }
+}
+
 /// A module that passed the policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Prepared {
@@ -182,7 +214,7 @@ pub fn prepare(wasm: &[u8], policy: &Policy) -> Result<Prepared, PolicyError> {
 
 /// The limits a module is checked against. Each is a consensus value, named
 /// in the error when exceeded.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Limits {
     /// Largest module accepted, in bytes. Default: 4 MiB.
     pub max_module_bytes: u64,
@@ -262,6 +294,57 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// Every limit, in declaration order, widened to 64 bits. Destructures
+    /// exhaustively so that no limit can be left out of the fingerprint.
+    pub fn entries(&self) -> [u64; 21] {
+        let Limits {
+            max_module_bytes,
+            max_instrumented_bytes,
+            max_memory_pages,
+            max_table_elements,
+            max_types,
+            max_functions,
+            max_imports,
+            max_exports,
+            max_globals,
+            max_tables,
+            max_data_segments,
+            max_element_segments,
+            max_data_bytes,
+            max_params,
+            max_results,
+            max_locals,
+            max_total_locals,
+            max_body_bytes,
+            max_nesting_depth,
+            max_br_table_targets,
+            max_stack_units,
+        } = *self;
+        [
+            max_module_bytes,
+            max_instrumented_bytes,
+            u64::from(max_memory_pages),
+            u64::from(max_table_elements),
+            u64::from(max_types),
+            u64::from(max_functions),
+            u64::from(max_imports),
+            u64::from(max_exports),
+            u64::from(max_globals),
+            u64::from(max_tables),
+            u64::from(max_data_segments),
+            u64::from(max_element_segments),
+            max_data_bytes,
+            u64::from(max_params),
+            u64::from(max_results),
+            u64::from(max_locals),
+            max_total_locals,
+            u64::from(max_body_bytes),
+            u64::from(max_nesting_depth),
+            u64::from(max_br_table_targets),
+            u64::from(max_stack_units),
+        ]
+    }
+
     /// Limits as large as WebAssembly itself allows, for running trusted
     /// test suites. Never for untrusted code. The stack limit stays finite.
     pub fn unbounded() -> Self {

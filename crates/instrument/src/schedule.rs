@@ -16,7 +16,7 @@ pub const SCHEDULE_VERSION: u32 = 1;
 
 /// Gas per instruction, per class. All values are small (below 2^16), so
 /// sums and products with 32-bit operands can never overflow 64 bits.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CostSchedule {
     /// Constants, locals, globals, integer add/sub/logic/compare, select,
     /// drop, nop, structured control (`block`, `loop`, `if`, `else`, `end`,
@@ -154,6 +154,54 @@ impl CostSchedule {
             // name: the base cost. Nothing is ever free.
             _ => self.base,
         }
+    }
+
+    /// Every cost by name, in declaration order. Destructures the schedule
+    /// exhaustively, so a new field cannot be left out of `docs/gas.md`,
+    /// fingerprints or tests.
+    pub fn entries(&self) -> [(&'static str, u32); 19] {
+        let CostSchedule {
+            base,
+            int_mul,
+            int_div,
+            float,
+            float_div,
+            memory_access,
+            br_table,
+            call,
+            call_indirect,
+            table_access,
+            grow_base,
+            grow_per_page,
+            grow_per_element,
+            bulk_base,
+            bulk_per_64_bytes,
+            bulk_per_element,
+            segment_drop,
+            host_call,
+            host_per_byte,
+        } = *self;
+        [
+            ("base", base),
+            ("int_mul", int_mul),
+            ("int_div", int_div),
+            ("float", float),
+            ("float_div", float_div),
+            ("memory_access", memory_access),
+            ("br_table", br_table),
+            ("call", call),
+            ("call_indirect", call_indirect),
+            ("table_access", table_access),
+            ("grow_base", grow_base),
+            ("grow_per_page", grow_per_page),
+            ("grow_per_element", grow_per_element),
+            ("bulk_base", bulk_base),
+            ("bulk_per_64_bytes", bulk_per_64_bytes),
+            ("bulk_per_element", bulk_per_element),
+            ("segment_drop", segment_drop),
+            ("host_call", host_call),
+            ("host_per_byte", host_per_byte),
+        ]
     }
 
     /// What a host call moving `bytes` bytes costs: `host_call +

@@ -142,3 +142,42 @@ fn validation_refuses_type_errors_as_invalid() {
         Err(PolicyError::Invalid { .. })
     ));
 }
+
+#[test]
+fn gas_doc_lists_every_cost_of_the_schedule() {
+    let doc = include_str!("../../../docs/gas.md");
+    assert!(doc.contains(&format!("version {}", crate::SCHEDULE_VERSION)));
+    for (name, cost) in crate::CostSchedule::default().entries() {
+        let row = format!("| `{name}` | {cost} |");
+        assert!(doc.contains(&row), "docs/gas.md lacks the row {row}");
+    }
+}
+
+#[test]
+fn canonical_policy_bytes_change_with_every_field() {
+    let base = Policy::default();
+    let bytes = base.canonical_bytes();
+    assert_eq!(bytes, Policy::default().canonical_bytes());
+    let mut changed = Vec::new();
+    let mut p = base.clone();
+    p.features.simd = true;
+    changed.push(p);
+    let mut p = base.clone();
+    p.metering = Metering::SelfMetered;
+    changed.push(p);
+    let mut p = base.clone();
+    p.floats = crate::FloatPolicy::Reject;
+    changed.push(p);
+    let mut p = base.clone();
+    p.limits.max_stack_units += 1;
+    changed.push(p);
+    let mut p = base.clone();
+    p.limits.max_module_bytes += 1;
+    changed.push(p);
+    let mut p = base.clone();
+    p.schedule.host_per_byte += 1;
+    changed.push(p);
+    for p in changed {
+        assert_ne!(p.canonical_bytes(), bytes, "{p:?}");
+    }
+}

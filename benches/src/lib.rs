@@ -132,3 +132,168 @@ pub fn raw_run(kind: BackendKind, wat: &str, input_len: i32) -> Work {
         BackendKind::Wasmi => raw_wasmi_run(wat, input_len),
     }
 }
+
+/// Compute kernels for the metering-overhead benchmark: `(name, wat)`, each
+/// exporting `main: [] -> [i64]` and doing a few milliseconds of work.
+pub fn kernels() -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "fib",
+            r#"(module
+                 (func $fib (param $n i32) (result i64)
+                   (if (result i64) (i32.lt_u (local.get $n) (i32.const 2))
+                     (then (i64.extend_i32_u (local.get $n)))
+                     (else (i64.add (call $fib (i32.sub (local.get $n) (i32.const 1)))
+                                    (call $fib (i32.sub (local.get $n) (i32.const 2)))))))
+                 (func (export "main") (result i64) (call $fib (i32.const 25))))"#
+                .to_string(),
+        ),
+        (
+            "loop_arith",
+            r#"(module
+                 (func (export "main") (result i64) (local $i i64) (local $acc i64)
+                   (loop $l
+                     (local.set $acc (i64.add (i64.xor (local.get $acc) (i64.mul (local.get $i) (local.get $i)))
+                                              (i64.shr_u (local.get $acc) (i64.const 3))))
+                     (local.set $i (i64.add (local.get $i) (i64.const 1)))
+                     (br_if $l (i64.lt_u (local.get $i) (i64.const 2000000))))
+                   (local.get $acc)))"#
+                .to_string(),
+        ),
+        (
+            "sieve",
+            r#"(module (memory 16)
+                 (func (export "main") (result i64) (local $i i32) (local $j i32) (local $count i64)
+                   (memory.fill (i32.const 0) (i32.const 1) (i32.const 1000000))
+                   (local.set $i (i32.const 2))
+                   (loop $outer
+                     (if (i32.load8_u (local.get $i))
+                       (then
+                         (local.set $count (i64.add (local.get $count) (i64.const 1)))
+                         (local.set $j (i32.mul (local.get $i) (i32.const 2)))
+                         (block $done (loop $inner
+                           (br_if $done (i32.ge_u (local.get $j) (i32.const 1000000)))
+                           (i32.store8 (local.get $j) (i32.const 0))
+                           (local.set $j (i32.add (local.get $j) (local.get $i)))
+                           (br $inner)))))
+                     (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                     (br_if $outer (i32.lt_u (local.get $i) (i32.const 1000000))))
+                   (local.get $count)))"#
+                .to_string(),
+        ),
+        (
+            "matmul_f64",
+            r#"(module (memory 4)
+                 (func (export "main") (result i64) (local $i i32) (local $j i32) (local $k i32) (local $s f64)
+                   (loop $fi (local.set $j (i32.const 0))
+                     (loop $fj
+                       (f64.store (i32.shl (i32.add (i32.mul (local.get $i) (i32.const 64)) (local.get $j)) (i32.const 3))
+                         (f64.convert_i32_u (i32.add (local.get $i) (local.get $j))))
+                       (f64.store (i32.add (i32.const 32768) (i32.shl (i32.add (i32.mul (local.get $i) (i32.const 64)) (local.get $j)) (i32.const 3)))
+                         (f64.div (f64.const 1) (f64.convert_i32_u (i32.add (i32.const 1) (local.get $j)))))
+                       (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                       (br_if $fj (i32.lt_u (local.get $j) (i32.const 64))))
+                     (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                     (br_if $fi (i32.lt_u (local.get $i) (i32.const 64))))
+                   (local.set $i (i32.const 0))
+                   (loop $li (local.set $j (i32.const 0))
+                     (loop $lj (local.set $s (f64.const 0)) (local.set $k (i32.const 0))
+                       (loop $lk
+                         (local.set $s (f64.add (local.get $s)
+                           (f64.mul (f64.load (i32.shl (i32.add (i32.mul (local.get $i) (i32.const 64)) (local.get $k)) (i32.const 3)))
+                                    (f64.load (i32.add (i32.const 32768) (i32.shl (i32.add (i32.mul (local.get $k) (i32.const 64)) (local.get $j)) (i32.const 3)))))))
+                         (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                         (br_if $lk (i32.lt_u (local.get $k) (i32.const 64))))
+                       (f64.store (i32.add (i32.const 65536) (i32.shl (i32.add (i32.mul (local.get $i) (i32.const 64)) (local.get $j)) (i32.const 3))) (local.get $s))
+                       (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                       (br_if $lj (i32.lt_u (local.get $j) (i32.const 64))))
+                     (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                     (br_if $li (i32.lt_u (local.get $i) (i32.const 64))))
+                   (i64.trunc_f64_s (f64.load (i32.const 65536)))))"#
+                .to_string(),
+        ),
+    ]
+}
+
+/// How a kernel is metered in the overhead benchmark.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Metered {
+    /// The module as written, on the raw engine with no metering at all.
+    Unmetered,
+    /// Ward's instrumented module, on the same raw engine.
+    Instrumented,
+    /// The module as written, on the raw engine with its own fuel on
+    /// (wasmtime only).
+    EngineFuel,
+}
+
+/// Gas (or fuel) given to each kernel run: far more than any kernel needs.
+const KERNEL_BUDGET: u64 = 1 << 60;
+
+/// One kernel run on a raw engine: instantiate, set the budget, call `main`.
+///
+/// # Panics
+///
+/// If the kernel does not compile or traps (a benchmark setup error).
+pub fn kernel_run(kind: BackendKind, metered: Metered, wat: &str) -> Work {
+    let original = wat::parse_str(wat).expect("kernel parses");
+    let bytes = match metered {
+        Metered::Instrumented => {
+            ward_instrument::prepare(&original, &ward_instrument::Policy::default())
+                .expect("kernel instruments")
+                .wasm
+        }
+        Metered::Unmetered | Metered::EngineFuel => original,
+    };
+    let gas_global = metered == Metered::Instrumented;
+    match kind {
+        BackendKind::Wasmtime => {
+            use wasmtime::{Config, Engine, Instance, Module, Store, Val};
+            let mut config = Config::new();
+            config.consume_fuel(metered == Metered::EngineFuel);
+            let engine = Engine::new(&config).expect("engine");
+            let module = Module::new(&engine, &bytes).expect("compiles");
+            Box::new(move || {
+                let mut store = Store::new(&engine, ());
+                if metered == Metered::EngineFuel {
+                    store.set_fuel(KERNEL_BUDGET).expect("fuel");
+                }
+                let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");
+                if gas_global {
+                    let gas = instance
+                        .get_global(&mut store, ward_instrument::GAS_EXPORT)
+                        .expect("gas");
+                    gas.set(&mut store, Val::I64(KERNEL_BUDGET as i64))
+                        .expect("sets gas");
+                }
+                let main = instance
+                    .get_typed_func::<(), i64>(&mut store, "main")
+                    .expect("main");
+                black_box(main.call(&mut store, ()).expect("runs"));
+            })
+        }
+        BackendKind::Wasmi => {
+            use wasmi::{Engine, Linker, Module, Store, Val};
+            let engine = Engine::default();
+            let module = Module::new(&engine, &bytes).expect("compiles");
+            let linker = Linker::<()>::new(&engine);
+            Box::new(move || {
+                let mut store = Store::new(&engine, ());
+                let instance = linker
+                    .instantiate_and_start(&mut store, &module)
+                    .expect("instantiates");
+                if gas_global {
+                    let gas = instance
+                        .get_global(&store, ward_instrument::GAS_EXPORT)
+                        .expect("gas");
+                    gas.set(&mut store, Val::I64(KERNEL_BUDGET as i64))
+                        .expect("sets gas");
+                }
+                let main = instance
+                    .get_typed_func::<(), i64>(&store, "main")
+                    .expect("main");
+                black_box(main.call(&mut store, ()).expect("runs"));
+            })
+        }
+    }
+}

@@ -131,7 +131,13 @@ impl Policy {
     /// every machine; any change of any field changes the encoding. Cache
     /// keys and config fingerprints hash this.
     pub fn canonical_bytes(&self) -> Vec<u8> {
-        let Policy { features, limits, metering, floats, schedule } = self;
+        let Policy {
+            features,
+            limits,
+            metering,
+            floats,
+            schedule,
+        } = self;
         let Features { simd } = *features;
         let mut out = Vec::with_capacity(256);
         out.extend(b"ward-policy");

@@ -5,8 +5,8 @@
 //! - three globals, exported: `__ward_gas` (i64, gas left), `__ward_trap`
 //!   (i32, why Ward trapped: 1 out of gas, 2 stack overflow) and
 //!   `__ward_depth` (i32, stack units in use);
-//! - two helper functions, `out_of_gas` and `stack_overflow`, each recording
-//!   its reason and executing `unreachable`;
+//! - no helper functions: running out of gas or stack records its reason in
+//!   `__ward_trap` and executes `unreachable` inline;
 //! - a thunk for every function whose reference escapes (exports, tables,
 //!   `ref.func`, start): it accounts the callee's frame and calls it. All
 //!   escaping references are redirected to thunks, so every entry from the
@@ -85,14 +85,12 @@ const CANONICAL_NAN_F64: u64 = 0x7ff8_0000_0000_0000;
 pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<Vec<u8>, PolicyError> {
     let defined = a.bodies.len() as u32;
     let total_funcs = a.imported_funcs + defined;
-    let oog_func = total_funcs;
-    let overflow_func = total_funcs + 1;
     // Thunks for escaping defined functions, in index order.
     let mut thunk_of = vec![None; total_funcs as usize];
     let mut thunks = Vec::new();
     for f in a.imported_funcs..total_funcs {
         if a.escapes.get(f as usize).copied().unwrap_or(false) {
-            thunk_of[f as usize] = Some(total_funcs + 2 + thunks.len() as u32);
+            thunk_of[f as usize] = Some(total_funcs + thunks.len() as u32);
             thunks.push(f);
         }
     }
@@ -100,7 +98,6 @@ pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<Vec<u8>, Poli
     let gas_global = a.globals;
     let trap_global = a.globals + 1;
     let depth_global = a.globals + 2;
-    let empty_type = a.types.len() as u32;
 
     let frame_cost = |f: u32| -> u32 {
         let body = &a.bodies[(f - a.imported_funcs) as usize];
@@ -134,7 +131,6 @@ pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<Vec<u8>, Poli
     for &ty in &a.func_types[a.imported_funcs as usize..] {
         functions.function(ty);
     }
-    functions.function(empty_type).function(empty_type);
     for &f in &thunks {
         functions.function(a.func_types[f as usize]);
     }
@@ -208,27 +204,17 @@ pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<Vec<u8>, Poli
     let ctx = BodyCtx {
         plan,
         globals,
-        oog_func,
-        overflow_func,
         imported_funcs: a.imported_funcs,
         frame_cost: &frame_cost,
     };
     for body in &a.bodies {
         code.function(&instrument_body(body, &ctx, &mut redirect)?);
     }
-    code.function(&trap_helper(&globals, TRAP_OUT_OF_GAS, true));
-    code.function(&trap_helper(&globals, TRAP_STACK_OVERFLOW, false));
     for &f in &thunks {
         let ty = &a.types[a.func_types[f as usize] as usize];
         let mut thunk = Function::new([]);
         let cost = frame_cost(f).saturating_add(1 + ty.params().len() as u32);
-        enter_frame(
-            &mut thunk,
-            &globals,
-            cost,
-            plan.max_stack_units,
-            overflow_func,
-        );
+        enter_frame(&mut thunk, &globals, cost, plan.max_stack_units);
         for i in 0..ty.params().len() as u32 {
             thunk.instruction(&Instruction::LocalGet(i));
         }
@@ -271,13 +257,16 @@ struct Globals {
 struct BodyCtx<'p, 's> {
     plan: &'p Plan<'s>,
     globals: Globals,
-    oog_func: u32,
-    overflow_func: u32,
     imported_funcs: u32,
     frame_cost: &'p dyn Fn(u32) -> u32,
 }
 
-/// Whether a new metered segment starts right after `op`.
+/// Whether a new metered segment starts right after `op`: after a branch
+/// target (`loop` body, `if`/`else` arms, the code after `end`) and after an
+/// unconditional transfer (the code that follows is dead until the next
+/// `end` or `else`, and pays only if it is ever reached). A `br_if` does not
+/// split: its fall-through was paid for with the segment, so a taken branch
+/// leaves a little paid and unrun, deterministically.
 fn ends_segment(op: &Operator<'_>) -> bool {
     matches!(
         op,
@@ -286,7 +275,6 @@ fn ends_segment(op: &Operator<'_>) -> bool {
             | Operator::Else
             | Operator::End
             | Operator::Br { .. }
-            | Operator::BrIf { .. }
             | Operator::BrTable { .. }
             | Operator::Return
             | Operator::Unreachable
@@ -307,10 +295,16 @@ fn nan_source(op: &Operator<'_>) -> Option<ValType> {
 
 /// Scratch locals appended after a body's own.
 struct Scratch {
+    /// i32: a bulk length or grow delta.
     a: u32,
+    /// i32: a grow result.
     b: u32,
     f32: u32,
     f64: u32,
+    /// i64: the gas left, kept in a local (a register) between flushes.
+    gas: u32,
+    /// i32: the call depth at this frame's entry (its own cost included).
+    depth: u32,
 }
 
 fn instrument_body(
@@ -319,13 +313,15 @@ fn instrument_body(
     redirect: &mut Redirect,
 ) -> Result<Function, PolicyError> {
     let first_scratch = body.locals_and_params as u32;
-    let scratch = Scratch {
+    let s = Scratch {
         a: first_scratch,
         b: first_scratch + 1,
         f32: first_scratch + 2,
         f64: first_scratch + 3,
+        gas: first_scratch + 4,
+        depth: first_scratch + 5,
     };
-    let mut locals: Vec<(u32, ValType)> = Vec::with_capacity(body.locals.len() + 3);
+    let mut locals: Vec<(u32, ValType)> = Vec::with_capacity(body.locals.len() + 5);
     for &(count, ty) in &body.locals {
         let ty = RoundtripReencoder
             .val_type(ty)
@@ -338,6 +334,8 @@ fn instrument_body(
     locals.push((2, ValType::I32));
     locals.push((1, ValType::F32));
     locals.push((1, ValType::F64));
+    locals.push((1, ValType::I64));
+    locals.push((1, ValType::I32));
     let mut func = Function::new(locals);
 
     // Static cost of each segment, keyed by the index of its first op.
@@ -355,32 +353,67 @@ fn instrument_body(
     }
 
     let g = ctx.globals;
+    let gas = ctx.plan.gas;
+    // Prologue: gas and depth into locals.
+    if gas {
+        reload_gas(&mut func, &g, &s);
+    }
+    func.instruction(&Instruction::GlobalGet(g.depth))
+        .instruction(&Instruction::LocalSet(s.depth));
+    // Open blocks, loops and ifs: a branch this deep leaves the function.
+    let mut nesting: u32 = 0;
+    let last = body.ops.len().saturating_sub(1);
     for (i, op) in body.ops.iter().enumerate() {
-        if ctx.plan.gas && segment_cost[i] > 0 {
-            charge_static(&mut func, &g, segment_cost[i], ctx.oog_func);
+        if gas && segment_cost[i] > 0 {
+            let cost = segment_cost[i].min(i64::MAX as u64) as i64;
+            charge(&mut func, &g, &s, &[Instruction::I64Const(cost)]);
+        }
+        // Before leaving the function, or handing control to code that
+        // reads the global (callees, host functions), flush the local.
+        let exits = match op {
+            Operator::Return => true,
+            Operator::End => i == last,
+            Operator::Br { relative_depth } | Operator::BrIf { relative_depth } => {
+                *relative_depth == nesting
+            }
+            Operator::BrTable { targets } => {
+                targets.default() == nesting
+                    || targets.targets().any(|t| t.is_ok_and(|t| t == nesting))
+            }
+            _ => false,
+        };
+        let calls = matches!(op, Operator::Call { .. } | Operator::CallIndirect { .. });
+        if gas && (exits || calls) {
+            flush_gas(&mut func, &g, &s);
+        }
+        match op {
+            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => nesting += 1,
+            Operator::End => nesting = nesting.saturating_sub(1),
+            _ => {}
         }
         match op {
             Operator::Call { function_index } if *function_index >= ctx.imported_funcs => {
                 let cost = (ctx.frame_cost)(*function_index);
-                enter_frame(
-                    &mut func,
-                    &g,
-                    cost,
-                    ctx.plan.max_stack_units,
-                    ctx.overflow_func,
-                );
+                call_with_depth(&mut func, &g, &s, cost, ctx.plan.max_stack_units);
                 func.instruction(&Instruction::Call(*function_index));
-                leave_frame(&mut func, &g, cost);
+                func.instruction(&Instruction::LocalGet(s.depth))
+                    .instruction(&Instruction::GlobalSet(g.depth));
+                if gas {
+                    reload_gas(&mut func, &g, &s);
+                }
                 continue;
             }
             Operator::Call { function_index } => {
                 func.instruction(&Instruction::Call(*function_index));
+                if gas {
+                    reload_gas(&mut func, &g, &s);
+                }
                 continue;
             }
             _ => {}
         }
-        if ctx.plan.gas {
-            dynamic_charge_before(&mut func, op, &g, &scratch, schedule, ctx.oog_func);
+        if gas {
+            dynamic_charge_before(&mut func, op, &g, &s, schedule);
         }
         let instruction = redirect
             .instruction(op.clone())
@@ -389,13 +422,16 @@ fn instrument_body(
                 message: e.to_string(),
             })?;
         func.instruction(&instruction);
-        if ctx.plan.gas {
-            dynamic_charge_after(&mut func, op, &g, &scratch, schedule, ctx.oog_func);
+        if gas {
+            if matches!(op, Operator::CallIndirect { .. }) {
+                reload_gas(&mut func, &g, &s);
+            }
+            dynamic_charge_after(&mut func, op, &g, &s, schedule);
         }
         if ctx.plan.canonicalize_nans {
             match nan_source(op) {
-                Some(ValType::F32) => canonicalize(&mut func, scratch.f32, ValType::F32),
-                Some(ValType::F64) => canonicalize(&mut func, scratch.f64, ValType::F64),
+                Some(ValType::F32) => canonicalize(&mut func, s.f32, ValType::F32),
+                Some(ValType::F64) => canonicalize(&mut func, s.f64, ValType::F64),
                 _ => {}
             }
         }
@@ -403,39 +439,72 @@ fn instrument_body(
     Ok(func)
 }
 
-/// `if gas < cost { out_of_gas() } gas -= cost`.
-fn charge_static(func: &mut Function, g: &Globals, cost: u64, oog: u32) {
-    let cost = cost.min(i64::MAX as u64) as i64;
-    func.instruction(&Instruction::GlobalGet(g.gas))
-        .instruction(&Instruction::I64Const(cost))
-        .instruction(&Instruction::I64LtU)
-        .instruction(&Instruction::If(BlockType::Empty))
-        .instruction(&Instruction::Call(oog))
-        .instruction(&Instruction::End)
-        .instruction(&Instruction::GlobalGet(g.gas))
-        .instruction(&Instruction::I64Const(cost))
-        .instruction(&Instruction::I64Sub)
-        .instruction(&Instruction::GlobalSet(g.gas));
-}
-
-/// Charges the i64 computed by `amount` (an expression over scratch locals,
-/// emitted twice rather than kept in another local): `if gas < amount {
-/// out_of_gas() } gas -= amount`.
-fn charge_dynamic(func: &mut Function, g: &Globals, amount: &[Instruction<'_>], oog: u32) {
-    func.instruction(&Instruction::GlobalGet(g.gas));
-    for i in amount {
-        func.instruction(i);
-    }
-    func.instruction(&Instruction::I64LtU)
-        .instruction(&Instruction::If(BlockType::Empty))
-        .instruction(&Instruction::Call(oog))
-        .instruction(&Instruction::End)
-        .instruction(&Instruction::GlobalGet(g.gas));
+/// `gas -= amount; if gas < 0 { out_of_gas() }` on the gas local: a
+/// register subtract and one branch. Gas is at most `i64::MAX` and every
+/// amount below 2^48, so the subtraction cannot wrap. The global is brought
+/// up to date only where something else reads it (calls, host calls,
+/// function exits); a trap consumes all the gas of the call, so a trap
+/// between flushes is never cheaper than it should be.
+fn charge(func: &mut Function, g: &Globals, s: &Scratch, amount: &[Instruction<'_>]) {
+    func.instruction(&Instruction::LocalGet(s.gas));
     for i in amount {
         func.instruction(i);
     }
     func.instruction(&Instruction::I64Sub)
+        .instruction(&Instruction::LocalTee(s.gas))
+        .instruction(&Instruction::I64Const(0))
+        .instruction(&Instruction::I64LtS)
+        .instruction(&Instruction::If(BlockType::Empty));
+    // Inline rather than a call: a call, even on this cold path, would make
+    // the engine keep the function's live values out of caller-saved
+    // registers around every check.
+    trap_with(func, g, TRAP_OUT_OF_GAS, true);
+    func.instruction(&Instruction::End);
+}
+
+/// Records `reason` in `__ward_trap` (emptying the gas for out of gas) and
+/// executes `unreachable`.
+fn trap_with(func: &mut Function, g: &Globals, reason: i32, drain_gas: bool) {
+    if drain_gas {
+        func.instruction(&Instruction::I64Const(0))
+            .instruction(&Instruction::GlobalSet(g.gas));
+    }
+    func.instruction(&Instruction::I32Const(reason))
+        .instruction(&Instruction::GlobalSet(g.trap))
+        .instruction(&Instruction::Unreachable);
+}
+
+/// Gas local -> gas global.
+fn flush_gas(func: &mut Function, g: &Globals, s: &Scratch) {
+    func.instruction(&Instruction::LocalGet(s.gas))
         .instruction(&Instruction::GlobalSet(g.gas));
+}
+
+/// Gas global -> gas local (after a callee or host function charged it).
+fn reload_gas(func: &mut Function, g: &Globals, s: &Scratch) {
+    func.instruction(&Instruction::GlobalGet(g.gas))
+        .instruction(&Instruction::LocalSet(s.gas));
+}
+
+/// Before a direct call: `depth = entry depth + cost`, trapping with
+/// `stack_overflow` past the limit. After the call the caller restores the
+/// depth from its local, so no load is needed either side.
+fn call_with_depth(func: &mut Function, g: &Globals, s: &Scratch, cost: u32, limit: u32) {
+    func.instruction(&Instruction::LocalGet(s.depth))
+        .instruction(&Instruction::I32Const(cost as i32))
+        .instruction(&Instruction::I32Add)
+        .instruction(&Instruction::GlobalSet(g.depth));
+    if cost > limit {
+        trap_with(func, g, TRAP_STACK_OVERFLOW, false);
+        return;
+    }
+    // entry + cost > limit, without computing a sum that could exceed i32.
+    func.instruction(&Instruction::LocalGet(s.depth))
+        .instruction(&Instruction::I32Const((limit - cost) as i32))
+        .instruction(&Instruction::I32GtU)
+        .instruction(&Instruction::If(BlockType::Empty));
+    trap_with(func, g, TRAP_STACK_OVERFLOW, false);
+    func.instruction(&Instruction::End);
 }
 
 /// `ceil(len / 64) * per` as an i64 expression over the i32 local `len`.
@@ -470,7 +539,6 @@ fn dynamic_charge_before(
     g: &Globals,
     s: &Scratch,
     schedule: &CostSchedule,
-    oog: u32,
 ) {
     let amount = match op {
         Operator::MemoryFill { .. } | Operator::MemoryCopy { .. } | Operator::MemoryInit { .. } => {
@@ -486,7 +554,7 @@ fn dynamic_charge_before(
         _ => return,
     };
     func.instruction(&Instruction::LocalTee(s.a));
-    charge_dynamic(func, g, &amount, oog);
+    charge(func, g, s, &amount);
 }
 
 /// `grow`: charge what was granted (nothing when it returned -1).
@@ -496,7 +564,6 @@ fn dynamic_charge_after(
     g: &Globals,
     s: &Scratch,
     schedule: &CostSchedule,
-    oog: u32,
 ) {
     let amount = match op {
         Operator::MemoryGrow { .. } => per_unit(s.a, schedule.grow_per_page),
@@ -507,7 +574,7 @@ fn dynamic_charge_after(
         .instruction(&Instruction::I32Const(-1))
         .instruction(&Instruction::I32Ne)
         .instruction(&Instruction::If(BlockType::Empty));
-    charge_dynamic(func, g, &amount, oog);
+    charge(func, g, s, &amount);
     func.instruction(&Instruction::End)
         .instruction(&Instruction::LocalGet(s.b));
 }
@@ -533,7 +600,7 @@ fn canonicalize(func: &mut Function, tmp: u32, ty: ValType) {
 }
 
 /// `depth += cost; if depth > limit { stack_overflow() }`.
-fn enter_frame(func: &mut Function, g: &Globals, cost: u32, limit: u32, overflow: u32) {
+fn enter_frame(func: &mut Function, g: &Globals, cost: u32, limit: u32) {
     func.instruction(&Instruction::GlobalGet(g.depth))
         .instruction(&Instruction::I32Const(cost as i32))
         .instruction(&Instruction::I32Add)
@@ -541,9 +608,9 @@ fn enter_frame(func: &mut Function, g: &Globals, cost: u32, limit: u32, overflow
         .instruction(&Instruction::GlobalGet(g.depth))
         .instruction(&Instruction::I32Const(limit as i32))
         .instruction(&Instruction::I32GtU)
-        .instruction(&Instruction::If(BlockType::Empty))
-        .instruction(&Instruction::Call(overflow))
-        .instruction(&Instruction::End);
+        .instruction(&Instruction::If(BlockType::Empty));
+    trap_with(func, g, TRAP_STACK_OVERFLOW, false);
+    func.instruction(&Instruction::End);
 }
 
 /// `depth -= cost`.
@@ -552,19 +619,4 @@ fn leave_frame(func: &mut Function, g: &Globals, cost: u32) {
         .instruction(&Instruction::I32Const(cost as i32))
         .instruction(&Instruction::I32Sub)
         .instruction(&Instruction::GlobalSet(g.depth));
-}
-
-/// Records `reason` in `__ward_trap` (and empties the gas for out of gas),
-/// then traps.
-fn trap_helper(g: &Globals, reason: i32, drain_gas: bool) -> Function {
-    let mut f = Function::new([]);
-    if drain_gas {
-        f.instruction(&Instruction::I64Const(0))
-            .instruction(&Instruction::GlobalSet(g.gas));
-    }
-    f.instruction(&Instruction::I32Const(reason))
-        .instruction(&Instruction::GlobalSet(g.trap))
-        .instruction(&Instruction::Unreachable)
-        .instruction(&Instruction::End);
-    f
 }

@@ -19,8 +19,8 @@ pub const SCHEDULE_VERSION: u32 = 1;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CostSchedule {
     /// Constants, locals, globals, integer add/sub/logic/compare, select,
-    /// drop, nop, structured control (`block`, `loop`, `if`, `else`, `end`,
-    /// `br`, `br_if`, `return`): the floor every instruction pays.
+    /// drop, `if`, `br`, `br_if`, `return`: the floor every instruction
+    /// that does work pays.
     pub base: u32,
     /// Integer multiply.
     pub int_mul: u32,
@@ -150,6 +150,9 @@ impl CostSchedule {
             | TableCopy { .. }
             | TableInit { .. } => self.bulk_base,
             DataDrop { .. } | ElemDrop { .. } => self.segment_drop,
+            // Pure structure: these compile to no work of their own. A loop
+            // still cannot spin for free: going round takes a branch.
+            Block { .. } | Loop { .. } | Else | End | Nop => 0,
             // Everything else, including any opcode this table does not
             // name: the base cost. Nothing is ever free.
             _ => self.base,

@@ -8,7 +8,7 @@ use ward_primitives::Gas;
 
 use crate::{
     Backend, CallContext, Config, ErrorKind, Failure, InstanceId, Link, MAX_GAS, Meter, Metering,
-    Module, Outcome, Reply, Request, Sandbox, Step,
+    Module, Outcome, Reply, Request, Sandbox, Status, Step,
     value::{FuncType, ValType, Value},
 };
 
@@ -87,6 +87,14 @@ pub fn instantiate_metered(
             "start function suspended",
         )),
     }
+}
+
+/// The call's whole gas limit (what a trap consumes).
+fn options_gas_limit(sandbox: &mut dyn Sandbox) -> Gas {
+    sandbox
+        .context()
+        .map(|c| c.gas_limit())
+        .unwrap_or(Gas::ZERO)
 }
 
 fn set_suspend_allowed(sandbox: &mut dyn Sandbox, allowed: bool) {
@@ -224,7 +232,11 @@ pub fn execute(
     let (instance, meter) = match instantiate_metered(&mut *sandbox, module, &[]) {
         Ok(instantiated) => instantiated,
         Err(failure) => {
-            let gas_used = sandbox.context().map(|c| c.gas_used()).unwrap_or(Gas::ZERO);
+            let gas_used = match failure.kind {
+                // Code ran and trapped: a trap consumes all the gas.
+                ErrorKind::InstantiationTrap => options_gas_limit(&mut *sandbox),
+                _ => sandbox.context().map(|c| c.gas_used()).unwrap_or(Gas::ZERO),
+            };
             return Execution {
                 outcome: Outcome::failed(failure, gas_used),
                 results: Vec::new(),
@@ -258,6 +270,13 @@ pub fn execute(
             "sandbox still suspended",
         ));
     };
+    // A trap consumes all the gas of the call (as the EVM's exceptional
+    // halts do): between the instrumentation's flushes the gas global may
+    // lag the guest's own counter, and a trap must never be the cheap way
+    // out. Reverts (`exit` with a nonzero code) keep their refund.
+    if matches!(&step, Step::Failed(f) if f.kind.status() == Status::Trapped) {
+        context.set_gas_left(Gas::ZERO);
+    }
     let gas_used = context.gas_used();
     let debug_log = context.take_debug_log();
     let (outcome, results) = match step {

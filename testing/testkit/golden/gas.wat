@@ -53,3 +53,10 @@
     (f32.store (i32.const 0) (f32.div (f32.const 0) (f32.const 0)))
     (f64.store (i32.const 4) (f64.sqrt (f64.const -1)))
     (call $out (i32.const 0) (i32.const 12))))
+;; case revert_keeps_refund 1000000
+(module (import "ward" "exit" (func $exit (param i32)))
+  (func (export "main") (call $exit (i32.const 3))))
+;; case trap_consumes_all 1000000
+(module (func (export "main") (drop (i32.div_u (i32.const 1) (i32.const 0)))))
+;; case stack_overflow_consumes_all 1000000
+(module (func $f (call $f)) (func (export "main") (call $f)))

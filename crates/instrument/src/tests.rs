@@ -2,7 +2,7 @@ use super::{Features, Limits, Metering, Policy, PolicyError, prepare};
 
 fn check(wasm: &[u8], limits: &Limits) -> Result<(), PolicyError> {
     let policy = Policy {
-        limits: limits.clone(),
+        limits: *limits,
         metering: Metering::None,
         ..Policy::default()
     };
@@ -12,7 +12,7 @@ fn check(wasm: &[u8], limits: &Limits) -> Result<(), PolicyError> {
 fn validate(wasm: &[u8], features: Features, limits: &Limits) -> Result<(), PolicyError> {
     let policy = Policy {
         features,
-        limits: limits.clone(),
+        limits: *limits,
         ..Policy::default()
     };
     prepare(wasm, &policy).map(drop)

@@ -3,14 +3,16 @@
 //! `ward run FILE` runs a module's entry point (or any export with
 //! `--invoke`) in a fresh sandbox on either backend and prints the typed
 //! outcome: human-readable by default, one JSON object on stdout's last line
-//! with `--json`. Exit codes: 0 when the status is `ok`, 1 for any other
-//! outcome, 2 for usage and I/O errors.
+//! with `--json`. `ward inspect FILE` validates and describes a module.
+//! Exit codes: 0 when the status is `ok` (or the module is valid), 1 for any
+//! other outcome, 2 for usage and I/O errors.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 mod backends;
+mod inspect;
 mod run;
 
 /// Ward: a deterministic, metered, sandboxed WebAssembly runtime.
@@ -25,12 +27,31 @@ struct Cli {
 enum Command {
     /// Run a module's entry point (or one export) and print the outcome.
     Run(run::RunArgs),
+    /// Validate a module and report its imports, exports, features, sizes
+    /// against each limit and instrumented size, or the exact rejection.
+    Inspect(inspect::InspectArgs),
+}
+
+/// The module in `bytes` read from `path`: a `.wasm` file (or anything that
+/// starts like a binary) is taken as it is; anything else is parsed as
+/// text. Text that does not parse is an invalid module like any other bad
+/// bytes: a typed rejection, not a usage error.
+pub(crate) fn module_bytes<'a>(
+    path: &std::path::Path,
+    bytes: &'a [u8],
+) -> Result<std::borrow::Cow<'a, [u8]>, ward_vm::Failure> {
+    if bytes.starts_with(b"\0asm") || path.extension().is_some_and(|ext| ext == "wasm") {
+        return Ok(std::borrow::Cow::Borrowed(bytes));
+    }
+    wat::parse_bytes(bytes)
+        .map_err(|e| ward_vm::Failure::new(ward_vm::ErrorKind::InvalidWasm, e.to_string()))
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Inspect(args) => inspect::inspect(args),
     };
     match result {
         Ok(code) => code,

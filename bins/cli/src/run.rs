@@ -127,18 +127,7 @@ fn prepare(
     bytes: &[u8],
     args: &RunArgs,
 ) -> Result<(ward_vm::Module, Entry), Prepared> {
-    // A `.wasm` file is taken as it is; anything else that is not a binary
-    // is parsed as text. Text that does not parse is an invalid module like
-    // any other bad bytes.
-    let is_binary =
-        bytes.starts_with(b"\0asm") || args.file.extension().is_some_and(|ext| ext == "wasm");
-    let wasm = if is_binary {
-        std::borrow::Cow::Borrowed(bytes)
-    } else {
-        wat::parse_bytes(bytes).map_err(|e| {
-            Prepared::Rejected(Failure::new(ward_vm::ErrorKind::InvalidWasm, e.to_string()))
-        })?
-    };
+    let wasm = crate::module_bytes(&args.file, bytes).map_err(Prepared::Rejected)?;
     let module = ward_vm::compile(backend, config, &wasm).map_err(Prepared::Rejected)?;
     let entry = match &args.invoke {
         None => Entry::Main(args.entry.clone()),

@@ -243,3 +243,68 @@ fn human_output_snapshot() {
         "snapshot differs; re-bless with BLESS=1 if intended"
     );
 }
+
+#[test]
+fn inspect_reports_a_valid_module_and_the_exact_rejection() {
+    let out = ward(&["inspect", &example("hello.wat"), "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let json: Value = serde_json::from_str(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .last()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["valid"], true);
+    assert_eq!(json["imports"][0]["module"], "ward");
+    assert!(json["instrumented_bytes"].as_u64().unwrap() > json["module_bytes"].as_u64().unwrap());
+    let pages = json["limits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "max_memory_pages")
+        .unwrap();
+    assert_eq!(
+        (pages["found"].as_u64(), pages["limit"].as_u64()),
+        (Some(1), Some(256))
+    );
+
+    let cases: &[(&str, &[u8], &str)] = &[
+        ("bigmem.wat", b"(module (memory 999))", "limit_exceeded"),
+        (
+            "simd.wat",
+            b"(module (func (drop (v128.const i64x2 0 0))))",
+            "unsupported_feature",
+        ),
+        (
+            "badimport.wat",
+            b"(module (import \"env\" \"f\" (func)))",
+            "unknown_import",
+        ),
+        (
+            "garbage.wasm",
+            b"\x00asm\x01\x00\x00\x00\x99",
+            "invalid_wasm",
+        ),
+    ];
+    for (name, bytes, kind) in cases {
+        let path = temp_file(name, bytes);
+        let out = ward(&["inspect", path.to_str().unwrap(), "--json"]);
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let json: Value = serde_json::from_str(
+            String::from_utf8(out.stdout)
+                .unwrap()
+                .lines()
+                .last()
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(json["valid"], false, "{name}");
+        assert_eq!(json["error"]["kind"], *kind, "{name}: {json}");
+    }
+    assert_eq!(
+        ward(&["inspect", "/no/such/file.wasm"]).status.code(),
+        Some(2)
+    );
+}

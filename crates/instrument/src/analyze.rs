@@ -35,6 +35,27 @@ pub(crate) struct Analysis<'a> {
     pub escapes: Vec<bool>,
     /// Raw sections kept for the rewrite, by section id, in module order.
     pub sections: Vec<Section<'a>>,
+    /// What the module has, per limit.
+    pub measures: Measures,
+    /// Imports: (module, name, kind).
+    pub imports: Vec<(String, String, &'static str)>,
+    /// Exports: (name, kind).
+    pub exports: Vec<(String, &'static str)>,
+}
+
+/// The largest value found for each limit (for `ward inspect`).
+#[derive(Default)]
+pub(crate) struct Measures {
+    pub found: std::collections::BTreeMap<&'static str, u64>,
+}
+
+impl Measures {
+    /// Records `found` against `limit` and refuses it when above `value`.
+    fn check(&mut self, limit: &'static str, value: u64, found: u64) -> Result<(), PolicyError> {
+        let entry = self.found.entry(limit).or_insert(0);
+        *entry = (*entry).max(found);
+        ensure_within(limit, value, found)
+    }
 }
 
 /// A section of the input, kept for the rewrite.
@@ -57,7 +78,8 @@ pub(crate) fn analyze<'a>(
     floats: FloatPolicy,
     collect: bool,
 ) -> Result<Analysis<'a>, PolicyError> {
-    ensure_within(
+    let mut m = Measures::default();
+    m.check(
         "max_module_bytes",
         limits.max_module_bytes,
         wasm.len() as u64,
@@ -72,6 +94,9 @@ pub(crate) fn analyze<'a>(
         start: None,
         escapes: Vec::new(),
         sections: Vec::new(),
+        measures: Measures::default(),
+        imports: Vec::new(),
+        exports: Vec::new(),
     };
     let mut total_locals: u64 = 0;
     let mut data_bytes: u64 = 0;
@@ -81,18 +106,18 @@ pub(crate) fn analyze<'a>(
         let payload = payload.map_err(classify)?;
         // Counts are checked against the limits before the validator (or
         // anything else) allocates for them.
-        check_counts(&payload, limits)?;
+        check_counts(&payload, limits, &mut m)?;
         let valid = validator.payload(&payload).map_err(classify)?;
         match &payload {
             Payload::TypeSection(reader) => {
                 for ty in reader.clone().into_iter_err_on_gc_types() {
                     let ty = ty.map_err(classify)?;
-                    ensure_within(
+                    m.check(
                         "max_params",
                         u64::from(limits.max_params),
                         ty.params().len() as u64,
                     )?;
-                    ensure_within(
+                    m.check(
                         "max_results",
                         u64::from(limits.max_results),
                         ty.results().len() as u64,
@@ -109,14 +134,19 @@ pub(crate) fn analyze<'a>(
             Payload::ImportSection(reader) => {
                 for import in reader.clone().into_imports() {
                     let import = import.map_err(classify)?;
+                    a.imports.push((
+                        import.module.to_string(),
+                        import.name.to_string(),
+                        type_ref_kind(&import.ty),
+                    ));
                     match import.ty {
                         TypeRef::Func(ty) | TypeRef::FuncExact(ty) => {
                             a.func_types.push(ty);
                             a.imported_funcs += 1;
                         }
                         TypeRef::Global(_) => a.globals += 1,
-                        TypeRef::Memory(m) => check_pages(limits, m.initial)?,
-                        TypeRef::Table(t) => check_table(limits, t.initial)?,
+                        TypeRef::Memory(memory) => check_pages(&mut m, limits, memory.initial)?,
+                        TypeRef::Table(t) => check_table(&mut m, limits, t.initial)?,
                         TypeRef::Tag(_) => {}
                     }
                 }
@@ -130,13 +160,13 @@ pub(crate) fn analyze<'a>(
             }
             Payload::TableSection(reader) => {
                 for table in reader.clone() {
-                    check_table(limits, table.map_err(classify)?.ty.initial)?;
+                    check_table(&mut m, limits, table.map_err(classify)?.ty.initial)?;
                 }
                 a.sections.push(Section::Raw(4, &wasm[reader.range()]));
             }
             Payload::MemorySection(reader) => {
                 for memory in reader.clone() {
-                    check_pages(limits, memory.map_err(classify)?.initial)?;
+                    check_pages(&mut m, limits, memory.map_err(classify)?.initial)?;
                 }
                 a.sections.push(Section::Raw(5, &wasm[reader.range()]));
             }
@@ -154,6 +184,8 @@ pub(crate) fn analyze<'a>(
             Payload::ExportSection(reader) => {
                 for export in reader.clone() {
                     let export = export.map_err(classify)?;
+                    a.exports
+                        .push((export.name.to_string(), external_kind(export.kind)));
                     if export.name.starts_with(RESERVED_PREFIX) {
                         return Err(PolicyError::ReservedName {
                             name: export.name.to_string(),
@@ -193,11 +225,11 @@ pub(crate) fn analyze<'a>(
                 for data in reader.clone() {
                     data_bytes += data.map_err(classify)?.data.len() as u64;
                 }
-                ensure_within("max_data_bytes", limits.max_data_bytes, data_bytes)?;
+                m.check("max_data_bytes", limits.max_data_bytes, data_bytes)?;
                 a.sections.push(Section::Raw(11, &wasm[reader.range()]));
             }
             Payload::CodeSectionEntry(body) => {
-                ensure_within(
+                m.check(
                     "max_body_bytes",
                     u64::from(limits.max_body_bytes),
                     body.range().len() as u64,
@@ -209,24 +241,25 @@ pub(crate) fn analyze<'a>(
                     });
                 };
                 let mut fv = func.into_validator(std::mem::take(&mut allocs));
-                let parsed =
-                    read_body(&mut fv, body, limits, floats, collect).map_err(|e| match e {
+                let parsed = read_body(&mut fv, body, limits, floats, collect, &mut m).map_err(
+                    |e| match e {
                         BodyError::Wasm(err) => classify(err),
                         BodyError::Policy(p) => p,
-                    })?;
+                    },
+                )?;
                 let type_index = a.func_types.get(fv.index() as usize).copied().unwrap_or(0);
                 let params = a
                     .types
                     .get(type_index as usize)
                     .map_or(0, |t| t.params().len() as u64);
                 let locals_and_params = params + parsed.declared_locals;
-                ensure_within(
+                m.check(
                     "max_locals",
                     u64::from(limits.max_locals),
                     locals_and_params,
                 )?;
                 total_locals += locals_and_params;
-                ensure_within("max_total_locals", limits.max_total_locals, total_locals)?;
+                m.check("max_total_locals", limits.max_total_locals, total_locals)?;
                 allocs = fv.into_allocations();
                 for op in &parsed.ops {
                     if let Operator::RefFunc { function_index } = op {
@@ -249,6 +282,7 @@ pub(crate) fn analyze<'a>(
             _ => {}
         }
     }
+    a.measures = m;
     Ok(a)
 }
 
@@ -304,6 +338,7 @@ fn read_body<'a>(
     limits: &Limits,
     floats: FloatPolicy,
     collect: bool,
+    m: &mut Measures,
 ) -> Result<ParsedBody<'a>, BodyError> {
     let mut locals = Vec::new();
     let mut declared_locals: u64 = 0;
@@ -314,7 +349,7 @@ fn read_body<'a>(
         let (count, ty) = reader.read()?;
         declared_locals += u64::from(count);
         // Checked before the validator records (and allocates for) them.
-        ensure_within("max_locals", u64::from(limits.max_locals), declared_locals)?;
+        m.check("max_locals", u64::from(limits.max_locals), declared_locals)?;
         if floats == FloatPolicy::Reject && is_float(&ty) {
             return Err(float_refused("a local").into());
         }
@@ -333,13 +368,13 @@ fn read_body<'a>(
         let op = ops_reader.read()?;
         fv.op(offset, &op)?;
         max_height = max_height.max(fv.operand_stack_height());
-        ensure_within(
+        m.check(
             "max_nesting_depth",
             u64::from(limits.max_nesting_depth),
             u64::from(fv.control_stack_height()),
         )?;
         if let Operator::BrTable { targets } = &op {
-            ensure_within(
+            m.check(
                 "max_br_table_targets",
                 u64::from(limits.max_br_table_targets),
                 u64::from(targets.len()),
@@ -363,7 +398,11 @@ fn read_body<'a>(
 
 /// Rejects sections whose declared counts exceed the limits, before any
 /// allocation in proportion to them.
-fn check_counts(payload: &Payload<'_>, limits: &Limits) -> Result<(), PolicyError> {
+fn check_counts(
+    payload: &Payload<'_>,
+    limits: &Limits,
+    m: &mut Measures,
+) -> Result<(), PolicyError> {
     let (limit, value, count) = match payload {
         Payload::TypeSection(r) => ("max_types", limits.max_types, r.count()),
         Payload::ImportSection(r) => ("max_imports", limits.max_imports, r.count()),
@@ -380,23 +419,43 @@ fn check_counts(payload: &Payload<'_>, limits: &Limits) -> Result<(), PolicyErro
         Payload::CodeSectionStart { count, .. } => ("max_functions", limits.max_functions, *count),
         _ => return Ok(()),
     };
-    ensure_within(limit, u64::from(value), u64::from(count))
+    m.check(limit, u64::from(value), u64::from(count))
 }
 
-fn check_pages(limits: &Limits, initial: u64) -> Result<(), PolicyError> {
-    ensure_within(
+fn check_pages(m: &mut Measures, limits: &Limits, initial: u64) -> Result<(), PolicyError> {
+    m.check(
         "max_memory_pages",
         u64::from(limits.max_memory_pages),
         initial,
     )
 }
 
-fn check_table(limits: &Limits, initial: u64) -> Result<(), PolicyError> {
-    ensure_within(
+fn check_table(m: &mut Measures, limits: &Limits, initial: u64) -> Result<(), PolicyError> {
+    m.check(
         "max_table_elements",
         u64::from(limits.max_table_elements),
         initial,
     )
+}
+
+fn type_ref_kind(ty: &TypeRef) -> &'static str {
+    match ty {
+        TypeRef::Func(_) | TypeRef::FuncExact(_) => "func",
+        TypeRef::Table(_) => "table",
+        TypeRef::Memory(_) => "memory",
+        TypeRef::Global(_) => "global",
+        TypeRef::Tag(_) => "tag",
+    }
+}
+
+fn external_kind(kind: ExternalKind) -> &'static str {
+    match kind {
+        ExternalKind::Func | ExternalKind::FuncExact => "func",
+        ExternalKind::Table => "table",
+        ExternalKind::Memory => "memory",
+        ExternalKind::Global => "global",
+        ExternalKind::Tag => "tag",
+    }
 }
 
 /// Invalid under Ward's features but valid with every feature on: the

@@ -218,6 +218,100 @@ pub fn prepare(wasm: &[u8], policy: &Policy) -> Result<Prepared, PolicyError> {
     })
 }
 
+/// One limit beside what a module has.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LimitUse {
+    /// The limit's name, as in [`Limits`].
+    pub name: &'static str,
+    /// The limit's value.
+    pub limit: u64,
+    /// What the module has (its largest instance, for per-item limits).
+    pub found: u64,
+}
+
+/// What `ward inspect` reports about a module that passed the policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inspection {
+    /// Imports: (module, name, kind).
+    pub imports: Vec<(String, String, &'static str)>,
+    /// Exports: (name, kind).
+    pub exports: Vec<(String, &'static str)>,
+    /// Wasm 2.0 features the module needs (and `floats`).
+    pub features: Vec<&'static str>,
+    /// Every limit the module was measured against.
+    pub limits: Vec<LimitUse>,
+    /// Whether it has a start function.
+    pub has_start: bool,
+    /// The module's size in bytes.
+    pub module_bytes: u64,
+    /// The instrumented module's size, unless the policy does not instrument.
+    pub instrumented_bytes: Option<u64>,
+}
+
+/// Validates and measures `wasm` as [`prepare`] would, and describes it.
+///
+/// # Errors
+///
+/// Exactly the error [`prepare`] would return.
+pub fn inspect(wasm: &[u8], policy: &Policy) -> Result<Inspection, PolicyError> {
+    let prepared = prepare(wasm, policy)?;
+    let analysis = analyze::analyze(wasm, policy.features, &policy.limits, policy.floats, false)?;
+    let instrumented_bytes =
+        (prepared.metering != Metering::None).then_some(prepared.wasm.len() as u64);
+    let mut found = analysis.measures.found;
+    if let Some(bytes) = instrumented_bytes {
+        found.insert("max_instrumented_bytes", bytes);
+    }
+    let limits = Limits::NAMES
+        .iter()
+        .zip(policy.limits.entries())
+        .filter_map(|(&name, limit)| {
+            found
+                .get(name)
+                .map(|&found| LimitUse { name, limit, found })
+        })
+        .collect();
+    Ok(Inspection {
+        imports: analysis.imports,
+        exports: analysis.exports,
+        features: features_used(wasm, policy.features),
+        limits,
+        has_start: prepared.has_start,
+        module_bytes: wasm.len() as u64,
+        instrumented_bytes,
+    })
+}
+
+/// The features a valid module needs: those without which it no longer
+/// validates.
+fn features_used(wasm: &[u8], features: Features) -> Vec<&'static str> {
+    let all = features.wasm_features();
+    [
+        ("mutable-global", WasmFeatures::MUTABLE_GLOBAL),
+        ("sign-extension", WasmFeatures::SIGN_EXTENSION),
+        (
+            "saturating-float-to-int",
+            WasmFeatures::SATURATING_FLOAT_TO_INT,
+        ),
+        ("multi-value", WasmFeatures::MULTI_VALUE),
+        ("bulk-memory", WasmFeatures::BULK_MEMORY),
+        ("reference-types", WasmFeatures::REFERENCE_TYPES),
+        ("simd", WasmFeatures::SIMD),
+        ("floats", WasmFeatures::FLOATS),
+    ]
+    .into_iter()
+    .filter(|(_, feature)| all.contains(*feature))
+    .filter(|(_, feature)| {
+        let mut without = all;
+        without.remove(*feature);
+        wasmparser::Validator::new_with_features(without)
+            .validate_all(wasm)
+            .is_err()
+    })
+    .map(|(name, _)| name)
+    .collect()
+}
+
 /// The limits a module is checked against. Each is a consensus value, named
 /// in the error when exceeded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -300,6 +394,31 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// The limits' names, in the order of [`Limits::entries`].
+    pub const NAMES: [&'static str; 21] = [
+        "max_module_bytes",
+        "max_instrumented_bytes",
+        "max_memory_pages",
+        "max_table_elements",
+        "max_types",
+        "max_functions",
+        "max_imports",
+        "max_exports",
+        "max_globals",
+        "max_tables",
+        "max_data_segments",
+        "max_element_segments",
+        "max_data_bytes",
+        "max_params",
+        "max_results",
+        "max_locals",
+        "max_total_locals",
+        "max_body_bytes",
+        "max_nesting_depth",
+        "max_br_table_targets",
+        "max_stack_units",
+    ];
+
     /// Every limit, in declaration order, widened to 64 bits. Destructures
     /// exhaustively so that no limit can be left out of the fingerprint.
     pub fn entries(&self) -> [u64; 21] {

@@ -181,3 +181,36 @@ fn canonical_policy_bytes_change_with_every_field() {
         assert_ne!(p.canonical_bytes(), bytes, "{p:?}");
     }
 }
+
+#[test]
+fn inspect_reports_features_imports_and_limits() {
+    // (module (import "ward" "f" (func)) (memory 1) (func (export "m")))
+    let wasm = [
+        0, b'a', b's', b'm', 1, 0, 0, 0, // header
+        1, 4, 1, 0x60, 0, 0, // types: [] -> []
+        2, 10, 1, 4, b'w', b'a', b'r', b'd', 1, b'f', 0, 0, // import ward.f
+        3, 2, 1, 0, // one function
+        5, 3, 1, 0, 1, // memory 1
+        7, 5, 1, 1, b'm', 0, 1, // export "m" = func 1
+        10, 4, 1, 2, 0, 0x0b, // body
+    ];
+    let report = crate::inspect(&wasm, &Policy::default()).unwrap();
+    assert_eq!(
+        report.imports,
+        vec![("ward".to_string(), "f".to_string(), "func")]
+    );
+    assert_eq!(report.exports, vec![("m".to_string(), "func")]);
+    assert!(report.features.is_empty(), "{:?}", report.features);
+    let pages = report
+        .limits
+        .iter()
+        .find(|l| l.name == "max_memory_pages")
+        .unwrap();
+    assert_eq!((pages.limit, pages.found), (256, 1));
+    assert!(report.instrumented_bytes.unwrap() > report.module_bytes);
+    // Every name lines up with its value.
+    assert_eq!(
+        crate::Limits::NAMES.len(),
+        crate::Limits::default().entries().len()
+    );
+}

@@ -59,4 +59,5 @@ pub use run::{
     Entry, EntryShape, Execution, RunOptions, compile, execute, instantiate_metered, policy_failure,
 };
 pub use value::{ExportType, ExternType, FuncType, ImportType, ValType, Value};
+pub use ward_instrument::{Inspection, LimitUse, inspect};
 pub use ward_primitives::Gas;

@@ -1,0 +1,95 @@
+//! `ward inspect`.
+
+use std::{path::PathBuf, process::ExitCode};
+
+use anyhow::Context;
+use clap::Args;
+use serde_json::json;
+use ward_vm::{Config, Inspection};
+
+/// Arguments of `ward inspect`.
+#[derive(Args, Debug)]
+pub(crate) struct InspectArgs {
+    /// The module: a `.wasm` binary or `.wat` text.
+    file: PathBuf,
+    /// Print one JSON object on stdout's last line.
+    #[arg(long)]
+    json: bool,
+}
+
+pub(crate) fn inspect(args: InspectArgs) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let config = Config::default();
+    let verdict = crate::module_bytes(&args.file, &bytes)
+        .and_then(|wasm| ward_vm::inspect(&wasm, &config.policy).map_err(ward_vm::policy_failure));
+    match verdict {
+        Ok(report) => {
+            print_report(&report, args.json);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(failure) => {
+            if args.json {
+                let error = json!({"kind": failure.kind.as_str(), "message": failure.message});
+                println!(
+                    "{}",
+                    json!({"valid": false, "status": "rejected", "error": error})
+                );
+            } else {
+                println!("rejected:  {} ({})", failure.kind, failure.message);
+            }
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn print_report(report: &Inspection, as_json: bool) {
+    if as_json {
+        let object = json!({
+            "valid": true,
+            "module_bytes": report.module_bytes,
+            "instrumented_bytes": report.instrumented_bytes,
+            "has_start": report.has_start,
+            "features": report.features,
+            "imports": report.imports.iter()
+                .map(|(m, n, k)| json!({"module": m, "name": n, "kind": k})).collect::<Vec<_>>(),
+            "exports": report.exports.iter()
+                .map(|(n, k)| json!({"name": n, "kind": k})).collect::<Vec<_>>(),
+            "limits": report.limits.iter()
+                .map(|l| json!({"name": l.name, "limit": l.limit, "found": l.found})).collect::<Vec<_>>(),
+        });
+        println!("{object}");
+        return;
+    }
+    println!("valid:            yes");
+    println!("module size:      {} bytes", report.module_bytes);
+    if let Some(bytes) = report.instrumented_bytes {
+        println!("instrumented:     {bytes} bytes");
+    }
+    println!(
+        "start function:   {}",
+        if report.has_start {
+            "yes (metered)"
+        } else {
+            "no"
+        }
+    );
+    let features = if report.features.is_empty() {
+        "MVP only".to_string()
+    } else {
+        report.features.join(", ")
+    };
+    println!("features:         {features}");
+    println!("imports:");
+    for (module, name, kind) in &report.imports {
+        println!("  {kind:<7} {module}.{name}");
+    }
+    println!("exports:");
+    for (name, kind) in &report.exports {
+        println!("  {kind:<7} {name}");
+    }
+    println!("limits:");
+    for l in &report.limits {
+        println!("  {:<24} {:>12} of {}", l.name, l.found, l.limit);
+    }
+}

@@ -21,8 +21,15 @@ pub(crate) fn inspect(args: InspectArgs) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let config = Config::default();
-    let verdict = crate::module_bytes(&args.file, &bytes)
-        .and_then(|wasm| ward_vm::inspect(&wasm, &config.policy).map_err(ward_vm::policy_failure));
+    let verdict = crate::module_bytes(&args.file, &bytes).and_then(|wasm| {
+        let report = ward_vm::inspect(&wasm, &config.policy).map_err(ward_vm::policy_failure)?;
+        // Imports are resolved as instantiation would: compile on the
+        // interpreter (cheap) and resolve against the ABI.
+        let backend = crate::backends::create(ward_vm::BackendKind::Wasmi, &config)?;
+        let module = ward_vm::compile(&*backend, &config, &wasm)?;
+        config.resolve_imports(&module, &[])?;
+        Ok(report)
+    });
     match verdict {
         Ok(report) => {
             print_report(&report, args.json);

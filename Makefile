@@ -5,7 +5,7 @@
 CARGO ?= cargo
 WARD  := target/debug/ward
 
-.PHONY: demo test setup fmt clippy unit bench
+.PHONY: demo test setup fmt clippy unit bench fuzz
 
 # rustfmt and clippy ship with rustup's default profile; add them if a
 # minimal toolchain lacks them (no-op when present).
@@ -37,3 +37,10 @@ test: fmt clippy unit
 
 bench: setup
 	$(CARGO) bench --locked -p ward-benches
+
+# The differential test (wasm-smith modules, wasmtime vs wasmi through Ward's
+# metered path) for longer: FUZZ_CASES seeds from a time-based start.
+FUZZ_CASES ?= 20000
+fuzz: setup
+	WARD_DIFF_CASES=$(FUZZ_CASES) WARD_DIFF_SEED=$$(date +%s) \
+	  $(CARGO) test --locked --release -p ward-testkit --test all differential -- --nocapture

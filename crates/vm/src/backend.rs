@@ -83,6 +83,10 @@ impl Module {
         exports: Vec<ExportType>,
         compiled: Arc<dyn Any + Send + Sync>,
     ) -> Self {
+        // Engines list exports in different orders (declaration order,
+        // name order); Ward always lists them by name.
+        let mut exports = exports;
+        exports.sort_by(|a, b| a.name.cmp(&b.name));
         Module {
             backend,
             metering: Metering::None,
@@ -121,7 +125,7 @@ impl Module {
         &self.imports
     }
 
-    /// The module's exports, in declaration order.
+    /// The module's exports, in name order (the same on every backend).
     pub fn exports(&self) -> &[ExportType] {
         &self.exports
     }

@@ -4,5 +4,6 @@
 
 #![allow(clippy::unwrap_used, reason = "test helpers")]
 
+mod differential;
 mod engine;
 mod metering;

@@ -293,6 +293,46 @@ fn nan_source(op: &Operator<'_>) -> Option<ValType> {
     }
 }
 
+/// Whether `op`, consuming a NaN on top of the stack, can never make that
+/// NaN's bits observable: it produces a NaN that is itself canonicalised
+/// (arithmetic), or a result that does not depend on the payload
+/// (comparisons, float-to-int conversions, which trap or saturate).
+fn hides_nan_bits(op: &Operator<'_>) -> bool {
+    use Operator::*;
+    nan_source(op).is_some()
+        || matches!(
+            op,
+            F32Eq
+                | F32Ne
+                | F32Lt
+                | F32Gt
+                | F32Le
+                | F32Ge
+                | F64Eq
+                | F64Ne
+                | F64Lt
+                | F64Gt
+                | F64Le
+                | F64Ge
+                | I32TruncF32S
+                | I32TruncF32U
+                | I32TruncF64S
+                | I32TruncF64U
+                | I64TruncF32S
+                | I64TruncF32U
+                | I64TruncF64S
+                | I64TruncF64U
+                | I32TruncSatF32S
+                | I32TruncSatF32U
+                | I32TruncSatF64S
+                | I32TruncSatF64U
+                | I64TruncSatF32S
+                | I64TruncSatF32U
+                | I64TruncSatF64S
+                | I64TruncSatF64U
+        )
+}
+
 /// Scratch locals appended after a body's own.
 struct Scratch {
     /// i32: a bulk length or grow delta.
@@ -428,7 +468,12 @@ fn instrument_body(
             }
             dynamic_charge_after(&mut func, op, &g, &s, schedule);
         }
-        if ctx.plan.canonicalize_nans {
+        // A NaN consumed at once by an op that cannot expose its bits
+        // (arithmetic that yields a NaN again, which is canonicalised in
+        // turn; a comparison; a float-to-int conversion) need not be
+        // canonicalised first.
+        let hidden = body.ops.get(i + 1).is_some_and(hides_nan_bits);
+        if ctx.plan.canonicalize_nans && !hidden {
             match nan_source(op) {
                 Some(ValType::F32) => canonicalize(&mut func, s.f32, ValType::F32),
                 Some(ValType::F64) => canonicalize(&mut func, s.f64, ValType::F64),

@@ -7,7 +7,10 @@ use wasmparser::{
     TypeRef, ValType, Validator, WasmFeatures,
 };
 
-use crate::{Features, FloatPolicy, Limits, PolicyError, RESERVED_PREFIX, ensure_within, invalid};
+use crate::{
+    Features, FloatPolicy, Limits, PolicyError, RESERVED_PREFIX, ensure_within, invalid,
+    ops::touches_floats,
+};
 
 /// One defined function, as the rewrite needs it.
 pub(crate) struct Body<'a> {
@@ -481,88 +484,4 @@ fn float_refused(what: &str) -> PolicyError {
     PolicyError::UnsupportedFeature {
         message: format!("floats are disabled, but {what} uses them"),
     }
-}
-
-/// Whether an instruction produces, consumes or moves a float.
-pub(crate) fn touches_floats(op: &Operator<'_>) -> bool {
-    use Operator::*;
-    matches!(
-        op,
-        F32Load { .. }
-            | F64Load { .. }
-            | F32Store { .. }
-            | F64Store { .. }
-            | F32Const { .. }
-            | F64Const { .. }
-            | F32Eq
-            | F32Ne
-            | F32Lt
-            | F32Gt
-            | F32Le
-            | F32Ge
-            | F64Eq
-            | F64Ne
-            | F64Lt
-            | F64Gt
-            | F64Le
-            | F64Ge
-            | F32Abs
-            | F32Neg
-            | F32Ceil
-            | F32Floor
-            | F32Trunc
-            | F32Nearest
-            | F32Sqrt
-            | F32Add
-            | F32Sub
-            | F32Mul
-            | F32Div
-            | F32Min
-            | F32Max
-            | F32Copysign
-            | F64Abs
-            | F64Neg
-            | F64Ceil
-            | F64Floor
-            | F64Trunc
-            | F64Nearest
-            | F64Sqrt
-            | F64Add
-            | F64Sub
-            | F64Mul
-            | F64Div
-            | F64Min
-            | F64Max
-            | F64Copysign
-            | I32TruncF32S
-            | I32TruncF32U
-            | I32TruncF64S
-            | I32TruncF64U
-            | I64TruncF32S
-            | I64TruncF32U
-            | I64TruncF64S
-            | I64TruncF64U
-            | F32ConvertI32S
-            | F32ConvertI32U
-            | F32ConvertI64S
-            | F32ConvertI64U
-            | F32DemoteF64
-            | F64ConvertI32S
-            | F64ConvertI32U
-            | F64ConvertI64S
-            | F64ConvertI64U
-            | F64PromoteF32
-            | I32ReinterpretF32
-            | I64ReinterpretF64
-            | F32ReinterpretI32
-            | F64ReinterpretI64
-            | I32TruncSatF32S
-            | I32TruncSatF32U
-            | I32TruncSatF64S
-            | I32TruncSatF64U
-            | I64TruncSatF32S
-            | I64TruncSatF32U
-            | I64TruncSatF64S
-            | I64TruncSatF64U
-    ) || matches!(op, TypedSelect { ty } if is_float(ty))
 }

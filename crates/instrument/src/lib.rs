@@ -31,6 +31,7 @@
 //! ```
 
 mod analyze;
+mod ops;
 mod rewrite;
 pub mod schedule;
 

@@ -44,6 +44,7 @@ use crate::{
     CostSchedule, DEPTH_EXPORT, GAS_EXPORT, PolicyError, START_EXPORT, TRAP_EXPORT,
     TRAP_OUT_OF_GAS, TRAP_STACK_OVERFLOW,
     analyze::{Analysis, Body, Section},
+    ops::{Float, hides_nan_bits, nan_source},
 };
 
 /// What to instrument.
@@ -281,58 +282,6 @@ fn ends_segment(op: &Operator<'_>) -> bool {
     )
 }
 
-/// Whether `op` can produce a NaN, and of which width.
-fn nan_source(op: &Operator<'_>) -> Option<ValType> {
-    use Operator::*;
-    match op {
-        F32Add | F32Sub | F32Mul | F32Div | F32Sqrt | F32Min | F32Max | F32Ceil | F32Floor
-        | F32Trunc | F32Nearest | F32DemoteF64 => Some(ValType::F32),
-        F64Add | F64Sub | F64Mul | F64Div | F64Sqrt | F64Min | F64Max | F64Ceil | F64Floor
-        | F64Trunc | F64Nearest | F64PromoteF32 => Some(ValType::F64),
-        _ => None,
-    }
-}
-
-/// Whether `op`, consuming a NaN on top of the stack, can never make that
-/// NaN's bits observable: it produces a NaN that is itself canonicalised
-/// (arithmetic), or a result that does not depend on the payload
-/// (comparisons, float-to-int conversions, which trap or saturate).
-fn hides_nan_bits(op: &Operator<'_>) -> bool {
-    use Operator::*;
-    nan_source(op).is_some()
-        || matches!(
-            op,
-            F32Eq
-                | F32Ne
-                | F32Lt
-                | F32Gt
-                | F32Le
-                | F32Ge
-                | F64Eq
-                | F64Ne
-                | F64Lt
-                | F64Gt
-                | F64Le
-                | F64Ge
-                | I32TruncF32S
-                | I32TruncF32U
-                | I32TruncF64S
-                | I32TruncF64U
-                | I64TruncF32S
-                | I64TruncF32U
-                | I64TruncF64S
-                | I64TruncF64U
-                | I32TruncSatF32S
-                | I32TruncSatF32U
-                | I32TruncSatF64S
-                | I32TruncSatF64U
-                | I64TruncSatF32S
-                | I64TruncSatF32U
-                | I64TruncSatF64S
-                | I64TruncSatF64U
-        )
-}
-
 /// Scratch locals appended after a body's own.
 struct Scratch {
     /// i32: a bulk length or grow delta.
@@ -475,9 +424,9 @@ fn instrument_body(
         let hidden = body.ops.get(i + 1).is_some_and(hides_nan_bits);
         if ctx.plan.canonicalize_nans && !hidden {
             match nan_source(op) {
-                Some(ValType::F32) => canonicalize(&mut func, s.f32, ValType::F32),
-                Some(ValType::F64) => canonicalize(&mut func, s.f64, ValType::F64),
-                _ => {}
+                Some(Float::F32) => canonicalize(&mut func, s.f32, ValType::F32),
+                Some(Float::F64) => canonicalize(&mut func, s.f64, ValType::F64),
+                None => {}
             }
         }
     }

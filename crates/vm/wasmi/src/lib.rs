@@ -143,6 +143,7 @@ impl Backend for WasmiBackend {
             context,
             limits,
             config: self.config.clone(),
+            exports: CallerExports::default(),
         };
         let mut store = Store::new(&self.engine, data);
         store.limiter(|data| &mut data.limits);
@@ -162,6 +163,36 @@ struct StoreData {
     context: CallContext,
     limits: StoreLimits,
     config: Arc<Config>,
+    exports: CallerExports,
+}
+
+/// The memory and gas global of the store's only instance, found once at
+/// instantiation so that host calls need no lookup by name. With a second
+/// instance in the store the caller is no longer known in advance, and host
+/// calls look the caller's exports up instead.
+#[derive(Default)]
+struct CallerExports {
+    instances: u32,
+    memory: Option<wasmi::Memory>,
+    gas: Option<wasmi::Global>,
+}
+
+fn caller_memory(caller: &Caller<'_, StoreData>) -> Option<wasmi::Memory> {
+    if caller.data().exports.instances == 1 {
+        return caller.data().exports.memory;
+    }
+    caller
+        .get_export(ward_abi::MEMORY_EXPORT)
+        .and_then(wasmi::Extern::into_memory)
+}
+
+fn caller_gas(caller: &Caller<'_, StoreData>) -> Option<wasmi::Global> {
+    if caller.data().exports.instances == 1 {
+        return caller.data().exports.gas;
+    }
+    caller
+        .get_export(ward_instrument::GAS_EXPORT)
+        .and_then(wasmi::Extern::into_global)
 }
 
 /// A [`HostStop`] travelling through wasmi as a host error.
@@ -326,6 +357,12 @@ impl Sandbox for WasmiSandbox {
         let instance = linker.instantiate_and_start(&mut self.store, compiled);
         self.store.data_mut().context.set_suspend_allowed(true);
         let instance = instance.map_err(instantiation_failure)?;
+        let memory = instance.get_memory(&self.store, ward_abi::MEMORY_EXPORT);
+        let gas = instance.get_global(&self.store, ward_instrument::GAS_EXPORT);
+        let exports = &mut self.store.data_mut().exports;
+        exports.instances += 1;
+        exports.memory = memory;
+        exports.gas = gas;
         self.instances.push(instance);
         Ok(InstanceId((self.instances.len() - 1) as u32))
     }
@@ -580,10 +617,7 @@ fn abi_call(
 ) -> Result<Option<Value>, wasmi::Error> {
     let gas = gas_in(caller);
     let result = if CallContext::needs_memory(f) {
-        match caller
-            .get_export(ward_abi::MEMORY_EXPORT)
-            .and_then(wasmi::Extern::into_memory)
-        {
+        match caller_memory(caller) {
             Some(memory) => {
                 let (bytes, data) = memory.data_and_store_mut(&mut *caller);
                 data.context.call_abi(f, args, bytes)
@@ -599,9 +633,7 @@ fn abi_call(
 
 /// For an engine-metered caller, loads its gas global into the call context.
 fn gas_in(caller: &mut Caller<'_, StoreData>) -> Option<wasmi::Global> {
-    let global = caller
-        .get_export(ward_instrument::GAS_EXPORT)
-        .and_then(wasmi::Extern::into_global)?;
+    let global = caller_gas(caller)?;
     let left = match global.get(&*caller) {
         Val::I64(v) => v.max(0) as u64,
         _ => 0,
@@ -641,10 +673,7 @@ fn host_call(
         .collect::<Result<Vec<_>, _>>()
         .map_err(host_trap)?;
     let gas = gas_in(&mut caller);
-    let answer = match caller
-        .get_export(ward_abi::MEMORY_EXPORT)
-        .and_then(wasmi::Extern::into_memory)
-    {
+    let answer = match caller_memory(&caller) {
         Some(memory) => {
             let (bytes, data) = memory.data_and_store_mut(&mut caller);
             data.context.call_host(index, &args, bytes)

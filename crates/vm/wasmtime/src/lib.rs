@@ -170,6 +170,7 @@ impl Backend for WasmtimeBackend {
             limits,
             slot: slot.clone(),
             config: self.config.clone(),
+            exports: CallerExports::default(),
         };
         let mut store = Store::new(&self.engine, data);
         store.limiter(|data| &mut data.limits);
@@ -208,6 +209,36 @@ struct StoreData {
     slot: Arc<Mutex<Slot>>,
     /// The backend's configuration (host import signatures).
     config: Arc<Config>,
+    exports: CallerExports,
+}
+
+/// The memory and gas global of the store's only instance, found once at
+/// instantiation so that host calls need no lookup by name. With a second
+/// instance in the store the caller is no longer known in advance, and host
+/// calls look the caller's exports up instead.
+#[derive(Default)]
+struct CallerExports {
+    instances: u32,
+    memory: Option<wasmtime::Memory>,
+    gas: Option<wasmtime::Global>,
+}
+
+fn caller_memory(caller: &mut Caller<'_, StoreData>) -> Option<wasmtime::Memory> {
+    if caller.data().exports.instances == 1 {
+        return caller.data().exports.memory;
+    }
+    caller
+        .get_export(ward_abi::MEMORY_EXPORT)
+        .and_then(wasmtime::Extern::into_memory)
+}
+
+fn caller_gas(caller: &mut Caller<'_, StoreData>) -> Option<wasmtime::Global> {
+    if caller.data().exports.instances == 1 {
+        return caller.data().exports.gas;
+    }
+    caller
+        .get_export(ward_instrument::GAS_EXPORT)
+        .and_then(wasmtime::Extern::into_global)
 }
 
 type Running = Pin<Box<dyn Future<Output = (Store<StoreData>, wasmtime::Result<Vec<Val>>)> + Send>>;
@@ -361,6 +392,14 @@ impl Sandbox for WasmtimeSandbox {
             store.data_mut().context.set_suspend_allowed(true);
         }
         let instance = instance.map_err(instantiation_failure)?;
+        if let Some(store) = self.store.as_mut() {
+            let memory = instance.get_memory(&mut *store, ward_abi::MEMORY_EXPORT);
+            let gas = instance.get_global(&mut *store, ward_instrument::GAS_EXPORT);
+            let exports = &mut store.data_mut().exports;
+            exports.instances += 1;
+            exports.memory = memory;
+            exports.gas = gas;
+        }
         self.instances.push(instance);
         Ok(InstanceId((self.instances.len() - 1) as u32))
     }
@@ -623,12 +662,12 @@ fn abi_call(
 ) -> wasmtime::Result<Option<Value>> {
     let gas = gas_in(caller);
     let result = if CallContext::needs_memory(f) {
-        match caller.get_export(ward_abi::MEMORY_EXPORT) {
-            Some(wasmtime::Extern::Memory(memory)) => {
+        match caller_memory(caller) {
+            Some(memory) => {
                 let (bytes, data) = memory.data_and_store_mut(&mut *caller);
                 data.context.call_abi(f, args, bytes)
             }
-            _ => caller.data_mut().context.call_abi(f, args, &mut []),
+            None => caller.data_mut().context.call_abi(f, args, &mut []),
         }
     } else {
         caller.data_mut().context.call_abi(f, args, &mut [])
@@ -639,10 +678,7 @@ fn abi_call(
 
 /// For an engine-metered caller, loads its gas global into the call context.
 fn gas_in(caller: &mut Caller<'_, StoreData>) -> Option<wasmtime::Global> {
-    let Some(wasmtime::Extern::Global(global)) = caller.get_export(ward_instrument::GAS_EXPORT)
-    else {
-        return None;
-    };
+    let global = caller_gas(caller)?;
     let left = global.get(&mut *caller).i64().unwrap_or(0).max(0) as u64;
     caller
         .data_mut()
@@ -675,12 +711,12 @@ async fn host_call(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|m| wasmtime::Error::new(HostStop::Trap(Failure::new(ErrorKind::HostError, m))))?;
     let gas = gas_in(&mut caller);
-    let answer = match caller.get_export(ward_abi::MEMORY_EXPORT) {
-        Some(wasmtime::Extern::Memory(memory)) => {
+    let answer = match caller_memory(&mut caller) {
+        Some(memory) => {
             let (bytes, data) = memory.data_and_store_mut(&mut caller);
             data.context.call_host(index, &args, bytes)
         }
-        _ => caller.data_mut().context.call_host(index, &args, &mut []),
+        None => caller.data_mut().context.call_host(index, &args, &mut []),
     };
     gas_out(&mut caller, gas);
     let values = match answer {

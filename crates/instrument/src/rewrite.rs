@@ -333,6 +333,13 @@ fn instrument_body(
     let mut start = 0;
     for (i, op) in body.ops.iter().enumerate() {
         segment_cost[start] += u64::from(schedule.cost_of(op));
+        // A host call's fixed cost is prepaid with its segment, so the host
+        // need not touch the gas counter for calls that cost nothing more.
+        if let Operator::Call { function_index } = op
+            && *function_index < ctx.imported_funcs
+        {
+            segment_cost[start] += u64::from(schedule.host_call);
+        }
         if ends_segment(op) {
             start = i + 1;
             if start == body.ops.len() {

@@ -89,6 +89,9 @@ pub struct CallContext {
     host: Box<dyn Host>,
     /// Whether a host import may suspend now (not while a start function runs).
     suspend_allowed: bool,
+    /// Whether the caller's instrumentation already paid the fixed cost of
+    /// the current host call (engine-metered modules).
+    base_prepaid: bool,
 }
 
 #[derive(Default)]
@@ -130,6 +133,27 @@ impl CallContext {
             debug_log: None,
             host: Box::new(NoHost),
             suspend_allowed: true,
+            base_prepaid: false,
+        }
+    }
+
+    /// Declares whether the caller's instrumentation prepays the fixed cost
+    /// of host calls (backends set it per call: engine-metered callers do).
+    pub fn set_base_prepaid(&mut self, prepaid: bool) {
+        self.base_prepaid = prepaid;
+    }
+
+    /// Whether host ABI function `f` reads or charges gas beyond its fixed
+    /// cost: only for these must an engine-metered caller's gas counter be
+    /// brought into the context and back.
+    pub fn needs_gas(f: HostFn) -> bool {
+        match f {
+            HostFn::InputRead
+            | HostFn::OutputWrite
+            | HostFn::DebugLog
+            | HostFn::GasLeft
+            | HostFn::ChargeGas => true,
+            HostFn::InputSize | HostFn::Exit => false,
         }
     }
 
@@ -216,6 +240,17 @@ impl CallContext {
         }
     }
 
+    /// What this host call still owes: its documented cost, less the fixed
+    /// part when the caller's instrumentation prepaid it.
+    fn call_cost(&self, bytes: u64) -> u64 {
+        let cost = self.host_cost(bytes);
+        if self.base_prepaid {
+            cost.saturating_sub(self.host_call_cost)
+        } else {
+            cost
+        }
+    }
+
     /// The documented cost of a host call moving `bytes` bytes.
     pub fn host_cost(&self, bytes: u64) -> u64 {
         self.host_call_cost
@@ -283,7 +318,7 @@ impl CallContext {
             HostFn::OutputWrite | HostFn::DebugLog => u64::from(arg(1) as u32),
             _ => 0,
         };
-        self.charge(self.host_cost(moved))?;
+        self.charge(self.call_cost(moved))?;
         match f {
             HostFn::InputSize => {
                 // Inputs are bounded far below 2 GiB by every embedder; clamp
@@ -347,7 +382,7 @@ impl CallContext {
         args: &[Value],
         memory: &mut [u8],
     ) -> Result<Vec<Value>, HostStop> {
-        self.charge(self.host_cost(0))?;
+        self.charge(self.call_cost(0))?;
         match self.host.call(index, args, memory) {
             HostAnswer::Return(values) => Ok(values),
             HostAnswer::Suspend if !self.suspend_allowed => Err(HostStop::Trap(Failure::new(

@@ -615,7 +615,13 @@ fn abi_call(
     f: HostFn,
     args: &[Value],
 ) -> Result<Option<Value>, wasmi::Error> {
-    let gas = gas_in(caller);
+    let prepaid = caller_gas(caller).is_some();
+    caller.data_mut().context.set_base_prepaid(prepaid);
+    let gas = if prepaid && CallContext::needs_gas(f) {
+        gas_in(caller)
+    } else {
+        None
+    };
     let result = if CallContext::needs_memory(f) {
         match caller_memory(caller) {
             Some(memory) => {
@@ -672,7 +678,10 @@ fn host_call(
         .map(|v| from_val(&caller, v))
         .collect::<Result<Vec<_>, _>>()
         .map_err(host_trap)?;
-    let gas = gas_in(&mut caller);
+    // The fixed cost was prepaid by an engine-metered caller; embedder
+    // host imports charge nothing more, so the gas counter stays in wasm.
+    let prepaid = caller_gas(&caller).is_some();
+    caller.data_mut().context.set_base_prepaid(prepaid);
     let answer = match caller_memory(&caller) {
         Some(memory) => {
             let (bytes, data) = memory.data_and_store_mut(&mut caller);
@@ -680,7 +689,6 @@ fn host_call(
         }
         None => caller.data_mut().context.call_host(index, &args, &mut []),
     };
-    gas_out(&mut caller, gas);
     match answer {
         Ok(values) => {
             let expected = &caller.data().config.host_imports[index].ty.results;

@@ -660,7 +660,13 @@ fn abi_call(
     f: HostFn,
     args: &[Value],
 ) -> wasmtime::Result<Option<Value>> {
-    let gas = gas_in(caller);
+    let prepaid = caller_gas(caller).is_some();
+    caller.data_mut().context.set_base_prepaid(prepaid);
+    let gas = if prepaid && CallContext::needs_gas(f) {
+        gas_in(caller)
+    } else {
+        None
+    };
     let result = if CallContext::needs_memory(f) {
         match caller_memory(caller) {
             Some(memory) => {
@@ -710,7 +716,10 @@ async fn host_call(
         .map(|v| from_val(&caller, v))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|m| wasmtime::Error::new(HostStop::Trap(Failure::new(ErrorKind::HostError, m))))?;
-    let gas = gas_in(&mut caller);
+    // The fixed cost was prepaid by an engine-metered caller; embedder
+    // host imports charge nothing more, so the gas counter stays in wasm.
+    let prepaid = caller_gas(&mut caller).is_some();
+    caller.data_mut().context.set_base_prepaid(prepaid);
     let answer = match caller_memory(&mut caller) {
         Some(memory) => {
             let (bytes, data) = memory.data_and_store_mut(&mut caller);
@@ -718,7 +727,6 @@ async fn host_call(
         }
         None => caller.data_mut().context.call_host(index, &args, &mut []),
     };
-    gas_out(&mut caller, gas);
     let values = match answer {
         Ok(values) => values,
         Err(HostStop::Suspend(request)) => {

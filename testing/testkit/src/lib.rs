@@ -43,6 +43,25 @@ impl Backends {
         Backends { config, all }
     }
 
+    /// Runs `entry` of `wasm` with `options` on every backend, with no host
+    /// services (any request traps), and returns the executions in backend
+    /// order. Compares nothing: see [`assert_agree`].
+    pub fn run(&self, wasm: &[u8], entry: &Entry, options: &RunOptions) -> Vec<Execution> {
+        self.each(|b| {
+            let mut no_service = |r: Request| Reply::Trap(format!("unexpected request {r:?}"));
+            let context = CallContext::default();
+            run(
+                b,
+                &self.config,
+                wasm,
+                entry,
+                options.clone(),
+                context,
+                &mut no_service,
+            )
+        })
+    }
+
     /// Runs `f` on each backend and returns the results in backend order.
     pub fn each<T>(&self, mut f: impl FnMut(&dyn Backend) -> T) -> Vec<T> {
         self.all.iter().map(|b| f(&**b)).collect()
@@ -98,19 +117,7 @@ pub fn run_both(backends: &Backends, wasm: &[u8], input: &[u8]) -> Execution {
         input: input.to_vec(),
         ..RunOptions::default()
     };
-    let entry = Entry::Main("main".into());
-    let runs = backends.each(|b| {
-        let mut no_service = |r: Request| Reply::Trap(format!("unexpected request {r:?}"));
-        run(
-            b,
-            &backends.config,
-            wasm,
-            &entry,
-            options.clone(),
-            CallContext::default(),
-            &mut no_service,
-        )
-    });
+    let runs = backends.run(wasm, &Entry::Main("main".into()), &options);
     assert_agree(&runs);
     runs.into_iter().next().expect("two runs")
 }

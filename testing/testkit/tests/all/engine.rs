@@ -210,22 +210,14 @@ fn gas_left_reports_the_limit() {
              (call $output_write (i32.const 0) (i32.const 8)))"#,
     );
     let backends = Backends::default();
-    let runs = backends.each(|b| {
-        let options = RunOptions {
+    let runs = backends.run(
+        &m,
+        &Entry::Main("main".into()),
+        &RunOptions {
             gas_limit: ward_vm::Gas::new(123_456),
             ..RunOptions::default()
-        };
-        let mut none = |_| Reply::Trap("none".into());
-        run(
-            b,
-            &backends.config,
-            &m,
-            &Entry::Main("main".into()),
-            options,
-            CallContext::default(),
-            &mut none,
-        )
-    });
+        },
+    );
     assert_agree(&runs);
     // Golden: the body is one segment, paid on entry (schedule v1): 13 gas
     // for its instructions plus the fixed cost (50) of each of its two host
@@ -242,22 +234,14 @@ fn debug_log_is_collected_when_enabled_and_changes_nothing_else() {
     );
     let backends = Backends::default();
     for debug_log in [false, true] {
-        let runs = backends.each(|b| {
-            let options = RunOptions {
+        let runs = backends.run(
+            &m,
+            &Entry::Main("main".into()),
+            &RunOptions {
                 debug_log,
                 ..RunOptions::default()
-            };
-            let mut none = |_| Reply::Trap("none".into());
-            run(
-                b,
-                &backends.config,
-                &m,
-                &Entry::Main("main".into()),
-                options,
-                CallContext::default(),
-                &mut none,
-            )
-        });
+            },
+        );
         assert_agree(&runs);
         assert_eq!(runs[0].outcome.output, b"hello");
         let expected: Vec<String> = if debug_log {
@@ -381,22 +365,14 @@ fn infinite_loops_end_in_timeout() {
     let spin_start = wasm(r#"(module (func $s (loop (br 0))) (start $s) (func (export "main")))"#);
     let backends = Backends::default();
     for m in [&spin, &spin_start] {
-        let runs = backends.each(|b| {
-            let options = RunOptions {
+        let runs = backends.run(
+            m,
+            &Entry::Main("main".into()),
+            &RunOptions {
                 timeout: Some(Duration::from_millis(50)),
                 ..RunOptions::default()
-            };
-            let mut none = |_| Reply::Trap("none".into());
-            run(
-                b,
-                &backends.config,
-                m,
-                &Entry::Main("main".into()),
-                options,
-                CallContext::default(),
-                &mut none,
-            )
-        });
+            },
+        );
         // A timeout is a node-local backstop: the gas burnt before it fires
         // depends on speed, so only the status is compared.
         for run in &runs {
@@ -422,18 +398,7 @@ fn invoke_calls_any_export_with_typed_arguments() {
             Value::F64(0.25f64.to_bits()),
         ],
     };
-    let runs = backends.each(|b| {
-        let mut none = |_| Reply::Trap("none".into());
-        run(
-            b,
-            &backends.config,
-            &m,
-            &entry,
-            RunOptions::default(),
-            CallContext::default(),
-            &mut none,
-        )
-    });
+    let runs = backends.run(&m, &entry, &RunOptions::default());
     assert_agree(&runs);
     assert_eq!(
         runs[0].results,

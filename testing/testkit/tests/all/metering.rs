@@ -2,31 +2,19 @@
 
 use std::{fmt::Write as _, path::Path};
 
-use ward_testkit::{Backends, assert_agree, run, wasm};
+use ward_testkit::{Backends, assert_agree, wasm};
 use ward_vm::{
-    CallContext, Config, Entry, ErrorKind, Execution, FloatPolicy, Gas, Metering, Policy, Reply,
+    CallContext, Config, Entry, ErrorKind, Execution, FloatPolicy, Gas, Metering, Policy,
     RunOptions, Status, Step,
 };
 
 /// Runs `main` on both backends with `gas`, asserts they agree, returns one.
 fn run_gas(backends: &Backends, wasm: &[u8], gas: u64) -> Execution {
-    let runs = backends.each(|b| {
-        let options = RunOptions {
-            gas_limit: Gas::new(gas),
-            ..RunOptions::default()
-        };
-        let mut none = |_| Reply::Trap("none".into());
-        let entry = Entry::Main("main".into());
-        run(
-            b,
-            &backends.config,
-            wasm,
-            &entry,
-            options,
-            CallContext::default(),
-            &mut none,
-        )
-    });
+    let options = RunOptions {
+        gas_limit: Gas::new(gas),
+        ..RunOptions::default()
+    };
+    let runs = backends.run(wasm, &Entry::Main("main".into()), &options);
     assert_agree(&runs);
     runs.into_iter().next().unwrap()
 }

@@ -21,8 +21,11 @@ demo: setup
 	$(WARD) run examples/hello.wat --input 0x77617264 --debug-log --backend wasmi
 	@echo "== the same module, empty input: a revert that keeps its output (exit code 1 expected) =="
 	$(WARD) run examples/hello.wat --json --backend wasmi || test $$? -eq 1
-	@echo "== a hostile module: a typed outcome, never a crash (exit code 1 expected) =="
-	$(WARD) run examples/spin.wat --timeout-ms 100 --json || test $$? -eq 1
+	@echo "== a hostile module (an infinite loop): out of gas, deterministically (exit code 1 expected) =="
+	$(WARD) run examples/spin.wat --gas 1000000 --json --backend wasmtime || test $$? -eq 1
+	$(WARD) run examples/spin.wat --gas 1000000 --json --backend wasmi || test $$? -eq 1
+	@echo "== what the policy sees =="
+	$(WARD) inspect examples/hello.wat
 
 fmt: setup
 	$(CARGO) fmt --all -- --check

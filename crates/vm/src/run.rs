@@ -274,7 +274,9 @@ pub fn execute(
     // halts do): between the instrumentation's flushes the gas global may
     // lag the guest's own counter, and a trap must never be the cheap way
     // out. Reverts (`exit` with a nonzero code) keep their refund.
-    if matches!(&step, Step::Failed(f) if f.kind.status() == Status::Trapped) {
+    // So does a timeout: it ends the call wherever it is, between flushes.
+    if matches!(&step, Step::Failed(f) if matches!(f.kind.status(), Status::Trapped | Status::Timeout))
+    {
         context.set_gas_left(Gas::ZERO);
     }
     let gas_used = context.gas_used();

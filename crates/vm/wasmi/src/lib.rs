@@ -615,13 +615,16 @@ fn abi_call(
     f: HostFn,
     args: &[Value],
 ) -> Result<Option<Value>, wasmi::Error> {
-    let prepaid = caller_gas(caller).is_some();
-    caller.data_mut().context.set_base_prepaid(prepaid);
-    let gas = if prepaid && CallContext::needs_gas(f) {
-        gas_in(caller)
-    } else {
-        None
-    };
+    let gas_global = caller_gas(caller);
+    caller
+        .data_mut()
+        .context
+        .set_base_prepaid(gas_global.is_some());
+    // Only calls that charge per byte or read the gas need the counter.
+    let gas = gas_global.filter(|_| CallContext::needs_gas(f));
+    if let Some(global) = gas {
+        gas_in(caller, global);
+    }
     let result = if CallContext::needs_memory(f) {
         match caller_memory(caller) {
             Some(memory) => {
@@ -637,9 +640,8 @@ fn abi_call(
     result.map_err(|stop| wasmi::Error::host(Stop(stop)))
 }
 
-/// For an engine-metered caller, loads its gas global into the call context.
-fn gas_in(caller: &mut Caller<'_, StoreData>) -> Option<wasmi::Global> {
-    let global = caller_gas(caller)?;
+/// Loads an engine-metered caller's gas global into the call context.
+fn gas_in(caller: &mut Caller<'_, StoreData>, global: wasmi::Global) {
     let left = match global.get(&*caller) {
         Val::I64(v) => v.max(0) as u64,
         _ => 0,
@@ -648,7 +650,6 @@ fn gas_in(caller: &mut Caller<'_, StoreData>) -> Option<wasmi::Global> {
         .data_mut()
         .context
         .set_gas_left(ward_vm::Gas::new(left));
-    Some(global)
 }
 
 /// Stores the call context's gas back into the caller's gas global.

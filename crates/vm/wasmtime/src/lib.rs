@@ -660,13 +660,16 @@ fn abi_call(
     f: HostFn,
     args: &[Value],
 ) -> wasmtime::Result<Option<Value>> {
-    let prepaid = caller_gas(caller).is_some();
-    caller.data_mut().context.set_base_prepaid(prepaid);
-    let gas = if prepaid && CallContext::needs_gas(f) {
-        gas_in(caller)
-    } else {
-        None
-    };
+    let gas_global = caller_gas(caller);
+    caller
+        .data_mut()
+        .context
+        .set_base_prepaid(gas_global.is_some());
+    // Only calls that charge per byte or read the gas need the counter.
+    let gas = gas_global.filter(|_| CallContext::needs_gas(f));
+    if let Some(global) = gas {
+        gas_in(caller, global);
+    }
     let result = if CallContext::needs_memory(f) {
         match caller_memory(caller) {
             Some(memory) => {
@@ -682,15 +685,13 @@ fn abi_call(
     result.map_err(wasmtime::Error::new)
 }
 
-/// For an engine-metered caller, loads its gas global into the call context.
-fn gas_in(caller: &mut Caller<'_, StoreData>) -> Option<wasmtime::Global> {
-    let global = caller_gas(caller)?;
+/// Loads an engine-metered caller's gas global into the call context.
+fn gas_in(caller: &mut Caller<'_, StoreData>, global: wasmtime::Global) {
     let left = global.get(&mut *caller).i64().unwrap_or(0).max(0) as u64;
     caller
         .data_mut()
         .context
         .set_gas_left(ward_vm::Gas::new(left));
-    Some(global)
 }
 
 /// Stores the call context's gas back into the caller's gas global.

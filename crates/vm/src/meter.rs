@@ -34,11 +34,6 @@ impl Meter {
         Some(Meter { gas, trap, depth })
     }
 
-    /// Whether gas is charged inside the instance.
-    pub fn meters_gas(&self) -> bool {
-        self.gas.is_some()
-    }
-
     /// Prepares for a call: `gas_left` in the gas global (clamped to
     /// [`MAX_GAS`]), no trap reason, no stack in use.
     ///

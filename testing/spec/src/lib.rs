@@ -436,29 +436,20 @@ impl<'a> Runner<'a> {
                 Step::Failed(f) if f.kind == ErrorKind::StackOverflow => Ok(Verdict::Pass),
                 other => Err(format!("expected exhaustion `{message}`, got {other:?}")),
             },
+            // Rejected before any engine runs it. A few modules invalid or
+            // malformed in Wasm 2.0 are valid under a later proposal Ward
+            // refuses (two memories; a nonzero memory index is
+            // multi-memory): Ward reports those as unsupported_feature.
             WastDirective::AssertInvalid {
                 module, message, ..
-            } => {
-                // Likewise, invalid in Wasm 2.0 but valid under a refused
-                // proposal (two memories) is unsupported_feature.
-                self.expect_rejected(
-                    module,
-                    message,
-                    &[ErrorKind::InvalidWasm, ErrorKind::UnsupportedFeature],
-                )
             }
-            WastDirective::AssertMalformed {
+            | WastDirective::AssertMalformed {
                 module, message, ..
-            } => {
-                // A few encodings malformed in Wasm 2.0 are well-formed under
-                // a later proposal Ward refuses (a nonzero memory index is
-                // multi-memory): Ward reports those as unsupported_feature.
-                self.expect_rejected(
-                    module,
-                    message,
-                    &[ErrorKind::InvalidWasm, ErrorKind::UnsupportedFeature],
-                )
-            }
+            } => self.expect_rejected(
+                module,
+                message,
+                &[ErrorKind::InvalidWasm, ErrorKind::UnsupportedFeature],
+            ),
             WastDirective::AssertUnlinkable {
                 mut module,
                 message,

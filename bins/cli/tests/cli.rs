@@ -40,17 +40,19 @@ fn run_json(args: &[&str]) -> (i32, Value) {
     all.extend_from_slice(args);
     all.push("--json");
     let out = ward(&all);
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    (out.status.code().unwrap(), last_json(&out))
+}
+
+/// The JSON object on stdout's last line.
+fn last_json(out: &Output) -> Value {
+    let stdout = String::from_utf8_lossy(&out.stdout);
     let last = stdout.lines().last().unwrap_or_else(|| {
         panic!(
             "no output; stderr: {}",
             String::from_utf8_lossy(&out.stderr)
         )
     });
-    (
-        out.status.code().unwrap(),
-        serde_json::from_str(last).unwrap(),
-    )
+    serde_json::from_str(last).unwrap()
 }
 
 #[test]
@@ -248,14 +250,7 @@ fn human_output_snapshot() {
 fn inspect_reports_a_valid_module_and_the_exact_rejection() {
     let out = ward(&["inspect", &example("hello.wat"), "--json"]);
     assert_eq!(out.status.code(), Some(0));
-    let json: Value = serde_json::from_str(
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .last()
-            .unwrap(),
-    )
-    .unwrap();
+    let json = last_json(&out);
     assert_eq!(json["valid"], true);
     assert_eq!(json["imports"][0]["module"], "ward");
     assert!(json["instrumented_bytes"].as_u64().unwrap() > json["module_bytes"].as_u64().unwrap());
@@ -292,14 +287,7 @@ fn inspect_reports_a_valid_module_and_the_exact_rejection() {
         let path = temp_file(name, bytes);
         let out = ward(&["inspect", path.to_str().unwrap(), "--json"]);
         assert_eq!(out.status.code(), Some(1), "{name}");
-        let json: Value = serde_json::from_str(
-            String::from_utf8(out.stdout)
-                .unwrap()
-                .lines()
-                .last()
-                .unwrap(),
-        )
-        .unwrap();
+        let json = last_json(&out);
         assert_eq!(json["valid"], false, "{name}");
         assert_eq!(json["error"]["kind"], *kind, "{name}: {json}");
     }

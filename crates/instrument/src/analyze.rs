@@ -31,6 +31,8 @@ pub(crate) struct Analysis<'a> {
     pub func_types: Vec<u32>,
     pub imported_funcs: u32,
     pub globals: u32,
+    /// Value type of every global, imports first.
+    pub global_types: Vec<ValType>,
     pub bodies: Vec<Body<'a>>,
     pub start: Option<u32>,
     /// Functions whose reference escapes (exports, tables, `ref.func`,
@@ -93,6 +95,7 @@ pub(crate) fn analyze<'a>(
         func_types: Vec::new(),
         imported_funcs: 0,
         globals: 0,
+        global_types: Vec::new(),
         bodies: Vec::new(),
         start: None,
         escapes: Vec::new(),
@@ -147,7 +150,10 @@ pub(crate) fn analyze<'a>(
                             a.func_types.push(ty);
                             a.imported_funcs += 1;
                         }
-                        TypeRef::Global(_) => a.globals += 1,
+                        TypeRef::Global(global) => {
+                            a.globals += 1;
+                            a.global_types.push(global.content_type);
+                        }
                         TypeRef::Memory(memory) => check_pages(&mut m, limits, memory.initial)?,
                         TypeRef::Table(t) => check_table(&mut m, limits, t.initial)?,
                         TypeRef::Tag(_) => {}
@@ -180,6 +186,7 @@ pub(crate) fn analyze<'a>(
                         return Err(float_refused("a global"));
                     }
                     a.globals += 1;
+                    a.global_types.push(global.ty.content_type);
                     a.escapes_in_const(&global.init_expr)?;
                 }
                 a.sections.push(Section::Global(reader.clone()));

@@ -31,6 +31,7 @@
 //! ```
 
 mod analyze;
+mod nan;
 mod ops;
 mod rewrite;
 pub mod schedule;

@@ -68,13 +68,6 @@ pub(crate) fn float_to_int(op: &Operator<'_>) -> bool {
     )
 }
 
-/// Whether `op`, consuming a NaN on top of the stack, can never make that
-/// NaN's bits observable: it produces a NaN that is itself canonicalised
-/// (arithmetic), or a result that does not depend on the payload.
-pub(crate) fn hides_nan_bits(op: &Operator<'_>) -> bool {
-    nan_source(op).is_some() || float_compare(op) || float_to_int(op)
-}
-
 /// Whether an instruction produces, consumes or moves a float.
 pub(crate) fn touches_floats(op: &Operator<'_>) -> bool {
     use Operator::*;

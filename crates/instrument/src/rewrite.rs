@@ -5,8 +5,11 @@
 //! - three globals, exported: `__ward_gas` (i64, gas left), `__ward_trap`
 //!   (i32, why Ward trapped: 1 out of gas, 2 stack overflow) and
 //!   `__ward_depth` (i32, stack units in use);
-//! - no helper functions: running out of gas or stack records its reason in
-//!   `__ward_trap` and executes `unreachable` inline;
+//! - no helper functions: each body is wrapped in two blocks whose ends
+//!   hold its out-of-gas and stack-overflow exits, which record the reason
+//!   in `__ward_trap` and execute `unreachable`. A check is one `br_if`
+//!   that falls through when all is well, so the cold code sits after the
+//!   body, out of the hot path;
 //! - a thunk for every function whose reference escapes (exports, tables,
 //!   `ref.func`, start): it accounts the callee's frame and calls it. All
 //!   escaping references are redirected to thunks, so every entry from the
@@ -27,8 +30,10 @@
 //! - **stack**: around each direct call of a defined function, the callee's
 //!   frame cost is added to `__ward_depth`, checked against the limit, and
 //!   subtracted after the call;
-//! - **NaNs**: each float instruction that can produce a NaN is followed by
-//!   a select that replaces any NaN with the canonical one.
+//! - **NaNs**: where [`crate::nan`] finds that a NaN produced by arithmetic
+//!   could be observed (stored, reinterpreted, signed, set in a global, or
+//!   passed across a call or a return), a select replaces it with the
+//!   canonical NaN.
 
 use std::convert::Infallible;
 
@@ -44,7 +49,8 @@ use crate::{
     CostSchedule, DEPTH_EXPORT, GAS_EXPORT, PolicyError, START_EXPORT, TRAP_EXPORT,
     TRAP_OUT_OF_GAS, TRAP_STACK_OVERFLOW,
     analyze::{Analysis, Body, Section},
-    ops::{Float, hides_nan_bits, nan_source},
+    nan::{self, Fix, ModuleTypes},
+    ops::touches_floats,
 };
 
 /// What to instrument.
@@ -123,6 +129,22 @@ pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<Vec<u8>, Poli
         }
     }
     types.ty().function([], []);
+    // `[] -> results` for each distinct multi-value result list, the type
+    // of the block that wraps such a body.
+    let mut result_types: Vec<(Vec<wasmparser::ValType>, u32)> = Vec::new();
+    let mut next_type = a.types.len() as u32 + 1;
+    for &ty in &a.func_types[a.imported_funcs as usize..] {
+        let results = a.types[ty as usize].results();
+        if results.len() > 1 && !result_types.iter().any(|(r, _)| r == results) {
+            let encoded: Vec<ValType> = results
+                .iter()
+                .map(|&t| val_type(t))
+                .collect::<Result<_, _>>()?;
+            types.ty().function([], encoded);
+            result_types.push((results.to_vec(), next_type));
+            next_type += 1;
+        }
+    }
     module.section(&types);
 
     emit_raw(&mut module, a, 2);
@@ -207,9 +229,25 @@ pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<Vec<u8>, Poli
         globals,
         imported_funcs: a.imported_funcs,
         frame_cost: &frame_cost,
+        module: ModuleTypes {
+            types: &a.types,
+            func_types: &a.func_types,
+            global_types: &a.global_types,
+        },
     };
-    for body in &a.bodies {
-        code.function(&instrument_body(body, &ctx, &mut redirect)?);
+    for (index, body) in a.bodies.iter().enumerate() {
+        let ty = &a.types[a.func_types[a.imported_funcs as usize + index] as usize];
+        let block = match ty.results() {
+            [] => BlockType::Empty,
+            [one] => BlockType::Result(val_type(*one)?),
+            many => BlockType::FunctionType(
+                result_types
+                    .iter()
+                    .find(|(r, _)| r == many)
+                    .map_or(0, |&(_, index)| index),
+            ),
+        };
+        code.function(&instrument_body(body, ty, block, &ctx, &mut redirect)?);
     }
     for &f in &thunks {
         let ty = &a.types[a.func_types[f as usize] as usize];
@@ -260,6 +298,16 @@ struct BodyCtx<'p, 's> {
     globals: Globals,
     imported_funcs: u32,
     frame_cost: &'p dyn Fn(u32) -> u32,
+    module: ModuleTypes<'p>,
+}
+
+fn val_type(ty: wasmparser::ValType) -> Result<ValType, PolicyError> {
+    RoundtripReencoder
+        .val_type(ty)
+        .map_err(|e| PolicyError::Invalid {
+            offset: 0,
+            message: e.to_string(),
+        })
 }
 
 /// Whether a new metered segment starts right after `op`: after a branch
@@ -294,37 +342,59 @@ struct Scratch {
     gas: u32,
     /// i32: the call depth at this frame's entry (its own cost included).
     depth: u32,
+    /// First local of each type that NaN juggles use.
+    juggle: Vec<(ValType, u32)>,
 }
+
+/// Labels of the cold exits, relative to the body's outermost level: a
+/// branch from `nesting` open blocks deep adds `nesting`.
+const OUT_OF_GAS_LABEL: u32 = 1;
+const STACK_OVERFLOW_LABEL: u32 = 2;
 
 fn instrument_body(
     body: &Body<'_>,
+    ty: &wasmparser::FuncType,
+    block: BlockType,
     ctx: &BodyCtx<'_, '_>,
     redirect: &mut Redirect,
 ) -> Result<Function, PolicyError> {
+    // NaN canonicalisation points, if the body does anything with floats.
+    let nan_plan = if ctx.plan.canonicalize_nans && body.ops.iter().any(touches_floats) {
+        let mut all_locals: Vec<wasmparser::ValType> = ty.params().to_vec();
+        for &(count, t) in &body.locals {
+            all_locals.extend(std::iter::repeat_n(t, count as usize));
+        }
+        Some(nan::plan(&ctx.module, &all_locals, ty.results(), &body.ops))
+    } else {
+        None
+    };
+
     let first_scratch = body.locals_and_params as u32;
-    let s = Scratch {
+    let mut s = Scratch {
         a: first_scratch,
         b: first_scratch + 1,
         f32: first_scratch + 2,
         f64: first_scratch + 3,
         gas: first_scratch + 4,
         depth: first_scratch + 5,
+        juggle: Vec::new(),
     };
-    let mut locals: Vec<(u32, ValType)> = Vec::with_capacity(body.locals.len() + 5);
+    let mut locals: Vec<(u32, ValType)> = Vec::with_capacity(body.locals.len() + 8);
     for &(count, ty) in &body.locals {
-        let ty = RoundtripReencoder
-            .val_type(ty)
-            .map_err(|e| PolicyError::Invalid {
-                offset: 0,
-                message: e.to_string(),
-            })?;
-        locals.push((count, ty));
+        locals.push((count, val_type(ty)?));
     }
     locals.push((2, ValType::I32));
     locals.push((1, ValType::F32));
     locals.push((1, ValType::F64));
     locals.push((1, ValType::I64));
     locals.push((1, ValType::I32));
+    let mut next_local = first_scratch + 6;
+    for &(ty, count) in nan_plan.iter().flat_map(|p| &p.scratch) {
+        let ty = val_type(ty)?;
+        locals.push((count, ty));
+        s.juggle.push((ty, next_local));
+        next_local += count;
+    }
     let mut func = Function::new(locals);
 
     // Static cost of each segment, keyed by the index of its first op.
@@ -356,13 +426,21 @@ fn instrument_body(
     }
     func.instruction(&Instruction::GlobalGet(g.depth))
         .instruction(&Instruction::LocalSet(s.depth));
+    // The cold exits' blocks, then the body's own block.
+    func.instruction(&Instruction::Block(BlockType::Empty))
+        .instruction(&Instruction::Block(BlockType::Empty))
+        .instruction(&Instruction::Block(block));
     // Open blocks, loops and ifs: a branch this deep leaves the function.
     let mut nesting: u32 = 0;
     let last = body.ops.len().saturating_sub(1);
     for (i, op) in body.ops.iter().enumerate() {
+        let oog = nesting + OUT_OF_GAS_LABEL;
         if gas && segment_cost[i] > 0 {
             let cost = segment_cost[i].min(i64::MAX as u64) as i64;
-            charge(&mut func, &g, &s, &[Instruction::I64Const(cost)]);
+            charge(&mut func, &s, oog, &[Instruction::I64Const(cost)]);
+        }
+        if let Some(fix) = nan_plan.as_ref().and_then(|p| p.fixes.get(&i)) {
+            apply_fix(&mut func, &s, fix)?;
         }
         // Before leaving the function, or handing control to code that
         // reads the global (callees, host functions), flush the local.
@@ -390,7 +468,14 @@ fn instrument_body(
         match op {
             Operator::Call { function_index } if *function_index >= ctx.imported_funcs => {
                 let cost = (ctx.frame_cost)(*function_index);
-                call_with_depth(&mut func, &g, &s, cost, ctx.plan.max_stack_units);
+                call_with_depth(
+                    &mut func,
+                    &g,
+                    &s,
+                    cost,
+                    ctx.plan.max_stack_units,
+                    nesting + STACK_OVERFLOW_LABEL,
+                );
                 func.instruction(&Instruction::Call(*function_index));
                 func.instruction(&Instruction::LocalGet(s.depth))
                     .instruction(&Instruction::GlobalSet(g.depth));
@@ -409,7 +494,7 @@ fn instrument_body(
             _ => {}
         }
         if gas {
-            dynamic_charge_before(&mut func, op, &g, &s, schedule);
+            dynamic_charge_before(&mut func, op, &s, oog, schedule);
         }
         let instruction = redirect
             .instruction(op.clone())
@@ -422,31 +507,72 @@ fn instrument_body(
             if matches!(op, Operator::CallIndirect { .. }) {
                 reload_gas(&mut func, &g, &s);
             }
-            dynamic_charge_after(&mut func, op, &g, &s, schedule);
-        }
-        // A NaN consumed at once by an op that cannot expose its bits
-        // (arithmetic that yields a NaN again, which is canonicalised in
-        // turn; a comparison; a float-to-int conversion) need not be
-        // canonicalised first.
-        let hidden = body.ops.get(i + 1).is_some_and(hides_nan_bits);
-        if ctx.plan.canonicalize_nans && !hidden {
-            match nan_source(op) {
-                Some(Float::F32) => canonicalize(&mut func, s.f32, ValType::F32),
-                Some(Float::F64) => canonicalize(&mut func, s.f64, ValType::F64),
-                None => {}
-            }
+            dynamic_charge_after(&mut func, op, &s, oog, schedule);
         }
     }
+    // The body's block ended with the last op (the function's `end`):
+    // leave with its results, past the cold exits.
+    func.instruction(&Instruction::Return)
+        .instruction(&Instruction::End);
+    trap_with(&mut func, &g, TRAP_OUT_OF_GAS, true);
+    func.instruction(&Instruction::End);
+    trap_with(&mut func, &g, TRAP_STACK_OVERFLOW, false);
+    func.instruction(&Instruction::End);
     Ok(func)
 }
 
-/// `gas -= amount; if gas < 0 { out_of_gas() }` on the gas local: a
-/// register subtract and one branch. Gas is at most `i64::MAX` and every
+/// Emits a NaN fix planned by [`nan::plan`].
+fn apply_fix(func: &mut Function, s: &Scratch, fix: &Fix) -> Result<(), PolicyError> {
+    match fix {
+        Fix::Top(ty) => canonicalize(func, s, val_type(*ty)?),
+        Fix::Juggle(values) => {
+            // Assign each value a scratch local of its type.
+            let mut used: Vec<(ValType, u32)> = Vec::new();
+            let mut slots = Vec::with_capacity(values.len());
+            for &(ty, _) in values {
+                let ty = val_type(ty)?;
+                let base = s
+                    .juggle
+                    .iter()
+                    .find(|(t, _)| *t == ty)
+                    .map_or(0, |&(_, base)| base);
+                let n = match used.iter_mut().find(|(t, _)| *t == ty) {
+                    Some((_, n)) => {
+                        *n += 1;
+                        *n - 1
+                    }
+                    None => {
+                        used.push((ty, 1));
+                        0
+                    }
+                };
+                slots.push((ty, base + n));
+            }
+            for &(_, local) in slots.iter().rev() {
+                func.instruction(&Instruction::LocalSet(local));
+            }
+            for (&(ty, local), &(_, fix)) in slots.iter().zip(values) {
+                func.instruction(&Instruction::LocalGet(local));
+                if fix {
+                    canonicalize(func, s, ty);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `gas -= amount; if gas < 0 { br out_of_gas }` on the gas local: a
+/// register subtract and one branch, not taken while gas lasts. Gas is at most `i64::MAX` and every
 /// amount below 2^48, so the subtraction cannot wrap. The global is brought
 /// up to date only where something else reads it (calls, host calls,
 /// function exits); a trap consumes all the gas of the call, so a trap
 /// between flushes is never cheaper than it should be.
-fn charge(func: &mut Function, g: &Globals, s: &Scratch, amount: &[Instruction<'_>]) {
+///
+/// `oog` is the relative depth of the out-of-gas exit. A branch rather than
+/// a call, even to a cold helper: a call would make the engine keep the
+/// function's live values out of caller-saved registers around every check.
+fn charge(func: &mut Function, s: &Scratch, oog: u32, amount: &[Instruction<'_>]) {
     func.instruction(&Instruction::LocalGet(s.gas));
     for i in amount {
         func.instruction(i);
@@ -455,12 +581,7 @@ fn charge(func: &mut Function, g: &Globals, s: &Scratch, amount: &[Instruction<'
         .instruction(&Instruction::LocalTee(s.gas))
         .instruction(&Instruction::I64Const(0))
         .instruction(&Instruction::I64LtS)
-        .instruction(&Instruction::If(BlockType::Empty));
-    // Inline rather than a call: a call, even on this cold path, would make
-    // the engine keep the function's live values out of caller-saved
-    // registers around every check.
-    trap_with(func, g, TRAP_OUT_OF_GAS, true);
-    func.instruction(&Instruction::End);
+        .instruction(&Instruction::BrIf(oog));
 }
 
 /// Records `reason` in `__ward_trap` (emptying the gas for out of gas) and
@@ -487,25 +608,31 @@ fn reload_gas(func: &mut Function, g: &Globals, s: &Scratch) {
         .instruction(&Instruction::LocalSet(s.gas));
 }
 
-/// Before a direct call: `depth = entry depth + cost`, trapping with
-/// `stack_overflow` past the limit. After the call the caller restores the
-/// depth from its local, so no load is needed either side.
-fn call_with_depth(func: &mut Function, g: &Globals, s: &Scratch, cost: u32, limit: u32) {
+/// Before a direct call: `depth = entry depth + cost`, branching to the
+/// stack-overflow exit (`overflow` levels out) past the limit. After the
+/// call the caller restores the depth from its local, so no load is needed
+/// either side.
+fn call_with_depth(
+    func: &mut Function,
+    g: &Globals,
+    s: &Scratch,
+    cost: u32,
+    limit: u32,
+    overflow: u32,
+) {
     func.instruction(&Instruction::LocalGet(s.depth))
         .instruction(&Instruction::I32Const(cost as i32))
         .instruction(&Instruction::I32Add)
         .instruction(&Instruction::GlobalSet(g.depth));
     if cost > limit {
-        trap_with(func, g, TRAP_STACK_OVERFLOW, false);
+        func.instruction(&Instruction::Br(overflow));
         return;
     }
     // entry + cost > limit, without computing a sum that could exceed i32.
     func.instruction(&Instruction::LocalGet(s.depth))
         .instruction(&Instruction::I32Const((limit - cost) as i32))
         .instruction(&Instruction::I32GtU)
-        .instruction(&Instruction::If(BlockType::Empty));
-    trap_with(func, g, TRAP_STACK_OVERFLOW, false);
-    func.instruction(&Instruction::End);
+        .instruction(&Instruction::BrIf(overflow));
 }
 
 /// `ceil(len / 64) * per` as an i64 expression over the i32 local `len`.
@@ -537,8 +664,8 @@ fn per_unit(len: u32, per: u32) -> Vec<Instruction<'static>> {
 fn dynamic_charge_before(
     func: &mut Function,
     op: &Operator<'_>,
-    g: &Globals,
     s: &Scratch,
+    oog: u32,
     schedule: &CostSchedule,
 ) {
     let amount = match op {
@@ -555,15 +682,15 @@ fn dynamic_charge_before(
         _ => return,
     };
     func.instruction(&Instruction::LocalTee(s.a));
-    charge(func, g, s, &amount);
+    charge(func, s, oog, &amount);
 }
 
 /// `grow`: charge what was granted (nothing when it returned -1).
 fn dynamic_charge_after(
     func: &mut Function,
     op: &Operator<'_>,
-    g: &Globals,
     s: &Scratch,
+    oog: u32,
     schedule: &CostSchedule,
 ) {
     let amount = match op {
@@ -575,13 +702,15 @@ fn dynamic_charge_after(
         .instruction(&Instruction::I32Const(-1))
         .instruction(&Instruction::I32Ne)
         .instruction(&Instruction::If(BlockType::Empty));
-    charge(func, g, s, &amount);
+    // Inside the `if`: one level further from the exit.
+    charge(func, s, oog + 1, &amount);
     func.instruction(&Instruction::End)
         .instruction(&Instruction::LocalGet(s.b));
 }
 
 /// Replaces a NaN on top of the stack with the canonical NaN.
-fn canonicalize(func: &mut Function, tmp: u32, ty: ValType) {
+fn canonicalize(func: &mut Function, s: &Scratch, ty: ValType) {
+    let tmp = if ty == ValType::F32 { s.f32 } else { s.f64 };
     func.instruction(&Instruction::LocalTee(tmp));
     match ty {
         ValType::F32 => func.instruction(&Instruction::F32Const(

@@ -172,6 +172,85 @@ fn nans_are_canonical_bits_on_both_backends() {
     assert_eq!(run.outcome.output, expected);
 }
 
+/// NaNs are canonicalised where their bits could be seen, not where they
+/// are made: every path by which an arithmetic NaN can reach memory, an
+/// integer, a sign, a global, another function or the host.
+#[test]
+fn nans_are_canonical_wherever_their_bits_are_observed() {
+    let m = wasm(
+        r#"(module (import "ward" "output_write" (func $out (param i32 i32)))
+             (memory (export "memory") 1)
+             (global $g (mut f32) (f32.const 0))
+             (global $h (export "h") (mut f64) (f64.const 0))
+             (func $nan (result f32) (f32.div (f32.const 0) (f32.const 0)))
+             (func $store_at (param $v f32) (param $at i32)
+               (f32.store (local.get $at) (local.get $v)))
+             (func $pair (result f32 i32) (f32.sqrt (f32.const -1)) (i32.const 7))
+             (func (export "nan64") (result f64) (f64.div (f64.const 0) (f64.const 0)))
+             (func (export "main") (local $s f32) (local $i i32)
+               ;; 0: accumulated in a local across a loop, stored after it
+               (loop $l
+                 (local.set $s (f32.add (local.get $s) (f32.div (f32.const 0) (f32.const 0))))
+                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                 (br_if $l (i32.lt_u (local.get $i) (i32.const 3))))
+               (f32.store (i32.const 0) (local.get $s))
+               ;; 4: passed as a call argument below another one
+               (call $store_at (f32.mul (f32.const inf) (f32.const 0)) (i32.const 4))
+               ;; 8: returned by a call
+               (f32.store (i32.const 8) (call $nan))
+               ;; 12: through a global
+               (global.set $g (f32.sqrt (f32.const -2)))
+               (f32.store (i32.const 12) (global.get $g))
+               ;; 16: a block's result
+               (f32.store (i32.const 16) (block (result f32) (f32.div (f32.const 0) (f32.const 0))))
+               ;; 20: negated: the sign flips the canonical NaN's
+               (f32.store (i32.const 20) (f32.neg (f32.div (f32.const 0) (f32.const 0))))
+               ;; 24: the sign copied from a NaN is the canonical NaN's
+               (f32.store (i32.const 24) (f32.copysign (f32.const 1) (f32.div (f32.const 0) (f32.const 0))))
+               ;; 28: reinterpreted as an integer
+               (i32.store (i32.const 28) (i32.reinterpret_f32 (f32.div (f32.const 0) (f32.const 0))))
+               ;; 32: chosen by a select
+               (f32.store (i32.const 32) (select (f32.div (f32.const 0) (f32.const 0)) (f32.const 1) (i32.const 1)))
+               ;; 36: the deeper of two results
+               (i32.const 36) (call $pair) (local.set $i) (f32.store)
+               (i32.store (i32.const 40) (local.get $i))
+               ;; a global the host can read
+               (global.set $h (f64.sqrt (f64.const -1)))
+               (call $out (i32.const 0) (i32.const 44))))"#,
+    );
+    let run = run_gas(&Backends::default(), &m, 1_000_000);
+    assert_eq!(run.outcome.status, Status::Ok, "{:?}", run.outcome);
+    let nan = 0x7fc0_0000u32;
+    let words: Vec<u32> = [
+        nan,
+        nan,
+        nan,
+        nan,
+        nan,
+        nan | 1 << 31,
+        0x3f80_0000,
+        nan,
+        nan,
+        nan,
+        7,
+    ]
+    .to_vec();
+    let expected: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    assert_eq!(run.outcome.output, expected);
+
+    // A float result crosses into the host canonical too.
+    let invoke = Entry::Invoke {
+        name: "nan64".into(),
+        args: vec![],
+    };
+    let runs = Backends::default().run(&m, &invoke, &RunOptions::default());
+    assert_agree(&runs);
+    assert_eq!(
+        runs[0].results,
+        vec![ward_vm::Value::F64(0x7ff8_0000_0000_0000)]
+    );
+}
+
 #[test]
 fn floats_can_be_refused_by_policy() {
     let mut config = Config::default();

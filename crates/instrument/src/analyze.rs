@@ -8,8 +8,8 @@ use wasmparser::{
 };
 
 use crate::{
-    Features, FloatPolicy, Limits, PolicyError, RESERVED_PREFIX, ensure_within, invalid,
-    ops::touches_floats,
+    Features, FloatPolicy, ImportPolicy, Limits, PolicyError, RESERVED_PREFIX, ensure_within,
+    invalid, ops::touches_floats, write_signature,
 };
 
 /// One defined function, as the rewrite needs it.
@@ -81,6 +81,7 @@ pub(crate) fn analyze<'a>(
     features: Features,
     limits: &Limits,
     floats: FloatPolicy,
+    imports: &ImportPolicy,
     collect: bool,
 ) -> Result<Analysis<'a>, PolicyError> {
     let mut m = Measures::default();
@@ -145,6 +146,7 @@ pub(crate) fn analyze<'a>(
                         import.name.to_string(),
                         type_ref_kind(&import.ty),
                     ));
+                    check_import(imports, &import, &a.types)?;
                     match import.ty {
                         TypeRef::Func(ty) | TypeRef::FuncExact(ty) => {
                             a.func_types.push(ty);
@@ -491,4 +493,48 @@ fn float_refused(what: &str) -> PolicyError {
     PolicyError::UnsupportedFeature {
         message: format!("floats are disabled, but {what} uses them"),
     }
+}
+
+/// Checks one import against the policy: a listed function, with exactly
+/// its signature.
+fn check_import(
+    policy: &ImportPolicy,
+    import: &wasmparser::Import<'_>,
+    types: &[FuncType],
+) -> Result<(), PolicyError> {
+    let ImportPolicy::Functions(allowed) = policy else {
+        return Ok(());
+    };
+    let unknown = || PolicyError::UnknownImport {
+        module: import.module.to_string(),
+        name: import.name.to_string(),
+        kind: type_ref_kind(&import.ty),
+    };
+    let Some(host) = allowed
+        .iter()
+        .find(|h| h.module == import.module && h.name == import.name)
+    else {
+        return Err(unknown());
+    };
+    let mut expected = String::from("func ");
+    let _ = write_signature(&mut expected, &host.params, &host.results);
+    let mismatch = |found: String| PolicyError::ImportSignatureMismatch {
+        module: import.module.to_string(),
+        name: import.name.to_string(),
+        expected: expected.clone(),
+        found,
+    };
+    let (TypeRef::Func(ty) | TypeRef::FuncExact(ty)) = import.ty else {
+        return Err(mismatch(format!("a {}", type_ref_kind(&import.ty))));
+    };
+    // The validator has checked the type index already.
+    let Some(ty) = types.get(ty as usize) else {
+        return Err(unknown());
+    };
+    if ty.params() != host.params.as_slice() || ty.results() != host.results.as_slice() {
+        let mut found = String::from("func ");
+        let _ = write_signature(&mut found, ty.params(), ty.results());
+        return Err(mismatch(found));
+    }
+    Ok(())
 }

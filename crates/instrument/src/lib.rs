@@ -36,8 +36,10 @@ mod ops;
 mod rewrite;
 pub mod schedule;
 
+use std::fmt;
+
 use thiserror::Error;
-use wasmparser::WasmFeatures;
+use wasmparser::{ValType, WasmFeatures};
 
 pub use schedule::{CostSchedule, SCHEDULE_VERSION};
 
@@ -114,6 +116,8 @@ pub enum FloatPolicy {
 /// Everything the pass depends on. Part of every cache key.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Policy {
+    /// Which imports a module may declare.
+    pub imports: ImportPolicy,
     /// Allowed features.
     pub features: Features,
     /// Size and structure limits.
@@ -134,6 +138,7 @@ impl Policy {
     /// keys and config fingerprints hash this.
     pub fn canonical_bytes(&self) -> Vec<u8> {
         let Policy {
+            imports,
             features,
             limits,
             metering,
@@ -160,8 +165,102 @@ impl Policy {
         for (_, cost) in schedule.entries() {
             out.extend(cost.to_le_bytes());
         }
+        match imports {
+            ImportPolicy::Any => out.push(0),
+            ImportPolicy::Functions(list) => {
+                out.push(1);
+                out.extend((list.len() as u64).to_le_bytes());
+                for f in list {
+                    // Length-prefixed, so that no two lists encode alike.
+                    let text = f.to_string();
+                    out.extend((text.len() as u64).to_le_bytes());
+                    out.extend(text.as_bytes());
+                }
+            }
+        }
         out
     }
+}
+
+/// Which imports a module may declare.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ImportPolicy {
+    /// Functions only, each by module, name and exact signature, from this
+    /// list: no imported memories, tables or globals. The default is the
+    /// Ward ABI ([`ImportPolicy::abi`]); an embedder appends its own host
+    /// functions.
+    Functions(Vec<HostSignature>),
+    /// Any import, resolved and type-checked when instantiating: for an
+    /// embedder that links modules together itself (the spec runner).
+    Any,
+}
+
+impl ImportPolicy {
+    /// The functions of the Ward host ABI, in table order.
+    pub fn abi() -> Self {
+        let to_wasm = |t: &ward_abi::ValType| match t {
+            ward_abi::ValType::I32 => ValType::I32,
+            ward_abi::ValType::I64 => ValType::I64,
+        };
+        ImportPolicy::Functions(
+            ward_abi::HostFn::ALL
+                .iter()
+                .map(|f| HostSignature {
+                    module: ward_abi::MODULE.to_string(),
+                    name: f.name().to_string(),
+                    params: f.params().iter().map(to_wasm).collect(),
+                    results: f.results().iter().map(to_wasm).collect(),
+                })
+                .collect(),
+        )
+    }
+}
+
+impl Default for ImportPolicy {
+    fn default() -> Self {
+        ImportPolicy::abi()
+    }
+}
+
+/// A function a module may import.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct HostSignature {
+    /// Import module.
+    pub module: String,
+    /// Import name.
+    pub name: String,
+    /// Parameter types.
+    pub params: Vec<ValType>,
+    /// Result types.
+    pub results: Vec<ValType>,
+}
+
+impl fmt::Display for HostSignature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}: ", self.module, self.name)?;
+        write_signature(f, &self.params, &self.results)
+    }
+}
+
+/// `[i32 i64] -> [i32]`.
+pub(crate) fn write_signature(
+    f: &mut impl fmt::Write,
+    params: &[ValType],
+    results: &[ValType],
+) -> fmt::Result {
+    let list = |f: &mut dyn fmt::Write, types: &[ValType]| -> fmt::Result {
+        f.write_char('[')?;
+        for (i, t) in types.iter().enumerate() {
+            if i > 0 {
+                f.write_char(' ')?;
+            }
+            write!(f, "{t}")?;
+        }
+        f.write_char(']')
+    };
+    list(f, params)?;
+    f.write_str(" -> ")?;
+    list(f, results)
 }
 
 /// A module that passed the policy.
@@ -183,7 +282,8 @@ pub struct Prepared {
 ///
 /// [`PolicyError::Invalid`], [`PolicyError::UnsupportedFeature`],
 /// [`PolicyError::LimitExceeded`] (naming the limit, its value and what the
-/// module has) or [`PolicyError::ReservedName`].
+/// module has), [`PolicyError::ReservedName`], [`PolicyError::UnknownImport`]
+/// or [`PolicyError::ImportSignatureMismatch`].
 pub fn prepare(wasm: &[u8], policy: &Policy) -> Result<Prepared, PolicyError> {
     let instrument = policy.metering != Metering::None;
     let analysis = analyze::analyze(
@@ -191,6 +291,7 @@ pub fn prepare(wasm: &[u8], policy: &Policy) -> Result<Prepared, PolicyError> {
         policy.features,
         &policy.limits,
         policy.floats,
+        &policy.imports,
         instrument,
     )?;
     let has_start = analysis.start.is_some();
@@ -257,7 +358,14 @@ pub struct Inspection {
 /// Exactly the error [`prepare`] would return.
 pub fn inspect(wasm: &[u8], policy: &Policy) -> Result<Inspection, PolicyError> {
     let prepared = prepare(wasm, policy)?;
-    let analysis = analyze::analyze(wasm, policy.features, &policy.limits, policy.floats, false)?;
+    let analysis = analyze::analyze(
+        wasm,
+        policy.features,
+        &policy.limits,
+        policy.floats,
+        &policy.imports,
+        false,
+    )?;
     let instrumented_bytes =
         (prepared.metering != Metering::None).then_some(prepared.wasm.len() as u64);
     let mut found = analysis.measures.found;
@@ -524,6 +632,28 @@ pub enum PolicyError {
     ReservedName {
         /// The export's name.
         name: String,
+    },
+    /// An import that the policy does not provide.
+    #[error("unknown import {module}.{name} ({kind}): only listed host functions may be imported")]
+    UnknownImport {
+        /// Import module.
+        module: String,
+        /// Import name.
+        name: String,
+        /// `func`, `memory`, `table`, `global` or `tag`.
+        kind: &'static str,
+    },
+    /// A host function imported with the wrong signature.
+    #[error("import {module}.{name}: expected {expected}, module declares {found}")]
+    ImportSignatureMismatch {
+        /// Import module.
+        module: String,
+        /// Import name.
+        name: String,
+        /// The host function's signature.
+        expected: String,
+        /// The module's.
+        found: String,
     },
     /// A named limit was exceeded.
     #[error("limit {limit} exceeded: limit is {value}, module has {found}")]

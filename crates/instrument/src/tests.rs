@@ -194,7 +194,21 @@ fn inspect_reports_features_imports_and_limits() {
         7, 5, 1, 1, b'm', 0, 1, // export "m" = func 1
         10, 4, 1, 2, 0, 0x0b, // body
     ];
-    let report = crate::inspect(&wasm, &Policy::default()).unwrap();
+    let mut policy = Policy::default();
+    if let crate::ImportPolicy::Functions(list) = &mut policy.imports {
+        list.push(crate::HostSignature {
+            module: "ward".into(),
+            name: "f".into(),
+            params: vec![],
+            results: vec![],
+        });
+    }
+    // Not in the ABI: refused by the default policy.
+    assert!(matches!(
+        crate::inspect(&wasm, &Policy::default()),
+        Err(PolicyError::UnknownImport { .. })
+    ));
+    let report = crate::inspect(&wasm, &policy).unwrap();
     assert_eq!(
         report.imports,
         vec![("ward".to_string(), "f".to_string(), "func")]
@@ -213,4 +227,56 @@ fn inspect_reports_features_imports_and_limits() {
         crate::Limits::NAMES.len(),
         crate::Limits::default().entries().len()
     );
+}
+
+/// The import policy is part of the pass: checked before anything is
+/// compiled, by name, kind and exact signature.
+#[test]
+fn imports_are_checked_by_the_pass() {
+    // (module (type (func (result i64))) (import "ward" "input_size" (func (type 0))))
+    let header = [0, b'a', b's', b'm', 1, 0, 0, 0];
+    let with_import = |ty: &[u8], name: &[u8], desc: &[u8]| {
+        let mut m = header.to_vec();
+        m.extend([1, ty.len() as u8 + 1, 1]);
+        m.extend(ty);
+        let mut import = vec![1, 4];
+        import.extend(b"ward");
+        import.push(name.len() as u8);
+        import.extend(name);
+        import.extend(desc);
+        m.extend([2, import.len() as u8]);
+        m.extend(import);
+        m
+    };
+    let policy = Policy::default();
+    let wrong = with_import(&[0x60, 0, 1, 0x7e], b"input_size", &[0, 0]);
+    assert!(matches!(
+        crate::prepare(&wrong, &policy),
+        Err(PolicyError::ImportSignatureMismatch { .. })
+    ));
+    let right = with_import(&[0x60, 0, 1, 0x7f], b"input_size", &[0, 0]);
+    assert!(crate::prepare(&right, &policy).is_ok());
+    let unknown = with_import(&[0x60, 0, 1, 0x7f], b"nope", &[0, 0]);
+    assert!(matches!(
+        crate::prepare(&unknown, &policy),
+        Err(PolicyError::UnknownImport { .. })
+    ));
+    // A memory, table or global import is never a host function.
+    let memory = with_import(&[0x60, 0, 0], b"mem", &[2, 0, 1]);
+    assert!(matches!(
+        crate::prepare(&memory, &policy),
+        Err(PolicyError::UnknownImport { kind: "memory", .. })
+    ));
+    let global = with_import(&[0x60, 0, 0], b"input_size", &[3, 0x7f, 0]);
+    assert!(matches!(
+        crate::prepare(&global, &policy),
+        Err(PolicyError::ImportSignatureMismatch { .. })
+    ));
+    // `Any` leaves imports to the linker.
+    let any = Policy {
+        imports: crate::ImportPolicy::Any,
+        ..Policy::default()
+    };
+    assert!(crate::prepare(&unknown, &any).is_ok());
+    assert!(crate::prepare(&memory, &any).is_ok());
 }

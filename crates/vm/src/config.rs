@@ -1,11 +1,16 @@
 //! Backend configuration and import resolution.
 
+use std::borrow::Cow;
+
 use ward_abi::HostFn;
-pub use ward_instrument::{CostSchedule, Features, FloatPolicy, Limits, Metering, Policy};
+use ward_instrument::HostSignature;
+pub use ward_instrument::{
+    CostSchedule, Features, FloatPolicy, ImportPolicy, Limits, Metering, Policy,
+};
 
 use crate::{
     ErrorKind, Extern, Failure, Link, Module,
-    value::{ExternType, FuncType},
+    value::{ExternType, FuncType, ValType},
 };
 
 /// An import the embedder provides beyond the `ward` ABI, served by its
@@ -68,6 +73,35 @@ impl Config {
     /// The limits of this configuration's policy.
     pub fn limits(&self) -> &Limits {
         &self.policy.limits
+    }
+
+    /// The policy modules are prepared under: [`Config::policy`], with the
+    /// embedder's [`Config::host_imports`] added to the functions a module
+    /// may import. Cache keys fingerprint this policy.
+    pub fn effective_policy(&self) -> Cow<'_, Policy> {
+        match &self.policy.imports {
+            ImportPolicy::Functions(_) if !self.host_imports.is_empty() => {
+                let mut policy = self.policy.clone();
+                if let ImportPolicy::Functions(list) = &mut policy.imports {
+                    let wasm = |t: &ValType| match t {
+                        ValType::I32 => wasmparser::ValType::I32,
+                        ValType::I64 => wasmparser::ValType::I64,
+                        ValType::F32 => wasmparser::ValType::F32,
+                        ValType::F64 => wasmparser::ValType::F64,
+                        ValType::FuncRef => wasmparser::ValType::FUNCREF,
+                        ValType::ExternRef => wasmparser::ValType::EXTERNREF,
+                    };
+                    list.extend(self.host_imports.iter().map(|h| HostSignature {
+                        module: h.module.clone(),
+                        name: h.name.clone(),
+                        params: h.ty.params.iter().map(wasm).collect(),
+                        results: h.ty.results.iter().map(wasm).collect(),
+                    }));
+                }
+                Cow::Owned(policy)
+            }
+            _ => Cow::Borrowed(&self.policy),
+        }
     }
 
     /// Resolves every import of `module`: explicit `links` first, then the

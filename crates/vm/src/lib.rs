@@ -50,7 +50,8 @@ pub use backend::{
     SandboxError, Step,
 };
 pub use config::{
-    Config, CostSchedule, Features, FloatPolicy, HostImport, Limits, Metering, Policy, Resolved,
+    Config, CostSchedule, Features, FloatPolicy, HostImport, ImportPolicy, Limits, Metering,
+    Policy, Resolved,
 };
 pub use context::{CallContext, Host, HostAnswer, HostStop, MAX_DEBUG_LOG_BYTES, NoHost};
 pub use meter::{MAX_GAS, Meter};

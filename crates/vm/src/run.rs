@@ -19,7 +19,8 @@ use crate::{
 /// A `rejected` failure: `invalid_wasm`, `unsupported_feature` or
 /// `limit_exceeded`.
 pub fn compile(backend: &dyn Backend, config: &Config, wasm: &[u8]) -> Result<Module, Failure> {
-    let prepared = ward_instrument::prepare(wasm, &config.policy).map_err(policy_failure)?;
+    let prepared =
+        ward_instrument::prepare(wasm, &config.effective_policy()).map_err(policy_failure)?;
     Ok(backend
         .compile(&prepared.wasm)?
         .with_preparation(prepared.metering, prepared.has_start))
@@ -119,6 +120,8 @@ pub fn policy_failure(err: PolicyError) -> Failure {
         PolicyError::UnsupportedFeature { .. } => ErrorKind::UnsupportedFeature,
         PolicyError::LimitExceeded { .. } => ErrorKind::LimitExceeded,
         PolicyError::ReservedName { .. } => ErrorKind::InvalidWasm,
+        PolicyError::UnknownImport { .. } => ErrorKind::UnknownImport,
+        PolicyError::ImportSignatureMismatch { .. } => ErrorKind::ImportSignatureMismatch,
         _ => ErrorKind::InvalidWasm,
     };
     Failure::new(kind, err.to_string())

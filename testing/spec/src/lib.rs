@@ -75,6 +75,9 @@ impl Mode {
 pub fn spec_config(mode: Mode) -> Config {
     let mut config = Config::default();
     config.policy.limits = Limits::unbounded();
+    // Spec modules import from each other and from `spectest`; the runner
+    // links them itself.
+    config.policy.imports = ward_vm::ImportPolicy::Any;
     config.policy.metering = match mode {
         Mode::Raw => Metering::None,
         Mode::Unlimited | Mode::Metered => Metering::Instrumented,

@@ -72,6 +72,7 @@ pub struct Module {
     has_start: bool,
     imports: Arc<[ImportType]>,
     exports: Arc<[ExportType]>,
+    footprint: usize,
     compiled: Arc<dyn Any + Send + Sync>,
 }
 
@@ -93,6 +94,7 @@ impl Module {
             has_start: false,
             imports: imports.into(),
             exports: exports.into(),
+            footprint: 0,
             compiled,
         }
     }
@@ -102,6 +104,24 @@ impl Module {
         self.metering = metering;
         self.has_start = has_start;
         self
+    }
+
+    /// How the module is metered.
+    /// Records roughly how many bytes the compiled module occupies (code
+    /// and metadata), which bounds the module cache.
+    pub fn with_footprint(mut self, bytes: usize) -> Self {
+        self.footprint = bytes;
+        self
+    }
+
+    /// Roughly how many bytes the compiled module occupies.
+    pub fn footprint(&self) -> usize {
+        self.footprint
+    }
+
+    /// Whether the module had a start function.
+    pub fn has_start(&self) -> bool {
+        self.has_start
     }
 
     /// How the module is metered.
@@ -170,6 +190,42 @@ pub trait Backend: Send + Sync {
     /// A [`Failure`] of kind `invalid_wasm` (or `unsupported_feature`) when
     /// the engine refuses the bytes.
     fn compile(&self, wasm: &[u8]) -> Result<Module, Failure>;
+
+    /// Identifies everything a compiled artifact depends on: the engine's
+    /// name and version and its code-generation settings. Part of every
+    /// cache key, so that artifacts of another engine build or setting are
+    /// never reused.
+    fn fingerprint(&self) -> String;
+
+    /// The bytes of a compiled module for the disk cache, when this backend
+    /// has an artifact worth storing (wasmtime's machine code; wasmi
+    /// compiles lazily and stores nothing).
+    fn serialize(&self, module: &Module) -> Option<Vec<u8>> {
+        let _ = module;
+        None
+    }
+
+    /// Rebuilds a module from bytes [`Backend::serialize`] produced.
+    ///
+    /// # Errors
+    ///
+    /// When the engine refuses the artifact (another engine version or
+    /// configuration).
+    ///
+    /// # Safety
+    ///
+    /// The bytes must be exactly ones that `serialize` of a backend with the
+    /// same [`Backend::fingerprint`] produced: an engine may trust its own
+    /// artifacts (machine code) without being able to check them. The disk
+    /// cache verifies a checksum and the full key before calling this.
+    #[allow(unsafe_code)]
+    unsafe fn deserialize(&self, artifact: &[u8]) -> Result<Module, Failure> {
+        let _ = artifact;
+        Err(Failure::new(
+            crate::ErrorKind::HostError,
+            "this backend has no compiled artifacts",
+        ))
+    }
 
     /// Opens a sandbox whose host functions act on `context`.
     fn sandbox(&self, context: CallContext) -> Box<dyn Sandbox>;

@@ -39,6 +39,16 @@ pub struct Config {
     /// epoch checks; wasmi: fuel slices). Costs a few percent of compute
     /// speed. Default: on.
     pub interruptible: bool,
+    /// Whether wasmtime keeps instances in its pooling allocator (slots
+    /// reserved once, memories initialised copy-on-write, small memories
+    /// kept resident between uses). When the machine cannot reserve the
+    /// address space, the backend falls back to on-demand allocation and
+    /// says so in a log line. Default: on.
+    pub pooling: bool,
+    /// How many instances may be alive at once per backend (the pool's
+    /// size): every frame of a chain of calls between contracts holds one.
+    /// Default: 1100 (the default call-depth limit of 1024 plus headroom).
+    pub max_instances: u32,
 }
 
 impl Default for Config {
@@ -47,6 +57,8 @@ impl Default for Config {
             policy: Policy::default(),
             host_imports: Vec::new(),
             interruptible: true,
+            pooling: true,
+            max_instances: 1100,
         }
     }
 }
@@ -102,6 +114,18 @@ impl Config {
             }
             _ => Cow::Borrowed(&self.policy),
         }
+    }
+
+    /// A canonical encoding of everything in this config that changes what
+    /// a compiled module is: the effective policy's canonical bytes (which
+    /// include the schedule version and the host imports), the ABI version
+    /// and whether code is compiled interruptible. Module cache keys hash
+    /// it.
+    pub fn fingerprint(&self) -> Vec<u8> {
+        let mut out = self.effective_policy().canonical_bytes();
+        out.extend(ward_abi::ABI_VERSION.to_le_bytes());
+        out.push(u8::from(self.interruptible));
+        out
     }
 
     /// Resolves every import of `module`: explicit `links` first, then the

@@ -37,9 +37,11 @@
 //! ```
 
 mod backend;
+mod cache;
 pub mod clock;
 mod config;
 mod context;
+mod disk;
 mod meter;
 mod outcome;
 mod run;
@@ -49,6 +51,7 @@ pub use backend::{
     Backend, BackendKind, Extern, ExternKind, InstanceId, Link, Module, Reply, Request, Sandbox,
     SandboxError, Step,
 };
+pub use cache::{CacheKey, CacheOptions, CacheStats, CodeHash, ModuleCache};
 pub use config::{
     Config, CostSchedule, Features, FloatPolicy, HostImport, ImportPolicy, Limits, Metering,
     Policy, Resolved,

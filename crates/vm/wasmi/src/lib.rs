@@ -103,6 +103,9 @@ fn engine_config(config: &Config) -> wasmi::Config {
     c
 }
 
+/// The wasmi release the workspace pins.
+const WASMI_VERSION: &str = "2.0.0";
+
 impl Backend for WasmiBackend {
     fn kind(&self) -> BackendKind {
         BackendKind::Wasmi
@@ -126,12 +129,16 @@ impl Backend for WasmiBackend {
                 ty: extern_type(e.ty()),
             })
             .collect();
-        Ok(Module::new(
-            BackendKind::Wasmi,
-            imports,
-            exports,
-            Arc::new(module),
-        ))
+        // wasmi translates lazily; its footprint grows with the code, about
+        // three times the bytes once translated.
+        Ok(
+            Module::new(BackendKind::Wasmi, imports, exports, Arc::new(module))
+                .with_footprint(wasm.len().saturating_mul(3)),
+        )
+    }
+
+    fn fingerprint(&self) -> String {
+        format!("wasmi-{WASMI_VERSION};portable-dispatch")
     }
 
     fn sandbox(&self, context: CallContext) -> Box<dyn Sandbox> {

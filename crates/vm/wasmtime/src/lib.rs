@@ -20,6 +20,7 @@
 
 use std::{
     future::Future,
+    hash::{Hash, Hasher},
     pin::Pin,
     sync::{Arc, Mutex, OnceLock},
     task::{Context, Poll, Waker},
@@ -46,6 +47,8 @@ const EPOCH_TICK: Duration = Duration::from_millis(1);
 /// Ward's wasmtime backend. Create one per [`Config`] and share it.
 pub struct WasmtimeBackend {
     engine: Engine,
+    fingerprint: String,
+    pooled: bool,
     linker: Arc<Linker<StoreData>>,
     config: Arc<Config>,
     ticker: OnceLock<()>,
@@ -59,19 +62,73 @@ impl WasmtimeBackend {
     ///
     /// When wasmtime rejects the engine configuration.
     pub fn new(config: &Config) -> Result<Self, Failure> {
-        let engine = Engine::new(&engine_config(config)).map_err(engine_failure)?;
+        let pooled = config
+            .pooling
+            .then(|| Engine::new(&pooled_engine_config(config)));
+        let (engine, pooled) = match pooled {
+            Some(Ok(engine)) => (engine, true),
+            Some(Err(err)) => {
+                tracing::warn!(
+                    "wasmtime pooling allocator unavailable ({err:#}); allocating instances on demand"
+                );
+                (
+                    Engine::new(&engine_config(config)).map_err(engine_failure)?,
+                    false,
+                )
+            }
+            None => (
+                Engine::new(&engine_config(config)).map_err(engine_failure)?,
+                false,
+            ),
+        };
         let linker = build_linker(&engine, config).map_err(engine_failure)?;
+        let fingerprint = {
+            let mut hasher = std::hash::DefaultHasher::new();
+            engine.precompile_compatibility_hash().hash(&mut hasher);
+            format!("wasmtime-{WASMTIME_VERSION};{:016x}", hasher.finish())
+        };
         Ok(WasmtimeBackend {
             engine,
+            fingerprint,
+            pooled,
             linker: Arc::new(linker),
             config: Arc::new(config.clone()),
             ticker: OnceLock::new(),
         })
     }
 
+    /// Whether instances come from the pooling allocator (false when it was
+    /// turned off or could not reserve its address space).
+    pub fn is_pooled(&self) -> bool {
+        self.pooled
+    }
+
     /// The wasmtime engine (for benchmarks that compare against raw wasmtime).
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// Wraps a compiled module with what Ward knows about it.
+    fn describe(&self, module: wasmtime::Module) -> Module {
+        let imports = module
+            .imports()
+            .map(|i| ImportType {
+                module: i.module().to_string(),
+                name: i.name().to_string(),
+                ty: extern_type(&i.ty()),
+            })
+            .collect();
+        let exports = module
+            .exports()
+            .map(|e| ExportType {
+                name: e.name().to_string(),
+                ty: extern_type(&e.ty()),
+            })
+            .collect();
+        let image = module.image_range();
+        let footprint = (image.end as usize).saturating_sub(image.start as usize);
+        Module::new(BackendKind::Wasmtime, imports, exports, Arc::new(module))
+            .with_footprint(footprint)
     }
 
     fn start_ticker(&self) {
@@ -118,6 +175,36 @@ fn engine_config(config: &Config) -> wasmtime::Config {
     c
 }
 
+/// The engine configuration plus the pooling allocator, sized from the
+/// limits: one slot per live instance, each memory slot as large as the
+/// largest memory a module may have, small memories and tables kept
+/// resident between uses so a fresh instance costs no page faults.
+fn pooled_engine_config(config: &Config) -> wasmtime::Config {
+    let limits = &config.policy.limits;
+    let slots = config.max_instances.max(1);
+    let mut pool = wasmtime::PoolingAllocationConfig::new();
+    pool.total_core_instances(slots)
+        .total_memories(slots)
+        .total_tables(slots.saturating_mul(limits.max_tables.max(1)))
+        .total_stacks(slots)
+        .max_memories_per_module(1)
+        .max_tables_per_module(limits.max_tables.max(1))
+        .table_elements(limits.max_table_elements as usize)
+        .max_memory_size((limits.max_memory_pages as usize).saturating_mul(65536))
+        .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
+        .table_keep_resident(KEEP_RESIDENT_BYTES);
+    let mut c = engine_config(config);
+    c.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+    c
+}
+
+/// Memory and table bytes the pool keeps resident (zeroed in place rather
+/// than unmapped) between one instance and the next in a slot.
+const KEEP_RESIDENT_BYTES: usize = 64 << 10;
+
+/// The wasmtime release the workspace pins (`=` in Cargo.toml).
+const WASMTIME_VERSION: &str = "48.0.8";
+
 fn engine_failure(err: wasmtime::Error) -> Failure {
     Failure::new(
         ErrorKind::HostError,
@@ -133,27 +220,27 @@ impl Backend for WasmtimeBackend {
     fn compile(&self, wasm: &[u8]) -> Result<Module, Failure> {
         let module = wasmtime::Module::new(&self.engine, wasm)
             .map_err(|e| Failure::new(ErrorKind::InvalidWasm, format!("{e:#}")))?;
-        let imports = module
-            .imports()
-            .map(|i| ImportType {
-                module: i.module().to_string(),
-                name: i.name().to_string(),
-                ty: extern_type(&i.ty()),
-            })
-            .collect();
-        let exports = module
-            .exports()
-            .map(|e| ExportType {
-                name: e.name().to_string(),
-                ty: extern_type(&e.ty()),
-            })
-            .collect();
-        Ok(Module::new(
-            BackendKind::Wasmtime,
-            imports,
-            exports,
-            Arc::new(module),
-        ))
+        Ok(self.describe(module))
+    }
+
+    fn fingerprint(&self) -> String {
+        self.fingerprint.clone()
+    }
+
+    fn serialize(&self, module: &Module) -> Option<Vec<u8>> {
+        module.downcast::<wasmtime::Module>()?.serialize().ok()
+    }
+
+    #[allow(unsafe_code)]
+    unsafe fn deserialize(&self, artifact: &[u8]) -> Result<Module, Failure> {
+        // SAFETY: the caller guarantees (the trait's contract) that these
+        // bytes are exactly an artifact `serialize` produced on an engine
+        // with this fingerprint; the disk cache checks a checksum over them
+        // and the full cache key before calling. wasmtime itself still
+        // refuses artifacts of another version or configuration.
+        let module = unsafe { wasmtime::Module::deserialize(&self.engine, artifact) }
+            .map_err(|e| Failure::new(ErrorKind::HostError, format!("{e:#}")))?;
+        Ok(self.describe(module))
     }
 
     fn sandbox(&self, context: CallContext) -> Box<dyn Sandbox> {
@@ -346,7 +433,11 @@ fn lock(slot: &Mutex<Slot>) -> std::sync::MutexGuard<'_, Slot> {
 
 impl Sandbox for WasmtimeSandbox {
     fn instantiate(&mut self, module: &Module, links: &[Link]) -> Result<InstanceId, Failure> {
-        let Some(compiled) = module.downcast::<wasmtime::Module>() else {
+        let Some(compiled) = module.downcast::<wasmtime::Module>().filter(|m| {
+            self.store
+                .as_ref()
+                .is_some_and(|s| Engine::same(m.engine(), s.engine()))
+        }) else {
             return Err(Failure::new(
                 ErrorKind::HostError,
                 SandboxError::ForeignModule.to_string(),

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, reason = "test helpers")]
 
+mod cache;
 mod differential;
 mod engine;
 mod metering;

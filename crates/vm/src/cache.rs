@@ -1,0 +1,521 @@
+//! Compile once: the module cache.
+//!
+//! A [`ModuleCache`] answers "the compiled module for these bytes" from
+//! memory, then from the [`DiskCache`], and compiles only when neither has
+//! it. Entries are keyed by a [`CacheKey`]: the code hash *and* the
+//! fingerprint of the policy the module was prepared under, the engine's
+//! fingerprint and the cost-schedule version, so that a change of gas
+//! schedule, limits, host imports or engine build can never reuse a stale
+//! artifact.
+//!
+//! - Memory: bounded by bytes (each module's [`Module::footprint`]), least
+//!   recently used first out, with pinning for modules that must stay.
+//! - Single flight: when several threads ask for the same missing module,
+//!   one compiles and the others wait for its result.
+//! - Rejections are cached too (in memory): a module that failed the policy
+//!   or the engine fails again at once, with the same error.
+//! - [`ModuleCache::lookup`] answers by code hash alone, without the bytes.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    path::PathBuf,
+    sync::{
+        Arc, Condvar, Mutex, MutexGuard,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+use crate::{
+    Backend, Config, ErrorKind, Failure, Module,
+    disk::{DiskCache, Stored},
+};
+
+/// The BLAKE3 hash of a module's bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CodeHash(pub [u8; 32]);
+
+impl CodeHash {
+    /// Hashes `wasm`.
+    pub fn of(wasm: &[u8]) -> Self {
+        CodeHash(*blake3::hash(wasm).as_bytes())
+    }
+
+    /// Lowercase hex.
+    pub fn to_hex(&self) -> String {
+        hex(&self.0)
+    }
+}
+
+impl std::fmt::Display for CodeHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    out
+}
+
+/// Everything a compiled module depends on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CacheKey {
+    /// The module's bytes.
+    pub code: CodeHash,
+    /// BLAKE3 of the effective policy's canonical bytes and the backend
+    /// settings that change generated code ([`Config::fingerprint`]).
+    pub config: [u8; 32],
+    /// The engine's name, version and code-generation settings
+    /// ([`Backend::fingerprint`]).
+    pub engine: String,
+    /// [`ward_instrument::SCHEDULE_VERSION`].
+    pub schedule_version: u32,
+}
+
+impl CacheKey {
+    /// The key's canonical encoding: stored beside a disk artifact and
+    /// compared in full before the artifact is trusted.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(96 + self.engine.len());
+        out.extend(b"ward-key");
+        out.extend(self.code.0);
+        out.extend(self.config);
+        out.extend(self.schedule_version.to_le_bytes());
+        out.extend((self.engine.len() as u64).to_le_bytes());
+        out.extend(self.engine.as_bytes());
+        out
+    }
+
+    /// A digest of [`CacheKey::encode`]: names the entry in memory and on
+    /// disk.
+    pub fn digest(&self) -> [u8; 32] {
+        *blake3::hash(&self.encode()).as_bytes()
+    }
+}
+
+/// How large the caches may grow, and where the disk cache lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CacheOptions {
+    /// Bytes of compiled modules kept in memory (pinned ones included).
+    /// Default: 256 MiB.
+    pub memory_bytes: usize,
+    /// The directory of the disk cache, if any.
+    pub disk_dir: Option<PathBuf>,
+    /// Bytes of artifacts kept on disk. Default: 1 GiB.
+    pub disk_bytes: u64,
+}
+
+impl Default for CacheOptions {
+    fn default() -> Self {
+        CacheOptions {
+            memory_bytes: 256 << 20,
+            disk_dir: None,
+            disk_bytes: 1 << 30,
+        }
+    }
+}
+
+/// Counters, for tests, benchmarks and operators.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Answers from memory.
+    pub memory_hits: u64,
+    /// Answers loaded from disk.
+    pub disk_hits: u64,
+    /// Disk entries refused (corrupt, truncated, foreign) and recompiled.
+    pub disk_rejects: u64,
+    /// Compilations (the policy pass and the engine).
+    pub compiles: u64,
+    /// Entries evicted from memory.
+    pub evictions: u64,
+    /// Entries in memory.
+    pub entries: usize,
+    /// Bytes accounted in memory.
+    pub bytes: usize,
+}
+
+/// Bytes a cached rejection is accounted at (plus its message).
+const REJECTION_BYTES: usize = 256;
+
+struct Entry {
+    result: Result<Module, Failure>,
+    code: CodeHash,
+    bytes: usize,
+    /// Position in the recency order; `None` while pinned.
+    tick: Option<u64>,
+}
+
+#[derive(Default)]
+struct State {
+    entries: BTreeMap<[u8; 32], Entry>,
+    /// Unpinned entries by last use, oldest first.
+    recency: BTreeMap<u64, [u8; 32]>,
+    by_code: BTreeMap<CodeHash, [u8; 32]>,
+    in_flight: BTreeSet<[u8; 32]>,
+    clock: u64,
+    bytes: usize,
+}
+
+impl State {
+    fn touch(&mut self, digest: &[u8; 32]) {
+        self.clock += 1;
+        let clock = self.clock;
+        if let Some(entry) = self.entries.get_mut(digest)
+            && let Some(old) = entry.tick
+        {
+            self.recency.remove(&old);
+            entry.tick = Some(clock);
+            self.recency.insert(clock, *digest);
+        }
+    }
+}
+
+/// A thread-safe cache of compiled modules for one backend and config.
+pub struct ModuleCache {
+    backend: Arc<dyn Backend>,
+    config: Config,
+    config_digest: [u8; 32],
+    engine: String,
+    options: CacheOptions,
+    disk: Option<DiskCache>,
+    state: Mutex<State>,
+    done: Condvar,
+    memory_hits: AtomicU64,
+    disk_hits: AtomicU64,
+    disk_rejects: AtomicU64,
+    compiles: AtomicU64,
+    evictions: AtomicU64,
+}
+
+impl ModuleCache {
+    /// A cache of modules compiled by `backend`, which must have been
+    /// created with `config`.
+    ///
+    /// # Errors
+    ///
+    /// When the disk cache's directory cannot be created.
+    pub fn new(
+        backend: Arc<dyn Backend>,
+        config: &Config,
+        options: CacheOptions,
+    ) -> std::io::Result<Self> {
+        let disk = match &options.disk_dir {
+            Some(dir) => Some(DiskCache::open(dir.clone(), options.disk_bytes)?),
+            None => None,
+        };
+        Ok(ModuleCache {
+            engine: backend.fingerprint(),
+            backend,
+            config_digest: *blake3::hash(&config.fingerprint()).as_bytes(),
+            config: config.clone(),
+            options,
+            disk,
+            state: Mutex::new(State::default()),
+            done: Condvar::new(),
+            memory_hits: AtomicU64::new(0),
+            disk_hits: AtomicU64::new(0),
+            disk_rejects: AtomicU64::new(0),
+            compiles: AtomicU64::new(0),
+            evictions: AtomicU64::new(0),
+        })
+    }
+
+    /// The backend modules are compiled for.
+    pub fn backend(&self) -> &Arc<dyn Backend> {
+        &self.backend
+    }
+
+    /// The full key of `code` under this cache's config and engine.
+    pub fn key(&self, code: CodeHash) -> CacheKey {
+        CacheKey {
+            code,
+            config: self.config_digest,
+            engine: self.engine.clone(),
+            schedule_version: ward_instrument::SCHEDULE_VERSION,
+        }
+    }
+
+    /// The compiled module for `wasm`: from memory, from disk, or compiled
+    /// now (once, however many threads ask at the same time).
+    ///
+    /// # Errors
+    ///
+    /// The module's rejection (policy or engine), the same every time.
+    pub fn get_or_compile(&self, wasm: &[u8]) -> Result<Module, Failure> {
+        self.compile_with_id(wasm, None).map(|(_, m)| m)
+    }
+
+    /// Compiles `wasm` through the cache, under the identifier `id` when one
+    /// is given (as Substrate's virtualization host functions take an
+    /// optional cache key): the identifier is checked against the bytes, so
+    /// a wrong one can never make the cache answer for other code. Returns
+    /// the code hash, by which [`ModuleCache::lookup`] finds the module
+    /// later without its bytes.
+    ///
+    /// # Errors
+    ///
+    /// The module's rejection; or `host_error` when `id` does not match.
+    pub fn compile_with_id(
+        &self,
+        wasm: &[u8],
+        id: Option<CodeHash>,
+    ) -> Result<(CodeHash, Module), Failure> {
+        let code = CodeHash::of(wasm);
+        if let Some(id) = id
+            && id != code
+        {
+            return Err(Failure::new(
+                ErrorKind::HostError,
+                format!("cache identifier {id} is not the hash of the code ({code})"),
+            ));
+        }
+        let key = self.key(code);
+        self.resolve(&key, Some(wasm)).map(|m| (code, m))
+    }
+
+    /// The module with this code hash, if memory or disk has it, without
+    /// its bytes. `None` when neither does (the caller must supply bytes).
+    pub fn lookup(&self, code: &CodeHash) -> Option<Result<Module, Failure>> {
+        let key = self.key(*code);
+        match self.resolve(&key, None) {
+            Err(f) if f.message == NOT_CACHED => None,
+            other => Some(other),
+        }
+    }
+
+    /// Keeps `code`'s module in memory whatever the pressure. Returns false
+    /// when it is not in memory.
+    pub fn pin(&self, code: &CodeHash) -> bool {
+        let mut state = self.lock();
+        let Some(digest) = state.by_code.get(code).copied() else {
+            return false;
+        };
+        let Some(entry) = state.entries.get_mut(&digest) else {
+            return false;
+        };
+        if let Some(tick) = entry.tick.take() {
+            state.recency.remove(&tick);
+        }
+        true
+    }
+
+    /// Makes `code`'s module evictable again.
+    pub fn unpin(&self, code: &CodeHash) {
+        let mut state = self.lock();
+        let Some(digest) = state.by_code.get(code).copied() else {
+            return;
+        };
+        state.clock += 1;
+        let clock = state.clock;
+        if let Some(entry) = state.entries.get_mut(&digest)
+            && entry.tick.is_none()
+        {
+            entry.tick = Some(clock);
+            state.recency.insert(clock, digest);
+        }
+        self.evict(&mut state);
+    }
+
+    /// Current counters.
+    pub fn stats(&self) -> CacheStats {
+        let state = self.lock();
+        CacheStats {
+            memory_hits: self.memory_hits.load(Ordering::Relaxed),
+            disk_hits: self.disk_hits.load(Ordering::Relaxed),
+            disk_rejects: self.disk_rejects.load(Ordering::Relaxed),
+            compiles: self.compiles.load(Ordering::Relaxed),
+            evictions: self.evictions.load(Ordering::Relaxed),
+            entries: state.entries.len(),
+            bytes: state.bytes,
+        }
+    }
+
+    /// Drops every entry from memory (pinned ones too); the disk keeps its.
+    pub fn clear_memory(&self) {
+        let mut state = self.lock();
+        state.entries.clear();
+        state.recency.clear();
+        state.by_code.clear();
+        state.bytes = 0;
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves consistent maps (every
+        // update is a few inserts and removes): keep serving.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Memory, then (one flight per key) disk, then compiling `wasm` if
+    /// given.
+    fn resolve(&self, key: &CacheKey, wasm: Option<&[u8]>) -> Result<Module, Failure> {
+        let digest = key.digest();
+        let mut state = self.lock();
+        loop {
+            if let Some(entry) = state.entries.get(&digest) {
+                let result = entry.result.clone();
+                state.touch(&digest);
+                self.memory_hits.fetch_add(1, Ordering::Relaxed);
+                return result;
+            }
+            if !state.in_flight.contains(&digest) {
+                break;
+            }
+            state = self.done.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        state.in_flight.insert(digest);
+        drop(state);
+        let flight = Flight {
+            cache: self,
+            digest,
+        };
+        let result = match self.load_from_disk(key) {
+            Some(module) => Ok(module),
+            None => match wasm {
+                Some(wasm) => self.compile_and_store(key, wasm),
+                None => return Err(Failure::new(ErrorKind::HostError, NOT_CACHED)),
+            },
+        };
+        flight.land(key.code, &result);
+        result
+    }
+
+    fn load_from_disk(&self, key: &CacheKey) -> Option<Module> {
+        let disk = self.disk.as_ref()?;
+        let stored = match disk.load(key) {
+            Ok(found) => found?,
+            Err(reason) => {
+                self.reject_disk_entry(disk, key, &reason);
+                return None;
+            }
+        };
+        // SAFETY: `DiskCache::load` returned these bytes only after checking
+        // the file's checksum over header and artifact and comparing the
+        // full key it stores with ours, which includes this backend's
+        // fingerprint: they are exactly what `serialize` wrote for this
+        // code, config and engine. This is the one place Ward deserializes.
+        #[allow(unsafe_code)]
+        let module = unsafe { self.backend.deserialize(&stored.artifact) };
+        match module {
+            Ok(module) => {
+                self.disk_hits.fetch_add(1, Ordering::Relaxed);
+                Some(module.with_preparation(stored.metering, stored.has_start))
+            }
+            Err(err) => {
+                self.reject_disk_entry(disk, key, &err.message);
+                None
+            }
+        }
+    }
+
+    fn reject_disk_entry(&self, disk: &DiskCache, key: &CacheKey, reason: &str) {
+        self.disk_rejects.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(
+            code = %key.code,
+            "disk cache entry refused ({reason}); recompiling"
+        );
+        disk.remove(key);
+    }
+
+    fn compile_and_store(&self, key: &CacheKey, wasm: &[u8]) -> Result<Module, Failure> {
+        self.compiles.fetch_add(1, Ordering::Relaxed);
+        let result = crate::compile(&*self.backend, &self.config, wasm);
+        if let (Ok(module), Some(disk)) = (&result, &self.disk)
+            && let Some(artifact) = self.backend.serialize(module)
+        {
+            let stored = Stored {
+                artifact,
+                metering: module.metering(),
+                has_start: module.has_start(),
+            };
+            if let Err(err) = disk.store(key, &stored) {
+                tracing::warn!(code = %key.code, "disk cache write failed: {err}");
+            }
+        }
+        result
+    }
+
+    fn insert(
+        &self,
+        state: &mut State,
+        code: CodeHash,
+        digest: [u8; 32],
+        result: Result<Module, Failure>,
+    ) {
+        let bytes = match &result {
+            Ok(module) => module.footprint().max(1),
+            Err(failure) => REJECTION_BYTES + failure.message.len(),
+        };
+        if let Some(old) = state.entries.remove(&digest) {
+            state.bytes -= old.bytes;
+            if let Some(tick) = old.tick {
+                state.recency.remove(&tick);
+            }
+        }
+        state.clock += 1;
+        let tick = state.clock;
+        state.recency.insert(tick, digest);
+        state.by_code.insert(code, digest);
+        state.bytes += bytes;
+        state.entries.insert(
+            digest,
+            Entry {
+                result,
+                code,
+                bytes,
+                tick: Some(tick),
+            },
+        );
+        self.evict(state);
+    }
+
+    /// Drops least recently used, unpinned entries until within budget.
+    fn evict(&self, state: &mut State) {
+        while state.bytes > self.options.memory_bytes {
+            let Some((_, digest)) = state.recency.pop_first() else {
+                break;
+            };
+            if let Some(entry) = state.entries.remove(&digest) {
+                state.bytes -= entry.bytes;
+                state.by_code.remove(&entry.code);
+                self.evictions.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// The message of the internal "not cached" answer to a lookup.
+const NOT_CACHED: &str = "not cached";
+
+/// One thread's claim on compiling a key. Landing records the result and
+/// wakes the waiters; dropping without landing (a panic) only wakes them,
+/// so one of them takes over.
+struct Flight<'c> {
+    cache: &'c ModuleCache,
+    digest: [u8; 32],
+}
+
+impl Flight<'_> {
+    fn land(self, code: CodeHash, result: &Result<Module, Failure>) {
+        let cacheable = !matches!(result, Err(f) if f.message == NOT_CACHED);
+        if cacheable {
+            let mut state = self.cache.lock();
+            self.cache
+                .insert(&mut state, code, self.digest, result.clone());
+        }
+        // `drop` clears the flight and notifies.
+    }
+}
+
+impl Drop for Flight<'_> {
+    fn drop(&mut self) {
+        let mut state = self.cache.lock();
+        state.in_flight.remove(&self.digest);
+        drop(state);
+        self.cache.done.notify_all();
+    }
+}

@@ -1,0 +1,225 @@
+//! The disk cache of compiled artifacts.
+//!
+//! One file per [`CacheKey`], named by the key's digest, in one directory:
+//!
+//! ```text
+//! magic      8 bytes   "WARDMOD\0"
+//! version    u32 LE    FORMAT_VERSION
+//! key_len    u32 LE
+//! key        key_len   CacheKey::encode()
+//! metering   u8        0 instrumented, 1 self-metered, 2 none
+//! has_start  u8        0 or 1
+//! len        u64 LE    artifact length
+//! checksum   32 bytes  BLAKE3 of every byte above and the artifact
+//! artifact   len       Backend::serialize()
+//! ```
+//!
+//! Files are written to a temporary name and renamed into place, so a
+//! reader sees a whole file or none. A file is trusted only when its length,
+//! magic, version, full key and checksum all match; anything else
+//! (truncation, a flipped bit, a file swapped from another key, another
+//! format or engine version) is reported as refused, and the cache deletes
+//! it and recompiles. The directory is kept under a byte budget by deleting
+//! the oldest files (by modification time) after each write.
+
+use std::{
+    fs,
+    io::{self, Write},
+    path::PathBuf,
+    sync::atomic::{AtomicU64, Ordering},
+};
+
+use crate::{Metering, cache::CacheKey, cache::hex};
+
+const MAGIC: &[u8; 8] = b"WARDMOD\0";
+const FORMAT_VERSION: u32 = 1;
+const EXTENSION: &str = "wmod";
+/// Longest key encoding accepted (the engine fingerprint is short).
+const MAX_KEY_BYTES: u32 = 4096;
+
+/// An artifact and what Ward knows about its module.
+pub(crate) struct Stored {
+    pub artifact: Vec<u8>,
+    pub metering: Metering,
+    pub has_start: bool,
+}
+
+/// A directory of compiled artifacts, bounded in bytes.
+pub(crate) struct DiskCache {
+    dir: PathBuf,
+    max_bytes: u64,
+    temp_counter: AtomicU64,
+}
+
+fn metering_byte(m: Metering) -> u8 {
+    match m {
+        Metering::Instrumented => 0,
+        Metering::SelfMetered => 1,
+        Metering::None => 2,
+    }
+}
+
+fn metering_from_byte(b: u8) -> Option<Metering> {
+    match b {
+        0 => Some(Metering::Instrumented),
+        1 => Some(Metering::SelfMetered),
+        2 => Some(Metering::None),
+        _ => None,
+    }
+}
+
+impl DiskCache {
+    pub(crate) fn open(dir: PathBuf, max_bytes: u64) -> io::Result<Self> {
+        fs::create_dir_all(&dir)?;
+        Ok(DiskCache {
+            dir,
+            max_bytes,
+            temp_counter: AtomicU64::new(0),
+        })
+    }
+
+    fn path(&self, key: &CacheKey) -> PathBuf {
+        self.dir.join(format!("{}.{EXTENSION}", hex(&key.digest())))
+    }
+
+    /// `Ok(None)` when there is no file; `Err(reason)` when there is one
+    /// that cannot be trusted.
+    pub(crate) fn load(&self, key: &CacheKey) -> Result<Option<Stored>, String> {
+        let bytes = match fs::read(self.path(key)) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("unreadable: {e}")),
+        };
+        decode(&bytes, &key.encode()).map(Some)
+    }
+
+    /// Writes atomically (temporary file, then rename), then trims the
+    /// directory to its budget.
+    pub(crate) fn store(&self, key: &CacheKey, stored: &Stored) -> io::Result<()> {
+        let bytes = encode(&key.encode(), stored);
+        let n = self.temp_counter.fetch_add(1, Ordering::Relaxed);
+        let temp = self.dir.join(format!(
+            ".tmp-{}-{n}-{}",
+            std::process::id(),
+            hex(&key.digest()[..8])
+        ));
+        let written = (|| {
+            let mut file = fs::File::create(&temp)?;
+            file.write_all(&bytes)?;
+            file.sync_all()?;
+            fs::rename(&temp, self.path(key))
+        })();
+        if written.is_err() {
+            let _ = fs::remove_file(&temp);
+        }
+        written?;
+        self.trim();
+        Ok(())
+    }
+
+    pub(crate) fn remove(&self, key: &CacheKey) {
+        let _ = fs::remove_file(self.path(key));
+    }
+
+    /// Deletes the oldest artifacts until the directory is within budget.
+    fn trim(&self) {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        let mut files: Vec<(std::time::SystemTime, u64, PathBuf)> = entries
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == EXTENSION))
+            .filter_map(|e| {
+                let meta = e.metadata().ok()?;
+                Some((meta.modified().ok()?, meta.len(), e.path()))
+            })
+            .collect();
+        let mut total: u64 = files.iter().map(|f| f.1).sum();
+        if total <= self.max_bytes {
+            return;
+        }
+        files.sort();
+        for (_, len, path) in files {
+            if total <= self.max_bytes {
+                break;
+            }
+            if fs::remove_file(&path).is_ok() {
+                total = total.saturating_sub(len);
+            }
+        }
+    }
+}
+
+fn encode(key: &[u8], stored: &Stored) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + key.len() + stored.artifact.len());
+    out.extend(MAGIC);
+    out.extend(FORMAT_VERSION.to_le_bytes());
+    out.extend((key.len() as u32).to_le_bytes());
+    out.extend(key);
+    out.push(metering_byte(stored.metering));
+    out.push(u8::from(stored.has_start));
+    out.extend((stored.artifact.len() as u64).to_le_bytes());
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&out);
+    hasher.update(&stored.artifact);
+    out.extend(hasher.finalize().as_bytes());
+    out.extend(&stored.artifact);
+    out
+}
+
+/// Reads a little-endian field, or says the file is too short.
+fn take<'b>(bytes: &mut &'b [u8], n: usize) -> Result<&'b [u8], String> {
+    if bytes.len() < n {
+        return Err("truncated".into());
+    }
+    let (head, rest) = bytes.split_at(n);
+    *bytes = rest;
+    Ok(head)
+}
+
+fn decode(file: &[u8], expected_key: &[u8]) -> Result<Stored, String> {
+    let mut rest = file;
+    if take(&mut rest, 8)? != MAGIC {
+        return Err("not a Ward artifact".into());
+    }
+    let version = u32::from_le_bytes(take(&mut rest, 4)?.try_into().map_err(|_| "truncated")?);
+    if version != FORMAT_VERSION {
+        return Err(format!(
+            "format version {version}, expected {FORMAT_VERSION}"
+        ));
+    }
+    let key_len = u32::from_le_bytes(take(&mut rest, 4)?.try_into().map_err(|_| "truncated")?);
+    if key_len > MAX_KEY_BYTES {
+        return Err("key too long".into());
+    }
+    let key = take(&mut rest, key_len as usize)?;
+    if key != expected_key {
+        return Err("stored for another key (code, config, engine or schedule)".into());
+    }
+    let metering = metering_from_byte(take(&mut rest, 1)?[0]).ok_or("bad metering byte")?;
+    let has_start = match take(&mut rest, 1)?[0] {
+        0 => false,
+        1 => true,
+        _ => return Err("bad start byte".into()),
+    };
+    let len = u64::from_le_bytes(take(&mut rest, 8)?.try_into().map_err(|_| "truncated")?);
+    let header_len = file.len() - rest.len();
+    let checksum = take(&mut rest, 32)?;
+    if rest.len() as u64 != len {
+        return Err(format!(
+            "artifact is {} bytes, header says {len}",
+            rest.len()
+        ));
+    }
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&file[..header_len]);
+    hasher.update(rest);
+    if hasher.finalize().as_bytes() != checksum {
+        return Err("checksum mismatch".into());
+    }
+    Ok(Stored {
+        artifact: rest.to_vec(),
+        metering,
+        has_start,
+    })
+}

@@ -45,6 +45,7 @@ mod disk;
 mod meter;
 mod outcome;
 mod run;
+mod system;
 mod value;
 
 pub use backend::{
@@ -62,6 +63,7 @@ pub use outcome::{ErrorKind, Failure, Outcome, Status};
 pub use run::{
     Entry, EntryShape, Execution, RunOptions, compile, execute, instantiate_metered, policy_failure,
 };
+pub use system::SystemRuntimes;
 pub use value::{ExportType, ExternType, FuncType, ImportType, ValType, Value};
 pub use ward_instrument::{Inspection, LimitUse, inspect};
 pub use ward_primitives::Gas;

@@ -254,13 +254,28 @@ pub fn execute(
             format!("no function export `{name}`"),
         ));
     };
+    call_entry(&mut *sandbox, meter.as_ref(), func, &args, shape, service)
+}
+
+/// Calls `func` (an entry resolved by [`resolve_entry`]) in an instantiated
+/// and armed sandbox, services its suspensions in a flat loop, and turns
+/// the final step into an execution. The context's gas is settled: a trap
+/// or timeout consumes all of it.
+pub(crate) fn call_entry(
+    sandbox: &mut dyn Sandbox,
+    meter: Option<&Meter>,
+    func: crate::Extern,
+    args: &[Value],
+    shape: Option<EntryShape>,
+    service: &mut dyn FnMut(Request) -> Reply,
+) -> Execution {
     let mut suspensions = 0;
-    let mut step = sandbox.call(func, &args);
+    let mut step = sandbox.call(func, args);
     while let Step::Suspended(request) = step {
         suspensions += 1;
         step = sandbox.resume(service(request));
     }
-    if let Some(meter) = &meter {
+    if let Some(meter) = meter {
         sync_gas(&mut *sandbox, meter);
         if let Step::Failed(failure) = step {
             step = Step::Failed(meter.classify(&mut *sandbox, failure));
@@ -322,7 +337,7 @@ fn failed(failure: Failure) -> Execution {
 
 /// The export to call, its arguments, and its entry shape (`None` for
 /// [`Entry::Invoke`]).
-fn resolve_entry<'a>(
+pub(crate) fn resolve_entry<'a>(
     module: &Module,
     entry: &'a Entry,
 ) -> Result<(&'a str, Vec<Value>, Option<EntryShape>), Failure> {

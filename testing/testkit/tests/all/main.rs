@@ -8,3 +8,4 @@ mod cache;
 mod differential;
 mod engine;
 mod metering;
+mod system;

@@ -1,0 +1,177 @@
+//! System runtimes: reused instances, swapped contexts, rebuilt after
+//! failures, in both metering modes, on both backends.
+
+use ward_testkit::{assert_agree, backend, wasm};
+use ward_vm::{
+    BackendKind, CallContext, Config, Entry, ErrorKind, Execution, Gas, Metering, Reply,
+    RunOptions, Status, SystemRuntimes,
+};
+
+/// Counts its calls in a global and in memory; echoes the input after the
+/// count; traps on input "trap"; loops on input "spin". The start function
+/// does work that no call may be charged for.
+const COUNTER: &str = r#"(module
+  (import "ward" "input_size" (func $input_size (result i32)))
+  (import "ward" "input_read" (func $input_read (param i32 i32 i32)))
+  (import "ward" "output_write" (func $out (param i32 i32)))
+  (memory (export "memory") 1)
+  (global $calls (mut i32) (i32.const 0))
+  (func $start (local $i i32)
+    (loop $l
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 1000)))))
+  (start $start)
+  (func (export "main") (local $n i32)
+    (global.set $calls (i32.add (global.get $calls) (i32.const 1)))
+    (i32.store (i32.const 0) (global.get $calls))
+    (local.set $n (call $input_size))
+    (call $input_read (i32.const 4) (i32.const 0) (local.get $n))
+    (if (i32.eq (i32.load (i32.const 4)) (i32.const 0x70617274)) (then unreachable))
+    (if (i32.eq (i32.load (i32.const 4)) (i32.const 0x6e697073))
+      (then (loop $forever (br $forever))))
+    (call $out (i32.const 0) (i32.add (local.get $n) (i32.const 4)))))"#;
+
+fn call(runtimes: &SystemRuntimes, code: &ward_vm::CodeHash, input: &[u8], gas: u64) -> Execution {
+    let mut no_service = |_| Reply::Trap("no services".into());
+    runtimes.call(
+        code,
+        &Entry::Main("main".into()),
+        RunOptions {
+            input: input.to_vec(),
+            gas_limit: Gas::new(gas),
+            ..RunOptions::default()
+        },
+        CallContext::default(),
+        &mut no_service,
+    )
+}
+
+fn count(run: &Execution) -> u32 {
+    u32::from_le_bytes(run.outcome.output[..4].try_into().unwrap())
+}
+
+#[test]
+fn system_runtime_instances_are_reused_and_rebuilt_after_failures() {
+    let config = Config::default();
+    let mut transcripts: Vec<Vec<Execution>> = Vec::new();
+    for kind in BackendKind::ALL {
+        let runtimes = SystemRuntimes::new(backend(kind, &config), &config);
+        let code = runtimes
+            .register(&wasm(COUNTER), Metering::Instrumented)
+            .unwrap();
+        let mut transcript = Vec::new();
+        // Reused: the count goes up, each call sees only its own input, and
+        // equal work costs equal gas (the build was charged to no call).
+        for (i, input) in [&b"aa"[..], b"bbbb", b"cc"].iter().enumerate() {
+            let run = call(&runtimes, &code, input, 1_000_000);
+            assert_eq!(run.outcome.status, Status::Ok, "{kind}: {:?}", run.outcome);
+            assert_eq!(count(&run), i as u32 + 1);
+            assert_eq!(&run.outcome.output[4..], *input);
+            transcript.push(run);
+        }
+        assert_eq!(
+            transcript[0].outcome.gas_used,
+            transcript[2].outcome.gas_used
+        );
+        assert_eq!(runtimes.instance_builds(), 1, "{kind}");
+
+        // A trap drops the instance; the next call starts from a fresh one.
+        let trapped = call(&runtimes, &code, b"trap", 1_000_000);
+        assert_eq!(trapped.outcome.status, Status::Trapped);
+        let after = call(&runtimes, &code, b"x", 1_000_000);
+        assert_eq!(count(&after), 1, "{kind}: rebuilt");
+        assert_eq!(runtimes.instance_builds(), 2);
+
+        // So does running out of gas, and a timeout.
+        let starved = call(&runtimes, &code, b"spin", 10_000);
+        assert_eq!(starved.outcome.status, Status::OutOfGas);
+        assert_eq!(count(&call(&runtimes, &code, b"y", 1_000_000)), 1);
+        assert_eq!(runtimes.instance_builds(), 3);
+        let mut no_service = |_| Reply::Trap("no services".into());
+        let timed_out = runtimes.call(
+            &code,
+            &Entry::Main("main".into()),
+            RunOptions {
+                input: b"spin".to_vec(),
+                gas_limit: Gas::new(u64::MAX),
+                timeout: Some(std::time::Duration::from_millis(50)),
+                ..RunOptions::default()
+            },
+            CallContext::default(),
+            &mut no_service,
+        );
+        assert_eq!(timed_out.outcome.status, Status::Timeout, "{kind}");
+        assert_eq!(count(&call(&runtimes, &code, b"z", 1_000_000)), 1);
+        assert_eq!(runtimes.instance_builds(), 4);
+
+        transcript.extend([trapped, after, starved]);
+        transcripts.push(transcript);
+    }
+    // Both backends tell the same story, call by call.
+    for (a, b) in transcripts[0].iter().zip(&transcripts[1]) {
+        assert_agree(&[a.clone(), b.clone()]);
+    }
+}
+
+#[test]
+fn self_metered_system_runtimes_pay_what_they_charge() {
+    // Charges 7 gas per input byte, itself.
+    let runtime = r#"(module
+      (import "ward" "input_size" (func $input_size (result i32)))
+      (import "ward" "charge_gas" (func $charge (param i64)))
+      (memory (export "memory") 1)
+      (func (export "main")
+        (call $charge (i64.mul (i64.extend_i32_u (call $input_size)) (i64.const 7)))))"#;
+    let config = Config::default();
+    let mut runs = Vec::new();
+    for kind in BackendKind::ALL {
+        let runtimes = SystemRuntimes::new(backend(kind, &config), &config);
+        let code = runtimes
+            .register(&wasm(runtime), Metering::SelfMetered)
+            .unwrap();
+        let small = call(&runtimes, &code, &[0; 10], 1_000_000);
+        let large = call(&runtimes, &code, &[0; 110], 1_000_000);
+        assert_eq!(small.outcome.status, Status::Ok, "{:?}", small.outcome);
+        assert_eq!(
+            large.outcome.gas_used.get() - small.outcome.gas_used.get(),
+            700,
+            "{kind}"
+        );
+        let broke = call(&runtimes, &code, &[0; 100], 500);
+        assert_eq!(broke.outcome.status, Status::OutOfGas);
+        assert_eq!(runtimes.instance_builds(), 1);
+        call(&runtimes, &code, &[0; 1], 1_000_000);
+        assert_eq!(
+            runtimes.instance_builds(),
+            2,
+            "{kind}: rebuilt after running out"
+        );
+        runs.push((small, large, broke));
+    }
+    assert_agree(&[runs[0].0.clone(), runs[1].0.clone()]);
+    assert_agree(&[runs[0].1.clone(), runs[1].1.clone()]);
+    assert_agree(&[runs[0].2.clone(), runs[1].2.clone()]);
+}
+
+#[test]
+fn unknown_system_runtimes_and_entries_are_typed_errors() {
+    let config = Config::default();
+    let runtimes = SystemRuntimes::new(backend(BackendKind::Wasmtime, &config), &config);
+    let missing = call(&runtimes, &ward_vm::CodeHash([1; 32]), b"", 1000);
+    assert_eq!(missing.outcome.status, Status::Rejected);
+    let code = runtimes
+        .register(&wasm(COUNTER), Metering::Instrumented)
+        .unwrap();
+    let mut no_service = |_| Reply::Trap("no services".into());
+    let run = runtimes.call(
+        &code,
+        &Entry::Main("nope".into()),
+        RunOptions::default(),
+        CallContext::default(),
+        &mut no_service,
+    );
+    assert_eq!(
+        run.outcome.error.map(|e| e.kind),
+        Some(ErrorKind::EntryNotFound)
+    );
+}

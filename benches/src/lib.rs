@@ -7,6 +7,8 @@
 //!
 //! This crate names wasmtime and wasmi directly: only to build the floors.
 
+pub mod suite;
+
 use std::{hint::black_box, sync::Arc};
 
 use ward_vm::{Backend, BackendKind, CallContext, Config, Entry, Reply, RunOptions, Status};
@@ -76,11 +78,50 @@ pub fn ward_backend(kind: BackendKind, config: &Config) -> Arc<dyn Backend> {
     }
 }
 
-/// The raw wasmtime floor: default engine, `Store::new`, linker
-/// instantiation with an `input_size` import, typed call of `main`, drop.
-pub fn raw_wasmtime_run(wat: &str, input_len: i32) -> Work {
-    use wasmtime::{Engine, Linker, Module, Store};
-    let engine = Engine::default();
+/// How raw wasmtime allocates instances.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RawAlloc {
+    /// The default on-demand allocator.
+    OnDemand,
+    /// The pooling allocator with copy-on-write memory images.
+    Pooled,
+    /// Pooled, with 64 KiB of memory and tables kept resident per slot.
+    PooledResident,
+}
+
+impl RawAlloc {
+    /// Every configuration, for taking the fastest.
+    pub const ALL: [RawAlloc; 3] = [
+        RawAlloc::OnDemand,
+        RawAlloc::Pooled,
+        RawAlloc::PooledResident,
+    ];
+}
+
+/// A raw wasmtime engine allocating as `alloc` says.
+///
+/// # Panics
+///
+/// When wasmtime refuses the configuration.
+pub fn raw_wasmtime_engine(alloc: RawAlloc) -> wasmtime::Engine {
+    let mut config = wasmtime::Config::new();
+    if alloc != RawAlloc::OnDemand {
+        let mut pool = wasmtime::PoolingAllocationConfig::new();
+        if alloc == RawAlloc::PooledResident {
+            pool.linear_memory_keep_resident(64 << 10)
+                .table_keep_resident(64 << 10);
+        }
+        config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+    }
+    wasmtime::Engine::new(&config).expect("raw wasmtime engine")
+}
+
+/// The raw wasmtime floor: an engine allocating as `alloc` says, linker
+/// pre-instantiation with an `input_size` import, then per run: a store,
+/// an instance, a typed call of `main`, drop.
+pub fn raw_wasmtime_run(wat: &str, input_len: i32, alloc: RawAlloc) -> Work {
+    use wasmtime::{Linker, Module, Store};
+    let engine = raw_wasmtime_engine(alloc);
     let module = Module::new(&engine, wat::parse_str(wat).expect("parses")).expect("compiles");
     let mut linker = Linker::<i32>::new(&engine);
     linker
@@ -125,11 +166,20 @@ pub fn raw_wasmi_run(wat: &str, input_len: i32) -> Work {
     })
 }
 
-/// The raw floor of `kind` for `wat`.
-pub fn raw_run(kind: BackendKind, wat: &str, input_len: i32) -> Work {
+/// The raw floors of `kind` for `wat`, one per configuration worth trying,
+/// labelled; a report takes the fastest.
+pub fn raw_runs(kind: BackendKind, wat: &str, input_len: i32) -> Vec<(String, Work)> {
     match kind {
-        BackendKind::Wasmtime => raw_wasmtime_run(wat, input_len),
-        BackendKind::Wasmi => raw_wasmi_run(wat, input_len),
+        BackendKind::Wasmtime => RawAlloc::ALL
+            .iter()
+            .map(|&alloc| {
+                (
+                    format!("{alloc:?}"),
+                    raw_wasmtime_run(wat, input_len, alloc),
+                )
+            })
+            .collect(),
+        BackendKind::Wasmi => vec![("default".into(), raw_wasmi_run(wat, input_len))],
     }
 }
 

@@ -4,6 +4,7 @@
 //! `--invoke`) in a fresh sandbox on either backend and prints the typed
 //! outcome: human-readable by default, one JSON object on stdout's last line
 //! with `--json`. `ward inspect FILE` validates and describes a module.
+//! `ward bench` runs the benchmark suite beside the raw engines.
 //! Exit codes: 0 when the status is `ok` (or the module is valid), 1 for any
 //! other outcome, 2 for usage and I/O errors.
 
@@ -12,6 +13,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod backends;
+mod bench;
 mod inspect;
 mod run;
 
@@ -30,6 +32,9 @@ enum Command {
     /// Validate a module and report its imports, exports, features, sizes
     /// against each limit and instrumented size, or the exact rejection.
     Inspect(inspect::InspectArgs),
+    /// Run Ward's benchmark suite: each figure beside the raw engine's for
+    /// the same work, measured in the same run, as a ratio.
+    Bench(bench::BenchArgs),
 }
 
 /// The module in `bytes` read from `path`: a `.wasm` file (or anything that
@@ -52,6 +57,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Inspect(args) => inspect::inspect(args),
+        Command::Bench(args) => bench::bench(args),
     };
     match result {
         Ok(code) => code,

@@ -144,25 +144,25 @@ const REJECTION_BYTES: usize = 256;
 
 struct Entry {
     result: Result<Module, Failure>,
-    code: CodeHash,
     bytes: usize,
     /// Position in the recency order; `None` while pinned.
     tick: Option<u64>,
 }
 
+/// The memory side, keyed by code hash alone: one cache serves one config
+/// and one engine, so the rest of the key is the same for every entry.
 #[derive(Default)]
 struct State {
-    entries: BTreeMap<[u8; 32], Entry>,
+    entries: BTreeMap<CodeHash, Entry>,
     /// Unpinned entries by last use, oldest first.
-    recency: BTreeMap<u64, [u8; 32]>,
-    by_code: BTreeMap<CodeHash, [u8; 32]>,
-    in_flight: BTreeSet<[u8; 32]>,
+    recency: BTreeMap<u64, CodeHash>,
+    in_flight: BTreeSet<CodeHash>,
     clock: u64,
     bytes: usize,
 }
 
 impl State {
-    fn touch(&mut self, digest: &[u8; 32]) {
+    fn touch(&mut self, digest: &CodeHash) {
         self.clock += 1;
         let clock = self.clock;
         if let Some(entry) = self.entries.get_mut(digest)
@@ -274,15 +274,13 @@ impl ModuleCache {
                 format!("cache identifier {id} is not the hash of the code ({code})"),
             ));
         }
-        let key = self.key(code);
-        self.resolve(&key, Some(wasm)).map(|m| (code, m))
+        self.resolve(code, Some(wasm)).map(|m| (code, m))
     }
 
     /// The module with this code hash, if memory or disk has it, without
     /// its bytes. `None` when neither does (the caller must supply bytes).
     pub fn lookup(&self, code: &CodeHash) -> Option<Result<Module, Failure>> {
-        let key = self.key(*code);
-        match self.resolve(&key, None) {
+        match self.resolve(*code, None) {
             Err(f) if f.message == NOT_CACHED => None,
             other => Some(other),
         }
@@ -292,10 +290,7 @@ impl ModuleCache {
     /// when it is not in memory.
     pub fn pin(&self, code: &CodeHash) -> bool {
         let mut state = self.lock();
-        let Some(digest) = state.by_code.get(code).copied() else {
-            return false;
-        };
-        let Some(entry) = state.entries.get_mut(&digest) else {
+        let Some(entry) = state.entries.get_mut(code) else {
             return false;
         };
         if let Some(tick) = entry.tick.take() {
@@ -307,16 +302,13 @@ impl ModuleCache {
     /// Makes `code`'s module evictable again.
     pub fn unpin(&self, code: &CodeHash) {
         let mut state = self.lock();
-        let Some(digest) = state.by_code.get(code).copied() else {
-            return;
-        };
         state.clock += 1;
         let clock = state.clock;
-        if let Some(entry) = state.entries.get_mut(&digest)
+        if let Some(entry) = state.entries.get_mut(code)
             && entry.tick.is_none()
         {
             entry.tick = Some(clock);
-            state.recency.insert(clock, digest);
+            state.recency.insert(clock, *code);
         }
         self.evict(&mut state);
     }
@@ -340,7 +332,6 @@ impl ModuleCache {
         let mut state = self.lock();
         state.entries.clear();
         state.recency.clear();
-        state.by_code.clear();
         state.bytes = 0;
     }
 
@@ -352,8 +343,8 @@ impl ModuleCache {
 
     /// Memory, then (one flight per key) disk, then compiling `wasm` if
     /// given.
-    fn resolve(&self, key: &CacheKey, wasm: Option<&[u8]>) -> Result<Module, Failure> {
-        let digest = key.digest();
+    fn resolve(&self, code: CodeHash, wasm: Option<&[u8]>) -> Result<Module, Failure> {
+        let digest = code;
         let mut state = self.lock();
         loop {
             if let Some(entry) = state.entries.get(&digest) {
@@ -373,14 +364,15 @@ impl ModuleCache {
             cache: self,
             digest,
         };
-        let result = match self.load_from_disk(key) {
+        let key = self.key(code);
+        let result = match self.load_from_disk(&key) {
             Some(module) => Ok(module),
             None => match wasm {
-                Some(wasm) => self.compile_and_store(key, wasm),
+                Some(wasm) => self.compile_and_store(&key, wasm),
                 None => return Err(Failure::new(ErrorKind::HostError, NOT_CACHED)),
             },
         };
-        flight.land(key.code, &result);
+        flight.land(&result);
         result
     }
 
@@ -399,7 +391,7 @@ impl ModuleCache {
         // fingerprint: they are exactly what `serialize` wrote for this
         // code, config and engine. This is the one place Ward deserializes.
         #[allow(unsafe_code)]
-        let module = unsafe { self.backend.deserialize(&stored.artifact) };
+        let module = unsafe { self.backend.deserialize(stored.artifact()) };
         match module {
             Ok(module) => {
                 self.disk_hits.fetch_add(1, Ordering::Relaxed);
@@ -428,7 +420,8 @@ impl ModuleCache {
             && let Some(artifact) = self.backend.serialize(module)
         {
             let stored = Stored {
-                artifact,
+                bytes: artifact,
+                start: 0,
                 metering: module.metering(),
                 has_start: module.has_start(),
             };
@@ -439,13 +432,7 @@ impl ModuleCache {
         result
     }
 
-    fn insert(
-        &self,
-        state: &mut State,
-        code: CodeHash,
-        digest: [u8; 32],
-        result: Result<Module, Failure>,
-    ) {
+    fn insert(&self, state: &mut State, digest: CodeHash, result: Result<Module, Failure>) {
         let bytes = match &result {
             Ok(module) => module.footprint().max(1),
             Err(failure) => REJECTION_BYTES + failure.message.len(),
@@ -459,13 +446,11 @@ impl ModuleCache {
         state.clock += 1;
         let tick = state.clock;
         state.recency.insert(tick, digest);
-        state.by_code.insert(code, digest);
         state.bytes += bytes;
         state.entries.insert(
             digest,
             Entry {
                 result,
-                code,
                 bytes,
                 tick: Some(tick),
             },
@@ -481,7 +466,6 @@ impl ModuleCache {
             };
             if let Some(entry) = state.entries.remove(&digest) {
                 state.bytes -= entry.bytes;
-                state.by_code.remove(&entry.code);
                 self.evictions.fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -496,16 +480,15 @@ const NOT_CACHED: &str = "not cached";
 /// so one of them takes over.
 struct Flight<'c> {
     cache: &'c ModuleCache,
-    digest: [u8; 32],
+    digest: CodeHash,
 }
 
 impl Flight<'_> {
-    fn land(self, code: CodeHash, result: &Result<Module, Failure>) {
+    fn land(self, result: &Result<Module, Failure>) {
         let cacheable = !matches!(result, Err(f) if f.message == NOT_CACHED);
         if cacheable {
             let mut state = self.cache.lock();
-            self.cache
-                .insert(&mut state, code, self.digest, result.clone());
+            self.cache.insert(&mut state, self.digest, result.clone());
         }
         // `drop` clears the flight and notifies.
     }

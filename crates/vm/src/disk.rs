@@ -39,9 +39,18 @@ const MAX_KEY_BYTES: u32 = 4096;
 
 /// An artifact and what Ward knows about its module.
 pub(crate) struct Stored {
-    pub artifact: Vec<u8>,
+    /// The artifact, or (after a load) the whole file...
+    pub bytes: Vec<u8>,
+    /// ...and where in it the artifact starts.
+    pub start: usize,
     pub metering: Metering,
     pub has_start: bool,
+}
+
+impl Stored {
+    pub(crate) fn artifact(&self) -> &[u8] {
+        self.bytes.get(self.start..).unwrap_or_default()
+    }
 }
 
 /// A directory of compiled artifacts, bounded in bytes.
@@ -90,7 +99,13 @@ impl DiskCache {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(format!("unreadable: {e}")),
         };
-        decode(&bytes, &key.encode()).map(Some)
+        let (start, metering, has_start) = decode(&bytes, &key.encode())?;
+        Ok(Some(Stored {
+            bytes,
+            start,
+            metering,
+            has_start,
+        }))
     }
 
     /// Writes atomically (temporary file, then rename), then trims the
@@ -151,19 +166,20 @@ impl DiskCache {
 }
 
 fn encode(key: &[u8], stored: &Stored) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64 + key.len() + stored.artifact.len());
+    let artifact = stored.artifact();
+    let mut out = Vec::with_capacity(64 + key.len() + artifact.len());
     out.extend(MAGIC);
     out.extend(FORMAT_VERSION.to_le_bytes());
     out.extend((key.len() as u32).to_le_bytes());
     out.extend(key);
     out.push(metering_byte(stored.metering));
     out.push(u8::from(stored.has_start));
-    out.extend((stored.artifact.len() as u64).to_le_bytes());
+    out.extend((artifact.len() as u64).to_le_bytes());
     let mut hasher = blake3::Hasher::new();
     hasher.update(&out);
-    hasher.update(&stored.artifact);
+    hasher.update(artifact);
     out.extend(hasher.finalize().as_bytes());
-    out.extend(&stored.artifact);
+    out.extend(artifact);
     out
 }
 
@@ -177,7 +193,9 @@ fn take<'b>(bytes: &mut &'b [u8], n: usize) -> Result<&'b [u8], String> {
     Ok(head)
 }
 
-fn decode(file: &[u8], expected_key: &[u8]) -> Result<Stored, String> {
+/// Checks a whole file; returns where its artifact starts and what the
+/// header says about the module.
+fn decode(file: &[u8], expected_key: &[u8]) -> Result<(usize, Metering, bool), String> {
     let mut rest = file;
     if take(&mut rest, 8)? != MAGIC {
         return Err("not a Ward artifact".into());
@@ -217,9 +235,5 @@ fn decode(file: &[u8], expected_key: &[u8]) -> Result<Stored, String> {
     if hasher.finalize().as_bytes() != checksum {
         return Err("checksum mismatch".into());
     }
-    Ok(Stored {
-        artifact: rest.to_vec(),
-        metering,
-        has_start,
-    })
+    Ok((file.len() - rest.len(), metering, has_start))
 }

@@ -127,7 +127,18 @@ impl WasmtimeBackend {
             .collect();
         let image = module.image_range();
         let footprint = (image.end as usize).saturating_sub(image.start as usize);
-        Module::new(BackendKind::Wasmtime, imports, exports, Arc::new(module))
+        // Pre-link against the backend's linker once, when every import is
+        // a host function it defines: instantiating then skips name lookups.
+        let pre = self.linker.instantiate_pre(&module).ok();
+        let memory = module.get_export_index(ward_abi::MEMORY_EXPORT);
+        let gas = module.get_export_index(ward_instrument::GAS_EXPORT);
+        let compiled = Compiled {
+            module,
+            pre,
+            memory,
+            gas,
+        };
+        Module::new(BackendKind::Wasmtime, imports, exports, Arc::new(compiled))
             .with_footprint(footprint)
     }
 
@@ -228,7 +239,7 @@ impl Backend for WasmtimeBackend {
     }
 
     fn serialize(&self, module: &Module) -> Option<Vec<u8>> {
-        module.downcast::<wasmtime::Module>()?.serialize().ok()
+        module.downcast::<Compiled>()?.module.serialize().ok()
     }
 
     #[allow(unsafe_code)]
@@ -278,6 +289,17 @@ impl Backend for WasmtimeBackend {
             ticker: self.config.interruptible,
         })
     }
+}
+
+/// A compiled module, pre-linked when it can be, with the export indices
+/// the host functions need.
+struct Compiled {
+    module: wasmtime::Module,
+    /// Pre-linked against the backend's linker (`None` when some import
+    /// needs an explicit link).
+    pre: Option<wasmtime::InstancePre<StoreData>>,
+    memory: Option<wasmtime::ModuleExport>,
+    gas: Option<wasmtime::ModuleExport>,
 }
 
 /// Epoch deadline meaning "never" (far beyond any run's ticks, without overflow).
@@ -433,10 +455,10 @@ fn lock(slot: &Mutex<Slot>) -> std::sync::MutexGuard<'_, Slot> {
 
 impl Sandbox for WasmtimeSandbox {
     fn instantiate(&mut self, module: &Module, links: &[Link]) -> Result<InstanceId, Failure> {
-        let Some(compiled) = module.downcast::<wasmtime::Module>().filter(|m| {
+        let Some(compiled) = module.downcast::<Compiled>().filter(|c| {
             self.store
                 .as_ref()
-                .is_some_and(|s| Engine::same(m.engine(), s.engine()))
+                .is_some_and(|s| Engine::same(c.module.engine(), s.engine()))
         }) else {
             return Err(Failure::new(
                 ErrorKind::HostError,
@@ -471,21 +493,27 @@ impl Sandbox for WasmtimeSandbox {
         if let Some(store) = self.store.as_mut() {
             store.data_mut().context.set_suspend_allowed(false);
         }
-        let instance = if self.async_required {
-            let store = self.store.as_mut().ok_or_else(busy_failure)?;
-            let fut = linker.instantiate_async(&mut *store, compiled);
-            block_on(fut)
-        } else {
-            let store = self.store.as_mut().ok_or_else(busy_failure)?;
-            linker.instantiate(&mut *store, compiled)
+        let pre = compiled.pre.as_ref().filter(|_| links.is_empty());
+        let store = self.store.as_mut().ok_or_else(busy_failure)?;
+        let instance = match (pre, self.async_required) {
+            (Some(pre), false) => pre.instantiate(&mut *store),
+            (Some(pre), true) => block_on(pre.instantiate_async(&mut *store)),
+            (None, false) => linker.instantiate(&mut *store, &compiled.module),
+            (None, true) => block_on(linker.instantiate_async(&mut *store, &compiled.module)),
         };
         if let Some(store) = self.store.as_mut() {
             store.data_mut().context.set_suspend_allowed(true);
         }
         let instance = instance.map_err(instantiation_failure)?;
         if let Some(store) = self.store.as_mut() {
-            let memory = instance.get_memory(&mut *store, ward_abi::MEMORY_EXPORT);
-            let gas = instance.get_global(&mut *store, ward_instrument::GAS_EXPORT);
+            let memory = compiled
+                .memory
+                .and_then(|i| instance.get_module_export(&mut *store, &i))
+                .and_then(wasmtime::Extern::into_memory);
+            let gas = compiled
+                .gas
+                .and_then(|i| instance.get_module_export(&mut *store, &i))
+                .and_then(wasmtime::Extern::into_global);
             let exports = &mut store.data_mut().exports;
             exports.instances += 1;
             exports.memory = memory;

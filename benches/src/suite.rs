@@ -1,0 +1,489 @@
+//! The suite `ward bench` runs: each Ward figure beside the same work on
+//! the raw engine, measured in the same run, as a ratio.
+
+use std::{
+    hint::black_box,
+    path::PathBuf,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use ward_vm::{
+    Backend, BackendKind, CacheOptions, CallContext, Config, Entry, Metering, ModuleCache, Reply,
+    RunOptions, Status, SystemRuntimes,
+};
+
+use crate::{HOST_CALLS, TRIVIAL_WAT, Work, host_call_wat, raw_runs, ward_backend};
+
+/// One line of the report.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BenchResult {
+    /// The workload.
+    pub name: String,
+    /// `wasmtime` or `wasmi`.
+    pub backend: BackendKind,
+    /// `us` or `ms`.
+    pub unit: &'static str,
+    /// Ward's figure.
+    pub ward: f64,
+    /// The raw engine's figure for the same work (its fastest
+    /// configuration, where there are several).
+    pub baseline: f64,
+    /// What the baseline is.
+    pub baseline_label: String,
+}
+
+impl BenchResult {
+    /// Ward / baseline.
+    pub fn ratio(&self) -> f64 {
+        if self.baseline > 0.0 {
+            self.ward / self.baseline
+        } else {
+            f64::NAN
+        }
+    }
+}
+
+/// How long to measure each figure.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    /// Time spent measuring one figure (after warming up).
+    pub per_figure: Duration,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            per_figure: Duration::from_millis(700),
+        }
+    }
+}
+
+/// Times `work` over `budget` in rounds, alternating with the other
+/// sides being measured so that every side sees the same machine (drift,
+/// other load): for each work, the median over rounds of the mean time of
+/// one run, in seconds. Each round of each side lasts about `budget / 20`.
+#[allow(clippy::disallowed_methods, reason = "a benchmark measures wall time")]
+pub fn measure_interleaved(works: &mut [Work], budget: Duration) -> Vec<f64> {
+    let round_target = (budget / 20).max(Duration::from_micros(200));
+    // Warm up and calibrate each side.
+    let per_round: Vec<u64> = works
+        .iter_mut()
+        .map(|work| {
+            let start = Instant::now();
+            work();
+            let one = start.elapsed().max(Duration::from_nanos(20));
+            let warm_until = Instant::now() + round_target * 2;
+            while Instant::now() < warm_until {
+                work();
+            }
+            ((round_target.as_secs_f64() / one.as_secs_f64()) as u64).clamp(1, 1 << 22)
+        })
+        .collect();
+    let mut rounds: Vec<Vec<f64>> = vec![Vec::new(); works.len()];
+    let end = Instant::now() + budget * works.len() as u32;
+    while rounds[0].len() < 5 || (Instant::now() < end && rounds[0].len() < 400) {
+        for (i, work) in works.iter_mut().enumerate() {
+            let t = Instant::now();
+            for _ in 0..per_round[i] {
+                work();
+            }
+            rounds[i].push(t.elapsed().as_secs_f64() / per_round[i] as f64);
+        }
+    }
+    rounds
+        .into_iter()
+        .map(|mut r| {
+            r.sort_by(f64::total_cmp);
+            r[r.len() / 2]
+        })
+        .collect()
+}
+
+/// A planned figure: a name, a unit, Ward's work and the raw floors.
+pub struct Plan {
+    /// The workload's name.
+    pub name: String,
+    /// The backend.
+    pub backend: BackendKind,
+    /// `us` or `ms`.
+    pub unit: &'static str,
+    ward: Box<dyn FnOnce() -> Work>,
+    baselines: Vec<(String, Box<dyn FnOnce() -> Work>)>,
+}
+
+impl Plan {
+    /// Builds both sides without measuring them (for criterion).
+    pub fn into_works(self) -> (Work, Vec<(String, Work)>) {
+        let ward = (self.ward)();
+        let baselines = self
+            .baselines
+            .into_iter()
+            .map(|(label, make)| (label, make()))
+            .collect();
+        (ward, baselines)
+    }
+
+    /// Builds and measures both sides, interleaved.
+    pub fn run(self, budget: Budget) -> BenchResult {
+        let scale = if self.unit == "ms" { 1e3 } else { 1e6 };
+        let (name, backend, unit) = (self.name.clone(), self.backend, self.unit);
+        let (ward, baselines) = self.into_works();
+        let labels: Vec<String> = baselines.iter().map(|(l, _)| l.clone()).collect();
+        let mut works: Vec<Work> = Vec::with_capacity(1 + baselines.len());
+        works.push(ward);
+        works.extend(baselines.into_iter().map(|(_, w)| w));
+        let times = measure_interleaved(&mut works, budget.per_figure);
+        let (baseline, baseline_label) = times[1..]
+            .iter()
+            .zip(labels)
+            .min_by(|a, b| a.0.total_cmp(b.0))
+            .map_or((f64::NAN, String::new()), |(t, l)| (*t * scale, l));
+        BenchResult {
+            name,
+            backend,
+            unit,
+            ward: times[0] * scale,
+            baseline,
+            baseline_label,
+        }
+    }
+}
+
+fn no_service() -> impl FnMut(ward_vm::Request) -> Reply {
+    |_| Reply::Trap("no host services".into())
+}
+
+fn main_entry() -> Entry {
+    Entry::Main("main".into())
+}
+
+/// Runs `main` of `module` in a fresh sandbox and checks it succeeded.
+fn execute_ok(backend: &dyn Backend, module: &ward_vm::Module, input: &[u8]) {
+    let options = RunOptions {
+        input: input.to_vec(),
+        ..RunOptions::default()
+    };
+    let run = ward_vm::execute(
+        backend,
+        module,
+        &main_entry(),
+        options,
+        CallContext::default(),
+        &mut no_service(),
+    );
+    assert_eq!(run.outcome.status, Status::Ok, "{:?}", run.outcome);
+    black_box(run);
+}
+
+/// Ward's warm call: the module found in the cache by code hash, a fresh
+/// instance, `main`, drop.
+fn ward_cached_call(backend: Arc<dyn Backend>, config: &Config, wat: &str) -> Work {
+    let wasm = wat::parse_str(wat).expect("parses");
+    let cache =
+        ModuleCache::new(backend.clone(), config, CacheOptions::default()).expect("memory cache");
+    let (code, _) = cache.compile_with_id(&wasm, None).expect("compiles");
+    Box::new(move || {
+        let module = cache.lookup(&code).expect("cached").expect("compiled");
+        execute_ok(&*backend, &module, b"abc");
+    })
+}
+
+/// A module whose bytes differ per `n` (so no cache has seen it): a
+/// trivial contract whose `main` drops a constant.
+pub fn unique_module(n: u32) -> Vec<u8> {
+    wat::parse_str(format!(
+        r#"(module (memory (export "memory") 1) (func (export "main") (drop (i32.const {n}))))"#
+    ))
+    .expect("parses")
+}
+
+/// A module of about `target` bytes: many functions of straight-line
+/// arithmetic, the shape of a large contract.
+pub fn large_module(target: usize) -> Vec<u8> {
+    let mut text = String::from("(module (memory (export \"memory\") 1)\n");
+    let mut funcs = 0;
+    // Each function encodes to roughly 280 bytes.
+    while funcs * 280 < target {
+        text.push_str(&format!(
+            "(func $f{funcs} (param i64) (result i64) (local.get 0)"
+        ));
+        for k in 0..40 {
+            text.push_str(&format!(
+                " (i64.const {}) (i64.add) (i64.const {}) (i64.xor)",
+                funcs * 7 + k,
+                k * 13 + 1
+            ));
+        }
+        text.push_str(")\n");
+        funcs += 1;
+    }
+    text.push_str("(func (export \"main\") (drop (call $f0 (i64.const 1)))))");
+    wat::parse_str(&text).expect("large module parses")
+}
+
+/// A directory for the disk-cache figures, emptied first.
+fn bench_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ward-bench-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Every figure of the suite, planned (nothing is measured until
+/// [`Plan::run`]).
+pub fn plans(config: &Config) -> Vec<Plan> {
+    let mut plans = Vec::new();
+    let large = Arc::new(large_module(1 << 20));
+    for kind in BackendKind::ALL {
+        let backend = ward_backend(kind, config);
+        // Warm call.
+        {
+            let (backend, config) = (backend.clone(), config.clone());
+            plans.push(Plan {
+                name: "warm_call".into(),
+                backend: kind,
+                unit: "us",
+                ward: Box::new(move || ward_cached_call(backend, &config, TRIVIAL_WAT)),
+                baselines: raw_plans(kind, TRIVIAL_WAT),
+            });
+        }
+        // Host calls.
+        {
+            let (backend, config) = (backend.clone(), config.clone());
+            let wat = host_call_wat();
+            plans.push(Plan {
+                name: format!("host_call_x{HOST_CALLS}"),
+                backend: kind,
+                unit: "us",
+                ward: Box::new(move || ward_cached_call(backend, &config, &host_call_wat())),
+                baselines: raw_plans(kind, &wat),
+            });
+        }
+        // Cold first call of a module never seen.
+        {
+            let (backend, config) = (backend.clone(), config.clone());
+            plans.push(Plan {
+                name: "cold_call".into(),
+                backend: kind,
+                unit: "us",
+                ward: Box::new(move || {
+                    let cache = ModuleCache::new(backend.clone(), &config, CacheOptions::default())
+                        .expect("cache");
+                    let mut n = 0u32;
+                    Box::new(move || {
+                        n += 1;
+                        let module = cache.get_or_compile(&unique_module(n)).expect("compiles");
+                        execute_ok(&*backend, &module, b"");
+                    })
+                }),
+                baselines: vec![("compile+instantiate".into(), raw_cold(kind))],
+            });
+        }
+        // Compiling a ~1 MB module.
+        {
+            let (backend, config, bytes) = (backend.clone(), config.clone(), large.clone());
+            let raw_bytes = large.clone();
+            plans.push(Plan {
+                name: "compile_1mb".into(),
+                backend: kind,
+                unit: "ms",
+                ward: Box::new(move || {
+                    Box::new(move || {
+                        black_box(ward_vm::compile(&*backend, &config, &bytes).expect("compiles"));
+                    })
+                }),
+                baselines: vec![("compile".into(), raw_compile(kind, raw_bytes))],
+            });
+        }
+        // Loading the ~1 MB module from the disk cache (wasmtime: wasmi
+        // keeps no artifacts).
+        if kind == BackendKind::Wasmtime {
+            let (backend, config, bytes) = (backend.clone(), config.clone(), large.clone());
+            let (raw_bytes, config_for_raw) = (large.clone(), config.clone());
+            plans.push(Plan {
+                name: "disk_load_1mb".into(),
+                backend: kind,
+                unit: "ms",
+                ward: Box::new(move || {
+                    let options = CacheOptions {
+                        disk_dir: Some(bench_dir("disk")),
+                        ..CacheOptions::default()
+                    };
+                    let cache = ModuleCache::new(backend, &config, options).expect("cache");
+                    cache.get_or_compile(&bytes).expect("compiles");
+                    Box::new(move || {
+                        cache.clear_memory();
+                        black_box(cache.get_or_compile(&bytes).expect("loads"));
+                    })
+                }),
+                baselines: vec![(
+                    "deserialize".into(),
+                    raw_deserialize(config_for_raw, raw_bytes),
+                )],
+            });
+        }
+        // A call into a system runtime's reused instance.
+        {
+            let (backend, config) = (backend.clone(), config.clone());
+            plans.push(Plan {
+                name: "system_call".into(),
+                backend: kind,
+                unit: "us",
+                ward: Box::new(move || {
+                    let runtimes = SystemRuntimes::new(backend, &config);
+                    let code = runtimes
+                        .register(
+                            &wat::parse_str(TRIVIAL_WAT).expect("parses"),
+                            Metering::Instrumented,
+                        )
+                        .expect("registers");
+                    let mut service = no_service();
+                    Box::new(move || {
+                        let run = runtimes.call(
+                            &code,
+                            &main_entry(),
+                            RunOptions::default(),
+                            CallContext::default(),
+                            &mut service,
+                        );
+                        assert_eq!(run.outcome.status, Status::Ok);
+                        black_box(run);
+                    })
+                }),
+                baselines: vec![("reused instance".into(), raw_reused_call(kind))],
+            });
+        }
+    }
+    plans
+}
+
+fn raw_plans(kind: BackendKind, wat: &str) -> Vec<(String, Box<dyn FnOnce() -> Work>)> {
+    let labels: Vec<String> = match kind {
+        BackendKind::Wasmtime => crate::RawAlloc::ALL
+            .iter()
+            .map(|a| format!("{a:?}"))
+            .collect(),
+        BackendKind::Wasmi => vec!["default".into()],
+    };
+    labels
+        .into_iter()
+        .enumerate()
+        .map(|(i, label)| {
+            let wat = wat.to_string();
+            let make: Box<dyn FnOnce() -> Work> = Box::new(move || {
+                raw_runs(kind, &wat, 3)
+                    .into_iter()
+                    .nth(i)
+                    .map(|(_, w)| w)
+                    .expect("raw configuration")
+            });
+            (label, make)
+        })
+        .collect()
+}
+
+fn raw_cold(kind: BackendKind) -> Box<dyn FnOnce() -> Work> {
+    Box::new(move || {
+        let mut n = 0u32;
+        match kind {
+            BackendKind::Wasmtime => {
+                let engine = crate::raw_wasmtime_engine(crate::RawAlloc::PooledResident);
+                Box::new(move || {
+                    n += 1;
+                    let module =
+                        wasmtime::Module::new(&engine, unique_module(n)).expect("compiles");
+                    let mut store = wasmtime::Store::new(&engine, ());
+                    let instance =
+                        wasmtime::Instance::new(&mut store, &module, &[]).expect("instantiates");
+                    let main = instance
+                        .get_typed_func::<(), ()>(&mut store, "main")
+                        .expect("main");
+                    main.call(&mut store, ()).expect("runs");
+                })
+            }
+            BackendKind::Wasmi => {
+                let engine = wasmi::Engine::default();
+                let linker = wasmi::Linker::<()>::new(&engine);
+                Box::new(move || {
+                    n += 1;
+                    let module = wasmi::Module::new(&engine, unique_module(n)).expect("compiles");
+                    let mut store = wasmi::Store::new(&engine, ());
+                    let instance = linker
+                        .instantiate_and_start(&mut store, &module)
+                        .expect("instantiates");
+                    let main = instance
+                        .get_typed_func::<(), ()>(&store, "main")
+                        .expect("main");
+                    main.call(&mut store, ()).expect("runs");
+                })
+            }
+        }
+    })
+}
+
+fn raw_compile(kind: BackendKind, bytes: Arc<Vec<u8>>) -> Box<dyn FnOnce() -> Work> {
+    Box::new(move || match kind {
+        BackendKind::Wasmtime => {
+            let engine = wasmtime::Engine::default();
+            Box::new(move || {
+                black_box(wasmtime::Module::new(&engine, &*bytes).expect("compiles"));
+            })
+        }
+        BackendKind::Wasmi => {
+            let engine = wasmi::Engine::default();
+            Box::new(move || {
+                black_box(wasmi::Module::new(&engine, &bytes[..]).expect("compiles"));
+            })
+        }
+    })
+}
+
+/// The same work as Ward's disk load, minus Ward: deserializing the very
+/// artifact Ward stores (instrumented, Ward's engine settings), already in
+/// memory, with no file, checksum or key check.
+fn raw_deserialize(config: Config, bytes: Arc<Vec<u8>>) -> Box<dyn FnOnce() -> Work> {
+    Box::new(move || {
+        let backend = ward_vm_wasmtime::WasmtimeBackend::new(&config).expect("backend");
+        let module = ward_vm::compile(&backend, &config, &bytes).expect("compiles");
+        let artifact = backend.serialize(&module).expect("serializes");
+        let engine = backend.engine().clone();
+        Box::new(move || {
+            // SAFETY: `artifact` was produced just above by `serialize` on
+            // this same engine.
+            #[allow(unsafe_code)]
+            let module = unsafe { wasmtime::Module::deserialize(&engine, &artifact) };
+            black_box(module.expect("deserializes"));
+        })
+    })
+}
+
+fn raw_reused_call(kind: BackendKind) -> Box<dyn FnOnce() -> Work> {
+    Box::new(move || {
+        let wasm = wat::parse_str(TRIVIAL_WAT).expect("parses");
+        match kind {
+            BackendKind::Wasmtime => {
+                let engine = wasmtime::Engine::default();
+                let module = wasmtime::Module::new(&engine, &wasm).expect("compiles");
+                let mut store = wasmtime::Store::new(&engine, ());
+                let instance =
+                    wasmtime::Instance::new(&mut store, &module, &[]).expect("instantiates");
+                let main = instance
+                    .get_typed_func::<(), ()>(&mut store, "main")
+                    .expect("main");
+                Box::new(move || main.call(&mut store, ()).expect("runs"))
+            }
+            BackendKind::Wasmi => {
+                let engine = wasmi::Engine::default();
+                let module = wasmi::Module::new(&engine, &wasm).expect("compiles");
+                let mut store = wasmi::Store::new(&engine, ());
+                let instance = wasmi::Linker::<()>::new(&engine)
+                    .instantiate_and_start(&mut store, &module)
+                    .expect("instantiates");
+                let main = instance
+                    .get_typed_func::<(), ()>(&store, "main")
+                    .expect("main");
+                Box::new(move || main.call(&mut store, ()).expect("runs"))
+            }
+        }
+    })
+}

@@ -1,0 +1,130 @@
+//! `ward bench`: Ward's benchmark suite, each figure beside the raw
+//! engine's for the same work, measured in the same run.
+
+use std::{
+    io::{IsTerminal, Write},
+    process::ExitCode,
+    time::Duration,
+};
+
+use clap::Args;
+use ward_benches::suite::{BenchResult, Budget, plans};
+use ward_vm::{BackendKind, Config};
+
+/// Arguments of `ward bench`.
+#[derive(Args, Debug)]
+pub(crate) struct BenchArgs {
+    /// Only this backend (default: both).
+    #[arg(long)]
+    backend: Option<BackendKind>,
+    /// Only figures whose name contains this.
+    #[arg(long)]
+    filter: Option<String>,
+    /// Milliseconds spent measuring each figure (each side).
+    #[arg(long, default_value_t = 700)]
+    millis: u64,
+    /// Print one JSON object on stdout's last line.
+    #[arg(long)]
+    json: bool,
+}
+
+pub(crate) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    let config = Config::default();
+    let budget = Budget {
+        per_figure: Duration::from_millis(args.millis.max(10)),
+    };
+    let selected: Vec<_> = plans(&config)
+        .into_iter()
+        .filter(|p| args.backend.is_none_or(|b| b == p.backend))
+        .filter(|p| {
+            args.filter
+                .as_ref()
+                .is_none_or(|f| p.name.contains(f.as_str()))
+        })
+        .collect();
+    let total = selected.len();
+    let mut results = Vec::with_capacity(total);
+    for (i, plan) in selected.into_iter().enumerate() {
+        progress(i, total, &format!("{} on {}", plan.name, plan.backend));
+        results.push(plan.run(budget));
+    }
+    progress(total, total, "done");
+    eprintln!();
+    if args.json {
+        println!("{}", to_json(&results));
+    } else {
+        print_table(&results);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A one-line progress bar on stderr.
+fn progress(done: usize, total: usize, what: &str) {
+    let width = 30;
+    let filled = (done * width).checked_div(total).unwrap_or(width);
+    let mut err = std::io::stderr();
+    let line = format!(
+        "[{}{}] {done}/{total} {what}",
+        "#".repeat(filled),
+        ".".repeat(width - filled)
+    );
+    if err.is_terminal() {
+        let _ = write!(err, "\r\x1b[2K{line}");
+    } else {
+        let _ = writeln!(err, "{line}");
+    }
+    let _ = err.flush();
+}
+
+fn print_table(results: &[BenchResult]) {
+    println!(
+        "{:<18} {:<9} {:>12} {:>12} {:>7}  baseline",
+        "figure", "backend", "ward", "raw", "ratio"
+    );
+    for r in results {
+        println!(
+            "{:<18} {:<9} {:>9.3} {} {:>9.3} {} {:>6.2}x  {}",
+            r.name,
+            r.backend,
+            r.ward,
+            pad(r.unit),
+            r.baseline,
+            pad(r.unit),
+            r.ratio(),
+            r.baseline_label
+        );
+    }
+    let compile = results
+        .iter()
+        .find(|r| r.name == "compile_1mb" && r.backend == BackendKind::Wasmtime);
+    let load = results.iter().find(|r| r.name == "disk_load_1mb");
+    if let (Some(compile), Some(load)) = (compile, load) {
+        println!(
+            "disk-cache load of the 1 MB module is {:.0}x faster than compiling it through Ward",
+            compile.ward / load.ward
+        );
+    }
+}
+
+fn pad(unit: &str) -> String {
+    format!("{unit:<2}")
+}
+
+fn to_json(results: &[BenchResult]) -> String {
+    let round = |x: f64| (x * 1000.0).round() / 1000.0;
+    let rows: Vec<serde_json::Value> = results
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "name": r.name,
+                "backend": r.backend.as_str(),
+                "unit": r.unit,
+                "ward": round(r.ward),
+                "baseline": round(r.baseline),
+                "ratio": round(r.ratio()),
+                "baseline_config": r.baseline_label,
+            })
+        })
+        .collect();
+    serde_json::json!({ "results": rows }).to_string()
+}

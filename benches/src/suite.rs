@@ -4,7 +4,7 @@
 use std::{
     hint::black_box,
     path::PathBuf,
-    sync::Arc,
+    sync::{Arc, OnceLock},
     time::{Duration, Instant},
 };
 
@@ -222,6 +222,13 @@ pub fn large_module(target: usize) -> Vec<u8> {
     wat::parse_str(&text).expect("large module parses")
 }
 
+/// The ~1 MB module, built once when first needed.
+type Lazy = Arc<OnceLock<Vec<u8>>>;
+
+fn large_bytes(lazy: &OnceLock<Vec<u8>>) -> &[u8] {
+    lazy.get_or_init(|| large_module(1 << 20))
+}
+
 /// A directory for the disk-cache figures, emptied first.
 fn bench_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("ward-bench-{}-{name}", std::process::id()));
@@ -233,7 +240,8 @@ fn bench_dir(name: &str) -> PathBuf {
 /// [`Plan::run`]).
 pub fn plans(config: &Config) -> Vec<Plan> {
     let mut plans = Vec::new();
-    let large = Arc::new(large_module(1 << 20));
+    // Built on first use: most runs filter to a few figures.
+    let large: Lazy = Arc::new(OnceLock::new());
     for kind in BackendKind::ALL {
         let backend = ward_backend(kind, config);
         // Warm call.
@@ -289,7 +297,10 @@ pub fn plans(config: &Config) -> Vec<Plan> {
                 unit: "ms",
                 ward: Box::new(move || {
                     Box::new(move || {
-                        black_box(ward_vm::compile(&*backend, &config, &bytes).expect("compiles"));
+                        black_box(
+                            ward_vm::compile(&*backend, &config, large_bytes(&bytes))
+                                .expect("compiles"),
+                        );
                     })
                 }),
                 baselines: vec![("compile".into(), raw_compile(kind, raw_bytes))],
@@ -310,10 +321,10 @@ pub fn plans(config: &Config) -> Vec<Plan> {
                         ..CacheOptions::default()
                     };
                     let cache = ModuleCache::new(backend, &config, options).expect("cache");
-                    cache.get_or_compile(&bytes).expect("compiles");
+                    cache.get_or_compile(large_bytes(&bytes)).expect("compiles");
                     Box::new(move || {
                         cache.clear_memory();
-                        black_box(cache.get_or_compile(&bytes).expect("loads"));
+                        black_box(cache.get_or_compile(large_bytes(&bytes)).expect("loads"));
                     })
                 }),
                 baselines: vec![(
@@ -421,18 +432,18 @@ fn raw_cold(kind: BackendKind) -> Box<dyn FnOnce() -> Work> {
     })
 }
 
-fn raw_compile(kind: BackendKind, bytes: Arc<Vec<u8>>) -> Box<dyn FnOnce() -> Work> {
+fn raw_compile(kind: BackendKind, bytes: Lazy) -> Box<dyn FnOnce() -> Work> {
     Box::new(move || match kind {
         BackendKind::Wasmtime => {
             let engine = wasmtime::Engine::default();
             Box::new(move || {
-                black_box(wasmtime::Module::new(&engine, &*bytes).expect("compiles"));
+                black_box(wasmtime::Module::new(&engine, large_bytes(&bytes)).expect("compiles"));
             })
         }
         BackendKind::Wasmi => {
             let engine = wasmi::Engine::default();
             Box::new(move || {
-                black_box(wasmi::Module::new(&engine, &bytes[..]).expect("compiles"));
+                black_box(wasmi::Module::new(&engine, large_bytes(&bytes)).expect("compiles"));
             })
         }
     })
@@ -441,10 +452,10 @@ fn raw_compile(kind: BackendKind, bytes: Arc<Vec<u8>>) -> Box<dyn FnOnce() -> Wo
 /// The same work as Ward's disk load, minus Ward: deserializing the very
 /// artifact Ward stores (instrumented, Ward's engine settings), already in
 /// memory, with no file, checksum or key check.
-fn raw_deserialize(config: Config, bytes: Arc<Vec<u8>>) -> Box<dyn FnOnce() -> Work> {
+fn raw_deserialize(config: Config, bytes: Lazy) -> Box<dyn FnOnce() -> Work> {
     Box::new(move || {
         let backend = ward_vm_wasmtime::WasmtimeBackend::new(&config).expect("backend");
-        let module = ward_vm::compile(&backend, &config, &bytes).expect("compiles");
+        let module = ward_vm::compile(&backend, &config, large_bytes(&bytes)).expect("compiles");
         let artifact = backend.serialize(&module).expect("serializes");
         let engine = backend.engine().clone();
         Box::new(move || {

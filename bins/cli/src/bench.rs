@@ -78,12 +78,16 @@ fn progress(done: usize, total: usize, what: &str) {
 
 fn print_table(results: &[BenchResult]) {
     println!(
-        "{:<18} {:<9} {:>12} {:>12} {:>7}  baseline",
-        "figure", "backend", "ward", "raw", "ratio"
+        "{:<18} {:<9} {:>12} {:>12} {:>7} {:>12}  baseline",
+        "figure", "backend", "ward", "raw", "ratio", "ward/s"
     );
     for r in results {
+        let per_second = match r.unit {
+            "us" => 1e6 / r.ward,
+            _ => 1e3 / r.ward,
+        };
         println!(
-            "{:<18} {:<9} {:>9.3} {} {:>9.3} {} {:>6.2}x  {}",
+            "{:<18} {:<9} {:>9.3} {} {:>9.3} {} {:>6.2}x {:>12.0}  {}",
             r.name,
             r.backend,
             r.ward,
@@ -91,6 +95,7 @@ fn print_table(results: &[BenchResult]) {
             r.baseline,
             pad(r.unit),
             r.ratio(),
+            per_second,
             r.baseline_label
         );
     }

@@ -296,3 +296,36 @@ fn inspect_reports_a_valid_module_and_the_exact_rejection() {
         Some(2)
     );
 }
+
+/// `ward bench --json`: one object on stdout's last line, each figure with
+/// Ward's time, the raw engine's and their ratio. Speed itself is not
+/// asserted (benchmarks report it); the shape and consistency are.
+#[test]
+fn bench_json_reports_ward_beside_the_raw_engine() {
+    let out = ward(&["bench", "--filter", "warm_call", "--millis", "20", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json = last_json(&out);
+    let results = json["results"].as_array().unwrap();
+    let backends: Vec<&str> = results
+        .iter()
+        .map(|r| r["backend"].as_str().unwrap())
+        .collect();
+    assert_eq!(backends, ["wasmtime", "wasmi"]);
+    for r in results {
+        assert_eq!(r["name"], "warm_call");
+        assert_eq!(r["unit"], "us");
+        let (ward, baseline, ratio) = (
+            r["ward"].as_f64().unwrap(),
+            r["baseline"].as_f64().unwrap(),
+            r["ratio"].as_f64().unwrap(),
+        );
+        assert!(ward > 0.0 && baseline > 0.0, "{r}");
+        assert!((ratio - ward / baseline).abs() < 0.01 + ratio * 0.01, "{r}");
+    }
+    // The progress bar went to stderr.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("done"));
+}

@@ -165,6 +165,11 @@ impl Module {
     pub fn downcast<T: Any>(&self) -> Option<&T> {
         self.compiled.downcast_ref::<T>()
     }
+
+    /// The backend's own compiled module, shared.
+    pub fn downcast_arc<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        self.compiled.clone().downcast::<T>().ok()
+    }
 }
 
 impl fmt::Debug for Module {

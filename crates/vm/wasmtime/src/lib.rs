@@ -132,11 +132,17 @@ impl WasmtimeBackend {
         let pre = self.linker.instantiate_pre(&module).ok();
         let memory = module.get_export_index(ward_abi::MEMORY_EXPORT);
         let gas = module.get_export_index(ward_instrument::GAS_EXPORT);
+        let mut by_name: Vec<(String, wasmtime::ModuleExport)> = module
+            .exports()
+            .filter_map(|e| Some((e.name().to_string(), module.get_export_index(e.name())?)))
+            .collect();
+        by_name.sort_by(|a, b| a.0.cmp(&b.0));
         let compiled = Compiled {
             module,
             pre,
             memory,
             gas,
+            by_name,
         };
         Module::new(BackendKind::Wasmtime, imports, exports, Arc::new(compiled))
             .with_footprint(footprint)
@@ -300,6 +306,8 @@ struct Compiled {
     pre: Option<wasmtime::InstancePre<StoreData>>,
     memory: Option<wasmtime::ModuleExport>,
     gas: Option<wasmtime::ModuleExport>,
+    /// Every export's index, by name, sorted: lookups without hashing.
+    by_name: Vec<(String, wasmtime::ModuleExport)>,
 }
 
 /// Epoch deadline meaning "never" (far beyond any run's ticks, without overflow).
@@ -360,7 +368,7 @@ struct WasmtimeSandbox {
     slot: Arc<Mutex<Slot>>,
     backend_linker: Arc<Linker<StoreData>>,
     config: Arc<Config>,
-    instances: Vec<Instance>,
+    instances: Vec<(Instance, Arc<Compiled>)>,
     externs: Vec<wasmtime::Extern>,
     /// Some instance imports a host function that may suspend: every call
     /// must go through the async (fiber) entry points.
@@ -519,14 +527,26 @@ impl Sandbox for WasmtimeSandbox {
             exports.memory = memory;
             exports.gas = gas;
         }
-        self.instances.push(instance);
+        let compiled = module
+            .downcast_arc::<Compiled>()
+            .ok_or_else(|| Failure::new(ErrorKind::HostError, "foreign module"))?;
+        self.instances.push((instance, compiled));
         Ok(InstanceId((self.instances.len() - 1) as u32))
     }
 
     fn export(&mut self, instance: InstanceId, name: &str) -> Option<Extern> {
-        let instance = *self.instances.get(instance.0 as usize)?;
+        let (instance, compiled) = self.instances.get(instance.0 as usize)?;
+        let instance = *instance;
+        let index = compiled
+            .by_name
+            .binary_search_by(|(n, _)| n.as_str().cmp(name))
+            .ok()
+            .map(|i| compiled.by_name[i].1);
         let store = self.store.as_mut()?;
-        let item = instance.get_export(&mut *store, name)?;
+        let item = match index {
+            Some(index) => instance.get_module_export(&mut *store, &index)?,
+            None => instance.get_export(&mut *store, name)?,
+        };
         Some(self.push_extern(item))
     }
 
@@ -550,6 +570,23 @@ impl Sandbox for WasmtimeSandbox {
                 return embedder_error(e);
             }
         };
+        // Entry points take nothing and return nothing or an i32: call them
+        // through wasmtime's typed path, which skips the untyped one's
+        // signature lookup and value conversions.
+        if !self.async_required && params.is_empty() {
+            if let Ok(typed) = func.typed::<(), ()>(&store) {
+                let result = typed.call(&mut store, ());
+                let step = finish(&store, result.map(|()| Vec::new()));
+                self.store = Some(store);
+                return step;
+            }
+            if let Ok(typed) = func.typed::<(), i32>(&store) {
+                let result = typed.call(&mut store, ());
+                let step = finish(&store, result.map(|v| vec![Val::I32(v)]));
+                self.store = Some(store);
+                return step;
+            }
+        }
         let result_count = func.ty(&store).results().len();
         let mut results = vec![Val::I32(0); result_count];
         if !self.async_required {

@@ -1,0 +1,47 @@
+//! Runs one side of one `ward bench` figure in a loop, for profilers:
+//! `cargo run --release -p ward-benches --example warm_probe -- NAME BACKEND SIDE SECONDS`
+//! where SIDE is `ward` or the index of a baseline.
+
+use std::time::Duration;
+
+use ward_benches::suite::plans;
+use ward_vm::Config;
+
+#[allow(
+    clippy::disallowed_methods,
+    reason = "a profiling loop measures wall time"
+)]
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let name = args.get(1).map_or("warm_call", String::as_str);
+    let backend = args.get(2).map_or("wasmtime", String::as_str);
+    let side = args.get(3).map_or("ward", String::as_str);
+    let seconds: u64 = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(5);
+    let plan = plans(&Config::default())
+        .into_iter()
+        .find(|p| p.name == name && p.backend.as_str() == backend)
+        .expect("no such figure");
+    let (ward, baselines) = plan.into_works();
+    let mut work = match side {
+        "ward" => ward,
+        index => {
+            baselines
+                .into_iter()
+                .nth(index.parse().expect("side"))
+                .expect("no such baseline")
+                .1
+        }
+    };
+    let end = std::time::Instant::now() + Duration::from_secs(seconds);
+    let mut runs = 0u64;
+    while std::time::Instant::now() < end {
+        for _ in 0..100 {
+            work();
+        }
+        runs += 100;
+    }
+    println!(
+        "{runs} runs, {:.3} us each",
+        seconds as f64 * 1e6 / runs as f64
+    );
+}

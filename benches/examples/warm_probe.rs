@@ -2,6 +2,8 @@
 //! `cargo run --release -p ward-benches --example warm_probe -- NAME BACKEND SIDE SECONDS`
 //! where SIDE is `ward` or the index of a baseline.
 
+#![allow(clippy::unwrap_used, reason = "a profiling harness: setup errors should stop it")]
+
 use std::time::Duration;
 
 use ward_benches::suite::plans;
@@ -24,6 +26,26 @@ fn main() {
     let (ward, baselines) = plan.into_works();
     let mut work = match side {
         "ward" => ward,
+        // Raw wasmtime on Ward's engine configuration: separates what the
+        // engine settings cost from what Ward's own code costs.
+        "raw-on-ward-engine" => {
+            let backend = ward_vm_wasmtime::WasmtimeBackend::new(&Config::default()).unwrap();
+            let engine = backend.engine().clone();
+            let module =
+                wasmtime::Module::new(&engine, wat::parse_str(ward_benches::TRIVIAL_WAT).unwrap())
+                    .unwrap();
+            let linker = wasmtime::Linker::<()>::new(&engine);
+            let pre = linker.instantiate_pre(&module).unwrap();
+            Box::new(move || {
+                let mut store = wasmtime::Store::new(&engine, ());
+                store.set_epoch_deadline(u64::MAX / 4);
+                let instance = pre.instantiate(&mut store).unwrap();
+                let main = instance
+                    .get_typed_func::<(), ()>(&mut store, "main")
+                    .unwrap();
+                main.call(&mut store, ()).unwrap();
+            })
+        }
         index => {
             baselines
                 .into_iter()

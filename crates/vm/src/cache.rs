@@ -145,8 +145,9 @@ const REJECTION_BYTES: usize = 256;
 struct Entry {
     result: Result<Module, Failure>,
     bytes: usize,
-    /// Position in the recency order; `None` while pinned.
-    tick: Option<u64>,
+    /// When it was last used (the state's clock).
+    last_used: u64,
+    pinned: bool,
 }
 
 /// The memory side, keyed by code hash alone: one cache serves one config
@@ -154,23 +155,19 @@ struct Entry {
 #[derive(Default)]
 struct State {
     entries: BTreeMap<CodeHash, Entry>,
-    /// Unpinned entries by last use, oldest first.
-    recency: BTreeMap<u64, CodeHash>,
     in_flight: BTreeSet<CodeHash>,
     clock: u64,
     bytes: usize,
 }
 
 impl State {
+    /// A hit costs one counter update: the order is only worked out when
+    /// something must be evicted.
     fn touch(&mut self, digest: &CodeHash) {
         self.clock += 1;
         let clock = self.clock;
-        if let Some(entry) = self.entries.get_mut(digest)
-            && let Some(old) = entry.tick
-        {
-            self.recency.remove(&old);
-            entry.tick = Some(clock);
-            self.recency.insert(clock, *digest);
+        if let Some(entry) = self.entries.get_mut(digest) {
+            entry.last_used = clock;
         }
     }
 }
@@ -293,9 +290,7 @@ impl ModuleCache {
         let Some(entry) = state.entries.get_mut(code) else {
             return false;
         };
-        if let Some(tick) = entry.tick.take() {
-            state.recency.remove(&tick);
-        }
+        entry.pinned = true;
         true
     }
 
@@ -304,11 +299,9 @@ impl ModuleCache {
         let mut state = self.lock();
         state.clock += 1;
         let clock = state.clock;
-        if let Some(entry) = state.entries.get_mut(code)
-            && entry.tick.is_none()
-        {
-            entry.tick = Some(clock);
-            state.recency.insert(clock, *code);
+        if let Some(entry) = state.entries.get_mut(code) {
+            entry.pinned = false;
+            entry.last_used = clock;
         }
         self.evict(&mut state);
     }
@@ -331,7 +324,6 @@ impl ModuleCache {
     pub fn clear_memory(&self) {
         let mut state = self.lock();
         state.entries.clear();
-        state.recency.clear();
         state.bytes = 0;
     }
 
@@ -439,20 +431,17 @@ impl ModuleCache {
         };
         if let Some(old) = state.entries.remove(&digest) {
             state.bytes -= old.bytes;
-            if let Some(tick) = old.tick {
-                state.recency.remove(&tick);
-            }
         }
         state.clock += 1;
         let tick = state.clock;
-        state.recency.insert(tick, digest);
         state.bytes += bytes;
         state.entries.insert(
             digest,
             Entry {
                 result,
                 bytes,
-                tick: Some(tick),
+                last_used: tick,
+                pinned: false,
             },
         );
         self.evict(state);
@@ -460,11 +449,21 @@ impl ModuleCache {
 
     /// Drops least recently used, unpinned entries until within budget.
     fn evict(&self, state: &mut State) {
-        while state.bytes > self.options.memory_bytes {
-            let Some((_, digest)) = state.recency.pop_first() else {
+        if state.bytes <= self.options.memory_bytes {
+            return;
+        }
+        let mut order: Vec<(u64, CodeHash)> = state
+            .entries
+            .iter()
+            .filter(|(_, e)| !e.pinned)
+            .map(|(code, e)| (e.last_used, *code))
+            .collect();
+        order.sort_unstable();
+        for (_, code) in order {
+            if state.bytes <= self.options.memory_bytes {
                 break;
-            };
-            if let Some(entry) = state.entries.remove(&digest) {
+            }
+            if let Some(entry) = state.entries.remove(&code) {
                 state.bytes -= entry.bytes;
                 self.evictions.fetch_add(1, Ordering::Relaxed);
             }

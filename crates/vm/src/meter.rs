@@ -6,9 +6,7 @@
 //! before a call, read them after, and turn the instrumentation's
 //! `unreachable` into the outcome it stands for.
 
-use ward_instrument::{
-    DEPTH_EXPORT, GAS_EXPORT, TRAP_EXPORT, TRAP_OUT_OF_GAS, TRAP_STACK_OVERFLOW,
-};
+use ward_instrument::{TRAP_OUT_OF_GAS, TRAP_STACK_OVERFLOW};
 use ward_primitives::Gas;
 
 use crate::{ErrorKind, Extern, Failure, InstanceId, Sandbox, SandboxError, Value};
@@ -28,9 +26,7 @@ pub const MAX_GAS: Gas = Gas::new(i64::MAX as u64);
 impl Meter {
     /// The meters of `instance`, or `None` if it was not instrumented.
     pub fn find(sandbox: &mut dyn Sandbox, instance: InstanceId) -> Option<Meter> {
-        let trap = sandbox.export(instance, TRAP_EXPORT)?;
-        let depth = sandbox.export(instance, DEPTH_EXPORT)?;
-        let gas = sandbox.export(instance, GAS_EXPORT);
+        let (gas, trap, depth) = sandbox.meter_exports(instance)?;
         Some(Meter { gas, trap, depth })
     }
 

@@ -158,8 +158,10 @@ impl Backend for WasmiBackend {
             store,
             linker: self.linker.clone(),
             config: self.config.clone(),
-            instances: Vec::new(),
-            externs: Vec::new(),
+            may_suspend: false,
+            instances: Vec::with_capacity(1),
+            // The meters and the entry point, at least.
+            externs: Vec::with_capacity(8),
             suspended: None,
             deadline: None,
         })
@@ -228,6 +230,8 @@ struct WasmiSandbox {
     externs: Vec<wasmi::Extern>,
     suspended: Option<Suspended>,
     deadline: Option<Instant>,
+    /// Whether some instance imports a host function that may suspend.
+    may_suspend: bool,
 }
 
 impl WasmiSandbox {
@@ -327,7 +331,10 @@ impl Sandbox for WasmiSandbox {
         };
         self.idle()
             .map_err(|e| Failure::new(ErrorKind::HostError, e.to_string()))?;
-        self.config.resolve_imports(module, links)?;
+        if !module.imports().is_empty() {
+            let resolved = self.config.resolve_imports(module, links)?;
+            self.may_suspend |= resolved.iter().any(|r| r.may_suspend());
+        }
         let mut linker_owned;
         let linker: &Linker<StoreData> = if links.is_empty() {
             &self.linker
@@ -396,6 +403,23 @@ impl Sandbox for WasmiSandbox {
             Ok(params) => params,
             Err(e) => return embedder_error(e),
         };
+        // Nothing can suspend and no deadline needs fuel slices: an entry
+        // point (no parameters, nothing or an i32 back) takes wasmi's typed,
+        // non-resumable path.
+        if params.is_empty() && !self.may_suspend && self.deadline.is_none() && self.refuel() {
+            if let Ok(typed) = func.typed::<(), ()>(&self.store) {
+                return match typed.call(&mut self.store, ()) {
+                    Ok(()) => Step::Returned(Vec::new()),
+                    Err(e) => step_from_error(e),
+                };
+            }
+            if let Ok(typed) = func.typed::<(), i32>(&self.store) {
+                return match typed.call(&mut self.store, ()) {
+                    Ok(v) => Step::Returned(vec![Value::I32(v)]),
+                    Err(e) => step_from_error(e),
+                };
+            }
+        }
         let result_count = func.ty(&self.store).results().len();
         let mut outputs = vec![Val::I32(0); result_count];
         if !self.refuel() {

@@ -137,11 +137,15 @@ impl WasmtimeBackend {
             .filter_map(|e| Some((e.name().to_string(), module.get_export_index(e.name())?)))
             .collect();
         by_name.sort_by(|a, b| a.0.cmp(&b.0));
+        let meters = module
+            .get_export_index(ward_instrument::TRAP_EXPORT)
+            .zip(module.get_export_index(ward_instrument::DEPTH_EXPORT));
         let compiled = Compiled {
             module,
             pre,
             memory,
             gas,
+            meters,
             by_name,
         };
         Module::new(BackendKind::Wasmtime, imports, exports, Arc::new(compiled))
@@ -288,8 +292,9 @@ impl Backend for WasmtimeBackend {
             slot,
             backend_linker: self.linker.clone(),
             config: self.config.clone(),
-            instances: Vec::new(),
-            externs: Vec::new(),
+            instances: Vec::with_capacity(1),
+            // The meters and the entry point, at least.
+            externs: Vec::with_capacity(8),
             async_required: false,
             deadline: None,
             ticker: self.config.interruptible,
@@ -306,6 +311,8 @@ struct Compiled {
     pre: Option<wasmtime::InstancePre<StoreData>>,
     memory: Option<wasmtime::ModuleExport>,
     gas: Option<wasmtime::ModuleExport>,
+    /// `__ward_trap` and `__ward_depth`, when instrumented.
+    meters: Option<(wasmtime::ModuleExport, wasmtime::ModuleExport)>,
     /// Every export's index, by name, sorted: lookups without hashing.
     by_name: Vec<(String, wasmtime::ModuleExport)>,
 }
@@ -473,9 +480,11 @@ impl Sandbox for WasmtimeSandbox {
                 SandboxError::ForeignModule.to_string(),
             ));
         };
-        let resolved = self.config.resolve_imports(module, links)?;
-        if resolved.iter().any(|r| r.may_suspend()) {
-            self.async_required = true;
+        if !module.imports().is_empty() {
+            let resolved = self.config.resolve_imports(module, links)?;
+            if resolved.iter().any(|r| r.may_suspend()) {
+                self.async_required = true;
+            }
         }
         let base = self.backend_linker.clone();
         let mut linker_owned;
@@ -548,6 +557,20 @@ impl Sandbox for WasmtimeSandbox {
             None => instance.get_export(&mut *store, name)?,
         };
         Some(self.push_extern(item))
+    }
+
+    fn meter_exports(&mut self, instance: InstanceId) -> Option<(Option<Extern>, Extern, Extern)> {
+        let (instance, compiled) = self.instances.get(instance.0 as usize)?;
+        let (instance, compiled) = (*instance, compiled.clone());
+        let (trap, depth) = compiled.meters?;
+        let store = self.store.as_mut()?;
+        let trap = instance.get_module_export(&mut *store, &trap)?;
+        let depth = instance.get_module_export(&mut *store, &depth)?;
+        let gas = compiled
+            .gas
+            .and_then(|g| instance.get_module_export(&mut *store, &g));
+        let gas = gas.map(|g| self.push_extern(g));
+        Some((gas, self.push_extern(trap), self.push_extern(depth)))
     }
 
     fn call(&mut self, func: Extern, args: &[Value]) -> Step {

@@ -2,7 +2,10 @@
 //! `cargo run --release -p ward-benches --example warm_probe -- NAME BACKEND SIDE SECONDS`
 //! where SIDE is `ward` or the index of a baseline.
 
-#![allow(clippy::unwrap_used, reason = "a profiling harness: setup errors should stop it")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a profiling harness: setup errors should stop it"
+)]
 
 use std::time::Duration;
 

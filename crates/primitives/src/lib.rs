@@ -90,3 +90,87 @@ impl From<u64> for Gas {
 
 #[cfg(test)]
 mod tests;
+
+/// A 32-byte value shown as `0x` + 64 lowercase hex digits: addresses,
+/// code hashes, transaction hashes.
+macro_rules! bytes32 {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub [u8; 32]);
+
+        impl $name {
+            /// The raw bytes.
+            pub const fn as_bytes(&self) -> &[u8; 32] {
+                &self.0
+            }
+
+            /// Parses `0x` + 64 hex digits (the `0x` is optional).
+            pub fn from_hex(text: &str) -> Option<Self> {
+                let digits = text.strip_prefix("0x").unwrap_or(text).as_bytes();
+                if digits.len() != 64 {
+                    return None;
+                }
+                let mut out = [0u8; 32];
+                for (i, pair) in digits.chunks_exact(2).enumerate() {
+                    out[i] = (hex_digit(pair[0])? << 4) | hex_digit(pair[1])?;
+                }
+                Some($name(out))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("0x")?;
+                for b in self.0 {
+                    write!(f, "{b:02x}")?;
+                }
+                Ok(())
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({self})", stringify!($name))
+            }
+        }
+    };
+}
+
+fn hex_digit(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+bytes32! {
+    /// A contract's (or an account's) address.
+    Address
+}
+
+bytes32! {
+    /// A 32-byte digest: a code hash, a transaction hash.
+    Hash32
+}
+
+#[cfg(test)]
+mod bytes32_tests {
+    use super::*;
+
+    extern crate std;
+    use std::string::ToString;
+
+    #[test]
+    fn addresses_round_trip_through_hex() {
+        let a = Address([0xab; 32]);
+        let text = a.to_string();
+        assert_eq!(text.len(), 66);
+        assert_eq!(Address::from_hex(&text), Some(a));
+        assert_eq!(Address::from_hex(&text[2..]), Some(a));
+        assert_eq!(Address::from_hex("0x12"), None);
+        assert_eq!(Address::from_hex(&text.replace('a', "g")), None);
+    }
+}

@@ -1,0 +1,378 @@
+//! The journal: an overlay of one block's writes over a store, with a
+//! checkpoint per call frame.
+//!
+//! Every write records what it replaced in an undo log; a [`Checkpoint`] is
+//! a position in that log (and in the event list). Reverting to a
+//! checkpoint undoes, newest first, exactly the writes made since, which
+//! are the frame's own and its children's; events emitted since are
+//! dropped. Keeping a frame's changes costs nothing: its checkpoint is
+//! simply forgotten, and its entries stay for an outer revert to undo.
+
+use std::collections::BTreeMap;
+
+use ward_primitives::{Address, Hash32};
+
+use crate::{ChangeSet, ContractInfo, Entries, Event, StateError, StateRead};
+
+/// A position to revert to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Checkpoint {
+    undo: usize,
+    events: usize,
+}
+
+enum Undo {
+    /// `previous`: the overlay's entry before the write (`None`: no entry,
+    /// the store's value showed through).
+    Storage {
+        key: (Address, Vec<u8>),
+        previous: Option<Option<Vec<u8>>>,
+    },
+    Contract {
+        address: Address,
+        previous: Option<ContractInfo>,
+    },
+    Code {
+        hash: Hash32,
+        previous: Option<Vec<u8>>,
+    },
+}
+
+/// A block's writes over a store.
+pub struct Journal<'s> {
+    base: &'s dyn StateRead,
+    storage: BTreeMap<(Address, Vec<u8>), Option<Vec<u8>>>,
+    contracts: BTreeMap<Address, ContractInfo>,
+    code: BTreeMap<Hash32, Vec<u8>>,
+    events: Vec<Event>,
+    undo: Vec<Undo>,
+}
+
+impl<'s> Journal<'s> {
+    /// An empty overlay over `base`.
+    pub fn new(base: &'s dyn StateRead) -> Self {
+        Journal {
+            base,
+            storage: BTreeMap::new(),
+            contracts: BTreeMap::new(),
+            code: BTreeMap::new(),
+            events: Vec::new(),
+            undo: Vec::new(),
+        }
+    }
+
+    /// The store under the overlay.
+    pub fn base(&self) -> &'s dyn StateRead {
+        self.base
+    }
+
+    /// Marks the start of a frame.
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            undo: self.undo.len(),
+            events: self.events.len(),
+        }
+    }
+
+    /// Undoes every write and drops every event since `checkpoint`.
+    /// Reverting to a checkpoint older than one already reverted to is
+    /// allowed; reverting to a newer one after an older revert does nothing.
+    pub fn revert(&mut self, checkpoint: Checkpoint) {
+        while self.undo.len() > checkpoint.undo {
+            let Some(entry) = self.undo.pop() else { break };
+            match entry {
+                Undo::Storage { key, previous } => match previous {
+                    Some(value) => {
+                        self.storage.insert(key, value);
+                    }
+                    None => {
+                        self.storage.remove(&key);
+                    }
+                },
+                Undo::Contract { address, previous } => match previous {
+                    Some(info) => {
+                        self.contracts.insert(address, info);
+                    }
+                    None => {
+                        self.contracts.remove(&address);
+                    }
+                },
+                Undo::Code { hash, previous } => match previous {
+                    Some(bytes) => {
+                        self.code.insert(hash, bytes);
+                    }
+                    None => {
+                        self.code.remove(&hash);
+                    }
+                },
+            }
+        }
+        self.events
+            .truncate(checkpoint.events.min(self.events.len()));
+    }
+
+    /// A storage value as the journal sees it now.
+    ///
+    /// # Errors
+    ///
+    /// When the store under it fails.
+    pub fn read(&self, address: &Address, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        match self.storage.get(&(*address, key.to_vec())) {
+            Some(value) => Ok(value.clone()),
+            None => self.base.storage(address, key),
+        }
+    }
+
+    /// Writes (`Some`) or removes (`None`) a storage value.
+    ///
+    /// # Errors
+    ///
+    /// Never at present; kept fallible for stores that check writes.
+    pub fn write(
+        &mut self,
+        address: Address,
+        key: &[u8],
+        value: Option<Vec<u8>>,
+    ) -> Result<(), StateError> {
+        let key = (address, key.to_vec());
+        let previous = self.storage.insert(key.clone(), value);
+        self.undo.push(Undo::Storage { key, previous });
+        Ok(())
+    }
+
+    /// A contract as the journal sees it now.
+    ///
+    /// # Errors
+    ///
+    /// When the store under it fails.
+    pub fn contract(&self, address: &Address) -> Result<Option<ContractInfo>, StateError> {
+        match self.contracts.get(address) {
+            Some(info) => Ok(Some(info.clone())),
+            None => self.base.contract(address),
+        }
+    }
+
+    /// Records a new contract.
+    pub fn create_contract(&mut self, address: Address, info: ContractInfo) {
+        let previous = self.contracts.insert(address, info);
+        self.undo.push(Undo::Contract { address, previous });
+    }
+
+    /// Code by hash as the journal sees it now.
+    ///
+    /// # Errors
+    ///
+    /// When the store under it fails.
+    pub fn code(&self, hash: &Hash32) -> Result<Option<Vec<u8>>, StateError> {
+        match self.code.get(hash) {
+            Some(bytes) => Ok(Some(bytes.clone())),
+            None => self.base.code(hash),
+        }
+    }
+
+    /// Stores code under its hash.
+    pub fn put_code(&mut self, hash: Hash32, bytes: Vec<u8>) {
+        let previous = self.code.insert(hash, bytes);
+        self.undo.push(Undo::Code { hash, previous });
+    }
+
+    /// Records an event.
+    pub fn emit(&mut self, event: Event) {
+        self.events.push(event);
+    }
+
+    /// The events since the last [`Journal::take_events`].
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// Hands over the events recorded so far, between transactions (no
+    /// checkpoint may be outstanding: their event positions would be stale).
+    pub fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// Storage entries of `address` as the journal sees them, in key order.
+    ///
+    /// # Errors
+    ///
+    /// When the store under it fails.
+    pub fn storage_entries(&self, address: &Address) -> Result<Entries, StateError> {
+        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> =
+            self.base.storage_entries(address)?.into_iter().collect();
+        for ((a, key), value) in self.storage.range((*address, Vec::new())..) {
+            if a != address {
+                break;
+            }
+            match value {
+                Some(v) => merged.insert(key.clone(), v.clone()),
+                None => merged.remove(key),
+            };
+        }
+        Ok(merged.into_iter().collect())
+    }
+
+    /// The overlay as a change set (without block or receipts).
+    pub fn into_changes(self) -> ChangeSet {
+        ChangeSet {
+            code: self.code,
+            contracts: self.contracts,
+            storage: self.storage,
+            block: None,
+            receipts: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{MemoryStore, StateCommit};
+
+    /// xorshift: reproducible without a dependency.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    type Model = BTreeMap<(Address, Vec<u8>), Vec<u8>>;
+
+    /// The journal against a plain ordered map with a snapshot per frame:
+    /// random writes, removes, reads, nested checkpoints, reverts, frame
+    /// commits and block commits, over a store with data in it already.
+    #[test]
+    fn journal_matches_a_model_under_random_operations() {
+        let seeds: u64 = std::env::var("WARD_JOURNAL_SEEDS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(200);
+        for seed in 1..=seeds {
+            let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+            let mut store = MemoryStore::default();
+            let mut model: Model = BTreeMap::new();
+            let addresses = [Address([1; 32]), Address([2; 32])];
+            let key = |rng: &mut Rng| vec![rng.below(6) as u8];
+            // Pre-existing state.
+            let mut initial = ChangeSet::default();
+            for _ in 0..5 {
+                let a = addresses[rng.below(2) as usize];
+                let k = key(&mut rng);
+                let v = vec![rng.below(256) as u8];
+                initial.storage.insert((a, k.clone()), Some(v.clone()));
+                model.insert((a, k), v);
+            }
+            store.commit(initial).unwrap();
+
+            for _block in 0..4 {
+                let mut journal = Journal::new(&store);
+                let mut current = model.clone();
+                let mut events_model: Vec<Event> = Vec::new();
+                // (checkpoint, snapshot of storage, snapshot of events)
+                let mut frames: Vec<(Checkpoint, Model, usize)> = Vec::new();
+                for _ in 0..60 {
+                    let a = addresses[rng.below(2) as usize];
+                    match rng.below(9) {
+                        0..=2 => {
+                            let k = key(&mut rng);
+                            let v = vec![rng.below(256) as u8];
+                            journal.write(a, &k, Some(v.clone())).unwrap();
+                            current.insert((a, k), v);
+                        }
+                        3 => {
+                            let k = key(&mut rng);
+                            journal.write(a, &k, None).unwrap();
+                            current.remove(&(a, k));
+                        }
+                        4 => {
+                            let event = Event {
+                                contract: a,
+                                topic: vec![rng.below(4) as u8],
+                                data: vec![],
+                            };
+                            journal.emit(event.clone());
+                            events_model.push(event);
+                        }
+                        5 => {
+                            frames.push((journal.checkpoint(), current.clone(), events_model.len()))
+                        }
+                        6 => {
+                            if let Some((cp, snapshot, events)) = frames.pop() {
+                                journal.revert(cp);
+                                current = snapshot;
+                                events_model.truncate(events);
+                            }
+                        }
+                        7 => {
+                            // The frame succeeds: its changes stay.
+                            frames.pop();
+                        }
+                        _ => {
+                            let k = key(&mut rng);
+                            assert_eq!(
+                                journal.read(&a, &k).unwrap(),
+                                current.get(&(a, k.clone())).cloned(),
+                                "seed {seed}"
+                            );
+                        }
+                    }
+                    assert_eq!(journal.events(), events_model.as_slice(), "seed {seed}");
+                }
+                for a in &addresses {
+                    let expected: Vec<(Vec<u8>, Vec<u8>)> = current
+                        .iter()
+                        .filter(|((x, _), _)| x == a)
+                        .map(|((_, k), v)| (k.clone(), v.clone()))
+                        .collect();
+                    assert_eq!(journal.storage_entries(a).unwrap(), expected, "seed {seed}");
+                }
+                // Commit the block; the store now equals the model.
+                let changes = journal.into_changes();
+                store.commit(changes).unwrap();
+                model = current;
+                for a in &addresses {
+                    let stored = store.storage_entries(a).unwrap();
+                    let expected: Vec<(Vec<u8>, Vec<u8>)> = model
+                        .iter()
+                        .filter(|((x, _), _)| x == a)
+                        .map(|((_, k), v)| (k.clone(), v.clone()))
+                        .collect();
+                    assert_eq!(stored, expected, "seed {seed}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn reverting_a_frame_discards_its_children_too() {
+        let store = MemoryStore::default();
+        let mut journal = Journal::new(&store);
+        let a = Address([7; 32]);
+        journal.write(a, b"outer", Some(b"1".to_vec())).unwrap();
+        let frame = journal.checkpoint();
+        journal.write(a, b"mid", Some(b"2".to_vec())).unwrap();
+        let child = journal.checkpoint();
+        journal.write(a, b"inner", Some(b"3".to_vec())).unwrap();
+        journal.create_contract(
+            Address([8; 32]),
+            ContractInfo {
+                code_hash: Hash32([1; 32]),
+                deployer: a,
+                created_at: 1,
+            },
+        );
+        let _ = child; // the child succeeded
+        journal.revert(frame);
+        assert_eq!(journal.read(&a, b"outer").unwrap(), Some(b"1".to_vec()));
+        assert_eq!(journal.read(&a, b"mid").unwrap(), None);
+        assert_eq!(journal.read(&a, b"inner").unwrap(), None);
+        assert_eq!(journal.contract(&Address([8; 32])).unwrap(), None);
+    }
+}

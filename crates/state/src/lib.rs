@@ -1,0 +1,210 @@
+//! Ward's state: code, contracts, their storage, blocks and receipts.
+//!
+//! Two small traits separate what the executor needs from where state
+//! lives: [`StateRead`] answers point queries, [`StateCommit`] applies one
+//! [`ChangeSet`] atomically (one block). Two stores implement them:
+//! [`MemoryStore`] (tests, `ward run`) and [`RedbStore`] (the embedded
+//! default, in a data directory, layout in `docs/storage-format.md`).
+//!
+//! Execution never writes a store directly. It writes a [`Journal`]: an
+//! overlay over a store with a checkpoint per call frame, where reverting a
+//! frame discards exactly its writes and events and those of its children.
+//! A block's journal becomes one change set, committed at once.
+//!
+//! ```
+//! use ward_primitives::Address;
+//! use ward_state::{Journal, MemoryStore, StateCommit};
+//!
+//! let mut store = MemoryStore::default();
+//! let a = Address([1; 32]);
+//! let mut journal = Journal::new(&store);
+//! journal.write(a, b"k", Some(b"v1".to_vec())).unwrap();
+//! let frame = journal.checkpoint();
+//! journal.write(a, b"k", Some(b"v2".to_vec())).unwrap();
+//! journal.revert(frame);
+//! assert_eq!(journal.read(&a, b"k").unwrap(), Some(b"v1".to_vec()));
+//! let changes = journal.into_changes();
+//! store.commit(changes).unwrap();
+//! ```
+
+mod codec;
+mod journal;
+mod memory;
+mod redb_store;
+
+use std::collections::BTreeMap;
+
+pub use codec::{CodecError, Decode, Encode};
+pub use journal::{Checkpoint, Journal};
+pub use memory::MemoryStore;
+pub use redb_store::{DATABASE_FILE, RedbStore};
+pub use ward_primitives::{Address, Hash32};
+
+/// Version of the on-disk layout (`docs/storage-format.md`). A store
+/// written with another version is refused when opened.
+pub const STORAGE_FORMAT_VERSION: u32 = 1;
+
+/// Why the state could not be read or written. Never an execution outcome:
+/// a transaction that fails this way commits nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// The database failed (I/O, corruption detected by redb).
+    #[error("storage: {0}")]
+    Storage(String),
+    /// A stored record did not decode.
+    #[error("corrupt record in {table}: {message}")]
+    Corrupt {
+        /// The table.
+        table: &'static str,
+        /// What was wrong.
+        message: String,
+    },
+    /// The data directory holds another layout version.
+    #[error("storage format version {found}, this build reads {expected}")]
+    FormatVersion {
+        /// What the directory has.
+        found: u32,
+        /// What this build reads.
+        expected: u32,
+    },
+}
+
+/// A deployed contract.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContractInfo {
+    /// The hash of its code (stored once per hash).
+    pub code_hash: Hash32,
+    /// Who deployed it.
+    pub deployer: Address,
+    /// The height of the block that deployed it.
+    pub created_at: u64,
+}
+
+/// An event a contract emitted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// The emitting contract.
+    pub contract: Address,
+    /// Its topic.
+    pub topic: Vec<u8>,
+    /// Its data.
+    pub data: Vec<u8>,
+}
+
+/// What a transaction did, as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    /// The transaction's hash.
+    pub tx: Hash32,
+    /// The block it was in.
+    pub height: u64,
+    /// `ok`, `reverted`, `trapped`, `out_of_gas`, `timeout`, `rejected`.
+    pub status: String,
+    /// The exit code (nonzero for reverts).
+    pub exit_code: i32,
+    /// The output bytes.
+    pub output: Vec<u8>,
+    /// Gas used.
+    pub gas_used: u64,
+    /// Events, in emission order (none unless the transaction succeeded).
+    pub events: Vec<Event>,
+    /// The error kind, if any (`out_of_gas`, ...).
+    pub error_kind: Option<String>,
+    /// The error message, if any.
+    pub error_message: Option<String>,
+    /// For a deploy: the new contract's address.
+    pub address: Option<Address>,
+}
+
+/// A committed block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockRecord {
+    /// Its height (the first block is 1).
+    pub height: u64,
+    /// Its time (seconds, as the embedder gave it).
+    pub time: u64,
+    /// Its transactions' hashes, in order.
+    pub txs: Vec<Hash32>,
+}
+
+/// Everything one block changes, applied atomically by
+/// [`StateCommit::commit`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChangeSet {
+    /// Code to store, by hash.
+    pub code: BTreeMap<Hash32, Vec<u8>>,
+    /// Contracts created.
+    pub contracts: BTreeMap<Address, ContractInfo>,
+    /// Storage writes: `None` removes the key.
+    pub storage: BTreeMap<(Address, Vec<u8>), Option<Vec<u8>>>,
+    /// The block, if the change set closes one.
+    pub block: Option<BlockRecord>,
+    /// Receipts, by transaction hash.
+    pub receipts: Vec<Receipt>,
+}
+
+/// A contract's storage entries, `(key, value)` in key order.
+pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// Point reads of committed state.
+pub trait StateRead {
+    /// Code by hash.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    fn code(&self, hash: &Hash32) -> Result<Option<Vec<u8>>, StateError>;
+
+    /// A contract by address.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    fn contract(&self, address: &Address) -> Result<Option<ContractInfo>, StateError>;
+
+    /// One storage value.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    fn storage(&self, address: &Address, key: &[u8]) -> Result<Option<Vec<u8>>, StateError>;
+
+    /// Every storage entry of a contract, in key order.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    fn storage_entries(&self, address: &Address) -> Result<Entries, StateError>;
+
+    /// The height of the last committed block (0 before any).
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    fn height(&self) -> Result<u64, StateError>;
+
+    /// A committed block.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    fn block(&self, height: u64) -> Result<Option<BlockRecord>, StateError>;
+
+    /// A receipt by transaction hash.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    fn receipt(&self, tx: &Hash32) -> Result<Option<Receipt>, StateError>;
+}
+
+/// Applying a block's changes.
+pub trait StateCommit: StateRead {
+    /// Applies `changes` atomically: after a crash, either all of them are
+    /// there or none.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails; then nothing was applied.
+    fn commit(&mut self, changes: ChangeSet) -> Result<(), StateError>;
+}

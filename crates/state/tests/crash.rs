@@ -1,0 +1,159 @@
+//! Crash test: a process committing blocks to a redb store is killed
+//! (SIGKILL) at random moments, many times; every reopen must find every
+//! acknowledged block intact and no partial block.
+//!
+//! The test runs itself as the child: `commit_forever` does nothing unless
+//! `WARD_CRASH_DIR` is set, in which case it commits block after block and
+//! prints each height once its commit has returned.
+//!
+//! A SIGKILL leaves the kernel's page cache intact, so this tests process
+//! crashes, not power loss (which needs a fault-injecting storage backend).
+
+#![allow(clippy::unwrap_used, reason = "test")]
+
+use std::{
+    io::{BufRead, BufReader, Write},
+    process::{Command, Stdio},
+    time::Duration,
+};
+
+use ward_state::{Address, BlockRecord, ChangeSet, Hash32, RedbStore, StateCommit, StateRead};
+
+const CONTRACT: Address = Address([0xc0; 32]);
+
+fn block_changes(height: u64) -> ChangeSet {
+    let mut changes = ChangeSet::default();
+    // Enough data that a commit takes a while: more chances to be killed
+    // in the middle of one.
+    let payload: Vec<u8> = (0..16_384u32)
+        .map(|i| (i as u64).wrapping_mul(height) as u8)
+        .collect();
+    changes.storage.insert(
+        (CONTRACT, format!("block/{height:08}").into_bytes()),
+        Some(payload),
+    );
+    changes.storage.insert(
+        (CONTRACT, b"last".to_vec()),
+        Some(height.to_le_bytes().to_vec()),
+    );
+    changes.block = Some(BlockRecord {
+        height,
+        time: height,
+        txs: vec![Hash32([height as u8; 32])],
+    });
+    changes
+}
+
+#[test]
+fn commit_forever() {
+    let Ok(dir) = std::env::var("WARD_CRASH_DIR") else {
+        return;
+    };
+    let mut store = RedbStore::open(std::path::Path::new(&dir)).unwrap();
+    let mut height = store.height().unwrap();
+    let mut out = std::io::stdout();
+    loop {
+        height += 1;
+        store.commit(block_changes(height)).unwrap();
+        writeln!(out, "acked {height}").unwrap();
+        out.flush().unwrap();
+    }
+}
+
+/// xorshift, for reproducible kill times.
+fn next(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+#[test]
+fn killed_while_committing_reopens_with_every_acknowledged_block() {
+    let rounds: u32 = std::env::var("WARD_CRASH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(25);
+    let dir = std::env::temp_dir().join(format!("ward-crash-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut rng = 0x00c0_ffee_u64;
+    let mut acked_max = 0u64;
+    let mut kills_mid_run = 0;
+    for round in 0..rounds {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "commit_forever",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("WARD_CRASH_DIR", &dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut max = 0u64;
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(h) = line.strip_prefix("acked ") {
+                    max = max.max(h.trim().parse().unwrap());
+                }
+            }
+            max
+        });
+        std::thread::sleep(Duration::from_millis(20 + next(&mut rng) % 120));
+        child.kill().unwrap(); // SIGKILL on Unix
+        child.wait().unwrap();
+        let acked = reader.join().unwrap();
+        if acked > acked_max {
+            kills_mid_run += 1;
+        }
+        acked_max = acked_max.max(acked);
+
+        let store = RedbStore::open(&dir).unwrap();
+        let height = store.height().unwrap();
+        assert!(
+            height >= acked_max,
+            "round {round}: height {height} lost acknowledged block {acked_max}"
+        );
+        // Everything up to the height, whole; nothing beyond it.
+        let last = store.storage(&CONTRACT, b"last").unwrap();
+        assert_eq!(last, Some(height.to_le_bytes().to_vec()), "round {round}");
+        for h in 1..=height {
+            assert_eq!(
+                store.block(h).unwrap().map(|b| b.height),
+                Some(h),
+                "round {round}"
+            );
+            let value = store
+                .storage(&CONTRACT, format!("block/{h:08}").as_bytes())
+                .unwrap();
+            assert_eq!(
+                value,
+                Some(
+                    block_changes(h)
+                        .storage
+                        .into_values()
+                        .next()
+                        .flatten()
+                        .unwrap()
+                )
+            );
+        }
+        assert_eq!(store.block(height + 1).unwrap(), None);
+        assert_eq!(
+            store
+                .storage(&CONTRACT, format!("block/{:08}", height + 1).as_bytes())
+                .unwrap(),
+            None
+        );
+        acked_max = height;
+    }
+    assert!(
+        kills_mid_run > rounds / 2,
+        "the child rarely got to commit: {kills_mid_run}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -38,9 +38,10 @@ enum Undo {
     },
 }
 
-/// A block's writes over a store.
-pub struct Journal<'s> {
-    base: &'s dyn StateRead,
+/// A block's writes over a store `B`: a reference for a journal that lives
+/// inside one function, an `Arc` for one shared with running contracts.
+pub struct Journal<B: StateRead> {
+    base: B,
     storage: BTreeMap<(Address, Vec<u8>), Option<Vec<u8>>>,
     contracts: BTreeMap<Address, ContractInfo>,
     code: BTreeMap<Hash32, Vec<u8>>,
@@ -48,9 +49,9 @@ pub struct Journal<'s> {
     undo: Vec<Undo>,
 }
 
-impl<'s> Journal<'s> {
+impl<B: StateRead> Journal<B> {
     /// An empty overlay over `base`.
-    pub fn new(base: &'s dyn StateRead) -> Self {
+    pub fn new(base: B) -> Self {
         Journal {
             base,
             storage: BTreeMap::new(),
@@ -62,8 +63,8 @@ impl<'s> Journal<'s> {
     }
 
     /// The store under the overlay.
-    pub fn base(&self) -> &'s dyn StateRead {
-        self.base
+    pub fn base(&self) -> &B {
+        &self.base
     }
 
     /// Marks the start of a frame.
@@ -256,7 +257,7 @@ mod tests {
             .unwrap_or(200);
         for seed in 1..=seeds {
             let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
-            let mut store = MemoryStore::default();
+            let store = MemoryStore::default();
             let mut model: Model = BTreeMap::new();
             let addresses = [Address([1; 32]), Address([2; 32])];
             let key = |rng: &mut Rng| vec![rng.below(6) as u8];

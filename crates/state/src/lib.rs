@@ -15,7 +15,7 @@
 //! use ward_primitives::Address;
 //! use ward_state::{Journal, MemoryStore, StateCommit};
 //!
-//! let mut store = MemoryStore::default();
+//! let store = MemoryStore::default();
 //! let a = Address([1; 32]);
 //! let mut journal = Journal::new(&store);
 //! journal.write(a, b"k", Some(b"v1".to_vec())).unwrap();
@@ -198,13 +198,63 @@ pub trait StateRead {
     fn receipt(&self, tx: &Hash32) -> Result<Option<Receipt>, StateError>;
 }
 
+impl<T: StateRead + ?Sized> StateRead for &T {
+    fn code(&self, hash: &Hash32) -> Result<Option<Vec<u8>>, StateError> {
+        (**self).code(hash)
+    }
+    fn contract(&self, address: &Address) -> Result<Option<ContractInfo>, StateError> {
+        (**self).contract(address)
+    }
+    fn storage(&self, address: &Address, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        (**self).storage(address, key)
+    }
+    fn storage_entries(&self, address: &Address) -> Result<Entries, StateError> {
+        (**self).storage_entries(address)
+    }
+    fn height(&self) -> Result<u64, StateError> {
+        (**self).height()
+    }
+    fn block(&self, height: u64) -> Result<Option<BlockRecord>, StateError> {
+        (**self).block(height)
+    }
+    fn receipt(&self, tx: &Hash32) -> Result<Option<Receipt>, StateError> {
+        (**self).receipt(tx)
+    }
+}
+
+impl<T: StateRead + ?Sized> StateRead for std::sync::Arc<T> {
+    fn code(&self, hash: &Hash32) -> Result<Option<Vec<u8>>, StateError> {
+        (**self).code(hash)
+    }
+    fn contract(&self, address: &Address) -> Result<Option<ContractInfo>, StateError> {
+        (**self).contract(address)
+    }
+    fn storage(&self, address: &Address, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        (**self).storage(address, key)
+    }
+    fn storage_entries(&self, address: &Address) -> Result<Entries, StateError> {
+        (**self).storage_entries(address)
+    }
+    fn height(&self) -> Result<u64, StateError> {
+        (**self).height()
+    }
+    fn block(&self, height: u64) -> Result<Option<BlockRecord>, StateError> {
+        (**self).block(height)
+    }
+    fn receipt(&self, tx: &Hash32) -> Result<Option<Receipt>, StateError> {
+        (**self).receipt(tx)
+    }
+}
+
 /// Applying a block's changes.
 pub trait StateCommit: StateRead {
     /// Applies `changes` atomically: after a crash, either all of them are
-    /// there or none.
+    /// there or none. Takes `&self` so that a store can be shared (behind
+    /// an `Arc`) by the journals reading it; stores serialise commits
+    /// themselves.
     ///
     /// # Errors
     ///
     /// When the store fails; then nothing was applied.
-    fn commit(&mut self, changes: ChangeSet) -> Result<(), StateError>;
+    fn commit(&self, changes: ChangeSet) -> Result<(), StateError>;
 }

@@ -1,6 +1,6 @@
 //! State in memory: for tests and single-file runs.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::RwLock};
 
 use ward_primitives::{Address, Hash32};
 
@@ -8,9 +8,8 @@ use crate::{
     BlockRecord, ChangeSet, ContractInfo, Entries, Receipt, StateCommit, StateError, StateRead,
 };
 
-/// Every table as an ordered map.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct MemoryStore {
+struct Tables {
     code: BTreeMap<Hash32, Vec<u8>>,
     contracts: BTreeMap<Address, ContractInfo>,
     storage: BTreeMap<(Address, Vec<u8>), Vec<u8>>,
@@ -18,21 +17,37 @@ pub struct MemoryStore {
     receipts: BTreeMap<Hash32, Receipt>,
 }
 
+/// Every table as an ordered map, behind a lock so that a shared store can
+/// commit.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    tables: RwLock<Tables>,
+}
+
+impl MemoryStore {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Tables> {
+        // The maps are consistent after any panic (each commit is applied
+        // by plain inserts): keep serving.
+        self.tables.read().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 impl StateRead for MemoryStore {
     fn code(&self, hash: &Hash32) -> Result<Option<Vec<u8>>, StateError> {
-        Ok(self.code.get(hash).cloned())
+        Ok(self.read().code.get(hash).cloned())
     }
 
     fn contract(&self, address: &Address) -> Result<Option<ContractInfo>, StateError> {
-        Ok(self.contracts.get(address).cloned())
+        Ok(self.read().contracts.get(address).cloned())
     }
 
     fn storage(&self, address: &Address, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
-        Ok(self.storage.get(&(*address, key.to_vec())).cloned())
+        Ok(self.read().storage.get(&(*address, key.to_vec())).cloned())
     }
 
     fn storage_entries(&self, address: &Address) -> Result<Entries, StateError> {
         Ok(self
+            .read()
             .storage
             .range((*address, Vec::new())..)
             .take_while(|((a, _), _)| a == address)
@@ -41,37 +56,38 @@ impl StateRead for MemoryStore {
     }
 
     fn height(&self) -> Result<u64, StateError> {
-        Ok(self.blocks.last_key_value().map_or(0, |(h, _)| *h))
+        Ok(self.read().blocks.last_key_value().map_or(0, |(h, _)| *h))
     }
 
     fn block(&self, height: u64) -> Result<Option<BlockRecord>, StateError> {
-        Ok(self.blocks.get(&height).cloned())
+        Ok(self.read().blocks.get(&height).cloned())
     }
 
     fn receipt(&self, tx: &Hash32) -> Result<Option<Receipt>, StateError> {
-        Ok(self.receipts.get(tx).cloned())
+        Ok(self.read().receipts.get(tx).cloned())
     }
 }
 
 impl StateCommit for MemoryStore {
-    fn commit(&mut self, changes: ChangeSet) -> Result<(), StateError> {
-        self.code.extend(changes.code);
-        self.contracts.extend(changes.contracts);
+    fn commit(&self, changes: ChangeSet) -> Result<(), StateError> {
+        let mut t = self.tables.write().unwrap_or_else(|e| e.into_inner());
+        t.code.extend(changes.code);
+        t.contracts.extend(changes.contracts);
         for (key, value) in changes.storage {
             match value {
                 Some(v) => {
-                    self.storage.insert(key, v);
+                    t.storage.insert(key, v);
                 }
                 None => {
-                    self.storage.remove(&key);
+                    t.storage.remove(&key);
                 }
             }
         }
         if let Some(block) = changes.block {
-            self.blocks.insert(block.height, block);
+            t.blocks.insert(block.height, block);
         }
         for receipt in changes.receipts {
-            self.receipts.insert(receipt.tx, receipt);
+            t.receipts.insert(receipt.tx, receipt);
         }
         Ok(())
     }

@@ -178,7 +178,7 @@ impl StateRead for RedbStore {
 }
 
 impl StateCommit for RedbStore {
-    fn commit(&mut self, changes: ChangeSet) -> Result<(), StateError> {
+    fn commit(&self, changes: ChangeSet) -> Result<(), StateError> {
         let mut txn = self.db.begin_write().map_err(storage_error)?;
         txn.set_two_phase_commit(true);
         txn.set_durability(Durability::Immediate)
@@ -289,9 +289,9 @@ mod tests {
     #[test]
     fn redb_matches_memory_and_survives_reopening() {
         let dir = temp_dir("reopen");
-        let mut memory = MemoryStore::default();
+        let memory = MemoryStore::default();
         {
-            let mut redb = RedbStore::open(&dir).unwrap();
+            let redb = RedbStore::open(&dir).unwrap();
             assert_eq!(redb.height().unwrap(), 0);
             for height in 1..=3 {
                 let changes = sample_changes(height);

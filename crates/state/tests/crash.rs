@@ -49,7 +49,7 @@ fn commit_forever() {
     let Ok(dir) = std::env::var("WARD_CRASH_DIR") else {
         return;
     };
-    let mut store = RedbStore::open(std::path::Path::new(&dir)).unwrap();
+    let store = RedbStore::open(std::path::Path::new(&dir)).unwrap();
     let mut height = store.height().unwrap();
     let mut out = std::io::stdout();
     loop {

@@ -17,7 +17,7 @@
 //! let f = HostFn::from_name("input_read").unwrap();
 //! assert_eq!(f.params(), &[ValType::I32, ValType::I32, ValType::I32]);
 //! assert!(f.results().is_empty());
-//! assert_eq!(HostFn::ALL.len(), 7);
+//! assert_eq!(HostFn::ALL.len(), 19);
 //! ```
 
 #![no_std]
@@ -28,7 +28,18 @@ use core::fmt;
 pub const MODULE: &str = "ward";
 
 /// Version of this table. Bumped on any change of name, signature or meaning.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
+
+/// Longest storage key, in bytes.
+pub const MAX_KEY_BYTES: u32 = 256;
+/// Longest storage value, in bytes.
+pub const MAX_VALUE_BYTES: u32 = 64 * 1024;
+/// Longest event topic, in bytes.
+pub const MAX_TOPIC_BYTES: u32 = 256;
+/// Longest event data, in bytes.
+pub const MAX_EVENT_DATA_BYTES: u32 = 64 * 1024;
+/// Longest message `verify_ed25519` accepts, in bytes.
+pub const MAX_MESSAGE_BYTES: u32 = 64 * 1024;
 
 /// The name of the memory export host functions read and write.
 pub const MEMORY_EXPORT: &str = "memory";
@@ -88,6 +99,35 @@ macro_rules! for_each_host_function {
             /// Charges `amount` gas (self-metered guests). A negative amount traps
             /// with `host_error`; more than is left ends the call with `out_of_gas`.
             charge_gas ChargeGas(amount: i64);
+            /// Reads the value stored under the `key_len` bytes at `key`: copies at most
+            /// `dst_cap` bytes of it to `dst` and returns its full length, or -1 when absent.
+            storage_read StorageRead(key: i32, key_len: i32, dst: i32, dst_cap: i32) -> i64;
+            /// Stores the `val_len` bytes at `val` under the `key_len` bytes at `key`.
+            /// Traps with `host_error` in a read-only call.
+            storage_write StorageWrite(key: i32, key_len: i32, val: i32, val_len: i32);
+            /// Removes the value under the `key_len` bytes at `key`, if any.
+            /// Traps with `host_error` in a read-only call.
+            storage_remove StorageRemove(key: i32, key_len: i32);
+            /// Emits an event: a topic and data. Kept only if the transaction succeeds.
+            /// Traps with `host_error` in a read-only call.
+            emit_event EmitEvent(topic: i32, topic_len: i32, data: i32, data_len: i32);
+            /// Writes the 32-byte address of the caller (account or contract) to `dst`.
+            caller Caller(dst: i32);
+            /// Writes the 32-byte address of the running contract to `dst`.
+            self_address SelfAddress(dst: i32);
+            /// Returns the height of the block being executed.
+            block_height BlockHeight() -> i64;
+            /// Returns the time of the block being executed (seconds).
+            block_time BlockTime() -> i64;
+            /// Writes the SHA-256 digest (32 bytes) of the `len` bytes at `src` to `dst`.
+            hash_sha256 HashSha256(src: i32, len: i32, dst: i32);
+            /// Writes the Keccak-256 digest (32 bytes, Ethereum's) of the `len` bytes at `src` to `dst`.
+            hash_keccak256 HashKeccak256(src: i32, len: i32, dst: i32);
+            /// Writes the BLAKE3 digest (32 bytes) of the `len` bytes at `src` to `dst`.
+            hash_blake3 HashBlake3(src: i32, len: i32, dst: i32);
+            /// Returns 1 when the 64-byte signature at `sig` is a valid (strict) Ed25519
+            /// signature of the `msg_len` bytes at `msg` by the 32-byte key at `pubkey`, else 0.
+            verify_ed25519 VerifyEd25519(pubkey: i32, msg: i32, msg_len: i32, sig: i32) -> i32;
         }
     };
 }

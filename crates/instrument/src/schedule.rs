@@ -12,7 +12,7 @@
 use wasmparser::Operator;
 
 /// Version of the schedule. Part of every cache key and config fingerprint.
-pub const SCHEDULE_VERSION: u32 = 1;
+pub const SCHEDULE_VERSION: u32 = 2;
 
 /// Gas per instruction, per class. All values are small (below 2^16), so
 /// sums and products with 32-bit operands can never overflow 64 bits.
@@ -58,6 +58,23 @@ pub struct CostSchedule {
     pub host_call: u32,
     /// Host calls that move bytes (input, output, logs): per byte.
     pub host_per_byte: u32,
+    /// `storage_read`, on top of `host_call`: a lookup in the state store.
+    pub storage_read: u32,
+    /// `storage_write` / `storage_remove`, on top of `host_call`: a write
+    /// that persists.
+    pub storage_write: u32,
+    /// Per byte of key and value a storage call moves.
+    pub storage_per_byte: u32,
+    /// `emit_event`, on top of `host_call`.
+    pub event: u32,
+    /// Per byte of topic and data.
+    pub event_per_byte: u32,
+    /// The hash functions, per 64 bytes hashed (rounded up), on top of
+    /// `host_call`.
+    pub hash_per_64_bytes: u32,
+    /// `verify_ed25519`, on top of `host_call` (plus `hash_per_64_bytes`
+    /// for the message).
+    pub verify_ed25519: u32,
 }
 
 impl Default for CostSchedule {
@@ -82,6 +99,13 @@ impl Default for CostSchedule {
             segment_drop: 10,
             host_call: 50,
             host_per_byte: 1,
+            storage_read: 1_500,
+            storage_write: 5_000,
+            storage_per_byte: 2,
+            event: 1_000,
+            event_per_byte: 1,
+            hash_per_64_bytes: 150,
+            verify_ed25519: 50_000,
         }
     }
 }
@@ -162,7 +186,7 @@ impl CostSchedule {
     /// Every cost by name, in declaration order. Destructures the schedule
     /// exhaustively, so a new field cannot be left out of `docs/gas.md`,
     /// fingerprints or tests.
-    pub fn entries(&self) -> [(&'static str, u32); 19] {
+    pub fn entries(&self) -> [(&'static str, u32); 26] {
         let CostSchedule {
             base,
             int_mul,
@@ -183,6 +207,13 @@ impl CostSchedule {
             segment_drop,
             host_call,
             host_per_byte,
+            storage_read,
+            storage_write,
+            storage_per_byte,
+            event,
+            event_per_byte,
+            hash_per_64_bytes,
+            verify_ed25519,
         } = *self;
         [
             ("base", base),
@@ -204,6 +235,13 @@ impl CostSchedule {
             ("segment_drop", segment_drop),
             ("host_call", host_call),
             ("host_per_byte", host_per_byte),
+            ("storage_read", storage_read),
+            ("storage_write", storage_write),
+            ("storage_per_byte", storage_per_byte),
+            ("event", event),
+            ("event_per_byte", event_per_byte),
+            ("hash_per_64_bytes", hash_per_64_bytes),
+            ("verify_ed25519", verify_ed25519),
         ]
     }
 

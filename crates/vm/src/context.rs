@@ -28,6 +28,68 @@ pub trait Host: Send {
     fn call(&mut self, index: usize, args: &[Value], memory: &mut [u8]) -> HostAnswer;
 }
 
+/// The chain a contract runs on: its storage, events and block context,
+/// as the embedder's executor sees them for the current call frame.
+/// Methods fail with a message (which becomes a `host_error` trap) for
+/// what the frame may not do, such as writing in a read-only call.
+pub trait Chain: Send {
+    /// The value under `key` in the running contract's storage.
+    ///
+    /// # Errors
+    ///
+    /// When the state cannot be read.
+    fn storage_read(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, String>;
+    /// Writes (`Some`) or removes (`None`) the value under `key`.
+    ///
+    /// # Errors
+    ///
+    /// In a read-only call, or when the state fails.
+    fn storage_write(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), String>;
+    /// Records an event of the running contract.
+    ///
+    /// # Errors
+    ///
+    /// In a read-only call.
+    fn emit_event(&mut self, topic: &[u8], data: &[u8]) -> Result<(), String>;
+    /// The caller's address.
+    fn caller(&self) -> [u8; 32];
+    /// The running contract's address.
+    fn self_address(&self) -> [u8; 32];
+    /// The block height.
+    fn block_height(&self) -> u64;
+    /// The block time.
+    fn block_time(&self) -> u64;
+}
+
+/// No chain: storage and events trap with `host_error`; the context reads
+/// as zeros. What a bare `execute` gets.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoChain;
+
+impl Chain for NoChain {
+    fn storage_read(&mut self, _key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        Err("no state is attached to this call".into())
+    }
+    fn storage_write(&mut self, _key: &[u8], _value: Option<&[u8]>) -> Result<(), String> {
+        Err("no state is attached to this call".into())
+    }
+    fn emit_event(&mut self, _topic: &[u8], _data: &[u8]) -> Result<(), String> {
+        Err("no state is attached to this call".into())
+    }
+    fn caller(&self) -> [u8; 32] {
+        [0; 32]
+    }
+    fn self_address(&self) -> [u8; 32] {
+        [0; 32]
+    }
+    fn block_height(&self) -> u64 {
+        0
+    }
+    fn block_time(&self) -> u64 {
+        0
+    }
+}
+
 /// What a [`Host`] does with a call.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HostAnswer {
@@ -81,10 +143,10 @@ pub struct CallContext {
     /// Gas left. For instrumented modules the backend keeps this in step
     /// with the module's `__ward_gas` global around every host call.
     gas_left: Gas,
-    /// Fixed gas cost of every host call.
-    host_call_cost: u64,
-    /// Gas per byte moved by a host call.
-    host_per_byte: u64,
+    /// What host calls cost.
+    schedule: CostSchedule,
+    /// Storage, events and block context.
+    chain: Box<dyn Chain>,
     debug_log: Option<DebugLog>,
     host: Box<dyn Host>,
     /// Whether a host import may suspend now (not while a start function runs).
@@ -128,8 +190,8 @@ impl CallContext {
             output: Vec::new(),
             gas_limit,
             gas_left: gas_limit,
-            host_call_cost: u64::from(schedule.host_call),
-            host_per_byte: u64::from(schedule.host_per_byte),
+            schedule,
+            chain: Box::new(NoChain),
             debug_log: None,
             host: Box::new(NoHost),
             suspend_allowed: true,
@@ -153,7 +215,21 @@ impl CallContext {
             | HostFn::DebugLog
             | HostFn::GasLeft
             | HostFn::ChargeGas => true,
-            HostFn::InputSize | HostFn::Exit => false,
+            HostFn::StorageRead
+            | HostFn::StorageWrite
+            | HostFn::StorageRemove
+            | HostFn::EmitEvent
+            | HostFn::HashSha256
+            | HostFn::HashKeccak256
+            | HostFn::HashBlake3
+            | HostFn::VerifyEd25519 => true,
+            // These cost only the prepaid base.
+            HostFn::InputSize
+            | HostFn::Exit
+            | HostFn::Caller
+            | HostFn::SelfAddress
+            | HostFn::BlockHeight
+            | HostFn::BlockTime => false,
         }
     }
 
@@ -165,9 +241,19 @@ impl CallContext {
 
     /// Charges host calls by `schedule` (the default schedule otherwise).
     pub fn with_schedule(mut self, schedule: &CostSchedule) -> Self {
-        self.host_call_cost = u64::from(schedule.host_call);
-        self.host_per_byte = u64::from(schedule.host_per_byte);
+        self.schedule = *schedule;
         self
+    }
+
+    /// Attaches the chain the call runs on.
+    pub fn with_chain(mut self, chain: Box<dyn Chain>) -> Self {
+        self.chain = chain;
+        self
+    }
+
+    /// Detaches the chain (leaving [`NoChain`]).
+    pub fn take_chain(&mut self) -> Box<dyn Chain> {
+        std::mem::replace(&mut self.chain, Box::new(NoChain))
     }
 
     /// Turns `debug_log` collection on or off.
@@ -245,7 +331,7 @@ impl CallContext {
     fn call_cost(&self, bytes: u64) -> u64 {
         let cost = self.host_cost(bytes);
         if self.base_prepaid {
-            cost.saturating_sub(self.host_call_cost)
+            cost.saturating_sub(u64::from(self.schedule.host_call))
         } else {
             cost
         }
@@ -253,8 +339,7 @@ impl CallContext {
 
     /// The documented cost of a host call moving `bytes` bytes.
     pub fn host_cost(&self, bytes: u64) -> u64 {
-        self.host_call_cost
-            .saturating_add(self.host_per_byte.saturating_mul(bytes))
+        self.schedule.host_cost(bytes)
     }
 
     /// Takes the debug log lines collected so far (empty when logging is off).
@@ -288,8 +373,25 @@ impl CallContext {
     /// look the memory up only for these.
     pub fn needs_memory(f: HostFn) -> bool {
         match f {
-            HostFn::InputRead | HostFn::OutputWrite | HostFn::DebugLog => true,
-            HostFn::InputSize | HostFn::Exit | HostFn::GasLeft | HostFn::ChargeGas => false,
+            HostFn::InputRead
+            | HostFn::OutputWrite
+            | HostFn::DebugLog
+            | HostFn::StorageRead
+            | HostFn::StorageWrite
+            | HostFn::StorageRemove
+            | HostFn::EmitEvent
+            | HostFn::Caller
+            | HostFn::SelfAddress
+            | HostFn::HashSha256
+            | HostFn::HashKeccak256
+            | HostFn::HashBlake3
+            | HostFn::VerifyEd25519 => true,
+            HostFn::InputSize
+            | HostFn::Exit
+            | HostFn::GasLeft
+            | HostFn::ChargeGas
+            | HostFn::BlockHeight
+            | HostFn::BlockTime => false,
         }
     }
 
@@ -313,12 +415,34 @@ impl CallContext {
             Some(Value::I32(v)) => *v,
             _ => 0,
         };
+        let len = |i: usize| u64::from(arg(i) as u32);
+        let sched = &self.schedule;
+        let per = |rate: u32, bytes: u64| u64::from(rate).saturating_mul(bytes);
+        let hashing = |bytes: u64| per(sched.hash_per_64_bytes, bytes.div_ceil(64));
         let moved = match f {
-            HostFn::InputRead => u64::from(arg(2) as u32),
-            HostFn::OutputWrite | HostFn::DebugLog => u64::from(arg(1) as u32),
+            HostFn::InputRead => len(2),
+            HostFn::OutputWrite | HostFn::DebugLog => len(1),
             _ => 0,
         };
-        self.charge(self.call_cost(moved))?;
+        // Costs beyond `host_call + host_per_byte * moved`, from the
+        // requested lengths, before anything is checked.
+        let extra = match f {
+            HostFn::StorageRead => u64::from(sched.storage_read)
+                .saturating_add(per(sched.storage_per_byte, len(1).saturating_add(len(3)))),
+            HostFn::StorageWrite => u64::from(sched.storage_write)
+                .saturating_add(per(sched.storage_per_byte, len(1).saturating_add(len(3)))),
+            HostFn::StorageRemove => {
+                u64::from(sched.storage_write).saturating_add(per(sched.storage_per_byte, len(1)))
+            }
+            HostFn::EmitEvent => u64::from(sched.event)
+                .saturating_add(per(sched.event_per_byte, len(1).saturating_add(len(3)))),
+            HostFn::HashSha256 | HostFn::HashKeccak256 | HostFn::HashBlake3 => hashing(len(1)),
+            HostFn::VerifyEd25519 => {
+                u64::from(sched.verify_ed25519).saturating_add(hashing(len(2)))
+            }
+            _ => 0,
+        };
+        self.charge(self.call_cost(moved).saturating_add(extra))?;
         match f {
             HostFn::InputSize => {
                 // Inputs are bounded far below 2 GiB by every embedder; clamp
@@ -367,6 +491,114 @@ impl CallContext {
                     "charge_gas: negative amount",
                 ))),
             },
+            HostFn::StorageRead => {
+                let key = bounded(
+                    arg(0),
+                    arg(1),
+                    memory.len(),
+                    ward_abi::MAX_KEY_BYTES,
+                    "storage_read: key",
+                )?;
+                let dst = checked_range(arg(2), arg(3), memory.len(), "storage_read: destination")?;
+                let value = self.chain.storage_read(&memory[key]).map_err(host_error)?;
+                Ok(Some(Value::I64(match value {
+                    None => -1,
+                    Some(value) => {
+                        let n = value.len().min(dst.len());
+                        memory[dst.start..dst.start + n].copy_from_slice(&value[..n]);
+                        value.len() as i64
+                    }
+                })))
+            }
+            HostFn::StorageWrite => {
+                let key = bounded(
+                    arg(0),
+                    arg(1),
+                    memory.len(),
+                    ward_abi::MAX_KEY_BYTES,
+                    "storage_write: key",
+                )?;
+                let value = bounded(
+                    arg(2),
+                    arg(3),
+                    memory.len(),
+                    ward_abi::MAX_VALUE_BYTES,
+                    "storage_write: value",
+                )?;
+                self.chain
+                    .storage_write(&memory[key], Some(&memory[value]))
+                    .map_err(host_error)?;
+                Ok(None)
+            }
+            HostFn::StorageRemove => {
+                let key = bounded(
+                    arg(0),
+                    arg(1),
+                    memory.len(),
+                    ward_abi::MAX_KEY_BYTES,
+                    "storage_remove: key",
+                )?;
+                self.chain
+                    .storage_write(&memory[key], None)
+                    .map_err(host_error)?;
+                Ok(None)
+            }
+            HostFn::EmitEvent => {
+                let topic = bounded(
+                    arg(0),
+                    arg(1),
+                    memory.len(),
+                    ward_abi::MAX_TOPIC_BYTES,
+                    "emit_event: topic",
+                )?;
+                let data = bounded(
+                    arg(2),
+                    arg(3),
+                    memory.len(),
+                    ward_abi::MAX_EVENT_DATA_BYTES,
+                    "emit_event: data",
+                )?;
+                self.chain
+                    .emit_event(&memory[topic], &memory[data])
+                    .map_err(host_error)?;
+                Ok(None)
+            }
+            HostFn::Caller | HostFn::SelfAddress => {
+                let dst = checked_range(arg(0), 32, memory.len(), "address destination")?;
+                let address = if f == HostFn::Caller {
+                    self.chain.caller()
+                } else {
+                    self.chain.self_address()
+                };
+                memory[dst].copy_from_slice(&address);
+                Ok(None)
+            }
+            HostFn::BlockHeight => Ok(Some(Value::I64(
+                i64::try_from(self.chain.block_height()).unwrap_or(i64::MAX),
+            ))),
+            HostFn::BlockTime => Ok(Some(Value::I64(
+                i64::try_from(self.chain.block_time()).unwrap_or(i64::MAX),
+            ))),
+            HostFn::HashSha256 | HostFn::HashKeccak256 | HostFn::HashBlake3 => {
+                let src = checked_range(arg(0), arg(1), memory.len(), "hash: source")?;
+                let dst = checked_range(arg(2), 32, memory.len(), "hash: destination")?;
+                let digest = crate::crypto::digest(f, &memory[src]);
+                memory[dst].copy_from_slice(&digest);
+                Ok(None)
+            }
+            HostFn::VerifyEd25519 => {
+                let key = checked_range(arg(0), 32, memory.len(), "verify_ed25519: key")?;
+                let msg = bounded(
+                    arg(1),
+                    arg(2),
+                    memory.len(),
+                    ward_abi::MAX_MESSAGE_BYTES,
+                    "verify_ed25519: message",
+                )?;
+                let sig = checked_range(arg(3), 64, memory.len(), "verify_ed25519: signature")?;
+                let valid = crate::crypto::verify_ed25519(&memory[key], &memory[msg], &memory[sig]);
+                Ok(Some(Value::I32(i32::from(valid))))
+            }
         }
     }
 
@@ -398,6 +630,28 @@ impl CallContext {
             }
         }
     }
+}
+
+fn host_error(message: String) -> HostStop {
+    HostStop::Trap(Failure::new(ErrorKind::HostError, message))
+}
+
+/// [`checked_range`] for a length the ABI bounds: a longer one traps with
+/// `host_error` naming the limit.
+fn bounded(
+    ptr: i32,
+    len: i32,
+    size: usize,
+    max: u32,
+    what: &str,
+) -> Result<Range<usize>, HostStop> {
+    if len as u32 > max {
+        return Err(host_error(format!(
+            "{what} of {} bytes exceeds the limit of {max}",
+            len as u32
+        )));
+    }
+    checked_range(ptr, len, size, what)
 }
 
 /// The byte range `[ptr, ptr + len)` of a region `size` bytes long, with

@@ -41,6 +41,7 @@ mod cache;
 pub mod clock;
 mod config;
 mod context;
+mod crypto;
 mod disk;
 mod meter;
 mod outcome;
@@ -57,7 +58,9 @@ pub use config::{
     Config, CostSchedule, Features, FloatPolicy, HostImport, ImportPolicy, Limits, Metering,
     Policy, Resolved,
 };
-pub use context::{CallContext, Host, HostAnswer, HostStop, MAX_DEBUG_LOG_BYTES, NoHost};
+pub use context::{
+    CallContext, Chain, Host, HostAnswer, HostStop, MAX_DEBUG_LOG_BYTES, NoChain, NoHost,
+};
 pub use meter::{MAX_GAS, Meter};
 pub use outcome::{ErrorKind, Failure, Outcome, Status};
 pub use run::{

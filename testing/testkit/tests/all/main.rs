@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, reason = "test helpers")]
 
 mod cache;
+mod chain;
 mod differential;
 mod engine;
 mod metering;

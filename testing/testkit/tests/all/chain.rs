@@ -1,0 +1,296 @@
+//! The chain functions of the host ABI (storage, events, block context,
+//! hashing, signatures) on both backends, against a map-backed chain.
+
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, Mutex},
+};
+
+use ward_testkit::{assert_agree, wasm};
+use ward_vm::{
+    BackendKind, CallContext, Chain, Config, Entry, ErrorKind, Execution, Gas, Reply, RunOptions,
+    Status,
+};
+
+type Events = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// Storage in a shared map, events in a shared list.
+#[derive(Clone, Default)]
+struct MapChain {
+    storage: Arc<Mutex<BTreeMap<Vec<u8>, Vec<u8>>>>,
+    events: Arc<Mutex<Events>>,
+    read_only: bool,
+}
+
+impl Chain for MapChain {
+    fn storage_read(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        Ok(self.storage.lock().unwrap().get(key).cloned())
+    }
+    fn storage_write(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), String> {
+        if self.read_only {
+            return Err("storage_write in a read-only call".into());
+        }
+        let mut storage = self.storage.lock().unwrap();
+        match value {
+            Some(v) => storage.insert(key.to_vec(), v.to_vec()),
+            None => storage.remove(key),
+        };
+        Ok(())
+    }
+    fn emit_event(&mut self, topic: &[u8], data: &[u8]) -> Result<(), String> {
+        if self.read_only {
+            return Err("emit_event in a read-only call".into());
+        }
+        self.events
+            .lock()
+            .unwrap()
+            .push((topic.to_vec(), data.to_vec()));
+        Ok(())
+    }
+    fn caller(&self) -> [u8; 32] {
+        [0xca; 32]
+    }
+    fn self_address(&self) -> [u8; 32] {
+        [0x5e; 32]
+    }
+    fn block_height(&self) -> u64 {
+        42
+    }
+    fn block_time(&self) -> u64 {
+        1_700_000_000
+    }
+}
+
+fn run_with(kind: BackendKind, wasm: &[u8], chain: &MapChain, gas: u64) -> Execution {
+    let config = Config::default();
+    let backend = ward_testkit::backend(kind, &config);
+    let mut no_service = |_| Reply::Trap("no services".into());
+    ward_testkit::run(
+        &*backend,
+        &config,
+        wasm,
+        &Entry::Main("main".into()),
+        RunOptions {
+            gas_limit: Gas::new(gas),
+            ..RunOptions::default()
+        },
+        CallContext::default().with_chain(Box::new(chain.clone())),
+        &mut no_service,
+    )
+}
+
+/// Runs on both backends (each with a fresh chain holding `initial`),
+/// asserts they agree on the execution and on the chain afterwards.
+fn run_both(
+    wasm: &[u8],
+    initial: &[(&[u8], &[u8])],
+    read_only: bool,
+    gas: u64,
+) -> (Execution, MapChain) {
+    let mut runs = Vec::new();
+    let mut chains = Vec::new();
+    for kind in BackendKind::ALL {
+        let chain = MapChain {
+            read_only,
+            ..MapChain::default()
+        };
+        for (k, v) in initial {
+            chain.storage.lock().unwrap().insert(k.to_vec(), v.to_vec());
+        }
+        runs.push(run_with(kind, wasm, &chain, gas));
+        chains.push(chain);
+    }
+    assert_agree(&runs);
+    let snapshot = |c: &MapChain| {
+        (
+            c.storage.lock().unwrap().clone(),
+            c.events.lock().unwrap().clone(),
+        )
+    };
+    assert_eq!(snapshot(&chains[0]), snapshot(&chains[1]));
+    (runs.remove(0), chains.remove(0))
+}
+
+const IMPORTS: &str = r#"
+  (import "ward" "output_write" (func $out (param i32 i32)))
+  (import "ward" "storage_read" (func $read (param i32 i32 i32 i32) (result i64)))
+  (import "ward" "storage_write" (func $write (param i32 i32 i32 i32)))
+  (import "ward" "storage_remove" (func $remove (param i32 i32)))
+  (import "ward" "emit_event" (func $emit (param i32 i32 i32 i32)))
+  (import "ward" "caller" (func $caller (param i32)))
+  (import "ward" "self_address" (func $self (param i32)))
+  (import "ward" "block_height" (func $height (result i64)))
+  (import "ward" "block_time" (func $time (result i64)))
+  (import "ward" "hash_sha256" (func $sha256 (param i32 i32 i32)))
+  (import "ward" "hash_keccak256" (func $keccak (param i32 i32 i32)))
+  (import "ward" "hash_blake3" (func $blake3 (param i32 i32 i32)))
+  (import "ward" "verify_ed25519" (func $verify (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+"#;
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn data_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("\\{b:02x}")).collect()
+}
+
+#[test]
+fn chain_functions_behave_identically_on_both_backends() {
+    // RFC 8032, test 1: the empty message.
+    let key = hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+    let sig = hex(
+        "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+    );
+    let module = wasm(&format!(
+        r#"(module {IMPORTS}
+          (data (i32.const 0) "k")
+          (data (i32.const 8) "value1")
+          (data (i32.const 16) "gone")
+          (data (i32.const 24) "missing")
+          (data (i32.const 32) "topicdata")
+          (data (i32.const 48) "abc")
+          (data (i32.const 64) "{key}")
+          (data (i32.const 96) "{sig}")
+          (func (export "main")
+            (call $write (i32.const 0) (i32.const 1) (i32.const 8) (i32.const 6))
+            ;; out[0..8]: length of "k" read with a 3-byte buffer; out[8..11]: what was copied
+            (i64.store (i32.const 1000) (call $read (i32.const 0) (i32.const 1) (i32.const 1008) (i32.const 3)))
+            ;; out[16..24]: a missing key
+            (i64.store (i32.const 1016) (call $read (i32.const 24) (i32.const 7) (i32.const 1100) (i32.const 8)))
+            (call $remove (i32.const 16) (i32.const 4))
+            (call $emit (i32.const 32) (i32.const 5) (i32.const 37) (i32.const 4))
+            (call $caller (i32.const 1024))
+            (call $self (i32.const 1056))
+            (i64.store (i32.const 1088) (call $height))
+            (i64.store (i32.const 1096) (call $time))
+            (call $sha256 (i32.const 48) (i32.const 3) (i32.const 1104))
+            (call $keccak (i32.const 48) (i32.const 0) (i32.const 1136))
+            (call $blake3 (i32.const 48) (i32.const 3) (i32.const 1168))
+            (i32.store (i32.const 1200) (call $verify (i32.const 64) (i32.const 0) (i32.const 0) (i32.const 96)))
+            ;; the same signature with one bit flipped
+            (i32.store8 (i32.const 96) (i32.xor (i32.load8_u (i32.const 96)) (i32.const 1)))
+            (i32.store (i32.const 1204) (call $verify (i32.const 64) (i32.const 0) (i32.const 0) (i32.const 96)))
+            (call $out (i32.const 1000) (i32.const 208))))"#,
+        key = data_hex(&key),
+        sig = data_hex(&sig),
+    ));
+    let (run, chain) = run_both(&module, &[(b"gone", b"x")], false, 10_000_000);
+    assert_eq!(run.outcome.status, Status::Ok, "{:?}", run.outcome);
+    let out = &run.outcome.output;
+    assert_eq!(i64::from_le_bytes(out[0..8].try_into().unwrap()), 6);
+    assert_eq!(&out[8..11], b"val");
+    assert_eq!(i64::from_le_bytes(out[16..24].try_into().unwrap()), -1);
+    assert_eq!(&out[24..56], &[0xca; 32]);
+    assert_eq!(&out[56..88], &[0x5e; 32]);
+    assert_eq!(i64::from_le_bytes(out[88..96].try_into().unwrap()), 42);
+    assert_eq!(
+        i64::from_le_bytes(out[96..104].try_into().unwrap()),
+        1_700_000_000
+    );
+    assert_eq!(
+        out[104..136],
+        hex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    );
+    assert_eq!(
+        out[136..168],
+        hex("c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470")
+    );
+    assert_eq!(
+        out[168..200],
+        hex("6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85")
+    );
+    assert_eq!(i32::from_le_bytes(out[200..204].try_into().unwrap()), 1);
+    assert_eq!(i32::from_le_bytes(out[204..208].try_into().unwrap()), 0);
+    let storage = chain.storage.lock().unwrap().clone();
+    assert_eq!(
+        storage,
+        BTreeMap::from([(b"k".to_vec(), b"value1".to_vec())])
+    );
+    assert_eq!(
+        *chain.events.lock().unwrap(),
+        vec![(b"topic".to_vec(), b"data".to_vec())]
+    );
+}
+
+#[test]
+fn storage_costs_are_the_documented_rates() {
+    let write = |len: u32| {
+        wasm(&format!(
+            r#"(module {IMPORTS}
+              (func (export "main")
+                (call $write (i32.const 0) (i32.const 4) (i32.const 100) (i32.const {len}))))"#
+        ))
+    };
+    let (small, _) = run_both(&write(10), &[], false, 1_000_000);
+    let (large, _) = run_both(&write(110), &[], false, 1_000_000);
+    let schedule = ward_vm::CostSchedule::default();
+    assert_eq!(
+        large.outcome.gas_used.get() - small.outcome.gas_used.get(),
+        100 * u64::from(schedule.storage_per_byte)
+    );
+    // Not enough gas for the write: out of gas, nothing written.
+    let (starved, chain) = run_both(&write(10), &[], false, small.outcome.gas_used.get() - 1);
+    assert_eq!(starved.outcome.status, Status::OutOfGas);
+    assert!(chain.storage.lock().unwrap().is_empty());
+}
+
+#[test]
+fn read_only_calls_and_oversized_keys_trap_with_host_error() {
+    let module = wasm(&format!(
+        r#"(module {IMPORTS}
+          (func (export "main")
+            (call $write (i32.const 0) (i32.const 1) (i32.const 8) (i32.const 1))))"#
+    ));
+    let (run, chain) = run_both(&module, &[], true, 1_000_000);
+    assert_eq!(
+        run.outcome.error.map(|e| e.kind),
+        Some(ErrorKind::HostError)
+    );
+    assert!(chain.storage.lock().unwrap().is_empty());
+    let event = wasm(&format!(
+        r#"(module {IMPORTS}
+          (func (export "main") (call $emit (i32.const 0) (i32.const 1) (i32.const 0) (i32.const 1))))"#
+    ));
+    let (run, _) = run_both(&event, &[], true, 1_000_000);
+    assert_eq!(
+        run.outcome.error.map(|e| e.kind),
+        Some(ErrorKind::HostError)
+    );
+    let long_key = wasm(&format!(
+        r#"(module {IMPORTS}
+          (func (export "main") (drop (call $read (i32.const 0) (i32.const 257) (i32.const 0) (i32.const 0)))))"#
+    ));
+    let (run, _) = run_both(&long_key, &[], false, 1_000_000);
+    assert_eq!(
+        run.outcome.error.map(|e| e.kind),
+        Some(ErrorKind::HostError)
+    );
+    // Out-of-bounds pointers are memory faults, as for every ABI function.
+    let oob = wasm(&format!(
+        r#"(module {IMPORTS}
+          (func (export "main") (call $caller (i32.const 65530))))"#
+    ));
+    let (run, _) = run_both(&oob, &[], false, 1_000_000);
+    assert_eq!(
+        run.outcome.error.map(|e| e.kind),
+        Some(ErrorKind::MemoryOutOfBounds)
+    );
+}
+
+#[test]
+fn without_a_chain_storage_traps_and_context_reads_zero() {
+    let module = wasm(&format!(
+        r#"(module {IMPORTS}
+          (func (export "main") (drop (call $read (i32.const 0) (i32.const 1) (i32.const 0) (i32.const 0)))))"#
+    ));
+    let run = ward_testkit::run_both(&ward_testkit::Backends::default(), &module, b"");
+    assert_eq!(
+        run.outcome.error.map(|e| e.kind),
+        Some(ErrorKind::HostError)
+    );
+}

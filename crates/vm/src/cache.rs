@@ -306,6 +306,15 @@ impl ModuleCache {
         self.evict(&mut state);
     }
 
+    /// Drops `code`'s entry from memory (the disk keeps its artifact): for
+    /// a deployment that failed, which must leave nothing behind.
+    pub fn forget(&self, code: &CodeHash) {
+        let mut state = self.lock();
+        if let Some(entry) = state.entries.remove(code) {
+            state.bytes -= entry.bytes;
+        }
+    }
+
     /// Current counters.
     pub fn stats(&self) -> CacheStats {
         let state = self.lock();

@@ -1,0 +1,484 @@
+//! Ward's transaction executor.
+//!
+//! A block is an ordered list of [`Tx`]s executed in order over one
+//! [`Journal`] and committed at once. Each transaction runs inside its own
+//! checkpoint: if it fails (revert, trap, out of gas, timeout, rejection)
+//! the checkpoint is reverted, so a failed transaction changes nothing but
+//! its gas accounting. Every transaction yields a [`Receipt`]; only state
+//! I/O failures and invalid transactions are errors ([`ExecError`]), and
+//! then the block commits nothing.
+//!
+//! - `Deploy { sender, code, input, gas_limit, salt }` validates and
+//!   compiles the code (a rejection is a receipt), stores it once per hash,
+//!   derives the address from `(sender, code hash, salt)` and runs the
+//!   optional `deploy` export; a deploy that fails leaves no code, no
+//!   address and no cache entry.
+//! - `Call { sender, to, input, gas_limit }` runs `main`.
+//! - [`Executor::query`] runs `main` read-only and commits nothing.
+//!
+//! Contracts reach state through [`ward_vm::Chain`], implemented here over
+//! the journal for the running frame.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use ward_primitives::{Address, Gas, Hash32};
+use ward_state::{
+    BlockRecord, ContractInfo, Encode, Event, Journal, Receipt, StateCommit, StateError,
+};
+use ward_vm::{
+    Backend, CacheOptions, CallContext, Chain, CodeHash, Config, Entry, Execution, ModuleCache,
+    Reply, RunOptions, Status,
+};
+
+/// A transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Tx {
+    /// Deploys `code`, running its `deploy` export (if any) with `input`.
+    Deploy {
+        /// Who deploys.
+        sender: Address,
+        /// The module's bytes.
+        code: Vec<u8>,
+        /// Input to `deploy`.
+        input: Vec<u8>,
+        /// Gas for validation and `deploy`.
+        gas_limit: u64,
+        /// Distinguishes deployments of the same code by the same sender.
+        salt: Vec<u8>,
+    },
+    /// Calls `main` of the contract at `to`.
+    Call {
+        /// Who calls.
+        sender: Address,
+        /// The contract.
+        to: Address,
+        /// Input to `main`.
+        input: Vec<u8>,
+        /// Gas for the call.
+        gas_limit: u64,
+    },
+}
+
+impl Tx {
+    /// The transaction's hash: BLAKE3 of its canonical encoding.
+    pub fn hash(&self) -> Hash32 {
+        let mut out = Vec::new();
+        match self {
+            Tx::Deploy {
+                sender,
+                code,
+                input,
+                gas_limit,
+                salt,
+            } => {
+                out.push(0u8);
+                sender.encode(&mut out);
+                code.encode(&mut out);
+                input.encode(&mut out);
+                gas_limit.encode(&mut out);
+                salt.encode(&mut out);
+            }
+            Tx::Call {
+                sender,
+                to,
+                input,
+                gas_limit,
+            } => {
+                out.push(1u8);
+                sender.encode(&mut out);
+                to.encode(&mut out);
+                input.encode(&mut out);
+                gas_limit.encode(&mut out);
+            }
+        }
+        Hash32(*blake3::hash(&out).as_bytes())
+    }
+}
+
+/// The identifier of a transaction as executed: BLAKE3 of its hash, the
+/// block height and its position in the block. Two identical transactions
+/// (same sender, target, input and gas) are distinct executions; receipts
+/// are stored and looked up (`ward receipt`) by this identifier.
+pub fn tx_id(tx: &Tx, height: u64, index: u32) -> Hash32 {
+    let mut out = b"ward-tx-id".to_vec();
+    tx.hash().encode(&mut out);
+    height.encode(&mut out);
+    index.encode(&mut out);
+    Hash32(*blake3::hash(&out).as_bytes())
+}
+
+/// The address a deploy creates: BLAKE3 of a domain tag, the sender, the
+/// code hash and the salt (each length-prefixed where variable).
+pub fn contract_address(sender: &Address, code_hash: &Hash32, salt: &[u8]) -> Address {
+    let mut out = b"ward-contract-address".to_vec();
+    sender.encode(&mut out);
+    code_hash.encode(&mut out);
+    salt.encode(&mut out);
+    Address(*blake3::hash(&out).as_bytes())
+}
+
+/// Why a block (or query) could not be executed. Commits nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    /// The state store failed.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// A transaction cannot be executed at all.
+    #[error("invalid transaction: {0}")]
+    InvalidTx(String),
+}
+
+/// The executor: a store, a backend and the compiled-module cache.
+pub struct Executor<S: StateCommit + Send + Sync + 'static> {
+    store: Arc<S>,
+    backend: Arc<dyn Backend>,
+    cache: ModuleCache,
+}
+
+/// The journal shared by the frames of a block.
+type SharedJournal<S> = Arc<Mutex<Journal<Arc<S>>>>;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic elsewhere leaves the journal's maps consistent (every
+    // operation is a few inserts): keep going.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
+    /// An executor over `store`, running contracts on `backend` (created
+    /// with `config`).
+    pub fn new(store: Arc<S>, backend: Arc<dyn Backend>, config: &Config) -> Self {
+        let cache = ModuleCache::new(backend.clone(), config, CacheOptions::default())
+            .unwrap_or_else(|_| unreachable!("a cache without a disk directory cannot fail"));
+        Executor {
+            store,
+            backend,
+            cache,
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<S> {
+        &self.store
+    }
+
+    /// Executes `txs` in order as block `store.height() + 1` at `time`,
+    /// commits it, and returns the receipts.
+    ///
+    /// # Errors
+    ///
+    /// A state failure or an invalid transaction; nothing is committed.
+    pub fn execute_block(&self, txs: &[Tx], time: u64) -> Result<Vec<Receipt>, ExecError> {
+        let height = self.store.height()? + 1;
+        let journal: SharedJournal<S> = Arc::new(Mutex::new(Journal::new(self.store.clone())));
+        let mut receipts = Vec::with_capacity(txs.len());
+        let mut ids = Vec::with_capacity(txs.len());
+        for (index, tx) in txs.iter().enumerate() {
+            let id = tx_id(tx, height, index as u32);
+            let mut receipt = self.execute_tx(&journal, tx, height, time)?;
+            receipt.tx = id;
+            ids.push(id);
+            receipts.push(receipt);
+        }
+        let journal = Arc::try_unwrap(journal)
+            .map_err(|_| ExecError::InvalidTx("journal still shared after the block".into()))?
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner());
+        let mut changes = journal.into_changes();
+        changes.block = Some(BlockRecord {
+            height,
+            time,
+            txs: ids,
+        });
+        changes.receipts = receipts.clone();
+        self.store.commit(changes)?;
+        Ok(receipts)
+    }
+
+    /// Runs `main` of `to` read-only on the committed state: storage writes
+    /// and events trap; nothing is committed.
+    ///
+    /// # Errors
+    ///
+    /// A state failure, or no contract at `to`.
+    pub fn query(
+        &self,
+        sender: Address,
+        to: Address,
+        input: Vec<u8>,
+        gas_limit: u64,
+    ) -> Result<Receipt, ExecError> {
+        let height = self.store.height()?;
+        let time = self.store.block(height)?.map_or(0, |b| b.time);
+        let journal: SharedJournal<S> = Arc::new(Mutex::new(Journal::new(self.store.clone())));
+        let tx = Tx::Call {
+            sender,
+            to,
+            input,
+            gas_limit,
+        };
+        let frame = Frame {
+            journal: journal.clone(),
+            address: to,
+            caller: sender,
+            height,
+            time,
+            read_only: true,
+        };
+        let module = self.module_at(&journal, &to)?;
+        let execution = self.run(module, "main", &tx, frame)?;
+        Ok(receipt_of(&tx, height, &execution, Vec::new(), None))
+    }
+
+    fn execute_tx(
+        &self,
+        journal: &SharedJournal<S>,
+        tx: &Tx,
+        height: u64,
+        time: u64,
+    ) -> Result<Receipt, ExecError> {
+        let (checkpoint, events_before) = {
+            let j = lock(journal);
+            (j.checkpoint(), j.events().len())
+        };
+        let (execution, address) = match tx {
+            Tx::Call { sender, to, .. } => {
+                let module = self.module_at(journal, to)?;
+                let frame = Frame {
+                    journal: journal.clone(),
+                    address: *to,
+                    caller: *sender,
+                    height,
+                    time,
+                    read_only: false,
+                };
+                (self.run(module, "main", tx, frame)?, None)
+            }
+            Tx::Deploy {
+                sender, code, salt, ..
+            } => {
+                let code_hash = Hash32(CodeHash::of(code).0);
+                let address = contract_address(sender, &code_hash, salt);
+                if lock(journal).contract(&address)?.is_some() {
+                    return Err(ExecError::InvalidTx(format!(
+                        "a contract already exists at {address}"
+                    )));
+                }
+                match self.cache.get_or_compile(code) {
+                    Err(failure) => {
+                        let execution = Execution {
+                            outcome: ward_vm::Outcome::failed(failure, Gas::ZERO),
+                            results: Vec::new(),
+                            debug_log: Vec::new(),
+                            suspensions: 0,
+                        };
+                        (execution, Some(address))
+                    }
+                    Ok(module) => {
+                        {
+                            let mut j = lock(journal);
+                            j.put_code(code_hash, code.clone());
+                            j.create_contract(
+                                address,
+                                ContractInfo {
+                                    code_hash,
+                                    deployer: *sender,
+                                    created_at: height,
+                                },
+                            );
+                        }
+                        let execution = if module.export_func("deploy").is_some() {
+                            let frame = Frame {
+                                journal: journal.clone(),
+                                address,
+                                caller: *sender,
+                                height,
+                                time,
+                                read_only: false,
+                            };
+                            self.run(module, "deploy", tx, frame)?
+                        } else {
+                            Execution {
+                                outcome: ward_vm::Outcome::finished(0, Vec::new(), Gas::ZERO),
+                                results: Vec::new(),
+                                debug_log: Vec::new(),
+                                suspensions: 0,
+                            }
+                        };
+                        if execution.outcome.status != Status::Ok {
+                            // No code, no address, no cache entry.
+                            self.cache.forget(&CodeHash(code_hash.0));
+                        }
+                        (execution, Some(address))
+                    }
+                }
+            }
+        };
+        let mut j = lock(journal);
+        let events = if execution.outcome.status == Status::Ok {
+            j.events().get(events_before..).unwrap_or_default().to_vec()
+        } else {
+            j.revert(checkpoint);
+            Vec::new()
+        };
+        let address = address.filter(|_| execution.outcome.status == Status::Ok);
+        Ok(receipt_of(tx, height, &execution, events, address))
+    }
+
+    /// The compiled module of the contract at `address`.
+    fn module_at(
+        &self,
+        journal: &SharedJournal<S>,
+        address: &Address,
+    ) -> Result<ward_vm::Module, ExecError> {
+        let (info, code) = {
+            let j = lock(journal);
+            let Some(info) = j.contract(address)? else {
+                return Err(ExecError::InvalidTx(format!("no contract at {address}")));
+            };
+            let code = j.code(&info.code_hash)?;
+            (info, code)
+        };
+        let hash = CodeHash(info.code_hash.0);
+        if let Some(Ok(module)) = self.cache.lookup(&hash) {
+            return Ok(module);
+        }
+        let Some(code) = code else {
+            return Err(StateError::Corrupt {
+                table: "code",
+                message: format!("contract {address} has no code {}", info.code_hash),
+            }
+            .into());
+        };
+        self.cache.get_or_compile(&code).map_err(|f| {
+            ExecError::State(StateError::Corrupt {
+                table: "code",
+                message: format!("stored code no longer compiles: {}", f.message),
+            })
+        })
+    }
+
+    fn run(
+        &self,
+        module: ward_vm::Module,
+        entry: &str,
+        tx: &Tx,
+        frame: Frame<S>,
+    ) -> Result<Execution, ExecError> {
+        let (input, gas_limit) = match tx {
+            Tx::Deploy {
+                input, gas_limit, ..
+            }
+            | Tx::Call {
+                input, gas_limit, ..
+            } => (input.clone(), *gas_limit),
+        };
+        let options = RunOptions {
+            input,
+            gas_limit: Gas::new(gas_limit),
+            ..RunOptions::default()
+        };
+        let context = CallContext::default().with_chain(Box::new(frame));
+        let mut no_service =
+            |_| Reply::Trap("calls between contracts are not supported yet".into());
+        Ok(ward_vm::execute(
+            &*self.backend,
+            &module,
+            &Entry::Main(entry.into()),
+            options,
+            context,
+            &mut no_service,
+        ))
+    }
+}
+
+fn receipt_of(
+    tx: &Tx,
+    height: u64,
+    execution: &Execution,
+    events: Vec<Event>,
+    address: Option<Address>,
+) -> Receipt {
+    let outcome = &execution.outcome;
+    Receipt {
+        tx: tx.hash(),
+        height,
+        status: outcome.status.as_str().to_string(),
+        exit_code: outcome.exit_code,
+        output: outcome.output.clone(),
+        gas_used: outcome.gas_used.get(),
+        events,
+        error_kind: outcome.error.as_ref().map(|e| e.kind.as_str().to_string()),
+        error_message: outcome.error.as_ref().map(consensus_message),
+        address,
+    }
+}
+
+/// A receipt is consensus data, and engines word their traps differently
+/// (and may change the wording between releases): a trap the engine
+/// detected is described by its kind alone. Messages Ward writes itself
+/// (host errors, policy rejections, gas and stack) are the same on every
+/// backend and are kept.
+fn consensus_message(failure: &ward_vm::Failure) -> String {
+    use ward_vm::ErrorKind as K;
+    match failure.kind {
+        K::HostError | K::OutOfGas | K::StackOverflow => failure.message.clone(),
+        kind if kind.status() == Status::Rejected => failure.message.clone(),
+        kind => kind.as_str().replace('_', " "),
+    }
+}
+
+/// One call frame's view of the chain.
+struct Frame<S: StateCommit + Send + Sync + 'static> {
+    journal: SharedJournal<S>,
+    address: Address,
+    caller: Address,
+    height: u64,
+    time: u64,
+    read_only: bool,
+}
+
+impl<S: StateCommit + Send + Sync + 'static> Chain for Frame<S> {
+    fn storage_read(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        lock(&self.journal)
+            .read(&self.address, key)
+            .map_err(|e| e.to_string())
+    }
+
+    fn storage_write(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), String> {
+        if self.read_only {
+            return Err("storage write in a read-only call".into());
+        }
+        lock(&self.journal)
+            .write(self.address, key, value.map(<[u8]>::to_vec))
+            .map_err(|e| e.to_string())
+    }
+
+    fn emit_event(&mut self, topic: &[u8], data: &[u8]) -> Result<(), String> {
+        if self.read_only {
+            return Err("event in a read-only call".into());
+        }
+        lock(&self.journal).emit(Event {
+            contract: self.address,
+            topic: topic.to_vec(),
+            data: data.to_vec(),
+        });
+        Ok(())
+    }
+
+    fn caller(&self) -> [u8; 32] {
+        self.caller.0
+    }
+
+    fn self_address(&self) -> [u8; 32] {
+        self.address.0
+    }
+
+    fn block_height(&self) -> u64 {
+        self.height
+    }
+
+    fn block_time(&self) -> u64 {
+        self.time
+    }
+}

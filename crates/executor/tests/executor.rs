@@ -84,7 +84,7 @@ fn count(store: &dyn StateRead, at: &Address) -> Option<u64> {
 }
 
 /// Everything both backends must agree on, per block.
-fn scenario(kind: BackendKind) -> (Vec<Vec<Receipt>>, Vec<(Vec<u8>, Vec<u8>)>) {
+fn scenario(kind: BackendKind) -> (Vec<Vec<Receipt>>, ward_state::Entries) {
     let store = Arc::new(MemoryStore::default());
     let exec = executor(store.clone(), kind);
     let code = wat::parse_str(COUNTER).unwrap();

@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand};
 
 mod backends;
 mod bench;
+mod chain;
 mod inspect;
 mod run;
 
@@ -35,6 +36,16 @@ enum Command {
     /// Run Ward's benchmark suite: each figure beside the raw engine's for
     /// the same work, measured in the same run, as a ratio.
     Bench(bench::BenchArgs),
+    /// Deploy a contract into the data directory's state; prints its address.
+    Deploy(chain::DeployArgs),
+    /// Call a contract's `main` in a new block; prints the receipt.
+    Call(chain::CallArgs),
+    /// Run a contract's `main` read-only on the committed state; commits nothing.
+    Query(chain::CallArgs),
+    /// Print a stored receipt.
+    Receipt(chain::ReceiptArgs),
+    /// Print a contract and its storage (or one key).
+    State(chain::StateArgs),
 }
 
 /// The module in `bytes` read from `path`: a `.wasm` file (or anything that
@@ -58,6 +69,11 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Inspect(args) => inspect::inspect(args),
         Command::Bench(args) => bench::bench(args),
+        Command::Deploy(args) => chain::deploy(args),
+        Command::Call(args) => chain::call(args),
+        Command::Query(args) => chain::query(args),
+        Command::Receipt(args) => chain::receipt(args),
+        Command::State(args) => chain::state(args),
     };
     match result {
         Ok(code) => code,

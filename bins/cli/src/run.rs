@@ -68,6 +68,9 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     let backend = backend_for(args.backend, &config)?;
     let started = ward_vm::clock::now();
+    // An in-memory state for this one call: storage and events work, and
+    // vanish with the process.
+    let (chain, journal) = ward_executor::scratch_chain();
     let execution = match prepare(&*backend, &config, &bytes, &args) {
         Ok((module, entry)) => {
             let options = RunOptions {
@@ -83,7 +86,7 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 &module,
                 &entry,
                 options,
-                CallContext::default(),
+                CallContext::default().with_chain(chain),
                 &mut service,
             )
         }
@@ -99,7 +102,15 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     for line in &execution.debug_log {
         eprintln!("[debug_log] {line}");
     }
-    print_execution(&execution, args.backend, elapsed, args.json);
+    let events: Vec<ward_state::Event> = if execution.outcome.status == Status::Ok {
+        journal
+            .lock()
+            .map(|j| j.events().to_vec())
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    print_execution(&execution, &events, args.backend, elapsed, args.json);
     Ok(if execution.outcome.status == Status::Ok {
         ExitCode::SUCCESS
     } else {
@@ -240,7 +251,13 @@ fn hex(bytes: &[u8]) -> String {
     out
 }
 
-fn print_execution(execution: &Execution, backend: BackendKind, elapsed: Duration, as_json: bool) {
+fn print_execution(
+    execution: &Execution,
+    events: &[ward_state::Event],
+    backend: BackendKind,
+    elapsed: Duration,
+    as_json: bool,
+) {
     let outcome = &execution.outcome;
     if as_json {
         let mut object = json!({
@@ -252,6 +269,12 @@ fn print_execution(execution: &Execution, backend: BackendKind, elapsed: Duratio
             "error": outcome.error.as_ref().map(|e| json!({"kind": e.kind.as_str(), "message": e.message})),
             "elapsed_us": elapsed.as_micros() as u64,
         });
+        if !events.is_empty() {
+            object["events"] = events
+                .iter()
+                .map(|e| json!({"topic": hex(&e.topic), "data": hex(&e.data)}))
+                .collect();
+        }
         if !execution.results.is_empty() {
             object["results"] = execution
                 .results
@@ -278,6 +301,9 @@ fn print_execution(execution: &Execution, backend: BackendKind, elapsed: Duratio
         None => println!("output:    {}", hex(&outcome.output)),
     }
     println!("gas used:  {}", outcome.gas_used);
+    for e in events {
+        println!("event:     {} {}", hex(&e.topic), hex(&e.data));
+    }
     println!("backend:   {backend}");
     println!("elapsed:   {} us", elapsed.as_micros());
 }

@@ -329,3 +329,103 @@ fn bench_json_reports_ward_beside_the_raw_engine() {
     // The progress bar went to stderr.
     assert!(String::from_utf8_lossy(&out.stderr).contains("done"));
 }
+
+/// A fresh data directory.
+fn data_dir(name: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("ward-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir.to_string_lossy().into_owned()
+}
+
+/// deploy, call (on either backend), query, receipt and state, each its
+/// own process on one data directory.
+#[test]
+fn chain_commands_persist_state_between_processes() {
+    let dir = data_dir("chain");
+    let counter = example("counter.wat");
+    let deployed = ward(&[
+        "deploy",
+        &counter,
+        "--data-dir",
+        &dir,
+        "--input",
+        "0x0500000000000000",
+        "--json",
+    ]);
+    assert!(
+        deployed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&deployed.stderr)
+    );
+    let deployed = last_json(&deployed);
+    assert_eq!(deployed["status"], "ok");
+    let address = deployed["address"].as_str().unwrap().to_string();
+    assert_eq!(address.len(), 66);
+
+    let mut txs = Vec::new();
+    for (backend, expected) in [
+        ("wasmtime", "0x0600000000000000"),
+        ("wasmi", "0x0700000000000000"),
+    ] {
+        let out = ward(&[
+            "call",
+            &address,
+            "--data-dir",
+            &dir,
+            "--backend",
+            backend,
+            "--json",
+        ]);
+        assert!(out.status.success());
+        let receipt = last_json(&out);
+        assert_eq!(receipt["output"], expected, "{receipt}");
+        assert_eq!(receipt["backend"], backend);
+        assert_eq!(receipt["events"].as_array().unwrap().len(), 1);
+        txs.push((
+            receipt["tx"].as_str().unwrap().to_string(),
+            receipt["gas_used"].clone(),
+        ));
+    }
+    // The same call costs the same gas on both backends.
+    assert_eq!(txs[0].1, txs[1].1);
+
+    // A read-only query sees the state and commits nothing.
+    let query = last_json(&ward(&[
+        "query",
+        &address,
+        "--input",
+        "0x676574",
+        "--data-dir",
+        &dir,
+        "--json",
+    ]));
+    assert_eq!(query["output"], "0x0700000000000000");
+    let writing = ward(&["query", &address, "--data-dir", &dir, "--json"]);
+    assert_eq!(writing.status.code(), Some(1));
+    assert_eq!(last_json(&writing)["error"]["kind"], "host_error");
+
+    let receipt = last_json(&ward(&["receipt", &txs[0].0, "--data-dir", &dir, "--json"]));
+    assert_eq!(receipt["output"], "0x0600000000000000");
+    let state = last_json(&ward(&["state", &address, "--data-dir", &dir, "--json"]));
+    assert_eq!(state["storage"][0]["key"], "0x636f756e74");
+    assert_eq!(state["storage"][0]["value"], "0x0700000000000000");
+
+    // Unknown contract: an error (exit 2), nothing committed.
+    let missing = ward(&[
+        "call",
+        &format!("0x{}", "00".repeat(32)),
+        "--data-dir",
+        &dir,
+    ]);
+    assert_eq!(missing.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn run_has_an_in_memory_state_for_storage_and_events() {
+    let out = ward(&["run", &example("counter.wat"), "--json"]);
+    assert!(out.status.success());
+    let json = last_json(&out);
+    assert_eq!(json["output"], "0x0100000000000000");
+    assert_eq!(json["events"][0]["topic"], "0x696e63");
+}

@@ -414,6 +414,27 @@ fn receipt_of(
     }
 }
 
+/// A chain for a single call outside any block (`ward run`): an empty
+/// in-memory state, the zero address as caller and contract, height 0.
+/// The returned journal shows what the call wrote and emitted.
+pub fn scratch_chain() -> (
+    Box<dyn Chain>,
+    Arc<Mutex<Journal<Arc<ward_state::MemoryStore>>>>,
+) {
+    let journal = Arc::new(Mutex::new(Journal::new(Arc::new(
+        ward_state::MemoryStore::default(),
+    ))));
+    let frame = Frame {
+        journal: journal.clone(),
+        address: Address::default(),
+        caller: Address::default(),
+        height: 0,
+        time: 0,
+        read_only: false,
+    };
+    (Box::new(frame), journal)
+}
+
 /// A receipt is consensus data, and engines word their traps differently
 /// (and may change the wording between releases): a trap the engine
 /// detected is described by its kind alone. Messages Ward writes itself

@@ -1,0 +1,295 @@
+//! Commands on a data directory: `ward deploy`, `ward call`, `ward query`,
+//! `ward receipt`, `ward state`. Each is one process; the state lives in
+//! the directory's redb store between them.
+
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+    sync::Arc,
+};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use serde_json::json;
+use ward_executor::{Executor, Tx};
+use ward_state::{Address, Hash32, Receipt, RedbStore, StateRead};
+use ward_vm::{BackendKind, Config};
+
+use crate::run::parse_hex;
+
+/// Options every chain command takes.
+#[derive(Args, Debug)]
+pub(crate) struct Common {
+    /// The data directory holding the state.
+    #[arg(long, default_value = "./.ward")]
+    data_dir: PathBuf,
+    /// The engine.
+    #[arg(long, default_value = "wasmtime")]
+    backend: BackendKind,
+    /// Print one JSON object on stdout's last line.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `ward deploy FILE`.
+#[derive(Args, Debug)]
+pub(crate) struct DeployArgs {
+    /// The module: `.wasm` or `.wat`.
+    file: PathBuf,
+    /// Input to the `deploy` entry point, as hex.
+    #[arg(long, default_value = "")]
+    input: String,
+    /// Gas limit.
+    #[arg(long, default_value_t = 10_000_000)]
+    gas: u64,
+    /// Salt, as hex: deploys of the same code by the same sender need
+    /// different salts.
+    #[arg(long, default_value = "")]
+    salt: String,
+    /// The deployer's address, as hex (default: 32 bytes of 0x01).
+    #[arg(long)]
+    sender: Option<String>,
+    #[command(flatten)]
+    common: Common,
+}
+
+/// `ward call ADDR` and `ward query ADDR`.
+#[derive(Args, Debug)]
+pub(crate) struct CallArgs {
+    /// The contract's address.
+    address: String,
+    /// Input to `main`, as hex.
+    #[arg(long, default_value = "")]
+    input: String,
+    /// Gas limit.
+    #[arg(long, default_value_t = 10_000_000)]
+    gas: u64,
+    /// The caller's address, as hex (default: 32 bytes of 0x01).
+    #[arg(long)]
+    sender: Option<String>,
+    #[command(flatten)]
+    common: Common,
+}
+
+/// `ward receipt TX`.
+#[derive(Args, Debug)]
+pub(crate) struct ReceiptArgs {
+    /// The transaction identifier a receipt printed.
+    tx: String,
+    #[command(flatten)]
+    common: Common,
+}
+
+/// `ward state ADDR [KEY]`.
+#[derive(Args, Debug)]
+pub(crate) struct StateArgs {
+    /// The contract's address.
+    address: String,
+    /// One key (as hex), or every entry when absent.
+    key: Option<String>,
+    #[command(flatten)]
+    common: Common,
+}
+
+const DEFAULT_SENDER: Address = Address([1; 32]);
+
+fn address(text: &str) -> anyhow::Result<Address> {
+    Address::from_hex(text).with_context(|| format!("`{text}` is not a 32-byte hex address"))
+}
+
+fn sender(text: Option<&String>) -> anyhow::Result<Address> {
+    text.map_or(Ok(DEFAULT_SENDER), |t| address(t))
+}
+
+fn open(common: &Common) -> anyhow::Result<Executor<RedbStore>> {
+    let store = Arc::new(open_store(&common.data_dir)?);
+    let config = Config::default();
+    let backend = crate::backends::create(common.backend, &config)
+        .map_err(|f| anyhow::anyhow!("{}", f.message))?;
+    Ok(Executor::new(store, backend, &config))
+}
+
+fn open_store(dir: &Path) -> anyhow::Result<RedbStore> {
+    RedbStore::open(dir).with_context(|| format!("cannot open the state in {}", dir.display()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut out = String::from("0x");
+    for b in bytes {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+fn receipt_json(receipt: &Receipt, backend: Option<BackendKind>) -> serde_json::Value {
+    let mut object = json!({
+        "status": receipt.status,
+        "exit_code": receipt.exit_code,
+        "output": hex(&receipt.output),
+        "gas_used": receipt.gas_used,
+        "error": receipt.error_kind.as_ref().map(|kind| json!({
+            "kind": kind,
+            "message": receipt.error_message.clone().unwrap_or_default(),
+        })),
+        "tx": receipt.tx.to_string(),
+        "height": receipt.height,
+        "events": receipt.events.iter().map(|e| json!({
+            "contract": e.contract.to_string(),
+            "topic": hex(&e.topic),
+            "data": hex(&e.data),
+        })).collect::<Vec<_>>(),
+    });
+    if let Some(backend) = backend {
+        object["backend"] = json!(backend.as_str());
+    }
+    if let Some(address) = receipt.address {
+        object["address"] = json!(address.to_string());
+    }
+    object
+}
+
+fn print_receipt(receipt: &Receipt, backend: Option<BackendKind>, as_json: bool) -> ExitCode {
+    if as_json {
+        println!("{}", receipt_json(receipt, backend));
+    } else {
+        if let Some(address) = receipt.address {
+            println!("address:   {address}");
+        }
+        println!("status:    {}", receipt.status);
+        if let Some(kind) = &receipt.error_kind {
+            println!(
+                "error:     {kind} ({})",
+                receipt.error_message.clone().unwrap_or_default()
+            );
+        }
+        println!("exit code: {}", receipt.exit_code);
+        println!("output:    {}", hex(&receipt.output));
+        println!("gas used:  {}", receipt.gas_used);
+        for e in &receipt.events {
+            println!(
+                "event:     {} {} {}",
+                e.contract,
+                hex(&e.topic),
+                hex(&e.data)
+            );
+        }
+        println!("tx:        {} (block {})", receipt.tx, receipt.height);
+    }
+    if receipt.status == "ok" {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// The next block's time: one second after the last block's, so that runs
+/// are reproducible (no wall clock enters the state).
+fn next_time(exec: &Executor<RedbStore>) -> anyhow::Result<u64> {
+    let store = exec.store();
+    let height = store.height()?;
+    Ok(store.block(height)?.map_or(1, |b| b.time + 1))
+}
+
+pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let code = match crate::module_bytes(&args.file, &bytes) {
+        Ok(code) => code.into_owned(),
+        // Text that does not parse is deployed as it is, and rejected.
+        Err(_) => bytes,
+    };
+    let exec = open(&args.common)?;
+    let tx = Tx::Deploy {
+        sender: sender(args.sender.as_ref())?,
+        code,
+        input: parse_hex(&args.input)?,
+        gas_limit: args.gas,
+        salt: parse_hex(&args.salt)?,
+    };
+    let time = next_time(&exec)?;
+    let receipts = exec.execute_block(&[tx], time)?;
+    Ok(print_receipt(
+        &receipts[0],
+        Some(args.common.backend),
+        args.common.json,
+    ))
+}
+
+pub(crate) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
+    let exec = open(&args.common)?;
+    let tx = Tx::Call {
+        sender: sender(args.sender.as_ref())?,
+        to: address(&args.address)?,
+        input: parse_hex(&args.input)?,
+        gas_limit: args.gas,
+    };
+    let time = next_time(&exec)?;
+    let receipts = exec.execute_block(&[tx], time)?;
+    Ok(print_receipt(
+        &receipts[0],
+        Some(args.common.backend),
+        args.common.json,
+    ))
+}
+
+pub(crate) fn query(args: CallArgs) -> anyhow::Result<ExitCode> {
+    let exec = open(&args.common)?;
+    let receipt = exec.query(
+        sender(args.sender.as_ref())?,
+        address(&args.address)?,
+        parse_hex(&args.input)?,
+        args.gas,
+    )?;
+    Ok(print_receipt(
+        &receipt,
+        Some(args.common.backend),
+        args.common.json,
+    ))
+}
+
+pub(crate) fn receipt(args: ReceiptArgs) -> anyhow::Result<ExitCode> {
+    let store = open_store(&args.common.data_dir)?;
+    let tx = Hash32::from_hex(&args.tx)
+        .with_context(|| format!("`{}` is not a 32-byte hex identifier", args.tx))?;
+    let Some(receipt) = store.receipt(&tx)? else {
+        bail!("no receipt for {tx}");
+    };
+    Ok(print_receipt(&receipt, None, args.common.json))
+}
+
+pub(crate) fn state(args: StateArgs) -> anyhow::Result<ExitCode> {
+    let store = open_store(&args.common.data_dir)?;
+    let at = address(&args.address)?;
+    let Some(info) = store.contract(&at)? else {
+        bail!("no contract at {at}");
+    };
+    let entries = match &args.key {
+        Some(key) => {
+            let key = parse_hex(key)?;
+            store
+                .storage(&at, &key)?
+                .map(|v| vec![(key, v)])
+                .unwrap_or_default()
+        }
+        None => store.storage_entries(&at)?,
+    };
+    if args.common.json {
+        let object = json!({
+            "address": at.to_string(),
+            "code_hash": info.code_hash.to_string(),
+            "deployer": info.deployer.to_string(),
+            "created_at": info.created_at,
+            "storage": entries.iter().map(|(k, v)| json!({"key": hex(k), "value": hex(v)})).collect::<Vec<_>>(),
+        });
+        println!("{object}");
+    } else {
+        println!("address:   {at}");
+        println!("code hash: {}", info.code_hash);
+        println!("deployer:  {}", info.deployer);
+        println!("created:   block {}", info.created_at);
+        for (k, v) in &entries {
+            println!("{} = {}", hex(k), hex(v));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

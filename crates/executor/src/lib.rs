@@ -414,13 +414,13 @@ fn receipt_of(
     }
 }
 
+/// The journal of a [`scratch_chain`].
+pub type ScratchJournal = Arc<Mutex<Journal<Arc<ward_state::MemoryStore>>>>;
+
 /// A chain for a single call outside any block (`ward run`): an empty
 /// in-memory state, the zero address as caller and contract, height 0.
 /// The returned journal shows what the call wrote and emitted.
-pub fn scratch_chain() -> (
-    Box<dyn Chain>,
-    Arc<Mutex<Journal<Arc<ward_state::MemoryStore>>>>,
-) {
+pub fn scratch_chain() -> (Box<dyn Chain>, ScratchJournal) {
     let journal = Arc::new(Mutex::new(Journal::new(Arc::new(
         ward_state::MemoryStore::default(),
     ))));

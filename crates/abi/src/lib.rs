@@ -17,7 +17,7 @@
 //! let f = HostFn::from_name("input_read").unwrap();
 //! assert_eq!(f.params(), &[ValType::I32, ValType::I32, ValType::I32]);
 //! assert!(f.results().is_empty());
-//! assert_eq!(HostFn::ALL.len(), 19);
+//! assert_eq!(HostFn::ALL.len(), 22);
 //! ```
 
 #![no_std]
@@ -128,6 +128,15 @@ macro_rules! for_each_host_function {
             /// Returns 1 when the 64-byte signature at `sig` is a valid (strict) Ed25519
             /// signature of the `msg_len` bytes at `msg` by the 32-byte key at `pubkey`, else 0.
             verify_ed25519 VerifyEd25519(pubkey: i32, msg: i32, msg_len: i32, sig: i32) -> i32;
+            /// Calls `main` of the contract at the 32-byte address `addr` with the
+            /// `input_len` bytes at `input`, forwarding at most `gas` (and at most what is
+            /// left). Flags: bit 0 makes the call read-only. Suspends the caller until the
+            /// callee finishes; returns 0 (ok), 1 (reverted) or 2 (failed).
+            call Call(addr: i32, input: i32, input_len: i32, gas: i64, flags: i32) -> i32;
+            /// Returns the length of the last call's return data (its output).
+            return_data_size ReturnDataSize() -> i32;
+            /// Copies `len` bytes of the last call's return data, from `offset`, to `dst`.
+            return_data_read ReturnDataRead(dst: i32, offset: i32, len: i32);
         }
     };
 }

@@ -27,7 +27,7 @@ use ward_state::{
 };
 use ward_vm::{
     Backend, CacheOptions, CallContext, Chain, CodeHash, Config, Entry, Execution, ModuleCache,
-    Reply, RunOptions, Status,
+    Progress, Reply, Request, RunOptions, Status,
 };
 
 /// A transaction.
@@ -133,7 +133,25 @@ pub struct Executor<S: StateCommit + Send + Sync + 'static> {
     store: Arc<S>,
     backend: Arc<dyn Backend>,
     cache: ModuleCache,
+    max_call_depth: usize,
 }
+
+/// What `ward.call` returns to the caller.
+const CALL_OK: i32 = 0;
+const CALL_REVERTED: i32 = 1;
+const CALL_FAILED: i32 = 2;
+
+/// A caller waiting for its callee.
+struct Waiting {
+    running: ward_vm::Running,
+    /// Where the callee's changes start.
+    checkpoint: ward_state::Checkpoint,
+    address: Address,
+    read_only: bool,
+}
+
+/// Default limit on frames alive at once in one transaction.
+pub const DEFAULT_MAX_CALL_DEPTH: usize = 1024;
 
 /// The journal shared by the frames of a block.
 type SharedJournal<S> = Arc<Mutex<Journal<Arc<S>>>>;
@@ -154,7 +172,15 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             store,
             backend,
             cache,
+            max_call_depth: DEFAULT_MAX_CALL_DEPTH,
         }
+    }
+
+    /// Limits the frames alive at once in a transaction (the root frame
+    /// included); a `ward.call` beyond it fails to its caller with status 2.
+    pub fn with_max_call_depth(mut self, depth: usize) -> Self {
+        self.max_call_depth = depth.max(1);
+        self
     }
 
     /// The store.
@@ -358,12 +384,20 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         })
     }
 
+    /// Runs `entry` of `module` as the root frame of a transaction, and
+    /// every `ward.call` it makes as a frame of its own, in a flat loop: a
+    /// suspended caller waits in `stack` (on the heap) while its callee
+    /// runs, so the native stack does not grow with the call depth.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one transaction's frame, spelled out"
+    )]
     fn run(
         &self,
         module: ward_vm::Module,
         entry: &str,
         tx: &Tx,
-        frame: Frame<S>,
+        root: Frame<S>,
     ) -> Result<Execution, ExecError> {
         let (input, gas_limit) = match tx {
             Tx::Deploy {
@@ -373,22 +407,113 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 input, gas_limit, ..
             } => (input.clone(), *gas_limit),
         };
+        let (journal, height, time) = (root.journal.clone(), root.height, root.time);
+        let mut current = (root.address, root.read_only);
         let options = RunOptions {
             input,
             gas_limit: Gas::new(gas_limit),
             ..RunOptions::default()
         };
-        let context = CallContext::default().with_chain(Box::new(frame));
-        let mut no_service =
-            |_| Reply::Trap("calls between contracts are not supported yet".into());
-        Ok(ward_vm::execute(
+        let mut progress = ward_vm::begin(
             &*self.backend,
             &module,
             &Entry::Main(entry.into()),
             options,
-            context,
-            &mut no_service,
-        ))
+            CallContext::default().with_chain(Box::new(root)),
+        );
+        let mut stack: Vec<Waiting> = Vec::new();
+        loop {
+            progress = match progress {
+                Progress::Finished(execution) => {
+                    let Some(parent) = stack.pop() else {
+                        return Ok(execution);
+                    };
+                    let outcome = execution.outcome;
+                    let status = match outcome.status {
+                        Status::Ok => CALL_OK,
+                        Status::Reverted => CALL_REVERTED,
+                        _ => CALL_FAILED,
+                    };
+                    if status != CALL_OK {
+                        // The callee's writes and events, and its callees',
+                        // go; the caller carries on.
+                        lock(&journal).revert(parent.checkpoint);
+                    }
+                    let return_data = if status == CALL_FAILED {
+                        Vec::new()
+                    } else {
+                        outcome.output
+                    };
+                    current = (parent.address, parent.read_only);
+                    parent.running.resume(Reply::Call {
+                        status,
+                        return_data,
+                        gas_used: outcome.gas_used.get(),
+                    })
+                }
+                Progress::Suspended(
+                    running,
+                    Request::Call {
+                        address,
+                        input,
+                        gas,
+                        read_only,
+                    },
+                ) => {
+                    let to = Address(address);
+                    // Frames alive: the waiting ones and the current one.
+                    let callee = if stack.len() + 1 >= self.max_call_depth {
+                        None
+                    } else {
+                        match self.module_at(&journal, &to) {
+                            Ok(module) => Some(module),
+                            Err(ExecError::InvalidTx(_)) => None,
+                            Err(err) => return Err(err),
+                        }
+                    };
+                    match callee {
+                        None => running.resume(Reply::Call {
+                            status: CALL_FAILED,
+                            return_data: Vec::new(),
+                            gas_used: 0,
+                        }),
+                        Some(module) => {
+                            let checkpoint = lock(&journal).checkpoint();
+                            let read_only = current.1 || read_only;
+                            stack.push(Waiting {
+                                running,
+                                checkpoint,
+                                address: current.0,
+                                read_only: current.1,
+                            });
+                            let frame = Frame {
+                                journal: journal.clone(),
+                                address: to,
+                                caller: current.0,
+                                height,
+                                time,
+                                read_only,
+                            };
+                            current = (to, read_only);
+                            ward_vm::begin(
+                                &*self.backend,
+                                &module,
+                                &Entry::Main("main".into()),
+                                RunOptions {
+                                    input,
+                                    gas_limit: Gas::new(gas),
+                                    ..RunOptions::default()
+                                },
+                                CallContext::default().with_chain(Box::new(frame)),
+                            )
+                        }
+                    }
+                }
+                Progress::Suspended(running, _) => {
+                    running.resume(Reply::Trap("unsupported request".into()))
+                }
+            };
+        }
     }
 }
 

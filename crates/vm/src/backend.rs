@@ -289,6 +289,18 @@ pub enum Request {
         /// The arguments the guest passed.
         args: Vec<Value>,
     },
+    /// `ward.call`: run `main` of the contract at `address` with `input`
+    /// and at most `gas`, then resume with [`Reply::Call`].
+    Call {
+        /// The callee's address.
+        address: [u8; 32],
+        /// Its input.
+        input: Vec<u8>,
+        /// The gas it may use (already capped at what the caller has).
+        gas: u64,
+        /// Whether the callee (and its callees) may not write or emit.
+        read_only: bool,
+    },
 }
 
 /// The embedder's answer to a [`Request`].
@@ -299,6 +311,16 @@ pub enum Reply {
     Values(Vec<Value>),
     /// The suspended import fails: the guest traps with `host_error`.
     Trap(String),
+    /// How a [`Request::Call`] ended: `status` 0 ok, 1 reverted, 2 failed;
+    /// the callee's output; the gas it used (charged to the caller).
+    Call {
+        /// 0 ok, 1 reverted, 2 failed.
+        status: i32,
+        /// The callee's output (empty when it failed).
+        return_data: Vec<u8>,
+        /// Gas the callee used.
+        gas_used: u64,
+    },
 }
 
 /// Where a call stands after [`Sandbox::call`] or [`Sandbox::resume`].

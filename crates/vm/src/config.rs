@@ -77,7 +77,10 @@ pub enum Resolved {
 impl Resolved {
     /// Whether calling this import may suspend the guest.
     pub fn may_suspend(self) -> bool {
-        matches!(self, Resolved::Host(_))
+        matches!(
+            self,
+            Resolved::Host(_) | Resolved::Abi(ward_abi::HostFn::Call)
+        )
     }
 }
 

@@ -11,7 +11,7 @@ use ward_abi::HostFn;
 use ward_instrument::CostSchedule;
 use ward_primitives::Gas;
 
-use crate::{ErrorKind, Failure, Request, Value};
+use crate::{ErrorKind, Failure, Reply, Request, Value};
 
 /// Most bytes of debug log kept per call; later lines are dropped.
 pub const MAX_DEBUG_LOG_BYTES: usize = 64 * 1024;
@@ -147,6 +147,8 @@ pub struct CallContext {
     schedule: CostSchedule,
     /// Storage, events and block context.
     chain: Box<dyn Chain>,
+    /// The output of the last completed `ward.call`.
+    return_data: Vec<u8>,
     debug_log: Option<DebugLog>,
     host: Box<dyn Host>,
     /// Whether a host import may suspend now (not while a start function runs).
@@ -192,6 +194,7 @@ impl CallContext {
             gas_left: gas_limit,
             schedule,
             chain: Box::new(NoChain),
+            return_data: Vec::new(),
             debug_log: None,
             host: Box::new(NoHost),
             suspend_allowed: true,
@@ -222,9 +225,12 @@ impl CallContext {
             | HostFn::HashSha256
             | HostFn::HashKeccak256
             | HostFn::HashBlake3
-            | HostFn::VerifyEd25519 => true,
+            | HostFn::VerifyEd25519
+            | HostFn::Call
+            | HostFn::ReturnDataRead => true,
             // These cost only the prepaid base.
-            HostFn::InputSize
+            HostFn::ReturnDataSize
+            | HostFn::InputSize
             | HostFn::Exit
             | HostFn::Caller
             | HostFn::SelfAddress
@@ -385,8 +391,11 @@ impl CallContext {
             | HostFn::HashSha256
             | HostFn::HashKeccak256
             | HostFn::HashBlake3
-            | HostFn::VerifyEd25519 => true,
-            HostFn::InputSize
+            | HostFn::VerifyEd25519
+            | HostFn::Call
+            | HostFn::ReturnDataRead => true,
+            HostFn::ReturnDataSize
+            | HostFn::InputSize
             | HostFn::Exit
             | HostFn::GasLeft
             | HostFn::ChargeGas
@@ -420,7 +429,8 @@ impl CallContext {
         let per = |rate: u32, bytes: u64| u64::from(rate).saturating_mul(bytes);
         let hashing = |bytes: u64| per(sched.hash_per_64_bytes, bytes.div_ceil(64));
         let moved = match f {
-            HostFn::InputRead => len(2),
+            HostFn::InputRead | HostFn::ReturnDataRead => len(2),
+            HostFn::Call => len(2),
             HostFn::OutputWrite | HostFn::DebugLog => len(1),
             _ => 0,
         };
@@ -586,6 +596,47 @@ impl CallContext {
                 memory[dst].copy_from_slice(&digest);
                 Ok(None)
             }
+            HostFn::Call => {
+                let address = checked_range(arg(0), 32, memory.len(), "call: address")?;
+                let input = checked_range(arg(1), arg(2), memory.len(), "call: input")?;
+                let requested = match args.get(3) {
+                    Some(Value::I64(gas)) if *gas >= 0 => *gas as u64,
+                    _ => return Err(host_error("call: negative gas".into())),
+                };
+                let flags = arg(4);
+                if flags & !1 != 0 {
+                    return Err(host_error(format!("call: unknown flags {flags:#x}")));
+                }
+                if !self.suspend_allowed {
+                    return Err(host_error("call: a start function cannot call".into()));
+                }
+                let mut to = [0u8; 32];
+                to.copy_from_slice(&memory[address]);
+                Err(HostStop::Suspend(Request::Call {
+                    address: to,
+                    input: memory[input].to_vec(),
+                    // At most all but one 64th of what is left (EIP-150's
+                    // rule): a callee that burns everything it was given
+                    // leaves its caller enough to handle the failure.
+                    gas: requested.min(self.gas_left.get() - self.gas_left.get() / 64),
+                    read_only: flags & 1 == 1,
+                }))
+            }
+            HostFn::ReturnDataSize => Ok(Some(Value::I32(
+                i32::try_from(self.return_data.len()).unwrap_or(i32::MAX),
+            ))),
+            HostFn::ReturnDataRead => {
+                let (dst, offset, len) = (arg(0), arg(1), arg(2));
+                let src = checked_range(
+                    offset,
+                    len,
+                    self.return_data.len(),
+                    "return_data_read: data",
+                )?;
+                let dst = checked_range(dst, len, memory.len(), "return_data_read: destination")?;
+                memory[dst].copy_from_slice(&self.return_data[src]);
+                Ok(None)
+            }
             HostFn::VerifyEd25519 => {
                 let key = checked_range(arg(0), 32, memory.len(), "verify_ed25519: key")?;
                 let msg = bounded(
@@ -599,6 +650,28 @@ impl CallContext {
                 let valid = crate::crypto::verify_ed25519(&memory[key], &memory[msg], &memory[sig]);
                 Ok(Some(Value::I32(i32::from(valid))))
             }
+        }
+    }
+
+    /// Completes a `ward.call` the embedder serviced: charges the callee's
+    /// gas, keeps its return data, and gives the status the guest sees.
+    ///
+    /// # Errors
+    ///
+    /// A trap when the reply is not a [`Reply::Call`].
+    pub fn complete_call(&mut self, reply: Reply) -> Result<Value, HostStop> {
+        match reply {
+            Reply::Call {
+                status,
+                return_data,
+                gas_used,
+            } => {
+                self.return_data = return_data;
+                self.charge(gas_used)?;
+                Ok(Value::I32(status))
+            }
+            Reply::Trap(message) => Err(host_error(message)),
+            other => Err(host_error(format!("call resumed with {other:?}"))),
         }
     }
 

@@ -64,7 +64,8 @@ pub use context::{
 pub use meter::{MAX_GAS, Meter};
 pub use outcome::{ErrorKind, Failure, Outcome, Status};
 pub use run::{
-    Entry, EntryShape, Execution, RunOptions, compile, execute, instantiate_metered, policy_failure,
+    Entry, EntryShape, Execution, Progress, RunOptions, Running, begin, compile, execute,
+    instantiate_metered, policy_failure,
 };
 pub use system::SystemRuntimes;
 pub use value::{ExportType, ExternType, FuncType, ImportType, ValType, Value};

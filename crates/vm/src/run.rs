@@ -223,10 +223,81 @@ pub fn execute(
     context: CallContext,
     service: &mut dyn FnMut(Request) -> Reply,
 ) -> Execution {
+    let mut progress = begin(backend, module, entry, options, context);
+    loop {
+        match progress {
+            Progress::Finished(execution) => return execution,
+            Progress::Suspended(running, request) => progress = running.resume(service(request)),
+        }
+    }
+}
+
+/// A call waiting for the embedder: resume it with the reply to its
+/// [`Request`]. An embedder that runs other calls while one waits (the
+/// executor, servicing `ward.call`) keeps the waiting ones in a list of its
+/// own: the native stack never grows with the depth of such calls.
+pub struct Running {
+    sandbox: Box<dyn Sandbox>,
+    meter: Option<Meter>,
+    shape: Option<EntryShape>,
+    suspensions: u64,
+}
+
+impl std::fmt::Debug for Running {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Running")
+            .field("suspensions", &self.suspensions)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a call stands: waiting for a reply, or finished.
+#[derive(Debug)]
+pub enum Progress {
+    /// The guest asked for something; resume with the answer.
+    Suspended(Running, Request),
+    /// The call is over.
+    Finished(Execution),
+}
+
+impl Running {
+    /// Resumes the guest with `reply` and runs it to its next suspension
+    /// or its end.
+    pub fn resume(mut self, reply: Reply) -> Progress {
+        let step = self.sandbox.resume(reply);
+        self.advance(step)
+    }
+
+    fn advance(mut self, step: Step) -> Progress {
+        match step {
+            Step::Suspended(request) => {
+                self.suspensions += 1;
+                Progress::Suspended(self, request)
+            }
+            step => Progress::Finished(settle(
+                &mut *self.sandbox,
+                self.meter.as_ref(),
+                self.shape,
+                self.suspensions,
+                step,
+            )),
+        }
+    }
+}
+
+/// Starts `entry` of `module` in a fresh sandbox and runs it to its first
+/// suspension or its end. [`execute`] is this plus a loop.
+pub fn begin(
+    backend: &dyn Backend,
+    module: &Module,
+    entry: &Entry,
+    options: RunOptions,
+    context: CallContext,
+) -> Progress {
     let deadline = options.timeout.map(|t| crate::clock::now() + t);
     let (name, args, shape) = match resolve_entry(module, entry) {
         Ok(resolved) => resolved,
-        Err(failure) => return failed(failure),
+        Err(failure) => return Progress::Finished(failed(failure)),
     };
     let mut context = context;
     context.reset(options.input, options.gas_limit.min(MAX_GAS));
@@ -240,27 +311,33 @@ pub fn execute(
                 ErrorKind::InstantiationTrap => options_gas_limit(&mut *sandbox),
                 _ => sandbox.context().map(|c| c.gas_used()).unwrap_or(Gas::ZERO),
             };
-            return Execution {
+            return Progress::Finished(Execution {
                 outcome: Outcome::failed(failure, gas_used),
                 results: Vec::new(),
                 debug_log: Vec::new(),
                 suspensions: 0,
-            };
+            });
         }
     };
     let Some(func) = sandbox.export(instance, name) else {
-        return failed(Failure::new(
+        return Progress::Finished(failed(Failure::new(
             ErrorKind::EntryNotFound,
             format!("no function export `{name}`"),
-        ));
+        )));
     };
-    call_entry(&mut *sandbox, meter.as_ref(), func, &args, shape, service)
+    let step = sandbox.call(func, &args);
+    Running {
+        sandbox,
+        meter,
+        shape,
+        suspensions: 0,
+    }
+    .advance(step)
 }
 
 /// Calls `func` (an entry resolved by [`resolve_entry`]) in an instantiated
 /// and armed sandbox, services its suspensions in a flat loop, and turns
-/// the final step into an execution. The context's gas is settled: a trap
-/// or timeout consumes all of it.
+/// the final step into an execution.
 pub(crate) fn call_entry(
     sandbox: &mut dyn Sandbox,
     meter: Option<&Meter>,
@@ -275,6 +352,19 @@ pub(crate) fn call_entry(
         suspensions += 1;
         step = sandbox.resume(service(request));
     }
+    settle(sandbox, meter, shape, suspensions, step)
+}
+
+/// Turns a final step into an execution. The context's gas is settled: a
+/// trap or timeout consumes all of it.
+fn settle(
+    sandbox: &mut dyn Sandbox,
+    meter: Option<&Meter>,
+    shape: Option<EntryShape>,
+    suspensions: u64,
+    step: Step,
+) -> Execution {
+    let mut step = step;
     if let Some(meter) = meter {
         sync_gas(&mut *sandbox, meter);
         if let Step::Failed(failure) = step {
@@ -282,7 +372,7 @@ pub(crate) fn call_entry(
         }
     }
     let Ok(context) = sandbox.context() else {
-        // Unreachable: the loop above only exits on a final step.
+        // Unreachable: only final steps are settled.
         return failed(Failure::new(
             ErrorKind::HostError,
             "sandbox still suspended",
@@ -316,7 +406,12 @@ pub(crate) fn call_entry(
             Vec::new(),
         ),
         Step::Failed(failure) => (Outcome::failed(failure, gas_used), Vec::new()),
-        Step::Suspended(_) => unreachable!("the loop above consumes every suspension"),
+        Step::Suspended(_) => {
+            return failed(Failure::new(
+                ErrorKind::HostError,
+                "sandbox still suspended",
+            ));
+        }
     };
     Execution {
         outcome,

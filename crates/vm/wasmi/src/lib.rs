@@ -219,8 +219,12 @@ impl wasmi::errors::HostError for Stop {}
 struct Suspended {
     invocation: ResumableCallHostTrap,
     outputs: Vec<Val>,
+    /// The embedder import that suspended, or [`CALL_REQUEST`].
     host_index: usize,
 }
+
+/// `Suspended::host_index` of a suspended `ward.call`.
+const CALL_REQUEST: usize = usize::MAX;
 
 struct WasmiSandbox {
     store: Store<StoreData>,
@@ -304,10 +308,16 @@ impl WasmiSandbox {
                         Some(Stop(HostStop::Suspend(request))) => request.clone(),
                         _ => return step_from_error(invocation.into_host_error()),
                     };
-                    let Request::Host { index, .. } = &request else {
-                        return Step::Failed(Failure::new(ErrorKind::HostError, "unknown request"));
+                    let host_index = match &request {
+                        Request::Host { index, .. } => *index,
+                        Request::Call { .. } => CALL_REQUEST,
+                        _ => {
+                            return Step::Failed(Failure::new(
+                                ErrorKind::HostError,
+                                "unknown request",
+                            ));
+                        }
                     };
-                    let host_index = *index;
                     self.suspended = Some(Suspended {
                         invocation,
                         outputs,
@@ -438,6 +448,27 @@ impl Sandbox for WasmiSandbox {
         else {
             return embedder_error(SandboxError::NotSuspended);
         };
+        if host_index == CALL_REQUEST {
+            // Charge the callee's gas, keep its return data, and hand the
+            // status to the guest; the gas global follows the context.
+            let status = match self.store.data_mut().context.complete_call(reply) {
+                Ok(Value::I32(status)) => status,
+                Ok(_) => 2,
+                Err(stop) => return step_from_error(wasmi::Error::host(Stop(stop))),
+            };
+            if let Some(global) = self.store.data().exports.gas {
+                let left = self
+                    .store
+                    .data()
+                    .context
+                    .gas_left()
+                    .min(ward_vm::MAX_GAS)
+                    .get() as i64;
+                let _ = global.set(&mut self.store, Val::I64(left));
+            }
+            let result = invocation.resume(&mut self.store, &[Val::I32(status)], &mut outputs);
+            return self.drive(result, outputs);
+        }
         let values = match reply {
             Reply::Values(values) => values,
             Reply::Trap(message) => {

@@ -821,6 +821,25 @@ ward_abi::for_each_host_function!(define_abi);
 fn build_linker(engine: &Engine, config: &Config) -> wasmtime::Result<Linker<StoreData>> {
     let mut linker = Linker::new(engine);
     define_abi(&mut linker)?;
+    // `ward.call` suspends the caller until the embedder has run the
+    // callee: an async host function, on the guest's fiber.
+    linker.allow_shadowing(true);
+    linker.func_wrap_async(
+        ward_abi::MODULE,
+        HostFn::Call.name(),
+        |caller: Caller<'_, StoreData>,
+         (addr, input, len, gas, flags): (i32, i32, i32, i64, i32)| {
+            let args = [
+                Value::I32(addr),
+                Value::I32(input),
+                Value::I32(len),
+                Value::I64(gas),
+                Value::I32(flags),
+            ];
+            Box::new(abi_call_suspending(caller, args))
+        },
+    )?;
+    linker.allow_shadowing(false);
     for (index, import) in config.host_imports.iter().enumerate() {
         let ty = func_type(engine, &import.ty);
         linker.func_new_async(
@@ -862,6 +881,59 @@ fn abi_call(
     };
     gas_out(caller, gas);
     result.map_err(wasmtime::Error::new)
+}
+
+/// `ward.call`: charges and checks like any ABI call, then parks the
+/// guest's fiber until the embedder replies with the callee's result.
+async fn abi_call_suspending(
+    mut caller: Caller<'_, StoreData>,
+    args: [Value; 5],
+) -> wasmtime::Result<i32> {
+    let gas_global = caller_gas(&mut caller);
+    caller
+        .data_mut()
+        .context
+        .set_base_prepaid(gas_global.is_some());
+    if let Some(global) = gas_global {
+        gas_in(&mut caller, global);
+    }
+    let result = match caller_memory(&mut caller) {
+        Some(memory) => {
+            let (bytes, data) = memory.data_and_store_mut(&mut caller);
+            data.context.call_abi(HostFn::Call, &args, bytes)
+        }
+        None => caller
+            .data_mut()
+            .context
+            .call_abi(HostFn::Call, &args, &mut []),
+    };
+    let status = match result {
+        Err(HostStop::Suspend(request)) => {
+            gas_out(&mut caller, gas_global);
+            let slot = caller.data().slot.clone();
+            lock(&slot).request = Some(request);
+            YieldOnce(false).await;
+            let reply = lock(&slot)
+                .reply
+                .take()
+                .unwrap_or_else(|| Reply::Trap("resumed without a reply".into()));
+            let completed = caller.data_mut().context.complete_call(reply);
+            gas_out(&mut caller, gas_global);
+            completed.map_err(wasmtime::Error::new)?
+        }
+        Err(stop) => {
+            gas_out(&mut caller, gas_global);
+            return Err(wasmtime::Error::new(stop));
+        }
+        Ok(value) => {
+            gas_out(&mut caller, gas_global);
+            value.unwrap_or(Value::I32(2))
+        }
+    };
+    Ok(match status {
+        Value::I32(v) => v,
+        _ => 2,
+    })
 }
 
 /// Loads an engine-metered caller's gas global into the call context.

@@ -7,6 +7,7 @@
 //!
 //! This crate names wasmtime and wasmi directly: only to build the floors.
 
+pub mod chain;
 pub mod suite;
 
 use std::{hint::black_box, sync::Arc};

@@ -108,6 +108,9 @@ pub struct Plan {
     pub backend: BackendKind,
     /// `us` or `ms`.
     pub unit: &'static str,
+    /// How many items (transactions, calls) one run does: figures are per
+    /// item.
+    pub items: u32,
     ward: Box<dyn FnOnce() -> Work>,
     baselines: Vec<(String, Box<dyn FnOnce() -> Work>)>,
 }
@@ -126,7 +129,7 @@ impl Plan {
 
     /// Builds and measures both sides, interleaved.
     pub fn run(self, budget: Budget) -> BenchResult {
-        let scale = if self.unit == "ms" { 1e3 } else { 1e6 };
+        let scale = if self.unit == "ms" { 1e3 } else { 1e6 } / f64::from(self.items.max(1));
         let (name, backend, unit) = (self.name.clone(), self.backend, self.unit);
         let (ward, baselines) = self.into_works();
         let labels: Vec<String> = baselines.iter().map(|(l, _)| l.clone()).collect();
@@ -251,6 +254,7 @@ pub fn plans(config: &Config) -> Vec<Plan> {
                 name: "warm_call".into(),
                 backend: kind,
                 unit: "us",
+                items: 1,
                 ward: Box::new(move || ward_cached_call(backend, &config, TRIVIAL_WAT)),
                 baselines: raw_plans(kind, TRIVIAL_WAT),
             });
@@ -263,6 +267,7 @@ pub fn plans(config: &Config) -> Vec<Plan> {
                 name: format!("host_call_x{HOST_CALLS}"),
                 backend: kind,
                 unit: "us",
+                items: 1,
                 ward: Box::new(move || ward_cached_call(backend, &config, &host_call_wat())),
                 baselines: raw_plans(kind, &wat),
             });
@@ -274,6 +279,7 @@ pub fn plans(config: &Config) -> Vec<Plan> {
                 name: "cold_call".into(),
                 backend: kind,
                 unit: "us",
+                items: 1,
                 ward: Box::new(move || {
                     let cache = ModuleCache::new(backend.clone(), &config, CacheOptions::default())
                         .expect("cache");
@@ -295,6 +301,7 @@ pub fn plans(config: &Config) -> Vec<Plan> {
                 name: "compile_1mb".into(),
                 backend: kind,
                 unit: "ms",
+                items: 1,
                 ward: Box::new(move || {
                     Box::new(move || {
                         black_box(
@@ -315,6 +322,7 @@ pub fn plans(config: &Config) -> Vec<Plan> {
                 name: "disk_load_1mb".into(),
                 backend: kind,
                 unit: "ms",
+                items: 1,
                 ward: Box::new(move || {
                     let options = CacheOptions {
                         disk_dir: Some(bench_dir("disk")),
@@ -340,6 +348,7 @@ pub fn plans(config: &Config) -> Vec<Plan> {
                 name: "system_call".into(),
                 backend: kind,
                 unit: "us",
+                items: 1,
                 ward: Box::new(move || {
                     let runtimes = SystemRuntimes::new(backend, &config);
                     let code = runtimes
@@ -365,7 +374,47 @@ pub fn plans(config: &Config) -> Vec<Plan> {
             });
         }
     }
+    // Contracts with state, wasmtime and wasmi alike, each beside the same
+    // contract on raw wasmtime with a plain map (the floor).
+    for kind in BackendKind::ALL {
+        plans.push(Plan {
+            name: "transfer_mem".into(),
+            backend: kind,
+            unit: "us",
+            items: crate::chain::BLOCK_TXS as u32,
+            ward: Box::new(move || crate::chain::ward_transfers_memory(kind)),
+            baselines: raw_chain_floors(crate::chain::raw_transfers),
+        });
+        plans.push(Plan {
+            name: "transfer_redb".into(),
+            backend: kind,
+            unit: "us",
+            items: crate::chain::BLOCK_TXS as u32,
+            ward: Box::new(move || crate::chain::ward_transfers_redb(kind)),
+            baselines: raw_chain_floors(crate::chain::raw_transfers),
+        });
+        plans.push(Plan {
+            name: "contract_call".into(),
+            backend: kind,
+            unit: "us",
+            items: 100,
+            ward: Box::new(move || crate::chain::ward_call_round_trip(kind)),
+            baselines: raw_chain_floors(crate::chain::raw_call_round_trip),
+        });
+    }
     plans
+}
+
+/// Raw wasmtime floors of a contract workload, pooled with and without
+/// memory kept resident (the report takes the faster).
+fn raw_chain_floors(make: fn(crate::RawAlloc) -> Work) -> Vec<(String, Box<dyn FnOnce() -> Work>)> {
+    [crate::RawAlloc::Pooled, crate::RawAlloc::PooledResident]
+        .into_iter()
+        .map(|alloc| {
+            let build: Box<dyn FnOnce() -> Work> = Box::new(move || make(alloc));
+            (format!("raw wasmtime {alloc:?}"), build)
+        })
+        .collect()
 }
 
 fn raw_plans(kind: BackendKind, wat: &str) -> Vec<(String, Box<dyn FnOnce() -> Work>)> {

@@ -403,3 +403,79 @@ fn a_1024_deep_chain_runs_and_the_1025th_call_fails_to_its_caller() {
     }
     assert_eq!(outputs[0], outputs[1]);
 }
+
+/// Reentrancy (A -> B -> A) is allowed, and every frame sees the journal's
+/// current state: the inner A reads what the outer A wrote before calling.
+/// Unused gas comes back: a transaction pays for what its callees used,
+/// not for what it forwarded.
+#[test]
+fn reentrant_frames_see_current_state_and_unused_gas_returns() {
+    // A: input "peek": output its "seen" value. Input = an address (B):
+    // write "seen" = 1, call B with A's own address, output B's answer.
+    let reentrant = r#"(module
+      (import "ward" "input_size" (func $input_size (result i32)))
+      (import "ward" "input_read" (func $input_read (param i32 i32 i32)))
+      (import "ward" "output_write" (func $out (param i32 i32)))
+      (import "ward" "storage_read" (func $read (param i32 i32 i32 i32) (result i64)))
+      (import "ward" "storage_write" (func $write (param i32 i32 i32 i32)))
+      (import "ward" "self_address" (func $self (param i32)))
+      (import "ward" "call" (func $call (param i32 i32 i32 i64 i32) (result i32)))
+      (import "ward" "return_data_size" (func $rd_size (result i32)))
+      (import "ward" "return_data_read" (func $rd_read (param i32 i32 i32)))
+      (memory (export "memory") 1)
+      (data (i32.const 0) "seen")
+      (data (i32.const 8) "peek")
+      (func (export "main") (local $n i32)
+        (local.set $n (call $input_size))
+        (call $input_read (i32.const 100) (i32.const 0) (local.get $n))
+        (if (i32.eq (local.get $n) (i32.const 4))
+          (then
+            (drop (call $read (i32.const 0) (i32.const 4) (i32.const 200) (i32.const 8)))
+            (call $out (i32.const 200) (i32.const 8))
+            (return)))
+        (i64.store (i32.const 200) (i64.const 1))
+        (call $write (i32.const 0) (i32.const 4) (i32.const 200) (i32.const 8))
+        (call $self (i32.const 300))
+        (if (i32.eqz (call $call (i32.const 100) (i32.const 300) (i32.const 32) (i64.const 5000000) (i32.const 0)))
+          (then
+            (call $rd_read (i32.const 400) (i32.const 0) (call $rd_size))
+            (call $out (i32.const 400) (call $rd_size))))))"#;
+    // B: calls back the address it was given with "peek", returns the answer.
+    let b_wat = r#"(module
+      (import "ward" "input_read" (func $input_read (param i32 i32 i32)))
+      (import "ward" "output_write" (func $out (param i32 i32)))
+      (import "ward" "call" (func $call (param i32 i32 i32 i64 i32) (result i32)))
+      (import "ward" "return_data_read" (func $rd_read (param i32 i32 i32)))
+      (memory (export "memory") 1)
+      (data (i32.const 64) "peek")
+      (func (export "main")
+        (call $input_read (i32.const 0) (i32.const 0) (i32.const 32))
+        (drop (call $call (i32.const 0) (i32.const 64) (i32.const 4) (i64.const 1000000) (i32.const 0)))
+        (call $rd_read (i32.const 100) (i32.const 0) (i32.const 8))
+        (call $out (i32.const 100) (i32.const 8))))"#;
+    let mut runs = Vec::new();
+    for kind in BackendKind::ALL {
+        let store = Arc::new(MemoryStore::default());
+        let exec = executor(store.clone(), kind);
+        let deployed = exec
+            .execute_block(
+                &[
+                    deploy_tx(&wat::parse_str(reentrant).unwrap(), b"", b"a"),
+                    deploy_tx(&wat::parse_str(b_wat).unwrap(), b"", b"b"),
+                ],
+                1,
+            )
+            .unwrap();
+        let (a, b) = (deployed[0].address.unwrap(), deployed[1].address.unwrap());
+        // A -> B -> A("peek"): the inner A sees the outer A's write.
+        let receipts = exec
+            .execute_block(&[call_tx(a, &b.0, 10_000_000)], 2)
+            .unwrap();
+        assert_eq!(receipts[0].status, "ok", "{kind}: {:?}", receipts[0]);
+        assert_eq!(receipts[0].output, 1u64.to_le_bytes(), "{kind}");
+        runs.push(receipts[0].clone());
+        // Unused gas returns: far less than the 5 000 000 forwarded was paid.
+        assert!(receipts[0].gas_used < 100_000, "{}", receipts[0].gas_used);
+    }
+    assert_eq!(runs[0], runs[1]);
+}

@@ -377,22 +377,20 @@ pub fn plans(config: &Config) -> Vec<Plan> {
     // Contracts with state, wasmtime and wasmi alike, each beside the same
     // contract on raw wasmtime with a plain map (the floor).
     for kind in BackendKind::ALL {
-        plans.push(Plan {
-            name: "transfer_mem".into(),
-            backend: kind,
-            unit: "us",
-            items: crate::chain::BLOCK_TXS as u32,
-            ward: Box::new(move || crate::chain::ward_transfers_memory(kind)),
-            baselines: raw_chain_floors(crate::chain::raw_transfers),
-        });
-        plans.push(Plan {
-            name: "transfer_redb".into(),
-            backend: kind,
-            unit: "us",
-            items: crate::chain::BLOCK_TXS as u32,
-            ward: Box::new(move || crate::chain::ward_transfers_redb(kind)),
-            baselines: raw_chain_floors(crate::chain::raw_transfers),
-        });
+        let transfers: [(&str, fn(BackendKind) -> Work); 2] = [
+            ("transfer_mem", crate::chain::ward_transfers_memory),
+            ("transfer_redb", crate::chain::ward_transfers_redb),
+        ];
+        for (name, ward) in transfers {
+            plans.push(Plan {
+                name: name.into(),
+                backend: kind,
+                unit: "us",
+                items: crate::chain::BLOCK_TXS as u32,
+                ward: Box::new(move || ward(kind)),
+                baselines: raw_chain_floors(crate::chain::raw_transfers),
+            });
+        }
         plans.push(Plan {
             name: "contract_call".into(),
             backend: kind,

@@ -198,53 +198,36 @@ pub trait StateRead {
     fn receipt(&self, tx: &Hash32) -> Result<Option<Receipt>, StateError>;
 }
 
-impl<T: StateRead + ?Sized> StateRead for &T {
-    fn code(&self, hash: &Hash32) -> Result<Option<Vec<u8>>, StateError> {
-        (**self).code(hash)
-    }
-    fn contract(&self, address: &Address) -> Result<Option<ContractInfo>, StateError> {
-        (**self).contract(address)
-    }
-    fn storage(&self, address: &Address, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
-        (**self).storage(address, key)
-    }
-    fn storage_entries(&self, address: &Address) -> Result<Entries, StateError> {
-        (**self).storage_entries(address)
-    }
-    fn height(&self) -> Result<u64, StateError> {
-        (**self).height()
-    }
-    fn block(&self, height: u64) -> Result<Option<BlockRecord>, StateError> {
-        (**self).block(height)
-    }
-    fn receipt(&self, tx: &Hash32) -> Result<Option<Receipt>, StateError> {
-        (**self).receipt(tx)
-    }
+/// Reading through a pointer reads the store it points to.
+macro_rules! forward_state_read {
+    ($($pointer:ty),*) => {$(
+        impl<T: StateRead + ?Sized> StateRead for $pointer {
+            fn code(&self, hash: &Hash32) -> Result<Option<Vec<u8>>, StateError> {
+                (**self).code(hash)
+            }
+            fn contract(&self, address: &Address) -> Result<Option<ContractInfo>, StateError> {
+                (**self).contract(address)
+            }
+            fn storage(&self, address: &Address, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+                (**self).storage(address, key)
+            }
+            fn storage_entries(&self, address: &Address) -> Result<Entries, StateError> {
+                (**self).storage_entries(address)
+            }
+            fn height(&self) -> Result<u64, StateError> {
+                (**self).height()
+            }
+            fn block(&self, height: u64) -> Result<Option<BlockRecord>, StateError> {
+                (**self).block(height)
+            }
+            fn receipt(&self, tx: &Hash32) -> Result<Option<Receipt>, StateError> {
+                (**self).receipt(tx)
+            }
+        }
+    )*};
 }
 
-impl<T: StateRead + ?Sized> StateRead for std::sync::Arc<T> {
-    fn code(&self, hash: &Hash32) -> Result<Option<Vec<u8>>, StateError> {
-        (**self).code(hash)
-    }
-    fn contract(&self, address: &Address) -> Result<Option<ContractInfo>, StateError> {
-        (**self).contract(address)
-    }
-    fn storage(&self, address: &Address, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
-        (**self).storage(address, key)
-    }
-    fn storage_entries(&self, address: &Address) -> Result<Entries, StateError> {
-        (**self).storage_entries(address)
-    }
-    fn height(&self) -> Result<u64, StateError> {
-        (**self).height()
-    }
-    fn block(&self, height: u64) -> Result<Option<BlockRecord>, StateError> {
-        (**self).block(height)
-    }
-    fn receipt(&self, tx: &Hash32) -> Result<Option<Receipt>, StateError> {
-        (**self).receipt(tx)
-    }
-}
+forward_state_read!(&T, std::sync::Arc<T>);
 
 /// Applying a block's changes.
 pub trait StateCommit: StateRead {

@@ -225,6 +225,9 @@ pub fn large_module(target: usize) -> Vec<u8> {
     wat::parse_str(&text).expect("large module parses")
 }
 
+/// Builds Ward's side of a figure for a backend.
+type MakeWork = fn(BackendKind) -> Work;
+
 /// The ~1 MB module, built once when first needed.
 type Lazy = Arc<OnceLock<Vec<u8>>>;
 
@@ -377,7 +380,7 @@ pub fn plans(config: &Config) -> Vec<Plan> {
     // Contracts with state, wasmtime and wasmi alike, each beside the same
     // contract on raw wasmtime with a plain map (the floor).
     for kind in BackendKind::ALL {
-        let transfers: [(&str, fn(BackendKind) -> Work); 2] = [
+        let transfers: [(&str, MakeWork); 2] = [
             ("transfer_mem", crate::chain::ward_transfers_memory),
             ("transfer_redb", crate::chain::ward_transfers_redb),
         ];

@@ -62,6 +62,13 @@ pub enum Tx {
 impl Tx {
     /// The transaction's hash: BLAKE3 of its canonical encoding.
     pub fn hash(&self) -> Hash32 {
+        Hash32(*blake3::hash(&self.to_bytes()).as_bytes())
+    }
+
+    /// The canonical encoding (stored with the block): a tag byte (0
+    /// deploy, 1 call), then the fields in order, in the state's record
+    /// encoding (`docs/storage-format.md`).
+    pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
         match self {
             Tx::Deploy {
@@ -91,7 +98,7 @@ impl Tx {
                 gas_limit.encode(&mut out);
             }
         }
-        Hash32(*blake3::hash(&out).as_bytes())
+        out
     }
 }
 
@@ -214,9 +221,14 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         changes.block = Some(BlockRecord {
             height,
             time,
-            txs: ids,
+            txs: ids.clone(),
         });
         changes.receipts = receipts.clone();
+        changes.txs = ids
+            .iter()
+            .copied()
+            .zip(txs.iter().map(Tx::to_bytes))
+            .collect();
         self.store.commit(changes)?;
         Ok(receipts)
     }

@@ -131,6 +131,14 @@ fn scenario(kind: BackendKind) -> (Vec<Vec<Receipt>>, ward_state::Entries) {
     assert_eq!(store.height().unwrap(), 2);
     let receipt = store.receipt(&blocks[1][2].tx).unwrap().unwrap();
     assert_eq!(receipt, blocks[1][2]);
+    // The transaction itself is stored under the same id, and the block
+    // lists the ids in order.
+    assert_eq!(
+        store.transaction(&blocks[1][2].tx).unwrap(),
+        Some(call_tx(address, b"", 1_000_000).to_bytes())
+    );
+    let ids: Vec<Hash32> = blocks[1].iter().map(|r| r.tx).collect();
+    assert_eq!(store.block(2).unwrap().unwrap().txs, ids);
     (blocks, store.storage_entries(&address).unwrap())
 }
 

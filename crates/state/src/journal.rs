@@ -221,6 +221,7 @@ impl<B: StateRead> Journal<B> {
             storage: self.storage,
             block: None,
             receipts: Vec::new(),
+            txs: Vec::new(),
         }
     }
 }

@@ -141,6 +141,8 @@ pub struct ChangeSet {
     pub block: Option<BlockRecord>,
     /// Receipts, by transaction hash.
     pub receipts: Vec<Receipt>,
+    /// Transactions as executed: `(id, encoded transaction)`.
+    pub txs: Vec<(Hash32, Vec<u8>)>,
 }
 
 /// A contract's storage entries, `(key, value)` in key order.
@@ -196,6 +198,13 @@ pub trait StateRead {
     ///
     /// When the store fails.
     fn receipt(&self, tx: &Hash32) -> Result<Option<Receipt>, StateError>;
+
+    /// A transaction's encoding, by its id.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    fn transaction(&self, id: &Hash32) -> Result<Option<Vec<u8>>, StateError>;
 }
 
 /// Reading through a pointer reads the store it points to.
@@ -222,6 +231,9 @@ macro_rules! forward_state_read {
             }
             fn receipt(&self, tx: &Hash32) -> Result<Option<Receipt>, StateError> {
                 (**self).receipt(tx)
+            }
+            fn transaction(&self, id: &Hash32) -> Result<Option<Vec<u8>>, StateError> {
+                (**self).transaction(id)
             }
         }
     )*};

@@ -15,6 +15,7 @@ struct Tables {
     storage: BTreeMap<(Address, Vec<u8>), Vec<u8>>,
     blocks: BTreeMap<u64, BlockRecord>,
     receipts: BTreeMap<Hash32, Receipt>,
+    txs: BTreeMap<Hash32, Vec<u8>>,
 }
 
 /// Every table as an ordered map, behind a lock so that a shared store can
@@ -66,6 +67,10 @@ impl StateRead for MemoryStore {
     fn receipt(&self, tx: &Hash32) -> Result<Option<Receipt>, StateError> {
         Ok(self.read().receipts.get(tx).cloned())
     }
+
+    fn transaction(&self, id: &Hash32) -> Result<Option<Vec<u8>>, StateError> {
+        Ok(self.read().txs.get(id).cloned())
+    }
 }
 
 impl StateCommit for MemoryStore {
@@ -89,6 +94,7 @@ impl StateCommit for MemoryStore {
         for receipt in changes.receipts {
             t.receipts.insert(receipt.tx, receipt);
         }
+        t.txs.extend(changes.txs);
         Ok(())
     }
 }

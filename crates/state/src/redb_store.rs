@@ -24,6 +24,7 @@ const STORAGE: TableDefinition<'static, &'static [u8], &'static [u8]> =
 const BLOCKS: TableDefinition<'static, u64, &'static [u8]> = TableDefinition::new("blocks");
 const RECEIPTS: TableDefinition<'static, &'static [u8], &'static [u8]> =
     TableDefinition::new("receipts");
+const TXS: TableDefinition<'static, &'static [u8], &'static [u8]> = TableDefinition::new("txs");
 
 const FORMAT_KEY: &str = "format_version";
 const HEIGHT_KEY: &str = "height";
@@ -102,6 +103,7 @@ impl RedbStore {
             txn.open_table(STORAGE).map_err(storage_error)?;
             txn.open_table(BLOCKS).map_err(storage_error)?;
             txn.open_table(RECEIPTS).map_err(storage_error)?;
+            txn.open_table(TXS).map_err(storage_error)?;
         }
         txn.commit().map_err(storage_error)
     }
@@ -175,6 +177,10 @@ impl StateRead for RedbStore {
             .map(|bytes| Receipt::from_bytes(&bytes).map_err(corrupt("receipts")))
             .transpose()
     }
+
+    fn transaction(&self, id: &Hash32) -> Result<Option<Vec<u8>>, StateError> {
+        self.get_bytes(TXS, &id.0)
+    }
 }
 
 impl StateCommit for RedbStore {
@@ -213,6 +219,11 @@ impl StateCommit for RedbStore {
             for receipt in &changes.receipts {
                 receipts
                     .insert(receipt.tx.0.as_slice(), receipt.to_bytes().as_slice())
+                    .map_err(storage_error)?;
+            }
+            let mut txs = txn.open_table(TXS).map_err(storage_error)?;
+            for (id, bytes) in &changes.txs {
+                txs.insert(id.0.as_slice(), bytes.as_slice())
                     .map_err(storage_error)?;
             }
             if let Some(block) = &changes.block {

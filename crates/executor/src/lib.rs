@@ -190,6 +190,12 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         self
     }
 
+    /// Whether the compiled-module cache holds `code` (a failed deploy must
+    /// leave no entry).
+    pub fn is_cached(&self, code: &CodeHash) -> bool {
+        self.cache.lookup(code).is_some()
+    }
+
     /// The store.
     pub fn store(&self) -> &Arc<S> {
         &self.store

@@ -174,6 +174,10 @@ fn a_failed_deploy_leaves_no_code_no_address() {
         assert_eq!(store.contract(&address).unwrap(), None);
         assert_eq!(store.code(&hash).unwrap(), None);
         assert!(store.storage_entries(&address).unwrap().is_empty());
+        assert!(
+            !exec.is_cached(&ward_vm::CodeHash(hash.0)),
+            "{kind}: no cache entry"
+        );
         // A module the policy rejects is a receipt too.
         let receipts = exec
             .execute_block(&[deploy_tx(b"not wasm", b"", b"")], 2)
@@ -484,6 +488,54 @@ fn reentrant_frames_see_current_state_and_unused_gas_returns() {
         runs.push(receipts[0].clone());
         // Unused gas returns: far less than the 5 000 000 forwarded was paid.
         assert!(receipts[0].gas_used < 100_000, "{}", receipts[0].gas_used);
+    }
+    assert_eq!(runs[0], runs[1]);
+}
+
+/// Reverting a frame discards its children's writes and events too, while
+/// its caller carries on: A -> B -> C where C counts and B then reverts.
+#[test]
+fn a_reverted_frame_takes_its_childrens_writes_and_events_with_it() {
+    // Calls the address in its input, then reverts with code 3.
+    let reverter = r#"(module
+      (import "ward" "input_read" (func $input_read (param i32 i32 i32)))
+      (import "ward" "call" (func $call (param i32 i32 i32 i64 i32) (result i32)))
+      (import "ward" "exit" (func $exit (param i32)))
+      (memory (export "memory") 1)
+      (func (export "main")
+        (call $input_read (i32.const 0) (i32.const 0) (i32.const 32))
+        (drop (call $call (i32.const 0) (i32.const 64) (i32.const 0) (i64.const 1000000) (i32.const 0)))
+        (call $exit (i32.const 3))))"#;
+    let mut runs = Vec::new();
+    for kind in BackendKind::ALL {
+        let store = Arc::new(MemoryStore::default());
+        let exec = executor(store.clone(), kind);
+        let deployed = exec
+            .execute_block(
+                &[
+                    deploy_tx(&wat::parse_str(PROXY).unwrap(), b"", b"a"),
+                    deploy_tx(&wat::parse_str(reverter).unwrap(), b"", b"b"),
+                    deploy_tx(&wat::parse_str(COUNTER).unwrap(), b"", b"c"),
+                ],
+                1,
+            )
+            .unwrap();
+        let [a, b, c] = [0, 1, 2].map(|i| deployed[i].address.unwrap());
+        let receipts = exec
+            .execute_block(
+                &[call_tx(a, &proxy_input(&b, 0, 5_000_000, &c.0), 10_000_000)],
+                2,
+            )
+            .unwrap();
+        let r = &receipts[0];
+        assert_eq!(r.status, "ok", "{kind}: {r:?}");
+        assert_eq!(status_of(r), 1, "{kind}: B reverted");
+        // C's count and C's event are gone with B; A's own writes stay.
+        assert_eq!(count(&*store, &c), Some(0), "{kind}");
+        let topics: Vec<&[u8]> = r.events.iter().map(|e| e.topic.as_slice()).collect();
+        assert_eq!(topics, [&b"outer"[..]], "{kind}");
+        assert_eq!(store.storage(&a, b"after").unwrap(), Some(vec![b'a']));
+        runs.push(receipts);
     }
     assert_eq!(runs[0], runs[1]);
 }

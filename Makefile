@@ -26,6 +26,16 @@ demo: setup
 	$(WARD) run examples/spin.wat --gas 1000000 --json --backend wasmi || test $$? -eq 1
 	@echo "== what the policy sees =="
 	$(WARD) inspect examples/hello.wat
+	@echo "== contracts with state: a counter deployed into a fresh data directory (redb) =="
+	@rm -rf target/demo-data
+	$(WARD) deploy examples/counter.wat --input 0x0500000000000000 --data-dir target/demo-data
+	@ADDR=$$($(WARD) deploy examples/counter.wat --salt 0x01 --data-dir target/demo-data --json | tail -1 | sed 's/.*"address":"\([^"]*\)".*/\1/'); \
+	  echo "== calls in new blocks, on either backend, each its own process =="; \
+	  $(WARD) call $$ADDR --data-dir target/demo-data --backend wasmtime && \
+	  $(WARD) call $$ADDR --data-dir target/demo-data --backend wasmi && \
+	  echo "== a read-only query (commits nothing) and the persisted state ==" && \
+	  $(WARD) query $$ADDR --input 0x676574 --data-dir target/demo-data && \
+	  $(WARD) state $$ADDR --data-dir target/demo-data
 
 fmt: setup
 	$(CARGO) fmt --all -- --check

@@ -148,7 +148,12 @@ fn receipt_json(receipt: &Receipt, backend: Option<BackendKind>) -> serde_json::
     object
 }
 
-fn print_receipt(receipt: &Receipt, backend: Option<BackendKind>, as_json: bool) -> ExitCode {
+fn print_receipt(
+    receipt: &Receipt,
+    backend: Option<BackendKind>,
+    as_json: bool,
+    committed: bool,
+) -> ExitCode {
     if as_json {
         println!("{}", receipt_json(receipt, backend));
     } else {
@@ -173,7 +178,11 @@ fn print_receipt(receipt: &Receipt, backend: Option<BackendKind>, as_json: bool)
                 hex(&e.data)
             );
         }
-        println!("tx:        {} (block {})", receipt.tx, receipt.height);
+        if committed {
+            println!("tx:        {} (block {})", receipt.tx, receipt.height);
+        } else {
+            println!("state at:  block {} (nothing committed)", receipt.height);
+        }
     }
     if receipt.status == "ok" {
         ExitCode::SUCCESS
@@ -212,6 +221,7 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
         &receipts[0],
         Some(args.common.backend),
         args.common.json,
+        true,
     ))
 }
 
@@ -229,6 +239,7 @@ pub(crate) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
         &receipts[0],
         Some(args.common.backend),
         args.common.json,
+        true,
     ))
 }
 
@@ -244,6 +255,7 @@ pub(crate) fn query(args: CallArgs) -> anyhow::Result<ExitCode> {
         &receipt,
         Some(args.common.backend),
         args.common.json,
+        false,
     ))
 }
 
@@ -254,7 +266,7 @@ pub(crate) fn receipt(args: ReceiptArgs) -> anyhow::Result<ExitCode> {
     let Some(receipt) = store.receipt(&tx)? else {
         bail!("no receipt for {tx}");
     };
-    Ok(print_receipt(&receipt, None, args.common.json))
+    Ok(print_receipt(&receipt, None, args.common.json, true))
 }
 
 pub(crate) fn state(args: StateArgs) -> anyhow::Result<ExitCode> {

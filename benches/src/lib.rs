@@ -12,7 +12,7 @@ pub mod suite;
 
 use std::{hint::black_box, sync::Arc};
 
-use ward_vm::{Backend, BackendKind, CallContext, Config, Entry, Reply, RunOptions, Status};
+use ward_vm::{Backend, BackendKind, Config};
 
 /// A trivial contract: exports memory and an empty `main`.
 pub const TRIVIAL_WAT: &str = r#"(module (memory (export "memory") 1) (func (export "main")))"#;
@@ -36,32 +36,6 @@ pub fn host_call_wat() -> String {
 
 /// One measurable unit of work.
 pub type Work = Box<dyn FnMut()>;
-
-/// Ward's side of a workload: compile once, then each call instantiates a
-/// fresh sandbox, runs `main` and drops everything.
-pub fn ward_run(backend: Arc<dyn Backend>, config: &Config, wat: &str, input: &[u8]) -> Work {
-    let wasm = wat::parse_str(wat).expect("bench module parses");
-    let module = ward_vm::compile(&*backend, config, &wasm).expect("bench module compiles");
-    let input = input.to_vec();
-    let entry = Entry::Main("main".into());
-    Box::new(move || {
-        let options = RunOptions {
-            input: input.clone(),
-            ..RunOptions::default()
-        };
-        let mut service = |_| Reply::Trap("no host services".into());
-        let run = ward_vm::execute(
-            &*backend,
-            &module,
-            &entry,
-            options,
-            CallContext::default(),
-            &mut service,
-        );
-        assert_eq!(run.outcome.status, Status::Ok);
-        black_box(run);
-    })
-}
 
 /// A backend of `kind`.
 ///

@@ -6,8 +6,8 @@ use anyhow::{Context, bail};
 use clap::Args;
 use serde_json::json;
 use ward_vm::{
-    BackendKind, CallContext, Config, Entry, Execution, Failure, Gas, Outcome, Reply, RunOptions,
-    Status, ValType, Value,
+    BackendKind, CallContext, Config, Entry, Execution, Failure, Gas, Reply, RunOptions, Status,
+    ValType, Value,
 };
 
 /// Default gas limit for `ward run`.
@@ -90,12 +90,7 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 &mut service,
             )
         }
-        Err(Prepared::Rejected(failure)) => Execution {
-            outcome: Outcome::failed(failure, Gas::ZERO),
-            results: Vec::new(),
-            debug_log: Vec::new(),
-            suspensions: 0,
-        },
+        Err(Prepared::Rejected(failure)) => Execution::rejected(failure),
         Err(Prepared::Usage(err)) => return Err(err),
     };
     let elapsed = started.elapsed();

@@ -309,15 +309,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     )));
                 }
                 match self.cache.get_or_compile(code) {
-                    Err(failure) => {
-                        let execution = Execution {
-                            outcome: ward_vm::Outcome::failed(failure, Gas::ZERO),
-                            results: Vec::new(),
-                            debug_log: Vec::new(),
-                            suspensions: 0,
-                        };
-                        (execution, Some(address))
-                    }
+                    Err(failure) => (Execution::rejected(failure), Some(address)),
                     Ok(module) => {
                         {
                             let mut j = lock(journal);
@@ -342,12 +334,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                             };
                             self.run(module, "deploy", tx, frame)?
                         } else {
-                            Execution {
-                                outcome: ward_vm::Outcome::finished(0, Vec::new(), Gas::ZERO),
-                                results: Vec::new(),
-                                debug_log: Vec::new(),
-                                suspensions: 0,
-                            }
+                            Execution::of(ward_vm::Outcome::finished(0, Vec::new(), Gas::ZERO))
                         };
                         if execution.outcome.status != Status::Ok {
                             // No code, no address, no cache entry.

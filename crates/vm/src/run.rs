@@ -211,6 +211,24 @@ pub struct Execution {
     pub suspensions: u64,
 }
 
+impl Execution {
+    /// An execution that is only its outcome: no results, no log, no
+    /// suspensions.
+    pub fn of(outcome: Outcome) -> Self {
+        Execution {
+            outcome,
+            results: Vec::new(),
+            debug_log: Vec::new(),
+            suspensions: 0,
+        }
+    }
+
+    /// Refused before any guest code ran: `failure`, no gas used.
+    pub fn rejected(failure: Failure) -> Self {
+        Execution::of(Outcome::failed(failure, Gas::ZERO))
+    }
+}
+
 /// Runs `entry` of `module` in a fresh sandbox on `backend`.
 ///
 /// Suspensions are serviced by `service` in a flat loop: however many times
@@ -297,7 +315,7 @@ pub fn begin(
     let deadline = options.timeout.map(|t| crate::clock::now() + t);
     let (name, args, shape) = match resolve_entry(module, entry) {
         Ok(resolved) => resolved,
-        Err(failure) => return Progress::Finished(failed(failure)),
+        Err(failure) => return Progress::Finished(Execution::rejected(failure)),
     };
     let mut context = context;
     context.reset(options.input, options.gas_limit.min(MAX_GAS));
@@ -311,16 +329,11 @@ pub fn begin(
                 ErrorKind::InstantiationTrap => options_gas_limit(&mut *sandbox),
                 _ => sandbox.context().map(|c| c.gas_used()).unwrap_or(Gas::ZERO),
             };
-            return Progress::Finished(Execution {
-                outcome: Outcome::failed(failure, gas_used),
-                results: Vec::new(),
-                debug_log: Vec::new(),
-                suspensions: 0,
-            });
+            return Progress::Finished(Execution::of(Outcome::failed(failure, gas_used)));
         }
     };
     let Some(func) = sandbox.export(instance, name) else {
-        return Progress::Finished(failed(Failure::new(
+        return Progress::Finished(Execution::rejected(Failure::new(
             ErrorKind::EntryNotFound,
             format!("no function export `{name}`"),
         )));
@@ -373,7 +386,7 @@ fn settle(
     }
     let Ok(context) = sandbox.context() else {
         // Unreachable: only final steps are settled.
-        return failed(Failure::new(
+        return Execution::rejected(Failure::new(
             ErrorKind::HostError,
             "sandbox still suspended",
         ));
@@ -407,7 +420,7 @@ fn settle(
         ),
         Step::Failed(failure) => (Outcome::failed(failure, gas_used), Vec::new()),
         Step::Suspended(_) => {
-            return failed(Failure::new(
+            return Execution::rejected(Failure::new(
                 ErrorKind::HostError,
                 "sandbox still suspended",
             ));
@@ -418,15 +431,6 @@ fn settle(
         results,
         debug_log,
         suspensions,
-    }
-}
-
-fn failed(failure: Failure) -> Execution {
-    Execution {
-        outcome: Outcome::failed(failure, Gas::ZERO),
-        results: Vec::new(),
-        debug_log: Vec::new(),
-        suspensions: 0,
     }
 }
 

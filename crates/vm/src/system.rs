@@ -33,11 +33,9 @@ use std::{
     },
 };
 
-use ward_primitives::Gas;
-
 use crate::{
     Backend, CallContext, CodeHash, Config, Entry, ErrorKind, Execution, Extern, Failure,
-    InstanceId, Meter, Metering, Module, Outcome, Reply, Request, RunOptions, Sandbox, Status,
+    InstanceId, Meter, Metering, Module, Reply, Request, RunOptions, Sandbox, Status,
     run::{call_entry, instantiate_metered, resolve_entry},
 };
 
@@ -120,7 +118,7 @@ impl SystemRuntimes {
             match modules.get(code) {
                 Some(module) => module.clone(),
                 None => {
-                    return rejected(Failure::new(
+                    return Execution::rejected(Failure::new(
                         ErrorKind::EntryNotFound,
                         format!("no system runtime with code hash {code}"),
                     ));
@@ -129,7 +127,7 @@ impl SystemRuntimes {
         };
         let (name, args, shape) = match resolve_entry(&module, entry) {
             Ok(resolved) => resolved,
-            Err(failure) => return rejected(failure),
+            Err(failure) => return Execution::rejected(failure),
         };
         let slot = (self.id, *code);
         let taken = INSTANCES.with(|m| m.borrow_mut().remove(&slot));
@@ -137,7 +135,7 @@ impl SystemRuntimes {
             Some(cached) => cached,
             None => match self.build(&module) {
                 Ok(cached) => cached,
-                Err(failure) => return rejected(failure),
+                Err(failure) => return Execution::rejected(failure),
             },
         };
         let func = match cached.entries.iter().find(|(n, _)| n == name) {
@@ -148,7 +146,7 @@ impl SystemRuntimes {
                     func
                 }
                 None => {
-                    return rejected(Failure::new(
+                    return Execution::rejected(Failure::new(
                         ErrorKind::EntryNotFound,
                         format!("no function export `{name}`"),
                     ));
@@ -176,7 +174,7 @@ impl SystemRuntimes {
             Err(e) => Err(Failure::new(ErrorKind::HostError, e.to_string())),
         };
         if let Err(failure) = armed {
-            return rejected(failure);
+            return Execution::rejected(failure);
         }
 
         let execution = call_entry(
@@ -212,14 +210,5 @@ impl SystemRuntimes {
             meter,
             entries: Vec::new(),
         })
-    }
-}
-
-fn rejected(failure: Failure) -> Execution {
-    Execution {
-        outcome: Outcome::failed(failure, Gas::ZERO),
-        results: Vec::new(),
-        debug_log: Vec::new(),
-        suspensions: 0,
     }
 }

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use ward_vm::{
-    Backend, BackendKind, CallContext, Config, Entry, Execution, Gas, Reply, Request, RunOptions,
+    Backend, BackendKind, CallContext, Config, Entry, Execution, Reply, Request, RunOptions,
 };
 use ward_vm_wasmi::WasmiBackend;
 use ward_vm_wasmtime::WasmtimeBackend;
@@ -96,12 +96,7 @@ pub fn run(
 ) -> Execution {
     match ward_vm::compile(backend, config, wasm) {
         Ok(module) => ward_vm::execute(backend, &module, entry, options, context, service),
-        Err(failure) => Execution {
-            outcome: ward_vm::Outcome::failed(failure, Gas::ZERO),
-            results: Vec::new(),
-            debug_log: Vec::new(),
-            suspensions: 0,
-        },
+        Err(failure) => Execution::rejected(failure),
     }
 }
 

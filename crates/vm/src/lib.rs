@@ -61,7 +61,7 @@ pub use config::{
 pub use context::{
     CallContext, Chain, Host, HostAnswer, HostStop, MAX_DEBUG_LOG_BYTES, NoChain, NoHost,
 };
-pub use meter::{MAX_GAS, Meter};
+pub use meter::{MAX_GAS, Meter, gas_global_value};
 pub use outcome::{ErrorKind, Failure, Outcome, Status};
 pub use run::{
     Entry, EntryShape, Execution, Progress, RunOptions, Running, begin, compile, execute,

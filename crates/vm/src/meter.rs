@@ -23,6 +23,11 @@ pub struct Meter {
 /// Gas values live in an i64 global: limits are clamped to this.
 pub const MAX_GAS: Gas = Gas::new(i64::MAX as u64);
 
+/// `gas` as the value of a `__ward_gas` global (clamped to [`MAX_GAS`]).
+pub fn gas_global_value(gas: Gas) -> i64 {
+    gas.min(MAX_GAS).get() as i64
+}
+
 impl Meter {
     /// The meters of `instance`, or `None` if it was not instrumented.
     pub fn find(sandbox: &mut dyn Sandbox, instance: InstanceId) -> Option<Meter> {
@@ -38,7 +43,7 @@ impl Meter {
     /// A [`SandboxError`] if the globals cannot be written.
     pub fn arm(&self, sandbox: &mut dyn Sandbox, gas_left: Gas) -> Result<(), SandboxError> {
         if let Some(gas) = self.gas {
-            let left = gas_left.min(MAX_GAS).get() as i64;
+            let left = gas_global_value(gas_left);
             sandbox.global_set(gas, Value::I64(left))?;
         }
         sandbox.global_set(self.trap, Value::I32(0))?;

@@ -457,13 +457,7 @@ impl Sandbox for WasmiSandbox {
                 Err(stop) => return step_from_error(wasmi::Error::host(Stop(stop))),
             };
             if let Some(global) = self.store.data().exports.gas {
-                let left = self
-                    .store
-                    .data()
-                    .context
-                    .gas_left()
-                    .min(ward_vm::MAX_GAS)
-                    .get() as i64;
+                let left = ward_vm::gas_global_value(self.store.data().context.gas_left());
                 let _ = global.set(&mut self.store, Val::I64(left));
             }
             let result = invocation.resume(&mut self.store, &[Val::I32(status)], &mut outputs);
@@ -717,7 +711,7 @@ fn gas_in(caller: &mut Caller<'_, StoreData>, global: wasmi::Global) {
 /// Stores the call context's gas back into the caller's gas global.
 fn gas_out(caller: &mut Caller<'_, StoreData>, global: Option<wasmi::Global>) {
     if let Some(global) = global {
-        let left = caller.data().context.gas_left().min(ward_vm::MAX_GAS).get() as i64;
+        let left = ward_vm::gas_global_value(caller.data().context.gas_left());
         // The global is a mutable i64 made by the instrumentation: setting
         // it cannot fail.
         let _ = global.set(&mut *caller, Val::I64(left));

@@ -948,7 +948,7 @@ fn gas_in(caller: &mut Caller<'_, StoreData>, global: wasmtime::Global) {
 /// Stores the call context's gas back into the caller's gas global.
 fn gas_out(caller: &mut Caller<'_, StoreData>, global: Option<wasmtime::Global>) {
     if let Some(global) = global {
-        let left = caller.data().context.gas_left().min(ward_vm::MAX_GAS).get() as i64;
+        let left = ward_vm::gas_global_value(caller.data().context.gas_left());
         // The global is a mutable i64 made by the instrumentation: setting
         // it cannot fail.
         let _ = global.set(&mut *caller, Val::I64(left));

@@ -76,6 +76,24 @@ fn call_tx(to: Address, input: &[u8], gas: u64) -> Tx {
     }
 }
 
+/// Deploys each module of `wats` in block 1, with salts "a", "b", ..., and
+/// returns their addresses.
+fn deploy_all<S: StateCommit + Send + Sync + 'static>(
+    exec: &Executor<S>,
+    wats: &[&str],
+) -> Vec<Address> {
+    let txs: Vec<Tx> = wats
+        .iter()
+        .zip(b'a'..)
+        .map(|(wat, salt)| deploy_tx(&wat::parse_str(wat).unwrap(), b"", &[salt]))
+        .collect();
+    exec.execute_block(&txs, 1)
+        .unwrap()
+        .iter()
+        .map(|r| r.address.unwrap())
+        .collect()
+}
+
 fn count(store: &dyn StateRead, at: &Address) -> Option<u64> {
     store
         .storage(at, b"count")
@@ -314,16 +332,9 @@ fn status_of(receipt: &Receipt) -> i32 {
 fn calls_scenario(kind: BackendKind) -> (Vec<Receipt>, ward_state::Entries, ward_state::Entries) {
     let store = Arc::new(MemoryStore::default());
     let exec = executor(store.clone(), kind);
-    let deployed = exec
-        .execute_block(
-            &[
-                deploy_tx(&wat::parse_str(PROXY).unwrap(), b"", b"a"),
-                deploy_tx(&wat::parse_str(COUNTER).unwrap(), b"", b"b"),
-            ],
-            1,
-        )
-        .unwrap();
-    let (a, b) = (deployed[0].address.unwrap(), deployed[1].address.unwrap());
+    let [a, b] = deploy_all(&exec, &[PROXY, COUNTER])[..] else {
+        unreachable!()
+    };
     let receipts = exec
         .execute_block(
             &[
@@ -469,16 +480,9 @@ fn reentrant_frames_see_current_state_and_unused_gas_returns() {
     for kind in BackendKind::ALL {
         let store = Arc::new(MemoryStore::default());
         let exec = executor(store.clone(), kind);
-        let deployed = exec
-            .execute_block(
-                &[
-                    deploy_tx(&wat::parse_str(reentrant).unwrap(), b"", b"a"),
-                    deploy_tx(&wat::parse_str(b_wat).unwrap(), b"", b"b"),
-                ],
-                1,
-            )
-            .unwrap();
-        let (a, b) = (deployed[0].address.unwrap(), deployed[1].address.unwrap());
+        let [a, b] = deploy_all(&exec, &[reentrant, b_wat])[..] else {
+            unreachable!()
+        };
         // A -> B -> A("peek"): the inner A sees the outer A's write.
         let receipts = exec
             .execute_block(&[call_tx(a, &b.0, 10_000_000)], 2)
@@ -510,17 +514,9 @@ fn a_reverted_frame_takes_its_childrens_writes_and_events_with_it() {
     for kind in BackendKind::ALL {
         let store = Arc::new(MemoryStore::default());
         let exec = executor(store.clone(), kind);
-        let deployed = exec
-            .execute_block(
-                &[
-                    deploy_tx(&wat::parse_str(PROXY).unwrap(), b"", b"a"),
-                    deploy_tx(&wat::parse_str(reverter).unwrap(), b"", b"b"),
-                    deploy_tx(&wat::parse_str(COUNTER).unwrap(), b"", b"c"),
-                ],
-                1,
-            )
-            .unwrap();
-        let [a, b, c] = [0, 1, 2].map(|i| deployed[i].address.unwrap());
+        let [a, b, c] = deploy_all(&exec, &[PROXY, reverter, COUNTER])[..] else {
+            unreachable!()
+        };
         let receipts = exec
             .execute_block(
                 &[call_tx(a, &proxy_input(&b, 0, 5_000_000, &c.0), 10_000_000)],

@@ -199,6 +199,18 @@ fn next_time(exec: &Executor<RedbStore>) -> anyhow::Result<u64> {
     Ok(store.block(height)?.map_or(1, |b| b.time + 1))
 }
 
+/// Executes `tx` alone in the next block and prints its receipt.
+fn submit(exec: &Executor<RedbStore>, tx: Tx, common: &Common) -> anyhow::Result<ExitCode> {
+    let time = next_time(exec)?;
+    let receipts = exec.execute_block(&[tx], time)?;
+    Ok(print_receipt(
+        &receipts[0],
+        Some(common.backend),
+        common.json,
+        true,
+    ))
+}
+
 pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
@@ -215,14 +227,7 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
         gas_limit: args.gas,
         salt: parse_hex(&args.salt)?,
     };
-    let time = next_time(&exec)?;
-    let receipts = exec.execute_block(&[tx], time)?;
-    Ok(print_receipt(
-        &receipts[0],
-        Some(args.common.backend),
-        args.common.json,
-        true,
-    ))
+    submit(&exec, tx, &args.common)
 }
 
 pub(crate) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
@@ -233,14 +238,7 @@ pub(crate) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
         input: parse_hex(&args.input)?,
         gas_limit: args.gas,
     };
-    let time = next_time(&exec)?;
-    let receipts = exec.execute_block(&[tx], time)?;
-    Ok(print_receipt(
-        &receipts[0],
-        Some(args.common.backend),
-        args.common.json,
-        true,
-    ))
+    submit(&exec, tx, &args.common)
 }
 
 pub(crate) fn query(args: CallArgs) -> anyhow::Result<ExitCode> {

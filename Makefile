@@ -5,7 +5,7 @@
 CARGO ?= cargo
 WARD  := target/debug/ward
 
-.PHONY: demo test setup fmt clippy unit bench fuzz
+.PHONY: demo test setup contracts fmt clippy unit bench fuzz
 
 # rustfmt and clippy ship with rustup's default profile; add them if a
 # minimal toolchain lacks them (no-op when present).
@@ -36,6 +36,11 @@ demo: setup
 	  echo "== a read-only query (commits nothing) and the persisted state ==" && \
 	  $(WARD) query $$ADDR --input 0x676574 --data-dir target/demo-data && \
 	  $(WARD) state $$ADDR --data-dir target/demo-data
+
+# The example contracts (contracts/), built for wasm32-unknown-unknown; the
+# script finds or installs a toolchain (see contracts/build.sh).
+contracts: setup
+	contracts/build.sh
 
 fmt: setup
 	$(CARGO) fmt --all -- --check

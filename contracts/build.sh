@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Builds Ward's example contracts for wasm32-unknown-unknown.
+#
+#   contracts/build.sh [NAME ...]     (default: every contract)
+#
+# The .wasm files land in target/contracts/wasm32-unknown-unknown/release/.
+# Toolchain, in this order (see ../shared/CONTRACT_TOOLCHAIN.md):
+#   1. rustup's wasm32-unknown-unknown standard library (added if missing);
+#   2. Debian's rustc-web + rust-web-src, building core/alloc from source
+#      (-Zbuild-std), installed with apt-get when missing and we are root.
+# WARD_CONTRACT_TOOLCHAIN=rustup|debian forces one route.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+TARGET=wasm32-unknown-unknown
+TARGET_DIR=../target/contracts
+ALL=(counter token escrow registry stackvm)
+NAMES=("$@")
+[ ${#NAMES[@]} -eq 0 ] && NAMES=("${ALL[@]}")
+ARGS=(build --release --locked --target "$TARGET" --target-dir "$TARGET_DIR")
+for name in "${NAMES[@]}"; do ARGS+=(-p "$name"); done
+ROUTE="${WARD_CONTRACT_TOOLCHAIN:-auto}"
+
+say() { echo "contracts: $*" >&2; }
+
+rustup_has_target() {
+    command -v rustup >/dev/null && rustup target list --installed 2>/dev/null | grep -qx "$TARGET"
+}
+
+build_rustup() {
+    say "building ${NAMES[*]} with rustup's $TARGET standard library"
+    cargo "${ARGS[@]}"
+}
+
+debian_ready() {
+    [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/src/rust/library/core ]
+}
+
+build_debian() {
+    local lld
+    lld="$(rustc --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/bin/rust-lld"
+    if [ ! -x "$lld" ]; then
+        say "rustup's rust-lld is missing ($lld)"
+        return 1
+    fi
+    say "building ${NAMES[*]} with Debian's rustc ($(/usr/bin/rustc --version)) and -Zbuild-std"
+    RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$lld" \
+        cargo "${ARGS[@]}" -Zbuild-std=core,alloc,panic_abort
+}
+
+install_debian() {
+    if ! command -v apt-get >/dev/null; then
+        return 1
+    fi
+    local sudo=()
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null || return 1
+        sudo=(sudo -n)
+    fi
+    say "installing Debian's rustc-web and rust-web-src"
+    "${sudo[@]}" apt-get update -qq && "${sudo[@]}" apt-get install -y -qq rustc-web rust-web-src >/dev/null
+}
+
+give_up() {
+    cat >&2 <<'MSG'
+contracts: no way to build for wasm32-unknown-unknown here. Either
+  - rustup target add wasm32-unknown-unknown        (needs rustup's download server), or
+  - apt-get install rustc-web rust-web-src          (Debian 12; as root)
+and run `make contracts` again.
+MSG
+    exit 1
+}
+
+case "$ROUTE" in
+    rustup)
+        rustup_has_target || rustup target add "$TARGET"
+        build_rustup
+        ;;
+    debian)
+        debian_ready || install_debian || give_up
+        build_debian
+        ;;
+    auto)
+        if rustup_has_target || { command -v rustup >/dev/null && timeout 120 rustup target add "$TARGET" >/dev/null 2>&1; }; then
+            build_rustup
+        elif debian_ready || install_debian; then
+            build_debian
+        else
+            give_up
+        fi
+        ;;
+    *)
+        say "WARD_CONTRACT_TOOLCHAIN must be rustup, debian or unset (got $ROUTE)"
+        exit 2
+        ;;
+esac

@@ -1,0 +1,27 @@
+//! A counter: `init(start)`, `increment(by) -> u64`, `get() -> u64`.
+
+#![no_std]
+
+use ward_sdk::prelude::*;
+
+const COUNT: Item<u64> = Item::new(b"count");
+
+ward_sdk::contract! {
+    /// Stores the starting count.
+    init(start: u64) {
+        COUNT.set(&start);
+    }
+
+    /// Adds `by`, emits `incremented` with the new count, and returns it.
+    /// Overflow panics, which reverts the call.
+    pub fn increment(by: u64) -> u64 {
+        let count = COUNT.update(|c| c.unwrap_or(0) + by);
+        emit("incremented", &count);
+        count
+    }
+
+    /// The current count.
+    pub fn get() -> u64 {
+        COUNT.get().unwrap_or(0)
+    }
+}

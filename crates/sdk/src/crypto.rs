@@ -1,0 +1,48 @@
+//! Hashes and signature checks, computed by the host (and charged per byte).
+#![allow(unsafe_code, reason = "thin wrappers over the raw host imports")]
+// SAFETY (for every `sys` call here): the host checks the ranges; inputs are
+// live slices and every output is a live 32-byte array.
+
+use crate::{
+    env::{len, ptr},
+    sys,
+};
+
+/// SHA-256 of `data`.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    // SAFETY: see the module comment.
+    unsafe { sys::hash_sha256(ptr(data.as_ptr()), len(data.len()), ptr(out.as_mut_ptr())) };
+    out
+}
+
+/// Keccak-256 of `data` (Ethereum's Keccak, not SHA3-256).
+pub fn keccak256(data: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    // SAFETY: see the module comment.
+    unsafe { sys::hash_keccak256(ptr(data.as_ptr()), len(data.len()), ptr(out.as_mut_ptr())) };
+    out
+}
+
+/// BLAKE3 of `data`.
+pub fn blake3(data: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    // SAFETY: see the module comment.
+    unsafe { sys::hash_blake3(ptr(data.as_ptr()), len(data.len()), ptr(out.as_mut_ptr())) };
+    out
+}
+
+/// Whether `signature` is a valid strict Ed25519 signature of `message` by
+/// `public_key` (malformed keys and signatures are simply invalid).
+pub fn verify_ed25519(public_key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
+    // SAFETY: see the module comment (the key is 32 bytes, the signature 64).
+    let valid = unsafe {
+        sys::verify_ed25519(
+            ptr(public_key.as_ptr()),
+            ptr(message.as_ptr()),
+            len(message.len()),
+            ptr(signature.as_ptr()),
+        )
+    };
+    valid == 1
+}

@@ -44,11 +44,12 @@ contracts: setup
 
 fmt: setup
 	$(CARGO) fmt --all -- --check
+	cd contracts && $(CARGO) fmt --all -- --check
 
 clippy: setup
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
-unit: setup
+unit: setup contracts
 	$(CARGO) test --locked --workspace
 
 test: fmt clippy unit

@@ -75,7 +75,10 @@ impl Machine<'_> {
     }
 
     fn peek(&self, from_top: usize) -> Result<i64, Fault> {
-        let index = self.depth.checked_sub(from_top + 1).ok_or(Fault::Underflow)?;
+        let index = self
+            .depth
+            .checked_sub(from_top + 1)
+            .ok_or(Fault::Underflow)?;
         Ok(self.stack[index])
     }
 

@@ -79,7 +79,10 @@ mod bump {
     unsafe impl GlobalAlloc for Bump {
         unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
             let align = layout.align();
-            let Some(start) = self.start().checked_add(align - 1).map(|p| p & !(align - 1))
+            let Some(start) = self
+                .start()
+                .checked_add(align - 1)
+                .map(|p| p & !(align - 1))
             else {
                 return ptr::null_mut();
             };

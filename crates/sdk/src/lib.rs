@@ -151,6 +151,56 @@ macro_rules! require {
     };
 }
 
+/// Declares a struct whose fields are encoded in order (see [`codec`]),
+/// with `Encode` and `Decode` implemented for it.
+///
+/// ```
+/// use ward_sdk::{Address, codec::{decode_exact, encode}};
+///
+/// ward_sdk::record! {
+///     /// A deal held in escrow.
+///     #[derive(Debug, PartialEq)]
+///     pub struct Deal {
+///         pub depositor: Address,
+///         pub amount: u128,
+///     }
+/// }
+///
+/// let deal = Deal { depositor: Address([1; 32]), amount: 5 };
+/// assert_eq!(encode(&deal).len(), 48);
+/// assert_eq!(decode_exact::<Deal>(&encode(&deal)).unwrap(), deal);
+/// ```
+#[macro_export]
+macro_rules! record {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident {
+            $( $(#[$fmeta:meta])* $fvis:vis $field:ident : $ty:ty ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        $vis struct $name {
+            $( $(#[$fmeta])* $fvis $field: $ty, )*
+        }
+
+        impl $crate::codec::Encode for $name {
+            fn encode_to(&self, out: &mut $crate::__private::Vec<u8>) {
+                $( $crate::codec::Encode::encode_to(&self.$field, out); )*
+            }
+        }
+
+        impl $crate::codec::Decode for $name {
+            fn decode_from(
+                input: &mut &[u8],
+            ) -> ::core::result::Result<Self, $crate::codec::DecodeError> {
+                ::core::result::Result::Ok($name {
+                    $( $field: <$ty as $crate::codec::Decode>::decode_from(input)?, )*
+                })
+            }
+        }
+    };
+}
+
 /// Declares a contract's entry points.
 ///
 /// ```text
@@ -222,7 +272,7 @@ macro_rules! contract {
 
 #[doc(hidden)]
 pub mod __private {
-    pub use alloc::format;
+    pub use alloc::{format, vec::Vec};
 
     use crate::{
         codec::{Decode, decode_exact, split_method as split},

@@ -7,6 +7,8 @@
 
 use std::sync::Arc;
 
+pub mod contracts;
+
 use ward_vm::{
     Backend, BackendKind, CallContext, Config, Entry, Execution, Reply, Request, RunOptions,
 };

@@ -1,0 +1,62 @@
+//! The example contracts of `contracts/`, built for wasm32 once per process.
+//!
+//! [`wasm`] runs `contracts/build.sh` the first time it is called in a
+//! process (a no-op for cargo when nothing changed, so a test always sees
+//! contracts built from the current sources) and reads the module. The
+//! script finds or installs a wasm32 toolchain; when it cannot, the error
+//! says what to install.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+    sync::OnceLock,
+};
+
+/// The repository's root.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Where `contracts/build.sh` leaves the modules.
+pub fn out_dir() -> PathBuf {
+    root().join("target/contracts/wasm32-unknown-unknown/release")
+}
+
+/// Builds every example contract (once per process).
+///
+/// # Errors
+///
+/// What the build script printed when it failed.
+pub fn build() -> Result<&'static Path, String> {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let output = Command::new(root().join("contracts/build.sh"))
+                .output()
+                .map_err(|e| format!("cannot run contracts/build.sh: {e}"))?;
+            if output.status.success() {
+                Ok(out_dir())
+            } else {
+                Err(format!(
+                    "contracts/build.sh failed ({}):\n{}",
+                    output.status,
+                    String::from_utf8_lossy(&output.stderr)
+                ))
+            }
+        })
+        .as_deref()
+        .map_err(Clone::clone)
+}
+
+/// The module of example contract `name` (`counter`, `token`, `escrow`,
+/// `registry`, `stackvm`).
+///
+/// # Panics
+///
+/// When the contracts cannot be built or the module is missing (a test
+/// setup error, with the build's message).
+pub fn wasm(name: &str) -> Vec<u8> {
+    let dir = build().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}

@@ -14,28 +14,25 @@ setup:
 	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 	@$(CARGO) clippy --version >/dev/null 2>&1 || rustup component add clippy
 
-demo: setup
+DEMO_DIR := target/demo-data
+BOB      := 0xb0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0
+
+demo: setup contracts
 	$(CARGO) build --locked -p ward-cli
-	@echo "== examples/hello.wat with input 'ward', on both backends =="
-	$(WARD) run examples/hello.wat --input 0x77617264 --debug-log --backend wasmtime
-	$(WARD) run examples/hello.wat --input 0x77617264 --debug-log --backend wasmi
-	@echo "== the same module, empty input: a revert that keeps its output (exit code 1 expected) =="
-	$(WARD) run examples/hello.wat --json --backend wasmi || test $$? -eq 1
-	@echo "== a hostile module (an infinite loop): out of gas, deterministically (exit code 1 expected) =="
+	@echo "== a raw module (examples/hello.wat), input 'ward', on both backends =="
+	$(WARD) run examples/hello.wat --input 0x77617264 --backend wasmtime
+	$(WARD) run examples/hello.wat --input 0x77617264 --backend wasmi
+	@echo "== a hostile module (an infinite loop): out of gas at the same gas on both (exit code 1 expected) =="
 	$(WARD) run examples/spin.wat --gas 1000000 --json --backend wasmtime || test $$? -eq 1
 	$(WARD) run examples/spin.wat --gas 1000000 --json --backend wasmi || test $$? -eq 1
-	@echo "== what the policy sees =="
-	$(WARD) inspect examples/hello.wat
-	@echo "== contracts with state: a counter deployed into a fresh data directory (redb) =="
-	@rm -rf target/demo-data
-	$(WARD) deploy examples/counter.wat --input 0x0500000000000000 --data-dir target/demo-data
-	@ADDR=$$($(WARD) deploy examples/counter.wat --salt 0x01 --data-dir target/demo-data --json | tail -1 | sed 's/.*"address":"\([^"]*\)".*/\1/'); \
-	  echo "== calls in new blocks, on either backend, each its own process =="; \
-	  $(WARD) call $$ADDR --data-dir target/demo-data --backend wasmtime && \
-	  $(WARD) call $$ADDR --data-dir target/demo-data --backend wasmi && \
-	  echo "== a read-only query (commits nothing) and the persisted state ==" && \
-	  $(WARD) query $$ADDR --input 0x676574 --data-dir target/demo-data && \
-	  $(WARD) state $$ADDR --data-dir target/demo-data
+	@echo "== the SDK-built token and escrow in a fresh data directory ($(DEMO_DIR), redb) =="
+	@rm -rf $(DEMO_DIR)
+	@$(WARD) demo --data-dir $(DEMO_DIR) > target/demo.log || { cat target/demo.log; exit 1; }
+	@cat target/demo.log
+	@TOKEN=$$(sed -n 's/^token contract: *//p' target/demo.log); \
+	  echo "== a new process opens $(DEMO_DIR) again, on the other backend: bob's balance, then the token's storage =="; \
+	  $(WARD) query $$TOKEN --method balance_of --arg address:$(BOB) --decode u128 --data-dir $(DEMO_DIR) --backend wasmi && \
+	  $(WARD) state $$TOKEN --data-dir $(DEMO_DIR)
 
 # The example contracts (contracts/), built for wasm32-unknown-unknown; the
 # script finds or installs a toolchain (see contracts/build.sh).

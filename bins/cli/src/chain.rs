@@ -15,7 +15,7 @@ use ward_executor::{Executor, Tx};
 use ward_state::{Address, Hash32, Receipt, RedbStore, StateRead};
 use ward_vm::{BackendKind, Config};
 
-use crate::run::parse_hex;
+use crate::{run::parse_hex, values};
 
 /// Options every chain command takes.
 #[derive(Args, Debug)]
@@ -37,10 +37,14 @@ pub(crate) struct DeployArgs {
     /// The module: `.wasm` or `.wat`.
     file: PathBuf,
     /// Input to the `deploy` entry point, as hex.
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", conflicts_with = "arg")]
     input: String,
-    /// Gas limit.
-    #[arg(long, default_value_t = 10_000_000)]
+    /// An argument of `init` (SDK contracts), as TYPE:VALUE (repeatable):
+    /// u8..u128, i32..i128, bool, address, str, bytes (hex), raw (hex).
+    #[arg(long = "arg", value_name = "TYPE:VALUE")]
+    arg: Vec<String>,
+    /// Gas limit (a deploy pays for its bytes first: see docs/gas.md).
+    #[arg(long, default_value_t = 100_000_000)]
     gas: u64,
     /// Salt, as hex: deploys of the same code by the same sender need
     /// different salts.
@@ -59,8 +63,19 @@ pub(crate) struct CallArgs {
     /// The contract's address.
     address: String,
     /// Input to `main`, as hex.
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", conflicts_with = "method")]
     input: String,
+    /// The method to call (SDK contracts): the input becomes the method's
+    /// name and the `--arg`s in the contract codec.
+    #[arg(long)]
+    method: Option<String>,
+    /// An argument of the method, as TYPE:VALUE (repeatable): u8..u128,
+    /// i32..i128, bool, address, str, bytes (hex), raw (hex).
+    #[arg(long = "arg", value_name = "TYPE:VALUE", requires = "method")]
+    arg: Vec<String>,
+    /// Show the output decoded as TYPE (as for --arg, or option<TYPE>).
+    #[arg(long, value_name = "TYPE")]
+    decode: Option<values::Type>,
     /// Gas limit.
     #[arg(long, default_value_t = 10_000_000)]
     gas: u64,
@@ -113,7 +128,7 @@ fn open_store(dir: &Path) -> anyhow::Result<RedbStore> {
     RedbStore::open(dir).with_context(|| format!("cannot open the state in {}", dir.display()))
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     let mut out = String::from("0x");
     for b in bytes {
         out.push_str(&format!("{b:02x}"));
@@ -121,7 +136,25 @@ fn hex(bytes: &[u8]) -> String {
     out
 }
 
-fn receipt_json(receipt: &Receipt, backend: Option<BackendKind>) -> serde_json::Value {
+/// An event topic as text when it is printable, else as hex.
+fn topic(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) if !text.is_empty() && text.chars().all(|c| c.is_ascii_graphic()) => {
+            text.to_string()
+        }
+        _ => hex(bytes),
+    }
+}
+
+/// How a receipt is printed.
+struct Show<'a> {
+    backend: Option<BackendKind>,
+    json: bool,
+    committed: bool,
+    decode: Option<&'a values::Type>,
+}
+
+fn receipt_json(receipt: &Receipt, show: &Show<'_>) -> serde_json::Value {
     let mut object = json!({
         "status": receipt.status,
         "exit_code": receipt.exit_code,
@@ -139,8 +172,14 @@ fn receipt_json(receipt: &Receipt, backend: Option<BackendKind>) -> serde_json::
             "data": hex(&e.data),
         })).collect::<Vec<_>>(),
     });
-    if let Some(backend) = backend {
+    if let Some(backend) = show.backend {
         object["backend"] = json!(backend.as_str());
+    }
+    if let (Some(ty), "ok") = (show.decode, receipt.status.as_str()) {
+        object["decoded"] = match values::decode(ty, &receipt.output) {
+            Ok(text) => json!(text),
+            Err(e) => json!({ "error": e.to_string() }),
+        };
     }
     if let Some(address) = receipt.address {
         object["address"] = json!(address.to_string());
@@ -148,14 +187,9 @@ fn receipt_json(receipt: &Receipt, backend: Option<BackendKind>) -> serde_json::
     object
 }
 
-fn print_receipt(
-    receipt: &Receipt,
-    backend: Option<BackendKind>,
-    as_json: bool,
-    committed: bool,
-) -> ExitCode {
-    if as_json {
-        println!("{}", receipt_json(receipt, backend));
+fn print_receipt(receipt: &Receipt, show: &Show<'_>) -> ExitCode {
+    if show.json {
+        println!("{}", receipt_json(receipt, show));
     } else {
         if let Some(address) = receipt.address {
             println!("address:   {address}");
@@ -169,16 +203,26 @@ fn print_receipt(
         }
         println!("exit code: {}", receipt.exit_code);
         println!("output:    {}", hex(&receipt.output));
+        if let (Some(ty), "ok") = (show.decode, receipt.status.as_str()) {
+            match values::decode(ty, &receipt.output) {
+                Ok(text) => println!("decoded:   {text}"),
+                Err(e) => println!("decoded:   ({e})"),
+            }
+        } else if receipt.status == "reverted"
+            && let Ok(text) = std::str::from_utf8(&receipt.output)
+        {
+            println!("message:   {text}");
+        }
         println!("gas used:  {}", receipt.gas_used);
         for e in &receipt.events {
             println!(
                 "event:     {} {} {}",
                 e.contract,
-                hex(&e.topic),
+                topic(&e.topic),
                 hex(&e.data)
             );
         }
-        if committed {
+        if show.committed {
             println!("tx:        {} (block {})", receipt.tx, receipt.height);
         } else {
             println!("state at:  block {} (nothing committed)", receipt.height);
@@ -200,15 +244,31 @@ fn next_time(exec: &Executor<RedbStore>) -> anyhow::Result<u64> {
 }
 
 /// Executes `tx` alone in the next block and prints its receipt.
-fn submit(exec: &Executor<RedbStore>, tx: Tx, common: &Common) -> anyhow::Result<ExitCode> {
+fn submit(
+    exec: &Executor<RedbStore>,
+    tx: Tx,
+    common: &Common,
+    decode: Option<&values::Type>,
+) -> anyhow::Result<ExitCode> {
     let time = next_time(exec)?;
     let receipts = exec.execute_block(&[tx], time)?;
     Ok(print_receipt(
         &receipts[0],
-        Some(common.backend),
-        common.json,
-        true,
+        &Show {
+            backend: Some(common.backend),
+            json: common.json,
+            committed: true,
+            decode,
+        },
     ))
+}
+
+/// The input of `ward call` / `ward query`: hex, or a method and its arguments.
+fn call_input(args: &CallArgs) -> anyhow::Result<Vec<u8>> {
+    match &args.method {
+        Some(method) => values::call_input(method, &args.arg),
+        None => parse_hex(&args.input),
+    }
 }
 
 pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
@@ -223,11 +283,15 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
     let tx = Tx::Deploy {
         sender: sender(args.sender.as_ref())?,
         code,
-        input: parse_hex(&args.input)?,
+        input: if args.arg.is_empty() {
+            parse_hex(&args.input)?
+        } else {
+            values::args_input(&args.arg)?
+        },
         gas_limit: args.gas,
         salt: parse_hex(&args.salt)?,
     };
-    submit(&exec, tx, &args.common)
+    submit(&exec, tx, &args.common, None)
 }
 
 pub(crate) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
@@ -235,10 +299,10 @@ pub(crate) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
     let tx = Tx::Call {
         sender: sender(args.sender.as_ref())?,
         to: address(&args.address)?,
-        input: parse_hex(&args.input)?,
+        input: call_input(&args)?,
         gas_limit: args.gas,
     };
-    submit(&exec, tx, &args.common)
+    submit(&exec, tx, &args.common, args.decode.as_ref())
 }
 
 pub(crate) fn query(args: CallArgs) -> anyhow::Result<ExitCode> {
@@ -246,14 +310,17 @@ pub(crate) fn query(args: CallArgs) -> anyhow::Result<ExitCode> {
     let receipt = exec.query(
         sender(args.sender.as_ref())?,
         address(&args.address)?,
-        parse_hex(&args.input)?,
+        call_input(&args)?,
         args.gas,
     )?;
     Ok(print_receipt(
         &receipt,
-        Some(args.common.backend),
-        args.common.json,
-        false,
+        &Show {
+            backend: Some(args.common.backend),
+            json: args.common.json,
+            committed: false,
+            decode: args.decode.as_ref(),
+        },
     ))
 }
 
@@ -264,7 +331,15 @@ pub(crate) fn receipt(args: ReceiptArgs) -> anyhow::Result<ExitCode> {
     let Some(receipt) = store.receipt(&tx)? else {
         bail!("no receipt for {tx}");
     };
-    Ok(print_receipt(&receipt, None, args.common.json, true))
+    Ok(print_receipt(
+        &receipt,
+        &Show {
+            backend: None,
+            json: args.common.json,
+            committed: true,
+            decode: None,
+        },
+    ))
 }
 
 pub(crate) fn state(args: StateArgs) -> anyhow::Result<ExitCode> {

@@ -15,8 +15,10 @@ use clap::{Parser, Subcommand};
 mod backends;
 mod bench;
 mod chain;
+mod demo;
 mod inspect;
 mod run;
+mod values;
 
 /// Ward: a deterministic, metered, sandboxed WebAssembly runtime.
 #[derive(Parser, Debug)]
@@ -46,6 +48,10 @@ enum Command {
     Receipt(chain::ReceiptArgs),
     /// Print a contract and its storage (or one key).
     State(chain::StateArgs),
+    /// Ward's main job on its embedded defaults: deploy the SDK-built token
+    /// and escrow into an empty data directory, run a block of transfers,
+    /// escrow deposits and releases and a failing transfer, query, re-open.
+    Demo(demo::DemoArgs),
 }
 
 /// The module in `bytes` read from `path`: a `.wasm` file (or anything that
@@ -74,6 +80,7 @@ fn main() -> ExitCode {
         Command::Query(args) => chain::query(args),
         Command::Receipt(args) => chain::receipt(args),
         Command::State(args) => chain::state(args),
+        Command::Demo(args) => demo::demo(args),
     };
     match result {
         Ok(code) => code,

@@ -429,3 +429,118 @@ fn run_has_an_in_memory_state_for_storage_and_events() {
     assert_eq!(json["output"], "0x0100000000000000");
     assert_eq!(json["events"][0]["topic"], "0x696e63");
 }
+
+#[test]
+fn demo_deploys_the_sdk_contracts_and_its_state_survives_a_new_process() {
+    let contracts = ward_testkit::contracts::build().unwrap();
+    let dir = std::env::temp_dir().join(format!("ward-cli-demo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let data = dir.display().to_string();
+    let contracts = contracts.display().to_string();
+    let out = ward(&["demo", "--data-dir", &data, "--contracts", &contracts]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("\"insufficient balance: 2500 < 10000\""),
+        "{stdout}"
+    );
+    assert!(stdout.contains("events: deposit_refused"), "{stdout}");
+    assert!(stdout.contains("balances identical"), "{stdout}");
+    let token = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("token contract:"))
+        .unwrap()
+        .trim()
+        .to_string();
+
+    // A second demo into the same directory refuses: it starts from empty.
+    let again = ward(&["demo", "--data-dir", &data, "--contracts", &contracts]);
+    assert_eq!(again.status.code(), Some(2));
+
+    // Another process, the other backend, typed arguments and a typed result.
+    let bob = format!("address:0x{}", "b0".repeat(32));
+    let query = ward(&[
+        "query",
+        &token,
+        "--method",
+        "balance_of",
+        "--arg",
+        &bob,
+        "--decode",
+        "u128",
+        "--data-dir",
+        &data,
+        "--backend",
+        "wasmi",
+        "--json",
+    ]);
+    let json = last_json(&query);
+    assert_eq!(json["status"], "ok");
+    assert_eq!(json["decoded"], "2500");
+
+    // A call with typed arguments, and one whose arguments do not decode.
+    let sent = ward(&[
+        "call",
+        &token,
+        "--method",
+        "transfer",
+        "--arg",
+        &bob,
+        "--arg",
+        "u128:1_000",
+        "--sender",
+        &format!("0x{}", "a1".repeat(32)),
+        "--data-dir",
+        &data,
+        "--json",
+    ]);
+    assert_eq!(last_json(&sent)["status"], "ok");
+    let bad = ward(&[
+        "call",
+        &token,
+        "--method",
+        "transfer",
+        "--arg",
+        "u8:1",
+        "--data-dir",
+        &data,
+        "--json",
+    ]);
+    let json = last_json(&bad);
+    assert_eq!(bad.status.code(), Some(1));
+    assert_eq!(json["exit_code"], 103);
+    let wrong_type = ward(&[
+        "call",
+        &token,
+        "--method",
+        "x",
+        "--arg",
+        "u7:1",
+        "--data-dir",
+        &data,
+    ]);
+    assert_eq!(
+        wrong_type.status.code(),
+        Some(2),
+        "an unknown type is a usage error"
+    );
+    let balance = ward(&[
+        "query",
+        &token,
+        "--method",
+        "balance_of",
+        "--arg",
+        &bob,
+        "--decode",
+        "u128",
+        "--data-dir",
+        &data,
+        "--json",
+    ]);
+    assert_eq!(last_json(&balance)["decoded"], "3500");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -26,8 +26,8 @@ use ward_state::{
     BlockRecord, ContractInfo, Encode, Event, Journal, Receipt, StateCommit, StateError,
 };
 use ward_vm::{
-    Backend, CacheOptions, CallContext, Chain, CodeHash, Config, Entry, Execution, ModuleCache,
-    Progress, Reply, Request, RunOptions, Status,
+    Backend, CacheOptions, CallContext, Chain, CodeHash, Config, Entry, ErrorKind, Execution,
+    Failure, ModuleCache, Outcome, Progress, Reply, Request, RunOptions, Status,
 };
 
 /// A transaction.
@@ -140,7 +140,17 @@ pub struct Executor<S: StateCommit + Send + Sync + 'static> {
     store: Arc<S>,
     backend: Arc<dyn Backend>,
     cache: ModuleCache,
+    schedule: ward_vm::CostSchedule,
     max_call_depth: usize,
+}
+
+/// Where and by whom a deploy creates its contract.
+struct Deployed {
+    address: Address,
+    code_hash: Hash32,
+    deployer: Address,
+    height: u64,
+    time: u64,
 }
 
 /// What `ward.call` returns to the caller.
@@ -179,6 +189,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             store,
             backend,
             cache,
+            schedule: config.policy.schedule,
             max_call_depth: DEFAULT_MAX_CALL_DEPTH,
         }
     }
@@ -270,7 +281,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             read_only: true,
         };
         let module = self.module_at(&journal, &to)?;
-        let execution = self.run(module, "main", &tx, frame)?;
+        let execution = self.run(module, "main", &tx, Gas::new(gas_limit), frame)?;
         Ok(receipt_of(&tx, height, &execution, Vec::new(), None))
     }
 
@@ -286,7 +297,12 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             (j.checkpoint(), j.events().len())
         };
         let (execution, address) = match tx {
-            Tx::Call { sender, to, .. } => {
+            Tx::Call {
+                sender,
+                to,
+                gas_limit,
+                ..
+            } => {
                 let module = self.module_at(journal, to)?;
                 let frame = Frame {
                     journal: journal.clone(),
@@ -296,10 +312,17 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     time,
                     read_only: false,
                 };
-                (self.run(module, "main", tx, frame)?, None)
+                (
+                    self.run(module, "main", tx, Gas::new(*gas_limit), frame)?,
+                    None,
+                )
             }
             Tx::Deploy {
-                sender, code, salt, ..
+                sender,
+                code,
+                salt,
+                gas_limit,
+                ..
             } => {
                 let code_hash = Hash32(CodeHash::of(code).0);
                 let address = contract_address(sender, &code_hash, salt);
@@ -308,41 +331,15 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                         "a contract already exists at {address}"
                     )));
                 }
-                match self.cache.get_or_compile(code) {
-                    Err(failure) => (Execution::rejected(failure), Some(address)),
-                    Ok(module) => {
-                        {
-                            let mut j = lock(journal);
-                            j.put_code(code_hash, code.clone());
-                            j.create_contract(
-                                address,
-                                ContractInfo {
-                                    code_hash,
-                                    deployer: *sender,
-                                    created_at: height,
-                                },
-                            );
-                        }
-                        let execution = if module.export_func("deploy").is_some() {
-                            let frame = Frame {
-                                journal: journal.clone(),
-                                address,
-                                caller: *sender,
-                                height,
-                                time,
-                                read_only: false,
-                            };
-                            self.run(module, "deploy", tx, frame)?
-                        } else {
-                            Execution::of(ward_vm::Outcome::finished(0, Vec::new(), Gas::ZERO))
-                        };
-                        if execution.outcome.status != Status::Ok {
-                            // No code, no address, no cache entry.
-                            self.cache.forget(&CodeHash(code_hash.0));
-                        }
-                        (execution, Some(address))
-                    }
-                }
+                let deployed = Deployed {
+                    address,
+                    code_hash,
+                    deployer: *sender,
+                    height,
+                    time,
+                };
+                let execution = self.deploy(journal, tx, code, Gas::new(*gas_limit), deployed)?;
+                (execution, Some(address))
             }
         };
         let mut j = lock(journal);
@@ -354,6 +351,65 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         };
         let address = address.filter(|_| execution.outcome.status == Status::Ok);
         Ok(receipt_of(tx, height, &execution, events, address))
+    }
+
+    /// A deploy once its address is known to be free: the deploy charge,
+    /// validation and compilation, the code and the contract record, and
+    /// the `deploy` entry point on the gas that is left.
+    fn deploy(
+        &self,
+        journal: &SharedJournal<S>,
+        tx: &Tx,
+        code: &[u8],
+        limit: Gas,
+        at: Deployed,
+    ) -> Result<Execution, ExecError> {
+        let charge = Gas::new(self.schedule.deploy_cost(code.len() as u64));
+        let Some(left) = limit.checked_sub(charge) else {
+            let failure = Failure::new(
+                ErrorKind::OutOfGas,
+                format!(
+                    "deploying {} bytes costs {charge} gas, more than the limit {limit}",
+                    code.len()
+                ),
+            );
+            return Ok(Execution::of(Outcome::failed(failure, limit)));
+        };
+        let module = match self.cache.get_or_compile(code) {
+            Ok(module) => module,
+            Err(failure) => return Ok(Execution::of(Outcome::failed(failure, charge))),
+        };
+        {
+            let mut j = lock(journal);
+            j.put_code(at.code_hash, code.to_vec());
+            j.create_contract(
+                at.address,
+                ContractInfo {
+                    code_hash: at.code_hash,
+                    deployer: at.deployer,
+                    created_at: at.height,
+                },
+            );
+        }
+        let mut execution = if module.export_func("deploy").is_some() {
+            let frame = Frame {
+                journal: journal.clone(),
+                address: at.address,
+                caller: at.deployer,
+                height: at.height,
+                time: at.time,
+                read_only: false,
+            };
+            self.run(module, "deploy", tx, left, frame)?
+        } else {
+            Execution::of(Outcome::finished(0, Vec::new(), Gas::ZERO))
+        };
+        execution.outcome.gas_used = execution.outcome.gas_used.saturating_add(charge);
+        if execution.outcome.status != Status::Ok {
+            // No code, no address, no cache entry.
+            self.cache.forget(&CodeHash(at.code_hash.0));
+        }
+        Ok(execution)
     }
 
     /// The compiled module of the contract at `address`.
@@ -402,21 +458,17 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         module: ward_vm::Module,
         entry: &str,
         tx: &Tx,
+        gas_limit: Gas,
         root: Frame<S>,
     ) -> Result<Execution, ExecError> {
-        let (input, gas_limit) = match tx {
-            Tx::Deploy {
-                input, gas_limit, ..
-            }
-            | Tx::Call {
-                input, gas_limit, ..
-            } => (input.clone(), *gas_limit),
+        let input = match tx {
+            Tx::Deploy { input, .. } | Tx::Call { input, .. } => input.clone(),
         };
         let (journal, height, time) = (root.journal.clone(), root.height, root.time);
         let mut current = (root.address, root.read_only);
         let options = RunOptions {
             input,
-            gas_limit: Gas::new(gas_limit),
+            gas_limit,
             ..RunOptions::default()
         };
         let mut progress = ward_vm::begin(

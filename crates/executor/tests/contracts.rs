@@ -19,6 +19,8 @@ const ALICE: Address = Address([0xa1; 32]);
 const BOB: Address = Address([0xb0; 32]);
 const CAROL: Address = Address([0xca; 32]);
 const GAS: u64 = 10_000_000;
+/// Deploys pay 1,000 gas a byte first (docs/gas.md).
+const DEPLOY_GAS: u64 = 100_000_000;
 const START_TIME: u64 = 1_700_000_000;
 
 /// One chain on one backend, one transaction per block, and everything it
@@ -55,7 +57,7 @@ impl Net {
             sender,
             code: contracts::wasm(name),
             input: encode(init),
-            gas_limit: GAS,
+            gas_limit: DEPLOY_GAS,
             salt: name.as_bytes().to_vec(),
         });
         assert_eq!(receipt.status, "ok", "deploy {name}: {receipt:?}");

@@ -202,6 +202,11 @@ fn a_failed_deploy_leaves_no_code_no_address() {
             .unwrap();
         assert_eq!(receipts[0].status, "rejected");
         assert_eq!(receipts[0].error_kind.as_deref(), Some("invalid_wasm"));
+        assert_eq!(
+            receipts[0].gas_used,
+            deploy_cost(b"not wasm".len()),
+            "validation is paid for"
+        );
         // Calling nothing is an invalid transaction: an error, no block.
         let err = exec
             .execute_block(&[call_tx(address, b"", 1000)], 3)
@@ -209,6 +214,50 @@ fn a_failed_deploy_leaves_no_code_no_address() {
         assert!(matches!(err, ExecError::InvalidTx(_)));
         assert_eq!(store.height().unwrap(), 2);
     }
+}
+
+fn deploy_cost(bytes: usize) -> u64 {
+    ward_vm::CostSchedule::default().deploy_cost(bytes as u64)
+}
+
+#[test]
+fn deploys_pay_for_their_bytes_before_anything_is_validated() {
+    let schedule = ward_vm::CostSchedule::default();
+    let code =
+        wat::parse_str(r#"(module (memory (export "memory") 1) (func (export "main")))"#).unwrap();
+    let mut runs = Vec::new();
+    for kind in BackendKind::ALL {
+        let store = Arc::new(MemoryStore::default());
+        let exec = executor(store.clone(), kind);
+        let cost = deploy_cost(code.len());
+        assert_eq!(
+            cost,
+            u64::from(schedule.deploy_base)
+                + u64::from(schedule.deploy_per_byte) * code.len() as u64
+        );
+        // One gas short: out of gas, nothing validated, stored or cached.
+        let mut short = deploy_tx(&code, b"", b"a");
+        if let Tx::Deploy { gas_limit, .. } = &mut short {
+            *gas_limit = cost - 1;
+        }
+        let starved = exec.execute_block(&[short], 1).unwrap().remove(0);
+        assert_eq!(starved.status, "out_of_gas", "{kind}");
+        assert_eq!(starved.gas_used, cost - 1);
+        assert_eq!(starved.address, None);
+        let hash = ward_vm::CodeHash::of(&code);
+        assert_eq!(store.code(&Hash32(hash.0)).unwrap(), None);
+        assert!(!exec.is_cached(&hash), "{kind}: not even compiled");
+        // Exactly the charge: deployed (no `deploy` export runs).
+        let mut exact = deploy_tx(&code, b"", b"b");
+        if let Tx::Deploy { gas_limit, .. } = &mut exact {
+            *gas_limit = cost;
+        }
+        let deployed = exec.execute_block(&[exact], 2).unwrap().remove(0);
+        assert_eq!(deployed.status, "ok", "{kind}");
+        assert_eq!(deployed.gas_used, cost);
+        runs.push((starved, deployed));
+    }
+    assert_eq!(runs[0], runs[1]);
 }
 
 #[test]

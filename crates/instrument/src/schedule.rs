@@ -12,7 +12,7 @@
 use wasmparser::Operator;
 
 /// Version of the schedule. Part of every cache key and config fingerprint.
-pub const SCHEDULE_VERSION: u32 = 2;
+pub const SCHEDULE_VERSION: u32 = 3;
 
 /// Gas per instruction, per class. All values are small (below 2^16), so
 /// sums and products with 32-bit operands can never overflow 64 bits.
@@ -75,6 +75,12 @@ pub struct CostSchedule {
     /// `verify_ed25519`, on top of `host_call` (plus `hash_per_64_bytes`
     /// for the message).
     pub verify_ed25519: u32,
+    /// A deploy transaction, charged before the code is even validated.
+    pub deploy_base: u32,
+    /// Per byte of a deployed module, charged with `deploy_base`: pays for
+    /// validation, instrumentation, compilation (about 1 µs a byte on
+    /// wasmtime, `ward bench`'s `compile_1mb`) and storing the code.
+    pub deploy_per_byte: u32,
 }
 
 impl Default for CostSchedule {
@@ -106,6 +112,8 @@ impl Default for CostSchedule {
             event_per_byte: 1,
             hash_per_64_bytes: 150,
             verify_ed25519: 50_000,
+            deploy_base: 10_000,
+            deploy_per_byte: 1_000,
         }
     }
 }
@@ -186,7 +194,7 @@ impl CostSchedule {
     /// Every cost by name, in declaration order. Destructures the schedule
     /// exhaustively, so a new field cannot be left out of `docs/gas.md`,
     /// fingerprints or tests.
-    pub fn entries(&self) -> [(&'static str, u32); 26] {
+    pub fn entries(&self) -> [(&'static str, u32); 28] {
         let CostSchedule {
             base,
             int_mul,
@@ -214,6 +222,8 @@ impl CostSchedule {
             event_per_byte,
             hash_per_64_bytes,
             verify_ed25519,
+            deploy_base,
+            deploy_per_byte,
         } = *self;
         [
             ("base", base),
@@ -242,7 +252,16 @@ impl CostSchedule {
             ("event_per_byte", event_per_byte),
             ("hash_per_64_bytes", hash_per_64_bytes),
             ("verify_ed25519", verify_ed25519),
+            ("deploy_base", deploy_base),
+            ("deploy_per_byte", deploy_per_byte),
         ]
+    }
+
+    /// What deploying a module of `bytes` bytes costs before anything runs:
+    /// `deploy_base + deploy_per_byte * bytes`, saturating.
+    pub fn deploy_cost(&self, bytes: u64) -> u64 {
+        u64::from(self.deploy_base)
+            .saturating_add(u64::from(self.deploy_per_byte).saturating_mul(bytes))
     }
 
     /// What a host call moving `bytes` bytes costs: `host_call +

@@ -20,6 +20,9 @@ fn engine(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(2))
         .warm_up_time(Duration::from_millis(500));
     for plan in plans(&config) {
+        if plan.is_counted() {
+            continue;
+        }
         let id = format!("{}/{}", plan.name, plan.backend);
         let (mut ward, baselines) = plan.into_works();
         group.bench_function(format!("{id}/ward"), |b| b.iter(&mut ward));

@@ -72,19 +72,83 @@ fn deploy<S: StateCommit + Send + Sync + 'static>(
     wat: &str,
     salt: &[u8],
 ) -> Address {
+    deploy_code(exec, wat::parse_str(wat).expect("parses"), Vec::new(), salt)
+}
+
+fn deploy_code<S: StateCommit + Send + Sync + 'static>(
+    exec: &Executor<S>,
+    code: Vec<u8>,
+    input: Vec<u8>,
+    salt: &[u8],
+) -> Address {
     let receipts = exec
         .execute_block(
             &[Tx::Deploy {
                 sender: ALICE,
-                code: wat::parse_str(wat).expect("parses"),
-                input: Vec::new(),
-                gas_limit: 10_000_000,
+                code,
+                input,
+                gas_limit: 1_000_000_000,
                 salt: salt.to_vec(),
             }],
             0,
         )
         .expect("deploys");
+    assert_eq!(receipts[0].status, "ok", "deploy: {:?}", receipts[0]);
     receipts[0].address.expect("deployed")
+}
+
+/// A token contract and how to deploy it and make one transfer with it.
+#[derive(Clone)]
+pub struct Token {
+    /// The module.
+    pub code: Vec<u8>,
+    /// The deploy input (the supply, where the contract takes one).
+    pub deploy_input: Vec<u8>,
+    /// The input of a transfer of 1 to BOB.
+    pub transfer_input: Vec<u8>,
+}
+
+impl Token {
+    /// The hand-written token, [`TOKEN_WAT`].
+    pub fn hand_written() -> Token {
+        Token {
+            code: wat::parse_str(TOKEN_WAT).expect("parses"),
+            deploy_input: Vec::new(),
+            transfer_input: transfer_input(),
+        }
+    }
+
+    /// `contracts/token`, built with the Rust SDK (`make contracts`), if
+    /// it has been built.
+    pub fn sdk() -> Option<Token> {
+        use ward_sdk::codec::{call_input, encode};
+        Some(Token {
+            code: crate::sdk_contract("token")?,
+            deploy_input: encode(&1_000_000_000_000u128),
+            transfer_input: call_input("transfer", &(BOB, 1u128)),
+        })
+    }
+
+    /// Gas of one transfer once both balances exist (the same for every
+    /// later transfer), through Ward on `kind`.
+    pub fn transfer_gas(&self, kind: BackendKind) -> u64 {
+        let exec = executor(Arc::new(MemoryStore::default()), kind);
+        let token = deploy_code(
+            &exec,
+            self.code.clone(),
+            self.deploy_input.clone(),
+            b"token",
+        );
+        let tx = Tx::Call {
+            sender: ALICE,
+            to: token,
+            input: self.transfer_input.clone(),
+            gas_limit: 1_000_000,
+        };
+        let receipts = exec.execute_block(&[tx.clone(), tx], 1).expect("executes");
+        assert!(receipts.iter().all(|r| r.status == "ok"), "{receipts:?}");
+        receipts[1].gas_used
+    }
 }
 
 fn executor<S: StateCommit + Send + Sync + 'static>(
@@ -99,13 +163,19 @@ fn executor<S: StateCommit + Send + Sync + 'static>(
 fn transfer_blocks<S: StateCommit + Send + Sync + 'static>(
     store: Arc<S>,
     kind: BackendKind,
+    token: &Token,
 ) -> Work {
     let exec = executor(store, kind);
-    let token = deploy(&exec, TOKEN_WAT, b"token");
+    let address = deploy_code(
+        &exec,
+        token.code.clone(),
+        token.deploy_input.clone(),
+        b"token",
+    );
     let tx = Tx::Call {
         sender: ALICE,
-        to: token,
-        input: transfer_input(),
+        to: address,
+        input: token.transfer_input.clone(),
         gas_limit: 1_000_000,
     };
     let block: Vec<Tx> = vec![tx; BLOCK_TXS];
@@ -120,14 +190,27 @@ fn transfer_blocks<S: StateCommit + Send + Sync + 'static>(
 
 /// Ward: 1000 transfers in an in-memory store, one block.
 pub fn ward_transfers_memory(kind: BackendKind) -> Work {
-    transfer_blocks(Arc::new(MemoryStore::default()), kind)
+    transfer_blocks(
+        Arc::new(MemoryStore::default()),
+        kind,
+        &Token::hand_written(),
+    )
+}
+
+/// Ward: 1000 transfers of `token` in an in-memory store, one block.
+pub fn ward_token_transfers(kind: BackendKind, token: &Token) -> Work {
+    transfer_blocks(Arc::new(MemoryStore::default()), kind, token)
 }
 
 /// Ward: 1000 transfers on redb, one block, one durable commit.
 pub fn ward_transfers_redb(kind: BackendKind) -> Work {
     let dir = std::env::temp_dir().join(format!("ward-bench-redb-{}-{kind}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    transfer_blocks(Arc::new(RedbStore::open(&dir).expect("opens redb")), kind)
+    transfer_blocks(
+        Arc::new(RedbStore::open(&dir).expect("opens redb")),
+        kind,
+        &Token::hand_written(),
+    )
 }
 
 /// Ward: a transaction whose contract calls another (empty) one.

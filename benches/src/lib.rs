@@ -37,6 +37,26 @@ pub fn host_call_wat() -> String {
 /// One measurable unit of work.
 pub type Work = Box<dyn FnMut()>;
 
+/// The module of example contract `name` built by `make contracts`, looked
+/// for in `$WARD_CONTRACTS_DIR`, then under `target/contracts` of the
+/// current directory, then of this repository; `None` when not built.
+pub fn sdk_contract(name: &str) -> Option<Vec<u8>> {
+    const OUT: &str = "target/contracts/wasm32-unknown-unknown/release";
+    let file = format!("{name}.wasm");
+    let mut dirs: Vec<std::path::PathBuf> = Vec::new();
+    if let Some(dir) = std::env::var_os("WARD_CONTRACTS_DIR") {
+        dirs.push(dir.into());
+    }
+    dirs.push(OUT.into());
+    dirs.push(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(OUT),
+    );
+    dirs.iter()
+        .find_map(|dir| std::fs::read(dir.join(&file)).ok())
+}
+
 /// A backend of `kind`.
 ///
 /// # Panics

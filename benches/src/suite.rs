@@ -113,9 +113,17 @@ pub struct Plan {
     pub items: u32,
     ward: Box<dyn FnOnce() -> Work>,
     baselines: Vec<(String, Box<dyn FnOnce() -> Work>)>,
+    /// For a figure that is counted, not timed (gas): computes (ward,
+    /// baseline, baseline label) once; `ward` and `baselines` are unused.
+    counted: Option<Box<dyn FnOnce() -> (f64, f64, String)>>,
 }
 
 impl Plan {
+    /// Whether the figure is counted (gas), not timed.
+    pub fn is_counted(&self) -> bool {
+        self.counted.is_some()
+    }
+
     /// Builds both sides without measuring them (for criterion).
     pub fn into_works(self) -> (Work, Vec<(String, Work)>) {
         let ward = (self.ward)();
@@ -129,6 +137,17 @@ impl Plan {
 
     /// Builds and measures both sides, interleaved.
     pub fn run(self, budget: Budget) -> BenchResult {
+        if let Some(count) = self.counted {
+            let (ward, baseline, baseline_label) = count();
+            return BenchResult {
+                name: self.name,
+                backend: self.backend,
+                unit: self.unit,
+                ward,
+                baseline,
+                baseline_label,
+            };
+        }
         let scale = if self.unit == "ms" { 1e3 } else { 1e6 } / f64::from(self.items.max(1));
         let (name, backend, unit) = (self.name.clone(), self.backend, self.unit);
         let (ward, baselines) = self.into_works();
@@ -260,6 +279,7 @@ pub fn plans(config: &Config) -> Vec<Plan> {
                 items: 1,
                 ward: Box::new(move || ward_cached_call(backend, &config, TRIVIAL_WAT)),
                 baselines: raw_plans(kind, TRIVIAL_WAT),
+                counted: None,
             });
         }
         // Host calls.
@@ -273,6 +293,7 @@ pub fn plans(config: &Config) -> Vec<Plan> {
                 items: 1,
                 ward: Box::new(move || ward_cached_call(backend, &config, &host_call_wat())),
                 baselines: raw_plans(kind, &wat),
+                counted: None,
             });
         }
         // Cold first call of a module never seen.
@@ -294,6 +315,7 @@ pub fn plans(config: &Config) -> Vec<Plan> {
                     })
                 }),
                 baselines: vec![("compile+instantiate".into(), raw_cold(kind))],
+                counted: None,
             });
         }
         // Compiling a ~1 MB module.
@@ -314,6 +336,7 @@ pub fn plans(config: &Config) -> Vec<Plan> {
                     })
                 }),
                 baselines: vec![("compile".into(), raw_compile(kind, raw_bytes))],
+                counted: None,
             });
         }
         // Loading the ~1 MB module from the disk cache (wasmtime: wasmi
@@ -342,6 +365,7 @@ pub fn plans(config: &Config) -> Vec<Plan> {
                     "deserialize".into(),
                     raw_deserialize(config_for_raw, raw_bytes),
                 )],
+                counted: None,
             });
         }
         // A call into a system runtime's reused instance.
@@ -374,6 +398,7 @@ pub fn plans(config: &Config) -> Vec<Plan> {
                     })
                 }),
                 baselines: vec![("reused instance".into(), raw_reused_call(kind))],
+                counted: None,
             });
         }
     }
@@ -392,6 +417,7 @@ pub fn plans(config: &Config) -> Vec<Plan> {
                 items: crate::chain::BLOCK_TXS as u32,
                 ward: Box::new(move || ward(kind)),
                 baselines: raw_chain_floors(crate::chain::raw_transfers),
+                counted: None,
             });
         }
         plans.push(Plan {
@@ -401,9 +427,55 @@ pub fn plans(config: &Config) -> Vec<Plan> {
             items: 100,
             ward: Box::new(move || crate::chain::ward_call_round_trip(kind)),
             baselines: raw_chain_floors(crate::chain::raw_call_round_trip),
+            counted: None,
         });
     }
+    sdk_token_plans(&mut plans);
     plans
+}
+
+/// The token built with the Rust SDK (`contracts/token`) beside the
+/// hand-written one ([`crate::chain::TOKEN_WAT`]), both through Ward: time
+/// per transfer and gas per transfer. Left out, with a note on stderr, when
+/// the contracts have not been built (`make contracts`).
+fn sdk_token_plans(plans: &mut Vec<Plan>) {
+    use crate::chain::{Token, ward_token_transfers};
+
+    let Some(sdk) = Token::sdk() else {
+        eprintln!(
+            "note: sdk_transfer figures skipped: contracts/token is not built (make contracts)"
+        );
+        return;
+    };
+    let label = "hand-written token.wat through Ward".to_string();
+    for kind in BackendKind::ALL {
+        let (timed, counted) = (sdk.clone(), sdk.clone());
+        let hand_written: Box<dyn FnOnce() -> Work> =
+            Box::new(move || ward_token_transfers(kind, &Token::hand_written()));
+        plans.push(Plan {
+            name: "sdk_transfer".into(),
+            backend: kind,
+            unit: "us",
+            items: crate::chain::BLOCK_TXS as u32,
+            ward: Box::new(move || ward_token_transfers(kind, &timed)),
+            baselines: vec![(label.clone(), hand_written)],
+            counted: None,
+        });
+        let gas_label = label.clone();
+        plans.push(Plan {
+            name: "sdk_transfer_gas".into(),
+            backend: kind,
+            unit: "gas",
+            items: 1,
+            ward: Box::new(|| Box::new(|| ())),
+            baselines: Vec::new(),
+            counted: Some(Box::new(move || {
+                let ward = counted.transfer_gas(kind) as f64;
+                let baseline = Token::hand_written().transfer_gas(kind) as f64;
+                (ward, baseline, gas_label)
+            })),
+        });
+    }
 }
 
 /// Raw wasmtime floors of a contract workload, pooled with and without

@@ -78,16 +78,17 @@ fn progress(done: usize, total: usize, what: &str) {
 
 fn print_table(results: &[BenchResult]) {
     println!(
-        "{:<18} {:<9} {:>12} {:>12} {:>7} {:>12}  baseline",
+        "{:<18} {:<9} {:>13} {:>13} {:>7} {:>12}  baseline",
         "figure", "backend", "ward", "raw", "ratio", "ward/s"
     );
     for r in results {
         let per_second = match r.unit {
-            "us" => 1e6 / r.ward,
-            _ => 1e3 / r.ward,
+            "us" => format!("{:.0}", 1e6 / r.ward),
+            "ms" => format!("{:.0}", 1e3 / r.ward),
+            _ => "-".to_string(),
         };
         println!(
-            "{:<18} {:<9} {:>9.3} {} {:>9.3} {} {:>6.2}x {:>12.0}  {}",
+            "{:<18} {:<9} {:>9.3} {} {:>9.3} {} {:>6.2}x {:>12}  {}",
             r.name,
             r.backend,
             r.ward,
@@ -112,7 +113,7 @@ fn print_table(results: &[BenchResult]) {
 }
 
 fn pad(unit: &str) -> String {
-    format!("{unit:<2}")
+    format!("{unit:<3}")
 }
 
 fn to_json(results: &[BenchResult]) -> String {

@@ -115,8 +115,11 @@ pub struct Plan {
     baselines: Vec<(String, Box<dyn FnOnce() -> Work>)>,
     /// For a figure that is counted, not timed (gas): computes (ward,
     /// baseline, baseline label) once; `ward` and `baselines` are unused.
-    counted: Option<Box<dyn FnOnce() -> (f64, f64, String)>>,
+    counted: Option<Count>,
 }
+
+/// Computes a counted figure: (ward, baseline, baseline label).
+type Count = Box<dyn FnOnce() -> (f64, f64, String)>;
 
 impl Plan {
     /// Whether the figure is counted (gas), not timed.

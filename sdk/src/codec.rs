@@ -35,6 +35,7 @@ use ward_primitives::{Address, Hash32};
 
 /// Why bytes did not decode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// The bytes ended in the middle of a value.
     UnexpectedEnd,

@@ -20,7 +20,7 @@
 //! (`ward_abi::for_each_host_function!`) the host links against.
 //!
 //! ```no_run
-//! #![no_std]
+//! // A contract crate's lib.rs (which starts with `#![no_std]`):
 //! use ward_sdk::prelude::*;
 //!
 //! const COUNT: Item<u64> = Item::new(b"count");
@@ -63,6 +63,9 @@ pub mod heap;
 mod panic;
 pub mod storage;
 pub mod sys;
+
+#[cfg(test)]
+mod tests;
 
 use alloc::string::String;
 

@@ -21,8 +21,9 @@
 //! Inside each function body:
 //!
 //! - **gas**: at the start of every metered segment (function entry, after
-//!   `loop`, `if`, `else`, `end`, `br`, `br_if`, `br_table`, `return`,
-//!   `unreachable`) the segment's static cost is checked against
+//!   `loop`, `if`, `else`, `end`, `br`, `br_table`, `return`, `unreachable`,
+//!   and after a `br_if` whose fall-through costs more than
+//!   [`BR_IF_SPLIT_COST`]) the segment's static cost is checked against
 //!   `__ward_gas` and subtracted, before any of it runs;
 //! - **dynamic charges**: bulk operations charge their length and `grow`
 //!   the pages or elements actually granted, computed in 64 bits from 32-bit
@@ -310,12 +311,15 @@ fn val_type(ty: wasmparser::ValType) -> Result<ValType, PolicyError> {
         })
 }
 
-/// Whether a new metered segment starts right after `op`: after a branch
-/// target (`loop` body, `if`/`else` arms, the code after `end`) and after an
-/// unconditional transfer (the code that follows is dead until the next
-/// `end` or `else`, and pays only if it is ever reached). A `br_if` does not
-/// split: its fall-through was paid for with the segment, so a taken branch
-/// leaves a little paid and unrun, deterministically.
+/// The most a taken `br_if` may leave paid and unrun: a `br_if` whose
+/// fall-through (up to the end of its segment) costs more starts a new
+/// segment.
+pub(crate) const BR_IF_SPLIT_COST: u64 = 32;
+
+/// Whether a new metered segment always starts right after `op`: after a
+/// branch target (`loop` body, `if`/`else` arms, the code after `end`) and
+/// after an unconditional transfer (the code that follows is dead until
+/// the next `end` or `else`, and pays only if it is ever reached).
 fn ends_segment(op: &Operator<'_>) -> bool {
     matches!(
         op,
@@ -399,18 +403,36 @@ fn instrument_body(
 
     // Static cost of each segment, keyed by the index of its first op.
     let schedule = ctx.plan.schedule;
-    let mut segment_cost = vec![0u64; body.ops.len()];
-    let mut start = 0;
-    for (i, op) in body.ops.iter().enumerate() {
-        segment_cost[start] += u64::from(schedule.cost_of(op));
+    let op_cost = |op: &Operator<'_>| {
+        let mut cost = u64::from(schedule.cost_of(op));
         // A host call's fixed cost is prepaid with its segment, so the host
         // need not touch the gas counter for calls that cost nothing more.
         if let Operator::Call { function_index } = op
             && *function_index < ctx.imported_funcs
         {
-            segment_cost[start] += u64::from(schedule.host_call);
+            cost += u64::from(schedule.host_call);
         }
-        if ends_segment(op) {
+        cost
+    };
+    // Where segments end, decided from the back: a `br_if` also ends one
+    // when what follows it in its segment costs more than BR_IF_SPLIT_COST
+    // (LLVM's `block ... br_if ... end` early exits would otherwise pay for
+    // the code they skip: a `memory.grow` or a host call on a cold path).
+    let mut split_after = vec![false; body.ops.len()];
+    let mut rest = 0u64;
+    for (i, op) in body.ops.iter().enumerate().rev() {
+        split_after[i] =
+            ends_segment(op) || (matches!(op, Operator::BrIf { .. }) && rest > BR_IF_SPLIT_COST);
+        if split_after[i] {
+            rest = 0;
+        }
+        rest = rest.saturating_add(op_cost(op));
+    }
+    let mut segment_cost = vec![0u64; body.ops.len()];
+    let mut start = 0;
+    for (i, op) in body.ops.iter().enumerate() {
+        segment_cost[start] += op_cost(op);
+        if split_after[i] {
             start = i + 1;
             if start == body.ops.len() {
                 break;

@@ -66,6 +66,12 @@ pub trait Encode {
 
 /// A value that can be read back from the contract codec.
 pub trait Decode: Sized {
+    /// How many bytes an encoding of `Self` usually takes: exact for
+    /// fixed-size types. Storage reads offer a buffer of this size first
+    /// (host reads are charged per byte offered), and read again when the
+    /// value is longer.
+    const SIZE_HINT: usize = 64;
+
     /// Reads one value from the front of `input`, advancing it.
     ///
     /// # Errors
@@ -136,6 +142,8 @@ macro_rules! int_codec {
             }
         }
         impl Decode for $t {
+            const SIZE_HINT: usize = core::mem::size_of::<$t>();
+
             fn decode_from(input: &mut &[u8]) -> Result<Self, DecodeError> {
                 Ok(<$t>::from_le_bytes(take_array(input)?))
             }
@@ -151,6 +159,8 @@ impl Encode for bool {
 }
 
 impl Decode for bool {
+    const SIZE_HINT: usize = 1;
+
     fn decode_from(input: &mut &[u8]) -> Result<Self, DecodeError> {
         match take(input, 1)?[0] {
             0 => Ok(false),
@@ -165,6 +175,8 @@ impl Encode for () {
 }
 
 impl Decode for () {
+    const SIZE_HINT: usize = 0;
+
     fn decode_from(_: &mut &[u8]) -> Result<Self, DecodeError> {
         Ok(())
     }
@@ -177,6 +189,8 @@ impl<const N: usize> Encode for [u8; N] {
 }
 
 impl<const N: usize> Decode for [u8; N] {
+    const SIZE_HINT: usize = N;
+
     fn decode_from(input: &mut &[u8]) -> Result<Self, DecodeError> {
         take_array(input)
     }
@@ -190,6 +204,8 @@ macro_rules! bytes32_codec {
             }
         }
         impl Decode for $t {
+            const SIZE_HINT: usize = 32;
+
             fn decode_from(input: &mut &[u8]) -> Result<Self, DecodeError> {
                 Ok($t(take_array(input)?))
             }
@@ -261,6 +277,8 @@ impl<T: Encode> Encode for Option<T> {
 }
 
 impl<T: Decode> Decode for Option<T> {
+    const SIZE_HINT: usize = 1 + T::SIZE_HINT;
+
     fn decode_from(input: &mut &[u8]) -> Result<Self, DecodeError> {
         match take(input, 1)?[0] {
             0 => Ok(None),
@@ -286,6 +304,8 @@ macro_rules! tuple_codec {
             }
         }
         impl<$($name: Decode),+> Decode for ($($name,)+) {
+            const SIZE_HINT: usize = 0 $(+ $name::SIZE_HINT)+;
+
             fn decode_from(input: &mut &[u8]) -> Result<Self, DecodeError> {
                 Ok(($($name::decode_from(input)?,)+))
             }

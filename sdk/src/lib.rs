@@ -193,6 +193,8 @@ macro_rules! record {
         }
 
         impl $crate::codec::Decode for $name {
+            const SIZE_HINT: usize = 0 $( + <$ty as $crate::codec::Decode>::SIZE_HINT )*;
+
             fn decode_from(
                 input: &mut &[u8],
             ) -> ::core::result::Result<Self, $crate::codec::DecodeError> {

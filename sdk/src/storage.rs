@@ -30,12 +30,17 @@ use crate::{
     sys,
 };
 
-/// Values up to this size are read with one host call.
-const FIRST_READ: usize = 128;
-
-/// The value stored under `key`, if any.
+/// The value stored under `key`, if any (offering a 64-byte buffer first).
 pub fn read(key: &[u8]) -> Option<Vec<u8>> {
-    let mut buf = alloc::vec![0u8; FIRST_READ];
+    read_sized(key, 64)
+}
+
+/// The value stored under `key`, if any, offering the host `expected`
+/// bytes first: a read is charged per byte offered, and a longer value
+/// costs a second read. The typed views pass their type's
+/// [`Decode::SIZE_HINT`].
+pub fn read_sized(key: &[u8], expected: usize) -> Option<Vec<u8>> {
+    let mut buf = alloc::vec![0u8; expected];
     // SAFETY: the host checks the ranges; `key` and `buf` are live slices
     // of the lengths passed.
     let full = unsafe {
@@ -106,7 +111,7 @@ impl<T: Encode + Decode> Item<T> {
 
     /// The stored value, if any.
     pub fn get(&self) -> Option<T> {
-        read(self.key).map(|bytes| decode_stored(self.key, &bytes))
+        read_sized(self.key, T::SIZE_HINT).map(|bytes| decode_stored(self.key, &bytes))
     }
 
     /// Stores `value`.
@@ -153,7 +158,7 @@ impl<K: Encode, V: Encode + Decode> Map<K, V> {
     /// The value under `key`, if any.
     pub fn get(&self, key: &K) -> Option<V> {
         let k = self.key(key);
-        read(&k).map(|bytes| decode_stored(&k, &bytes))
+        read_sized(&k, V::SIZE_HINT).map(|bytes| decode_stored(&k, &bytes))
     }
 
     /// Stores `value` under `key`.
@@ -169,7 +174,7 @@ impl<K: Encode, V: Encode + Decode> Map<K, V> {
     /// Replaces the value under `key` with `f(old)` and returns the new one.
     pub fn update(&self, key: &K, f: impl FnOnce(Option<V>) -> V) -> V {
         let k = self.key(key);
-        let old = read(&k).map(|bytes| decode_stored(&k, &bytes));
+        let old = read_sized(&k, V::SIZE_HINT).map(|bytes| decode_stored(&k, &bytes));
         let new = f(old);
         write(&k, &crate::codec::encode(&new));
         new

@@ -95,3 +95,29 @@ fn random_bytes_never_panic_the_decoders() {
         let _ = split_method(&bytes);
     }
 }
+
+#[test]
+fn size_hints_are_exact_for_fixed_size_types() {
+    fn exact<T: Encode + Decode>(value: T) {
+        assert_eq!(encode(&value).len(), T::SIZE_HINT);
+    }
+    exact(1u8);
+    exact(1i128);
+    exact(true);
+    exact(());
+    exact(Address([3; 32]));
+    exact([0u8; 64]);
+    exact((Address([0; 32]), 5u64, false));
+    assert_eq!(
+        <Option<u64>>::SIZE_HINT,
+        9,
+        "the tag and the value when present"
+    );
+    crate::record! {
+        struct Pair { a: u32, b: Address }
+    }
+    exact(Pair {
+        a: 1,
+        b: Address([1; 32]),
+    });
+}

@@ -129,22 +129,26 @@ impl Token {
         })
     }
 
+    /// Deploys the token with `exec` and returns a transfer of 1 from the
+    /// deployer to BOB.
+    fn deploy_for_transfers<S: StateCommit + Send + Sync + 'static>(
+        &self,
+        exec: &Executor<S>,
+    ) -> Tx {
+        let to = deploy_code(exec, self.code.clone(), self.deploy_input.clone(), b"token");
+        Tx::Call {
+            sender: ALICE,
+            to,
+            input: self.transfer_input.clone(),
+            gas_limit: 1_000_000,
+        }
+    }
+
     /// Gas of one transfer once both balances exist (the same for every
     /// later transfer), through Ward on `kind`.
     pub fn transfer_gas(&self, kind: BackendKind) -> u64 {
         let exec = executor(Arc::new(MemoryStore::default()), kind);
-        let token = deploy_code(
-            &exec,
-            self.code.clone(),
-            self.deploy_input.clone(),
-            b"token",
-        );
-        let tx = Tx::Call {
-            sender: ALICE,
-            to: token,
-            input: self.transfer_input.clone(),
-            gas_limit: 1_000_000,
-        };
+        let tx = self.deploy_for_transfers(&exec);
         let receipts = exec.execute_block(&[tx.clone(), tx], 1).expect("executes");
         assert!(receipts.iter().all(|r| r.status == "ok"), "{receipts:?}");
         receipts[1].gas_used
@@ -166,18 +170,7 @@ fn transfer_blocks<S: StateCommit + Send + Sync + 'static>(
     token: &Token,
 ) -> Work {
     let exec = executor(store, kind);
-    let address = deploy_code(
-        &exec,
-        token.code.clone(),
-        token.deploy_input.clone(),
-        b"token",
-    );
-    let tx = Tx::Call {
-        sender: ALICE,
-        to: address,
-        input: token.transfer_input.clone(),
-        gas_limit: 1_000_000,
-    };
+    let tx = token.deploy_for_transfers(&exec);
     let block: Vec<Tx> = vec![tx; BLOCK_TXS];
     let mut time = 1;
     Box::new(move || {

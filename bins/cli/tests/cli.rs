@@ -463,22 +463,24 @@ fn demo_deploys_the_sdk_contracts_and_its_state_survives_a_new_process() {
 
     // Another process, the other backend, typed arguments and a typed result.
     let bob = format!("address:0x{}", "b0".repeat(32));
-    let query = ward(&[
-        "query",
-        &token,
-        "--method",
-        "balance_of",
-        "--arg",
-        &bob,
-        "--decode",
-        "u128",
-        "--data-dir",
-        &data,
-        "--backend",
-        "wasmi",
-        "--json",
-    ]);
-    let json = last_json(&query);
+    let balance_of_bob = |backend: &str| {
+        last_json(&ward(&[
+            "query",
+            &token,
+            "--method",
+            "balance_of",
+            "--arg",
+            &bob,
+            "--decode",
+            "u128",
+            "--data-dir",
+            &data,
+            "--backend",
+            backend,
+            "--json",
+        ]))
+    };
+    let json = balance_of_bob("wasmi");
     assert_eq!(json["status"], "ok");
     assert_eq!(json["decoded"], "2500");
 
@@ -528,19 +530,6 @@ fn demo_deploys_the_sdk_contracts_and_its_state_survives_a_new_process() {
         Some(2),
         "an unknown type is a usage error"
     );
-    let balance = ward(&[
-        "query",
-        &token,
-        "--method",
-        "balance_of",
-        "--arg",
-        &bob,
-        "--decode",
-        "u128",
-        "--data-dir",
-        &data,
-        "--json",
-    ]);
-    assert_eq!(last_json(&balance)["decoded"], "3500");
+    assert_eq!(balance_of_bob("wasmtime")["decoded"], "3500");
     std::fs::remove_dir_all(&dir).unwrap();
 }

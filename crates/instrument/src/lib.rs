@@ -285,6 +285,15 @@ pub struct Prepared {
 /// module has), [`PolicyError::ReservedName`], [`PolicyError::UnknownImport`]
 /// or [`PolicyError::ImportSignatureMismatch`].
 pub fn prepare(wasm: &[u8], policy: &Policy) -> Result<Prepared, PolicyError> {
+    prepare_analyzed(wasm, policy).map(|(prepared, _)| prepared)
+}
+
+/// [`prepare`], also handing back the analysis it made (which [`inspect`]
+/// reports from, so a module is validated once).
+fn prepare_analyzed<'a>(
+    wasm: &'a [u8],
+    policy: &Policy,
+) -> Result<(Prepared, analyze::Analysis<'a>), PolicyError> {
     let instrument = policy.metering != Metering::None;
     let analysis = analyze::analyze(
         wasm,
@@ -296,11 +305,12 @@ pub fn prepare(wasm: &[u8], policy: &Policy) -> Result<Prepared, PolicyError> {
     )?;
     let has_start = analysis.start.is_some();
     if !instrument {
-        return Ok(Prepared {
+        let prepared = Prepared {
             wasm: wasm.to_vec(),
             metering: Metering::None,
             has_start,
-        });
+        };
+        return Ok((prepared, analysis));
     }
     let plan = rewrite::Plan {
         schedule: &policy.schedule,
@@ -314,11 +324,12 @@ pub fn prepare(wasm: &[u8], policy: &Policy) -> Result<Prepared, PolicyError> {
         policy.limits.max_instrumented_bytes,
         out.len() as u64,
     )?;
-    Ok(Prepared {
+    let prepared = Prepared {
         wasm: out,
         metering: policy.metering,
         has_start,
-    })
+    };
+    Ok((prepared, analysis))
 }
 
 /// One limit beside what a module has.
@@ -357,15 +368,7 @@ pub struct Inspection {
 ///
 /// Exactly the error [`prepare`] would return.
 pub fn inspect(wasm: &[u8], policy: &Policy) -> Result<Inspection, PolicyError> {
-    let prepared = prepare(wasm, policy)?;
-    let analysis = analyze::analyze(
-        wasm,
-        policy.features,
-        &policy.limits,
-        policy.floats,
-        &policy.imports,
-        false,
-    )?;
+    let (prepared, analysis) = prepare_analyzed(wasm, policy)?;
     let instrumented_bytes =
         (prepared.metering != Metering::None).then_some(prepared.wasm.len() as u64);
     let mut found = analysis.measures.found;

@@ -78,17 +78,11 @@ fn call_inputs_split_into_method_and_arguments() {
 
 #[test]
 fn random_bytes_never_panic_the_decoders() {
-    // A small deterministic generator: the same cases on every run.
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    // The same cases on every run.
+    let mut rng = ward_testkit::Rng::new(0x9e37_79b9_7f4a_7c15);
     for _ in 0..20_000 {
-        let len = (next() % 48) as usize;
-        let bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        let len = rng.below(48);
+        let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
         let _ = decode_exact::<(u8, String, Option<Vec<u32>>)>(&bytes);
         let _ = decode_exact::<Vec<(bool, Address)>>(&bytes);
         let _ = decode_exact::<Option<Option<i128>>>(&bytes);

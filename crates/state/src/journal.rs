@@ -229,21 +229,9 @@ impl<B: StateRead> Journal<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{MemoryStore, StateCommit};
+    use ward_testkit::{Rng, env_or};
 
-    /// xorshift: reproducible without a dependency.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
+    use crate::{MemoryStore, StateCommit};
 
     type Model = BTreeMap<(Address, Vec<u8>), Vec<u8>>;
 
@@ -252,12 +240,9 @@ mod tests {
     /// commits and block commits, over a store with data in it already.
     #[test]
     fn journal_matches_a_model_under_random_operations() {
-        let seeds: u64 = std::env::var("WARD_JOURNAL_SEEDS")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(200);
+        let seeds: u64 = env_or("WARD_JOURNAL_SEEDS", 200);
         for seed in 1..=seeds {
-            let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+            let mut rng = Rng::new(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
             let store = MemoryStore::default();
             let mut model: Model = BTreeMap::new();
             let addresses = [Address([1; 32]), Address([2; 32])];
@@ -265,7 +250,7 @@ mod tests {
             // Pre-existing state.
             let mut initial = ChangeSet::default();
             for _ in 0..5 {
-                let a = addresses[rng.below(2) as usize];
+                let a = addresses[rng.below(2)];
                 let k = key(&mut rng);
                 let v = vec![rng.below(256) as u8];
                 initial.storage.insert((a, k.clone()), Some(v.clone()));
@@ -280,7 +265,7 @@ mod tests {
                 // (checkpoint, snapshot of storage, snapshot of events)
                 let mut frames: Vec<(Checkpoint, Model, usize)> = Vec::new();
                 for _ in 0..60 {
-                    let a = addresses[rng.below(2) as usize];
+                    let a = addresses[rng.below(2)];
                     match rng.below(9) {
                         0..=2 => {
                             let k = key(&mut rng);

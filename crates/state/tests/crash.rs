@@ -18,6 +18,7 @@ use std::{
 };
 
 use ward_state::{Address, BlockRecord, ChangeSet, Hash32, RedbStore, StateCommit, StateRead};
+use ward_testkit::{Rng, env_or};
 
 const CONTRACT: Address = Address([0xc0; 32]);
 
@@ -60,23 +61,13 @@ fn commit_forever() {
     }
 }
 
-/// xorshift, for reproducible kill times.
-fn next(state: &mut u64) -> u64 {
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    *state
-}
-
 #[test]
 fn killed_while_committing_reopens_with_every_acknowledged_block() {
-    let rounds: u32 = std::env::var("WARD_CRASH_ROUNDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(25);
+    let rounds: u32 = env_or("WARD_CRASH_ROUNDS", 25);
     let dir = std::env::temp_dir().join(format!("ward-crash-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let mut rng = 0x00c0_ffee_u64;
+    // Reproducible kill times.
+    let mut rng = Rng::new(0x00c0_ffee);
     let mut acked_max = 0u64;
     let mut kills_mid_run = 0;
     for round in 0..rounds {
@@ -103,7 +94,7 @@ fn killed_while_committing_reopens_with_every_acknowledged_block() {
             }
             max
         });
-        std::thread::sleep(Duration::from_millis(20 + next(&mut rng) % 120));
+        std::thread::sleep(Duration::from_millis(20 + rng.next() % 120));
         child.kill().unwrap(); // SIGKILL on Unix
         child.wait().unwrap();
         let acked = reader.join().unwrap();

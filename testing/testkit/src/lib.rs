@@ -149,3 +149,42 @@ pub fn assert_agree(runs: &[Execution]) {
         );
     }
 }
+
+/// A small deterministic generator (xorshift64), so that a randomised test
+/// replays exactly from its seed. Not for anything but tests.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator starting from `state` (which must not be 0: xorshift
+    /// stays at 0 forever; callers `| 1` their seeds).
+    pub fn new(state: u64) -> Rng {
+        Rng(state)
+    }
+
+    /// The next 64 bits.
+    #[allow(
+        clippy::should_implement_trait,
+        reason = "an endless generator, not an iterator"
+    )]
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// The environment variable `name` parsed as a `T` (how long randomised
+/// tests run, which seed they start from), or `default`.
+pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}

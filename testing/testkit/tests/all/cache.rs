@@ -6,7 +6,7 @@ use std::{
     sync::{Arc, Barrier, atomic::AtomicU32, atomic::Ordering},
 };
 
-use ward_testkit::{assert_agree, backend, wasm};
+use ward_testkit::{Rng, assert_agree, backend, env_or, wasm};
 use ward_vm::{
     Backend, BackendKind, CacheOptions, CallContext, CodeHash, Config, Entry, ErrorKind, Execution,
     Gas, Module, ModuleCache, Reply, RunOptions, Status,
@@ -232,22 +232,6 @@ fn memory_is_bounded_least_recently_used_first_and_pins_stay() {
     assert!(cache.lookup(&CodeHash::of(&modules[5])).is_some());
 }
 
-/// A small deterministic generator (xorshift), so failures replay.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 fn only_artifact(dir: &std::path::Path) -> PathBuf {
     let files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
@@ -280,11 +264,8 @@ fn corrupted_and_foreign_disk_artifacts_are_recompiled() {
         .unwrap();
     let foreign = std::fs::read(only_artifact(&other_dir)).unwrap();
 
-    let seed: u64 = std::env::var("WARD_CORRUPT_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5eed_cafe);
-    let mut rng = Rng(seed | 1);
+    let seed: u64 = env_or("WARD_CORRUPT_SEED", 0x5eed_cafe);
+    let mut rng = Rng::new(seed | 1);
     let cases = 60;
     for case in 0..cases {
         let mut damaged = good.clone();

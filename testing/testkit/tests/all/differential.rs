@@ -7,7 +7,7 @@
 //! optionally `WARD_DIFF_SEED`) for a longer run.
 
 use arbitrary::Unstructured;
-use ward_testkit::Backends;
+use ward_testkit::{Backends, Rng, env_or};
 use ward_vm::{Backend, CallContext, ErrorKind, ExternKind, ExternType, Gas, Step, Value};
 
 /// A wasm-smith configuration inside Ward's default policy.
@@ -121,27 +121,14 @@ fn observe(backend: &dyn Backend, config: &ward_vm::Config, wasm: &[u8]) -> Obse
 
 /// A small deterministic generator for the seed bytes.
 fn seed_bytes(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
+    let mut rng = Rng::new(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    (0..len).map(|_| (rng.next() >> 24) as u8).collect()
 }
 
 #[test]
 fn random_modules_behave_identically_on_both_backends() {
-    let cases: u64 = std::env::var("WARD_DIFF_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(120);
-    let first: u64 = std::env::var("WARD_DIFF_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1);
+    let cases: u64 = env_or("WARD_DIFF_CASES", 120);
+    let first: u64 = env_or("WARD_DIFF_SEED", 1);
     let backends = Backends::default();
     let (mut ran, mut calls) = (0, 0);
     for seed in first..first + cases {

@@ -445,11 +445,8 @@ fn sum_program() -> Vec<u8> {
 
 #[test]
 fn stackvm_runs_bytecode_as_a_self_metered_system_runtime() {
-    use ward_testkit::assert_agree;
-    use ward_vm::{
-        CallContext, Entry, ErrorKind, Execution, Gas, Metering, Reply, RunOptions, Status,
-        SystemRuntimes,
-    };
+    use ward_testkit::{assert_agree, system_call};
+    use ward_vm::{ErrorKind, Execution, Metering, Status, SystemRuntimes};
 
     let config = Config::default();
     let mut transcripts: Vec<Vec<Execution>> = Vec::new();
@@ -458,20 +455,7 @@ fn stackvm_runs_bytecode_as_a_self_metered_system_runtime() {
         let code = runtimes
             .register(&contracts::wasm("stackvm"), Metering::SelfMetered)
             .unwrap();
-        let run = |input: Vec<u8>, gas: u64| {
-            let mut no_service = |_| Reply::Trap("no services".into());
-            runtimes.call(
-                &code,
-                &Entry::Main("main".into()),
-                RunOptions {
-                    input,
-                    gas_limit: Gas::new(gas),
-                    ..RunOptions::default()
-                },
-                CallContext::default(),
-                &mut no_service,
-            )
-        };
+        let run = |input: Vec<u8>, gas: u64| system_call(&runtimes, &code, &input, gas);
         let sum = |n: i64| {
             let execution = run(stackvm_input(&sum_program(), &[n]), 10_000_000);
             assert_eq!(

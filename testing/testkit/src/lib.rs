@@ -188,3 +188,25 @@ pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .and_then(|s| s.parse().ok())
         .unwrap_or(default)
 }
+
+/// Calls `main` of the system runtime `code` with `input` and at most
+/// `gas`, in a default context; a suspension is answered with a trap.
+pub fn system_call(
+    runtimes: &ward_vm::SystemRuntimes,
+    code: &ward_vm::CodeHash,
+    input: &[u8],
+    gas: u64,
+) -> Execution {
+    let mut no_service = |_| Reply::Trap("no services".into());
+    runtimes.call(
+        code,
+        &Entry::Main("main".into()),
+        RunOptions {
+            input: input.to_vec(),
+            gas_limit: ward_vm::Gas::new(gas),
+            ..RunOptions::default()
+        },
+        CallContext::default(),
+        &mut no_service,
+    )
+}

@@ -1,7 +1,7 @@
 //! System runtimes: reused instances, swapped contexts, rebuilt after
 //! failures, in both metering modes, on both backends.
 
-use ward_testkit::{assert_agree, backend, wasm};
+use ward_testkit::{assert_agree, backend, system_call, wasm};
 use ward_vm::{
     BackendKind, CallContext, Config, Entry, ErrorKind, Execution, Gas, Metering, Reply,
     RunOptions, Status, SystemRuntimes,
@@ -31,21 +31,6 @@ const COUNTER: &str = r#"(module
       (then (loop $forever (br $forever))))
     (call $out (i32.const 0) (i32.add (local.get $n) (i32.const 4)))))"#;
 
-fn call(runtimes: &SystemRuntimes, code: &ward_vm::CodeHash, input: &[u8], gas: u64) -> Execution {
-    let mut no_service = |_| Reply::Trap("no services".into());
-    runtimes.call(
-        code,
-        &Entry::Main("main".into()),
-        RunOptions {
-            input: input.to_vec(),
-            gas_limit: Gas::new(gas),
-            ..RunOptions::default()
-        },
-        CallContext::default(),
-        &mut no_service,
-    )
-}
-
 fn count(run: &Execution) -> u32 {
     u32::from_le_bytes(run.outcome.output[..4].try_into().unwrap())
 }
@@ -63,7 +48,7 @@ fn system_runtime_instances_are_reused_and_rebuilt_after_failures() {
         // Reused: the count goes up, each call sees only its own input, and
         // equal work costs equal gas (the build was charged to no call).
         for (i, input) in [&b"aa"[..], b"bbbb", b"cc"].iter().enumerate() {
-            let run = call(&runtimes, &code, input, 1_000_000);
+            let run = system_call(&runtimes, &code, input, 1_000_000);
             assert_eq!(run.outcome.status, Status::Ok, "{kind}: {:?}", run.outcome);
             assert_eq!(count(&run), i as u32 + 1);
             assert_eq!(&run.outcome.output[4..], *input);
@@ -76,16 +61,16 @@ fn system_runtime_instances_are_reused_and_rebuilt_after_failures() {
         assert_eq!(runtimes.instance_builds(), 1, "{kind}");
 
         // A trap drops the instance; the next call starts from a fresh one.
-        let trapped = call(&runtimes, &code, b"trap", 1_000_000);
+        let trapped = system_call(&runtimes, &code, b"trap", 1_000_000);
         assert_eq!(trapped.outcome.status, Status::Trapped);
-        let after = call(&runtimes, &code, b"x", 1_000_000);
+        let after = system_call(&runtimes, &code, b"x", 1_000_000);
         assert_eq!(count(&after), 1, "{kind}: rebuilt");
         assert_eq!(runtimes.instance_builds(), 2);
 
         // So does running out of gas, and a timeout.
-        let starved = call(&runtimes, &code, b"spin", 10_000);
+        let starved = system_call(&runtimes, &code, b"spin", 10_000);
         assert_eq!(starved.outcome.status, Status::OutOfGas);
-        assert_eq!(count(&call(&runtimes, &code, b"y", 1_000_000)), 1);
+        assert_eq!(count(&system_call(&runtimes, &code, b"y", 1_000_000)), 1);
         assert_eq!(runtimes.instance_builds(), 3);
         let mut no_service = |_| Reply::Trap("no services".into());
         let timed_out = runtimes.call(
@@ -101,7 +86,7 @@ fn system_runtime_instances_are_reused_and_rebuilt_after_failures() {
             &mut no_service,
         );
         assert_eq!(timed_out.outcome.status, Status::Timeout, "{kind}");
-        assert_eq!(count(&call(&runtimes, &code, b"z", 1_000_000)), 1);
+        assert_eq!(count(&system_call(&runtimes, &code, b"z", 1_000_000)), 1);
         assert_eq!(runtimes.instance_builds(), 4);
 
         transcript.extend([trapped, after, starved]);
@@ -129,18 +114,18 @@ fn self_metered_system_runtimes_pay_what_they_charge() {
         let code = runtimes
             .register(&wasm(runtime), Metering::SelfMetered)
             .unwrap();
-        let small = call(&runtimes, &code, &[0; 10], 1_000_000);
-        let large = call(&runtimes, &code, &[0; 110], 1_000_000);
+        let small = system_call(&runtimes, &code, &[0; 10], 1_000_000);
+        let large = system_call(&runtimes, &code, &[0; 110], 1_000_000);
         assert_eq!(small.outcome.status, Status::Ok, "{:?}", small.outcome);
         assert_eq!(
             large.outcome.gas_used.get() - small.outcome.gas_used.get(),
             700,
             "{kind}"
         );
-        let broke = call(&runtimes, &code, &[0; 100], 500);
+        let broke = system_call(&runtimes, &code, &[0; 100], 500);
         assert_eq!(broke.outcome.status, Status::OutOfGas);
         assert_eq!(runtimes.instance_builds(), 1);
-        call(&runtimes, &code, &[0; 1], 1_000_000);
+        system_call(&runtimes, &code, &[0; 1], 1_000_000);
         assert_eq!(
             runtimes.instance_builds(),
             2,
@@ -157,7 +142,7 @@ fn self_metered_system_runtimes_pay_what_they_charge() {
 fn unknown_system_runtimes_and_entries_are_typed_errors() {
     let config = Config::default();
     let runtimes = SystemRuntimes::new(backend(BackendKind::Wasmtime, &config), &config);
-    let missing = call(&runtimes, &ward_vm::CodeHash([1; 32]), b"", 1000);
+    let missing = system_call(&runtimes, &ward_vm::CodeHash([1; 32]), b"", 1000);
     assert_eq!(missing.outcome.status, Status::Rejected);
     let code = runtimes
         .register(&wasm(COUNTER), Metering::Instrumented)

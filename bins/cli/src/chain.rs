@@ -15,7 +15,10 @@ use ward_executor::{Executor, Tx};
 use ward_state::{Address, Hash32, Receipt, RedbStore, StateRead};
 use ward_vm::{BackendKind, Config};
 
-use crate::{run::parse_hex, values};
+use crate::{
+    run::{hex, parse_hex},
+    values,
+};
 
 /// Options every chain command takes.
 #[derive(Args, Debug)]
@@ -117,23 +120,23 @@ fn sender(text: Option<&String>) -> anyhow::Result<Address> {
 }
 
 fn open(common: &Common) -> anyhow::Result<Executor<RedbStore>> {
-    let store = Arc::new(open_store(&common.data_dir)?);
+    open_executor(&common.data_dir, common.backend)
+}
+
+/// An executor with the default config over the state in `dir`, on `backend`.
+pub(crate) fn open_executor(
+    dir: &Path,
+    backend: BackendKind,
+) -> anyhow::Result<Executor<RedbStore>> {
+    let store = Arc::new(open_store(dir)?);
     let config = Config::default();
-    let backend = crate::backends::create(common.backend, &config)
-        .map_err(|f| anyhow::anyhow!("{}", f.message))?;
+    let backend =
+        crate::backends::create(backend, &config).map_err(|f| anyhow::anyhow!("{}", f.message))?;
     Ok(Executor::new(store, backend, &config))
 }
 
 fn open_store(dir: &Path) -> anyhow::Result<RedbStore> {
     RedbStore::open(dir).with_context(|| format!("cannot open the state in {}", dir.display()))
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    let mut out = String::from("0x");
-    for b in bytes {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
 }
 
 /// An event topic as text when it is printable, else as hex.

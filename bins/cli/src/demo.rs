@@ -7,14 +7,14 @@
 //! queries balances read-only, then closes the store, re-opens the
 //! directory and shows that the state survived.
 
-use std::{path::PathBuf, process::ExitCode, sync::Arc};
+use std::{path::PathBuf, process::ExitCode};
 
 use anyhow::{Context, bail};
 use clap::Args;
 use ward_executor::{Executor, Tx};
 use ward_sdk::codec::{Decode, Encode, call_input, decode_exact, encode};
 use ward_state::{Address, Receipt, RedbStore, StateRead};
-use ward_vm::{BackendKind, Config};
+use ward_vm::BackendKind;
 
 /// `ward demo`.
 #[derive(Args, Debug)]
@@ -51,12 +51,7 @@ fn name(who: &Address) -> String {
 }
 
 fn open(args: &DemoArgs) -> anyhow::Result<Executor<RedbStore>> {
-    let store = RedbStore::open(&args.data_dir)
-        .with_context(|| format!("cannot open the state in {}", args.data_dir.display()))?;
-    let config = Config::default();
-    let backend = crate::backends::create(args.backend, &config)
-        .map_err(|f| anyhow::anyhow!("{}", f.message))?;
-    Ok(Executor::new(Arc::new(store), backend, &config))
+    crate::chain::open_executor(&args.data_dir, args.backend)
 }
 
 fn call(sender: Address, to: Address, method: &str, args: &impl Encode) -> Tx {

@@ -237,7 +237,8 @@ fn parse_int(text: &str) -> Option<i128> {
     Some(if negative { -value } else { value })
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// `0x` + lowercase hex digits.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(2 + bytes.len() * 2);
     out.push_str("0x");
     for b in bytes {

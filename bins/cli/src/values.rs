@@ -101,9 +101,7 @@ pub(crate) fn encode_arg(spec: &str, out: &mut Vec<u8>) -> anyhow::Result<()> {
 /// A call's input: `method`'s name, then each argument.
 pub(crate) fn call_input(method: &str, args: &[String]) -> anyhow::Result<Vec<u8>> {
     let mut input = ward_sdk::codec::call_input(method, &());
-    for arg in args {
-        encode_arg(arg, &mut input)?;
-    }
+    input.extend(args_input(args)?);
     Ok(input)
 }
 
@@ -129,8 +127,8 @@ fn decode_one(ty: &Type, input: &mut &[u8]) -> Result<String, DecodeError> {
         Type::Bool => bool::decode_from(input)?.to_string(),
         Type::Address => Address::decode_from(input)?.to_string(),
         Type::Str => String::decode_from(input)?,
-        Type::Bytes => crate::chain::hex(&Vec::<u8>::decode_from(input)?),
-        Type::Raw => crate::chain::hex(std::mem::take(input)),
+        Type::Bytes => crate::run::hex(&Vec::<u8>::decode_from(input)?),
+        Type::Raw => crate::run::hex(std::mem::take(input)),
         Type::Option(inner) => match ward_sdk::codec::take(input, 1)?[0] {
             0 => "none".to_string(),
             1 => format!("some({})", decode_one(inner, input)?),

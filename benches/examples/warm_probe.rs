@@ -26,7 +26,7 @@ fn main() {
         .into_iter()
         .find(|p| p.name == name && p.backend.as_str() == backend)
         .expect("no such figure");
-    let (ward, baselines) = plan.into_works();
+    let (ward, baselines) = plan.into_works().expect("a timed figure");
     let mut work = match side {
         "ward" => ward,
         // Raw wasmtime on Ward's engine configuration: separates what the

@@ -111,49 +111,61 @@ pub struct Plan {
     /// How many items (transactions, calls) one run does: figures are per
     /// item.
     pub items: u32,
-    ward: Box<dyn FnOnce() -> Work>,
-    baselines: Vec<(String, Box<dyn FnOnce() -> Work>)>,
-    /// For a figure that is counted, not timed (gas): computes (ward,
-    /// baseline, baseline label) once; `ward` and `baselines` are unused.
-    counted: Option<Count>,
+    sides: Sides,
 }
 
-/// Computes a counted figure: (ward, baseline, baseline label).
-type Count = Box<dyn FnOnce() -> (f64, f64, String)>;
+/// Builds a timed figure's sides.
+fn build(
+    ward: Box<dyn FnOnce() -> Work>,
+    baselines: Vec<(String, Box<dyn FnOnce() -> Work>)>,
+) -> (Work, Vec<(String, Work)>) {
+    let baselines = baselines
+        .into_iter()
+        .map(|(label, make)| (label, make()))
+        .collect();
+    (ward(), baselines)
+}
+
+/// How a figure is obtained.
+enum Sides {
+    /// Timed: Ward's work and the raw engine's configurations, built lazily.
+    Timed {
+        ward: Box<dyn FnOnce() -> Work>,
+        baselines: Vec<(String, Box<dyn FnOnce() -> Work>)>,
+    },
+    /// Counted once, not timed (gas): (ward, baseline, baseline label).
+    Counted(Box<dyn FnOnce() -> (f64, f64, String)>),
+}
 
 impl Plan {
-    /// Whether the figure is counted (gas), not timed.
-    pub fn is_counted(&self) -> bool {
-        self.counted.is_some()
-    }
-
-    /// Builds both sides without measuring them (for criterion).
-    pub fn into_works(self) -> (Work, Vec<(String, Work)>) {
-        let ward = (self.ward)();
-        let baselines = self
-            .baselines
-            .into_iter()
-            .map(|(label, make)| (label, make()))
-            .collect();
-        (ward, baselines)
-    }
-
-    /// Builds and measures both sides, interleaved.
-    pub fn run(self, budget: Budget) -> BenchResult {
-        if let Some(count) = self.counted {
-            let (ward, baseline, baseline_label) = count();
-            return BenchResult {
-                name: self.name,
-                backend: self.backend,
-                unit: self.unit,
-                ward,
-                baseline,
-                baseline_label,
-            };
+    /// Builds both sides without measuring them (for criterion); `None`
+    /// for a counted figure, which has nothing to time.
+    pub fn into_works(self) -> Option<(Work, Vec<(String, Work)>)> {
+        match self.sides {
+            Sides::Timed { ward, baselines } => Some(build(ward, baselines)),
+            Sides::Counted(_) => None,
         }
+    }
+
+    /// Builds and measures both sides, interleaved (or counts a counted
+    /// figure).
+    pub fn run(self, budget: Budget) -> BenchResult {
         let scale = if self.unit == "ms" { 1e3 } else { 1e6 } / f64::from(self.items.max(1));
-        let (name, backend, unit) = (self.name.clone(), self.backend, self.unit);
-        let (ward, baselines) = self.into_works();
+        let (name, backend, unit) = (self.name, self.backend, self.unit);
+        let (ward, baselines) = match self.sides {
+            Sides::Counted(count) => {
+                let (ward, baseline, baseline_label) = count();
+                return BenchResult {
+                    name,
+                    backend,
+                    unit,
+                    ward,
+                    baseline,
+                    baseline_label,
+                };
+            }
+            Sides::Timed { ward, baselines } => build(ward, baselines),
+        };
         let labels: Vec<String> = baselines.iter().map(|(l, _)| l.clone()).collect();
         let mut works: Vec<Work> = Vec::with_capacity(1 + baselines.len());
         works.push(ward);
@@ -280,9 +292,10 @@ pub fn plans(config: &Config) -> Vec<Plan> {
                 backend: kind,
                 unit: "us",
                 items: 1,
-                ward: Box::new(move || ward_cached_call(backend, &config, TRIVIAL_WAT)),
-                baselines: raw_plans(kind, TRIVIAL_WAT),
-                counted: None,
+                sides: Sides::Timed {
+                    ward: Box::new(move || ward_cached_call(backend, &config, TRIVIAL_WAT)),
+                    baselines: raw_plans(kind, TRIVIAL_WAT),
+                },
             });
         }
         // Host calls.
@@ -294,9 +307,10 @@ pub fn plans(config: &Config) -> Vec<Plan> {
                 backend: kind,
                 unit: "us",
                 items: 1,
-                ward: Box::new(move || ward_cached_call(backend, &config, &host_call_wat())),
-                baselines: raw_plans(kind, &wat),
-                counted: None,
+                sides: Sides::Timed {
+                    ward: Box::new(move || ward_cached_call(backend, &config, &host_call_wat())),
+                    baselines: raw_plans(kind, &wat),
+                },
             });
         }
         // Cold first call of a module never seen.
@@ -307,18 +321,20 @@ pub fn plans(config: &Config) -> Vec<Plan> {
                 backend: kind,
                 unit: "us",
                 items: 1,
-                ward: Box::new(move || {
-                    let cache = ModuleCache::new(backend.clone(), &config, CacheOptions::default())
-                        .expect("cache");
-                    let mut n = 0u32;
-                    Box::new(move || {
-                        n += 1;
-                        let module = cache.get_or_compile(&unique_module(n)).expect("compiles");
-                        execute_ok(&*backend, &module, b"");
-                    })
-                }),
-                baselines: vec![("compile+instantiate".into(), raw_cold(kind))],
-                counted: None,
+                sides: Sides::Timed {
+                    ward: Box::new(move || {
+                        let cache =
+                            ModuleCache::new(backend.clone(), &config, CacheOptions::default())
+                                .expect("cache");
+                        let mut n = 0u32;
+                        Box::new(move || {
+                            n += 1;
+                            let module = cache.get_or_compile(&unique_module(n)).expect("compiles");
+                            execute_ok(&*backend, &module, b"");
+                        })
+                    }),
+                    baselines: vec![("compile+instantiate".into(), raw_cold(kind))],
+                },
             });
         }
         // Compiling a ~1 MB module.
@@ -330,16 +346,17 @@ pub fn plans(config: &Config) -> Vec<Plan> {
                 backend: kind,
                 unit: "ms",
                 items: 1,
-                ward: Box::new(move || {
-                    Box::new(move || {
-                        black_box(
-                            ward_vm::compile(&*backend, &config, large_bytes(&bytes))
-                                .expect("compiles"),
-                        );
-                    })
-                }),
-                baselines: vec![("compile".into(), raw_compile(kind, raw_bytes))],
-                counted: None,
+                sides: Sides::Timed {
+                    ward: Box::new(move || {
+                        Box::new(move || {
+                            black_box(
+                                ward_vm::compile(&*backend, &config, large_bytes(&bytes))
+                                    .expect("compiles"),
+                            );
+                        })
+                    }),
+                    baselines: vec![("compile".into(), raw_compile(kind, raw_bytes))],
+                },
             });
         }
         // Loading the ~1 MB module from the disk cache (wasmtime: wasmi
@@ -352,23 +369,24 @@ pub fn plans(config: &Config) -> Vec<Plan> {
                 backend: kind,
                 unit: "ms",
                 items: 1,
-                ward: Box::new(move || {
-                    let options = CacheOptions {
-                        disk_dir: Some(bench_dir("disk")),
-                        ..CacheOptions::default()
-                    };
-                    let cache = ModuleCache::new(backend, &config, options).expect("cache");
-                    cache.get_or_compile(large_bytes(&bytes)).expect("compiles");
-                    Box::new(move || {
-                        cache.clear_memory();
-                        black_box(cache.get_or_compile(large_bytes(&bytes)).expect("loads"));
-                    })
-                }),
-                baselines: vec![(
-                    "deserialize".into(),
-                    raw_deserialize(config_for_raw, raw_bytes),
-                )],
-                counted: None,
+                sides: Sides::Timed {
+                    ward: Box::new(move || {
+                        let options = CacheOptions {
+                            disk_dir: Some(bench_dir("disk")),
+                            ..CacheOptions::default()
+                        };
+                        let cache = ModuleCache::new(backend, &config, options).expect("cache");
+                        cache.get_or_compile(large_bytes(&bytes)).expect("compiles");
+                        Box::new(move || {
+                            cache.clear_memory();
+                            black_box(cache.get_or_compile(large_bytes(&bytes)).expect("loads"));
+                        })
+                    }),
+                    baselines: vec![(
+                        "deserialize".into(),
+                        raw_deserialize(config_for_raw, raw_bytes),
+                    )],
+                },
             });
         }
         // A call into a system runtime's reused instance.
@@ -379,29 +397,30 @@ pub fn plans(config: &Config) -> Vec<Plan> {
                 backend: kind,
                 unit: "us",
                 items: 1,
-                ward: Box::new(move || {
-                    let runtimes = SystemRuntimes::new(backend, &config);
-                    let code = runtimes
-                        .register(
-                            &wat::parse_str(TRIVIAL_WAT).expect("parses"),
-                            Metering::Instrumented,
-                        )
-                        .expect("registers");
-                    let mut service = no_service();
-                    Box::new(move || {
-                        let run = runtimes.call(
-                            &code,
-                            &main_entry(),
-                            RunOptions::default(),
-                            CallContext::default(),
-                            &mut service,
-                        );
-                        assert_eq!(run.outcome.status, Status::Ok);
-                        black_box(run);
-                    })
-                }),
-                baselines: vec![("reused instance".into(), raw_reused_call(kind))],
-                counted: None,
+                sides: Sides::Timed {
+                    ward: Box::new(move || {
+                        let runtimes = SystemRuntimes::new(backend, &config);
+                        let code = runtimes
+                            .register(
+                                &wat::parse_str(TRIVIAL_WAT).expect("parses"),
+                                Metering::Instrumented,
+                            )
+                            .expect("registers");
+                        let mut service = no_service();
+                        Box::new(move || {
+                            let run = runtimes.call(
+                                &code,
+                                &main_entry(),
+                                RunOptions::default(),
+                                CallContext::default(),
+                                &mut service,
+                            );
+                            assert_eq!(run.outcome.status, Status::Ok);
+                            black_box(run);
+                        })
+                    }),
+                    baselines: vec![("reused instance".into(), raw_reused_call(kind))],
+                },
             });
         }
     }
@@ -418,9 +437,10 @@ pub fn plans(config: &Config) -> Vec<Plan> {
                 backend: kind,
                 unit: "us",
                 items: crate::chain::BLOCK_TXS as u32,
-                ward: Box::new(move || ward(kind)),
-                baselines: raw_chain_floors(crate::chain::raw_transfers),
-                counted: None,
+                sides: Sides::Timed {
+                    ward: Box::new(move || ward(kind)),
+                    baselines: raw_chain_floors(crate::chain::raw_transfers),
+                },
             });
         }
         plans.push(Plan {
@@ -428,9 +448,10 @@ pub fn plans(config: &Config) -> Vec<Plan> {
             backend: kind,
             unit: "us",
             items: 100,
-            ward: Box::new(move || crate::chain::ward_call_round_trip(kind)),
-            baselines: raw_chain_floors(crate::chain::raw_call_round_trip),
-            counted: None,
+            sides: Sides::Timed {
+                ward: Box::new(move || crate::chain::ward_call_round_trip(kind)),
+                baselines: raw_chain_floors(crate::chain::raw_call_round_trip),
+            },
         });
     }
     sdk_token_plans(&mut plans);
@@ -460,9 +481,10 @@ fn sdk_token_plans(plans: &mut Vec<Plan>) {
             backend: kind,
             unit: "us",
             items: crate::chain::BLOCK_TXS as u32,
-            ward: Box::new(move || ward_token_transfers(kind, &timed)),
-            baselines: vec![(label.clone(), hand_written)],
-            counted: None,
+            sides: Sides::Timed {
+                ward: Box::new(move || ward_token_transfers(kind, &timed)),
+                baselines: vec![(label.clone(), hand_written)],
+            },
         });
         let gas_label = label.clone();
         plans.push(Plan {
@@ -470,9 +492,7 @@ fn sdk_token_plans(plans: &mut Vec<Plan>) {
             backend: kind,
             unit: "gas",
             items: 1,
-            ward: Box::new(|| Box::new(|| ())),
-            baselines: Vec::new(),
-            counted: Some(Box::new(move || {
+            sides: Sides::Counted(Box::new(move || {
                 let ward = counted.transfer_gas(kind) as f64;
                 let baseline = Token::hand_written().transfer_gas(kind) as f64;
                 (ward, baseline, gas_label)

@@ -198,22 +198,37 @@ fn describe(fault: &Fault, pc: usize, buf: &mut [u8; 96]) -> usize {
     cursor.1
 }
 
-/// The entry point: runs the program in the input.
+/// The exit code of a fault or a malformed input (a revert).
+const FAULT: i32 = 2;
+
+/// Reverts by returning: `message` is the output, [`FAULT`] the code.
+fn refuse(message: &str) -> i32 {
+    env::set_output(message.as_bytes());
+    FAULT
+}
+
+/// The entry point: runs the program in the input; 0, or [`FAULT`] with a
+/// message as the output.
+///
+/// It reverts by *returning* its code rather than calling `env::exit`: a
+/// system runtime's instance is reused only after a call that returned
+/// (`exit` unwinds frames whose epilogues never run, so the host rebuilds
+/// the instance after it).
 #[unsafe(no_mangle)]
-pub extern "C" fn main() {
+pub extern "C" fn main() -> i32 {
     let input_len = env::input_len();
     let mut header = [0u8; 2];
     if input_len < 2 {
-        env::revert(2, "input is shorter than the program length");
+        return refuse("input is shorter than the program length");
     }
     env::read_input(0, &mut header);
     let program_len = usize::from(u16::from_le_bytes(header));
     if program_len > MAX_PROGRAM || 2 + program_len > input_len {
-        env::revert(2, "program is too long or truncated");
+        return refuse("program is too long or truncated");
     }
     let args_len = input_len - 2 - program_len;
     if args_len % 8 != 0 || args_len / 8 > MAX_STACK {
-        env::revert(2, "arguments must be at most 256 i64 values");
+        return refuse("arguments must be at most 256 i64 values");
     }
     let mut code = [0u8; MAX_PROGRAM];
     env::read_input(2, &mut code[..program_len]);
@@ -231,14 +246,17 @@ pub extern "C" fn main() {
     }
     machine.depth = args_len / 8;
     match machine.run() {
-        Ok(Some(top)) => env::set_output(&top.to_le_bytes()),
-        Ok(None) => {}
+        Ok(Some(top)) => {
+            env::set_output(&top.to_le_bytes());
+            0
+        }
+        Ok(None) => 0,
         Err(fault) => {
             machine.flush_gas();
             let mut message = [0u8; 96];
             let len = describe(&fault, machine.pc.saturating_sub(1), &mut message);
             env::set_output(&message[..len]);
-            env::exit(2);
+            FAULT
         }
     }
 }

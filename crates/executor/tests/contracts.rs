@@ -493,6 +493,11 @@ fn stackvm_runs_bytecode_as_a_self_metered_system_runtime() {
         assert_eq!(bad.outcome.output, b"bad opcode 0x99 at pc 0");
         let underflow = run(stackvm_input(&[0x10, 0x00], &[5]), 1_000_000);
         assert_eq!(underflow.outcome.output, b"stack underflow at pc 0");
+        assert_eq!(
+            runtimes.instance_builds(),
+            1,
+            "{kind}: a revert that returns keeps the instance"
+        );
 
         // An endless loop pays at every jump until the gas is gone; the
         // instance is then rebuilt for the next call.

@@ -35,9 +35,19 @@ pub(crate) struct Analysis<'a> {
     pub global_types: Vec<ValType>,
     pub bodies: Vec<Body<'a>>,
     pub start: Option<u32>,
-    /// Functions whose reference escapes (exports, tables, `ref.func`,
-    /// start): they get an accounting thunk.
+    /// Functions whose reference escapes inside the module (tables,
+    /// `ref.func`): they get an accounting thunk.
     pub escapes: Vec<bool>,
+    /// Functions the host calls (exports, the start function): they get an
+    /// entry thunk, which starts a fresh stack count.
+    pub entries: Vec<bool>,
+    /// Functions a body takes a `ref.func` of without an element segment or
+    /// a global naming them: only their export declared them, and once the
+    /// export names the entry thunk, the rewrite must declare the thunk the
+    /// `ref.func` now names.
+    pub undeclared_refs: Vec<bool>,
+    /// Functions an element segment or a global initializer references.
+    segment_refs: Vec<bool>,
     /// Raw sections kept for the rewrite, by section id, in module order.
     pub sections: Vec<Section<'a>>,
     /// What the module has, per limit.
@@ -100,12 +110,16 @@ pub(crate) fn analyze<'a>(
         bodies: Vec::new(),
         start: None,
         escapes: Vec::new(),
+        entries: Vec::new(),
+        undeclared_refs: Vec::new(),
+        segment_refs: Vec::new(),
         sections: Vec::new(),
         measures: Measures::default(),
         imports: Vec::new(),
         exports: Vec::new(),
     };
     let mut total_locals: u64 = 0;
+    let mut body_refs: Vec<bool> = Vec::new();
     let mut data_bytes: u64 = 0;
     let mut allocs = wasmparser::FuncValidatorAllocations::default();
     let classify = |err: wasmparser::BinaryReaderError| classify_error(wasm, err);
@@ -204,21 +218,23 @@ pub(crate) fn analyze<'a>(
                         });
                     }
                     if export.kind == ExternalKind::Func {
-                        a.escape(export.index);
+                        mark(&mut a.entries, export.index);
                     }
                 }
                 a.sections.push(Section::Export(reader.clone()));
             }
             Payload::StartSection { func, .. } => {
                 a.start = Some(*func);
-                a.escape(*func);
+                mark(&mut a.entries, *func);
             }
             Payload::ElementSection(reader) => {
                 for element in reader.clone() {
                     match element.map_err(classify)?.items {
                         ElementItems::Functions(funcs) => {
                             for f in funcs {
-                                a.escape(f.map_err(classify)?);
+                                let f = f.map_err(classify)?;
+                                a.escape(f);
+                                mark(&mut a.segment_refs, f);
                             }
                         }
                         ElementItems::Expressions(_, exprs) => {
@@ -276,6 +292,7 @@ pub(crate) fn analyze<'a>(
                 for op in &parsed.ops {
                     if let Operator::RefFunc { function_index } = op {
                         a.escape(*function_index);
+                        mark(&mut body_refs, *function_index);
                     }
                 }
                 if collect {
@@ -295,18 +312,30 @@ pub(crate) fn analyze<'a>(
         }
     }
     a.measures = m;
+    a.undeclared_refs = body_refs
+        .iter()
+        .enumerate()
+        .map(|(f, &r)| r && !a.segment_refs.get(f).copied().unwrap_or(false))
+        .collect();
     Ok(a)
+}
+
+/// Sets `set[func]`, growing the set as needed.
+fn mark(set: &mut Vec<bool>, func: u32) {
+    let i = func as usize;
+    if set.len() <= i {
+        set.resize(i + 1, false);
+    }
+    set[i] = true;
 }
 
 impl Analysis<'_> {
     fn escape(&mut self, func: u32) {
-        let i = func as usize;
-        if self.escapes.len() <= i {
-            self.escapes.resize(i + 1, false);
-        }
-        self.escapes[i] = true;
+        mark(&mut self.escapes, func);
     }
 
+    /// Notes the functions a constant expression (global or element
+    /// initializer) references: escaping, and declared by the expression.
     fn escapes_in_const(&mut self, expr: &ConstExpr<'_>) -> Result<(), PolicyError> {
         for op in expr.get_operators_reader() {
             if let Operator::RefFunc { function_index } = op.map_err(|e| PolicyError::Invalid {
@@ -314,6 +343,7 @@ impl Analysis<'_> {
                 message: e.message().to_string(),
             })? {
                 self.escape(function_index);
+                mark(&mut self.segment_refs, function_index);
             }
         }
         Ok(())

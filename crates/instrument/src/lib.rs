@@ -43,22 +43,29 @@ use wasmparser::{ValType, WasmFeatures};
 
 pub use schedule::{CostSchedule, SCHEDULE_VERSION};
 
-/// Exported by instrumented modules: gas left (mutable i64 global).
+/// Exported by engine-metered modules: the meter, a mutable i64 global
+/// holding the gas left, or after Ward's code trapped, the reason
+/// ([`TRAP_OUT_OF_GAS`], [`TRAP_STACK_OVERFLOW`]).
 pub const GAS_EXPORT: &str = "__ward_gas";
-/// Exported by instrumented modules: why Ward's code trapped (mutable i32
-/// global): 0 not at all, [`TRAP_OUT_OF_GAS`] or [`TRAP_STACK_OVERFLOW`].
+/// Exported by self-metered modules instead of [`GAS_EXPORT`]: the same
+/// meter without gas in it (0, or the trap reason).
 pub const TRAP_EXPORT: &str = "__ward_trap";
-/// Exported by instrumented modules: stack units in use (mutable i32 global).
-pub const DEPTH_EXPORT: &str = "__ward_depth";
 /// Exported by instrumented modules that had a start function: call it right
 /// after instantiation (it is metered like any other code).
 pub const START_EXPORT: &str = "__ward_start";
 /// Export names a module may not use: they belong to the instrumentation.
 pub const RESERVED_PREFIX: &str = "__ward";
-/// `__ward_trap` value: gas ran out.
-pub const TRAP_OUT_OF_GAS: i32 = 1;
-/// `__ward_trap` value: the call-depth limit was exceeded.
-pub const TRAP_STACK_OVERFLOW: i32 = 2;
+/// The meter's value after Ward's code trapped because gas ran out (gas is
+/// never negative otherwise).
+pub const TRAP_OUT_OF_GAS: i64 = -1;
+/// The meter's value after Ward's code trapped because the call-depth limit
+/// was exceeded.
+pub const TRAP_STACK_OVERFLOW: i64 = -2;
+/// The version of the rewrite: what an instrumented module looks like for
+/// given bytes and policy (globals, exports, thunks, checks). Part of the
+/// policy's canonical bytes, so every cache key changes with it even when
+/// no gas figure does. Bump it with any change to the emitted code.
+pub const INSTRUMENTATION_VERSION: u32 = 2;
 
 /// The WebAssembly features a module may use. A consensus value: nodes that
 /// disagree on it disagree on which modules are valid.
@@ -149,6 +156,7 @@ impl Policy {
         let mut out = Vec::with_capacity(256);
         out.extend(b"ward-policy");
         out.extend(SCHEDULE_VERSION.to_le_bytes());
+        out.extend(INSTRUMENTATION_VERSION.to_le_bytes());
         out.push(u8::from(simd));
         out.push(match metering {
             Metering::Instrumented => 0,

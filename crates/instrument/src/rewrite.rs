@@ -2,18 +2,28 @@
 //!
 //! What is added, all appended so that no existing index moves:
 //!
-//! - three globals, exported: `__ward_gas` (i64, gas left), `__ward_trap`
-//!   (i32, why Ward trapped: 1 out of gas, 2 stack overflow) and
-//!   `__ward_depth` (i32, stack units in use);
+//! - two globals: the *meter* (i64), exported as `__ward_gas` when the
+//!   module is engine-metered (gas left) or as `__ward_trap` when it is
+//!   self-metered (0), and the call depth (i32, stack units in use, not
+//!   exported: a fresh instance starts at 0 and a call that returns leaves
+//!   it at 0). One export is all the embedder arms and reads: the fewer
+//!   exports, the cheaper every instantiation;
 //! - no helper functions: each body is wrapped in two blocks whose ends
-//!   hold its out-of-gas and stack-overflow exits, which record the reason
-//!   in `__ward_trap` and execute `unreachable`. A check is one `br_if`
+//!   hold its out-of-gas and stack-overflow exits, which store the reason
+//!   in the meter as a negative sentinel ([`crate::TRAP_OUT_OF_GAS`],
+//!   [`crate::TRAP_STACK_OVERFLOW`]; gas is never negative otherwise) and
+//!   execute `unreachable`. A check is one `br_if`
 //!   that falls through when all is well, so the cold code sits after the
 //!   body, out of the hot path;
-//! - a thunk for every function whose reference escapes (exports, tables,
-//!   `ref.func`, start): it accounts the callee's frame and calls it. All
-//!   escaping references are redirected to thunks, so every entry from the
-//!   host or through a table is accounted;
+//! - a thunk for every function whose reference escapes inside the module
+//!   (tables, `ref.func`): it accounts the callee's frame and calls it;
+//! - an *entry* thunk for every function the host calls (exports, start):
+//!   it starts a fresh stack count (the depth is the callee's frame, not
+//!   the depth plus it), calls, and puts the previous depth back. So no
+//!   stale depth can survive a call that trapped or `exit`ed mid-stack, and
+//!   the embedder never has to reset the depth. All references are
+//!   redirected to their thunks, so every entry from the host or through a
+//!   table is accounted;
 //! - the start function, if any, is no longer a start section: its thunk is
 //!   exported as `__ward_start`, and the embedder calls it right after
 //!   instantiation, metered like any other code.
@@ -39,7 +49,7 @@
 use std::convert::Infallible;
 
 use wasm_encoder::{
-    BlockType, CodeSection, ConstExpr, ElementSection, ExportKind, ExportSection, Function,
+    BlockType, CodeSection, ConstExpr, ElementSection, Elements, ExportKind, ExportSection, Function,
     FunctionSection, GlobalSection, GlobalType, Instruction, Module, RawSection, TypeSection,
     ValType,
     reencode::{Error as ReencodeError, Reencode, RoundtripReencoder},
@@ -47,8 +57,8 @@ use wasm_encoder::{
 use wasmparser::Operator;
 
 use crate::{
-    CostSchedule, DEPTH_EXPORT, GAS_EXPORT, PolicyError, START_EXPORT, TRAP_EXPORT,
-    TRAP_OUT_OF_GAS, TRAP_STACK_OVERFLOW,
+    CostSchedule, GAS_EXPORT, PolicyError, START_EXPORT, TRAP_EXPORT, TRAP_OUT_OF_GAS,
+    TRAP_STACK_OVERFLOW,
     analyze::{Analysis, Body, Section},
     nan::{self, Fix, ModuleTypes},
     ops::touches_floats,
@@ -93,19 +103,24 @@ const CANONICAL_NAN_F64: u64 = 0x7ff8_0000_0000_0000;
 pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<Vec<u8>, PolicyError> {
     let defined = a.bodies.len() as u32;
     let total_funcs = a.imported_funcs + defined;
-    // Thunks for escaping defined functions, in index order.
-    let mut thunk_of = vec![None; total_funcs as usize];
+    // Thunks for escaping defined functions, then entry thunks for those
+    // the host calls, each in index order.
     let mut thunks = Vec::new();
-    for f in a.imported_funcs..total_funcs {
-        if a.escapes.get(f as usize).copied().unwrap_or(false) {
-            thunk_of[f as usize] = Some(total_funcs + thunks.len() as u32);
-            thunks.push(f);
+    let thunks_of = |set: &[bool], thunks: &mut Vec<u32>| {
+        let mut thunk_of = vec![None; total_funcs as usize];
+        for f in a.imported_funcs..total_funcs {
+            if set.get(f as usize).copied().unwrap_or(false) {
+                thunk_of[f as usize] = Some(total_funcs + thunks.len() as u32);
+                thunks.push(f);
+            }
         }
-    }
-    let mut redirect = Redirect { thunk_of };
-    let gas_global = a.globals;
-    let trap_global = a.globals + 1;
-    let depth_global = a.globals + 2;
+        Redirect { thunk_of }
+    };
+    let mut redirect = thunks_of(&a.escapes, &mut thunks);
+    let internal_thunks = thunks.len();
+    let mut entry = thunks_of(&a.entries, &mut thunks);
+    let meter_global = a.globals;
+    let depth_global = a.globals + 1;
 
     let frame_cost = |f: u32| -> u32 {
         let body = &a.bodies[(f - a.imported_funcs) as usize];
@@ -163,7 +178,7 @@ pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<Vec<u8>, Poli
     emit_raw(&mut module, a, 4);
     emit_raw(&mut module, a, 5);
 
-    // Globals: originals (with redirected `ref.func`), then Ward's three.
+    // Globals: originals (with redirected `ref.func`), then Ward's two.
     let mut globals = GlobalSection::new();
     for section in &a.sections {
         if let Section::Global(reader) = section {
@@ -179,41 +194,49 @@ pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<Vec<u8>, Poli
     };
     globals.global(mutable(ValType::I64), &ConstExpr::i64_const(0));
     globals.global(mutable(ValType::I32), &ConstExpr::i32_const(0));
-    globals.global(mutable(ValType::I32), &ConstExpr::i32_const(0));
     module.section(&globals);
 
-    // Exports: originals (functions redirected to thunks), Ward's globals,
+    // Exports: originals (functions redirected to thunks), Ward's meter,
     // and the start function's thunk.
     let mut exports = ExportSection::new();
     for section in &a.sections {
         if let Section::Export(reader) = section {
-            redirect
+            entry
                 .parse_export_section(&mut exports, reader.clone())
                 .map_err(err)?;
         }
     }
-    // Only an engine-metered module exposes its gas counter: the embedder
-    // keeps a self-metered module's gas itself.
-    if plan.gas {
-        exports.export(GAS_EXPORT, ExportKind::Global, gas_global);
-    }
-    exports.export(TRAP_EXPORT, ExportKind::Global, trap_global);
-    exports.export(DEPTH_EXPORT, ExportKind::Global, depth_global);
+    // The name says what the meter holds: an engine-metered module's gas
+    // counter, or (self-metered: the embedder keeps the gas itself) only a
+    // trap reason.
+    let meter_name = if plan.gas { GAS_EXPORT } else { TRAP_EXPORT };
+    exports.export(meter_name, ExportKind::Global, meter_global);
     if let Some(start) = a.start {
-        let target = redirect.function_index(start).map_err(err)?;
+        let target = entry.function_index(start).map_err(err)?;
         exports.export(START_EXPORT, ExportKind::Func, target);
     }
     module.section(&exports);
 
-    // Elements, with function references redirected to thunks.
+    // Elements, with function references redirected to thunks, plus a
+    // declaration of the thunks that a body's `ref.func` names and nothing
+    // else declares (their function was declared only by its export).
+    let mut elements = ElementSection::new();
     for section in &a.sections {
         if let Section::Element(reader) = section {
-            let mut elements = ElementSection::new();
             redirect
                 .parse_element_section(&mut elements, reader.clone())
                 .map_err(err)?;
-            module.section(&elements);
         }
+    }
+    let undeclared: Vec<u32> = (0..total_funcs)
+        .filter(|&f| a.undeclared_refs.get(f as usize).copied().unwrap_or(false))
+        .map(|f| redirect.function_index(f).map_err(err))
+        .collect::<Result<_, _>>()?;
+    if !undeclared.is_empty() {
+        elements.declared(Elements::Functions(undeclared.into()));
+    }
+    if !elements.is_empty() {
+        module.section(&elements);
     }
 
     emit_raw(&mut module, a, 12);
@@ -221,8 +244,7 @@ pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<Vec<u8>, Poli
     // Code: instrumented bodies, helpers, thunks.
     let mut code = CodeSection::new();
     let globals = Globals {
-        gas: gas_global,
-        trap: trap_global,
+        gas: meter_global,
         depth: depth_global,
     };
     let ctx = BodyCtx {
@@ -250,16 +272,34 @@ pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<Vec<u8>, Poli
         };
         code.function(&instrument_body(body, ty, block, &ctx, &mut redirect)?);
     }
-    for &f in &thunks {
+    for (i, &f) in thunks.iter().enumerate() {
         let ty = &a.types[a.func_types[f as usize] as usize];
-        let mut thunk = Function::new([]);
-        let cost = frame_cost(f).saturating_add(1 + ty.params().len() as u32);
-        enter_frame(&mut thunk, &globals, cost, plan.max_stack_units);
-        for i in 0..ty.params().len() as u32 {
+        let params = ty.params().len() as u32;
+        let cost = frame_cost(f).saturating_add(1 + params);
+        let is_entry = i >= internal_thunks;
+        // An entry thunk keeps the depth it found in a local after the
+        // parameters.
+        let mut thunk = Function::new(if is_entry {
+            vec![(1, ValType::I32)]
+        } else {
+            Vec::new()
+        });
+        if is_entry {
+            enter_fresh_frame(&mut thunk, &globals, cost, plan.max_stack_units, params);
+        } else {
+            enter_frame(&mut thunk, &globals, cost, plan.max_stack_units);
+        }
+        for i in 0..params {
             thunk.instruction(&Instruction::LocalGet(i));
         }
         thunk.instruction(&Instruction::Call(f));
-        leave_frame(&mut thunk, &globals, cost);
+        if is_entry {
+            thunk
+                .instruction(&Instruction::LocalGet(params))
+                .instruction(&Instruction::GlobalSet(globals.depth));
+        } else {
+            leave_frame(&mut thunk, &globals, cost);
+        }
         thunk.instruction(&Instruction::End);
         code.function(&thunk);
     }
@@ -289,8 +329,8 @@ fn emit_raw(module: &mut Module, a: &Analysis<'_>, id: u8) {
 
 #[derive(Clone, Copy)]
 struct Globals {
+    /// The meter: gas left (engine-metered), and the trap reason.
     gas: u32,
-    trap: u32,
     depth: u32,
 }
 
@@ -536,9 +576,9 @@ fn instrument_body(
     // leave with its results, past the cold exits.
     func.instruction(&Instruction::Return)
         .instruction(&Instruction::End);
-    trap_with(&mut func, &g, TRAP_OUT_OF_GAS, true);
+    trap_with(&mut func, &g, TRAP_OUT_OF_GAS);
     func.instruction(&Instruction::End);
-    trap_with(&mut func, &g, TRAP_STACK_OVERFLOW, false);
+    trap_with(&mut func, &g, TRAP_STACK_OVERFLOW);
     func.instruction(&Instruction::End);
     Ok(func)
 }
@@ -606,15 +646,12 @@ fn charge(func: &mut Function, s: &Scratch, oog: u32, amount: &[Instruction<'_>]
         .instruction(&Instruction::BrIf(oog));
 }
 
-/// Records `reason` in `__ward_trap` (emptying the gas for out of gas) and
-/// executes `unreachable`.
-fn trap_with(func: &mut Function, g: &Globals, reason: i32, drain_gas: bool) {
-    if drain_gas {
-        func.instruction(&Instruction::I64Const(0))
-            .instruction(&Instruction::GlobalSet(g.gas));
-    }
-    func.instruction(&Instruction::I32Const(reason))
-        .instruction(&Instruction::GlobalSet(g.trap))
+/// Stores `reason` (a negative sentinel) in the meter and executes
+/// `unreachable`. A trap consumes all the gas of the call, so the gas the
+/// sentinel overwrites is lost by design.
+fn trap_with(func: &mut Function, g: &Globals, reason: i64) {
+    func.instruction(&Instruction::I64Const(reason))
+        .instruction(&Instruction::GlobalSet(g.gas))
         .instruction(&Instruction::Unreachable);
 }
 
@@ -761,8 +798,22 @@ fn enter_frame(func: &mut Function, g: &Globals, cost: u32, limit: u32) {
         .instruction(&Instruction::I32Const(limit as i32))
         .instruction(&Instruction::I32GtU)
         .instruction(&Instruction::If(BlockType::Empty));
-    trap_with(func, g, TRAP_STACK_OVERFLOW, false);
+    trap_with(func, g, TRAP_STACK_OVERFLOW);
     func.instruction(&Instruction::End);
+}
+
+/// An entry from the host: `saved = depth; depth = cost` (a fresh count:
+/// whatever a trapped or `exit`ed call left in the depth is forgotten),
+/// trapping at once if the frame alone exceeds the limit. `saved` is local
+/// `saved_local`, put back when the callee returns.
+fn enter_fresh_frame(func: &mut Function, g: &Globals, cost: u32, limit: u32, saved_local: u32) {
+    func.instruction(&Instruction::GlobalGet(g.depth))
+        .instruction(&Instruction::LocalSet(saved_local))
+        .instruction(&Instruction::I32Const(cost as i32))
+        .instruction(&Instruction::GlobalSet(g.depth));
+    if cost > limit {
+        trap_with(func, g, TRAP_STACK_OVERFLOW);
+    }
 }
 
 /// `depth -= cost`.

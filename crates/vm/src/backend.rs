@@ -373,15 +373,16 @@ pub trait Sandbox: Send {
     /// `instantiation_trap`.
     fn instantiate(&mut self, module: &Module, links: &[Link]) -> Result<InstanceId, Failure>;
 
-    /// Handles to an instrumented instance's meter globals: `__ward_gas`
-    /// (absent when self-metered), `__ward_trap` and `__ward_depth`; `None`
-    /// when the instance has no meters. Backends may answer from indices
-    /// they computed when compiling; the default looks the names up.
-    fn meter_exports(&mut self, instance: InstanceId) -> Option<(Option<Extern>, Extern, Extern)> {
-        let trap = self.export(instance, ward_instrument::TRAP_EXPORT)?;
-        let depth = self.export(instance, ward_instrument::DEPTH_EXPORT)?;
-        let gas = self.export(instance, ward_instrument::GAS_EXPORT);
-        Some((gas, trap, depth))
+    /// The handle to an instrumented instance's meter global, and whether
+    /// it holds gas: `__ward_gas` (engine-metered, `true`) or `__ward_trap`
+    /// (self-metered, `false`); `None` when the instance has no meter.
+    /// Backends may answer from indices they computed when compiling; the
+    /// default looks the names up.
+    fn meter_export(&mut self, instance: InstanceId) -> Option<(Extern, bool)> {
+        if let Some(gas) = self.export(instance, ward_instrument::GAS_EXPORT) {
+            return Some((gas, true));
+        }
+        Some((self.export(instance, ward_instrument::TRAP_EXPORT)?, false))
     }
 
     /// Looks up an export of an instance.

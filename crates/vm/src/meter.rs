@@ -1,23 +1,24 @@
-//! The meters of an instrumented instance: the globals the pass exports.
+//! The meter of an instrumented instance: the one global the pass exports.
 //!
 //! Ward's gas and call-depth accounting live inside the instance, in
-//! exported globals, so the guest's fast path never leaves wasm. This module
-//! is the embedder's side of them, the same for every backend: arm them
-//! before a call, read them after, and turn the instrumentation's
-//! `unreachable` into the outcome it stands for.
+//! globals, so the guest's fast path never leaves wasm. Only the meter is
+//! exported (`__ward_gas`, or `__ward_trap` when self-metered): gas left,
+//! or after Ward's code trapped, why. This module is the embedder's side of
+//! it, the same for every backend: arm it before a call, read it after, and
+//! turn the instrumentation's `unreachable` into the outcome it stands for.
 
 use ward_instrument::{TRAP_OUT_OF_GAS, TRAP_STACK_OVERFLOW};
 use ward_primitives::Gas;
 
 use crate::{ErrorKind, Extern, Failure, InstanceId, Sandbox, SandboxError, Value};
 
-/// Handles to an instance's meter globals.
+/// The handle to an instance's meter global.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Meter {
-    /// `__ward_gas`, present when the module is engine-metered.
-    gas: Option<Extern>,
-    trap: Extern,
-    depth: Extern,
+    global: Extern,
+    /// The global holds gas (`__ward_gas`, engine-metered), not only a trap
+    /// reason (`__ward_trap`, self-metered).
+    holds_gas: bool,
 }
 
 /// Gas values live in an i64 global: limits are clamped to this.
@@ -29,35 +30,39 @@ pub fn gas_global_value(gas: Gas) -> i64 {
 }
 
 impl Meter {
-    /// The meters of `instance`, or `None` if it was not instrumented.
+    /// The meter of `instance`, or `None` if it was not instrumented.
     pub fn find(sandbox: &mut dyn Sandbox, instance: InstanceId) -> Option<Meter> {
-        let (gas, trap, depth) = sandbox.meter_exports(instance)?;
-        Some(Meter { gas, trap, depth })
+        let (global, holds_gas) = sandbox.meter_export(instance)?;
+        Some(Meter { global, holds_gas })
     }
 
-    /// Prepares for a call: `gas_left` in the gas global (clamped to
-    /// [`MAX_GAS`]), no trap reason, no stack in use.
+    /// Prepares for a call: `gas_left` in an engine-metered instance's gas
+    /// global (clamped to [`MAX_GAS`]), no trap reason in a self-metered
+    /// one's. Nothing else needs arming: every entry from the host starts
+    /// a fresh stack count (the instrumentation's entry thunks).
     ///
     /// # Errors
     ///
-    /// A [`SandboxError`] if the globals cannot be written.
+    /// A [`SandboxError`] if the global cannot be written.
     pub fn arm(&self, sandbox: &mut dyn Sandbox, gas_left: Gas) -> Result<(), SandboxError> {
-        if let Some(gas) = self.gas {
-            let left = gas_global_value(gas_left);
-            sandbox.global_set(gas, Value::I64(left))?;
-        }
-        sandbox.global_set(self.trap, Value::I32(0))?;
-        sandbox.global_set(self.depth, Value::I32(0))
+        let value = if self.holds_gas {
+            gas_global_value(gas_left)
+        } else {
+            0
+        };
+        sandbox.global_set(self.global, Value::I64(value))
     }
 
-    /// The gas left in the instance, if it meters gas.
+    /// The gas left in the instance, if it meters gas (0 after a trap).
     ///
     /// # Errors
     ///
     /// A [`SandboxError`] if the global cannot be read.
     pub fn gas_left(&self, sandbox: &mut dyn Sandbox) -> Result<Option<Gas>, SandboxError> {
-        let Some(gas) = self.gas else { return Ok(None) };
-        match sandbox.global_get(gas)? {
+        if !self.holds_gas {
+            return Ok(None);
+        }
+        match sandbox.global_get(self.global)? {
             Value::I64(left) => Ok(Some(Gas::new(left.max(0) as u64))),
             other => Err(SandboxError::BadArguments(format!(
                 "gas global holds {other:?}"
@@ -66,15 +71,15 @@ impl Meter {
     }
 
     /// Turns an `unreachable` the instrumentation executed into the outcome
-    /// it records (`out_of_gas`, `stack_overflow`); other failures pass
-    /// through.
+    /// its meter records (`out_of_gas`, `stack_overflow`); other failures
+    /// pass through.
     pub fn classify(&self, sandbox: &mut dyn Sandbox, failure: Failure) -> Failure {
         if failure.kind != ErrorKind::Unreachable {
             return failure;
         }
-        match sandbox.global_get(self.trap) {
-            Ok(Value::I32(TRAP_OUT_OF_GAS)) => Failure::new(ErrorKind::OutOfGas, "out of gas"),
-            Ok(Value::I32(TRAP_STACK_OVERFLOW)) => {
+        match sandbox.global_get(self.global) {
+            Ok(Value::I64(TRAP_OUT_OF_GAS)) => Failure::new(ErrorKind::OutOfGas, "out of gas"),
+            Ok(Value::I64(TRAP_STACK_OVERFLOW)) => {
                 Failure::new(ErrorKind::StackOverflow, "call depth limit exceeded")
             }
             _ => failure,

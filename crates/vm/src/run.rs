@@ -350,7 +350,10 @@ pub fn begin(
 
 /// Calls `func` (an entry resolved by [`resolve_entry`]) in an instantiated
 /// and armed sandbox, services its suspensions in a flat loop, and turns
-/// the final step into an execution.
+/// the final step into an execution. The flag says whether the entry
+/// returned: every frame of the call left normally, so the instance's
+/// shadow stack and call depth are where the call found them (after an
+/// `exit` or a trap they are not).
 pub(crate) fn call_entry(
     sandbox: &mut dyn Sandbox,
     meter: Option<&Meter>,
@@ -358,14 +361,15 @@ pub(crate) fn call_entry(
     args: &[Value],
     shape: Option<EntryShape>,
     service: &mut dyn FnMut(Request) -> Reply,
-) -> Execution {
+) -> (Execution, bool) {
     let mut suspensions = 0;
     let mut step = sandbox.call(func, args);
     while let Step::Suspended(request) = step {
         suspensions += 1;
         step = sandbox.resume(service(request));
     }
-    settle(sandbox, meter, shape, suspensions, step)
+    let returned = matches!(step, Step::Returned(_));
+    (settle(sandbox, meter, shape, suspensions, step), returned)
 }
 
 /// Turns a final step into an execution. The context's gas is settled: a

@@ -14,7 +14,11 @@
 //!   belongs to one thread and is taken out of its slot for the call);
 //! - after any failure (trap, out of gas, stack overflow, timeout, memory
 //!   fault, host error) the instance is dropped, and the next call builds a
-//!   fresh one, so no call ever sees state a failure left half-written;
+//!   fresh one, so no call ever sees state a failure left half-written. So
+//!   is an instance whose call ended with `ward.exit` rather than by
+//!   returning: the frames `exit` unwound never ran their epilogues (Ward's
+//!   call-depth counter, a compiled language's shadow stack pointer), so
+//!   reusing it would hand the next call a smaller stack;
 //! - either metering mode applies: engine-metered runtimes are
 //!   instrumented, self-metered ones charge through `ward.charge_gas`.
 //!
@@ -177,7 +181,7 @@ impl SystemRuntimes {
             return Execution::rejected(failure);
         }
 
-        let execution = call_entry(
+        let (execution, returned) = call_entry(
             &mut *cached.sandbox,
             cached.meter.as_ref(),
             func,
@@ -190,8 +194,12 @@ impl SystemRuntimes {
             *slot = CallContext::default();
         }
         cached.sandbox.set_deadline(None);
+        // Only an entry that returned leaves the instance as it found it:
+        // an `exit` unwinds frames whose epilogues never run (the call
+        // depth, a compiled language's shadow stack pointer), so the
+        // instance is rebuilt as after a failure.
         let healthy = matches!(execution.outcome.status, Status::Ok | Status::Reverted);
-        if healthy {
+        if healthy && returned {
             INSTANCES.with(|m| m.borrow_mut().insert(slot, cached));
         }
         execution

@@ -137,15 +137,13 @@ impl WasmtimeBackend {
             .filter_map(|e| Some((e.name().to_string(), module.get_export_index(e.name())?)))
             .collect();
         by_name.sort_by(|a, b| a.0.cmp(&b.0));
-        let meters = module
-            .get_export_index(ward_instrument::TRAP_EXPORT)
-            .zip(module.get_export_index(ward_instrument::DEPTH_EXPORT));
+        let trap = module.get_export_index(ward_instrument::TRAP_EXPORT);
         let compiled = Compiled {
             module,
             pre,
             memory,
             gas,
-            meters,
+            trap,
             by_name,
         };
         Module::new(BackendKind::Wasmtime, imports, exports, Arc::new(compiled))
@@ -311,8 +309,8 @@ struct Compiled {
     pre: Option<wasmtime::InstancePre<StoreData>>,
     memory: Option<wasmtime::ModuleExport>,
     gas: Option<wasmtime::ModuleExport>,
-    /// `__ward_trap` and `__ward_depth`, when instrumented.
-    meters: Option<(wasmtime::ModuleExport, wasmtime::ModuleExport)>,
+    /// `__ward_trap`, the meter of a self-metered module.
+    trap: Option<wasmtime::ModuleExport>,
     /// Every export's index, by name, sorted: lookups without hashing.
     by_name: Vec<(String, wasmtime::ModuleExport)>,
 }
@@ -559,18 +557,17 @@ impl Sandbox for WasmtimeSandbox {
         Some(self.push_extern(item))
     }
 
-    fn meter_exports(&mut self, instance: InstanceId) -> Option<(Option<Extern>, Extern, Extern)> {
+    fn meter_export(&mut self, instance: InstanceId) -> Option<(Extern, bool)> {
         let (instance, compiled) = self.instances.get(instance.0 as usize)?;
-        let (instance, compiled) = (*instance, compiled.clone());
-        let (trap, depth) = compiled.meters?;
+        let (index, holds_gas) = match (compiled.gas, compiled.trap) {
+            (Some(gas), _) => (gas, true),
+            (None, Some(trap)) => (trap, false),
+            (None, None) => return None,
+        };
+        let instance = *instance;
         let store = self.store.as_mut()?;
-        let trap = instance.get_module_export(&mut *store, &trap)?;
-        let depth = instance.get_module_export(&mut *store, &depth)?;
-        let gas = compiled
-            .gas
-            .and_then(|g| instance.get_module_export(&mut *store, &g));
-        let gas = gas.map(|g| self.push_extern(g));
-        Some((gas, self.push_extern(trap), self.push_extern(depth)))
+        let global = instance.get_module_export(&mut *store, &index)?;
+        Some((self.push_extern(global), holds_gas))
     }
 
     fn call(&mut self, func: Extern, args: &[Value]) -> Step {

@@ -98,6 +98,74 @@ fn system_runtime_instances_are_reused_and_rebuilt_after_failures() {
     }
 }
 
+/// Recurses to the depth in the input's first word, and there returns, or
+/// calls `exit(0)` when the second word is nonzero.
+const DIVER: &str = r#"(module
+  (import "ward" "input_read" (func $input_read (param i32 i32 i32)))
+  (import "ward" "exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func $down (param $n i32) (param $exit i32)
+    (if (i32.eqz (local.get $n))
+      (then
+        (if (local.get $exit) (then (call $exit (i32.const 0))))
+        (return)))
+    (call $down (i32.sub (local.get $n) (i32.const 1)) (local.get $exit)))
+  (func (export "main")
+    (call $input_read (i32.const 0) (i32.const 0) (i32.const 8))
+    (call $down (i32.load (i32.const 0)) (i32.load (i32.const 4)))))"#;
+
+#[test]
+fn an_exit_from_deep_frames_never_shrinks_the_next_calls_stack() {
+    let config = Config::default();
+    let mut deepest = Vec::new();
+    for kind in BackendKind::ALL {
+        let runtimes = SystemRuntimes::new(backend(kind, &config), &config);
+        let code = runtimes
+            .register(&wasm(DIVER), Metering::Instrumented)
+            .unwrap();
+        // The outcome's status, with a stack overflow told apart.
+        let dive = |depth: u32, exit: bool| {
+            let mut input = depth.to_le_bytes().to_vec();
+            input.extend(u32::from(exit).to_le_bytes());
+            let outcome = system_call(&runtimes, &code, &input, 1 << 40).outcome;
+            match outcome.error.map(|e| e.kind) {
+                Some(ErrorKind::StackOverflow) => Err(()),
+                _ => Ok(outcome.status),
+            }
+        };
+        const OK: Result<Status, ()> = Ok(Status::Ok);
+        const OVERFLOW: Result<Status, ()> = Err(());
+        // The deepest dive that fits: `ok` fits, `over` overflows.
+        let (mut ok, mut over) = (1u32, 1u32 << 20);
+        assert_eq!(dive(ok, false), OK);
+        assert_eq!(dive(over, false), OVERFLOW);
+        while over - ok > 1 {
+            let mid = ok + (over - ok) / 2;
+            match dive(mid, false) {
+                OK => ok = mid,
+                OVERFLOW => over = mid,
+                other => panic!("{kind}: depth {mid}: {other:?}"),
+            }
+        }
+        // A dive that returns leaves the instance reusable at full depth.
+        assert_eq!(dive(ok, false), OK);
+        let builds = runtimes.instance_builds();
+        assert_eq!(dive(ok, false), OK);
+        assert_eq!(dive(ok, false), OK);
+        assert_eq!(runtimes.instance_builds(), builds, "{kind}: reused");
+        // Dives that `exit` at the bottom unwind frames that never leave:
+        // the next call still gets the whole stack (a fresh instance).
+        for _ in 0..3 {
+            assert_eq!(dive(ok, true), OK, "{kind}");
+        }
+        assert_eq!(dive(ok, false), OK, "{kind}");
+        assert_eq!(dive(ok + 1, false), OVERFLOW);
+        assert!(runtimes.instance_builds() >= builds + 3, "{kind}: rebuilt");
+        deepest.push(ok);
+    }
+    assert_eq!(deepest[0], deepest[1], "the same limit on both backends");
+}
+
 #[test]
 fn self_metered_system_runtimes_pay_what_they_charge() {
     // Charges 7 gas per input byte, itself.

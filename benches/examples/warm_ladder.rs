@@ -113,9 +113,7 @@ fn wasmi_on(engine: wasmi::Engine, wasm: &[u8], arm: bool, fuel: bool) -> Work {
         if let Some(g) = g {
             g.set(&mut store, wasmi::Val::I64(1 << 40)).unwrap();
         }
-        let f = instance
-            .get_typed_func::<(), ()>(&store, "main")
-            .unwrap();
+        let f = instance.get_typed_func::<(), ()>(&store, "main").unwrap();
         f.call(&mut store, ()).unwrap();
         if let Some(g) = g {
             black_box(g.get(&store));
@@ -166,13 +164,30 @@ fn main() {
             labels.push("raw on ward engine".into());
             works.push(wasmi_on(engine.clone(), &trivial, false, true));
             for (label, wat) in [
-                ("3 globals", r#"(module (memory (export "memory") 1) (global (mut i64) (i64.const 0)) (global (mut i32) (i32.const 0)) (global (mut i32) (i32.const 0)) (func (export "main")))"#),
-                ("3 globals 3 exports", r#"(module (memory (export "memory") 1) (global (export "a") (mut i64) (i64.const 0)) (global (export "b") (mut i32) (i32.const 0)) (global (export "c") (mut i32) (i32.const 0)) (func (export "main")))"#),
-                ("1 global exported", r#"(module (memory (export "memory") 1) (global (export "__ward_gas") (mut i64) (i64.const 0)) (func (export "main")))"#),
-                ("thunk", r#"(module (memory (export "memory") 1) (func $f) (func (export "main") (call $f)))"#),
+                (
+                    "3 globals",
+                    r#"(module (memory (export "memory") 1) (global (mut i64) (i64.const 0)) (global (mut i32) (i32.const 0)) (global (mut i32) (i32.const 0)) (func (export "main")))"#,
+                ),
+                (
+                    "3 globals 3 exports",
+                    r#"(module (memory (export "memory") 1) (global (export "a") (mut i64) (i64.const 0)) (global (export "b") (mut i32) (i32.const 0)) (global (export "c") (mut i32) (i32.const 0)) (func (export "main")))"#,
+                ),
+                (
+                    "1 global exported",
+                    r#"(module (memory (export "memory") 1) (global (export "__ward_gas") (mut i64) (i64.const 0)) (func (export "main")))"#,
+                ),
+                (
+                    "thunk",
+                    r#"(module (memory (export "memory") 1) (func $f) (func (export "main") (call $f)))"#,
+                ),
             ] {
                 labels.push(label.into());
-                works.push(wasmi_on(engine.clone(), &wat::parse_str(wat).unwrap(), false, true));
+                works.push(wasmi_on(
+                    engine.clone(),
+                    &wat::parse_str(wat).unwrap(),
+                    false,
+                    true,
+                ));
             }
             labels.push("raw instrumented on ward engine".into());
             works.push(wasmi_on(engine.clone(), &inst, true, true));
@@ -193,4 +208,25 @@ fn main() {
     for ((label, t), (n, b)) in labels.iter().zip(times).zip(counts) {
         println!("{:>8.3} us  {n:>4} allocs {b:>7} B  {label}", t * 1e6);
     }
+}
+
+#[test]
+fn sizes() {
+    println!(
+        "CallContext {}",
+        std::mem::size_of::<ward_vm::CallContext>()
+    );
+    println!("Execution {}", std::mem::size_of::<ward_vm::Execution>());
+    println!("Outcome {}", std::mem::size_of::<ward_vm::Outcome>());
+    println!("Module {}", std::mem::size_of::<ward_vm::Module>());
+    println!("Step {}", std::mem::size_of::<ward_vm::Step>());
+    println!("RunOptions {}", std::mem::size_of::<ward_vm::RunOptions>());
+    println!(
+        "wasmi Store<()> {}",
+        std::mem::size_of::<wasmi::Store<()>>()
+    );
+    println!(
+        "wasmtime Store<()> {}",
+        std::mem::size_of::<wasmtime::Store<()>>()
+    );
 }

@@ -21,6 +21,9 @@ fn main() {
     let name = args.get(1).map_or("warm_call", String::as_str);
     let backend = args.get(2).map_or("wasmtime", String::as_str);
     let side = args.get(3).map_or("ward", String::as_str);
+    // `nCOUNT` runs COUNT times instead (for instruction-counting tools).
+    let runs_arg = args.get(4).and_then(|s| s.strip_prefix('n'));
+    let count: Option<u64> = runs_arg.and_then(|s| s.parse().ok());
     let seconds: u64 = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(5);
     let plan = plans(&Config::default())
         .into_iter()
@@ -49,6 +52,47 @@ fn main() {
                 main.call(&mut store, ()).unwrap();
             })
         }
+        // Raw wasmtime on Ward's engine running the instrumented module and
+        // arming its gas: Ward's floor, without Ward's own code.
+        "raw-instrumented" => {
+            let config = Config::default();
+            let backend = ward_vm_wasmtime::WasmtimeBackend::new(&config).unwrap();
+            let engine = backend.engine().clone();
+            let wasm = ward_instrument::prepare(
+                &wat::parse_str(ward_benches::TRIVIAL_WAT).unwrap(),
+                &config.effective_policy(),
+            )
+            .unwrap()
+            .wasm;
+            let module = wasmtime::Module::new(&engine, wasm).unwrap();
+            let linker = wasmtime::Linker::<()>::new(&engine);
+            let pre = linker.instantiate_pre(&module).unwrap();
+            let gas = module
+                .get_export_index(ward_instrument::GAS_EXPORT)
+                .unwrap();
+            let main = module.get_export_index("main").unwrap();
+            Box::new(move || {
+                let mut store = wasmtime::Store::new(&engine, ());
+                store.epoch_deadline_trap();
+                store.set_epoch_deadline(u64::MAX / 4);
+                let instance = pre.instantiate(&mut store).unwrap();
+                let g = instance
+                    .get_module_export(&mut store, &gas)
+                    .unwrap()
+                    .into_global()
+                    .unwrap();
+                g.set(&mut store, wasmtime::Val::I64(1 << 40)).unwrap();
+                let f = instance
+                    .get_module_export(&mut store, &main)
+                    .unwrap()
+                    .into_func()
+                    .unwrap()
+                    .typed::<(), ()>(&store)
+                    .unwrap();
+                f.call(&mut store, ()).unwrap();
+                std::hint::black_box(g.get(&mut store));
+            })
+        }
         index => {
             baselines
                 .into_iter()
@@ -57,6 +101,13 @@ fn main() {
                 .1
         }
     };
+    if let Some(count) = count {
+        for _ in 0..count {
+            work();
+        }
+        println!("{count} runs");
+        return;
+    }
     let end = std::time::Instant::now() + Duration::from_secs(seconds);
     let mut runs = 0u64;
     while std::time::Instant::now() < end {

@@ -191,8 +191,11 @@ fn no_service() -> impl FnMut(ward_vm::Request) -> Reply {
     |_| Reply::Trap("no host services".into())
 }
 
-fn main_entry() -> Entry {
-    Entry::Main("main".into())
+/// `main`, built once: an embedder names its entry points once, not per call.
+fn main_entry() -> &'static Entry {
+    static MAIN: std::sync::LazyLock<Entry> =
+        std::sync::LazyLock::new(|| Entry::Main("main".into()));
+    &MAIN
 }
 
 /// Runs `main` of `module` in a fresh sandbox and checks it succeeded.
@@ -204,7 +207,7 @@ fn execute_ok(backend: &dyn Backend, module: &ward_vm::Module, input: &[u8]) {
     let run = ward_vm::execute(
         backend,
         module,
-        &main_entry(),
+        main_entry(),
         options,
         CallContext::default(),
         &mut no_service(),
@@ -410,7 +413,7 @@ pub fn plans(config: &Config) -> Vec<Plan> {
                         Box::new(move || {
                             let run = runtimes.call(
                                 &code,
-                                &main_entry(),
+                                main_entry(),
                                 RunOptions::default(),
                                 CallContext::default(),
                                 &mut service,

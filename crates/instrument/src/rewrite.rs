@@ -49,9 +49,9 @@
 use std::convert::Infallible;
 
 use wasm_encoder::{
-    BlockType, CodeSection, ConstExpr, ElementSection, Elements, ExportKind, ExportSection, Function,
-    FunctionSection, GlobalSection, GlobalType, Instruction, Module, RawSection, TypeSection,
-    ValType,
+    BlockType, CodeSection, ConstExpr, ElementSection, Elements, ExportKind, ExportSection,
+    Function, FunctionSection, GlobalSection, GlobalType, Instruction, Module, RawSection,
+    TypeSection, ValType,
     reencode::{Error as ReencodeError, Reencode, RoundtripReencoder},
 };
 use wasmparser::Operator;

@@ -160,18 +160,6 @@ struct State {
     bytes: usize,
 }
 
-impl State {
-    /// A hit costs one counter update: the order is only worked out when
-    /// something must be evicted.
-    fn touch(&mut self, digest: &CodeHash) {
-        self.clock += 1;
-        let clock = self.clock;
-        if let Some(entry) = self.entries.get_mut(digest) {
-            entry.last_used = clock;
-        }
-    }
-}
-
 /// A thread-safe cache of compiled modules for one backend and config.
 pub struct ModuleCache {
     backend: Arc<dyn Backend>,
@@ -348,11 +336,14 @@ impl ModuleCache {
         let digest = code;
         let mut state = self.lock();
         loop {
-            if let Some(entry) = state.entries.get(&digest) {
-                let result = entry.result.clone();
-                state.touch(&digest);
+            // A hit costs one counter update: the order is only worked out
+            // when something must be evicted.
+            let State { entries, clock, .. } = &mut *state;
+            if let Some(entry) = entries.get_mut(&digest) {
+                *clock += 1;
+                entry.last_used = *clock;
                 self.memory_hits.fetch_add(1, Ordering::Relaxed);
-                return result;
+                return entry.result.clone();
             }
             if !state.in_flight.contains(&digest) {
                 break;

@@ -17,6 +17,8 @@
 
 use std::{sync::Arc, time::Instant};
 
+use smallvec::SmallVec;
+
 use ward_abi::HostFn;
 use ward_vm::{
     Backend, BackendKind, CallContext, Config, ErrorKind, ExportType, Extern, ExternKind,
@@ -41,8 +43,15 @@ const FUEL_SLICE: u64 = 1 << 20;
 /// Ward's wasmi backend. Create one per [`Config`] and share it.
 pub struct WasmiBackend {
     engine: Engine,
-    linker: Arc<Linker<StoreData>>,
-    config: Arc<Config>,
+    shared: Arc<Shared>,
+}
+
+/// What every sandbox of a backend shares (one reference count per
+/// sandbox).
+struct Shared {
+    linker: Linker<StoreData>,
+    config: Config,
+    limits: StoreLimits,
 }
 
 impl WasmiBackend {
@@ -69,10 +78,17 @@ impl WasmiBackend {
                 format!("wasmi linker setup failed: {e}"),
             )
         })?;
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(config.policy.limits.max_memory_pages as usize * 65536)
+            .table_elements(config.policy.limits.max_table_elements as usize)
+            .build();
         Ok(WasmiBackend {
             engine,
-            linker: Arc::new(linker),
-            config: Arc::new(config.clone()),
+            shared: Arc::new(Shared {
+                linker,
+                config: config.clone(),
+                limits,
+            }),
         })
     }
 
@@ -142,26 +158,19 @@ impl Backend for WasmiBackend {
     }
 
     fn sandbox(&self, context: CallContext) -> Box<dyn Sandbox> {
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(self.config.policy.limits.max_memory_pages as usize * 65536)
-            .table_elements(self.config.policy.limits.max_table_elements as usize)
-            .build();
         let data = StoreData {
             context,
-            limits,
-            config: self.config.clone(),
+            limits: self.shared.limits.clone(),
             exports: CallerExports::default(),
         };
         let mut store = Store::new(&self.engine, data);
         store.limiter(|data| &mut data.limits);
         Box::new(WasmiSandbox {
             store,
-            linker: self.linker.clone(),
-            config: self.config.clone(),
+            shared: self.shared.clone(),
             may_suspend: false,
-            instances: Vec::with_capacity(1),
-            // The meters and the entry point, at least.
-            externs: Vec::with_capacity(8),
+            instances: SmallVec::new(),
+            externs: SmallVec::new(),
             suspended: None,
             deadline: None,
         })
@@ -171,7 +180,6 @@ impl Backend for WasmiBackend {
 struct StoreData {
     context: CallContext,
     limits: StoreLimits,
-    config: Arc<Config>,
     exports: CallerExports,
 }
 
@@ -228,10 +236,11 @@ const CALL_REQUEST: usize = usize::MAX;
 
 struct WasmiSandbox {
     store: Store<StoreData>,
-    linker: Arc<Linker<StoreData>>,
-    config: Arc<Config>,
-    instances: Vec<Instance>,
-    externs: Vec<wasmi::Extern>,
+    shared: Arc<Shared>,
+    /// Inline for the usual single instance, no allocation.
+    instances: SmallVec<[Instance; 1]>,
+    /// Handles given out: inline for the usual meter and entry point.
+    externs: SmallVec<[wasmi::Extern; 4]>,
     suspended: Option<Suspended>,
     deadline: Option<Instant>,
     /// Whether some instance imports a host function that may suspend.
@@ -271,7 +280,7 @@ impl WasmiSandbox {
 
     /// Refills the fuel slice; `false` once the deadline has passed.
     fn refuel(&mut self) -> bool {
-        if !self.config.interruptible {
+        if !self.shared.config.interruptible {
             return true;
         }
         let fuel = match self.deadline {
@@ -342,14 +351,14 @@ impl Sandbox for WasmiSandbox {
         self.idle()
             .map_err(|e| Failure::new(ErrorKind::HostError, e.to_string()))?;
         if !module.imports().is_empty() {
-            let resolved = self.config.resolve_imports(module, links)?;
+            let resolved = self.shared.config.resolve_imports(module, links)?;
             self.may_suspend |= resolved.iter().any(|r| r.may_suspend());
         }
         let mut linker_owned;
         let linker: &Linker<StoreData> = if links.is_empty() {
-            &self.linker
+            &self.shared.linker
         } else {
-            linker_owned = (*self.linker).clone();
+            linker_owned = self.shared.linker.clone();
             linker_owned.allow_shadowing(true);
             for link in links {
                 let item = self
@@ -365,7 +374,7 @@ impl Sandbox for WasmiSandbox {
         };
         // A start function gets the remaining time as one budget: it cannot
         // be resumed, so it is not sliced.
-        if self.config.interruptible {
+        if self.shared.config.interruptible {
             let fuel = match self.deadline {
                 None => u64::MAX,
                 Some(deadline) => {
@@ -389,6 +398,20 @@ impl Sandbox for WasmiSandbox {
         exports.gas = gas;
         self.instances.push(instance);
         Ok(InstanceId((self.instances.len() - 1) as u32))
+    }
+
+    fn meter_export(&mut self, instance: InstanceId) -> Option<(Extern, bool)> {
+        // The only instance's gas global was found when it was made.
+        if self.instances.len() == 1
+            && instance.0 == 0
+            && let Some(gas) = self.store.data().exports.gas
+        {
+            return Some((self.push_extern(wasmi::Extern::Global(gas)), true));
+        }
+        if let Some(gas) = self.export(instance, ward_instrument::GAS_EXPORT) {
+            return Some((gas, true));
+        }
+        Some((self.export(instance, ward_instrument::TRAP_EXPORT)?, false))
     }
 
     fn export(&mut self, instance: InstanceId, name: &str) -> Option<Extern> {
@@ -470,7 +493,7 @@ impl Sandbox for WasmiSandbox {
             }
             _ => return Step::Failed(Failure::new(ErrorKind::HostError, "unsupported reply")),
         };
-        let expected = &self.config.host_imports[host_index].ty.results;
+        let expected = &self.shared.config.host_imports[host_index].ty.results;
         if values.len() != expected.len() || values.iter().zip(expected).any(|(v, t)| v.ty() != *t)
         {
             return Step::Failed(Failure::new(
@@ -655,11 +678,12 @@ fn build_linker(
     let mut linker = Linker::new(engine);
     define_abi(&mut linker)?;
     for (index, import) in config.host_imports.iter().enumerate() {
+        let expected: Arc<[ValType]> = import.ty.results.clone().into();
         linker.func_new(
             &import.module,
             &import.name,
             func_type(&import.ty),
-            move |caller, params, results| host_call(caller, index, params, results),
+            move |caller, params, results| host_call(caller, index, &expected, params, results),
         )?;
     }
     Ok(linker)
@@ -718,9 +742,12 @@ fn gas_out(caller: &mut Caller<'_, StoreData>, global: Option<wasmi::Global>) {
     }
 }
 
+/// One call of embedder host import `index`, whose results must have the
+/// types `expected`.
 fn host_call(
     mut caller: Caller<'_, StoreData>,
     index: usize,
+    expected: &[ValType],
     params: &[Val],
     results: &mut [Val],
 ) -> Result<(), wasmi::Error> {
@@ -748,7 +775,6 @@ fn host_call(
     };
     match answer {
         Ok(values) => {
-            let expected = &caller.data().config.host_imports[index].ty.results;
             if values.len() != results.len()
                 || values.iter().zip(expected).any(|(v, t)| v.ty() != *t)
             {

@@ -18,6 +18,7 @@
 //! use, advances the engine's epoch every millisecond, and each store traps
 //! once its deadline epoch passes.
 
+use smallvec::SmallVec;
 use std::{
     future::Future,
     hash::{Hash, Hasher},
@@ -49,9 +50,16 @@ pub struct WasmtimeBackend {
     engine: Engine,
     fingerprint: String,
     pooled: bool,
-    linker: Arc<Linker<StoreData>>,
-    config: Arc<Config>,
+    shared: Arc<Shared>,
     ticker: OnceLock<()>,
+}
+
+/// What every sandbox of a backend shares (one reference count per
+/// sandbox).
+struct Shared {
+    linker: Linker<StoreData>,
+    config: Config,
+    limits: StoreLimits,
 }
 
 impl WasmtimeBackend {
@@ -91,8 +99,14 @@ impl WasmtimeBackend {
             engine,
             fingerprint,
             pooled,
-            linker: Arc::new(linker),
-            config: Arc::new(config.clone()),
+            shared: Arc::new(Shared {
+                linker,
+                config: config.clone(),
+                limits: StoreLimitsBuilder::new()
+                    .memory_size(config.policy.limits.max_memory_pages as usize * 65536)
+                    .table_elements(config.policy.limits.max_table_elements as usize)
+                    .build(),
+            }),
             ticker: OnceLock::new(),
         })
     }
@@ -129,7 +143,7 @@ impl WasmtimeBackend {
         let footprint = (image.end as usize).saturating_sub(image.start as usize);
         // Pre-link against the backend's linker once, when every import is
         // a host function it defines: instantiating then skips name lookups.
-        let pre = self.linker.instantiate_pre(&module).ok();
+        let pre = self.shared.linker.instantiate_pre(&module).ok();
         let memory = module.get_export_index(ward_abi::MEMORY_EXPORT);
         let gas = module.get_export_index(ward_instrument::GAS_EXPORT);
         let mut by_name: Vec<(String, wasmtime::ModuleExport)> = module
@@ -211,7 +225,11 @@ fn pooled_engine_config(config: &Config) -> wasmtime::Config {
         .table_elements(limits.max_table_elements as usize)
         .max_memory_size((limits.max_memory_pages as usize).saturating_mul(65536))
         .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
-        .table_keep_resident(KEEP_RESIDENT_BYTES);
+        .table_keep_resident(KEEP_RESIDENT_BYTES)
+        // Reset only the pages a call dirtied, where the kernel can say
+        // which (Linux 6.7+): a contract touching a few pages of a large
+        // memory is not charged a memset of the whole resident prefix.
+        .pagemap_scan(wasmtime::Enabled::Auto);
     let mut c = engine_config(config);
     c.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
     c
@@ -263,39 +281,32 @@ impl Backend for WasmtimeBackend {
     }
 
     fn sandbox(&self, context: CallContext) -> Box<dyn Sandbox> {
-        if self.config.interruptible {
+        let interruptible = self.shared.config.interruptible;
+        if interruptible {
             self.start_ticker();
         }
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(self.config.policy.limits.max_memory_pages as usize * 65536)
-            .table_elements(self.config.policy.limits.max_table_elements as usize)
-            .build();
-        let slot = Arc::new(Mutex::new(Slot::default()));
         let data = StoreData {
             context,
-            limits,
-            slot: slot.clone(),
-            config: self.config.clone(),
+            limits: self.shared.limits.clone(),
+            slot: None,
             exports: CallerExports::default(),
         };
         let mut store = Store::new(&self.engine, data);
         store.limiter(|data| &mut data.limits);
-        if self.config.interruptible {
+        if interruptible {
             store.epoch_deadline_trap();
             store.set_epoch_deadline(NO_DEADLINE);
         }
         Box::new(WasmtimeSandbox {
             store: Some(store),
             running: None,
-            slot,
-            backend_linker: self.linker.clone(),
-            config: self.config.clone(),
-            instances: Vec::with_capacity(1),
-            // The meters and the entry point, at least.
-            externs: Vec::with_capacity(8),
+            slot: None,
+            shared: self.shared.clone(),
+            instances: SmallVec::new(),
+            externs: SmallVec::new(),
             async_required: false,
             deadline: None,
-            ticker: self.config.interruptible,
+            ticker: interruptible,
         })
     }
 }
@@ -328,9 +339,8 @@ struct Slot {
 struct StoreData {
     context: CallContext,
     limits: StoreLimits,
-    slot: Arc<Mutex<Slot>>,
-    /// The backend's configuration (host import signatures).
-    config: Arc<Config>,
+    /// Made when an instance imports something that can suspend.
+    slot: Option<Arc<Mutex<Slot>>>,
     exports: CallerExports,
 }
 
@@ -370,11 +380,13 @@ struct WasmtimeSandbox {
     store: Option<Store<StoreData>>,
     /// The suspended call, which owns the store until it finishes.
     running: Option<Running>,
-    slot: Arc<Mutex<Slot>>,
-    backend_linker: Arc<Linker<StoreData>>,
-    config: Arc<Config>,
-    instances: Vec<(Instance, Arc<Compiled>)>,
-    externs: Vec<wasmtime::Extern>,
+    /// Shared with the store's data once something can suspend.
+    slot: Option<Arc<Mutex<Slot>>>,
+    shared: Arc<Shared>,
+    /// Inline for the usual single instance, no allocation.
+    instances: SmallVec<[(Instance, Arc<Compiled>); 1]>,
+    /// Handles given out: inline for the usual meter and entry point.
+    externs: SmallVec<[wasmtime::Extern; 4]>,
     /// Some instance imports a host function that may suspend: every call
     /// must go through the async (fiber) entry points.
     async_required: bool,
@@ -449,7 +461,7 @@ impl WasmtimeSandbox {
                     return step;
                 }
                 Poll::Pending => {
-                    let request = lock(&self.slot).request.take();
+                    let request = self.slot.as_deref().and_then(|s| lock(s).request.take());
                     if let Some(request) = request {
                         return Step::Suspended(request);
                     }
@@ -479,17 +491,24 @@ impl Sandbox for WasmtimeSandbox {
             ));
         };
         if !module.imports().is_empty() {
-            let resolved = self.config.resolve_imports(module, links)?;
+            let resolved = self.shared.config.resolve_imports(module, links)?;
             if resolved.iter().any(|r| r.may_suspend()) {
                 self.async_required = true;
+                if self.slot.is_none()
+                    && let Some(store) = self.store.as_mut()
+                {
+                    let slot = Arc::new(Mutex::new(Slot::default()));
+                    store.data_mut().slot = Some(slot.clone());
+                    self.slot = Some(slot);
+                }
             }
         }
-        let base = self.backend_linker.clone();
+        let shared = self.shared.clone();
         let mut linker_owned;
         let linker: &Linker<StoreData> = if links.is_empty() {
-            &base
+            &shared.linker
         } else {
-            linker_owned = (*base).clone();
+            linker_owned = shared.linker.clone();
             linker_owned.allow_shadowing(true);
             let store = self.store.as_ref().ok_or_else(busy_failure)?;
             for link in links {
@@ -626,7 +645,10 @@ impl Sandbox for WasmtimeSandbox {
         if self.running.is_none() {
             return embedder_error(SandboxError::NotSuspended);
         }
-        lock(&self.slot).reply = Some(reply);
+        let Some(slot) = self.slot.as_deref() else {
+            return embedder_error(SandboxError::NotSuspended);
+        };
+        lock(slot).reply = Some(reply);
         self.poll()
     }
 
@@ -839,11 +861,14 @@ fn build_linker(engine: &Engine, config: &Config) -> wasmtime::Result<Linker<Sto
     linker.allow_shadowing(false);
     for (index, import) in config.host_imports.iter().enumerate() {
         let ty = func_type(engine, &import.ty);
+        let expected: Arc<[ValType]> = import.ty.results.clone().into();
         linker.func_new_async(
             &import.module,
             &import.name,
             ty,
-            move |caller, params, results| Box::new(host_call(caller, index, params, results)),
+            move |caller, params, results| {
+                Box::new(host_call(caller, index, expected.clone(), params, results))
+            },
         )?;
     }
     Ok(linker)
@@ -907,12 +932,8 @@ async fn abi_call_suspending(
     let status = match result {
         Err(HostStop::Suspend(request)) => {
             gas_out(&mut caller, gas_global);
-            let slot = caller.data().slot.clone();
-            lock(&slot).request = Some(request);
-            YieldOnce(false).await;
-            let reply = lock(&slot)
-                .reply
-                .take()
+            let reply = suspend(&mut caller, request)
+                .await
                 .unwrap_or_else(|| Reply::Trap("resumed without a reply".into()));
             let completed = caller.data_mut().context.complete_call(reply);
             gas_out(&mut caller, gas_global);
@@ -931,6 +952,17 @@ async fn abi_call_suspending(
         Value::I32(v) => v,
         _ => 2,
     })
+}
+
+/// Hands `request` to the embedder and waits, on the guest's fiber, for its
+/// reply; `None` if none came (or the store was never made able to
+/// suspend, which [`Sandbox::instantiate`] does for every module importing
+/// something that can).
+async fn suspend(caller: &mut Caller<'_, StoreData>, request: Request) -> Option<Reply> {
+    let slot = caller.data().slot.clone()?;
+    lock(&slot).request = Some(request);
+    YieldOnce(false).await;
+    lock(&slot).reply.take()
 }
 
 /// Loads an engine-metered caller's gas global into the call context.
@@ -957,6 +989,7 @@ fn gas_out(caller: &mut Caller<'_, StoreData>, global: Option<wasmtime::Global>)
 async fn host_call(
     mut caller: Caller<'_, StoreData>,
     index: usize,
+    expected: Arc<[ValType]>,
     params: &[Val],
     results: &mut [Val],
 ) -> wasmtime::Result<()> {
@@ -978,31 +1011,29 @@ async fn host_call(
     };
     let values = match answer {
         Ok(values) => values,
-        Err(HostStop::Suspend(request)) => {
-            let slot = caller.data().slot.clone();
-            lock(&slot).request = Some(request);
-            YieldOnce(false).await;
-            let reply = lock(&slot).reply.take();
-            match reply {
-                Some(Reply::Values(values)) => values,
-                Some(Reply::Trap(message)) => {
-                    return Err(wasmtime::Error::new(HostStop::Trap(Failure::new(
-                        ErrorKind::HostError,
-                        message,
-                    ))));
-                }
-                _ => {
-                    return Err(wasmtime::Error::new(HostStop::Trap(Failure::new(
-                        ErrorKind::HostError,
-                        "resumed without a reply",
-                    ))));
-                }
+        Err(HostStop::Suspend(request)) => match suspend(&mut caller, request).await {
+            Some(Reply::Values(values)) => values,
+            Some(Reply::Trap(message)) => {
+                return Err(wasmtime::Error::new(HostStop::Trap(Failure::new(
+                    ErrorKind::HostError,
+                    message,
+                ))));
             }
-        }
+            _ => {
+                return Err(wasmtime::Error::new(HostStop::Trap(Failure::new(
+                    ErrorKind::HostError,
+                    "resumed without a reply",
+                ))));
+            }
+        },
         Err(stop) => return Err(wasmtime::Error::new(stop)),
     };
-    let expected = &caller.data().config.host_imports[index].ty.results;
-    if values.len() != results.len() || values.iter().zip(expected).any(|(v, t)| v.ty() != *t) {
+    if values.len() != results.len()
+        || values
+            .iter()
+            .zip(expected.iter())
+            .any(|(v, t)| v.ty() != *t)
+    {
         return Err(wasmtime::Error::new(HostStop::Trap(Failure::new(
             ErrorKind::HostError,
             format!("host import {index} answered {values:?}, expected {expected:?}"),

@@ -1,27 +1,37 @@
 //! Pass two: emit the instrumented module.
 //!
-//! What is added, all appended so that no existing index moves:
+//! What is added, appended so that no existing index moves (except the
+//! declared locals of each body, which move up past two new parameters):
 //!
-//! - two globals: the *meter* (i64), exported as `__ward_gas` when the
-//!   module is engine-metered (gas left) or as `__ward_trap` when it is
-//!   self-metered (0), and the call depth (i32, stack units in use, not
-//!   exported: a fresh instance starts at 0 and a call that returns leaves
-//!   it at 0). One export is all the embedder arms and reads: the fewer
-//!   exports, the cheaper every instantiation;
+//! - **meters as parameters**: every defined function takes two more
+//!   parameters, the gas left (engine-metered modules only) and its call
+//!   depth, and returns the gas left as one more result. Between Ward's
+//!   own frames the meters travel in registers, as arguments and results:
+//!   a direct call costs a compare and a branch, no memory traffic;
+//! - two globals, used only where the meters cross a boundary: the
+//!   *meter* (i64), exported as `__ward_gas` when the module is
+//!   engine-metered (gas left) or as `__ward_trap` when it is self-metered
+//!   (0), and the depth (i32, not exported). A body flushes its gas local
+//!   to the meter before a host call or a `call_indirect` and reloads it
+//!   after (host functions and table thunks work on the global), and
+//!   flushes its depth before a `call_indirect`. One export is all the
+//!   embedder arms and reads: the fewer exports, the cheaper every
+//!   instantiation;
 //! - no helper functions: each body is wrapped in two blocks whose ends
 //!   hold its out-of-gas and stack-overflow exits, which store the reason
 //!   in the meter as a negative sentinel ([`crate::TRAP_OUT_OF_GAS`],
 //!   [`crate::TRAP_STACK_OVERFLOW`]; gas is never negative otherwise) and
-//!   execute `unreachable`. A check is one `br_if`
-//!   that falls through when all is well, so the cold code sits after the
-//!   body, out of the hot path;
+//!   execute `unreachable`. A check is one `br_if` that falls through when
+//!   all is well, so the cold code sits after the body, out of the hot
+//!   path;
 //! - a thunk for every function whose reference escapes inside the module
-//!   (tables, `ref.func`): it accounts the callee's frame and calls it;
+//!   (tables, `ref.func`), with the function's own signature: it adds the
+//!   callee's frame to the depth its caller flushed, checks it, and calls
+//!   the function with the meter's gas, storing the gas it returns;
 //! - an *entry* thunk for every function the host calls (exports, start):
-//!   it starts a fresh stack count (the depth is the callee's frame, not
-//!   the depth plus it), calls, and puts the previous depth back. So no
+//!   the same, but the depth starts afresh at the callee's frame. So no
 //!   stale depth can survive a call that trapped or `exit`ed mid-stack, and
-//!   the embedder never has to reset the depth. All references are
+//!   the embedder never resets anything but the gas. All references are
 //!   redirected to their thunks, so every entry from the host or through a
 //!   table is accounted;
 //! - the start function, if any, is no longer a start section: its thunk is
@@ -34,13 +44,13 @@
 //!   `loop`, `if`, `else`, `end`, `br`, `br_table`, `return`, `unreachable`,
 //!   and after a `br_if` whose fall-through costs more than
 //!   [`BR_IF_SPLIT_COST`]) the segment's static cost is checked against
-//!   `__ward_gas` and subtracted, before any of it runs;
+//!   the gas and subtracted, before any of it runs;
 //! - **dynamic charges**: bulk operations charge their length and `grow`
 //!   the pages or elements actually granted, computed in 64 bits from 32-bit
 //!   operands (so they cannot wrap);
-//! - **stack**: around each direct call of a defined function, the callee's
-//!   frame cost is added to `__ward_depth`, checked against the limit, and
-//!   subtracted after the call;
+//! - **stack**: before each direct call of a defined function, this
+//!   frame's depth plus the callee's frame cost is checked against the
+//!   limit and passed to the callee;
 //! - **NaNs**: where [`crate::nan`] finds that a NaN produced by arithmetic
 //!   could be observed (stored, reinterpreted, signed, set in a global, or
 //!   passed across a call or a return), a select replaces it with the
@@ -161,13 +171,48 @@ pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<Vec<u8>, Poli
             next_type += 1;
         }
     }
+    // The metered signature of each defined function: its parameters plus
+    // the gas (engine-metered only) and the depth, its results plus the gas
+    // left. Meters travel as arguments and results between Ward's own
+    // frames, in registers; only thunks, host calls and indirect calls go
+    // through the globals.
+    let mut metered_types: Vec<(u32, u32)> = Vec::new();
+    let mut metered_type_of = Vec::with_capacity(defined as usize);
+    for &ty in &a.func_types[a.imported_funcs as usize..] {
+        let index = match metered_types.iter().find(|(t, _)| *t == ty) {
+            Some(&(_, index)) => index,
+            None => {
+                let original = &a.types[ty as usize];
+                let mut params: Vec<ValType> = original
+                    .params()
+                    .iter()
+                    .map(|&t| val_type(t))
+                    .collect::<Result<_, _>>()?;
+                let mut results: Vec<ValType> = original
+                    .results()
+                    .iter()
+                    .map(|&t| val_type(t))
+                    .collect::<Result<_, _>>()?;
+                if plan.gas {
+                    params.push(ValType::I64);
+                    results.push(ValType::I64);
+                }
+                params.push(ValType::I32);
+                types.ty().function(params, results);
+                metered_types.push((ty, next_type));
+                next_type += 1;
+                next_type - 1
+            }
+        };
+        metered_type_of.push(index);
+    }
     module.section(&types);
 
     emit_raw(&mut module, a, 2);
 
     // Function section: originals, helpers, thunks.
     let mut functions = FunctionSection::new();
-    for &ty in &a.func_types[a.imported_funcs as usize..] {
+    for &ty in &metered_type_of {
         functions.function(ty);
     }
     for &f in &thunks {
@@ -277,28 +322,35 @@ pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<Vec<u8>, Poli
         let params = ty.params().len() as u32;
         let cost = frame_cost(f).saturating_add(1 + params);
         let is_entry = i >= internal_thunks;
-        // An entry thunk keeps the depth it found in a local after the
+        // A table thunk computes the callee's depth in a local after the
         // parameters.
         let mut thunk = Function::new(if is_entry {
-            vec![(1, ValType::I32)]
-        } else {
             Vec::new()
+        } else {
+            vec![(1, ValType::I32)]
         });
         if is_entry {
-            enter_fresh_frame(&mut thunk, &globals, cost, plan.max_stack_units, params);
+            // A fresh count: the callee's depth is its own frame.
+            if cost > plan.max_stack_units {
+                trap_with(&mut thunk, &globals, TRAP_STACK_OVERFLOW);
+            }
         } else {
-            enter_frame(&mut thunk, &globals, cost, plan.max_stack_units);
+            enter_frame(&mut thunk, &globals, cost, plan.max_stack_units, params);
         }
         for i in 0..params {
             thunk.instruction(&Instruction::LocalGet(i));
         }
-        thunk.instruction(&Instruction::Call(f));
-        if is_entry {
-            thunk
-                .instruction(&Instruction::LocalGet(params))
-                .instruction(&Instruction::GlobalSet(globals.depth));
+        if plan.gas {
+            thunk.instruction(&Instruction::GlobalGet(globals.gas));
+        }
+        thunk.instruction(&if is_entry {
+            Instruction::I32Const(cost as i32)
         } else {
-            leave_frame(&mut thunk, &globals, cost);
+            Instruction::LocalGet(params)
+        });
+        thunk.instruction(&Instruction::Call(f));
+        if plan.gas {
+            thunk.instruction(&Instruction::GlobalSet(globals.gas));
         }
         thunk.instruction(&Instruction::End);
         code.function(&thunk);
@@ -413,14 +465,27 @@ fn instrument_body(
         None
     };
 
-    let first_scratch = body.locals_and_params as u32;
+    // The meters are parameters after the function's own (the gas when
+    // engine-metered, then the depth), so the body's declared locals move
+    // up by `shift`.
+    let params = ty.params().len() as u32;
+    let shift = if ctx.plan.gas { 2 } else { 1 };
+    let local = |index: u32| {
+        if index >= params {
+            index + shift
+        } else {
+            index
+        }
+    };
+    let first_scratch = body.locals_and_params as u32 + shift;
     let mut s = Scratch {
         a: first_scratch,
         b: first_scratch + 1,
         f32: first_scratch + 2,
         f64: first_scratch + 3,
-        gas: first_scratch + 4,
-        depth: first_scratch + 5,
+        // Never read when not engine-metered.
+        gas: params,
+        depth: params + shift - 1,
         juggle: Vec::new(),
     };
     let mut locals: Vec<(u32, ValType)> = Vec::with_capacity(body.locals.len() + 8);
@@ -430,9 +495,7 @@ fn instrument_body(
     locals.push((2, ValType::I32));
     locals.push((1, ValType::F32));
     locals.push((1, ValType::F64));
-    locals.push((1, ValType::I64));
-    locals.push((1, ValType::I32));
-    let mut next_local = first_scratch + 6;
+    let mut next_local = first_scratch + 4;
     for &(ty, count) in nan_plan.iter().flat_map(|p| &p.scratch) {
         let ty = val_type(ty)?;
         locals.push((count, ty));
@@ -482,19 +545,12 @@ fn instrument_body(
 
     let g = ctx.globals;
     let gas = ctx.plan.gas;
-    // Prologue: gas and depth into locals.
-    if gas {
-        reload_gas(&mut func, &g, &s);
-    }
-    func.instruction(&Instruction::GlobalGet(g.depth))
-        .instruction(&Instruction::LocalSet(s.depth));
     // The cold exits' blocks, then the body's own block.
     func.instruction(&Instruction::Block(BlockType::Empty))
         .instruction(&Instruction::Block(BlockType::Empty))
         .instruction(&Instruction::Block(block));
     // Open blocks, loops and ifs: a branch this deep leaves the function.
     let mut nesting: u32 = 0;
-    let last = body.ops.len().saturating_sub(1);
     for (i, op) in body.ops.iter().enumerate() {
         let oog = nesting + OUT_OF_GAS_LABEL;
         if gas && segment_cost[i] > 0 {
@@ -504,23 +560,18 @@ fn instrument_body(
         if let Some(fix) = nan_plan.as_ref().and_then(|p| p.fixes.get(&i)) {
             apply_fix(&mut func, &s, fix)?;
         }
-        // Before leaving the function, or handing control to code that
-        // reads the global (callees, host functions), flush the local.
-        let exits = match op {
-            Operator::Return => true,
-            Operator::End => i == last,
-            Operator::Br { relative_depth } | Operator::BrIf { relative_depth } => {
-                *relative_depth == nesting
-            }
-            Operator::BrTable { targets } => {
-                targets.default() == nesting
-                    || targets.targets().any(|t| t.is_ok_and(|t| t == nesting))
-            }
-            _ => false,
-        };
-        let calls = matches!(op, Operator::Call { .. } | Operator::CallIndirect { .. });
-        if gas && (exits || calls) {
+        // Before handing control to code that reads the globals (host
+        // functions, table thunks), flush the locals. Ward's own callees
+        // take the meters as arguments and give the gas back as a result.
+        let host =
+            matches!(op, Operator::Call { function_index } if *function_index < ctx.imported_funcs);
+        let indirect = matches!(op, Operator::CallIndirect { .. });
+        if gas && (host || indirect) {
             flush_gas(&mut func, &g, &s);
+        }
+        if indirect {
+            func.instruction(&Instruction::LocalGet(s.depth))
+                .instruction(&Instruction::GlobalSet(g.depth));
         }
         match op {
             Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => nesting += 1,
@@ -532,18 +583,28 @@ fn instrument_body(
                 let cost = (ctx.frame_cost)(*function_index);
                 call_with_depth(
                     &mut func,
-                    &g,
                     &s,
+                    gas,
                     cost,
                     ctx.plan.max_stack_units,
                     nesting + STACK_OVERFLOW_LABEL,
                 );
                 func.instruction(&Instruction::Call(*function_index));
-                func.instruction(&Instruction::LocalGet(s.depth))
-                    .instruction(&Instruction::GlobalSet(g.depth));
                 if gas {
-                    reload_gas(&mut func, &g, &s);
+                    func.instruction(&Instruction::LocalSet(s.gas));
                 }
+                continue;
+            }
+            Operator::LocalGet { local_index } => {
+                func.instruction(&Instruction::LocalGet(local(*local_index)));
+                continue;
+            }
+            Operator::LocalSet { local_index } => {
+                func.instruction(&Instruction::LocalSet(local(*local_index)));
+                continue;
+            }
+            Operator::LocalTee { local_index } => {
+                func.instruction(&Instruction::LocalTee(local(*local_index)));
                 continue;
             }
             Operator::Call { function_index } => {
@@ -558,6 +619,10 @@ fn instrument_body(
         if gas {
             dynamic_charge_before(&mut func, op, &s, oog, schedule);
         }
+        if gas && matches!(op, Operator::Return) {
+            // The gas left is the last result.
+            func.instruction(&Instruction::LocalGet(s.gas));
+        }
         let instruction = redirect
             .instruction(op.clone())
             .map_err(|e| PolicyError::Invalid {
@@ -566,14 +631,17 @@ fn instrument_body(
             })?;
         func.instruction(&instruction);
         if gas {
-            if matches!(op, Operator::CallIndirect { .. }) {
+            if indirect {
                 reload_gas(&mut func, &g, &s);
             }
             dynamic_charge_after(&mut func, op, &s, oog, schedule);
         }
     }
     // The body's block ended with the last op (the function's `end`):
-    // leave with its results, past the cold exits.
+    // leave with its results and the gas left, past the cold exits.
+    if gas {
+        func.instruction(&Instruction::LocalGet(s.gas));
+    }
     func.instruction(&Instruction::Return)
         .instruction(&Instruction::End);
     trap_with(&mut func, &g, TRAP_OUT_OF_GAS);
@@ -667,31 +735,34 @@ fn reload_gas(func: &mut Function, g: &Globals, s: &Scratch) {
         .instruction(&Instruction::LocalSet(s.gas));
 }
 
-/// Before a direct call: `depth = entry depth + cost`, branching to the
-/// stack-overflow exit (`overflow` levels out) past the limit. After the
-/// call the caller restores the depth from its local, so no load is needed
-/// either side.
+/// A direct call of a defined function, whose arguments are on the stack:
+/// branches to the stack-overflow exit (`overflow` levels out) when this
+/// frame's depth plus the callee's `cost` exceeds the limit, then pushes
+/// the meters the callee takes (the gas left when engine-metered, and its
+/// depth).
 fn call_with_depth(
     func: &mut Function,
-    g: &Globals,
     s: &Scratch,
+    gas: bool,
     cost: u32,
     limit: u32,
     overflow: u32,
 ) {
-    func.instruction(&Instruction::LocalGet(s.depth))
-        .instruction(&Instruction::I32Const(cost as i32))
-        .instruction(&Instruction::I32Add)
-        .instruction(&Instruction::GlobalSet(g.depth));
     if cost > limit {
         func.instruction(&Instruction::Br(overflow));
-        return;
+    } else {
+        // depth + cost > limit, without a sum that could exceed i32.
+        func.instruction(&Instruction::LocalGet(s.depth))
+            .instruction(&Instruction::I32Const((limit - cost) as i32))
+            .instruction(&Instruction::I32GtU)
+            .instruction(&Instruction::BrIf(overflow));
     }
-    // entry + cost > limit, without computing a sum that could exceed i32.
+    if gas {
+        func.instruction(&Instruction::LocalGet(s.gas));
+    }
     func.instruction(&Instruction::LocalGet(s.depth))
-        .instruction(&Instruction::I32Const((limit - cost) as i32))
-        .instruction(&Instruction::I32GtU)
-        .instruction(&Instruction::BrIf(overflow));
+        .instruction(&Instruction::I32Const(cost as i32))
+        .instruction(&Instruction::I32Add);
 }
 
 /// `ceil(len / 64) * per` as an i64 expression over the i32 local `len`.
@@ -788,38 +859,16 @@ fn canonicalize(func: &mut Function, s: &Scratch, ty: ValType) {
     func.instruction(&Instruction::Select);
 }
 
-/// `depth += cost; if depth > limit { stack_overflow() }`.
-fn enter_frame(func: &mut Function, g: &Globals, cost: u32, limit: u32) {
+/// A table thunk's entry: `local = depth + cost` from the depth global the
+/// caller flushed before its `call_indirect`, trapping past the limit.
+fn enter_frame(func: &mut Function, g: &Globals, cost: u32, limit: u32, local: u32) {
     func.instruction(&Instruction::GlobalGet(g.depth))
         .instruction(&Instruction::I32Const(cost as i32))
         .instruction(&Instruction::I32Add)
-        .instruction(&Instruction::GlobalSet(g.depth))
-        .instruction(&Instruction::GlobalGet(g.depth))
+        .instruction(&Instruction::LocalTee(local))
         .instruction(&Instruction::I32Const(limit as i32))
         .instruction(&Instruction::I32GtU)
         .instruction(&Instruction::If(BlockType::Empty));
     trap_with(func, g, TRAP_STACK_OVERFLOW);
     func.instruction(&Instruction::End);
-}
-
-/// An entry from the host: `saved = depth; depth = cost` (a fresh count:
-/// whatever a trapped or `exit`ed call left in the depth is forgotten),
-/// trapping at once if the frame alone exceeds the limit. `saved` is local
-/// `saved_local`, put back when the callee returns.
-fn enter_fresh_frame(func: &mut Function, g: &Globals, cost: u32, limit: u32, saved_local: u32) {
-    func.instruction(&Instruction::GlobalGet(g.depth))
-        .instruction(&Instruction::LocalSet(saved_local))
-        .instruction(&Instruction::I32Const(cost as i32))
-        .instruction(&Instruction::GlobalSet(g.depth));
-    if cost > limit {
-        trap_with(func, g, TRAP_STACK_OVERFLOW);
-    }
-}
-
-/// `depth -= cost`.
-fn leave_frame(func: &mut Function, g: &Globals, cost: u32) {
-    func.instruction(&Instruction::GlobalGet(g.depth))
-        .instruction(&Instruction::I32Const(cost as i32))
-        .instruction(&Instruction::I32Sub)
-        .instruction(&Instruction::GlobalSet(g.depth));
 }

@@ -133,14 +133,17 @@ pub(crate) fn analyze<'a>(
             Payload::TypeSection(reader) => {
                 for ty in reader.clone().into_iter_err_on_gc_types() {
                     let ty = ty.map_err(classify)?;
+                    // The rewrite adds two parameters and one result (the
+                    // meters) to defined functions: engines' own bounds
+                    // must still hold afterwards, whatever the policy says.
                     m.check(
                         "max_params",
-                        u64::from(limits.max_params),
+                        u64::from(limits.max_params).min(ENGINE_MAX_PARAMS - 2),
                         ty.params().len() as u64,
                     )?;
                     m.check(
                         "max_results",
-                        u64::from(limits.max_results),
+                        u64::from(limits.max_results).min(ENGINE_MAX_RESULTS - 1),
                         ty.results().len() as u64,
                     )?;
                     if floats == FloatPolicy::Reject
@@ -319,6 +322,11 @@ pub(crate) fn analyze<'a>(
         .collect();
     Ok(a)
 }
+
+/// The most parameters and results a function type may have in any engine
+/// (wasmparser's bounds, shared by both backends).
+const ENGINE_MAX_PARAMS: u64 = 1000;
+const ENGINE_MAX_RESULTS: u64 = 1000;
 
 /// Sets `set[func]`, growing the set as needed.
 fn mark(set: &mut Vec<bool>, func: u32) {

@@ -466,9 +466,11 @@ pub struct Limits {
     pub max_element_segments: u32,
     /// Total bytes of all data segments. Default: 1 MiB.
     pub max_data_bytes: u64,
-    /// Parameters of one function type. Default: 32.
+    /// Parameters of one function type. Default: 32. At most 998 is
+    /// enforced whatever the value (the instrumentation adds two).
     pub max_params: u32,
-    /// Results of one function type. Default: 8.
+    /// Results of one function type. Default: 8. At most 999 is enforced
+    /// whatever the value (the instrumentation adds one).
     pub max_results: u32,
     /// Parameters plus locals of one function. Default: 1 024.
     pub max_locals: u32,

@@ -280,3 +280,60 @@ fn imports_are_checked_by_the_pass() {
     assert!(crate::prepare(&unknown, &any).is_ok());
     assert!(crate::prepare(&memory, &any).is_ok());
 }
+
+/// A module exporting one function of `params` i32 parameters and `results`
+/// i32 results (all zero).
+fn wide_function(params: usize, results: usize) -> Vec<u8> {
+    use wasm_encoder::{
+        CodeSection, ExportKind, ExportSection, Function, FunctionSection, Instruction, Module,
+        TypeSection, ValType,
+    };
+    let mut module = Module::new();
+    let mut types = TypeSection::new();
+    types
+        .ty()
+        .function(vec![ValType::I32; params], vec![ValType::I32; results]);
+    module.section(&types);
+    let mut functions = FunctionSection::new();
+    functions.function(0);
+    module.section(&functions);
+    let mut exports = ExportSection::new();
+    exports.export("f", ExportKind::Func, 0);
+    module.section(&exports);
+    let mut body = Function::new([]);
+    for _ in 0..results {
+        body.instruction(&Instruction::I32Const(0));
+    }
+    body.instruction(&Instruction::End);
+    let mut code = CodeSection::new();
+    code.function(&body);
+    module.section(&code);
+    module.finish()
+}
+
+#[test]
+fn the_meters_always_fit_in_a_signature() {
+    // Whatever the policy allows, the two parameters and the result the
+    // rewrite adds must keep every signature within the engines' bounds
+    // (1 000 each), or an accepted module would fail to compile.
+    let policy = Policy {
+        limits: Limits {
+            max_params: u32::MAX,
+            max_results: u32::MAX,
+            ..Limits::default()
+        },
+        ..Policy::default()
+    };
+    let widest = prepare(&wide_function(998, 999), &policy).unwrap();
+    let mut validator = wasmparser::Validator::new();
+    assert!(validator.validate_all(&widest.wasm).is_ok());
+    for (params, results, limit) in [(999, 1, "max_params"), (1, 1000, "max_results")] {
+        assert!(
+            matches!(
+                prepare(&wide_function(params, results), &policy),
+                Err(PolicyError::LimitExceeded { limit: l, .. }) if l == limit
+            ),
+            "{params} params, {results} results"
+        );
+    }
+}

@@ -13,7 +13,6 @@
 
 use std::{
     alloc::{GlobalAlloc, Layout, System},
-    hint::black_box,
     sync::atomic::{AtomicU64, Ordering::Relaxed},
     time::Duration,
 };
@@ -49,80 +48,12 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-use ward_benches::{TRIVIAL_WAT, Work, suite::measure_interleaved};
+use ward_benches::{
+    TRIVIAL_WAT, Work,
+    probe::{instrumented_trivial, raw_wasmi_on, raw_wasmtime_on},
+    suite::measure_interleaved,
+};
 use ward_vm::{BackendKind, Config};
-
-fn instrumented(config: &Config) -> Vec<u8> {
-    let wasm = wat::parse_str(TRIVIAL_WAT).unwrap();
-    ward_instrument::prepare(&wasm, &config.effective_policy())
-        .unwrap()
-        .wasm
-}
-
-fn wasmtime_on(engine: wasmtime::Engine, wasm: &[u8], arm: bool, interruptible: bool) -> Work {
-    let module = wasmtime::Module::new(&engine, wasm).unwrap();
-    let linker = wasmtime::Linker::<()>::new(&engine);
-    let pre = linker.instantiate_pre(&module).unwrap();
-    let gas = module.get_export_index(ward_instrument::GAS_EXPORT);
-    let main = module.get_export_index("main").unwrap();
-    Box::new(move || {
-        let mut store = wasmtime::Store::new(&engine, ());
-        if interruptible {
-            store.epoch_deadline_trap();
-            store.set_epoch_deadline(u64::MAX / 4);
-        }
-        let instance = pre.instantiate(&mut store).unwrap();
-        if arm && let Some(gas) = &gas {
-            let g = instance
-                .get_module_export(&mut store, gas)
-                .unwrap()
-                .into_global()
-                .unwrap();
-            g.set(&mut store, wasmtime::Val::I64(1 << 40)).unwrap();
-        }
-        let f = instance
-            .get_module_export(&mut store, &main)
-            .unwrap()
-            .into_func()
-            .unwrap()
-            .typed::<(), ()>(&store)
-            .unwrap();
-        f.call(&mut store, ()).unwrap();
-        if arm && let Some(gas) = &gas {
-            let g = instance
-                .get_module_export(&mut store, gas)
-                .unwrap()
-                .into_global()
-                .unwrap();
-            black_box(g.get(&mut store));
-        }
-        black_box(store);
-    })
-}
-
-fn wasmi_on(engine: wasmi::Engine, wasm: &[u8], arm: bool, fuel: bool) -> Work {
-    let module = wasmi::Module::new(&engine, wasm).unwrap();
-    let linker = wasmi::Linker::<()>::new(&engine);
-    Box::new(move || {
-        let mut store = wasmi::Store::new(&engine, ());
-        if fuel {
-            store.set_fuel(u64::MAX).unwrap();
-        }
-        let instance = linker.instantiate_and_start(&mut store, &module).unwrap();
-        let g = arm
-            .then(|| instance.get_global(&store, ward_instrument::GAS_EXPORT))
-            .flatten();
-        if let Some(g) = g {
-            g.set(&mut store, wasmi::Val::I64(1 << 40)).unwrap();
-        }
-        let f = instance.get_typed_func::<(), ()>(&store, "main").unwrap();
-        f.call(&mut store, ()).unwrap();
-        if let Some(g) = g {
-            black_box(g.get(&store));
-        }
-        black_box(store);
-    })
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -130,7 +61,7 @@ fn main() {
     let seconds: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(5);
     let config = Config::default();
     let trivial = wat::parse_str(TRIVIAL_WAT).unwrap();
-    let inst = instrumented(&config);
+    let inst = instrumented_trivial(&config);
     let kind = if backend == "wasmi" {
         BackendKind::Wasmi
     } else {
@@ -154,9 +85,9 @@ fn main() {
                 .engine()
                 .clone();
             labels.push("raw on ward engine".into());
-            works.push(wasmtime_on(engine.clone(), &trivial, false, true));
+            works.push(raw_wasmtime_on(engine.clone(), &trivial, false));
             labels.push("raw instrumented on ward engine".into());
-            works.push(wasmtime_on(engine.clone(), &inst, true, true));
+            works.push(raw_wasmtime_on(engine.clone(), &inst, true));
         }
         BackendKind::Wasmi => {
             let engine = ward_vm_wasmi::WasmiBackend::new(&config)
@@ -164,7 +95,7 @@ fn main() {
                 .engine()
                 .clone();
             labels.push("raw on ward engine".into());
-            works.push(wasmi_on(engine.clone(), &trivial, false, true));
+            works.push(raw_wasmi_on(engine.clone(), &trivial, false));
             for (label, wat) in [
                 (
                     "3 globals",
@@ -184,15 +115,14 @@ fn main() {
                 ),
             ] {
                 labels.push(label.into());
-                works.push(wasmi_on(
+                works.push(raw_wasmi_on(
                     engine.clone(),
                     &wat::parse_str(wat).unwrap(),
                     false,
-                    true,
                 ));
             }
             labels.push("raw instrumented on ward engine".into());
-            works.push(wasmi_on(engine.clone(), &inst, true, true));
+            works.push(raw_wasmi_on(engine.clone(), &inst, true));
         }
     }
     labels.push("ward".into());

@@ -9,8 +9,19 @@
 
 use std::time::Duration;
 
-use ward_benches::suite::plans;
+use ward_benches::{
+    probe::{instrumented_trivial, raw_wasmtime_on},
+    suite::plans,
+};
 use ward_vm::Config;
+
+/// The engine of a wasmtime backend on the default configuration.
+fn ward_wasmtime_engine() -> wasmtime::Engine {
+    ward_vm_wasmtime::WasmtimeBackend::new(&Config::default())
+        .unwrap()
+        .engine()
+        .clone()
+}
 
 #[allow(
     clippy::disallowed_methods,
@@ -34,65 +45,18 @@ fn main() {
         "ward" => ward,
         // Raw wasmtime on Ward's engine configuration: separates what the
         // engine settings cost from what Ward's own code costs.
-        "raw-on-ward-engine" => {
-            let backend = ward_vm_wasmtime::WasmtimeBackend::new(&Config::default()).unwrap();
-            let engine = backend.engine().clone();
-            let module =
-                wasmtime::Module::new(&engine, wat::parse_str(ward_benches::TRIVIAL_WAT).unwrap())
-                    .unwrap();
-            let linker = wasmtime::Linker::<()>::new(&engine);
-            let pre = linker.instantiate_pre(&module).unwrap();
-            Box::new(move || {
-                let mut store = wasmtime::Store::new(&engine, ());
-                store.set_epoch_deadline(u64::MAX / 4);
-                let instance = pre.instantiate(&mut store).unwrap();
-                let main = instance
-                    .get_typed_func::<(), ()>(&mut store, "main")
-                    .unwrap();
-                main.call(&mut store, ()).unwrap();
-            })
-        }
+        "raw-on-ward-engine" => raw_wasmtime_on(
+            ward_wasmtime_engine(),
+            &wat::parse_str(ward_benches::TRIVIAL_WAT).unwrap(),
+            false,
+        ),
         // Raw wasmtime on Ward's engine running the instrumented module and
         // arming its gas: Ward's floor, without Ward's own code.
-        "raw-instrumented" => {
-            let config = Config::default();
-            let backend = ward_vm_wasmtime::WasmtimeBackend::new(&config).unwrap();
-            let engine = backend.engine().clone();
-            let wasm = ward_instrument::prepare(
-                &wat::parse_str(ward_benches::TRIVIAL_WAT).unwrap(),
-                &config.effective_policy(),
-            )
-            .unwrap()
-            .wasm;
-            let module = wasmtime::Module::new(&engine, wasm).unwrap();
-            let linker = wasmtime::Linker::<()>::new(&engine);
-            let pre = linker.instantiate_pre(&module).unwrap();
-            let gas = module
-                .get_export_index(ward_instrument::GAS_EXPORT)
-                .unwrap();
-            let main = module.get_export_index("main").unwrap();
-            Box::new(move || {
-                let mut store = wasmtime::Store::new(&engine, ());
-                store.epoch_deadline_trap();
-                store.set_epoch_deadline(u64::MAX / 4);
-                let instance = pre.instantiate(&mut store).unwrap();
-                let g = instance
-                    .get_module_export(&mut store, &gas)
-                    .unwrap()
-                    .into_global()
-                    .unwrap();
-                g.set(&mut store, wasmtime::Val::I64(1 << 40)).unwrap();
-                let f = instance
-                    .get_module_export(&mut store, &main)
-                    .unwrap()
-                    .into_func()
-                    .unwrap()
-                    .typed::<(), ()>(&store)
-                    .unwrap();
-                f.call(&mut store, ()).unwrap();
-                std::hint::black_box(g.get(&mut store));
-            })
-        }
+        "raw-instrumented" => raw_wasmtime_on(
+            ward_wasmtime_engine(),
+            &instrumented_trivial(&Config::default()),
+            true,
+        ),
         index => {
             baselines
                 .into_iter()

@@ -8,6 +8,7 @@
 //! This crate names wasmtime and wasmi directly: only to build the floors.
 
 pub mod chain;
+pub mod probe;
 pub mod suite;
 
 use std::{hint::black_box, sync::Arc};

@@ -361,6 +361,21 @@ pub enum SandboxError {
     ForeignModule,
 }
 
+/// [`Sandbox::meter_export`] by name: `__ward_gas`, else `__ward_trap`.
+/// The trait's default, and what a backend's own answer falls back to.
+pub fn meter_export_by_name<S: Sandbox + ?Sized>(
+    sandbox: &mut S,
+    instance: InstanceId,
+) -> Option<(Extern, bool)> {
+    if let Some(gas) = sandbox.export(instance, ward_instrument::GAS_EXPORT) {
+        return Some((gas, true));
+    }
+    Some((
+        sandbox.export(instance, ward_instrument::TRAP_EXPORT)?,
+        false,
+    ))
+}
+
 /// One engine store: instances and the call context their host functions see.
 pub trait Sandbox: Send {
     /// Instantiates `module`, resolving `ward` imports to the host ABI,
@@ -379,10 +394,7 @@ pub trait Sandbox: Send {
     /// Backends may answer from indices they computed when compiling; the
     /// default looks the names up.
     fn meter_export(&mut self, instance: InstanceId) -> Option<(Extern, bool)> {
-        if let Some(gas) = self.export(instance, ward_instrument::GAS_EXPORT) {
-            return Some((gas, true));
-        }
-        Some((self.export(instance, ward_instrument::TRAP_EXPORT)?, false))
+        meter_export_by_name(self, instance)
     }
 
     /// Looks up an export of an instance.

@@ -51,7 +51,7 @@ mod value;
 
 pub use backend::{
     Backend, BackendKind, Extern, ExternKind, InstanceId, Link, Module, Reply, Request, Sandbox,
-    SandboxError, Step,
+    SandboxError, Step, meter_export_by_name,
 };
 pub use cache::{CacheKey, CacheOptions, CacheStats, CodeHash, ModuleCache};
 pub use config::{

@@ -408,10 +408,7 @@ impl Sandbox for WasmiSandbox {
         {
             return Some((self.push_extern(wasmi::Extern::Global(gas)), true));
         }
-        if let Some(gas) = self.export(instance, ward_instrument::GAS_EXPORT) {
-            return Some((gas, true));
-        }
-        Some((self.export(instance, ward_instrument::TRAP_EXPORT)?, false))
+        ward_vm::meter_export_by_name(self, instance)
     }
 
     fn export(&mut self, instance: InstanceId, name: &str) -> Option<Extern> {

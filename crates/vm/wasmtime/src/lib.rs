@@ -503,13 +503,12 @@ impl Sandbox for WasmtimeSandbox {
                 }
             }
         }
-        let shared = self.shared.clone();
-        let mut linker_owned;
-        let linker: &Linker<StoreData> = if links.is_empty() {
-            &shared.linker
-        } else {
-            linker_owned = shared.linker.clone();
-            linker_owned.allow_shadowing(true);
+        // Explicit links need a linker of their own; otherwise the
+        // backend's serves.
+        let mut linked: Option<Linker<StoreData>> = None;
+        if !links.is_empty() {
+            let mut linker = self.shared.linker.clone();
+            linker.allow_shadowing(true);
             let store = self.store.as_ref().ok_or_else(busy_failure)?;
             for link in links {
                 let item = self
@@ -517,18 +516,19 @@ impl Sandbox for WasmtimeSandbox {
                     .get(link.item.index as usize)
                     .cloned()
                     .ok_or_else(|| Failure::new(ErrorKind::UnknownImport, "bad link handle"))?;
-                linker_owned
+                linker
                     .define(store, &link.module, &link.name, item)
                     .map_err(|e| Failure::new(ErrorKind::UnknownImport, format!("{e:#}")))?;
             }
-            &linker_owned
-        };
+            linked = Some(linker);
+        }
         self.arm_deadline();
         if let Some(store) = self.store.as_mut() {
             store.data_mut().context.set_suspend_allowed(false);
         }
         let pre = compiled.pre.as_ref().filter(|_| links.is_empty());
         let store = self.store.as_mut().ok_or_else(busy_failure)?;
+        let linker = linked.as_ref().unwrap_or(&self.shared.linker);
         let instance = match (pre, self.async_required) {
             (Some(pre), false) => pre.instantiate(&mut *store),
             (Some(pre), true) => block_on(pre.instantiate_async(&mut *store)),

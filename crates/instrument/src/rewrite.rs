@@ -176,11 +176,12 @@ pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<Vec<u8>, Poli
     // left. Meters travel as arguments and results between Ward's own
     // frames, in registers; only thunks, host calls and indirect calls go
     // through the globals.
-    let mut metered_types: Vec<(u32, u32)> = Vec::new();
+    // Indexed by original type: each is added once, when first used.
+    let mut metered_types: Vec<Option<u32>> = vec![None; a.types.len()];
     let mut metered_type_of = Vec::with_capacity(defined as usize);
     for &ty in &a.func_types[a.imported_funcs as usize..] {
-        let index = match metered_types.iter().find(|(t, _)| *t == ty) {
-            Some(&(_, index)) => index,
+        let index = match metered_types[ty as usize] {
+            Some(index) => index,
             None => {
                 let original = &a.types[ty as usize];
                 let mut params: Vec<ValType> = original
@@ -199,9 +200,10 @@ pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<Vec<u8>, Poli
                 }
                 params.push(ValType::I32);
                 types.ty().function(params, results);
-                metered_types.push((ty, next_type));
+                let index = next_type;
                 next_type += 1;
-                next_type - 1
+                metered_types[ty as usize] = Some(index);
+                index
             }
         };
         metered_type_of.push(index);

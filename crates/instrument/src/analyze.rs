@@ -56,6 +56,14 @@ pub(crate) struct Analysis<'a> {
     pub imports: Vec<(String, String, &'static str)>,
     /// Exports: (name, kind).
     pub exports: Vec<(String, &'static str)>,
+    /// Whether some body changes a table (`table.set`, `.fill`, `.copy`,
+    /// `.init`, `.grow`) or drops a segment (`data.drop`, `elem.drop`):
+    /// state that only a new instance can restore.
+    pub changes_tables_or_segments: bool,
+    /// Memories the module defines.
+    pub memories: u32,
+    /// Whether a memory is exported as [`ward_abi::MEMORY_EXPORT`].
+    pub memory_exported: bool,
 }
 
 /// The largest value found for each limit (for `ward inspect`).
@@ -117,6 +125,9 @@ pub(crate) fn analyze<'a>(
         measures: Measures::default(),
         imports: Vec::new(),
         exports: Vec::new(),
+        changes_tables_or_segments: false,
+        memories: 0,
+        memory_exported: false,
     };
     let mut total_locals: u64 = 0;
     let mut body_refs: Vec<bool> = Vec::new();
@@ -195,6 +206,7 @@ pub(crate) fn analyze<'a>(
             Payload::MemorySection(reader) => {
                 for memory in reader.clone() {
                     check_pages(&mut m, limits, memory.map_err(classify)?.initial)?;
+                    a.memories += 1;
                 }
                 a.sections.push(Section::Raw(5, &wasm[reader.range()]));
             }
@@ -222,6 +234,10 @@ pub(crate) fn analyze<'a>(
                     }
                     if export.kind == ExternalKind::Func {
                         mark(&mut a.entries, export.index);
+                    }
+                    if export.kind == ExternalKind::Memory && export.name == ward_abi::MEMORY_EXPORT
+                    {
+                        a.memory_exported = true;
                     }
                 }
                 a.sections.push(Section::Export(reader.clone()));
@@ -293,9 +309,19 @@ pub(crate) fn analyze<'a>(
                 m.check("max_total_locals", limits.max_total_locals, total_locals)?;
                 allocs = fv.into_allocations();
                 for op in &parsed.ops {
-                    if let Operator::RefFunc { function_index } = op {
-                        a.escape(*function_index);
-                        mark(&mut body_refs, *function_index);
+                    match op {
+                        Operator::RefFunc { function_index } => {
+                            a.escape(*function_index);
+                            mark(&mut body_refs, *function_index);
+                        }
+                        Operator::TableSet { .. }
+                        | Operator::TableFill { .. }
+                        | Operator::TableCopy { .. }
+                        | Operator::TableInit { .. }
+                        | Operator::TableGrow { .. }
+                        | Operator::DataDrop { .. }
+                        | Operator::ElemDrop { .. } => a.changes_tables_or_segments = true,
+                        _ => {}
                     }
                 }
                 if collect {

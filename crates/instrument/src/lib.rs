@@ -53,6 +53,11 @@ pub const TRAP_EXPORT: &str = "__ward_trap";
 /// Exported by instrumented modules that had a start function: call it right
 /// after instantiation (it is metered like any other code).
 pub const START_EXPORT: &str = "__ward_start";
+/// Exported by instrumented modules that can be recycled
+/// ([`Prepared::recyclable`]) and have mutable globals of their own: sets
+/// every such global back to its initializer. Unmetered, and never called
+/// by the module itself.
+pub const RESET_EXPORT: &str = "__ward_reset";
 /// Export names a module may not use: they belong to the instrumentation.
 pub const RESERVED_PREFIX: &str = "__ward";
 /// The meter's value after Ward's code trapped because gas ran out (gas is
@@ -65,7 +70,7 @@ pub const TRAP_STACK_OVERFLOW: i64 = -2;
 /// given bytes and policy (globals, exports, thunks, checks). Part of the
 /// policy's canonical bytes, so every cache key changes with it even when
 /// no gas figure does. Bump it with any change to the emitted code.
-pub const INSTRUMENTATION_VERSION: u32 = 3;
+pub const INSTRUMENTATION_VERSION: u32 = 4;
 
 /// The WebAssembly features a module may use. A consensus value: nodes that
 /// disagree on it disagree on which modules are valid.
@@ -281,6 +286,14 @@ pub struct Prepared {
     /// Whether the module had a start function (exported as [`START_EXPORT`]
     /// when instrumented).
     pub has_start: bool,
+    /// Whether a finished instance of this module can be made
+    /// indistinguishable from a new one by restoring its memory (exported
+    /// as [`ward_abi::MEMORY_EXPORT`], same size as when it was new) and
+    /// calling [`RESET_EXPORT`] when present: instrumented, no start
+    /// function (whose effects and gas a new instance would repeat), at
+    /// most that one memory, and no instruction that changes a table or
+    /// drops a segment.
+    pub recyclable: bool,
 }
 
 /// Validates `wasm`, checks it against the policy's limits, and instruments
@@ -317,14 +330,19 @@ fn prepare_analyzed<'a>(
             wasm: wasm.to_vec(),
             metering: Metering::None,
             has_start,
+            recyclable: false,
         };
         return Ok((prepared, analysis));
     }
+    let recyclable = !has_start
+        && !analysis.changes_tables_or_segments
+        && (analysis.memories == 0 || (analysis.memories == 1 && analysis.memory_exported));
     let plan = rewrite::Plan {
         schedule: &policy.schedule,
         gas: policy.metering == Metering::Instrumented,
         canonicalize_nans: policy.floats == FloatPolicy::Canonicalize,
         max_stack_units: policy.limits.max_stack_units.min(1 << 30),
+        reset: recyclable,
     };
     let out = rewrite::rewrite(&analysis, &plan)?;
     ensure_within(
@@ -336,6 +354,7 @@ fn prepare_analyzed<'a>(
         wasm: out,
         metering: policy.metering,
         has_start,
+        recyclable,
     };
     Ok((prepared, analysis))
 }

@@ -67,8 +67,8 @@ use wasm_encoder::{
 use wasmparser::Operator;
 
 use crate::{
-    CostSchedule, GAS_EXPORT, PolicyError, START_EXPORT, TRAP_EXPORT, TRAP_OUT_OF_GAS,
-    TRAP_STACK_OVERFLOW,
+    CostSchedule, GAS_EXPORT, PolicyError, RESET_EXPORT, START_EXPORT, TRAP_EXPORT,
+    TRAP_OUT_OF_GAS, TRAP_STACK_OVERFLOW,
     analyze::{Analysis, Body, Section},
     nan::{self, Fix, ModuleTypes},
     ops::touches_floats,
@@ -81,6 +81,9 @@ pub(crate) struct Plan<'s> {
     pub gas: bool,
     pub canonicalize_nans: bool,
     pub max_stack_units: u32,
+    /// Emit and export [`RESET_EXPORT`] (when there are mutable globals to
+    /// reset).
+    pub reset: bool,
 }
 
 /// Redirects escaping function references to their thunks.
@@ -220,6 +223,16 @@ pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<Vec<u8>, Poli
     for &f in &thunks {
         functions.function(a.func_types[f as usize]);
     }
+    // The reset helper, `[] -> []`, after the thunks.
+    let reset = if plan.reset {
+        reset_body(a, &mut redirect)?
+    } else {
+        None
+    };
+    let reset_index = total_funcs + thunks.len() as u32;
+    if reset.is_some() {
+        functions.function(a.types.len() as u32);
+    }
     module.section(&functions);
 
     emit_raw(&mut module, a, 4);
@@ -261,6 +274,9 @@ pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<Vec<u8>, Poli
     if let Some(start) = a.start {
         let target = entry.function_index(start).map_err(err)?;
         exports.export(START_EXPORT, ExportKind::Func, target);
+    }
+    if reset.is_some() {
+        exports.export(RESET_EXPORT, ExportKind::Func, reset_index);
     }
     module.section(&exports);
 
@@ -357,6 +373,9 @@ pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<Vec<u8>, Poli
         thunk.instruction(&Instruction::End);
         code.function(&thunk);
     }
+    if let Some(reset) = &reset {
+        code.function(reset);
+    }
     module.section(&code);
 
     emit_raw(&mut module, a, 11);
@@ -369,6 +388,48 @@ pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<Vec<u8>, Poli
         }
     }
     Ok(module.finish())
+}
+
+/// The body of [`RESET_EXPORT`]: every mutable global the module defines
+/// set back to its initializer (a constant: Ward's features have no
+/// imported globals and no extended constants), function references
+/// redirected as in the global section. `None` when there is none.
+fn reset_body(a: &Analysis<'_>, redirect: &mut Redirect) -> Result<Option<Function>, PolicyError> {
+    let invalid = |message: String| PolicyError::Invalid { offset: 0, message };
+    let mut func = Function::new([]);
+    let mut any = false;
+    let mut index = a.globals;
+    for section in &a.sections {
+        if let Section::Global(reader) = section {
+            index -= reader.count();
+        }
+    }
+    for section in &a.sections {
+        let Section::Global(reader) = section else {
+            continue;
+        };
+        for global in reader.clone() {
+            let global = global.map_err(|e| invalid(e.to_string()))?;
+            if global.ty.mutable {
+                let mut ops = global.init_expr.get_operators_reader();
+                while !ops.eof() {
+                    let op = ops.read().map_err(|e| invalid(e.to_string()))?;
+                    if matches!(op, Operator::End) {
+                        continue;
+                    }
+                    let instruction = redirect
+                        .instruction(op)
+                        .map_err(|e| invalid(e.to_string()))?;
+                    func.instruction(&instruction);
+                }
+                func.instruction(&Instruction::GlobalSet(index));
+                any = true;
+            }
+            index += 1;
+        }
+    }
+    func.instruction(&Instruction::End);
+    Ok(any.then_some(func))
 }
 
 fn emit_raw(module: &mut Module, a: &Analysis<'_>, id: u8) {

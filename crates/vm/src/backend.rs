@@ -70,6 +70,7 @@ pub struct Module {
     backend: BackendKind,
     metering: Metering,
     has_start: bool,
+    recyclable: bool,
     imports: Arc<[ImportType]>,
     exports: Arc<[ExportType]>,
     footprint: usize,
@@ -92,6 +93,7 @@ impl Module {
             backend,
             metering: Metering::None,
             has_start: false,
+            recyclable: false,
             imports: imports.into(),
             exports: exports.into(),
             footprint: 0,
@@ -100,9 +102,15 @@ impl Module {
     }
 
     /// Records how the module's bytes were prepared (set by [`crate::compile`]).
-    pub fn with_preparation(mut self, metering: Metering, has_start: bool) -> Self {
+    pub fn with_preparation(
+        mut self,
+        metering: Metering,
+        has_start: bool,
+        recyclable: bool,
+    ) -> Self {
         self.metering = metering;
         self.has_start = has_start;
+        self.recyclable = recyclable;
         self
     }
 
@@ -122,6 +130,12 @@ impl Module {
     /// Whether the module had a start function.
     pub fn has_start(&self) -> bool {
         self.has_start
+    }
+
+    /// Whether a finished instance can be restored to a new one's state
+    /// and reused (see `ward_instrument::Prepared::recyclable`).
+    pub fn recyclable(&self) -> bool {
+        self.recyclable
     }
 
     /// How the module is metered.
@@ -208,6 +222,22 @@ pub trait Backend: Send + Sync {
     fn serialize(&self, module: &Module) -> Option<Vec<u8>> {
         let _ = module;
         None
+    }
+
+    /// A sandbox whose first instantiation will be `module` alone (no
+    /// links), for one call. A backend may hand back one that already holds
+    /// a recycled instance of `module` (see [`Sandbox::finish`]), which that
+    /// instantiation then returns without instantiating. The default is
+    /// [`Backend::sandbox`].
+    fn sandbox_for(&self, module: &Module, context: CallContext) -> Box<dyn Sandbox> {
+        let _ = module;
+        self.sandbox(context)
+    }
+
+    /// How many sandboxes [`Backend::sandbox_for`] has handed out with a
+    /// recycled instance (for tests and reports). The default: none.
+    fn recycled_instances(&self) -> u64 {
+        0
     }
 
     /// Rebuilds a module from bytes [`Backend::serialize`] produced.
@@ -468,4 +498,13 @@ pub trait Sandbox: Send {
     /// [`SandboxError::BadHandle`], [`SandboxError::BadArguments`] (wrong
     /// type or an immutable global), or [`SandboxError::Busy`] while suspended.
     fn global_set(&mut self, global: Extern, value: Value) -> Result<(), SandboxError>;
+
+    /// Ends the sandbox once its call is over and its context read. A
+    /// backend may keep the instance of a sandbox made by
+    /// [`Backend::sandbox_for`] for a later call of the same module, when
+    /// the module is recyclable, the sandbox held that one instance, and
+    /// its calls returned or exited: it first restores the instance to the
+    /// state of a new one (memory, mutable globals) and drops the context.
+    /// Dropping a sandbox never recycles anything. The default drops it.
+    fn finish(self: Box<Self>) {}
 }

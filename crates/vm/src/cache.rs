@@ -387,7 +387,7 @@ impl ModuleCache {
         match module {
             Ok(module) => {
                 self.disk_hits.fetch_add(1, Ordering::Relaxed);
-                Some(module.with_preparation(stored.metering, stored.has_start))
+                Some(module.with_preparation(stored.metering, stored.has_start, stored.recyclable))
             }
             Err(err) => {
                 self.reject_disk_entry(disk, key, &err.message);
@@ -416,6 +416,7 @@ impl ModuleCache {
                 start: 0,
                 metering: module.metering(),
                 has_start: module.has_start(),
+                recyclable: module.recyclable(),
             };
             if let Err(err) = disk.store(key, &stored) {
                 tracing::warn!(code = %key.code, "disk cache write failed: {err}");

@@ -49,6 +49,15 @@ pub struct Config {
     /// size): every frame of a chain of calls between contracts holds one.
     /// Default: 1100 (the default call-depth limit of 1024 plus headroom).
     pub max_instances: u32,
+    /// Bytes of linear memory a backend may keep in recycled instances
+    /// (0: every call instantiates anew). A finished instance of a
+    /// recyclable module (`Module::recyclable`) is restored to exactly the
+    /// state of a new one (memory rewritten from the module's initial
+    /// image, mutable globals reset by the instrumentation's
+    /// `__ward_reset`) and handed to the next call of that module instead
+    /// of instantiating. Not part of the fingerprint: it changes no
+    /// outcome. Default: 64 MiB.
+    pub recycle_bytes: u64,
 }
 
 impl Default for Config {
@@ -59,6 +68,7 @@ impl Default for Config {
             interruptible: true,
             pooling: true,
             max_instances: 1100,
+            recycle_bytes: 64 << 20,
         }
     }
 }

@@ -8,7 +8,7 @@
 //! key_len    u32 LE
 //! key        key_len   CacheKey::encode()
 //! metering   u8        0 instrumented, 1 self-metered, 2 none
-//! has_start  u8        0 or 1
+//! flags      u8        bit 0: has a start function, bit 1: recyclable
 //! len        u64 LE    artifact length
 //! checksum   32 bytes  BLAKE3 of every byte above and the artifact
 //! artifact   len       Backend::serialize()
@@ -32,7 +32,7 @@ use std::{
 use crate::{Metering, cache::CacheKey, cache::hex};
 
 const MAGIC: &[u8; 8] = b"WARDMOD\0";
-const FORMAT_VERSION: u32 = 1;
+const FORMAT_VERSION: u32 = 2;
 const EXTENSION: &str = "wmod";
 /// Longest key encoding accepted (the engine fingerprint is short).
 const MAX_KEY_BYTES: u32 = 4096;
@@ -45,6 +45,7 @@ pub(crate) struct Stored {
     pub start: usize,
     pub metering: Metering,
     pub has_start: bool,
+    pub recyclable: bool,
 }
 
 impl Stored {
@@ -99,12 +100,13 @@ impl DiskCache {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(format!("unreadable: {e}")),
         };
-        let (start, metering, has_start) = decode(&bytes, &key.encode())?;
+        let (start, metering, flags) = decode(&bytes, &key.encode())?;
         Ok(Some(Stored {
             bytes,
             start,
             metering,
-            has_start,
+            has_start: flags & 1 != 0,
+            recyclable: flags & 2 != 0,
         }))
     }
 
@@ -173,7 +175,7 @@ fn encode(key: &[u8], stored: &Stored) -> Vec<u8> {
     out.extend((key.len() as u32).to_le_bytes());
     out.extend(key);
     out.push(metering_byte(stored.metering));
-    out.push(u8::from(stored.has_start));
+    out.push(u8::from(stored.has_start) | (u8::from(stored.recyclable) << 1));
     out.extend((artifact.len() as u64).to_le_bytes());
     let mut hasher = blake3::Hasher::new();
     hasher.update(&out);
@@ -195,7 +197,7 @@ fn take<'b>(bytes: &mut &'b [u8], n: usize) -> Result<&'b [u8], String> {
 
 /// Checks a whole file; returns where its artifact starts and what the
 /// header says about the module.
-fn decode(file: &[u8], expected_key: &[u8]) -> Result<(usize, Metering, bool), String> {
+fn decode(file: &[u8], expected_key: &[u8]) -> Result<(usize, Metering, u8), String> {
     let mut rest = file;
     if take(&mut rest, 8)? != MAGIC {
         return Err("not a Ward artifact".into());
@@ -215,11 +217,10 @@ fn decode(file: &[u8], expected_key: &[u8]) -> Result<(usize, Metering, bool), S
         return Err("stored for another key (code, config, engine or schedule)".into());
     }
     let metering = metering_from_byte(take(&mut rest, 1)?[0]).ok_or("bad metering byte")?;
-    let has_start = match take(&mut rest, 1)?[0] {
-        0 => false,
-        1 => true,
-        _ => return Err("bad start byte".into()),
-    };
+    let flags = take(&mut rest, 1)?[0];
+    if flags > 3 {
+        return Err("bad flags byte".into());
+    }
     let len = u64::from_le_bytes(take(&mut rest, 8)?.try_into().map_err(|_| "truncated")?);
     let header_len = file.len() - rest.len();
     let checksum = take(&mut rest, 32)?;
@@ -235,5 +236,5 @@ fn decode(file: &[u8], expected_key: &[u8]) -> Result<(usize, Metering, bool), S
     if hasher.finalize().as_bytes() != checksum {
         return Err("checksum mismatch".into());
     }
-    Ok((file.len() - rest.len(), metering, has_start))
+    Ok((file.len() - rest.len(), metering, flags))
 }

@@ -45,6 +45,7 @@ mod crypto;
 mod disk;
 mod meter;
 mod outcome;
+pub mod recycle;
 mod run;
 mod system;
 mod value;

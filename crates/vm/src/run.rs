@@ -21,9 +21,11 @@ use crate::{
 pub fn compile(backend: &dyn Backend, config: &Config, wasm: &[u8]) -> Result<Module, Failure> {
     let prepared =
         ward_instrument::prepare(wasm, &config.effective_policy()).map_err(policy_failure)?;
-    Ok(backend
-        .compile(&prepared.wasm)?
-        .with_preparation(prepared.metering, prepared.has_start))
+    Ok(backend.compile(&prepared.wasm)?.with_preparation(
+        prepared.metering,
+        prepared.has_start,
+        prepared.recyclable,
+    ))
 }
 
 /// Instantiates `module` in `sandbox` and, for an instrumented module, arms
@@ -292,13 +294,17 @@ impl Running {
                 self.suspensions += 1;
                 Progress::Suspended(self, request)
             }
-            step => Progress::Finished(settle(
-                &mut *self.sandbox,
-                self.meter.as_ref(),
-                self.shape,
-                self.suspensions,
-                step,
-            )),
+            step => {
+                let execution = settle(
+                    &mut *self.sandbox,
+                    self.meter.as_ref(),
+                    self.shape,
+                    self.suspensions,
+                    step,
+                );
+                self.sandbox.finish();
+                Progress::Finished(execution)
+            }
         }
     }
 }
@@ -319,7 +325,7 @@ pub fn begin(
     };
     let mut context = context;
     context.reset(options.input, options.gas_limit.min(MAX_GAS));
-    let mut sandbox = backend.sandbox(context.with_debug_log(options.debug_log));
+    let mut sandbox = backend.sandbox_for(module, context.with_debug_log(options.debug_log));
     sandbox.set_deadline(deadline);
     let (instance, meter) = match instantiate_metered(&mut *sandbox, module, &[]) {
         Ok(instantiated) => instantiated,

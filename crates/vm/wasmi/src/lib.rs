@@ -10,12 +10,25 @@
 //! keeps guest frames on its own heap stack, never on the native one), and
 //! [`Sandbox::resume`] feeds the reply's values in as the import's results.
 //!
+//! **Recycling**: a compiled module keeps a few finished instances of
+//! itself (each in its own store), restored to the state of a new instance:
+//! memory compared with the initial image page by page and rewritten where
+//! it differs, mutable globals reset by the instrumentation's
+//! `__ward_reset`. [`Backend::sandbox_for`] hands one out instead of
+//! instantiating; [`Sandbox::finish`] takes it back. Only recyclable modules
+//! (no start function, no table or segment changes, one exported memory or
+//! none), and only after calls that returned or exited: a failed call's
+//! instance is dropped.
+//!
 //! **Timeouts** use fuel slices: when the backend is interruptible, fuel
 //! metering is on, a call runs with a slice of fuel, and each time the slice
 //! runs out the deadline is checked and the call resumed with another slice.
 //! Fuel here only measures time; Ward's gas never depends on it.
 
-use std::{sync::Arc, time::Instant};
+use std::{
+    sync::{Arc, Mutex, OnceLock, PoisonError},
+    time::Instant,
+};
 
 use smallvec::SmallVec;
 
@@ -24,11 +37,17 @@ use ward_vm::{
     Backend, BackendKind, CallContext, Config, ErrorKind, ExportType, Extern, ExternKind,
     ExternType, Failure, FuncType, HostStop, ImportType, InstanceId, Link, Module, Reply, Request,
     Sandbox, SandboxError, Step, ValType, Value,
+    recycle::{MemoryImage, RecycleBudget},
 };
 use wasmi::{
     Caller, Engine, Instance, Linker, ResumableCall, ResumableCallHostTrap, Store, StoreLimits,
     StoreLimitsBuilder, TrapCode, Val,
 };
+
+/// Recycled instances kept per module: enough for the threads that run one
+/// module at once on a small node, few enough that a cache of many modules
+/// holds little memory (`Config::recycle_bytes` bounds the total).
+const RECYCLED_PER_MODULE: usize = 2;
 
 /// wasmi's frame limit: twice the most frames Ward's default stack-unit limit
 /// allows (every frame costs at least one unit).
@@ -52,6 +71,63 @@ struct Shared {
     linker: Linker<StoreData>,
     config: Config,
     limits: StoreLimits,
+    /// What recycled instances may hold.
+    budget: Arc<RecycleBudget>,
+}
+
+/// A compiled module and its recycled instances.
+struct Compiled {
+    module: wasmi::Module,
+    /// The memory of a new instance, taken from the first one made.
+    image: OnceLock<MemoryImage>,
+    pool: Mutex<Vec<Recycled>>,
+    /// The backend's budget, which the pool's instances count against.
+    budget: Arc<RecycleBudget>,
+}
+
+impl Compiled {
+    fn lock_pool(&self) -> std::sync::MutexGuard<'_, Vec<Recycled>> {
+        self.pool.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn take(&self) -> Option<Recycled> {
+        let recycled = self.lock_pool().pop()?;
+        self.budget.release(recycled.bytes, true);
+        Some(recycled)
+    }
+}
+
+impl Drop for Compiled {
+    fn drop(&mut self) {
+        let pool = self.pool.get_mut().unwrap_or_else(PoisonError::into_inner);
+        for recycled in pool.drain(..) {
+            self.budget.release(recycled.bytes, false);
+        }
+    }
+}
+
+/// A finished instance restored to the state of a new one, alone in the
+/// store of the sandbox that ran it (kept whole: nothing is allocated or
+/// moved to reuse it).
+struct Recycled {
+    sandbox: Box<WasmiSandbox>,
+    instance: Instance,
+    reset: Option<wasmi::Func>,
+    /// Its memory's size, counted against `Config::recycle_bytes`.
+    bytes: u64,
+}
+
+/// The instance a sandbox may give back to its module when it finishes.
+struct Home {
+    compiled: Arc<Compiled>,
+    /// A recycled instance not yet claimed by `instantiate`.
+    ready: Option<Instance>,
+    /// The instance's `__ward_reset`, if it has one.
+    reset: Option<wasmi::Func>,
+    /// Whether the sandbox is still in a state a restore can undo: one
+    /// instance of the module, calls that returned or exited, no externref
+    /// created in the store.
+    reusable: bool,
 }
 
 impl WasmiBackend {
@@ -88,6 +164,10 @@ impl WasmiBackend {
                 linker,
                 config: config.clone(),
                 limits,
+                budget: Arc::new(RecycleBudget::new(
+                    config.recycle_bytes,
+                    u64::from(config.max_instances / 4),
+                )),
             }),
         })
     }
@@ -147,10 +227,18 @@ impl Backend for WasmiBackend {
             .collect();
         // wasmi translates lazily; its footprint grows with the code, about
         // three times the bytes once translated.
-        Ok(
-            Module::new(BackendKind::Wasmi, imports, exports, Arc::new(module))
-                .with_footprint(wasm.len().saturating_mul(3)),
+        Ok(Module::new(
+            BackendKind::Wasmi,
+            imports,
+            exports,
+            Arc::new(Compiled {
+                module,
+                image: OnceLock::new(),
+                pool: Mutex::new(Vec::new()),
+                budget: self.shared.budget.clone(),
+            }),
         )
+        .with_footprint(wasm.len().saturating_mul(3)))
     }
 
     fn fingerprint(&self) -> String {
@@ -158,6 +246,47 @@ impl Backend for WasmiBackend {
     }
 
     fn sandbox(&self, context: CallContext) -> Box<dyn Sandbox> {
+        Box::new(self.new_sandbox(context))
+    }
+
+    fn recycled_instances(&self) -> u64 {
+        self.shared.budget.handed_out()
+    }
+
+    fn sandbox_for(&self, module: &Module, context: CallContext) -> Box<dyn Sandbox> {
+        let recycle = module.recyclable() && self.shared.budget.enabled();
+        let Some(compiled) = recycle.then(|| module.downcast_arc::<Compiled>()).flatten() else {
+            return self.sandbox(context);
+        };
+        let Some(recycled) = compiled.take() else {
+            let mut sandbox = self.new_sandbox(context);
+            sandbox.home = Some(Home {
+                compiled,
+                ready: None,
+                reset: None,
+                reusable: true,
+            });
+            return Box::new(sandbox);
+        };
+        let Recycled {
+            mut sandbox,
+            instance,
+            reset,
+            bytes: _,
+        } = recycled;
+        sandbox.store.data_mut().context = context;
+        sandbox.home = Some(Home {
+            compiled,
+            ready: Some(instance),
+            reset,
+            reusable: true,
+        });
+        sandbox
+    }
+}
+
+impl WasmiBackend {
+    fn new_sandbox(&self, context: CallContext) -> WasmiSandbox {
         let data = StoreData {
             context,
             limits: self.shared.limits.clone(),
@@ -165,7 +294,7 @@ impl Backend for WasmiBackend {
         };
         let mut store = Store::new(&self.engine, data);
         store.limiter(|data| &mut data.limits);
-        Box::new(WasmiSandbox {
+        WasmiSandbox {
             store,
             shared: self.shared.clone(),
             may_suspend: false,
@@ -173,7 +302,8 @@ impl Backend for WasmiBackend {
             externs: SmallVec::new(),
             suspended: None,
             deadline: None,
-        })
+            home: None,
+        }
     }
 }
 
@@ -245,6 +375,8 @@ struct WasmiSandbox {
     deadline: Option<Instant>,
     /// Whether some instance imports a host function that may suspend.
     may_suspend: bool,
+    /// Set by [`Backend::sandbox_for`] for a recyclable module.
+    home: Option<Home>,
 }
 
 impl WasmiSandbox {
@@ -342,7 +474,7 @@ impl WasmiSandbox {
 
 impl Sandbox for WasmiSandbox {
     fn instantiate(&mut self, module: &Module, links: &[Link]) -> Result<InstanceId, Failure> {
-        let Some(compiled) = module.downcast::<wasmi::Module>() else {
+        let Some(compiled) = module.downcast::<Compiled>() else {
             return Err(Failure::new(
                 ErrorKind::HostError,
                 SandboxError::ForeignModule.to_string(),
@@ -350,6 +482,22 @@ impl Sandbox for WasmiSandbox {
         };
         self.idle()
             .map_err(|e| Failure::new(ErrorKind::HostError, e.to_string()))?;
+        // Whether this is the one instantiation of its home module that
+        // `sandbox_for` prepared the sandbox for.
+        let home_call = match &mut self.home {
+            Some(home) if home.reusable => {
+                let alone = self.instances.is_empty()
+                    && links.is_empty()
+                    && std::ptr::eq(Arc::as_ptr(&home.compiled), compiled);
+                home.reusable = alone;
+                alone
+            }
+            _ => false,
+        };
+        if home_call && let Some(instance) = self.home.as_mut().and_then(|h| h.ready.take()) {
+            self.instances.push(instance);
+            return Ok(InstanceId(0));
+        }
         if !module.imports().is_empty() {
             let resolved = self.shared.config.resolve_imports(module, links)?;
             self.may_suspend |= resolved.iter().any(|r| r.may_suspend());
@@ -387,11 +535,21 @@ impl Sandbox for WasmiSandbox {
             let _ = self.store.set_fuel(fuel);
         }
         self.store.data_mut().context.set_suspend_allowed(false);
-        let instance = linker.instantiate_and_start(&mut self.store, compiled);
+        let instance = linker.instantiate_and_start(&mut self.store, &compiled.module);
         self.store.data_mut().context.set_suspend_allowed(true);
         let instance = instance.map_err(instantiation_failure)?;
         let memory = instance.get_memory(&self.store, ward_abi::MEMORY_EXPORT);
         let gas = instance.get_global(&self.store, ward_instrument::GAS_EXPORT);
+        if home_call && let Some(home) = &mut self.home {
+            // A new instance, before any call: its memory is the image
+            // every restore goes back to.
+            if let Some(memory) = memory {
+                home.compiled
+                    .image
+                    .get_or_init(|| MemoryImage::new(memory.data(&self.store)));
+            }
+            home.reset = instance.get_func(&self.store, ward_instrument::RESET_EXPORT);
+        }
         let exports = &mut self.store.data_mut().exports;
         exports.instances += 1;
         exports.memory = memory;
@@ -418,96 +576,19 @@ impl Sandbox for WasmiSandbox {
     }
 
     fn call(&mut self, func: Extern, args: &[Value]) -> Step {
-        if let Err(e) = self.idle() {
-            return embedder_error(e);
-        }
-        let func = match self.externs.get(func.index as usize) {
-            Some(wasmi::Extern::Func(f)) => *f,
-            _ => return embedder_error(SandboxError::BadHandle(ExternKind::Func)),
-        };
-        let params = match args
-            .iter()
-            .map(|v| to_val(&mut self.store, *v))
-            .collect::<Result<Vec<_>, _>>()
-        {
-            Ok(params) => params,
-            Err(e) => return embedder_error(e),
-        };
-        // Nothing can suspend and no deadline needs fuel slices: an entry
-        // point (no parameters, nothing or an i32 back) takes wasmi's typed,
-        // non-resumable path.
-        if params.is_empty() && !self.may_suspend && self.deadline.is_none() && self.refuel() {
-            if let Ok(typed) = func.typed::<(), ()>(&self.store) {
-                return match typed.call(&mut self.store, ()) {
-                    Ok(()) => Step::Returned(Vec::new()),
-                    Err(e) => step_from_error(e),
-                };
-            }
-            if let Ok(typed) = func.typed::<(), i32>(&self.store) {
-                return match typed.call(&mut self.store, ()) {
-                    Ok(v) => Step::Returned(vec![Value::I32(v)]),
-                    Err(e) => step_from_error(e),
-                };
-            }
-        }
-        let result_count = func.ty(&self.store).results().len();
-        let mut outputs = vec![Val::I32(0); result_count];
-        if !self.refuel() {
-            return Step::Failed(Failure::new(ErrorKind::Timeout, "deadline passed"));
-        }
-        let result = func.call_resumable(&mut self.store, &params, &mut outputs);
-        self.drive(result, outputs)
+        self.note_values(args);
+        let step = self.call_inner(func, args);
+        self.note_step(&step);
+        step
     }
 
     fn resume(&mut self, reply: Reply) -> Step {
-        let Some(Suspended {
-            invocation,
-            mut outputs,
-            host_index,
-        }) = self.suspended.take()
-        else {
-            return embedder_error(SandboxError::NotSuspended);
-        };
-        if host_index == CALL_REQUEST {
-            // Charge the callee's gas, keep its return data, and hand the
-            // status to the guest; the gas global follows the context.
-            let status = match self.store.data_mut().context.complete_call(reply) {
-                Ok(Value::I32(status)) => status,
-                Ok(_) => 2,
-                Err(stop) => return step_from_error(wasmi::Error::host(Stop(stop))),
-            };
-            if let Some(global) = self.store.data().exports.gas {
-                let left = ward_vm::gas_global_value(self.store.data().context.gas_left());
-                let _ = global.set(&mut self.store, Val::I64(left));
-            }
-            let result = invocation.resume(&mut self.store, &[Val::I32(status)], &mut outputs);
-            return self.drive(result, outputs);
+        if let Reply::Values(values) = &reply {
+            self.note_values(values);
         }
-        let values = match reply {
-            Reply::Values(values) => values,
-            Reply::Trap(message) => {
-                return Step::Failed(Failure::new(ErrorKind::HostError, message));
-            }
-            _ => return Step::Failed(Failure::new(ErrorKind::HostError, "unsupported reply")),
-        };
-        let expected = &self.shared.config.host_imports[host_index].ty.results;
-        if values.len() != expected.len() || values.iter().zip(expected).any(|(v, t)| v.ty() != *t)
-        {
-            return Step::Failed(Failure::new(
-                ErrorKind::HostError,
-                format!("host import {host_index} answered {values:?}, expected {expected:?}"),
-            ));
-        }
-        let inputs = match values
-            .iter()
-            .map(|v| to_val(&mut self.store, *v))
-            .collect::<Result<Vec<_>, _>>()
-        {
-            Ok(inputs) => inputs,
-            Err(e) => return embedder_error(e),
-        };
-        let result = invocation.resume(&mut self.store, &inputs, &mut outputs);
-        self.drive(result, outputs)
+        let step = self.resume_inner(reply);
+        self.note_step(&step);
+        step
     }
 
     fn is_suspended(&self) -> bool {
@@ -566,6 +647,7 @@ impl Sandbox for WasmiSandbox {
 
     fn global_set(&mut self, global: Extern, value: Value) -> Result<(), SandboxError> {
         self.idle()?;
+        self.note_values(&[value]);
         let Some(wasmi::Extern::Global(g)) = self.externs.get(global.index as usize).copied()
         else {
             return Err(SandboxError::BadHandle(ExternKind::Global));
@@ -574,6 +656,203 @@ impl Sandbox for WasmiSandbox {
         g.set(&mut self.store, val)
             .map_err(|e| SandboxError::BadArguments(e.to_string()))
     }
+
+    fn finish(mut self: Box<Self>) {
+        let Some(home) = self.home.take() else {
+            return;
+        };
+        let &[instance] = self.instances.as_slice() else {
+            return;
+        };
+        if !home.reusable || self.suspended.is_some() || home.ready.is_some() {
+            return;
+        }
+        let full = |pool: &Vec<Recycled>| pool.len() >= RECYCLED_PER_MODULE;
+        if full(&home.compiled.lock_pool()) {
+            return;
+        }
+        let memory = self.store.data().exports.memory;
+        let bytes = memory.map_or(0, |m| m.data(&self.store).len() as u64);
+        if !self.shared.budget.claim(bytes) {
+            return;
+        }
+        let interruptible = self.shared.config.interruptible;
+        let restored = restore(
+            &mut self.store,
+            memory,
+            home.reset,
+            &home.compiled,
+            interruptible,
+        );
+        let mut pool = home.compiled.lock_pool();
+        if !restored || full(&pool) {
+            drop(pool);
+            self.shared.budget.release(bytes, false);
+            return;
+        }
+        // The call's context (the embedder's chain and host) ends here, as
+        // it would with the store; the sandbox keeps nothing of the call.
+        self.store.data_mut().context = CallContext::default();
+        self.instances.clear();
+        self.externs.clear();
+        self.deadline = None;
+        pool.push(Recycled {
+            sandbox: self,
+            instance,
+            reset: home.reset,
+            bytes,
+        });
+    }
+}
+
+impl WasmiSandbox {
+    /// A value the embedder passed in that a restore could not undo (an
+    /// externref lives in the store until it drops) rules recycling out.
+    fn note_values(&mut self, values: &[Value]) {
+        if values
+            .iter()
+            .any(|v| matches!(v, Value::ExternRef(Some(_))))
+            && let Some(home) = &mut self.home
+        {
+            home.reusable = false;
+        }
+    }
+
+    /// Only instances whose calls returned or exited are recycled.
+    fn note_step(&mut self, step: &Step) {
+        if matches!(step, Step::Failed(_))
+            && let Some(home) = &mut self.home
+        {
+            home.reusable = false;
+        }
+    }
+
+    fn call_inner(&mut self, func: Extern, args: &[Value]) -> Step {
+        if let Err(e) = self.idle() {
+            return embedder_error(e);
+        }
+        let func = match self.externs.get(func.index as usize) {
+            Some(wasmi::Extern::Func(f)) => *f,
+            _ => return embedder_error(SandboxError::BadHandle(ExternKind::Func)),
+        };
+        let params = match args
+            .iter()
+            .map(|v| to_val(&mut self.store, *v))
+            .collect::<Result<Vec<_>, _>>()
+        {
+            Ok(params) => params,
+            Err(e) => return embedder_error(e),
+        };
+        // Nothing can suspend and no deadline needs fuel slices: an entry
+        // point (no parameters, nothing or an i32 back) takes wasmi's typed,
+        // non-resumable path.
+        if params.is_empty() && !self.may_suspend && self.deadline.is_none() && self.refuel() {
+            if let Ok(typed) = func.typed::<(), ()>(&self.store) {
+                return match typed.call(&mut self.store, ()) {
+                    Ok(()) => Step::Returned(Vec::new()),
+                    Err(e) => step_from_error(e),
+                };
+            }
+            if let Ok(typed) = func.typed::<(), i32>(&self.store) {
+                return match typed.call(&mut self.store, ()) {
+                    Ok(v) => Step::Returned(vec![Value::I32(v)]),
+                    Err(e) => step_from_error(e),
+                };
+            }
+        }
+        let result_count = func.ty(&self.store).results().len();
+        let mut outputs = vec![Val::I32(0); result_count];
+        if !self.refuel() {
+            return Step::Failed(Failure::new(ErrorKind::Timeout, "deadline passed"));
+        }
+        let result = func.call_resumable(&mut self.store, &params, &mut outputs);
+        self.drive(result, outputs)
+    }
+
+    fn resume_inner(&mut self, reply: Reply) -> Step {
+        let Some(Suspended {
+            invocation,
+            mut outputs,
+            host_index,
+        }) = self.suspended.take()
+        else {
+            return embedder_error(SandboxError::NotSuspended);
+        };
+        if host_index == CALL_REQUEST {
+            // Charge the callee's gas, keep its return data, and hand the
+            // status to the guest; the gas global follows the context.
+            let status = match self.store.data_mut().context.complete_call(reply) {
+                Ok(Value::I32(status)) => status,
+                Ok(_) => 2,
+                Err(stop) => return step_from_error(wasmi::Error::host(Stop(stop))),
+            };
+            if let Some(global) = self.store.data().exports.gas {
+                let left = ward_vm::gas_global_value(self.store.data().context.gas_left());
+                let _ = global.set(&mut self.store, Val::I64(left));
+            }
+            let result = invocation.resume(&mut self.store, &[Val::I32(status)], &mut outputs);
+            return self.drive(result, outputs);
+        }
+        let values = match reply {
+            Reply::Values(values) => values,
+            Reply::Trap(message) => {
+                return Step::Failed(Failure::new(ErrorKind::HostError, message));
+            }
+            _ => return Step::Failed(Failure::new(ErrorKind::HostError, "unsupported reply")),
+        };
+        let expected = &self.shared.config.host_imports[host_index].ty.results;
+        if values.len() != expected.len() || values.iter().zip(expected).any(|(v, t)| v.ty() != *t)
+        {
+            return Step::Failed(Failure::new(
+                ErrorKind::HostError,
+                format!("host import {host_index} answered {values:?}, expected {expected:?}"),
+            ));
+        }
+        let inputs = match values
+            .iter()
+            .map(|v| to_val(&mut self.store, *v))
+            .collect::<Result<Vec<_>, _>>()
+        {
+            Ok(inputs) => inputs,
+            Err(e) => return embedder_error(e),
+        };
+        let result = invocation.resume(&mut self.store, &inputs, &mut outputs);
+        self.drive(result, outputs)
+    }
+}
+
+/// Restores a finished instance to the state of a new one: its memory to
+/// the module's initial image (page by page, rewriting only pages that
+/// differ) and its mutable globals through `__ward_reset`. `false` when it
+/// cannot be: the memory grew, or the reset failed.
+fn restore(
+    store: &mut Store<StoreData>,
+    memory: Option<wasmi::Memory>,
+    reset: Option<wasmi::Func>,
+    compiled: &Compiled,
+    metered_by_fuel: bool,
+) -> bool {
+    if let Some(memory) = memory {
+        let Some(image) = compiled.image.get() else {
+            return false;
+        };
+        if !image.restore(memory.data_mut(&mut *store)) {
+            return false;
+        }
+    }
+    if let Some(reset) = reset {
+        // Fuel only measures time here; the reset is a few global sets.
+        if metered_by_fuel && store.set_fuel(u64::MAX).is_err() {
+            return false;
+        }
+        let Ok(reset) = reset.typed::<(), ()>(&*store) else {
+            return false;
+        };
+        if reset.call(&mut *store, ()).is_err() {
+            return false;
+        }
+    }
+    true
 }
 
 fn embedder_error(err: SandboxError) -> Step {

@@ -23,7 +23,7 @@ use std::{
     future::Future,
     hash::{Hash, Hasher},
     pin::Pin,
-    sync::{Arc, Mutex, OnceLock},
+    sync::{Arc, Mutex, OnceLock, PoisonError},
     task::{Context, Poll, Waker},
     time::{Duration, Instant},
 };
@@ -33,6 +33,7 @@ use ward_vm::{
     Backend, BackendKind, CallContext, Config, ErrorKind, ExportType, Extern, ExternKind,
     ExternType, Failure, FuncType, HostStop, ImportType, InstanceId, Link, Module, Reply, Request,
     Sandbox, SandboxError, Step, ValType, Value,
+    recycle::{MemoryImage, RecycleBudget},
 };
 use wasmtime::{
     Caller, Engine, Instance, Linker, Store, StoreLimits, StoreLimitsBuilder, Trap, Val,
@@ -60,6 +61,8 @@ struct Shared {
     linker: Linker<StoreData>,
     config: Config,
     limits: StoreLimits,
+    /// What recycled instances may hold.
+    budget: Arc<RecycleBudget>,
 }
 
 impl WasmtimeBackend {
@@ -106,6 +109,12 @@ impl WasmtimeBackend {
                     .memory_size(config.policy.limits.max_memory_pages as usize * 65536)
                     .table_elements(config.policy.limits.max_table_elements as usize)
                     .build(),
+                // A quarter of the pool's slots at most: recycled instances
+                // never starve new ones.
+                budget: Arc::new(RecycleBudget::new(
+                    config.recycle_bytes,
+                    u64::from(config.max_instances / 4),
+                )),
             }),
             ticker: OnceLock::new(),
         })
@@ -152,13 +161,18 @@ impl WasmtimeBackend {
             .collect();
         by_name.sort_by(|a, b| a.0.cmp(&b.0));
         let trap = module.get_export_index(ward_instrument::TRAP_EXPORT);
+        let reset = module.get_export_index(ward_instrument::RESET_EXPORT);
         let compiled = Compiled {
             module,
             pre,
             memory,
             gas,
             trap,
+            reset,
             by_name,
+            image: OnceLock::new(),
+            pool: Mutex::new(Vec::new()),
+            budget: self.shared.budget.clone(),
         };
         Module::new(BackendKind::Wasmtime, imports, exports, Arc::new(compiled))
             .with_footprint(footprint)
@@ -281,6 +295,46 @@ impl Backend for WasmtimeBackend {
     }
 
     fn sandbox(&self, context: CallContext) -> Box<dyn Sandbox> {
+        Box::new(self.new_sandbox(context))
+    }
+
+    fn recycled_instances(&self) -> u64 {
+        self.shared.budget.handed_out()
+    }
+
+    fn sandbox_for(&self, module: &Module, context: CallContext) -> Box<dyn Sandbox> {
+        let recycle = module.recyclable() && self.shared.budget.enabled();
+        let Some(compiled) = recycle.then(|| module.downcast_arc::<Compiled>()).flatten() else {
+            return self.sandbox(context);
+        };
+        let Some(recycled) = compiled.take() else {
+            let mut sandbox = self.new_sandbox(context);
+            sandbox.home = Some(Home {
+                compiled,
+                ready: None,
+                reusable: true,
+            });
+            return Box::new(sandbox);
+        };
+        let Recycled {
+            mut sandbox,
+            instance,
+            bytes: _,
+        } = recycled;
+        if let Some(store) = sandbox.store.as_mut() {
+            store.data_mut().context = context;
+        }
+        sandbox.home = Some(Home {
+            compiled,
+            ready: Some(instance),
+            reusable: true,
+        });
+        sandbox
+    }
+}
+
+impl WasmtimeBackend {
+    fn new_sandbox(&self, context: CallContext) -> WasmtimeSandbox {
         let interruptible = self.shared.config.interruptible;
         if interruptible {
             self.start_ticker();
@@ -297,7 +351,7 @@ impl Backend for WasmtimeBackend {
             store.epoch_deadline_trap();
             store.set_epoch_deadline(NO_DEADLINE);
         }
-        Box::new(WasmtimeSandbox {
+        WasmtimeSandbox {
             store: Some(store),
             running: None,
             slot: None,
@@ -307,7 +361,8 @@ impl Backend for WasmtimeBackend {
             async_required: false,
             deadline: None,
             ticker: interruptible,
-        })
+            home: None,
+        }
     }
 }
 
@@ -322,8 +377,63 @@ struct Compiled {
     gas: Option<wasmtime::ModuleExport>,
     /// `__ward_trap`, the meter of a self-metered module.
     trap: Option<wasmtime::ModuleExport>,
+    /// `__ward_reset`, which a recycled instance's globals are reset with.
+    reset: Option<wasmtime::ModuleExport>,
     /// Every export's index, by name, sorted: lookups without hashing.
     by_name: Vec<(String, wasmtime::ModuleExport)>,
+    /// The memory of a new instance, taken from the first one made.
+    image: OnceLock<MemoryImage>,
+    /// Recycled instances of this module.
+    pool: Mutex<Vec<Recycled>>,
+    /// The backend's budget, which the pool's instances count against.
+    budget: Arc<RecycleBudget>,
+}
+
+impl Compiled {
+    fn lock_pool(&self) -> std::sync::MutexGuard<'_, Vec<Recycled>> {
+        self.pool.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn take(&self) -> Option<Recycled> {
+        let recycled = self.lock_pool().pop()?;
+        self.budget.release(recycled.bytes, true);
+        Some(recycled)
+    }
+}
+
+impl Drop for Compiled {
+    fn drop(&mut self) {
+        let pool = self.pool.get_mut().unwrap_or_else(PoisonError::into_inner);
+        for recycled in pool.drain(..) {
+            self.budget.release(recycled.bytes, false);
+        }
+    }
+}
+
+/// Recycled instances kept per module: enough for the threads that run one
+/// module at once on a small node, few enough that a cache of many modules
+/// holds little (the backend's [`RecycleBudget`] bounds the total).
+const RECYCLED_PER_MODULE: usize = 2;
+
+/// A finished instance restored to the state of a new one, alone in the
+/// store of the sandbox that ran it (kept whole: nothing is allocated to
+/// reuse it).
+struct Recycled {
+    sandbox: Box<WasmtimeSandbox>,
+    instance: Instance,
+    /// Its memory's size, counted against the budget.
+    bytes: u64,
+}
+
+/// The module a sandbox made by `sandbox_for` may give its instance back to.
+struct Home {
+    compiled: Arc<Compiled>,
+    /// A recycled instance not yet claimed by `instantiate`.
+    ready: Option<Instance>,
+    /// Whether the sandbox is still in a state a restore can undo: one
+    /// instance of the module, calls that returned or exited, no externref
+    /// created in the store.
+    reusable: bool,
 }
 
 /// Epoch deadline meaning "never" (far beyond any run's ticks, without overflow).
@@ -393,6 +503,8 @@ struct WasmtimeSandbox {
     deadline: Option<Instant>,
     /// Epoch interruption is on (the engine was configured interruptible).
     ticker: bool,
+    /// Set by [`Backend::sandbox_for`] for a recyclable module.
+    home: Option<Home>,
 }
 
 impl WasmtimeSandbox {
@@ -490,6 +602,25 @@ impl Sandbox for WasmtimeSandbox {
                 SandboxError::ForeignModule.to_string(),
             ));
         };
+        // Whether this is the one instantiation of its home module that
+        // `sandbox_for` prepared the sandbox for.
+        let home_call = match &mut self.home {
+            Some(home) if home.reusable => {
+                let alone = self.instances.is_empty()
+                    && links.is_empty()
+                    && std::ptr::eq(Arc::as_ptr(&home.compiled), compiled);
+                home.reusable = alone;
+                alone
+            }
+            _ => false,
+        };
+        if home_call
+            && let Some(home) = self.home.as_mut()
+            && let Some(instance) = home.ready.take()
+        {
+            self.instances.push((instance, home.compiled.clone()));
+            return Ok(InstanceId(0));
+        }
         if !module.imports().is_empty() {
             let resolved = self.shared.config.resolve_imports(module, links)?;
             if resolved.iter().any(|r| r.may_suspend()) {
@@ -548,6 +679,16 @@ impl Sandbox for WasmtimeSandbox {
                 .gas
                 .and_then(|i| instance.get_module_export(&mut *store, &i))
                 .and_then(wasmtime::Extern::into_global);
+            if home_call
+                && let Some(home) = &self.home
+                && let Some(memory) = memory
+            {
+                // A new instance, before any call: its memory is the image
+                // every restore goes back to.
+                home.compiled
+                    .image
+                    .get_or_init(|| MemoryImage::new(memory.data(&*store)));
+            }
             let exports = &mut store.data_mut().exports;
             exports.instances += 1;
             exports.memory = memory;
@@ -590,66 +731,19 @@ impl Sandbox for WasmtimeSandbox {
     }
 
     fn call(&mut self, func: Extern, args: &[Value]) -> Step {
-        let func = match self.item(func) {
-            Ok(wasmtime::Extern::Func(f)) => *f,
-            _ => return embedder_error(SandboxError::BadHandle(ExternKind::Func)),
-        };
-        self.arm_deadline();
-        let Some(mut store) = self.store.take() else {
-            return embedder_error(SandboxError::Busy);
-        };
-        let params = match args
-            .iter()
-            .map(|v| to_val(&mut store, *v))
-            .collect::<Result<Vec<_>, _>>()
-        {
-            Ok(params) => params,
-            Err(e) => {
-                self.store = Some(store);
-                return embedder_error(e);
-            }
-        };
-        // Entry points take nothing and return nothing or an i32: call them
-        // through wasmtime's typed path, which skips the untyped one's
-        // signature lookup and value conversions.
-        if !self.async_required && params.is_empty() {
-            if let Ok(typed) = func.typed::<(), ()>(&store) {
-                let result = typed.call(&mut store, ());
-                let step = finish(&store, result.map(|()| Vec::new()));
-                self.store = Some(store);
-                return step;
-            }
-            if let Ok(typed) = func.typed::<(), i32>(&store) {
-                let result = typed.call(&mut store, ());
-                let step = finish(&store, result.map(|v| vec![Val::I32(v)]));
-                self.store = Some(store);
-                return step;
-            }
-        }
-        let result_count = func.ty(&store).results().len();
-        let mut results = vec![Val::I32(0); result_count];
-        if !self.async_required {
-            let result = func.call(&mut store, &params, &mut results);
-            let step = finish(&store, result.map(|()| results));
-            self.store = Some(store);
-            return step;
-        }
-        self.running = Some(Box::pin(async move {
-            let result = func.call_async(&mut store, &params, &mut results).await;
-            (store, result.map(|()| results))
-        }));
-        self.poll()
+        self.note_values(args);
+        let step = self.call_inner(func, args);
+        self.note_step(&step);
+        step
     }
 
     fn resume(&mut self, reply: Reply) -> Step {
-        if self.running.is_none() {
-            return embedder_error(SandboxError::NotSuspended);
+        if let Reply::Values(values) = &reply {
+            self.note_values(values);
         }
-        let Some(slot) = self.slot.as_deref() else {
-            return embedder_error(SandboxError::NotSuspended);
-        };
-        lock(slot).reply = Some(reply);
-        self.poll()
+        let step = self.resume_inner(reply);
+        self.note_step(&step);
+        step
     }
 
     fn is_suspended(&self) -> bool {
@@ -704,6 +798,7 @@ impl Sandbox for WasmtimeSandbox {
     }
 
     fn global_set(&mut self, global: Extern, value: Value) -> Result<(), SandboxError> {
+        self.note_values(&[value]);
         let global = match self.item(global)? {
             wasmtime::Extern::Global(g) => *g,
             _ => return Err(SandboxError::BadHandle(ExternKind::Global)),
@@ -714,6 +809,177 @@ impl Sandbox for WasmtimeSandbox {
             .set(&mut *store, val)
             .map_err(|e| SandboxError::BadArguments(e.to_string()))
     }
+
+    fn finish(mut self: Box<Self>) {
+        let Some(home) = self.home.take() else {
+            return;
+        };
+        let &[(instance, _)] = self.instances.as_slice() else {
+            return;
+        };
+        if !home.reusable || self.running.is_some() || home.ready.is_some() {
+            return;
+        }
+        let full = |pool: &Vec<Recycled>| pool.len() >= RECYCLED_PER_MODULE;
+        if full(&home.compiled.lock_pool()) {
+            return;
+        }
+        let async_required = self.async_required;
+        let ticker = self.ticker;
+        let Some(store) = self.store.as_mut() else {
+            return;
+        };
+        let memory = store.data().exports.memory;
+        let bytes = memory.map_or(0, |m| m.data_size(&*store) as u64);
+        let budget = &self.shared.budget;
+        if !budget.claim(bytes) {
+            return;
+        }
+        if ticker {
+            store.set_epoch_deadline(NO_DEADLINE);
+        }
+        let restored = restore(store, instance, memory, &home.compiled, async_required);
+        let mut pool = home.compiled.lock_pool();
+        if !restored || full(&pool) {
+            drop(pool);
+            budget.release(bytes, false);
+            return;
+        }
+        // The call's context (the embedder's chain and host) ends here, as
+        // it would with the store; the sandbox keeps nothing of the call.
+        store.data_mut().context = CallContext::default();
+        self.instances.clear();
+        self.externs.clear();
+        self.deadline = None;
+        pool.push(Recycled {
+            sandbox: self,
+            instance,
+            bytes,
+        });
+    }
+}
+
+impl WasmtimeSandbox {
+    /// A value the embedder passed in that a restore could not undo (an
+    /// externref lives in the store until it drops) rules recycling out.
+    fn note_values(&mut self, values: &[Value]) {
+        if values
+            .iter()
+            .any(|v| matches!(v, Value::ExternRef(Some(_))))
+            && let Some(home) = &mut self.home
+        {
+            home.reusable = false;
+        }
+    }
+
+    /// Only instances whose calls returned or exited are recycled.
+    fn note_step(&mut self, step: &Step) {
+        if matches!(step, Step::Failed(_))
+            && let Some(home) = &mut self.home
+        {
+            home.reusable = false;
+        }
+    }
+
+    fn call_inner(&mut self, func: Extern, args: &[Value]) -> Step {
+        let func = match self.item(func) {
+            Ok(wasmtime::Extern::Func(f)) => *f,
+            _ => return embedder_error(SandboxError::BadHandle(ExternKind::Func)),
+        };
+        self.arm_deadline();
+        let Some(mut store) = self.store.take() else {
+            return embedder_error(SandboxError::Busy);
+        };
+        let params = match args
+            .iter()
+            .map(|v| to_val(&mut store, *v))
+            .collect::<Result<Vec<_>, _>>()
+        {
+            Ok(params) => params,
+            Err(e) => {
+                self.store = Some(store);
+                return embedder_error(e);
+            }
+        };
+        // Entry points take nothing and return nothing or an i32: call them
+        // through wasmtime's typed path, which skips the untyped one's
+        // signature lookup and value conversions.
+        if !self.async_required && params.is_empty() {
+            if let Ok(typed) = func.typed::<(), ()>(&store) {
+                let result = typed.call(&mut store, ());
+                let step = finish(&store, result.map(|()| Vec::new()));
+                self.store = Some(store);
+                return step;
+            }
+            if let Ok(typed) = func.typed::<(), i32>(&store) {
+                let result = typed.call(&mut store, ());
+                let step = finish(&store, result.map(|v| vec![Val::I32(v)]));
+                self.store = Some(store);
+                return step;
+            }
+        }
+        let result_count = func.ty(&store).results().len();
+        let mut results = vec![Val::I32(0); result_count];
+        if !self.async_required {
+            let result = func.call(&mut store, &params, &mut results);
+            let step = finish(&store, result.map(|()| results));
+            self.store = Some(store);
+            return step;
+        }
+        self.running = Some(Box::pin(async move {
+            let result = func.call_async(&mut store, &params, &mut results).await;
+            (store, result.map(|()| results))
+        }));
+        self.poll()
+    }
+
+    fn resume_inner(&mut self, reply: Reply) -> Step {
+        if self.running.is_none() {
+            return embedder_error(SandboxError::NotSuspended);
+        }
+        let Some(slot) = self.slot.as_deref() else {
+            return embedder_error(SandboxError::NotSuspended);
+        };
+        lock(slot).reply = Some(reply);
+        self.poll()
+    }
+}
+
+/// Restores a finished instance to the state of a new one: its memory to
+/// the module's initial image and its mutable globals through
+/// `__ward_reset`. `false` when it cannot be: the memory grew, or the
+/// reset failed.
+fn restore(
+    store: &mut Store<StoreData>,
+    instance: Instance,
+    memory: Option<wasmtime::Memory>,
+    compiled: &Compiled,
+    async_required: bool,
+) -> bool {
+    if let Some(memory) = memory {
+        let Some(image) = compiled.image.get() else {
+            return false;
+        };
+        if !image.restore(memory.data_mut(&mut *store)) {
+            return false;
+        }
+    }
+    let Some(index) = compiled.reset else {
+        return true;
+    };
+    let Some(reset) = instance
+        .get_module_export(&mut *store, &index)
+        .and_then(wasmtime::Extern::into_func)
+        .and_then(|f| f.typed::<(), ()>(&*store).ok())
+    else {
+        return false;
+    };
+    let done = if async_required {
+        block_on(reset.call_async(&mut *store, ()))
+    } else {
+        reset.call(&mut *store, ())
+    };
+    done.is_ok()
 }
 
 /// Polls a future that never suspends for a reply (instantiation: a start

@@ -383,3 +383,147 @@ fn no_state_leaks_between_calls_or_modules_sharing_a_slot() {
     }
     assert_agree(&outputs);
 }
+
+/// How a call of [`recyclable_module`] ends, by its input byte.
+const RETURN: u8 = 0;
+const EXIT: u8 = 1;
+const TRAP: u8 = 2;
+const GROW: u8 = 3;
+
+/// Reports the state it starts with (memory with data and without, a
+/// mutable global of every kind, exported or not, the memory's size), then
+/// overwrites all of it and ends as its input says.
+fn recyclable_module() -> Vec<u8> {
+    wasm(
+        r#"(module
+             (import "ward" "input_read" (func $in (param i32 i32 i32)))
+             (import "ward" "output_write" (func $out (param i32 i32)))
+             (import "ward" "exit" (func $exit (param i32)))
+             (memory (export "memory") 2 4)
+             (data (i32.const 0) "initial image...")
+             (global $hidden (mut i32) (i32.const 7))
+             (global $shown (export "shown") (mut i64) (i64.const 11))
+             (global $float (mut f64) (f64.const 1.5))
+             (global $ref (mut funcref) (ref.func $f))
+             (func $f)
+             (func (export "main")
+               (i64.store (i32.const 100) (i64.load (i32.const 0)))
+               (i64.store (i32.const 108) (i64.load (i32.const 8)))
+               (i32.store (i32.const 116) (global.get $hidden))
+               (i64.store (i32.const 120) (global.get $shown))
+               (f64.store (i32.const 128) (global.get $float))
+               (i32.store (i32.const 136) (ref.is_null (global.get $ref)))
+               (i64.store (i32.const 140) (i64.load (i32.const 70000)))
+               (i32.store (i32.const 148) (memory.size))
+               (call $out (i32.const 100) (i32.const 52))
+               (i64.store (i32.const 0) (i64.const 0x5ec7e75ec7e75ec7))
+               (i64.store (i32.const 70000) (i64.const 0x5ec7e75ec7e75ec7))
+               (global.set $hidden (i32.const 0x5ec7))
+               (global.set $shown (i64.const 0x5ec7e7))
+               (global.set $float (f64.const -2.5))
+               (global.set $ref (ref.null func))
+               (call $in (i32.const 300) (i32.const 0) (i32.const 1))
+               (if (i32.eq (i32.load8_u (i32.const 300)) (i32.const 1))
+                 (then (call $exit (i32.const 3))))
+               (if (i32.eq (i32.load8_u (i32.const 300)) (i32.const 2))
+                 (then unreachable))
+               (if (i32.eq (i32.load8_u (i32.const 300)) (i32.const 3))
+                 (then (drop (memory.grow (i32.const 1)))))))"#,
+    )
+}
+
+/// Instances a backend recycles start exactly as new ones: a call never
+/// sees what the previous call of the module left in memory or in any
+/// mutable global, however it ended (returned, exited, trapped, grew its
+/// memory). Recycling happens only after calls that returned or exited
+/// without growing memory, and then every time.
+#[test]
+fn recycled_instances_start_as_new_ones() {
+    let bytes = recyclable_module();
+    let mut initial = b"initial image...".to_vec();
+    initial.extend(7i32.to_le_bytes());
+    initial.extend(11i64.to_le_bytes());
+    initial.extend(1.5f64.to_le_bytes());
+    initial.extend(0i32.to_le_bytes());
+    initial.extend(0i64.to_le_bytes());
+    initial.extend(2i32.to_le_bytes());
+    let endings = [
+        RETURN, RETURN, EXIT, RETURN, TRAP, RETURN, GROW, RETURN, EXIT, EXIT, TRAP, TRAP, RETURN,
+        GROW, GROW, RETURN,
+    ];
+    let config = Config::default();
+    let mut runs: Vec<Vec<Execution>> = Vec::new();
+    for kind in BackendKind::ALL {
+        let mut these = Vec::new();
+        let cache = cache(kind, &config, CacheOptions::default());
+        let module = cache.get_or_compile(&bytes).unwrap();
+        assert!(module.recyclable(), "{kind}");
+        let b = cache.backend().clone();
+        let before = b.recycled_instances();
+        let mut expected_recycled = 0;
+        for (i, &ending) in endings.iter().enumerate() {
+            let run = ward_vm::execute(
+                &*b,
+                &module,
+                &Entry::Main("main".into()),
+                RunOptions {
+                    input: vec![ending],
+                    gas_limit: Gas::new(100_000),
+                    ..RunOptions::default()
+                },
+                CallContext::default(),
+                &mut |_| Reply::Trap("no services".into()),
+            );
+            let status = match ending {
+                TRAP => Status::Trapped,
+                EXIT => Status::Reverted,
+                _ => Status::Ok,
+            };
+            assert_eq!(
+                run.outcome.status, status,
+                "{kind} call {i}: {:?}",
+                run.outcome
+            );
+            if ending != TRAP {
+                assert_eq!(run.outcome.output, initial, "{kind} call {i}");
+            }
+            if i > 0 && matches!(endings[i - 1], RETURN | EXIT) {
+                expected_recycled += 1;
+            }
+            these.push(run);
+        }
+        runs.push(these);
+        let recycled = b.recycled_instances() - before;
+        assert_eq!(recycled, expected_recycled, "{kind}");
+    }
+    for (wasmtime, wasmi) in runs[0].iter().zip(&runs[1]) {
+        assert_agree(&[wasmtime.clone(), wasmi.clone()]);
+    }
+}
+
+/// Modules whose state a restore could not undo are never recycled: a
+/// start function, a table write, a segment drop, a memory not exported
+/// as `memory`.
+#[test]
+fn modules_that_cannot_be_restored_are_not_recyclable() {
+    let cases = [
+        r#"(module (memory (export "memory") 1) (func $s) (start $s) (func (export "main")))"#,
+        r#"(module (memory (export "memory") 1) (table 1 funcref)
+             (func (export "main") (table.set (i32.const 0) (ref.null func))))"#,
+        r#"(module (memory (export "memory") 1) (data "x")
+             (func (export "main") (data.drop 0)))"#,
+        r#"(module (memory 1) (func (export "main")))"#,
+        r#"(module (memory (export "mem") 1) (func (export "main")))"#,
+    ];
+    let config = Config::default();
+    for kind in BackendKind::ALL {
+        let b = backend(kind, &config);
+        for case in cases {
+            let module = ward_vm::compile(&*b, &config, &wasm(case)).unwrap();
+            assert!(!module.recyclable(), "{kind}: {case}");
+        }
+        let plain = r#"(module (memory (export "memory") 1) (func (export "main")))"#;
+        let module = ward_vm::compile(&*b, &config, &wasm(plain)).unwrap();
+        assert!(module.recyclable(), "{kind}");
+    }
+}

@@ -1,0 +1,173 @@
+//! What both backends share to recycle instances: a module's initial
+//! memory image and the budget that bounds what recycled instances hold.
+//!
+//! A recycled instance is a finished instance of a recyclable module
+//! ([`crate::Module::recyclable`]) restored to exactly the state of a new
+//! one: its memory rewritten from the image, its mutable globals set back by
+//! the instrumentation's `__ward_reset`. Backends keep a few per module and
+//! hand them out through [`crate::Backend::sandbox_for`].
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The granule of a memory image: pages of this size are either all zero
+/// or copied.
+const PAGE: usize = 4096;
+
+/// The memory of a new instance, as runs of zero pages (most of a memory)
+/// and of pages with data.
+#[derive(Debug)]
+pub struct MemoryImage {
+    bytes: Box<[u8]>,
+    /// `(start, end, zero)` in bytes, covering the image in order.
+    runs: Vec<(usize, usize, bool)>,
+}
+
+impl MemoryImage {
+    /// The image of `memory`, taken from a new instance before any call.
+    pub fn new(memory: &[u8]) -> Self {
+        let mut runs: Vec<(usize, usize, bool)> = Vec::new();
+        for (i, page) in memory.chunks(PAGE).enumerate() {
+            let (start, end) = (i * PAGE, i * PAGE + page.len());
+            let zero = page.iter().all(|&b| b == 0);
+            match runs.last_mut() {
+                Some(last) if last.2 == zero => last.1 = end,
+                _ => runs.push((start, end, zero)),
+            }
+        }
+        MemoryImage {
+            bytes: memory.into(),
+            runs,
+        }
+    }
+
+    /// The image's size in bytes.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Whether the image is empty (a memory of zero pages).
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// Makes `memory` equal to the image: zero runs are filled, data runs
+    /// copied. Writing every byte is cheaper than reading to find the few
+    /// that changed (stores stream; a comparison waits for its loads), and
+    /// costs what zeroing a new instance's memory does. `false`, with
+    /// nothing written, when `memory` is not the image's size (it grew).
+    pub fn restore(&self, memory: &mut [u8]) -> bool {
+        if memory.len() != self.bytes.len() {
+            return false;
+        }
+        for &(start, end, zero) in &self.runs {
+            let (Some(to), Some(from)) = (memory.get_mut(start..end), self.bytes.get(start..end))
+            else {
+                return false;
+            };
+            if zero {
+                to.fill(0);
+            } else {
+                to.copy_from_slice(from);
+            }
+        }
+        true
+    }
+}
+
+/// What a backend's recycled instances may hold at once: memory bytes
+/// (`Config::recycle_bytes`) and instances (a share of the instance pool,
+/// so recycled instances never starve new ones of slots).
+#[derive(Debug)]
+pub struct RecycleBudget {
+    max_bytes: u64,
+    max_instances: u64,
+    bytes: AtomicU64,
+    instances: AtomicU64,
+    handed_out: AtomicU64,
+}
+
+impl RecycleBudget {
+    /// A budget of `max_bytes` of memory and `max_instances` instances.
+    pub fn new(max_bytes: u64, max_instances: u64) -> Self {
+        RecycleBudget {
+            max_bytes,
+            max_instances,
+            bytes: AtomicU64::new(0),
+            instances: AtomicU64::new(0),
+            handed_out: AtomicU64::new(0),
+        }
+    }
+
+    /// Whether recycling is on at all.
+    pub fn enabled(&self) -> bool {
+        self.max_bytes > 0 && self.max_instances > 0
+    }
+
+    /// Reserves room for one instance holding `bytes` of memory; `false`
+    /// when it would exceed the budget. Two threads can never both take
+    /// the last of it.
+    pub fn claim(&self, bytes: u64) -> bool {
+        let fits = |used: &AtomicU64, add: u64, max: u64| {
+            used.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
+                held.checked_add(add).filter(|&total| total <= max)
+            })
+            .is_ok()
+        };
+        if !fits(&self.instances, 1, self.max_instances) {
+            return false;
+        }
+        if !fits(&self.bytes, bytes, self.max_bytes) {
+            self.instances.fetch_sub(1, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    /// Gives back what [`RecycleBudget::claim`] reserved, when the instance
+    /// is handed out (`handed_out`) or dropped.
+    pub fn release(&self, bytes: u64, handed_out: bool) {
+        self.instances.fetch_sub(1, Ordering::Relaxed);
+        self.bytes.fetch_sub(bytes, Ordering::Relaxed);
+        if handed_out {
+            self.handed_out.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// How many recycled instances have been handed out.
+    pub fn handed_out(&self) -> u64 {
+        self.handed_out.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_restore_rewrites_every_page_to_the_image() {
+        let mut new = vec![0u8; 5 * PAGE + 100];
+        new[10] = 1;
+        new[3 * PAGE + 7] = 9;
+        let image = MemoryImage::new(&new);
+        assert_eq!(image.runs.len(), 4);
+        let mut memory = vec![0xAAu8; new.len()];
+        assert!(image.restore(&mut memory));
+        assert_eq!(memory, new);
+        let mut grown = vec![0u8; new.len() + PAGE];
+        assert!(!image.restore(&mut grown));
+        assert!(grown.iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn the_budget_bounds_bytes_and_instances() {
+        let budget = RecycleBudget::new(100, 2);
+        assert!(budget.claim(60));
+        assert!(!budget.claim(60), "bytes");
+        assert!(budget.claim(40));
+        assert!(!budget.claim(0), "instances");
+        budget.release(60, true);
+        assert!(budget.claim(0));
+        assert_eq!(budget.handed_out(), 1);
+        assert!(!RecycleBudget::new(0, 5).enabled());
+    }
+}

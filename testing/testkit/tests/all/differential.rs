@@ -8,7 +8,9 @@
 
 use arbitrary::Unstructured;
 use ward_testkit::{Backends, Rng, env_or};
-use ward_vm::{Backend, CallContext, ErrorKind, ExternKind, ExternType, Gas, Step, Value};
+use ward_vm::{
+    Backend, CallContext, ErrorKind, ExternKind, ExternType, Gas, Module, Sandbox, Step, Value,
+};
 
 /// A wasm-smith configuration inside Ward's default policy.
 fn smith_config() -> wasm_smith::Config {
@@ -57,6 +59,8 @@ struct Call {
     outcome: Result<Vec<Value>, ErrorKind>,
     gas_left: Option<Gas>,
     memory: Option<u64>,
+    /// Every exported global's value after the call.
+    globals: Vec<Value>,
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
@@ -70,8 +74,17 @@ fn observe(backend: &dyn Backend, config: &ward_vm::Config, wasm: &[u8]) -> Obse
         Ok(module) => module,
         Err(failure) => return Observed::Rejected(failure.kind),
     };
-    let mut sandbox = backend.sandbox(CallContext::new(Vec::new(), Gas::new(10_000_000)));
-    let (instance, meter) = match ward_vm::instantiate_metered(&mut *sandbox, &module, &[]) {
+    observe_in(&mut *backend.sandbox(context()), &module)
+}
+
+fn context() -> CallContext {
+    CallContext::new(Vec::new(), Gas::new(10_000_000))
+}
+
+/// Instantiates `module` in `sandbox` and calls every exported function in
+/// turn, observing each call.
+fn observe_in(sandbox: &mut dyn Sandbox, module: &Module) -> Observed {
+    let (instance, meter) = match ward_vm::instantiate_metered(&mut *sandbox, module, &[]) {
         Ok(instantiated) => instantiated,
         Err(failure) => return Observed::Rejected(failure.kind),
     };
@@ -83,7 +96,26 @@ fn observe(backend: &dyn Backend, config: &ward_vm::Config, wasm: &[u8]) -> Obse
         .iter()
         .find(|e| e.ty == ExternType::Memory)
         .and_then(|e| sandbox.export(instance, &e.name));
-    let mut calls = Vec::new();
+    let globals: Vec<_> = module
+        .exports()
+        .iter()
+        .filter(|e| e.ty == ExternType::Global && !e.name.starts_with("__ward"))
+        .filter_map(|e| sandbox.export(instance, &e.name))
+        .collect();
+    let read_globals = |sandbox: &mut dyn Sandbox| -> Vec<Value> {
+        globals
+            .iter()
+            .map(|&g| sandbox.global_get(g).unwrap())
+            .collect()
+    };
+    // What the instance starts with.
+    let mut calls = vec![Call {
+        export: String::new(),
+        outcome: Ok(Vec::new()),
+        gas_left: None,
+        memory: None,
+        globals: read_globals(&mut *sandbox),
+    }];
     for export in module.exports() {
         let ExternType::Func(ty) = &export.ty else {
             continue;
@@ -114,6 +146,7 @@ fn observe(backend: &dyn Backend, config: &ward_vm::Config, wasm: &[u8]) -> Obse
             outcome,
             gas_left,
             memory,
+            globals: read_globals(&mut *sandbox),
         });
     }
     Observed::Ran(calls)
@@ -149,5 +182,89 @@ fn random_modules_behave_identically_on_both_backends() {
     assert!(
         ran * 2 > cases as usize,
         "most generated modules should run: {ran} of {cases}"
+    );
+}
+
+/// Renames a module's memory export to `memory`, the name Ward's ABI (and
+/// recycling) looks for; wasm-smith names exports otherwise.
+struct MemoryNamedMemory;
+
+impl wasm_encoder::reencode::Reencode for MemoryNamedMemory {
+    type Error = std::convert::Infallible;
+
+    fn parse_export(
+        &mut self,
+        exports: &mut wasm_encoder::ExportSection,
+        export: wasmparser::Export<'_>,
+    ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
+        let name = if export.kind == wasmparser::ExternalKind::Memory {
+            "memory"
+        } else {
+            export.name
+        };
+        let kind = self.export_kind(export.kind)?;
+        exports.export(name, kind, export.index);
+        Ok(())
+    }
+}
+
+fn with_memory_named_memory(wasm: &[u8]) -> Option<Vec<u8>> {
+    let mut module = wasm_encoder::Module::new();
+    wasm_encoder::reencode::Reencode::parse_core_module(
+        &mut MemoryNamedMemory,
+        &mut module,
+        wasmparser::Parser::new(0),
+        wasm,
+    )
+    .ok()?;
+    Some(module.finish())
+}
+
+/// A recycled instance behaves exactly as a new one: random modules are
+/// run (every export called, which leaves memory and globals changed),
+/// recycled, and run again in the recycled instance; every call must
+/// observe what the same calls observe in a new instance (results, error
+/// kinds, gas, memory contents).
+#[test]
+fn recycled_instances_behave_as_new_ones_on_random_modules() {
+    let cases: u64 = env_or("WARD_DIFF_CASES", 120);
+    let first: u64 = env_or("WARD_DIFF_SEED", 1);
+    let backends = Backends::default();
+    let mut recycled = [0u32; 2];
+    for seed in first..first + cases {
+        let bytes = seed_bytes(seed, 16 * 1024);
+        let Ok(module) = wasm_smith::Module::new(smith_config(), &mut Unstructured::new(&bytes))
+        else {
+            continue;
+        };
+        let Some(wasm) = with_memory_named_memory(&module.to_bytes()) else {
+            continue;
+        };
+        for (i, backend) in backends.all.iter().enumerate() {
+            let Ok(module) = ward_vm::compile(&**backend, &backends.config, &wasm) else {
+                continue;
+            };
+            if !module.recyclable() {
+                continue;
+            }
+            let mut used = backend.sandbox_for(&module, context());
+            observe_in(&mut *used, &module);
+            used.finish();
+            let before = backend.recycled_instances();
+            let mut again = backend.sandbox_for(&module, context());
+            if backend.recycled_instances() == before {
+                // The first run failed somewhere: nothing was recycled.
+                continue;
+            }
+            recycled[i] += 1;
+            let in_recycled = observe_in(&mut *again, &module);
+            let in_new = observe_in(&mut *backend.sandbox(context()), &module);
+            assert_eq!(in_recycled, in_new, "{} seed {seed}", backend.kind());
+        }
+    }
+    println!("recycling: {cases} seeds, instances recycled and compared: {recycled:?}");
+    assert!(
+        recycled.iter().all(|&n| u64::from(n) * 5 > cases),
+        "too few modules were recycled to test much: {recycled:?} of {cases}"
     );
 }

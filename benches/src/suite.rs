@@ -301,6 +301,24 @@ pub fn plans(config: &Config) -> Vec<Plan> {
                 },
             });
         }
+        // The same, every call instantiating anew (recycling off).
+        {
+            let config = Config {
+                recycle_bytes: 0,
+                ..config.clone()
+            };
+            let backend = ward_backend(kind, &config);
+            plans.push(Plan {
+                name: "warm_call_new".into(),
+                backend: kind,
+                unit: "us",
+                items: 1,
+                sides: Sides::Timed {
+                    ward: Box::new(move || ward_cached_call(backend, &config, TRIVIAL_WAT)),
+                    baselines: raw_plans(kind, TRIVIAL_WAT),
+                },
+            });
+        }
         // Host calls.
         {
             let (backend, config) = (backend.clone(), config.clone());

@@ -310,13 +310,20 @@ fn bench_json_reports_ward_beside_the_raw_engine() {
     );
     let json = last_json(&out);
     let results = json["results"].as_array().unwrap();
-    let backends: Vec<&str> = results
+    let figures: Vec<(&str, &str)> = results
         .iter()
-        .map(|r| r["backend"].as_str().unwrap())
+        .map(|r| (r["name"].as_str().unwrap(), r["backend"].as_str().unwrap()))
         .collect();
-    assert_eq!(backends, ["wasmtime", "wasmi"]);
+    assert_eq!(
+        figures,
+        [
+            ("warm_call", "wasmtime"),
+            ("warm_call_new", "wasmtime"),
+            ("warm_call", "wasmi"),
+            ("warm_call_new", "wasmi"),
+        ]
+    );
     for r in results {
-        assert_eq!(r["name"], "warm_call");
         assert_eq!(r["unit"], "us");
         let (ward, baseline, ratio) = (
             r["ward"].as_f64().unwrap(),

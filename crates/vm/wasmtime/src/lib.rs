@@ -304,7 +304,13 @@ impl Backend for WasmtimeBackend {
 
     fn sandbox_for(&self, module: &Module, context: CallContext) -> Box<dyn Sandbox> {
         let recycle = module.recyclable() && self.shared.budget.enabled();
-        let Some(compiled) = recycle.then(|| module.downcast_arc::<Compiled>()).flatten() else {
+        // Only modules this backend compiled: another backend's pool holds
+        // sandboxes of its own engine and configuration.
+        let Some(compiled) = recycle
+            .then(|| module.downcast_arc::<Compiled>())
+            .flatten()
+            .filter(|c| Arc::ptr_eq(&c.budget, &self.shared.budget))
+        else {
             return self.sandbox(context);
         };
         let Some(recycled) = compiled.take() else {

@@ -480,7 +480,12 @@ impl WasmiSandbox {
 
 impl Sandbox for WasmiSandbox {
     fn instantiate(&mut self, module: &Module, links: &[Link]) -> Result<InstanceId, Failure> {
-        let Some(compiled) = module.downcast::<Compiled>() else {
+        // A module of another backend's engine is refused here: wasmi
+        // itself would panic on it.
+        let Some(compiled) = module
+            .downcast::<Compiled>()
+            .filter(|c| Engine::same(c.module.engine(), self.store.engine()))
+        else {
             return Err(Failure::new(
                 ErrorKind::HostError,
                 SandboxError::ForeignModule.to_string(),

@@ -527,3 +527,31 @@ fn modules_that_cannot_be_restored_are_not_recyclable() {
         assert!(module.recyclable(), "{kind}");
     }
 }
+
+/// A module compiled by one backend, run through another (another engine,
+/// maybe another configuration), is refused as a typed failure and never
+/// gets a recycled instance from the first backend's pool.
+#[test]
+fn recycled_instances_stay_with_their_backend() {
+    let config = Config::default();
+    let bytes = wasm(r#"(module (memory (export "memory") 1) (func (export "main")))"#);
+    for kind in BackendKind::ALL {
+        let (one, other) = (backend(kind, &config), backend(kind, &config));
+        let module = ward_vm::compile(&*one, &config, &bytes).unwrap();
+        for _ in 0..3 {
+            assert_eq!(run_module(&*one, &module).outcome.status, Status::Ok);
+        }
+        assert_eq!(one.recycled_instances(), 2, "{kind}");
+        // Refused as the other engine's module (wasmi used to panic).
+        let run = run_module(&*other, &module);
+        let kind_of = run.outcome.error.as_ref().map(|e| e.kind);
+        assert_eq!(
+            kind_of,
+            Some(ErrorKind::HostError),
+            "{kind}: {:?}",
+            run.outcome
+        );
+        assert_eq!(other.recycled_instances(), 0, "{kind}");
+        assert_eq!(one.recycled_instances(), 2, "{kind}");
+    }
+}

@@ -26,7 +26,10 @@
 //! Fuel here only measures time; Ward's gas never depends on it.
 
 use std::{
-    sync::{Arc, Mutex, OnceLock, PoisonError},
+    sync::{
+        Arc, Mutex, OnceLock, PoisonError,
+        atomic::{AtomicU64, Ordering},
+    },
     time::Instant,
 };
 
@@ -83,6 +86,8 @@ struct Compiled {
     pool: Mutex<Vec<Recycled>>,
     /// The backend's budget, which the pool's instances count against.
     budget: Arc<RecycleBudget>,
+    /// Calls through `sandbox_for` so far.
+    uses: AtomicU64,
 }
 
 impl Compiled {
@@ -236,6 +241,7 @@ impl Backend for WasmiBackend {
                 image: OnceLock::new(),
                 pool: Mutex::new(Vec::new()),
                 budget: self.shared.budget.clone(),
+                uses: AtomicU64::new(0),
             }),
         )
         .with_footprint(wasm.len().saturating_mul(3)))
@@ -261,6 +267,10 @@ impl Backend for WasmiBackend {
             .then(|| module.downcast_arc::<Compiled>())
             .flatten()
             .filter(|c| Arc::ptr_eq(&c.budget, &self.shared.budget))
+            // A module's first call recycles nothing: a module run once (a
+            // cold call) pays nothing for an image and a pool it will not
+            // use, and its memory goes back to the allocator as before.
+            .filter(|c| c.uses.fetch_add(1, Ordering::Relaxed) > 0)
         else {
             return self.sandbox(context);
         };

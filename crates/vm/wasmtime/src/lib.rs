@@ -23,7 +23,10 @@ use std::{
     future::Future,
     hash::{Hash, Hasher},
     pin::Pin,
-    sync::{Arc, Mutex, OnceLock, PoisonError},
+    sync::{
+        Arc, Mutex, OnceLock, PoisonError,
+        atomic::{AtomicU64, Ordering},
+    },
     task::{Context, Poll, Waker},
     time::{Duration, Instant},
 };
@@ -173,6 +176,7 @@ impl WasmtimeBackend {
             image: OnceLock::new(),
             pool: Mutex::new(Vec::new()),
             budget: self.shared.budget.clone(),
+            uses: AtomicU64::new(0),
         };
         Module::new(BackendKind::Wasmtime, imports, exports, Arc::new(compiled))
             .with_footprint(footprint)
@@ -310,6 +314,10 @@ impl Backend for WasmtimeBackend {
             .then(|| module.downcast_arc::<Compiled>())
             .flatten()
             .filter(|c| Arc::ptr_eq(&c.budget, &self.shared.budget))
+            // A module's first call recycles nothing: a module run once (a
+            // cold call) pays nothing for an image and a pool it will not
+            // use, and its memory goes back to the allocator as before.
+            .filter(|c| c.uses.fetch_add(1, Ordering::Relaxed) > 0)
         else {
             return self.sandbox(context);
         };
@@ -393,6 +401,8 @@ struct Compiled {
     pool: Mutex<Vec<Recycled>>,
     /// The backend's budget, which the pool's instances count against.
     budget: Arc<RecycleBudget>,
+    /// Calls through `sandbox_for` so far.
+    uses: AtomicU64,
 }
 
 impl Compiled {

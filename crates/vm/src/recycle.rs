@@ -7,7 +7,15 @@
 //! the instrumentation's `__ward_reset`. Backends keep a few per module and
 //! hand them out through [`crate::Backend::sandbox_for`].
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{
+    Arc, Mutex, OnceLock, PoisonError,
+    atomic::{AtomicU64, Ordering},
+};
+
+/// Recycled instances a module keeps: enough for the threads that run one
+/// module at once on a small node, few enough that a cache of many modules
+/// holds little (the backend's [`RecycleBudget`] bounds the total).
+pub const PER_MODULE: usize = 2;
 
 /// The granule of a memory image: pages of this size are either all zero
 /// or copied.
@@ -141,6 +149,93 @@ impl RecycleBudget {
     }
 }
 
+/// A compiled module's recycled instances (`T`: a backend's finished
+/// sandbox and what it needs to reuse it) and the image they are restored
+/// to. Each entry counts against its backend's [`RecycleBudget`] until it
+/// is taken or the pool (with its module) is dropped.
+pub struct RecyclePool<T> {
+    budget: Arc<RecycleBudget>,
+    image: OnceLock<MemoryImage>,
+    entries: Mutex<Vec<(T, u64)>>,
+    uses: AtomicU64,
+}
+
+impl<T> RecyclePool<T> {
+    /// An empty pool counting against `budget` (its backend's).
+    pub fn new(budget: Arc<RecycleBudget>) -> Self {
+        RecyclePool {
+            budget,
+            image: OnceLock::new(),
+            entries: Mutex::new(Vec::new()),
+            uses: AtomicU64::new(0),
+        }
+    }
+
+    /// Whether a call through the backend owning `budget` takes part in
+    /// recycling: recycling is on, the module is that backend's (another
+    /// backend's pool holds sandboxes of its own engine and
+    /// configuration), and this is not the module's first call (counted
+    /// here). A module run once (a cold call) thus pays nothing for an
+    /// image and a pool it will not use.
+    pub fn admits(&self, budget: &Arc<RecycleBudget>) -> bool {
+        Arc::ptr_eq(&self.budget, budget)
+            && budget.enabled()
+            && self.uses.fetch_add(1, Ordering::Relaxed) > 0
+    }
+
+    /// A recycled instance, if one is waiting.
+    pub fn take(&self) -> Option<T> {
+        let (entry, bytes) = self.lock().pop()?;
+        self.budget.release(bytes, true);
+        Some(entry)
+    }
+
+    /// The memory image of a new instance, once recorded.
+    pub fn image(&self) -> Option<&MemoryImage> {
+        self.image.get()
+    }
+
+    /// Records the memory of a new instance, before any call, as the image
+    /// (the first recording wins; every new instance starts the same).
+    pub fn record_image(&self, memory: &[u8]) {
+        self.image.get_or_init(|| MemoryImage::new(memory));
+    }
+
+    /// Keeps `entry`, an instance whose memory is `bytes` long, for a later
+    /// call: when the pool has room, the budget allows, and `restore` made
+    /// it new again. Otherwise it is dropped.
+    pub fn keep(&self, entry: T, bytes: u64, restore: impl FnOnce(&mut T) -> bool) {
+        if self.lock().len() >= PER_MODULE || !self.budget.claim(bytes) {
+            return;
+        }
+        let mut entry = entry;
+        let restored = restore(&mut entry);
+        let mut entries = self.lock();
+        if !restored || entries.len() >= PER_MODULE {
+            drop(entries);
+            self.budget.release(bytes, false);
+            return;
+        }
+        entries.push((entry, bytes));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(T, u64)>> {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl<T> Drop for RecyclePool<T> {
+    fn drop(&mut self) {
+        let entries = self
+            .entries
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        for (_, bytes) in entries.drain(..) {
+            self.budget.release(bytes, false);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +266,23 @@ mod tests {
         assert!(budget.claim(0));
         assert_eq!(budget.handed_out(), 1);
         assert!(!RecycleBudget::new(0, 5).enabled());
+    }
+
+    #[test]
+    fn a_pool_keeps_what_fits_and_gives_it_back_when_dropped() {
+        let budget = Arc::new(RecycleBudget::new(1000, 10));
+        let pool = RecyclePool::new(budget.clone());
+        assert!(!pool.admits(&budget), "a module's first call");
+        assert!(pool.admits(&budget));
+        assert!(!pool.admits(&Arc::new(RecycleBudget::new(1000, 10))));
+        pool.keep(1, 400, |_| false);
+        pool.keep(2, 400, |_| true);
+        pool.keep(3, 400, |_| true);
+        pool.keep(4, 100, |_| true);
+        assert_eq!(pool.take(), Some(3));
+        assert!(budget.claim(600));
+        budget.release(600, false);
+        drop(pool);
+        assert!(budget.claim(1000));
     }
 }

@@ -25,13 +25,7 @@
 //! runs out the deadline is checked and the call resumed with another slice.
 //! Fuel here only measures time; Ward's gas never depends on it.
 
-use std::{
-    sync::{
-        Arc, Mutex, OnceLock, PoisonError,
-        atomic::{AtomicU64, Ordering},
-    },
-    time::Instant,
-};
+use std::{sync::Arc, time::Instant};
 
 use smallvec::SmallVec;
 
@@ -40,17 +34,12 @@ use ward_vm::{
     Backend, BackendKind, CallContext, Config, ErrorKind, ExportType, Extern, ExternKind,
     ExternType, Failure, FuncType, HostStop, ImportType, InstanceId, Link, Module, Reply, Request,
     Sandbox, SandboxError, Step, ValType, Value,
-    recycle::{MemoryImage, RecycleBudget},
+    recycle::{MemoryImage, RecycleBudget, RecyclePool},
 };
 use wasmi::{
     Caller, Engine, Instance, Linker, ResumableCall, ResumableCallHostTrap, Store, StoreLimits,
     StoreLimitsBuilder, TrapCode, Val,
 };
-
-/// Recycled instances kept per module: enough for the threads that run one
-/// module at once on a small node, few enough that a cache of many modules
-/// holds little memory (`Config::recycle_bytes` bounds the total).
-const RECYCLED_PER_MODULE: usize = 2;
 
 /// wasmi's frame limit: twice the most frames Ward's default stack-unit limit
 /// allows (every frame costs at least one unit).
@@ -81,34 +70,7 @@ struct Shared {
 /// A compiled module and its recycled instances.
 struct Compiled {
     module: wasmi::Module,
-    /// The memory of a new instance, taken from the first one made.
-    image: OnceLock<MemoryImage>,
-    pool: Mutex<Vec<Recycled>>,
-    /// The backend's budget, which the pool's instances count against.
-    budget: Arc<RecycleBudget>,
-    /// Calls through `sandbox_for` so far.
-    uses: AtomicU64,
-}
-
-impl Compiled {
-    fn lock_pool(&self) -> std::sync::MutexGuard<'_, Vec<Recycled>> {
-        self.pool.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn take(&self) -> Option<Recycled> {
-        let recycled = self.lock_pool().pop()?;
-        self.budget.release(recycled.bytes, true);
-        Some(recycled)
-    }
-}
-
-impl Drop for Compiled {
-    fn drop(&mut self) {
-        let pool = self.pool.get_mut().unwrap_or_else(PoisonError::into_inner);
-        for recycled in pool.drain(..) {
-            self.budget.release(recycled.bytes, false);
-        }
-    }
+    recycled: RecyclePool<Recycled>,
 }
 
 /// A finished instance restored to the state of a new one, alone in the
@@ -118,8 +80,6 @@ struct Recycled {
     sandbox: Box<WasmiSandbox>,
     instance: Instance,
     reset: Option<wasmi::Func>,
-    /// Its memory's size, counted against `Config::recycle_bytes`.
-    bytes: u64,
 }
 
 /// The instance a sandbox may give back to its module when it finishes.
@@ -238,10 +198,7 @@ impl Backend for WasmiBackend {
             exports,
             Arc::new(Compiled {
                 module,
-                image: OnceLock::new(),
-                pool: Mutex::new(Vec::new()),
-                budget: self.shared.budget.clone(),
-                uses: AtomicU64::new(0),
+                recycled: RecyclePool::new(self.shared.budget.clone()),
             }),
         )
         .with_footprint(wasm.len().saturating_mul(3)))
@@ -260,21 +217,15 @@ impl Backend for WasmiBackend {
     }
 
     fn sandbox_for(&self, module: &Module, context: CallContext) -> Box<dyn Sandbox> {
-        let recycle = module.recyclable() && self.shared.budget.enabled();
-        // Only modules this backend compiled: another backend's pool holds
-        // sandboxes of its own engine and configuration.
-        let Some(compiled) = recycle
+        let Some(compiled) = module
+            .recyclable()
             .then(|| module.downcast_arc::<Compiled>())
             .flatten()
-            .filter(|c| Arc::ptr_eq(&c.budget, &self.shared.budget))
-            // A module's first call recycles nothing: a module run once (a
-            // cold call) pays nothing for an image and a pool it will not
-            // use, and its memory goes back to the allocator as before.
-            .filter(|c| c.uses.fetch_add(1, Ordering::Relaxed) > 0)
+            .filter(|c| c.recycled.admits(&self.shared.budget))
         else {
             return self.sandbox(context);
         };
-        let Some(recycled) = compiled.take() else {
+        let Some(recycled) = compiled.recycled.take() else {
             let mut sandbox = self.new_sandbox(context);
             sandbox.home = Some(Home {
                 compiled,
@@ -288,7 +239,6 @@ impl Backend for WasmiBackend {
             mut sandbox,
             instance,
             reset,
-            bytes: _,
         } = recycled;
         sandbox.store.data_mut().context = context;
         sandbox.home = Some(Home {
@@ -566,8 +516,8 @@ impl Sandbox for WasmiSandbox {
             // every restore goes back to.
             if let Some(memory) = memory {
                 home.compiled
-                    .image
-                    .get_or_init(|| MemoryImage::new(memory.data(&self.store)));
+                    .recycled
+                    .record_image(memory.data(&self.store));
             }
             home.reset = instance.get_func(&self.store, ward_instrument::RESET_EXPORT);
         }
@@ -688,40 +638,33 @@ impl Sandbox for WasmiSandbox {
         if !home.reusable || self.suspended.is_some() || home.ready.is_some() {
             return;
         }
-        let full = |pool: &Vec<Recycled>| pool.len() >= RECYCLED_PER_MODULE;
-        if full(&home.compiled.lock_pool()) {
-            return;
-        }
         let memory = self.store.data().exports.memory;
         let bytes = memory.map_or(0, |m| m.data(&self.store).len() as u64);
-        if !self.shared.budget.claim(bytes) {
-            return;
-        }
-        let interruptible = self.shared.config.interruptible;
-        let restored = restore(
-            &mut self.store,
-            memory,
-            home.reset,
-            &home.compiled,
-            interruptible,
-        );
-        let mut pool = home.compiled.lock_pool();
-        if !restored || full(&pool) {
-            drop(pool);
-            self.shared.budget.release(bytes, false);
-            return;
-        }
-        // The call's context (the embedder's chain and host) ends here, as
-        // it would with the store; the sandbox keeps nothing of the call.
-        self.store.data_mut().context = CallContext::default();
-        self.instances.clear();
-        self.externs.clear();
-        self.deadline = None;
-        pool.push(Recycled {
+        let pool = &home.compiled.recycled;
+        let entry = Recycled {
             sandbox: self,
             instance,
             reset: home.reset,
-            bytes,
+        };
+        pool.keep(entry, bytes, |entry| {
+            let sandbox = &mut entry.sandbox;
+            let interruptible = sandbox.shared.config.interruptible;
+            if !restore(
+                &mut sandbox.store,
+                memory,
+                entry.reset,
+                pool.image(),
+                interruptible,
+            ) {
+                return false;
+            }
+            // The call's context (the embedder's chain and host) ends here,
+            // as it would with the store; the sandbox keeps nothing of it.
+            sandbox.store.data_mut().context = CallContext::default();
+            sandbox.instances.clear();
+            sandbox.externs.clear();
+            sandbox.deadline = None;
+            true
         });
     }
 }
@@ -850,11 +793,11 @@ fn restore(
     store: &mut Store<StoreData>,
     memory: Option<wasmi::Memory>,
     reset: Option<wasmi::Func>,
-    compiled: &Compiled,
+    image: Option<&MemoryImage>,
     metered_by_fuel: bool,
 ) -> bool {
     if let Some(memory) = memory {
-        let Some(image) = compiled.image.get() else {
+        let Some(image) = image else {
             return false;
         };
         if !image.restore(memory.data_mut(&mut *store)) {

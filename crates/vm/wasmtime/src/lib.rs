@@ -23,10 +23,7 @@ use std::{
     future::Future,
     hash::{Hash, Hasher},
     pin::Pin,
-    sync::{
-        Arc, Mutex, OnceLock, PoisonError,
-        atomic::{AtomicU64, Ordering},
-    },
+    sync::{Arc, Mutex, OnceLock},
     task::{Context, Poll, Waker},
     time::{Duration, Instant},
 };
@@ -36,7 +33,7 @@ use ward_vm::{
     Backend, BackendKind, CallContext, Config, ErrorKind, ExportType, Extern, ExternKind,
     ExternType, Failure, FuncType, HostStop, ImportType, InstanceId, Link, Module, Reply, Request,
     Sandbox, SandboxError, Step, ValType, Value,
-    recycle::{MemoryImage, RecycleBudget},
+    recycle::{RecycleBudget, RecyclePool},
 };
 use wasmtime::{
     Caller, Engine, Instance, Linker, Store, StoreLimits, StoreLimitsBuilder, Trap, Val,
@@ -173,10 +170,7 @@ impl WasmtimeBackend {
             trap,
             reset,
             by_name,
-            image: OnceLock::new(),
-            pool: Mutex::new(Vec::new()),
-            budget: self.shared.budget.clone(),
-            uses: AtomicU64::new(0),
+            recycled: RecyclePool::new(self.shared.budget.clone()),
         };
         Module::new(BackendKind::Wasmtime, imports, exports, Arc::new(compiled))
             .with_footprint(footprint)
@@ -307,21 +301,15 @@ impl Backend for WasmtimeBackend {
     }
 
     fn sandbox_for(&self, module: &Module, context: CallContext) -> Box<dyn Sandbox> {
-        let recycle = module.recyclable() && self.shared.budget.enabled();
-        // Only modules this backend compiled: another backend's pool holds
-        // sandboxes of its own engine and configuration.
-        let Some(compiled) = recycle
+        let Some(compiled) = module
+            .recyclable()
             .then(|| module.downcast_arc::<Compiled>())
             .flatten()
-            .filter(|c| Arc::ptr_eq(&c.budget, &self.shared.budget))
-            // A module's first call recycles nothing: a module run once (a
-            // cold call) pays nothing for an image and a pool it will not
-            // use, and its memory goes back to the allocator as before.
-            .filter(|c| c.uses.fetch_add(1, Ordering::Relaxed) > 0)
+            .filter(|c| c.recycled.admits(&self.shared.budget))
         else {
             return self.sandbox(context);
         };
-        let Some(recycled) = compiled.take() else {
+        let Some(recycled) = compiled.recycled.take() else {
             let mut sandbox = self.new_sandbox(context);
             sandbox.home = Some(Home {
                 compiled,
@@ -333,7 +321,6 @@ impl Backend for WasmtimeBackend {
         let Recycled {
             mut sandbox,
             instance,
-            bytes: _,
         } = recycled;
         if let Some(store) = sandbox.store.as_mut() {
             store.data_mut().context = context;
@@ -395,41 +382,9 @@ struct Compiled {
     reset: Option<wasmtime::ModuleExport>,
     /// Every export's index, by name, sorted: lookups without hashing.
     by_name: Vec<(String, wasmtime::ModuleExport)>,
-    /// The memory of a new instance, taken from the first one made.
-    image: OnceLock<MemoryImage>,
     /// Recycled instances of this module.
-    pool: Mutex<Vec<Recycled>>,
-    /// The backend's budget, which the pool's instances count against.
-    budget: Arc<RecycleBudget>,
-    /// Calls through `sandbox_for` so far.
-    uses: AtomicU64,
+    recycled: RecyclePool<Recycled>,
 }
-
-impl Compiled {
-    fn lock_pool(&self) -> std::sync::MutexGuard<'_, Vec<Recycled>> {
-        self.pool.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn take(&self) -> Option<Recycled> {
-        let recycled = self.lock_pool().pop()?;
-        self.budget.release(recycled.bytes, true);
-        Some(recycled)
-    }
-}
-
-impl Drop for Compiled {
-    fn drop(&mut self) {
-        let pool = self.pool.get_mut().unwrap_or_else(PoisonError::into_inner);
-        for recycled in pool.drain(..) {
-            self.budget.release(recycled.bytes, false);
-        }
-    }
-}
-
-/// Recycled instances kept per module: enough for the threads that run one
-/// module at once on a small node, few enough that a cache of many modules
-/// holds little (the backend's [`RecycleBudget`] bounds the total).
-const RECYCLED_PER_MODULE: usize = 2;
 
 /// A finished instance restored to the state of a new one, alone in the
 /// store of the sandbox that ran it (kept whole: nothing is allocated to
@@ -437,8 +392,6 @@ const RECYCLED_PER_MODULE: usize = 2;
 struct Recycled {
     sandbox: Box<WasmtimeSandbox>,
     instance: Instance,
-    /// Its memory's size, counted against the budget.
-    bytes: u64,
 }
 
 /// The module a sandbox made by `sandbox_for` may give its instance back to.
@@ -701,9 +654,7 @@ impl Sandbox for WasmtimeSandbox {
             {
                 // A new instance, before any call: its memory is the image
                 // every restore goes back to.
-                home.compiled
-                    .image
-                    .get_or_init(|| MemoryImage::new(memory.data(&*store)));
+                home.compiled.recycled.record_image(memory.data(&*store));
             }
             let exports = &mut store.data_mut().exports;
             exports.instances += 1;
@@ -836,41 +787,35 @@ impl Sandbox for WasmtimeSandbox {
         if !home.reusable || self.running.is_some() || home.ready.is_some() {
             return;
         }
-        let full = |pool: &Vec<Recycled>| pool.len() >= RECYCLED_PER_MODULE;
-        if full(&home.compiled.lock_pool()) {
-            return;
-        }
-        let async_required = self.async_required;
-        let ticker = self.ticker;
-        let Some(store) = self.store.as_mut() else {
+        let Some(store) = self.store.as_ref() else {
             return;
         };
         let memory = store.data().exports.memory;
-        let bytes = memory.map_or(0, |m| m.data_size(&*store) as u64);
-        let budget = &self.shared.budget;
-        if !budget.claim(bytes) {
-            return;
-        }
-        if ticker {
-            store.set_epoch_deadline(NO_DEADLINE);
-        }
-        let restored = restore(store, instance, memory, &home.compiled, async_required);
-        let mut pool = home.compiled.lock_pool();
-        if !restored || full(&pool) {
-            drop(pool);
-            budget.release(bytes, false);
-            return;
-        }
-        // The call's context (the embedder's chain and host) ends here, as
-        // it would with the store; the sandbox keeps nothing of the call.
-        store.data_mut().context = CallContext::default();
-        self.instances.clear();
-        self.externs.clear();
-        self.deadline = None;
-        pool.push(Recycled {
+        let bytes = memory.map_or(0, |m| m.data_size(store) as u64);
+        let compiled = &home.compiled;
+        let entry = Recycled {
             sandbox: self,
             instance,
-            bytes,
+        };
+        compiled.recycled.keep(entry, bytes, |entry| {
+            let sandbox = &mut entry.sandbox;
+            let (async_required, ticker) = (sandbox.async_required, sandbox.ticker);
+            let Some(store) = sandbox.store.as_mut() else {
+                return false;
+            };
+            if ticker {
+                store.set_epoch_deadline(NO_DEADLINE);
+            }
+            if !restore(store, instance, memory, compiled, async_required) {
+                return false;
+            }
+            // The call's context (the embedder's chain and host) ends here,
+            // as it would with the store; the sandbox keeps nothing of it.
+            store.data_mut().context = CallContext::default();
+            sandbox.instances.clear();
+            sandbox.externs.clear();
+            sandbox.deadline = None;
+            true
         });
     }
 }
@@ -973,7 +918,7 @@ fn restore(
     async_required: bool,
 ) -> bool {
     if let Some(memory) = memory {
-        let Some(image) = compiled.image.get() else {
+        let Some(image) = compiled.recycled.image() else {
             return false;
         };
         if !image.restore(memory.data_mut(&mut *store)) {

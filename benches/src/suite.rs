@@ -287,34 +287,25 @@ pub fn plans(config: &Config) -> Vec<Plan> {
     let large: Lazy = Arc::new(OnceLock::new());
     for kind in BackendKind::ALL {
         let backend = ward_backend(kind, config);
-        // Warm call.
-        {
-            let (backend, config) = (backend.clone(), config.clone());
-            plans.push(Plan {
-                name: "warm_call".into(),
-                backend: kind,
-                unit: "us",
-                items: 1,
-                sides: Sides::Timed {
-                    ward: Box::new(move || ward_cached_call(backend, &config, TRIVIAL_WAT)),
-                    baselines: raw_plans(kind, TRIVIAL_WAT),
-                },
-            });
-        }
-        // The same, every call instantiating anew (recycling off).
-        {
+        // Warm call: with Ward's recycled instances, then (`_new`) every
+        // call instantiating anew. The second backend is only built when
+        // its figure is measured.
+        for (name, recycle_bytes) in [("warm_call", config.recycle_bytes), ("warm_call_new", 0)] {
+            let shared = (recycle_bytes == config.recycle_bytes).then(|| backend.clone());
             let config = Config {
-                recycle_bytes: 0,
+                recycle_bytes,
                 ..config.clone()
             };
-            let backend = ward_backend(kind, &config);
             plans.push(Plan {
-                name: "warm_call_new".into(),
+                name: name.into(),
                 backend: kind,
                 unit: "us",
                 items: 1,
                 sides: Sides::Timed {
-                    ward: Box::new(move || ward_cached_call(backend, &config, TRIVIAL_WAT)),
+                    ward: Box::new(move || {
+                        let backend = shared.unwrap_or_else(|| ward_backend(kind, &config));
+                        ward_cached_call(backend, &config, TRIVIAL_WAT)
+                    }),
                     baselines: raw_plans(kind, TRIVIAL_WAT),
                 },
             });

@@ -12,6 +12,8 @@ use std::sync::{
     atomic::{AtomicU64, Ordering},
 };
 
+use crate::{Step, Value};
+
 /// Recycled instances a module keeps: enough for the threads that run one
 /// module at once on a small node, few enough that a cache of many modules
 /// holds little (the backend's [`RecycleBudget`] bounds the total).
@@ -48,16 +50,6 @@ impl MemoryImage {
             bytes: memory.into(),
             runs,
         }
-    }
-
-    /// The image's size in bytes.
-    pub fn len(&self) -> usize {
-        self.bytes.len()
-    }
-
-    /// Whether the image is empty (a memory of zero pages).
-    pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
     }
 
     /// Makes `memory` equal to the image: zero runs are filled, data runs
@@ -190,9 +182,11 @@ impl<T> RecyclePool<T> {
         Some(entry)
     }
 
-    /// The memory image of a new instance, once recorded.
-    pub fn image(&self) -> Option<&MemoryImage> {
-        self.image.get()
+    /// Makes `memory` equal to the recorded image of a new instance
+    /// ([`MemoryImage::restore`]); `false` when no image was recorded or
+    /// the memory grew.
+    pub fn restore_memory(&self, memory: &mut [u8]) -> bool {
+        self.image.get().is_some_and(|image| image.restore(memory))
     }
 
     /// Records the memory of a new instance, before any call, as the image
@@ -233,6 +227,74 @@ impl<T> Drop for RecyclePool<T> {
         for (_, bytes) in entries.drain(..) {
             self.budget.release(bytes, false);
         }
+    }
+}
+
+/// A sandbox's tie to the module `Backend::sandbox_for` made it for: the
+/// backend's compiled module (`M`), a recycled instance of it (`I`) not yet
+/// claimed by `instantiate`, and whether the sandbox is still in a state a
+/// restore can undo (one instance of the module, calls that returned or
+/// exited, no externref created in the store).
+pub struct Home<M, I> {
+    module: Arc<M>,
+    ready: Option<I>,
+    reusable: bool,
+}
+
+impl<M, I> Home<M, I> {
+    /// A home for a sandbox made for `module`, holding `ready` when it was
+    /// recycled.
+    pub fn new(module: Arc<M>, ready: Option<I>) -> Self {
+        Home {
+            module,
+            ready,
+            reusable: true,
+        }
+    }
+
+    /// The module the sandbox was made for.
+    pub fn module(&self) -> &Arc<M> {
+        &self.module
+    }
+
+    /// Called by `instantiate` for `module`: whether this is the one
+    /// instantiation the home was made for (`alone`: no links, no instance
+    /// in the sandbox yet). Any other instantiation rules recycling out.
+    pub fn claim(&mut self, module: &M, alone: bool) -> bool {
+        let mine = self.reusable && alone && std::ptr::eq(Arc::as_ptr(&self.module), module);
+        self.reusable = mine;
+        mine
+    }
+
+    /// The recycled instance, for the instantiation [`Home::claim`] said
+    /// is the home's.
+    pub fn take_ready(&mut self) -> Option<I> {
+        self.ready.take()
+    }
+
+    /// Values the embedder passes in: an externref lives in the store
+    /// until it drops, which no restore undoes.
+    pub fn note_values(&mut self, values: &[Value]) {
+        if values
+            .iter()
+            .any(|v| matches!(v, Value::ExternRef(Some(_))))
+        {
+            self.reusable = false;
+        }
+    }
+
+    /// How a call ended: only instances whose calls returned or exited
+    /// are recycled.
+    pub fn note_step(&mut self, step: &Step) {
+        if matches!(step, Step::Failed(_)) {
+            self.reusable = false;
+        }
+    }
+
+    /// At the end of the sandbox: the module to give its instance back to,
+    /// when nothing ruled recycling out and the instance was claimed.
+    pub fn into_module(self) -> Option<Arc<M>> {
+        (self.reusable && self.ready.is_none()).then_some(self.module)
     }
 }
 

@@ -12,8 +12,8 @@
 //!
 //! **Recycling**: a compiled module keeps a few finished instances of
 //! itself (each in its own store), restored to the state of a new instance:
-//! memory compared with the initial image page by page and rewritten where
-//! it differs, mutable globals reset by the instrumentation's
+//! memory rewritten from the initial image (zero runs filled, data runs
+//! copied), mutable globals reset by the instrumentation's
 //! `__ward_reset`. [`Backend::sandbox_for`] hands one out instead of
 //! instantiating; [`Sandbox::finish`] takes it back. Only recyclable modules
 //! (no start function, no table or segment changes, one exported memory or
@@ -34,7 +34,7 @@ use ward_vm::{
     Backend, BackendKind, CallContext, Config, ErrorKind, ExportType, Extern, ExternKind,
     ExternType, Failure, FuncType, HostStop, ImportType, InstanceId, Link, Module, Reply, Request,
     Sandbox, SandboxError, Step, ValType, Value,
-    recycle::{MemoryImage, RecycleBudget, RecyclePool},
+    recycle::{Home, RecycleBudget, RecyclePool},
 };
 use wasmi::{
     Caller, Engine, Instance, Linker, ResumableCall, ResumableCallHostTrap, Store, StoreLimits,
@@ -79,20 +79,6 @@ struct Compiled {
 struct Recycled {
     sandbox: Box<WasmiSandbox>,
     instance: Instance,
-    reset: Option<wasmi::Func>,
-}
-
-/// The instance a sandbox may give back to its module when it finishes.
-struct Home {
-    compiled: Arc<Compiled>,
-    /// A recycled instance not yet claimed by `instantiate`.
-    ready: Option<Instance>,
-    /// The instance's `__ward_reset`, if it has one.
-    reset: Option<wasmi::Func>,
-    /// Whether the sandbox is still in a state a restore can undo: one
-    /// instance of the module, calls that returned or exited, no externref
-    /// created in the store.
-    reusable: bool,
 }
 
 impl WasmiBackend {
@@ -227,26 +213,15 @@ impl Backend for WasmiBackend {
         };
         let Some(recycled) = compiled.recycled.take() else {
             let mut sandbox = self.new_sandbox(context);
-            sandbox.home = Some(Home {
-                compiled,
-                ready: None,
-                reset: None,
-                reusable: true,
-            });
+            sandbox.home = Some(Home::new(compiled, None));
             return Box::new(sandbox);
         };
         let Recycled {
             mut sandbox,
             instance,
-            reset,
         } = recycled;
         sandbox.store.data_mut().context = context;
-        sandbox.home = Some(Home {
-            compiled,
-            ready: Some(instance),
-            reset,
-            reusable: true,
-        });
+        sandbox.home = Some(Home::new(compiled, Some(instance)));
         sandbox
     }
 }
@@ -269,6 +244,7 @@ impl WasmiBackend {
             suspended: None,
             deadline: None,
             home: None,
+            reset: None,
         }
     }
 }
@@ -342,7 +318,10 @@ struct WasmiSandbox {
     /// Whether some instance imports a host function that may suspend.
     may_suspend: bool,
     /// Set by [`Backend::sandbox_for`] for a recyclable module.
-    home: Option<Home>,
+    home: Option<Home<Compiled, Instance>>,
+    /// The home module's `__ward_reset`, found when its instance was new
+    /// (and kept with the sandbox when it is recycled).
+    reset: Option<wasmi::Func>,
 }
 
 impl WasmiSandbox {
@@ -453,19 +432,12 @@ impl Sandbox for WasmiSandbox {
         };
         self.idle()
             .map_err(|e| Failure::new(ErrorKind::HostError, e.to_string()))?;
-        // Whether this is the one instantiation of its home module that
-        // `sandbox_for` prepared the sandbox for.
-        let home_call = match &mut self.home {
-            Some(home) if home.reusable => {
-                let alone = self.instances.is_empty()
-                    && links.is_empty()
-                    && std::ptr::eq(Arc::as_ptr(&home.compiled), compiled);
-                home.reusable = alone;
-                alone
-            }
-            _ => false,
-        };
-        if home_call && let Some(instance) = self.home.as_mut().and_then(|h| h.ready.take()) {
+        let alone = self.instances.is_empty() && links.is_empty();
+        let home_call = self
+            .home
+            .as_mut()
+            .is_some_and(|home| home.claim(compiled, alone));
+        if home_call && let Some(instance) = self.home.as_mut().and_then(Home::take_ready) {
             self.instances.push(instance);
             return Ok(InstanceId(0));
         }
@@ -511,15 +483,13 @@ impl Sandbox for WasmiSandbox {
         let instance = instance.map_err(instantiation_failure)?;
         let memory = instance.get_memory(&self.store, ward_abi::MEMORY_EXPORT);
         let gas = instance.get_global(&self.store, ward_instrument::GAS_EXPORT);
-        if home_call && let Some(home) = &mut self.home {
+        if home_call {
             // A new instance, before any call: its memory is the image
             // every restore goes back to.
             if let Some(memory) = memory {
-                home.compiled
-                    .recycled
-                    .record_image(memory.data(&self.store));
+                compiled.recycled.record_image(memory.data(&self.store));
             }
-            home.reset = instance.get_func(&self.store, ward_instrument::RESET_EXPORT);
+            self.reset = instance.get_func(&self.store, ward_instrument::RESET_EXPORT);
         }
         let exports = &mut self.store.data_mut().exports;
         exports.instances += 1;
@@ -547,18 +517,24 @@ impl Sandbox for WasmiSandbox {
     }
 
     fn call(&mut self, func: Extern, args: &[Value]) -> Step {
-        self.note_values(args);
+        if let Some(home) = &mut self.home {
+            home.note_values(args);
+        }
         let step = self.call_inner(func, args);
-        self.note_step(&step);
+        if let Some(home) = &mut self.home {
+            home.note_step(&step);
+        }
         step
     }
 
     fn resume(&mut self, reply: Reply) -> Step {
-        if let Reply::Values(values) = &reply {
-            self.note_values(values);
+        if let (Some(home), Reply::Values(values)) = (&mut self.home, &reply) {
+            home.note_values(values);
         }
         let step = self.resume_inner(reply);
-        self.note_step(&step);
+        if let Some(home) = &mut self.home {
+            home.note_step(&step);
+        }
         step
     }
 
@@ -618,7 +594,9 @@ impl Sandbox for WasmiSandbox {
 
     fn global_set(&mut self, global: Extern, value: Value) -> Result<(), SandboxError> {
         self.idle()?;
-        self.note_values(&[value]);
+        if let Some(home) = &mut self.home {
+            home.note_values(&[value]);
+        }
         let Some(wasmi::Extern::Global(g)) = self.externs.get(global.index as usize).copied()
         else {
             return Err(SandboxError::BadHandle(ExternKind::Global));
@@ -629,22 +607,21 @@ impl Sandbox for WasmiSandbox {
     }
 
     fn finish(mut self: Box<Self>) {
-        let Some(home) = self.home.take() else {
+        let Some(compiled) = self.home.take().and_then(Home::into_module) else {
             return;
         };
         let &[instance] = self.instances.as_slice() else {
             return;
         };
-        if !home.reusable || self.suspended.is_some() || home.ready.is_some() {
+        if self.suspended.is_some() {
             return;
         }
         let memory = self.store.data().exports.memory;
         let bytes = memory.map_or(0, |m| m.data(&self.store).len() as u64);
-        let pool = &home.compiled.recycled;
+        let pool = &compiled.recycled;
         let entry = Recycled {
             sandbox: self,
             instance,
-            reset: home.reset,
         };
         pool.keep(entry, bytes, |entry| {
             let sandbox = &mut entry.sandbox;
@@ -652,8 +629,8 @@ impl Sandbox for WasmiSandbox {
             if !restore(
                 &mut sandbox.store,
                 memory,
-                entry.reset,
-                pool.image(),
+                sandbox.reset,
+                pool,
                 interruptible,
             ) {
                 return false;
@@ -670,27 +647,6 @@ impl Sandbox for WasmiSandbox {
 }
 
 impl WasmiSandbox {
-    /// A value the embedder passed in that a restore could not undo (an
-    /// externref lives in the store until it drops) rules recycling out.
-    fn note_values(&mut self, values: &[Value]) {
-        if values
-            .iter()
-            .any(|v| matches!(v, Value::ExternRef(Some(_))))
-            && let Some(home) = &mut self.home
-        {
-            home.reusable = false;
-        }
-    }
-
-    /// Only instances whose calls returned or exited are recycled.
-    fn note_step(&mut self, step: &Step) {
-        if matches!(step, Step::Failed(_))
-            && let Some(home) = &mut self.home
-        {
-            home.reusable = false;
-        }
-    }
-
     fn call_inner(&mut self, func: Extern, args: &[Value]) -> Step {
         if let Err(e) = self.idle() {
             return embedder_error(e);
@@ -786,23 +742,20 @@ impl WasmiSandbox {
 }
 
 /// Restores a finished instance to the state of a new one: its memory to
-/// the module's initial image (page by page, rewriting only pages that
-/// differ) and its mutable globals through `__ward_reset`. `false` when it
-/// cannot be: the memory grew, or the reset failed.
+/// the module's initial image and its mutable globals through
+/// `__ward_reset`. `false` when it cannot be: the memory grew, or the reset
+/// failed.
 fn restore(
     store: &mut Store<StoreData>,
     memory: Option<wasmi::Memory>,
     reset: Option<wasmi::Func>,
-    image: Option<&MemoryImage>,
+    pool: &RecyclePool<Recycled>,
     metered_by_fuel: bool,
 ) -> bool {
-    if let Some(memory) = memory {
-        let Some(image) = image else {
-            return false;
-        };
-        if !image.restore(memory.data_mut(&mut *store)) {
-            return false;
-        }
+    if let Some(memory) = memory
+        && !pool.restore_memory(memory.data_mut(&mut *store))
+    {
+        return false;
     }
     if let Some(reset) = reset {
         // Fuel only measures time here; the reset is a few global sets.

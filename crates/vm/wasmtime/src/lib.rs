@@ -33,7 +33,7 @@ use ward_vm::{
     Backend, BackendKind, CallContext, Config, ErrorKind, ExportType, Extern, ExternKind,
     ExternType, Failure, FuncType, HostStop, ImportType, InstanceId, Link, Module, Reply, Request,
     Sandbox, SandboxError, Step, ValType, Value,
-    recycle::{RecycleBudget, RecyclePool},
+    recycle::{Home, RecycleBudget, RecyclePool},
 };
 use wasmtime::{
     Caller, Engine, Instance, Linker, Store, StoreLimits, StoreLimitsBuilder, Trap, Val,
@@ -311,11 +311,7 @@ impl Backend for WasmtimeBackend {
         };
         let Some(recycled) = compiled.recycled.take() else {
             let mut sandbox = self.new_sandbox(context);
-            sandbox.home = Some(Home {
-                compiled,
-                ready: None,
-                reusable: true,
-            });
+            sandbox.home = Some(Home::new(compiled, None));
             return Box::new(sandbox);
         };
         let Recycled {
@@ -325,11 +321,7 @@ impl Backend for WasmtimeBackend {
         if let Some(store) = sandbox.store.as_mut() {
             store.data_mut().context = context;
         }
-        sandbox.home = Some(Home {
-            compiled,
-            ready: Some(instance),
-            reusable: true,
-        });
+        sandbox.home = Some(Home::new(compiled, Some(instance)));
         sandbox
     }
 }
@@ -392,17 +384,6 @@ struct Compiled {
 struct Recycled {
     sandbox: Box<WasmtimeSandbox>,
     instance: Instance,
-}
-
-/// The module a sandbox made by `sandbox_for` may give its instance back to.
-struct Home {
-    compiled: Arc<Compiled>,
-    /// A recycled instance not yet claimed by `instantiate`.
-    ready: Option<Instance>,
-    /// Whether the sandbox is still in a state a restore can undo: one
-    /// instance of the module, calls that returned or exited, no externref
-    /// created in the store.
-    reusable: bool,
 }
 
 /// Epoch deadline meaning "never" (far beyond any run's ticks, without overflow).
@@ -473,7 +454,7 @@ struct WasmtimeSandbox {
     /// Epoch interruption is on (the engine was configured interruptible).
     ticker: bool,
     /// Set by [`Backend::sandbox_for`] for a recyclable module.
-    home: Option<Home>,
+    home: Option<Home<Compiled, Instance>>,
 }
 
 impl WasmtimeSandbox {
@@ -571,23 +552,16 @@ impl Sandbox for WasmtimeSandbox {
                 SandboxError::ForeignModule.to_string(),
             ));
         };
-        // Whether this is the one instantiation of its home module that
-        // `sandbox_for` prepared the sandbox for.
-        let home_call = match &mut self.home {
-            Some(home) if home.reusable => {
-                let alone = self.instances.is_empty()
-                    && links.is_empty()
-                    && std::ptr::eq(Arc::as_ptr(&home.compiled), compiled);
-                home.reusable = alone;
-                alone
-            }
-            _ => false,
-        };
+        let alone = self.instances.is_empty() && links.is_empty();
+        let home_call = self
+            .home
+            .as_mut()
+            .is_some_and(|home| home.claim(compiled, alone));
         if home_call
             && let Some(home) = self.home.as_mut()
-            && let Some(instance) = home.ready.take()
+            && let Some(instance) = home.take_ready()
         {
-            self.instances.push((instance, home.compiled.clone()));
+            self.instances.push((instance, home.module().clone()));
             return Ok(InstanceId(0));
         }
         if !module.imports().is_empty() {
@@ -648,13 +622,10 @@ impl Sandbox for WasmtimeSandbox {
                 .gas
                 .and_then(|i| instance.get_module_export(&mut *store, &i))
                 .and_then(wasmtime::Extern::into_global);
-            if home_call
-                && let Some(home) = &self.home
-                && let Some(memory) = memory
-            {
+            if home_call && let Some(memory) = memory {
                 // A new instance, before any call: its memory is the image
                 // every restore goes back to.
-                home.compiled.recycled.record_image(memory.data(&*store));
+                compiled.recycled.record_image(memory.data(&*store));
             }
             let exports = &mut store.data_mut().exports;
             exports.instances += 1;
@@ -698,18 +669,24 @@ impl Sandbox for WasmtimeSandbox {
     }
 
     fn call(&mut self, func: Extern, args: &[Value]) -> Step {
-        self.note_values(args);
+        if let Some(home) = &mut self.home {
+            home.note_values(args);
+        }
         let step = self.call_inner(func, args);
-        self.note_step(&step);
+        if let Some(home) = &mut self.home {
+            home.note_step(&step);
+        }
         step
     }
 
     fn resume(&mut self, reply: Reply) -> Step {
-        if let Reply::Values(values) = &reply {
-            self.note_values(values);
+        if let (Some(home), Reply::Values(values)) = (&mut self.home, &reply) {
+            home.note_values(values);
         }
         let step = self.resume_inner(reply);
-        self.note_step(&step);
+        if let Some(home) = &mut self.home {
+            home.note_step(&step);
+        }
         step
     }
 
@@ -765,7 +742,9 @@ impl Sandbox for WasmtimeSandbox {
     }
 
     fn global_set(&mut self, global: Extern, value: Value) -> Result<(), SandboxError> {
-        self.note_values(&[value]);
+        if let Some(home) = &mut self.home {
+            home.note_values(&[value]);
+        }
         let global = match self.item(global)? {
             wasmtime::Extern::Global(g) => *g,
             _ => return Err(SandboxError::BadHandle(ExternKind::Global)),
@@ -778,13 +757,13 @@ impl Sandbox for WasmtimeSandbox {
     }
 
     fn finish(mut self: Box<Self>) {
-        let Some(home) = self.home.take() else {
+        let Some(compiled) = self.home.take().and_then(Home::into_module) else {
             return;
         };
         let &[(instance, _)] = self.instances.as_slice() else {
             return;
         };
-        if !home.reusable || self.running.is_some() || home.ready.is_some() {
+        if self.running.is_some() {
             return;
         }
         let Some(store) = self.store.as_ref() else {
@@ -792,7 +771,6 @@ impl Sandbox for WasmtimeSandbox {
         };
         let memory = store.data().exports.memory;
         let bytes = memory.map_or(0, |m| m.data_size(store) as u64);
-        let compiled = &home.compiled;
         let entry = Recycled {
             sandbox: self,
             instance,
@@ -806,7 +784,7 @@ impl Sandbox for WasmtimeSandbox {
             if ticker {
                 store.set_epoch_deadline(NO_DEADLINE);
             }
-            if !restore(store, instance, memory, compiled, async_required) {
+            if !restore(store, instance, memory, &compiled, async_required) {
                 return false;
             }
             // The call's context (the embedder's chain and host) ends here,
@@ -821,27 +799,6 @@ impl Sandbox for WasmtimeSandbox {
 }
 
 impl WasmtimeSandbox {
-    /// A value the embedder passed in that a restore could not undo (an
-    /// externref lives in the store until it drops) rules recycling out.
-    fn note_values(&mut self, values: &[Value]) {
-        if values
-            .iter()
-            .any(|v| matches!(v, Value::ExternRef(Some(_))))
-            && let Some(home) = &mut self.home
-        {
-            home.reusable = false;
-        }
-    }
-
-    /// Only instances whose calls returned or exited are recycled.
-    fn note_step(&mut self, step: &Step) {
-        if matches!(step, Step::Failed(_))
-            && let Some(home) = &mut self.home
-        {
-            home.reusable = false;
-        }
-    }
-
     fn call_inner(&mut self, func: Extern, args: &[Value]) -> Step {
         let func = match self.item(func) {
             Ok(wasmtime::Extern::Func(f)) => *f,
@@ -917,13 +874,12 @@ fn restore(
     compiled: &Compiled,
     async_required: bool,
 ) -> bool {
-    if let Some(memory) = memory {
-        let Some(image) = compiled.recycled.image() else {
-            return false;
-        };
-        if !image.restore(memory.data_mut(&mut *store)) {
-            return false;
-        }
+    if let Some(memory) = memory
+        && !compiled
+            .recycled
+            .restore_memory(memory.data_mut(&mut *store))
+    {
+        return false;
     }
     let Some(index) = compiled.reset else {
         return true;

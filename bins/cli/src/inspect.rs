@@ -56,6 +56,7 @@ fn print_report(report: &Inspection, as_json: bool) {
             "valid": true,
             "module_bytes": report.module_bytes,
             "instrumented_bytes": report.instrumented_bytes,
+            "prepaid_loops": report.prepaid_loops,
             "has_start": report.has_start,
             "features": report.features,
             "imports": report.imports.iter()
@@ -72,6 +73,7 @@ fn print_report(report: &Inspection, as_json: bool) {
     println!("module size:      {} bytes", report.module_bytes);
     if let Some(bytes) = report.instrumented_bytes {
         println!("instrumented:     {bytes} bytes");
+        println!("prepaid loops:    {}", report.prepaid_loops);
     }
     println!(
         "start function:   {}",

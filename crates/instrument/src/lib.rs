@@ -31,6 +31,7 @@
 //! ```
 
 mod analyze;
+mod loops;
 mod nan;
 mod ops;
 mod rewrite;
@@ -70,7 +71,7 @@ pub const TRAP_STACK_OVERFLOW: i64 = -2;
 /// given bytes and policy (globals, exports, thunks, checks). Part of the
 /// policy's canonical bytes, so every cache key changes with it even when
 /// no gas figure does. Bump it with any change to the emitted code.
-pub const INSTRUMENTATION_VERSION: u32 = 4;
+pub const INSTRUMENTATION_VERSION: u32 = 5;
 
 /// The WebAssembly features a module may use. A consensus value: nodes that
 /// disagree on it disagree on which modules are valid.
@@ -140,6 +141,25 @@ pub struct Policy {
     pub floats: FloatPolicy,
     /// The gas cost of each instruction.
     pub schedule: CostSchedule,
+    /// How counted loops are charged (the gas is the same either way).
+    pub loops: LoopCharging,
+}
+
+/// How the instrumentation charges a *counted loop*: a loop of
+/// straight-line code whose trip count is known when it is entered (a
+/// counter stepped by a constant or an unchanging local, tested against a
+/// bound the loop does not change). The gas charged, and where running
+/// out of gas strikes, are the same either way; only the instrumented code
+/// and its speed differ.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum LoopCharging {
+    /// Compute the trip count on entry and, when the gas covers every
+    /// iteration, charge it at once and run a copy of the loop without
+    /// checks; otherwise check every iteration. The default.
+    #[default]
+    Prepaid,
+    /// Check every iteration (for comparison and tests).
+    PerIteration,
 }
 
 impl Policy {
@@ -156,6 +176,7 @@ impl Policy {
             metering,
             floats,
             schedule,
+            loops,
         } = self;
         let Features { simd } = *features;
         let mut out = Vec::with_capacity(256);
@@ -171,6 +192,10 @@ impl Policy {
         out.push(match floats {
             FloatPolicy::Canonicalize => 0,
             FloatPolicy::Reject => 1,
+        });
+        out.push(match loops {
+            LoopCharging::Prepaid => 0,
+            LoopCharging::PerIteration => 1,
         });
         for value in limits.entries() {
             out.extend(value.to_le_bytes());
@@ -294,6 +319,9 @@ pub struct Prepared {
     /// most that one memory, and no instruction that changes a table or
     /// drops a segment.
     pub recyclable: bool,
+    /// How many loops the instrumented code pays for on entry (counted
+    /// loops, [`LoopCharging::Prepaid`]).
+    pub prepaid_loops: u32,
 }
 
 /// Validates `wasm`, checks it against the policy's limits, and instruments
@@ -331,6 +359,7 @@ fn prepare_analyzed<'a>(
             metering: Metering::None,
             has_start,
             recyclable: false,
+            prepaid_loops: 0,
         };
         return Ok((prepared, analysis));
     }
@@ -342,9 +371,10 @@ fn prepare_analyzed<'a>(
         gas: policy.metering == Metering::Instrumented,
         canonicalize_nans: policy.floats == FloatPolicy::Canonicalize,
         max_stack_units: policy.limits.max_stack_units.min(1 << 30),
+        prepay_loops: policy.loops == LoopCharging::Prepaid,
         reset: recyclable,
     };
-    let out = rewrite::rewrite(&analysis, &plan)?;
+    let (out, prepaid_loops) = rewrite::rewrite(&analysis, &plan)?;
     ensure_within(
         "max_instrumented_bytes",
         policy.limits.max_instrumented_bytes,
@@ -355,6 +385,7 @@ fn prepare_analyzed<'a>(
         metering: policy.metering,
         has_start,
         recyclable,
+        prepaid_loops,
     };
     Ok((prepared, analysis))
 }
@@ -387,6 +418,8 @@ pub struct Inspection {
     pub module_bytes: u64,
     /// The instrumented module's size, unless the policy does not instrument.
     pub instrumented_bytes: Option<u64>,
+    /// How many loops the instrumented code pays for on entry.
+    pub prepaid_loops: u32,
 }
 
 /// Validates and measures `wasm` as [`prepare`] would, and describes it.
@@ -419,6 +452,7 @@ pub fn inspect(wasm: &[u8], policy: &Policy) -> Result<Inspection, PolicyError> 
         has_start: prepared.has_start,
         module_bytes: wasm.len() as u64,
         instrumented_bytes,
+        prepaid_loops: prepared.prepaid_loops,
     })
 }
 

@@ -70,6 +70,7 @@ use crate::{
     CostSchedule, GAS_EXPORT, PolicyError, RESET_EXPORT, START_EXPORT, TRAP_EXPORT,
     TRAP_OUT_OF_GAS, TRAP_STACK_OVERFLOW,
     analyze::{Analysis, Body, Section},
+    loops,
     nan::{self, Fix, ModuleTypes},
     ops::touches_floats,
 };
@@ -81,6 +82,8 @@ pub(crate) struct Plan<'s> {
     pub gas: bool,
     pub canonicalize_nans: bool,
     pub max_stack_units: u32,
+    /// Pay counted loops on entry (see [`crate::loops`]).
+    pub prepay_loops: bool,
     /// Emit and export [`RESET_EXPORT`] (when there are mutable globals to
     /// reset).
     pub reset: bool,
@@ -113,7 +116,9 @@ const FRAME_BASE_UNITS: u64 = 8;
 const CANONICAL_NAN_F32: u32 = 0x7fc0_0000;
 const CANONICAL_NAN_F64: u64 = 0x7ff8_0000_0000_0000;
 
-pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<Vec<u8>, PolicyError> {
+/// The instrumented module, and how many loops it prepays.
+pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<(Vec<u8>, u32), PolicyError> {
+    let mut prepaid_loops = 0;
     let defined = a.bodies.len() as u32;
     let total_funcs = a.imported_funcs + defined;
     // Thunks for escaping defined functions, then entry thunks for those
@@ -333,7 +338,9 @@ pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<Vec<u8>, Poli
                     .map_or(0, |&(_, index)| index),
             ),
         };
-        code.function(&instrument_body(body, ty, block, &ctx, &mut redirect)?);
+        let (function, prepaid) = instrument_body(body, ty, block, &ctx, &mut redirect)?;
+        code.function(&function);
+        prepaid_loops += prepaid;
     }
     for (i, &f) in thunks.iter().enumerate() {
         let ty = &a.types[a.func_types[f as usize] as usize];
@@ -387,7 +394,7 @@ pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<Vec<u8>, Poli
             });
         }
     }
-    Ok(module.finish())
+    Ok((module.finish(), prepaid_loops))
 }
 
 /// The body of [`RESET_EXPORT`]: every mutable global the module defines
@@ -516,7 +523,7 @@ fn instrument_body(
     block: BlockType,
     ctx: &BodyCtx<'_, '_>,
     redirect: &mut Redirect,
-) -> Result<Function, PolicyError> {
+) -> Result<(Function, u32), PolicyError> {
     // NaN canonicalisation points, if the body does anything with floats.
     let nan_plan = if ctx.plan.canonicalize_nans && body.ops.iter().any(touches_floats) {
         let mut all_locals: Vec<wasmparser::ValType> = ty.params().to_vec();
@@ -533,13 +540,6 @@ fn instrument_body(
     // up by `shift`.
     let params = ty.params().len() as u32;
     let shift = if ctx.plan.gas { 2 } else { 1 };
-    let local = |index: u32| {
-        if index >= params {
-            index + shift
-        } else {
-            index
-        }
-    };
     let first_scratch = body.locals_and_params as u32 + shift;
     let mut s = Scratch {
         a: first_scratch,
@@ -551,22 +551,6 @@ fn instrument_body(
         depth: params + shift - 1,
         juggle: Vec::new(),
     };
-    let mut locals: Vec<(u32, ValType)> = Vec::with_capacity(body.locals.len() + 8);
-    for &(count, ty) in &body.locals {
-        locals.push((count, val_type(ty)?));
-    }
-    locals.push((2, ValType::I32));
-    locals.push((1, ValType::F32));
-    locals.push((1, ValType::F64));
-    let mut next_local = first_scratch + 4;
-    for &(ty, count) in nan_plan.iter().flat_map(|p| &p.scratch) {
-        let ty = val_type(ty)?;
-        locals.push((count, ty));
-        s.juggle.push((ty, next_local));
-        next_local += count;
-    }
-    let mut func = Function::new(locals);
-
     // Static cost of each segment, keyed by the index of its first op.
     let schedule = ctx.plan.schedule;
     let op_cost = |op: &Operator<'_>| {
@@ -606,100 +590,107 @@ fn instrument_body(
         }
     }
 
-    let g = ctx.globals;
-    let gas = ctx.plan.gas;
+    // Loops whose gas can be paid on entry (engine-metered bodies only).
+    let counted = if ctx.plan.gas && ctx.plan.prepay_loops {
+        loops::find(&body.ops, &split_after, &segment_cost)
+    } else {
+        Vec::new()
+    };
+
+    let mut locals: Vec<(u32, ValType)> = Vec::with_capacity(body.locals.len() + 8);
+    for &(count, ty) in &body.locals {
+        locals.push((count, val_type(ty)?));
+    }
+    locals.push((2, ValType::I32));
+    locals.push((1, ValType::F32));
+    locals.push((1, ValType::F64));
+    let mut next_local = first_scratch + 4;
+    for &(ty, count) in nan_plan.iter().flat_map(|p| &p.scratch) {
+        let ty = val_type(ty)?;
+        locals.push((count, ty));
+        s.juggle.push((ty, next_local));
+        next_local += count;
+    }
+    // Four i64 scratch locals for the prepayment of counted loops.
+    let prepay_locals = loops::PrepayLocals {
+        x: next_local,
+        y: next_local + 1,
+        z: next_local + 2,
+        k: next_local + 3,
+        gas: s.gas,
+    };
+    if !counted.is_empty() {
+        locals.push((4, ValType::I64));
+    }
+    let mut func = Function::new(locals);
+
     // The cold exits' blocks, then the body's own block.
     func.instruction(&Instruction::Block(BlockType::Empty))
         .instruction(&Instruction::Block(BlockType::Empty))
         .instruction(&Instruction::Block(block));
-    // Open blocks, loops and ifs: a branch this deep leaves the function.
-    let mut nesting: u32 = 0;
-    for (i, op) in body.ops.iter().enumerate() {
-        let oog = nesting + OUT_OF_GAS_LABEL;
-        if gas && segment_cost[i] > 0 {
-            let cost = segment_cost[i].min(i64::MAX as u64) as i64;
-            charge(&mut func, &s, oog, &[Instruction::I64Const(cost)]);
-        }
-        if let Some(fix) = nan_plan.as_ref().and_then(|p| p.fixes.get(&i)) {
-            apply_fix(&mut func, &s, fix)?;
-        }
-        // Before handing control to code that reads the globals (host
-        // functions, table thunks), flush the locals. Ward's own callees
-        // take the meters as arguments and give the gas back as a result.
-        let host =
-            matches!(op, Operator::Call { function_index } if *function_index < ctx.imported_funcs);
-        let indirect = matches!(op, Operator::CallIndirect { .. });
-        if gas && (host || indirect) {
-            flush_gas(&mut func, &g, &s);
-        }
-        if indirect {
-            func.instruction(&Instruction::LocalGet(s.depth))
-                .instruction(&Instruction::GlobalSet(g.depth));
-        }
-        match op {
-            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => nesting += 1,
-            Operator::End => nesting = nesting.saturating_sub(1),
-            _ => {}
-        }
-        match op {
-            Operator::Call { function_index } if *function_index >= ctx.imported_funcs => {
-                let cost = (ctx.frame_cost)(*function_index);
-                call_with_depth(
-                    &mut func,
-                    &s,
-                    gas,
-                    cost,
-                    ctx.plan.max_stack_units,
-                    nesting + STACK_OVERFLOW_LABEL,
-                );
-                func.instruction(&Instruction::Call(*function_index));
-                if gas {
-                    func.instruction(&Instruction::LocalSet(s.gas));
-                }
-                continue;
-            }
-            Operator::LocalGet { local_index } => {
-                func.instruction(&Instruction::LocalGet(local(*local_index)));
-                continue;
-            }
-            Operator::LocalSet { local_index } => {
-                func.instruction(&Instruction::LocalSet(local(*local_index)));
-                continue;
-            }
-            Operator::LocalTee { local_index } => {
-                func.instruction(&Instruction::LocalTee(local(*local_index)));
-                continue;
-            }
-            Operator::Call { function_index } => {
-                func.instruction(&Instruction::Call(*function_index));
-                if gas {
-                    reload_gas(&mut func, &g, &s);
-                }
-                continue;
-            }
-            _ => {}
-        }
-        if gas {
-            dynamic_charge_before(&mut func, op, &s, oog, schedule);
-        }
-        if gas && matches!(op, Operator::Return) {
-            // The gas left is the last result.
-            func.instruction(&Instruction::LocalGet(s.gas));
-        }
-        let instruction = redirect
-            .instruction(op.clone())
-            .map_err(|e| PolicyError::Invalid {
+    let mut e = Emitter {
+        func,
+        body,
+        ctx,
+        s: &s,
+        nan_plan: nan_plan.as_ref(),
+        redirect,
+        params,
+        shift,
+        nesting: 0,
+    };
+    let counted_len = counted.len() as u32;
+    let mut counted = counted.iter().peekable();
+    let mut i = 0;
+    while i < body.ops.len() {
+        let Some(c) = counted.next_if(|c| c.start == i) else {
+            e.op(i, segment_cost[i], true, 0)?;
+            i += 1;
+            continue;
+        };
+        // A counted loop: `if (!prepaid) { loop as usual } else { gas -=
+        // k; loop without checks }`. The `loop` op's own segment is charged
+        // once, before either; both copies' exits branch one level further
+        // out. (Either order is correct; with this one Cranelift happened
+        // to lay the prepaid copy out first, at the function's start on
+        // the metering benchmark's loops.)
+        e.charge(segment_cost[i]);
+        e.fix(i)?;
+        let Operator::Loop { blockty } = body.ops[i] else {
+            return Err(PolicyError::Invalid {
                 offset: 0,
-                message: e.to_string(),
-            })?;
-        func.instruction(&instruction);
-        if gas {
-            if indirect {
-                reload_gas(&mut func, &g, &s);
-            }
-            dynamic_charge_after(&mut func, op, &s, oog, schedule);
+                message: "counted loop without a loop".into(),
+            });
+        };
+        for instruction in loops::prepay(c, &prepay_locals, |x| e.local(x)) {
+            e.func.instruction(&instruction);
         }
+        e.func
+            .instruction(&Instruction::I32Eqz)
+            .instruction(&Instruction::If(loops::wrapper_type(blockty, val_type)?));
+        e.nesting += 1;
+        e.op(i, 0, false, 1)?;
+        for (j, &cost) in segment_cost.iter().enumerate().take(c.end + 1).skip(i + 1) {
+            e.op(j, cost, true, 1)?;
+        }
+        e.func
+            .instruction(&Instruction::Else)
+            .instruction(&Instruction::LocalGet(s.gas))
+            .instruction(&Instruction::LocalGet(prepay_locals.k))
+            .instruction(&Instruction::I64Sub)
+            .instruction(&Instruction::LocalSet(s.gas));
+        e.op(i, 0, false, 1)?;
+        for j in i + 1..=c.end {
+            e.op(j, 0, true, 1)?;
+        }
+        e.func.instruction(&Instruction::End);
+        e.nesting -= 1;
+        i = c.end + 1;
     }
+    let Emitter { mut func, .. } = e;
+    let prepaid = counted_len;
+    let g = ctx.globals;
+    let gas = ctx.plan.gas;
     // The body's block ended with the last op (the function's `end`):
     // leave with its results and the gas left, past the cold exits.
     if gas {
@@ -711,7 +702,164 @@ fn instrument_body(
     func.instruction(&Instruction::End);
     trap_with(&mut func, &g, TRAP_STACK_OVERFLOW);
     func.instruction(&Instruction::End);
-    Ok(func)
+    Ok((func, prepaid))
+}
+
+/// Emits a body's ops one by one, with their charges, NaN fixes and
+/// meter plumbing.
+struct Emitter<'e, 'a, 'p, 's> {
+    func: Function,
+    body: &'e Body<'a>,
+    ctx: &'e BodyCtx<'p, 's>,
+    s: &'e Scratch,
+    nan_plan: Option<&'e nan::NanPlan>,
+    redirect: &'e mut Redirect,
+    /// The function's parameter count, and how far the declared locals
+    /// move up (past the meter parameters).
+    params: u32,
+    shift: u32,
+    /// Open blocks, loops and ifs: a branch this deep leaves the function.
+    nesting: u32,
+}
+
+impl Emitter<'_, '_, '_, '_> {
+    /// An original local's index in the instrumented body.
+    fn local(&self, index: u32) -> u32 {
+        if index >= self.params {
+            index + self.shift
+        } else {
+            index
+        }
+    }
+
+    /// Charges a segment's static cost (nothing if 0).
+    fn charge(&mut self, cost: u64) {
+        if self.ctx.plan.gas && cost > 0 {
+            let cost = cost.min(i64::MAX as u64) as i64;
+            charge(
+                &mut self.func,
+                self.s,
+                self.nesting + OUT_OF_GAS_LABEL,
+                &[Instruction::I64Const(cost)],
+            );
+        }
+    }
+
+    /// The NaN fix planned before op `i`, if any.
+    fn fix(&mut self, i: usize) -> Result<(), PolicyError> {
+        if let Some(fix) = self.nan_plan.and_then(|p| p.fixes.get(&i)) {
+            apply_fix(&mut self.func, self.s, fix)?;
+        }
+        Ok(())
+    }
+
+    /// Emits op `i` after charging `cost` (and its NaN fix if `fix`).
+    /// Branches that leave the innermost open loop (depth 1 and up) go
+    /// `exit_shift` levels further, past blocks the rewrite wrapped it in.
+    fn op(&mut self, i: usize, cost: u64, fix: bool, exit_shift: u32) -> Result<(), PolicyError> {
+        let op = &self.body.ops[i];
+        let oog = self.nesting + OUT_OF_GAS_LABEL;
+        self.charge(cost);
+        if fix {
+            self.fix(i)?;
+        }
+        let s = self.s;
+        let g = self.ctx.globals;
+        let gas = self.ctx.plan.gas;
+        let imported_funcs = self.ctx.imported_funcs;
+        let func = &mut self.func;
+        // Before handing control to code that reads the globals (host
+        // functions, table thunks), flush the locals. Ward's own callees
+        // take the meters as arguments and give the gas back as a result.
+        let host =
+            matches!(op, Operator::Call { function_index } if *function_index < imported_funcs);
+        let indirect = matches!(op, Operator::CallIndirect { .. });
+        if gas && (host || indirect) {
+            flush_gas(func, &g, s);
+        }
+        if indirect {
+            func.instruction(&Instruction::LocalGet(s.depth))
+                .instruction(&Instruction::GlobalSet(g.depth));
+        }
+        match op {
+            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+                self.nesting += 1;
+            }
+            Operator::End => self.nesting = self.nesting.saturating_sub(1),
+            _ => {}
+        }
+        match op {
+            Operator::Call { function_index } if *function_index >= imported_funcs => {
+                let cost = (self.ctx.frame_cost)(*function_index);
+                call_with_depth(
+                    func,
+                    s,
+                    gas,
+                    cost,
+                    self.ctx.plan.max_stack_units,
+                    self.nesting + STACK_OVERFLOW_LABEL,
+                );
+                func.instruction(&Instruction::Call(*function_index));
+                if gas {
+                    func.instruction(&Instruction::LocalSet(s.gas));
+                }
+                return Ok(());
+            }
+            Operator::LocalGet { local_index } => {
+                let index = self.local(*local_index);
+                self.func.instruction(&Instruction::LocalGet(index));
+                return Ok(());
+            }
+            Operator::LocalSet { local_index } => {
+                let index = self.local(*local_index);
+                self.func.instruction(&Instruction::LocalSet(index));
+                return Ok(());
+            }
+            Operator::LocalTee { local_index } => {
+                let index = self.local(*local_index);
+                self.func.instruction(&Instruction::LocalTee(index));
+                return Ok(());
+            }
+            Operator::Call { function_index } => {
+                func.instruction(&Instruction::Call(*function_index));
+                if gas {
+                    reload_gas(func, &g, s);
+                }
+                return Ok(());
+            }
+            Operator::Br { relative_depth } if exit_shift > 0 && *relative_depth > 0 => {
+                func.instruction(&Instruction::Br(relative_depth + exit_shift));
+                return Ok(());
+            }
+            Operator::BrIf { relative_depth } if exit_shift > 0 && *relative_depth > 0 => {
+                func.instruction(&Instruction::BrIf(relative_depth + exit_shift));
+                return Ok(());
+            }
+            _ => {}
+        }
+        if gas {
+            dynamic_charge_before(func, op, s, oog, self.ctx.plan.schedule);
+        }
+        if gas && matches!(op, Operator::Return) {
+            // The gas left is the last result.
+            func.instruction(&Instruction::LocalGet(s.gas));
+        }
+        let instruction =
+            self.redirect
+                .instruction(op.clone())
+                .map_err(|e| PolicyError::Invalid {
+                    offset: 0,
+                    message: e.to_string(),
+                })?;
+        self.func.instruction(&instruction);
+        if gas {
+            if indirect {
+                reload_gas(&mut self.func, &g, s);
+            }
+            dynamic_charge_after(&mut self.func, op, s, oog, self.ctx.plan.schedule);
+        }
+        Ok(())
+    }
 }
 
 /// Emits a NaN fix planned by [`nan::plan`].

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use ward_abi::HostFn;
 use ward_instrument::HostSignature;
 pub use ward_instrument::{
-    CostSchedule, Features, FloatPolicy, ImportPolicy, Limits, Metering, Policy,
+    CostSchedule, Features, FloatPolicy, ImportPolicy, Limits, LoopCharging, Metering, Policy,
 };
 
 use crate::{

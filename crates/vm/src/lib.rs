@@ -56,8 +56,8 @@ pub use backend::{
 };
 pub use cache::{CacheKey, CacheOptions, CacheStats, CodeHash, ModuleCache};
 pub use config::{
-    Config, CostSchedule, Features, FloatPolicy, HostImport, ImportPolicy, Limits, Metering,
-    Policy, Resolved,
+    Config, CostSchedule, Features, FloatPolicy, HostImport, ImportPolicy, Limits, LoopCharging,
+    Metering, Policy, Resolved,
 };
 pub use context::{
     CallContext, Chain, Host, HostAnswer, HostStop, MAX_DEBUG_LOG_BYTES, NoChain, NoHost,

@@ -8,5 +8,6 @@ mod cache;
 mod chain;
 mod differential;
 mod engine;
+mod loops;
 mod metering;
 mod system;

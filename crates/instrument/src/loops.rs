@@ -1,0 +1,822 @@
+//! Counted loops: loops whose number of iterations is known when they are
+//! entered, so that their gas can be paid once, on entry, instead of by a
+//! check on every iteration.
+//!
+//! A loop qualifies when its body is straight-line code (no nested blocks,
+//! no calls, nothing with a dynamic charge) with exactly one decision, a
+//! test of a *counter* against a *bound*:
+//!
+//! - **bottom-tested**: the body ends with `br_if 0` (go round again while
+//!   the test holds);
+//! - **top-tested**: the body has one `br_if` that leaves the loop (while
+//!   the test fails, the rest of the body runs) and ends with `br 0`.
+//!
+//! The counter is a local written exactly once in the body, by
+//! `counter = counter ± step`; the step and the bound are constants or
+//! locals the body never writes. The test compares the counter with the
+//! bound (`lt`, `le`, `gt`, `ge`, `ne`, signed or not, either operand
+//! order), or tests it against zero (`br_if` on the counter, `eqz`).
+//!
+//! For such a loop the instrumented code computes, when the loop is
+//! entered, how many times the test will run (the *trip count*) and what
+//! those visits cost (see [`CountedLoop::head`]). When that is known to be
+//! finite, small enough and no more than the gas left, it is charged at
+//! once and a copy of the loop without checks runs; otherwise the loop
+//! runs as it always did, checking every iteration. The gas is the same
+//! either way: the prepaid copy runs exactly the iterations it paid for;
+//! nothing inside it reads the gas (no calls); a trap inside it consumes
+//! all the call's gas anyway; and out of gas can only strike in the
+//! checked copy, at the same instruction as without prepayment.
+//!
+//! Every trip-count formula below is computed without wrapping (32-bit
+//! counters in 64 bits; 64-bit ones with bounds checked against the
+//! extremes before anything can overflow), and every case where the
+//! counter would wrap around, or never meet its bound, is left to the
+//! checked copy.
+
+use wasm_encoder::{BlockType, Instruction, ValType};
+use wasmparser::Operator;
+
+use crate::PolicyError;
+
+/// A value the loop reads and never writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Value {
+    /// A constant, sign-extended to 64 bits.
+    Const(i64),
+    /// A local (by its index in the original body).
+    Local(u32),
+}
+
+/// When the loop goes round again, as a predicate on the counter's value
+/// at the test (`v`) and the bound (`b`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Continue {
+    /// `v < b`
+    Lt { signed: bool },
+    /// `v <= b`
+    Le { signed: bool },
+    /// `v > b`
+    Gt { signed: bool },
+    /// `v >= b`
+    Ge { signed: bool },
+    /// `v != b`
+    Ne,
+}
+
+/// A loop whose trip count is known on entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct CountedLoop {
+    /// Index of the `loop`.
+    pub start: usize,
+    /// Index of its `end`.
+    pub end: usize,
+    /// The counter (a local of the original body).
+    pub counter: u32,
+    /// Whether the counter is an i64 (else i32).
+    pub wide: bool,
+    /// Added to the counter once per iteration.
+    pub step: Value,
+    pub bound: Value,
+    pub cont: Continue,
+    /// Whether the first test already sees the counter stepped once (the
+    /// step comes before the test in the body).
+    pub stepped_first: bool,
+    /// Gas charged at every visit of the loop's head: the test runs as
+    /// many times as the head is visited.
+    pub head: u64,
+    /// Gas charged on every visit but the last (a top-tested loop whose
+    /// body after the exit is a segment of its own), else 0.
+    pub rest: u64,
+}
+
+/// The most a counted loop's iteration may cost: with a trip count below
+/// 2^33, the total stays below 2^61.
+const MAX_ITERATION_COST: u64 = 1 << 28;
+/// Trip counts from this on run the checked copy.
+const MAX_TRIPS: i64 = 1 << 33;
+
+/// The counted loops of a body, in order. `split_after` and `segment_cost`
+/// describe its metered segments (see `rewrite::instrument_body`).
+pub(crate) fn find(
+    ops: &[Operator<'_>],
+    split_after: &[bool],
+    segment_cost: &[u64],
+) -> Vec<CountedLoop> {
+    let mut found = Vec::new();
+    for (l, op) in ops.iter().enumerate() {
+        if let Operator::Loop { blockty } = op
+            && matches!(
+                blockty,
+                wasmparser::BlockType::Empty | wasmparser::BlockType::Type(_)
+            )
+            && let Some(counted) = recognise(ops, l, split_after, segment_cost)
+        {
+            found.push(counted);
+        }
+    }
+    found
+}
+
+/// Whether `op` can sit inside a counted loop's body: no control flow, no
+/// call (a callee or host function would see the prepaid gas), no dynamic
+/// charge.
+fn straight(op: &Operator<'_>) -> bool {
+    !matches!(
+        op,
+        Operator::Block { .. }
+            | Operator::Loop { .. }
+            | Operator::If { .. }
+            | Operator::Else
+            | Operator::End
+            | Operator::Br { .. }
+            | Operator::BrIf { .. }
+            | Operator::BrTable { .. }
+            | Operator::Return
+            | Operator::Unreachable
+            | Operator::Call { .. }
+            | Operator::CallIndirect { .. }
+            | Operator::ReturnCall { .. }
+            | Operator::ReturnCallIndirect { .. }
+            | Operator::MemoryGrow { .. }
+            | Operator::MemoryFill { .. }
+            | Operator::MemoryCopy { .. }
+            | Operator::MemoryInit { .. }
+            | Operator::TableGrow { .. }
+            | Operator::TableFill { .. }
+            | Operator::TableCopy { .. }
+            | Operator::TableInit { .. }
+    )
+}
+
+/// A local written by `op`, if any.
+fn written(op: &Operator<'_>) -> Option<u32> {
+    match op {
+        Operator::LocalSet { local_index } | Operator::LocalTee { local_index } => {
+            Some(*local_index)
+        }
+        _ => None,
+    }
+}
+
+/// The test at a decision `br_if`, its operands given by the index of
+/// the op that produces each (the last op of the operand's expression).
+enum Test {
+    /// `br_if` on the value itself: taken when it is not zero.
+    NonZero { read: usize },
+    /// `eqz` then `br_if`.
+    Zero { read: usize, wide: bool },
+    /// A comparison of two operands.
+    Compare {
+        left: usize,
+        right: usize,
+        op: Cmp,
+        wide: bool,
+    },
+}
+
+/// A comparison `left OP right` as the branch sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cmp {
+    Eq,
+    Ne,
+    Lt { signed: bool },
+    Le { signed: bool },
+    Gt { signed: bool },
+    Ge { signed: bool },
+}
+
+impl Cmp {
+    /// `right OP' left`, the same test with its operands swapped.
+    fn mirrored(self) -> Cmp {
+        match self {
+            Cmp::Lt { signed } => Cmp::Gt { signed },
+            Cmp::Le { signed } => Cmp::Ge { signed },
+            Cmp::Gt { signed } => Cmp::Lt { signed },
+            Cmp::Ge { signed } => Cmp::Le { signed },
+            other => other,
+        }
+    }
+
+    /// The test that holds exactly when this one fails.
+    fn negated(self) -> Cmp {
+        match self {
+            Cmp::Eq => Cmp::Ne,
+            Cmp::Ne => Cmp::Eq,
+            Cmp::Lt { signed } => Cmp::Ge { signed },
+            Cmp::Le { signed } => Cmp::Gt { signed },
+            Cmp::Gt { signed } => Cmp::Le { signed },
+            Cmp::Ge { signed } => Cmp::Lt { signed },
+        }
+    }
+}
+
+fn comparison(op: &Operator<'_>) -> Option<(Cmp, bool)> {
+    use Operator as O;
+    let (cmp, wide) = match op {
+        O::I32Eq => (Cmp::Eq, false),
+        O::I32Ne => (Cmp::Ne, false),
+        O::I32LtS => (Cmp::Lt { signed: true }, false),
+        O::I32LtU => (Cmp::Lt { signed: false }, false),
+        O::I32LeS => (Cmp::Le { signed: true }, false),
+        O::I32LeU => (Cmp::Le { signed: false }, false),
+        O::I32GtS => (Cmp::Gt { signed: true }, false),
+        O::I32GtU => (Cmp::Gt { signed: false }, false),
+        O::I32GeS => (Cmp::Ge { signed: true }, false),
+        O::I32GeU => (Cmp::Ge { signed: false }, false),
+        O::I64Eq => (Cmp::Eq, true),
+        O::I64Ne => (Cmp::Ne, true),
+        O::I64LtS => (Cmp::Lt { signed: true }, true),
+        O::I64LtU => (Cmp::Lt { signed: false }, true),
+        O::I64LeS => (Cmp::Le { signed: true }, true),
+        O::I64LeU => (Cmp::Le { signed: false }, true),
+        O::I64GtS => (Cmp::Gt { signed: true }, true),
+        O::I64GtU => (Cmp::Gt { signed: false }, true),
+        O::I64GeS => (Cmp::Ge { signed: true }, true),
+        O::I64GeU => (Cmp::Ge { signed: false }, true),
+        _ => return None,
+    };
+    Some((cmp, wide))
+}
+
+/// Where the expression that produces the value of op `at` starts, for
+/// the few ops an operand of a loop test is made of (constants, locals,
+/// `tee`, add and sub); `None` for anything else or before `first`.
+fn expression_start(ops: &[Operator<'_>], at: usize, first: usize) -> Option<usize> {
+    if at < first {
+        return None;
+    }
+    match &ops[at] {
+        Operator::LocalGet { .. } | Operator::I32Const { .. } | Operator::I64Const { .. } => {
+            Some(at)
+        }
+        Operator::LocalTee { .. } => expression_start(ops, at.checked_sub(1)?, first),
+        Operator::I32Add | Operator::I64Add | Operator::I32Sub | Operator::I64Sub => {
+            let right = expression_start(ops, at.checked_sub(1)?, first)?;
+            expression_start(ops, right.checked_sub(1)?, first)
+        }
+        _ => None,
+    }
+}
+
+/// The test feeding the `br_if` at `at`, if it has one of the shapes above
+/// and lies inside the body (after `first`).
+fn test_at(ops: &[Operator<'_>], at: usize, first: usize) -> Option<Test> {
+    let before = |n: usize| at.checked_sub(n).filter(|&i| i >= first);
+    let last = before(1)?;
+    if let Some((op, wide)) = comparison(&ops[last]) {
+        let right = before(2)?;
+        let left = expression_start(ops, right, first)?.checked_sub(1)?;
+        expression_start(ops, left, first)?;
+        return Some(Test::Compare {
+            left,
+            right,
+            op,
+            wide,
+        });
+    }
+    match &ops[last] {
+        Operator::LocalGet { .. } | Operator::LocalTee { .. } => Some(Test::NonZero { read: last }),
+        Operator::I32Eqz | Operator::I64Eqz => {
+            let read = before(2)?;
+            matches!(
+                ops[read],
+                Operator::LocalGet { .. } | Operator::LocalTee { .. }
+            )
+            .then_some(Test::Zero {
+                read,
+                wide: matches!(ops[last], Operator::I64Eqz),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The local a counter read reads.
+fn read_local(op: &Operator<'_>) -> Option<u32> {
+    match op {
+        Operator::LocalGet { local_index } | Operator::LocalTee { local_index } => {
+            Some(*local_index)
+        }
+        _ => None,
+    }
+}
+
+/// A constant of the right width, sign-extended.
+fn constant(op: &Operator<'_>, wide: bool) -> Option<i64> {
+    match (op, wide) {
+        (Operator::I32Const { value }, false) => Some(i64::from(*value)),
+        (Operator::I64Const { value }, true) => Some(*value),
+        _ => None,
+    }
+}
+
+/// The counter's update `counter = counter ± step` ending at the write at
+/// `w`: `(step, wide)`.
+fn update(ops: &[Operator<'_>], w: usize, first: usize, counter: u32) -> Option<(Value, bool)> {
+    if w < first + 3 {
+        return None;
+    }
+    let (a, b, op) = (&ops[w - 3], &ops[w - 2], &ops[w - 1]);
+    let (wide, add) = match op {
+        Operator::I32Add => (false, true),
+        Operator::I64Add => (true, true),
+        Operator::I32Sub => (false, false),
+        Operator::I64Sub => (true, false),
+        _ => return None,
+    };
+    let is_counter = |op: &Operator<'_>| matches!(op, Operator::LocalGet { local_index } if *local_index == counter);
+    let operand = |op: &Operator<'_>| match op {
+        Operator::LocalGet { local_index } if *local_index != counter => {
+            Some(Value::Local(*local_index))
+        }
+        _ => constant(op, wide).map(Value::Const),
+    };
+    let step = if is_counter(a) {
+        operand(b)?
+    } else if add && is_counter(b) {
+        operand(a)?
+    } else {
+        return None;
+    };
+    let step = match (add, step) {
+        (true, step) => step,
+        // `counter - c`: a step of -c, in the counter's width.
+        (false, Value::Const(c)) => Value::Const(if wide {
+            c.wrapping_neg()
+        } else {
+            i64::from((c as i32).wrapping_neg())
+        }),
+        (false, Value::Local(_)) => return None,
+    };
+    Some((step, wide))
+}
+
+fn recognise(
+    ops: &[Operator<'_>],
+    l: usize,
+    split_after: &[bool],
+    segment_cost: &[u64],
+) -> Option<CountedLoop> {
+    let first = l + 1;
+    let mut end = None;
+    for (i, op) in ops.iter().enumerate().skip(first) {
+        match op {
+            Operator::End => {
+                end = Some(i);
+                break;
+            }
+            Operator::Br { .. } | Operator::BrIf { .. } => {}
+            op if straight(op) => {}
+            _ => return None,
+        }
+    }
+    let end = end?;
+    if end == first {
+        return None;
+    }
+    let last = end - 1;
+    let branches: Vec<usize> = (first..end)
+        .filter(|&i| matches!(ops[i], Operator::Br { .. } | Operator::BrIf { .. }))
+        .collect();
+    let (decision, bottom) = match (branches.as_slice(), &ops[last]) {
+        ([b], Operator::BrIf { relative_depth: 0 }) if *b == last => (last, true),
+        ([x, b], Operator::Br { relative_depth: 0 })
+            if *b == last
+                && matches!(ops[*x], Operator::BrIf { relative_depth } if relative_depth >= 1) =>
+        {
+            (*x, false)
+        }
+        _ => return None,
+    };
+    // One segment per visit of the head, and for a top-tested loop perhaps
+    // one more after its exit.
+    if (first..last).any(|i| split_after[i] && (bottom || i != decision)) {
+        return None;
+    }
+    let head = segment_cost[first];
+    let rest = if !bottom && split_after[decision] {
+        segment_cost[decision + 1]
+    } else {
+        0
+    };
+    if head.saturating_add(rest) > MAX_ITERATION_COST {
+        return None;
+    }
+
+    // The test, as a comparison of a counter read with a bound.
+    let (read, cmp, bound, test_wide) = match test_at(ops, decision, first)? {
+        Test::NonZero { read } => (read, Cmp::Ne, Value::Const(0), None),
+        Test::Zero { read, wide } => (read, Cmp::Eq, Value::Const(0), Some(wide)),
+        Test::Compare {
+            left,
+            right,
+            op,
+            wide,
+        } => {
+            let bound_of = |i: usize| match &ops[i] {
+                Operator::LocalGet { local_index } => Some(Value::Local(*local_index)),
+                op => constant(op, wide).map(Value::Const),
+            };
+            // Either operand may be the counter; try the left one first.
+            let as_counter = |read: usize, other: usize, op: Cmp| {
+                let counter = read_local(&ops[read])?;
+                let writes: Vec<usize> = (first..end)
+                    .filter(|&i| written(&ops[i]) == Some(counter))
+                    .collect();
+                let [w] = writes.as_slice() else { return None };
+                update(ops, *w, first, counter)?;
+                Some((read, op, bound_of(other)?, Some(wide)))
+            };
+            as_counter(left, right, op).or_else(|| as_counter(right, left, op.mirrored()))?
+        }
+    };
+    let counter = read_local(&ops[read])?;
+    let writes: Vec<usize> = (first..end)
+        .filter(|&i| written(&ops[i]).is_some())
+        .collect();
+    let counter_writes: Vec<usize> = writes
+        .iter()
+        .copied()
+        .filter(|&i| written(&ops[i]) == Some(counter))
+        .collect();
+    let [w] = counter_writes.as_slice() else {
+        return None;
+    };
+    let w = *w;
+    let (step, wide) = update(ops, w, first, counter)?;
+    if test_wide.is_some_and(|t| t != wide) {
+        return None;
+    }
+    // The read feeding the test is the update's own `tee`, or a `get`
+    // outside the update.
+    if read != w && (w - 3..=w).contains(&read) {
+        return None;
+    }
+    let stepped_first = read >= w;
+    // Step and bound must not change inside the loop.
+    let invariant = |v: Value| match v {
+        Value::Const(_) => true,
+        Value::Local(x) => x != counter && writes.iter().all(|&i| written(&ops[i]) != Some(x)),
+    };
+    if !invariant(step) || !invariant(bound) {
+        return None;
+    }
+
+    // A bottom-tested loop goes round while the test holds; a top-tested
+    // one while it fails.
+    let cont = match if bottom { cmp } else { cmp.negated() } {
+        Cmp::Eq => return None,
+        Cmp::Ne => Continue::Ne,
+        Cmp::Lt { signed } => Continue::Lt { signed },
+        Cmp::Le { signed } => Continue::Le { signed },
+        Cmp::Gt { signed } => Continue::Gt { signed },
+        Cmp::Ge { signed } => Continue::Ge { signed },
+    };
+    // Steps the formulas handle: a nonzero constant for `ne`; for the
+    // ordered tests, a constant towards the bound or a local whose sign is
+    // checked on entry.
+    let step_ok = match (cont, step) {
+        (Continue::Ne, Value::Const(c)) => ne_step(c, wide).is_some(),
+        (Continue::Ne, Value::Local(_)) => false,
+        (Continue::Lt { .. } | Continue::Le { .. }, Value::Const(c)) => c > 0,
+        (Continue::Gt { .. } | Continue::Ge { .. }, Value::Const(c)) => c < 0,
+        (_, Value::Local(_)) => true,
+    };
+    if !step_ok {
+        return None;
+    }
+    Some(CountedLoop {
+        start: l,
+        end,
+        counter,
+        wide,
+        step,
+        bound,
+        cont,
+        stepped_first,
+        head,
+        rest,
+    })
+}
+
+/// A `ne` loop's step as `(up, |step|)`, in the counter's width (the
+/// most negative value is its own magnitude, 2^(bits-1), and counts as
+/// going up). `None` for 0.
+fn ne_step(c: i64, wide: bool) -> Option<(bool, u64)> {
+    let bits = if wide { 64 } else { 32 };
+    if c == 0 {
+        None
+    } else if wide && c == i64::MIN || !wide && c == i64::from(i32::MIN) {
+        Some((true, 1u64 << (bits - 1)))
+    } else {
+        Some((c > 0, c.unsigned_abs()))
+    }
+}
+
+/// Locals the prepayment works in: four i64 scratch locals and the gas.
+pub(crate) struct PrepayLocals {
+    pub x: u32,
+    pub y: u32,
+    pub z: u32,
+    /// Ends up holding the gas to prepay.
+    pub k: u32,
+    pub gas: u32,
+}
+
+/// The code run when `c` is entered: leaves on the stack an i32 that is 1
+/// when the prepaid copy may run, with the gas it must be charged in
+/// `locals.k`. Never traps. `local` maps an original local index to its
+/// index in the instrumented body.
+pub(crate) fn prepay(
+    c: &CountedLoop,
+    locals: &PrepayLocals,
+    local: impl Fn(u32) -> u32,
+) -> Vec<Instruction<'static>> {
+    use Instruction as I;
+    let mut out = Vec::new();
+    let wide = c.wide;
+    let push = |out: &mut Vec<I<'static>>, v: Value| match v {
+        Value::Const(k) => out.push(if wide {
+            I::I64Const(k)
+        } else {
+            I::I32Const(k as i32)
+        }),
+        Value::Local(x) => out.push(I::LocalGet(local(x))),
+    };
+    // u: the counter's value at the first test.
+    let push_u = |out: &mut Vec<I<'static>>| {
+        out.push(I::LocalGet(local(c.counter)));
+        if c.stepped_first {
+            push(out, c.step);
+            out.push(if wide { I::I64Add } else { I::I32Add });
+        }
+    };
+    let (x, y, z, k) = (locals.x, locals.y, locals.z, locals.k);
+    match (c.cont, wide) {
+        (Continue::Ne, _) => {
+            let Value::Const(step) = c.step else {
+                out.push(I::I32Const(0));
+                return out;
+            };
+            let Some((up, magnitude)) = ne_step(step, wide) else {
+                out.push(I::I32Const(0));
+                return out;
+            };
+            // x = the distance to the bound in the step's direction,
+            // unsigned. The first step count that covers it exactly is
+            // x / |step| (any smaller solution would be a multiple of
+            // 2^bits / gcd(step, 2^bits) below it), so the test runs
+            // x / |step| + 1 times when |step| divides x, and the counter
+            // never meets the bound otherwise.
+            if up {
+                push(&mut out, c.bound);
+                push_u(&mut out);
+            } else {
+                push_u(&mut out);
+                push(&mut out, c.bound);
+            }
+            out.push(if wide { I::I64Sub } else { I::I32Sub });
+            if !wide {
+                out.push(I::I64ExtendI32U);
+            }
+            out.extend([
+                I::LocalTee(x),
+                I::I64Const(magnitude as i64),
+                I::I64DivU,
+                I::I64Const(1),
+                I::I64Add,
+                I::LocalSet(k),
+                // Not at the bound already, and a whole number of steps.
+                I::LocalGet(x),
+                I::I64Eqz,
+                I::I32Eqz,
+                I::LocalGet(x),
+                I::I64Const(magnitude as i64),
+                I::I64RemU,
+                I::I64Eqz,
+                I::I32And,
+            ]);
+        }
+        (cont, true) => {
+            // i64 counters: an exclusive bound approached from below
+            // (going up) or above (going down), by a step of the right
+            // sign, with no wrapping on the way, all checked without
+            // overflow.
+            let (signed, up, inclusive) = match cont {
+                Continue::Lt { signed } => (signed, true, false),
+                Continue::Le { signed } => (signed, true, true),
+                Continue::Gt { signed } => (signed, false, false),
+                Continue::Ge { signed } => (signed, false, true),
+                Continue::Ne => (false, true, false),
+            };
+            let (min, max) = if signed {
+                (i64::MIN, i64::MAX)
+            } else {
+                (0, -1)
+            };
+            let (lt, le) = if signed {
+                (I::I64LtS, I::I64LeS)
+            } else {
+                (I::I64LtU, I::I64LeU)
+            };
+            // x = u; y = the exclusive bound; z = |step| (going down,
+            // -step: the most negative step stays negative and is ruled
+            // out by z > 0).
+            push_u(&mut out);
+            out.push(I::LocalSet(x));
+            push(&mut out, c.bound);
+            if inclusive {
+                out.extend([I::I64Const(if up { 1 } else { -1 }), I::I64Add]);
+            }
+            out.push(I::LocalSet(y));
+            if up {
+                push(&mut out, c.step);
+            } else {
+                out.push(I::I64Const(0));
+                push(&mut out, c.step);
+                out.push(I::I64Sub);
+            }
+            out.push(I::LocalSet(z));
+            // k = ceil(distance / z) + 1 tests, the distance being at least
+            // 1 when valid; dividing by 1 when z is not positive (never a
+            // trap; the flag rules that case out).
+            if up {
+                out.extend([I::LocalGet(y), I::LocalGet(x)]);
+            } else {
+                out.extend([I::LocalGet(x), I::LocalGet(y)]);
+            }
+            out.extend([
+                I::I64Sub,
+                I::I64Const(1),
+                I::I64Sub,
+                I::LocalGet(z),
+                I::I64Const(1),
+                I::LocalGet(z),
+                I::I64Const(0),
+                I::I64GtS,
+                I::Select,
+                I::I64DivU,
+                I::I64Const(2),
+                I::I64Add,
+                I::LocalSet(k),
+            ]);
+            // The first test goes round: u < y going up, y < u going down.
+            if up {
+                out.extend([I::LocalGet(x), I::LocalGet(y), lt.clone()]);
+            } else {
+                out.extend([I::LocalGet(y), I::LocalGet(x), lt.clone()]);
+            }
+            // An inclusive bound is not the extreme value (y did not wrap).
+            if inclusive {
+                push(&mut out, c.bound);
+                out.extend([I::I64Const(if up { max } else { min }), I::I64Ne, I::I32And]);
+            }
+            // z > 0, and the counter's last value, within z - 1 past y, does
+            // not wrap: y <= max - (z - 1) going up, y >= min + (z - 1)
+            // going down.
+            out.extend([I::LocalGet(z), I::I64Const(0), I::I64GtS, I::I32And]);
+            if up {
+                out.extend([
+                    I::LocalGet(y),
+                    I::I64Const(max),
+                    I::LocalGet(z),
+                    I::I64Const(1),
+                    I::I64Sub,
+                    I::I64Sub,
+                    le,
+                    I::I32And,
+                ]);
+            } else {
+                out.extend([
+                    I::I64Const(min),
+                    I::LocalGet(z),
+                    I::I64Const(1),
+                    I::I64Sub,
+                    I::I64Add,
+                    I::LocalGet(y),
+                    le,
+                    I::I32And,
+                ]);
+            }
+        }
+        (cont, false) => {
+            // i32 counters, worked out in i64: x = u, y = b, z = step, each
+            // widened (signed or not as the test), negated for loops that
+            // count down so that every case goes up towards an exclusive
+            // bound: go round while x < y, stepping by z > 0, as long as
+            // y + z - 1 does not pass the largest value the test can see.
+            let (signed, down, inclusive) = match cont {
+                Continue::Lt { signed } => (signed, false, false),
+                Continue::Le { signed } => (signed, false, true),
+                Continue::Gt { signed } => (signed, true, false),
+                Continue::Ge { signed } => (signed, true, true),
+                Continue::Ne => (false, false, false),
+            };
+            let widen = if signed {
+                I::I64ExtendI32S
+            } else {
+                I::I64ExtendI32U
+            };
+            let negate = |out: &mut Vec<I<'static>>, into: u32| {
+                if down {
+                    out.extend([
+                        I::I64Const(0),
+                        I::LocalGet(into),
+                        I::I64Sub,
+                        I::LocalSet(into),
+                    ]);
+                }
+            };
+            push_u(&mut out);
+            out.extend([widen.clone(), I::LocalSet(x)]);
+            negate(&mut out, x);
+            push(&mut out, c.bound);
+            out.extend([widen, I::LocalSet(y)]);
+            negate(&mut out, y);
+            if inclusive {
+                out.extend([I::LocalGet(y), I::I64Const(1), I::I64Add, I::LocalSet(y)]);
+            }
+            push(&mut out, c.step);
+            out.extend([I::I64ExtendI32S, I::LocalSet(z)]);
+            negate(&mut out, z);
+            // The largest value the test can see, on the going-up side.
+            let limit: i64 = match (signed, down) {
+                (true, false) => i64::from(i32::MAX),
+                (false, false) => i64::from(u32::MAX),
+                (true, true) => -i64::from(i32::MIN),
+                (false, true) => 0,
+            };
+            // k = ceil((y - x) / z) + 1 tests, dividing by 1 when z is not
+            // positive (never a trap; the flag rules that case out).
+            out.extend([
+                I::LocalGet(y),
+                I::LocalGet(x),
+                I::I64Sub,
+                I::LocalGet(z),
+                I::I64Add,
+                I::I64Const(1),
+                I::I64Sub,
+                I::LocalGet(z),
+                I::I64Const(1),
+                I::LocalGet(z),
+                I::I64Const(0),
+                I::I64GtS,
+                I::Select,
+                I::I64DivU,
+                I::I64Const(1),
+                I::I64Add,
+                I::LocalSet(k),
+                // x < y: the first test goes round;
+                I::LocalGet(x),
+                I::LocalGet(y),
+                I::I64LtS,
+                // z > 0: the step goes towards the bound;
+                I::LocalGet(z),
+                I::I64Const(0),
+                I::I64GtS,
+                I::I32And,
+                // y + z - 1 <= limit: the counter does not wrap on its way.
+                I::LocalGet(y),
+                I::LocalGet(z),
+                I::I64Add,
+                I::I64Const(1),
+                I::I64Sub,
+                I::I64Const(limit),
+                I::I64LeS,
+                I::I32And,
+            ]);
+        }
+    }
+    // 1 <= k <= MAX_TRIPS tests; k = k * (head + rest) - rest, no more than
+    // the gas.
+    out.extend([
+        I::LocalGet(k),
+        I::I64Const(1),
+        I::I64Sub,
+        I::I64Const(MAX_TRIPS),
+        I::I64LtU,
+        I::I32And,
+        I::LocalGet(k),
+        I::I64Const((c.head + c.rest) as i64),
+        I::I64Mul,
+        I::I64Const(c.rest as i64),
+        I::I64Sub,
+        I::LocalTee(k),
+        I::LocalGet(locals.gas),
+        I::I64LeS,
+        I::I32And,
+    ]);
+    out
+}
+
+/// The block type of the `if` that holds both copies: the loop's own.
+pub(crate) fn wrapper_type(
+    blockty: wasmparser::BlockType,
+    val_type: impl Fn(wasmparser::ValType) -> Result<ValType, PolicyError>,
+) -> Result<BlockType, PolicyError> {
+    Ok(match blockty {
+        wasmparser::BlockType::Type(t) => BlockType::Result(val_type(t)?),
+        _ => BlockType::Empty,
+    })
+}

@@ -1,0 +1,295 @@
+//! Counted loops paid on entry: the same gas, status, results and trap
+//! point as checking every iteration, on both backends.
+
+use ward_testkit::{Backends, Rng, assert_agree, env_or, wasm};
+use ward_vm::{
+    CallContext, Config, Entry, Execution, Gas, LoopCharging, Policy, Reply, RunOptions, Status,
+    Value,
+};
+
+/// A loop shape the generator writes.
+#[derive(Clone, Debug)]
+struct Shape {
+    /// i64 counter (else i32).
+    wide: bool,
+    /// `br_if 0` at the end (else a `br_if` out at the top and `br 0`).
+    bottom: bool,
+    /// The comparison (`lt_s`, `ne`, ...), `nonzero` (the bare value) or
+    /// `eqz`.
+    test: &'static str,
+    /// The counter is the comparison's right operand.
+    swapped: bool,
+    /// The step: a constant, or the `$s` parameter.
+    step: Option<i64>,
+    /// `counter - k` instead of `counter + (-k)`.
+    sub: bool,
+    /// The bound: a constant, or the `$b` parameter.
+    bound: Option<i64>,
+    /// The counter is stepped before the test (else after, top only).
+    stepped_first: bool,
+    /// The test reads the counter through the update's `local.tee`.
+    tee: bool,
+}
+
+const TESTS: [&str; 11] = [
+    "lt_s", "lt_u", "le_s", "le_u", "gt_s", "gt_u", "ge_s", "ge_u", "ne", "nonzero", "eqz",
+];
+
+impl Shape {
+    fn ty(&self) -> &'static str {
+        if self.wide { "i64" } else { "i32" }
+    }
+
+    /// `run(c, b, s, t) -> (acc, iterations, c)`: the loop from counter
+    /// `c`, with bound `b` and step `s` when they are parameters, trapping
+    /// (a division by zero) when the counter reaches `t`.
+    fn module(&self) -> String {
+        let t = self.ty();
+        let widen = |x: &str| {
+            if self.wide {
+                x.to_string()
+            } else {
+                format!("(i64.extend_i32_s {x})")
+            }
+        };
+        let step = match self.step {
+            Some(k) if self.sub => format!("({t}.sub (local.get $c) ({t}.const {}))", -k),
+            Some(k) => format!("({t}.add (local.get $c) ({t}.const {k}))"),
+            None => format!("({t}.add (local.get $c) (local.get $s))"),
+        };
+        let bound = match self.bound {
+            Some(k) => format!("({t}.const {k})"),
+            None => "(local.get $b)".to_string(),
+        };
+        let read = if self.tee {
+            format!("(local.tee $c {step})")
+        } else {
+            "(local.get $c)".to_string()
+        };
+        let update = if self.tee {
+            String::new()
+        } else {
+            format!("(local.set $c {step})")
+        };
+        let test = match self.test {
+            "nonzero" => read,
+            "eqz" => format!("({t}.eqz {read})"),
+            op if self.swapped => format!("({t}.{op} {bound} {read})"),
+            op => format!("({t}.{op} {read} {bound})"),
+        };
+        let work = format!(
+            "(local.set $acc (i64.add (i64.mul (local.get $acc) (i64.const 31)) {}))
+             (local.set $n (i64.add (local.get $n) (i64.const 1)))
+             (drop ({t}.div_u ({t}.const 1) ({t}.sub (local.get $c) (local.get $t))))",
+            widen("(local.get $c)")
+        );
+        let body = if self.bottom {
+            format!("(loop $l {work} {update} (br_if $l {test}))")
+        } else if self.stepped_first {
+            format!("(block $out (loop $l {update} (br_if $out {test}) {work} (br $l)))")
+        } else {
+            format!("(block $out (loop $l (br_if $out {test}) {work} {update} (br $l)))")
+        };
+        format!(
+            "(module (func (export \"run\") (param $c {t}) (param $b {t}) (param $s {t}) (param $t {t})
+               (result i64 i64 {t}) (local $acc i64) (local $n i64)
+               {body}
+               (local.get $acc) (local.get $n) (local.get $c)))"
+        )
+    }
+
+    fn random(rng: &mut Rng) -> Shape {
+        let wide = rng.below(3) == 0;
+        let bottom = rng.below(2) == 0;
+        let steps: &[i64] = &[1, -1, 2, -2, 3, -3, 4, -8, 7, 64, i64::from(i32::MIN)];
+        let step = (rng.below(4) != 0).then(|| steps[rng.below(steps.len())]);
+        let test = match TESTS[rng.below(TESTS.len())] {
+            // `br_if` takes an i32.
+            "nonzero" if wide => "ne",
+            test => test,
+        };
+        let tee = bottom && rng.below(2) == 0;
+        let swapped = rng.below(2) == 0;
+        // Mostly a step towards the bound (else the loop goes round until
+        // it wraps or runs out of gas, and is never prepaid).
+        let step = match (step, direction(test, swapped, bottom)) {
+            (Some(k), Some(d)) if k.signum() != d && rng.below(4) != 0 => Some(-k),
+            (step, _) => step,
+        };
+        Shape {
+            wide,
+            bottom,
+            test,
+            swapped,
+            step,
+            sub: step.is_some_and(|k| k < 0 && k != i64::from(i32::MIN)) && rng.below(2) == 0,
+            bound: (rng.below(3) == 0).then(|| pick(rng, wide)),
+            stepped_first: bottom || tee || rng.below(2) == 0,
+            tee,
+        }
+    }
+}
+
+/// The sign of the steps that go towards the bound: +1 when the loop goes
+/// round while the counter is below it, -1 while above, `None` for the
+/// tests of (in)equality.
+fn direction(test: &str, swapped: bool, bottom: bool) -> Option<i64> {
+    let up = match test {
+        "lt_s" | "lt_u" | "le_s" | "le_u" => true,
+        "gt_s" | "gt_u" | "ge_s" | "ge_u" => false,
+        _ => return None,
+    };
+    // The counter on the right flips the comparison; a top-tested loop
+    // goes round while the test fails.
+    Some(if up != swapped && bottom || up == swapped && !bottom {
+        1
+    } else {
+        -1
+    })
+}
+
+/// A value near the interesting places: zero, small numbers, the edges of
+/// the counter's range (where a counter wraps).
+fn pick(rng: &mut Rng, wide: bool) -> i64 {
+    let (min, max) = if wide {
+        (i64::MIN, i64::MAX)
+    } else {
+        (i64::from(i32::MIN), i64::from(i32::MAX))
+    };
+    let umax = if wide { -1 } else { i64::from(u32::MAX as i32) };
+    let near = [0, 1, -1, 2, 5, 10, 100, 1000, min, max, umax];
+    let base = near[rng.below(near.len())];
+    let delta = rng.below(21) as i64 - 10;
+    let v = base.wrapping_add(delta);
+    if wide { v } else { i64::from(v as i32) }
+}
+
+fn arg(wide: bool, v: i64) -> Value {
+    if wide {
+        Value::I64(v)
+    } else {
+        Value::I32(v as i32)
+    }
+}
+
+/// Both backends under each way of charging loops: `[prepaid, per
+/// iteration]`.
+fn backends() -> [Backends; 2] {
+    let config = |loops| Config {
+        policy: Policy {
+            loops,
+            ..Policy::default()
+        },
+        ..Config::default()
+    };
+    [
+        Backends::new(config(LoopCharging::Prepaid)),
+        Backends::new(config(LoopCharging::PerIteration)),
+    ]
+}
+
+/// Runs `run(args)` with `gas` on every backend of both charging modes and
+/// asserts that all four agree on everything.
+fn run_all(
+    sets: &[Backends; 2],
+    modules: &[[ward_vm::Module; 2]; 2],
+    args: &[Value],
+    gas: u64,
+) -> Execution {
+    let entry = Entry::Invoke {
+        name: "run".into(),
+        args: args.to_vec(),
+    };
+    let options = RunOptions {
+        gas_limit: Gas::new(gas),
+        ..RunOptions::default()
+    };
+    let mut runs = Vec::new();
+    for (set, modules) in sets.iter().zip(modules) {
+        for (backend, module) in set.all.iter().zip(modules) {
+            let mut no_service = |_| Reply::Trap("no services".into());
+            runs.push(ward_vm::execute(
+                &**backend,
+                module,
+                &entry,
+                options.clone(),
+                CallContext::default(),
+                &mut no_service,
+            ));
+        }
+    }
+    assert_agree(&runs);
+    runs.swap_remove(0)
+}
+
+fn compile(sets: &[Backends; 2], bytes: &[u8]) -> [[ward_vm::Module; 2]; 2] {
+    sets.each_ref().map(|set| {
+        let mut modules = set
+            .all
+            .iter()
+            .map(|b| ward_vm::compile(&**b, &set.config, bytes).expect("compiles"));
+        [modules.next().unwrap(), modules.next().unwrap()]
+    })
+}
+
+#[test]
+fn prepaid_loops_charge_exactly_as_checking_every_iteration() {
+    let cases: usize = env_or("WARD_LOOP_CASES", 160);
+    let seed: u64 = env_or("WARD_LOOP_SEED", 0x5eed_1005);
+    let sets = backends();
+    let mut rng = Rng::new(seed | 1);
+    let (mut prepaid, mut completed, mut out_of_gas, mut trapped) = (0, 0, 0, 0);
+    for case in 0..cases {
+        let shape = Shape::random(&mut rng);
+        let text = shape.module();
+        let bytes = wasm(&text);
+        let prepared =
+            ward_instrument::prepare(&bytes, &sets[0].config.effective_policy()).expect("prepares");
+        let per_iteration =
+            ward_instrument::prepare(&bytes, &sets[1].config.effective_policy()).expect("prepares");
+        assert_eq!(per_iteration.prepaid_loops, 0);
+        prepaid += prepared.prepaid_loops;
+        if prepared.prepaid_loops == 0 && std::env::var_os("WARD_LOOP_SHOW").is_some() {
+            println!("not prepaid: {shape:?}");
+        }
+        let modules = compile(&sets, &bytes);
+        for _ in 0..8 {
+            let c = pick(&mut rng, shape.wide);
+            // Bounds near the start, so that many loops complete.
+            let b = if rng.below(2) == 0 {
+                c.wrapping_add(rng.below(2000) as i64 - 500)
+            } else {
+                pick(&mut rng, shape.wide)
+            };
+            let steps: &[i64] = &[1, -1, 2, -2, 3, 0, 7, -5, i64::MAX, i64::MIN];
+            let s = steps[rng.below(steps.len())];
+            let t = if rng.below(4) == 0 {
+                c.wrapping_add(rng.below(40) as i64)
+            } else {
+                pick(&mut rng, shape.wide)
+            };
+            let gas = [50, 1_000, 20_000, 300_000][rng.below(4)];
+            let args = [c, b, s, t].map(|v| arg(shape.wide, v));
+            if std::env::var_os("WARD_LOOP_SHOW").is_some() {
+                println!("case {case}: {shape:?} args {args:?} gas {gas}");
+            }
+            let run = run_all(&sets, &modules, &args, gas);
+            match run.outcome.status {
+                Status::Ok => completed += 1,
+                Status::OutOfGas => out_of_gas += 1,
+                Status::Trapped => trapped += 1,
+                other => panic!("case {case}: unexpected {other:?}\n{text}"),
+            }
+        }
+    }
+    println!(
+        "{cases} loop shapes ({prepaid} prepaid), runs: {completed} completed, \
+         {out_of_gas} out of gas, {trapped} trapped"
+    );
+    // The generator must exercise the prepaid path and every outcome.
+    assert!(
+        prepaid as usize * 2 > cases,
+        "only {prepaid} of {cases} shapes prepaid"
+    );
+    assert!(completed > 0 && out_of_gas > 0 && trapped > 0);
+}

@@ -293,3 +293,132 @@ fn prepaid_loops_charge_exactly_as_checking_every_iteration() {
     );
     assert!(completed > 0 && out_of_gas > 0 && trapped > 0);
 }
+
+/// How many loops of `body` (in `(func (param $c i32) (param $b i32)
+/// (param $s i32) (local $x i32) ...)`) the instrumentation prepays.
+fn prepaid(body: &str) -> u32 {
+    let text = format!(
+        r#"(module (memory 1) (func $f)
+             (func (export "run") (param $c i32) (param $b i32) (param $s i32)
+               (local $x i32) (local $y i64)
+               {body}))"#
+    );
+    ward_instrument::prepare(&wasm(&text), &Policy::default())
+        .expect("prepares")
+        .prepaid_loops
+}
+
+#[test]
+fn loops_are_prepaid_only_when_their_trip_count_is_known_on_entry() {
+    let step = "(local.set $c (i32.add (local.get $c) (i32.const 1)))";
+    let work = "(local.set $x (i32.xor (local.get $x) (local.get $c)))";
+    let cases: &[(&str, String, u32)] = &[
+        (
+            "for loop, bound a local",
+            format!("(loop $l {work} {step} (br_if $l (i32.lt_u (local.get $c) (local.get $b))))"),
+            1,
+        ),
+        (
+            "while loop, step a local",
+            format!(
+                "(block $out (loop $l (br_if $out (i32.ge_s (local.get $c) (i32.const 100)))
+                   {work} (local.set $c (i32.add (local.get $c) (local.get $s))) (br $l)))"
+            ),
+            1,
+        ),
+        (
+            "count down to zero through tee",
+            format!("(loop $l {work} (br_if $l (local.tee $c (i32.sub (local.get $c) (i32.const 1)))))"),
+            1,
+        ),
+        (
+            "pointer stride 12 to an end",
+            format!(
+                "(loop $l (i32.store (local.get $c) (local.get $x))
+                   (br_if $l (i32.ne (local.tee $c (i32.add (local.get $c) (i32.const 12))) (local.get $b))))"
+            ),
+            1,
+        ),
+        (
+            "memory and arithmetic that may trap are fine",
+            format!("(loop $l (local.set $x (i32.div_u (i32.load (local.get $c)) (local.get $b))) {step} (br_if $l (i32.lt_u (local.get $c) (i32.const 64))))"),
+            1,
+        ),
+        (
+            "bound written in the loop",
+            format!("(loop $l {work} {step} (local.set $b (local.get $x)) (br_if $l (i32.lt_u (local.get $c) (local.get $b))))"),
+            0,
+        ),
+        (
+            "counter written twice",
+            format!("(loop $l {step} {step} (br_if $l (i32.lt_u (local.get $c) (local.get $b))))"),
+            0,
+        ),
+        (
+            "step not an add of a constant or local",
+            format!("(loop $l {work} (local.set $c (i32.mul (local.get $c) (i32.const 2))) (br_if $l (i32.lt_u (local.get $c) (local.get $b))))"),
+            0,
+        ),
+        (
+            "step written in the loop",
+            "(loop $l (local.set $s (local.get $x)) (local.set $c (i32.add (local.get $c) (local.get $s)))
+               (br_if $l (i32.lt_u (local.get $c) (local.get $b))))"
+                .to_string(),
+            0,
+        ),
+        (
+            "a call in the body",
+            format!("(loop $l (call $f) {step} (br_if $l (i32.lt_u (local.get $c) (local.get $b))))"),
+            0,
+        ),
+        (
+            "memory.grow in the body",
+            format!("(loop $l (drop (memory.grow (i32.const 0))) {step} (br_if $l (i32.lt_u (local.get $c) (local.get $b))))"),
+            0,
+        ),
+        (
+            "an if in the body",
+            format!("(loop $l (if (local.get $x) (then {work})) {step} (br_if $l (i32.lt_u (local.get $c) (local.get $b))))"),
+            0,
+        ),
+        (
+            "a second exit",
+            format!("(block $out (loop $l (br_if $out (local.get $x)) {step} (br_if $l (i32.lt_u (local.get $c) (local.get $b)))))"),
+            0,
+        ),
+        (
+            "a br_table back to the loop",
+            format!("(loop $l {step} (br_table $l 0 (i32.lt_u (local.get $c) (local.get $b))))"),
+            0,
+        ),
+        (
+            "equality as the condition to go round",
+            format!("(loop $l {step} (br_if $l (i32.eq (local.get $c) (local.get $b))))"),
+            0,
+        ),
+        (
+            "a step of zero",
+            "(loop $l (local.set $c (i32.add (local.get $c) (i32.const 0))) (br_if $l (i32.lt_u (local.get $c) (local.get $b))))"
+                .to_string(),
+            0,
+        ),
+        (
+            "step away from the bound",
+            "(loop $l (local.set $c (i32.sub (local.get $c) (i32.const 1))) (br_if $l (i32.lt_u (local.get $c) (local.get $b))))"
+                .to_string(),
+            0,
+        ),
+        (
+            "the outer of two nested loops",
+            format!(
+                "(loop $o (local.set $x (i32.const 0))
+                   (loop $i (local.set $x (i32.add (local.get $x) (i32.const 1))) (br_if $i (i32.lt_u (local.get $x) (i32.const 8))))
+                   {step} (br_if $o (i32.lt_u (local.get $c) (local.get $b))))"
+            ),
+            1,
+        ),
+    ];
+    for (name, body, expected) in cases {
+        assert_eq!(prepaid(body), *expected, "{name}");
+    }
+}

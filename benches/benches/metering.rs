@@ -1,6 +1,7 @@
 //! Metering overhead on compute kernels, all in one run:
-//! instrumented vs unmetered wasmtime, wasmtime's own fuel vs unmetered
-//! wasmtime, and instrumented vs unmetered wasmi.
+//! instrumented vs unmetered wasmtime (counted loops paid on entry, and
+//! checked every iteration), wasmtime's own fuel vs unmetered wasmtime,
+//! and the same for wasmi.
 //!
 //! Run with `cargo bench -p ward-benches --bench metering`.
 
@@ -20,9 +21,11 @@ fn metering(c: &mut Criterion) {
         for (kind, metered) in [
             (BackendKind::Wasmtime, Metered::Unmetered),
             (BackendKind::Wasmtime, Metered::Instrumented),
+            (BackendKind::Wasmtime, Metered::PerIteration),
             (BackendKind::Wasmtime, Metered::EngineFuel),
             (BackendKind::Wasmi, Metered::Unmetered),
             (BackendKind::Wasmi, Metered::Instrumented),
+            (BackendKind::Wasmi, Metered::PerIteration),
         ] {
             let mut work = kernel_run(kind, metered, &wat);
             group.bench_function(format!("{name}/{kind}/{metered:?}"), |b| b.iter(&mut work));

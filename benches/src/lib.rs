@@ -279,6 +279,9 @@ pub enum Metered {
     Unmetered,
     /// Ward's instrumented module, on the same raw engine.
     Instrumented,
+    /// Ward's instrumented module with counted loops checked on every
+    /// iteration instead of paid on entry (`LoopCharging::PerIteration`).
+    PerIteration,
     /// The module as written, on the raw engine with its own fuel on
     /// (wasmtime only).
     EngineFuel,
@@ -294,15 +297,23 @@ const KERNEL_BUDGET: u64 = 1 << 60;
 /// If the kernel does not compile or traps (a benchmark setup error).
 pub fn kernel_run(kind: BackendKind, metered: Metered, wat: &str) -> Work {
     let original = wat::parse_str(wat).expect("kernel parses");
+    let loops = match metered {
+        Metered::PerIteration => ward_instrument::LoopCharging::PerIteration,
+        _ => ward_instrument::LoopCharging::Prepaid,
+    };
+    let policy = ward_instrument::Policy {
+        loops,
+        ..ward_instrument::Policy::default()
+    };
     let bytes = match metered {
-        Metered::Instrumented => {
-            ward_instrument::prepare(&original, &ward_instrument::Policy::default())
+        Metered::Instrumented | Metered::PerIteration => {
+            ward_instrument::prepare(&original, &policy)
                 .expect("kernel instruments")
                 .wasm
         }
         Metered::Unmetered | Metered::EngineFuel => original,
     };
-    let gas_global = metered == Metered::Instrumented;
+    let gas_global = matches!(metered, Metered::Instrumented | Metered::PerIteration);
     match kind {
         BackendKind::Wasmtime => {
             use wasmtime::{Config, Engine, Instance, Module, Store, Val};

@@ -147,7 +147,7 @@ pub struct Policy {
 
 /// How the instrumentation charges a *counted loop*: a loop of
 /// straight-line code whose trip count is known when it is entered (a
-/// counter stepped by a constant or an unchanging local, tested against a
+/// counter stepped by a constant, tested against a
 /// bound the loop does not change). The gas charged, and where running
 /// out of gas strikes, are the same either way; only the instrumented code
 /// and its speed differ.

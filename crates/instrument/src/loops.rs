@@ -12,8 +12,8 @@
 //!   the test fails, the rest of the body runs) and ends with `br 0`.
 //!
 //! The counter is a local written exactly once in the body, by
-//! `counter = counter ± step`; the step and the bound are constants or
-//! locals the body never writes. The test compares the counter with the
+//! `counter = counter ± step` with a constant step; the bound is a
+//! constant or a local the body never writes. The test compares the counter with the
 //! bound (`lt`, `le`, `gt`, `ge`, `ne`, signed or not, either operand
 //! order), or tests it against zero (`br_if` on the counter, `eqz`).
 //!
@@ -473,15 +473,15 @@ fn recognise(
         Cmp::Gt { signed } => Continue::Gt { signed },
         Cmp::Ge { signed } => Continue::Ge { signed },
     };
-    // Steps the formulas handle: a nonzero constant for `ne`; for the
-    // ordered tests, a constant towards the bound or a local whose sign is
-    // checked on entry.
+    // Steps the formulas handle: nonzero constants, towards the bound for
+    // the ordered tests. A step held in a local would need a division on
+    // every entry (sieve-like loops, entered often for few iterations,
+    // measured slower prepaid than checked), so such loops stay checked.
     let step_ok = match (cont, step) {
+        (_, Value::Local(_)) => false,
         (Continue::Ne, Value::Const(c)) => ne_step(c, wide).is_some(),
-        (Continue::Ne, Value::Local(_)) => false,
         (Continue::Lt { .. } | Continue::Le { .. }, Value::Const(c)) => c > 0,
         (Continue::Gt { .. } | Continue::Ge { .. }, Value::Const(c)) => c < 0,
-        (_, Value::Local(_)) => true,
     };
     if !step_ok {
         return None;

@@ -102,7 +102,7 @@ impl Shape {
         let wide = rng.below(3) == 0;
         let bottom = rng.below(2) == 0;
         let steps: &[i64] = &[1, -1, 2, -2, 3, -3, 4, -8, 7, 64, i64::from(i32::MIN)];
-        let step = (rng.below(4) != 0).then(|| steps[rng.below(steps.len())]);
+        let step = (rng.below(8) != 0).then(|| steps[rng.below(steps.len())]);
         let test = match TESTS[rng.below(TESTS.len())] {
             // `br_if` takes an i32.
             "nonzero" if wide => "ne",
@@ -319,12 +319,20 @@ fn loops_are_prepaid_only_when_their_trip_count_is_known_on_entry() {
             1,
         ),
         (
-            "while loop, step a local",
+            "while loop, step 3",
+            format!(
+                "(block $out (loop $l (br_if $out (i32.ge_s (local.get $c) (i32.const 100)))
+                   {work} (local.set $c (i32.add (local.get $c) (i32.const 3))) (br $l)))"
+            ),
+            1,
+        ),
+        (
+            "while loop, step a local (a division on every entry: left checked)",
             format!(
                 "(block $out (loop $l (br_if $out (i32.ge_s (local.get $c) (i32.const 100)))
                    {work} (local.set $c (i32.add (local.get $c) (local.get $s))) (br $l)))"
             ),
-            1,
+            0,
         ),
         (
             "count down to zero through tee",

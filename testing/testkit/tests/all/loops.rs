@@ -341,10 +341,9 @@ fn loops_are_prepaid_only_when_their_trip_count_is_known_on_entry() {
         ),
         (
             "pointer stride 12 to an end",
-            format!(
-                "(loop $l (i32.store (local.get $c) (local.get $x))
-                   (br_if $l (i32.ne (local.tee $c (i32.add (local.get $c) (i32.const 12))) (local.get $b))))"
-            ),
+            "(loop $l (i32.store (local.get $c) (local.get $x))
+               (br_if $l (i32.ne (local.tee $c (i32.add (local.get $c) (i32.const 12))) (local.get $b))))"
+                .to_string(),
             1,
         ),
         (

@@ -5,7 +5,7 @@
 CARGO ?= cargo
 WARD  := target/debug/ward
 
-.PHONY: demo test setup contracts fmt clippy unit bench fuzz
+.PHONY: demo test setup contracts fmt clippy unit bench fuzz loops
 
 # rustfmt and clippy ship with rustup's default profile; add them if a
 # minimal toolchain lacks them (no-op when present).
@@ -53,6 +53,13 @@ test: fmt clippy unit
 
 bench: setup
 	$(CARGO) bench --locked -p ward-benches
+
+# Counted loops prepaid vs checked every iteration, for longer: LOOP_CASES
+# generated loop shapes from a time-based seed.
+LOOP_CASES ?= 4000
+loops: setup
+	WARD_LOOP_CASES=$(LOOP_CASES) WARD_LOOP_SEED=$$(date +%s) \
+	  $(CARGO) test --locked --release -p ward-testkit --test all loops::prepaid -- --nocapture
 
 # The differential test (wasm-smith modules, wasmtime vs wasmi through Ward's
 # metered path) for longer: FUZZ_CASES seeds from a time-based start.

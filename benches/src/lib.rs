@@ -239,6 +239,25 @@ pub fn kernels() -> Vec<(&'static str, String)> {
                 .to_string(),
         ),
         (
+            // Prepayment's worst case: a counted loop entered 500 000 times
+            // for 4 iterations each.
+            "short_loops",
+            r#"(module (memory 1)
+                 (func (export "main") (result i64) (local $i i32) (local $j i32) (local $acc i64)
+                   (loop $outer
+                     (local.set $j (i32.const 0))
+                     (loop $inner
+                       (local.set $acc (i64.add (local.get $acc)
+                         (i64.extend_i32_u (i32.load (i32.shl (i32.and (i32.add (local.get $i) (local.get $j)) (i32.const 255)) (i32.const 2))))))
+                       (i32.store (i32.shl (local.get $j) (i32.const 2)) (local.get $i))
+                       (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                       (br_if $inner (i32.lt_u (local.get $j) (i32.const 4))))
+                     (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                     (br_if $outer (i32.lt_u (local.get $i) (i32.const 500000))))
+                   (local.get $acc)))"#
+                .to_string(),
+        ),
+        (
             "matmul_f64",
             r#"(module (memory 4)
                  (func (export "main") (result i64) (local $i i32) (local $j i32) (local $k i32) (local $s f64)

@@ -236,6 +236,8 @@ fn compile(sets: &[Backends; 2], bytes: &[u8]) -> [[ward_vm::Module; 2]; 2] {
 fn prepaid_loops_charge_exactly_as_checking_every_iteration() {
     let cases: usize = env_or("WARD_LOOP_CASES", 160);
     let seed: u64 = env_or("WARD_LOOP_SEED", 0x5eed_1005);
+    // Printed first, so that a failure replays with WARD_LOOP_SEED.
+    println!("loop shapes from seed {seed}");
     let sets = backends();
     let mut rng = Rng::new(seed | 1);
     let (mut prepaid, mut completed, mut out_of_gas, mut trapped) = (0, 0, 0, 0);

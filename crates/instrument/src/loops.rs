@@ -82,6 +82,9 @@ pub(crate) struct CountedLoop {
     /// Whether the first test already sees the counter stepped once (the
     /// step comes before the test in the body).
     pub stepped_first: bool,
+    /// The constant the counter is set to right before the loop (`for j in
+    /// 0..n`), sign-extended, if it is.
+    pub start_value: Option<i64>,
     /// Gas charged at every visit of the loop's head: the test runs as
     /// many times as the head is visited.
     pub head: u64,
@@ -486,6 +489,18 @@ fn recognise(
     if !step_ok {
         return None;
     }
+    // `const; local.set counter` right before the loop (and any blocks
+    // opened in between, which run nothing).
+    let mut before = l;
+    while before > 0 && matches!(ops[before - 1], Operator::Block { .. }) {
+        before -= 1;
+    }
+    let start_value = match (before.checked_sub(2).map(|i| &ops[i..before]), wide) {
+        (Some([value, Operator::LocalSet { local_index }]), wide) if *local_index == counter => {
+            constant(value, wide)
+        }
+        _ => None,
+    };
     Some(CountedLoop {
         start: l,
         end,
@@ -495,6 +510,7 @@ fn recognise(
         bound,
         cont,
         stepped_first,
+        start_value,
         head,
         rest,
     })
@@ -512,6 +528,76 @@ fn ne_step(c: i64, wide: bool) -> Option<(bool, u64)> {
     } else {
         Some((c > 0, c.unsigned_abs()))
     }
+}
+
+/// The number of tests a loop runs, worked out at instrumentation time when
+/// the counter's start, the step and the bound are all constants: `None`
+/// when they are not, `Some(None)` when the loop cannot be prepaid (it
+/// wraps, never meets its bound, or runs too long). The same cases and
+/// results as the code [`prepay`] emits otherwise, in exact arithmetic.
+fn static_trips(c: &CountedLoop) -> Option<Option<i128>> {
+    let (Some(start), Value::Const(b), Value::Const(s)) = (c.start_value, c.bound, c.step) else {
+        return None;
+    };
+    let bits: u32 = if c.wide { 64 } else { 32 };
+    // Values as the counter holds them (n bits, sign-extended), and as a
+    // test reads them.
+    let wrap = |v: i128| -> i64 {
+        if c.wide {
+            v as i64
+        } else {
+            i64::from(v as i32)
+        }
+    };
+    let read = |v: i64, signed: bool| -> i128 {
+        match (c.wide, signed) {
+            (true, true) => i128::from(v),
+            (true, false) => i128::from(v as u64),
+            (false, true) => i128::from(v as i32),
+            (false, false) => i128::from(v as u32),
+        }
+    };
+    let u = if c.stepped_first {
+        wrap(i128::from(start) + i128::from(s))
+    } else {
+        start
+    };
+    let trips = match c.cont {
+        Continue::Ne => {
+            let (up, magnitude) = ne_step(s, c.wide)?;
+            let modulus = 1i128 << bits;
+            let (from, to) = if up { (u, b) } else { (b, u) };
+            let distance = (read(to, false) - read(from, false)).rem_euclid(modulus);
+            let magnitude = i128::from(magnitude);
+            (distance != 0 && distance % magnitude == 0).then(|| distance / magnitude + 1)
+        }
+        Continue::Lt { signed }
+        | Continue::Le { signed }
+        | Continue::Gt { signed }
+        | Continue::Ge { signed } => {
+            let down = matches!(c.cont, Continue::Gt { .. } | Continue::Ge { .. });
+            let inclusive = matches!(c.cont, Continue::Le { .. } | Continue::Ge { .. });
+            let (min, max) = if signed {
+                (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
+            } else {
+                (0, (1i128 << bits) - 1)
+            };
+            // As in the emitted code: counting down is counting up negated.
+            let (mut x, mut y, mut z, mut limit) =
+                (read(u, signed), read(b, signed), i128::from(s), max);
+            if down {
+                (x, y, z, limit) = (-x, -y, -z, -min);
+            }
+            if inclusive {
+                y += 1;
+            }
+            // A 64-bit step of i64::MIN has no positive negation in 64
+            // bits; the emitted code rules it out, and so does this.
+            let representable = !(c.wide && s == i64::MIN);
+            (representable && z > 0 && x < y && y + z - 1 <= limit).then(|| (y - x + z - 1) / z + 1)
+        }
+    };
+    Some(trips.filter(|&t| t >= 1 && t - 1 < i128::from(MAX_TRIPS)))
 }
 
 /// Locals the prepayment works in: four i64 scratch locals and the gas.
@@ -553,6 +639,25 @@ pub(crate) fn prepay(
         }
     };
     let (x, y, z, k) = (locals.x, locals.y, locals.z, locals.k);
+    let per_trip = i128::from(c.head + c.rest);
+    let total = |trips: i128| (trips * per_trip - i128::from(c.rest)) as i64;
+    // Everything known now: the flag is just whether the gas covers it.
+    match static_trips(c) {
+        Some(Some(trips)) => {
+            out.extend([
+                I::I64Const(total(trips)),
+                I::LocalTee(k),
+                I::LocalGet(locals.gas),
+                I::I64LeS,
+            ]);
+            return out;
+        }
+        Some(None) => {
+            out.push(I::I32Const(0));
+            return out;
+        }
+        None => {}
+    }
     match (c.cont, wide) {
         (Continue::Ne, _) => {
             let Value::Const(step) = c.step else {
@@ -701,11 +806,17 @@ pub(crate) fn prepay(
             }
         }
         (cont, false) => {
-            // i32 counters, worked out in i64: x = u, y = b, z = step, each
-            // widened (signed or not as the test), negated for loops that
-            // count down so that every case goes up towards an exclusive
-            // bound: go round while x < y, stepping by z > 0, as long as
+            // i32 counters, worked out in i64: x = u, y = b, each widened
+            // (signed or not as the test), negated for loops that count
+            // down so that every case goes up towards an exclusive bound:
+            // go round while x < y, stepping by z > 0, as long as
             // y + z - 1 does not pass the largest value the test can see.
+            // The step is a constant, and so is the bound, often: whatever
+            // is known is worked out here rather than on every entry.
+            let Value::Const(step) = c.step else {
+                out.push(I::I32Const(0));
+                return out;
+            };
             let (signed, down, inclusive) = match cont {
                 Continue::Lt { signed } => (signed, false, false),
                 Continue::Le { signed } => (signed, false, true),
@@ -718,28 +829,8 @@ pub(crate) fn prepay(
             } else {
                 I::I64ExtendI32U
             };
-            let negate = |out: &mut Vec<I<'static>>, into: u32| {
-                if down {
-                    out.extend([
-                        I::I64Const(0),
-                        I::LocalGet(into),
-                        I::I64Sub,
-                        I::LocalSet(into),
-                    ]);
-                }
-            };
-            push_u(&mut out);
-            out.extend([widen.clone(), I::LocalSet(x)]);
-            negate(&mut out, x);
-            push(&mut out, c.bound);
-            out.extend([widen, I::LocalSet(y)]);
-            negate(&mut out, y);
-            if inclusive {
-                out.extend([I::LocalGet(y), I::I64Const(1), I::I64Add, I::LocalSet(y)]);
-            }
-            push(&mut out, c.step);
-            out.extend([I::I64ExtendI32S, I::LocalSet(z)]);
-            negate(&mut out, z);
+            let sign = if down { -1 } else { 1 };
+            let z = sign * step;
             // The largest value the test can see, on the going-up side.
             let limit: i64 = match (signed, down) {
                 (true, false) => i64::from(i32::MAX),
@@ -747,61 +838,101 @@ pub(crate) fn prepay(
                 (true, true) => -i64::from(i32::MIN),
                 (false, true) => 0,
             };
-            // k = ceil((y - x) / z) + 1 tests, dividing by 1 when z is not
-            // positive (never a trap; the flag rules that case out).
-            out.extend([
-                I::LocalGet(y),
-                I::LocalGet(x),
-                I::I64Sub,
-                I::LocalGet(z),
-                I::I64Add,
-                I::I64Const(1),
-                I::I64Sub,
-                I::LocalGet(z),
-                I::I64Const(1),
-                I::LocalGet(z),
-                I::I64Const(0),
-                I::I64GtS,
-                I::Select,
-                I::I64DivU,
-                I::I64Const(1),
-                I::I64Add,
-                I::LocalSet(k),
-                // x < y: the first test goes round;
-                I::LocalGet(x),
-                I::LocalGet(y),
-                I::I64LtS,
-                // z > 0: the step goes towards the bound;
-                I::LocalGet(z),
-                I::I64Const(0),
-                I::I64GtS,
-                I::I32And,
-                // y + z - 1 <= limit: the counter does not wrap on its way.
-                I::LocalGet(y),
-                I::LocalGet(z),
-                I::I64Add,
-                I::I64Const(1),
-                I::I64Sub,
-                I::I64Const(limit),
-                I::I64LeS,
-                I::I32And,
-            ]);
+            if z <= 0 {
+                out.push(I::I32Const(0));
+                return out;
+            }
+            // x = ±widen(u)
+            if down {
+                out.push(I::I64Const(0));
+            }
+            push_u(&mut out);
+            out.push(widen.clone());
+            if down {
+                out.push(I::I64Sub);
+            }
+            out.push(I::LocalSet(x));
+            // y = ±widen(b) (+ 1 when inclusive): a constant, or a local
+            // with the no-wrap check left for run time.
+            let y_value = match c.bound {
+                Value::Const(b) => {
+                    let b = if signed {
+                        i64::from(b as i32)
+                    } else {
+                        i64::from(b as u32)
+                    };
+                    let y = sign * b + i64::from(inclusive);
+                    if y + z - 1 > limit {
+                        out.push(I::I32Const(0));
+                        return out;
+                    }
+                    Some(y)
+                }
+                Value::Local(_) => {
+                    if down {
+                        out.push(I::I64Const(0));
+                    }
+                    push(&mut out, c.bound);
+                    out.push(widen);
+                    if down {
+                        out.push(I::I64Sub);
+                    }
+                    if inclusive {
+                        out.extend([I::I64Const(1), I::I64Add]);
+                    }
+                    out.push(I::LocalSet(y));
+                    None
+                }
+            };
+            let push_y = |out: &mut Vec<I<'static>>| match y_value {
+                Some(value) => out.push(I::I64Const(value)),
+                None => out.push(I::LocalGet(y)),
+            };
+            // k = ceil((y - x) / z) + 1 tests (y - x >= 1 when valid).
+            push_y(&mut out);
+            out.extend([I::LocalGet(x), I::I64Sub]);
+            if z > 1 {
+                out.extend([I::I64Const(z - 1), I::I64Add, I::I64Const(z), I::I64DivU]);
+            }
+            out.extend([I::I64Const(1), I::I64Add, I::LocalSet(k)]);
+            // x < y: the first test goes round; and, for a bound in a
+            // local, y + z - 1 <= limit: the counter does not wrap on its
+            // way.
+            out.push(I::LocalGet(x));
+            push_y(&mut out);
+            out.push(I::I64LtS);
+            if y_value.is_none() {
+                out.extend([
+                    I::LocalGet(y),
+                    I::I64Const(limit - (z - 1)),
+                    I::I64LeS,
+                    I::I32And,
+                ]);
+            }
         }
     }
-    // 1 <= k <= MAX_TRIPS tests; k = k * (head + rest) - rest, no more than
-    // the gas.
+    // 1 <= k <= MAX_TRIPS tests (always, for i32 counters: k <= 2^33 + 1,
+    // and 1 <= k when the flag holds); k = k * (head + rest) - rest, no
+    // more than the gas.
+    if wide {
+        out.extend([
+            I::LocalGet(k),
+            I::I64Const(1),
+            I::I64Sub,
+            I::I64Const(MAX_TRIPS),
+            I::I64LtU,
+            I::I32And,
+        ]);
+    }
     out.extend([
-        I::LocalGet(k),
-        I::I64Const(1),
-        I::I64Sub,
-        I::I64Const(MAX_TRIPS),
-        I::I64LtU,
-        I::I32And,
         I::LocalGet(k),
         I::I64Const((c.head + c.rest) as i64),
         I::I64Mul,
-        I::I64Const(c.rest as i64),
-        I::I64Sub,
+    ]);
+    if c.rest > 0 {
+        out.extend([I::I64Const(c.rest as i64), I::I64Sub]);
+    }
+    out.extend([
         I::LocalTee(k),
         I::LocalGet(locals.gas),
         I::I64LeS,

@@ -13,9 +13,15 @@
 //!
 //! The counter is a local written exactly once in the body, by
 //! `counter = counter ± step` with a constant step; the bound is a
-//! constant or a local the body never writes. The test compares the counter with the
-//! bound (`lt`, `le`, `gt`, `ge`, `ne`, signed or not, either operand
-//! order), or tests it against zero (`br_if` on the counter, `eqz`).
+//! constant or a local the body never writes. The test compares the
+//! counter with the bound (`lt`, `le`, `gt`, `ge`, `ne`, signed or not,
+//! either operand order), or tests it against zero (`br_if` on the
+//! counter, `eqz`).
+//!
+//! What is constant is worked out at instrumentation time; when the
+//! counter is set to a constant right before the loop and the bound is a
+//! constant too, so is the whole charge, and entering the loop costs one
+//! comparison with the gas.
 //!
 //! For such a loop the instrumented code computes, when the loop is
 //! entered, how many times the test will run (the *trip count*) and what
@@ -214,6 +220,7 @@ impl Cmp {
     }
 }
 
+/// The comparison `op` makes, and whether on i64s.
 fn comparison(op: &Operator<'_>) -> Option<(Cmp, bool)> {
     use Operator as O;
     let (cmp, wide) = match op {

@@ -97,6 +97,11 @@ pub(crate) struct CountedLoop {
     /// Gas charged on every visit but the last (a top-tested loop whose
     /// body after the exit is a segment of its own), else 0.
     pub rest: u64,
+    /// The segment right after a bottom-tested loop's `end`, which runs as
+    /// soon as the loop falls out of its last iteration, with nothing in
+    /// between: prepaid with the loop (the checked copy still charges it
+    /// where it always did). 0 for top-tested loops.
+    pub after: u64,
 }
 
 /// The most a counted loop's iteration may cost: with a trip count below
@@ -413,6 +418,13 @@ fn recognise(
     if head.saturating_add(rest) > MAX_ITERATION_COST {
         return None;
     }
+    let after = if bottom {
+        segment_cost.get(end + 1).copied().unwrap_or(0)
+    } else {
+        0
+    };
+    // Too large to add to a prepaid total safely: charged as before.
+    let after = if after > MAX_ITERATION_COST { 0 } else { after };
 
     // The test, as a comparison of a counter read with a bound.
     let (read, cmp, bound, test_wide) = match test_at(ops, decision, first)? {
@@ -520,6 +532,7 @@ fn recognise(
         start_value,
         head,
         rest,
+        after,
     })
 }
 
@@ -647,7 +660,7 @@ pub(crate) fn prepay(
     };
     let (x, y, z, k) = (locals.x, locals.y, locals.z, locals.k);
     let per_trip = i128::from(c.head + c.rest);
-    let total = |trips: i128| (trips * per_trip - i128::from(c.rest)) as i64;
+    let total = |trips: i128| (trips * per_trip - i128::from(c.rest) + i128::from(c.after)) as i64;
     // Everything known now: the flag is just whether the gas covers it.
     match static_trips(c) {
         Some(Some(trips)) => {
@@ -919,8 +932,8 @@ pub(crate) fn prepay(
         }
     }
     // 1 <= k <= MAX_TRIPS tests (always, for i32 counters: k <= 2^33 + 1,
-    // and 1 <= k when the flag holds); k = k * (head + rest) - rest, no
-    // more than the gas.
+    // and 1 <= k when the flag holds); k = k * (head + rest) - rest + after,
+    // no more than the gas.
     if wide {
         out.extend([
             I::LocalGet(k),
@@ -936,8 +949,8 @@ pub(crate) fn prepay(
         I::I64Const((c.head + c.rest) as i64),
         I::I64Mul,
     ]);
-    if c.rest > 0 {
-        out.extend([I::I64Const(c.rest as i64), I::I64Sub]);
+    if c.after != c.rest {
+        out.extend([I::I64Const(c.after as i64 - c.rest as i64), I::I64Add]);
     }
     out.extend([
         I::LocalTee(k),

@@ -641,10 +641,16 @@ fn instrument_body(
     };
     let counted_len = counted.len() as u32;
     let mut counted = counted.iter().peekable();
+    // The segment after the last counted loop's `end`, charged inside its
+    // checked copy (and prepaid in the other), not where it starts.
+    let mut charged_early: Option<usize> = None;
+    let cost_at = |i: usize, early: Option<usize>| {
+        if early == Some(i) { 0 } else { segment_cost[i] }
+    };
     let mut i = 0;
     while i < body.ops.len() {
         let Some(c) = counted.next_if(|c| c.start == i) else {
-            e.op(i, segment_cost[i], true, 0)?;
+            e.op(i, cost_at(i, charged_early), true, 0)?;
             i += 1;
             continue;
         };
@@ -654,7 +660,7 @@ fn instrument_body(
         // out. (Either order is correct; with this one Cranelift happened
         // to lay the prepaid copy out first, at the function's start on
         // the metering benchmark's loops.)
-        e.charge(segment_cost[i]);
+        e.charge(cost_at(i, charged_early));
         e.fix(i)?;
         let Operator::Loop { blockty } = body.ops[i] else {
             return Err(PolicyError::Invalid {
@@ -673,6 +679,10 @@ fn instrument_body(
         for (j, &cost) in segment_cost.iter().enumerate().take(c.end + 1).skip(i + 1) {
             e.op(j, cost, true, 1)?;
         }
+        // The checked copy charges the segment after the loop as it falls
+        // out, as it always did; the prepaid copy paid for it.
+        e.charge(c.after);
+        charged_early = (c.after > 0).then_some(c.end + 1);
         e.func
             .instruction(&Instruction::Else)
             .instruction(&Instruction::LocalGet(s.gas))

@@ -75,14 +75,16 @@ pub(crate) enum Continue {
 pub(crate) struct CountedLoop {
     /// Index of the `loop`.
     pub start: usize,
+    /// The loop's block type (no parameters).
+    pub blockty: wasmparser::BlockType,
     /// Index of its `end`.
     pub end: usize,
     /// The counter (a local of the original body).
     pub counter: u32,
     /// Whether the counter is an i64 (else i32).
     pub wide: bool,
-    /// Added to the counter once per iteration.
-    pub step: Value,
+    /// Added to the counter once per iteration (sign-extended).
+    pub step: i64,
     pub bound: Value,
     pub cont: Continue,
     /// Whether the first test already sees the counter stepped once (the
@@ -326,9 +328,9 @@ fn constant(op: &Operator<'_>, wide: bool) -> Option<i64> {
     }
 }
 
-/// The counter's update `counter = counter ± step` ending at the write at
-/// `w`: `(step, wide)`.
-fn update(ops: &[Operator<'_>], w: usize, first: usize, counter: u32) -> Option<(Value, bool)> {
+/// The counter's update `counter = counter ± constant` ending at the
+/// write at `w`: `(step, wide)`.
+fn update(ops: &[Operator<'_>], w: usize, first: usize, counter: u32) -> Option<(i64, bool)> {
     if w < first + 3 {
         return None;
     }
@@ -341,28 +343,21 @@ fn update(ops: &[Operator<'_>], w: usize, first: usize, counter: u32) -> Option<
         _ => return None,
     };
     let is_counter = |op: &Operator<'_>| matches!(op, Operator::LocalGet { local_index } if *local_index == counter);
-    let operand = |op: &Operator<'_>| match op {
-        Operator::LocalGet { local_index } if *local_index != counter => {
-            Some(Value::Local(*local_index))
-        }
-        _ => constant(op, wide).map(Value::Const),
-    };
     let step = if is_counter(a) {
-        operand(b)?
+        constant(b, wide)?
     } else if add && is_counter(b) {
-        operand(a)?
+        constant(a, wide)?
     } else {
         return None;
     };
-    let step = match (add, step) {
-        (true, step) => step,
-        // `counter - c`: a step of -c, in the counter's width.
-        (false, Value::Const(c)) => Value::Const(if wide {
-            c.wrapping_neg()
-        } else {
-            i64::from((c as i32).wrapping_neg())
-        }),
-        (false, Value::Local(_)) => return None,
+    if add {
+        return Some((step, wide));
+    }
+    // `counter - c`: a step of -c, in the counter's width.
+    let step = if wide {
+        step.wrapping_neg()
+    } else {
+        i64::from((step as i32).wrapping_neg())
     };
     Some((step, wide))
 }
@@ -426,47 +421,45 @@ fn recognise(
     // Too large to add to a prepaid total safely: charged as before.
     let after = if after > MAX_ITERATION_COST { 0 } else { after };
 
-    // The test, as a comparison of a counter read with a bound.
-    let (read, cmp, bound, test_wide) = match test_at(ops, decision, first)? {
-        Test::NonZero { read } => (read, Cmp::Ne, Value::Const(0), None),
-        Test::Zero { read, wide } => (read, Cmp::Eq, Value::Const(0), Some(wide)),
-        Test::Compare {
-            left,
-            right,
-            op,
-            wide,
-        } => {
-            let bound_of = |i: usize| match &ops[i] {
-                Operator::LocalGet { local_index } => Some(Value::Local(*local_index)),
-                op => constant(op, wide).map(Value::Const),
-            };
-            // Either operand may be the counter; try the left one first.
-            let as_counter = |read: usize, other: usize, op: Cmp| {
-                let counter = read_local(&ops[read])?;
-                let writes: Vec<usize> = (first..end)
-                    .filter(|&i| written(&ops[i]) == Some(counter))
-                    .collect();
-                let [w] = writes.as_slice() else { return None };
-                update(ops, *w, first, counter)?;
-                Some((read, op, bound_of(other)?, Some(wide)))
-            };
-            as_counter(left, right, op).or_else(|| as_counter(right, left, op.mirrored()))?
-        }
-    };
-    let counter = read_local(&ops[read])?;
+    // Where the body writes locals.
     let writes: Vec<usize> = (first..end)
         .filter(|&i| written(&ops[i]).is_some())
         .collect();
-    let counter_writes: Vec<usize> = writes
-        .iter()
-        .copied()
-        .filter(|&i| written(&ops[i]) == Some(counter))
-        .collect();
-    let [w] = counter_writes.as_slice() else {
-        return None;
+    // A counter: the local `read` reads, written once in the body, by an
+    // update: `(read, counter, its write, step, wide)`.
+    let counter_at = |read: usize| {
+        let counter = read_local(&ops[read])?;
+        let mut own = writes
+            .iter()
+            .filter(|&&i| written(&ops[i]) == Some(counter));
+        let (Some(&w), None) = (own.next(), own.next()) else {
+            return None;
+        };
+        let (step, wide) = update(ops, w, first, counter)?;
+        Some((read, counter, w, step, wide))
     };
-    let w = *w;
-    let (step, wide) = update(ops, w, first, counter)?;
+    // The test, as a comparison of a counter read with a bound.
+    let ((read, counter, w, step, wide), cmp, bound, test_wide) =
+        match test_at(ops, decision, first)? {
+            Test::NonZero { read } => (counter_at(read)?, Cmp::Ne, Value::Const(0), None),
+            Test::Zero { read, wide } => (counter_at(read)?, Cmp::Eq, Value::Const(0), Some(wide)),
+            Test::Compare {
+                left,
+                right,
+                op,
+                wide,
+            } => {
+                let bound_of = |i: usize| match &ops[i] {
+                    Operator::LocalGet { local_index } => Some(Value::Local(*local_index)),
+                    op => constant(op, wide).map(Value::Const),
+                };
+                // Either operand may be the counter; try the left one first.
+                let as_counter = |read: usize, other: usize, op: Cmp| {
+                    Some((counter_at(read)?, op, bound_of(other)?, Some(wide)))
+                };
+                as_counter(left, right, op).or_else(|| as_counter(right, left, op.mirrored()))?
+            }
+        };
     if test_wide.is_some_and(|t| t != wide) {
         return None;
     }
@@ -476,12 +469,10 @@ fn recognise(
         return None;
     }
     let stepped_first = read >= w;
-    // Step and bound must not change inside the loop.
-    let invariant = |v: Value| match v {
-        Value::Const(_) => true,
-        Value::Local(x) => x != counter && writes.iter().all(|&i| written(&ops[i]) != Some(x)),
-    };
-    if !invariant(step) || !invariant(bound) {
+    // The bound must not change inside the loop.
+    if let Value::Local(x) = bound
+        && (x == counter || writes.iter().any(|&i| written(&ops[i]) == Some(x)))
+    {
         return None;
     }
 
@@ -496,14 +487,15 @@ fn recognise(
         Cmp::Ge { signed } => Continue::Ge { signed },
     };
     // Steps the formulas handle: nonzero constants, towards the bound for
-    // the ordered tests. A step held in a local would need a division on
-    // every entry (sieve-like loops, entered often for few iterations,
-    // measured slower prepaid than checked), so such loops stay checked.
-    let step_ok = match (cont, step) {
-        (_, Value::Local(_)) => false,
-        (Continue::Ne, Value::Const(c)) => ne_step(c, wide).is_some(),
-        (Continue::Lt { .. } | Continue::Le { .. }, Value::Const(c)) => c > 0,
-        (Continue::Gt { .. } | Continue::Ge { .. }, Value::Const(c)) => c < 0,
+    // the ordered tests (going down, one whose negation fits: not
+    // i64::MIN). `update` takes constant steps only: a step held in a
+    // local would need a division on every entry (sieve-like loops,
+    // entered often for few iterations, measured slower prepaid than
+    // checked), so such loops stay checked.
+    let step_ok = match cont {
+        Continue::Ne => ne_step(step, wide).is_some(),
+        Continue::Lt { .. } | Continue::Le { .. } => step > 0,
+        Continue::Gt { .. } | Continue::Ge { .. } => step < 0 && step != i64::MIN,
     };
     if !step_ok {
         return None;
@@ -520,8 +512,12 @@ fn recognise(
         }
         _ => None,
     };
+    let Operator::Loop { blockty } = ops[l] else {
+        return None;
+    };
     Some(CountedLoop {
         start: l,
+        blockty,
         end,
         counter,
         wide,
@@ -556,9 +552,10 @@ fn ne_step(c: i64, wide: bool) -> Option<(bool, u64)> {
 /// wraps, never meets its bound, or runs too long). The same cases and
 /// results as the code [`prepay`] emits otherwise, in exact arithmetic.
 fn static_trips(c: &CountedLoop) -> Option<Option<i128>> {
-    let (Some(start), Value::Const(b), Value::Const(s)) = (c.start_value, c.bound, c.step) else {
+    let (Some(start), Value::Const(b)) = (c.start_value, c.bound) else {
         return None;
     };
+    let s = c.step;
     let bits: u32 = if c.wide { 64 } else { 32 };
     // Values as the counter holds them (n bits, sign-extended), and as a
     // test reads them.
@@ -611,20 +608,16 @@ fn static_trips(c: &CountedLoop) -> Option<Option<i128>> {
             if inclusive {
                 y += 1;
             }
-            // A 64-bit step of i64::MIN has no positive negation in 64
-            // bits; the emitted code rules it out, and so does this.
-            let representable = !(c.wide && s == i64::MIN);
-            (representable && z > 0 && x < y && y + z - 1 <= limit).then(|| (y - x + z - 1) / z + 1)
+            (z > 0 && x < y && y + z - 1 <= limit).then(|| (y - x + z - 1) / z + 1)
         }
     };
     Some(trips.filter(|&t| t >= 1 && t - 1 < i128::from(MAX_TRIPS)))
 }
 
-/// Locals the prepayment works in: four i64 scratch locals and the gas.
+/// Locals the prepayment works in: three i64 scratch locals and the gas.
 pub(crate) struct PrepayLocals {
     pub x: u32,
     pub y: u32,
-    pub z: u32,
     /// Ends up holding the gas to prepay.
     pub k: u32,
     pub gas: u32,
@@ -642,23 +635,26 @@ pub(crate) fn prepay(
     use Instruction as I;
     let mut out = Vec::new();
     let wide = c.wide;
-    let push = |out: &mut Vec<I<'static>>, v: Value| match v {
-        Value::Const(k) => out.push(if wide {
+    let constant = |k: i64| {
+        if wide {
             I::I64Const(k)
         } else {
             I::I32Const(k as i32)
-        }),
+        }
+    };
+    let push = |out: &mut Vec<I<'static>>, v: Value| match v {
+        Value::Const(k) => out.push(constant(k)),
         Value::Local(x) => out.push(I::LocalGet(local(x))),
     };
     // u: the counter's value at the first test.
     let push_u = |out: &mut Vec<I<'static>>| {
         out.push(I::LocalGet(local(c.counter)));
         if c.stepped_first {
-            push(out, c.step);
+            out.push(constant(c.step));
             out.push(if wide { I::I64Add } else { I::I32Add });
         }
     };
-    let (x, y, z, k) = (locals.x, locals.y, locals.z, locals.k);
+    let (x, y, k) = (locals.x, locals.y, locals.k);
     let per_trip = i128::from(c.head + c.rest);
     let total = |trips: i128| (trips * per_trip - i128::from(c.rest) + i128::from(c.after)) as i64;
     // Everything known now: the flag is just whether the gas covers it.
@@ -680,11 +676,7 @@ pub(crate) fn prepay(
     }
     match (c.cont, wide) {
         (Continue::Ne, _) => {
-            let Value::Const(step) = c.step else {
-                out.push(I::I32Const(0));
-                return out;
-            };
-            let Some((up, magnitude)) = ne_step(step, wide) else {
+            let Some((up, magnitude)) = ne_step(c.step, wide) else {
                 out.push(I::I32Const(0));
                 return out;
             };
@@ -725,9 +717,8 @@ pub(crate) fn prepay(
         }
         (cont, true) => {
             // i64 counters: an exclusive bound approached from below
-            // (going up) or above (going down), by a step of the right
-            // sign, with no wrapping on the way, all checked without
-            // overflow.
+            // (going up) or above (going down) by z = |step| (a constant),
+            // with no wrapping on the way, all checked without overflow.
             let (signed, up, inclusive) = match cont {
                 Continue::Lt { signed } => (signed, true, false),
                 Continue::Le { signed } => (signed, true, true),
@@ -735,6 +726,11 @@ pub(crate) fn prepay(
                 Continue::Ge { signed } => (signed, false, true),
                 Continue::Ne => (false, true, false),
             };
+            let z = if up { c.step } else { c.step.wrapping_neg() };
+            if z <= 0 {
+                out.push(I::I32Const(0));
+                return out;
+            }
             let (min, max) = if signed {
                 (i64::MIN, i64::MAX)
             } else {
@@ -745,9 +741,7 @@ pub(crate) fn prepay(
             } else {
                 (I::I64LtU, I::I64LeU)
             };
-            // x = u; y = the exclusive bound; z = |step| (going down,
-            // -step: the most negative step stays negative and is ruled
-            // out by z > 0).
+            // x = u; y = the exclusive bound.
             push_u(&mut out);
             out.push(I::LocalSet(x));
             push(&mut out, c.bound);
@@ -755,75 +749,37 @@ pub(crate) fn prepay(
                 out.extend([I::I64Const(if up { 1 } else { -1 }), I::I64Add]);
             }
             out.push(I::LocalSet(y));
-            if up {
-                push(&mut out, c.step);
-            } else {
-                out.push(I::I64Const(0));
-                push(&mut out, c.step);
-                out.push(I::I64Sub);
-            }
-            out.push(I::LocalSet(z));
             // k = ceil(distance / z) + 1 tests, the distance being at least
-            // 1 when valid; dividing by 1 when z is not positive (never a
-            // trap; the flag rules that case out).
+            // 1 when valid.
             if up {
                 out.extend([I::LocalGet(y), I::LocalGet(x)]);
             } else {
                 out.extend([I::LocalGet(x), I::LocalGet(y)]);
             }
-            out.extend([
-                I::I64Sub,
-                I::I64Const(1),
-                I::I64Sub,
-                I::LocalGet(z),
-                I::I64Const(1),
-                I::LocalGet(z),
-                I::I64Const(0),
-                I::I64GtS,
-                I::Select,
-                I::I64DivU,
-                I::I64Const(2),
-                I::I64Add,
-                I::LocalSet(k),
-            ]);
+            out.extend([I::I64Sub, I::I64Const(1), I::I64Sub]);
+            if z > 1 {
+                out.extend([I::I64Const(z), I::I64DivU]);
+            }
+            out.extend([I::I64Const(2), I::I64Add, I::LocalSet(k)]);
             // The first test goes round: u < y going up, y < u going down.
             if up {
-                out.extend([I::LocalGet(x), I::LocalGet(y), lt.clone()]);
+                out.extend([I::LocalGet(x), I::LocalGet(y), lt]);
             } else {
-                out.extend([I::LocalGet(y), I::LocalGet(x), lt.clone()]);
+                out.extend([I::LocalGet(y), I::LocalGet(x), lt]);
             }
             // An inclusive bound is not the extreme value (y did not wrap).
             if inclusive {
                 push(&mut out, c.bound);
                 out.extend([I::I64Const(if up { max } else { min }), I::I64Ne, I::I32And]);
             }
-            // z > 0, and the counter's last value, within z - 1 past y, does
-            // not wrap: y <= max - (z - 1) going up, y >= min + (z - 1)
-            // going down.
-            out.extend([I::LocalGet(z), I::I64Const(0), I::I64GtS, I::I32And]);
+            // The counter's last value, within z - 1 past y, does not wrap:
+            // y <= max - (z - 1) going up, min + (z - 1) <= y going down.
             if up {
-                out.extend([
-                    I::LocalGet(y),
-                    I::I64Const(max),
-                    I::LocalGet(z),
-                    I::I64Const(1),
-                    I::I64Sub,
-                    I::I64Sub,
-                    le,
-                    I::I32And,
-                ]);
+                out.extend([I::LocalGet(y), I::I64Const(max.wrapping_sub(z - 1)), le]);
             } else {
-                out.extend([
-                    I::I64Const(min),
-                    I::LocalGet(z),
-                    I::I64Const(1),
-                    I::I64Sub,
-                    I::I64Add,
-                    I::LocalGet(y),
-                    le,
-                    I::I32And,
-                ]);
+                out.extend([I::I64Const(min.wrapping_add(z - 1)), I::LocalGet(y), le]);
             }
+            out.push(I::I32And);
         }
         (cont, false) => {
             // i32 counters, worked out in i64: x = u, y = b, each widened
@@ -833,10 +789,6 @@ pub(crate) fn prepay(
             // y + z - 1 does not pass the largest value the test can see.
             // The step is a constant, and so is the bound, often: whatever
             // is known is worked out here rather than on every entry.
-            let Value::Const(step) = c.step else {
-                out.push(I::I32Const(0));
-                return out;
-            };
             let (signed, down, inclusive) = match cont {
                 Continue::Lt { signed } => (signed, false, false),
                 Continue::Le { signed } => (signed, false, true),
@@ -850,7 +802,7 @@ pub(crate) fn prepay(
                 I::I64ExtendI32U
             };
             let sign = if down { -1 } else { 1 };
-            let z = sign * step;
+            let z = sign * c.step;
             // The largest value the test can see, on the going-up side.
             let limit: i64 = match (signed, down) {
                 (true, false) => i64::from(i32::MAX),

@@ -611,16 +611,15 @@ fn instrument_body(
         s.juggle.push((ty, next_local));
         next_local += count;
     }
-    // Four i64 scratch locals for the prepayment of counted loops.
+    // Three i64 scratch locals for the prepayment of counted loops.
     let prepay_locals = loops::PrepayLocals {
         x: next_local,
         y: next_local + 1,
-        z: next_local + 2,
-        k: next_local + 3,
+        k: next_local + 2,
         gas: s.gas,
     };
     if !counted.is_empty() {
-        locals.push((4, ValType::I64));
+        locals.push((3, ValType::I64));
     }
     let mut func = Function::new(locals);
 
@@ -639,7 +638,7 @@ fn instrument_body(
         shift,
         nesting: 0,
     };
-    let counted_len = counted.len() as u32;
+    let prepaid = counted.len() as u32;
     let mut counted = counted.iter().peekable();
     // The segment after the last counted loop's `end`, charged inside its
     // checked copy (and prepaid in the other), not where it starts.
@@ -662,23 +661,14 @@ fn instrument_body(
         // the metering benchmark's loops.)
         e.charge(cost_at(i, charged_early));
         e.fix(i)?;
-        let Operator::Loop { blockty } = body.ops[i] else {
-            return Err(PolicyError::Invalid {
-                offset: 0,
-                message: "counted loop without a loop".into(),
-            });
-        };
         for instruction in loops::prepay(c, &prepay_locals, |x| e.local(x)) {
             e.func.instruction(&instruction);
         }
         e.func
             .instruction(&Instruction::I32Eqz)
-            .instruction(&Instruction::If(loops::wrapper_type(blockty, val_type)?));
+            .instruction(&Instruction::If(loops::wrapper_type(c.blockty, val_type)?));
         e.nesting += 1;
-        e.op(i, 0, false, 1)?;
-        for (j, &cost) in segment_cost.iter().enumerate().take(c.end + 1).skip(i + 1) {
-            e.op(j, cost, true, 1)?;
-        }
+        e.loop_copy(c, Some(&segment_cost))?;
         // The checked copy charges the segment after the loop as it falls
         // out, as it always did; the prepaid copy paid for it.
         e.charge(c.after);
@@ -689,16 +679,12 @@ fn instrument_body(
             .instruction(&Instruction::LocalGet(prepay_locals.k))
             .instruction(&Instruction::I64Sub)
             .instruction(&Instruction::LocalSet(s.gas));
-        e.op(i, 0, false, 1)?;
-        for j in i + 1..=c.end {
-            e.op(j, 0, true, 1)?;
-        }
+        e.loop_copy(c, None)?;
         e.func.instruction(&Instruction::End);
         e.nesting -= 1;
         i = c.end + 1;
     }
     let Emitter { mut func, .. } = e;
-    let prepaid = counted_len;
     let g = ctx.globals;
     let gas = ctx.plan.gas;
     // The body's block ended with the last op (the function's `end`):
@@ -759,6 +745,23 @@ impl Emitter<'_, '_, '_, '_> {
     fn fix(&mut self, i: usize) -> Result<(), PolicyError> {
         if let Some(fix) = self.nan_plan.and_then(|p| p.fixes.get(&i)) {
             apply_fix(&mut self.func, self.s, fix)?;
+        }
+        Ok(())
+    }
+
+    /// One copy of counted loop `c` inside the `if` that holds both: its
+    /// `loop` (whose own segment the caller charged), then its body and
+    /// `end`, charged by `segment_cost` (the checked copy) or not at all
+    /// (the prepaid one).
+    fn loop_copy(
+        &mut self,
+        c: &loops::CountedLoop,
+        segment_cost: Option<&[u64]>,
+    ) -> Result<(), PolicyError> {
+        self.op(c.start, 0, false, 1)?;
+        for j in c.start + 1..=c.end {
+            let cost = segment_cost.map_or(0, |costs| costs[j]);
+            self.op(j, cost, true, 1)?;
         }
         Ok(())
     }

@@ -93,17 +93,22 @@ pub(crate) struct CountedLoop {
     /// The constant the counter is set to right before the loop (`for j in
     /// 0..n`), sign-extended, if it is.
     pub start_value: Option<i64>,
-    /// Gas charged at every visit of the loop's head: the test runs as
-    /// many times as the head is visited.
+    /// Gas the loop's own segments charge at every visit of its head: the
+    /// test runs as many times as the head is visited.
     pub head: u64,
-    /// Gas charged on every visit but the last (a top-tested loop whose
-    /// body after the exit is a segment of its own), else 0.
+    /// Gas its own segments after the exit charge on every visit but the
+    /// last (a top-tested loop), else 0.
     pub rest: u64,
     /// The segment right after a bottom-tested loop's `end`, which runs as
     /// soon as the loop falls out of its last iteration, with nothing in
     /// between: prepaid with the loop (the checked copy still charges it
     /// where it always did). 0 for top-tested loops.
     pub after: u64,
+    /// Where the loop's own segments start (those at the top level of its
+    /// body, `head` and `rest`): the prepaid copy charges nothing there.
+    /// Segments nested in blocks, loops and ifs inside the body are charged
+    /// and checked in both copies.
+    pub own: Vec<usize>,
 }
 
 /// The most a counted loop's iteration may cost: with a trip count below
@@ -131,14 +136,34 @@ pub(crate) fn find(
             found.push(counted);
         }
     }
+    // Of nested counted loops only the innermost is prepaid (it runs the
+    // most), so that no code is copied more than twice.
+    let inner: Vec<(usize, usize)> = found.iter().map(|c| (c.start, c.end)).collect();
+    found.retain(|c| {
+        !inner
+            .iter()
+            .any(|&(start, end)| c.start < start && end < c.end)
+    });
     found
 }
 
-/// Whether `op` can sit inside a counted loop's body: no control flow, no
-/// call (a callee or host function would see the prepaid gas), no dynamic
-/// charge.
+/// Whether `op` can sit at a counted loop's top level: no control flow,
+/// no call (a callee or host function would see the prepaid gas), no
+/// dynamic charge.
 fn straight(op: &Operator<'_>) -> bool {
-    !matches!(
+    !structured(op) && !dynamic(op) && !leaves(op) && !matches!(op, Operator::Unreachable)
+}
+
+/// Whether `op` can sit inside a block, loop or if nested in a counted
+/// loop: anything but a call or a way out of the function (branches are
+/// checked separately: they must stay inside the nested construct).
+fn nestable(op: &Operator<'_>) -> bool {
+    !leaves(op)
+}
+
+/// Blocks and branches within the function.
+fn structured(op: &Operator<'_>) -> bool {
+    matches!(
         op,
         Operator::Block { .. }
             | Operator::Loop { .. }
@@ -148,13 +173,14 @@ fn straight(op: &Operator<'_>) -> bool {
             | Operator::Br { .. }
             | Operator::BrIf { .. }
             | Operator::BrTable { .. }
-            | Operator::Return
-            | Operator::Unreachable
-            | Operator::Call { .. }
-            | Operator::CallIndirect { .. }
-            | Operator::ReturnCall { .. }
-            | Operator::ReturnCallIndirect { .. }
-            | Operator::MemoryGrow { .. }
+    )
+}
+
+/// Operations charged by their operands, not their segment.
+fn dynamic(op: &Operator<'_>) -> bool {
+    matches!(
+        op,
+        Operator::MemoryGrow { .. }
             | Operator::MemoryFill { .. }
             | Operator::MemoryCopy { .. }
             | Operator::MemoryInit { .. }
@@ -162,6 +188,39 @@ fn straight(op: &Operator<'_>) -> bool {
             | Operator::TableFill { .. }
             | Operator::TableCopy { .. }
             | Operator::TableInit { .. }
+    )
+}
+
+/// Calls, returns, and control flow of proposals Ward's policy rejects
+/// (listed all the same, so that enabling one cannot make a loop look
+/// self-contained when it is not).
+fn leaves(op: &Operator<'_>) -> bool {
+    matches!(
+        op,
+        Operator::Call { .. }
+            | Operator::CallIndirect { .. }
+            | Operator::CallRef { .. }
+            | Operator::ReturnCall { .. }
+            | Operator::ReturnCallIndirect { .. }
+            | Operator::ReturnCallRef { .. }
+            | Operator::Return
+            | Operator::BrOnNull { .. }
+            | Operator::BrOnNonNull { .. }
+            | Operator::BrOnCast { .. }
+            | Operator::BrOnCastFail { .. }
+            | Operator::Throw { .. }
+            | Operator::ThrowRef
+            | Operator::Rethrow { .. }
+            | Operator::Try { .. }
+            | Operator::TryTable { .. }
+            | Operator::Delegate { .. }
+            | Operator::Catch { .. }
+            | Operator::CatchAll
+            | Operator::Suspend { .. }
+            | Operator::Resume { .. }
+            | Operator::ResumeThrow { .. }
+            | Operator::ResumeThrowRef { .. }
+            | Operator::Switch { .. }
     )
 }
 
@@ -369,15 +428,42 @@ fn recognise(
     segment_cost: &[u64],
 ) -> Option<CountedLoop> {
     let first = l + 1;
+    // The body up to the loop's `end`, and which of its ops sit at its top
+    // level (`top[i - first]`): those are straight-line code and the
+    // loop's own branches; nested blocks, loops and ifs may hold anything
+    // but calls and ways out of them.
+    let mut top = Vec::new();
+    let mut depth = 0u32;
     let mut end = None;
     for (i, op) in ops.iter().enumerate().skip(first) {
+        top.push(depth == 0);
         match op {
-            Operator::End => {
+            Operator::End if depth == 0 => {
                 end = Some(i);
                 break;
             }
-            Operator::Br { .. } | Operator::BrIf { .. } => {}
-            op if straight(op) => {}
+            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => depth += 1,
+            Operator::End => depth -= 1,
+            // The loop's own branches are checked below; a nested one must
+            // land inside the nested constructs (not even on the loop: that
+            // would skip the rest of an iteration).
+            Operator::Br { relative_depth } | Operator::BrIf { relative_depth } => {
+                if depth > 0 && *relative_depth >= depth {
+                    return None;
+                }
+            }
+            Operator::BrTable { targets } if depth > 0 => {
+                if targets.default() >= depth {
+                    return None;
+                }
+                for target in targets.targets() {
+                    if target.ok()? >= depth {
+                        return None;
+                    }
+                }
+            }
+            op if depth == 0 && straight(op) => {}
+            op if depth > 0 && nestable(op) => {}
             _ => return None,
         }
     }
@@ -385,9 +471,10 @@ fn recognise(
     if end == first {
         return None;
     }
+    let top = |i: usize| top[i - first];
     let last = end - 1;
     let branches: Vec<usize> = (first..end)
-        .filter(|&i| matches!(ops[i], Operator::Br { .. } | Operator::BrIf { .. }))
+        .filter(|&i| top(i) && matches!(ops[i], Operator::Br { .. } | Operator::BrIf { .. }))
         .collect();
     let (decision, bottom) = match (branches.as_slice(), &ops[last]) {
         ([b], Operator::BrIf { relative_depth: 0 }) if *b == last => (last, true),
@@ -399,17 +486,19 @@ fn recognise(
         }
         _ => return None,
     };
-    // One segment per visit of the head, and for a top-tested loop perhaps
-    // one more after its exit.
-    if (first..last).any(|i| split_after[i] && (bottom || i != decision)) {
-        return None;
+    // The loop's own segments: those that start at its top level. Each
+    // runs once per visit of the head when it starts before the decision,
+    // and once per visit but the last (a top-tested loop's exit) after it.
+    // Nested constructs always come back to the top level (no branch
+    // leaves them), so only a trap can stop an iteration midway.
+    let own: Vec<usize> = (first..end)
+        .filter(|&p| top(p) && (p == first || split_after[p - 1]))
+        .collect();
+    let (mut head, mut rest) = (0u64, 0u64);
+    for &p in &own {
+        let sum = if p <= decision { &mut head } else { &mut rest };
+        *sum = sum.saturating_add(segment_cost[p]);
     }
-    let head = segment_cost[first];
-    let rest = if !bottom && split_after[decision] {
-        segment_cost[decision + 1]
-    } else {
-        0
-    };
     if head.saturating_add(rest) > MAX_ITERATION_COST {
         return None;
     }
@@ -429,12 +518,16 @@ fn recognise(
     // update: `(read, counter, its write, step, wide)`.
     let counter_at = |read: usize| {
         let counter = read_local(&ops[read])?;
-        let mut own = writes
+        let mut counter_writes = writes
             .iter()
             .filter(|&&i| written(&ops[i]) == Some(counter));
-        let (Some(&w), None) = (own.next(), own.next()) else {
+        let (Some(&w), None) = (counter_writes.next(), counter_writes.next()) else {
             return None;
         };
+        // Written at the top level: once per iteration.
+        if !top(w) {
+            return None;
+        }
         let (step, wide) = update(ops, w, first, counter)?;
         Some((read, counter, w, step, wide))
     };
@@ -529,6 +622,7 @@ fn recognise(
         head,
         rest,
         after,
+        own,
     })
 }
 

@@ -637,6 +637,7 @@ fn instrument_body(
         params,
         shift,
         nesting: 0,
+        loop_copy_at: None,
     };
     let prepaid = counted.len() as u32;
     let mut counted = counted.iter().peekable();
@@ -649,7 +650,7 @@ fn instrument_body(
     let mut i = 0;
     while i < body.ops.len() {
         let Some(c) = counted.next_if(|c| c.start == i) else {
-            e.op(i, cost_at(i, charged_early), true, 0)?;
+            e.op(i, cost_at(i, charged_early), true)?;
             i += 1;
             continue;
         };
@@ -668,7 +669,7 @@ fn instrument_body(
             .instruction(&Instruction::I32Eqz)
             .instruction(&Instruction::If(loops::wrapper_type(c.blockty, val_type)?));
         e.nesting += 1;
-        e.loop_copy(c, Some(&segment_cost))?;
+        e.loop_copy(c, &segment_cost, false)?;
         // The checked copy charges the segment after the loop as it falls
         // out, as it always did; the prepaid copy paid for it.
         e.charge(c.after);
@@ -679,7 +680,7 @@ fn instrument_body(
             .instruction(&Instruction::LocalGet(prepay_locals.k))
             .instruction(&Instruction::I64Sub)
             .instruction(&Instruction::LocalSet(s.gas));
-        e.loop_copy(c, None)?;
+        e.loop_copy(c, &segment_cost, true)?;
         e.func.instruction(&Instruction::End);
         e.nesting -= 1;
         i = c.end + 1;
@@ -716,6 +717,10 @@ struct Emitter<'e, 'a, 'p, 's> {
     shift: u32,
     /// Open blocks, loops and ifs: a branch this deep leaves the function.
     nesting: u32,
+    /// Inside a copy of a counted loop, `nesting` inside its `loop`: the
+    /// copy sits in an `if`, so branches out of the loop go one level
+    /// further than in the original.
+    loop_copy_at: Option<u32>,
 }
 
 impl Emitter<'_, '_, '_, '_> {
@@ -751,25 +756,45 @@ impl Emitter<'_, '_, '_, '_> {
 
     /// One copy of counted loop `c` inside the `if` that holds both: its
     /// `loop` (whose own segment the caller charged), then its body and
-    /// `end`, charged by `segment_cost` (the checked copy) or not at all
-    /// (the prepaid one).
+    /// `end`, charged by `segment_cost`, except for the loop's own
+    /// segments in the prepaid copy. Branches that leave the loop go one
+    /// level further, past the `if`.
     fn loop_copy(
         &mut self,
         c: &loops::CountedLoop,
-        segment_cost: Option<&[u64]>,
+        segment_cost: &[u64],
+        prepaid: bool,
     ) -> Result<(), PolicyError> {
-        self.op(c.start, 0, false, 1)?;
-        for j in c.start + 1..=c.end {
-            let cost = segment_cost.map_or(0, |costs| costs[j]);
-            self.op(j, cost, true, 1)?;
+        self.op(c.start, 0, false)?;
+        self.loop_copy_at = Some(self.nesting);
+        for (j, &cost) in segment_cost
+            .iter()
+            .enumerate()
+            .take(c.end + 1)
+            .skip(c.start + 1)
+        {
+            let cost = if prepaid && c.own.contains(&j) {
+                0
+            } else {
+                cost
+            };
+            self.op(j, cost, true)?;
         }
+        self.loop_copy_at = None;
         Ok(())
     }
 
+    /// A branch's relative depth in the instrumented body: one more when
+    /// it leaves a loop copy (see [`Emitter::loop_copy_at`]).
+    fn target(&self, relative_depth: u32) -> u32 {
+        match self.loop_copy_at {
+            Some(at) if relative_depth > self.nesting - at => relative_depth + 1,
+            _ => relative_depth,
+        }
+    }
+
     /// Emits op `i` after charging `cost` (and its NaN fix if `fix`).
-    /// Branches that leave the innermost open loop (depth 1 and up) go
-    /// `exit_shift` levels further, past blocks the rewrite wrapped it in.
-    fn op(&mut self, i: usize, cost: u64, fix: bool, exit_shift: u32) -> Result<(), PolicyError> {
+    fn op(&mut self, i: usize, cost: u64, fix: bool) -> Result<(), PolicyError> {
         let op = &self.body.ops[i];
         let oog = self.nesting + OUT_OF_GAS_LABEL;
         self.charge(cost);
@@ -840,12 +865,28 @@ impl Emitter<'_, '_, '_, '_> {
                 }
                 return Ok(());
             }
-            Operator::Br { relative_depth } if exit_shift > 0 && *relative_depth > 0 => {
-                func.instruction(&Instruction::Br(relative_depth + exit_shift));
+            Operator::Br { relative_depth } if self.loop_copy_at.is_some() => {
+                let target = self.target(*relative_depth);
+                self.func.instruction(&Instruction::Br(target));
                 return Ok(());
             }
-            Operator::BrIf { relative_depth } if exit_shift > 0 && *relative_depth > 0 => {
-                func.instruction(&Instruction::BrIf(relative_depth + exit_shift));
+            Operator::BrIf { relative_depth } if self.loop_copy_at.is_some() => {
+                let target = self.target(*relative_depth);
+                self.func.instruction(&Instruction::BrIf(target));
+                return Ok(());
+            }
+            Operator::BrTable { targets } if self.loop_copy_at.is_some() => {
+                let mut shifted = Vec::with_capacity(targets.len() as usize);
+                for target in targets.targets() {
+                    let target = target.map_err(|e| PolicyError::Invalid {
+                        offset: e.offset(),
+                        message: e.message().to_string(),
+                    })?;
+                    shifted.push(self.target(target));
+                }
+                let default = self.target(targets.default());
+                self.func
+                    .instruction(&Instruction::BrTable(shifted.into(), default));
                 return Ok(());
             }
             _ => {}

@@ -32,6 +32,22 @@ struct Shape {
     /// The counter is set to this constant right before the loop (else it
     /// starts at the `$c` argument).
     start: Option<i64>,
+    /// What the loop nests around its work: nothing, an `if` (with an
+    /// `else`, perhaps), or an inner loop whose trip count is unknown.
+    nest: Nest,
+}
+
+/// Control flow inside the loop's body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Nest {
+    None,
+    /// The work on even counters only.
+    If,
+    /// The work on even counters, something cheaper on odd ones.
+    IfElse,
+    /// An inner `while k != 0 { k >>= 1 }` before the work (a loop that is
+    /// never prepaid: its counter is not stepped by an add).
+    Inner,
 }
 
 const TESTS: [&str; 11] = [
@@ -86,6 +102,24 @@ impl Shape {
              (drop ({t}.div_u ({t}.const 1) ({t}.sub (local.get $c) (local.get $t))))",
             widen("(local.get $c)")
         );
+        let even = format!("({t}.eqz ({t}.and (local.get $c) ({t}.const 1)))");
+        let work = match self.nest {
+            Nest::None => work,
+            Nest::If => format!("(if {even} (then {work}))"),
+            Nest::IfElse => format!(
+                "(if {even} (then {work}) (else (local.set $n (i64.add (local.get $n) (i64.const 1000)))))"
+            ),
+            Nest::Inner => format!(
+                "(local.set $k (i64.and {} (i64.const 255)))
+                 (block $done (loop $in
+                   (br_if $done (i64.eqz (local.get $k)))
+                   (local.set $acc (i64.add (local.get $acc) (local.get $k)))
+                   (local.set $k (i64.shr_u (local.get $k) (i64.const 1)))
+                   (br $in)))
+                 {work}",
+                widen("(local.get $c)")
+            ),
+        };
         let start = self
             .start
             .map_or(String::new(), |k| format!("(local.set $c ({t}.const {k}))"));
@@ -98,7 +132,7 @@ impl Shape {
         };
         format!(
             "(module (func (export \"run\") (param $c {t}) (param $b {t}) (param $s {t}) (param $t {t})
-               (result i64 i64 {t}) (local $acc i64) (local $n i64)
+               (result i64 i64 {t}) (local $acc i64) (local $n i64) (local $k i64)
                {start} {body}
                (local.get $acc) (local.get $n) (local.get $c)))"
         )
@@ -143,6 +177,7 @@ impl Shape {
             stepped_first: bottom || tee || rng.below(2) == 0,
             tee,
             start,
+            nest: [Nest::None, Nest::None, Nest::If, Nest::IfElse, Nest::Inner][rng.below(5)],
         }
     }
 }
@@ -205,14 +240,28 @@ fn backends() -> [Backends; 2] {
     ]
 }
 
-/// Runs `run(args)` with `gas` on every backend of both charging modes and
-/// asserts that all four agree on everything.
+/// How a prepaid run may differ from checking every iteration.
+#[derive(Debug, PartialEq, Eq)]
+enum Agreement {
+    /// In everything.
+    Same,
+    /// The prepaid run ran out of gas where checking every iteration
+    /// trapped later: a loop with checks nested inside whose whole run
+    /// could not be paid (both consume all the gas).
+    OutOfGasBeforeTrap,
+}
+
+/// Runs `run(args)` with `gas` on every backend of both charging modes:
+/// the backends of each mode must agree on everything, and the modes too,
+/// except that a prepaid loop with checks nested inside (`nested`) may run
+/// out of gas before a trap. Returns the per-iteration run.
 fn run_all(
     sets: &[Backends; 2],
     modules: &[[ward_vm::Module; 2]; 2],
     args: &[Value],
     gas: u64,
-) -> Execution {
+    nested: bool,
+) -> (Execution, Agreement) {
     let entry = Entry::Invoke {
         name: "run".into(),
         args: args.to_vec(),
@@ -221,22 +270,39 @@ fn run_all(
         gas_limit: Gas::new(gas),
         ..RunOptions::default()
     };
-    let mut runs = Vec::new();
-    for (set, modules) in sets.iter().zip(modules) {
-        for (backend, module) in set.all.iter().zip(modules) {
-            let mut no_service = |_| Reply::Trap("no services".into());
-            runs.push(ward_vm::execute(
-                &**backend,
-                module,
-                &entry,
-                options.clone(),
-                CallContext::default(),
-                &mut no_service,
-            ));
-        }
-    }
-    assert_agree(&runs);
-    runs.swap_remove(0)
+    let [mut prepaid, mut checked] = [0, 1].map(|mode| {
+        let runs: Vec<Execution> = sets[mode]
+            .all
+            .iter()
+            .zip(&modules[mode])
+            .map(|(backend, module)| {
+                let mut no_service = |_| Reply::Trap("no services".into());
+                ward_vm::execute(
+                    &**backend,
+                    module,
+                    &entry,
+                    options.clone(),
+                    CallContext::default(),
+                    &mut no_service,
+                )
+            })
+            .collect();
+        assert_agree(&runs);
+        runs
+    });
+    let (p, c) = (&prepaid[0].outcome, &checked[0].outcome);
+    let agreement = if nested
+        && p.status == Status::OutOfGas
+        && c.status == Status::Trapped
+        && p.gas_used == Gas::new(gas)
+        && c.gas_used == Gas::new(gas)
+    {
+        Agreement::OutOfGasBeforeTrap
+    } else {
+        assert_agree(&[prepaid.swap_remove(0), checked[0].clone()]);
+        Agreement::Same
+    };
+    (checked.swap_remove(0), agreement)
 }
 
 fn compile(sets: &[Backends; 2], bytes: &[u8]) -> [[ward_vm::Module; 2]; 2] {
@@ -258,6 +324,8 @@ fn prepaid_loops_charge_exactly_as_checking_every_iteration() {
     let sets = backends();
     let mut rng = Rng::new(seed | 1);
     let (mut prepaid, mut completed, mut out_of_gas, mut trapped) = (0, 0, 0, 0);
+    // Runs where prepayment ran out of gas before a trap.
+    let mut earlier = 0;
     for case in 0..cases {
         let shape = Shape::random(&mut rng);
         let text = shape.module();
@@ -293,7 +361,11 @@ fn prepaid_loops_charge_exactly_as_checking_every_iteration() {
             if std::env::var_os("WARD_LOOP_SHOW").is_some() {
                 println!("case {case}: {shape:?} args {args:?} gas {gas}");
             }
-            let run = run_all(&sets, &modules, &args, gas);
+            let nested = shape.nest != Nest::None;
+            let (run, agreement) = run_all(&sets, &modules, &args, gas, nested);
+            if agreement == Agreement::OutOfGasBeforeTrap {
+                earlier += 1;
+            }
             match run.outcome.status {
                 Status::Ok => completed += 1,
                 Status::OutOfGas => out_of_gas += 1,
@@ -304,7 +376,8 @@ fn prepaid_loops_charge_exactly_as_checking_every_iteration() {
     }
     println!(
         "{cases} loop shapes ({prepaid} prepaid), runs: {completed} completed, \
-         {out_of_gas} out of gas, {trapped} trapped"
+         {out_of_gas} out of gas, {trapped} trapped ({earlier} of them out of gas \
+         before the trap when prepaid)"
     );
     // The generator must exercise the prepaid path and every outcome.
     assert!(
@@ -406,7 +479,60 @@ fn loops_are_prepaid_only_when_their_trip_count_is_known_on_entry() {
         (
             "an if in the body",
             format!("(loop $l (if (local.get $x) (then {work})) {step} (br_if $l (i32.lt_u (local.get $c) (local.get $b))))"),
+            1,
+        ),
+        (
+            "an if/else, a block left by br_if, a br_table inside, an inner while loop, memory.grow nested",
+            format!(
+                "(loop $l
+                   (if (local.get $x) (then {work}) (else (drop (memory.grow (i32.const 0)))))
+                   (block $b (br_if $b (local.get $x)) {work})
+                   (block $p (block $q (br_table $p $q (local.get $x))) {work})
+                   (block $d (loop $w (br_if $d (i32.eqz (local.get $x)))
+                     (local.set $x (i32.shr_u (local.get $x) (i32.const 1))) (br $w)))
+                   {step} (br_if $l (i32.lt_u (local.get $c) (local.get $b))))"
+            ),
+            1,
+        ),
+        (
+            "a nested branch back to the loop (skips the rest of an iteration)",
+            format!("(loop $l (if (local.get $x) (then (br $l))) {step} (br_if $l (i32.lt_u (local.get $c) (local.get $b))))"),
             0,
+        ),
+        (
+            "a nested branch out of the loop",
+            format!("(block $out (loop $l (if (local.get $x) (then (br $out))) {step} (br_if $l (i32.lt_u (local.get $c) (local.get $b)))))"),
+            0,
+        ),
+        (
+            "a nested br_table out of the loop",
+            format!("(block $out (loop $l (block $b (br_table $b $out (local.get $x))) {step} (br_if $l (i32.lt_u (local.get $c) (local.get $b)))))"),
+            0,
+        ),
+        (
+            "a return in a nested if",
+            format!("(loop $l (if (local.get $x) (then (return))) {step} (br_if $l (i32.lt_u (local.get $c) (local.get $b))))"),
+            0,
+        ),
+        (
+            "a call in a nested if",
+            format!("(loop $l (if (local.get $x) (then (call $f))) {step} (br_if $l (i32.lt_u (local.get $c) (local.get $b))))"),
+            0,
+        ),
+        (
+            "the counter stepped in a nested if",
+            format!("(loop $l (if (local.get $x) (then {step})) (br_if $l (i32.lt_u (local.get $c) (local.get $b))))"),
+            0,
+        ),
+        (
+            "the bound written in a nested if",
+            format!("(loop $l (if (local.get $x) (then (local.set $b (local.get $x)))) {step} (br_if $l (i32.lt_u (local.get $c) (local.get $b))))"),
+            0,
+        ),
+        (
+            "a nested unreachable",
+            format!("(loop $l (if (local.get $x) (then (unreachable))) {step} (br_if $l (i32.lt_u (local.get $c) (local.get $b))))"),
+            1,
         ),
         (
             "a second exit",
@@ -436,7 +562,7 @@ fn loops_are_prepaid_only_when_their_trip_count_is_known_on_entry() {
             0,
         ),
         (
-            "the outer of two nested loops",
+            "of two nested counted loops, the inner one only",
             format!(
                 "(loop $o (local.set $x (i32.const 0))
                    (loop $i (local.set $x (i32.add (local.get $x) (i32.const 1))) (br_if $i (i32.lt_u (local.get $x) (i32.const 8))))

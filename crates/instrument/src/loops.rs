@@ -105,10 +105,18 @@ pub(crate) struct CountedLoop {
     /// where it always did). 0 for top-tested loops.
     pub after: u64,
     /// Where the loop's own segments start (those at the top level of its
-    /// body, `head` and `rest`): the prepaid copy charges nothing there.
+    /// body and in the loops it folds in, `head` and `rest`): the prepaid
+    /// copy charges nothing there.
     /// Segments nested in blocks, loops and ifs inside the body are charged
     /// and checked in both copies.
     pub own: Vec<usize>,
+    /// Whether the body nests no blocks, loops or ifs.
+    pub flat: bool,
+    /// Inner counted loops folded into this one (their `loop`s): flat
+    /// loops at its top level with a trip count known at instrumentation
+    /// time, whose segments are charged with this loop's own (as often as
+    /// they run).
+    pub folded: Vec<usize>,
 }
 
 /// The most a counted loop's iteration may cost: with a trip count below
@@ -124,23 +132,30 @@ pub(crate) fn find(
     split_after: &[bool],
     segment_cost: &[u64],
 ) -> Vec<CountedLoop> {
-    let mut found = Vec::new();
-    for (l, op) in ops.iter().enumerate() {
+    // Inner loops first, so that an outer loop can fold in the ones it
+    // runs a fixed number of times.
+    let mut found: Vec<CountedLoop> = Vec::new();
+    for (l, op) in ops.iter().enumerate().rev() {
         if let Operator::Loop { blockty } = op
             && matches!(
                 blockty,
                 wasmparser::BlockType::Empty | wasmparser::BlockType::Type(_)
             )
-            && let Some(counted) = recognise(ops, l, split_after, segment_cost)
+            && let Some(counted) = recognise(ops, l, split_after, segment_cost, &found)
         {
             found.push(counted);
         }
     }
-    // Of nested counted loops only the innermost is prepaid (it runs the
-    // most), so that no code is copied more than twice.
-    let inner: Vec<(usize, usize)> = found.iter().map(|c| (c.start, c.end)).collect();
+    found.reverse();
+    // An outer loop prepays the inner loops it folds in, which then run
+    // without checks in its prepaid copy and with them in its checked one.
+    // Otherwise, of nested counted loops only the innermost is prepaid (it
+    // runs the most), so that no code is copied more than twice.
+    let folded: Vec<usize> = found.iter().flat_map(|c| c.folded.clone()).collect();
+    found.retain(|c| !folded.contains(&c.start));
+    let kept: Vec<(usize, usize)> = found.iter().map(|c| (c.start, c.end)).collect();
     found.retain(|c| {
-        !inner
+        !kept
             .iter()
             .any(|&(start, end)| c.start < start && end < c.end)
     });
@@ -421,11 +436,13 @@ fn update(ops: &[Operator<'_>], w: usize, first: usize, counter: u32) -> Option<
     Some((step, wide))
 }
 
+/// Recognises the loop at `l`, given the counted loops found inside it.
 fn recognise(
     ops: &[Operator<'_>],
     l: usize,
     split_after: &[bool],
     segment_cost: &[u64],
+    inner: &[CountedLoop],
 ) -> Option<CountedLoop> {
     let first = l + 1;
     // The body up to the loop's `end`, and which of its ops sit at its top
@@ -435,6 +452,10 @@ fn recognise(
     let mut top = Vec::new();
     let mut depth = 0u32;
     let mut end = None;
+    // Inner counted loops at the top level that run the same number of
+    // times on every visit, with no nested code of their own: `(loop,
+    // trips)`.
+    let mut fold = Vec::new();
     for (i, op) in ops.iter().enumerate().skip(first) {
         top.push(depth == 0);
         match op {
@@ -442,7 +463,28 @@ fn recognise(
                 end = Some(i);
                 break;
             }
-            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => depth += 1,
+            Operator::Loop { .. } => {
+                // At the top level, or in blocks opened right before it
+                // from there and closed right after it (a top-tested
+                // loop's exit block): run once per iteration.
+                let blocks = ops[first..i]
+                    .iter()
+                    .rev()
+                    .take_while(|op| matches!(op, Operator::Block { .. }))
+                    .count();
+                if depth as usize == blocks
+                    && let Some(c) = inner.iter().find(|c| c.start == i)
+                    && c.flat
+                    && ops
+                        .get(c.end + 1..=c.end + blocks)
+                        .is_some_and(|ends| ends.iter().all(|op| matches!(op, Operator::End)))
+                    && let Some(Some(trips)) = static_trips(c)
+                {
+                    fold.push((c, blocks, trips));
+                }
+                depth += 1;
+            }
+            Operator::Block { .. } | Operator::If { .. } => depth += 1,
             Operator::End => depth -= 1,
             // The loop's own branches are checked below; a nested one must
             // land inside the nested constructs (not even on the loop: that
@@ -491,14 +533,44 @@ fn recognise(
     // and once per visit but the last (a top-tested loop's exit) after it.
     // Nested constructs always come back to the top level (no branch
     // leaves them), so only a trap can stop an iteration midway.
-    let own: Vec<usize> = (first..end)
+    let mut own: Vec<usize> = (first..end)
         .filter(|&p| top(p) && (p == first || split_after[p - 1]))
         .collect();
+    let flat = own.len()
+        == (first..end)
+            .filter(|&p| p == first || split_after[p - 1])
+            .count();
     let (mut head, mut rest) = (0u64, 0u64);
     for &p in &own {
         let sum = if p <= decision { &mut head } else { &mut rest };
         *sum = sum.saturating_add(segment_cost[p]);
     }
+    // A folded loop's segments are the outer loop's own too, charged as
+    // often as its fixed trip count says.
+    for &(c, blocks, trips) in &fold {
+        let trips = trips as u128;
+        // Its segments, and those that start at the `end`s of the blocks
+        // around it (which run once).
+        let ends: Vec<usize> = (c.end + 1..=c.end + blocks)
+            .filter(|&p| split_after[p - 1])
+            .collect();
+        let cost = u128::from(c.head) * trips
+            + u128::from(c.rest) * (trips - 1)
+            + ends
+                .iter()
+                .map(|&p| u128::from(segment_cost[p]))
+                .sum::<u128>();
+        let cost = cost.min(u128::from(MAX_ITERATION_COST) + 1) as u64;
+        let sum = if c.start < decision {
+            &mut head
+        } else {
+            &mut rest
+        };
+        *sum = sum.saturating_add(cost);
+        own.extend(&c.own);
+        own.extend(ends);
+    }
+    let folded = fold.iter().map(|(c, _, _)| c.start).collect();
     if head.saturating_add(rest) > MAX_ITERATION_COST {
         return None;
     }
@@ -623,6 +695,8 @@ fn recognise(
         rest,
         after,
         own,
+        flat,
+        folded,
     })
 }
 

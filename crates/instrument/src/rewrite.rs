@@ -639,7 +639,8 @@ fn instrument_body(
         nesting: 0,
         loop_copy_at: None,
     };
-    let prepaid = counted.len() as u32;
+    // Counted loops, and the inner loops they fold in.
+    let prepaid = counted.iter().map(|c| 1 + c.folded.len() as u32).sum();
     let mut counted = counted.iter().peekable();
     // The segment after the last counted loop's `end`, charged inside its
     // checked copy (and prepaid in the other), not where it starts.

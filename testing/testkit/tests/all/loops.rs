@@ -48,6 +48,11 @@ enum Nest {
     /// An inner `while k != 0 { k >>= 1 }` before the work (a loop that is
     /// never prepaid: its counter is not stepped by an add).
     Inner,
+    /// An inner `for k in 0..3` before the work: folded into the outer
+    /// loop, whose prepayment then stays exact.
+    Fixed,
+    /// The same as a top-tested loop in its exit block.
+    FixedWhile,
 }
 
 const TESTS: [&str; 11] = [
@@ -119,6 +124,23 @@ impl Shape {
                  {work}",
                 widen("(local.get $c)")
             ),
+            Nest::Fixed => format!(
+                "(local.set $k (i64.const 0))
+                 (loop $in
+                   (local.set $acc (i64.add (local.get $acc) (local.get $k)))
+                   (local.set $k (i64.add (local.get $k) (i64.const 1)))
+                   (br_if $in (i64.lt_u (local.get $k) (i64.const 3))))
+                 {work}"
+            ),
+            Nest::FixedWhile => format!(
+                "(local.set $k (i64.const 0))
+                 (block $done (loop $in
+                   (br_if $done (i64.ge_u (local.get $k) (i64.const 3)))
+                   (local.set $acc (i64.add (local.get $acc) (local.get $k)))
+                   (local.set $k (i64.add (local.get $k) (i64.const 1)))
+                   (br $in)))
+                 {work}"
+            ),
         };
         let start = self
             .start
@@ -177,7 +199,15 @@ impl Shape {
             stepped_first: bottom || tee || rng.below(2) == 0,
             tee,
             start,
-            nest: [Nest::None, Nest::None, Nest::If, Nest::IfElse, Nest::Inner][rng.below(5)],
+            nest: [
+                Nest::None,
+                Nest::None,
+                Nest::If,
+                Nest::IfElse,
+                Nest::Inner,
+                Nest::Fixed,
+                Nest::FixedWhile,
+            ][rng.below(7)],
         }
     }
 }
@@ -361,7 +391,8 @@ fn prepaid_loops_charge_exactly_as_checking_every_iteration() {
             if std::env::var_os("WARD_LOOP_SHOW").is_some() {
                 println!("case {case}: {shape:?} args {args:?} gas {gas}");
             }
-            let nested = shape.nest != Nest::None;
+            // Checks left inside the prepaid copy (a folded loop has none).
+            let nested = matches!(shape.nest, Nest::If | Nest::IfElse | Nest::Inner);
             let (run, agreement) = run_all(&sets, &modules, &args, gas, nested);
             if agreement == Agreement::OutOfGasBeforeTrap {
                 earlier += 1;
@@ -562,13 +593,41 @@ fn loops_are_prepaid_only_when_their_trip_count_is_known_on_entry() {
             0,
         ),
         (
-            "of two nested counted loops, the inner one only",
+            "an inner while loop of fixed count in its exit block, folded into the outer one",
+            format!(
+                "(loop $o (local.set $x (i32.const 0))
+                   (block $d (loop $i (br_if $d (i32.ge_u (local.get $x) (i32.const 8)))
+                     (local.set $x (i32.add (local.get $x) (i32.const 1))) (br $i)))
+                   {step} (br_if $o (i32.lt_u (local.get $c) (local.get $b))))"
+            ),
+            2,
+        ),
+        (
+            "an inner loop whose count is not fixed: the inner one only",
+            format!(
+                "(loop $o (local.set $x (i32.const 0))
+                   (loop $i (local.set $x (i32.add (local.get $x) (i32.const 1))) (br_if $i (i32.lt_u (local.get $x) (local.get $b))))
+                   {step} (br_if $o (i32.lt_u (local.get $c) (local.get $b))))"
+            ),
+            1,
+        ),
+        (
+            "an inner loop of fixed count inside an if: the inner one only",
+            format!(
+                "(loop $o (if (local.get $b) (then (local.set $x (i32.const 0))
+                   (loop $i (local.set $x (i32.add (local.get $x) (i32.const 1))) (br_if $i (i32.lt_u (local.get $x) (i32.const 8))))))
+                   {step} (br_if $o (i32.lt_u (local.get $c) (local.get $b))))"
+            ),
+            1,
+        ),
+        (
+            "an inner loop of fixed count folded into the outer one",
             format!(
                 "(loop $o (local.set $x (i32.const 0))
                    (loop $i (local.set $x (i32.add (local.get $x) (i32.const 1))) (br_if $i (i32.lt_u (local.get $x) (i32.const 8))))
                    {step} (br_if $o (i32.lt_u (local.get $c) (local.get $b))))"
             ),
-            1,
+            2,
         ),
     ];
     for (name, body, expected) in cases {

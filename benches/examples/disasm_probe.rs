@@ -13,13 +13,15 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let want = args.next().unwrap_or_else(|| "short_loops".into());
     let dir = PathBuf::from(args.next().unwrap_or_else(|| "/tmp/dis".into()));
+    // Optionally, the kernel moved by this many stores (see `shifted`).
+    let shift: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(0);
     std::fs::create_dir_all(&dir).expect("output directory");
     let engine = wasmtime::Engine::default();
     let Some((name, wat)) = kernels().into_iter().find(|(name, _)| *name == want) else {
         eprintln!("no kernel named {want}");
         std::process::exit(2);
     };
-    let raw = wat::parse_str(&wat).expect("kernel parses");
+    let raw = wat::parse_str(ward_benches::shifted(&wat, shift)).expect("kernel parses");
     let ward = ward_instrument::prepare(&raw, &ward_instrument::Policy::default())
         .expect("kernel instruments")
         .wasm;

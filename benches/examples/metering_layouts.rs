@@ -7,7 +7,7 @@
 //! side's loops. Also printed: how far the layout alone moves the raw
 //! kernel (slowest / fastest shift).
 //!
-//! `cargo run --release -p ward-benches --example metering_layouts -- [SECONDS_PER_SIDE] [LAYOUTS]`
+//! `cargo run --release -p ward-benches --example metering_layouts -- [SECONDS_PER_SIDE] [LAYOUTS] [KERNEL]`
 
 use std::time::Duration;
 
@@ -25,6 +25,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let seconds: f64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(1.0);
     let layouts: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(8).max(1);
+    let only = args.next();
     println!(
         "wasmtime, {layouts} layouts per side, geometric means (ms) and their ratios to unmetered"
     );
@@ -32,6 +33,9 @@ fn main() {
         "kernel        prepaid  per-iter     fuel  unmetered    prepaid x  per-iter x   fuel x    raw slowest/fastest layout"
     );
     for (name, wat) in kernels() {
+        if only.as_deref().is_some_and(|only| only != name) {
+            continue;
+        }
         let mut works = Vec::new();
         for (metered, _) in SIDES {
             for shift in 0..layouts {

@@ -2,37 +2,48 @@
 //! entered, so that their gas can be paid once, on entry, instead of by a
 //! check on every iteration.
 //!
-//! A loop qualifies when its body is straight-line code (no nested blocks,
-//! no calls, nothing with a dynamic charge) with exactly one decision, a
-//! test of a *counter* against a *bound*:
+//! A loop qualifies when its top level (what is not inside a nested block,
+//! loop or if) is straight-line code (no calls, nothing with a dynamic
+//! charge) with exactly one decision, a test of a *counter* against a
+//! *bound*:
 //!
 //! - **bottom-tested**: the body ends with `br_if 0` (go round again while
 //!   the test holds);
 //! - **top-tested**: the body has one `br_if` that leaves the loop (while
 //!   the test fails, the rest of the body runs) and ends with `br 0`.
 //!
-//! The counter is a local written exactly once in the body, by
-//! `counter = counter ± step` with a constant step; the bound is a
-//! constant or a local the body never writes. The test compares the
-//! counter with the bound (`lt`, `le`, `gt`, `ge`, `ne`, signed or not,
-//! either operand order), or tests it against zero (`br_if` on the
-//! counter, `eqz`).
+//! Nested blocks, loops and ifs may hold anything but calls, returns and
+//! branches that leave them, so that every iteration runs the whole top
+//! level unless it traps. The counter is a local written exactly once in
+//! the body, at its top level, by `counter = counter ± step` with a
+//! constant step; the bound is a constant or a local the body never
+//! writes. The test compares the counter with the bound (`lt`, `le`, `gt`,
+//! `ge`, `ne`, signed or not, either operand order), or tests it against
+//! zero (`br_if` on the counter, `eqz`).
 //!
 //! What is constant is worked out at instrumentation time; when the
 //! counter is set to a constant right before the loop and the bound is a
 //! constant too, so is the whole charge, and entering the loop costs one
-//! comparison with the gas.
+//! comparison with the gas. Such an inner loop with a straight-line body
+//! costs the same on every iteration of a loop around it, which *folds* it
+//! in: its segments count as the outer loop's own.
 //!
 //! For such a loop the instrumented code computes, when the loop is
 //! entered, how many times the test will run (the *trip count*) and what
-//! those visits cost (see [`CountedLoop::head`]). When that is known to be
-//! finite, small enough and no more than the gas left, it is charged at
-//! once and a copy of the loop without checks runs; otherwise the loop
-//! runs as it always did, checking every iteration. The gas is the same
-//! either way: the prepaid copy runs exactly the iterations it paid for;
-//! nothing inside it reads the gas (no calls); a trap inside it consumes
-//! all the call's gas anyway; and out of gas can only strike in the
-//! checked copy, at the same instruction as without prepayment.
+//! its own segments cost over those visits (see [`CountedLoop::head`]).
+//! When that is known to be finite, small enough and no more than the gas
+//! left, it is charged at once and a copy of the loop without those checks
+//! runs; otherwise the loop runs as it always did, checking every
+//! iteration. The gas is the same either way: the prepaid copy runs
+//! exactly the iterations it paid for, nothing inside it reads the gas (no
+//! calls), and a trap inside it consumes all the call's gas anyway. When
+//! the prepaid copy keeps no check (no nested code but folded loops), out
+//! of gas can only strike in the checked copy, at the same instruction as
+//! without prepayment; nested checks in the prepaid copy see the gas left
+//! after every iteration's own segments were paid, so they may run out
+//! earlier, but only when the loop's whole run cannot be paid: the one
+//! difference is that a trap the loop would have hit before running out is
+//! then reported as out of gas (docs/gas.md).
 //!
 //! Every trip-count formula below is computed without wrapping (32-bit
 //! counters in 64 bits; 64-bit ones with bounds checked against the

@@ -638,6 +638,7 @@ fn instrument_body(
         shift,
         nesting: 0,
         loop_copy_at: None,
+        depth_checked: vec![(0, 0)],
     };
     // Counted loops, and the inner loops they fold in.
     let prepaid = counted.iter().map(|c| 1 + c.folded.len() as u32).sum();
@@ -722,6 +723,12 @@ struct Emitter<'e, 'a, 'p, 's> {
     /// copy sits in an `if`, so branches out of the loop go one level
     /// further than in the original.
     loop_copy_at: Option<u32>,
+    /// Per open block, loop or if: the largest frame cost whose depth
+    /// check passed on every path to its start, and to here. A direct
+    /// call of a frame no larger needs no check (the depth is the same).
+    /// Nothing learned inside a construct outlives it: a branch may leave
+    /// it before the check.
+    depth_checked: Vec<(u32, u32)>,
 }
 
 impl Emitter<'_, '_, '_, '_> {
@@ -823,21 +830,37 @@ impl Emitter<'_, '_, '_, '_> {
         match op {
             Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
                 self.nesting += 1;
+                let known = self.depth_checked.last().map_or(0, |&(_, now)| now);
+                self.depth_checked.push((known, known));
             }
-            Operator::End => self.nesting = self.nesting.saturating_sub(1),
+            Operator::Else => {
+                if let Some(level) = self.depth_checked.last_mut() {
+                    level.1 = level.0;
+                }
+            }
+            Operator::End => {
+                self.nesting = self.nesting.saturating_sub(1);
+                self.depth_checked.pop();
+            }
             _ => {}
         }
         match op {
             Operator::Call { function_index } if *function_index >= imported_funcs => {
                 let cost = (self.ctx.frame_cost)(*function_index);
-                call_with_depth(
-                    func,
-                    s,
-                    gas,
-                    cost,
-                    self.ctx.plan.max_stack_units,
-                    self.nesting + STACK_OVERFLOW_LABEL,
-                );
+                let limit = self.ctx.plan.max_stack_units;
+                // A check this one implies already passed on the way here.
+                let known = self.depth_checked.last().map_or(0, |&(_, now)| now);
+                let check = if cost <= known {
+                    DepthCheck::Passed
+                } else {
+                    if cost <= limit
+                        && let Some(level) = self.depth_checked.last_mut()
+                    {
+                        level.1 = cost;
+                    }
+                    DepthCheck::Check(self.nesting + STACK_OVERFLOW_LABEL)
+                };
+                call_with_depth(func, s, gas, cost, limit, check);
                 func.instruction(&Instruction::Call(*function_index));
                 if gas {
                     func.instruction(&Instruction::LocalSet(s.gas));
@@ -1012,16 +1035,20 @@ fn call_with_depth(
     gas: bool,
     cost: u32,
     limit: u32,
-    overflow: u32,
+    check: DepthCheck,
 ) {
-    if cost > limit {
-        func.instruction(&Instruction::Br(overflow));
-    } else {
-        // depth + cost > limit, without a sum that could exceed i32.
-        func.instruction(&Instruction::LocalGet(s.depth))
-            .instruction(&Instruction::I32Const((limit - cost) as i32))
-            .instruction(&Instruction::I32GtU)
-            .instruction(&Instruction::BrIf(overflow));
+    match check {
+        DepthCheck::Passed => {}
+        DepthCheck::Check(overflow) if cost > limit => {
+            func.instruction(&Instruction::Br(overflow));
+        }
+        DepthCheck::Check(overflow) => {
+            // depth + cost > limit, without a sum that could exceed i32.
+            func.instruction(&Instruction::LocalGet(s.depth))
+                .instruction(&Instruction::I32Const((limit - cost) as i32))
+                .instruction(&Instruction::I32GtU)
+                .instruction(&Instruction::BrIf(overflow));
+        }
     }
     if gas {
         func.instruction(&Instruction::LocalGet(s.gas));
@@ -1029,6 +1056,15 @@ fn call_with_depth(
     func.instruction(&Instruction::LocalGet(s.depth))
         .instruction(&Instruction::I32Const(cost as i32))
         .instruction(&Instruction::I32Add);
+}
+
+/// Whether a direct call must check the call depth.
+enum DepthCheck {
+    /// A check for a frame at least as large passed earlier on every path
+    /// here (the depth local never changes within a body).
+    Passed,
+    /// Check, branching this deep to the stack-overflow exit.
+    Check(u32),
 }
 
 /// `ceil(len / 64) * per` as an i64 expression over the i32 local `len`.

@@ -507,3 +507,73 @@ fn hostile_modules_end_in_the_right_typed_outcome() {
         Status::Rejected
     );
 }
+
+/// How many call-depth checks (`depth > limit - frame`, the only `i32.gt_u`
+/// in these modules) the instrumented `run` body holds.
+fn depth_checks(body: &str) -> usize {
+    let text = format!(
+        r#"(module
+             (func $thin)
+             (func $fat (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64))
+             (func (export "run") (param $x i32) {body}))"#
+    );
+    let prepared =
+        ward_instrument::prepare(&wasm(&text), &ward_vm::Policy::default()).expect("prepares");
+    let mut checks = 0;
+    for payload in wasmparser::Parser::new(0).parse_all(&prepared.wasm) {
+        if let wasmparser::Payload::CodeSectionEntry(body) = payload.expect("parses") {
+            let mut ops = body.get_operators_reader().expect("operators");
+            while !ops.eof() {
+                if matches!(ops.read().expect("operator"), wasmparser::Operator::I32GtU) {
+                    checks += 1;
+                }
+            }
+        }
+    }
+    checks
+}
+
+#[test]
+fn a_call_depth_check_is_left_out_only_where_one_as_large_already_passed() {
+    let cases: &[(&str, &str, usize)] = &[
+        ("one call", "(call $thin)", 1),
+        (
+            "the same frame again",
+            "(call $thin) (call $thin) (call $thin)",
+            1,
+        ),
+        (
+            "a smaller frame after a larger",
+            "(call $fat) (call $thin)",
+            1,
+        ),
+        (
+            "a larger frame after a smaller",
+            "(call $thin) (call $fat)",
+            2,
+        ),
+        (
+            "inside a block after a check outside it",
+            "(call $thin) (block (call $thin)) (if (local.get $x) (then (call $thin)))",
+            1,
+        ),
+        (
+            "then and else each need their own",
+            "(if (local.get $x) (then (call $thin)) (else (call $thin)))",
+            2,
+        ),
+        (
+            "not after a block whose check a branch may skip",
+            "(block (br_if 0 (local.get $x)) (call $thin)) (call $thin)",
+            2,
+        ),
+        (
+            "not after a loop",
+            "(loop (call $thin) (br_if 0 (local.get $x))) (call $thin)",
+            2,
+        ),
+    ];
+    for (name, body, expected) in cases {
+        assert_eq!(depth_checks(body), *expected, "{name}");
+    }
+}

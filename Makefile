@@ -5,7 +5,7 @@
 CARGO ?= cargo
 WARD  := target/debug/ward
 
-.PHONY: demo test setup contracts fmt clippy unit bench fuzz loops
+.PHONY: demo test setup contracts fmt clippy unit bench metering fuzz loops
 
 # rustfmt and clippy ship with rustup's default profile; add them if a
 # minimal toolchain lacks them (no-op when present).
@@ -53,6 +53,13 @@ test: fmt clippy unit
 
 bench: setup
 	$(CARGO) bench --locked -p ward-benches
+
+# Issue 3's metering table: every kernel on both engines, one layout
+# (metering_probe), then the wasmtime columns averaged over 8 code layouts
+# per side (metering_layouts). About 7 minutes.
+metering: setup
+	$(CARGO) run --locked --release -p ward-benches --example metering_probe -- 3
+	$(CARGO) run --locked --release -p ward-benches --example metering_layouts -- 1 8
 
 # Counted loops prepaid vs checked every iteration, for longer: LOOP_CASES
 # generated loop shapes from a time-based seed.

@@ -51,6 +51,8 @@
 //! counter would wrap around, or never meet its bound, is left to the
 //! checked copy.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use wasm_encoder::{BlockType, Instruction, ValType};
 use wasmparser::Operator;
 
@@ -116,8 +118,8 @@ pub(crate) struct CountedLoop {
     /// where it always did). 0 for top-tested loops.
     pub after: u64,
     /// Where the loop's own segments start (those at the top level of its
-    /// body and in the loops it folds in, `head` and `rest`): the prepaid
-    /// copy charges nothing there.
+    /// body and in the loops it folds in, `head` and `rest`), in order: the
+    /// prepaid copy charges nothing there.
     /// Segments nested in blocks, loops and ifs inside the body are charged
     /// and checked in both copies.
     pub own: Vec<usize>,
@@ -144,8 +146,10 @@ pub(crate) fn find(
     segment_cost: &[u64],
 ) -> Vec<CountedLoop> {
     // Inner loops first, so that an outer loop can fold in the ones it
-    // runs a fixed number of times.
-    let mut found: Vec<CountedLoop> = Vec::new();
+    // runs a fixed number of times. Each loop's recognition walks its body
+    // once, so an op is walked once per loop around it: at most the
+    // policy's nesting depth times.
+    let mut found: BTreeMap<usize, CountedLoop> = BTreeMap::new();
     for (l, op) in ops.iter().enumerate().rev() {
         if let Operator::Loop { blockty } = op
             && matches!(
@@ -154,23 +158,25 @@ pub(crate) fn find(
             )
             && let Some(counted) = recognise(ops, l, split_after, segment_cost, &found)
         {
-            found.push(counted);
+            found.insert(l, counted);
         }
     }
-    found.reverse();
     // An outer loop prepays the inner loops it folds in, which then run
     // without checks in its prepaid copy and with them in its checked one.
     // Otherwise, of nested counted loops only the innermost is prepaid (it
     // runs the most), so that no code is copied more than twice.
-    let folded: Vec<usize> = found.iter().flat_map(|c| c.folded.clone()).collect();
-    found.retain(|c| !folded.contains(&c.start));
-    let kept: Vec<(usize, usize)> = found.iter().map(|c| (c.start, c.end)).collect();
-    found.retain(|c| {
-        !kept
-            .iter()
-            .any(|&(start, end)| c.start < start && end < c.end)
-    });
-    found
+    let folded: BTreeSet<usize> = found.values().flat_map(|c| c.folded.clone()).collect();
+    let kept: Vec<CountedLoop> = found
+        .into_values()
+        .filter(|c| !folded.contains(&c.start))
+        .collect();
+    let starts: Vec<usize> = kept.iter().map(|c| c.start).collect();
+    kept.into_iter()
+        .filter(|c| {
+            let next = starts.partition_point(|&s| s <= c.start);
+            !starts.get(next).is_some_and(|&s| s < c.end)
+        })
+        .collect()
 }
 
 /// Whether `op` can sit at a counted loop's top level: no control flow,
@@ -453,7 +459,7 @@ fn recognise(
     l: usize,
     split_after: &[bool],
     segment_cost: &[u64],
-    inner: &[CountedLoop],
+    inner: &BTreeMap<usize, CountedLoop>,
 ) -> Option<CountedLoop> {
     let first = l + 1;
     // The body up to the loop's `end`, and which of its ops sit at its top
@@ -484,7 +490,7 @@ fn recognise(
                     .take_while(|op| matches!(op, Operator::Block { .. }))
                     .count();
                 if depth as usize == blocks
-                    && let Some(c) = inner.iter().find(|c| c.start == i)
+                    && let Some(c) = inner.get(&i)
                     && c.flat
                     && ops
                         .get(c.end + 1..=c.end + blocks)
@@ -581,6 +587,7 @@ fn recognise(
         own.extend(&c.own);
         own.extend(ends);
     }
+    own.sort_unstable();
     let folded = fold.iter().map(|(c, _, _)| c.start).collect();
     if head.saturating_add(rest) > MAX_ITERATION_COST {
         return None;

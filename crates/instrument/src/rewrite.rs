@@ -781,7 +781,7 @@ impl Emitter<'_, '_, '_, '_> {
             .take(c.end + 1)
             .skip(c.start + 1)
         {
-            let cost = if prepaid && c.own.contains(&j) {
+            let cost = if prepaid && c.own.binary_search(&j).is_ok() {
                 0
             } else {
                 cost

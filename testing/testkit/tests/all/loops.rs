@@ -634,3 +634,39 @@ fn loops_are_prepaid_only_when_their_trip_count_is_known_on_entry() {
         assert_eq!(prepaid(body), *expected, "{name}");
     }
 }
+
+/// A body of `n` copies of `piece` inside one counted loop, as a module.
+fn big_loop(piece: &str, n: usize) -> Vec<u8> {
+    let body = piece.repeat(n);
+    wasm(&format!(
+        r#"(module (func (export "run") (param $c i32) (param $b i32) (local $x i32)
+             (loop $o {body}
+               (local.set $c (i32.add (local.get $c) (i32.const 1)))
+               (br_if $o (i32.lt_u (local.get $c) (local.get $b))))))"#
+    ))
+}
+
+/// Recognising counted loops costs each op a step per loop around it, not
+/// per op or loop beside it: loops with tens of thousands of nested ifs or
+/// inner loops (bodies near the 256 KiB limit) instrument as quickly as
+/// any (a quadratic pass would take minutes here).
+#[test]
+fn huge_loop_bodies_are_recognised_in_one_walk() {
+    let ifs = big_loop(
+        "(if (local.get $x) (then (local.set $x (i32.const 1))))",
+        25_000,
+    );
+    let inner = big_loop(
+        "(local.set $x (i32.const 0)) (loop (local.set $x (i32.add (local.get $x) (i32.const 1))) (br_if 0 (i32.lt_u (local.get $x) (i32.const 4))))",
+        9_000,
+    );
+    let policy = Policy::default();
+    for (name, bytes, expected) in [
+        ("25 000 ifs", &ifs, 1),
+        ("9 000 inner loops", &inner, 9_001),
+    ] {
+        assert!(bytes.len() < 256 * 1024, "{name}: {} bytes", bytes.len());
+        let prepared = ward_instrument::prepare(bytes, &policy).expect("prepares");
+        assert_eq!(prepared.prepaid_loops, expected, "{name}");
+    }
+}

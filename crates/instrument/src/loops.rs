@@ -174,7 +174,7 @@ pub(crate) fn find(
     kept.into_iter()
         .filter(|c| {
             let next = starts.partition_point(|&s| s <= c.start);
-            !starts.get(next).is_some_and(|&s| s < c.end)
+            starts.get(next).is_none_or(|&s| s >= c.end)
         })
         .collect()
 }

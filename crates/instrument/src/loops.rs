@@ -123,7 +123,8 @@ pub(crate) struct CountedLoop {
     /// Segments nested in blocks, loops and ifs inside the body are charged
     /// and checked in both copies.
     pub own: Vec<usize>,
-    /// Whether the body nests no blocks, loops or ifs.
+    /// Whether every metered segment of the body starts at its top level
+    /// (nothing nested splits one): an iteration always costs the same.
     pub flat: bool,
     /// Inner counted loops folded into this one (their `loop`s): flat
     /// loops at its top level with a trip count known at instrumentation
@@ -469,9 +470,8 @@ fn recognise(
     let mut top = Vec::new();
     let mut depth = 0u32;
     let mut end = None;
-    // Inner counted loops at the top level that run the same number of
-    // times on every visit, with no nested code of their own: `(loop,
-    // trips)`.
+    // Inner counted loops at the top level (or in exit blocks around it)
+    // that cost the same on every visit: `(loop, blocks around it, trips)`.
     let mut fold = Vec::new();
     for (i, op) in ops.iter().enumerate().skip(first) {
         top.push(depth == 0);

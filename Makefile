@@ -55,11 +55,11 @@ bench: setup
 	$(CARGO) bench --locked -p ward-benches
 
 # Issue 3's metering table: every kernel on both engines, one layout
-# (metering_probe), then the wasmtime columns averaged over 8 code layouts
-# per side (metering_layouts). About 7 minutes.
+# (metering_probe), then the wasmtime columns averaged over 16 code layouts
+# per side (metering_layouts). About 10 minutes.
 metering: setup
 	$(CARGO) run --locked --release -p ward-benches --example metering_probe -- 3
-	$(CARGO) run --locked --release -p ward-benches --example metering_layouts -- 1 8
+	$(CARGO) run --locked --release -p ward-benches --example metering_layouts -- 1 16
 
 # Counted loops prepaid vs checked every iteration, for longer: LOOP_CASES
 # generated loop shapes from a time-based seed.

@@ -24,7 +24,11 @@ const SIDES: [(Metered, &str); 4] = [
 fn main() {
     let mut args = std::env::args().skip(1);
     let seconds: f64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(1.0);
-    let layouts: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(8).max(1);
+    let layouts: usize = args
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(16)
+        .max(1);
     let only = args.next();
     println!(
         "wasmtime, {layouts} layouts per side, geometric means (ms) and their ratios to unmetered"

@@ -71,7 +71,7 @@ pub const TRAP_STACK_OVERFLOW: i64 = -2;
 /// given bytes and policy (globals, exports, thunks, checks). Part of the
 /// policy's canonical bytes, so every cache key changes with it even when
 /// no gas figure does. Bump it with any change to the emitted code.
-pub const INSTRUMENTATION_VERSION: u32 = 8;
+pub const INSTRUMENTATION_VERSION: u32 = 9;
 
 /// The WebAssembly features a module may use. A consensus value: nodes that
 /// disagree on it disagree on which modules are valid.

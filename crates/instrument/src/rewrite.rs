@@ -44,7 +44,9 @@
 //!   `loop`, `if`, `else`, `end`, `br`, `br_table`, `return`, `unreachable`,
 //!   and after a `br_if` whose fall-through costs more than
 //!   [`BR_IF_SPLIT_COST`]) the segment's static cost is checked against
-//!   the gas and subtracted, before any of it runs;
+//!   the gas and subtracted, before any of it runs; a segment that only
+//!   computes and ends at an `if` with an `else` is paid with each branch
+//!   instead (`sink_into_branches`);
 //! - **dynamic charges**: bulk operations charge their length and `grow`
 //!   the pages or elements actually granted, computed in 64 bits from 32-bit
 //!   operands (so they cannot wrap);
@@ -496,6 +498,138 @@ fn ends_segment(op: &Operator<'_>) -> bool {
     )
 }
 
+/// Moves the cost of every segment that ends at an `if` with an `else`,
+/// and only computes (no trap, call, branch, memory access or global
+/// write), into the first segment of each branch, unless `keep` says the
+/// segment is paid otherwise (a counted loop's). Either path pays the same
+/// gas, with one check fewer; and running out of gas a few pure
+/// instructions later than before changes nothing anyone can observe (all
+/// the gas is used, and nothing those instructions did survives). Sunk
+/// costs cascade into nested ifs the same way.
+fn sink_into_branches(
+    ops: &[Operator<'_>],
+    split_after: &[bool],
+    segment_cost: &mut [u64],
+    keep: impl Fn(usize) -> bool,
+) {
+    // The `else` of every `if` that has one.
+    let mut else_of = vec![None; ops.len()];
+    let mut open = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        match op {
+            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => open.push(i),
+            Operator::Else => {
+                if let Some(&at) = open.last() {
+                    else_of[at] = Some(i);
+                }
+            }
+            Operator::End => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    let mut start = 0;
+    let mut pure = true;
+    for (i, op) in ops.iter().enumerate() {
+        if let Operator::If { .. } = op
+            && pure
+            && let Some(els) = else_of[i]
+            && !(start > 0 && matches!(ops[start - 1], Operator::Loop { .. }))
+            && !keep(start)
+        {
+            let cost = std::mem::take(&mut segment_cost[start]);
+            segment_cost[i + 1] = segment_cost[i + 1].saturating_add(cost);
+            segment_cost[els + 1] = segment_cost[els + 1].saturating_add(cost);
+        }
+        pure = pure && computes_only(op);
+        if split_after[i] {
+            start = i + 1;
+            pure = true;
+        }
+    }
+}
+
+/// Whether `op` only computes: it cannot trap, call, branch, touch memory
+/// or tables, or write a global.
+fn computes_only(op: &Operator<'_>) -> bool {
+    use Operator as O;
+    matches!(
+        op,
+        O::Nop
+            | O::Block { .. }
+            | O::Drop
+            | O::Select
+            | O::TypedSelect { .. }
+            | O::LocalGet { .. }
+            | O::LocalSet { .. }
+            | O::LocalTee { .. }
+            | O::GlobalGet { .. }
+            | O::I32Const { .. }
+            | O::I64Const { .. }
+            | O::F32Const { .. }
+            | O::F64Const { .. }
+            | O::I32Eqz
+            | O::I32Eq
+            | O::I32Ne
+            | O::I32LtS
+            | O::I32LtU
+            | O::I32GtS
+            | O::I32GtU
+            | O::I32LeS
+            | O::I32LeU
+            | O::I32GeS
+            | O::I32GeU
+            | O::I64Eqz
+            | O::I64Eq
+            | O::I64Ne
+            | O::I64LtS
+            | O::I64LtU
+            | O::I64GtS
+            | O::I64GtU
+            | O::I64LeS
+            | O::I64LeU
+            | O::I64GeS
+            | O::I64GeU
+            | O::I32Clz
+            | O::I32Ctz
+            | O::I32Popcnt
+            | O::I32Add
+            | O::I32Sub
+            | O::I32Mul
+            | O::I32And
+            | O::I32Or
+            | O::I32Xor
+            | O::I32Shl
+            | O::I32ShrS
+            | O::I32ShrU
+            | O::I32Rotl
+            | O::I32Rotr
+            | O::I64Clz
+            | O::I64Ctz
+            | O::I64Popcnt
+            | O::I64Add
+            | O::I64Sub
+            | O::I64Mul
+            | O::I64And
+            | O::I64Or
+            | O::I64Xor
+            | O::I64Shl
+            | O::I64ShrS
+            | O::I64ShrU
+            | O::I64Rotl
+            | O::I64Rotr
+            | O::I32WrapI64
+            | O::I64ExtendI32S
+            | O::I64ExtendI32U
+            | O::I32Extend8S
+            | O::I32Extend16S
+            | O::I64Extend8S
+            | O::I64Extend16S
+            | O::I64Extend32S
+    )
+}
+
 /// Scratch locals appended after a body's own.
 struct Scratch {
     /// i32: a bulk length or grow delta.
@@ -596,6 +730,14 @@ fn instrument_body(
     } else {
         Vec::new()
     };
+    // Outside them, segments that only compute are charged with the branch
+    // of the `if` they lead to.
+    let prepaid_at: Vec<(usize, usize)> = counted.iter().map(|c| (c.start, c.end + 1)).collect();
+    sink_into_branches(&body.ops, &split_after, &mut segment_cost, |s| {
+        prepaid_at
+            .iter()
+            .any(|&(start, after)| (start..=after).contains(&s))
+    });
 
     let mut locals: Vec<(u32, ValType)> = Vec::with_capacity(body.locals.len() + 8);
     for &(count, ty) in &body.locals {

@@ -125,3 +125,33 @@
       (drop (i32.const 0))
       (drop (i32.const 0))
       (drop (i32.const 0)))))
+;; case fib_if_else 1000000
+(module
+  (func $fib (param $n i32) (result i64)
+    (if (result i64) (i32.lt_u (local.get $n) (i32.const 2))
+      (then (i64.extend_i32_u (local.get $n)))
+      (else (i64.add (call $fib (i32.sub (local.get $n) (i32.const 1)))
+                     (call $fib (i32.sub (local.get $n) (i32.const 2)))))))
+  (func (export "main") (drop (call $fib (i32.const 12)))))
+;; case nested_if_else_paths 1000000
+(module (func (export "main") (local $i i32) (local $acc i32)
+  (loop $l
+    (local.set $acc (i32.add (local.get $acc)
+      (if (result i32) (i32.lt_u (i32.and (local.get $i) (i32.const 3)) (i32.const 2))
+        (then (if (result i32) (i32.eqz (i32.and (local.get $i) (i32.const 1)))
+          (then (i32.const 1))
+          (else (i32.mul (local.get $i) (i32.const 3)))))
+        (else (if (result i32) (i32.eqz (local.get $i)) (then (i32.const 7)) (else (nop) (i32.const 2)))))))
+    (if (i32.gt_u (local.get $i) (i32.const 100)) (then) (else (local.set $acc (i32.xor (local.get $acc) (i32.const 5)))))
+    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+    (br_if $l (i32.lt_u (local.get $i) (i32.const 200))))))
+;; case if_else_out_of_gas_in_branch 40
+(module (func (export "main") (local $i i32)
+  (loop $l
+    (if (i32.lt_u (local.get $i) (i32.const 3))
+      (then (local.set $i (i32.add (local.get $i) (i32.const 1))))
+      (else (local.set $i (i32.add (local.get $i) (i32.const 2)))))
+    (br $l))))
+;; case if_else_trap_in_branch 1000000
+(module (func (export "main") (local $i i32)
+  (if (i32.eqz (local.get $i)) (then (unreachable)) (else (nop)))))

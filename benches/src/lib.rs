@@ -291,14 +291,16 @@ pub fn kernels() -> Vec<(&'static str, String)> {
     ]
 }
 
-/// `wat` (a kernel) with `stores` writes of a constant to a global of its
-/// own at the start of `main`: each moves the code after it, the kernel's
-/// hot loops, by the few bytes of one store in the compiled function, and
-/// costs one store per call. The same stores in a function of their own,
-/// first in the module (never called), move the functions after it. Measuring a kernel at several such shifts,
-/// raw and instrumented alike, averages out where in the function (and
-/// against the CPU's fetch windows) the compiler happens to place its
-/// loops, which on some CPUs alone moves a tight loop's time by a third.
+/// `wat` (a kernel) with `stores` writes of a constant to globals of its
+/// own at the start of `main`, each moving the code after it (the
+/// kernel's hot loops) by the few bytes of one store in the compiled
+/// function, at the cost of one store per call; and three times as many in
+/// a function of their own, first in the module and never called, which
+/// moves every other function (in the steps functions are aligned to).
+/// Measuring a kernel at several such shifts, raw and instrumented alike,
+/// averages out where the compiler happens to place its loops against the
+/// CPU's fetch windows, which on this project's machine alone moves a
+/// kernel's time by up to 1.7x.
 pub fn shifted(wat: &str, stores: usize) -> String {
     let header = r#"(func (export "main") (result i64)"#;
     let Some(at) = wat.find(header) else {
@@ -318,30 +320,26 @@ pub fn shifted(wat: &str, stores: usize) -> String {
             None => return wat.to_string(),
         }
     }
-    // One global per store: stores to one global would be merged.
-    let globals: String = (0..3 * stores)
-        .map(|k| format!(" (global $ward_shift{k} (mut i32) (i32.const 0))"))
-        .collect();
-    let sets: String = (0..stores)
-        .map(|k| format!("(global.set $ward_shift{k} (i32.const {k})) "))
-        .collect();
     let module = "(module";
     let Some(m) = wat.find(module) else {
         return wat.to_string();
     };
     let m = m + module.len();
-    // A function of the same stores, first: it moves every other function
-    // (by the 16-byte steps functions are aligned to).
-    // Three stores to every one in `main`, so that the eight shifts the
-    // benchmark takes move the functions across a 64-byte window too.
-    let pad: String = (0..3 * stores)
-        .map(|k| format!("(global.set $ward_shift{k} (i32.const {k})) "))
+    // One global per store: stores to one global would be merged.
+    let globals: String = (0..3 * stores)
+        .map(|k| format!(" (global $ward_shift{k} (mut i32) (i32.const 0))"))
         .collect();
-    let pad = format!(" (func $ward_shift {pad})");
+    let sets = |n: usize| -> String {
+        (0..n)
+            .map(|k| format!("(global.set $ward_shift{k} (i32.const {k})) "))
+            .collect()
+    };
     format!(
-        "{}{globals}{pad}{}{sets}{}",
+        "{}{globals} (func $ward_shift {}){}{}{}",
         &wat[..m],
+        sets(3 * stores),
         &wat[m..body],
+        sets(stores),
         &wat[body..]
     )
 }

@@ -139,7 +139,8 @@ const MAX_ITERATION_COST: u64 = 1 << 28;
 /// Trip counts from this on run the checked copy.
 const MAX_TRIPS: i64 = 1 << 33;
 
-/// The counted loops of a body, in order. `split_after` and `segment_cost`
+/// The counted loops of a body, in order, none inside another (what an
+/// outer loop folds in is not listed). `split_after` and `segment_cost`
 /// describe its metered segments (see `rewrite::instrument_body`).
 pub(crate) fn find(
     ops: &[Operator<'_>],
@@ -166,7 +167,10 @@ pub(crate) fn find(
     // without checks in its prepaid copy and with them in its checked one.
     // Otherwise, of nested counted loops only the innermost is prepaid (it
     // runs the most), so that no code is copied more than twice.
-    let folded: BTreeSet<usize> = found.values().flat_map(|c| c.folded.clone()).collect();
+    let folded: BTreeSet<usize> = found
+        .values()
+        .flat_map(|c| c.folded.iter().copied())
+        .collect();
     let kept: Vec<CountedLoop> = found
         .into_values()
         .filter(|c| !folded.contains(&c.start))
@@ -553,10 +557,7 @@ fn recognise(
     let mut own: Vec<usize> = (first..end)
         .filter(|&p| top(p) && (p == first || split_after[p - 1]))
         .collect();
-    let flat = own.len()
-        == (first..end)
-            .filter(|&p| p == first || split_after[p - 1])
-            .count();
+    let flat = (first + 1..end).all(|p| top(p) || !split_after[p - 1]);
     let (mut head, mut rest) = (0u64, 0u64);
     for &p in &own {
         let sum = if p <= decision { &mut head } else { &mut rest };

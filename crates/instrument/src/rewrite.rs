@@ -730,13 +730,12 @@ fn instrument_body(
     } else {
         Vec::new()
     };
-    // Outside them, segments that only compute are charged with the branch
-    // of the `if` they lead to.
-    let prepaid_at: Vec<(usize, usize)> = counted.iter().map(|c| (c.start, c.end + 1)).collect();
+    // Outside them (and the segment after each, which a bottom-tested one
+    // prepays), segments that only compute are charged with the branch of
+    // the `if` they lead to. The counted loops are in order and never nest.
     sink_into_branches(&body.ops, &split_after, &mut segment_cost, |s| {
-        prepaid_at
-            .iter()
-            .any(|&(start, after)| (start..=after).contains(&s))
+        let before = counted.partition_point(|c| c.start <= s);
+        before > 0 && s <= counted[before - 1].end + 1
     });
 
     let mut locals: Vec<(u32, ValType)> = Vec::with_capacity(body.locals.len() + 8);
@@ -1044,11 +1043,7 @@ impl Emitter<'_, '_, '_, '_> {
             Operator::BrTable { targets } if self.loop_copy_at.is_some() => {
                 let mut shifted = Vec::with_capacity(targets.len() as usize);
                 for target in targets.targets() {
-                    let target = target.map_err(|e| PolicyError::Invalid {
-                        offset: e.offset(),
-                        message: e.message().to_string(),
-                    })?;
-                    shifted.push(self.target(target));
+                    shifted.push(self.target(target.map_err(crate::invalid)?));
                 }
                 let default = self.target(targets.default());
                 self.func

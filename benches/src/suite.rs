@@ -211,7 +211,8 @@ fn execute_ok(backend: &dyn Backend, module: &ward_vm::Module, input: &[u8]) {
         options,
         CallContext::default(),
         &mut no_service(),
-    );
+    )
+    .expect("no node fault without a chain");
     assert_eq!(run.outcome.status, Status::Ok, "{:?}", run.outcome);
     black_box(run);
 }
@@ -420,13 +421,15 @@ pub fn plans(config: &Config) -> Vec<Plan> {
                             .expect("registers");
                         let mut service = no_service();
                         Box::new(move || {
-                            let run = runtimes.call(
-                                &code,
-                                main_entry(),
-                                RunOptions::default(),
-                                CallContext::default(),
-                                &mut service,
-                            );
+                            let run = runtimes
+                                .call(
+                                    &code,
+                                    main_entry(),
+                                    RunOptions::default(),
+                                    CallContext::default(),
+                                    &mut service,
+                                )
+                                .expect("no node fault without a chain");
                             assert_eq!(run.outcome.status, Status::Ok);
                             black_box(run);
                         })

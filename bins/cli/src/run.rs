@@ -89,6 +89,8 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 CallContext::default().with_chain(chain),
                 &mut service,
             )
+            // The scratch chain is in memory: a fault here is Ward's own.
+            .context("the call was aborted by a node fault")?
         }
         Err(Prepared::Rejected(failure)) => Execution::rejected(failure),
         Err(Prepared::Usage(err)) => return Err(err),

@@ -26,8 +26,9 @@ use ward_state::{
     BlockRecord, ContractInfo, Encode, Event, Journal, Receipt, StateCommit, StateError,
 };
 use ward_vm::{
-    Backend, CacheOptions, CallContext, Chain, CodeHash, Config, Entry, ErrorKind, Execution,
-    Failure, ModuleCache, Outcome, Progress, Reply, Request, RunOptions, Status,
+    Backend, CacheOptions, CallContext, Chain, ChainError, CodeHash, Config, Entry, ErrorKind,
+    Execution, Failure, FaultKind, ModuleCache, NodeFault, Outcome, Progress, Reply, Request,
+    RunOptions, Status,
 };
 
 /// A transaction.
@@ -124,22 +125,54 @@ pub fn contract_address(sender: &Address, code_hash: &Hash32, salt: &[u8]) -> Ad
     Address(*blake3::hash(&out).as_bytes())
 }
 
-/// Why a block (or query) could not be executed. Commits nothing.
+/// Why a block (or query) could not be executed. Commits nothing, and is
+/// never recorded in a receipt: receipts are what the guest did, these are
+/// what happened to the node or what makes a transaction unexecutable.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ExecError {
-    /// The state store failed.
+    /// The state store failed (I/O, a corrupt record), before or during a
+    /// call: a node fault.
     #[error(transparent)]
     State(#[from] StateError),
+    /// Another node fault raised during a call (embedder misuse, a broken
+    /// invariant).
+    #[error(transparent)]
+    Fault(NodeFault),
     /// A transaction cannot be executed at all.
     #[error("invalid transaction: {0}")]
     InvalidTx(String),
+}
+
+impl From<NodeFault> for ExecError {
+    /// A fault whose cause is a [`StateError`] (what the executor's chain
+    /// raises) becomes [`ExecError::State`] again.
+    fn from(fault: NodeFault) -> Self {
+        if fault.cause().is::<StateError>() {
+            let kind = fault.kind();
+            match fault.into_cause().downcast::<StateError>() {
+                Ok(state) => return ExecError::State(*state),
+                Err(cause) => return ExecError::Fault(NodeFault::new(kind, cause)),
+            }
+        }
+        ExecError::Fault(fault)
+    }
+}
+
+/// The node fault for a state error met inside a call.
+fn state_fault(err: StateError) -> ChainError {
+    let kind = match err {
+        StateError::Corrupt { .. } | StateError::FormatVersion { .. } => FaultKind::Corruption,
+        _ => FaultKind::Storage,
+    };
+    ChainError::Fault(NodeFault::new(kind, err))
 }
 
 /// The executor: a store, a backend and the compiled-module cache.
 pub struct Executor<S: StateCommit + Send + Sync + 'static> {
     store: Arc<S>,
     backend: Arc<dyn Backend>,
-    cache: ModuleCache,
+    cache: Arc<ModuleCache>,
     schedule: ward_vm::CostSchedule,
     max_call_depth: usize,
 }
@@ -183,13 +216,20 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// An executor over `store`, running contracts on `backend` (created
     /// with `config`).
     pub fn new(store: Arc<S>, backend: Arc<dyn Backend>, config: &Config) -> Self {
-        let cache = ModuleCache::new(backend.clone(), config, CacheOptions::default())
+        let cache = ModuleCache::new(backend, config, CacheOptions::default())
             .unwrap_or_else(|_| unreachable!("a cache without a disk directory cannot fail"));
+        Executor::with_cache(store, Arc::new(cache))
+    }
+
+    /// An executor over `store` sharing `cache` (its backend and config)
+    /// with other executors: what one compiled, the others do not compile
+    /// again.
+    pub fn with_cache(store: Arc<S>, cache: Arc<ModuleCache>) -> Self {
         Executor {
             store,
-            backend,
+            backend: cache.backend().clone(),
+            schedule: cache.config().policy.schedule,
             cache,
-            schedule: config.policy.schedule,
             max_call_depth: DEFAULT_MAX_CALL_DEPTH,
         }
     }
@@ -231,7 +271,12 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             receipts.push(receipt);
         }
         let journal = Arc::try_unwrap(journal)
-            .map_err(|_| ExecError::InvalidTx("journal still shared after the block".into()))?
+            .map_err(|_| {
+                ExecError::Fault(NodeFault::new(
+                    FaultKind::Invariant,
+                    "the block's journal is still shared after its last transaction",
+                ))
+            })?
             .into_inner()
             .unwrap_or_else(|e| e.into_inner());
         let mut changes = journal.into_changes();
@@ -566,8 +611,16 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                         }
                     }
                 }
-                Progress::Suspended(running, _) => {
-                    running.resume(Reply::Trap("unsupported request".into()))
+                Progress::Aborted(fault) => return Err(fault.into()),
+                Progress::Suspended(_, request) => {
+                    // Contracts have no embedder host imports, so the
+                    // policy refused any module that could ask this.
+                    return Err(ExecError::Fault(NodeFault::new(
+                        FaultKind::Invariant,
+                        format!(
+                            "a contract made a request the executor has no service for: {request:?}"
+                        ),
+                    )));
                 }
             };
         }
@@ -642,24 +695,24 @@ struct Frame<S: StateCommit + Send + Sync + 'static> {
 }
 
 impl<S: StateCommit + Send + Sync + 'static> Chain for Frame<S> {
-    fn storage_read(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+    fn storage_read(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, ChainError> {
         lock(&self.journal)
             .read(&self.address, key)
-            .map_err(|e| e.to_string())
+            .map_err(state_fault)
     }
 
-    fn storage_write(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), String> {
+    fn storage_write(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), ChainError> {
         if self.read_only {
-            return Err("storage write in a read-only call".into());
+            return Err(ChainError::refused("storage write in a read-only call"));
         }
         lock(&self.journal)
             .write(self.address, key, value.map(<[u8]>::to_vec))
-            .map_err(|e| e.to_string())
+            .map_err(state_fault)
     }
 
-    fn emit_event(&mut self, topic: &[u8], data: &[u8]) -> Result<(), String> {
+    fn emit_event(&mut self, topic: &[u8], data: &[u8]) -> Result<(), ChainError> {
         if self.read_only {
-            return Err("event in a read-only call".into());
+            return Err(ChainError::refused("event in a read-only call"));
         }
         lock(&self.journal).emit(Event {
             contract: self.address,

@@ -28,6 +28,7 @@
 //! ```
 
 mod codec;
+pub mod faults;
 mod journal;
 mod memory;
 mod redb_store;

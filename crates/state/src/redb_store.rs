@@ -66,6 +66,23 @@ impl RedbStore {
     pub fn open(dir: &Path) -> Result<Self, StateError> {
         std::fs::create_dir_all(dir).map_err(|e| StateError::Storage(e.to_string()))?;
         let db = Database::create(dir.join(DATABASE_FILE)).map_err(storage_error)?;
+        RedbStore::initialized(db)
+    }
+
+    /// Opens (creating if empty) a store on a redb storage backend other
+    /// than a file: [`crate::faults::MemoryBackend`] for fault injection.
+    ///
+    /// # Errors
+    ///
+    /// As [`RedbStore::open`].
+    pub fn open_on(backend: impl redb::StorageBackend) -> Result<Self, StateError> {
+        let db = Database::builder()
+            .create_with_backend(backend)
+            .map_err(storage_error)?;
+        RedbStore::initialized(db)
+    }
+
+    fn initialized(db: Database) -> Result<Self, StateError> {
         let store = RedbStore { db };
         store.initialize()?;
         Ok(store)

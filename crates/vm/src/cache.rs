@@ -215,6 +215,11 @@ impl ModuleCache {
         &self.backend
     }
 
+    /// The config modules are compiled under.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     /// The full key of `code` under this cache's config and engine.
     pub fn key(&self, code: CodeHash) -> CacheKey {
         CacheKey {

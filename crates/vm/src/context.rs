@@ -11,7 +11,7 @@ use ward_abi::HostFn;
 use ward_instrument::CostSchedule;
 use ward_primitives::Gas;
 
-use crate::{ErrorKind, Failure, Reply, Request, Value};
+use crate::{ChainError, ErrorKind, Failure, FaultKind, NodeFault, Reply, Request, Value};
 
 /// Most bytes of debug log kept per call; later lines are dropped.
 pub const MAX_DEBUG_LOG_BYTES: usize = 64 * 1024;
@@ -30,27 +30,31 @@ pub trait Host: Send {
 
 /// The chain a contract runs on: its storage, events and block context,
 /// as the embedder's executor sees them for the current call frame.
-/// Methods fail with a message (which becomes a `host_error` trap) for
-/// what the frame may not do, such as writing in a read-only call.
+///
+/// Methods fail in two ways that must not be confused:
+/// [`ChainError::Refused`] for what the frame may not do, such as writing
+/// in a read-only call (the guest traps with `host_error`, and that is its
+/// outcome), and [`ChainError::Fault`] when the node itself failed (the
+/// call is aborted with the [`NodeFault`] and produces no outcome at all).
 pub trait Chain: Send {
     /// The value under `key` in the running contract's storage.
     ///
     /// # Errors
     ///
-    /// When the state cannot be read.
-    fn storage_read(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, String>;
+    /// A fault when the state cannot be read.
+    fn storage_read(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, ChainError>;
     /// Writes (`Some`) or removes (`None`) the value under `key`.
     ///
     /// # Errors
     ///
-    /// In a read-only call, or when the state fails.
-    fn storage_write(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), String>;
+    /// A refusal in a read-only call; a fault when the state fails.
+    fn storage_write(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), ChainError>;
     /// Records an event of the running contract.
     ///
     /// # Errors
     ///
-    /// In a read-only call.
-    fn emit_event(&mut self, topic: &[u8], data: &[u8]) -> Result<(), String>;
+    /// A refusal in a read-only call.
+    fn emit_event(&mut self, topic: &[u8], data: &[u8]) -> Result<(), ChainError>;
     /// The caller's address.
     fn caller(&self) -> [u8; 32];
     /// The running contract's address.
@@ -66,15 +70,17 @@ pub trait Chain: Send {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NoChain;
 
+const NO_STATE: &str = "no state is attached to this call";
+
 impl Chain for NoChain {
-    fn storage_read(&mut self, _key: &[u8]) -> Result<Option<Vec<u8>>, String> {
-        Err("no state is attached to this call".into())
+    fn storage_read(&mut self, _key: &[u8]) -> Result<Option<Vec<u8>>, ChainError> {
+        Err(ChainError::refused(NO_STATE))
     }
-    fn storage_write(&mut self, _key: &[u8], _value: Option<&[u8]>) -> Result<(), String> {
-        Err("no state is attached to this call".into())
+    fn storage_write(&mut self, _key: &[u8], _value: Option<&[u8]>) -> Result<(), ChainError> {
+        Err(ChainError::refused(NO_STATE))
     }
-    fn emit_event(&mut self, _topic: &[u8], _data: &[u8]) -> Result<(), String> {
-        Err("no state is attached to this call".into())
+    fn emit_event(&mut self, _topic: &[u8], _data: &[u8]) -> Result<(), ChainError> {
+        Err(ChainError::refused(NO_STATE))
     }
     fn caller(&self) -> [u8; 32] {
         [0; 32]
@@ -91,14 +97,18 @@ impl Chain for NoChain {
 }
 
 /// What a [`Host`] does with a call.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
+#[non_exhaustive]
 pub enum HostAnswer {
     /// Return these values now.
     Return(Vec<Value>),
     /// Suspend the guest; the embedder gets a [`Request::Host`].
     Suspend,
-    /// Trap the guest with `host_error`.
+    /// Trap the guest with `host_error`: the guest's doing.
     Trap(String),
+    /// The host itself failed: the call is aborted with this fault and
+    /// produces no outcome.
+    Fault(NodeFault),
 }
 
 /// A host with no imports of its own: every call traps.
@@ -156,6 +166,9 @@ pub struct CallContext {
     /// Whether the caller's instrumentation already paid the fixed cost of
     /// the current host call (engine-metered modules).
     base_prepaid: bool,
+    /// The node fault that aborted the call, if one did. Once set, every
+    /// host call traps at once, and the run reports the fault.
+    fault: Option<NodeFault>,
 }
 
 #[derive(Default)]
@@ -199,6 +212,7 @@ impl CallContext {
             host: Box::new(NoHost),
             suspend_allowed: true,
             base_prepaid: false,
+            fault: None,
         }
     }
 
@@ -373,6 +387,38 @@ impl CallContext {
         if let Some(log) = &mut self.debug_log {
             *log = DebugLog::default();
         }
+        self.fault = None;
+    }
+
+    /// Records that the node failed during this call and returns the stop
+    /// that unwinds the guest. The first fault is the one reported; the
+    /// guest cannot catch the trap, and every later host call traps too.
+    pub fn abort(&mut self, fault: NodeFault) -> HostStop {
+        if self.fault.is_none() {
+            self.fault = Some(fault);
+        }
+        aborted()
+    }
+
+    /// Whether a node fault aborted the call.
+    pub fn is_aborted(&self) -> bool {
+        self.fault.is_some()
+    }
+
+    /// Takes the node fault that aborted the call, if any. Whoever settles
+    /// a finished call takes it, so that the fault, never the trap that
+    /// unwound the guest, is what the run reports.
+    pub fn take_fault(&mut self) -> Option<NodeFault> {
+        self.fault.take()
+    }
+
+    /// The stop for a chain method's error: a `host_error` trap for a
+    /// refusal, an abort for a fault.
+    fn chain_stop(&mut self, err: ChainError) -> HostStop {
+        match err {
+            ChainError::Refused(reason) => host_error(reason),
+            ChainError::Fault(fault) => self.abort(fault),
+        }
     }
 
     /// Whether a host ABI function reads or writes guest memory. Backends
@@ -420,6 +466,9 @@ impl CallContext {
         args: &[Value],
         memory: &mut [u8],
     ) -> Result<Option<Value>, HostStop> {
+        if self.is_aborted() {
+            return Err(aborted());
+        }
         let arg = |i: usize| match args.get(i) {
             Some(Value::I32(v)) => *v,
             _ => 0,
@@ -510,7 +559,10 @@ impl CallContext {
                     "storage_read: key",
                 )?;
                 let dst = checked_range(arg(2), arg(3), memory.len(), "storage_read: destination")?;
-                let value = self.chain.storage_read(&memory[key]).map_err(host_error)?;
+                let value = self
+                    .chain
+                    .storage_read(&memory[key])
+                    .map_err(|e| self.chain_stop(e))?;
                 Ok(Some(Value::I64(match value {
                     None => -1,
                     Some(value) => {
@@ -535,9 +587,8 @@ impl CallContext {
                     ward_abi::MAX_VALUE_BYTES,
                     "storage_write: value",
                 )?;
-                self.chain
-                    .storage_write(&memory[key], Some(&memory[value]))
-                    .map_err(host_error)?;
+                let written = self.chain.storage_write(&memory[key], Some(&memory[value]));
+                written.map_err(|e| self.chain_stop(e))?;
                 Ok(None)
             }
             HostFn::StorageRemove => {
@@ -548,9 +599,8 @@ impl CallContext {
                     ward_abi::MAX_KEY_BYTES,
                     "storage_remove: key",
                 )?;
-                self.chain
-                    .storage_write(&memory[key], None)
-                    .map_err(host_error)?;
+                let removed = self.chain.storage_write(&memory[key], None);
+                removed.map_err(|e| self.chain_stop(e))?;
                 Ok(None)
             }
             HostFn::EmitEvent => {
@@ -568,9 +618,8 @@ impl CallContext {
                     ward_abi::MAX_EVENT_DATA_BYTES,
                     "emit_event: data",
                 )?;
-                self.chain
-                    .emit_event(&memory[topic], &memory[data])
-                    .map_err(host_error)?;
+                let emitted = self.chain.emit_event(&memory[topic], &memory[data]);
+                emitted.map_err(|e| self.chain_stop(e))?;
                 Ok(None)
             }
             HostFn::Caller | HostFn::SelfAddress => {
@@ -653,26 +702,61 @@ impl CallContext {
         }
     }
 
-    /// Completes a `ward.call` the embedder serviced: charges the callee's
-    /// gas, keeps its return data, and gives the status the guest sees.
+    /// Completes a `ward.call` the embedder serviced (`None`: it resumed
+    /// the guest without a reply): charges the callee's gas, keeps its
+    /// return data, and gives the status the guest sees.
     ///
     /// # Errors
     ///
-    /// A trap when the reply is not a [`Reply::Call`].
-    pub fn complete_call(&mut self, reply: Reply) -> Result<Value, HostStop> {
+    /// A trap for [`Reply::Trap`]; an abort ([`FaultKind::Misuse`]) when
+    /// the reply is missing or of another kind.
+    pub fn complete_call(&mut self, reply: Option<Reply>) -> Result<Value, HostStop> {
         match reply {
-            Reply::Call {
+            Some(Reply::Call {
                 status,
                 return_data,
                 gas_used,
-            } => {
+            }) => {
                 self.return_data = return_data;
                 self.charge(gas_used)?;
                 Ok(Value::I32(status))
             }
-            Reply::Trap(message) => Err(host_error(message)),
-            other => Err(host_error(format!("call resumed with {other:?}"))),
+            Some(Reply::Trap(message)) => Err(host_error(message)),
+            other => Err(self.misuse(format!("a `ward.call` resumed with {other:?}"))),
         }
+    }
+
+    /// Completes embedder host import `index` (whose results have the
+    /// types `expected`) with the embedder's reply (`None`: it resumed the
+    /// guest without one), returning the values the guest receives.
+    ///
+    /// # Errors
+    ///
+    /// A trap for [`Reply::Trap`]; an abort ([`FaultKind::Misuse`]) when
+    /// the reply is missing, of another kind, or of other types.
+    pub fn complete_host(
+        &mut self,
+        index: usize,
+        expected: &[crate::ValType],
+        reply: Option<Reply>,
+    ) -> Result<Vec<Value>, HostStop> {
+        match reply {
+            Some(Reply::Values(values))
+                if values.len() == expected.len()
+                    && values.iter().zip(expected).all(|(v, t)| v.ty() == *t) =>
+            {
+                Ok(values)
+            }
+            Some(Reply::Trap(message)) => Err(host_error(message)),
+            other => Err(self.misuse(format!(
+                "host import {index} answered {other:?}, expected values of types {expected:?}"
+            ))),
+        }
+    }
+
+    /// Aborts the call for the embedder's misuse of the ABI.
+    fn misuse(&mut self, message: String) -> HostStop {
+        self.abort(NodeFault::new(FaultKind::Misuse, message))
     }
 
     /// Runs embedder-defined host import `index`.
@@ -687,6 +771,9 @@ impl CallContext {
         args: &[Value],
         memory: &mut [u8],
     ) -> Result<Vec<Value>, HostStop> {
+        if self.is_aborted() {
+            return Err(aborted());
+        }
         self.charge(self.call_cost(0))?;
         match self.host.call(index, args, memory) {
             HostAnswer::Return(values) => Ok(values),
@@ -701,8 +788,15 @@ impl CallContext {
             HostAnswer::Trap(message) => {
                 Err(HostStop::Trap(Failure::new(ErrorKind::HostError, message)))
             }
+            HostAnswer::Fault(fault) => Err(self.abort(fault)),
         }
     }
+}
+
+/// The trap that unwinds a guest whose call a node fault aborted. Nothing
+/// reports it: the run reports the fault instead.
+fn aborted() -> HostStop {
+    host_error("aborted by a node fault".into())
 }
 
 fn host_error(message: String) -> HostStop {

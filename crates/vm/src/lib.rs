@@ -30,7 +30,7 @@
 //! let module = compile(&backend, &config, &wasm)?;
 //! let mut no_requests = |_| Reply::Trap("nothing to serve".into());
 //! let run = execute(&backend, &module, &Entry::Main("main".into()),
-//!                   RunOptions::default(), CallContext::default(), &mut no_requests);
+//!                   RunOptions::default(), CallContext::default(), &mut no_requests)?;
 //! assert_eq!(run.outcome.status, Status::Ok);
 //! assert_eq!(run.outcome.output, b"hi");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -43,6 +43,7 @@ mod config;
 mod context;
 mod crypto;
 mod disk;
+mod fault;
 mod meter;
 mod outcome;
 pub mod recycle;
@@ -62,6 +63,7 @@ pub use config::{
 pub use context::{
     CallContext, Chain, Host, HostAnswer, HostStop, MAX_DEBUG_LOG_BYTES, NoChain, NoHost,
 };
+pub use fault::{ChainError, FaultKind, NodeFault};
 pub use meter::{MAX_GAS, Meter, gas_global_value};
 pub use outcome::{ErrorKind, Failure, Outcome, Status};
 pub use run::{

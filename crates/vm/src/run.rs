@@ -8,7 +8,7 @@ use ward_primitives::Gas;
 
 use crate::{
     Backend, CallContext, Config, ErrorKind, Failure, InstanceId, Link, MAX_GAS, Meter, Metering,
-    Module, Outcome, Reply, Request, Sandbox, Status, Step,
+    Module, NodeFault, Outcome, Reply, Request, Sandbox, Status, Step,
     value::{FuncType, ValType, Value},
 };
 
@@ -235,6 +235,12 @@ impl Execution {
 ///
 /// Suspensions are serviced by `service` in a flat loop: however many times
 /// the guest suspends, the native stack does not grow.
+///
+/// # Errors
+///
+/// A [`NodeFault`] when the node failed during the call (the context's
+/// [`crate::Chain`] or [`crate::Host`] reported one, or the embedder misused
+/// the ABI): the call has no outcome.
 pub fn execute(
     backend: &dyn Backend,
     module: &Module,
@@ -242,11 +248,12 @@ pub fn execute(
     options: RunOptions,
     context: CallContext,
     service: &mut dyn FnMut(Request) -> Reply,
-) -> Execution {
+) -> Result<Execution, NodeFault> {
     let mut progress = begin(backend, module, entry, options, context);
     loop {
         match progress {
-            Progress::Finished(execution) => return execution,
+            Progress::Finished(execution) => return Ok(execution),
+            Progress::Aborted(fault) => return Err(fault),
             Progress::Suspended(running, request) => progress = running.resume(service(request)),
         }
     }
@@ -271,13 +278,16 @@ impl std::fmt::Debug for Running {
     }
 }
 
-/// Where a call stands: waiting for a reply, or finished.
+/// Where a call stands: waiting for a reply, finished, or aborted.
 #[derive(Debug)]
 pub enum Progress {
     /// The guest asked for something; resume with the answer.
     Suspended(Running, Request),
     /// The call is over.
     Finished(Execution),
+    /// The node failed during the call: there is no outcome, and nothing
+    /// the call did may be kept.
+    Aborted(NodeFault),
 }
 
 impl Running {
@@ -295,7 +305,7 @@ impl Running {
                 Progress::Suspended(self, request)
             }
             step => {
-                let execution = settle(
+                let settled = settle(
                     &mut *self.sandbox,
                     self.meter.as_ref(),
                     self.shape,
@@ -303,7 +313,10 @@ impl Running {
                     step,
                 );
                 self.sandbox.finish();
-                Progress::Finished(execution)
+                match settled {
+                    Ok(execution) => Progress::Finished(execution),
+                    Err(fault) => Progress::Aborted(fault),
+                }
             }
         }
     }
@@ -329,6 +342,9 @@ pub fn begin(
     sandbox.set_deadline(deadline);
     let (instance, meter) = match instantiate_metered(&mut *sandbox, module, &[]) {
         Ok(instantiated) => instantiated,
+        Err(_) if let Some(fault) = take_fault(&mut *sandbox) => {
+            return Progress::Aborted(fault);
+        }
         Err(failure) => {
             let gas_used = match failure.kind {
                 // Code ran and trapped: a trap consumes all the gas.
@@ -367,7 +383,7 @@ pub(crate) fn call_entry(
     args: &[Value],
     shape: Option<EntryShape>,
     service: &mut dyn FnMut(Request) -> Reply,
-) -> (Execution, bool) {
+) -> (Result<Execution, NodeFault>, bool) {
     let mut suspensions = 0;
     let mut step = sandbox.call(func, args);
     while let Step::Suspended(request) = step {
@@ -378,15 +394,28 @@ pub(crate) fn call_entry(
     (settle(sandbox, meter, shape, suspensions, step), returned)
 }
 
+/// The node fault that aborted the sandbox's call, if one did.
+fn take_fault(sandbox: &mut dyn Sandbox) -> Option<NodeFault> {
+    sandbox.context().ok()?.take_fault()
+}
+
 /// Turns a final step into an execution. The context's gas is settled: a
 /// trap or timeout consumes all of it.
+///
+/// # Errors
+///
+/// The node fault that aborted the call, whatever the step says (the trap
+/// that unwound the guest is not its outcome).
 fn settle(
     sandbox: &mut dyn Sandbox,
     meter: Option<&Meter>,
     shape: Option<EntryShape>,
     suspensions: u64,
     step: Step,
-) -> Execution {
+) -> Result<Execution, NodeFault> {
+    if let Some(fault) = take_fault(sandbox) {
+        return Err(fault);
+    }
     let mut step = step;
     if let Some(meter) = meter {
         sync_gas(&mut *sandbox, meter);
@@ -395,11 +424,7 @@ fn settle(
         }
     }
     let Ok(context) = sandbox.context() else {
-        // Unreachable: only final steps are settled.
-        return Execution::rejected(Failure::new(
-            ErrorKind::HostError,
-            "sandbox still suspended",
-        ));
+        return Err(still_suspended());
     };
     // A trap consumes all the gas of the call (as the EVM's exceptional
     // halts do): between the instrumentation's flushes the gas global may
@@ -429,19 +454,22 @@ fn settle(
             Vec::new(),
         ),
         Step::Failed(failure) => (Outcome::failed(failure, gas_used), Vec::new()),
-        Step::Suspended(_) => {
-            return Execution::rejected(Failure::new(
-                ErrorKind::HostError,
-                "sandbox still suspended",
-            ));
-        }
+        Step::Suspended(_) => return Err(still_suspended()),
     };
-    Execution {
+    Ok(Execution {
         outcome,
         results,
         debug_log,
         suspensions,
-    }
+    })
+}
+
+/// Only final steps are settled: a suspended one here is Ward's own bug.
+fn still_suspended() -> NodeFault {
+    NodeFault::new(
+        crate::FaultKind::Invariant,
+        "a suspended call was settled as finished",
+    )
 }
 
 /// The export to call, its arguments, and its entry shape (`None` for

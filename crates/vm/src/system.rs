@@ -39,7 +39,7 @@ use std::{
 
 use crate::{
     Backend, CallContext, CodeHash, Config, Entry, ErrorKind, Execution, Extern, Failure,
-    InstanceId, Meter, Metering, Module, Reply, Request, RunOptions, Sandbox, Status,
+    InstanceId, Meter, Metering, Module, NodeFault, Reply, Request, RunOptions, Sandbox, Status,
     run::{call_entry, instantiate_metered, resolve_entry},
 };
 
@@ -116,22 +116,22 @@ impl SystemRuntimes {
         options: RunOptions,
         context: CallContext,
         service: &mut dyn FnMut(Request) -> Reply,
-    ) -> Execution {
+    ) -> Result<Execution, NodeFault> {
         let module = {
             let modules = self.modules.read().unwrap_or_else(|e| e.into_inner());
             match modules.get(code) {
                 Some(module) => module.clone(),
                 None => {
-                    return Execution::rejected(Failure::new(
+                    return Ok(Execution::rejected(Failure::new(
                         ErrorKind::EntryNotFound,
                         format!("no system runtime with code hash {code}"),
-                    ));
+                    )));
                 }
             }
         };
         let (name, args, shape) = match resolve_entry(&module, entry) {
             Ok(resolved) => resolved,
-            Err(failure) => return Execution::rejected(failure),
+            Err(failure) => return Ok(Execution::rejected(failure)),
         };
         let slot = (self.id, *code);
         let taken = INSTANCES.with(|m| m.borrow_mut().remove(&slot));
@@ -139,7 +139,8 @@ impl SystemRuntimes {
             Some(cached) => cached,
             None => match self.build(&module) {
                 Ok(cached) => cached,
-                Err(failure) => return Execution::rejected(failure),
+                Err(Built::Failed(failure)) => return Ok(Execution::rejected(failure)),
+                Err(Built::Aborted(fault)) => return Err(fault),
             },
         };
         let func = match cached.entries.iter().find(|(n, _)| n == name) {
@@ -150,10 +151,10 @@ impl SystemRuntimes {
                     func
                 }
                 None => {
-                    return Execution::rejected(Failure::new(
+                    return Ok(Execution::rejected(Failure::new(
                         ErrorKind::EntryNotFound,
                         format!("no function export `{name}`"),
-                    ));
+                    )));
                 }
             },
         };
@@ -178,7 +179,7 @@ impl SystemRuntimes {
             Err(e) => Err(Failure::new(ErrorKind::HostError, e.to_string())),
         };
         if let Err(failure) = armed {
-            return Execution::rejected(failure);
+            return Ok(Execution::rejected(failure));
         }
 
         let (execution, returned) = call_entry(
@@ -198,7 +199,7 @@ impl SystemRuntimes {
         // an `exit` unwinds frames whose epilogues never run (the call
         // depth, a compiled language's shadow stack pointer), so the
         // instance is rebuilt as after a failure.
-        let healthy = matches!(execution.outcome.status, Status::Ok | Status::Reverted);
+        let healthy = matches!(&execution, Ok(e) if matches!(e.outcome.status, Status::Ok | Status::Reverted));
         if healthy && returned {
             INSTANCES.with(|m| m.borrow_mut().insert(slot, cached));
         }
@@ -206,12 +207,18 @@ impl SystemRuntimes {
     }
 
     /// A fresh instance, its start function run with gas that no call pays.
-    fn build(&self, module: &Module) -> Result<Cached, Failure> {
+    fn build(&self, module: &Module) -> Result<Cached, Built> {
         self.builds.fetch_add(1, Ordering::Relaxed);
         let mut context = CallContext::default();
         context.reset(Vec::new(), crate::MAX_GAS);
         let mut sandbox = self.backend.sandbox(context);
-        let (instance, meter) = instantiate_metered(&mut *sandbox, module, &[])?;
+        let (instance, meter) =
+            instantiate_metered(&mut *sandbox, module, &[]).map_err(|failure| {
+                match sandbox.context().ok().and_then(CallContext::take_fault) {
+                    Some(fault) => Built::Aborted(fault),
+                    None => Built::Failed(failure),
+                }
+            })?;
         Ok(Cached {
             sandbox,
             instance,
@@ -219,4 +226,12 @@ impl SystemRuntimes {
             entries: Vec::new(),
         })
     }
+}
+
+/// Why a runtime's instance could not be built.
+enum Built {
+    /// Instantiation or its start function failed: the call is rejected.
+    Failed(Failure),
+    /// The node failed while the start function ran.
+    Aborted(NodeFault),
 }

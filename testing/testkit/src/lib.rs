@@ -87,6 +87,10 @@ pub fn wasm(text: &str) -> Vec<u8> {
 
 /// Compiles `wasm` and runs `entry` on `backend`, servicing suspensions with
 /// `service`. A module rejected at compile time yields a `rejected` execution.
+///
+/// # Panics
+///
+/// On a node fault: the tests that expect one call [`ward_vm::execute`].
 pub fn run(
     backend: &dyn Backend,
     config: &Config,
@@ -97,7 +101,8 @@ pub fn run(
     service: &mut dyn FnMut(Request) -> Reply,
 ) -> Execution {
     match ward_vm::compile(backend, config, wasm) {
-        Ok(module) => ward_vm::execute(backend, &module, entry, options, context, service),
+        Ok(module) => ward_vm::execute(backend, &module, entry, options, context, service)
+            .unwrap_or_else(|fault| panic!("unexpected {fault}")),
         Err(failure) => Execution::rejected(failure),
     }
 }
@@ -191,6 +196,10 @@ pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 
 /// Calls `main` of the system runtime `code` with `input` and at most
 /// `gas`, in a default context; a suspension is answered with a trap.
+///
+/// # Panics
+///
+/// On a node fault (there is no chain or host to raise one).
 pub fn system_call(
     runtimes: &ward_vm::SystemRuntimes,
     code: &ward_vm::CodeHash,
@@ -198,15 +207,17 @@ pub fn system_call(
     gas: u64,
 ) -> Execution {
     let mut no_service = |_| Reply::Trap("no services".into());
-    runtimes.call(
-        code,
-        &Entry::Main("main".into()),
-        RunOptions {
-            input: input.to_vec(),
-            gas_limit: ward_vm::Gas::new(gas),
-            ..RunOptions::default()
-        },
-        CallContext::default(),
-        &mut no_service,
-    )
+    runtimes
+        .call(
+            code,
+            &Entry::Main("main".into()),
+            RunOptions {
+                input: input.to_vec(),
+                gas_limit: ward_vm::Gas::new(gas),
+                ..RunOptions::default()
+            },
+            CallContext::default(),
+            &mut no_service,
+        )
+        .unwrap_or_else(|fault| panic!("unexpected {fault}"))
 }

@@ -701,7 +701,7 @@ impl WasmiSandbox {
         if host_index == CALL_REQUEST {
             // Charge the callee's gas, keep its return data, and hand the
             // status to the guest; the gas global follows the context.
-            let status = match self.store.data_mut().context.complete_call(reply) {
+            let status = match self.store.data_mut().context.complete_call(Some(reply)) {
                 Ok(Value::I32(status)) => status,
                 Ok(_) => 2,
                 Err(stop) => return step_from_error(wasmi::Error::host(Stop(stop))),
@@ -713,21 +713,17 @@ impl WasmiSandbox {
             let result = invocation.resume(&mut self.store, &[Val::I32(status)], &mut outputs);
             return self.drive(result, outputs);
         }
-        let values = match reply {
-            Reply::Values(values) => values,
-            Reply::Trap(message) => {
-                return Step::Failed(Failure::new(ErrorKind::HostError, message));
-            }
-            _ => return Step::Failed(Failure::new(ErrorKind::HostError, "unsupported reply")),
-        };
         let expected = &self.shared.config.host_imports[host_index].ty.results;
-        if values.len() != expected.len() || values.iter().zip(expected).any(|(v, t)| v.ty() != *t)
-        {
-            return Step::Failed(Failure::new(
-                ErrorKind::HostError,
-                format!("host import {host_index} answered {values:?}, expected {expected:?}"),
-            ));
-        }
+        let values =
+            match self
+                .store
+                .data_mut()
+                .context
+                .complete_host(host_index, expected, Some(reply))
+            {
+                Ok(values) => values,
+                Err(stop) => return step_from_error(wasmi::Error::host(Stop(stop))),
+            };
         let inputs = match values
             .iter()
             .map(|v| to_val(&mut self.store, *v))
@@ -968,13 +964,11 @@ fn host_call(
     };
     match answer {
         Ok(values) => {
-            if values.len() != results.len()
-                || values.iter().zip(expected).any(|(v, t)| v.ty() != *t)
-            {
-                return Err(host_trap(format!(
-                    "host import {index} answered {values:?}, expected {expected:?}"
-                )));
-            }
+            let values = caller
+                .data_mut()
+                .context
+                .complete_host(index, expected, Some(Reply::Values(values)))
+                .map_err(|stop| wasmi::Error::host(Stop(stop)))?;
             for (slot, value) in results.iter_mut().zip(values) {
                 *slot = to_val(&mut caller, value).map_err(|e| host_trap(e.to_string()))?;
             }

@@ -1115,9 +1115,7 @@ async fn abi_call_suspending(
     let status = match result {
         Err(HostStop::Suspend(request)) => {
             gas_out(&mut caller, gas_global);
-            let reply = suspend(&mut caller, request)
-                .await
-                .unwrap_or_else(|| Reply::Trap("resumed without a reply".into()));
+            let reply = suspend(&mut caller, request).await;
             let completed = caller.data_mut().context.complete_call(reply);
             gas_out(&mut caller, gas_global);
             completed.map_err(wasmtime::Error::new)?
@@ -1192,36 +1190,16 @@ async fn host_call(
         }
         None => caller.data_mut().context.call_host(index, &args, &mut []),
     };
-    let values = match answer {
-        Ok(values) => values,
-        Err(HostStop::Suspend(request)) => match suspend(&mut caller, request).await {
-            Some(Reply::Values(values)) => values,
-            Some(Reply::Trap(message)) => {
-                return Err(wasmtime::Error::new(HostStop::Trap(Failure::new(
-                    ErrorKind::HostError,
-                    message,
-                ))));
-            }
-            _ => {
-                return Err(wasmtime::Error::new(HostStop::Trap(Failure::new(
-                    ErrorKind::HostError,
-                    "resumed without a reply",
-                ))));
-            }
-        },
+    let reply = match answer {
+        Ok(values) => Some(Reply::Values(values)),
+        Err(HostStop::Suspend(request)) => suspend(&mut caller, request).await,
         Err(stop) => return Err(wasmtime::Error::new(stop)),
     };
-    if values.len() != results.len()
-        || values
-            .iter()
-            .zip(expected.iter())
-            .any(|(v, t)| v.ty() != *t)
-    {
-        return Err(wasmtime::Error::new(HostStop::Trap(Failure::new(
-            ErrorKind::HostError,
-            format!("host import {index} answered {values:?}, expected {expected:?}"),
-        ))));
-    }
+    let values = caller
+        .data_mut()
+        .context
+        .complete_host(index, &expected, reply)
+        .map_err(wasmtime::Error::new)?;
     for (slot, value) in results.iter_mut().zip(values) {
         *slot = to_val(&mut caller, value).map_err(|e| {
             wasmtime::Error::new(HostStop::Trap(Failure::new(

@@ -54,6 +54,7 @@ fn run_module(backend: &dyn Backend, module: &Module) -> Execution {
         CallContext::default(),
         &mut no_service,
     )
+    .expect("no node fault")
 }
 
 fn cache(kind: BackendKind, config: &Config, options: CacheOptions) -> ModuleCache {
@@ -473,7 +474,8 @@ fn recycled_instances_start_as_new_ones() {
                 },
                 CallContext::default(),
                 &mut |_| Reply::Trap("no services".into()),
-            );
+            )
+            .expect("no node fault");
             let status = match ending {
                 TRAP => Status::Trapped,
                 EXIT => Status::Reverted,

@@ -8,8 +8,8 @@ use std::{
 
 use ward_testkit::{assert_agree, wasm};
 use ward_vm::{
-    BackendKind, CallContext, Chain, Config, Entry, ErrorKind, Execution, Gas, Reply, RunOptions,
-    Status,
+    BackendKind, CallContext, Chain, ChainError, Config, Entry, ErrorKind, Execution, FaultKind,
+    Gas, NodeFault, Reply, RunOptions, Status,
 };
 
 type Events = Vec<(Vec<u8>, Vec<u8>)>;
@@ -20,15 +20,20 @@ struct MapChain {
     storage: Arc<Mutex<BTreeMap<Vec<u8>, Vec<u8>>>>,
     events: Arc<Mutex<Events>>,
     read_only: bool,
+    /// Fail every read as a node fault (a broken disk).
+    broken: bool,
 }
 
 impl Chain for MapChain {
-    fn storage_read(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+    fn storage_read(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, ChainError> {
+        if self.broken {
+            return Err(NodeFault::new(FaultKind::Storage, "the disk is gone").into());
+        }
         Ok(self.storage.lock().unwrap().get(key).cloned())
     }
-    fn storage_write(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), String> {
+    fn storage_write(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), ChainError> {
         if self.read_only {
-            return Err("storage_write in a read-only call".into());
+            return Err(ChainError::refused("storage_write in a read-only call"));
         }
         let mut storage = self.storage.lock().unwrap();
         match value {
@@ -37,9 +42,9 @@ impl Chain for MapChain {
         };
         Ok(())
     }
-    fn emit_event(&mut self, topic: &[u8], data: &[u8]) -> Result<(), String> {
+    fn emit_event(&mut self, topic: &[u8], data: &[u8]) -> Result<(), ChainError> {
         if self.read_only {
-            return Err("emit_event in a read-only call".into());
+            return Err(ChainError::refused("emit_event in a read-only call"));
         }
         self.events
             .lock()
@@ -293,4 +298,48 @@ fn without_a_chain_storage_traps_and_context_reads_zero() {
         run.outcome.error.map(|e| e.kind),
         Some(ErrorKind::HostError)
     );
+}
+
+#[test]
+fn a_chain_fault_aborts_the_call_instead_of_trapping_the_guest() {
+    // Writes, then reads: the read meets a broken disk. The guest traps
+    // at once (it cannot go on to write again), and the run reports the
+    // fault, not a `host_error` outcome.
+    let m = wasm(&format!(
+        r#"(module {IMPORTS}
+             (data (i32.const 0) "k")
+             (func (export "main")
+               (call $write (i32.const 0) (i32.const 1) (i32.const 0) (i32.const 1))
+               (drop (call $read (i32.const 0) (i32.const 1) (i32.const 8) (i32.const 8)))
+               (call $write (i32.const 0) (i32.const 1) (i32.const 1) (i32.const 1))))"#
+    ));
+    for kind in BackendKind::ALL {
+        let config = Config::default();
+        let backend = ward_testkit::backend(kind, &config);
+        let module = ward_vm::compile(&*backend, &config, &m).unwrap();
+        let chain = MapChain {
+            broken: true,
+            ..MapChain::default()
+        };
+        let run = ward_vm::execute(
+            &*backend,
+            &module,
+            &Entry::Main("main".into()),
+            RunOptions::default(),
+            CallContext::default().with_chain(Box::new(chain.clone())),
+            &mut |_| Reply::Trap("no services".into()),
+        );
+        let fault = run.unwrap_err();
+        assert_eq!(fault.kind(), FaultKind::Storage, "{kind}: {fault}");
+        assert_eq!(
+            chain
+                .storage
+                .lock()
+                .unwrap()
+                .get(&b"k"[..])
+                .map(Vec::as_slice),
+            Some(&b"k"[..]),
+            "{kind}: the write after the fault never ran"
+        );
+    }
 }

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use ward_testkit::{Backends, assert_agree, run, run_both, wasm};
 use ward_vm::{
-    CallContext, Config, Entry, ErrorKind, FuncType, Host, HostAnswer, HostImport, Limits, Reply,
-    Request, RunOptions, SandboxError, Status, Step, ValType, Value,
+    CallContext, Config, Entry, ErrorKind, FaultKind, FuncType, Host, HostAnswer, HostImport,
+    Limits, NodeFault, Reply, Request, RunOptions, SandboxError, Status, Step, ValType, Value,
 };
 
 const ABI: &str = r#"
@@ -561,38 +561,88 @@ fn many_suspensions_in_one_run_from_deep_frames() {
     assert_eq!(runs[0].suspensions, 10_000);
 }
 
-#[test]
-fn a_trap_reply_traps_the_guest_and_a_wrong_reply_is_a_host_error() {
+/// Runs the ask module (100 calls, half suspending) with `host` answering
+/// at once and `reply` answering every suspension.
+fn ask_with(
+    host: impl Fn() -> Box<dyn Host>,
+    reply: impl Fn() -> Reply,
+) -> Vec<Result<ward_vm::Execution, NodeFault>> {
     let backends = Backends::new(ask_config());
     let m = ask_module();
-    for reply in [
-        Reply::Trap("refused".into()),
+    backends.each(|b| {
+        let module = ward_vm::compile(b, &backends.config, &m).unwrap();
+        let options = RunOptions {
+            input: vec![1, 0],
+            ..RunOptions::default()
+        };
+        let context = CallContext::default().with_host(host());
+        ward_vm::execute(
+            b,
+            &module,
+            &Entry::Main("main".into()),
+            options,
+            context,
+            &mut |_| reply(),
+        )
+    })
+}
+
+#[test]
+fn a_trap_reply_traps_the_guest_and_a_wrong_reply_aborts_as_misuse() {
+    let runs: Vec<_> = ask_with(|| Box::new(AskHost), || Reply::Trap("refused".into()))
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_agree(&runs);
+    assert_eq!(runs[0].outcome.status, Status::Trapped);
+    assert_eq!(
+        runs[0].outcome.error.as_ref().map(|e| e.kind),
+        Some(ErrorKind::HostError)
+    );
+    // A reply the import cannot return is the embedder's fault, not the
+    // guest's: no outcome at all.
+    for wrong in [
         Reply::Values(vec![Value::I64(1)]),
         Reply::Values(vec![]),
+        Reply::Call {
+            status: 0,
+            return_data: Vec::new(),
+            gas_used: 0,
+        },
     ] {
-        let runs = backends.each(|b| {
-            let options = RunOptions {
-                input: vec![1, 0],
-                ..RunOptions::default()
-            };
-            let mut service = |_| reply.clone();
-            let context = CallContext::default().with_host(Box::new(AskHost));
-            run(
-                b,
-                &backends.config,
-                &m,
-                &Entry::Main("main".into()),
-                options,
-                context,
-                &mut service,
-            )
-        });
-        assert_agree(&runs);
-        assert_eq!(runs[0].outcome.status, Status::Trapped);
-        assert_eq!(
-            runs[0].outcome.error.as_ref().map(|e| e.kind),
-            Some(ErrorKind::HostError)
+        for run in ask_with(|| Box::new(AskHost), || wrong.clone()) {
+            let fault = run.unwrap_err();
+            assert_eq!(fault.kind(), FaultKind::Misuse, "{fault}");
+        }
+    }
+}
+
+/// Answers `ask` with values of the wrong type, or with a node fault.
+struct BrokenHost {
+    fault: bool,
+}
+
+impl Host for BrokenHost {
+    fn call(&mut self, _index: usize, _args: &[Value], _memory: &mut [u8]) -> HostAnswer {
+        if self.fault {
+            HostAnswer::Fault(NodeFault::new(FaultKind::Storage, "disk gone"))
+        } else {
+            HostAnswer::Return(vec![Value::I64(0)])
+        }
+    }
+}
+
+#[test]
+fn a_host_fault_or_a_wrong_answer_aborts_the_call_with_no_outcome() {
+    for (fault, kind) in [(true, FaultKind::Storage), (false, FaultKind::Misuse)] {
+        let runs = ask_with(
+            || Box::new(BrokenHost { fault }),
+            || Reply::Values(vec![Value::I32(0)]),
         );
+        for run in runs {
+            let err = run.unwrap_err();
+            assert_eq!(err.kind(), kind, "{err}");
+        }
     }
 }
 

@@ -315,6 +315,7 @@ fn run_all(
                     CallContext::default(),
                     &mut no_service,
                 )
+                .expect("no node fault")
             })
             .collect();
         assert_agree(&runs);

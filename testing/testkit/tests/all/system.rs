@@ -73,18 +73,20 @@ fn system_runtime_instances_are_reused_and_rebuilt_after_failures() {
         assert_eq!(count(&system_call(&runtimes, &code, b"y", 1_000_000)), 1);
         assert_eq!(runtimes.instance_builds(), 3);
         let mut no_service = |_| Reply::Trap("no services".into());
-        let timed_out = runtimes.call(
-            &code,
-            &Entry::Main("main".into()),
-            RunOptions {
-                input: b"spin".to_vec(),
-                gas_limit: Gas::new(u64::MAX),
-                timeout: Some(std::time::Duration::from_millis(50)),
-                ..RunOptions::default()
-            },
-            CallContext::default(),
-            &mut no_service,
-        );
+        let timed_out = runtimes
+            .call(
+                &code,
+                &Entry::Main("main".into()),
+                RunOptions {
+                    input: b"spin".to_vec(),
+                    gas_limit: Gas::new(u64::MAX),
+                    timeout: Some(std::time::Duration::from_millis(50)),
+                    ..RunOptions::default()
+                },
+                CallContext::default(),
+                &mut no_service,
+            )
+            .expect("no node fault");
         assert_eq!(timed_out.outcome.status, Status::Timeout, "{kind}");
         assert_eq!(count(&system_call(&runtimes, &code, b"z", 1_000_000)), 1);
         assert_eq!(runtimes.instance_builds(), 4);
@@ -216,13 +218,15 @@ fn unknown_system_runtimes_and_entries_are_typed_errors() {
         .register(&wasm(COUNTER), Metering::Instrumented)
         .unwrap();
     let mut no_service = |_| Reply::Trap("no services".into());
-    let run = runtimes.call(
-        &code,
-        &Entry::Main("nope".into()),
-        RunOptions::default(),
-        CallContext::default(),
-        &mut no_service,
-    );
+    let run = runtimes
+        .call(
+            &code,
+            &Entry::Main("nope".into()),
+            RunOptions::default(),
+            CallContext::default(),
+            &mut no_service,
+        )
+        .expect("no node fault");
     assert_eq!(
         run.outcome.error.map(|e| e.kind),
         Some(ErrorKind::EntryNotFound)

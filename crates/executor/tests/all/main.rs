@@ -1,0 +1,5 @@
+//! The executor's integration tests: one binary (see STYLE.md).
+
+mod contracts;
+mod executor;
+mod faults;

@@ -93,12 +93,16 @@ impl Call {
                 ptr(self.input.as_ptr()),
                 len(self.input.len()),
                 gas,
-                i32::from(self.read_only),
+                if self.read_only {
+                    ward_abi::call::READ_ONLY
+                } else {
+                    0
+                },
             )
         };
         let status = match code {
-            0 => CallStatus::Ok,
-            1 => CallStatus::Reverted,
+            ward_abi::call::OK => CallStatus::Ok,
+            ward_abi::call::REVERTED => CallStatus::Reverted,
             _ => CallStatus::Failed,
         };
         CallResult {

@@ -12,7 +12,7 @@
 
 macro_rules! declare_imports {
     ($( $(#[doc = $doc:literal])* $name:ident $variant:ident
-        ( $($param:ident : $pty:ident),* ) $(-> $ret:ident)? ; )*) => {
+        ( $($param:ident : $pty:ident),* ) $(-> $ret:ident)? { $($rules:tt)* } )*) => {
         #[cfg(target_arch = "wasm32")]
         #[link(wasm_import_module = "ward")]
         unsafe extern "C" {

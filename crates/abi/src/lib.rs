@@ -4,12 +4,17 @@
 //! takes and returns only `i32` / `i64`. Pointers and lengths are `i32`
 //! offsets into the guest's exported `"memory"`, read as unsigned.
 //!
-//! The table is written once, in [`for_each_host_function!`]. Everything
-//! else derives from it: the [`HostFn`] enum and its signatures here, the
-//! import resolution and dispatch in `ward-vm`, the linkers of both backends,
-//! and (later) the guest SDK's `extern` block and `docs/host-abi.md`. A
-//! function added to the table cannot be forgotten by any of them, because
-//! each one is generated from or matched exhaustively against this list.
+//! The table is written once, in [`for_each_host_function!`], with every
+//! rule that is per function: its signature, whether it touches guest memory,
+//! whether it reads or charges gas beyond its prepaid base (and so needs an
+//! engine-metered caller's gas counter synced), whether it may suspend, and
+//! its [`Cost`] formula. Everything else derives from it: the [`HostFn`] enum
+//! and its rules here, the import resolution, classification and cost
+//! computation in `ward-vm`, the linkers of both backends, the guest SDK's
+//! `extern` block, and the function table of `docs/host-abi.md` (checked
+//! against [`HostFn::doc_table`] by a test; `BLESS=1` rewrites it). Adding a
+//! host function is one row here plus its implementation in `ward-vm`'s
+//! `CallContext::call_abi`, whose match is exhaustive.
 //!
 //! ```
 //! use ward_abi::{HostFn, ValType};
@@ -17,12 +22,20 @@
 //! let f = HostFn::from_name("input_read").unwrap();
 //! assert_eq!(f.params(), &[ValType::I32, ValType::I32, ValType::I32]);
 //! assert!(f.results().is_empty());
+//! assert!(f.uses().memory && f.uses().gas && !f.uses().suspends);
+//! assert_eq!(f.cost().to_string(), "host_call + host_per_byte * len");
 //! assert_eq!(HostFn::ALL.len(), 22);
 //! ```
 
 #![no_std]
 
 use core::fmt;
+
+mod rules;
+
+#[doc(hidden)]
+pub use rules::param_index;
+pub use rules::{Cost, Rate, Term, Unit, Use, Uses};
 
 /// The import module every host function lives in.
 pub const MODULE: &str = "ward";
@@ -44,6 +57,22 @@ pub const MAX_MESSAGE_BYTES: u32 = 64 * 1024;
 /// The name of the memory export host functions read and write.
 pub const MEMORY_EXPORT: &str = "memory";
 
+/// What `ward.call` returns, and the flags it takes.
+pub mod call {
+    /// The callee finished with exit code 0.
+    pub const OK: i32 = 0;
+    /// The callee reverted: its writes and events are discarded, its output
+    /// is the return data.
+    pub const REVERTED: i32 = 1;
+    /// The callee failed (trapped, ran out of gas, does not exist, too
+    /// deep): no return data.
+    pub const FAILED: i32 = 2;
+    /// Flag: the callee and everything it calls may not write or emit.
+    pub const READ_ONLY: i32 = 1;
+    /// Every flag bit; any other bit set is a `host_error`.
+    pub const KNOWN_FLAGS: i32 = READ_ONLY;
+}
+
 /// A value type that may cross the host boundary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ValType {
@@ -64,14 +93,20 @@ impl fmt::Display for ValType {
 
 /// Calls `$m!` with the whole host-function table.
 ///
-/// Each entry reads `name Variant(param: type, ...) -> result;` where the
-/// types are `i32` or `i64` and the result is optional, preceded by its doc
-/// comment. Consumers write a `macro_rules!` that matches this shape:
+/// Each entry reads
+/// `name Variant(param: type, ...) -> result { uses [...] cost [...] }`,
+/// preceded by its doc comment. Types are `i32` or `i64`; the result is
+/// optional. `uses` lists what the function touches ([`Use`]: `Memory`,
+/// `Gas`, `Suspends`); `cost` is its price beyond the `host_call` every
+/// call pays: an optional fixed [`Rate`], then `+`-separated terms
+/// `Rate * unit(param, ...)` ([`Unit`]: `bytes` or `words`) over the
+/// lengths its parameters name. Consumers that need only the signature
+/// skip the braces:
 ///
 /// ```
 /// macro_rules! count {
 ///     ($( $(#[doc = $doc:literal])* $name:ident $variant:ident
-///        ( $($param:ident : $pty:ident),* ) $(-> $ret:ident)? ; )*) => {
+///        ( $($param:ident : $pty:ident),* ) $(-> $ret:ident)? { $($rules:tt)* } )*) => {
 ///         [$(stringify!($name)),*].len()
 ///     };
 /// }
@@ -82,61 +117,61 @@ macro_rules! for_each_host_function {
     ($m:ident) => {
         $m! {
             /// Returns the length in bytes of the call's input.
-            input_size InputSize() -> i32;
+            input_size InputSize() -> i32 { uses [] cost [] }
             /// Copies `len` bytes of the input, starting at `offset`, to `dst`.
             /// Traps with `memory_out_of_bounds` when either range is out of bounds.
-            input_read InputRead(dst: i32, offset: i32, len: i32);
+            input_read InputRead(dst: i32, offset: i32, len: i32) { uses [Memory, Gas] cost [HostPerByte * bytes(len)] }
             /// Sets the call's output to the `len` bytes at `src`, replacing earlier output.
-            output_write OutputWrite(src: i32, len: i32);
+            output_write OutputWrite(src: i32, len: i32) { uses [Memory, Gas] cost [HostPerByte * bytes(len)] }
             /// Ends the call at once: 0 is success, anything else a revert with that code.
             /// Output written so far is kept.
-            exit Exit(code: i32);
+            exit Exit(code: i32) { uses [] cost [] }
             /// Returns the gas left to the call.
-            gas_left GasLeft() -> i64;
+            gas_left GasLeft() -> i64 { uses [Gas] cost [] }
             /// Logs the `len` bytes at `src` (lossy UTF-8) when the embedder enables it.
             /// Never changes status, output or gas (beyond its own documented cost).
-            debug_log DebugLog(src: i32, len: i32);
+            debug_log DebugLog(src: i32, len: i32) { uses [Memory, Gas] cost [HostPerByte * bytes(len)] }
             /// Charges `amount` gas (self-metered guests). A negative amount traps
             /// with `host_error`; more than is left ends the call with `out_of_gas`.
-            charge_gas ChargeGas(amount: i64);
+            charge_gas ChargeGas(amount: i64) { uses [Gas] cost [] }
             /// Reads the value stored under the `key_len` bytes at `key`: copies at most
             /// `dst_cap` bytes of it to `dst` and returns its full length, or -1 when absent.
-            storage_read StorageRead(key: i32, key_len: i32, dst: i32, dst_cap: i32) -> i64;
+            storage_read StorageRead(key: i32, key_len: i32, dst: i32, dst_cap: i32) -> i64 { uses [Memory, Gas] cost [StorageRead + StoragePerByte * bytes(key_len, dst_cap)] }
             /// Stores the `val_len` bytes at `val` under the `key_len` bytes at `key`.
             /// Traps with `host_error` in a read-only call.
-            storage_write StorageWrite(key: i32, key_len: i32, val: i32, val_len: i32);
+            storage_write StorageWrite(key: i32, key_len: i32, val: i32, val_len: i32) { uses [Memory, Gas] cost [StorageWrite + StoragePerByte * bytes(key_len, val_len)] }
             /// Removes the value under the `key_len` bytes at `key`, if any.
             /// Traps with `host_error` in a read-only call.
-            storage_remove StorageRemove(key: i32, key_len: i32);
+            storage_remove StorageRemove(key: i32, key_len: i32) { uses [Memory, Gas] cost [StorageWrite + StoragePerByte * bytes(key_len)] }
             /// Emits an event: a topic and data. Kept only if the transaction succeeds.
             /// Traps with `host_error` in a read-only call.
-            emit_event EmitEvent(topic: i32, topic_len: i32, data: i32, data_len: i32);
+            emit_event EmitEvent(topic: i32, topic_len: i32, data: i32, data_len: i32) { uses [Memory, Gas] cost [Event + EventPerByte * bytes(topic_len, data_len)] }
             /// Writes the 32-byte address of the caller (account or contract) to `dst`.
-            caller Caller(dst: i32);
+            caller Caller(dst: i32) { uses [Memory] cost [] }
             /// Writes the 32-byte address of the running contract to `dst`.
-            self_address SelfAddress(dst: i32);
+            self_address SelfAddress(dst: i32) { uses [Memory] cost [] }
             /// Returns the height of the block being executed.
-            block_height BlockHeight() -> i64;
+            block_height BlockHeight() -> i64 { uses [] cost [] }
             /// Returns the time of the block being executed (seconds).
-            block_time BlockTime() -> i64;
+            block_time BlockTime() -> i64 { uses [] cost [] }
             /// Writes the SHA-256 digest (32 bytes) of the `len` bytes at `src` to `dst`.
-            hash_sha256 HashSha256(src: i32, len: i32, dst: i32);
+            hash_sha256 HashSha256(src: i32, len: i32, dst: i32) { uses [Memory, Gas] cost [HashPer64Bytes * words(len)] }
             /// Writes the Keccak-256 digest (32 bytes, Ethereum's) of the `len` bytes at `src` to `dst`.
-            hash_keccak256 HashKeccak256(src: i32, len: i32, dst: i32);
+            hash_keccak256 HashKeccak256(src: i32, len: i32, dst: i32) { uses [Memory, Gas] cost [HashPer64Bytes * words(len)] }
             /// Writes the BLAKE3 digest (32 bytes) of the `len` bytes at `src` to `dst`.
-            hash_blake3 HashBlake3(src: i32, len: i32, dst: i32);
+            hash_blake3 HashBlake3(src: i32, len: i32, dst: i32) { uses [Memory, Gas] cost [HashPer64Bytes * words(len)] }
             /// Returns 1 when the 64-byte signature at `sig` is a valid (strict) Ed25519
             /// signature of the `msg_len` bytes at `msg` by the 32-byte key at `pubkey`, else 0.
-            verify_ed25519 VerifyEd25519(pubkey: i32, msg: i32, msg_len: i32, sig: i32) -> i32;
+            verify_ed25519 VerifyEd25519(pubkey: i32, msg: i32, msg_len: i32, sig: i32) -> i32 { uses [Memory, Gas] cost [VerifyEd25519 + HashPer64Bytes * words(msg_len)] }
             /// Calls `main` of the contract at the 32-byte address `addr` with the
             /// `input_len` bytes at `input`, forwarding at most `gas` (and at most what is
             /// left). Flags: bit 0 makes the call read-only. Suspends the caller until the
             /// callee finishes; returns 0 (ok), 1 (reverted) or 2 (failed).
-            call Call(addr: i32, input: i32, input_len: i32, gas: i64, flags: i32) -> i32;
+            call Call(addr: i32, input: i32, input_len: i32, gas: i64, flags: i32) -> i32 { uses [Memory, Gas, Suspends] cost [HostPerByte * bytes(input_len)] }
             /// Returns the length of the last call's return data (its output).
-            return_data_size ReturnDataSize() -> i32;
+            return_data_size ReturnDataSize() -> i32 { uses [] cost [] }
             /// Copies `len` bytes of the last call's return data, from `offset`, to `dst`.
-            return_data_read ReturnDataRead(dst: i32, offset: i32, len: i32);
+            return_data_read ReturnDataRead(dst: i32, offset: i32, len: i32) { uses [Memory, Gas] cost [HostPerByte * bytes(len)] }
         }
     };
 }
@@ -154,7 +189,8 @@ macro_rules! __val_type {
 
 macro_rules! define_host_fn {
     ($( $(#[doc = $doc:literal])* $name:ident $variant:ident
-        ( $($param:ident : $pty:ident),* ) $(-> $ret:ident)? ; )*) => {
+        ( $($param:ident : $pty:ident),* ) $(-> $ret:ident)?
+        { uses [$($use:ident),*] cost [$($cost:tt)*] } )*) => {
         /// One function of the host ABI.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[repr(u8)]
@@ -194,6 +230,23 @@ macro_rules! define_host_fn {
                 }
             }
 
+            /// What the function touches: guest memory, the gas counter,
+            /// the embedder (by suspending).
+            pub const fn uses(self) -> Uses {
+                match self {
+                    $(HostFn::$variant => Uses::NONE $(.with(Use::$use))*,)*
+                }
+            }
+
+            /// What a call costs, beyond the `host_call` every call pays.
+            pub const fn cost(self) -> Cost {
+                match self {
+                    $(HostFn::$variant => const {
+                        $crate::__cost!([$(stringify!($param)),*] [] [] $($cost)*)
+                    },)*
+                }
+            }
+
             /// Looks a function up by its import name.
             pub fn from_name(name: &str) -> Option<HostFn> {
                 match name {
@@ -219,6 +272,35 @@ impl fmt::Display for HostFn {
         f.write_str(")")?;
         if let [ret] = self.results() {
             write!(f, " -> {ret}")?;
+        }
+        Ok(())
+    }
+}
+
+impl HostFn {
+    /// The function table of `docs/host-abi.md`, in Markdown: one row per
+    /// function with its signature, its cost and what it touches. A test
+    /// checks the document against it.
+    pub fn doc_table() -> impl fmt::Display {
+        DocTable
+    }
+}
+
+struct DocTable;
+
+impl fmt::Display for DocTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "| function | signature | gas | uses |")?;
+        writeln!(f, "|---|---|---|---|")?;
+        for &host_fn in HostFn::ALL {
+            writeln!(
+                f,
+                "| `{}` | `{}` | `{}` | {} |",
+                host_fn.name(),
+                host_fn,
+                host_fn.cost(),
+                host_fn.uses()
+            )?;
         }
         Ok(())
     }

@@ -21,6 +21,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use ward_abi::call::{FAILED as CALL_FAILED, OK as CALL_OK, REVERTED as CALL_REVERTED};
 use ward_primitives::{Address, Gas, Hash32};
 use ward_state::{
     BlockRecord, ContractInfo, Encode, Event, Journal, Receipt, StateCommit, StateError,
@@ -185,11 +186,6 @@ struct Deployed {
     height: u64,
     time: u64,
 }
-
-/// What `ward.call` returns to the caller.
-const CALL_OK: i32 = 0;
-const CALL_REVERTED: i32 = 1;
-const CALL_FAILED: i32 = 2;
 
 /// A caller waiting for its callee.
 struct Waiting {

@@ -264,10 +264,21 @@ impl CostSchedule {
             .saturating_add(u64::from(self.deploy_per_byte).saturating_mul(bytes))
     }
 
-    /// What a host call moving `bytes` bytes costs: `host_call +
-    /// host_per_byte * bytes`, saturating.
-    pub fn host_cost(&self, bytes: u64) -> u64 {
-        u64::from(self.host_call)
-            .saturating_add(u64::from(self.host_per_byte).saturating_mul(bytes))
+    /// The value of a host-function rate named by the ABI table.
+    pub fn rate(&self, rate: ward_abi::Rate) -> u32 {
+        use ward_abi::Rate;
+        match rate {
+            Rate::HostPerByte => self.host_per_byte,
+            Rate::StorageRead => self.storage_read,
+            Rate::StorageWrite => self.storage_write,
+            Rate::StoragePerByte => self.storage_per_byte,
+            Rate::Event => self.event,
+            Rate::EventPerByte => self.event_per_byte,
+            Rate::HashPer64Bytes => self.hash_per_64_bytes,
+            Rate::VerifyEd25519 => self.verify_ed25519,
+            // A rate this schedule does not know costs as much as the
+            // dearest one it does: never nothing.
+            _ => self.verify_ed25519,
+        }
     }
 }

@@ -153,6 +153,33 @@ fn gas_doc_lists_every_cost_of_the_schedule() {
     }
 }
 
+/// docs/host-abi.md states the schedule version and every rate the ABI
+/// table's formulas name, with their values.
+#[test]
+fn host_abi_doc_states_the_rates_of_the_schedule() {
+    let doc = include_str!("../../../docs/host-abi.md").replace('\n', " ");
+    let schedule = crate::CostSchedule::default();
+    let version = format!("in schedule version {}", crate::SCHEDULE_VERSION);
+    assert!(doc.contains(&version), "docs/host-abi.md lacks {version:?}");
+    let mut rates: Vec<(&str, u32)> = vec![("host_call", schedule.host_call)];
+    for f in ward_abi::HostFn::ALL {
+        let cost = f.cost();
+        let named = cost
+            .fixed
+            .into_iter()
+            .chain(cost.terms.iter().map(|t| t.rate));
+        for rate in named {
+            if !rates.iter().any(|(name, _)| *name == rate.name()) {
+                rates.push((rate.name(), schedule.rate(rate)));
+            }
+        }
+    }
+    for (name, value) in rates {
+        let stated = format!("`{name}` = {value}");
+        assert!(doc.contains(&stated), "docs/host-abi.md lacks {stated:?}");
+    }
+}
+
 #[test]
 fn canonical_policy_bytes_change_with_every_field() {
     let base = Policy::default();

@@ -87,10 +87,11 @@ pub enum Resolved {
 impl Resolved {
     /// Whether calling this import may suspend the guest.
     pub fn may_suspend(self) -> bool {
-        matches!(
-            self,
-            Resolved::Host(_) | Resolved::Abi(ward_abi::HostFn::Call)
-        )
+        match self {
+            Resolved::Host(_) => true,
+            Resolved::Abi(f) => f.uses().suspends,
+            Resolved::Link(_) => false,
+        }
     }
 }
 

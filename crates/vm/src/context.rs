@@ -222,37 +222,6 @@ impl CallContext {
         self.base_prepaid = prepaid;
     }
 
-    /// Whether host ABI function `f` reads or charges gas beyond its fixed
-    /// cost: only for these must an engine-metered caller's gas counter be
-    /// brought into the context and back.
-    pub fn needs_gas(f: HostFn) -> bool {
-        match f {
-            HostFn::InputRead
-            | HostFn::OutputWrite
-            | HostFn::DebugLog
-            | HostFn::GasLeft
-            | HostFn::ChargeGas => true,
-            HostFn::StorageRead
-            | HostFn::StorageWrite
-            | HostFn::StorageRemove
-            | HostFn::EmitEvent
-            | HostFn::HashSha256
-            | HostFn::HashKeccak256
-            | HostFn::HashBlake3
-            | HostFn::VerifyEd25519
-            | HostFn::Call
-            | HostFn::ReturnDataRead => true,
-            // These cost only the prepaid base.
-            HostFn::ReturnDataSize
-            | HostFn::InputSize
-            | HostFn::Exit
-            | HostFn::Caller
-            | HostFn::SelfAddress
-            | HostFn::BlockHeight
-            | HostFn::BlockTime => false,
-        }
-    }
-
     /// Allows or forbids suspension (forbidden while a start function runs:
     /// a refused suspension traps with `host_error`).
     pub fn set_suspend_allowed(&mut self, allowed: bool) {
@@ -346,20 +315,14 @@ impl CallContext {
         }
     }
 
-    /// What this host call still owes: its documented cost, less the fixed
-    /// part when the caller's instrumentation prepaid it.
-    fn call_cost(&self, bytes: u64) -> u64 {
-        let cost = self.host_cost(bytes);
+    /// What a host call whose documented cost is `cost` still owes: less
+    /// the fixed part when the caller's instrumentation prepaid it.
+    fn unprepaid(&self, cost: u64) -> u64 {
         if self.base_prepaid {
             cost.saturating_sub(u64::from(self.schedule.host_call))
         } else {
             cost
         }
-    }
-
-    /// The documented cost of a host call moving `bytes` bytes.
-    pub fn host_cost(&self, bytes: u64) -> u64 {
-        self.schedule.host_cost(bytes)
     }
 
     /// Takes the debug log lines collected so far (empty when logging is off).
@@ -421,35 +384,6 @@ impl CallContext {
         }
     }
 
-    /// Whether a host ABI function reads or writes guest memory. Backends
-    /// look the memory up only for these.
-    pub fn needs_memory(f: HostFn) -> bool {
-        match f {
-            HostFn::InputRead
-            | HostFn::OutputWrite
-            | HostFn::DebugLog
-            | HostFn::StorageRead
-            | HostFn::StorageWrite
-            | HostFn::StorageRemove
-            | HostFn::EmitEvent
-            | HostFn::Caller
-            | HostFn::SelfAddress
-            | HostFn::HashSha256
-            | HostFn::HashKeccak256
-            | HostFn::HashBlake3
-            | HostFn::VerifyEd25519
-            | HostFn::Call
-            | HostFn::ReturnDataRead => true,
-            HostFn::ReturnDataSize
-            | HostFn::InputSize
-            | HostFn::Exit
-            | HostFn::GasLeft
-            | HostFn::ChargeGas
-            | HostFn::BlockHeight
-            | HostFn::BlockTime => false,
-        }
-    }
-
     /// Runs host ABI function `f` with `args` (already checked against its
     /// signature by the engine) on the guest's `memory`. Every call first
     /// pays its documented cost: the host-call base, plus the per-byte rate
@@ -474,34 +408,16 @@ impl CallContext {
             _ => 0,
         };
         let len = |i: usize| u64::from(arg(i) as u32);
+        // The documented cost (the ABI table's formula), from the requested
+        // lengths, before anything is checked; less the fixed part when the
+        // caller's instrumentation prepaid it.
         let sched = &self.schedule;
-        let per = |rate: u32, bytes: u64| u64::from(rate).saturating_mul(bytes);
-        let hashing = |bytes: u64| per(sched.hash_per_64_bytes, bytes.div_ceil(64));
-        let moved = match f {
-            HostFn::InputRead | HostFn::ReturnDataRead => len(2),
-            HostFn::Call => len(2),
-            HostFn::OutputWrite | HostFn::DebugLog => len(1),
-            _ => 0,
-        };
-        // Costs beyond `host_call + host_per_byte * moved`, from the
-        // requested lengths, before anything is checked.
-        let extra = match f {
-            HostFn::StorageRead => u64::from(sched.storage_read)
-                .saturating_add(per(sched.storage_per_byte, len(1).saturating_add(len(3)))),
-            HostFn::StorageWrite => u64::from(sched.storage_write)
-                .saturating_add(per(sched.storage_per_byte, len(1).saturating_add(len(3)))),
-            HostFn::StorageRemove => {
-                u64::from(sched.storage_write).saturating_add(per(sched.storage_per_byte, len(1)))
-            }
-            HostFn::EmitEvent => u64::from(sched.event)
-                .saturating_add(per(sched.event_per_byte, len(1).saturating_add(len(3)))),
-            HostFn::HashSha256 | HostFn::HashKeccak256 | HostFn::HashBlake3 => hashing(len(1)),
-            HostFn::VerifyEd25519 => {
-                u64::from(sched.verify_ed25519).saturating_add(hashing(len(2)))
-            }
-            _ => 0,
-        };
-        self.charge(self.call_cost(moved).saturating_add(extra))?;
+        let cost = f.cost().evaluate(
+            u64::from(sched.host_call),
+            |rate| u64::from(sched.rate(rate)),
+            len,
+        );
+        self.charge(self.unprepaid(cost))?;
         match f {
             HostFn::InputSize => {
                 // Inputs are bounded far below 2 GiB by every embedder; clamp
@@ -653,7 +569,7 @@ impl CallContext {
                     _ => return Err(host_error("call: negative gas".into())),
                 };
                 let flags = arg(4);
-                if flags & !1 != 0 {
+                if flags & !ward_abi::call::KNOWN_FLAGS != 0 {
                     return Err(host_error(format!("call: unknown flags {flags:#x}")));
                 }
                 if !self.suspend_allowed {
@@ -668,7 +584,7 @@ impl CallContext {
                     // rule): a callee that burns everything it was given
                     // leaves its caller enough to handle the failure.
                     gas: requested.min(self.gas_left.get() - self.gas_left.get() / 64),
-                    read_only: flags & 1 == 1,
+                    read_only: flags & ward_abi::call::READ_ONLY != 0,
                 }))
             }
             HostFn::ReturnDataSize => Ok(Some(Value::I32(
@@ -774,7 +690,7 @@ impl CallContext {
         if self.is_aborted() {
             return Err(aborted());
         }
-        self.charge(self.call_cost(0))?;
+        self.charge(self.unprepaid(u64::from(self.schedule.host_call)))?;
         match self.host.call(index, args, memory) {
             HostAnswer::Return(values) => Ok(values),
             HostAnswer::Suspend if !self.suspend_allowed => Err(HostStop::Trap(Failure::new(

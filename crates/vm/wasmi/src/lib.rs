@@ -703,7 +703,7 @@ impl WasmiSandbox {
             // status to the guest; the gas global follows the context.
             let status = match self.store.data_mut().context.complete_call(Some(reply)) {
                 Ok(Value::I32(status)) => status,
-                Ok(_) => 2,
+                Ok(_) => ward_abi::call::FAILED,
                 Err(stop) => return step_from_error(wasmi::Error::host(Stop(stop))),
             };
             if let Some(global) = self.store.data().exports.gas {
@@ -837,7 +837,7 @@ fn instantiation_failure(err: wasmi::Error) -> Failure {
 /// from the ABI table so that none can be missed.
 macro_rules! define_abi {
     ($( $(#[doc = $doc:literal])* $name:ident $variant:ident
-        ( $($param:ident : $pty:ident),* ) $(-> $ret:ident)? ; )*) => {
+        ( $($param:ident : $pty:ident),* ) $(-> $ret:ident)? { $($rules:tt)* } )*) => {
         fn define_abi(linker: &mut Linker<StoreData>) -> Result<(), wasmi::errors::LinkerError> {
             $(
                 linker.func_wrap(
@@ -890,11 +890,11 @@ fn abi_call(
         .context
         .set_base_prepaid(gas_global.is_some());
     // Only calls that charge per byte or read the gas need the counter.
-    let gas = gas_global.filter(|_| CallContext::needs_gas(f));
+    let gas = gas_global.filter(|_| f.uses().gas);
     if let Some(global) = gas {
         gas_in(caller, global);
     }
-    let result = if CallContext::needs_memory(f) {
+    let result = if f.uses().memory {
         match caller_memory(caller) {
             Some(memory) => {
                 let (bytes, data) = memory.data_and_store_mut(&mut *caller);

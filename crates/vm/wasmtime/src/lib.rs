@@ -997,7 +997,7 @@ fn instantiation_failure(err: wasmtime::Error) -> Failure {
 /// from the ABI table so that none can be missed.
 macro_rules! define_abi {
     ($( $(#[doc = $doc:literal])* $name:ident $variant:ident
-        ( $($param:ident : $pty:ident),* ) $(-> $ret:ident)? ; )*) => {
+        ( $($param:ident : $pty:ident),* ) $(-> $ret:ident)? { $($rules:tt)* } )*) => {
         fn define_abi(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
             $(
                 linker.func_wrap(
@@ -1069,11 +1069,11 @@ fn abi_call(
         .context
         .set_base_prepaid(gas_global.is_some());
     // Only calls that charge per byte or read the gas need the counter.
-    let gas = gas_global.filter(|_| CallContext::needs_gas(f));
+    let gas = gas_global.filter(|_| f.uses().gas);
     if let Some(global) = gas {
         gas_in(caller, global);
     }
-    let result = if CallContext::needs_memory(f) {
+    let result = if f.uses().memory {
         match caller_memory(caller) {
             Some(memory) => {
                 let (bytes, data) = memory.data_and_store_mut(&mut *caller);
@@ -1126,12 +1126,12 @@ async fn abi_call_suspending(
         }
         Ok(value) => {
             gas_out(&mut caller, gas_global);
-            value.unwrap_or(Value::I32(2))
+            value.unwrap_or(Value::I32(ward_abi::call::FAILED))
         }
     };
     Ok(match status {
         Value::I32(v) => v,
-        _ => 2,
+        _ => ward_abi::call::FAILED,
     })
 }
 

@@ -48,6 +48,7 @@ clippy: setup
 
 unit: setup contracts
 	$(CARGO) test --locked --workspace
+	$(CARGO) run --locked -q -p ward-vm --example embed
 
 test: fmt clippy unit
 

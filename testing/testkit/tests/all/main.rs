@@ -7,6 +7,7 @@
 mod cache;
 mod chain;
 mod differential;
+mod docs;
 mod engine;
 mod loops;
 mod metering;

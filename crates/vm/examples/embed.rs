@@ -13,9 +13,8 @@
 use std::{process::ExitCode, sync::Arc};
 
 use ward_vm::{
-    Backend, BackendKind, CacheOptions, CallContext, Config, Entry, Execution, FuncType, Gas,
-    Host, HostAnswer, HostImport, ModuleCache, NodeFault, Reply, Request, RunOptions, ValType,
-    Value,
+    Backend, BackendKind, CacheOptions, CallContext, Config, Entry, Execution, FuncType, Gas, Host,
+    HostAnswer, HostImport, ModuleCache, NodeFault, Reply, Request, RunOptions, ValType, Value,
 };
 
 /// The plugin: totals `price(i) * fetch(i)` for the items 1..=n (n from the
@@ -175,7 +174,8 @@ fn main() -> ExitCode {
         println!(
             "{:>8} | cache: {} compiled, {} served from memory",
             kind.to_string(),
-            stats.compiles, stats.memory_hits
+            stats.compiles,
+            stats.memory_hits
         );
     }
     // Both backends must have said exactly the same, gas included.

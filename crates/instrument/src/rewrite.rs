@@ -17,7 +17,7 @@
 //!   flushes its depth before a `call_indirect`. One export is all the
 //!   embedder arms and reads: the fewer exports, the cheaper every
 //!   instantiation;
-//! - no helper functions: each body is wrapped in two blocks whose ends
+//! - no out-of-line exit helpers: each body is wrapped in two blocks whose ends
 //!   hold its out-of-gas and stack-overflow exits, which store the reason
 //!   in the meter as a negative sentinel ([`crate::TRAP_OUT_OF_GAS`],
 //!   [`crate::TRAP_STACK_OVERFLOW`]; gas is never negative otherwise) and
@@ -37,6 +37,13 @@
 //! - the start function, if any, is no longer a start section: its thunk is
 //!   exported as `__ward_start`, and the embedder calls it right after
 //!   instantiation, metered like any other code.
+//! - for a recyclable module only, `__ward_reset`, after the thunks: an
+//!   unmetered `[] -> []` function that sets every mutable global the
+//!   module defines back to its constant initialiser.
+//!
+//! Functions are emitted in this order: the original bodies (their indices
+//! unchanged), the thunks for escaping functions, the entry thunks, then
+//! `__ward_reset`.
 //!
 //! Inside each function body:
 //!
@@ -155,7 +162,8 @@ pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<(Vec<u8>, u32
         message: e.to_string(),
     };
 
-    // Type section: the original types plus `[] -> []` for the helpers.
+    // Type section: the original types, then `[] -> []` (the type of
+    // `__ward_reset`), then the block and metered types below.
     let mut types = TypeSection::new();
     for section in &a.sections {
         if let Section::Type(reader) = section {
@@ -222,7 +230,9 @@ pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<(Vec<u8>, u32
 
     emit_raw(&mut module, a, 2);
 
-    // Function section: originals, helpers, thunks.
+    // Function section: the original bodies, then the thunks (those for
+    // escaping functions, then the entry thunks), then `__ward_reset` when
+    // the module is recyclable. There are no other helper functions.
     let mut functions = FunctionSection::new();
     for &ty in &metered_type_of {
         functions.function(ty);
@@ -311,7 +321,8 @@ pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<(Vec<u8>, u32
 
     emit_raw(&mut module, a, 12);
 
-    // Code: instrumented bodies, helpers, thunks.
+    // Code, in the function section's order: instrumented bodies, thunks,
+    // then `__ward_reset`.
     let mut code = CodeSection::new();
     let globals = Globals {
         gas: meter_global,

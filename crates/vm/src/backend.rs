@@ -77,51 +77,57 @@ pub struct Module {
     compiled: Arc<dyn Any + Send + Sync>,
 }
 
-impl Module {
-    /// Wraps a backend's compiled module. Called by backends only.
-    pub fn new(
-        backend: BackendKind,
-        imports: Vec<ImportType>,
-        exports: Vec<ExportType>,
-        compiled: Arc<dyn Any + Send + Sync>,
-    ) -> Self {
-        // Engines list exports in different orders (declaration order,
-        // name order); Ward always lists them by name.
-        let mut exports = exports;
-        exports.sort_by(|a, b| a.name.cmp(&b.name));
-        Module {
-            backend,
-            metering: Metering::None,
-            has_start: false,
-            recyclable: false,
-            imports: imports.into(),
-            exports: exports.into(),
-            footprint: 0,
-            compiled,
-        }
-    }
+/// What a backend compiled: the engine's module and Ward's description of
+/// it. Only `ward-vm` turns one into a [`Module`], recording how its bytes
+/// were prepared ([`crate::compile`], the module cache), so no embedder can
+/// claim a module is metered, has no start function, or may be recycled:
+///
+/// ```compile_fail
+/// # use ward_vm::{EngineModule, Metering, Module};
+/// fn recyclable(engine: EngineModule) -> Module {
+///     Module::prepared(engine, Metering::Instrumented, false, true) // private
+/// }
+/// ```
+pub struct EngineModule {
+    /// The backend that compiled it.
+    pub backend: BackendKind,
+    /// Its imports.
+    pub imports: Vec<ImportType>,
+    /// Its exports, in any order.
+    pub exports: Vec<ExportType>,
+    /// Roughly how many bytes the compiled module occupies (code and
+    /// metadata), which bounds the module cache.
+    pub footprint: usize,
+    /// The backend's own compiled module ([`Module::downcast`] gets it back).
+    pub code: Arc<dyn Any + Send + Sync>,
+}
 
-    /// Records how the module's bytes were prepared (set by [`crate::compile`]).
-    pub fn with_preparation(
-        mut self,
+impl Module {
+    /// A module from what a backend compiled and how its bytes were
+    /// prepared.
+    pub(crate) fn prepared(
+        engine: EngineModule,
         metering: Metering,
         has_start: bool,
         recyclable: bool,
     ) -> Self {
-        self.metering = metering;
-        self.has_start = has_start;
-        self.recyclable = recyclable;
-        self
+        // Engines list exports in different orders (declaration order,
+        // name order); Ward always lists them by name.
+        let mut exports = engine.exports;
+        exports.sort_by(|a, b| a.name.cmp(&b.name));
+        Module {
+            backend: engine.backend,
+            metering,
+            has_start,
+            recyclable,
+            imports: engine.imports.into(),
+            exports: exports.into(),
+            footprint: engine.footprint,
+            compiled: engine.code,
+        }
     }
 
     /// How the module is metered.
-    /// Records roughly how many bytes the compiled module occupies (code
-    /// and metadata), which bounds the module cache.
-    pub fn with_footprint(mut self, bytes: usize) -> Self {
-        self.footprint = bytes;
-        self
-    }
-
     /// Roughly how many bytes the compiled module occupies.
     pub fn footprint(&self) -> usize {
         self.footprint
@@ -208,7 +214,7 @@ pub trait Backend: Send + Sync {
     ///
     /// A [`Failure`] of kind `invalid_wasm` (or `unsupported_feature`) when
     /// the engine refuses the bytes.
-    fn compile(&self, wasm: &[u8]) -> Result<Module, Failure>;
+    fn compile(&self, wasm: &[u8]) -> Result<EngineModule, Failure>;
 
     /// Identifies everything a compiled artifact depends on: the engine's
     /// name and version and its code-generation settings. Part of every
@@ -254,7 +260,7 @@ pub trait Backend: Send + Sync {
     /// artifacts (machine code) without being able to check them. The disk
     /// cache verifies a checksum and the full key before calling this.
     #[allow(unsafe_code)]
-    unsafe fn deserialize(&self, artifact: &[u8]) -> Result<Module, Failure> {
+    unsafe fn deserialize(&self, artifact: &[u8]) -> Result<EngineModule, Failure> {
         let _ = artifact;
         Err(Failure::new(
             crate::ErrorKind::HostError,

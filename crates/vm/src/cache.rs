@@ -392,7 +392,12 @@ impl ModuleCache {
         match module {
             Ok(module) => {
                 self.disk_hits.fetch_add(1, Ordering::Relaxed);
-                Some(module.with_preparation(stored.metering, stored.has_start, stored.recyclable))
+                Some(Module::prepared(
+                    module,
+                    stored.metering,
+                    stored.has_start,
+                    stored.recyclable,
+                ))
             }
             Err(err) => {
                 self.reject_disk_entry(disk, key, &err.message);

@@ -52,8 +52,8 @@ mod system;
 mod value;
 
 pub use backend::{
-    Backend, BackendKind, Extern, ExternKind, InstanceId, Link, Module, Reply, Request, Sandbox,
-    SandboxError, Step, meter_export_by_name,
+    Backend, BackendKind, EngineModule, Extern, ExternKind, InstanceId, Link, Module, Reply,
+    Request, Sandbox, SandboxError, Step, meter_export_by_name,
 };
 pub use cache::{CacheKey, CacheOptions, CacheStats, CodeHash, ModuleCache};
 pub use config::{

@@ -21,7 +21,8 @@ use crate::{
 pub fn compile(backend: &dyn Backend, config: &Config, wasm: &[u8]) -> Result<Module, Failure> {
     let prepared =
         ward_instrument::prepare(wasm, &config.effective_policy()).map_err(policy_failure)?;
-    Ok(backend.compile(&prepared.wasm)?.with_preparation(
+    Ok(Module::prepared(
+        backend.compile(&prepared.wasm)?,
         prepared.metering,
         prepared.has_start,
         prepared.recyclable,

@@ -31,9 +31,9 @@ use smallvec::SmallVec;
 
 use ward_abi::HostFn;
 use ward_vm::{
-    Backend, BackendKind, CallContext, Config, ErrorKind, ExportType, Extern, ExternKind,
-    ExternType, Failure, FuncType, HostStop, ImportType, InstanceId, Link, Module, Reply, Request,
-    Sandbox, SandboxError, Step, ValType, Value,
+    Backend, BackendKind, CallContext, Config, EngineModule, ErrorKind, ExportType, Extern,
+    ExternKind, ExternType, Failure, FuncType, HostStop, ImportType, InstanceId, Link, Module,
+    Reply, Request, Sandbox, SandboxError, Step, ValType, Value,
     recycle::{Home, RecycleBudget, RecyclePool},
 };
 use wasmi::{
@@ -158,7 +158,7 @@ impl Backend for WasmiBackend {
         BackendKind::Wasmi
     }
 
-    fn compile(&self, wasm: &[u8]) -> Result<Module, Failure> {
+    fn compile(&self, wasm: &[u8]) -> Result<EngineModule, Failure> {
         let module = wasmi::Module::new(&self.engine, wasm)
             .map_err(|e| Failure::new(ErrorKind::InvalidWasm, e.to_string()))?;
         let imports = module
@@ -178,16 +178,16 @@ impl Backend for WasmiBackend {
             .collect();
         // wasmi translates lazily; its footprint grows with the code, about
         // three times the bytes once translated.
-        Ok(Module::new(
-            BackendKind::Wasmi,
+        Ok(EngineModule {
+            backend: BackendKind::Wasmi,
             imports,
             exports,
-            Arc::new(Compiled {
+            footprint: wasm.len().saturating_mul(3),
+            code: Arc::new(Compiled {
                 module,
                 recycled: RecyclePool::new(self.shared.budget.clone()),
             }),
-        )
-        .with_footprint(wasm.len().saturating_mul(3)))
+        })
     }
 
     fn fingerprint(&self) -> String {

@@ -30,9 +30,9 @@ use std::{
 
 use ward_abi::HostFn;
 use ward_vm::{
-    Backend, BackendKind, CallContext, Config, ErrorKind, ExportType, Extern, ExternKind,
-    ExternType, Failure, FuncType, HostStop, ImportType, InstanceId, Link, Module, Reply, Request,
-    Sandbox, SandboxError, Step, ValType, Value,
+    Backend, BackendKind, CallContext, Config, EngineModule, ErrorKind, ExportType, Extern,
+    ExternKind, ExternType, Failure, FuncType, HostStop, ImportType, InstanceId, Link, Module,
+    Reply, Request, Sandbox, SandboxError, Step, ValType, Value,
     recycle::{Home, RecycleBudget, RecyclePool},
 };
 use wasmtime::{
@@ -132,7 +132,7 @@ impl WasmtimeBackend {
     }
 
     /// Wraps a compiled module with what Ward knows about it.
-    fn describe(&self, module: wasmtime::Module) -> Module {
+    fn describe(&self, module: wasmtime::Module) -> EngineModule {
         let imports = module
             .imports()
             .map(|i| ImportType {
@@ -172,8 +172,13 @@ impl WasmtimeBackend {
             by_name,
             recycled: RecyclePool::new(self.shared.budget.clone()),
         };
-        Module::new(BackendKind::Wasmtime, imports, exports, Arc::new(compiled))
-            .with_footprint(footprint)
+        EngineModule {
+            backend: BackendKind::Wasmtime,
+            imports,
+            exports,
+            footprint,
+            code: Arc::new(compiled),
+        }
     }
 
     fn start_ticker(&self) {
@@ -266,7 +271,7 @@ impl Backend for WasmtimeBackend {
         BackendKind::Wasmtime
     }
 
-    fn compile(&self, wasm: &[u8]) -> Result<Module, Failure> {
+    fn compile(&self, wasm: &[u8]) -> Result<EngineModule, Failure> {
         let module = wasmtime::Module::new(&self.engine, wasm)
             .map_err(|e| Failure::new(ErrorKind::InvalidWasm, format!("{e:#}")))?;
         Ok(self.describe(module))
@@ -281,7 +286,7 @@ impl Backend for WasmtimeBackend {
     }
 
     #[allow(unsafe_code)]
-    unsafe fn deserialize(&self, artifact: &[u8]) -> Result<Module, Failure> {
+    unsafe fn deserialize(&self, artifact: &[u8]) -> Result<EngineModule, Failure> {
         // SAFETY: the caller guarantees (the trait's contract) that these
         // bytes are exactly an artifact `serialize` produced on an engine
         // with this fingerprint; the disk cache checks a checksum over them

@@ -64,14 +64,7 @@ pub fn sdk_contract(name: &str) -> Option<Vec<u8>> {
 ///
 /// When the backend cannot be created.
 pub fn ward_backend(kind: BackendKind, config: &Config) -> Arc<dyn Backend> {
-    match kind {
-        BackendKind::Wasmtime => {
-            Arc::new(ward_vm_wasmtime::WasmtimeBackend::new(config).expect("wasmtime backend"))
-        }
-        BackendKind::Wasmi => {
-            Arc::new(ward_vm_wasmi::WasmiBackend::new(config).expect("wasmi backend"))
-        }
-    }
+    ward_backends::new(kind, config).unwrap_or_else(|e| panic!("{kind} backend: {e}"))
 }
 
 /// How raw wasmtime allocates instances.

@@ -10,10 +10,10 @@
 //!   receives a `Request::Host`, does the slow work (here, a lookup it
 //!   pretends is remote), and resumes the plugin with the answer.
 
-use std::{process::ExitCode, sync::Arc};
+use std::process::ExitCode;
 
 use ward_vm::{
-    Backend, BackendKind, CacheOptions, CallContext, Config, Entry, Execution, FuncType, Gas, Host,
+    BackendKind, CacheOptions, CallContext, Config, Entry, Execution, FuncType, Gas, Host,
     HostAnswer, HostImport, ModuleCache, NodeFault, Reply, Request, RunOptions, ValType, Value,
 };
 
@@ -90,13 +90,6 @@ fn config() -> Config {
     config
 }
 
-fn backend(kind: BackendKind, config: &Config) -> Result<Arc<dyn Backend>, ward_vm::Failure> {
-    Ok(match kind {
-        BackendKind::Wasmtime => Arc::new(ward_vm_wasmtime::WasmtimeBackend::new(config)?),
-        BackendKind::Wasmi => Arc::new(ward_vm_wasmi::WasmiBackend::new(config)?),
-    })
-}
-
 /// Runs `main` of the plugin with `input` and `gas`, servicing suspensions.
 fn run(cache: &ModuleCache, wasm: &[u8], input: u8, gas: u64) -> Result<Execution, NodeFault> {
     let module = match cache.get_or_compile(wasm) {
@@ -126,7 +119,7 @@ fn main() -> ExitCode {
     let greedy = wat::parse_str(r#"(module (memory 17))"#).expect("parses");
     let mut totals = Vec::new();
     for kind in BackendKind::ALL {
-        let backend = match backend(kind, &config) {
+        let backend = match ward_backends::new(kind, &config) {
             Ok(backend) => backend,
             Err(failure) => {
                 eprintln!("{kind}: no backend: {failure}");

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use ward_spec::{Mode, Report, Skip, parse_skips, run_file, spec_config};
-use ward_vm::{Backend, BackendKind};
+use ward_vm::BackendKind;
 
 fn suite_dir() -> PathBuf {
     match std::env::var_os("WARD_SPEC_DIR") {
@@ -55,10 +55,7 @@ fn in_scope_files() -> Vec<PathBuf> {
 
 fn run_suite(kind: BackendKind, mode: Mode) {
     let config = spec_config(mode);
-    let backend: Box<dyn Backend> = match kind {
-        BackendKind::Wasmtime => Box::new(ward_vm_wasmtime::WasmtimeBackend::new(&config).unwrap()),
-        BackendKind::Wasmi => Box::new(ward_vm_wasmi::WasmiBackend::new(&config).unwrap()),
-    };
+    let backend = ward_backends::new(kind, &config).unwrap();
     let files = in_scope_files();
     let skips = skips();
     let mut total = Report::default();

@@ -12,8 +12,6 @@ pub mod contracts;
 use ward_vm::{
     Backend, BackendKind, CallContext, Config, Entry, Execution, Reply, Request, RunOptions,
 };
-use ward_vm_wasmi::WasmiBackend;
-use ward_vm_wasmtime::WasmtimeBackend;
 
 /// Creates the backend of `kind` for `config`.
 ///
@@ -21,10 +19,7 @@ use ward_vm_wasmtime::WasmtimeBackend;
 ///
 /// When the backend cannot be created (a test setup error).
 pub fn backend(kind: BackendKind, config: &Config) -> Arc<dyn Backend> {
-    match kind {
-        BackendKind::Wasmtime => Arc::new(WasmtimeBackend::new(config).expect("wasmtime backend")),
-        BackendKind::Wasmi => Arc::new(WasmiBackend::new(config).expect("wasmi backend")),
-    }
+    ward_backends::new(kind, config).unwrap_or_else(|e| panic!("{kind} backend: {e}"))
 }
 
 /// Both backends for one configuration.

@@ -12,6 +12,7 @@ fn manifest_deps(root: &Path) -> BTreeMap<String, Vec<String>> {
         "crates/vm",
         "crates/vm/wasmtime",
         "crates/vm/wasmi",
+        "crates/backends",
         "crates/state",
         "crates/executor",
         "sdk",

@@ -1,0 +1,36 @@
+//! Both of Ward's backends behind one factory.
+//!
+//! An embedder (the CLI, the tests, the benchmarks, a node) that lets its
+//! user choose an engine names it by [`BackendKind`] and gets an
+//! `Arc<dyn Backend>`; only this crate and the backends themselves name
+//! the backend types. An embedder that wants one engine only can depend on
+//! that backend crate alone.
+//!
+//! ```
+//! use ward_vm::{BackendKind, Config};
+//!
+//! let config = Config::default();
+//! for kind in BackendKind::ALL {
+//!     let backend = ward_backends::new(kind, &config)?;
+//!     assert_eq!(backend.kind(), kind);
+//! }
+//! # Ok::<(), ward_vm::Failure>(())
+//! ```
+
+use std::sync::Arc;
+
+use ward_vm::{Backend, BackendKind, Config, Failure};
+use ward_vm_wasmi::WasmiBackend;
+use ward_vm_wasmtime::WasmtimeBackend;
+
+/// The backend of `kind` for `config`.
+///
+/// # Errors
+///
+/// When the engine cannot be built for `config`.
+pub fn new(kind: BackendKind, config: &Config) -> Result<Arc<dyn Backend>, Failure> {
+    Ok(match kind {
+        BackendKind::Wasmtime => Arc::new(WasmtimeBackend::new(config)?),
+        BackendKind::Wasmi => Arc::new(WasmiBackend::new(config)?),
+    })
+}

@@ -9,7 +9,9 @@ use wasmparser::{
 
 use crate::{
     Features, FloatPolicy, ImportPolicy, Limits, PolicyError, RESERVED_PREFIX, ensure_within,
-    invalid, ops::touches_floats, write_signature,
+    invalid,
+    ops::{self, FloatUse, touches_floats},
+    write_signature,
 };
 
 /// One defined function, as the rewrite needs it.
@@ -314,13 +316,9 @@ pub(crate) fn analyze<'a>(
                             a.escape(*function_index);
                             mark(&mut body_refs, *function_index);
                         }
-                        Operator::TableSet { .. }
-                        | Operator::TableFill { .. }
-                        | Operator::TableCopy { .. }
-                        | Operator::TableInit { .. }
-                        | Operator::TableGrow { .. }
-                        | Operator::DataDrop { .. }
-                        | Operator::ElemDrop { .. } => a.changes_tables_or_segments = true,
+                        op if ops::class(op).writes_tables => {
+                            a.changes_tables_or_segments = true;
+                        }
                         _ => {}
                     }
                 }
@@ -456,8 +454,18 @@ fn read_body<'a>(
                 u64::from(targets.len()),
             )?;
         }
-        if floats == FloatPolicy::Reject && touches_floats(&op) {
-            return Err(float_refused("an instruction").into());
+        match floats {
+            FloatPolicy::Reject if touches_floats(&op) => {
+                return Err(float_refused("an instruction").into());
+            }
+            FloatPolicy::Canonicalize if ops::class(&op).float == FloatUse::LaneNan => {
+                return Err(PolicyError::UnsupportedFeature {
+                    message: "SIMD float arithmetic can make NaNs that are not canonicalised"
+                        .to_owned(),
+                }
+                .into());
+            }
+            FloatPolicy::Reject | FloatPolicy::Canonicalize => {}
         }
         if collect {
             ops.push(op);

@@ -56,6 +56,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use wasm_encoder::{BlockType, Instruction, ValType};
 use wasmparser::Operator;
 
+use crate::ops::{self, Dynamic, Flow};
+
 use crate::PolicyError;
 
 /// A value the loop reads and never writes.
@@ -186,79 +188,40 @@ pub(crate) fn find(
 
 /// Whether `op` can sit at a counted loop's top level: no control flow,
 /// no call (a callee or host function would see the prepaid gas), no
-/// dynamic charge.
+/// dynamic charge, no trap of its own.
 fn straight(op: &Operator<'_>) -> bool {
-    !structured(op) && !dynamic(op) && !leaves(op) && !matches!(op, Operator::Unreachable)
+    let class = ops::class(op);
+    class.dynamic == Dynamic::None
+        && match class.flow {
+            Flow::Straight => true,
+            Flow::Open
+            | Flow::Else
+            | Flow::End
+            | Flow::Branch
+            | Flow::Jump
+            | Flow::Call
+            | Flow::Exit
+            | Flow::Trap
+            | Flow::Refused => false,
+        }
 }
 
 /// Whether `op` can sit inside a block, loop or if nested in a counted
 /// loop: anything but a call or a way out of the function (branches are
-/// checked separately: they must stay inside the nested construct).
+/// checked separately: they must stay inside the nested construct). An
+/// instruction of a refused proposal counts as a way out, so that enabling
+/// one cannot make a loop look self-contained when it is not.
 fn nestable(op: &Operator<'_>) -> bool {
-    !leaves(op)
-}
-
-/// Blocks and branches within the function.
-fn structured(op: &Operator<'_>) -> bool {
-    matches!(
-        op,
-        Operator::Block { .. }
-            | Operator::Loop { .. }
-            | Operator::If { .. }
-            | Operator::Else
-            | Operator::End
-            | Operator::Br { .. }
-            | Operator::BrIf { .. }
-            | Operator::BrTable { .. }
-    )
-}
-
-/// Operations charged by their operands, not their segment.
-fn dynamic(op: &Operator<'_>) -> bool {
-    matches!(
-        op,
-        Operator::MemoryGrow { .. }
-            | Operator::MemoryFill { .. }
-            | Operator::MemoryCopy { .. }
-            | Operator::MemoryInit { .. }
-            | Operator::TableGrow { .. }
-            | Operator::TableFill { .. }
-            | Operator::TableCopy { .. }
-            | Operator::TableInit { .. }
-    )
-}
-
-/// Calls, returns, and control flow of proposals Ward's policy rejects
-/// (listed all the same, so that enabling one cannot make a loop look
-/// self-contained when it is not).
-fn leaves(op: &Operator<'_>) -> bool {
-    matches!(
-        op,
-        Operator::Call { .. }
-            | Operator::CallIndirect { .. }
-            | Operator::CallRef { .. }
-            | Operator::ReturnCall { .. }
-            | Operator::ReturnCallIndirect { .. }
-            | Operator::ReturnCallRef { .. }
-            | Operator::Return
-            | Operator::BrOnNull { .. }
-            | Operator::BrOnNonNull { .. }
-            | Operator::BrOnCast { .. }
-            | Operator::BrOnCastFail { .. }
-            | Operator::Throw { .. }
-            | Operator::ThrowRef
-            | Operator::Rethrow { .. }
-            | Operator::Try { .. }
-            | Operator::TryTable { .. }
-            | Operator::Delegate { .. }
-            | Operator::Catch { .. }
-            | Operator::CatchAll
-            | Operator::Suspend { .. }
-            | Operator::Resume { .. }
-            | Operator::ResumeThrow { .. }
-            | Operator::ResumeThrowRef { .. }
-            | Operator::Switch { .. }
-    )
+    match ops::class(op).flow {
+        Flow::Straight
+        | Flow::Open
+        | Flow::Else
+        | Flow::End
+        | Flow::Branch
+        | Flow::Jump
+        | Flow::Trap => true,
+        Flow::Call | Flow::Exit | Flow::Refused => false,
+    }
 }
 
 /// A local written by `op`, if any.

@@ -415,6 +415,25 @@ impl Sim<'_, '_> {
                 self.require_clean(i, &[ValType::F64]);
                 self.fixed(op);
             }
+            // A scalar entering a vector lane: the lane's bits are
+            // observable from then on (SIMD float arithmetic, which could
+            // make NaNs inside the vector, is refused under this policy).
+            F32x4Splat => {
+                self.require_clean(i, &[ValType::F32]);
+                self.fixed(op);
+            }
+            F64x2Splat => {
+                self.require_clean(i, &[ValType::F64]);
+                self.fixed(op);
+            }
+            F32x4ReplaceLane { .. } => {
+                self.require_clean(i, &[ValType::V128, ValType::F32]);
+                self.fixed(op);
+            }
+            F64x2ReplaceLane { .. } => {
+                self.require_clean(i, &[ValType::V128, ValType::F64]);
+                self.fixed(op);
+            }
             F32Copysign => {
                 self.require_clean(i, &[ValType::F32, ValType::F32]);
                 self.fixed(op);

@@ -81,7 +81,7 @@ use crate::{
     analyze::{Analysis, Body, Section},
     loops,
     nan::{self, Fix, ModuleTypes},
-    ops::touches_floats,
+    ops::{self, Dynamic, Flow, touches_floats},
 };
 
 /// What to instrument.
@@ -496,17 +496,12 @@ pub(crate) const BR_IF_SPLIT_COST: u64 = 32;
 /// after an unconditional transfer (the code that follows is dead until
 /// the next `end` or `else`, and pays only if it is ever reached).
 fn ends_segment(op: &Operator<'_>) -> bool {
-    matches!(
-        op,
-        Operator::Loop { .. }
-            | Operator::If { .. }
-            | Operator::Else
-            | Operator::End
-            | Operator::Br { .. }
-            | Operator::BrTable { .. }
-            | Operator::Return
-            | Operator::Unreachable
-    )
+    match ops::class(op).flow {
+        // A `block`'s body is no branch target: its `end` is.
+        Flow::Open => !matches!(op, Operator::Block { .. }),
+        Flow::Else | Flow::End | Flow::Jump | Flow::Exit | Flow::Trap | Flow::Refused => true,
+        Flow::Straight | Flow::Branch | Flow::Call => false,
+    }
 }
 
 /// Moves the cost of every segment that ends at an `if` with an `else`,
@@ -564,81 +559,7 @@ fn sink_into_branches(
 /// Whether `op` only computes: it cannot trap, call, branch, touch memory
 /// or tables, or write a global.
 fn computes_only(op: &Operator<'_>) -> bool {
-    use Operator as O;
-    matches!(
-        op,
-        O::Nop
-            | O::Block { .. }
-            | O::Drop
-            | O::Select
-            | O::TypedSelect { .. }
-            | O::LocalGet { .. }
-            | O::LocalSet { .. }
-            | O::LocalTee { .. }
-            | O::GlobalGet { .. }
-            | O::I32Const { .. }
-            | O::I64Const { .. }
-            | O::F32Const { .. }
-            | O::F64Const { .. }
-            | O::I32Eqz
-            | O::I32Eq
-            | O::I32Ne
-            | O::I32LtS
-            | O::I32LtU
-            | O::I32GtS
-            | O::I32GtU
-            | O::I32LeS
-            | O::I32LeU
-            | O::I32GeS
-            | O::I32GeU
-            | O::I64Eqz
-            | O::I64Eq
-            | O::I64Ne
-            | O::I64LtS
-            | O::I64LtU
-            | O::I64GtS
-            | O::I64GtU
-            | O::I64LeS
-            | O::I64LeU
-            | O::I64GeS
-            | O::I64GeU
-            | O::I32Clz
-            | O::I32Ctz
-            | O::I32Popcnt
-            | O::I32Add
-            | O::I32Sub
-            | O::I32Mul
-            | O::I32And
-            | O::I32Or
-            | O::I32Xor
-            | O::I32Shl
-            | O::I32ShrS
-            | O::I32ShrU
-            | O::I32Rotl
-            | O::I32Rotr
-            | O::I64Clz
-            | O::I64Ctz
-            | O::I64Popcnt
-            | O::I64Add
-            | O::I64Sub
-            | O::I64Mul
-            | O::I64And
-            | O::I64Or
-            | O::I64Xor
-            | O::I64Shl
-            | O::I64ShrS
-            | O::I64ShrU
-            | O::I64Rotl
-            | O::I64Rotr
-            | O::I32WrapI64
-            | O::I64ExtendI32S
-            | O::I64ExtendI32U
-            | O::I32Extend8S
-            | O::I32Extend16S
-            | O::I64Extend8S
-            | O::I64Extend16S
-            | O::I64Extend32S
-    )
+    ops::class(op).pure
 }
 
 /// Scratch locals appended after a body's own.
@@ -1248,18 +1169,14 @@ fn dynamic_charge_before(
     oog: u32,
     schedule: &CostSchedule,
 ) {
-    let amount = match op {
-        Operator::MemoryFill { .. } | Operator::MemoryCopy { .. } | Operator::MemoryInit { .. } => {
-            per_64_bytes(s.a, schedule.bulk_per_64_bytes)
-        }
-        Operator::TableFill { .. } | Operator::TableCopy { .. } | Operator::TableInit { .. } => {
-            per_unit(s.a, schedule.bulk_per_element)
-        }
-        Operator::MemoryGrow { .. } | Operator::TableGrow { .. } => {
+    let amount = match ops::class(op).dynamic {
+        Dynamic::MemoryBulk => per_64_bytes(s.a, schedule.bulk_per_64_bytes),
+        Dynamic::TableBulk => per_unit(s.a, schedule.bulk_per_element),
+        Dynamic::MemoryGrow | Dynamic::TableGrow => {
             func.instruction(&Instruction::LocalTee(s.a));
             return;
         }
-        _ => return,
+        Dynamic::None => return,
     };
     func.instruction(&Instruction::LocalTee(s.a));
     charge(func, s, oog, &amount);
@@ -1273,10 +1190,10 @@ fn dynamic_charge_after(
     oog: u32,
     schedule: &CostSchedule,
 ) {
-    let amount = match op {
-        Operator::MemoryGrow { .. } => per_unit(s.a, schedule.grow_per_page),
-        Operator::TableGrow { .. } => per_unit(s.a, schedule.grow_per_element),
-        _ => return,
+    let amount = match ops::class(op).dynamic {
+        Dynamic::MemoryGrow => per_unit(s.a, schedule.grow_per_page),
+        Dynamic::TableGrow => per_unit(s.a, schedule.grow_per_element),
+        Dynamic::None | Dynamic::MemoryBulk | Dynamic::TableBulk => return,
     };
     func.instruction(&Instruction::LocalTee(s.b))
         .instruction(&Instruction::I32Const(-1))

@@ -275,6 +275,92 @@ fn floats_can_be_refused_by_policy() {
     );
 }
 
+/// With SIMD enabled (wasmtime only: wasmi is built without it), vector
+/// work is classified like scalar work, floats in lanes obey the float
+/// policy, and a scalar NaN entering a lane is canonical.
+#[test]
+fn simd_is_classified_like_scalar_code_and_obeys_the_float_policy() {
+    let run = |floats: FloatPolicy, text: &str| {
+        let mut config = Config::default();
+        config.policy.features.simd = true;
+        config.policy.floats = floats;
+        let wasmtime = ward_testkit::backend(ward_vm::BackendKind::Wasmtime, &config);
+        let options = RunOptions {
+            gas_limit: Gas::new(1_000_000),
+            ..RunOptions::default()
+        };
+        let mut no_service = |r: ward_vm::Request| ward_vm::Reply::Trap(format!("{r:?}"));
+        ward_testkit::run(
+            &*wasmtime,
+            &config,
+            &wasm(text),
+            &Entry::Main("main".into()),
+            options,
+            CallContext::default(),
+            &mut no_service,
+        )
+    };
+    // A vector load costs what a scalar load does.
+    let load = |ty: &str| {
+        format!(r#"(module (memory 1) (func (export "main") (drop ({ty}.load (i32.const 0)))))"#)
+    };
+    let scalar = run(FloatPolicy::Canonicalize, &load("i32"));
+    let vector = run(FloatPolicy::Canonicalize, &load("v128"));
+    assert_eq!(scalar.outcome.status, Status::Ok, "{:?}", scalar.outcome);
+    assert_eq!(vector.outcome.gas_used, scalar.outcome.gas_used);
+
+    // Lane float arithmetic could make NaNs the rewrite does not
+    // canonicalise: refused while NaNs are canonical, and with floats.
+    let lanes = r#"(module (func (export "main") (drop (f32x4.add (v128.const i32x4 0 0 0 0) (v128.const i32x4 0 0 0 0)))))"#;
+    for floats in [FloatPolicy::Canonicalize, FloatPolicy::Reject] {
+        assert_eq!(
+            kind(&run(floats, lanes)),
+            Some(ErrorKind::UnsupportedFeature),
+            "{floats:?}"
+        );
+    }
+    let splat = r#"(module (func (export "main") (drop (f32x4.splat (f32.const 1)))))"#;
+    assert_eq!(
+        kind(&run(FloatPolicy::Reject, splat)),
+        Some(ErrorKind::UnsupportedFeature)
+    );
+    let integers = r#"(module (func (export "main") (drop (i32x4.add (v128.const i32x4 1 2 3 4) (v128.const i32x4 0 0 0 0)))))"#;
+    assert_eq!(
+        run(FloatPolicy::Reject, integers).outcome.status,
+        Status::Ok
+    );
+
+    // An arithmetic NaN splatted or put in a lane is the canonical NaN.
+    let lane_nan = r#"(module (import "ward" "output_write" (func $out (param i32 i32)))
+         (memory (export "memory") 1)
+         (func (export "main")
+           (v128.store (i32.const 0) (f32x4.splat (f32.div (f32.const 0) (f32.const 0))))
+           (v128.store (i32.const 16)
+             (f32x4.replace_lane 1 (v128.const i32x4 0 0 0 0) (f32.sqrt (f32.const -1))))
+           (call $out (i32.const 0) (i32.const 32))))"#;
+    let out = run(FloatPolicy::Canonicalize, lane_nan);
+    assert_eq!(out.outcome.status, Status::Ok, "{:?}", out.outcome);
+    let words: Vec<u32> = out
+        .outcome
+        .output
+        .chunks(4)
+        .map(|w| u32::from_le_bytes(w.try_into().unwrap()))
+        .collect();
+    assert_eq!(
+        words,
+        [
+            0x7fc0_0000,
+            0x7fc0_0000,
+            0x7fc0_0000,
+            0x7fc0_0000,
+            0,
+            0x7fc0_0000,
+            0,
+            0
+        ]
+    );
+}
+
 #[test]
 fn self_metered_modules_pay_only_what_they_charge() {
     let mut config = Config::default();

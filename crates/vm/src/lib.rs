@@ -8,7 +8,8 @@
 //!   [`Step::Suspended`] call is continued with [`Sandbox::resume`], so
 //!   guest-to-guest calls never recurse on the native stack;
 //! - the host ABI, implemented once in [`CallContext::call_abi`] against a
-//!   plain byte slice of guest memory;
+//!   plain byte slice of guest memory, and the path to it from a backend's
+//!   trampolines ([`guest`]);
 //! - typed outcomes ([`Outcome`], [`Status`], [`ErrorKind`]) that are the same
 //!   on every backend, and the entry-point rules ([`execute`]).
 //!
@@ -44,6 +45,7 @@ mod context;
 mod crypto;
 mod disk;
 mod fault;
+pub mod guest;
 mod meter;
 mod outcome;
 pub mod recycle;

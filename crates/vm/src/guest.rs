@@ -1,0 +1,129 @@
+//! The way from a guest's import to the [`CallContext`], written once for
+//! every backend.
+//!
+//! A backend's host-function trampoline knows its engine's caller type;
+//! everything else is here: whether the fixed cost was prepaid, loading
+//! the caller's gas meter into the context and storing it back, handing the
+//! caller's memory to the ABI, and finishing a call the embedder serviced.
+//! A backend implements [`Guest`] over its caller (and over its store, to
+//! finish a call after a suspension) and calls these functions.
+
+use ward_abi::HostFn;
+use ward_primitives::Gas;
+
+use crate::{CallContext, HostStop, Reply, ValType, Value, gas_global_value};
+
+/// What a trampoline gives the ABI: the call's context and the calling
+/// instance's memory and gas meter.
+pub trait Guest {
+    /// The call's context.
+    fn context(&mut self) -> &mut CallContext;
+
+    /// The call's context and the caller's memory (empty when it has none).
+    fn context_and_memory(&mut self) -> (&mut CallContext, &mut [u8]);
+
+    /// Whether the caller is engine-metered: it has a gas meter (the
+    /// instrumentation's gas global).
+    fn is_metered(&mut self) -> bool;
+
+    /// The caller's gas meter. Only called when it is metered.
+    fn meter(&mut self) -> i64;
+
+    /// Sets the caller's gas meter. Only called when it is metered.
+    fn set_meter(&mut self, value: i64);
+}
+
+/// One call of host ABI function `f` with `args` (already of its
+/// signature's types). Functions that read or charge gas see the caller's
+/// meter, and the meter follows the context afterwards; the others leave
+/// it in wasm. A suspending function (`ward.call`) returns its request as
+/// [`HostStop::Suspend`]; finish it with [`complete_abi_call`].
+///
+/// # Errors
+///
+/// The [`HostStop`] that ends or suspends the guest.
+pub fn abi_call(
+    guest: &mut impl Guest,
+    f: HostFn,
+    args: &[Value],
+) -> Result<Option<Value>, HostStop> {
+    let metered = guest.is_metered();
+    // An engine-metered caller prepaid the fixed cost with its segment.
+    guest.context().set_base_prepaid(metered);
+    let sync = metered && f.uses().gas;
+    if sync {
+        let left = guest.meter().max(0).unsigned_abs();
+        guest.context().set_gas_left(Gas::new(left));
+    }
+    let result = if f.uses().memory {
+        let (context, memory) = guest.context_and_memory();
+        context.call_abi(f, args, memory)
+    } else {
+        guest.context().call_abi(f, args, &mut [])
+    };
+    if sync {
+        store_meter(guest);
+    }
+    result
+}
+
+/// Finishes a `ward.call` that suspended: charges the callee's gas, keeps
+/// its return data and gives the status the guest sees; the caller's meter
+/// follows the context.
+///
+/// # Errors
+///
+/// A trap for [`Reply::Trap`], out of gas, or an abort for a missing or
+/// wrong reply.
+pub fn complete_abi_call(guest: &mut impl Guest, reply: Option<Reply>) -> Result<i32, HostStop> {
+    let completed = guest.context().complete_call(reply);
+    if guest.is_metered() {
+        store_meter(guest);
+    }
+    Ok(match completed? {
+        Value::I32(status) => status,
+        _ => ward_abi::call::FAILED,
+    })
+}
+
+/// One call of embedder host import `index` with `args`: the fixed cost
+/// (prepaid by an engine-metered caller, whose meter stays in wasm, since
+/// host imports charge nothing more), then the embedder's answer. An
+/// immediate answer is checked against `expected` as a reply would be.
+///
+/// # Errors
+///
+/// [`HostStop::Suspend`] when the host suspends (finish with
+/// [`complete_host_call`]), or the stop that ends the guest.
+pub fn host_call(
+    guest: &mut impl Guest,
+    index: usize,
+    expected: &[ValType],
+    args: &[Value],
+) -> Result<Vec<Value>, HostStop> {
+    let prepaid = guest.is_metered();
+    guest.context().set_base_prepaid(prepaid);
+    let (context, memory) = guest.context_and_memory();
+    let values = context.call_host(index, args, memory)?;
+    complete_host_call(guest, index, expected, Some(Reply::Values(values)))
+}
+
+/// Finishes host import `index` with the embedder's reply: the values the
+/// guest receives.
+///
+/// # Errors
+///
+/// A trap for [`Reply::Trap`]; an abort for a missing or mistyped reply.
+pub fn complete_host_call(
+    guest: &mut impl Guest,
+    index: usize,
+    expected: &[ValType],
+    reply: Option<Reply>,
+) -> Result<Vec<Value>, HostStop> {
+    guest.context().complete_host(index, expected, reply)
+}
+
+fn store_meter(guest: &mut impl Guest) {
+    let left = gas_global_value(guest.context().gas_left());
+    guest.set_meter(left);
+}

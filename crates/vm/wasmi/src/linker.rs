@@ -1,0 +1,97 @@
+//! The host ABI and the embedder's host imports, as wasmi functions.
+
+use std::sync::Arc;
+
+use ward_abi::HostFn;
+use ward_vm::{Config, ErrorKind, Failure, HostStop, ValType, Value, guest};
+use wasmi::{Caller, Engine, Linker, Val};
+
+use crate::convert::{from_val, func_type, to_val};
+use crate::guest::Guest;
+use crate::sandbox::StoreData;
+use crate::trap::Stop;
+
+/// Defines every host ABI function as a typed wasmi function, generated
+/// from the ABI table so that none can be missed.
+macro_rules! define_abi {
+    ($( $(#[doc = $doc:literal])* $name:ident $variant:ident
+        ( $($param:ident : $pty:ident),* ) $(-> $ret:ident)? { $($rules:tt)* } )*) => {
+        fn define_abi(linker: &mut Linker<StoreData>) -> Result<(), wasmi::errors::LinkerError> {
+            $(
+                linker.func_wrap(
+                    ward_abi::MODULE,
+                    stringify!($name),
+                    |mut caller: Caller<'_, StoreData>, $($param: $pty),*| {
+                        let result = abi_call(&mut caller, HostFn::$variant, &[$(Value::from($param)),*])?;
+                        Ok::<_, wasmi::Error>(define_abi!(@ret result $($ret)?))
+                    },
+                )?;
+            )*
+            Ok(())
+        }
+    };
+    (@ret $result:ident) => {{ let _ = $result; }};
+    (@ret $result:ident i32) => { match $result { Some(Value::I32(v)) => v, _ => 0 } };
+    (@ret $result:ident i64) => { match $result { Some(Value::I64(v)) => v, _ => 0 } };
+}
+
+ward_abi::for_each_host_function!(define_abi);
+
+/// The host ABI and configured host imports, defined once per backend.
+pub(crate) fn build_linker(
+    engine: &Engine,
+    config: &Config,
+) -> Result<Linker<StoreData>, wasmi::errors::LinkerError> {
+    let mut linker = Linker::new(engine);
+    define_abi(&mut linker)?;
+    for (index, import) in config.host_imports.iter().enumerate() {
+        let expected: Arc<[ValType]> = import.ty.results.clone().into();
+        linker.func_new(
+            &import.module,
+            &import.name,
+            func_type(&import.ty),
+            move |caller, params, results| host_call(caller, index, &expected, params, results),
+        )?;
+    }
+    Ok(linker)
+}
+
+/// One call of a host ABI function. `ward.call` suspends by returning its
+/// request as a host error: the sandbox finishes it on resumption.
+fn abi_call(
+    caller: &mut Caller<'_, StoreData>,
+    f: HostFn,
+    args: &[Value],
+) -> Result<Option<Value>, wasmi::Error> {
+    guest::abi_call(&mut Guest::caller(caller), f, args)
+        .map_err(|stop| wasmi::Error::host(Stop(stop)))
+}
+
+/// One call of embedder host import `index`, whose results must have the
+/// types `expected`. A suspension returns its request as a host error: the
+/// sandbox finishes it on resumption.
+fn host_call(
+    mut caller: Caller<'_, StoreData>,
+    index: usize,
+    expected: &[ValType],
+    params: &[Val],
+    results: &mut [Val],
+) -> Result<(), wasmi::Error> {
+    let host_error = |message: String| {
+        wasmi::Error::host(Stop(HostStop::Trap(Failure::new(
+            ErrorKind::HostError,
+            message,
+        ))))
+    };
+    let args = params
+        .iter()
+        .map(|v| from_val(&caller, v))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(host_error)?;
+    let values = guest::host_call(&mut Guest::caller(&mut caller), index, expected, &args)
+        .map_err(|stop| wasmi::Error::host(Stop(stop)))?;
+    for (slot, value) in results.iter_mut().zip(values) {
+        *slot = to_val(&mut caller, value).map_err(|e| host_error(e.to_string()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,170 @@
+//! The host ABI and the embedder's host imports, as wasmtime functions.
+
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+};
+
+use ward_abi::HostFn;
+use ward_vm::{Config, ErrorKind, Failure, HostStop, Reply, Request, ValType, Value, guest};
+use wasmtime::{Caller, Engine, Linker, Val};
+
+use crate::convert::{from_val, func_type, to_val};
+use crate::guest::Guest;
+use crate::sandbox::{StoreData, lock};
+
+/// Defines every host ABI function as a typed wasmtime function, generated
+/// from the ABI table so that none can be missed.
+macro_rules! define_abi {
+    ($( $(#[doc = $doc:literal])* $name:ident $variant:ident
+        ( $($param:ident : $pty:ident),* ) $(-> $ret:ident)? { $($rules:tt)* } )*) => {
+        fn define_abi(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
+            $(
+                linker.func_wrap(
+                    ward_abi::MODULE,
+                    stringify!($name),
+                    |mut caller: Caller<'_, StoreData>, $($param: $pty),*| {
+                        let result = abi_call(&mut caller, HostFn::$variant, &[$(Value::from($param)),*])?;
+                        Ok(define_abi!(@ret result $($ret)?))
+                    },
+                )?;
+            )*
+            Ok(())
+        }
+    };
+    (@ret $result:ident) => {{ let _ = $result; }};
+    (@ret $result:ident i32) => { match $result { Some(Value::I32(v)) => v, _ => 0 } };
+    (@ret $result:ident i64) => { match $result { Some(Value::I64(v)) => v, _ => 0 } };
+}
+
+ward_abi::for_each_host_function!(define_abi);
+
+/// The host ABI and configured host imports, defined once per backend.
+pub(crate) fn build_linker(
+    engine: &Engine,
+    config: &Config,
+) -> wasmtime::Result<Linker<StoreData>> {
+    let mut linker = Linker::new(engine);
+    define_abi(&mut linker)?;
+    // `ward.call` suspends the caller until the embedder has run the
+    // callee: an async host function, on the guest's fiber.
+    linker.allow_shadowing(true);
+    linker.func_wrap_async(
+        ward_abi::MODULE,
+        HostFn::Call.name(),
+        |caller: Caller<'_, StoreData>,
+         (addr, input, len, gas, flags): (i32, i32, i32, i64, i32)| {
+            let args = [
+                Value::I32(addr),
+                Value::I32(input),
+                Value::I32(len),
+                Value::I64(gas),
+                Value::I32(flags),
+            ];
+            Box::new(abi_call_suspending(caller, args))
+        },
+    )?;
+    linker.allow_shadowing(false);
+    for (index, import) in config.host_imports.iter().enumerate() {
+        let ty = func_type(engine, &import.ty);
+        let expected: Arc<[ValType]> = import.ty.results.clone().into();
+        linker.func_new_async(
+            &import.module,
+            &import.name,
+            ty,
+            move |caller, params, results| {
+                Box::new(host_call(caller, index, expected.clone(), params, results))
+            },
+        )?;
+    }
+    Ok(linker)
+}
+
+/// One call of a host ABI function: the fast path, never suspends.
+fn abi_call(
+    caller: &mut Caller<'_, StoreData>,
+    f: HostFn,
+    args: &[Value],
+) -> wasmtime::Result<Option<Value>> {
+    guest::abi_call(&mut Guest::new(caller), f, args).map_err(wasmtime::Error::new)
+}
+
+/// `ward.call`: charges and checks like any ABI call, then parks the
+/// guest's fiber until the embedder replies with the callee's result.
+async fn abi_call_suspending(
+    mut caller: Caller<'_, StoreData>,
+    args: [Value; 5],
+) -> wasmtime::Result<i32> {
+    let status = match guest::abi_call(&mut Guest::new(&mut caller), HostFn::Call, &args) {
+        Err(HostStop::Suspend(request)) => {
+            let reply = suspend(&mut caller, request).await;
+            guest::complete_abi_call(&mut Guest::new(&mut caller), reply)
+        }
+        Err(stop) => Err(stop),
+        Ok(Some(Value::I32(status))) => Ok(status),
+        Ok(_) => Ok(ward_abi::call::FAILED),
+    };
+    status.map_err(wasmtime::Error::new)
+}
+
+/// Hands `request` to the embedder and waits, on the guest's fiber, for its
+/// reply; `None` if none came (or the store was never made able to
+/// suspend, which [`ward_vm::Sandbox::instantiate`] does for every module
+/// importing something that can).
+async fn suspend(caller: &mut Caller<'_, StoreData>, request: Request) -> Option<Reply> {
+    let slot = caller.data().slot.clone()?;
+    lock(&slot).request = Some(request);
+    YieldOnce(false).await;
+    lock(&slot).reply.take()
+}
+
+/// One call of an embedder-defined host import: answers at once, or
+/// suspends the guest's fiber until the embedder replies.
+async fn host_call(
+    mut caller: Caller<'_, StoreData>,
+    index: usize,
+    expected: Arc<[ValType]>,
+    params: &[Val],
+    results: &mut [Val],
+) -> wasmtime::Result<()> {
+    let args = params
+        .iter()
+        .map(|v| from_val(&caller, v))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(host_error)?;
+    let values = match guest::host_call(&mut Guest::new(&mut caller), index, &expected, &args) {
+        Err(HostStop::Suspend(request)) => {
+            let reply = suspend(&mut caller, request).await;
+            guest::complete_host_call(&mut Guest::new(&mut caller), index, &expected, reply)
+        }
+        answered => answered,
+    }
+    .map_err(wasmtime::Error::new)?;
+    for (slot, value) in results.iter_mut().zip(values) {
+        *slot = to_val(&mut caller, value).map_err(|e| host_error(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// A `host_error` trap for a value the engine could not convert.
+fn host_error(message: String) -> wasmtime::Error {
+    wasmtime::Error::new(HostStop::Trap(Failure::new(ErrorKind::HostError, message)))
+}
+
+/// A future that is pending once, then ready: parks the guest's fiber.
+pub(crate) struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            Poll::Pending
+        }
+    }
+}

@@ -127,3 +127,83 @@ fn store_meter(guest: &mut impl Guest) {
     let left = gas_global_value(guest.context().gas_left());
     guest.set_meter(left);
 }
+
+/// A host ABI function's result as a trampoline returns it to wasm:
+/// nothing, an `i32` or an `i64`, as its row in the ABI table says.
+pub trait AbiResult: Sized {
+    /// The result from what [`abi_call`] returned (a function without a
+    /// result returns `None`; a value of another type cannot occur and
+    /// reads as 0).
+    fn from_abi(value: Option<Value>) -> Self;
+}
+
+impl AbiResult for () {
+    fn from_abi(_: Option<Value>) {}
+}
+
+impl AbiResult for i32 {
+    fn from_abi(value: Option<Value>) -> i32 {
+        match value {
+            Some(Value::I32(v)) => v,
+            _ => 0,
+        }
+    }
+}
+
+impl AbiResult for i64 {
+    fn from_abi(value: Option<Value>) -> i64 {
+        match value {
+            Some(Value::I64(v)) => v,
+            _ => 0,
+        }
+    }
+}
+
+/// The memory and gas global (`M`, `G`: the engine's handles) of a store's
+/// instances, recorded at instantiation so that host calls from the usual
+/// single instance need no lookup by name. With a second instance in the
+/// store the caller is no longer known in advance, and host calls look the
+/// caller's exports up instead.
+#[derive(Clone, Copy, Debug)]
+pub struct CallerExports<M, G> {
+    instances: u32,
+    memory: Option<M>,
+    gas: Option<G>,
+}
+
+impl<M, G> Default for CallerExports<M, G> {
+    fn default() -> Self {
+        CallerExports {
+            instances: 0,
+            memory: None,
+            gas: None,
+        }
+    }
+}
+
+impl<M: Copy, G: Copy> CallerExports<M, G> {
+    /// Records a new instance and its exported memory and gas global.
+    pub fn add(&mut self, memory: Option<M>, gas: Option<G>) {
+        self.instances += 1;
+        self.memory = memory;
+        self.gas = gas;
+    }
+
+    /// The caller's memory when the store's one instance is the caller;
+    /// `None` when it must be looked up.
+    pub fn memory(&self) -> Option<Option<M>> {
+        (self.instances == 1).then_some(self.memory)
+    }
+
+    /// The caller's gas global when the store's one instance is the
+    /// caller; `None` when it must be looked up.
+    pub fn gas(&self) -> Option<Option<G>> {
+        (self.instances == 1).then_some(self.gas)
+    }
+
+    /// The memory and gas global of the newest instance (the only one, in
+    /// a sandbox that can be recycled).
+    pub fn newest(&self) -> (Option<M>, Option<G>) {
+        (self.memory, self.gas)
+    }
+}

@@ -1,5 +1,7 @@
 //! What both backends share to recycle instances: a module's initial
-//! memory image and the budget that bounds what recycled instances hold.
+//! memory image, the budget that bounds what recycled instances hold, and
+//! the rules of handing one out and taking it back, over a backend's own
+//! types ([`Recyclable`]).
 //!
 //! A recycled instance is a finished instance of a recyclable module
 //! ([`crate::Module::recyclable`]) restored to exactly the state of a new
@@ -12,7 +14,7 @@ use std::sync::{
     atomic::{AtomicU64, Ordering},
 };
 
-use crate::{Step, Value};
+use crate::{CallContext, Module, Reply, Sandbox, Step, Value};
 
 /// Recycled instances a module keeps: enough for the threads that run one
 /// module at once on a small node, few enough that a cache of many modules
@@ -296,6 +298,133 @@ impl<M, I> Home<M, I> {
     pub fn into_module(self) -> Option<Arc<M>> {
         (self.reusable && self.ready.is_none()).then_some(self.module)
     }
+}
+
+/// A finished sandbox kept whole with its one instance, restored to the
+/// state of a new one (nothing is allocated or moved to reuse it).
+pub struct Recycled<S, I> {
+    /// The sandbox that ran the instance, with its store.
+    pub sandbox: Box<S>,
+    /// The instance, in the sandbox's store.
+    pub instance: I,
+}
+
+/// A backend's sandbox, as recycling sees it: its types and the engine
+/// work. The rules (when a sandbox gets a home, what a call tells it, when
+/// a finished instance is kept) are [`sandbox_for`], [`watched`] and
+/// [`finish`], written once.
+pub trait Recyclable: Sandbox + Sized + 'static {
+    /// The backend's compiled module, holding its pool.
+    type Compiled: Send + Sync + 'static;
+    /// An instance in the sandbox's store.
+    type Instance: Copy;
+
+    /// The pool of `compiled`'s recycled instances.
+    fn pool(compiled: &Self::Compiled) -> &RecyclePool<Recycled<Self, Self::Instance>>;
+
+    /// The sandbox's home, when it was made for a recyclable module.
+    fn home(&mut self) -> &mut Option<Home<Self::Compiled, Self::Instance>>;
+
+    /// Gives a recycled sandbox the context of its next call.
+    fn set_context(&mut self, context: CallContext);
+
+    /// The sandbox's only instance and its memory's size in bytes, when
+    /// nothing is suspended in it; `None` otherwise.
+    fn only_instance(&self) -> Option<(Self::Instance, u64)>;
+
+    /// The only instance's memory, to rewrite from the pool's image
+    /// (`None` when it has none).
+    fn memory_mut(&mut self) -> Option<&mut [u8]>;
+
+    /// Sets the instance's mutable globals back through the
+    /// instrumentation's `__ward_reset`, when the module has any. `false`
+    /// when that fails.
+    fn reset_globals(&mut self, instance: Self::Instance, compiled: &Self::Compiled) -> bool;
+
+    /// Forgets the finished call: its context (the embedder's chain and
+    /// host end here, as they would with the store), handles and deadline.
+    fn clear(&mut self);
+}
+
+/// [`crate::Backend::sandbox_for`]: a recycled sandbox of `module` when its
+/// pool has one, else a new sandbox (from `new_sandbox`) with a home for
+/// the instance to go back to; a plain new sandbox for a module that cannot
+/// be recycled, or whose pool `budget` no longer admits.
+pub fn sandbox_for<S: Recyclable>(
+    module: &Module,
+    budget: &Arc<RecycleBudget>,
+    context: CallContext,
+    new_sandbox: impl FnOnce(CallContext) -> S,
+) -> Box<dyn Sandbox> {
+    let Some(compiled) = module
+        .recyclable()
+        .then(|| module.downcast_arc::<S::Compiled>())
+        .flatten()
+        .filter(|c| S::pool(c).admits(budget))
+    else {
+        return Box::new(new_sandbox(context));
+    };
+    let Some(Recycled {
+        mut sandbox,
+        instance,
+    }) = S::pool(&compiled).take()
+    else {
+        let mut sandbox = new_sandbox(context);
+        *sandbox.home() = Some(Home::new(compiled, None));
+        return Box::new(sandbox);
+    };
+    sandbox.set_context(context);
+    *sandbox.home() = Some(Home::new(compiled, Some(instance)));
+    sandbox
+}
+
+/// Runs a call or a resumption of `sandbox` with `values` going in, and
+/// tells its home what it must know: externrefs passed in, and how the
+/// call ended.
+pub fn watched<S: Recyclable>(
+    sandbox: &mut S,
+    values: &[Value],
+    run: impl FnOnce(&mut S) -> Step,
+) -> Step {
+    if let Some(home) = sandbox.home() {
+        home.note_values(values);
+    }
+    let step = run(sandbox);
+    if let Some(home) = sandbox.home() {
+        home.note_step(&step);
+    }
+    step
+}
+
+/// The values a reply passes in.
+pub fn reply_values(reply: &Reply) -> &[Value] {
+    match reply {
+        Reply::Values(values) => values,
+        _ => &[],
+    }
+}
+
+/// [`Sandbox::finish`]: gives the sandbox's instance back to its module's
+/// pool, restored, when its home says it may be; else drops it.
+pub fn finish<S: Recyclable>(mut sandbox: Box<S>) {
+    let Some(compiled) = sandbox.home().take().and_then(Home::into_module) else {
+        return;
+    };
+    let Some((instance, bytes)) = sandbox.only_instance() else {
+        return;
+    };
+    let pool = S::pool(&compiled);
+    // Kept only when restored to the state of a new instance: memory from
+    // the image (false when it grew), globals reset.
+    pool.keep(Recycled { sandbox, instance }, bytes, |entry| {
+        let sandbox = &mut entry.sandbox;
+        let restored = sandbox.memory_mut().is_none_or(|m| pool.restore_memory(m))
+            && sandbox.reset_globals(entry.instance, &compiled);
+        if restored {
+            sandbox.clear();
+        }
+        restored
+    });
 }
 
 #[cfg(test)]

@@ -6,14 +6,14 @@ use std::sync::Arc;
 use ward_vm::{
     Backend, BackendKind, CallContext, Config, EngineModule, ErrorKind, ExportType, Failure,
     ImportType, Module, Sandbox,
-    recycle::{Home, RecycleBudget, RecyclePool},
+    recycle::{self, RecycleBudget, RecyclePool, Recycled},
 };
-use wasmi::{Engine, Linker, StoreLimits, StoreLimitsBuilder};
+use wasmi::{Engine, Instance, Linker, StoreLimits, StoreLimitsBuilder};
 
 use crate::convert::extern_type;
 use crate::linker::build_linker;
-use crate::recycle::Recycled;
 use crate::sandbox::StoreData;
+use crate::sandbox::WasmiSandbox;
 
 /// wasmi's frame limit: twice the most frames Ward's default stack-unit limit
 /// allows (every frame costs at least one unit).
@@ -44,7 +44,7 @@ pub(crate) struct Shared {
 /// A compiled module and its recycled instances.
 pub(crate) struct Compiled {
     pub(crate) module: wasmi::Module,
-    pub(crate) recycled: RecyclePool<Recycled>,
+    pub(crate) recycled: RecyclePool<Recycled<WasmiSandbox, Instance>>,
 }
 
 impl WasmiBackend {
@@ -169,25 +169,8 @@ impl Backend for WasmiBackend {
     }
 
     fn sandbox_for(&self, module: &Module, context: CallContext) -> Box<dyn Sandbox> {
-        let Some(compiled) = module
-            .recyclable()
-            .then(|| module.downcast_arc::<Compiled>())
-            .flatten()
-            .filter(|c| c.recycled.admits(&self.shared.budget))
-        else {
-            return self.sandbox(context);
-        };
-        let Some(recycled) = compiled.recycled.take() else {
-            let mut sandbox = self.new_sandbox(context);
-            sandbox.home = Some(Home::new(compiled, None));
-            return Box::new(sandbox);
-        };
-        let Recycled {
-            mut sandbox,
-            instance,
-        } = recycled;
-        sandbox.store.data_mut().context = context;
-        sandbox.home = Some(Home::new(compiled, Some(instance)));
-        sandbox
+        recycle::sandbox_for(module, &self.shared.budget, context, |context| {
+            self.new_sandbox(context)
+        })
     }
 }

@@ -7,35 +7,26 @@ use wasmi::{AsContextMut, Caller, Store, Val};
 
 use crate::sandbox::StoreData;
 
-/// The memory and gas global of the store's only instance, found once at
-/// instantiation so that host calls need no lookup by name. With a second
-/// instance in the store the caller is no longer known in advance, and host
-/// calls look the caller's exports up instead.
-#[derive(Default)]
-pub(crate) struct CallerExports {
-    pub(crate) instances: u32,
-    pub(crate) memory: Option<wasmi::Memory>,
-    pub(crate) gas: Option<wasmi::Global>,
-}
+/// What a store records of its instances' exports.
+pub(crate) type CallerExports = ward_vm::guest::CallerExports<wasmi::Memory, wasmi::Global>;
 
+/// The caller's memory: recorded, or looked up by name.
 pub(crate) fn caller_memory(caller: &Caller<'_, StoreData>) -> Option<wasmi::Memory> {
-    if caller.data().exports.instances == 1 {
-        return caller.data().exports.memory;
-    }
-    caller
-        .get_export(ward_abi::MEMORY_EXPORT)
-        .and_then(wasmi::Extern::into_memory)
+    caller.data().exports.memory().unwrap_or_else(|| {
+        caller
+            .get_export(ward_abi::MEMORY_EXPORT)
+            .and_then(wasmi::Extern::into_memory)
+    })
 }
 
+/// The caller's gas global: recorded, or looked up by name.
 pub(crate) fn caller_gas(caller: &Caller<'_, StoreData>) -> Option<wasmi::Global> {
-    if caller.data().exports.instances == 1 {
-        return caller.data().exports.gas;
-    }
-    caller
-        .get_export(ward_instrument::GAS_EXPORT)
-        .and_then(wasmi::Extern::into_global)
+    caller.data().exports.gas().unwrap_or_else(|| {
+        caller
+            .get_export(ward_instrument::GAS_EXPORT)
+            .and_then(wasmi::Extern::into_global)
+    })
 }
-
 /// The calling instance, for the ABI path in [`ward_vm::guest`]: inside a
 /// host function (over its caller, `C` = [`Caller`]), or when a suspended
 /// call is finished from the sandbox (over the store, whose only instance
@@ -54,7 +45,7 @@ impl<'a, 'b> Guest<'a, Caller<'b, StoreData>> {
 
 impl<'a> Guest<'a, Store<StoreData>> {
     pub(crate) fn store(store: &'a mut Store<StoreData>) -> Self {
-        let gas = store.data().exports.gas;
+        let gas = store.data().exports.newest().1;
         Guest { ctx: store, gas }
     }
 }
@@ -82,7 +73,7 @@ impl Calling for Store<StoreData> {
     }
 
     fn find_memory(&self) -> Option<wasmi::Memory> {
-        self.data().exports.memory
+        self.data().exports.newest().0
     }
 }
 

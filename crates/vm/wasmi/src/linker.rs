@@ -3,7 +3,10 @@
 use std::sync::Arc;
 
 use ward_abi::HostFn;
-use ward_vm::{Config, ErrorKind, Failure, HostStop, ValType, Value, guest};
+use ward_vm::{
+    Config, ErrorKind, Failure, HostStop, ValType, Value,
+    guest::{self, AbiResult},
+};
 use wasmi::{Caller, Engine, Linker, Val};
 
 use crate::convert::{from_val, func_type, to_val};
@@ -21,23 +24,22 @@ macro_rules! define_abi {
                 linker.func_wrap(
                     ward_abi::MODULE,
                     stringify!($name),
-                    |mut caller: Caller<'_, StoreData>, $($param: $pty),*| {
-                        let result = abi_call(&mut caller, HostFn::$variant, &[$(Value::from($param)),*])?;
-                        Ok::<_, wasmi::Error>(define_abi!(@ret result $($ret)?))
+                    |mut caller: Caller<'_, StoreData>, $($param: $pty),*| -> Result<define_abi!(@ty $($ret)?), wasmi::Error> {
+                        abi_call(&mut caller, HostFn::$variant, &[$(Value::from($param)),*])
                     },
                 )?;
             )*
             Ok(())
         }
     };
-    (@ret $result:ident) => {{ let _ = $result; }};
-    (@ret $result:ident i32) => { match $result { Some(Value::I32(v)) => v, _ => 0 } };
-    (@ret $result:ident i64) => { match $result { Some(Value::I64(v)) => v, _ => 0 } };
+    (@ty) => { () };
+    (@ty $ret:ident) => { $ret };
 }
 
 ward_abi::for_each_host_function!(define_abi);
 
-/// The host ABI and configured host imports, defined once per backend.
+/// One wasmi linker for the backend: the host ABI and the configured host
+/// imports (a suspension is a host error that the sandbox resumes from).
 pub(crate) fn build_linker(
     engine: &Engine,
     config: &Config,
@@ -58,12 +60,13 @@ pub(crate) fn build_linker(
 
 /// One call of a host ABI function. `ward.call` suspends by returning its
 /// request as a host error: the sandbox finishes it on resumption.
-fn abi_call(
+fn abi_call<R: AbiResult>(
     caller: &mut Caller<'_, StoreData>,
     f: HostFn,
     args: &[Value],
-) -> Result<Option<Value>, wasmi::Error> {
+) -> Result<R, wasmi::Error> {
     guest::abi_call(&mut Guest::caller(caller), f, args)
+        .map(R::from_abi)
         .map_err(|stop| wasmi::Error::host(Stop(stop)))
 }
 

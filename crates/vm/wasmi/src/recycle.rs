@@ -1,45 +1,68 @@
-//! Finished instances restored to the state of new ones.
+//! Finished instances restored to the state of new ones: wasmi's side of
+//! [`ward_vm::recycle::Recyclable`].
 
-use ward_vm::recycle::RecyclePool;
-use wasmi::{Instance, Store};
+use ward_vm::{
+    CallContext,
+    recycle::{Home, Recyclable, RecyclePool, Recycled},
+};
+use wasmi::Instance;
 
-use crate::sandbox::{StoreData, WasmiSandbox};
+use crate::engine::Compiled;
+use crate::sandbox::WasmiSandbox;
 
-/// A finished instance restored to the state of a new one, alone in the
-/// store of the sandbox that ran it (kept whole: nothing is allocated or
-/// moved to reuse it).
-pub(crate) struct Recycled {
-    pub(crate) sandbox: Box<WasmiSandbox>,
-    pub(crate) instance: Instance,
-}
+impl Recyclable for WasmiSandbox {
+    type Compiled = Compiled;
+    type Instance = Instance;
 
-/// Restores a finished instance to the state of a new one: its memory to
-/// the module's initial image and its mutable globals through
-/// `__ward_reset`. `false` when it cannot be: the memory grew, or the reset
-/// failed.
-pub(crate) fn restore(
-    store: &mut Store<StoreData>,
-    memory: Option<wasmi::Memory>,
-    reset: Option<wasmi::Func>,
-    pool: &RecyclePool<Recycled>,
-    metered_by_fuel: bool,
-) -> bool {
-    if let Some(memory) = memory
-        && !pool.restore_memory(memory.data_mut(&mut *store))
-    {
-        return false;
+    fn pool(compiled: &Compiled) -> &RecyclePool<Recycled<WasmiSandbox, Instance>> {
+        &compiled.recycled
     }
-    if let Some(reset) = reset {
-        // Fuel only measures time here; the reset is a few global sets.
-        if metered_by_fuel && store.set_fuel(u64::MAX).is_err() {
-            return false;
-        }
-        let Ok(reset) = reset.typed::<(), ()>(&*store) else {
-            return false;
+
+    fn home(&mut self) -> &mut Option<Home<Compiled, Instance>> {
+        &mut self.home
+    }
+
+    fn set_context(&mut self, context: CallContext) {
+        self.store.data_mut().context = context;
+    }
+
+    fn only_instance(&self) -> Option<(Instance, u64)> {
+        let &[instance] = self.instances.as_slice() else {
+            return None;
         };
-        if reset.call(&mut *store, ()).is_err() {
+        if self.suspended.is_some() {
+            return None;
+        }
+        let memory = self.store.data().exports.newest().0;
+        Some((
+            instance,
+            memory.map_or(0, |m| m.data(&self.store).len() as u64),
+        ))
+    }
+
+    fn memory_mut(&mut self) -> Option<&mut [u8]> {
+        let memory = self.store.data().exports.newest().0?;
+        Some(memory.data_mut(&mut self.store))
+    }
+
+    fn reset_globals(&mut self, _instance: Instance, _compiled: &Compiled) -> bool {
+        // Found when the instance was new, and kept with the sandbox.
+        let Some(reset) = self.reset else {
+            return true;
+        };
+        // Fuel only measures time here; the reset is a few global sets.
+        if self.shared.config.interruptible && self.store.set_fuel(u64::MAX).is_err() {
             return false;
         }
+        reset
+            .typed::<(), ()>(&self.store)
+            .is_ok_and(|reset| reset.call(&mut self.store, ()).is_ok())
     }
-    true
+
+    fn clear(&mut self) {
+        self.store.data_mut().context = CallContext::default();
+        self.instances.clear();
+        self.externs.clear();
+        self.deadline = None;
+    }
 }

@@ -7,7 +7,8 @@ use smallvec::SmallVec;
 
 use ward_vm::{
     CallContext, ErrorKind, Extern, ExternKind, Failure, HostStop, InstanceId, Link, Module, Reply,
-    Request, Sandbox, SandboxError, Step, Value, guest, recycle::Home,
+    Request, Sandbox, SandboxError, Step, Value, guest,
+    recycle::{self, Home},
 };
 use wasmi::{
     Engine, Instance, Linker, ResumableCall, ResumableCallHostTrap, Store, StoreLimits, Val,
@@ -16,7 +17,6 @@ use wasmi::{
 use crate::convert::{from_val, to_val};
 use crate::engine::{Compiled, FUEL_SLICE, Shared, WasmiBackend};
 use crate::guest::{CallerExports, Guest};
-use crate::recycle::{Recycled, restore};
 use crate::trap::{Stop, instantiation_failure, step_from_error};
 
 impl WasmiBackend {
@@ -243,10 +243,7 @@ impl Sandbox for WasmiSandbox {
             }
             self.reset = instance.get_func(&self.store, ward_instrument::RESET_EXPORT);
         }
-        let exports = &mut self.store.data_mut().exports;
-        exports.instances += 1;
-        exports.memory = memory;
-        exports.gas = gas;
+        self.store.data_mut().exports.add(memory, gas);
         self.instances.push(instance);
         Ok(InstanceId((self.instances.len() - 1) as u32))
     }
@@ -255,7 +252,7 @@ impl Sandbox for WasmiSandbox {
         // The only instance's gas global was found when it was made.
         if self.instances.len() == 1
             && instance.0 == 0
-            && let Some(gas) = self.store.data().exports.gas
+            && let Some(gas) = self.store.data().exports.newest().1
         {
             return Some((self.push_extern(wasmi::Extern::Global(gas)), true));
         }
@@ -269,25 +266,12 @@ impl Sandbox for WasmiSandbox {
     }
 
     fn call(&mut self, func: Extern, args: &[Value]) -> Step {
-        if let Some(home) = &mut self.home {
-            home.note_values(args);
-        }
-        let step = self.call_inner(func, args);
-        if let Some(home) = &mut self.home {
-            home.note_step(&step);
-        }
-        step
+        recycle::watched(self, args, |s| s.call_inner(func, args))
     }
 
     fn resume(&mut self, reply: Reply) -> Step {
-        if let (Some(home), Reply::Values(values)) = (&mut self.home, &reply) {
-            home.note_values(values);
-        }
-        let step = self.resume_inner(reply);
-        if let Some(home) = &mut self.home {
-            home.note_step(&step);
-        }
-        step
+        let values = recycle::reply_values(&reply).to_vec();
+        recycle::watched(self, &values, |s| s.resume_inner(reply))
     }
 
     fn is_suspended(&self) -> bool {
@@ -358,43 +342,8 @@ impl Sandbox for WasmiSandbox {
             .map_err(|e| SandboxError::BadArguments(e.to_string()))
     }
 
-    fn finish(mut self: Box<Self>) {
-        let Some(compiled) = self.home.take().and_then(Home::into_module) else {
-            return;
-        };
-        let &[instance] = self.instances.as_slice() else {
-            return;
-        };
-        if self.suspended.is_some() {
-            return;
-        }
-        let memory = self.store.data().exports.memory;
-        let bytes = memory.map_or(0, |m| m.data(&self.store).len() as u64);
-        let pool = &compiled.recycled;
-        let entry = Recycled {
-            sandbox: self,
-            instance,
-        };
-        pool.keep(entry, bytes, |entry| {
-            let sandbox = &mut entry.sandbox;
-            let interruptible = sandbox.shared.config.interruptible;
-            if !restore(
-                &mut sandbox.store,
-                memory,
-                sandbox.reset,
-                pool,
-                interruptible,
-            ) {
-                return false;
-            }
-            // The call's context (the embedder's chain and host) ends here,
-            // as it would with the store; the sandbox keeps nothing of it.
-            sandbox.store.data_mut().context = CallContext::default();
-            sandbox.instances.clear();
-            sandbox.externs.clear();
-            sandbox.deadline = None;
-            true
-        });
+    fn finish(self: Box<Self>) {
+        recycle::finish(self);
     }
 }
 

@@ -10,14 +10,14 @@ use std::{
 use ward_vm::{
     Backend, BackendKind, CallContext, Config, EngineModule, ErrorKind, ExportType, Failure,
     ImportType, Module, Sandbox,
-    recycle::{Home, RecycleBudget, RecyclePool},
+    recycle::{self, RecycleBudget, RecyclePool, Recycled},
 };
-use wasmtime::{Engine, Linker, StoreLimits, StoreLimitsBuilder};
+use wasmtime::{Engine, Instance, Linker, StoreLimits, StoreLimitsBuilder};
 
 use crate::convert::extern_type;
 use crate::linker::build_linker;
-use crate::recycle::Recycled;
 use crate::sandbox::StoreData;
+use crate::sandbox::WasmtimeSandbox;
 
 /// Native stack wasm may use: several times what Ward's default stack-unit
 /// limit can need, so that Ward's deterministic limit fires first.
@@ -286,28 +286,9 @@ impl Backend for WasmtimeBackend {
     }
 
     fn sandbox_for(&self, module: &Module, context: CallContext) -> Box<dyn Sandbox> {
-        let Some(compiled) = module
-            .recyclable()
-            .then(|| module.downcast_arc::<Compiled>())
-            .flatten()
-            .filter(|c| c.recycled.admits(&self.shared.budget))
-        else {
-            return self.sandbox(context);
-        };
-        let Some(recycled) = compiled.recycled.take() else {
-            let mut sandbox = self.new_sandbox(context);
-            sandbox.home = Some(Home::new(compiled, None));
-            return Box::new(sandbox);
-        };
-        let Recycled {
-            mut sandbox,
-            instance,
-        } = recycled;
-        if let Some(store) = sandbox.store.as_mut() {
-            store.data_mut().context = context;
-        }
-        sandbox.home = Some(Home::new(compiled, Some(instance)));
-        sandbox
+        recycle::sandbox_for(module, &self.shared.budget, context, |context| {
+            self.new_sandbox(context)
+        })
     }
 }
 
@@ -327,5 +308,5 @@ pub(crate) struct Compiled {
     /// Every export's index, by name, sorted: lookups without hashing.
     pub(crate) by_name: Vec<(String, wasmtime::ModuleExport)>,
     /// Recycled instances of this module.
-    pub(crate) recycled: RecyclePool<Recycled>,
+    pub(crate) recycled: RecyclePool<Recycled<WasmtimeSandbox, Instance>>,
 }

@@ -7,35 +7,26 @@ use wasmtime::{Caller, Val};
 
 use crate::sandbox::StoreData;
 
-/// The memory and gas global of the store's only instance, found once at
-/// instantiation so that host calls need no lookup by name. With a second
-/// instance in the store the caller is no longer known in advance, and host
-/// calls look the caller's exports up instead.
-#[derive(Default)]
-pub(crate) struct CallerExports {
-    pub(crate) instances: u32,
-    pub(crate) memory: Option<wasmtime::Memory>,
-    pub(crate) gas: Option<wasmtime::Global>,
-}
+/// What a store records of its instances' exports.
+pub(crate) type CallerExports = ward_vm::guest::CallerExports<wasmtime::Memory, wasmtime::Global>;
 
+/// The caller's memory: recorded, or looked up by name.
 pub(crate) fn caller_memory(caller: &mut Caller<'_, StoreData>) -> Option<wasmtime::Memory> {
-    if caller.data().exports.instances == 1 {
-        return caller.data().exports.memory;
-    }
-    caller
-        .get_export(ward_abi::MEMORY_EXPORT)
-        .and_then(wasmtime::Extern::into_memory)
+    caller.data().exports.memory().unwrap_or_else(|| {
+        caller
+            .get_export(ward_abi::MEMORY_EXPORT)
+            .and_then(wasmtime::Extern::into_memory)
+    })
 }
 
+/// The caller's gas global: recorded, or looked up by name.
 pub(crate) fn caller_gas(caller: &mut Caller<'_, StoreData>) -> Option<wasmtime::Global> {
-    if caller.data().exports.instances == 1 {
-        return caller.data().exports.gas;
-    }
-    caller
-        .get_export(ward_instrument::GAS_EXPORT)
-        .and_then(wasmtime::Extern::into_global)
+    caller.data().exports.gas().unwrap_or_else(|| {
+        caller
+            .get_export(ward_instrument::GAS_EXPORT)
+            .and_then(wasmtime::Extern::into_global)
+    })
 }
-
 /// The calling instance inside a host function, for the ABI path in
 /// [`ward_vm::guest`]. The gas global is found once per call; memory only
 /// when a function asks for it.

@@ -8,7 +8,10 @@ use std::{
 };
 
 use ward_abi::HostFn;
-use ward_vm::{Config, ErrorKind, Failure, HostStop, Reply, Request, ValType, Value, guest};
+use ward_vm::{
+    Config, ErrorKind, Failure, HostStop, Reply, Request, ValType, Value,
+    guest::{self, AbiResult},
+};
 use wasmtime::{Caller, Engine, Linker, Val};
 
 use crate::convert::{from_val, func_type, to_val};
@@ -25,23 +28,22 @@ macro_rules! define_abi {
                 linker.func_wrap(
                     ward_abi::MODULE,
                     stringify!($name),
-                    |mut caller: Caller<'_, StoreData>, $($param: $pty),*| {
-                        let result = abi_call(&mut caller, HostFn::$variant, &[$(Value::from($param)),*])?;
-                        Ok(define_abi!(@ret result $($ret)?))
+                    |mut caller: Caller<'_, StoreData>, $($param: $pty),*| -> wasmtime::Result<define_abi!(@ty $($ret)?)> {
+                        abi_call(&mut caller, HostFn::$variant, &[$(Value::from($param)),*])
                     },
                 )?;
             )*
             Ok(())
         }
     };
-    (@ret $result:ident) => {{ let _ = $result; }};
-    (@ret $result:ident i32) => { match $result { Some(Value::I32(v)) => v, _ => 0 } };
-    (@ret $result:ident i64) => { match $result { Some(Value::I64(v)) => v, _ => 0 } };
+    (@ty) => { () };
+    (@ty $ret:ident) => { $ret };
 }
 
 ward_abi::for_each_host_function!(define_abi);
 
-/// The host ABI and configured host imports, defined once per backend.
+/// One wasmtime linker for the backend: the host ABI (`ward.call` as an
+/// async function, on the guest's fiber) and the configured host imports.
 pub(crate) fn build_linker(
     engine: &Engine,
     config: &Config,
@@ -83,12 +85,14 @@ pub(crate) fn build_linker(
 }
 
 /// One call of a host ABI function: the fast path, never suspends.
-fn abi_call(
+fn abi_call<R: AbiResult>(
     caller: &mut Caller<'_, StoreData>,
     f: HostFn,
     args: &[Value],
-) -> wasmtime::Result<Option<Value>> {
-    guest::abi_call(&mut Guest::new(caller), f, args).map_err(wasmtime::Error::new)
+) -> wasmtime::Result<R> {
+    guest::abi_call(&mut Guest::new(caller), f, args)
+        .map(R::from_abi)
+        .map_err(wasmtime::Error::new)
 }
 
 /// `ward.call`: charges and checks like any ABI call, then parks the

@@ -1,50 +1,81 @@
-//! Finished instances restored to the state of new ones.
+//! Finished instances restored to the state of new ones: wasmtime's side
+//! of [`ward_vm::recycle::Recyclable`].
 
-use wasmtime::{Instance, Store};
+use ward_vm::{
+    CallContext,
+    recycle::{Home, Recyclable, RecyclePool, Recycled},
+};
+use wasmtime::Instance;
 
 use crate::engine::Compiled;
-use crate::sandbox::{StoreData, WasmtimeSandbox, block_on};
+use crate::sandbox::{NO_DEADLINE, WasmtimeSandbox, block_on};
 
-/// A finished instance restored to the state of a new one, alone in the
-/// store of the sandbox that ran it (kept whole: nothing is allocated to
-/// reuse it).
-pub(crate) struct Recycled {
-    pub(crate) sandbox: Box<WasmtimeSandbox>,
-    pub(crate) instance: Instance,
-}
+impl Recyclable for WasmtimeSandbox {
+    type Compiled = Compiled;
+    type Instance = Instance;
 
-/// Restores a finished instance to the state of a new one: its memory to
-/// the module's initial image and its mutable globals through
-/// `__ward_reset`. `false` when it cannot be: the memory grew, or the
-/// reset failed.
-pub(crate) fn restore(
-    store: &mut Store<StoreData>,
-    instance: Instance,
-    memory: Option<wasmtime::Memory>,
-    compiled: &Compiled,
-    async_required: bool,
-) -> bool {
-    if let Some(memory) = memory
-        && !compiled
-            .recycled
-            .restore_memory(memory.data_mut(&mut *store))
-    {
-        return false;
+    fn pool(compiled: &Compiled) -> &RecyclePool<Recycled<WasmtimeSandbox, Instance>> {
+        &compiled.recycled
     }
-    let Some(index) = compiled.reset else {
-        return true;
-    };
-    let Some(reset) = instance
-        .get_module_export(&mut *store, &index)
-        .and_then(wasmtime::Extern::into_func)
-        .and_then(|f| f.typed::<(), ()>(&*store).ok())
-    else {
-        return false;
-    };
-    let done = if async_required {
-        block_on(reset.call_async(&mut *store, ()))
-    } else {
-        reset.call(&mut *store, ())
-    };
-    done.is_ok()
+
+    fn home(&mut self) -> &mut Option<Home<Compiled, Instance>> {
+        &mut self.home
+    }
+
+    fn set_context(&mut self, context: CallContext) {
+        if let Some(store) = self.store.as_mut() {
+            store.data_mut().context = context;
+        }
+    }
+
+    fn only_instance(&self) -> Option<(Instance, u64)> {
+        let &[(instance, _)] = self.instances.as_slice() else {
+            return None;
+        };
+        // A suspended call owns the store.
+        let store = self.store.as_ref()?;
+        let memory = store.data().exports.newest().0;
+        Some((instance, memory.map_or(0, |m| m.data_size(store) as u64)))
+    }
+
+    fn memory_mut(&mut self) -> Option<&mut [u8]> {
+        let store = self.store.as_mut()?;
+        let memory = store.data().exports.newest().0?;
+        Some(memory.data_mut(store))
+    }
+
+    fn reset_globals(&mut self, instance: Instance, compiled: &Compiled) -> bool {
+        let (async_required, ticker) = (self.async_required, self.ticker);
+        let Some(store) = self.store.as_mut() else {
+            return false;
+        };
+        if ticker {
+            store.set_epoch_deadline(NO_DEADLINE);
+        }
+        let Some(index) = compiled.reset else {
+            return true;
+        };
+        let Some(reset) = instance
+            .get_module_export(&mut *store, &index)
+            .and_then(wasmtime::Extern::into_func)
+            .and_then(|f| f.typed::<(), ()>(&*store).ok())
+        else {
+            return false;
+        };
+        let done = if async_required {
+            block_on(reset.call_async(&mut *store, ()))
+        } else {
+            reset.call(&mut *store, ())
+        };
+        done.is_ok()
+    }
+
+    fn clear(&mut self) {
+        if let Some(store) = self.store.as_mut() {
+            store.data_mut().context = CallContext::default();
+        }
+        self.instances.clear();
+        self.externs.clear();
+        self.deadline = None;
+    }
 }

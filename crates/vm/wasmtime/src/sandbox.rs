@@ -12,14 +12,14 @@ use std::{
 
 use ward_vm::{
     CallContext, ErrorKind, Extern, ExternKind, Failure, HostStop, InstanceId, Link, Module, Reply,
-    Request, Sandbox, SandboxError, Step, Value, recycle::Home,
+    Request, Sandbox, SandboxError, Step, Value,
+    recycle::{self, Home},
 };
 use wasmtime::{Engine, Instance, Linker, Store, StoreLimits, Val};
 
 use crate::convert::{from_val, to_val};
 use crate::engine::{Compiled, EPOCH_TICK, Shared, WasmtimeBackend};
 use crate::guest::CallerExports;
-use crate::recycle::{Recycled, restore};
 use crate::trap::{instantiation_failure, trap_failure};
 
 impl WasmtimeBackend {
@@ -268,10 +268,7 @@ impl Sandbox for WasmtimeSandbox {
                 // every restore goes back to.
                 compiled.recycled.record_image(memory.data(&*store));
             }
-            let exports = &mut store.data_mut().exports;
-            exports.instances += 1;
-            exports.memory = memory;
-            exports.gas = gas;
+            store.data_mut().exports.add(memory, gas);
         }
         let compiled = module
             .downcast_arc::<Compiled>()
@@ -310,25 +307,12 @@ impl Sandbox for WasmtimeSandbox {
     }
 
     fn call(&mut self, func: Extern, args: &[Value]) -> Step {
-        if let Some(home) = &mut self.home {
-            home.note_values(args);
-        }
-        let step = self.call_inner(func, args);
-        if let Some(home) = &mut self.home {
-            home.note_step(&step);
-        }
-        step
+        recycle::watched(self, args, |s| s.call_inner(func, args))
     }
 
     fn resume(&mut self, reply: Reply) -> Step {
-        if let (Some(home), Reply::Values(values)) = (&mut self.home, &reply) {
-            home.note_values(values);
-        }
-        let step = self.resume_inner(reply);
-        if let Some(home) = &mut self.home {
-            home.note_step(&step);
-        }
-        step
+        let values = recycle::reply_values(&reply).to_vec();
+        recycle::watched(self, &values, |s| s.resume_inner(reply))
     }
 
     fn is_suspended(&self) -> bool {
@@ -397,45 +381,8 @@ impl Sandbox for WasmtimeSandbox {
             .map_err(|e| SandboxError::BadArguments(e.to_string()))
     }
 
-    fn finish(mut self: Box<Self>) {
-        let Some(compiled) = self.home.take().and_then(Home::into_module) else {
-            return;
-        };
-        let &[(instance, _)] = self.instances.as_slice() else {
-            return;
-        };
-        if self.running.is_some() {
-            return;
-        }
-        let Some(store) = self.store.as_ref() else {
-            return;
-        };
-        let memory = store.data().exports.memory;
-        let bytes = memory.map_or(0, |m| m.data_size(store) as u64);
-        let entry = Recycled {
-            sandbox: self,
-            instance,
-        };
-        compiled.recycled.keep(entry, bytes, |entry| {
-            let sandbox = &mut entry.sandbox;
-            let (async_required, ticker) = (sandbox.async_required, sandbox.ticker);
-            let Some(store) = sandbox.store.as_mut() else {
-                return false;
-            };
-            if ticker {
-                store.set_epoch_deadline(NO_DEADLINE);
-            }
-            if !restore(store, instance, memory, &compiled, async_required) {
-                return false;
-            }
-            // The call's context (the embedder's chain and host) ends here,
-            // as it would with the store; the sandbox keeps nothing of it.
-            store.data_mut().context = CallContext::default();
-            sandbox.instances.clear();
-            sandbox.externs.clear();
-            sandbox.deadline = None;
-            true
-        });
+    fn finish(self: Box<Self>) {
+        recycle::finish(self);
     }
 }
 

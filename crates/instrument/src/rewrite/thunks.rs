@@ -1,0 +1,106 @@
+//! Functions Ward adds: the thunks that every entry from the host or
+//! through a table goes through, and `__ward_reset`.
+
+use wasm_encoder::{Function, Instruction, ValType, reencode::Reencode};
+use wasmparser::Operator;
+
+use crate::{
+    PolicyError, TRAP_STACK_OVERFLOW,
+    analyze::{Analysis, Section},
+};
+
+use super::emit::{enter_frame, trap_with};
+use super::{Globals, Plan, Redirect, frame_cost};
+
+/// The thunk that calls defined function `f` from outside Ward's own
+/// frames, with `f`'s own signature: an *entry* thunk (exports, start)
+/// starts a fresh depth count at the callee's frame; a table thunk adds it
+/// to the depth its caller flushed. Either checks the depth, then calls
+/// `f` with the meter's gas and stores the gas it returns.
+pub(super) fn thunk(
+    a: &Analysis<'_>,
+    plan: &Plan<'_>,
+    globals: Globals,
+    f: u32,
+    entry: bool,
+) -> Function {
+    let ty = &a.types[a.func_types[f as usize] as usize];
+    let params = ty.params().len() as u32;
+    let cost = frame_cost(a, plan, f).saturating_add(1 + params);
+    // A table thunk computes the callee's depth in a local after the
+    // parameters.
+    let mut thunk = Function::new(if entry {
+        Vec::new()
+    } else {
+        vec![(1, ValType::I32)]
+    });
+    if entry {
+        if cost > plan.max_stack_units {
+            trap_with(&mut thunk, &globals, TRAP_STACK_OVERFLOW);
+        }
+    } else {
+        enter_frame(&mut thunk, &globals, cost, plan.max_stack_units, params);
+    }
+    for i in 0..params {
+        thunk.instruction(&Instruction::LocalGet(i));
+    }
+    if plan.gas {
+        thunk.instruction(&Instruction::GlobalGet(globals.gas));
+    }
+    thunk.instruction(&if entry {
+        Instruction::I32Const(cost as i32)
+    } else {
+        Instruction::LocalGet(params)
+    });
+    thunk.instruction(&Instruction::Call(f));
+    if plan.gas {
+        thunk.instruction(&Instruction::GlobalSet(globals.gas));
+    }
+    thunk.instruction(&Instruction::End);
+    thunk
+}
+
+/// The body of [`crate::RESET_EXPORT`]: every mutable global the module defines
+/// set back to its initializer (a constant: Ward's features have no
+/// imported globals and no extended constants), function references
+/// redirected as in the global section. `None` when there is none.
+pub(super) fn reset_body(
+    a: &Analysis<'_>,
+    redirect: &mut Redirect,
+) -> Result<Option<Function>, PolicyError> {
+    let invalid = |message: String| PolicyError::Invalid { offset: 0, message };
+    let mut func = Function::new([]);
+    let mut any = false;
+    let mut index = a.globals;
+    for section in &a.sections {
+        if let Section::Global(reader) = section {
+            index -= reader.count();
+        }
+    }
+    for section in &a.sections {
+        let Section::Global(reader) = section else {
+            continue;
+        };
+        for global in reader.clone() {
+            let global = global.map_err(|e| invalid(e.to_string()))?;
+            if global.ty.mutable {
+                let mut ops = global.init_expr.get_operators_reader();
+                while !ops.eof() {
+                    let op = ops.read().map_err(|e| invalid(e.to_string()))?;
+                    if matches!(op, Operator::End) {
+                        continue;
+                    }
+                    let instruction = redirect
+                        .instruction(op)
+                        .map_err(|e| invalid(e.to_string()))?;
+                    func.instruction(&instruction);
+                }
+                func.instruction(&Instruction::GlobalSet(index));
+                any = true;
+            }
+            index += 1;
+        }
+    }
+    func.instruction(&Instruction::End);
+    Ok(any.then_some(func))
+}

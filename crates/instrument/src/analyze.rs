@@ -2,6 +2,7 @@
 //! what the rewrite needs (types, function bodies with their operators and
 //! peak operand-stack heights, and every place a function escapes).
 
+use wasm_encoder::SectionId;
 use wasmparser::{
     ConstExpr, ElementItems, ExternalKind, FuncType, FunctionBody, Operator, Parser, Payload,
     TypeRef, ValType, Validator, WasmFeatures,
@@ -27,6 +28,7 @@ pub(crate) struct Body<'a> {
 }
 
 /// What pass one learned.
+#[derive(Default)]
 pub(crate) struct Analysis<'a> {
     pub types: Vec<FuncType>,
     /// Type index of every function, imports first.
@@ -104,247 +106,344 @@ pub(crate) fn analyze<'a>(
     imports: &ImportPolicy,
     collect: bool,
 ) -> Result<Analysis<'a>, PolicyError> {
-    let mut m = Measures::default();
-    m.check(
+    let mut an = Analyzer {
+        wasm,
+        limits,
+        floats,
+        imports,
+        collect,
+        a: Analysis::default(),
+        m: Measures::default(),
+        total_locals: 0,
+        body_refs: Vec::new(),
+        data_bytes: 0,
+        allocs: wasmparser::FuncValidatorAllocations::default(),
+    };
+    an.m.check(
         "max_module_bytes",
         limits.max_module_bytes,
         wasm.len() as u64,
     )?;
     let mut validator = Validator::new_with_features(features.wasm_features());
-    let mut a = Analysis {
-        types: Vec::new(),
-        func_types: Vec::new(),
-        imported_funcs: 0,
-        globals: 0,
-        global_types: Vec::new(),
-        bodies: Vec::new(),
-        start: None,
-        escapes: Vec::new(),
-        entries: Vec::new(),
-        undeclared_refs: Vec::new(),
-        segment_refs: Vec::new(),
-        sections: Vec::new(),
-        measures: Measures::default(),
-        imports: Vec::new(),
-        exports: Vec::new(),
-        changes_tables_or_segments: false,
-        memories: 0,
-        memory_exported: false,
-    };
-    let mut total_locals: u64 = 0;
-    let mut body_refs: Vec<bool> = Vec::new();
-    let mut data_bytes: u64 = 0;
-    let mut allocs = wasmparser::FuncValidatorAllocations::default();
-    let classify = |err: wasmparser::BinaryReaderError| classify_error(wasm, err);
     for payload in Parser::new(0).parse_all(wasm) {
-        let payload = payload.map_err(classify)?;
+        let payload = payload.map_err(|e| an.classify(e))?;
         // Counts are checked against the limits before the validator (or
         // anything else) allocates for them.
-        check_counts(&payload, limits, &mut m)?;
-        let valid = validator.payload(&payload).map_err(classify)?;
-        match &payload {
-            Payload::TypeSection(reader) => {
-                for ty in reader.clone().into_iter_err_on_gc_types() {
-                    let ty = ty.map_err(classify)?;
-                    // The rewrite adds two parameters and one result (the
-                    // meters) to defined functions: engines' own bounds
-                    // must still hold afterwards, whatever the policy says.
-                    m.check(
-                        "max_params",
-                        u64::from(limits.max_params).min(ENGINE_MAX_PARAMS - 2),
-                        ty.params().len() as u64,
-                    )?;
-                    m.check(
-                        "max_results",
-                        u64::from(limits.max_results).min(ENGINE_MAX_RESULTS - 1),
-                        ty.results().len() as u64,
-                    )?;
-                    if floats == FloatPolicy::Reject
-                        && ty.params().iter().chain(ty.results()).any(is_float)
-                    {
-                        return Err(float_refused("a function signature"));
-                    }
-                    a.types.push(ty);
-                }
-                a.sections.push(Section::Type(reader.clone()));
-            }
-            Payload::ImportSection(reader) => {
-                for import in reader.clone().into_imports() {
-                    let import = import.map_err(classify)?;
-                    a.imports.push((
-                        import.module.to_string(),
-                        import.name.to_string(),
-                        type_ref_kind(&import.ty),
-                    ));
-                    check_import(imports, &import, &a.types)?;
-                    match import.ty {
-                        TypeRef::Func(ty) | TypeRef::FuncExact(ty) => {
-                            a.func_types.push(ty);
-                            a.imported_funcs += 1;
-                        }
-                        TypeRef::Global(global) => {
-                            a.globals += 1;
-                            a.global_types.push(global.content_type);
-                        }
-                        TypeRef::Memory(memory) => check_pages(&mut m, limits, memory.initial)?,
-                        TypeRef::Table(t) => check_table(&mut m, limits, t.initial)?,
-                        TypeRef::Tag(_) => {}
-                    }
-                }
-                a.sections.push(Section::Raw(2, &wasm[reader.range()]));
-            }
+        check_counts(&payload, limits, &mut an.m)?;
+        let valid = validator.payload(&payload).map_err(|e| an.classify(e))?;
+        an.payload(&payload, valid)?;
+    }
+    Ok(an.finish())
+}
+
+/// Pass one in progress: what the module has shown so far.
+struct Analyzer<'a, 'p> {
+    wasm: &'a [u8],
+    limits: &'p Limits,
+    floats: FloatPolicy,
+    imports: &'p ImportPolicy,
+    /// Whether to keep the bodies (for the rewrite).
+    collect: bool,
+    a: Analysis<'a>,
+    m: Measures,
+    total_locals: u64,
+    /// Functions a body takes a `ref.func` of.
+    body_refs: Vec<bool>,
+    data_bytes: u64,
+    /// The function validator's allocations, reused from body to body.
+    allocs: wasmparser::FuncValidatorAllocations,
+}
+
+impl<'a> Analyzer<'a, '_> {
+    fn classify(&self, err: wasmparser::BinaryReaderError) -> PolicyError {
+        classify_error(self.wasm, err)
+    }
+
+    /// Keeps a section to copy as it is.
+    fn keep_raw(&mut self, id: SectionId, range: std::ops::Range<usize>) {
+        self.a
+            .sections
+            .push(Section::Raw(id as u8, &self.wasm[range]));
+    }
+
+    /// Takes in one validated payload.
+    fn payload(
+        &mut self,
+        payload: &Payload<'a>,
+        valid: wasmparser::ValidPayload<'a>,
+    ) -> Result<(), PolicyError> {
+        match payload {
+            Payload::TypeSection(reader) => self.types(reader)?,
+            Payload::ImportSection(reader) => self.imports(reader)?,
             Payload::FunctionSection(reader) => {
                 for ty in reader.clone() {
-                    a.func_types.push(ty.map_err(classify)?);
+                    let ty = ty.map_err(|e| self.classify(e))?;
+                    self.a.func_types.push(ty);
                 }
-                a.sections.push(Section::Raw(3, &wasm[reader.range()]));
+                self.keep_raw(SectionId::Function, reader.range());
             }
             Payload::TableSection(reader) => {
                 for table in reader.clone() {
-                    check_table(&mut m, limits, table.map_err(classify)?.ty.initial)?;
+                    let table = table.map_err(|e| self.classify(e))?;
+                    check_table(&mut self.m, self.limits, table.ty.initial)?;
                 }
-                a.sections.push(Section::Raw(4, &wasm[reader.range()]));
+                self.keep_raw(SectionId::Table, reader.range());
             }
             Payload::MemorySection(reader) => {
                 for memory in reader.clone() {
-                    check_pages(&mut m, limits, memory.map_err(classify)?.initial)?;
-                    a.memories += 1;
+                    let memory = memory.map_err(|e| self.classify(e))?;
+                    check_pages(&mut self.m, self.limits, memory.initial)?;
+                    self.a.memories += 1;
                 }
-                a.sections.push(Section::Raw(5, &wasm[reader.range()]));
+                self.keep_raw(SectionId::Memory, reader.range());
             }
-            Payload::GlobalSection(reader) => {
-                for global in reader.clone() {
-                    let global = global.map_err(classify)?;
-                    if floats == FloatPolicy::Reject && is_float(&global.ty.content_type) {
-                        return Err(float_refused("a global"));
-                    }
-                    a.globals += 1;
-                    a.global_types.push(global.ty.content_type);
-                    a.escapes_in_const(&global.init_expr)?;
-                }
-                a.sections.push(Section::Global(reader.clone()));
-            }
-            Payload::ExportSection(reader) => {
-                for export in reader.clone() {
-                    let export = export.map_err(classify)?;
-                    a.exports
-                        .push((export.name.to_string(), external_kind(export.kind)));
-                    if export.name.starts_with(RESERVED_PREFIX) {
-                        return Err(PolicyError::ReservedName {
-                            name: export.name.to_string(),
-                        });
-                    }
-                    if export.kind == ExternalKind::Func {
-                        mark(&mut a.entries, export.index);
-                    }
-                    if export.kind == ExternalKind::Memory && export.name == ward_abi::MEMORY_EXPORT
-                    {
-                        a.memory_exported = true;
-                    }
-                }
-                a.sections.push(Section::Export(reader.clone()));
-            }
+            Payload::GlobalSection(reader) => self.globals(reader)?,
+            Payload::ExportSection(reader) => self.exports(reader)?,
             Payload::StartSection { func, .. } => {
-                a.start = Some(*func);
-                mark(&mut a.entries, *func);
+                self.a.start = Some(*func);
+                mark(&mut self.a.entries, *func);
             }
-            Payload::ElementSection(reader) => {
-                for element in reader.clone() {
-                    match element.map_err(classify)?.items {
-                        ElementItems::Functions(funcs) => {
-                            for f in funcs {
-                                let f = f.map_err(classify)?;
-                                a.escape(f);
-                                mark(&mut a.segment_refs, f);
-                            }
-                        }
-                        ElementItems::Expressions(_, exprs) => {
-                            for expr in exprs {
-                                a.escapes_in_const(&expr.map_err(classify)?)?;
-                            }
-                        }
-                    }
-                }
-                a.sections.push(Section::Element(reader.clone()));
-            }
+            Payload::ElementSection(reader) => self.elements(reader)?,
             Payload::DataCountSection { range, .. } => {
-                a.sections.push(Section::Raw(12, &wasm[range.clone()]));
+                self.keep_raw(SectionId::DataCount, range.clone());
             }
             Payload::DataSection(reader) => {
                 for data in reader.clone() {
-                    data_bytes += data.map_err(classify)?.data.len() as u64;
+                    let data = data.map_err(|e| self.classify(e))?;
+                    self.data_bytes += data.data.len() as u64;
                 }
-                m.check("max_data_bytes", limits.max_data_bytes, data_bytes)?;
-                a.sections.push(Section::Raw(11, &wasm[reader.range()]));
+                self.m.check(
+                    "max_data_bytes",
+                    self.limits.max_data_bytes,
+                    self.data_bytes,
+                )?;
+                self.keep_raw(SectionId::Data, reader.range());
             }
-            Payload::CodeSectionEntry(body) => {
-                m.check(
-                    "max_body_bytes",
-                    u64::from(limits.max_body_bytes),
-                    body.range().len() as u64,
-                )?;
-                let wasmparser::ValidPayload::Func(func, _) = valid else {
-                    return Err(PolicyError::Invalid {
-                        offset: body.range().start,
-                        message: "function body out of place".into(),
-                    });
-                };
-                let mut fv = func.into_validator(std::mem::take(&mut allocs));
-                let parsed = read_body(&mut fv, body, limits, floats, collect, &mut m).map_err(
-                    |e| match e {
-                        BodyError::Wasm(err) => classify(err),
-                        BodyError::Policy(p) => p,
-                    },
-                )?;
-                let type_index = a.func_types.get(fv.index() as usize).copied().unwrap_or(0);
-                let params = a
-                    .types
-                    .get(type_index as usize)
-                    .map_or(0, |t| t.params().len() as u64);
-                let locals_and_params = params + parsed.declared_locals;
-                m.check(
-                    "max_locals",
-                    u64::from(limits.max_locals),
-                    locals_and_params,
-                )?;
-                total_locals += locals_and_params;
-                m.check("max_total_locals", limits.max_total_locals, total_locals)?;
-                allocs = fv.into_allocations();
-                for op in &parsed.ops {
-                    match op {
-                        Operator::RefFunc { function_index } => {
-                            a.escape(*function_index);
-                            mark(&mut body_refs, *function_index);
-                        }
-                        op if ops::class(op).writes_tables => {
-                            a.changes_tables_or_segments = true;
-                        }
-                        _ => {}
-                    }
-                }
-                if collect {
-                    a.bodies.push(Body {
-                        locals: parsed.locals,
-                        ops: parsed.ops,
-                        max_height: parsed.max_height,
-                        locals_and_params,
-                    });
-                }
-            }
+            Payload::CodeSectionEntry(body) => self.body(body, valid)?,
             Payload::CustomSection(reader) => {
-                a.sections
+                self.a
+                    .sections
                     .push(Section::Custom(reader.data(), reader.name()));
             }
             _ => {}
         }
+        Ok(())
     }
-    a.measures = m;
-    a.undeclared_refs = body_refs
-        .iter()
-        .enumerate()
-        .map(|(f, &r)| r && !a.segment_refs.get(f).copied().unwrap_or(false))
-        .collect();
-    Ok(a)
+
+    /// Function types, bounded so that the meters still fit in engines'
+    /// limits after the rewrite adds them.
+    fn types(&mut self, reader: &wasmparser::TypeSectionReader<'a>) -> Result<(), PolicyError> {
+        let limits = self.limits;
+        for ty in reader.clone().into_iter_err_on_gc_types() {
+            let ty = ty.map_err(|e| self.classify(e))?;
+            // The rewrite adds two parameters and one result (the meters)
+            // to defined functions: engines' own bounds must still hold
+            // afterwards, whatever the policy says.
+            self.m.check(
+                "max_params",
+                u64::from(limits.max_params).min(ENGINE_MAX_PARAMS - 2),
+                ty.params().len() as u64,
+            )?;
+            self.m.check(
+                "max_results",
+                u64::from(limits.max_results).min(ENGINE_MAX_RESULTS - 1),
+                ty.results().len() as u64,
+            )?;
+            if self.floats == FloatPolicy::Reject
+                && ty.params().iter().chain(ty.results()).any(is_float)
+            {
+                return Err(float_refused("a function signature"));
+            }
+            self.a.types.push(ty);
+        }
+        self.a.sections.push(Section::Type(reader.clone()));
+        Ok(())
+    }
+
+    /// Imports, each checked against the import policy.
+    fn imports(&mut self, reader: &wasmparser::ImportSectionReader<'a>) -> Result<(), PolicyError> {
+        for import in reader.clone().into_imports() {
+            let import = import.map_err(|e| self.classify(e))?;
+            self.a.imports.push((
+                import.module.to_string(),
+                import.name.to_string(),
+                type_ref_kind(&import.ty),
+            ));
+            check_import(self.imports, &import, &self.a.types)?;
+            match import.ty {
+                TypeRef::Func(ty) | TypeRef::FuncExact(ty) => {
+                    self.a.func_types.push(ty);
+                    self.a.imported_funcs += 1;
+                }
+                TypeRef::Global(global) => {
+                    self.a.globals += 1;
+                    self.a.global_types.push(global.content_type);
+                }
+                TypeRef::Memory(memory) => check_pages(&mut self.m, self.limits, memory.initial)?,
+                TypeRef::Table(t) => check_table(&mut self.m, self.limits, t.initial)?,
+                TypeRef::Tag(_) => {}
+            }
+        }
+        self.keep_raw(SectionId::Import, reader.range());
+        Ok(())
+    }
+
+    /// Globals: their types, and the functions their initializers name.
+    fn globals(&mut self, reader: &wasmparser::GlobalSectionReader<'a>) -> Result<(), PolicyError> {
+        for global in reader.clone() {
+            let global = global.map_err(|e| self.classify(e))?;
+            if self.floats == FloatPolicy::Reject && is_float(&global.ty.content_type) {
+                return Err(float_refused("a global"));
+            }
+            self.a.globals += 1;
+            self.a.global_types.push(global.ty.content_type);
+            self.a.escapes_in_const(&global.init_expr)?;
+        }
+        self.a.sections.push(Section::Global(reader.clone()));
+        Ok(())
+    }
+
+    /// Exports: none in Ward's reserved namespace; exported functions are
+    /// entries, and an exported `memory` is the ABI's.
+    fn exports(&mut self, reader: &wasmparser::ExportSectionReader<'a>) -> Result<(), PolicyError> {
+        for export in reader.clone() {
+            let export = export.map_err(|e| self.classify(e))?;
+            self.a
+                .exports
+                .push((export.name.to_string(), external_kind(export.kind)));
+            if export.name.starts_with(RESERVED_PREFIX) {
+                return Err(PolicyError::ReservedName {
+                    name: export.name.to_string(),
+                });
+            }
+            if export.kind == ExternalKind::Func {
+                mark(&mut self.a.entries, export.index);
+            }
+            if export.kind == ExternalKind::Memory && export.name == ward_abi::MEMORY_EXPORT {
+                self.a.memory_exported = true;
+            }
+        }
+        self.a.sections.push(Section::Export(reader.clone()));
+        Ok(())
+    }
+
+    /// Element segments: every function they name escapes.
+    fn elements(
+        &mut self,
+        reader: &wasmparser::ElementSectionReader<'a>,
+    ) -> Result<(), PolicyError> {
+        for element in reader.clone() {
+            match element.map_err(|e| self.classify(e))?.items {
+                ElementItems::Functions(funcs) => {
+                    for f in funcs {
+                        let f = f.map_err(|e| self.classify(e))?;
+                        self.a.escape(f);
+                        mark(&mut self.a.segment_refs, f);
+                    }
+                }
+                ElementItems::Expressions(_, exprs) => {
+                    for expr in exprs {
+                        let expr = expr.map_err(|e| self.classify(e))?;
+                        self.a.escapes_in_const(&expr)?;
+                    }
+                }
+            }
+        }
+        self.a.sections.push(Section::Element(reader.clone()));
+        Ok(())
+    }
+
+    /// One function body: validated, measured against the limits, and kept
+    /// when collecting.
+    fn body(
+        &mut self,
+        body: &FunctionBody<'a>,
+        valid: wasmparser::ValidPayload<'a>,
+    ) -> Result<(), PolicyError> {
+        let limits = self.limits;
+        self.m.check(
+            "max_body_bytes",
+            u64::from(limits.max_body_bytes),
+            body.range().len() as u64,
+        )?;
+        let wasmparser::ValidPayload::Func(func, _) = valid else {
+            return Err(PolicyError::Invalid {
+                offset: body.range().start,
+                message: "function body out of place".into(),
+            });
+        };
+        let mut fv = func.into_validator(std::mem::take(&mut self.allocs));
+        let parsed = read_body(
+            &mut fv,
+            body,
+            limits,
+            self.floats,
+            self.collect,
+            &mut self.m,
+        )
+        .map_err(|e| match e {
+            BodyError::Wasm(err) => self.classify(err),
+            BodyError::Policy(p) => p,
+        })?;
+        let type_index = self
+            .a
+            .func_types
+            .get(fv.index() as usize)
+            .copied()
+            .unwrap_or(0);
+        let params = self
+            .a
+            .types
+            .get(type_index as usize)
+            .map_or(0, |t| t.params().len() as u64);
+        let locals_and_params = params + parsed.declared_locals;
+        self.m.check(
+            "max_locals",
+            u64::from(limits.max_locals),
+            locals_and_params,
+        )?;
+        self.total_locals += locals_and_params;
+        self.m.check(
+            "max_total_locals",
+            limits.max_total_locals,
+            self.total_locals,
+        )?;
+        self.allocs = fv.into_allocations();
+        for op in &parsed.ops {
+            match op {
+                Operator::RefFunc { function_index } => {
+                    self.a.escape(*function_index);
+                    mark(&mut self.body_refs, *function_index);
+                }
+                op if ops::class(op).writes_tables => {
+                    self.a.changes_tables_or_segments = true;
+                }
+                _ => {}
+            }
+        }
+        if self.collect {
+            self.a.bodies.push(Body {
+                locals: parsed.locals,
+                ops: parsed.ops,
+                max_height: parsed.max_height,
+                locals_and_params,
+            });
+        }
+        Ok(())
+    }
+
+    /// The analysis, with the functions only a body's `ref.func` declares.
+    fn finish(self) -> Analysis<'a> {
+        let mut a = self.a;
+        a.measures = self.m;
+        a.undeclared_refs = self
+            .body_refs
+            .iter()
+            .enumerate()
+            .map(|(f, &r)| r && !a.segment_refs.get(f).copied().unwrap_or(false))
+            .collect();
+        a
+    }
 }
 
 /// The most parameters and results a function type may have in any engine

@@ -273,63 +273,24 @@ impl Sim<'_, '_> {
 
     fn step(&mut self, i: usize, op: &Operator<'_>, last: bool) {
         use Operator::*;
+        if let Some(types) = bits_observed(op) {
+            self.require_clean(i, types);
+            self.fixed(op);
+            return;
+        }
         match op {
             Block { blockty } => self.open(*blockty, false, false),
             Loop { blockty } => self.open(*blockty, true, false),
             If { blockty } => self.open(*blockty, false, true),
-            Else => {
-                let Some(frame) = self.frames.last() else {
-                    return;
-                };
-                let n = frame.results.len();
-                if !frame.unreachable {
-                    let t = self.peek(n).iter().any(|&t| t);
-                    if let Some(f) = self.frames.last_mut() {
-                        f.out_taint |= t;
-                    }
-                }
-                let Some(f) = self.frames.last_mut() else {
-                    return;
-                };
-                f.unreachable = false;
-                f.has_else = true;
-                let (height, params, taint) = (f.height, f.params.len(), f.params_taint);
-                self.stack.truncate(height);
-                self.stack.extend(std::iter::repeat_n(taint, params));
-            }
+            Else => self.else_arm(),
             End if last => {
-                let results = self
-                    .frames
-                    .first()
-                    .map(|f| f.results.clone())
-                    .unwrap_or_default();
+                let results = self.function_results();
                 if !self.frames.last().is_some_and(|f| f.unreachable) {
                     self.require_clean(i, &results);
                 }
                 self.frames.clear();
             }
-            End => {
-                let Some(frame) = self.frames.last() else {
-                    return;
-                };
-                let n = frame.results.len();
-                let mut taint = frame.out_taint;
-                if !frame.unreachable {
-                    taint |= self.peek(n).iter().any(|&t| t);
-                }
-                // An `if` without `else` passes its parameters through.
-                if !frame.is_loop && !frame.has_else && frame.params_taint {
-                    taint |= true;
-                }
-                if frame.is_loop {
-                    // Only the fall-through reaches a loop's end.
-                    taint = !frame.unreachable && self.peek(n).iter().any(|&t| t);
-                }
-                let height = frame.height;
-                self.frames.pop();
-                self.stack.truncate(height);
-                self.stack.extend(std::iter::repeat_n(taint, n));
-            }
+            End => self.end(),
             Br { relative_depth } => {
                 self.branch(i, *relative_depth, 0);
                 self.set_unreachable();
@@ -347,31 +308,23 @@ impl Sim<'_, '_> {
                 self.set_unreachable();
             }
             Return => {
-                let results = self
-                    .frames
-                    .first()
-                    .map(|f| f.results.clone())
-                    .unwrap_or_default();
+                let results = self.function_results();
                 self.require_clean(i, &results);
                 self.set_unreachable();
             }
             Unreachable => self.set_unreachable(),
             Call { function_index } => {
-                let Some(ty) = self.module.func(*function_index) else {
-                    return;
-                };
-                let (params, results) = (ty.params().to_vec(), ty.results().len());
-                self.require_clean(i, &params);
-                self.pop_push(params.len(), results, false);
+                if let Some(ty) = self.module.func(*function_index) {
+                    let (params, results) = (ty.params().to_vec(), ty.results().len());
+                    self.call(i, &params, results);
+                }
             }
             CallIndirect { type_index, .. } => {
-                let Some(ty) = self.module.types.get(*type_index as usize) else {
-                    return;
-                };
-                let (mut params, results) = (ty.params().to_vec(), ty.results().len());
-                params.push(ValType::I32);
-                self.require_clean(i, &params);
-                self.pop_push(params.len(), results, false);
+                if let Some(ty) = self.module.types.get(*type_index as usize) {
+                    let (mut params, results) = (ty.params().to_vec(), ty.results().len());
+                    params.push(ValType::I32);
+                    self.call(i, &params, results);
+                }
             }
             LocalGet { local_index } => {
                 let t = self
@@ -407,43 +360,70 @@ impl Sim<'_, '_> {
                 let a = self.pop();
                 self.stack.push(a || b);
             }
-            F32Store { .. } | I32ReinterpretF32 | F32Abs | F32Neg => {
-                self.require_clean(i, &[ValType::F32]);
-                self.fixed(op);
-            }
-            F64Store { .. } | I64ReinterpretF64 | F64Abs | F64Neg => {
-                self.require_clean(i, &[ValType::F64]);
-                self.fixed(op);
-            }
-            // A scalar entering a vector lane: the lane's bits are
-            // observable from then on (SIMD float arithmetic, which could
-            // make NaNs inside the vector, is refused under this policy).
-            F32x4Splat => {
-                self.require_clean(i, &[ValType::F32]);
-                self.fixed(op);
-            }
-            F64x2Splat => {
-                self.require_clean(i, &[ValType::F64]);
-                self.fixed(op);
-            }
-            F32x4ReplaceLane { .. } => {
-                self.require_clean(i, &[ValType::V128, ValType::F32]);
-                self.fixed(op);
-            }
-            F64x2ReplaceLane { .. } => {
-                self.require_clean(i, &[ValType::V128, ValType::F64]);
-                self.fixed(op);
-            }
-            F32Copysign => {
-                self.require_clean(i, &[ValType::F32, ValType::F32]);
-                self.fixed(op);
-            }
-            F64Copysign => {
-                self.require_clean(i, &[ValType::F64, ValType::F64]);
-                self.fixed(op);
-            }
             _ => self.fixed(op),
         }
+    }
+
+    /// The function's own results.
+    fn function_results(&self) -> Vec<ValType> {
+        self.frames
+            .first()
+            .map(|f| f.results.clone())
+            .unwrap_or_default()
+    }
+
+    /// A call: its arguments cross into another function, canonical.
+    fn call(&mut self, i: usize, params: &[ValType], results: usize) {
+        self.require_clean(i, params);
+        self.pop_push(params.len(), results, false);
+    }
+
+    /// `else`: what the `then` arm left flows out; the `else` arm starts
+    /// from the parameters.
+    fn else_arm(&mut self) {
+        let Some(frame) = self.frames.last() else {
+            return;
+        };
+        let n = frame.results.len();
+        if !frame.unreachable {
+            let t = self.peek(n).iter().any(|&t| t);
+            if let Some(f) = self.frames.last_mut() {
+                f.out_taint |= t;
+            }
+        }
+        let Some(f) = self.frames.last_mut() else {
+            return;
+        };
+        f.unreachable = false;
+        f.has_else = true;
+        let (height, params, taint) = (f.height, f.params.len(), f.params_taint);
+        self.stack.truncate(height);
+        self.stack.extend(std::iter::repeat_n(taint, params));
+    }
+
+    /// `end` of a block, loop or if: its results carry whatever reached
+    /// them.
+    fn end(&mut self) {
+        let Some(frame) = self.frames.last() else {
+            return;
+        };
+        let n = frame.results.len();
+        let mut taint = frame.out_taint;
+        if !frame.unreachable {
+            taint |= self.peek(n).iter().any(|&t| t);
+        }
+        // An `if` without `else` passes its parameters through.
+        if !frame.is_loop && !frame.has_else && frame.params_taint {
+            taint |= true;
+        }
+        if frame.is_loop {
+            // Only the fall-through reaches a loop's end.
+            taint = !frame.unreachable && self.peek(n).iter().any(|&t| t);
+        }
+        let height = frame.height;
+        self.frames.pop();
+        self.stack.truncate(height);
+        self.stack.extend(std::iter::repeat_n(taint, n));
     }
 
     /// An operator of fixed arity: arithmetic taints its result, nothing
@@ -501,4 +481,22 @@ pub(crate) fn plan(
         fixes: sim.fixes,
         scratch: sim.scratch.into_values().collect(),
     }
+}
+
+/// The operands whose bits an instruction exposes (its own operands, top
+/// last), for instructions that are otherwise of fixed arity: a store, a
+/// reinterpretation, the sign-bit operations, and a scalar entering a
+/// vector lane (SIMD float arithmetic, which could make NaNs inside the
+/// vector, is refused under this policy).
+fn bits_observed(op: &Operator<'_>) -> Option<&'static [ValType]> {
+    use Operator::*;
+    Some(match op {
+        F32Store { .. } | I32ReinterpretF32 | F32Abs | F32Neg | F32x4Splat => &[ValType::F32],
+        F64Store { .. } | I64ReinterpretF64 | F64Abs | F64Neg | F64x2Splat => &[ValType::F64],
+        F32Copysign => &[ValType::F32, ValType::F32],
+        F64Copysign => &[ValType::F64, ValType::F64],
+        F32x4ReplaceLane { .. } => &[ValType::V128, ValType::F32],
+        F64x2ReplaceLane { .. } => &[ValType::V128, ValType::F64],
+        _ => return None,
+    })
 }

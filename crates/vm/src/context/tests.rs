@@ -1,7 +1,8 @@
 use ward_abi::HostFn;
 use ward_primitives::Gas;
 
-use super::{CallContext, HostStop, checked_range};
+use super::abi::checked_range;
+use super::{CallContext, HostStop};
 use crate::{ErrorKind, Value};
 
 fn trap_kind(r: Result<Option<Value>, HostStop>) -> ErrorKind {

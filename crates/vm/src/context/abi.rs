@@ -1,0 +1,340 @@
+//! The host ABI, implemented once for both backends: one method per
+//! function of the ABI table, each acting on a plain byte slice of guest
+//! memory. Every pointer and length is checked in 64-bit arithmetic so
+//! that `ptr + len` cannot wrap; a bad range is a `memory_out_of_bounds`
+//! trap, never a host panic.
+
+use std::ops::Range;
+
+use ward_abi::HostFn;
+
+use super::{CallContext, HostStop, MAX_DEBUG_LOG_BYTES, aborted, host_error};
+use crate::{ErrorKind, Failure, Request, Value};
+
+/// A call's arguments, already of its signature's types (the engine
+/// checked them against the ABI table).
+#[derive(Clone, Copy)]
+struct Args<'a>(&'a [Value]);
+
+impl Args<'_> {
+    /// The i32 argument at `i`.
+    fn i32(self, i: usize) -> i32 {
+        match self.0.get(i) {
+            Some(Value::I32(v)) => *v,
+            _ => 0,
+        }
+    }
+
+    /// The i32 argument at `i` read as an unsigned length.
+    fn len(self, i: usize) -> u64 {
+        u64::from(self.i32(i) as u32)
+    }
+
+    /// The i64 argument at `i`.
+    fn i64(self, i: usize) -> Option<i64> {
+        match self.0.get(i) {
+            Some(Value::I64(v)) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// The range of `memory` given by a pointer at `ptr` and a length at
+    /// `len`.
+    fn range(
+        self,
+        ptr: usize,
+        len: usize,
+        memory: &[u8],
+        what: &str,
+    ) -> Result<Range<usize>, HostStop> {
+        checked_range(self.i32(ptr), self.i32(len), memory.len(), what)
+    }
+
+    /// [`Args::range`] for a length the ABI bounds by `max`.
+    fn bounded(
+        self,
+        ptr: usize,
+        len: usize,
+        memory: &[u8],
+        max: u32,
+        what: &str,
+    ) -> Result<Range<usize>, HostStop> {
+        bounded(self.i32(ptr), self.i32(len), memory.len(), max, what)
+    }
+}
+
+/// What host functions return: nothing, a value, or a stop.
+type Answer = Result<Option<Value>, HostStop>;
+
+/// A non-negative count for the guest, clamped rather than wrapped (inputs
+/// and heights are bounded far below by every embedder).
+fn count_i32(n: usize) -> Answer {
+    Ok(Some(Value::I32(i32::try_from(n).unwrap_or(i32::MAX))))
+}
+
+fn count_i64(n: u64) -> Answer {
+    Ok(Some(Value::I64(i64::try_from(n).unwrap_or(i64::MAX))))
+}
+
+impl CallContext {
+    /// Runs host ABI function `f` with `args` (already checked against its
+    /// signature by the engine) on the guest's `memory`. Every call first
+    /// pays its documented cost: the host-call base, plus the per-byte rate
+    /// for the bytes it moves (charged on the requested length, before any
+    /// range is checked, so a bad range is never cheaper than a good one).
+    ///
+    /// # Errors
+    ///
+    /// A [`HostStop`] when the guest must not simply continue: `exit`,
+    /// `out_of_gas`, or a trap on a bad pointer or length.
+    pub fn call_abi(&mut self, f: HostFn, args: &[Value], memory: &mut [u8]) -> Answer {
+        if self.is_aborted() {
+            return Err(aborted());
+        }
+        let args = Args(args);
+        // The documented cost (the ABI table's formula), from the requested
+        // lengths, before anything is checked; less the fixed part when the
+        // caller's instrumentation prepaid it.
+        let sched = &self.schedule;
+        let cost = f.cost().evaluate(
+            u64::from(sched.host_call),
+            |rate| u64::from(sched.rate(rate)),
+            |i| args.len(i),
+        );
+        self.charge(self.unprepaid(cost))?;
+        match f {
+            HostFn::InputSize => count_i32(self.input.len()),
+            HostFn::InputRead => self.input_read(args, memory),
+            HostFn::OutputWrite => self.output_write(args, memory),
+            HostFn::Exit => Err(HostStop::Exit(args.i32(0))),
+            HostFn::GasLeft => count_i64(self.gas_left().get()),
+            HostFn::DebugLog => self.debug_log(args, memory),
+            HostFn::ChargeGas => self.charge_gas(args),
+            HostFn::StorageRead => self.storage_read(args, memory),
+            HostFn::StorageWrite => self.storage_write(args, memory),
+            HostFn::StorageRemove => self.storage_remove(args, memory),
+            HostFn::EmitEvent => self.emit_event(args, memory),
+            HostFn::Caller => {
+                let address = self.chain.caller();
+                write_address(args, memory, &address)
+            }
+            HostFn::SelfAddress => {
+                let address = self.chain.self_address();
+                write_address(args, memory, &address)
+            }
+            HostFn::BlockHeight => count_i64(self.chain.block_height()),
+            HostFn::BlockTime => count_i64(self.chain.block_time()),
+            HostFn::HashSha256 | HostFn::HashKeccak256 | HostFn::HashBlake3 => {
+                hash(f, args, memory)
+            }
+            HostFn::Call => self.call(args, memory),
+            HostFn::ReturnDataSize => count_i32(self.return_data.len()),
+            HostFn::ReturnDataRead => self.return_data_read(args, memory),
+            HostFn::VerifyEd25519 => verify_ed25519(args, memory),
+        }
+    }
+
+    fn input_read(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+        let (dst, offset, len) = (args.i32(0), args.i32(1), args.i32(2));
+        let src = checked_range(offset, len, self.input.len(), "input_read: input")?;
+        let dst = checked_range(dst, len, memory.len(), "input_read: destination")?;
+        memory[dst].copy_from_slice(&self.input[src]);
+        Ok(None)
+    }
+
+    fn output_write(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+        let src = args.range(0, 1, memory, "output_write: source")?;
+        self.output.clear();
+        self.output.extend_from_slice(&memory[src]);
+        Ok(None)
+    }
+
+    fn debug_log(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+        let src = args.range(0, 1, memory, "debug_log: source")?;
+        if let Some(log) = &mut self.debug_log {
+            if log.bytes + src.len() <= MAX_DEBUG_LOG_BYTES {
+                log.bytes += src.len();
+                log.lines
+                    .push(String::from_utf8_lossy(&memory[src]).into_owned());
+            } else {
+                log.dropped += 1;
+            }
+        }
+        Ok(None)
+    }
+
+    fn charge_gas(&mut self, args: Args<'_>) -> Answer {
+        match args.i64(0) {
+            Some(amount) if amount >= 0 => {
+                self.charge(amount as u64)?;
+                Ok(None)
+            }
+            _ => Err(HostStop::Trap(Failure::new(
+                ErrorKind::HostError,
+                "charge_gas: negative amount",
+            ))),
+        }
+    }
+
+    fn storage_read(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+        let key = args.bounded(0, 1, memory, ward_abi::MAX_KEY_BYTES, "storage_read: key")?;
+        let dst = args.range(2, 3, memory, "storage_read: destination")?;
+        let value = self
+            .chain
+            .storage_read(&memory[key])
+            .map_err(|e| self.chain_stop(e))?;
+        Ok(Some(Value::I64(match value {
+            None => -1,
+            Some(value) => {
+                let n = value.len().min(dst.len());
+                memory[dst.start..dst.start + n].copy_from_slice(&value[..n]);
+                value.len() as i64
+            }
+        })))
+    }
+
+    fn storage_write(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+        let key = args.bounded(0, 1, memory, ward_abi::MAX_KEY_BYTES, "storage_write: key")?;
+        let value = args.bounded(
+            2,
+            3,
+            memory,
+            ward_abi::MAX_VALUE_BYTES,
+            "storage_write: value",
+        )?;
+        let written = self.chain.storage_write(&memory[key], Some(&memory[value]));
+        written.map_err(|e| self.chain_stop(e))?;
+        Ok(None)
+    }
+
+    fn storage_remove(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+        let key = args.bounded(0, 1, memory, ward_abi::MAX_KEY_BYTES, "storage_remove: key")?;
+        let removed = self.chain.storage_write(&memory[key], None);
+        removed.map_err(|e| self.chain_stop(e))?;
+        Ok(None)
+    }
+
+    fn emit_event(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+        let topic = args.bounded(0, 1, memory, ward_abi::MAX_TOPIC_BYTES, "emit_event: topic")?;
+        let data = args.bounded(
+            2,
+            3,
+            memory,
+            ward_abi::MAX_EVENT_DATA_BYTES,
+            "emit_event: data",
+        )?;
+        let emitted = self.chain.emit_event(&memory[topic], &memory[data]);
+        emitted.map_err(|e| self.chain_stop(e))?;
+        Ok(None)
+    }
+
+    /// `ward.call`: checks the request and suspends with it; the embedder
+    /// runs the callee and [`CallContext::complete_call`] finishes the call.
+    fn call(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+        let address = checked_range(args.i32(0), 32, memory.len(), "call: address")?;
+        let input = args.range(1, 2, memory, "call: input")?;
+        let requested = match args.i64(3) {
+            Some(gas) if gas >= 0 => gas as u64,
+            _ => return Err(host_error("call: negative gas".into())),
+        };
+        let flags = args.i32(4);
+        if flags & !ward_abi::call::KNOWN_FLAGS != 0 {
+            return Err(host_error(format!("call: unknown flags {flags:#x}")));
+        }
+        if !self.suspend_allowed {
+            return Err(host_error("call: a start function cannot call".into()));
+        }
+        let mut to = [0u8; 32];
+        to.copy_from_slice(&memory[address]);
+        Err(HostStop::Suspend(Request::Call {
+            address: to,
+            input: memory[input].to_vec(),
+            // At most all but one 64th of what is left (EIP-150's rule): a
+            // callee that burns everything it was given leaves its caller
+            // enough to handle the failure.
+            gas: requested.min(self.gas_left.get() - self.gas_left.get() / 64),
+            read_only: flags & ward_abi::call::READ_ONLY != 0,
+        }))
+    }
+
+    fn return_data_read(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+        let (dst, offset, len) = (args.i32(0), args.i32(1), args.i32(2));
+        let src = checked_range(
+            offset,
+            len,
+            self.return_data.len(),
+            "return_data_read: data",
+        )?;
+        let dst = checked_range(dst, len, memory.len(), "return_data_read: destination")?;
+        memory[dst].copy_from_slice(&self.return_data[src]);
+        Ok(None)
+    }
+}
+
+/// `caller` and `self_address`: a 32-byte address into guest memory.
+fn write_address(args: Args<'_>, memory: &mut [u8], address: &[u8; 32]) -> Answer {
+    let dst = checked_range(args.i32(0), 32, memory.len(), "address destination")?;
+    memory[dst].copy_from_slice(address);
+    Ok(None)
+}
+
+/// The hash functions: a 32-byte digest of a range of guest memory.
+fn hash(f: HostFn, args: Args<'_>, memory: &mut [u8]) -> Answer {
+    let src = args.range(0, 1, memory, "hash: source")?;
+    let dst = checked_range(args.i32(2), 32, memory.len(), "hash: destination")?;
+    let digest = crate::crypto::digest(f, &memory[src]);
+    memory[dst].copy_from_slice(&digest);
+    Ok(None)
+}
+
+fn verify_ed25519(args: Args<'_>, memory: &mut [u8]) -> Answer {
+    let key = checked_range(args.i32(0), 32, memory.len(), "verify_ed25519: key")?;
+    let msg = args.bounded(
+        1,
+        2,
+        memory,
+        ward_abi::MAX_MESSAGE_BYTES,
+        "verify_ed25519: message",
+    )?;
+    let sig = checked_range(args.i32(3), 64, memory.len(), "verify_ed25519: signature")?;
+    let valid = crate::crypto::verify_ed25519(&memory[key], &memory[msg], &memory[sig]);
+    Ok(Some(Value::I32(i32::from(valid))))
+}
+
+/// [`checked_range`] for a length the ABI bounds: a longer one traps with
+/// `host_error` naming the limit.
+fn bounded(
+    ptr: i32,
+    len: i32,
+    size: usize,
+    max: u32,
+    what: &str,
+) -> Result<Range<usize>, HostStop> {
+    if len as u32 > max {
+        return Err(host_error(format!(
+            "{what} of {} bytes exceeds the limit of {max}",
+            len as u32
+        )));
+    }
+    checked_range(ptr, len, size, what)
+}
+
+/// The byte range `[ptr, ptr + len)` of a region `size` bytes long, with
+/// `ptr` and `len` read as unsigned 32-bit values and added in 64 bits.
+pub(super) fn checked_range(
+    ptr: i32,
+    len: i32,
+    size: usize,
+    what: &str,
+) -> Result<Range<usize>, HostStop> {
+    let start = u64::from(ptr as u32);
+    let end = start + u64::from(len as u32);
+    if end > size as u64 {
+        return Err(HostStop::Trap(Failure::new(
+            ErrorKind::MemoryOutOfBounds,
+            format!("{what} range {start}..{end} is outside 0..{size}"),
+        )));
+    }
+    // Both bounds are <= size, which is a usize.
+    Ok(start as usize..end as usize)
+}

@@ -196,6 +196,55 @@ struct Waiting {
     read_only: bool,
 }
 
+/// The frames of one transaction: the running one and those waiting for
+/// their callees, over the block's journal.
+struct Frames<S: StateCommit + Send + Sync + 'static> {
+    journal: SharedJournal<S>,
+    height: u64,
+    time: u64,
+    /// The running frame's address and whether it is read-only.
+    current: (Address, bool),
+    /// Callers waiting for their callees, innermost last.
+    waiting: Vec<Waiting>,
+}
+
+impl<S: StateCommit + Send + Sync + 'static> Frames<S> {
+    /// Returns to `parent` from its callee, which finished with
+    /// `execution`: a callee that did not return `ok` leaves no change
+    /// behind (its callees' included), and the caller carries on with its
+    /// status, return data and gas used.
+    fn return_to(&mut self, parent: Waiting, execution: Execution) -> Progress {
+        let outcome = execution.outcome;
+        let status = match outcome.status {
+            Status::Ok => CALL_OK,
+            Status::Reverted => CALL_REVERTED,
+            _ => CALL_FAILED,
+        };
+        if status != CALL_OK {
+            lock(&self.journal).revert(parent.checkpoint);
+        }
+        let return_data = if status == CALL_FAILED {
+            Vec::new()
+        } else {
+            outcome.output
+        };
+        self.current = (parent.address, parent.read_only);
+        parent.running.resume(Reply::Call {
+            status,
+            return_data,
+            gas_used: outcome.gas_used.get(),
+        })
+    }
+}
+
+/// A `ward.call` as the executor serves it.
+struct CallRequest {
+    to: Address,
+    input: Vec<u8>,
+    gas: Gas,
+    read_only: bool,
+}
+
 /// Default limit on frames alive at once in one transaction.
 pub const DEFAULT_MAX_CALL_DEPTH: usize = 1024;
 
@@ -488,12 +537,8 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
 
     /// Runs `entry` of `module` as the root frame of a transaction, and
     /// every `ward.call` it makes as a frame of its own, in a flat loop: a
-    /// suspended caller waits in `stack` (on the heap) while its callee
-    /// runs, so the native stack does not grow with the call depth.
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "one transaction's frame, spelled out"
-    )]
+    /// suspended caller waits in [`Frames::waiting`] (on the heap) while its
+    /// callee runs, so the native stack does not grow with the call depth.
     fn run(
         &self,
         module: ward_vm::Module,
@@ -505,8 +550,13 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         let input = match tx {
             Tx::Deploy { input, .. } | Tx::Call { input, .. } => input.clone(),
         };
-        let (journal, height, time) = (root.journal.clone(), root.height, root.time);
-        let mut current = (root.address, root.read_only);
+        let mut frames = Frames {
+            journal: root.journal.clone(),
+            height: root.height,
+            time: root.time,
+            current: (root.address, root.read_only),
+            waiting: Vec::new(),
+        };
         let options = RunOptions {
             input,
             gas_limit,
@@ -519,36 +569,12 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             options,
             CallContext::default().with_chain(Box::new(root)),
         );
-        let mut stack: Vec<Waiting> = Vec::new();
         loop {
             progress = match progress {
-                Progress::Finished(execution) => {
-                    let Some(parent) = stack.pop() else {
-                        return Ok(execution);
-                    };
-                    let outcome = execution.outcome;
-                    let status = match outcome.status {
-                        Status::Ok => CALL_OK,
-                        Status::Reverted => CALL_REVERTED,
-                        _ => CALL_FAILED,
-                    };
-                    if status != CALL_OK {
-                        // The callee's writes and events, and its callees',
-                        // go; the caller carries on.
-                        lock(&journal).revert(parent.checkpoint);
-                    }
-                    let return_data = if status == CALL_FAILED {
-                        Vec::new()
-                    } else {
-                        outcome.output
-                    };
-                    current = (parent.address, parent.read_only);
-                    parent.running.resume(Reply::Call {
-                        status,
-                        return_data,
-                        gas_used: outcome.gas_used.get(),
-                    })
-                }
+                Progress::Finished(execution) => match frames.waiting.pop() {
+                    None => return Ok(execution),
+                    Some(parent) => frames.return_to(parent, execution),
+                },
                 Progress::Suspended(
                     running,
                     Request::Call {
@@ -558,54 +584,13 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                         read_only,
                     },
                 ) => {
-                    let to = Address(address);
-                    // Frames alive: the waiting ones and the current one.
-                    let callee = if stack.len() + 1 >= self.max_call_depth {
-                        None
-                    } else {
-                        match self.module_at(&journal, &to) {
-                            Ok(module) => Some(module),
-                            Err(ExecError::InvalidTx(_)) => None,
-                            Err(err) => return Err(err),
-                        }
+                    let call = CallRequest {
+                        to: Address(address),
+                        input,
+                        gas: Gas::new(gas),
+                        read_only,
                     };
-                    match callee {
-                        None => running.resume(Reply::Call {
-                            status: CALL_FAILED,
-                            return_data: Vec::new(),
-                            gas_used: 0,
-                        }),
-                        Some(module) => {
-                            let checkpoint = lock(&journal).checkpoint();
-                            let read_only = current.1 || read_only;
-                            stack.push(Waiting {
-                                running,
-                                checkpoint,
-                                address: current.0,
-                                read_only: current.1,
-                            });
-                            let frame = Frame {
-                                journal: journal.clone(),
-                                address: to,
-                                caller: current.0,
-                                height,
-                                time,
-                                read_only,
-                            };
-                            current = (to, read_only);
-                            ward_vm::begin(
-                                &*self.backend,
-                                &module,
-                                &Entry::Main("main".into()),
-                                RunOptions {
-                                    input,
-                                    gas_limit: Gas::new(gas),
-                                    ..RunOptions::default()
-                                },
-                                CallContext::default().with_chain(Box::new(frame)),
-                            )
-                        }
-                    }
+                    self.enter(&mut frames, running, call)?
                 }
                 Progress::Aborted(fault) => return Err(fault.into()),
                 Progress::Suspended(_, request) => {
@@ -620,6 +605,62 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 }
             };
         }
+    }
+
+    /// A `ward.call` from the running frame: the callee starts as a frame
+    /// of its own while the caller waits, or the caller resumes at once
+    /// with `failed` (too deep, or no contract at the address).
+    fn enter(
+        &self,
+        frames: &mut Frames<S>,
+        running: ward_vm::Running,
+        call: CallRequest,
+    ) -> Result<Progress, ExecError> {
+        // Frames alive: the waiting ones and the current one.
+        let callee = if frames.waiting.len() + 1 >= self.max_call_depth {
+            None
+        } else {
+            match self.module_at(&frames.journal, &call.to) {
+                Ok(module) => Some(module),
+                Err(ExecError::InvalidTx(_)) => None,
+                Err(err) => return Err(err),
+            }
+        };
+        let Some(module) = callee else {
+            return Ok(running.resume(Reply::Call {
+                status: CALL_FAILED,
+                return_data: Vec::new(),
+                gas_used: 0,
+            }));
+        };
+        let (caller, caller_read_only) = frames.current;
+        let read_only = caller_read_only || call.read_only;
+        frames.waiting.push(Waiting {
+            running,
+            checkpoint: lock(&frames.journal).checkpoint(),
+            address: caller,
+            read_only: caller_read_only,
+        });
+        let frame = Frame {
+            journal: frames.journal.clone(),
+            address: call.to,
+            caller,
+            height: frames.height,
+            time: frames.time,
+            read_only,
+        };
+        frames.current = (call.to, read_only);
+        Ok(ward_vm::begin(
+            &*self.backend,
+            &module,
+            &Entry::Main("main".into()),
+            RunOptions {
+                input: call.input,
+                gas_limit: call.gas,
+                ..RunOptions::default()
+            },
+            CallContext::default().with_chain(Box::new(frame)),
+        ))
     }
 }
 

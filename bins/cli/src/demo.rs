@@ -146,8 +146,22 @@ pub(crate) fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         token_code.len(),
         escrow_code.len()
     );
-
     let exec = open(&args)?;
+    let (token, escrow) = deploy(&exec, token_code, escrow_code)?;
+    trade(&exec, token, escrow)?;
+    let before = queries(&exec, token, escrow)?;
+    let height = exec.store().height()?;
+    drop(exec);
+    reopen(&args, token, escrow, &before, height)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Block 1: alice deploys the token and the escrow.
+fn deploy(
+    exec: &Executor<RedbStore>,
+    token_code: Vec<u8>,
+    escrow_code: Vec<u8>,
+) -> anyhow::Result<(Address, Address)> {
     println!("\n== block 1: alice deploys the token (1,000,000 minted to her) and the escrow ==");
     let deploys = [
         Tx::Deploy {
@@ -172,7 +186,12 @@ pub(crate) fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let (Some(token), Some(escrow)) = (receipts[0].address, receipts[1].address) else {
         bail!("a deploy failed");
     };
+    Ok((token, escrow))
+}
 
+/// Block 2: transfers, an escrow deposit and release, and transactions
+/// that fail in the ways a chain sees every day.
+fn trade(exec: &Executor<RedbStore>, token: Address, escrow: Address) -> anyhow::Result<()> {
     println!("\n== block 2: transfers, an escrow deposit and release, a failing transfer ==");
     let refund_after = TIME + 3600;
     let block: Vec<(String, Tx)> = vec![
@@ -231,14 +250,22 @@ pub(crate) fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     let total: u64 = receipts.iter().map(|r| r.gas_used).sum();
     println!("  {} transactions, {total} gas in all", receipts.len());
+    Ok(())
+}
 
+/// Read-only queries: everyone's balance and the escrow's deal.
+fn queries(
+    exec: &Executor<RedbStore>,
+    token: Address,
+    escrow: Address,
+) -> anyhow::Result<Vec<(String, u128)>> {
     println!("\n== read-only queries ==");
-    let before = balances(&exec, token, escrow)?;
+    let before = balances(exec, token, escrow)?;
     for (who, amount) in &before {
         println!("  {who:<13} {amount}");
     }
     let deal: Option<(Address, Address, Address, Address, u128, u64)> =
-        query(&exec, escrow, "deal", &0u64)?;
+        query(exec, escrow, "deal", &0u64)?;
     println!(
         "  escrow deal 0: {}",
         if deal.is_some() {
@@ -247,14 +274,22 @@ pub(crate) fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             "released (gone)"
         }
     );
+    Ok(before)
+}
 
-    let height = exec.store().height()?;
-    drop(exec);
+/// Re-opens the closed store and checks that height and balances survived.
+fn reopen(
+    args: &DemoArgs,
+    token: Address,
+    escrow: Address,
+    before: &[(String, u128)],
+    height: u64,
+) -> anyhow::Result<()> {
     println!(
         "\n== closed the store; re-opened {} ==",
         args.data_dir.display()
     );
-    let exec = open(&args)?;
+    let exec = open(args)?;
     let after = balances(&exec, token, escrow)?;
     println!(
         "  height {} (was {height}); balances {}",
@@ -270,5 +305,5 @@ pub(crate) fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     if after != before || exec.store().height()? != height {
         bail!("the state did not survive re-opening");
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

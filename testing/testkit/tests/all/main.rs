@@ -11,4 +11,5 @@ mod docs;
 mod engine;
 mod loops;
 mod metering;
+mod shape;
 mod system;

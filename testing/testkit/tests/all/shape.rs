@@ -1,0 +1,235 @@
+//! The shape of the code, as CONTRIBUTING.md states it: functions a reader
+//! can hold, and two backends that share no code they could share.
+
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The `.rs` files under `dir`, sorted, skipping test-only files (`tests.rs`
+/// and `tests/` folders): test functions are lists of cases.
+fn sources(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if path.is_dir() && name != "tests" {
+                stack.push(path);
+            } else if name.ends_with(".rs") && name != "tests.rs" {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A line without its comment and the contents of its string and char
+/// literals (enough for brace counting in rustfmt-formatted code).
+fn code_of(line: &str) -> String {
+    let mut out = String::new();
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '/' if chars.peek() == Some(&'/') => break,
+            '"' => {
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '\'' => {
+                // A char literal ('x', '\n', '{'), or a lifetime ('a).
+                let rest: String = chars.clone().take(3).collect();
+                if rest.starts_with('\\') || rest.chars().nth(1) == Some('\'') {
+                    while let Some(c) = chars.next() {
+                        if c == '\\' {
+                            chars.next();
+                        } else if c == '\'' {
+                            break;
+                        }
+                    }
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether `line` starts a function item.
+fn starts_fn(line: &str) -> bool {
+    let mut words = line.split_whitespace().peekable();
+    while let Some(&w) = words.peek() {
+        if w.starts_with("pub") || ["const", "async", "unsafe"].contains(&w) {
+            words.next();
+        } else {
+            break;
+        }
+    }
+    words.next() == Some("fn")
+}
+
+/// Every function in `path` with a body: (first line, length in lines,
+/// the comment lines right above it).
+fn functions(path: &Path) -> Vec<(usize, usize, String)> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (start, line) in lines.iter().enumerate() {
+        if !starts_fn(line) {
+            continue;
+        }
+        let mut depth = 0i32;
+        let mut opened = false;
+        for (end, line) in lines.iter().enumerate().skip(start) {
+            let code = code_of(line);
+            if !opened && code.trim_end().ends_with(';') {
+                break;
+            }
+            for c in code.chars() {
+                match c {
+                    '{' => {
+                        depth += 1;
+                        opened = true;
+                    }
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+            }
+            if opened && depth == 0 {
+                let above: Vec<&str> = lines[..start]
+                    .iter()
+                    .rev()
+                    .take_while(|l| {
+                        l.trim_start().starts_with("//") || l.trim_start().starts_with("#[")
+                    })
+                    .copied()
+                    .collect();
+                out.push((start + 1, end - start + 1, above.join("\n")));
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// What a long function must say above itself, with its reason.
+const LONG_FUNCTION_REASON: &str = "Over 120 lines:";
+
+/// At most two functions in the crates and binaries run over 120 lines,
+/// and each says why, beside it.
+#[test]
+fn at_most_two_functions_run_over_120_lines_each_with_its_reason() {
+    let root = root();
+    let mut long = Vec::new();
+    for dir in ["crates", "bins", "sdk/src"] {
+        for path in sources(&root.join(dir)) {
+            if path
+                .components()
+                .any(|c| c.as_os_str() == "tests" || c.as_os_str() == "target")
+            {
+                continue;
+            }
+            for (line, length, above) in functions(&path) {
+                if length > 120 {
+                    let shown = path.strip_prefix(&root).unwrap().display().to_string();
+                    long.push((shown, line, length, above.contains(LONG_FUNCTION_REASON)));
+                }
+            }
+        }
+    }
+    assert!(long.len() <= 2, "functions over 120 lines: {long:#?}");
+    for (path, line, length, reasoned) in &long {
+        assert!(
+            reasoned,
+            "{path}:{line} runs {length} lines without a `{LONG_FUNCTION_REASON}` comment"
+        );
+    }
+}
+
+/// A backend's lines that are code, not shape: without blank lines, lone
+/// punctuation, imports and module declarations, function signatures,
+/// struct fields and macro matchers (two adapters of one trait over two
+/// engines have the same signatures and the same fields by design).
+fn code_lines(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for path in sources(dir) {
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let (mut in_signature, mut in_struct, mut in_matcher) = (false, false, false);
+        for (n, line) in text.lines().enumerate() {
+            let t = line.trim();
+            if t.starts_with("macro_rules!") {
+                in_matcher = true;
+                continue;
+            }
+            if in_matcher {
+                in_matcher = !t.ends_with("=> {");
+                continue;
+            }
+            if starts_fn(t) {
+                in_signature = true;
+            }
+            if in_signature {
+                in_signature = !(t.ends_with('{') || t.ends_with(';'));
+                continue;
+            }
+            if t.contains("struct ") && t.ends_with('{') {
+                in_struct = true;
+                continue;
+            }
+            if in_struct {
+                in_struct = t != "}";
+                continue;
+            }
+            let punctuation = t.chars().all(|c| "{}()[];,.?".contains(c));
+            let declaration = ["use ", "pub use ", "mod ", "pub mod "]
+                .iter()
+                .any(|p| t.starts_with(p));
+            let matcher = t.starts_with("(@") && t.contains("=>");
+            if !(punctuation || declaration || matcher) {
+                out.push((t.to_string(), format!("{file}:{}", n + 1)));
+            }
+        }
+    }
+    out
+}
+
+/// The two backends share no run of six or more identical lines of code:
+/// what they would share lives in ward-vm (`guest`, `recycle`).
+#[test]
+fn the_backends_share_no_run_of_six_identical_lines() {
+    let root = root();
+    let a = code_lines(&root.join("crates/vm/wasmtime/src"));
+    let b = code_lines(&root.join("crates/vm/wasmi/src"));
+    let mut runs = Vec::new();
+    for i in 0..a.len() {
+        for j in 0..b.len() {
+            if a[i].0 != b[j].0 || (i > 0 && j > 0 && a[i - 1].0 == b[j - 1].0) {
+                continue;
+            }
+            let n = (0..)
+                .take_while(|k| i + k < a.len() && j + k < b.len() && a[i + k].0 == b[j + k].0)
+                .count();
+            if n >= 6 {
+                let lines: Vec<&str> = a[i..i + n].iter().map(|l| l.0.as_str()).collect();
+                runs.push(format!(
+                    "{} ~ {}:\n  {}",
+                    a[i].1,
+                    b[j].1,
+                    lines.join("\n  ")
+                ));
+            }
+        }
+    }
+    assert!(runs.is_empty(), "shared runs:\n{}", runs.join("\n"));
+}

@@ -15,10 +15,7 @@ use ward_executor::{Executor, Tx};
 use ward_state::{Address, Hash32, Receipt, RedbStore, StateRead};
 use ward_vm::{BackendKind, Config};
 
-use crate::{
-    run::{hex, parse_hex},
-    values,
-};
+use crate::{parse, run::hex, values};
 
 /// Options every chain command takes.
 #[derive(Args, Debug)]
@@ -40,18 +37,18 @@ pub(crate) struct DeployArgs {
     /// The module: `.wasm` or `.wat`.
     file: PathBuf,
     /// Input to the `deploy` entry point, as hex.
-    #[arg(long, default_value = "", conflicts_with = "arg")]
+    #[arg(long, default_value = "0x", conflicts_with = "arg")]
     input: String,
     /// An argument of `init` (SDK contracts), as TYPE:VALUE (repeatable):
     /// u8..u128, i32..i128, bool, address, str, bytes (hex), raw (hex).
     #[arg(long = "arg", value_name = "TYPE:VALUE")]
     arg: Vec<String>,
     /// Gas limit (a deploy pays for its bytes first: see docs/gas.md).
-    #[arg(long, default_value_t = 100_000_000)]
+    #[arg(long, default_value_t = 100_000_000, value_parser = parse::u64_arg)]
     gas: u64,
     /// Salt, as hex: deploys of the same code by the same sender need
     /// different salts.
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "0x")]
     salt: String,
     /// The deployer's address, as hex (default: 32 bytes of 0x01).
     #[arg(long)]
@@ -66,7 +63,7 @@ pub(crate) struct CallArgs {
     /// The contract's address.
     address: String,
     /// Input to `main`, as hex.
-    #[arg(long, default_value = "", conflicts_with = "method")]
+    #[arg(long, default_value = "0x", conflicts_with = "method")]
     input: String,
     /// The method to call (SDK contracts): the input becomes the method's
     /// name and the `--arg`s in the contract codec.
@@ -80,7 +77,7 @@ pub(crate) struct CallArgs {
     #[arg(long, value_name = "TYPE")]
     decode: Option<values::Type>,
     /// Gas limit.
-    #[arg(long, default_value_t = 10_000_000)]
+    #[arg(long, default_value_t = 10_000_000, value_parser = parse::u64_arg)]
     gas: u64,
     /// The caller's address, as hex (default: 32 bytes of 0x01).
     #[arg(long)]
@@ -112,7 +109,7 @@ pub(crate) struct StateArgs {
 const DEFAULT_SENDER: Address = Address([1; 32]);
 
 fn address(text: &str) -> anyhow::Result<Address> {
-    Address::from_hex(text).with_context(|| format!("`{text}` is not a 32-byte hex address"))
+    Ok(Address(parse::bytes32(text)?))
 }
 
 fn sender(text: Option<&String>) -> anyhow::Result<Address> {
@@ -270,7 +267,7 @@ fn submit(
 fn call_input(args: &CallArgs) -> anyhow::Result<Vec<u8>> {
     match &args.method {
         Some(method) => values::call_input(method, &args.arg),
-        None => parse_hex(&args.input),
+        None => Ok(parse::hex_bytes(&args.input)?),
     }
 }
 
@@ -287,12 +284,12 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
         sender: sender(args.sender.as_ref())?,
         code,
         input: if args.arg.is_empty() {
-            parse_hex(&args.input)?
+            parse::hex_bytes(&args.input)?
         } else {
             values::args_input(&args.arg)?
         },
         gas_limit: args.gas,
-        salt: parse_hex(&args.salt)?,
+        salt: parse::hex_bytes(&args.salt)?,
     };
     submit(&exec, tx, &args.common, None)
 }
@@ -329,8 +326,7 @@ pub(crate) fn query(args: CallArgs) -> anyhow::Result<ExitCode> {
 
 pub(crate) fn receipt(args: ReceiptArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(&args.common.data_dir)?;
-    let tx = Hash32::from_hex(&args.tx)
-        .with_context(|| format!("`{}` is not a 32-byte hex identifier", args.tx))?;
+    let tx = Hash32(parse::bytes32(&args.tx)?);
     let Some(receipt) = store.receipt(&tx)? else {
         bail!("no receipt for {tx}");
     };
@@ -353,7 +349,7 @@ pub(crate) fn state(args: StateArgs) -> anyhow::Result<ExitCode> {
     };
     let entries = match &args.key {
         Some(key) => {
-            let key = parse_hex(key)?;
+            let key = parse::hex_bytes(key)?;
             store
                 .storage(&at, &key)?
                 .map(|v| vec![(key, v)])

@@ -17,6 +17,7 @@ mod bench;
 mod chain;
 mod demo;
 mod inspect;
+mod parse;
 mod run;
 mod values;
 

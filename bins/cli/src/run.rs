@@ -10,6 +10,8 @@ use ward_vm::{
     ValType, Value,
 };
 
+use crate::parse;
+
 /// Default gas limit for `ward run`.
 const DEFAULT_GAS: u64 = 10_000_000_000;
 
@@ -39,13 +41,13 @@ pub(crate) struct RunArgs {
     #[arg(long)]
     input_file: Option<PathBuf>,
     /// Gas limit.
-    #[arg(long, default_value_t = DEFAULT_GAS)]
+    #[arg(long, default_value_t = DEFAULT_GAS, value_parser = parse::u64_arg)]
     gas: u64,
     /// Largest linear memory, in 64 KiB pages.
-    #[arg(long)]
+    #[arg(long, value_parser = parse::u32_arg)]
     max_memory_pages: Option<u32>,
     /// Wall-clock limit for the call, in milliseconds.
-    #[arg(long)]
+    #[arg(long, value_parser = parse::u64_arg)]
     timeout_ms: Option<u64>,
     /// Engine to run on.
     #[arg(long, default_value = "wasmtime")]
@@ -162,23 +164,8 @@ fn read_input(args: &RunArgs) -> anyhow::Result<Vec<u8>> {
     }
     match &args.input {
         None => Ok(Vec::new()),
-        Some(hex) => parse_hex(hex),
+        Some(hex) => Ok(parse::hex_bytes(hex)?),
     }
-}
-
-/// Parses `0x`-prefixed (or bare) hex.
-pub(crate) fn parse_hex(text: &str) -> anyhow::Result<Vec<u8>> {
-    let digits = text.strip_prefix("0x").unwrap_or(text);
-    if !digits.len().is_multiple_of(2) {
-        bail!("hex input has an odd number of digits");
-    }
-    (0..digits.len())
-        .step_by(2)
-        .map(|i| {
-            u8::from_str_radix(&digits[i..i + 2], 16)
-                .with_context(|| format!("invalid hex digits `{}`", &digits[i..i + 2]))
-        })
-        .collect()
 }
 
 fn parse_args(params: &[ValType], args: &[String]) -> anyhow::Result<Vec<Value>> {
@@ -197,46 +184,17 @@ fn parse_args(params: &[ValType], args: &[String]) -> anyhow::Result<Vec<Value>>
 }
 
 fn parse_value(ty: ValType, text: &str) -> anyhow::Result<Value> {
-    let bad = || format!("`{text}` is not a valid {ty}");
     Ok(match ty {
-        ValType::I32 => Value::I32(
-            parse_int(text)
-                .and_then(|v| {
-                    i32::try_from(v)
-                        .or_else(|_| u32::try_from(v).map(|u| u as i32))
-                        .ok()
-                })
-                .with_context(bad)?,
-        ),
-        ValType::I64 => Value::I64(
-            parse_int(text)
-                .and_then(|v| {
-                    i64::try_from(v)
-                        .or_else(|_| u64::try_from(v).map(|u| u as i64))
-                        .ok()
-                })
-                .with_context(bad)?,
-        ),
-        ValType::F32 => Value::F32(text.parse::<f32>().with_context(bad)?.to_bits()),
-        ValType::F64 => Value::F64(text.parse::<f64>().with_context(bad)?.to_bits()),
+        ValType::I32 => Value::I32(parse::wasm_i32(text)?),
+        ValType::I64 => Value::I64(parse::wasm_i64(text)?),
+        ValType::F32 => Value::F32(parse::float::<f32>(text, "f32")?.to_bits()),
+        ValType::F64 => Value::F64(parse::float::<f64>(text, "f64")?.to_bits()),
         ValType::FuncRef if text == "null" => Value::FuncRef { null: true },
         ValType::ExternRef if text == "null" => Value::ExternRef(None),
         ValType::FuncRef | ValType::ExternRef => {
-            bail!("{}; only `null` references can be passed", bad())
+            bail!("`{text}` is not a valid {ty}; only `null` references can be passed")
         }
     })
-}
-
-fn parse_int(text: &str) -> Option<i128> {
-    let (negative, digits) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text),
-    };
-    let value = match digits.strip_prefix("0x") {
-        Some(hex) => i128::from_str_radix(hex, 16).ok()?,
-        None => digits.parse::<i128>().ok()?,
-    };
-    Some(if negative { -value } else { value })
 }
 
 /// `0x` + lowercase hex digits.

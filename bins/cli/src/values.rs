@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 use ward_sdk::codec::{Decode, DecodeError, Encode};
 use ward_state::Address;
 
-use crate::run::parse_hex;
+use crate::parse;
 
 /// A value type the command line knows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,36 +63,29 @@ impl std::str::FromStr for Type {
     }
 }
 
-fn number<T: std::str::FromStr>(text: &str) -> anyhow::Result<T>
-where
-    T::Err: std::error::Error + Send + Sync + 'static,
-{
-    text.replace('_', "")
-        .parse()
-        .with_context(|| format!("`{text}` is not a valid number of that type"))
-}
-
 /// Appends `TYPE:VALUE`'s encoding to `out`.
 pub(crate) fn encode_arg(spec: &str, out: &mut Vec<u8>) -> anyhow::Result<()> {
     let (ty, value) = spec
         .split_once(':')
         .with_context(|| format!("`{spec}` is not TYPE:VALUE"))?;
     match ty.parse::<Type>()? {
-        Type::U8 => number::<u8>(value)?.encode_to(out),
-        Type::U16 => number::<u16>(value)?.encode_to(out),
-        Type::U32 => number::<u32>(value)?.encode_to(out),
-        Type::U64 => number::<u64>(value)?.encode_to(out),
-        Type::U128 => number::<u128>(value)?.encode_to(out),
-        Type::I32 => number::<i32>(value)?.encode_to(out),
-        Type::I64 => number::<i64>(value)?.encode_to(out),
-        Type::I128 => number::<i128>(value)?.encode_to(out),
-        Type::Bool => number::<bool>(value)?.encode_to(out),
-        Type::Address => Address::from_hex(value)
-            .with_context(|| format!("`{value}` is not a 32-byte hex address"))?
-            .encode_to(out),
+        Type::U8 => parse::integer::<u8>(value)?.encode_to(out),
+        Type::U16 => parse::integer::<u16>(value)?.encode_to(out),
+        Type::U32 => parse::integer::<u32>(value)?.encode_to(out),
+        Type::U64 => parse::integer::<u64>(value)?.encode_to(out),
+        Type::U128 => parse::integer::<u128>(value)?.encode_to(out),
+        Type::I32 => parse::integer::<i32>(value)?.encode_to(out),
+        Type::I64 => parse::integer::<i64>(value)?.encode_to(out),
+        Type::I128 => parse::integer::<i128>(value)?.encode_to(out),
+        Type::Bool => match value {
+            "true" => true.encode_to(out),
+            "false" => false.encode_to(out),
+            _ => bail!("`{value}` is not a bool (true or false)"),
+        },
+        Type::Address => Address(parse::bytes32(value)?).encode_to(out),
         Type::Str => value.encode_to(out),
-        Type::Bytes => parse_hex(value)?.encode_to(out),
-        Type::Raw => out.extend_from_slice(&parse_hex(value)?),
+        Type::Bytes => parse::hex_bytes(value)?.encode_to(out),
+        Type::Raw => out.extend_from_slice(&parse::hex_bytes(value)?),
         Type::Option(_) => bail!("option<T> is for --decode only"),
     }
     Ok(())

@@ -540,3 +540,132 @@ fn demo_deploys_the_sdk_contracts_and_its_state_survives_a_new_process() {
     assert_eq!(balance_of_bob("wasmtime")["decoded"], "3500");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Every command parses values with the same strict parsers: a non-ASCII
+/// character in hex, a stray sign or an underscore out of place is a usage
+/// error (exit 2) naming the value, never a panic (exit 101); `_` between
+/// digits works in every number, `--gas` included.
+#[test]
+fn hostile_values_are_usage_errors_in_every_command() {
+    let dir = data_dir("values");
+    let counter = example("counter.wat");
+    let deployed = last_json(&ward(&[
+        "deploy",
+        &counter,
+        "--data-dir",
+        &dir,
+        "--gas",
+        "100_000_000",
+        "--input",
+        "0x0500000000000000",
+        "--json",
+    ]));
+    assert_eq!(deployed["status"], "ok", "{deployed}");
+    let address = deployed["address"].as_str().unwrap().to_string();
+    let hello = example("hello.wat");
+    let add = temp_file(
+        "add.wat",
+        br#"(module (func (export "add") (param i64 i64) (result i64)
+              (i64.add (local.get 0) (local.get 1))))"#,
+    );
+    let add = add.display().to_string();
+    let cases: &[&[&str]] = &[
+        &["run", &hello, "--input", "0x1é1"],
+        &["run", &hello, "--input", "0xa€"],
+        &["run", &hello, "--input", "0x+1"],
+        &["run", &add, "--invoke", "add", "--args", "--5,1"],
+        &["run", &add, "--invoke", "add", "--args", "0x-5,1"],
+        &["run", &hello, "--input", "77"],
+        &["run", &hello, "--gas", "+5"],
+        &["run", &hello, "--gas", "1__0"],
+        &["call", &address, "--input", "0x1é1", "--data-dir", &dir],
+        &["call", &address, "--gas", "0x-5", "--data-dir", &dir],
+        &[
+            "call",
+            &address,
+            "--method",
+            "m",
+            "--arg",
+            "bytes:0xa€",
+            "--data-dir",
+            &dir,
+        ],
+        &[
+            "call",
+            &address,
+            "--method",
+            "m",
+            "--arg",
+            "raw:é",
+            "--data-dir",
+            &dir,
+        ],
+        &[
+            "call",
+            &address,
+            "--method",
+            "m",
+            "--arg",
+            "u64:0x+1",
+            "--data-dir",
+            &dir,
+        ],
+        &[
+            "call",
+            &address,
+            "--method",
+            "m",
+            "--arg",
+            "u64:--5",
+            "--data-dir",
+            &dir,
+        ],
+        &[
+            "call",
+            &address,
+            "--method",
+            "m",
+            "--arg",
+            "i128:-170141183460469231731687303715884105729",
+            "--data-dir",
+            &dir,
+        ],
+        &["call", "0xé1", "--data-dir", &dir],
+        &["state", &address, "0x1é1", "--data-dir", &dir],
+        &["state", &address, "é", "--data-dir", &dir],
+        &["deploy", &counter, "--salt", "0x1é1", "--data-dir", &dir],
+        &["deploy", &counter, "--input", "0xa€", "--data-dir", &dir],
+        &["receipt", "0xé1", "--data-dir", &dir],
+    ];
+    for args in cases {
+        let out = ward(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            matches!(out.status.code(), Some(1 | 2)) && !stderr.contains("panicked"),
+            "{args:?}: {:?} {stderr}",
+            out.status.code()
+        );
+    }
+    // i128::MIN itself is fine, and so are underscores between digits.
+    let min = ward(&[
+        "call",
+        &address,
+        "--method",
+        "get",
+        "--arg",
+        "i128:-170141183460469231731687303715884105728",
+        "--arg",
+        "u64:1_000",
+        "--gas",
+        "1_000_000",
+        "--data-dir",
+        &dir,
+        "--json",
+    ]);
+    assert!(
+        !String::from_utf8_lossy(&min.stderr).contains("not"),
+        "{}",
+        String::from_utf8_lossy(&min.stderr)
+    );
+    assert!(last_json(&min)["status"].as_str().is_some());
+}

@@ -200,7 +200,7 @@ pub fn ward_transfers_redb(kind: BackendKind) -> Work {
     let dir = std::env::temp_dir().join(format!("ward-bench-redb-{}-{kind}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     transfer_blocks(
-        Arc::new(RedbStore::open(&dir).expect("opens redb")),
+        Arc::new(RedbStore::create(&dir).expect("opens redb")),
         kind,
         &Token::hand_written(),
     )

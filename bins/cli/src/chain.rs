@@ -12,7 +12,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use serde_json::json;
 use ward_executor::{Executor, Tx};
-use ward_state::{Address, Hash32, Receipt, RedbStore, StateRead};
+use ward_state::{Address, Hash32, Receipt, RedbStore, StateError, StateRead};
 use ward_vm::{BackendKind, Config};
 
 use crate::{parse, run::hex, values};
@@ -116,24 +116,47 @@ fn sender(text: Option<&String>) -> anyhow::Result<Address> {
     text.map_or(Ok(DEFAULT_SENDER), |t| address(t))
 }
 
-fn open(common: &Common) -> anyhow::Result<Executor<RedbStore>> {
-    open_executor(&common.data_dir, common.backend)
+/// How a command opens the data directory.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Writes, and starts a new chain where there is none (`deploy`, `demo`).
+    Create,
+    /// Writes to an existing chain (`call`).
+    Write,
+    /// Only reads (`query`, `state`, `receipt`): the file is never written.
+    Read,
+}
+
+fn open(common: &Common, access: Access) -> anyhow::Result<Executor<RedbStore>> {
+    open_executor(&common.data_dir, common.backend, access)
 }
 
 /// An executor with the default config over the state in `dir`, on `backend`.
 pub(crate) fn open_executor(
     dir: &Path,
     backend: BackendKind,
+    access: Access,
 ) -> anyhow::Result<Executor<RedbStore>> {
-    let store = Arc::new(open_store(dir)?);
+    let store = Arc::new(open_store(dir, access)?);
     let config = Config::default();
     let backend =
         crate::backends::create(backend, &config).map_err(|f| anyhow::anyhow!("{}", f.message))?;
     Ok(Executor::new(store, backend, &config))
 }
 
-fn open_store(dir: &Path) -> anyhow::Result<RedbStore> {
-    RedbStore::open(dir).with_context(|| format!("cannot open the state in {}", dir.display()))
+fn open_store(dir: &Path, access: Access) -> anyhow::Result<RedbStore> {
+    let opened = match access {
+        Access::Create => RedbStore::create(dir),
+        Access::Write => RedbStore::open(dir),
+        Access::Read => RedbStore::open_read_only(dir),
+    };
+    opened.map_err(|e| match e {
+        StateError::Missing { path } => anyhow::anyhow!(
+            "no Ward state in {}: `ward deploy` or `ward demo` starts a chain there",
+            path.display()
+        ),
+        other => anyhow::Error::new(other).context("cannot open the state"),
+    })
 }
 
 /// An event topic as text when it is printable, else as hex.
@@ -279,7 +302,6 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
         // Text that does not parse is deployed as it is, and rejected.
         Err(_) => bytes,
     };
-    let exec = open(&args.common)?;
     let tx = Tx::Deploy {
         sender: sender(args.sender.as_ref())?,
         code,
@@ -291,28 +313,30 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
         gas_limit: args.gas,
         salt: parse::hex_bytes(&args.salt)?,
     };
+    // Arguments first: a refused command creates nothing.
+    let exec = open(&args.common, Access::Create)?;
     submit(&exec, tx, &args.common, None)
 }
 
 pub(crate) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
-    let exec = open(&args.common)?;
     let tx = Tx::Call {
         sender: sender(args.sender.as_ref())?,
         to: address(&args.address)?,
         input: call_input(&args)?,
         gas_limit: args.gas,
     };
+    let exec = open(&args.common, Access::Write)?;
     submit(&exec, tx, &args.common, args.decode.as_ref())
 }
 
 pub(crate) fn query(args: CallArgs) -> anyhow::Result<ExitCode> {
-    let exec = open(&args.common)?;
-    let receipt = exec.query(
+    let (from, to, input) = (
         sender(args.sender.as_ref())?,
         address(&args.address)?,
         call_input(&args)?,
-        args.gas,
-    )?;
+    );
+    let exec = open(&args.common, Access::Read)?;
+    let receipt = exec.query(from, to, input, args.gas)?;
     Ok(print_receipt(
         &receipt,
         &Show {
@@ -325,8 +349,8 @@ pub(crate) fn query(args: CallArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub(crate) fn receipt(args: ReceiptArgs) -> anyhow::Result<ExitCode> {
-    let store = open_store(&args.common.data_dir)?;
     let tx = Hash32(parse::bytes32(&args.tx)?);
+    let store = open_store(&args.common.data_dir, Access::Read)?;
     let Some(receipt) = store.receipt(&tx)? else {
         bail!("no receipt for {tx}");
     };
@@ -342,19 +366,17 @@ pub(crate) fn receipt(args: ReceiptArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub(crate) fn state(args: StateArgs) -> anyhow::Result<ExitCode> {
-    let store = open_store(&args.common.data_dir)?;
     let at = address(&args.address)?;
+    let key = args.key.as_deref().map(parse::hex_bytes).transpose()?;
+    let store = open_store(&args.common.data_dir, Access::Read)?;
     let Some(info) = store.contract(&at)? else {
         bail!("no contract at {at}");
     };
-    let entries = match &args.key {
-        Some(key) => {
-            let key = parse::hex_bytes(key)?;
-            store
-                .storage(&at, &key)?
-                .map(|v| vec![(key, v)])
-                .unwrap_or_default()
-        }
+    let entries = match key {
+        Some(key) => store
+            .storage(&at, &key)?
+            .map(|v| vec![(key, v)])
+            .unwrap_or_default(),
         None => store.storage_entries(&at)?,
     };
     if args.common.json {

@@ -669,3 +669,137 @@ fn hostile_values_are_usage_errors_in_every_command() {
     );
     assert!(last_json(&min)["status"].as_str().is_some());
 }
+
+/// Reads open the store read-only and never change it; only `deploy` and
+/// `demo` start a chain where there is none; an empty, damaged or busy
+/// store is a clear error (exit 2) naming the file, never a panic.
+#[test]
+fn reads_never_write_and_bad_stores_are_named_errors() {
+    let dir = data_dir("reads");
+    let file = Path::new(&dir).join("state.redb");
+    let counter = example("counter.wat");
+    let deployed = last_json(&ward(&[
+        "deploy",
+        &counter,
+        "--data-dir",
+        &dir,
+        "--input",
+        "0x0500000000000000",
+        "--json",
+    ]));
+    let address = deployed["address"].as_str().unwrap().to_string();
+    let tx = deployed["tx"].as_str().unwrap().to_string();
+    let before = std::fs::read(&file).unwrap();
+    for args in [
+        vec!["state", &address, "--data-dir", &dir],
+        vec!["query", &address, "--data-dir", &dir],
+        vec!["receipt", &tx, "--data-dir", &dir],
+    ] {
+        // (counter's `main` writes, so its query traps: exit 1.)
+        let out = ward(&args);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{args:?}: {out:?}"
+        );
+        assert!(
+            std::fs::read(&file).unwrap() == before,
+            "{args:?} wrote the store"
+        );
+    }
+
+    // A missing data directory: refused by all but deploy, and not created.
+    let missing = data_dir("reads-missing");
+    for args in [
+        vec!["state", &address, "--data-dir", &missing],
+        vec!["query", &address, "--data-dir", &missing],
+        vec!["receipt", &tx, "--data-dir", &missing],
+        vec!["call", &address, "--data-dir", &missing],
+    ] {
+        let out = ward(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("no Ward state"), "{args:?}: {stderr}");
+        assert!(!Path::new(&missing).exists(), "{args:?} created {missing}");
+    }
+
+    // Damage: a zeroed page, then an empty file.
+    let mut damaged = before.clone();
+    let middle = damaged.len() / 4096 / 2 * 4096;
+    damaged[middle..middle + 4096].fill(0);
+    let zeroed_root = |bytes: &mut Vec<u8>| bytes[4096..8192].fill(0);
+    let mut cases = vec![damaged, before.clone()];
+    zeroed_root(&mut cases[1]);
+    cases.push(Vec::new());
+    for bytes in cases {
+        std::fs::write(&file, &bytes).unwrap();
+        for args in [
+            vec!["state", &address, "--data-dir", &dir],
+            vec!["call", &address, "--data-dir", &dir],
+            vec!["deploy", &counter, "--data-dir", &dir, "--salt", "0x02"],
+        ] {
+            let out = ward(&args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+            if out.status.code() != Some(0) {
+                assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+                assert!(stderr.contains("state.redb"), "{args:?}: {stderr}");
+            }
+            if args[0] == "state" || bytes.is_empty() {
+                assert!(
+                    std::fs::read(&file).unwrap() == bytes,
+                    "{args:?} changed the file"
+                );
+            }
+        }
+        if bytes.is_empty() {
+            let out = ward(&["deploy", &counter, "--data-dir", &dir]);
+            assert!(String::from_utf8_lossy(&out.stderr).contains("is empty"));
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A read on a data directory that a running command holds says so.
+#[test]
+fn a_read_beside_a_running_writer_says_the_store_is_busy() {
+    let dir = data_dir("busy");
+    let spin = example("spin.wat");
+    let deployed = last_json(&ward(&["deploy", &spin, "--data-dir", &dir, "--json"]));
+    let address = deployed["address"].as_str().unwrap().to_string();
+    // A call that spins until its gas runs out: seconds, on either backend.
+    // A reader that opens the store first makes it fail as busy in turn:
+    // then it is started again.
+    let start_writer = || {
+        Command::new(env!("CARGO_BIN_EXE_ward"))
+            .args([
+                "call",
+                &address,
+                "--gas",
+                "2_000_000_000",
+                "--data-dir",
+                &dir,
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut writer = start_writer();
+    // Bounded by attempts, not a clock: each is a whole `ward` process.
+    let mut said_busy = false;
+    for _ in 0..500 {
+        if said_busy {
+            break;
+        }
+        if writer.try_wait().unwrap().is_some() {
+            writer = start_writer();
+        }
+        let out = ward(&["state", &address, "--data-dir", &dir]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        said_busy = out.status.code() == Some(2) && stderr.contains("in use by another process");
+    }
+    let _ = writer.kill();
+    let _ = writer.wait();
+    assert!(said_busy, "no read met the running writer");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -163,7 +163,10 @@ impl From<NodeFault> for ExecError {
 /// The node fault for a state error met inside a call.
 fn state_fault(err: StateError) -> ChainError {
     let kind = match err {
-        StateError::Corrupt { .. } | StateError::FormatVersion { .. } => FaultKind::Corruption,
+        StateError::Corrupt { .. }
+        | StateError::Damaged { .. }
+        | StateError::Empty { .. }
+        | StateError::FormatVersion { .. } => FaultKind::Corruption,
         _ => FaultKind::Storage,
     };
     ChainError::Fault(NodeFault::new(kind, err))

@@ -33,7 +33,7 @@ mod journal;
 mod memory;
 mod redb_store;
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, path::PathBuf};
 
 pub use codec::{CodecError, Decode, Encode};
 pub use journal::{Checkpoint, Journal};
@@ -48,10 +48,63 @@ pub const STORAGE_FORMAT_VERSION: u32 = 1;
 /// Why the state could not be read or written. Never an execution outcome:
 /// a transaction that fails this way commits nothing.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StateError {
-    /// The database failed (I/O, corruption detected by redb).
+    /// The database failed (I/O, or an error redb reported).
     #[error("storage: {0}")]
     Storage(String),
+    /// There is no state where it was looked for, and the caller did not
+    /// ask for a new one.
+    #[error("no Ward state in {path}")]
+    Missing {
+        /// The data directory.
+        path: PathBuf,
+    },
+    /// The data directory is a file or something else.
+    #[error("{path} is not a directory")]
+    NotADirectory {
+        /// The path given as the data directory.
+        path: PathBuf,
+    },
+    /// The database file is empty: not a store, and never taken for a new
+    /// one.
+    #[error("{path} is empty, so it holds no chain (remove it to start a new one)")]
+    Empty {
+        /// The database file.
+        path: PathBuf,
+    },
+    /// The database file failed its integrity check, or redb met damage
+    /// while reading it.
+    #[error("{path} is damaged: {message}")]
+    Damaged {
+        /// The database file.
+        path: PathBuf,
+        /// What was found.
+        message: String,
+    },
+    /// The database was not closed cleanly and must be recovered, which
+    /// only a store opened for writing does.
+    #[error(
+        "{path} was not closed cleanly and needs recovery; reads never write, so the next \
+         writing command (e.g. `ward call`) will recover it"
+    )]
+    NeedsRecovery {
+        /// The database file.
+        path: PathBuf,
+    },
+    /// Another process has the database open for writing (or this one
+    /// wants to write while others read).
+    #[error("{path} is in use by another process")]
+    Busy {
+        /// The database file.
+        path: PathBuf,
+    },
+    /// A commit to a store opened read-only.
+    #[error("{path} is open read-only")]
+    ReadOnly {
+        /// The database file.
+        path: PathBuf,
+    },
     /// A stored record did not decode.
     #[error("corrupt record in {table}: {message}")]
     Corrupt {

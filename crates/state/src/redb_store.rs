@@ -4,10 +4,32 @@
 //! immediate durability: redb's default commit trusts a non-cryptographic
 //! checksum to detect a torn commit, which its design notes advise against
 //! for attacker-chosen data; two-phase commit does not rely on it.
+//!
+//! A store is opened one of three ways: [`RedbStore::create`] (a writer
+//! that may start a new chain), [`RedbStore::open`] (a writer on an
+//! existing one) and [`RedbStore::open_read_only`] (a reader, which never
+//! writes the file: see `overlay`). Each checks the whole file with redb's
+//! integrity check before answering anything, refuses an empty file rather
+//! than taking it for a new chain, and contains any panic redb raises on a
+//! damaged file (see `boundary`): damage is an error naming the file, never
+//! a crash and never a silently wrong answer.
 
-use std::path::Path;
+mod boundary;
+mod overlay;
 
-use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
+use std::{
+    fs::File,
+    path::{Path, PathBuf},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+};
+
+use redb::{
+    Builder, Database, Durability, ReadTransaction, ReadableDatabase, TableDefinition,
+    WriteTransaction,
+};
 use ward_primitives::{Address, Hash32};
 
 use crate::{
@@ -34,11 +56,15 @@ pub const DATABASE_FILE: &str = "state.redb";
 
 /// State in a redb database file.
 pub struct RedbStore {
-    db: Database,
-}
-
-fn storage_error(e: impl Into<redb::Error>) -> StateError {
-    StateError::Storage(e.into().to_string())
+    /// Always `Some` until dropped.
+    db: Option<Database>,
+    /// The database file, for errors.
+    path: PathBuf,
+    /// Opened with [`RedbStore::open_read_only`].
+    read_only: bool,
+    /// redb panicked or found damage: nothing more is asked of it, and it
+    /// is not closed (closing writes).
+    damaged: AtomicBool,
 }
 
 fn corrupt(table: &'static str) -> impl Fn(crate::CodecError) -> StateError {
@@ -56,17 +82,111 @@ fn storage_key(address: &Address, key: &[u8]) -> Vec<u8> {
     out
 }
 
+/// What to do when a data directory or its database file is missing.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum IfMissing {
+    Create,
+    Refuse,
+}
+
+/// The database file in `dir`, after checking what is there: `None` when
+/// it does not exist yet (and `if_missing` allows creating it).
+fn database_file(dir: &Path, if_missing: IfMissing) -> Result<(PathBuf, bool), StateError> {
+    let io = |e: std::io::Error| StateError::Storage(format!("{}: {e}", dir.display()));
+    match std::fs::metadata(dir) {
+        Ok(meta) if !meta.is_dir() => {
+            return Err(StateError::NotADirectory {
+                path: dir.to_path_buf(),
+            });
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if if_missing == IfMissing::Refuse {
+                return Err(StateError::Missing {
+                    path: dir.to_path_buf(),
+                });
+            }
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        Err(e) => return Err(io(e)),
+    }
+    let path = dir.join(DATABASE_FILE);
+    match std::fs::metadata(&path) {
+        Ok(meta) if meta.len() == 0 => Err(StateError::Empty { path }),
+        Ok(meta) if !meta.is_file() => Err(StateError::Damaged {
+            message: "not a regular file".to_owned(),
+            path,
+        }),
+        Ok(_) => Ok((path, true)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match if_missing {
+            IfMissing::Create => Ok((path, false)),
+            IfMissing::Refuse => Err(StateError::Missing {
+                path: dir.to_path_buf(),
+            }),
+        },
+        Err(e) => Err(StateError::Storage(format!("{}: {e}", path.display()))),
+    }
+}
+
 impl RedbStore {
-    /// Opens (creating if needed) the store in `dir`.
+    /// Opens the store in `dir` for writing, creating the directory and a
+    /// new, empty chain if there is none.
     ///
     /// # Errors
     ///
-    /// When the directory or database cannot be opened, or holds another
-    /// layout version.
+    /// When `dir` is not a directory, the database file is empty, damaged,
+    /// in use or of another layout version, or cannot be read or written.
+    pub fn create(dir: &Path) -> Result<Self, StateError> {
+        let (path, exists) = database_file(dir, IfMissing::Create)?;
+        if !exists {
+            create_new(&path)?;
+        }
+        RedbStore::open_writable(path)
+    }
+
+    /// Opens the existing store in `dir` for writing; recovers it first if
+    /// it was not closed cleanly.
+    ///
+    /// # Errors
+    ///
+    /// [`StateError::Missing`] when there is no store in `dir`, and as
+    /// [`RedbStore::create`].
     pub fn open(dir: &Path) -> Result<Self, StateError> {
-        std::fs::create_dir_all(dir).map_err(|e| StateError::Storage(e.to_string()))?;
-        let db = Database::create(dir.join(DATABASE_FILE)).map_err(storage_error)?;
-        RedbStore::initialized(db)
+        let (path, _) = database_file(dir, IfMissing::Refuse)?;
+        RedbStore::open_writable(path)
+    }
+
+    /// Opens the existing store in `dir` for reading only. The file is
+    /// opened read-only and never written; the directory may be read-only.
+    ///
+    /// # Errors
+    ///
+    /// [`StateError::NeedsRecovery`] when the store was not closed cleanly,
+    /// [`StateError::Busy`] when a process has it open for writing, and as
+    /// [`RedbStore::open`].
+    pub fn open_read_only(dir: &Path) -> Result<Self, StateError> {
+        let (path, _) = database_file(dir, IfMissing::Refuse)?;
+        let file = File::open(&path)
+            .map_err(|e| StateError::Storage(format!("{}: {e}", path.display())))?;
+        let backend = overlay::Overlay::new(file)
+            .map_err(|e| StateError::Storage(format!("{}: {e}", path.display())))?;
+        let needs_recovery = Arc::new(AtomicBool::new(false));
+        let flag = needs_recovery.clone();
+        let opened = RedbStore::guarded_open(&path, || {
+            Builder::new()
+                .set_repair_callback(move |session| {
+                    flag.store(true, Ordering::Relaxed);
+                    session.abort();
+                })
+                .create_with_backend(backend)
+        });
+        let db = match opened {
+            Err(_) if needs_recovery.load(Ordering::Relaxed) => {
+                return Err(StateError::NeedsRecovery { path });
+            }
+            other => other?,
+        };
+        RedbStore::checked(db, path, true)
     }
 
     /// Opens (creating if empty) a store on a redb storage backend other
@@ -74,55 +194,171 @@ impl RedbStore {
     ///
     /// # Errors
     ///
-    /// As [`RedbStore::open`].
+    /// As [`RedbStore::create`].
     pub fn open_on(backend: impl redb::StorageBackend) -> Result<Self, StateError> {
-        let db = Database::builder()
-            .create_with_backend(backend)
-            .map_err(storage_error)?;
-        RedbStore::initialized(db)
+        let path = PathBuf::from("(storage backend)");
+        let db = RedbStore::guarded_open(&path, || Builder::new().create_with_backend(backend))?;
+        RedbStore::initialized(db, path, false)
     }
 
-    fn initialized(db: Database) -> Result<Self, StateError> {
-        let store = RedbStore { db };
+    fn open_writable(path: PathBuf) -> Result<Self, StateError> {
+        let db = RedbStore::guarded_open(&path, || Builder::new().open(&path))?;
+        RedbStore::checked(db, path, false)
+    }
+
+    /// Runs redb's open, containing its panics.
+    fn guarded_open(
+        path: &Path,
+        open: impl FnOnce() -> Result<Database, redb::DatabaseError>,
+    ) -> Result<Database, StateError> {
+        match boundary::contain(open) {
+            Ok(Ok(db)) => Ok(db),
+            Ok(Err(e)) => Err(classify(path, e.into())),
+            Err(report) => Err(StateError::Damaged {
+                path: path.to_path_buf(),
+                message: format!("redb failed while opening it: {report}"),
+            }),
+        }
+    }
+
+    /// An existing database, after redb's integrity check and the format
+    /// version's.
+    fn checked(mut db: Database, path: PathBuf, read_only: bool) -> Result<Self, StateError> {
+        let integrity = boundary::contain(|| db.check_integrity());
+        let failure = match integrity {
+            Ok(Ok(_)) => None,
+            Ok(Err(e)) => Some(classify(&path, e.into())),
+            Err(report) => Some(StateError::Damaged {
+                path: path.clone(),
+                message: format!("redb failed while checking it: {report}"),
+            }),
+        };
+        let store = RedbStore {
+            db: Some(db),
+            path,
+            read_only,
+            damaged: AtomicBool::new(false),
+        };
+        if let Some(failure) = failure {
+            store.damaged.store(true, Ordering::Relaxed);
+            return Err(failure);
+        }
+        if read_only {
+            store.check_version()?;
+        } else {
+            store.initialize()?;
+        }
+        Ok(store)
+    }
+
+    fn initialized(db: Database, path: PathBuf, read_only: bool) -> Result<Self, StateError> {
+        let store = RedbStore {
+            db: Some(db),
+            path,
+            read_only,
+            damaged: AtomicBool::new(false),
+        };
         store.initialize()?;
         Ok(store)
+    }
+
+    /// Runs `f` on the database, containing redb's panics and classifying
+    /// its errors; after damage, refuses to run anything.
+    fn with_db<T>(
+        &self,
+        f: impl FnOnce(&Database) -> Result<T, redb::Error>,
+    ) -> Result<T, StateError> {
+        let damaged = || StateError::Damaged {
+            path: self.path.clone(),
+            message: "redb found damage earlier; reopen the store".to_owned(),
+        };
+        let db = match &self.db {
+            Some(db) if !self.damaged.load(Ordering::Relaxed) => db,
+            _ => return Err(damaged()),
+        };
+        match boundary::contain(|| f(db)) {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => {
+                let err = classify(&self.path, e);
+                if matches!(err, StateError::Damaged { .. }) {
+                    self.damaged.store(true, Ordering::Relaxed);
+                }
+                Err(err)
+            }
+            Err(report) => {
+                self.damaged.store(true, Ordering::Relaxed);
+                Err(StateError::Damaged {
+                    path: self.path.clone(),
+                    message: format!("redb failed while reading it: {report}"),
+                })
+            }
+        }
+    }
+
+    /// Runs `f` in a read transaction.
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&ReadTransaction) -> Result<T, redb::Error>,
+    ) -> Result<T, StateError> {
+        self.with_db(|db| f(&db.begin_read()?))
+    }
+
+    /// Runs `f` in a durable write transaction and commits it.
+    fn write(
+        &self,
+        f: impl FnOnce(&WriteTransaction) -> Result<(), redb::Error>,
+    ) -> Result<(), StateError> {
+        if self.read_only {
+            return Err(StateError::ReadOnly {
+                path: self.path.clone(),
+            });
+        }
+        self.with_db(|db| {
+            let mut txn = db.begin_write()?;
+            txn.set_two_phase_commit(true);
+            txn.set_durability(Durability::Immediate)?;
+            f(&txn)?;
+            Ok(txn.commit()?)
+        })
     }
 
     /// Creates every table and the format version on first open; checks
     /// the version on every later one.
     fn initialize(&self) -> Result<(), StateError> {
-        let mut txn = self.db.begin_write().map_err(storage_error)?;
-        txn.set_two_phase_commit(true);
-        txn.set_durability(Durability::Immediate)
-            .map_err(storage_error)?;
-        {
-            let mut meta = txn.open_table(META).map_err(storage_error)?;
-            let found = meta
-                .get(FORMAT_KEY)
-                .map_err(storage_error)?
-                .map(|v| v.value());
-            match found {
-                Some(version) if version != u64::from(STORAGE_FORMAT_VERSION) => {
-                    return Err(StateError::FormatVersion {
-                        found: u32::try_from(version).unwrap_or(u32::MAX),
-                        expected: STORAGE_FORMAT_VERSION,
-                    });
-                }
-                Some(_) => {}
-                None => {
-                    meta.insert(FORMAT_KEY, u64::from(STORAGE_FORMAT_VERSION))
-                        .map_err(storage_error)?;
-                    meta.insert(HEIGHT_KEY, 0).map_err(storage_error)?;
-                }
-            }
-            txn.open_table(CODE).map_err(storage_error)?;
-            txn.open_table(CONTRACTS).map_err(storage_error)?;
-            txn.open_table(STORAGE).map_err(storage_error)?;
-            txn.open_table(BLOCKS).map_err(storage_error)?;
-            txn.open_table(RECEIPTS).map_err(storage_error)?;
-            txn.open_table(TXS).map_err(storage_error)?;
+        if let Some(version) = self.format_version()? {
+            return check_version(version);
         }
-        txn.commit().map_err(storage_error)
+        self.write(|txn| {
+            let mut meta = txn.open_table(META)?;
+            meta.insert(FORMAT_KEY, u64::from(STORAGE_FORMAT_VERSION))?;
+            meta.insert(HEIGHT_KEY, 0)?;
+            for table in [CODE, CONTRACTS, STORAGE, RECEIPTS, TXS] {
+                txn.open_table(table)?;
+            }
+            txn.open_table(BLOCKS)?;
+            Ok(())
+        })
+    }
+
+    /// Checks the format version without writing: a read-only store must
+    /// find one.
+    fn check_version(&self) -> Result<(), StateError> {
+        match self.format_version()? {
+            Some(version) => check_version(version),
+            None => Err(StateError::Damaged {
+                path: self.path.clone(),
+                message: "it holds no Ward state (no format version)".to_owned(),
+            }),
+        }
+    }
+
+    /// The stored format version, `None` before the first initialization.
+    fn format_version(&self) -> Result<Option<u64>, StateError> {
+        self.read(|txn| match txn.open_table(META) {
+            Ok(meta) => Ok(meta.get(FORMAT_KEY)?.map(|v| v.value())),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        })
     }
 
     fn get_bytes(
@@ -130,12 +366,82 @@ impl RedbStore {
         table: TableDefinition<'_, &'static [u8], &'static [u8]>,
         key: &[u8],
     ) -> Result<Option<Vec<u8>>, StateError> {
-        let txn = self.db.begin_read().map_err(storage_error)?;
-        let table = txn.open_table(table).map_err(storage_error)?;
-        Ok(table
-            .get(key)
-            .map_err(storage_error)?
-            .map(|v| v.value().to_vec()))
+        self.read(|txn| {
+            let table = txn.open_table(table)?;
+            Ok(table.get(key)?.map(|v| v.value().to_vec()))
+        })
+    }
+}
+
+/// Creates an initialized database at `path` atomically: it is built
+/// under a temporary name and linked into place only when complete, so a
+/// crash never leaves an empty or half-made file there, and a concurrent
+/// creator's file is never replaced.
+fn create_new(path: &Path) -> Result<(), StateError> {
+    let io = |at: &Path| {
+        let at = at.to_path_buf();
+        move |e: std::io::Error| StateError::Storage(format!("{}: {e}", at.display()))
+    };
+    let temp = path.with_extension(format!("redb.{}.new", std::process::id()));
+    match std::fs::remove_file(&temp) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(&temp)(e)),
+        _ => {}
+    }
+    let db = RedbStore::guarded_open(&temp, || Builder::new().create(&temp))?;
+    drop(RedbStore::initialized(db, temp.clone(), false)?);
+    let linked = match std::fs::hard_link(&temp, path) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        other => other.map_err(io(path)),
+    };
+    std::fs::remove_file(&temp).map_err(io(&temp))?;
+    linked?;
+    if let Some(dir) = path.parent() {
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io(dir))?;
+    }
+    Ok(())
+}
+
+fn check_version(version: u64) -> Result<(), StateError> {
+    if version == u64::from(STORAGE_FORMAT_VERSION) {
+        Ok(())
+    } else {
+        Err(StateError::FormatVersion {
+            found: u32::try_from(version).unwrap_or(u32::MAX),
+            expected: STORAGE_FORMAT_VERSION,
+        })
+    }
+}
+
+/// A redb error as a state error naming the file.
+fn classify(path: &Path, error: redb::Error) -> StateError {
+    let path = path.to_path_buf();
+    match error {
+        redb::Error::Corrupted(message) => StateError::Damaged { path, message },
+        redb::Error::DatabaseAlreadyOpen => StateError::Busy { path },
+        redb::Error::RepairAborted => StateError::NeedsRecovery { path },
+        redb::Error::UpgradeRequired(version) => StateError::Damaged {
+            path,
+            message: format!("redb file format {version}, which this build does not read"),
+        },
+        other => StateError::Storage(format!("{}: {other}", path.display())),
+    }
+}
+
+impl Drop for RedbStore {
+    fn drop(&mut self) {
+        let Some(db) = self.db.take() else { return };
+        if self.damaged.load(Ordering::Relaxed) {
+            // Closing writes (it records a clean shutdown); a damaged file
+            // is left as it is, and the next writer's open recovers or
+            // refuses it.
+            std::mem::forget(db);
+        } else {
+            // A panic while closing has nowhere to go; the file is then as
+            // after a crash, which the next writer recovers.
+            let _ = boundary::contain(move || drop(db));
+        }
     }
 }
 
@@ -155,37 +461,36 @@ impl StateRead for RedbStore {
     }
 
     fn storage_entries(&self, address: &Address) -> Result<Entries, StateError> {
-        let txn = self.db.begin_read().map_err(storage_error)?;
-        let table = txn.open_table(STORAGE).map_err(storage_error)?;
-        let prefix = address.0.as_slice();
-        let mut out = Vec::new();
-        for entry in table.range(prefix..).map_err(storage_error)? {
-            let (key, value) = entry.map_err(storage_error)?;
-            let key = key.value();
-            if !key.starts_with(prefix) {
-                break;
+        self.read(|txn| {
+            let table = txn.open_table(STORAGE)?;
+            let prefix = address.0.as_slice();
+            let mut out = Vec::new();
+            for entry in table.range(prefix..)? {
+                let (key, value) = entry?;
+                let key = key.value();
+                if !key.starts_with(prefix) {
+                    break;
+                }
+                out.push((key[32..].to_vec(), value.value().to_vec()));
             }
-            out.push((key[32..].to_vec(), value.value().to_vec()));
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     fn height(&self) -> Result<u64, StateError> {
-        let txn = self.db.begin_read().map_err(storage_error)?;
-        let meta = txn.open_table(META).map_err(storage_error)?;
-        Ok(meta
-            .get(HEIGHT_KEY)
-            .map_err(storage_error)?
-            .map_or(0, |v| v.value()))
+        self.read(|txn| {
+            let meta = txn.open_table(META)?;
+            Ok(meta.get(HEIGHT_KEY)?.map_or(0, |v| v.value()))
+        })
     }
 
     fn block(&self, height: u64) -> Result<Option<BlockRecord>, StateError> {
-        let txn = self.db.begin_read().map_err(storage_error)?;
-        let table = txn.open_table(BLOCKS).map_err(storage_error)?;
-        table
-            .get(height)
-            .map_err(storage_error)?
-            .map(|v| BlockRecord::from_bytes(v.value()).map_err(corrupt("blocks")))
+        let bytes = self.read(|txn| {
+            let table = txn.open_table(BLOCKS)?;
+            Ok(table.get(height)?.map(|v| v.value().to_vec()))
+        })?;
+        bytes
+            .map(|bytes| BlockRecord::from_bytes(&bytes).map_err(corrupt("blocks")))
             .transpose()
     }
 
@@ -202,176 +507,41 @@ impl StateRead for RedbStore {
 
 impl StateCommit for RedbStore {
     fn commit(&self, changes: ChangeSet) -> Result<(), StateError> {
-        let mut txn = self.db.begin_write().map_err(storage_error)?;
-        txn.set_two_phase_commit(true);
-        txn.set_durability(Durability::Immediate)
-            .map_err(storage_error)?;
-        {
-            let mut code = txn.open_table(CODE).map_err(storage_error)?;
+        self.write(|txn| {
+            let mut code = txn.open_table(CODE)?;
             for (hash, bytes) in &changes.code {
-                code.insert(hash.0.as_slice(), bytes.as_slice())
-                    .map_err(storage_error)?;
+                code.insert(hash.0.as_slice(), bytes.as_slice())?;
             }
-            let mut contracts = txn.open_table(CONTRACTS).map_err(storage_error)?;
+            let mut contracts = txn.open_table(CONTRACTS)?;
             for (address, info) in &changes.contracts {
-                contracts
-                    .insert(address.0.as_slice(), info.to_bytes().as_slice())
-                    .map_err(storage_error)?;
+                contracts.insert(address.0.as_slice(), info.to_bytes().as_slice())?;
             }
-            let mut storage = txn.open_table(STORAGE).map_err(storage_error)?;
+            let mut storage = txn.open_table(STORAGE)?;
             for ((address, key), value) in &changes.storage {
                 let full = storage_key(address, key);
                 match value {
-                    Some(v) => {
-                        storage
-                            .insert(full.as_slice(), v.as_slice())
-                            .map_err(storage_error)?;
-                    }
-                    None => {
-                        storage.remove(full.as_slice()).map_err(storage_error)?;
-                    }
+                    Some(v) => drop(storage.insert(full.as_slice(), v.as_slice())?),
+                    None => drop(storage.remove(full.as_slice())?),
                 }
             }
-            let mut receipts = txn.open_table(RECEIPTS).map_err(storage_error)?;
+            let mut receipts = txn.open_table(RECEIPTS)?;
             for receipt in &changes.receipts {
-                receipts
-                    .insert(receipt.tx.0.as_slice(), receipt.to_bytes().as_slice())
-                    .map_err(storage_error)?;
+                receipts.insert(receipt.tx.0.as_slice(), receipt.to_bytes().as_slice())?;
             }
-            let mut txs = txn.open_table(TXS).map_err(storage_error)?;
+            let mut txs = txn.open_table(TXS)?;
             for (id, bytes) in &changes.txs {
-                txs.insert(id.0.as_slice(), bytes.as_slice())
-                    .map_err(storage_error)?;
+                txs.insert(id.0.as_slice(), bytes.as_slice())?;
             }
             if let Some(block) = &changes.block {
-                let mut blocks = txn.open_table(BLOCKS).map_err(storage_error)?;
-                blocks
-                    .insert(block.height, block.to_bytes().as_slice())
-                    .map_err(storage_error)?;
-                let mut meta = txn.open_table(META).map_err(storage_error)?;
-                meta.insert(HEIGHT_KEY, block.height)
-                    .map_err(storage_error)?;
+                let mut blocks = txn.open_table(BLOCKS)?;
+                blocks.insert(block.height, block.to_bytes().as_slice())?;
+                let mut meta = txn.open_table(META)?;
+                meta.insert(HEIGHT_KEY, block.height)?;
             }
-        }
-        txn.commit().map_err(storage_error)
+            Ok(())
+        })
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{Event, MemoryStore};
-
-    fn temp_dir(name: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("ward-state-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        dir
-    }
-
-    fn sample_changes(height: u64) -> ChangeSet {
-        let a = Address([1; 32]);
-        let mut changes = ChangeSet::default();
-        changes.code.insert(Hash32([2; 32]), b"\0asm code".to_vec());
-        changes.contracts.insert(
-            a,
-            ContractInfo {
-                code_hash: Hash32([2; 32]),
-                deployer: Address([3; 32]),
-                created_at: height,
-            },
-        );
-        changes.storage.insert(
-            (a, b"balance".to_vec()),
-            Some(height.to_le_bytes().to_vec()),
-        );
-        changes.storage.insert((a, b"gone".to_vec()), None);
-        changes
-            .storage
-            .insert((Address([4; 32]), b"other".to_vec()), Some(b"x".to_vec()));
-        changes.block = Some(BlockRecord {
-            height,
-            time: 1000 + height,
-            txs: vec![Hash32([height as u8; 32])],
-        });
-        changes.receipts.push(Receipt {
-            tx: Hash32([height as u8; 32]),
-            height,
-            status: "ok".into(),
-            exit_code: 0,
-            output: vec![1, 2],
-            gas_used: 99,
-            events: vec![Event {
-                contract: a,
-                topic: b"transfer".to_vec(),
-                data: vec![5],
-            }],
-            error_kind: None,
-            error_message: None,
-            address: None,
-        });
-        changes
-    }
-
-    /// redb and the in-memory store answer every query the same, and redb's
-    /// answers survive reopening.
-    #[test]
-    fn redb_matches_memory_and_survives_reopening() {
-        let dir = temp_dir("reopen");
-        let memory = MemoryStore::default();
-        {
-            let redb = RedbStore::open(&dir).unwrap();
-            assert_eq!(redb.height().unwrap(), 0);
-            for height in 1..=3 {
-                let changes = sample_changes(height);
-                memory.commit(changes.clone()).unwrap();
-                redb.commit(changes).unwrap();
-            }
-            // A removal committed later.
-            let mut removal = ChangeSet::default();
-            removal
-                .storage
-                .insert((Address([4; 32]), b"other".to_vec()), None);
-            memory.commit(removal.clone()).unwrap();
-            redb.commit(removal).unwrap();
-        }
-        let redb = RedbStore::open(&dir).unwrap();
-        let stores: [&dyn StateRead; 2] = [&memory, &redb];
-        let answers: Vec<_> = stores
-            .iter()
-            .map(|s| {
-                (
-                    s.height().unwrap(),
-                    s.code(&Hash32([2; 32])).unwrap(),
-                    s.contract(&Address([1; 32])).unwrap(),
-                    s.storage(&Address([1; 32]), b"balance").unwrap(),
-                    s.storage_entries(&Address([1; 32])).unwrap(),
-                    s.storage_entries(&Address([4; 32])).unwrap(),
-                    s.block(2).unwrap(),
-                    s.receipt(&Hash32([3; 32])).unwrap(),
-                )
-            })
-            .collect();
-        assert_eq!(answers[0], answers[1]);
-        assert_eq!(answers[1].0, 3);
-        assert_eq!(answers[1].3, Some(3u64.to_le_bytes().to_vec()));
-        assert!(answers[1].5.is_empty());
-    }
-
-    #[test]
-    fn another_format_version_is_refused() {
-        let dir = temp_dir("version");
-        {
-            let store = RedbStore::open(&dir).unwrap();
-            let txn = store.db.begin_write().unwrap();
-            {
-                let mut meta = txn.open_table(META).unwrap();
-                meta.insert(FORMAT_KEY, 999).unwrap();
-            }
-            txn.commit().unwrap();
-        }
-        assert!(matches!(
-            RedbStore::open(&dir),
-            Err(StateError::FormatVersion { found: 999, .. })
-        ));
-    }
-}
+mod tests;

@@ -287,7 +287,7 @@ fn state_persists_on_redb_across_reopening() {
     let address;
     let tx_hash;
     {
-        let store = Arc::new(RedbStore::open(&dir).unwrap());
+        let store = Arc::new(RedbStore::create(&dir).unwrap());
         let exec = executor(store.clone(), BackendKind::Wasmtime);
         address = exec
             .execute_block(&[deploy_tx(&code, b"", b"")], 1)
@@ -299,7 +299,7 @@ fn state_persists_on_redb_across_reopening() {
             .unwrap();
         tx_hash = receipts[0].tx;
     }
-    let store = Arc::new(RedbStore::open(&dir).unwrap());
+    let store = Arc::new(RedbStore::create(&dir).unwrap());
     assert_eq!(store.height().unwrap(), 2);
     assert_eq!(count(&*store, &address), Some(1));
     assert_eq!(store.receipt(&tx_hash).unwrap().unwrap().status, "ok");

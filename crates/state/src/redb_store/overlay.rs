@@ -1,0 +1,240 @@
+//! A read-only view of a database file that redb may still write to.
+//!
+//! redb writes while it opens a file (it marks the file open, loads or
+//! rebuilds its allocator state) and while it checks integrity, and its own
+//! read-only handle cannot check integrity at all. [`Overlay`] lets a
+//! read-only store use the full `Database`: the file is opened read-only,
+//! reads come from it, and every write, resize and sync stays in memory,
+//! in 4 KiB blocks, and is dropped with the store. The file cannot change.
+//!
+//! Locks are taken on the file as a reader's: an exclusive request becomes
+//! a shared one, so a writing process excludes this view and this view
+//! excludes a writer, while readers share the file.
+
+use std::{
+    collections::BTreeMap,
+    fs::File,
+    io,
+    ops::Bound,
+    sync::{Mutex, MutexGuard},
+};
+
+use redb::{BackendError, StorageBackend, backends::FileBackend};
+
+/// The overlay's block size: redb's page size.
+const BLOCK: u64 = 4096;
+
+/// A database file seen read-only, with writes kept in memory.
+#[derive(Debug)]
+pub(super) struct Overlay {
+    file: FileBackend,
+    view: Mutex<View>,
+}
+
+/// What the writes so far have made of the file.
+#[derive(Debug)]
+struct View {
+    /// The length redb sees.
+    len: u64,
+    /// The file's bytes below this offset are visible where no block was
+    /// written; at and above it (after a shrink) everything unwritten
+    /// reads as zeros.
+    file_visible: u64,
+    /// Written blocks, by index.
+    blocks: BTreeMap<u64, Box<[u8]>>,
+}
+
+impl Overlay {
+    /// A view of `file`, which must be open for reading.
+    pub(super) fn new(file: File) -> io::Result<Self> {
+        let len = file.metadata()?.len();
+        let file = FileBackend::new(file).map_err(io::Error::other)?;
+        Ok(Overlay {
+            file,
+            view: Mutex::new(View {
+                len,
+                file_visible: len,
+                blocks: BTreeMap::new(),
+            }),
+        })
+    }
+
+    fn view(&self) -> io::Result<MutexGuard<'_, View>> {
+        self.view
+            .lock()
+            .map_err(|_| io::Error::other("the overlay's lock is poisoned"))
+    }
+
+    /// Fills `out` with the bytes of block `index` from `start` as the
+    /// file shows them (zeros where it does not reach).
+    fn read_file_block(
+        &self,
+        view: &View,
+        index: u64,
+        start: u64,
+        out: &mut [u8],
+    ) -> io::Result<()> {
+        out.fill(0);
+        let offset = index * BLOCK + start;
+        let visible = view.file_visible.saturating_sub(offset);
+        let from_file = (out.len() as u64).min(visible) as usize;
+        if from_file > 0 {
+            self.file.read(offset, &mut out[..from_file])?;
+        }
+        Ok(())
+    }
+}
+
+impl StorageBackend for Overlay {
+    fn len(&self) -> io::Result<u64> {
+        Ok(self.view()?.len)
+    }
+
+    fn read(&self, offset: u64, out: &mut [u8]) -> io::Result<()> {
+        let view = self.view()?;
+        let end = offset
+            .checked_add(out.len() as u64)
+            .filter(|&end| end <= view.len)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "read past the end"))?;
+        let mut at = offset;
+        while at < end {
+            let index = at / BLOCK;
+            let start = at % BLOCK;
+            let n = (BLOCK - start).min(end - at);
+            let dest = &mut out[(at - offset) as usize..(at - offset + n) as usize];
+            match view.blocks.get(&index) {
+                Some(block) => dest.copy_from_slice(&block[start as usize..(start + n) as usize]),
+                None => self.read_file_block(&view, index, start, dest)?,
+            }
+            at += n;
+        }
+        Ok(())
+    }
+
+    fn set_len(&self, len: u64) -> io::Result<()> {
+        let mut view = self.view()?;
+        if len < view.len {
+            view.file_visible = view.file_visible.min(len);
+            let first_gone = len.div_ceil(BLOCK);
+            view.blocks.split_off(&first_gone);
+            if let Some(block) = view.blocks.get_mut(&(len / BLOCK)) {
+                block[(len % BLOCK) as usize..].fill(0);
+            }
+        }
+        view.len = len;
+        Ok(())
+    }
+
+    fn sync_data(&self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn write(&self, offset: u64, data: &[u8]) -> io::Result<()> {
+        let mut view = self.view()?;
+        let end = offset
+            .checked_add(data.len() as u64)
+            .filter(|&end| end <= view.len)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "write past the end"))?;
+        let mut at = offset;
+        while at < end {
+            let index = at / BLOCK;
+            let start = at % BLOCK;
+            let n = (BLOCK - start).min(end - at);
+            if !view.blocks.contains_key(&index) {
+                let mut block = vec![0; BLOCK as usize].into_boxed_slice();
+                self.read_file_block(&view, index, 0, &mut block)?;
+                view.blocks.insert(index, block);
+            }
+            if let Some(block) = view.blocks.get_mut(&index) {
+                let src = &data[(at - offset) as usize..(at - offset + n) as usize];
+                block[start as usize..(start + n) as usize].copy_from_slice(src);
+            }
+            at += n;
+        }
+        Ok(())
+    }
+
+    fn close(&self) -> io::Result<()> {
+        self.file.close()
+    }
+
+    fn try_lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<bool, BackendError> {
+        self.file.try_lock_shared_range(start, end)
+    }
+
+    fn try_lock_shared_range(
+        &self,
+        start: Bound<u64>,
+        end: Bound<u64>,
+    ) -> Result<bool, BackendError> {
+        self.file.try_lock_shared_range(start, end)
+    }
+
+    fn lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<(), BackendError> {
+        self.file.lock_shared_range(start, end)
+    }
+
+    fn lock_shared_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<(), BackendError> {
+        self.file.lock_shared_range(start, end)
+    }
+
+    fn unlock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<(), BackendError> {
+        self.file.unlock_range(start, end)
+    }
+
+    fn query_lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<bool, BackendError> {
+        self.file.query_lock_range(start, end)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test")]
+
+    use std::io::Write;
+
+    use redb::StorageBackend;
+
+    use super::{BLOCK, Overlay};
+
+    /// Writes, shrinks and growths read back as on a real file, and the
+    /// file itself never changes.
+    #[test]
+    fn the_view_behaves_like_a_file_and_the_file_never_changes() {
+        let path = std::env::temp_dir().join(format!("ward-overlay-{}", std::process::id()));
+        let original: Vec<u8> = (0..3 * BLOCK + 100).map(|i| (i % 251) as u8).collect();
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(&original)
+            .unwrap();
+        let overlay = Overlay::new(std::fs::File::open(&path).unwrap()).unwrap();
+        let mut model = original.clone();
+        let check = |overlay: &Overlay, model: &[u8]| {
+            assert_eq!(overlay.len().unwrap(), model.len() as u64);
+            let mut all = vec![0; model.len()];
+            overlay.read(0, &mut all).unwrap();
+            assert_eq!(all, model);
+        };
+        // A write across a block boundary.
+        overlay.write(BLOCK - 3, &[9; 10]).unwrap();
+        model[BLOCK as usize - 3..BLOCK as usize + 7].fill(9);
+        check(&overlay, &model);
+        // Shrink into the middle of a block, then grow: the tail is zeros.
+        overlay.set_len(BLOCK + 5).unwrap();
+        model.truncate(BLOCK as usize + 5);
+        check(&overlay, &model);
+        overlay.set_len(5 * BLOCK).unwrap();
+        model.resize(5 * BLOCK as usize, 0);
+        check(&overlay, &model);
+        overlay.write(4 * BLOCK + 1, &[7; 3]).unwrap();
+        model[4 * BLOCK as usize + 1..4 * BLOCK as usize + 4].fill(7);
+        check(&overlay, &model);
+        // Out of bounds is an error, not a panic.
+        assert!(overlay.read(5 * BLOCK - 1, &mut [0; 2]).is_err());
+        assert!(overlay.write(u64::MAX, &[0; 2]).is_err());
+        overlay.sync_data().unwrap();
+        drop(overlay);
+        assert_eq!(std::fs::read(&path).unwrap(), original);
+        std::fs::remove_file(&path).unwrap();
+    }
+}

@@ -1,0 +1,121 @@
+#![allow(clippy::unwrap_used, reason = "test")]
+
+use super::*;
+use crate::{Event, MemoryStore};
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ward-state-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn sample_changes(height: u64) -> ChangeSet {
+    let a = Address([1; 32]);
+    let mut changes = ChangeSet::default();
+    changes.code.insert(Hash32([2; 32]), b"\0asm code".to_vec());
+    changes.contracts.insert(
+        a,
+        ContractInfo {
+            code_hash: Hash32([2; 32]),
+            deployer: Address([3; 32]),
+            created_at: height,
+        },
+    );
+    changes.storage.insert(
+        (a, b"balance".to_vec()),
+        Some(height.to_le_bytes().to_vec()),
+    );
+    changes.storage.insert((a, b"gone".to_vec()), None);
+    changes
+        .storage
+        .insert((Address([4; 32]), b"other".to_vec()), Some(b"x".to_vec()));
+    changes.block = Some(BlockRecord {
+        height,
+        time: 1000 + height,
+        txs: vec![Hash32([height as u8; 32])],
+    });
+    changes.receipts.push(Receipt {
+        tx: Hash32([height as u8; 32]),
+        height,
+        status: "ok".into(),
+        exit_code: 0,
+        output: vec![1, 2],
+        gas_used: 99,
+        events: vec![Event {
+            contract: a,
+            topic: b"transfer".to_vec(),
+            data: vec![5],
+        }],
+        error_kind: None,
+        error_message: None,
+        address: None,
+    });
+    changes
+}
+
+/// redb and the in-memory store answer every query the same, and redb's
+/// answers survive reopening.
+#[test]
+fn redb_matches_memory_and_survives_reopening() {
+    let dir = temp_dir("reopen");
+    let memory = MemoryStore::default();
+    {
+        let redb = RedbStore::create(&dir).unwrap();
+        assert_eq!(redb.height().unwrap(), 0);
+        for height in 1..=3 {
+            let changes = sample_changes(height);
+            memory.commit(changes.clone()).unwrap();
+            redb.commit(changes).unwrap();
+        }
+        // A removal committed later.
+        let mut removal = ChangeSet::default();
+        removal
+            .storage
+            .insert((Address([4; 32]), b"other".to_vec()), None);
+        memory.commit(removal.clone()).unwrap();
+        redb.commit(removal).unwrap();
+    }
+    let redb = RedbStore::open_read_only(&dir).unwrap();
+    let stores: [&dyn StateRead; 2] = [&memory, &redb];
+    let answers: Vec<_> = stores
+        .iter()
+        .map(|s| {
+            (
+                s.height().unwrap(),
+                s.code(&Hash32([2; 32])).unwrap(),
+                s.contract(&Address([1; 32])).unwrap(),
+                s.storage(&Address([1; 32]), b"balance").unwrap(),
+                s.storage_entries(&Address([1; 32])).unwrap(),
+                s.storage_entries(&Address([4; 32])).unwrap(),
+                s.block(2).unwrap(),
+                s.receipt(&Hash32([3; 32])).unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[1].0, 3);
+    assert_eq!(answers[1].3, Some(3u64.to_le_bytes().to_vec()));
+    assert!(answers[1].5.is_empty());
+}
+
+#[test]
+fn another_format_version_is_refused() {
+    let dir = temp_dir("version");
+    {
+        let store = RedbStore::create(&dir).unwrap();
+        let txn = store.db.as_ref().unwrap().begin_write().unwrap();
+        {
+            let mut meta = txn.open_table(META).unwrap();
+            meta.insert(FORMAT_KEY, 999).unwrap();
+        }
+        txn.commit().unwrap();
+    }
+    assert!(matches!(
+        RedbStore::open(&dir),
+        Err(StateError::FormatVersion { found: 999, .. })
+    ));
+    assert!(matches!(
+        RedbStore::open_read_only(&dir),
+        Err(StateError::FormatVersion { found: 999, .. })
+    ));
+}

@@ -1,0 +1,6 @@
+//! Ward's state on disk: crashes, damage, and what reads may do.
+
+#![allow(clippy::unwrap_used, reason = "test")]
+
+mod crash;
+mod damage;

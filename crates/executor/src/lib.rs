@@ -28,8 +28,8 @@ use ward_state::{
 };
 use ward_vm::{
     Backend, CacheOptions, CallContext, Chain, ChainError, CodeHash, Config, Entry, ErrorKind,
-    Execution, Failure, FaultKind, ModuleCache, NodeFault, Outcome, Progress, Reply, Request,
-    RunOptions, Status,
+    Execution, Failure, FaultKind, MemoryBudget, ModuleCache, NodeFault, Outcome, Progress, Reply,
+    Request, RunOptions, Status,
 };
 
 /// A transaction.
@@ -179,6 +179,7 @@ pub struct Executor<S: StateCommit + Send + Sync + 'static> {
     cache: Arc<ModuleCache>,
     schedule: ward_vm::CostSchedule,
     max_call_depth: usize,
+    tx_memory_bytes: u64,
 }
 
 /// Where and by whom a deploy creates its contract.
@@ -209,6 +210,8 @@ struct Frames<S: StateCommit + Send + Sync + 'static> {
     current: (Address, bool),
     /// Callers waiting for their callees, innermost last.
     waiting: Vec<Waiting>,
+    /// The linear memory every live frame holds, together.
+    memory: Arc<MemoryBudget>,
 }
 
 impl<S: StateCommit + Send + Sync + 'static> Frames<S> {
@@ -279,7 +282,17 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             schedule: cache.config().policy.schedule,
             cache,
             max_call_depth: DEFAULT_MAX_CALL_DEPTH,
+            tx_memory_bytes: ward_vm::DEFAULT_TX_MEMORY_BYTES,
         }
+    }
+
+    /// Bounds the linear memory all frames of a transaction hold at once
+    /// ([`ward_vm::MemoryBudget`]); default
+    /// [`ward_vm::DEFAULT_TX_MEMORY_BYTES`]. A consensus value: nodes of
+    /// one chain must agree on it.
+    pub fn with_tx_memory_bytes(mut self, bytes: u64) -> Self {
+        self.tx_memory_bytes = bytes;
+        self
     }
 
     /// Limits the frames alive at once in a transaction (the root frame
@@ -559,6 +572,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             time: root.time,
             current: (root.address, root.read_only),
             waiting: Vec::new(),
+            memory: MemoryBudget::new(self.tx_memory_bytes),
         };
         let options = RunOptions {
             input,
@@ -570,7 +584,9 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             &module,
             &Entry::Main(entry.into()),
             options,
-            CallContext::default().with_chain(Box::new(root)),
+            CallContext::default()
+                .with_chain(Box::new(root))
+                .with_memory_budget(&frames.memory),
         );
         loop {
             progress = match progress {
@@ -662,7 +678,9 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 gas_limit: call.gas,
                 ..RunOptions::default()
             },
-            CallContext::default().with_chain(Box::new(frame)),
+            CallContext::default()
+                .with_chain(Box::new(frame))
+                .with_memory_budget(&frames.memory),
         ))
     }
 }

@@ -38,6 +38,7 @@
 //! ```
 
 mod backend;
+mod budget;
 mod cache;
 pub mod clock;
 mod config;
@@ -57,6 +58,7 @@ pub use backend::{
     Backend, BackendKind, EngineModule, Extern, ExternKind, InstanceId, Link, Module, Reply,
     Request, Sandbox, SandboxError, Step, meter_export_by_name,
 };
+pub use budget::{DEFAULT_TX_MEMORY_BYTES, MemoryBudget, MemoryCharge};
 pub use cache::{CacheKey, CacheOptions, CacheStats, CodeHash, ModuleCache};
 pub use config::{
     Config, CostSchedule, Features, FloatPolicy, HostImport, ImportPolicy, Limits, LoopCharging,

@@ -373,6 +373,14 @@ pub fn sandbox_for<S: Recyclable>(
         *sandbox.home() = Some(Home::new(compiled, None));
         return Box::new(sandbox);
     };
+    // The recycled instance's memory counts against the transaction's
+    // memory budget as a new instance's would. When it does not fit, a new
+    // sandbox fails to instantiate for the same reason.
+    let mut context = context;
+    let bytes = sandbox.only_instance().map_or(0, |(_, bytes)| bytes);
+    if !context.memory_growing(0, usize::try_from(bytes).unwrap_or(usize::MAX)) {
+        return Box::new(new_sandbox(context));
+    }
     sandbox.set_context(context);
     *sandbox.home() = Some(Home::new(compiled, Some(instance)));
     sandbox

@@ -43,7 +43,17 @@ pub fn instantiate_metered(
     module: &Module,
     links: &[Link],
 ) -> Result<(InstanceId, Option<Meter>), Failure> {
-    let instance = sandbox.instantiate(module, links)?;
+    if let Ok(context) = sandbox.context() {
+        context.take_memory_refusal();
+    }
+    let instance = sandbox.instantiate(module, links).map_err(|failure| {
+        // The budget's refusal, in Ward's words rather than the engine's.
+        sandbox
+            .context()
+            .ok()
+            .and_then(CallContext::take_memory_refusal)
+            .unwrap_or(failure)
+    })?;
     if module.metering() == Metering::None {
         return Ok((instance, None));
     }

@@ -584,3 +584,112 @@ fn a_reverted_frame_takes_its_childrens_writes_and_events_with_it() {
     }
     assert_eq!(runs[0], runs[1]);
 }
+
+/// Grows its memory, then calls itself, and reports how far it got.
+/// Input: depth, pages to grow by, calls to make at each level (u32 LE
+/// each). Output: (kind, level), u32 LE each: (0, 0) when everything ran,
+/// (1, level) when a `memory.grow` was refused there, (2, level) when a
+/// call from there failed.
+const HOG: &str = r#"(module
+  (import "ward" "input_read" (func $input_read (param i32 i32 i32)))
+  (import "ward" "output_write" (func $out (param i32 i32)))
+  (import "ward" "self_address" (func $self (param i32)))
+  (import "ward" "call" (func $call (param i32 i32 i32 i64 i32) (result i32)))
+  (import "ward" "return_data_read" (func $rd_read (param i32 i32 i32)))
+  (memory (export "memory") 1)
+  (func (export "main") (local $i i32)
+    (call $input_read (i32.const 100) (i32.const 0) (i32.const 12))
+    (i64.store (i32.const 200) (i64.const 0))
+    (if (i32.eq (memory.grow (i32.load (i32.const 104))) (i32.const -1))
+      (then (i32.store (i32.const 200) (i32.const 1))
+            (i32.store (i32.const 204) (i32.load (i32.const 100)))
+            (call $out (i32.const 200) (i32.const 8))
+            (return)))
+    (if (i32.eqz (i32.load (i32.const 100)))
+      (then (call $out (i32.const 200) (i32.const 8)) (return)))
+    (call $self (i32.const 0))
+    (i32.store (i32.const 112) (i32.sub (i32.load (i32.const 100)) (i32.const 1)))
+    (i64.store (i32.const 116) (i64.load (i32.const 104)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (i32.load (i32.const 108))))
+        (if (call $call (i32.const 0) (i32.const 112) (i32.const 12)
+                        (i64.const 0x7fffffffffffffff) (i32.const 0))
+          (then (i32.store (i32.const 200) (i32.const 2))
+                (i32.store (i32.const 204) (i32.load (i32.const 100)))
+                (br $done)))
+        (call $rd_read (i32.const 200) (i32.const 0) (i32.const 8))
+        (br_if $done (i32.load (i32.const 200)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (call $out (i32.const 200) (i32.const 8))))"#;
+
+/// The memory of every live frame of a transaction counts against one
+/// budget (64 MiB by default): a frame whose memory would not fit fails to
+/// its caller, a grow that would not fit returns -1, and a frame that
+/// returned gives its memory back; both backends agree on every receipt.
+#[test]
+fn a_transaction_s_frames_share_one_memory_budget() {
+    let hog = |depth: u32, pages: u32, calls: u32| {
+        let mut input = depth.to_le_bytes().to_vec();
+        input.extend(pages.to_le_bytes());
+        input.extend(calls.to_le_bytes());
+        input
+    };
+    let mut runs = Vec::new();
+    for kind in BackendKind::ALL {
+        let store = Arc::new(MemoryStore::default());
+        let exec = executor(store.clone(), kind);
+        let [at] = deploy_all(&exec, &[HOG])[..] else {
+            unreachable!()
+        };
+        let receipts = exec
+            .execute_block(
+                &[
+                    // 16 MiB a frame: four fit, the fifth cannot even start.
+                    call_tx(at, &hog(10, 255, 1), 1 << 40),
+                    // 201 pages a frame: five fit, the sixth starts (one
+                    // page) but cannot grow.
+                    call_tx(at, &hog(10, 200, 1), 1 << 40),
+                    // Ten 16 MiB children one after the other: each gives
+                    // its memory back.
+                    call_tx(at, &hog(1, 255, 10), 1 << 40),
+                    // Past the instance limit (256 pages) at once.
+                    call_tx(at, &hog(0, 256, 0), 1 << 40),
+                ],
+                2,
+            )
+            .unwrap();
+        let outputs: Vec<(u32, u32)> = receipts
+            .iter()
+            .map(|r| {
+                assert_eq!(r.status, "ok", "{kind}: {r:?}");
+                let word = |i: usize| u32::from_le_bytes(r.output[i..i + 4].try_into().unwrap());
+                (word(0), word(4))
+            })
+            .collect();
+        assert_eq!(outputs, [(2, 7), (1, 5), (0, 0), (1, 0)], "{kind}");
+        runs.push(receipts);
+    }
+    assert_eq!(runs[0], runs[1]);
+}
+
+/// A smaller budget is the executor's to set.
+#[test]
+fn the_memory_budget_is_configurable() {
+    for kind in BackendKind::ALL {
+        let store = Arc::new(MemoryStore::default());
+        let exec = executor(store, kind).with_tx_memory_bytes(3 << 16);
+        let [at] = deploy_all(&exec, &[HOG])[..] else {
+            unreachable!()
+        };
+        let mut input = 5u32.to_le_bytes().to_vec();
+        input.extend(0u32.to_le_bytes());
+        input.extend(1u32.to_le_bytes());
+        let r = &exec
+            .execute_block(&[call_tx(at, &input, 1 << 40)], 2)
+            .unwrap()[0];
+        // Three one-page frames fit; the fourth (level 2) cannot start.
+        assert_eq!(r.output, [2, 0, 0, 0, 3, 0, 0, 0], "{kind}: {r:?}");
+    }
+}

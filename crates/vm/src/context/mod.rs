@@ -6,12 +6,15 @@
 //! hand each `ward` import to [`CallContext::call_abi`] (through
 //! [`crate::guest`]), each embedder import to [`CallContext::call_host`].
 
-use std::fmt;
+use std::{fmt, sync::Arc};
 
 use ward_instrument::CostSchedule;
 use ward_primitives::Gas;
 
-use crate::{ChainError, ErrorKind, Failure, FaultKind, NodeFault, Reply, Request, Value};
+use crate::{
+    ChainError, ErrorKind, Failure, FaultKind, NodeFault, Reply, Request, Value,
+    budget::{MemoryBudget, MemoryCharge},
+};
 
 /// Most bytes of debug log kept per call; later lines are dropped.
 pub const MAX_DEBUG_LOG_BYTES: usize = 64 * 1024;
@@ -169,6 +172,11 @@ pub struct CallContext {
     /// The node fault that aborted the call, if one did. Once set, every
     /// host call traps at once, and the run reports the fault.
     fault: Option<NodeFault>,
+    /// This call's share of its transaction's memory budget, if it has one.
+    memory: Option<MemoryCharge>,
+    /// Whether the budget refused to create a memory since the last
+    /// [`CallContext::take_memory_refusal`].
+    memory_refused: bool,
 }
 
 #[derive(Default)]
@@ -213,6 +221,8 @@ impl CallContext {
             suspend_allowed: true,
             base_prepaid: false,
             fault: None,
+            memory: None,
+            memory_refused: false,
         }
     }
 
@@ -249,6 +259,44 @@ impl CallContext {
     pub fn with_debug_log(mut self, enabled: bool) -> Self {
         self.debug_log = enabled.then(DebugLog::default);
         self
+    }
+
+    /// Charges the memory this call's instances create and grow to
+    /// `budget`, shared by every frame of the transaction (see
+    /// [`MemoryBudget`]); the charge is given back when the context is
+    /// dropped.
+    pub fn with_memory_budget(mut self, budget: &Arc<MemoryBudget>) -> Self {
+        self.memory = Some(MemoryCharge::new(budget));
+        self
+    }
+
+    /// A memory of this call grows from `current` to `desired` bytes (from
+    /// 0 when it is created): charges the difference to the budget, if
+    /// there is one. `false` when the budget cannot hold it; backends call
+    /// this from their resource limiter, after the instance limit.
+    pub fn memory_growing(&mut self, current: usize, desired: usize) -> bool {
+        let Some(charge) = &mut self.memory else {
+            return true;
+        };
+        let fits = charge.grow(desired.saturating_sub(current) as u64);
+        // A refused grow is `memory.grow` returning -1; a refused creation
+        // fails the instantiation, which must say why.
+        self.memory_refused |= !fits && current == 0;
+        fits
+    }
+
+    /// If the memory budget refused to create a memory since the last
+    /// call, the failure that says so: an instantiation that failed for it
+    /// fails with this, worded the same on every backend.
+    pub fn take_memory_refusal(&mut self) -> Option<Failure> {
+        if !std::mem::take(&mut self.memory_refused) {
+            return None;
+        }
+        let limit = self.memory.as_ref().map_or(0, |c| c.budget().limit());
+        Some(Failure::new(
+            ErrorKind::LimitExceeded,
+            format!("the transaction's memory budget of {limit} bytes is used up"),
+        ))
     }
 
     /// Sets the embedder's host for configured host imports.

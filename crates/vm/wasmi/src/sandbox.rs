@@ -27,7 +27,7 @@ impl WasmiBackend {
             exports: CallerExports::default(),
         };
         let mut store = Store::new(&self.engine, data);
-        store.limiter(|data| &mut data.limits);
+        store.limiter(|data| data);
         WasmiSandbox {
             store,
             shared: self.shared.clone(),
@@ -46,6 +46,41 @@ pub(crate) struct StoreData {
     pub(crate) context: CallContext,
     pub(crate) limits: StoreLimits,
     pub(crate) exports: CallerExports,
+}
+
+/// The instance limits, then the transaction's memory budget (kept in the
+/// call's context).
+impl wasmi::ResourceLimiter for StoreData {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> Result<bool, wasmi_core::LimiterError> {
+        let within_instance = self.limits.memory_growing(current, desired, maximum)?;
+        Ok(within_instance && self.context.memory_growing(current, desired))
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> Result<bool, wasmi_core::LimiterError> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
+    }
 }
 
 pub(crate) struct Suspended {

@@ -35,7 +35,7 @@ impl WasmtimeBackend {
             exports: CallerExports::default(),
         };
         let mut store = Store::new(&self.engine, data);
-        store.limiter(|data| &mut data.limits);
+        store.limiter(|data| data);
         if interruptible {
             store.epoch_deadline_trap();
             store.set_epoch_deadline(NO_DEADLINE);
@@ -71,6 +71,43 @@ pub(crate) struct StoreData {
     /// Made when an instance imports something that can suspend.
     pub(crate) slot: Option<Arc<Mutex<Slot>>>,
     pub(crate) exports: CallerExports,
+}
+
+/// A memory must fit the instance limit and then the transaction's memory
+/// budget, which the call's context holds.
+impl wasmtime::ResourceLimiter for StoreData {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if !self.limits.memory_growing(current, desired, maximum)? {
+            return Ok(false);
+        }
+        Ok(self.context.memory_growing(current, desired))
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
+    }
 }
 
 pub(crate) type Running =

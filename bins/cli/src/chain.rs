@@ -44,7 +44,7 @@ pub(crate) struct DeployArgs {
     #[arg(long = "arg", value_name = "TYPE:VALUE")]
     arg: Vec<String>,
     /// Gas limit (a deploy pays for its bytes first: see docs/gas.md).
-    #[arg(long, default_value_t = 100_000_000, value_parser = parse::u64_arg)]
+    #[arg(long, default_value_t = 100_000_000, value_parser = parse::gas_arg)]
     gas: u64,
     /// Salt, as hex: deploys of the same code by the same sender need
     /// different salts.
@@ -77,7 +77,7 @@ pub(crate) struct CallArgs {
     #[arg(long, value_name = "TYPE")]
     decode: Option<values::Type>,
     /// Gas limit.
-    #[arg(long, default_value_t = 10_000_000, value_parser = parse::u64_arg)]
+    #[arg(long, default_value_t = 10_000_000, value_parser = parse::gas_arg)]
     gas: u64,
     /// The caller's address, as hex (default: 32 bytes of 0x01).
     #[arg(long)]

@@ -234,12 +234,12 @@ fn trade(exec: &Executor<RedbStore>, token: Address, escrow: Address) -> anyhow:
             ),
         ),
         (
-            "alice -> bob: transfer 1 with 5,000 gas".into(),
+            "alice -> bob: transfer 1 with 10,000 gas".into(),
             Tx::Call {
                 sender: ALICE,
                 to: token,
                 input: call_input("transfer", &(BOB, 1u128)),
-                gas_limit: 5_000,
+                gas_limit: 10_000,
             },
         ),
     ];

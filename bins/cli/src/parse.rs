@@ -122,6 +122,19 @@ pub(crate) fn u64_arg(text: &str) -> Result<u64, ParseError> {
     integer(text)
 }
 
+/// For clap: a gas limit (`--gas`): a `u64` no larger than the most gas a
+/// call can hold (`i64::MAX`), which is refused rather than reduced.
+pub(crate) fn gas_arg(text: &str) -> Result<u64, ParseError> {
+    let gas: u64 = integer(text)?;
+    if gas > ward_vm::MAX_GAS.get() {
+        return Err(ParseError::Range {
+            text: text.to_owned(),
+            what: "a gas limit (at most 9223372036854775807)",
+        });
+    }
+    Ok(gas)
+}
+
 /// For clap: a `u32` option such as `--max-memory-pages`.
 pub(crate) fn u32_arg(text: &str) -> Result<u32, ParseError> {
     integer(text)

@@ -41,7 +41,7 @@ pub(crate) struct RunArgs {
     #[arg(long)]
     input_file: Option<PathBuf>,
     /// Gas limit.
-    #[arg(long, default_value_t = DEFAULT_GAS, value_parser = parse::u64_arg)]
+    #[arg(long, default_value_t = DEFAULT_GAS, value_parser = parse::gas_arg)]
     gas: u64,
     /// Largest linear memory, in 64 KiB pages.
     #[arg(long, value_parser = parse::u32_arg)]

@@ -766,7 +766,8 @@ fn a_read_beside_a_running_writer_says_the_store_is_busy() {
     let spin = example("spin.wat");
     let deployed = last_json(&ward(&["deploy", &spin, "--data-dir", &dir, "--json"]));
     let address = deployed["address"].as_str().unwrap().to_string();
-    // A call that spins until its gas runs out: seconds, on either backend.
+    // A call that spins until its gas runs out (the most a transaction
+    // may have: a tenth of a second on wasmtime).
     // A reader that opens the store first makes it fail as busy in turn:
     // then it is started again.
     let start_writer = || {
@@ -801,5 +802,79 @@ fn a_read_beside_a_running_writer_says_the_store_is_busy() {
     let _ = writer.kill();
     let _ = writer.wait();
     assert!(said_busy, "no read met the running writer");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Gas above the per-transaction maximum, or a transaction that cannot pay
+/// its intrinsic cost, is refused (exit 2) before any block: an endless
+/// loop cannot hold the store for longer than the maximum allows, and a
+/// refused deploy stores nothing. `ward run` refuses gas no call can hold
+/// rather than reducing it.
+#[test]
+fn gas_over_the_maximum_and_unpayable_transactions_are_refused() {
+    let dir = data_dir("caps");
+    let spin = example("spin.wat");
+    let deployed = last_json(&ward(&["deploy", &spin, "--data-dir", &dir, "--json"]));
+    let address = deployed["address"].as_str().unwrap().to_string();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "call",
+                &address,
+                "--gas",
+                "9223372036854775807",
+                "--data-dir",
+                &dir,
+            ],
+            "above the per-transaction maximum",
+        ),
+        (
+            &[
+                "deploy",
+                &spin,
+                "--gas",
+                "0",
+                "--salt",
+                "0x01",
+                "--data-dir",
+                &dir,
+            ],
+            "does not cover its intrinsic cost",
+        ),
+        (
+            &[
+                "query",
+                &address,
+                "--gas",
+                "1_000_000_000",
+                "--data-dir",
+                &dir,
+            ],
+            "above the per-transaction maximum",
+        ),
+        (
+            &["run", &spin, "--gas", "9223372036854775808"],
+            "at most 9223372036854775807",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = ward(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    // At the maximum, the endless loop ends out of gas, in block 2: the
+    // refused transactions made no block.
+    let capped = last_json(&ward(&[
+        "call",
+        &address,
+        "--gas",
+        "200_000_000",
+        "--data-dir",
+        &dir,
+        "--json",
+    ]));
+    assert_eq!(capped["status"], "out_of_gas", "{capped}");
+    assert_eq!(capped["height"], 2, "{capped}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

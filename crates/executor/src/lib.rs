@@ -19,7 +19,10 @@
 //! Contracts reach state through [`ward_vm::Chain`], implemented here over
 //! the journal for the running frame.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::{
+    sync::{Arc, Mutex, MutexGuard},
+    time::{Duration, Instant},
+};
 
 use ward_abi::call::{FAILED as CALL_FAILED, OK as CALL_OK, REVERTED as CALL_REVERTED};
 use ward_primitives::{Address, Gas, Hash32};
@@ -62,6 +65,13 @@ pub enum Tx {
 }
 
 impl Tx {
+    /// Its gas limit.
+    pub fn gas_limit(&self) -> u64 {
+        match self {
+            Tx::Deploy { gas_limit, .. } | Tx::Call { gas_limit, .. } => *gas_limit,
+        }
+    }
+
     /// The transaction's hash: BLAKE3 of its canonical encoding.
     pub fn hash(&self) -> Hash32 {
         Hash32(*blake3::hash(&self.to_bytes()).as_bytes())
@@ -143,6 +153,96 @@ pub enum ExecError {
     /// A transaction cannot be executed at all.
     #[error("invalid transaction: {0}")]
     InvalidTx(String),
+    /// A transaction (the `index`th of its block) was refused before
+    /// anything ran: it is not in any block and pays nothing.
+    #[error("transaction {index} refused: {refusal}")]
+    Refused {
+        /// Its position in the block.
+        index: usize,
+        /// Why.
+        refusal: Refusal,
+    },
+}
+
+/// Why a transaction or block was refused before execution
+/// ([`Executor::admit`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The transaction's encoding is larger than [`ChainLimits::max_tx_bytes`].
+    #[error("{bytes} bytes, more than the limit of {max}")]
+    TooLarge {
+        /// Its size.
+        bytes: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// Its gas limit is above [`ChainLimits::max_tx_gas`].
+    #[error("gas limit {gas} is above the per-transaction maximum {max}")]
+    GasAboveMaximum {
+        /// Its gas limit.
+        gas: u64,
+        /// The maximum.
+        max: u64,
+    },
+    /// Its gas limit does not cover its intrinsic cost.
+    #[error("gas limit {gas} does not cover its intrinsic cost of {cost} gas ({bytes} bytes)")]
+    IntrinsicCost {
+        /// Its gas limit.
+        gas: u64,
+        /// What it must pay before anything runs.
+        cost: u64,
+        /// Its size.
+        bytes: u64,
+    },
+    /// The block's gas limits add up to more than
+    /// [`ChainLimits::max_block_gas`].
+    #[error("the block's gas limits add up to {gas}, above the per-block maximum {max}")]
+    BlockGasAboveMaximum {
+        /// The sum (saturating).
+        gas: u64,
+        /// The maximum.
+        max: u64,
+    },
+}
+
+/// Limits a chain puts on transactions and blocks. Consensus values: the
+/// nodes of one chain must agree on them.
+///
+/// The gas maxima bound the time a block takes by gas alone. The defaults
+/// keep a full block within a few seconds on this project's reference
+/// machine on either backend, measured with the cheapest gas there is (an
+/// empty loop: 1e10 gas in 6.4 s on wasmtime, 168 s on wasmi, so 200 M gas
+/// in about 0.13 s and 3.4 s); the CLI's default gas limits fit under them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ChainLimits {
+    /// Largest transaction encoding, in bytes. Default: 5 MiB (a module at
+    /// the policy's 4 MiB limit, with room for input).
+    pub max_tx_bytes: u64,
+    /// Largest gas limit of one transaction. Default: 200 000 000.
+    pub max_tx_gas: u64,
+    /// Largest sum of the gas limits of one block's transactions.
+    /// Default: 200 000 000.
+    pub max_block_gas: u64,
+    /// Linear memory all live frames of one transaction may hold together
+    /// ([`ward_vm::MemoryBudget`]). Default: 64 MiB.
+    pub tx_memory_bytes: u64,
+    /// Frames alive at once in one transaction (the root frame included);
+    /// a `ward.call` beyond it fails to its caller with status 2. Default:
+    /// 1 024.
+    pub max_call_depth: usize,
+}
+
+impl Default for ChainLimits {
+    fn default() -> Self {
+        ChainLimits {
+            max_tx_bytes: 5 << 20,
+            max_tx_gas: 200_000_000,
+            max_block_gas: 200_000_000,
+            tx_memory_bytes: ward_vm::DEFAULT_TX_MEMORY_BYTES,
+            max_call_depth: DEFAULT_MAX_CALL_DEPTH,
+        }
+    }
 }
 
 impl From<NodeFault> for ExecError {
@@ -178,8 +278,9 @@ pub struct Executor<S: StateCommit + Send + Sync + 'static> {
     backend: Arc<dyn Backend>,
     cache: Arc<ModuleCache>,
     schedule: ward_vm::CostSchedule,
-    max_call_depth: usize,
-    tx_memory_bytes: u64,
+    limits: ChainLimits,
+    /// A wall-clock limit per transaction: a node fault when it runs out.
+    timeout: Option<Duration>,
 }
 
 /// Where and by whom a deploy creates its contract.
@@ -212,6 +313,16 @@ struct Frames<S: StateCommit + Send + Sync + 'static> {
     waiting: Vec<Waiting>,
     /// The linear memory every live frame holds, together.
     memory: Arc<MemoryBudget>,
+    /// When the transaction's wall-clock backstop runs out, if it has one.
+    deadline: Option<Instant>,
+}
+
+impl<S: StateCommit + Send + Sync + 'static> Frames<S> {
+    /// What is left of the transaction's wall-clock backstop.
+    fn time_left(&self) -> Option<Duration> {
+        self.deadline
+            .map(|d| d.saturating_duration_since(ward_vm::clock::now()))
+    }
 }
 
 impl<S: StateCommit + Send + Sync + 'static> Frames<S> {
@@ -281,24 +392,73 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             backend: cache.backend().clone(),
             schedule: cache.config().policy.schedule,
             cache,
-            max_call_depth: DEFAULT_MAX_CALL_DEPTH,
-            tx_memory_bytes: ward_vm::DEFAULT_TX_MEMORY_BYTES,
+            limits: ChainLimits::default(),
+            timeout: None,
         }
     }
 
-    /// Bounds the linear memory all frames of a transaction hold at once
-    /// ([`ward_vm::MemoryBudget`]); default
-    /// [`ward_vm::DEFAULT_TX_MEMORY_BYTES`]. A consensus value: nodes of
-    /// one chain must agree on it.
-    pub fn with_tx_memory_bytes(mut self, bytes: u64) -> Self {
-        self.tx_memory_bytes = bytes;
+    /// Sets the chain's limits (defaults: [`ChainLimits::default`]).
+    pub fn with_limits(mut self, limits: ChainLimits) -> Self {
+        self.limits = limits;
         self
+    }
+
+    /// The chain's limits.
+    pub fn limits(&self) -> &ChainLimits {
+        &self.limits
+    }
+
+    /// Bounds the linear memory all frames of a transaction hold at once
+    /// ([`ChainLimits::tx_memory_bytes`]).
+    pub fn with_tx_memory_bytes(mut self, bytes: u64) -> Self {
+        self.limits.tx_memory_bytes = bytes;
+        self
+    }
+
+    /// A wall-clock backstop per transaction. Gas already bounds the time
+    /// a transaction takes; this guards the node against a schedule that
+    /// underprices something. When it runs out, the block is aborted with
+    /// a [`FaultKind::Timeout`] node fault (how far code gets in a given
+    /// time differs between machines, so it can never be a receipt).
+    pub fn with_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Checks `tx` against the limits and returns its intrinsic cost
+    /// (`tx_base + tx_per_byte * encoded size`), which it pays before
+    /// anything runs.
+    ///
+    /// # Errors
+    ///
+    /// Why it is refused: too large, a gas limit above the maximum, or one
+    /// that does not cover the intrinsic cost.
+    pub fn admit(&self, tx: &Tx) -> Result<u64, Refusal> {
+        let bytes = tx.to_bytes().len() as u64;
+        if bytes > self.limits.max_tx_bytes {
+            return Err(Refusal::TooLarge {
+                bytes,
+                max: self.limits.max_tx_bytes,
+            });
+        }
+        let gas = tx.gas_limit();
+        if gas > self.limits.max_tx_gas {
+            return Err(Refusal::GasAboveMaximum {
+                gas,
+                max: self.limits.max_tx_gas,
+            });
+        }
+        let cost = self.schedule.intrinsic_cost(bytes);
+        if gas < cost {
+            return Err(Refusal::IntrinsicCost { gas, cost, bytes });
+        }
+        Ok(cost)
     }
 
     /// Limits the frames alive at once in a transaction (the root frame
     /// included); a `ward.call` beyond it fails to its caller with status 2.
     pub fn with_max_call_depth(mut self, depth: usize) -> Self {
-        self.max_call_depth = depth.max(1);
+        self.limits.max_call_depth = depth.max(1);
         self
     }
 
@@ -320,13 +480,14 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     ///
     /// A state failure or an invalid transaction; nothing is committed.
     pub fn execute_block(&self, txs: &[Tx], time: u64) -> Result<Vec<Receipt>, ExecError> {
+        let intrinsic = self.admit_block(txs)?;
         let height = self.store.height()? + 1;
         let journal: SharedJournal<S> = Arc::new(Mutex::new(Journal::new(self.store.clone())));
         let mut receipts = Vec::with_capacity(txs.len());
         let mut ids = Vec::with_capacity(txs.len());
-        for (index, tx) in txs.iter().enumerate() {
+        for (index, (tx, intrinsic)) in txs.iter().zip(intrinsic).enumerate() {
             let id = tx_id(tx, height, index as u32);
-            let mut receipt = self.execute_tx(&journal, tx, height, time)?;
+            let mut receipt = self.execute_tx(&journal, tx, intrinsic, height, time)?;
             receipt.tx = id;
             ids.push(id);
             receipts.push(receipt);
@@ -356,12 +517,33 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         Ok(receipts)
     }
 
+    /// Admits every transaction of a block and the block's total gas;
+    /// returns each one's intrinsic cost.
+    fn admit_block(&self, txs: &[Tx]) -> Result<Vec<u64>, ExecError> {
+        let mut block_gas = 0u64;
+        let mut costs = Vec::with_capacity(txs.len());
+        for (index, tx) in txs.iter().enumerate() {
+            let refused = |refusal| ExecError::Refused { index, refusal };
+            costs.push(self.admit(tx).map_err(refused)?);
+            block_gas = block_gas.saturating_add(tx.gas_limit());
+            if block_gas > self.limits.max_block_gas {
+                return Err(refused(Refusal::BlockGasAboveMaximum {
+                    gas: block_gas,
+                    max: self.limits.max_block_gas,
+                }));
+            }
+        }
+        Ok(costs)
+    }
+
     /// Runs `main` of `to` read-only on the committed state: storage writes
     /// and events trap; nothing is committed.
     ///
     /// # Errors
     ///
-    /// A state failure, or no contract at `to`.
+    /// A state failure, no contract at `to`, or a gas limit above
+    /// [`ChainLimits::max_tx_gas`] (a query is not a transaction and pays
+    /// no intrinsic cost, but it is bounded the same).
     pub fn query(
         &self,
         sender: Address,
@@ -369,6 +551,15 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         input: Vec<u8>,
         gas_limit: u64,
     ) -> Result<Receipt, ExecError> {
+        if gas_limit > self.limits.max_tx_gas {
+            return Err(ExecError::Refused {
+                index: 0,
+                refusal: Refusal::GasAboveMaximum {
+                    gas: gas_limit,
+                    max: self.limits.max_tx_gas,
+                },
+            });
+        }
         let height = self.store.height()?;
         let time = self.store.block(height)?.map_or(0, |b| b.time);
         let journal: SharedJournal<S> = Arc::new(Mutex::new(Journal::new(self.store.clone())));
@@ -391,24 +582,23 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         Ok(receipt_of(&tx, height, &execution, Vec::new(), None))
     }
 
+    /// Runs one admitted transaction on the gas its limit leaves after its
+    /// intrinsic cost, which its receipt includes.
     fn execute_tx(
         &self,
         journal: &SharedJournal<S>,
         tx: &Tx,
+        intrinsic: u64,
         height: u64,
         time: u64,
     ) -> Result<Receipt, ExecError> {
+        let left = Gas::new(tx.gas_limit().saturating_sub(intrinsic));
         let (checkpoint, events_before) = {
             let j = lock(journal);
             (j.checkpoint(), j.events().len())
         };
         let (execution, address) = match tx {
-            Tx::Call {
-                sender,
-                to,
-                gas_limit,
-                ..
-            } => {
+            Tx::Call { sender, to, .. } => {
                 let module = self.module_at(journal, to)?;
                 let frame = Frame {
                     journal: journal.clone(),
@@ -418,17 +608,10 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     time,
                     read_only: false,
                 };
-                (
-                    self.run(module, "main", tx, Gas::new(*gas_limit), frame)?,
-                    None,
-                )
+                (self.run(module, "main", tx, left, frame)?, None)
             }
             Tx::Deploy {
-                sender,
-                code,
-                salt,
-                gas_limit,
-                ..
+                sender, code, salt, ..
             } => {
                 let code_hash = Hash32(CodeHash::of(code).0);
                 let address = contract_address(sender, &code_hash, salt);
@@ -444,10 +627,15 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     height,
                     time,
                 };
-                let execution = self.deploy(journal, tx, code, Gas::new(*gas_limit), deployed)?;
+                let execution = self.deploy(journal, tx, code, left, deployed)?;
                 (execution, Some(address))
             }
         };
+        let mut execution = execution;
+        execution.outcome.gas_used = execution
+            .outcome
+            .gas_used
+            .saturating_add(Gas::new(intrinsic));
         let mut j = lock(journal);
         let events = if execution.outcome.status == Status::Ok {
             j.events().get(events_before..).unwrap_or_default().to_vec()
@@ -572,11 +760,13 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             time: root.time,
             current: (root.address, root.read_only),
             waiting: Vec::new(),
-            memory: MemoryBudget::new(self.tx_memory_bytes),
+            memory: MemoryBudget::new(self.limits.tx_memory_bytes),
+            deadline: self.timeout.map(|t| ward_vm::clock::now() + t),
         };
         let options = RunOptions {
             input,
             gas_limit,
+            timeout: frames.time_left(),
             ..RunOptions::default()
         };
         let mut progress = ward_vm::begin(
@@ -590,6 +780,12 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         );
         loop {
             progress = match progress {
+                Progress::Finished(execution) if is_timeout(&execution) => {
+                    return Err(ExecError::Fault(NodeFault::new(
+                        FaultKind::Timeout,
+                        "the transaction ran past the executor's wall-clock limit",
+                    )));
+                }
                 Progress::Finished(execution) => match frames.waiting.pop() {
                     None => return Ok(execution),
                     Some(parent) => frames.return_to(parent, execution),
@@ -636,7 +832,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         call: CallRequest,
     ) -> Result<Progress, ExecError> {
         // Frames alive: the waiting ones and the current one.
-        let callee = if frames.waiting.len() + 1 >= self.max_call_depth {
+        let callee = if frames.waiting.len() + 1 >= self.limits.max_call_depth {
             None
         } else {
             match self.module_at(&frames.journal, &call.to) {
@@ -676,6 +872,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             RunOptions {
                 input: call.input,
                 gas_limit: call.gas,
+                timeout: frames.time_left(),
                 ..RunOptions::default()
             },
             CallContext::default()
@@ -683,6 +880,12 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 .with_memory_budget(&frames.memory),
         ))
     }
+}
+
+/// Whether a frame ended on the wall clock.
+fn is_timeout(execution: &Execution) -> bool {
+    let failure = execution.outcome.error.as_ref();
+    failure.is_some_and(|f| f.kind == ErrorKind::Timeout)
 }
 
 fn receipt_of(

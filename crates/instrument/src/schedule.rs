@@ -15,7 +15,7 @@ use wasmparser::Operator;
 use crate::ops::{self, Cost};
 
 /// Version of the schedule. Part of every cache key and config fingerprint.
-pub const SCHEDULE_VERSION: u32 = 4;
+pub const SCHEDULE_VERSION: u32 = 5;
 
 /// Gas per instruction, per class. All values are small (below 2^16), so
 /// sums and products with 32-bit operands can never overflow 64 bits.
@@ -84,6 +84,12 @@ pub struct CostSchedule {
     /// validation, instrumentation, compilation (about 1 µs a byte on
     /// wasmtime, `ward bench`'s `compile_1mb`) and storing the code.
     pub deploy_per_byte: u32,
+    /// Every transaction, before anything else: admitting, hashing and
+    /// recording it in a block and its receipt.
+    pub tx_base: u32,
+    /// Per byte of a transaction's encoding, charged with `tx_base`: the
+    /// block keeps the whole transaction forever.
+    pub tx_per_byte: u32,
 }
 
 impl Default for CostSchedule {
@@ -117,6 +123,8 @@ impl Default for CostSchedule {
             verify_ed25519: 50_000,
             deploy_base: 10_000,
             deploy_per_byte: 1_000,
+            tx_base: 5_000,
+            tx_per_byte: 10,
         }
     }
 }
@@ -153,7 +161,7 @@ impl CostSchedule {
     /// Every cost by name, in declaration order. Destructures the schedule
     /// exhaustively, so a new field cannot be left out of `docs/gas.md`,
     /// fingerprints or tests.
-    pub fn entries(&self) -> [(&'static str, u32); 28] {
+    pub fn entries(&self) -> [(&'static str, u32); 30] {
         let CostSchedule {
             base,
             int_mul,
@@ -183,6 +191,8 @@ impl CostSchedule {
             verify_ed25519,
             deploy_base,
             deploy_per_byte,
+            tx_base,
+            tx_per_byte,
         } = *self;
         [
             ("base", base),
@@ -213,6 +223,8 @@ impl CostSchedule {
             ("verify_ed25519", verify_ed25519),
             ("deploy_base", deploy_base),
             ("deploy_per_byte", deploy_per_byte),
+            ("tx_base", tx_base),
+            ("tx_per_byte", tx_per_byte),
         ]
     }
 
@@ -221,6 +233,12 @@ impl CostSchedule {
     pub fn deploy_cost(&self, bytes: u64) -> u64 {
         u64::from(self.deploy_base)
             .saturating_add(u64::from(self.deploy_per_byte).saturating_mul(bytes))
+    }
+
+    /// What a transaction of `bytes` encoded bytes pays before anything
+    /// runs: `tx_base + tx_per_byte * bytes`, saturating.
+    pub fn intrinsic_cost(&self, bytes: u64) -> u64 {
+        u64::from(self.tx_base).saturating_add(u64::from(self.tx_per_byte).saturating_mul(bytes))
     }
 
     /// The value of a host-function rate named by the ABI table.

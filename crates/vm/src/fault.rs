@@ -27,16 +27,22 @@ pub enum FaultKind {
     Misuse,
     /// One of Ward's own invariants broke: a bug.
     Invariant,
+    /// A wall-clock limit ran out. How far code gets in a given time
+    /// differs between machines, so in a chain context this is the node's
+    /// failure, never an outcome.
+    Timeout,
 }
 
 impl FaultKind {
-    /// The kind's name (`storage`, `corruption`, `misuse`, `invariant`).
+    /// The kind's name (`storage`, `corruption`, `misuse`, `invariant`,
+    /// `timeout`).
     pub fn as_str(self) -> &'static str {
         match self {
             FaultKind::Storage => "storage",
             FaultKind::Corruption => "corruption",
             FaultKind::Misuse => "misuse",
             FaultKind::Invariant => "invariant",
+            FaultKind::Timeout => "timeout",
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use ward_executor::{ExecError, Executor, Tx, contract_address};
+use ward_executor::{ChainLimits, ExecError, Executor, Refusal, Tx, contract_address};
 use ward_primitives::{Address, Hash32};
 use ward_state::{MemoryStore, Receipt, RedbStore, StateCommit, StateRead};
 use ward_vm::{BackendKind, Config};
@@ -197,19 +197,18 @@ fn a_failed_deploy_leaves_no_code_no_address() {
             "{kind}: no cache entry"
         );
         // A module the policy rejects is a receipt too.
-        let receipts = exec
-            .execute_block(&[deploy_tx(b"not wasm", b"", b"")], 2)
-            .unwrap();
+        let junk = deploy_tx(b"not wasm", b"", b"");
+        let receipts = exec.execute_block(std::slice::from_ref(&junk), 2).unwrap();
         assert_eq!(receipts[0].status, "rejected");
         assert_eq!(receipts[0].error_kind.as_deref(), Some("invalid_wasm"));
         assert_eq!(
             receipts[0].gas_used,
-            deploy_cost(b"not wasm".len()),
+            intrinsic(&junk) + deploy_cost(b"not wasm".len()),
             "validation is paid for"
         );
         // Calling nothing is an invalid transaction: an error, no block.
         let err = exec
-            .execute_block(&[call_tx(address, b"", 1000)], 3)
+            .execute_block(&[call_tx(address, b"", 1_000_000)], 3)
             .unwrap_err();
         assert!(matches!(err, ExecError::InvalidTx(_)));
         assert_eq!(store.height().unwrap(), 2);
@@ -218,6 +217,11 @@ fn a_failed_deploy_leaves_no_code_no_address() {
 
 fn deploy_cost(bytes: usize) -> u64 {
     ward_vm::CostSchedule::default().deploy_cost(bytes as u64)
+}
+
+/// What `tx` pays before anything runs.
+fn intrinsic(tx: &Tx) -> u64 {
+    ward_vm::CostSchedule::default().intrinsic_cost(tx.to_bytes().len() as u64)
 }
 
 #[test]
@@ -229,10 +233,15 @@ fn deploys_pay_for_their_bytes_before_anything_is_validated() {
     for kind in BackendKind::ALL {
         let store = Arc::new(MemoryStore::default());
         let exec = executor(store.clone(), kind);
-        let cost = deploy_cost(code.len());
+        // (The gas limit is a fixed-width field: the size, and so the
+        // intrinsic cost, do not depend on its value.)
+        let cost = intrinsic(&deploy_tx(&code, b"", b"a")) + deploy_cost(code.len());
         assert_eq!(
             cost,
-            u64::from(schedule.deploy_base)
+            u64::from(schedule.tx_base)
+                + u64::from(schedule.tx_per_byte)
+                    * deploy_tx(&code, b"", b"a").to_bytes().len() as u64
+                + u64::from(schedule.deploy_base)
                 + u64::from(schedule.deploy_per_byte) * code.len() as u64
         );
         // One gas short: out of gas, nothing validated, stored or cached.
@@ -449,7 +458,12 @@ fn a_1024_deep_chain_runs_and_the_1025th_call_fails_to_its_caller() {
     let mut outputs = Vec::new();
     for kind in BackendKind::ALL {
         let store = Arc::new(MemoryStore::default());
-        let exec = executor(store.clone(), kind);
+        // Far above the default gas maxima: see the comment below.
+        let exec = executor(store.clone(), kind).with_limits(ChainLimits {
+            max_tx_gas: 1 << 62,
+            max_block_gas: u64::MAX,
+            ..ChainLimits::default()
+        });
         let code = wat::parse_str(RECURSE).unwrap();
         let at = exec
             .execute_block(&[deploy_tx(&code, b"", b"")], 1)
@@ -647,15 +661,15 @@ fn a_transaction_s_frames_share_one_memory_budget() {
             .execute_block(
                 &[
                     // 16 MiB a frame: four fit, the fifth cannot even start.
-                    call_tx(at, &hog(10, 255, 1), 1 << 40),
+                    call_tx(at, &hog(10, 255, 1), 40_000_000),
                     // 201 pages a frame: five fit, the sixth starts (one
                     // page) but cannot grow.
-                    call_tx(at, &hog(10, 200, 1), 1 << 40),
+                    call_tx(at, &hog(10, 200, 1), 40_000_000),
                     // Ten 16 MiB children one after the other: each gives
                     // its memory back.
-                    call_tx(at, &hog(1, 255, 10), 1 << 40),
+                    call_tx(at, &hog(1, 255, 10), 40_000_000),
                     // Past the instance limit (256 pages) at once.
-                    call_tx(at, &hog(0, 256, 0), 1 << 40),
+                    call_tx(at, &hog(0, 256, 0), 40_000_000),
                 ],
                 2,
             )
@@ -687,9 +701,130 @@ fn the_memory_budget_is_configurable() {
         input.extend(0u32.to_le_bytes());
         input.extend(1u32.to_le_bytes());
         let r = &exec
-            .execute_block(&[call_tx(at, &input, 1 << 40)], 2)
+            .execute_block(&[call_tx(at, &input, 40_000_000)], 2)
             .unwrap()[0];
         // Three one-page frames fit; the fourth (level 2) cannot start.
         assert_eq!(r.output, [2, 0, 0, 0, 3, 0, 0, 0], "{kind}: {r:?}");
     }
+}
+
+/// A transaction that cannot pay its intrinsic cost, asks for more gas
+/// than the maximum, or is too large is refused before any block: no
+/// receipt, nothing stored. So is a block whose gas limits add up past the
+/// per-block maximum.
+#[test]
+fn unpayable_oversized_and_over_cap_transactions_are_refused_before_any_block() {
+    for kind in BackendKind::ALL {
+        let store = Arc::new(MemoryStore::default());
+        let exec = executor(store.clone(), kind);
+        let [at] = deploy_all(&exec, &[COUNTER])[..] else {
+            unreachable!()
+        };
+        let refusal = |txs: &[Tx]| match exec.execute_block(txs, 9) {
+            Err(ExecError::Refused { index, refusal }) => (index, refusal),
+            other => panic!("{kind}: not refused: {other:?}"),
+        };
+        let cheap = call_tx(at, b"", 1_000);
+        let cost = intrinsic(&cheap);
+        assert_eq!(
+            refusal(&[call_tx(at, b"", 10_000_000), cheap.clone()]),
+            (
+                1,
+                Refusal::IntrinsicCost {
+                    gas: 1_000,
+                    cost,
+                    bytes: cheap.to_bytes().len() as u64
+                }
+            )
+        );
+        // Exactly the intrinsic cost is admitted (and then runs out of gas).
+        let exact = call_tx(at, b"", cost);
+        let receipt = &exec.execute_block(&[exact], 2).unwrap()[0];
+        assert_eq!(
+            (receipt.status.as_str(), receipt.gas_used),
+            ("out_of_gas", cost)
+        );
+        let max = exec.limits().max_tx_gas;
+        assert_eq!(
+            refusal(&[call_tx(at, b"", max + 1)]),
+            (0, Refusal::GasAboveMaximum { gas: max + 1, max })
+        );
+        // A deploy larger than the limit (the 50 MB deploy with no
+        // gas was stored whole): refused for its size before anything.
+        let big = deploy_tx(&vec![0; 6 << 20], b"", b"big");
+        assert!(matches!(refusal(&[big]), (0, Refusal::TooLarge { .. })));
+        // Twenty-one calls at 10 M gas: the last is past 200 M.
+        let many = vec![call_tx(at, b"", 10_000_000); 21];
+        assert!(matches!(
+            refusal(&many),
+            (20, Refusal::BlockGasAboveMaximum { .. })
+        ));
+        // None of that reached the store.
+        assert_eq!(store.height().unwrap(), 2, "{kind}");
+        // Queries are bounded by the same maximum.
+        assert!(matches!(
+            exec.query(ALICE, at, Vec::new(), max + 1),
+            Err(ExecError::Refused { .. })
+        ));
+    }
+}
+
+/// The wall-clock backstop is the node's failure, not the transaction's:
+/// the block is aborted with a timeout fault and commits nothing, whether
+/// the root frame or a callee ran out of time.
+#[test]
+fn a_wall_clock_timeout_aborts_the_block_as_a_node_fault() {
+    for kind in BackendKind::ALL {
+        let store = Arc::new(MemoryStore::default());
+        let exec =
+            executor(store.clone(), kind).with_timeout(Some(std::time::Duration::from_millis(5)));
+        let [proxy, counter] = deploy_all(&exec, &[PROXY, COUNTER])[..] else {
+            unreachable!()
+        };
+        for tx in [
+            call_tx(counter, b"spin", 190_000_000),
+            call_tx(
+                proxy,
+                &proxy_input(&counter, 0, 1 << 40, b"spin"),
+                190_000_000,
+            ),
+        ] {
+            match exec.execute_block(&[call_tx(counter, b"", 1_000_000), tx], 2) {
+                Err(ExecError::Fault(fault)) => {
+                    assert_eq!(fault.kind(), ward_vm::FaultKind::Timeout, "{kind}");
+                }
+                other => panic!("{kind}: {other:?}"),
+            }
+            assert_eq!(store.height().unwrap(), 1, "{kind}: nothing committed");
+            assert_eq!(count(&*store, &counter), Some(0));
+        }
+    }
+}
+
+/// docs/gas.md states the chain limits' defaults as the code defines them.
+#[test]
+fn gas_doc_states_the_default_chain_limits() {
+    let doc = include_str!("../../../../docs/gas.md");
+    let limits = ChainLimits::default();
+    let spaced = |n: u64| {
+        let digits = n.to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(' ');
+            }
+            out.push(c);
+        }
+        out
+    };
+    for row in [
+        format!("| `max_tx_bytes` | {} MiB |", limits.max_tx_bytes >> 20),
+        format!("| `max_tx_gas` | {} |", spaced(limits.max_tx_gas)),
+        format!("| `max_block_gas` | {} |", spaced(limits.max_block_gas)),
+    ] {
+        assert!(doc.contains(&row), "docs/gas.md lacks {row}");
+    }
+    assert!(limits.max_tx_bytes.is_multiple_of(1 << 20));
+    let memory = format!("{} MiB by default", limits.tx_memory_bytes >> 20);
+    assert!(doc.contains(&memory), "docs/gas.md lacks {memory:?}");
 }

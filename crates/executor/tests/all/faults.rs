@@ -109,7 +109,7 @@ impl Chain {
             // Reverts: BOB has 100.
             call(BOB, token, call_input("transfer", &(CAROL, 500u128)), GAS),
             // Runs out of gas.
-            call(ALICE, token, call_input("transfer", &(CAROL, 1u128)), 2_000),
+            call(ALICE, token, call_input("transfer", &(CAROL, 1u128)), 8_000),
             // The escrow pulls from the token: a call between contracts.
             call(
                 ALICE,

@@ -297,11 +297,12 @@ fn call_input(args: &CallArgs) -> anyhow::Result<Vec<u8>> {
 pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
-    let code = match crate::module_bytes(&args.file, &bytes) {
-        Ok(code) => code.into_owned(),
-        // Text that does not parse is deployed as it is, and rejected.
-        Err(_) => bytes,
-    };
+    // Text that does not parse never becomes a transaction: the error names
+    // the line and column. A `.wasm` file (or anything starting `\0asm`) is
+    // deployed as it is, and the chain judges it.
+    let code = crate::module_bytes(&args.file, &bytes)
+        .map_err(|failure| anyhow::anyhow!("{}: {}", args.file.display(), failure.message))?
+        .into_owned();
     let tx = Tx::Deploy {
         sender: sender(args.sender.as_ref())?,
         code,

@@ -6,7 +6,9 @@
 //! with `--json`. `ward inspect FILE` validates and describes a module.
 //! `ward bench` runs the benchmark suite beside the raw engines.
 //! Exit codes: 0 when the status is `ok` (or the module is valid), 1 for any
-//! other outcome, 2 for usage and I/O errors.
+//! other outcome, 2 for usage, I/O and store errors (with `--json`, stdout's
+//! last line is then `{"status": "error", "error": {"kind", "message"}}`,
+//! `kind` one of `usage`, `io`, `store`, `internal`).
 
 use std::process::ExitCode;
 
@@ -66,12 +68,34 @@ pub(crate) fn module_bytes<'a>(
     if bytes.starts_with(b"\0asm") || path.extension().is_some_and(|ext| ext == "wasm") {
         return Ok(std::borrow::Cow::Borrowed(bytes));
     }
-    wat::parse_bytes(bytes)
-        .map_err(|e| ward_vm::Failure::new(ward_vm::ErrorKind::InvalidWasm, e.to_string()))
+    let invalid = |message: String| ward_vm::Failure::new(ward_vm::ErrorKind::InvalidWasm, message);
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        invalid(
+            "neither a wasm binary (it does not start with `\\0asm`) nor WAT text (it is not UTF-8)"
+                .to_owned(),
+        )
+    })?;
+    wat::parse_str(text)
+        .map(std::borrow::Cow::Owned)
+        .map_err(|mut e| {
+            e.set_path(path);
+            invalid(e.to_string())
+        })
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Scripts that ask for JSON get it for every error too, clap's included.
+    let json = std::env::args_os().any(|a| a == "--json");
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) if json && err.use_stderr() => {
+            let message = err.kind().to_string();
+            eprint!("{err}");
+            print_error("usage", &message);
+            return ExitCode::from(2);
+        }
+        Err(err) => err.exit(),
+    };
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Inspect(args) => inspect::inspect(args),
@@ -87,7 +111,46 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
+            if json {
+                print_error(error_kind(&err), &format!("{err:#}"));
+            }
             ExitCode::from(2)
         }
     }
+}
+
+/// What kind of error ended a command: `store` when the data directory's
+/// state failed, `io` when a file could not be read, `usage` for anything
+/// the command line asked for that cannot be done.
+fn error_kind(err: &anyhow::Error) -> &'static str {
+    for cause in err.chain() {
+        if cause.is::<ward_state::StateError>() {
+            return "store";
+        }
+        if let Some(exec) = cause.downcast_ref::<ward_executor::ExecError>() {
+            match exec {
+                ward_executor::ExecError::State(_) => return "store",
+                ward_executor::ExecError::Fault(fault) => {
+                    return match fault.kind() {
+                        ward_vm::FaultKind::Storage | ward_vm::FaultKind::Corruption => "store",
+                        _ => "internal",
+                    };
+                }
+                _ => return "usage",
+            }
+        }
+        if cause.is::<std::io::Error>() {
+            return "io";
+        }
+    }
+    "usage"
+}
+
+/// The `--json` form of an error: one object on stdout's last line.
+fn print_error(kind: &str, message: &str) {
+    let object = serde_json::json!({
+        "status": "error",
+        "error": {"kind": kind, "message": message},
+    });
+    println!("{object}");
 }

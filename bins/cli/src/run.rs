@@ -143,12 +143,12 @@ fn prepare(
         None => Entry::Main(args.entry.clone()),
         Some(name) => {
             // An export that is missing is reported by the run as
-            // `entry_not_found`; arguments are parsed against its type.
-            let params = module
-                .export_func(name)
-                .map(|ty| ty.params.clone())
-                .unwrap_or_default();
-            let values = parse_args(&params, &args.args).map_err(Prepared::Usage)?;
+            // `entry_not_found` (whatever `--args` says); arguments are
+            // parsed against an export's type.
+            let values = match module.export_func(name) {
+                Some(ty) => parse_args(&ty.params, &args.args).map_err(Prepared::Usage)?,
+                None => Vec::new(),
+            };
             Entry::Invoke {
                 name: name.clone(),
                 args: values,

@@ -878,3 +878,80 @@ fn gas_over_the_maximum_and_unpayable_transactions_are_refused() {
     assert_eq!(capped["height"], 2, "{capped}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Errors say what is wrong, on one line where they are one thing: WAT
+/// that does not parse is never deployed and names its line and column; a
+/// bad magic number is a sentence; a missing export is `entry_not_found`
+/// whatever `--args` says; a binary without `.wasm` is not called bad
+/// UTF-8; a data directory that is a file is named; and with `--json`
+/// every error ends stdout with an error object.
+#[test]
+fn errors_name_what_is_wrong_and_json_callers_always_get_json() {
+    let bad_wat = temp_file(
+        "bad.wat",
+        b"(module\n  (func (export \"main\") (frobnicate)))",
+    );
+    let bad_wat = bad_wat.display().to_string();
+    let dir = data_dir("errors");
+    let out = ward(&["deploy", &bad_wat, "--data-dir", &dir]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("bad.wat:2:"), "{stderr}");
+    assert!(!Path::new(&dir).exists(), "a refused deploy made a chain");
+
+    let magic = temp_file("magic.wasm", b"(module)");
+    let (code, json) = run_json(&[&magic.display().to_string()]);
+    let message = json["error"]["message"].as_str().unwrap();
+    assert_eq!(code, 1);
+    assert!(
+        message.contains("does not start with") && !message.contains('\n'),
+        "{message}"
+    );
+
+    let gzip = temp_file("archive", &[0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe]);
+    let (_, json) = run_json(&[&gzip.display().to_string()]);
+    let message = json["error"]["message"].as_str().unwrap();
+    assert!(message.contains("neither a wasm binary"), "{message}");
+
+    let (_, json) = run_json(&[&example("hello.wat"), "--invoke", "nope", "--args", "1"]);
+    assert_eq!(json["error"]["kind"], "entry_not_found", "{json}");
+
+    let file = temp_file("not-a-dir", b"x").display().to_string();
+    let out = ward(&["deploy", &example("counter.wat"), "--data-dir", &file]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{file} is not a directory")),
+        "{stderr}"
+    );
+
+    // With --json, usage, I/O and store errors end stdout with an object.
+    let address = format!("0x{}", "01".repeat(32));
+    for (args, kind) in [
+        (vec!["run", "/no/such/file.wasm", "--json"], "io"),
+        (vec!["run", "--json"], "usage"),
+        (
+            vec!["run", &example("hello.wat"), "--gas", "-1", "--json"],
+            "usage",
+        ),
+        (vec!["state", "0x01", "--json"], "usage"),
+        (
+            vec!["state", &address, "--data-dir", &file, "--json"],
+            "store",
+        ),
+        (
+            vec!["deploy", &bad_wat, "--data-dir", &dir, "--json"],
+            "usage",
+        ),
+    ] {
+        let out = ward(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let json = last_json(&out);
+        assert_eq!(json["status"], "error", "{args:?}: {json}");
+        assert_eq!(json["error"]["kind"], kind, "{args:?}: {json}");
+        assert!(
+            json["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+    }
+}

@@ -750,9 +750,17 @@ pub(crate) fn ensure_within(
 }
 
 pub(crate) fn invalid(err: wasmparser::BinaryReaderError) -> PolicyError {
+    let message = err.message();
+    let message = if message.starts_with("magic header not detected") {
+        // wasmparser prints both headers as multi-line debug arrays.
+        "not a wasm module: it does not start with `\\0asm` (00 61 73 6d)".to_owned()
+    } else {
+        // One line, whatever the parser's formatting.
+        message.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
     PolicyError::Invalid {
         offset: err.offset(),
-        message: err.message().to_string(),
+        message,
     }
 }
 

@@ -21,7 +21,7 @@ pub(crate) struct BenchArgs {
     #[arg(long)]
     filter: Option<String>,
     /// Milliseconds spent measuring each figure (each side).
-    #[arg(long, default_value_t = 700, value_parser = crate::parse::u64_arg)]
+    #[arg(long, default_value_t = 700, value_parser = ward_cli::parse::u64_arg)]
     millis: u64,
     /// Print one JSON object on stdout's last line.
     #[arg(long)]

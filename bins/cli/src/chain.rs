@@ -15,7 +15,10 @@ use ward_executor::{Executor, Tx};
 use ward_state::{Address, Hash32, Receipt, RedbStore, StateError, StateRead};
 use ward_vm::{BackendKind, Config};
 
-use crate::{parse, run::hex, values};
+use ward_cli::{
+    parse::{self, hex},
+    values,
+};
 
 /// Options every chain command takes.
 #[derive(Args, Debug)]

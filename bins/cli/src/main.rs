@@ -19,9 +19,7 @@ mod bench;
 mod chain;
 mod demo;
 mod inspect;
-mod parse;
 mod run;
-mod values;
 
 /// Ward: a deterministic, metered, sandboxed WebAssembly runtime.
 #[derive(Parser, Debug)]

@@ -17,36 +17,78 @@ use std::fmt;
 
 use thiserror::Error;
 
-/// Why a value was refused.
+/// Why a value was refused. Each variant carries the text as given and
+/// what was expected (`u64`, `i32`, ...).
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
-pub(crate) enum ParseError {
+#[non_exhaustive]
+pub enum ParseError {
+    /// Nothing where digits were expected (`""`, `0x`, `-`).
     #[error("`{text}` is empty where {what} was expected")]
-    Empty { text: String, what: &'static str },
+    Empty {
+        /// The text.
+        text: String,
+        /// What was expected.
+        what: &'static str,
+    },
+    /// A character that is not a digit of the radix.
     #[error("`{text}` is not {what}: `{found}` is not a {radix} digit")]
     Digit {
+        /// The text.
         text: String,
+        /// What was expected.
         what: &'static str,
+        /// The first character that is not a digit.
         found: char,
+        /// `decimal` or `hex`.
         radix: &'static str,
     },
+    /// `_` at either end or next to another `_`.
     #[error("`{text}` is not {what}: `_` may only stand between two digits")]
-    Underscore { text: String, what: &'static str },
+    Underscore {
+        /// The text.
+        text: String,
+        /// What was expected.
+        what: &'static str,
+    },
+    /// A `+`, or a `-` where the type has no sign.
     #[error("`{text}` is not {what}: a sign is {rule}")]
     Sign {
+        /// The text.
         text: String,
+        /// What was expected.
         what: &'static str,
+        /// The rule it broke.
         rule: &'static str,
     },
+    /// A value the type cannot hold.
     #[error("`{text}` is out of range for {what}")]
-    Range { text: String, what: &'static str },
+    Range {
+        /// The text.
+        text: String,
+        /// What was expected.
+        what: &'static str,
+    },
+    /// Not a value of the type at all (floats).
     #[error("`{text}` is not a valid {what}")]
-    Syntax { text: String, what: &'static str },
+    Syntax {
+        /// The text.
+        text: String,
+        /// What was expected.
+        what: &'static str,
+    },
+    /// Not `0x` and an even number of hex digits (or not the length
+    /// expected).
     #[error("`{text}` is not hex bytes: {problem}")]
-    Hex { text: String, problem: &'static str },
+    Hex {
+        /// The text.
+        text: String,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
 }
 
 /// An integer type the command line takes, and its range.
-pub(crate) trait Integer: Sized + Copy + fmt::Display {
+pub trait Integer: Sized + Copy + fmt::Display {
     /// Its name, as in `--arg` (`u64`, `i128`).
     const NAME: &'static str;
     /// Whether it takes a `-`.
@@ -86,7 +128,7 @@ integers!(
 );
 
 /// Parses an integer of type `T`.
-pub(crate) fn integer<T: Integer>(text: &str) -> Result<T, ParseError> {
+pub fn integer<T: Integer>(text: &str) -> Result<T, ParseError> {
     let (negative, magnitude) = sign_and_magnitude(text, T::NAME, T::SIGNED)?;
     T::from_parts(negative, magnitude).ok_or_else(|| ParseError::Range {
         text: text.to_owned(),
@@ -96,7 +138,7 @@ pub(crate) fn integer<T: Integer>(text: &str) -> Result<T, ParseError> {
 
 /// A wasm `i32` argument: any value an `i32` or a `u32` can hold (the bits
 /// are the same).
-pub(crate) fn wasm_i32(text: &str) -> Result<i32, ParseError> {
+pub fn wasm_i32(text: &str) -> Result<i32, ParseError> {
     let (negative, magnitude) = sign_and_magnitude(text, "i32", true)?;
     i32::from_parts(negative, magnitude)
         .or_else(|| u32::from_parts(negative, magnitude).map(|u| u as i32))
@@ -107,7 +149,7 @@ pub(crate) fn wasm_i32(text: &str) -> Result<i32, ParseError> {
 }
 
 /// A wasm `i64` argument: any value an `i64` or a `u64` can hold.
-pub(crate) fn wasm_i64(text: &str) -> Result<i64, ParseError> {
+pub fn wasm_i64(text: &str) -> Result<i64, ParseError> {
     let (negative, magnitude) = sign_and_magnitude(text, "i64", true)?;
     i64::from_parts(negative, magnitude)
         .or_else(|| u64::from_parts(negative, magnitude).map(|u| u as i64))
@@ -118,13 +160,13 @@ pub(crate) fn wasm_i64(text: &str) -> Result<i64, ParseError> {
 }
 
 /// For clap: a `u64` option such as `--gas`.
-pub(crate) fn u64_arg(text: &str) -> Result<u64, ParseError> {
+pub fn u64_arg(text: &str) -> Result<u64, ParseError> {
     integer(text)
 }
 
 /// For clap: a gas limit (`--gas`): a `u64` no larger than the most gas a
 /// call can hold (`i64::MAX`), which is refused rather than reduced.
-pub(crate) fn gas_arg(text: &str) -> Result<u64, ParseError> {
+pub fn gas_arg(text: &str) -> Result<u64, ParseError> {
     let gas: u64 = integer(text)?;
     if gas > ward_vm::MAX_GAS.get() {
         return Err(ParseError::Range {
@@ -136,7 +178,7 @@ pub(crate) fn gas_arg(text: &str) -> Result<u64, ParseError> {
 }
 
 /// For clap: a `u32` option such as `--max-memory-pages`.
-pub(crate) fn u32_arg(text: &str) -> Result<u32, ParseError> {
+pub fn u32_arg(text: &str) -> Result<u32, ParseError> {
     integer(text)
 }
 
@@ -230,7 +272,7 @@ fn first_char(bytes: &[u8]) -> char {
 }
 
 /// Parses `0x` and an even number of hex digits.
-pub(crate) fn hex_bytes(text: &str) -> Result<Vec<u8>, ParseError> {
+pub fn hex_bytes(text: &str) -> Result<Vec<u8>, ParseError> {
     let hex_error = |problem| ParseError::Hex {
         text: text.to_owned(),
         problem,
@@ -258,8 +300,18 @@ pub(crate) fn hex_bytes(text: &str) -> Result<Vec<u8>, ParseError> {
         .collect()
 }
 
+/// `0x` + lowercase hex digits: what [`hex_bytes`] reads back.
+pub fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(2 + bytes.len() * 2);
+    out.push_str("0x");
+    for b in bytes {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
 /// Parses `0x` and 64 hex digits: an address or a hash.
-pub(crate) fn bytes32(text: &str) -> Result<[u8; 32], ParseError> {
+pub fn bytes32(text: &str) -> Result<[u8; 32], ParseError> {
     let bytes = hex_bytes(text)?;
     <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| ParseError::Hex {
         text: text.to_owned(),
@@ -268,7 +320,7 @@ pub(crate) fn bytes32(text: &str) -> Result<[u8; 32], ParseError> {
 }
 
 /// Parses a float: Rust's syntax without a leading `+`.
-pub(crate) fn float<T: std::str::FromStr>(text: &str, what: &'static str) -> Result<T, ParseError> {
+pub fn float<T: std::str::FromStr>(text: &str, what: &'static str) -> Result<T, ParseError> {
     if text.starts_with('+') {
         return Err(ParseError::Sign {
             text: text.to_owned(),

@@ -10,7 +10,7 @@ use ward_vm::{
     ValType, Value,
 };
 
-use crate::parse;
+use ward_cli::parse::{self, hex};
 
 /// Default gas limit for `ward run`.
 const DEFAULT_GAS: u64 = 10_000_000_000;
@@ -195,16 +195,6 @@ fn parse_value(ty: ValType, text: &str) -> anyhow::Result<Value> {
             bail!("`{text}` is not a valid {ty}; only `null` references can be passed")
         }
     })
-}
-
-/// `0x` + lowercase hex digits.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(2 + bytes.len() * 2);
-    out.push_str("0x");
-    for b in bytes {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
 }
 
 fn print_execution(

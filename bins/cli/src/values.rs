@@ -13,22 +13,36 @@ use ward_state::Address;
 
 use crate::parse;
 
-/// A value type the command line knows.
+/// A value type the command line knows, by its `--arg` / `--decode` name.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Type {
+pub enum Type {
+    /// `u8`.
     U8,
+    /// `u16`.
     U16,
+    /// `u32`.
     U32,
+    /// `u64`.
     U64,
+    /// `u128`.
     U128,
+    /// `i32`.
     I32,
+    /// `i64`.
     I64,
+    /// `i128`.
     I128,
+    /// `bool`: `true` or `false`.
     Bool,
+    /// `address`: 32 bytes as hex.
     Address,
+    /// `str`: UTF-8 text.
     Str,
+    /// `bytes`: hex, encoded with a length.
     Bytes,
+    /// `raw`: hex, appended as it is.
     Raw,
+    /// `option<T>` (decoding only).
     Option(Box<Type>),
 }
 
@@ -64,7 +78,7 @@ impl std::str::FromStr for Type {
 }
 
 /// Appends `TYPE:VALUE`'s encoding to `out`.
-pub(crate) fn encode_arg(spec: &str, out: &mut Vec<u8>) -> anyhow::Result<()> {
+pub fn encode_arg(spec: &str, out: &mut Vec<u8>) -> anyhow::Result<()> {
     let (ty, value) = spec
         .split_once(':')
         .with_context(|| format!("`{spec}` is not TYPE:VALUE"))?;
@@ -92,14 +106,14 @@ pub(crate) fn encode_arg(spec: &str, out: &mut Vec<u8>) -> anyhow::Result<()> {
 }
 
 /// A call's input: `method`'s name, then each argument.
-pub(crate) fn call_input(method: &str, args: &[String]) -> anyhow::Result<Vec<u8>> {
+pub fn call_input(method: &str, args: &[String]) -> anyhow::Result<Vec<u8>> {
     let mut input = ward_sdk::codec::call_input(method, &());
     input.extend(args_input(args)?);
     Ok(input)
 }
 
 /// The arguments alone (a deploy's input).
-pub(crate) fn args_input(args: &[String]) -> anyhow::Result<Vec<u8>> {
+pub fn args_input(args: &[String]) -> anyhow::Result<Vec<u8>> {
     let mut input = Vec::new();
     for arg in args {
         encode_arg(arg, &mut input)?;
@@ -120,8 +134,8 @@ fn decode_one(ty: &Type, input: &mut &[u8]) -> Result<String, DecodeError> {
         Type::Bool => bool::decode_from(input)?.to_string(),
         Type::Address => Address::decode_from(input)?.to_string(),
         Type::Str => String::decode_from(input)?,
-        Type::Bytes => crate::run::hex(&Vec::<u8>::decode_from(input)?),
-        Type::Raw => crate::run::hex(std::mem::take(input)),
+        Type::Bytes => parse::hex(&Vec::<u8>::decode_from(input)?),
+        Type::Raw => parse::hex(std::mem::take(input)),
         Type::Option(inner) => match ward_sdk::codec::take(input, 1)?[0] {
             0 => "none".to_string(),
             1 => format!("some({})", decode_one(inner, input)?),
@@ -131,7 +145,7 @@ fn decode_one(ty: &Type, input: &mut &[u8]) -> Result<String, DecodeError> {
 }
 
 /// `bytes` shown as a value of `ty`, all of them consumed.
-pub(crate) fn decode(ty: &Type, bytes: &[u8]) -> anyhow::Result<String> {
+pub fn decode(ty: &Type, bytes: &[u8]) -> anyhow::Result<String> {
     let mut input = bytes;
     let text =
         decode_one(ty, &mut input).map_err(|e| anyhow::anyhow!("output is not {ty:?}: {e}"))?;

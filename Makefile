@@ -5,7 +5,7 @@
 CARGO ?= cargo
 WARD  := target/debug/ward
 
-.PHONY: demo test setup contracts fmt clippy unit bench metering fuzz loops
+.PHONY: demo test setup contracts fmt clippy unit bench metering fuzz fuzz-diff fuzz-cov loops
 
 # rustfmt and clippy ship with rustup's default profile; add them if a
 # minimal toolchain lacks them (no-op when present).
@@ -69,9 +69,26 @@ loops: setup
 	WARD_LOOP_CASES=$(LOOP_CASES) WARD_LOOP_SEED=$$(date +%s) \
 	  $(CARGO) test --locked --release -p ward-testkit --test all loops::prepaid -- --nocapture
 
+# Long fuzzing: the differential test and the coverage-guided targets.
+fuzz: fuzz-diff fuzz-cov
+
 # The differential test (wasm-smith modules, wasmtime vs wasmi through Ward's
 # metered path) for longer: FUZZ_CASES seeds from a time-based start.
 FUZZ_CASES ?= 20000
-fuzz: setup
+fuzz-diff: setup
 	WARD_DIFF_CASES=$(FUZZ_CASES) WARD_DIFF_SEED=$$(date +%s) \
 	  $(CARGO) test --locked --release -p ward-testkit --test all differential -- --nocapture
+
+# Coverage-guided fuzzing (cargo-fuzz, libFuzzer) of every target in fuzz/
+# for FUZZ_SECONDS each, on rustup's stable Rust (no sanitizer, so no -Z
+# flags), then each corpus minimised in place: commit what changed in
+# fuzz/corpus. `make test` replays that corpus (testing/fuzz).
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?= module values records journal store
+fuzz-cov: setup
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  $(CARGO) fuzz run -s none --release $$t corpus/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -timeout=60 || exit 1; \
+	  $(CARGO) fuzz cmin -s none --release $$t corpus/$$t || exit 1; \
+	done

@@ -27,7 +27,8 @@ use std::{
 use ward_abi::call::{FAILED as CALL_FAILED, OK as CALL_OK, REVERTED as CALL_REVERTED};
 use ward_primitives::{Address, Gas, Hash32};
 use ward_state::{
-    BlockRecord, ContractInfo, Encode, Event, Journal, Receipt, StateCommit, StateError,
+    BlockRecord, CodecError, ContractInfo, Decode, Encode, Event, Journal, Receipt, StateCommit,
+    StateError,
 };
 use ward_vm::{
     Backend, CacheOptions, CallContext, Chain, ChainError, CodeHash, Config, Entry, ErrorKind,
@@ -111,6 +112,39 @@ impl Tx {
             }
         }
         out
+    }
+}
+
+impl Tx {
+    /// Reads a transaction back from its canonical encoding
+    /// ([`Tx::to_bytes`]); the bytes must be exactly one transaction.
+    ///
+    /// # Errors
+    ///
+    /// An unknown tag, a field cut short, or bytes left over.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Tx, CodecError> {
+        let mut input = bytes;
+        let input = &mut input;
+        let tx = match u8::decode(input)? {
+            0 => Tx::Deploy {
+                sender: Address::decode(input)?,
+                code: Vec::decode(input)?,
+                input: Vec::decode(input)?,
+                gas_limit: u64::decode(input)?,
+                salt: Vec::decode(input)?,
+            },
+            1 => Tx::Call {
+                sender: Address::decode(input)?,
+                to: Address::decode(input)?,
+                input: Vec::decode(input)?,
+                gas_limit: u64::decode(input)?,
+            },
+            tag => return Err(CodecError(format!("unknown transaction tag {tag}"))),
+        };
+        if !input.is_empty() {
+            return Err(CodecError(format!("{} trailing bytes", input.len())));
+        }
+        Ok(tx)
     }
 }
 

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 pub mod contracts;
+pub mod differential;
 
 use ward_vm::{
     Backend, BackendKind, CallContext, Config, Entry, Execution, Reply, Request, RunOptions,

@@ -828,3 +828,24 @@ fn gas_doc_states_the_default_chain_limits() {
     let memory = format!("{} MiB by default", limits.tx_memory_bytes >> 20);
     assert!(doc.contains(&memory), "docs/gas.md lacks {memory:?}");
 }
+
+/// A transaction decodes from exactly its encoding; anything else is an
+/// error, never a panic.
+#[test]
+fn transactions_decode_from_exactly_their_encoding() {
+    let txs = [
+        deploy_tx(b"\0asm\x01\0\0\0", b"in", b"salt"),
+        call_tx(Address([9; 32]), b"input", 77),
+    ];
+    for tx in &txs {
+        let bytes = tx.to_bytes();
+        assert_eq!(Tx::from_bytes(&bytes).as_ref(), Ok(tx));
+        for cut in 0..bytes.len() {
+            assert!(Tx::from_bytes(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(Tx::from_bytes(&longer).is_err());
+    }
+    assert!(Tx::from_bytes(&[2]).is_err(), "unknown tag");
+}

@@ -8,7 +8,7 @@ use std::{
     sync::Arc,
 };
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Args;
 use serde_json::json;
 use ward_executor::{Executor, Tx};
@@ -298,8 +298,7 @@ fn call_input(args: &CallArgs) -> anyhow::Result<Vec<u8>> {
 }
 
 pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
-    let bytes = std::fs::read(&args.file)
-        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let bytes = crate::read_file(&args.file)?;
     // Text that does not parse never becomes a transaction: the error names
     // the line and column. A `.wasm` file (or anything starting `\0asm`) is
     // deployed as it is, and the chain judges it.

@@ -2,7 +2,6 @@
 
 use std::{path::PathBuf, process::ExitCode};
 
-use anyhow::Context;
 use clap::Args;
 use serde_json::json;
 use ward_vm::{Config, Inspection};
@@ -18,8 +17,7 @@ pub(crate) struct InspectArgs {
 }
 
 pub(crate) fn inspect(args: InspectArgs) -> anyhow::Result<ExitCode> {
-    let bytes = std::fs::read(&args.file)
-        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let bytes = crate::read_file(&args.file)?;
     let config = Config::default();
     let verdict = crate::module_bytes(&args.file, &bytes).and_then(|wasm| {
         let report = ward_vm::inspect(&wasm, &config.policy).map_err(ward_vm::policy_failure)?;

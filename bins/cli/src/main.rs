@@ -12,6 +12,8 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context;
+
 use clap::{Parser, Subcommand};
 
 mod backends;
@@ -79,6 +81,31 @@ pub(crate) fn module_bytes<'a>(
             e.set_path(path);
             invalid(e.to_string())
         })
+}
+
+/// The most `ward` reads from one file (a module, its text, an input): far
+/// above anything a chain accepts, far below what would exhaust memory.
+/// `/dev/zero` or a stray disk image is refused, not read to the end.
+pub(crate) const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// Reads `path`, refusing files larger than [`MAX_FILE_BYTES`]; errors
+/// name the file.
+pub(crate) fn read_file(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read;
+    let cannot = || format!("cannot read {}", path.display());
+    let file = std::fs::File::open(path).with_context(cannot)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .with_context(cannot)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        anyhow::bail!(
+            "{} is larger than {} MiB, the most `ward` reads from a file",
+            path.display(),
+            MAX_FILE_BYTES >> 20
+        );
+    }
+    Ok(bytes)
 }
 
 fn main() -> ExitCode {

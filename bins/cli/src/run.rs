@@ -61,8 +61,7 @@ pub(crate) struct RunArgs {
 }
 
 pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let bytes = std::fs::read(&args.file)
-        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let bytes = crate::read_file(&args.file)?;
     let input = read_input(&args)?;
     let mut config = Config::default();
     if let Some(pages) = args.max_memory_pages {
@@ -160,7 +159,7 @@ fn prepare(
 
 fn read_input(args: &RunArgs) -> anyhow::Result<Vec<u8>> {
     if let Some(path) = &args.input_file {
-        return std::fs::read(path).with_context(|| format!("cannot read {}", path.display()));
+        return crate::read_file(path);
     }
     match &args.input {
         None => Ok(Vec::new()),

@@ -924,6 +924,19 @@ fn errors_name_what_is_wrong_and_json_callers_always_get_json() {
         "{stderr}"
     );
 
+    // Endless or huge files are refused, not read to the end.
+    for args in [
+        vec!["run", "/dev/zero"],
+        vec!["run", &example("hello.wat"), "--input-file", "/dev/zero"],
+        vec!["inspect", "/dev/zero"],
+        vec!["deploy", "/dev/zero", "--data-dir", &dir],
+    ] {
+        let out = ward(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("larger than 64 MiB"), "{args:?}: {stderr}");
+    }
+
     // With --json, usage, I/O and store errors end stdout with an object.
     let address = format!("0x{}", "01".repeat(32));
     for (args, kind) in [

@@ -795,7 +795,9 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             current: (root.address, root.read_only),
             waiting: Vec::new(),
             memory: MemoryBudget::new(self.limits.tx_memory_bytes),
-            deadline: self.timeout.map(|t| ward_vm::clock::now() + t),
+            deadline: self
+                .timeout
+                .and_then(|t| ward_vm::clock::now().checked_add(t)),
         };
         let options = RunOptions {
             input,

@@ -342,7 +342,9 @@ pub fn begin(
     options: RunOptions,
     context: CallContext,
 ) -> Progress {
-    let deadline = options.timeout.map(|t| crate::clock::now() + t);
+    let deadline = options
+        .timeout
+        .and_then(|t| crate::clock::now().checked_add(t));
     let (name, args, shape) = match resolve_entry(module, entry) {
         Ok(resolved) => resolved,
         Err(failure) => return Progress::Finished(Execution::rejected(failure)),

@@ -164,7 +164,9 @@ impl SystemRuntimes {
         context.reset(options.input, options.gas_limit.min(crate::MAX_GAS));
         let context = context.with_debug_log(options.debug_log);
         let gas = context.gas_left();
-        let deadline = options.timeout.map(|t| crate::clock::now() + t);
+        let deadline = options
+            .timeout
+            .and_then(|t| crate::clock::now().checked_add(t));
         let armed = match cached.sandbox.context() {
             Ok(slot) => {
                 *slot = context;

@@ -381,6 +381,24 @@ fn infinite_loops_end_in_timeout() {
     }
 }
 
+/// A timeout too far away to be a deadline is no deadline (it used to
+/// overflow `Instant + Duration`, a panic).
+#[test]
+fn a_timeout_beyond_any_clock_is_no_deadline() {
+    let hello = wasm(r#"(module (func (export "main")))"#);
+    let runs = Backends::default().run(
+        &hello,
+        &Entry::Main("main".into()),
+        &RunOptions {
+            timeout: Some(Duration::MAX),
+            ..RunOptions::default()
+        },
+    );
+    for run in &runs {
+        assert_eq!(run.outcome.status, Status::Ok);
+    }
+}
+
 #[test]
 fn invoke_calls_any_export_with_typed_arguments() {
     let m = wasm(

@@ -82,11 +82,14 @@ fuzz-diff: setup
 # Coverage-guided fuzzing (cargo-fuzz, libFuzzer) of every target in fuzz/
 # for FUZZ_SECONDS each, on rustup's stable Rust (no sanitizer, so no -Z
 # flags), then each corpus minimised in place: commit what changed in
-# fuzz/corpus. `make test` replays that corpus (testing/fuzz).
+# fuzz/corpus. `make test` replays that corpus (testing/fuzz). The fuzz
+# crate's lock starts from the workspace's, so it fuzzes the versions Ward
+# ships.
 FUZZ_SECONDS ?= 600
 FUZZ_TARGETS ?= module values records journal store
 fuzz-cov: setup
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	cp Cargo.lock fuzz/Cargo.lock
 	cd fuzz && for t in $(FUZZ_TARGETS); do \
 	  $(CARGO) fuzz run -s none --release $$t corpus/$$t -- \
 	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -timeout=60 || exit 1; \

@@ -82,6 +82,15 @@ fn storage_key(address: &Address, key: &[u8]) -> Vec<u8> {
     out
 }
 
+/// What an overlay open does with a store that needs recovery.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Recovery {
+    /// Refuse it (`NeedsRecovery`): a read says so.
+    Refuse,
+    /// Recover it in memory: a writer's check before it recovers the file.
+    InMemory,
+}
+
 /// What to do when a data directory or its database file is missing.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum IfMissing {
@@ -166,27 +175,31 @@ impl RedbStore {
     /// [`RedbStore::open`].
     pub fn open_read_only(dir: &Path) -> Result<Self, StateError> {
         let (path, _) = database_file(dir, IfMissing::Refuse)?;
-        let file = File::open(&path)
-            .map_err(|e| StateError::Storage(format!("{}: {e}", path.display())))?;
-        let backend = overlay::Overlay::new(file)
-            .map_err(|e| StateError::Storage(format!("{}: {e}", path.display())))?;
+        let db = RedbStore::open_overlay(&path, Recovery::Refuse)?;
+        RedbStore::checked(db, path, true)
+    }
+
+    /// The database at `path` through a read-only [`overlay::Overlay`]:
+    /// redb's writes stay in memory. A store that needs recovery is
+    /// recovered in memory, or refused with `NeedsRecovery`.
+    fn open_overlay(path: &Path, recovery: Recovery) -> Result<Database, StateError> {
+        let io = |e: std::io::Error| StateError::Storage(format!("{}: {e}", path.display()));
+        let backend = overlay::Overlay::new(File::open(path).map_err(io)?).map_err(io)?;
         let needs_recovery = Arc::new(AtomicBool::new(false));
         let flag = needs_recovery.clone();
-        let opened = RedbStore::guarded_open(&path, || {
-            Builder::new()
-                .set_repair_callback(move |session| {
-                    flag.store(true, Ordering::Relaxed);
-                    session.abort();
-                })
-                .create_with_backend(backend)
-        });
-        let db = match opened {
-            Err(_) if needs_recovery.load(Ordering::Relaxed) => {
-                return Err(StateError::NeedsRecovery { path });
-            }
-            other => other?,
-        };
-        RedbStore::checked(db, path, true)
+        let mut builder = Builder::new();
+        if recovery == Recovery::Refuse {
+            builder.set_repair_callback(move |session| {
+                flag.store(true, Ordering::Relaxed);
+                session.abort();
+            });
+        }
+        match RedbStore::guarded_open(path, || builder.create_with_backend(backend)) {
+            Err(_) if needs_recovery.load(Ordering::Relaxed) => Err(StateError::NeedsRecovery {
+                path: path.to_path_buf(),
+            }),
+            other => other,
+        }
     }
 
     /// Opens (creating if empty) a store on a redb storage backend other
@@ -201,7 +214,13 @@ impl RedbStore {
         RedbStore::initialized(db, path, false)
     }
 
+    /// Checks the file through the overlay first (recovering it in memory
+    /// if it needs recovery), so damage is found before redb is allowed
+    /// to write to it, then opens it for writing and checks it again under
+    /// the writer's lock.
     fn open_writable(path: PathBuf) -> Result<Self, StateError> {
+        let probe = RedbStore::open_overlay(&path, Recovery::InMemory)?;
+        drop(RedbStore::checked(probe, path.clone(), true)?);
         let db = RedbStore::guarded_open(&path, || Builder::new().open(&path))?;
         RedbStore::checked(db, path, false)
     }
@@ -432,10 +451,14 @@ fn classify(path: &Path, error: redb::Error) -> StateError {
 impl Drop for RedbStore {
     fn drop(&mut self) {
         let Some(db) = self.db.take() else { return };
-        if self.damaged.load(Ordering::Relaxed) {
+        if self.damaged.load(Ordering::Relaxed) && !self.read_only {
             // Closing writes (it records a clean shutdown); a damaged file
             // is left as it is, and the next writer's open recovers or
-            // refuses it.
+            // refuses it. The handle (its memory, descriptor and lock) is
+            // given up until the process ends: rare, since a writer's open
+            // checks the file through the overlay before redb may write.
+            // A read-only store's writes only ever reach memory, so it
+            // closes normally.
             std::mem::forget(db);
         } else {
             // A panic while closing has nowhere to go; the file is then as

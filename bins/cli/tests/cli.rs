@@ -337,6 +337,14 @@ fn bench_json_reports_ward_beside_the_raw_engine() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("done"));
 }
 
+/// Deploys `examples/NAME` into `dir` and returns the contract's address.
+fn deploy_example(name: &str, dir: &str) -> String {
+    let out = ward(&["deploy", &example(name), "--data-dir", dir, "--json"]);
+    let deployed = last_json(&out);
+    assert_eq!(deployed["status"], "ok", "{deployed}");
+    deployed["address"].as_str().unwrap().to_string()
+}
+
 /// A fresh data directory.
 fn data_dir(name: &str) -> String {
     let dir = std::env::temp_dir().join(format!("ward-cli-{}-{name}", std::process::id()));
@@ -763,9 +771,7 @@ fn reads_never_write_and_bad_stores_are_named_errors() {
 #[test]
 fn a_read_beside_a_running_writer_says_the_store_is_busy() {
     let dir = data_dir("busy");
-    let spin = example("spin.wat");
-    let deployed = last_json(&ward(&["deploy", &spin, "--data-dir", &dir, "--json"]));
-    let address = deployed["address"].as_str().unwrap().to_string();
+    let address = deploy_example("spin.wat", &dir);
     // A call that spins until its gas runs out (the most a transaction
     // may have: a tenth of a second on wasmtime).
     // A reader that opens the store first makes it fail as busy in turn:
@@ -814,8 +820,7 @@ fn a_read_beside_a_running_writer_says_the_store_is_busy() {
 fn gas_over_the_maximum_and_unpayable_transactions_are_refused() {
     let dir = data_dir("caps");
     let spin = example("spin.wat");
-    let deployed = last_json(&ward(&["deploy", &spin, "--data-dir", &dir, "--json"]));
-    let address = deployed["address"].as_str().unwrap().to_string();
+    let address = deploy_example("spin.wat", &dir);
     let cases: &[(&[&str], &str)] = &[
         (
             &[

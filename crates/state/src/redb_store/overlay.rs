@@ -10,6 +10,12 @@
 //! Locks are taken on the file as a reader's: an exclusive request becomes
 //! a shared one, so a writing process excludes this view and this view
 //! excludes a writer, while readers share the file.
+//!
+//! What redb may write is bounded: opening and checking a sound file writes
+//! a few pages, but a damaged header can make redb lay out (and write) a
+//! database far larger than the file. Past [`Overlay::budget`] bytes of
+//! writes, or a length far past the file's, the overlay fails with an I/O
+//! error, which the store reports as an error, not by exhausting memory.
 
 use std::{
     collections::BTreeMap,
@@ -24,11 +30,16 @@ use redb::{BackendError, StorageBackend, backends::FileBackend};
 /// The overlay's block size: redb's page size.
 const BLOCK: u64 = 4096;
 
+/// How far past the file's own length redb may grow the view.
+const MAX_GROWTH: u64 = 1 << 30;
+
 /// A database file seen read-only, with writes kept in memory.
 #[derive(Debug)]
 pub(super) struct Overlay {
     file: FileBackend,
     view: Mutex<View>,
+    /// The file's length when opened.
+    original_len: u64,
 }
 
 /// What the writes so far have made of the file.
@@ -56,7 +67,20 @@ impl Overlay {
                 file_visible: len,
                 blocks: BTreeMap::new(),
             }),
+            original_len: len,
         })
+    }
+
+    /// The most the overlay holds in memory: 64 MiB, plus an eighth of the
+    /// file for large stores (their allocator state is larger).
+    pub(super) fn budget(&self) -> u64 {
+        (64 << 20) + self.original_len / 8
+    }
+
+    fn too_much(what: &str) -> io::Error {
+        io::Error::other(format!(
+            "{what}: far more than a sound file needs, so the file is damaged"
+        ))
     }
 
     fn view(&self) -> io::Result<MutexGuard<'_, View>> {
@@ -112,6 +136,9 @@ impl StorageBackend for Overlay {
     }
 
     fn set_len(&self, len: u64) -> io::Result<()> {
+        if len > self.original_len.saturating_add(MAX_GROWTH) {
+            return Err(Overlay::too_much("growing the view"));
+        }
         let mut view = self.view()?;
         if len < view.len {
             view.file_visible = view.file_visible.min(len);
@@ -141,6 +168,9 @@ impl StorageBackend for Overlay {
             let start = at % BLOCK;
             let n = (BLOCK - start).min(end - at);
             if !view.blocks.contains_key(&index) {
+                if (view.blocks.len() as u64 + 1) * BLOCK > self.budget() {
+                    return Err(Overlay::too_much("writing to the view"));
+                }
                 let mut block = vec![0; BLOCK as usize].into_boxed_slice();
                 self.read_file_block(&view, index, 0, &mut block)?;
                 view.blocks.insert(index, block);
@@ -232,6 +262,18 @@ mod tests {
         // Out of bounds is an error, not a panic.
         assert!(overlay.read(5 * BLOCK - 1, &mut [0; 2]).is_err());
         assert!(overlay.write(u64::MAX, &[0; 2]).is_err());
+        // What it holds is bounded: growth far past the file, or more
+        // writes than the budget, are errors.
+        assert!(overlay.set_len(u64::MAX / 2).is_err());
+        let budget = overlay.budget();
+        overlay.set_len(budget + 2 * BLOCK).unwrap();
+        let mut written = Ok(());
+        let mut at = 0;
+        while written.is_ok() && at < budget + 2 * BLOCK {
+            written = overlay.write(at, &[1]);
+            at += BLOCK;
+        }
+        assert!(written.is_err(), "the budget was not enforced");
         overlay.sync_data().unwrap();
         drop(overlay);
         assert_eq!(std::fs::read(&path).unwrap(), original);

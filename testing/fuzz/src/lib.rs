@@ -28,7 +28,7 @@ use ward_state::{
 };
 use ward_testkit::{
     Backends,
-    differential::{observe, smith_config},
+    differential::{observe_with_gas, smith_config},
 };
 
 /// A module: taken as it is when it starts like a binary (to reach the
@@ -45,7 +45,9 @@ pub fn module(data: &[u8]) {
             Err(_) => return,
         }
     };
-    let observed = backends.each(|b| observe(b, &backends.config, &wasm));
+    // Less gas per call than the differential test: generated modules loop,
+    // and a fuzzer (or the corpus replay) wants many modules a second.
+    let observed = backends.each(|b| observe_with_gas(b, &backends.config, &wasm, 20_000));
     assert_eq!(observed[0], observed[1], "the backends disagree");
 }
 

@@ -76,11 +76,24 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
 /// Compiles `wasm` through Ward's policy on `backend` and observes it in
 /// a new sandbox.
 pub fn observe(backend: &dyn Backend, config: &ward_vm::Config, wasm: &[u8]) -> Observed {
+    observe_with_gas(backend, config, wasm, CALL_GAS)
+}
+
+/// Gas for each export call [`observe`] makes.
+pub const CALL_GAS: u64 = 1_000_000;
+
+/// [`observe`] with `gas` for each export call.
+pub fn observe_with_gas(
+    backend: &dyn Backend,
+    config: &ward_vm::Config,
+    wasm: &[u8],
+    gas: u64,
+) -> Observed {
     let module = match ward_vm::compile(backend, config, wasm) {
         Ok(module) => module,
         Err(failure) => return Observed::Rejected(failure.kind),
     };
-    observe_in(&mut *backend.sandbox(context()), &module)
+    observe_in_with_gas(&mut *backend.sandbox(context()), &module, gas)
 }
 
 /// The context every observed call starts from.
@@ -91,6 +104,11 @@ pub fn context() -> CallContext {
 /// Instantiates `module` in `sandbox` and calls every exported function in
 /// turn, observing each call.
 pub fn observe_in(sandbox: &mut dyn Sandbox, module: &Module) -> Observed {
+    observe_in_with_gas(sandbox, module, CALL_GAS)
+}
+
+/// [`observe_in`] with `gas` for each export call.
+pub fn observe_in_with_gas(sandbox: &mut dyn Sandbox, module: &Module, gas: u64) -> Observed {
     let (instance, meter) = match ward_vm::instantiate_metered(&mut *sandbox, module, &[]) {
         Ok(instantiated) => instantiated,
         Err(failure) => return Observed::Rejected(failure.kind),
@@ -137,7 +155,7 @@ pub fn observe_in(sandbox: &mut dyn Sandbox, module: &Module) -> Observed {
             continue;
         }
         let args: Vec<Value> = ty.params.iter().map(|t| Value::default_for(*t)).collect();
-        if meter.arm(&mut *sandbox, Gas::new(1_000_000)).is_err() {
+        if meter.arm(&mut *sandbox, Gas::new(gas)).is_err() {
             return Observed::Rejected(ErrorKind::HostError);
         }
         let outcome = match sandbox.call(func, &args) {

@@ -577,75 +577,44 @@ fn hostile_values_are_usage_errors_in_every_command() {
               (i64.add (local.get 0) (local.get 1))))"#,
     );
     let add = add.display().to_string();
-    let cases: &[&[&str]] = &[
-        &["run", &hello, "--input", "0x1é1"],
-        &["run", &hello, "--input", "0xa€"],
-        &["run", &hello, "--input", "0x+1"],
-        &["run", &add, "--invoke", "add", "--args", "--5,1"],
-        &["run", &add, "--invoke", "add", "--args", "0x-5,1"],
-        &["run", &hello, "--input", "77"],
-        &["run", &hello, "--gas", "+5"],
-        &["run", &hello, "--gas", "1__0"],
-        &["call", &address, "--input", "0x1é1", "--data-dir", &dir],
-        &["call", &address, "--gas", "0x-5", "--data-dir", &dir],
-        &[
-            "call",
-            &address,
-            "--method",
-            "m",
-            "--arg",
-            "bytes:0xa€",
-            "--data-dir",
-            &dir,
-        ],
-        &[
-            "call",
-            &address,
-            "--method",
-            "m",
-            "--arg",
-            "raw:é",
-            "--data-dir",
-            &dir,
-        ],
-        &[
-            "call",
-            &address,
-            "--method",
-            "m",
-            "--arg",
-            "u64:0x+1",
-            "--data-dir",
-            &dir,
-        ],
-        &[
-            "call",
-            &address,
-            "--method",
-            "m",
-            "--arg",
-            "u64:--5",
-            "--data-dir",
-            &dir,
-        ],
-        &[
-            "call",
-            &address,
-            "--method",
-            "m",
-            "--arg",
-            "i128:-170141183460469231731687303715884105729",
-            "--data-dir",
-            &dir,
-        ],
-        &["call", "0xé1", "--data-dir", &dir],
-        &["state", &address, "0x1é1", "--data-dir", &dir],
-        &["state", &address, "é", "--data-dir", &dir],
-        &["deploy", &counter, "--salt", "0x1é1", "--data-dir", &dir],
-        &["deploy", &counter, "--input", "0xa€", "--data-dir", &dir],
-        &["receipt", "0xé1", "--data-dir", &dir],
+    let mut cases: Vec<Vec<&str>> = vec![
+        vec!["run", &hello, "--input", "0x1é1"],
+        vec!["run", &hello, "--input", "0xa€"],
+        vec!["run", &hello, "--input", "0x+1"],
+        vec!["run", &add, "--invoke", "add", "--args", "--5,1"],
+        vec!["run", &add, "--invoke", "add", "--args", "0x-5,1"],
+        vec!["run", &hello, "--input", "77"],
+        vec!["run", &hello, "--gas", "+5"],
+        vec!["run", &hello, "--gas", "1__0"],
+        vec!["call", &address, "--input", "0x1é1", "--data-dir", &dir],
+        vec!["call", &address, "--gas", "0x-5", "--data-dir", &dir],
+        vec!["call", "0xé1", "--data-dir", &dir],
+        vec!["state", &address, "0x1é1", "--data-dir", &dir],
+        vec!["state", &address, "é", "--data-dir", &dir],
+        vec!["deploy", &counter, "--salt", "0x1é1", "--data-dir", &dir],
+        vec!["deploy", &counter, "--input", "0xa€", "--data-dir", &dir],
+        vec!["receipt", "0xé1", "--data-dir", &dir],
     ];
-    for args in cases {
+    // Every `--arg` a contract method takes goes through the same parsers.
+    for arg in [
+        "bytes:0xa€",
+        "raw:é",
+        "u64:0x+1",
+        "u64:--5",
+        "i128:-170141183460469231731687303715884105729",
+    ] {
+        cases.push(vec![
+            "call",
+            &address,
+            "--method",
+            "m",
+            "--arg",
+            arg,
+            "--data-dir",
+            &dir,
+        ]);
+    }
+    for args in &cases {
         let out = ward(args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(

@@ -176,7 +176,7 @@ impl RedbStore {
     pub fn open_read_only(dir: &Path) -> Result<Self, StateError> {
         let (path, _) = database_file(dir, IfMissing::Refuse)?;
         let db = RedbStore::open_overlay(&path, Recovery::Refuse)?;
-        RedbStore::checked(db, path, true)
+        RedbStore::checked(db, path)
     }
 
     /// The database at `path` through a read-only [`overlay::Overlay`]:
@@ -211,18 +211,20 @@ impl RedbStore {
     pub fn open_on(backend: impl redb::StorageBackend) -> Result<Self, StateError> {
         let path = PathBuf::from("(storage backend)");
         let db = RedbStore::guarded_open(&path, || Builder::new().create_with_backend(backend))?;
-        RedbStore::initialized(db, path, false)
+        RedbStore::initialized(db, path)
     }
 
     /// Checks the file through the overlay first (recovering it in memory
     /// if it needs recovery), so damage is found before redb is allowed
-    /// to write to it, then opens it for writing and checks it again under
-    /// the writer's lock.
+    /// to write to it; only a file that passes is opened for writing. (A
+    /// second check under the writer's lock would only guard against a
+    /// process that damages the file in between: out of scope, see
+    /// SECURITY.md.)
     fn open_writable(path: PathBuf) -> Result<Self, StateError> {
         let probe = RedbStore::open_overlay(&path, Recovery::InMemory)?;
-        drop(RedbStore::checked(probe, path.clone(), true)?);
+        drop(RedbStore::checked(probe, path.clone())?);
         let db = RedbStore::guarded_open(&path, || Builder::new().open(&path))?;
-        RedbStore::checked(db, path, false)
+        RedbStore::initialized(db, path)
     }
 
     /// Runs redb's open, containing its panics.
@@ -240,9 +242,9 @@ impl RedbStore {
         }
     }
 
-    /// An existing database, after redb's integrity check and the format
-    /// version's.
-    fn checked(mut db: Database, path: PathBuf, read_only: bool) -> Result<Self, StateError> {
+    /// A read-only store on an existing database (opened through the
+    /// overlay), after redb's integrity check and the format version's.
+    fn checked(mut db: Database, path: PathBuf) -> Result<Self, StateError> {
         let integrity = boundary::contain(|| db.check_integrity());
         let failure = match integrity {
             Ok(Ok(_)) => None,
@@ -252,33 +254,30 @@ impl RedbStore {
                 message: format!("redb failed while checking it: {report}"),
             }),
         };
-        let store = RedbStore {
-            db: Some(db),
-            path,
-            read_only,
-            damaged: AtomicBool::new(false),
-        };
+        let store = RedbStore::new(db, path, true);
         if let Some(failure) = failure {
             store.damaged.store(true, Ordering::Relaxed);
             return Err(failure);
         }
-        if read_only {
-            store.check_version()?;
-        } else {
-            store.initialize()?;
-        }
+        store.check_version()?;
         Ok(store)
     }
 
-    fn initialized(db: Database, path: PathBuf, read_only: bool) -> Result<Self, StateError> {
-        let store = RedbStore {
+    /// A writable store, its tables created (on a new database) or its
+    /// format version checked.
+    fn initialized(db: Database, path: PathBuf) -> Result<Self, StateError> {
+        let store = RedbStore::new(db, path, false);
+        store.initialize()?;
+        Ok(store)
+    }
+
+    fn new(db: Database, path: PathBuf, read_only: bool) -> Self {
+        RedbStore {
             db: Some(db),
             path,
             read_only,
             damaged: AtomicBool::new(false),
-        };
-        store.initialize()?;
-        Ok(store)
+        }
     }
 
     /// Runs `f` on the database, containing redb's panics and classifying
@@ -407,7 +406,7 @@ fn create_new(path: &Path) -> Result<(), StateError> {
         _ => {}
     }
     let db = RedbStore::guarded_open(&temp, || Builder::new().create(&temp))?;
-    drop(RedbStore::initialized(db, temp.clone(), false)?);
+    drop(RedbStore::initialized(db, temp.clone())?);
     let linked = match std::fs::hard_link(&temp, path) {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         other => other.map_err(io(path)),

@@ -73,6 +73,19 @@ impl Tx {
         }
     }
 
+    /// The length of [`Tx::to_bytes`], without encoding (a deploy's code
+    /// may be megabytes): the tag, fixed-width fields, and a `u32` length
+    /// before each byte string.
+    pub fn encoded_len(&self) -> u64 {
+        let bytes = |b: &[u8]| 4 + b.len() as u64;
+        match self {
+            Tx::Deploy {
+                code, input, salt, ..
+            } => 1 + 32 + bytes(code) + bytes(input) + 8 + bytes(salt),
+            Tx::Call { input, .. } => 1 + 32 + 32 + bytes(input) + 8,
+        }
+    }
+
     /// The transaction's hash: BLAKE3 of its canonical encoding.
     pub fn hash(&self) -> Hash32 {
         Hash32(*blake3::hash(&self.to_bytes()).as_bytes())
@@ -468,7 +481,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// Why it is refused: too large, a gas limit above the maximum, or one
     /// that does not cover the intrinsic cost.
     pub fn admit(&self, tx: &Tx) -> Result<u64, Refusal> {
-        let bytes = tx.to_bytes().len() as u64;
+        let bytes = tx.encoded_len();
         if bytes > self.limits.max_tx_bytes {
             return Err(Refusal::TooLarge {
                 bytes,
@@ -476,12 +489,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             });
         }
         let gas = tx.gas_limit();
-        if gas > self.limits.max_tx_gas {
-            return Err(Refusal::GasAboveMaximum {
-                gas,
-                max: self.limits.max_tx_gas,
-            });
-        }
+        self.gas_within_maximum(gas)?;
         let cost = self.schedule.intrinsic_cost(bytes);
         if gas < cost {
             return Err(Refusal::IntrinsicCost { gas, cost, bytes });
@@ -551,6 +559,17 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         Ok(receipts)
     }
 
+    /// Refuses a gas limit above [`ChainLimits::max_tx_gas`].
+    fn gas_within_maximum(&self, gas: u64) -> Result<(), Refusal> {
+        if gas > self.limits.max_tx_gas {
+            return Err(Refusal::GasAboveMaximum {
+                gas,
+                max: self.limits.max_tx_gas,
+            });
+        }
+        Ok(())
+    }
+
     /// Admits every transaction of a block and the block's total gas;
     /// returns each one's intrinsic cost.
     fn admit_block(&self, txs: &[Tx]) -> Result<Vec<u64>, ExecError> {
@@ -585,15 +604,8 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         input: Vec<u8>,
         gas_limit: u64,
     ) -> Result<Receipt, ExecError> {
-        if gas_limit > self.limits.max_tx_gas {
-            return Err(ExecError::Refused {
-                index: 0,
-                refusal: Refusal::GasAboveMaximum {
-                    gas: gas_limit,
-                    max: self.limits.max_tx_gas,
-                },
-            });
-        }
+        self.gas_within_maximum(gas_limit)
+            .map_err(|refusal| ExecError::Refused { index: 0, refusal })?;
         let height = self.store.height()?;
         let time = self.store.block(height)?.map_or(0, |b| b.time);
         let journal: SharedJournal<S> = Arc::new(Mutex::new(Journal::new(self.store.clone())));
@@ -631,7 +643,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             let j = lock(journal);
             (j.checkpoint(), j.events().len())
         };
-        let (execution, address) = match tx {
+        let (mut execution, address) = match tx {
             Tx::Call { sender, to, .. } => {
                 let module = self.module_at(journal, to)?;
                 let frame = Frame {
@@ -665,7 +677,6 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 (execution, Some(address))
             }
         };
-        let mut execution = execution;
         execution.outcome.gas_used = execution
             .outcome
             .gas_used

@@ -106,6 +106,7 @@ pub fn records(data: &[u8]) {
             data,
             "a decoded transaction encodes differently"
         );
+        assert_eq!(tx.encoded_len(), data.len() as u64, "encoded_len is wrong");
     }
 }
 

@@ -839,6 +839,7 @@ fn transactions_decode_from_exactly_their_encoding() {
     ];
     for tx in &txs {
         let bytes = tx.to_bytes();
+        assert_eq!(tx.encoded_len(), bytes.len() as u64);
         assert_eq!(Tx::from_bytes(&bytes).as_ref(), Ok(tx));
         for cut in 0..bytes.len() {
             assert!(Tx::from_bytes(&bytes[..cut]).is_err(), "cut at {cut}");

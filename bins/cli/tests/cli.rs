@@ -339,10 +339,21 @@ fn bench_json_reports_ward_beside_the_raw_engine() {
 
 /// Deploys `examples/NAME` into `dir` and returns the contract's address.
 fn deploy_example(name: &str, dir: &str) -> String {
-    let out = ward(&["deploy", &example(name), "--data-dir", dir, "--json"]);
-    let deployed = last_json(&out);
+    deploy_json(name, dir, &[])["address"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Deploys `examples/NAME` into `dir` with `extra` arguments; returns the
+/// `--json` receipt, which must be `ok`.
+fn deploy_json(name: &str, dir: &str, extra: &[&str]) -> Value {
+    let example = example(name);
+    let mut args = vec!["deploy", &example, "--data-dir", dir, "--json"];
+    args.extend_from_slice(extra);
+    let deployed = last_json(&ward(&args));
     assert_eq!(deployed["status"], "ok", "{deployed}");
-    deployed["address"].as_str().unwrap().to_string()
+    deployed
 }
 
 /// A fresh data directory.
@@ -557,18 +568,11 @@ fn demo_deploys_the_sdk_contracts_and_its_state_survives_a_new_process() {
 fn hostile_values_are_usage_errors_in_every_command() {
     let dir = data_dir("values");
     let counter = example("counter.wat");
-    let deployed = last_json(&ward(&[
-        "deploy",
-        &counter,
-        "--data-dir",
+    let deployed = deploy_json(
+        "counter.wat",
         &dir,
-        "--gas",
-        "100_000_000",
-        "--input",
-        "0x0500000000000000",
-        "--json",
-    ]));
-    assert_eq!(deployed["status"], "ok", "{deployed}");
+        &["--gas", "100_000_000", "--input", "0x0500000000000000"],
+    );
     let address = deployed["address"].as_str().unwrap().to_string();
     let hello = example("hello.wat");
     let add = temp_file(
@@ -655,15 +659,7 @@ fn reads_never_write_and_bad_stores_are_named_errors() {
     let dir = data_dir("reads");
     let file = Path::new(&dir).join("state.redb");
     let counter = example("counter.wat");
-    let deployed = last_json(&ward(&[
-        "deploy",
-        &counter,
-        "--data-dir",
-        &dir,
-        "--input",
-        "0x0500000000000000",
-        "--json",
-    ]));
+    let deployed = deploy_json("counter.wat", &dir, &["--input", "0x0500000000000000"]);
     let address = deployed["address"].as_str().unwrap().to_string();
     let tx = deployed["tx"].as_str().unwrap().to_string();
     let before = std::fs::read(&file).unwrap();

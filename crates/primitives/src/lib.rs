@@ -1,6 +1,6 @@
 //! Consensus quantities shared by every Ward crate.
 //!
-//! Everything here is `no_std`, `Copy` and free of platform-dependent
+//! Everything here is `no_std` (the [`codec`] needs `alloc`) and free of platform-dependent
 //! behaviour: the same operations give the same values on every node.
 //! Arithmetic on consensus quantities is checked or saturating, never
 //! wrapping, so an attacker-chosen operand can never turn a large charge
@@ -16,6 +16,10 @@
 //! ```
 
 #![no_std]
+
+extern crate alloc;
+
+pub mod codec;
 
 use core::fmt;
 

@@ -2,22 +2,22 @@
 
 use std::{collections::BTreeMap, path::Path};
 
-/// The Ward crates each manifest under `dir` depends on (normal
+/// The Ward crates each workspace member (but tests and benches) depends on (normal
 /// dependencies only), by package name.
 fn manifest_deps(root: &Path) -> BTreeMap<String, Vec<String>> {
-    let manifests = [
-        "crates/primitives",
-        "crates/abi",
-        "crates/instrument",
-        "crates/vm",
-        "crates/vm/wasmtime",
-        "crates/vm/wasmi",
-        "crates/backends",
-        "crates/state",
-        "crates/executor",
-        "sdk",
-        "bins/cli",
-    ];
+    // Every workspace member but the test-only crates and benchmarks.
+    let workspace = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let manifests: Vec<&str> = workspace
+        .lines()
+        .skip_while(|l| !l.starts_with("members = ["))
+        .take_while(|l| *l != "]")
+        .filter_map(|l| l.trim().strip_prefix('"')?.strip_suffix("\","))
+        .filter(|dir| !dir.starts_with("testing/") && *dir != "benches")
+        .collect();
+    assert!(
+        manifests.contains(&"crates/vm"),
+        "no members in {manifests:?}"
+    );
     let mut out = BTreeMap::new();
     for dir in manifests {
         let text = std::fs::read_to_string(root.join(dir).join("Cargo.toml")).unwrap();

@@ -1,0 +1,37 @@
+//! The Ward chain's consensus data, as a client sees it.
+//!
+//! Everything a wallet or a light client needs without a node or an
+//! engine: signed transactions and the addresses of the accounts that sign
+//! them ([`tx`], `docs/transactions.md`), block headers and the Merkle
+//! roots they commit to ([`block`]), and the state tree with its proofs
+//! ([`tree`]). Encodings use [`ward_primitives::codec`].
+//!
+//! Two hash functions, each for one job: identifiers (transaction and
+//! block hashes, addresses, code hashes) are BLAKE3, as everywhere in
+//! Ward; Merkle structures (the state tree, the transaction and receipt
+//! roots) are SHA-256, so that verifiers written for them elsewhere (the
+//! Jellyfish Merkle tree's, ICS-23's) apply unchanged.
+//!
+//! ```
+//! use ward_chain::tx::{Payload, TxBody, dev_key};
+//! use ward_primitives::Address;
+//!
+//! let key = dev_key(0);
+//! let tx = TxBody {
+//!     chain_id: "ward-dev".into(),
+//!     public_key: key.verifying_key().to_bytes(),
+//!     nonce: 0,
+//!     gas_limit: 1_000_000,
+//!     payload: Payload::Call { to: Address([7; 32]), input: vec![] },
+//! }
+//! .sign(&key);
+//! let verified = tx.verify("ward-dev").unwrap();
+//! assert_eq!(verified.sender(), ward_chain::tx::account_address(&tx.body.public_key));
+//! assert!(tx.verify("another-chain").is_err());
+//! ```
+
+pub mod block;
+pub mod tree;
+pub mod tx;
+
+pub use ward_primitives::{Address, Hash32};

@@ -1,0 +1,336 @@
+//! Signed transactions (`docs/transactions.md`).
+//!
+//! A transaction is a [`TxBody`] (version, chain id, the sender's Ed25519
+//! public key, nonce, gas limit, and a deploy or a call) followed by the
+//! sender's signature over the body's hash. The encoding is canonical:
+//! decoding accepts exactly the bytes encoding produces, so a
+//! transaction's hash ([`SignedTx::hash`], BLAKE3 of the whole signed
+//! encoding) names one transaction. Signatures are checked strictly
+//! (`verify_strict`: no small-order keys, canonical `S`), so no one but
+//! the signer can produce a second valid encoding of the same body.
+
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use ward_primitives::{
+    Address, Hash32,
+    codec::{CodecError, Decode, Encode, take},
+};
+
+/// The only transaction version this build reads (the first byte).
+pub const TX_VERSION: u8 = 1;
+
+/// The longest chain id, in bytes.
+pub const MAX_CHAIN_ID_BYTES: usize = 64;
+
+/// How many dev accounts [`dev_key`] is meant for (a `--dev` node funds
+/// and prints these).
+pub const DEV_ACCOUNTS: u32 = 10;
+
+/// The published seed of the dev accounts: anyone can derive their keys,
+/// so they are for development chains only.
+pub const DEV_SEED: &str = "ward dev accounts 2026-11 v1";
+
+/// What a transaction does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Payload {
+    /// Deploys `code`, running its `deploy` export (if any) with `input`;
+    /// the address derives from the sender, the code's hash and `salt`.
+    Deploy {
+        /// The module's bytes.
+        code: Vec<u8>,
+        /// Input to `deploy`.
+        input: Vec<u8>,
+        /// Distinguishes deployments of the same code by the same sender.
+        salt: Vec<u8>,
+    },
+    /// Calls `main` of the contract at `to`.
+    Call {
+        /// The contract.
+        to: Address,
+        /// Input to `main`.
+        input: Vec<u8>,
+    },
+}
+
+/// What the sender signs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TxBody {
+    /// The chain it is meant for: another chain refuses it.
+    pub chain_id: String,
+    /// The sender's Ed25519 public key; the sender's address derives from
+    /// it ([`account_address`]).
+    pub public_key: [u8; 32],
+    /// The sender's transaction count before this one: each account's
+    /// transactions run in nonce order, each nonce once.
+    pub nonce: u64,
+    /// The most gas it may use (intrinsic cost included).
+    pub gas_limit: u64,
+    /// A deploy or a call.
+    pub payload: Payload,
+}
+
+/// A body with its sender's signature.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedTx {
+    /// What was signed.
+    pub body: TxBody,
+    /// Ed25519 over [`TxBody::hash`].
+    pub signature: [u8; 64],
+}
+
+/// Why transaction bytes were refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TxError {
+    /// The bytes are not one transaction's encoding.
+    #[error("malformed transaction: {0}")]
+    Malformed(#[from] CodecError),
+    /// A version this build does not read.
+    #[error("transaction version {0}, this build reads {TX_VERSION}")]
+    Version(u8),
+    /// The chain id is empty, too long or uses characters outside
+    /// `[A-Za-z0-9._-]`.
+    #[error("invalid chain id {0:?}")]
+    InvalidChainId(String),
+    /// Meant for another chain.
+    #[error("transaction for chain {found:?}, this is {expected:?}")]
+    WrongChain {
+        /// This chain.
+        expected: String,
+        /// The transaction's.
+        found: String,
+    },
+    /// The public key is not a valid Ed25519 key.
+    #[error("invalid public key")]
+    InvalidKey,
+    /// The signature does not verify against the body and the key.
+    #[error("bad signature")]
+    BadSignature,
+}
+
+/// The address of the account whose public key is `public_key`: BLAKE3 of
+/// the domain tag `ward-account-address` and the key's 32 bytes. It cannot
+/// collide with a contract's address, whose tag differs.
+pub fn account_address(public_key: &[u8; 32]) -> Address {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"ward-account-address");
+    hasher.update(public_key);
+    Address(*hasher.finalize().as_bytes())
+}
+
+/// The signing key of dev account `index`: BLAKE3's key derivation with
+/// [`DEV_SEED`] as context over the index (`u32`, little-endian).
+pub fn dev_key(index: u32) -> SigningKey {
+    SigningKey::from_bytes(&blake3::derive_key(DEV_SEED, &index.to_le_bytes()))
+}
+
+fn valid_chain_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_CHAIN_ID_BYTES
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// Checks a chain id's syntax (what a node's `--chain-id` accepts).
+///
+/// # Errors
+///
+/// [`TxError::InvalidChainId`].
+pub fn check_chain_id(id: &str) -> Result<(), TxError> {
+    if valid_chain_id(id) {
+        Ok(())
+    } else {
+        Err(TxError::InvalidChainId(id.to_owned()))
+    }
+}
+
+impl Encode for TxBody {
+    fn encode(&self, out: &mut Vec<u8>) {
+        TX_VERSION.encode(out);
+        self.chain_id.encode(out);
+        out.extend(self.public_key);
+        self.nonce.encode(out);
+        self.gas_limit.encode(out);
+        match &self.payload {
+            Payload::Deploy { code, input, salt } => {
+                0u8.encode(out);
+                code.encode(out);
+                input.encode(out);
+                salt.encode(out);
+            }
+            Payload::Call { to, input } => {
+                1u8.encode(out);
+                to.encode(out);
+                input.encode(out);
+            }
+        }
+    }
+}
+
+impl TxBody {
+    /// What is signed: BLAKE3 of the body's encoding.
+    pub fn hash(&self) -> Hash32 {
+        Hash32(*blake3::hash(&self.to_bytes()).as_bytes())
+    }
+
+    /// Signs the body with `key` (whose public key should be
+    /// [`TxBody::public_key`]: otherwise the signature will not verify).
+    pub fn sign(self, key: &SigningKey) -> SignedTx {
+        let signature = key.sign(&self.hash().0).to_bytes();
+        SignedTx {
+            body: self,
+            signature,
+        }
+    }
+
+    /// The sender's address.
+    pub fn sender(&self) -> Address {
+        account_address(&self.public_key)
+    }
+
+    /// Reads a body, leaving what follows it.
+    fn decode(input: &mut &[u8]) -> Result<Self, TxError> {
+        let version = u8::decode(input)?;
+        if version != TX_VERSION {
+            return Err(TxError::Version(version));
+        }
+        let chain_id = String::decode(input)?;
+        if !valid_chain_id(&chain_id) {
+            return Err(TxError::InvalidChainId(chain_id));
+        }
+        let mut public_key = [0u8; 32];
+        public_key.copy_from_slice(take(input, 32)?);
+        let nonce = u64::decode(input)?;
+        let gas_limit = u64::decode(input)?;
+        let payload = match u8::decode(input)? {
+            0 => Payload::Deploy {
+                code: Vec::decode(input)?,
+                input: Vec::decode(input)?,
+                salt: Vec::decode(input)?,
+            },
+            1 => Payload::Call {
+                to: Address::decode(input)?,
+                input: Vec::decode(input)?,
+            },
+            kind => {
+                return Err(TxError::Malformed(CodecError(format!(
+                    "unknown payload kind {kind}"
+                ))));
+            }
+        };
+        Ok(TxBody {
+            chain_id,
+            public_key,
+            nonce,
+            gas_limit,
+            payload,
+        })
+    }
+}
+
+impl SignedTx {
+    /// The canonical encoding: the body, then the 64-byte signature.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = self.body.to_bytes();
+        out.extend(self.signature);
+        out
+    }
+
+    /// The transaction's hash: BLAKE3 of [`SignedTx::to_bytes`].
+    pub fn hash(&self) -> Hash32 {
+        Hash32(*blake3::hash(&self.to_bytes()).as_bytes())
+    }
+
+    /// Reads a transaction from exactly `bytes`. Checks the structure
+    /// only; [`SignedTx::verify`] checks the chain and the signature.
+    ///
+    /// # Errors
+    ///
+    /// Bytes that are not one transaction of this version.
+    pub fn from_bytes(bytes: &[u8]) -> Result<SignedTx, TxError> {
+        let mut input = bytes;
+        let body = TxBody::decode(&mut input)?;
+        let mut signature = [0u8; 64];
+        signature.copy_from_slice(take(&mut input, 64)?);
+        if !input.is_empty() {
+            return Err(CodecError(format!("{} trailing bytes", input.len())).into());
+        }
+        Ok(SignedTx { body, signature })
+    }
+
+    /// Checks that the transaction is meant for `chain_id` and that its
+    /// signature verifies, strictly.
+    ///
+    /// # Errors
+    ///
+    /// Another chain, an invalid key or a bad signature.
+    pub fn verify(&self, chain_id: &str) -> Result<VerifiedTx, TxError> {
+        if self.body.chain_id != chain_id {
+            return Err(TxError::WrongChain {
+                expected: chain_id.to_owned(),
+                found: self.body.chain_id.clone(),
+            });
+        }
+        let key =
+            VerifyingKey::from_bytes(&self.body.public_key).map_err(|_| TxError::InvalidKey)?;
+        let signature = Signature::from_bytes(&self.signature);
+        key.verify_strict(&self.body.hash().0, &signature)
+            .map_err(|_| TxError::BadSignature)?;
+        let bytes = self.to_bytes();
+        Ok(VerifiedTx {
+            hash: Hash32(*blake3::hash(&bytes).as_bytes()),
+            sender: account_address(&self.body.public_key),
+            bytes,
+            tx: self.clone(),
+        })
+    }
+
+    /// Decodes and verifies in one step.
+    ///
+    /// # Errors
+    ///
+    /// As [`SignedTx::from_bytes`] and [`SignedTx::verify`].
+    pub fn verify_bytes(bytes: &[u8], chain_id: &str) -> Result<VerifiedTx, TxError> {
+        SignedTx::from_bytes(bytes)?.verify(chain_id)
+    }
+}
+
+/// A transaction whose chain and signature were checked: only
+/// [`SignedTx::verify`] makes one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedTx {
+    tx: SignedTx,
+    hash: Hash32,
+    sender: Address,
+    bytes: Vec<u8>,
+}
+
+impl VerifiedTx {
+    /// The transaction.
+    pub fn tx(&self) -> &SignedTx {
+        &self.tx
+    }
+
+    /// Its body.
+    pub fn body(&self) -> &TxBody {
+        &self.tx.body
+    }
+
+    /// Its hash.
+    pub fn hash(&self) -> Hash32 {
+        self.hash
+    }
+
+    /// The signer's address.
+    pub fn sender(&self) -> Address {
+        self.sender
+    }
+
+    /// Its canonical encoding.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,143 @@
+use proptest::prelude::*;
+
+use super::*;
+
+fn call(nonce: u64) -> TxBody {
+    TxBody {
+        chain_id: "ward-dev".into(),
+        public_key: dev_key(1).verifying_key().to_bytes(),
+        nonce,
+        gas_limit: 500_000,
+        payload: Payload::Call {
+            to: Address([9; 32]),
+            input: b"transfer".to_vec(),
+        },
+    }
+}
+
+fn deploy() -> TxBody {
+    TxBody {
+        payload: Payload::Deploy {
+            code: b"\0asm\x01\0\0\0".to_vec(),
+            input: vec![1, 2],
+            salt: b"s".to_vec(),
+        },
+        ..call(3)
+    }
+}
+
+#[test]
+fn both_payloads_round_trip_and_verify() {
+    for body in [call(0), deploy()] {
+        let tx = body.clone().sign(&dev_key(1));
+        let bytes = tx.to_bytes();
+        let back = SignedTx::from_bytes(&bytes).unwrap();
+        assert_eq!(back, tx);
+        let verified = back.verify("ward-dev").unwrap();
+        assert_eq!(verified.hash(), tx.hash());
+        assert_eq!(verified.bytes(), bytes.as_slice());
+        assert_eq!(verified.sender(), body.sender());
+    }
+}
+
+#[test]
+fn the_encoding_is_as_documented() {
+    // docs/transactions.md walks through this call byte by byte.
+    let bytes = call(7).to_bytes();
+    assert_eq!(bytes[0], TX_VERSION);
+    assert_eq!(&bytes[1..5], &8u32.to_le_bytes());
+    assert_eq!(&bytes[5..13], b"ward-dev");
+    assert_eq!(&bytes[13..45], &dev_key(1).verifying_key().to_bytes());
+    assert_eq!(&bytes[45..53], &7u64.to_le_bytes());
+    assert_eq!(&bytes[53..61], &500_000u64.to_le_bytes());
+    assert_eq!(bytes[61], 1);
+    assert_eq!(&bytes[62..94], &[9; 32]);
+    assert_eq!(&bytes[94..98], &8u32.to_le_bytes());
+    assert_eq!(&bytes[98..], b"transfer");
+}
+
+#[test]
+fn every_refusal_has_its_reason() {
+    let tx = call(0).sign(&dev_key(1));
+    assert!(matches!(
+        tx.verify("other"),
+        Err(TxError::WrongChain { .. })
+    ));
+    // Signed by another key than the one it names.
+    let forged = call(0).sign(&dev_key(2));
+    assert_eq!(forged.verify("ward-dev"), Err(TxError::BadSignature));
+    // A changed body no longer matches its signature.
+    let mut changed = tx.clone();
+    changed.body.nonce = 1;
+    assert_eq!(changed.verify("ward-dev"), Err(TxError::BadSignature));
+    // A key that is not a point on the curve.
+    let mut bad_key = tx.clone();
+    bad_key.body.public_key = [0xff; 32];
+    bad_key.body.public_key[31] = 0x7f;
+    assert!(matches!(
+        bad_key.verify("ward-dev"),
+        Err(TxError::InvalidKey | TxError::BadSignature)
+    ));
+    // Another version.
+    let mut bytes = tx.to_bytes();
+    bytes[0] = 2;
+    assert_eq!(SignedTx::from_bytes(&bytes), Err(TxError::Version(2)));
+    // Trailing bytes and every truncation.
+    let mut longer = tx.to_bytes();
+    longer.push(0);
+    assert!(matches!(
+        SignedTx::from_bytes(&longer),
+        Err(TxError::Malformed(_))
+    ));
+    let bytes = tx.to_bytes();
+    for cut in 0..bytes.len() {
+        assert!(SignedTx::from_bytes(&bytes[..cut]).is_err(), "cut {cut}");
+    }
+    // Chain ids: syntax.
+    for bad in ["", "a b", "é", &"x".repeat(65)] {
+        let mut body = call(0);
+        body.chain_id = bad.to_owned();
+        let bytes = body.sign(&dev_key(1)).to_bytes();
+        assert!(
+            matches!(
+                SignedTx::from_bytes(&bytes),
+                Err(TxError::InvalidChainId(_))
+            ),
+            "{bad:?}"
+        );
+        assert!(check_chain_id(bad).is_err());
+    }
+    check_chain_id("ward-dev.test_1").unwrap();
+}
+
+#[test]
+fn dev_keys_are_fixed_and_distinct() {
+    // The published seed gives these keys on every machine.
+    let first = dev_key(0).verifying_key().to_bytes();
+    assert_eq!(first, dev_key(0).verifying_key().to_bytes());
+    let addresses: std::collections::BTreeSet<_> = (0..DEV_ACCOUNTS)
+        .map(|i| account_address(&dev_key(i).verifying_key().to_bytes()))
+        .collect();
+    assert_eq!(addresses.len(), DEV_ACCOUNTS as usize);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Any one changed byte of a signed transaction is refused: by the
+    /// decoder, or by the signature.
+    #[test]
+    fn a_changed_byte_never_verifies(index in any::<prop::sample::Index>(), flip in 1u8..) {
+        let tx = deploy().sign(&dev_key(1));
+        let mut bytes = tx.to_bytes();
+        let at = index.index(bytes.len());
+        bytes[at] ^= flip;
+        prop_assert!(SignedTx::verify_bytes(&bytes, "ward-dev").is_err());
+    }
+
+    /// Decoding arbitrary bytes never panics.
+    #[test]
+    fn arbitrary_bytes_decode_or_fail(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+        let _ = SignedTx::verify_bytes(&bytes, "ward-dev");
+    }
+}

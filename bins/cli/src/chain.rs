@@ -266,7 +266,7 @@ fn print_receipt(receipt: &Receipt, show: &Show<'_>) -> ExitCode {
 fn next_time(exec: &Executor<RedbStore>) -> anyhow::Result<u64> {
     let store = exec.store();
     let height = store.height()?;
-    Ok(store.block(height)?.map_or(1, |b| b.time + 1))
+    Ok(store.block(height)?.map_or(1, |b| b.header.time + 1))
 }
 
 /// Executes `tx` alone in the next block and prints its receipt.

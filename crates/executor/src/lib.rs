@@ -19,16 +19,18 @@
 //! Contracts reach state through [`ward_vm::Chain`], implemented here over
 //! the journal for the running frame.
 
+mod block;
+
 use std::{
     sync::{Arc, Mutex, MutexGuard},
     time::{Duration, Instant},
 };
 
+pub use block::{Block, Simulation, tx_of};
 use ward_abi::call::{FAILED as CALL_FAILED, OK as CALL_OK, REVERTED as CALL_REVERTED};
 use ward_primitives::{Address, Gas, Hash32};
 use ward_state::{
-    BlockRecord, CodecError, ContractInfo, Decode, Encode, Event, Journal, Receipt, StateCommit,
-    StateError,
+    CodecError, ContractInfo, Decode, Encode, Event, Journal, Receipt, StateCommit, StateError,
 };
 use ward_vm::{
     Backend, CacheOptions, CallContext, Chain, ChainError, CodeHash, Config, Entry, ErrorKind,
@@ -241,6 +243,14 @@ pub enum Refusal {
         cost: u64,
         /// Its size.
         bytes: u64,
+    },
+    /// A signed transaction's nonce is not its sender's next.
+    #[error("nonce {got}, but the sender's next nonce is {expected}")]
+    Nonce {
+        /// The sender's next nonce.
+        expected: u64,
+        /// The transaction's.
+        got: u64,
     },
     /// The block's gas limits add up to more than
     /// [`ChainLimits::max_block_gas`].
@@ -481,14 +491,22 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// Why it is refused: too large, a gas limit above the maximum, or one
     /// that does not cover the intrinsic cost.
     pub fn admit(&self, tx: &Tx) -> Result<u64, Refusal> {
-        let bytes = tx.encoded_len();
+        self.admit_sized(tx.gas_limit(), tx.encoded_len())
+    }
+
+    /// [`Executor::admit`] for a transaction of `bytes` bytes with gas
+    /// limit `gas` (a signed transaction's size is its signed encoding's).
+    ///
+    /// # Errors
+    ///
+    /// As [`Executor::admit`].
+    pub fn admit_sized(&self, gas: u64, bytes: u64) -> Result<u64, Refusal> {
         if bytes > self.limits.max_tx_bytes {
             return Err(Refusal::TooLarge {
                 bytes,
                 max: self.limits.max_tx_bytes,
             });
         }
-        let gas = tx.gas_limit();
         self.gas_within_maximum(gas)?;
         let cost = self.schedule.intrinsic_cost(bytes);
         if gas < cost {
@@ -516,47 +534,22 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     }
 
     /// Executes `txs` in order as block `store.height() + 1` at `time`,
-    /// commits it, and returns the receipts.
+    /// commits it, and returns the receipts. These transactions are the
+    /// embedder's own (unsigned, no nonces): each is stored under its
+    /// [`tx_id`]. Signed transactions go through
+    /// [`Executor::execute_signed_block`].
     ///
     /// # Errors
     ///
     /// A state failure or an invalid transaction; nothing is committed.
     pub fn execute_block(&self, txs: &[Tx], time: u64) -> Result<Vec<Receipt>, ExecError> {
-        let intrinsic = self.admit_block(txs)?;
         let height = self.store.height()? + 1;
-        let journal: SharedJournal<S> = Arc::new(Mutex::new(Journal::new(self.store.clone())));
-        let mut receipts = Vec::with_capacity(txs.len());
-        let mut ids = Vec::with_capacity(txs.len());
-        for (index, (tx, intrinsic)) in txs.iter().zip(intrinsic).enumerate() {
-            let id = tx_id(tx, height, index as u32);
-            let mut receipt = self.execute_tx(&journal, tx, intrinsic, height, time)?;
-            receipt.tx = id;
-            ids.push(id);
-            receipts.push(receipt);
-        }
-        let journal = Arc::try_unwrap(journal)
-            .map_err(|_| {
-                ExecError::Fault(NodeFault::new(
-                    FaultKind::Invariant,
-                    "the block's journal is still shared after its last transaction",
-                ))
-            })?
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner());
-        let mut changes = journal.into_changes();
-        changes.block = Some(BlockRecord {
-            height,
-            time,
-            txs: ids.clone(),
-        });
-        changes.receipts = receipts.clone();
-        changes.txs = ids
+        let items = txs
             .iter()
-            .copied()
-            .zip(txs.iter().map(Tx::to_bytes))
-            .collect();
-        self.store.commit(changes)?;
-        Ok(receipts)
+            .enumerate()
+            .map(|(index, tx)| block::Item::unsigned(tx.clone(), height, index as u32))
+            .collect::<Vec<_>>();
+        Ok(self.commit_block(&items, height, time)?.receipts)
     }
 
     /// Refuses a gas limit above [`ChainLimits::max_tx_gas`].
@@ -572,13 +565,14 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
 
     /// Admits every transaction of a block and the block's total gas;
     /// returns each one's intrinsic cost.
-    fn admit_block(&self, txs: &[Tx]) -> Result<Vec<u64>, ExecError> {
+    fn admit_block(&self, items: &[block::Item]) -> Result<Vec<u64>, ExecError> {
         let mut block_gas = 0u64;
-        let mut costs = Vec::with_capacity(txs.len());
-        for (index, tx) in txs.iter().enumerate() {
+        let mut costs = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
             let refused = |refusal| ExecError::Refused { index, refusal };
-            costs.push(self.admit(tx).map_err(refused)?);
-            block_gas = block_gas.saturating_add(tx.gas_limit());
+            let gas = item.tx.gas_limit();
+            costs.push(self.admit_sized(gas, item.size).map_err(refused)?);
+            block_gas = block_gas.saturating_add(gas);
             if block_gas > self.limits.max_block_gas {
                 return Err(refused(Refusal::BlockGasAboveMaximum {
                     gas: block_gas,
@@ -607,7 +601,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         self.gas_within_maximum(gas_limit)
             .map_err(|refusal| ExecError::Refused { index: 0, refusal })?;
         let height = self.store.height()?;
-        let time = self.store.block(height)?.map_or(0, |b| b.time);
+        let time = self.store.block(height)?.map_or(0, |b| b.header.time);
         let journal: SharedJournal<S> = Arc::new(Mutex::new(Journal::new(self.store.clone())));
         let tx = Tx::Call {
             sender,
@@ -946,6 +940,7 @@ fn receipt_of(
     Receipt {
         tx: tx.hash(),
         height,
+        index: 0,
         status: outcome.status.as_str().to_string(),
         exit_code: outcome.exit_code,
         output: outcome.output.clone(),

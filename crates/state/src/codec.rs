@@ -8,7 +8,7 @@ use ward_primitives::{
 
 pub use ward_primitives::codec::{CodecError, Decode, Encode};
 
-use crate::{BlockRecord, ContractInfo, Event, Receipt};
+use crate::{BlockRecord, ContractInfo, Event, Header, Receipt};
 
 impl Encode for ContractInfo {
     fn encode(&self, out: &mut Vec<u8>) {
@@ -48,6 +48,7 @@ impl Encode for Receipt {
     fn encode(&self, out: &mut Vec<u8>) {
         self.tx.encode(out);
         self.height.encode(out);
+        self.index.encode(out);
         self.status.encode(out);
         self.exit_code.encode(out);
         self.output.encode(out);
@@ -63,6 +64,7 @@ impl Decode for Receipt {
         Ok(Receipt {
             tx: Hash32::decode(input)?,
             height: u64::decode(input)?,
+            index: u32::decode(input)?,
             status: String::decode(input)?,
             exit_code: i32::decode(input)?,
             output: Vec::decode(input)?,
@@ -77,16 +79,14 @@ impl Decode for Receipt {
 
 impl Encode for BlockRecord {
     fn encode(&self, out: &mut Vec<u8>) {
-        self.height.encode(out);
-        self.time.encode(out);
+        self.header.encode(out);
         encode_list(&self.txs, out);
     }
 }
 impl Decode for BlockRecord {
     fn decode(input: &mut &[u8]) -> Result<Self, CodecError> {
         Ok(BlockRecord {
-            height: u64::decode(input)?,
-            time: u64::decode(input)?,
+            header: Header::decode(input)?,
             txs: decode_list(input)?,
         })
     }
@@ -101,6 +101,7 @@ mod tests {
         let receipt = Receipt {
             tx: Hash32([3; 32]),
             height: 7,
+            index: 1,
             status: "reverted".into(),
             exit_code: 2,
             output: b"no".to_vec(),

@@ -229,6 +229,26 @@ impl<S: StateRead> StateRead for FaultyStore<S> {
         self.tick("transaction")?;
         self.inner.transaction(id)
     }
+    fn nonce(&self, account: &Address) -> Result<u64, StateError> {
+        self.tick("nonce")?;
+        self.inner.nonce(account)
+    }
+    fn block_height(&self, hash: &Hash32) -> Result<Option<u64>, StateError> {
+        self.tick("block_height")?;
+        self.inner.block_height(hash)
+    }
+    fn tree_node(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        self.tick("tree_node")?;
+        self.inner.tree_node(key)
+    }
+    fn tree_value(
+        &self,
+        key_hash: &Hash32,
+        max_version: u64,
+    ) -> Result<Option<Vec<u8>>, StateError> {
+        self.tick("tree_value")?;
+        self.inner.tree_value(key_hash, max_version)
+    }
 }
 
 impl<S: StateCommit> StateCommit for FaultyStore<S> {

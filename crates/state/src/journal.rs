@@ -36,6 +36,10 @@ enum Undo {
         hash: Hash32,
         previous: Option<Vec<u8>>,
     },
+    Nonce {
+        account: Address,
+        previous: Option<u64>,
+    },
 }
 
 /// A block's writes over a store `B`: a reference for a journal that lives
@@ -45,6 +49,7 @@ pub struct Journal<B: StateRead> {
     storage: BTreeMap<(Address, Vec<u8>), Option<Vec<u8>>>,
     contracts: BTreeMap<Address, ContractInfo>,
     code: BTreeMap<Hash32, Vec<u8>>,
+    nonces: BTreeMap<Address, u64>,
     events: Vec<Event>,
     undo: Vec<Undo>,
 }
@@ -57,6 +62,7 @@ impl<B: StateRead> Journal<B> {
             storage: BTreeMap::new(),
             contracts: BTreeMap::new(),
             code: BTreeMap::new(),
+            nonces: BTreeMap::new(),
             events: Vec::new(),
             undo: Vec::new(),
         }
@@ -104,6 +110,14 @@ impl<B: StateRead> Journal<B> {
                     }
                     None => {
                         self.code.remove(&hash);
+                    }
+                },
+                Undo::Nonce { account, previous } => match previous {
+                    Some(nonce) => {
+                        self.nonces.insert(account, nonce);
+                    }
+                    None => {
+                        self.nonces.remove(&account);
                     }
                 },
             }
@@ -177,6 +191,24 @@ impl<B: StateRead> Journal<B> {
         self.undo.push(Undo::Code { hash, previous });
     }
 
+    /// An account's nonce as the journal sees it now.
+    ///
+    /// # Errors
+    ///
+    /// When the store under it fails.
+    pub fn nonce(&self, account: &Address) -> Result<u64, StateError> {
+        match self.nonces.get(account) {
+            Some(nonce) => Ok(*nonce),
+            None => self.base.nonce(account),
+        }
+    }
+
+    /// Sets an account's nonce.
+    pub fn set_nonce(&mut self, account: Address, nonce: u64) {
+        let previous = self.nonces.insert(account, nonce);
+        self.undo.push(Undo::Nonce { account, previous });
+    }
+
     /// Records an event.
     pub fn emit(&mut self, event: Event) {
         self.events.push(event);
@@ -219,9 +251,8 @@ impl<B: StateRead> Journal<B> {
             code: self.code,
             contracts: self.contracts,
             storage: self.storage,
-            block: None,
-            receipts: Vec::new(),
-            txs: Vec::new(),
+            nonces: self.nonces,
+            ..ChangeSet::default()
         }
     }
 }

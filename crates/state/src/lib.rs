@@ -39,11 +39,15 @@ pub use codec::{CodecError, Decode, Encode};
 pub use journal::{Checkpoint, Journal};
 pub use memory::MemoryStore;
 pub use redb_store::{DATABASE_FILE, RedbStore};
+pub use ward_chain::{
+    block::Header,
+    tree::{TreeStore, TreeUpdate},
+};
 pub use ward_primitives::{Address, Hash32};
 
 /// Version of the on-disk layout (`docs/storage-format.md`). A store
 /// written with another version is refused when opened.
-pub const STORAGE_FORMAT_VERSION: u32 = 1;
+pub const STORAGE_FORMAT_VERSION: u32 = 2;
 
 /// Why the state could not be read or written. Never an execution outcome:
 /// a transaction that fails this way commits nothing.
@@ -152,6 +156,8 @@ pub struct Receipt {
     pub tx: Hash32,
     /// The block it was in.
     pub height: u64,
+    /// Its position in the block.
+    pub index: u32,
     /// `ok`, `reverted`, `trapped`, `out_of_gas`, `timeout`, `rejected`.
     pub status: String,
     /// The exit code (nonzero for reverts).
@@ -173,12 +179,40 @@ pub struct Receipt {
 /// A committed block.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BlockRecord {
-    /// Its height (the first block is 1).
-    pub height: u64,
-    /// Its time (seconds, as the embedder gave it).
-    pub time: u64,
-    /// Its transactions' hashes, in order.
+    /// Its header: height, parent, time and roots.
+    pub header: Header,
+    /// Its transactions' ids, in order (receipts are stored by these).
     pub txs: Vec<Hash32>,
+}
+
+impl BlockRecord {
+    /// The block's hash (its header's).
+    pub fn hash(&self) -> Hash32 {
+        self.header.hash()
+    }
+}
+
+impl Receipt {
+    /// What the receipts root commits to for this receipt: BLAKE3 of its
+    /// consensus fields in the record encoding (every field but the error
+    /// message, which is for people and never compared).
+    pub fn consensus_hash(&self) -> Hash32 {
+        let mut out = Vec::new();
+        self.tx.encode(&mut out);
+        self.height.encode(&mut out);
+        self.index.encode(&mut out);
+        self.status.encode(&mut out);
+        self.exit_code.encode(&mut out);
+        self.output.encode(&mut out);
+        self.gas_used.encode(&mut out);
+        (self.events.len() as u32).encode(&mut out);
+        for event in &self.events {
+            event.encode(&mut out);
+        }
+        self.error_kind.encode(&mut out);
+        self.address.encode(&mut out);
+        Hash32(*blake3::hash(&out).as_bytes())
+    }
 }
 
 /// Everything one block changes, applied atomically by
@@ -197,6 +231,11 @@ pub struct ChangeSet {
     pub receipts: Vec<Receipt>,
     /// Transactions as executed: `(id, encoded transaction)`.
     pub txs: Vec<(Hash32, Vec<u8>)>,
+    /// Account nonces set.
+    pub nonces: BTreeMap<Address, u64>,
+    /// The state tree's new nodes and values (for a change set that
+    /// closes a block).
+    pub tree: TreeUpdate,
 }
 
 /// A contract's storage entries, `(key, value)` in key order.
@@ -259,6 +298,58 @@ pub trait StateRead {
     ///
     /// When the store fails.
     fn transaction(&self, id: &Hash32) -> Result<Option<Vec<u8>>, StateError>;
+
+    /// An account's nonce: how many of its signed transactions are in
+    /// blocks (0 for an account never seen).
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    fn nonce(&self, account: &Address) -> Result<u64, StateError>;
+
+    /// The height of the block with this hash.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    fn block_height(&self, hash: &Hash32) -> Result<Option<u64>, StateError>;
+
+    /// A node of the state tree ([`TreeStore::tree_node`]).
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    fn tree_node(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError>;
+
+    /// A value of the state tree ([`TreeStore::tree_value`]).
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    fn tree_value(
+        &self,
+        key_hash: &Hash32,
+        max_version: u64,
+    ) -> Result<Option<Vec<u8>>, StateError>;
+}
+
+/// The state tree of a store, for [`ward_chain::tree`]'s functions.
+pub struct StateTree<'a, S: ?Sized>(pub &'a S);
+
+impl<S: StateRead + ?Sized> TreeStore for StateTree<'_, S> {
+    type Error = StateError;
+
+    fn tree_node(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        self.0.tree_node(key)
+    }
+
+    fn tree_value(
+        &self,
+        key_hash: &Hash32,
+        max_version: u64,
+    ) -> Result<Option<Vec<u8>>, StateError> {
+        self.0.tree_value(key_hash, max_version)
+    }
 }
 
 /// Reading through a pointer reads the store it points to.
@@ -288,6 +379,22 @@ macro_rules! forward_state_read {
             }
             fn transaction(&self, id: &Hash32) -> Result<Option<Vec<u8>>, StateError> {
                 (**self).transaction(id)
+            }
+            fn nonce(&self, account: &Address) -> Result<u64, StateError> {
+                (**self).nonce(account)
+            }
+            fn block_height(&self, hash: &Hash32) -> Result<Option<u64>, StateError> {
+                (**self).block_height(hash)
+            }
+            fn tree_node(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+                (**self).tree_node(key)
+            }
+            fn tree_value(
+                &self,
+                key_hash: &Hash32,
+                max_version: u64,
+            ) -> Result<Option<Vec<u8>>, StateError> {
+                (**self).tree_value(key_hash, max_version)
             }
         }
     )*};

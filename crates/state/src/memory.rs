@@ -16,6 +16,10 @@ struct Tables {
     blocks: BTreeMap<u64, BlockRecord>,
     receipts: BTreeMap<Hash32, Receipt>,
     txs: BTreeMap<Hash32, Vec<u8>>,
+    nonces: BTreeMap<Address, u64>,
+    block_hashes: BTreeMap<Hash32, u64>,
+    tree_nodes: BTreeMap<Vec<u8>, Vec<u8>>,
+    tree_values: BTreeMap<(Hash32, u64), Option<Vec<u8>>>,
 }
 
 /// Every table as an ordered map, behind a lock so that a shared store can
@@ -71,6 +75,31 @@ impl StateRead for MemoryStore {
     fn transaction(&self, id: &Hash32) -> Result<Option<Vec<u8>>, StateError> {
         Ok(self.read().txs.get(id).cloned())
     }
+
+    fn nonce(&self, account: &Address) -> Result<u64, StateError> {
+        Ok(self.read().nonces.get(account).copied().unwrap_or(0))
+    }
+
+    fn block_height(&self, hash: &Hash32) -> Result<Option<u64>, StateError> {
+        Ok(self.read().block_hashes.get(hash).copied())
+    }
+
+    fn tree_node(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        Ok(self.read().tree_nodes.get(key).cloned())
+    }
+
+    fn tree_value(
+        &self,
+        key_hash: &Hash32,
+        max_version: u64,
+    ) -> Result<Option<Vec<u8>>, StateError> {
+        Ok(self
+            .read()
+            .tree_values
+            .range((*key_hash, 0)..=(*key_hash, max_version))
+            .next_back()
+            .and_then(|(_, value)| value.clone()))
+    }
 }
 
 impl StateCommit for MemoryStore {
@@ -89,7 +118,13 @@ impl StateCommit for MemoryStore {
             }
         }
         if let Some(block) = changes.block {
-            t.blocks.insert(block.height, block);
+            t.block_hashes.insert(block.hash(), block.header.height);
+            t.blocks.insert(block.header.height, block);
+        }
+        t.nonces.extend(changes.nonces);
+        t.tree_nodes.extend(changes.tree.nodes);
+        for (key_hash, version, value) in changes.tree.values {
+            t.tree_values.insert((key_hash, version), value);
         }
         for receipt in changes.receipts {
             t.receipts.insert(receipt.tx, receipt);

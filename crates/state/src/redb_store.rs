@@ -47,6 +47,15 @@ const BLOCKS: TableDefinition<'static, u64, &'static [u8]> = TableDefinition::ne
 const RECEIPTS: TableDefinition<'static, &'static [u8], &'static [u8]> =
     TableDefinition::new("receipts");
 const TXS: TableDefinition<'static, &'static [u8], &'static [u8]> = TableDefinition::new("txs");
+const NONCES: TableDefinition<'static, &'static [u8], u64> = TableDefinition::new("nonces");
+const BLOCK_HASHES: TableDefinition<'static, &'static [u8], u64> =
+    TableDefinition::new("block_hashes");
+const TREE_NODES: TableDefinition<'static, &'static [u8], &'static [u8]> =
+    TableDefinition::new("tree_nodes");
+const TREE_VALUES: TableDefinition<'static, &'static [u8], &'static [u8]> =
+    TableDefinition::new("tree_values");
+const SETTINGS: TableDefinition<'static, &'static str, &'static [u8]> =
+    TableDefinition::new("settings");
 
 const FORMAT_KEY: &str = "format_version";
 const HEIGHT_KEY: &str = "height";
@@ -79,6 +88,14 @@ fn storage_key(address: &Address, key: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(32 + key.len());
     out.extend(address.0);
     out.extend(key);
+    out
+}
+
+/// `key hash ++ version` (big-endian, so a key's versions are in order).
+fn tree_value_key(key_hash: &Hash32, version: u64) -> [u8; 40] {
+    let mut out = [0u8; 40];
+    out[..32].copy_from_slice(&key_hash.0);
+    out[32..].copy_from_slice(&version.to_be_bytes());
     out
 }
 
@@ -350,10 +367,21 @@ impl RedbStore {
             let mut meta = txn.open_table(META)?;
             meta.insert(FORMAT_KEY, u64::from(STORAGE_FORMAT_VERSION))?;
             meta.insert(HEIGHT_KEY, 0)?;
-            for table in [CODE, CONTRACTS, STORAGE, RECEIPTS, TXS] {
+            for table in [
+                CODE,
+                CONTRACTS,
+                STORAGE,
+                RECEIPTS,
+                TXS,
+                TREE_NODES,
+                TREE_VALUES,
+            ] {
                 txn.open_table(table)?;
             }
             txn.open_table(BLOCKS)?;
+            txn.open_table(NONCES)?;
+            txn.open_table(BLOCK_HASHES)?;
+            txn.open_table(SETTINGS)?;
             Ok(())
         })
     }
@@ -376,6 +404,31 @@ impl RedbStore {
             Ok(meta) => Ok(meta.get(FORMAT_KEY)?.map(|v| v.value())),
             Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
             Err(e) => Err(e.into()),
+        })
+    }
+
+    /// A setting the embedder recorded ([`RedbStore::put_setting`]).
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    pub fn setting(&self, name: &str) -> Result<Option<Vec<u8>>, StateError> {
+        self.read(|txn| {
+            let table = txn.open_table(SETTINGS)?;
+            Ok(table.get(name)?.map(|v| v.value().to_vec()))
+        })
+    }
+
+    /// Records a setting in the data directory (a node's chain id and
+    /// consensus settings), durably.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails or is read-only.
+    pub fn put_setting(&self, name: &str, value: &[u8]) -> Result<(), StateError> {
+        self.write(|txn| {
+            txn.open_table(SETTINGS)?.insert(name, value)?;
+            Ok(())
         })
     }
 
@@ -525,6 +578,45 @@ impl StateRead for RedbStore {
     fn transaction(&self, id: &Hash32) -> Result<Option<Vec<u8>>, StateError> {
         self.get_bytes(TXS, &id.0)
     }
+
+    fn nonce(&self, account: &Address) -> Result<u64, StateError> {
+        self.read(|txn| {
+            let table = txn.open_table(NONCES)?;
+            Ok(table.get(account.0.as_slice())?.map_or(0, |v| v.value()))
+        })
+    }
+
+    fn block_height(&self, hash: &Hash32) -> Result<Option<u64>, StateError> {
+        self.read(|txn| {
+            let table = txn.open_table(BLOCK_HASHES)?;
+            Ok(table.get(hash.0.as_slice())?.map(|v| v.value()))
+        })
+    }
+
+    fn tree_node(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        self.get_bytes(TREE_NODES, key)
+    }
+
+    fn tree_value(
+        &self,
+        key_hash: &Hash32,
+        max_version: u64,
+    ) -> Result<Option<Vec<u8>>, StateError> {
+        let bytes = self.read(|txn| {
+            let table = txn.open_table(TREE_VALUES)?;
+            let first = tree_value_key(key_hash, 0);
+            let last = tree_value_key(key_hash, max_version);
+            let newest = table.range(first.as_slice()..=last.as_slice())?.next_back();
+            Ok(match newest {
+                Some(entry) => Some(entry?.1.value().to_vec()),
+                None => None,
+            })
+        })?;
+        match bytes {
+            None => Ok(None),
+            Some(bytes) => Option::<Vec<u8>>::from_bytes(&bytes).map_err(corrupt("tree_values")),
+        }
+    }
 }
 
 impl StateCommit for RedbStore {
@@ -554,11 +646,27 @@ impl StateCommit for RedbStore {
             for (id, bytes) in &changes.txs {
                 txs.insert(id.0.as_slice(), bytes.as_slice())?;
             }
+            let mut nonces = txn.open_table(NONCES)?;
+            for (account, nonce) in &changes.nonces {
+                nonces.insert(account.0.as_slice(), nonce)?;
+            }
+            let mut nodes = txn.open_table(TREE_NODES)?;
+            for (key, node) in &changes.tree.nodes {
+                nodes.insert(key.as_slice(), node.as_slice())?;
+            }
+            let mut values = txn.open_table(TREE_VALUES)?;
+            for (key_hash, version, value) in &changes.tree.values {
+                let key = tree_value_key(key_hash, *version);
+                values.insert(key.as_slice(), value.to_bytes().as_slice())?;
+            }
             if let Some(block) = &changes.block {
+                let height = block.header.height;
                 let mut blocks = txn.open_table(BLOCKS)?;
-                blocks.insert(block.height, block.to_bytes().as_slice())?;
+                blocks.insert(height, block.to_bytes().as_slice())?;
+                let mut hashes = txn.open_table(BLOCK_HASHES)?;
+                hashes.insert(block.hash().0.as_slice(), height)?;
                 let mut meta = txn.open_table(META)?;
-                meta.insert(HEIGHT_KEY, block.height)?;
+                meta.insert(HEIGHT_KEY, height)?;
             }
             Ok(())
         })

@@ -236,13 +236,17 @@ fn seed() -> &'static Mutex<Seed> {
                     );
                 }
                 changes.block = Some(BlockRecord {
-                    height,
-                    time: height,
+                    header: ward_state::Header {
+                        height,
+                        time: height,
+                        ..Default::default()
+                    },
                     txs: vec![Hash32([height as u8; 32])],
                 });
                 changes.receipts.push(Receipt {
                     tx: Hash32([height as u8; 32]),
                     height,
+                    index: 0,
                     status: "ok".into(),
                     exit_code: 0,
                     output: vec![1; 10],

@@ -65,7 +65,10 @@ fn proofs_of_values_and_of_absence_hold_and_tampering_fails() {
         Err(ProofError::Invalid(_))
     ));
     assert!(verify(&r1, &a, Some(b"10"), &proof).is_err());
-    let Proven { value: old, proof: old_proof } = prove(&tree, 1, &a).unwrap();
+    let Proven {
+        value: old,
+        proof: old_proof,
+    } = prove(&tree, 1, &a).unwrap();
     assert_eq!(old.as_deref(), Some(&b"1"[..]));
     verify(&r1, &a, Some(b"1"), &old_proof).unwrap();
 
@@ -77,7 +80,10 @@ fn proofs_of_values_and_of_absence_hold_and_tampering_fails() {
         assert!(verify(&r2, key, Some(b"2"), &proof).is_err());
     }
     // An absence proof does not prove a present key absent.
-    let Proven { value: _, proof: absent } = prove(&tree, 2, &c).unwrap();
+    let Proven {
+        value: _,
+        proof: absent,
+    } = prove(&tree, 2, &c).unwrap();
     assert!(verify(&r2, &a, None, &absent).is_err());
 
     // Every changed byte of a proof: malformed or invalid, never a panic
@@ -109,6 +115,8 @@ fn the_root_depends_only_on_the_state() {
     assert_eq!(empty.apply(1, &[]), EMPTY_ROOT);
     assert_eq!(root(&empty, 0).unwrap(), EMPTY_ROOT);
     assert_eq!(two.apply(4, &[]), r_two);
+    // Removing a key that was never there changes nothing.
+    assert_eq!(two.apply(5, &[(&storage(b"never"), None)]), r_two);
     // Keys of different kinds never collide.
     let address = Address([1; 32]);
     let keys = [

@@ -14,7 +14,7 @@ use ward_vm::{BackendKind, Config};
 /// or 0); `main` adds one, emits `inc`, outputs the new count. Input
 /// "revert" writes then exits with 7; "trap" writes then traps; "spin"
 /// loops forever.
-const COUNTER: &str = r#"(module
+pub(crate) const COUNTER: &str = r#"(module
   (import "ward" "input_size" (func $input_size (result i32)))
   (import "ward" "input_read" (func $input_read (param i32 i32 i32)))
   (import "ward" "output_write" (func $out (param i32 i32)))

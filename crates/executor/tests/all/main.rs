@@ -3,3 +3,4 @@
 mod contracts;
 mod executor;
 mod faults;
+mod signed;

@@ -30,13 +30,25 @@ fn sample_changes(height: u64) -> ChangeSet {
         .storage
         .insert((Address([4; 32]), b"other".to_vec()), Some(b"x".to_vec()));
     changes.block = Some(BlockRecord {
-        height,
-        time: 1000 + height,
+        header: crate::Header {
+            height,
+            time: 1000 + height,
+            ..Default::default()
+        },
         txs: vec![Hash32([height as u8; 32])],
     });
+    changes.nonces.insert(Address([5; 32]), height);
+    // A tree value per height for one key, removed at height 2.
+    changes
+        .tree
+        .nodes
+        .push((vec![height as u8], vec![0xee, height as u8]));
+    let value = (height != 2).then(|| vec![height as u8]);
+    changes.tree.values.push((Hash32([6; 32]), height, value));
     changes.receipts.push(Receipt {
         tx: Hash32([height as u8; 32]),
         height,
+        index: 0,
         status: "ok".into(),
         exit_code: 0,
         output: vec![1, 2],
@@ -89,10 +101,29 @@ fn redb_matches_memory_and_survives_reopening() {
                 s.storage_entries(&Address([4; 32])).unwrap(),
                 s.block(2).unwrap(),
                 s.receipt(&Hash32([3; 32])).unwrap(),
+                (
+                    s.nonce(&Address([5; 32])).unwrap(),
+                    s.nonce(&Address([7; 32])).unwrap(),
+                    s.block(2)
+                        .unwrap()
+                        .map(|b| s.block_height(&b.hash()).unwrap()),
+                    s.tree_node(&[2]).unwrap(),
+                    (0..=4)
+                        .map(|v| s.tree_value(&Hash32([6; 32]), v).unwrap())
+                        .collect::<Vec<_>>(),
+                ),
             )
         })
         .collect();
     assert_eq!(answers[0], answers[1]);
+    let redb = &answers[1].8;
+    assert_eq!((redb.0, redb.1, redb.2), (3, 0, Some(Some(2))));
+    assert_eq!(redb.3, Some(vec![0xee, 2]));
+    // The newest value at or before each version; a removal reads as none.
+    assert_eq!(
+        redb.4,
+        [None, Some(vec![1]), None, Some(vec![3]), Some(vec![3])]
+    );
     assert_eq!(answers[1].0, 3);
     assert_eq!(answers[1].3, Some(3u64.to_le_bytes().to_vec()));
     assert!(answers[1].5.is_empty());
@@ -118,4 +149,17 @@ fn another_format_version_is_refused() {
         RedbStore::open_read_only(&dir),
         Err(StateError::FormatVersion { found: 999, .. })
     ));
+}
+
+/// docs/storage-format.md states the version this build writes.
+#[test]
+fn the_format_document_states_this_version() {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/storage-format.md"),
+    )
+    .unwrap();
+    let title = format!("# Storage format (version {STORAGE_FORMAT_VERSION})");
+    assert!(doc.starts_with(&title), "{title}");
+    let row = format!("| `meta` | `\"format_version\"` | `u64`: {STORAGE_FORMAT_VERSION} |");
+    assert!(doc.contains(&row), "{row}");
 }

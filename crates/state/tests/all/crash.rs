@@ -40,8 +40,11 @@ fn block_changes(height: u64) -> ChangeSet {
         Some(height.to_le_bytes().to_vec()),
     );
     changes.block = Some(BlockRecord {
-        height,
-        time: height,
+        header: ward_state::Header {
+            height,
+            time: height,
+            ..Default::default()
+        },
         txs: vec![Hash32([height as u8; 32])],
     });
     changes
@@ -76,7 +79,7 @@ fn check_blocks(store: &RedbStore, acked_max: u64, round: u32) -> u64 {
     assert_eq!(last, Some(height.to_le_bytes().to_vec()), "round {round}");
     for h in 1..=height {
         assert_eq!(
-            store.block(h).unwrap().map(|b| b.height),
+            store.block(h).unwrap().map(|b| b.header.height),
             Some(h),
             "round {round}"
         );

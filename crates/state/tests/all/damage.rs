@@ -37,6 +37,7 @@ fn block_changes(height: u64) -> ChangeSet {
     changes.receipts.push(Receipt {
         tx: Hash32([0x80 | height as u8; 32]),
         height,
+        index: 0,
         status: "ok".into(),
         exit_code: 0,
         output: vec![height as u8; 40],
@@ -47,8 +48,11 @@ fn block_changes(height: u64) -> ChangeSet {
         address: None,
     });
     changes.block = Some(BlockRecord {
-        height,
-        time: height,
+        header: ward_state::Header {
+            height,
+            time: height,
+            ..Default::default()
+        },
         txs: vec![Hash32([0x80 | height as u8; 32])],
     });
     changes

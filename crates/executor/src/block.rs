@@ -1,0 +1,282 @@
+//! Blocks: running transactions in order over one journal, then the
+//! header (parent, roots) and one commit.
+//!
+//! Two kinds of transaction reach a block. The embedder's own
+//! ([`Executor::execute_block`]: unsigned, no nonce, stored under their
+//! [`tx_id`]) and signed ones ([`Executor::execute_signed_block`]: checked
+//! by `ward_chain::tx`, stored under their hash, each with its sender's
+//! next nonce, which the block then advances whether the transaction
+//! succeeds or fails).
+//!
+//! The header commits to the transactions' ids, the receipts' consensus
+//! hashes and the state tree's root after the block
+//! ([`ward_chain::tree`]), whose new nodes are committed with the block.
+
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, Mutex},
+};
+
+use ward_chain::{
+    block::{Header, merkle_root},
+    tree::{self, StateKey, TreeError},
+    tx::{Payload, VerifiedTx},
+};
+use ward_primitives::{Address, Hash32};
+use ward_state::{
+    BlockRecord, ChangeSet, Encode, Journal, Receipt, StateCommit, StateError, StateTree,
+};
+use ward_vm::{FaultKind, NodeFault};
+
+use crate::{ExecError, Executor, Refusal, SharedJournal, Tx, lock, tx_id};
+
+/// A committed block: its record (header and transaction ids) and its
+/// receipts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    /// The header and the transactions' ids.
+    pub record: BlockRecord,
+    /// One receipt per transaction, in order.
+    pub receipts: Vec<Receipt>,
+}
+
+/// What a transaction would do ([`Executor::simulate`]): nothing of it is
+/// committed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Simulation {
+    /// Its receipt, as the next block would record it.
+    pub receipt: Receipt,
+    /// The state it would change (code, contracts, storage, nonces).
+    pub changes: ChangeSet,
+}
+
+/// A transaction as a block runs it.
+pub(crate) struct Item {
+    pub(crate) tx: Tx,
+    /// What its receipt and encoding are stored under.
+    pub(crate) id: Hash32,
+    /// Its stored encoding.
+    pub(crate) bytes: Vec<u8>,
+    /// Its size for the intrinsic cost and the size limit.
+    pub(crate) size: u64,
+    /// A signed transaction's nonce.
+    pub(crate) nonce: Option<u64>,
+}
+
+impl Item {
+    /// The embedder's transaction at `index` of block `height`.
+    pub(crate) fn unsigned(tx: Tx, height: u64, index: u32) -> Item {
+        Item {
+            id: tx_id(&tx, height, index),
+            bytes: tx.to_bytes(),
+            size: tx.encoded_len(),
+            nonce: None,
+            tx,
+        }
+    }
+
+    fn signed(verified: &VerifiedTx) -> Item {
+        Item {
+            tx: tx_of(verified),
+            id: verified.hash(),
+            bytes: verified.bytes().to_vec(),
+            size: verified.bytes().len() as u64,
+            nonce: Some(verified.body().nonce),
+        }
+    }
+}
+
+/// The executor's view of a signed transaction: its sender is the address
+/// of the key that signed it.
+pub fn tx_of(verified: &VerifiedTx) -> Tx {
+    let body = verified.body();
+    let sender = verified.sender();
+    match &body.payload {
+        Payload::Deploy { code, input, salt } => Tx::Deploy {
+            sender,
+            code: code.clone(),
+            input: input.clone(),
+            gas_limit: body.gas_limit,
+            salt: salt.clone(),
+        },
+        Payload::Call { to, input } => Tx::Call {
+            sender,
+            to: *to,
+            input: input.clone(),
+            gas_limit: body.gas_limit,
+        },
+    }
+}
+
+fn sender_of(tx: &Tx) -> Address {
+    match tx {
+        Tx::Deploy { sender, .. } | Tx::Call { sender, .. } => *sender,
+    }
+}
+
+/// The state tree's changes in a block's change set.
+fn tree_changes(changes: &ChangeSet) -> BTreeMap<Vec<u8>, Option<Vec<u8>>> {
+    let mut out = BTreeMap::new();
+    for hash in changes.code.keys() {
+        out.insert(StateKey::Code(hash).to_bytes(), Some(hash.0.to_vec()));
+    }
+    for (address, info) in &changes.contracts {
+        out.insert(
+            StateKey::Contract(address).to_bytes(),
+            Some(info.to_bytes()),
+        );
+    }
+    for ((address, key), value) in &changes.storage {
+        out.insert(StateKey::Storage(address, key).to_bytes(), value.clone());
+    }
+    for (account, nonce) in &changes.nonces {
+        out.insert(
+            StateKey::Nonce(account).to_bytes(),
+            Some(nonce.to_le_bytes().to_vec()),
+        );
+    }
+    out
+}
+
+fn tree_error(error: TreeError<StateError>) -> ExecError {
+    match error {
+        TreeError::Store(e) => ExecError::State(e),
+        TreeError::Tree(message) => {
+            ExecError::Fault(NodeFault::new(FaultKind::Corruption, message))
+        }
+    }
+}
+
+impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
+    /// Executes signed transactions (chain and signature already checked:
+    /// [`VerifiedTx`]) in order as block `store.height() + 1` at `time`,
+    /// and commits it. Each must carry its sender's next nonce, counting
+    /// the block's earlier transactions; the block advances it whatever
+    /// the transaction's outcome.
+    ///
+    /// # Errors
+    ///
+    /// A state failure, or a refused transaction ([`ExecError::Refused`]
+    /// with [`Refusal::Nonce`] for a nonce out of turn); nothing is
+    /// committed.
+    pub fn execute_signed_block(&self, txs: &[VerifiedTx], time: u64) -> Result<Block, ExecError> {
+        let height = self.store.height()? + 1;
+        let items: Vec<Item> = txs.iter().map(Item::signed).collect();
+        self.commit_block(&items, height, time)
+    }
+
+    /// What `tx` would do as the only transaction of the next block at
+    /// `time`, without committing anything.
+    ///
+    /// # Errors
+    ///
+    /// As [`Executor::execute_signed_block`].
+    pub fn simulate(&self, tx: &VerifiedTx, time: u64) -> Result<Simulation, ExecError> {
+        let height = self.store.height()? + 1;
+        let (mut receipts, changes) = self.run_items(&[Item::signed(tx)], height, time)?;
+        let receipt = receipts
+            .pop()
+            .ok_or_else(|| ExecError::Fault(NodeFault::new(FaultKind::Invariant, "no receipt")))?;
+        Ok(Simulation { receipt, changes })
+    }
+
+    /// Runs `items` as block `height`, builds its header and commits it.
+    pub(crate) fn commit_block(
+        &self,
+        items: &[Item],
+        height: u64,
+        time: u64,
+    ) -> Result<Block, ExecError> {
+        let (receipts, mut changes) = self.run_items(items, height, time)?;
+        let parent = match height.checked_sub(1) {
+            Some(0) | None => Hash32::default(),
+            Some(previous) => self
+                .store
+                .block(previous)?
+                .map(|b| b.hash())
+                .ok_or_else(|| {
+                    ExecError::Fault(NodeFault::new(
+                        FaultKind::Corruption,
+                        format!("block {previous} is missing"),
+                    ))
+                })?,
+        };
+        changes.tree = tree::update(&StateTree(&*self.store), height, &tree_changes(&changes))
+            .map_err(tree_error)?;
+        let ids: Vec<Hash32> = items.iter().map(|item| item.id).collect();
+        let receipt_hashes: Vec<Hash32> = receipts.iter().map(Receipt::consensus_hash).collect();
+        let record = BlockRecord {
+            header: Header {
+                height,
+                parent,
+                time,
+                tx_root: merkle_root(&ids),
+                receipts_root: merkle_root(&receipt_hashes),
+                state_root: changes.tree.root,
+            },
+            txs: ids,
+        };
+        changes.block = Some(record.clone());
+        changes.receipts = receipts.clone();
+        changes.txs = items
+            .iter()
+            .map(|item| (item.id, item.bytes.clone()))
+            .collect();
+        self.store.commit(changes)?;
+        Ok(Block { record, receipts })
+    }
+
+    /// Runs `items` in order over one journal: their receipts and the
+    /// block's state changes (no header, nothing committed).
+    fn run_items(
+        &self,
+        items: &[Item],
+        height: u64,
+        time: u64,
+    ) -> Result<(Vec<Receipt>, ChangeSet), ExecError> {
+        let intrinsic = self.admit_block(items)?;
+        let journal: SharedJournal<S> = Arc::new(Mutex::new(Journal::new(self.store.clone())));
+        let mut receipts = Vec::with_capacity(items.len());
+        for (index, (item, intrinsic)) in items.iter().zip(intrinsic).enumerate() {
+            let sender = sender_of(&item.tx);
+            let next_nonce = match item.nonce {
+                None => None,
+                Some(nonce) => {
+                    let expected = lock(&journal).nonce(&sender)?;
+                    // The last nonce could never be followed: refused too.
+                    match nonce.checked_add(1) {
+                        Some(next) if nonce == expected => Some(next),
+                        _ => {
+                            return Err(ExecError::Refused {
+                                index,
+                                refusal: Refusal::Nonce {
+                                    expected,
+                                    got: nonce,
+                                },
+                            });
+                        }
+                    }
+                }
+            };
+            let mut receipt = self.execute_tx(&journal, &item.tx, intrinsic, height, time)?;
+            if let Some(next) = next_nonce {
+                // After the transaction's own revert: a failed transaction
+                // uses its nonce too.
+                lock(&journal).set_nonce(sender, next);
+            }
+            receipt.tx = item.id;
+            receipt.index = index as u32;
+            receipts.push(receipt);
+        }
+        let journal = Arc::try_unwrap(journal)
+            .map_err(|_| {
+                ExecError::Fault(NodeFault::new(
+                    FaultKind::Invariant,
+                    "the block's journal is still shared after its last transaction",
+                ))
+            })?
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner());
+        Ok((receipts, journal.into_changes()))
+    }
+}

@@ -22,6 +22,7 @@ mod chain;
 mod demo;
 mod inspect;
 mod run;
+mod serve;
 
 /// Ward: a deterministic, metered, sandboxed WebAssembly runtime.
 #[derive(Parser, Debug)]
@@ -55,6 +56,9 @@ enum Command {
     /// and escrow into an empty data directory, run a block of transfers,
     /// escrow deposits and releases and a failing transfer, query, re-open.
     Demo(demo::DemoArgs),
+    /// Run a node: signed transactions over JSON-RPC, blocks with a
+    /// provable state root, WebSocket subscriptions, metrics.
+    Serve(serve::ServeArgs),
 }
 
 /// The module in `bytes` read from `path`: a `.wasm` file (or anything that
@@ -131,6 +135,7 @@ fn main() -> ExitCode {
         Command::Receipt(args) => chain::receipt(args),
         Command::State(args) => chain::state(args),
         Command::Demo(args) => demo::demo(args),
+        Command::Serve(args) => serve::serve(args),
     };
     match result {
         Ok(code) => code,

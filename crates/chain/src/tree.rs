@@ -318,5 +318,27 @@ pub fn verify(
         .map_err(|e| ProofError::Invalid(format!("{e:#}")))
 }
 
+/// [`verify`] for one storage entry: under `root`, contract `address`'s
+/// `key` holds `value` (absent for `None`), as `proof` shows. What
+/// `ward verify-proof` checks a node's `getStorage` answer with.
+///
+/// # Errors
+///
+/// As [`verify`].
+pub fn verify_storage(
+    root: &Hash32,
+    address: &Address,
+    key: &[u8],
+    value: Option<&[u8]>,
+    proof: &[u8],
+) -> Result<(), ProofError> {
+    verify(
+        root,
+        &StateKey::Storage(address, key).to_bytes(),
+        value,
+        proof,
+    )
+}
+
 #[cfg(test)]
 mod tests;

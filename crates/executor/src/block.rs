@@ -26,7 +26,7 @@ use ward_primitives::{Address, Hash32};
 use ward_state::{
     BlockRecord, ChangeSet, Encode, Journal, Receipt, StateCommit, StateError, StateTree,
 };
-use ward_vm::{FaultKind, NodeFault};
+use ward_vm::{ErrorKind, FaultKind, NodeFault};
 
 use crate::{ExecError, Executor, Refusal, SharedJournal, Tx, lock, tx_id};
 
@@ -48,6 +48,17 @@ pub struct Simulation {
     pub receipt: Receipt,
     /// The state it would change (code, contracts, storage, nonces).
     pub changes: ChangeSet,
+}
+
+/// Where a block's time went ([`Executor::last_block_timings`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlockTimings {
+    /// Running the transactions.
+    pub execute: std::time::Duration,
+    /// Computing the state tree's update and root.
+    pub state_root: std::time::Duration,
+    /// Writing the block durably.
+    pub commit: std::time::Duration,
 }
 
 /// A transaction as a block runs it.
@@ -105,6 +116,28 @@ pub fn tx_of(verified: &VerifiedTx) -> Tx {
             input: input.clone(),
             gas_limit: body.gas_limit,
         },
+    }
+}
+
+/// The receipt of a signed transaction that could not run at all: a call
+/// to no contract, a deploy to a taken address.
+fn unrunnable(tx: &Tx, height: u64, intrinsic: u64, message: String) -> Receipt {
+    let kind = match tx {
+        Tx::Call { .. } => ErrorKind::NoContract,
+        Tx::Deploy { .. } => ErrorKind::AddressTaken,
+    };
+    Receipt {
+        tx: Hash32::default(),
+        height,
+        index: 0,
+        status: kind.status().as_str().to_owned(),
+        exit_code: 0,
+        output: Vec::new(),
+        gas_used: intrinsic,
+        events: Vec::new(),
+        error_kind: Some(kind.as_str().to_owned()),
+        error_message: Some(message),
+        address: None,
     }
 }
 
@@ -172,8 +205,24 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     ///
     /// As [`Executor::execute_signed_block`].
     pub fn simulate(&self, tx: &VerifiedTx, time: u64) -> Result<Simulation, ExecError> {
+        self.simulate_item(Item::signed(tx), time)
+    }
+
+    /// What the embedder's transaction `tx` would do as the only
+    /// transaction of the next block at `time` (no signature, no nonce),
+    /// without committing anything: a dry run on behalf of any sender.
+    ///
+    /// # Errors
+    ///
+    /// As [`Executor::execute_block`].
+    pub fn simulate_unsigned(&self, tx: Tx, time: u64) -> Result<Simulation, ExecError> {
         let height = self.store.height()? + 1;
-        let (mut receipts, changes) = self.run_items(&[Item::signed(tx)], height, time)?;
+        self.simulate_item(Item::unsigned(tx, height, 0), time)
+    }
+
+    fn simulate_item(&self, item: Item, time: u64) -> Result<Simulation, ExecError> {
+        let height = self.store.height()? + 1;
+        let (mut receipts, changes) = self.run_items(&[item], height, time)?;
         let receipt = receipts
             .pop()
             .ok_or_else(|| ExecError::Fault(NodeFault::new(FaultKind::Invariant, "no receipt")))?;
@@ -187,7 +236,9 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         height: u64,
         time: u64,
     ) -> Result<Block, ExecError> {
+        let started = ward_vm::clock::now();
         let (receipts, mut changes) = self.run_items(items, height, time)?;
+        let executed = ward_vm::clock::now();
         let parent = match height.checked_sub(1) {
             Some(0) | None => Hash32::default(),
             Some(previous) => self
@@ -203,6 +254,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         };
         changes.tree = tree::update(&StateTree(&*self.store), height, &tree_changes(&changes))
             .map_err(tree_error)?;
+        let rooted = ward_vm::clock::now();
         let ids: Vec<Hash32> = items.iter().map(|item| item.id).collect();
         let receipt_hashes: Vec<Hash32> = receipts.iter().map(Receipt::consensus_hash).collect();
         let record = BlockRecord {
@@ -223,7 +275,17 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             .map(|item| (item.id, item.bytes.clone()))
             .collect();
         self.store.commit(changes)?;
+        *lock(&self.timings) = BlockTimings {
+            execute: executed - started,
+            state_root: rooted - executed,
+            commit: ward_vm::clock::now() - rooted,
+        };
         Ok(Block { record, receipts })
+    }
+
+    /// Where the last committed block's time went.
+    pub fn last_block_timings(&self) -> BlockTimings {
+        *lock(&self.timings)
     }
 
     /// Runs `items` in order over one journal: their receipts and the
@@ -258,7 +320,16 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     }
                 }
             };
-            let mut receipt = self.execute_tx(&journal, &item.tx, intrinsic, height, time)?;
+            let mut receipt = match self.execute_tx(&journal, &item.tx, intrinsic, height, time) {
+                Ok(receipt) => receipt,
+                // A signed transaction that cannot run still pays its
+                // intrinsic cost and uses its nonce: a receipt, not a
+                // block the whole chain can be made to abort.
+                Err(ExecError::InvalidTx(message)) if item.nonce.is_some() => {
+                    unrunnable(&item.tx, height, intrinsic, message)
+                }
+                Err(error) => return Err(error),
+            };
             if let Some(next) = next_nonce {
                 // After the transaction's own revert: a failed transaction
                 // uses its nonce too.

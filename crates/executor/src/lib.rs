@@ -26,7 +26,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-pub use block::{Block, Simulation, tx_of};
+pub use block::{Block, BlockTimings, Simulation, tx_of};
 use ward_abi::call::{FAILED as CALL_FAILED, OK as CALL_OK, REVERTED as CALL_REVERTED};
 use ward_primitives::{Address, Gas, Hash32};
 use ward_state::{
@@ -338,6 +338,8 @@ pub struct Executor<S: StateCommit + Send + Sync + 'static> {
     limits: ChainLimits,
     /// A wall-clock limit per transaction: a node fault when it runs out.
     timeout: Option<Duration>,
+    /// Where the last block's time went.
+    timings: Mutex<BlockTimings>,
 }
 
 /// Where and by whom a deploy creates its contract.
@@ -451,6 +453,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             cache,
             limits: ChainLimits::default(),
             timeout: None,
+            timings: Mutex::new(BlockTimings::default()),
         }
     }
 

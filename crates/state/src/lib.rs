@@ -32,6 +32,7 @@ pub mod faults;
 mod journal;
 mod memory;
 mod redb_store;
+mod snapshot;
 
 use std::{collections::BTreeMap, path::PathBuf};
 
@@ -39,6 +40,7 @@ pub use codec::{CodecError, Decode, Encode};
 pub use journal::{Checkpoint, Journal};
 pub use memory::MemoryStore;
 pub use redb_store::{DATABASE_FILE, RedbStore};
+pub use snapshot::Snapshot;
 pub use ward_chain::{
     block::Header,
     tree::{TreeStore, TreeUpdate},

@@ -407,6 +407,42 @@ impl RedbStore {
         })
     }
 
+    /// Up to `limit` of contract `address`'s storage entries, in key
+    /// order, starting after `after` (from the first when `None`), all
+    /// read in one transaction.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    pub fn storage_page(
+        &self,
+        address: &Address,
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Entries, StateError> {
+        self.read(|txn| {
+            let table = txn.open_table(STORAGE)?;
+            let prefix = address.0.as_slice();
+            let start = match after {
+                Some(key) => storage_key(address, key),
+                None => prefix.to_vec(),
+            };
+            let mut out = Vec::new();
+            for entry in table.range(start.as_slice()..)? {
+                let (key, value) = entry?;
+                let key = key.value();
+                if !key.starts_with(prefix) || out.len() >= limit {
+                    break;
+                }
+                if after.is_some() && key == start.as_slice() {
+                    continue;
+                }
+                out.push((key[32..].to_vec(), value.value().to_vec()));
+            }
+            Ok(out)
+        })
+    }
+
     /// A setting the embedder recorded ([`RedbStore::put_setting`]).
     ///
     /// # Errors

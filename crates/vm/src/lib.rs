@@ -76,5 +76,6 @@ pub use run::{
 };
 pub use system::SystemRuntimes;
 pub use value::{ExportType, ExternType, FuncType, ImportType, ValType, Value};
-pub use ward_instrument::{Inspection, LimitUse, inspect};
+pub use ward_abi::ABI_VERSION;
+pub use ward_instrument::{Inspection, LimitUse, SCHEDULE_VERSION, inspect};
 pub use ward_primitives::Gas;

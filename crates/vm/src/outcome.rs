@@ -118,6 +118,11 @@ error_kinds! {
     BadEntrySignature = "bad_entry_signature" => Rejected,
     /// Instantiation trapped (a start function, or a segment out of bounds).
     InstantiationTrap = "instantiation_trap" => Rejected,
+    /// A signed transaction called an address that holds no contract.
+    NoContract = "no_contract" => Rejected,
+    /// A signed transaction deployed to an address that already holds a
+    /// contract.
+    AddressTaken = "address_taken" => Rejected,
 }
 
 impl fmt::Display for ErrorKind {

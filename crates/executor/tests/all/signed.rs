@@ -175,12 +175,31 @@ fn nonces_run_in_turn_and_a_failed_transaction_uses_its_own() {
         exec.store().storage(&counter, b"count").unwrap(),
         Some(40u64.to_le_bytes().to_vec())
     );
+    // A call to no contract and a deploy to a taken address are receipts
+    // that pay and use their nonces, not aborted blocks.
+    let block = exec
+        .execute_signed_block(&[call(0, 2, Address([0xee; 32]), b""), deploy(0, 3)], 3)
+        .unwrap();
+    let kinds: Vec<_> = block
+        .receipts
+        .iter()
+        .map(|r| (r.status.as_str(), r.error_kind.as_deref()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("rejected", Some("no_contract")),
+            ("rejected", Some("address_taken"))
+        ]
+    );
+    assert!(block.receipts.iter().all(|r| r.gas_used > 0));
+    assert_eq!(exec.store().nonce(&account).unwrap(), 4);
     // The receipt is found under the transaction's hash.
-    let tx = call(0, 2, counter, b"");
-    exec.execute_signed_block(std::slice::from_ref(&tx), 3)
+    let tx = call(0, 4, counter, b"");
+    exec.execute_signed_block(std::slice::from_ref(&tx), 4)
         .unwrap();
     let receipt = exec.store().receipt(&tx.hash()).unwrap().unwrap();
-    assert_eq!((receipt.height, receipt.index), (3, 0));
+    assert_eq!((receipt.height, receipt.index), (4, 0));
     assert_eq!(
         exec.store().transaction(&tx.hash()).unwrap().unwrap(),
         tx.bytes()
@@ -223,6 +242,37 @@ fn storage_and_nonces_are_proven_against_each_root() {
         assert!(proven.value.is_some());
         tree::verify(&root, &key, proven.value.as_deref(), &proven.proof).unwrap();
     }
+}
+
+#[test]
+fn a_snapshot_reads_the_state_as_of_its_height() {
+    let exec = executor(MemoryStore::default(), BackendKind::Wasmi);
+    run(&exec);
+    let counter = counter_address(0);
+    let store = exec.store().clone();
+    for (height, count) in [(1, 40u64), (2, 42)] {
+        let snapshot = ward_state::Snapshot::new(store.clone(), height).unwrap();
+        assert_eq!(
+            snapshot.storage(&counter, b"count").unwrap(),
+            Some(count.to_le_bytes().to_vec())
+        );
+        assert_eq!(snapshot.height().unwrap(), height);
+        // A query at that height runs on that state.
+        let reader = Executor::new(
+            Arc::new(snapshot),
+            ward_testkit::backend(BackendKind::Wasmi, &Config::default()),
+            &Config::default(),
+        );
+        let receipt = reader
+            .query(Address([1; 32]), counter, Vec::new(), 1_000_000)
+            .unwrap();
+        assert_eq!(receipt.status, "trapped", "a write in a query traps");
+        assert!(reader.store().contract(&counter).unwrap().is_some());
+    }
+    let before = ward_state::Snapshot::new(store.clone(), 0).unwrap();
+    assert!(before.contract(&counter).unwrap().is_none());
+    assert_eq!(before.nonce(&deploy(0, 0).sender()).unwrap(), 0);
+    assert!(ward_state::Snapshot::new(store, 4).is_err());
 }
 
 #[test]

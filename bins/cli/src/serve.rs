@@ -1,0 +1,123 @@
+//! `ward serve`: run a node over a data directory (`docs/node.md`).
+
+use std::{io::Write, net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
+
+use clap::Args;
+use ward_cli::parse;
+use ward_node::{Node, NodeConfig, RpcLimits};
+use ward_vm::BackendKind;
+
+/// `ward serve`.
+#[derive(Args, Debug)]
+pub(crate) struct ServeArgs {
+    /// The data directory (created when missing).
+    #[arg(long, default_value = "./.ward")]
+    data_dir: PathBuf,
+    /// Where to listen for HTTP (JSON-RPC at /rpc, WebSocket at /ws).
+    #[arg(long, default_value = ward_node::DEFAULT_LISTEN)]
+    listen: SocketAddr,
+    /// Allow a --listen address other than loopback.
+    #[arg(long)]
+    allow_remote: bool,
+    /// The engine.
+    #[arg(long, default_value = "wasmtime")]
+    backend: BackendKind,
+    /// The chain id, recorded when the data directory is created; a node
+    /// refuses a directory of another chain.
+    #[arg(long, default_value = ward_node::DEFAULT_CHAIN_ID)]
+    chain_id: String,
+    /// 0: a block as soon as transactions wait; N: a block every N ms.
+    #[arg(long, default_value_t = 0, value_parser = parse::u64_arg)]
+    block_time_ms: u64,
+    /// The most gas (sum of limits) one block may hold, for a new chain.
+    #[arg(long, value_parser = parse::gas_arg)]
+    max_block_gas: Option<u64>,
+    /// Dev mode: dev accounts the node signs for, `mine`, `setNextBlockTime`.
+    #[arg(long)]
+    dev: bool,
+    /// Largest request body in bytes (over it: HTTP 413).
+    #[arg(long, default_value_t = RpcLimits::default().max_body_bytes as u64, value_parser = parse::u64_arg)]
+    max_body_bytes: u64,
+    /// Deepest JSON nesting of a request.
+    #[arg(long, default_value_t = RpcLimits::default().max_json_depth as u64, value_parser = parse::u64_arg)]
+    max_json_depth: u64,
+    /// Most requests in one batch.
+    #[arg(long, default_value_t = RpcLimits::default().max_batch as u64, value_parser = parse::u64_arg)]
+    max_batch: u64,
+    /// Most open connections.
+    #[arg(long, default_value_t = RpcLimits::default().max_connections as u64, value_parser = parse::u64_arg)]
+    max_connections: u64,
+    /// How long one HTTP request may take, in milliseconds.
+    #[arg(long, default_value_t = RpcLimits::default().request_timeout.as_millis() as u64, value_parser = parse::u64_arg)]
+    request_timeout_ms: u64,
+    /// The most gas a query may use.
+    #[arg(long, default_value_t = RpcLimits::default().query_gas_cap, value_parser = parse::gas_arg)]
+    query_gas_cap: u64,
+    /// Most transactions waiting in the mempool.
+    #[arg(long, default_value_t = RpcLimits::default().mempool_size as u64, value_parser = parse::u64_arg)]
+    mempool_size: u64,
+    /// Most subscriptions per WebSocket connection.
+    #[arg(long, default_value_t = RpcLimits::default().max_subscriptions as u64, value_parser = parse::u64_arg)]
+    max_subscriptions: u64,
+}
+
+fn size(value: u64) -> usize {
+    usize::try_from(value).unwrap_or(usize::MAX)
+}
+
+pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    init_logs();
+    let mut config = NodeConfig::new(args.data_dir);
+    config.listen = args.listen;
+    config.allow_remote = args.allow_remote;
+    config.backend = args.backend;
+    config.chain_id = args.chain_id;
+    config.block_time_ms = args.block_time_ms;
+    config.max_block_gas = args.max_block_gas;
+    config.dev = args.dev;
+    config.limits = RpcLimits {
+        max_body_bytes: size(args.max_body_bytes),
+        max_json_depth: size(args.max_json_depth),
+        max_batch: size(args.max_batch),
+        max_connections: size(args.max_connections),
+        request_timeout: Duration::from_millis(args.request_timeout_ms),
+        query_gas_cap: args.query_gas_cap,
+        mempool_size: size(args.mempool_size),
+        max_subscriptions: size(args.max_subscriptions),
+        ..RpcLimits::default()
+    };
+    let node = Node::start(config)?;
+    let mut out = std::io::stdout().lock();
+    let accounts = node.dev_accounts();
+    if !accounts.is_empty() {
+        writeln!(
+            out,
+            "dev accounts (keys derived from the published seed {:?}: never use them elsewhere)",
+            ward_chain::tx::DEV_SEED
+        )?;
+        for (i, (address, key)) in accounts.iter().enumerate() {
+            writeln!(out, "({i}) {address} key 0x{}", hex(key))?;
+        }
+    }
+    writeln!(out, "listening on {}", node.url())?;
+    out.flush()?;
+    drop(out);
+    node.wait_for_signal()?;
+    node.shutdown()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Structured logs on stderr; `RUST_LOG` filters (default: info).
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+}

@@ -1,0 +1,187 @@
+//! The JSON shapes of the node's answers (`docs/node.md`), and reading
+//! them back (the CLI prints a node's receipts as it prints its own).
+//! Every binary value is `0x` hex.
+
+use serde_json::{Value, json};
+use ward_primitives::{Address, Hash32};
+use ward_state::{BlockRecord, Event, Receipt};
+
+/// `0x` and lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    format!("0x{}", ::hex::encode(bytes))
+}
+
+/// Parses `0x` and an even number of hex digits.
+///
+/// # Errors
+///
+/// Anything else, with what was wrong.
+pub fn unhex(text: &str) -> Result<Vec<u8>, String> {
+    let digits = text
+        .strip_prefix("0x")
+        .ok_or_else(|| format!("{:?} does not start with 0x", truncate(text)))?;
+    ::hex::decode(digits).map_err(|e| format!("{:?} is not hex: {e}", truncate(text)))
+}
+
+/// Parses `0x` and 64 hex digits.
+///
+/// # Errors
+///
+/// Anything else.
+pub fn unhex32(text: &str) -> Result<[u8; 32], String> {
+    let bytes = unhex(text)?;
+    <[u8; 32]>::try_from(bytes.as_slice())
+        .map_err(|_| format!("{:?} is {} bytes, not 32", truncate(text), bytes.len()))
+}
+
+/// At most 40 characters of `text`, for messages.
+fn truncate(text: &str) -> String {
+    text.chars().take(40).collect()
+}
+
+/// An event.
+pub fn event(event: &Event) -> Value {
+    json!({
+        "contract": event.contract.to_string(),
+        "topic": hex(&event.topic),
+        "data": hex(&event.data),
+    })
+}
+
+/// A receipt: the CLI's receipt fields, plus `index`.
+pub fn receipt(receipt: &Receipt) -> Value {
+    let mut object = json!({
+        "status": receipt.status,
+        "exit_code": receipt.exit_code,
+        "output": hex(&receipt.output),
+        "gas_used": receipt.gas_used,
+        "error": receipt.error_kind.as_ref().map(|kind| json!({
+            "kind": kind,
+            "message": receipt.error_message.clone().unwrap_or_default(),
+        })),
+        "tx": receipt.tx.to_string(),
+        "height": receipt.height,
+        "index": receipt.index,
+        "events": receipt.events.iter().map(event).collect::<Vec<_>>(),
+    });
+    if let Some(address) = receipt.address {
+        object["address"] = json!(address.to_string());
+    }
+    object
+}
+
+/// A block: its header, hash and transactions.
+pub fn block(record: &BlockRecord) -> Value {
+    let header = &record.header;
+    json!({
+        "height": header.height,
+        "hash": record.hash().to_string(),
+        "parent": header.parent.to_string(),
+        "time": header.time,
+        "state_root": header.state_root.to_string(),
+        "tx_root": header.tx_root.to_string(),
+        "receipts_root": header.receipts_root.to_string(),
+        "txs": record.txs.iter().map(ToString::to_string).collect::<Vec<_>>(),
+    })
+}
+
+fn field<'a>(value: &'a Value, name: &str) -> Result<&'a Value, String> {
+    value.get(name).ok_or_else(|| format!("no {name:?}"))
+}
+
+fn string<'a>(value: &'a Value, name: &str) -> Result<&'a str, String> {
+    field(value, name)?
+        .as_str()
+        .ok_or_else(|| format!("{name:?} is not a string"))
+}
+
+fn number(value: &Value, name: &str) -> Result<u64, String> {
+    field(value, name)?
+        .as_u64()
+        .ok_or_else(|| format!("{name:?} is not a number"))
+}
+
+/// Reads a receipt back from [`receipt`]'s shape.
+///
+/// # Errors
+///
+/// A missing or mistyped field.
+pub fn receipt_from(value: &Value) -> Result<Receipt, String> {
+    let hash32 = |name| unhex32(string(value, name)?).map(Hash32);
+    let error = field(value, "error")?;
+    let (error_kind, error_message) = if error.is_null() {
+        (None, None)
+    } else {
+        (
+            Some(string(error, "kind")?.to_owned()),
+            Some(string(error, "message")?.to_owned()),
+        )
+    };
+    let events = field(value, "events")?
+        .as_array()
+        .ok_or("\"events\" is not a list")?
+        .iter()
+        .map(|e| {
+            Ok(Event {
+                contract: Address(unhex32(string(e, "contract")?)?),
+                topic: unhex(string(e, "topic")?)?,
+                data: unhex(string(e, "data")?)?,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(Receipt {
+        tx: hash32("tx")?,
+        height: number(value, "height")?,
+        index: u32::try_from(number(value, "index")?).map_err(|e| e.to_string())?,
+        status: string(value, "status")?.to_owned(),
+        exit_code: field(value, "exit_code")?
+            .as_i64()
+            .and_then(|c| i32::try_from(c).ok())
+            .ok_or("\"exit_code\" is not an i32")?,
+        output: unhex(string(value, "output")?)?,
+        gas_used: number(value, "gas_used")?,
+        events,
+        error_kind,
+        error_message,
+        address: match value.get("address") {
+            None | Some(Value::Null) => None,
+            Some(_) => Some(Address(unhex32(string(value, "address")?)?)),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn receipts_round_trip_through_json() {
+        let original = Receipt {
+            tx: Hash32([1; 32]),
+            height: 4,
+            index: 2,
+            status: "reverted".into(),
+            exit_code: -3,
+            output: b"no".to_vec(),
+            gas_used: 77,
+            events: vec![Event {
+                contract: Address([2; 32]),
+                topic: b"t".to_vec(),
+                data: vec![],
+            }],
+            error_kind: Some("reverted".into()),
+            error_message: Some("m".into()),
+            address: Some(Address([3; 32])),
+        };
+        assert_eq!(receipt_from(&receipt(&original)), Ok(original));
+    }
+
+    #[test]
+    fn hex_is_strict() {
+        assert_eq!(unhex("0x0aFF"), Ok(vec![10, 255]));
+        for bad in ["", "0a", "0x0", "0xzz", "0X00", "0x+1"] {
+            assert!(unhex(bad).is_err(), "{bad}");
+        }
+        assert!(unhex32("0x00").is_err());
+    }
+}

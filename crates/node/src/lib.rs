@@ -1,0 +1,286 @@
+//! The Ward node: a long-running process over a data directory that takes
+//! signed transactions over JSON-RPC, builds them into blocks with a
+//! provable state root, and serves the chain to clients
+//! (`docs/node.md`).
+//!
+//! - [`mempool`]: verified transactions waiting for a block, by sender and
+//!   nonce, bounded.
+//! - `producer`: one thread that takes transactions from the mempool,
+//!   executes them as the next block on the executor, commits it durably,
+//!   then acknowledges them and notifies subscribers.
+//! - `rpc`: JSON-RPC 2.0 over `POST /rpc` (batches included) and `/ws`.
+//! - `server`: the HTTP server (axum on tokio) with its limits on
+//!   untrusted clients, `/health` and `/metrics`.
+//! - `ws`: subscriptions over WebSocket.
+//! - [`settings`]: the chain id and consensus settings recorded in the data
+//!   directory.
+//!
+//! ```no_run
+//! let mut config = ward_node::NodeConfig::new("./.ward".into());
+//! config.dev = true;
+//! let node = ward_node::Node::start(config)?;
+//! println!("listening on {}", node.url());
+//! node.shutdown()?;
+//! # Ok::<(), ward_node::NodeError>(())
+//! ```
+
+pub mod json;
+pub mod mempool;
+mod metrics;
+mod producer;
+mod rpc;
+mod server;
+pub mod settings;
+mod state;
+mod ws;
+
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, thread::JoinHandle, time::Duration};
+
+pub use rpc::RpcError;
+pub use settings::ChainSettings;
+use ward_state::StateError;
+use ward_vm::BackendKind;
+
+/// The default address: loopback only.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8645";
+
+/// The default chain id.
+pub const DEFAULT_CHAIN_ID: &str = "ward-dev";
+
+/// Limits on what untrusted clients may ask of the node. Each is a
+/// command-line flag of `ward serve`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RpcLimits {
+    /// Largest request body, in bytes (over it: HTTP 413). Default:
+    /// 12 MiB (a transaction at the 5 MiB limit is 10 MiB of hex).
+    pub max_body_bytes: usize,
+    /// Deepest JSON nesting of a request. Default: 32.
+    pub max_json_depth: usize,
+    /// Most requests in one batch. Default: 100.
+    pub max_batch: usize,
+    /// Most open connections; more are closed at once. Default: 256.
+    pub max_connections: usize,
+    /// How long one HTTP request may take, body included (then HTTP 408;
+    /// a `wait` that runs out answers with the transaction's hash and a
+    /// `timeout` error). Default: 30 s.
+    pub request_timeout: Duration,
+    /// The most gas a `query` may use. Default: 50 000 000.
+    pub query_gas_cap: u64,
+    /// Most transactions waiting in the mempool. Default: 10 000.
+    pub mempool_size: usize,
+    /// Most subscriptions on one WebSocket connection. Default: 16.
+    pub max_subscriptions: usize,
+    /// Notifications queued for one WebSocket subscriber before it is
+    /// dropped as too slow. Default: 256.
+    pub ws_queue: usize,
+}
+
+impl Default for RpcLimits {
+    fn default() -> Self {
+        RpcLimits {
+            max_body_bytes: 12 << 20,
+            max_json_depth: 32,
+            max_batch: 100,
+            max_connections: 256,
+            request_timeout: Duration::from_secs(30),
+            query_gas_cap: 50_000_000,
+            mempool_size: 10_000,
+            max_subscriptions: 16,
+            ws_queue: 256,
+        }
+    }
+}
+
+/// How to run a node.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    /// The data directory (created when missing).
+    pub data_dir: PathBuf,
+    /// Where to listen (port 0: any free port).
+    pub listen: SocketAddr,
+    /// Whether `listen` may be other than loopback.
+    pub allow_remote: bool,
+    /// The engine.
+    pub backend: BackendKind,
+    /// The chain id: recorded when the directory is created, checked after.
+    pub chain_id: String,
+    /// 0: a block as soon as transactions wait; N: a block every N ms.
+    pub block_time_ms: u64,
+    /// The per-block gas maximum, for a new chain (an existing chain's must
+    /// match).
+    pub max_block_gas: Option<u64>,
+    /// Dev mode: dev accounts the node signs for, `mine`,
+    /// `setNextBlockTime`.
+    pub dev: bool,
+    /// Limits on clients.
+    pub limits: RpcLimits,
+    /// The wall-clock backstop per transaction (a node fault past it).
+    pub tx_timeout: Duration,
+}
+
+impl NodeConfig {
+    /// Defaults over `data_dir`.
+    pub fn new(data_dir: PathBuf) -> Self {
+        NodeConfig {
+            data_dir,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8645)),
+            allow_remote: false,
+            backend: BackendKind::Wasmtime,
+            chain_id: DEFAULT_CHAIN_ID.to_owned(),
+            block_time_ms: 0,
+            max_block_gas: None,
+            dev: false,
+            limits: RpcLimits::default(),
+            tx_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Why a node could not start or stopped badly.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NodeError {
+    /// The data directory's state.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The chain's recorded settings disagree with this node.
+    #[error("{0}")]
+    Settings(String),
+    /// The configuration is not usable.
+    #[error("{0}")]
+    Config(String),
+    /// Listening or serving failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A running node.
+pub struct Node {
+    shared: Arc<state::Shared>,
+    addr: SocketAddr,
+    runtime: tokio::runtime::Runtime,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    stop_server: tokio::sync::watch::Sender<bool>,
+    producer: JoinHandle<()>,
+}
+
+impl Node {
+    /// Opens (or creates) the data directory, checks or records the
+    /// chain's settings, starts the block producer and listens. Returns
+    /// once the node answers requests.
+    ///
+    /// # Errors
+    ///
+    /// A state directory that cannot be opened, another chain's, a listen
+    /// address that is not loopback without `allow_remote`, or one that
+    /// cannot be bound.
+    pub fn start(config: NodeConfig) -> Result<Node, NodeError> {
+        if !config.allow_remote && !config.listen.ip().is_loopback() {
+            return Err(NodeError::Config(format!(
+                "{} is not a loopback address: pass --allow-remote to listen there",
+                config.listen
+            )));
+        }
+        ward_chain::tx::check_chain_id(&config.chain_id)
+            .map_err(|e| NodeError::Config(e.to_string()))?;
+        let shared = Arc::new(state::Shared::open(config)?);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("ward-rpc")
+            .enable_all()
+            .build()?;
+        let listener = runtime.block_on(tokio::net::TcpListener::bind(shared.config.listen))?;
+        let addr = listener.local_addr()?;
+        let (stop_server, stopped) = tokio::sync::watch::channel(false);
+        let server = runtime.spawn(server::serve(listener, shared.clone(), stopped));
+        let producer = {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name("ward-producer".into())
+                .spawn(move || producer::run(&shared))?
+        };
+        tracing::info!(%addr, chain = %shared.settings.chain_id, "node started");
+        Ok(Node {
+            shared,
+            addr,
+            runtime,
+            server,
+            stop_server,
+            producer,
+        })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The chain's settings.
+    pub fn settings(&self) -> &ChainSettings {
+        &self.shared.settings
+    }
+
+    /// The dev accounts' addresses and secret keys (empty without dev
+    /// mode).
+    pub fn dev_accounts(&self) -> Vec<(ward_primitives::Address, [u8; 32])> {
+        self.shared
+            .dev_keys
+            .iter()
+            .map(|key| {
+                (
+                    ward_chain::tx::account_address(&key.verifying_key().to_bytes()),
+                    key.to_bytes(),
+                )
+            })
+            .collect()
+    }
+
+    /// Blocks until SIGINT or SIGTERM.
+    ///
+    /// # Errors
+    ///
+    /// When the signal handlers cannot be installed.
+    pub fn wait_for_signal(&self) -> Result<(), NodeError> {
+        self.runtime.block_on(async {
+            use tokio::signal::unix::{SignalKind, signal};
+            let mut terminate = signal(SignalKind::terminate())?;
+            let mut interrupt = signal(SignalKind::interrupt())?;
+            tokio::select! {
+                _ = terminate.recv() => tracing::info!("SIGTERM"),
+                _ = interrupt.recv() => tracing::info!("SIGINT"),
+            }
+            Ok(())
+        })
+    }
+
+    /// Stops: no new connections, the block in progress finished and
+    /// committed, pending transactions refused to their waiters, open
+    /// requests answered (for at most a few seconds), the store closed.
+    ///
+    /// # Errors
+    ///
+    /// When the server failed.
+    pub fn shutdown(self) -> Result<(), NodeError> {
+        let _ = self.stop_server.send(true);
+        self.shared.stop_producer();
+        if self.producer.join().is_err() {
+            tracing::error!("the block producer panicked");
+        }
+        let served = self
+            .runtime
+            .block_on(async { tokio::time::timeout(Duration::from_secs(5), self.server).await });
+        self.runtime.shutdown_timeout(Duration::from_secs(1));
+        tracing::info!("node stopped");
+        match served {
+            Ok(Ok(result)) => Ok(result?),
+            Ok(Err(join)) => Err(NodeError::Io(std::io::Error::other(join.to_string()))),
+            // Connections still open after the grace period are dropped.
+            Err(_) => Ok(()),
+        }
+    }
+}

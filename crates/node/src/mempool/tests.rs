@@ -1,0 +1,113 @@
+use ward_chain::tx::{Payload, TxBody, dev_key};
+
+use super::*;
+
+fn tx(key: u32, nonce: u64, gas: u64) -> VerifiedTx {
+    let key = dev_key(key);
+    TxBody {
+        chain_id: "t".into(),
+        public_key: key.verifying_key().to_bytes(),
+        nonce,
+        gas_limit: gas,
+        payload: Payload::Call {
+            to: Address([1; 32]),
+            input: vec![],
+        },
+    }
+    .sign(&key)
+    .verify("t")
+    .unwrap()
+}
+
+fn nonces(pool: &Mempool, max_gas: u64, next: u64) -> Vec<(Address, u64)> {
+    pool.take(max_gas, |_| Ok::<_, ()>(next))
+        .unwrap()
+        .iter()
+        .map(|t| (t.sender(), t.body().nonce))
+        .collect()
+}
+
+#[test]
+fn refusals_name_their_reason() {
+    let mut pool = Mempool::new(2);
+    pool.insert(tx(0, 5, 1), 5, None).unwrap();
+    assert_eq!(
+        pool.insert(tx(0, 5, 1), 5, None),
+        Err(Refused::Known(tx(0, 5, 1).hash()))
+    );
+    assert_eq!(
+        pool.insert(tx(0, 5, 2), 5, None),
+        Err(Refused::NoncePending(5))
+    );
+    assert_eq!(
+        pool.insert(tx(0, 4, 1), 5, None),
+        Err(Refused::NonceUsed { next: 5, got: 4 })
+    );
+    assert_eq!(
+        pool.insert(tx(0, 5 + MAX_NONCE_GAP, 1), 5, None),
+        Err(Refused::NonceTooFar {
+            next: 5,
+            got: 5 + MAX_NONCE_GAP
+        })
+    );
+    pool.insert(tx(1, 0, 1), 0, None).unwrap();
+    assert_eq!(pool.insert(tx(2, 0, 1), 0, None), Err(Refused::Full(2)));
+    assert_eq!(pool.len(), 2);
+}
+
+#[test]
+fn blocks_take_senders_in_arrival_order_and_nonces_in_turn() {
+    let mut pool = Mempool::new(100);
+    let (a, b) = (tx(0, 0, 1).sender(), tx(1, 0, 1).sender());
+    // a's nonce 1 arrives before its nonce 0; b waits on a gap.
+    pool.insert(tx(0, 1, 1), 0, None).unwrap();
+    pool.insert(tx(1, 1, 1), 0, None).unwrap();
+    pool.insert(tx(0, 0, 1), 0, None).unwrap();
+    assert_eq!(nonces(&pool, 100, 0), [(a, 0), (a, 1)]);
+    assert_eq!(pool.next_free_nonce(&a, 0), 2);
+    assert_eq!(pool.next_free_nonce(&b, 0), 0);
+    // b's gap filled: its run follows a's.
+    pool.insert(tx(1, 0, 1), 0, None).unwrap();
+    assert_eq!(nonces(&pool, 100, 0), [(a, 0), (a, 1), (b, 0), (b, 1)]);
+    // The block's gas bounds what is taken.
+    assert_eq!(nonces(&pool, 3, 0), [(a, 0), (a, 1), (b, 0)]);
+}
+
+#[test]
+fn waiters_hear_of_commits_and_evictions() {
+    let mut pool = Mempool::new(10);
+    let (one, mut heard_one) = tokio::sync::oneshot::channel();
+    let (two, mut heard_two) = tokio::sync::oneshot::channel();
+    let first = tx(0, 0, 1);
+    let second = tx(0, 1, 1);
+    pool.insert(first.clone(), 0, Some(one)).unwrap();
+    pool.insert(second.clone(), 0, Some(two)).unwrap();
+    let receipt = ward_state::Receipt {
+        tx: first.hash(),
+        height: 1,
+        index: 0,
+        status: "ok".into(),
+        exit_code: 0,
+        output: vec![],
+        gas_used: 1,
+        events: vec![],
+        error_kind: None,
+        error_message: None,
+        address: None,
+    };
+    pool.committed(
+        &first.hash(),
+        &Committed {
+            receipt,
+            block: Hash32([9; 32]),
+        },
+    );
+    assert_eq!(
+        heard_one.try_recv().unwrap().unwrap().block,
+        Hash32([9; 32])
+    );
+    // Another transaction used nonce 1: the pending one is stale.
+    pool.evict_stale(&first.sender(), 2);
+    assert_eq!(heard_two.try_recv().unwrap().unwrap_err().kind, "nonce");
+    assert_eq!(pool.len(), 0);
+}

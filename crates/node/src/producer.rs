@@ -1,0 +1,261 @@
+//! The block producer: one thread, the only writer of the store.
+//!
+//! It waits for work (transactions with `--block-time-ms 0`, the next
+//! interval otherwise, or a `mine` call), takes what fits from the
+//! mempool, executes it as the next block, and once the block is durably
+//! committed acknowledges its transactions, evicts nonces it used, and
+//! hands the block to subscribers.
+//!
+//! A transaction refused by the executor (a nonce out of turn) is evicted
+//! with the refusal. A node fault (a timeout, storage) while executing a
+//! block of several transactions retries each alone, so the one that
+//! caused it is found and evicted with the error, never retried forever; a
+//! storage fault also stops production (`/health` reports it).
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use ward_chain::tx::VerifiedTx;
+use ward_executor::{Block, ExecError};
+use ward_state::StateRead;
+use ward_vm::FaultKind;
+
+use crate::{
+    mempool::Committed,
+    metrics::Metrics,
+    rpc::RpcError,
+    state::{Pool, Shared, lock},
+};
+
+/// Milliseconds since the Unix epoch: the block time a producer proposes.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the producer's clock: a block's time is its producer's choice, recorded in its header"
+)]
+pub(crate) fn unix_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// What the producer does next.
+enum Work {
+    /// Build a block of these (maybe none: an interval or a `mine`).
+    Block(
+        Vec<VerifiedTx>,
+        Vec<tokio::sync::oneshot::Sender<Result<Arc<Block>, RpcError>>>,
+    ),
+    Stop,
+}
+
+pub(crate) fn run(shared: &Arc<Shared>) {
+    let interval = Duration::from_millis(shared.config.block_time_ms);
+    let mut next_tick = ward_vm::clock::now() + interval;
+    loop {
+        let work = next_work(shared, interval, &mut next_tick);
+        let Work::Block(txs, mine) = work else {
+            break;
+        };
+        let block = produce(shared, txs);
+        for waiter in mine {
+            let _ = waiter.send(block.clone());
+        }
+    }
+    // Whatever still waits will not be in a block from this node.
+    let mut pool = lock(&shared.pool);
+    pool.mempool
+        .clear(&RpcError::unavailable("the node is shutting down"));
+    for waiter in pool.mine.drain(..) {
+        let _ = waiter.send(Err(RpcError::unavailable("the node is shutting down")));
+    }
+    shared.metrics.mempool.set(0);
+    tracing::info!("block producer stopped");
+}
+
+/// Waits until there is a block to build or the node stops.
+fn next_work(shared: &Shared, interval: Duration, next_tick: &mut Instant) -> Work {
+    let mut pool = lock(&shared.pool);
+    loop {
+        if pool.stopping {
+            return Work::Stop;
+        }
+        if lock(&shared.fault).is_some() {
+            // Production stopped on a storage fault: only shutdown is left.
+            pool = shared.wake.wait(pool).unwrap_or_else(|e| e.into_inner());
+            continue;
+        }
+        let mine = !pool.mine.is_empty();
+        let due = if interval.is_zero() {
+            pool.mempool.len() > 0
+        } else {
+            ward_vm::clock::passed(*next_tick)
+        };
+        if mine || due {
+            if !interval.is_zero() && due {
+                *next_tick += interval;
+                // Never build a backlog of empty blocks after a stall.
+                let now = ward_vm::clock::now();
+                if *next_tick < now {
+                    *next_tick = now + interval;
+                }
+            }
+            let txs = take(shared, &pool);
+            if txs.is_empty() && interval.is_zero() && !mine {
+                // Nothing ready (waiting on earlier nonces): sleep until
+                // something arrives.
+                pool = shared.wake.wait(pool).unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
+            return Work::Block(txs, std::mem::take(&mut pool.mine));
+        }
+        let wait = if interval.is_zero() {
+            Duration::from_secs(1)
+        } else {
+            ward_vm::clock::left(*next_tick)
+        };
+        pool = shared
+            .wake
+            .wait_timeout(pool, wait)
+            .map(|(guard, _)| guard)
+            .unwrap_or_else(|e| e.into_inner().0);
+    }
+}
+
+/// The mempool's next block; a store failure reads as nothing ready.
+fn take(shared: &Shared, pool: &Pool) -> Vec<VerifiedTx> {
+    let max_gas = shared.settings.max_block_gas;
+    pool.mempool
+        .take(max_gas, |sender| shared.store.nonce(sender))
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot read nonces for the next block");
+            Vec::new()
+        })
+}
+
+/// The next block's time: as `setNextBlockTime` chose, else the clock,
+/// and always after the last block's.
+fn block_time(shared: &Shared) -> Result<u64, ExecError> {
+    let height = shared.store.height()?;
+    let last = shared.store.block(height)?.map_or(0, |b| b.header.time);
+    let chosen = lock(&shared.pool).next_time.take();
+    Ok(chosen
+        .unwrap_or_else(unix_millis)
+        .max(last.saturating_add(1)))
+}
+
+/// Builds, commits and announces a block of `txs`; a block of none
+/// when asked for one.
+fn produce(shared: &Shared, mut txs: Vec<VerifiedTx>) -> Result<Arc<Block>, RpcError> {
+    loop {
+        let time = block_time(shared).map_err(|e| fault(shared, &e))?;
+        let started = ward_vm::clock::now();
+        match shared.executor.execute_signed_block(&txs, time) {
+            Ok(block) => {
+                let block = Arc::new(block);
+                committed(shared, &block, ward_vm::clock::now() - started);
+                return Ok(block);
+            }
+            Err(ExecError::Refused { index, refusal }) => {
+                let tx = txs.remove(index.min(txs.len().saturating_sub(1)));
+                tracing::warn!(tx = %tx.hash(), %refusal, "transaction refused at block time");
+                let mut pool = lock(&shared.pool);
+                pool.mempool
+                    .evict(&tx.hash(), &RpcError::refused("nonce", refusal.to_string()));
+                shared.metrics.mempool.set(pool.mempool.len() as i64);
+            }
+            Err(error) if txs.len() > 1 => {
+                tracing::warn!(%error, txs = txs.len(), "block aborted: retrying its transactions one by one");
+                let mut last = Err(fault(shared, &error));
+                for tx in txs {
+                    if lock(&shared.fault).is_some() {
+                        break;
+                    }
+                    last = produce(shared, vec![tx]);
+                }
+                return last;
+            }
+            Err(error) => {
+                let rpc = fault(shared, &error);
+                if let Some(tx) = txs.first() {
+                    tracing::error!(tx = %tx.hash(), %error, "transaction aborted its block: evicted");
+                    let mut pool = lock(&shared.pool);
+                    pool.mempool.evict(&tx.hash(), &rpc);
+                    shared.metrics.mempool.set(pool.mempool.len() as i64);
+                }
+                return Err(rpc);
+            }
+        }
+    }
+}
+
+/// The error a node fault becomes; a storage or corruption fault also
+/// stops production.
+fn fault(shared: &Shared, error: &ExecError) -> RpcError {
+    let kind = match error {
+        ExecError::State(_) => Some(FaultKind::Storage),
+        ExecError::Fault(fault) => Some(fault.kind()),
+        _ => None,
+    };
+    if matches!(kind, Some(FaultKind::Storage | FaultKind::Corruption)) {
+        tracing::error!(%error, "storage fault: block production stopped");
+        *lock(&shared.fault) = Some(error.to_string());
+    }
+    RpcError::fault(error)
+}
+
+fn committed(shared: &Shared, block: &Arc<Block>, elapsed: Duration) {
+    let metrics: &Metrics = &shared.metrics;
+    let timings = shared.executor.last_block_timings();
+    let header = &block.record.header;
+    let hash = block.record.hash();
+    {
+        let mut pool = lock(&shared.pool);
+        let mut senders = Vec::new();
+        for receipt in &block.receipts {
+            let ack = Committed {
+                receipt: receipt.clone(),
+                block: hash,
+            };
+            pool.mempool.committed(&receipt.tx, &ack);
+        }
+        for sender in pool.mempool.senders() {
+            senders.push(sender);
+        }
+        for sender in senders {
+            if let Ok(next) = shared.store.nonce(&sender) {
+                pool.mempool.evict_stale(&sender, next);
+            }
+        }
+        metrics.mempool.set(pool.mempool.len() as i64);
+    }
+    metrics.blocks.inc();
+    metrics
+        .height
+        .set(i64::try_from(header.height).unwrap_or(i64::MAX));
+    metrics.block_seconds.observe(elapsed.as_secs_f64());
+    metrics
+        .root_seconds
+        .observe(timings.state_root.as_secs_f64());
+    let n = block.receipts.len();
+    for receipt in &block.receipts {
+        metrics
+            .transactions
+            .get_or_create(&Metrics::label("status", &receipt.status))
+            .inc();
+        metrics.gas_used.inc_by(receipt.gas_used);
+        metrics
+            .tx_seconds
+            .observe(timings.execute.as_secs_f64() / n as f64);
+    }
+    tracing::info!(
+        height = header.height,
+        txs = n,
+        hash = %hash,
+        state_root = %header.state_root,
+        ms = elapsed.as_millis() as u64,
+        "block committed"
+    );
+    let _ = shared.blocks.send(block.clone());
+}

@@ -1,0 +1,948 @@
+//! JSON-RPC 2.0: requests, batches, errors and every method
+//! (`docs/node.md` is the reference).
+//!
+//! A request body is checked for depth before it is parsed, then each
+//! request is validated and dispatched. Methods run on a blocking thread
+//! (they read the store and may run contracts); a `wait` then awaits the
+//! transaction's block without holding one.
+
+use std::{sync::Arc, time::Duration};
+
+use serde_json::{Map, Value, json};
+use ward_chain::{
+    tree::{self, StateKey},
+    tx::{Payload, SignedTx, TxBody, TxError, VerifiedTx},
+};
+use ward_executor::{ExecError, Tx};
+use ward_primitives::{Address, Hash32};
+use ward_state::{StateError, StateRead, StateTree};
+
+use crate::{
+    json::{self, hex, unhex, unhex32},
+    mempool::{Committed, Refused},
+    metrics::Metrics,
+    producer::unix_millis,
+    state::{Shared, lock},
+};
+
+/// A JSON-RPC error: a standard code, a message for people, and
+/// `data.kind` naming Ward's reason for programs.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct RpcError {
+    /// The JSON-RPC code.
+    pub code: i64,
+    /// What happened.
+    pub message: String,
+    /// Ward's reason, for programs.
+    pub kind: String,
+    /// More fields of `data` (a pending transaction's hash).
+    pub extra: Option<(String, Value)>,
+}
+
+impl RpcError {
+    fn new(code: i64, kind: &str, message: impl Into<String>) -> Self {
+        RpcError {
+            code,
+            message: message.into(),
+            kind: kind.to_owned(),
+            extra: None,
+        }
+    }
+
+    /// -32700: the body is not JSON.
+    pub(crate) fn parse(message: impl Into<String>) -> Self {
+        RpcError::new(-32700, "parse", message)
+    }
+
+    /// -32600: not a valid request (or over a request limit).
+    pub(crate) fn invalid_request(kind: &str, message: impl Into<String>) -> Self {
+        RpcError::new(-32600, kind, message)
+    }
+
+    /// -32601.
+    fn method_not_found(method: &str) -> Self {
+        RpcError::new(-32601, "method_not_found", format!("no method {method:?}"))
+    }
+
+    /// -32602.
+    fn invalid_params(message: impl Into<String>) -> Self {
+        RpcError::new(-32602, "invalid_params", message)
+    }
+
+    /// -32000: a transaction refused before any block.
+    pub(crate) fn refused(kind: &str, message: impl Into<String>) -> Self {
+        RpcError::new(-32000, kind, message)
+    }
+
+    /// -32001: what was asked for does not exist.
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
+        RpcError::new(-32001, "not_found", message)
+    }
+
+    /// -32002: the node failed (never the transaction's doing).
+    pub(crate) fn fault(error: &ExecError) -> Self {
+        RpcError::new(-32002, "fault", error.to_string())
+    }
+
+    /// -32002 for a store failure.
+    pub(crate) fn state(error: StateError) -> Self {
+        RpcError::new(-32002, "fault", error.to_string())
+    }
+
+    /// -32003: a `wait` ran out of time.
+    fn timeout(tx: Hash32) -> Self {
+        RpcError {
+            extra: Some(("tx".into(), json!(tx.to_string()))),
+            ..RpcError::new(
+                -32003,
+                "timeout",
+                format!("transaction {tx} is not in a block yet"),
+            )
+        }
+    }
+
+    /// -32004: the node cannot take it now (shutting down, faulted).
+    pub(crate) fn unavailable(message: impl Into<String>) -> Self {
+        RpcError::new(-32004, "unavailable", message)
+    }
+
+    /// -32601 for a dev method on a node without `--dev`.
+    fn dev_only(method: &str) -> Self {
+        RpcError::new(
+            -32601,
+            "dev_only",
+            format!("{method} is only available on a node started with --dev"),
+        )
+    }
+
+    /// The `error` member of a response.
+    pub(crate) fn to_json(&self) -> Value {
+        let mut data = json!({ "kind": self.kind });
+        if let Some((name, value)) = &self.extra {
+            data[name] = value.clone();
+        }
+        json!({ "code": self.code, "message": self.message, "data": data })
+    }
+
+    fn refusal(error: &TxError) -> Self {
+        let kind = match error {
+            TxError::WrongChain { .. } => "chain_id",
+            TxError::BadSignature | TxError::InvalidKey => "signature",
+            _ => "malformed",
+        };
+        RpcError::refused(kind, error.to_string())
+    }
+}
+
+/// A response with `result` or `error`.
+pub(crate) fn response(id: Value, result: Result<Value, RpcError>) -> Value {
+    match result {
+        Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),
+        Err(error) => json!({ "jsonrpc": "2.0", "id": id, "error": error.to_json() }),
+    }
+}
+
+/// The deepest nesting of arrays and objects in `body`, scanning no
+/// further than `max + 1` levels; strings are skipped, escapes included.
+pub(crate) fn json_depth_exceeds(body: &[u8], max: usize) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in body {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// What a method answers: a value, or a transaction to wait for.
+pub(crate) enum Answer {
+    Value(Value),
+    Wait(
+        Hash32,
+        tokio::sync::oneshot::Receiver<Result<Committed, RpcError>>,
+    ),
+}
+
+/// One request, validated.
+pub(crate) struct Request {
+    /// `None` for a notification (no `id`): no response.
+    pub(crate) id: Option<Value>,
+    pub(crate) method: String,
+    pub(crate) params: Map<String, Value>,
+}
+
+/// Checks a request's shape (`jsonrpc`, `method`, `id`, `params`).
+pub(crate) fn request(value: Value) -> Result<Request, (Value, RpcError)> {
+    let Value::Object(mut object) = value else {
+        return Err((
+            Value::Null,
+            RpcError::invalid_request("invalid_request", "a request is a JSON object"),
+        ));
+    };
+    let id = object.remove("id");
+    let reply_id = id.clone().unwrap_or(Value::Null);
+    let invalid = |message: &str| {
+        (
+            reply_id.clone(),
+            RpcError::invalid_request("invalid_request", message),
+        )
+    };
+    if !matches!(
+        id,
+        None | Some(Value::Null | Value::String(_) | Value::Number(_))
+    ) {
+        return Err((
+            Value::Null,
+            RpcError::invalid_request("invalid_request", "an id is a string, a number or null"),
+        ));
+    }
+    if object.remove("jsonrpc") != Some(json!("2.0")) {
+        return Err(invalid("\"jsonrpc\" must be \"2.0\""));
+    }
+    let Some(Value::String(method)) = object.remove("method") else {
+        return Err(invalid("\"method\" must be a string"));
+    };
+    let params = match object.remove("params") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(params)) => params,
+        Some(Value::Array(items)) if items.is_empty() => Map::new(),
+        Some(Value::Array(mut items)) if items.len() == 1 && items[0].is_object() => {
+            match items.pop() {
+                Some(Value::Object(params)) => params,
+                _ => Map::new(),
+            }
+        }
+        Some(_) => {
+            return Err((
+                reply_id,
+                RpcError::invalid_params("params are one object of named fields"),
+            ));
+        }
+    };
+    if let Some(extra) = object.keys().next() {
+        return Err(invalid(&format!("unknown member {extra:?}")));
+    }
+    Ok(Request { id, method, params })
+}
+
+/// The names methods are measured under (bounded: unknown names are
+/// "unknown").
+pub(crate) const METHODS: &[&str] = &[
+    "sendTransaction",
+    "sendRawTransaction",
+    "simulateTransaction",
+    "getTransaction",
+    "query",
+    "getStorage",
+    "getStorageRange",
+    "getContract",
+    "getBlock",
+    "getLatestBlock",
+    "getEvents",
+    "getNonce",
+    "getNetwork",
+    "mine",
+    "setNextBlockTime",
+];
+
+/// Runs one request to its result, waiting for a transaction's block at
+/// most until `deadline`.
+pub(crate) async fn call(
+    shared: Arc<Shared>,
+    request: Request,
+    deadline: tokio::time::Instant,
+) -> Result<Value, RpcError> {
+    let started = ward_vm::clock::now();
+    let method = request.method.clone();
+    let answer = {
+        let shared = shared.clone();
+        tokio::task::spawn_blocking(move || dispatch(&shared, &request.method, request.params))
+            .await
+            .map_err(|e| RpcError::new(-32603, "internal", e.to_string()))?
+    };
+    let result = match answer {
+        Ok(Answer::Value(value)) => Ok(value),
+        Ok(Answer::Wait(hash, receiver)) => {
+            match tokio::time::timeout_at(deadline, receiver).await {
+                Ok(Ok(Ok(committed))) => {
+                    let mut receipt = json::receipt(&committed.receipt);
+                    receipt["block"] = json!(committed.block.to_string());
+                    Ok(receipt)
+                }
+                Ok(Ok(Err(error))) => Err(error),
+                Ok(Err(_)) => Err(RpcError::unavailable("the node is shutting down")),
+                Err(_) => Err(RpcError::timeout(hash)),
+            }
+        }
+        Err(error) => Err(error),
+    };
+    let name = if METHODS.contains(&method.as_str()) {
+        method.as_str()
+    } else {
+        "unknown"
+    };
+    shared
+        .metrics
+        .rpc_seconds
+        .get_or_create(&Metrics::label("method", name))
+        .observe((ward_vm::clock::now() - started).as_secs_f64());
+    result
+}
+
+/// Named parameters, taken one by one; any left over is an error.
+struct Params(Map<String, Value>);
+
+impl Params {
+    fn take(&mut self, name: &str) -> Option<Value> {
+        self.0.remove(name).filter(|v| !v.is_null())
+    }
+
+    fn string(&mut self, name: &str) -> Result<Option<String>, RpcError> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(RpcError::invalid_params(format!(
+                "{name:?} must be a string"
+            ))),
+        }
+    }
+
+    fn required_string(&mut self, name: &str) -> Result<String, RpcError> {
+        self.string(name)?
+            .ok_or_else(|| RpcError::invalid_params(format!("{name:?} is required")))
+    }
+
+    fn bytes(&mut self, name: &str) -> Result<Option<Vec<u8>>, RpcError> {
+        self.string(name)?
+            .map(|s| unhex(&s).map_err(|e| RpcError::invalid_params(format!("{name:?}: {e}"))))
+            .transpose()
+    }
+
+    fn address(&mut self, name: &str) -> Result<Address, RpcError> {
+        let text = self.required_string(name)?;
+        unhex32(&text)
+            .map(Address)
+            .map_err(|e| RpcError::invalid_params(format!("{name:?}: {e}")))
+    }
+
+    fn hash(&mut self, name: &str) -> Result<Hash32, RpcError> {
+        self.address(name).map(|a| Hash32(a.0))
+    }
+
+    fn u64(&mut self, name: &str) -> Result<Option<u64>, RpcError> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(value) => value.as_u64().map(Some).ok_or_else(|| {
+                RpcError::invalid_params(format!("{name:?} must be a non-negative integer"))
+            }),
+        }
+    }
+
+    fn bool(&mut self, name: &str) -> Result<bool, RpcError> {
+        match self.take(name) {
+            None => Ok(false),
+            Some(Value::Bool(b)) => Ok(b),
+            Some(_) => Err(RpcError::invalid_params(format!(
+                "{name:?} must be a boolean"
+            ))),
+        }
+    }
+
+    fn object(&mut self, name: &str) -> Result<Option<Params>, RpcError> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(Value::Object(map)) => Ok(Some(Params(map))),
+            Some(_) => Err(RpcError::invalid_params(format!(
+                "{name:?} must be an object"
+            ))),
+        }
+    }
+
+    /// Refuses fields no one asked for.
+    fn done(self) -> Result<(), RpcError> {
+        match self.0.keys().next() {
+            None => Ok(()),
+            Some(name) => Err(RpcError::invalid_params(format!("unknown field {name:?}"))),
+        }
+    }
+}
+
+fn dispatch(shared: &Shared, method: &str, params: Map<String, Value>) -> Result<Answer, RpcError> {
+    let mut p = Params(params);
+    let value = |v: Result<Value, RpcError>| v.map(Answer::Value);
+    match method {
+        "sendTransaction" => send_transaction(shared, p),
+        "sendRawTransaction" => {
+            let tx = p
+                .bytes("tx")?
+                .ok_or_else(|| RpcError::invalid_params("\"tx\" is required"))?;
+            let wait = p.bool("wait")?;
+            p.done()?;
+            let verified = SignedTx::verify_bytes(&tx, &shared.settings.chain_id)
+                .map_err(|e| reject(shared, RpcError::refusal(&e)))?;
+            submit(shared, verified, wait)
+        }
+        "simulateTransaction" => value(simulate(shared, p)),
+        "getTransaction" => value(get_transaction(shared, p)),
+        "query" => value(query(shared, p)),
+        "getStorage" => value(get_storage(shared, p)),
+        "getStorageRange" => value(get_storage_range(shared, p)),
+        "getContract" => value(get_contract(shared, p)),
+        "getBlock" => value(get_block(shared, p)),
+        "getLatestBlock" => {
+            p.done()?;
+            let height = shared.store.height().map_err(RpcError::state)?;
+            value(block_at(shared, height))
+        }
+        "getEvents" => value(get_events(shared, p)),
+        "getNonce" => {
+            let address = p.address("address")?;
+            p.done()?;
+            let nonce = shared.store.nonce(&address).map_err(RpcError::state)?;
+            let pending = lock(&shared.pool).mempool.next_free_nonce(&address, nonce);
+            value(Ok(json!({ "nonce": nonce, "pending": pending })))
+        }
+        "getNetwork" => {
+            p.done()?;
+            value(Ok(network(shared)))
+        }
+        "mine" => {
+            dev(shared, method)?;
+            p.done()?;
+            mine(shared)
+        }
+        "setNextBlockTime" => {
+            dev(shared, method)?;
+            let time = p
+                .u64("time")?
+                .ok_or_else(|| RpcError::invalid_params("\"time\" is required"))?;
+            p.done()?;
+            value(set_next_block_time(shared, time))
+        }
+        other => Err(RpcError::method_not_found(other)),
+    }
+}
+
+fn dev(shared: &Shared, method: &str) -> Result<(), RpcError> {
+    if shared.config.dev {
+        Ok(())
+    } else {
+        Err(RpcError::dev_only(method))
+    }
+}
+
+/// Counts a refusal by kind and passes it on.
+fn reject(shared: &Shared, error: RpcError) -> RpcError {
+    shared
+        .metrics
+        .refused
+        .get_or_create(&Metrics::label("kind", &error.kind))
+        .inc();
+    error
+}
+
+fn network(shared: &Shared) -> Value {
+    let mut out = json!({
+        "chain_id": shared.settings.chain_id,
+        "backend": shared.config.backend.as_str(),
+        "abi_version": shared.settings.abi_version,
+        "schedule_version": shared.settings.schedule_version,
+        "max_tx_bytes": shared.settings.max_tx_bytes,
+        "max_tx_gas": shared.settings.max_tx_gas,
+        "max_block_gas": shared.settings.max_block_gas,
+        "block_time_ms": shared.config.block_time_ms,
+        "height": shared.store.height().unwrap_or(0),
+        "dev": shared.config.dev,
+    });
+    if shared.config.dev {
+        out["dev_accounts"] = shared
+            .dev_keys
+            .iter()
+            .map(|k| {
+                json!(ward_chain::tx::account_address(&k.verifying_key().to_bytes()).to_string())
+            })
+            .collect();
+    }
+    out
+}
+
+/// `deploy` / `call` objects of `sendTransaction` and
+/// `simulateTransaction`.
+fn payload(p: &mut Params) -> Result<Payload, RpcError> {
+    match (p.object("deploy")?, p.object("call")?) {
+        (Some(mut d), None) => {
+            let code = d
+                .bytes("code")?
+                .ok_or_else(|| RpcError::invalid_params("\"deploy.code\" is required"))?;
+            let payload = Payload::Deploy {
+                code,
+                input: d.bytes("input")?.unwrap_or_default(),
+                salt: d.bytes("salt")?.unwrap_or_default(),
+            };
+            d.done()?;
+            Ok(payload)
+        }
+        (None, Some(mut c)) => {
+            let to = c.address("to")?;
+            let payload = Payload::Call {
+                to,
+                input: c.bytes("input")?.unwrap_or_default(),
+            };
+            c.done()?;
+            Ok(payload)
+        }
+        _ => Err(RpcError::invalid_params(
+            "exactly one of \"deploy\" and \"call\" is required",
+        )),
+    }
+}
+
+/// The default gas limit of `sendTransaction` and `simulateTransaction`.
+const DEFAULT_GAS: u64 = 10_000_000;
+
+fn send_transaction(shared: &Shared, mut p: Params) -> Result<Answer, RpcError> {
+    dev(shared, "sendTransaction")?;
+    let from = p.address("from")?;
+    let payload = payload(&mut p)?;
+    let gas = p.u64("gas")?.unwrap_or(DEFAULT_GAS);
+    let wait = p.bool("wait")?;
+    let nonce = p.u64("nonce")?;
+    p.done()?;
+    let key = shared
+        .dev_keys
+        .iter()
+        .find(|k| ward_chain::tx::account_address(&k.verifying_key().to_bytes()) == from)
+        .ok_or_else(|| {
+            RpcError::invalid_params(format!("{from} is not one of this node's dev accounts"))
+        })?;
+    let nonce = match nonce {
+        Some(n) => n,
+        None => {
+            let next = shared.store.nonce(&from).map_err(RpcError::state)?;
+            lock(&shared.pool).mempool.next_free_nonce(&from, next)
+        }
+    };
+    let tx = TxBody {
+        chain_id: shared.settings.chain_id.clone(),
+        public_key: key.verifying_key().to_bytes(),
+        nonce,
+        gas_limit: gas,
+        payload,
+    }
+    .sign(key)
+    .verify(&shared.settings.chain_id)
+    .map_err(|e| RpcError::refusal(&e))?;
+    submit(shared, tx, wait)
+}
+
+/// Admits a verified transaction to the mempool.
+fn submit(shared: &Shared, tx: VerifiedTx, wait: bool) -> Result<Answer, RpcError> {
+    let hash = tx.hash();
+    shared
+        .executor
+        .admit_sized(tx.body().gas_limit, tx.bytes().len() as u64)
+        .map_err(|refusal| reject(shared, RpcError::refused("limit", refusal.to_string())))?;
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    {
+        let mut pool = lock(&shared.pool);
+        if pool.stopping {
+            return Err(RpcError::unavailable("the node is shutting down"));
+        }
+        if let Some(fault) = lock(&shared.fault).as_ref() {
+            return Err(RpcError::unavailable(format!(
+                "block production stopped on a fault: {fault}"
+            )));
+        }
+        let next = shared.store.nonce(&tx.sender()).map_err(RpcError::state)?;
+        if pool.mempool.contains(&hash)
+            || shared
+                .store
+                .receipt(&hash)
+                .map_err(RpcError::state)?
+                .is_some()
+        {
+            return Err(reject(
+                shared,
+                RpcError::refused("known", format!("transaction {hash} was already submitted")),
+            ));
+        }
+        pool.mempool
+            .insert(tx, next, wait.then_some(sender))
+            .map_err(|refused| {
+                let kind = match refused {
+                    Refused::Full(_) => "mempool_full",
+                    Refused::Known(_) => "known",
+                    _ => "nonce",
+                };
+                reject(shared, RpcError::refused(kind, refused.to_string()))
+            })?;
+        shared.metrics.mempool.set(pool.mempool.len() as i64);
+    }
+    shared.wake.notify_all();
+    if wait {
+        Ok(Answer::Wait(hash, receiver))
+    } else {
+        Ok(Answer::Value(json!({ "tx": hash.to_string() })))
+    }
+}
+
+fn simulate(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
+    let reader = shared.reader(None)?;
+    let time = unix_millis();
+    let simulation = if let Some(raw) = p.bytes("tx")? {
+        p.done()?;
+        let tx = SignedTx::verify_bytes(&raw, &shared.settings.chain_id)
+            .map_err(|e| RpcError::refusal(&e))?;
+        reader.simulate(&tx, time)
+    } else {
+        let from = p.address("from")?;
+        let payload = payload(&mut p)?;
+        let gas_limit = p.u64("gas")?.unwrap_or(DEFAULT_GAS);
+        // Accepted for the same shape as sendTransaction; a simulation
+        // has no nonce to check and waits for nothing.
+        let _ = (p.u64("nonce")?, p.bool("wait")?);
+        p.done()?;
+        let tx = match payload {
+            Payload::Deploy { code, input, salt } => Tx::Deploy {
+                sender: from,
+                code,
+                input,
+                gas_limit,
+                salt,
+            },
+            Payload::Call { to, input } => Tx::Call {
+                sender: from,
+                to,
+                input,
+                gas_limit,
+            },
+        };
+        reader.simulate_unsigned(tx, time)
+    };
+    let simulation = simulation.map_err(|e| exec_error(&e))?;
+    let mut out = json::receipt(&simulation.receipt);
+    out["storage"] = simulation
+        .changes
+        .storage
+        .iter()
+        .map(|((address, key), value)| {
+            json!({
+                "address": address.to_string(),
+                "key": hex(key),
+                "value": value.as_deref().map(hex),
+            })
+        })
+        .collect();
+    Ok(out)
+}
+
+/// An executor error as an RPC error: a refusal is the caller's, anything
+/// else the node's.
+fn exec_error(error: &ExecError) -> RpcError {
+    match error {
+        ExecError::Refused { refusal, .. } => RpcError::refused("limit", refusal.to_string()),
+        ExecError::InvalidTx(message) => RpcError::refused("invalid", message.clone()),
+        other => RpcError::fault(other),
+    }
+}
+
+fn get_transaction(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
+    let hash = p.hash("tx")?;
+    p.done()?;
+    if let Some(receipt) = shared.store.receipt(&hash).map_err(RpcError::state)? {
+        return Ok(json::receipt(&receipt));
+    }
+    if lock(&shared.pool).mempool.contains(&hash) {
+        return Ok(json!({ "tx": hash.to_string(), "status": "pending" }));
+    }
+    Err(RpcError::not_found(format!("no transaction {hash}")))
+}
+
+fn query(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
+    let to = p.address("to")?;
+    let input = p.bytes("input")?.unwrap_or_default();
+    let height = p.u64("height")?;
+    let cap = shared.config.limits.query_gas_cap;
+    let gas = p.u64("gas")?.unwrap_or(cap);
+    let from = match p.string("from")? {
+        None => Address::default(),
+        Some(text) => Address(unhex32(&text).map_err(RpcError::invalid_params)?),
+    };
+    p.done()?;
+    if gas > cap {
+        return Err(RpcError::invalid_params(format!(
+            "gas {gas} is above this node's query cap of {cap}"
+        )));
+    }
+    let reader = shared.reader(height)?;
+    if reader
+        .store()
+        .contract(&to)
+        .map_err(RpcError::state)?
+        .is_none()
+    {
+        return Err(RpcError::not_found(format!("no contract at {to}")));
+    }
+    let receipt = reader
+        .query(from, to, input, gas)
+        .map_err(|e| exec_error(&e))?;
+    Ok(json::receipt(&receipt))
+}
+
+fn get_storage(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
+    let address = p.address("address")?;
+    let key = p
+        .bytes("key")?
+        .ok_or_else(|| RpcError::invalid_params("\"key\" is required"))?;
+    let latest = shared.store.height().map_err(RpcError::state)?;
+    let height = p.u64("height")?.unwrap_or(latest);
+    p.done()?;
+    if height > latest {
+        return Err(RpcError::not_found(format!(
+            "no block {height}: the chain is at {latest}"
+        )));
+    }
+    let state_root = if height == 0 {
+        tree::EMPTY_ROOT
+    } else {
+        block_record(shared, height)?.header.state_root
+    };
+    let tree_key = StateKey::Storage(&address, &key).to_bytes();
+    let (value, proof) = if height == 0 {
+        (None, Vec::new())
+    } else {
+        let proven = tree::prove(&StateTree(&*shared.store), height, &tree_key)
+            .map_err(|e| RpcError::new(-32002, "fault", e.to_string()))?;
+        (proven.value, proven.proof)
+    };
+    Ok(json!({
+        "address": address.to_string(),
+        "key": hex(&key),
+        "value": value.as_deref().map(hex),
+        "proof": hex(&proof),
+        "state_root": state_root.to_string(),
+        "height": height,
+    }))
+}
+
+/// Most entries or events one page returns.
+const MAX_PAGE: u64 = 1000;
+
+fn get_storage_range(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
+    let address = p.address("address")?;
+    let cursor = p.bytes("cursor")?;
+    let limit = p.u64("limit")?.unwrap_or(100).clamp(1, MAX_PAGE);
+    p.done()?;
+    // One more than asked, to know whether there is a next page.
+    let mut entries = shared
+        .store
+        .storage_page(&address, cursor.as_deref(), limit as usize + 1)
+        .map_err(RpcError::state)?;
+    let more = entries.len() > limit as usize;
+    entries.truncate(limit as usize);
+    let next = if more {
+        entries.last().map(|(k, _)| json!(hex(k)))
+    } else {
+        None
+    };
+    Ok(json!({
+        "address": address.to_string(),
+        "height": shared.store.height().map_err(RpcError::state)?,
+        "entries": entries.iter().map(|(k, v)| json!({ "key": hex(k), "value": hex(v) })).collect::<Vec<_>>(),
+        "cursor": next,
+    }))
+}
+
+fn get_contract(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
+    let address = p.address("address")?;
+    p.done()?;
+    let info = shared
+        .store
+        .contract(&address)
+        .map_err(RpcError::state)?
+        .ok_or_else(|| RpcError::not_found(format!("no contract at {address}")))?;
+    let code_size = shared
+        .store
+        .code(&info.code_hash)
+        .map_err(RpcError::state)?
+        .map_or(0, |c| c.len());
+    Ok(json!({
+        "address": address.to_string(),
+        "code_hash": info.code_hash.to_string(),
+        "code_size": code_size,
+        "deployer": info.deployer.to_string(),
+        "created_at": info.created_at,
+    }))
+}
+
+fn block_record(shared: &Shared, height: u64) -> Result<ward_state::BlockRecord, RpcError> {
+    shared
+        .store
+        .block(height)
+        .map_err(RpcError::state)?
+        .ok_or_else(|| RpcError::not_found(format!("no block {height}")))
+}
+
+fn block_at(shared: &Shared, height: u64) -> Result<Value, RpcError> {
+    Ok(json::block(&block_record(shared, height)?))
+}
+
+fn get_block(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
+    let height = p.u64("height")?;
+    let hash = match p.take("hash") {
+        None => None,
+        Some(Value::String(text)) => {
+            Some(Hash32(unhex32(&text).map_err(|e| {
+                RpcError::invalid_params(format!("\"hash\": {e}"))
+            })?))
+        }
+        Some(_) => return Err(RpcError::invalid_params("\"hash\" must be a string")),
+    };
+    p.done()?;
+    match (height, hash) {
+        (Some(height), None) => block_at(shared, height),
+        (None, Some(hash)) => {
+            let height = shared
+                .store
+                .block_height(&hash)
+                .map_err(RpcError::state)?
+                .ok_or_else(|| RpcError::not_found(format!("no block {hash}")))?;
+            block_at(shared, height)
+        }
+        _ => Err(RpcError::invalid_params(
+            "exactly one of \"height\" and \"hash\" is required",
+        )),
+    }
+}
+
+/// Blocks one `getEvents` call reads at most before it returns a cursor.
+const MAX_SCAN_BLOCKS: u64 = 10_000;
+
+fn get_events(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
+    let contract = match p.string("contract")? {
+        None => None,
+        Some(text) => {
+            Some(Address(unhex32(&text).map_err(|e| {
+                RpcError::invalid_params(format!("\"contract\": {e}"))
+            })?))
+        }
+    };
+    let topic = p.bytes("topic")?;
+    let latest = shared.store.height().map_err(RpcError::state)?;
+    let from = p.u64("from_height")?.unwrap_or(1).max(1);
+    let to = p.u64("to_height")?.unwrap_or(latest).min(latest);
+    let limit = p.u64("limit")?.unwrap_or(100).clamp(1, MAX_PAGE) as usize;
+    // A cursor is "height:receipt:event", the first event not yet returned.
+    let start = match p.string("cursor")? {
+        None => (from, 0, 0),
+        Some(text) => parse_cursor(&text)
+            .ok_or_else(|| RpcError::invalid_params(format!("bad cursor {text:?}")))?,
+    };
+    p.done()?;
+    let mut events = Vec::new();
+    let mut height = start.0.max(from);
+    let scan_end = to.min(height.saturating_add(MAX_SCAN_BLOCKS - 1));
+    while height <= scan_end {
+        let block = block_record(shared, height)?;
+        for (r, id) in block.txs.iter().enumerate() {
+            let first_receipt = if height == start.0 { start.1 } else { 0 };
+            if r < first_receipt {
+                continue;
+            }
+            let Some(receipt) = shared.store.receipt(id).map_err(RpcError::state)? else {
+                continue;
+            };
+            for (e, event) in receipt.events.iter().enumerate() {
+                if height == start.0 && r == start.1 && e < start.2 {
+                    continue;
+                }
+                if contract.is_some_and(|c| c != event.contract)
+                    || topic.as_ref().is_some_and(|t| *t != event.topic)
+                {
+                    continue;
+                }
+                if events.len() == limit {
+                    return Ok(json!({
+                        "events": events,
+                        "cursor": format!("{height}:{r}:{e}"),
+                    }));
+                }
+                let mut out = json::event(event);
+                out["height"] = json!(height);
+                out["tx"] = json!(id.to_string());
+                out["index"] = json!(e);
+                events.push(out);
+            }
+        }
+        height += 1;
+    }
+    let cursor = (scan_end < to).then(|| format!("{}:0:0", scan_end + 1));
+    Ok(json!({ "events": events, "cursor": cursor }))
+}
+
+fn parse_cursor(text: &str) -> Option<(u64, usize, usize)> {
+    let mut parts = text.split(':');
+    let cursor = (
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+    );
+    parts.next().is_none().then_some(cursor)
+}
+
+fn mine(shared: &Shared) -> Result<Answer, RpcError> {
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    {
+        let mut pool = lock(&shared.pool);
+        if pool.stopping {
+            return Err(RpcError::unavailable("the node is shutting down"));
+        }
+        pool.mine.push(sender);
+    }
+    shared.wake.notify_all();
+    let block = receiver
+        .blocking_recv()
+        .map_err(|_| RpcError::unavailable("the node is shutting down"))??;
+    Ok(Answer::Value(json::block(&block.record)))
+}
+
+fn set_next_block_time(shared: &Shared, time: u64) -> Result<Value, RpcError> {
+    let height = shared.store.height().map_err(RpcError::state)?;
+    let last = shared
+        .store
+        .block(height)
+        .map_err(RpcError::state)?
+        .map_or(0, |b| b.header.time);
+    if time <= last {
+        return Err(RpcError::invalid_params(format!(
+            "block times increase: the last block's is {last}"
+        )));
+    }
+    lock(&shared.pool).next_time = Some(time);
+    Ok(json!({ "time": time }))
+}
+
+/// How long a `wait` may take within a request's time.
+pub(crate) fn wait_budget(timeout: Duration) -> Duration {
+    timeout.saturating_sub((timeout / 10).min(Duration::from_secs(1)))
+}

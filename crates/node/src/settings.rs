@@ -1,0 +1,117 @@
+//! The chain's settings, recorded in the data directory when the chain is
+//! created: every node of a chain must run with the same ones, so a node
+//! refuses a directory recorded with others.
+
+use serde::{Deserialize, Serialize};
+use ward_executor::ChainLimits;
+use ward_state::RedbStore;
+
+use crate::NodeError;
+
+/// The name of the record in the store's settings table.
+const RECORD: &str = "chain";
+
+/// What a chain's nodes must agree on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainSettings {
+    /// The chain id transactions are signed for.
+    pub chain_id: String,
+    /// The host ABI version contracts were deployed against.
+    pub abi_version: u32,
+    /// The gas schedule's version.
+    pub schedule_version: u32,
+    /// Largest transaction, in bytes.
+    pub max_tx_bytes: u64,
+    /// Largest gas limit of one transaction.
+    pub max_tx_gas: u64,
+    /// Largest sum of gas limits in one block.
+    pub max_block_gas: u64,
+    /// Linear memory all frames of one transaction may hold.
+    pub tx_memory_bytes: u64,
+    /// Frames alive at once in one transaction.
+    pub max_call_depth: u64,
+}
+
+impl ChainSettings {
+    /// This build's settings for `chain_id` with `limits`.
+    pub fn new(chain_id: &str, limits: &ChainLimits) -> Self {
+        ChainSettings {
+            chain_id: chain_id.to_owned(),
+            abi_version: ward_vm::ABI_VERSION,
+            schedule_version: ward_vm::SCHEDULE_VERSION,
+            max_tx_bytes: limits.max_tx_bytes,
+            max_tx_gas: limits.max_tx_gas,
+            max_block_gas: limits.max_block_gas,
+            tx_memory_bytes: limits.tx_memory_bytes,
+            max_call_depth: limits.max_call_depth as u64,
+        }
+    }
+
+    /// The executor's limits.
+    pub fn limits(&self) -> ChainLimits {
+        ChainLimits {
+            max_tx_bytes: self.max_tx_bytes,
+            max_tx_gas: self.max_tx_gas,
+            max_block_gas: self.max_block_gas,
+            tx_memory_bytes: self.tx_memory_bytes,
+            max_call_depth: usize::try_from(self.max_call_depth).unwrap_or(usize::MAX),
+        }
+    }
+
+    /// The settings of the chain in `store`: those recorded, checked
+    /// against this build and the command line, or, for a store without
+    /// any, this build's for `chain_id` (with `max_block_gas` if given),
+    /// recorded now.
+    ///
+    /// # Errors
+    ///
+    /// Another chain's directory, settings this build or the command line
+    /// disagrees with, or a store failure.
+    pub fn open(
+        store: &RedbStore,
+        chain_id: &str,
+        max_block_gas: Option<u64>,
+    ) -> Result<ChainSettings, NodeError> {
+        let Some(bytes) = store.setting(RECORD)? else {
+            let mut limits = ChainLimits::default();
+            if let Some(gas) = max_block_gas {
+                limits.max_block_gas = gas;
+            }
+            let settings = ChainSettings::new(chain_id, &limits);
+            let json = serde_json::to_vec(&settings)
+                .map_err(|e| NodeError::Settings(format!("cannot encode the settings: {e}")))?;
+            store.put_setting(RECORD, &json)?;
+            return Ok(settings);
+        };
+        let recorded: ChainSettings = serde_json::from_slice(&bytes).map_err(|e| {
+            NodeError::Settings(format!("the recorded chain settings do not decode: {e}"))
+        })?;
+        if recorded.chain_id != chain_id {
+            return Err(NodeError::Settings(format!(
+                "the data directory holds chain {:?}, not {:?} (pass --chain-id {} to serve it)",
+                recorded.chain_id, chain_id, recorded.chain_id
+            )));
+        }
+        if (recorded.abi_version, recorded.schedule_version)
+            != (ward_vm::ABI_VERSION, ward_vm::SCHEDULE_VERSION)
+        {
+            return Err(NodeError::Settings(format!(
+                "the chain runs ABI version {} and gas schedule {}, this build {} and {}",
+                recorded.abi_version,
+                recorded.schedule_version,
+                ward_vm::ABI_VERSION,
+                ward_vm::SCHEDULE_VERSION
+            )));
+        }
+        if let Some(gas) = max_block_gas
+            && gas != recorded.max_block_gas
+        {
+            return Err(NodeError::Settings(format!(
+                "the chain was created with --max-block-gas {}, not {gas}",
+                recorded.max_block_gas
+            )));
+        }
+        Ok(recorded)
+    }
+}

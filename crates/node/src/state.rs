@@ -1,0 +1,138 @@
+//! What the node's threads share: the store, the executor, the mempool,
+//! the producer's controls, subscriptions and metrics.
+
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+use ed25519_dalek::SigningKey;
+use tokio::sync::{broadcast, oneshot};
+use ward_executor::{Block, Executor};
+use ward_state::{RedbStore, Snapshot, StateRead};
+use ward_vm::{CacheOptions, Config, ModuleCache};
+
+use crate::{
+    NodeConfig, NodeError, mempool::Mempool, metrics::Metrics, rpc::RpcError,
+    settings::ChainSettings,
+};
+
+/// What the producer is asked, under one lock with the mempool.
+pub(crate) struct Pool {
+    pub(crate) mempool: Mempool,
+    /// `mine` calls waiting for their block.
+    pub(crate) mine: Vec<oneshot::Sender<Result<Arc<Block>, RpcError>>>,
+    /// The next block's time, if `setNextBlockTime` chose it.
+    pub(crate) next_time: Option<u64>,
+    /// Shutting down: finish the block in progress, then stop.
+    pub(crate) stopping: bool,
+}
+
+pub(crate) struct Shared {
+    pub(crate) config: NodeConfig,
+    pub(crate) settings: ChainSettings,
+    pub(crate) store: Arc<RedbStore>,
+    pub(crate) cache: Arc<ModuleCache>,
+    /// The producer's executor, the only writer.
+    pub(crate) executor: Executor<RedbStore>,
+    pub(crate) pool: Mutex<Pool>,
+    /// Wakes the producer.
+    pub(crate) wake: Condvar,
+    /// Every committed block, for subscribers.
+    pub(crate) blocks: broadcast::Sender<Arc<Block>>,
+    pub(crate) metrics: Metrics,
+    pub(crate) dev_keys: Vec<SigningKey>,
+    /// A storage fault that stopped block production.
+    pub(crate) fault: Mutex<Option<String>>,
+}
+
+/// Locks, carrying on after a panic elsewhere (the guarded maps stay
+/// consistent: every change is a few inserts and removes).
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shared {
+    pub(crate) fn open(config: NodeConfig) -> Result<Shared, NodeError> {
+        let store = Arc::new(RedbStore::create(&config.data_dir)?);
+        let settings = ChainSettings::open(&store, &config.chain_id, config.max_block_gas)?;
+        let vm_config = Config::default();
+        let backend = ward_backends::new(config.backend, &vm_config)
+            .map_err(|f| NodeError::Config(f.message))?;
+        let options = CacheOptions {
+            disk_dir: Some(config.data_dir.join("cache")),
+            ..CacheOptions::default()
+        };
+        let cache = Arc::new(
+            ModuleCache::new(backend, &vm_config, options)
+                .map_err(|e| NodeError::Config(format!("module cache: {e}")))?,
+        );
+        let executor = Executor::with_cache(store.clone(), cache.clone())
+            .with_limits(settings.limits())
+            .with_timeout(Some(config.tx_timeout));
+        let dev_keys = if config.dev {
+            (0..ward_chain::tx::DEV_ACCOUNTS)
+                .map(ward_chain::tx::dev_key)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let metrics = Metrics::new();
+        metrics
+            .height
+            .set(i64::try_from(store.height()?).unwrap_or(i64::MAX));
+        Ok(Shared {
+            pool: Mutex::new(Pool {
+                mempool: Mempool::new(config.limits.mempool_size),
+                mine: Vec::new(),
+                next_time: None,
+                stopping: false,
+            }),
+            wake: Condvar::new(),
+            blocks: broadcast::channel(config.limits.ws_queue.max(1)).0,
+            metrics,
+            dev_keys,
+            fault: Mutex::new(None),
+            config,
+            settings,
+            store,
+            cache,
+            executor,
+        })
+    }
+
+    /// An executor reading the chain as of `height` (latest: `None`),
+    /// sharing the compiled-module cache: for queries and simulations,
+    /// which never see a block half-committed.
+    pub(crate) fn reader(
+        &self,
+        height: Option<u64>,
+    ) -> Result<Executor<Snapshot<Arc<RedbStore>>>, RpcError> {
+        let snapshot = match height {
+            None => Snapshot::latest(self.store.clone()),
+            Some(h) => {
+                let top = self.store.height().map_err(RpcError::state)?;
+                if h > top {
+                    return Err(RpcError::not_found(format!(
+                        "no block {h}: the chain is at {top}"
+                    )));
+                }
+                Snapshot::new(self.store.clone(), h)
+            }
+        }
+        .map_err(RpcError::state)?;
+        Ok(Executor::with_cache(Arc::new(snapshot), self.cache.clone())
+            .with_limits(self.settings.limits())
+            .with_timeout(Some(self.config.timeout_for_reads())))
+    }
+
+    /// Asks the producer to finish its block and stop.
+    pub(crate) fn stop_producer(&self) {
+        lock(&self.pool).stopping = true;
+        self.wake.notify_all();
+    }
+}
+
+impl NodeConfig {
+    /// The wall-clock backstop of a query or simulation.
+    pub(crate) fn timeout_for_reads(&self) -> std::time::Duration {
+        self.tx_timeout
+    }
+}

@@ -70,9 +70,12 @@ pub struct RpcLimits {
     pub mempool_size: usize,
     /// Most subscriptions on one WebSocket connection. Default: 16.
     pub max_subscriptions: usize,
-    /// Notifications queued for one WebSocket subscriber before it is
-    /// dropped as too slow. Default: 256.
+    /// Blocks queued for one WebSocket connection before it is dropped as
+    /// too slow. Default: 256.
     pub ws_queue: usize,
+    /// How long one WebSocket send may take before the connection is
+    /// dropped as too slow. Default: 5 s.
+    pub ws_send_timeout: Duration,
 }
 
 impl Default for RpcLimits {
@@ -87,6 +90,7 @@ impl Default for RpcLimits {
             mempool_size: 10_000,
             max_subscriptions: 16,
             ws_queue: 256,
+            ws_send_timeout: Duration::from_secs(5),
         }
     }
 }

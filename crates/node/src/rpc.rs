@@ -191,8 +191,16 @@ pub(crate) struct Request {
     pub(crate) params: Map<String, Value>,
 }
 
+/// A request that is not valid: the id to answer with and why.
+pub(crate) type Invalid = Box<(Value, RpcError)>;
+
 /// Checks a request's shape (`jsonrpc`, `method`, `id`, `params`).
-pub(crate) fn request(value: Value) -> Result<Request, (Value, RpcError)> {
+pub(crate) fn request(value: Value) -> Result<Request, Invalid> {
+    check_request(value).map_err(Box::new)
+}
+
+#[allow(clippy::result_large_err, reason = "boxed once, by `request`")]
+fn check_request(value: Value) -> Result<Request, (Value, RpcError)> {
     let Value::Object(mut object) = value else {
         return Err((
             Value::Null,

@@ -151,7 +151,10 @@ pub(crate) async fn one(
 ) -> Option<Value> {
     let request = match rpc::request(value) {
         Ok(request) => request,
-        Err((id, error)) => return Some(rpc::response(id, Err(error))),
+        Err(invalid) => {
+            let (id, error) = *invalid;
+            return Some(rpc::response(id, Err(error)));
+        }
     };
     let id = request.id.clone();
     let result = rpc::call(shared.clone(), request, deadline).await;

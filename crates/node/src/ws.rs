@@ -24,9 +24,6 @@ use crate::{
     state::Shared,
 };
 
-/// How long one send may take before the subscriber is dropped as slow.
-const SEND_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// What a subscription listens to.
 enum Topic {
     Blocks,
@@ -43,6 +40,7 @@ pub(crate) async fn serve(socket: WebSocket, shared: Arc<Shared>, mut stop: watc
     let (replies, mut queued) = mpsc::channel::<Value>(limits.ws_queue);
     let mut subscriptions: BTreeMap<u64, Topic> = BTreeMap::new();
     let mut next_id = 1u64;
+    let timeout = limits.ws_send_timeout;
     let close = loop {
         tokio::select! {
             incoming = socket.recv() => match incoming {
@@ -52,7 +50,7 @@ pub(crate) async fn serve(socket: WebSocket, shared: Arc<Shared>, mut stop: watc
                         &shared, &replies, &mut subscriptions, &mut next_id, text.as_str(),
                     );
                     if let Some(reply) = reply
-                        && !send(&mut socket, &reply).await
+                        && !send(&mut socket, &reply, timeout).await
                     {
                         break None;
                     }
@@ -62,14 +60,14 @@ pub(crate) async fn serve(socket: WebSocket, shared: Arc<Shared>, mut stop: watc
                         Value::Null,
                         Err(RpcError::invalid_request("invalid_request", "requests are text frames")),
                     );
-                    if !send(&mut socket, &reply).await {
+                    if !send(&mut socket, &reply, timeout).await {
                         break None;
                     }
                 }
                 Some(Ok(_)) => {}
             },
             Some(reply) = queued.recv() => {
-                if !send(&mut socket, &reply).await {
+                if !send(&mut socket, &reply, timeout).await {
                     break None;
                 }
             }
@@ -77,7 +75,7 @@ pub(crate) async fn serve(socket: WebSocket, shared: Arc<Shared>, mut stop: watc
                 Ok(block) => {
                     let mut slow = false;
                     for note in notifications(&subscriptions, &block) {
-                        if !send(&mut socket, &note).await {
+                        if !send(&mut socket, &note, timeout).await {
                             slow = true;
                             break;
                         }
@@ -97,15 +95,15 @@ pub(crate) async fn serve(socket: WebSocket, shared: Arc<Shared>, mut stop: watc
             code: 1008,
             reason: Utf8Bytes::from(reason),
         };
-        let _ = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Close(Some(frame)))).await;
+        let _ = tokio::time::timeout(timeout, socket.send(Message::Close(Some(frame)))).await;
     }
 }
 
-/// Sends, within [`SEND_TIMEOUT`]; false when the connection is done.
-async fn send(socket: &mut WebSocket, value: &Value) -> bool {
+/// Sends within `timeout`; false when the connection is done.
+async fn send(socket: &mut WebSocket, value: &Value, timeout: Duration) -> bool {
     let message = Message::Text(Utf8Bytes::from(value.to_string()));
     matches!(
-        tokio::time::timeout(SEND_TIMEOUT, socket.send(message)).await,
+        tokio::time::timeout(timeout, socket.send(message)).await,
         Ok(Ok(()))
     )
 }
@@ -148,7 +146,10 @@ fn request(
     if method == "subscribe" || method == "unsubscribe" {
         let request = match rpc::request(value) {
             Ok(request) => request,
-            Err((id, error)) => return Some(rpc::response(id, Err(error))),
+            Err(invalid) => {
+                let (id, error) = *invalid;
+                return Some(rpc::response(id, Err(error)));
+            }
         };
         let result = if method == "subscribe" {
             subscribe(shared, subscriptions, next_id, &request.params)

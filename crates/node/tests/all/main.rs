@@ -1,0 +1,130 @@
+//! The node over real HTTP on loopback: every method, refusals, errors,
+//! limits, subscriptions, agreement between nodes, shutdown.
+
+#![allow(clippy::unwrap_used, reason = "test")]
+
+mod limits;
+mod rpc;
+mod ws;
+
+use std::{path::PathBuf, time::Duration};
+
+use serde_json::{Value, json};
+use ward_chain::tx::{Payload, TxBody, dev_key};
+use ward_node::{Node, NodeConfig};
+use ward_primitives::Address;
+use ward_vm::BackendKind;
+
+/// A counter: `main` adds one to "n", stores its input under "last",
+/// emits "set" with the input, and outputs the count (8 bytes); input
+/// "revert" exits 7 after writing.
+pub(crate) const COUNTER: &str = r#"(module
+  (import "ward" "input_size" (func $size (result i32)))
+  (import "ward" "input_read" (func $read_in (param i32 i32 i32)))
+  (import "ward" "output_write" (func $out (param i32 i32)))
+  (import "ward" "exit" (func $exit (param i32)))
+  (import "ward" "storage_read" (func $get (param i32 i32 i32 i32) (result i64)))
+  (import "ward" "storage_write" (func $put (param i32 i32 i32 i32)))
+  (import "ward" "emit_event" (func $emit (param i32 i32 i32 i32)))
+  (memory (export "memory") 4)
+  (data (i32.const 0) "n")
+  (data (i32.const 8) "last")
+  (data (i32.const 16) "set")
+  (func (export "main") (local $len i32)
+    (drop (call $get (i32.const 0) (i32.const 1) (i32.const 32) (i32.const 8)))
+    (i64.store (i32.const 32) (i64.add (i64.load (i32.const 32)) (i64.const 1)))
+    (call $put (i32.const 0) (i32.const 1) (i32.const 32) (i32.const 8))
+    (local.set $len (call $size))
+    (call $read_in (i32.const 64) (i32.const 0) (local.get $len))
+    (call $put (i32.const 8) (i32.const 4) (i32.const 64) (local.get $len))
+    (call $emit (i32.const 16) (i32.const 3) (i32.const 64) (local.get $len))
+    (if (i32.eq (i32.load (i32.const 64)) (i32.const 0x65766572)) ;; "reve"
+      (then (call $exit (i32.const 7))))
+    (call $out (i32.const 32) (i32.const 8))))"#;
+
+pub(crate) fn counter_code() -> Vec<u8> {
+    wat::parse_str(COUNTER).unwrap()
+}
+
+/// A fresh data directory under the system's temporary directory.
+pub(crate) fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ward-node-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// A dev node on a free loopback port.
+pub(crate) fn dev_node(name: &str, configure: impl FnOnce(&mut NodeConfig)) -> Node {
+    let mut config = NodeConfig::new(temp_dir(name));
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.dev = true;
+    configure(&mut config);
+    Node::start(config).unwrap()
+}
+
+pub(crate) fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into()
+}
+
+/// POSTs `body` to `/rpc`: the status and the body.
+pub(crate) fn post(node: &Node, body: &str) -> (u16, String) {
+    let mut response = agent()
+        .post(format!("{}/rpc", node.url()))
+        .header("content-type", "application/json")
+        .send(body)
+        .unwrap();
+    let status = response.status().as_u16();
+    (
+        status,
+        response.body_mut().read_to_string().unwrap_or_default(),
+    )
+}
+
+/// One call: its `result`, or its `error` as `Err`.
+pub(crate) fn call(node: &Node, method: &str, params: Value) -> Result<Value, Value> {
+    let body = json!({ "jsonrpc": "2.0", "id": 7, "method": method, "params": params });
+    let (status, text) = post(node, &body.to_string());
+    assert_eq!(status, 200, "{text}");
+    let mut response: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(response["id"], 7);
+    match response.get_mut("error") {
+        Some(error) => Err(error.take()),
+        None => Ok(response["result"].take()),
+    }
+}
+
+pub(crate) fn ok(node: &Node, method: &str, params: Value) -> Value {
+    call(node, method, params).unwrap_or_else(|e| panic!("{method}: {e}"))
+}
+
+/// The `data.kind` of a call's error.
+pub(crate) fn error_kind(node: &Node, method: &str, params: Value) -> String {
+    let error = call(node, method, params).unwrap_err();
+    error["data"]["kind"].as_str().unwrap().to_owned()
+}
+
+pub(crate) fn dev_address(index: u32) -> Address {
+    ward_chain::tx::account_address(&dev_key(index).verifying_key().to_bytes())
+}
+
+/// A transaction signed by dev key `key`, as `sendRawTransaction` hex.
+pub(crate) fn raw(chain: &str, key: u32, nonce: u64, payload: Payload) -> String {
+    let key = dev_key(key);
+    let tx = TxBody {
+        chain_id: chain.into(),
+        public_key: key.verifying_key().to_bytes(),
+        nonce,
+        gas_limit: 5_000_000,
+        payload,
+    }
+    .sign(&key);
+    format!("0x{}", hex::encode(tx.to_bytes()))
+}
+
+pub(crate) fn both_backends() -> [BackendKind; 2] {
+    [BackendKind::Wasmtime, BackendKind::Wasmi]
+}

@@ -11,6 +11,7 @@ use std::{
 use anyhow::bail;
 use clap::Args;
 use serde_json::json;
+use ward_chain::tx::Payload;
 use ward_executor::{Executor, Tx};
 use ward_state::{Address, Hash32, Receipt, RedbStore, StateError, StateRead};
 use ward_vm::{BackendKind, Config};
@@ -25,13 +26,17 @@ use ward_cli::{
 pub(crate) struct Common {
     /// The data directory holding the state.
     #[arg(long, default_value = "./.ward")]
-    data_dir: PathBuf,
+    pub(crate) data_dir: PathBuf,
     /// The engine.
     #[arg(long, default_value = "wasmtime")]
     backend: BackendKind,
     /// Print one JSON object on stdout's last line.
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
+    /// Talk to the node at this URL (`http://HOST:PORT`) instead of
+    /// opening the data directory.
+    #[arg(long, env = "WARD_NODE", value_name = "URL")]
+    node: Option<String>,
 }
 
 /// `ward deploy FILE`.
@@ -53,9 +58,13 @@ pub(crate) struct DeployArgs {
     /// different salts.
     #[arg(long, default_value = "0x")]
     salt: String,
-    /// The deployer's address, as hex (default: 32 bytes of 0x01).
-    #[arg(long)]
+    /// The deployer's address, as hex (default: 32 bytes of 0x01; with
+    /// --node, the node's first dev account, which the node signs for).
+    #[arg(long, conflicts_with = "key")]
     sender: Option<String>,
+    /// Sign with this key file (`ward key new`); needs --node.
+    #[arg(long, value_name = "FILE")]
+    key: Option<PathBuf>,
     #[command(flatten)]
     common: Common,
 }
@@ -82,9 +91,13 @@ pub(crate) struct CallArgs {
     /// Gas limit.
     #[arg(long, default_value_t = 10_000_000, value_parser = parse::gas_arg)]
     gas: u64,
-    /// The caller's address, as hex (default: 32 bytes of 0x01).
-    #[arg(long)]
+    /// The caller's address, as hex (default: 32 bytes of 0x01; with
+    /// --node, the node's first dev account, which the node signs for).
+    #[arg(long, conflicts_with = "key")]
     sender: Option<String>,
+    /// Sign with this key file (`ward key new`); needs --node.
+    #[arg(long, value_name = "FILE")]
+    key: Option<PathBuf>,
     #[command(flatten)]
     common: Common,
 }
@@ -111,7 +124,34 @@ pub(crate) struct StateArgs {
 
 const DEFAULT_SENDER: Address = Address([1; 32]);
 
-fn address(text: &str) -> anyhow::Result<Address> {
+/// `--key` signs transactions for a node; without `--node` there is no one
+/// to send them to.
+fn no_key(key: Option<&PathBuf>) -> anyhow::Result<()> {
+    match key {
+        Some(_) => bail!("--key signs transactions for a node: pass --node URL (or set WARD_NODE)"),
+        None => Ok(()),
+    }
+}
+
+/// Who signs a transaction sent to a node.
+pub(crate) enum Signer {
+    /// This key, here.
+    Key(ed25519_dalek::SigningKey),
+    /// The node, for one of its dev accounts (the first when `None`).
+    Dev(Option<Address>),
+}
+
+impl Signer {
+    fn of(key: Option<&PathBuf>, sender: Option<&String>) -> anyhow::Result<Signer> {
+        Ok(match (key, sender) {
+            (Some(path), _) => Signer::Key(crate::key::load(path)?),
+            (None, Some(text)) => Signer::Dev(Some(address(text)?)),
+            (None, None) => Signer::Dev(None),
+        })
+    }
+}
+
+pub(crate) fn address(text: &str) -> anyhow::Result<Address> {
     Ok(Address(parse::bytes32(text)?))
 }
 
@@ -173,11 +213,11 @@ fn topic(bytes: &[u8]) -> String {
 }
 
 /// How a receipt is printed.
-struct Show<'a> {
-    backend: Option<BackendKind>,
-    json: bool,
-    committed: bool,
-    decode: Option<&'a values::Type>,
+pub(crate) struct Show<'a> {
+    pub(crate) backend: Option<BackendKind>,
+    pub(crate) json: bool,
+    pub(crate) committed: bool,
+    pub(crate) decode: Option<&'a values::Type>,
 }
 
 fn receipt_json(receipt: &Receipt, show: &Show<'_>) -> serde_json::Value {
@@ -213,7 +253,7 @@ fn receipt_json(receipt: &Receipt, show: &Show<'_>) -> serde_json::Value {
     object
 }
 
-fn print_receipt(receipt: &Receipt, show: &Show<'_>) -> ExitCode {
+pub(crate) fn print_receipt(receipt: &Receipt, show: &Show<'_>) -> ExitCode {
     if show.json {
         println!("{}", receipt_json(receipt, show));
     } else {
@@ -305,16 +345,24 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
     let code = crate::module_bytes(&args.file, &bytes)
         .map_err(|failure| anyhow::anyhow!("{}: {}", args.file.display(), failure.message))?
         .into_owned();
+    let input = if args.arg.is_empty() {
+        parse::hex_bytes(&args.input)?
+    } else {
+        values::args_input(&args.arg)?
+    };
+    let salt = parse::hex_bytes(&args.salt)?;
+    if let Some(url) = &args.common.node {
+        let payload = Payload::Deploy { code, input, salt };
+        let signer = Signer::of(args.key.as_ref(), args.sender.as_ref())?;
+        return crate::remote::submit(url, payload, args.gas, signer, &args.common, None);
+    }
+    no_key(args.key.as_ref())?;
     let tx = Tx::Deploy {
         sender: sender(args.sender.as_ref())?,
         code,
-        input: if args.arg.is_empty() {
-            parse::hex_bytes(&args.input)?
-        } else {
-            values::args_input(&args.arg)?
-        },
+        input,
         gas_limit: args.gas,
-        salt: parse::hex_bytes(&args.salt)?,
+        salt,
     };
     // Arguments first: a refused command creates nothing.
     let exec = open(&args.common, Access::Create)?;
@@ -322,6 +370,22 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub(crate) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
+    if let Some(url) = &args.common.node {
+        let payload = Payload::Call {
+            to: address(&args.address)?,
+            input: call_input(&args)?,
+        };
+        let signer = Signer::of(args.key.as_ref(), args.sender.as_ref())?;
+        return crate::remote::submit(
+            url,
+            payload,
+            args.gas,
+            signer,
+            &args.common,
+            args.decode.as_ref(),
+        );
+    }
+    no_key(args.key.as_ref())?;
     let tx = Tx::Call {
         sender: sender(args.sender.as_ref())?,
         to: address(&args.address)?,
@@ -338,6 +402,18 @@ pub(crate) fn query(args: CallArgs) -> anyhow::Result<ExitCode> {
         address(&args.address)?,
         call_input(&args)?,
     );
+    if let Some(url) = &args.common.node {
+        return crate::remote::query(
+            url,
+            from,
+            to,
+            &input,
+            args.gas,
+            &args.common,
+            args.decode.as_ref(),
+        );
+    }
+    no_key(args.key.as_ref())?;
     let exec = open(&args.common, Access::Read)?;
     let receipt = exec.query(from, to, input, args.gas)?;
     Ok(print_receipt(
@@ -353,6 +429,9 @@ pub(crate) fn query(args: CallArgs) -> anyhow::Result<ExitCode> {
 
 pub(crate) fn receipt(args: ReceiptArgs) -> anyhow::Result<ExitCode> {
     let tx = Hash32(parse::bytes32(&args.tx)?);
+    if let Some(url) = &args.common.node {
+        return crate::remote::receipt(url, tx, &args.common);
+    }
     let store = open_store(&args.common.data_dir, Access::Read)?;
     let Some(receipt) = store.receipt(&tx)? else {
         bail!("no receipt for {tx}");
@@ -371,16 +450,22 @@ pub(crate) fn receipt(args: ReceiptArgs) -> anyhow::Result<ExitCode> {
 pub(crate) fn state(args: StateArgs) -> anyhow::Result<ExitCode> {
     let at = address(&args.address)?;
     let key = args.key.as_deref().map(parse::hex_bytes).transpose()?;
-    let store = open_store(&args.common.data_dir, Access::Read)?;
-    let Some(info) = store.contract(&at)? else {
-        bail!("no contract at {at}");
-    };
-    let entries = match key {
-        Some(key) => store
-            .storage(&at, &key)?
-            .map(|v| vec![(key, v)])
-            .unwrap_or_default(),
-        None => store.storage_entries(&at)?,
+    let (info, entries) = match &args.common.node {
+        Some(url) => crate::remote::state(url, &at, key)?,
+        None => {
+            let store = open_store(&args.common.data_dir, Access::Read)?;
+            let Some(info) = store.contract(&at)? else {
+                bail!("no contract at {at}");
+            };
+            let entries = match key {
+                Some(key) => store
+                    .storage(&at, &key)?
+                    .map(|v| vec![(key, v)])
+                    .unwrap_or_default(),
+                None => store.storage_entries(&at)?,
+            };
+            (info, entries)
+        }
     };
     if args.common.json {
         let object = json!({

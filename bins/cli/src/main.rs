@@ -8,7 +8,7 @@
 //! Exit codes: 0 when the status is `ok` (or the module is valid), 1 for any
 //! other outcome, 2 for usage, I/O and store errors (with `--json`, stdout's
 //! last line is then `{"status": "error", "error": {"kind", "message"}}`,
-//! `kind` one of `usage`, `io`, `store`, `internal`).
+//! `kind` one of `usage`, `io`, `store`, `node`, `internal`).
 
 use std::process::ExitCode;
 
@@ -19,10 +19,14 @@ use clap::{Parser, Subcommand};
 mod backends;
 mod bench;
 mod chain;
+mod client;
 mod demo;
 mod inspect;
+mod key;
+mod remote;
 mod run;
 mod serve;
+mod verify;
 
 /// Ward: a deterministic, metered, sandboxed WebAssembly runtime.
 #[derive(Parser, Debug)]
@@ -59,6 +63,11 @@ enum Command {
     /// Run a node: signed transactions over JSON-RPC, blocks with a
     /// provable state root, WebSocket subscriptions, metrics.
     Serve(serve::ServeArgs),
+    /// Create or show Ed25519 key files that sign transactions.
+    Key(key::KeyArgs),
+    /// Check a node's `getStorage` answer (JSON, from FILE or stdin)
+    /// against a state root: exit 0 when the proof holds, 1 when not.
+    VerifyProof(verify::VerifyArgs),
 }
 
 /// The module in `bytes` read from `path`: a `.wasm` file (or anything that
@@ -136,6 +145,8 @@ fn main() -> ExitCode {
         Command::State(args) => chain::state(args),
         Command::Demo(args) => demo::demo(args),
         Command::Serve(args) => serve::serve(args),
+        Command::Key(args) => key::key(args),
+        Command::VerifyProof(args) => verify::verify(args),
     };
     match result {
         Ok(code) => code,
@@ -154,6 +165,9 @@ fn main() -> ExitCode {
 /// the command line asked for that cannot be done.
 fn error_kind(err: &anyhow::Error) -> &'static str {
     for cause in err.chain() {
+        if cause.is::<client::NodeRefused>() {
+            return "node";
+        }
         if cause.is::<ward_state::StateError>() {
             return "store";
         }

@@ -1,0 +1,197 @@
+//! The chain commands against a node (`--node URL`): the same output as
+//! on a data directory.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+use ward_chain::tx::{Payload, TxBody, account_address};
+use ward_cli::{parse::hex, values};
+use ward_state::{Address, ContractInfo, Entries, Hash32};
+use ward_vm::BackendKind;
+
+use crate::{
+    chain::{Common, Show, Signer, print_receipt},
+    client::Client,
+};
+
+fn backend_of(network: &Value) -> Option<BackendKind> {
+    network["backend"].as_str().and_then(|s| s.parse().ok())
+}
+
+fn receipt_of(value: &Value) -> anyhow::Result<ward_state::Receipt> {
+    ward_node::json::receipt_from(value)
+        .map_err(|e| anyhow::anyhow!("the node's receipt does not read: {e}"))
+}
+
+fn hash32(value: &Value, what: &str) -> anyhow::Result<Hash32> {
+    value
+        .as_str()
+        .and_then(Hash32::from_hex)
+        .with_context(|| format!("the node's {what} is not a 32-byte hex value"))
+}
+
+/// Sends a deploy or call, signed here (`--key`) or by the node for a dev
+/// account, waits for its block and prints the receipt.
+pub(crate) fn submit(
+    url: &str,
+    payload: Payload,
+    gas: u64,
+    signer: Signer,
+    common: &Common,
+    decode: Option<&values::Type>,
+) -> anyhow::Result<ExitCode> {
+    let client = Client::new(url)?;
+    let network = client.call("getNetwork", json!({}))?;
+    let receipt = match signer {
+        Signer::Key(key) => {
+            let public_key = key.verifying_key().to_bytes();
+            let from = account_address(&public_key);
+            let nonce = client.call("getNonce", json!({ "address": from.to_string() }))?["pending"]
+                .as_u64()
+                .context("the node's nonce is not a number")?;
+            let chain_id = network["chain_id"]
+                .as_str()
+                .context("the node names no chain id")?
+                .to_owned();
+            let tx = TxBody {
+                chain_id,
+                public_key,
+                nonce,
+                gas_limit: gas,
+                payload,
+            }
+            .sign(&key);
+            client.call(
+                "sendRawTransaction",
+                json!({ "tx": hex(&tx.to_bytes()), "wait": true }),
+            )?
+        }
+        Signer::Dev(from) => {
+            let from = match from {
+                Some(address) => address.to_string(),
+                None => network["dev_accounts"][0]
+                    .as_str()
+                    .context(
+                        "the node is not in dev mode, so it signs for no one: pass --key FILE",
+                    )?
+                    .to_owned(),
+            };
+            let mut params = json!({ "from": from, "gas": gas, "wait": true });
+            match payload {
+                Payload::Deploy { code, input, salt } => {
+                    params["deploy"] =
+                        json!({ "code": hex(&code), "input": hex(&input), "salt": hex(&salt) });
+                }
+                Payload::Call { to, input } => {
+                    params["call"] = json!({ "to": to.to_string(), "input": hex(&input) });
+                }
+            }
+            client.call("sendTransaction", params)?
+        }
+    };
+    Ok(print_receipt(
+        &receipt_of(&receipt)?,
+        &Show {
+            backend: backend_of(&network),
+            json: common.json,
+            committed: true,
+            decode,
+        },
+    ))
+}
+
+/// A read-only call on the node's latest state.
+pub(crate) fn query(
+    url: &str,
+    from: Address,
+    to: Address,
+    input: &[u8],
+    gas: u64,
+    common: &Common,
+    decode: Option<&values::Type>,
+) -> anyhow::Result<ExitCode> {
+    let client = Client::new(url)?;
+    let network = client.call("getNetwork", json!({}))?;
+    let receipt = client.call(
+        "query",
+        json!({ "to": to.to_string(), "from": from.to_string(), "input": hex(input), "gas": gas }),
+    )?;
+    Ok(print_receipt(
+        &receipt_of(&receipt)?,
+        &Show {
+            backend: backend_of(&network),
+            json: common.json,
+            committed: false,
+            decode,
+        },
+    ))
+}
+
+/// A receipt by transaction hash.
+pub(crate) fn receipt(url: &str, tx: Hash32, common: &Common) -> anyhow::Result<ExitCode> {
+    let client = Client::new(url)?;
+    let receipt = client.call("getTransaction", json!({ "tx": tx.to_string() }))?;
+    if receipt["status"] == "pending" {
+        bail!("transaction {tx} is pending: it is in no block yet");
+    }
+    Ok(print_receipt(
+        &receipt_of(&receipt)?,
+        &Show {
+            backend: None,
+            json: common.json,
+            committed: true,
+            decode: None,
+        },
+    ))
+}
+
+/// A contract and its storage (or one key), read page by page.
+pub(crate) fn state(
+    url: &str,
+    at: &Address,
+    key: Option<Vec<u8>>,
+) -> anyhow::Result<(ContractInfo, Entries)> {
+    let client = Client::new(url)?;
+    let contract = client.call("getContract", json!({ "address": at.to_string() }))?;
+    let info = ContractInfo {
+        code_hash: hash32(&contract["code_hash"], "code hash")?,
+        deployer: Address(hash32(&contract["deployer"], "deployer")?.0),
+        created_at: contract["created_at"]
+            .as_u64()
+            .context("the node's created_at is not a number")?,
+    };
+    let bytes = |value: &Value| -> anyhow::Result<Vec<u8>> {
+        let text = value.as_str().context("the node's value is not hex")?;
+        Ok(ward_cli::parse::hex_bytes(text)?)
+    };
+    let mut entries = Vec::new();
+    match key {
+        Some(key) => {
+            let proven = client.call(
+                "getStorage",
+                json!({ "address": at.to_string(), "key": hex(&key) }),
+            )?;
+            if !proven["value"].is_null() {
+                entries.push((key, bytes(&proven["value"])?));
+            }
+        }
+        None => {
+            let mut cursor = Value::Null;
+            loop {
+                let page = client.call(
+                    "getStorageRange",
+                    json!({ "address": at.to_string(), "cursor": cursor, "limit": 1000 }),
+                )?;
+                for entry in page["entries"].as_array().context("no entries")? {
+                    entries.push((bytes(&entry["key"])?, bytes(&entry["value"])?));
+                }
+                cursor = page["cursor"].clone();
+                if cursor.is_null() {
+                    break;
+                }
+            }
+        }
+    }
+    Ok((info, entries))
+}

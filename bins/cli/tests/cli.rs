@@ -11,6 +11,8 @@ use std::{
 
 use serde_json::Value;
 
+mod node;
+
 fn ward(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ward"))
         .args(args)

@@ -1,0 +1,313 @@
+//! `ward serve` as a process: the CLI as its client, a graceful stop on
+//! SIGTERM, and crashes under load.
+
+use std::{
+    io::{BufRead, BufReader},
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use serde_json::{Value, json};
+
+use super::{example, last_json, ward};
+
+/// A running `ward serve`, killed when dropped.
+struct Served {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn node_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ward-cli-node-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Starts `ward serve --dev` on `dir` and a free port; returns once it
+/// printed its `listening on` line.
+fn serve(dir: &std::path::Path, extra: &[&str]) -> Served {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args(["serve", "--dev", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(url) = line.strip_prefix("listening on ") {
+                let _ = send.send(url.to_owned());
+            }
+        }
+    });
+    let url = receive
+        .recv_timeout(Duration::from_secs(60))
+        .expect("ward serve prints its address");
+    Served { child, url }
+}
+
+fn rpc(url: &str, method: &str, params: Value) -> Result<Value, String> {
+    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let mut response = agent
+        .post(format!("{url}/rpc"))
+        .send(body.to_string())
+        .map_err(|e| e.to_string())?;
+    let text = response
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| e.to_string())?;
+    let value: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    match value.get("error") {
+        Some(error) => Err(error.to_string()),
+        None => Ok(value["result"].clone()),
+    }
+}
+
+fn counter_wasm() -> String {
+    example("counter.wat")
+}
+
+#[test]
+fn the_cli_talks_to_a_node_as_it_talks_to_a_data_directory() {
+    let dir = node_dir("client");
+    let node = serve(&dir, &[]);
+    let url = node.url.as_str();
+    let with_node = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--node", url, "--json"]);
+        ward(&all)
+    };
+    let deployed = with_node(&["deploy", &counter_wasm()]);
+    assert_eq!(deployed.status.code(), Some(0), "{deployed:?}");
+    let deployed = last_json(&deployed);
+    let address = deployed["address"].as_str().unwrap().to_owned();
+    assert_eq!(deployed["backend"], "wasmtime");
+
+    let called = with_node(&["call", &address]);
+    assert_eq!(called.status.code(), Some(0));
+    let called = last_json(&called);
+    assert_eq!(called["height"], 2);
+    // The example's `main` writes, which a query refuses, as on a data
+    // directory.
+    let queried = last_json(&with_node(&["query", &address]));
+    assert_eq!(queried["status"], "trapped");
+    let receipt = last_json(&with_node(&["receipt", called["tx"].as_str().unwrap()]));
+    assert_eq!(receipt["tx"], called["tx"]);
+    let state = last_json(&with_node(&["state", &address]));
+    assert_eq!(state["address"], address);
+
+    // A key file signs; its account's nonce counts from zero.
+    let key = dir.join("key.json");
+    let made = ward(&["key", "new", key.to_str().unwrap(), "--json"]);
+    assert_eq!(made.status.code(), Some(0));
+    let account = last_json(&made)["address"].as_str().unwrap().to_owned();
+    assert_eq!(
+        ward(&["key", "new", key.to_str().unwrap()]).status.code(),
+        Some(2),
+        "never overwritten"
+    );
+    let signed = with_node(&["call", &address, "--key", key.to_str().unwrap()]);
+    assert_eq!(signed.status.code(), Some(0), "{signed:?}");
+    assert_eq!(
+        rpc(url, "getNonce", json!({ "address": account })).unwrap()["nonce"],
+        1
+    );
+
+    // A proof from the node verifies against its root, and no other.
+    let proof = rpc(
+        url,
+        "getStorage",
+        json!({ "address": address, "key": "0x636f756e74" }),
+    )
+    .unwrap();
+    let file = dir.join("proof.json");
+    std::fs::write(&file, proof.to_string()).unwrap();
+    let root = proof["state_root"].as_str().unwrap();
+    assert_eq!(
+        ward(&["verify-proof", "--root", root, file.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    let other = format!("0x{}", "11".repeat(32));
+    assert_eq!(
+        ward(&["verify-proof", "--root", &other, file.to_str().unwrap()])
+            .status
+            .code(),
+        Some(1)
+    );
+
+    // Refusals are the node's, named as such.
+    let refused = with_node(&[
+        "call",
+        &address,
+        "--sender",
+        &format!("0x{}", "01".repeat(32)),
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(last_json(&refused)["error"]["kind"], "node");
+    // --key without a node has no one to send to.
+    let alone = ward(&[
+        "call",
+        &address,
+        "--key",
+        key.to_str().unwrap(),
+        "--data-dir",
+        dir.join("none").to_str().unwrap(),
+    ]);
+    assert_eq!(alone.status.code(), Some(2));
+}
+
+/// Sends SIGTERM and waits for the process to end.
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "ward serve did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn sigterm_finishes_the_block_and_exits_zero() {
+    let dir = node_dir("sigterm");
+    let mut node = serve(&dir, &[]);
+    let from = rpc(&node.url, "getNetwork", json!({})).unwrap()["dev_accounts"][0].clone();
+    let code = format!("0x{}", hex(&std::fs::read(example("counter.wat")).unwrap()));
+    let receipt = rpc(
+        &node.url,
+        "sendTransaction",
+        json!({ "from": from, "deploy": { "code": code }, "wait": true }),
+    );
+    // The example is text: the node judges the bytes and rejects them.
+    assert_eq!(receipt.unwrap()["status"], "rejected");
+    let status = terminate(&mut node.child);
+    assert_eq!(status.code(), Some(0));
+    // It stopped cleanly: a new node opens the directory at once.
+    let again = serve(&dir, &[]);
+    assert_eq!(
+        rpc(&again.url, "getLatestBlock", json!({})).unwrap()["height"],
+        1
+    );
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Rounds of the crash test (`WARD_CRASH_ROUNDS`, default 6).
+fn crash_rounds() -> usize {
+    std::env::var("WARD_CRASH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(6)
+}
+
+#[test]
+fn a_node_killed_under_load_keeps_every_acknowledged_transaction_once() {
+    let dir = node_dir("crash");
+    let acknowledged: Arc<Mutex<Vec<String>>> = Arc::default();
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let mut random = move |below: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % below
+    };
+    for round in 0..crash_rounds() {
+        let before = acknowledged.lock().unwrap().len();
+        let mut node = serve(&dir, &[]);
+        let url = node.url.clone();
+        let accounts = rpc(&url, "getNetwork", json!({})).unwrap()["dev_accounts"].clone();
+        let stop = Arc::new(AtomicBool::new(false));
+        // Four senders, each from its own dev account: every call to a
+        // missing contract is a receipt (no_contract) and moves state
+        // (the nonce), which is all this test needs.
+        let senders: Vec<_> = (0..4)
+            .map(|i| {
+                let (url, stop, acked) = (url.clone(), stop.clone(), acknowledged.clone());
+                let from = accounts[i].clone();
+                std::thread::spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        let params = json!({ "from": from, "call": { "to": format!("0x{}", "ee".repeat(32)) }, "wait": true });
+                        match rpc(&url, "sendTransaction", params) {
+                            Ok(receipt) => acked.lock().unwrap().push(receipt["tx"].as_str().unwrap().to_owned()),
+                            Err(_) => break,
+                        }
+                    }
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(200 + random(800)));
+        node.child.kill().unwrap();
+        node.child.wait().unwrap();
+        stop.store(true, Ordering::Relaxed);
+        for sender in senders {
+            sender.join().unwrap();
+        }
+        drop(node);
+        // Restart: every acknowledged transaction is there, in exactly one
+        // block, and every block is whole.
+        let node = serve(&dir, &[]);
+        let acked = acknowledged.lock().unwrap().clone();
+        assert!(
+            acked.len() > before,
+            "round {round}: the load acknowledged nothing"
+        );
+        let height = rpc(&node.url, "getLatestBlock", json!({})).unwrap()["height"]
+            .as_u64()
+            .unwrap();
+        let mut seen = std::collections::BTreeMap::new();
+        let mut parent = Value::String(format!("0x{}", "00".repeat(32)));
+        for h in 1..=height {
+            let block = rpc(&node.url, "getBlock", json!({ "height": h })).unwrap();
+            assert_eq!(block["parent"], parent, "block {h}");
+            parent = block["hash"].clone();
+            for tx in block["txs"].as_array().unwrap() {
+                let receipt = rpc(&node.url, "getTransaction", json!({ "tx": tx })).unwrap();
+                assert_eq!(receipt["height"], h, "a receipt of block {h}");
+                assert!(
+                    seen.insert(tx.as_str().unwrap().to_owned(), h).is_none(),
+                    "{tx} twice"
+                );
+            }
+        }
+        for tx in &acked {
+            assert!(
+                seen.contains_key(tx),
+                "acknowledged {tx} is lost after round {round}"
+            );
+        }
+        drop(node);
+    }
+}

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, reason = "test")]
 
+mod docs;
 mod limits;
 mod rpc;
 mod ws;

@@ -118,6 +118,11 @@ pub(crate) struct StateArgs {
     address: String,
     /// One key (as hex), or every entry when absent.
     key: Option<String>,
+    /// With --node and KEY: print the node's `getStorage` answer, the value
+    /// with its proof against the latest state root, as JSON (what `ward
+    /// verify-proof` checks).
+    #[arg(long, requires = "key")]
+    proof: bool,
     #[command(flatten)]
     common: Common,
 }
@@ -450,6 +455,13 @@ pub(crate) fn receipt(args: ReceiptArgs) -> anyhow::Result<ExitCode> {
 pub(crate) fn state(args: StateArgs) -> anyhow::Result<ExitCode> {
     let at = address(&args.address)?;
     let key = args.key.as_deref().map(parse::hex_bytes).transpose()?;
+    if args.proof {
+        let (Some(url), Some(key)) = (&args.common.node, &key) else {
+            bail!("--proof asks a node for a proof: pass --node URL (or set WARD_NODE)");
+        };
+        println!("{}", crate::remote::proof(url, &at, key)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     let (info, entries) = match &args.common.node {
         Some(url) => crate::remote::state(url, &at, key)?,
         None => {

@@ -146,6 +146,14 @@ pub(crate) fn receipt(url: &str, tx: Hash32, common: &Common) -> anyhow::Result<
     ))
 }
 
+/// One storage entry with its proof, as the node's JSON.
+pub(crate) fn proof(url: &str, at: &Address, key: &[u8]) -> anyhow::Result<Value> {
+    Client::new(url)?.call(
+        "getStorage",
+        json!({ "address": at.to_string(), "key": hex(key) }),
+    )
+}
+
 /// A contract and its storage (or one key), read page by page.
 pub(crate) fn state(
     url: &str,

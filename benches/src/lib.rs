@@ -8,6 +8,7 @@
 //! This crate names wasmtime and wasmi directly: only to build the floors.
 
 pub mod chain;
+pub mod node;
 pub mod probe;
 pub mod suite;
 
@@ -429,4 +430,12 @@ pub fn kernel_run(kind: BackendKind, metered: Metered, wat: &str) -> Work {
             })
         }
     }
+}
+
+/// A whole number from the environment variable `name`, or `default`.
+pub fn env_secs(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }

@@ -470,6 +470,7 @@ pub fn plans(config: &Config) -> Vec<Plan> {
         });
     }
     sdk_token_plans(&mut plans);
+    node_plans(&mut plans);
     plans
 }
 
@@ -513,6 +514,78 @@ fn sdk_token_plans(plans: &mut Vec<Plan>) {
                 (ward, baseline, gas_label)
             })),
         });
+    }
+}
+
+/// `node_transfer` ([`crate::node`]): one run per backend, shared by its
+/// three figures. Throughput (`tx/s`, the node beside the executor in
+/// process: the ratio is the node's share of the in-process rate) and the
+/// latency from send to acknowledgement at the median and the 99th
+/// percentile (`ms`, beside the in-process time of one block of the size
+/// the node built: the floor of any acknowledgement); and
+/// `node_state_root`, the state root's share of that block (`ms`, beside
+/// the whole block).
+fn node_plans(plans: &mut Vec<Plan>) {
+    /// One figure of a run: (Ward's, the baseline's, the baseline's label).
+    type Pick = fn(&NodeFigures) -> (f64, f64, String);
+
+    use std::sync::{Arc, OnceLock};
+
+    use crate::node::{NodeFigures, node_transfer};
+
+    if crate::sdk_contract("token").is_none() {
+        eprintln!("note: node_transfer skipped: contracts/token is not built (make contracts)");
+        return;
+    }
+    let load = Duration::from_secs(crate::env_secs("WARD_NODE_BENCH_SECS", 5));
+    let senders = crate::env_secs("WARD_NODE_BENCH_SENDERS", 64) as usize;
+    for kind in BackendKind::ALL {
+        let run: Arc<OnceLock<Option<NodeFigures>>> = Arc::default();
+        let figures: [(&str, &'static str, Pick); 4] = [
+            ("node_transfer", "tx/s", |f| {
+                (
+                    f.node_tps,
+                    f.inprocess_tps,
+                    format!("executor in process, redb, {:.0}-tx blocks", f.block_txs),
+                )
+            }),
+            ("node_transfer_p50", "ms", |f| {
+                (
+                    f.p50_ms,
+                    f.inprocess_block_ms,
+                    "one block in process".into(),
+                )
+            }),
+            ("node_transfer_p99", "ms", |f| {
+                (
+                    f.p99_ms,
+                    f.inprocess_block_ms,
+                    "one block in process".into(),
+                )
+            }),
+            ("node_state_root", "ms", |f| {
+                (
+                    f.state_root_ms,
+                    f.inprocess_block_ms,
+                    format!("the whole block in process (commit {:.2} ms)", f.commit_ms),
+                )
+            }),
+        ];
+        for (name, unit, pick) in figures {
+            let run = run.clone();
+            plans.push(Plan {
+                name: name.into(),
+                backend: kind,
+                unit,
+                items: 1,
+                sides: Sides::Counted(Box::new(move || {
+                    match run.get_or_init(|| node_transfer(kind, load, senders)) {
+                        Some(figures) => pick(figures),
+                        None => (f64::NAN, f64::NAN, "not run".into()),
+                    }
+                })),
+            });
+        }
     }
 }
 

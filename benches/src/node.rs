@@ -1,0 +1,283 @@
+//! `node_transfer`: the node under load beside the executor in process.
+//!
+//! A node on a temporary data directory (redb, the default block
+//! production: a block as soon as transactions wait) and, in the same
+//! process, a load generator: many accounts, each a thread sending signed
+//! SDK-token transfers over HTTP (`sendRawTransaction` with `wait`), one at
+//! a time. It reports committed transactions per second and the latency
+//! from send to acknowledgement (after the block's durable commit). Beside
+//! it, in the same run, the same number of transactions of the same shape
+//! (signed by the same accounts, decoded and signature-checked from their
+//! bytes) applied by the executor in process on a fresh redb directory, in
+//! blocks of the size the node built.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use ed25519_dalek::SigningKey;
+use serde_json::{Value, json};
+use ward_chain::tx::{Payload, SignedTx, TxBody, VerifiedTx, account_address};
+use ward_executor::Executor;
+use ward_node::{Node, NodeConfig};
+use ward_primitives::{Address, Hash32};
+use ward_state::RedbStore;
+use ward_vm::{BackendKind, CodeHash, Config};
+
+const CHAIN: &str = "ward-bench";
+const GAS: u64 = 2_000_000;
+
+/// What one `node_transfer` run measured.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NodeFigures {
+    /// Transactions committed per second through the node.
+    pub node_tps: f64,
+    /// The same transactions per second through the executor in process.
+    pub inprocess_tps: f64,
+    /// Median send-to-acknowledgement latency, ms.
+    pub p50_ms: f64,
+    /// 99th percentile latency, ms.
+    pub p99_ms: f64,
+    /// Transactions per block the node built under the load.
+    pub block_txs: f64,
+    /// Time per block in process (execute, root, commit), ms.
+    pub inprocess_block_ms: f64,
+    /// Of that, computing the state tree's update and root, ms.
+    pub state_root_ms: f64,
+    /// Of that, the durable commit, ms.
+    pub commit_ms: f64,
+}
+
+fn owner() -> SigningKey {
+    ward_chain::tx::dev_key(1_000)
+}
+
+fn sender(i: usize) -> SigningKey {
+    ward_chain::tx::dev_key(2_000 + i as u32)
+}
+
+fn sign(key: &SigningKey, nonce: u64, payload: Payload) -> SignedTx {
+    TxBody {
+        chain_id: CHAIN.into(),
+        public_key: key.verifying_key().to_bytes(),
+        nonce,
+        gas_limit: if matches!(payload, Payload::Deploy { .. }) {
+            100_000_000
+        } else {
+            GAS
+        },
+        payload,
+    }
+    .sign(key)
+}
+
+fn transfer(token: Address, to: Address, amount: u128) -> Payload {
+    use ward_sdk::codec::call_input;
+    Payload::Call {
+        to: token,
+        input: call_input("transfer", &(to, amount)),
+    }
+}
+
+/// The token's deploy, and one transfer from the owner to each sender.
+fn setup(code: &[u8], senders: usize) -> (Address, Vec<SignedTx>) {
+    let owner = owner();
+    let deploy = sign(
+        &owner,
+        0,
+        Payload::Deploy {
+            code: code.to_vec(),
+            input: ward_sdk::codec::encode(&1_000_000_000_000u128),
+            salt: Vec::new(),
+        },
+    );
+    let from = account_address(&owner.verifying_key().to_bytes());
+    let token = ward_executor::contract_address(&from, &Hash32(CodeHash::of(code).0), &[]);
+    let mut txs = vec![deploy];
+    for i in 0..senders {
+        let to = account_address(&sender(i).verifying_key().to_bytes());
+        txs.push(sign(&owner, 1 + i as u64, transfer(token, to, 1_000_000)));
+    }
+    (token, txs)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    format!("0x{}", ::hex::encode(bytes))
+}
+
+fn post(agent: &ureq::Agent, url: &str, body: &Value) -> Result<Value, String> {
+    let mut response = agent
+        .post(url)
+        .send(body.to_string())
+        .map_err(|e| e.to_string())?;
+    let text = response
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| e.to_string())?;
+    let value: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    match value.get("error") {
+        Some(error) => Err(error.to_string()),
+        None => Ok(value["result"].clone()),
+    }
+}
+
+fn send(agent: &ureq::Agent, url: &str, tx: &SignedTx, wait: bool) -> Result<Value, String> {
+    post(
+        agent,
+        url,
+        &json!({ "jsonrpc": "2.0", "id": 1, "method": "sendRawTransaction",
+                 "params": { "tx": hex(&tx.to_bytes()), "wait": wait } }),
+    )
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ward-bench-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn height(agent: &ureq::Agent, url: &str) -> u64 {
+    post(
+        agent,
+        url,
+        &json!({ "jsonrpc": "2.0", "id": 1, "method": "getNetwork" }),
+    )
+    .ok()
+    .and_then(|n| n["height"].as_u64())
+    .unwrap_or(0)
+}
+
+/// Runs the node under `senders` concurrent accounts for `load`, then the
+/// same transactions in process. `None` when the SDK token is not built.
+pub fn node_transfer(kind: BackendKind, load: Duration, senders: usize) -> Option<NodeFigures> {
+    let code = crate::sdk_contract("token")?;
+    let (token, setup_txs) = setup(&code, senders);
+
+    // The node.
+    let dir = temp_dir("node");
+    let mut config = NodeConfig::new(dir.clone());
+    config.listen = "127.0.0.1:0".parse().ok()?;
+    config.backend = kind;
+    config.chain_id = CHAIN.into();
+    config.limits.mempool_size = senders * 4 + setup_txs.len();
+    config.limits.max_connections = senders + 16;
+    let node = Node::start(config).expect("the node starts");
+    let url = format!("{}/rpc", node.url());
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into();
+    let last = setup_txs.len() - 1;
+    for (i, tx) in setup_txs.iter().enumerate() {
+        // Waiting now and then keeps the owner within the mempool's nonce gap.
+        send(&agent, &url, tx, i == last || i % 32 == 0).expect("setup transactions are accepted");
+    }
+    let recipient = Address([0xb0; 32]);
+    let start_height = height(&agent, &url);
+    let latencies = Arc::new(Mutex::new(Vec::new()));
+    let started = ward_vm::clock::now();
+    let deadline = started + load;
+    let threads: Vec<_> = (0..senders)
+        .map(|i| {
+            let (url, latencies) = (url.clone(), latencies.clone());
+            std::thread::spawn(move || {
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .timeout_global(Some(Duration::from_secs(60)))
+                    .build()
+                    .into();
+                let key = sender(i);
+                let mut mine = Vec::new();
+                let mut nonce = 0;
+                while !ward_vm::clock::passed(deadline) {
+                    let tx = sign(&key, nonce, transfer(token, recipient, 1));
+                    let sent = ward_vm::clock::now();
+                    match send(&agent, &url, &tx, true) {
+                        Ok(receipt) if receipt["status"] == "ok" => {
+                            mine.push((ward_vm::clock::now() - sent).as_secs_f64());
+                            nonce += 1;
+                        }
+                        Ok(receipt) => panic!("a transfer failed: {receipt}"),
+                        Err(e) => panic!("a transfer was refused: {e}"),
+                    }
+                }
+                latencies
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend(mine);
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("a sender panicked");
+    }
+    let elapsed = (ward_vm::clock::now() - started).as_secs_f64();
+    let blocks = height(&agent, &url).saturating_sub(start_height).max(1);
+    node.shutdown().expect("the node stops");
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut latencies = std::mem::take(&mut *latencies.lock().unwrap_or_else(|e| e.into_inner()));
+    latencies.sort_by(f64::total_cmp);
+    let count = latencies.len();
+    let percentile = |p: f64| {
+        latencies
+            .get(((count as f64 * p) as usize).min(count.saturating_sub(1)))
+            .map_or(f64::NAN, |s| s * 1e3)
+    };
+    let block_txs = count as f64 / blocks as f64;
+
+    // The same work in process: as many transfers, from the same senders
+    // in turn, in blocks of the node's size, each decoded and verified.
+    let dir = temp_dir("inprocess");
+    let store = Arc::new(RedbStore::create(&dir).expect("a redb store"));
+    let config = Config::default();
+    let exec = Executor::new(store, crate::ward_backend(kind, &config), &config);
+    let verify = |tx: &SignedTx| -> VerifiedTx {
+        SignedTx::verify_bytes(&tx.to_bytes(), CHAIN).expect("verifies")
+    };
+    let setup_verified: Vec<VerifiedTx> = setup_txs.iter().map(verify).collect();
+    exec.execute_signed_block(&setup_verified[..1], 1)
+        .expect("deploys");
+    let mut time = 2;
+    for funding in setup_verified[1..].chunks(64) {
+        exec.execute_signed_block(funding, time).expect("funds");
+        time += 1;
+    }
+    let mut nonces = vec![0u64; senders];
+    let bytes: Vec<Vec<u8>> = (0..count)
+        .map(|n| {
+            let i = n % senders;
+            let tx = sign(&sender(i), nonces[i], transfer(token, recipient, 1));
+            nonces[i] += 1;
+            tx.to_bytes()
+        })
+        .collect();
+    let per_block = (block_txs.round() as usize).max(1);
+    let (mut root, mut commit) = (0.0, 0.0);
+    let started = ward_vm::clock::now();
+    for chunk in bytes.chunks(per_block) {
+        let txs: Vec<VerifiedTx> = chunk
+            .iter()
+            .map(|b| SignedTx::verify_bytes(b, CHAIN).expect("verifies"))
+            .collect();
+        let block = exec.execute_signed_block(&txs, time).expect("executes");
+        debug_assert!(block.receipts.iter().all(|r| r.status == "ok"));
+        let timings = exec.last_block_timings();
+        root += timings.state_root.as_secs_f64();
+        commit += timings.commit.as_secs_f64();
+        time += 1;
+    }
+    let inprocess = (ward_vm::clock::now() - started).as_secs_f64();
+    drop(exec);
+    let _ = std::fs::remove_dir_all(&dir);
+    let in_blocks = count.div_ceil(per_block).max(1);
+    Some(NodeFigures {
+        node_tps: count as f64 / elapsed,
+        inprocess_tps: count as f64 / inprocess,
+        p50_ms: percentile(0.50),
+        p99_ms: percentile(0.99),
+        block_txs,
+        inprocess_block_ms: inprocess * 1e3 / in_blocks as f64,
+        state_root_ms: root * 1e3 / in_blocks as f64,
+        commit_ms: commit * 1e3 / in_blocks as f64,
+    })
+}

@@ -8,13 +8,13 @@ use std::{
     sync::Arc,
 };
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use clap::Args;
 use serde_json::json;
 use ward_chain::tx::Payload;
 use ward_executor::{Executor, Tx};
 use ward_state::{Address, Hash32, Receipt, RedbStore, StateError, StateRead};
-use ward_vm::{BackendKind, Config};
+use ward_vm::{BackendKind, CacheOptions, Config, ModuleCache};
 
 use ward_cli::{
     parse::{self, hex},
@@ -189,7 +189,17 @@ pub(crate) fn open_executor(
     let config = Config::default();
     let backend =
         crate::backends::create(backend, &config).map_err(|f| anyhow::anyhow!("{}", f.message))?;
-    Ok(Executor::new(store, backend, &config))
+    // Commands that write keep compiled modules in the data directory's
+    // verified disk cache (as `ward serve` does), so the next process does
+    // not recompile them; a read never writes the directory.
+    let disk_dir = (access != Access::Read).then(|| dir.join("cache"));
+    let options = CacheOptions {
+        disk_dir,
+        ..CacheOptions::default()
+    };
+    let cache = ModuleCache::new(backend, &config, options)
+        .with_context(|| format!("cannot open the module cache in {}", dir.display()))?;
+    Ok(Executor::with_cache(store, Arc::new(cache)))
 }
 
 fn open_store(dir: &Path, access: Access) -> anyhow::Result<RedbStore> {

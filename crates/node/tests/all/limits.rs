@@ -156,6 +156,29 @@ fn a_directory_of_another_chain_is_refused_and_state_survives_a_restart() {
     ));
     let node = start("ward-dev").unwrap();
     assert_eq!(ok(&node, "getLatestBlock", json!({}))["state_root"], root);
+    // The restarted node loads the contract from the disk cache under the
+    // data directory instead of compiling it again.
+    let called = ok(
+        &node,
+        "sendTransaction",
+        json!({ "from": dev_address(0).to_string(), "call": { "to": receipt["address"] }, "wait": true }),
+    );
+    assert_eq!(called["status"], "ok");
+    let metrics = agent()
+        .get(format!("{}/metrics", node.url()))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(
+        metrics.contains("ward_module_cache_disk_loads_total 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("ward_module_cache_misses_total 0"),
+        "{metrics}"
+    );
     assert_eq!(
         ok(&node, "getTransaction", json!({ "tx": receipt["tx"] }))["status"],
         "ok"
@@ -166,7 +189,7 @@ fn a_directory_of_another_chain_is_refused_and_state_survives_a_restart() {
             "getNonce",
             json!({ "address": dev_address(0).to_string() })
         )["nonce"],
-        1
+        2
     );
     node.shutdown().unwrap();
 }

@@ -505,3 +505,54 @@ fn two_nodes_fed_the_same_transactions_agree_on_every_root() {
         node.shutdown().unwrap();
     }
 }
+
+#[test]
+fn a_transaction_that_aborts_its_block_is_evicted_with_the_error() {
+    // A 20 ms wall-clock backstop: a loop on 200 M gas runs past it, a
+    // node fault that can never be a receipt.
+    let node = dev_node("fault", |c| {
+        c.tx_timeout = std::time::Duration::from_millis(20)
+    });
+    let spin = wat::parse_str(
+        r#"(module (memory (export "memory") 1) (func (export "main") (loop $l (br $l))))"#,
+    )
+    .unwrap();
+    let from = dev_address(0).to_string();
+    let deployed = ok(
+        &node,
+        "sendTransaction",
+        json!({ "from": from, "deploy": { "code": hex(&spin) }, "wait": true }),
+    );
+    let spin = deployed["address"].clone();
+    let error = call(
+        &node,
+        "sendTransaction",
+        json!({ "from": from, "call": { "to": spin }, "gas": 200_000_000, "wait": true }),
+    )
+    .unwrap_err();
+    assert_eq!(error["data"]["kind"], "fault", "{error}");
+    // Evicted, not retried: nothing pending, its nonce unused, and the
+    // node goes on with the next transaction.
+    assert_eq!(
+        ok(&node, "getNonce", json!({ "address": from })),
+        json!({ "nonce": 1, "pending": 1 })
+    );
+    let next = ok(
+        &node,
+        "sendTransaction",
+        json!({ "from": from, "deploy": { "code": hex(&counter_code()) }, "wait": true }),
+    );
+    assert_eq!(next["status"], "ok");
+    let health: Value = serde_json::from_str(
+        &agent()
+            .get(format!("{}/health", node.url()))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(health["status"], "ok", "a timeout is not a storage fault");
+    node.shutdown().unwrap();
+}

@@ -13,6 +13,7 @@
 //! | [`records`] | stored and transmitted bytes | transactions, receipts, blocks and contracts decode to an error or to a value that encodes back to the same bytes |
 //! | [`journal`] | a sequence of state operations | the journal answers as an ordered map with a snapshot per frame does |
 //! | [`store`] | damage to a database file | a read-only open answers correctly or with a typed error and never changes the file |
+//! | [`chain`] | a node's wire bytes | signed transactions and headers decode to an error or to a value that encodes back to the same bytes; a proof from anyone is checked without a panic and never holds for a value it does not prove |
 
 use std::{
     collections::BTreeMap,
@@ -296,4 +297,40 @@ pub fn store(data: &[u8]) {
     }
     let after = std::fs::read(&file).unwrap_or_else(|e| panic!("{e}"));
     assert!(after == bytes, "a read changed the file");
+}
+
+/// Bytes as a node receives them: a signed transaction (canonical: one
+/// that decodes encodes back to the same bytes, and checking its
+/// signature never panics), a block header, and a storage proof checked
+/// against a root and a key taken from the bytes (never a panic; never a
+/// pass, since no one signed these).
+pub fn chain(data: &[u8]) {
+    use ward_chain::{
+        block::Header,
+        tx::SignedTx,
+        tree::{self, StateKey},
+    };
+    if let Ok(tx) = SignedTx::from_bytes(data) {
+        assert_eq!(tx.to_bytes(), data, "a decoded transaction encodes differently");
+        if let Ok(verified) = tx.verify(&tx.body.chain_id) {
+            assert_eq!(verified.bytes(), data);
+        }
+    }
+    if let Ok(header) = Header::from_bytes(data) {
+        assert_eq!(header.to_bytes(), data, "a decoded header encodes differently");
+    }
+    if data.len() >= 33 {
+        let mut root = [0u8; 32];
+        root.copy_from_slice(&data[..32]);
+        let key_len = usize::from(data[32] % 8).min(data.len() - 33);
+        let key = &data[33..33 + key_len];
+        let proof = &data[33 + key_len..];
+        let address = Address([7; 32]);
+        let tree_key = StateKey::Storage(&address, key).to_bytes();
+        // Only the empty tree's root is provable without a real tree.
+        if tree::verify(&Hash32(root), &tree_key, Some(b"value"), proof).is_ok() {
+            panic!("a proof from nowhere holds for a value");
+        }
+        let _ = tree::verify(&Hash32(root), &tree_key, None, proof);
+    }
 }

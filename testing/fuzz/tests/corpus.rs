@@ -70,3 +70,47 @@ fn journal_corpus() {
 fn store_corpus() {
     replay("store", ward_fuzz::store, 1);
 }
+
+#[test]
+fn chain_corpus() {
+    replay("chain", ward_fuzz::chain, 1);
+}
+
+/// The chain target's positive paths, which random bytes rarely reach: a
+/// signed transaction, a header, and a proof that holds (for its own value
+/// and key, which the target does not ask about) from a real tree.
+#[test]
+fn chain_accepts_what_is_valid() {
+    use ward_chain::tx::{Payload, TxBody, dev_key};
+    let key = dev_key(0);
+    let tx = TxBody {
+        chain_id: "ward-dev".into(),
+        public_key: key.verifying_key().to_bytes(),
+        nonce: 3,
+        gas_limit: 1_000,
+        payload: Payload::Call {
+            to: ward_state::Address([1; 32]),
+            input: b"in".to_vec(),
+        },
+    }
+    .sign(&key);
+    ward_fuzz::chain(&tx.to_bytes());
+    let header = ward_chain::block::Header {
+        height: 9,
+        ..Default::default()
+    };
+    ward_fuzz::chain(&ward_state::Encode::to_bytes(&header));
+    let store = ward_state::MemoryStore::default();
+    let tree_key = ward_chain::tree::StateKey::Storage(&ward_state::Address([7; 32]), b"k").to_bytes();
+    let changes = [(tree_key.clone(), Some(b"v".to_vec()))].into_iter().collect();
+    let update = ward_chain::tree::update(&ward_state::StateTree(&store), 1, &changes).unwrap();
+    let mut set = ward_state::ChangeSet::default();
+    set.tree = update.clone();
+    ward_state::StateCommit::commit(&store, set).unwrap();
+    let proven = ward_chain::tree::prove(&ward_state::StateTree(&store), 1, &tree_key).unwrap();
+    let mut bytes = update.root.0.to_vec();
+    bytes.push(1);
+    bytes.push(b'k');
+    bytes.extend(&proven.proof);
+    ward_fuzz::chain(&bytes);
+}

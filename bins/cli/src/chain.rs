@@ -236,23 +236,8 @@ pub(crate) struct Show<'a> {
 }
 
 fn receipt_json(receipt: &Receipt, show: &Show<'_>) -> serde_json::Value {
-    let mut object = json!({
-        "status": receipt.status,
-        "exit_code": receipt.exit_code,
-        "output": hex(&receipt.output),
-        "gas_used": receipt.gas_used,
-        "error": receipt.error_kind.as_ref().map(|kind| json!({
-            "kind": kind,
-            "message": receipt.error_message.clone().unwrap_or_default(),
-        })),
-        "tx": receipt.tx.to_string(),
-        "height": receipt.height,
-        "events": receipt.events.iter().map(|e| json!({
-            "contract": e.contract.to_string(),
-            "topic": hex(&e.topic),
-            "data": hex(&e.data),
-        })).collect::<Vec<_>>(),
-    });
+    // The node's receipt shape (`docs/node.md`), plus what this run adds.
+    let mut object = ward_node::json::receipt(receipt);
     if let Some(backend) = show.backend {
         object["backend"] = json!(backend.as_str());
     }
@@ -261,9 +246,6 @@ fn receipt_json(receipt: &Receipt, show: &Show<'_>) -> serde_json::Value {
             Ok(text) => json!(text),
             Err(e) => json!({ "error": e.to_string() }),
         };
-    }
-    if let Some(address) = receipt.address {
-        object["address"] = json!(address.to_string());
     }
     object
 }

@@ -307,17 +307,25 @@ pub fn store(data: &[u8]) {
 pub fn chain(data: &[u8]) {
     use ward_chain::{
         block::Header,
-        tx::SignedTx,
         tree::{self, StateKey},
+        tx::SignedTx,
     };
     if let Ok(tx) = SignedTx::from_bytes(data) {
-        assert_eq!(tx.to_bytes(), data, "a decoded transaction encodes differently");
+        assert_eq!(
+            tx.to_bytes(),
+            data,
+            "a decoded transaction encodes differently"
+        );
         if let Ok(verified) = tx.verify(&tx.body.chain_id) {
             assert_eq!(verified.bytes(), data);
         }
     }
     if let Ok(header) = Header::from_bytes(data) {
-        assert_eq!(header.to_bytes(), data, "a decoded header encodes differently");
+        assert_eq!(
+            header.to_bytes(),
+            data,
+            "a decoded header encodes differently"
+        );
     }
     if data.len() >= 33 {
         let mut root = [0u8; 32];

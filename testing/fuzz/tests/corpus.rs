@@ -101,8 +101,11 @@ fn chain_accepts_what_is_valid() {
     };
     ward_fuzz::chain(&ward_state::Encode::to_bytes(&header));
     let store = ward_state::MemoryStore::default();
-    let tree_key = ward_chain::tree::StateKey::Storage(&ward_state::Address([7; 32]), b"k").to_bytes();
-    let changes = [(tree_key.clone(), Some(b"v".to_vec()))].into_iter().collect();
+    let tree_key =
+        ward_chain::tree::StateKey::Storage(&ward_state::Address([7; 32]), b"k").to_bytes();
+    let changes = [(tree_key.clone(), Some(b"v".to_vec()))]
+        .into_iter()
+        .collect();
     let update = ward_chain::tree::update(&ward_state::StateTree(&store), 1, &changes).unwrap();
     let mut set = ward_state::ChangeSet::default();
     set.tree = update.clone();

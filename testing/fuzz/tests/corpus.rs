@@ -107,8 +107,10 @@ fn chain_accepts_what_is_valid() {
         .into_iter()
         .collect();
     let update = ward_chain::tree::update(&ward_state::StateTree(&store), 1, &changes).unwrap();
-    let mut set = ward_state::ChangeSet::default();
-    set.tree = update.clone();
+    let set = ward_state::ChangeSet {
+        tree: update.clone(),
+        ..Default::default()
+    };
     ward_state::StateCommit::commit(&store, set).unwrap();
     let proven = ward_chain::tree::prove(&ward_state::StateTree(&store), 1, &tree_key).unwrap();
     let mut bytes = update.root.0.to_vec();

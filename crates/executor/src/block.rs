@@ -205,7 +205,8 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     ///
     /// As [`Executor::execute_signed_block`].
     pub fn simulate(&self, tx: &VerifiedTx, time: u64) -> Result<Simulation, ExecError> {
-        self.simulate_item(Item::signed(tx), time)
+        let height = self.store.height()? + 1;
+        self.simulate_item(Item::signed(tx), height, time)
     }
 
     /// What the embedder's transaction `tx` would do as the only
@@ -217,11 +218,11 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// As [`Executor::execute_block`].
     pub fn simulate_unsigned(&self, tx: Tx, time: u64) -> Result<Simulation, ExecError> {
         let height = self.store.height()? + 1;
-        self.simulate_item(Item::unsigned(tx, height, 0), time)
+        self.simulate_item(Item::unsigned(tx, height, 0), height, time)
     }
 
-    fn simulate_item(&self, item: Item, time: u64) -> Result<Simulation, ExecError> {
-        let height = self.store.height()? + 1;
+    /// Runs `item` alone as block `height` without committing.
+    fn simulate_item(&self, item: Item, height: u64, time: u64) -> Result<Simulation, ExecError> {
         let (mut receipts, changes) = self.run_items(&[item], height, time)?;
         let receipt = receipts
             .pop()

@@ -245,11 +245,6 @@ impl Mempool {
         }
     }
 
-    /// Every sender with something pending.
-    pub(crate) fn senders(&self) -> Vec<Address> {
-        self.by_sender.keys().copied().collect()
-    }
-
     /// Evicts everything (shutdown): waiters hear `error`.
     pub(crate) fn clear(&mut self, error: &RpcError) {
         let hashes: Vec<Hash32> = self.by_hash.keys().copied().collect();

@@ -154,7 +154,7 @@ fn produce(shared: &Shared, mut txs: Vec<VerifiedTx>) -> Result<Arc<Block>, RpcE
         match shared.executor.execute_signed_block(&txs, time) {
             Ok(block) => {
                 let block = Arc::new(block);
-                committed(shared, &block, ward_vm::clock::now() - started);
+                committed(shared, &block, &txs, ward_vm::clock::now() - started);
                 return Ok(block);
             }
             Err(ExecError::Refused { index, refusal }) => {
@@ -205,14 +205,16 @@ fn fault(shared: &Shared, error: &ExecError) -> RpcError {
     RpcError::fault(error)
 }
 
-fn committed(shared: &Shared, block: &Arc<Block>, elapsed: Duration) {
+/// Acknowledges a committed block's transactions (`txs`, in order) and
+/// evicts what their nonces made stale: a block changes no other
+/// account's nonce.
+fn committed(shared: &Shared, block: &Arc<Block>, txs: &[VerifiedTx], elapsed: Duration) {
     let metrics: &Metrics = &shared.metrics;
     let timings = shared.executor.last_block_timings();
     let header = &block.record.header;
     let hash = block.record.hash();
     {
         let mut pool = lock(&shared.pool);
-        let mut senders = Vec::new();
         for receipt in &block.receipts {
             let ack = Committed {
                 receipt: receipt.clone(),
@@ -220,9 +222,7 @@ fn committed(shared: &Shared, block: &Arc<Block>, elapsed: Duration) {
             };
             pool.mempool.committed(&receipt.tx, &ack);
         }
-        for sender in pool.mempool.senders() {
-            senders.push(sender);
-        }
+        let senders: std::collections::BTreeSet<_> = txs.iter().map(VerifiedTx::sender).collect();
         for sender in senders {
             if let Ok(next) = shared.store.nonce(&sender) {
                 pool.mempool.evict_stale(&sender, next);

@@ -582,12 +582,13 @@ fn submit(shared: &Shared, tx: VerifiedTx, wait: bool) -> Result<Answer, RpcErro
             )));
         }
         let next = shared.store.nonce(&tx.sender()).map_err(RpcError::state)?;
-        if pool.mempool.contains(&hash)
-            || shared
-                .store
-                .receipt(&hash)
-                .map_err(RpcError::state)?
-                .is_some()
+        // A pending duplicate is the mempool's own refusal (`Known`); a
+        // committed one is found here.
+        if shared
+            .store
+            .receipt(&hash)
+            .map_err(RpcError::state)?
+            .is_some()
         {
             return Err(reject(
                 shared,

@@ -120,19 +120,12 @@ impl Shared {
         .map_err(RpcError::state)?;
         Ok(Executor::with_cache(Arc::new(snapshot), self.cache.clone())
             .with_limits(self.settings.limits())
-            .with_timeout(Some(self.config.timeout_for_reads())))
+            .with_timeout(Some(self.config.tx_timeout)))
     }
 
     /// Asks the producer to finish its block and stop.
     pub(crate) fn stop_producer(&self) {
         lock(&self.pool).stopping = true;
         self.wake.notify_all();
-    }
-}
-
-impl NodeConfig {
-    /// The wall-clock backstop of a query or simulation.
-    pub(crate) fn timeout_for_reads(&self) -> std::time::Duration {
-        self.tx_timeout
     }
 }

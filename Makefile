@@ -49,7 +49,9 @@ clippy: setup
 
 unit: setup contracts
 	$(CARGO) test --locked --workspace
-	$(CARGO) run --locked -q -p ward-vm --example embed
+	@# `cargo test` built the example with the workspace's features; `cargo
+	@# run -p ward-vm` would rebuild wasmtime with ward-vm's alone.
+	target/debug/examples/embed
 
 test: fmt clippy unit
 

@@ -3,10 +3,11 @@
 //! A contract is a `#![no_std]` `cdylib` built for `wasm32-unknown-unknown`
 //! (`make contracts`, or see `docs/contracts.md`). This crate gives it:
 //!
-//! - [`contract!`]: the entry points. Each method becomes an ordinary Rust
-//!   function, and the exported `main` reads the call's input (the method
-//!   name, then its arguments in the [codec]), dispatches, and writes the
-//!   method's result as the output. An `init` becomes the `deploy` export.
+//! - [`contract!`]: the entry points and events. Each method becomes an
+//!   ordinary Rust function, and the exported `main` reads the call's input
+//!   (the method name, then its arguments in the [codec]), dispatches, and
+//!   writes the method's result as the output. An `init` becomes the
+//!   `deploy` export. The module carries the contract's [schema].
 //! - [`env`]: input and output, [`revert`](env::revert), caller, own
 //!   address, block height and time, gas left, debug log;
 //! - [`storage`]: raw bytes, and typed [`Item`](storage::Item)s and
@@ -31,15 +32,19 @@
 //!         COUNT.set(&start);
 //!     }
 //!
+//!     /// The count changed.
+//!     pub event Incremented { by: u64, count: u64 }
+//!
 //!     /// Adds `by` and returns the new count.
 //!     pub fn increment(by: u64) -> u64 {
 //!         let n = COUNT.get().unwrap_or(0).checked_add(by);
 //!         let n = n.unwrap_or_else(|| revert(1, "overflow"));
 //!         COUNT.set(&n);
-//!         emit("incremented", &n);
+//!         emit(Incremented { by, count: n });
 //!         n
 //!     }
 //!
+//!     #[read_only]
 //!     pub fn get() -> u64 {
 //!         COUNT.get().unwrap_or(0)
 //!     }
@@ -61,6 +66,7 @@ pub mod env;
 pub mod event;
 pub mod heap;
 mod panic;
+pub mod schema;
 pub mod storage;
 pub mod sys;
 
@@ -155,7 +161,8 @@ macro_rules! require {
 }
 
 /// Declares a struct whose fields are encoded in order (see [`codec`]),
-/// with `Encode` and `Decode` implemented for it.
+/// with `Encode` and `Decode` implemented for it (and [`schema::SchemaType`]:
+/// a schema shows it as the tuple of its fields).
 ///
 /// ```
 /// use ward_sdk::{Address, codec::{decode_exact, encode}};
@@ -192,6 +199,12 @@ macro_rules! record {
             }
         }
 
+        impl $crate::schema::SchemaType for $name {
+            const TYPE: $crate::schema::Ty = $crate::schema::Ty::Tuple {
+                of: &[$(<$ty as $crate::schema::SchemaType>::TYPE),*],
+            };
+        }
+
         impl $crate::codec::Decode for $name {
             const SIZE_HINT: usize = 0 $( + <$ty as $crate::codec::Decode>::SIZE_HINT )*;
 
@@ -206,11 +219,13 @@ macro_rules! record {
     };
 }
 
-/// Declares a contract's entry points.
+/// Declares a contract: its entry points, its events, and its schema.
 ///
 /// ```text
 /// ward_sdk::contract! {
 ///     init(ARG: TYPE, ...) { ... }                        // optional: the `deploy` export
+///     pub event NAME { FIELD: TYPE, ... }                 // any number
+///     #[read_only]                                        // optional: the method only reads
 ///     pub fn METHOD(ARG: TYPE, ...) -> RESULT { ... }     // any number
 /// }
 /// ```
@@ -223,38 +238,111 @@ macro_rules! record {
 /// reverts with [`env::UNKNOWN_METHOD_CODE`], arguments that do not decode
 /// with [`env::BAD_ARGUMENTS_CODE`]. `init` reads its arguments from the
 /// whole deploy input (no method name).
+///
+/// An `event` becomes a struct with public fields (a [`record!`]) that
+/// [`event::emit`] takes; its name is its topic. `#[read_only]` declares
+/// that a method does not change state (clients offer it as a query; a
+/// query runs read-only whatever a method declares).
+///
+/// Everything declared goes into the module's schema: the
+/// [`schema::SECTION`] custom section, which `ward inspect` prints and
+/// clients use to call the contract with JSON (docs/contracts.md). The
+/// macro recurses once per item and attribute: a very long contract may
+/// need a higher `#![recursion_limit]`.
 #[macro_export]
 macro_rules! contract {
-    (
-        $(#[$imeta:meta])*
-        init ( $($iarg:ident : $ity:ty),* $(,)? ) $ibody:block
-        $($methods:tt)*
+    ($($items:tt)*) => {
+        $crate::__contract! { @next init[] methods[] events[] attrs[] ro[false] $($items)* }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __contract {
+    // `#[read_only]`: a flag on the method that follows.
+    (@next init[$($init:tt)*] methods[$($m:tt)*] events[$($e:tt)*] attrs[$($a:tt)*] ro[$ro:tt]
+        #[read_only] $($rest:tt)*
     ) => {
-        $(#[$imeta])*
-        pub fn init($($iarg: $ity),*) $ibody
+        $crate::__contract! {
+            @next init[$($init)*] methods[$($m)*] events[$($e)*] attrs[$($a)*] ro[true] $($rest)*
+        }
+    };
+    // Any other attribute: kept for the item that follows.
+    (@next init[$($init:tt)*] methods[$($m:tt)*] events[$($e:tt)*] attrs[$($a:tt)*] ro[$ro:tt]
+        #[$($attr:tt)*] $($rest:tt)*
+    ) => {
+        $crate::__contract! {
+            @next init[$($init)*] methods[$($m)*] events[$($e)*] attrs[$($a)* #[$($attr)*]] ro[$ro]
+            $($rest)*
+        }
+    };
+    // `init`: the `deploy` entry point.
+    (@next init[] methods[$($m:tt)*] events[$($e:tt)*] attrs[$(#[$meta:meta])*] ro[false]
+        init ( $($arg:ident : $ty:ty),* $(,)? ) $body:block $($rest:tt)*
+    ) => {
+        $(#[$meta])*
+        pub fn init($($arg: $ty),*) $body
 
         /// The deploy entry point (generated by `ward_sdk::contract!`).
         #[cfg(target_arch = "wasm32")]
         #[unsafe(no_mangle)]
         pub extern "C" fn deploy() {
             let input = $crate::env::input();
-            let ($($iarg,)*): ($($ity,)*) = $crate::__private::decode_args(&input, "init");
-            init($($iarg),*);
+            let ($($arg,)*): ($($ty,)*) = $crate::__private::decode_args(&input, "init");
+            init($($arg),*);
         }
 
-        $crate::contract! { $($methods)* }
+        $crate::__contract! {
+            @next init[($($arg : $ty),*)] methods[$($m)*] events[$($e)*] attrs[] ro[false] $($rest)*
+        }
     };
-    (
-        $(
-            $(#[$meta:meta])*
-            $vis:vis fn $name:ident ( $($arg:ident : $ty:ty),* $(,)? ) $(-> $ret:ty)? $body:block
-        )*
+    (@next init[$($init:tt)+] methods[$($m:tt)*] events[$($e:tt)*] attrs[$($a:tt)*] ro[$ro:tt]
+        init $($rest:tt)*
     ) => {
-        $(
+        ::core::compile_error!("contract!: a contract has at most one `init`");
+    };
+    // An event: a record with a name.
+    (@next init[$($init:tt)*] methods[$($m:tt)*] events[$($e:tt)*] attrs[$(#[$meta:meta])*] ro[false]
+        $vis:vis event $name:ident { $($field:ident : $fty:ty),* $(,)? } $($rest:tt)*
+    ) => {
+        $crate::record! {
             $(#[$meta])*
-            $vis fn $name($($arg: $ty),*) $(-> $ret)? $body
-        )*
+            $vis struct $name { $(pub $field: $fty),* }
+        }
 
+        impl $crate::event::Event for $name {
+            const SCHEMA: $crate::schema::EventSchema = $crate::schema::EventSchema {
+                name: ::core::stringify!($name),
+                fields: &[$($crate::schema::Arg {
+                    name: ::core::stringify!($field),
+                    ty: <$fty as $crate::schema::SchemaType>::TYPE,
+                }),*],
+            };
+        }
+
+        $crate::__contract! {
+            @next init[$($init)*] methods[$($m)*] events[$($e)* $name] attrs[] ro[false] $($rest)*
+        }
+    };
+    // A method.
+    (@next init[$($init:tt)*] methods[$($m:tt)*] events[$($e:tt)*] attrs[$(#[$meta:meta])*] ro[$ro:tt]
+        $vis:vis fn $name:ident ( $($arg:ident : $ty:ty),* $(,)? ) $(-> $ret:ty)? $body:block
+        $($rest:tt)*
+    ) => {
+        $(#[$meta])*
+        $vis fn $name($($arg: $ty),*) $(-> $ret)? $body
+
+        $crate::__contract! {
+            @next init[$($init)*]
+            methods[$($m)* { $name $ro ($($arg : $ty),*) ($($ret)?) }]
+            events[$($e)*] attrs[] ro[false] $($rest)*
+        }
+    };
+    // The end: `main` and the schema.
+    (@next init[$($init:tt)*]
+        methods[$({ $name:ident $ro:tt ($($arg:ident : $ty:ty),*) ($($ret:ty)?) })*]
+        events[$($event:ident)*] attrs[] ro[false]
+    ) => {
         /// The call entry point (generated by `ward_sdk::contract!`).
         #[cfg(target_arch = "wasm32")]
         #[unsafe(no_mangle)]
@@ -263,15 +351,62 @@ macro_rules! contract {
             let (method, args) = $crate::__private::split_method(&input);
             match method {
                 $(
-                    stringify!($name) => {
+                    ::core::stringify!($name) => {
                         let ($($arg,)*): ($($ty,)*) =
-                            $crate::__private::decode_args(args, stringify!($name));
+                            $crate::__private::decode_args(args, ::core::stringify!($name));
                         $crate::Respond::respond($name($($arg),*));
                     }
                 )*
                 other => $crate::__private::unknown_method(other),
             }
         }
+
+        /// This contract's schema (generated by `ward_sdk::contract!`).
+        #[doc(hidden)]
+        pub const __WARD_SCHEMA: $crate::schema::Contract = $crate::schema::Contract {
+            init: $crate::__contract!(@init $($init)*),
+            methods: &[$($crate::schema::Method {
+                name: ::core::stringify!($name),
+                args: &[$($crate::schema::Arg {
+                    name: ::core::stringify!($arg),
+                    ty: <$ty as $crate::schema::SchemaType>::TYPE,
+                }),*],
+                returns: $crate::__contract!(@returns $($ret)?),
+                read_only: $ro,
+            }),*],
+            events: &[$(<$event as $crate::event::Event>::SCHEMA),*],
+        };
+
+        /// The schema's custom section (generated by `ward_sdk::contract!`).
+        #[cfg(target_arch = "wasm32")]
+        #[doc(hidden)]
+        #[used]
+        #[unsafe(link_section = "ward.schema")]
+        static __WARD_SCHEMA_SECTION: [u8; $crate::schema::encoded_len(&__WARD_SCHEMA)] =
+            $crate::schema::encode(&__WARD_SCHEMA);
+    };
+    (@init) => { ::core::option::Option::None };
+    (@init ($($arg:ident : $ty:ty),*)) => {
+        ::core::option::Option::Some(&[$($crate::schema::Arg {
+            name: ::core::stringify!($arg),
+            ty: <$ty as $crate::schema::SchemaType>::TYPE,
+        }),*])
+    };
+    (@returns) => { <() as $crate::schema::SchemaType>::TYPE };
+    (@returns $ret:ty) => { <$ret as $crate::schema::SchemaReturn>::TYPE };
+    (@next init[$($init:tt)*] methods[$($m:tt)*] events[$($e:tt)*] attrs[$($a:tt)*] ro[true]
+        $($rest:tt)*
+    ) => {
+        ::core::compile_error!("contract!: `#[read_only]` goes on a method (`fn`)");
+    };
+    (@next init[$($init:tt)*] methods[$($m:tt)*] events[$($e:tt)*] attrs[$($a:tt)*] ro[$ro:tt]
+        $($rest:tt)*
+    ) => {
+        ::core::compile_error!(::core::concat!(
+            "contract!: expected `init(...) { ... }`, `event NAME { ... }` or `fn NAME(...) { ... }`, found `",
+            ::core::stringify!($($rest)*),
+            "`"
+        ));
     };
 }
 

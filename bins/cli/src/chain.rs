@@ -10,16 +10,18 @@ use std::{
 
 use anyhow::{Context, bail};
 use clap::Args;
-use serde_json::json;
+use serde_json::{Value, json};
 use ward_chain::tx::Payload;
 use ward_executor::{Executor, Tx};
 use ward_state::{Address, Hash32, Receipt, RedbStore, StateError, StateRead};
 use ward_vm::{BackendKind, CacheOptions, Config, ModuleCache};
 
+use ward_chain::schema::{Schema, Type};
 use ward_cli::{
     parse::{self, hex},
     values,
 };
+use ward_node::decode::{Called, Schemas};
 
 /// Options every chain command takes.
 #[derive(Args, Debug)]
@@ -45,12 +47,16 @@ pub(crate) struct DeployArgs {
     /// The module: `.wasm` or `.wat`.
     file: PathBuf,
     /// Input to the `deploy` entry point, as hex.
-    #[arg(long, default_value = "0x", conflicts_with = "arg")]
+    #[arg(long, default_value = "0x", conflicts_with_all = ["arg", "json_args"])]
     input: String,
     /// An argument of `init` (SDK contracts), as TYPE:VALUE (repeatable):
     /// u8..u128, i32..i128, bool, address, str, bytes (hex), raw (hex).
-    #[arg(long = "arg", value_name = "TYPE:VALUE")]
+    #[arg(long = "arg", value_name = "TYPE:VALUE", conflicts_with = "json_args")]
     arg: Vec<String>,
+    /// `init`'s arguments as a JSON object by name, encoded with the
+    /// module's schema (or `@FILE` to read the JSON from a file).
+    #[arg(long, value_name = "JSON|@FILE")]
+    json_args: Option<String>,
     /// Gas limit (a deploy pays for its bytes first: see docs/gas.md).
     #[arg(long, default_value_t = 100_000_000, value_parser = parse::gas_arg)]
     gas: u64,
@@ -83,11 +89,22 @@ pub(crate) struct CallArgs {
     method: Option<String>,
     /// An argument of the method, as TYPE:VALUE (repeatable): u8..u128,
     /// i32..i128, bool, address, str, bytes (hex), raw (hex).
-    #[arg(long = "arg", value_name = "TYPE:VALUE", requires = "method")]
+    #[arg(
+        long = "arg",
+        value_name = "TYPE:VALUE",
+        requires = "method",
+        conflicts_with = "json_args"
+    )]
     arg: Vec<String>,
-    /// Show the output decoded as TYPE (as for --arg, or option<TYPE>).
+    /// The method's arguments as a JSON object by name, encoded with the
+    /// contract's schema (or `@FILE` to read the JSON from a file).
+    #[arg(long, value_name = "JSON|@FILE", requires = "method")]
+    json_args: Option<String>,
+    /// Show the output decoded as TYPE (a schema type: u8..u128, i8..i128,
+    /// bool, address, str, bytes, vec<T>, option<T>, (T, ...), [u8; N]),
+    /// instead of by the contract's schema.
     #[arg(long, value_name = "TYPE")]
-    decode: Option<values::Type>,
+    decode: Option<Type>,
     /// Gas limit.
     #[arg(long, default_value_t = 10_000_000, value_parser = parse::gas_arg)]
     gas: u64,
@@ -107,6 +124,15 @@ pub(crate) struct CallArgs {
 pub(crate) struct ReceiptArgs {
     /// The transaction identifier a receipt printed.
     tx: String,
+    #[command(flatten)]
+    common: Common,
+}
+
+/// `ward methods ADDR`.
+#[derive(Args, Debug)]
+pub(crate) struct MethodsArgs {
+    /// The contract's address.
+    address: String,
     #[command(flatten)]
     common: Common,
 }
@@ -232,69 +258,106 @@ pub(crate) struct Show<'a> {
     pub(crate) backend: Option<BackendKind>,
     pub(crate) json: bool,
     pub(crate) committed: bool,
-    pub(crate) decode: Option<&'a values::Type>,
+    pub(crate) decode: Option<&'a Type>,
 }
 
-fn receipt_json(receipt: &Receipt, show: &Show<'_>) -> serde_json::Value {
-    // The node's receipt shape (`docs/node.md`), plus what this run adds.
+/// A receipt's JSON (the node's shape, `docs/node.md`) decorated with the
+/// schemas of the contracts in `state`; `own` is a contract not in the
+/// state (a deploy that was not committed).
+pub(crate) fn receipt_json<S: StateRead + ?Sized>(
+    state: &S,
+    receipt: &Receipt,
+    called: Option<Called<'_>>,
+    own: Option<(Address, Arc<Schema>)>,
+) -> Value {
+    let schemas = Schemas::new();
     let mut object = ward_node::json::receipt(receipt);
+    ward_node::decode::decorate(&mut object, receipt, called, &mut |address| match &own {
+        Some((at, schema)) if at == address => Some(schema.clone()),
+        _ => schemas.at(state, address).ok().flatten(),
+    });
+    object
+}
+
+/// Prints a receipt: `object` is its JSON as [`receipt_json`] (or a node)
+/// made it; `--decode` and the backend are added here.
+pub(crate) fn print_receipt(receipt: &Receipt, mut object: Value, show: &Show<'_>) -> ExitCode {
     if let Some(backend) = show.backend {
         object["backend"] = json!(backend.as_str());
     }
     if let (Some(ty), "ok") = (show.decode, receipt.status.as_str()) {
-        object["decoded"] = match values::decode(ty, &receipt.output) {
-            Ok(text) => json!(text),
-            Err(e) => json!({ "error": e.to_string() }),
-        };
-    }
-    object
-}
-
-pub(crate) fn print_receipt(receipt: &Receipt, show: &Show<'_>) -> ExitCode {
-    if show.json {
-        println!("{}", receipt_json(receipt, show));
-    } else {
-        if let Some(address) = receipt.address {
-            println!("address:   {address}");
-        }
-        println!("status:    {}", receipt.status);
-        if let Some(kind) = &receipt.error_kind {
-            println!(
-                "error:     {kind} ({})",
-                receipt.error_message.clone().unwrap_or_default()
-            );
-        }
-        println!("exit code: {}", receipt.exit_code);
-        println!("output:    {}", hex(&receipt.output));
-        if let (Some(ty), "ok") = (show.decode, receipt.status.as_str()) {
-            match values::decode(ty, &receipt.output) {
-                Ok(text) => println!("decoded:   {text}"),
-                Err(e) => println!("decoded:   ({e})"),
+        match ward_chain::schema::value::decode(ty, &receipt.output) {
+            Ok(value) => {
+                object["decoded"] = value;
+                if let Some(map) = object.as_object_mut() {
+                    map.remove("decode_error");
+                }
             }
-        } else if receipt.status == "reverted"
-            && let Ok(text) = std::str::from_utf8(&receipt.output)
-        {
-            println!("message:   {text}");
+            Err(e) => {
+                object["decoded"] = Value::Null;
+                object["decode_error"] = json!(format!("the output is not a `{ty}`: {e}"));
+            }
         }
-        println!("gas used:  {}", receipt.gas_used);
-        for e in &receipt.events {
-            println!(
-                "event:     {} {} {}",
-                e.contract,
-                topic(&e.topic),
-                hex(&e.data)
-            );
-        }
-        if show.committed {
-            println!("tx:        {} (block {})", receipt.tx, receipt.height);
-        } else {
-            println!("state at:  block {} (nothing committed)", receipt.height);
-        }
+    }
+    if show.json {
+        println!("{object}");
+    } else {
+        print_text(receipt, &object, show);
     }
     if receipt.status == "ok" {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+fn print_text(receipt: &Receipt, object: &Value, show: &Show<'_>) {
+    if let Some(address) = receipt.address {
+        println!("address:   {address}");
+    }
+    if let Some(method) = object["method"].as_str() {
+        println!("method:    {method}");
+    }
+    println!("status:    {}", receipt.status);
+    if let Some(kind) = &receipt.error_kind {
+        println!(
+            "error:     {kind} ({})",
+            receipt.error_message.clone().unwrap_or_default()
+        );
+    }
+    println!("exit code: {}", receipt.exit_code);
+    println!("output:    {}", hex(&receipt.output));
+    if let Some(error) = object["decode_error"].as_str() {
+        println!("decoded:   ({error})");
+    } else if receipt.status == "reverted" {
+        if let Some(message) = object["decoded"].as_str() {
+            println!("message:   {message}");
+        }
+    } else if let Some(decoded) = object.get("decoded").filter(|d| !d.is_null()) {
+        println!("decoded:   {decoded}");
+    }
+    println!("gas used:  {}", receipt.gas_used);
+    let shown = object["events"].as_array().cloned().unwrap_or_default();
+    for (i, e) in receipt.events.iter().enumerate() {
+        let decoded = shown.get(i);
+        match decoded.and_then(|d| d["name"].as_str()) {
+            Some(name) => println!(
+                "event:     {} {name} {}",
+                e.contract,
+                decoded.map_or(Value::Null, |d| d["fields"].clone())
+            ),
+            None => println!(
+                "event:     {} {} {}",
+                e.contract,
+                topic(&e.topic),
+                hex(&e.data)
+            ),
+        }
+    }
+    if show.committed {
+        println!("tx:        {} (block {})", receipt.tx, receipt.height);
+    } else {
+        println!("state at:  block {} (nothing committed)", receipt.height);
     }
 }
 
@@ -311,12 +374,19 @@ fn submit(
     exec: &Executor<RedbStore>,
     tx: Tx,
     common: &Common,
-    decode: Option<&values::Type>,
+    decode: Option<&Type>,
 ) -> anyhow::Result<ExitCode> {
     let time = next_time(exec)?;
-    let receipts = exec.execute_block(&[tx], time)?;
+    let receipts = exec.execute_block(std::slice::from_ref(&tx), time)?;
+    let receipt = &receipts[0];
+    let called = match &tx {
+        Tx::Call { to, input, .. } => Some(Called { to, input }),
+        Tx::Deploy { .. } => None,
+    };
+    let object = receipt_json(&**exec.store(), receipt, called, None);
     Ok(print_receipt(
-        &receipts[0],
+        receipt,
+        object,
         &Show {
             backend: Some(common.backend),
             json: common.json,
@@ -326,12 +396,48 @@ fn submit(
     ))
 }
 
-/// The input of `ward call` / `ward query`: hex, or a method and its arguments.
-fn call_input(args: &CallArgs) -> anyhow::Result<Vec<u8>> {
-    match &args.method {
-        Some(method) => values::call_input(method, &args.arg),
-        None => Ok(parse::hex_bytes(&args.input)?),
+/// `--json-args`: JSON text, or `@FILE`.
+fn json_args(text: &str) -> anyhow::Result<Value> {
+    let (source, text) = match text.strip_prefix('@') {
+        Some(path) => {
+            let bytes = crate::read_file(Path::new(path))?;
+            let text = String::from_utf8(bytes).with_context(|| format!("{path} is not UTF-8"))?;
+            (path.to_owned(), text)
+        }
+        None => ("--json-args".to_owned(), text.to_owned()),
+    };
+    serde_json::from_str(&text).with_context(|| format!("{source} is not JSON"))
+}
+
+/// The input of `ward call` / `ward query`: hex, a method and its `--arg`s,
+/// or a method and its `--json-args` encoded with the schema that
+/// `schema` finds for the contract.
+fn call_input(
+    args: &CallArgs,
+    schema: impl FnOnce() -> anyhow::Result<Option<Schema>>,
+) -> anyhow::Result<Vec<u8>> {
+    match (&args.method, &args.json_args) {
+        (Some(method), Some(text)) => {
+            let value = json_args(text)?;
+            let Some(schema) = schema()? else {
+                bail!(
+                    "the contract at {} has no schema: pass --arg TYPE:VALUE or --input",
+                    args.address
+                );
+            };
+            Ok(schema.encode_call(method, &value)?)
+        }
+        (Some(method), None) => values::call_input(method, &args.arg),
+        (None, _) => Ok(parse::hex_bytes(&args.input)?),
     }
+}
+
+/// The schema of the contract at `at` in a local state.
+fn local_schema<S: StateRead + ?Sized>(state: &S, at: &Address) -> anyhow::Result<Option<Schema>> {
+    if state.contract(at)?.is_none() {
+        bail!("no contract at {at}");
+    }
+    Ok(Schemas::new().at(state, at)?.map(|s| (*s).clone()))
 }
 
 pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
@@ -342,10 +448,21 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
     let code = crate::module_bytes(&args.file, &bytes)
         .map_err(|failure| anyhow::anyhow!("{}: {}", args.file.display(), failure.message))?
         .into_owned();
-    let input = if args.arg.is_empty() {
-        parse::hex_bytes(&args.input)?
-    } else {
-        values::args_input(&args.arg)?
+    let input = match &args.json_args {
+        Some(text) => {
+            let value = json_args(text)?;
+            let schema = Schema::from_module(&code)
+                .with_context(|| format!("{}: invalid schema", args.file.display()))?
+                .with_context(|| {
+                    format!(
+                        "{} has no schema: pass --arg TYPE:VALUE or --input",
+                        args.file.display()
+                    )
+                })?;
+            schema.encode_init(&value)?
+        }
+        None if args.arg.is_empty() => parse::hex_bytes(&args.input)?,
+        None => values::args_input(&args.arg)?,
     };
     let salt = parse::hex_bytes(&args.salt)?;
     if let Some(url) = &args.common.node {
@@ -367,11 +484,10 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub(crate) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
+    let to = address(&args.address)?;
     if let Some(url) = &args.common.node {
-        let payload = Payload::Call {
-            to: address(&args.address)?,
-            input: call_input(&args)?,
-        };
+        let input = call_input(&args, || crate::remote::schema(url, &to))?;
+        let payload = Payload::Call { to, input };
         let signer = Signer::of(args.key.as_ref(), args.sender.as_ref())?;
         return crate::remote::submit(
             url,
@@ -383,23 +499,20 @@ pub(crate) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
         );
     }
     no_key(args.key.as_ref())?;
+    let exec = open(&args.common, Access::Write)?;
     let tx = Tx::Call {
         sender: sender(args.sender.as_ref())?,
-        to: address(&args.address)?,
-        input: call_input(&args)?,
+        to,
+        input: call_input(&args, || local_schema(&**exec.store(), &to))?,
         gas_limit: args.gas,
     };
-    let exec = open(&args.common, Access::Write)?;
     submit(&exec, tx, &args.common, args.decode.as_ref())
 }
 
 pub(crate) fn query(args: CallArgs) -> anyhow::Result<ExitCode> {
-    let (from, to, input) = (
-        sender(args.sender.as_ref())?,
-        address(&args.address)?,
-        call_input(&args)?,
-    );
+    let (from, to) = (sender(args.sender.as_ref())?, address(&args.address)?);
     if let Some(url) = &args.common.node {
+        let input = call_input(&args, || crate::remote::schema(url, &to))?;
         return crate::remote::query(
             url,
             from,
@@ -412,9 +525,20 @@ pub(crate) fn query(args: CallArgs) -> anyhow::Result<ExitCode> {
     }
     no_key(args.key.as_ref())?;
     let exec = open(&args.common, Access::Read)?;
-    let receipt = exec.query(from, to, input, args.gas)?;
+    let input = call_input(&args, || local_schema(&**exec.store(), &to))?;
+    let receipt = exec.query(from, to, input.clone(), args.gas)?;
+    let object = receipt_json(
+        &**exec.store(),
+        &receipt,
+        Some(Called {
+            to: &to,
+            input: &input,
+        }),
+        None,
+    );
     Ok(print_receipt(
         &receipt,
+        object,
         &Show {
             backend: Some(args.common.backend),
             json: args.common.json,
@@ -433,8 +557,15 @@ pub(crate) fn receipt(args: ReceiptArgs) -> anyhow::Result<ExitCode> {
     let Some(receipt) = store.receipt(&tx)? else {
         bail!("no receipt for {tx}");
     };
+    let stored = store.transaction(&tx)?;
+    let call = stored
+        .as_deref()
+        .and_then(|bytes| ward_node::decode::stored_call(&tx, bytes));
+    let called = call.as_ref().map(|(to, input)| Called { to, input });
+    let object = receipt_json(&store, &receipt, called, None);
     Ok(print_receipt(
         &receipt,
+        object,
         &Show {
             backend: None,
             json: args.common.json,
@@ -442,6 +573,26 @@ pub(crate) fn receipt(args: ReceiptArgs) -> anyhow::Result<ExitCode> {
             decode: None,
         },
     ))
+}
+
+pub(crate) fn methods(args: MethodsArgs) -> anyhow::Result<ExitCode> {
+    let at = address(&args.address)?;
+    let schema = match &args.common.node {
+        Some(url) => crate::remote::schema(url, &at)?,
+        None => local_schema(&open_store(&args.common.data_dir, Access::Read)?, &at)?,
+    };
+    let Some(schema) = schema else {
+        bail!("the contract at {at} has no schema (a module not built with ward_sdk::contract!)");
+    };
+    if args.common.json {
+        println!(
+            "{}",
+            json!({ "address": at.to_string(), "schema": schema.to_json() })
+        );
+    } else {
+        print!("{}", schema.describe());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub(crate) fn state(args: StateArgs) -> anyhow::Result<ExitCode> {

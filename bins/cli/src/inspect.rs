@@ -4,6 +4,7 @@ use std::{path::PathBuf, process::ExitCode};
 
 use clap::Args;
 use serde_json::json;
+use ward_chain::schema::Schema;
 use ward_vm::{Config, Inspection};
 
 /// Arguments of `ward inspect`.
@@ -26,11 +27,14 @@ pub(crate) fn inspect(args: InspectArgs) -> anyhow::Result<ExitCode> {
         let backend = crate::backends::create(ward_vm::BackendKind::Wasmi, &config)?;
         let module = ward_vm::compile(&*backend, &config, &wasm)?;
         config.resolve_imports(&module, &[])?;
-        Ok(report)
+        // A deploy refuses a malformed schema; so does inspect.
+        let schema = Schema::from_module(&wasm)
+            .map_err(|e| ward_vm::Failure::new(ward_vm::ErrorKind::InvalidSchema, e.to_string()))?;
+        Ok((report, schema))
     });
     match verdict {
-        Ok(report) => {
-            print_report(&report, args.json);
+        Ok((report, schema)) => {
+            print_report(&report, schema.as_ref(), args.json);
             Ok(ExitCode::SUCCESS)
         }
         Err(failure) => {
@@ -48,7 +52,7 @@ pub(crate) fn inspect(args: InspectArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn print_report(report: &Inspection, as_json: bool) {
+fn print_report(report: &Inspection, schema: Option<&Schema>, as_json: bool) {
     if as_json {
         let object = json!({
             "valid": true,
@@ -63,6 +67,7 @@ fn print_report(report: &Inspection, as_json: bool) {
                 .map(|(n, k)| json!({"name": n, "kind": k})).collect::<Vec<_>>(),
             "limits": report.limits.iter()
                 .map(|l| json!({"name": l.name, "limit": l.limit, "found": l.found})).collect::<Vec<_>>(),
+            "schema": schema.map(Schema::to_json),
         });
         println!("{object}");
         return;
@@ -98,5 +103,14 @@ fn print_report(report: &Inspection, as_json: bool) {
     println!("limits:");
     for l in &report.limits {
         println!("  {:<24} {:>12} of {}", l.name, l.found, l.limit);
+    }
+    match schema {
+        Some(schema) => {
+            println!("schema:           version {}", ward_chain::schema::VERSION);
+            for line in schema.describe().lines() {
+                println!("  {line}");
+            }
+        }
+        None => println!("schema:           none"),
     }
 }

@@ -56,6 +56,9 @@ enum Command {
     Receipt(chain::ReceiptArgs),
     /// Print a contract and its storage (or one key).
     State(chain::StateArgs),
+    /// List a deployed contract's constructor, methods and events with
+    /// their signatures, from its schema.
+    Methods(chain::MethodsArgs),
     /// Ward's main job on its embedded defaults: deploy the SDK-built token
     /// and escrow into an empty data directory, run a block of transfers,
     /// escrow deposits and releases and a failing transfer, query, re-open.
@@ -143,6 +146,7 @@ fn main() -> ExitCode {
         Command::Query(args) => chain::query(args),
         Command::Receipt(args) => chain::receipt(args),
         Command::State(args) => chain::state(args),
+        Command::Methods(args) => chain::methods(args),
         Command::Demo(args) => demo::demo(args),
         Command::Serve(args) => serve::serve(args),
         Command::Key(args) => key::key(args),

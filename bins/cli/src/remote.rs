@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
+use ward_chain::schema::{Schema, Type};
 use ward_chain::tx::{Payload, TxBody, account_address};
-use ward_cli::{parse::hex, values};
+use ward_cli::parse::hex;
 use ward_state::{Address, ContractInfo, Entries, Hash32};
 use ward_vm::BackendKind;
 
@@ -39,7 +40,7 @@ pub(crate) fn submit(
     gas: u64,
     signer: Signer,
     common: &Common,
-    decode: Option<&values::Type>,
+    decode: Option<&Type>,
 ) -> anyhow::Result<ExitCode> {
     let client = Client::new(url)?;
     let network = client.call("getNetwork", json!({}))?;
@@ -92,6 +93,7 @@ pub(crate) fn submit(
     };
     Ok(print_receipt(
         &receipt_of(&receipt)?,
+        receipt,
         &Show {
             backend: backend_of(&network),
             json: common.json,
@@ -109,7 +111,7 @@ pub(crate) fn query(
     input: &[u8],
     gas: u64,
     common: &Common,
-    decode: Option<&values::Type>,
+    decode: Option<&Type>,
 ) -> anyhow::Result<ExitCode> {
     let client = Client::new(url)?;
     let network = client.call("getNetwork", json!({}))?;
@@ -119,6 +121,7 @@ pub(crate) fn query(
     )?;
     Ok(print_receipt(
         &receipt_of(&receipt)?,
+        receipt,
         &Show {
             backend: backend_of(&network),
             json: common.json,
@@ -137,6 +140,7 @@ pub(crate) fn receipt(url: &str, tx: Hash32, common: &Common) -> anyhow::Result<
     }
     Ok(print_receipt(
         &receipt_of(&receipt)?,
+        receipt,
         &Show {
             backend: None,
             json: common.json,
@@ -144,6 +148,17 @@ pub(crate) fn receipt(url: &str, tx: Hash32, common: &Common) -> anyhow::Result<
             decode: None,
         },
     ))
+}
+
+/// The schema of the contract at `at`, from the node's `getContract`.
+pub(crate) fn schema(url: &str, at: &Address) -> anyhow::Result<Option<Schema>> {
+    let contract = Client::new(url)?.call("getContract", json!({ "address": at.to_string() }))?;
+    match &contract["schema"] {
+        Value::Null => Ok(None),
+        schema => Ok(Some(
+            Schema::from_json(schema).context("the node's schema does not read")?,
+        )),
+    }
 }
 
 /// One storage entry with its proof, as the node's JSON.

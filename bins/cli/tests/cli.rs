@@ -476,7 +476,7 @@ fn demo_deploys_the_sdk_contracts_and_its_state_survives_a_new_process() {
         stdout.contains("\"insufficient balance: 2500 < 10000\""),
         "{stdout}"
     );
-    assert!(stdout.contains("events: deposit_refused"), "{stdout}");
+    assert!(stdout.contains("events: DepositRefused"), "{stdout}");
     assert!(stdout.contains("balances identical"), "{stdout}");
     let token = stdout
         .lines()

@@ -1,4 +1,5 @@
-//! A counter: `init(start)`, `increment(by) -> u64`, `get() -> u64`.
+//! A counter: `init(start)`, `increment(by) -> u64`, `get() -> u64`, and
+//! an `Incremented` event.
 
 #![no_std]
 
@@ -12,15 +13,19 @@ ward_sdk::contract! {
         COUNT.set(&start);
     }
 
-    /// Adds `by`, emits `incremented` with the new count, and returns it.
+    /// The count went up to `count`.
+    pub event Incremented { count: u64 }
+
+    /// Adds `by`, emits `Incremented` with the new count, and returns it.
     /// Overflow panics, which reverts the call.
     pub fn increment(by: u64) -> u64 {
         let count = COUNT.update(|c| c.unwrap_or(0) + by);
-        emit("incremented", &count);
+        emit(Incremented { count });
         count
     }
 
     /// The current count.
+    #[read_only]
     pub fn get() -> u64 {
         COUNT.get().unwrap_or(0)
     }

@@ -8,7 +8,7 @@
 //!
 //! Calls between contracts: when the token refuses the `transfer_from`
 //! (say, no allowance), its revert is *handled*: `deposit` returns `None`,
-//! records nothing, and emits `deposit_refused` with the token's message;
+//! records nothing, and emits `DepositRefused` with the token's message;
 //! the transaction itself succeeds, and the token's state is untouched.
 //!
 //! | method | arguments | result |
@@ -60,8 +60,20 @@ fn pay(token: Address, to: Address, amount: u128) {
 }
 
 ward_sdk::contract! {
+    /// The token refused to move `depositor`'s deposit, saying `message`.
+    pub event DepositRefused { depositor: Address, message: String }
+
+    /// Deal `id` holds `amount` from `depositor` for `beneficiary`.
+    pub event Deposited { id: u64, depositor: Address, beneficiary: Address, amount: u128 }
+
+    /// Deal `id` paid `amount` to its beneficiary `to`.
+    pub event Released { id: u64, to: Address, amount: u128 }
+
+    /// Deal `id` paid `amount` back to its depositor `to`.
+    pub event Refunded { id: u64, to: Address, amount: u128 }
+
     /// Pulls `amount` of `token` from the caller and holds it. Returns the
-    /// deal's id, or `None` (and emits `deposit_refused`) when the token
+    /// deal's id, or `None` (and emits `DepositRefused`) when the token
     /// refuses.
     pub fn deposit(
         token: Address,
@@ -78,14 +90,14 @@ ward_sdk::contract! {
             .arg(&amount)
             .invoke();
         if !pulled.is_ok() {
-            emit("deposit_refused", &(depositor, pulled.message()));
+            emit(DepositRefused { depositor, message: pulled.message() });
             return None;
         }
         let id = NEXT_ID.get().unwrap_or(0);
         NEXT_ID.set(&(id + 1));
         let deal = Deal { depositor, beneficiary, arbiter, token, amount, refund_after };
         DEALS.set(&id, &deal);
-        emit("deposited", &(id, depositor, beneficiary, amount));
+        emit(Deposited { id, depositor, beneficiary, amount });
         Some(id)
     }
 
@@ -95,7 +107,7 @@ ward_sdk::contract! {
         let who = caller();
         require!(who == deal.arbiter || who == deal.depositor, "only the arbiter or the depositor may release");
         pay(deal.token, deal.beneficiary, deal.amount);
-        emit("released", &(id, deal.beneficiary, deal.amount));
+        emit(Released { id, to: deal.beneficiary, amount: deal.amount });
     }
 
     /// Pays deal `id` back to its depositor: the arbiter at any time, the
@@ -107,15 +119,17 @@ ward_sdk::contract! {
             || (who == deal.depositor && block_time() >= deal.refund_after);
         require!(allowed, "refund not allowed yet (block time {} < {})", block_time(), deal.refund_after);
         pay(deal.token, deal.depositor, deal.amount);
-        emit("refunded", &(id, deal.depositor, deal.amount));
+        emit(Refunded { id, to: deal.depositor, amount: deal.amount });
     }
 
     /// Deal `id`, while it is held.
+    #[read_only]
     pub fn deal(id: u64) -> Option<Deal> {
         DEALS.get(&id)
     }
 
     /// What the escrow holds of `token` (a read-only call to the token).
+    #[read_only]
     pub fn held(token: Address) -> u128 {
         Call::new(token, "balance_of").arg(&self_address()).read_only().invoke().value()
     }

@@ -32,6 +32,12 @@ fn check_name(name: &str) {
 }
 
 ward_sdk::contract! {
+    /// `name` was claimed for `key`.
+    pub event Registered { name: String, key: [u8; 32] }
+
+    /// `name` now belongs to `key`.
+    pub event Rotated { name: String, key: [u8; 32] }
+
     /// Claims the free `name` for `key`, which signs
     /// `("register", registry, name, key)`.
     pub fn register(name: String, key: [u8; 32], signature: [u8; 64]) {
@@ -40,7 +46,7 @@ ward_sdk::contract! {
         let message = encode(&("register", self_address(), &name, key));
         require!(verify_ed25519(&key, &message, &signature), "bad signature");
         NAMES.set(&name, &(key, 0));
-        emit("registered", &(&name, key));
+        emit(Registered { name, key });
     }
 
     /// Hands `name` to `new_key`; the current key signs
@@ -52,15 +58,17 @@ ward_sdk::contract! {
         let message = encode(&("rotate", self_address(), &name, new_key, nonce));
         require!(verify_ed25519(&key, &message, &signature), "bad signature");
         NAMES.set(&name, &(new_key, nonce + 1));
-        emit("rotated", &(&name, new_key));
+        emit(Rotated { name, key: new_key });
     }
 
     /// The key that owns `name`, and its rotation nonce.
+    #[read_only]
     pub fn lookup(name: String) -> Option<([u8; 32], u64)> {
         NAMES.get(&name)
     }
 
     /// Whether `signature` is `name`'s key's signature of `message`.
+    #[read_only]
     pub fn verify(name: String, message: Vec<u8>, signature: [u8; 64]) -> bool {
         NAMES
             .get(&name)

@@ -1,9 +1,9 @@
 //! A fungible token.
 //!
 //! The deployer is the owner, the only account that may `mint`. Balances
-//! and allowances are `u128`. Every change of balance emits `transfer`
-//! with `(from, to, amount)` (a mint comes from the zero address); every
-//! `approve` emits `approval` with `(owner, spender, amount)`.
+//! and allowances are `u128`. Every change of balance emits `Transfer`
+//! with `from`, `to` and `amount` (a mint comes from the zero address);
+//! every `approve` emits `Approval` with `owner`, `spender` and `amount`.
 //!
 //! | method | arguments | result |
 //! |---|---|---|
@@ -35,16 +35,26 @@ fn move_tokens(from: Address, to: Address, amount: u128) {
     );
     BALANCES.set(&from, &(balance - amount));
     BALANCES.update(&to, |b| b.unwrap_or(0) + amount);
-    emit("transfer", &(from, to, amount));
+    emit(Transfer { from, to, amount });
 }
 
 fn mint_to(to: Address, amount: u128) {
     SUPPLY.update(|s| s.unwrap_or(0) + amount);
     BALANCES.update(&to, |b| b.unwrap_or(0) + amount);
-    emit("transfer", &(Address::default(), to, amount));
+    emit(Transfer {
+        from: Address::default(),
+        to,
+        amount,
+    });
 }
 
 ward_sdk::contract! {
+    /// `amount` moved from `from` to `to` (from the zero address: minted).
+    pub event Transfer { from: Address, to: Address, amount: u128 }
+
+    /// `owner` let `spender` move up to `amount` of its tokens.
+    pub event Approval { owner: Address, spender: Address, amount: u128 }
+
     /// Makes the deployer the owner and mints `initial_supply` to it.
     init(initial_supply: u128) {
         let owner = caller();
@@ -69,7 +79,7 @@ ward_sdk::contract! {
     pub fn approve(spender: Address, amount: u128) {
         let owner = caller();
         ALLOWANCES.set(&(owner, spender), &amount);
-        emit("approval", &(owner, spender, amount));
+        emit(Approval { owner, spender, amount });
     }
 
     /// Moves `amount` from `from` to `to` on the caller's allowance.
@@ -85,21 +95,25 @@ ward_sdk::contract! {
     }
 
     /// `who`'s balance.
+    #[read_only]
     pub fn balance_of(who: Address) -> u128 {
         BALANCES.get(&who).unwrap_or(0)
     }
 
     /// How much `spender` may still move of `owner`'s tokens.
+    #[read_only]
     pub fn allowance(owner: Address, spender: Address) -> u128 {
         ALLOWANCES.get(&(owner, spender)).unwrap_or(0)
     }
 
     /// All tokens in existence.
+    #[read_only]
     pub fn total_supply() -> u128 {
         SUPPLY.get().unwrap_or(0)
     }
 
     /// The account that may mint.
+    #[read_only]
     pub fn owner() -> Address {
         OWNER.get().unwrap_or_default()
     }

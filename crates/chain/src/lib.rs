@@ -4,7 +4,8 @@
 //! engine: signed transactions and the addresses of the accounts that sign
 //! them ([`tx`], `docs/transactions.md`), block headers and the Merkle
 //! roots they commit to ([`block`]), and the state tree with its proofs
-//! ([`tree`]). Encodings use [`ward_primitives::codec`].
+//! ([`tree`]), and contract schemas with JSON arguments ([`schema`]).
+//! Encodings use [`ward_primitives::codec`].
 //!
 //! Two hash functions, each for one job: identifiers (transaction and
 //! block hashes, addresses, code hashes) are BLAKE3, as everywhere in
@@ -31,6 +32,7 @@
 //! ```
 
 pub mod block;
+pub mod schema;
 pub mod tree;
 pub mod tx;
 

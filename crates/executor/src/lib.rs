@@ -711,6 +711,10 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             );
             return Ok(Execution::of(Outcome::failed(failure, limit)));
         };
+        if let Err(e) = ward_chain::schema::Schema::from_module(code) {
+            let failure = Failure::new(ErrorKind::InvalidSchema, e.to_string());
+            return Ok(Execution::of(Outcome::failed(failure, charge)));
+        }
         let module = match self.cache.get_or_compile(code) {
             Ok(module) => module,
             Err(failure) => return Ok(Execution::of(Outcome::failed(failure, charge))),

@@ -3,6 +3,8 @@
 //! provable state root, and serves the chain to clients
 //! (`docs/node.md`).
 //!
+//! - [`decode`]: receipts and transactions shown with their contracts'
+//!   schemas (JSON arguments, outputs and events).
 //! - [`mempool`]: verified transactions waiting for a block, by sender and
 //!   nonce, bounded.
 //! - `producer`: one thread that takes transactions from the mempool,
@@ -24,6 +26,7 @@
 //! # Ok::<(), ward_node::NodeError>(())
 //! ```
 
+pub mod decode;
 pub mod json;
 pub mod mempool;
 mod metrics;

@@ -10,14 +10,16 @@ use std::{sync::Arc, time::Duration};
 
 use serde_json::{Map, Value, json};
 use ward_chain::{
+    schema::Schema,
     tree::{self, StateKey},
     tx::{Payload, SignedTx, TxBody, TxError, VerifiedTx},
 };
 use ward_executor::{ExecError, Tx};
 use ward_primitives::{Address, Hash32};
-use ward_state::{StateError, StateRead, StateTree};
+use ward_state::{Receipt, StateError, StateRead, StateTree};
 
 use crate::{
+    decode::{self, Called},
     json::{self, hex, unhex, unhex32},
     mempool::{Committed, Refused},
     metrics::Metrics,
@@ -68,6 +70,12 @@ impl RpcError {
     /// -32602.
     fn invalid_params(message: impl Into<String>) -> Self {
         RpcError::new(-32602, "invalid_params", message)
+    }
+
+    /// -32602: JSON arguments that do not fit the contract's schema (the
+    /// message shows the method's signature).
+    fn bad_arguments(message: impl Into<String>) -> Self {
+        RpcError::new(-32602, "bad_arguments", message)
     }
 
     /// -32000: a transaction refused before any block.
@@ -293,9 +301,16 @@ pub(crate) async fn call(
         Ok(Answer::Wait(hash, receiver)) => {
             match tokio::time::timeout_at(deadline, receiver).await {
                 Ok(Ok(Ok(committed))) => {
-                    let mut receipt = json::receipt(&committed.receipt);
-                    receipt["block"] = json!(committed.block.to_string());
-                    Ok(receipt)
+                    let shared = shared.clone();
+                    let mut receipt = tokio::task::spawn_blocking(move || {
+                        stored_receipt(&shared, &committed.receipt).map(|r| (r, committed.block))
+                    })
+                    .await
+                    .map_err(|e| RpcError::new(-32603, "internal", e.to_string()))?;
+                    if let Ok((receipt, block)) = &mut receipt {
+                        receipt["block"] = json!(block.to_string());
+                    }
+                    receipt.map(|(r, _)| r)
                 }
                 Ok(Ok(Err(error))) => Err(error),
                 Ok(Err(_)) => Err(RpcError::unavailable("the node is shutting down")),
@@ -496,15 +511,36 @@ fn network(shared: &Shared) -> Value {
 
 /// `deploy` / `call` objects of `sendTransaction` and
 /// `simulateTransaction`.
-fn payload(p: &mut Params) -> Result<Payload, RpcError> {
+fn payload(shared: &Shared, p: &mut Params) -> Result<Payload, RpcError> {
     match (p.object("deploy")?, p.object("call")?) {
         (Some(mut d), None) => {
             let code = d
                 .bytes("code")?
                 .ok_or_else(|| RpcError::invalid_params("\"deploy.code\" is required"))?;
+            let input = match (d.bytes("input")?, d.take("args")) {
+                (Some(_), Some(_)) => {
+                    return Err(RpcError::invalid_params(
+                        "\"deploy.input\" and \"deploy.args\" exclude each other",
+                    ));
+                }
+                (Some(input), None) => input,
+                (None, Some(args)) => {
+                    let schema = Schema::from_module(&code)
+                        .map_err(|e| RpcError::bad_arguments(e.to_string()))?
+                        .ok_or_else(|| {
+                            RpcError::bad_arguments(
+                                "the module has no schema to encode \"args\" with: pass \"input\"",
+                            )
+                        })?;
+                    schema
+                        .encode_init(&args)
+                        .map_err(|e| RpcError::bad_arguments(e.to_string()))?
+                }
+                (None, None) => Vec::new(),
+            };
             let payload = Payload::Deploy {
                 code,
-                input: d.bytes("input")?.unwrap_or_default(),
+                input,
                 salt: d.bytes("salt")?.unwrap_or_default(),
             };
             d.done()?;
@@ -512,17 +548,78 @@ fn payload(p: &mut Params) -> Result<Payload, RpcError> {
         }
         (None, Some(mut c)) => {
             let to = c.address("to")?;
-            let payload = Payload::Call {
-                to,
-                input: c.bytes("input")?.unwrap_or_default(),
-            };
+            let input = call_input(shared, &to, &mut c)?;
             c.done()?;
-            Ok(payload)
+            Ok(Payload::Call { to, input })
         }
         _ => Err(RpcError::invalid_params(
             "exactly one of \"deploy\" and \"call\" is required",
         )),
     }
+}
+
+/// A call's input: `input` as hex, or `method` and its JSON `args`
+/// encoded with the schema of the contract at `to`.
+fn call_input(shared: &Shared, to: &Address, p: &mut Params) -> Result<Vec<u8>, RpcError> {
+    let input = p.bytes("input")?;
+    let method = p.string("method")?;
+    let args = p.take("args");
+    match (input, method) {
+        (Some(_), Some(_)) => Err(RpcError::invalid_params(
+            "\"input\" and \"method\" exclude each other",
+        )),
+        (input, None) => {
+            if args.is_some() {
+                return Err(RpcError::invalid_params("\"args\" needs \"method\""));
+            }
+            Ok(input.unwrap_or_default())
+        }
+        (None, Some(method)) => {
+            let store = &*shared.store;
+            let Some(schema) = shared.schemas.at(store, to).map_err(RpcError::state)? else {
+                if store.contract(to).map_err(RpcError::state)?.is_none() {
+                    return Err(RpcError::not_found(format!("no contract at {to}")));
+                }
+                return Err(RpcError::bad_arguments(format!(
+                    "the contract at {to} has no schema: pass \"input\" as hex"
+                )));
+            };
+            schema
+                .encode_call(&method, &args.unwrap_or(Value::Null))
+                .map_err(|e| RpcError::bad_arguments(e.to_string()))
+        }
+    }
+}
+
+/// A receipt's JSON with what the schemas of the contracts involved say
+/// (`called`: the call it answers; `extra`: a contract not yet in the
+/// state, a simulated deploy's).
+fn receipt_json(
+    shared: &Shared,
+    receipt: &Receipt,
+    called: Option<Called<'_>>,
+    extra: Option<(Address, Arc<Schema>)>,
+) -> Value {
+    let mut object = json::receipt(receipt);
+    let store = &*shared.store;
+    decode::decorate(&mut object, receipt, called, &mut |address| match &extra {
+        Some((at, schema)) if at == address => Some(schema.clone()),
+        _ => shared.schemas.at(store, address).ok().flatten(),
+    });
+    object
+}
+
+/// A committed receipt's JSON, decoded by the transaction stored with it.
+fn stored_receipt(shared: &Shared, receipt: &Receipt) -> Result<Value, RpcError> {
+    let stored = shared
+        .store
+        .transaction(&receipt.tx)
+        .map_err(RpcError::state)?;
+    let call = stored
+        .as_deref()
+        .and_then(|bytes| decode::stored_call(&receipt.tx, bytes));
+    let called = call.as_ref().map(|(to, input)| Called { to, input });
+    Ok(receipt_json(shared, receipt, called, None))
 }
 
 /// The default gas limit of `sendTransaction` and `simulateTransaction`.
@@ -531,7 +628,7 @@ const DEFAULT_GAS: u64 = 10_000_000;
 fn send_transaction(shared: &Shared, mut p: Params) -> Result<Answer, RpcError> {
     dev(shared, "sendTransaction")?;
     let from = p.address("from")?;
-    let payload = payload(&mut p)?;
+    let payload = payload(shared, &mut p)?;
     let gas = p.u64("gas")?.unwrap_or(DEFAULT_GAS);
     let wait = p.bool("wait")?;
     let nonce = p.u64("nonce")?;
@@ -618,20 +715,20 @@ fn submit(shared: &Shared, tx: VerifiedTx, wait: bool) -> Result<Answer, RpcErro
 fn simulate(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
     let reader = shared.reader(None)?;
     let time = unix_millis();
-    let simulation = if let Some(raw) = p.bytes("tx")? {
+    let (simulation, payload) = if let Some(raw) = p.bytes("tx")? {
         p.done()?;
         let tx = SignedTx::verify_bytes(&raw, &shared.settings.chain_id)
             .map_err(|e| RpcError::refusal(&e))?;
-        reader.simulate(&tx, time)
+        (reader.simulate(&tx, time), tx.body().payload.clone())
     } else {
         let from = p.address("from")?;
-        let payload = payload(&mut p)?;
+        let payload = payload(shared, &mut p)?;
         let gas_limit = p.u64("gas")?.unwrap_or(DEFAULT_GAS);
         // Accepted for the same shape as sendTransaction; a simulation
         // has no nonce to check and waits for nothing.
         let _ = (p.u64("nonce")?, p.bool("wait")?);
         p.done()?;
-        let tx = match payload {
+        let tx = match payload.clone() {
             Payload::Deploy { code, input, salt } => Tx::Deploy {
                 sender: from,
                 code,
@@ -646,10 +743,21 @@ fn simulate(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
                 gas_limit,
             },
         };
-        reader.simulate_unsigned(tx, time)
+        (reader.simulate_unsigned(tx, time), payload)
     };
     let simulation = simulation.map_err(|e| exec_error(&e))?;
-    let mut out = json::receipt(&simulation.receipt);
+    let receipt = &simulation.receipt;
+    let mut out = match &payload {
+        Payload::Call { to, input } => {
+            receipt_json(shared, receipt, Some(Called { to, input }), None)
+        }
+        Payload::Deploy { code, .. } => {
+            let own = receipt
+                .address
+                .zip(Schema::from_module(code).ok().flatten().map(Arc::new));
+            receipt_json(shared, receipt, None, own)
+        }
+    };
     out["storage"] = simulation
         .changes
         .storage
@@ -679,7 +787,18 @@ fn get_transaction(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
     let hash = p.hash("tx")?;
     p.done()?;
     if let Some(receipt) = shared.store.receipt(&hash).map_err(RpcError::state)? {
-        return Ok(json::receipt(&receipt));
+        let mut out = stored_receipt(shared, &receipt)?;
+        let stored = shared.store.transaction(&hash).map_err(RpcError::state)?;
+        if let Some(bytes) = stored {
+            let store = &*shared.store;
+            let schema = match decode::stored_call(&hash, &bytes) {
+                Some((to, _)) => shared.schemas.at(store, &to).map_err(RpcError::state)?,
+                None => None,
+            };
+            out["transaction"] =
+                decode::transaction(&hash, &bytes, schema.as_deref()).unwrap_or(Value::Null);
+        }
+        return Ok(out);
     }
     if lock(&shared.pool).mempool.contains(&hash) {
         return Ok(json!({ "tx": hash.to_string(), "status": "pending" }));
@@ -689,7 +808,7 @@ fn get_transaction(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
 
 fn query(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
     let to = p.address("to")?;
-    let input = p.bytes("input")?.unwrap_or_default();
+    let input = call_input(shared, &to, &mut p)?;
     let height = p.u64("height")?;
     let cap = shared.config.limits.query_gas_cap;
     let gas = p.u64("gas")?.unwrap_or(cap);
@@ -713,9 +832,17 @@ fn query(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
         return Err(RpcError::not_found(format!("no contract at {to}")));
     }
     let receipt = reader
-        .query(from, to, input, gas)
+        .query(from, to, input.clone(), gas)
         .map_err(|e| exec_error(&e))?;
-    Ok(json::receipt(&receipt))
+    Ok(receipt_json(
+        shared,
+        &receipt,
+        Some(Called {
+            to: &to,
+            input: &input,
+        }),
+        None,
+    ))
 }
 
 fn get_storage(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
@@ -795,12 +922,17 @@ fn get_contract(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
         .code(&info.code_hash)
         .map_err(RpcError::state)?
         .map_or(0, |c| c.len());
+    let schema = shared
+        .schemas
+        .at(&*shared.store, &address)
+        .map_err(RpcError::state)?;
     Ok(json!({
         "address": address.to_string(),
         "code_hash": info.code_hash.to_string(),
         "code_size": code_size,
         "deployer": info.deployer.to_string(),
         "created_at": info.created_at,
+        "schema": schema.map(|s| s.to_json()),
     }))
 }
 

@@ -10,7 +10,7 @@ use ward_state::{RedbStore, Snapshot, StateRead};
 use ward_vm::{CacheOptions, Config, ModuleCache};
 
 use crate::{
-    NodeConfig, NodeError, mempool::Mempool, metrics::Metrics, rpc::RpcError,
+    NodeConfig, NodeError, decode::Schemas, mempool::Mempool, metrics::Metrics, rpc::RpcError,
     settings::ChainSettings,
 };
 
@@ -41,6 +41,8 @@ pub(crate) struct Shared {
     pub(crate) dev_keys: Vec<SigningKey>,
     /// A storage fault that stopped block production.
     pub(crate) fault: Mutex<Option<String>>,
+    /// Contract schemas by code hash.
+    pub(crate) schemas: Schemas,
 }
 
 /// Locks, carrying on after a panic elsewhere (the guarded maps stay
@@ -90,6 +92,7 @@ impl Shared {
             metrics,
             dev_keys,
             fault: Mutex::new(None),
+            schemas: Schemas::new(),
             config,
             settings,
             store,

@@ -20,6 +20,7 @@
 extern crate alloc;
 
 pub mod codec;
+pub mod schema;
 
 use core::fmt;
 

@@ -123,6 +123,9 @@ error_kinds! {
     /// A signed transaction deployed to an address that already holds a
     /// contract.
     AddressTaken = "address_taken" => Rejected,
+    /// A deploy's module carries a malformed contract schema (the
+    /// `ward.schema` section, docs/contracts.md).
+    InvalidSchema = "invalid_schema" => Rejected,
 }
 
 impl fmt::Display for ErrorKind {

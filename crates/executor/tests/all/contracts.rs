@@ -160,7 +160,7 @@ fn counter_increments_reverts_on_bad_input_and_panics_into_a_revert() {
         assert_eq!(net.ok::<_, u64>(BOB, counter, "increment", &3u64), 8);
         let receipt = net.log.last().unwrap().clone();
         assert_eq!(receipt.events.len(), 1);
-        assert_eq!(receipt.events[0].topic, b"incremented");
+        assert_eq!(receipt.events[0].topic, b"Incremented");
         assert_eq!(decode_exact::<u64>(&receipt.events[0].data).unwrap(), 8);
         assert_eq!(net.query::<_, u64>(counter, "get", &()), 8);
 
@@ -200,7 +200,7 @@ fn token_transfers_approvals_mints_and_events() {
         assert_eq!(sent.status, "ok", "{}", message(&sent));
         assert_eq!(sent.events.len(), 1);
         assert_eq!(sent.events[0].contract, token);
-        assert_eq!(sent.events[0].topic, b"transfer");
+        assert_eq!(sent.events[0].topic, b"Transfer");
         assert_eq!(
             decode_exact::<(Address, Address, u128)>(&sent.events[0].data).unwrap(),
             (ALICE, BOB, 100)
@@ -209,7 +209,7 @@ fn token_transfers_approvals_mints_and_events() {
         assert_eq!(balance(net, token, BOB), 100);
 
         let approved = net.call(ALICE, token, "approve", &(BOB, 50u128));
-        assert_eq!(approved.events[0].topic, b"approval");
+        assert_eq!(approved.events[0].topic, b"Approval");
         let pulled = net.call(BOB, token, "transfer_from", &(ALICE, CAROL, 30u128));
         assert_eq!(pulled.status, "ok", "{}", message(&pulled));
         assert_eq!(net.query::<_, u128>(token, "allowance", &(ALICE, BOB)), 20);
@@ -289,7 +289,7 @@ fn escrow_holds_releases_refunds_and_handles_a_refusing_token() {
         assert_eq!(refused.status, "ok", "{}", message(&refused));
         assert_eq!(decode_exact::<Option<u64>>(&refused.output).unwrap(), None);
         assert_eq!(refused.events.len(), 1);
-        assert_eq!(refused.events[0].topic, b"deposit_refused");
+        assert_eq!(refused.events[0].topic, b"DepositRefused");
         let (who, why) = decode_exact::<(Address, String)>(&refused.events[0].data).unwrap();
         assert_eq!(who, ALICE);
         assert!(why.contains("insufficient allowance: 0 < 200"), "{why}");
@@ -308,7 +308,7 @@ fn escrow_holds_releases_refunds_and_handles_a_refusing_token() {
         let topics: Vec<&[u8]> = deposit.events.iter().map(|e| e.topic.as_slice()).collect();
         assert_eq!(
             topics,
-            [&b"transfer"[..], b"deposited"],
+            [&b"Transfer"[..], b"Deposited"],
             "the token's event, then the escrow's"
         );
         assert_eq!(balance(net, token, escrow), 200);
@@ -374,7 +374,7 @@ fn registry_names_are_owned_by_ed25519_keys() {
         assert_reverted(&forged, 1, "bad signature");
         let registered = net.call(BOB, registry, "register", &(&name, a_pub, claim));
         assert_eq!(registered.status, "ok", "{}", message(&registered));
-        assert_eq!(registered.events[0].topic, b"registered");
+        assert_eq!(registered.events[0].topic, b"Registered");
         assert_reverted(
             &net.call(BOB, registry, "register", &(&name, a_pub, claim)),
             1,
@@ -523,4 +523,57 @@ fn stackvm_runs_bytecode_as_a_self_metered_system_runtime() {
     for (a, b) in transcripts[0].iter().zip(&transcripts[1]) {
         assert_agree(&[a.clone(), b.clone()]);
     }
+}
+
+/// Every example contract carries the schema it declares, and a deploy
+/// checks it: a module whose `ward.schema` section is malformed is
+/// rejected (`invalid_schema`) at the same gas on both backends, creates
+/// nothing, and one without a section deploys as before.
+#[test]
+fn deploys_check_the_schema_section() {
+    use ward_chain::schema::Schema;
+    let mut methods = Vec::new();
+    for name in ["counter", "token", "escrow", "registry"] {
+        let schema = Schema::from_module(&contracts::wasm(name))
+            .unwrap()
+            .unwrap_or_else(|| panic!("{name} has no schema"));
+        methods.push((name, schema.methods.len(), schema.events.len()));
+    }
+    assert_eq!(
+        methods,
+        [
+            ("counter", 2, 1),
+            ("token", 8, 2),
+            ("escrow", 5, 4),
+            ("registry", 4, 2)
+        ]
+    );
+    assert_eq!(Schema::from_module(&contracts::wasm("stackvm")), Ok(None));
+    on_both_backends(|net| {
+        let malformed = wat::parse_str(
+            r#"(module (@custom "ward.schema" "\01\00\01\00\00\00") (func (export "main")))"#,
+        )
+        .unwrap();
+        let receipt = net.submit(Tx::Deploy {
+            sender: ALICE,
+            code: malformed,
+            input: Vec::new(),
+            gas_limit: DEPLOY_GAS,
+            salt: Vec::new(),
+        });
+        assert_eq!(receipt.status, "rejected", "{receipt:?}");
+        assert_eq!(receipt.error_kind.as_deref(), Some("invalid_schema"));
+        assert!(receipt.address.is_none());
+        assert!(receipt.error_message.unwrap().contains("ends inside"));
+        let plain = wat::parse_str(r#"(module (func (export "main")))"#).unwrap();
+        let receipt = net.submit(Tx::Deploy {
+            sender: ALICE,
+            code: plain,
+            input: Vec::new(),
+            gas_limit: DEPLOY_GAS,
+            salt: Vec::new(),
+        });
+        assert_eq!(receipt.status, "ok");
+        vec![receipt.address.unwrap()]
+    });
 }

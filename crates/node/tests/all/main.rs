@@ -6,6 +6,7 @@
 mod docs;
 mod limits;
 mod rpc;
+mod schema;
 mod ws;
 
 use std::{path::PathBuf, time::Duration};

@@ -1,0 +1,241 @@
+//! Receipts and transactions shown with their contracts' schemas
+//! (`docs/contracts.md`): a call's arguments and output as JSON, a revert's
+//! message as text, each declared event with its name and fields. The node
+//! and the CLI both decorate the receipt JSON of [`crate::json`] with this.
+
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, Mutex},
+};
+
+use serde_json::{Value, json};
+use ward_chain::{
+    schema::{Schema, split_call},
+    tx::{Payload, SignedTx},
+};
+use ward_executor::Tx;
+use ward_primitives::{Address, Hash32};
+use ward_state::{Receipt, StateError, StateRead};
+
+use crate::json::hex;
+
+/// Schemas by code hash, read from the state once. A module's schema never
+/// changes; a module without one (or with one that no longer reads) is
+/// remembered as `None`.
+#[derive(Debug, Default)]
+pub struct Schemas {
+    by_code: Mutex<BTreeMap<Hash32, Option<Arc<Schema>>>>,
+}
+
+/// Distinct codes remembered before the cache starts over: a bound on the
+/// memory that many deployed modules could take.
+const MAX_CACHED: usize = 1024;
+
+impl Schemas {
+    /// An empty cache.
+    pub fn new() -> Schemas {
+        Schemas::default()
+    }
+
+    /// The schema of the contract at `address` in `state`: `None` when
+    /// there is no contract there or its module has no schema.
+    ///
+    /// # Errors
+    ///
+    /// The state's own faults.
+    pub fn at<S: StateRead + ?Sized>(
+        &self,
+        state: &S,
+        address: &Address,
+    ) -> Result<Option<Arc<Schema>>, StateError> {
+        let Some(info) = state.contract(address)? else {
+            return Ok(None);
+        };
+        if let Some(known) = self.lock().get(&info.code_hash) {
+            return Ok(known.clone());
+        }
+        let schema = state
+            .code(&info.code_hash)?
+            .and_then(|code| Schema::from_module(&code).ok().flatten())
+            .map(Arc::new);
+        let mut map = self.lock();
+        if map.len() >= MAX_CACHED {
+            map.clear();
+        }
+        map.insert(info.code_hash, schema.clone());
+        Ok(schema)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<Hash32, Option<Arc<Schema>>>> {
+        self.by_code
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// What a receipt answers: the contract and input of a call (`None` for a
+/// deploy, whose `init` returns nothing).
+#[derive(Clone, Copy, Debug)]
+pub struct Called<'a> {
+    /// The contract called.
+    pub to: &'a Address,
+    /// The call's input.
+    pub input: &'a [u8],
+}
+
+/// Adds to `object` (a receipt's JSON, [`crate::json::receipt`]) what the
+/// schemas say: `"method"` and `"decoded"` (a call's output as JSON, by the
+/// method's return type; a revert's message as a string), and `"name"` and
+/// `"fields"` on each event a schema declares. Where bytes do not fit the
+/// schema, `"decode_error"` says why and the raw hex stands.
+pub fn decorate(
+    object: &mut Value,
+    receipt: &Receipt,
+    called: Option<Called<'_>>,
+    schema_of: &mut dyn FnMut(&Address) -> Option<Arc<Schema>>,
+) {
+    if let Some(called) = called
+        && let Some((method, _)) = split_call(called.input)
+    {
+        object["method"] = json!(method);
+        if receipt.status == "ok"
+            && let Some(schema) = schema_of(called.to)
+        {
+            match schema.decode_output(method, &receipt.output) {
+                Ok(value) => object["decoded"] = value,
+                Err(e) => object["decode_error"] = json!(e.to_string()),
+            }
+        }
+    }
+    if receipt.status == "reverted"
+        && let Ok(message) = std::str::from_utf8(&receipt.output)
+    {
+        object["decoded"] = json!(message);
+    }
+    let Some(events) = object.get_mut("events").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for (out, event) in events.iter_mut().zip(&receipt.events) {
+        let Some(schema) = schema_of(&event.contract) else {
+            continue;
+        };
+        match schema.decode_event(&event.topic, &event.data) {
+            Some(Ok((declared, fields))) => {
+                out["name"] = json!(declared.name);
+                out["fields"] = fields;
+            }
+            Some(Err(e)) => out["decode_error"] = json!(e.to_string()),
+            None => {}
+        }
+    }
+}
+
+/// A stored transaction's encoding (the `txs` table) as JSON: a signed
+/// one (its hash is `id`) with its sender, nonce and payload, or an
+/// embedder's unsigned one; a call's arguments decoded by `schema`'s
+/// method (the called contract's), a deploy's by its own module's `init`.
+/// `None` when the bytes are neither.
+pub fn transaction(id: &Hash32, bytes: &[u8], schema: Option<&Schema>) -> Option<Value> {
+    let (mut object, payload) = match SignedTx::from_bytes(bytes) {
+        Ok(signed) if signed.hash() == *id => {
+            let body = &signed.body;
+            let object = json!({
+                "signed": true,
+                "from": ward_chain::tx::account_address(&body.public_key).to_string(),
+                "public_key": hex(&body.public_key),
+                "nonce": body.nonce,
+                "gas_limit": body.gas_limit,
+                "chain_id": body.chain_id,
+            });
+            (object, body.payload.clone())
+        }
+        _ => {
+            let tx = Tx::from_bytes(bytes).ok()?;
+            let (sender, gas_limit, payload) = match tx {
+                Tx::Deploy {
+                    sender,
+                    code,
+                    input,
+                    gas_limit,
+                    salt,
+                } => (sender, gas_limit, Payload::Deploy { code, input, salt }),
+                Tx::Call {
+                    sender,
+                    to,
+                    input,
+                    gas_limit,
+                } => (sender, gas_limit, Payload::Call { to, input }),
+            };
+            let object = json!({
+                "signed": false,
+                "from": sender.to_string(),
+                "gas_limit": gas_limit,
+            });
+            (object, payload)
+        }
+    };
+    match payload {
+        Payload::Call { to, input } => {
+            let mut call = json!({ "to": to.to_string(), "input": hex(&input) });
+            if let Some((method, args)) = split_call(&input) {
+                call["method"] = json!(method);
+                if let Some(m) = schema.and_then(|s| s.method(method)) {
+                    call["signature"] = json!(m.signature());
+                    match decode_args(&m.args, args) {
+                        Ok(args) => call["args"] = args,
+                        Err(e) => call["decode_error"] = json!(e),
+                    }
+                }
+            }
+            object["call"] = call;
+        }
+        Payload::Deploy { code, input, salt } => {
+            let hash = Hash32(ward_vm::CodeHash::of(&code).0);
+            let mut deploy = json!({
+                "code_hash": hash.to_string(),
+                "code_size": code.len(),
+                "input": hex(&input),
+                "salt": hex(&salt),
+            });
+            if let Ok(Some(own)) = Schema::from_module(&code)
+                && let Some(params) = &own.init
+            {
+                match decode_args(params, &input) {
+                    Ok(args) => deploy["args"] = args,
+                    Err(e) => deploy["decode_error"] = json!(e),
+                }
+            }
+            object["deploy"] = deploy;
+        }
+    }
+    Some(object)
+}
+
+/// Argument bytes as a JSON object by name.
+fn decode_args(params: &[ward_chain::schema::Param], bytes: &[u8]) -> Result<Value, String> {
+    let ty = ward_chain::schema::Type::Tuple(params.iter().map(|p| p.ty.clone()).collect());
+    let values = ward_chain::schema::value::decode(&ty, bytes).map_err(|e| e.to_string())?;
+    let values = match values {
+        Value::Array(values) => values,
+        _ => Vec::new(),
+    };
+    Ok(Value::Object(
+        params.iter().map(|p| p.name.clone()).zip(values).collect(),
+    ))
+}
+
+/// The contract and input of a stored transaction (`id` and its encoding)
+/// when it is a call.
+pub fn stored_call(id: &Hash32, bytes: &[u8]) -> Option<(Address, Vec<u8>)> {
+    let payload = match SignedTx::from_bytes(bytes) {
+        Ok(signed) if signed.hash() == *id => signed.body.payload,
+        _ => match Tx::from_bytes(bytes).ok()? {
+            Tx::Call { to, input, .. } => Payload::Call { to, input },
+            Tx::Deploy { .. } => return None,
+        },
+    };
+    match payload {
+        Payload::Call { to, input } => Some((to, input)),
+        Payload::Deploy { .. } => None,
+    }
+}

@@ -5,7 +5,7 @@
 CARGO ?= cargo
 WARD  := target/debug/ward
 
-.PHONY: demo test setup contracts fmt clippy unit bench metering fuzz fuzz-diff fuzz-cov loops
+.PHONY: demo test setup contracts browser fmt clippy unit bench metering fuzz fuzz-diff fuzz-cov loops
 
 # rustfmt and clippy ship with rustup's default profile; add them if a
 # minimal toolchain lacks them (no-op when present).
@@ -47,7 +47,12 @@ fmt: setup
 clippy: setup
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
-unit: setup contracts
+# The explorer's browser test drives Debian's Chromium (installed here as
+# root when missing; without it that test prints why and skips).
+browser:
+	@scripts/install-browser.sh
+
+unit: setup contracts browser
 	$(CARGO) test --locked --workspace
 	@# `cargo test` built the example with the workspace's features; `cargo
 	@# run -p ward-vm` would rebuild wasmtime with ward-vm's alone.
@@ -90,7 +95,7 @@ fuzz-diff: setup
 # ships. The RSS limit leaves room for redb's transient allocations on
 # damaged files (up to 4 GiB: fuzz/known/README.md).
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS ?= module values records journal store chain
+FUZZ_TARGETS ?= module values records journal store chain schema
 fuzz-cov: setup
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
 	cp Cargo.lock fuzz/Cargo.lock

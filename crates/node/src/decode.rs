@@ -181,6 +181,7 @@ pub fn transaction(id: &Hash32, bytes: &[u8], schema: Option<&Schema>) -> Option
                 call["method"] = json!(method);
                 if let Some(m) = schema.and_then(|s| s.method(method)) {
                     call["signature"] = json!(m.signature());
+                    call["params"] = params_json(&m.args);
                     match decode_args(&m.args, args) {
                         Ok(args) => call["args"] = args,
                         Err(e) => call["decode_error"] = json!(e),
@@ -200,6 +201,7 @@ pub fn transaction(id: &Hash32, bytes: &[u8], schema: Option<&Schema>) -> Option
             if let Ok(Some(own)) = Schema::from_module(&code)
                 && let Some(params) = &own.init
             {
+                deploy["params"] = params_json(params);
                 match decode_args(params, &input) {
                     Ok(args) => deploy["args"] = args,
                     Err(e) => deploy["decode_error"] = json!(e),
@@ -209,6 +211,15 @@ pub fn transaction(id: &Hash32, bytes: &[u8], schema: Option<&Schema>) -> Option
         }
     }
     Some(object)
+}
+
+/// Parameters in declaration order, `[{"name", "type"}]` (`args` is an
+/// object, whose keys a JSON reader may reorder).
+fn params_json(params: &[ward_chain::schema::Param]) -> Value {
+    params
+        .iter()
+        .map(|p| json!({ "name": p.name, "type": p.ty.to_string() }))
+        .collect()
 }
 
 /// Argument bytes as a JSON object by name.

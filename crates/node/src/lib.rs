@@ -14,6 +14,8 @@
 //! - `server`: the HTTP server (axum on tokio) with its limits on
 //!   untrusted clients, `/health` and `/metrics`.
 //! - `ws`: subscriptions over WebSocket.
+//! - `explorer`: the block explorer page at `/` (embedded HTML, CSS and
+//!   JavaScript over the node's own JSON-RPC and WebSocket).
 //! - [`settings`]: the chain id and consensus settings recorded in the data
 //!   directory.
 //!
@@ -27,6 +29,7 @@
 //! ```
 
 pub mod decode;
+mod explorer;
 pub mod json;
 pub mod mempool;
 mod metrics;

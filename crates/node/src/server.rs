@@ -1,4 +1,5 @@
 //! The HTTP server: `POST /rpc`, `GET /ws`, `GET /health`, `GET /metrics`,
+//! the explorer's page and assets (`GET /` and its paths),
 //! with the limits on untrusted clients ([`crate::RpcLimits`]): body size
 //! (413), request time (408), open connections (closed at once over the
 //! limit), JSON depth and batch length (JSON-RPC errors).
@@ -30,6 +31,7 @@ use tokio::{
 use ward_state::StateRead;
 
 use crate::{
+    explorer,
     rpc::{self, RpcError},
     state::{Shared, lock},
     ws,
@@ -47,6 +49,13 @@ pub(crate) async fn serve(
         .route("/ws", get(ws_handler))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
+        .route("/", get(explorer::page))
+        .route("/block/{key}", get(explorer::page))
+        .route("/tx/{key}", get(explorer::page))
+        .route("/contract/{key}", get(explorer::page))
+        .route("/search", get(explorer::page))
+        .route("/explorer/app.js", get(explorer::script))
+        .route("/explorer/style.css", get(explorer::style))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(middleware::from_fn_with_state(
             limits.request_timeout,

@@ -13,6 +13,7 @@
 //! | [`records`] | stored and transmitted bytes | transactions, receipts, blocks and contracts decode to an error or to a value that encodes back to the same bytes |
 //! | [`journal`] | a sequence of state operations | the journal answers as an ordered map with a snapshot per frame does |
 //! | [`store`] | damage to a database file | a read-only open answers correctly or with a typed error and never changes the file |
+//! | [`schema`] | a module's schema section, codec bytes, JSON arguments | a section decodes to an error or to a schema that encodes back to the same bytes (and through its JSON form); values decode to JSON that encodes back to the same bytes; JSON arguments are encoded or refused |
 //! | [`chain`] | a node's wire bytes | signed transactions and headers decode to an error or to a value that encodes back to the same bytes; a proof from anyone is checked without a panic and never holds for a value it does not prove |
 
 use std::{
@@ -340,5 +341,90 @@ pub fn chain(data: &[u8]) {
             panic!("a proof from nowhere holds for a value");
         }
         let _ = tree::verify(&Hash32(root), &tree_key, None, proof);
+    }
+}
+
+/// The types [`schema`] decodes values as, picked by the input's first byte.
+const SCHEMA_TYPES: &[&str] = &[
+    "u8",
+    "i128",
+    "u128",
+    "bool",
+    "address",
+    "str",
+    "bytes",
+    "vec<u64>",
+    "option<str>",
+    "option<option<bool>>",
+    "(address, u128, vec<str>)",
+    "[u8; 4]",
+    "vec<(i16, option<bytes>)>",
+    "vec<()>",
+];
+
+/// Contract schemas and JSON arguments: a `ward.schema` section from a
+/// stranger's module decodes to an error or to a schema that encodes back
+/// to the same bytes and survives its JSON form; codec bytes decode as a
+/// type to an error or to JSON that encodes back to the same bytes; JSON
+/// arguments from an RPC body encode or are refused, never panic.
+pub fn schema(data: &[u8]) {
+    use ward_chain::schema::{Schema, Type, value};
+    if let Ok(schema) = Schema::decode(data) {
+        assert_eq!(
+            schema.encode(),
+            data,
+            "a decoded schema encodes differently"
+        );
+        assert_eq!(
+            Schema::from_json(&schema.to_json()).as_ref(),
+            Ok(&schema),
+            "a schema's JSON form reads back differently"
+        );
+    }
+    let _ = Schema::from_module(data);
+    let Some((&first, rest)) = data.split_first() else {
+        return;
+    };
+    let ty: Type = SCHEMA_TYPES[usize::from(first) % SCHEMA_TYPES.len()]
+        .parse()
+        .expect("a listed type parses");
+    if let Ok(json) = value::decode(&ty, rest) {
+        let mut out = Vec::new();
+        value::encode_value(&ty, &json, &mut out).expect("a decoded value encodes");
+        assert_eq!(out, rest, "{ty} {json} encodes differently");
+    }
+    if let Ok(text) = std::str::from_utf8(rest) {
+        let _ = text.parse::<Type>();
+        if let Ok(args) = serde_json::from_str::<serde_json::Value>(text) {
+            let mut out = Vec::new();
+            let _ = value::encode_value(&ty, &args, &mut out);
+            let token = fuzz_schema();
+            let _ = token.encode_call("transfer", &args);
+            let _ = token.encode_init(&args);
+        }
+    }
+}
+
+/// A token-like schema for [`schema`]'s JSON arguments.
+fn fuzz_schema() -> ward_chain::schema::Schema {
+    use ward_chain::schema::{Method, Param, Schema, Type};
+    let param = |name: &str, ty: Type| Param {
+        name: name.into(),
+        ty,
+    };
+    Schema {
+        init: Some(vec![param("supply", Type::U128)]),
+        methods: vec![Method {
+            name: "transfer".into(),
+            args: vec![
+                param("to", Type::Address),
+                param("amount", Type::U128),
+                param("memo", Type::Option(Box::new(Type::Str))),
+                param("tags", Type::Vec(Box::new(Type::I32))),
+            ],
+            returns: Type::Bool,
+            read_only: false,
+        }],
+        events: Vec::new(),
     }
 }

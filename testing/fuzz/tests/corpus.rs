@@ -119,3 +119,8 @@ fn chain_accepts_what_is_valid() {
     bytes.extend(&proven.proof);
     ward_fuzz::chain(&bytes);
 }
+
+#[test]
+fn schema_corpus() {
+    replay("schema", ward_fuzz::schema, 1);
+}

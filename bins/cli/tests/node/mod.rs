@@ -176,6 +176,66 @@ fn the_cli_talks_to_a_node_as_it_talks_to_a_data_directory() {
         dir.join("none").to_str().unwrap(),
     ]);
     assert_eq!(alone.status.code(), Some(2));
+
+    // The SDK token by schema through the node: JSON arguments encoded
+    // here (signed with the key file too), decoded receipts, `methods`.
+    let token_wasm = ward_testkit::contracts::build()
+        .unwrap()
+        .join("token.wasm")
+        .display()
+        .to_string();
+    let token = last_json(&with_node(&[
+        "deploy",
+        &token_wasm,
+        "--json-args",
+        r#"{"initial_supply": "1000"}"#,
+    ]));
+    assert_eq!(token["events"][0]["fields"]["amount"], "1000", "{token}");
+    let token = token["address"].as_str().unwrap().to_owned();
+    let methods = last_json(&with_node(&["methods", &token]));
+    assert_eq!(methods["schema"]["events"][0]["name"], "Transfer");
+    let to_account = format!(r#"{{"to": "{account}", "amount": "40"}}"#);
+    let sent = last_json(&with_node(&[
+        "call",
+        &token,
+        "--method",
+        "transfer",
+        "--json-args",
+        &to_account,
+    ]));
+    assert_eq!(sent["events"][0]["name"], "Transfer", "{sent}");
+    let back = format!(
+        r#"{{"to": "{}", "amount": "15"}}"#,
+        "0x".to_owned() + &"b0".repeat(32)
+    );
+    let signed = last_json(&with_node(&[
+        "call",
+        &token,
+        "--method",
+        "transfer",
+        "--json-args",
+        &back,
+        "--key",
+        key.to_str().unwrap(),
+    ]));
+    assert_eq!(
+        signed["events"][0]["fields"]["from"],
+        account.as_str(),
+        "{signed}"
+    );
+    let who = format!(r#"{{"who": "{account}"}}"#);
+    let balance = last_json(&with_node(&[
+        "query",
+        &token,
+        "--method",
+        "balance_of",
+        "--json-args",
+        &who,
+    ]));
+    assert_eq!(balance["decoded"], "25");
+    let bad = with_node(&["call", &token, "--method", "transfer", "--json-args", "{}"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("transfer(to: address, amount: u128)"));
 }
 
 /// Sends SIGTERM and waits for the process to end.

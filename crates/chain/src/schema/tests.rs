@@ -536,3 +536,65 @@ proptest! {
         }
     }
 }
+
+/// docs/contracts.md states the limits and the type tags: they are the
+/// code's.
+#[test]
+fn the_contract_guide_states_the_limits_and_tags() {
+    let guide = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/contracts.md"
+    ))
+    .expect("docs/contracts.md");
+    let row = |name: &str| -> String {
+        guide
+            .lines()
+            .find(|l| l.starts_with(&format!("| {name} |")))
+            .unwrap_or_else(|| panic!("no row {name:?}"))
+            .split('|')
+            .nth(2)
+            .expect("a value")
+            .trim()
+            .to_owned()
+    };
+    use super::*;
+    assert_eq!(row("section size"), format!("{MAX_SECTION_BYTES} bytes"));
+    assert_eq!(
+        row("name length (method, event, argument, field)"),
+        format!("{MAX_NAME_BYTES} bytes")
+    );
+    assert_eq!(row("methods"), MAX_METHODS.to_string());
+    assert_eq!(row("events"), MAX_EVENTS.to_string());
+    assert_eq!(
+        row("arguments of a method, fields of an event"),
+        MAX_ARGS.to_string()
+    );
+    assert_eq!(row("type nesting depth"), MAX_TYPE_DEPTH.to_string());
+    assert_eq!(row("tuple elements"), MAX_TUPLE.to_string());
+    assert_eq!(row("array length"), MAX_ARRAY.to_string());
+    let tags = [
+        (tag::U8, "`u8`"),
+        (tag::U16, "`u16`"),
+        (tag::U32, "`u32`"),
+        (tag::U64, "`u64`"),
+        (tag::U128, "`u128`"),
+        (tag::I8, "`i8`"),
+        (tag::I16, "`i16`"),
+        (tag::I32, "`i32`"),
+        (tag::I64, "`i64`"),
+        (tag::I128, "`i128`"),
+        (tag::BOOL, "`bool`"),
+        (tag::ADDRESS, "`address`"),
+        (tag::STR, "`str`"),
+        (tag::BYTES, "`bytes`"),
+        (tag::VEC, "`vec`"),
+        (tag::OPTION, "`option`"),
+        (tag::TUPLE, "a tuple"),
+        (tag::ARRAY, "an array"),
+    ];
+    let prose = guide.split_whitespace().collect::<Vec<_>>().join(" ");
+    for (tag, name) in tags {
+        assert!(prose.contains(&format!("{tag} {name}")), "tag {tag} {name}");
+    }
+    assert!(prose.contains(&format!("a version byte ({VERSION})")));
+}

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, reason = "test")]
 
 mod docs;
+mod explorer;
 mod limits;
 mod rpc;
 mod schema;

@@ -1,0 +1,264 @@
+//! The explorer in a real headless Chromium, driven over WebDriver
+//! (chromedriver) against a live dev node: the home page sees a new block
+//! arrive over the WebSocket, the transaction page shows the decoded event,
+//! and the contract page's form runs a read-only method. A screenshot of
+//! each page is left under `target/explorer/`.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (`make test` installs
+//! them as root); without them the test prints why and skips.
+
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use ward_node::Node;
+
+use crate::{dev_address, dev_node, ok};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const BOB: &str = "0xb0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0";
+/// How long any one thing may take to appear on a page.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+/// A chromedriver this test started, stopped when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_driver() -> Driver {
+    let port = free_port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let driver = Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    for _ in 0..200 {
+        let ready = crate::agent()
+            .get(format!("{}/status", driver.url))
+            .call()
+            .ok()
+            .and_then(|mut r| r.body_mut().read_to_string().ok())
+            .is_some_and(|body| body.contains("\"ready\":true"));
+        if ready {
+            return driver;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("chromedriver did not become ready on port {port}");
+}
+
+fn screenshots() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/explorer");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn browser(driver: &Driver, profile: &Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--window-size=1280,1100",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .unwrap()
+}
+
+async fn shot(client: &Client, name: &str) {
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(screenshots().join(name), png).unwrap();
+}
+
+/// Waits until the element at `css` has text containing `needle`.
+async fn text_of(client: &Client, css: &str, needle: &str) -> String {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if let Ok(element) = client.find(Locator::Css(css)).await
+            && let Ok(text) = element.text().await
+            && text.contains(needle)
+        {
+            return text;
+        }
+        if tokio::time::Instant::now() > deadline {
+            let page = client.source().await.unwrap_or_default();
+            panic!("no {css:?} containing {needle:?} after {PATIENCE:?}:\n{page}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn send(node: &Node, call: Value) -> Value {
+    let receipt = ok(
+        node,
+        "sendTransaction",
+        json!({ "from": dev_address(0).to_string(), "call": call, "wait": true }),
+    );
+    assert_eq!(receipt["status"], "ok", "{receipt}");
+    receipt
+}
+
+async fn scenario(node: &Node, driver: &Driver, profile: &Path) {
+    let code = ward_testkit::contracts::wasm("token");
+    let deployed = ok(
+        node,
+        "sendTransaction",
+        json!({
+            "from": dev_address(0).to_string(),
+            "deploy": { "code": format!("0x{}", hex::encode(&code)), "args": { "initial_supply": "1000000" } },
+            "gas": 100_000_000,
+            "wait": true,
+        }),
+    );
+    let token = deployed["address"].as_str().unwrap().to_owned();
+    let client = browser(driver, profile).await;
+    let base = node.url();
+
+    // The home page: the deploy's block, then a new block pushed over the
+    // WebSocket while the page stays open.
+    client.goto(&format!("{base}/")).await.unwrap();
+    text_of(&client, "#blocks tr[data-height=\"1\"]", "1").await;
+    text_of(&client, "#live", "live").await;
+    let sent = send(
+        node,
+        json!({ "to": token, "method": "transfer", "args": { "to": BOB, "amount": "250" } }),
+    );
+    let height = sent["height"].as_u64().unwrap();
+    let row = format!("#blocks tr[data-height=\"{height}\"]");
+    text_of(&client, &row, &height.to_string()).await;
+    assert!(client.current_url().await.unwrap().path() == "/");
+    shot(&client, "home.png").await;
+
+    // From the new block's row to its block page, then to the transaction.
+    client
+        .find(Locator::Css(&format!("{row} td:first-child a")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    text_of(&client, "h1", &format!("Block {height}")).await;
+    let tx = sent["tx"].as_str().unwrap();
+    client
+        .find(Locator::Css("#txs a[href^=\"/tx/\"]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    text_of(&client, "#method", "transfer(to: address, amount: u128)").await;
+    assert_eq!(
+        client.current_url().await.unwrap().path(),
+        format!("/tx/{tx}")
+    );
+    text_of(&client, "#events tr.event td.event-name", "Transfer").await;
+    let fields = text_of(
+        &client,
+        "#events tr.event td.event-fields",
+        "\"amount\": \"250\"",
+    )
+    .await;
+    assert!(fields.contains(BOB), "{fields}");
+    text_of(&client, "#args tr[data-arg=\"to\"]", BOB).await;
+    shot(&client, "transaction.png").await;
+
+    // The contract page, opened from a shared link, runs a read-only method.
+    client
+        .goto(&format!("{base}/contract/{token}"))
+        .await
+        .unwrap();
+    text_of(&client, "#schema", "balance_of(who: address) -> u128").await;
+    let form = "form.query[data-method=\"balance_of\"]";
+    client
+        .find(Locator::Css(&format!("{form} input[name=\"who\"]")))
+        .await
+        .unwrap()
+        .send_keys(BOB)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css(&format!("{form} button")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let result = text_of(
+        &client,
+        &format!("{form} .result[data-status=\"ok\"]"),
+        "250",
+    )
+    .await;
+    assert!(result.contains("\"250\""), "{result}");
+    text_of(&client, "#storage", "0x").await;
+    shot(&client, "contract.png").await;
+
+    // The search box finds a transaction by its hash.
+    client.goto(&format!("{base}/search?q={tx}")).await.unwrap();
+    text_of(&client, "#method", "transfer").await;
+    client.close().await.unwrap();
+}
+
+#[test]
+fn the_explorer_works_in_a_real_browser() {
+    for program in [CHROMIUM, CHROMEDRIVER] {
+        if !Path::new(program).exists() {
+            eprintln!(
+                "skipped: {program} is missing (Debian's chromium and chromium-driver; `make test` installs them as root)"
+            );
+            return;
+        }
+    }
+    let node = dev_node("explorer", |_| {});
+    let driver = start_driver();
+    let profile = crate::temp_dir("explorer-profile");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        tokio::time::timeout(Duration::from_secs(180), scenario(&node, &driver, &profile))
+            .await
+            .expect("the browser scenario took over 3 minutes")
+    });
+    drop(driver);
+    node.shutdown().unwrap();
+    let _ = std::fs::remove_dir_all(&profile);
+}

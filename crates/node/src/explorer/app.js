@@ -27,8 +27,16 @@ async function rpc(method, params) {
   return body.result;
 }
 
-// Several calls in one batch; each answer is a result or an RpcError.
+// Most requests the node takes in one batch (its --max-batch default).
+const BATCH = 100;
+
+// Several calls in batches; each answer is a result or an RpcError.
 async function rpcBatch(calls) {
+  if (calls.length > BATCH) {
+    const out = [];
+    for (let i = 0; i < calls.length; i += BATCH) out.push(...await rpcBatch(calls.slice(i, i + BATCH)));
+    return out;
+  }
   if (calls.length === 0) return [];
   const first = nextId;
   nextId += calls.length;

@@ -229,6 +229,56 @@ async fn scenario(node: &Node, driver: &Driver, profile: &Path) {
     text_of(&client, "#storage", "0x").await;
     shot(&client, "contract.png").await;
 
+    // A stranger's bytes are shown as text: a revert message that is
+    // markup creates no element and runs nothing.
+    let hostile =
+        r#"<img src=x onerror="document.title='pwned'"><script>document.title='pwned'</script>"#;
+    let wat = format!(
+        r#"(module
+          (import "ward" "output_write" (func $out (param i32 i32)))
+          (import "ward" "exit" (func $exit (param i32)))
+          (memory (export "memory") 1)
+          (data (i32.const 0) "{}")
+          (func (export "main") (call $out (i32.const 0) (i32.const {})) (call $exit (i32.const 1))))"#,
+        hostile.replace('"', "\\\""),
+        hostile.len()
+    );
+    let code = wat::parse_str(&wat).unwrap();
+    let deployed = ok(
+        node,
+        "sendTransaction",
+        json!({
+            "from": dev_address(0).to_string(),
+            "deploy": { "code": format!("0x{}", hex::encode(&code)) },
+            "gas": 10_000_000,
+            "wait": true,
+        }),
+    );
+    let reverted = ok(
+        node,
+        "sendTransaction",
+        json!({
+            "from": dev_address(0).to_string(),
+            "call": { "to": deployed["address"], "input": "0x" },
+            "wait": true,
+        }),
+    );
+    assert_eq!(reverted["status"], "reverted", "{reverted}");
+    assert_eq!(reverted["decoded"], hostile);
+    client
+        .goto(&format!("{base}/tx/{}", reverted["tx"].as_str().unwrap()))
+        .await
+        .unwrap();
+    text_of(&client, "main", "onerror=").await;
+    assert!(
+        client
+            .find_all(Locator::Css("main img, main script"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_ne!(client.title().await.unwrap(), "pwned");
+
     // The search box finds a transaction by its hash.
     client.goto(&format!("{base}/search?q={tx}")).await.unwrap();
     text_of(&client, "#method", "transfer").await;

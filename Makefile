@@ -5,7 +5,7 @@
 CARGO ?= cargo
 WARD  := target/debug/ward
 
-.PHONY: demo test setup contracts browser fmt clippy unit bench metering fuzz fuzz-diff fuzz-cov loops
+.PHONY: demo test setup contracts browser cluster fmt clippy unit bench metering fuzz fuzz-diff fuzz-cov loops
 
 # rustfmt and clippy ship with rustup's default profile; add them if a
 # minimal toolchain lacks them (no-op when present).
@@ -44,16 +44,24 @@ fmt: setup
 	$(CARGO) fmt --all -- --check
 	cd contracts && $(CARGO) fmt --all -- --check
 
-clippy: setup
-	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+# ward-node's `etcd` feature (the replicated block log) builds etcd-client,
+# whose build runs protoc: on when protoc is installed (`cluster` installs
+# it and etcd-server as root), so `cargo build` needs Rust alone.
+NODE_FEATURES = $$(command -v protoc >/dev/null && echo --features ward-node/etcd)
+
+cluster:
+	@scripts/install-cluster.sh
+
+clippy: setup cluster
+	$(CARGO) clippy --locked --workspace --all-targets $(NODE_FEATURES) -- -D warnings
 
 # The explorer's browser test drives Debian's Chromium (installed here as
 # root when missing; without it that test prints why and skips).
 browser:
 	@scripts/install-browser.sh
 
-unit: setup contracts browser
-	$(CARGO) test --locked --workspace
+unit: setup contracts browser cluster
+	$(CARGO) test --locked --workspace $(NODE_FEATURES)
 	@# `cargo test` built the example with the workspace's features; `cargo
 	@# run -p ward-vm` would rebuild wasmtime with ward-vm's alone.
 	target/debug/examples/embed

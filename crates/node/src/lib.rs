@@ -3,6 +3,8 @@
 //! provable state root, and serves the chain to clients
 //! (`docs/node.md`).
 //!
+//! - `cluster` (feature `etcd`): the replicated block log in etcd, fenced
+//!   appends under a leader lease.
 //! - [`decode`]: receipts and transactions shown with their contracts'
 //!   schemas (JSON arguments, outputs and events).
 //! - [`mempool`]: verified transactions waiting for a block, by sender and
@@ -28,6 +30,8 @@
 //! # Ok::<(), ward_node::NodeError>(())
 //! ```
 
+#[cfg(feature = "etcd")]
+pub mod cluster;
 pub mod decode;
 mod explorer;
 pub mod json;

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, reason = "test")]
 
+#[cfg(feature = "etcd")]
+mod cluster;
 mod docs;
 mod explorer;
 mod limits;

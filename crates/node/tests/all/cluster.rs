@@ -1,0 +1,247 @@
+//! The block log against a real three-member etcd cluster on loopback:
+//! one proposer at a time, appends fenced on the head and the leadership,
+//! a deposed proposer refused, a block at the size limit, and the log
+//! carrying on when the etcd leader is killed.
+//!
+//! Needs Debian's `etcd-server` (`make test` installs it as root); without
+//! it the test prints why and skips.
+
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use ward_node::cluster::{Append, BlockLog, ClusterError, Head, MAX_BLOCK_BYTES};
+
+const ETCD: &str = "/usr/bin/etcd";
+
+/// etcd members this test started, killed when dropped.
+struct Members {
+    children: Vec<Option<Child>>,
+    clients: Vec<String>,
+}
+
+impl Drop for Members {
+    fn drop(&mut self) {
+        for child in self.children.iter_mut().flatten() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_members(dir: &Path) -> Members {
+    let peers: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let clients: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let cluster = (0..3)
+        .map(|i| format!("e{i}=http://127.0.0.1:{}", peers[i]))
+        .collect::<Vec<_>>()
+        .join(",");
+    let children = (0..3)
+        .map(|i| {
+            let log = std::fs::File::create(dir.join(format!("etcd{i}.log"))).unwrap();
+            Some(
+                Command::new(ETCD)
+                    .args([
+                        "--name".to_owned(),
+                        format!("e{i}"),
+                        "--data-dir".to_owned(),
+                        dir.join(format!("e{i}")).display().to_string(),
+                        "--listen-peer-urls".to_owned(),
+                        format!("http://127.0.0.1:{}", peers[i]),
+                        "--initial-advertise-peer-urls".to_owned(),
+                        format!("http://127.0.0.1:{}", peers[i]),
+                        "--listen-client-urls".to_owned(),
+                        format!("http://127.0.0.1:{}", clients[i]),
+                        "--advertise-client-urls".to_owned(),
+                        format!("http://127.0.0.1:{}", clients[i]),
+                        "--initial-cluster".to_owned(),
+                        cluster.clone(),
+                        "--initial-cluster-state".to_owned(),
+                        "new".to_owned(),
+                    ])
+                    .stdout(Stdio::null())
+                    .stderr(log)
+                    .spawn()
+                    .unwrap(),
+            )
+        })
+        .collect();
+    Members {
+        children,
+        clients: clients.iter().map(|p| format!("127.0.0.1:{p}")).collect(),
+    }
+}
+
+/// Connects and reads the head, retrying while the cluster elects a leader.
+async fn connect(endpoints: &[String], prefix: &str) -> BlockLog {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(mut log) = BlockLog::connect(endpoints, prefix).await
+            && log.head().await.is_ok()
+        {
+            return log;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "etcd did not answer in 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn block(height: u64, len: usize) -> Vec<u8> {
+    let mut bytes = height.to_le_bytes().to_vec();
+    bytes.resize(len.max(8), height as u8);
+    bytes
+}
+
+async fn scenario(members: &mut Members) {
+    let prefix = "/ward-test/";
+    let mut a = connect(&members.clients, prefix).await;
+    let mut b = connect(&members.clients[1..], prefix).await;
+
+    // One proposer at a time.
+    let first = a.campaign("a", 10).await.unwrap().expect("a leads");
+    assert!(
+        b.campaign("b", 10).await.unwrap().is_none(),
+        "b must not lead"
+    );
+    assert!(a.keep_alive(&first).await.unwrap());
+
+    // Appends in order; another replica reads them back.
+    let mut head = a.head().await.unwrap();
+    assert_eq!(head.height, 0);
+    for height in 1..=3 {
+        match a.append(&first, head, &block(height, 100)).await.unwrap() {
+            Append::Appended(next) => {
+                assert_eq!(next.height, height);
+                head = next;
+            }
+            Append::Fenced => panic!("the leader's append {height} was fenced"),
+        }
+    }
+    assert_eq!(b.head().await.unwrap(), head);
+    let read = b.read(1, 100).await.unwrap();
+    assert_eq!(
+        read,
+        (1..=3).map(|h| (h, block(h, 100))).collect::<Vec<_>>()
+    );
+    assert_eq!(b.read(3, 100).await.unwrap().len(), 1);
+
+    // A stale head is fenced: nothing is written.
+    let stale = Head {
+        height: 1,
+        revision: head.revision - 1,
+    };
+    assert_eq!(
+        a.append(&first, stale, &block(2, 100)).await.unwrap(),
+        Append::Fenced
+    );
+    assert_eq!(a.head().await.unwrap(), head);
+
+    // A block at the limit fits in one etcd request; one byte more is
+    // refused before anything is sent.
+    let big = block(4, MAX_BLOCK_BYTES);
+    head = match a.append(&first, head, &big).await.unwrap() {
+        Append::Appended(next) => next,
+        Append::Fenced => panic!("the block at the limit was fenced"),
+    };
+    assert_eq!(b.read(4, 1).await.unwrap(), vec![(4, big)]);
+    assert!(matches!(
+        a.append(&first, head, &block(5, MAX_BLOCK_BYTES + 1)).await,
+        Err(ClusterError::TooLarge(_))
+    ));
+
+    // The leadership changes hands; the deposed proposer's append fails
+    // even with the current head.
+    a.resign(&first).await.unwrap();
+    let second = b.campaign("b", 10).await.unwrap().expect("b leads now");
+    let current = a.head().await.unwrap();
+    assert_eq!(
+        a.append(&first, current, &block(5, 100)).await.unwrap(),
+        Append::Fenced
+    );
+    head = match b.append(&second, current, &block(5, 100)).await.unwrap() {
+        Append::Appended(next) => next,
+        Append::Fenced => panic!("the new leader was fenced"),
+    };
+    assert_eq!(head.height, 5);
+
+    // Kill etcd's own leader: the two members left carry the log on.
+    let leader = leader_index(members).await;
+    let mut killed = members.children[leader].take().unwrap();
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    let survivors: Vec<String> = (0..3)
+        .filter(|i| *i != leader)
+        .map(|i| members.clients[i].clone())
+        .collect();
+    let mut c = connect(&survivors, prefix).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let after = loop {
+        let head = c.head().await;
+        if let Ok(head) = head
+            && let Ok(Append::Appended(next)) = c.append(&second, head, &block(6, 100)).await
+        {
+            break next;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no append in 30 s after killing etcd's leader"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(after.height, 6);
+    assert_eq!(c.read(1, 100).await.unwrap().len(), 6);
+}
+
+/// Which member etcd elected.
+async fn leader_index(members: &Members) -> usize {
+    let mut ids = Vec::new();
+    let mut leader = 0;
+    for endpoint in &members.clients {
+        let mut client = etcd_client::Client::connect([endpoint], None)
+            .await
+            .unwrap();
+        let status = client.status().await.unwrap();
+        ids.push(status.header().unwrap().member_id());
+        leader = status.leader();
+    }
+    ids.iter().position(|id| *id == leader).unwrap()
+}
+
+#[test]
+fn the_block_log_is_fenced_and_survives_the_etcd_leader() {
+    if !Path::new(ETCD).exists() {
+        eprintln!(
+            "skipped: {ETCD} is missing (Debian's etcd-server; `make test` installs it as root)"
+        );
+        return;
+    }
+    let dir: PathBuf = crate::temp_dir("etcd");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut members = start_members(&dir);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        tokio::time::timeout(Duration::from_secs(120), scenario(&mut members))
+            .await
+            .expect("the etcd scenario took over 2 minutes")
+    });
+    drop(members);
+    let _ = std::fs::remove_dir_all(&dir);
+}

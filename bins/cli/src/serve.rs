@@ -4,7 +4,7 @@ use std::{io::Write, net::SocketAddr, path::PathBuf, process::ExitCode, time::Du
 
 use clap::Args;
 use ward_cli::parse;
-use ward_node::{Node, NodeConfig, RpcLimits};
+use ward_node::{ClusterConfig, Node, NodeConfig, NodeError, RpcLimits};
 use ward_vm::BackendKind;
 
 /// `ward serve`.
@@ -59,7 +59,30 @@ pub(crate) struct ServeArgs {
     /// Most subscriptions per WebSocket connection.
     #[arg(long, default_value_t = RpcLimits::default().max_subscriptions as u64, value_parser = parse::u64_arg)]
     max_subscriptions: u64,
+    /// Run as a replica of a cluster whose block log is in etcd at these
+    /// client endpoints (`host:port`, comma-separated; plain HTTP, no TLS).
+    #[arg(long, value_delimiter = ',', value_name = "HOST:PORT")]
+    etcd: Vec<String>,
+    /// This replica's name in the cluster (with --etcd).
+    #[arg(long, requires = "etcd")]
+    replica_id: Option<String>,
+    /// The prefix of the cluster's keys in etcd.
+    #[arg(long, default_value = ward_node::replica::DEFAULT_PREFIX, requires = "etcd")]
+    etcd_prefix: String,
+    /// Exit with status 3 when this replica's state disagrees with the log.
+    #[arg(long, requires = "etcd")]
+    halt_on_divergence: bool,
+    /// Never propose blocks: a read replica.
+    #[arg(long, requires = "etcd")]
+    no_propose: bool,
+    /// The proposer's lease in seconds: how long the cluster waits for a
+    /// proposer that stopped answering (at least 2).
+    #[arg(long, default_value_t = 2, value_parser = parse::u64_arg, requires = "etcd")]
+    lease_secs: u64,
 }
+
+/// The exit status of a replica halted on a divergence.
+const DIVERGED: u8 = 3;
 
 fn size(value: u64) -> usize {
     usize::try_from(value).unwrap_or(usize::MAX)
@@ -86,6 +109,17 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         max_subscriptions: size(args.max_subscriptions),
         ..RpcLimits::default()
     };
+    if !args.etcd.is_empty() {
+        let id = args
+            .replica_id
+            .ok_or_else(|| anyhow::anyhow!("--etcd needs --replica-id"))?;
+        let mut cluster = ClusterConfig::new(args.etcd, id);
+        cluster.prefix = args.etcd_prefix;
+        cluster.halt_on_divergence = args.halt_on_divergence;
+        cluster.propose = !args.no_propose;
+        cluster.lease_ttl = Duration::from_secs(args.lease_secs);
+        config.cluster = Some(cluster);
+    }
     let node = Node::start(config)?;
     let mut out = std::io::stdout().lock();
     let accounts = node.dev_accounts();
@@ -102,9 +136,16 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     writeln!(out, "listening on {}", node.url())?;
     out.flush()?;
     drop(out);
-    node.wait_for_signal()?;
+    let waited = node.wait_for_signal();
     node.shutdown()?;
-    Ok(ExitCode::SUCCESS)
+    match waited {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(NodeError::Diverged(why)) => {
+            eprintln!("ward serve: halted: {why}");
+            Ok(ExitCode::from(DIVERGED))
+        }
+        Err(error) => Err(error.into()),
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -40,6 +40,16 @@ pub struct Block {
     pub receipts: Vec<Receipt>,
 }
 
+/// A block executed and rooted but not committed
+/// ([`Executor::prepare_signed_block`]).
+#[derive(Debug)]
+pub struct PreparedBlock {
+    /// The block as it will be committed.
+    pub block: Block,
+    changes: ChangeSet,
+    timings: BlockTimings,
+}
+
 /// What a transaction would do ([`Executor::simulate`]): nothing of it is
 /// committed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -237,6 +247,69 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         height: u64,
         time: u64,
     ) -> Result<Block, ExecError> {
+        let prepared = self.prepare_items(items, height, time)?;
+        self.commit_prepared(prepared)
+    }
+
+    /// Executes signed transactions as block `store.height() + 1` at
+    /// `time` and builds its header, committing nothing: what a replica
+    /// checks against a proposed header before [`Executor::commit_prepared`]
+    /// makes it durable.
+    ///
+    /// # Errors
+    ///
+    /// As [`Executor::execute_signed_block`].
+    pub fn prepare_signed_block(
+        &self,
+        txs: &[VerifiedTx],
+        time: u64,
+    ) -> Result<PreparedBlock, ExecError> {
+        let height = self.store.height()? + 1;
+        let items: Vec<Item> = txs.iter().map(Item::signed).collect();
+        self.prepare_items(&items, height, time)
+    }
+
+    /// Commits a block [`Executor::prepare_signed_block`] built, if the
+    /// store is still where it was then.
+    ///
+    /// # Errors
+    ///
+    /// A state failure, or a store that moved on since (a fault: nothing
+    /// is committed).
+    pub fn commit_prepared(&self, prepared: PreparedBlock) -> Result<Block, ExecError> {
+        let PreparedBlock {
+            block,
+            mut changes,
+            timings,
+        } = prepared;
+        let height = self.store.height()?;
+        if height + 1 != block.record.header.height {
+            return Err(ExecError::Fault(NodeFault::new(
+                FaultKind::Invariant,
+                format!(
+                    "block {} was prepared on another state: the store is at {height}",
+                    block.record.header.height
+                ),
+            )));
+        }
+        let started = ward_vm::clock::now();
+        changes.block = Some(block.record.clone());
+        changes.receipts = block.receipts.clone();
+        self.store.commit(changes)?;
+        *lock(&self.timings) = BlockTimings {
+            commit: ward_vm::clock::now() - started,
+            ..timings
+        };
+        Ok(block)
+    }
+
+    /// Runs `items` as block `height` and builds its header and changes.
+    fn prepare_items(
+        &self,
+        items: &[Item],
+        height: u64,
+        time: u64,
+    ) -> Result<PreparedBlock, ExecError> {
         let started = ward_vm::clock::now();
         let (receipts, mut changes) = self.run_items(items, height, time)?;
         let executed = ward_vm::clock::now();
@@ -269,19 +342,19 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             },
             txs: ids,
         };
-        changes.block = Some(record.clone());
-        changes.receipts = receipts.clone();
         changes.txs = items
             .iter()
             .map(|item| (item.id, item.bytes.clone()))
             .collect();
-        self.store.commit(changes)?;
-        *lock(&self.timings) = BlockTimings {
-            execute: executed - started,
-            state_root: rooted - executed,
-            commit: ward_vm::clock::now() - rooted,
-        };
-        Ok(Block { record, receipts })
+        Ok(PreparedBlock {
+            block: Block { record, receipts },
+            changes,
+            timings: BlockTimings {
+                execute: executed - started,
+                state_root: rooted - executed,
+                commit: std::time::Duration::ZERO,
+            },
+        })
     }
 
     /// Where the last committed block's time went.

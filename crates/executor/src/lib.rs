@@ -26,7 +26,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-pub use block::{Block, BlockTimings, Simulation, tx_of};
+pub use block::{Block, BlockTimings, PreparedBlock, Simulation, tx_of};
 use ward_abi::call::{FAILED as CALL_FAILED, OK as CALL_OK, REVERTED as CALL_REVERTED};
 use ward_primitives::{Address, Gas, Hash32};
 use ward_state::{

@@ -10,15 +10,24 @@
 //! revision (this proposer's leadership is still the current one), so a
 //! deposed or stale proposer's append fails instead of forking the log.
 //! etcd's lock API alone is not relied on.
+//!
+//! Beside the log: `pool/` and a transaction's hash (the shared mempool,
+//! each signed transaction as submitted), `roots/` and a height and a
+//! replica id (what each replica got for each block), `settings` (the
+//! chain's, written by the first replica, checked by every other one).
+
+use std::time::Duration;
 
 use etcd_client::{
-    Client, Compare, CompareOp, GetOptions, PutOptions, SortOrder, SortTarget, Txn, TxnOp,
+    Client, Compare, CompareOp, ConnectOptions, GetOptions, PutOptions, SortOrder, SortTarget, Txn,
+    TxnOp, WatchOptions, WatchStream,
 };
+use ward_primitives::Hash32;
 
-/// The largest block this log takes, in bytes: etcd refuses requests over
-/// 1.5 MiB by default (`--max-request-bytes` 1572864), and an append also
-/// carries its keys and the head.
-pub const MAX_BLOCK_BYTES: usize = 1_500_000;
+pub use crate::replica::MAX_ENTRY_BYTES as MAX_BLOCK_BYTES;
+
+/// Most operations etcd takes in one transaction (`--max-txn-ops`).
+const MAX_TXN_OPS: usize = 128;
 
 /// What went wrong talking to etcd, or with what was asked of it.
 #[derive(Debug, thiserror::Error)]
@@ -63,7 +72,9 @@ pub enum Append {
     Fenced,
 }
 
-/// The block log under one prefix of an etcd cluster.
+/// The block log under one prefix of an etcd cluster (a handle: clones
+/// share the connection).
+#[derive(Clone)]
 pub struct BlockLog {
     client: Client,
     prefix: String,
@@ -76,7 +87,13 @@ impl BlockLog {
     ///
     /// When no endpoint answers.
     pub async fn connect(endpoints: &[String], prefix: &str) -> Result<BlockLog, ClusterError> {
-        let client = Client::connect(endpoints, None).await?;
+        // A member that stopped answering must not hold a request
+        // forever: the next one goes to another endpoint.
+        let options = ConnectOptions::new()
+            .with_connect_timeout(Duration::from_secs(2))
+            .with_timeout(Duration::from_secs(5))
+            .with_keep_alive(Duration::from_secs(2), Duration::from_secs(2));
+        let client = Client::connect(endpoints, Some(options)).await?;
         Ok(BlockLog {
             client,
             prefix: prefix.to_owned(),
@@ -241,5 +258,146 @@ impl BlockLog {
                 Ok((height, kv.value().to_vec()))
             })
             .collect()
+    }
+
+    /// Records the chain's settings (`settings`) when the cluster has none
+    /// yet: the settings recorded before (maybe these).
+    ///
+    /// # Errors
+    ///
+    /// etcd's.
+    pub async fn settings(&mut self, ours: &[u8]) -> Result<Vec<u8>, ClusterError> {
+        let key = self.key("settings");
+        let txn = Txn::new()
+            .when([Compare::create_revision(key.clone(), CompareOp::Equal, 0)])
+            .and_then([TxnOp::put(key.clone(), ours, None)])
+            .or_else([TxnOp::get(key, None)]);
+        let response = self.client.txn(txn).await?;
+        if response.succeeded() {
+            return Ok(ours.to_vec());
+        }
+        response
+            .op_responses()
+            .into_iter()
+            .find_map(|op| match op {
+                etcd_client::TxnOpResponse::Get(get) => {
+                    get.kvs().first().map(|kv| kv.value().to_vec())
+                }
+                _ => None,
+            })
+            .ok_or_else(|| ClusterError::Corrupt("the settings vanished".into()))
+    }
+
+    fn pool_key(&self, tx: &Hash32) -> String {
+        format!("{}pool/{tx}", self.prefix)
+    }
+
+    /// Adds a signed transaction to the shared mempool: `false` when it is
+    /// there already.
+    ///
+    /// # Errors
+    ///
+    /// etcd's.
+    pub async fn pool_put(&mut self, tx: &Hash32, bytes: &[u8]) -> Result<bool, ClusterError> {
+        let key = self.pool_key(tx);
+        let txn = Txn::new()
+            .when([Compare::create_revision(key.clone(), CompareOp::Equal, 0)])
+            .and_then([TxnOp::put(key, bytes, None)]);
+        Ok(self.client.txn(txn).await?.succeeded())
+    }
+
+    /// At most `limit` transactions of the shared mempool, oldest first:
+    /// each with its hash as its key names it.
+    ///
+    /// # Errors
+    ///
+    /// etcd's, or a pool key that is not a hash.
+    pub async fn pool(&mut self, limit: i64) -> Result<Vec<(Hash32, Vec<u8>)>, ClusterError> {
+        let prefix = format!("{}pool/", self.prefix);
+        let options = GetOptions::new()
+            .with_prefix()
+            .with_sort(SortTarget::Create, SortOrder::Ascend)
+            .with_limit(limit);
+        let response = self.client.get(prefix.clone(), Some(options)).await?;
+        response
+            .kvs()
+            .iter()
+            .map(|kv| {
+                let hash = kv
+                    .key_str()
+                    .ok()
+                    .and_then(|k| k.strip_prefix(&prefix))
+                    .and_then(Hash32::from_hex)
+                    .ok_or_else(|| ClusterError::Corrupt("a pool key that is not a hash".into()))?;
+                Ok((hash, kv.value().to_vec()))
+            })
+            .collect()
+    }
+
+    /// Removes transactions from the shared mempool (in a block, or never
+    /// to be), in transactions of at most etcd's operation limit.
+    ///
+    /// # Errors
+    ///
+    /// etcd's.
+    pub async fn pool_remove(&mut self, txs: &[Hash32]) -> Result<(), ClusterError> {
+        for chunk in txs.chunks(MAX_TXN_OPS) {
+            let ops: Vec<TxnOp> = chunk
+                .iter()
+                .map(|tx| TxnOp::delete(self.pool_key(tx), None))
+                .collect();
+            self.client.txn(Txn::new().and_then(ops)).await?;
+        }
+        Ok(())
+    }
+
+    /// Publishes what replica `id` got for block `height`.
+    ///
+    /// # Errors
+    ///
+    /// etcd's.
+    pub async fn publish_roots(
+        &mut self,
+        height: u64,
+        id: &str,
+        roots: &[u8],
+    ) -> Result<(), ClusterError> {
+        let key = format!("{}roots/{height:020}/{id}", self.prefix);
+        self.client.put(key, roots, None).await?;
+        Ok(())
+    }
+
+    /// What every replica published for block `height`, by replica id.
+    ///
+    /// # Errors
+    ///
+    /// etcd's.
+    pub async fn roots(&mut self, height: u64) -> Result<Vec<(String, Vec<u8>)>, ClusterError> {
+        let prefix = format!("{}roots/{height:020}/", self.prefix);
+        let response = self
+            .client
+            .get(prefix.clone(), Some(GetOptions::new().with_prefix()))
+            .await?;
+        Ok(response
+            .kvs()
+            .iter()
+            .filter_map(|kv| {
+                let id = kv.key_str().ok()?.strip_prefix(&prefix)?;
+                Some((id.to_owned(), kv.value().to_vec()))
+            })
+            .collect())
+    }
+
+    /// Watches every key under the prefix: each change is a message.
+    ///
+    /// # Errors
+    ///
+    /// etcd's.
+    pub async fn watch(&mut self) -> Result<WatchStream, ClusterError> {
+        let options = WatchOptions::new().with_prefix();
+        Ok(self
+            .client
+            .watch(self.prefix.clone(), Some(options))
+            .await?)
     }
 }

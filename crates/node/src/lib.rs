@@ -4,7 +4,10 @@
 //! (`docs/node.md`).
 //!
 //! - `cluster` (feature `etcd`): the replicated block log in etcd, fenced
-//!   appends under a leader lease.
+//!   appends under a leader lease, the shared mempool, published roots.
+//! - `follow` (feature `etcd`): a replica's loop in place of the producer:
+//!   replay, leadership, proposals (`docs/replication.md`).
+//! - [`replica`]: a replica's configuration, log entries, divergences.
 //! - [`decode`]: receipts and transactions shown with their contracts'
 //!   schemas (JSON arguments, outputs and events).
 //! - [`mempool`]: verified transactions waiting for a block, by sender and
@@ -34,10 +37,13 @@
 pub mod cluster;
 pub mod decode;
 mod explorer;
+#[cfg(feature = "etcd")]
+mod follow;
 pub mod json;
 pub mod mempool;
 mod metrics;
 mod producer;
+pub mod replica;
 mod rpc;
 mod server;
 pub mod settings;
@@ -46,6 +52,7 @@ mod ws;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, thread::JoinHandle, time::Duration};
 
+pub use replica::ClusterConfig;
 pub use rpc::RpcError;
 pub use settings::ChainSettings;
 use ward_state::StateError;
@@ -130,6 +137,8 @@ pub struct NodeConfig {
     pub limits: RpcLimits,
     /// The wall-clock backstop per transaction (a node fault past it).
     pub tx_timeout: Duration,
+    /// A replica of a cluster (`--etcd`) rather than a single node.
+    pub cluster: Option<ClusterConfig>,
 }
 
 impl NodeConfig {
@@ -146,6 +155,7 @@ impl NodeConfig {
             dev: false,
             limits: RpcLimits::default(),
             tx_timeout: Duration::from_secs(10),
+            cluster: None,
         }
     }
 }
@@ -166,6 +176,59 @@ pub enum NodeError {
     /// Listening or serving failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// A replica halted on a divergence (`--halt-on-divergence`).
+    #[error("halted: {0}")]
+    Diverged(String),
+}
+
+/// Connects a replica to its cluster (none for a single node).
+#[cfg(feature = "etcd")]
+fn join(
+    handle: &tokio::runtime::Handle,
+    cluster: Option<&ClusterConfig>,
+    settings: &ChainSettings,
+) -> Result<Option<replica::Replica>, NodeError> {
+    let Some(cluster) = cluster else {
+        return Ok(None);
+    };
+    let log = follow::connect(handle, cluster, settings)?;
+    Ok(Some(replica::Replica::new(cluster.clone(), log)))
+}
+
+/// A build without etcd: a single node only.
+#[cfg(not(feature = "etcd"))]
+fn join(
+    _handle: &tokio::runtime::Handle,
+    cluster: Option<&ClusterConfig>,
+    _settings: &ChainSettings,
+) -> Result<Option<replica::Replica>, NodeError> {
+    match cluster {
+        None => Ok(None),
+        Some(_) => Err(NodeError::Config(
+            "this build has no etcd support: build with the `etcd` feature (needs protoc)".into(),
+        )),
+    }
+}
+
+/// Starts the store's one writer: the producer of a single node, or a
+/// replica's loop and its watch.
+fn spawn_writer(
+    shared: &Arc<state::Shared>,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<JoinHandle<()>, NodeError> {
+    let shared = shared.clone();
+    #[cfg(feature = "etcd")]
+    if shared.replica.is_some() {
+        runtime.spawn(follow::watch(shared.clone()));
+        let handle = runtime.handle().clone();
+        return Ok(std::thread::Builder::new()
+            .name("ward-replica".into())
+            .spawn(move || follow::run(&shared, &handle))?);
+    }
+    let _ = runtime;
+    Ok(std::thread::Builder::new()
+        .name("ward-producer".into())
+        .spawn(move || producer::run(&shared))?)
 }
 
 /// A running node.
@@ -197,22 +260,24 @@ impl Node {
         }
         ward_chain::tx::check_chain_id(&config.chain_id)
             .map_err(|e| NodeError::Config(e.to_string()))?;
-        let shared = Arc::new(state::Shared::open(config)?);
+        if let Some(cluster) = &config.cluster {
+            cluster.check().map_err(NodeError::Config)?;
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("ward-rpc")
             .enable_all()
             .build()?;
+        let cluster = config.cluster.clone();
+        let handle = runtime.handle().clone();
+        let shared = Arc::new(state::Shared::open(config, |settings| {
+            join(&handle, cluster.as_ref(), settings)
+        })?);
         let listener = runtime.block_on(tokio::net::TcpListener::bind(shared.config.listen))?;
         let addr = listener.local_addr()?;
         let (stop_server, stopped) = tokio::sync::watch::channel(false);
         let server = runtime.spawn(server::serve(listener, shared.clone(), stopped));
-        let producer = {
-            let shared = shared.clone();
-            std::thread::Builder::new()
-                .name("ward-producer".into())
-                .spawn(move || producer::run(&shared))?
-        };
+        let producer = spawn_writer(&shared, &runtime)?;
         tracing::info!(%addr, chain = %shared.settings.chain_id, "node started");
         Ok(Node {
             shared,
@@ -254,12 +319,15 @@ impl Node {
             .collect()
     }
 
-    /// Blocks until SIGINT or SIGTERM.
+    /// Blocks until SIGINT or SIGTERM, or until the node halts itself.
     ///
     /// # Errors
     ///
-    /// When the signal handlers cannot be installed.
+    /// [`NodeError::Diverged`] when a replica halted on a divergence
+    /// (`--halt-on-divergence`), or when the signal handlers cannot be
+    /// installed.
     pub fn wait_for_signal(&self) -> Result<(), NodeError> {
+        let mut halted = self.shared.halted.subscribe();
         self.runtime.block_on(async {
             use tokio::signal::unix::{SignalKind, signal};
             let mut terminate = signal(SignalKind::terminate())?;
@@ -267,8 +335,25 @@ impl Node {
             tokio::select! {
                 _ = terminate.recv() => tracing::info!("SIGTERM"),
                 _ = interrupt.recv() => tracing::info!("SIGINT"),
+                why = halted.wait_for(Option::is_some) => {
+                    if let Ok(why) = why && let Some(why) = why.clone() {
+                        return Err(NodeError::Diverged(why));
+                    }
+                }
             }
             Ok(())
+        })
+    }
+
+    /// Waits until the node halts itself (a replica's divergence with
+    /// `halt_on_divergence`), at most `limit`: why, if it did.
+    pub fn wait_for_halt(&self, limit: Duration) -> Option<String> {
+        let mut halted = self.shared.halted.subscribe();
+        self.runtime.block_on(async {
+            tokio::time::timeout(limit, halted.wait_for(Option::is_some))
+                .await
+                .ok()
+                .and_then(|why| why.ok().and_then(|w| w.clone()))
         })
     }
 

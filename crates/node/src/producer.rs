@@ -192,7 +192,7 @@ fn produce(shared: &Shared, mut txs: Vec<VerifiedTx>) -> Result<Arc<Block>, RpcE
 
 /// The error a node fault becomes; a storage or corruption fault also
 /// stops production.
-fn fault(shared: &Shared, error: &ExecError) -> RpcError {
+pub(crate) fn fault(shared: &Shared, error: &ExecError) -> RpcError {
     let kind = match error {
         ExecError::State(_) => Some(FaultKind::Storage),
         ExecError::Fault(fault) => Some(fault.kind()),
@@ -208,7 +208,12 @@ fn fault(shared: &Shared, error: &ExecError) -> RpcError {
 /// Acknowledges a committed block's transactions (`txs`, in order) and
 /// evicts what their nonces made stale: a block changes no other
 /// account's nonce.
-fn committed(shared: &Shared, block: &Arc<Block>, txs: &[VerifiedTx], elapsed: Duration) {
+pub(crate) fn committed(
+    shared: &Shared,
+    block: &Arc<Block>,
+    txs: &[VerifiedTx],
+    elapsed: Duration,
+) {
     let metrics: &Metrics = &shared.metrics;
     let timings = shared.executor.last_block_timings();
     let header = &block.record.header;

@@ -290,6 +290,8 @@ pub(crate) async fn call(
 ) -> Result<Value, RpcError> {
     let started = ward_vm::clock::now();
     let method = request.method.clone();
+    // Read before the answer: what it shows includes at least this block.
+    let mut applied = shared.store.height().ok();
     let answer = {
         let shared = shared.clone();
         tokio::task::spawn_blocking(move || dispatch(&shared, &request.method, request.params))
@@ -301,15 +303,17 @@ pub(crate) async fn call(
         Ok(Answer::Wait(hash, receiver)) => {
             match tokio::time::timeout_at(deadline, receiver).await {
                 Ok(Ok(Ok(committed))) => {
-                    let shared = shared.clone();
+                    let reader = shared.clone();
                     let mut receipt = tokio::task::spawn_blocking(move || {
-                        stored_receipt(&shared, &committed.receipt).map(|r| (r, committed.block))
+                        stored_receipt(&reader, &committed.receipt).map(|r| (r, committed.block))
                     })
                     .await
                     .map_err(|e| RpcError::new(-32603, "internal", e.to_string()))?;
                     if let Ok((receipt, block)) = &mut receipt {
                         receipt["block"] = json!(block.to_string());
                     }
+                    // Its block is applied by now.
+                    applied = shared.store.height().ok();
                     receipt.map(|(r, _)| r)
                 }
                 Ok(Ok(Err(error))) => Err(error),
@@ -319,6 +323,12 @@ pub(crate) async fn call(
         }
         Err(error) => Err(error),
     };
+    let result = result.map(|mut value| {
+        if let (Value::Object(object), Some(height)) = (&mut value, applied) {
+            object.insert("applied_height".into(), json!(height));
+        }
+        value
+    });
     let name = if METHODS.contains(&method.as_str()) {
         method.as_str()
     } else {
@@ -451,11 +461,13 @@ fn dispatch(shared: &Shared, method: &str, params: Map<String, Value>) -> Result
         }
         "mine" => {
             dev(shared, method)?;
+            single(shared, method)?;
             p.done()?;
             mine(shared)
         }
         "setNextBlockTime" => {
             dev(shared, method)?;
+            single(shared, method)?;
             let time = p
                 .u64("time")?
                 .ok_or_else(|| RpcError::invalid_params("\"time\" is required"))?;
@@ -471,6 +483,17 @@ fn dev(shared: &Shared, method: &str) -> Result<(), RpcError> {
         Ok(())
     } else {
         Err(RpcError::dev_only(method))
+    }
+}
+
+/// Refuses what only a single node's producer does: a replica's blocks
+/// are its proposer's.
+fn single(shared: &Shared, method: &str) -> Result<(), RpcError> {
+    match shared.replica {
+        None => Ok(()),
+        Some(_) => Err(RpcError::unavailable(format!(
+            "{method} is not available on a replica: blocks are the cluster proposer's"
+        ))),
     }
 }
 
@@ -668,6 +691,8 @@ fn submit(shared: &Shared, tx: VerifiedTx, wait: bool) -> Result<Answer, RpcErro
         .admit_sized(tx.body().gas_limit, tx.bytes().len() as u64)
         .map_err(|refusal| reject(shared, RpcError::refused("limit", refusal.to_string())))?;
     let (sender, receiver) = tokio::sync::oneshot::channel();
+    #[cfg(feature = "etcd")]
+    let copy = shared.replica.as_ref().map(|_| tx.clone());
     {
         let mut pool = lock(&shared.pool);
         if pool.stopping {
@@ -677,6 +702,26 @@ fn submit(shared: &Shared, tx: VerifiedTx, wait: bool) -> Result<Answer, RpcErro
             return Err(RpcError::unavailable(format!(
                 "block production stopped on a fault: {fault}"
             )));
+        }
+        if let Some(replica) = &shared.replica {
+            if let Some(divergence) = replica.diverged() {
+                return Err(RpcError::unavailable(format!(
+                    "this replica diverged and refuses writes: {divergence}"
+                )));
+            }
+            let size = tx.bytes().len();
+            if size > crate::replica::MAX_CLUSTER_TX_BYTES {
+                return Err(reject(
+                    shared,
+                    RpcError::refused(
+                        "limit",
+                        format!(
+                            "a transaction of {size} bytes: a cluster takes at most {} (etcd's request limit)",
+                            crate::replica::MAX_CLUSTER_TX_BYTES
+                        ),
+                    ),
+                ));
+            }
         }
         let next = shared.store.nonce(&tx.sender()).map_err(RpcError::state)?;
         // A pending duplicate is the mempool's own refusal (`Known`); a
@@ -704,11 +749,43 @@ fn submit(shared: &Shared, tx: VerifiedTx, wait: bool) -> Result<Answer, RpcErro
             })?;
         shared.metrics.mempool.set(pool.mempool.len() as i64);
     }
+    #[cfg(feature = "etcd")]
+    if let (Some(replica), Some(tx)) = (&shared.replica, copy) {
+        share(shared, replica, &tx)?;
+    }
     shared.wake.notify_all();
     if wait {
         Ok(Answer::Wait(hash, receiver))
     } else {
         Ok(Answer::Value(json!({ "tx": hash.to_string() })))
+    }
+}
+
+/// Hands an admitted transaction to the cluster's shared mempool; on
+/// failure it is taken back and the client told to retry.
+#[cfg(feature = "etcd")]
+fn share(
+    shared: &Shared,
+    replica: &crate::replica::Replica,
+    tx: &VerifiedTx,
+) -> Result<(), RpcError> {
+    let hash = tx.hash();
+    let mut log = replica.log.clone();
+    // A blocking thread of the runtime (`call`'s `spawn_blocking`).
+    let put = tokio::runtime::Handle::current().block_on(log.pool_put(&hash, tx.bytes()));
+    match put {
+        // `false`: another replica shared it already; its block will still
+        // acknowledge it here.
+        Ok(_) => Ok(()),
+        Err(error) => {
+            let refused = RpcError::unavailable(format!(
+                "the cluster's mempool did not take it ({error}): send it again"
+            ));
+            let mut pool = lock(&shared.pool);
+            pool.mempool.evict(&hash, &refused);
+            shared.metrics.mempool.set(pool.mempool.len() as i64);
+            Err(refused)
+        }
     }
 }
 

@@ -181,13 +181,22 @@ async fn ws_handler(State(app): State<AppState>, upgrade: WebSocketUpgrade) -> R
 async fn health(State(app): State<AppState>) -> Response {
     let shared = app.shared;
     let height = shared.store.height().unwrap_or(0);
-    match lock(&shared.fault).clone() {
-        None => json_response(StatusCode::OK, &json!({ "status": "ok", "height": height })),
-        Some(error) => json_response(
+    let diverged = shared.replica.as_ref().and_then(|r| r.diverged());
+    let (status, mut body) = match (lock(&shared.fault).clone(), diverged) {
+        (_, Some(divergence)) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            &json!({ "status": "faulted", "height": height, "error": error }),
+            json!({ "status": "diverged", "height": height, "error": divergence.to_string() }),
         ),
+        (Some(error), None) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "status": "faulted", "height": height, "error": error }),
+        ),
+        (None, None) => (StatusCode::OK, json!({ "status": "ok", "height": height })),
+    };
+    if let Some(replica) = &shared.replica {
+        body["replica"] = replica.status();
     }
+    json_response(status, &body)
 }
 
 async fn metrics(State(app): State<AppState>) -> Response {

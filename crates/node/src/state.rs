@@ -10,8 +10,8 @@ use ward_state::{RedbStore, Snapshot, StateRead};
 use ward_vm::{CacheOptions, Config, ModuleCache};
 
 use crate::{
-    NodeConfig, NodeError, decode::Schemas, mempool::Mempool, metrics::Metrics, rpc::RpcError,
-    settings::ChainSettings,
+    NodeConfig, NodeError, decode::Schemas, mempool::Mempool, metrics::Metrics, replica::Replica,
+    rpc::RpcError, settings::ChainSettings,
 };
 
 /// What the producer is asked, under one lock with the mempool.
@@ -43,6 +43,11 @@ pub(crate) struct Shared {
     pub(crate) fault: Mutex<Option<String>>,
     /// Contract schemas by code hash.
     pub(crate) schemas: Schemas,
+    /// A replica's status (`ward serve --etcd`); `None` for a single node.
+    pub(crate) replica: Option<Replica>,
+    /// Why the node halted itself (a replica's divergence with
+    /// `--halt-on-divergence`).
+    pub(crate) halted: tokio::sync::watch::Sender<Option<String>>,
 }
 
 /// Locks, carrying on after a panic elsewhere (the guarded maps stay
@@ -52,9 +57,15 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    pub(crate) fn open(config: NodeConfig) -> Result<Shared, NodeError> {
+    /// Opens the data directory and the engine; `join` connects a replica
+    /// to its cluster once the chain's settings are known.
+    pub(crate) fn open(
+        config: NodeConfig,
+        join: impl FnOnce(&ChainSettings) -> Result<Option<Replica>, NodeError>,
+    ) -> Result<Shared, NodeError> {
         let store = Arc::new(RedbStore::create(&config.data_dir)?);
         let settings = ChainSettings::open(&store, &config.chain_id, config.max_block_gas)?;
+        let replica = join(&settings)?;
         let vm_config = Config::default();
         let backend = ward_backends::new(config.backend, &vm_config)
             .map_err(|f| NodeError::Config(f.message))?;
@@ -93,6 +104,8 @@ impl Shared {
             dev_keys,
             fault: Mutex::new(None),
             schemas: Schemas::new(),
+            replica,
+            halted: tokio::sync::watch::channel(None).0,
             config,
             settings,
             store,

@@ -15,12 +15,12 @@ use std::{
 
 use ward_node::cluster::{Append, BlockLog, ClusterError, Head, MAX_BLOCK_BYTES};
 
-const ETCD: &str = "/usr/bin/etcd";
+pub(crate) const ETCD: &str = "/usr/bin/etcd";
 
 /// etcd members this test started, killed when dropped.
-struct Members {
-    children: Vec<Option<Child>>,
-    clients: Vec<String>,
+pub(crate) struct Members {
+    pub(crate) children: Vec<Option<Child>>,
+    pub(crate) clients: Vec<String>,
 }
 
 impl Drop for Members {
@@ -40,7 +40,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn start_members(dir: &Path) -> Members {
+pub(crate) fn start_members(dir: &Path) -> Members {
     let peers: Vec<u16> = (0..3).map(|_| free_port()).collect();
     let clients: Vec<u16> = (0..3).map(|_| free_port()).collect();
     let cluster = (0..3)
@@ -207,7 +207,7 @@ async fn scenario(members: &mut Members) {
 }
 
 /// Which member etcd elected.
-async fn leader_index(members: &Members) -> usize {
+pub(crate) async fn leader_index(members: &Members) -> usize {
     let mut ids = Vec::new();
     let mut leader = 0;
     for endpoint in &members.clients {

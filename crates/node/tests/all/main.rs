@@ -8,6 +8,8 @@ mod cluster;
 mod docs;
 mod explorer;
 mod limits;
+#[cfg(feature = "etcd")]
+mod replicas;
 mod rpc;
 mod schema;
 mod ws;

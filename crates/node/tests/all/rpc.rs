@@ -89,7 +89,7 @@ fn every_method_answers_in_its_documented_shape() {
 
         assert_eq!(
             ok(&node, "getNonce", json!({ "address": from.to_string() })),
-            json!({ "nonce": 3, "pending": 3 })
+            json!({ "nonce": 3, "pending": 3, "applied_height": 3 })
         );
         let contract = ok(
             &node,
@@ -342,7 +342,7 @@ fn bad_transactions_are_refused_before_any_block() {
             "getNonce",
             json!({ "address": dev_address(0).to_string() })
         ),
-        json!({ "nonce": 1, "pending": 1 })
+        json!({ "nonce": 1, "pending": 1, "applied_height": 1 })
     );
     // Nothing refused became a block.
     assert_eq!(ok(&node, "getLatestBlock", json!({}))["height"], 1);
@@ -535,7 +535,7 @@ fn a_transaction_that_aborts_its_block_is_evicted_with_the_error() {
     // node goes on with the next transaction.
     assert_eq!(
         ok(&node, "getNonce", json!({ "address": from })),
-        json!({ "nonce": 1, "pending": 1 })
+        json!({ "nonce": 1, "pending": 1, "applied_height": 1 })
     );
     let next = ok(
         &node,

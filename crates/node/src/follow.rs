@@ -1,0 +1,636 @@
+//! A replica's loop (feature `etcd`): one thread, the only writer of its
+//! store, in place of the single node's producer.
+//!
+//! Each turn it applies what the log holds past its height (replaying
+//! each entry and committing it only when its header equals the
+//! proposer's), keeps or seeks the proposer's lease, and, as the
+//! proposer, builds the next block from the shared mempool, appends it
+//! fenced, and commits it. A divergence stops the loop for good; a fault
+//! of etcd is retried; a fault of the store stops it (`/health` says
+//! which).
+
+use std::{sync::Arc, time::Duration};
+
+use tokio::runtime::Handle;
+use ward_chain::tx::{SignedTx, VerifiedTx};
+use ward_executor::{ExecError, PreparedBlock};
+use ward_primitives::Hash32;
+use ward_state::StateRead;
+
+use crate::{
+    cluster::{Append, BlockLog, ClusterError, Head, Leadership},
+    mempool::{Mempool, Refused},
+    producer::{committed, fault, unix_millis},
+    replica::{Divergence, Entry, MAX_CLUSTER_TX_BYTES, MAX_ENTRY_BYTES, Replica, Roots},
+    rpc::RpcError,
+    state::{Shared, lock},
+};
+
+/// How many shared-mempool transactions a proposer reads per block.
+const POOL_READ: i64 = 4_096;
+
+/// How many log entries a replica reads at once.
+const LOG_READ: i64 = 32;
+
+/// How long the loop sleeps with nothing seen to do (a change under the
+/// prefix wakes it sooner).
+const IDLE: Duration = Duration::from_millis(250);
+
+/// How long it waits after etcd failed it.
+const BACKOFF: Duration = Duration::from_millis(200);
+
+/// Why a turn stopped early.
+#[derive(Debug, thiserror::Error)]
+enum TurnError {
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    #[error(transparent)]
+    Exec(#[from] ExecError),
+    #[error(transparent)]
+    State(#[from] ward_state::StateError),
+}
+
+/// The proposer's lease as this replica holds it.
+struct Lead {
+    leadership: Leadership,
+    renewed: std::time::Instant,
+}
+
+/// Connects to etcd and checks (or records) the chain's settings there.
+pub(crate) fn connect(
+    handle: &Handle,
+    config: &crate::ClusterConfig,
+    settings: &crate::ChainSettings,
+) -> Result<BlockLog, crate::NodeError> {
+    let ours = serde_json::to_vec(settings)
+        .map_err(|e| crate::NodeError::Settings(format!("cannot encode the settings: {e}")))?;
+    // etcd may still be electing its leader: try for a while.
+    let deadline = ward_vm::clock::now() + Duration::from_secs(30);
+    let (log, recorded) = loop {
+        let attempt = handle.block_on(async {
+            let mut log = BlockLog::connect(&config.endpoints, &config.prefix).await?;
+            let recorded = log.settings(&ours).await?;
+            Ok::<_, ClusterError>((log, recorded))
+        });
+        match attempt {
+            Ok(done) => break done,
+            Err(error) if ward_vm::clock::passed(deadline) => {
+                return Err(crate::NodeError::Config(format!(
+                    "etcd at {}: {error}",
+                    config.endpoints.join(",")
+                )));
+            }
+            Err(error) => {
+                tracing::warn!(%error, "etcd is not answering yet");
+                std::thread::sleep(BACKOFF);
+            }
+        }
+    };
+    if recorded != ours {
+        return Err(crate::NodeError::Settings(format!(
+            "the cluster under {:?} runs other chain settings: {} (this node: {})",
+            config.prefix,
+            String::from_utf8_lossy(&recorded),
+            String::from_utf8_lossy(&ours)
+        )));
+    }
+    Ok(log)
+}
+
+/// Wakes the loop on every change under the prefix, reconnecting the
+/// watch when etcd drops it, until the node stops.
+pub(crate) async fn watch(shared: Arc<Shared>) {
+    let Some(replica) = shared.replica.as_ref() else {
+        return;
+    };
+    let mut log = replica.log.clone();
+    loop {
+        if let Ok(mut stream) = log.watch().await {
+            while let Ok(Some(_)) = stream.message().await {
+                poke(&shared, replica);
+            }
+        }
+        if lock(&shared.pool).stopping {
+            return;
+        }
+        poke(&shared, replica);
+        tokio::time::sleep(BACKOFF).await;
+    }
+}
+
+fn poke(shared: &Shared, replica: &Replica) {
+    let _pool = lock(&shared.pool);
+    replica
+        .changes
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    shared.wake.notify_all();
+}
+
+/// Sleeps up to `limit` unless something changed since `seen`; whether
+/// the node is stopping.
+fn wait(shared: &Shared, replica: &Replica, seen: u64, limit: Duration) -> bool {
+    let pool = lock(&shared.pool);
+    if pool.stopping {
+        return true;
+    }
+    if replica.changes.load(std::sync::atomic::Ordering::SeqCst) != seen {
+        return false;
+    }
+    let (pool, _) = shared
+        .wake
+        .wait_timeout(pool, limit)
+        .unwrap_or_else(|e| e.into_inner());
+    pool.stopping
+}
+
+/// The loop.
+pub(crate) fn run(shared: &Arc<Shared>, handle: &Handle) {
+    let Some(replica) = shared.replica.as_ref() else {
+        return;
+    };
+    let mut log = replica.log.clone();
+    let mut lead: Option<Lead> = None;
+    let interval = Duration::from_millis(shared.config.block_time_ms);
+    let mut next_tick = ward_vm::clock::now() + interval;
+    loop {
+        let seen = replica.changes.load(std::sync::atomic::Ordering::SeqCst);
+        if lock(&shared.pool).stopping {
+            break;
+        }
+        if replica.diverged().is_some() || lock(&shared.fault).is_some() {
+            // Stopped for good: keep answering reads until shut down.
+            if let Some(held) = lead.take() {
+                step_down(replica, &mut log, handle, &held);
+            }
+            if wait(shared, replica, seen, Duration::from_secs(1)) {
+                break;
+            }
+            continue;
+        }
+        let turn = turn(
+            shared,
+            replica,
+            &mut log,
+            handle,
+            &mut lead,
+            interval,
+            &mut next_tick,
+        );
+        match turn {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(error) => {
+                tracing::warn!(%error, "replica: retrying");
+                if let Some(held) = lead.take() {
+                    step_down(replica, &mut log, handle, &held);
+                }
+                std::thread::sleep(BACKOFF);
+                continue;
+            }
+        }
+        let limit = match &lead {
+            Some(_) if !interval.is_zero() => ward_vm::clock::left(next_tick).min(IDLE),
+            _ => IDLE,
+        };
+        if wait(shared, replica, seen, limit) {
+            break;
+        }
+    }
+    if let Some(held) = lead.take() {
+        step_down(replica, &mut log, handle, &held);
+    }
+    let mut pool = lock(&shared.pool);
+    pool.mempool
+        .clear(&RpcError::unavailable("the node is shutting down"));
+    shared.metrics.mempool.set(0);
+    tracing::info!("replica stopped");
+}
+
+fn step_down(replica: &Replica, log: &mut BlockLog, handle: &Handle, held: &Lead) {
+    replica
+        .leader
+        .store(false, std::sync::atomic::Ordering::Relaxed);
+    if let Err(error) = handle.block_on(log.resign(&held.leadership)) {
+        tracing::warn!(%error, "could not resign the lease: it expires on its own");
+    }
+    tracing::info!("no longer the proposer");
+}
+
+/// One turn: apply, lead, propose. `true` when there may be more to do
+/// at once.
+fn turn(
+    shared: &Arc<Shared>,
+    replica: &Replica,
+    log: &mut BlockLog,
+    handle: &Handle,
+    lead: &mut Option<Lead>,
+    interval: Duration,
+    next_tick: &mut std::time::Instant,
+) -> Result<bool, TurnError> {
+    if catch_up(shared, replica, log, handle)? {
+        return Ok(false);
+    }
+    if !replica.config.propose {
+        return Ok(false);
+    }
+    let ttl = replica.config.lease_ttl;
+    match lead {
+        Some(held) if held.renewed.elapsed() >= ttl / 3 => {
+            if handle.block_on(log.keep_alive(&held.leadership))? {
+                held.renewed = ward_vm::clock::now();
+            } else {
+                tracing::warn!("the proposer's lease expired");
+                replica
+                    .leader
+                    .store(false, std::sync::atomic::Ordering::Relaxed);
+                *lead = None;
+                return Ok(false);
+            }
+        }
+        Some(_) => {}
+        None => {
+            let seconds = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
+            let id = &replica.config.replica_id;
+            match handle.block_on(log.campaign(id, seconds))? {
+                Some(leadership) => {
+                    tracing::info!(replica = %id, "proposing blocks");
+                    replica
+                        .leader
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                    *lead = Some(Lead {
+                        leadership,
+                        renewed: ward_vm::clock::now(),
+                    });
+                }
+                None => return Ok(false),
+            }
+        }
+    }
+    let Some(held) = lead.as_ref() else {
+        return Ok(false);
+    };
+    let due = !interval.is_zero() && ward_vm::clock::passed(*next_tick);
+    match propose(shared, replica, log, handle, held, due)? {
+        Proposed::Nothing => Ok(false),
+        Proposed::Block => {
+            if due {
+                *next_tick += interval;
+                let now = ward_vm::clock::now();
+                if *next_tick < now {
+                    *next_tick = now + interval;
+                }
+            }
+            Ok(true)
+        }
+        Proposed::Fenced => {
+            tracing::warn!("append fenced: another proposer took over");
+            if let Some(held) = lead.take() {
+                step_down(replica, log, handle, &held);
+            }
+            Ok(true)
+        }
+    }
+}
+
+/// Applies every entry past this replica's height; `true` when it stopped
+/// (a divergence or a fault).
+fn catch_up(
+    shared: &Shared,
+    replica: &Replica,
+    log: &mut BlockLog,
+    handle: &Handle,
+) -> Result<bool, TurnError> {
+    loop {
+        let height = shared.store.height()?;
+        let entries = handle.block_on(log.read(height + 1, LOG_READ))?;
+        let Some(&(last, _)) = entries.last() else {
+            return Ok(false);
+        };
+        replica
+            .log_head
+            .fetch_max(last, std::sync::atomic::Ordering::Relaxed);
+        for (at, bytes) in entries {
+            let next = shared.store.height()? + 1;
+            if at != next {
+                let error = format!("the log skips from block {} to {at}", next - 1);
+                tracing::error!(%error, "replica stopped");
+                *lock(&shared.fault) = Some(error);
+                return Ok(true);
+            }
+            if !apply(shared, replica, log, handle, at, &bytes)? {
+                return Ok(true);
+            }
+        }
+    }
+}
+
+/// Replays one entry; `false` when it stopped here.
+fn apply(
+    shared: &Shared,
+    replica: &Replica,
+    log: &mut BlockLog,
+    handle: &Handle,
+    height: u64,
+    bytes: &[u8],
+) -> Result<bool, TurnError> {
+    let started = ward_vm::clock::now();
+    let entry = match Entry::from_bytes(bytes) {
+        Ok(entry) => entry,
+        Err(error) => {
+            let error = format!("log entry {height} does not decode: {error}");
+            tracing::error!(%error, "replica stopped");
+            *lock(&shared.fault) = Some(error);
+            return Ok(false);
+        }
+    };
+    let log_roots = Roots::of(&entry.header);
+    let chain = &shared.settings.chain_id;
+    let txs: Result<Vec<VerifiedTx>, String> = entry
+        .txs
+        .iter()
+        .map(|tx| SignedTx::verify_bytes(tx, chain).map_err(|e| e.to_string()))
+        .collect();
+    let prepared = match txs {
+        Err(error) => Err(format!("a transaction does not verify: {error}")),
+        Ok(txs) => match shared
+            .executor
+            .prepare_signed_block(&txs, entry.header.time)
+        {
+            Ok(prepared) => Ok((prepared, txs)),
+            Err(error @ (ExecError::Refused { .. } | ExecError::InvalidTx(_))) => {
+                Err(error.to_string())
+            }
+            Err(error) => {
+                fault(shared, &error);
+                return Err(error.into());
+            }
+        },
+    };
+    let ours = prepared
+        .as_ref()
+        .map(|(p, _)| Roots::of(&p.block.record.header))
+        .map_err(Clone::clone);
+    let agrees = matches!(&prepared, Ok((p, _)) if p.block.record.header == entry.header);
+    if !agrees {
+        diverge(
+            shared,
+            replica,
+            log,
+            handle,
+            Divergence {
+                height,
+                log: log_roots,
+                ours,
+            },
+        );
+        return Ok(false);
+    }
+    let Ok((prepared, txs)) = prepared else {
+        return Ok(false);
+    };
+    commit(shared, replica, log, handle, prepared, &txs, started)?;
+    Ok(true)
+}
+
+/// Commits a block that agrees with the log, acknowledges it and
+/// publishes its roots.
+fn commit(
+    shared: &Shared,
+    replica: &Replica,
+    log: &mut BlockLog,
+    handle: &Handle,
+    prepared: PreparedBlock,
+    txs: &[VerifiedTx],
+    started: std::time::Instant,
+) -> Result<(), TurnError> {
+    let block = shared
+        .executor
+        .commit_prepared(prepared)
+        .inspect_err(|error| {
+            fault(shared, error);
+        })?;
+    let block = Arc::new(block);
+    let header = block.record.header;
+    replica
+        .log_head
+        .fetch_max(header.height, std::sync::atomic::Ordering::Relaxed);
+    committed(shared, &block, txs, ward_vm::clock::now() - started);
+    let roots = Roots::of(&header);
+    let id = &replica.config.replica_id;
+    let published = handle.block_on(async {
+        log.publish_roots(header.height, id, roots.to_json().to_string().as_bytes())
+            .await?;
+        log.roots(header.height).await
+    });
+    match published {
+        Ok(all) => compare_peers(replica, header.height, &roots, &all),
+        // Publishing is for others to compare: the block stands.
+        Err(error) => tracing::warn!(%error, height = header.height, "roots not published"),
+    }
+    Ok(())
+}
+
+/// Notes the replicas that published other roots for `height`.
+fn compare_peers(replica: &Replica, height: u64, ours: &Roots, all: &[(String, Vec<u8>)]) {
+    let mine = ours.to_json();
+    for (id, theirs) in all {
+        if *id == replica.config.replica_id {
+            continue;
+        }
+        let same = serde_json::from_slice::<serde_json::Value>(theirs).is_ok_and(|t| t == mine);
+        if !same {
+            tracing::error!(
+                peer = %id,
+                height,
+                ours = %mine,
+                theirs = %String::from_utf8_lossy(theirs),
+                "a replica published other roots"
+            );
+            lock(&replica.peers_disagree)
+                .entry(id.clone())
+                .or_insert(height);
+        }
+    }
+}
+
+/// Stops on a divergence: reports it, publishes what this replica got,
+/// and halts the process if asked to.
+fn diverge(
+    shared: &Shared,
+    replica: &Replica,
+    log: &mut BlockLog,
+    handle: &Handle,
+    divergence: Divergence,
+) {
+    tracing::error!(
+        height = divergence.height,
+        log_state_root = %divergence.log.state_root,
+        log_receipts_root = %divergence.log.receipts_root,
+        "{divergence}: this replica stopped applying and refuses writes"
+    );
+    let published = divergence.to_json()["ours"].to_string();
+    let id = &replica.config.replica_id;
+    if let Err(error) =
+        handle.block_on(log.publish_roots(divergence.height, id, published.as_bytes()))
+    {
+        tracing::warn!(%error, "the divergence was not published");
+    }
+    let message = divergence.to_string();
+    *lock(&replica.divergence) = Some(divergence);
+    {
+        let mut pool = lock(&shared.pool);
+        pool.mempool.clear(&RpcError::unavailable(format!(
+            "this replica diverged: {message}"
+        )));
+    }
+    if replica.config.halt_on_divergence {
+        let _ = shared.halted.send(Some(message));
+    }
+}
+
+/// What a proposer's turn did.
+enum Proposed {
+    Nothing,
+    Block,
+    Fenced,
+}
+
+/// Builds the next block from the shared mempool, appends it and commits
+/// it; a block of none only when `empty_too`.
+fn propose(
+    shared: &Shared,
+    replica: &Replica,
+    log: &mut BlockLog,
+    handle: &Handle,
+    held: &Lead,
+    empty_too: bool,
+) -> Result<Proposed, TurnError> {
+    let (head, pool) = handle.block_on(async {
+        let head = log.head().await?;
+        let pool = log.pool(POOL_READ).await?;
+        Ok::<_, ClusterError>((head, pool))
+    })?;
+    if head.height != shared.store.height()? {
+        // Behind the log: apply first.
+        return Ok(Proposed::Nothing);
+    }
+    let (mut txs, mut drop) = select(shared, pool)?;
+    let proposed = loop {
+        if txs.is_empty() && !empty_too {
+            break None;
+        }
+        let time = next_time(shared)?;
+        match shared.executor.prepare_signed_block(&txs, time) {
+            Ok(prepared) => break Some(prepared),
+            Err(ExecError::Refused { index, refusal }) => {
+                let tx = txs.remove(index.min(txs.len().saturating_sub(1)));
+                tracing::warn!(tx = %tx.hash(), %refusal, "transaction refused at block time");
+                drop.push(tx.hash());
+            }
+            Err(error @ ExecError::State(_)) => {
+                fault(shared, &error);
+                return Err(error.into());
+            }
+            Err(error) if txs.len() > 1 => {
+                tracing::warn!(%error, "block aborted: trying its first transaction alone");
+                txs.truncate(1);
+            }
+            Err(error) => {
+                fault(shared, &error);
+                if let Some(tx) = txs.pop() {
+                    tracing::error!(tx = %tx.hash(), %error, "transaction aborted its block: dropped");
+                    drop.push(tx.hash());
+                }
+                if lock(&shared.fault).is_some() {
+                    return Err(error.into());
+                }
+            }
+        }
+    };
+    if !drop.is_empty()
+        && let Err(error) = handle.block_on(log.pool_remove(&drop))
+    {
+        tracing::warn!(%error, "stale transactions stay in the shared mempool");
+    }
+    let Some(prepared) = proposed else {
+        return Ok(Proposed::Nothing);
+    };
+    append(shared, replica, log, handle, held, head, prepared, &txs)
+}
+
+/// Appends a prepared block and, once it is in the log, commits it here.
+#[allow(clippy::too_many_arguments, reason = "one call site, all needed")]
+fn append(
+    shared: &Shared,
+    replica: &Replica,
+    log: &mut BlockLog,
+    handle: &Handle,
+    held: &Lead,
+    head: Head,
+    prepared: PreparedBlock,
+    txs: &[VerifiedTx],
+) -> Result<Proposed, TurnError> {
+    let started = ward_vm::clock::now();
+    let entry = Entry {
+        header: prepared.block.record.header,
+        txs: txs.iter().map(|tx| tx.bytes().to_vec()).collect(),
+    };
+    match handle.block_on(log.append(&held.leadership, head, &entry.to_bytes()))? {
+        Append::Fenced => Ok(Proposed::Fenced),
+        Append::Appended(_) => {
+            commit(shared, replica, log, handle, prepared, txs, started)?;
+            let included: Vec<Hash32> = txs.iter().map(VerifiedTx::hash).collect();
+            if let Err(error) = handle.block_on(log.pool_remove(&included)) {
+                // The next proposer drops them: their nonces are used.
+                tracing::warn!(%error, "committed transactions stay in the shared mempool");
+            }
+            Ok(Proposed::Block)
+        }
+    }
+}
+
+/// The next block's transactions from the shared mempool, in the single
+/// node's order (arrival, each sender's by nonce from its next one),
+/// within the block gas and entry size limits; and those never to be in
+/// a block (their nonce is used, or they do not verify).
+#[allow(clippy::type_complexity, reason = "two lists, named at the call")]
+fn select(
+    shared: &Shared,
+    pool: Vec<(Hash32, Vec<u8>)>,
+) -> Result<(Vec<VerifiedTx>, Vec<Hash32>), TurnError> {
+    let mut drop = Vec::new();
+    let mut candidates = Mempool::new(usize::MAX);
+    for (hash, bytes) in pool {
+        let tx = match SignedTx::verify_bytes(&bytes, &shared.settings.chain_id) {
+            Ok(tx) if tx.hash() == hash && bytes.len() <= MAX_CLUSTER_TX_BYTES => tx,
+            _ => {
+                drop.push(hash);
+                continue;
+            }
+        };
+        let next = shared.store.nonce(&tx.sender())?;
+        if let Err(Refused::NonceUsed { .. }) = candidates.insert(tx, next, None) {
+            drop.push(hash);
+        }
+    }
+    let mut txs = candidates.take(shared.settings.max_block_gas, |sender| {
+        shared.store.nonce(sender)
+    })?;
+    let mut size = Entry::encoded_len([]);
+    let fits = txs
+        .iter()
+        .take_while(|tx| {
+            size += 4 + tx.bytes().len();
+            size <= MAX_ENTRY_BYTES
+        })
+        .count();
+    txs.truncate(fits);
+    Ok((txs, drop))
+}
+
+/// The next block's time: the clock, and always after the last block's.
+fn next_time(shared: &Shared) -> Result<u64, TurnError> {
+    let height = shared.store.height()?;
+    let last = shared.store.block(height)?.map_or(0, |b| b.header.time);
+    Ok(unix_millis().max(last.saturating_add(1)))
+}

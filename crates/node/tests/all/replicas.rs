@@ -1,0 +1,245 @@
+//! Replicas in process against a real three-member etcd cluster: writes
+//! through any replica, the same blocks and roots everywhere (one replica
+//! on wasmi), and a replica whose state was damaged detected at the
+//! first block that shows it, halted, while the others carry on.
+//!
+//! The crash test (processes SIGKILLed under load) is the CLI's
+//! (`bins/cli/tests/node/cluster.rs`).
+
+use std::{path::Path, time::Duration};
+
+use serde_json::{Value, json};
+use ward_chain::tx::Payload;
+use ward_node::{ClusterConfig, Node, NodeConfig};
+use ward_primitives::Address;
+use ward_state::{ChangeSet, RedbStore, StateCommit};
+use ward_vm::BackendKind;
+
+use super::{call, cluster, counter_code, ok, raw};
+
+const CHAIN: &str = "ward-dev";
+
+fn replica(name: &str, dir: &Path, endpoints: &[String], backend: BackendKind, halt: bool) -> Node {
+    let mut config = NodeConfig::new(dir.to_path_buf());
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.backend = backend;
+    let mut cluster = ClusterConfig::new(endpoints.to_vec(), name.into());
+    cluster.prefix = "/ward-replicas/".into();
+    cluster.halt_on_divergence = halt;
+    config.cluster = Some(cluster);
+    Node::start(config).unwrap()
+}
+
+fn health(node: &Node) -> (u16, Value) {
+    let mut response = super::agent()
+        .get(format!("{}/health", node.url()))
+        .call()
+        .unwrap();
+    let status = response.status().as_u16();
+    let body = response.body_mut().read_to_string().unwrap();
+    (status, serde_json::from_str(&body).unwrap())
+}
+
+/// Waits (at most 60 s) until `check` holds.
+fn until(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = ward_vm::clock::now() + Duration::from_secs(60);
+    while !check() {
+        assert!(!ward_vm::clock::passed(deadline), "timed out: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn height(node: &Node) -> u64 {
+    ok(node, "getLatestBlock", json!({}))["height"]
+        .as_u64()
+        .unwrap()
+}
+
+fn send(node: &Node, key: u32, nonce: u64, payload: Payload, wait: bool) -> Value {
+    ok(
+        node,
+        "sendRawTransaction",
+        json!({ "tx": raw(CHAIN, key, nonce, payload), "wait": wait }),
+    )
+}
+
+fn bump(counter: Address, input: &[u8]) -> Payload {
+    Payload::Call {
+        to: counter,
+        input: input.to_vec(),
+    }
+}
+
+/// Every block of `nodes` up to `top` is the same everywhere.
+fn same_blocks(nodes: &[&Node], top: u64) {
+    for h in 1..=top {
+        let blocks: Vec<Value> = nodes
+            .iter()
+            .map(|n| {
+                let mut block = ok(n, "getBlock", json!({ "height": h }));
+                block.as_object_mut().unwrap().remove("applied_height");
+                block
+            })
+            .collect();
+        for block in &blocks[1..] {
+            assert_eq!(block, &blocks[0], "block {h}");
+        }
+    }
+}
+
+#[test]
+fn replicas_agree_and_a_damaged_one_is_detected() {
+    if !Path::new(cluster::ETCD).exists() {
+        eprintln!(
+            "skipped: {} is missing (Debian's etcd-server; `make test` installs it as root)",
+            cluster::ETCD
+        );
+        return;
+    }
+    let dir = super::temp_dir("replicas");
+    std::fs::create_dir_all(&dir).unwrap();
+    let members = cluster::start_members(&dir);
+    let endpoints = members.clients.clone();
+
+    // a leads: it starts first.
+    let a = replica(
+        "a",
+        &dir.join("a"),
+        &endpoints,
+        BackendKind::Wasmtime,
+        false,
+    );
+    until("a leads", || health(&a).1["replica"]["role"] == "leader");
+    let b = replica(
+        "b",
+        &dir.join("b"),
+        &endpoints,
+        BackendKind::Wasmtime,
+        false,
+    );
+    let c_dir = dir.join("c");
+    let c = replica("c", &c_dir, &endpoints, BackendKind::Wasmi, true);
+
+    // A deploy through b, acknowledged by b once applied there.
+    let deploy = Payload::Deploy {
+        code: counter_code(),
+        input: Vec::new(),
+        salt: Vec::new(),
+    };
+    let receipt = send(&b, 0, 0, deploy, true);
+    assert_eq!(receipt["status"], "ok", "{receipt}");
+    let counter = Address::from_hex(receipt["address"].as_str().unwrap()).unwrap();
+    assert!(receipt["applied_height"].as_u64().unwrap() >= 1);
+
+    // Calls through every replica; the last of each sender waits.
+    let nodes = [&a, &b, &c];
+    for nonce in 0..10u64 {
+        for key in 1..4u32 {
+            let node = nodes[(nonce as usize + key as usize) % 3];
+            let receipt = send(node, key, nonce, bump(counter, b"x"), nonce == 9);
+            if nonce == 9 {
+                assert_eq!(receipt["status"], "ok", "{receipt}");
+            }
+        }
+    }
+    until("every replica applies every call", || {
+        nodes.iter().all(|n| {
+            ok(
+                n,
+                "getNonce",
+                json!({ "address": super::dev_address(3).to_string() }),
+            )["nonce"]
+                == 10
+        })
+    });
+    let top = height(&a);
+    until("b and c reach a's height", || {
+        height(&b) >= top && height(&c) >= top
+    });
+    same_blocks(&nodes, top);
+    let count = |n: &Node| {
+        ok(
+            n,
+            "getStorage",
+            json!({ "address": counter.to_string(), "key": "0x6e" }),
+        )["value"]
+            .clone()
+    };
+    assert_eq!(
+        count(&a),
+        json!(format!("0x{}", hex::encode(30u64.to_le_bytes())))
+    );
+    assert_eq!(count(&c), count(&a));
+    for n in nodes {
+        let (status, body) = health(n);
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["replica"]["peers_disagree"], json!({}), "{body}");
+    }
+    assert_eq!(
+        call(&a, "mine", json!({})).unwrap_err()["data"]["kind"],
+        "dev_only"
+    );
+
+    // Damage c's state while it is down: the counter reads 1000 there.
+    c.shutdown().unwrap();
+    {
+        let store = RedbStore::create(&c_dir).unwrap();
+        let mut changes = ChangeSet::default();
+        changes.storage.insert(
+            (counter, b"n".to_vec()),
+            Some(1000u64.to_le_bytes().to_vec()),
+        );
+        store.commit(changes).unwrap();
+    }
+    let c = replica("c", &c_dir, &endpoints, BackendKind::Wasmi, true);
+    until("c catches up", || height(&c) >= top);
+
+    // The next call touches the damaged key: c halts at that block, the
+    // others carry on.
+    let receipt = send(&a, 1, 10, bump(counter, b"y"), true);
+    assert_eq!(receipt["status"], "ok", "{receipt}");
+    let diverged_at = receipt["height"].as_u64().unwrap();
+    let why = c
+        .wait_for_halt(Duration::from_secs(60))
+        .expect("c halts on the divergence");
+    assert!(
+        why.contains(&format!("block {diverged_at} diverged")),
+        "{why}"
+    );
+    let (status, body) = health(&c);
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["status"], "diverged");
+    let divergence = &body["replica"]["divergence"];
+    assert_eq!(divergence["height"], diverged_at);
+    assert_ne!(
+        divergence["log"]["state_root"],
+        divergence["ours"]["state_root"]
+    );
+    assert_eq!(
+        height(&c),
+        diverged_at - 1,
+        "c never commits the diverging block"
+    );
+    let refused = call(
+        &c,
+        "sendRawTransaction",
+        json!({ "tx": raw(CHAIN, 2, 10, bump(counter, b"z")) }),
+    )
+    .unwrap_err();
+    assert_eq!(refused["data"]["kind"], "unavailable", "{refused}");
+
+    // a and b go on, and see c's other roots.
+    let receipt = send(&b, 2, 10, bump(counter, b"z"), true);
+    assert_eq!(receipt["status"], "ok", "{receipt}");
+    until("a and b agree past the divergence", || {
+        height(&a) == height(&b) && height(&a) > diverged_at
+    });
+    same_blocks(&[&a, &b], height(&a));
+    assert_eq!(health(&a).0, 200);
+
+    for node in [a, b, c] {
+        node.shutdown().unwrap();
+    }
+    drop(members);
+    let _ = std::fs::remove_dir_all(&dir);
+}

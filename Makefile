@@ -47,7 +47,7 @@ fmt: setup
 # ward-node's `etcd` feature (the replicated block log) builds etcd-client,
 # whose build runs protoc: on when protoc is installed (`cluster` installs
 # it and etcd-server as root), so `cargo build` needs Rust alone.
-NODE_FEATURES = $$(command -v protoc >/dev/null && echo --features ward-node/etcd)
+NODE_FEATURES = $$(command -v protoc >/dev/null && echo --features ward-node/etcd,ward-cli/etcd)
 
 cluster:
 	@scripts/install-cluster.sh

@@ -90,9 +90,9 @@ impl BlockLog {
         // A member that stopped answering must not hold a request
         // forever: the next one goes to another endpoint.
         let options = ConnectOptions::new()
-            .with_connect_timeout(Duration::from_secs(2))
-            .with_timeout(Duration::from_secs(5))
-            .with_keep_alive(Duration::from_secs(2), Duration::from_secs(2));
+            .with_connect_timeout(Duration::from_secs(1))
+            .with_timeout(Duration::from_secs(2))
+            .with_keep_alive(Duration::from_secs(1), Duration::from_secs(1));
         let client = Client::connect(endpoints, Some(options)).await?;
         Ok(BlockLog {
             client,

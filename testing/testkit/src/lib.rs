@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 pub mod contracts;
 pub mod differential;
+pub mod etcd;
 
 use ward_vm::{
     Backend, BackendKind, CallContext, Config, Entry, Execution, Reply, Request, RunOptions,

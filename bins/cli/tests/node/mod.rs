@@ -16,6 +16,9 @@ use serde_json::{Value, json};
 
 use super::{example, last_json, ward};
 
+#[cfg(feature = "etcd")]
+mod cluster;
+
 /// A running `ward serve`, killed when dropped.
 struct Served {
     child: Child,

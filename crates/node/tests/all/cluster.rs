@@ -6,82 +6,10 @@
 //! Needs Debian's `etcd-server` (`make test` installs it as root); without
 //! it the test prints why and skips.
 
-use std::{
-    net::TcpListener,
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
+use std::{path::PathBuf, time::Duration};
 
 use ward_node::cluster::{Append, BlockLog, ClusterError, Head, MAX_BLOCK_BYTES};
-
-pub(crate) const ETCD: &str = "/usr/bin/etcd";
-
-/// etcd members this test started, killed when dropped.
-pub(crate) struct Members {
-    pub(crate) children: Vec<Option<Child>>,
-    pub(crate) clients: Vec<String>,
-}
-
-impl Drop for Members {
-    fn drop(&mut self) {
-        for child in self.children.iter_mut().flatten() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-pub(crate) fn start_members(dir: &Path) -> Members {
-    let peers: Vec<u16> = (0..3).map(|_| free_port()).collect();
-    let clients: Vec<u16> = (0..3).map(|_| free_port()).collect();
-    let cluster = (0..3)
-        .map(|i| format!("e{i}=http://127.0.0.1:{}", peers[i]))
-        .collect::<Vec<_>>()
-        .join(",");
-    let children = (0..3)
-        .map(|i| {
-            let log = std::fs::File::create(dir.join(format!("etcd{i}.log"))).unwrap();
-            Some(
-                Command::new(ETCD)
-                    .args([
-                        "--name".to_owned(),
-                        format!("e{i}"),
-                        "--data-dir".to_owned(),
-                        dir.join(format!("e{i}")).display().to_string(),
-                        "--listen-peer-urls".to_owned(),
-                        format!("http://127.0.0.1:{}", peers[i]),
-                        "--initial-advertise-peer-urls".to_owned(),
-                        format!("http://127.0.0.1:{}", peers[i]),
-                        "--listen-client-urls".to_owned(),
-                        format!("http://127.0.0.1:{}", clients[i]),
-                        "--advertise-client-urls".to_owned(),
-                        format!("http://127.0.0.1:{}", clients[i]),
-                        "--initial-cluster".to_owned(),
-                        cluster.clone(),
-                        "--initial-cluster-state".to_owned(),
-                        "new".to_owned(),
-                    ])
-                    .stdout(Stdio::null())
-                    .stderr(log)
-                    .spawn()
-                    .unwrap(),
-            )
-        })
-        .collect();
-    Members {
-        children,
-        clients: clients.iter().map(|p| format!("127.0.0.1:{p}")).collect(),
-    }
-}
+use ward_testkit::etcd::Etcd;
 
 /// Connects and reads the head, retrying while the cluster elects a leader.
 async fn connect(endpoints: &[String], prefix: &str) -> BlockLog {
@@ -106,7 +34,7 @@ fn block(height: u64, len: usize) -> Vec<u8> {
     bytes
 }
 
-async fn scenario(members: &mut Members) {
+async fn scenario(members: &mut Etcd) {
     let prefix = "/ward-test/";
     let mut a = connect(&members.clients, prefix).await;
     let mut b = connect(&members.clients[1..], prefix).await;
@@ -179,14 +107,9 @@ async fn scenario(members: &mut Members) {
     assert_eq!(head.height, 5);
 
     // Kill etcd's own leader: the two members left carry the log on.
-    let leader = leader_index(members).await;
-    let mut killed = members.children[leader].take().unwrap();
-    killed.kill().unwrap();
-    killed.wait().unwrap();
-    let survivors: Vec<String> = (0..3)
-        .filter(|i| *i != leader)
-        .map(|i| members.clients[i].clone())
-        .collect();
+    let leader = members.leader().expect("etcd has a leader");
+    members.kill(leader);
+    let survivors = members.running();
     let mut c = connect(&survivors, prefix).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     let after = loop {
@@ -206,32 +129,14 @@ async fn scenario(members: &mut Members) {
     assert_eq!(c.read(1, 100).await.unwrap().len(), 6);
 }
 
-/// Which member etcd elected.
-pub(crate) async fn leader_index(members: &Members) -> usize {
-    let mut ids = Vec::new();
-    let mut leader = 0;
-    for endpoint in &members.clients {
-        let mut client = etcd_client::Client::connect([endpoint], None)
-            .await
-            .unwrap();
-        let status = client.status().await.unwrap();
-        ids.push(status.header().unwrap().member_id());
-        leader = status.leader();
-    }
-    ids.iter().position(|id| *id == leader).unwrap()
-}
-
 #[test]
 fn the_block_log_is_fenced_and_survives_the_etcd_leader() {
-    if !Path::new(ETCD).exists() {
-        eprintln!(
-            "skipped: {ETCD} is missing (Debian's etcd-server; `make test` installs it as root)"
-        );
+    if let Some(why) = ward_testkit::etcd::missing() {
+        eprintln!("skipped: {why}");
         return;
     }
     let dir: PathBuf = crate::temp_dir("etcd");
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut members = start_members(&dir);
+    let mut members = Etcd::start(&dir);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -15,7 +15,7 @@ use ward_primitives::Address;
 use ward_state::{ChangeSet, RedbStore, StateCommit};
 use ward_vm::BackendKind;
 
-use super::{call, cluster, counter_code, ok, raw};
+use super::{call, counter_code, ok, raw};
 
 const CHAIN: &str = "ward-dev";
 
@@ -89,16 +89,12 @@ fn same_blocks(nodes: &[&Node], top: u64) {
 
 #[test]
 fn replicas_agree_and_a_damaged_one_is_detected() {
-    if !Path::new(cluster::ETCD).exists() {
-        eprintln!(
-            "skipped: {} is missing (Debian's etcd-server; `make test` installs it as root)",
-            cluster::ETCD
-        );
+    if let Some(why) = ward_testkit::etcd::missing() {
+        eprintln!("skipped: {why}");
         return;
     }
     let dir = super::temp_dir("replicas");
-    std::fs::create_dir_all(&dir).unwrap();
-    let members = cluster::start_members(&dir);
+    let members = ward_testkit::etcd::Etcd::start(&dir);
     let endpoints = members.clients.clone();
 
     // a leads: it starts first.

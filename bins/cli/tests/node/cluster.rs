@@ -1,0 +1,469 @@
+//! Three `ward serve --etcd` replicas (one on wasmi) on a real
+//! three-member etcd cluster, under load through random replicas while
+//! etcd's leader and then the proposing replica are SIGKILLed (the
+//! replica restarted): every replica ends at the same height with the
+//! same blocks and receipts, equal to a fresh replay of the log; every
+//! acknowledged transfer has exactly one receipt; no divergence.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    io::{BufRead, BufReader},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use ed25519_dalek::SigningKey;
+use serde_json::{Value, json};
+use ward_chain::tx::{Payload, SignedTx, TxBody, account_address, dev_key};
+use ward_primitives::{Address, Hash32};
+use ward_testkit::etcd::Etcd;
+
+use super::node_dir;
+
+const CHAIN: &str = "ward-cluster-test";
+const PREFIX: &str = "/ward-load/";
+const SENDERS: usize = 16;
+const PER_SENDER: u64 = 128;
+
+/// A replica process, SIGKILLed when dropped.
+struct Replica {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_replica(dir: &Path, id: &str, backend: &str, etcd: &str) -> Replica {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join(format!("{id}.log")))
+        .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--chain-id", CHAIN])
+        .args(["--backend", backend, "--etcd", etcd, "--replica-id", id])
+        .args(["--etcd-prefix", PREFIX])
+        .arg("--data-dir")
+        .arg(dir.join(id))
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(url) = line.strip_prefix("listening on ") {
+                let _ = send.send(url.to_owned());
+            }
+        }
+    });
+    let url = receive
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("replica {id} prints its address"));
+    Replica { child, url }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(40)))
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// One call: its result, or its error object (a transport failure is an
+/// error of kind "transport").
+fn rpc(agent: &ureq::Agent, url: &str, method: &str, params: Value) -> Result<Value, Value> {
+    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+    let transport = |e: String| json!({ "data": { "kind": "transport" }, "message": e });
+    let mut response = agent
+        .post(format!("{url}/rpc"))
+        .send(body.to_string())
+        .map_err(|e| transport(e.to_string()))?;
+    let text = response
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| transport(e.to_string()))?;
+    let mut value: Value = serde_json::from_str(&text).map_err(|e| transport(e.to_string()))?;
+    match value.get_mut("error") {
+        Some(error) => Err(error.take()),
+        None => Ok(value["result"].take()),
+    }
+}
+
+fn sign(key: &SigningKey, nonce: u64, payload: Payload) -> SignedTx {
+    TxBody {
+        chain_id: CHAIN.into(),
+        public_key: key.verifying_key().to_bytes(),
+        nonce,
+        gas_limit: if matches!(payload, Payload::Deploy { .. }) {
+            100_000_000
+        } else {
+            2_000_000
+        },
+        payload,
+    }
+    .sign(key)
+}
+
+fn transfer(token: Address, to: Address, amount: u128) -> Payload {
+    Payload::Call {
+        to: token,
+        input: ward_sdk::codec::call_input("transfer", &(to, amount)),
+    }
+}
+
+fn raw(tx: &SignedTx) -> String {
+    format!("0x{}", hex::encode(tx.to_bytes()))
+}
+
+/// The replicas' current addresses, by index.
+type Urls = Arc<Mutex<Vec<String>>>;
+
+fn url(urls: &Urls, index: usize) -> String {
+    let urls = urls.lock().unwrap();
+    urls[index % urls.len()].clone()
+}
+
+/// Sends `tx` through replicas picked by `pick` until one takes it:
+/// whether a replica acknowledged it (false: one said it already had it,
+/// after a retry).
+fn deliver(urls: &Urls, tx: &SignedTx, wait: bool, mut pick: impl FnMut() -> usize) -> bool {
+    let agent = agent();
+    let deadline = ward_vm::clock::now() + Duration::from_secs(120);
+    let mut retried = false;
+    loop {
+        let target = url(urls, pick());
+        let params = json!({ "tx": raw(tx), "wait": wait });
+        match rpc(&agent, &target, "sendRawTransaction", params) {
+            Ok(result) => {
+                if wait {
+                    assert_eq!(result["status"], "ok", "{result}");
+                }
+                return true;
+            }
+            Err(error) => {
+                let kind = error["data"]["kind"].as_str().unwrap_or_default();
+                // Taken before a failure hid the answer: pending or in a
+                // block already.
+                if retried && (kind == "known" || kind == "nonce") {
+                    return false;
+                }
+                assert!(
+                    matches!(kind, "transport" | "unavailable" | "timeout" | "known"),
+                    "refused: {error}"
+                );
+                assert!(
+                    !ward_vm::clock::passed(deadline),
+                    "no replica took {} in 120 s: {error}",
+                    tx.hash()
+                );
+                retried = true;
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+}
+
+fn height(url: &str) -> Option<u64> {
+    rpc(&agent(), url, "getLatestBlock", json!({}))
+        .ok()
+        .and_then(|b| b["height"].as_u64())
+}
+
+/// A replica's `/health` body.
+fn health(url: &str) -> Option<Value> {
+    let mut response = agent().get(format!("{url}/health")).call().ok()?;
+    serde_json::from_str(&response.body_mut().read_to_string().ok()?).ok()
+}
+
+fn max_height(urls: &Urls) -> u64 {
+    let urls = urls.lock().unwrap().clone();
+    urls.iter().filter_map(|u| height(u)).max().unwrap_or(0)
+}
+
+fn until(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
+    let deadline = ward_vm::clock::now() + limit;
+    while !check() {
+        assert!(!ward_vm::clock::passed(deadline), "timed out: {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_cluster_loses_nothing_when_etcd_and_replicas_are_killed() {
+    if let Some(why) = ward_testkit::etcd::missing() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let contracts = ward_testkit::contracts::build().unwrap();
+    let code = std::fs::read(contracts.join("token.wasm")).unwrap();
+    let dir: PathBuf = node_dir("cluster");
+    let mut etcd = Etcd::start(&dir.join("etcd"));
+    let endpoints = etcd.clients.join(",");
+    let backends = ["wasmtime", "wasmtime", "wasmi"];
+    let mut replicas: Vec<Replica> = (0..3)
+        .map(|i| start_replica(&dir, &format!("r{i}"), backends[i], &endpoints))
+        .collect();
+    let urls: Urls = Arc::new(Mutex::new(replicas.iter().map(|r| r.url.clone()).collect()));
+
+    // The token and its holders, through r0.
+    let owner = dev_key(1_000);
+    let deploy = sign(
+        &owner,
+        0,
+        Payload::Deploy {
+            code: code.clone(),
+            input: ward_sdk::codec::encode(&1_000_000_000_000u128),
+            salt: Vec::new(),
+        },
+    );
+    assert!(deliver(&urls, &deploy, true, || 0));
+    let from = account_address(&owner.verifying_key().to_bytes());
+    let token =
+        ward_executor::contract_address(&from, &Hash32(ward_vm::CodeHash::of(&code).0), &[]);
+    let senders: Vec<SigningKey> = (0..SENDERS).map(|i| dev_key(2_000 + i as u32)).collect();
+    for (i, key) in senders.iter().enumerate() {
+        let to = account_address(&key.verifying_key().to_bytes());
+        let tx = sign(&owner, 1 + i as u64, transfer(token, to, 1_000_000));
+        assert!(deliver(&urls, &tx, i + 1 == SENDERS, || i));
+    }
+
+    // The load: each sender's transfers in nonce order through random
+    // replicas, every 16th waiting for its block (which bounds the nonces
+    // in flight).
+    let sent = Arc::new(AtomicUsize::new(0));
+    let acked = Arc::new(Mutex::new(BTreeSet::new()));
+    let threads: Vec<_> = senders
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let (key, urls, sent, acked) = (key.clone(), urls.clone(), sent.clone(), acked.clone());
+            std::thread::spawn(move || {
+                let mut seed = 0x9e37_79b9_7f4a_7c15u64 ^ (i as u64 + 1);
+                let mut pick = move || {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    (seed % 3) as usize
+                };
+                for nonce in 0..PER_SENDER {
+                    let mut to = [0u8; 32];
+                    to[..8].copy_from_slice(&(i as u64).to_le_bytes());
+                    to[8..16].copy_from_slice(&nonce.to_le_bytes());
+                    let tx = sign(&key, nonce, transfer(token, Address(to), 1));
+                    if deliver(&urls, &tx, nonce % 16 == 15, &mut pick) {
+                        acked.lock().unwrap().insert(tx.hash());
+                    }
+                    sent.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+
+    // Mid-load: SIGKILL etcd's leader, and time the next block.
+    let total = SENDERS * PER_SENDER as usize;
+    until("a third of the load", Duration::from_secs(120), || {
+        sent.load(Ordering::Relaxed) >= total / 3
+    });
+    let leader = etcd.leader().expect("etcd has a leader");
+    let before = max_height(&urls);
+    eprintln!(
+        "SIGKILL etcd member {leader} (the leader) at height {before}, {} transfers sent",
+        sent.load(Ordering::Relaxed)
+    );
+    let killed = ward_vm::clock::now();
+    etcd.kill(leader);
+    until(
+        "a block after etcd's leader died",
+        Duration::from_secs(60),
+        || max_height(&urls) > before,
+    );
+    let failover = killed.elapsed();
+    eprintln!(
+        "failover: {} ms from killing etcd's leader to the next block",
+        failover.as_millis()
+    );
+
+    // Then SIGKILL the proposing replica and restart it on its directory.
+    until("half of the load", Duration::from_secs(120), || {
+        sent.load(Ordering::Relaxed) >= total / 2
+    });
+    let proposer = (0..3)
+        .find(|&i| health(&url(&urls, i)).is_some_and(|h| h["replica"]["role"] == "leader"))
+        .unwrap_or(0);
+    let id = format!("r{proposer}");
+    eprintln!(
+        "SIGKILL replica {id} (the proposer) after {} of {total} transfers were sent",
+        sent.load(Ordering::Relaxed)
+    );
+    drop(replicas.remove(proposer));
+    std::thread::sleep(Duration::from_millis(500));
+    let restarted = start_replica(&dir, &id, backends[proposer], &etcd.running().join(","));
+    urls.lock().unwrap()[proposer] = restarted.url.clone();
+    replicas.insert(proposer, restarted);
+
+    for thread in threads {
+        thread.join().expect("a sender failed");
+    }
+
+    // Every sender's last transfer is applied everywhere.
+    let all = urls.lock().unwrap().clone();
+    let agent = agent();
+    until(
+        "every replica applies every transfer",
+        Duration::from_secs(120),
+        || {
+            all.iter().all(|u| {
+                senders.iter().all(|key| {
+                    let address = account_address(&key.verifying_key().to_bytes());
+                    rpc(
+                        &agent,
+                        u,
+                        "getNonce",
+                        json!({ "address": address.to_string() }),
+                    )
+                    .is_ok_and(|n| n["nonce"] == PER_SENDER)
+                })
+            })
+        },
+    );
+    let top = height(&all[0]).unwrap();
+    until(
+        "the same height everywhere",
+        Duration::from_secs(60),
+        || all.iter().all(|u| height(u) == Some(top)),
+    );
+
+    // The same blocks and receipts everywhere.
+    let mut blocks: BTreeMap<u64, Value> = BTreeMap::new();
+    for h in 1..=top {
+        for u in &all {
+            let mut block = rpc(&agent, u, "getBlock", json!({ "height": h })).unwrap();
+            block.as_object_mut().unwrap().remove("applied_height");
+            let first = blocks.entry(h).or_insert_with(|| block.clone());
+            assert_eq!(&block, first, "block {h} at {u}");
+        }
+    }
+    let acked = acked.lock().unwrap().clone();
+    for hash in acked.iter().step_by(7) {
+        let receipts: Vec<Value> = all
+            .iter()
+            .map(|u| {
+                let mut r = rpc(
+                    &agent,
+                    u,
+                    "getTransaction",
+                    json!({ "tx": hash.to_string() }),
+                )
+                .unwrap();
+                r.as_object_mut().unwrap().remove("applied_height");
+                r
+            })
+            .collect();
+        assert_eq!(receipts[0]["status"], "ok", "{}", receipts[0]);
+        assert!(receipts.iter().all(|r| *r == receipts[0]), "{hash}");
+    }
+    for u in &all {
+        let health = health(u).unwrap();
+        assert_eq!(health["status"], "ok", "{health}");
+        assert_eq!(health["replica"]["peers_disagree"], json!({}), "{health}");
+    }
+
+    // A fresh replay of the log equals every replica, and holds each
+    // transfer exactly once.
+    let replayed = replay(&etcd.running(), &dir.join("replay"), top);
+    for (h, header) in &replayed.headers {
+        assert_eq!(
+            blocks[h]["hash"],
+            json!(header.hash().to_string()),
+            "block {h}"
+        );
+        assert_eq!(
+            blocks[h]["state_root"],
+            json!(header.state_root.to_string()),
+            "block {h}"
+        );
+    }
+    let mut seen = BTreeSet::new();
+    for tx in &replayed.txs {
+        assert!(seen.insert(*tx), "transaction {tx} is in two blocks");
+    }
+    assert_eq!(seen.len(), 1 + SENDERS + total);
+    assert!(
+        acked.is_subset(&seen),
+        "an acknowledged transfer is missing"
+    );
+    eprintln!(
+        "cluster: {} blocks, {} transfers ({} acknowledged at once), failover {} ms",
+        top,
+        total,
+        acked.len(),
+        failover.as_millis()
+    );
+
+    drop(replicas);
+    drop(etcd);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// What a fresh replay of the log gave.
+struct Replayed {
+    headers: BTreeMap<u64, ward_chain::block::Header>,
+    txs: Vec<Hash32>,
+}
+
+/// Replays the log from etcd on a fresh store, in process, checking each
+/// header against the proposer's.
+fn replay(endpoints: &[String], dir: &Path, top: u64) -> Replayed {
+    use ward_node::{cluster::BlockLog, replica::Entry};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let entries = runtime.block_on(async {
+        let mut log = BlockLog::connect(endpoints, PREFIX).await.unwrap();
+        let mut entries = Vec::new();
+        while (entries.len() as u64) < top {
+            let more = log.read(entries.len() as u64 + 1, 64).await.unwrap();
+            assert!(!more.is_empty(), "the log ends before {top}");
+            entries.extend(more);
+        }
+        entries
+    });
+    let store = Arc::new(ward_state::RedbStore::create(dir).unwrap());
+    let config = ward_vm::Config::default();
+    let backend = ward_backends::new(ward_vm::BackendKind::Wasmtime, &config).unwrap();
+    let executor = ward_executor::Executor::new(store, backend, &config);
+    let mut out = Replayed {
+        headers: BTreeMap::new(),
+        txs: Vec::new(),
+    };
+    for (h, bytes) in entries {
+        let entry = Entry::from_bytes(&bytes).unwrap();
+        let txs: Vec<_> = entry
+            .txs
+            .iter()
+            .map(|t| SignedTx::verify_bytes(t, CHAIN).unwrap())
+            .collect();
+        out.txs.extend(txs.iter().map(|t| t.hash()));
+        let block = executor
+            .execute_signed_block(&txs, entry.header.time)
+            .unwrap();
+        assert_eq!(block.record.header, entry.header, "block {h} replays");
+        out.headers.insert(h, block.record.header);
+    }
+    out
+}

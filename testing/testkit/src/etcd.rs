@@ -1,0 +1,169 @@
+//! A real etcd cluster for tests: three members of Debian's `etcd-server`
+//! on free loopback ports, each logging to a file, all killed when the
+//! [`Etcd`] is dropped.
+
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+/// Where Debian's `etcd-server` puts etcd.
+pub const ETCD: &str = "/usr/bin/etcd";
+
+/// Why a test skips without etcd, or `None` when etcd is installed.
+pub fn missing() -> Option<String> {
+    (!Path::new(ETCD).exists()).then(|| {
+        format!("{ETCD} is missing (Debian's etcd-server; `make test` installs it as root)")
+    })
+}
+
+/// Three etcd members this test started.
+pub struct Etcd {
+    children: Vec<Option<Child>>,
+    /// Each member's client endpoint, `127.0.0.1:PORT`.
+    pub clients: Vec<String>,
+    dir: PathBuf,
+}
+
+impl Drop for Etcd {
+    fn drop(&mut self) {
+        for child in self.children.iter_mut().flatten() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A free loopback port (free when asked; a test binds it soon after).
+///
+/// # Panics
+///
+/// When no port can be bound.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free port: {e}"))
+}
+
+impl Etcd {
+    /// Starts three members with their data and logs under `dir`, and
+    /// waits (at most 30 s) until they elected a leader.
+    ///
+    /// # Panics
+    ///
+    /// When etcd cannot be started or elects no leader in time.
+    pub fn start(dir: &Path) -> Etcd {
+        std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        let peers: Vec<u16> = (0..3).map(|_| free_port()).collect();
+        let clients: Vec<u16> = (0..3).map(|_| free_port()).collect();
+        let cluster = (0..3)
+            .map(|i| format!("e{i}=http://127.0.0.1:{}", peers[i]))
+            .collect::<Vec<_>>()
+            .join(",");
+        let children = (0..3)
+            .map(|i| {
+                let log = std::fs::File::create(dir.join(format!("etcd{i}.log")))
+                    .unwrap_or_else(|e| panic!("etcd log: {e}"));
+                let peer = format!("http://127.0.0.1:{}", peers[i]);
+                let client = format!("http://127.0.0.1:{}", clients[i]);
+                let child = Command::new(ETCD)
+                    .arg("--name")
+                    .arg(format!("e{i}"))
+                    .arg("--data-dir")
+                    .arg(dir.join(format!("e{i}")))
+                    .args(["--listen-peer-urls", &peer])
+                    .args(["--initial-advertise-peer-urls", &peer])
+                    .args(["--listen-client-urls", &client])
+                    .args(["--advertise-client-urls", &client])
+                    .args(["--initial-cluster", &cluster])
+                    .args(["--initial-cluster-state", "new"])
+                    .stdout(Stdio::null())
+                    .stderr(log)
+                    .spawn()
+                    .unwrap_or_else(|e| panic!("{ETCD}: {e}"));
+                Some(child)
+            })
+            .collect();
+        let etcd = Etcd {
+            children,
+            clients: clients.iter().map(|p| format!("127.0.0.1:{p}")).collect(),
+            dir: dir.to_path_buf(),
+        };
+        let deadline = ward_vm::clock::now() + Duration::from_secs(30);
+        while etcd.leader().is_none() {
+            assert!(
+                !ward_vm::clock::passed(deadline),
+                "etcd elected no leader in 30 s (logs in {})",
+                etcd.dir.display()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        etcd
+    }
+
+    /// The member etcd elected leader, as its index, asking each running
+    /// member's JSON gateway (`/v3/maintenance/status`).
+    pub fn leader(&self) -> Option<usize> {
+        let mut ids = Vec::new();
+        let mut leader = None;
+        for (i, endpoint) in self.clients.iter().enumerate() {
+            if self.children[i].is_none() {
+                ids.push(None);
+                continue;
+            }
+            let status = status(endpoint);
+            ids.push(status.as_ref().map(|s| s.0.clone()));
+            if let Some((_, l)) = status
+                && l != "0"
+            {
+                leader = Some(l);
+            }
+        }
+        let leader = leader?;
+        ids.iter().position(|id| id.as_deref() == Some(&leader))
+    }
+
+    /// SIGKILLs member `index`.
+    pub fn kill(&mut self, index: usize) {
+        if let Some(mut child) = self.children.get_mut(index).and_then(Option::take) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// The client endpoints of the members still running.
+    pub fn running(&self) -> Vec<String> {
+        self.clients
+            .iter()
+            .zip(&self.children)
+            .filter(|(_, c)| c.is_some())
+            .map(|(e, _)| e.clone())
+            .collect()
+    }
+}
+
+/// A member's id and the leader it knows (`"0"`: none), as decimal text.
+fn status(endpoint: &str) -> Option<(String, String)> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(2)))
+        .build()
+        .into();
+    let mut response = agent
+        .post(format!("http://{endpoint}/v3/maintenance/status"))
+        .send("{}")
+        .ok()?;
+    let body: serde_json::Value =
+        serde_json::from_str(&response.body_mut().read_to_string().ok()?).ok()?;
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    Some((
+        text(&body["header"]["member_id"])?,
+        text(&body["leader"]).unwrap_or_else(|| "0".into()),
+    ))
+}

@@ -8,6 +8,8 @@
 //! This crate names wasmtime and wasmi directly: only to build the floors.
 
 pub mod chain;
+#[cfg(feature = "etcd")]
+pub mod cluster;
 pub mod node;
 pub mod probe;
 pub mod suite;

@@ -25,7 +25,7 @@ use ward_primitives::{Address, Hash32};
 use ward_state::RedbStore;
 use ward_vm::{BackendKind, CodeHash, Config};
 
-const CHAIN: &str = "ward-bench";
+pub(crate) const CHAIN: &str = "ward-bench";
 const GAS: u64 = 2_000_000;
 
 /// What one `node_transfer` run measured.
@@ -81,7 +81,7 @@ fn transfer(token: Address, to: Address, amount: u128) -> Payload {
 }
 
 /// The token's deploy, and one transfer from the owner to each sender.
-fn setup(code: &[u8], senders: usize) -> (Address, Vec<SignedTx>) {
+pub(crate) fn setup(code: &[u8], senders: usize) -> (Address, Vec<SignedTx>) {
     let owner = owner();
     let deploy = sign(
         &owner,
@@ -122,7 +122,12 @@ fn post(agent: &ureq::Agent, url: &str, body: &Value) -> Result<Value, String> {
     }
 }
 
-fn send(agent: &ureq::Agent, url: &str, tx: &SignedTx, wait: bool) -> Result<Value, String> {
+pub(crate) fn send(
+    agent: &ureq::Agent,
+    url: &str,
+    tx: &SignedTx,
+    wait: bool,
+) -> Result<Value, String> {
     post(
         agent,
         url,
@@ -131,13 +136,13 @@ fn send(agent: &ureq::Agent, url: &str, tx: &SignedTx, wait: bool) -> Result<Val
     )
 }
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
+pub(crate) fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("ward-bench-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
 
-fn height(agent: &ureq::Agent, url: &str) -> u64 {
+pub(crate) fn height(agent: &ureq::Agent, url: &str) -> u64 {
     post(
         agent,
         url,
@@ -146,6 +151,51 @@ fn height(agent: &ureq::Agent, url: &str) -> u64 {
     .ok()
     .and_then(|n| n["height"].as_u64())
     .unwrap_or(0)
+}
+
+/// Where every transfer of the load goes.
+const RECIPIENT: Address = Address([0xb0; 32]);
+
+/// `senders` accounts, each a thread sending one transfer at a time
+/// (`wait`: acknowledged once committed) for `load`, spread over `urls`
+/// (`.../rpc`) by account: each acknowledgement's latency, in seconds.
+pub(crate) fn drive(urls: &[String], token: Address, load: Duration, senders: usize) -> Vec<f64> {
+    let latencies = Arc::new(Mutex::new(Vec::new()));
+    let deadline = ward_vm::clock::now() + load;
+    let threads: Vec<_> = (0..senders)
+        .map(|i| {
+            let (url, latencies) = (urls[i % urls.len()].clone(), latencies.clone());
+            std::thread::spawn(move || {
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .timeout_global(Some(Duration::from_secs(60)))
+                    .build()
+                    .into();
+                let key = sender(i);
+                let mut mine = Vec::new();
+                let mut nonce = 0;
+                while !ward_vm::clock::passed(deadline) {
+                    let tx = sign(&key, nonce, transfer(token, RECIPIENT, 1));
+                    let sent = ward_vm::clock::now();
+                    match send(&agent, &url, &tx, true) {
+                        Ok(receipt) if receipt["status"] == "ok" => {
+                            mine.push((ward_vm::clock::now() - sent).as_secs_f64());
+                            nonce += 1;
+                        }
+                        Ok(receipt) => panic!("a transfer failed: {receipt}"),
+                        Err(e) => panic!("a transfer was refused: {e}"),
+                    }
+                }
+                latencies
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend(mine);
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("a sender panicked");
+    }
+    std::mem::take(&mut *latencies.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
 /// Runs the node under `senders` concurrent accounts for `load`, then the
@@ -173,49 +223,14 @@ pub fn node_transfer(kind: BackendKind, load: Duration, senders: usize) -> Optio
         // Waiting now and then keeps the owner within the mempool's nonce gap.
         send(&agent, &url, tx, i == last || i % 32 == 0).expect("setup transactions are accepted");
     }
-    let recipient = Address([0xb0; 32]);
     let start_height = height(&agent, &url);
-    let latencies = Arc::new(Mutex::new(Vec::new()));
     let started = ward_vm::clock::now();
-    let deadline = started + load;
-    let threads: Vec<_> = (0..senders)
-        .map(|i| {
-            let (url, latencies) = (url.clone(), latencies.clone());
-            std::thread::spawn(move || {
-                let agent: ureq::Agent = ureq::Agent::config_builder()
-                    .timeout_global(Some(Duration::from_secs(60)))
-                    .build()
-                    .into();
-                let key = sender(i);
-                let mut mine = Vec::new();
-                let mut nonce = 0;
-                while !ward_vm::clock::passed(deadline) {
-                    let tx = sign(&key, nonce, transfer(token, recipient, 1));
-                    let sent = ward_vm::clock::now();
-                    match send(&agent, &url, &tx, true) {
-                        Ok(receipt) if receipt["status"] == "ok" => {
-                            mine.push((ward_vm::clock::now() - sent).as_secs_f64());
-                            nonce += 1;
-                        }
-                        Ok(receipt) => panic!("a transfer failed: {receipt}"),
-                        Err(e) => panic!("a transfer was refused: {e}"),
-                    }
-                }
-                latencies
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .extend(mine);
-            })
-        })
-        .collect();
-    for thread in threads {
-        thread.join().expect("a sender panicked");
-    }
+    let latencies = drive(std::slice::from_ref(&url), token, load, senders);
     let elapsed = (ward_vm::clock::now() - started).as_secs_f64();
     let blocks = height(&agent, &url).saturating_sub(start_height).max(1);
     node.shutdown().expect("the node stops");
     let _ = std::fs::remove_dir_all(&dir);
-    let mut latencies = std::mem::take(&mut *latencies.lock().unwrap_or_else(|e| e.into_inner()));
+    let mut latencies = latencies;
     latencies.sort_by(f64::total_cmp);
     let count = latencies.len();
     let percentile = |p: f64| {
@@ -246,7 +261,7 @@ pub fn node_transfer(kind: BackendKind, load: Duration, senders: usize) -> Optio
     let bytes: Vec<Vec<u8>> = (0..count)
         .map(|n| {
             let i = n % senders;
-            let tx = sign(&sender(i), nonces[i], transfer(token, recipient, 1));
+            let tx = sign(&sender(i), nonces[i], transfer(token, RECIPIENT, 1));
             nonces[i] += 1;
             tx.to_bytes()
         })

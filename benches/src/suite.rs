@@ -471,6 +471,8 @@ pub fn plans(config: &Config) -> Vec<Plan> {
     }
     sdk_token_plans(&mut plans);
     node_plans(&mut plans);
+    #[cfg(feature = "etcd")]
+    cluster_plans(&mut plans);
     plans
 }
 
@@ -586,6 +588,40 @@ fn node_plans(plans: &mut Vec<Plan>) {
                 })),
             });
         }
+    }
+}
+
+/// `cluster_transfer` ([`crate::cluster`]): transfers committed per second
+/// through three replicas on etcd, beside one node under the same load in
+/// the same run (the ratio is what replication costs).
+#[cfg(feature = "etcd")]
+fn cluster_plans(plans: &mut Vec<Plan>) {
+    if crate::sdk_contract("token").is_none() {
+        eprintln!("note: cluster_transfer skipped: contracts/token is not built (make contracts)");
+        return;
+    }
+    let load = Duration::from_secs(crate::env_secs("WARD_NODE_BENCH_SECS", 5));
+    let senders = crate::env_secs("WARD_NODE_BENCH_SENDERS", 64) as usize;
+    for kind in BackendKind::ALL {
+        plans.push(Plan {
+            name: "cluster_transfer".into(),
+            backend: kind,
+            unit: "tx/s",
+            items: 1,
+            sides: Sides::Counted(Box::new(move || {
+                match crate::cluster::cluster_transfer(kind, load, senders) {
+                    Some(f) => (
+                        f.cluster_tps,
+                        f.single_tps,
+                        format!(
+                            "one node, same load ({:.0}-tx blocks in the cluster)",
+                            f.cluster_block_txs
+                        ),
+                    ),
+                    None => (f64::NAN, f64::NAN, "not run".into()),
+                }
+            })),
+        });
     }
 }
 

@@ -5,7 +5,7 @@
 CARGO ?= cargo
 WARD  := target/debug/ward
 
-.PHONY: demo test setup contracts browser cluster fmt clippy unit bench metering fuzz fuzz-diff fuzz-cov loops
+.PHONY: demo test setup contracts browser cluster cluster-demo fmt clippy unit bench metering fuzz fuzz-diff fuzz-cov loops
 
 # rustfmt and clippy ship with rustup's default profile; add them if a
 # minimal toolchain lacks them (no-op when present).
@@ -51,6 +51,13 @@ NODE_FEATURES = $$(command -v protoc >/dev/null && echo --features ward-node/etc
 
 cluster:
 	@scripts/install-cluster.sh
+
+# Three etcd members and three replicas on loopback, failures included
+# (docs/replication.md). Needs etcd-server, protoc and curl (installed by
+# `cluster` as root).
+cluster-demo: setup cluster
+	$(CARGO) build --locked -p ward-cli --features etcd
+	@scripts/cluster-demo.sh target/debug/ward target/cluster-demo
 
 clippy: setup cluster
 	$(CARGO) clippy --locked --workspace --all-targets $(NODE_FEATURES) -- -D warnings

@@ -388,6 +388,23 @@ impl BlockLog {
             .collect())
     }
 
+    /// Deletes the roots published for blocks below `height`.
+    ///
+    /// # Errors
+    ///
+    /// etcd's.
+    pub async fn prune_roots(&mut self, height: u64) -> Result<(), ClusterError> {
+        let start = format!("{}roots/", self.prefix);
+        let end = format!("{}roots/{height:020}", self.prefix);
+        self.client
+            .delete(
+                start,
+                Some(etcd_client::DeleteOptions::new().with_range(end)),
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Watches every key under the prefix: each change is a message.
     ///
     /// # Errors

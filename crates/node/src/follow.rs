@@ -21,7 +21,9 @@ use crate::{
     cluster::{Append, BlockLog, ClusterError, Head, Leadership},
     mempool::{Mempool, Refused},
     producer::{committed, fault, unix_millis},
-    replica::{Divergence, Entry, MAX_CLUSTER_TX_BYTES, MAX_ENTRY_BYTES, Replica, Roots},
+    replica::{
+        Divergence, Entry, MAX_CLUSTER_TX_BYTES, MAX_ENTRY_BYTES, ROOTS_KEPT, Replica, Roots,
+    },
     rpc::RpcError,
     state::{Shared, lock},
 };
@@ -150,6 +152,7 @@ pub(crate) fn run(shared: &Arc<Shared>, handle: &Handle) {
     };
     let mut log = replica.log.clone();
     let mut lead: Option<Lead> = None;
+    let mut based = false;
     let interval = Duration::from_millis(shared.config.block_time_ms);
     let mut next_tick = ward_vm::clock::now() + interval;
     loop {
@@ -167,6 +170,17 @@ pub(crate) fn run(shared: &Arc<Shared>, handle: &Handle) {
             }
             continue;
         }
+        if !based {
+            match check_base(shared, replica, &mut log, handle) {
+                Ok(()) => based = true,
+                Err(error) => {
+                    tracing::warn!(%error, "replica: retrying");
+                    std::thread::sleep(BACKOFF);
+                    continue;
+                }
+            }
+            continue;
+        }
         let turn = turn(
             shared,
             replica,
@@ -180,10 +194,9 @@ pub(crate) fn run(shared: &Arc<Shared>, handle: &Handle) {
             Ok(true) => continue,
             Ok(false) => {}
             Err(error) => {
+                // The lease is kept: if it expired meanwhile, the next
+                // renewal says so, and a fenced append never writes.
                 tracing::warn!(%error, "replica: retrying");
-                if let Some(held) = lead.take() {
-                    step_down(replica, &mut log, handle, &held);
-                }
                 std::thread::sleep(BACKOFF);
                 continue;
             }
@@ -214,6 +227,48 @@ fn step_down(replica: &Replica, log: &mut BlockLog, handle: &Handle, held: &Lead
         tracing::warn!(%error, "could not resign the lease: it expires on its own");
     }
     tracing::info!("no longer the proposer");
+}
+
+/// Checks, once at start, that this replica's store is a prefix of the
+/// log: no block past the log's head, and its last block the log's.
+fn check_base(
+    shared: &Shared,
+    replica: &Replica,
+    log: &mut BlockLog,
+    handle: &Handle,
+) -> Result<(), TurnError> {
+    let height = shared.store.height()?;
+    if height == 0 {
+        return Ok(());
+    }
+    let entry = handle.block_on(log.read(height, 1))?;
+    let Some((at, bytes)) = entry.into_iter().next().filter(|(at, _)| *at == height) else {
+        let error = format!(
+            "the data directory holds block {height}, which the log under {:?} does not",
+            replica.config.prefix
+        );
+        tracing::error!(%error, "replica stopped");
+        *lock(&shared.fault) = Some(error);
+        return Ok(());
+    };
+    let ours = shared.store.block(height)?.map(|b| b.header);
+    let log_header = Entry::from_bytes(&bytes).ok().map(|e| e.header);
+    if let (Some(ours), Some(theirs)) = (ours, log_header)
+        && ours != theirs
+    {
+        diverge(
+            shared,
+            replica,
+            log,
+            handle,
+            Divergence {
+                height: at,
+                log: Roots::of(&theirs),
+                ours: Ok(Roots::of(&ours)),
+            },
+        );
+    }
+    Ok(())
 }
 
 /// One turn: apply, lead, propose. `true` when there may be more to do
@@ -583,6 +638,12 @@ fn append(
             if let Err(error) = handle.block_on(log.pool_remove(&included)) {
                 // The next proposer drops them: their nonces are used.
                 tracing::warn!(%error, "committed transactions stay in the shared mempool");
+            }
+            let height = head.height + 1;
+            if height.is_multiple_of(ROOTS_KEPT)
+                && let Err(error) = handle.block_on(log.prune_roots(height - ROOTS_KEPT))
+            {
+                tracing::warn!(%error, "old roots not pruned");
             }
             Ok(Proposed::Block)
         }

@@ -35,6 +35,10 @@ pub const MAX_ENTRY_BYTES: usize = 1_500_000;
 /// entry with its header, and one request to the shared mempool.
 pub const MAX_CLUSTER_TX_BYTES: usize = 1_400_000;
 
+/// How many blocks of published roots the proposer keeps (it prunes older
+/// ones every this many blocks).
+pub const ROOTS_KEPT: u64 = 1_024;
+
 /// How to join a cluster (`ward serve --etcd`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClusterConfig {

@@ -761,8 +761,9 @@ fn submit(shared: &Shared, tx: VerifiedTx, wait: bool) -> Result<Answer, RpcErro
     }
 }
 
-/// Hands an admitted transaction to the cluster's shared mempool; on
-/// failure it is taken back and the client told to retry.
+/// Hands an admitted transaction to the cluster's shared mempool, trying
+/// for a few seconds (etcd electing a new leader); on failure it is taken
+/// back and the client told to send it again.
 #[cfg(feature = "etcd")]
 fn share(
     shared: &Shared,
@@ -771,23 +772,33 @@ fn share(
 ) -> Result<(), RpcError> {
     let hash = tx.hash();
     let mut log = replica.log.clone();
+    let deadline = ward_vm::clock::now() + SHARE_TRIES;
     // A blocking thread of the runtime (`call`'s `spawn_blocking`).
-    let put = tokio::runtime::Handle::current().block_on(log.pool_put(&hash, tx.bytes()));
-    match put {
-        // `false`: another replica shared it already; its block will still
-        // acknowledge it here.
-        Ok(_) => Ok(()),
-        Err(error) => {
-            let refused = RpcError::unavailable(format!(
-                "the cluster's mempool did not take it ({error}): send it again"
-            ));
-            let mut pool = lock(&shared.pool);
-            pool.mempool.evict(&hash, &refused);
-            shared.metrics.mempool.set(pool.mempool.len() as i64);
-            Err(refused)
+    let handle = tokio::runtime::Handle::current();
+    let error = loop {
+        match handle.block_on(log.pool_put(&hash, tx.bytes())) {
+            // `false`: another replica shared it already; its block will
+            // still acknowledge it here.
+            Ok(_) => return Ok(()),
+            Err(error) if ward_vm::clock::passed(deadline) => break error,
+            Err(error) => {
+                tracing::debug!(%error, tx = %hash, "the shared mempool did not answer: again");
+                std::thread::sleep(Duration::from_millis(100));
+            }
         }
-    }
+    };
+    let refused = RpcError::unavailable(format!(
+        "the cluster's mempool did not take it ({error}): send it again"
+    ));
+    let mut pool = lock(&shared.pool);
+    pool.mempool.evict(&hash, &refused);
+    shared.metrics.mempool.set(pool.mempool.len() as i64);
+    Err(refused)
 }
+
+/// How long a replica tries to hand a transaction to the shared mempool.
+#[cfg(feature = "etcd")]
+const SHARE_TRIES: Duration = Duration::from_secs(6);
 
 fn simulate(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
     let reader = shared.reader(None)?;

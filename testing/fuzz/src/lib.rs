@@ -302,7 +302,8 @@ pub fn store(data: &[u8]) {
 
 /// Bytes as a node receives them: a signed transaction (canonical: one
 /// that decodes encodes back to the same bytes, and checking its
-/// signature never panics), a block header, and a storage proof checked
+/// signature never panics), a block header, a replica's log entry
+/// (canonical too), and a storage proof checked
 /// against a root and a key taken from the bytes (never a panic; never a
 /// pass, since no one signed these).
 pub fn chain(data: &[u8]) {
@@ -326,6 +327,14 @@ pub fn chain(data: &[u8]) {
             header.to_bytes(),
             data,
             "a decoded header encodes differently"
+        );
+    }
+    // A replica's log entry (what it reads back from etcd).
+    if let Ok(entry) = ward_node::replica::Entry::from_bytes(data) {
+        assert_eq!(
+            entry.to_bytes(),
+            data,
+            "a decoded log entry encodes differently"
         );
     }
     if data.len() >= 33 {

@@ -1,7 +1,8 @@
 //! The block log against a real three-member etcd cluster on loopback:
 //! one proposer at a time, appends fenced on the head and the leadership,
-//! a deposed proposer refused, a block at the size limit, and the log
-//! carrying on when the etcd leader is killed.
+//! a deposed proposer refused, a block at the size limit, the shared
+//! mempool, published roots and their pruning, the recorded settings, and
+//! the log carrying on when the etcd leader is killed.
 //!
 //! Needs Debian's `etcd-server` (`make test` installs it as root); without
 //! it the test prints why and skips.
@@ -9,6 +10,7 @@
 use std::{path::PathBuf, time::Duration};
 
 use ward_node::cluster::{Append, BlockLog, ClusterError, Head, MAX_BLOCK_BYTES};
+use ward_primitives::Hash32;
 use ward_testkit::etcd::Etcd;
 
 /// Connects and reads the head, retrying while the cluster elects a leader.
@@ -105,6 +107,40 @@ async fn scenario(members: &mut Etcd) {
         Append::Fenced => panic!("the new leader was fenced"),
     };
     assert_eq!(head.height, 5);
+
+    // The shared mempool takes a transaction once, lists it oldest first,
+    // and forgets it when asked.
+    let (t1, t2) = (Hash32([1; 32]), Hash32([2; 32]));
+    assert!(a.pool_put(&t2, b"second").await.unwrap());
+    assert!(b.pool_put(&t1, b"first").await.unwrap());
+    assert!(!a.pool_put(&t1, b"first").await.unwrap(), "already there");
+    assert_eq!(
+        b.pool(10).await.unwrap(),
+        vec![(t2, b"second".to_vec()), (t1, b"first".to_vec())]
+    );
+    a.pool_remove(&[t1, t2]).await.unwrap();
+    assert!(b.pool(10).await.unwrap().is_empty());
+
+    // Roots are published per replica and pruned below a height.
+    for height in 1..=3 {
+        a.publish_roots(height, "a", b"ra").await.unwrap();
+        b.publish_roots(height, "b", b"rb").await.unwrap();
+    }
+    assert_eq!(
+        b.roots(2).await.unwrap(),
+        vec![
+            ("a".to_owned(), b"ra".to_vec()),
+            ("b".to_owned(), b"rb".to_vec())
+        ]
+    );
+    a.prune_roots(3).await.unwrap();
+    assert!(a.roots(1).await.unwrap().is_empty());
+    assert!(a.roots(2).await.unwrap().is_empty());
+    assert_eq!(a.roots(3).await.unwrap().len(), 2);
+
+    // The first replica's settings stand; another's are answered with them.
+    assert_eq!(a.settings(b"one").await.unwrap(), b"one");
+    assert_eq!(b.settings(b"two").await.unwrap(), b"one");
 
     // Kill etcd's own leader: the two members left carry the log on.
     let leader = members.leader().expect("etcd has a leader");

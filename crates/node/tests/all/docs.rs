@@ -63,3 +63,19 @@ fn the_transaction_document_states_the_constants() {
     let max_tx = ward_executor::ChainLimits::default().max_tx_bytes;
     assert!(doc.contains(&format!("`max_tx_bytes` ({} MiB)", max_tx >> 20)));
 }
+
+#[test]
+fn the_replication_document_states_the_constants() {
+    use ward_node::replica::{
+        ClusterConfig, DEFAULT_PREFIX, MAX_CLUSTER_TX_BYTES, MAX_ENTRY_BYTES, ROOTS_KEPT,
+    };
+    let doc = doc("replication.md");
+    assert!(doc.contains(&format!("at most {MAX_CLUSTER_TX_BYTES} bytes")));
+    assert!(doc.contains(&format!("an entry at most {MAX_ENTRY_BYTES} bytes")));
+    assert!(doc.contains(&format!("the last {ROOTS_KEPT} blocks")));
+    assert!(doc.contains(&format!("(default `{DEFAULT_PREFIX}`)")));
+    let lease = ClusterConfig::new(Vec::new(), String::new()).lease_ttl;
+    assert!(doc.contains(&format!("`--lease-secs` (default {}", lease.as_secs())));
+    let header = ward_primitives::codec::Encode::to_bytes(&ward_chain::block::Header::default());
+    assert!(doc.contains(&format!("the proposer's {}-byte header", header.len())));
+}

@@ -233,9 +233,30 @@ fn replicas_agree_and_a_damaged_one_is_detected() {
     same_blocks(&[&a, &b], height(&a));
     assert_eq!(health(&a).0, 200);
 
-    for node in [a, b, c] {
+    // A single node's directory is not a prefix of the log: refused.
+    let mut single_dir = std::path::PathBuf::new();
+    let single = super::dev_node("replicas-single", |config| {
+        single_dir = config.data_dir.clone();
+    });
+    let receipt = ok(
+        &single,
+        "sendTransaction",
+        json!({ "from": super::dev_address(5).to_string(),
+                "deploy": { "code": format!("0x{}", hex::encode(counter_code())) },
+                "wait": true }),
+    );
+    assert_eq!(receipt["height"], 1);
+    single.shutdown().unwrap();
+    let d = replica("d", &single_dir, &endpoints, BackendKind::Wasmtime, false);
+    until("d refuses a directory that is not the log's", || {
+        health(&d).1["status"] == "diverged"
+    });
+    assert_eq!(health(&d).1["replica"]["divergence"]["height"], 1);
+
+    for node in [a, b, c, d] {
         node.shutdown().unwrap();
     }
     drop(members);
     let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&single_dir);
 }

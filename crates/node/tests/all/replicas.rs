@@ -166,6 +166,12 @@ fn replicas_agree_and_a_damaged_one_is_detected() {
         json!(format!("0x{}", hex::encode(30u64.to_le_bytes())))
     );
     assert_eq!(count(&c), count(&a));
+    let read = ok(
+        &c,
+        "getStorage",
+        json!({ "address": counter.to_string(), "key": "0x6e" }),
+    );
+    assert!(read["applied_height"].as_u64().unwrap() >= top, "{read}");
     for n in nodes {
         let (status, body) = health(n);
         assert_eq!(status, 200, "{body}");
@@ -174,6 +180,32 @@ fn replicas_agree_and_a_damaged_one_is_detected() {
     assert_eq!(
         call(&a, "mine", json!({})).unwrap_err()["data"]["kind"],
         "dev_only"
+    );
+
+    // A transaction that fits a single node but not an etcd request is
+    // refused by a replica before anything is shared.
+    let key = ward_chain::tx::dev_key(4);
+    let big = ward_chain::tx::TxBody {
+        chain_id: CHAIN.into(),
+        public_key: key.verifying_key().to_bytes(),
+        nonce: 0,
+        gas_limit: 100_000_000,
+        payload: bump(counter, &vec![7; ward_node::replica::MAX_CLUSTER_TX_BYTES]),
+    }
+    .sign(&key);
+    let refused = call(
+        &a,
+        "sendRawTransaction",
+        json!({ "tx": format!("0x{}", hex::encode(big.to_bytes())) }),
+    )
+    .unwrap_err();
+    assert_eq!(refused["data"]["kind"], "limit", "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("a cluster takes at most"),
+        "{refused}"
     );
 
     // Damage c's state while it is down: the counter reads 1000 there.

@@ -5,7 +5,7 @@
 CARGO ?= cargo
 WARD  := target/debug/ward
 
-.PHONY: demo test setup contracts browser cluster cluster-demo fmt clippy unit bench metering fuzz fuzz-diff fuzz-cov loops
+.PHONY: demo test setup contracts browser cluster cluster-demo parallel-long fmt clippy unit bench metering fuzz fuzz-diff fuzz-cov loops
 
 # rustfmt and clippy ship with rustup's default profile; add them if a
 # minimal toolchain lacks them (no-op when present).
@@ -77,6 +77,11 @@ test: fmt clippy unit
 
 bench: setup
 	$(CARGO) bench --locked -p ward-benches
+
+# Parallel blocks against sequential ones, long: many random chains up to
+# 10,000 accounts on both backends at 1, 2 and 4 threads (make test runs 6).
+parallel-long: setup contracts
+	WARD_PARALLEL_CASES=60 WARD_PARALLEL_ACCOUNTS=10000 $(CARGO) test --locked --release -p ward-executor --test all parallel -- --nocapture
 
 # Issue 3's metering table: every kernel on both engines, one layout
 # (metering_probe), then the wasmtime columns averaged over 16 code layouts

@@ -28,7 +28,7 @@ use ward_state::{
 };
 use ward_vm::{ErrorKind, FaultKind, NodeFault};
 
-use crate::{ExecError, Executor, Refusal, SharedJournal, Tx, lock, tx_id};
+use crate::{ExecError, Executor, Refusal, SharedJournal, Tx, View, lock, tx_id};
 
 /// A committed block: its record (header and transaction ids) and its
 /// receipts.
@@ -362,7 +362,8 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         *lock(&self.timings)
     }
 
-    /// Runs `items` in order over one journal: their receipts and the
+    /// Runs `items` in order over one journal (on several threads when the
+    /// executor has them, with the same result): their receipts and the
     /// block's state changes (no header, nothing committed).
     fn run_items(
         &self,
@@ -371,48 +372,17 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         time: u64,
     ) -> Result<(Vec<Receipt>, ChangeSet), ExecError> {
         let intrinsic = self.admit_block(items)?;
-        let journal: SharedJournal<S> = Arc::new(Mutex::new(Journal::new(self.store.clone())));
-        let mut receipts = Vec::with_capacity(items.len());
-        for (index, (item, intrinsic)) in items.iter().zip(intrinsic).enumerate() {
-            let sender = sender_of(&item.tx);
-            let next_nonce = match item.nonce {
-                None => None,
-                Some(nonce) => {
-                    let expected = lock(&journal).nonce(&sender)?;
-                    // The last nonce could never be followed: refused too.
-                    match nonce.checked_add(1) {
-                        Some(next) if nonce == expected => Some(next),
-                        _ => {
-                            return Err(ExecError::Refused {
-                                index,
-                                refusal: Refusal::Nonce {
-                                    expected,
-                                    got: nonce,
-                                },
-                            });
-                        }
-                    }
-                }
-            };
-            let mut receipt = match self.execute_tx(&journal, &item.tx, intrinsic, height, time) {
-                Ok(receipt) => receipt,
-                // A signed transaction that cannot run still pays its
-                // intrinsic cost and uses its nonce: a receipt, not a
-                // block the whole chain can be made to abort.
-                Err(ExecError::InvalidTx(message)) if item.nonce.is_some() => {
-                    unrunnable(&item.tx, height, intrinsic, message)
-                }
-                Err(error) => return Err(error),
-            };
-            if let Some(next) = next_nonce {
-                // After the transaction's own revert: a failed transaction
-                // uses its nonce too.
-                lock(&journal).set_nonce(sender, next);
+        let journal: SharedJournal<S> =
+            Arc::new(Mutex::new(Journal::new(View::plain(self.store.clone()))));
+        let receipts = if self.threads > 1 && items.len() > 1 {
+            self.run_parallel(&journal, items, &intrinsic, height, time)?
+        } else {
+            let mut receipts = Vec::with_capacity(items.len());
+            for (index, (item, intrinsic)) in items.iter().zip(intrinsic).enumerate() {
+                receipts.push(self.run_item(&journal, item, intrinsic, index, height, time)?);
             }
-            receipt.tx = item.id;
-            receipt.index = index as u32;
-            receipts.push(receipt);
-        }
+            receipts
+        };
         let journal = Arc::try_unwrap(journal)
             .map_err(|_| {
                 ExecError::Fault(NodeFault::new(
@@ -423,5 +393,56 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             .into_inner()
             .unwrap_or_else(|e| e.into_inner());
         Ok((receipts, journal.into_changes()))
+    }
+
+    /// Runs the transaction at `index` of a block over `journal`: its
+    /// nonce checked and advanced (whatever its outcome), its receipt.
+    pub(crate) fn run_item(
+        &self,
+        journal: &SharedJournal<S>,
+        item: &Item,
+        intrinsic: u64,
+        index: usize,
+        height: u64,
+        time: u64,
+    ) -> Result<Receipt, ExecError> {
+        let sender = sender_of(&item.tx);
+        let next_nonce = match item.nonce {
+            None => None,
+            Some(nonce) => {
+                let expected = lock(journal).nonce(&sender)?;
+                // The last nonce could never be followed: refused too.
+                match nonce.checked_add(1) {
+                    Some(next) if nonce == expected => Some(next),
+                    _ => {
+                        return Err(ExecError::Refused {
+                            index,
+                            refusal: Refusal::Nonce {
+                                expected,
+                                got: nonce,
+                            },
+                        });
+                    }
+                }
+            }
+        };
+        let mut receipt = match self.execute_tx(journal, &item.tx, intrinsic, height, time) {
+            Ok(receipt) => receipt,
+            // A signed transaction that cannot run still pays its
+            // intrinsic cost and uses its nonce: a receipt, not a
+            // block the whole chain can be made to abort.
+            Err(ExecError::InvalidTx(message)) if item.nonce.is_some() => {
+                unrunnable(&item.tx, height, intrinsic, message)
+            }
+            Err(error) => return Err(error),
+        };
+        if let Some(next) = next_nonce {
+            // After the transaction's own revert: a failed transaction
+            // uses its nonce too.
+            lock(journal).set_nonce(sender, next);
+        }
+        receipt.tx = item.id;
+        receipt.index = index as u32;
+        Ok(receipt)
     }
 }

@@ -20,6 +20,8 @@
 //! the journal for the running frame.
 
 mod block;
+mod parallel;
+mod view;
 
 use std::{
     sync::{Arc, Mutex, MutexGuard},
@@ -27,6 +29,8 @@ use std::{
 };
 
 pub use block::{Block, BlockTimings, PreparedBlock, Simulation, tx_of};
+pub use view::View;
+
 use ward_abi::call::{FAILED as CALL_FAILED, OK as CALL_OK, REVERTED as CALL_REVERTED};
 use ward_primitives::{Address, Gas, Hash32};
 use ward_state::{
@@ -340,6 +344,22 @@ pub struct Executor<S: StateCommit + Send + Sync + 'static> {
     timeout: Option<Duration>,
     /// Where the last block's time went.
     timings: Mutex<BlockTimings>,
+    /// Threads a block runs on (1: in order on the caller's thread).
+    threads: usize,
+    /// The last parallel block's speculation: results kept, run again.
+    speculation: Mutex<Speculation>,
+}
+
+/// What the last block run on several threads did with the workers'
+/// results ([`Executor::last_speculation`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Speculation {
+    /// Transactions whose optimistic result was kept.
+    pub kept: usize,
+    /// Transactions run again in order (a conflict, or a failed run).
+    pub rerun: usize,
+    /// Transactions the in-order walk reached before any worker.
+    pub in_order: usize,
 }
 
 /// Where and by whom a deploy creates its contract.
@@ -425,7 +445,7 @@ struct CallRequest {
 pub const DEFAULT_MAX_CALL_DEPTH: usize = 1024;
 
 /// The journal shared by the frames of a block.
-type SharedJournal<S> = Arc<Mutex<Journal<Arc<S>>>>;
+type SharedJournal<S> = Arc<Mutex<Journal<View<S>>>>;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic elsewhere leaves the journal's maps consistent (every
@@ -454,7 +474,31 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             limits: ChainLimits::default(),
             timeout: None,
             timings: Mutex::new(BlockTimings::default()),
+            threads: 1,
+            speculation: Mutex::new(Speculation::default()),
         }
+    }
+
+    /// Runs blocks on `threads` threads (at least 1; default 1): every
+    /// transaction optimistically against the block's starting state,
+    /// then an in-order pass that keeps a result when nothing it read was
+    /// written by an earlier transaction and runs it again otherwise.
+    /// Receipts, events, gas and state are exactly those of running in
+    /// order (`crate::parallel`).
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// The threads a block runs on.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// What the last block run on several threads did with its workers'
+    /// results.
+    pub fn last_speculation(&self) -> Speculation {
+        *lock(&self.speculation)
     }
 
     /// Sets the chain's limits (defaults: [`ChainLimits::default`]).
@@ -605,7 +649,8 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             .map_err(|refusal| ExecError::Refused { index: 0, refusal })?;
         let height = self.store.height()?;
         let time = self.store.block(height)?.map_or(0, |b| b.header.time);
-        let journal: SharedJournal<S> = Arc::new(Mutex::new(Journal::new(self.store.clone())));
+        let journal: SharedJournal<S> =
+            Arc::new(Mutex::new(Journal::new(View::plain(self.store.clone()))));
         let tx = Tx::Call {
             sender,
             to,
@@ -960,15 +1005,15 @@ fn receipt_of(
 }
 
 /// The journal of a [`scratch_chain`].
-pub type ScratchJournal = Arc<Mutex<Journal<Arc<ward_state::MemoryStore>>>>;
+pub type ScratchJournal = Arc<Mutex<Journal<View<ward_state::MemoryStore>>>>;
 
 /// A chain for a single call outside any block (`ward run`): an empty
 /// in-memory state, the zero address as caller and contract, height 0.
 /// The returned journal shows what the call wrote and emitted.
 pub fn scratch_chain() -> (Box<dyn Chain>, ScratchJournal) {
-    let journal = Arc::new(Mutex::new(Journal::new(Arc::new(
+    let journal = Arc::new(Mutex::new(Journal::new(View::plain(Arc::new(
         ward_state::MemoryStore::default(),
-    ))));
+    )))));
     let frame = Frame {
         journal: journal.clone(),
         address: Address::default(),

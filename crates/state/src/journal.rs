@@ -14,6 +14,23 @@ use ward_primitives::{Address, Hash32};
 
 use crate::{ChangeSet, ContractInfo, Entries, Event, StateError, StateRead};
 
+/// One thing a transaction read from the state under its journal: what a
+/// parallel block checks against the writes of the transactions before it
+/// (`ward_executor`'s parallel execution).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ReadKey {
+    /// One storage value.
+    Storage(Address, Vec<u8>),
+    /// Every storage value of a contract (an entries listing).
+    StorageRange(Address),
+    /// A contract's record.
+    Contract(Address),
+    /// Code by hash.
+    Code(Hash32),
+    /// An account's nonce.
+    Nonce(Address),
+}
+
 /// A position to revert to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Checkpoint {
@@ -243,6 +260,42 @@ impl<B: StateRead> Journal<B> {
             };
         }
         Ok(merged.into_iter().collect())
+    }
+
+    /// Whether the overlay holds a write to what `key` names (a storage
+    /// range: any write to that contract's storage), so that a read of it
+    /// through this journal would not reach the store.
+    pub fn wrote(&self, key: &ReadKey) -> bool {
+        match key {
+            ReadKey::Storage(address, key) => self.storage.contains_key(&(*address, key.clone())),
+            ReadKey::StorageRange(address) => self
+                .storage
+                .range((*address, Vec::new())..)
+                .next()
+                .is_some_and(|((a, _), _)| a == address),
+            ReadKey::Contract(address) => self.contracts.contains_key(address),
+            ReadKey::Code(hash) => self.code.contains_key(hash),
+            ReadKey::Nonce(account) => self.nonces.contains_key(account),
+        }
+    }
+
+    /// Writes every change of `changes` (code, contracts, storage, nonces)
+    /// as if made here, undoable like any write.
+    pub fn apply(&mut self, changes: ChangeSet) {
+        for (hash, bytes) in changes.code {
+            self.put_code(hash, bytes);
+        }
+        for (address, info) in changes.contracts {
+            self.create_contract(address, info);
+        }
+        for ((address, key), value) in changes.storage {
+            let key = (address, key);
+            let previous = self.storage.insert(key.clone(), value);
+            self.undo.push(Undo::Storage { key, previous });
+        }
+        for (account, nonce) in changes.nonces {
+            self.set_nonce(account, nonce);
+        }
     }
 
     /// The overlay as a change set (without block or receipts).

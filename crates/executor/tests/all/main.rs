@@ -3,4 +3,5 @@
 mod contracts;
 mod executor;
 mod faults;
+mod parallel;
 mod signed;

@@ -1,0 +1,201 @@
+//! Parallel blocks, exactly equal to running them in order.
+//!
+//! The calling thread walks the block in order over the block's journal;
+//! `threads - 1` workers run transactions ahead of it optimistically, each
+//! against the block's starting state through a [`View`] that records
+//! every state key it reads (storage values and listings, contracts, code,
+//! nonces: everything a transaction and the contracts it calls can see).
+//! When the walk reaches a transaction a worker ran, it keeps that result
+//! if the block's journal holds no write to anything the transaction read
+//! (so it saw exactly what it would have seen in order), applying its
+//! writes; otherwise it runs the transaction again, in order. A
+//! transaction no worker took yet, the walk runs itself, in order. So
+//! every receipt and every write is the one in-order execution gives; a
+//! worker's result that fails in any way (a refused nonce, a fault) is
+//! simply run again.
+//!
+//! Without conflicts the threads share the work; with nothing but
+//! conflicts the walk runs everything in order while the workers' results
+//! go unused, so a fully conflicting block costs about what one thread
+//! does (Block-STM is the published anchor; this is its simplest form,
+//! without re-running a transaction on a worker once its inputs are
+//! known).
+
+use std::sync::{
+    Arc, Condvar, Mutex,
+    atomic::{AtomicUsize, Ordering},
+};
+
+use ward_state::{ChangeSet, Journal, ReadKey, Receipt, StateCommit};
+
+use crate::{ExecError, Executor, SharedJournal, Speculation, View, block::Item, lock};
+
+/// A worker's result for one transaction.
+struct Speculated {
+    /// Its receipt, if it ran to one.
+    receipt: Option<Receipt>,
+    /// What it read from the block's starting state.
+    reads: Vec<ReadKey>,
+    /// What it wrote.
+    changes: ChangeSet,
+}
+
+/// Results by position, and who took each.
+struct Board {
+    /// The next position no one took.
+    next: AtomicUsize,
+    results: Mutex<Vec<Option<Speculated>>>,
+    ready: Condvar,
+}
+
+impl Board {
+    /// Takes the next position, if any is left below `len`.
+    fn take(&self, len: usize) -> Option<usize> {
+        let index = self.next.fetch_add(1, Ordering::SeqCst);
+        (index < len).then_some(index)
+    }
+
+    /// Takes `index` for the walk if no worker took it yet.
+    fn claim(&self, index: usize) -> bool {
+        self.next
+            .compare_exchange(index, index + 1, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+    }
+
+    /// Waits for a worker's result for `index`.
+    fn wait(&self, index: usize) -> Option<Speculated> {
+        let mut results = lock(&self.results);
+        loop {
+            if let Some(result) = results.get_mut(index).and_then(Option::take) {
+                return Some(result);
+            }
+            results = self.ready.wait(results).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn post(&self, index: usize, result: Speculated) {
+        if let Some(slot) = lock(&self.results).get_mut(index) {
+            *slot = Some(result);
+        }
+        self.ready.notify_all();
+    }
+}
+
+impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
+    /// Runs `items` (with their intrinsic costs) over `journal` on the
+    /// executor's threads: the receipts running them in order gives, with
+    /// `journal` holding the same writes.
+    pub(crate) fn run_parallel(
+        &self,
+        journal: &SharedJournal<S>,
+        items: &[Item],
+        intrinsic: &[u64],
+        height: u64,
+        time: u64,
+    ) -> Result<Vec<Receipt>, ExecError> {
+        let len = items.len();
+        let board = Board {
+            next: AtomicUsize::new(0),
+            results: Mutex::new((0..len).map(|_| None).collect()),
+            ready: Condvar::new(),
+        };
+        let workers = self.threads.saturating_sub(1).min(len);
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| {
+                    while let Some(index) = board.take(len) {
+                        // A worker that panicked must still post, or the
+                        // walk would wait for it forever: its result is
+                        // nothing, and the walk runs the transaction.
+                        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            self.speculate(items, intrinsic, index, height, time)
+                        }))
+                        .unwrap_or_else(|_| Speculated {
+                            receipt: None,
+                            reads: Vec::new(),
+                            changes: ChangeSet::default(),
+                        });
+                        board.post(index, result);
+                    }
+                });
+            }
+            let mut receipts = Vec::with_capacity(len);
+            let mut speculation = Speculation::default();
+            for (index, item) in items.iter().enumerate() {
+                let kept = if board.claim(index) {
+                    speculation.in_order += 1;
+                    None
+                } else {
+                    let kept = board
+                        .wait(index)
+                        .and_then(|result| self.validate(journal, result));
+                    match kept {
+                        Some(_) => speculation.kept += 1,
+                        None => speculation.rerun += 1,
+                    }
+                    kept
+                };
+                let receipt = match kept {
+                    Some(receipt) => receipt,
+                    None => self.run_item(journal, item, intrinsic[index], index, height, time)?,
+                };
+                receipts.push(receipt);
+            }
+            *lock(&self.speculation) = speculation;
+            Ok(receipts)
+        })
+    }
+
+    /// Runs the transaction at `index` alone against the block's starting
+    /// state, recording what it reads.
+    fn speculate(
+        &self,
+        items: &[Item],
+        intrinsic: &[u64],
+        index: usize,
+        height: u64,
+        time: u64,
+    ) -> Speculated {
+        let journal: SharedJournal<S> = Arc::new(Mutex::new(Journal::new(View::recording(
+            self.store.clone(),
+        ))));
+        let receipt = self
+            .run_item(
+                &journal,
+                &items[index],
+                intrinsic[index],
+                index,
+                height,
+                time,
+            )
+            .ok();
+        match Arc::try_unwrap(journal) {
+            Ok(journal) => {
+                let journal = journal.into_inner().unwrap_or_else(|e| e.into_inner());
+                Speculated {
+                    reads: journal.base().take_reads(),
+                    receipt,
+                    changes: journal.into_changes(),
+                }
+            }
+            // Still shared: nothing to trust; the walk runs it again.
+            Err(_) => Speculated {
+                receipt: None,
+                reads: Vec::new(),
+                changes: ChangeSet::default(),
+            },
+        }
+    }
+
+    /// Keeps a worker's result when nothing it read was written before it
+    /// in the block, applying its writes to `journal`.
+    fn validate(&self, journal: &SharedJournal<S>, result: Speculated) -> Option<Receipt> {
+        let receipt = result.receipt?;
+        let mut journal = lock(journal);
+        if result.reads.iter().any(|key| journal.wrote(key)) {
+            return None;
+        }
+        journal.apply(result.changes);
+        Some(receipt)
+    }
+}

@@ -1,0 +1,268 @@
+//! Parallel blocks equal sequential ones: random blocks of signed
+//! transactions (token transfers, approvals, transfer_from, escrow deposits
+//! and releases calling the token, deploys, reverts, out of gas, reads of
+//! what an earlier transaction wrote), over 2 to many accounts (from full
+//! contention to almost none), on both backends at 1, 2 and 4 threads:
+//! byte-identical receipts (status, output, gas, events) and state roots.
+//!
+//! `WARD_PARALLEL_CASES` sets how many random chains (default 6) and
+//! `WARD_PARALLEL_ACCOUNTS` the largest account count (default 1,000);
+//! `make parallel-long` runs many more.
+
+#![allow(clippy::unwrap_used, reason = "test")]
+
+use std::sync::Arc;
+
+use ed25519_dalek::SigningKey;
+use ward_chain::tx::{Payload, SignedTx, TxBody, VerifiedTx, account_address, dev_key};
+use ward_executor::Executor;
+use ward_primitives::{Address, Hash32};
+use ward_sdk::codec::{call_input, encode};
+use ward_state::{MemoryStore, Receipt};
+use ward_testkit::{Rng, contracts, env_or};
+use ward_vm::{BackendKind, CodeHash, Config};
+
+const CHAIN: &str = "ward-parallel";
+const THREADS: [usize; 3] = [1, 2, 4];
+
+/// One chain: an executor per (backend, threads), fed the same blocks.
+struct Chains {
+    runs: Vec<(String, Executor<MemoryStore>)>,
+    time: u64,
+    /// Over every parallel run: results kept, run again.
+    kept: usize,
+    rerun: usize,
+}
+
+impl Chains {
+    fn new() -> Chains {
+        let config = Config::default();
+        let mut runs = Vec::new();
+        for kind in BackendKind::ALL {
+            let backend = ward_testkit::backend(kind, &config);
+            for threads in THREADS {
+                // Blocks hold many deploys: no block gas maximum to meet.
+                let limits = ward_executor::ChainLimits {
+                    max_block_gas: u64::MAX,
+                    ..ward_executor::ChainLimits::default()
+                };
+                let exec =
+                    Executor::new(Arc::new(MemoryStore::default()), backend.clone(), &config)
+                        .with_limits(limits)
+                        .with_threads(threads);
+                runs.push((format!("{kind} x{threads}"), exec));
+            }
+        }
+        Chains {
+            runs,
+            time: 1_700_000_000,
+            kept: 0,
+            rerun: 0,
+        }
+    }
+
+    /// Runs `block` everywhere; every run must give the first's receipts
+    /// and state root.
+    fn block(&mut self, block: &[SignedTx]) -> Vec<Receipt> {
+        self.time += 5;
+        let txs: Vec<VerifiedTx> = block
+            .iter()
+            .map(|tx| SignedTx::verify_bytes(&tx.to_bytes(), CHAIN).unwrap())
+            .collect();
+        let mut first: Option<(String, Vec<Receipt>, Hash32)> = None;
+        for (name, exec) in &self.runs {
+            let done = exec.execute_signed_block(&txs, self.time).unwrap();
+            if exec.threads() > 1 {
+                let speculation = exec.last_speculation();
+                self.kept += speculation.kept;
+                self.rerun += speculation.rerun;
+            }
+            let root = done.record.header.state_root;
+            match &first {
+                None => first = Some((name.clone(), done.receipts, root)),
+                Some((first_name, receipts, first_root)) => {
+                    for (a, b) in receipts.iter().zip(&done.receipts) {
+                        assert_eq!(a, b, "{name} differs from {first_name}");
+                    }
+                    assert_eq!(receipts.len(), done.receipts.len());
+                    assert_eq!(
+                        root, *first_root,
+                        "{name}'s state root differs from {first_name}'s"
+                    );
+                }
+            }
+        }
+        first.map(|(_, receipts, _)| receipts).unwrap_or_default()
+    }
+}
+
+struct Account {
+    key: SigningKey,
+    address: Address,
+    nonce: u64,
+}
+
+fn sign(account: &mut Account, gas_limit: u64, payload: Payload) -> SignedTx {
+    let tx = TxBody {
+        chain_id: CHAIN.into(),
+        public_key: account.key.verifying_key().to_bytes(),
+        nonce: account.nonce,
+        gas_limit,
+        payload,
+    }
+    .sign(&account.key);
+    account.nonce += 1;
+    tx
+}
+
+fn call(to: Address, method: &str, args: &impl ward_sdk::codec::Encode) -> Payload {
+    Payload::Call {
+        to,
+        input: call_input(method, args),
+    }
+}
+
+/// A chain with `accounts` funded holders of the SDK token and an escrow,
+/// then `blocks` random blocks.
+fn random_chain(seed: u64, accounts: usize, blocks: usize) -> (usize, usize) {
+    let mut rng = Rng::new(seed);
+    let mut chains = Chains::new();
+    let mut owner = Account {
+        key: dev_key(90_000),
+        address: account_address(&dev_key(90_000).verifying_key().to_bytes()),
+        nonce: 0,
+    };
+    let token_code = contracts::wasm("token");
+    let escrow_code = contracts::wasm("escrow");
+    let token =
+        ward_executor::contract_address(&owner.address, &Hash32(CodeHash::of(&token_code).0), &[]);
+    let escrow =
+        ward_executor::contract_address(&owner.address, &Hash32(CodeHash::of(&escrow_code).0), &[]);
+    let mut holders: Vec<Account> = (0..accounts)
+        .map(|i| {
+            let key = dev_key(100_000 + i as u32);
+            let address = account_address(&key.verifying_key().to_bytes());
+            Account {
+                key,
+                address,
+                nonce: 0,
+            }
+        })
+        .collect();
+    let deploy = |code: &[u8], input: Vec<u8>| Payload::Deploy {
+        code: code.to_vec(),
+        input,
+        salt: Vec::new(),
+    };
+    let setup = vec![
+        sign(
+            &mut owner,
+            100_000_000,
+            deploy(&token_code, encode(&1_000_000_000u128)),
+        ),
+        sign(&mut owner, 100_000_000, deploy(&escrow_code, Vec::new())),
+    ];
+    let receipts = chains.block(&setup);
+    assert!(receipts.iter().all(|r| r.status == "ok"), "{receipts:?}");
+    for chunk in holders.chunks(500) {
+        let funding: Vec<SignedTx> = chunk
+            .iter()
+            .map(|h| {
+                sign(
+                    &mut owner,
+                    2_000_000,
+                    call(token, "transfer", &(h.address, 10_000u128)),
+                )
+            })
+            .collect();
+        chains.block(&funding);
+    }
+
+    // The setup's blocks are one sender's: count the random ones only.
+    (chains.kept, chains.rerun) = (0, 0);
+    let mut deals = 0u64;
+    for _ in 0..blocks {
+        let size = 2 + rng.below(120);
+        let mut block = Vec::with_capacity(size);
+        for _ in 0..size {
+            let from = rng.below(accounts);
+            let to = holders[rng.below(accounts)].address;
+            let other = holders[rng.below(accounts)].address;
+            let amount = (rng.below(3_000) as u128) * if rng.below(10) == 0 { 100 } else { 1 };
+            let sender = &mut holders[from];
+            let tx = match rng.below(10) {
+                0..=3 => sign(sender, 2_000_000, call(token, "transfer", &(to, amount))),
+                4 => sign(sender, 2_000_000, call(token, "approve", &(other, amount))),
+                5 => sign(
+                    sender,
+                    2_000_000,
+                    call(token, "transfer_from", &(other, to, amount)),
+                ),
+                6 => {
+                    // Approve the escrow, then deposit: a call into the
+                    // token from the escrow, reading what the approval
+                    // wrote.
+                    block.push(sign(
+                        sender,
+                        2_000_000,
+                        call(token, "approve", &(escrow, amount)),
+                    ));
+                    deals += 1;
+                    sign(
+                        sender,
+                        4_000_000,
+                        call(escrow, "deposit", &(token, to, other, amount, 0u64)),
+                    )
+                }
+                7 if deals > 0 => {
+                    let id = rng.below(deals as usize) as u64;
+                    sign(sender, 4_000_000, call(escrow, "release", &id))
+                }
+                7 => sign(sender, 2_000_000, call(token, "balance_of", &to)),
+                // Out of gas: enough for the intrinsic cost only.
+                8 => sign(sender, 30_000, call(token, "transfer", &(to, amount))),
+                _ => {
+                    // A deploy; the same salt twice is a taken address.
+                    let salt = vec![rng.below(4) as u8];
+                    sign(
+                        sender,
+                        100_000_000,
+                        Payload::Deploy {
+                            code: contracts::wasm("counter"),
+                            input: Vec::new(),
+                            salt,
+                        },
+                    )
+                }
+            };
+            block.push(tx);
+        }
+        chains.block(&block);
+    }
+    (chains.kept, chains.rerun)
+}
+
+#[test]
+fn parallel_blocks_equal_sequential_ones_on_both_backends() {
+    let cases: u64 = env_or("WARD_PARALLEL_CASES", 6);
+    let most: usize = env_or("WARD_PARALLEL_ACCOUNTS", 1_000);
+    for case in 0..cases {
+        // From full contention (2 accounts) to almost none.
+        let accounts = match case % 3 {
+            0 => 2,
+            1 => 20,
+            _ => most,
+        };
+        let (kept, rerun) = random_chain(0x5eed_0000 + case, accounts, 4);
+        eprintln!("{accounts} accounts: {kept} optimistic results kept, {rerun} run again");
+        // Both ways through the in-order pass are taken: with few accounts
+        // most results conflict, with many most are kept.
+        assert!(rerun > 0, "{accounts} accounts: nothing ran again");
+        if accounts >= 1_000 {
+            assert!(
+                kept > rerun,
+                "{accounts} accounts: {kept} kept, {rerun} run again"
+            );
+        }
+    }
+}

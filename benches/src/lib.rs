@@ -11,6 +11,7 @@ pub mod chain;
 #[cfg(feature = "etcd")]
 pub mod cluster;
 pub mod node;
+pub mod parallel;
 pub mod probe;
 pub mod suite;
 

@@ -470,6 +470,7 @@ pub fn plans(config: &Config) -> Vec<Plan> {
         });
     }
     sdk_token_plans(&mut plans);
+    parallel_plans(&mut plans);
     node_plans(&mut plans);
     #[cfg(feature = "etcd")]
     cluster_plans(&mut plans);
@@ -516,6 +517,40 @@ fn sdk_token_plans(plans: &mut Vec<Plan>) {
                 (ward, baseline, gas_label)
             })),
         });
+    }
+}
+
+/// `parallel_block_free` and `parallel_block_conflict`
+/// ([`crate::parallel`]): a block of 10,000 SDK-token transfers in memory
+/// on the machine's cores beside the same block on one thread.
+fn parallel_plans(plans: &mut Vec<Plan>) {
+    if crate::sdk_contract("token").is_none() {
+        eprintln!("note: parallel_block_* skipped: contracts/token is not built (make contracts)");
+        return;
+    }
+    let threads = crate::parallel::threads();
+    for kind in BackendKind::ALL {
+        for (name, conflict) in [
+            ("parallel_block_free", false),
+            ("parallel_block_conflict", true),
+        ] {
+            let one: Box<dyn FnOnce() -> Work> = Box::new(move || {
+                crate::parallel::transfers(kind, 1, conflict).expect("the token is built")
+            });
+            plans.push(Plan {
+                name: name.into(),
+                backend: kind,
+                unit: "us",
+                items: crate::parallel::PARALLEL_TXS as u32,
+                sides: Sides::Timed {
+                    ward: Box::new(move || {
+                        crate::parallel::transfers(kind, threads, conflict)
+                            .expect("the token is built")
+                    }),
+                    baselines: vec![("one thread".into(), one)],
+                },
+            });
+        }
     }
 }
 

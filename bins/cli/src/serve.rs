@@ -59,6 +59,10 @@ pub(crate) struct ServeArgs {
     /// Most subscriptions per WebSocket connection.
     #[arg(long, default_value_t = RpcLimits::default().max_subscriptions as u64, value_parser = parse::u64_arg)]
     max_subscriptions: u64,
+    /// Threads a block runs on (default: the machine's cores; 1: in
+    /// order). Blocks are the same whatever it is.
+    #[arg(long, value_parser = parse::u64_arg)]
+    threads: Option<u64>,
     /// Run as a replica of a cluster whose block log is in etcd at these
     /// client endpoints (`host:port`, comma-separated; plain HTTP, no TLS).
     #[arg(long, value_delimiter = ',', value_name = "HOST:PORT")]
@@ -98,6 +102,9 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     config.block_time_ms = args.block_time_ms;
     config.max_block_gas = args.max_block_gas;
     config.dev = args.dev;
+    if let Some(threads) = args.threads {
+        config.threads = size(threads).max(1);
+    }
     config.limits = RpcLimits {
         max_body_bytes: size(args.max_body_bytes),
         max_json_depth: size(args.max_json_depth),

@@ -139,6 +139,9 @@ pub struct NodeConfig {
     pub tx_timeout: Duration,
     /// A replica of a cluster (`--etcd`) rather than a single node.
     pub cluster: Option<ClusterConfig>,
+    /// Threads a block runs on (`--threads`; 1: in order). Default: the
+    /// machine's cores. Blocks are the same whatever it is.
+    pub threads: usize,
 }
 
 impl NodeConfig {
@@ -156,6 +159,7 @@ impl NodeConfig {
             limits: RpcLimits::default(),
             tx_timeout: Duration::from_secs(10),
             cluster: None,
+            threads: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
         }
     }
 }

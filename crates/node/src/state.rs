@@ -79,7 +79,8 @@ impl Shared {
         );
         let executor = Executor::with_cache(store.clone(), cache.clone())
             .with_limits(settings.limits())
-            .with_timeout(Some(config.tx_timeout));
+            .with_timeout(Some(config.tx_timeout))
+            .with_threads(config.threads);
         let dev_keys = if config.dev {
             (0..ward_chain::tx::DEV_ACCOUNTS)
                 .map(ward_chain::tx::dev_key)

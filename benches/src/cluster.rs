@@ -13,7 +13,7 @@ use std::time::Duration;
 use ward_node::{ClusterConfig, Node, NodeConfig};
 use ward_vm::BackendKind;
 
-use crate::node::{CHAIN, drive, height, send, setup, temp_dir};
+use crate::node::{CHAIN, drive, fund, height, setup, temp_dir};
 
 /// What one `cluster_transfer` run measured.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -44,11 +44,7 @@ fn measure(urls: &[String], code: &[u8], load: Duration, senders: usize) -> (f64
         .timeout_global(Some(Duration::from_secs(60)))
         .build()
         .into();
-    let last = setup_txs.len() - 1;
-    for (i, tx) in setup_txs.iter().enumerate() {
-        send(&agent, &urls[0], tx, i == last || i % 32 == 0)
-            .expect("setup transactions are accepted");
-    }
+    fund(&agent, &urls[0], &setup_txs);
     let start_height = height(&agent, &urls[0]);
     let started = ward_vm::clock::now();
     let count = drive(urls, token, load, senders).len();

@@ -153,6 +153,15 @@ pub(crate) fn height(agent: &ureq::Agent, url: &str) -> u64 {
     .unwrap_or(0)
 }
 
+/// Sends the setup's transactions to `url`, waiting for the last (and
+/// now and then, which keeps the owner within the mempool's nonce gap).
+pub(crate) fn fund(agent: &ureq::Agent, url: &str, setup: &[SignedTx]) {
+    let last = setup.len() - 1;
+    for (i, tx) in setup.iter().enumerate() {
+        send(agent, url, tx, i == last || i % 32 == 0).expect("setup transactions are accepted");
+    }
+}
+
 /// Where every transfer of the load goes.
 const RECIPIENT: Address = Address([0xb0; 32]);
 
@@ -218,11 +227,7 @@ pub fn node_transfer(kind: BackendKind, load: Duration, senders: usize) -> Optio
         .timeout_global(Some(Duration::from_secs(60)))
         .build()
         .into();
-    let last = setup_txs.len() - 1;
-    for (i, tx) in setup_txs.iter().enumerate() {
-        // Waiting now and then keeps the owner within the mempool's nonce gap.
-        send(&agent, &url, tx, i == last || i % 32 == 0).expect("setup transactions are accepted");
-    }
+    fund(&agent, &url, &setup_txs);
     let start_height = height(&agent, &url);
     let started = ward_vm::clock::now();
     let latencies = drive(std::slice::from_ref(&url), token, load, senders);

@@ -7,7 +7,6 @@
 
 use std::{
     collections::{BTreeMap, BTreeSet},
-    io::{BufRead, BufReader},
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::{
@@ -59,19 +58,7 @@ fn start_replica(dir: &Path, id: &str, backend: &str, etcd: &str) -> Replica {
         .stderr(log)
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (send, receive) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if let Some(url) = line.strip_prefix("listening on ") {
-                let _ = send.send(url.to_owned());
-            }
-        }
-    });
-    let url = receive
-        .recv_timeout(Duration::from_secs(60))
-        .unwrap_or_else(|_| panic!("replica {id} prints its address"));
+    let url = super::listening_url(&mut child);
     Replica { child, url }
 }
 

@@ -38,6 +38,24 @@ fn node_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// The address a starting `ward serve` prints on its `listening on` line
+/// (its stdout piped), waiting at most 60 s.
+fn listening_url(child: &mut Child) -> String {
+    let stdout = child.stdout.take().unwrap();
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(url) = line.strip_prefix("listening on ") {
+                let _ = send.send(url.to_owned());
+            }
+        }
+    });
+    receive
+        .recv_timeout(Duration::from_secs(60))
+        .expect("ward serve prints its address")
+}
+
 /// Starts `ward serve --dev` on `dir` and a free port; returns once it
 /// printed its `listening on` line.
 fn serve(dir: &std::path::Path, extra: &[&str]) -> Served {
@@ -49,19 +67,7 @@ fn serve(dir: &std::path::Path, extra: &[&str]) -> Served {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (send, receive) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if let Some(url) = line.strip_prefix("listening on ") {
-                let _ = send.send(url.to_owned());
-            }
-        }
-    });
-    let url = receive
-        .recv_timeout(Duration::from_secs(60))
-        .expect("ward serve prints its address");
+    let url = listening_url(&mut child);
     Served { child, url }
 }
 

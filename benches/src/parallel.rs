@@ -55,7 +55,7 @@ pub fn transfers(kind: BackendKind, threads: usize, conflict: bool) -> Option<Wo
                 sender: owner,
                 code,
                 input: encode(&u128::MAX),
-                gas_limit: 1_000_000_000,
+                gas_limit: 200_000_000,
                 salt: Vec::new(),
             }],
             1,

@@ -9,21 +9,22 @@
 //! if the block's journal holds no write to anything the transaction read
 //! (so it saw exactly what it would have seen in order), applying its
 //! writes; otherwise it runs the transaction again, in order. A
-//! transaction no worker took yet, the walk runs itself, in order. So
-//! every receipt and every write is the one in-order execution gives; a
-//! worker's result that fails in any way (a refused nonce, a fault) is
-//! simply run again.
+//! transaction no one took yet, the walk runs itself, in order; while the
+//! result it needs is not ready, it runs one further ahead like a worker.
+//! So every receipt and every write is the one in-order execution gives;
+//! a result that failed in any way (a refused nonce, a fault) is simply
+//! run again.
 //!
-//! Without conflicts the threads share the work; with nothing but
-//! conflicts the walk runs everything in order while the workers' results
-//! go unused, so a fully conflicting block costs about what one thread
-//! does (Block-STM is the published anchor; this is its simplest form,
-//! without re-running a transaction on a worker once its inputs are
-//! known).
+//! Without conflicts the threads share the work. When recent results
+//! conflicted, the walk stops waiting for workers and runs each
+//! transaction in order at once, so a fully conflicting block costs about
+//! what one thread does (Block-STM is the published anchor; this is its
+//! simplest form, without re-running a transaction on a worker once its
+//! inputs are known).
 
 use std::sync::{
     Arc, Condvar, Mutex,
-    atomic::{AtomicUsize, Ordering},
+    atomic::{AtomicBool, AtomicUsize, Ordering},
 };
 
 use ward_state::{ChangeSet, Journal, ReadKey, Receipt, StateCommit};
@@ -44,11 +45,29 @@ struct Speculated {
 struct Board {
     /// The next position no one took.
     next: AtomicUsize,
+    /// Whether workers should run ahead (false while results conflict:
+    /// their work would be thrown away and only slow the walk).
+    calm: AtomicBool,
     results: Mutex<Vec<Option<Speculated>>>,
     ready: Condvar,
 }
 
 impl Board {
+    /// A worker's next position: `None` when none is left; while the
+    /// walk finds conflicts, it waits (briefly, to look again) instead.
+    fn take_when_calm(&self, len: usize) -> Option<usize> {
+        while !self.calm.load(Ordering::Relaxed) {
+            if self.next.load(Ordering::SeqCst) >= len {
+                return None;
+            }
+            let results = lock(&self.results);
+            let _ = self
+                .ready
+                .wait_timeout(results, std::time::Duration::from_micros(500));
+        }
+        self.take(len)
+    }
+
     /// Takes the next position, if any is left below `len`.
     fn take(&self, len: usize) -> Option<usize> {
         let index = self.next.fetch_add(1, Ordering::SeqCst);
@@ -62,13 +81,15 @@ impl Board {
             .is_ok()
     }
 
-    /// Waits for a worker's result for `index`.
-    fn wait(&self, index: usize) -> Option<Speculated> {
+    /// A worker's result for `index`, if it is there.
+    fn try_take(&self, index: usize) -> Option<Speculated> {
+        lock(&self.results).get_mut(index).and_then(Option::take)
+    }
+
+    /// Waits until a result for `index` is there.
+    fn wait_ready(&self, index: usize) {
         let mut results = lock(&self.results);
-        loop {
-            if let Some(result) = results.get_mut(index).and_then(Option::take) {
-                return Some(result);
-            }
+        while results.get(index).is_some_and(Option::is_none) {
             results = self.ready.wait(results).unwrap_or_else(|e| e.into_inner());
         }
     }
@@ -96,6 +117,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         let len = items.len();
         let board = Board {
             next: AtomicUsize::new(0),
+            calm: AtomicBool::new(true),
             results: Mutex::new((0..len).map(|_| None).collect()),
             ready: Condvar::new(),
         };
@@ -103,37 +125,58 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         std::thread::scope(|scope| {
             for _ in 0..workers {
                 scope.spawn(|| {
-                    while let Some(index) = board.take(len) {
-                        // A worker that panicked must still post, or the
-                        // walk would wait for it forever: its result is
-                        // nothing, and the walk runs the transaction.
-                        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            self.speculate(items, intrinsic, index, height, time)
-                        }))
-                        .unwrap_or_else(|_| Speculated {
-                            receipt: None,
-                            reads: Vec::new(),
-                            changes: ChangeSet::default(),
-                        });
+                    while let Some(index) = board.take_when_calm(len) {
+                        let result = self.speculate_caught(items, intrinsic, index, height, time);
                         board.post(index, result);
                     }
                 });
             }
             let mut receipts = Vec::with_capacity(len);
             let mut speculation = Speculation::default();
+            // Recent reruns: while high, workers pause and the walk runs
+            // each transaction in order at once; every PROBE of those, it
+            // lets them try again.
+            const PROBE: u32 = 64;
+            let mut pressure = 0u32;
+            let mut paused = 0u32;
             for (index, item) in items.iter().enumerate() {
-                let kept = if board.claim(index) {
-                    speculation.in_order += 1;
-                    None
-                } else {
-                    let kept = board
-                        .wait(index)
-                        .and_then(|result| self.validate(journal, result));
-                    match kept {
-                        Some(_) => speculation.kept += 1,
-                        None => speculation.rerun += 1,
+                let calm = pressure < 4;
+                board.calm.store(calm, Ordering::Relaxed);
+                if !calm {
+                    paused += 1;
+                    if paused >= PROBE {
+                        (paused, pressure) = (0, 0);
                     }
-                    kept
+                }
+                let kept = loop {
+                    if board.claim(index) {
+                        speculation.in_order += 1;
+                        break None;
+                    }
+                    if let Some(result) = board.try_take(index) {
+                        let kept = self.validate(journal, result);
+                        if kept.is_some() {
+                            speculation.kept += 1;
+                            pressure = pressure.saturating_sub(1);
+                        } else {
+                            speculation.rerun += 1;
+                            pressure = (pressure + 2).min(8);
+                        }
+                        break kept;
+                    }
+                    if pressure >= 4 {
+                        speculation.in_order += 1;
+                        break None;
+                    }
+                    // Not ready: run one ahead too rather than wait.
+                    match board.take(len) {
+                        Some(ahead) => {
+                            let result =
+                                self.speculate_caught(items, intrinsic, ahead, height, time);
+                            board.post(ahead, result);
+                        }
+                        None => board.wait_ready(index),
+                    }
                 };
                 let receipt = match kept {
                     Some(receipt) => receipt,
@@ -141,8 +184,31 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 };
                 receipts.push(receipt);
             }
+            board.calm.store(true, Ordering::Relaxed);
+            board.ready.notify_all();
             *lock(&self.speculation) = speculation;
             Ok(receipts)
+        })
+    }
+
+    /// [`Executor::speculate`], a panic included: a result is always
+    /// posted, or the walk would wait for it forever (a panic's result is
+    /// nothing, and the walk runs the transaction).
+    fn speculate_caught(
+        &self,
+        items: &[Item],
+        intrinsic: &[u64],
+        index: usize,
+        height: u64,
+        time: u64,
+    ) -> Speculated {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.speculate(items, intrinsic, index, height, time)
+        }))
+        .unwrap_or_else(|_| Speculated {
+            receipt: None,
+            reads: Vec::new(),
+            changes: ChangeSet::default(),
         })
     }
 

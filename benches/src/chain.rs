@@ -87,7 +87,8 @@ fn deploy_code<S: StateCommit + Send + Sync + 'static>(
                 sender: ALICE,
                 code,
                 input,
-                gas_limit: 1_000_000_000,
+                // The most one transaction may use (ChainLimits).
+                gas_limit: 200_000_000,
                 salt: salt.to_vec(),
             }],
             0,
@@ -160,7 +161,13 @@ fn executor<S: StateCommit + Send + Sync + 'static>(
     kind: BackendKind,
 ) -> Executor<S> {
     let config = Config::default();
-    Executor::new(store, crate::ward_backend(kind, &config), &config)
+    // Blocks of 1,000 transfers at a 1,000,000 gas limit each: above the
+    // default block gas maximum, which bounds a node's blocks, not these.
+    let limits = ward_executor::ChainLimits {
+        max_block_gas: u64::MAX,
+        ..ward_executor::ChainLimits::default()
+    };
+    Executor::new(store, crate::ward_backend(kind, &config), &config).with_limits(limits)
 }
 
 /// One block of [`BLOCK_TXS`] transfers through Ward, committed to `store`.

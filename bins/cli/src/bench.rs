@@ -44,18 +44,37 @@ pub(crate) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .collect();
     let total = selected.len();
     let mut results = Vec::with_capacity(total);
+    if !args.json {
+        println!("{}", header());
+    }
     for (i, plan) in selected.into_iter().enumerate() {
         progress(i, total, &format!("{} on {}", plan.name, plan.backend));
-        results.push(plan.run(budget));
+        let result = plan.run(budget);
+        if !args.json {
+            // Each figure's line as it finishes, above the progress bar.
+            clear_progress();
+            println!("{}", row(&result));
+            let _ = std::io::stdout().flush();
+        }
+        results.push(result);
     }
     progress(total, total, "done");
     eprintln!();
     if args.json {
         println!("{}", to_json(&results));
     } else {
-        print_table(&results);
+        print_summary(&results);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Erases the progress bar on a terminal, so a line can take its place.
+fn clear_progress() {
+    let mut err = std::io::stderr();
+    if err.is_terminal() {
+        let _ = write!(err, "\r\x1b[2K");
+        let _ = err.flush();
+    }
 }
 
 /// A one-line progress bar on stderr.
@@ -76,30 +95,37 @@ fn progress(done: usize, total: usize, what: &str) {
     let _ = err.flush();
 }
 
-fn print_table(results: &[BenchResult]) {
-    println!(
-        "{:<18} {:<9} {:>13} {:>13} {:>7} {:>12}  baseline",
+/// The table's column names.
+fn header() -> String {
+    format!(
+        "{:<24} {:<9} {:>13} {:>13} {:>7} {:>12}  baseline",
         "figure", "backend", "ward", "raw", "ratio", "ward/s"
-    );
-    for r in results {
-        let per_second = match r.unit {
-            "us" => format!("{:.0}", 1e6 / r.ward),
-            "ms" => format!("{:.0}", 1e3 / r.ward),
-            _ => "-".to_string(),
-        };
-        println!(
-            "{:<18} {:<9} {:>9.3} {} {:>9.3} {} {:>6.2}x {:>12}  {}",
-            r.name,
-            r.backend,
-            r.ward,
-            pad(r.unit),
-            r.baseline,
-            pad(r.unit),
-            r.ratio(),
-            per_second,
-            r.baseline_label
-        );
-    }
+    )
+}
+
+/// One figure's line of the table.
+fn row(r: &BenchResult) -> String {
+    let per_second = match r.unit {
+        "us" => format!("{:.0}", 1e6 / r.ward),
+        "ms" => format!("{:.0}", 1e3 / r.ward),
+        _ => "-".to_string(),
+    };
+    format!(
+        "{:<24} {:<9} {:>9.3} {} {:>9.3} {} {:>6.2}x {:>12}  {}",
+        r.name,
+        r.backend,
+        r.ward,
+        pad(r.unit),
+        r.baseline,
+        pad(r.unit),
+        r.ratio(),
+        per_second,
+        r.baseline_label
+    )
+}
+
+/// What the table's lines say together.
+fn print_summary(results: &[BenchResult]) {
     let compile = results
         .iter()
         .find(|r| r.name == "compile_1mb" && r.backend == BackendKind::Wasmtime);

@@ -206,8 +206,18 @@ pub fn update<S: TreeStore>(
         .map(|(key, value)| (KeyHash::with::<Sha256>(key), value.clone()))
         .collect();
     // Version 0 is the empty tree before the first block, written with it.
+    // A block that only writes takes the tree's batch insertion (each
+    // internal node built once, not once per key); one that removes keys,
+    // or writes none, the key-by-key path. The tree is the same either
+    // way: a Jellyfish Merkle tree is determined by its keys and values.
     let result = if height == 1 {
         tree.put_value_sets(vec![Vec::new(), set], 0)
+    } else if !set.is_empty() && set.iter().all(|(_, value)| value.is_some()) {
+        let writes = set
+            .into_iter()
+            .filter_map(|(key, value)| value.map(|v| (key, v)))
+            .collect();
+        tree.batch_put_value_sets(vec![writes], None, height)
     } else {
         tree.put_value_sets(vec![set], height)
     };
@@ -224,7 +234,7 @@ pub fn update<S: TreeStore>(
     };
     let batch = batch.node_batch;
     for (key, node) in batch.nodes() {
-        let encoded = borsh::to_vec(key).and_then(|k| Ok((k, borsh::to_vec(node)?)));
+        let encoded = encode(key).and_then(|k| Ok((k, encode(node)?)));
         match encoded {
             Ok(pair) => update.nodes.push(pair),
             Err(e) => return Err(TreeError::Tree(e.to_string())),
@@ -234,6 +244,14 @@ pub fn update<S: TreeStore>(
         update.values.push((Hash32(key.0), *version, value.clone()));
     }
     Ok(update)
+}
+
+/// Borsh bytes in a buffer of their own size (`borsh::to_vec` starts every
+/// buffer at 1 KiB).
+fn encode(value: &impl borsh::BorshSerialize) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    value.serialize(&mut out)?;
+    Ok(out)
 }
 
 /// The state root after block `height` (the empty tree's for 0).

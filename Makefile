@@ -5,7 +5,7 @@
 CARGO ?= cargo
 WARD  := target/debug/ward
 
-.PHONY: demo test setup contracts browser cluster cluster-demo parallel-long fmt clippy unit bench metering fuzz fuzz-diff fuzz-cov loops
+.PHONY: demo test setup contracts browser cluster cluster-demo parallel-long fmt clippy unit bench bench-report metering fuzz fuzz-diff fuzz-cov loops
 
 # rustfmt and clippy ship with rustup's default profile; add them if a
 # minimal toolchain lacks them (no-op when present).
@@ -77,6 +77,14 @@ test: fmt clippy unit
 
 bench: setup
 	$(CARGO) bench --locked -p ward-benches
+
+# Every `ward bench` figure with every baseline: revm on a solc-compiled
+# ERC-20 (erc20_transfer, feature `revm`) and, with protoc and etcd-server
+# (installed by `cluster` as root), the replicated cluster. The table goes
+# to stderr, the JSON to stdout's last line.
+bench-report: setup contracts cluster
+	$(CARGO) build --locked --release -p ward-cli --features revm$$(command -v protoc >/dev/null && echo ,etcd)
+	target/release/ward bench --json
 
 # Parallel blocks against sequential ones, long: many random chains up to
 # 10,000 accounts on both backends at 1, 2 and 4 threads (make test runs 6).

@@ -10,6 +10,8 @@
 pub mod chain;
 #[cfg(feature = "etcd")]
 pub mod cluster;
+#[cfg(feature = "revm")]
+pub mod erc20;
 pub mod node;
 pub mod parallel;
 pub mod probe;

@@ -471,6 +471,8 @@ pub fn plans(config: &Config) -> Vec<Plan> {
     }
     sdk_token_plans(&mut plans);
     parallel_plans(&mut plans);
+    #[cfg(feature = "revm")]
+    erc20_plans(&mut plans);
     node_plans(&mut plans);
     #[cfg(feature = "etcd")]
     cluster_plans(&mut plans);
@@ -548,6 +550,35 @@ fn parallel_plans(plans: &mut Vec<Plan>) {
                             .expect("the token is built")
                     }),
                     baselines: vec![("one thread".into(), one)],
+                },
+            });
+        }
+    }
+}
+
+/// `erc20_transfer` and `erc20_transfer_repeat` ([`crate::erc20`]): the
+/// SDK token's transfer through Ward beside revm on a solc-compiled
+/// ERC-20, per transfer, in blocks of 1,000.
+#[cfg(feature = "revm")]
+fn erc20_plans(plans: &mut Vec<Plan>) {
+    if crate::sdk_contract("token").is_none() {
+        eprintln!("note: erc20_transfer skipped: contracts/token is not built (make contracts)");
+        return;
+    }
+    for kind in BackendKind::ALL {
+        for (name, repeat) in [("erc20_transfer", false), ("erc20_transfer_repeat", true)] {
+            let revm: Box<dyn FnOnce() -> Work> =
+                Box::new(move || crate::erc20::revm_transfers(repeat));
+            plans.push(Plan {
+                name: name.into(),
+                backend: kind,
+                unit: "us",
+                items: crate::erc20::ERC20_TXS as u32,
+                sides: Sides::Timed {
+                    ward: Box::new(move || {
+                        crate::erc20::ward_transfers(kind, repeat).expect("the token is built")
+                    }),
+                    baselines: vec![("revm 43, solc ERC-20".into(), revm)],
                 },
             });
         }

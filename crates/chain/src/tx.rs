@@ -285,6 +285,20 @@ impl SignedTx {
         })
     }
 
+    /// A [`VerifiedTx`] without checking the chain or the signature: for
+    /// benchmarks that compare execution alone (feature `unchecked`).
+    /// Anything built on it accepts forged transactions.
+    #[cfg(feature = "unchecked")]
+    pub fn verified_unchecked(self) -> VerifiedTx {
+        let bytes = self.to_bytes();
+        VerifiedTx {
+            hash: Hash32(*blake3::hash(&bytes).as_bytes()),
+            sender: account_address(&self.body.public_key),
+            bytes,
+            tx: self,
+        }
+    }
+
     /// Decodes and verifies in one step.
     ///
     /// # Errors

@@ -1,0 +1,172 @@
+//! `erc20_transfer` and `erc20_transfer_repeat` (feature `revm`): the SDK
+//! token's transfer through Ward beside revm running a standard
+//! solc-compiled ERC-20 (`benches/data/erc20`), in the same run.
+//!
+//! Both sides run blocks of [`ERC20_TXS`] transfers from one holder, with
+//! real nonces (Ward checks and advances each in its block; revm checks
+//! each transaction's against the account) and state committed in memory
+//! after every transaction (revm: its `CacheDB`; Ward: the block's
+//! journal, then the block's commit with its state root to a
+//! `MemoryStore`). Neither side checks a signature: Ward's transactions
+//! are made with `SignedTx::verified_unchecked`. `erc20_transfer` sends
+//! each transfer to a new recipient (a fresh storage slot each time);
+//! `erc20_transfer_repeat` sends them all to one.
+
+use std::{hint::black_box, sync::Arc};
+
+use revm::{
+    ExecuteCommitEvm, MainBuilder, MainContext,
+    context::{Context, TxEnv, result::ExecutionResult},
+    database::{CacheDB, EmptyDB},
+    primitives::{Address as EvmAddress, Bytes, U256},
+};
+use ward_chain::tx::{Payload, SignedTx, TxBody};
+use ward_executor::Executor;
+use ward_primitives::Address;
+use ward_sdk::codec::{call_input, encode};
+use ward_state::MemoryStore;
+use ward_vm::{BackendKind, Config};
+
+use crate::Work;
+
+/// Transfers per block on either side.
+pub const ERC20_TXS: usize = 1_000;
+
+/// The ERC-20's creation code, as solc wrote it (hex).
+const TOKEN_BIN: &str = include_str!("../data/erc20/Token.bin");
+
+const CHAIN: &str = "ward-bench";
+
+/// A recipient: the `n`th, or always the same one.
+fn recipient(n: u64, repeat: bool) -> [u8; 32] {
+    let mut raw = [0u8; 32];
+    raw[0] = 0xb0;
+    if !repeat {
+        raw[24..].copy_from_slice(&n.to_be_bytes());
+    }
+    raw
+}
+
+/// revm: the ERC-20 deployed by one holder, then blocks of transfers
+/// from it, each transaction committed.
+pub fn revm_transfers(repeat: bool) -> Work {
+    let holder = EvmAddress::from([0xa1; 20]);
+    let mut evm = Context::mainnet()
+        .with_db(CacheDB::<EmptyDB>::default())
+        .build_mainnet();
+    let mut code = hex::decode(TOKEN_BIN.trim()).expect("Token.bin is hex");
+    code.extend_from_slice(&U256::from(u128::MAX).to_be_bytes::<32>());
+    let deployed = evm
+        .transact_commit(
+            TxEnv::builder()
+                .caller(holder)
+                .create()
+                .data(Bytes::from(code))
+                .gas_limit(5_000_000)
+                .nonce(0)
+                .build_fill(),
+        )
+        .expect("the ERC-20 deploys");
+    let token = match deployed {
+        ExecutionResult::Success { output, .. } => output.address().copied(),
+        _ => None,
+    }
+    .expect("the ERC-20 deploy succeeds");
+    let mut nonce = 1u64;
+    let mut sent = 0u64;
+    Box::new(move || {
+        for _ in 0..ERC20_TXS {
+            // transfer(address,uint256): selector a9059cbb.
+            let mut data = Vec::with_capacity(68);
+            data.extend_from_slice(&[0xa9, 0x05, 0x9c, 0xbb]);
+            let mut to = [0u8; 32];
+            to[12..].copy_from_slice(&recipient(sent, repeat)[12..]);
+            data.extend_from_slice(&to);
+            data.extend_from_slice(&U256::from(1).to_be_bytes::<32>());
+            let tx = TxEnv::builder()
+                .caller(holder)
+                .call(token)
+                .data(Bytes::from(data))
+                .gas_limit(100_000)
+                .nonce(nonce)
+                .build_fill();
+            let result = evm.transact_commit(tx).expect("a transfer executes");
+            assert!(result.is_success(), "{result:?}");
+            black_box(result);
+            nonce += 1;
+            sent += 1;
+        }
+    })
+}
+
+/// Ward: the SDK token deployed by one holder, then blocks of transfers
+/// from it with real nonces, each block committed in memory.
+pub fn ward_transfers(kind: BackendKind, repeat: bool) -> Option<Work> {
+    let code = crate::sdk_contract("token")?;
+    let key = ward_chain::tx::dev_key(3_000);
+    let public_key = key.verifying_key().to_bytes();
+    let config = Config::default();
+    let limits = ward_executor::ChainLimits {
+        max_block_gas: u64::MAX,
+        ..ward_executor::ChainLimits::default()
+    };
+    let exec = Executor::new(
+        Arc::new(MemoryStore::default()),
+        crate::ward_backend(kind, &config),
+        &config,
+    )
+    .with_limits(limits);
+    let tx = move |nonce: u64, gas_limit: u64, payload: Payload| {
+        SignedTx {
+            body: TxBody {
+                chain_id: CHAIN.into(),
+                public_key,
+                nonce,
+                gas_limit,
+                payload,
+            },
+            signature: [0; 64],
+        }
+        .verified_unchecked()
+    };
+    let deploy = tx(
+        0,
+        200_000_000,
+        Payload::Deploy {
+            code,
+            input: encode(&u128::MAX),
+            salt: Vec::new(),
+        },
+    );
+    let block = exec
+        .execute_signed_block(&[deploy], 1)
+        .expect("the token deploys");
+    let token = block.receipts[0]
+        .address
+        .expect("the token deploy succeeds");
+    let mut nonce = 1u64;
+    let mut sent = 0u64;
+    let mut time = 1;
+    Some(Box::new(move || {
+        let txs: Vec<_> = (0..ERC20_TXS)
+            .map(|_| {
+                let to = Address(recipient(sent, repeat));
+                let signed = tx(
+                    nonce,
+                    1_000_000,
+                    Payload::Call {
+                        to: token,
+                        input: call_input("transfer", &(to, 1u128)),
+                    },
+                );
+                nonce += 1;
+                sent += 1;
+                signed
+            })
+            .collect();
+        time += 1;
+        let block = exec.execute_signed_block(&txs, time).expect("executes");
+        assert!(block.receipts.iter().all(|r| r.status == "ok"));
+        black_box(block);
+    }))
+}

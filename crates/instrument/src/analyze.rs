@@ -21,6 +21,15 @@ pub(crate) struct Body<'a> {
     pub locals: Vec<(u32, ValType)>,
     /// The body's operators, ending with the function's `end`.
     pub ops: Vec<Operator<'a>>,
+    /// The operators' encoding, and where each one starts in it (one more
+    /// entry than `ops`: the end): the rewrite copies the ops it leaves
+    /// alone as they are.
+    pub code: &'a [u8],
+    pub starts: Vec<u32>,
+    /// Each op's class (looked up once: the rewrite asks several times).
+    pub classes: Vec<ops::Class>,
+    /// Whether any op touches a float.
+    pub floats: bool,
     /// Peak operand-stack height.
     pub max_height: u32,
     /// Number of parameters plus declared locals.
@@ -409,22 +418,19 @@ impl<'a> Analyzer<'a, '_> {
             self.total_locals,
         )?;
         self.allocs = fv.into_allocations();
-        for op in &parsed.ops {
-            match op {
-                Operator::RefFunc { function_index } => {
-                    self.a.escape(*function_index);
-                    mark(&mut self.body_refs, *function_index);
-                }
-                op if ops::class(op).writes_tables => {
-                    self.a.changes_tables_or_segments = true;
-                }
-                _ => {}
-            }
+        for &function_index in &parsed.refs {
+            self.a.escape(function_index);
+            mark(&mut self.body_refs, function_index);
         }
+        self.a.changes_tables_or_segments |= parsed.writes_tables;
         if self.collect {
             self.a.bodies.push(Body {
                 locals: parsed.locals,
                 ops: parsed.ops,
+                code: parsed.code,
+                starts: parsed.starts,
+                classes: parsed.classes,
+                floats: parsed.floats,
                 max_height: parsed.max_height,
                 locals_and_params,
             });
@@ -485,7 +491,15 @@ struct ParsedBody<'a> {
     locals: Vec<(u32, ValType)>,
     declared_locals: u64,
     ops: Vec<Operator<'a>>,
+    code: &'a [u8],
+    starts: Vec<u32>,
+    classes: Vec<ops::Class>,
+    floats: bool,
     max_height: u32,
+    /// Functions the body takes a `ref.func` of.
+    refs: Vec<u32>,
+    /// Whether an op changes a table or drops a segment.
+    writes_tables: bool,
 }
 
 enum BodyError {
@@ -533,19 +547,37 @@ fn read_body<'a>(
     // multi-byte memory index is malformed without multi-memory).
     let mut binary = reader.get_binary_reader();
     binary.set_features(*fv.features());
+    let code_start = binary.original_position();
+    let code = &body.as_bytes()[code_start - body.range().start..];
     let mut ops_reader = wasmparser::OperatorsReader::new(binary);
-    let mut ops = Vec::new();
-    let mut max_height = 0;
+    // Every op takes at least one byte; most in real code take two or more.
+    let capacity = if collect { code.len() / 2 + 1 } else { 0 };
+    let mut ops = Vec::with_capacity(capacity);
+    let mut starts = Vec::with_capacity(capacity);
+    let mut classes = Vec::with_capacity(capacity);
+    let mut floats_touched = false;
+    let (mut max_height, mut max_nesting) = (0, 0);
+    let mut refs = Vec::new();
+    let mut writes_tables = false;
+    let max_nesting_depth = limits.max_nesting_depth;
     while !ops_reader.eof() {
         let offset = ops_reader.original_position();
         let op = ops_reader.read()?;
         fv.op(offset, &op)?;
         max_height = max_height.max(fv.operand_stack_height());
-        m.check(
-            "max_nesting_depth",
-            u64::from(limits.max_nesting_depth),
-            u64::from(fv.control_stack_height()),
-        )?;
+        // Kept here and recorded once per body: a map update per op was a
+        // tenth of the pass.
+        let nesting = fv.control_stack_height();
+        if nesting > max_nesting {
+            max_nesting = nesting;
+            if nesting > max_nesting_depth {
+                m.check(
+                    "max_nesting_depth",
+                    u64::from(max_nesting_depth),
+                    u64::from(nesting),
+                )?;
+            }
+        }
         if let Operator::BrTable { targets } = &op {
             m.check(
                 "max_br_table_targets",
@@ -553,11 +585,14 @@ fn read_body<'a>(
                 u64::from(targets.len()),
             )?;
         }
+        let class = ops::class(&op);
+        let touches = touches_floats(&op, class);
+        floats_touched |= touches;
         match floats {
-            FloatPolicy::Reject if touches_floats(&op) => {
+            FloatPolicy::Reject if touches => {
                 return Err(float_refused("an instruction").into());
             }
-            FloatPolicy::Canonicalize if ops::class(&op).float == FloatUse::LaneNan => {
+            FloatPolicy::Canonicalize if class.float == FloatUse::LaneNan => {
                 return Err(PolicyError::UnsupportedFeature {
                     message: "SIMD float arithmetic can make NaNs that are not canonicalised"
                         .to_owned(),
@@ -566,16 +601,37 @@ fn read_body<'a>(
             }
             FloatPolicy::Reject | FloatPolicy::Canonicalize => {}
         }
+        writes_tables |= class.writes_tables;
+        if let Operator::RefFunc { function_index } = op {
+            refs.push(function_index);
+        }
         if collect {
+            starts.push((offset - code_start) as u32);
+            classes.push(class);
             ops.push(op);
         }
     }
+    let end = ops_reader.original_position();
     ops_reader.finish()?;
+    m.check(
+        "max_nesting_depth",
+        u64::from(max_nesting_depth),
+        u64::from(max_nesting),
+    )?;
+    if collect {
+        starts.push((end - code_start) as u32);
+    }
     Ok(ParsedBody {
         locals,
         declared_locals,
         ops,
+        code,
+        starts,
+        classes,
+        floats: floats_touched,
         max_height,
+        refs,
+        writes_tables,
     })
 }
 

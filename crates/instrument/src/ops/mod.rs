@@ -289,9 +289,10 @@ pub(crate) fn nan_source(op: &Operator<'_>) -> Option<Float> {
     }
 }
 
-/// Whether an instruction produces, consumes or moves a float.
-pub(crate) fn touches_floats(op: &Operator<'_>) -> bool {
-    match class(op).float {
+/// Whether an instruction (of class `class`) produces, consumes or moves a
+/// float.
+pub(crate) fn touches_floats(op: &Operator<'_>, class: Class) -> bool {
+    match class.float {
         FloatUse::None => {
             // `select` with a type annotation names a float without
             // computing anything.

@@ -10,7 +10,7 @@ use crate::{
     analyze::Body,
     loops,
     nan::{self, ModuleTypes, NanPlan},
-    ops::touches_floats,
+    ops::Class,
 };
 
 use super::emit::trap_with;
@@ -71,8 +71,8 @@ pub(super) fn instrument_body(
 ) -> Result<(Function, u32), PolicyError> {
     let nan_plan = nan_plan(body, ty, ctx);
     let schedule = ctx.plan.schedule;
-    let op_cost = |op: &Operator<'_>| {
-        let cost = u64::from(schedule.cost_of(op));
+    let op_cost = |op: &Operator<'_>, class: Class| {
+        let cost = u64::from(schedule.cost(class.cost));
         // A host call's fixed cost is prepaid with its segment, so the host
         // need not touch the gas counter for calls that cost nothing more.
         match op {
@@ -82,7 +82,7 @@ pub(super) fn instrument_body(
             _ => cost,
         }
     };
-    let mut segments = Segments::measure(&body.ops, op_cost);
+    let mut segments = Segments::measure(&body.ops, &body.classes, op_cost);
     // Loops whose gas can be paid on entry (engine-metered bodies only).
     let counted = if ctx.plan.gas && ctx.plan.prepay_loops {
         loops::find(&body.ops, &segments.split_after, &segments.cost)
@@ -92,7 +92,7 @@ pub(super) fn instrument_body(
     // Outside them (and the segment after each, which a bottom-tested one
     // prepays), segments that only compute are charged with the branch of
     // the `if` they lead to. The counted loops are in order and never nest.
-    segments.sink_into_branches(&body.ops, |s| {
+    segments.sink_into_branches(&body.ops, &body.classes, |s| {
         let before = counted.partition_point(|c| c.start <= s);
         before > 0 && s <= counted[before - 1].end + 1
     });
@@ -120,7 +120,7 @@ pub(super) fn instrument_body(
 /// Where NaNs must be canonicalised, if the body does anything with floats
 /// and the policy asks for it.
 fn nan_plan(body: &Body<'_>, ty: &wasmparser::FuncType, ctx: &BodyCtx<'_, '_>) -> Option<NanPlan> {
-    if !ctx.plan.canonicalize_nans || !body.ops.iter().any(touches_floats) {
+    if !ctx.plan.canonicalize_nans || !body.floats {
         return None;
     }
     let mut all_locals: Vec<wasmparser::ValType> = ty.params().to_vec();

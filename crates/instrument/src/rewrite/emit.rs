@@ -2,12 +2,11 @@
 //! meter flushes, NaN canonicalisation, traps.
 
 use wasm_encoder::{BlockType, Function, Instruction, ValType};
-use wasmparser::Operator;
 
 use crate::{
     CostSchedule, PolicyError, TRAP_STACK_OVERFLOW,
     nan::Fix,
-    ops::{self, Dynamic},
+    ops::{Class, Dynamic},
 };
 
 use super::body::Scratch;
@@ -171,12 +170,12 @@ pub(super) fn per_unit(len: u32, per: u32) -> Vec<Instruction<'static>> {
 /// `grow`: remember the delta (top of stack) for the charge after.
 pub(super) fn dynamic_charge_before(
     func: &mut Function,
-    op: &Operator<'_>,
+    class: Class,
     s: &Scratch,
     oog: u32,
     schedule: &CostSchedule,
 ) {
-    let amount = match ops::class(op).dynamic {
+    let amount = match class.dynamic {
         Dynamic::MemoryBulk => per_64_bytes(s.length, schedule.bulk_per_64_bytes),
         Dynamic::TableBulk => per_unit(s.length, schedule.bulk_per_element),
         Dynamic::MemoryGrow | Dynamic::TableGrow => {
@@ -192,12 +191,12 @@ pub(super) fn dynamic_charge_before(
 /// `grow`: charge what was granted (nothing when it returned -1).
 pub(super) fn dynamic_charge_after(
     func: &mut Function,
-    op: &Operator<'_>,
+    class: Class,
     s: &Scratch,
     oog: u32,
     schedule: &CostSchedule,
 ) {
-    let amount = match ops::class(op).dynamic {
+    let amount = match class.dynamic {
         Dynamic::MemoryGrow => per_unit(s.length, schedule.grow_per_page),
         Dynamic::TableGrow => per_unit(s.length, schedule.grow_per_element),
         Dynamic::None | Dynamic::MemoryBulk | Dynamic::TableBulk => return,

@@ -223,6 +223,7 @@ impl Emitter<'_, '_, '_, '_> {
     /// Emits op `i` after charging `cost` (and its NaN fix if `fix`).
     fn op(&mut self, i: usize, cost: u64, fix: bool) -> Result<(), PolicyError> {
         let op = &self.body.ops[i];
+        let class = self.body.classes[i];
         self.charge(cost);
         if fix {
             self.fix(i)?;
@@ -235,22 +236,31 @@ impl Emitter<'_, '_, '_, '_> {
         let (s, g, gas) = (self.s, self.ctx.globals, self.ctx.plan.gas);
         let oog = self.nesting + OUT_OF_GAS_LABEL;
         if gas {
-            dynamic_charge_before(&mut self.func, op, s, oog, self.ctx.plan.schedule);
+            dynamic_charge_before(&mut self.func, class, s, oog, self.ctx.plan.schedule);
         }
         if gas && matches!(op, Operator::Return) {
             // The gas left is the last result.
             self.func.instruction(&Instruction::LocalGet(s.gas));
         }
-        let instruction = self
-            .redirect
-            .instruction(op.clone())
-            .map_err(reencode_error)?;
-        self.func.instruction(&instruction);
+        if let Operator::RefFunc { .. } = op {
+            // An escaping function's reference names its thunk.
+            let instruction = self
+                .redirect
+                .instruction(op.clone())
+                .map_err(reencode_error)?;
+            self.func.instruction(&instruction);
+        } else {
+            // Nothing else the rewrite leaves alone names a function: its
+            // encoding is copied as it is (re-encoding was most of the pass).
+            let (start, end) = (self.body.starts[i], self.body.starts[i + 1]);
+            self.func
+                .raw(self.body.code[start as usize..end as usize].iter().copied());
+        }
         if gas {
             if matches!(op, Operator::CallIndirect { .. }) {
                 reload_gas(&mut self.func, &g, s);
             }
-            dynamic_charge_after(&mut self.func, op, s, oog, self.ctx.plan.schedule);
+            dynamic_charge_after(&mut self.func, class, s, oog, self.ctx.plan.schedule);
         }
         Ok(())
     }

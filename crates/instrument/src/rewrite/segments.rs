@@ -3,7 +3,7 @@
 
 use wasmparser::Operator;
 
-use crate::ops::{self, Flow};
+use crate::ops::{Class, Flow};
 
 /// The most a taken `br_if` may leave paid and unrun: a `br_if` whose
 /// fall-through (up to the end of its segment) costs more starts a new
@@ -27,22 +27,28 @@ impl Segments {
     /// the code they skip: a `memory.grow` or a host call on a cold path).
     pub(super) fn measure(
         ops: &[Operator<'_>],
-        op_cost: impl Fn(&Operator<'_>) -> u64,
+        classes: &[Class],
+        op_cost: impl Fn(&Operator<'_>, Class) -> u64,
     ) -> Segments {
+        let costs: Vec<u64> = ops
+            .iter()
+            .zip(classes)
+            .map(|(op, &class)| op_cost(op, class))
+            .collect();
         let mut split_after = vec![false; ops.len()];
         let mut rest = 0u64;
-        for (i, op) in ops.iter().enumerate().rev() {
-            split_after[i] = ends_segment(op)
+        for (i, (op, &class)) in ops.iter().zip(classes).enumerate().rev() {
+            split_after[i] = ends_segment(op, class)
                 || (matches!(op, Operator::BrIf { .. }) && rest > BR_IF_SPLIT_COST);
             if split_after[i] {
                 rest = 0;
             }
-            rest = rest.saturating_add(op_cost(op));
+            rest = rest.saturating_add(costs[i]);
         }
         let mut cost = vec![0u64; ops.len()];
         let mut start = 0;
-        for (i, op) in ops.iter().enumerate() {
-            cost[start] += op_cost(op);
+        for (i, &op_cost) in costs.iter().enumerate() {
+            cost[start] += op_cost;
             if split_after[i] {
                 start = i + 1;
                 if start == ops.len() {
@@ -57,9 +63,10 @@ impl Segments {
     pub(super) fn sink_into_branches(
         &mut self,
         ops: &[Operator<'_>],
+        classes: &[Class],
         keep: impl Fn(usize) -> bool,
     ) {
-        sink_into_branches(ops, &self.split_after, &mut self.cost, keep);
+        sink_into_branches(ops, classes, &self.split_after, &mut self.cost, keep);
     }
 }
 
@@ -67,8 +74,8 @@ impl Segments {
 /// branch target (`loop` body, `if`/`else` arms, the code after `end`) and
 /// after an unconditional transfer (the code that follows is dead until
 /// the next `end` or `else`, and pays only if it is ever reached).
-fn ends_segment(op: &Operator<'_>) -> bool {
-    match ops::class(op).flow {
+fn ends_segment(op: &Operator<'_>, class: Class) -> bool {
+    match class.flow {
         // A `block`'s body is no branch target: its `end` is.
         Flow::Open => !matches!(op, Operator::Block { .. }),
         Flow::Else | Flow::End | Flow::Jump | Flow::Exit | Flow::Trap | Flow::Refused => true,
@@ -86,6 +93,7 @@ fn ends_segment(op: &Operator<'_>) -> bool {
 /// costs cascade into nested ifs the same way.
 fn sink_into_branches(
     ops: &[Operator<'_>],
+    classes: &[Class],
     split_after: &[bool],
     segment_cost: &mut [u64],
     keep: impl Fn(usize) -> bool,
@@ -120,16 +128,10 @@ fn sink_into_branches(
             segment_cost[i + 1] = segment_cost[i + 1].saturating_add(cost);
             segment_cost[els + 1] = segment_cost[els + 1].saturating_add(cost);
         }
-        pure = pure && computes_only(op);
+        pure = pure && classes[i].pure;
         if split_after[i] {
             start = i + 1;
             pure = true;
         }
     }
-}
-
-/// Whether `op` only computes: it cannot trap, call, branch, touch memory
-/// or tables, or write a global.
-pub(super) fn computes_only(op: &Operator<'_>) -> bool {
-    ops::class(op).pure
 }

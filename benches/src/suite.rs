@@ -372,6 +372,63 @@ pub fn plans(config: &Config) -> Vec<Plan> {
                 },
             });
         }
+        // The instrumentation pass alone on the ~1 MB module (validation,
+        // limits, metering, NaN canonicalisation), beside wasmi's own
+        // compile of the raw module (its default: every function validated,
+        // translated on first call). Engine-independent: one row.
+        if kind == BackendKind::Wasmi {
+            let (policy, bytes) = (config.effective_policy().into_owned(), large.clone());
+            let lazy_bytes = large.clone();
+            plans.push(Plan {
+                name: "instrument_1mb".into(),
+                backend: kind,
+                unit: "ms",
+                items: 1,
+                sides: Sides::Timed {
+                    ward: Box::new(move || {
+                        Box::new(move || {
+                            black_box(
+                                ward_instrument::prepare(large_bytes(&bytes), &policy)
+                                    .expect("instruments"),
+                            );
+                        })
+                    }),
+                    baselines: vec![("wasmi compile (lazy)".into(), raw_compile(kind, lazy_bytes))],
+                },
+            });
+        }
+        // The first call of the ~1 MB module, never compiled before:
+        // instrumented, then on wasmtime with tier-up (run on wasmi while
+        // wasmtime compiles it on a worker thread), or on wasmi. Baseline:
+        // raw wasmi translating it eagerly (Ward validates every function)
+        // and calling it.
+        {
+            let (config, bytes) = (config.clone(), large.clone());
+            let raw_bytes = large.clone();
+            plans.push(Plan {
+                name: "cold_call_1mb".into(),
+                backend: kind,
+                unit: "ms",
+                items: 1,
+                sides: Sides::Timed {
+                    ward: Box::new(move || {
+                        let config = Config {
+                            tier_up: true,
+                            ..config
+                        };
+                        // One backend for every call: its worker compiles
+                        // one module at a time, as a node's would.
+                        let backend = ward_backend(kind, &config);
+                        Box::new(move || {
+                            let module = ward_vm::compile(&*backend, &config, large_bytes(&bytes))
+                                .expect("compiles");
+                            execute_ok(&*backend, &module, b"");
+                        })
+                    }),
+                    baselines: vec![("wasmi eager compile+call".into(), raw_cold_eager(raw_bytes))],
+                },
+            });
+        }
         // Loading the ~1 MB module from the disk cache (wasmtime: wasmi
         // keeps no artifacts).
         if kind == BackendKind::Wasmtime {
@@ -764,6 +821,27 @@ fn raw_cold(kind: BackendKind) -> Box<dyn FnOnce() -> Work> {
                 })
             }
         }
+    })
+}
+
+/// Raw wasmi translating the ~1 MB module eagerly, then calling `main`.
+fn raw_cold_eager(bytes: Lazy) -> Box<dyn FnOnce() -> Work> {
+    Box::new(move || {
+        let mut engine_config = wasmi::Config::default();
+        engine_config.compilation_mode(wasmi::CompilationMode::Eager);
+        let engine = wasmi::Engine::new(&engine_config);
+        let linker = wasmi::Linker::<()>::new(&engine);
+        Box::new(move || {
+            let module = wasmi::Module::new(&engine, large_bytes(&bytes)).expect("compiles");
+            let mut store = wasmi::Store::new(&engine, ());
+            let instance = linker
+                .instantiate_and_start(&mut store, &module)
+                .expect("instantiates");
+            let main = instance
+                .get_typed_func::<(), ()>(&store, "main")
+                .expect("main");
+            main.call(&mut store, ()).expect("runs");
+        })
     })
 }
 

@@ -63,6 +63,11 @@ pub(crate) struct ServeArgs {
     /// order). Blocks are the same whatever it is.
     #[arg(long, value_parser = parse::u64_arg)]
     threads: Option<u64>,
+    /// Compile every contract with wasmtime before its first call, rather
+    /// than running its first calls on wasmi while wasmtime compiles it in
+    /// the background (tier-up; same outcomes and gas either way).
+    #[arg(long)]
+    no_tier_up: bool,
     /// Run as a replica of a cluster whose block log is in etcd at these
     /// client endpoints (`host:port`, comma-separated; plain HTTP, no TLS).
     #[arg(long, value_delimiter = ',', value_name = "HOST:PORT")]
@@ -102,6 +107,7 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     config.block_time_ms = args.block_time_ms;
     config.max_block_gas = args.max_block_gas;
     config.dev = args.dev;
+    config.tier_up = !args.no_tier_up;
     if let Some(threads) = args.threads {
         config.threads = size(threads).max(1);
     }

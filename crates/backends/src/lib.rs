@@ -19,17 +19,23 @@
 
 use std::sync::Arc;
 
-use ward_vm::{Backend, BackendKind, Config, Failure};
+use ward_vm::{Backend, BackendKind, Config, Failure, TieredBackend};
 use ward_vm_wasmi::WasmiBackend;
 use ward_vm_wasmtime::WasmtimeBackend;
 
-/// The backend of `kind` for `config`.
+/// The backend of `kind` for `config`: for wasmtime with
+/// [`Config::tier_up`], a [`TieredBackend`] that runs a module on wasmi
+/// until wasmtime has compiled it.
 ///
 /// # Errors
 ///
 /// When the engine cannot be built for `config`.
 pub fn new(kind: BackendKind, config: &Config) -> Result<Arc<dyn Backend>, Failure> {
     Ok(match kind {
+        BackendKind::Wasmtime if config.tier_up => Arc::new(TieredBackend::new(
+            Arc::new(WasmiBackend::new(config)?),
+            Arc::new(WasmtimeBackend::new(config)?),
+        )),
         BackendKind::Wasmtime => Arc::new(WasmtimeBackend::new(config)?),
         BackendKind::Wasmi => Arc::new(WasmiBackend::new(config)?),
     })

@@ -142,6 +142,10 @@ pub struct NodeConfig {
     /// Threads a block runs on (`--threads`; 1: in order). Default: the
     /// machine's cores. Blocks are the same whatever it is.
     pub threads: usize,
+    /// Tier-up on wasmtime (`--no-tier-up` turns it off): a contract no
+    /// node compiled before runs on wasmi for its first calls while
+    /// wasmtime compiles it in the background. Default: on.
+    pub tier_up: bool,
 }
 
 impl NodeConfig {
@@ -160,6 +164,7 @@ impl NodeConfig {
             tx_timeout: Duration::from_secs(10),
             cluster: None,
             threads: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            tier_up: true,
         }
     }
 }

@@ -66,7 +66,10 @@ impl Shared {
         let store = Arc::new(RedbStore::create(&config.data_dir)?);
         let settings = ChainSettings::open(&store, &config.chain_id, config.max_block_gas)?;
         let replica = join(&settings)?;
-        let vm_config = Config::default();
+        let vm_config = Config {
+            tier_up: config.tier_up,
+            ..Config::default()
+        };
         let backend = ward_backends::new(config.backend, &vm_config)
             .map_err(|f| NodeError::Config(f.message))?;
         let options = CacheOptions {

@@ -181,6 +181,20 @@ impl Module {
             })
     }
 
+    /// The same module (the same preparation) with another engine's
+    /// compilation of the same bytes: a tiered backend's tiers.
+    pub(crate) fn with_code(
+        &self,
+        backend: BackendKind,
+        code: Arc<dyn Any + Send + Sync>,
+    ) -> Module {
+        Module {
+            backend,
+            compiled: code,
+            ..self.clone()
+        }
+    }
+
     /// The backend's own compiled module, for the backend that made it.
     pub fn downcast<T: Any>(&self) -> Option<&T> {
         self.compiled.downcast_ref::<T>()
@@ -228,6 +242,19 @@ pub trait Backend: Send + Sync {
     fn serialize(&self, module: &Module) -> Option<Vec<u8>> {
         let _ = module;
         None
+    }
+
+    /// For a module whose artifact [`Backend::serialize`] did not have
+    /// yet (a tiered backend compiles it in the background): calls `store`
+    /// with it once it is made, on whatever thread makes it. `false` when
+    /// it never will (the default).
+    fn serialize_when_ready(
+        &self,
+        module: &Module,
+        store: Box<dyn FnOnce(Vec<u8>) + Send>,
+    ) -> bool {
+        let _ = (module, store);
+        false
     }
 
     /// A sandbox whose first instantiation will be `module` alone (no

@@ -167,7 +167,7 @@ pub struct ModuleCache {
     config_digest: [u8; 32],
     engine: String,
     options: CacheOptions,
-    disk: Option<DiskCache>,
+    disk: Option<Arc<DiskCache>>,
     state: Mutex<State>,
     done: Condvar,
     memory_hits: AtomicU64,
@@ -199,7 +199,7 @@ impl ModuleCache {
             config_digest: *blake3::hash(&config.fingerprint()).as_bytes(),
             config: config.clone(),
             options,
-            disk,
+            disk: disk.map(Arc::new),
             state: Mutex::new(State::default()),
             done: Condvar::new(),
             memory_hits: AtomicU64::new(0),
@@ -418,18 +418,28 @@ impl ModuleCache {
     fn compile_and_store(&self, key: &CacheKey, wasm: &[u8]) -> Result<Module, Failure> {
         self.compiles.fetch_add(1, Ordering::Relaxed);
         let result = crate::compile(&*self.backend, &self.config, wasm);
-        if let (Ok(module), Some(disk)) = (&result, &self.disk)
-            && let Some(artifact) = self.backend.serialize(module)
-        {
-            let stored = Stored {
-                bytes: artifact,
-                start: 0,
-                metering: module.metering(),
-                has_start: module.has_start(),
-                recyclable: module.recyclable(),
+        if let (Ok(module), Some(disk)) = (&result, &self.disk) {
+            let (metering, has_start, recyclable) =
+                (module.metering(), module.has_start(), module.recyclable());
+            let (disk, key) = (disk.clone(), key.clone());
+            let store = move |artifact| {
+                let stored = Stored {
+                    bytes: artifact,
+                    start: 0,
+                    metering,
+                    has_start,
+                    recyclable,
+                };
+                if let Err(err) = disk.store(&key, &stored) {
+                    tracing::warn!(code = %key.code, "disk cache write failed: {err}");
+                }
             };
-            if let Err(err) = disk.store(key, &stored) {
-                tracing::warn!(code = %key.code, "disk cache write failed: {err}");
+            match self.backend.serialize(module) {
+                Some(artifact) => store(artifact),
+                // A tiered backend's artifact, written once it is compiled.
+                None => {
+                    self.backend.serialize_when_ready(module, Box::new(store));
+                }
             }
         }
         result

@@ -58,6 +58,13 @@ pub struct Config {
     /// of instantiating. Not part of the fingerprint: it changes no
     /// outcome. Default: 64 MiB.
     pub recycle_bytes: u64,
+    /// Tier-up (wasmtime only, through `ward_backends::new`): a module's
+    /// first calls run on wasmi, which translates it in milliseconds,
+    /// while wasmtime compiles it on a worker thread; later calls run the
+    /// compiled code. Same instrumented bytes, so the same outcomes and
+    /// gas. Not part of the fingerprint. Default: off (a node turns it
+    /// on).
+    pub tier_up: bool,
 }
 
 impl Default for Config {
@@ -69,6 +76,7 @@ impl Default for Config {
             pooling: true,
             max_instances: 1100,
             recycle_bytes: 64 << 20,
+            tier_up: false,
         }
     }
 }

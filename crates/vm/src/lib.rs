@@ -52,6 +52,7 @@ mod outcome;
 pub mod recycle;
 mod run;
 mod system;
+mod tier;
 mod value;
 
 pub use backend::{
@@ -75,6 +76,7 @@ pub use run::{
     instantiate_metered, policy_failure,
 };
 pub use system::SystemRuntimes;
+pub use tier::{TierStats, TieredBackend};
 pub use value::{ExportType, ExternType, FuncType, ImportType, ValType, Value};
 pub use ward_abi::ABI_VERSION;
 pub use ward_instrument::{Inspection, LimitUse, SCHEDULE_VERSION, inspect};

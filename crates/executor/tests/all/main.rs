@@ -5,3 +5,4 @@ mod executor;
 mod faults;
 mod parallel;
 mod signed;
+mod tier;

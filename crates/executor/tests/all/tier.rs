@@ -1,0 +1,180 @@
+//! Tier-up: a module's first calls on wasmi while wasmtime compiles it,
+//! later ones on wasmtime. A switch in the middle of a block changes no
+//! receipt and no state root; the disk cache gets the compiled artifact
+//! once the background compile is done.
+
+#![allow(clippy::unwrap_used, reason = "test")]
+
+use std::{sync::Arc, time::Duration};
+
+use ed25519_dalek::SigningKey;
+use ward_chain::tx::{Payload, SignedTx, TxBody, VerifiedTx, account_address, dev_key};
+use ward_executor::{Block, Executor};
+use ward_primitives::Address;
+use ward_sdk::codec::{call_input, encode};
+use ward_state::MemoryStore;
+use ward_testkit::contracts;
+use ward_vm::{BackendKind, CacheOptions, Config, ModuleCache, TieredBackend};
+
+const CHAIN: &str = "ward-tier";
+
+fn signed(key: &SigningKey, nonce: u64, gas_limit: u64, payload: Payload) -> VerifiedTx {
+    let tx = TxBody {
+        chain_id: CHAIN.into(),
+        public_key: key.verifying_key().to_bytes(),
+        nonce,
+        gas_limit,
+        payload,
+    }
+    .sign(key);
+    SignedTx::verify_bytes(&tx.to_bytes(), CHAIN).unwrap()
+}
+
+fn tiered(config: &Config, hold_until: u64) -> Arc<TieredBackend> {
+    Arc::new(
+        TieredBackend::new(
+            ward_testkit::backend(BackendKind::Wasmi, config),
+            ward_testkit::backend(BackendKind::Wasmtime, config),
+        )
+        .hold_until(hold_until),
+    )
+}
+
+/// The same two blocks (the token deployed; then transfers, approvals, a
+/// transfer that reverts and one that runs out of gas) on `exec`.
+fn two_blocks(exec: &Executor<MemoryStore>) -> Vec<Block> {
+    let owner = dev_key(0);
+    let deploy = signed(
+        &owner,
+        0,
+        200_000_000,
+        Payload::Deploy {
+            code: contracts::wasm("token"),
+            input: encode(&1_000_000u128),
+            salt: Vec::new(),
+        },
+    );
+    let first = exec.execute_signed_block(&[deploy], 10).unwrap();
+    let token = first.receipts[0].address.unwrap();
+    let call = |method: &str, args: &(Address, u128)| Payload::Call {
+        to: token,
+        input: call_input(method, args),
+    };
+    let mut txs = Vec::new();
+    for n in 1..=30u64 {
+        let to = account_address(&dev_key(1 + n as u32 % 5).verifying_key().to_bytes());
+        let payload = match n % 6 {
+            0 => call("approve", &(to, u128::from(n))),
+            // More than the owner holds: reverts.
+            5 => call("transfer", &(to, u128::MAX)),
+            _ => call("transfer", &(to, u128::from(n))),
+        };
+        // Every seventh runs out of gas.
+        let gas = if n % 7 == 0 { 12_000 } else { 2_000_000 };
+        txs.push(signed(&owner, n, gas, payload));
+    }
+    let second = exec.execute_signed_block(&txs, 20).unwrap();
+    vec![first, second]
+}
+
+#[test]
+fn a_switch_in_the_middle_of_a_block_changes_no_receipt() {
+    let config = Config::default();
+    let plain: Vec<Vec<Block>> = BackendKind::ALL
+        .into_iter()
+        .map(|kind| {
+            let backend = ward_testkit::backend(kind, &config);
+            two_blocks(&Executor::new(
+                Arc::new(MemoryStore::default()),
+                backend,
+                &config,
+            ))
+        })
+        .collect();
+    // The deploy's call and 10 of the second block's 30 run on wasmi, the
+    // other 20 on wasmtime.
+    let backend = tiered(&config, 11);
+    let exec = Executor::new(Arc::new(MemoryStore::default()), backend.clone(), &config);
+    let blocks = two_blocks(&exec);
+    let stats = backend.stats();
+    assert_eq!((stats.quick, stats.fast), (11, 20), "{stats:?}");
+    assert_eq!(stats.compiled, 1);
+    for other in &plain {
+        for (tiered, plain) in blocks.iter().zip(other) {
+            assert_eq!(tiered.receipts, plain.receipts);
+            assert_eq!(tiered.record.header, plain.record.header);
+        }
+    }
+    let statuses: Vec<&str> = blocks[1]
+        .receipts
+        .iter()
+        .map(|r| r.status.as_str())
+        .collect();
+    for status in ["ok", "reverted", "out_of_gas"] {
+        assert!(statuses.contains(&status), "{statuses:?}");
+    }
+}
+
+#[test]
+fn without_a_hold_later_calls_reach_wasmtime() {
+    let config = Config::default();
+    let backend = tiered(&config, 0);
+    let exec = Executor::new(Arc::new(MemoryStore::default()), backend.clone(), &config);
+    two_blocks(&exec);
+    // The worker finishes the compile in its own time; every sandbox
+    // after that is on wasmtime.
+    for _ in 0..600 {
+        if backend.stats().compiled == 1 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(backend.stats().compiled, 1);
+    let before = backend.stats();
+    let owner = dev_key(0);
+    let deploy = signed(
+        &owner,
+        31,
+        200_000_000,
+        Payload::Deploy {
+            code: contracts::wasm("token"),
+            input: encode(&5u128),
+            salt: vec![1],
+        },
+    );
+    let block = exec.execute_signed_block(&[deploy], 30).unwrap();
+    assert_eq!(block.receipts[0].status, "ok");
+    let after = backend.stats();
+    assert_eq!(after.quick, before.quick);
+    assert_eq!(after.fast, before.fast + 1);
+}
+
+#[test]
+fn the_disk_cache_gets_the_compiled_artifact_once_it_is_made() {
+    let config = Config::default();
+    let dir = std::env::temp_dir().join(format!("ward-tier-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let options = || CacheOptions {
+        disk_dir: Some(dir.clone()),
+        ..CacheOptions::default()
+    };
+    let wasm = contracts::wasm("token");
+    // Held: the first compile returns at once, on wasmi.
+    let backend = tiered(&config, 1);
+    let cache = ModuleCache::new(backend.clone(), &config, options()).unwrap();
+    cache.get_or_compile(&wasm).unwrap();
+    for _ in 0..600 {
+        if backend.stats().compiled == 1 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(backend.stats().compiled, 1);
+    // A plain wasmtime node finds the artifact and compiles nothing.
+    let plain = ward_testkit::backend(BackendKind::Wasmtime, &config);
+    let again = ModuleCache::new(plain, &config, options()).unwrap();
+    again.get_or_compile(&wasm).unwrap();
+    let stats = again.stats();
+    assert_eq!((stats.disk_hits, stats.compiles), (1, 0), "{stats:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -803,18 +803,19 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         journal: &SharedJournal<S>,
         address: &Address,
     ) -> Result<ward_vm::Module, ExecError> {
-        let (info, code) = {
-            let j = lock(journal);
-            let Some(info) = j.contract(address)? else {
-                return Err(ExecError::InvalidTx(format!("no contract at {address}")));
-            };
-            let code = j.code(&info.code_hash)?;
-            (info, code)
+        let info = lock(journal).contract(address)?;
+        let Some(info) = info else {
+            return Err(ExecError::InvalidTx(format!("no contract at {address}")));
         };
+        // Code is stored by its hash and never changes: a module the cache
+        // holds under the hash is that code, so the code is read (a copy of
+        // it, every call) only to compile it. The contract's record, read
+        // above, is what a parallel block's conflict check needs.
         let hash = CodeHash(info.code_hash.0);
         if let Some(Ok(module)) = self.cache.lookup(&hash) {
             return Ok(module);
         }
+        let code = lock(journal).code(&info.code_hash)?;
         let Some(code) = code else {
             return Err(StateError::Corrupt {
                 table: "code",

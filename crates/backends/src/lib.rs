@@ -23,6 +23,23 @@ use ward_vm::{Backend, BackendKind, Config, Failure, TieredBackend};
 use ward_vm_wasmi::WasmiBackend;
 use ward_vm_wasmtime::WasmtimeBackend;
 
+/// Wasmtime with tier-up: wasmi runs a module until wasmtime (compiling
+/// on one worker thread, see [`Config::tier_up`]) has compiled it.
+///
+/// # Errors
+///
+/// When either engine cannot be built for `config`.
+pub fn tiered(config: &Config) -> Result<TieredBackend, Failure> {
+    let config = Config {
+        tier_up: true,
+        ..config.clone()
+    };
+    Ok(TieredBackend::new(
+        Arc::new(WasmiBackend::new(&config)?),
+        Arc::new(WasmtimeBackend::new(&config)?),
+    ))
+}
+
 /// The backend of `kind` for `config`: for wasmtime with
 /// [`Config::tier_up`], a [`TieredBackend`] that runs a module on wasmi
 /// until wasmtime has compiled it.
@@ -32,10 +49,7 @@ use ward_vm_wasmtime::WasmtimeBackend;
 /// When the engine cannot be built for `config`.
 pub fn new(kind: BackendKind, config: &Config) -> Result<Arc<dyn Backend>, Failure> {
     Ok(match kind {
-        BackendKind::Wasmtime if config.tier_up => Arc::new(TieredBackend::new(
-            Arc::new(WasmiBackend::new(config)?),
-            Arc::new(WasmtimeBackend::new(config)?),
-        )),
+        BackendKind::Wasmtime if config.tier_up => Arc::new(tiered(config)?),
         BackendKind::Wasmtime => Arc::new(WasmtimeBackend::new(config)?),
         BackendKind::Wasmi => Arc::new(WasmiBackend::new(config)?),
     })

@@ -30,13 +30,13 @@ fn signed(key: &SigningKey, nonce: u64, gas_limit: u64, payload: Payload) -> Ver
     SignedTx::verify_bytes(&tx.to_bytes(), CHAIN).unwrap()
 }
 
+/// Wasmi, then wasmtime, each built with `tier_up` as a node's are
+/// (wasmtime compiling on one thread).
 fn tiered(config: &Config, hold_until: u64) -> Arc<TieredBackend> {
     Arc::new(
-        TieredBackend::new(
-            ward_testkit::backend(BackendKind::Wasmi, config),
-            ward_testkit::backend(BackendKind::Wasmtime, config),
-        )
-        .hold_until(hold_until),
+        ward_backends::tiered(config)
+            .unwrap()
+            .hold_until(hold_until),
     )
 }
 

@@ -9,6 +9,7 @@ use crate::{
     analyze::Body,
     loops,
     nan::{self},
+    ops::{Dynamic, Flow},
 };
 
 use super::body::{BodyCtx, OUT_OF_GAS_LABEL, STACK_OVERFLOW_LABEL, Scratch, meter_params};
@@ -104,6 +105,23 @@ impl Emitter<'_, '_, '_, '_> {
                     charged_early = (c.after > 0).then_some(c.end + 1);
                     i = c.end + 1;
                 }
+                None if cost == 0 && self.copies_as_is(i) => {
+                    // A run of ops the rewrite leaves alone, none starting
+                    // a segment: their encoding, copied in one go.
+                    let start = i;
+                    i += 1;
+                    while i < self.body.ops.len()
+                        && segment_cost[i] == 0
+                        && charged_early != Some(i)
+                        && counted.peek().is_none_or(|c| c.start != i)
+                        && self.copies_as_is(i)
+                    {
+                        i += 1;
+                    }
+                    let (from, to) = (self.body.starts[start], self.body.starts[i]);
+                    self.func
+                        .raw(self.body.code[from as usize..to as usize].iter().copied());
+                }
                 None => {
                     self.op(i, cost, true)?;
                     i += 1;
@@ -149,6 +167,22 @@ impl Emitter<'_, '_, '_, '_> {
         self.func.instruction(&Instruction::End);
         self.nesting -= 1;
         Ok(())
+    }
+
+    /// Whether op `i` is emitted exactly as it is: straight-line, with no
+    /// charge of its own, no NaN fix, naming no local or function.
+    fn copies_as_is(&self, i: usize) -> bool {
+        let class = self.body.classes[i];
+        class.flow == Flow::Straight
+            && class.dynamic == Dynamic::None
+            && !matches!(
+                self.body.ops[i],
+                Operator::LocalGet { .. }
+                    | Operator::LocalSet { .. }
+                    | Operator::LocalTee { .. }
+                    | Operator::RefFunc { .. }
+            )
+            && self.nan_plan.is_none_or(|p| !p.fixes.contains_key(&i))
     }
 
     /// An original local's index in the instrumented body.

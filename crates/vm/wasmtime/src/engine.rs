@@ -201,7 +201,11 @@ pub(crate) fn engine_config(config: &Config) -> wasmtime::Config {
         .max_wasm_stack(WASM_STACK_BYTES)
         .async_stack_size(WASM_STACK_BYTES * 2)
         // Backtraces cost time on every trap and never enter results.
-        .wasm_backtrace_max_frames(None);
+        .wasm_backtrace_max_frames(None)
+        // Under tier-up every compile runs on the worker thread: on one
+        // core, leaving the others to the calls running meanwhile. The
+        // machine code (and the artifacts' compatibility) is the same.
+        .parallel_compilation(!config.tier_up);
     c
 }
 

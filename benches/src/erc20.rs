@@ -12,7 +12,7 @@
 //! each transfer to a new recipient (a fresh storage slot each time);
 //! `erc20_transfer_repeat` sends them all to one.
 
-use std::{hint::black_box, sync::Arc};
+use std::hint::black_box;
 
 use revm::{
     ExecuteCommitEvm, MainBuilder, MainContext,
@@ -21,11 +21,9 @@ use revm::{
     primitives::{Address as EvmAddress, Bytes, U256},
 };
 use ward_chain::tx::{Payload, SignedTx, TxBody};
-use ward_executor::Executor;
 use ward_primitives::Address;
 use ward_sdk::codec::{call_input, encode};
-use ward_state::MemoryStore;
-use ward_vm::{BackendKind, Config};
+use ward_vm::BackendKind;
 
 use crate::Work;
 
@@ -105,17 +103,7 @@ pub fn ward_transfers(kind: BackendKind, repeat: bool) -> Option<Work> {
     let code = crate::sdk_contract("token")?;
     let key = ward_chain::tx::dev_key(3_000);
     let public_key = key.verifying_key().to_bytes();
-    let config = Config::default();
-    let limits = ward_executor::ChainLimits {
-        max_block_gas: u64::MAX,
-        ..ward_executor::ChainLimits::default()
-    };
-    let exec = Executor::new(
-        Arc::new(MemoryStore::default()),
-        crate::ward_backend(kind, &config),
-        &config,
-    )
-    .with_limits(limits);
+    let exec = crate::unbounded_executor(kind);
     let tx = move |nonce: u64, gas_limit: u64, payload: Payload| {
         SignedTx {
             body: TxBody {

@@ -147,6 +147,39 @@ pub fn raw_wasmtime_run(wat: &str, input_len: i32, alloc: RawAlloc) -> Work {
     })
 }
 
+/// Raw wasmi: instantiates `module` in `store` through `linker` and calls
+/// its `main`; hands the store back.
+pub fn wasmi_call_main<T>(
+    linker: &wasmi::Linker<T>,
+    mut store: wasmi::Store<T>,
+    module: &wasmi::Module,
+) -> wasmi::Store<T> {
+    let instance = linker
+        .instantiate_and_start(&mut store, module)
+        .expect("instantiates");
+    let main = instance
+        .get_typed_func::<(), ()>(&store, "main")
+        .expect("main");
+    main.call(&mut store, ()).expect("runs");
+    store
+}
+
+/// An executor over a new [`ward_state::MemoryStore`] on `kind`, with no
+/// block gas maximum (the block figures run thousands of transactions).
+pub fn unbounded_executor(kind: BackendKind) -> ward_executor::Executor<ward_state::MemoryStore> {
+    let config = Config::default();
+    let limits = ward_executor::ChainLimits {
+        max_block_gas: u64::MAX,
+        ..ward_executor::ChainLimits::default()
+    };
+    ward_executor::Executor::new(
+        Arc::new(ward_state::MemoryStore::default()),
+        ward_backend(kind, &config),
+        &config,
+    )
+    .with_limits(limits)
+}
+
 /// The raw wasmi floor: `Store::new`, linker instantiation with an
 /// `input_size` import, typed call of `main`, drop.
 pub fn raw_wasmi_run(wat: &str, input_len: i32) -> Work {
@@ -160,15 +193,11 @@ pub fn raw_wasmi_run(wat: &str, input_len: i32) -> Work {
         })
         .expect("defines");
     Box::new(move || {
-        let mut store = Store::new(&engine, input_len);
-        let instance = linker
-            .instantiate_and_start(&mut store, &module)
-            .expect("instantiates");
-        let main = instance
-            .get_typed_func::<(), ()>(&store, "main")
-            .expect("main");
-        main.call(&mut store, ()).expect("runs");
-        black_box(store);
+        black_box(wasmi_call_main(
+            &linker,
+            Store::new(&engine, input_len),
+            &module,
+        ));
     })
 }
 

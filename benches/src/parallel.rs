@@ -7,13 +7,12 @@
 //! transfer is from the same sender, so each reads the balance the one
 //! before it wrote.
 
-use std::{hint::black_box, sync::Arc};
+use std::hint::black_box;
 
-use ward_executor::{Executor, Tx};
+use ward_executor::Tx;
 use ward_primitives::Address;
 use ward_sdk::codec::{call_input, encode};
-use ward_state::MemoryStore;
-use ward_vm::{BackendKind, Config};
+use ward_vm::BackendKind;
 
 use crate::Work;
 
@@ -36,18 +35,7 @@ pub fn threads() -> usize {
 /// `None` when the SDK token is not built.
 pub fn transfers(kind: BackendKind, threads: usize, conflict: bool) -> Option<Work> {
     let code = crate::sdk_contract("token")?;
-    let config = Config::default();
-    let limits = ward_executor::ChainLimits {
-        max_block_gas: u64::MAX,
-        ..ward_executor::ChainLimits::default()
-    };
-    let exec = Executor::new(
-        Arc::new(MemoryStore::default()),
-        crate::ward_backend(kind, &config),
-        &config,
-    )
-    .with_limits(limits)
-    .with_threads(threads);
+    let exec = crate::unbounded_executor(kind).with_threads(threads);
     let owner = account(0xa1, 0);
     let receipts = exec
         .execute_block(

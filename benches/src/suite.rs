@@ -810,14 +810,7 @@ fn raw_cold(kind: BackendKind) -> Box<dyn FnOnce() -> Work> {
                 Box::new(move || {
                     n += 1;
                     let module = wasmi::Module::new(&engine, unique_module(n)).expect("compiles");
-                    let mut store = wasmi::Store::new(&engine, ());
-                    let instance = linker
-                        .instantiate_and_start(&mut store, &module)
-                        .expect("instantiates");
-                    let main = instance
-                        .get_typed_func::<(), ()>(&store, "main")
-                        .expect("main");
-                    main.call(&mut store, ()).expect("runs");
+                    crate::wasmi_call_main(&linker, wasmi::Store::new(&engine, ()), &module);
                 })
             }
         }
@@ -833,14 +826,7 @@ fn raw_cold_eager(bytes: Lazy) -> Box<dyn FnOnce() -> Work> {
         let linker = wasmi::Linker::<()>::new(&engine);
         Box::new(move || {
             let module = wasmi::Module::new(&engine, large_bytes(&bytes)).expect("compiles");
-            let mut store = wasmi::Store::new(&engine, ());
-            let instance = linker
-                .instantiate_and_start(&mut store, &module)
-                .expect("instantiates");
-            let main = instance
-                .get_typed_func::<(), ()>(&store, "main")
-                .expect("main");
-            main.call(&mut store, ()).expect("runs");
+            crate::wasmi_call_main(&linker, wasmi::Store::new(&engine, ()), &module);
         })
     })
 }

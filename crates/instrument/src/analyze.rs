@@ -19,14 +19,16 @@ use crate::{
 pub(crate) struct Body<'a> {
     /// Declared locals (not parameters), as (count, type) runs.
     pub locals: Vec<(u32, ValType)>,
-    /// The body's operators, ending with the function's `end`.
-    pub ops: Vec<Operator<'a>>,
-    /// The operators' encoding, and where each one starts in it (one more
-    /// entry than `ops`: the end): the rewrite copies the ops it leaves
-    /// alone as they are.
+    /// The operators' encoding, at `code_offset` in the module.
     pub code: &'a [u8],
+    pub code_offset: usize,
+    /// The body's operators, ending with the function's `end`, where each
+    /// one starts in `code` (one more entry: the end) and each one's class
+    /// (looked up once: the rewrite asks several times). Empty until
+    /// [`Body::decode`]: pass one validates without keeping them, and the
+    /// rewrite decodes one body at a time into the same buffers.
+    pub ops: Vec<Operator<'a>>,
     pub starts: Vec<u32>,
-    /// Each op's class (looked up once: the rewrite asks several times).
     pub classes: Vec<ops::Class>,
     /// Whether any op touches a float.
     pub floats: bool,
@@ -34,6 +36,29 @@ pub(crate) struct Body<'a> {
     pub max_height: u32,
     /// Number of parameters plus declared locals.
     pub locals_and_params: u64,
+}
+
+impl<'a> Body<'a> {
+    /// Decodes the operators pass one validated into `ops`, `starts` and
+    /// `classes` (their buffers reused).
+    pub(crate) fn decode(&mut self, features: WasmFeatures) -> Result<(), PolicyError> {
+        self.ops.clear();
+        self.starts.clear();
+        self.classes.clear();
+        let mut binary = wasmparser::BinaryReader::new(self.code, self.code_offset);
+        binary.set_features(features);
+        let mut reader = wasmparser::OperatorsReader::new(binary);
+        while !reader.eof() {
+            let start = reader.original_position() - self.code_offset;
+            let op = reader.read().map_err(invalid)?;
+            self.starts.push(start as u32);
+            self.classes.push(ops::class(&op));
+            self.ops.push(op);
+        }
+        self.starts
+            .push((reader.original_position() - self.code_offset) as u32);
+        Ok(())
+    }
 }
 
 /// What pass one learned.
@@ -47,6 +72,8 @@ pub(crate) struct Analysis<'a> {
     /// Value type of every global, imports first.
     pub global_types: Vec<ValType>,
     pub bodies: Vec<Body<'a>>,
+    /// The features bodies were validated (and are decoded) with.
+    pub features: WasmFeatures,
     pub start: Option<u32>,
     /// Functions whose reference escapes inside the module (tables,
     /// `ref.func`): they get an accounting thunk.
@@ -133,6 +160,7 @@ pub(crate) fn analyze<'a>(
         limits.max_module_bytes,
         wasm.len() as u64,
     )?;
+    an.a.features = features.wasm_features();
     let mut validator = Validator::new_with_features(features.wasm_features());
     for payload in Parser::new(0).parse_all(wasm) {
         let payload = payload.map_err(|e| an.classify(e))?;
@@ -382,18 +410,11 @@ impl<'a> Analyzer<'a, '_> {
             });
         };
         let mut fv = func.into_validator(std::mem::take(&mut self.allocs));
-        let parsed = read_body(
-            &mut fv,
-            body,
-            limits,
-            self.floats,
-            self.collect,
-            &mut self.m,
-        )
-        .map_err(|e| match e {
-            BodyError::Wasm(err) => self.classify(err),
-            BodyError::Policy(p) => p,
-        })?;
+        let parsed =
+            read_body(&mut fv, body, limits, self.floats, &mut self.m).map_err(|e| match e {
+                BodyError::Wasm(err) => self.classify(err),
+                BodyError::Policy(p) => p,
+            })?;
         let type_index = self
             .a
             .func_types
@@ -426,10 +447,11 @@ impl<'a> Analyzer<'a, '_> {
         if self.collect {
             self.a.bodies.push(Body {
                 locals: parsed.locals,
-                ops: parsed.ops,
                 code: parsed.code,
-                starts: parsed.starts,
-                classes: parsed.classes,
+                code_offset: parsed.code_offset,
+                ops: Vec::new(),
+                starts: Vec::new(),
+                classes: Vec::new(),
                 floats: parsed.floats,
                 max_height: parsed.max_height,
                 locals_and_params,
@@ -490,10 +512,8 @@ impl Analysis<'_> {
 struct ParsedBody<'a> {
     locals: Vec<(u32, ValType)>,
     declared_locals: u64,
-    ops: Vec<Operator<'a>>,
     code: &'a [u8],
-    starts: Vec<u32>,
-    classes: Vec<ops::Class>,
+    code_offset: usize,
     floats: bool,
     max_height: u32,
     /// Functions the body takes a `ref.func` of.
@@ -524,7 +544,6 @@ fn read_body<'a>(
     body: &FunctionBody<'a>,
     limits: &Limits,
     floats: FloatPolicy,
-    collect: bool,
     m: &mut Measures,
 ) -> Result<ParsedBody<'a>, BodyError> {
     let mut locals = Vec::new();
@@ -550,11 +569,6 @@ fn read_body<'a>(
     let code_start = binary.original_position();
     let code = &body.as_bytes()[code_start - body.range().start..];
     let mut ops_reader = wasmparser::OperatorsReader::new(binary);
-    // Every op takes at least one byte; most in real code take two or more.
-    let capacity = if collect { code.len() / 2 + 1 } else { 0 };
-    let mut ops = Vec::with_capacity(capacity);
-    let mut starts = Vec::with_capacity(capacity);
-    let mut classes = Vec::with_capacity(capacity);
     let mut floats_touched = false;
     let (mut max_height, mut max_nesting) = (0, 0);
     let mut refs = Vec::new();
@@ -605,29 +619,18 @@ fn read_body<'a>(
         if let Operator::RefFunc { function_index } = op {
             refs.push(function_index);
         }
-        if collect {
-            starts.push((offset - code_start) as u32);
-            classes.push(class);
-            ops.push(op);
-        }
     }
-    let end = ops_reader.original_position();
     ops_reader.finish()?;
     m.check(
         "max_nesting_depth",
         u64::from(max_nesting_depth),
         u64::from(max_nesting),
     )?;
-    if collect {
-        starts.push((end - code_start) as u32);
-    }
     Ok(ParsedBody {
         locals,
         declared_locals,
-        ops,
         code,
-        starts,
-        classes,
+        code_offset: code_start,
         floats: floats_touched,
         max_height,
         refs,

@@ -19,17 +19,11 @@ use crate::{
 pub(crate) struct Body<'a> {
     /// Declared locals (not parameters), as (count, type) runs.
     pub locals: Vec<(u32, ValType)>,
-    /// The operators' encoding, at `code_offset` in the module.
+    /// The operators' encoding, at `code_offset` in the module. Pass one
+    /// validates them without keeping them: the rewrite decodes one body
+    /// at a time ([`Ops::decode`]).
     pub code: &'a [u8],
     pub code_offset: usize,
-    /// The body's operators, ending with the function's `end`, where each
-    /// one starts in `code` (one more entry: the end) and each one's class
-    /// (looked up once: the rewrite asks several times). Empty until
-    /// [`Body::decode`]: pass one validates without keeping them, and the
-    /// rewrite decodes one body at a time into the same buffers.
-    pub ops: Vec<Operator<'a>>,
-    pub starts: Vec<u32>,
-    pub classes: Vec<ops::Class>,
     /// Whether any op touches a float.
     pub floats: bool,
     /// Peak operand-stack height.
@@ -38,26 +32,49 @@ pub(crate) struct Body<'a> {
     pub locals_and_params: u64,
 }
 
-impl<'a> Body<'a> {
-    /// Decodes the operators pass one validated into `ops`, `starts` and
-    /// `classes` (their buffers reused).
-    pub(crate) fn decode(&mut self, features: WasmFeatures) -> Result<(), PolicyError> {
+/// One body's operators, decoded for the rewrite; its buffers are reused
+/// from body to body.
+#[derive(Default)]
+pub(crate) struct Ops<'a> {
+    /// The operators, ending with the function's `end`.
+    pub ops: Vec<Operator<'a>>,
+    /// Where each one starts in `code` (one more entry: the end).
+    starts: Vec<u32>,
+    /// Each one's class (looked up once: the rewrite asks several times).
+    pub classes: Vec<ops::Class>,
+    code: &'a [u8],
+}
+
+impl<'a> Ops<'a> {
+    /// Decodes the operators of `body`, which pass one validated.
+    pub(crate) fn decode(
+        &mut self,
+        body: &Body<'a>,
+        features: WasmFeatures,
+    ) -> Result<(), PolicyError> {
         self.ops.clear();
         self.starts.clear();
         self.classes.clear();
-        let mut binary = wasmparser::BinaryReader::new(self.code, self.code_offset);
+        self.code = body.code;
+        let mut binary = wasmparser::BinaryReader::new(body.code, body.code_offset);
         binary.set_features(features);
         let mut reader = wasmparser::OperatorsReader::new(binary);
         while !reader.eof() {
-            let start = reader.original_position() - self.code_offset;
+            let start = reader.original_position() - body.code_offset;
             let op = reader.read().map_err(invalid)?;
             self.starts.push(start as u32);
             self.classes.push(ops::class(&op));
             self.ops.push(op);
         }
         self.starts
-            .push((reader.original_position() - self.code_offset) as u32);
+            .push((reader.original_position() - body.code_offset) as u32);
         Ok(())
+    }
+
+    /// The original encoding of ops `from..to`.
+    pub(crate) fn encoding(&self, from: usize, to: usize) -> &'a [u8] {
+        let (start, end) = (self.starts[from] as usize, self.starts[to] as usize);
+        &self.code[start..end]
     }
 }
 
@@ -449,9 +466,6 @@ impl<'a> Analyzer<'a, '_> {
                 locals: parsed.locals,
                 code: parsed.code,
                 code_offset: parsed.code_offset,
-                ops: Vec::new(),
-                starts: Vec::new(),
-                classes: Vec::new(),
                 floats: parsed.floats,
                 max_height: parsed.max_height,
                 locals_and_params,

@@ -147,6 +147,30 @@ impl TierCode {
     }
 }
 
+/// `engine`'s description with a tiered module's code: `engine`'s own as
+/// the quick tier's when `quick`, and the fast tier's `slot`.
+fn tiered(engine: EngineModule, kind: BackendKind, quick: bool, slot: Arc<Slot>) -> EngineModule {
+    let EngineModule {
+        imports,
+        exports,
+        footprint,
+        code,
+        ..
+    } = engine;
+    EngineModule {
+        backend: kind,
+        imports,
+        exports,
+        footprint,
+        code: Arc::new(TierCode {
+            quick: quick.then_some(code),
+            slot,
+            quick_module: OnceLock::new(),
+            fast_module: OnceLock::new(),
+        }),
+    }
+}
+
 impl TieredBackend {
     /// Runs modules on `quick` until `fast` has compiled them.
     pub fn new(quick: Arc<dyn Backend>, fast: Arc<dyn Backend>) -> Self {
@@ -228,18 +252,7 @@ impl Backend for TieredBackend {
         let quick = self.quick.compile(wasm)?;
         let slot = Arc::new(Slot::default());
         self.queue(wasm, &slot);
-        Ok(EngineModule {
-            backend: self.fast.kind(),
-            imports: quick.imports,
-            exports: quick.exports,
-            footprint: quick.footprint,
-            code: Arc::new(TierCode {
-                quick: Some(quick.code),
-                slot,
-                quick_module: OnceLock::new(),
-                fast_module: OnceLock::new(),
-            }),
-        })
+        Ok(tiered(quick, self.fast.kind(), true, slot))
     }
 
     fn fingerprint(&self) -> String {
@@ -282,19 +295,8 @@ impl Backend for TieredBackend {
         // fingerprints are the same.
         let engine = unsafe { self.fast.deserialize(artifact)? };
         let slot = Arc::new(Slot::default());
-        slot.set(Some(engine.code));
-        Ok(EngineModule {
-            backend: engine.backend,
-            imports: engine.imports,
-            exports: engine.exports,
-            footprint: engine.footprint,
-            code: Arc::new(TierCode {
-                quick: None,
-                slot,
-                quick_module: OnceLock::new(),
-                fast_module: OnceLock::new(),
-            }),
-        })
+        slot.set(Some(engine.code.clone()));
+        Ok(tiered(engine, self.fast.kind(), false, slot))
     }
 
     fn sandbox_for(&self, module: &Module, context: CallContext) -> Box<dyn Sandbox> {

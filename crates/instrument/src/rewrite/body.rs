@@ -7,7 +7,7 @@ use wasmparser::Operator;
 
 use crate::{
     PolicyError, TRAP_OUT_OF_GAS, TRAP_STACK_OVERFLOW,
-    analyze::Body,
+    analyze::{Body, Ops},
     loops,
     nan::{self, ModuleTypes, NanPlan},
     ops::Class,
@@ -64,12 +64,13 @@ pub(super) fn meter_params(plan: &Plan<'_>) -> u32 {
 /// type `block`), and how many loops it prepays.
 pub(super) fn instrument_body(
     body: &Body<'_>,
+    ops: &Ops<'_>,
     ty: &wasmparser::FuncType,
     block: BlockType,
     ctx: &BodyCtx<'_, '_>,
     redirect: &mut Redirect,
 ) -> Result<(Function, u32), PolicyError> {
-    let nan_plan = nan_plan(body, ty, ctx);
+    let nan_plan = nan_plan(body, ops, ty, ctx);
     let schedule = ctx.plan.schedule;
     let op_cost = |op: &Operator<'_>, class: Class| {
         let cost = u64::from(schedule.cost(class.cost));
@@ -82,17 +83,17 @@ pub(super) fn instrument_body(
             _ => cost,
         }
     };
-    let mut segments = Segments::measure(&body.ops, &body.classes, op_cost);
+    let mut segments = Segments::measure(&ops.ops, &ops.classes, op_cost);
     // Loops whose gas can be paid on entry (engine-metered bodies only).
     let counted = if ctx.plan.gas && ctx.plan.prepay_loops {
-        loops::find(&body.ops, &segments.split_after, &segments.cost)
+        loops::find(&ops.ops, &segments.split_after, &segments.cost)
     } else {
         Vec::new()
     };
     // Outside them (and the segment after each, which a bottom-tested one
     // prepays), segments that only compute are charged with the branch of
     // the `if` they lead to. The counted loops are in order and never nest.
-    segments.sink_into_branches(&body.ops, &body.classes, |s| {
+    segments.sink_into_branches(&ops.ops, &ops.classes, |s| {
         let before = counted.partition_point(|c| c.start <= s);
         before > 0 && s <= counted[before - 1].end + 1
     });
@@ -105,7 +106,7 @@ pub(super) fn instrument_body(
     let params = ty.params().len() as u32;
     let mut e = Emitter::new(
         func,
-        body,
+        ops,
         ctx,
         &scratch,
         nan_plan.as_ref(),
@@ -119,7 +120,12 @@ pub(super) fn instrument_body(
 
 /// Where NaNs must be canonicalised, if the body does anything with floats
 /// and the policy asks for it.
-fn nan_plan(body: &Body<'_>, ty: &wasmparser::FuncType, ctx: &BodyCtx<'_, '_>) -> Option<NanPlan> {
+fn nan_plan(
+    body: &Body<'_>,
+    ops: &Ops<'_>,
+    ty: &wasmparser::FuncType,
+    ctx: &BodyCtx<'_, '_>,
+) -> Option<NanPlan> {
     if !ctx.plan.canonicalize_nans || !body.floats {
         return None;
     }
@@ -127,7 +133,7 @@ fn nan_plan(body: &Body<'_>, ty: &wasmparser::FuncType, ctx: &BodyCtx<'_, '_>) -
     for &(count, t) in &body.locals {
         all_locals.extend(std::iter::repeat_n(t, count as usize));
     }
-    Some(nan::plan(&ctx.module, &all_locals, ty.results(), &body.ops))
+    Some(nan::plan(&ctx.module, &all_locals, ty.results(), &ops.ops))
 }
 
 /// The body's locals (its own, then the scratch locals after the meter

@@ -6,7 +6,7 @@ use wasmparser::Operator;
 
 use crate::{
     PolicyError,
-    analyze::Body,
+    analyze::Ops,
     loops,
     nan::{self},
     ops::{Dynamic, Flow},
@@ -23,7 +23,7 @@ use super::{Redirect, reencode_error, val_type};
 /// meter plumbing.
 pub(super) struct Emitter<'e, 'a, 'p, 's> {
     func: Function,
-    body: &'e Body<'a>,
+    ops: &'e Ops<'a>,
     ctx: &'e BodyCtx<'p, 's>,
     s: &'e Scratch,
     nan_plan: Option<&'e nan::NanPlan>,
@@ -51,7 +51,7 @@ impl<'e, 'a, 'p, 's> Emitter<'e, 'a, 'p, 's> {
     /// blocks and the body's own), for a function of `params` parameters.
     pub(super) fn new(
         func: Function,
-        body: &'e Body<'a>,
+        ops: &'e Ops<'a>,
         ctx: &'e BodyCtx<'p, 's>,
         s: &'e Scratch,
         nan_plan: Option<&'e nan::NanPlan>,
@@ -60,7 +60,7 @@ impl<'e, 'a, 'p, 's> Emitter<'e, 'a, 'p, 's> {
     ) -> Self {
         Emitter {
             func,
-            body,
+            ops,
             ctx,
             s,
             nan_plan,
@@ -93,7 +93,7 @@ impl Emitter<'_, '_, '_, '_> {
         // its checked copy (and prepaid in the other), not where it starts.
         let mut charged_early: Option<usize> = None;
         let mut i = 0;
-        while i < self.body.ops.len() {
+        while i < self.ops.ops.len() {
             let cost = if charged_early == Some(i) {
                 0
             } else {
@@ -110,7 +110,7 @@ impl Emitter<'_, '_, '_, '_> {
                     // a segment: their encoding, copied in one go.
                     let start = i;
                     i += 1;
-                    while i < self.body.ops.len()
+                    while i < self.ops.ops.len()
                         && segment_cost[i] == 0
                         && charged_early != Some(i)
                         && counted.peek().is_none_or(|c| c.start != i)
@@ -118,9 +118,7 @@ impl Emitter<'_, '_, '_, '_> {
                     {
                         i += 1;
                     }
-                    let (from, to) = (self.body.starts[start], self.body.starts[i]);
-                    self.func
-                        .raw(self.body.code[from as usize..to as usize].iter().copied());
+                    self.func.raw(self.ops.encoding(start, i).iter().copied());
                 }
                 None => {
                     self.op(i, cost, true)?;
@@ -172,11 +170,11 @@ impl Emitter<'_, '_, '_, '_> {
     /// Whether op `i` is emitted exactly as it is: straight-line, with no
     /// charge of its own, no NaN fix, naming no local or function.
     fn copies_as_is(&self, i: usize) -> bool {
-        let class = self.body.classes[i];
+        let class = self.ops.classes[i];
         class.flow == Flow::Straight
             && class.dynamic == Dynamic::None
             && !matches!(
-                self.body.ops[i],
+                self.ops.ops[i],
                 Operator::LocalGet { .. }
                     | Operator::LocalSet { .. }
                     | Operator::LocalTee { .. }
@@ -256,8 +254,8 @@ impl Emitter<'_, '_, '_, '_> {
 
     /// Emits op `i` after charging `cost` (and its NaN fix if `fix`).
     fn op(&mut self, i: usize, cost: u64, fix: bool) -> Result<(), PolicyError> {
-        let op = &self.body.ops[i];
-        let class = self.body.classes[i];
+        let op = &self.ops.ops[i];
+        let class = self.ops.classes[i];
         self.charge(cost);
         if fix {
             self.fix(i)?;
@@ -286,9 +284,7 @@ impl Emitter<'_, '_, '_, '_> {
         } else {
             // Nothing else the rewrite leaves alone names a function: its
             // encoding is copied as it is (re-encoding was most of the pass).
-            let (start, end) = (self.body.starts[i], self.body.starts[i + 1]);
-            self.func
-                .raw(self.body.code[start as usize..end as usize].iter().copied());
+            self.func.raw(self.ops.encoding(i, i + 1).iter().copied());
         }
         if gas {
             if matches!(op, Operator::CallIndirect { .. }) {

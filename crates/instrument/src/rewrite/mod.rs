@@ -81,7 +81,7 @@ use wasm_encoder::{
 
 use crate::{
     CostSchedule, PolicyError,
-    analyze::{Analysis, Body},
+    analyze::{Analysis, Ops},
     nan::ModuleTypes,
 };
 
@@ -260,26 +260,15 @@ fn bodies(
     let mut prepaid_loops = 0;
     // One body's operators at a time, in buffers reused for the next: the
     // whole module's would be tens of megabytes written, read and freed.
-    let mut buffers = (Vec::new(), Vec::new(), Vec::new());
-    for (index, stored) in a.bodies.iter().enumerate() {
-        let mut body = Body {
-            locals: stored.locals.clone(),
-            code: stored.code,
-            code_offset: stored.code_offset,
-            ops: std::mem::take(&mut buffers.0),
-            starts: std::mem::take(&mut buffers.1),
-            classes: std::mem::take(&mut buffers.2),
-            floats: stored.floats,
-            max_height: stored.max_height,
-            locals_and_params: stored.locals_and_params,
-        };
-        body.decode(a.features)?;
+    let mut ops = Ops::default();
+    for (index, body) in a.bodies.iter().enumerate() {
+        ops.decode(body, a.features)?;
         let ty = &a.types[a.func_types[a.imported_funcs as usize + index] as usize];
         let block = result_types.block_type(ty.results())?;
-        let (function, prepaid) = instrument_body(&body, ty, block, &ctx, &mut layout.redirect)?;
+        let (function, prepaid) =
+            instrument_body(body, &ops, ty, block, &ctx, &mut layout.redirect)?;
         code.function(&function);
         prepaid_loops += prepaid;
-        buffers = (body.ops, body.starts, body.classes);
     }
     Ok((code, prepaid_loops))
 }

@@ -20,9 +20,10 @@ const DEFAULT_GAS: u64 = 10_000_000_000;
 pub(crate) struct RunArgs {
     /// The module: a `.wasm` binary or `.wat` text.
     file: PathBuf,
-    /// The entry point to run (`[] -> []`, `[] -> [i32]` or `[i32 i32] -> [i32]`).
-    #[arg(long, default_value = "main", conflicts_with = "invoke")]
-    entry: String,
+    /// The entry point to run (`[] -> []`, `[] -> [i32]` or `[i32 i32] -> [i32]`;
+    /// default `main`, or `_start` under `--wasi`).
+    #[arg(long, conflicts_with = "invoke")]
+    entry: Option<String>,
     /// Call this export instead, with `--args`, and print its results.
     #[arg(long)]
     invoke: Option<String>,
@@ -58,12 +59,46 @@ pub(crate) struct RunArgs {
     /// Print one JSON object on stdout's last line.
     #[arg(long)]
     json: bool,
+    /// Run a WASI preview 1 program: `_start`, stdin from `--input`,
+    /// stdout printed as is, stderr to Ward's stderr, Ward's summary on
+    /// stderr, and the program's exit code as Ward's.
+    #[arg(long)]
+    wasi: bool,
+    /// An environment variable for the program (`KEY=VALUE`; repeatable).
+    #[arg(long = "env", requires = "wasi", value_name = "KEY=VALUE")]
+    env: Vec<String>,
+    /// Preopen a host directory, read into the virtual filesystem
+    /// (`HOST` or `HOST::GUEST`; repeatable). Writes stay in memory.
+    #[arg(long = "dir", requires = "wasi", value_name = "HOST[::GUEST]")]
+    dirs: Vec<String>,
+    /// Realtime for the program, in nanoseconds since the Unix epoch.
+    #[arg(long, requires = "wasi", value_parser = parse::u64_arg,
+          default_value_t = ward_wasi::DEFAULT_NOW_NANOS)]
+    now: u64,
+    /// The program's arguments (after `--`); its name comes first.
+    #[arg(last = true, requires = "wasi")]
+    program_args: Vec<String>,
 }
+
+/// `ward run --wasi`'s exit status when the program trapped (a program's
+/// own codes are 0 to 125).
+pub(crate) const EXIT_TRAPPED: u8 = 134;
+/// ... when it ran out of gas.
+pub(crate) const EXIT_OUT_OF_GAS: u8 = 135;
+/// ... when the wall-clock limit stopped it.
+pub(crate) const EXIT_TIMEOUT: u8 = 136;
+/// ... when the module was refused before it ran.
+pub(crate) const EXIT_REJECTED: u8 = 137;
 
 pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let bytes = crate::read_file(&args.file)?;
     let input = read_input(&args)?;
     let mut config = Config::default();
+    let mut context = CallContext::default();
+    if args.wasi {
+        config.policy.imports = ward_vm::ImportPolicy::wasi();
+        context = context.with_wasi(wasi_state(&args)?);
+    }
     if let Some(pages) = args.max_memory_pages {
         config.policy.limits.max_memory_pages = pages;
     }
@@ -77,7 +112,7 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             let options = RunOptions {
                 input,
                 gas_limit: Gas::new(args.gas),
-                debug_log: args.debug_log,
+                debug_log: args.debug_log || args.wasi,
                 timeout: args.timeout_ms.map(Duration::from_millis),
             };
             // `ward run` defines no suspending imports: nothing can ask.
@@ -87,7 +122,7 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 &module,
                 &entry,
                 options,
-                CallContext::default().with_chain(chain),
+                context.with_chain(chain),
                 &mut service,
             )
             // The scratch chain is in memory: a fault here is Ward's own.
@@ -97,6 +132,9 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Err(Prepared::Usage(err)) => return Err(err),
     };
     let elapsed = started.elapsed();
+    if args.wasi {
+        return Ok(finish_wasi(&execution, args.backend, elapsed, args.json));
+    }
     for line in &execution.debug_log {
         eprintln!("[debug_log] {line}");
     }
@@ -138,8 +176,9 @@ fn prepare(
 ) -> Result<(ward_vm::Module, Entry), Prepared> {
     let wasm = crate::module_bytes(&args.file, bytes).map_err(Prepared::Rejected)?;
     let module = ward_vm::compile(backend, config, &wasm).map_err(Prepared::Rejected)?;
+    let default_entry = if args.wasi { "_start" } else { "main" };
     let entry = match &args.invoke {
-        None => Entry::Main(args.entry.clone()),
+        None => Entry::Main(args.entry.clone().unwrap_or_else(|| default_entry.into())),
         Some(name) => {
             // An export that is missing is reported by the run as
             // `entry_not_found` (whatever `--args` says); arguments are
@@ -155,6 +194,100 @@ fn prepare(
         }
     };
     Ok((module, entry))
+}
+
+/// The WASI state `ward run --wasi` starts the program in.
+fn wasi_state(args: &RunArgs) -> anyhow::Result<ward_wasi::Wasi> {
+    let mut config = ward_wasi::WasiConfig {
+        now_nanos: args.now,
+        ..ward_wasi::WasiConfig::default()
+    };
+    let name = args
+        .file
+        .file_name()
+        .map_or_else(|| args.file.as_os_str(), |n| n)
+        .to_string_lossy()
+        .into_owned();
+    config.args = std::iter::once(name)
+        .chain(args.program_args.iter().cloned())
+        .map(String::into_bytes)
+        .collect();
+    for pair in &args.env {
+        let Some((key, value)) = pair.split_once('=') else {
+            bail!("--env {pair:?}: expected KEY=VALUE");
+        };
+        config
+            .env
+            .push((key.as_bytes().to_vec(), value.as_bytes().to_vec()));
+    }
+    for dir in &args.dirs {
+        let (host, guest) = dir.split_once("::").unwrap_or((dir, dir));
+        let tree = ward_wasi::Tree::from_host(host.as_ref(), config.limits.max_bytes)
+            .with_context(|| format!("--dir {dir}: cannot read {host}"))?;
+        config.preopens.push(ward_wasi::Preopen {
+            guest: guest.to_string(),
+            tree,
+        });
+    }
+    ward_wasi::Wasi::new(&config).map_err(|e| {
+        anyhow::anyhow!(
+            "the preopened directories do not fit the virtual filesystem ({})",
+            e.name()
+        )
+    })
+}
+
+/// Prints a WASI program's run: its stdout as is on stdout (or in the
+/// JSON object), its stderr and Ward's summary on stderr; the exit status
+/// is the program's.
+fn finish_wasi(
+    execution: &Execution,
+    backend: BackendKind,
+    elapsed: Duration,
+    as_json: bool,
+) -> ExitCode {
+    use std::io::Write;
+
+    let outcome = &execution.outcome;
+    if as_json {
+        print_execution(execution, &[], backend, elapsed, true);
+    } else {
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(&outcome.output);
+        let _ = stdout.flush();
+    }
+    let mut stderr = std::io::stderr().lock();
+    for chunk in &execution.debug_log {
+        let _ = stderr.write_all(chunk.as_bytes());
+    }
+    if !as_json {
+        let _ = write!(stderr, "ward: {}", outcome.status);
+        if let Some(error) = &outcome.error {
+            let _ = write!(stderr, " ({}: {})", error.kind, error.message);
+        }
+        let _ = writeln!(
+            stderr,
+            ", exit code {}, gas used {}, {backend}, {} us",
+            outcome.exit_code,
+            outcome.gas_used,
+            elapsed.as_micros()
+        );
+    }
+    if as_json {
+        return if outcome.status == Status::Ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        };
+    }
+    ExitCode::from(match outcome.status {
+        Status::Ok => 0,
+        Status::Reverted => u8::try_from(outcome.exit_code).unwrap_or(EXIT_TRAPPED),
+        Status::Trapped => EXIT_TRAPPED,
+        Status::OutOfGas => EXIT_OUT_OF_GAS,
+        Status::Timeout => EXIT_TIMEOUT,
+        Status::Rejected => EXIT_REJECTED,
+    })
 }
 
 fn read_input(args: &RunArgs) -> anyhow::Result<Vec<u8>> {

@@ -114,8 +114,9 @@ impl fmt::Display for ValType {
 /// ```
 #[macro_export]
 macro_rules! for_each_host_function {
-    ($m:ident) => {
+    ($m:ident $(, $($extra:tt)*)?) => {
         $m! {
+            $($($extra)*)?
             /// Returns the length in bytes of the call's input.
             input_size InputSize() -> i32 { uses [] cost [] }
             /// Copies `len` bytes of the input, starting at `offset`, to `dst`.
@@ -188,45 +189,49 @@ macro_rules! __val_type {
 }
 
 macro_rules! define_host_fn {
-    ($( $(#[doc = $doc:literal])* $name:ident $variant:ident
+    ($(#[doc = $tdoc:literal])* $HostFn:ident $module:ident;
+     $( $(#[doc = $doc:literal])* $name:ident $variant:ident
         ( $($param:ident : $pty:ident),* ) $(-> $ret:ident)?
         { uses [$($use:ident),*] cost [$($cost:tt)*] } )*) => {
-        /// One function of the host ABI.
+        $(#[doc = $tdoc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[repr(u8)]
-        pub enum HostFn {
+        pub enum $HostFn {
             $( $(#[doc = $doc])* $variant, )*
         }
 
-        impl HostFn {
+        impl $HostFn {
+            /// The import module of every function of this table.
+            pub const MODULE: &'static str = $module;
+
             /// Every host function, in table order.
-            pub const ALL: &'static [HostFn] = &[$(HostFn::$variant),*];
+            pub const ALL: &'static [$HostFn] = &[$($HostFn::$variant),*];
 
             /// The import name.
             pub const fn name(self) -> &'static str {
                 match self {
-                    $(HostFn::$variant => stringify!($name),)*
+                    $($HostFn::$variant => stringify!($name),)*
                 }
             }
 
             /// The parameter types.
             pub const fn params(self) -> &'static [ValType] {
                 match self {
-                    $(HostFn::$variant => &[$($crate::__val_type!($pty)),*],)*
+                    $($HostFn::$variant => &[$($crate::__val_type!($pty)),*],)*
                 }
             }
 
             /// The result types (zero or one).
             pub const fn results(self) -> &'static [ValType] {
                 match self {
-                    $(HostFn::$variant => &[$($crate::__val_type!($ret))?],)*
+                    $($HostFn::$variant => &[$($crate::__val_type!($ret))?],)*
                 }
             }
 
             /// The parameter names, for documentation and diagnostics.
             pub const fn param_names(self) -> &'static [&'static str] {
                 match self {
-                    $(HostFn::$variant => &[$(stringify!($param)),*],)*
+                    $($HostFn::$variant => &[$(stringify!($param)),*],)*
                 }
             }
 
@@ -234,23 +239,23 @@ macro_rules! define_host_fn {
             /// the embedder (by suspending).
             pub const fn uses(self) -> Uses {
                 match self {
-                    $(HostFn::$variant => Uses::NONE $(.with(Use::$use))*,)*
+                    $($HostFn::$variant => Uses::NONE $(.with(Use::$use))*,)*
                 }
             }
 
             /// What a call costs, beyond the `host_call` every call pays.
             pub const fn cost(self) -> Cost {
                 match self {
-                    $(HostFn::$variant => const {
+                    $($HostFn::$variant => const {
                         $crate::__cost!([$(stringify!($param)),*] [] [] $($cost)*)
                     },)*
                 }
             }
 
             /// Looks a function up by its import name.
-            pub fn from_name(name: &str) -> Option<HostFn> {
+            pub fn from_name(name: &str) -> Option<$HostFn> {
                 match name {
-                    $(stringify!($name) => Some(HostFn::$variant),)*
+                    $(stringify!($name) => Some($HostFn::$variant),)*
                     _ => None,
                 }
             }
@@ -258,53 +263,67 @@ macro_rules! define_host_fn {
     };
 }
 
-for_each_host_function!(define_host_fn);
+for_each_host_function!(define_host_fn, /// One function of the host ABI (module [`MODULE`]).
+    HostFn MODULE;);
 
-impl fmt::Display for HostFn {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}(", MODULE, self.name())?;
-        for (i, (name, ty)) in self.param_names().iter().zip(self.params()).enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
+/// The `Display` form (`module.name(p: ty, ...) -> ty`) and the
+/// documentation table of a generated function enum.
+macro_rules! describe_table {
+    ($HostFn:ident, $DocTable:ident, $doc:literal) => {
+        impl fmt::Display for $HostFn {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}.{}(", Self::MODULE, self.name())?;
+                for (i, (name, ty)) in self.param_names().iter().zip(self.params()).enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{name}: {ty}")?;
+                }
+                f.write_str(")")?;
+                if let [ret] = self.results() {
+                    write!(f, " -> {ret}")?;
+                }
+                Ok(())
             }
-            write!(f, "{name}: {ty}")?;
         }
-        f.write_str(")")?;
-        if let [ret] = self.results() {
-            write!(f, " -> {ret}")?;
+
+        impl $HostFn {
+            #[doc = $doc]
+            pub fn doc_table() -> impl fmt::Display {
+                $DocTable
+            }
         }
-        Ok(())
-    }
+
+        struct $DocTable;
+
+        impl fmt::Display for $DocTable {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                writeln!(f, "| function | signature | gas | uses |")?;
+                writeln!(f, "|---|---|---|---|")?;
+                for &host_fn in $HostFn::ALL {
+                    writeln!(
+                        f,
+                        "| `{}` | `{}` | `{}` | {} |",
+                        host_fn.name(),
+                        host_fn,
+                        host_fn.cost(),
+                        host_fn.uses()
+                    )?;
+                }
+                Ok(())
+            }
+        }
+    };
 }
 
-impl HostFn {
-    /// The function table of `docs/host-abi.md`, in Markdown: one row per
-    /// function with its signature, its cost and what it touches. A test
-    /// checks the document against it.
-    pub fn doc_table() -> impl fmt::Display {
-        DocTable
-    }
-}
+describe_table!(
+    HostFn,
+    DocTable,
+    "The function table of `docs/host-abi.md`, in Markdown: one row per function with its signature, its cost and what it touches. A test checks the document against it."
+);
 
-struct DocTable;
-
-impl fmt::Display for DocTable {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "| function | signature | gas | uses |")?;
-        writeln!(f, "|---|---|---|---|")?;
-        for &host_fn in HostFn::ALL {
-            writeln!(
-                f,
-                "| `{}` | `{}` | `{}` | {} |",
-                host_fn.name(),
-                host_fn,
-                host_fn.cost(),
-                host_fn.uses()
-            )?;
-        }
-        Ok(())
-    }
-}
+mod wasi;
+pub use wasi::{WASI_MODULE, WasiFn};
 
 #[cfg(test)]
 mod tests;

@@ -121,6 +121,11 @@ pub enum Unit {
     Bytes,
     /// Per 64 bytes of the lengths, rounded up.
     Words,
+    /// Per byte the call actually moves or allocates, known only as it
+    /// runs (an I/O vector's bytes, a file grown): charged by the
+    /// implementation as it goes, not by [`Cost::evaluate`]. Rendered
+    /// `rate * moved`.
+    Moved,
 }
 
 /// One part of a [`Cost`]: `rate` per `unit` of the sum of the lengths in
@@ -168,6 +173,7 @@ impl Cost {
                 let units = match term.unit {
                     Unit::Bytes => total,
                     Unit::Words => total.div_ceil(64),
+                    Unit::Moved => 0,
                 };
                 sum.saturating_add(rate(term.rate).saturating_mul(units))
             })
@@ -189,10 +195,14 @@ impl fmt::Display for Cost {
         }
         for term in self.terms {
             write!(f, " + {} * ", term.rate.name())?;
+            if term.unit == Unit::Moved {
+                f.write_str("moved")?;
+                continue;
+            }
             let open = match (term.unit, term.params.len()) {
                 (Unit::Words, _) => "ceil(",
-                (Unit::Bytes, 1) => "",
-                (Unit::Bytes, _) => "(",
+                (_, 1) => "",
+                _ => "(",
             };
             f.write_str(open)?;
             for (n, &i) in term.params.iter().enumerate() {
@@ -250,6 +260,13 @@ macro_rules! __cost {
             rate: $crate::Rate::$rate,
             unit: $crate::__unit!($unit),
             params: &[$($crate::param_index(&$params, stringify!($len))),+],
+        },] $($($rest)*)?)
+    };
+    ($params:tt $fixed:tt [$($terms:tt)*] $rate:ident * moved $(+ $($rest:tt)*)?) => {
+        $crate::__cost!($params $fixed [$($terms)* $crate::Term {
+            rate: $crate::Rate::$rate,
+            unit: $crate::Unit::Moved,
+            params: &[],
         },] $($($rest)*)?)
     };
     ($params:tt [] $terms:tt $rate:ident $(+ $($rest:tt)*)?) => {

@@ -254,6 +254,35 @@ impl ImportPolicy {
     }
 }
 
+impl ImportPolicy {
+    /// The Ward ABI and WASI preview 1 (`wasi_snapshot_preview1`), for
+    /// programs built by a WASI toolchain.
+    pub fn wasi() -> Self {
+        let to_wasm = |t: &ward_abi::ValType| match t {
+            ward_abi::ValType::I32 => ValType::I32,
+            ward_abi::ValType::I64 => ValType::I64,
+        };
+        let ImportPolicy::Functions(mut list) = ImportPolicy::abi() else {
+            return ImportPolicy::abi();
+        };
+        list.extend(ward_abi::WasiFn::ALL.iter().map(|f| HostSignature {
+            module: ward_abi::WASI_MODULE.to_string(),
+            name: f.name().to_string(),
+            params: f.params().iter().map(to_wasm).collect(),
+            results: f.results().iter().map(to_wasm).collect(),
+        }));
+        ImportPolicy::Functions(list)
+    }
+
+    /// Whether this policy admits WASI preview 1's functions.
+    pub fn admits_wasi(&self) -> bool {
+        match self {
+            ImportPolicy::Any => true,
+            ImportPolicy::Functions(list) => list.iter().any(|h| h.module == ward_abi::WASI_MODULE),
+        }
+    }
+}
+
 impl Default for ImportPolicy {
     fn default() -> Self {
         ImportPolicy::abi()

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use ward_abi::HostFn;
+use ward_abi::{HostFn, WasiFn};
 use ward_instrument::HostSignature;
 pub use ward_instrument::{
     CostSchedule, Features, FloatPolicy, ImportPolicy, Limits, LoopCharging, Metering, Policy,
@@ -86,6 +86,8 @@ impl Default for Config {
 pub enum Resolved {
     /// A host ABI function.
     Abi(HostFn),
+    /// A WASI preview 1 function.
+    Wasi(WasiFn),
     /// Embedder-defined host import number `n`.
     Host(usize),
     /// An explicit link to an item of another instance.
@@ -98,6 +100,7 @@ impl Resolved {
         match self {
             Resolved::Host(_) => true,
             Resolved::Abi(f) => f.uses().suspends,
+            Resolved::Wasi(f) => f.uses().suspends,
             Resolved::Link(_) => false,
         }
     }
@@ -151,7 +154,8 @@ impl Config {
     }
 
     /// Resolves every import of `module`: explicit `links` first, then the
-    /// `ward` ABI, then [`Config::host_imports`].
+    /// `ward` ABI and WASI preview 1 (which the policy admits only when it
+    /// lists them: [`ImportPolicy::wasi`]), then [`Config::host_imports`].
     ///
     /// # Errors
     ///
@@ -197,6 +201,22 @@ impl Config {
                     let expected = FuncType::of_host_fn(f);
                     return match &import.ty {
                         ExternType::Func(ty) if *ty == expected => Ok(Resolved::Abi(f)),
+                        _ => Err(mismatch(&expected)),
+                    };
+                }
+                if import.module == ward_abi::WASI_MODULE {
+                    let Some(f) = WasiFn::from_name(&import.name) else {
+                        return Err(Failure::new(
+                            ErrorKind::UnknownImport,
+                            format!(
+                                "import {}.{} is not a WASI preview 1 function",
+                                import.module, import.name
+                            ),
+                        ));
+                    };
+                    let expected = FuncType::of_wasi_fn(f);
+                    return match &import.ty {
+                        ExternType::Func(ty) if *ty == expected => Ok(Resolved::Wasi(f)),
                         _ => Err(mismatch(&expected)),
                     };
                 }

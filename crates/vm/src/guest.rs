@@ -8,7 +8,7 @@
 //! A backend implements [`Guest`] over its caller (and over its store, to
 //! finish a call after a suspension) and calls these functions.
 
-use ward_abi::HostFn;
+use ward_abi::{HostFn, Uses, WasiFn};
 use ward_primitives::Gas;
 
 use crate::{CallContext, HostStop, Reply, ValType, Value, gas_global_value};
@@ -47,19 +47,48 @@ pub fn abi_call(
     f: HostFn,
     args: &[Value],
 ) -> Result<Option<Value>, HostStop> {
+    table_call(guest, f.uses(), |context, memory| {
+        context.call_abi(f, args, memory)
+    })
+}
+
+/// One call of WASI function `f` with `args`: as [`abi_call`], through
+/// [`CallContext::call_wasi`]. Never suspends.
+///
+/// # Errors
+///
+/// The [`HostStop`] that ends the guest (`proc_exit`, out of gas).
+pub fn wasi_call(
+    guest: &mut impl Guest,
+    f: WasiFn,
+    args: &[Value],
+) -> Result<Option<Value>, HostStop> {
+    table_call(guest, f.uses(), |context, memory| {
+        context.call_wasi(f, args, memory)
+    })
+}
+
+/// A call of a table function that `uses` what it says: the prepaid base,
+/// the caller's meter brought in and written back around functions that
+/// charge, its memory for those that touch it.
+fn table_call(
+    guest: &mut impl Guest,
+    uses: Uses,
+    call: impl FnOnce(&mut CallContext, &mut [u8]) -> Result<Option<Value>, HostStop>,
+) -> Result<Option<Value>, HostStop> {
     let metered = guest.is_metered();
     // An engine-metered caller prepaid the fixed cost with its segment.
     guest.context().set_base_prepaid(metered);
-    let sync = metered && f.uses().gas;
+    let sync = metered && uses.gas;
     if sync {
         let left = guest.meter().max(0).unsigned_abs();
         guest.context().set_gas_left(Gas::new(left));
     }
-    let result = if f.uses().memory {
+    let result = if uses.memory {
         let (context, memory) = guest.context_and_memory();
-        context.call_abi(f, args, memory)
+        call(context, memory)
     } else {
-        guest.context().call_abi(f, args, &mut [])
+        call(guest.context(), &mut [])
     };
     if sync {
         store_meter(guest);

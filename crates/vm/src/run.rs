@@ -222,6 +222,8 @@ pub struct Execution {
     pub debug_log: Vec<String>,
     /// How many times the guest suspended.
     pub suspensions: u64,
+    /// The WASI state as the program left it (its files), when it had one.
+    pub wasi: Option<Box<ward_wasi::Wasi>>,
 }
 
 impl Execution {
@@ -233,6 +235,7 @@ impl Execution {
             results: Vec::new(),
             debug_log: Vec::new(),
             suspensions: 0,
+            wasi: None,
         }
     }
 
@@ -450,6 +453,7 @@ fn settle(
     }
     let gas_used = context.gas_used();
     let debug_log = context.take_debug_log();
+    let wasi = context.take_wasi();
     let (outcome, results) = match step {
         Step::Returned(values) => {
             let exit_code = match (shape, values.first()) {
@@ -474,6 +478,7 @@ fn settle(
         results,
         debug_log,
         suspensions,
+        wasi,
     })
 }
 

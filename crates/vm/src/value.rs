@@ -141,9 +141,18 @@ impl FuncType {
 
     /// The signature of a host ABI function.
     pub fn of_host_fn(f: ward_abi::HostFn) -> Self {
+        FuncType::of_table(f.params(), f.results())
+    }
+
+    /// The signature of a WASI function.
+    pub fn of_wasi_fn(f: ward_abi::WasiFn) -> Self {
+        FuncType::of_table(f.params(), f.results())
+    }
+
+    fn of_table(params: &[ward_abi::ValType], results: &[ward_abi::ValType]) -> Self {
         FuncType::new(
-            f.params().iter().copied().map(ValType::from),
-            f.results().iter().copied().map(ValType::from),
+            params.iter().copied().map(ValType::from),
+            results.iter().copied().map(ValType::from),
         )
     }
 }

@@ -177,6 +177,10 @@ pub struct CallContext {
     /// Whether the budget refused to create a memory since the last
     /// [`CallContext::take_memory_refusal`].
     memory_refused: bool,
+    /// The WASI state of a program importing `wasi_snapshot_preview1`
+    /// (made from the default [`ward_wasi::WasiConfig`] at its first WASI
+    /// call when the embedder gave none).
+    wasi: Option<Box<ward_wasi::Wasi>>,
 }
 
 #[derive(Default)]
@@ -223,7 +227,21 @@ impl CallContext {
             fault: None,
             memory: None,
             memory_refused: false,
+            wasi: None,
         }
+    }
+
+    /// Gives the call a WASI program's state (arguments, environment,
+    /// preopened files, clocks): see [`ward_wasi::Wasi::new`].
+    pub fn with_wasi(mut self, wasi: ward_wasi::Wasi) -> Self {
+        self.wasi = Some(Box::new(wasi));
+        self
+    }
+
+    /// Takes the WASI state back (the files as the program left them), if
+    /// the call had one.
+    pub fn take_wasi(&mut self) -> Option<Box<ward_wasi::Wasi>> {
+        self.wasi.take()
     }
 
     /// Declares whether the caller's instrumentation prepays the fixed cost
@@ -536,3 +554,4 @@ fn host_error(message: String) -> HostStop {
 mod abi;
 #[cfg(test)]
 mod tests;
+mod wasi;

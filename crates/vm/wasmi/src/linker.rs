@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use ward_abi::HostFn;
+use ward_abi::{HostFn, WasiFn};
 use ward_vm::{
     Config, ErrorKind, Failure, HostStop, ValType, Value,
     guest::{self, AbiResult},
@@ -17,15 +17,16 @@ use crate::trap::Stop;
 /// Defines every host ABI function as a typed wasmi function, generated
 /// from the ABI table so that none can be missed.
 macro_rules! define_abi {
-    ($( $(#[doc = $doc:literal])* $name:ident $variant:ident
+    ($define:ident $Table:ident $call:ident;
+     $( $(#[doc = $doc:literal])* $name:ident $variant:ident
         ( $($param:ident : $pty:ident),* ) $(-> $ret:ident)? { $($rules:tt)* } )*) => {
-        fn define_abi(linker: &mut Linker<StoreData>) -> Result<(), wasmi::errors::LinkerError> {
+        fn $define(linker: &mut Linker<StoreData>) -> Result<(), wasmi::errors::LinkerError> {
             $(
                 linker.func_wrap(
-                    ward_abi::MODULE,
+                    $Table::MODULE,
                     stringify!($name),
                     |mut caller: Caller<'_, StoreData>, $($param: $pty),*| -> Result<define_abi!(@ty $($ret)?), wasmi::Error> {
-                        abi_call(&mut caller, HostFn::$variant, &[$(Value::from($param)),*])
+                        $call(&mut caller, $Table::$variant, &[$(Value::from($param)),*])
                     },
                 )?;
             )*
@@ -36,7 +37,8 @@ macro_rules! define_abi {
     (@ty $ret:ident) => { $ret };
 }
 
-ward_abi::for_each_host_function!(define_abi);
+ward_abi::for_each_host_function!(define_abi, define_abi HostFn abi_call;);
+ward_abi::for_each_wasi_function!(define_abi, define_wasi WasiFn wasi_call;);
 
 /// One wasmi linker for the backend: the host ABI and the configured host
 /// imports (a suspension is a host error that the sandbox resumes from).
@@ -46,6 +48,7 @@ pub(crate) fn build_linker(
 ) -> Result<Linker<StoreData>, wasmi::errors::LinkerError> {
     let mut linker = Linker::new(engine);
     define_abi(&mut linker)?;
+    define_wasi(&mut linker)?;
     for (index, import) in config.host_imports.iter().enumerate() {
         let expected: Arc<[ValType]> = import.ty.results.clone().into();
         linker.func_new(
@@ -66,6 +69,17 @@ fn abi_call<R: AbiResult>(
     args: &[Value],
 ) -> Result<R, wasmi::Error> {
     guest::abi_call(&mut Guest::caller(caller), f, args)
+        .map(R::from_abi)
+        .map_err(|stop| wasmi::Error::host(Stop(stop)))
+}
+
+/// One call of a WASI function (never suspends).
+fn wasi_call<R: AbiResult>(
+    caller: &mut Caller<'_, StoreData>,
+    f: WasiFn,
+    args: &[Value],
+) -> Result<R, wasmi::Error> {
+    guest::wasi_call(&mut Guest::caller(caller), f, args)
         .map(R::from_abi)
         .map_err(|stop| wasmi::Error::host(Stop(stop)))
 }

@@ -7,7 +7,7 @@ use std::{
     task::{Context, Poll},
 };
 
-use ward_abi::HostFn;
+use ward_abi::{HostFn, WasiFn};
 use ward_vm::{
     Config, ErrorKind, Failure, HostStop, Reply, Request, ValType, Value,
     guest::{self, AbiResult},
@@ -21,15 +21,16 @@ use crate::sandbox::{StoreData, lock};
 /// Defines every host ABI function as a typed wasmtime function, generated
 /// from the ABI table so that none can be missed.
 macro_rules! define_abi {
-    ($( $(#[doc = $doc:literal])* $name:ident $variant:ident
+    ($define:ident $Table:ident $call:ident;
+     $( $(#[doc = $doc:literal])* $name:ident $variant:ident
         ( $($param:ident : $pty:ident),* ) $(-> $ret:ident)? { $($rules:tt)* } )*) => {
-        fn define_abi(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
+        fn $define(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
             $(
                 linker.func_wrap(
-                    ward_abi::MODULE,
+                    $Table::MODULE,
                     stringify!($name),
                     |mut caller: Caller<'_, StoreData>, $($param: $pty),*| -> wasmtime::Result<define_abi!(@ty $($ret)?)> {
-                        abi_call(&mut caller, HostFn::$variant, &[$(Value::from($param)),*])
+                        $call(&mut caller, $Table::$variant, &[$(Value::from($param)),*])
                     },
                 )?;
             )*
@@ -40,7 +41,8 @@ macro_rules! define_abi {
     (@ty $ret:ident) => { $ret };
 }
 
-ward_abi::for_each_host_function!(define_abi);
+ward_abi::for_each_host_function!(define_abi, define_abi HostFn abi_call;);
+ward_abi::for_each_wasi_function!(define_abi, define_wasi WasiFn wasi_call;);
 
 /// One wasmtime linker for the backend: the host ABI (`ward.call` as an
 /// async function, on the guest's fiber) and the configured host imports.
@@ -50,6 +52,7 @@ pub(crate) fn build_linker(
 ) -> wasmtime::Result<Linker<StoreData>> {
     let mut linker = Linker::new(engine);
     define_abi(&mut linker)?;
+    define_wasi(&mut linker)?;
     // `ward.call` suspends the caller until the embedder has run the
     // callee: an async host function, on the guest's fiber.
     linker.allow_shadowing(true);
@@ -91,6 +94,17 @@ fn abi_call<R: AbiResult>(
     args: &[Value],
 ) -> wasmtime::Result<R> {
     guest::abi_call(&mut Guest::new(caller), f, args)
+        .map(R::from_abi)
+        .map_err(wasmtime::Error::new)
+}
+
+/// One call of a WASI function (never suspends).
+fn wasi_call<R: AbiResult>(
+    caller: &mut Caller<'_, StoreData>,
+    f: WasiFn,
+    args: &[Value],
+) -> wasmtime::Result<R> {
+    guest::wasi_call(&mut Guest::new(caller), f, args)
         .map(R::from_abi)
         .map_err(wasmtime::Error::new)
 }

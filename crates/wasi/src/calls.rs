@@ -67,6 +67,7 @@ pub(crate) fn dispatch<I: Io>(
         }
         WasiFn::FdAdvise => {
             w.file(a.u32(0))?;
+            w.can(a.u32(0), RIGHTS_FD_ADVISE)?;
             if a.u32(3) > 5 {
                 return Err(Errno::Inval.into());
             }
@@ -74,12 +75,17 @@ pub(crate) fn dispatch<I: Io>(
         }
         WasiFn::FdAllocate => {
             let ino = w.file(a.u32(0))?.0;
+            w.can(a.u32(0), RIGHTS_FD_ALLOCATE)?;
             let end = a.u64(1).checked_add(a.u64(2)).ok_or(Errno::Fbig)?;
             w.grow(ino, end, io)
         }
         WasiFn::FdClose => w.close(a.u32(0)).map_err(Into::into),
-        WasiFn::FdDatasync | WasiFn::FdSync => {
-            w.fd(a.u32(0))?;
+        WasiFn::FdDatasync => {
+            w.can(a.u32(0), RIGHTS_FD_DATASYNC)?;
+            Ok(())
+        }
+        WasiFn::FdSync => {
+            w.can(a.u32(0), RIGHTS_FD_SYNC)?;
             Ok(())
         }
         WasiFn::FdFdstatGet => w.fdstat(a.u32(0), a.u32(1), &mut m),
@@ -88,16 +94,27 @@ pub(crate) fn dispatch<I: Io>(
             if flags & !FDFLAGS_ALL != 0 {
                 return Err(Errno::Inval.into());
             }
+            w.can(a.u32(0), RIGHTS_FD_FDSTAT_SET_FLAGS)?;
             w.fd_mut(a.u32(0))?.flags = flags;
             Ok(())
         }
         WasiFn::FdFdstatSetRights => {
-            w.fd(a.u32(0))?;
-            Err(Errno::Notsup.into())
+            let (base, inheriting) = (a.u64(1), a.u64(2));
+            let entry = w.fd_mut(a.u32(0))?;
+            if base & !entry.base != 0 || inheriting & !entry.inheriting != 0 {
+                return Err(Errno::Notcapable.into());
+            }
+            entry.base = base;
+            entry.inheriting = inheriting;
+            Ok(())
         }
-        WasiFn::FdFilestatGet => w.fd_filestat(a.u32(0), a.u32(1), &mut m),
+        WasiFn::FdFilestatGet => {
+            w.can(a.u32(0), RIGHTS_FD_FILESTAT_GET)?;
+            w.fd_filestat(a.u32(0), a.u32(1), &mut m)
+        }
         WasiFn::FdFilestatSetSize => {
             let ino = w.file(a.u32(0))?.0;
+            w.can(a.u32(0), RIGHTS_FD_FILESTAT_SET_SIZE)?;
             let size = a.u64(1);
             if size > i64::MAX as u64 {
                 return Err(Errno::Inval.into());
@@ -106,10 +123,12 @@ pub(crate) fn dispatch<I: Io>(
         }
         WasiFn::FdFilestatSetTimes => {
             let ino = w.node_of(a.u32(0))?;
+            w.can(a.u32(0), RIGHTS_FD_FILESTAT_SET_TIMES)?;
             w.set_times(ino, a.u64(1), a.u64(2), a.u32(3))
         }
         WasiFn::FdPread => {
             let (ino, _) = w.file_or_pipe(a.u32(0))?;
+            w.can(a.u32(0), RIGHTS_FD_READ | RIGHTS_FD_SEEK)?;
             let read = w.read_at(ino, a.u64(3), a.u32(1), a.u32(2), &mut m, io)?;
             Ok(m.put_u32(a.u32(4), read)?)
         }
@@ -128,28 +147,41 @@ pub(crate) fn dispatch<I: Io>(
         }
         WasiFn::FdPwrite => {
             let (ino, _) = w.file_or_pipe(a.u32(0))?;
+            w.can(a.u32(0), RIGHTS_FD_WRITE | RIGHTS_FD_SEEK)?;
             let written = w.write_at(ino, Some(a.u64(3)), a.u32(1), a.u32(2), &mut m, io)?;
             Ok(m.put_u32(a.u32(4), written)?)
         }
         WasiFn::FdRead => {
+            w.can(a.u32(0), RIGHTS_FD_READ)?;
             let n = w.read(a.u32(0), a.u32(1), a.u32(2), &mut m, io)?;
             Ok(m.put_u32(a.u32(3), n)?)
         }
         WasiFn::FdReaddir => w.readdir(a, &mut m),
         WasiFn::FdRenumber => w.renumber(a.u32(0), a.u32(1)).map_err(Into::into),
         WasiFn::FdSeek => {
+            let right = if a.u64(1) == 0 && a.u32(2) == 1 {
+                RIGHTS_FD_TELL
+            } else {
+                RIGHTS_FD_SEEK
+            };
+            w.file_or_pipe(a.u32(0))?;
+            w.can(a.u32(0), right)?;
             let pos = w.seek(a.u32(0), a.u64(1) as i64, a.u32(2))?;
             Ok(m.put_u64(a.u32(3), pos)?)
         }
         WasiFn::FdTell => {
+            w.file_or_pipe(a.u32(0))?;
+            w.can(a.u32(0), RIGHTS_FD_TELL)?;
             let pos = w.seek(a.u32(0), 0, 1)?;
             Ok(m.put_u64(a.u32(1), pos)?)
         }
         WasiFn::FdWrite => {
+            w.can(a.u32(0), RIGHTS_FD_WRITE)?;
             let n = w.write(a.u32(0), a.u32(1), a.u32(2), &mut m, io)?;
             Ok(m.put_u32(a.u32(3), n)?)
         }
         WasiFn::PathCreateDirectory => {
+            w.can(a.u32(0), RIGHTS_PATH_CREATE_DIRECTORY)?;
             let found = w.path(a.u32(0), a.u32(1), a.u32(2), false, &m)?;
             if found.node.is_some() || found.is_dot() {
                 return Err(Errno::Exist.into());
@@ -162,12 +194,14 @@ pub(crate) fn dispatch<I: Io>(
             Ok(())
         }
         WasiFn::PathFilestatGet => {
+            w.can(a.u32(0), RIGHTS_PATH_FILESTAT_GET)?;
             let follow = a.u32(1) & LOOKUPFLAGS_SYMLINK_FOLLOW != 0;
             let found = w.path(a.u32(0), a.u32(2), a.u32(3), follow, &m)?;
             let ino = found.node.ok_or(Errno::Noent)?;
             w.filestat(ino, a.u32(4), &mut m)
         }
         WasiFn::PathFilestatSetTimes => {
+            w.can(a.u32(0), RIGHTS_PATH_FILESTAT_SET_TIMES)?;
             let follow = a.u32(1) & LOOKUPFLAGS_SYMLINK_FOLLOW != 0;
             let found = w.path(a.u32(0), a.u32(2), a.u32(3), follow, &m)?;
             let ino = found.node.ok_or(Errno::Noent)?;
@@ -176,6 +210,7 @@ pub(crate) fn dispatch<I: Io>(
         WasiFn::PathLink => w.link(a, &m),
         WasiFn::PathOpen => w.open(a, &mut m),
         WasiFn::PathReadlink => {
+            w.can(a.u32(0), RIGHTS_PATH_READLINK)?;
             let found = w.path(a.u32(0), a.u32(1), a.u32(2), false, &m)?;
             let ino = found.node.ok_or(Errno::Noent)?;
             let Kind::Symlink(target) = &w.fs.node(ino)?.kind else {
@@ -187,6 +222,7 @@ pub(crate) fn dispatch<I: Io>(
             Ok(m.put_u32(a.u32(5), n as u32)?)
         }
         WasiFn::PathRemoveDirectory => {
+            w.can(a.u32(0), RIGHTS_PATH_REMOVE_DIRECTORY)?;
             let found = w.path(a.u32(0), a.u32(1), a.u32(2), false, &m)?;
             let ino = found.node.ok_or(Errno::Noent)?;
             let node = w.fs.node(ino)?;
@@ -205,6 +241,7 @@ pub(crate) fn dispatch<I: Io>(
         WasiFn::PathRename => w.rename(a, &m),
         WasiFn::PathSymlink => {
             let target = m.bytes(a.u32(0), a.u32(1))?.to_vec();
+            w.can(a.u32(2), RIGHTS_PATH_SYMLINK)?;
             let found = w.path(a.u32(2), a.u32(3), a.u32(4), false, &m)?;
             if found.node.is_some() || found.is_dot() {
                 return Err(Errno::Exist.into());
@@ -215,10 +252,14 @@ pub(crate) fn dispatch<I: Io>(
             if target.is_empty() || target.contains(&0) {
                 return Err(Errno::Noent.into());
             }
+            if target.first() == Some(&b'/') {
+                return Err(Errno::Perm.into());
+            }
             w.fs.create(found.parent, &found.name, Kind::Symlink(target))?;
             Ok(())
         }
         WasiFn::PathUnlinkFile => {
+            w.can(a.u32(0), RIGHTS_PATH_UNLINK_FILE)?;
             let found = w.path(a.u32(0), a.u32(1), a.u32(2), false, &m)?;
             let ino = found.node.ok_or(Errno::Noent)?;
             let node = w.fs.node(ino)?;
@@ -304,6 +345,15 @@ impl Wasi {
 
     fn fd(&self, fd: u32) -> Result<&Fd, Errno> {
         self.fds.get(&fd).ok_or(Errno::Badf)
+    }
+
+    /// Descriptor `fd`, which must hold `rights` (`notcapable` otherwise).
+    fn can(&self, fd: u32, rights: u64) -> Result<&Fd, Errno> {
+        let entry = self.fd(fd)?;
+        if entry.base & rights != rights {
+            return Err(Errno::Notcapable);
+        }
+        Ok(entry)
     }
 
     fn fd_mut(&mut self, fd: u32) -> Result<&mut Fd, Errno> {
@@ -411,17 +461,12 @@ impl Wasi {
 
     fn fdstat<S>(&self, fd: u32, ptr: u32, m: &mut Mem<'_>) -> Done<S> {
         let fd = self.fd(fd)?;
-        let (filetype, base, inheriting) = match &fd.kind {
-            FdKind::Stdin | FdKind::Stdout | FdKind::Stderr => {
-                (FILETYPE_CHARACTER_DEVICE, RIGHTS_STDIO, 0)
-            }
-            FdKind::File { .. } => (FILETYPE_REGULAR_FILE, RIGHTS_FILE, 0),
-            FdKind::Dir { .. } => (
-                FILETYPE_DIRECTORY,
-                RIGHTS_DIRECTORY,
-                RIGHTS_DIRECTORY | RIGHTS_FILE,
-            ),
+        let filetype = match &fd.kind {
+            FdKind::Stdin | FdKind::Stdout | FdKind::Stderr => FILETYPE_CHARACTER_DEVICE,
+            FdKind::File { .. } => FILETYPE_REGULAR_FILE,
+            FdKind::Dir { .. } => FILETYPE_DIRECTORY,
         };
+        let (base, inheriting) = (fd.base, fd.inheriting);
         let mut out = [0u8; FDSTAT_SIZE as usize];
         out[0] = filetype;
         out[2..4].copy_from_slice(&fd.flags.to_le_bytes());
@@ -684,6 +729,7 @@ impl Wasi {
             FdKind::Dir { ino, .. } => *ino,
             _ => return Err(Errno::Notdir.into()),
         };
+        self.can(a.u32(0), RIGHTS_FD_READDIR)?;
         let Kind::Dir { entries, parent } = &self.fs.node(ino)?.kind else {
             return Err(Errno::Notdir.into());
         };
@@ -727,6 +773,14 @@ impl Wasi {
             return Err(Errno::Inval.into());
         }
         let found = self.path(a.u32(0), a.u32(2), a.u32(3), follow, m)?;
+        let mut needed = RIGHTS_PATH_OPEN;
+        if oflags & OFLAGS_CREAT != 0 {
+            needed |= RIGHTS_PATH_CREATE_FILE;
+        }
+        if oflags & OFLAGS_TRUNC != 0 {
+            needed |= RIGHTS_PATH_FILESTAT_SET_SIZE;
+        }
+        let dir_inheriting = self.can(a.u32(0), needed)?.inheriting;
         let wants_dir = oflags & OFLAGS_DIRECTORY != 0;
         let writes = base & RIGHTS_FD_WRITE != 0 || oflags & OFLAGS_TRUNC != 0;
         let ino = match found.node {
@@ -743,19 +797,19 @@ impl Wasi {
             }
             None => return Err(Errno::Noent.into()),
         };
-        let kind = match &self.fs.node(ino)?.kind {
+        let (kind, type_rights) = match &self.fs.node(ino)?.kind {
             Kind::Symlink(_) => return Err(Errno::Loop.into()),
             Kind::Dir { .. } => {
                 if writes {
                     return Err(Errno::Isdir.into());
                 }
-                FdKind::Dir { ino, preopen: None }
+                (FdKind::Dir { ino, preopen: None }, RIGHTS_DIRECTORY)
             }
             Kind::File(_) => {
                 if wants_dir || found.trailing_slash {
                     return Err(Errno::Notdir.into());
                 }
-                FdKind::File { ino, pos: 0 }
+                (FdKind::File { ino, pos: 0 }, RIGHTS_FILE)
             }
         };
         if oflags & OFLAGS_TRUNC != 0 && matches!(kind, FdKind::File { .. }) {
@@ -766,12 +820,16 @@ impl Wasi {
         let fd = self.insert(Fd {
             kind,
             flags: fdflags,
+            base: base & dir_inheriting & type_rights,
+            inheriting: a.u64(6) & dir_inheriting,
         })?;
         Ok(m.put_u32(a.u32(8), fd)?)
     }
 
     fn link<S>(&mut self, a: Args<'_>, m: &Mem<'_>) -> Done<S> {
         let follow = a.u32(1) & LOOKUPFLAGS_SYMLINK_FOLLOW != 0;
+        self.can(a.u32(0), RIGHTS_PATH_LINK_SOURCE)?;
+        self.can(a.u32(4), RIGHTS_PATH_LINK_TARGET)?;
         let old = self.path(a.u32(0), a.u32(2), a.u32(3), follow, m)?;
         let ino = old.node.ok_or(Errno::Noent)?;
         let new = self.path(a.u32(4), a.u32(5), a.u32(6), false, m)?;
@@ -792,6 +850,8 @@ impl Wasi {
     }
 
     fn rename<S>(&mut self, a: Args<'_>, m: &Mem<'_>) -> Done<S> {
+        self.can(a.u32(0), RIGHTS_PATH_RENAME_SOURCE)?;
+        self.can(a.u32(3), RIGHTS_PATH_RENAME_TARGET)?;
         let old = self.path(a.u32(0), a.u32(1), a.u32(2), false, m)?;
         let new = self.path(a.u32(3), a.u32(4), a.u32(5), false, m)?;
         let ino = old.node.ok_or(Errno::Noent)?;

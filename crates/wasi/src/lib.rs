@@ -15,8 +15,10 @@
 //!   ends ([`Wasi::preopen_tree`]).
 //!
 //! There are no sockets: `sock_*` check the descriptor first (`badf`, then
-//! `notsock` for anything open) as a real system does. Rights are reported
-//! but not enforced, and narrowing them is `notsup`, as in wasmtime.
+//! `notsock` for anything open) as a real system does. Rights work as WASI
+//! preview 1 defines them: a descriptor opened through a directory gets
+//! what it asked for within the directory's inheriting rights, rights can
+//! only be narrowed, and an operation without its right is `notcapable`.
 //!
 //! No function panics on any input: a bad pointer is `fault`, a bad value
 //! `inval`, and the embedder's gas charge ([`Io::charge_bytes`]) comes
@@ -170,6 +172,10 @@ pub enum Stop<S> {
 struct Fd {
     kind: FdKind,
     flags: u16,
+    /// What this descriptor may do.
+    base: u64,
+    /// What descriptors opened through it may be given.
+    inheriting: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -229,7 +235,15 @@ impl Wasi {
             .into_iter()
             .enumerate()
         {
-            wasi.fds.insert(n as u32, Fd { kind, flags: 0 });
+            wasi.fds.insert(
+                n as u32,
+                Fd {
+                    kind,
+                    flags: 0,
+                    base: RIGHTS_STDIO,
+                    inheriting: 0,
+                },
+            );
         }
         for preopen in &config.preopens {
             let root = wasi.fs.new_root()?;
@@ -244,6 +258,8 @@ impl Wasi {
                         preopen: Some(preopen.guest.as_bytes().to_vec()),
                     },
                     flags: 0,
+                    base: RIGHTS_DIRECTORY,
+                    inheriting: RIGHTS_DIRECTORY | RIGHTS_FILE,
                 },
             );
             wasi.roots.push(root);

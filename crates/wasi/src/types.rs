@@ -206,10 +206,60 @@ pub const FSTFLAGS_MTIM: u16 = 4;
 /// `fstflags`: set the modification time to now.
 pub const FSTFLAGS_MTIM_NOW: u16 = 8;
 
+/// `rights`: `fd_datasync`.
+pub const RIGHTS_FD_DATASYNC: u64 = 1 << 0;
 /// `rights`: `fd_read`.
 pub const RIGHTS_FD_READ: u64 = 1 << 1;
+/// `rights`: `fd_seek`.
+pub const RIGHTS_FD_SEEK: u64 = 1 << 2;
+/// `rights`: `fd_fdstat_set_flags`.
+pub const RIGHTS_FD_FDSTAT_SET_FLAGS: u64 = 1 << 3;
+/// `rights`: `fd_sync`.
+pub const RIGHTS_FD_SYNC: u64 = 1 << 4;
+/// `rights`: `fd_tell`.
+pub const RIGHTS_FD_TELL: u64 = 1 << 5;
 /// `rights`: `fd_write`.
 pub const RIGHTS_FD_WRITE: u64 = 1 << 6;
+/// `rights`: `fd_advise`.
+pub const RIGHTS_FD_ADVISE: u64 = 1 << 7;
+/// `rights`: `fd_allocate`.
+pub const RIGHTS_FD_ALLOCATE: u64 = 1 << 8;
+/// `rights`: `path_create_directory`.
+pub const RIGHTS_PATH_CREATE_DIRECTORY: u64 = 1 << 9;
+/// `rights`: `path_open` with `creat`.
+pub const RIGHTS_PATH_CREATE_FILE: u64 = 1 << 10;
+/// `rights`: `path_link`'s source directory.
+pub const RIGHTS_PATH_LINK_SOURCE: u64 = 1 << 11;
+/// `rights`: `path_link`'s target directory.
+pub const RIGHTS_PATH_LINK_TARGET: u64 = 1 << 12;
+/// `rights`: `path_open`.
+pub const RIGHTS_PATH_OPEN: u64 = 1 << 13;
+/// `rights`: `fd_readdir`.
+pub const RIGHTS_FD_READDIR: u64 = 1 << 14;
+/// `rights`: `path_readlink`.
+pub const RIGHTS_PATH_READLINK: u64 = 1 << 15;
+/// `rights`: `path_rename`'s source directory.
+pub const RIGHTS_PATH_RENAME_SOURCE: u64 = 1 << 16;
+/// `rights`: `path_rename`'s target directory.
+pub const RIGHTS_PATH_RENAME_TARGET: u64 = 1 << 17;
+/// `rights`: `path_filestat_get`.
+pub const RIGHTS_PATH_FILESTAT_GET: u64 = 1 << 18;
+/// `rights`: `path_open` with `trunc`.
+pub const RIGHTS_PATH_FILESTAT_SET_SIZE: u64 = 1 << 19;
+/// `rights`: `path_filestat_set_times`.
+pub const RIGHTS_PATH_FILESTAT_SET_TIMES: u64 = 1 << 20;
+/// `rights`: `fd_filestat_get`.
+pub const RIGHTS_FD_FILESTAT_GET: u64 = 1 << 21;
+/// `rights`: `fd_filestat_set_size`.
+pub const RIGHTS_FD_FILESTAT_SET_SIZE: u64 = 1 << 22;
+/// `rights`: `fd_filestat_set_times`.
+pub const RIGHTS_FD_FILESTAT_SET_TIMES: u64 = 1 << 23;
+/// `rights`: `path_symlink`.
+pub const RIGHTS_PATH_SYMLINK: u64 = 1 << 24;
+/// `rights`: `path_remove_directory`.
+pub const RIGHTS_PATH_REMOVE_DIRECTORY: u64 = 1 << 25;
+/// `rights`: `path_unlink_file`.
+pub const RIGHTS_PATH_UNLINK_FILE: u64 = 1 << 26;
 /// `rights`: every right a regular file's descriptor has (`fd_datasync`
 /// to `fd_allocate`, `fd_filestat_*`, `poll_fd_readwrite`).
 pub const RIGHTS_FILE: u64 = 0x1ff | (1 << 21) | (1 << 22) | (1 << 23) | (1 << 27);

@@ -10,6 +10,7 @@ use std::sync::Arc;
 pub mod contracts;
 pub mod differential;
 pub mod etcd;
+pub mod wasi;
 
 use ward_vm::{
     Backend, BackendKind, CallContext, Config, Entry, Execution, Reply, Request, RunOptions,
@@ -122,8 +123,9 @@ pub fn run_both(backends: &Backends, wasm: &[u8], input: &[u8]) -> Execution {
 }
 
 /// Asserts that executions on different backends agree on status, exit code,
-/// output, gas, error kind, results and suspensions (messages may differ:
-/// they are for humans and never enter results).
+/// output, gas, error kind, results, suspensions and the WASI state left
+/// behind (messages may differ: they are for humans and never enter
+/// results).
 ///
 /// # Panics
 ///
@@ -138,6 +140,7 @@ pub fn assert_agree(runs: &[Execution]) {
             e.outcome.error.as_ref().map(|f| f.kind),
             e.results.clone(),
             e.suspensions,
+            e.wasi.clone(),
         )
     };
     for (i, run) in runs.iter().enumerate().skip(1) {

@@ -13,3 +13,4 @@ mod loops;
 mod metering;
 mod shape;
 mod system;
+mod wasi;

@@ -5,7 +5,7 @@
 CARGO ?= cargo
 WARD  := target/debug/ward
 
-.PHONY: demo test setup contracts browser cluster cluster-demo parallel-long fmt clippy unit bench bench-report metering fuzz fuzz-diff fuzz-cov loops
+.PHONY: demo test setup contracts browser wasi-c cluster cluster-demo parallel-long fmt clippy unit bench bench-report metering fuzz fuzz-diff fuzz-cov loops
 
 # rustfmt and clippy ship with rustup's default profile; add them if a
 # minimal toolchain lacks them (no-op when present).
@@ -67,7 +67,13 @@ clippy: setup cluster
 browser:
 	@scripts/install-browser.sh
 
-unit: setup contracts browser cluster
+# The WASI C programs' test builds with Debian's clang, lld, wasi-libc and
+# libclang-rt-14-dev-wasm32 (installed here as root when missing; without
+# them that test prints why and skips).
+wasi-c:
+	@scripts/install-wasi-c.sh
+
+unit: setup contracts browser wasi-c cluster
 	$(CARGO) test --locked --workspace $(NODE_FEATURES)
 	@# `cargo test` built the example with the workspace's features; `cargo
 	@# run -p ward-vm` would rebuild wasmtime with ward-vm's alone.

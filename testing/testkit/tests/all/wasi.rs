@@ -368,3 +368,164 @@ fn proc_exit_codes_above_125_trap() {
         (Status::Reverted, 125)
     );
 }
+
+/// One C program of `wasi-c/` and how it is run.
+struct CProgram {
+    name: &'static str,
+    args: &'static [&'static str],
+    env: &'static [(&'static str, &'static str)],
+    stdin: &'static [u8],
+    /// Files of a preopened directory `data` (natively: `./data`).
+    data: &'static [(&'static str, &'static [u8])],
+}
+
+const C_PROGRAMS: &[CProgram] = &[
+    CProgram {
+        name: "printf",
+        args: &["x", "y z"],
+        env: &[("GREETING", "hello")],
+        stdin: b"",
+        data: &[],
+    },
+    CProgram {
+        name: "sort",
+        args: &[],
+        env: &[],
+        stdin: b"pear\napple\nzebra\nmango\nApple\n\nbanana split\n",
+        data: &[],
+    },
+    CProgram {
+        name: "sort",
+        args: &[],
+        env: &[],
+        stdin: b"",
+        data: &[],
+    },
+    CProgram {
+        name: "hash",
+        args: &[],
+        env: &[],
+        stdin: include_bytes!("../../wasi-c/hash.c"),
+        data: &[],
+    },
+    CProgram {
+        name: "malloc",
+        args: &[],
+        env: &[],
+        stdin: b"",
+        data: &[],
+    },
+    CProgram {
+        name: "files",
+        args: &[],
+        env: &[],
+        stdin: b"",
+        data: &[("input.txt", b"one\ntwo\nthree\nfour\n")],
+    },
+];
+
+/// Where clang 14 finds wasi-libc on Debian.
+const WASI_SYSROOT: &str = "/usr/lib/wasm32-wasi";
+
+fn clang(args: &[&str]) {
+    let status = std::process::Command::new("clang")
+        .args(args)
+        .status()
+        .unwrap();
+    assert!(status.success(), "clang {args:?}: {status}");
+}
+
+#[test]
+fn c_programs_match_their_native_builds_on_both_backends() {
+    let have_clang = std::process::Command::new("clang")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_clang || !Path::new(WASI_SYSROOT).is_dir() {
+        eprintln!(
+            "SKIPPED: the WASI C programs need Debian's clang, lld, wasi-libc and \
+             libclang-rt-14-dev-wasm32 (scripts/install-wasi-c.sh, run by `make test` as root)"
+        );
+        return;
+    }
+    let sources = Path::new(env!("CARGO_MANIFEST_DIR")).join("wasi-c");
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wasi-c");
+    std::fs::create_dir_all(&out).unwrap();
+    let backends = wasi::backends();
+    for (n, program) in C_PROGRAMS.iter().enumerate() {
+        let source = sources.join(format!("{}.c", program.name));
+        let source = source.to_str().unwrap();
+        let wasm_path = out.join(format!("{}.wasm", program.name));
+        let native = out.join(format!("{}.native", program.name));
+        clang(&[
+            "--target=wasm32-wasi",
+            "-O2",
+            source,
+            "-o",
+            wasm_path.to_str().unwrap(),
+            "-lm",
+        ]);
+        clang(&["-O2", source, "-o", native.to_str().unwrap(), "-lm"]);
+
+        // Natively, in a directory of its own holding `data/`.
+        let cwd = out.join(format!("run-{n}"));
+        let _ = std::fs::remove_dir_all(&cwd);
+        std::fs::create_dir_all(cwd.join("data")).unwrap();
+        let mut tree = Tree::default();
+        for (file, contents) in program.data {
+            std::fs::write(cwd.join("data").join(file), contents).unwrap();
+            tree.entries
+                .insert(file.as_bytes().to_vec(), Entry::File(contents.to_vec()));
+        }
+        let mut child = std::process::Command::new(&native)
+            .args(program.args)
+            .env_clear()
+            .envs(program.env.iter().copied())
+            .current_dir(&cwd)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), program.stdin).unwrap();
+        let expected = child.wait_with_output().unwrap();
+
+        let config = WasiConfig {
+            args: std::iter::once(format!("{}.wasm", program.name).as_str())
+                .chain(program.args.iter().copied())
+                .map(|a| a.as_bytes().to_vec())
+                .collect(),
+            env: program
+                .env
+                .iter()
+                .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
+                .collect(),
+            preopens: vec![Preopen {
+                guest: "data".into(),
+                tree,
+            }],
+            ..WasiConfig::default()
+        };
+        let wasm = std::fs::read(&wasm_path).unwrap();
+        let runs = wasi::run(&backends, &wasm, &config, program.stdin, GAS);
+        assert_agree(&runs);
+        let run = &runs[0];
+        let what = format!("{} (case {n})", program.name);
+        assert_eq!(
+            exit_code(run).unwrap(),
+            expected.status.code().unwrap(),
+            "{what}"
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&run.outcome.output),
+            String::from_utf8_lossy(&expected.stdout),
+            "{what}: stdout"
+        );
+        assert_eq!(
+            run.debug_log.concat(),
+            String::from_utf8_lossy(&expected.stderr),
+            "{what}: stderr"
+        );
+        eprintln!("{what}: identical to native, gas {}", run.outcome.gas_used);
+    }
+}

@@ -205,7 +205,7 @@ fn wasi_state(args: &RunArgs) -> anyhow::Result<ward_wasi::Wasi> {
     let name = args
         .file
         .file_name()
-        .map_or_else(|| args.file.as_os_str(), |n| n)
+        .unwrap_or(args.file.as_os_str())
         .to_string_lossy()
         .into_owned();
     config.args = std::iter::once(name)

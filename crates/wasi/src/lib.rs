@@ -322,6 +322,25 @@ impl Wasi {
         tree
     }
 
+    /// Checks the state's bookkeeping (bytes held, link counts, open
+    /// counts, parents, limits): the fuzz target's invariant.
+    ///
+    /// # Errors
+    ///
+    /// What is inconsistent.
+    pub fn audit(&self) -> Result<(), String> {
+        let mut open: BTreeMap<Ino, u32> = BTreeMap::new();
+        for fd in self.fds.values() {
+            if let FdKind::File { ino, .. } | FdKind::Dir { ino, .. } = &fd.kind {
+                *open.entry(*ino).or_default() += 1;
+            }
+        }
+        if self.fds.len() > self.limits.max_fds {
+            return Err(format!("{} descriptors open", self.fds.len()));
+        }
+        self.fs.audit(&open)
+    }
+
     /// Bytes the virtual filesystem holds now.
     pub fn fs_bytes(&self) -> u64 {
         self.fs.bytes()

@@ -386,6 +386,70 @@ impl Fs {
     }
 }
 
+impl Fs {
+    /// Checks the filesystem's bookkeeping against its nodes: the bytes
+    /// held, every entry naming a node, every link count, every
+    /// directory's parent. `open` counts each node's descriptors.
+    pub(crate) fn audit(&self, open: &BTreeMap<Ino, u32>) -> Result<(), String> {
+        let mut bytes = 0u64;
+        let mut names: BTreeMap<Ino, u64> = BTreeMap::new();
+        for (&ino, node) in &self.nodes {
+            match &node.kind {
+                Kind::File(data) => bytes += data.len() as u64,
+                Kind::Symlink(target) => bytes += target.len() as u64,
+                Kind::Dir { entries, parent } => {
+                    if !self.nodes.contains_key(parent) {
+                        return Err(format!("directory {ino}'s parent {parent} is gone"));
+                    }
+                    for (name, child) in entries {
+                        bytes += name.len() as u64;
+                        *names.entry(*child).or_default() += 1;
+                        match self.nodes.get(child) {
+                            None => return Err(format!("entry {name:?} of {ino} names no node")),
+                            Some(Node {
+                                kind: Kind::Dir { parent, .. },
+                                ..
+                            }) if *parent != ino => {
+                                return Err(format!(
+                                    "directory {child} in {ino} says its parent is {parent}"
+                                ));
+                            }
+                            Some(_) => {}
+                        }
+                    }
+                }
+            }
+        }
+        if bytes != self.bytes {
+            return Err(format!("{} bytes counted, {bytes} held", self.bytes));
+        }
+        for (&ino, node) in &self.nodes {
+            let named = names.get(&ino).copied().unwrap_or(0);
+            let is_root = matches!(&node.kind, Kind::Dir { parent, .. } if *parent == ino);
+            if !is_root && node.nlink != named {
+                return Err(format!(
+                    "node {ino} has nlink {} but {named} names",
+                    node.nlink
+                ));
+            }
+            let fds = open.get(&ino).copied().unwrap_or(0);
+            if node.open != fds {
+                return Err(format!(
+                    "node {ino} counts {} open, {fds} descriptors",
+                    node.open
+                ));
+            }
+            if named == 0 && fds == 0 && !is_root {
+                return Err(format!("node {ino} is unreachable but kept"));
+            }
+        }
+        if self.nodes.len() as u64 > self.limits.max_nodes || self.bytes > self.limits.max_bytes {
+            return Err("over the limits".into());
+        }
+        Ok(())
+    }
+}
+
 /// The components of a path, empty ones (from repeated slashes) dropped.
 fn components(path: &[u8]) -> VecDeque<Vec<u8>> {
     path.split(|&b| b == b'/')

@@ -437,3 +437,118 @@ fn fuzz_schema() -> ward_chain::schema::Schema {
         events: Vec::new(),
     }
 }
+
+/// A WASI program's calls: any sequence of `wasi_snapshot_preview1`
+/// calls with any arguments over any memory, against a small filesystem
+/// with small limits, never panics, answers only errnos WASI defines, and
+/// keeps the state's bookkeeping exact ([`ward_wasi::Wasi::audit`]) after
+/// every call; two runs of the same calls end in the same state.
+pub fn wasi(data: &[u8]) {
+    use ward_abi::WasiFn;
+    use ward_wasi::{Entry, Limits, Preopen, Tree, Wasi, WasiConfig};
+
+    /// Streams in memory and gas that runs out after `budget` bytes.
+    struct Streams {
+        budget: u64,
+        stdout: Vec<u8>,
+    }
+    impl ward_wasi::Io for Streams {
+        type Stop = ();
+        fn charge_bytes(&mut self, bytes: u64) -> Result<(), ()> {
+            self.budget = self.budget.checked_sub(bytes).ok_or(())?;
+            Ok(())
+        }
+        fn stdin(&self) -> &[u8] {
+            b"standard input"
+        }
+        fn stdout(&mut self, data: &[u8]) {
+            self.stdout.extend_from_slice(data);
+        }
+        fn stderr(&mut self, _: &[u8]) {}
+    }
+
+    let mut u = Unstructured::new(data);
+    let mut sub = Tree::default();
+    sub.entries
+        .insert(b"g".to_vec(), Entry::File(b"in d".to_vec()));
+    let mut root = Tree::default();
+    root.entries
+        .insert(b"f".to_vec(), Entry::File(b"hello".to_vec()));
+    root.entries.insert(b"d".to_vec(), Entry::Dir(sub));
+    root.entries
+        .insert(b"s".to_vec(), Entry::Symlink(b"f".to_vec()));
+    root.entries
+        .insert(b"up".to_vec(), Entry::Symlink(b"../x".to_vec()));
+    root.entries
+        .insert(b"loop".to_vec(), Entry::Symlink(b"loop/a".to_vec()));
+    let config = WasiConfig {
+        args: vec![b"prog".to_vec(), b"arg".to_vec()],
+        env: vec![(b"K".to_vec(), b"V".to_vec())],
+        preopens: vec![Preopen {
+            guest: "/".into(),
+            tree: root,
+        }],
+        limits: Limits {
+            max_bytes: 4_096,
+            max_nodes: 24,
+            max_path_bytes: 64,
+            max_fds: 12,
+            max_stream_bytes: 512,
+        },
+        ..WasiConfig::default()
+    };
+    let Ok(mut memory) = u.bytes(4_096).map(<[u8]>::to_vec) else {
+        return;
+    };
+    memory.resize(4_096, 0);
+    let mut calls = Vec::new();
+    while calls.len() < 64 && !u.is_empty() {
+        let Ok(index) = u.choose_index(WasiFn::ALL.len()) else {
+            break;
+        };
+        let f = WasiFn::ALL[index];
+        let args: Vec<u64> = f
+            .params()
+            .iter()
+            .map(|ty| {
+                let pick = u.int_in_range(0u8..=3).unwrap_or(0);
+                let raw = u.arbitrary::<u64>().unwrap_or(0);
+                match (ty, pick) {
+                    // Descriptors and small flags.
+                    (_, 0) => raw % 8,
+                    // Offsets into memory and lengths.
+                    (ward_abi::ValType::I32, 1) => raw % 4_200,
+                    (ward_abi::ValType::I32, 2) => raw % 64,
+                    (ward_abi::ValType::I32, _) => raw & 0xffff_ffff,
+                    (ward_abi::ValType::I64, _) => raw,
+                }
+            })
+            .collect();
+        calls.push((f, args));
+    }
+    let budget = u.arbitrary::<u64>().unwrap_or(0) % 100_000;
+    let run = |memory: &mut Vec<u8>| {
+        let mut wasi = Wasi::new(&config).expect("the fuzz filesystem fits its limits");
+        let mut io = Streams {
+            budget,
+            stdout: Vec::new(),
+        };
+        for (f, args) in &calls {
+            match wasi.call(*f, args, memory, &mut io) {
+                Ok(errno) => assert!((0..=76).contains(&errno), "{f}: errno {errno}"),
+                Err(_) => break,
+            }
+            if let Err(e) = wasi.audit() {
+                panic!("after {f}{args:?}: {e}");
+            }
+        }
+        (wasi, io.stdout)
+    };
+    let mut again = memory.clone();
+    let first = run(&mut memory);
+    let second = run(&mut again);
+    assert!(
+        first == second && memory == again,
+        "two runs of the same calls differ"
+    );
+}

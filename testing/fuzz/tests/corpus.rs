@@ -124,3 +124,8 @@ fn chain_accepts_what_is_valid() {
 fn schema_corpus() {
     replay("schema", ward_fuzz::schema, 1);
 }
+
+#[test]
+fn wasi_corpus() {
+    replay("wasi", ward_fuzz::wasi, 1);
+}

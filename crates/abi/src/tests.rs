@@ -82,30 +82,36 @@ fn costs_render_and_evaluate_as_written_in_the_table() {
     assert_eq!(HostFn::Exit.cost().to_string(), "host_call");
 }
 
+/// Checks (or with `BLESS=1` rewrites) the function table in `doc`
+/// (relative to the workspace) against `table`; returns the document.
+fn doc_table(doc: &str, table: &str) -> std::string::String {
+    let path = std::format!("{}/../../{doc}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let header = table.lines().next().unwrap();
+    let start = text
+        .find(header)
+        .unwrap_or_else(|| panic!("{doc} has no function table"));
+    let end = text[start..]
+        .find("\n\n")
+        .map_or(text.len(), |n| start + n + 1);
+    if std::env::var_os("BLESS").is_some() {
+        let blessed = std::format!("{}{}{}", &text[..start], table, &text[end..]);
+        std::fs::write(&path, &blessed).unwrap();
+        return blessed;
+    }
+    assert_eq!(
+        &text[start..end],
+        table,
+        "{doc}'s function table is stale: BLESS=1 cargo test -p ward-abi"
+    );
+    text
+}
+
 /// The function table of docs/host-abi.md is rendered from the ABI table;
 /// `BLESS=1` rewrites it.
 #[test]
 fn host_abi_doc_table_is_the_rendered_abi_table() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/host-abi.md");
-    let doc = std::fs::read_to_string(path).unwrap();
-    let table = HostFn::doc_table().to_string();
-    let header = table.lines().next().unwrap();
-    let start = doc
-        .find(header)
-        .expect("docs/host-abi.md has the function table");
-    let end = doc[start..]
-        .find("\n\n")
-        .map_or(doc.len(), |n| start + n + 1);
-    if std::env::var_os("BLESS").is_some() {
-        let blessed = std::format!("{}{}{}", &doc[..start], table, &doc[end..]);
-        std::fs::write(path, blessed).unwrap();
-        return;
-    }
-    assert_eq!(
-        &doc[start..end],
-        table,
-        "docs/host-abi.md's function table is stale: BLESS=1 cargo test -p ward-abi"
-    );
+    let doc = doc_table("docs/host-abi.md", &HostFn::doc_table().to_string());
     let title = std::format!("# Ward host ABI, version {}\n", super::ABI_VERSION);
     assert!(
         doc.starts_with(&title),
@@ -117,4 +123,38 @@ fn host_abi_doc_table_is_the_rendered_abi_table() {
         super::call::REVERTED
     );
     assert!(doc.contains(&status), "docs/host-abi.md lacks {status:?}");
+}
+
+/// The function table of docs/wasi.md is rendered from the WASI table;
+/// `BLESS=1` rewrites it.
+#[test]
+fn wasi_doc_table_is_the_rendered_wasi_table() {
+    doc_table("docs/wasi.md", &super::WasiFn::doc_table().to_string());
+}
+
+#[test]
+fn wasi_rules_are_consistent() {
+    use super::WasiFn;
+    let mut seen = BTreeSet::new();
+    for &f in WasiFn::ALL {
+        assert!(seen.insert(f.name()), "duplicate name {}", f.name());
+        assert_eq!(WasiFn::from_name(f.name()), Some(f));
+        let (uses, cost) = (f.uses(), f.cost());
+        assert!(
+            cost.is_base() || uses.gas,
+            "{f}: costs {cost} without syncing gas"
+        );
+        assert!(!uses.suspends, "{f}");
+        // Every function returns an errno but proc_exit.
+        let errno: &[ValType] = if f == WasiFn::ProcExit {
+            &[]
+        } else {
+            &[ValType::I32]
+        };
+        assert_eq!(f.results(), errno, "{f}");
+    }
+    assert_eq!(
+        WasiFn::FdRead.to_string(),
+        "wasi_snapshot_preview1.fd_read(fd: i32, iovs: i32, iovs_len: i32, nread: i32) -> i32"
+    );
 }

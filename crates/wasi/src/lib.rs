@@ -421,3 +421,6 @@ impl Tree {
         Ok(tree)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -25,6 +25,9 @@ demo: setup contracts
 	@echo "== a hostile module (an infinite loop): out of gas at the same gas on both (exit code 1 expected) =="
 	$(WARD) run examples/spin.wat --gas 1000000 --json --backend wasmtime || test $$? -eq 1
 	$(WARD) run examples/spin.wat --gas 1000000 --json --backend wasmi || test $$? -eq 1
+	@echo "== a WASI program (examples/wasi-hello.wat, docs/wasi.md): stdin in, stdout out, same gas on both =="
+	$(WARD) run --wasi examples/wasi-hello.wat --input 0x77617264 --backend wasmtime
+	$(WARD) run --wasi examples/wasi-hello.wat --input 0x77617264 --backend wasmi
 	@echo "== the SDK-built token and escrow in a fresh data directory ($(DEMO_DIR), redb) =="
 	@rm -rf $(DEMO_DIR)
 	@$(WARD) demo --data-dir $(DEMO_DIR) > target/demo.log || { cat target/demo.log; exit 1; }

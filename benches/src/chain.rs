@@ -90,6 +90,7 @@ fn deploy_code<S: StateCommit + Send + Sync + 'static>(
                 // The most one transaction may use (ChainLimits).
                 gas_limit: 200_000_000,
                 salt: salt.to_vec(),
+                kind: ward_primitives::CodeKind::Ward,
             }],
             0,
         )

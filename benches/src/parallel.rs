@@ -45,6 +45,7 @@ pub fn transfers(kind: BackendKind, threads: usize, conflict: bool) -> Option<Wo
                 input: encode(&u128::MAX),
                 gas_limit: 200_000_000,
                 salt: Vec::new(),
+                kind: ward_primitives::CodeKind::Ward,
             }],
             1,
         )

@@ -11,7 +11,7 @@ use std::{
 use anyhow::{Context, bail};
 use clap::Args;
 use serde_json::{Value, json};
-use ward_chain::tx::Payload;
+use ward_chain::{CodeKind, tx::Payload};
 use ward_executor::{Executor, Tx};
 use ward_state::{Address, Hash32, Receipt, RedbStore, StateError, StateRead};
 use ward_vm::{BackendKind, CacheOptions, Config, ModuleCache};
@@ -71,6 +71,10 @@ pub(crate) struct DeployArgs {
     /// Sign with this key file (`ward key new`); needs --node.
     #[arg(long, value_name = "FILE")]
     key: Option<PathBuf>,
+    /// Deploy a WASI command (`docs/wasi.md`): calls run `_start` with the
+    /// input as stdin and the output from stdout; nothing runs at deploy.
+    #[arg(long, conflicts_with_all = ["arg", "json_args"])]
+    wasi: bool,
     #[command(flatten)]
     common: Common,
 }
@@ -212,7 +216,9 @@ pub(crate) fn open_executor(
     access: Access,
 ) -> anyhow::Result<Executor<RedbStore>> {
     let store = Arc::new(open_store(dir, access)?);
-    let config = Config::default();
+    // As `ward serve`: WASI commands may be deployed as such.
+    let mut config = Config::default();
+    config.policy.imports = ward_vm::ImportPolicy::wasi();
     let backend =
         crate::backends::create(backend, &config).map_err(|f| anyhow::anyhow!("{}", f.message))?;
     // Commands that write keep compiled modules in the data directory's
@@ -465,8 +471,18 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
         None => values::args_input(&args.arg)?,
     };
     let salt = parse::hex_bytes(&args.salt)?;
+    let kind = if args.wasi {
+        CodeKind::Wasi
+    } else {
+        CodeKind::Ward
+    };
     if let Some(url) = &args.common.node {
-        let payload = Payload::Deploy { code, input, salt };
+        let payload = Payload::Deploy {
+            code,
+            input,
+            salt,
+            kind,
+        };
         let signer = Signer::of(args.key.as_ref(), args.sender.as_ref())?;
         return crate::remote::submit(url, payload, args.gas, signer, &args.common, None);
     }
@@ -477,6 +493,7 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
         input,
         gas_limit: args.gas,
         salt,
+        kind,
     };
     // Arguments first: a refused command creates nothing.
     let exec = open(&args.common, Access::Create)?;
@@ -628,6 +645,7 @@ pub(crate) fn state(args: StateArgs) -> anyhow::Result<ExitCode> {
             "code_hash": info.code_hash.to_string(),
             "deployer": info.deployer.to_string(),
             "created_at": info.created_at,
+            "kind": info.kind.as_str(),
             "storage": entries.iter().map(|(k, v)| json!({"key": hex(k), "value": hex(v)})).collect::<Vec<_>>(),
         });
         println!("{object}");
@@ -636,6 +654,7 @@ pub(crate) fn state(args: StateArgs) -> anyhow::Result<ExitCode> {
         println!("code hash: {}", info.code_hash);
         println!("deployer:  {}", info.deployer);
         println!("created:   block {}", info.created_at);
+        println!("kind:      {}", info.kind);
         for (k, v) in &entries {
             println!("{} = {}", hex(k), hex(v));
         }

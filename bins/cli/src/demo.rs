@@ -170,6 +170,7 @@ fn deploy(
             input: encode(&1_000_000u128),
             gas_limit: DEPLOY_GAS,
             salt: b"token".to_vec(),
+            kind: ward_primitives::CodeKind::Ward,
         },
         Tx::Deploy {
             sender: ALICE,
@@ -177,6 +178,7 @@ fn deploy(
             input: Vec::new(),
             gas_limit: DEPLOY_GAS,
             salt: b"escrow".to_vec(),
+            kind: ward_primitives::CodeKind::Ward,
         },
     ];
     let receipts = exec.execute_block(&deploys, TIME)?;

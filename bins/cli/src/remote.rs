@@ -80,9 +80,18 @@ pub(crate) fn submit(
             };
             let mut params = json!({ "from": from, "gas": gas, "wait": true });
             match payload {
-                Payload::Deploy { code, input, salt } => {
-                    params["deploy"] =
-                        json!({ "code": hex(&code), "input": hex(&input), "salt": hex(&salt) });
+                Payload::Deploy {
+                    code,
+                    input,
+                    salt,
+                    kind,
+                } => {
+                    params["deploy"] = json!({
+                        "code": hex(&code),
+                        "input": hex(&input),
+                        "salt": hex(&salt),
+                        "kind": kind.as_str(),
+                    });
                 }
                 Payload::Call { to, input } => {
                     params["call"] = json!({ "to": to.to_string(), "input": hex(&input) });
@@ -183,6 +192,11 @@ pub(crate) fn state(
         created_at: contract["created_at"]
             .as_u64()
             .context("the node's created_at is not a number")?,
+        kind: match contract["kind"].as_str() {
+            None | Some("ward") => ward_primitives::CodeKind::Ward,
+            Some("wasi") => ward_primitives::CodeKind::Wasi,
+            Some(other) => anyhow::bail!("the node's contract kind {other:?} is unknown"),
+        },
     };
     let bytes = |value: &Value| -> anyhow::Result<Vec<u8>> {
         let text = value.as_str().context("the node's value is not hex")?;

@@ -1288,3 +1288,51 @@ fn run_wasi_keeps_its_own_exit_statuses_apart_from_the_programs() {
     assert_eq!(code, 1);
     assert_eq!(json["status"], "rejected", "{json}");
 }
+
+#[test]
+fn deploy_wasi_makes_a_wasi_command_a_contract() {
+    let dir = data_dir("wasi");
+    // Without --wasi its WASI imports are refused: a receipt, no contract.
+    let hello = example("wasi-hello.wat");
+    let refused = last_json(&ward(&["deploy", &hello, "--data-dir", &dir, "--json"]));
+    assert_eq!(refused["status"], "rejected", "{refused}");
+    assert_eq!(refused["error"]["kind"], "unknown_import");
+    let deployed = deploy_json("wasi-hello.wat", &dir, &["--wasi"]);
+    let address = deployed["address"].as_str().unwrap().to_string();
+    let mut outputs = Vec::new();
+    for backend in ["wasmtime", "wasmi"] {
+        let called = last_json(&ward(&[
+            "call",
+            &address,
+            "--input",
+            "0x77617264",
+            "--data-dir",
+            &dir,
+            "--backend",
+            backend,
+            "--json",
+        ]));
+        assert_eq!(called["status"], "ok", "{called}");
+        // "hello, ward\n": stdin in, stdout out.
+        assert_eq!(called["output"], "0x68656c6c6f2c20776172640a");
+        outputs.push((called["output"].clone(), called["gas_used"].clone()));
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    let state = last_json(&ward(&["state", &address, "--data-dir", &dir, "--json"]));
+    assert_eq!(state["kind"], "wasi", "{state}");
+    // --wasi has no init arguments to encode.
+    assert_eq!(
+        ward(&[
+            "deploy",
+            &hello,
+            "--wasi",
+            "--arg",
+            "u8:1",
+            "--data-dir",
+            &dir
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+}

@@ -36,4 +36,4 @@ pub mod schema;
 pub mod tree;
 pub mod tx;
 
-pub use ward_primitives::{Address, Hash32};
+pub use ward_primitives::{Address, CodeKind, Hash32};

@@ -11,7 +11,7 @@
 
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use ward_primitives::{
-    Address, Hash32,
+    Address, CodeKind, Hash32,
     codec::{CodecError, Decode, Encode, take},
 };
 
@@ -41,6 +41,9 @@ pub enum Payload {
         input: Vec<u8>,
         /// Distinguishes deployments of the same code by the same sender.
         salt: Vec<u8>,
+        /// What the code runs as: a Ward contract, or a WASI command
+        /// (`docs/wasi.md`).
+        kind: CodeKind,
     },
     /// Calls `main` of the contract at `to`.
     Call {
@@ -152,11 +155,22 @@ impl Encode for TxBody {
         self.nonce.encode(out);
         self.gas_limit.encode(out);
         match &self.payload {
-            Payload::Deploy { code, input, salt } => {
-                0u8.encode(out);
+            Payload::Deploy {
+                code,
+                input,
+                salt,
+                kind,
+            } => {
+                // A Ward deploy is payload 0 (as it always was); another
+                // kind is payload 2, its tag after the salt.
+                let wasi = *kind != CodeKind::Ward;
+                if wasi { 2u8 } else { 0u8 }.encode(out);
                 code.encode(out);
                 input.encode(out);
                 salt.encode(out);
+                if wasi {
+                    kind.tag().encode(out);
+                }
             }
             Payload::Call { to, input } => {
                 1u8.encode(out);
@@ -203,10 +217,22 @@ impl TxBody {
         let nonce = u64::decode(input)?;
         let gas_limit = u64::decode(input)?;
         let payload = match u8::decode(input)? {
-            0 => Payload::Deploy {
+            tag @ (0 | 2) => Payload::Deploy {
                 code: Vec::decode(input)?,
                 input: Vec::decode(input)?,
                 salt: Vec::decode(input)?,
+                kind: if tag == 0 {
+                    CodeKind::Ward
+                } else {
+                    match CodeKind::from_tag(u8::decode(input)?) {
+                        Some(kind) if kind != CodeKind::Ward => kind,
+                        _ => {
+                            return Err(TxError::Malformed(CodecError(
+                                "unknown or non-canonical code kind in a deploy".into(),
+                            )));
+                        }
+                    }
+                },
             },
             1 => Payload::Call {
                 to: Address::decode(input)?,

@@ -113,12 +113,18 @@ pub fn tx_of(verified: &VerifiedTx) -> Tx {
     let body = verified.body();
     let sender = verified.sender();
     match &body.payload {
-        Payload::Deploy { code, input, salt } => Tx::Deploy {
+        Payload::Deploy {
+            code,
+            input,
+            salt,
+            kind,
+        } => Tx::Deploy {
             sender,
             code: code.clone(),
             input: input.clone(),
             gas_limit: body.gas_limit,
             salt: salt.clone(),
+            kind: *kind,
         },
         Payload::Call { to, input } => Tx::Call {
             sender,
@@ -426,16 +432,17 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 }
             }
         };
-        let mut receipt = match self.execute_tx(journal, &item.tx, intrinsic, height, time) {
-            Ok(receipt) => receipt,
-            // A signed transaction that cannot run still pays its
-            // intrinsic cost and uses its nonce: a receipt, not a
-            // block the whole chain can be made to abort.
-            Err(ExecError::InvalidTx(message)) if item.nonce.is_some() => {
-                unrunnable(&item.tx, height, intrinsic, message)
-            }
-            Err(error) => return Err(error),
-        };
+        let mut receipt =
+            match self.execute_tx(journal, &item.tx, intrinsic, (height, index as u32), time) {
+                Ok(receipt) => receipt,
+                // A signed transaction that cannot run still pays its
+                // intrinsic cost and uses its nonce: a receipt, not a
+                // block the whole chain can be made to abort.
+                Err(ExecError::InvalidTx(message)) if item.nonce.is_some() => {
+                    unrunnable(&item.tx, height, intrinsic, message)
+                }
+                Err(error) => return Err(error),
+            };
         if let Some(next) = next_nonce {
             // After the transaction's own revert: a failed transaction
             // uses its nonce too.

@@ -32,7 +32,7 @@ pub use block::{Block, BlockTimings, PreparedBlock, Simulation, tx_of};
 pub use view::View;
 
 use ward_abi::call::{FAILED as CALL_FAILED, OK as CALL_OK, REVERTED as CALL_REVERTED};
-use ward_primitives::{Address, Gas, Hash32};
+use ward_primitives::{Address, CodeKind, Gas, Hash32};
 use ward_state::{
     CodecError, ContractInfo, Decode, Encode, Event, Journal, Receipt, StateCommit, StateError,
 };
@@ -57,6 +57,8 @@ pub enum Tx {
         gas_limit: u64,
         /// Distinguishes deployments of the same code by the same sender.
         salt: Vec<u8>,
+        /// What the code runs as (`docs/wasi.md` for [`CodeKind::Wasi`]).
+        kind: CodeKind,
     },
     /// Calls `main` of the contract at `to`.
     Call {
@@ -86,8 +88,15 @@ impl Tx {
         let bytes = |b: &[u8]| 4 + b.len() as u64;
         match self {
             Tx::Deploy {
-                code, input, salt, ..
-            } => 1 + 32 + bytes(code) + bytes(input) + 8 + bytes(salt),
+                code,
+                input,
+                salt,
+                kind,
+                ..
+            } => {
+                let tag = u64::from(*kind != CodeKind::Ward);
+                1 + 32 + bytes(code) + bytes(input) + 8 + bytes(salt) + tag
+            }
             Tx::Call { input, .. } => 1 + 32 + 32 + bytes(input) + 8,
         }
     }
@@ -98,8 +107,9 @@ impl Tx {
     }
 
     /// The canonical encoding (stored with the block): a tag byte (0
-    /// deploy, 1 call), then the fields in order, in the state's record
-    /// encoding (`docs/storage-format.md`).
+    /// deploy, 1 call, 2 deploy of another [`CodeKind`] than Ward's, whose
+    /// tag follows the salt), then the fields in order, in the state's
+    /// record encoding (`docs/storage-format.md`).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
         match self {
@@ -109,13 +119,17 @@ impl Tx {
                 input,
                 gas_limit,
                 salt,
+                kind,
             } => {
-                out.push(0u8);
+                out.push(if *kind == CodeKind::Ward { 0u8 } else { 2u8 });
                 sender.encode(&mut out);
                 code.encode(&mut out);
                 input.encode(&mut out);
                 gas_limit.encode(&mut out);
                 salt.encode(&mut out);
+                if *kind != CodeKind::Ward {
+                    kind.tag().encode(&mut out);
+                }
             }
             Tx::Call {
                 sender,
@@ -145,12 +159,24 @@ impl Tx {
         let mut input = bytes;
         let input = &mut input;
         let tx = match u8::decode(input)? {
-            0 => Tx::Deploy {
+            tag @ (0 | 2) => Tx::Deploy {
                 sender: Address::decode(input)?,
                 code: Vec::decode(input)?,
                 input: Vec::decode(input)?,
                 gas_limit: u64::decode(input)?,
                 salt: Vec::decode(input)?,
+                kind: if tag == 0 {
+                    CodeKind::Ward
+                } else {
+                    match CodeKind::from_tag(u8::decode(input)?) {
+                        Some(kind) if kind != CodeKind::Ward => kind,
+                        _ => {
+                            return Err(CodecError(
+                                "unknown or non-canonical code kind in a deploy".into(),
+                            ));
+                        }
+                    }
+                },
             },
             1 => Tx::Call {
                 sender: Address::decode(input)?,
@@ -369,6 +395,7 @@ struct Deployed {
     deployer: Address,
     height: u64,
     time: u64,
+    kind: CodeKind,
 }
 
 /// A caller waiting for its callee.
@@ -394,6 +421,11 @@ struct Frames<S: StateCommit + Send + Sync + 'static> {
     memory: Arc<MemoryBudget>,
     /// When the transaction's wall-clock backstop runs out, if it has one.
     deadline: Option<Instant>,
+    /// The transaction's execution id, [`tx_id`] (seeds a WASI frame's
+    /// random bytes).
+    tx: Hash32,
+    /// Frames entered so far, the root included.
+    entered: u64,
 }
 
 impl<S: StateCommit + Send + Sync + 'static> Frames<S> {
@@ -665,8 +697,10 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             time,
             read_only: true,
         };
-        let module = self.module_at(&journal, &to)?;
-        let execution = self.run(module, "main", &tx, Gas::new(gas_limit), frame)?;
+        let (module, kind) = self.module_at(&journal, &to)?;
+        let id = tx_id(&tx, height, 0);
+        let entry = kind.call_entry();
+        let execution = self.run(module, kind, entry, (&tx, id), Gas::new(gas_limit), frame)?;
         Ok(receipt_of(&tx, height, &execution, Vec::new(), None))
     }
 
@@ -677,9 +711,10 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         journal: &SharedJournal<S>,
         tx: &Tx,
         intrinsic: u64,
-        height: u64,
+        (height, index): (u64, u32),
         time: u64,
     ) -> Result<Receipt, ExecError> {
+        let id = tx_id(tx, height, index);
         let left = Gas::new(tx.gas_limit().saturating_sub(intrinsic));
         let (checkpoint, events_before) = {
             let j = lock(journal);
@@ -687,7 +722,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         };
         let (mut execution, address) = match tx {
             Tx::Call { sender, to, .. } => {
-                let module = self.module_at(journal, to)?;
+                let (module, kind) = self.module_at(journal, to)?;
                 let frame = Frame {
                     journal: journal.clone(),
                     address: *to,
@@ -696,10 +731,15 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     time,
                     read_only: false,
                 };
-                (self.run(module, "main", tx, left, frame)?, None)
+                let entry = kind.call_entry();
+                (self.run(module, kind, entry, (tx, id), left, frame)?, None)
             }
             Tx::Deploy {
-                sender, code, salt, ..
+                sender,
+                code,
+                salt,
+                kind,
+                ..
             } => {
                 let code_hash = Hash32(CodeHash::of(code).0);
                 let address = contract_address(sender, &code_hash, salt);
@@ -714,8 +754,9 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     deployer: *sender,
                     height,
                     time,
+                    kind: *kind,
                 };
-                let execution = self.deploy(journal, tx, code, left, deployed)?;
+                let execution = self.deploy(journal, (tx, id), code, left, deployed)?;
                 (execution, Some(address))
             }
         };
@@ -740,7 +781,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     fn deploy(
         &self,
         journal: &SharedJournal<S>,
-        tx: &Tx,
+        tx: (&Tx, Hash32),
         code: &[u8],
         limit: Gas,
         at: Deployed,
@@ -764,6 +805,9 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             Ok(module) => module,
             Err(failure) => return Ok(Execution::of(Outcome::failed(failure, charge))),
         };
+        if let Err(failure) = fits_kind(&module, at.kind) {
+            return Ok(Execution::of(Outcome::failed(failure, charge)));
+        }
         {
             let mut j = lock(journal);
             j.put_code(at.code_hash, code.to_vec());
@@ -773,10 +817,12 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     code_hash: at.code_hash,
                     deployer: at.deployer,
                     created_at: at.height,
+                    kind: at.kind,
                 },
             );
         }
-        let mut execution = if module.export_func("deploy").is_some() {
+        // A WASI command has no deploy entry: `_start` is its call.
+        let mut execution = if at.kind == CodeKind::Ward && module.export_func("deploy").is_some() {
             let frame = Frame {
                 journal: journal.clone(),
                 address: at.address,
@@ -785,7 +831,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 time: at.time,
                 read_only: false,
             };
-            self.run(module, "deploy", tx, left, frame)?
+            self.run(module, at.kind, "deploy", tx, left, frame)?
         } else {
             Execution::of(Outcome::finished(0, Vec::new(), Gas::ZERO))
         };
@@ -797,12 +843,13 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         Ok(execution)
     }
 
-    /// The compiled module of the contract at `address`.
+    /// The compiled module of the contract at `address`, and what it runs
+    /// as.
     fn module_at(
         &self,
         journal: &SharedJournal<S>,
         address: &Address,
-    ) -> Result<ward_vm::Module, ExecError> {
+    ) -> Result<(ward_vm::Module, CodeKind), ExecError> {
         let info = lock(journal).contract(address)?;
         let Some(info) = info else {
             return Err(ExecError::InvalidTx(format!("no contract at {address}")));
@@ -813,7 +860,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         // above, is what a parallel block's conflict check needs.
         let hash = CodeHash(info.code_hash.0);
         if let Some(Ok(module)) = self.cache.lookup(&hash) {
-            return Ok(module);
+            return Ok((module, info.kind));
         }
         let code = lock(journal).code(&info.code_hash)?;
         let Some(code) = code else {
@@ -823,12 +870,44 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             }
             .into());
         };
-        self.cache.get_or_compile(&code).map_err(|f| {
+        let module = self.cache.get_or_compile(&code).map_err(|f| {
             ExecError::State(StateError::Corrupt {
                 table: "code",
                 message: format!("stored code no longer compiles: {}", f.message),
             })
-        })
+        })?;
+        Ok((module, info.kind))
+    }
+
+    /// The call context of a frame running a contract of `kind` at
+    /// `address`: a WASI command gets a fresh WASI state (`docs/wasi.md`:
+    /// its address as `argv[0]`, no environment or files, the block's time,
+    /// random bytes seeded by the transaction's execution id, the frame's
+    /// address and its index in the transaction).
+    fn context(&self, kind: CodeKind, frames: &mut Frames<S>, frame: Frame<S>) -> CallContext {
+        let address = frame.address;
+        let mut context = CallContext::default()
+            .with_chain(Box::new(frame))
+            .with_memory_budget(&frames.memory);
+        if kind == CodeKind::Wasi {
+            let mut seed = blake3::Hasher::new_derive_key("ward wasi random 2026-11");
+            seed.update(&frames.tx.0);
+            seed.update(&address.0);
+            seed.update(&frames.entered.to_le_bytes());
+            let config = ward_wasi::WasiConfig {
+                args: vec![address.to_string().into_bytes()],
+                now_nanos: frames.time.saturating_mul(1_000_000_000),
+                seed: *seed.finalize().as_bytes(),
+                limits: CONTRACT_WASI_LIMITS,
+                ..ward_wasi::WasiConfig::default()
+            };
+            // No preopens: a configuration that cannot fail.
+            if let Ok(wasi) = ward_wasi::Wasi::new(&config) {
+                context = context.with_wasi(wasi);
+            }
+        }
+        frames.entered += 1;
+        context
     }
 
     /// Runs `entry` of `module` as the root frame of a transaction, and
@@ -838,8 +917,9 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     fn run(
         &self,
         module: ward_vm::Module,
+        kind: CodeKind,
         entry: &str,
-        tx: &Tx,
+        (tx, id): (&Tx, Hash32),
         gas_limit: Gas,
         root: Frame<S>,
     ) -> Result<Execution, ExecError> {
@@ -856,6 +936,8 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             deadline: self
                 .timeout
                 .and_then(|t| ward_vm::clock::now().checked_add(t)),
+            tx: id,
+            entered: 0,
         };
         let options = RunOptions {
             input,
@@ -863,14 +945,13 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             timeout: frames.time_left(),
             ..RunOptions::default()
         };
+        let context = self.context(kind, &mut frames, root);
         let mut progress = ward_vm::begin(
             &*self.backend,
             &module,
             &Entry::Main(entry.into()),
             options,
-            CallContext::default()
-                .with_chain(Box::new(root))
-                .with_memory_budget(&frames.memory),
+            context,
         );
         loop {
             progress = match progress {
@@ -930,12 +1011,12 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             None
         } else {
             match self.module_at(&frames.journal, &call.to) {
-                Ok(module) => Some(module),
+                Ok(contract) => Some(contract),
                 Err(ExecError::InvalidTx(_)) => None,
                 Err(err) => return Err(err),
             }
         };
-        let Some(module) = callee else {
+        let Some((module, kind)) = callee else {
             return Ok(running.resume(Reply::Call {
                 status: CALL_FAILED,
                 return_data: Vec::new(),
@@ -959,20 +1040,61 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             read_only,
         };
         frames.current = (call.to, read_only);
+        let context = self.context(kind, frames, frame);
         Ok(ward_vm::begin(
             &*self.backend,
             &module,
-            &Entry::Main("main".into()),
+            &Entry::Main(kind.call_entry().into()),
             RunOptions {
                 input: call.input,
                 gas_limit: call.gas,
                 timeout: frames.time_left(),
                 ..RunOptions::default()
             },
-            CallContext::default()
-                .with_chain(Box::new(frame))
-                .with_memory_budget(&frames.memory),
+            context,
         ))
+    }
+}
+
+/// What a WASI contract's frame may hold (`docs/wasi.md`): tighter than
+/// `ward run`'s, since every frame of a transaction may have one.
+pub const CONTRACT_WASI_LIMITS: ward_wasi::Limits = ward_wasi::Limits {
+    max_bytes: 1 << 20,
+    max_nodes: 1_024,
+    max_path_bytes: 1_024,
+    max_fds: 64,
+    max_stream_bytes: 1 << 20,
+};
+
+/// Whether `module` may be deployed as `kind`: a Ward contract imports
+/// nothing from WASI; a WASI command exports `_start: [] -> []`.
+fn fits_kind(module: &ward_vm::Module, kind: CodeKind) -> Result<(), Failure> {
+    match kind {
+        CodeKind::Ward => match module
+            .imports()
+            .iter()
+            .find(|i| i.module == ward_abi::WASI_MODULE)
+        {
+            Some(import) => Err(Failure::new(
+                ErrorKind::UnknownImport,
+                format!(
+                    "import {}.{}: WASI is refused unless the contract is deployed as a WASI command (`ward deploy --wasi`)",
+                    import.module, import.name
+                ),
+            )),
+            None => Ok(()),
+        },
+        CodeKind::Wasi => match module.export_func("_start") {
+            None => Err(Failure::new(
+                ErrorKind::EntryNotFound,
+                "a WASI command exports `_start`",
+            )),
+            Some(ty) if !ty.params.is_empty() || !ty.results.is_empty() => Err(Failure::new(
+                ErrorKind::BadEntrySignature,
+                format!("`_start` has type {ty}; a WASI command's is [] -> []"),
+            )),
+            Some(_) => Ok(()),
+        },
     }
 }
 

@@ -158,7 +158,17 @@ pub fn transaction(id: &Hash32, bytes: &[u8], schema: Option<&Schema>) -> Option
                     input,
                     gas_limit,
                     salt,
-                } => (sender, gas_limit, Payload::Deploy { code, input, salt }),
+                    kind,
+                } => (
+                    sender,
+                    gas_limit,
+                    Payload::Deploy {
+                        code,
+                        input,
+                        salt,
+                        kind,
+                    },
+                ),
                 Tx::Call {
                     sender,
                     to,
@@ -190,13 +200,19 @@ pub fn transaction(id: &Hash32, bytes: &[u8], schema: Option<&Schema>) -> Option
             }
             object["call"] = call;
         }
-        Payload::Deploy { code, input, salt } => {
+        Payload::Deploy {
+            code,
+            input,
+            salt,
+            kind,
+        } => {
             let hash = Hash32(ward_vm::CodeHash::of(&code).0);
             let mut deploy = json!({
                 "code_hash": hash.to_string(),
                 "code_size": code.len(),
                 "input": hex(&input),
                 "salt": hex(&salt),
+                "kind": kind.as_str(),
             });
             if let Ok(Some(own)) = Schema::from_module(&code)
                 && let Some(params) = &own.init

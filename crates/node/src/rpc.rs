@@ -15,7 +15,7 @@ use ward_chain::{
     tx::{Payload, SignedTx, TxBody, TxError, VerifiedTx},
 };
 use ward_executor::{ExecError, Tx};
-use ward_primitives::{Address, Hash32};
+use ward_primitives::{Address, CodeKind, Hash32};
 use ward_state::{Receipt, StateError, StateRead, StateTree};
 
 use crate::{
@@ -561,10 +561,21 @@ fn payload(shared: &Shared, p: &mut Params) -> Result<Payload, RpcError> {
                 }
                 (None, None) => Vec::new(),
             };
+            let salt = d.bytes("salt")?.unwrap_or_default();
+            let kind = match d.string("kind")?.as_deref() {
+                None | Some("ward") => CodeKind::Ward,
+                Some("wasi") => CodeKind::Wasi,
+                Some(other) => {
+                    return Err(RpcError::invalid_params(format!(
+                        "deploy.kind: {other:?} is neither \"ward\" nor \"wasi\""
+                    )));
+                }
+            };
             let payload = Payload::Deploy {
                 code,
                 input,
-                salt: d.bytes("salt")?.unwrap_or_default(),
+                salt,
+                kind,
             };
             d.done()?;
             Ok(payload)
@@ -817,12 +828,18 @@ fn simulate(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
         let _ = (p.u64("nonce")?, p.bool("wait")?);
         p.done()?;
         let tx = match payload.clone() {
-            Payload::Deploy { code, input, salt } => Tx::Deploy {
+            Payload::Deploy {
+                code,
+                input,
+                salt,
+                kind,
+            } => Tx::Deploy {
                 sender: from,
                 code,
                 input,
                 gas_limit,
                 salt,
+                kind,
             },
             Payload::Call { to, input } => Tx::Call {
                 sender: from,
@@ -1020,6 +1037,7 @@ fn get_contract(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
         "code_size": code_size,
         "deployer": info.deployer.to_string(),
         "created_at": info.created_at,
+        "kind": info.kind.as_str(),
         "schema": schema.map(|s| s.to_json()),
     }))
 }

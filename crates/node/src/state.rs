@@ -66,10 +66,13 @@ impl Shared {
         let store = Arc::new(RedbStore::create(&config.data_dir)?);
         let settings = ChainSettings::open(&store, &config.chain_id, config.max_block_gas)?;
         let replica = join(&settings)?;
-        let vm_config = Config {
+        let mut vm_config = Config {
             tier_up: config.tier_up,
             ..Config::default()
         };
+        // WASI commands may be deployed as such (`docs/wasi.md`); a Ward
+        // contract importing WASI is refused at deploy.
+        vm_config.policy.imports = ward_vm::ImportPolicy::wasi();
         let backend = ward_backends::new(config.backend, &vm_config)
             .map_err(|f| NodeError::Config(f.message))?;
         let options = CacheOptions {

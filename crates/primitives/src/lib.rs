@@ -24,6 +24,60 @@ pub mod schema;
 
 use core::fmt;
 
+/// What a contract's code runs as, chosen when it is deployed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CodeKind {
+    /// A Ward contract: `main` for calls, `deploy` when deployed, the
+    /// `ward` ABI only.
+    #[default]
+    Ward,
+    /// A WASI preview 1 command (`docs/wasi.md`): `_start` for calls, the
+    /// call's input as stdin and its output from stdout, WASI beside the
+    /// `ward` ABI; nothing runs when it is deployed.
+    Wasi,
+}
+
+impl CodeKind {
+    /// Its tag in encodings: 0 Ward, 1 WASI.
+    pub const fn tag(self) -> u8 {
+        match self {
+            CodeKind::Ward => 0,
+            CodeKind::Wasi => 1,
+        }
+    }
+
+    /// The kind of `tag`.
+    pub const fn from_tag(tag: u8) -> Option<CodeKind> {
+        match tag {
+            0 => Some(CodeKind::Ward),
+            1 => Some(CodeKind::Wasi),
+            _ => None,
+        }
+    }
+
+    /// Its name in results: `ward` or `wasi`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CodeKind::Ward => "ward",
+            CodeKind::Wasi => "wasi",
+        }
+    }
+
+    /// The export a call runs: `main` or `_start`.
+    pub const fn call_entry(self) -> &'static str {
+        match self {
+            CodeKind::Ward => "main",
+            CodeKind::Wasi => "_start",
+        }
+    }
+}
+
+impl fmt::Display for CodeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// An amount of gas: the deterministic unit every execution is metered in.
 ///
 /// A newtype over `u64` so that gas can never be confused with a byte count,

@@ -2,7 +2,7 @@
 //! written down in `docs/storage-format.md`.
 
 use ward_primitives::{
-    Address, Hash32,
+    Address, CodeKind, Hash32,
     codec::{decode_list, encode_list},
 };
 
@@ -15,14 +15,31 @@ impl Encode for ContractInfo {
         self.code_hash.encode(out);
         self.deployer.encode(out);
         self.created_at.encode(out);
+        // A Ward contract's record ends here (as it always did); any other
+        // kind appends its tag.
+        if self.kind != CodeKind::Ward {
+            self.kind.tag().encode(out);
+        }
     }
 }
 impl Decode for ContractInfo {
     fn decode(input: &mut &[u8]) -> Result<Self, CodecError> {
+        let code_hash = Hash32::decode(input)?;
+        let deployer = Address::decode(input)?;
+        let created_at = u64::decode(input)?;
+        let kind = if input.is_empty() {
+            CodeKind::Ward
+        } else {
+            match CodeKind::from_tag(u8::decode(input)?) {
+                Some(kind) if kind != CodeKind::Ward => kind,
+                _ => return Err(CodecError("unknown or non-canonical code kind".into())),
+            }
+        };
         Ok(ContractInfo {
-            code_hash: Hash32::decode(input)?,
-            deployer: Address::decode(input)?,
-            created_at: u64::decode(input)?,
+            code_hash,
+            deployer,
+            created_at,
+            kind,
         })
     }
 }

@@ -437,6 +437,7 @@ mod tests {
                 code_hash: Hash32([1; 32]),
                 deployer: a,
                 created_at: 1,
+                kind: ward_primitives::CodeKind::Ward,
             },
         );
         let _ = child; // the child succeeded

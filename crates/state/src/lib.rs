@@ -138,6 +138,8 @@ pub struct ContractInfo {
     pub deployer: Address,
     /// The height of the block that deployed it.
     pub created_at: u64,
+    /// What its code runs as.
+    pub kind: ward_primitives::CodeKind,
 }
 
 /// An event a contract emitted.

@@ -53,10 +53,69 @@ pub(crate) fn dispatch<I: Io>(
     let a = Args(args);
     let mut m = Mem(memory);
     match f {
-        WasiFn::ArgsGet => strings(&w.args, a.u32(0), a.u32(1), &mut m, io),
-        WasiFn::ArgsSizesGet => sizes(&w.args, a.u32(0), a.u32(1), &mut m),
-        WasiFn::EnvironGet => strings(&w.env, a.u32(0), a.u32(1), &mut m, io),
-        WasiFn::EnvironSizesGet => sizes(&w.env, a.u32(0), a.u32(1), &mut m),
+        WasiFn::ArgsGet
+        | WasiFn::ArgsSizesGet
+        | WasiFn::EnvironGet
+        | WasiFn::EnvironSizesGet
+        | WasiFn::ClockResGet
+        | WasiFn::ClockTimeGet
+        | WasiFn::PollOneoff
+        | WasiFn::ProcExit
+        | WasiFn::ProcRaise
+        | WasiFn::SchedYield
+        | WasiFn::RandomGet
+        | WasiFn::SockAccept
+        | WasiFn::SockRecv
+        | WasiFn::SockSend
+        | WasiFn::SockShutdown => process(w, f, a, &mut m, io),
+        WasiFn::FdAdvise
+        | WasiFn::FdAllocate
+        | WasiFn::FdClose
+        | WasiFn::FdDatasync
+        | WasiFn::FdSync
+        | WasiFn::FdFdstatGet
+        | WasiFn::FdFdstatSetFlags
+        | WasiFn::FdFdstatSetRights
+        | WasiFn::FdFilestatGet
+        | WasiFn::FdFilestatSetSize
+        | WasiFn::FdFilestatSetTimes
+        | WasiFn::FdPread
+        | WasiFn::FdPrestatGet
+        | WasiFn::FdPrestatDirName
+        | WasiFn::FdPwrite
+        | WasiFn::FdRead
+        | WasiFn::FdReaddir
+        | WasiFn::FdRenumber
+        | WasiFn::FdSeek
+        | WasiFn::FdTell
+        | WasiFn::FdWrite => descriptor(w, f, a, &mut m, io),
+        WasiFn::PathCreateDirectory
+        | WasiFn::PathFilestatGet
+        | WasiFn::PathFilestatSetTimes
+        | WasiFn::PathLink
+        | WasiFn::PathOpen
+        | WasiFn::PathReadlink
+        | WasiFn::PathRemoveDirectory
+        | WasiFn::PathRename
+        | WasiFn::PathSymlink
+        | WasiFn::PathUnlinkFile => path(w, f, a, &mut m),
+    }
+}
+
+/// The program's arguments, environment, clocks, polling, exit, random
+/// bytes and sockets.
+fn process<I: Io>(
+    w: &mut Wasi,
+    f: WasiFn,
+    a: Args<'_>,
+    m: &mut Mem<'_>,
+    io: &mut I,
+) -> Done<I::Stop> {
+    match f {
+        WasiFn::ArgsGet => strings(&w.args, a.u32(0), a.u32(1), m, io),
+        WasiFn::ArgsSizesGet => sizes(&w.args, a.u32(0), a.u32(1), m),
+        WasiFn::EnvironGet => strings(&w.env, a.u32(0), a.u32(1), m, io),
+        WasiFn::EnvironSizesGet => sizes(&w.env, a.u32(0), a.u32(1), m),
         WasiFn::ClockResGet => {
             clock_id(a.u32(0))?;
             Ok(m.put_u64(a.u32(1), CLOCK_STEP_NANOS)?)
@@ -65,6 +124,39 @@ pub(crate) fn dispatch<I: Io>(
             let now = w.clock(a.u32(0))?;
             Ok(m.put_u64(a.u32(2), now)?)
         }
+        WasiFn::PollOneoff => w.poll(a, m, io),
+        WasiFn::ProcExit => match a.u32(0) {
+            code @ 0..=MAX_EXIT_CODE => Err(Fail::Stop(Stop::Exit(code as i32))),
+            _ => Err(Fail::Stop(Stop::BadExit(a.u32(0)))),
+        },
+        WasiFn::ProcRaise => Err(Errno::Nosys.into()),
+        WasiFn::SchedYield => Ok(()),
+        WasiFn::RandomGet => {
+            let buf = m.bytes_mut(a.u32(0), a.u32(1))?;
+            let mut hasher = blake3::Hasher::new_keyed(&w.seed);
+            hasher.update(&w.random_calls.to_le_bytes());
+            hasher.finalize_xof().fill(buf);
+            w.random_calls += 1;
+            Ok(())
+        }
+        WasiFn::SockAccept | WasiFn::SockRecv | WasiFn::SockSend | WasiFn::SockShutdown => {
+            w.fd(a.u32(0))?;
+            Err(Errno::Notsock.into())
+        }
+        // Routed elsewhere by `dispatch`.
+        _ => Err(Errno::Nosys.into()),
+    }
+}
+
+/// The `fd_*` functions.
+fn descriptor<I: Io>(
+    w: &mut Wasi,
+    f: WasiFn,
+    a: Args<'_>,
+    m: &mut Mem<'_>,
+    io: &mut I,
+) -> Done<I::Stop> {
+    match f {
         WasiFn::FdAdvise => {
             w.file(a.u32(0))?;
             w.can(a.u32(0), RIGHTS_FD_ADVISE)?;
@@ -88,7 +180,7 @@ pub(crate) fn dispatch<I: Io>(
             w.can(a.u32(0), RIGHTS_FD_SYNC)?;
             Ok(())
         }
-        WasiFn::FdFdstatGet => w.fdstat(a.u32(0), a.u32(1), &mut m),
+        WasiFn::FdFdstatGet => w.fdstat(a.u32(0), a.u32(1), m),
         WasiFn::FdFdstatSetFlags => {
             let flags = u16::try_from(a.u32(1)).map_err(|_| Errno::Inval)?;
             if flags & !FDFLAGS_ALL != 0 {
@@ -98,19 +190,10 @@ pub(crate) fn dispatch<I: Io>(
             w.fd_mut(a.u32(0))?.flags = flags;
             Ok(())
         }
-        WasiFn::FdFdstatSetRights => {
-            let (base, inheriting) = (a.u64(1), a.u64(2));
-            let entry = w.fd_mut(a.u32(0))?;
-            if base & !entry.base != 0 || inheriting & !entry.inheriting != 0 {
-                return Err(Errno::Notcapable.into());
-            }
-            entry.base = base;
-            entry.inheriting = inheriting;
-            Ok(())
-        }
+        WasiFn::FdFdstatSetRights => Ok(w.set_rights(a.u32(0), a.u64(1), a.u64(2))?),
         WasiFn::FdFilestatGet => {
             w.can(a.u32(0), RIGHTS_FD_FILESTAT_GET)?;
-            w.fd_filestat(a.u32(0), a.u32(1), &mut m)
+            w.fd_filestat(a.u32(0), a.u32(1), m)
         }
         WasiFn::FdFilestatSetSize => {
             let ino = w.file(a.u32(0))?.0;
@@ -129,7 +212,7 @@ pub(crate) fn dispatch<I: Io>(
         WasiFn::FdPread => {
             let (ino, _) = w.file_or_pipe(a.u32(0))?;
             w.can(a.u32(0), RIGHTS_FD_READ | RIGHTS_FD_SEEK)?;
-            let read = w.read_at(ino, a.u64(3), a.u32(1), a.u32(2), &mut m, io)?;
+            let read = w.read_at(ino, a.u64(3), a.u32(1), a.u32(2), m, io)?;
             Ok(m.put_u32(a.u32(4), read)?)
         }
         WasiFn::FdPrestatGet => {
@@ -148,25 +231,18 @@ pub(crate) fn dispatch<I: Io>(
         WasiFn::FdPwrite => {
             let (ino, _) = w.file_or_pipe(a.u32(0))?;
             w.can(a.u32(0), RIGHTS_FD_WRITE | RIGHTS_FD_SEEK)?;
-            let written = w.write_at(ino, Some(a.u64(3)), a.u32(1), a.u32(2), &mut m, io)?;
+            let written = w.write_at(ino, Some(a.u64(3)), a.u32(1), a.u32(2), m, io)?;
             Ok(m.put_u32(a.u32(4), written)?)
         }
         WasiFn::FdRead => {
             w.can(a.u32(0), RIGHTS_FD_READ)?;
-            let n = w.read(a.u32(0), a.u32(1), a.u32(2), &mut m, io)?;
+            let n = w.read(a.u32(0), a.u32(1), a.u32(2), m, io)?;
             Ok(m.put_u32(a.u32(3), n)?)
         }
-        WasiFn::FdReaddir => w.readdir(a, &mut m),
+        WasiFn::FdReaddir => w.readdir(a, m),
         WasiFn::FdRenumber => w.renumber(a.u32(0), a.u32(1)).map_err(Into::into),
         WasiFn::FdSeek => {
-            let right = if a.u64(1) == 0 && a.u32(2) == 1 {
-                RIGHTS_FD_TELL
-            } else {
-                RIGHTS_FD_SEEK
-            };
-            w.file_or_pipe(a.u32(0))?;
-            w.can(a.u32(0), right)?;
-            let pos = w.seek(a.u32(0), a.u64(1) as i64, a.u32(2))?;
+            let pos = w.seek_checked(a.u32(0), a.u64(1) as i64, a.u32(2))?;
             Ok(m.put_u64(a.u32(3), pos)?)
         }
         WasiFn::FdTell => {
@@ -177,12 +253,20 @@ pub(crate) fn dispatch<I: Io>(
         }
         WasiFn::FdWrite => {
             w.can(a.u32(0), RIGHTS_FD_WRITE)?;
-            let n = w.write(a.u32(0), a.u32(1), a.u32(2), &mut m, io)?;
+            let n = w.write(a.u32(0), a.u32(1), a.u32(2), m, io)?;
             Ok(m.put_u32(a.u32(3), n)?)
         }
+        // Routed elsewhere by `dispatch`.
+        _ => Err(Errno::Nosys.into()),
+    }
+}
+
+/// The `path_*` functions.
+fn path<S>(w: &mut Wasi, f: WasiFn, a: Args<'_>, m: &mut Mem<'_>) -> Done<S> {
+    match f {
         WasiFn::PathCreateDirectory => {
             w.can(a.u32(0), RIGHTS_PATH_CREATE_DIRECTORY)?;
-            let found = w.path(a.u32(0), a.u32(1), a.u32(2), false, &m)?;
+            let found = w.path(a.u32(0), a.u32(1), a.u32(2), false, m)?;
             if found.node.is_some() || found.is_dot() {
                 return Err(Errno::Exist.into());
             }
@@ -196,22 +280,22 @@ pub(crate) fn dispatch<I: Io>(
         WasiFn::PathFilestatGet => {
             w.can(a.u32(0), RIGHTS_PATH_FILESTAT_GET)?;
             let follow = a.u32(1) & LOOKUPFLAGS_SYMLINK_FOLLOW != 0;
-            let found = w.path(a.u32(0), a.u32(2), a.u32(3), follow, &m)?;
+            let found = w.path(a.u32(0), a.u32(2), a.u32(3), follow, m)?;
             let ino = found.node.ok_or(Errno::Noent)?;
-            w.filestat(ino, a.u32(4), &mut m)
+            w.filestat(ino, a.u32(4), m)
         }
         WasiFn::PathFilestatSetTimes => {
             w.can(a.u32(0), RIGHTS_PATH_FILESTAT_SET_TIMES)?;
             let follow = a.u32(1) & LOOKUPFLAGS_SYMLINK_FOLLOW != 0;
-            let found = w.path(a.u32(0), a.u32(2), a.u32(3), follow, &m)?;
+            let found = w.path(a.u32(0), a.u32(2), a.u32(3), follow, m)?;
             let ino = found.node.ok_or(Errno::Noent)?;
             w.set_times(ino, a.u64(4), a.u64(5), a.u32(6))
         }
-        WasiFn::PathLink => w.link(a, &m),
-        WasiFn::PathOpen => w.open(a, &mut m),
+        WasiFn::PathLink => w.link(a, m),
+        WasiFn::PathOpen => w.open(a, m),
         WasiFn::PathReadlink => {
             w.can(a.u32(0), RIGHTS_PATH_READLINK)?;
-            let found = w.path(a.u32(0), a.u32(1), a.u32(2), false, &m)?;
+            let found = w.path(a.u32(0), a.u32(1), a.u32(2), false, m)?;
             let ino = found.node.ok_or(Errno::Noent)?;
             let Kind::Symlink(target) = &w.fs.node(ino)?.kind else {
                 return Err(Errno::Inval.into());
@@ -223,7 +307,7 @@ pub(crate) fn dispatch<I: Io>(
         }
         WasiFn::PathRemoveDirectory => {
             w.can(a.u32(0), RIGHTS_PATH_REMOVE_DIRECTORY)?;
-            let found = w.path(a.u32(0), a.u32(1), a.u32(2), false, &m)?;
+            let found = w.path(a.u32(0), a.u32(1), a.u32(2), false, m)?;
             let ino = found.node.ok_or(Errno::Noent)?;
             let node = w.fs.node(ino)?;
             let Kind::Dir { entries, .. } = &node.kind else {
@@ -238,11 +322,11 @@ pub(crate) fn dispatch<I: Io>(
             w.fs.unlink(found.parent, &found.name)?;
             Ok(())
         }
-        WasiFn::PathRename => w.rename(a, &m),
+        WasiFn::PathRename => w.rename(a, m),
         WasiFn::PathSymlink => {
             let target = m.bytes(a.u32(0), a.u32(1))?.to_vec();
             w.can(a.u32(2), RIGHTS_PATH_SYMLINK)?;
-            let found = w.path(a.u32(2), a.u32(3), a.u32(4), false, &m)?;
+            let found = w.path(a.u32(2), a.u32(3), a.u32(4), false, m)?;
             if found.node.is_some() || found.is_dot() {
                 return Err(Errno::Exist.into());
             }
@@ -260,7 +344,7 @@ pub(crate) fn dispatch<I: Io>(
         }
         WasiFn::PathUnlinkFile => {
             w.can(a.u32(0), RIGHTS_PATH_UNLINK_FILE)?;
-            let found = w.path(a.u32(0), a.u32(1), a.u32(2), false, &m)?;
+            let found = w.path(a.u32(0), a.u32(1), a.u32(2), false, m)?;
             let ino = found.node.ok_or(Errno::Noent)?;
             let node = w.fs.node(ino)?;
             if node.is_dir() {
@@ -272,25 +356,8 @@ pub(crate) fn dispatch<I: Io>(
             w.fs.unlink(found.parent, &found.name)?;
             Ok(())
         }
-        WasiFn::PollOneoff => w.poll(a, &mut m, io),
-        WasiFn::ProcExit => match a.u32(0) {
-            code @ 0..=MAX_EXIT_CODE => Err(Fail::Stop(Stop::Exit(code as i32))),
-            _ => Err(Fail::Stop(Stop::BadExit(a.u32(0)))),
-        },
-        WasiFn::ProcRaise => Err(Errno::Nosys.into()),
-        WasiFn::SchedYield => Ok(()),
-        WasiFn::RandomGet => {
-            let buf = m.bytes_mut(a.u32(0), a.u32(1))?;
-            let mut hasher = blake3::Hasher::new_keyed(&w.seed);
-            hasher.update(&w.random_calls.to_le_bytes());
-            hasher.finalize_xof().fill(buf);
-            w.random_calls += 1;
-            Ok(())
-        }
-        WasiFn::SockAccept | WasiFn::SockRecv | WasiFn::SockSend | WasiFn::SockShutdown => {
-            w.fd(a.u32(0))?;
-            Err(Errno::Notsock.into())
-        }
+        // Routed elsewhere by `dispatch`.
+        _ => Err(Errno::Nosys.into()),
     }
 }
 
@@ -704,6 +771,30 @@ impl Wasi {
         {
             *pos = to;
         }
+    }
+
+    /// `fd_fdstat_set_rights`: rights only narrow.
+    fn set_rights(&mut self, fd: u32, base: u64, inheriting: u64) -> Result<(), Errno> {
+        let entry = self.fd_mut(fd)?;
+        if base & !entry.base != 0 || inheriting & !entry.inheriting != 0 {
+            return Err(Errno::Notcapable);
+        }
+        entry.base = base;
+        entry.inheriting = inheriting;
+        Ok(())
+    }
+
+    /// `fd_seek`: a seek by 0 from the current position needs only
+    /// `fd_tell`.
+    fn seek_checked(&mut self, fd: u32, offset: i64, whence: u32) -> Result<u64, Errno> {
+        let right = if offset == 0 && whence == 1 {
+            RIGHTS_FD_TELL
+        } else {
+            RIGHTS_FD_SEEK
+        };
+        self.file_or_pipe(fd)?;
+        self.can(fd, right)?;
+        self.seek(fd, offset, whence)
     }
 
     fn seek(&mut self, fd: u32, offset: i64, whence: u32) -> Result<u64, Errno> {

@@ -15,20 +15,25 @@ fn call(nonce: u64) -> TxBody {
     }
 }
 
-fn deploy() -> TxBody {
+fn deploy_as(kind: CodeKind) -> TxBody {
     TxBody {
         payload: Payload::Deploy {
             code: b"\0asm\x01\0\0\0".to_vec(),
             input: vec![1, 2],
             salt: b"s".to_vec(),
+            kind,
         },
         ..call(3)
     }
 }
 
+fn deploy() -> TxBody {
+    deploy_as(CodeKind::Ward)
+}
+
 #[test]
 fn both_payloads_round_trip_and_verify() {
-    for body in [call(0), deploy()] {
+    for body in [call(0), deploy(), deploy_as(CodeKind::Wasi)] {
         let tx = body.clone().sign(&dev_key(1));
         let bytes = tx.to_bytes();
         let back = SignedTx::from_bytes(&bytes).unwrap();
@@ -139,5 +144,24 @@ proptest! {
     #[test]
     fn arbitrary_bytes_decode_or_fail(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
         let _ = SignedTx::verify_bytes(&bytes, "ward-dev");
+    }
+}
+
+#[test]
+fn a_wasi_deploy_is_payload_two_with_its_kind_last() {
+    let ward = deploy().to_bytes();
+    let wasi = deploy_as(CodeKind::Wasi).to_bytes();
+    // Payload 0 and its fields, unchanged, for a Ward deploy; payload 2
+    // and the kind's tag after the salt for another kind.
+    assert_eq!(wasi.len(), ward.len() + 1);
+    assert_eq!(*wasi.last().unwrap(), CodeKind::Wasi.tag());
+    let at = ward.iter().zip(&wasi).position(|(a, b)| a != b).unwrap();
+    assert_eq!((ward[at], wasi[at]), (0, 2));
+    for bad in [0u8, 2, 255] {
+        let mut wrong = wasi.clone();
+        *wrong.last_mut().unwrap() = bad;
+        let mut signed = wrong;
+        signed.extend([0u8; 64]);
+        assert!(SignedTx::from_bytes(&signed).is_err(), "kind tag {bad}");
     }
 }

@@ -59,6 +59,7 @@ impl Net {
             input: encode(init),
             gas_limit: DEPLOY_GAS,
             salt: name.as_bytes().to_vec(),
+            kind: Default::default(),
         });
         assert_eq!(receipt.status, "ok", "deploy {name}: {receipt:?}");
         receipt.address.unwrap()
@@ -560,6 +561,7 @@ fn deploys_check_the_schema_section() {
             input: Vec::new(),
             gas_limit: DEPLOY_GAS,
             salt: Vec::new(),
+            kind: Default::default(),
         });
         assert_eq!(receipt.status, "rejected", "{receipt:?}");
         assert_eq!(receipt.error_kind.as_deref(), Some("invalid_schema"));
@@ -572,6 +574,7 @@ fn deploys_check_the_schema_section() {
             input: Vec::new(),
             gas_limit: DEPLOY_GAS,
             salt: Vec::new(),
+            kind: Default::default(),
         });
         assert_eq!(receipt.status, "ok");
         vec![receipt.address.unwrap()]

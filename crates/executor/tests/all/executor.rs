@@ -64,6 +64,7 @@ fn deploy_tx(code: &[u8], input: &[u8], salt: &[u8]) -> Tx {
         input: input.to_vec(),
         gas_limit: 10_000_000,
         salt: salt.to_vec(),
+        kind: Default::default(),
     }
 }
 

@@ -71,6 +71,7 @@ impl Chain {
             input,
             gas_limit: DEPLOY_GAS,
             salt: name.as_bytes().to_vec(),
+            kind: Default::default(),
         };
         let setup = exec
             .execute_block(

@@ -6,3 +6,4 @@ mod faults;
 mod parallel;
 mod signed;
 mod tier;
+mod wasi;

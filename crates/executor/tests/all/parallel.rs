@@ -153,6 +153,7 @@ fn random_chain(seed: u64, accounts: usize, blocks: usize) -> (usize, usize) {
         code: code.to_vec(),
         input,
         salt: Vec::new(),
+        kind: Default::default(),
     };
     let setup = vec![
         sign(
@@ -231,6 +232,7 @@ fn random_chain(seed: u64, accounts: usize, blocks: usize) -> (usize, usize) {
                             code: contracts::wasm("counter"),
                             input: Vec::new(),
                             salt,
+                            kind: Default::default(),
                         },
                     )
                 }

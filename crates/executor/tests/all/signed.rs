@@ -41,6 +41,7 @@ fn deploy(key: u32, nonce: u64) -> VerifiedTx {
             code: wat::parse_str(COUNTER).unwrap(),
             input: 40u64.to_le_bytes().to_vec(),
             salt: Vec::new(),
+            kind: Default::default(),
         },
     )
 }

@@ -52,6 +52,7 @@ fn two_blocks(exec: &Executor<MemoryStore>) -> Vec<Block> {
             code: contracts::wasm("token"),
             input: encode(&1_000_000u128),
             salt: Vec::new(),
+            kind: Default::default(),
         },
     );
     let first = exec.execute_signed_block(&[deploy], 10).unwrap();
@@ -140,6 +141,7 @@ fn without_a_hold_later_calls_reach_wasmtime() {
             code: contracts::wasm("token"),
             input: encode(&5u128),
             salt: vec![1],
+            kind: Default::default(),
         },
     );
     let block = exec.execute_signed_block(&[deploy], 30).unwrap();

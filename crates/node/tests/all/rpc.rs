@@ -457,6 +457,7 @@ fn two_nodes_fed_the_same_transactions_agree_on_every_root() {
                 code,
                 input: vec![],
                 salt: vec![],
+                kind: Default::default(),
             },
         )],
         vec![

@@ -19,6 +19,7 @@ fn sample_changes(height: u64) -> ChangeSet {
             code_hash: Hash32([2; 32]),
             deployer: Address([3; 32]),
             created_at: height,
+            kind: ward_primitives::CodeKind::Ward,
         },
     );
     changes.storage.insert(

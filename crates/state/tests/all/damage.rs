@@ -26,6 +26,7 @@ fn block_changes(height: u64) -> ChangeSet {
             code_hash: Hash32([height as u8; 32]),
             deployer: CONTRACT,
             created_at: height,
+            kind: ward_primitives::CodeKind::Ward,
         },
     );
     for key in 0..40u64 {

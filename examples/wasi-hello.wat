@@ -1,0 +1,26 @@
+;; A WASI preview 1 command: prints "hello, " and its stdin (or "world"
+;; when stdin is empty) to stdout, and a line to stderr.
+;;   ward run --wasi examples/wasi-hello.wat --input 0x77617264
+;;   ward deploy --wasi examples/wasi-hello.wat   (then `ward call ADDR --input …`)
+(module
+  (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 64) "hello, ")
+  (data (i32.const 32) "world")
+  (data (i32.const 40) "wasi-hello: done\0a")
+  (func $print (param $fd i32) (param $ptr i32) (param $len i32)
+    (i32.store (i32.const 0) (local.get $ptr))
+    (i32.store (i32.const 4) (local.get $len))
+    (drop (call $write (local.get $fd) (i32.const 0) (i32.const 1) (i32.const 8))))
+  (func (export "_start") (local $n i32)
+    (i32.store (i32.const 0) (i32.const 71))
+    (i32.store (i32.const 4) (i32.const 1024))
+    (drop (call $read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (local.set $n (i32.load (i32.const 8)))
+    (if (i32.eqz (local.get $n))
+      (then (memory.copy (i32.const 71) (i32.const 32) (i32.const 5))
+            (local.set $n (i32.const 5))))
+    (i32.store8 (i32.add (i32.const 71) (local.get $n)) (i32.const 10))
+    (call $print (i32.const 1) (i32.const 64) (i32.add (local.get $n) (i32.const 8)))
+    (call $print (i32.const 2) (i32.const 40) (i32.const 17))))

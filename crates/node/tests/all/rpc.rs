@@ -557,3 +557,49 @@ fn a_transaction_that_aborts_its_block_is_evicted_with_the_error() {
     assert_eq!(health["status"], "ok", "a timeout is not a storage fault");
     node.shutdown().unwrap();
 }
+
+#[test]
+fn a_wasi_command_is_deployed_as_such_and_called_over_http() {
+    let code = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/wasi-hello.wat"
+    ))
+    .unwrap();
+    let code = hex(&wat::parse_str(code).unwrap());
+    let from = dev_address(0).to_string();
+    let mut outputs = Vec::new();
+    for backend in both_backends() {
+        let node = dev_node(&format!("wasi-{backend:?}"), |c| c.backend = backend);
+        // As a Ward contract its WASI imports are refused: a receipt.
+        let refused = ok(
+            &node,
+            "sendTransaction",
+            json!({ "from": from, "deploy": { "code": code }, "wait": true }),
+        );
+        assert_eq!(refused["status"], "rejected", "{refused}");
+        assert_eq!(refused["error"]["kind"], "unknown_import");
+        let deployed = ok(
+            &node,
+            "sendTransaction",
+            json!({ "from": from, "deploy": { "code": code, "kind": "wasi" }, "wait": true }),
+        );
+        assert_eq!(deployed["status"], "ok", "{deployed}");
+        let at = deployed["address"].as_str().unwrap().to_string();
+        let contract = ok(&node, "getContract", json!({ "address": at }));
+        assert_eq!(contract["kind"], "wasi");
+        let tx = ok(&node, "getTransaction", json!({ "tx": deployed["tx"] }));
+        assert_eq!(tx["transaction"]["deploy"]["kind"], "wasi", "{tx}");
+        let called = ok(
+            &node,
+            "sendTransaction",
+            json!({ "from": from, "call": { "to": at, "input": hex(b"http") }, "wait": true }),
+        );
+        assert_eq!(called["status"], "ok", "{called}");
+        assert_eq!(called["output"], hex(b"hello, http\n"));
+        outputs.push((called["output"].clone(), called["gas_used"].clone()));
+        // Another kind is an invalid parameter, before any block.
+        let bad = json!({ "from": from, "deploy": { "code": code, "kind": "evm" } });
+        assert_eq!(error_kind(&node, "sendTransaction", bad), "invalid_params");
+    }
+    assert_eq!(outputs[0], outputs[1]);
+}

@@ -224,14 +224,7 @@ impl TxBody {
                 kind: if tag == 0 {
                     CodeKind::Ward
                 } else {
-                    match CodeKind::from_tag(u8::decode(input)?) {
-                        Some(kind) if kind != CodeKind::Ward => kind,
-                        _ => {
-                            return Err(TxError::Malformed(CodecError(
-                                "unknown or non-canonical code kind in a deploy".into(),
-                            )));
-                        }
-                    }
+                    CodeKind::decode_explicit(input)?
                 },
             },
             1 => Payload::Call {

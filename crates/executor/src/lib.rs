@@ -168,14 +168,7 @@ impl Tx {
                 kind: if tag == 0 {
                     CodeKind::Ward
                 } else {
-                    match CodeKind::from_tag(u8::decode(input)?) {
-                        Some(kind) if kind != CodeKind::Ward => kind,
-                        _ => {
-                            return Err(CodecError(
-                                "unknown or non-canonical code kind in a deploy".into(),
-                            ));
-                        }
-                    }
+                    CodeKind::decode_explicit(input)?
                 },
             },
             1 => Tx::Call {

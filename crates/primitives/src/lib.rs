@@ -55,6 +55,23 @@ impl CodeKind {
         }
     }
 
+    /// Reads a kind written explicitly after a Ward record or deploy
+    /// (which imply Ward's): any known kind but Ward's, so that every
+    /// value has one encoding.
+    ///
+    /// # Errors
+    ///
+    /// A missing byte, an unknown kind, or Ward's.
+    pub fn decode_explicit(input: &mut &[u8]) -> Result<CodeKind, codec::CodecError> {
+        use codec::Decode;
+        match CodeKind::from_tag(u8::decode(input)?) {
+            Some(kind) if kind != CodeKind::Ward => Ok(kind),
+            _ => Err(codec::CodecError(alloc::string::String::from(
+                "unknown or non-canonical code kind",
+            ))),
+        }
+    }
+
     /// Its name in results: `ward` or `wasi`.
     pub const fn as_str(self) -> &'static str {
         match self {

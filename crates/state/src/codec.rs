@@ -30,10 +30,7 @@ impl Decode for ContractInfo {
         let kind = if input.is_empty() {
             CodeKind::Ward
         } else {
-            match CodeKind::from_tag(u8::decode(input)?) {
-                Some(kind) if kind != CodeKind::Ward => kind,
-                _ => return Err(CodecError("unknown or non-canonical code kind".into())),
-            }
+            CodeKind::decode_explicit(input)?
         };
         Ok(ContractInfo {
             code_hash,

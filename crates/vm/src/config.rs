@@ -188,35 +188,30 @@ impl Config {
                         ),
                     )
                 };
-                if import.module == ward_abi::MODULE {
-                    let Some(f) = HostFn::from_name(&import.name) else {
+                // A function of one of the two tables: known by name, and
+                // of exactly the table's signature.
+                let table = match import.module.as_str() {
+                    ward_abi::MODULE => Some((
+                        HostFn::from_name(&import.name)
+                            .map(|f| (FuncType::of_host_fn(f), Resolved::Abi(f))),
+                        "a host function",
+                    )),
+                    ward_abi::WASI_MODULE => Some((
+                        WasiFn::from_name(&import.name)
+                            .map(|f| (FuncType::of_wasi_fn(f), Resolved::Wasi(f))),
+                        "a WASI preview 1 function",
+                    )),
+                    _ => None,
+                };
+                if let Some((found, what)) = table {
+                    let Some((expected, resolved)) = found else {
                         return Err(Failure::new(
                             ErrorKind::UnknownImport,
-                            format!(
-                                "import {}.{} is not a host function",
-                                import.module, import.name
-                            ),
+                            format!("import {}.{} is not {what}", import.module, import.name),
                         ));
                     };
-                    let expected = FuncType::of_host_fn(f);
                     return match &import.ty {
-                        ExternType::Func(ty) if *ty == expected => Ok(Resolved::Abi(f)),
-                        _ => Err(mismatch(&expected)),
-                    };
-                }
-                if import.module == ward_abi::WASI_MODULE {
-                    let Some(f) = WasiFn::from_name(&import.name) else {
-                        return Err(Failure::new(
-                            ErrorKind::UnknownImport,
-                            format!(
-                                "import {}.{} is not a WASI preview 1 function",
-                                import.module, import.name
-                            ),
-                        ));
-                    };
-                    let expected = FuncType::of_wasi_fn(f);
-                    return match &import.ty {
-                        ExternType::Func(ty) if *ty == expected => Ok(Resolved::Wasi(f)),
+                        ExternType::Func(ty) if *ty == expected => Ok(resolved),
                         _ => Err(mismatch(&expected)),
                     };
                 }

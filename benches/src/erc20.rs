@@ -124,6 +124,7 @@ pub fn ward_transfers(kind: BackendKind, repeat: bool) -> Option<Work> {
             code,
             input: encode(&u128::MAX),
             salt: Vec::new(),
+            kind: ward_primitives::CodeKind::Ward,
         },
     );
     let block = exec

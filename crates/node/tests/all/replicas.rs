@@ -121,6 +121,7 @@ fn replicas_agree_and_a_damaged_one_is_detected() {
         code: counter_code(),
         input: Vec::new(),
         salt: Vec::new(),
+        kind: Default::default(),
     };
     let receipt = send(&b, 0, 0, deploy, true);
     assert_eq!(receipt["status"], "ok", "{receipt}");

@@ -153,6 +153,9 @@ fn wasi_rules_are_consistent() {
         };
         assert_eq!(f.results(), errno, "{f}");
     }
+    // CallContext::call_wasi holds the arguments in an array of 9.
+    let widest = WasiFn::ALL.iter().map(|f| f.params().len()).max();
+    assert_eq!(widest, Some(9));
     assert_eq!(
         WasiFn::FdRead.to_string(),
         "wasi_snapshot_preview1.fd_read(fd: i32, iovs: i32, iovs_len: i32, nread: i32) -> i32"

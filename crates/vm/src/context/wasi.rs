@@ -58,14 +58,16 @@ impl CallContext {
         if self.is_aborted() {
             return Err(aborted());
         }
-        let bits: Vec<u64> = args
-            .iter()
-            .map(|v| match v {
+        // The widest function (`path_open`) takes 9 arguments.
+        let mut raw = [0u64; 9];
+        for (slot, v) in raw.iter_mut().zip(args) {
+            *slot = match v {
                 Value::I32(v) => u64::from(*v as u32),
                 Value::I64(v) => *v as u64,
                 _ => 0,
-            })
-            .collect();
+            };
+        }
+        let bits = &raw[..args.len().min(raw.len())];
         let sched = &self.schedule;
         let cost = f.cost().evaluate(
             u64::from(sched.host_call),
@@ -80,7 +82,7 @@ impl CallContext {
                     .map_err(|e| host_error(format!("WASI: {}", e.name())))?,
             ),
         };
-        let result = wasi.call(f, &bits, memory, &mut Streams(self));
+        let result = wasi.call(f, bits, memory, &mut Streams(self));
         self.wasi = Some(wasi);
         match result {
             Ok(errno) => Ok(f.results().first().map(|_| Value::I32(errno))),

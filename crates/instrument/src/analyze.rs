@@ -733,6 +733,37 @@ fn is_float(ty: &ValType) -> bool {
     matches!(ty, ValType::F32 | ValType::F64)
 }
 
+/// [`check_import`] under [`ImportPolicy::Syscalls`]: a function of
+/// `module` with a syscall's signature, whatever its name.
+fn check_syscall(
+    module: &str,
+    max_params: u8,
+    import: &wasmparser::Import<'_>,
+    types: &[FuncType],
+    unknown: impl Fn() -> PolicyError,
+) -> Result<(), PolicyError> {
+    if import.module != module {
+        return Err(unknown());
+    }
+    let (TypeRef::Func(ty) | TypeRef::FuncExact(ty)) = import.ty else {
+        return Err(unknown());
+    };
+    let Some(ty) = types.get(ty as usize) else {
+        return Err(unknown());
+    };
+    if ImportPolicy::is_syscall_signature(ty.params(), ty.results(), max_params) {
+        return Ok(());
+    }
+    let mut found = String::from("func ");
+    let _ = write_signature(&mut found, ty.params(), ty.results());
+    Err(PolicyError::ImportSignatureMismatch {
+        module: import.module.to_string(),
+        name: import.name.to_string(),
+        expected: format!("func of at most {max_params} i64 parameters and at most one i64 result"),
+        found,
+    })
+}
+
 fn float_refused(what: &str) -> PolicyError {
     PolicyError::UnsupportedFeature {
         message: format!("floats are disabled, but {what} uses them"),
@@ -746,13 +777,17 @@ fn check_import(
     import: &wasmparser::Import<'_>,
     types: &[FuncType],
 ) -> Result<(), PolicyError> {
-    let ImportPolicy::Functions(allowed) = policy else {
-        return Ok(());
-    };
     let unknown = || PolicyError::UnknownImport {
         module: import.module.to_string(),
         name: import.name.to_string(),
         kind: type_ref_kind(&import.ty),
+    };
+    let allowed = match policy {
+        ImportPolicy::Any => return Ok(()),
+        ImportPolicy::Functions(allowed) => allowed,
+        ImportPolicy::Syscalls { module, max_params } => {
+            return check_syscall(module, *max_params, import, types, unknown);
+        }
     };
     let Some(host) = allowed
         .iter()

@@ -205,6 +205,12 @@ impl Policy {
         }
         match imports {
             ImportPolicy::Any => out.push(0),
+            ImportPolicy::Syscalls { module, max_params } => {
+                out.push(2);
+                out.extend((module.len() as u64).to_le_bytes());
+                out.extend(module.as_bytes());
+                out.push(*max_params);
+            }
             ImportPolicy::Functions(list) => {
                 out.push(1);
                 out.extend((list.len() as u64).to_le_bytes());
@@ -231,6 +237,17 @@ pub enum ImportPolicy {
     /// Any import, resolved and type-checked when instantiating: for an
     /// embedder that links modules together itself (the spec runner).
     Any,
+    /// Syscalls only: functions of `module`, under any name, whose
+    /// parameters are at most `max_params` `i64`s and whose result is
+    /// nothing or one `i64`. What a module run by another module imports:
+    /// each call suspends it and hands the import's index and arguments to
+    /// the embedder.
+    Syscalls {
+        /// The one import module (`"env"`).
+        module: String,
+        /// Most parameters a syscall takes.
+        max_params: u8,
+    },
 }
 
 impl ImportPolicy {
@@ -274,12 +291,12 @@ impl ImportPolicy {
         ImportPolicy::Functions(list)
     }
 
-    /// Whether this policy admits WASI preview 1's functions.
-    pub fn admits_wasi(&self) -> bool {
-        match self {
-            ImportPolicy::Any => true,
-            ImportPolicy::Functions(list) => list.iter().any(|h| h.module == ward_abi::WASI_MODULE),
-        }
+    /// Whether `params -> results` is a syscall's signature under
+    /// [`ImportPolicy::Syscalls`] with `max_params`.
+    pub fn is_syscall_signature(params: &[ValType], results: &[ValType], max_params: u8) -> bool {
+        params.len() <= usize::from(max_params)
+            && params.iter().all(|t| *t == ValType::I64)
+            && matches!(results, [] | [ValType::I64])
     }
 }
 

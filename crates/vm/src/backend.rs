@@ -352,6 +352,16 @@ pub enum Request {
         /// The arguments the guest passed.
         args: Vec<Value>,
     },
+    /// A syscall ([`crate::ImportPolicy::Syscalls`]): resume with
+    /// [`Reply::Values`]: one `i64` when `returns`, else none.
+    Syscall {
+        /// The import's number in the module.
+        index: usize,
+        /// The arguments the guest passed (`i64`s).
+        args: Vec<Value>,
+        /// Whether the import returns an `i64`.
+        returns: bool,
+    },
     /// `ward.call`: run `main` of the contract at `address` with `input`
     /// and at most `gas`, then resume with [`Reply::Call`].
     Call {

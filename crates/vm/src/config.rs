@@ -90,15 +90,27 @@ pub enum Resolved {
     Wasi(WasiFn),
     /// Embedder-defined host import number `n`.
     Host(usize),
+    /// A syscall ([`ImportPolicy::Syscalls`]): the module's import number
+    /// `n`. Calling it suspends the guest with a [`crate::Request::Syscall`]
+    /// whose index is `n`.
+    Syscall(usize),
     /// An explicit link to an item of another instance.
     Link(Extern),
 }
 
 impl Resolved {
+    /// The import number of a syscall.
+    pub fn syscall(self) -> Option<usize> {
+        match self {
+            Resolved::Syscall(index) => Some(index),
+            _ => None,
+        }
+    }
+
     /// Whether calling this import may suspend the guest.
     pub fn may_suspend(self) -> bool {
         match self {
-            Resolved::Host(_) => true,
+            Resolved::Host(_) | Resolved::Syscall(_) => true,
             Resolved::Abi(f) => f.uses().suspends,
             Resolved::Wasi(f) => f.uses().suspends,
             Resolved::Link(_) => false,
@@ -170,7 +182,8 @@ impl Config {
         module
             .imports()
             .iter()
-            .map(|import| {
+            .enumerate()
+            .map(|(index, import)| {
                 if let Some(link) = links
                     .iter()
                     .find(|l| l.module == import.module && l.name == import.name)
@@ -215,16 +228,23 @@ impl Config {
                         _ => Err(mismatch(&expected)),
                     };
                 }
-                if let Some(index) = self
+                if let Some(host) = self
                     .host_imports
                     .iter()
                     .position(|h| h.module == import.module && h.name == import.name)
                 {
-                    let expected = &self.host_imports[index].ty;
+                    let expected = &self.host_imports[host].ty;
                     return match &import.ty {
-                        ExternType::Func(ty) if ty == expected => Ok(Resolved::Host(index)),
+                        ExternType::Func(ty) if ty == expected => Ok(Resolved::Host(host)),
                         _ => Err(mismatch(expected)),
                     };
+                }
+                if let ImportPolicy::Syscalls { module, max_params } = &self.policy.imports
+                    && import.module == *module
+                    && let ExternType::Func(ty) = &import.ty
+                    && is_syscall(ty, *max_params)
+                {
+                    return Ok(Resolved::Syscall(index));
                 }
                 Err(Failure::new(
                     ErrorKind::UnknownImport,
@@ -238,6 +258,14 @@ impl Config {
             })
             .collect()
     }
+}
+
+/// Whether `ty` is a syscall's signature: at most `max_params` `i64`
+/// parameters, and no result or one `i64`.
+fn is_syscall(ty: &FuncType, max_params: u8) -> bool {
+    ty.params.len() <= usize::from(max_params)
+        && ty.params.iter().all(|t| *t == ValType::I64)
+        && matches!(ty.results.as_slice(), [] | [ValType::I64])
 }
 
 fn describe(ty: &ExternType) -> String {

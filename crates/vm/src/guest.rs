@@ -137,6 +137,24 @@ pub fn host_call(
     complete_host_call(guest, index, expected, Some(Reply::Values(values)))
 }
 
+/// One syscall, import number `index` with `args` and result types
+/// `expected`: the fixed cost (prepaid by an engine-metered caller), then
+/// always a suspension; finish it with [`complete_host_call`].
+///
+/// # Errors
+///
+/// [`HostStop::Suspend`], or the stop that ends the guest.
+pub fn syscall(
+    guest: &mut impl Guest,
+    index: usize,
+    expected: &[ValType],
+    args: &[Value],
+) -> Result<Vec<Value>, HostStop> {
+    let prepaid = guest.is_metered();
+    guest.context().set_base_prepaid(prepaid);
+    guest.context().call_syscall(index, args, expected)
+}
+
 /// Finishes host import `index` with the embedder's reply: the values the
 /// guest receives.
 ///

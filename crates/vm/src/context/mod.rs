@@ -541,6 +541,36 @@ impl CallContext {
     }
 }
 
+impl CallContext {
+    /// A syscall: import number `index` with `args`, whose result types
+    /// are `results`. Pays the host-call base, then always suspends: the
+    /// embedder answers it.
+    ///
+    /// # Errors
+    ///
+    /// [`HostStop::Suspend`] with a [`Request::Syscall`]; a trap in a
+    /// start function (which cannot suspend) or when out of gas.
+    pub fn call_syscall(
+        &mut self,
+        index: usize,
+        args: &[Value],
+        results: &[crate::ValType],
+    ) -> Result<Vec<Value>, HostStop> {
+        if self.is_aborted() {
+            return Err(aborted());
+        }
+        self.charge(self.unprepaid(u64::from(self.schedule.host_call)))?;
+        if !self.suspend_allowed {
+            return Err(host_error("a start function cannot make a syscall".into()));
+        }
+        Err(HostStop::Suspend(Request::Syscall {
+            index,
+            args: args.to_vec(),
+            returns: !results.is_empty(),
+        }))
+    }
+}
+
 /// The trap that unwinds a guest whose call a node fault aborted. Nothing
 /// reports it: the run reports the fault instead.
 fn aborted() -> HostStop {

@@ -49,16 +49,34 @@ pub(crate) fn build_linker(
     let mut linker = Linker::new(engine);
     define_abi(&mut linker)?;
     define_wasi(&mut linker)?;
-    for (index, import) in config.host_imports.iter().enumerate() {
-        let expected: Arc<[ValType]> = import.ty.results.clone().into();
-        linker.func_new(
-            &import.module,
-            &import.name,
-            func_type(&import.ty),
-            move |caller, params, results| host_call(caller, index, &expected, params, results),
-        )?;
-    }
+    let mut embedder = config.host_imports.iter().enumerate();
+    embedder
+        .try_for_each(|(i, h)| define_host(&mut linker, &h.module, &h.name, &h.ty, i, false))?;
     Ok(linker)
+}
+
+/// A wasmi function for `module.name` (type `ty`): the embedder's host
+/// import `index`, or, with `syscall`, the module's import number `index`
+/// as a syscall. Either may suspend: the host error that carries the
+/// request unwinds to the sandbox, which resumes from it.
+pub(crate) fn define_host(
+    linker: &mut Linker<StoreData>,
+    module: &str,
+    name: &str,
+    ty: &ward_vm::FuncType,
+    index: usize,
+    syscall: bool,
+) -> Result<(), wasmi::errors::LinkerError> {
+    let expected: Arc<[ValType]> = ty.results.clone().into();
+    linker.func_new(
+        module,
+        name,
+        func_type(ty),
+        move |caller, params, results| {
+            host_call(caller, (index, syscall), &expected, params, results)
+        },
+    )?;
+    Ok(())
 }
 
 /// One call of a host ABI function. `ward.call` suspends by returning its
@@ -89,7 +107,7 @@ fn wasi_call<R: AbiResult>(
 /// sandbox finishes it on resumption.
 fn host_call(
     mut caller: Caller<'_, StoreData>,
-    index: usize,
+    (index, syscall): (usize, bool),
     expected: &[ValType],
     params: &[Val],
     results: &mut [Val],
@@ -105,8 +123,13 @@ fn host_call(
         .map(|v| from_val(&caller, v))
         .collect::<Result<Vec<_>, _>>()
         .map_err(host_error)?;
-    let values = guest::host_call(&mut Guest::caller(&mut caller), index, expected, &args)
-        .map_err(|stop| wasmi::Error::host(Stop(stop)))?;
+    let mut guest = Guest::caller(&mut caller);
+    let values = if syscall {
+        guest::syscall(&mut guest, index, expected, &args)
+    } else {
+        guest::host_call(&mut guest, index, expected, &args)
+    }
+    .map_err(|stop| wasmi::Error::host(Stop(stop)))?;
     for (slot, value) in results.iter_mut().zip(values) {
         *slot = to_val(&mut caller, value).map_err(|e| host_error(e.to_string()))?;
     }

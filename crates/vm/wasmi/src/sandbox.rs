@@ -86,8 +86,10 @@ impl wasmi::ResourceLimiter for StoreData {
 pub(crate) struct Suspended {
     pub(crate) invocation: ResumableCallHostTrap,
     pub(crate) outputs: Vec<Val>,
-    /// The embedder import that suspended, or [`CALL_REQUEST`].
+    /// The embedder import or syscall that suspended, or [`CALL_REQUEST`].
     pub(crate) host_index: usize,
+    /// The result types of that import (none for `ward.call`).
+    pub(crate) expected: Vec<ward_vm::ValType>,
 }
 
 /// `Suspended::host_index` of a suspended `ward.call`.
@@ -181,9 +183,25 @@ impl WasmiSandbox {
                         Some(Stop(HostStop::Suspend(request))) => request.clone(),
                         _ => return step_from_error(invocation.into_host_error()),
                     };
-                    let host_index = match &request {
-                        Request::Host { index, .. } => *index,
-                        Request::Call { .. } => CALL_REQUEST,
+                    let (host_index, expected) = match &request {
+                        Request::Host { index, .. } => (
+                            *index,
+                            self.shared
+                                .config
+                                .host_imports
+                                .get(*index)
+                                .map(|h| h.ty.results.clone())
+                                .unwrap_or_default(),
+                        ),
+                        Request::Syscall { index, returns, .. } => (
+                            *index,
+                            if *returns {
+                                vec![ward_vm::ValType::I64]
+                            } else {
+                                Vec::new()
+                            },
+                        ),
+                        Request::Call { .. } => (CALL_REQUEST, Vec::new()),
                         _ => {
                             return Step::Failed(Failure::new(
                                 ErrorKind::HostError,
@@ -195,6 +213,7 @@ impl WasmiSandbox {
                         invocation,
                         outputs,
                         host_index,
+                        expected,
                     });
                     return Step::Suspended(request);
                 }
@@ -228,16 +247,34 @@ impl Sandbox for WasmiSandbox {
             self.instances.push(instance);
             return Ok(InstanceId(0));
         }
+        let mut syscalls = Vec::new();
         if !module.imports().is_empty() {
             let resolved = self.shared.config.resolve_imports(module, links)?;
             self.may_suspend |= resolved.iter().any(|r| r.may_suspend());
+            syscalls = resolved.iter().filter_map(|r| r.syscall()).collect();
         }
+        // Explicit links and syscalls need a linker of their own.
         let mut linker_owned;
-        let linker: &Linker<StoreData> = if links.is_empty() {
+        let linker: &Linker<StoreData> = if links.is_empty() && syscalls.is_empty() {
             &self.shared.linker
         } else {
             linker_owned = self.shared.linker.clone();
             linker_owned.allow_shadowing(true);
+            for &index in &syscalls {
+                if let Some(import) = module.imports().get(index)
+                    && let ward_vm::ExternType::Func(ty) = &import.ty
+                {
+                    crate::linker::define_host(
+                        &mut linker_owned,
+                        &import.module,
+                        &import.name,
+                        ty,
+                        index,
+                        true,
+                    )
+                    .map_err(|e| Failure::new(ErrorKind::UnknownImport, e.to_string()))?;
+                }
+            }
             for link in links {
                 let item = self
                     .externs
@@ -430,6 +467,7 @@ impl WasmiSandbox {
             invocation,
             mut outputs,
             host_index,
+            expected,
         }) = self.suspended.take()
         else {
             return embedder_error(SandboxError::NotSuspended);
@@ -445,9 +483,8 @@ impl WasmiSandbox {
             let result = invocation.resume(&mut self.store, &[Val::I32(status)], &mut outputs);
             return self.drive(result, outputs);
         }
-        let expected = &self.shared.config.host_imports[host_index].ty.results;
         let values =
-            match guest::complete_host_call(&mut calling, host_index, expected, Some(reply)) {
+            match guest::complete_host_call(&mut calling, host_index, &expected, Some(reply)) {
                 Ok(values) => values,
                 Err(stop) => return step_from_error(wasmi::Error::host(Stop(stop))),
             };

@@ -73,18 +73,48 @@ pub(crate) fn build_linker(
     )?;
     linker.allow_shadowing(false);
     for (index, import) in config.host_imports.iter().enumerate() {
-        let ty = func_type(engine, &import.ty);
-        let expected: Arc<[ValType]> = import.ty.results.clone().into();
-        linker.func_new_async(
+        define_host(
+            &mut linker,
             &import.module,
             &import.name,
-            ty,
-            move |caller, params, results| {
-                Box::new(host_call(caller, index, expected.clone(), params, results))
-            },
+            &import.ty,
+            index,
+            false,
         )?;
     }
     Ok(linker)
+}
+
+/// Defines `module.name` of type `ty` in `linker` as embedder host import
+/// `index` (answered by the embedder's host, at once or by suspending), or
+/// with `syscall` as the module's syscall number `index` (always
+/// suspending).
+pub(crate) fn define_host(
+    linker: &mut Linker<StoreData>,
+    module: &str,
+    name: &str,
+    ty: &ward_vm::FuncType,
+    index: usize,
+    syscall: bool,
+) -> wasmtime::Result<()> {
+    let wasm_ty = func_type(linker.engine(), ty);
+    let expected: Arc<[ValType]> = ty.results.clone().into();
+    linker.func_new_async(module, name, wasm_ty, move |caller, params, results| {
+        let call = HostCall {
+            index,
+            expected: expected.clone(),
+            syscall,
+        };
+        Box::new(host_call(caller, call, params, results))
+    })?;
+    Ok(())
+}
+
+/// Which suspending import a trampoline is.
+struct HostCall {
+    index: usize,
+    expected: Arc<[ValType]>,
+    syscall: bool,
 }
 
 /// One call of a host ABI function: the fast path, never suspends.
@@ -142,17 +172,26 @@ async fn suspend(caller: &mut Caller<'_, StoreData>, request: Request) -> Option
 /// suspends the guest's fiber until the embedder replies.
 async fn host_call(
     mut caller: Caller<'_, StoreData>,
-    index: usize,
-    expected: Arc<[ValType]>,
+    call: HostCall,
     params: &[Val],
     results: &mut [Val],
 ) -> wasmtime::Result<()> {
+    let HostCall {
+        index,
+        expected,
+        syscall,
+    } = call;
     let args = params
         .iter()
         .map(|v| from_val(&caller, v))
         .collect::<Result<Vec<_>, _>>()
         .map_err(host_error)?;
-    let values = match guest::host_call(&mut Guest::new(&mut caller), index, &expected, &args) {
+    let first = if syscall {
+        guest::syscall(&mut Guest::new(&mut caller), index, &expected, &args)
+    } else {
+        guest::host_call(&mut Guest::new(&mut caller), index, &expected, &args)
+    };
+    let values = match first {
         Err(HostStop::Suspend(request)) => {
             let reply = suspend(&mut caller, request).await;
             guest::complete_host_call(&mut Guest::new(&mut caller), index, &expected, reply)

@@ -242,8 +242,10 @@ impl Sandbox for WasmtimeSandbox {
             self.instances.push((instance, home.module().clone()));
             return Ok(InstanceId(0));
         }
+        let mut syscalls = Vec::new();
         if !module.imports().is_empty() {
             let resolved = self.shared.config.resolve_imports(module, links)?;
+            syscalls = resolved.iter().filter_map(|r| r.syscall()).collect();
             if resolved.iter().any(|r| r.may_suspend()) {
                 self.async_required = true;
                 if self.slot.is_none()
@@ -255,12 +257,27 @@ impl Sandbox for WasmtimeSandbox {
                 }
             }
         }
-        // Explicit links need a linker of their own; otherwise the
-        // backend's serves.
+        // Explicit links and syscalls need a linker of their own;
+        // otherwise the backend's serves.
         let mut linked: Option<Linker<StoreData>> = None;
-        if !links.is_empty() {
+        if !links.is_empty() || !syscalls.is_empty() {
             let mut linker = self.shared.linker.clone();
             linker.allow_shadowing(true);
+            for &index in &syscalls {
+                if let Some(import) = module.imports().get(index)
+                    && let ward_vm::ExternType::Func(ty) = &import.ty
+                {
+                    crate::linker::define_host(
+                        &mut linker,
+                        &import.module,
+                        &import.name,
+                        ty,
+                        index,
+                        true,
+                    )
+                    .map_err(|e| Failure::new(ErrorKind::UnknownImport, format!("{e:#}")))?;
+                }
+            }
             let store = self.store.as_ref().ok_or_else(busy_failure)?;
             for link in links {
                 let item = self
@@ -278,7 +295,10 @@ impl Sandbox for WasmtimeSandbox {
         if let Some(store) = self.store.as_mut() {
             store.data_mut().context.set_suspend_allowed(false);
         }
-        let pre = compiled.pre.as_ref().filter(|_| links.is_empty());
+        let pre = compiled
+            .pre
+            .as_ref()
+            .filter(|_| links.is_empty() && syscalls.is_empty());
         let store = self.store.as_mut().ok_or_else(busy_failure)?;
         let linker = linked.as_ref().unwrap_or(&self.shared.linker);
         let instance = match (pre, self.async_required) {

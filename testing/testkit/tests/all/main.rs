@@ -12,5 +12,6 @@ mod engine;
 mod loops;
 mod metering;
 mod shape;
+mod syscalls;
 mod system;
 mod wasi;

@@ -361,6 +361,9 @@ pub enum Request {
         args: Vec<Value>,
         /// Whether the import returns an `i64`.
         returns: bool,
+        /// The guest's gas left when it made the call (its meter is not
+        /// readable while it is suspended).
+        gas_left: u64,
     },
     /// `ward.call`: run `main` of the contract at `address` with `input`
     /// and at most `gas`, then resume with [`Reply::Call`].

@@ -150,8 +150,14 @@ pub fn syscall(
     expected: &[ValType],
     args: &[Value],
 ) -> Result<Vec<Value>, HostStop> {
-    let prepaid = guest.is_metered();
-    guest.context().set_base_prepaid(prepaid);
+    let metered = guest.is_metered();
+    guest.context().set_base_prepaid(metered);
+    // The embedder learns the gas left with the request: bring the meter
+    // in (a syscall charges nothing beyond its prepaid base).
+    if metered {
+        let left = guest.meter().max(0).unsigned_abs();
+        guest.context().set_gas_left(Gas::new(left));
+    }
     guest.context().call_syscall(index, args, expected)
 }
 

@@ -40,6 +40,7 @@
 mod backend;
 mod budget;
 mod cache;
+mod children;
 pub mod clock;
 mod config;
 mod context;
@@ -61,6 +62,9 @@ pub use backend::{
 };
 pub use budget::{DEFAULT_TX_MEMORY_BYTES, MemoryBudget, MemoryCharge};
 pub use cache::{CacheKey, CacheOptions, CacheStats, CodeHash, ModuleCache};
+pub use children::{
+    ChildError, ChildLimits, ChildStep, Children, MAX_SYSCALL_PARAMS, SYSCALL_MODULE, child_config,
+};
 pub use config::{
     Config, CostSchedule, Features, FloatPolicy, HostImport, ImportPolicy, Limits, LoopCharging,
     Metering, Policy, Resolved,

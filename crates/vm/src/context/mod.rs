@@ -567,6 +567,7 @@ impl CallContext {
             index,
             args: args.to_vec(),
             returns: !results.is_empty(),
+            gas_left: self.gas_left.get(),
         }))
     }
 }

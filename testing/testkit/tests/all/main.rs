@@ -6,6 +6,7 @@
 
 mod cache;
 mod chain;
+mod children;
 mod differential;
 mod docs;
 mod engine;

@@ -39,6 +39,7 @@ fn every_arity_suspends_with_its_import_number_and_arguments() {
                 index,
                 args,
                 returns,
+                ..
             } = request
             else {
                 return Reply::Trap(format!("unexpected {request:?}"));

@@ -1,0 +1,430 @@
+//! Modules a guest runs ("children"): compiled under the child policy
+//! ([`ImportPolicy::Syscalls`]: only `env` functions of `i64`s), each
+//! instance in a sandbox of its own, run with a gas budget, and stopped at
+//! every syscall so that its parent services it and resumes it. This is
+//! the host side of guest-driven virtualization; ids are numbered from 0
+//! in creation order and never reused, so they are the same on every
+//! node.
+//!
+//! A child never runs Ward's ABI, so it never nests further children, and
+//! each of its steps runs to a syscall, a return or a failure before its
+//! parent continues.
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use ward_instrument::ImportPolicy;
+use ward_primitives::Gas;
+
+use crate::{
+    Backend, CallContext, Config, ErrorKind, Extern, InstanceId, Module, Reply, Request, Sandbox,
+    Step, ValType, Value, budget::MemoryBudget, meter::Meter, run,
+};
+
+/// The import module of a child's syscalls.
+pub const SYSCALL_MODULE: &str = "env";
+
+/// Most parameters a syscall, and an export a parent runs, takes.
+pub const MAX_SYSCALL_PARAMS: u8 = 4;
+
+/// The policy children are compiled under: `config`'s, with only
+/// syscalls as imports.
+pub fn child_config(config: &Config) -> Config {
+    let mut child = config.clone();
+    child.policy.imports = ImportPolicy::Syscalls {
+        module: SYSCALL_MODULE.into(),
+        max_params: MAX_SYSCALL_PARAMS,
+    };
+    child.host_imports.clear();
+    child
+}
+
+/// Why a child operation failed: each has a fixed negative code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChildError {
+    /// The bytes were refused by the child policy (or do not compile).
+    InvalidModule,
+    /// No module, instance or export by that id or name.
+    NotFound,
+    /// The instance cannot do that now: running while suspended, resumed
+    /// while not, or used after it failed.
+    InvalidInstance,
+    /// An argument out of range: too many, or an export of another shape.
+    BadArgument,
+    /// Its gas budget ran out. The instance cannot be used again.
+    OutOfGas,
+    /// It trapped with this kind. The instance cannot be used again.
+    Trapped(ErrorKind),
+    /// Too many live modules or instances, or the memory budget.
+    LimitExceeded,
+}
+
+/// What a step of a child ended in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChildStep {
+    /// The export returned (its `i64` result, if it has one).
+    Finished {
+        /// The result.
+        result: Option<i64>,
+        /// What is left of the budget.
+        gas_left: u64,
+    },
+    /// The child called syscall `index` with `args`, and waits.
+    Syscall {
+        /// The import's number in the child module.
+        index: u32,
+        /// Its arguments.
+        args: Vec<i64>,
+        /// What is left of the budget.
+        gas_left: u64,
+    },
+}
+
+/// Bounds on a parent's children.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChildLimits {
+    /// Modules compiled and not forgotten.
+    pub max_modules: usize,
+    /// Instances alive at once.
+    pub max_instances: usize,
+}
+
+impl Default for ChildLimits {
+    fn default() -> Self {
+        ChildLimits {
+            max_modules: 16,
+            max_instances: 16,
+        }
+    }
+}
+
+struct Child {
+    sandbox: Box<dyn Sandbox>,
+    module: Module,
+    instance: InstanceId,
+    meter: Option<Meter>,
+    state: State,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    Idle,
+    /// Waiting in a syscall that returns a value (or not).
+    Suspended {
+        returns: bool,
+    },
+    /// It failed: only `destroy` is left.
+    Dead,
+}
+
+/// One parent's children.
+pub struct Children {
+    backend: Arc<dyn Backend>,
+    config: Config,
+    limits: ChildLimits,
+    memory: Option<Arc<MemoryBudget>>,
+    modules: BTreeMap<u64, Module>,
+    instances: BTreeMap<u64, Child>,
+    next_module: u64,
+    next_instance: u64,
+}
+
+impl Children {
+    /// Children compiled and run on `backend`, which must have been made
+    /// for `config` (see [`child_config`]).
+    pub fn new(backend: Arc<dyn Backend>, config: Config, limits: ChildLimits) -> Children {
+        Children {
+            backend,
+            config,
+            limits,
+            memory: None,
+            modules: BTreeMap::new(),
+            instances: BTreeMap::new(),
+            next_module: 0,
+            next_instance: 0,
+        }
+    }
+
+    /// Charges the children's memories to `budget` (the transaction's).
+    pub fn with_memory_budget(mut self, budget: &Arc<MemoryBudget>) -> Children {
+        self.memory = Some(budget.clone());
+        self
+    }
+
+    /// Compiles `wasm` under the child policy; returns its module id.
+    ///
+    /// # Errors
+    ///
+    /// [`ChildError::InvalidModule`], or [`ChildError::LimitExceeded`].
+    pub fn compile(&mut self, wasm: &[u8]) -> Result<u64, ChildError> {
+        if self.modules.len() >= self.limits.max_modules {
+            return Err(ChildError::LimitExceeded);
+        }
+        let module = run::compile(&*self.backend, &self.config, wasm)
+            .map_err(|_| ChildError::InvalidModule)?;
+        let id = self.next_module;
+        self.next_module += 1;
+        self.modules.insert(id, module);
+        Ok(id)
+    }
+
+    /// Whether module `module` exports a function `name` a parent may run
+    /// (at most [`MAX_SYSCALL_PARAMS`] `i64`s in, nothing or one `i64`
+    /// out); returns its arity.
+    ///
+    /// # Errors
+    ///
+    /// [`ChildError::NotFound`] or [`ChildError::BadArgument`].
+    pub fn lookup(&self, module: u64, name: &str) -> Result<u64, ChildError> {
+        let module = self.modules.get(&module).ok_or(ChildError::NotFound)?;
+        let ty = module.export_func(name).ok_or(ChildError::NotFound)?;
+        if !runnable(&ty.params, &ty.results) {
+            return Err(ChildError::BadArgument);
+        }
+        Ok(ty.params.len() as u64)
+    }
+
+    /// A new instance of module `module` (its start function run on no
+    /// budget of its own: a child's start may not use gas); returns its
+    /// id.
+    ///
+    /// # Errors
+    ///
+    /// [`ChildError::NotFound`], [`ChildError::LimitExceeded`], or the
+    /// failure of instantiation.
+    pub fn instantiate(&mut self, module: u64) -> Result<u64, ChildError> {
+        if self.instances.len() >= self.limits.max_instances {
+            return Err(ChildError::LimitExceeded);
+        }
+        let module = self
+            .modules
+            .get(&module)
+            .ok_or(ChildError::NotFound)?
+            .clone();
+        let mut context = CallContext::new(Vec::new(), Gas::ZERO);
+        if let Some(budget) = &self.memory {
+            context = context.with_memory_budget(budget);
+        }
+        let mut sandbox = self.backend.sandbox(context);
+        let (instance, meter) =
+            run::instantiate_metered(&mut *sandbox, &module, &[]).map_err(|f| match f.kind {
+                ErrorKind::LimitExceeded => ChildError::LimitExceeded,
+                ErrorKind::OutOfGas => ChildError::OutOfGas,
+                kind => ChildError::Trapped(kind),
+            })?;
+        let id = self.next_instance;
+        self.next_instance += 1;
+        self.instances.insert(
+            id,
+            Child {
+                sandbox,
+                module,
+                instance,
+                meter,
+                state: State::Idle,
+            },
+        );
+        Ok(id)
+    }
+
+    /// Runs export `name` of instance `instance` with `args` and at most
+    /// `gas`, until it returns, fails or makes a syscall.
+    ///
+    /// # Errors
+    ///
+    /// A [`ChildError`]; a failure of the child leaves it dead.
+    pub fn run(
+        &mut self,
+        instance: u64,
+        name: &str,
+        args: &[i64],
+        gas: u64,
+    ) -> Result<ChildStep, ChildError> {
+        let child = self
+            .instances
+            .get_mut(&instance)
+            .ok_or(ChildError::NotFound)?;
+        if child.state != State::Idle {
+            return Err(ChildError::InvalidInstance);
+        }
+        let ty = child.module.export_func(name).ok_or(ChildError::NotFound)?;
+        if !runnable(&ty.params, &ty.results) || ty.params.len() != args.len() {
+            return Err(ChildError::BadArgument);
+        }
+        let func = child
+            .sandbox
+            .export(child.instance, name)
+            .ok_or(ChildError::NotFound)?;
+        if let Ok(context) = child.sandbox.context() {
+            context.reset(Vec::new(), Gas::new(gas));
+        }
+        if let Some(meter) = &child.meter {
+            meter
+                .arm(&mut *child.sandbox, Gas::new(gas))
+                .map_err(|_| ChildError::InvalidInstance)?;
+        }
+        let values: Vec<Value> = args.iter().map(|&a| Value::I64(a)).collect();
+        let step = child.sandbox.call(func, &values);
+        child.settle(step)
+    }
+
+    /// Resumes instance `instance`, waiting in a syscall, with `value` as
+    /// the syscall's result (ignored when it returns nothing).
+    ///
+    /// # Errors
+    ///
+    /// A [`ChildError`]; a failure of the child leaves it dead.
+    pub fn resume(&mut self, instance: u64, value: i64) -> Result<ChildStep, ChildError> {
+        let child = self
+            .instances
+            .get_mut(&instance)
+            .ok_or(ChildError::NotFound)?;
+        let State::Suspended { returns } = child.state else {
+            return Err(ChildError::InvalidInstance);
+        };
+        let reply = Reply::Values(if returns {
+            vec![Value::I64(value)]
+        } else {
+            Vec::new()
+        });
+        let step = child.sandbox.resume(reply);
+        child.settle(step)
+    }
+
+    /// Copies `out.len()` bytes of instance `instance`'s memory from
+    /// `offset`.
+    ///
+    /// # Errors
+    ///
+    /// [`ChildError::NotFound`], or [`ChildError::BadArgument`] for a range
+    /// outside its memory.
+    pub fn read_memory(
+        &mut self,
+        instance: u64,
+        offset: u64,
+        out: &mut [u8],
+    ) -> Result<(), ChildError> {
+        let child = self
+            .instances
+            .get_mut(&instance)
+            .ok_or(ChildError::NotFound)?;
+        let memory = child.memory()?;
+        child
+            .sandbox
+            .read_memory(memory, offset, out)
+            .map_err(|_| ChildError::BadArgument)
+    }
+
+    /// Writes `data` into instance `instance`'s memory at `offset`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Children::read_memory`].
+    pub fn write_memory(
+        &mut self,
+        instance: u64,
+        offset: u64,
+        data: &[u8],
+    ) -> Result<(), ChildError> {
+        let child = self
+            .instances
+            .get_mut(&instance)
+            .ok_or(ChildError::NotFound)?;
+        let memory = child.memory()?;
+        child
+            .sandbox
+            .write_memory(memory, offset, data)
+            .map_err(|_| ChildError::BadArgument)
+    }
+
+    /// Destroys instance `instance`, whatever its state.
+    ///
+    /// # Errors
+    ///
+    /// [`ChildError::NotFound`].
+    pub fn destroy(&mut self, instance: u64) -> Result<(), ChildError> {
+        self.instances
+            .remove(&instance)
+            .map(drop)
+            .ok_or(ChildError::NotFound)
+    }
+
+    /// Instances alive.
+    pub fn live(&self) -> usize {
+        self.instances.len()
+    }
+}
+
+impl Child {
+    fn memory(&mut self) -> Result<Extern, ChildError> {
+        if self.state == State::Dead {
+            return Err(ChildError::InvalidInstance);
+        }
+        self.sandbox
+            .export(self.instance, ward_abi::MEMORY_EXPORT)
+            .ok_or(ChildError::NotFound)
+    }
+
+    /// What the child's step ended in, with its gas settled.
+    fn settle(&mut self, step: Step) -> Result<ChildStep, ChildError> {
+        // A suspended child's meter cannot be read: its request says.
+        let gas_left = match (&step, &self.meter) {
+            (Step::Suspended(Request::Syscall { gas_left, .. }), _) => *gas_left,
+            (_, Some(meter)) => meter
+                .gas_left(&mut *self.sandbox)
+                .ok()
+                .flatten()
+                .map_or(0, Gas::get),
+            (_, None) => 0,
+        };
+        self.state = State::Dead;
+        match step {
+            Step::Returned(values) => {
+                self.state = State::Idle;
+                let result = match values.first() {
+                    Some(Value::I64(v)) => Some(*v),
+                    _ => None,
+                };
+                Ok(ChildStep::Finished { result, gas_left })
+            }
+            Step::Suspended(Request::Syscall {
+                index,
+                args,
+                returns,
+                ..
+            }) => {
+                self.state = State::Suspended { returns };
+                let args = args
+                    .iter()
+                    .map(|v| match v {
+                        Value::I64(v) => *v,
+                        _ => 0,
+                    })
+                    .collect();
+                Ok(ChildStep::Syscall {
+                    index: index as u32,
+                    args,
+                    gas_left,
+                })
+            }
+            Step::Failed(failure) => {
+                let failure = match &self.meter {
+                    Some(meter) => meter.classify(&mut *self.sandbox, failure),
+                    None => failure,
+                };
+                Err(match failure.kind {
+                    ErrorKind::OutOfGas => ChildError::OutOfGas,
+                    kind => ChildError::Trapped(kind),
+                })
+            }
+            // A child imports nothing else: no exit, no other request.
+            Step::Exited(_) | Step::Suspended(_) => Err(ChildError::Trapped(ErrorKind::HostError)),
+        }
+    }
+}
+
+/// Whether a parent may run a function of this type.
+fn runnable(params: &[ValType], results: &[ValType]) -> bool {
+    params.len() <= usize::from(MAX_SYSCALL_PARAMS)
+        && params.iter().all(|t| *t == ValType::I64)
+        && matches!(results, [] | [ValType::I64])
+}

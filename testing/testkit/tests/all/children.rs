@@ -1,0 +1,197 @@
+//! Children (`ward_vm::Children`): modules a guest compiles and runs,
+//! stopped at their syscalls, on both backends with the same results and
+//! gas at every step.
+
+use ward_testkit::{backend, wasm};
+use ward_vm::{
+    BackendKind, ChildError, ChildLimits, ChildStep, Children, Config, ErrorKind, child_config,
+};
+
+const CHILD: &str = r#"(module
+  (import "env" "get" (func $get (param i64) (result i64)))
+  (import "env" "put" (func $put (param i64 i64)))
+  (memory (export "memory") 1)
+  (global $calls (mut i64) (i64.const 0))
+  ;; sums get(0) .. get(n-1), puts the sum under key 99, returns it
+  (func (export "sum") (param $n i64) (result i64) (local $i i64) (local $s i64)
+    (global.set $calls (i64.add (global.get $calls) (i64.const 1)))
+    (block $done (loop $next
+      (br_if $done (i64.ge_u (local.get $i) (local.get $n)))
+      (local.set $s (i64.add (local.get $s) (call $get (local.get $i))))
+      (local.set $i (i64.add (local.get $i) (i64.const 1)))
+      (br $next)))
+    (call $put (i64.const 99) (local.get $s))
+    (local.get $s))
+  (func (export "calls") (result i64) (global.get $calls))
+  (func (export "peek") (param $at i64) (result i64) (i64.load (i32.wrap_i64 (local.get $at))))
+  (func (export "spin") (loop $l (br $l)))
+  (func (export "trap") unreachable)
+  (func $deep (export "deep") (param i64) (result i64) (call $deep (local.get 0)))
+  (func (export "grow") (result i64)
+    (block $full (loop $more
+      (br_if $full (i32.eq (memory.grow (i32.const 16)) (i32.const -1)))
+      (br $more)))
+    (i64.extend_i32_u (memory.size)))
+  (func (export "wide") (param i64 i64 i64 i64 i64)))"#;
+
+fn children(kind: BackendKind) -> Children {
+    let config = child_config(&Config::default());
+    Children::new(backend(kind, &config), config, ChildLimits::default())
+}
+
+/// Everything a parent sees of one scenario, step by step.
+fn scenario(kind: BackendKind) -> Vec<String> {
+    let mut c = children(kind);
+    let mut log = Vec::new();
+    let module = c.compile(&wasm(CHILD)).unwrap();
+    log.push(format!("lookup sum: {:?}", c.lookup(module, "sum")));
+    log.push(format!("lookup wide: {:?}", c.lookup(module, "wide")));
+    log.push(format!("lookup none: {:?}", c.lookup(module, "none")));
+    let a = c.instantiate(module).unwrap();
+    // sum(3): three gets answered with 10, 20, 30, then a put.
+    let mut step = c.run(a, "sum", &[3], 1_000_000);
+    let mut answers = [10i64, 20, 30].into_iter();
+    while let Ok(ChildStep::Syscall {
+        index,
+        args,
+        gas_left,
+    }) = &step
+    {
+        log.push(format!("syscall {index} {args:?} gas {gas_left}"));
+        let value = if *index == 0 {
+            answers.next().unwrap()
+        } else {
+            0
+        };
+        step = c.resume(a, value);
+    }
+    log.push(format!("{step:?}"));
+    assert_eq!(
+        step,
+        Ok(ChildStep::Finished {
+            result: Some(60),
+            gas_left: match &step {
+                Ok(ChildStep::Finished { gas_left, .. }) => *gas_left,
+                _ => 0,
+            },
+        })
+    );
+    // Its memory, read and written by the parent; its globals kept.
+    c.write_memory(a, 8, &77i64.to_le_bytes()).unwrap();
+    log.push(format!("peek: {:?}", c.run(a, "peek", &[8], 1_000)));
+    log.push(format!("calls: {:?}", c.run(a, "calls", &[], 1_000)));
+    let mut eight = [0u8; 8];
+    c.read_memory(a, 8, &mut eight).unwrap();
+    assert_eq!(i64::from_le_bytes(eight), 77);
+    log.push(format!(
+        "read past the end: {:?}",
+        c.read_memory(a, 65_530, &mut eight)
+    ));
+    // Misuse: resume an idle child, run with the wrong arity.
+    log.push(format!("resume idle: {:?}", c.resume(a, 0)));
+    log.push(format!("wrong arity: {:?}", c.run(a, "sum", &[], 1_000)));
+    // Failures end the child; the parent carries on with another.
+    for (export, args) in [("spin", &[][..]), ("trap", &[]), ("deep", &[1])] {
+        let child = c.instantiate(module).unwrap();
+        let failed = c.run(child, export, args, 200_000);
+        log.push(format!("{export}: {failed:?}"));
+        log.push(format!(
+            "{export} after: {:?}",
+            c.run(child, "calls", &[], 1_000)
+        ));
+        c.destroy(child).unwrap();
+    }
+    let growing = c.instantiate(module).unwrap();
+    log.push(format!(
+        "grow: {:?}",
+        c.run(growing, "grow", &[], 10_000_000)
+    ));
+    c.destroy(growing).unwrap();
+    c.destroy(a).unwrap();
+    log.push(format!("destroyed: {:?}", c.destroy(a)));
+    log
+}
+
+#[test]
+fn a_parent_runs_children_to_their_syscalls_on_both_backends_alike() {
+    let runs: Vec<_> = BackendKind::ALL.iter().map(|&k| scenario(k)).collect();
+    assert_eq!(runs[0], runs[1]);
+    let log = &runs[0];
+    let has = |needle: &str| log.iter().any(|l| l.contains(needle));
+    assert!(has("lookup sum: Ok(1)"), "{log:#?}");
+    assert!(has("lookup wide: Err(BadArgument)"), "{log:#?}");
+    assert!(has("lookup none: Err(NotFound)"), "{log:#?}");
+    assert!(has("syscall 0 [2]"), "{log:#?}");
+    // Gas at each syscall goes down, and the budget covers it all.
+    let gas: Vec<u64> = log
+        .iter()
+        .filter_map(|l| l.strip_prefix("syscall ")?.rsplit(' ').next()?.parse().ok())
+        .collect();
+    assert_eq!(gas.len(), 4, "{log:#?}");
+    assert!(
+        gas.windows(2).all(|w| w[0] > w[1]) && gas[0] < 1_000_000,
+        "{gas:?}"
+    );
+    assert!(has("syscall 1 [99, 60]"), "{log:#?}");
+    assert!(has("peek: Ok(Finished { result: Some(77)"), "{log:#?}");
+    assert!(has("calls: Ok(Finished { result: Some(1)"), "{log:#?}");
+    assert!(has("read past the end: Err(BadArgument)"), "{log:#?}");
+    assert!(has("resume idle: Err(InvalidInstance)"), "{log:#?}");
+    assert!(has("wrong arity: Err(BadArgument)"), "{log:#?}");
+    assert!(has("spin: Err(OutOfGas)"), "{log:#?}");
+    assert!(has("spin after: Err(InvalidInstance)"), "{log:#?}");
+    assert!(
+        has(&format!("trap: Err(Trapped({:?}))", ErrorKind::Unreachable)),
+        "{log:#?}"
+    );
+    assert!(
+        has(&format!(
+            "deep: Err(Trapped({:?}))",
+            ErrorKind::StackOverflow
+        )),
+        "{log:#?}"
+    );
+    assert!(has("grow: Ok(Finished { result: Some("), "{log:#?}");
+    assert!(has("destroyed: Err(NotFound)"), "{log:#?}");
+}
+
+#[test]
+fn a_thousand_create_run_destroy_cycles_leave_nothing_behind() {
+    for kind in BackendKind::ALL {
+        let mut c = children(kind);
+        let module = c.compile(&wasm(CHILD)).unwrap();
+        for _ in 0..1_000 {
+            let child = c.instantiate(module).unwrap();
+            assert!(matches!(
+                c.run(child, "calls", &[], 1_000),
+                Ok(ChildStep::Finished { .. })
+            ));
+            c.destroy(child).unwrap();
+        }
+        assert_eq!(c.live(), 0);
+        // Ids are never reused: the next is the 1,001st.
+        assert_eq!(c.instantiate(module), Ok(1_000));
+    }
+}
+
+#[test]
+fn limits_and_refusals_are_typed() {
+    for kind in BackendKind::ALL {
+        let config = child_config(&Config::default());
+        let limits = ChildLimits {
+            max_modules: 1,
+            max_instances: 2,
+        };
+        let mut c = Children::new(backend(kind, &config), config, limits);
+        // The child policy: no ward ABI, no WASI.
+        let ward = wasm(r#"(module (import "ward" "gas_left" (func (result i64))))"#);
+        assert_eq!(c.compile(&ward), Err(ChildError::InvalidModule));
+        assert_eq!(c.compile(b"not wasm"), Err(ChildError::InvalidModule));
+        let module = c.compile(&wasm(CHILD)).unwrap();
+        assert_eq!(c.compile(&wasm(CHILD)), Err(ChildError::LimitExceeded));
+        assert_eq!(c.instantiate(7), Err(ChildError::NotFound));
+        c.instantiate(module).unwrap();
+        c.instantiate(module).unwrap();
+        assert_eq!(c.instantiate(module), Err(ChildError::LimitExceeded));
+    }
+}

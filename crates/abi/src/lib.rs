@@ -24,7 +24,7 @@
 //! assert!(f.results().is_empty());
 //! assert!(f.uses().memory && f.uses().gas && !f.uses().suspends);
 //! assert_eq!(f.cost().to_string(), "host_call + host_per_byte * len");
-//! assert_eq!(HostFn::ALL.len(), 22);
+//! assert_eq!(HostFn::ALL.len(), 31);
 //! ```
 
 #![no_std]
@@ -41,7 +41,7 @@ pub use rules::{Cost, Rate, Term, Unit, Use, Uses};
 pub const MODULE: &str = "ward";
 
 /// Version of this table. Bumped on any change of name, signature or meaning.
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;
 
 /// Longest storage key, in bytes.
 pub const MAX_KEY_BYTES: u32 = 256;
@@ -71,6 +71,53 @@ pub mod call {
     pub const READ_ONLY: i32 = 1;
     /// Every flag bit; any other bit set is a `host_error`.
     pub const KNOWN_FLAGS: i32 = READ_ONLY;
+}
+
+/// What the `vm_*` functions return: a non-negative value or id, or one
+/// of these negative errors.
+pub mod vm {
+    /// `vm_run` / `vm_resume`: the export returned.
+    pub const FINISHED: i64 = 0;
+    /// `vm_run` / `vm_resume`: the child made a syscall and waits.
+    pub const SYSCALL: i64 = 1;
+    /// The code was refused by the child policy or does not compile.
+    pub const INVALID_MODULE: i64 = -1;
+    /// No module, instance, export or stored code by that id or name.
+    pub const NOT_FOUND: i64 = -2;
+    /// The instance cannot do that now (running, not waiting, or dead).
+    pub const INVALID_INSTANCE: i64 = -3;
+    /// An argument out of range: too many arguments, an export of another
+    /// shape, a memory range outside the child's memory.
+    pub const BAD_ARGUMENT: i64 = -4;
+    /// The child's gas budget ran out; the child is dead.
+    pub const OUT_OF_GAS: i64 = -5;
+    /// Too many live children or modules, or the memory budget.
+    pub const LIMIT_EXCEEDED: i64 = -6;
+    /// This call has no children (the embedder offers none).
+    pub const UNAVAILABLE: i64 = -7;
+    /// The child trapped; the child is dead. `TRAPPED - k` for trap kind
+    /// `k` of [`TRAP_KINDS`] (1-based).
+    pub const TRAPPED: i64 = -100;
+    /// The trap kinds, in the order of their codes.
+    pub const TRAP_KINDS: &[&str] = &[
+        "unreachable",
+        "memory_out_of_bounds",
+        "integer_divide_by_zero",
+        "integer_overflow",
+        "bad_conversion_to_integer",
+        "indirect_call_type_mismatch",
+        "indirect_call_to_null",
+        "table_out_of_bounds",
+        "stack_overflow",
+        "host_error",
+    ];
+    /// Most `i64` arguments `vm_run` passes, and a syscall takes.
+    pub const MAX_ARGS: u32 = 4;
+    /// Bytes of the step record `vm_run` and `vm_resume` write: the gas left
+    /// (u64), then the result, or the syscall's import number (i64), then
+    /// 1 if there is a result, or the syscall's argument count (u64), then
+    /// four `i64` arguments; little-endian.
+    pub const STEP_BYTES: u32 = 56;
 }
 
 /// A value type that may cross the host boundary.
@@ -173,6 +220,31 @@ macro_rules! for_each_host_function {
             return_data_size ReturnDataSize() -> i32 { uses [] cost [] }
             /// Copies `len` bytes of the last call's return data, from `offset`, to `dst`.
             return_data_read ReturnDataRead(dst: i32, offset: i32, len: i32) { uses [Memory, Gas] cost [HostPerByte * bytes(len)] }
+            /// Compiles the `code_len` bytes at `code` as a child module (only `env` syscalls
+            /// as imports); returns its id, or a negative [`vm`] error.
+            vm_compile VmCompile(code: i32, code_len: i32) -> i64 { uses [Memory, Gas] cost [DeployBase + DeployPerByte * bytes(code_len)] }
+            /// Compiles the stored code whose 32-byte hash is at `hash` as a child module;
+            /// returns its id, or a negative [`vm`] error.
+            vm_compile_stored VmCompileStored(hash: i32) -> i64 { uses [Memory, Gas] cost [DeployBase + DeployPerByte * moved] }
+            /// Returns how many `i64` arguments export `name` of child module `module` takes,
+            /// or a negative [`vm`] error (`not_found`, `bad_argument` for one a parent cannot run).
+            vm_lookup VmLookup(module: i64, name: i32, name_len: i32) -> i64 { uses [Memory, Gas] cost [HostPerByte * bytes(name_len)] }
+            /// Instantiates child module `module`; returns the instance's id, or a negative [`vm`] error.
+            vm_instantiate VmInstantiate(module: i64) -> i64 { uses [Gas] cost [DeployBase] }
+            /// Runs export `name` of child `instance` with the `nargs` `i64`s at `args` and at most
+            /// `gas`, until it returns ([`vm::FINISHED`]) or makes a syscall ([`vm::SYSCALL`]); writes
+            /// the step record at `out`. The child's gas is charged to the caller as it runs.
+            vm_run VmRun(instance: i64, name: i32, name_len: i32, args: i32, nargs: i32, gas: i64, out: i32) -> i64 { uses [Memory, Gas] cost [HostPerByte * bytes(name_len)] }
+            /// Resumes child `instance`, waiting in a syscall, with `value` as its result; as `vm_run`.
+            vm_resume VmResume(instance: i64, value: i64, out: i32) -> i64 { uses [Memory, Gas] cost [] }
+            /// Copies `len` bytes of child `instance`'s memory from `offset` to `dst`; 0 or a
+            /// negative [`vm`] error.
+            vm_read_memory VmReadMemory(instance: i64, offset: i64, dst: i32, len: i32) -> i64 { uses [Memory, Gas] cost [HostPerByte * bytes(len)] }
+            /// Copies the `len` bytes at `src` into child `instance`'s memory at `offset`; 0 or a
+            /// negative [`vm`] error.
+            vm_write_memory VmWriteMemory(instance: i64, offset: i64, src: i32, len: i32) -> i64 { uses [Memory, Gas] cost [HostPerByte * bytes(len)] }
+            /// Destroys child `instance`; 0 or a negative [`vm`] error.
+            vm_destroy VmDestroy(instance: i64) -> i64 { uses [] cost [] }
         }
     };
 }

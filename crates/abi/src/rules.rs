@@ -96,6 +96,10 @@ pub enum Rate {
     HashPer64Bytes,
     /// `verify_ed25519`: a signature check.
     VerifyEd25519,
+    /// `deploy_base`: compiling or instantiating a module (a child's too).
+    DeployBase,
+    /// `deploy_per_byte`: per byte of a module compiled.
+    DeployPerByte,
 }
 
 impl Rate {
@@ -110,6 +114,8 @@ impl Rate {
             Rate::EventPerByte => "event_per_byte",
             Rate::HashPer64Bytes => "hash_per_64_bytes",
             Rate::VerifyEd25519 => "verify_ed25519",
+            Rate::DeployBase => "deploy_base",
+            Rate::DeployPerByte => "deploy_per_byte",
         }
     }
 }

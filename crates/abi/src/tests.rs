@@ -161,3 +161,37 @@ fn wasi_rules_are_consistent() {
         "wasi_snapshot_preview1.fd_read(fd: i32, iovs: i32, iovs_len: i32, nread: i32) -> i32"
     );
 }
+
+/// docs/host-abi.md states the `vm_*` result codes as `ward_abi::vm`
+/// defines them.
+#[test]
+fn host_abi_doc_states_the_vm_codes() {
+    use super::vm;
+    let doc = include_str!("../../../docs/host-abi.md").replace('\n', " ");
+    for (name, value) in [
+        ("INVALID_MODULE", vm::INVALID_MODULE),
+        ("NOT_FOUND", vm::NOT_FOUND),
+        ("INVALID_INSTANCE", vm::INVALID_INSTANCE),
+        ("BAD_ARGUMENT", vm::BAD_ARGUMENT),
+        ("OUT_OF_GAS", vm::OUT_OF_GAS),
+        ("LIMIT_EXCEEDED", vm::LIMIT_EXCEEDED),
+        ("UNAVAILABLE", vm::UNAVAILABLE),
+        ("FINISHED", vm::FINISHED),
+        ("SYSCALL", vm::SYSCALL),
+        ("MAX_ARGS", i64::from(vm::MAX_ARGS)),
+        ("STEP_BYTES", i64::from(vm::STEP_BYTES)),
+    ] {
+        let stated = std::format!("`{name}` ({value})");
+        assert!(doc.contains(&stated), "docs/host-abi.md lacks {stated:?}");
+    }
+    assert!(doc.contains(&std::format!("({} - k)", vm::TRAPPED)));
+    for (k, kind) in vm::TRAP_KINDS.iter().enumerate() {
+        let stated = std::format!("{} `{kind}`", k + 1);
+        if matches!(
+            *kind,
+            "unreachable" | "memory_out_of_bounds" | "stack_overflow" | "host_error"
+        ) {
+            assert!(doc.contains(&stated), "docs/host-abi.md lacks {stated:?}");
+        }
+    }
+}

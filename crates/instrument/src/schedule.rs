@@ -253,6 +253,8 @@ impl CostSchedule {
             Rate::EventPerByte => self.event_per_byte,
             Rate::HashPer64Bytes => self.hash_per_64_bytes,
             Rate::VerifyEd25519 => self.verify_ed25519,
+            Rate::DeployBase => self.deploy_base,
+            Rate::DeployPerByte => self.deploy_per_byte,
             // A rate this schedule does not know costs as much as the
             // dearest one it does: never nothing.
             _ => self.verify_ed25519,

@@ -103,6 +103,8 @@ struct Child {
     instance: InstanceId,
     meter: Option<Meter>,
     state: State,
+    /// What is left of the budget of its current run.
+    left: u64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -126,6 +128,8 @@ pub struct Children {
     instances: BTreeMap<u64, Child>,
     next_module: u64,
     next_instance: u64,
+    /// Gas the children used since [`Children::take_used`].
+    used: u64,
 }
 
 impl Children {
@@ -141,7 +145,14 @@ impl Children {
             instances: BTreeMap::new(),
             next_module: 0,
             next_instance: 0,
+            used: 0,
         }
+    }
+
+    /// The gas children used since the last call (their parent pays it):
+    /// what each step took of its budget, and all of it when it failed.
+    pub fn take_used(&mut self) -> u64 {
+        std::mem::take(&mut self.used)
     }
 
     /// Charges the children's memories to `budget` (the transaction's).
@@ -221,6 +232,7 @@ impl Children {
                 instance,
                 meter,
                 state: State::Idle,
+                left: 0,
             },
         );
         Ok(id)
@@ -263,8 +275,11 @@ impl Children {
                 .map_err(|_| ChildError::InvalidInstance)?;
         }
         let values: Vec<Value> = args.iter().map(|&a| Value::I64(a)).collect();
+        child.left = gas;
         let step = child.sandbox.call(func, &values);
-        child.settle(step)
+        let settled = child.settle(step);
+        self.used = self.used.saturating_add(child.take_used(&settled));
+        settled
     }
 
     /// Resumes instance `instance`, waiting in a syscall, with `value` as
@@ -287,7 +302,9 @@ impl Children {
             Vec::new()
         });
         let step = child.sandbox.resume(reply);
-        child.settle(step)
+        let settled = child.settle(step);
+        self.used = self.used.saturating_add(child.take_used(&settled));
+        settled
     }
 
     /// Copies `out.len()` bytes of instance `instance`'s memory from
@@ -355,6 +372,20 @@ impl Children {
 }
 
 impl Child {
+    /// The gas a step just took: down to what is left, or all of it when
+    /// the child failed.
+    fn take_used(&mut self, settled: &Result<ChildStep, ChildError>) -> u64 {
+        let left = match settled {
+            Ok(ChildStep::Finished { gas_left, .. } | ChildStep::Syscall { gas_left, .. }) => {
+                (*gas_left).min(self.left)
+            }
+            Err(_) => 0,
+        };
+        let used = self.left - left;
+        self.left = left;
+        used
+    }
+
     fn memory(&mut self) -> Result<Extern, ChildError> {
         if self.state == State::Dead {
             return Err(ChildError::InvalidInstance);

@@ -14,11 +14,11 @@ use crate::{ErrorKind, Failure, Request, Value};
 /// A call's arguments, already of its signature's types (the engine
 /// checked them against the ABI table).
 #[derive(Clone, Copy)]
-struct Args<'a>(&'a [Value]);
+pub(super) struct Args<'a>(&'a [Value]);
 
 impl Args<'_> {
     /// The i32 argument at `i`.
-    fn i32(self, i: usize) -> i32 {
+    pub(super) fn i32(self, i: usize) -> i32 {
         match self.0.get(i) {
             Some(Value::I32(v)) => *v,
             _ => 0,
@@ -26,12 +26,12 @@ impl Args<'_> {
     }
 
     /// The i32 argument at `i` read as an unsigned length.
-    fn len(self, i: usize) -> u64 {
+    pub(super) fn len(self, i: usize) -> u64 {
         u64::from(self.i32(i) as u32)
     }
 
     /// The i64 argument at `i`.
-    fn i64(self, i: usize) -> Option<i64> {
+    pub(super) fn i64(self, i: usize) -> Option<i64> {
         match self.0.get(i) {
             Some(Value::I64(v)) => Some(*v),
             _ => None,
@@ -40,7 +40,7 @@ impl Args<'_> {
 
     /// The range of `memory` given by a pointer at `ptr` and a length at
     /// `len`.
-    fn range(
+    pub(super) fn range(
         self,
         ptr: usize,
         len: usize,
@@ -64,7 +64,7 @@ impl Args<'_> {
 }
 
 /// What host functions return: nothing, a value, or a stop.
-type Answer = Result<Option<Value>, HostStop>;
+pub(super) type Answer = Result<Option<Value>, HostStop>;
 
 /// A non-negative count for the guest, clamped rather than wrapped (inputs
 /// and heights are bounded far below by every embedder).
@@ -131,6 +131,15 @@ impl CallContext {
             HostFn::ReturnDataSize => count_i32(self.return_data.len()),
             HostFn::ReturnDataRead => self.return_data_read(args, memory),
             HostFn::VerifyEd25519 => verify_ed25519(args, memory),
+            HostFn::VmCompile
+            | HostFn::VmCompileStored
+            | HostFn::VmLookup
+            | HostFn::VmInstantiate
+            | HostFn::VmRun
+            | HostFn::VmResume
+            | HostFn::VmReadMemory
+            | HostFn::VmWriteMemory
+            | HostFn::VmDestroy => self.call_vm(f, args, memory),
         }
     }
 

@@ -66,6 +66,16 @@ pub trait Chain: Send {
     fn block_height(&self) -> u64;
     /// The block time.
     fn block_time(&self) -> u64;
+    /// The stored code whose hash is `hash` (`vm_compile_stored`); none by
+    /// default.
+    ///
+    /// # Errors
+    ///
+    /// A fault when the state cannot be read.
+    fn code(&mut self, hash: &[u8; 32]) -> Result<Option<Vec<u8>>, ChainError> {
+        let _ = hash;
+        Ok(None)
+    }
 }
 
 /// No chain: storage and events trap with `host_error`; the context reads
@@ -181,6 +191,9 @@ pub struct CallContext {
     /// (made from the default [`ward_wasi::WasiConfig`] at its first WASI
     /// call when the embedder gave none).
     wasi: Option<Box<ward_wasi::Wasi>>,
+    /// The modules this call's guest runs (`vm_*`), when the embedder
+    /// offers them.
+    children: Option<Box<crate::Children>>,
 }
 
 #[derive(Default)]
@@ -228,6 +241,7 @@ impl CallContext {
             memory: None,
             memory_refused: false,
             wasi: None,
+            children: None,
         }
     }
 
@@ -585,4 +599,5 @@ fn host_error(message: String) -> HostStop {
 mod abi;
 #[cfg(test)]
 mod tests;
+mod vm;
 mod wasi;

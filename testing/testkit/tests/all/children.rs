@@ -195,3 +195,136 @@ fn limits_and_refusals_are_typed() {
         assert_eq!(c.instantiate(module), Err(ChildError::LimitExceeded));
     }
 }
+
+/// A parent that runs CHILD's `sum(3)` through `vm_*`, answering `get(i)`
+/// with `i * 100` and recording `put`; it outputs the step codes, the
+/// final result, what it read back from the child's memory, and the
+/// error codes of some misuse.
+fn parent(child: &[u8]) -> String {
+    let bytes: String = child.iter().map(|b| format!("\\{b:02x}")).collect();
+    format!(
+        r#"(module
+  (import "ward" "vm_compile" (func $compile (param i32 i32) (result i64)))
+  (import "ward" "vm_lookup" (func $lookup (param i64 i32 i32) (result i64)))
+  (import "ward" "vm_instantiate" (func $inst (param i64) (result i64)))
+  (import "ward" "vm_run" (func $run (param i64 i32 i32 i32 i32 i64 i32) (result i64)))
+  (import "ward" "vm_resume" (func $resume (param i64 i64 i32) (result i64)))
+  (import "ward" "vm_read_memory" (func $read (param i64 i64 i32 i32) (result i64)))
+  (import "ward" "vm_write_memory" (func $write (param i64 i64 i32 i32) (result i64)))
+  (import "ward" "vm_destroy" (func $destroy (param i64) (result i64)))
+  (import "ward" "output_write" (func $out (param i32 i32)))
+  (memory (export "memory") 2)
+  (data (i32.const 0) "sum")
+  (data (i32.const 8) "\03\00\00\00\00\00\00\00")
+  (data (i32.const 4096) "{bytes}")
+  (func (export "main") (local $m i64) (local $c i64) (local $r i64) (local $o i32)
+    (local.set $o (i32.const 1024))
+    (local.set $m (call $compile (i32.const 4096) (i32.const {len})))
+    (i64.store (local.get $o) (local.get $m))
+    (i64.store offset=8 (local.get $o) (call $lookup (local.get $m) (i32.const 0) (i32.const 3)))
+    (local.set $c (call $inst (local.get $m)))
+    (local.set $r (call $run (local.get $c) (i32.const 0) (i32.const 3) (i32.const 8) (i32.const 1)
+      (i64.const 1000000) (i32.const 512)))
+    (block $done (loop $serve
+      (br_if $done (i64.ne (local.get $r) (i64.const 1)))
+      (local.set $o (i32.add (local.get $o) (i32.const 8)))
+      (i64.store offset=16 (local.get $o) (i64.load offset=8 (i32.const 512)))
+      (local.set $r (call $resume (local.get $c)
+        (i64.mul (i64.load offset=24 (i32.const 512)) (i64.const 100)) (i32.const 512)))
+      (br $serve)))
+    ;; the result, then the child's memory round trip, then misuse
+    (i64.store offset=24 (local.get $o) (i64.load offset=8 (i32.const 512)))
+    (drop (call $write (local.get $c) (i64.const 64) (i32.const 8) (i32.const 8)))
+    (drop (call $read (local.get $c) (i64.const 64) (i32.add (local.get $o) (i32.const 32)) (i32.const 8)))
+    (i64.store offset=40 (local.get $o) (call $resume (local.get $c) (i64.const 0) (i32.const 512)))
+    (i64.store offset=48 (local.get $o) (call $read (local.get $c) (i64.const 70000) (i32.const 600) (i32.const 8)))
+    (i64.store offset=56 (local.get $o) (call $destroy (local.get $c)))
+    (i64.store offset=64 (local.get $o) (call $destroy (local.get $c)))
+    (i64.store offset=72 (local.get $o) (call $compile (i32.const 0) (i32.const 3)))
+    (call $out (i32.const 1024) (i32.sub (i32.add (local.get $o) (i32.const 80)) (i32.const 1024)))))"#,
+        len = child.len()
+    )
+}
+
+#[test]
+fn a_guest_runs_a_child_through_the_vm_functions_on_both_backends() {
+    let code = wasm(&parent(&wasm(CHILD)));
+    let config = Config::default();
+    let runs: Vec<_> = BackendKind::ALL
+        .iter()
+        .map(|&kind| {
+            let child = child_config(&config);
+            let kids = Children::new(backend(kind, &child), child, ChildLimits::default());
+            let b = backend(kind, &config);
+            let module = ward_vm::compile(&*b, &config, &code).unwrap();
+            let mut no_service = |_| ward_vm::Reply::Trap("none".into());
+            ward_vm::execute(
+                &*b,
+                &module,
+                &ward_vm::Entry::Main("main".into()),
+                ward_vm::RunOptions {
+                    gas_limit: ward_vm::Gas::new(50_000_000),
+                    ..ward_vm::RunOptions::default()
+                },
+                ward_vm::CallContext::default().with_children(kids),
+                &mut no_service,
+            )
+            .unwrap()
+        })
+        .collect();
+    ward_testkit::assert_agree(&runs);
+    let run = &runs[0];
+    assert_eq!(run.outcome.status, ward_vm::Status::Ok, "{run:?}");
+    let words: Vec<i64> = run
+        .outcome
+        .output
+        .chunks_exact(8)
+        .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    use ward_abi::vm;
+    assert_eq!(
+        words,
+        vec![
+            0,                    // module id
+            1,                    // sum takes one argument
+            0,                    // (not written: the syscall log starts one word further)
+            0,                    // syscall get(0)
+            0,                    // get(1)
+            0,                    // get(2)
+            1,                    // put(99, ..)
+            300,                  // sum = 0 + 100 + 200
+            3,                    // what the parent wrote at 8 (its argument list) read back
+            vm::INVALID_INSTANCE, // resume an idle child
+            vm::BAD_ARGUMENT,     // read past its memory
+            0,                    // destroy
+            vm::NOT_FOUND,        // destroy again
+            vm::INVALID_MODULE,   // "sum" is not a module
+        ],
+        "{words:?}"
+    );
+    // The parent paid for what the child ran: more than its own work.
+    assert!(
+        run.outcome.gas_used.get() > 10_000,
+        "{}",
+        run.outcome.gas_used
+    );
+}
+
+#[test]
+fn without_children_every_vm_function_is_unavailable() {
+    let code = wasm(
+        r#"(module
+      (import "ward" "vm_instantiate" (func $inst (param i64) (result i64)))
+      (import "ward" "exit" (func $exit (param i32)))
+      (memory (export "memory") 1)
+      (func (export "main")
+        (call $exit (i32.wrap_i64 (i64.sub (i64.const 0) (call $inst (i64.const 0)))))))"#,
+    );
+    let runs = ward_testkit::Backends::default().run(
+        &code,
+        &ward_vm::Entry::Main("main".into()),
+        &ward_vm::RunOptions::default(),
+    );
+    ward_testkit::assert_agree(&runs);
+    assert_eq!(runs[0].outcome.exit_code, -ward_abi::vm::UNAVAILABLE as i32);
+}

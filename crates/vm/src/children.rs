@@ -320,11 +320,7 @@ impl Children {
         offset: u64,
         out: &mut [u8],
     ) -> Result<(), ChildError> {
-        let child = self
-            .instances
-            .get_mut(&instance)
-            .ok_or(ChildError::NotFound)?;
-        let memory = child.memory()?;
+        let (child, memory) = self.memory_of(instance)?;
         child
             .sandbox
             .read_memory(memory, offset, out)
@@ -342,15 +338,21 @@ impl Children {
         offset: u64,
         data: &[u8],
     ) -> Result<(), ChildError> {
+        let (child, memory) = self.memory_of(instance)?;
+        child
+            .sandbox
+            .write_memory(memory, offset, data)
+            .map_err(|_| ChildError::BadArgument)
+    }
+
+    /// A live instance and its memory.
+    fn memory_of(&mut self, instance: u64) -> Result<(&mut Child, Extern), ChildError> {
         let child = self
             .instances
             .get_mut(&instance)
             .ok_or(ChildError::NotFound)?;
         let memory = child.memory()?;
-        child
-            .sandbox
-            .write_memory(memory, offset, data)
-            .map_err(|_| ChildError::BadArgument)
+        Ok((child, memory))
     }
 
     /// Destroys instance `instance`, whatever its state.

@@ -433,7 +433,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             }
         };
         let mut receipt =
-            match self.execute_tx(journal, &item.tx, intrinsic, (height, index as u32), time) {
+            match self.execute_tx(journal, (&item.tx, item.id), intrinsic, height, time) {
                 Ok(receipt) => receipt,
                 // A signed transaction that cannot run still pays its
                 // intrinsic cost and uses its nonce: a receipt, not a

@@ -414,8 +414,8 @@ struct Frames<S: StateCommit + Send + Sync + 'static> {
     memory: Arc<MemoryBudget>,
     /// When the transaction's wall-clock backstop runs out, if it has one.
     deadline: Option<Instant>,
-    /// The transaction's execution id, [`tx_id`] (seeds a WASI frame's
-    /// random bytes).
+    /// The transaction's id in its block (a signed one's hash, an unsigned
+    /// one's [`tx_id`]): seeds a WASI frame's random bytes.
     tx: Hash32,
     /// Frames entered so far, the root included.
     entered: u64,
@@ -697,17 +697,17 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         Ok(receipt_of(&tx, height, &execution, Vec::new(), None))
     }
 
-    /// Runs one admitted transaction on the gas its limit leaves after its
-    /// intrinsic cost, which its receipt includes.
+    /// Runs one admitted transaction, whose id in the block is `id`, on
+    /// the gas its limit leaves after its intrinsic cost, which its receipt
+    /// includes.
     fn execute_tx(
         &self,
         journal: &SharedJournal<S>,
-        tx: &Tx,
+        (tx, id): (&Tx, Hash32),
         intrinsic: u64,
-        (height, index): (u64, u32),
+        height: u64,
         time: u64,
     ) -> Result<Receipt, ExecError> {
-        let id = tx_id(tx, height, index);
         let left = Gas::new(tx.gas_limit().saturating_sub(intrinsic));
         let (checkpoint, events_before) = {
             let j = lock(journal);
@@ -875,8 +875,8 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// The call context of a frame running a contract of `kind` at
     /// `address`: a WASI command gets a fresh WASI state (`docs/wasi.md`:
     /// its address as `argv[0]`, no environment or files, the block's time,
-    /// random bytes seeded by the transaction's execution id, the frame's
-    /// address and its index in the transaction).
+    /// random bytes seeded by the transaction's id in its block, the
+    /// frame's address and its index in the transaction).
     fn context(&self, kind: CodeKind, frames: &mut Frames<S>, frame: Frame<S>) -> CallContext {
         let address = frame.address;
         let mut context = CallContext::default()

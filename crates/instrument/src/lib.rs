@@ -253,42 +253,23 @@ pub enum ImportPolicy {
 impl ImportPolicy {
     /// The functions of the Ward host ABI, in table order.
     pub fn abi() -> Self {
-        let to_wasm = |t: &ward_abi::ValType| match t {
-            ward_abi::ValType::I32 => ValType::I32,
-            ward_abi::ValType::I64 => ValType::I64,
-        };
-        ImportPolicy::Functions(
-            ward_abi::HostFn::ALL
-                .iter()
-                .map(|f| HostSignature {
-                    module: ward_abi::MODULE.to_string(),
-                    name: f.name().to_string(),
-                    params: f.params().iter().map(to_wasm).collect(),
-                    results: f.results().iter().map(to_wasm).collect(),
-                })
-                .collect(),
-        )
+        ImportPolicy::Functions(Self::ward_signatures().collect())
     }
-}
 
-impl ImportPolicy {
     /// The Ward ABI and WASI preview 1 (`wasi_snapshot_preview1`), for
     /// programs built by a WASI toolchain.
     pub fn wasi() -> Self {
-        let to_wasm = |t: &ward_abi::ValType| match t {
-            ward_abi::ValType::I32 => ValType::I32,
-            ward_abi::ValType::I64 => ValType::I64,
-        };
-        let ImportPolicy::Functions(mut list) = ImportPolicy::abi() else {
-            return ImportPolicy::abi();
-        };
-        list.extend(ward_abi::WasiFn::ALL.iter().map(|f| HostSignature {
-            module: ward_abi::WASI_MODULE.to_string(),
-            name: f.name().to_string(),
-            params: f.params().iter().map(to_wasm).collect(),
-            results: f.results().iter().map(to_wasm).collect(),
-        }));
-        ImportPolicy::Functions(list)
+        let wasi = ward_abi::WasiFn::ALL.iter().map(|f| {
+            HostSignature::of_table(ward_abi::WASI_MODULE, f.name(), f.params(), f.results())
+        });
+        ImportPolicy::Functions(Self::ward_signatures().chain(wasi).collect())
+    }
+
+    /// The Ward table's functions, in table order.
+    fn ward_signatures() -> impl Iterator<Item = HostSignature> {
+        ward_abi::HostFn::ALL
+            .iter()
+            .map(|f| HostSignature::of_table(ward_abi::MODULE, f.name(), f.params(), f.results()))
     }
 
     /// Whether `params -> results` is a syscall's signature under
@@ -303,6 +284,27 @@ impl ImportPolicy {
 impl Default for ImportPolicy {
     fn default() -> Self {
         ImportPolicy::abi()
+    }
+}
+
+impl HostSignature {
+    /// The signature of a row of one of `ward-abi`'s tables.
+    fn of_table(
+        module: &str,
+        name: &str,
+        params: &[ward_abi::ValType],
+        results: &[ward_abi::ValType],
+    ) -> HostSignature {
+        let wasm = |t: &ward_abi::ValType| match t {
+            ward_abi::ValType::I32 => ValType::I32,
+            ward_abi::ValType::I64 => ValType::I64,
+        };
+        HostSignature {
+            module: module.to_string(),
+            name: name.to_string(),
+            params: params.iter().map(wasm).collect(),
+            results: results.iter().map(wasm).collect(),
+        }
     }
 }
 

@@ -17,7 +17,7 @@ use ward_primitives::Gas;
 
 use crate::{
     Backend, CallContext, Config, ErrorKind, Extern, InstanceId, Module, Reply, Request, Sandbox,
-    Step, ValType, Value, budget::MemoryBudget, meter::Meter, run,
+    Step, Value, budget::MemoryBudget, meter::Meter, run,
 };
 
 /// The import module of a child's syscalls.
@@ -188,7 +188,7 @@ impl Children {
     pub fn lookup(&self, module: u64, name: &str) -> Result<u64, ChildError> {
         let module = self.modules.get(&module).ok_or(ChildError::NotFound)?;
         let ty = module.export_func(name).ok_or(ChildError::NotFound)?;
-        if !runnable(&ty.params, &ty.results) {
+        if !ty.is_syscall(MAX_SYSCALL_PARAMS) {
             return Err(ChildError::BadArgument);
         }
         Ok(ty.params.len() as u64)
@@ -259,7 +259,7 @@ impl Children {
             return Err(ChildError::InvalidInstance);
         }
         let ty = child.module.export_func(name).ok_or(ChildError::NotFound)?;
-        if !runnable(&ty.params, &ty.results) || ty.params.len() != args.len() {
+        if !ty.is_syscall(MAX_SYSCALL_PARAMS) || ty.params.len() != args.len() {
             return Err(ChildError::BadArgument);
         }
         let func = child
@@ -453,11 +453,4 @@ impl Child {
             Step::Exited(_) | Step::Suspended(_) => Err(ChildError::Trapped(ErrorKind::HostError)),
         }
     }
-}
-
-/// Whether a parent may run a function of this type.
-fn runnable(params: &[ValType], results: &[ValType]) -> bool {
-    params.len() <= usize::from(MAX_SYSCALL_PARAMS)
-        && params.iter().all(|t| *t == ValType::I64)
-        && matches!(results, [] | [ValType::I64])
 }

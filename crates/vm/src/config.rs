@@ -242,7 +242,7 @@ impl Config {
                 if let ImportPolicy::Syscalls { module, max_params } = &self.policy.imports
                     && import.module == *module
                     && let ExternType::Func(ty) = &import.ty
-                    && is_syscall(ty, *max_params)
+                    && ty.is_syscall(*max_params)
                 {
                     return Ok(Resolved::Syscall(index));
                 }
@@ -258,14 +258,6 @@ impl Config {
             })
             .collect()
     }
-}
-
-/// Whether `ty` is a syscall's signature: at most `max_params` `i64`
-/// parameters, and no result or one `i64`.
-fn is_syscall(ty: &FuncType, max_params: u8) -> bool {
-    ty.params.len() <= usize::from(max_params)
-        && ty.params.iter().all(|t| *t == ValType::I64)
-        && matches!(ty.results.as_slice(), [] | [ValType::I64])
 }
 
 fn describe(ty: &ExternType) -> String {

@@ -144,6 +144,16 @@ impl FuncType {
         FuncType::of_table(f.params(), f.results())
     }
 
+    /// Whether this is a syscall's signature under
+    /// [`crate::ImportPolicy::Syscalls`] with `max_params` (and what a
+    /// parent may run in a child): at most `max_params` `i64` parameters,
+    /// no result or one `i64`.
+    pub fn is_syscall(&self, max_params: u8) -> bool {
+        self.params.len() <= usize::from(max_params)
+            && self.params.iter().all(|t| *t == ValType::I64)
+            && matches!(self.results.as_slice(), [] | [ValType::I64])
+    }
+
     /// The signature of a WASI function.
     pub fn of_wasi_fn(f: ward_abi::WasiFn) -> Self {
         FuncType::of_table(f.params(), f.results())

@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use ward_abi::HostFn;
 
-use super::{CallContext, HostStop, MAX_DEBUG_LOG_BYTES, aborted, host_error};
+use super::{CallContext, HostStop, aborted, host_error};
 use crate::{ErrorKind, Failure, Request, Value};
 
 /// A call's arguments, already of its signature's types (the engine
@@ -95,13 +95,7 @@ impl CallContext {
         // The documented cost (the ABI table's formula), from the requested
         // lengths, before anything is checked; less the fixed part when the
         // caller's instrumentation prepaid it.
-        let sched = &self.schedule;
-        let cost = f.cost().evaluate(
-            u64::from(sched.host_call),
-            |rate| u64::from(sched.rate(rate)),
-            |i| args.len(i),
-        );
-        self.charge(self.unprepaid(cost))?;
+        self.pay(f.cost(), |i| args.len(i))?;
         match f {
             HostFn::InputSize => count_i32(self.input.len()),
             HostFn::InputRead => self.input_read(args, memory),
@@ -161,13 +155,7 @@ impl CallContext {
     fn debug_log(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
         let src = args.range(0, 1, memory, "debug_log: source")?;
         if let Some(log) = &mut self.debug_log {
-            if log.bytes + src.len() <= MAX_DEBUG_LOG_BYTES {
-                log.bytes += src.len();
-                log.lines
-                    .push(String::from_utf8_lossy(&memory[src]).into_owned());
-            } else {
-                log.dropped += 1;
-            }
+            log.push(&memory[src]);
         }
         Ok(None)
     }

@@ -203,6 +203,19 @@ struct DebugLog {
     dropped: usize,
 }
 
+impl DebugLog {
+    /// Keeps `data` as a line (lossy UTF-8) while the log holds at most
+    /// [`MAX_DEBUG_LOG_BYTES`]; counts it as dropped after that.
+    fn push(&mut self, data: &[u8]) {
+        if self.bytes + data.len() <= MAX_DEBUG_LOG_BYTES {
+            self.bytes += data.len();
+            self.lines.push(String::from_utf8_lossy(data).into_owned());
+        } else {
+            self.dropped += 1;
+        }
+    }
+}
+
 impl fmt::Debug for CallContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CallContext")
@@ -393,6 +406,23 @@ impl CallContext {
                 )))
             }
         }
+    }
+
+    /// Pays a table row's documented `cost` (its formula, from the lengths
+    /// `len(i)` its parameters name), less the fixed part when the
+    /// caller's instrumentation prepaid it.
+    ///
+    /// # Errors
+    ///
+    /// `out_of_gas` when less is left.
+    fn pay(&mut self, cost: ward_abi::Cost, len: impl Fn(usize) -> u64) -> Result<(), HostStop> {
+        let sched = &self.schedule;
+        let cost = cost.evaluate(
+            u64::from(sched.host_call),
+            |rate| u64::from(sched.rate(rate)),
+            len,
+        );
+        self.charge(self.unprepaid(cost))
     }
 
     /// What a host call whose documented cost is `cost` still owes: less

@@ -38,6 +38,11 @@ fn trapped(kind: ErrorKind) -> i64 {
     vm::TRAPPED - (k as i64 + 1)
 }
 
+/// An export's name, which must be UTF-8 (any other is no export's).
+fn export_name(bytes: &[u8]) -> Result<&str, ChildError> {
+    std::str::from_utf8(bytes).map_err(|_| ChildError::NotFound)
+}
+
 fn value(v: i64) -> Answer {
     Ok(Some(Value::I64(v)))
 }
@@ -77,8 +82,12 @@ impl CallContext {
         args: Args<'_>,
         memory: &mut [u8],
     ) -> Result<Result<i64, ChildError>, HostStop> {
+        // Ids and offsets are non-negative.
         let id =
             |i: usize| u64::try_from(args.i64(i).unwrap_or(-1)).map_err(|_| ChildError::NotFound);
+        let offset = |i: usize| {
+            u64::try_from(args.i64(i).unwrap_or(-1)).map_err(|_| ChildError::BadArgument)
+        };
         Ok(match f {
             HostFn::VmCompile => {
                 let code = args.range(0, 1, memory, "vm_compile: code")?;
@@ -98,18 +107,17 @@ impl CallContext {
                 }
             }
             HostFn::VmLookup => {
-                let name = args.range(1, 2, memory, "vm_lookup: name")?;
-                match (id(0), std::str::from_utf8(&memory[name])) {
-                    (Ok(module), Ok(name)) => children.lookup(module, name).map(|n| n as i64),
-                    (Err(e), _) => Err(e),
-                    (_, Err(_)) => Err(ChildError::NotFound),
-                }
+                let at = args.range(1, 2, memory, "vm_lookup: name")?;
+                let export = export_name(&memory[at]);
+                id(0)
+                    .and_then(|module| children.lookup(module, export?))
+                    .map(|n| n as i64)
             }
             HostFn::VmInstantiate => id(0)
                 .and_then(|m| children.instantiate(m))
                 .map(|i| i as i64),
             HostFn::VmRun => {
-                let name = args.range(1, 2, memory, "vm_run: name")?;
+                let at = args.range(1, 2, memory, "vm_run: name")?;
                 let nargs = args.len(4);
                 let list = checked_range(
                     args.i32(3),
@@ -132,11 +140,8 @@ impl CallContext {
                         .map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
                         .collect();
                     let gas = (requested as u64).min(self.gas_left.get());
-                    match (id(0), std::str::from_utf8(&memory[name])) {
-                        (Ok(child), Ok(name)) => children.run(child, name, &values, gas),
-                        (Err(e), _) => Err(e),
-                        (_, Err(_)) => Err(ChildError::NotFound),
-                    }
+                    let export = export_name(&memory[at]);
+                    id(0).and_then(|child| children.run(child, export?, &values, gas))
                 };
                 step.map(|s| write_step(&s, &mut memory[out]))
             }
@@ -154,18 +159,14 @@ impl CallContext {
             }
             HostFn::VmReadMemory => {
                 let dst = args.range(2, 3, memory, "vm_read_memory: destination")?;
-                let offset =
-                    u64::try_from(args.i64(1).unwrap_or(-1)).map_err(|_| ChildError::BadArgument);
                 id(0)
-                    .and_then(|child| children.read_memory(child, offset?, &mut memory[dst]))
+                    .and_then(|child| children.read_memory(child, offset(1)?, &mut memory[dst]))
                     .map(|()| 0)
             }
             HostFn::VmWriteMemory => {
                 let src = args.range(2, 3, memory, "vm_write_memory: source")?;
-                let offset =
-                    u64::try_from(args.i64(1).unwrap_or(-1)).map_err(|_| ChildError::BadArgument);
                 id(0)
-                    .and_then(|child| children.write_memory(child, offset?, &memory[src]))
+                    .and_then(|child| children.write_memory(child, offset(1)?, &memory[src]))
                     .map(|()| 0)
             }
             HostFn::VmDestroy => id(0).and_then(|child| children.destroy(child)).map(|()| 0),

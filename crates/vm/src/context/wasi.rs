@@ -5,7 +5,7 @@
 use ward_abi::WasiFn;
 use ward_wasi::{Io, Stop, Wasi, WasiConfig};
 
-use super::{CallContext, HostStop, MAX_DEBUG_LOG_BYTES, aborted, host_error};
+use super::{CallContext, HostStop, aborted, host_error};
 use crate::Value;
 
 /// The context's side of a WASI call.
@@ -29,12 +29,7 @@ impl Io for Streams<'_> {
 
     fn stderr(&mut self, data: &[u8]) {
         if let Some(log) = &mut self.0.debug_log {
-            if log.bytes + data.len() <= MAX_DEBUG_LOG_BYTES {
-                log.bytes += data.len();
-                log.lines.push(String::from_utf8_lossy(data).into_owned());
-            } else {
-                log.dropped += 1;
-            }
+            log.push(data);
         }
     }
 }
@@ -68,13 +63,7 @@ impl CallContext {
             };
         }
         let bits = &raw[..args.len().min(raw.len())];
-        let sched = &self.schedule;
-        let cost = f.cost().evaluate(
-            u64::from(sched.host_call),
-            |rate| u64::from(sched.rate(rate)),
-            |i| bits.get(i).map_or(0, |&b| b & 0xffff_ffff),
-        );
-        self.charge(self.unprepaid(cost))?;
+        self.pay(f.cost(), |i| bits.get(i).map_or(0, |&b| b & 0xffff_ffff))?;
         let mut wasi = match self.wasi.take() {
             Some(wasi) => wasi,
             None => Box::new(

@@ -111,27 +111,33 @@ impl Item {
 /// of the key that signed it.
 pub fn tx_of(verified: &VerifiedTx) -> Tx {
     let body = verified.body();
-    let sender = verified.sender();
-    match &body.payload {
-        Payload::Deploy {
-            code,
-            input,
-            salt,
-            kind,
-        } => Tx::Deploy {
-            sender,
-            code: code.clone(),
-            input: input.clone(),
-            gas_limit: body.gas_limit,
-            salt: salt.clone(),
-            kind: *kind,
-        },
-        Payload::Call { to, input } => Tx::Call {
-            sender,
-            to: *to,
-            input: input.clone(),
-            gas_limit: body.gas_limit,
-        },
+    Tx::of_payload(verified.sender(), body.payload.clone(), body.gas_limit)
+}
+
+impl Tx {
+    /// The transaction `sender` makes with `payload` and `gas_limit`.
+    pub fn of_payload(sender: Address, payload: Payload, gas_limit: u64) -> Tx {
+        match payload {
+            Payload::Deploy {
+                code,
+                input,
+                salt,
+                kind,
+            } => Tx::Deploy {
+                sender,
+                code,
+                input,
+                gas_limit,
+                salt,
+                kind,
+            },
+            Payload::Call { to, input } => Tx::Call {
+                sender,
+                to,
+                input,
+                gas_limit,
+            },
+        }
     }
 }
 

@@ -827,27 +827,7 @@ fn simulate(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
         // has no nonce to check and waits for nothing.
         let _ = (p.u64("nonce")?, p.bool("wait")?);
         p.done()?;
-        let tx = match payload.clone() {
-            Payload::Deploy {
-                code,
-                input,
-                salt,
-                kind,
-            } => Tx::Deploy {
-                sender: from,
-                code,
-                input,
-                gas_limit,
-                salt,
-                kind,
-            },
-            Payload::Call { to, input } => Tx::Call {
-                sender: from,
-                to,
-                input,
-                gas_limit,
-            },
-        };
+        let tx = Tx::of_payload(from, payload.clone(), gas_limit);
         (reader.simulate_unsigned(tx, time), payload)
     };
     let simulation = simulation.map_err(|e| exec_error(&e))?;

@@ -1,7 +1,5 @@
 //! The functions of WASI preview 1, one method each, in table order.
 
-use std::collections::BTreeMap;
-
 use ward_abi::WasiFn;
 
 use crate::{
@@ -270,11 +268,7 @@ fn path<S>(w: &mut Wasi, f: WasiFn, a: Args<'_>, m: &mut Mem<'_>) -> Done<S> {
             if found.node.is_some() || found.is_dot() {
                 return Err(Errno::Exist.into());
             }
-            let dir = Kind::Dir {
-                entries: BTreeMap::new(),
-                parent: found.parent,
-            };
-            w.fs.create(found.parent, &found.name, dir)?;
+            w.fs.create_dir(found.parent, &found.name)?;
             Ok(())
         }
         WasiFn::PathFilestatGet => {

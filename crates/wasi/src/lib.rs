@@ -280,14 +280,7 @@ impl Wasi {
                     self.fs.create(dir, name, Kind::Symlink(target.clone()))?;
                 }
                 Entry::Dir(sub) => {
-                    let ino = self.fs.create(
-                        dir,
-                        name,
-                        Kind::Dir {
-                            entries: BTreeMap::new(),
-                            parent: dir,
-                        },
-                    )?;
+                    let ino = self.fs.create_dir(dir, name)?;
                     self.load(ino, sub)?;
                 }
             }

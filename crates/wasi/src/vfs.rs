@@ -179,16 +179,19 @@ impl Fs {
         Ok(ino)
     }
 
-    /// Creates `name` in directory `dir` as a new node of `kind`.
+    /// Creates an empty directory `name` in directory `dir`.
+    pub(crate) fn create_dir(&mut self, dir: Ino, name: &[u8]) -> Result<Ino, Errno> {
+        let kind = Kind::Dir {
+            entries: BTreeMap::new(),
+            parent: dir,
+        };
+        self.create(dir, name, kind)
+    }
+
+    /// Creates `name` in directory `dir` as a new node of `kind` (a
+    /// directory through [`Fs::create_dir`], which names its parent).
     pub(crate) fn create(&mut self, dir: Ino, name: &[u8], kind: Kind) -> Result<Ino, Errno> {
         check_name(name)?;
-        let kind = match kind {
-            Kind::Dir { entries, .. } => Kind::Dir {
-                entries,
-                parent: dir,
-            },
-            other => other,
-        };
         self.reserve(name.len() as u64)?;
         let ino = match self.alloc(kind) {
             Ok(ino) => ino,

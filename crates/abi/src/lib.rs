@@ -71,6 +71,11 @@ pub mod call {
     pub const READ_ONLY: i32 = 1;
     /// Every flag bit; any other bit set is a `host_error`.
     pub const KNOWN_FLAGS: i32 = READ_ONLY;
+    /// Stack units a call to another contract adds to the transaction's
+    /// one stack budget (`max_stack_units`), between the caller's depth at
+    /// the call and the callee's first frame: what the host's own frames
+    /// and the suspended caller hold.
+    pub const STACK_UNITS: u32 = 16;
 }
 
 /// What the `vm_*` functions return: a non-negative value or id, or one
@@ -118,6 +123,10 @@ pub mod vm {
     /// 1 if there is a result, or the syscall's argument count (u64), then
     /// four `i64` arguments; little-endian.
     pub const STEP_BYTES: u32 = 56;
+    /// Stack units running a child adds to the transaction's one stack
+    /// budget, between the parent's depth at `vm_run` and the child's
+    /// first frame.
+    pub const STACK_UNITS: u32 = 16;
 }
 
 /// A value type that may cross the host boundary.
@@ -144,7 +153,7 @@ impl fmt::Display for ValType {
 /// `name Variant(param: type, ...) -> result { uses [...] cost [...] }`,
 /// preceded by its doc comment. Types are `i32` or `i64`; the result is
 /// optional. `uses` lists what the function touches ([`Use`]: `Memory`,
-/// `Gas`, `Suspends`); `cost` is its price beyond the `host_call` every
+/// `Gas`, `Suspends`, `Stack`); `cost` is its price beyond the `host_call` every
 /// call pays: an optional fixed [`Rate`], then `+`-separated terms
 /// `Rate * unit(param, ...)` ([`Unit`]: `bytes` or `words`) over the
 /// lengths its parameters name. Consumers that need only the signature
@@ -215,7 +224,7 @@ macro_rules! for_each_host_function {
             /// `input_len` bytes at `input`, forwarding at most `gas` (and at most what is
             /// left). Flags: bit 0 makes the call read-only. Suspends the caller until the
             /// callee finishes; returns 0 (ok), 1 (reverted) or 2 (failed).
-            call Call(addr: i32, input: i32, input_len: i32, gas: i64, flags: i32) -> i32 { uses [Memory, Gas, Suspends] cost [HostPerByte * bytes(input_len)] }
+            call Call(addr: i32, input: i32, input_len: i32, gas: i64, flags: i32) -> i32 { uses [Memory, Gas, Suspends, Stack] cost [HostPerByte * bytes(input_len)] }
             /// Returns the length of the last call's return data (its output).
             return_data_size ReturnDataSize() -> i32 { uses [] cost [] }
             /// Copies `len` bytes of the last call's return data, from `offset`, to `dst`.
@@ -234,9 +243,9 @@ macro_rules! for_each_host_function {
             /// Runs export `name` of child `instance` with the `nargs` `i64`s at `args` and at most
             /// `gas`, until it returns ([`vm::FINISHED`]) or makes a syscall ([`vm::SYSCALL`]); writes
             /// the step record at `out`. The child's gas is charged to the caller as it runs.
-            vm_run VmRun(instance: i64, name: i32, name_len: i32, args: i32, nargs: i32, gas: i64, out: i32) -> i64 { uses [Memory, Gas] cost [HostPerByte * bytes(name_len)] }
+            vm_run VmRun(instance: i64, name: i32, name_len: i32, args: i32, nargs: i32, gas: i64, out: i32) -> i64 { uses [Memory, Gas, Stack] cost [HostPerByte * bytes(name_len)] }
             /// Resumes child `instance`, waiting in a syscall, with `value` as its result; as `vm_run`.
-            vm_resume VmResume(instance: i64, value: i64, out: i32) -> i64 { uses [Memory, Gas] cost [] }
+            vm_resume VmResume(instance: i64, value: i64, out: i32) -> i64 { uses [Memory, Gas, Stack] cost [] }
             /// Copies `len` bytes of child `instance`'s memory from `offset` to `dst`; 0 or a
             /// negative [`vm`] error.
             vm_read_memory VmReadMemory(instance: i64, offset: i64, dst: i32, len: i32) -> i64 { uses [Memory, Gas] cost [HostPerByte * bytes(len)] }

@@ -15,6 +15,10 @@ pub enum Use {
     Gas,
     /// May suspend the guest until the embedder replies.
     Suspends,
+    /// Runs other code above the caller's stack (another contract, a
+    /// child): the caller's call depth (`__ward_stack`) is read before the
+    /// call, and the code it runs starts there.
+    Stack,
 }
 
 /// The set of [`Use`]s of a host function.
@@ -26,6 +30,8 @@ pub struct Uses {
     pub gas: bool,
     /// [`Use::Suspends`].
     pub suspends: bool,
+    /// [`Use::Stack`].
+    pub stack: bool,
 }
 
 impl Uses {
@@ -34,6 +40,7 @@ impl Uses {
         memory: false,
         gas: false,
         suspends: false,
+        stack: false,
     };
 
     /// This set and `one` more.
@@ -48,17 +55,22 @@ impl Uses {
                 suspends: true,
                 ..self
             },
+            Use::Stack => Uses {
+                stack: true,
+                ..self
+            },
         }
     }
 }
 
 impl fmt::Display for Uses {
-    /// `memory, gas, suspends` (those that apply), or `-`.
+    /// `memory, gas, suspends, stack` (those that apply), or `-`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let names = [
             (self.memory, "memory"),
             (self.gas, "gas"),
             (self.suspends, "suspends"),
+            (self.stack, "stack"),
         ];
         let mut any = false;
         for (_, name) in names.iter().filter(|(on, _)| *on) {

@@ -44,6 +44,10 @@ fn every_rule_is_consistent_with_the_others() {
             }
         }
         assert_eq!(uses.suspends, f == HostFn::Call, "{f}");
+        // The functions that run other code know where the caller's stack
+        // ends.
+        let runs_code = matches!(f, HostFn::Call | HostFn::VmRun | HostFn::VmResume);
+        assert_eq!(uses.stack, runs_code, "{f}");
     }
 }
 
@@ -180,6 +184,8 @@ fn host_abi_doc_states_the_vm_codes() {
         ("SYSCALL", vm::SYSCALL),
         ("MAX_ARGS", i64::from(vm::MAX_ARGS)),
         ("STEP_BYTES", i64::from(vm::STEP_BYTES)),
+        ("vm::STACK_UNITS", i64::from(vm::STACK_UNITS)),
+        ("call::STACK_UNITS", i64::from(super::call::STACK_UNITS)),
     ] {
         let stated = std::format!("`{name}` ({value})");
         assert!(doc.contains(&stated), "docs/host-abi.md lacks {stated:?}");

@@ -38,8 +38,8 @@ use ward_state::{
 };
 use ward_vm::{
     Backend, CacheOptions, CallContext, Chain, ChainError, CodeHash, Config, Entry, ErrorKind,
-    Execution, Failure, FaultKind, MemoryBudget, ModuleCache, NodeFault, Outcome, Progress, Reply,
-    Request, RunOptions, Status,
+    Execution, Failure, FaultKind, InstanceBudget, InstanceSlot, MemoryBudget, ModuleCache,
+    NodeFault, Outcome, Progress, Reply, Request, RunOptions, Status,
 };
 
 /// A transaction.
@@ -307,10 +307,14 @@ pub struct ChainLimits {
     /// Linear memory all live frames of one transaction may hold together
     /// ([`ward_vm::MemoryBudget`]). Default: 64 MiB.
     pub tx_memory_bytes: u64,
-    /// Frames alive at once in one transaction (the root frame included);
-    /// a `ward.call` beyond it fails to its caller with status 2. Default:
+    /// Instances alive at once in one transaction: its frames (the root
+    /// included) and the children they run, together
+    /// ([`ward_vm::InstanceBudget`]). A `ward.call` beyond it fails to its
+    /// caller with status 2; a `vm_instantiate`, with `limit_exceeded`.
+    /// How deep calls and children go is the stack budget's to bound
+    /// (`Limits::max_stack_units`, one for the whole transaction). Default:
     /// 1 024.
-    pub max_call_depth: usize,
+    pub max_instances: u64,
 }
 
 impl Default for ChainLimits {
@@ -320,7 +324,7 @@ impl Default for ChainLimits {
             max_tx_gas: 200_000_000,
             max_block_gas: 200_000_000,
             tx_memory_bytes: ward_vm::DEFAULT_TX_MEMORY_BYTES,
-            max_call_depth: DEFAULT_MAX_CALL_DEPTH,
+            max_instances: ward_vm::DEFAULT_TX_INSTANCES,
         }
     }
 }
@@ -398,6 +402,8 @@ struct Waiting {
     checkpoint: ward_state::Checkpoint,
     address: Address,
     read_only: bool,
+    /// The caller's place in the instance budget.
+    slot: Option<InstanceSlot>,
 }
 
 /// The frames of one transaction: the running one and those waiting for
@@ -410,8 +416,13 @@ struct Frames<S: StateCommit + Send + Sync + 'static> {
     current: (Address, bool),
     /// Callers waiting for their callees, innermost last.
     waiting: Vec<Waiting>,
-    /// The linear memory every live frame holds, together.
+    /// The linear memory every live frame and child holds, together.
     memory: Arc<MemoryBudget>,
+    /// The instances alive: frames and children.
+    instances: Arc<InstanceBudget>,
+    /// The running frame's place in `instances` (taken when it was
+    /// entered).
+    slot: Option<InstanceSlot>,
     /// When the transaction's wall-clock backstop runs out, if it has one.
     deadline: Option<Instant>,
     /// The transaction's id in its block (a signed one's hash, an unsigned
@@ -444,6 +455,8 @@ impl<S: StateCommit + Send + Sync + 'static> Frames<S> {
         if status != CALL_OK {
             lock(&self.journal).revert(parent.checkpoint);
         }
+        // The callee's instance is gone (its children with it).
+        self.slot = parent.slot;
         let return_data = if status == CALL_FAILED {
             Vec::new()
         } else {
@@ -464,10 +477,9 @@ struct CallRequest {
     input: Vec<u8>,
     gas: Gas,
     read_only: bool,
+    /// Where the callee's stack starts.
+    stack_base: u32,
 }
-
-/// Default limit on frames alive at once in one transaction.
-pub const DEFAULT_MAX_CALL_DEPTH: usize = 1024;
 
 /// The journal shared by the frames of a block.
 type SharedJournal<S> = Arc<Mutex<Journal<View<S>>>>;
@@ -587,10 +599,10 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         Ok(cost)
     }
 
-    /// Limits the frames alive at once in a transaction (the root frame
-    /// included); a `ward.call` beyond it fails to its caller with status 2.
-    pub fn with_max_call_depth(mut self, depth: usize) -> Self {
-        self.limits.max_call_depth = depth.max(1);
+    /// Limits the instances alive at once in a transaction
+    /// ([`ChainLimits::max_instances`]; at least 1, the root frame).
+    pub fn with_max_instances(mut self, instances: u64) -> Self {
+        self.limits.max_instances = instances.max(1);
         self
     }
 
@@ -872,16 +884,45 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         Ok((module, info.kind))
     }
 
-    /// The call context of a frame running a contract of `kind` at
-    /// `address`: a WASI command gets a fresh WASI state (`docs/wasi.md`:
-    /// its address as `argv[0]`, no environment or files, the block's time,
-    /// random bytes seeded by the transaction's id in its block, the
-    /// frame's address and its index in the transaction).
-    fn context(&self, kind: CodeKind, frames: &mut Frames<S>, frame: Frame<S>) -> CallContext {
+    /// The call context of a frame running `module`, a contract of `kind`
+    /// at `address`, its stack starting `stack_base` units deep. A WASI
+    /// command gets a fresh WASI state (`docs/wasi.md`: its address as
+    /// `argv[0]`, no environment or files, the block's time, random bytes
+    /// seeded by the transaction's id in its block, the frame's address and
+    /// its index in the transaction). A contract importing `vm_*` gets
+    /// children (`docs/host-abi.md`), counted in the transaction's memory
+    /// and instance budgets.
+    fn context(
+        &self,
+        kind: CodeKind,
+        module: &ward_vm::Module,
+        frames: &mut Frames<S>,
+        frame: Frame<S>,
+        stack_base: u32,
+    ) -> Result<CallContext, ExecError> {
         let address = frame.address;
         let mut context = CallContext::default()
             .with_chain(Box::new(frame))
-            .with_memory_budget(&frames.memory);
+            .with_memory_budget(&frames.memory)
+            .with_stack_base(stack_base);
+        let runs_children = module
+            .imports()
+            .iter()
+            .any(|i| i.module == ward_abi::MODULE && i.name.starts_with("vm_"));
+        if runs_children {
+            // An engine for children that cannot be set up is this node's
+            // fault, never a receipt.
+            let cache = self.cache.children().map_err(|failure| {
+                ExecError::Fault(NodeFault::new(
+                    FaultKind::Invariant,
+                    format!("the engine for children cannot be set up: {failure}"),
+                ))
+            })?;
+            let children = ward_vm::Children::with_cache(cache, ward_vm::ChildLimits::default())
+                .with_memory_budget(&frames.memory)
+                .with_instance_budget(&frames.instances);
+            context = context.with_children(children);
+        }
         if kind == CodeKind::Wasi {
             let mut seed = blake3::Hasher::new_derive_key("ward wasi random 2026-11");
             seed.update(&frames.tx.0);
@@ -900,7 +941,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             }
         }
         frames.entered += 1;
-        context
+        Ok(context)
     }
 
     /// Runs `entry` of `module` as the root frame of a transaction, and
@@ -926,6 +967,8 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             current: (root.address, root.read_only),
             waiting: Vec::new(),
             memory: MemoryBudget::new(self.limits.tx_memory_bytes),
+            instances: InstanceBudget::new(self.limits.max_instances.max(1)),
+            slot: None,
             deadline: self
                 .timeout
                 .and_then(|t| ward_vm::clock::now().checked_add(t)),
@@ -938,7 +981,8 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             timeout: frames.time_left(),
             ..RunOptions::default()
         };
-        let context = self.context(kind, &mut frames, root);
+        frames.slot = frames.instances.take();
+        let context = self.context(kind, &module, &mut frames, root, 0)?;
         let mut progress = ward_vm::begin(
             &*self.backend,
             &module,
@@ -965,6 +1009,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                         input,
                         gas,
                         read_only,
+                        stack_base,
                     },
                 ) => {
                     let call = CallRequest {
@@ -972,6 +1017,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                         input,
                         gas: Gas::new(gas),
                         read_only,
+                        stack_base,
                     };
                     self.enter(&mut frames, running, call)?
                 }
@@ -992,22 +1038,27 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
 
     /// A `ward.call` from the running frame: the callee starts as a frame
     /// of its own while the caller waits, or the caller resumes at once
-    /// with `failed` (too deep, or no contract at the address).
+    /// with `failed` (the stack budget spent, no instance left, or no
+    /// contract at the address).
     fn enter(
         &self,
         frames: &mut Frames<S>,
         running: ward_vm::Running,
         call: CallRequest,
     ) -> Result<Progress, ExecError> {
-        // Frames alive: the waiting ones and the current one.
-        let callee = if frames.waiting.len() + 1 >= self.limits.max_call_depth {
-            None
-        } else {
-            match self.module_at(&frames.journal, &call.to) {
+        // A callee starting at the stack budget's end could not enter even
+        // its first frame (which costs at least one unit).
+        let max_stack = self.cache.config().policy.limits.max_stack_units;
+        let slot = (call.stack_base < max_stack)
+            .then(|| frames.instances.take())
+            .flatten();
+        let callee = match slot {
+            None => None,
+            Some(_) => match self.module_at(&frames.journal, &call.to) {
                 Ok(contract) => Some(contract),
                 Err(ExecError::InvalidTx(_)) => None,
                 Err(err) => return Err(err),
-            }
+            },
         };
         let Some((module, kind)) = callee else {
             return Ok(running.resume(Reply::Call {
@@ -1023,6 +1074,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             checkpoint: lock(&frames.journal).checkpoint(),
             address: caller,
             read_only: caller_read_only,
+            slot: std::mem::replace(&mut frames.slot, slot),
         });
         let frame = Frame {
             journal: frames.journal.clone(),
@@ -1033,7 +1085,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             read_only,
         };
         frames.current = (call.to, read_only);
-        let context = self.context(kind, frames, frame);
+        let context = self.context(kind, &module, frames, frame, call.stack_base)?;
         Ok(ward_vm::begin(
             &*self.backend,
             &module,
@@ -1207,5 +1259,11 @@ impl<S: StateCommit + Send + Sync + 'static> Chain for Frame<S> {
 
     fn block_time(&self) -> u64 {
         self.time
+    }
+
+    fn code(&mut self, hash: &[u8; 32]) -> Result<Option<Vec<u8>>, ChainError> {
+        lock(&self.journal)
+            .code(&Hash32(*hash))
+            .map_err(state_fault)
     }
 }

@@ -51,6 +51,14 @@ pub const GAS_EXPORT: &str = "__ward_gas";
 /// Exported by self-metered modules instead of [`GAS_EXPORT`]: the same
 /// meter without gas in it (0, or the trap reason).
 pub const TRAP_EXPORT: &str = "__ward_trap";
+/// Exported by every instrumented module: the call depth (i32, in stack
+/// units) at a boundary. The embedder writes the stack *base* there before
+/// every entry (0 for a transaction's first frame; what the frames below
+/// already use otherwise), and the module writes its depth there before
+/// every host call, so that a host function that runs other code (a call
+/// to another contract, a child) starts it where this frame's stack ends.
+/// One budget, `max_stack_units`, then bounds the whole chain.
+pub const STACK_EXPORT: &str = "__ward_stack";
 /// Exported by instrumented modules that had a start function: call it right
 /// after instantiation (it is metered like any other code).
 pub const START_EXPORT: &str = "__ward_start";
@@ -71,7 +79,7 @@ pub const TRAP_STACK_OVERFLOW: i64 = -2;
 /// given bytes and policy (globals, exports, thunks, checks). Part of the
 /// policy's canonical bytes, so every cache key changes with it even when
 /// no gas figure does. Bump it with any change to the emitted code.
-pub const INSTRUMENTATION_VERSION: u32 = 9;
+pub const INSTRUMENTATION_VERSION: u32 = 10;
 
 /// The WebAssembly features a module may use. A consensus value: nodes that
 /// disagree on it disagree on which modules are valid.

@@ -29,8 +29,8 @@ pub struct ChainSettings {
     pub max_block_gas: u64,
     /// Linear memory all frames of one transaction may hold.
     pub tx_memory_bytes: u64,
-    /// Frames alive at once in one transaction.
-    pub max_call_depth: u64,
+    /// Instances (frames and children) alive at once in one transaction.
+    pub max_instances: u64,
 }
 
 impl ChainSettings {
@@ -44,7 +44,7 @@ impl ChainSettings {
             max_tx_gas: limits.max_tx_gas,
             max_block_gas: limits.max_block_gas,
             tx_memory_bytes: limits.tx_memory_bytes,
-            max_call_depth: limits.max_call_depth as u64,
+            max_instances: limits.max_instances,
         }
     }
 
@@ -55,7 +55,7 @@ impl ChainSettings {
             max_tx_gas: self.max_tx_gas,
             max_block_gas: self.max_block_gas,
             tx_memory_bytes: self.tx_memory_bytes,
-            max_call_depth: usize::try_from(self.max_call_depth).unwrap_or(usize::MAX),
+            max_instances: self.max_instances,
         }
     }
 

@@ -297,6 +297,15 @@ pub trait Backend: Send + Sync {
 
     /// Opens a sandbox whose host functions act on `context`.
     fn sandbox(&self, context: CallContext) -> Box<dyn Sandbox>;
+
+    /// A backend of the same engine (and tiers) for `config`: what the
+    /// children a guest runs need, whose imports another policy resolves
+    /// ([`crate::child_config`]).
+    ///
+    /// # Errors
+    ///
+    /// When the engine cannot be set up for `config`.
+    fn sibling(&self, config: &crate::Config) -> Result<Arc<dyn Backend>, Failure>;
 }
 
 /// The kind of an [`Extern`].
@@ -376,6 +385,10 @@ pub enum Request {
         gas: u64,
         /// Whether the callee (and its callees) may not write or emit.
         read_only: bool,
+        /// Where the callee's stack starts in the transaction's one stack
+        /// budget ([`crate::CallContext::with_stack_base`]): the caller's
+        /// depth at the call plus `ward_abi::call::STACK_UNITS`.
+        stack_base: u32,
     },
 }
 

@@ -20,7 +20,7 @@ use std::{
     collections::{BTreeMap, BTreeSet},
     path::PathBuf,
     sync::{
-        Arc, Condvar, Mutex, MutexGuard,
+        Arc, Condvar, Mutex, MutexGuard, OnceLock,
         atomic::{AtomicU64, Ordering},
     },
 };
@@ -175,7 +175,12 @@ pub struct ModuleCache {
     disk_rejects: AtomicU64,
     compiles: AtomicU64,
     evictions: AtomicU64,
+    /// The cache of children's modules, made at the first ask.
+    children: OnceLock<Result<Arc<ModuleCache>, Failure>>,
 }
+
+/// Bytes of compiled children's modules kept in memory.
+const CHILD_CACHE_BYTES: usize = 64 << 20;
 
 impl ModuleCache {
     /// A cache of modules compiled by `backend`, which must have been
@@ -207,7 +212,34 @@ impl ModuleCache {
             disk_rejects: AtomicU64::new(0),
             compiles: AtomicU64::new(0),
             evictions: AtomicU64::new(0),
+            children: OnceLock::new(),
         })
+    }
+
+    /// The cache of the modules this cache's modules run as children
+    /// (`vm_*`): compiled under [`crate::child_config`] of this config, on
+    /// a sibling of this backend ([`Backend::sibling`]), kept in memory
+    /// only. Made at the first ask (an engine of its own is not free) and
+    /// shared from then on by everything sharing this cache.
+    ///
+    /// # Errors
+    ///
+    /// When the sibling backend cannot be set up (every later ask says the
+    /// same).
+    pub fn children(&self) -> Result<Arc<ModuleCache>, Failure> {
+        self.children
+            .get_or_init(|| {
+                let config = crate::child_config(&self.config);
+                let backend = self.backend.sibling(&config)?;
+                let options = CacheOptions {
+                    memory_bytes: CHILD_CACHE_BYTES,
+                    ..CacheOptions::default()
+                };
+                ModuleCache::new(backend, &config, options)
+                    .map(Arc::new)
+                    .map_err(|e| Failure::new(ErrorKind::HostError, e.to_string()))
+            })
+            .clone()
     }
 
     /// The backend modules are compiled for.

@@ -16,8 +16,11 @@ use ward_instrument::ImportPolicy;
 use ward_primitives::Gas;
 
 use crate::{
-    Backend, CallContext, Config, ErrorKind, Extern, InstanceId, Module, Reply, Request, Sandbox,
-    Step, Value, budget::MemoryBudget, meter::Meter, run,
+    Backend, CacheOptions, CallContext, Config, ErrorKind, Extern, InstanceId, Module, ModuleCache,
+    Reply, Request, Sandbox, Step, Value,
+    budget::{InstanceBudget, InstanceSlot, MemoryBudget},
+    meter::Meter,
+    run,
 };
 
 /// The import module of a child's syscalls.
@@ -105,6 +108,8 @@ struct Child {
     state: State,
     /// What is left of the budget of its current run.
     left: u64,
+    /// Its place in the transaction's instance budget, if there is one.
+    _slot: Option<InstanceSlot>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -120,10 +125,10 @@ enum State {
 
 /// One parent's children.
 pub struct Children {
-    backend: Arc<dyn Backend>,
-    config: Config,
+    cache: Arc<ModuleCache>,
     limits: ChildLimits,
     memory: Option<Arc<MemoryBudget>>,
+    instance_budget: Option<Arc<InstanceBudget>>,
     modules: BTreeMap<u64, Module>,
     instances: BTreeMap<u64, Child>,
     next_module: u64,
@@ -134,13 +139,23 @@ pub struct Children {
 
 impl Children {
     /// Children compiled and run on `backend`, which must have been made
-    /// for `config` (see [`child_config`]).
+    /// for `config` (see [`child_config`]), through a cache of their own.
     pub fn new(backend: Arc<dyn Backend>, config: Config, limits: ChildLimits) -> Children {
+        match ModuleCache::new(backend.clone(), &config, CacheOptions::default()) {
+            Ok(cache) => Children::with_cache(Arc::new(cache), limits),
+            Err(_) => unreachable!("a cache without a disk directory cannot fail"),
+        }
+    }
+
+    /// Children compiled through `cache` (for instance
+    /// [`ModuleCache::children`], shared by every parent of a node): code
+    /// compiled once is not compiled again, by any parent.
+    pub fn with_cache(cache: Arc<ModuleCache>, limits: ChildLimits) -> Children {
         Children {
-            backend,
-            config,
+            cache,
             limits,
             memory: None,
+            instance_budget: None,
             modules: BTreeMap::new(),
             instances: BTreeMap::new(),
             next_module: 0,
@@ -161,6 +176,14 @@ impl Children {
         self
     }
 
+    /// Counts every live child in `budget` (the transaction's, which its
+    /// frames count in too): an instantiation past it is
+    /// [`ChildError::LimitExceeded`].
+    pub fn with_instance_budget(mut self, budget: &Arc<InstanceBudget>) -> Children {
+        self.instance_budget = Some(budget.clone());
+        self
+    }
+
     /// Compiles `wasm` under the child policy; returns its module id.
     ///
     /// # Errors
@@ -170,7 +193,9 @@ impl Children {
         if self.modules.len() >= self.limits.max_modules {
             return Err(ChildError::LimitExceeded);
         }
-        let module = run::compile(&*self.backend, &self.config, wasm)
+        let module = self
+            .cache
+            .get_or_compile(wasm)
             .map_err(|_| ChildError::InvalidModule)?;
         let id = self.next_module;
         self.next_module += 1;
@@ -206,6 +231,10 @@ impl Children {
         if self.instances.len() >= self.limits.max_instances {
             return Err(ChildError::LimitExceeded);
         }
+        let slot = match &self.instance_budget {
+            Some(budget) => Some(budget.take().ok_or(ChildError::LimitExceeded)?),
+            None => None,
+        };
         let module = self
             .modules
             .get(&module)
@@ -215,7 +244,7 @@ impl Children {
         if let Some(budget) = &self.memory {
             context = context.with_memory_budget(budget);
         }
-        let mut sandbox = self.backend.sandbox(context);
+        let mut sandbox = self.cache.backend().sandbox(context);
         let (instance, meter) =
             run::instantiate_metered(&mut *sandbox, &module, &[]).map_err(|f| match f.kind {
                 ErrorKind::LimitExceeded => ChildError::LimitExceeded,
@@ -233,13 +262,16 @@ impl Children {
                 meter,
                 state: State::Idle,
                 left: 0,
+                _slot: slot,
             },
         );
         Ok(id)
     }
 
     /// Runs export `name` of instance `instance` with `args` and at most
-    /// `gas`, until it returns, fails or makes a syscall.
+    /// `gas`, its stack starting `stack_base` units deep (its parent's
+    /// depth and what lies between: one stack budget for both), until it
+    /// returns, fails or makes a syscall.
     ///
     /// # Errors
     ///
@@ -250,6 +282,7 @@ impl Children {
         name: &str,
         args: &[i64],
         gas: u64,
+        stack_base: u32,
     ) -> Result<ChildStep, ChildError> {
         let child = self
             .instances
@@ -268,10 +301,11 @@ impl Children {
             .ok_or(ChildError::NotFound)?;
         if let Ok(context) = child.sandbox.context() {
             context.reset(Vec::new(), Gas::new(gas));
+            context.set_stack_base(stack_base);
         }
         if let Some(meter) = &child.meter {
             meter
-                .arm(&mut *child.sandbox, Gas::new(gas))
+                .arm(&mut *child.sandbox, Gas::new(gas), stack_base)
                 .map_err(|_| ChildError::InvalidInstance)?;
         }
         let values: Vec<Value> = args.iter().map(|&a| Value::I64(a)).collect();

@@ -31,6 +31,10 @@ pub trait Guest {
 
     /// Sets the caller's gas meter. Only called when it is metered.
     fn set_meter(&mut self, value: i64);
+
+    /// The caller's call depth in stack units, as it flushed it before
+    /// this host call (`__ward_stack`); 0 for an uninstrumented caller.
+    fn stack(&mut self) -> u32;
 }
 
 /// One call of host ABI function `f` with `args` (already of its
@@ -80,6 +84,10 @@ fn table_call(
     // An engine-metered caller prepaid the fixed cost with its segment.
     guest.context().set_base_prepaid(metered);
     let sync = metered && uses.gas;
+    if uses.stack {
+        let depth = guest.stack();
+        guest.context().set_stack_depth(depth);
+    }
     if sync {
         let left = guest.meter().max(0).unsigned_abs();
         guest.context().set_gas_left(Gas::new(left));

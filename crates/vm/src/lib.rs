@@ -60,7 +60,10 @@ pub use backend::{
     Backend, BackendKind, EngineModule, Extern, ExternKind, InstanceId, Link, Module, Reply,
     Request, Sandbox, SandboxError, Step, meter_export_by_name,
 };
-pub use budget::{DEFAULT_TX_MEMORY_BYTES, MemoryBudget, MemoryCharge};
+pub use budget::{
+    DEFAULT_TX_INSTANCES, DEFAULT_TX_MEMORY_BYTES, InstanceBudget, InstanceSlot, MemoryBudget,
+    MemoryCharge,
+};
 pub use cache::{CacheKey, CacheOptions, CacheStats, CodeHash, ModuleCache};
 pub use children::{
     ChildError, ChildLimits, ChildStep, Children, MAX_SYSCALL_PARAMS, SYSCALL_MODULE, child_config,

@@ -1,13 +1,16 @@
-//! The meter of an instrumented instance: the one global the pass exports.
+//! The meters of an instrumented instance: the two globals the pass
+//! exports.
 //!
 //! Ward's gas and call-depth accounting live inside the instance, in
-//! globals, so the guest's fast path never leaves wasm. Only the meter is
-//! exported (`__ward_gas`, or `__ward_trap` when self-metered): gas left,
-//! or after Ward's code trapped, why. This module is the embedder's side of
-//! it, the same for every backend: arm it before a call, read it after, and
-//! turn the instrumentation's `unreachable` into the outcome it stands for.
+//! globals, so the guest's fast path never leaves wasm. The meter
+//! (`__ward_gas`, or `__ward_trap` when self-metered) holds the gas left,
+//! or after Ward's code trapped, why; the depth (`__ward_stack`) is where
+//! the next entry's stack starts. This module is the embedder's side of
+//! them, the same for every backend: arm them before a call, read the
+//! meter after, and turn the instrumentation's `unreachable` into the
+//! outcome it stands for.
 
-use ward_instrument::{TRAP_OUT_OF_GAS, TRAP_STACK_OVERFLOW};
+use ward_instrument::{STACK_EXPORT, TRAP_OUT_OF_GAS, TRAP_STACK_OVERFLOW};
 use ward_primitives::Gas;
 
 use crate::{ErrorKind, Extern, Failure, InstanceId, Sandbox, SandboxError, Value};
@@ -19,6 +22,8 @@ pub struct Meter {
     /// The global holds gas (`__ward_gas`, engine-metered), not only a trap
     /// reason (`__ward_trap`, self-metered).
     holds_gas: bool,
+    /// The depth global (`__ward_stack`).
+    stack: Option<Extern>,
 }
 
 /// Gas values live in an i64 global: limits are clamped to this.
@@ -33,24 +38,40 @@ impl Meter {
     /// The meter of `instance`, or `None` if it was not instrumented.
     pub fn find(sandbox: &mut dyn Sandbox, instance: InstanceId) -> Option<Meter> {
         let (global, holds_gas) = sandbox.meter_export(instance)?;
-        Some(Meter { global, holds_gas })
+        let stack = sandbox.export(instance, STACK_EXPORT);
+        Some(Meter {
+            global,
+            holds_gas,
+            stack,
+        })
     }
 
     /// Prepares for a call: `gas_left` in an engine-metered instance's gas
     /// global (clamped to [`MAX_GAS`]), no trap reason in a self-metered
-    /// one's. Nothing else needs arming: every entry from the host starts
-    /// a fresh stack count (the instrumentation's entry thunks).
+    /// one's, and `stack_base` (what the frames below already use of the
+    /// transaction's stack budget) in its depth global, where every entry
+    /// from the host starts counting. Written before every entry, so that
+    /// no depth a trapped call left behind survives.
     ///
     /// # Errors
     ///
-    /// A [`SandboxError`] if the global cannot be written.
-    pub fn arm(&self, sandbox: &mut dyn Sandbox, gas_left: Gas) -> Result<(), SandboxError> {
+    /// A [`SandboxError`] if a global cannot be written.
+    pub fn arm(
+        &self,
+        sandbox: &mut dyn Sandbox,
+        gas_left: Gas,
+        stack_base: u32,
+    ) -> Result<(), SandboxError> {
         let value = if self.holds_gas {
             gas_global_value(gas_left)
         } else {
             0
         };
-        sandbox.global_set(self.global, Value::I64(value))
+        sandbox.global_set(self.global, Value::I64(value))?;
+        match self.stack {
+            Some(stack) => sandbox.global_set(stack, Value::I32(stack_base as i32)),
+            None => Ok(()),
+        }
     }
 
     /// The gas left in the instance, if it meters gas (0 after a trap).

@@ -63,9 +63,12 @@ pub fn instantiate_metered(
             "instrumented module without meters",
         ));
     };
-    let left = sandbox.context().map(|c| c.gas_left()).unwrap_or(Gas::ZERO);
+    let (left, base) = sandbox
+        .context()
+        .map(|c| (c.gas_left(), c.stack_base()))
+        .unwrap_or((Gas::ZERO, 0));
     meter
-        .arm(sandbox, left)
+        .arm(sandbox, left, base)
         .map_err(|e| Failure::new(ErrorKind::HostError, e.to_string()))?;
     if !module.runs_start_export() {
         return Ok((instance, Some(meter)));

@@ -163,7 +163,7 @@ impl SystemRuntimes {
         let mut context = context;
         context.reset(options.input, options.gas_limit.min(crate::MAX_GAS));
         let context = context.with_debug_log(options.debug_log);
-        let gas = context.gas_left();
+        let (gas, base) = (context.gas_left(), context.stack_base());
         let deadline = options
             .timeout
             .and_then(|t| crate::clock::now().checked_add(t));
@@ -173,7 +173,7 @@ impl SystemRuntimes {
                 cached.sandbox.set_deadline(deadline);
                 match &cached.meter {
                     Some(meter) => meter
-                        .arm(&mut *cached.sandbox, gas)
+                        .arm(&mut *cached.sandbox, gas, base)
                         .map_err(|e| Failure::new(ErrorKind::HostError, e.to_string())),
                     None => Ok(()),
                 }

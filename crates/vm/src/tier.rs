@@ -248,6 +248,13 @@ impl Backend for TieredBackend {
         self.fast.kind()
     }
 
+    fn sibling(&self, config: &crate::Config) -> Result<Arc<dyn Backend>, Failure> {
+        Ok(Arc::new(TieredBackend::new(
+            self.quick.sibling(config)?,
+            self.fast.sibling(config)?,
+        )))
+    }
+
     fn compile(&self, wasm: &[u8]) -> Result<EngineModule, Failure> {
         let quick = self.quick.compile(wasm)?;
         let slot = Arc::new(Slot::default());

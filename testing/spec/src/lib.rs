@@ -509,7 +509,7 @@ impl<'a> Runner<'a> {
         let meter = self.meters.get(&instance.0).copied();
         if let Some(meter) = meter {
             meter
-                .arm(&mut *self.sandbox, self.mode.gas())
+                .arm(&mut *self.sandbox, self.mode.gas(), 0)
                 .map_err(|e| e.to_string())?;
         }
         let step = self.sandbox.call(func, &args);

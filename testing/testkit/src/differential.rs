@@ -155,7 +155,7 @@ pub fn observe_in_with_gas(sandbox: &mut dyn Sandbox, module: &Module, gas: u64)
             continue;
         }
         let args: Vec<Value> = ty.params.iter().map(|t| Value::default_for(*t)).collect();
-        if meter.arm(&mut *sandbox, Gas::new(gas)).is_err() {
+        if meter.arm(&mut *sandbox, Gas::new(gas), 0).is_err() {
             return Observed::Rejected(ErrorKind::HostError);
         }
         let outcome = match sandbox.call(func, &args) {

@@ -236,8 +236,9 @@ pub(super) fn canonicalize(func: &mut Function, s: &Scratch, ty: ValType) {
     func.instruction(&Instruction::Select);
 }
 
-/// A table thunk's entry: `local = depth + cost` from the depth global the
-/// caller flushed before its `call_indirect`, trapping past the limit.
+/// A thunk's entry: `local = depth + cost` from the depth global (what the
+/// caller flushed before its `call_indirect`, or the base the host armed),
+/// trapping past the limit.
 pub(super) fn enter_frame(func: &mut Function, g: &Globals, cost: u32, limit: u32, local: u32) {
     func.instruction(&Instruction::GlobalGet(g.depth))
         .instruction(&Instruction::I32Const(cost as i32))

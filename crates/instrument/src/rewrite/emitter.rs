@@ -296,7 +296,9 @@ impl Emitter<'_, '_, '_, '_> {
     }
 
     /// Before handing control to code that reads the globals (host
-    /// functions, table thunks), flushes the locals to them. Ward's own
+    /// functions, table thunks), flushes the locals to them: the depth
+    /// too, so that a host function that runs other code (a call to
+    /// another contract, a child) knows where this frame's stack ends. Ward's own
     /// callees take the meters as arguments and give the gas back as a
     /// result.
     fn flush_meters(&mut self, op: &Operator<'_>) {
@@ -306,7 +308,7 @@ impl Emitter<'_, '_, '_, '_> {
         if self.ctx.plan.gas && (host || indirect) {
             flush_gas(&mut self.func, &g, s);
         }
-        if indirect {
+        if host || indirect {
             self.func
                 .instruction(&Instruction::LocalGet(s.depth))
                 .instruction(&Instruction::GlobalSet(g.depth));

@@ -11,12 +11,13 @@
 //! - two globals, used only where the meters cross a boundary: the
 //!   *meter* (i64), exported as `__ward_gas` when the module is
 //!   engine-metered (gas left) or as `__ward_trap` when it is self-metered
-//!   (0), and the depth (i32, not exported). A body flushes its gas local
-//!   to the meter before a host call or a `call_indirect` and reloads it
-//!   after (host functions and table thunks work on the global), and
-//!   flushes its depth before a `call_indirect`. One export is all the
-//!   embedder arms and reads: the fewer exports, the cheaper every
-//!   instantiation;
+//!   (0), and the *depth* (i32), exported as `__ward_stack`. A body
+//!   flushes its gas local to the meter before a host call or a
+//!   `call_indirect` and reloads it after (host functions and table thunks
+//!   work on the global), and flushes its depth before either too: a host
+//!   function that runs other code (another contract, a child) starts it
+//!   above this frame. The embedder arms the meter and writes the depth
+//!   (the stack base) before every entry;
 //! - no out-of-line exit helpers: each body is wrapped in two blocks whose ends
 //!   hold its out-of-gas and stack-overflow exits, which store the reason
 //!   in the meter as a negative sentinel ([`crate::TRAP_OUT_OF_GAS`],
@@ -25,14 +26,13 @@
 //!   all is well, so the cold code sits after the body, out of the hot
 //!   path;
 //! - a thunk for every function whose reference escapes inside the module
-//!   (tables, `ref.func`), with the function's own signature: it adds the
-//!   callee's frame to the depth its caller flushed, checks it, and calls
-//!   the function with the meter's gas, storing the gas it returns;
-//! - an *entry* thunk for every function the host calls (exports, start):
-//!   the same, but the depth starts afresh at the callee's frame. So no
-//!   stale depth can survive a call that trapped or `exit`ed mid-stack, and
-//!   the embedder never resets anything but the gas. All references are
-//!   redirected to their thunks, so every entry from the host or through a
+//!   (tables, `ref.func`) or that the host calls (exports, start), with
+//!   the function's own signature: it adds the callee's frame to the
+//!   depth global (what the caller flushed, or the base the embedder
+//!   wrote), checks it, and calls the function with the meter's gas,
+//!   storing the gas it returns. So no stale depth can survive a call that
+//!   trapped or `exit`ed mid-stack (the embedder writes the base again
+//!   before the next entry), and every entry from the host or through a
 //!   table is accounted;
 //! - the start function, if any, is no longer a start section: its thunk is
 //!   exported as `__ward_start`, and the embedder calls it right after
@@ -42,8 +42,7 @@
 //!   module defines back to its constant initialiser.
 //!
 //! Functions are emitted in this order: the original bodies (their indices
-//! unchanged), the thunks for escaping functions, the entry thunks, then
-//! `__ward_reset`.
+//! unchanged), the thunks, then `__ward_reset`.
 //!
 //! Inside each function body:
 //!
@@ -139,15 +138,12 @@ struct Globals {
 struct Layout {
     /// Imported plus defined functions: the first index of a thunk.
     total_funcs: u32,
-    /// The function each thunk calls, in the thunks' order: thunks for
-    /// escaping functions, then entry thunks, each in index order.
+    /// The function each thunk calls, in index order: one for every
+    /// function that escapes or that the host calls.
     thunks: Vec<u32>,
-    /// How many of `thunks` are for escaping functions.
-    internal_thunks: usize,
-    /// Escaping references (elements, globals, `ref.func`) to their thunks.
+    /// Functions the host calls (exports, start) and escaping references
+    /// (elements, globals, `ref.func`) to their thunks.
     redirect: Redirect,
-    /// Functions the host calls (exports, start) to their entry thunks.
-    entry: Redirect,
     globals: Globals,
     /// `__ward_reset`'s index, after the thunks.
     reset_index: u32,
@@ -157,26 +153,19 @@ impl Layout {
     fn new(a: &Analysis<'_>) -> Layout {
         let total_funcs = a.imported_funcs + a.bodies.len() as u32;
         let mut thunks = Vec::new();
-        let thunks_for = |set: &[bool], thunks: &mut Vec<u32>| {
-            let mut thunk_of = vec![None; total_funcs as usize];
-            for f in a.imported_funcs..total_funcs {
-                if set.get(f as usize).copied().unwrap_or(false) {
-                    thunk_of[f as usize] = Some(total_funcs + thunks.len() as u32);
-                    thunks.push(f);
-                }
+        let mut thunk_of = vec![None; total_funcs as usize];
+        let marked = |set: &[bool], f: u32| set.get(f as usize).copied().unwrap_or(false);
+        for f in a.imported_funcs..total_funcs {
+            if marked(&a.escapes, f) || marked(&a.entries, f) {
+                thunk_of[f as usize] = Some(total_funcs + thunks.len() as u32);
+                thunks.push(f);
             }
-            Redirect { thunk_of }
-        };
-        let redirect = thunks_for(&a.escapes, &mut thunks);
-        let internal_thunks = thunks.len();
-        let entry = thunks_for(&a.entries, &mut thunks);
+        }
         Layout {
             total_funcs,
             reset_index: total_funcs + thunks.len() as u32,
             thunks,
-            internal_thunks,
-            redirect,
-            entry,
+            redirect: Redirect { thunk_of },
             globals: Globals {
                 gas: a.globals,
                 depth: a.globals + 1,
@@ -223,9 +212,8 @@ pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<(Vec<u8>, u32
     }
     raw(&mut module, a, SectionId::DataCount);
     let (mut code, prepaid_loops) = bodies(a, plan, &mut layout, &result_types)?;
-    for (i, &f) in layout.thunks.iter().enumerate() {
-        let entry = i >= layout.internal_thunks;
-        code.function(&thunks::thunk(a, plan, layout.globals, f, entry));
+    for &f in &layout.thunks {
+        code.function(&thunks::thunk(a, plan, layout.globals, f));
     }
     if let Some(reset) = &reset {
         code.function(reset);

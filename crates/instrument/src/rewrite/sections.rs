@@ -12,7 +12,7 @@ use wasm_encoder::{
 };
 
 use crate::{
-    GAS_EXPORT, PolicyError, RESET_EXPORT, START_EXPORT, TRAP_EXPORT,
+    GAS_EXPORT, PolicyError, RESET_EXPORT, STACK_EXPORT, START_EXPORT, TRAP_EXPORT,
     analyze::{Analysis, Section},
 };
 
@@ -171,8 +171,9 @@ pub(super) fn globals(
     Ok(globals)
 }
 
-/// The export section: the originals (functions redirected to their entry
-/// thunks), Ward's meter, the start function's thunk and `__ward_reset`.
+/// The export section: the originals (functions redirected to their
+/// thunks), Ward's meter and depth, the start function's thunk and
+/// `__ward_reset`.
 pub(super) fn exports(
     a: &Analysis<'_>,
     plan: &Plan<'_>,
@@ -183,7 +184,7 @@ pub(super) fn exports(
     for section in &a.sections {
         if let Section::Export(reader) = section {
             layout
-                .entry
+                .redirect
                 .parse_export_section(&mut exports, reader.clone())
                 .map_err(reencode_error)?;
         }
@@ -193,8 +194,12 @@ pub(super) fn exports(
     // trap reason.
     let meter_name = if plan.gas { GAS_EXPORT } else { TRAP_EXPORT };
     exports.export(meter_name, ExportKind::Global, layout.globals.gas);
+    exports.export(STACK_EXPORT, ExportKind::Global, layout.globals.depth);
     if let Some(start) = a.start {
-        let target = layout.entry.function_index(start).map_err(reencode_error)?;
+        let target = layout
+            .redirect
+            .function_index(start)
+            .map_err(reencode_error)?;
         exports.export(START_EXPORT, ExportKind::Func, target);
     }
     if reset {

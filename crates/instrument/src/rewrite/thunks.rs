@@ -5,53 +5,34 @@ use wasm_encoder::{Function, Instruction, ValType, reencode::Reencode};
 use wasmparser::Operator;
 
 use crate::{
-    PolicyError, TRAP_STACK_OVERFLOW,
+    PolicyError,
     analyze::{Analysis, Section},
 };
 
-use super::emit::{enter_frame, trap_with};
+use super::emit::enter_frame;
 use super::{Globals, Plan, Redirect, frame_cost};
 
 /// The thunk that calls defined function `f` from outside Ward's own
-/// frames, with `f`'s own signature: an *entry* thunk (exports, start)
-/// starts a fresh depth count at the callee's frame; a table thunk adds it
-/// to the depth its caller flushed. Either checks the depth, then calls
-/// `f` with the meter's gas and stores the gas it returns.
-pub(super) fn thunk(
-    a: &Analysis<'_>,
-    plan: &Plan<'_>,
-    globals: Globals,
-    f: u32,
-    entry: bool,
-) -> Function {
+/// frames, with `f`'s own signature: every entry from the host (exports,
+/// start) and every call through a table goes through one. It adds the
+/// callee's frame to the depth in the depth global (what the caller
+/// flushed before `call_indirect`, or the stack base the host armed before
+/// an entry), checks it, and calls `f` with the meter's gas, storing the
+/// gas it returns.
+pub(super) fn thunk(a: &Analysis<'_>, plan: &Plan<'_>, globals: Globals, f: u32) -> Function {
     let ty = &a.types[a.func_types[f as usize] as usize];
     let params = ty.params().len() as u32;
     let cost = frame_cost(a, plan, f).saturating_add(1 + params);
-    // A table thunk computes the callee's depth in a local after the
-    // parameters.
-    let mut thunk = Function::new(if entry {
-        Vec::new()
-    } else {
-        vec![(1, ValType::I32)]
-    });
-    if entry {
-        if cost > plan.max_stack_units {
-            trap_with(&mut thunk, &globals, TRAP_STACK_OVERFLOW);
-        }
-    } else {
-        enter_frame(&mut thunk, &globals, cost, plan.max_stack_units, params);
-    }
+    // The callee's depth goes in a local after the parameters.
+    let mut thunk = Function::new(vec![(1, ValType::I32)]);
+    enter_frame(&mut thunk, &globals, cost, plan.max_stack_units, params);
     for i in 0..params {
         thunk.instruction(&Instruction::LocalGet(i));
     }
     if plan.gas {
         thunk.instruction(&Instruction::GlobalGet(globals.gas));
     }
-    thunk.instruction(&if entry {
-        Instruction::I32Const(cost as i32)
-    } else {
-        Instruction::LocalGet(params)
-    });
+    thunk.instruction(&Instruction::LocalGet(params));
     thunk.instruction(&Instruction::Call(f));
     if plan.gas {
         thunk.instruction(&Instruction::GlobalSet(globals.gas));

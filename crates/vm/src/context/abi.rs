@@ -251,6 +251,7 @@ impl CallContext {
             // enough to handle the failure.
             gas: requested.min(self.gas_left.get() - self.gas_left.get() / 64),
             read_only: flags & ward_abi::call::READ_ONLY != 0,
+            stack_base: self.stack_above(ward_abi::call::STACK_UNITS),
         }))
     }
 

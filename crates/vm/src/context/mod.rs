@@ -194,6 +194,12 @@ pub struct CallContext {
     /// The modules this call's guest runs (`vm_*`), when the embedder
     /// offers them.
     children: Option<Box<crate::Children>>,
+    /// Stack units the frames below this call already use: where its
+    /// entries start counting (written to `__ward_stack` when armed).
+    stack_base: u32,
+    /// The guest's call depth at the current host call that runs other
+    /// code ([`ward_abi::Use::Stack`]).
+    stack_depth: u32,
 }
 
 #[derive(Default)]
@@ -255,7 +261,39 @@ impl CallContext {
             memory_refused: false,
             wasi: None,
             children: None,
+            stack_base: 0,
+            stack_depth: 0,
         }
+    }
+
+    /// Starts this call's stack `base` units deep in its transaction's one
+    /// stack budget (`Limits::max_stack_units`): the frames below it (a
+    /// caller, a parent) already use them.
+    pub fn with_stack_base(mut self, base: u32) -> Self {
+        self.stack_base = base;
+        self
+    }
+
+    /// Where this call's stack starts.
+    pub fn stack_base(&self) -> u32 {
+        self.stack_base
+    }
+
+    /// Moves where this call's stack starts (a child's, per run).
+    pub(crate) fn set_stack_base(&mut self, base: u32) {
+        self.stack_base = base;
+    }
+
+    /// Records the guest's call depth at the current host call (backends
+    /// do, for functions that run other code).
+    pub fn set_stack_depth(&mut self, depth: u32) {
+        self.stack_depth = depth;
+    }
+
+    /// Where code the current host call runs starts its stack: the guest's
+    /// depth plus `units` for what lies between.
+    pub(crate) fn stack_above(&self, units: u32) -> u32 {
+        self.stack_depth.saturating_add(units)
     }
 
     /// Gives the call a WASI program's state (arguments, environment,

@@ -141,7 +141,8 @@ impl CallContext {
                         .collect();
                     let gas = (requested as u64).min(self.gas_left.get());
                     let export = export_name(&memory[at]);
-                    id(0).and_then(|child| children.run(child, export?, &values, gas))
+                    let base = self.stack_above(vm::STACK_UNITS);
+                    id(0).and_then(|child| children.run(child, export?, &values, gas, base))
                 };
                 step.map(|s| write_step(&s, &mut memory[out]))
             }

@@ -124,6 +124,10 @@ impl Backend for WasmiBackend {
         BackendKind::Wasmi
     }
 
+    fn sibling(&self, config: &Config) -> Result<Arc<dyn Backend>, Failure> {
+        Ok(Arc::new(WasmiBackend::new(config)?))
+    }
+
     fn compile(&self, wasm: &[u8]) -> Result<EngineModule, Failure> {
         let module = wasmi::Module::new(&self.engine, wasm)
             .map_err(|e| Failure::new(ErrorKind::InvalidWasm, e.to_string()))?;

@@ -55,6 +55,8 @@ impl<'a> Guest<'a, Store<StoreData>> {
 pub(crate) trait Calling: AsContextMut<Data = StoreData> {
     fn store_data(&mut self) -> &mut StoreData;
     fn find_memory(&self) -> Option<wasmi::Memory>;
+    /// The calling instance's depth global, when there is a caller.
+    fn find_stack(&self) -> Option<wasmi::Global>;
 }
 
 impl Calling for Caller<'_, StoreData> {
@@ -65,6 +67,11 @@ impl Calling for Caller<'_, StoreData> {
     fn find_memory(&self) -> Option<wasmi::Memory> {
         caller_memory(self)
     }
+
+    fn find_stack(&self) -> Option<wasmi::Global> {
+        self.get_export(ward_instrument::STACK_EXPORT)
+            .and_then(wasmi::Extern::into_global)
+    }
 }
 
 impl Calling for Store<StoreData> {
@@ -74,6 +81,12 @@ impl Calling for Store<StoreData> {
 
     fn find_memory(&self) -> Option<wasmi::Memory> {
         self.data().exports.newest().0
+    }
+
+    // Finishing a suspended call reads no depth: only a host function
+    // does, while its caller runs.
+    fn find_stack(&self) -> Option<wasmi::Global> {
+        None
     }
 }
 
@@ -108,6 +121,13 @@ impl<C: Calling> ward_vm::guest::Guest for Guest<'_, C> {
             // The global is a mutable i64 made by the instrumentation:
             // setting it cannot fail.
             let _ = gas.set(&mut *self.ctx, Val::I64(value));
+        }
+    }
+
+    fn stack(&mut self) -> u32 {
+        match self.ctx.find_stack().map(|g| g.get(&*self.ctx)) {
+            Some(Val::I32(depth)) => depth as u32,
+            _ => 0,
         }
     }
 }

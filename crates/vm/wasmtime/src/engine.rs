@@ -255,6 +255,10 @@ impl Backend for WasmtimeBackend {
         BackendKind::Wasmtime
     }
 
+    fn sibling(&self, config: &Config) -> Result<Arc<dyn Backend>, Failure> {
+        Ok(Arc::new(WasmtimeBackend::new(config)?))
+    }
+
     fn compile(&self, wasm: &[u8]) -> Result<EngineModule, Failure> {
         let module = wasmtime::Module::new(&self.engine, wasm)
             .map_err(|e| Failure::new(ErrorKind::InvalidWasm, format!("{e:#}")))?;

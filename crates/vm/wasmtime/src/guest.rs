@@ -74,4 +74,12 @@ impl ward_vm::guest::Guest for Guest<'_, '_> {
             let _ = gas.set(&mut *self.caller, Val::I64(value));
         }
     }
+
+    fn stack(&mut self) -> u32 {
+        self.caller
+            .get_export(ward_instrument::STACK_EXPORT)
+            .and_then(wasmtime::Extern::into_global)
+            .and_then(|g| g.get(&mut *self.caller).i32())
+            .map_or(0, |depth| depth as u32)
+    }
 }

@@ -49,7 +49,7 @@ fn scenario(kind: BackendKind) -> Vec<String> {
     log.push(format!("lookup none: {:?}", c.lookup(module, "none")));
     let a = c.instantiate(module).unwrap();
     // sum(3): three gets answered with 10, 20, 30, then a put.
-    let mut step = c.run(a, "sum", &[3], 1_000_000);
+    let mut step = c.run(a, "sum", &[3], 1_000_000, 0);
     let mut answers = [10i64, 20, 30].into_iter();
     while let Ok(ChildStep::Syscall {
         index,
@@ -78,8 +78,8 @@ fn scenario(kind: BackendKind) -> Vec<String> {
     );
     // Its memory, read and written by the parent; its globals kept.
     c.write_memory(a, 8, &77i64.to_le_bytes()).unwrap();
-    log.push(format!("peek: {:?}", c.run(a, "peek", &[8], 1_000)));
-    log.push(format!("calls: {:?}", c.run(a, "calls", &[], 1_000)));
+    log.push(format!("peek: {:?}", c.run(a, "peek", &[8], 1_000, 0)));
+    log.push(format!("calls: {:?}", c.run(a, "calls", &[], 1_000, 0)));
     let mut eight = [0u8; 8];
     c.read_memory(a, 8, &mut eight).unwrap();
     assert_eq!(i64::from_le_bytes(eight), 77);
@@ -89,22 +89,22 @@ fn scenario(kind: BackendKind) -> Vec<String> {
     ));
     // Misuse: resume an idle child, run with the wrong arity.
     log.push(format!("resume idle: {:?}", c.resume(a, 0)));
-    log.push(format!("wrong arity: {:?}", c.run(a, "sum", &[], 1_000)));
+    log.push(format!("wrong arity: {:?}", c.run(a, "sum", &[], 1_000, 0)));
     // Failures end the child; the parent carries on with another.
     for (export, args) in [("spin", &[][..]), ("trap", &[]), ("deep", &[1])] {
         let child = c.instantiate(module).unwrap();
-        let failed = c.run(child, export, args, 200_000);
+        let failed = c.run(child, export, args, 200_000, 0);
         log.push(format!("{export}: {failed:?}"));
         log.push(format!(
             "{export} after: {:?}",
-            c.run(child, "calls", &[], 1_000)
+            c.run(child, "calls", &[], 1_000, 0)
         ));
         c.destroy(child).unwrap();
     }
     let growing = c.instantiate(module).unwrap();
     log.push(format!(
         "grow: {:?}",
-        c.run(growing, "grow", &[], 10_000_000)
+        c.run(growing, "grow", &[], 10_000_000, 0)
     ));
     c.destroy(growing).unwrap();
     c.destroy(a).unwrap();
@@ -163,7 +163,7 @@ fn a_thousand_create_run_destroy_cycles_leave_nothing_behind() {
         for _ in 0..1_000 {
             let child = c.instantiate(module).unwrap();
             assert!(matches!(
-                c.run(child, "calls", &[], 1_000),
+                c.run(child, "calls", &[], 1_000, 0),
                 Ok(ChildStep::Finished { .. })
             ));
             c.destroy(child).unwrap();

@@ -177,11 +177,12 @@ impl<T> RecyclePool<T> {
             && self.uses.fetch_add(1, Ordering::Relaxed) > 0
     }
 
-    /// A recycled instance, if one is waiting.
-    pub fn take(&self) -> Option<T> {
+    /// A recycled instance, if one is waiting, and the bytes of its
+    /// memory.
+    pub fn take(&self) -> Option<(T, u64)> {
         let (entry, bytes) = self.lock().pop()?;
         self.budget.release(bytes, true);
-        Some(entry)
+        Some((entry, bytes))
     }
 
     /// Makes `memory` equal to the recorded image of a new instance
@@ -364,20 +365,23 @@ pub fn sandbox_for<S: Recyclable>(
     else {
         return Box::new(new_sandbox(context));
     };
-    let Some(Recycled {
-        mut sandbox,
-        instance,
-    }) = S::pool(&compiled).take()
+    let Some((
+        Recycled {
+            mut sandbox,
+            instance,
+        },
+        bytes,
+    )) = S::pool(&compiled).take()
     else {
         let mut sandbox = new_sandbox(context);
         *sandbox.home() = Some(Home::new(compiled, None));
         return Box::new(sandbox);
     };
     // The recycled instance's memory counts against the transaction's
-    // memory budget as a new instance's would. When it does not fit, a new
-    // sandbox fails to instantiate for the same reason.
+    // memory budget as a new instance's would (its size as it was kept:
+    // the sandbox forgot its instance when it was cleared). When it does
+    // not fit, a new sandbox fails to instantiate for the same reason.
     let mut context = context;
-    let bytes = sandbox.only_instance().map_or(0, |(_, bytes)| bytes);
     if !context.memory_growing(0, usize::try_from(bytes).unwrap_or(usize::MAX)) {
         return Box::new(new_sandbox(context));
     }
@@ -478,7 +482,7 @@ mod tests {
         pool.keep(2, 400, |_| true);
         pool.keep(3, 400, |_| true);
         pool.keep(4, 100, |_| true);
-        assert_eq!(pool.take(), Some(3));
+        assert_eq!(pool.take(), Some((3, 400)));
         assert!(budget.claim(600));
         budget.release(600, false);
         drop(pool);

@@ -1,5 +1,6 @@
 //! The executor's integration tests: one binary (see STYLE.md).
 
+mod children;
 mod contracts;
 mod executor;
 mod faults;

@@ -69,6 +69,7 @@ mod panic;
 pub mod schema;
 pub mod storage;
 pub mod sys;
+pub mod vm;
 
 #[cfg(test)]
 mod tests;

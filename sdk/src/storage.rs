@@ -24,6 +24,8 @@
 use alloc::vec::Vec;
 use core::marker::PhantomData;
 
+pub use ward_abi::{MAX_KEY_BYTES, MAX_VALUE_BYTES};
+
 use crate::{
     codec::{Decode, Encode, decode_exact},
     env::{len, ptr},

@@ -511,12 +511,13 @@ pub trait Sandbox: Send {
     /// [`SandboxError::Busy`] while a call is suspended.
     fn context(&mut self) -> Result<&mut CallContext, SandboxError>;
 
-    /// Reads `buf.len()` bytes of a memory at `offset`.
+    /// Reads `buf.len()` bytes of a memory at `offset`, also while a call
+    /// is suspended (how an embedder services a request that names guest
+    /// memory, such as a child's syscall).
     ///
     /// # Errors
     ///
-    /// [`SandboxError::OutOfBounds`], [`SandboxError::BadHandle`], or
-    /// [`SandboxError::Busy`] while suspended.
+    /// [`SandboxError::OutOfBounds`] or [`SandboxError::BadHandle`].
     fn read_memory(
         &mut self,
         memory: Extern,

@@ -104,6 +104,9 @@ struct Child {
     sandbox: Box<dyn Sandbox>,
     module: Module,
     instance: InstanceId,
+    /// Its exported memory, found once (a suspended child's exports
+    /// cannot be looked up on every backend).
+    memory: Option<Extern>,
     meter: Option<Meter>,
     state: State,
     /// What is left of the budget of its current run.
@@ -253,12 +256,14 @@ impl Children {
             })?;
         let id = self.next_instance;
         self.next_instance += 1;
+        let memory = sandbox.export(instance, ward_abi::MEMORY_EXPORT);
         self.instances.insert(
             id,
             Child {
                 sandbox,
                 module,
                 instance,
+                memory,
                 meter,
                 state: State::Idle,
                 left: 0,
@@ -426,9 +431,7 @@ impl Child {
         if self.state == State::Dead {
             return Err(ChildError::InvalidInstance);
         }
-        self.sandbox
-            .export(self.instance, ward_abi::MEMORY_EXPORT)
-            .ok_or(ChildError::NotFound)
+        self.memory.ok_or(ChildError::NotFound)
     }
 
     /// What the child's step ended in, with its gas settled.

@@ -49,7 +49,7 @@ pub fn build() -> Result<&'static Path, String> {
 }
 
 /// The module of example contract `name` (`counter`, `token`, `escrow`,
-/// `registry`, `stackvm`).
+/// `registry`, `stackvm`, `plugins`).
 ///
 /// # Panics
 ///

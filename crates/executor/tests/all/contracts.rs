@@ -580,3 +580,128 @@ fn deploys_check_the_schema_section() {
         vec![receipt.address.unwrap()]
     });
 }
+
+/// A plugin (`contracts/plugins`): reads its input, counts its runs in its
+/// own storage under "visits", emits the count, outputs "hello, INPUT"
+/// and returns the count.
+const VISITS_PLUGIN: &str = r#"(module
+  (import "env" "ward" (func $w (param i64 i64 i64) (result i64)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "visits")
+  (data (i32.const 16) "hello, ")
+  (func (export "run") (result i64) (local $n i64) (local $count i64)
+    ;; input_read into 23.. (at most 100 bytes)
+    (local.set $n (call $w (i64.const 1) (i64.const 98784247908) (i64.const 0)))
+    ;; storage_read "visits" into 200..208 (nothing there reads as 0)
+    (drop (call $w (i64.const 2) (i64.const 6) (i64.const 858993459208)))
+    (local.set $count (i64.add (i64.load (i32.const 200)) (i64.const 1)))
+    (i64.store (i32.const 200) (local.get $count))
+    (drop (call $w (i64.const 3) (i64.const 6) (i64.const 858993459208)))
+    (drop (call $w (i64.const 4) (i64.const 6) (i64.const 858993459208)))
+    ;; output "hello, " and the input
+    (drop (call $w (i64.const 5) (i64.add (i64.const 68719476736) (i64.add (i64.const 7) (local.get $n))) (i64.const 0)))
+    (local.get $count)))"#;
+
+/// A plugin that misbehaves as its input's first byte says: `s` writes
+/// 999 under its own "visits" and returns, `w` writes then traps, `l`
+/// loops, `o` asks for an unknown op, `r` names a range outside its
+/// memory, `d` recurses without end.
+const HOSTILE_PLUGIN: &str = r#"(module
+  (import "env" "ward" (func $w (param i64 i64 i64) (result i64)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "visits")
+  (data (i32.const 200) "\e7\03\00\00\00\00\00\00")
+  (func $deep (param i64) (result i64) (i64.add (i64.const 1) (call $deep (local.get 0))))
+  (func (export "run") (result i64) (local $op i32)
+    (drop (call $w (i64.const 1) (i64.const 4294967297) (i64.const 0)))
+    (local.set $op (i32.load8_u (i32.const 1)))
+    (if (i32.or (i32.eq (local.get $op) (i32.const 115)) (i32.eq (local.get $op) (i32.const 119)))
+      (then (drop (call $w (i64.const 3) (i64.const 6) (i64.const 858993459208)))))
+    (if (i32.eq (local.get $op) (i32.const 119)) (then unreachable))
+    (if (i32.eq (local.get $op) (i32.const 108)) (then (loop $l (br $l))))
+    (if (i32.eq (local.get $op) (i32.const 111)) (then (drop (call $w (i64.const 9) (i64.const 0) (i64.const 0)))))
+    (if (i32.eq (local.get $op) (i32.const 114)) (then (drop (call $w (i64.const 5) (i64.const 281474976710664) (i64.const 0)))))
+    (if (i32.eq (local.get $op) (i32.const 100)) (then (return (call $deep (i64.const 0)))))
+    (i64.const 0)))"#;
+
+#[test]
+fn plugins_run_uploaded_modules_as_children_with_their_own_storage() {
+    on_both_backends(|net| {
+        let plugins = net.deploy(ALICE, "plugins", &());
+        let upload = |net: &mut Net, who, wat: &str| -> u64 {
+            net.ok(who, plugins, "upload", &wat::parse_str(wat).unwrap())
+        };
+        let visits = upload(net, BOB, VISITS_PLUGIN);
+        let hostile = upload(net, CAROL, HOSTILE_PLUGIN);
+        assert_eq!((visits, hostile), (0, 1));
+        assert_eq!(net.log.last().unwrap().events[0].topic, b"Uploaded");
+        let not_wasm = net.call(BOB, plugins, "upload", &b"not wasm".to_vec());
+        assert_reverted(&not_wasm, 2, "not a plugin");
+        let no_run = wat::parse_str(r#"(module (func (export "go")))"#).unwrap();
+        let no_run = net.call(BOB, plugins, "upload", &no_run);
+        assert_reverted(&no_run, 1, "a plugin exports `run");
+
+        // Two runs: the count lives in the plugin's storage.
+        for count in 1..=2i64 {
+            let (result, output, used): (i64, Vec<u8>, u64) = net.ok(
+                CAROL,
+                plugins,
+                "run",
+                &(visits, b"world".to_vec(), 1_000_000u64),
+            );
+            assert_eq!((result, output.as_slice()), (count, &b"hello, world"[..]));
+            let receipt = net.log.last().unwrap().clone();
+            assert!(used > 0 && used < receipt.gas_used, "{used} of {receipt:?}");
+            assert_eq!(receipt.events.len(), 1);
+            assert_eq!(receipt.events[0].topic, b"PluginEvent");
+            let (id, topic, data): (u64, Vec<u8>, Vec<u8>) =
+                decode_exact(&receipt.events[0].data).unwrap();
+            assert_eq!((id, topic.as_slice()), (visits, &b"visits"[..]));
+            assert_eq!(data, count.to_le_bytes());
+        }
+
+        // Another plugin's "visits" is its own.
+        let (result, _, _): (i64, Vec<u8>, u64) =
+            net.ok(BOB, plugins, "run", &(hostile, b"s".to_vec(), 1_000_000u64));
+        assert_eq!(result, 0);
+        // Failures revert the call (and what the plugin wrote), whatever
+        // they are, and the caller pays the plugin's gas.
+        for (input, needle) in [
+            ("w", "trapped: unreachable"),
+            ("l", "out of gas"),
+            ("o", "an unknown op"),
+            ("r", "a range outside its memory"),
+            ("d", "trapped: stack_overflow"),
+        ] {
+            let receipt = net.call(
+                BOB,
+                plugins,
+                "run",
+                &(hostile, input.as_bytes().to_vec(), 1_000_000u64),
+            );
+            assert_reverted(&receipt, 3, needle);
+            if input == "l" {
+                assert!(receipt.gas_used > 1_000_000, "{receipt:?}");
+            }
+        }
+        let (count, _, _): (i64, Vec<u8>, u64) = net.ok(
+            CAROL,
+            plugins,
+            "run",
+            &(visits, Vec::<u8>::new(), 1_000_000u64),
+        );
+        assert_eq!(count, 3, "neither plugin saw the other's key");
+
+        // Only the uploader removes a plugin.
+        assert_eq!(
+            net.query::<_, Option<Address>>(plugins, "owner", &visits),
+            Some(BOB)
+        );
+        let refused = net.call(ALICE, plugins, "remove", &visits);
+        assert_reverted(&refused, 1, "only the uploader");
+        net.ok::<_, ()>(BOB, plugins, "remove", &visits);
+        let gone = net.call(CAROL, plugins, "run", &(visits, Vec::<u8>::new(), 1_000u64));
+        assert_reverted(&gone, 2, "no such plugin");
+        vec![plugins]
+    });
+}

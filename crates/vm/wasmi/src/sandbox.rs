@@ -138,6 +138,13 @@ impl WasmiSandbox {
 
     pub(crate) fn memory(&self, handle: Extern) -> Result<wasmi::Memory, SandboxError> {
         self.idle()?;
+        self.memory_handle(handle)
+    }
+
+    /// A memory to read or write, also while a call waits: the store is
+    /// not the suspended call's (a parent services its child's syscalls
+    /// through the child's memory). Nothing else may touch it then.
+    pub(crate) fn memory_handle(&self, handle: Extern) -> Result<wasmi::Memory, SandboxError> {
         match self.externs.get(handle.index as usize) {
             Some(wasmi::Extern::Memory(m)) => Ok(*m),
             _ => Err(SandboxError::BadHandle(ExternKind::Memory)),
@@ -365,7 +372,7 @@ impl Sandbox for WasmiSandbox {
         offset: u64,
         buf: &mut [u8],
     ) -> Result<(), SandboxError> {
-        let memory = self.memory(memory)?;
+        let memory = self.memory_handle(memory)?;
         let offset = usize::try_from(offset).map_err(|_| SandboxError::OutOfBounds)?;
         memory
             .read(&self.store, offset, buf)
@@ -378,7 +385,7 @@ impl Sandbox for WasmiSandbox {
         offset: u64,
         data: &[u8],
     ) -> Result<(), SandboxError> {
-        let memory = self.memory(memory)?;
+        let memory = self.memory_handle(memory)?;
         let offset = usize::try_from(offset).map_err(|_| SandboxError::OutOfBounds)?;
         memory
             .write(&mut self.store, offset, data)

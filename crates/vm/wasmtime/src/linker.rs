@@ -164,8 +164,19 @@ async fn abi_call_suspending(
 async fn suspend(caller: &mut Caller<'_, StoreData>, request: Request) -> Option<Reply> {
     let slot = caller.data().slot.clone()?;
     lock(&slot).request = Some(request);
-    YieldOnce(false).await;
-    lock(&slot).reply.take()
+    loop {
+        YieldOnce(false).await;
+        // Woken for the embedder's access to this guest's memory (a parent
+        // servicing its child's syscall), or for the reply.
+        let op = lock(&slot).memory_op.take();
+        match op {
+            Some(op) => {
+                let done = op.apply(&mut *caller);
+                lock(&slot).memory_done = Some(done);
+            }
+            None => return lock(&slot).reply.take(),
+        }
+    }
 }
 
 /// One call of an embedder-defined host import: answers at once, or

@@ -58,11 +58,63 @@ impl WasmtimeBackend {
 /// Epoch deadline meaning "never" (far beyond any run's ticks, without overflow).
 pub(crate) const NO_DEADLINE: u64 = u64::MAX / 4;
 
-/// A suspended request going out, and the embedder's reply coming in.
+/// A suspended request going out, and the embedder's reply coming in;
+/// and while the guest waits, the embedder's reads and writes of its
+/// memory, which only the suspended host function can reach (the fiber
+/// owns the store).
 #[derive(Default)]
 pub(crate) struct Slot {
     pub(crate) request: Option<Request>,
     pub(crate) reply: Option<Reply>,
+    pub(crate) memory_op: Option<MemoryOp>,
+    pub(crate) memory_done: Option<Result<Vec<u8>, SandboxError>>,
+}
+
+/// An access to a suspended guest's memory, done on its fiber.
+pub(crate) enum MemoryOp {
+    /// Read `len` bytes at `offset`.
+    Read {
+        memory: wasmtime::Memory,
+        offset: usize,
+        len: usize,
+    },
+    /// Write `data` at `offset`.
+    Write {
+        memory: wasmtime::Memory,
+        offset: usize,
+        data: Vec<u8>,
+    },
+}
+
+impl MemoryOp {
+    /// Does it in `store` (the suspended host function's caller): what
+    /// was read, or nothing for a write.
+    pub(crate) fn apply(
+        self,
+        mut store: impl wasmtime::AsContextMut,
+    ) -> Result<Vec<u8>, SandboxError> {
+        match self {
+            MemoryOp::Read {
+                memory,
+                offset,
+                len,
+            } => {
+                let mut buf = vec![0u8; len];
+                memory
+                    .read(&store, offset, &mut buf)
+                    .map_err(|_| SandboxError::OutOfBounds)?;
+                Ok(buf)
+            }
+            MemoryOp::Write {
+                memory,
+                offset,
+                data,
+            } => memory
+                .write(&mut store, offset, &data)
+                .map(|()| Vec::new())
+                .map_err(|_| SandboxError::OutOfBounds),
+        }
+    }
 }
 
 pub(crate) struct StoreData {
@@ -158,6 +210,24 @@ impl WasmtimeSandbox {
         self.externs
             .get(handle.index as usize)
             .ok_or(SandboxError::BadHandle(handle.kind))
+    }
+
+    /// Does `op` on the memory of the guest that waits in a suspended host
+    /// function: the function does it on its fiber and waits again.
+    pub(crate) fn memory_op_suspended(&mut self, op: MemoryOp) -> Result<Vec<u8>, SandboxError> {
+        let (Some(running), Some(slot)) = (self.running.as_mut(), self.slot.as_deref()) else {
+            return Err(SandboxError::Busy);
+        };
+        lock(slot).memory_op = Some(op);
+        let mut cx = Context::from_waker(Waker::noop());
+        // The host function takes the op, does it and parks again: the
+        // call cannot finish here.
+        if running.as_mut().poll(&mut cx).is_ready() {
+            return Err(SandboxError::Busy);
+        }
+        let mut slot = lock(slot);
+        slot.memory_op = None;
+        slot.memory_done.take().unwrap_or(Err(SandboxError::Busy))
     }
 
     pub(crate) fn memory(&self, handle: Extern) -> Result<wasmtime::Memory, SandboxError> {
@@ -391,8 +461,18 @@ impl Sandbox for WasmtimeSandbox {
         buf: &mut [u8],
     ) -> Result<(), SandboxError> {
         let memory = self.memory(memory)?;
+        let offset = to_usize(offset)?;
+        if self.store.is_none() {
+            let op = MemoryOp::Read {
+                memory,
+                offset,
+                len: buf.len(),
+            };
+            buf.copy_from_slice(&self.memory_op_suspended(op)?);
+            return Ok(());
+        }
         memory
-            .read(&*self.store()?, to_usize(offset)?, buf)
+            .read(&*self.store()?, offset, buf)
             .map_err(|_| SandboxError::OutOfBounds)
     }
 
@@ -403,8 +483,18 @@ impl Sandbox for WasmtimeSandbox {
         data: &[u8],
     ) -> Result<(), SandboxError> {
         let memory = self.memory(memory)?;
+        let offset = to_usize(offset)?;
+        if self.store.is_none() {
+            let data = data.to_vec();
+            let op = MemoryOp::Write {
+                memory,
+                offset,
+                data,
+            };
+            return self.memory_op_suspended(op).map(drop);
+        }
         memory
-            .write(&mut *self.store()?, to_usize(offset)?, data)
+            .write(&mut *self.store()?, offset, data)
             .map_err(|_| SandboxError::OutOfBounds)
     }
 

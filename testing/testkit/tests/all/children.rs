@@ -328,3 +328,48 @@ fn without_children_every_vm_function_is_unavailable() {
     ward_testkit::assert_agree(&runs);
     assert_eq!(runs[0].outcome.exit_code, -ward_abi::vm::UNAVAILABLE as i32);
 }
+
+#[test]
+fn a_child_waiting_in_a_syscall_has_its_memory_read_and_written() {
+    let runs: Vec<_> = BackendKind::ALL
+        .iter()
+        .map(|&kind| {
+            let mut c = children(kind);
+            let module = c.compile(&wasm(CHILD)).unwrap();
+            let a = c.instantiate(module).unwrap();
+            let step = c.run(a, "sum", &[1], 1_000_000, 0);
+            assert!(
+                matches!(step, Ok(ChildStep::Syscall { .. })),
+                "{kind}: {step:?}"
+            );
+            // While it waits: write 41 at 8, read it back.
+            c.write_memory(a, 8, &41i64.to_le_bytes()).unwrap();
+            let mut eight = [0u8; 8];
+            c.read_memory(a, 8, &mut eight).unwrap();
+            let outside = c.read_memory(a, 65_536, &mut eight);
+            (
+                i64::from_le_bytes(eight),
+                outside,
+                c.resume(a, 1)
+                    .map(|s| matches!(s, ChildStep::Syscall { .. })),
+                c.resume(a, 0)
+                    .map(|s| matches!(s, ChildStep::Finished { .. })),
+                c.run(a, "peek", &[8], 1_000, 0).map(|s| match s {
+                    ChildStep::Finished { result, .. } => result,
+                    ChildStep::Syscall { .. } => None,
+                }),
+            )
+        })
+        .collect();
+    assert_eq!(runs[0], runs[1]);
+    assert_eq!(
+        runs[0],
+        (
+            41,
+            Err(ChildError::BadArgument),
+            Ok(true),
+            Ok(true),
+            Ok(Some(41))
+        )
+    );
+}

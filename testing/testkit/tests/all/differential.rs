@@ -132,3 +132,106 @@ fn recycled_instances_behave_as_new_ones_on_random_modules() {
         "too few modules were recycled to test much: {recycled:?} of {cases}"
     );
 }
+
+/// The shape of a random child: the syscalls it may import, and the
+/// exports (one of each runnable arity) it must have.
+const CHILD_SHAPE: &str = r#"(module
+  (import "env" "s0" (func (result i64)))
+  (import "env" "s1" (func (param i64) (result i64)))
+  (import "env" "s2" (func (param i64 i64)))
+  (import "env" "s4" (func (param i64 i64 i64 i64) (result i64)))
+  (func (export "run0") (result i64) unreachable)
+  (func (export "run1") (param i64) (result i64) unreachable)
+  (func (export "run2") (param i64 i64) unreachable)
+  (func (export "run4") (param i64 i64 i64 i64) (result i64) unreachable)
+  (memory (export "memory") 1 4))"#;
+
+/// Everything a parent sees of one random child, run export by export
+/// through `ward_vm::Children` (the host side of `vm_*`), every syscall
+/// answered from its arguments, for at most 64 steps each.
+fn child_log(kind: ward_vm::BackendKind, wasm: &[u8], seed: u64) -> Vec<String> {
+    use ward_vm::{ChildLimits, ChildStep, Children, Config, child_config};
+    let config = child_config(&Config::default());
+    let mut c = Children::new(
+        ward_testkit::backend(kind, &config),
+        config,
+        ChildLimits::default(),
+    );
+    let module = match c.compile(wasm) {
+        Ok(m) => m,
+        Err(e) => return vec![format!("compile: {e:?}")],
+    };
+    let mut log = Vec::new();
+    let mut rng = Rng::new(seed | 1);
+    for (export, arity) in [("run0", 0), ("run1", 1), ("run2", 2), ("run4", 4)] {
+        let child = match c.instantiate(module) {
+            Ok(child) => child,
+            Err(e) => {
+                log.push(format!("instantiate: {e:?}"));
+                continue;
+            }
+        };
+        let args: Vec<i64> = (0..arity).map(|_| rng.next() as i64).collect();
+        let mut step = c.run(child, export, &args, 200_000, 0);
+        for _ in 0..64 {
+            log.push(format!("{export}: {step:?}"));
+            let Ok(ChildStep::Syscall { index, args, .. }) = &step else {
+                break;
+            };
+            let answer = args.iter().fold(i64::from(*index), |h, a| {
+                h.wrapping_mul(31).wrapping_add(*a)
+            });
+            step = c.resume(child, answer);
+        }
+        let mut page = vec![0u8; 1024];
+        let read = c.read_memory(child, 0, &mut page);
+        log.push(format!(
+            "{export} memory: {:?}",
+            read.map(|()| ward_testkit::differential::fnv1a(&page))
+        ));
+        c.destroy(child)
+            .unwrap_or_else(|e| panic!("destroy: {e:?}"));
+    }
+    log
+}
+
+/// The `vm_*` path: random children (wasm-smith, importing syscalls of
+/// every arity and exporting one function of each runnable shape) run by
+/// a parent on both backends, which must agree on every step: compile
+/// verdicts, syscalls (index, arguments, gas left), results, failures,
+/// memory.
+#[test]
+fn random_children_behave_identically_on_both_backends() {
+    let cases: u64 = env_or("WARD_DIFF_CASES", 120);
+    let first: u64 = env_or("WARD_DIFF_SEED", 1);
+    let mut config = smith_config();
+    config.available_imports = Some(wat::parse_str(CHILD_SHAPE).expect("shape"));
+    config.exports = config.available_imports.clone();
+    config.max_imports = 4;
+    // The exported memory is the one a child may have.
+    config.max_memories = 0;
+    let (mut ran, mut syscalls) = (0, 0);
+    for seed in first..first + cases {
+        let bytes = seed_bytes(seed, 16 * 1024);
+        let Ok(module) = wasm_smith::Module::new(config.clone(), &mut Unstructured::new(&bytes))
+        else {
+            continue;
+        };
+        let wasm = module.to_bytes();
+        let logs: Vec<_> = ward_vm::BackendKind::ALL
+            .iter()
+            .map(|&k| child_log(k, &wasm, seed))
+            .collect();
+        assert_eq!(logs[0], logs[1], "backends disagree on child seed {seed}");
+        if !logs[0][0].starts_with("compile") {
+            ran += 1;
+            syscalls += logs[0].iter().filter(|l| l.contains("Syscall")).count();
+        }
+    }
+    println!("children: {cases} seeds, {ran} children ran, {syscalls} syscalls compared");
+    assert!(
+        ran * 2 > cases as usize,
+        "most children should run: {ran} of {cases}"
+    );
+    assert!(syscalls > 0, "no child made a syscall");
+}

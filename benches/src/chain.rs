@@ -7,7 +7,7 @@
 use std::{collections::BTreeMap, hint::black_box, sync::Arc};
 
 use ward_executor::{Executor, Tx};
-use ward_state::{Address, MemoryStore, RedbStore, StateCommit};
+use ward_state::{Address, MemoryStore, RedbStore, StateCommit, StateRead};
 use ward_vm::{BackendKind, Config};
 
 use crate::Work;
@@ -53,6 +53,25 @@ pub const CALLER_WAT: &str = r#"(module
   (func (export "main")
     (call $input_read (i32.const 0) (i32.const 0) (i32.const 32))
     (if (call $call (i32.const 0) (i32.const 64) (i32.const 0) (i64.const 1000000) (i32.const 0))
+      (then unreachable))))"#;
+
+/// Runs the stored code whose hash is its input as a child: compile (a
+/// cache hit after the first), instantiate, run `main`, destroy.
+pub const CHILD_CYCLE_WAT: &str = r#"(module
+  (import "ward" "input_read" (func $input_read (param i32 i32 i32)))
+  (import "ward" "vm_compile_stored" (func $compile (param i32) (result i64)))
+  (import "ward" "vm_instantiate" (func $inst (param i64) (result i64)))
+  (import "ward" "vm_run" (func $run (param i64 i32 i32 i32 i32 i64 i32) (result i64)))
+  (import "ward" "vm_destroy" (func $destroy (param i64) (result i64)))
+  (memory (export "memory") 1)
+  (data (i32.const 64) "main")
+  (func (export "main") (local $c i64)
+    (call $input_read (i32.const 0) (i32.const 0) (i32.const 32))
+    (local.set $c (call $inst (call $compile (i32.const 0))))
+    (if (i64.ne (call $run (local.get $c) (i32.const 64) (i32.const 4) (i32.const 128) (i32.const 0)
+                  (i64.const 1000000) (i32.const 256)) (i64.const 0))
+      (then unreachable))
+    (if (i64.ne (call $destroy (local.get $c)) (i64.const 0))
       (then unreachable))))"#;
 
 /// An empty contract.
@@ -229,6 +248,32 @@ pub fn ward_call_round_trip(kind: BackendKind) -> Work {
     Box::new(move || {
         let receipts = exec.execute_block(&block, 1).expect("executes");
         debug_assert!(receipts.iter().all(|r| r.status == "ok"));
+        black_box(receipts);
+    })
+}
+
+/// Ward: a transaction whose contract runs the empty contract's code as a
+/// child (created, run and destroyed), beside [`ward_call_round_trip`].
+pub fn ward_child_cycle(kind: BackendKind) -> Work {
+    let exec = executor(Arc::new(MemoryStore::default()), kind);
+    let noop = deploy(&exec, NOOP_WAT, b"noop");
+    let parent = deploy(&exec, CHILD_CYCLE_WAT, b"parent");
+    let hash = exec
+        .store()
+        .contract(&noop)
+        .expect("reads")
+        .expect("deployed")
+        .code_hash;
+    let tx = Tx::Call {
+        sender: ALICE,
+        to: parent,
+        input: hash.0.to_vec(),
+        gas_limit: 10_000_000,
+    };
+    let block = vec![tx; 100];
+    Box::new(move || {
+        let receipts = exec.execute_block(&block, 1).expect("executes");
+        debug_assert!(receipts.iter().all(|r| r.status == "ok"), "{receipts:?}");
         black_box(receipts);
     })
 }

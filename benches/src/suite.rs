@@ -525,6 +525,21 @@ pub fn plans(config: &Config) -> Vec<Plan> {
                 baselines: raw_chain_floors(crate::chain::raw_call_round_trip),
             },
         });
+        // A child's whole life (compile from the cache, instantiate, run,
+        // destroy) beside a call to another contract, both through Ward.
+        plans.push(Plan {
+            name: "child_cycle".into(),
+            backend: kind,
+            unit: "us",
+            items: 100,
+            sides: Sides::Timed {
+                ward: Box::new(move || crate::chain::ward_child_cycle(kind)),
+                baselines: vec![(
+                    "Ward contract_call".into(),
+                    Box::new(move || crate::chain::ward_call_round_trip(kind)),
+                )],
+            },
+        });
     }
     sdk_token_plans(&mut plans);
     parallel_plans(&mut plans);

@@ -247,7 +247,9 @@ impl Children {
         if let Some(budget) = &self.memory {
             context = context.with_memory_budget(budget);
         }
-        let mut sandbox = self.cache.backend().sandbox(context);
+        // A recycled instance of the module when the backend keeps one
+        // (given back by `destroy`), as for contracts.
+        let mut sandbox = self.cache.backend().sandbox_for(&module, context);
         let (instance, meter) =
             run::instantiate_metered(&mut *sandbox, &module, &[]).map_err(|f| match f.kind {
                 ErrorKind::LimitExceeded => ChildError::LimitExceeded,
@@ -400,10 +402,14 @@ impl Children {
     ///
     /// [`ChildError::NotFound`].
     pub fn destroy(&mut self, instance: u64) -> Result<(), ChildError> {
-        self.instances
+        let child = self
+            .instances
             .remove(&instance)
-            .map(drop)
-            .ok_or(ChildError::NotFound)
+            .ok_or(ChildError::NotFound)?;
+        // The backend may keep an instance whose calls all returned, restored
+        // to new, for the next child of the module.
+        child.sandbox.finish();
+        Ok(())
     }
 
     /// Instances alive.

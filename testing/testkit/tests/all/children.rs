@@ -160,12 +160,26 @@ fn a_thousand_create_run_destroy_cycles_leave_nothing_behind() {
     for kind in BackendKind::ALL {
         let mut c = children(kind);
         let module = c.compile(&wasm(CHILD)).unwrap();
-        for _ in 0..1_000 {
+        let result = |step: Result<ChildStep, ChildError>| match step {
+            Ok(ChildStep::Finished { result, .. }) => result,
+            other => panic!("{other:?}"),
+        };
+        for i in 1..=1_000i64 {
+            // Every child starts new, whether or not the backend recycled
+            // the last one's instance: memory and globals as built.
             let child = c.instantiate(module).unwrap();
-            assert!(matches!(
-                c.run(child, "calls", &[], 1_000, 0),
-                Ok(ChildStep::Finished { .. })
-            ));
+            assert_eq!(result(c.run(child, "peek", &[8], 1_000, 0)), Some(0));
+            c.write_memory(child, 8, &i.to_le_bytes()).unwrap();
+            assert_eq!(result(c.run(child, "peek", &[8], 1_000, 0)), Some(i));
+            assert_eq!(result(c.run(child, "calls", &[], 1_000, 0)), Some(0));
+            // sum(0) puts its sum (a syscall), and counts itself in a global.
+            let put = c.run(child, "sum", &[0], 10_000, 0);
+            assert!(
+                matches!(put, Ok(ChildStep::Syscall { index: 1, .. })),
+                "{put:?}"
+            );
+            assert_eq!(result(c.resume(child, 0)), Some(0));
+            assert_eq!(result(c.run(child, "calls", &[], 1_000, 0)), Some(1));
             c.destroy(child).unwrap();
         }
         assert_eq!(c.live(), 0);

@@ -321,3 +321,82 @@ fn frames_and_children_share_the_instance_budget_and_stored_code_is_found_by_has
         ]
     );
 }
+
+/// Input: the child's code hash. Compiles it once, then 1,000 times
+/// instantiates it, runs `grow()` (which takes every page the transaction's
+/// memory budget has left) and destroys it; outputs how many of the
+/// cycles got as many pages as the first (8 bytes), then the first's.
+const CYCLES: &str = r#"(module
+  (import "ward" "input_read" (func $input_read (param i32 i32 i32)))
+  (import "ward" "output_write" (func $out (param i32 i32)))
+  (import "ward" "vm_compile_stored" (func $compile (param i32) (result i64)))
+  (import "ward" "vm_instantiate" (func $inst (param i64) (result i64)))
+  (import "ward" "vm_run" (func $run (param i64 i32 i32 i32 i32 i64 i32) (result i64)))
+  (import "ward" "vm_destroy" (func $destroy (param i64) (result i64)))
+  (memory (export "memory") 1)
+  (data (i32.const 64) "grow")
+  (func (export "main") (local $m i64) (local $c i64) (local $i i32) (local $same i64)
+    (call $input_read (i32.const 0) (i32.const 0) (i32.const 32))
+    (local.set $m (call $compile (i32.const 0)))
+    (block $done (loop $next
+      (br_if $done (i32.eq (local.get $i) (i32.const 1000)))
+      (local.set $c (call $inst (local.get $m)))
+      (drop (call $run (local.get $c) (i32.const 64) (i32.const 4) (i32.const 128) (i32.const 0)
+        (i64.const 1000000) (i32.const 256)))
+      (if (i32.eqz (local.get $i)) (then (i64.store (i32.const 512) (i64.load (i32.const 264)))))
+      (if (i64.eq (i64.load (i32.const 264)) (i64.load (i32.const 512)))
+        (then (local.set $same (i64.add (local.get $same) (i64.const 1)))))
+      (drop (call $destroy (local.get $c)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next)))
+    (i64.store (i32.const 504) (local.get $same))
+    (call $out (i32.const 504) (i32.const 16))))"#;
+
+#[test]
+fn a_thousand_children_in_one_transaction_leave_nothing_behind() {
+    // 4 pages and 2 instances for the whole transaction: a child that
+    // kept either after its destroy would starve the next.
+    let tight = ChainLimits {
+        tx_memory_bytes: 4 << 16,
+        max_instances: 2,
+        ..limits()
+    };
+    let receipts: Vec<_> = BackendKind::ALL
+        .iter()
+        .map(|&kind| {
+            let mut chain = Chain::new(kind, tight);
+            let deploy = Tx::Deploy {
+                sender: ALICE,
+                code: wat::parse_str(CYCLES).unwrap(),
+                input: Vec::new(),
+                gas_limit: 10_000_000,
+                salt: b"cycles".to_vec(),
+                kind: Default::default(),
+            };
+            chain.height += 1;
+            let at = chain.exec.execute_block(&[deploy], chain.height).unwrap()[0]
+                .address
+                .unwrap();
+            chain.height += 1;
+            let call = Tx::Call {
+                sender: ALICE,
+                to: at,
+                input: chain.child.to_vec(),
+                gas_limit: 1 << 40,
+            };
+            chain
+                .exec
+                .execute_block(&[call], chain.height)
+                .unwrap()
+                .remove(0)
+        })
+        .collect();
+    assert_eq!(receipts[0], receipts[1]);
+    let words: Vec<i64> = receipts[0]
+        .output
+        .chunks_exact(8)
+        .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    // Every cycle's child grew into the 3 pages the parent left.
+    assert_eq!(words, vec![1000, 3], "{:?}", receipts[0]);
+}

@@ -238,16 +238,21 @@ pub fn ward_call_round_trip(kind: BackendKind) -> Work {
     let exec = executor(Arc::new(MemoryStore::default()), kind);
     let noop = deploy(&exec, NOOP_WAT, b"noop");
     let caller = deploy(&exec, CALLER_WAT, b"caller");
+    hundred_calls(exec, caller, noop.0.to_vec())
+}
+
+/// Blocks of 100 calls of `to` with `input`, all of which succeed.
+fn hundred_calls(exec: Executor<MemoryStore>, to: Address, input: Vec<u8>) -> Work {
     let tx = Tx::Call {
         sender: ALICE,
-        to: caller,
-        input: noop.0.to_vec(),
+        to,
+        input,
         gas_limit: 10_000_000,
     };
     let block = vec![tx; 100];
     Box::new(move || {
         let receipts = exec.execute_block(&block, 1).expect("executes");
-        debug_assert!(receipts.iter().all(|r| r.status == "ok"));
+        debug_assert!(receipts.iter().all(|r| r.status == "ok"), "{receipts:?}");
         black_box(receipts);
     })
 }
@@ -264,18 +269,7 @@ pub fn ward_child_cycle(kind: BackendKind) -> Work {
         .expect("reads")
         .expect("deployed")
         .code_hash;
-    let tx = Tx::Call {
-        sender: ALICE,
-        to: parent,
-        input: hash.0.to_vec(),
-        gas_limit: 10_000_000,
-    };
-    let block = vec![tx; 100];
-    Box::new(move || {
-        let receipts = exec.execute_block(&block, 1).expect("executes");
-        debug_assert!(receipts.iter().all(|r| r.status == "ok"), "{receipts:?}");
-        black_box(receipts);
-    })
+    hundred_calls(exec, parent, hash.0.to_vec())
 }
 
 /// Raw wasmtime's host state: a plain map, the caller, the input.

@@ -692,7 +692,7 @@ fn a_start_function_cannot_suspend() {
 }
 
 #[test]
-fn a_suspended_sandbox_is_busy_until_resumed() {
+fn a_suspended_sandbox_is_busy_until_resumed_but_its_memory_is_reachable() {
     let backends = Backends::new(ask_config());
     let m = ask_module();
     for backend in &backends.all {
@@ -708,9 +708,15 @@ fn a_suspended_sandbox_is_busy_until_resumed() {
             suspended_once = true;
             assert!(sandbox.is_suspended());
             assert_eq!(sandbox.context().err(), Some(SandboxError::Busy));
+            // Its memory is reachable while it waits (how an embedder
+            // services a request that names guest memory), within bounds.
+            let mut word = [0u8; 4];
+            assert_eq!(sandbox.read_memory(memory, 0, &mut word), Ok(()));
+            assert_eq!(word, [1, 0, 0, 0], "the input it read");
+            assert_eq!(sandbox.write_memory(memory, 60, &word), Ok(()));
             assert_eq!(
-                sandbox.read_memory(memory, 0, &mut [0; 4]),
-                Err(SandboxError::Busy)
+                sandbox.read_memory(memory, 1 << 20, &mut word),
+                Err(SandboxError::OutOfBounds)
             );
             assert!(matches!(sandbox.call(main, &[]), Step::Failed(_)));
             let Value::I32(x) = args[0] else {

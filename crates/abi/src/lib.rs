@@ -347,6 +347,14 @@ macro_rules! define_host_fn {
 for_each_host_function!(define_host_fn, /// One function of the host ABI (module [`MODULE`]).
     HostFn MODULE;);
 
+impl HostFn {
+    /// Whether this is one of the `vm_*` functions, which need the
+    /// embedder to offer children ([`vm`]).
+    pub fn runs_children(self) -> bool {
+        self.name().starts_with("vm_")
+    }
+}
+
 /// The `Display` form (`module.name(p: ty, ...) -> ty`) and the
 /// documentation table of a generated function enum.
 macro_rules! describe_table {

@@ -48,6 +48,19 @@ fn every_rule_is_consistent_with_the_others() {
         // ends.
         let runs_code = matches!(f, HostFn::Call | HostFn::VmRun | HostFn::VmResume);
         assert_eq!(uses.stack, runs_code, "{f}");
+        let vm = matches!(
+            f,
+            HostFn::VmCompile
+                | HostFn::VmCompileStored
+                | HostFn::VmLookup
+                | HostFn::VmInstantiate
+                | HostFn::VmRun
+                | HostFn::VmResume
+                | HostFn::VmReadMemory
+                | HostFn::VmWriteMemory
+                | HostFn::VmDestroy
+        );
+        assert_eq!(f.runs_children(), vm, "{f}");
     }
 }
 

@@ -905,11 +905,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             .with_chain(Box::new(frame))
             .with_memory_budget(&frames.memory)
             .with_stack_base(stack_base);
-        let runs_children = module
-            .imports()
-            .iter()
-            .any(|i| i.module == ward_abi::MODULE && i.name.starts_with("vm_"));
-        if runs_children {
+        if module.runs_children() {
             // An engine for children that cannot be set up is this node's
             // fault, never a receipt.
             let cache = self.cache.children().map_err(|failure| {

@@ -71,6 +71,8 @@ pub struct Module {
     metering: Metering,
     has_start: bool,
     recyclable: bool,
+    /// It imports a `vm_*` function (found once, not per call).
+    runs_children: bool,
     imports: Arc<[ImportType]>,
     exports: Arc<[ExportType]>,
     footprint: usize,
@@ -115,11 +117,16 @@ impl Module {
         // name order); Ward always lists them by name.
         let mut exports = engine.exports;
         exports.sort_by(|a, b| a.name.cmp(&b.name));
+        let runs_children = engine.imports.iter().any(|i| {
+            i.module == ward_abi::MODULE
+                && ward_abi::HostFn::from_name(&i.name).is_some_and(ward_abi::HostFn::runs_children)
+        });
         Module {
             backend: engine.backend,
             metering,
             has_start,
             recyclable,
+            runs_children,
             imports: engine.imports.into(),
             exports: exports.into(),
             footprint: engine.footprint,
@@ -127,7 +134,6 @@ impl Module {
         }
     }
 
-    /// How the module is metered.
     /// Roughly how many bytes the compiled module occupies.
     pub fn footprint(&self) -> usize {
         self.footprint
@@ -142,6 +148,12 @@ impl Module {
     /// and reused (see `ward_instrument::Prepared::recyclable`).
     pub fn recyclable(&self) -> bool {
         self.recyclable
+    }
+
+    /// Whether the module imports a `vm_*` function: its calls need
+    /// [`crate::Children`] (`CallContext::with_children`).
+    pub fn runs_children(&self) -> bool {
+        self.runs_children
     }
 
     /// How the module is metered.

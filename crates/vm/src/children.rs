@@ -16,8 +16,8 @@ use ward_instrument::ImportPolicy;
 use ward_primitives::Gas;
 
 use crate::{
-    Backend, CacheOptions, CallContext, Config, ErrorKind, Extern, InstanceId, Module, ModuleCache,
-    Reply, Request, Sandbox, Step, Value,
+    Backend, CacheOptions, CallContext, CodeHash, Config, ErrorKind, Extern, InstanceId, Module,
+    ModuleCache, Reply, Request, Sandbox, Step, Value,
     budget::{InstanceBudget, InstanceSlot, MemoryBudget},
     meter::Meter,
     run,
@@ -193,13 +193,34 @@ impl Children {
     ///
     /// [`ChildError::InvalidModule`], or [`ChildError::LimitExceeded`].
     pub fn compile(&mut self, wasm: &[u8]) -> Result<u64, ChildError> {
+        self.add_module(|cache| cache.get_or_compile(wasm))
+    }
+
+    /// [`Children::compile`] for stored code whose hash is already known
+    /// (the chain's code hash is the cache's): a module the cache holds is
+    /// found without hashing `wasm` again.
+    ///
+    /// # Errors
+    ///
+    /// As [`Children::compile`].
+    pub fn compile_stored(&mut self, hash: CodeHash, wasm: &[u8]) -> Result<u64, ChildError> {
+        self.add_module(|cache| {
+            cache
+                .lookup(&hash)
+                .unwrap_or_else(|| cache.get_or_compile(wasm))
+        })
+    }
+
+    /// Records the module `compile` makes through the cache, within the
+    /// module limit; returns its id.
+    fn add_module(
+        &mut self,
+        compile: impl FnOnce(&ModuleCache) -> Result<Module, crate::Failure>,
+    ) -> Result<u64, ChildError> {
         if self.modules.len() >= self.limits.max_modules {
             return Err(ChildError::LimitExceeded);
         }
-        let module = self
-            .cache
-            .get_or_compile(wasm)
-            .map_err(|_| ChildError::InvalidModule)?;
+        let module = compile(&self.cache).map_err(|_| ChildError::InvalidModule)?;
         let id = self.next_module;
         self.next_module += 1;
         self.modules.insert(id, module);

@@ -66,8 +66,9 @@ pub trait Chain: Send {
     fn block_height(&self) -> u64;
     /// The block time.
     fn block_time(&self) -> u64;
-    /// The stored code whose hash is `hash` (`vm_compile_stored`); none by
-    /// default.
+    /// The stored code whose BLAKE3 hash ([`crate::CodeHash::of`]) is
+    /// `hash` (`vm_compile_stored`, which finds a module compiled before by
+    /// that hash); none by default.
     ///
     /// # Errors
     ///

@@ -102,7 +102,9 @@ impl CallContext {
                     Some(code) => {
                         let rate = u64::from(self.schedule.deploy_per_byte);
                         self.charge(rate.saturating_mul(code.len() as u64))?;
-                        children.compile(&code).map(|m| m as i64)
+                        children
+                            .compile_stored(crate::CodeHash(hash), &code)
+                            .map(|m| m as i64)
                     }
                 }
             }

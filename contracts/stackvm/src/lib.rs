@@ -7,7 +7,12 @@
 //! itself through `charge_gas`, [`GAS_PER_OP`] per instruction executed.
 //! It never allocates, so nothing grows from one call to the next.
 //!
-//! Input: `u16` program length `P` (little-endian), `P` bytes of program,
+//! On a chain, a contract deployed for this runtime (`ward deploy
+//! --runtime stackvm PROGRAM`) has the program as its code, and a call's
+//! input is its arguments: the executor hands the runtime both in the
+//! system runtimes' envelope (`docs/runtimes.md`).
+//!
+//! Input: `u32` program length `P` (little-endian), `P` bytes of program,
 //! then zero or more `i64` arguments (little-endian), which form the
 //! initial stack, bottom first. Output: the top of the stack as an `i64`
 //! when the program halts (nothing when the stack is empty). Arithmetic
@@ -216,22 +221,23 @@ fn refuse(message: &str) -> i32 {
 /// the instance after it).
 #[unsafe(no_mangle)]
 pub extern "C" fn main() -> i32 {
+    const HEADER: usize = 4;
     let input_len = env::input_len();
-    let mut header = [0u8; 2];
-    if input_len < 2 {
+    let mut header = [0u8; HEADER];
+    if input_len < HEADER {
         return refuse("input is shorter than the program length");
     }
     env::read_input(0, &mut header);
-    let program_len = usize::from(u16::from_le_bytes(header));
-    if program_len > MAX_PROGRAM || 2 + program_len > input_len {
+    let program_len = u32::from_le_bytes(header) as usize;
+    if program_len > MAX_PROGRAM || HEADER + program_len > input_len {
         return refuse("program is too long or truncated");
     }
-    let args_len = input_len - 2 - program_len;
+    let args_len = input_len - HEADER - program_len;
     if args_len % 8 != 0 || args_len / 8 > MAX_STACK {
         return refuse("arguments must be at most 256 i64 values");
     }
     let mut code = [0u8; MAX_PROGRAM];
-    env::read_input(2, &mut code[..program_len]);
+    env::read_input(HEADER, &mut code[..program_len]);
     let mut machine = Machine {
         program: &code[..program_len],
         stack: [0; MAX_STACK],
@@ -241,7 +247,7 @@ pub extern "C" fn main() -> i32 {
     };
     let mut arg = [0u8; 8];
     for i in 0..args_len / 8 {
-        env::read_input(2 + program_len + 8 * i, &mut arg);
+        env::read_input(HEADER + program_len + 8 * i, &mut arg);
         machine.stack[i] = i64::from_le_bytes(arg);
     }
     machine.depth = args_len / 8;

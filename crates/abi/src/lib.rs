@@ -24,7 +24,7 @@
 //! assert!(f.results().is_empty());
 //! assert!(f.uses().memory && f.uses().gas && !f.uses().suspends);
 //! assert_eq!(f.cost().to_string(), "host_call + host_per_byte * len");
-//! assert_eq!(HostFn::ALL.len(), 31);
+//! assert_eq!(HostFn::ALL.len(), 32);
 //! ```
 
 #![no_std]
@@ -41,7 +41,7 @@ pub use rules::{Cost, Rate, Term, Unit, Use, Uses};
 pub const MODULE: &str = "ward";
 
 /// Version of this table. Bumped on any change of name, signature or meaning.
-pub const ABI_VERSION: u32 = 3;
+pub const ABI_VERSION: u32 = 4;
 
 /// Longest storage key, in bytes.
 pub const MAX_KEY_BYTES: u32 = 256;
@@ -229,6 +229,11 @@ macro_rules! for_each_host_function {
             return_data_size ReturnDataSize() -> i32 { uses [] cost [] }
             /// Copies `len` bytes of the last call's return data, from `offset`, to `dst`.
             return_data_read ReturnDataRead(dst: i32, offset: i32, len: i32) { uses [Memory, Gas] cost [HostPerByte * bytes(len)] }
+            /// Copies at most `dst_cap` bytes of the code of the contract at the 32-byte
+            /// address `addr` to `dst` and returns its full length, or -1 when there is no
+            /// contract there. A Wasm contract's code is its module; a system runtime's
+            /// contract's is what the runtime keeps as its code (an EVM contract's bytecode).
+            code_at CodeAt(addr: i32, dst: i32, dst_cap: i32) -> i64 { uses [Memory, Gas] cost [StorageRead + StoragePerByte * bytes(dst_cap)] }
             /// Compiles the `code_len` bytes at `code` as a child module (only `env` syscalls
             /// as imports); returns its id, or a negative [`vm`] error.
             vm_compile VmCompile(code: i32, code_len: i32) -> i64 { uses [Memory, Gas] cost [DeployBase + DeployPerByte * bytes(code_len)] }

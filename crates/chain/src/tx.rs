@@ -162,14 +162,14 @@ impl Encode for TxBody {
                 kind,
             } => {
                 // A Ward deploy is payload 0 (as it always was); another
-                // kind is payload 2, its tag after the salt.
-                let wasi = *kind != CodeKind::Ward;
-                if wasi { 2u8 } else { 0u8 }.encode(out);
+                // kind is payload 2, the kind after the salt.
+                let other = *kind != CodeKind::Ward;
+                if other { 2u8 } else { 0u8 }.encode(out);
                 code.encode(out);
                 input.encode(out);
                 salt.encode(out);
-                if wasi {
-                    kind.tag().encode(out);
+                if other {
+                    kind.encode_explicit(out);
                 }
             }
             Payload::Call { to, input } => {

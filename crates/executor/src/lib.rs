@@ -21,6 +21,7 @@
 
 mod block;
 mod parallel;
+mod runtime;
 mod view;
 
 use std::{
@@ -29,7 +30,10 @@ use std::{
 };
 
 pub use block::{Block, BlockTimings, PreparedBlock, Simulation, tx_of};
+pub use runtime::{Runtimes, envelope, runtime_address};
 pub use view::View;
+
+use runtime::Code;
 
 use ward_abi::call::{FAILED as CALL_FAILED, OK as CALL_OK, REVERTED as CALL_REVERTED};
 use ward_primitives::{Address, CodeKind, Gas, Hash32};
@@ -94,8 +98,11 @@ impl Tx {
                 kind,
                 ..
             } => {
-                let tag = u64::from(*kind != CodeKind::Ward);
-                1 + 32 + bytes(code) + bytes(input) + 8 + bytes(salt) + tag
+                let explicit = match kind {
+                    CodeKind::Ward => 0,
+                    kind => kind.explicit_len(),
+                };
+                1 + 32 + bytes(code) + bytes(input) + 8 + bytes(salt) + explicit
             }
             Tx::Call { input, .. } => 1 + 32 + 32 + bytes(input) + 8,
         }
@@ -128,7 +135,7 @@ impl Tx {
                 gas_limit.encode(&mut out);
                 salt.encode(&mut out);
                 if *kind != CodeKind::Ward {
-                    kind.tag().encode(&mut out);
+                    kind.encode_explicit(&mut out);
                 }
             }
             Tx::Call {
@@ -371,6 +378,8 @@ pub struct Executor<S: StateCommit + Send + Sync + 'static> {
     threads: usize,
     /// The last parallel block's speculation: results kept, run again.
     speculation: Mutex<Speculation>,
+    /// The system runtimes contracts may be deployed for.
+    runtimes: Arc<Runtimes>,
 }
 
 /// What the last block run on several threads did with the workers'
@@ -503,10 +512,12 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// with other executors: what one compiled, the others do not compile
     /// again.
     pub fn with_cache(store: Arc<S>, cache: Arc<ModuleCache>) -> Self {
+        let runtimes = Arc::new(Runtimes::new(cache.backend().clone(), cache.config()));
         Executor {
             store,
             backend: cache.backend().clone(),
             schedule: cache.config().policy.schedule,
+            runtimes,
             cache,
             limits: ChainLimits::default(),
             timeout: None,
@@ -525,6 +536,19 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     pub fn with_threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);
         self
+    }
+
+    /// Runs contracts deployed for system runtimes on `runtimes` (default:
+    /// none registered), which must be on this executor's backend. Which
+    /// runtimes a chain has, under which names, is a consensus value.
+    pub fn with_runtimes(mut self, runtimes: Arc<Runtimes>) -> Self {
+        self.runtimes = runtimes;
+        self
+    }
+
+    /// The system runtimes.
+    pub fn runtimes(&self) -> &Arc<Runtimes> {
+        &self.runtimes
     }
 
     /// The threads a block runs on.
@@ -702,10 +726,10 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             time,
             read_only: true,
         };
-        let (module, kind) = self.module_at(&journal, &to)?;
+        let (code, kind) = self.code_of(&journal, &to)?;
         let id = tx_id(&tx, height, 0);
         let entry = kind.call_entry();
-        let execution = self.run(module, kind, entry, (&tx, id), Gas::new(gas_limit), frame)?;
+        let execution = self.run(code, kind, entry, (&tx, id), Gas::new(gas_limit), frame)?;
         Ok(receipt_of(&tx, height, &execution, Vec::new(), None))
     }
 
@@ -727,7 +751,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         };
         let (mut execution, address) = match tx {
             Tx::Call { sender, to, .. } => {
-                let (module, kind) = self.module_at(journal, to)?;
+                let (code, kind) = self.code_of(journal, to)?;
                 let frame = Frame {
                     journal: journal.clone(),
                     address: *to,
@@ -737,7 +761,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     read_only: false,
                 };
                 let entry = kind.call_entry();
-                (self.run(module, kind, entry, (tx, id), left, frame)?, None)
+                (self.run(code, kind, entry, (tx, id), left, frame)?, None)
             }
             Tx::Deploy {
                 sender,
@@ -747,7 +771,10 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 ..
             } => {
                 let code_hash = Hash32(CodeHash::of(code).0);
-                let address = contract_address(sender, &code_hash, salt);
+                let mut address = contract_address(sender, &code_hash, salt);
+                if runtime::is_runtime(*kind) {
+                    address = runtime_address(address);
+                }
                 if lock(journal).contract(&address)?.is_some() {
                     return Err(ExecError::InvalidTx(format!(
                         "a contract already exists at {address}"
@@ -791,6 +818,9 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         limit: Gas,
         at: Deployed,
     ) -> Result<Execution, ExecError> {
+        if let CodeKind::Runtime(name) = at.kind {
+            return self.deploy_for_runtime(journal, tx, code, limit, (at, name));
+        }
         let charge = Gas::new(self.schedule.deploy_cost(code.len() as u64));
         let Some(left) = limit.checked_sub(charge) else {
             let failure = Failure::new(
@@ -836,7 +866,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 time: at.time,
                 read_only: false,
             };
-            self.run(module, at.kind, "deploy", tx, left, frame)?
+            self.run(Code::Wasm(module), at.kind, "deploy", tx, left, frame)?
         } else {
             Execution::of(Outcome::finished(0, Vec::new(), Gas::ZERO))
         };
@@ -848,40 +878,155 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         Ok(execution)
     }
 
-    /// The compiled module of the contract at `address`, and what it runs
-    /// as.
-    fn module_at(
+    /// A deploy for the system runtime `name`. If the runtime exports
+    /// `deploy`, it runs with the deploy's code and input in one envelope,
+    /// and what it outputs is the contract's code (an EVM constructor's
+    /// return); the runtime charges for it. Otherwise the deploy's code is
+    /// the contract's, and pays Ward's deploy cost for its bytes. While
+    /// `deploy` runs, the contract exists with empty code.
+    fn deploy_for_runtime(
+        &self,
+        journal: &SharedJournal<S>,
+        tx: (&Tx, Hash32),
+        code: &[u8],
+        limit: Gas,
+        (at, name): (Deployed, ward_primitives::RuntimeName),
+    ) -> Result<Execution, ExecError> {
+        let Some((runtime, deploys)) = self.runtimes.get(&name) else {
+            let failure = Failure::new(
+                ErrorKind::EntryNotFound,
+                format!("this chain has no system runtime named `{name}`"),
+            );
+            return Ok(Execution::rejected(failure));
+        };
+        let record = |journal: &SharedJournal<S>, code: Vec<u8>| {
+            let code_hash = Hash32(CodeHash::of(&code).0);
+            let mut j = lock(journal);
+            j.put_code(code_hash, code);
+            j.create_contract(
+                at.address,
+                ContractInfo {
+                    code_hash,
+                    deployer: at.deployer,
+                    created_at: at.height,
+                    kind: at.kind,
+                },
+            );
+        };
+        if !deploys {
+            let charge = Gas::new(self.schedule.deploy_cost(code.len() as u64));
+            if charge > limit {
+                let failure = Failure::new(
+                    ErrorKind::OutOfGas,
+                    format!(
+                        "deploying {} bytes costs {charge} gas, more than the limit {limit}",
+                        code.len()
+                    ),
+                );
+                return Ok(Execution::of(Outcome::failed(failure, limit)));
+            }
+            record(journal, code.to_vec());
+            return Ok(Execution::of(Outcome::finished(0, Vec::new(), charge)));
+        }
+        record(journal, Vec::new());
+        let frame = Frame {
+            journal: journal.clone(),
+            address: at.address,
+            caller: at.deployer,
+            height: at.height,
+            time: at.time,
+            read_only: false,
+        };
+        let input = match tx.0 {
+            Tx::Deploy { input, .. } | Tx::Call { input, .. } => input,
+        };
+        let envelope = runtime::envelope(code, input);
+        let code = Code::Runtime(runtime, Arc::new(Vec::new()));
+        let execution = self.run_with(code, at.kind, "deploy", (envelope, tx.1), limit, frame)?;
+        if execution.outcome.status == Status::Ok {
+            record(journal, execution.outcome.output.clone());
+        }
+        Ok(execution)
+    }
+
+    /// What the contract at `address` runs (its compiled module, or its
+    /// runtime and code), and its kind.
+    fn code_of(
         &self,
         journal: &SharedJournal<S>,
         address: &Address,
-    ) -> Result<(ward_vm::Module, CodeKind), ExecError> {
+    ) -> Result<(Code, CodeKind), ExecError> {
         let info = lock(journal).contract(address)?;
         let Some(info) = info else {
             return Err(ExecError::InvalidTx(format!("no contract at {address}")));
         };
+        if let CodeKind::Runtime(name) = info.kind {
+            // A runtime the chain's contracts use but this node lacks is
+            // the node's misconfiguration, never a receipt.
+            let Some((runtime, _)) = self.runtimes.get(&name) else {
+                return Err(ExecError::Fault(NodeFault::new(
+                    FaultKind::Invariant,
+                    format!(
+                        "contract {address} runs on system runtime `{name}`, which this node has not registered"
+                    ),
+                )));
+            };
+            let code = self.stored_code(journal, address, &info.code_hash)?;
+            return Ok((Code::Runtime(runtime, Arc::new(code)), info.kind));
+        }
         // Code is stored by its hash and never changes: a module the cache
         // holds under the hash is that code, so the code is read (a copy of
         // it, every call) only to compile it. The contract's record, read
         // above, is what a parallel block's conflict check needs.
         let hash = CodeHash(info.code_hash.0);
         if let Some(Ok(module)) = self.cache.lookup(&hash) {
-            return Ok((module, info.kind));
+            return Ok((Code::Wasm(module), info.kind));
         }
-        let code = lock(journal).code(&info.code_hash)?;
-        let Some(code) = code else {
-            return Err(StateError::Corrupt {
-                table: "code",
-                message: format!("contract {address} has no code {}", info.code_hash),
-            }
-            .into());
-        };
+        let code = self.stored_code(journal, address, &info.code_hash)?;
         let module = self.cache.get_or_compile(&code).map_err(|f| {
             ExecError::State(StateError::Corrupt {
                 table: "code",
                 message: format!("stored code no longer compiles: {}", f.message),
             })
         })?;
-        Ok((module, info.kind))
+        Ok((Code::Wasm(module), info.kind))
+    }
+
+    /// The code stored under `hash` for the contract at `address`; its
+    /// absence is corruption.
+    fn stored_code(
+        &self,
+        journal: &SharedJournal<S>,
+        address: &Address,
+        hash: &Hash32,
+    ) -> Result<Vec<u8>, ExecError> {
+        match lock(journal).code(hash)? {
+            Some(code) => Ok(code),
+            None => Err(StateError::Corrupt {
+                table: "code",
+                message: format!("contract {address} has no code {hash}"),
+            }
+            .into()),
+        }
+    }
+
+    /// Starts `entry` of `code` with `options` and `context`: a fresh
+    /// instance of a contract's module, or a pooled instance of a runtime.
+    fn start(
+        &self,
+        code: &Code,
+        entry: &str,
+        options: RunOptions,
+        context: CallContext,
+    ) -> Progress {
+        let entry = Entry::Main(entry.into());
+        match code {
+            Code::Wasm(module) => ward_vm::begin(&*self.backend, module, &entry, options, context),
+            Code::Runtime(runtime, _) => self
+                .runtimes
+                .system()
+                .begin(runtime, &entry, options, context),
+        }
     }
 
     /// The call context of a frame running `module`, a contract of `kind`
@@ -895,7 +1040,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     fn context(
         &self,
         kind: CodeKind,
-        module: &ward_vm::Module,
+        code: &Code,
         frames: &mut Frames<S>,
         frame: Frame<S>,
         stack_base: u32,
@@ -905,7 +1050,11 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             .with_chain(Box::new(frame))
             .with_memory_budget(&frames.memory)
             .with_stack_base(stack_base);
-        if module.runs_children() {
+        if runtime::is_runtime(kind) {
+            // A trusted runtime charges for what it does itself.
+            context = context.with_host_costs_waived();
+        }
+        if code.runs_children() {
             // An engine for children that cannot be set up is this node's
             // fault, never a receipt.
             let cache = self.cache.children().map_err(|failure| {
@@ -946,7 +1095,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// callee runs, so the native stack does not grow with the call depth.
     fn run(
         &self,
-        module: ward_vm::Module,
+        code: Code,
         kind: CodeKind,
         entry: &str,
         (tx, id): (&Tx, Hash32),
@@ -954,8 +1103,21 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         root: Frame<S>,
     ) -> Result<Execution, ExecError> {
         let input = match tx {
-            Tx::Deploy { input, .. } | Tx::Call { input, .. } => input.clone(),
+            Tx::Deploy { input, .. } | Tx::Call { input, .. } => code.input(input.clone()),
         };
+        self.run_with(code, kind, entry, (input, id), gas_limit, root)
+    }
+
+    /// [`Executor::run`] with the root frame's `input` as it is.
+    fn run_with(
+        &self,
+        code: Code,
+        kind: CodeKind,
+        entry: &str,
+        (input, id): (Vec<u8>, Hash32),
+        gas_limit: Gas,
+        root: Frame<S>,
+    ) -> Result<Execution, ExecError> {
         let mut frames = Frames {
             journal: root.journal.clone(),
             height: root.height,
@@ -978,14 +1140,8 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             ..RunOptions::default()
         };
         frames.slot = frames.instances.take();
-        let context = self.context(kind, &module, &mut frames, root, 0)?;
-        let mut progress = ward_vm::begin(
-            &*self.backend,
-            &module,
-            &Entry::Main(entry.into()),
-            options,
-            context,
-        );
+        let context = self.context(kind, &code, &mut frames, root, 0)?;
+        let mut progress = self.start(&code, entry, options, context);
         loop {
             progress = match progress {
                 Progress::Finished(execution) if is_timeout(&execution) => {
@@ -1050,13 +1206,13 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             .flatten();
         let callee = match slot {
             None => None,
-            Some(_) => match self.module_at(&frames.journal, &call.to) {
+            Some(_) => match self.code_of(&frames.journal, &call.to) {
                 Ok(contract) => Some(contract),
                 Err(ExecError::InvalidTx(_)) => None,
                 Err(err) => return Err(err),
             },
         };
-        let Some((module, kind)) = callee else {
+        let Some((code, kind)) = callee else {
             return Ok(running.resume(Reply::Call {
                 status: CALL_FAILED,
                 return_data: Vec::new(),
@@ -1081,19 +1237,14 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             read_only,
         };
         frames.current = (call.to, read_only);
-        let context = self.context(kind, &module, frames, frame, call.stack_base)?;
-        Ok(ward_vm::begin(
-            &*self.backend,
-            &module,
-            &Entry::Main(kind.call_entry().into()),
-            RunOptions {
-                input: call.input,
-                gas_limit: call.gas,
-                timeout: frames.time_left(),
-                ..RunOptions::default()
-            },
-            context,
-        ))
+        let context = self.context(kind, &code, frames, frame, call.stack_base)?;
+        let options = RunOptions {
+            input: code.input(call.input),
+            gas_limit: call.gas,
+            timeout: frames.time_left(),
+            ..RunOptions::default()
+        };
+        Ok(self.start(&code, kind.call_entry(), options, context))
     }
 }
 
@@ -1125,6 +1276,8 @@ fn fits_kind(module: &ward_vm::Module, kind: CodeKind) -> Result<(), Failure> {
             )),
             None => Ok(()),
         },
+        // A runtime's contract is not Wasm: it is never compiled.
+        CodeKind::Runtime(_) => Ok(()),
         CodeKind::Wasi => match module.export_func("_start") {
             None => Err(Failure::new(
                 ErrorKind::EntryNotFound,
@@ -1261,5 +1414,23 @@ impl<S: StateCommit + Send + Sync + 'static> Chain for Frame<S> {
         lock(&self.journal)
             .code(&Hash32(*hash))
             .map_err(state_fault)
+    }
+
+    fn code_at(&mut self, address: &[u8; 32]) -> Result<Option<Vec<u8>>, ChainError> {
+        let j = lock(&self.journal);
+        let Some(info) = j.contract(&Address(*address)).map_err(state_fault)? else {
+            return Ok(None);
+        };
+        match j.code(&info.code_hash).map_err(state_fault)? {
+            Some(code) => Ok(Some(code)),
+            None => Err(state_fault(StateError::Corrupt {
+                table: "code",
+                message: format!(
+                    "contract {} has no code {}",
+                    Address(*address),
+                    info.code_hash
+                ),
+            })),
+        }
     }
 }

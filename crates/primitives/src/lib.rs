@@ -35,23 +35,38 @@ pub enum CodeKind {
     /// call's input as stdin and its output from stdout, WASI beside the
     /// `ward` ABI; nothing runs when it is deployed.
     Wasi,
+    /// Code for the system runtime the chain registered under this name
+    /// (`docs/runtimes.md`): not Wasm, but the runtime's input (an EVM
+    /// contract's bytecode for `evm`).
+    Runtime(RuntimeName),
 }
 
 impl CodeKind {
-    /// Its tag in encodings: 0 Ward, 1 WASI.
+    /// Its tag in encodings: 0 Ward, 1 WASI, 2 a system runtime (whose
+    /// name follows the tag).
     pub const fn tag(self) -> u8 {
         match self {
             CodeKind::Ward => 0,
             CodeKind::Wasi => 1,
+            CodeKind::Runtime(_) => 2,
         }
     }
 
-    /// The kind of `tag`.
-    pub const fn from_tag(tag: u8) -> Option<CodeKind> {
-        match tag {
-            0 => Some(CodeKind::Ward),
-            1 => Some(CodeKind::Wasi),
-            _ => None,
+    /// Writes the kind explicitly (after a Ward record or deploy, which
+    /// imply Ward's): its tag, then a runtime's name as a byte string.
+    pub fn encode_explicit(&self, out: &mut alloc::vec::Vec<u8>) {
+        use codec::Encode;
+        self.tag().encode(out);
+        if let CodeKind::Runtime(name) = self {
+            name.as_str().as_bytes().encode(out);
+        }
+    }
+
+    /// The length of [`CodeKind::encode_explicit`]'s bytes.
+    pub fn explicit_len(&self) -> u64 {
+        match self {
+            CodeKind::Runtime(name) => 1 + 4 + name.as_str().len() as u64,
+            _ => 1,
         }
     }
 
@@ -61,29 +76,48 @@ impl CodeKind {
     ///
     /// # Errors
     ///
-    /// A missing byte, an unknown kind, or Ward's.
+    /// A missing byte, an unknown kind, Ward's, or a runtime name that is
+    /// not one.
     pub fn decode_explicit(input: &mut &[u8]) -> Result<CodeKind, codec::CodecError> {
         use codec::Decode;
-        match CodeKind::from_tag(u8::decode(input)?) {
-            Some(kind) if kind != CodeKind::Ward => Ok(kind),
-            _ => Err(codec::CodecError(alloc::string::String::from(
-                "unknown or non-canonical code kind",
-            ))),
+        let bad = |what: &str| codec::CodecError(alloc::format!("{what} code kind"));
+        match u8::decode(input)? {
+            1 => Ok(CodeKind::Wasi),
+            2 => {
+                let name = alloc::vec::Vec::<u8>::decode(input)?;
+                core::str::from_utf8(&name)
+                    .ok()
+                    .and_then(RuntimeName::new)
+                    .map(CodeKind::Runtime)
+                    .ok_or_else(|| bad("a bad runtime name in a"))
+            }
+            _ => Err(bad("an unknown or non-canonical")),
         }
     }
 
-    /// Its name in results: `ward` or `wasi`.
-    pub const fn as_str(self) -> &'static str {
+    /// The kind a user names: `ward`, `wasi`, or a runtime's name.
+    pub fn parse(name: &str) -> Option<CodeKind> {
+        match name {
+            "ward" => Some(CodeKind::Ward),
+            "wasi" => Some(CodeKind::Wasi),
+            name => RuntimeName::new(name).map(CodeKind::Runtime),
+        }
+    }
+
+    /// Its name in results: `ward`, `wasi`, or the runtime's.
+    pub fn as_str(&self) -> &str {
         match self {
             CodeKind::Ward => "ward",
             CodeKind::Wasi => "wasi",
+            CodeKind::Runtime(name) => name.as_str(),
         }
     }
 
-    /// The export a call runs: `main` or `_start`.
+    /// The export a call runs: `main` (a Ward contract's, or the
+    /// runtime's) or `_start`.
     pub const fn call_entry(self) -> &'static str {
         match self {
-            CodeKind::Ward => "main",
+            CodeKind::Ward | CodeKind::Runtime(_) => "main",
             CodeKind::Wasi => "_start",
         }
     }
@@ -92,6 +126,59 @@ impl CodeKind {
 impl fmt::Display for CodeKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// The longest name a system runtime is registered under, in bytes.
+pub const MAX_RUNTIME_NAME: usize = 16;
+
+/// The name a chain registers a system runtime under: 1 to
+/// [`MAX_RUNTIME_NAME`] bytes of lowercase ASCII letters, digits and `-`,
+/// starting with a letter, and neither `ward` nor `wasi`.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RuntimeName {
+    len: u8,
+    bytes: [u8; MAX_RUNTIME_NAME],
+}
+
+impl RuntimeName {
+    /// `name`, when it is a runtime's name.
+    pub fn new(name: &str) -> Option<RuntimeName> {
+        let raw = name.as_bytes();
+        let fits = (1..=MAX_RUNTIME_NAME).contains(&raw.len())
+            && raw[0].is_ascii_lowercase()
+            && raw
+                .iter()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+            && name != "ward"
+            && name != "wasi";
+        if !fits {
+            return None;
+        }
+        let mut bytes = [0u8; MAX_RUNTIME_NAME];
+        bytes[..raw.len()].copy_from_slice(raw);
+        Some(RuntimeName {
+            len: raw.len() as u8,
+            bytes,
+        })
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII is ever stored (checked in `new`).
+        core::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for RuntimeName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for RuntimeName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RuntimeName({:?})", self.as_str())
     }
 }
 

@@ -16,9 +16,9 @@ impl Encode for ContractInfo {
         self.deployer.encode(out);
         self.created_at.encode(out);
         // A Ward contract's record ends here (as it always did); any other
-        // kind appends its tag.
+        // kind appends its tag (and a runtime's name).
         if self.kind != CodeKind::Ward {
-            self.kind.tag().encode(out);
+            self.kind.encode_explicit(out);
         }
     }
 }

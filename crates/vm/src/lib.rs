@@ -82,7 +82,7 @@ pub use run::{
     Entry, EntryShape, Execution, Progress, RunOptions, Running, begin, compile, execute,
     instantiate_metered, policy_failure,
 };
-pub use system::SystemRuntimes;
+pub use system::{MAX_POOLED, SystemRuntimes};
 pub use tier::{TierStats, TieredBackend};
 pub use value::{ExportType, ExternType, FuncType, ImportType, ValType, Value};
 pub use ward_abi::ABI_VERSION;

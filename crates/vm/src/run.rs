@@ -285,6 +285,9 @@ pub struct Running {
     meter: Option<Meter>,
     shape: Option<EntryShape>,
     suspensions: u64,
+    /// Where a system runtime's instance goes back when the call is over
+    /// (`None`: a fresh sandbox, recycled by the backend).
+    home: Option<crate::system::Home>,
 }
 
 impl std::fmt::Debug for Running {
@@ -322,6 +325,7 @@ impl Running {
                 Progress::Suspended(self, request)
             }
             step => {
+                let returned = matches!(step, Step::Returned(_));
                 let settled = settle(
                     &mut *self.sandbox,
                     self.meter.as_ref(),
@@ -329,7 +333,10 @@ impl Running {
                     self.suspensions,
                     step,
                 );
-                self.sandbox.finish();
+                match self.home {
+                    Some(home) => home.put_back(self.sandbox, self.meter, &settled, returned),
+                    None => self.sandbox.finish(),
+                }
                 match settled {
                     Ok(execution) => Progress::Finished(execution),
                     Err(fault) => Progress::Aborted(fault),
@@ -385,32 +392,30 @@ pub fn begin(
         meter,
         shape,
         suspensions: 0,
+        home: None,
     }
     .advance(step)
 }
 
-/// Calls `func` (an entry resolved by [`resolve_entry`]) in an instantiated
-/// and armed sandbox, services its suspensions in a flat loop, and turns
-/// the final step into an execution. The flag says whether the entry
-/// returned: every frame of the call left normally, so the instance's
-/// shadow stack and call depth are where the call found them (after an
-/// `exit` or a trap they are not).
-pub(crate) fn call_entry(
-    sandbox: &mut dyn Sandbox,
-    meter: Option<&Meter>,
-    func: crate::Extern,
-    args: &[Value],
-    shape: Option<EntryShape>,
-    service: &mut dyn FnMut(Request) -> Reply,
-) -> (Result<Execution, NodeFault>, bool) {
-    let mut suspensions = 0;
-    let mut step = sandbox.call(func, args);
-    while let Step::Suspended(request) = step {
-        suspensions += 1;
-        step = sandbox.resume(service(request));
+/// Calls `func` of an instance already armed in `sandbox` (a system
+/// runtime's) and runs it to its first suspension or its end; when the
+/// call is over, the instance goes back to `home`.
+pub(crate) fn begin_in(
+    sandbox: Box<dyn Sandbox>,
+    meter: Option<Meter>,
+    (func, args, shape): (crate::Extern, &[Value], Option<EntryShape>),
+    home: crate::system::Home,
+) -> Progress {
+    let mut sandbox = sandbox;
+    let step = sandbox.call(func, args);
+    Running {
+        sandbox,
+        meter,
+        shape,
+        suspensions: 0,
+        home: Some(home),
     }
-    let returned = matches!(step, Step::Returned(_));
-    (settle(sandbox, meter, shape, suspensions, step), returned)
+    .advance(step)
 }
 
 /// The node fault that aborted the sandbox's call, if one did.

@@ -11,7 +11,16 @@
 //!   the call and out after it, and the meters are re-armed, so each call
 //!   sees only its own input, output and gas;
 //! - calls into one cached instance are strictly sequential (the instance
-//!   belongs to one thread and is taken out of its slot for the call);
+//!   belongs to one thread and is taken out of its pool for the call); a
+//!   call that starts while another waits (a runtime's contract calling a
+//!   contract of the same runtime) gets another instance, so a thread
+//!   keeps up to [`MAX_POOLED`] per runtime;
+//! - a call can suspend ([`SystemRuntimes::begin`] gives its
+//!   [`Progress`]), so an executor serves a runtime's `ward.call` as it
+//!   serves a contract's; the instance goes back to its pool when the call
+//!   is over;
+//! - [`SystemRuntimes::reset`] drops every cached instance, on every
+//!   thread, before its next use;
 //! - after any failure (trap, out of gas, stack overflow, timeout, memory
 //!   fault, host error) the instance is dropped, and the next call builds a
 //!   fresh one, so no call ever sees state a failure left half-written. So
@@ -39,11 +48,15 @@ use std::{
 
 use crate::{
     Backend, CallContext, CodeHash, Config, Entry, ErrorKind, Execution, Extern, Failure,
-    InstanceId, Meter, Metering, Module, NodeFault, Reply, Request, RunOptions, Sandbox, Status,
-    run::{call_entry, instantiate_metered, resolve_entry},
+    InstanceId, Meter, Metering, Module, NodeFault, Progress, Reply, Request, RunOptions, Sandbox,
+    Status,
+    run::{begin_in, instantiate_metered, resolve_entry},
 };
 
-/// Distinguishes registries in the per-thread instance slots.
+/// How many idle instances of one runtime a thread keeps.
+pub const MAX_POOLED: usize = 8;
+
+/// Distinguishes registries in the per-thread instance pools.
 static NEXT_REGISTRY: AtomicU64 = AtomicU64::new(1);
 
 /// One thread's reusable instance of one runtime.
@@ -53,13 +66,70 @@ struct Cached {
     meter: Option<Meter>,
     /// Entry exports looked up so far, by name.
     entries: Vec<(String, Extern)>,
+    /// The registry's generation it was built in.
+    generation: u64,
 }
 
 thread_local! {
-    /// (registry, code hash) -> this thread's instance. An instance is
-    /// taken out for the duration of a call and put back after a success.
-    static INSTANCES: RefCell<BTreeMap<(u64, CodeHash), Cached>> =
+    /// (registry, code hash) -> this thread's idle instances. An instance
+    /// is taken out for the duration of a call and put back after a
+    /// success.
+    static INSTANCES: RefCell<BTreeMap<(u64, CodeHash), Vec<Cached>>> =
         const { RefCell::new(BTreeMap::new()) };
+}
+
+/// Where a runtime's instance goes back when its call is over.
+pub(crate) struct Home {
+    slot: (u64, CodeHash),
+    instance: InstanceId,
+    entries: Vec<(String, Extern)>,
+    generation: u64,
+    current: Arc<AtomicU64>,
+}
+
+impl Home {
+    /// Puts the instance back in this thread's pool after a call that
+    /// `settled` as it did, unless the call failed or did not return
+    /// (then the instance is dropped and the next call builds a fresh
+    /// one), the registry was reset since it was built, or the pool is
+    /// full.
+    pub(crate) fn put_back(
+        self,
+        sandbox: Box<dyn Sandbox>,
+        meter: Option<Meter>,
+        settled: &Result<Execution, NodeFault>,
+        returned: bool,
+    ) {
+        let mut sandbox = sandbox;
+        // Swap the context out (dropping the call's input and leftovers).
+        if let Ok(slot) = sandbox.context() {
+            *slot = CallContext::default();
+        }
+        sandbox.set_deadline(None);
+        // Only an entry that returned leaves the instance as it found it:
+        // an `exit` unwinds frames whose epilogues never run (the call
+        // depth, a compiled language's shadow stack pointer), so the
+        // instance is rebuilt as after a failure.
+        let healthy =
+            matches!(settled, Ok(e) if matches!(e.outcome.status, Status::Ok | Status::Reverted));
+        if !healthy || !returned || self.generation != self.current.load(Ordering::Acquire) {
+            return;
+        }
+        let cached = Cached {
+            sandbox,
+            instance: self.instance,
+            meter,
+            entries: self.entries,
+            generation: self.generation,
+        };
+        INSTANCES.with(|m| {
+            let mut pools = m.borrow_mut();
+            let pool = pools.entry(self.slot).or_default();
+            if pool.len() < MAX_POOLED {
+                pool.push(cached);
+            }
+        });
+    }
 }
 
 /// The trusted runtimes an embedder registered, on one backend.
@@ -69,6 +139,9 @@ pub struct SystemRuntimes {
     config: Config,
     modules: RwLock<BTreeMap<CodeHash, Module>>,
     builds: AtomicU64,
+    /// Bumped by [`SystemRuntimes::reset`]: instances of an older
+    /// generation are dropped instead of used.
+    generation: Arc<AtomicU64>,
 }
 
 impl SystemRuntimes {
@@ -81,6 +154,7 @@ impl SystemRuntimes {
             config: config.clone(),
             modules: RwLock::new(BTreeMap::new()),
             builds: AtomicU64::new(0),
+            generation: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -102,13 +176,35 @@ impl SystemRuntimes {
         Ok(code)
     }
 
+    /// The registered runtime `code`'s module.
+    pub fn module(&self, code: &CodeHash) -> Option<Module> {
+        let modules = self.modules.read().unwrap_or_else(|e| e.into_inner());
+        modules.get(code).cloned()
+    }
+
     /// How many instances have been built so far, on every thread.
     pub fn instance_builds(&self) -> u64 {
         self.builds.load(Ordering::Relaxed)
     }
 
-    /// Calls `entry` of the runtime `code` on this thread's instance,
-    /// building it first if there is none.
+    /// Drops every cached instance of every runtime: this thread's now,
+    /// other threads' when they next take one. Calls in progress finish on
+    /// their instances, which are then dropped too.
+    pub fn reset(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        INSTANCES.with(|m| {
+            m.borrow_mut()
+                .retain(|(registry, _), _| *registry != self.id)
+        });
+    }
+
+    /// Calls `entry` of the runtime `code` on one of this thread's
+    /// instances, building one first if there is none, and services its
+    /// suspensions with `service`.
+    ///
+    /// # Errors
+    ///
+    /// A [`NodeFault`] when the node failed during the call.
     pub fn call(
         &self,
         code: &CodeHash,
@@ -117,30 +213,47 @@ impl SystemRuntimes {
         context: CallContext,
         service: &mut dyn FnMut(Request) -> Reply,
     ) -> Result<Execution, NodeFault> {
-        let module = {
-            let modules = self.modules.read().unwrap_or_else(|e| e.into_inner());
-            match modules.get(code) {
-                Some(module) => module.clone(),
-                None => {
-                    return Ok(Execution::rejected(Failure::new(
-                        ErrorKind::EntryNotFound,
-                        format!("no system runtime with code hash {code}"),
-                    )));
+        let mut progress = self.begin(code, entry, options, context);
+        loop {
+            match progress {
+                Progress::Finished(execution) => return Ok(execution),
+                Progress::Aborted(fault) => return Err(fault),
+                Progress::Suspended(running, request) => {
+                    progress = running.resume(service(request))
                 }
             }
+        }
+    }
+
+    /// Starts `entry` of the runtime `code` on one of this thread's
+    /// instances (building one first if there is none) with `context`
+    /// swapped in, and runs it to its first suspension or its end, as
+    /// [`crate::begin`] does for a fresh instance.
+    pub fn begin(
+        &self,
+        code: &CodeHash,
+        entry: &Entry,
+        options: RunOptions,
+        context: CallContext,
+    ) -> Progress {
+        let Some(module) = self.module(code) else {
+            return Progress::Finished(Execution::rejected(Failure::new(
+                ErrorKind::EntryNotFound,
+                format!("no system runtime with code hash {code}"),
+            )));
         };
         let (name, args, shape) = match resolve_entry(&module, entry) {
             Ok(resolved) => resolved,
-            Err(failure) => return Ok(Execution::rejected(failure)),
+            Err(failure) => return Progress::Finished(Execution::rejected(failure)),
         };
-        let slot = (self.id, *code);
-        let taken = INSTANCES.with(|m| m.borrow_mut().remove(&slot));
-        let mut cached = match taken {
+        let mut cached = match self.take(code) {
             Some(cached) => cached,
             None => match self.build(&module) {
                 Ok(cached) => cached,
-                Err(Built::Failed(failure)) => return Ok(Execution::rejected(failure)),
-                Err(Built::Aborted(fault)) => return Err(fault),
+                Err(Built::Failed(failure)) => {
+                    return Progress::Finished(Execution::rejected(failure));
+                }
+                Err(Built::Aborted(fault)) => return Progress::Aborted(fault),
             },
         };
         let func = match cached.entries.iter().find(|(n, _)| n == name) {
@@ -151,7 +264,7 @@ impl SystemRuntimes {
                     func
                 }
                 None => {
-                    return Ok(Execution::rejected(Failure::new(
+                    return Progress::Finished(Execution::rejected(Failure::new(
                         ErrorKind::EntryNotFound,
                         format!("no function export `{name}`"),
                     )));
@@ -181,36 +294,38 @@ impl SystemRuntimes {
             Err(e) => Err(Failure::new(ErrorKind::HostError, e.to_string())),
         };
         if let Err(failure) = armed {
-            return Ok(Execution::rejected(failure));
+            return Progress::Finished(Execution::rejected(failure));
         }
+        let home = Home {
+            slot: (self.id, *code),
+            instance: cached.instance,
+            entries: cached.entries,
+            generation: cached.generation,
+            current: self.generation.clone(),
+        };
+        begin_in(cached.sandbox, cached.meter, (func, &args, shape), home)
+    }
 
-        let (execution, returned) = call_entry(
-            &mut *cached.sandbox,
-            cached.meter.as_ref(),
-            func,
-            &args,
-            shape,
-            service,
-        );
-        // Swap the context out (dropping the call's input and leftovers).
-        if let Ok(slot) = cached.sandbox.context() {
-            *slot = CallContext::default();
-        }
-        cached.sandbox.set_deadline(None);
-        // Only an entry that returned leaves the instance as it found it:
-        // an `exit` unwinds frames whose epilogues never run (the call
-        // depth, a compiled language's shadow stack pointer), so the
-        // instance is rebuilt as after a failure.
-        let healthy = matches!(&execution, Ok(e) if matches!(e.outcome.status, Status::Ok | Status::Reverted));
-        if healthy && returned {
-            INSTANCES.with(|m| m.borrow_mut().insert(slot, cached));
-        }
-        execution
+    /// An idle instance of `code` from this thread's pool, of the current
+    /// generation.
+    fn take(&self, code: &CodeHash) -> Option<Cached> {
+        let current = self.generation.load(Ordering::Acquire);
+        INSTANCES.with(|m| {
+            let mut pools = m.borrow_mut();
+            let pool = pools.get_mut(&(self.id, *code))?;
+            while let Some(cached) = pool.pop() {
+                if cached.generation == current {
+                    return Some(cached);
+                }
+            }
+            None
+        })
     }
 
     /// A fresh instance, its start function run with gas that no call pays.
     fn build(&self, module: &Module) -> Result<Cached, Built> {
         self.builds.fetch_add(1, Ordering::Relaxed);
+        let generation = self.generation.load(Ordering::Acquire);
         let mut context = CallContext::default();
         context.reset(Vec::new(), crate::MAX_GAS);
         let mut sandbox = self.backend.sandbox(context);
@@ -226,6 +341,7 @@ impl SystemRuntimes {
             instance,
             meter,
             entries: Vec::new(),
+            generation,
         })
     }
 }

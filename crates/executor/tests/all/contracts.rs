@@ -418,18 +418,15 @@ fn registry_names_are_owned_by_ed25519_keys() {
     });
 }
 
-/// Assembles a `stackvm` call: the program, then the arguments.
+/// Assembles a `stackvm` call: the program, then the arguments, in the
+/// system runtimes' envelope.
 fn stackvm_input(program: &[u8], args: &[i64]) -> Vec<u8> {
-    let mut input = u16::try_from(program.len()).unwrap().to_le_bytes().to_vec();
-    input.extend_from_slice(program);
-    for arg in args {
-        input.extend_from_slice(&arg.to_le_bytes());
-    }
-    input
+    let args: Vec<u8> = args.iter().flat_map(|a| a.to_le_bytes()).collect();
+    ward_executor::envelope(program, &args)
 }
 
 /// `stackvm` bytecode for the sum 1 + 2 + ... + n, with n as its argument.
-fn sum_program() -> Vec<u8> {
+pub(crate) fn sum_program() -> Vec<u8> {
     let mut p = vec![0x01];
     p.extend_from_slice(&0i64.to_le_bytes()); // 0: push 0     (n acc)
     p.extend_from_slice(&[0x05]); //             9: over       (n acc n)

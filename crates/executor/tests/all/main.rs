@@ -5,6 +5,7 @@ mod contracts;
 mod executor;
 mod faults;
 mod parallel;
+mod runtimes;
 mod signed;
 mod tier;
 mod wasi;

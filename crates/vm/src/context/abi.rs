@@ -125,6 +125,7 @@ impl CallContext {
             HostFn::ReturnDataSize => count_i32(self.return_data.len()),
             HostFn::ReturnDataRead => self.return_data_read(args, memory),
             HostFn::VerifyEd25519 => verify_ed25519(args, memory),
+            HostFn::CodeAt => self.code_at(args, memory),
             HostFn::VmCompile
             | HostFn::VmCompileStored
             | HostFn::VmLookup
@@ -170,6 +171,25 @@ impl CallContext {
                 ErrorKind::HostError,
                 "charge_gas: negative amount",
             ))),
+        }
+    }
+
+    fn code_at(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+        let addr = checked_range(args.i32(0), 32, memory.len(), "code_at: address")?;
+        let dst = args.range(1, 2, memory, "code_at: destination")?;
+        let mut address = [0u8; 32];
+        address.copy_from_slice(&memory[addr]);
+        let code = self
+            .chain
+            .code_at(&address)
+            .map_err(|e| self.chain_stop(e))?;
+        match code {
+            None => Ok(Some(Value::I64(-1))),
+            Some(code) => {
+                let n = code.len().min(dst.len());
+                memory[dst.start..dst.start + n].copy_from_slice(&code[..n]);
+                count_i64(code.len() as u64)
+            }
         }
     }
 

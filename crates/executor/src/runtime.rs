@@ -1,0 +1,129 @@
+//! System runtimes on the chain path (`docs/runtimes.md`).
+//!
+//! A chain registers trusted, self-metered runtimes under names
+//! ([`Runtimes`]); a contract deployed for one ([`CodeKind::Runtime`]) has
+//! code that is the runtime's input rather than Wasm (an EVM contract's
+//! bytecode for `evm`). Its frames run the runtime's instance from the
+//! per-thread pool of [`ward_vm::SystemRuntimes`], with the contract's
+//! address, storage and caller as any contract's frame has them, and the
+//! code and the call's input in one envelope ([`envelope`]).
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use ward_primitives::{Address, CodeKind, RuntimeName};
+use ward_vm::{Backend, CodeHash, Config, Failure, Metering, SystemRuntimes};
+
+/// The system runtimes a chain registered, by name, on one backend.
+pub struct Runtimes {
+    system: SystemRuntimes,
+    names: BTreeMap<RuntimeName, Registered>,
+}
+
+/// One registered runtime.
+#[derive(Clone, Copy, Debug)]
+struct Registered {
+    code: CodeHash,
+    /// Whether it exports `deploy` (which then turns a deploy's code into
+    /// the contract's).
+    deploys: bool,
+}
+
+impl Runtimes {
+    /// No runtimes, on `backend` (created with `config`).
+    pub fn new(backend: Arc<dyn Backend>, config: &Config) -> Self {
+        Runtimes {
+            system: SystemRuntimes::new(backend, config),
+            names: BTreeMap::new(),
+        }
+    }
+
+    /// Registers `wasm` under `name` as a self-metered runtime: it is not
+    /// instrumented, its host calls are free, and it charges for what it
+    /// does through `ward.charge_gas`. Its calls run `main`; it may export
+    /// `deploy`. Returns the module's code hash.
+    ///
+    /// # Errors
+    ///
+    /// The module's rejection by the policy or the engine.
+    pub fn register(&mut self, name: RuntimeName, wasm: &[u8]) -> Result<CodeHash, Failure> {
+        let code = self.system.register(wasm, Metering::SelfMetered)?;
+        let deploys = self
+            .system
+            .module(&code)
+            .is_some_and(|m| m.export_func("deploy").is_some());
+        self.names.insert(name, Registered { code, deploys });
+        Ok(code)
+    }
+
+    /// The names registered, in order, with their code hashes.
+    pub fn names(&self) -> Vec<(RuntimeName, CodeHash)> {
+        self.names.iter().map(|(n, r)| (*n, r.code)).collect()
+    }
+
+    /// The runtime registered under `name`'s code hash, and whether it
+    /// exports `deploy`.
+    pub(crate) fn get(&self, name: &RuntimeName) -> Option<(CodeHash, bool)> {
+        self.names.get(name).map(|r| (r.code, r.deploys))
+    }
+
+    /// The registry of instances.
+    pub fn system(&self) -> &SystemRuntimes {
+        &self.system
+    }
+
+    /// Drops every cached instance of every runtime (each thread's, before
+    /// its next call): the next call of each builds a fresh one.
+    pub fn reset(&self) {
+        self.system.reset();
+    }
+}
+
+/// A runtime's input for a contract whose code is `code`: `code`'s length
+/// (`u32`, little-endian), `code`, then the call's (or deploy's) `input`.
+pub fn envelope(code: &[u8], input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + code.len() + input.len());
+    out.extend_from_slice(&(code.len() as u32).to_le_bytes());
+    out.extend_from_slice(code);
+    out.extend_from_slice(input);
+    out
+}
+
+/// Where a deploy for a system runtime creates its contract: the deploy's
+/// address ([`crate::contract_address`]) with its first 12 bytes zeroed, so
+/// that the contract has a 20-byte address (an EVM address) too.
+pub fn runtime_address(address: Address) -> Address {
+    let mut bytes = address.0;
+    bytes[..12].fill(0);
+    Address(bytes)
+}
+
+/// What a frame runs: a contract's module, or a registered runtime with
+/// the contract's code.
+#[derive(Clone)]
+pub(crate) enum Code {
+    /// A Wasm contract (Ward or WASI).
+    Wasm(ward_vm::Module),
+    /// The runtime with this code hash, for a contract with this code.
+    Runtime(CodeHash, Arc<Vec<u8>>),
+}
+
+impl Code {
+    /// Whether the frame's code offers children (`vm_*`): a Wasm contract
+    /// that imports them.
+    pub(crate) fn runs_children(&self) -> bool {
+        matches!(self, Code::Wasm(module) if module.runs_children())
+    }
+
+    /// The frame's input for a call with `input`.
+    pub(crate) fn input(&self, input: Vec<u8>) -> Vec<u8> {
+        match self {
+            Code::Wasm(_) => input,
+            Code::Runtime(_, code) => envelope(code, &input),
+        }
+    }
+}
+
+/// Whether `kind` is a runtime's.
+pub(crate) fn is_runtime(kind: CodeKind) -> bool {
+    matches!(kind, CodeKind::Runtime(_))
+}

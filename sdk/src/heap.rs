@@ -33,6 +33,8 @@ mod bump {
     /// (both 0 until the first allocation).
     pub(super) struct Bump {
         pub(super) next: Cell<usize>,
+        /// Where [`super::reset`] moves `next` back to (0: the heap base).
+        pub(super) kept: Cell<usize>,
         end: Cell<usize>,
     }
 
@@ -43,6 +45,7 @@ mod bump {
     #[global_allocator]
     pub(super) static HEAP: Bump = Bump {
         next: Cell::new(0),
+        kept: Cell::new(0),
         end: Cell::new(0),
     };
 
@@ -130,14 +133,24 @@ mod bump {
     }
 }
 
-/// Forgets every allocation: the next one starts at the heap base again.
+/// Forgets every allocation made since the last [`keep`] (or ever, when
+/// nothing was kept): the next one starts there again.
 ///
 /// # Safety
 ///
-/// No value allocated before the call may be used after it (for a system
-/// runtime: call it first thing in each call, and keep nothing on the heap
-/// between calls).
+/// No value allocated after the last [`keep`] may be used after the call
+/// (for a system runtime: call it first thing in each call, and keep
+/// nothing on the heap between calls but what was kept).
 pub unsafe fn reset() {
     #[cfg(all(target_arch = "wasm32", feature = "allocator"))]
-    bump::HEAP.next.set(0);
+    bump::HEAP.next.set(bump::HEAP.kept.get());
+}
+
+/// Keeps every allocation made so far for good: [`reset`] no longer
+/// forgets them. For a system runtime's state that lives as long as its
+/// instance (lazily built tables, initialised once before the first
+/// [`reset`] of a call).
+pub fn keep() {
+    #[cfg(all(target_arch = "wasm32", feature = "allocator"))]
+    bump::HEAP.kept.set(bump::HEAP.next.get());
 }

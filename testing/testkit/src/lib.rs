@@ -10,6 +10,7 @@ use std::sync::Arc;
 pub mod contracts;
 pub mod differential;
 pub mod etcd;
+pub mod evm;
 pub mod wasi;
 
 use ward_vm::{

@@ -2,6 +2,7 @@
 
 mod children;
 mod contracts;
+mod evm;
 mod executor;
 mod faults;
 mod parallel;

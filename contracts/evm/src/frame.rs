@@ -1,0 +1,274 @@
+//! One EVM frame: revm's interpreter over [`WardHost`], with the calls it
+//! makes served as Ward calls (or here, for precompiles) and its gas
+//! charged to Ward at [`GAS_RATE`].
+
+use alloc::vec::Vec;
+
+use revm_interpreter::{
+    CallInput, CallInputs, CallScheme, FrameInput, Gas, InputsImpl, InstructionContext,
+    InstructionExecResult, InstructionResult, Interpreter, InterpreterAction, InterpreterResult,
+    SharedMemory,
+    bytecode::opcode,
+    instructions::{GasTable, InstructionTable, gas_table_spec, instruction_table},
+    interpreter::{EthInterpreter, ExtBytecode},
+    interpreter_types::ReturnData,
+    primitives::{Bytes, U256},
+    state::Bytecode,
+};
+use ward_sdk::{env, sys};
+
+use crate::{GAS_RATE, MAX_CODE_SIZE, SPEC, WARD_CALL, host::WardHost, ward_address};
+
+/// What a Ward call returned (`ward_abi::call`).
+const CALL_OK: i32 = 0;
+const CALL_REVERTED: i32 = 1;
+
+/// Ward's `call` flag for a read-only call.
+const READ_ONLY: i32 = 1;
+
+/// A running EVM frame.
+pub(crate) struct Frame {
+    interpreter: Interpreter<EthInterpreter>,
+    host: WardHost,
+    table: InstructionTable<EthInterpreter, WardHost>,
+    gas_table: GasTable,
+    /// EVM gas whose Ward gas has been charged (by this frame, or by the
+    /// host for what its callees used).
+    charged: u64,
+}
+
+/// `TLOAD` and `TSTORE` halt: transient storage lives for a transaction,
+/// which one Ward frame cannot see (`docs/evm.md`).
+fn refused(ctx: InstructionContext<'_, WardHost, EthInterpreter>) -> InstructionExecResult {
+    let _ = ctx;
+    Err(InstructionResult::NotActivated)
+}
+
+impl Frame {
+    /// A frame running `code` on `calldata` with `limit` EVM gas (a
+    /// deploy's frame runs the creation code, with no calldata).
+    pub(crate) fn new(code: Vec<u8>, calldata: &[u8], limit: u64, deploying: bool) -> Frame {
+        let own = if deploying {
+            Bytecode::default()
+        } else {
+            Bytecode::new_raw(code.clone().into())
+        };
+        let host = WardHost::new(own);
+        let inputs = InputsImpl {
+            target_address: host.me,
+            bytecode_address: None,
+            caller_address: host.caller,
+            input: CallInput::Bytes(Bytes::copy_from_slice(calldata)),
+            call_value: U256::ZERO,
+            depth: 0,
+        };
+        let interpreter = Interpreter::new(
+            SharedMemory::new(),
+            ExtBytecode::new(Bytecode::new_raw(code.into())),
+            inputs,
+            false,
+            SPEC,
+            limit,
+        );
+        let mut table = instruction_table::<EthInterpreter, WardHost>();
+        table[opcode::TLOAD as usize] = revm_interpreter::Instruction::new(refused);
+        table[opcode::TSTORE as usize] = revm_interpreter::Instruction::new(refused);
+        Frame {
+            interpreter,
+            host,
+            table,
+            gas_table: gas_table_spec(SPEC),
+            charged: 0,
+        }
+    }
+
+    /// Runs the frame to its end, serving the calls it makes.
+    pub(crate) fn run(&mut self) -> InterpreterResult {
+        loop {
+            let action = self
+                .interpreter
+                .run_plain(&self.table, &self.gas_table, &mut self.host);
+            match action {
+                InterpreterAction::Return(result) => return finish(result),
+                InterpreterAction::NewFrame(FrameInput::Call(inputs)) => {
+                    let outcome = self.call(&inputs);
+                    self.insert(&inputs, outcome);
+                }
+                InterpreterAction::NewFrame(FrameInput::Create(inputs)) => {
+                    // Contract creation from a contract is not offered yet:
+                    // the creation fails and its gas comes back.
+                    let _ = self.interpreter.stack.push(U256::ZERO);
+                    self.interpreter.return_data.clear();
+                    self.interpreter.gas.erase_cost(inputs.gas_limit());
+                }
+                InterpreterAction::NewFrame(FrameInput::Empty) => {
+                    return InterpreterResult::new(
+                        InstructionResult::FatalExternalError,
+                        Bytes::new(),
+                        self.interpreter.gas,
+                    );
+                }
+            }
+        }
+    }
+
+    /// Charges Ward for the EVM gas spent and not yet charged.
+    fn charge_spent(&mut self, spent: u64) {
+        let owed = spent.saturating_sub(self.charged);
+        if owed > 0 {
+            env::charge_gas(owed.saturating_mul(GAS_RATE));
+            self.charged += owed;
+        }
+    }
+
+    /// Charges what is left to charge once the frame is over.
+    pub(crate) fn settle(&mut self, gas: &Gas) {
+        self.charge_spent(gas.total_gas_spent());
+    }
+
+    /// Serves a call: a precompile here, a contract as a Ward call.
+    /// Returns the result, the return data and the EVM gas left of what
+    /// was forwarded.
+    fn call(&mut self, inputs: &CallInputs) -> (InstructionResult, Vec<u8>, u64) {
+        let input: Vec<u8> = inputs
+            .input
+            .as_bytes_memory(&self.interpreter.memory)
+            .to_vec();
+        let forwarded = inputs.gas_limit;
+        if !inputs.value.get().is_zero() {
+            // Ward has no native currency: value cannot move.
+            return (InstructionResult::OutOfFunds, Vec::new(), forwarded);
+        }
+        if matches!(
+            inputs.scheme,
+            CallScheme::DelegateCall | CallScheme::CallCode
+        ) {
+            return (InstructionResult::NotActivated, Vec::new(), 0);
+        }
+        let target = inputs.bytecode_address;
+        if target != WARD_CALL {
+            if let Some(precompile) = self.host.precompiles.get(&target) {
+                return match precompile.execute(&input, forwarded, 0) {
+                    Ok(output) if output.gas_used <= forwarded => {
+                        let result = if output.status.is_success_or_revert() {
+                            if matches!(output.status, revm_precompile::PrecompileStatus::Success) {
+                                InstructionResult::Return
+                            } else {
+                                InstructionResult::Revert
+                            }
+                        } else {
+                            InstructionResult::PrecompileError
+                        };
+                        if result.is_halt() {
+                            (result, Vec::new(), 0)
+                        } else {
+                            (result, output.bytes.to_vec(), forwarded - output.gas_used)
+                        }
+                    }
+                    _ => (InstructionResult::PrecompileOOG, Vec::new(), 0),
+                };
+            }
+            if inputs.known_bytecode.1.is_empty() {
+                // An account without code: the call succeeds at once.
+                return (InstructionResult::Stop, Vec::new(), forwarded);
+            }
+        }
+        let (address, input) = if target == WARD_CALL {
+            if input.len() < 32 {
+                return (InstructionResult::Revert, Vec::new(), forwarded);
+            }
+            let mut address = [0u8; 32];
+            address.copy_from_slice(&input[..32]);
+            (address, input[32..].to_vec())
+        } else {
+            (ward_address(&target), input)
+        };
+        // The frame's own gas so far is charged before the callee runs, so
+        // that Ward's gas left is what the EVM's is.
+        let own = self
+            .interpreter
+            .gas
+            .total_gas_spent()
+            .saturating_sub(forwarded);
+        self.charge_spent(own);
+        let flags = if inputs.is_static { READ_ONLY } else { 0 };
+        let before = env::gas_left();
+        // SAFETY: the address and the input are live buffers of the given
+        // lengths.
+        let status = unsafe {
+            sys::call(
+                address.as_ptr() as i32,
+                input.as_ptr() as i32,
+                input.len() as i32,
+                i64::try_from(forwarded.saturating_mul(GAS_RATE)).unwrap_or(i64::MAX),
+                flags,
+            )
+        };
+        self.host.invalidate();
+        // The callee's Ward gas, charged by the host, in EVM gas (rounded
+        // up: the rounding is charged too).
+        let used_ward = before.saturating_sub(env::gas_left());
+        let used = used_ward.div_ceil(GAS_RATE).min(forwarded);
+        let rounding = (used * GAS_RATE).saturating_sub(used_ward);
+        if rounding > 0 {
+            env::charge_gas(rounding);
+        }
+        self.charged += used;
+        let data = ward_sdk::call::return_data();
+        match status {
+            CALL_OK => (InstructionResult::Return, data, forwarded - used),
+            CALL_REVERTED => (InstructionResult::Revert, data, forwarded - used),
+            _ => (InstructionResult::Revert, Vec::new(), forwarded - used),
+        }
+    }
+
+    /// Puts a call's outcome where the EVM expects it: the success flag on
+    /// the stack, the return data, its copy into memory, the gas back.
+    fn insert(
+        &mut self,
+        inputs: &CallInputs,
+        (result, data, left): (InstructionResult, Vec<u8>, u64),
+    ) {
+        let interpreter = &mut self.interpreter;
+        let _ = interpreter.stack.push(if result.is_ok() {
+            U256::from(1)
+        } else {
+            U256::ZERO
+        });
+        let range = inputs.return_memory_offset.clone();
+        if result.is_ok_or_revert() {
+            let n = range.len().min(data.len());
+            interpreter.memory.set(range.start, &data[..n]);
+        }
+        interpreter.return_data.set_buffer(data.into());
+        if result.is_ok_or_revert() {
+            interpreter.gas.erase_cost(left);
+        }
+    }
+}
+
+/// An exceptional halt uses all the frame's gas.
+fn finish(mut result: InterpreterResult) -> InterpreterResult {
+    if !result.result.is_ok_or_revert() {
+        result.gas.spend_all();
+    }
+    result
+}
+
+/// A successful creation's code deposit: EIP-3541 refuses code starting
+/// with `0xEF`, EIP-170 code over [`MAX_CODE_SIZE`]; each byte costs 200
+/// gas.
+pub(crate) fn deposit(result: &mut InterpreterResult) {
+    let code = &result.output;
+    if code.first() == Some(&0xEF) {
+        result.result = InstructionResult::CreateContractStartingWithEF;
+    } else if code.len() > MAX_CODE_SIZE {
+        result.result = InstructionResult::CreateContractSizeLimit;
+    } else if !result.gas.record_regular_cost(200 * code.len() as u64) {
+        result.result = InstructionResult::OutOfGas;
+    }
+    if !result.result.is_ok() {
+        result.gas.spend_all();
+        result.output = Bytes::new();
+    }
+}

@@ -1,0 +1,411 @@
+//! The EVM's view of Ward: revm's `Host` over the running frame.
+//!
+//! One frame is one contract: storage belongs to `self_address`, and every
+//! other contract is reached through a Ward call (`crate::frame`). Slots
+//! are read through `storage_read` the first time a frame touches them and
+//! written through at every `SSTORE`, so a contract this frame calls (or
+//! one calling back into this contract) sees what this frame wrote, and a
+//! frame that fails leaves nothing behind (Ward reverts it). After every
+//! outgoing call the cached values are read again (the callee may have
+//! changed them); warmth (EIP-2929) lasts for the frame.
+
+use alloc::{borrow::Cow, collections::BTreeMap, vec::Vec};
+use core::cell::Cell;
+
+use revm_interpreter::{
+    Host,
+    context_interface::{
+        cfg::GasParams,
+        context::{SStoreResult, SelfDestructResult, StateLoad},
+        host::LoadError,
+        journaled_state::AccountInfoLoad,
+    },
+    primitives::{Address, B256, KECCAK_EMPTY, Log, StorageKey, StorageValue, U256, keccak256},
+    state::{AccountInfo, Bytecode},
+};
+use revm_precompile::{PrecompileSpecId, Precompiles};
+use ward_sdk::{env, heap, sys};
+
+use crate::{CHAIN_ID, SPEC, WARD_CALL, evm_address, ward_address};
+
+/// A storage slot as this frame knows it.
+#[derive(Clone, Copy)]
+struct Slot {
+    /// Its value when the frame first read it.
+    original: U256,
+    /// Its value now, unless `stale`.
+    present: U256,
+    /// A call since it was read may have changed it.
+    stale: bool,
+}
+
+/// An account as this frame loaded it.
+struct Account {
+    info: AccountInfo,
+    empty: bool,
+}
+
+/// The running frame's chain: this contract, its caller, the block.
+pub(crate) struct WardHost {
+    pub(crate) me: Address,
+    pub(crate) caller: Address,
+    /// This contract's code (empty while it is being deployed).
+    code: Bytecode,
+    gas_params: GasParams,
+    height: u64,
+    time: u64,
+    slots: BTreeMap<U256, Slot>,
+    accounts: BTreeMap<Address, Account>,
+    pub(crate) precompiles: &'static Precompiles,
+}
+
+/// Whether the instance's lasting state is built.
+struct Once(Cell<bool>);
+// SAFETY: a wasm32 guest without the threads feature (which Ward's policy
+// rejects) has exactly one thread.
+unsafe impl Sync for Once {}
+static READY: Once = Once(Cell::new(false));
+
+/// Builds what lives as long as the instance, before the first call's heap
+/// is reset: revm's lazily built tables (the precompiles of [`SPEC`], the
+/// gas parameters, the crypto provider, the empty bytecode), kept on the
+/// heap for good. Runs once per instance, uncharged, the same on every
+/// node.
+pub(crate) fn init_once() {
+    if READY.0.get() {
+        return;
+    }
+    let _ = Precompiles::new(PrecompileSpecId::from_spec_id(SPEC));
+    let _ = GasParams::new_spec(SPEC);
+    let _ = revm_precompile::crypto();
+    let _ = Bytecode::default();
+    heap::keep();
+    READY.0.set(true);
+}
+
+impl WardHost {
+    pub(crate) fn new(code: Bytecode) -> Self {
+        WardHost {
+            me: evm_address(&env::self_address().0),
+            caller: evm_address(&env::caller().0),
+            code,
+            gas_params: GasParams::new_spec(SPEC),
+            height: env::block_height(),
+            time: env::block_time(),
+            slots: BTreeMap::new(),
+            accounts: BTreeMap::new(),
+            precompiles: Precompiles::new(PrecompileSpecId::from_spec_id(SPEC)),
+        }
+    }
+
+    /// Marks every cached slot for a fresh read (after a call: the callee
+    /// may have written them).
+    pub(crate) fn invalidate(&mut self) {
+        for slot in self.slots.values_mut() {
+            slot.stale = true;
+        }
+    }
+
+    /// Slot `key`: cold when this frame had not touched it.
+    fn slot(&mut self, key: U256) -> (Slot, bool) {
+        match self.slots.get_mut(&key) {
+            Some(slot) if !slot.stale => (*slot, false),
+            Some(slot) => {
+                slot.present = read_slot(&key);
+                slot.stale = false;
+                (*slot, false)
+            }
+            None => {
+                let value = read_slot(&key);
+                let slot = Slot {
+                    original: value,
+                    present: value,
+                    stale: false,
+                };
+                self.slots.insert(key, slot);
+                (slot, true)
+            }
+        }
+    }
+
+    /// Loads `address` (its code when it is a contract's); cold when this
+    /// frame had not touched it.
+    fn account(&mut self, address: Address) -> (&Account, bool) {
+        let warm_by_rule =
+            address == self.me || address == self.caller || self.is_precompile(&address);
+        let cold = !self.accounts.contains_key(&address) && !warm_by_rule;
+        if !self.accounts.contains_key(&address) {
+            let code = if address == self.me {
+                Some(self.code.original_bytes().to_vec())
+            } else if self.is_precompile(&address) {
+                None
+            } else {
+                code_at(&ward_address(&address))
+            };
+            let account = match code {
+                Some(code) if !code.is_empty() || address == self.me => {
+                    let hash = keccak256(&code);
+                    Account {
+                        info: AccountInfo {
+                            balance: U256::ZERO,
+                            nonce: 1,
+                            code_hash: hash,
+                            account_id: None,
+                            code: Some(Bytecode::new_raw(code.into())),
+                        },
+                        empty: false,
+                    }
+                }
+                _ => Account {
+                    info: AccountInfo {
+                        balance: U256::ZERO,
+                        nonce: 0,
+                        code_hash: KECCAK_EMPTY,
+                        account_id: None,
+                        code: Some(Bytecode::default()),
+                    },
+                    empty: true,
+                },
+            };
+            self.accounts.insert(address, account);
+        }
+        let account = &self.accounts[&address];
+        (account, cold)
+    }
+
+    /// Whether `address` runs here rather than as a Ward call.
+    pub(crate) fn is_precompile(&self, address: &Address) -> bool {
+        *address == WARD_CALL || self.precompiles.contains(address)
+    }
+}
+
+/// Slot `key` of this contract from Ward storage (absent is zero).
+fn read_slot(key: &U256) -> U256 {
+    let key = key.to_be_bytes::<32>();
+    let mut value = [0u8; 32];
+    // SAFETY: the key and the destination are live buffers of 32 bytes.
+    let len = unsafe { sys::storage_read(key.as_ptr() as i32, 32, value.as_mut_ptr() as i32, 32) };
+    if len == 32 {
+        U256::from_be_bytes(value)
+    } else {
+        U256::ZERO
+    }
+}
+
+/// Writes slot `key` of this contract (zero removes it).
+fn write_slot(key: &U256, value: &U256) {
+    let key = key.to_be_bytes::<32>();
+    if value.is_zero() {
+        // SAFETY: the key is a live buffer of 32 bytes.
+        unsafe { sys::storage_remove(key.as_ptr() as i32, 32) };
+    } else {
+        let value = value.to_be_bytes::<32>();
+        // SAFETY: the key and the value are live buffers of 32 bytes.
+        unsafe { sys::storage_write(key.as_ptr() as i32, 32, value.as_ptr() as i32, 32) };
+    }
+}
+
+/// The code of the contract at Ward address `address`, if there is one.
+pub(crate) fn code_at(address: &[u8; 32]) -> Option<Vec<u8>> {
+    // SAFETY: the address is 32 live bytes; a zero capacity writes nothing.
+    let len = unsafe { sys::code_at(address.as_ptr() as i32, 0, 0) };
+    if len < 0 {
+        return None;
+    }
+    let mut code = alloc::vec![0u8; len as usize];
+    // SAFETY: `code` has `len` bytes.
+    unsafe {
+        sys::code_at(
+            address.as_ptr() as i32,
+            code.as_mut_ptr() as i32,
+            len as i32,
+        )
+    };
+    Some(code)
+}
+
+impl Host for WardHost {
+    fn basefee(&self) -> U256 {
+        U256::ZERO
+    }
+
+    fn blob_gasprice(&self) -> U256 {
+        U256::ZERO
+    }
+
+    fn gas_limit(&self) -> U256 {
+        U256::from(crate::BLOCK_GAS_LIMIT)
+    }
+
+    fn difficulty(&self) -> U256 {
+        U256::ZERO
+    }
+
+    fn prevrandao(&self) -> Option<U256> {
+        Some(U256::ZERO)
+    }
+
+    fn block_number(&self) -> U256 {
+        U256::from(self.height)
+    }
+
+    fn timestamp(&self) -> U256 {
+        U256::from(self.time)
+    }
+
+    fn beneficiary(&self) -> Address {
+        Address::ZERO
+    }
+
+    fn slot_num(&self) -> U256 {
+        U256::ZERO
+    }
+
+    fn chain_id(&self) -> U256 {
+        U256::from(CHAIN_ID)
+    }
+
+    fn effective_gas_price(&self) -> U256 {
+        U256::ZERO
+    }
+
+    fn caller(&self) -> Address {
+        // `ORIGIN`: Ward frames do not know the transaction's sender.
+        Address::ZERO
+    }
+
+    fn blob_hash(&self, _number: usize) -> Option<U256> {
+        None
+    }
+
+    fn max_initcode_size(&self) -> usize {
+        2 * crate::MAX_CODE_SIZE
+    }
+
+    fn gas_params(&self) -> &GasParams {
+        &self.gas_params
+    }
+
+    fn is_amsterdam_eip8037_enabled(&self) -> bool {
+        false
+    }
+
+    fn block_hash(&mut self, _number: u64) -> Option<B256> {
+        Some(B256::ZERO)
+    }
+
+    fn selfdestruct(
+        &mut self,
+        _address: Address,
+        target: Address,
+        skip_cold_load: bool,
+    ) -> Result<StateLoad<SelfDestructResult>, LoadError> {
+        // No balance to send and (EIP-6780) nothing deleted: only the
+        // account's warmth is looked at.
+        let (account, cold) = self.account(target);
+        if cold && skip_cold_load {
+            return Err(LoadError::ColdLoadSkipped);
+        }
+        let target_exists = !account.empty;
+        Ok(StateLoad::new(
+            SelfDestructResult {
+                had_value: false,
+                target_exists,
+                previously_destroyed: false,
+            },
+            cold,
+        ))
+    }
+
+    fn log(&mut self, log: Log) {
+        let mut topic = Vec::with_capacity(32 * log.data.topics().len());
+        for t in log.data.topics() {
+            topic.extend_from_slice(t.as_slice());
+        }
+        let data = &log.data.data;
+        // SAFETY: both ranges are live buffers of the given lengths.
+        unsafe {
+            sys::emit_event(
+                topic.as_ptr() as i32,
+                topic.len() as i32,
+                data.as_ptr() as i32,
+                data.len() as i32,
+            )
+        };
+    }
+
+    fn sstore_skip_cold_load(
+        &mut self,
+        address: Address,
+        key: StorageKey,
+        value: StorageValue,
+        skip_cold_load: bool,
+    ) -> Result<StateLoad<SStoreResult>, LoadError> {
+        if address != self.me {
+            return Err(LoadError::DBError);
+        }
+        if skip_cold_load && !self.slots.contains_key(&key) {
+            return Err(LoadError::ColdLoadSkipped);
+        }
+        let (slot, cold) = self.slot(key);
+        if slot.present != value {
+            write_slot(&key, &value);
+        }
+        if let Some(s) = self.slots.get_mut(&key) {
+            s.present = value;
+        }
+        Ok(StateLoad::new(
+            SStoreResult {
+                original_value: slot.original,
+                present_value: slot.present,
+                new_value: value,
+            },
+            cold,
+        ))
+    }
+
+    fn sload_skip_cold_load(
+        &mut self,
+        address: Address,
+        key: StorageKey,
+        skip_cold_load: bool,
+    ) -> Result<StateLoad<StorageValue>, LoadError> {
+        if address != self.me {
+            return Err(LoadError::DBError);
+        }
+        if skip_cold_load && !self.slots.contains_key(&key) {
+            return Err(LoadError::ColdLoadSkipped);
+        }
+        let (slot, cold) = self.slot(key);
+        Ok(StateLoad::new(slot.present, cold))
+    }
+
+    fn tstore(&mut self, _address: Address, _key: StorageKey, _value: StorageValue) {
+        // Refused by the instruction table (`crate::frame`).
+    }
+
+    fn tload(&mut self, _address: Address, _key: StorageKey) -> StorageValue {
+        StorageValue::ZERO
+    }
+
+    fn load_account_info_skip_cold_load(
+        &mut self,
+        address: Address,
+        _load_code: bool,
+        skip_cold_load: bool,
+    ) -> Result<AccountInfoLoad<'_>, LoadError> {
+        let warm = self.accounts.contains_key(&address)
+            || address == self.me
+            || address == self.caller
+            || self.is_precompile(&address);
+        if !warm && skip_cold_load {
+            return Err(LoadError::ColdLoadSkipped);
+        }
+        let (account, cold) = self.account(address);
+        Ok(AccountInfoLoad {
+            account: Cow::Borrowed(&account.info),
+            is_cold: cold,
+            is_empty: account.empty,
+        })
+    }
+}

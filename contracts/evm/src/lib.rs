@@ -1,0 +1,154 @@
+//! Ward's EVM system runtime (`docs/evm.md`).
+//!
+//! revm's interpreter, built for wasm32 and registered by a chain as the
+//! trusted, self-metered system runtime `evm` (`docs/runtimes.md`). A
+//! contract deployed for it has EVM bytecode as its code; each of its
+//! frames is a Ward frame running this runtime:
+//!
+//! - `deploy` runs the creation code (the deploy's code with its input
+//!   appended, as the EVM expects) and outputs the deployed bytecode;
+//! - `main` runs the contract's bytecode on the call's input (calldata).
+//!
+//! Storage slots are Ward storage entries of the contract (32-byte key,
+//! 32-byte big-endian value, zero is absent); logs are Ward events;
+//! `CALL` and `STATICCALL` to another contract are Ward calls, which
+//! suspend this frame while the callee runs; precompiles run here. EVM gas
+//! is charged through `ward.charge_gas` at [`GAS_RATE`] Ward gas per EVM
+//! gas, so an EVM frame's Ward gas is exactly `GAS_RATE` times its EVM gas.
+
+#![no_std]
+
+extern crate alloc;
+
+mod frame;
+mod host;
+
+use alloc::vec::Vec;
+
+use revm_interpreter::{
+    InstructionResult,
+    primitives::{Address, hardfork::SpecId},
+};
+use ward_sdk::{env, heap};
+
+/// Ward gas charged per unit of EVM gas.
+pub const GAS_RATE: u64 = 20;
+
+/// The EVM revision the runtime implements.
+pub const SPEC: SpecId = SpecId::PRAGUE;
+
+/// What `CHAINID` returns: "ward" in ASCII.
+pub const CHAIN_ID: u64 = 0x7761_7264;
+
+/// What `GASLIMIT` returns: a Ward block's gas maximum (200 000 000, the
+/// default `ChainLimits::max_block_gas`) in EVM gas.
+pub const BLOCK_GAS_LIMIT: u64 = 200_000_000 / GAS_RATE;
+
+/// The largest deployed bytecode (EIP-170).
+pub const MAX_CODE_SIZE: usize = 0x6000;
+
+/// The address through which an EVM contract calls a contract whose Ward
+/// address does not fit in 20 bytes (a Wasm contract): the input is the
+/// 32-byte Ward address, then the calldata.
+pub const WARD_CALL: Address = Address::new([
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xca, 0x11,
+]);
+
+/// Exit codes beside 0 (success): a revert (the output is the revert
+/// data) and an exceptional halt (all gas used, no output).
+const REVERTED: i32 = 1;
+const HALTED: i32 = 2;
+
+/// The EVM address of a Ward address: its last 20 bytes.
+pub fn evm_address(ward: &[u8; 32]) -> Address {
+    Address::from_slice(&ward[12..])
+}
+
+/// The Ward address of an EVM address: 12 zero bytes, then the address.
+pub fn ward_address(evm: &Address) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out[12..].copy_from_slice(evm.as_slice());
+    out
+}
+
+/// Calls of a contract: its bytecode on the calldata.
+#[unsafe(no_mangle)]
+pub extern "C" fn main() -> i32 {
+    enter(false)
+}
+
+/// A deploy: the creation code (code, then input) returns the bytecode.
+#[unsafe(no_mangle)]
+pub extern "C" fn deploy() -> i32 {
+    enter(true)
+}
+
+/// Splits the system runtimes' envelope (`docs/runtimes.md`).
+fn split(input: &[u8]) -> Option<(&[u8], &[u8])> {
+    let len = u32::from_le_bytes(input.get(..4)?.try_into().ok()?) as usize;
+    let code = input.get(4..4usize.checked_add(len)?)?;
+    Some((code, &input[4 + len..]))
+}
+
+fn enter(deploying: bool) -> i32 {
+    host::init_once();
+    // SAFETY: nothing allocated in an earlier call is used after this but
+    // what `init_once` kept.
+    unsafe { heap::reset() };
+    let input = env::input();
+    let Some((code, data)) = split(&input) else {
+        return halt_all();
+    };
+    let (code, calldata): (Vec<u8>, &[u8]) = if deploying {
+        let mut init = code.to_vec();
+        init.extend_from_slice(data);
+        (init, &[])
+    } else {
+        (code.to_vec(), data)
+    };
+    let limit = env::gas_left() / GAS_RATE;
+    let mut frame = frame::Frame::new(code, calldata, limit, deploying);
+    let mut result = frame.run();
+    if deploying && result.result.is_ok() {
+        frame::deposit(&mut result);
+    }
+    frame.settle(&result.gas);
+    match result.result {
+        r if r.is_ok() => {
+            env::set_output(&result.output);
+            0
+        }
+        r if r.is_revert() => {
+            env::set_output(&result.output);
+            REVERTED
+        }
+        r if is_out_of_gas(r) => out_of_gas(),
+        _ => HALTED,
+    }
+}
+
+/// Whether a halt is the EVM running out of gas.
+fn is_out_of_gas(result: InstructionResult) -> bool {
+    matches!(
+        result,
+        InstructionResult::OutOfGas
+            | InstructionResult::MemoryOOG
+            | InstructionResult::MemoryLimitOOG
+            | InstructionResult::PrecompileOOG
+            | InstructionResult::InvalidOperandOOG
+            | InstructionResult::ReentrancySentryOOG
+    )
+}
+
+/// Ends the frame as Ward's `out_of_gas`: charges more than is left.
+fn out_of_gas() -> i32 {
+    env::charge_gas(env::gas_left().saturating_add(1));
+    HALTED
+}
+
+/// A malformed envelope (only Ward's own bug could make one): every gas
+/// unit is used, as for any exceptional halt.
+fn halt_all() -> i32 {
+    env::charge_gas(env::gas_left());
+    HALTED
+}

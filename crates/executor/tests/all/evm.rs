@@ -1,0 +1,455 @@
+//! The EVM runtime on the chain path (`docs/evm.md`), on both backends:
+//! solc-compiled contracts deployed for `evm`, an ERC-20's whole life with
+//! its events and revert data, an escrow calling the token (EVM to EVM,
+//! `STATICCALL` included), EVM to Wasm and Wasm to EVM calls, precompiles,
+//! out of gas, exceptional halts, and the runtime reset after a failure.
+//! Every receipt and every contract's storage must agree between the
+//! backends.
+
+#![allow(clippy::unwrap_used, reason = "test")]
+
+use std::sync::{Arc, OnceLock};
+
+use ward_executor::{Executor, Runtimes, Tx};
+use ward_primitives::{Address, CodeKind, RuntimeName};
+use ward_state::{MemoryStore, Receipt, StateRead};
+use ward_testkit::evm::{
+    address_word, calldata, creation, keccak, revert_message, runtime, selector, word, word_at,
+};
+use ward_vm::{BackendKind, Config};
+
+use crate::runtimes::FORWARDER;
+
+const ALICE: Address = Address([0xa1; 32]);
+const BOB: Address = Address([0xb0; 32]);
+const CAROL: Address = Address([0xca; 32]);
+/// Ward gas per EVM gas (`contracts/evm`'s `GAS_RATE`, docs/evm.md).
+const GAS_RATE: u64 = 20;
+
+/// A Ward contract that outputs "wasm:" and its input.
+const ECHO: &str = r#"(module
+  (import "ward" "input_size" (func $size (result i32)))
+  (import "ward" "input_read" (func $read (param i32 i32 i32)))
+  (import "ward" "output_write" (func $out (param i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "wasm:")
+  (func (export "main")
+    (call $read (i32.const 5) (i32.const 0) (call $size))
+    (call $out (i32.const 0) (i32.add (call $size) (i32.const 5)))))"#;
+
+fn evm() -> CodeKind {
+    CodeKind::Runtime(RuntimeName::new("evm").unwrap())
+}
+
+/// One registry per backend, shared by the tests of this process (the
+/// runtime compiles once).
+pub(crate) fn runtimes(kind: BackendKind) -> Arc<Runtimes> {
+    static REGISTRIES: [OnceLock<Arc<Runtimes>>; 2] = [OnceLock::new(), OnceLock::new()];
+    let index = BackendKind::ALL.iter().position(|k| *k == kind).unwrap();
+    REGISTRIES[index]
+        .get_or_init(|| {
+            let config = Config::default();
+            let mut runtimes = Runtimes::new(ward_testkit::backend(kind, &config), &config);
+            runtimes
+                .register(RuntimeName::new("evm").unwrap(), &runtime())
+                .unwrap();
+            Arc::new(runtimes)
+        })
+        .clone()
+}
+
+/// One chain on one backend and every receipt it gave.
+pub(crate) struct Chain {
+    pub(crate) exec: Executor<MemoryStore>,
+    pub(crate) log: Vec<Receipt>,
+}
+
+impl Chain {
+    pub(crate) fn new(kind: BackendKind) -> Chain {
+        let config = Config::default();
+        let exec = Executor::new(
+            Arc::new(MemoryStore::default()),
+            ward_testkit::backend(kind, &config),
+            &config,
+        )
+        .with_runtimes(runtimes(kind));
+        Chain {
+            exec,
+            log: Vec::new(),
+        }
+    }
+
+    pub(crate) fn submit(&mut self, tx: Tx) -> Receipt {
+        let receipt = self
+            .exec
+            .execute_block(&[tx], 1_700_000_000)
+            .unwrap()
+            .remove(0);
+        self.log.push(receipt.clone());
+        receipt
+    }
+
+    /// Deploys `code` for `kind` with `input`; the new address.
+    pub(crate) fn deploy(&mut self, code: Vec<u8>, input: Vec<u8>, kind: CodeKind) -> Address {
+        let salt = self.log.len().to_le_bytes().to_vec();
+        let receipt = self.submit(Tx::Deploy {
+            sender: ALICE,
+            code,
+            input,
+            gas_limit: 50_000_000,
+            salt,
+            kind,
+        });
+        assert_eq!(receipt.status, "ok", "{receipt:?}");
+        receipt.address.unwrap()
+    }
+
+    pub(crate) fn call(&mut self, sender: Address, to: Address, input: Vec<u8>) -> Receipt {
+        self.call_with_gas(sender, to, input, 5_000_000)
+    }
+
+    fn call_with_gas(&mut self, sender: Address, to: Address, input: Vec<u8>, gas: u64) -> Receipt {
+        self.submit(Tx::Call {
+            sender,
+            to,
+            input,
+            gas_limit: gas,
+        })
+    }
+
+    /// A call that must succeed; its output.
+    fn ok(&mut self, sender: Address, to: Address, input: Vec<u8>) -> Vec<u8> {
+        let receipt = self.call(sender, to, input);
+        assert_eq!(receipt.status, "ok", "{receipt:?}");
+        receipt.output
+    }
+
+    /// A read-only query; its output.
+    fn view(&mut self, to: Address, input: Vec<u8>) -> Vec<u8> {
+        let receipt = self.exec.query(ALICE, to, input, 5_000_000).unwrap();
+        assert_eq!(receipt.status, "ok", "{receipt:?}");
+        self.log.push(receipt.clone());
+        receipt.output
+    }
+
+    fn balance(&mut self, token: Address, owner: &Address) -> u128 {
+        let out = self.view(
+            token,
+            calldata("balanceOf(address)", &[address_word(&owner.0)]),
+        );
+        word_at(&out, 0)
+    }
+}
+
+/// A `Transfer(from, to, value)` event as the runtime emits it: the three
+/// topics in one Ward topic, the value as data.
+fn transfer_event(from: &[u8; 32], to: &[u8; 32], value: u128) -> (Vec<u8>, Vec<u8>) {
+    let mut topic = keccak(b"Transfer(address,address,uint256)").to_vec();
+    topic.extend(address_word(from));
+    topic.extend(address_word(to));
+    (topic, word(value).to_vec())
+}
+
+fn events(receipt: &Receipt) -> Vec<(Vec<u8>, Vec<u8>)> {
+    receipt
+        .events
+        .iter()
+        .map(|e| (e.topic.clone(), e.data.clone()))
+        .collect()
+}
+
+/// The ERC-20 and the escrow: deploys, transfers, allowances, a revert
+/// with its data, EVM to EVM calls. Returns the contracts.
+fn token_and_escrow(chain: &mut Chain) -> Vec<Address> {
+    let supply = 1_000_000u128;
+    let mut init = Vec::new();
+    init.extend(word(supply));
+    let deploy = Tx::Deploy {
+        sender: ALICE,
+        code: creation("Token"),
+        input: init,
+        gas_limit: 50_000_000,
+        salt: b"token".to_vec(),
+        kind: evm(),
+    };
+    let deployed = chain.submit(deploy);
+    assert_eq!(deployed.status, "ok", "{deployed:?}");
+    let token = deployed.address.unwrap();
+    assert_eq!(token.0[..12], [0u8; 12], "a 20-byte address");
+    assert_eq!(
+        events(&deployed),
+        vec![transfer_event(&[0; 32], &ALICE.0, supply)]
+    );
+    // The stored code is the deployed bytecode the constructor returned.
+    let info = chain.exec.store().contract(&token).unwrap().unwrap();
+    assert_eq!(info.kind, evm());
+    let code = chain.exec.store().code(&info.code_hash).unwrap().unwrap();
+    assert_eq!(code, deployed.output);
+    assert!(!code.is_empty() && code.len() < creation("Token").len());
+
+    assert_eq!(
+        word_at(&chain.view(token, calldata("totalSupply()", &[])), 0),
+        supply
+    );
+    assert_eq!(chain.balance(token, &ALICE), supply);
+
+    // transfer: output `true`, one event; EVM gas is the Ward gas over the
+    // rate, exactly.
+    let input = calldata(
+        "transfer(address,uint256)",
+        &[address_word(&BOB.0), word(100)],
+    );
+    let intrinsic = chain
+        .exec
+        .admit(&Tx::Call {
+            sender: ALICE,
+            to: token,
+            input: input.clone(),
+            gas_limit: 5_000_000,
+        })
+        .unwrap();
+    let transfer = chain.call(ALICE, token, input);
+    assert_eq!((transfer.gas_used - intrinsic) % GAS_RATE, 0);
+    assert_eq!(
+        (transfer.status.as_str(), word_at(&transfer.output, 0)),
+        ("ok", 1)
+    );
+    assert_eq!(
+        events(&transfer),
+        vec![transfer_event(&ALICE.0, &BOB.0, 100)]
+    );
+    assert_eq!(chain.balance(token, &BOB), 100);
+
+    // A transfer beyond the balance reverts with Solidity's Error(string).
+    let too_much = chain.call(
+        BOB,
+        token,
+        calldata(
+            "transfer(address,uint256)",
+            &[address_word(&CAROL.0), word(101)],
+        ),
+    );
+    assert_eq!(
+        (too_much.status.as_str(), too_much.exit_code),
+        ("reverted", 1)
+    );
+    assert_eq!(
+        revert_message(&too_much.output).as_deref(),
+        Some("insufficient balance")
+    );
+    assert!(too_much.events.is_empty());
+    assert_eq!(chain.balance(token, &BOB), 100);
+
+    // approve and transferFrom.
+    let approve = chain.call(
+        ALICE,
+        token,
+        calldata(
+            "approve(address,uint256)",
+            &[address_word(&BOB.0), word(50)],
+        ),
+    );
+    assert_eq!(approve.status, "ok");
+    assert_eq!(approve.events.len(), 1);
+    let from = chain.call(
+        BOB,
+        token,
+        calldata(
+            "transferFrom(address,address,uint256)",
+            &[address_word(&ALICE.0), address_word(&CAROL.0), word(30)],
+        ),
+    );
+    assert_eq!(from.status, "ok", "{from:?}");
+    assert_eq!(events(&from), vec![transfer_event(&ALICE.0, &CAROL.0, 30)]);
+    let allowance = chain.view(
+        token,
+        calldata(
+            "allowance(address,address)",
+            &[address_word(&ALICE.0), address_word(&BOB.0)],
+        ),
+    );
+    assert_eq!(word_at(&allowance, 0), 20);
+    let over = chain.call(
+        BOB,
+        token,
+        calldata(
+            "transferFrom(address,address,uint256)",
+            &[address_word(&ALICE.0), address_word(&CAROL.0), word(21)],
+        ),
+    );
+    assert_eq!(
+        revert_message(&over.output).as_deref(),
+        Some("insufficient allowance")
+    );
+
+    // The escrow calls the token: transferFrom in `open`, transfer in
+    // `release`, balanceOf through STATICCALL in `held`.
+    let escrow = chain.deploy(creation("Escrow"), address_word(&token.0).to_vec(), evm());
+    chain.ok(
+        ALICE,
+        token,
+        calldata(
+            "approve(address,uint256)",
+            &[address_word(&escrow.0), word(300)],
+        ),
+    );
+    let open = chain.call(
+        ALICE,
+        escrow,
+        calldata(
+            "open(address,uint256)",
+            &[address_word(&CAROL.0), word(300)],
+        ),
+    );
+    assert_eq!(open.status, "ok", "{open:?}");
+    assert_eq!(word_at(&open.output, 0), 0, "deal 0");
+    // The token's event, then the escrow's, each under its own contract.
+    assert_eq!(open.events.len(), 2);
+    assert_eq!(
+        (open.events[0].contract, open.events[1].contract),
+        (token, escrow)
+    );
+    assert_eq!(
+        word_at(&chain.view(escrow, calldata("held()", &[])), 0),
+        300
+    );
+    let wrong = chain.call(CAROL, escrow, calldata("release(uint256)", &[word(0)]));
+    assert_eq!(
+        revert_message(&wrong.output).as_deref(),
+        Some("only the buyer releases an open deal")
+    );
+    let release = chain.call(ALICE, escrow, calldata("release(uint256)", &[word(0)]));
+    assert_eq!(release.status, "ok", "{release:?}");
+    assert_eq!(chain.balance(token, &CAROL), 330);
+    assert_eq!(chain.balance(token, &escrow), 0);
+    // A failed call inside a failed transaction leaves nothing: opening a
+    // deal with no allowance left reverts the whole transaction.
+    let no_allowance = chain.call(
+        ALICE,
+        escrow,
+        calldata("open(address,uint256)", &[address_word(&CAROL.0), word(1)]),
+    );
+    assert_eq!(no_allowance.status, "reverted");
+    assert_eq!(word_at(&chain.view(escrow, calldata("deals()", &[])), 0), 1);
+    vec![token, escrow]
+}
+
+#[test]
+fn an_erc20_and_an_escrow_run_identically_on_both_backends() {
+    let mut runs = Vec::new();
+    for kind in BackendKind::ALL {
+        let mut chain = Chain::new(kind);
+        let contracts = token_and_escrow(&mut chain);
+        let storage: Vec<_> = contracts
+            .iter()
+            .map(|c| chain.exec.store().storage_entries(c).unwrap())
+            .collect();
+        runs.push((chain.log, storage));
+    }
+    assert_eq!(runs[0], runs[1]);
+}
+
+/// Calls between the EVM and Wasm, precompiles, out of gas, halts and the
+/// refused transient storage.
+fn edges(chain: &mut Chain) -> Vec<Address> {
+    let probe = chain.deploy(creation("Probe"), Vec::new(), evm());
+    let echo = chain.deploy(wat::parse_str(ECHO).unwrap(), Vec::new(), CodeKind::Ward);
+
+    // EVM to Wasm through the Ward call address.
+    let mut input = selector("callWasm(bytes32,bytes)").to_vec();
+    input.extend(echo.0);
+    input.extend(word(64));
+    input.extend(word(3));
+    let mut padded = b"abc".to_vec();
+    padded.resize(32, 0);
+    input.extend(padded);
+    let called = chain.call(ALICE, probe, input);
+    assert_eq!(called.status, "ok", "{called:?}");
+    // `bytes` return: offset, length, data.
+    assert_eq!(word_at(&called.output, 1), 8);
+    assert_eq!(&called.output[64..72], b"wasm:abc");
+    assert_eq!(called.events.len(), 1);
+
+    // Wasm to EVM: a Ward contract forwards calldata to the probe.
+    let forwarder = chain.deploy(
+        wat::parse_str(FORWARDER).unwrap(),
+        Vec::new(),
+        CodeKind::Ward,
+    );
+    let mut forward = probe.0.to_vec();
+    forward.extend(calldata("bump()", &[]));
+    let first = chain.call(ALICE, forwarder, forward.clone());
+    assert_eq!(
+        (first.status.as_str(), word_at(&first.output, 0)),
+        ("ok", 1)
+    );
+    let bumped = chain.call(ALICE, forwarder, forward.clone());
+    assert_eq!(word_at(&bumped.output, 0), 2);
+    // Setting a slot from zero costs more EVM gas than changing it.
+    assert!(first.gas_used > bumped.gas_used);
+
+    // Precompiles run in the runtime: keccak (an instruction), sha256,
+    // ripemd160; ecrecover of a bad signature is the zero address.
+    let mut digests = selector("digests(bytes)").to_vec();
+    digests.extend(word(32));
+    digests.extend(word(3));
+    let mut abc = b"abc".to_vec();
+    abc.resize(32, 0);
+    digests.extend(abc);
+    let out = chain.view(probe, digests);
+    assert_eq!(out[..32], keccak(b"abc"));
+    assert_eq!(
+        hex::encode(&out[32..64]),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+    assert_eq!(
+        hex::encode(&out[64..84]),
+        "8eb208f7e05d987a9b044a8e98c6b087f15a0bfc"
+    );
+    let recovered = chain.view(
+        probe,
+        calldata(
+            "recover(bytes32,uint8,bytes32,bytes32)",
+            &[word(1), word(27), word(0), word(0)],
+        ),
+    );
+    assert_eq!(word_at(&recovered, 0), 0);
+
+    // An endless loop runs out of gas: all of it is used, nothing kept.
+    let spin = chain.call_with_gas(ALICE, probe, calldata("spin()", &[]), 3_000_000);
+    assert_eq!(
+        (spin.status.as_str(), spin.gas_used),
+        ("out_of_gas", 3_000_000)
+    );
+    // An exceptional halt reverts with code 2, no output, all its gas.
+    let halt = chain.call_with_gas(ALICE, probe, calldata("halt()", &[]), 3_000_000);
+    assert_eq!((halt.status.as_str(), halt.exit_code), ("reverted", 2));
+    assert!(halt.output.is_empty());
+    // Transient storage is refused the same way.
+    let transient = chain.call(ALICE, probe, calldata("transient(uint256)", &[word(5)]));
+    assert_eq!(
+        (transient.status.as_str(), transient.exit_code),
+        ("reverted", 2)
+    );
+    // The runtime's instance was rebuilt after the out of gas; the next
+    // call is unaffected, and sees only the bump that succeeded.
+    let again = chain.call(ALICE, forwarder, forward);
+    assert_eq!(word_at(&again.output, 0), 3);
+    assert_eq!(again.gas_used, bumped.gas_used);
+    vec![probe, echo]
+}
+
+#[test]
+fn calls_between_the_evm_and_wasm_and_failures_agree_on_both_backends() {
+    let mut runs = Vec::new();
+    for kind in BackendKind::ALL {
+        let mut chain = Chain::new(kind);
+        let contracts = edges(&mut chain);
+        let storage: Vec<_> = contracts
+            .iter()
+            .map(|c| chain.exec.store().storage_entries(c).unwrap())
+            .collect();
+        runs.push((chain.log, storage));
+    }
+    assert_eq!(runs[0], runs[1]);
+}

@@ -64,6 +64,7 @@ cluster-demo: setup cluster
 
 clippy: setup cluster
 	$(CARGO) clippy --locked --workspace --all-targets $(NODE_FEATURES) -- -D warnings
+	$(CARGO) clippy --locked -p ward-benches --all-targets --features revm-native -- -D warnings
 
 # The explorer's browser test drives Debian's Chromium (installed here as
 # root when missing; without it that test prints why and skips).
@@ -78,6 +79,8 @@ wasi-c:
 
 unit: setup contracts browser wasi-c cluster
 	$(CARGO) test --locked --workspace $(NODE_FEATURES)
+	@# The EVM runtime against revm run natively (docs/evm.md).
+	$(CARGO) test --locked -p ward-benches --features revm-native --test evm_conformance
 	@# `cargo test` built the example with the workspace's features; `cargo
 	@# run -p ward-vm` would rebuild wasmtime with ward-vm's alone.
 	target/debug/examples/embed

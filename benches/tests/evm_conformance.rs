@@ -1,0 +1,372 @@
+//! The EVM runtime's conformance with revm run natively (`docs/evm.md`):
+//! the same transactions on the same solc-compiled contracts, through
+//! Ward's `evm` runtime on both backends and through revm's own handler,
+//! must give the same EVM gas (spent, before refunds, beyond the
+//! transaction's intrinsic cost), status, return data, logs and storage.
+//!
+//! Contracts sit at the same 20-byte addresses on both sides: each one
+//! revm deploys is moved (code and storage) to the address Ward gave it,
+//! which none of these constructors reads.
+
+#![allow(clippy::unwrap_used, reason = "test")]
+#![cfg(feature = "revm-native")]
+
+use std::sync::Arc;
+
+use revm::{
+    ExecuteCommitEvm, MainBuilder, MainContext,
+    context::{Context, TxEnv, result::ExecutionResult},
+    context_interface::cfg::gas::calculate_initial_tx_gas,
+    database::{CacheDB, EmptyDB},
+    primitives::{Address as EvmAddress, Bytes, hardfork::SpecId},
+    state::AccountInfo,
+};
+use ward_executor::{Executor, Runtimes, Tx};
+use ward_primitives::{Address, CodeKind, RuntimeName};
+use ward_state::{MemoryStore, StateRead};
+use ward_testkit::evm::{address_word, calldata, creation, word};
+use ward_vm::{BackendKind, Config};
+
+/// `contracts/evm`'s `GAS_RATE` and `SPEC`.
+const GAS_RATE: u64 = 20;
+const SPEC: SpecId = SpecId::PRAGUE;
+
+const ALICE: Address = Address([0xa1; 32]);
+const BOB: Address = Address([0xb0; 32]);
+const CAROL: Address = Address([0xca; 32]);
+
+fn evm20(ward: &Address) -> EvmAddress {
+    EvmAddress::from_slice(&ward.0[12..])
+}
+
+/// What one transaction did, as the EVM sees it.
+#[derive(Debug, PartialEq, Eq)]
+struct Seen {
+    status: &'static str,
+    gas: u64,
+    output: Vec<u8>,
+    /// (contract, topics concatenated, data)
+    logs: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>,
+}
+
+struct Native {
+    evm: revm::MainnetEvm<revm::handler::MainnetContext<CacheDB<EmptyDB>>>,
+    nonces: std::collections::BTreeMap<EvmAddress, u64>,
+}
+
+impl Native {
+    fn new() -> Native {
+        let evm = Context::mainnet()
+            .modify_cfg_chained(|cfg| cfg.spec = SPEC)
+            .with_db(CacheDB::<EmptyDB>::default())
+            .build_mainnet();
+        Native {
+            evm,
+            nonces: Default::default(),
+        }
+    }
+
+    fn run(
+        &mut self,
+        sender: &Address,
+        to: Option<EvmAddress>,
+        data: Vec<u8>,
+    ) -> (Seen, Option<EvmAddress>) {
+        let caller = evm20(sender);
+        let nonce = self.nonces.entry(caller).or_default();
+        let builder = TxEnv::builder()
+            .caller(caller)
+            .data(Bytes::from(data.clone()))
+            .gas_limit(10_000_000)
+            .nonce(*nonce);
+        let tx = match to {
+            Some(to) => builder.call(to),
+            None => builder.create(),
+        }
+        .build_fill();
+        *nonce += 1;
+        let intrinsic = calculate_initial_tx_gas(SPEC, &data, to.is_none(), 0, 0, 0, None);
+        let result = self.evm.transact_commit(tx).unwrap();
+        let logs = |logs: &[revm::primitives::Log]| {
+            logs.iter()
+                .map(|l| {
+                    let topics: Vec<u8> = l.data.topics().iter().flat_map(|t| t.0).collect();
+                    (l.address.to_vec(), topics, l.data.data.to_vec())
+                })
+                .collect::<Vec<_>>()
+        };
+        let spent = |total: u64| total - intrinsic.initial_regular_gas;
+        match result {
+            ExecutionResult::Success {
+                gas,
+                logs: l,
+                output,
+                ..
+            } => {
+                let created = output.address().copied();
+                let seen = Seen {
+                    status: "ok",
+                    gas: spent(gas.total_gas_spent()),
+                    output: output.data().to_vec(),
+                    logs: logs(&l),
+                };
+                // A creation's output is the code, which Ward returns.
+                let seen = match created {
+                    Some(address) => {
+                        let code = self.evm.ctx.journaled_state.database.cache.accounts[&address]
+                            .info
+                            .code
+                            .clone()
+                            .unwrap()
+                            .original_bytes()
+                            .to_vec();
+                        Seen {
+                            output: code,
+                            ..seen
+                        }
+                    }
+                    None => seen,
+                };
+                (seen, created)
+            }
+            ExecutionResult::Revert { gas, output, .. } => (
+                Seen {
+                    status: "reverted",
+                    gas: spent(gas.total_gas_spent()),
+                    output: output.to_vec(),
+                    logs: Vec::new(),
+                },
+                None,
+            ),
+            ExecutionResult::Halt { gas, .. } => (
+                Seen {
+                    status: "halted",
+                    gas: spent(gas.total_gas_spent()),
+                    output: Vec::new(),
+                    logs: Vec::new(),
+                },
+                None,
+            ),
+        }
+    }
+
+    /// Moves the contract revm created at `from` to `to`.
+    fn relocate(&mut self, from: EvmAddress, to: EvmAddress) {
+        let db = &mut self.evm.ctx.journaled_state.database;
+        let account = db.cache.accounts[&from].clone();
+        let code = db.cache.contracts[&account.info.code_hash].clone();
+        db.insert_account_info(
+            to,
+            AccountInfo {
+                code: Some(code),
+                ..account.info.clone()
+            },
+        );
+        for (slot, value) in &account.storage {
+            db.insert_account_storage(to, *slot, *value).unwrap();
+        }
+    }
+
+    fn storage(&self, address: EvmAddress) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let account = &self.evm.ctx.journaled_state.database.cache.accounts[&address];
+        let mut entries: Vec<_> = account
+            .storage
+            .iter()
+            .filter(|(_, v)| !v.is_zero())
+            .map(|(k, v)| {
+                (
+                    k.to_be_bytes::<32>().to_vec(),
+                    v.to_be_bytes::<32>().to_vec(),
+                )
+            })
+            .collect();
+        entries.sort();
+        entries
+    }
+}
+
+struct Ward {
+    exec: Executor<MemoryStore>,
+    salt: u64,
+}
+
+impl Ward {
+    fn new(kind: BackendKind) -> Ward {
+        let config = Config::default();
+        let backend = ward_testkit::backend(kind, &config);
+        let mut runtimes = Runtimes::new(backend.clone(), &config);
+        runtimes
+            .register(
+                RuntimeName::new("evm").unwrap(),
+                &ward_testkit::evm::runtime(),
+            )
+            .unwrap();
+        let exec = Executor::new(Arc::new(MemoryStore::default()), backend, &config)
+            .with_runtimes(Arc::new(runtimes));
+        Ward { exec, salt: 0 }
+    }
+
+    fn run(
+        &mut self,
+        sender: &Address,
+        to: Option<Address>,
+        data: Vec<u8>,
+    ) -> (Seen, Option<Address>) {
+        self.salt += 1;
+        let tx = match to {
+            Some(to) => Tx::Call {
+                sender: *sender,
+                to,
+                input: data,
+                gas_limit: 200_000_000,
+            },
+            None => Tx::Deploy {
+                sender: *sender,
+                code: data,
+                input: Vec::new(),
+                gas_limit: 200_000_000,
+                salt: self.salt.to_le_bytes().to_vec(),
+                kind: CodeKind::Runtime(RuntimeName::new("evm").unwrap()),
+            },
+        };
+        let intrinsic = self.exec.admit(&tx).unwrap();
+        let receipt = self.exec.execute_block(&[tx], 1).unwrap().remove(0);
+        let ward_gas = receipt.gas_used - intrinsic;
+        assert_eq!(ward_gas % GAS_RATE, 0, "{receipt:?}");
+        let status = match (receipt.status.as_str(), receipt.exit_code) {
+            ("ok", _) => "ok",
+            ("reverted", 1) => "reverted",
+            _ => "halted",
+        };
+        let seen = Seen {
+            status,
+            gas: ward_gas / GAS_RATE,
+            output: receipt.output.clone(),
+            logs: receipt
+                .events
+                .iter()
+                .map(|e| (e.contract.0[12..].to_vec(), e.topic.clone(), e.data.clone()))
+                .collect(),
+        };
+        (seen, receipt.address)
+    }
+
+    fn storage(&self, address: &Address) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut entries = self.exec.store().storage_entries(address).unwrap();
+        entries.sort();
+        entries
+    }
+}
+
+/// Deploys `code` on both sides; the Ward address (the native contract
+/// moved there).
+fn deploy(native: &mut Native, ward: &mut Ward, code: Vec<u8>) -> Address {
+    let (seen_native, created) = native.run(&ALICE, None, code.clone());
+    let (seen_ward, address) = ward.run(&ALICE, None, code);
+    let address = address.unwrap();
+    native.relocate(created.unwrap(), evm20(&address));
+    // Logs name the contract by address, which differs at creation.
+    let strip = |s: Seen| Seen {
+        logs: s
+            .logs
+            .into_iter()
+            .map(|(_, t, d)| (Vec::new(), t, d))
+            .collect(),
+        ..s
+    };
+    assert_eq!(strip(seen_ward), strip(seen_native), "deploy");
+    address
+}
+
+#[test]
+fn the_evm_runtime_matches_revm_run_natively() {
+    for kind in BackendKind::ALL {
+        let mut native = Native::new();
+        let mut ward = Ward::new(kind);
+        let mut token_code = creation("Token");
+        token_code.extend(word(1_000_000));
+        let token = deploy(&mut native, &mut ward, token_code);
+        let mut escrow_code = creation("Escrow");
+        escrow_code.extend(address_word(&token.0));
+        let escrow = deploy(&mut native, &mut ward, escrow_code);
+
+        let a = |x: &Address| address_word(&x.0);
+        let txs: Vec<(Address, Address, Vec<u8>)> = vec![
+            (
+                ALICE,
+                token,
+                calldata("transfer(address,uint256)", &[a(&BOB), word(100)]),
+            ),
+            (
+                BOB,
+                token,
+                calldata("transfer(address,uint256)", &[a(&CAROL), word(101)]),
+            ),
+            (
+                ALICE,
+                token,
+                calldata("approve(address,uint256)", &[a(&BOB), word(50)]),
+            ),
+            (
+                BOB,
+                token,
+                calldata(
+                    "transferFrom(address,address,uint256)",
+                    &[a(&ALICE), a(&CAROL), word(30)],
+                ),
+            ),
+            (
+                BOB,
+                token,
+                calldata(
+                    "transferFrom(address,address,uint256)",
+                    &[a(&ALICE), a(&CAROL), word(21)],
+                ),
+            ),
+            (
+                ALICE,
+                token,
+                calldata("approve(address,uint256)", &[a(&escrow), word(300)]),
+            ),
+            (
+                ALICE,
+                escrow,
+                calldata("open(address,uint256)", &[a(&CAROL), word(300)]),
+            ),
+            (BOB, escrow, calldata("held()", &[])),
+            (ALICE, escrow, calldata("release(uint256)", &[word(0)])),
+            (ALICE, escrow, calldata("release(uint256)", &[word(0)])),
+            (
+                ALICE,
+                token,
+                calldata("transfer(address,uint256)", &[a(&BOB), word(0)]),
+            ),
+            (
+                BOB,
+                token,
+                calldata("transfer(address,uint256)", &[a(&ALICE), word(100)]),
+            ),
+            (CAROL, token, calldata("balanceOf(address)", &[a(&CAROL)])),
+            (CAROL, token, vec![0xde, 0xad, 0xbe, 0xef]),
+        ];
+        for (i, (sender, to, data)) in txs.into_iter().enumerate() {
+            let (n, _) = native.run(&sender, Some(evm20(&to)), data.clone());
+            let (w, _) = ward.run(&sender, Some(to), data);
+            assert_eq!(w, n, "{kind}: transaction {i}");
+            assert!(w.gas > 0, "{kind}: transaction {i} ran");
+            eprintln!(
+                "{kind} {i}: {} {} gas, {} logs",
+                w.status,
+                w.gas,
+                w.logs.len()
+            );
+        }
+        for contract in [token, escrow] {
+            assert_eq!(
+                ward.storage(&contract),
+                native.storage(evm20(&contract)),
+                "{kind}: storage of {contract}"
+            );
+        }
+    }
+}

@@ -39,6 +39,9 @@ fn evm20(ward: &Address) -> EvmAddress {
     EvmAddress::from_slice(&ward.0[12..])
 }
 
+/// A contract's slots (key, value; 32 bytes each, sorted) and its nonce.
+type Account = (Vec<(Vec<u8>, Vec<u8>)>, u64);
+
 /// What one transaction did, as the EVM sees it.
 #[derive(Debug, PartialEq, Eq)]
 struct Seen {
@@ -70,14 +73,17 @@ impl Native {
         &mut self,
         sender: &Address,
         to: Option<EvmAddress>,
-        data: Vec<u8>,
+        (data, limit): (Vec<u8>, u64),
     ) -> (Seen, Option<EvmAddress>) {
         let caller = evm20(sender);
         let nonce = self.nonces.entry(caller).or_default();
+        // The same gas for execution as Ward's side had (what a call
+        // forwards, 63/64 of what is left, depends on it).
+        let intrinsic = calculate_initial_tx_gas(SPEC, &data, to.is_none(), 0, 0, 0, None);
         let builder = TxEnv::builder()
             .caller(caller)
             .data(Bytes::from(data.clone()))
-            .gas_limit(10_000_000)
+            .gas_limit(intrinsic.initial_regular_gas + limit)
             .nonce(*nonce);
         let tx = match to {
             Some(to) => builder.call(to),
@@ -85,7 +91,6 @@ impl Native {
         }
         .build_fill();
         *nonce += 1;
-        let intrinsic = calculate_initial_tx_gas(SPEC, &data, to.is_none(), 0, 0, 0, None);
         let result = self.evm.transact_commit(tx).unwrap();
         let logs = |logs: &[revm::primitives::Log]| {
             logs.iter()
@@ -167,7 +172,7 @@ impl Native {
         }
     }
 
-    fn storage(&self, address: EvmAddress) -> Vec<(Vec<u8>, Vec<u8>)> {
+    fn storage(&self, address: EvmAddress) -> Account {
         let account = &self.evm.ctx.journaled_state.database.cache.accounts[&address];
         let mut entries: Vec<_> = account
             .storage
@@ -181,7 +186,7 @@ impl Native {
             })
             .collect();
         entries.sort();
-        entries
+        (entries, account.info.nonce)
     }
 }
 
@@ -211,7 +216,7 @@ impl Ward {
         sender: &Address,
         to: Option<Address>,
         data: Vec<u8>,
-    ) -> (Seen, Option<Address>) {
+    ) -> (Seen, Option<Address>, u64) {
         self.salt += 1;
         let tx = match to {
             Some(to) => Tx::Call {
@@ -230,6 +235,7 @@ impl Ward {
             },
         };
         let intrinsic = self.exec.admit(&tx).unwrap();
+        let limit = (tx.gas_limit() - intrinsic) / GAS_RATE;
         let receipt = self.exec.execute_block(&[tx], 1).unwrap().remove(0);
         let ward_gas = receipt.gas_used - intrinsic;
         assert_eq!(ward_gas % GAS_RATE, 0, "{receipt:?}");
@@ -248,21 +254,30 @@ impl Ward {
                 .map(|e| (e.contract.0[12..].to_vec(), e.topic.clone(), e.data.clone()))
                 .collect(),
         };
-        (seen, receipt.address)
+        (seen, receipt.address, limit)
     }
 
-    fn storage(&self, address: &Address) -> Vec<(Vec<u8>, Vec<u8>)> {
+    /// The contract's slots (32-byte keys) and its nonce (the runtime
+    /// keeps it under `nonce`, absent until it first creates: 1).
+    fn storage(&self, address: &Address) -> Account {
         let mut entries = self.exec.store().storage_entries(address).unwrap();
+        let nonce = entries
+            .iter()
+            .find(|(k, _)| k == b"nonce")
+            .map_or(1, |(_, v)| {
+                u64::from_le_bytes(v.clone().try_into().unwrap())
+            });
+        entries.retain(|(k, _)| k.len() == 32);
         entries.sort();
-        entries
+        (entries, nonce)
     }
 }
 
 /// Deploys `code` on both sides; the Ward address (the native contract
 /// moved there).
 fn deploy(native: &mut Native, ward: &mut Ward, code: Vec<u8>) -> Address {
-    let (seen_native, created) = native.run(&ALICE, None, code.clone());
-    let (seen_ward, address) = ward.run(&ALICE, None, code);
+    let (seen_ward, address, limit) = ward.run(&ALICE, None, code.clone());
+    let (seen_native, created) = native.run(&ALICE, None, (code, limit));
     let address = address.unwrap();
     native.relocate(created.unwrap(), evm20(&address));
     // Logs name the contract by address, which differs at creation.
@@ -349,10 +364,41 @@ fn the_evm_runtime_matches_revm_run_natively() {
             (CAROL, token, calldata("balanceOf(address)", &[a(&CAROL)])),
             (CAROL, token, vec![0xde, 0xad, 0xbe, 0xef]),
         ];
+        // Contracts making contracts, and a proxy delegating to a counter.
+        let factory = deploy(&mut native, &mut ward, creation("Factory"));
+        let mut logic_code = creation("Counter");
+        logic_code.extend(word(100));
+        let logic = deploy(&mut native, &mut ward, logic_code);
+        let mut proxy_code = creation("Proxy");
+        proxy_code.extend(address_word(&logic.0));
+        let proxy = deploy(&mut native, &mut ward, proxy_code);
+        let salt = word(0x5a17);
+        let mut txs = txs;
+        txs.extend([
+            (ALICE, factory, calldata("make(uint256)", &[word(5)])),
+            (
+                ALICE,
+                factory,
+                calldata("make2(bytes32,uint256)", &[salt, word(9)]),
+            ),
+            (
+                ALICE,
+                factory,
+                calldata("make2(bytes32,uint256)", &[salt, word(9)]),
+            ),
+            (ALICE, factory, calldata("fail()", &[])),
+            (BOB, proxy, calldata("inc()", &[])),
+            (BOB, proxy, calldata("inc()", &[])),
+            (BOB, proxy, calldata("proxied()", &[])),
+        ]);
+        let mut made = Vec::new();
         for (i, (sender, to, data)) in txs.into_iter().enumerate() {
-            let (n, _) = native.run(&sender, Some(evm20(&to)), data.clone());
-            let (w, _) = ward.run(&sender, Some(to), data);
+            let (w, _, limit) = ward.run(&sender, Some(to), data.clone());
+            let (n, _) = native.run(&sender, Some(evm20(&to)), (data, limit));
             assert_eq!(w, n, "{kind}: transaction {i}");
+            if to == factory && w.status == "ok" {
+                made.push(Address(w.output.clone().try_into().unwrap()));
+            }
             assert!(w.gas > 0, "{kind}: transaction {i} ran");
             eprintln!(
                 "{kind} {i}: {} {} gas, {} logs",
@@ -361,7 +407,11 @@ fn the_evm_runtime_matches_revm_run_natively() {
                 w.logs.len()
             );
         }
-        for contract in [token, escrow] {
+        assert_eq!(made.len(), 2, "{kind}: make and make2");
+        for contract in [token, escrow, factory, logic, proxy]
+            .into_iter()
+            .chain(made)
+        {
             assert_eq!(
                 ward.storage(&contract),
                 native.storage(evm20(&contract)),

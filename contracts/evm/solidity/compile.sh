@@ -13,8 +13,12 @@ trap 'rm -rf "$work"' EXIT
 (cd "$work" && npm install --silent solc@0.8.28 >/dev/null)
 "$work/node_modules/.bin/solcjs" --bin --abi --optimize --optimize-runs 200 \
     --base-path "$here" -o "$work/out" "$here"/*.sol
-for name in Token Escrow Probe; do
-    cp "$work/out/${name}_sol_${name}.bin" "$here/$name.bin"
-    cp "$work/out/${name}_sol_${name}.abi" "$here/$name.abi"
+# FILE_sol_CONTRACT.bin -> CONTRACT.bin (interfaces have no code: skipped).
+for bin in "$work"/out/*.bin; do
+    [ -s "$bin" ] || continue
+    name="${bin##*_sol_}"
+    name="${name%.bin}"
+    cp "$bin" "$here/$name.bin"
+    cp "${bin%.bin}.abi" "$here/$name.abi"
+    echo "compiled: $name"
 done
-echo "compiled: Token Escrow Probe"

@@ -5,14 +5,14 @@
 use alloc::vec::Vec;
 
 use revm_interpreter::{
-    CallInput, CallInputs, CallScheme, FrameInput, Gas, InputsImpl, InstructionContext,
-    InstructionExecResult, InstructionResult, Interpreter, InterpreterAction, InterpreterResult,
-    SharedMemory,
+    CallInput, CallInputs, CallScheme, CreateInputs, FrameInput, Gas, InputsImpl,
+    InstructionContext, InstructionExecResult, InstructionResult, Interpreter, InterpreterAction,
+    InterpreterResult, SharedMemory,
     bytecode::opcode,
     instructions::{GasTable, InstructionTable, gas_table_spec, instruction_table},
     interpreter::{EthInterpreter, ExtBytecode},
     interpreter_types::ReturnData,
-    primitives::{Bytes, U256},
+    primitives::{Address, Bytes, U256},
     state::Bytecode,
 };
 use ward_sdk::{env, sys};
@@ -23,8 +23,13 @@ use crate::{GAS_RATE, MAX_CODE_SIZE, SPEC, WARD_CALL, host::WardHost, ward_addre
 const CALL_OK: i32 = 0;
 const CALL_REVERTED: i32 = 1;
 
-/// Ward's `call` flag for a read-only call.
+/// Ward's `call` flags: a read-only call, a delegate call.
 const READ_ONLY: i32 = 1;
+const DELEGATE: i32 = 2;
+
+/// The Ward storage key of this contract's EVM nonce (shorter than any
+/// slot's 32-byte key, so it never collides with one).
+const NONCE_KEY: &[u8] = b"nonce";
 
 /// A running EVM frame.
 pub(crate) struct Frame {
@@ -95,11 +100,8 @@ impl Frame {
                     self.insert(&inputs, outcome);
                 }
                 InterpreterAction::NewFrame(FrameInput::Create(inputs)) => {
-                    // Contract creation from a contract is not offered yet:
-                    // the creation fails and its gas comes back.
-                    let _ = self.interpreter.stack.push(U256::ZERO);
-                    self.interpreter.return_data.clear();
-                    self.interpreter.gas.erase_cost(inputs.gas_limit());
+                    let outcome = self.create(&inputs);
+                    self.insert_created(outcome);
                 }
                 InterpreterAction::NewFrame(FrameInput::Empty) => {
                     return InterpreterResult::new(
@@ -139,10 +141,7 @@ impl Frame {
             // Ward has no native currency: value cannot move.
             return (InstructionResult::OutOfFunds, Vec::new(), forwarded);
         }
-        if matches!(
-            inputs.scheme,
-            CallScheme::DelegateCall | CallScheme::CallCode
-        ) {
+        if inputs.scheme == CallScheme::CallCode {
             return (InstructionResult::NotActivated, Vec::new(), 0);
         }
         let target = inputs.bytecode_address;
@@ -183,30 +182,47 @@ impl Frame {
         } else {
             (ward_address(&target), input)
         };
-        // The frame's own gas so far is charged before the callee runs, so
-        // that Ward's gas left is what the EVM's is.
+        let mut flags = if inputs.is_static { READ_ONLY } else { 0 };
+        if inputs.scheme == CallScheme::DelegateCall {
+            flags |= DELEGATE;
+        }
+        let (status, used) = self.ward_call(forwarded, |gas| {
+            // SAFETY: the address and the input are live buffers of the
+            // given lengths.
+            unsafe {
+                sys::call(
+                    address.as_ptr() as i32,
+                    input.as_ptr() as i32,
+                    input.len() as i32,
+                    gas,
+                    flags,
+                )
+            }
+        });
+        let data = ward_sdk::call::return_data();
+        match status {
+            CALL_OK => (InstructionResult::Return, data, forwarded - used),
+            CALL_REVERTED => (InstructionResult::Revert, data, forwarded - used),
+            _ => (InstructionResult::Revert, Vec::new(), forwarded - used),
+        }
+    }
+
+    /// Runs a Ward call or create (`call`, given the Ward gas to forward)
+    /// with `forwarded` EVM gas, once this frame's own gas so far is
+    /// charged (so that Ward's gas left is what the EVM's is); returns its
+    /// status and the EVM gas it used. The callee's Ward gas, charged by
+    /// the host, is turned into EVM gas rounded up (the rounding is
+    /// charged too).
+    fn ward_call(&mut self, forwarded: u64, call: impl FnOnce(i64) -> i32) -> (i32, u64) {
         let own = self
             .interpreter
             .gas
             .total_gas_spent()
             .saturating_sub(forwarded);
         self.charge_spent(own);
-        let flags = if inputs.is_static { READ_ONLY } else { 0 };
         let before = env::gas_left();
-        // SAFETY: the address and the input are live buffers of the given
-        // lengths.
-        let status = unsafe {
-            sys::call(
-                address.as_ptr() as i32,
-                input.as_ptr() as i32,
-                input.len() as i32,
-                i64::try_from(forwarded.saturating_mul(GAS_RATE)).unwrap_or(i64::MAX),
-                flags,
-            )
-        };
+        let status = call(i64::try_from(forwarded.saturating_mul(GAS_RATE)).unwrap_or(i64::MAX));
         self.host.invalidate();
-        // The callee's Ward gas, charged by the host, in EVM gas (rounded
-        // up: the rounding is charged too).
         let used_ward = before.saturating_sub(env::gas_left());
         let used = used_ward.div_ceil(GAS_RATE).min(forwarded);
         let rounding = (used * GAS_RATE).saturating_sub(used_ward);
@@ -214,11 +230,79 @@ impl Frame {
             env::charge_gas(rounding);
         }
         self.charged += used;
-        let data = ward_sdk::call::return_data();
+        (status, used)
+    }
+
+    /// Serves a `CREATE` or `CREATE2` as a Ward create: the address is the
+    /// EVM's (from this contract's nonce, or the salt and the code's hash),
+    /// and the nonce goes up first. Returns the result, the new address on
+    /// success, the return data, and the EVM gas left of what was
+    /// forwarded.
+    fn create(
+        &mut self,
+        inputs: &CreateInputs,
+    ) -> (InstructionResult, Option<Address>, Vec<u8>, u64) {
+        let forwarded = inputs.gas_limit();
+        if !inputs.value().is_zero() {
+            return (InstructionResult::OutOfFunds, None, Vec::new(), forwarded);
+        }
+        let nonce = read_nonce();
+        write_nonce(nonce + 1);
+        let address = inputs.created_address(nonce);
+        let salt = ward_address(&address);
+        let code = inputs.init_code().clone();
+        let (status, used) = self.ward_call(forwarded, |gas| {
+            // SAFETY: the code and the salt are live buffers of the given
+            // lengths; the input is empty.
+            unsafe {
+                sys::create(
+                    code.as_ptr() as i32,
+                    code.len() as i32,
+                    0,
+                    0,
+                    salt.as_ptr() as i32,
+                    gas,
+                )
+            }
+        });
         match status {
-            CALL_OK => (InstructionResult::Return, data, forwarded - used),
-            CALL_REVERTED => (InstructionResult::Revert, data, forwarded - used),
-            _ => (InstructionResult::Revert, Vec::new(), forwarded - used),
+            CALL_OK => (
+                InstructionResult::Return,
+                Some(address),
+                Vec::new(),
+                forwarded - used,
+            ),
+            CALL_REVERTED => (
+                InstructionResult::Revert,
+                None,
+                ward_sdk::call::return_data(),
+                forwarded - used,
+            ),
+            _ => {
+                // A collision or a deploy that failed uses all it was
+                // given.
+                self.charge_spent(self.interpreter.gas.total_gas_spent());
+                (InstructionResult::CreateCollision, None, Vec::new(), 0)
+            }
+        }
+    }
+
+    /// Puts a creation's outcome where the EVM expects it: the address (or
+    /// zero) on the stack, the return data (a revert's), the gas back.
+    fn insert_created(
+        &mut self,
+        (result, address, data, left): (InstructionResult, Option<Address>, Vec<u8>, u64),
+    ) {
+        let interpreter = &mut self.interpreter;
+        let word = address.map_or(U256::ZERO, |a| a.into_word().into());
+        let _ = interpreter.stack.push(word);
+        if result.is_revert() {
+            interpreter.return_data.set_buffer(data.into());
+        } else {
+            interpreter.return_data.clear();
+        }
+        if result.is_ok_or_revert() {
+            interpreter.gas.erase_cost(left);
         }
     }
 
@@ -245,6 +329,39 @@ impl Frame {
             interpreter.gas.erase_cost(left);
         }
     }
+}
+
+/// This contract's EVM nonce: 1 until it first creates (EIP-161).
+fn read_nonce() -> u64 {
+    let mut value = [0u8; 8];
+    // SAFETY: the key and the destination are live buffers of the given
+    // lengths.
+    let len = unsafe {
+        sys::storage_read(
+            NONCE_KEY.as_ptr() as i32,
+            NONCE_KEY.len() as i32,
+            value.as_mut_ptr() as i32,
+            8,
+        )
+    };
+    if len == 8 {
+        u64::from_le_bytes(value)
+    } else {
+        1
+    }
+}
+
+fn write_nonce(nonce: u64) {
+    let value = nonce.to_le_bytes();
+    // SAFETY: the key and the value are live buffers of the given lengths.
+    unsafe {
+        sys::storage_write(
+            NONCE_KEY.as_ptr() as i32,
+            NONCE_KEY.len() as i32,
+            value.as_ptr() as i32,
+            8,
+        )
+    };
 }
 
 /// An exceptional halt uses all the frame's gas.

@@ -24,7 +24,7 @@
 //! assert!(f.results().is_empty());
 //! assert!(f.uses().memory && f.uses().gas && !f.uses().suspends);
 //! assert_eq!(f.cost().to_string(), "host_call + host_per_byte * len");
-//! assert_eq!(HostFn::ALL.len(), 32);
+//! assert_eq!(HostFn::ALL.len(), 33);
 //! ```
 
 #![no_std]
@@ -69,8 +69,13 @@ pub mod call {
     pub const FAILED: i32 = 2;
     /// Flag: the callee and everything it calls may not write or emit.
     pub const READ_ONLY: i32 = 1;
+    /// Flag: run the callee's code in the caller's own context (its
+    /// address, storage, events and caller stay the caller's): the EVM's
+    /// `DELEGATECALL`. Only between contracts of the same kind; otherwise
+    /// the call fails.
+    pub const DELEGATE: i32 = 2;
     /// Every flag bit; any other bit set is a `host_error`.
-    pub const KNOWN_FLAGS: i32 = READ_ONLY;
+    pub const KNOWN_FLAGS: i32 = READ_ONLY | DELEGATE;
     /// Stack units a call to another contract adds to the transaction's
     /// one stack budget (`max_stack_units`), between the caller's depth at
     /// the call and the callee's first frame: what the host's own frames
@@ -225,6 +230,13 @@ macro_rules! for_each_host_function {
             /// left). Flags: bit 0 makes the call read-only. Suspends the caller until the
             /// callee finishes; returns 0 (ok), 1 (reverted) or 2 (failed).
             call Call(addr: i32, input: i32, input_len: i32, gas: i64, flags: i32) -> i32 { uses [Memory, Gas, Suspends, Stack] cost [HostPerByte * bytes(input_len)] }
+            /// Deploys a contract of the caller's own kind: the `code_len` bytes at `code`,
+            /// with the `input_len` bytes at `input` for its deploy, forwarding at most `gas`
+            /// (and at most what is left). Its address comes from the 32 bytes at `salt`
+            /// (`docs/host-abi.md`). Suspends the caller until the deploy finishes; returns
+            /// 0 (ok: the return data is the new address), 1 (reverted: the return data is
+            /// the deploy's output) or 2 (failed).
+            create Create(code: i32, code_len: i32, input: i32, input_len: i32, salt: i32, gas: i64) -> i32 { uses [Memory, Gas, Suspends, Stack] cost [HostPerByte * bytes(code_len, input_len)] }
             /// Returns the length of the last call's return data (its output).
             return_data_size ReturnDataSize() -> i32 { uses [] cost [] }
             /// Copies `len` bytes of the last call's return data, from `offset`, to `dst`.

@@ -43,10 +43,14 @@ fn every_rule_is_consistent_with_the_others() {
                 assert_eq!(f.params()[usize::from(i)], ValType::I32, "{f}: {cost}");
             }
         }
-        assert_eq!(uses.suspends, f == HostFn::Call, "{f}");
+        let suspends = matches!(f, HostFn::Call | HostFn::Create);
+        assert_eq!(uses.suspends, suspends, "{f}");
         // The functions that run other code know where the caller's stack
         // ends.
-        let runs_code = matches!(f, HostFn::Call | HostFn::VmRun | HostFn::VmResume);
+        let runs_code = matches!(
+            f,
+            HostFn::Call | HostFn::Create | HostFn::VmRun | HostFn::VmResume
+        );
         assert_eq!(uses.stack, runs_code, "{f}");
         let vm = matches!(
             f,

@@ -20,6 +20,7 @@
 //! the journal for the running frame.
 
 mod block;
+mod create;
 mod parallel;
 mod runtime;
 mod view;
@@ -404,13 +405,29 @@ struct Deployed {
     kind: CodeKind,
 }
 
+/// The running frame, as the frames it starts see it.
+#[derive(Clone, Copy, Debug)]
+struct Current {
+    /// Its contract's address (a delegate frame's is its caller's).
+    address: Address,
+    /// Who called it.
+    caller: Address,
+    /// What its contract's code runs as.
+    kind: CodeKind,
+    /// Whether it may not write or emit.
+    read_only: bool,
+}
+
 /// A caller waiting for its callee.
 struct Waiting {
     running: ward_vm::Running,
     /// Where the callee's changes start.
     checkpoint: ward_state::Checkpoint,
-    address: Address,
-    read_only: bool,
+    /// The caller, to run again.
+    current: Current,
+    /// What the callee deploys, when the caller's request was a
+    /// `ward.create`.
+    created: Option<create::Created>,
     /// The caller's place in the instance budget.
     slot: Option<InstanceSlot>,
 }
@@ -421,8 +438,8 @@ struct Frames<S: StateCommit + Send + Sync + 'static> {
     journal: SharedJournal<S>,
     height: u64,
     time: u64,
-    /// The running frame's address and whether it is read-only.
-    current: (Address, bool),
+    /// The running frame.
+    current: Current,
     /// Callers waiting for their callees, innermost last.
     waiting: Vec<Waiting>,
     /// The linear memory every live frame and child holds, together.
@@ -466,16 +483,20 @@ impl<S: StateCommit + Send + Sync + 'static> Frames<S> {
         }
         // The callee's instance is gone (its children with it).
         self.slot = parent.slot;
-        let return_data = if status == CALL_FAILED {
-            Vec::new()
-        } else {
-            outcome.output
+        let mut gas_used = outcome.gas_used;
+        let return_data = match (status, parent.created) {
+            (CALL_FAILED, _) => Vec::new(),
+            (CALL_OK, Some(created)) => {
+                gas_used = gas_used.saturating_add(created.charge);
+                created.finish(&self.journal, outcome.output)
+            }
+            _ => outcome.output,
         };
-        self.current = (parent.address, parent.read_only);
+        self.current = parent.current;
         parent.running.resume(Reply::Call {
             status,
             return_data,
-            gas_used: outcome.gas_used.get(),
+            gas_used: gas_used.get(),
         })
     }
 }
@@ -486,6 +507,7 @@ struct CallRequest {
     input: Vec<u8>,
     gas: Gas,
     read_only: bool,
+    delegate: bool,
     /// Where the callee's stack starts.
     stack_base: u32,
 }
@@ -1122,7 +1144,12 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             journal: root.journal.clone(),
             height: root.height,
             time: root.time,
-            current: (root.address, root.read_only),
+            current: Current {
+                address: root.address,
+                caller: root.caller,
+                kind,
+                read_only: root.read_only,
+            },
             waiting: Vec::new(),
             memory: MemoryBudget::new(self.limits.tx_memory_bytes),
             instances: InstanceBudget::new(self.limits.max_instances.max(1)),
@@ -1161,6 +1188,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                         input,
                         gas,
                         read_only,
+                        delegate,
                         stack_base,
                     },
                 ) => {
@@ -1169,9 +1197,29 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                         input,
                         gas: Gas::new(gas),
                         read_only,
+                        delegate,
                         stack_base,
                     };
                     self.enter(&mut frames, running, call)?
+                }
+                Progress::Suspended(
+                    running,
+                    Request::Create {
+                        code,
+                        input,
+                        salt,
+                        gas,
+                        stack_base,
+                    },
+                ) => {
+                    let request = create::CreateRequest {
+                        code,
+                        input,
+                        salt,
+                        gas: Gas::new(gas),
+                        stack_base,
+                    };
+                    self.create(&mut frames, running, request)?
                 }
                 Progress::Aborted(fault) => return Err(fault.into()),
                 Progress::Suspended(_, request) => {
@@ -1190,8 +1238,10 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
 
     /// A `ward.call` from the running frame: the callee starts as a frame
     /// of its own while the caller waits, or the caller resumes at once
-    /// with `failed` (the stack budget spent, no instance left, or no
-    /// contract at the address).
+    /// with `failed` (the stack budget spent, no instance left, no
+    /// contract at the address, or a delegate call to code of another
+    /// kind). A delegate frame runs the callee's code as the caller: its
+    /// address, caller and read-only flag.
     fn enter(
         &self,
         frames: &mut Frames<S>,
@@ -1212,6 +1262,8 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 Err(err) => return Err(err),
             },
         };
+        let caller = frames.current;
+        let callee = callee.filter(|(_, kind)| !call.delegate || *kind == caller.kind);
         let Some((code, kind)) = callee else {
             return Ok(running.resume(Reply::Call {
                 status: CALL_FAILED,
@@ -1219,24 +1271,33 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 gas_used: 0,
             }));
         };
-        let (caller, caller_read_only) = frames.current;
-        let read_only = caller_read_only || call.read_only;
+        let read_only = caller.read_only || call.read_only;
+        let (address, from) = if call.delegate {
+            (caller.address, caller.caller)
+        } else {
+            (call.to, caller.address)
+        };
         frames.waiting.push(Waiting {
             running,
             checkpoint: lock(&frames.journal).checkpoint(),
-            address: caller,
-            read_only: caller_read_only,
+            current: caller,
+            created: None,
             slot: std::mem::replace(&mut frames.slot, slot),
         });
         let frame = Frame {
             journal: frames.journal.clone(),
-            address: call.to,
-            caller,
+            address,
+            caller: from,
             height: frames.height,
             time: frames.time,
             read_only,
         };
-        frames.current = (call.to, read_only);
+        frames.current = Current {
+            address,
+            caller: from,
+            kind,
+            read_only,
+        };
         let context = self.context(kind, &code, frames, frame, call.stack_base)?;
         let options = RunOptions {
             input: code.input(call.input),

@@ -397,9 +397,27 @@ pub enum Request {
         gas: u64,
         /// Whether the callee (and its callees) may not write or emit.
         read_only: bool,
+        /// Whether the callee's code runs in the caller's own context
+        /// (`ward_abi::call::DELEGATE`).
+        delegate: bool,
         /// Where the callee's stack starts in the transaction's one stack
         /// budget ([`crate::CallContext::with_stack_base`]): the caller's
         /// depth at the call plus `ward_abi::call::STACK_UNITS`.
+        stack_base: u32,
+    },
+    /// `ward.create`: deploy `code` as a contract of the caller's kind,
+    /// running its deploy with `input` and at most `gas`, then resume with
+    /// [`Reply::Call`] (on success, the new address as the return data).
+    Create {
+        /// The new contract's code.
+        code: Vec<u8>,
+        /// Its deploy's input.
+        input: Vec<u8>,
+        /// What its address comes from.
+        salt: [u8; 32],
+        /// The gas it may use (already capped at what the caller has).
+        gas: u64,
+        /// Where the deploy's stack starts, as for [`Request::Call`].
         stack_base: u32,
     },
 }

@@ -453,3 +453,99 @@ fn calls_between_the_evm_and_wasm_and_failures_agree_on_both_backends() {
     }
     assert_eq!(runs[0], runs[1]);
 }
+
+/// The address `CREATE` gives the `nonce`th (below 128) contract made by
+/// `creator`: keccak of the RLP list (creator, nonce), last 20 bytes, as
+/// a Ward address.
+fn create_address(creator: &Address, nonce: u8) -> Address {
+    let mut rlp = vec![0xd6, 0x94];
+    rlp.extend_from_slice(&creator.0[12..]);
+    rlp.push(nonce);
+    let hash = keccak(&rlp);
+    let mut out = [0u8; 32];
+    out[12..].copy_from_slice(&hash[12..]);
+    Address(out)
+}
+
+/// CREATE, CREATE2 (with the address `predict` computes), a collision, a
+/// constructor that reverts, and a proxy running another contract's code
+/// on its own storage through DELEGATECALL.
+fn factories_and_proxies(chain: &mut Chain) -> Vec<Address> {
+    let factory = chain.deploy(creation("Factory"), Vec::new(), evm());
+    let made = chain.call(ALICE, factory, calldata("make(uint256)", &[word(5)]));
+    assert_eq!(made.status, "ok", "{made:?}");
+    let counter = create_address(&factory, 1);
+    assert_eq!(made.output, address_word(&counter.0));
+    assert_eq!(made.events.len(), 1);
+    let info = chain.exec.store().contract(&counter).unwrap().unwrap();
+    assert_eq!((info.kind, info.deployer), (evm(), factory));
+    assert_eq!(
+        word_at(&chain.view(counter, calldata("count()", &[])), 0),
+        5
+    );
+    let owner = chain.view(counter, calldata("owner()", &[]));
+    assert_eq!(owner, address_word(&factory.0));
+    let second = chain.call(ALICE, factory, calldata("make(uint256)", &[word(7)]));
+    assert_eq!(second.output, address_word(&create_address(&factory, 2).0));
+
+    let salt = word(0x5a17);
+    let predicted = chain.view(
+        factory,
+        calldata("predict(bytes32,uint256)", &[salt, word(9)]),
+    );
+    let made2 = chain.call(
+        ALICE,
+        factory,
+        calldata("make2(bytes32,uint256)", &[salt, word(9)]),
+    );
+    assert_eq!((made2.status.as_str(), &made2.output), ("ok", &predicted));
+    // The same salt again: the address is taken, `new` fails, the
+    // transaction reverts.
+    let again = chain.call(
+        ALICE,
+        factory,
+        calldata("make2(bytes32,uint256)", &[salt, word(9)]),
+    );
+    assert_eq!(again.status, "reverted", "{again:?}");
+    let fail = chain.call(ALICE, factory, calldata("fail()", &[]));
+    assert_eq!(
+        revert_message(&fail.output).as_deref(),
+        Some("caught: constructor reverts")
+    );
+
+    // The proxy runs Counter's `inc` on its own slot 0.
+    let logic = chain.deploy(creation("Counter"), word(100).to_vec(), evm());
+    let proxy = chain.deploy(creation("Proxy"), address_word(&logic.0).to_vec(), evm());
+    let inc = chain.call(ALICE, proxy, calldata("inc()", &[]));
+    assert_eq!(
+        (inc.status.as_str(), word_at(&inc.output, 0)),
+        ("ok", 1),
+        "{inc:?}"
+    );
+    let inc = chain.call(ALICE, proxy, calldata("inc()", &[]));
+    assert_eq!(word_at(&inc.output, 0), 2);
+    assert_eq!(
+        word_at(&chain.view(proxy, calldata("proxied()", &[])), 0),
+        2
+    );
+    assert_eq!(
+        word_at(&chain.view(logic, calldata("count()", &[])), 0),
+        100
+    );
+    vec![factory, counter, proxy, logic]
+}
+
+#[test]
+fn contracts_create_contracts_and_delegate_identically_on_both_backends() {
+    let mut runs = Vec::new();
+    for kind in BackendKind::ALL {
+        let mut chain = Chain::new(kind);
+        let contracts = factories_and_proxies(&mut chain);
+        let storage: Vec<_> = contracts
+            .iter()
+            .map(|c| chain.exec.store().storage_entries(c).unwrap())
+            .collect();
+        runs.push((chain.log, storage));
+    }
+    assert_eq!(runs[0], runs[1]);
+}

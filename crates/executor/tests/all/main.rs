@@ -2,6 +2,7 @@
 
 mod children;
 mod contracts;
+mod create;
 mod evm;
 mod executor;
 mod faults;

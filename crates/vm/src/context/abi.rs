@@ -122,6 +122,7 @@ impl CallContext {
                 hash(f, args, memory)
             }
             HostFn::Call => self.call(args, memory),
+            HostFn::Create => self.create(args, memory),
             HostFn::ReturnDataSize => count_i32(self.return_data.len()),
             HostFn::ReturnDataRead => self.return_data_read(args, memory),
             HostFn::VerifyEd25519 => verify_ed25519(args, memory),
@@ -271,6 +272,31 @@ impl CallContext {
             // enough to handle the failure.
             gas: requested.min(self.gas_left.get() - self.gas_left.get() / 64),
             read_only: flags & ward_abi::call::READ_ONLY != 0,
+            delegate: flags & ward_abi::call::DELEGATE != 0,
+            stack_base: self.stack_above(ward_abi::call::STACK_UNITS),
+        }))
+    }
+
+    /// `ward.create`: suspends with the deploy for the embedder, which runs
+    /// it and [`CallContext::complete_call`] finishes it, as for a call.
+    fn create(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+        let code = args.range(0, 1, memory, "create: code")?;
+        let input = args.range(2, 3, memory, "create: input")?;
+        let salt = checked_range(args.i32(4), 32, memory.len(), "create: salt")?;
+        let requested = match args.i64(5) {
+            Some(gas) if gas >= 0 => gas as u64,
+            _ => return Err(host_error("create: negative gas".into())),
+        };
+        if !self.suspend_allowed {
+            return Err(host_error("create: a start function cannot create".into()));
+        }
+        let mut salt_bytes = [0u8; 32];
+        salt_bytes.copy_from_slice(&memory[salt]);
+        Err(HostStop::Suspend(Request::Create {
+            code: memory[code].to_vec(),
+            input: memory[input].to_vec(),
+            salt: salt_bytes,
+            gas: requested.min(self.gas_left.get() - self.gas_left.get() / 64),
             stack_base: self.stack_above(ward_abi::call::STACK_UNITS),
         }))
     }

@@ -208,7 +208,7 @@ impl WasmiSandbox {
                                 Vec::new()
                             },
                         ),
-                        Request::Call { .. } => (CALL_REQUEST, Vec::new()),
+                        Request::Call { .. } | Request::Create { .. } => (CALL_REQUEST, Vec::new()),
                         _ => {
                             return Step::Failed(Failure::new(
                                 ErrorKind::HostError,

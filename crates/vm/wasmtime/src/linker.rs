@@ -68,7 +68,24 @@ pub(crate) fn build_linker(
                 Value::I64(gas),
                 Value::I32(flags),
             ];
-            Box::new(abi_call_suspending(caller, args))
+            Box::new(abi_call_suspending(caller, HostFn::Call, args.to_vec()))
+        },
+    )?;
+    // So does `ward.create`, until the embedder has run the deploy.
+    linker.func_wrap_async(
+        ward_abi::MODULE,
+        HostFn::Create.name(),
+        |caller: Caller<'_, StoreData>,
+         (code, code_len, input, input_len, salt, gas): (i32, i32, i32, i32, i32, i64)| {
+            let args = vec![
+                Value::I32(code),
+                Value::I32(code_len),
+                Value::I32(input),
+                Value::I32(input_len),
+                Value::I32(salt),
+                Value::I64(gas),
+            ];
+            Box::new(abi_call_suspending(caller, HostFn::Create, args))
         },
     )?;
     linker.allow_shadowing(false);
@@ -139,13 +156,15 @@ fn wasi_call<R: AbiResult>(
         .map_err(wasmtime::Error::new)
 }
 
-/// `ward.call`: charges and checks like any ABI call, then parks the
-/// guest's fiber until the embedder replies with the callee's result.
+/// `ward.call` and `ward.create`: charges and checks like any ABI call,
+/// then parks the guest's fiber until the embedder replies with the
+/// callee's result.
 async fn abi_call_suspending(
     mut caller: Caller<'_, StoreData>,
-    args: [Value; 5],
+    f: HostFn,
+    args: Vec<Value>,
 ) -> wasmtime::Result<i32> {
-    let status = match guest::abi_call(&mut Guest::new(&mut caller), HostFn::Call, &args) {
+    let status = match guest::abi_call(&mut Guest::new(&mut caller), f, &args) {
         Err(HostStop::Suspend(request)) => {
             let reply = suspend(&mut caller, request).await;
             guest::complete_abi_call(&mut Guest::new(&mut caller), reply)

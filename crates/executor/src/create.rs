@@ -1,0 +1,214 @@
+//! `ward.create`: contracts deploying contracts (`docs/host-abi.md`).
+//!
+//! A contract deploys a contract of its own kind. A Wasm contract's new
+//! address comes from its own address, the code's hash and the salt, as a
+//! deploy transaction's does from its sender's; a system runtime's
+//! contract names the address itself (the last 20 bytes of the salt: the
+//! EVM computes `CREATE` and `CREATE2` addresses), since the runtime is
+//! trusted. The deploy runs as a frame of its own while the creator waits,
+//! exactly as a deploy transaction's would: Ward's deploy charge and
+//! checks for Wasm code, the runtime's `deploy` for a runtime's code.
+
+use std::sync::Arc;
+
+use ward_abi::call::{FAILED as CALL_FAILED, OK as CALL_OK};
+use ward_primitives::{Address, CodeKind, Gas, Hash32};
+use ward_state::{ContractInfo, StateCommit};
+use ward_vm::{CodeHash, FaultKind, NodeFault, Progress, Reply, RunOptions, Running};
+
+use crate::{
+    Current, ExecError, Executor, Frame, Frames, SharedJournal, Waiting, contract_address,
+    fits_kind, lock, runtime::Code,
+};
+
+/// A `ward.create` as the executor serves it.
+pub(crate) struct CreateRequest {
+    pub(crate) code: Vec<u8>,
+    pub(crate) input: Vec<u8>,
+    pub(crate) salt: [u8; 32],
+    pub(crate) gas: Gas,
+    /// Where the deploy's stack starts.
+    pub(crate) stack_base: u32,
+}
+
+/// The contract a waiting creator's `ward.create` is deploying.
+pub(crate) struct Created {
+    address: Address,
+    /// Ward's deploy charge, paid from the create's gas before the deploy
+    /// ran (none for a runtime's contract: the runtime charges).
+    pub(crate) charge: Gas,
+    /// A runtime's contract's record: the deploy's output becomes its
+    /// code.
+    record: Option<ContractInfo>,
+}
+
+impl Created {
+    /// What the creator gets once the deploy returned ok: the new
+    /// address. A runtime's contract first gets the deploy's output as
+    /// its code.
+    pub(crate) fn finish<S: StateCommit + Send + Sync + 'static>(
+        self,
+        journal: &SharedJournal<S>,
+        output: Vec<u8>,
+    ) -> Vec<u8> {
+        if let Some(info) = self.record {
+            let code_hash = Hash32(CodeHash::of(&output).0);
+            let mut j = lock(journal);
+            j.put_code(code_hash, output);
+            j.create_contract(self.address, ContractInfo { code_hash, ..info });
+        }
+        self.address.0.to_vec()
+    }
+}
+
+/// The creator resumes at once: `status`, `return_data`, `gas_used`.
+fn resume(running: Running, status: i32, return_data: Vec<u8>, gas_used: Gas) -> Progress {
+    running.resume(Reply::Call {
+        status,
+        return_data,
+        gas_used: gas_used.get(),
+    })
+}
+
+impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
+    /// A `ward.create` from the running frame: the deploy starts as a
+    /// frame of its own while the creator waits, or the creator resumes at
+    /// once: `failed` when it is read-only, the stack or instance budget
+    /// is spent, the address is taken, or the code is refused (with the
+    /// gas the refusal cost); `ok` when nothing is left to run.
+    pub(crate) fn create(
+        &self,
+        frames: &mut Frames<S>,
+        running: Running,
+        request: CreateRequest,
+    ) -> Result<Progress, ExecError> {
+        let creator = frames.current;
+        let max_stack = self.cache.config().policy.limits.max_stack_units;
+        let slot = (!creator.read_only && request.stack_base < max_stack)
+            .then(|| frames.instances.take())
+            .flatten();
+        let Some(slot) = slot else {
+            return Ok(resume(running, CALL_FAILED, Vec::new(), Gas::ZERO));
+        };
+        let code_hash = Hash32(CodeHash::of(&request.code).0);
+        let address = match creator.kind {
+            CodeKind::Runtime(_) => crate::runtime_address(Address(request.salt)),
+            _ => contract_address(&creator.address, &code_hash, &request.salt),
+        };
+        if lock(&frames.journal).contract(&address)?.is_some() {
+            return Ok(resume(running, CALL_FAILED, Vec::new(), Gas::ZERO));
+        }
+        let checkpoint = lock(&frames.journal).checkpoint();
+        let info = ContractInfo {
+            code_hash,
+            deployer: creator.address,
+            created_at: frames.height,
+            kind: creator.kind,
+        };
+        let (code, input, charge, record) = match creator.kind {
+            CodeKind::Runtime(name) => {
+                let Some((runtime, deploys)) = self.runtimes.get(&name) else {
+                    return Err(ExecError::Fault(NodeFault::new(
+                        FaultKind::Invariant,
+                        format!("system runtime `{name}` is not registered on this node"),
+                    )));
+                };
+                if !deploys {
+                    return Ok(self.store_as_is(frames, running, &request, (address, info)));
+                }
+                let empty = Hash32(CodeHash::of(&[]).0);
+                let mut j = lock(&frames.journal);
+                j.put_code(empty, Vec::new());
+                j.create_contract(
+                    address,
+                    ContractInfo {
+                        code_hash: empty,
+                        ..info.clone()
+                    },
+                );
+                drop(j);
+                let input = crate::runtime::envelope(&request.code, &request.input);
+                (
+                    Code::Runtime(runtime, Arc::new(Vec::new())),
+                    input,
+                    Gas::ZERO,
+                    Some(info),
+                )
+            }
+            kind => {
+                let charge = Gas::new(self.schedule.deploy_cost(request.code.len() as u64));
+                if charge > request.gas {
+                    return Ok(resume(running, CALL_FAILED, Vec::new(), request.gas));
+                }
+                let module = match ward_chain::schema::Schema::from_module(&request.code) {
+                    Ok(_) => self.cache.get_or_compile(&request.code).ok(),
+                    Err(_) => None,
+                };
+                let Some(module) = module.filter(|m| fits_kind(m, kind).is_ok()) else {
+                    return Ok(resume(running, CALL_FAILED, Vec::new(), charge));
+                };
+                let mut j = lock(&frames.journal);
+                j.put_code(code_hash, request.code);
+                j.create_contract(address, info);
+                drop(j);
+                if kind != CodeKind::Ward || module.export_func("deploy").is_none() {
+                    return Ok(resume(running, CALL_OK, address.0.to_vec(), charge));
+                }
+                (Code::Wasm(module), request.input, charge, None)
+            }
+        };
+        frames.waiting.push(Waiting {
+            running,
+            checkpoint,
+            current: creator,
+            created: Some(Created {
+                address,
+                charge,
+                record,
+            }),
+            slot: frames.slot.replace(slot),
+        });
+        let frame = Frame {
+            journal: frames.journal.clone(),
+            address,
+            caller: creator.address,
+            height: frames.height,
+            time: frames.time,
+            read_only: false,
+        };
+        frames.current = Current {
+            address,
+            caller: creator.address,
+            kind: creator.kind,
+            read_only: false,
+        };
+        let context = self.context(creator.kind, &code, frames, frame, request.stack_base)?;
+        let options = RunOptions {
+            input,
+            gas_limit: request.gas.saturating_sub(charge),
+            timeout: frames.time_left(),
+            ..RunOptions::default()
+        };
+        Ok(self.start(&code, "deploy", options, context))
+    }
+
+    /// A runtime without `deploy`: the code is stored as it is, for Ward's
+    /// deploy cost.
+    fn store_as_is(
+        &self,
+        frames: &mut Frames<S>,
+        running: Running,
+        request: &CreateRequest,
+        (address, info): (Address, ContractInfo),
+    ) -> Progress {
+        let charge = Gas::new(self.schedule.deploy_cost(request.code.len() as u64));
+        if charge > request.gas {
+            return resume(running, CALL_FAILED, Vec::new(), request.gas);
+        }
+        let mut j = lock(&frames.journal);
+        j.put_code(info.code_hash, request.code.clone());
+        j.create_contract(address, info);
+        drop(j);
+        resume(running, CALL_OK, address.0.to_vec(), charge)
+    }
+}

@@ -23,6 +23,8 @@ use ward_cli::{
 };
 use ward_node::decode::{Called, Schemas};
 
+use crate::evm::AbiCall;
+
 /// Options every chain command takes.
 #[derive(Args, Debug)]
 pub(crate) struct Common {
@@ -73,8 +75,23 @@ pub(crate) struct DeployArgs {
     key: Option<PathBuf>,
     /// Deploy a WASI command (`docs/wasi.md`): calls run `_start` with the
     /// input as stdin and the output from stdout; nothing runs at deploy.
-    #[arg(long, conflicts_with_all = ["arg", "json_args"])]
+    #[arg(long, conflicts_with_all = ["arg", "json_args", "runtime"])]
     wasi: bool,
+    /// Deploy for the system runtime registered under NAME
+    /// (`docs/runtimes.md`): FILE is its code, not Wasm (for `evm`, the
+    /// creation bytecode, as raw bytes or as the hex text solc writes; the
+    /// input is appended to it).
+    #[arg(long, value_name = "NAME", conflicts_with = "arg")]
+    runtime: Option<String>,
+    /// An EVM contract's ABI JSON (solc's `.abi`): `--json-args` are the
+    /// constructor's arguments (a JSON array, or an object by name).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "runtime",
+        conflicts_with = "input"
+    )]
+    abi: Option<PathBuf>,
     #[command(flatten)]
     common: Common,
 }
@@ -109,6 +126,11 @@ pub(crate) struct CallArgs {
     /// instead of by the contract's schema.
     #[arg(long, value_name = "TYPE")]
     decode: Option<Type>,
+    /// An EVM contract's ABI JSON (solc's `.abi`): `--method` and
+    /// `--json-args` (a JSON array, or an object by name) are encoded with
+    /// it, and the output, a revert and the events are decoded.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["arg", "decode"])]
+    abi: Option<PathBuf>,
     /// Gas limit.
     #[arg(long, default_value_t = 10_000_000, value_parser = parse::gas_arg)]
     gas: u64,
@@ -229,9 +251,18 @@ pub(crate) fn open_executor(
         disk_dir,
         ..CacheOptions::default()
     };
+    // The runtimes this checkout builds, where their modules are found
+    // (`docs/runtimes.md`): a data directory records no settings, so its
+    // commands register what they find.
+    let specs: Vec<_> = ward_node::runtimes::KNOWN
+        .iter()
+        .filter_map(|name| ward_node::runtimes::RuntimeSpec::parse(name).ok())
+        .collect();
+    let disk = (access != Access::Read).then(|| dir.join("cache"));
+    let (runtimes, _) = ward_node::runtimes::register(&specs, &backend, &config, disk.as_deref())?;
     let cache = ModuleCache::new(backend, &config, options)
         .with_context(|| format!("cannot open the module cache in {}", dir.display()))?;
-    Ok(Executor::with_cache(store, Arc::new(cache)))
+    Ok(Executor::with_cache(store, Arc::new(cache)).with_runtimes(Arc::new(runtimes)))
 }
 
 fn open_store(dir: &Path, access: Access) -> anyhow::Result<RedbStore> {
@@ -265,6 +296,8 @@ pub(crate) struct Show<'a> {
     pub(crate) json: bool,
     pub(crate) committed: bool,
     pub(crate) decode: Option<&'a Type>,
+    /// An EVM contract's ABI, to decode by.
+    pub(crate) abi: Option<&'a AbiCall>,
 }
 
 /// A receipt's JSON (the node's shape, `docs/node.md`) decorated with the
@@ -290,6 +323,9 @@ pub(crate) fn receipt_json<S: StateRead + ?Sized>(
 pub(crate) fn print_receipt(receipt: &Receipt, mut object: Value, show: &Show<'_>) -> ExitCode {
     if let Some(backend) = show.backend {
         object["backend"] = json!(backend.as_str());
+    }
+    if let Some(abi) = show.abi {
+        abi.decorate(&mut object, receipt);
     }
     if let (Some(ty), "ok") = (show.decode, receipt.status.as_str()) {
         match ward_chain::schema::value::decode(ty, &receipt.output) {
@@ -380,7 +416,7 @@ fn submit(
     exec: &Executor<RedbStore>,
     tx: Tx,
     common: &Common,
-    decode: Option<&Type>,
+    (decode, abi): (Option<&Type>, Option<&AbiCall>),
 ) -> anyhow::Result<ExitCode> {
     let time = next_time(exec)?;
     let receipts = exec.execute_block(std::slice::from_ref(&tx), time)?;
@@ -398,6 +434,7 @@ fn submit(
             json: common.json,
             committed: true,
             decode,
+            abi,
         },
     ))
 }
@@ -421,8 +458,17 @@ fn json_args(text: &str) -> anyhow::Result<Value> {
 fn call_input(
     args: &CallArgs,
     schema: impl FnOnce() -> anyhow::Result<Option<Schema>>,
-) -> anyhow::Result<Vec<u8>> {
-    match (&args.method, &args.json_args) {
+) -> anyhow::Result<(Vec<u8>, Option<AbiCall>)> {
+    if let Some(path) = &args.abi {
+        let mut abi = AbiCall::load(path)?;
+        let Some(method) = &args.method else {
+            bail!("--abi needs --method");
+        };
+        let value = args.json_args.as_deref().map(json_args).transpose()?;
+        let input = abi.call_input(method, value.as_ref())?;
+        return Ok((input, Some(abi)));
+    }
+    let input = match (&args.method, &args.json_args) {
         (Some(method), Some(text)) => {
             let value = json_args(text)?;
             let Some(schema) = schema()? else {
@@ -435,7 +481,8 @@ fn call_input(
         }
         (Some(method), None) => values::call_input(method, &args.arg),
         (None, _) => Ok(parse::hex_bytes(&args.input)?),
-    }
+    }?;
+    Ok((input, None))
 }
 
 /// The schema of the contract at `at` in a local state.
@@ -448,10 +495,64 @@ fn local_schema<S: StateRead + ?Sized>(state: &S, at: &Address) -> anyhow::Resul
 
 pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
     let bytes = crate::read_file(&args.file)?;
+    let abi = args.abi.as_deref().map(AbiCall::load).transpose()?;
+    let (code, input) = match &args.runtime {
+        Some(_) => runtime_deploy(&args, &bytes, abi.as_ref())?,
+        None => wasm_deploy(&args, &bytes)?,
+    };
+    let salt = parse::hex_bytes(&args.salt)?;
+    let kind = match &args.runtime {
+        Some(name) => runtime_kind(name)?,
+        None if args.wasi => CodeKind::Wasi,
+        None => CodeKind::Ward,
+    };
+    if let Some(url) = &args.common.node {
+        let payload = Payload::Deploy {
+            code,
+            input,
+            salt,
+            kind,
+        };
+        let signer = Signer::of(args.key.as_ref(), args.sender.as_ref())?;
+        return crate::remote::submit(
+            url,
+            payload,
+            args.gas,
+            signer,
+            &args.common,
+            (None, abi.as_ref()),
+        );
+    }
+    no_key(args.key.as_ref())?;
+    let tx = Tx::Deploy {
+        sender: sender(args.sender.as_ref())?,
+        code,
+        input,
+        gas_limit: args.gas,
+        salt,
+        kind,
+    };
+    // Arguments first: a refused command creates nothing.
+    let exec = open(&args.common, Access::Create)?;
+    submit(&exec, tx, &args.common, (None, abi.as_ref()))
+}
+
+/// The kind `--runtime NAME` names.
+fn runtime_kind(name: &str) -> anyhow::Result<CodeKind> {
+    match CodeKind::parse(name) {
+        Some(kind @ CodeKind::Runtime(_)) => Ok(kind),
+        _ => bail!(
+            "`{name}` is not a runtime's name (1 to 16 of a-z, 0-9 and -, starting with a letter; not ward or wasi)"
+        ),
+    }
+}
+
+/// A Wasm deploy's code and input.
+fn wasm_deploy(args: &DeployArgs, bytes: &[u8]) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
     // Text that does not parse never becomes a transaction: the error names
     // the line and column. A `.wasm` file (or anything starting `\0asm`) is
     // deployed as it is, and the chain judges it.
-    let code = crate::module_bytes(&args.file, &bytes)
+    let code = crate::module_bytes(&args.file, bytes)
         .map_err(|failure| anyhow::anyhow!("{}: {}", args.file.display(), failure.message))?
         .into_owned();
     let input = match &args.json_args {
@@ -470,40 +571,32 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
         None if args.arg.is_empty() => parse::hex_bytes(&args.input)?,
         None => values::args_input(&args.arg)?,
     };
-    let salt = parse::hex_bytes(&args.salt)?;
-    let kind = if args.wasi {
-        CodeKind::Wasi
-    } else {
-        CodeKind::Ward
+    Ok((code, input))
+}
+
+/// A runtime deploy's code (raw, or the hex text solc writes) and input
+/// (`--input`, or the constructor's `--json-args` encoded by `--abi`).
+fn runtime_deploy(
+    args: &DeployArgs,
+    bytes: &[u8],
+    abi: Option<&AbiCall>,
+) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
+    let code = crate::evm::creation_code(bytes);
+    let input = match (abi, &args.json_args) {
+        (Some(abi), json) => {
+            let value = json.as_deref().map(json_args).transpose()?;
+            abi.constructor_input(value.as_ref())?
+        }
+        (None, Some(_)) => bail!("--json-args for a runtime's contract needs --abi"),
+        (None, None) => parse::hex_bytes(&args.input)?,
     };
-    if let Some(url) = &args.common.node {
-        let payload = Payload::Deploy {
-            code,
-            input,
-            salt,
-            kind,
-        };
-        let signer = Signer::of(args.key.as_ref(), args.sender.as_ref())?;
-        return crate::remote::submit(url, payload, args.gas, signer, &args.common, None);
-    }
-    no_key(args.key.as_ref())?;
-    let tx = Tx::Deploy {
-        sender: sender(args.sender.as_ref())?,
-        code,
-        input,
-        gas_limit: args.gas,
-        salt,
-        kind,
-    };
-    // Arguments first: a refused command creates nothing.
-    let exec = open(&args.common, Access::Create)?;
-    submit(&exec, tx, &args.common, None)
+    Ok((code, input))
 }
 
 pub(crate) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
     let to = address(&args.address)?;
     if let Some(url) = &args.common.node {
-        let input = call_input(&args, || crate::remote::schema(url, &to))?;
+        let (input, abi) = call_input(&args, || crate::remote::schema(url, &to))?;
         let payload = Payload::Call { to, input };
         let signer = Signer::of(args.key.as_ref(), args.sender.as_ref())?;
         return crate::remote::submit(
@@ -512,37 +605,41 @@ pub(crate) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
             args.gas,
             signer,
             &args.common,
-            args.decode.as_ref(),
+            (args.decode.as_ref(), abi.as_ref()),
         );
     }
     no_key(args.key.as_ref())?;
     let exec = open(&args.common, Access::Write)?;
+    let (input, abi) = call_input(&args, || local_schema(&**exec.store(), &to))?;
     let tx = Tx::Call {
         sender: sender(args.sender.as_ref())?,
         to,
-        input: call_input(&args, || local_schema(&**exec.store(), &to))?,
+        input,
         gas_limit: args.gas,
     };
-    submit(&exec, tx, &args.common, args.decode.as_ref())
+    submit(
+        &exec,
+        tx,
+        &args.common,
+        (args.decode.as_ref(), abi.as_ref()),
+    )
 }
 
 pub(crate) fn query(args: CallArgs) -> anyhow::Result<ExitCode> {
     let (from, to) = (sender(args.sender.as_ref())?, address(&args.address)?);
     if let Some(url) = &args.common.node {
-        let input = call_input(&args, || crate::remote::schema(url, &to))?;
+        let (input, abi) = call_input(&args, || crate::remote::schema(url, &to))?;
         return crate::remote::query(
             url,
-            from,
-            to,
-            &input,
+            (from, to, &input),
             args.gas,
             &args.common,
-            args.decode.as_ref(),
+            (args.decode.as_ref(), abi.as_ref()),
         );
     }
     no_key(args.key.as_ref())?;
     let exec = open(&args.common, Access::Read)?;
-    let input = call_input(&args, || local_schema(&**exec.store(), &to))?;
+    let (input, abi) = call_input(&args, || local_schema(&**exec.store(), &to))?;
     let receipt = exec.query(from, to, input.clone(), args.gas)?;
     let object = receipt_json(
         &**exec.store(),
@@ -561,6 +658,7 @@ pub(crate) fn query(args: CallArgs) -> anyhow::Result<ExitCode> {
             json: args.common.json,
             committed: false,
             decode: args.decode.as_ref(),
+            abi: abi.as_ref(),
         },
     ))
 }
@@ -588,6 +686,7 @@ pub(crate) fn receipt(args: ReceiptArgs) -> anyhow::Result<ExitCode> {
             json: args.common.json,
             committed: true,
             decode: None,
+            abi: None,
         },
     ))
 }

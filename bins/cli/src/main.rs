@@ -21,6 +21,7 @@ mod bench;
 mod chain;
 mod client;
 mod demo;
+mod evm;
 mod inspect;
 mod key;
 mod remote;

@@ -14,6 +14,7 @@ use ward_vm::BackendKind;
 use crate::{
     chain::{Common, Show, Signer, print_receipt},
     client::Client,
+    evm::AbiCall,
 };
 
 fn backend_of(network: &Value) -> Option<BackendKind> {
@@ -40,7 +41,7 @@ pub(crate) fn submit(
     gas: u64,
     signer: Signer,
     common: &Common,
-    decode: Option<&Type>,
+    (decode, abi): (Option<&Type>, Option<&AbiCall>),
 ) -> anyhow::Result<ExitCode> {
     let client = Client::new(url)?;
     let network = client.call("getNetwork", json!({}))?;
@@ -108,6 +109,7 @@ pub(crate) fn submit(
             json: common.json,
             committed: true,
             decode,
+            abi,
         },
     ))
 }
@@ -115,12 +117,10 @@ pub(crate) fn submit(
 /// A read-only call on the node's latest state.
 pub(crate) fn query(
     url: &str,
-    from: Address,
-    to: Address,
-    input: &[u8],
+    (from, to, input): (Address, Address, &[u8]),
     gas: u64,
     common: &Common,
-    decode: Option<&Type>,
+    (decode, abi): (Option<&Type>, Option<&AbiCall>),
 ) -> anyhow::Result<ExitCode> {
     let client = Client::new(url)?;
     let network = client.call("getNetwork", json!({}))?;
@@ -136,6 +136,7 @@ pub(crate) fn query(
             json: common.json,
             committed: false,
             decode,
+            abi,
         },
     ))
 }
@@ -155,6 +156,7 @@ pub(crate) fn receipt(url: &str, tx: Hash32, common: &Common) -> anyhow::Result<
             json: common.json,
             committed: true,
             decode: None,
+            abi: None,
         },
     ))
 }
@@ -193,9 +195,9 @@ pub(crate) fn state(
             .as_u64()
             .context("the node's created_at is not a number")?,
         kind: match contract["kind"].as_str() {
-            None | Some("ward") => ward_primitives::CodeKind::Ward,
-            Some("wasi") => ward_primitives::CodeKind::Wasi,
-            Some(other) => anyhow::bail!("the node's contract kind {other:?} is unknown"),
+            None => ward_primitives::CodeKind::Ward,
+            Some(name) => ward_primitives::CodeKind::parse(name)
+                .with_context(|| format!("the node's contract kind {name:?} is unknown"))?,
         },
     };
     let bytes = |value: &Value| -> anyhow::Result<Vec<u8>> {

@@ -68,6 +68,12 @@ pub(crate) struct ServeArgs {
     /// the background (tier-up; same outcomes and gas either way).
     #[arg(long)]
     no_tier_up: bool,
+    /// A system runtime contracts may be deployed for (repeatable):
+    /// NAME=PATH, or NAME alone for `NAME.wasm` from WARD_RUNTIMES or this
+    /// checkout's `make contracts` (`docs/runtimes.md`). The chain records
+    /// them when it is created; every later start must name the same.
+    #[arg(long = "runtime", value_name = "NAME[=PATH]")]
+    runtimes: Vec<String>,
     /// Run as a replica of a cluster whose block log is in etcd at these
     /// client endpoints (`host:port`, comma-separated; plain HTTP, no TLS).
     #[arg(long, value_delimiter = ',', value_name = "HOST:PORT")]
@@ -108,6 +114,11 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     config.max_block_gas = args.max_block_gas;
     config.dev = args.dev;
     config.tier_up = !args.no_tier_up;
+    config.runtimes = args
+        .runtimes
+        .iter()
+        .map(|r| ward_node::runtimes::RuntimeSpec::parse(r))
+        .collect::<Result<_, _>>()?;
     if let Some(threads) = args.threads {
         config.threads = size(threads).max(1);
     }

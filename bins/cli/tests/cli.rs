@@ -1336,3 +1336,73 @@ fn deploy_wasi_makes_a_wasi_command_a_contract() {
         Some(2)
     );
 }
+
+/// A data directory registers the runtimes this checkout builds: a
+/// Solidity ERC-20 deployed for `evm`, a transfer and its event decoded by
+/// the ABI, and a revert's message, each in a process of its own.
+#[test]
+fn a_data_directory_runs_solidity_contracts_for_the_evm_runtime() {
+    ward_testkit::contracts::build().unwrap();
+    let dir = data_dir("evm");
+    let sol = |file: &str| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../contracts/evm/solidity")
+            .join(file)
+            .display()
+            .to_string()
+    };
+    let (bin, abi) = (sol("Token.bin"), sol("Token.abi"));
+    let out = ward(&[
+        "deploy",
+        "--runtime",
+        "evm",
+        &bin,
+        "--abi",
+        &abi,
+        "--json-args",
+        "[77]",
+        "--data-dir",
+        &dir,
+        "--json",
+    ]);
+    let deployed = last_json(&out);
+    assert_eq!(deployed["status"], "ok", "{deployed}");
+    let token = deployed["address"].as_str().unwrap().to_owned();
+    let to = "0x00000000000000000000000000000000000000aa";
+    let args = format!("{{\"to\": \"{to}\", \"value\": 7}}");
+    let out = ward(&[
+        "call",
+        &token,
+        "--abi",
+        &abi,
+        "--method",
+        "transfer",
+        "--json-args",
+        &args,
+        "--data-dir",
+        &dir,
+        "--json",
+    ]);
+    let sent = last_json(&out);
+    assert_eq!(sent["decoded"], true, "{sent}");
+    assert_eq!(sent["events"][0]["fields"]["value"], 7);
+    let args = format!("[\"{to}\", 71]");
+    let out = ward(&[
+        "call",
+        &token,
+        "--abi",
+        &abi,
+        "--method",
+        "transfer",
+        "--json-args",
+        &args,
+        "--data-dir",
+        &dir,
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(last_json(&out)["decoded"], "insufficient balance");
+    // Not a runtime's name: a usage error, nothing deployed.
+    let out = ward(&["deploy", "--runtime", "EVM!", &bin, "--data-dir", &dir]);
+    assert_eq!(out.status.code(), Some(2));
+}

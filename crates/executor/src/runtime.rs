@@ -11,11 +11,17 @@
 use std::{collections::BTreeMap, sync::Arc};
 
 use ward_primitives::{Address, CodeKind, RuntimeName};
-use ward_vm::{Backend, CodeHash, Config, Failure, Metering, SystemRuntimes};
+use ward_vm::{
+    Backend, CacheOptions, CodeHash, Config, ErrorKind, Failure, Metering, ModuleCache,
+    SystemRuntimes,
+};
 
 /// The system runtimes a chain registered, by name, on one backend.
 pub struct Runtimes {
     system: SystemRuntimes,
+    backend: Arc<dyn Backend>,
+    /// The backend's config, metered as runtimes are (self-metered).
+    config: Config,
     names: BTreeMap<RuntimeName, Registered>,
 }
 
@@ -31,8 +37,12 @@ struct Registered {
 impl Runtimes {
     /// No runtimes, on `backend` (created with `config`).
     pub fn new(backend: Arc<dyn Backend>, config: &Config) -> Self {
+        let mut self_metered = config.clone();
+        self_metered.policy.metering = Metering::SelfMetered;
         Runtimes {
-            system: SystemRuntimes::new(backend, config),
+            system: SystemRuntimes::new(backend.clone(), config),
+            backend,
+            config: self_metered,
             names: BTreeMap::new(),
         }
     }
@@ -47,12 +57,38 @@ impl Runtimes {
     /// The module's rejection by the policy or the engine.
     pub fn register(&mut self, name: RuntimeName, wasm: &[u8]) -> Result<CodeHash, Failure> {
         let code = self.system.register(wasm, Metering::SelfMetered)?;
+        self.name(name, code);
+        Ok(code)
+    }
+
+    /// [`Runtimes::register`] through a module cache with `options` (its
+    /// disk directory keeps the compiled runtime for the next process: a
+    /// runtime of a megabyte takes seconds to compile on wasmtime).
+    ///
+    /// # Errors
+    ///
+    /// The module's rejection, or a disk cache directory that cannot be
+    /// created.
+    pub fn register_cached(
+        &mut self,
+        name: RuntimeName,
+        wasm: &[u8],
+        options: CacheOptions,
+    ) -> Result<CodeHash, Failure> {
+        let cache = ModuleCache::new(self.backend.clone(), &self.config, options)
+            .map_err(|e| Failure::new(ErrorKind::HostError, e.to_string()))?;
+        let (code, module) = cache.compile_with_id(wasm, None)?;
+        self.system.register_compiled(code, module);
+        self.name(name, code);
+        Ok(code)
+    }
+
+    fn name(&mut self, name: RuntimeName, code: CodeHash) {
         let deploys = self
             .system
             .module(&code)
             .is_some_and(|m| m.export_func("deploy").is_some());
         self.names.insert(name, Registered { code, deploys });
-        Ok(code)
     }
 
     /// The names registered, in order, with their code hashes.

@@ -45,6 +45,7 @@ mod metrics;
 mod producer;
 pub mod replica;
 mod rpc;
+pub mod runtimes;
 mod server;
 pub mod settings;
 mod state;
@@ -146,6 +147,10 @@ pub struct NodeConfig {
     /// node compiled before runs on wasmi for its first calls while
     /// wasmtime compiles it in the background. Default: on.
     pub tier_up: bool,
+    /// The system runtimes contracts may be deployed for (`--runtime`):
+    /// recorded in the chain's settings when it is created, and then the
+    /// same on every start. Default: none.
+    pub runtimes: Vec<runtimes::RuntimeSpec>,
 }
 
 impl NodeConfig {
@@ -165,6 +170,7 @@ impl NodeConfig {
             cluster: None,
             threads: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
             tier_up: true,
+            runtimes: Vec::new(),
         }
     }
 }

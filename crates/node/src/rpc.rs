@@ -563,13 +563,12 @@ fn payload(shared: &Shared, p: &mut Params) -> Result<Payload, RpcError> {
             };
             let salt = d.bytes("salt")?.unwrap_or_default();
             let kind = match d.string("kind")?.as_deref() {
-                None | Some("ward") => CodeKind::Ward,
-                Some("wasi") => CodeKind::Wasi,
-                Some(other) => {
-                    return Err(RpcError::invalid_params(format!(
-                        "deploy.kind: {other:?} is neither \"ward\" nor \"wasi\""
-                    )));
-                }
+                None => CodeKind::Ward,
+                Some(name) => CodeKind::parse(name).ok_or_else(|| {
+                    RpcError::invalid_params(format!(
+                        "deploy.kind: {name:?} is not \"ward\", \"wasi\" or a runtime's name"
+                    ))
+                })?,
             };
             let payload = Payload::Deploy {
                 code,

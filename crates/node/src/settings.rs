@@ -2,9 +2,13 @@
 //! created: every node of a chain must run with the same ones, so a node
 //! refuses a directory recorded with others.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use ward_executor::ChainLimits;
+use ward_primitives::RuntimeName;
 use ward_state::RedbStore;
+use ward_vm::CodeHash;
 
 use crate::NodeError;
 
@@ -31,6 +35,11 @@ pub struct ChainSettings {
     pub tx_memory_bytes: u64,
     /// Instances (frames and children) alive at once in one transaction.
     pub max_instances: u64,
+    /// The system runtimes contracts may be deployed for: each name's
+    /// module's code hash, hex (`docs/runtimes.md`). Absent from records
+    /// written before runtimes existed: none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub runtimes: BTreeMap<String, String>,
 }
 
 impl ChainSettings {
@@ -45,6 +54,7 @@ impl ChainSettings {
             max_block_gas: limits.max_block_gas,
             tx_memory_bytes: limits.tx_memory_bytes,
             max_instances: limits.max_instances,
+            runtimes: BTreeMap::new(),
         }
     }
 
@@ -72,13 +82,21 @@ impl ChainSettings {
         store: &RedbStore,
         chain_id: &str,
         max_block_gas: Option<u64>,
+        runtimes: &[(RuntimeName, CodeHash)],
     ) -> Result<ChainSettings, NodeError> {
+        let runtimes: BTreeMap<String, String> = runtimes
+            .iter()
+            .map(|(name, code)| (name.to_string(), code.to_hex()))
+            .collect();
         let Some(bytes) = store.setting(RECORD)? else {
             let mut limits = ChainLimits::default();
             if let Some(gas) = max_block_gas {
                 limits.max_block_gas = gas;
             }
-            let settings = ChainSettings::new(chain_id, &limits);
+            let settings = ChainSettings {
+                runtimes,
+                ..ChainSettings::new(chain_id, &limits)
+            };
             let json = serde_json::to_vec(&settings)
                 .map_err(|e| NodeError::Settings(format!("cannot encode the settings: {e}")))?;
             store.put_setting(RECORD, &json)?;
@@ -102,6 +120,12 @@ impl ChainSettings {
                 recorded.schedule_version,
                 ward_vm::ABI_VERSION,
                 ward_vm::SCHEDULE_VERSION
+            )));
+        }
+        if recorded.runtimes != runtimes {
+            return Err(NodeError::Settings(format!(
+                "the chain was created with system runtimes {:?}, this node registers {:?} (pass --runtime NAME=PATH for each, with the chain's modules)",
+                recorded.runtimes, runtimes
             )));
         }
         if let Some(gas) = max_block_gas

@@ -64,8 +64,6 @@ impl Shared {
         join: impl FnOnce(&ChainSettings) -> Result<Option<Replica>, NodeError>,
     ) -> Result<Shared, NodeError> {
         let store = Arc::new(RedbStore::create(&config.data_dir)?);
-        let settings = ChainSettings::open(&store, &config.chain_id, config.max_block_gas)?;
-        let replica = join(&settings)?;
         let mut vm_config = Config {
             tier_up: config.tier_up,
             ..Config::default()
@@ -79,11 +77,22 @@ impl Shared {
             disk_dir: Some(config.data_dir.join("cache")),
             ..CacheOptions::default()
         };
+        let (runtimes, registered) = crate::runtimes::register(
+            &config.runtimes,
+            &backend,
+            &vm_config,
+            Some(&config.data_dir.join("cache")),
+        )?;
+        let runtimes = Arc::new(runtimes);
+        let settings =
+            ChainSettings::open(&store, &config.chain_id, config.max_block_gas, &registered)?;
+        let replica = join(&settings)?;
         let cache = Arc::new(
             ModuleCache::new(backend, &vm_config, options)
                 .map_err(|e| NodeError::Config(format!("module cache: {e}")))?,
         );
         let executor = Executor::with_cache(store.clone(), cache.clone())
+            .with_runtimes(runtimes.clone())
             .with_limits(settings.limits())
             .with_timeout(Some(config.tx_timeout))
             .with_threads(config.threads);
@@ -142,6 +151,7 @@ impl Shared {
         }
         .map_err(RpcError::state)?;
         Ok(Executor::with_cache(Arc::new(snapshot), self.cache.clone())
+            .with_runtimes(self.executor.runtimes().clone())
             .with_limits(self.settings.limits())
             .with_timeout(Some(self.config.tx_timeout)))
     }

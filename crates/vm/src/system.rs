@@ -176,6 +176,16 @@ impl SystemRuntimes {
         Ok(code)
     }
 
+    /// Registers a runtime already compiled (through a [`crate::ModuleCache`]
+    /// whose config meters as the runtime must be metered, so that its disk
+    /// cache spares the next process the compile), under its code hash.
+    pub fn register_compiled(&self, code: CodeHash, module: Module) {
+        self.modules
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(code, module);
+    }
+
     /// The registered runtime `code`'s module.
     pub fn module(&self, code: &CodeHash) -> Option<Module> {
         let modules = self.modules.read().unwrap_or_else(|e| e.into_inner());

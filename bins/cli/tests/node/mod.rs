@@ -380,3 +380,130 @@ fn a_node_killed_under_load_keeps_every_acknowledged_transaction_once() {
         drop(node);
     }
 }
+
+/// `contracts/evm/solidity/NAME.EXT`.
+fn solidity(file: &str) -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../contracts/evm/solidity")
+        .join(file)
+        .display()
+        .to_string()
+}
+
+/// A Solidity ERC-20 and an escrow over a node started with `--runtime
+/// evm`, through the CLI and `--abi` (docs/evm.md): constructor arguments,
+/// calls, a revert's message and events decoded from the ABI JSON. The
+/// chain records the runtime: a restart without it is refused, with it
+/// the state is there.
+#[test]
+fn solidity_contracts_run_on_a_node_with_the_evm_runtime() {
+    ward_testkit::contracts::build().unwrap();
+    let module = ward_testkit::contracts::out_dir().join("evm.wasm");
+    let runtime = format!("evm={}", module.display());
+    let dir = node_dir("evm");
+    let node = serve(&dir, &["--runtime", &runtime]);
+    let url = node.url.clone();
+    let cli = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--node", &url, "--json"]);
+        let out = ward(&all);
+        (out.status.code().unwrap(), last_json(&out))
+    };
+    let (token_bin, token_abi) = (solidity("Token.bin"), solidity("Token.abi"));
+    let (code, deployed) = cli(&[
+        "deploy",
+        "--runtime",
+        "evm",
+        &token_bin,
+        "--abi",
+        &token_abi,
+        "--json-args",
+        "[5000]",
+    ]);
+    assert_eq!(
+        (code, deployed["status"].as_str()),
+        (0, Some("ok")),
+        "{deployed}"
+    );
+    let token = deployed["address"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("0x000000000000000000000000"), "{token}");
+    assert_eq!(deployed["events"][0]["name"], "Transfer");
+    assert_eq!(deployed["events"][0]["fields"]["value"], 5000);
+
+    let bob = "0xb0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0";
+    let args = format!("[\"{bob}\", 1200]");
+    let (code, sent) = cli(&[
+        "call",
+        &token,
+        "--abi",
+        &token_abi,
+        "--method",
+        "transfer",
+        "--json-args",
+        &args,
+    ]);
+    assert_eq!((code, sent["decoded"].as_bool()), (0, Some(true)), "{sent}");
+    assert_eq!(
+        sent["events"][0]["fields"]["to"]
+            .as_str()
+            .unwrap()
+            .to_lowercase(),
+        bob
+    );
+    let query = format!("[\"{bob}\"]");
+    let (_, balance) = cli(&[
+        "query",
+        &token,
+        "--abi",
+        &token_abi,
+        "--method",
+        "balanceOf",
+        "--json-args",
+        &query,
+    ]);
+    assert_eq!(balance["decoded"], 1200, "{balance}");
+    let too_much = format!("[\"{bob}\", 99999]");
+    let (code, reverted) = cli(&[
+        "call",
+        &token,
+        "--abi",
+        &token_abi,
+        "--method",
+        "transfer",
+        "--json-args",
+        &too_much,
+    ]);
+    assert_eq!((code, reverted["status"].as_str()), (1, Some("reverted")));
+    assert_eq!(reverted["decoded"], "insufficient balance");
+    drop(node);
+
+    // The chain recorded the runtime: a node without it is refused.
+    let out = Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args(["serve", "--dev", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("system runtimes"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let node = serve(&dir, &["--runtime", &runtime]);
+    let url = node.url.clone();
+    let out = ward(&[
+        "query",
+        &token,
+        "--abi",
+        &token_abi,
+        "--method",
+        "balanceOf",
+        "--json-args",
+        &query,
+        "--node",
+        &url,
+        "--json",
+    ]);
+    assert_eq!(last_json(&out)["decoded"], 1200);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,120 @@
+//! The system runtimes a node (or the CLI's data directory) registers
+//! (`docs/runtimes.md`): named modules read from files, compiled through
+//! the data directory's disk cache.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
+
+use ward_executor::Runtimes;
+use ward_primitives::RuntimeName;
+use ward_vm::{Backend, CacheOptions, CodeHash, Config};
+
+use crate::NodeError;
+
+/// The runtimes this repository builds (`make contracts`), which the CLI's
+/// data-directory commands register when their modules are found.
+pub const KNOWN: [&str; 2] = ["evm", "stackvm"];
+
+/// A runtime to register: its name and its module's file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuntimeSpec {
+    /// The name contracts are deployed for.
+    pub name: RuntimeName,
+    /// The module.
+    pub path: PathBuf,
+}
+
+impl RuntimeSpec {
+    /// `NAME=PATH`, or `NAME` alone for the module [`default_path`] finds.
+    ///
+    /// # Errors
+    ///
+    /// A name that is not a runtime's, or no module found for a bare name.
+    pub fn parse(text: &str) -> Result<RuntimeSpec, NodeError> {
+        let (name, path) = match text.split_once('=') {
+            Some((name, path)) => (name, Some(PathBuf::from(path))),
+            None => (text, None),
+        };
+        let name = RuntimeName::new(name).ok_or_else(|| {
+            NodeError::Config(format!(
+                "`{name}` is not a runtime's name (1 to 16 of a-z, 0-9 and -, starting with a letter; not ward or wasi)"
+            ))
+        })?;
+        let path = match path {
+            Some(path) => path,
+            None => default_path(&name).ok_or_else(|| {
+                NodeError::Config(format!(
+                    "no module for runtime `{name}`: pass --runtime {name}=PATH, set WARD_RUNTIMES to its directory, or build it with `make contracts`"
+                ))
+            })?,
+        };
+        Ok(RuntimeSpec { name, path })
+    }
+}
+
+/// Where runtime `name`'s module is when no path is given: `NAME.wasm` in
+/// the directory `WARD_RUNTIMES` names, or else in the contracts' build
+/// directory of the source checkout this executable was built in
+/// (`target/contracts/wasm32-unknown-unknown/release`, beside
+/// `target/debug` or `target/release`). `None` when there is no such file.
+pub fn default_path(name: &RuntimeName) -> Option<PathBuf> {
+    let file = format!("{name}.wasm");
+    let dir = match std::env::var_os("WARD_RUNTIMES") {
+        Some(dir) => PathBuf::from(dir),
+        None => {
+            let exe = std::env::current_exe().ok()?;
+            // target/{debug,release}/ward, or target/debug/deps/TEST.
+            let target = exe
+                .ancestors()
+                .find(|dir| dir.join("contracts").is_dir() && dir.ends_with("target"))?
+                .to_path_buf();
+            target.join("contracts/wasm32-unknown-unknown/release")
+        }
+    };
+    let path = dir.join(file);
+    path.is_file().then_some(path)
+}
+
+/// Registers every runtime of `specs` on `backend` (created with
+/// `config`), compiled through a disk cache in `disk_dir` when given.
+/// Returns the registry and each runtime's name and code hash, in name
+/// order.
+///
+/// # Errors
+///
+/// A module that cannot be read or is refused.
+pub fn register(
+    specs: &[RuntimeSpec],
+    backend: &Arc<dyn Backend>,
+    config: &Config,
+    disk_dir: Option<&Path>,
+) -> Result<(Runtimes, Vec<(RuntimeName, CodeHash)>), NodeError> {
+    let mut runtimes = Runtimes::new(backend.clone(), config);
+    for spec in specs {
+        let wasm = std::fs::read(&spec.path).map_err(|e| {
+            NodeError::Config(format!(
+                "runtime `{}`: cannot read {}: {e}",
+                spec.name,
+                spec.path.display()
+            ))
+        })?;
+        let options = CacheOptions {
+            disk_dir: disk_dir.map(Path::to_path_buf),
+            ..CacheOptions::default()
+        };
+        runtimes
+            .register_cached(spec.name, &wasm, options)
+            .map_err(|f| {
+                NodeError::Config(format!(
+                    "runtime `{}` ({}) is refused: {}",
+                    spec.name,
+                    spec.path.display(),
+                    f.message
+                ))
+            })?;
+    }
+    let names = runtimes.names();
+    Ok((runtimes, names))
+}

@@ -1,6 +1,8 @@
 //! `erc20_transfer` and `erc20_transfer_repeat` (feature `revm`): the SDK
 //! token's transfer through Ward beside revm running a standard
-//! solc-compiled ERC-20 (`benches/data/erc20`), in the same run.
+//! solc-compiled ERC-20 (`contracts/evm/solidity/Token.sol`), in the same
+//! run. `evm_erc20_transfer`: that same ERC-20 through Ward's EVM runtime
+//! (`contracts/evm`, `docs/evm.md`) beside revm natively.
 //!
 //! Both sides run blocks of [`ERC20_TXS`] transfers from one holder, with
 //! real nonces (Ward checks and advances each in its block; revm checks
@@ -15,7 +17,7 @@
 use std::hint::black_box;
 
 use revm::{
-    ExecuteCommitEvm, MainBuilder, MainContext,
+    ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
     context::{Context, TxEnv, result::ExecutionResult},
     database::{CacheDB, EmptyDB},
     primitives::{Address as EvmAddress, Bytes, U256},
@@ -31,7 +33,7 @@ use crate::Work;
 pub const ERC20_TXS: usize = 1_000;
 
 /// The ERC-20's creation code, as solc wrote it (hex).
-const TOKEN_BIN: &str = include_str!("../data/erc20/Token.bin");
+const TOKEN_BIN: &str = include_str!("../../contracts/evm/solidity/Token.bin");
 
 const CHAIN: &str = "ward-bench";
 
@@ -158,4 +160,147 @@ pub fn ward_transfers(kind: BackendKind, repeat: bool) -> Option<Work> {
         assert!(block.receipts.iter().all(|r| r.status == "ok"));
         black_box(block);
     }))
+}
+
+/// The transfer of one token unit to `to`'s EVM address: selector
+/// a9059cbb, the address, the amount.
+fn transfer_calldata(to: &[u8; 32]) -> Vec<u8> {
+    let mut input = vec![0xa9, 0x05, 0x9c, 0xbb];
+    let mut word = [0u8; 32];
+    word[12..].copy_from_slice(&to[12..]);
+    input.extend_from_slice(&word);
+    input.extend_from_slice(&U256::from(1).to_be_bytes::<32>());
+    input
+}
+
+/// An executor with Ward's EVM runtime, the solc ERC-20 deployed for
+/// `evm` by a holder, and a signer of the holder's transactions. `None`
+/// when the runtime is not built.
+#[allow(clippy::type_complexity, reason = "a bench's setup, used twice")]
+fn ward_evm_token(
+    kind: BackendKind,
+) -> Option<(
+    ward_executor::Executor<ward_state::MemoryStore>,
+    Address,
+    impl Fn(u64, u64, Payload) -> ward_chain::tx::VerifiedTx,
+)> {
+    let runtime = crate::sdk_contract("evm")?;
+    let key = ward_chain::tx::dev_key(3_001);
+    let public_key = key.verifying_key().to_bytes();
+    let config = ward_vm::Config::default();
+    let evm = ward_primitives::RuntimeName::new("evm")?;
+    let mut runtimes = ward_executor::Runtimes::new(crate::ward_backend(kind, &config), &config);
+    runtimes
+        .register(evm, &runtime)
+        .expect("the EVM runtime compiles");
+    let exec = crate::unbounded_executor(kind).with_runtimes(std::sync::Arc::new(runtimes));
+    let tx = move |nonce: u64, gas_limit: u64, payload: Payload| {
+        SignedTx {
+            body: TxBody {
+                chain_id: CHAIN.into(),
+                public_key,
+                nonce,
+                gas_limit,
+                payload,
+            },
+            signature: [0; 64],
+        }
+        .verified_unchecked()
+    };
+    let deploy = tx(
+        0,
+        200_000_000,
+        Payload::Deploy {
+            code: hex::decode(TOKEN_BIN.trim()).expect("Token.bin is hex"),
+            input: [0xffu8; 32].to_vec(),
+            salt: Vec::new(),
+            kind: ward_primitives::CodeKind::Runtime(evm),
+        },
+    );
+    let block = exec
+        .execute_signed_block(&[deploy], 1)
+        .expect("the ERC-20 deploys");
+    let token = block.receipts[0]
+        .address
+        .expect("the ERC-20 deploy succeeds");
+    Some((exec, token, tx))
+}
+
+/// Ward's EVM runtime: the same solc ERC-20 deployed for `evm` by one
+/// holder, then blocks of transfers from it to new recipients with real
+/// nonces, each block committed in memory (its state root included).
+/// `None` when the runtime is not built.
+pub fn ward_evm_transfers(kind: BackendKind) -> Option<Work> {
+    let (exec, token, tx) = ward_evm_token(kind)?;
+    let mut nonce = 1u64;
+    let mut sent = 0u64;
+    let mut time = 1;
+    Some(Box::new(move || {
+        let txs: Vec<_> = (0..ERC20_TXS)
+            .map(|_| {
+                let input = transfer_calldata(&recipient(sent, false));
+                let signed = tx(nonce, 2_000_000, Payload::Call { to: token, input });
+                nonce += 1;
+                sent += 1;
+                signed
+            })
+            .collect();
+        time += 1;
+        let block = exec.execute_signed_block(&txs, time).expect("executes");
+        assert!(block.receipts.iter().all(|r| r.status == "ok"));
+        black_box(block);
+    }))
+}
+
+/// Ward's EVM runtime: one transfer to a new recipient executed on the
+/// committed state and not committed (`Executor::simulate`), the same
+/// every time: execution alone, without a block's commit and state root.
+pub fn ward_evm_transfer_uncommitted(kind: BackendKind) -> Option<Work> {
+    let (exec, token, tx) = ward_evm_token(kind)?;
+    let input = transfer_calldata(&recipient(0, false));
+    let signed = tx(1, 2_000_000, Payload::Call { to: token, input });
+    Some(Box::new(move || {
+        let simulation = exec.simulate(&signed, 2).expect("executes");
+        assert_eq!(simulation.receipt.status, "ok");
+        black_box(simulation);
+    }))
+}
+
+/// revm: the same transfer executed and not committed (`transact`), the
+/// same every time.
+pub fn revm_transfer_uncommitted() -> Work {
+    let holder = EvmAddress::from([0xa1; 20]);
+    let mut evm = Context::mainnet()
+        .with_db(CacheDB::<EmptyDB>::default())
+        .build_mainnet();
+    let mut code = hex::decode(TOKEN_BIN.trim()).expect("Token.bin is hex");
+    code.extend_from_slice(&U256::from(u128::MAX).to_be_bytes::<32>());
+    let deployed = evm
+        .transact_commit(
+            TxEnv::builder()
+                .caller(holder)
+                .create()
+                .data(Bytes::from(code))
+                .gas_limit(5_000_000)
+                .nonce(0)
+                .build_fill(),
+        )
+        .expect("the ERC-20 deploys");
+    let token = match deployed {
+        ExecutionResult::Success { output, .. } => output.address().copied(),
+        _ => None,
+    }
+    .expect("the ERC-20 deploy succeeds");
+    let tx = TxEnv::builder()
+        .caller(holder)
+        .call(token)
+        .data(Bytes::from(transfer_calldata(&recipient(0, false))))
+        .gas_limit(100_000)
+        .nonce(1)
+        .build_fill();
+    Box::new(move || {
+        let result = evm.transact(tx.clone()).expect("a transfer executes");
+        assert!(result.result.is_success(), "{result:?}");
+        black_box(result);
+    })
 }

@@ -545,6 +545,8 @@ pub fn plans(config: &Config) -> Vec<Plan> {
     parallel_plans(&mut plans);
     #[cfg(feature = "revm")]
     erc20_plans(&mut plans);
+    #[cfg(feature = "revm")]
+    evm_plans(&mut plans);
     node_plans(&mut plans);
     #[cfg(feature = "etcd")]
     cluster_plans(&mut plans);
@@ -654,6 +656,49 @@ fn erc20_plans(plans: &mut Vec<Plan>) {
                 },
             });
         }
+    }
+}
+
+/// `evm_erc20_transfer` ([`crate::erc20`]): the solc ERC-20's transfer
+/// through Ward's EVM runtime beside revm running it natively, per
+/// transfer, in blocks of 1,000 to new recipients, each side committing
+/// its state (Ward: with its Merkle state root); and
+/// `evm_erc20_transfer_exec`: one transfer executed and not committed, on
+/// each side (execution alone).
+#[cfg(feature = "revm")]
+fn evm_plans(plans: &mut Vec<Plan>) {
+    if crate::sdk_contract("evm").is_none() {
+        eprintln!("note: evm_erc20_transfer skipped: contracts/evm is not built (make contracts)");
+        return;
+    }
+    for kind in BackendKind::ALL {
+        let revm: Box<dyn FnOnce() -> Work> = Box::new(move || crate::erc20::revm_transfers(false));
+        plans.push(Plan {
+            name: "evm_erc20_transfer".into(),
+            backend: kind,
+            unit: "us",
+            items: crate::erc20::ERC20_TXS as u32,
+            sides: Sides::Timed {
+                ward: Box::new(move || {
+                    crate::erc20::ward_evm_transfers(kind).expect("the EVM runtime is built")
+                }),
+                baselines: vec![("revm 43 natively, the same solc ERC-20".into(), revm)],
+            },
+        });
+        let revm: Box<dyn FnOnce() -> Work> = Box::new(crate::erc20::revm_transfer_uncommitted);
+        plans.push(Plan {
+            name: "evm_erc20_transfer_exec".into(),
+            backend: kind,
+            unit: "us",
+            items: 1,
+            sides: Sides::Timed {
+                ward: Box::new(move || {
+                    crate::erc20::ward_evm_transfer_uncommitted(kind)
+                        .expect("the EVM runtime is built")
+                }),
+                baselines: vec![("revm 43 natively, transact without commit".into(), revm)],
+            },
+        });
     }
 }
 

@@ -5,14 +5,14 @@
 use alloc::vec::Vec;
 
 use revm_interpreter::{
-    CallInput, CallInputs, CallScheme, CreateInputs, FrameInput, Gas, InputsImpl,
+    CallInput, CallInputs, CallScheme, CreateInputs, FrameInput, Gas, Host, InputsImpl,
     InstructionContext, InstructionExecResult, InstructionResult, Interpreter, InterpreterAction,
     InterpreterResult, SharedMemory,
     bytecode::opcode,
     instructions::{GasTable, InstructionTable, gas_table_spec, instruction_table},
-    interpreter::{EthInterpreter, ExtBytecode},
+    interpreter::{EthInterpreter, ExtBytecode, resize_memory},
     interpreter_types::ReturnData,
-    primitives::{Address, Bytes, U256},
+    primitives::{Address, Bytes, KECCAK_EMPTY, U256},
     state::Bytecode,
 };
 use ward_sdk::{env, sys};
@@ -42,6 +42,31 @@ pub(crate) struct Frame {
     charged: u64,
 }
 
+/// `KECCAK256` as revm's (the same gas and memory rules), its digest
+/// from Ward's host (`ward.hash_keccak256`, free for a runtime): native
+/// speed, where keccak compiled to Wasm is the runtime's hottest code.
+fn keccak(ctx: InstructionContext<'_, WardHost, EthInterpreter>) -> InstructionExecResult {
+    let interpreter = ctx.interpreter;
+    revm_interpreter::popn_top!([offset], top, interpreter);
+    let len = revm_interpreter::as_usize_or_fail!(interpreter, top);
+    revm_interpreter::gas!(interpreter, ctx.host.gas_params().keccak256_cost(len));
+    let hash = if len == 0 {
+        KECCAK_EMPTY
+    } else {
+        let from = revm_interpreter::as_usize_or_fail!(interpreter, offset);
+        resize_memory(
+            &mut interpreter.gas,
+            &mut interpreter.memory,
+            ctx.host.gas_params(),
+            from,
+            len,
+        )?;
+        crate::host::keccak(&interpreter.memory.slice_len(from, len))
+    };
+    *top = hash.into();
+    Ok(())
+}
+
 /// `TLOAD` and `TSTORE` halt: transient storage lives for a transaction,
 /// which one Ward frame cannot see (`docs/evm.md`).
 fn refused(ctx: InstructionContext<'_, WardHost, EthInterpreter>) -> InstructionExecResult {
@@ -53,12 +78,12 @@ impl Frame {
     /// A frame running `code` on `calldata` with `limit` EVM gas (a
     /// deploy's frame runs the creation code, with no calldata).
     pub(crate) fn new(code: Vec<u8>, calldata: &[u8], limit: u64, deploying: bool) -> Frame {
-        let own = if deploying {
-            Bytecode::default()
+        let code = Bytes::from(code);
+        let host = WardHost::new(if deploying {
+            Bytes::new()
         } else {
-            Bytecode::new_raw(code.clone().into())
-        };
-        let host = WardHost::new(own);
+            code.clone()
+        });
         let inputs = InputsImpl {
             target_address: host.me,
             bytecode_address: None,
@@ -69,7 +94,7 @@ impl Frame {
         };
         let interpreter = Interpreter::new(
             SharedMemory::new(),
-            ExtBytecode::new(Bytecode::new_raw(code.into())),
+            ExtBytecode::new(Bytecode::new_raw(code)),
             inputs,
             false,
             SPEC,
@@ -78,6 +103,7 @@ impl Frame {
         let mut table = instruction_table::<EthInterpreter, WardHost>();
         table[opcode::TLOAD as usize] = revm_interpreter::Instruction::new(refused);
         table[opcode::TSTORE as usize] = revm_interpreter::Instruction::new(refused);
+        table[opcode::KECCAK256 as usize] = revm_interpreter::Instruction::new(keccak);
         Frame {
             interpreter,
             host,

@@ -20,7 +20,7 @@ use revm_interpreter::{
         host::LoadError,
         journaled_state::AccountInfoLoad,
     },
-    primitives::{Address, B256, KECCAK_EMPTY, Log, StorageKey, StorageValue, U256, keccak256},
+    primitives::{Address, B256, Bytes, KECCAK_EMPTY, Log, StorageKey, StorageValue, U256},
     state::{AccountInfo, Bytecode},
 };
 use revm_precompile::{PrecompileSpecId, Precompiles};
@@ -49,8 +49,9 @@ struct Account {
 pub(crate) struct WardHost {
     pub(crate) me: Address,
     pub(crate) caller: Address,
-    /// This contract's code (empty while it is being deployed).
-    code: Bytecode,
+    /// This contract's code (empty while it is being deployed), analysed
+    /// only if the frame asks for its own account.
+    code: Bytes,
     gas_params: GasParams,
     height: u64,
     time: u64,
@@ -84,7 +85,7 @@ pub(crate) fn init_once() {
 }
 
 impl WardHost {
-    pub(crate) fn new(code: Bytecode) -> Self {
+    pub(crate) fn new(code: Bytes) -> Self {
         WardHost {
             me: evm_address(&env::self_address().0),
             caller: evm_address(&env::caller().0),
@@ -136,7 +137,7 @@ impl WardHost {
         let cold = !self.accounts.contains_key(&address) && !warm_by_rule;
         if !self.accounts.contains_key(&address) {
             let code = if address == self.me {
-                Some(self.code.original_bytes().to_vec())
+                Some(self.code.to_vec())
             } else if self.is_precompile(&address) {
                 None
             } else {
@@ -144,7 +145,7 @@ impl WardHost {
             };
             let account = match code {
                 Some(code) if !code.is_empty() || address == self.me => {
-                    let hash = keccak256(&code);
+                    let hash = keccak(&code);
                     Account {
                         info: AccountInfo {
                             balance: U256::ZERO,
@@ -177,6 +178,20 @@ impl WardHost {
     pub(crate) fn is_precompile(&self, address: &Address) -> bool {
         *address == WARD_CALL || self.precompiles.contains(address)
     }
+}
+
+/// Keccak-256 by Ward's host.
+pub(crate) fn keccak(data: &[u8]) -> B256 {
+    let mut out = [0u8; 32];
+    // SAFETY: `data` and the 32-byte destination are live buffers.
+    unsafe {
+        sys::hash_keccak256(
+            data.as_ptr() as i32,
+            data.len() as i32,
+            out.as_mut_ptr() as i32,
+        )
+    };
+    B256::new(out)
 }
 
 /// Slot `key` of this contract from Ward storage (absent is zero).

@@ -206,6 +206,12 @@ pub(crate) fn engine_config(config: &Config) -> wasmtime::Config {
         // core, leaving the others to the calls running meanwhile. The
         // machine code (and the artifacts' compatibility) is the same.
         .parallel_compilation(!config.tier_up);
+    // For profiling only (CONTRIBUTING.md): `WARD_PERFMAP=1` writes
+    // /tmp/perf-PID.map so that `perf report` names compiled functions.
+    // The machine code is the same.
+    if std::env::var_os("WARD_PERFMAP").is_some() {
+        c.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     c
 }
 

@@ -36,6 +36,7 @@ demo: setup contracts
 	  echo "== a new process opens $(DEMO_DIR) again, on the other backend: bob's balance, then the token's storage =="; \
 	  $(WARD) query $$TOKEN --method balance_of --arg address:$(BOB) --decode u128 --data-dir $(DEMO_DIR) --backend wasmi && \
 	  $(WARD) state $$TOKEN --data-dir $(DEMO_DIR)
+	@scripts/demo-evm.sh $(WARD) target/demo-evm
 	@scripts/demo-node.sh $(WARD) target/demo-node target/contracts/wasm32-unknown-unknown/release
 
 # The example contracts (contracts/), built for wasm32-unknown-unknown; the

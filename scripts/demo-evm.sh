@@ -25,10 +25,10 @@ echo "== alice approves the escrow, then opens a deal: the escrow calls the toke
 "$WARD" call "$TOKEN" --abi $SOL/Token.abi --method approve \
   --json-args "[\"0x${ESCROW:26}\", 300]" --data-dir "$DIR"
 "$WARD" call "$ESCROW" --abi $SOL/Escrow.abi --method open \
-  --json-args "[\"$SELLER\", 300]" --data-dir "$DIR"
+  --json-args "[\"$SELLER\", 300]" --gas 30000000 --data-dir "$DIR"
 echo "== the escrow's holding, read through STATICCALL, then the release to the seller =="
 "$WARD" query "$ESCROW" --abi $SOL/Escrow.abi --method held --data-dir "$DIR"
-"$WARD" call "$ESCROW" --abi $SOL/Escrow.abi --method release --json-args '[0]' --data-dir "$DIR"
+"$WARD" call "$ESCROW" --abi $SOL/Escrow.abi --method release --json-args '[0]' --gas 30000000 --data-dir "$DIR"
 echo "== a second release reverts with Solidity's message (exit code 1 expected) =="
 "$WARD" call "$ESCROW" --abi $SOL/Escrow.abi --method release --json-args '[0]' \
   --data-dir "$DIR" || test $? -eq 1

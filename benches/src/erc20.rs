@@ -239,7 +239,7 @@ pub fn ward_evm_transfers(kind: BackendKind) -> Option<Work> {
         let txs: Vec<_> = (0..ERC20_TXS)
             .map(|_| {
                 let input = transfer_calldata(&recipient(sent, false));
-                let signed = tx(nonce, 2_000_000, Payload::Call { to: token, input });
+                let signed = tx(nonce, 5_000_000, Payload::Call { to: token, input });
                 nonce += 1;
                 sent += 1;
                 signed
@@ -258,7 +258,7 @@ pub fn ward_evm_transfers(kind: BackendKind) -> Option<Work> {
 pub fn ward_evm_transfer_uncommitted(kind: BackendKind) -> Option<Work> {
     let (exec, token, tx) = ward_evm_token(kind)?;
     let input = transfer_calldata(&recipient(0, false));
-    let signed = tx(1, 2_000_000, Payload::Call { to: token, input });
+    let signed = tx(1, 5_000_000, Payload::Call { to: token, input });
     Some(Box::new(move || {
         let simulation = exec.simulate(&signed, 2).expect("executes");
         assert_eq!(simulation.receipt.status, "ok");

@@ -24,11 +24,9 @@ use revm::{
 use ward_executor::{Executor, Runtimes, Tx};
 use ward_primitives::{Address, CodeKind, RuntimeName};
 use ward_state::{MemoryStore, StateRead};
-use ward_testkit::evm::{address_word, calldata, creation, word};
+use ward_testkit::evm::{GAS_RATE, address_word, calldata, creation, word};
 use ward_vm::{BackendKind, Config};
 
-/// `contracts/evm`'s `GAS_RATE` and `SPEC`.
-const GAS_RATE: u64 = 20;
 const SPEC: SpecId = SpecId::PRAGUE;
 
 const ALICE: Address = Address([0xa1; 32]);

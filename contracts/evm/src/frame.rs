@@ -172,26 +172,8 @@ impl Frame {
         }
         let target = inputs.bytecode_address;
         if target != WARD_CALL {
-            if let Some(precompile) = self.host.precompiles.get(&target) {
-                return match precompile.execute(&input, forwarded, 0) {
-                    Ok(output) if output.gas_used <= forwarded => {
-                        let result = if output.status.is_success_or_revert() {
-                            if matches!(output.status, revm_precompile::PrecompileStatus::Success) {
-                                InstructionResult::Return
-                            } else {
-                                InstructionResult::Revert
-                            }
-                        } else {
-                            InstructionResult::PrecompileError
-                        };
-                        if result.is_halt() {
-                            (result, Vec::new(), 0)
-                        } else {
-                            (result, output.bytes.to_vec(), forwarded - output.gas_used)
-                        }
-                    }
-                    _ => (InstructionResult::PrecompileOOG, Vec::new(), 0),
-                };
+            if self.host.precompiles.contains(&target) {
+                return self.precompile(&target, &input, forwarded);
             }
             if inputs.known_bytecode.1.is_empty() {
                 // An account without code: the call succeeds at once.
@@ -230,6 +212,60 @@ impl Frame {
             CALL_OK => (InstructionResult::Return, data, forwarded - used),
             CALL_REVERTED => (InstructionResult::Revert, data, forwarded - used),
             _ => (InstructionResult::Revert, Vec::new(), forwarded - used),
+        }
+    }
+
+    /// Runs precompile `at` on `input` with `forwarded` gas. SHA-256
+    /// (`0x02`) hashes through Ward's host (`ward.hash_sha256`, native);
+    /// those whose Wasm costs more per gas than [`GAS_RATE`] pays for
+    /// charge [`surcharge`] Ward gas more; those not yet measured are
+    /// refused (the call fails, using its gas).
+    fn precompile(
+        &mut self,
+        at: &Address,
+        input: &[u8],
+        forwarded: u64,
+    ) -> (InstructionResult, Vec<u8>, u64) {
+        let index = precompile_index(at);
+        if index == Some(2) {
+            let cost = 60 + 12 * (input.len() as u64).div_ceil(32);
+            if cost > forwarded {
+                return (InstructionResult::PrecompileOOG, Vec::new(), 0);
+            }
+            return (
+                InstructionResult::Return,
+                crate::host::sha256(input).to_vec(),
+                forwarded - cost,
+            );
+        }
+        let Some(extra) = index.and_then(surcharge) else {
+            return (InstructionResult::PrecompileError, Vec::new(), 0);
+        };
+        let Some(precompile) = self.host.precompiles.get(at) else {
+            return (InstructionResult::PrecompileError, Vec::new(), 0);
+        };
+        match precompile.execute(input, forwarded, 0) {
+            Ok(output) if output.gas_used <= forwarded => {
+                if extra > 0 {
+                    env::charge_gas(output.gas_used.saturating_mul(extra));
+                }
+                match output.status {
+                    revm_precompile::PrecompileStatus::Success => (
+                        InstructionResult::Return,
+                        output.bytes.to_vec(),
+                        forwarded - output.gas_used,
+                    ),
+                    revm_precompile::PrecompileStatus::Revert => (
+                        InstructionResult::Revert,
+                        output.bytes.to_vec(),
+                        forwarded - output.gas_used,
+                    ),
+                    revm_precompile::PrecompileStatus::Halt(_) => {
+                        (InstructionResult::PrecompileError, Vec::new(), 0)
+                    }
+                }
+            }
+            _ => (InstructionResult::PrecompileOOG, Vec::new(), 0),
         }
     }
 
@@ -356,6 +392,28 @@ impl Frame {
         }
     }
 }
+
+/// The number of a precompile's address (`0x01`..), if it is that small.
+fn precompile_index(at: &Address) -> Option<u8> {
+    let bytes = at.as_slice();
+    bytes[..19].iter().all(|b| *b == 0).then_some(bytes[19])
+}
+
+/// Ward gas a precompile pays per unit of its EVM gas beyond
+/// [`GAS_RATE`] (`docs/evm.md`): what its Wasm costs over the rate, as
+/// measured by `crates/executor/tests/all/evm_rate.rs`, rounded up. `None`:
+/// not offered (its cost per gas is not measured).
+fn surcharge(index: u8) -> Option<u64> {
+    match index {
+        // ripemd160, identity: within the rate.
+        3 | 4 => Some(0),
+        1 => Some(ECRECOVER_SURCHARGE),
+        _ => None,
+    }
+}
+
+/// `ecrecover`'s surcharge per EVM gas.
+const ECRECOVER_SURCHARGE: u64 = 6_000;
 
 /// This contract's EVM nonce: 1 until it first creates (EIP-161).
 fn read_nonce() -> u64 {

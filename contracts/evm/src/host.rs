@@ -194,6 +194,20 @@ pub(crate) fn keccak(data: &[u8]) -> B256 {
     B256::new(out)
 }
 
+/// SHA-256 by Ward's host.
+pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    // SAFETY: `data` and the 32-byte destination are live buffers.
+    unsafe {
+        sys::hash_sha256(
+            data.as_ptr() as i32,
+            data.len() as i32,
+            out.as_mut_ptr() as i32,
+        )
+    };
+    out
+}
+
 /// Slot `key` of this contract from Ward storage (absent is zero).
 fn read_slot(key: &U256) -> U256 {
     let key = key.to_be_bytes::<32>();

@@ -56,7 +56,24 @@ impl Runtimes {
     ///
     /// The module's rejection by the policy or the engine.
     pub fn register(&mut self, name: RuntimeName, wasm: &[u8]) -> Result<CodeHash, Failure> {
-        let code = self.system.register(wasm, Metering::SelfMetered)?;
+        self.register_metered(name, wasm, Metering::SelfMetered)
+    }
+
+    /// [`Runtimes::register`] metered as `metering` says: an instrumented
+    /// runtime also pays for every Wasm instruction it runs, as a contract
+    /// does (what the EVM runtime's rate is calibrated against,
+    /// `docs/evm.md`).
+    ///
+    /// # Errors
+    ///
+    /// The module's rejection by the policy or the engine.
+    pub fn register_metered(
+        &mut self,
+        name: RuntimeName,
+        wasm: &[u8],
+        metering: Metering,
+    ) -> Result<CodeHash, Failure> {
+        let code = self.system.register(wasm, metering)?;
         self.name(name, code);
         Ok(code)
     }

@@ -3,6 +3,7 @@
 //! [`Etcd`] is dropped.
 
 use std::{
+    collections::BTreeSet,
     net::TcpListener,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
@@ -36,16 +37,26 @@ impl Drop for Etcd {
     }
 }
 
-/// A free loopback port (free when asked; a test binds it soon after).
+/// A free loopback port (free when asked; a test binds it soon after),
+/// never one this process was given before: the kernel may hand a port
+/// that was just released straight back, and two members of one cluster
+/// on one port make etcd refuse to start ("duplicate url").
 ///
 /// # Panics
 ///
 /// When no port can be bound.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("no free port: {e}"))
+    static GIVEN: std::sync::Mutex<BTreeSet<u16>> = std::sync::Mutex::new(BTreeSet::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or_else(|e| panic!("no free port: {e}"));
+        if given.insert(port) {
+            return port;
+        }
+    }
 }
 
 impl Etcd {

@@ -6,6 +6,11 @@ use std::path::Path;
 
 use sha3::Digest as _;
 
+/// Ward gas per EVM gas: `contracts/evm`'s `GAS_RATE`, which the
+/// conformance test (`benches/tests/evm_conformance.rs`) proves the
+/// runtime charges.
+pub const GAS_RATE: u64 = 64;
+
 /// The EVM runtime's module, built like the example contracts.
 pub fn runtime() -> Vec<u8> {
     crate::contracts::wasm("evm")

@@ -14,7 +14,8 @@ use ward_executor::{Executor, Runtimes, Tx};
 use ward_primitives::{Address, CodeKind, RuntimeName};
 use ward_state::{MemoryStore, Receipt, StateRead};
 use ward_testkit::evm::{
-    address_word, calldata, creation, keccak, revert_message, runtime, selector, word, word_at,
+    GAS_RATE, address_word, calldata, creation, keccak, revert_message, runtime, selector, word,
+    word_at,
 };
 use ward_vm::{BackendKind, Config};
 
@@ -23,8 +24,6 @@ use crate::runtimes::FORWARDER;
 const ALICE: Address = Address([0xa1; 32]);
 const BOB: Address = Address([0xb0; 32]);
 const CAROL: Address = Address([0xca; 32]);
-/// Ward gas per EVM gas (`contracts/evm`'s `GAS_RATE`, docs/evm.md).
-const GAS_RATE: u64 = 20;
 
 /// A Ward contract that outputs "wasm:" and its input.
 const ECHO: &str = r#"(module
@@ -105,7 +104,7 @@ impl Chain {
     }
 
     pub(crate) fn call(&mut self, sender: Address, to: Address, input: Vec<u8>) -> Receipt {
-        self.call_with_gas(sender, to, input, 5_000_000)
+        self.call_with_gas(sender, to, input, 30_000_000)
     }
 
     fn call_with_gas(&mut self, sender: Address, to: Address, input: Vec<u8>, gas: u64) -> Receipt {
@@ -126,7 +125,7 @@ impl Chain {
 
     /// A read-only query; its output.
     fn view(&mut self, to: Address, input: Vec<u8>) -> Vec<u8> {
-        let receipt = self.exec.query(ALICE, to, input, 5_000_000).unwrap();
+        let receipt = self.exec.query(ALICE, to, input, 50_000_000).unwrap();
         assert_eq!(receipt.status, "ok", "{receipt:?}");
         self.log.push(receipt.clone());
         receipt.output
@@ -205,7 +204,7 @@ fn token_and_escrow(chain: &mut Chain) -> Vec<Address> {
             sender: ALICE,
             to: token,
             input: input.clone(),
-            gas_limit: 5_000_000,
+            gas_limit: 30_000_000,
         })
         .unwrap();
     let transfer = chain.call(ALICE, token, input);

@@ -4,6 +4,7 @@ mod children;
 mod contracts;
 mod create;
 mod evm;
+mod evm_rate;
 mod executor;
 mod faults;
 mod parallel;

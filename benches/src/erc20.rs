@@ -47,9 +47,13 @@ fn recipient(n: u64, repeat: bool) -> [u8; 32] {
     raw
 }
 
-/// revm: the ERC-20 deployed by one holder, then blocks of transfers
-/// from it, each transaction committed.
-pub fn revm_transfers(repeat: bool) -> Work {
+/// revm with the ERC-20 deployed by a holder: the EVM, the holder and the
+/// token's address.
+fn revm_token() -> (
+    revm::MainnetEvm<revm::handler::MainnetContext<CacheDB<EmptyDB>>>,
+    EvmAddress,
+    EvmAddress,
+) {
     let holder = EvmAddress::from([0xa1; 20]);
     let mut evm = Context::mainnet()
         .with_db(CacheDB::<EmptyDB>::default())
@@ -72,6 +76,13 @@ pub fn revm_transfers(repeat: bool) -> Work {
         _ => None,
     }
     .expect("the ERC-20 deploy succeeds");
+    (evm, holder, token)
+}
+
+/// revm: the ERC-20 deployed by one holder, then blocks of transfers
+/// from it, each transaction committed.
+pub fn revm_transfers(repeat: bool) -> Work {
+    let (mut evm, holder, token) = revm_token();
     let mut nonce = 1u64;
     let mut sent = 0u64;
     Box::new(move || {
@@ -269,28 +280,7 @@ pub fn ward_evm_transfer_uncommitted(kind: BackendKind) -> Option<Work> {
 /// revm: the same transfer executed and not committed (`transact`), the
 /// same every time.
 pub fn revm_transfer_uncommitted() -> Work {
-    let holder = EvmAddress::from([0xa1; 20]);
-    let mut evm = Context::mainnet()
-        .with_db(CacheDB::<EmptyDB>::default())
-        .build_mainnet();
-    let mut code = hex::decode(TOKEN_BIN.trim()).expect("Token.bin is hex");
-    code.extend_from_slice(&U256::from(u128::MAX).to_be_bytes::<32>());
-    let deployed = evm
-        .transact_commit(
-            TxEnv::builder()
-                .caller(holder)
-                .create()
-                .data(Bytes::from(code))
-                .gas_limit(5_000_000)
-                .nonce(0)
-                .build_fill(),
-        )
-        .expect("the ERC-20 deploys");
-    let token = match deployed {
-        ExecutionResult::Success { output, .. } => output.address().copied(),
-        _ => None,
-    }
-    .expect("the ERC-20 deploy succeeds");
+    let (mut evm, holder, token) = revm_token();
     let tx = TxEnv::builder()
         .caller(holder)
         .call(token)

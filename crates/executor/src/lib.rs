@@ -843,17 +843,11 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         if let CodeKind::Runtime(name) = at.kind {
             return self.deploy_for_runtime(journal, tx, code, limit, (at, name));
         }
-        let charge = Gas::new(self.schedule.deploy_cost(code.len() as u64));
-        let Some(left) = limit.checked_sub(charge) else {
-            let failure = Failure::new(
-                ErrorKind::OutOfGas,
-                format!(
-                    "deploying {} bytes costs {charge} gas, more than the limit {limit}",
-                    code.len()
-                ),
-            );
-            return Ok(Execution::of(Outcome::failed(failure, limit)));
+        let charge = match self.deploy_charge(code, limit) {
+            Ok(charge) => charge,
+            Err(failure) => return Ok(Execution::of(Outcome::failed(failure, limit))),
         };
+        let left = limit.saturating_sub(charge);
         if let Err(e) = ward_chain::schema::Schema::from_module(code) {
             let failure = Failure::new(ErrorKind::InvalidSchema, e.to_string());
             return Ok(Execution::of(Outcome::failed(failure, charge)));
@@ -900,6 +894,24 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         Ok(execution)
     }
 
+    /// Ward's deploy charge for `code` (`docs/gas.md`), or, when `limit`
+    /// does not cover it, the deploy's `out_of_gas` failure (which uses all
+    /// of `limit`).
+    fn deploy_charge(&self, code: &[u8], limit: Gas) -> Result<Gas, Failure> {
+        let charge = Gas::new(self.schedule.deploy_cost(code.len() as u64));
+        if charge > limit {
+            let failure = Failure::new(
+                ErrorKind::OutOfGas,
+                format!(
+                    "deploying {} bytes costs {charge} gas, more than the limit {limit}",
+                    code.len()
+                ),
+            );
+            return Err(failure);
+        }
+        Ok(charge)
+    }
+
     /// A deploy for the system runtime `name`. If the runtime exports
     /// `deploy`, it runs with the deploy's code and input in one envelope,
     /// and what it outputs is the contract's code (an EVM constructor's
@@ -936,17 +948,10 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             );
         };
         if !deploys {
-            let charge = Gas::new(self.schedule.deploy_cost(code.len() as u64));
-            if charge > limit {
-                let failure = Failure::new(
-                    ErrorKind::OutOfGas,
-                    format!(
-                        "deploying {} bytes costs {charge} gas, more than the limit {limit}",
-                        code.len()
-                    ),
-                );
-                return Ok(Execution::of(Outcome::failed(failure, limit)));
-            }
+            let charge = match self.deploy_charge(code, limit) {
+                Ok(charge) => charge,
+                Err(failure) => return Ok(Execution::of(Outcome::failed(failure, limit))),
+            };
             record(journal, code.to_vec());
             return Ok(Execution::of(Outcome::finished(0, Vec::new(), charge)));
         }

@@ -597,9 +597,19 @@ fn a_wasi_command_is_deployed_as_such_and_called_over_http() {
         assert_eq!(called["status"], "ok", "{called}");
         assert_eq!(called["output"], hex(b"hello, http\n"));
         outputs.push((called["output"].clone(), called["gas_used"].clone()));
-        // Another kind is an invalid parameter, before any block.
-        let bad = json!({ "from": from, "deploy": { "code": code, "kind": "evm" } });
+        // A kind that is no kind's name is an invalid parameter, before
+        // any block.
+        let bad = json!({ "from": from, "deploy": { "code": code, "kind": "EVM!" } });
         assert_eq!(error_kind(&node, "sendTransaction", bad), "invalid_params");
+        // A runtime's name this chain has not registered is a rejected
+        // deploy, which creates nothing.
+        let unknown = ok(
+            &node,
+            "sendTransaction",
+            json!({ "from": from, "deploy": { "code": code, "kind": "evm" }, "wait": true }),
+        );
+        assert_eq!(unknown["status"], "rejected", "{unknown}");
+        assert!(unknown["address"].is_null(), "{unknown}");
     }
     assert_eq!(outputs[0], outputs[1]);
 }

@@ -110,14 +110,11 @@ pub fn revm_transfers(repeat: bool) -> Work {
     })
 }
 
-/// Ward: the SDK token deployed by one holder, then blocks of transfers
-/// from it with real nonces, each block committed in memory.
-pub fn ward_transfers(kind: BackendKind, repeat: bool) -> Option<Work> {
-    let code = crate::sdk_contract("token")?;
-    let key = ward_chain::tx::dev_key(3_000);
-    let public_key = key.verifying_key().to_bytes();
-    let exec = crate::unbounded_executor(kind);
-    let tx = move |nonce: u64, gas_limit: u64, payload: Payload| {
+/// Transactions of dev account `seed`, unsigned and taken as verified
+/// (`SignedTx::verified_unchecked`): (nonce, gas limit, payload).
+fn signer(seed: u32) -> impl Fn(u64, u64, Payload) -> ward_chain::tx::VerifiedTx {
+    let public_key = ward_chain::tx::dev_key(seed).verifying_key().to_bytes();
+    move |nonce, gas_limit, payload| {
         SignedTx {
             body: TxBody {
                 chain_id: CHAIN.into(),
@@ -129,7 +126,15 @@ pub fn ward_transfers(kind: BackendKind, repeat: bool) -> Option<Work> {
             signature: [0; 64],
         }
         .verified_unchecked()
-    };
+    }
+}
+
+/// Ward: the SDK token deployed by one holder, then blocks of transfers
+/// from it with real nonces, each block committed in memory.
+pub fn ward_transfers(kind: BackendKind, repeat: bool) -> Option<Work> {
+    let code = crate::sdk_contract("token")?;
+    let exec = crate::unbounded_executor(kind);
+    let tx = signer(3_000);
     let deploy = tx(
         0,
         200_000_000,
@@ -196,8 +201,7 @@ fn ward_evm_token(
     impl Fn(u64, u64, Payload) -> ward_chain::tx::VerifiedTx,
 )> {
     let runtime = crate::sdk_contract("evm")?;
-    let key = ward_chain::tx::dev_key(3_001);
-    let public_key = key.verifying_key().to_bytes();
+    let tx = signer(3_001);
     let config = ward_vm::Config::default();
     let evm = ward_primitives::RuntimeName::new("evm")?;
     let mut runtimes = ward_executor::Runtimes::new(crate::ward_backend(kind, &config), &config);
@@ -205,19 +209,6 @@ fn ward_evm_token(
         .register(evm, &runtime)
         .expect("the EVM runtime compiles");
     let exec = crate::unbounded_executor(kind).with_runtimes(std::sync::Arc::new(runtimes));
-    let tx = move |nonce: u64, gas_limit: u64, payload: Payload| {
-        SignedTx {
-            body: TxBody {
-                chain_id: CHAIN.into(),
-                public_key,
-                nonce,
-                gas_limit,
-                payload,
-            },
-            signature: [0; 64],
-        }
-        .verified_unchecked()
-    };
     let deploy = tx(
         0,
         200_000_000,

@@ -418,6 +418,24 @@ struct Current {
     read_only: bool,
 }
 
+impl Deployed {
+    /// The frame the deploy runs in: the new contract's, called by its
+    /// deployer.
+    fn frame<S: StateCommit + Send + Sync + 'static>(
+        &self,
+        journal: &SharedJournal<S>,
+    ) -> Frame<S> {
+        Frame {
+            journal: journal.clone(),
+            address: self.address,
+            caller: self.deployer,
+            height: self.height,
+            time: self.time,
+            read_only: false,
+        }
+    }
+}
+
 /// A caller waiting for its callee.
 struct Waiting {
     running: ward_vm::Running,
@@ -874,14 +892,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         }
         // A WASI command has no deploy entry: `_start` is its call.
         let mut execution = if at.kind == CodeKind::Ward && module.export_func("deploy").is_some() {
-            let frame = Frame {
-                journal: journal.clone(),
-                address: at.address,
-                caller: at.deployer,
-                height: at.height,
-                time: at.time,
-                read_only: false,
-            };
+            let frame = at.frame(journal);
             self.run(Code::Wasm(module), at.kind, "deploy", tx, left, frame)?
         } else {
             Execution::of(Outcome::finished(0, Vec::new(), Gas::ZERO))
@@ -956,14 +967,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             return Ok(Execution::of(Outcome::finished(0, Vec::new(), charge)));
         }
         record(journal, Vec::new());
-        let frame = Frame {
-            journal: journal.clone(),
-            address: at.address,
-            caller: at.deployer,
-            height: at.height,
-            time: at.time,
-            read_only: false,
-        };
+        let frame = at.frame(journal);
         let input = match tx.0 {
             Tx::Deploy { input, .. } | Tx::Call { input, .. } => input,
         };

@@ -17,8 +17,8 @@ use ward_state::{ContractInfo, StateCommit};
 use ward_vm::{CodeHash, FaultKind, NodeFault, Progress, Reply, RunOptions, Running};
 
 use crate::{
-    Current, ExecError, Executor, Frame, Frames, SharedJournal, Waiting, contract_address,
-    fits_kind, lock, runtime::Code,
+    Current, ExecError, Executor, Frame, Frames, SharedJournal, Waiting, contract_address, lock,
+    put_contract, runs_deploy, runtime::Code,
 };
 
 /// A `ward.create` as the executor serves it.
@@ -53,9 +53,12 @@ impl Created {
     ) -> Vec<u8> {
         if let Some(info) = self.record {
             let code_hash = Hash32(CodeHash::of(&output).0);
-            let mut j = lock(journal);
-            j.put_code(code_hash, output);
-            j.create_contract(self.address, ContractInfo { code_hash, ..info });
+            put_contract(
+                journal,
+                self.address,
+                ContractInfo { code_hash, ..info },
+                output,
+            );
         }
         self.address.0.to_vec()
     }
@@ -114,19 +117,13 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     )));
                 };
                 if !deploys {
-                    return Ok(self.store_as_is(frames, running, &request, (address, info)));
+                    return Ok(self.store_as_is(frames, running, request, (address, info)));
                 }
-                let empty = Hash32(CodeHash::of(&[]).0);
-                let mut j = lock(&frames.journal);
-                j.put_code(empty, Vec::new());
-                j.create_contract(
-                    address,
-                    ContractInfo {
-                        code_hash: empty,
-                        ..info.clone()
-                    },
-                );
-                drop(j);
+                let empty = ContractInfo {
+                    code_hash: Hash32(CodeHash::of(&[]).0),
+                    ..info.clone()
+                };
+                put_contract(&frames.journal, address, empty, Vec::new());
                 let input = crate::runtime::envelope(&request.code, &request.input);
                 (
                     Code::Runtime(runtime, Arc::new(Vec::new())),
@@ -136,22 +133,15 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 )
             }
             kind => {
-                let charge = Gas::new(self.schedule.deploy_cost(request.code.len() as u64));
-                if charge > request.gas {
-                    return Ok(resume(running, CALL_FAILED, Vec::new(), request.gas));
-                }
-                let module = match ward_chain::schema::Schema::from_module(&request.code) {
-                    Ok(_) => self.cache.get_or_compile(&request.code).ok(),
-                    Err(_) => None,
-                };
-                let Some(module) = module.filter(|m| fits_kind(m, kind).is_ok()) else {
-                    return Ok(resume(running, CALL_FAILED, Vec::new(), charge));
-                };
-                let mut j = lock(&frames.journal);
-                j.put_code(code_hash, request.code);
-                j.create_contract(address, info);
-                drop(j);
-                if kind != CodeKind::Ward || module.export_func("deploy").is_none() {
+                let (charge, module) =
+                    match self.check_wasm_deploy(&request.code, kind, request.gas) {
+                        Ok(checked) => checked,
+                        Err((_, used)) => {
+                            return Ok(resume(running, CALL_FAILED, Vec::new(), used));
+                        }
+                    };
+                put_contract(&frames.journal, address, info, request.code);
+                if !runs_deploy(&module, kind) {
                     return Ok(resume(running, CALL_OK, address.0.to_vec(), charge));
                 }
                 (Code::Wasm(module), request.input, charge, None)
@@ -198,17 +188,13 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         &self,
         frames: &mut Frames<S>,
         running: Running,
-        request: &CreateRequest,
+        request: CreateRequest,
         (address, info): (Address, ContractInfo),
     ) -> Progress {
-        let charge = Gas::new(self.schedule.deploy_cost(request.code.len() as u64));
-        if charge > request.gas {
+        let Ok(charge) = self.deploy_charge(&request.code, request.gas) else {
             return resume(running, CALL_FAILED, Vec::new(), request.gas);
-        }
-        let mut j = lock(&frames.journal);
-        j.put_code(info.code_hash, request.code.clone());
-        j.create_contract(address, info);
-        drop(j);
+        };
+        put_contract(&frames.journal, address, info, request.code);
         resume(running, CALL_OK, address.0.to_vec(), charge)
     }
 }

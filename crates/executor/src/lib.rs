@@ -861,38 +861,20 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         if let CodeKind::Runtime(name) = at.kind {
             return self.deploy_for_runtime(journal, tx, code, limit, (at, name));
         }
-        let charge = match self.deploy_charge(code, limit) {
-            Ok(charge) => charge,
-            Err(failure) => return Ok(Execution::of(Outcome::failed(failure, limit))),
+        let (charge, module) = match self.check_wasm_deploy(code, at.kind, limit) {
+            Ok(checked) => checked,
+            Err((failure, used)) => return Ok(Execution::of(Outcome::failed(failure, used))),
         };
-        let left = limit.saturating_sub(charge);
-        if let Err(e) = ward_chain::schema::Schema::from_module(code) {
-            let failure = Failure::new(ErrorKind::InvalidSchema, e.to_string());
-            return Ok(Execution::of(Outcome::failed(failure, charge)));
-        }
-        let module = match self.cache.get_or_compile(code) {
-            Ok(module) => module,
-            Err(failure) => return Ok(Execution::of(Outcome::failed(failure, charge))),
+        let info = ContractInfo {
+            code_hash: at.code_hash,
+            deployer: at.deployer,
+            created_at: at.height,
+            kind: at.kind,
         };
-        if let Err(failure) = fits_kind(&module, at.kind) {
-            return Ok(Execution::of(Outcome::failed(failure, charge)));
-        }
-        {
-            let mut j = lock(journal);
-            j.put_code(at.code_hash, code.to_vec());
-            j.create_contract(
-                at.address,
-                ContractInfo {
-                    code_hash: at.code_hash,
-                    deployer: at.deployer,
-                    created_at: at.height,
-                    kind: at.kind,
-                },
-            );
-        }
-        // A WASI command has no deploy entry: `_start` is its call.
-        let mut execution = if at.kind == CodeKind::Ward && module.export_func("deploy").is_some() {
+        put_contract(journal, at.address, info, code.to_vec());
+        let mut execution = if runs_deploy(&module, at.kind) {
             let frame = at.frame(journal);
+            let left = limit.saturating_sub(charge);
             self.run(Code::Wasm(module), at.kind, "deploy", tx, left, frame)?
         } else {
             Execution::of(Outcome::finished(0, Vec::new(), Gas::ZERO))
@@ -903,6 +885,28 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             self.cache.forget(&CodeHash(at.code_hash.0));
         }
         Ok(execution)
+    }
+
+    /// Ward's checks of Wasm code being deployed as a contract of `kind`
+    /// (by a transaction or by `ward.create`), in order: the deploy charge,
+    /// which `limit` must cover; the schema section; compiling; the kind's
+    /// entry points. The charge and the module, or the failure and the gas
+    /// it used (all of `limit` when the charge is not covered, the charge
+    /// otherwise).
+    fn check_wasm_deploy(
+        &self,
+        code: &[u8],
+        kind: CodeKind,
+        limit: Gas,
+    ) -> Result<(Gas, ward_vm::Module), (Failure, Gas)> {
+        let charge = self.deploy_charge(code, limit).map_err(|f| (f, limit))?;
+        if let Err(e) = ward_chain::schema::Schema::from_module(code) {
+            let failure = Failure::new(ErrorKind::InvalidSchema, e.to_string());
+            return Err((failure, charge));
+        }
+        let module = self.cache.get_or_compile(code).map_err(|f| (f, charge))?;
+        fits_kind(&module, kind).map_err(|f| (f, charge))?;
+        Ok((charge, module))
     }
 
     /// Ward's deploy charge for `code` (`docs/gas.md`), or, when `limit`
@@ -945,18 +949,13 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             return Ok(Execution::rejected(failure));
         };
         let record = |journal: &SharedJournal<S>, code: Vec<u8>| {
-            let code_hash = Hash32(CodeHash::of(&code).0);
-            let mut j = lock(journal);
-            j.put_code(code_hash, code);
-            j.create_contract(
-                at.address,
-                ContractInfo {
-                    code_hash,
-                    deployer: at.deployer,
-                    created_at: at.height,
-                    kind: at.kind,
-                },
-            );
+            let info = ContractInfo {
+                code_hash: Hash32(CodeHash::of(&code).0),
+                deployer: at.deployer,
+                created_at: at.height,
+                kind: at.kind,
+            };
+            put_contract(journal, at.address, info, code);
         };
         if !deploys {
             let charge = match self.deploy_charge(code, limit) {
@@ -1360,6 +1359,25 @@ fn fits_kind(module: &ward_vm::Module, kind: CodeKind) -> Result<(), Failure> {
             Some(_) => Ok(()),
         },
     }
+}
+
+/// Stores `code` under `info.code_hash` and the contract `info` at
+/// `address`, in the journal.
+fn put_contract<S: StateCommit + Send + Sync + 'static>(
+    journal: &SharedJournal<S>,
+    address: Address,
+    info: ContractInfo,
+    code: Vec<u8>,
+) {
+    let mut j = lock(journal);
+    j.put_code(info.code_hash, code);
+    j.create_contract(address, info);
+}
+
+/// Whether a Wasm contract of `kind` runs a `deploy` entry when deployed
+/// (a WASI command has none: `_start` is its call).
+fn runs_deploy(module: &ward_vm::Module, kind: CodeKind) -> bool {
+    kind == CodeKind::Ward && module.export_func("deploy").is_some()
 }
 
 /// Whether a frame ended on the wall clock.

@@ -122,6 +122,14 @@ pub fn charge_gas(amount: u64) {
     unsafe { sys::charge_gas(i64::try_from(amount).unwrap_or(i64::MAX)) }
 }
 
+/// Reports the gas this frame spent in its own machine's units (an EVM
+/// frame's EVM gas): a system runtime's, carried by the receipt when its
+/// frame is the transaction's top one. Anywhere else it traps.
+pub fn report_gas(units: u64) {
+    // SAFETY: takes no pointer. Amounts past i64::MAX are clamped.
+    unsafe { sys::report_gas(i64::try_from(units).unwrap_or(i64::MAX)) }
+}
+
 /// Writes `message` to the debug log (kept only when the embedder enables
 /// it; never changes the outcome beyond its gas).
 pub fn log(message: &str) {

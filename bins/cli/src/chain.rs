@@ -379,6 +379,9 @@ fn print_text(receipt: &Receipt, object: &Value, show: &Show<'_>) {
         println!("decoded:   {decoded}");
     }
     println!("gas used:  {}", receipt.gas_used);
+    if let Some(units) = receipt.runtime_gas {
+        println!("gas (vm):  {units} (the system runtime's own units: EVM gas for EVM code)");
+    }
     let shown = object["events"].as_array().cloned().unwrap_or_default();
     for (i, e) in receipt.events.iter().enumerate() {
         let decoded = shown.get(i);

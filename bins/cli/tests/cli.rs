@@ -1386,6 +1386,10 @@ fn a_data_directory_runs_solidity_contracts_for_the_evm_runtime() {
     let sent = last_json(&out);
     assert_eq!(sent["decoded"], true, "{sent}");
     assert_eq!(sent["events"][0]["fields"]["value"], 7);
+    // The receipt's EVM gas: at 64 Ward gas each, within the Ward gas used.
+    let evm_gas = sent["runtime_gas"].as_u64().unwrap();
+    assert!(evm_gas > 20_000, "{sent}");
+    assert!(sent["gas_used"].as_u64().unwrap() > 64 * evm_gas, "{sent}");
     let args = format!("[\"{to}\", 71]");
     let out = ward(&[
         "call",

@@ -14,7 +14,8 @@
 //! `CALL` and `STATICCALL` to another contract are Ward calls, which
 //! suspend this frame while the callee runs; precompiles run here. EVM gas
 //! is charged through `ward.charge_gas` at [`GAS_RATE`] Ward gas per EVM
-//! gas, so an EVM frame's Ward gas is exactly `GAS_RATE` times its EVM gas.
+//! gas (precompiles whose Wasm costs more pay a measured surcharge), and
+//! reported through `ward.report_gas`: a receipt's `runtime_gas`.
 
 #![no_std]
 
@@ -114,6 +115,9 @@ fn enter(deploying: bool) -> i32 {
     if deploying && result.result.is_ok() {
         frame::deposit(&mut result);
     }
+    // The EVM gas this frame spent (all of it after a halt), as the
+    // receipt's `runtime_gas` when this is the transaction's top frame.
+    env::report_gas(result.gas.total_gas_spent());
     frame.settle(&result.gas);
     match result.result {
         r if r.is_ok() => {

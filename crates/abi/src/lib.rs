@@ -24,7 +24,7 @@
 //! assert!(f.results().is_empty());
 //! assert!(f.uses().memory && f.uses().gas && !f.uses().suspends);
 //! assert_eq!(f.cost().to_string(), "host_call + host_per_byte * len");
-//! assert_eq!(HostFn::ALL.len(), 33);
+//! assert_eq!(HostFn::ALL.len(), 34);
 //! ```
 
 #![no_std]
@@ -41,7 +41,7 @@ pub use rules::{Cost, Rate, Term, Unit, Use, Uses};
 pub const MODULE: &str = "ward";
 
 /// Version of this table. Bumped on any change of name, signature or meaning.
-pub const ABI_VERSION: u32 = 4;
+pub const ABI_VERSION: u32 = 5;
 
 /// Longest storage key, in bytes.
 pub const MAX_KEY_BYTES: u32 = 256;
@@ -196,6 +196,11 @@ macro_rules! for_each_host_function {
             /// Charges `amount` gas (self-metered guests). A negative amount traps
             /// with `host_error`; more than is left ends the call with `out_of_gas`.
             charge_gas ChargeGas(amount: i64) { uses [Gas] cost [] }
+            /// Reports the gas this frame spent in its own machine's units (an EVM frame's
+            /// EVM gas), replacing an earlier report; a transaction's receipt carries its top
+            /// frame's (`runtime_gas`). Only a system runtime's frame may report: anywhere else,
+            /// and for a negative amount, it traps with `host_error`.
+            report_gas ReportGas(units: i64) { uses [] cost [] }
             /// Reads the value stored under the `key_len` bytes at `key`: copies at most
             /// `dst_cap` bytes of it to `dst` and returns its full length, or -1 when absent.
             storage_read StorageRead(key: i32, key_len: i32, dst: i32, dst_cap: i32) -> i64 { uses [Memory, Gas] cost [StorageRead + StoragePerByte * bytes(key_len, dst_cap)] }

@@ -160,6 +160,7 @@ fn unrunnable(tx: &Tx, height: u64, intrinsic: u64, message: String) -> Receipt 
         error_kind: Some(kind.as_str().to_owned()),
         error_message: Some(message),
         address: None,
+        runtime_gas: None,
     }
 }
 

@@ -1406,6 +1406,7 @@ fn receipt_of(
         error_kind: outcome.error.as_ref().map(|e| e.kind.as_str().to_string()),
         error_message: outcome.error.as_ref().map(consensus_message),
         address,
+        runtime_gas: execution.runtime_gas,
     }
 }
 

@@ -67,6 +67,9 @@ pub fn receipt(receipt: &Receipt) -> Value {
     if let Some(address) = receipt.address {
         object["address"] = json!(address.to_string());
     }
+    if let Some(units) = receipt.runtime_gas {
+        object["runtime_gas"] = json!(units);
+    }
     object
 }
 
@@ -147,6 +150,10 @@ pub fn receipt_from(value: &Value) -> Result<Receipt, String> {
             None | Some(Value::Null) => None,
             Some(_) => Some(Address(unhex32(string(value, "address")?)?)),
         },
+        runtime_gas: match value.get("runtime_gas") {
+            None | Some(Value::Null) => None,
+            Some(_) => Some(number(value, "runtime_gas")?),
+        },
     })
 }
 
@@ -172,8 +179,15 @@ mod tests {
             error_kind: Some("reverted".into()),
             error_message: Some("m".into()),
             address: Some(Address([3; 32])),
+            runtime_gas: None,
         };
-        assert_eq!(receipt_from(&receipt(&original)), Ok(original));
+        assert_eq!(receipt_from(&receipt(&original)), Ok(original.clone()));
+        let evm = Receipt {
+            runtime_gas: Some(29_854),
+            ..original
+        };
+        assert_eq!(receipt(&evm)["runtime_gas"], 29_854);
+        assert_eq!(receipt_from(&receipt(&evm)), Ok(evm));
     }
 
     #[test]

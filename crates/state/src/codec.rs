@@ -71,6 +71,10 @@ impl Encode for Receipt {
         self.error_kind.encode(out);
         self.error_message.encode(out);
         self.address.encode(out);
+        // A receipt without a runtime's gas ends here (as it always did).
+        if let Some(units) = self.runtime_gas {
+            units.encode(out);
+        }
     }
 }
 impl Decode for Receipt {
@@ -87,6 +91,11 @@ impl Decode for Receipt {
             error_kind: Option::decode(input)?,
             error_message: Option::decode(input)?,
             address: Option::decode(input)?,
+            runtime_gas: if input.is_empty() {
+                None
+            } else {
+                Some(u64::decode(input)?)
+            },
         })
     }
 }
@@ -128,9 +137,10 @@ mod tests {
             error_kind: None,
             error_message: Some("m".into()),
             address: Some(Address([9; 32])),
+            runtime_gas: None,
         };
         let bytes = receipt.to_bytes();
-        assert_eq!(Receipt::from_bytes(&bytes), Ok(receipt));
+        assert_eq!(Receipt::from_bytes(&bytes), Ok(receipt.clone()));
         // Every truncation and a trailing byte are errors, never panics.
         for cut in 0..bytes.len() {
             assert!(Receipt::from_bytes(&bytes[..cut]).is_err(), "cut {cut}");
@@ -138,5 +148,20 @@ mod tests {
         let mut longer = bytes.clone();
         longer.push(0);
         assert!(Receipt::from_bytes(&longer).is_err());
+
+        // A runtime's gas is appended; a receipt without one is encoded and
+        // hashed as before, so it is a different receipt.
+        let evm = Receipt {
+            runtime_gas: Some(29_854),
+            ..receipt.clone()
+        };
+        let evm_bytes = evm.to_bytes();
+        assert_eq!(evm_bytes.len(), bytes.len() + 8);
+        assert_eq!(evm_bytes[..bytes.len()], bytes[..]);
+        assert_eq!(Receipt::from_bytes(&evm_bytes), Ok(evm.clone()));
+        assert_ne!(evm.consensus_hash(), receipt.consensus_hash());
+        for cut in bytes.len() + 1..evm_bytes.len() {
+            assert!(Receipt::from_bytes(&evm_bytes[..cut]).is_err(), "cut {cut}");
+        }
     }
 }

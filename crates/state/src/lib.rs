@@ -178,6 +178,10 @@ pub struct Receipt {
     pub error_message: Option<String>,
     /// For a deploy: the new contract's address.
     pub address: Option<Address>,
+    /// When the transaction's top frame ran a system runtime: the gas it
+    /// reported in its own machine's units (an EVM contract's EVM gas,
+    /// `docs/evm.md`).
+    pub runtime_gas: Option<u64>,
 }
 
 /// A committed block.
@@ -199,7 +203,8 @@ impl BlockRecord {
 impl Receipt {
     /// What the receipts root commits to for this receipt: BLAKE3 of its
     /// consensus fields in the record encoding (every field but the error
-    /// message, which is for people and never compared).
+    /// message, which is for people and never compared; the runtime's gas
+    /// only where there is one).
     pub fn consensus_hash(&self) -> Hash32 {
         let mut out = Vec::new();
         self.tx.encode(&mut out);
@@ -215,6 +220,10 @@ impl Receipt {
         }
         self.error_kind.encode(&mut out);
         self.address.encode(&mut out);
+        // Receipts without it hash as they always did.
+        if let Some(units) = self.runtime_gas {
+            units.encode(&mut out);
+        }
         Hash32(*blake3::hash(&out).as_bytes())
     }
 }

@@ -227,6 +227,9 @@ pub struct Execution {
     pub suspensions: u64,
     /// The WASI state as the program left it (its files), when it had one.
     pub wasi: Option<Box<ward_wasi::Wasi>>,
+    /// The gas a system runtime reported in its own units
+    /// (`ward.report_gas`): an EVM frame's EVM gas.
+    pub runtime_gas: Option<u64>,
 }
 
 impl Execution {
@@ -239,6 +242,7 @@ impl Execution {
             debug_log: Vec::new(),
             suspensions: 0,
             wasi: None,
+            runtime_gas: None,
         }
     }
 
@@ -462,6 +466,7 @@ fn settle(
     let gas_used = context.gas_used();
     let debug_log = context.take_debug_log();
     let wasi = context.take_wasi();
+    let runtime_gas = context.runtime_gas();
     let (outcome, results) = match step {
         Step::Returned(values) => {
             let exit_code = match (shape, values.first()) {
@@ -487,6 +492,7 @@ fn settle(
         debug_log,
         suspensions,
         wasi,
+        runtime_gas,
     })
 }
 

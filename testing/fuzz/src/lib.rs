@@ -257,6 +257,7 @@ fn seed() -> &'static Mutex<Seed> {
                     error_kind: None,
                     error_message: None,
                     address: None,
+                    runtime_gas: None,
                 });
                 store.commit(changes).unwrap_or_else(|e| panic!("{e}"));
             }

@@ -94,6 +94,7 @@ fn waiters_hear_of_commits_and_evictions() {
         error_kind: None,
         error_message: None,
         address: None,
+        runtime_gas: None,
     };
     pool.committed(
         &first.hash(),

@@ -62,6 +62,7 @@ fn sample_changes(height: u64) -> ChangeSet {
         error_kind: None,
         error_message: None,
         address: None,
+        runtime_gas: None,
     });
     changes
 }

@@ -47,6 +47,7 @@ fn block_changes(height: u64) -> ChangeSet {
         error_kind: None,
         error_message: None,
         address: None,
+        runtime_gas: None,
     });
     changes.block = Some(BlockRecord {
         header: ward_state::Header {

@@ -104,6 +104,7 @@ impl CallContext {
             HostFn::GasLeft => count_i64(self.gas_left().get()),
             HostFn::DebugLog => self.debug_log(args, memory),
             HostFn::ChargeGas => self.charge_gas(args),
+            HostFn::ReportGas => self.report_gas(args),
             HostFn::StorageRead => self.storage_read(args, memory),
             HostFn::StorageWrite => self.storage_write(args, memory),
             HostFn::StorageRemove => self.storage_remove(args, memory),
@@ -171,6 +172,25 @@ impl CallContext {
             _ => Err(HostStop::Trap(Failure::new(
                 ErrorKind::HostError,
                 "charge_gas: negative amount",
+            ))),
+        }
+    }
+
+    fn report_gas(&mut self, args: Args<'_>) -> Answer {
+        if !self.costs_waived {
+            return Err(HostStop::Trap(Failure::new(
+                ErrorKind::HostError,
+                "report_gas: only a system runtime reports gas in its own units",
+            )));
+        }
+        match args.i64(0) {
+            Some(units) if units >= 0 => {
+                self.runtime_gas = Some(units as u64);
+                Ok(None)
+            }
+            _ => Err(HostStop::Trap(Failure::new(
+                ErrorKind::HostError,
+                "report_gas: negative amount",
             ))),
         }
     }

@@ -194,6 +194,9 @@ pub struct CallContext {
     /// Whether host calls are free: a trusted, self-metered system
     /// runtime's, which charges for everything it does itself.
     costs_waived: bool,
+    /// What a system runtime reported as its gas in its own units
+    /// (`ward.report_gas`).
+    runtime_gas: Option<u64>,
     /// The node fault that aborted the call, if one did. Once set, every
     /// host call traps at once, and the run reports the fault.
     fault: Option<NodeFault>,
@@ -272,6 +275,7 @@ impl CallContext {
             suspend_allowed: true,
             base_prepaid: false,
             costs_waived: false,
+            runtime_gas: None,
             fault: None,
             memory: None,
             memory_refused: false,
@@ -300,6 +304,12 @@ impl CallContext {
     pub fn with_host_costs_waived(mut self) -> Self {
         self.costs_waived = true;
         self
+    }
+
+    /// The gas the call's system runtime reported in its own units
+    /// (`ward.report_gas`), if it did.
+    pub fn runtime_gas(&self) -> Option<u64> {
+        self.runtime_gas
     }
 
     /// Where this call's stack starts.

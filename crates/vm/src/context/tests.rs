@@ -126,6 +126,26 @@ fn a_hostile_length_is_charged_in_full_before_the_range_check() {
 }
 
 #[test]
+fn report_gas_is_a_system_runtimes_alone() {
+    // A contract's frame may not report: it traps, and reports nothing.
+    let mut ctx = CallContext::new(Vec::new(), Gas::new(1_000));
+    let refused = ctx.call_abi(HostFn::ReportGas, &[Value::I64(7)], &mut []);
+    assert_eq!(trap_kind(refused), ErrorKind::HostError);
+    assert_eq!(ctx.runtime_gas(), None);
+    // A runtime's: free, the last report stands, a negative one traps.
+    let mut ctx = CallContext::new(Vec::new(), Gas::new(1_000)).with_host_costs_waived();
+    for units in [5, 29_854] {
+        ctx.call_abi(HostFn::ReportGas, &[Value::I64(units)], &mut [])
+            .unwrap();
+    }
+    assert_eq!(ctx.runtime_gas(), Some(29_854));
+    assert_eq!(ctx.gas_left(), Gas::new(1_000));
+    let negative = ctx.call_abi(HostFn::ReportGas, &[Value::I64(-1)], &mut []);
+    assert_eq!(trap_kind(negative), ErrorKind::HostError);
+    assert_eq!(ctx.runtime_gas(), Some(29_854));
+}
+
+#[test]
 fn charge_gas_charges_and_refuses_negative_amounts() {
     let mut ctx = CallContext::new(Vec::new(), Gas::new(1_000));
     ctx.call_abi(HostFn::ChargeGas, &[Value::I64(400)], &mut [])

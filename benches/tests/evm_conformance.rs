@@ -21,13 +21,21 @@ use revm::{
     primitives::{Address as EvmAddress, Bytes, hardfork::SpecId},
     state::AccountInfo,
 };
-use ward_executor::{Executor, Runtimes, Tx};
+use ward_executor::{ChainLimits, Executor, Runtimes, Tx};
 use ward_primitives::{Address, CodeKind, RuntimeName};
 use ward_state::{MemoryStore, StateRead};
-use ward_testkit::evm::{GAS_RATE, address_word, calldata, creation, word};
+use ward_testkit::evm::{
+    GAS_RATE, address_word, calldata, capped_caller, creation, precompile_call, precompile_inputs,
+    word, word_at,
+};
 use ward_vm::{BackendKind, Config};
 
 const SPEC: SpecId = SpecId::PRAGUE;
+
+/// The Ward gas limit of a transaction running a surcharged precompile:
+/// the most expensive here (a modexp of 256-byte numbers, 699 000 EVM gas
+/// at 3 264 Ward gas each) costs 2.3 G.
+const SURCHARGED_GAS: u64 = 3_000_000_000;
 
 const ALICE: Address = Address([0xa1; 32]);
 const BOB: Address = Address([0xb0; 32]);
@@ -59,6 +67,8 @@ impl Native {
     fn new() -> Native {
         let evm = Context::mainnet()
             .modify_cfg_chained(|cfg| cfg.spec = SPEC)
+            // Room for Ward's largest transactions (`SURCHARGED_GAS`).
+            .modify_block_chained(|block| block.gas_limit = u64::MAX)
             .with_db(CacheDB::<EmptyDB>::default())
             .build_mainnet();
         Native {
@@ -191,6 +201,8 @@ impl Native {
 struct Ward {
     exec: Executor<MemoryStore>,
     salt: u64,
+    /// Whether a precompile that pays a surcharge may run.
+    surcharged: bool,
 }
 
 impl Ward {
@@ -204,9 +216,19 @@ impl Ward {
                 &ward_testkit::evm::runtime(),
             )
             .unwrap();
+        let limits = ChainLimits {
+            max_tx_gas: SURCHARGED_GAS,
+            max_block_gas: SURCHARGED_GAS,
+            ..ChainLimits::default()
+        };
         let exec = Executor::new(Arc::new(MemoryStore::default()), backend, &config)
-            .with_runtimes(Arc::new(runtimes));
-        Ward { exec, salt: 0 }
+            .with_runtimes(Arc::new(runtimes))
+            .with_limits(limits);
+        Ward {
+            exec,
+            salt: 0,
+            surcharged: false,
+        }
     }
 
     fn run(
@@ -216,18 +238,23 @@ impl Ward {
         data: Vec<u8>,
     ) -> (Seen, Option<Address>, u64) {
         self.salt += 1;
+        let gas_limit = if self.surcharged {
+            SURCHARGED_GAS
+        } else {
+            200_000_000
+        };
         let tx = match to {
             Some(to) => Tx::Call {
                 sender: *sender,
                 to,
                 input: data,
-                gas_limit: 200_000_000,
+                gas_limit,
             },
             None => Tx::Deploy {
                 sender: *sender,
                 code: data,
                 input: Vec::new(),
-                gas_limit: 200_000_000,
+                gas_limit,
                 salt: self.salt.to_le_bytes().to_vec(),
                 kind: CodeKind::Runtime(RuntimeName::new("evm").unwrap()),
             },
@@ -235,8 +262,15 @@ impl Ward {
         let intrinsic = self.exec.admit(&tx).unwrap();
         let limit = (tx.gas_limit() - intrinsic) / GAS_RATE;
         let receipt = self.exec.execute_block(&[tx], 1).unwrap().remove(0);
+        // The receipt's EVM gas; Ward's is the rate times it, and more
+        // only for a surcharged precompile's work (never here but in
+        // `precompiles`).
+        let gas = receipt.runtime_gas.unwrap();
         let ward_gas = receipt.gas_used - intrinsic;
-        assert_eq!(ward_gas % GAS_RATE, 0, "{receipt:?}");
+        assert!(ward_gas >= GAS_RATE * gas, "{receipt:?}");
+        if !self.surcharged {
+            assert_eq!(ward_gas, GAS_RATE * gas, "{receipt:?}");
+        }
         let status = match (receipt.status.as_str(), receipt.exit_code) {
             ("ok", _) => "ok",
             ("reverted", 1) => "reverted",
@@ -244,7 +278,7 @@ impl Ward {
         };
         let seen = Seen {
             status,
-            gas: ward_gas / GAS_RATE,
+            gas,
             output: receipt.output.clone(),
             logs: receipt
                 .events
@@ -406,6 +440,7 @@ fn the_evm_runtime_matches_revm_run_natively() {
             );
         }
         assert_eq!(made.len(), 2, "{kind}: make and make2");
+        precompiles(&mut native, &mut ward, kind);
         for contract in [token, escrow, factory, logic, proxy]
             .into_iter()
             .chain(made)
@@ -417,4 +452,48 @@ fn the_evm_runtime_matches_revm_run_natively() {
             );
         }
     }
+}
+
+/// Every precompile through a contract's `STATICCALL`: the same output
+/// (its hash) and EVM gas as revm's. Ward's gas is more than the rate
+/// times the EVM gas where the precompile pays a surcharge, so these
+/// transactions get room for it.
+fn precompiles(native: &mut Native, ward: &mut Ward, kind: BackendKind) {
+    let work = deploy(native, ward, creation("Work"));
+    ward.surcharged = true;
+    for (name, at, data) in precompile_inputs() {
+        let input = precompile_call(at, &data, 1);
+        let (w, _, limit) = ward.run(&ALICE, Some(work), input.clone());
+        let (n, _) = native.run(&ALICE, Some(evm20(&work)), (input, limit));
+        assert_eq!(w, n, "{kind}: precompile {name}");
+        assert_eq!(w.status, "ok", "{kind}: precompile {name}");
+        eprintln!("{kind} {name}: {} gas", w.gas);
+    }
+    // Precompiles that halt after their work (a KZG proof that does not
+    // verify, a G2 point outside the subgroup), forwarded just enough: the
+    // same failure and EVM gas.
+    let kzg_caller = deploy(native, ward, capped_caller(0x0a, 60_000));
+    let pairing_caller = deploy(native, ward, capped_caller(0x08, 120_000));
+    let input = |name: &str| {
+        precompile_inputs()
+            .into_iter()
+            .find(|(n, _, _)| *n == name)
+            .unwrap()
+            .2
+    };
+    let mut bad_proof = input("kzg_point_evaluation");
+    bad_proof[95] = 1;
+    let mut bad_point = input("bn254_pairing_2");
+    bad_point[383] ^= 1;
+    for (to, data, holds) in [
+        (kzg_caller, input("kzg_point_evaluation"), 1),
+        (kzg_caller, bad_proof, 0),
+        (pairing_caller, bad_point, 0),
+    ] {
+        let (w, _, limit) = ward.run(&ALICE, Some(to), data.clone());
+        let (n, _) = native.run(&ALICE, Some(evm20(&to)), (data, limit));
+        assert_eq!(w, n, "{kind}: capped call to {to}");
+        assert_eq!(word_at(&w.output, 0), holds, "{kind}: capped call to {to}");
+    }
+    ward.surcharged = false;
 }

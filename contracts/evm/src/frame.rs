@@ -217,9 +217,8 @@ impl Frame {
 
     /// Runs precompile `at` on `input` with `forwarded` gas. SHA-256
     /// (`0x02`) hashes through Ward's host (`ward.hash_sha256`, native);
-    /// those whose Wasm costs more per gas than [`GAS_RATE`] pays for
-    /// charge [`surcharge`] Ward gas more; those not yet measured are
-    /// refused (the call fails, using its gas).
+    /// the others run here, and those whose Wasm costs more per gas than
+    /// [`GAS_RATE`] pays for charge [`surcharge`] Ward gas more.
     fn precompile(
         &mut self,
         at: &Address,
@@ -244,10 +243,40 @@ impl Frame {
         let Some(precompile) = self.host.precompiles.get(at) else {
             return (InstructionResult::PrecompileError, Vec::new(), 0);
         };
-        match precompile.execute(input, forwarded, 0) {
-            Ok(output) if output.gas_used <= forwarded => {
-                if extra > 0 {
-                    env::charge_gas(output.gas_used.saturating_mul(extra));
+        // What the frame's Ward gas can pay for at the rate and the
+        // surcharge, once the frame's own EVM gas so far is paid: the
+        // precompile checks its gas before it works, so one the frame
+        // cannot pay for fails as out of gas (as one the caller forwarded
+        // too little to does) without doing its work.
+        let owed = self
+            .interpreter
+            .gas
+            .total_gas_spent()
+            .saturating_sub(forwarded)
+            .saturating_sub(self.charged);
+        let left = env::gas_left().saturating_sub(owed.saturating_mul(GAS_RATE));
+        let limit = forwarded.min(left / (GAS_RATE + extra));
+        match precompile.execute(input, limit, 0) {
+            Ok(output) if output.gas_used <= limit => {
+                let surcharge = match output.status {
+                    revm_precompile::PrecompileStatus::Halt(
+                        revm_precompile::PrecompileHalt::OutOfGas,
+                    ) => 0,
+                    // A halt uses up the forwarded gas, which pays for
+                    // work at the rate, and may come after the work (a
+                    // proof that does not verify, a point outside the
+                    // subgroup): it pays what the work's cost at the rate
+                    // and the surcharge comes to beyond that.
+                    revm_precompile::PrecompileStatus::Halt(_) => {
+                        let cost = cost_before_halt(index.unwrap_or(0), input.len()).min(limit);
+                        (GAS_RATE + extra)
+                            .saturating_mul(cost)
+                            .saturating_sub(GAS_RATE.saturating_mul(forwarded))
+                    }
+                    _ => output.gas_used.saturating_mul(extra),
+                };
+                if surcharge > 0 {
+                    env::charge_gas(surcharge);
                 }
                 match output.status {
                     revm_precompile::PrecompileStatus::Success => (
@@ -400,20 +429,74 @@ fn precompile_index(at: &Address) -> Option<u8> {
 }
 
 /// Ward gas a precompile pays per unit of its EVM gas beyond
-/// [`GAS_RATE`] (`docs/evm.md`): what its Wasm costs over the rate, as
-/// measured by `crates/executor/tests/all/evm_rate.rs`, rounded up. `None`:
-/// not offered (its cost per gas is not measured).
+/// [`GAS_RATE`] (`docs/evm.md`): what its Wasm costs over the rate, for
+/// the worst input shape measured by
+/// `crates/executor/tests/all/evm_rate.rs`, with about 15% to spare. `None`:
+/// not a precompile of [`crate::SPEC`].
 fn surcharge(index: u8) -> Option<u64> {
+    SURCHARGES.get(usize::from(index)).copied().flatten()
+}
+
+/// The EVM gas precompile `index` charges for an input of `len` bytes,
+/// for those that can halt after working (a failed check of curve points,
+/// subgroups or a proof), from revm's own gas constants; 0 for those that
+/// halt only before working (ecrecover never halts; modexp and blake2f
+/// halt on malformed lengths, flags or sizes only).
+fn cost_before_halt(index: u8, len: usize) -> u64 {
+    use revm_precompile::{bls12_381_const as bls, bls12_381_utils::msm_required_gas, bn254};
+    let count = |unit: usize| (len / unit) as u64;
     match index {
-        // ripemd160, identity: within the rate.
-        3 | 4 => Some(0),
-        1 => Some(ECRECOVER_SURCHARGE),
-        _ => None,
+        6 => bn254::add::ISTANBUL_ADD_GAS_COST,
+        7 => bn254::mul::ISTANBUL_MUL_GAS_COST,
+        8 => {
+            bn254::pair::ISTANBUL_PAIR_BASE
+                + bn254::pair::ISTANBUL_PAIR_PER_POINT * count(bn254::PAIR_ELEMENT_LEN)
+        }
+        0x0a => revm_precompile::kzg_point_evaluation::GAS_COST,
+        0x0b => bls::G1_ADD_BASE_GAS_FEE,
+        0x0c => msm_required_gas(
+            len / bls::G1_MSM_INPUT_LENGTH,
+            &bls::DISCOUNT_TABLE_G1_MSM,
+            bls::G1_MSM_BASE_GAS_FEE,
+        ),
+        0x0d => bls::G2_ADD_BASE_GAS_FEE,
+        0x0e => msm_required_gas(
+            len / bls::G2_MSM_INPUT_LENGTH,
+            &bls::DISCOUNT_TABLE_G2_MSM,
+            bls::G2_MSM_BASE_GAS_FEE,
+        ),
+        0x0f => {
+            bls::PAIRING_OFFSET_BASE
+                + bls::PAIRING_MULTIPLIER_BASE * count(bls::PAIRING_INPUT_LENGTH)
+        }
+        0x10 => bls::MAP_FP_TO_G1_BASE_GAS_FEE,
+        0x11 => bls::MAP_FP2_TO_G2_BASE_GAS_FEE,
+        _ => 0,
     }
 }
 
-/// `ecrecover`'s surcharge per EVM gas.
-const ECRECOVER_SURCHARGE: u64 = 6_000;
+/// [`surcharge`] by address: `0x01`..`0x11` (SHA-256, `0x02`, runs
+/// through the host and pays the rate alone).
+const SURCHARGES: [Option<u64>; 0x12] = [
+    None,
+    Some(6_000), // ecrecover: secp256k1 in Wasm
+    Some(0),     // sha256 (never reached: the host hashes)
+    Some(0),     // ripemd160: within the rate
+    Some(0),     // identity: within the rate
+    Some(3_200), // modexp: the worst shape is a long exponent on a small modulus
+    Some(1_100), // bn254 add
+    Some(1_150), // bn254 mul
+    Some(720),   // bn254 pairing
+    Some(270),   // blake2f, per round
+    Some(900),   // KZG point evaluation
+    Some(850),   // BLS12-381 G1 add
+    Some(1_500), // BLS12-381 G1 MSM (one point is the worst)
+    Some(860),   // BLS12-381 G2 add
+    Some(2_100), // BLS12-381 G2 MSM (one point is the worst)
+    Some(1_300), // BLS12-381 pairing (one pair is the worst)
+    Some(1_460), // BLS12-381 map to G1
+    Some(1_000), // BLS12-381 map to G2
+];
 
 /// This contract's EVM nonce: 1 until it first creates (EIP-161).
 fn read_nonce() -> u64 {

@@ -14,8 +14,8 @@ use ward_executor::{Executor, Runtimes, Tx};
 use ward_primitives::{Address, CodeKind, RuntimeName};
 use ward_state::{MemoryStore, Receipt, StateRead};
 use ward_testkit::evm::{
-    GAS_RATE, address_word, calldata, creation, keccak, revert_message, runtime, selector, word,
-    word_at,
+    GAS_RATE, address_word, calldata, capped_caller, creation, keccak, precompile_call,
+    precompile_inputs, revert_message, runtime, selector, word, word_at,
 };
 use ward_vm::{BackendKind, Config};
 
@@ -208,7 +208,9 @@ fn token_and_escrow(chain: &mut Chain) -> Vec<Address> {
         })
         .unwrap();
     let transfer = chain.call(ALICE, token, input);
-    assert_eq!((transfer.gas_used - intrinsic) % GAS_RATE, 0);
+    // The receipt carries the EVM gas the runtime reported.
+    let evm_gas = transfer.runtime_gas.unwrap();
+    assert_eq!(transfer.gas_used - intrinsic, evm_gas * GAS_RATE);
     assert_eq!(
         (transfer.status.as_str(), word_at(&transfer.output, 0)),
         ("ok", 1)
@@ -382,6 +384,10 @@ fn edges(chain: &mut Chain) -> Vec<Address> {
         (first.status.as_str(), word_at(&first.output, 0)),
         ("ok", 1)
     );
+    // The top frame is Wasm: the receipt has no runtime's gas (the EVM
+    // callee's is inside the Ward gas).
+    assert_eq!(first.runtime_gas, None);
+    assert_eq!(called.runtime_gas.map(|g| g > 0), Some(true));
     let bumped = chain.call(ALICE, forwarder, forward.clone());
     assert_eq!(word_at(&bumped.output, 0), 2);
     // Setting a slot from zero costs more EVM gas than changing it.
@@ -420,6 +426,18 @@ fn edges(chain: &mut Chain) -> Vec<Address> {
         (spin.status.as_str(), spin.gas_used),
         ("out_of_gas", 3_000_000)
     );
+    // Its EVM gas is all the frame had: the Ward gas left after the
+    // intrinsic cost, over the rate.
+    let intrinsic = chain
+        .exec
+        .admit(&Tx::Call {
+            sender: ALICE,
+            to: probe,
+            input: calldata("spin()", &[]),
+            gas_limit: 3_000_000,
+        })
+        .unwrap();
+    assert_eq!(spin.runtime_gas, Some((3_000_000 - intrinsic) / GAS_RATE));
     // An exceptional halt reverts with code 2, no output, all its gas.
     let halt = chain.call_with_gas(ALICE, probe, calldata("halt()", &[]), 3_000_000);
     assert_eq!((halt.status.as_str(), halt.exit_code), ("reverted", 2));
@@ -435,7 +453,57 @@ fn edges(chain: &mut Chain) -> Vec<Address> {
     let again = chain.call(ALICE, forwarder, forward);
     assert_eq!(word_at(&again.output, 0), 3);
     assert_eq!(again.gas_used, bumped.gas_used);
-    vec![probe, echo]
+
+    // A surcharged precompile (docs/evm.md): a bn254 pairing check that
+    // holds (its output is 1; `Work.precompile` returns its hash), and
+    // pays its surcharge beyond the rate.
+    let work = chain.deploy(creation("Work"), Vec::new(), evm());
+    let (_, at, pairing) = precompile_inputs()
+        .into_iter()
+        .find(|(name, _, _)| *name == "bn254_pairing_2")
+        .unwrap();
+    let input = precompile_call(at, &pairing, 1);
+    let checked = chain.call_with_gas(ALICE, work, input.clone(), 200_000_000);
+    assert_eq!(checked.status, "ok", "{checked:?}");
+    assert_eq!(checked.output, keccak(&word(1)));
+    let evm_gas = checked.runtime_gas.unwrap();
+    assert!(checked.gas_used > evm_gas * GAS_RATE + 113_000 * 700);
+    // With EVM gas enough but not the Ward gas for the surcharge, the
+    // precompile fails as out of gas before it works, and the caller
+    // goes on (here to revert with its message).
+    let short = chain.call_with_gas(ALICE, work, input, 30_000_000);
+    assert_eq!(
+        (
+            short.status.as_str(),
+            revert_message(&short.output).as_deref()
+        ),
+        ("reverted", Some("precompile failed")),
+        "{short:?}"
+    );
+    assert!(short.runtime_gas.unwrap() > 113_000);
+    // A KZG proof that does not verify halts after all the work (the
+    // pairing). Forwarded just enough (60 000 EVM gas for a 50 000 one),
+    // the caller's Ward gas pays for that work at the rate and the
+    // surcharge (964 per EVM gas) all the same; a proof that verifies
+    // costs the same.
+    let capped = chain.deploy(capped_caller(0x0a, 60_000), Vec::new(), evm());
+    let (_, _, mut kzg) = precompile_inputs()
+        .into_iter()
+        .find(|(name, _, _)| *name == "kzg_point_evaluation")
+        .unwrap();
+    let verified = chain.call_with_gas(ALICE, capped, kzg.clone(), 100_000_000);
+    assert_eq!(word_at(&verified.output, 0), 1, "{verified:?}");
+    kzg[95] = 1;
+    let failed = chain.call_with_gas(ALICE, capped, kzg, 100_000_000);
+    assert_eq!(
+        (failed.status.as_str(), word_at(&failed.output, 0)),
+        ("ok", 0),
+        "{failed:?}"
+    );
+    assert!(failed.runtime_gas.unwrap() < 70_000);
+    assert!(failed.gas_used > 964 * 50_000, "{failed:?}");
+    assert!(verified.gas_used > 964 * 50_000, "{verified:?}");
+    vec![probe, echo, work, capped]
 }
 
 #[test]

@@ -10,24 +10,33 @@
 
 use std::sync::Arc;
 
-use ward_executor::{Executor, Runtimes, Tx};
+use ward_executor::{ChainLimits, Executor, Runtimes, Tx};
 use ward_primitives::{Address, CodeKind, RuntimeName};
 use ward_state::MemoryStore;
-use ward_testkit::evm::{GAS_RATE, calldata, creation, runtime, word};
+use ward_testkit::evm::{
+    GAS_RATE, calldata, creation, precompile_call, precompile_inputs, runtime, word,
+};
 use ward_vm::{BackendKind, Config, Metering};
 
 const ALICE: Address = Address([0xa1; 32]);
 
 fn chain(metering: Metering) -> (Executor<MemoryStore>, Address) {
     let config = Config::default();
-    let backend = ward_testkit::backend(BackendKind::Wasmi, &config);
+    let backend = ward_testkit::backend(BackendKind::Wasmtime, &config);
     let mut runtimes = Runtimes::new(backend.clone(), &config);
     let evm = RuntimeName::new("evm").unwrap();
     runtimes
         .register_metered(evm, &runtime(), metering)
         .unwrap();
+    // Room for what the instrumented runtime pays on top of the charge.
+    let limits = ChainLimits {
+        max_tx_gas: 20_000_000_000,
+        max_block_gas: 20_000_000_000,
+        ..ChainLimits::default()
+    };
     let exec = Executor::new(Arc::new(MemoryStore::default()), backend, &config)
-        .with_runtimes(Arc::new(runtimes));
+        .with_runtimes(Arc::new(runtimes))
+        .with_limits(limits);
     let deployed = exec
         .execute_block(
             &[Tx::Deploy {
@@ -50,48 +59,25 @@ fn chain(metering: Metering) -> (Executor<MemoryStore>, Address) {
 /// (and twice it).
 type Workload = (&'static str, Box<dyn Fn(u128) -> Vec<u8>>, u128);
 
-/// A `precompile(address,bytes,uint256)` call.
-fn precompile(at: u64, data: &[u8], n: u128) -> Vec<u8> {
-    let mut input = calldata(
-        "precompile(address,bytes,uint256)",
-        &[word(u128::from(at)), word(96), word(n)],
-    );
-    input.extend(word(data.len() as u128));
-    let mut padded = data.to_vec();
-    padded.resize(data.len().div_ceil(32) * 32, 0);
-    input.extend(padded);
-    input
-}
-
 #[test]
 fn the_gas_rate_covers_the_wasm_the_runtime_runs() {
     let (metered, at) = chain(Metering::SelfMetered);
     let (instrumented, same) = chain(Metering::Instrumented);
     assert_eq!(at, same);
-    // Ward gas of one call on each chain (nothing committed).
+    // Ward gas and EVM gas (the receipt's runtime gas) of one call on
+    // each chain (nothing committed).
     let gas = |exec: &Executor<MemoryStore>, input: &[u8]| {
         let tx = Tx::Call {
             sender: ALICE,
             to: at,
             input: input.to_vec(),
-            gas_limit: 200_000_000,
+            gas_limit: 20_000_000_000,
         };
         let receipt = exec.simulate_unsigned(tx, 2).unwrap().receipt;
         assert_eq!(receipt.status, "ok", "{receipt:?}");
-        receipt.gas_used
+        (receipt.gas_used, receipt.runtime_gas.unwrap())
     };
-    // Per unit of work: the difference between n and 2n units, so that the
-    // call's fixed part cancels out.
-    // An ecrecover that recovers (geth's test vector).
-    let mut ecrecover = hex::decode(concat!(
-        "456e9aea5e197a1f1af7a3e85a3212fa4049a3ba34c2289b4c860fc0b0c64ef3",
-        "000000000000000000000000000000000000000000000000000000000000001c",
-        "9242685bf161793cc25603c231bc2f568eb630ea16aa137d2664ac8038825608",
-        "4f8ae3bd7535248d0bd448298cc2e2071e56992d0774dc340c368ae950852ada"
-    ))
-    .unwrap();
-    ecrecover.truncate(128);
-    let workloads: Vec<Workload> = vec![
+    let mut workloads: Vec<Workload> = vec![
         (
             "arith",
             Box::new(|n| calldata("arith(uint256)", &[word(n)])),
@@ -117,27 +103,40 @@ fn the_gas_rate_covers_the_wasm_the_runtime_runs() {
             Box::new(|n| calldata("hashing(uint256)", &[word(n)])),
             100,
         ),
-        (
-            "ecrecover",
-            Box::new(move |n| precompile(1, &ecrecover, n)),
-            2,
-        ),
-        ("sha256", Box::new(|n| precompile(2, &[7; 1024], n)), 8),
-        ("ripemd160", Box::new(|n| precompile(3, &[7; 1024], n)), 8),
-        ("identity", Box::new(|n| precompile(4, &[7; 1024], n)), 8),
     ];
+    // Every precompile, a few calls each (the expensive ones once more).
+    for (name, address, data) in precompile_inputs() {
+        let n = if matches!(address, 2..=4 | 6 | 9) {
+            8
+        } else {
+            1
+        };
+        workloads.push((
+            name,
+            Box::new(move |n| precompile_call(address, &data, n)),
+            n,
+        ));
+    }
     let mut worst = (0.0f64, "");
     for (name, input, n) in &workloads {
-        let delta = |exec: &Executor<MemoryStore>| gas(exec, &input(2 * n)) - gas(exec, &input(*n));
+        // Per n units of work: the difference between n and 2n units, so
+        // that the call's fixed part cancels out.
+        let delta = |exec: &Executor<MemoryStore>| {
+            let (one, one_evm) = gas(exec, &input(*n));
+            let (two, two_evm) = gas(exec, &input(2 * n));
+            (two - one, two_evm - one_evm)
+        };
         // What the chain charges per n units, and what the Wasm behind it
         // costs at Ward's own prices (the instrumented chain pays both).
-        let charged = delta(&metered);
-        let wasm = delta(&instrumented).saturating_sub(charged);
-        let evm_gas = charged / GAS_RATE;
+        let (charged, evm_gas) = delta(&metered);
+        let (paid, same_evm_gas) = delta(&instrumented);
+        assert_eq!(evm_gas, same_evm_gas, "{name}: EVM gas differs");
+        let wasm = paid.saturating_sub(charged);
         let share = wasm as f64 / charged as f64;
         eprintln!(
-            "{name:>10}: {charged} Ward gas charged per {n} units ({evm_gas} EVM gas at the rate), \
-             Wasm {:.2} Ward gas per EVM gas, {share:.2} of the charge",
+            "{name:>20}: {evm_gas} EVM gas per {n}, charged {:.1} Ward gas per EVM gas; \
+             Wasm {:.1} per EVM gas, {share:.2} of the charge",
+            charged as f64 / evm_gas as f64,
             wasm as f64 / evm_gas as f64
         );
         if share > worst.0 {
@@ -151,11 +150,55 @@ fn the_gas_rate_covers_the_wasm_the_runtime_runs() {
         worst.1,
         worst.0
     );
-    // docs/evm.md states the rate.
+    // docs/evm.md states the rate, and the runtime's surcharges.
     let doc =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/evm.md")).unwrap();
     assert!(
         doc.contains(&format!("**{GAS_RATE} Ward gas per")),
         "docs/evm.md names another rate"
     );
+    assert_eq!(documented_surcharges(&doc), runtime_surcharges());
+}
+
+/// The surcharge table of docs/evm.md: (address, Ward gas per EVM gas).
+fn documented_surcharges(doc: &str) -> Vec<(u8, u64)> {
+    doc.lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let at = cells.get(1)?.strip_prefix("`0x")?.strip_suffix('`')?;
+            let at = u8::from_str_radix(at, 16).ok()?;
+            let surcharge = cells.get(3)?.replace(' ', "").parse().ok()?;
+            Some((at, surcharge))
+        })
+        .collect()
+}
+
+/// The nonzero surcharges of `contracts/evm/src/frame.rs`'s `SURCHARGES`,
+/// by address.
+fn runtime_surcharges() -> Vec<(u8, u64)> {
+    let source = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../contracts/evm/src/frame.rs"
+    ))
+    .unwrap();
+    let table = source
+        .split("const SURCHARGES")
+        .nth(1)
+        .and_then(|rest| rest.split("];").next())
+        .unwrap();
+    let entries: Vec<&str> = table
+        .lines()
+        .map(|line| line.split("//").next().unwrap().trim())
+        .filter(|line| line.starts_with("None") || line.starts_with("Some("))
+        .collect();
+    assert_eq!(entries.len(), 0x12, "one entry per address 0x00..=0x11");
+    entries
+        .iter()
+        .enumerate()
+        .filter_map(|(at, entry)| {
+            let value = entry.strip_prefix("Some(")?.split(')').next()?;
+            let value: u64 = value.replace('_', "").parse().unwrap();
+            (value > 0).then_some((at as u8, value))
+        })
+        .collect()
 }

@@ -48,10 +48,13 @@ fmt: setup
 	$(CARGO) fmt --all -- --check
 	cd contracts && $(CARGO) fmt --all -- --check
 
-# ward-node's `etcd` feature (the replicated block log) builds etcd-client,
-# whose build runs protoc: on when protoc is installed (`cluster` installs
-# it and etcd-server as root), so `cargo build` needs Rust alone.
-NODE_FEATURES = $$(command -v protoc >/dev/null && echo --features ward-node/etcd,ward-cli/etcd)
+# The gate's one feature set, so that clippy and the tests each resolve and
+# build the workspace once: ward-benches' `revm-native` (revm built natively
+# for the EVM runtime's conformance test, docs/evm.md) and, when protoc is
+# installed, ward-node's `etcd` (the replicated block log: etcd-client's
+# build runs protoc; `cluster` installs it and etcd-server as root), so
+# that `cargo build` needs Rust alone.
+GATE_FEATURES = --features ward-benches/revm-native$$(command -v protoc >/dev/null && echo ,ward-node/etcd,ward-cli/etcd)
 
 cluster:
 	@scripts/install-cluster.sh
@@ -64,8 +67,7 @@ cluster-demo: setup cluster
 	@scripts/cluster-demo.sh target/debug/ward target/cluster-demo
 
 clippy: setup cluster
-	$(CARGO) clippy --locked --workspace --all-targets $(NODE_FEATURES) -- -D warnings
-	$(CARGO) clippy --locked -p ward-benches --all-targets --features revm-native -- -D warnings
+	$(CARGO) clippy --locked --workspace --all-targets $(GATE_FEATURES) -- -D warnings
 
 # The explorer's browser test drives Debian's Chromium (installed here as
 # root when missing; without it that test prints why and skips).
@@ -79,9 +81,7 @@ wasi-c:
 	@scripts/install-wasi-c.sh
 
 unit: setup contracts browser wasi-c cluster
-	$(CARGO) test --locked --workspace $(NODE_FEATURES)
-	@# The EVM runtime against revm run natively (docs/evm.md).
-	$(CARGO) test --locked -p ward-benches --features revm-native --test evm_conformance
+	$(CARGO) test --locked --workspace $(GATE_FEATURES)
 	@# `cargo test` built the example with the workspace's features; `cargo
 	@# run -p ward-vm` would rebuild wasmtime with ward-vm's alone.
 	target/debug/examples/embed

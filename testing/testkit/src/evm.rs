@@ -125,198 +125,155 @@ pub fn capped_caller(at: u8, gas: u32) -> Vec<u8> {
     code
 }
 
+/// geth's ecrecover test vector: a hash, v (28), r and s.
+const ECRECOVER: &str = concat!(
+    "456e9aea5e197a1f1af7a3e85a3212fa4049a3ba34c2289b4c860fc0b0c64ef3",
+    "000000000000000000000000000000000000000000000000000000000000001c",
+    "9242685bf161793cc25603c231bc2f568eb630ea16aa137d2664ac8038825608",
+    "4f8ae3bd7535248d0bd448298cc2e2071e56992d0774dc340c368ae950852ada",
+);
+
+/// bn254's G1 generator.
+const BN254_G1: &str = concat!(
+    "0000000000000000000000000000000000000000000000000000000000000001",
+    "0000000000000000000000000000000000000000000000000000000000000002",
+);
+
+/// Twice bn254's G1 generator.
+const BN254_G1_DOUBLE: &str = concat!(
+    "030644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd3",
+    "15ed738c0e0a7c92e7845f96b2ae9c0a68a6a449e3538fc7ff3ebf7a5a18a2c4",
+);
+
+/// bn254's G1 generator negated.
+const BN254_G1_NEG: &str = concat!(
+    "0000000000000000000000000000000000000000000000000000000000000001",
+    "30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd45",
+);
+
+/// bn254's G2 generator (EIP-197: imaginary parts first).
+const BN254_G2: &str = concat!(
+    "198e9393920d483a7260bfb731fb5d25f1aa493335a9e71297e485b7aef312c2",
+    "1800deef121f1e76426a00665e5c4479674322d4f75edadd46debd5cd992f6ed",
+    "090689d0585ff075ec9e99ad690c3395bc4b313370b38ef355acdadcd122975b",
+    "12c85ea5db8c6deb4aab71808dcb408fe3d1e7690c43d37b4ce6cc0166fa7daa",
+);
+
+/// BLS12-381's G1 generator (EIP-2537: 64-byte coordinates).
+const BLS_G1: &str = concat!(
+    "0000000000000000000000000000000017f1d3a73197d7942695638c4fa9ac0f",
+    "c3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb",
+    "0000000000000000000000000000000008b3f481e3aaa0f1a09e30ed741d8ae4",
+    "fcf5e095d5d00af600db18cb2c04b3edd03cc744a2888ae40caa232946c5e7e1",
+);
+
+/// Twice BLS12-381's G1 generator.
+const BLS_G1_DOUBLE: &str = concat!(
+    "000000000000000000000000000000000572cbea904d67468808c8eb50a9450c",
+    "9721db309128012543902d0ac358a62ae28f75bb8f1c7c42c39a8c5529bf0f4e",
+    "00000000000000000000000000000000166a9d8cabc673a322fda673779d8e38",
+    "22ba3ecb8670e461f73bb9021d5fd76a4c56d9d4cd16bd1bba86881979749d28",
+);
+
+/// BLS12-381's G1 generator negated.
+const BLS_G1_NEG: &str = concat!(
+    "0000000000000000000000000000000017f1d3a73197d7942695638c4fa9ac0f",
+    "c3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb",
+    "00000000000000000000000000000000114d1d6855d545a8aa7d76c8cf2e21f2",
+    "67816aef1db507c96655b9d5caac42364e6f38ba0ecb751bad54dcd6b939c2ca",
+);
+
+/// BLS12-381's G2 generator.
+const BLS_G2: &str = concat!(
+    "00000000000000000000000000000000024aa2b2f08f0a91260805272dc51051",
+    "c6e47ad4fa403b02b4510b647ae3d1770bac0326a805bbefd48056c8c121bdb8",
+    "0000000000000000000000000000000013e02b6052719f607dacd3a088274f65",
+    "596bd0d09920b61ab5da61bbdc7f5049334cf11213945d57e5ac7d055d042b7e",
+    "000000000000000000000000000000000ce5d527727d6e118cc9cdc6da2e351a",
+    "adfd9baa8cbdd3a76d429a695160d12c923ac9cc3baca289e193548608b82801",
+    "000000000000000000000000000000000606c4a02ea734cc32acd2b02bc28b99",
+    "cb3e287e85a763af267492ab572e99ab3f370d275cec1da1aaa9075ff05f79be",
+);
+
+/// Twice BLS12-381's G2 generator.
+const BLS_G2_DOUBLE: &str = concat!(
+    "000000000000000000000000000000001638533957d540a9d2370f17cc7ed586",
+    "3bc0b995b8825e0ee1ea1e1e4d00dbae81f14b0bf3611b78c952aacab827a053",
+    "000000000000000000000000000000000a4edef9c1ed7f729f520e47730a124f",
+    "d70662a904ba1074728114d1031e1572c6c886f6b57ec72a6178288c47c33577",
+    "000000000000000000000000000000000468fb440d82b0630aeb8dca2b525678",
+    "9a66da69bf91009cbfe6bd221e47aa8ae88dece9764bf3bd999d95d71e4c9899",
+    "000000000000000000000000000000000f6d4552fa65dd2638b361543f887136",
+    "a43253d9c66c411697003f7a13c308f5422e1aa0a59c8967acdefd8b6e36ccf3",
+);
+
 /// A precompile's input for tests: a name, the precompile's address
 /// (`0x01`..`0x11`) and valid input bytes.
 pub type PrecompileInput = (&'static str, u8, Vec<u8>);
 
 /// Valid inputs for every precompile of the EVM runtime's revision, in
 /// address order, that does real work: each recovers, adds, multiplies,
-/// checks or maps (none fails). The curve points and their encodings were
-/// made with py_ecc 8 (bn254's and BLS12-381's generators, their doubles,
-/// their negations: both pairing checks hold); ecrecover's is geth's test
+/// checks or maps (none fails). The curve points' encodings were made with
+/// py_ecc 8 (bn254's and BLS12-381's generators, their doubles, their
+/// negations: both pairing checks hold); ecrecover's is geth's test
 /// vector; the point evaluation is the zero polynomial's (commitment and
 /// proof at infinity). modexp and blake2f come in several shapes, from
 /// [`modexp_input`] and [`blake2f_input`].
 ///
 /// # Panics
 ///
-/// Never: the literals are hex.
+/// Never: every literal is whole bytes of hex.
 pub fn precompile_inputs() -> Vec<PrecompileInput> {
-    let fixed: [(&str, u8, &str); 12] = [
-        (
-            "ecrecover",
-            0x01,
-            concat!(
-                "456e9aea5e197a1f1af7a3e85a3212fa4049a3ba34c2289b4c860fc0b0c64ef3",
-                "000000000000000000000000000000000000000000000000000000000000001c",
-                "9242685bf161793cc25603c231bc2f568eb630ea16aa137d2664ac8038825608",
-                "4f8ae3bd7535248d0bd448298cc2e2071e56992d0774dc340c368ae950852ada",
-            ),
-        ),
-        (
-            "bn254_add",
-            0x06,
-            concat!(
-                "0000000000000000000000000000000000000000000000000000000000000001",
-                "0000000000000000000000000000000000000000000000000000000000000002",
-                "030644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd3",
-                "15ed738c0e0a7c92e7845f96b2ae9c0a68a6a449e3538fc7ff3ebf7a5a18a2c4",
-            ),
-        ),
-        (
-            "bn254_mul",
-            0x07,
-            concat!(
-                "030644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd3",
-                "15ed738c0e0a7c92e7845f96b2ae9c0a68a6a449e3538fc7ff3ebf7a5a18a2c4",
-                "01d2e6f1a8b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d",
-            ),
-        ),
+    let hex = |parts: &[&str]| -> Vec<u8> {
+        parts
+            .iter()
+            .flat_map(|part| hex::decode(part).unwrap_or_else(|e| panic!("{part}: {e}")))
+            .collect()
+    };
+    // Scalars of no particular shape.
+    let scalar = "3a5f1c2b7d9e4f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8";
+    let bn_scalar = "01d2e6f1a8b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d";
+    // Field elements below BLS12-381's modulus, padded to 64 bytes.
+    let fp = concat!(
+        "0000000000000000000000000000000000000000000000000123456789abcdef",
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    );
+    let fp_small = concat!(
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "000000000000000000fedcba9876543210fedcba9876543210fedcba98765432",
+    );
+    // The zero polynomial's KZG proof: commitment and proof at infinity
+    // (compressed), z = y = 0, and the commitment's versioned hash.
+    // (SHA-256 of the commitment, its first byte the version, 1.)
+    let infinity = format!("c0{}", "00".repeat(47));
+    let versioned = "010657f37554c781402a22917dee2f75def7ab966d7b770905398eba3c444014";
+    let zero = "00".repeat(32);
+    let mut out: Vec<PrecompileInput> = vec![
+        ("ecrecover", 0x01, hex(&[ECRECOVER])),
+        ("bn254_add", 0x06, hex(&[BN254_G1, BN254_G1_DOUBLE])),
+        ("bn254_mul", 0x07, hex(&[BN254_G1_DOUBLE, bn_scalar])),
         (
             "bn254_pairing_2",
             0x08,
-            concat!(
-                "0000000000000000000000000000000000000000000000000000000000000001",
-                "0000000000000000000000000000000000000000000000000000000000000002",
-                "198e9393920d483a7260bfb731fb5d25f1aa493335a9e71297e485b7aef312c2",
-                "1800deef121f1e76426a00665e5c4479674322d4f75edadd46debd5cd992f6ed",
-                "090689d0585ff075ec9e99ad690c3395bc4b313370b38ef355acdadcd122975b",
-                "12c85ea5db8c6deb4aab71808dcb408fe3d1e7690c43d37b4ce6cc0166fa7daa",
-                "0000000000000000000000000000000000000000000000000000000000000001",
-                "30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd45",
-                "198e9393920d483a7260bfb731fb5d25f1aa493335a9e71297e485b7aef312c2",
-                "1800deef121f1e76426a00665e5c4479674322d4f75edadd46debd5cd992f6ed",
-                "090689d0585ff075ec9e99ad690c3395bc4b313370b38ef355acdadcd122975b",
-                "12c85ea5db8c6deb4aab71808dcb408fe3d1e7690c43d37b4ce6cc0166fa7daa",
-            ),
+            hex(&[BN254_G1, BN254_G2, BN254_G1_NEG, BN254_G2]),
         ),
         (
             "kzg_point_evaluation",
             0x0a,
-            concat!(
-                "010657f37554c781402a22917dee2f75def7ab966d7b770905398eba3c444014",
-                "0000000000000000000000000000000000000000000000000000000000000000",
-                "0000000000000000000000000000000000000000000000000000000000000000",
-                "c000000000000000000000000000000000000000000000000000000000000000",
-                "00000000000000000000000000000000c0000000000000000000000000000000",
-                "0000000000000000000000000000000000000000000000000000000000000000",
-            ),
+            hex(&[versioned, &zero, &zero, &infinity, &infinity]),
         ),
-        (
-            "bls12_g1_add",
-            0x0b,
-            concat!(
-                "0000000000000000000000000000000017f1d3a73197d7942695638c4fa9ac0f",
-                "c3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb",
-                "0000000000000000000000000000000008b3f481e3aaa0f1a09e30ed741d8ae4",
-                "fcf5e095d5d00af600db18cb2c04b3edd03cc744a2888ae40caa232946c5e7e1",
-                "000000000000000000000000000000000572cbea904d67468808c8eb50a9450c",
-                "9721db309128012543902d0ac358a62ae28f75bb8f1c7c42c39a8c5529bf0f4e",
-                "00000000000000000000000000000000166a9d8cabc673a322fda673779d8e38",
-                "22ba3ecb8670e461f73bb9021d5fd76a4c56d9d4cd16bd1bba86881979749d28",
-            ),
-        ),
-        (
-            "bls12_g1_msm_1",
-            0x0c,
-            concat!(
-                "000000000000000000000000000000000572cbea904d67468808c8eb50a9450c",
-                "9721db309128012543902d0ac358a62ae28f75bb8f1c7c42c39a8c5529bf0f4e",
-                "00000000000000000000000000000000166a9d8cabc673a322fda673779d8e38",
-                "22ba3ecb8670e461f73bb9021d5fd76a4c56d9d4cd16bd1bba86881979749d28",
-                "3a5f1c2b7d9e4f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8",
-            ),
-        ),
-        (
-            "bls12_g2_add",
-            0x0d,
-            concat!(
-                "00000000000000000000000000000000024aa2b2f08f0a91260805272dc51051",
-                "c6e47ad4fa403b02b4510b647ae3d1770bac0326a805bbefd48056c8c121bdb8",
-                "0000000000000000000000000000000013e02b6052719f607dacd3a088274f65",
-                "596bd0d09920b61ab5da61bbdc7f5049334cf11213945d57e5ac7d055d042b7e",
-                "000000000000000000000000000000000ce5d527727d6e118cc9cdc6da2e351a",
-                "adfd9baa8cbdd3a76d429a695160d12c923ac9cc3baca289e193548608b82801",
-                "000000000000000000000000000000000606c4a02ea734cc32acd2b02bc28b99",
-                "cb3e287e85a763af267492ab572e99ab3f370d275cec1da1aaa9075ff05f79be",
-                "000000000000000000000000000000001638533957d540a9d2370f17cc7ed586",
-                "3bc0b995b8825e0ee1ea1e1e4d00dbae81f14b0bf3611b78c952aacab827a053",
-                "000000000000000000000000000000000a4edef9c1ed7f729f520e47730a124f",
-                "d70662a904ba1074728114d1031e1572c6c886f6b57ec72a6178288c47c33577",
-                "000000000000000000000000000000000468fb440d82b0630aeb8dca2b525678",
-                "9a66da69bf91009cbfe6bd221e47aa8ae88dece9764bf3bd999d95d71e4c9899",
-                "000000000000000000000000000000000f6d4552fa65dd2638b361543f887136",
-                "a43253d9c66c411697003f7a13c308f5422e1aa0a59c8967acdefd8b6e36ccf3",
-            ),
-        ),
-        (
-            "bls12_g2_msm_1",
-            0x0e,
-            concat!(
-                "000000000000000000000000000000001638533957d540a9d2370f17cc7ed586",
-                "3bc0b995b8825e0ee1ea1e1e4d00dbae81f14b0bf3611b78c952aacab827a053",
-                "000000000000000000000000000000000a4edef9c1ed7f729f520e47730a124f",
-                "d70662a904ba1074728114d1031e1572c6c886f6b57ec72a6178288c47c33577",
-                "000000000000000000000000000000000468fb440d82b0630aeb8dca2b525678",
-                "9a66da69bf91009cbfe6bd221e47aa8ae88dece9764bf3bd999d95d71e4c9899",
-                "000000000000000000000000000000000f6d4552fa65dd2638b361543f887136",
-                "a43253d9c66c411697003f7a13c308f5422e1aa0a59c8967acdefd8b6e36ccf3",
-                "3a5f1c2b7d9e4f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8",
-            ),
-        ),
+        ("bls12_g1_add", 0x0b, hex(&[BLS_G1, BLS_G1_DOUBLE])),
+        ("bls12_g1_msm_1", 0x0c, hex(&[BLS_G1_DOUBLE, scalar])),
+        ("bls12_g2_add", 0x0d, hex(&[BLS_G2, BLS_G2_DOUBLE])),
+        ("bls12_g2_msm_1", 0x0e, hex(&[BLS_G2_DOUBLE, scalar])),
         (
             "bls12_pairing_2",
             0x0f,
-            concat!(
-                "0000000000000000000000000000000017f1d3a73197d7942695638c4fa9ac0f",
-                "c3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb",
-                "0000000000000000000000000000000008b3f481e3aaa0f1a09e30ed741d8ae4",
-                "fcf5e095d5d00af600db18cb2c04b3edd03cc744a2888ae40caa232946c5e7e1",
-                "00000000000000000000000000000000024aa2b2f08f0a91260805272dc51051",
-                "c6e47ad4fa403b02b4510b647ae3d1770bac0326a805bbefd48056c8c121bdb8",
-                "0000000000000000000000000000000013e02b6052719f607dacd3a088274f65",
-                "596bd0d09920b61ab5da61bbdc7f5049334cf11213945d57e5ac7d055d042b7e",
-                "000000000000000000000000000000000ce5d527727d6e118cc9cdc6da2e351a",
-                "adfd9baa8cbdd3a76d429a695160d12c923ac9cc3baca289e193548608b82801",
-                "000000000000000000000000000000000606c4a02ea734cc32acd2b02bc28b99",
-                "cb3e287e85a763af267492ab572e99ab3f370d275cec1da1aaa9075ff05f79be",
-                "0000000000000000000000000000000017f1d3a73197d7942695638c4fa9ac0f",
-                "c3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb",
-                "00000000000000000000000000000000114d1d6855d545a8aa7d76c8cf2e21f2",
-                "67816aef1db507c96655b9d5caac42364e6f38ba0ecb751bad54dcd6b939c2ca",
-                "00000000000000000000000000000000024aa2b2f08f0a91260805272dc51051",
-                "c6e47ad4fa403b02b4510b647ae3d1770bac0326a805bbefd48056c8c121bdb8",
-                "0000000000000000000000000000000013e02b6052719f607dacd3a088274f65",
-                "596bd0d09920b61ab5da61bbdc7f5049334cf11213945d57e5ac7d055d042b7e",
-                "000000000000000000000000000000000ce5d527727d6e118cc9cdc6da2e351a",
-                "adfd9baa8cbdd3a76d429a695160d12c923ac9cc3baca289e193548608b82801",
-                "000000000000000000000000000000000606c4a02ea734cc32acd2b02bc28b99",
-                "cb3e287e85a763af267492ab572e99ab3f370d275cec1da1aaa9075ff05f79be",
-            ),
+            hex(&[BLS_G1, BLS_G2, BLS_G1_NEG, BLS_G2]),
         ),
-        (
-            "bls12_map_fp_to_g1",
-            0x10,
-            concat!(
-                "0000000000000000000000000000000000000000000000000123456789abcdef",
-                "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-            ),
-        ),
-        (
-            "bls12_map_fp2_to_g2",
-            0x11,
-            concat!(
-                "0000000000000000000000000000000000000000000000000123456789abcdef",
-                "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-                "0000000000000000000000000000000000000000000000000000000000000000",
-                "000000000000000000fedcba9876543210fedcba9876543210fedcba98765432",
-            ),
-        ),
+        ("bls12_map_fp_to_g1", 0x10, hex(&[fp])),
+        ("bls12_map_fp2_to_g2", 0x11, hex(&[fp, fp_small])),
     ];
-    let mut out: Vec<PrecompileInput> = fixed
-        .iter()
-        .map(|(name, at, text)| (*name, *at, hex::decode(text).unwrap_or_default()))
-        .collect();
     // More pairs and points (gas per pair or point falls with their
     // number: the MSMs' discounts; work may not), and scalars with every
     // bit set (the most additions).

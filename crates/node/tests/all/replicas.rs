@@ -26,6 +26,11 @@ fn replica(name: &str, dir: &Path, endpoints: &[String], backend: BackendKind, h
     let mut cluster = ClusterConfig::new(endpoints.to_vec(), name.into());
     cluster.prefix = "/ward-replicas/".into();
     cluster.halt_on_divergence = halt;
+    // The replica that halts on divergence is the one whose state the test
+    // damages: it only follows, so that it can never take the lead (a
+    // proposer's lease can lapse on a loaded machine) and propose from
+    // that state instead of replaying, and detecting, the others' blocks.
+    cluster.propose = !halt;
     config.cluster = Some(cluster);
     Node::start(config).unwrap()
 }

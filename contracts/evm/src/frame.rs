@@ -244,18 +244,17 @@ impl Frame {
             return (InstructionResult::PrecompileError, Vec::new(), 0);
         };
         // What the frame's Ward gas can pay for at the rate and the
-        // surcharge, once the frame's own EVM gas so far is paid: the
-        // precompile checks its gas before it works, so one the frame
-        // cannot pay for fails as out of gas (as one the caller forwarded
-        // too little to does) without doing its work.
-        let owed = self
+        // surcharge, once the frame's own EVM gas so far is charged (as
+        // before a Ward call): the precompile checks its gas before it
+        // works, so one the frame cannot pay for fails as out of gas (as
+        // one the caller forwarded too little to does) without working.
+        let own = self
             .interpreter
             .gas
             .total_gas_spent()
-            .saturating_sub(forwarded)
-            .saturating_sub(self.charged);
-        let left = env::gas_left().saturating_sub(owed.saturating_mul(GAS_RATE));
-        let limit = forwarded.min(left / (GAS_RATE + extra));
+            .saturating_sub(forwarded);
+        self.charge_spent(own);
+        let limit = forwarded.min(env::gas_left() / (GAS_RATE + extra));
         match precompile.execute(input, limit, 0) {
             Ok(output) if output.gas_used <= limit => {
                 let surcharge = match output.status {

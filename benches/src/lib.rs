@@ -7,6 +7,7 @@
 //!
 //! This crate names wasmtime and wasmi directly: only to build the floors.
 
+pub mod calibration;
 pub mod chain;
 #[cfg(feature = "etcd")]
 pub mod cluster;

@@ -14,6 +14,11 @@ use ward_vm::{BackendKind, Config};
 /// Arguments of `ward bench`.
 #[derive(Args, Debug)]
 pub(crate) struct BenchArgs {
+    /// `gas_calibration`: instead of the suite, the wall time one gas buys
+    /// on every metered path, beside the schedule's target
+    /// (`docs/gas.md`), and the worst block those paths can build.
+    #[arg(value_parser = ["gas_calibration"])]
+    suite: Option<String>,
     /// Only this backend (default: both).
     #[arg(long)]
     backend: Option<BackendKind>,
@@ -29,6 +34,9 @@ pub(crate) struct BenchArgs {
 }
 
 pub(crate) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    if args.suite.is_some() {
+        return calibrate(&args);
+    }
     let config = Config::default();
     let budget = Budget {
         per_figure: Duration::from_millis(args.millis.max(10)),
@@ -159,4 +167,133 @@ fn to_json(results: &[BenchResult]) -> String {
         })
         .collect();
     serde_json::json!({ "results": rows }).to_string()
+}
+
+/// `ward bench gas_calibration`: every path's nanoseconds per gas, the
+/// worst on each backend, and the worst block built from it.
+fn calibrate(args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    use ward_benches::calibration::{Row, TARGET_NS_PER_GAS, measure, paths, worst_block};
+    let budget = Duration::from_millis(args.millis.max(10));
+    let backends: Vec<BackendKind> = BackendKind::ALL
+        .into_iter()
+        .filter(|b| args.backend.is_none_or(|a| a == *b))
+        .collect();
+    let selected: Vec<_> = paths()
+        .into_iter()
+        .filter(|p| {
+            args.filter
+                .as_ref()
+                .is_none_or(|f| p.name.contains(f.as_str()))
+        })
+        .collect();
+    if !args.json {
+        println!(
+            "{:<9} {:<24} {:<9} {:>9} {:>12} {:>9} {:>7}",
+            "group", "path", "backend", "repeats", "gas/tx", "ns/gas", "ratio"
+        );
+    }
+    let total = selected.len() * backends.len();
+    let mut rows: Vec<Row> = Vec::with_capacity(total);
+    for path in &selected {
+        for &kind in &backends {
+            progress(rows.len(), total, &format!("{} on {kind}", path.name));
+            let row = measure(path, kind, budget);
+            if !args.json {
+                clear_progress();
+                println!("{}", calibration_row(&row));
+                let _ = std::io::stdout().flush();
+            }
+            rows.push(row);
+        }
+    }
+    progress(total, total, "done");
+    eprintln!();
+    let mut worst = Vec::new();
+    for &kind in &backends {
+        let Some(row) = rows
+            .iter()
+            .filter(|r| r.backend == kind && r.error.is_none())
+            .max_by(|a, b| a.ratio().total_cmp(&b.ratio()))
+        else {
+            continue;
+        };
+        let path = selected
+            .iter()
+            .find(|p| p.name == row.name)
+            .expect("measured paths are selected");
+        let block = worst_block(path, kind, row.ns_per_gas);
+        if !args.json {
+            match &block {
+                Ok((gas, time)) => println!(
+                    "worst on {kind}: {} at {:.2}x the target ({TARGET_NS_PER_GAS} ns/gas); a block of it ({gas} gas) took {:.3} s",
+                    row.name,
+                    row.ratio(),
+                    time.as_secs_f64()
+                ),
+                Err(e) => println!(
+                    "worst on {kind}: {} at {:.2}x the target; its block failed: {e}",
+                    row.name,
+                    row.ratio()
+                ),
+            }
+        }
+        worst.push((kind, row.name.clone(), row.ratio(), block));
+    }
+    if args.json {
+        let round = |x: f64| (x * 1000.0).round() / 1000.0;
+        let rows: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "group": r.group,
+                    "path": r.name,
+                    "backend": r.backend.as_str(),
+                    "repeats": r.repeats,
+                    "gas": r.gas,
+                    "ns_per_gas": round(r.ns_per_gas),
+                    "ratio": round(r.ratio()),
+                    "error": r.error,
+                })
+            })
+            .collect();
+        let worst: Vec<serde_json::Value> = worst
+            .iter()
+            .map(|(kind, name, ratio, block)| {
+                let (gas, seconds, error) = match block {
+                    Ok((gas, time)) => (Some(*gas), Some(round(time.as_secs_f64())), None),
+                    Err(e) => (None, None, Some(e.clone())),
+                };
+                serde_json::json!({
+                    "backend": kind.as_str(),
+                    "path": name,
+                    "ratio": round(*ratio),
+                    "block_gas": gas,
+                    "block_seconds": seconds,
+                    "error": error,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({ "target_ns_per_gas": TARGET_NS_PER_GAS, "rows": rows, "worst": worst })
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One path's line of the calibration table.
+fn calibration_row(r: &ward_benches::calibration::Row) -> String {
+    match &r.error {
+        Some(e) => format!("{:<9} {:<24} {:<9} error: {e}", r.group, r.name, r.backend),
+        None => format!(
+            "{:<9} {:<24} {:<9} {:>9} {:>12} {:>9.3} {:>6.2}x",
+            r.group,
+            r.name,
+            r.backend,
+            r.repeats,
+            r.gas,
+            r.ns_per_gas,
+            r.ratio()
+        ),
+    }
 }

@@ -59,6 +59,7 @@ fn print_report(report: &Inspection, schema: Option<&Schema>, as_json: bool) {
             "module_bytes": report.module_bytes,
             "instrumented_bytes": report.instrumented_bytes,
             "prepaid_loops": report.prepaid_loops,
+            "instance_gas": report.instance.0,
             "has_start": report.has_start,
             "features": report.features,
             "imports": report.imports.iter()
@@ -77,6 +78,11 @@ fn print_report(report: &Inspection, schema: Option<&Schema>, as_json: bool) {
     if let Some(bytes) = report.instrumented_bytes {
         println!("instrumented:     {bytes} bytes");
         println!("prepaid loops:    {}", report.prepaid_loops);
+        let (gas, shape) = report.instance;
+        println!(
+            "instance:         {gas} gas ({} pages, {} table elements, {} functions, {} globals, {} element items)",
+            shape.pages, shape.table_elements, shape.functions, shape.globals, shape.element_items
+        );
     }
     println!(
         "start function:   {}",

@@ -233,15 +233,17 @@ macro_rules! for_each_host_function {
             /// Calls `main` of the contract at the 32-byte address `addr` with the
             /// `input_len` bytes at `input`, forwarding at most `gas` (and at most what is
             /// left). Flags: bit 0 makes the call read-only. Suspends the caller until the
-            /// callee finishes; returns 0 (ok), 1 (reverted) or 2 (failed).
-            call Call(addr: i32, input: i32, input_len: i32, gas: i64, flags: i32) -> i32 { uses [Memory, Gas, Suspends, Stack] cost [HostPerByte * bytes(input_len)] }
+            /// callee finishes; returns 0 (ok), 1 (reverted) or 2 (failed). Its fixed cost
+            /// is a state lookup's: the callee's record is read.
+            call Call(addr: i32, input: i32, input_len: i32, gas: i64, flags: i32) -> i32 { uses [Memory, Gas, Suspends, Stack] cost [StorageRead + HostPerByte * bytes(input_len)] }
             /// Deploys a contract of the caller's own kind: the `code_len` bytes at `code`,
             /// with the `input_len` bytes at `input` for its deploy, forwarding at most `gas`
             /// (and at most what is left). Its address comes from the 32 bytes at `salt`
             /// (`docs/host-abi.md`). Suspends the caller until the deploy finishes; returns
             /// 0 (ok: the return data is the new address), 1 (reverted: the return data is
-            /// the deploy's output) or 2 (failed).
-            create Create(code: i32, code_len: i32, input: i32, input_len: i32, salt: i32, gas: i64) -> i32 { uses [Memory, Gas, Suspends, Stack] cost [HostPerByte * bytes(code_len, input_len)] }
+            /// the deploy's output) or 2 (failed). Its fixed cost is a state lookup's: the
+            /// new address is looked up.
+            create Create(code: i32, code_len: i32, input: i32, input_len: i32, salt: i32, gas: i64) -> i32 { uses [Memory, Gas, Suspends, Stack] cost [StorageRead + HostPerByte * bytes(code_len, input_len)] }
             /// Returns the length of the last call's return data (its output).
             return_data_size ReturnDataSize() -> i32 { uses [] cost [] }
             /// Copies `len` bytes of the last call's return data, from `offset`, to `dst`.

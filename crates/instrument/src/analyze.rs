@@ -121,6 +121,8 @@ pub(crate) struct Analysis<'a> {
     pub memories: u32,
     /// Whether a memory is exported as [`ward_abi::MEMORY_EXPORT`].
     pub memory_exported: bool,
+    /// What making an instance of the module involves.
+    pub shape: crate::InstanceShape,
 }
 
 /// The largest value found for each limit (for `ward inspect`).
@@ -233,6 +235,7 @@ impl<'a> Analyzer<'a, '_> {
                 for ty in reader.clone() {
                     let ty = ty.map_err(|e| self.classify(e))?;
                     self.a.func_types.push(ty);
+                    self.a.shape.functions += 1;
                 }
                 self.keep_raw(SectionId::Function, reader.range());
             }
@@ -240,6 +243,7 @@ impl<'a> Analyzer<'a, '_> {
                 for table in reader.clone() {
                     let table = table.map_err(|e| self.classify(e))?;
                     check_table(&mut self.m, self.limits, table.ty.initial)?;
+                    self.a.shape.table_elements += table.ty.initial;
                 }
                 self.keep_raw(SectionId::Table, reader.range());
             }
@@ -248,6 +252,7 @@ impl<'a> Analyzer<'a, '_> {
                     let memory = memory.map_err(|e| self.classify(e))?;
                     check_pages(&mut self.m, self.limits, memory.initial)?;
                     self.a.memories += 1;
+                    self.a.shape.pages += memory.initial;
                 }
                 self.keep_raw(SectionId::Memory, reader.range());
             }
@@ -350,6 +355,7 @@ impl<'a> Analyzer<'a, '_> {
                 return Err(float_refused("a global"));
             }
             self.a.globals += 1;
+            self.a.shape.globals += 1;
             self.a.global_types.push(global.ty.content_type);
             self.a.escapes_in_const(&global.init_expr)?;
         }
@@ -387,7 +393,12 @@ impl<'a> Analyzer<'a, '_> {
         reader: &wasmparser::ElementSectionReader<'a>,
     ) -> Result<(), PolicyError> {
         for element in reader.clone() {
-            match element.map_err(|e| self.classify(e))?.items {
+            let items = element.map_err(|e| self.classify(e))?.items;
+            self.a.shape.element_items += u64::from(match &items {
+                ElementItems::Functions(funcs) => funcs.count(),
+                ElementItems::Expressions(_, exprs) => exprs.count(),
+            });
+            match items {
                 ElementItems::Functions(funcs) => {
                     for f in funcs {
                         let f = f.map_err(|e| self.classify(e))?;

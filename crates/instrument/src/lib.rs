@@ -42,7 +42,7 @@ use std::fmt;
 use thiserror::Error;
 use wasmparser::{ValType, WasmFeatures};
 
-pub use schedule::{CostSchedule, SCHEDULE_VERSION};
+pub use schedule::{CostSchedule, InstanceShape, SCHEDULE_VERSION};
 
 /// Exported by engine-metered modules: the meter, a mutable i64 global
 /// holding the gas left, or after Ward's code trapped, the reason
@@ -378,6 +378,10 @@ pub struct Prepared {
     /// How many loops the instrumented code pays for on entry (counted
     /// loops, [`LoopCharging::Prepaid`]).
     pub prepaid_loops: u32,
+    /// What making an instance costs under the policy's schedule
+    /// ([`CostSchedule::instance_cost`]), charged before every instance a
+    /// metered call runs in.
+    pub instance_gas: u64,
 }
 
 /// Validates `wasm`, checks it against the policy's limits, and instruments
@@ -409,6 +413,7 @@ fn prepare_analyzed<'a>(
         instrument,
     )?;
     let has_start = analysis.start.is_some();
+    let instance_gas = policy.schedule.instance_cost(&analysis.shape);
     if !instrument {
         let prepared = Prepared {
             wasm: wasm.to_vec(),
@@ -416,6 +421,7 @@ fn prepare_analyzed<'a>(
             has_start,
             recyclable: false,
             prepaid_loops: 0,
+            instance_gas,
         };
         return Ok((prepared, analysis));
     }
@@ -442,6 +448,7 @@ fn prepare_analyzed<'a>(
         has_start,
         recyclable,
         prepaid_loops,
+        instance_gas,
     };
     Ok((prepared, analysis))
 }
@@ -476,6 +483,8 @@ pub struct Inspection {
     pub instrumented_bytes: Option<u64>,
     /// How many loops the instrumented code pays for on entry.
     pub prepaid_loops: u32,
+    /// What making an instance costs in gas, and of what it is made.
+    pub instance: (u64, InstanceShape),
 }
 
 /// Validates and measures `wasm` as [`prepare`] would, and describes it.
@@ -509,6 +518,7 @@ pub fn inspect(wasm: &[u8], policy: &Policy) -> Result<Inspection, PolicyError> 
         module_bytes: wasm.len() as u64,
         instrumented_bytes,
         prepaid_loops: prepared.prepaid_loops,
+        instance: (prepared.instance_gas, analysis.shape),
     })
 }
 

@@ -15,7 +15,23 @@ use wasmparser::Operator;
 use crate::ops::{self, Cost};
 
 /// Version of the schedule. Part of every cache key and config fingerprint.
-pub const SCHEDULE_VERSION: u32 = 5;
+pub const SCHEDULE_VERSION: u32 = 6;
+
+/// What a module declares that making an instance of it costs: counted
+/// in the module as deployed (before instrumentation), defined items only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct InstanceShape {
+    /// Initial pages of its memories.
+    pub pages: u64,
+    /// Initial elements of its tables.
+    pub table_elements: u64,
+    /// Functions it defines.
+    pub functions: u64,
+    /// Globals it defines.
+    pub globals: u64,
+    /// Items of its element segments.
+    pub element_items: u64,
+}
 
 /// Gas per instruction, per class. All values are small (below 2^16), so
 /// sums and products with 32-bit operands can never overflow 64 bits.
@@ -90,6 +106,22 @@ pub struct CostSchedule {
     /// Per byte of a transaction's encoding, charged with `tx_base`: the
     /// block keeps the whole transaction forever.
     pub tx_per_byte: u32,
+    /// Every instance a call, a child or a system runtime's frame runs
+    /// in, charged before it is made: creating or recycling it, entering
+    /// and leaving the frame.
+    pub instance_base: u32,
+    /// Per initial 64 KiB page of the instance's memory: a new instance's
+    /// memory is mapped and zeroed, a recycled one's rewritten from its
+    /// image.
+    pub instance_per_page: u32,
+    /// Per initial element of the instance's tables.
+    pub instance_per_table_element: u32,
+    /// Per function the module defines.
+    pub instance_per_function: u32,
+    /// Per global the module defines.
+    pub instance_per_global: u32,
+    /// Per item of the module's element segments.
+    pub instance_per_element: u32,
 }
 
 impl Default for CostSchedule {
@@ -125,6 +157,12 @@ impl Default for CostSchedule {
             deploy_per_byte: 1_000,
             tx_base: 5_000,
             tx_per_byte: 10,
+            instance_base: 4_000,
+            instance_per_page: 1_000,
+            instance_per_table_element: 1,
+            instance_per_function: 5,
+            instance_per_global: 10,
+            instance_per_element: 5,
         }
     }
 }
@@ -161,7 +199,7 @@ impl CostSchedule {
     /// Every cost by name, in declaration order. Destructures the schedule
     /// exhaustively, so a new field cannot be left out of `docs/gas.md`,
     /// fingerprints or tests.
-    pub fn entries(&self) -> [(&'static str, u32); 30] {
+    pub fn entries(&self) -> [(&'static str, u32); 36] {
         let CostSchedule {
             base,
             int_mul,
@@ -193,6 +231,12 @@ impl CostSchedule {
             deploy_per_byte,
             tx_base,
             tx_per_byte,
+            instance_base,
+            instance_per_page,
+            instance_per_table_element,
+            instance_per_function,
+            instance_per_global,
+            instance_per_element,
         } = *self;
         [
             ("base", base),
@@ -225,7 +269,26 @@ impl CostSchedule {
             ("deploy_per_byte", deploy_per_byte),
             ("tx_base", tx_base),
             ("tx_per_byte", tx_per_byte),
+            ("instance_base", instance_base),
+            ("instance_per_page", instance_per_page),
+            ("instance_per_table_element", instance_per_table_element),
+            ("instance_per_function", instance_per_function),
+            ("instance_per_global", instance_per_global),
+            ("instance_per_element", instance_per_element),
         ]
+    }
+
+    /// What making an instance of a module of `shape` costs (`docs/gas.md`):
+    /// `instance_base` plus each rate times what the module declares,
+    /// saturating.
+    pub fn instance_cost(&self, shape: &InstanceShape) -> u64 {
+        let per = |rate: u32, count: u64| u64::from(rate).saturating_mul(count);
+        u64::from(self.instance_base)
+            .saturating_add(per(self.instance_per_page, shape.pages))
+            .saturating_add(per(self.instance_per_table_element, shape.table_elements))
+            .saturating_add(per(self.instance_per_function, shape.functions))
+            .saturating_add(per(self.instance_per_global, shape.globals))
+            .saturating_add(per(self.instance_per_element, shape.element_items))
     }
 
     /// What deploying a module of `bytes` bytes costs before anything runs:

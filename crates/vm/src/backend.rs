@@ -71,6 +71,8 @@ pub struct Module {
     metering: Metering,
     has_start: bool,
     recyclable: bool,
+    /// What making an instance costs (`docs/gas.md`).
+    instance_gas: u64,
     /// It imports a `vm_*` function (found once, not per call).
     runs_children: bool,
     imports: Arc<[ImportType]>,
@@ -87,7 +89,7 @@ pub struct Module {
 /// ```compile_fail
 /// # use ward_vm::{EngineModule, Metering, Module};
 /// fn recyclable(engine: EngineModule) -> Module {
-///     Module::prepared(engine, Metering::Instrumented, false, true) // private
+///     Module::prepared(engine, Metering::Instrumented, false, true, 0) // private
 /// }
 /// ```
 pub struct EngineModule {
@@ -112,6 +114,7 @@ impl Module {
         metering: Metering,
         has_start: bool,
         recyclable: bool,
+        instance_gas: u64,
     ) -> Self {
         // Engines list exports in different orders (declaration order,
         // name order); Ward always lists them by name.
@@ -126,6 +129,7 @@ impl Module {
             metering,
             has_start,
             recyclable,
+            instance_gas,
             runs_children,
             imports: engine.imports.into(),
             exports: exports.into(),
@@ -148,6 +152,17 @@ impl Module {
     /// and reused (see `ward_instrument::Prepared::recyclable`).
     pub fn recyclable(&self) -> bool {
         self.recyclable
+    }
+
+    /// The gas charged before every instance of this module a metered
+    /// call, child or runtime frame runs in (the schedule's
+    /// `instance_*` costs, `docs/gas.md`): 0 when it is not metered.
+    pub fn instance_gas(&self) -> u64 {
+        if self.metering == Metering::None {
+            0
+        } else {
+            self.instance_gas
+        }
     }
 
     /// Whether the module imports a `vm_*` function: its calls need

@@ -429,6 +429,7 @@ impl ModuleCache {
                     stored.metering,
                     stored.has_start,
                     stored.recyclable,
+                    stored.instance_gas,
                 ))
             }
             Err(err) => {
@@ -451,8 +452,12 @@ impl ModuleCache {
         self.compiles.fetch_add(1, Ordering::Relaxed);
         let result = crate::compile(&*self.backend, &self.config, wasm);
         if let (Ok(module), Some(disk)) = (&result, &self.disk) {
-            let (metering, has_start, recyclable) =
-                (module.metering(), module.has_start(), module.recyclable());
+            let (metering, has_start, recyclable, instance_gas) = (
+                module.metering(),
+                module.has_start(),
+                module.recyclable(),
+                module.instance_gas(),
+            );
             let (disk, key) = (disk.clone(), key.clone());
             let store = move |artifact| {
                 let stored = Stored {
@@ -461,6 +466,7 @@ impl ModuleCache {
                     metering,
                     has_start,
                     recyclable,
+                    instance_gas,
                 };
                 if let Err(err) = disk.store(&key, &stored) {
                     tracing::warn!(code = %key.code, "disk cache write failed: {err}");

@@ -243,6 +243,12 @@ impl Children {
         Ok(ty.params.len() as u64)
     }
 
+    /// What an instance of module `module` costs (`Module::instance_gas`);
+    /// 0 for an id that names no module (instantiating it fails).
+    pub fn instance_gas(&self, module: u64) -> u64 {
+        self.modules.get(&module).map_or(0, Module::instance_gas)
+    }
+
     /// A new instance of module `module` (its start function run on no
     /// budget of its own: a child's start may not use gas); returns its
     /// id.

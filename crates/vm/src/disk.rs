@@ -9,6 +9,7 @@
 //! key        key_len   CacheKey::encode()
 //! metering   u8        0 instrumented, 1 self-metered, 2 none
 //! flags      u8        bit 0: has a start function, bit 1: recyclable
+//! instance   u64 LE    the gas an instance costs (`Module::instance_gas`)
 //! len        u64 LE    artifact length
 //! checksum   32 bytes  BLAKE3 of every byte above and the artifact
 //! artifact   len       Backend::serialize()
@@ -32,7 +33,7 @@ use std::{
 use crate::{Metering, cache::CacheKey, cache::hex};
 
 const MAGIC: &[u8; 8] = b"WARDMOD\0";
-const FORMAT_VERSION: u32 = 2;
+const FORMAT_VERSION: u32 = 3;
 const EXTENSION: &str = "wmod";
 /// Longest key encoding accepted (the engine fingerprint is short).
 const MAX_KEY_BYTES: u32 = 4096;
@@ -46,6 +47,7 @@ pub(crate) struct Stored {
     pub metering: Metering,
     pub has_start: bool,
     pub recyclable: bool,
+    pub instance_gas: u64,
 }
 
 impl Stored {
@@ -100,13 +102,14 @@ impl DiskCache {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(format!("unreadable: {e}")),
         };
-        let (start, metering, flags) = decode(&bytes, &key.encode())?;
+        let (start, metering, flags, instance_gas) = decode(&bytes, &key.encode())?;
         Ok(Some(Stored {
             bytes,
             start,
             metering,
             has_start: flags & 1 != 0,
             recyclable: flags & 2 != 0,
+            instance_gas,
         }))
     }
 
@@ -176,6 +179,7 @@ fn encode(key: &[u8], stored: &Stored) -> Vec<u8> {
     out.extend(key);
     out.push(metering_byte(stored.metering));
     out.push(u8::from(stored.has_start) | (u8::from(stored.recyclable) << 1));
+    out.extend(stored.instance_gas.to_le_bytes());
     out.extend((artifact.len() as u64).to_le_bytes());
     let mut hasher = blake3::Hasher::new();
     hasher.update(&out);
@@ -197,7 +201,7 @@ fn take<'b>(bytes: &mut &'b [u8], n: usize) -> Result<&'b [u8], String> {
 
 /// Checks a whole file; returns where its artifact starts and what the
 /// header says about the module.
-fn decode(file: &[u8], expected_key: &[u8]) -> Result<(usize, Metering, u8), String> {
+fn decode(file: &[u8], expected_key: &[u8]) -> Result<(usize, Metering, u8, u64), String> {
     let mut rest = file;
     if take(&mut rest, 8)? != MAGIC {
         return Err("not a Ward artifact".into());
@@ -221,6 +225,7 @@ fn decode(file: &[u8], expected_key: &[u8]) -> Result<(usize, Metering, u8), Str
     if flags > 3 {
         return Err("bad flags byte".into());
     }
+    let instance_gas = u64::from_le_bytes(take(&mut rest, 8)?.try_into().map_err(|_| "truncated")?);
     let len = u64::from_le_bytes(take(&mut rest, 8)?.try_into().map_err(|_| "truncated")?);
     let header_len = file.len() - rest.len();
     let checksum = take(&mut rest, 32)?;
@@ -236,5 +241,5 @@ fn decode(file: &[u8], expected_key: &[u8]) -> Result<(usize, Metering, u8), Str
     if hasher.finalize().as_bytes() != checksum {
         return Err("checksum mismatch".into());
     }
-    Ok((file.len() - rest.len(), metering, flags))
+    Ok((file.len() - rest.len(), metering, flags, instance_gas))
 }

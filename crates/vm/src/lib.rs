@@ -86,5 +86,5 @@ pub use system::{MAX_POOLED, SystemRuntimes};
 pub use tier::{TierStats, TieredBackend};
 pub use value::{ExportType, ExternType, FuncType, ImportType, ValType, Value};
 pub use ward_abi::ABI_VERSION;
-pub use ward_instrument::{Inspection, LimitUse, SCHEDULE_VERSION, inspect};
+pub use ward_instrument::{Inspection, InstanceShape, LimitUse, SCHEDULE_VERSION, inspect};
 pub use ward_primitives::Gas;

@@ -26,6 +26,7 @@ pub fn compile(backend: &dyn Backend, config: &Config, wasm: &[u8]) -> Result<Mo
         prepared.metering,
         prepared.has_start,
         prepared.recyclable,
+        prepared.instance_gas,
     ))
 }
 
@@ -366,8 +367,16 @@ pub fn begin(
         Ok(resolved) => resolved,
         Err(failure) => return Progress::Finished(Execution::rejected(failure)),
     };
+    if let Some(refused) = unaffordable_instance(module, options.gas_limit) {
+        return Progress::Finished(refused);
+    }
     let mut context = context;
     context.reset(options.input, options.gas_limit.min(MAX_GAS));
+    context.set_gas_left(
+        context
+            .gas_left()
+            .saturating_sub(Gas::new(module.instance_gas())),
+    );
     let mut sandbox = backend.sandbox_for(module, context.with_debug_log(options.debug_log));
     sandbox.set_deadline(deadline);
     let (instance, meter) = match instantiate_metered(&mut *sandbox, module, &[]) {
@@ -399,6 +408,21 @@ pub fn begin(
         home: None,
     }
     .advance(step)
+}
+
+/// When `limit` does not cover an instance of `module`
+/// ([`Module::instance_gas`], charged before it is made): the call's
+/// outcome, `out_of_gas` with all of `limit` used and nothing run.
+pub(crate) fn unaffordable_instance(module: &Module, limit: Gas) -> Option<Execution> {
+    let cost = Gas::new(module.instance_gas());
+    let limit = limit.min(MAX_GAS);
+    (cost > limit).then(|| {
+        let failure = Failure::new(
+            ErrorKind::OutOfGas,
+            format!("an instance of this module costs {cost} gas, more than the call's {limit}"),
+        );
+        Execution::of(Outcome::failed(failure, limit))
+    })
 }
 
 /// Calls `func` of an instance already armed in `sandbox` (a system

@@ -115,9 +115,15 @@ impl CallContext {
                     .and_then(|module| children.lookup(module, export?))
                     .map(|n| n as i64)
             }
-            HostFn::VmInstantiate => id(0)
-                .and_then(|m| children.instantiate(m))
-                .map(|i| i as i64),
+            HostFn::VmInstantiate => match id(0) {
+                Ok(module) => {
+                    // The instance's own cost (`docs/gas.md`), before it
+                    // is made.
+                    self.charge(children.instance_gas(module))?;
+                    children.instantiate(module).map(|i| i as i64)
+                }
+                Err(e) => Err(e),
+            },
             HostFn::VmRun => {
                 let at = args.range(1, 2, memory, "vm_run: name")?;
                 let nargs = args.len(4);

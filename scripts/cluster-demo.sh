@@ -81,7 +81,7 @@ for i in 0 1 2; do start_replica "$i"; done
 for i in 0 1 2; do echo "replica r$i (${BACKEND[$i]}) at ${URL[$i]}"; done
 
 field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" | tail -1; }
-latest() { curl -s -m 5 "${URL[$1]}/rpc" -d '{"jsonrpc":"2.0","id":1,"method":"getLatestBlock"}'; }
+latest() { curl -s -m 5 "${URL[$1]}/rpc" -H 'content-type: application/json' -d '{"jsonrpc":"2.0","id":1,"method":"getLatestBlock"}'; }
 height() { latest "$1" | sed -n 's/.*"height":\([0-9]*\).*/\1/p'; }
 # Waits until every replica is at the same height, then prints each one's
 # height and state root.

@@ -110,6 +110,7 @@ fn hex(bytes: &[u8]) -> String {
 fn post(agent: &ureq::Agent, url: &str, body: &Value) -> Result<Value, String> {
     let mut response = agent
         .post(url)
+        .header("content-type", "application/json")
         .send(body.to_string())
         .map_err(|e| e.to_string())?;
     let text = response

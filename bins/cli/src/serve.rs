@@ -56,6 +56,20 @@ pub(crate) struct ServeArgs {
     /// Most transactions waiting in the mempool.
     #[arg(long, default_value_t = RpcLimits::default().mempool_size as u64, value_parser = parse::u64_arg)]
     mempool_size: u64,
+    /// How long a connection may take to send a request's headers, and
+    /// stay idle between requests, in milliseconds (then it is closed).
+    #[arg(long, default_value_t = RpcLimits::default().header_timeout.as_millis() as u64, value_parser = parse::u64_arg)]
+    header_timeout_ms: u64,
+    /// An origin (`scheme://host[:port]`) whose web pages may call /rpc
+    /// and /ws (repeatable; `*` for any). Pages served from loopback
+    /// addresses and localhost always may; others are refused with 403.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    allow_origins: Vec<String>,
+    /// A host name requests may name in their Host header (repeatable;
+    /// `*` for any). IP addresses and localhost always may: a name that is
+    /// not listed is refused with 403 (DNS rebinding).
+    #[arg(long = "allow-host", value_name = "NAME")]
+    allow_hosts: Vec<String>,
     /// Most subscriptions per WebSocket connection.
     #[arg(long, default_value_t = RpcLimits::default().max_subscriptions as u64, value_parser = parse::u64_arg)]
     max_subscriptions: u64,
@@ -131,7 +145,12 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         query_gas_cap: args.query_gas_cap,
         mempool_size: size(args.mempool_size),
         max_subscriptions: size(args.max_subscriptions),
+        header_timeout: Duration::from_millis(args.header_timeout_ms.max(1)),
         ..RpcLimits::default()
+    };
+    config.access = ward_node::Access {
+        origins: args.allow_origins,
+        hosts: args.allow_hosts,
     };
     if !args.etcd.is_empty() {
         let id = args

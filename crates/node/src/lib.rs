@@ -33,6 +33,7 @@
 //! # Ok::<(), ward_node::NodeError>(())
 //! ```
 
+pub mod access;
 #[cfg(feature = "etcd")]
 pub mod cluster;
 pub mod decode;
@@ -53,8 +54,10 @@ mod ws;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, thread::JoinHandle, time::Duration};
 
+pub use access::Access;
 pub use replica::ClusterConfig;
 pub use rpc::RpcError;
+pub use server::RESERVED_CONNECTIONS;
 pub use settings::ChainSettings;
 use ward_state::StateError;
 use ward_vm::BackendKind;
@@ -94,6 +97,9 @@ pub struct RpcLimits {
     /// How long one WebSocket send may take before the connection is
     /// dropped as too slow. Default: 5 s.
     pub ws_send_timeout: Duration,
+    /// How long a connection may take to send a request's headers, and
+    /// stay idle between requests, before it is closed. Default: 10 s.
+    pub header_timeout: Duration,
 }
 
 impl Default for RpcLimits {
@@ -109,6 +115,7 @@ impl Default for RpcLimits {
             max_subscriptions: 16,
             ws_queue: 256,
             ws_send_timeout: Duration::from_secs(5),
+            header_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -136,6 +143,8 @@ pub struct NodeConfig {
     pub dev: bool,
     /// Limits on clients.
     pub limits: RpcLimits,
+    /// Which pages' origins and which host names may reach the node.
+    pub access: Access,
     /// The wall-clock backstop per transaction (a node fault past it).
     pub tx_timeout: Duration,
     /// A replica of a cluster (`--etcd`) rather than a single node.
@@ -166,6 +175,7 @@ impl NodeConfig {
             max_block_gas: None,
             dev: false,
             limits: RpcLimits::default(),
+            access: Access::default(),
             tx_timeout: Duration::from_secs(10),
             cluster: None,
             threads: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),

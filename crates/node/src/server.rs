@@ -1,17 +1,12 @@
 //! The HTTP server: `POST /rpc`, `GET /ws`, `GET /health`, `GET /metrics`,
 //! the explorer's page and assets (`GET /` and its paths),
 //! with the limits on untrusted clients ([`crate::RpcLimits`]): body size
-//! (413), request time (408), open connections (closed at once over the
-//! limit), JSON depth and batch length (JSON-RPC errors).
+//! (413), request time (408), header and idle time (closed), open
+//! connections (closed at once over the limit, with a few slots kept for
+//! monitoring), JSON depth and batch length (JSON-RPC errors); and the
+//! node's [`Access`] rules (`Host`, `Origin`, JSON bodies).
 
-use std::{
-    io,
-    net::SocketAddr,
-    pin::Pin,
-    sync::Arc,
-    task::{Context, Poll},
-    time::Duration,
-};
+use std::{io, sync::Arc, time::Duration};
 
 use axum::{
     Router,
@@ -24,26 +19,50 @@ use axum::{
 };
 use serde_json::{Value, json};
 use tokio::{
-    io::{AsyncRead, AsyncWrite, ReadBuf},
-    net::{TcpListener, TcpStream},
-    sync::{OwnedSemaphorePermit, Semaphore, watch},
+    net::TcpListener,
+    sync::{Semaphore, watch},
 };
 use ward_state::StateRead;
 
 use crate::{
+    access::Access,
     explorer,
     rpc::{self, RpcError},
     state::{Shared, lock},
     ws,
 };
 
+/// Connections kept for `/health` and `/metrics` once the others are
+/// all taken: a monitor still gets an answer from a node whose slots
+/// strangers hold.
+pub const RESERVED_CONNECTIONS: usize = 8;
+
+/// How long a connection in a reserved slot may take to send its request
+/// headers (or stay idle between requests).
+const RESERVED_HEADER_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Which kind of slot a connection holds, seen by every request on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Slot {
+    reserved: bool,
+}
+
 /// Serves until `stop` turns true, then finishes open requests.
+///
+/// Each connection holds one of `max_connections` slots while it is
+/// open; past them, a connection takes one of [`RESERVED_CONNECTIONS`]
+/// reserved slots, on which only `/health` and `/metrics` are served, or
+/// is closed at once. A connection that takes longer than the header
+/// timeout to send a request's headers, or stays idle that long between
+/// requests, is closed (hyper's header-read timer, which runs from the
+/// moment the connection waits for a request).
 pub(crate) async fn serve(
     listener: TcpListener,
     shared: Arc<Shared>,
     stop: watch::Receiver<bool>,
 ) -> io::Result<()> {
     let limits = shared.config.limits.clone();
+    let access = Arc::new(shared.config.access.clone());
     let app = Router::new()
         .route("/rpc", post(rpc_handler))
         .route("/ws", get(ws_handler))
@@ -61,20 +80,146 @@ pub(crate) async fn serve(
             limits.request_timeout,
             request_timeout,
         ))
+        .layer(middleware::from_fn_with_state(access, guard))
         .with_state(AppState {
             shared,
             stop: stop.clone(),
         });
-    let listener = Limited {
-        inner: listener,
-        permits: Arc::new(Semaphore::new(limits.max_connections)),
-    };
+    let general = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let reserve = Arc::new(Semaphore::new(RESERVED_CONNECTIONS));
+    // Every connection task holds a clone; the last one dropped ends the
+    // wait below.
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::channel::<()>(1);
     let mut stop = stop;
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|stopping| *stopping).await;
-        })
-        .await
+    loop {
+        let (stream, addr) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of descriptors and the like: back off, go on.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = stopping(&mut stop) => break,
+        };
+        let (permit, slot) = match general.clone().try_acquire_owned() {
+            Ok(permit) => (permit, Slot { reserved: false }),
+            Err(_) => match reserve.clone().try_acquire_owned() {
+                Ok(permit) => (permit, Slot { reserved: true }),
+                Err(_) => {
+                    tracing::debug!(%addr, "connection limit reached: closed");
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let header_timeout = if slot.reserved {
+            RESERVED_HEADER_TIMEOUT.min(limits.header_timeout)
+        } else {
+            limits.header_timeout
+        };
+        let router = app.clone();
+        let service = hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {
+            let mut request = request.map(axum::body::Body::new);
+            request.extensions_mut().insert(slot);
+            let mut router = router.clone();
+            // A router is always ready.
+            tower_service::Service::call(&mut router, request)
+        });
+        let mut stop = stop.clone();
+        let done = done_tx.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let _done = done;
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            let connection = builder
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .with_upgrades();
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                result = connection.as_mut() => {
+                    if let Err(e) = result {
+                        tracing::trace!(%addr, error = %e, "connection ended");
+                    }
+                    return;
+                }
+                () = stopping(&mut stop) => {}
+            }
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
+        });
+    }
+    drop(done_tx);
+    let _ = done_rx.recv().await;
+    Ok(())
+}
+
+/// Waits until `stop` turns true (or its sender is gone).
+async fn stopping(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stopping| *stopping).await;
+}
+
+/// What every request passes before it is routed: a `Host` the node
+/// answers to (a page on a domain that resolves to loopback cannot reach
+/// it), on a reserved slot only `/health` and `/metrics`, and for `/rpc`
+/// and `/ws` a page of an allowed `Origin` (none, for clients that are
+/// not browsers) and, for `/rpc`, a JSON body: a form or `text/plain`
+/// POST, which a browser sends from any page without asking, is refused.
+async fn guard(State(access): State<Arc<Access>>, request: Request, next: Next) -> Response {
+    let refuse = |status: StatusCode, why: String| (status, format!("{why}\n")).into_response();
+    let path = request.uri().path();
+    let reserved = request
+        .extensions()
+        .get::<Slot>()
+        .is_some_and(|slot| slot.reserved);
+    if reserved && path != "/health" && path != "/metrics" {
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "every connection slot is taken; only /health and /metrics are served".into(),
+        );
+    }
+    let headers = request.headers();
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    if let Some(host) = host
+        && !access.host_allowed(host)
+    {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            format!("host {host:?} is not allowed (ward serve --allow-host)"),
+        );
+    }
+    if path == "/rpc" || path == "/ws" {
+        if let Some(origin) = headers.get(header::ORIGIN) {
+            let origin = origin.to_str().unwrap_or("");
+            if !access.origin_allowed(origin) {
+                return refuse(
+                    StatusCode::FORBIDDEN,
+                    format!("origin {origin:?} is not allowed (ward serve --allow-origin)"),
+                );
+            }
+        }
+        if request.method() == axum::http::Method::POST && !is_json(headers) {
+            return refuse(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "a JSON-RPC request is sent with Content-Type: application/json".into(),
+            );
+        }
+    }
+    next.run(request).await
+}
+
+/// Whether the request says its body is JSON.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
 }
 
 #[derive(Clone)]
@@ -209,97 +354,4 @@ async fn metrics(State(app): State<AppState>) -> Response {
         text,
     )
         .into_response()
-}
-
-/// A listener that keeps at most a number of connections open: one over
-/// the limit is accepted and closed at once, so a client learns at once
-/// rather than waiting in the backlog.
-struct Limited {
-    inner: TcpListener,
-    permits: Arc<Semaphore>,
-}
-
-impl axum::serve::Listener for Limited {
-    type Io = LimitedStream;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            let (stream, addr) = match self.inner.accept().await {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    // Out of descriptors and the like: back off, go on.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            match self.permits.clone().try_acquire_owned() {
-                Ok(permit) => {
-                    let _ = stream.set_nodelay(true);
-                    return (
-                        LimitedStream {
-                            stream,
-                            _permit: permit,
-                        },
-                        addr,
-                    );
-                }
-                Err(_) => {
-                    tracing::debug!(%addr, "connection limit reached: closed");
-                    drop(stream);
-                }
-            }
-        }
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.inner.local_addr()
-    }
-}
-
-/// A connection holding its place under the limit until it closes.
-pub(crate) struct LimitedStream {
-    stream: TcpStream,
-    _permit: OwnedSemaphorePermit,
-}
-
-impl AsyncRead for LimitedStream {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for LimitedStream {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_shutdown(cx)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.stream.is_write_vectored()
-    }
 }

@@ -77,6 +77,7 @@ fn rpc(agent: &ureq::Agent, url: &str, method: &str, params: Value) -> Result<Va
     let transport = |e: String| json!({ "data": { "kind": "transport" }, "message": e });
     let mut response = agent
         .post(format!("{url}/rpc"))
+        .header("content-type", "application/json")
         .send(body.to_string())
         .map_err(|e| transport(e.to_string()))?;
     let text = response

@@ -79,6 +79,7 @@ fn rpc(url: &str, method: &str, params: Value) -> Result<Value, String> {
         .into();
     let mut response = agent
         .post(format!("{url}/rpc"))
+        .header("content-type", "application/json")
         .send(body.to_string())
         .map_err(|e| e.to_string())?;
     let text = response

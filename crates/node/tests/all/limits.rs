@@ -61,7 +61,7 @@ fn bodies_depth_time_and_gas_are_bounded() {
     // A body that never finishes: 408 once the request's time is up.
     let stalled = exchange(
         &node,
-        b"POST /rpc HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{",
+        b"POST /rpc HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{",
         Duration::from_secs(10),
     );
     assert!(stalled.starts_with("HTTP/1.1 408"), "{stalled}");
@@ -88,33 +88,200 @@ fn bodies_depth_time_and_gas_are_bounded() {
     node.shutdown().unwrap();
 }
 
+/// A request for `path` (`/rpc` with a `getNetwork` body, else a GET)
+/// on a connection of its own that closes after the answer.
+fn request(path: &str, headers: &str) -> String {
+    if path == "/rpc" {
+        let body = r#"{"jsonrpc":"2.0","id":1,"method":"getNetwork"}"#;
+        format!(
+            "POST /rpc HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n{headers}content-length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    } else {
+        format!("GET {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n{headers}\r\n")
+    }
+}
+
+const JSON: &str = "content-type: application/json\r\n";
+
 #[test]
-fn connections_over_the_limit_are_closed_at_once() {
+fn connections_over_the_limit_get_monitoring_slots_then_are_closed_at_once() {
     let node = dev_node("connections", |c| c.limits.max_connections = 2);
-    let idle: Vec<TcpStream> = (0..2)
+    let rpc = request("/rpc", JSON);
+    let mut idle: Vec<TcpStream> = (0..2)
         .map(|_| TcpStream::connect(node.addr()).unwrap())
         .collect();
     // Give the server a moment to accept both.
     std::thread::sleep(Duration::from_millis(200));
-    let body = r#"{"jsonrpc":"2.0","id":1,"method":"getNetwork"}"#;
-    let request = format!(
-        "POST /rpc HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
+    // Past the limit, a connection takes a reserved slot: monitoring is
+    // answered, anything else is refused.
+    let health = exchange(
+        &node,
+        request("/health", "").as_bytes(),
+        Duration::from_secs(5),
     );
-    let request = request.as_bytes();
-    let refused = exchange(&node, request, Duration::from_secs(5));
-    assert!(refused.is_empty(), "served over the limit: {refused}");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    let metrics = exchange(
+        &node,
+        request("/metrics", "").as_bytes(),
+        Duration::from_secs(5),
+    );
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    let refused = exchange(&node, rpc.as_bytes(), Duration::from_secs(5));
+    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+    // Once the reserved slots are held too, a connection is closed at once.
+    idle.extend(
+        (0..ward_node::RESERVED_CONNECTIONS).map(|_| TcpStream::connect(node.addr()).unwrap()),
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    let closed = exchange(
+        &node,
+        request("/health", "").as_bytes(),
+        Duration::from_secs(5),
+    );
+    assert!(closed.is_empty(), "served past every slot: {closed}");
     drop(idle);
     // Once they close, a client is served again.
     let mut served = false;
     for _ in 0..50 {
-        if exchange(&node, request, Duration::from_secs(5)).starts_with("HTTP/1.1 200") {
+        if exchange(&node, rpc.as_bytes(), Duration::from_secs(5)).starts_with("HTTP/1.1 200") {
             served = true;
             break;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(served);
+    node.shutdown().unwrap();
+}
+
+#[test]
+fn idle_and_slow_connections_are_closed_after_the_header_timeout() {
+    let node = dev_node("idle", |c| {
+        c.limits.max_connections = 2;
+        c.limits.header_timeout = Duration::from_millis(500);
+    });
+    // Two connections that send nothing, and one that sends a header byte
+    // every 200 ms: every one is closed by the node, well before the
+    // client would give up (read returns the end of the stream).
+    let silent: Vec<TcpStream> = (0..2)
+        .map(|_| TcpStream::connect(node.addr()).unwrap())
+        .collect();
+    for mut stream in silent {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut rest = Vec::new();
+        assert!(
+            stream.read_to_end(&mut rest).is_ok(),
+            "an idle connection is closed"
+        );
+    }
+    let mut slow = TcpStream::connect(node.addr()).unwrap();
+    slow.set_read_timeout(Some(Duration::from_millis(10)))
+        .unwrap();
+    let mut closed = false;
+    for byte in b"POST /rpc HTTP/1.1\r\nhost: 127.0.0.1\r\nx-slow: "
+        .iter()
+        .cycle()
+        .take(200)
+    {
+        let mut buf = [0u8; 64];
+        if slow.write_all(&[*byte]).is_err() || matches!(slow.read(&mut buf), Ok(0)) {
+            closed = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(closed, "a connection dribbling its headers is closed");
+    // Everyone else is served.
+    let served = exchange(
+        &node,
+        request("/rpc", JSON).as_bytes(),
+        Duration::from_secs(5),
+    );
+    assert!(served.starts_with("HTTP/1.1 200"), "{served}");
+    node.shutdown().unwrap();
+}
+
+#[test]
+fn pages_of_other_origins_forms_and_rebound_hosts_are_refused() {
+    let node = dev_node("origins", |c| {
+        c.access.origins = vec!["https://wallet.example".into()];
+        c.access.hosts = vec!["node.example".into()];
+    });
+    let status = |raw: String| {
+        let answer = exchange(&node, raw.as_bytes(), Duration::from_secs(5));
+        answer.get(9..12).unwrap_or("").to_string()
+    };
+    // What a page may send without a CORS preflight: refused.
+    assert_eq!(
+        status(request("/rpc", "content-type: text/plain\r\n")),
+        "415"
+    );
+    assert_eq!(
+        status(request(
+            "/rpc",
+            "content-type: application/x-www-form-urlencoded\r\n"
+        )),
+        "415"
+    );
+    assert_eq!(status(request("/rpc", "")), "415");
+    // JSON with a charset is JSON.
+    assert_eq!(
+        status(request(
+            "/rpc",
+            "content-type: application/json; charset=utf-8\r\n"
+        )),
+        "200"
+    );
+    // Origins: loopback pages and listed ones may; others may not.
+    for (origin, expected) in [
+        ("http://evil.example", "403"),
+        ("null", "403"),
+        ("http://127.0.0.1:3000", "200"),
+        ("http://localhost:8645", "200"),
+        ("https://wallet.example", "200"),
+    ] {
+        let headers = format!("{JSON}origin: {origin}\r\n");
+        assert_eq!(status(request("/rpc", &headers)), expected, "{origin}");
+    }
+    // Hosts: a name that is not listed (DNS rebinding) is refused on every
+    // path; addresses, localhost and listed names are served.
+    for (host, expected) in [
+        ("rebind.evil.example:8645", "403"),
+        ("localhost:8645", "200"),
+        ("node.example", "200"),
+        ("[::1]:8645", "200"),
+    ] {
+        let raw = request("/health", "").replace("host: 127.0.0.1", &format!("host: {host}"));
+        assert_eq!(status(raw), expected, "{host}");
+    }
+    // A WebSocket from another origin is refused before the upgrade; from
+    // loopback it upgrades.
+    let upgrade = |origin: &str| {
+        format!(
+            "GET /ws HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: Upgrade\r\nupgrade: websocket\r\nsec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\norigin: {origin}\r\n\r\n"
+        )
+    };
+    let mut stream = TcpStream::connect(node.addr()).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    stream
+        .write_all(upgrade("http://evil.example").as_bytes())
+        .unwrap();
+    let mut buf = [0u8; 512];
+    let n = stream.read(&mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 403"));
+    let mut stream = TcpStream::connect(node.addr()).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    stream
+        .write_all(upgrade("http://127.0.0.1:8645").as_bytes())
+        .unwrap();
+    let n = stream.read(&mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 101"));
     node.shutdown().unwrap();
 }
 

@@ -256,11 +256,6 @@ impl SystemRuntimes {
             Ok(resolved) => resolved,
             Err(failure) => return Progress::Finished(Execution::rejected(failure)),
         };
-        // A frame pays for its instance as a contract's does, whether the
-        // pool has one (a failed call drops it, and the next builds anew).
-        if let Some(refused) = crate::run::unaffordable_instance(&module, options.gas_limit) {
-            return Progress::Finished(refused);
-        }
         let mut cached = match self.take(code) {
             Some(cached) => cached,
             None => match self.build(&module) {
@@ -290,11 +285,6 @@ impl SystemRuntimes {
         // Swap the call's context in, arm the meters.
         let mut context = context;
         context.reset(options.input, options.gas_limit.min(crate::MAX_GAS));
-        context.set_gas_left(
-            context
-                .gas_left()
-                .saturating_sub(ward_primitives::Gas::new(module.instance_gas())),
-        );
         let context = context.with_debug_log(options.debug_log);
         let (gas, base) = (context.gas_left(), context.stack_base());
         let deadline = options

@@ -429,9 +429,9 @@ fn calls_scenario(kind: BackendKind) -> (Vec<Receipt>, ward_state::Entries, ward
     // The reverted callee's output is still returned; its event is gone.
     assert_eq!(receipts[1].events.len(), 1);
     // A trapping callee burned exactly what it was given.
-    // (plus the proxy's own two writes and an event)
+    // (plus the proxy's own two writes and an event, and both instances)
     assert!(
-        receipts[2].gas_used > 50_000 && receipts[2].gas_used < 70_000,
+        receipts[2].gas_used > 50_000 && receipts[2].gas_used < 80_000,
         "{}",
         receipts[2].gas_used
     );

@@ -219,10 +219,16 @@ fn gas_left_reports_the_limit() {
         },
     );
     assert_agree(&runs);
-    // Golden: the body is one segment, paid on entry (schedule v1): 13 gas
-    // for its instructions plus the fixed cost (50) of each of its two host
-    // calls, prepaid: 123 456 - 113. (`output_write` adds its bytes later.)
-    assert_eq!(runs[0].outcome.output, 123_343u64.to_le_bytes());
+    // Golden: the instance is paid first (schedule v6); then the body is
+    // one segment, paid on entry (schedule v1): 13 gas for its
+    // instructions plus the fixed cost (50) of each of its two host calls,
+    // prepaid: 123 456 - instance - 113. (`output_write` adds its bytes
+    // later.)
+    let instance = ward_vm::inspect(&m, &ward_vm::Policy::default())
+        .unwrap()
+        .instance
+        .0;
+    assert_eq!(runs[0].outcome.output, (123_343 - instance).to_le_bytes());
 }
 
 #[test]

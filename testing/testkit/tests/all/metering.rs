@@ -270,7 +270,7 @@ fn floats_can_be_refused_by_policy() {
     let integers =
         wasm(r#"(module (func (export "main") (drop (i32.add (i32.const 1) (i32.const 2)))))"#);
     assert_eq!(
-        run_gas(&backends, &integers, 1_000).outcome.status,
+        run_gas(&backends, &integers, 10_000).outcome.status,
         Status::Ok
     );
 }
@@ -365,6 +365,7 @@ fn simd_is_classified_like_scalar_code_and_obeys_the_float_policy() {
 fn self_metered_modules_pay_only_what_they_charge() {
     let mut config = Config::default();
     config.policy.metering = Metering::SelfMetered;
+    let policy = config.policy.clone();
     let backends = Backends::new(config);
     let m = wasm(
         r#"(module (import "ward" "charge_gas" (func $charge (param i64)))
@@ -375,15 +376,17 @@ fn self_metered_modules_pay_only_what_they_charge() {
     );
     let run = run_gas(&backends, &m, 1_000_000);
     assert_eq!(run.outcome.status, Status::Ok);
-    // Ten calls, each the host-call base (50) plus the amount.
-    assert_eq!(run.outcome.gas_used, Gas::new(10 * (50 + 1000)));
+    // The instance, then ten calls, each the host-call base (50) plus the
+    // amount.
+    let instance = ward_vm::inspect(&m, &policy).unwrap().instance.0;
+    assert_eq!(run.outcome.gas_used, Gas::new(instance + 10 * (50 + 1000)));
     let short = run_gas(&backends, &m, 5_000);
     assert_eq!(kind(&short), Some(ErrorKind::OutOfGas));
     assert_eq!(short.outcome.gas_used, Gas::new(5_000));
     // Still stack-limited: the instrumentation's depth accounting stays.
     let recurse = wasm(r#"(module (func $f (call $f)) (func (export "main") (call $f)))"#);
     assert_eq!(
-        kind(&run_gas(&backends, &recurse, 1_000)),
+        kind(&run_gas(&backends, &recurse, 100_000)),
         Some(ErrorKind::StackOverflow)
     );
 }

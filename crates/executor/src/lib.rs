@@ -323,6 +323,10 @@ pub struct ChainLimits {
     /// (`Limits::max_stack_units`, one for the whole transaction). Default:
     /// 1 024.
     pub max_instances: u64,
+    /// Topic and data bytes all the events of one transaction may hold:
+    /// an `emit_event` past it traps (`host_error`). Every event is kept in
+    /// a receipt for good and sent to every reader of it. Default: 1 MiB.
+    pub max_tx_event_bytes: u64,
 }
 
 impl Default for ChainLimits {
@@ -333,6 +337,7 @@ impl Default for ChainLimits {
             max_block_gas: 200_000_000,
             tx_memory_bytes: ward_vm::DEFAULT_TX_MEMORY_BYTES,
             max_instances: ward_vm::DEFAULT_TX_INSTANCES,
+            max_tx_event_bytes: 1 << 20,
         }
     }
 }
@@ -752,6 +757,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         let time = self.store.block(height)?.map_or(0, |b| b.header.time);
         let journal: SharedJournal<S> =
             Arc::new(Mutex::new(Journal::new(View::plain(self.store.clone()))));
+        lock(&journal).begin_tx(self.limits.max_tx_event_bytes);
         let tx = Tx::Call {
             sender,
             to,
@@ -786,7 +792,8 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     ) -> Result<Receipt, ExecError> {
         let left = Gas::new(tx.gas_limit().saturating_sub(intrinsic));
         let (checkpoint, events_before) = {
-            let j = lock(journal);
+            let mut j = lock(journal);
+            j.begin_tx(self.limits.max_tx_event_bytes);
             (j.checkpoint(), j.events().len())
         };
         let (mut execution, address) = match tx {
@@ -1475,12 +1482,17 @@ impl<S: StateCommit + Send + Sync + 'static> Chain for Frame<S> {
         if self.read_only {
             return Err(ChainError::refused("event in a read-only call"));
         }
-        lock(&self.journal).emit(Event {
+        let event = Event {
             contract: self.address,
             topic: topic.to_vec(),
             data: data.to_vec(),
-        });
-        Ok(())
+        };
+        lock(&self.journal).try_emit(event).map_err(|full| {
+            ChainError::refused(format!(
+                "the transaction's events would hold more than {} bytes of topics and data (ChainLimits::max_tx_event_bytes)",
+                full.max_bytes
+            ))
+        })
     }
 
     fn caller(&self) -> [u8; 32] {

@@ -68,7 +68,20 @@ pub struct Journal<B: StateRead> {
     code: BTreeMap<Hash32, Vec<u8>>,
     nonces: BTreeMap<Address, u64>,
     events: Vec<Event>,
+    /// `event_bytes[i]`: the topic and data bytes of `events[..i]`.
+    event_bytes: Vec<u64>,
+    /// The current transaction's first event, and the most topic and data
+    /// bytes its events may hold ([`Journal::begin_tx`]).
+    tx_events: (usize, u64),
     undo: Vec<Undo>,
+}
+
+/// An event that would take its transaction's events past their budget
+/// ([`Journal::try_emit`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EventsFull {
+    /// The budget, in topic and data bytes.
+    pub max_bytes: u64,
 }
 
 impl<B: StateRead> Journal<B> {
@@ -81,8 +94,34 @@ impl<B: StateRead> Journal<B> {
             code: BTreeMap::new(),
             nonces: BTreeMap::new(),
             events: Vec::new(),
+            event_bytes: vec![0],
+            tx_events: (0, u64::MAX),
             undo: Vec::new(),
         }
+    }
+
+    /// A transaction starts: its events may hold at most `max_event_bytes`
+    /// topic and data bytes in all ([`Journal::try_emit`]).
+    pub fn begin_tx(&mut self, max_event_bytes: u64) {
+        self.tx_events = (self.events.len(), max_event_bytes);
+    }
+
+    /// Records `event` unless the current transaction's events would then
+    /// hold more than its budget ([`Journal::begin_tx`]; no budget before).
+    ///
+    /// # Errors
+    ///
+    /// [`EventsFull`], recording nothing.
+    pub fn try_emit(&mut self, event: Event) -> Result<(), EventsFull> {
+        let (first, max_bytes) = self.tx_events;
+        let total = self.event_bytes.last().copied().unwrap_or(0);
+        let before = self.event_bytes.get(first).copied().unwrap_or(0);
+        let size = (event.topic.len() + event.data.len()) as u64;
+        if (total - before).saturating_add(size) > max_bytes {
+            return Err(EventsFull { max_bytes });
+        }
+        self.emit(event);
+        Ok(())
     }
 
     /// The store under the overlay.
@@ -141,6 +180,7 @@ impl<B: StateRead> Journal<B> {
         }
         self.events
             .truncate(checkpoint.events.min(self.events.len()));
+        self.event_bytes.truncate(self.events.len() + 1);
     }
 
     /// A storage value as the journal sees it now.
@@ -228,6 +268,9 @@ impl<B: StateRead> Journal<B> {
 
     /// Records an event.
     pub fn emit(&mut self, event: Event) {
+        let total = self.event_bytes.last().copied().unwrap_or(0);
+        self.event_bytes
+            .push(total + (event.topic.len() + event.data.len()) as u64);
         self.events.push(event);
     }
 
@@ -239,6 +282,8 @@ impl<B: StateRead> Journal<B> {
     /// Hands over the events recorded so far, between transactions (no
     /// checkpoint may be outstanding: their event positions would be stale).
     pub fn take_events(&mut self) -> Vec<Event> {
+        self.event_bytes = vec![0];
+        self.tx_events = (0, self.tx_events.1);
         std::mem::take(&mut self.events)
     }
 

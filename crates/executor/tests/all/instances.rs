@@ -236,3 +236,64 @@ fn vm_instantiate_pays_for_the_childs_instance() {
     }
     assert_eq!(seen[0], seen[1], "both backends agree");
 }
+
+/// Emits events of `n` bytes of data (its input, u32) until it has emitted
+/// `count` (its input's next u32) of them.
+const EMITTER: &str = r#"(module
+  (import "ward" "input_read" (func $input_read (param i32 i32 i32)))
+  (import "ward" "emit_event" (func $emit (param i32 i32 i32 i32)))
+  (memory (export "memory") 2)
+  (func (export "main") (local $i i32)
+    (call $input_read (i32.const 0) (i32.const 0) (i32.const 8))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $i) (i32.load (i32.const 4))))
+      (call $emit (i32.const 16) (i32.const 4) (i32.const 64) (i32.load (i32.const 0)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l)))))"#;
+
+#[test]
+fn a_transactions_events_are_bounded_in_bytes() {
+    let max = ward_executor::ChainLimits::default().max_tx_event_bytes;
+    let per_event = 65_536 - 4;
+    // Topic (4 bytes) and data: exactly the budget, then one byte over.
+    let fits = (max / (per_event + 4)) as u32;
+    let mut seen = Vec::new();
+    for kind in BackendKind::ALL {
+        let mut chain = Chain::new(kind);
+        let emitter = chain.deploy(EMITTER, b"e");
+        let send = |chain: &mut Chain, size: u64, count: u32| {
+            let mut input = (size as u32).to_le_bytes().to_vec();
+            input.extend(count.to_le_bytes());
+            let tx = Tx::Call {
+                sender: ALICE,
+                to: emitter,
+                input,
+                gas_limit: 100_000_000,
+            };
+            chain.block(&[tx]).remove(0)
+        };
+        let within = send(&mut chain, per_event, fits);
+        assert_eq!(within.status, "ok", "{kind}: {within:?}");
+        let bytes: u64 = within
+            .events
+            .iter()
+            .map(|e| (e.topic.len() + e.data.len()) as u64)
+            .sum();
+        assert_eq!(bytes, max, "{kind}: the whole budget");
+        let over = send(&mut chain, per_event, fits + 1);
+        assert_eq!(
+            (over.status.as_str(), over.error_kind.as_deref()),
+            ("trapped", Some("host_error")),
+            "{kind}"
+        );
+        assert!(
+            over.events.is_empty(),
+            "{kind}: a failed transaction keeps none"
+        );
+        // The next transaction has a budget of its own.
+        let again = send(&mut chain, per_event, fits);
+        assert_eq!(again.status, "ok", "{kind}");
+        seen.push((within, over, again));
+    }
+    assert_eq!(seen[0], seen[1], "both backends agree");
+}

@@ -50,7 +50,11 @@ pub(crate) struct ServeArgs {
     /// How long one HTTP request may take, in milliseconds.
     #[arg(long, default_value_t = RpcLimits::default().request_timeout.as_millis() as u64, value_parser = parse::u64_arg)]
     request_timeout_ms: u64,
-    /// The most gas a query may use.
+    /// How long a query or a simulation may run, in milliseconds (then
+    /// it answers `timeout`).
+    #[arg(long, default_value_t = RpcLimits::default().read_timeout.as_millis() as u64, value_parser = parse::u64_arg)]
+    read_timeout_ms: u64,
+    /// The most gas a query or a simulation may use.
     #[arg(long, default_value_t = RpcLimits::default().query_gas_cap, value_parser = parse::gas_arg)]
     query_gas_cap: u64,
     /// Most transactions waiting in the mempool.
@@ -146,6 +150,7 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         mempool_size: size(args.mempool_size),
         max_subscriptions: size(args.max_subscriptions),
         header_timeout: Duration::from_millis(args.header_timeout_ms.max(1)),
+        read_timeout: Duration::from_millis(args.read_timeout_ms.max(1)),
         ..RpcLimits::default()
     };
     config.access = ward_node::Access {

@@ -56,7 +56,7 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc, thread::JoinHandle, time::D
 
 pub use access::Access;
 pub use replica::ClusterConfig;
-pub use rpc::RpcError;
+pub use rpc::{MAX_BLOCK_TIME, RpcError};
 pub use server::RESERVED_CONNECTIONS;
 pub use settings::ChainSettings;
 use ward_state::StateError;
@@ -85,8 +85,13 @@ pub struct RpcLimits {
     /// a `wait` that runs out answers with the transaction's hash and a
     /// `timeout` error). Default: 30 s.
     pub request_timeout: Duration,
-    /// The most gas a `query` may use. Default: 50 000 000.
+    /// The most gas a `query` or a `simulateTransaction` may use (reads
+    /// are free: far less than a block's). Default: 20 000 000.
     pub query_gas_cap: u64,
+    /// How long a `query` or a `simulateTransaction` may run before it is
+    /// stopped (`timeout`): the wall-clock budget of a free read, far
+    /// below a transaction's backstop. Default: 1 s.
+    pub read_timeout: Duration,
     /// Most transactions waiting in the mempool. Default: 10 000.
     pub mempool_size: usize,
     /// Most subscriptions on one WebSocket connection. Default: 16.
@@ -110,7 +115,8 @@ impl Default for RpcLimits {
             max_batch: 100,
             max_connections: 256,
             request_timeout: Duration::from_secs(30),
-            query_gas_cap: 50_000_000,
+            query_gas_cap: 20_000_000,
+            read_timeout: Duration::from_secs(1),
             mempool_size: 10_000,
             max_subscriptions: 16,
             ws_queue: 256,

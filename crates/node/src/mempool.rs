@@ -1,18 +1,29 @@
 //! The mempool: verified transactions waiting for a block.
 //!
-//! Bounded by a count; full is a refusal, never an eviction of someone
-//! else's transaction. Each sender's transactions are kept by nonce: a
+//! Bounded by a count. Each sender's transactions are kept by nonce: a
 //! transaction may arrive ahead of its predecessors (up to
 //! [`MAX_NONCE_GAP`] past the sender's next nonce) and waits for them. A
 //! block takes transactions in arrival order, each sender's in nonce order
 //! from its next nonce, and stops at a gap.
 //!
+//! A transaction behind a gap cannot run until the gap is filled, so such
+//! *gapped* transactions are bounded apart: at most
+//! [`MAX_GAPPED_PER_SENDER`] per sender and a quarter of the mempool in
+//! all, and one that has waited [`GAPPED_TTL`] expires. When the mempool
+//! is full, a transaction that can run takes the place of the gapped one
+//! that arrived last; otherwise full is a refusal. Every transaction
+//! expires after [`PENDING_TTL`].
+//!
 //! A transaction leaves the mempool in a committed block (its waiters get
 //! its receipt) or evicted with an error (its waiters get the error): a
-//! nonce that a committed transaction used, or a transaction whose
-//! execution aborted its block.
+//! nonce that a committed transaction used, a transaction whose execution
+//! aborted its block, an expired one, or a gapped one a runnable one
+//! displaced.
 
-use std::collections::BTreeMap;
+use std::{
+    collections::BTreeMap,
+    time::{Duration, Instant},
+};
 
 use ward_chain::tx::VerifiedTx;
 use ward_primitives::{Address, Hash32};
@@ -21,6 +32,76 @@ use crate::rpc::RpcError;
 
 /// How far past a sender's next nonce a transaction may be.
 pub const MAX_NONCE_GAP: u64 = 64;
+
+/// Most gapped transactions (behind a nonce that is not pending) one
+/// sender may have waiting.
+pub const MAX_GAPPED_PER_SENDER: usize = 16;
+
+/// How long a gapped transaction may wait for its gap to be filled.
+pub const GAPPED_TTL: Duration = Duration::from_secs(60);
+
+/// How long any transaction may wait for a block.
+pub const PENDING_TTL: Duration = Duration::from_secs(30 * 60);
+
+/// Transactions that ran past the executor's wall-clock backstop are
+/// remembered (at most this many, the oldest forgotten first) and never
+/// admitted again.
+pub const TIMED_OUT_KEPT: usize = 10_000;
+
+/// How long a sender whose transaction ran past the backstop is refused.
+pub const TIMED_OUT_THROTTLE: Duration = Duration::from_secs(10 * 60);
+
+/// What the node holds against transactions that tripped the wall-clock
+/// backstop, and their senders. Gas bounds time, so the backstop fires
+/// only for a mispriced path or a sick machine; when it does, the same
+/// bytes must not buy another free 10 s of the node's time, nor their
+/// sender's next transaction.
+#[derive(Default)]
+pub(crate) struct Penalties {
+    timed_out: std::collections::BTreeSet<Hash32>,
+    /// In the order they were added, to forget the oldest.
+    order: std::collections::VecDeque<Hash32>,
+    throttled: BTreeMap<Address, Instant>,
+}
+
+impl Penalties {
+    /// `tx` of `sender` ran past the backstop at `now`.
+    pub(crate) fn timed_out(&mut self, tx: Hash32, sender: Address, now: Instant) {
+        if self.timed_out.insert(tx) {
+            self.order.push_back(tx);
+        }
+        while self.order.len() > TIMED_OUT_KEPT {
+            if let Some(old) = self.order.pop_front() {
+                self.timed_out.remove(&old);
+            }
+        }
+        self.throttled.insert(sender, now + TIMED_OUT_THROTTLE);
+        // Forget throttles that are over, so the map stays small.
+        self.throttled.retain(|_, until| *until > now);
+    }
+
+    /// Why `tx` of `sender` is refused at `now`, if it is.
+    pub(crate) fn refusal(&self, tx: &Hash32, sender: &Address, now: Instant) -> Option<RpcError> {
+        if self.timed_out.contains(tx) {
+            return Some(RpcError::refused(
+                "timed_out",
+                format!(
+                    "transaction {tx} ran past this node's wall-clock limit; it is not accepted again"
+                ),
+            ));
+        }
+        match self.throttled.get(sender) {
+            Some(until) if *until > now => Some(RpcError::refused(
+                "throttled",
+                format!(
+                    "a transaction of {sender} ran past this node's wall-clock limit: its transactions are refused for {} s more",
+                    until.saturating_duration_since(now).as_secs() + 1
+                ),
+            )),
+            _ => None,
+        }
+    }
+}
 
 /// Who waits for a transaction's block: the receipt and the block's
 /// height, or why it will never be in one.
@@ -39,7 +120,44 @@ struct Pending {
     tx: VerifiedTx,
     /// Its arrival.
     seq: u64,
+    arrived: Instant,
     waiters: Vec<Waiter>,
+}
+
+/// One sender's pending transactions.
+#[derive(Default)]
+struct Queue {
+    /// Its next nonce in the committed state, as last seen.
+    next: u64,
+    nonces: BTreeMap<u64, Hash32>,
+    /// How many of `nonces` are past the first gap after `next`.
+    gapped: usize,
+}
+
+impl Queue {
+    /// The nonces past the run that starts at `next`.
+    fn count_gapped(&self) -> usize {
+        let mut expected = self.next;
+        let mut gapped = 0;
+        for &nonce in self.nonces.keys() {
+            if nonce == expected {
+                expected += 1;
+            } else if nonce > expected {
+                gapped += 1;
+            }
+        }
+        gapped
+    }
+
+    /// Whether `nonce` would wait behind a gap, the committed next nonce
+    /// being at least `next`.
+    fn would_be_gapped(&self, nonce: u64, next: u64) -> bool {
+        let mut expected = self.next.max(next);
+        while self.nonces.contains_key(&expected) {
+            expected += 1;
+        }
+        nonce > expected
+    }
 }
 
 /// Why the mempool refused a transaction.
@@ -57,15 +175,23 @@ pub(crate) enum Refused {
         "nonce {got} is too far ahead: the sender's next nonce is {next}, at most {MAX_NONCE_GAP} may wait"
     )]
     NonceTooFar { next: u64, got: u64 },
+    #[error(
+        "nonce {got} would wait behind a gap (the sender's next nonce is {next}), and too many such transactions wait already"
+    )]
+    TooManyGapped { next: u64, got: u64 },
 }
 
 /// The pending transactions.
 pub(crate) struct Mempool {
     capacity: usize,
     by_hash: BTreeMap<Hash32, Pending>,
-    by_sender: BTreeMap<Address, BTreeMap<u64, Hash32>>,
+    by_sender: BTreeMap<Address, Queue>,
     arrival: BTreeMap<u64, Hash32>,
     next_seq: u64,
+    /// Gapped transactions of every sender.
+    gapped: usize,
+    /// When [`Mempool::expire`] last ran from an insert.
+    expired_at: Option<Instant>,
 }
 
 impl Mempool {
@@ -76,6 +202,36 @@ impl Mempool {
             by_sender: BTreeMap::new(),
             arrival: BTreeMap::new(),
             next_seq: 0,
+            gapped: 0,
+            expired_at: None,
+        }
+    }
+
+    /// The most gapped transactions the whole mempool keeps.
+    fn max_gapped(&self) -> usize {
+        (self.capacity / 4).max(1)
+    }
+
+    /// How many transactions wait behind a gap.
+    #[cfg(test)]
+    pub(crate) fn gapped(&self) -> usize {
+        self.gapped
+    }
+
+    /// Recounts `sender`'s gapped transactions after a change, with its
+    /// committed next nonce now `next` (when known).
+    fn recount(&mut self, sender: &Address, next: Option<u64>) {
+        let Some(queue) = self.by_sender.get_mut(sender) else {
+            return;
+        };
+        if let Some(next) = next {
+            queue.next = queue.next.max(next);
+        }
+        let before = queue.gapped;
+        queue.gapped = queue.count_gapped();
+        self.gapped = self.gapped - before + queue.gapped;
+        if queue.nonces.is_empty() {
+            self.by_sender.remove(sender);
         }
     }
 
@@ -92,6 +248,25 @@ impl Mempool {
         next_nonce: u64,
         waiter: Option<Waiter>,
     ) -> Result<(), Refused> {
+        self.insert_at(tx, next_nonce, waiter, Instant::now())
+    }
+
+    /// [`Mempool::insert`] at `now` (which expiry is counted from).
+    pub(crate) fn insert_at(
+        &mut self,
+        tx: VerifiedTx,
+        next_nonce: u64,
+        waiter: Option<Waiter>,
+        now: Instant,
+    ) -> Result<(), Refused> {
+        // Expiry runs from inserts, at most once a second.
+        if self
+            .expired_at
+            .is_none_or(|at| now.saturating_duration_since(at) >= Duration::from_secs(1))
+        {
+            self.expired_at = Some(now);
+            self.expire(now);
+        }
         let hash = tx.hash();
         let nonce = tx.body().nonce;
         if self.by_hash.contains_key(&hash) {
@@ -110,40 +285,112 @@ impl Mempool {
             });
         }
         let sender = tx.sender();
-        if self
-            .by_sender
-            .get(&sender)
-            .is_some_and(|nonces| nonces.contains_key(&nonce))
-        {
+        let queue = self.by_sender.get(&sender);
+        if queue.is_some_and(|q| q.nonces.contains_key(&nonce)) {
             return Err(Refused::NoncePending(nonce));
         }
+        let gapped = match queue {
+            Some(queue) => queue.would_be_gapped(nonce, next_nonce),
+            None => nonce > next_nonce,
+        };
+        if gapped {
+            let own = queue.map_or(0, |q| q.gapped);
+            if own >= MAX_GAPPED_PER_SENDER || self.gapped >= self.max_gapped() {
+                return Err(Refused::TooManyGapped {
+                    next: next_nonce,
+                    got: nonce,
+                });
+            }
+        }
         if self.len() >= self.capacity {
-            return Err(Refused::Full(self.capacity));
+            // A transaction that can run takes the place of the gapped one
+            // that arrived last.
+            let displaced = (!gapped)
+                .then(|| self.newest_gapped())
+                .flatten()
+                .ok_or(Refused::Full(self.capacity))?;
+            let error = RpcError::refused(
+                "mempool_full",
+                "the mempool was full and this transaction waited behind a nonce gap: a transaction that could run took its place",
+            );
+            self.evict(&displaced, &error);
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.by_sender
-            .entry(sender)
-            .or_default()
-            .insert(nonce, hash);
+        let queue = self.by_sender.entry(sender).or_default();
+        queue.next = queue.next.max(next_nonce);
+        queue.nonces.insert(nonce, hash);
         self.arrival.insert(seq, hash);
         self.by_hash.insert(
             hash,
             Pending {
                 tx,
                 seq,
+                arrived: now,
                 waiters: waiter.into_iter().collect(),
             },
         );
+        self.recount(&sender, Some(next_nonce));
         Ok(())
+    }
+
+    /// The gapped transaction that arrived last, if any.
+    fn newest_gapped(&self) -> Option<Hash32> {
+        if self.gapped == 0 {
+            return None;
+        }
+        self.arrival.values().rev().copied().find(|hash| {
+            self.by_hash.get(hash).is_some_and(|p| {
+                let nonce = p.tx.body().nonce;
+                self.by_sender
+                    .get(&p.tx.sender())
+                    .is_some_and(|q| q.would_be_gapped(nonce, 0))
+            })
+        })
+    }
+
+    /// Evicts what has waited too long at `now`: gapped transactions after
+    /// [`GAPPED_TTL`], any after [`PENDING_TTL`]. How many were evicted.
+    pub(crate) fn expire(&mut self, now: Instant) -> usize {
+        let mut expired = Vec::new();
+        for hash in self.arrival.values() {
+            let Some(pending) = self.by_hash.get(hash) else {
+                continue;
+            };
+            let waited = now.saturating_duration_since(pending.arrived);
+            if waited < GAPPED_TTL {
+                // Arrival order: everything after waited less.
+                break;
+            }
+            let gapped = self
+                .by_sender
+                .get(&pending.tx.sender())
+                .is_some_and(|q| q.would_be_gapped(pending.tx.body().nonce, 0));
+            if waited >= PENDING_TTL {
+                expired.push((
+                    *hash,
+                    "it waited for a block longer than the mempool keeps any transaction",
+                ));
+            } else if gapped {
+                expired.push((*hash, "its nonce gap was not filled in time"));
+            }
+        }
+        let count = expired.len();
+        for (hash, why) in expired {
+            self.evict(
+                &hash,
+                &RpcError::refused("expired", format!("expired: {why}")),
+            );
+        }
+        count
     }
 
     /// The first nonce at or after `next_nonce` that `sender` has no
     /// pending transaction for: what a dev account signs next.
     pub(crate) fn next_free_nonce(&self, sender: &Address, next_nonce: u64) -> u64 {
         let mut nonce = next_nonce;
-        if let Some(nonces) = self.by_sender.get(sender) {
-            while nonces.contains_key(&nonce) {
+        if let Some(queue) = self.by_sender.get(sender) {
+            while queue.nonces.contains_key(&nonce) {
                 nonce += 1;
             }
         }
@@ -180,8 +427,9 @@ impl Mempool {
             // The sender's run from its next nonce, taken when its first
             // transaction to arrive comes up.
             let mut nonce = expected;
-            if let Some(nonces) = self.by_sender.get(&sender) {
-                while let Some(pending) = nonces.get(&nonce).and_then(|h| self.by_hash.get(h)) {
+            if let Some(queue) = self.by_sender.get(&sender) {
+                while let Some(pending) = queue.nonces.get(&nonce).and_then(|h| self.by_hash.get(h))
+                {
                     let limit = pending.tx.body().gas_limit;
                     if gas.saturating_add(limit) > max_gas {
                         break;
@@ -200,12 +448,10 @@ impl Mempool {
         let pending = self.by_hash.remove(hash)?;
         self.arrival.remove(&pending.seq);
         let sender = pending.tx.sender();
-        if let Some(nonces) = self.by_sender.get_mut(&sender) {
-            nonces.remove(&pending.tx.body().nonce);
-            if nonces.is_empty() {
-                self.by_sender.remove(&sender);
-            }
+        if let Some(queue) = self.by_sender.get_mut(&sender) {
+            queue.nonces.remove(&pending.tx.body().nonce);
         }
+        self.recount(&sender, None);
         Some(pending)
     }
 
@@ -234,7 +480,13 @@ impl Mempool {
         let stale: Vec<(u64, Hash32)> = self
             .by_sender
             .get(sender)
-            .map(|nonces| nonces.range(..next_nonce).map(|(n, h)| (*n, *h)).collect())
+            .map(|queue| {
+                queue
+                    .nonces
+                    .range(..next_nonce)
+                    .map(|(n, h)| (*n, *h))
+                    .collect()
+            })
             .unwrap_or_default();
         for (nonce, hash) in stale {
             let error = RpcError::refused(
@@ -243,6 +495,7 @@ impl Mempool {
             );
             self.evict(&hash, &error);
         }
+        self.recount(sender, Some(next_nonce));
     }
 
     /// Evicts everything (shutdown): waiters hear `error`.

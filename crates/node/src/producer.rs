@@ -181,6 +181,11 @@ fn produce(shared: &Shared, mut txs: Vec<VerifiedTx>) -> Result<Arc<Block>, RpcE
                 if let Some(tx) = txs.first() {
                     tracing::error!(tx = %tx.hash(), %error, "transaction aborted its block: evicted");
                     let mut pool = lock(&shared.pool);
+                    if is_timeout(&error) {
+                        // Never again, and not its sender for a while.
+                        pool.penalties
+                            .timed_out(tx.hash(), tx.sender(), ward_vm::clock::now());
+                    }
                     pool.mempool.evict(&tx.hash(), &rpc);
                     shared.metrics.mempool.set(pool.mempool.len() as i64);
                 }
@@ -188,6 +193,11 @@ fn produce(shared: &Shared, mut txs: Vec<VerifiedTx>) -> Result<Arc<Block>, RpcE
             }
         }
     }
+}
+
+/// Whether `error` is the executor's wall-clock backstop.
+fn is_timeout(error: &ExecError) -> bool {
+    matches!(error, ExecError::Fault(fault) if fault.kind() == FaultKind::Timeout)
 }
 
 /// The error a node fault becomes; a storage or corruption fault also

@@ -733,6 +733,12 @@ fn submit(shared: &Shared, tx: VerifiedTx, wait: bool) -> Result<Answer, RpcErro
                 ));
             }
         }
+        if let Some(refusal) = pool
+            .penalties
+            .refusal(&hash, &tx.sender(), ward_vm::clock::now())
+        {
+            return Err(reject(shared, refusal));
+        }
         let next = shared.store.nonce(&tx.sender()).map_err(RpcError::state)?;
         // A pending duplicate is the mempool's own refusal (`Known`); a
         // committed one is found here.
@@ -753,6 +759,7 @@ fn submit(shared: &Shared, tx: VerifiedTx, wait: bool) -> Result<Answer, RpcErro
                 let kind = match refused {
                     Refused::Full(_) => "mempool_full",
                     Refused::Known(_) => "known",
+                    Refused::TooManyGapped { .. } => "nonce_gap",
                     _ => "nonce",
                 };
                 reject(shared, RpcError::refused(kind, refused.to_string()))
@@ -817,6 +824,7 @@ fn simulate(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
         p.done()?;
         let tx = SignedTx::verify_bytes(&raw, &shared.settings.chain_id)
             .map_err(|e| RpcError::refusal(&e))?;
+        within_read_cap(shared, tx.body().gas_limit)?;
         (reader.simulate(&tx, time), tx.body().payload.clone())
     } else {
         let from = p.address("from")?;
@@ -826,6 +834,7 @@ fn simulate(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
         // has no nonce to check and waits for nothing.
         let _ = (p.u64("nonce")?, p.bool("wait")?);
         p.done()?;
+        within_read_cap(shared, gas_limit)?;
         let tx = Tx::of_payload(from, payload.clone(), gas_limit);
         (reader.simulate_unsigned(tx, time), payload)
     };
@@ -857,10 +866,28 @@ fn simulate(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
     Ok(out)
 }
 
-/// An executor error as an RPC error: a refusal is the caller's, anything
-/// else the node's.
+/// Refuses a free read (`query`, `simulateTransaction`) of more gas than
+/// the node's read cap (`--query-gas-cap`).
+fn within_read_cap(shared: &Shared, gas: u64) -> Result<(), RpcError> {
+    let cap = shared.config.limits.query_gas_cap;
+    if gas > cap {
+        return Err(RpcError::invalid_params(format!(
+            "gas {gas} is above this node's cap for reads of {cap} (--query-gas-cap)"
+        )));
+    }
+    Ok(())
+}
+
+/// An executor error as an RPC error: a refusal is the caller's, a read
+/// past its wall-clock budget a `timeout`, anything else the node's.
 fn exec_error(error: &ExecError) -> RpcError {
     match error {
+        ExecError::Fault(fault) if fault.kind() == ward_vm::FaultKind::Timeout => {
+            RpcError::refused(
+                "timeout",
+                "the read ran past this node's wall-clock budget for reads (--read-timeout-ms)",
+            )
+        }
         ExecError::Refused { refusal, .. } => RpcError::refused("limit", refusal.to_string()),
         ExecError::InvalidTx(message) => RpcError::refused("invalid", message.clone()),
         other => RpcError::fault(other),
@@ -894,18 +921,13 @@ fn query(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
     let to = p.address("to")?;
     let input = call_input(shared, &to, &mut p)?;
     let height = p.u64("height")?;
-    let cap = shared.config.limits.query_gas_cap;
-    let gas = p.u64("gas")?.unwrap_or(cap);
+    let gas = p.u64("gas")?.unwrap_or(shared.config.limits.query_gas_cap);
     let from = match p.string("from")? {
         None => Address::default(),
         Some(text) => Address(unhex32(&text).map_err(RpcError::invalid_params)?),
     };
     p.done()?;
-    if gas > cap {
-        return Err(RpcError::invalid_params(format!(
-            "gas {gas} is above this node's query cap of {cap}"
-        )));
-    }
+    within_read_cap(shared, gas)?;
     let reader = shared.reader(height)?;
     if reader
         .store()
@@ -1152,6 +1174,12 @@ fn mine(shared: &Shared) -> Result<Answer, RpcError> {
     Ok(Answer::Value(json::block(&block.record)))
 }
 
+/// The latest time `setNextBlockTime` may choose, in milliseconds since
+/// the Unix epoch: 2^53 - 1 (the year 287 396, and the largest integer a
+/// JavaScript client reads exactly), so that blocks after it still have
+/// later times to take.
+pub const MAX_BLOCK_TIME: u64 = (1 << 53) - 1;
+
 fn set_next_block_time(shared: &Shared, time: u64) -> Result<Value, RpcError> {
     let height = shared.store.height().map_err(RpcError::state)?;
     let last = shared
@@ -1162,6 +1190,11 @@ fn set_next_block_time(shared: &Shared, time: u64) -> Result<Value, RpcError> {
     if time <= last {
         return Err(RpcError::invalid_params(format!(
             "block times increase: the last block's is {last}"
+        )));
+    }
+    if time > MAX_BLOCK_TIME {
+        return Err(RpcError::invalid_params(format!(
+            "{time} is past the latest block time a chain may reach, {MAX_BLOCK_TIME} ms: every later block needs a later time"
         )));
     }
     lock(&shared.pool).next_time = Some(time);

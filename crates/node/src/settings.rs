@@ -12,6 +12,55 @@ use ward_vm::CodeHash;
 
 use crate::NodeError;
 
+/// A copy of the chain's settings beside the store, written when a node
+/// first opens the directory: it says a chain lives here, so that a
+/// directory whose store went missing is refused rather than taken for a
+/// new chain at height 0.
+pub const CHAIN_FILE: &str = "chain.json";
+
+/// Refuses a data directory whose [`CHAIN_FILE`] says a chain lives there
+/// but whose store is gone.
+///
+/// # Errors
+///
+/// [`NodeError::Settings`] naming both files.
+pub fn check_store_present(dir: &std::path::Path) -> Result<(), NodeError> {
+    let store = dir.join(ward_state::DATABASE_FILE);
+    if dir.join(CHAIN_FILE).exists() && !store.exists() {
+        return Err(NodeError::Settings(format!(
+            "{} says a chain lives in {}, but its store {} is missing: restore it (or remove {CHAIN_FILE} to start a new chain there)",
+            CHAIN_FILE,
+            dir.display(),
+            ward_state::DATABASE_FILE
+        )));
+    }
+    Ok(())
+}
+
+/// Writes [`CHAIN_FILE`] in `dir` when it is missing (through a temporary
+/// file, so a crash leaves the whole file or none).
+///
+/// # Errors
+///
+/// [`NodeError::Io`].
+pub fn record_chain_file(dir: &std::path::Path, settings: &ChainSettings) -> Result<(), NodeError> {
+    let path = dir.join(CHAIN_FILE);
+    if path.exists() {
+        return Ok(());
+    }
+    let json = serde_json::to_vec_pretty(settings)
+        .map_err(|e| NodeError::Settings(format!("cannot encode the settings: {e}")))?;
+    let temp = dir.join(format!(".{CHAIN_FILE}.tmp"));
+    std::fs::write(&temp, json)?;
+    std::fs::rename(&temp, &path)?;
+    Ok(())
+}
+
+/// No bound (a field absent from an older record).
+fn unbounded() -> u64 {
+    u64::MAX
+}
+
 /// The name of the record in the store's settings table.
 const RECORD: &str = "chain";
 
@@ -35,6 +84,11 @@ pub struct ChainSettings {
     pub tx_memory_bytes: u64,
     /// Instances (frames and children) alive at once in one transaction.
     pub max_instances: u64,
+    /// Topic and data bytes the events of one transaction may hold.
+    /// Absent from records of chains before schedule version 6 (which this
+    /// build refuses anyway): unbounded.
+    #[serde(default = "unbounded")]
+    pub max_tx_event_bytes: u64,
     /// The system runtimes contracts may be deployed for: each name's
     /// module's code hash, hex (`docs/runtimes.md`). Absent from records
     /// written before runtimes existed: none.
@@ -54,6 +108,7 @@ impl ChainSettings {
             max_block_gas: limits.max_block_gas,
             tx_memory_bytes: limits.tx_memory_bytes,
             max_instances: limits.max_instances,
+            max_tx_event_bytes: limits.max_tx_event_bytes,
             runtimes: BTreeMap::new(),
         }
     }
@@ -66,6 +121,7 @@ impl ChainSettings {
             max_block_gas: self.max_block_gas,
             tx_memory_bytes: self.tx_memory_bytes,
             max_instances: self.max_instances,
+            max_tx_event_bytes: self.max_tx_event_bytes,
         }
     }
 

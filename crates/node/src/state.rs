@@ -17,6 +17,8 @@ use crate::{
 /// What the producer is asked, under one lock with the mempool.
 pub(crate) struct Pool {
     pub(crate) mempool: Mempool,
+    /// Transactions that ran past the backstop, and their senders.
+    pub(crate) penalties: crate::mempool::Penalties,
     /// `mine` calls waiting for their block.
     pub(crate) mine: Vec<oneshot::Sender<Result<Arc<Block>, RpcError>>>,
     /// The next block's time, if `setNextBlockTime` chose it.
@@ -63,6 +65,7 @@ impl Shared {
         config: NodeConfig,
         join: impl FnOnce(&ChainSettings) -> Result<Option<Replica>, NodeError>,
     ) -> Result<Shared, NodeError> {
+        crate::settings::check_store_present(&config.data_dir)?;
         let store = Arc::new(RedbStore::create(&config.data_dir)?);
         let mut vm_config = Config {
             tier_up: config.tier_up,
@@ -86,6 +89,7 @@ impl Shared {
         let runtimes = Arc::new(runtimes);
         let settings =
             ChainSettings::open(&store, &config.chain_id, config.max_block_gas, &registered)?;
+        crate::settings::record_chain_file(&config.data_dir, &settings)?;
         let replica = join(&settings)?;
         let cache = Arc::new(
             ModuleCache::new(backend, &vm_config, options)
@@ -110,6 +114,7 @@ impl Shared {
         Ok(Shared {
             pool: Mutex::new(Pool {
                 mempool: Mempool::new(config.limits.mempool_size),
+                penalties: crate::mempool::Penalties::default(),
                 mine: Vec::new(),
                 next_time: None,
                 stopping: false,
@@ -153,7 +158,7 @@ impl Shared {
         Ok(Executor::with_cache(Arc::new(snapshot), self.cache.clone())
             .with_runtimes(self.executor.runtimes().clone())
             .with_limits(self.settings.limits())
-            .with_timeout(Some(self.config.tx_timeout)))
+            .with_timeout(Some(self.config.limits.read_timeout)))
     }
 
     /// Asks the producer to finish its block and stop.

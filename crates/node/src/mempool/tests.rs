@@ -112,3 +112,85 @@ fn waiters_hear_of_commits_and_evictions() {
     assert_eq!(heard_two.try_recv().unwrap().unwrap_err().kind, "nonce");
     assert_eq!(pool.len(), 0);
 }
+
+#[test]
+fn gapped_transactions_are_bounded_per_sender_and_released_by_their_gap() {
+    let mut pool = Mempool::new(1_000);
+    // Next nonce 0: nonces 1.. wait behind the gap at 0.
+    for nonce in 1..=MAX_GAPPED_PER_SENDER as u64 {
+        pool.insert(tx(0, nonce, 1), 0, None).unwrap();
+    }
+    assert_eq!(pool.gapped(), MAX_GAPPED_PER_SENDER);
+    let next = MAX_GAPPED_PER_SENDER as u64 + 1;
+    assert_eq!(
+        pool.insert(tx(0, next, 1), 0, None),
+        Err(Refused::TooManyGapped { next: 0, got: next })
+    );
+    // Filling the gap makes them runnable, and no longer counted.
+    pool.insert(tx(0, 0, 1), 0, None).unwrap();
+    assert_eq!(pool.gapped(), 0);
+    pool.insert(tx(0, next, 1), 0, None).unwrap();
+    assert_eq!(nonces(&pool, u64::MAX, 0).len(), MAX_GAPPED_PER_SENDER + 2);
+}
+
+#[test]
+fn strangers_with_gaps_cannot_fill_the_mempool() {
+    // The finding: fresh keys sending nonces 1..63 (gaps never filled)
+    // filled every slot. Now they get a quarter at most, and senders
+    // whose transactions can run still get in.
+    let capacity = 200;
+    let mut pool = Mempool::new(capacity);
+    let mut accepted = 0;
+    for key in 0..40 {
+        for nonce in 1..MAX_NONCE_GAP {
+            if pool.insert(tx(key, nonce, 1), 0, None).is_ok() {
+                accepted += 1;
+            }
+        }
+    }
+    assert_eq!(accepted, capacity / 4);
+    assert_eq!(pool.gapped(), capacity / 4);
+    for key in 100..100 + (capacity - capacity / 4) as u32 {
+        pool.insert(tx(key, 0, 1), 0, None).unwrap();
+    }
+    assert_eq!(pool.len(), capacity);
+    // Full: a runnable transaction takes a gapped one's place, and the
+    // gapped one's waiter hears why; a gapped one is refused.
+    let (waiter, mut heard) = tokio::sync::oneshot::channel();
+    let mut pool_with_waiter = Mempool::new(2);
+    pool_with_waiter
+        .insert(tx(1, 5, 1), 0, Some(waiter))
+        .unwrap();
+    pool_with_waiter.insert(tx(2, 0, 1), 0, None).unwrap();
+    pool_with_waiter.insert(tx(3, 0, 1), 0, None).unwrap();
+    assert_eq!(pool_with_waiter.len(), 2);
+    assert!(matches!(heard.try_recv(), Ok(Err(_))));
+    assert_eq!(
+        pool_with_waiter.insert(tx(4, 0, 1), 0, None),
+        Err(Refused::Full(2))
+    );
+    for key in 300..310 {
+        assert!(pool.insert(tx(key, 0, 1), 0, None).is_ok(), "{key}");
+    }
+    assert_eq!(pool.len(), capacity);
+    assert_eq!(pool.gapped(), capacity / 4 - 10);
+}
+
+#[test]
+fn gapped_transactions_expire_and_every_transaction_does_eventually() {
+    let start = Instant::now();
+    let mut pool = Mempool::new(100);
+    pool.insert_at(tx(0, 3, 1), 0, None, start).unwrap();
+    pool.insert_at(tx(1, 0, 1), 0, None, start).unwrap();
+    assert_eq!(pool.expire(start + GAPPED_TTL / 2), 0);
+    assert_eq!(pool.expire(start + GAPPED_TTL), 1, "the gapped one");
+    assert_eq!(pool.len(), 1);
+    assert_eq!(pool.expire(start + PENDING_TTL), 1, "the runnable one");
+    assert_eq!(pool.len(), 0);
+    // Inserts run the expiry themselves.
+    pool.insert_at(tx(2, 9, 1), 0, None, start).unwrap();
+    pool.insert_at(tx(3, 0, 1), 0, None, start + GAPPED_TTL)
+        .unwrap();
+    assert_eq!(pool.len(), 1);
+    assert_eq!(pool.gapped(), 0);
+}

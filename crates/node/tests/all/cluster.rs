@@ -168,7 +168,7 @@ async fn scenario(members: &mut Etcd) {
 #[test]
 fn the_block_log_is_fenced_and_survives_the_etcd_leader() {
     if let Some(why) = ward_testkit::etcd::missing() {
-        eprintln!("skipped: {why}");
+        ward_testkit::skip(&why);
         return;
     }
     let dir: PathBuf = crate::temp_dir("etcd");

@@ -29,11 +29,21 @@ fn the_limits_table_states_the_defaults() {
         ("--query-gas-cap", limits.query_gas_cap),
         ("--mempool-size", limits.mempool_size as u64),
         ("--max-subscriptions", limits.max_subscriptions as u64),
+        (
+            "--header-timeout-ms",
+            limits.header_timeout.as_millis() as u64,
+        ),
+        ("--read-timeout-ms", limits.read_timeout.as_millis() as u64),
     ];
     for (flag, default) in rows {
         let row = format!("| `{flag}` | {default}");
         assert!(doc.contains(&row), "docs/node.md lacks {row:?}");
     }
+    use ward_node::mempool::{TIMED_OUT_KEPT, TIMED_OUT_THROTTLE};
+    assert!(doc.contains(&format!("the last {TIMED_OUT_KEPT}, `TIMED_OUT_KEPT`")));
+    assert!(doc.contains(&format!("refused for {} s", TIMED_OUT_THROTTLE.as_secs())));
+    let reserved = format!("one of {} reserved slots", ward_node::RESERVED_CONNECTIONS);
+    assert!(doc.contains(&reserved), "{reserved}");
     let queue = format!("queue of {}", limits.ws_queue);
     assert!(doc.contains(&queue), "{queue}");
     let send = format!("complete in {} s", limits.ws_send_timeout.as_secs());
@@ -43,6 +53,13 @@ fn the_limits_table_states_the_defaults() {
     assert!(doc.contains(ward_chain::tx::DEV_SEED));
     assert_eq!(ward_chain::tx::DEV_ACCOUNTS, 10, "docs/node.md says ten");
     assert!(doc.contains(&format!("{MAX_NONCE_GAP} or more past")));
+    use ward_node::mempool::{GAPPED_TTL, MAX_GAPPED_PER_SENDER, PENDING_TTL};
+    assert!(doc.contains(&format!("at most {MAX_GAPPED_PER_SENDER} per sender")));
+    assert!(doc.contains(&format!("after {} s (`GAPPED_TTL`)", GAPPED_TTL.as_secs())));
+    assert!(doc.contains(&format!(
+        "after {} s\n(`PENDING_TTL`)",
+        PENDING_TTL.as_secs()
+    )));
 }
 
 #[test]

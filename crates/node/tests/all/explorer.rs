@@ -289,9 +289,9 @@ async fn scenario(node: &Node, driver: &Driver, profile: &Path) {
 fn the_explorer_works_in_a_real_browser() {
     for program in [CHROMIUM, CHROMEDRIVER] {
         if !Path::new(program).exists() {
-            eprintln!(
-                "skipped: {program} is missing (Debian's chromium and chromium-driver; `make test` installs them as root)"
-            );
+            ward_testkit::skip(&format!(
+                "{program} is missing (Debian's chromium and chromium-driver; `make test` installs them as root)"
+            ));
             return;
         }
     }

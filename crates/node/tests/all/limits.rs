@@ -321,6 +321,22 @@ fn a_directory_of_another_chain_is_refused_and_state_survives_a_restart() {
         start("another"),
         Err(ward_node::NodeError::Settings(_))
     ));
+    // A directory that lost its store is refused, not taken for a new
+    // chain; once the store is back, it serves as before.
+    let store = dir.join(ward_state::DATABASE_FILE);
+    let kept = dir.join("kept.redb");
+    std::fs::rename(&store, &kept).unwrap();
+    match start("ward-dev") {
+        Err(ward_node::NodeError::Settings(why)) => {
+            assert!(why.contains(ward_node::settings::CHAIN_FILE), "{why}");
+        }
+        other => panic!(
+            "a directory without its store was served: {:?}",
+            other.is_ok()
+        ),
+    }
+    assert!(!store.exists(), "nothing was created in its place");
+    std::fs::rename(&kept, &store).unwrap();
     let node = start("ward-dev").unwrap();
     assert_eq!(ok(&node, "getLatestBlock", json!({}))["state_root"], root);
     // The restarted node loads the contract from the disk cache under the
@@ -358,5 +374,123 @@ fn a_directory_of_another_chain_is_refused_and_state_survives_a_restart() {
         )["nonce"],
         2
     );
+    node.shutdown().unwrap();
+}
+
+/// A contract whose `main` loops until its gas runs out.
+const SPIN: &str =
+    r#"(module (memory (export "memory") 1) (func (export "main") (loop $l (br $l))))"#;
+
+/// `key`'s call of `to` with all the gas a transaction may have, as
+/// `sendRawTransaction` hex.
+fn raw_call(key: u32, nonce: u64, to: Address) -> String {
+    let key = dev_key(key);
+    let tx = TxBody {
+        chain_id: ward_node::DEFAULT_CHAIN_ID.into(),
+        public_key: key.verifying_key().to_bytes(),
+        nonce,
+        gas_limit: ward_executor::ChainLimits::default().max_tx_gas,
+        payload: Payload::Call {
+            to,
+            input: Vec::new(),
+        },
+    }
+    .sign(&key);
+    format!("0x{}", hex::encode(tx.to_bytes()))
+}
+
+#[test]
+fn a_transaction_past_the_backstop_is_not_taken_again_and_its_sender_waits() {
+    // A backstop far below what the loop's gas buys, to trip it.
+    let node = dev_node("backstop", |c| c.tx_timeout = Duration::from_millis(2));
+    let code = format!("0x{}", hex::encode(wat::parse_str(SPIN).unwrap()));
+    let deployed = ok(
+        &node,
+        "sendTransaction",
+        json!({ "from": dev_address(0).to_string(), "deploy": { "code": code }, "wait": true }),
+    );
+    let spin = Address(ward_node::json::unhex32(deployed["address"].as_str().unwrap()).unwrap());
+    let tx = raw_call(1, 0, spin);
+    let first = call(
+        &node,
+        "sendRawTransaction",
+        json!({ "tx": tx, "wait": true }),
+    );
+    assert_eq!(first.unwrap_err()["data"]["kind"], "fault");
+    // The same bytes again: refused before the mempool, for good.
+    assert_eq!(
+        error_kind(&node, "sendRawTransaction", json!({ "tx": tx })),
+        "timed_out"
+    );
+    // Its sender's next transaction: throttled.
+    assert_eq!(
+        error_kind(
+            &node,
+            "sendRawTransaction",
+            json!({ "tx": raw_call(1, 0, Address([7; 32])) })
+        ),
+        "throttled"
+    );
+    // Another sender is served.
+    let other = raw(
+        ward_node::DEFAULT_CHAIN_ID,
+        2,
+        0,
+        Payload::Call {
+            to: Address([7; 32]),
+            input: Vec::new(),
+        },
+    );
+    assert_eq!(
+        ok(
+            &node,
+            "sendRawTransaction",
+            json!({ "tx": other, "wait": true })
+        )["status"],
+        "rejected"
+    );
+    node.shutdown().unwrap();
+}
+
+#[test]
+fn free_reads_have_their_own_gas_cap_and_time_budget() {
+    let node = dev_node("reads", |c| {
+        c.limits.query_gas_cap = 150_000_000;
+        c.limits.read_timeout = Duration::from_millis(2);
+    });
+    let code = format!("0x{}", hex::encode(wat::parse_str(SPIN).unwrap()));
+    let deployed = ok(
+        &node,
+        "sendTransaction",
+        json!({ "from": dev_address(0).to_string(), "deploy": { "code": code }, "wait": true }),
+    );
+    let spin = deployed["address"].clone();
+    // Within the cap, past the time budget: `timeout`, and the node goes on.
+    assert_eq!(
+        error_kind(&node, "query", json!({ "to": spin, "gas": 150_000_000 })),
+        "timeout"
+    );
+    assert_eq!(
+        error_kind(
+            &node,
+            "simulateTransaction",
+            json!({ "from": dev_address(0).to_string(), "call": { "to": spin }, "gas": 150_000_000 })
+        ),
+        "timeout"
+    );
+    // Over the cap: refused before running, for queries and simulations.
+    assert_eq!(
+        error_kind(&node, "query", json!({ "to": spin, "gas": 150_000_001 })),
+        "invalid_params"
+    );
+    assert_eq!(
+        error_kind(
+            &node,
+            "simulateTransaction",
+            json!({ "from": dev_address(0).to_string(), "call": { "to": spin }, "gas": 150_000_001 })
+        ),
+        "invalid_params"
+    );
+    assert_eq!(ok(&node, "getNetwork", json!({}))["height"], 1);
     node.shutdown().unwrap();
 }

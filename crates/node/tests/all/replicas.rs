@@ -95,7 +95,7 @@ fn same_blocks(nodes: &[&Node], top: u64) {
 #[test]
 fn replicas_agree_and_a_damaged_one_is_detected() {
     if let Some(why) = ward_testkit::etcd::missing() {
-        eprintln!("skipped: {why}");
+        ward_testkit::skip(&why);
         return;
     }
     let dir = super::temp_dir("replicas");

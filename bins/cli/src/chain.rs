@@ -49,8 +49,11 @@ pub(crate) struct DeployArgs {
     /// The module: `.wasm` or `.wat`.
     file: PathBuf,
     /// Input to the `deploy` entry point, as hex.
-    #[arg(long, default_value = "0x", conflicts_with_all = ["arg", "json_args"])]
+    #[arg(long, default_value = "0x", conflicts_with_all = ["arg", "json_args", "input_file"])]
     input: String,
+    /// Read the `deploy` entry point's input from a file (raw bytes).
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["arg", "json_args"])]
+    input_file: Option<PathBuf>,
     /// An argument of `init` (SDK contracts), as TYPE:VALUE (repeatable):
     /// u8..u128, i32..i128, bool, address, str, bytes (hex), raw (hex).
     #[arg(long = "arg", value_name = "TYPE:VALUE", conflicts_with = "json_args")]
@@ -59,9 +62,10 @@ pub(crate) struct DeployArgs {
     /// module's schema (or `@FILE` to read the JSON from a file).
     #[arg(long, value_name = "JSON|@FILE")]
     json_args: Option<String>,
-    /// Gas limit (a deploy pays for its bytes first: see docs/gas.md).
-    #[arg(long, default_value_t = 100_000_000, value_parser = parse::gas_arg)]
-    gas: u64,
+    /// Gas limit (default 100000000; a deploy pays for its bytes first:
+    /// see docs/gas.md).
+    #[arg(long, value_parser = parse::gas_arg)]
+    gas: Option<u64>,
     /// Salt, as hex: deploys of the same code by the same sender need
     /// different salts.
     #[arg(long, default_value = "0x")]
@@ -102,8 +106,12 @@ pub(crate) struct CallArgs {
     /// The contract's address.
     address: String,
     /// Input to `main`, as hex.
-    #[arg(long, default_value = "0x", conflicts_with = "method")]
+    #[arg(long, default_value = "0x", conflicts_with_all = ["method", "input_file"])]
     input: String,
+    /// Read `main`'s input from a file (raw bytes): for inputs too large
+    /// for a command line.
+    #[arg(long, value_name = "PATH", conflicts_with = "method")]
+    input_file: Option<PathBuf>,
     /// The method to call (SDK contracts): the input becomes the method's
     /// name and the `--arg`s in the contract codec.
     #[arg(long)]
@@ -131,9 +139,9 @@ pub(crate) struct CallArgs {
     /// it, and the output, a revert and the events are decoded.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["arg", "decode"])]
     abi: Option<PathBuf>,
-    /// Gas limit.
-    #[arg(long, default_value_t = 10_000_000, value_parser = parse::gas_arg)]
-    gas: u64,
+    /// Gas limit (default 10000000).
+    #[arg(long, value_parser = parse::gas_arg)]
+    gas: Option<u64>,
     /// The caller's address, as hex (default: 32 bytes of 0x01; with
     /// --node, the node's first dev account, which the node signs for).
     #[arg(long, conflicts_with = "key")]
@@ -346,6 +354,9 @@ pub(crate) fn print_receipt(receipt: &Receipt, mut object: Value, show: &Show<'_
     } else {
         print_text(receipt, &object, show);
     }
+    if receipt.status == "out_of_gas" {
+        crate::note_default_gas();
+    }
     if receipt.status == "ok" {
         ExitCode::SUCCESS
     } else {
@@ -483,9 +494,17 @@ fn call_input(
             Ok(schema.encode_call(method, &value)?)
         }
         (Some(method), None) => values::call_input(method, &args.arg),
-        (None, _) => Ok(parse::hex_bytes(&args.input)?),
+        (None, _) => raw_input(&args.input, args.input_file.as_deref()),
     }?;
     Ok((input, None))
+}
+
+/// The input `--input-file` names (read as raw bytes), else `--input`'s hex.
+fn raw_input(hex: &str, file: Option<&std::path::Path>) -> anyhow::Result<Vec<u8>> {
+    match file {
+        Some(path) => crate::read_file(path),
+        None => Ok(parse::hex_bytes(hex)?),
+    }
 }
 
 /// The schema of the contract at `at` in a local state.
@@ -496,7 +515,14 @@ fn local_schema<S: StateRead + ?Sized>(state: &S, at: &Address) -> anyhow::Resul
     Ok(Schemas::new().at(state, at)?.map(|s| (*s).clone()))
 }
 
+/// `ward deploy`'s gas limit when `--gas` is not given.
+pub(crate) const DEFAULT_DEPLOY_GAS: u64 = 100_000_000;
+
+/// `ward call`'s and `ward query`'s gas limit when `--gas` is not given.
+pub(crate) const DEFAULT_CALL_GAS: u64 = 10_000_000;
+
 pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
+    let gas = crate::gas_or_default(args.gas, DEFAULT_DEPLOY_GAS);
     let bytes = crate::read_file(&args.file)?;
     let abi = args.abi.as_deref().map(AbiCall::load).transpose()?;
     let (code, input) = match &args.runtime {
@@ -520,7 +546,7 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
         return crate::remote::submit(
             url,
             payload,
-            args.gas,
+            gas,
             signer,
             &args.common,
             (None, abi.as_ref()),
@@ -531,7 +557,7 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
         sender: sender(args.sender.as_ref())?,
         code,
         input,
-        gas_limit: args.gas,
+        gas_limit: gas,
         salt,
         kind,
     };
@@ -571,7 +597,7 @@ fn wasm_deploy(args: &DeployArgs, bytes: &[u8]) -> anyhow::Result<(Vec<u8>, Vec<
                 })?;
             schema.encode_init(&value)?
         }
-        None if args.arg.is_empty() => parse::hex_bytes(&args.input)?,
+        None if args.arg.is_empty() => raw_input(&args.input, args.input_file.as_deref())?,
         None => values::args_input(&args.arg)?,
     };
     Ok((code, input))
@@ -591,12 +617,13 @@ fn runtime_deploy(
             abi.constructor_input(value.as_ref())?
         }
         (None, Some(_)) => bail!("--json-args for a runtime's contract needs --abi"),
-        (None, None) => parse::hex_bytes(&args.input)?,
+        (None, None) => raw_input(&args.input, args.input_file.as_deref())?,
     };
     Ok((code, input))
 }
 
 pub(crate) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
+    let gas = crate::gas_or_default(args.gas, DEFAULT_CALL_GAS);
     let to = address(&args.address)?;
     if let Some(url) = &args.common.node {
         let (input, abi) = call_input(&args, || crate::remote::schema(url, &to))?;
@@ -605,7 +632,7 @@ pub(crate) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
         return crate::remote::submit(
             url,
             payload,
-            args.gas,
+            gas,
             signer,
             &args.common,
             (args.decode.as_ref(), abi.as_ref()),
@@ -618,7 +645,7 @@ pub(crate) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
         sender: sender(args.sender.as_ref())?,
         to,
         input,
-        gas_limit: args.gas,
+        gas_limit: gas,
     };
     submit(
         &exec,
@@ -629,13 +656,14 @@ pub(crate) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub(crate) fn query(args: CallArgs) -> anyhow::Result<ExitCode> {
+    let gas = crate::gas_or_default(args.gas, DEFAULT_CALL_GAS);
     let (from, to) = (sender(args.sender.as_ref())?, address(&args.address)?);
     if let Some(url) = &args.common.node {
         let (input, abi) = call_input(&args, || crate::remote::schema(url, &to))?;
         return crate::remote::query(
             url,
             (from, to, &input),
-            args.gas,
+            gas,
             &args.common,
             (args.decode.as_ref(), abi.as_ref()),
         );
@@ -643,7 +671,7 @@ pub(crate) fn query(args: CallArgs) -> anyhow::Result<ExitCode> {
     no_key(args.key.as_ref())?;
     let exec = open(&args.common, Access::Read)?;
     let (input, abi) = call_input(&args, || local_schema(&**exec.store(), &to))?;
-    let receipt = exec.query(from, to, input.clone(), args.gas)?;
+    let receipt = exec.query(from, to, input.clone(), gas)?;
     let object = receipt_json(
         &**exec.store(),
         &receipt,

@@ -100,6 +100,58 @@ pub(crate) fn module_bytes<'a>(
         })
 }
 
+/// The default gas limit a command used because `--gas` was not given.
+static DEFAULT_GAS_USED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
+/// `--gas`'s value, or `default` (remembered, so that running out of gas
+/// can say which limit was used and how to choose another).
+pub(crate) fn gas_or_default(gas: Option<u64>, default: u64) -> u64 {
+    gas.unwrap_or_else(|| *DEFAULT_GAS_USED.get_or_init(|| default))
+}
+
+/// After an `out_of_gas` outcome: when the limit was the command's
+/// default, a note on stderr saying so and how to choose another.
+pub(crate) fn note_default_gas() {
+    if let Some(default) = DEFAULT_GAS_USED.get() {
+        eprintln!(
+            "note: out of gas at the default limit of {default}; choose another with --gas N (a transaction may have at most {})",
+            ward_executor::ChainLimits::default().max_tx_gas
+        );
+    }
+}
+
+/// The longest path an error message shows whole.
+const SHOWN_PATH_CHARS: usize = 120;
+
+/// `path` as an error names it: whole when short, else its start and its
+/// length; and when it looks like bytes rather than a path (hex, WAT
+/// text), which flag takes those.
+pub(crate) fn path_hint(path: &std::path::Path) -> String {
+    let text = path.to_string_lossy();
+    let chars = text.chars().count();
+    let shown = if chars <= SHOWN_PATH_CHARS {
+        text.to_string()
+    } else {
+        let start: String = text.chars().take(40).collect();
+        format!("{start}… (a path of {chars} characters)")
+    };
+    let trimmed = text.trim_start();
+    let hex = trimmed
+        .strip_prefix("0x")
+        .is_some_and(|rest| !rest.is_empty() && rest.chars().all(|c| c.is_ascii_hexdigit()));
+    if hex {
+        format!(
+            "{shown}: that looks like hex bytes, not a path (`--input 0x…` takes hex; a FILE or `--input-file` names a file)"
+        )
+    } else if trimmed.starts_with("(module") || trimmed.starts_with("(component") {
+        format!(
+            "{shown}: that looks like WAT text, not a path (write it to a .wat file and name the file)"
+        )
+    } else {
+        shown
+    }
+}
+
 /// The most `ward` reads from one file (a module, its text, an input): far
 /// above anything a chain accepts, far below what would exhaust memory.
 /// `/dev/zero` or a stray disk image is refused, not read to the end.
@@ -109,7 +161,7 @@ pub(crate) const MAX_FILE_BYTES: u64 = 64 << 20;
 /// name the file.
 pub(crate) fn read_file(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
     use std::io::Read;
-    let cannot = || format!("cannot read {}", path.display());
+    let cannot = || format!("cannot read {}", path_hint(path));
     let file = std::fs::File::open(path).with_context(cannot)?;
     let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES + 1)
@@ -118,14 +170,38 @@ pub(crate) fn read_file(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         anyhow::bail!(
             "{} is larger than {} MiB, the most `ward` reads from a file",
-            path.display(),
+            path_hint(path),
             MAX_FILE_BYTES >> 20
         );
     }
     Ok(bytes)
 }
 
+/// The status of a command whose reader closed its output early (`ward …
+/// | head -1`): what a program killed by SIGPIPE reports, 128 + 13.
+const CLOSED_PIPE: i32 = 141;
+
+/// Rust ignores SIGPIPE, so printing to a closed pipe panics; such a
+/// panic ends `ward` quietly with [`CLOSED_PIPE`] instead of a backtrace.
+/// Every other panic goes to the default hook.
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+            std::process::exit(CLOSED_PIPE);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     // Scripts that ask for JSON get it for every error too, clap's included.
     let json = std::env::args_os().any(|a| a == "--json");
     let cli = match Cli::try_parse() {

@@ -41,9 +41,9 @@ pub(crate) struct RunArgs {
     /// Read the call's input from a file.
     #[arg(long)]
     input_file: Option<PathBuf>,
-    /// Gas limit.
-    #[arg(long, default_value_t = DEFAULT_GAS, value_parser = parse::gas_arg)]
-    gas: u64,
+    /// Gas limit (default 10000000000).
+    #[arg(long, value_parser = parse::gas_arg)]
+    gas: Option<u64>,
     /// Largest linear memory, in 64 KiB pages.
     #[arg(long, value_parser = parse::u32_arg)]
     max_memory_pages: Option<u32>,
@@ -111,7 +111,7 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Ok((module, entry)) => {
             let options = RunOptions {
                 input,
-                gas_limit: Gas::new(args.gas),
+                gas_limit: Gas::new(crate::gas_or_default(args.gas, DEFAULT_GAS)),
                 debug_log: args.debug_log || args.wasi,
                 timeout: args.timeout_ms.map(Duration::from_millis),
             };
@@ -132,6 +132,9 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Err(Prepared::Usage(err)) => return Err(err),
     };
     let elapsed = started.elapsed();
+    if execution.outcome.status == Status::OutOfGas {
+        crate::note_default_gas();
+    }
     if args.wasi {
         return Ok(finish_wasi(&execution, args.backend, elapsed, args.json));
     }

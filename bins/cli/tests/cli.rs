@@ -12,6 +12,7 @@ use std::{
 use serde_json::Value;
 
 mod node;
+mod usage;
 
 fn ward(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ward"))

@@ -10,13 +10,21 @@ use std::{
     time::Duration,
 };
 
-/// Where Debian's `etcd-server` puts etcd.
-pub const ETCD: &str = "/usr/bin/etcd";
+/// The etcd program Debian's `etcd-server` installs, found on `PATH`.
+pub const ETCD: &str = "etcd";
 
-/// Why a test skips without etcd, or `None` when etcd is installed.
+/// Where `etcd` is on `PATH`, if it is.
+pub fn etcd_path() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(ETCD))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Why a test skips without etcd, or `None` when etcd is on `PATH`.
 pub fn missing() -> Option<String> {
-    (!Path::new(ETCD).exists()).then(|| {
-        format!("{ETCD} is missing (Debian's etcd-server; `make test` installs it as root)")
+    etcd_path().is_none().then(|| {
+        format!("{ETCD} is not on PATH (Debian's etcd-server; `make test` installs it as root)")
     })
 }
 
@@ -80,7 +88,7 @@ impl Etcd {
                     .unwrap_or_else(|e| panic!("etcd log: {e}"));
                 let peer = format!("http://127.0.0.1:{}", peers[i]);
                 let client = format!("http://127.0.0.1:{}", clients[i]);
-                let child = Command::new(ETCD)
+                let child = Command::new(etcd_path().unwrap_or_else(|| PathBuf::from(ETCD)))
                     .arg("--name")
                     .arg(format!("e{i}"))
                     .arg("--data-dir")

@@ -222,3 +222,48 @@ pub fn system_call(
         )
         .unwrap_or_else(|fault| panic!("unexpected {fault}"))
 }
+
+/// The environment variable under which a test that lacks a real
+/// component (etcd, Chromium, clang for WASI) fails instead of skipping:
+/// `make test`, which installs them, sets it, so that the gate can never
+/// pass by skipping.
+pub const REQUIRE_ALL: &str = "WARD_REQUIRE_ALL";
+
+/// A test that cannot run here says why: it fails when [`REQUIRE_ALL`] is
+/// set (to anything but `0`), and otherwise prints `skipped: why` and
+/// returns, for a plain `cargo test` on a machine without the component.
+///
+/// # Panics
+///
+/// Under [`REQUIRE_ALL`].
+pub fn skip(why: &str) {
+    let verdict = skip_verdict(std::env::var_os(REQUIRE_ALL).as_deref(), why);
+    assert!(verdict.is_ok(), "{}", verdict.unwrap_or_default());
+    eprintln!("skipped: {why}");
+}
+
+/// What [`skip`] does with [`REQUIRE_ALL`] set to `required`: `Err` with
+/// the failure's message when it is required.
+fn skip_verdict(required: Option<&std::ffi::OsStr>, why: &str) -> Result<String, String> {
+    match required {
+        Some(v) if !v.is_empty() && v != "0" => Err(format!(
+            "{REQUIRE_ALL} is set and this test cannot run: {why}"
+        )),
+        _ => Ok(String::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_component_fails_only_when_required() {
+        let os = |s: &'static str| Some(std::ffi::OsStr::new(s));
+        assert!(skip_verdict(None, "x").is_ok());
+        assert!(skip_verdict(os("0"), "x").is_ok());
+        assert!(skip_verdict(os(""), "x").is_ok());
+        let failure = skip_verdict(os("1"), "etcd is not on PATH").unwrap_err();
+        assert!(failure.contains("etcd is not on PATH"), "{failure}");
+    }
+}

@@ -193,7 +193,7 @@ fn until(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
 #[test]
 fn a_cluster_loses_nothing_when_etcd_and_replicas_are_killed() {
     if let Some(why) = ward_testkit::etcd::missing() {
-        eprintln!("skipped: {why}");
+        ward_testkit::skip(&why);
         return;
     }
     let contracts = ward_testkit::contracts::build().unwrap();

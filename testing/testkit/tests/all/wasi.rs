@@ -442,9 +442,9 @@ fn c_programs_match_their_native_builds_on_both_backends() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !have_clang || !Path::new(WASI_SYSROOT).is_dir() {
-        eprintln!(
-            "SKIPPED: the WASI C programs need Debian's clang, lld, wasi-libc and \
-             libclang-rt-14-dev-wasm32 (scripts/install-wasi-c.sh, run by `make test` as root)"
+        ward_testkit::skip(
+            "the WASI C programs need Debian's clang, lld, wasi-libc and \
+             libclang-rt-14-dev-wasm32 (scripts/install-wasi-c.sh, run by `make test` as root)",
         );
         return;
     }

@@ -24,7 +24,7 @@ use etcd_client::{
 };
 use ward_primitives::Hash32;
 
-pub use crate::replica::MAX_ENTRY_BYTES as MAX_BLOCK_BYTES;
+pub use crate::etcd_limits::MAX_ENTRY_BYTES as MAX_BLOCK_BYTES;
 
 /// Most operations etcd takes in one transaction (`--max-txn-ops`).
 const MAX_TXN_OPS: usize = 128;

@@ -19,13 +19,14 @@ use ward_state::StateRead;
 
 use crate::{
     cluster::{Append, BlockLog, ClusterError, Head, Leadership},
+    error::RpcError,
     mempool::{Mempool, Refused},
     producer::{committed, fault, unix_millis},
     replica::{
         Divergence, Entry, MAX_CLUSTER_TX_BYTES, MAX_ENTRY_BYTES, ROOTS_KEPT, Replica, Roots,
     },
-    rpc::RpcError,
-    state::{Shared, lock},
+    state::Shared,
+    sync::lock,
 };
 
 /// How many shared-mempool transactions a proposer reads per block.

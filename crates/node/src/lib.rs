@@ -37,6 +37,8 @@ pub mod access;
 #[cfg(feature = "etcd")]
 pub mod cluster;
 pub mod decode;
+mod error;
+mod etcd_limits;
 mod explorer;
 #[cfg(feature = "etcd")]
 mod follow;
@@ -50,13 +52,15 @@ pub mod runtimes;
 mod server;
 pub mod settings;
 mod state;
+mod sync;
 mod ws;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, thread::JoinHandle, time::Duration};
 
 pub use access::Access;
+pub use error::RpcError;
 pub use replica::ClusterConfig;
-pub use rpc::{MAX_BLOCK_TIME, RpcError};
+pub use rpc::MAX_BLOCK_TIME;
 pub use server::RESERVED_CONNECTIONS;
 pub use settings::ChainSettings;
 use ward_state::StateError;

@@ -28,7 +28,7 @@ use std::{
 use ward_chain::tx::VerifiedTx;
 use ward_primitives::{Address, Hash32};
 
-use crate::rpc::RpcError;
+use crate::error::RpcError;
 
 /// How far past a sender's next nonce a transaction may be.
 pub const MAX_NONCE_GAP: u64 = 64;
@@ -248,7 +248,7 @@ impl Mempool {
         next_nonce: u64,
         waiter: Option<Waiter>,
     ) -> Result<(), Refused> {
-        self.insert_at(tx, next_nonce, waiter, Instant::now())
+        self.insert_at(tx, next_nonce, waiter, ward_vm::clock::now())
     }
 
     /// [`Mempool::insert`] at `now` (which expiry is counted from).

@@ -132,7 +132,7 @@ impl Metrics {
     /// The text exposition, with the module cache's counters as of now.
     pub(crate) fn render(&self, cache: CacheStats) -> String {
         {
-            let mut seen = crate::state::lock(&self.cache_seen);
+            let mut seen = crate::sync::lock(&self.cache_seen);
             self.cache_hits
                 .inc_by(cache.memory_hits.saturating_sub(seen.memory_hits));
             self.cache_misses

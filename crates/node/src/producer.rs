@@ -23,10 +23,11 @@ use ward_state::StateRead;
 use ward_vm::FaultKind;
 
 use crate::{
+    error::RpcError,
     mempool::Committed,
     metrics::Metrics,
-    rpc::RpcError,
-    state::{Pool, Shared, lock},
+    state::{Pool, Shared},
+    sync::lock,
 };
 
 /// Milliseconds since the Unix epoch: the block time a producer proposes.

@@ -26,14 +26,7 @@ use ward_primitives::{
 /// The default key prefix of a cluster in etcd.
 pub const DEFAULT_PREFIX: &str = "/ward/";
 
-/// The largest log entry, in bytes: etcd refuses requests over 1.5 MiB by
-/// default (`--max-request-bytes` 1572864), and an append also carries its
-/// keys and the head.
-pub const MAX_ENTRY_BYTES: usize = 1_500_000;
-
-/// The largest transaction a replica admits, in bytes: it must fit one
-/// entry with its header, and one request to the shared mempool.
-pub const MAX_CLUSTER_TX_BYTES: usize = 1_400_000;
+pub use crate::etcd_limits::{MAX_CLUSTER_TX_BYTES, MAX_ENTRY_BYTES};
 
 /// How many blocks of published roots the proposer keeps (it prunes older
 /// ones every this many blocks).
@@ -268,10 +261,10 @@ impl Replica {
 
     /// What `/health` says of it.
     pub(crate) fn status(&self) -> serde_json::Value {
-        let divergence = crate::state::lock(&self.divergence)
+        let divergence = crate::sync::lock(&self.divergence)
             .as_ref()
             .map(Divergence::to_json);
-        let peers = crate::state::lock(&self.peers_disagree).clone();
+        let peers = crate::sync::lock(&self.peers_disagree).clone();
         serde_json::json!({
             "replica_id": self.config.replica_id,
             "role": if self.leader.load(Ordering::Relaxed) { "leader" } else { "follower" },
@@ -283,7 +276,7 @@ impl Replica {
 
     /// Whether it stopped on a divergence.
     pub(crate) fn diverged(&self) -> Option<Divergence> {
-        crate::state::lock(&self.divergence).clone()
+        crate::sync::lock(&self.divergence).clone()
     }
 }
 

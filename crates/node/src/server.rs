@@ -28,7 +28,8 @@ use crate::{
     access::Access,
     explorer,
     rpc::{self, RpcError},
-    state::{Shared, lock},
+    state::Shared,
+    sync::lock,
     ws,
 };
 
@@ -280,7 +281,7 @@ async fn rpc_handler(State(app): State<AppState>, body: Bytes) -> Response {
             }
             let mut responses = Vec::new();
             for item in items {
-                if let Some(response) = one(&shared, item, deadline).await {
+                if let Some(response) = rpc::one(&shared, item, deadline).await {
                     responses.push(response);
                 }
             }
@@ -290,29 +291,11 @@ async fn rpc_handler(State(app): State<AppState>, body: Bytes) -> Response {
                 json_response(StatusCode::OK, &Value::Array(responses))
             }
         }
-        single => match one(&shared, single, deadline).await {
+        single => match rpc::one(&shared, single, deadline).await {
             Some(response) => json_response(StatusCode::OK, &response),
             None => StatusCode::NO_CONTENT.into_response(),
         },
     }
-}
-
-/// One request's response (none for a notification).
-pub(crate) async fn one(
-    shared: &Arc<Shared>,
-    value: Value,
-    deadline: tokio::time::Instant,
-) -> Option<Value> {
-    let request = match rpc::request(value) {
-        Ok(request) => request,
-        Err(invalid) => {
-            let (id, error) = *invalid;
-            return Some(rpc::response(id, Err(error)));
-        }
-    };
-    let id = request.id.clone();
-    let result = rpc::call(shared.clone(), request, deadline).await;
-    id.map(|id| rpc::response(id, result))
 }
 
 async fn ws_handler(State(app): State<AppState>, upgrade: WebSocketUpgrade) -> Response {

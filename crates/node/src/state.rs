@@ -1,7 +1,7 @@
 //! What the node's threads share: the store, the executor, the mempool,
 //! the producer's controls, subscriptions and metrics.
 
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex};
 
 use ed25519_dalek::SigningKey;
 use tokio::sync::{broadcast, oneshot};
@@ -10,8 +10,8 @@ use ward_state::{RedbStore, Snapshot, StateRead};
 use ward_vm::{CacheOptions, Config, ModuleCache};
 
 use crate::{
-    NodeConfig, NodeError, decode::Schemas, mempool::Mempool, metrics::Metrics, replica::Replica,
-    rpc::RpcError, settings::ChainSettings,
+    NodeConfig, NodeError, decode::Schemas, error::RpcError, mempool::Mempool, metrics::Metrics,
+    replica::Replica, settings::ChainSettings, sync::lock,
 };
 
 /// What the producer is asked, under one lock with the mempool.
@@ -50,12 +50,6 @@ pub(crate) struct Shared {
     /// Why the node halted itself (a replica's divergence with
     /// `--halt-on-divergence`).
     pub(crate) halted: tokio::sync::watch::Sender<Option<String>>,
-}
-
-/// Locks, carrying on after a panic elsewhere (the guarded maps stay
-/// consistent: every change is a few inserts and removes).
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Shared {

@@ -20,7 +20,6 @@ use ward_primitives::Address;
 use crate::{
     json::{self, unhex, unhex32},
     rpc::{self, RpcError},
-    server,
     state::Shared,
 };
 
@@ -174,7 +173,7 @@ fn request(
     let deadline =
         tokio::time::Instant::now() + rpc::wait_budget(shared.config.limits.request_timeout);
     tokio::spawn(async move {
-        if let Some(reply) = server::one(&shared, value, deadline).await {
+        if let Some(reply) = rpc::one(&shared, value, deadline).await {
             let _ = replies.try_send(reply);
         }
     });

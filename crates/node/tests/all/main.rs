@@ -7,6 +7,7 @@
 mod cluster;
 mod docs;
 mod explorer;
+mod layers;
 mod limits;
 #[cfg(feature = "etcd")]
 mod replicas;

@@ -68,4 +68,35 @@ fn architecture_lists_every_dependency_between_ward_crates() {
         manifest_deps(&root),
         "ARCHITECTURE.md's dependency table differs from the manifests"
     );
+    // The picture's layers: every crate in one, every dependency lower.
+    let mut layer_of = BTreeMap::new();
+    for line in doc.lines() {
+        let Some(rest) = line.trim_start().strip_prefix("layer ") else {
+            continue;
+        };
+        let (number, names) = rest.split_once(' ').unwrap();
+        let number: u32 = number.parse().unwrap();
+        for word in names.split(|c: char| c.is_whitespace() || c == ',') {
+            if let Some(name) = word.strip_prefix("ward-") {
+                layer_of.insert(format!("ward-{name}"), number);
+            }
+        }
+    }
+    let manifests = manifest_deps(&root);
+    let crates: Vec<&String> = manifests
+        .keys()
+        .filter(|c| !["ward-spec", "ward-testkit", "ward-fuzz"].contains(&c.as_str()))
+        .collect();
+    for name in crates {
+        let Some(layer) = layer_of.get(name) else {
+            panic!("ARCHITECTURE.md's picture has no layer for {name}");
+        };
+        for dep in &manifests[name] {
+            let below = layer_of.get(dep).is_some_and(|l| l < layer);
+            assert!(
+                below,
+                "{name} (layer {layer}) depends on {dep}, not below it"
+            );
+        }
+    }
 }

@@ -4,143 +4,54 @@
 //! A request body is checked for depth before it is parsed, then each
 //! request is validated and dispatched. Methods run on a blocking thread
 //! (they read the store and may run contracts); a `wait` then awaits the
-//! transaction's block without holding one.
+//! transaction's block without holding one. The methods that send,
+//! simulate and steer (dev) are here; those that only read the chain are
+//! in `read.rs`.
 
 use std::{sync::Arc, time::Duration};
 
 use serde_json::{Map, Value, json};
 use ward_chain::{
     schema::Schema,
-    tree::{self, StateKey},
-    tx::{Payload, SignedTx, TxBody, TxError, VerifiedTx},
+    tx::{Payload, SignedTx, TxBody, VerifiedTx},
 };
 use ward_executor::{ExecError, Tx};
 use ward_primitives::{Address, CodeKind, Hash32};
-use ward_state::{Receipt, StateError, StateRead, StateTree};
+use ward_state::StateRead;
 
+mod read;
+
+pub(crate) use crate::error::RpcError;
 use crate::{
-    decode::{self, Called},
+    decode::Called,
     json::{self, hex, unhex, unhex32},
     mempool::{Committed, Refused},
     metrics::Metrics,
     producer::unix_millis,
-    state::{Shared, lock},
+    state::Shared,
+    sync::lock,
+};
+use read::{
+    block_at, get_block, get_contract, get_events, get_storage, get_storage_range, get_transaction,
+    query, receipt_json, stored_receipt,
 };
 
-/// A JSON-RPC error: a standard code, a message for people, and
-/// `data.kind` naming Ward's reason for programs.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
-#[error("{message}")]
-pub struct RpcError {
-    /// The JSON-RPC code.
-    pub code: i64,
-    /// What happened.
-    pub message: String,
-    /// Ward's reason, for programs.
-    pub kind: String,
-    /// More fields of `data` (a pending transaction's hash).
-    pub extra: Option<(String, Value)>,
-}
-
-impl RpcError {
-    fn new(code: i64, kind: &str, message: impl Into<String>) -> Self {
-        RpcError {
-            code,
-            message: message.into(),
-            kind: kind.to_owned(),
-            extra: None,
+/// One request's response (none for a notification).
+pub(crate) async fn one(
+    shared: &Arc<Shared>,
+    value: Value,
+    deadline: tokio::time::Instant,
+) -> Option<Value> {
+    let request = match request(value) {
+        Ok(request) => request,
+        Err(invalid) => {
+            let (id, error) = *invalid;
+            return Some(response(id, Err(error)));
         }
-    }
-
-    /// -32700: the body is not JSON.
-    pub(crate) fn parse(message: impl Into<String>) -> Self {
-        RpcError::new(-32700, "parse", message)
-    }
-
-    /// -32600: not a valid request (or over a request limit).
-    pub(crate) fn invalid_request(kind: &str, message: impl Into<String>) -> Self {
-        RpcError::new(-32600, kind, message)
-    }
-
-    /// -32601.
-    fn method_not_found(method: &str) -> Self {
-        RpcError::new(-32601, "method_not_found", format!("no method {method:?}"))
-    }
-
-    /// -32602.
-    fn invalid_params(message: impl Into<String>) -> Self {
-        RpcError::new(-32602, "invalid_params", message)
-    }
-
-    /// -32602: JSON arguments that do not fit the contract's schema (the
-    /// message shows the method's signature).
-    fn bad_arguments(message: impl Into<String>) -> Self {
-        RpcError::new(-32602, "bad_arguments", message)
-    }
-
-    /// -32000: a transaction refused before any block.
-    pub(crate) fn refused(kind: &str, message: impl Into<String>) -> Self {
-        RpcError::new(-32000, kind, message)
-    }
-
-    /// -32001: what was asked for does not exist.
-    pub(crate) fn not_found(message: impl Into<String>) -> Self {
-        RpcError::new(-32001, "not_found", message)
-    }
-
-    /// -32002: the node failed (never the transaction's doing).
-    pub(crate) fn fault(error: &ExecError) -> Self {
-        RpcError::new(-32002, "fault", error.to_string())
-    }
-
-    /// -32002 for a store failure.
-    pub(crate) fn state(error: StateError) -> Self {
-        RpcError::new(-32002, "fault", error.to_string())
-    }
-
-    /// -32003: a `wait` ran out of time.
-    fn timeout(tx: Hash32) -> Self {
-        RpcError {
-            extra: Some(("tx".into(), json!(tx.to_string()))),
-            ..RpcError::new(
-                -32003,
-                "timeout",
-                format!("transaction {tx} is not in a block yet"),
-            )
-        }
-    }
-
-    /// -32004: the node cannot take it now (shutting down, faulted).
-    pub(crate) fn unavailable(message: impl Into<String>) -> Self {
-        RpcError::new(-32004, "unavailable", message)
-    }
-
-    /// -32601 for a dev method on a node without `--dev`.
-    fn dev_only(method: &str) -> Self {
-        RpcError::new(
-            -32601,
-            "dev_only",
-            format!("{method} is only available on a node started with --dev"),
-        )
-    }
-
-    /// The `error` member of a response.
-    pub(crate) fn to_json(&self) -> Value {
-        let mut data = json!({ "kind": self.kind });
-        if let Some((name, value)) = &self.extra {
-            data[name] = value.clone();
-        }
-        json!({ "code": self.code, "message": self.message, "data": data })
-    }
-
-    fn refusal(error: &TxError) -> Self {
-        let kind = match error {
-            TxError::WrongChain { .. } => "chain_id",
-            TxError::BadSignature | TxError::InvalidKey => "signature",
-            _ => "malformed",
-        };
-        RpcError::refused(kind, error.to_string())
-    }
+    };
+    let id = request.id.clone();
+    let result = call(shared.clone(), request, deadline).await;
+    id.map(|id| response(id, result))
 }
 
 /// A response with `result` or `error`.
@@ -624,37 +535,6 @@ fn call_input(shared: &Shared, to: &Address, p: &mut Params) -> Result<Vec<u8>, 
     }
 }
 
-/// A receipt's JSON with what the schemas of the contracts involved say
-/// (`called`: the call it answers; `extra`: a contract not yet in the
-/// state, a simulated deploy's).
-fn receipt_json(
-    shared: &Shared,
-    receipt: &Receipt,
-    called: Option<Called<'_>>,
-    extra: Option<(Address, Arc<Schema>)>,
-) -> Value {
-    let mut object = json::receipt(receipt);
-    let store = &*shared.store;
-    decode::decorate(&mut object, receipt, called, &mut |address| match &extra {
-        Some((at, schema)) if at == address => Some(schema.clone()),
-        _ => shared.schemas.at(store, address).ok().flatten(),
-    });
-    object
-}
-
-/// A committed receipt's JSON, decoded by the transaction stored with it.
-fn stored_receipt(shared: &Shared, receipt: &Receipt) -> Result<Value, RpcError> {
-    let stored = shared
-        .store
-        .transaction(&receipt.tx)
-        .map_err(RpcError::state)?;
-    let call = stored
-        .as_deref()
-        .and_then(|bytes| decode::stored_call(&receipt.tx, bytes));
-    let called = call.as_ref().map(|(to, input)| Called { to, input });
-    Ok(receipt_json(shared, receipt, called, None))
-}
-
 /// The default gas limit of `sendTransaction` and `simulateTransaction`.
 const DEFAULT_GAS: u64 = 10_000_000;
 
@@ -892,270 +772,6 @@ fn exec_error(error: &ExecError) -> RpcError {
         ExecError::InvalidTx(message) => RpcError::refused("invalid", message.clone()),
         other => RpcError::fault(other),
     }
-}
-
-fn get_transaction(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
-    let hash = p.hash("tx")?;
-    p.done()?;
-    if let Some(receipt) = shared.store.receipt(&hash).map_err(RpcError::state)? {
-        let mut out = stored_receipt(shared, &receipt)?;
-        let stored = shared.store.transaction(&hash).map_err(RpcError::state)?;
-        if let Some(bytes) = stored {
-            let store = &*shared.store;
-            let schema = match decode::stored_call(&hash, &bytes) {
-                Some((to, _)) => shared.schemas.at(store, &to).map_err(RpcError::state)?,
-                None => None,
-            };
-            out["transaction"] =
-                decode::transaction(&hash, &bytes, schema.as_deref()).unwrap_or(Value::Null);
-        }
-        return Ok(out);
-    }
-    if lock(&shared.pool).mempool.contains(&hash) {
-        return Ok(json!({ "tx": hash.to_string(), "status": "pending" }));
-    }
-    Err(RpcError::not_found(format!("no transaction {hash}")))
-}
-
-fn query(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
-    let to = p.address("to")?;
-    let input = call_input(shared, &to, &mut p)?;
-    let height = p.u64("height")?;
-    let gas = p.u64("gas")?.unwrap_or(shared.config.limits.query_gas_cap);
-    let from = match p.string("from")? {
-        None => Address::default(),
-        Some(text) => Address(unhex32(&text).map_err(RpcError::invalid_params)?),
-    };
-    p.done()?;
-    within_read_cap(shared, gas)?;
-    let reader = shared.reader(height)?;
-    if reader
-        .store()
-        .contract(&to)
-        .map_err(RpcError::state)?
-        .is_none()
-    {
-        return Err(RpcError::not_found(format!("no contract at {to}")));
-    }
-    let receipt = reader
-        .query(from, to, input.clone(), gas)
-        .map_err(|e| exec_error(&e))?;
-    Ok(receipt_json(
-        shared,
-        &receipt,
-        Some(Called {
-            to: &to,
-            input: &input,
-        }),
-        None,
-    ))
-}
-
-fn get_storage(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
-    let address = p.address("address")?;
-    let key = p
-        .bytes("key")?
-        .ok_or_else(|| RpcError::invalid_params("\"key\" is required"))?;
-    let latest = shared.store.height().map_err(RpcError::state)?;
-    let height = p.u64("height")?.unwrap_or(latest);
-    p.done()?;
-    if height > latest {
-        return Err(RpcError::not_found(format!(
-            "no block {height}: the chain is at {latest}"
-        )));
-    }
-    let state_root = if height == 0 {
-        tree::EMPTY_ROOT
-    } else {
-        block_record(shared, height)?.header.state_root
-    };
-    let tree_key = StateKey::Storage(&address, &key).to_bytes();
-    let (value, proof) = if height == 0 {
-        (None, Vec::new())
-    } else {
-        let proven = tree::prove(&StateTree(&*shared.store), height, &tree_key)
-            .map_err(|e| RpcError::new(-32002, "fault", e.to_string()))?;
-        (proven.value, proven.proof)
-    };
-    Ok(json!({
-        "address": address.to_string(),
-        "key": hex(&key),
-        "value": value.as_deref().map(hex),
-        "proof": hex(&proof),
-        "state_root": state_root.to_string(),
-        "height": height,
-    }))
-}
-
-/// Most entries or events one page returns.
-const MAX_PAGE: u64 = 1000;
-
-fn get_storage_range(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
-    let address = p.address("address")?;
-    let cursor = p.bytes("cursor")?;
-    let limit = p.u64("limit")?.unwrap_or(100).clamp(1, MAX_PAGE);
-    p.done()?;
-    // One more than asked, to know whether there is a next page.
-    let mut entries = shared
-        .store
-        .storage_page(&address, cursor.as_deref(), limit as usize + 1)
-        .map_err(RpcError::state)?;
-    let more = entries.len() > limit as usize;
-    entries.truncate(limit as usize);
-    let next = if more {
-        entries.last().map(|(k, _)| json!(hex(k)))
-    } else {
-        None
-    };
-    Ok(json!({
-        "address": address.to_string(),
-        "height": shared.store.height().map_err(RpcError::state)?,
-        "entries": entries.iter().map(|(k, v)| json!({ "key": hex(k), "value": hex(v) })).collect::<Vec<_>>(),
-        "cursor": next,
-    }))
-}
-
-fn get_contract(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
-    let address = p.address("address")?;
-    p.done()?;
-    let info = shared
-        .store
-        .contract(&address)
-        .map_err(RpcError::state)?
-        .ok_or_else(|| RpcError::not_found(format!("no contract at {address}")))?;
-    let code_size = shared
-        .store
-        .code(&info.code_hash)
-        .map_err(RpcError::state)?
-        .map_or(0, |c| c.len());
-    let schema = shared
-        .schemas
-        .at(&*shared.store, &address)
-        .map_err(RpcError::state)?;
-    Ok(json!({
-        "address": address.to_string(),
-        "code_hash": info.code_hash.to_string(),
-        "code_size": code_size,
-        "deployer": info.deployer.to_string(),
-        "created_at": info.created_at,
-        "kind": info.kind.as_str(),
-        "schema": schema.map(|s| s.to_json()),
-    }))
-}
-
-fn block_record(shared: &Shared, height: u64) -> Result<ward_state::BlockRecord, RpcError> {
-    shared
-        .store
-        .block(height)
-        .map_err(RpcError::state)?
-        .ok_or_else(|| RpcError::not_found(format!("no block {height}")))
-}
-
-fn block_at(shared: &Shared, height: u64) -> Result<Value, RpcError> {
-    Ok(json::block(&block_record(shared, height)?))
-}
-
-fn get_block(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
-    let height = p.u64("height")?;
-    let hash = match p.take("hash") {
-        None => None,
-        Some(Value::String(text)) => {
-            Some(Hash32(unhex32(&text).map_err(|e| {
-                RpcError::invalid_params(format!("\"hash\": {e}"))
-            })?))
-        }
-        Some(_) => return Err(RpcError::invalid_params("\"hash\" must be a string")),
-    };
-    p.done()?;
-    match (height, hash) {
-        (Some(height), None) => block_at(shared, height),
-        (None, Some(hash)) => {
-            let height = shared
-                .store
-                .block_height(&hash)
-                .map_err(RpcError::state)?
-                .ok_or_else(|| RpcError::not_found(format!("no block {hash}")))?;
-            block_at(shared, height)
-        }
-        _ => Err(RpcError::invalid_params(
-            "exactly one of \"height\" and \"hash\" is required",
-        )),
-    }
-}
-
-/// Blocks one `getEvents` call reads at most before it returns a cursor.
-const MAX_SCAN_BLOCKS: u64 = 10_000;
-
-fn get_events(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
-    let contract = match p.string("contract")? {
-        None => None,
-        Some(text) => {
-            Some(Address(unhex32(&text).map_err(|e| {
-                RpcError::invalid_params(format!("\"contract\": {e}"))
-            })?))
-        }
-    };
-    let topic = p.bytes("topic")?;
-    let latest = shared.store.height().map_err(RpcError::state)?;
-    let from = p.u64("from_height")?.unwrap_or(1).max(1);
-    let to = p.u64("to_height")?.unwrap_or(latest).min(latest);
-    let limit = p.u64("limit")?.unwrap_or(100).clamp(1, MAX_PAGE) as usize;
-    // A cursor is "height:receipt:event", the first event not yet returned.
-    let start = match p.string("cursor")? {
-        None => (from, 0, 0),
-        Some(text) => parse_cursor(&text)
-            .ok_or_else(|| RpcError::invalid_params(format!("bad cursor {text:?}")))?,
-    };
-    p.done()?;
-    let mut events = Vec::new();
-    let mut height = start.0.max(from);
-    let scan_end = to.min(height.saturating_add(MAX_SCAN_BLOCKS - 1));
-    while height <= scan_end {
-        let block = block_record(shared, height)?;
-        for (r, id) in block.txs.iter().enumerate() {
-            let first_receipt = if height == start.0 { start.1 } else { 0 };
-            if r < first_receipt {
-                continue;
-            }
-            let Some(receipt) = shared.store.receipt(id).map_err(RpcError::state)? else {
-                continue;
-            };
-            for (e, event) in receipt.events.iter().enumerate() {
-                if height == start.0 && r == start.1 && e < start.2 {
-                    continue;
-                }
-                if contract.is_some_and(|c| c != event.contract)
-                    || topic.as_ref().is_some_and(|t| *t != event.topic)
-                {
-                    continue;
-                }
-                if events.len() == limit {
-                    return Ok(json!({
-                        "events": events,
-                        "cursor": format!("{height}:{r}:{e}"),
-                    }));
-                }
-                let mut out = json::event(event);
-                out["height"] = json!(height);
-                out["tx"] = json!(id.to_string());
-                out["index"] = json!(e);
-                events.push(out);
-            }
-        }
-        height += 1;
-    }
-    let cursor = (scan_end < to).then(|| format!("{}:0:0", scan_end + 1));
-    Ok(json!({ "events": events, "cursor": cursor }))
-}
-
-fn parse_cursor(text: &str) -> Option<(u64, usize, usize)> {
-    let mut parts = text.split(':');
-    let cursor = (
-        parts.next()?.parse().ok()?,
-        parts.next()?.parse().ok()?,
-        parts.next()?.parse().ok()?,
-    );
-    parts.next().is_none().then_some(cursor)
 }
 
 fn mine(shared: &Shared) -> Result<Answer, RpcError> {

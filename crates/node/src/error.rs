@@ -1,0 +1,125 @@
+//! The node's errors as JSON-RPC reports them: below every layer that
+//! can fail a request (the mempool, the producer, the replica's loop, the
+//! RPC methods), so that none of them imports the RPC layer.
+
+use serde_json::{Value, json};
+use ward_chain::tx::TxError;
+use ward_executor::ExecError;
+use ward_primitives::Hash32;
+use ward_state::StateError;
+
+/// A JSON-RPC error: a standard code, a message for people, and
+/// `data.kind` naming Ward's reason for programs.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct RpcError {
+    /// The JSON-RPC code.
+    pub code: i64,
+    /// What happened.
+    pub message: String,
+    /// Ward's reason, for programs.
+    pub kind: String,
+    /// More fields of `data` (a pending transaction's hash).
+    pub extra: Option<(String, Value)>,
+}
+
+impl RpcError {
+    pub(crate) fn new(code: i64, kind: &str, message: impl Into<String>) -> Self {
+        RpcError {
+            code,
+            message: message.into(),
+            kind: kind.to_owned(),
+            extra: None,
+        }
+    }
+
+    /// -32700: the body is not JSON.
+    pub(crate) fn parse(message: impl Into<String>) -> Self {
+        RpcError::new(-32700, "parse", message)
+    }
+
+    /// -32600: not a valid request (or over a request limit).
+    pub(crate) fn invalid_request(kind: &str, message: impl Into<String>) -> Self {
+        RpcError::new(-32600, kind, message)
+    }
+
+    /// -32601.
+    pub(crate) fn method_not_found(method: &str) -> Self {
+        RpcError::new(-32601, "method_not_found", format!("no method {method:?}"))
+    }
+
+    /// -32602.
+    pub(crate) fn invalid_params(message: impl Into<String>) -> Self {
+        RpcError::new(-32602, "invalid_params", message)
+    }
+
+    /// -32602: JSON arguments that do not fit the contract's schema (the
+    /// message shows the method's signature).
+    pub(crate) fn bad_arguments(message: impl Into<String>) -> Self {
+        RpcError::new(-32602, "bad_arguments", message)
+    }
+
+    /// -32000: a transaction refused before any block.
+    pub(crate) fn refused(kind: &str, message: impl Into<String>) -> Self {
+        RpcError::new(-32000, kind, message)
+    }
+
+    /// -32001: what was asked for does not exist.
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
+        RpcError::new(-32001, "not_found", message)
+    }
+
+    /// -32002: the node failed (never the transaction's doing).
+    pub(crate) fn fault(error: &ExecError) -> Self {
+        RpcError::new(-32002, "fault", error.to_string())
+    }
+
+    /// -32002 for a store failure.
+    pub(crate) fn state(error: StateError) -> Self {
+        RpcError::new(-32002, "fault", error.to_string())
+    }
+
+    /// -32003: a `wait` ran out of time.
+    pub(crate) fn timeout(tx: Hash32) -> Self {
+        RpcError {
+            extra: Some(("tx".into(), json!(tx.to_string()))),
+            ..RpcError::new(
+                -32003,
+                "timeout",
+                format!("transaction {tx} is not in a block yet"),
+            )
+        }
+    }
+
+    /// -32004: the node cannot take it now (shutting down, faulted).
+    pub(crate) fn unavailable(message: impl Into<String>) -> Self {
+        RpcError::new(-32004, "unavailable", message)
+    }
+
+    /// -32601 for a dev method on a node without `--dev`.
+    pub(crate) fn dev_only(method: &str) -> Self {
+        RpcError::new(
+            -32601,
+            "dev_only",
+            format!("{method} is only available on a node started with --dev"),
+        )
+    }
+
+    /// The `error` member of a response.
+    pub(crate) fn to_json(&self) -> Value {
+        let mut data = json!({ "kind": self.kind });
+        if let Some((name, value)) = &self.extra {
+            data[name] = value.clone();
+        }
+        json!({ "code": self.code, "message": self.message, "data": data })
+    }
+
+    pub(crate) fn refusal(error: &TxError) -> Self {
+        let kind = match error {
+            TxError::WrongChain { .. } => "chain_id",
+            TxError::BadSignature | TxError::InvalidKey => "signature",
+            _ => "malformed",
+        };
+        RpcError::refused(kind, error.to_string())
+    }
+}

@@ -1,0 +1,318 @@
+//! The methods that read the chain: transactions and receipts, queries,
+//! storage with proofs, contracts, blocks and events.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use ward_chain::{
+    schema::Schema,
+    tree::{self, StateKey},
+};
+use ward_primitives::{Address, Hash32};
+use ward_state::{Receipt, StateRead, StateTree};
+
+use super::{Params, RpcError, call_input, exec_error, within_read_cap};
+use crate::{
+    decode::{self, Called},
+    json::{self, hex, unhex32},
+    state::Shared,
+    sync::lock,
+};
+
+/// A receipt's JSON with what the schemas of the contracts involved say
+/// (`called`: the call it answers; `extra`: a contract not yet in the
+/// state, a simulated deploy's).
+pub(super) fn receipt_json(
+    shared: &Shared,
+    receipt: &Receipt,
+    called: Option<Called<'_>>,
+    extra: Option<(Address, Arc<Schema>)>,
+) -> Value {
+    let mut object = json::receipt(receipt);
+    let store = &*shared.store;
+    decode::decorate(&mut object, receipt, called, &mut |address| match &extra {
+        Some((at, schema)) if at == address => Some(schema.clone()),
+        _ => shared.schemas.at(store, address).ok().flatten(),
+    });
+    object
+}
+
+/// A committed receipt's JSON, decoded by the transaction stored with it.
+pub(super) fn stored_receipt(shared: &Shared, receipt: &Receipt) -> Result<Value, RpcError> {
+    let stored = shared
+        .store
+        .transaction(&receipt.tx)
+        .map_err(RpcError::state)?;
+    let call = stored
+        .as_deref()
+        .and_then(|bytes| decode::stored_call(&receipt.tx, bytes));
+    let called = call.as_ref().map(|(to, input)| Called { to, input });
+    Ok(receipt_json(shared, receipt, called, None))
+}
+
+pub(super) fn get_transaction(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
+    let hash = p.hash("tx")?;
+    p.done()?;
+    if let Some(receipt) = shared.store.receipt(&hash).map_err(RpcError::state)? {
+        let mut out = stored_receipt(shared, &receipt)?;
+        let stored = shared.store.transaction(&hash).map_err(RpcError::state)?;
+        if let Some(bytes) = stored {
+            let store = &*shared.store;
+            let schema = match decode::stored_call(&hash, &bytes) {
+                Some((to, _)) => shared.schemas.at(store, &to).map_err(RpcError::state)?,
+                None => None,
+            };
+            out["transaction"] =
+                decode::transaction(&hash, &bytes, schema.as_deref()).unwrap_or(Value::Null);
+        }
+        return Ok(out);
+    }
+    if lock(&shared.pool).mempool.contains(&hash) {
+        return Ok(json!({ "tx": hash.to_string(), "status": "pending" }));
+    }
+    Err(RpcError::not_found(format!("no transaction {hash}")))
+}
+
+pub(super) fn query(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
+    let to = p.address("to")?;
+    let input = call_input(shared, &to, &mut p)?;
+    let height = p.u64("height")?;
+    let gas = p.u64("gas")?.unwrap_or(shared.config.limits.query_gas_cap);
+    let from = match p.string("from")? {
+        None => Address::default(),
+        Some(text) => Address(unhex32(&text).map_err(RpcError::invalid_params)?),
+    };
+    p.done()?;
+    within_read_cap(shared, gas)?;
+    let reader = shared.reader(height)?;
+    if reader
+        .store()
+        .contract(&to)
+        .map_err(RpcError::state)?
+        .is_none()
+    {
+        return Err(RpcError::not_found(format!("no contract at {to}")));
+    }
+    let receipt = reader
+        .query(from, to, input.clone(), gas)
+        .map_err(|e| exec_error(&e))?;
+    Ok(receipt_json(
+        shared,
+        &receipt,
+        Some(Called {
+            to: &to,
+            input: &input,
+        }),
+        None,
+    ))
+}
+
+pub(super) fn get_storage(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
+    let address = p.address("address")?;
+    let key = p
+        .bytes("key")?
+        .ok_or_else(|| RpcError::invalid_params("\"key\" is required"))?;
+    let latest = shared.store.height().map_err(RpcError::state)?;
+    let height = p.u64("height")?.unwrap_or(latest);
+    p.done()?;
+    if height > latest {
+        return Err(RpcError::not_found(format!(
+            "no block {height}: the chain is at {latest}"
+        )));
+    }
+    let state_root = if height == 0 {
+        tree::EMPTY_ROOT
+    } else {
+        block_record(shared, height)?.header.state_root
+    };
+    let tree_key = StateKey::Storage(&address, &key).to_bytes();
+    let (value, proof) = if height == 0 {
+        (None, Vec::new())
+    } else {
+        let proven = tree::prove(&StateTree(&*shared.store), height, &tree_key)
+            .map_err(|e| RpcError::new(-32002, "fault", e.to_string()))?;
+        (proven.value, proven.proof)
+    };
+    Ok(json!({
+        "address": address.to_string(),
+        "key": hex(&key),
+        "value": value.as_deref().map(hex),
+        "proof": hex(&proof),
+        "state_root": state_root.to_string(),
+        "height": height,
+    }))
+}
+
+/// Most entries or events one page returns.
+const MAX_PAGE: u64 = 1000;
+
+pub(super) fn get_storage_range(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
+    let address = p.address("address")?;
+    let cursor = p.bytes("cursor")?;
+    let limit = p.u64("limit")?.unwrap_or(100).clamp(1, MAX_PAGE);
+    p.done()?;
+    // One more than asked, to know whether there is a next page.
+    let mut entries = shared
+        .store
+        .storage_page(&address, cursor.as_deref(), limit as usize + 1)
+        .map_err(RpcError::state)?;
+    let more = entries.len() > limit as usize;
+    entries.truncate(limit as usize);
+    let next = if more {
+        entries.last().map(|(k, _)| json!(hex(k)))
+    } else {
+        None
+    };
+    Ok(json!({
+        "address": address.to_string(),
+        "height": shared.store.height().map_err(RpcError::state)?,
+        "entries": entries.iter().map(|(k, v)| json!({ "key": hex(k), "value": hex(v) })).collect::<Vec<_>>(),
+        "cursor": next,
+    }))
+}
+
+pub(super) fn get_contract(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
+    let address = p.address("address")?;
+    p.done()?;
+    let info = shared
+        .store
+        .contract(&address)
+        .map_err(RpcError::state)?
+        .ok_or_else(|| RpcError::not_found(format!("no contract at {address}")))?;
+    let code_size = shared
+        .store
+        .code(&info.code_hash)
+        .map_err(RpcError::state)?
+        .map_or(0, |c| c.len());
+    let schema = shared
+        .schemas
+        .at(&*shared.store, &address)
+        .map_err(RpcError::state)?;
+    Ok(json!({
+        "address": address.to_string(),
+        "code_hash": info.code_hash.to_string(),
+        "code_size": code_size,
+        "deployer": info.deployer.to_string(),
+        "created_at": info.created_at,
+        "kind": info.kind.as_str(),
+        "schema": schema.map(|s| s.to_json()),
+    }))
+}
+
+pub(super) fn block_record(
+    shared: &Shared,
+    height: u64,
+) -> Result<ward_state::BlockRecord, RpcError> {
+    shared
+        .store
+        .block(height)
+        .map_err(RpcError::state)?
+        .ok_or_else(|| RpcError::not_found(format!("no block {height}")))
+}
+
+pub(super) fn block_at(shared: &Shared, height: u64) -> Result<Value, RpcError> {
+    Ok(json::block(&block_record(shared, height)?))
+}
+
+pub(super) fn get_block(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
+    let height = p.u64("height")?;
+    let hash = match p.take("hash") {
+        None => None,
+        Some(Value::String(text)) => {
+            Some(Hash32(unhex32(&text).map_err(|e| {
+                RpcError::invalid_params(format!("\"hash\": {e}"))
+            })?))
+        }
+        Some(_) => return Err(RpcError::invalid_params("\"hash\" must be a string")),
+    };
+    p.done()?;
+    match (height, hash) {
+        (Some(height), None) => block_at(shared, height),
+        (None, Some(hash)) => {
+            let height = shared
+                .store
+                .block_height(&hash)
+                .map_err(RpcError::state)?
+                .ok_or_else(|| RpcError::not_found(format!("no block {hash}")))?;
+            block_at(shared, height)
+        }
+        _ => Err(RpcError::invalid_params(
+            "exactly one of \"height\" and \"hash\" is required",
+        )),
+    }
+}
+
+/// Blocks one `getEvents` call reads at most before it returns a cursor.
+const MAX_SCAN_BLOCKS: u64 = 10_000;
+
+pub(super) fn get_events(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
+    let contract = match p.string("contract")? {
+        None => None,
+        Some(text) => {
+            Some(Address(unhex32(&text).map_err(|e| {
+                RpcError::invalid_params(format!("\"contract\": {e}"))
+            })?))
+        }
+    };
+    let topic = p.bytes("topic")?;
+    let latest = shared.store.height().map_err(RpcError::state)?;
+    let from = p.u64("from_height")?.unwrap_or(1).max(1);
+    let to = p.u64("to_height")?.unwrap_or(latest).min(latest);
+    let limit = p.u64("limit")?.unwrap_or(100).clamp(1, MAX_PAGE) as usize;
+    // A cursor is "height:receipt:event", the first event not yet returned.
+    let start = match p.string("cursor")? {
+        None => (from, 0, 0),
+        Some(text) => parse_cursor(&text)
+            .ok_or_else(|| RpcError::invalid_params(format!("bad cursor {text:?}")))?,
+    };
+    p.done()?;
+    let mut events = Vec::new();
+    let mut height = start.0.max(from);
+    let scan_end = to.min(height.saturating_add(MAX_SCAN_BLOCKS - 1));
+    while height <= scan_end {
+        let block = block_record(shared, height)?;
+        for (r, id) in block.txs.iter().enumerate() {
+            let first_receipt = if height == start.0 { start.1 } else { 0 };
+            if r < first_receipt {
+                continue;
+            }
+            let Some(receipt) = shared.store.receipt(id).map_err(RpcError::state)? else {
+                continue;
+            };
+            for (e, event) in receipt.events.iter().enumerate() {
+                if height == start.0 && r == start.1 && e < start.2 {
+                    continue;
+                }
+                if contract.is_some_and(|c| c != event.contract)
+                    || topic.as_ref().is_some_and(|t| *t != event.topic)
+                {
+                    continue;
+                }
+                if events.len() == limit {
+                    return Ok(json!({
+                        "events": events,
+                        "cursor": format!("{height}:{r}:{e}"),
+                    }));
+                }
+                let mut out = json::event(event);
+                out["height"] = json!(height);
+                out["tx"] = json!(id.to_string());
+                out["index"] = json!(e);
+                events.push(out);
+            }
+        }
+        height += 1;
+    }
+    let cursor = (scan_end < to).then(|| format!("{}:0:0", scan_end + 1));
+    Ok(json!({ "events": events, "cursor": cursor }))
+}
+
+fn parse_cursor(text: &str) -> Option<(u64, usize, usize)> {
+    let mut parts = text.split(':');
+    let cursor = (
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+    );
+    parts.next().is_none().then_some(cursor)
+}

@@ -100,3 +100,22 @@ fn architecture_lists_every_dependency_between_ward_crates() {
         }
     }
 }
+
+/// README's list of example contracts names every crate under contracts/.
+#[test]
+fn readme_names_every_example_contract() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let start = readme.find("`contracts/` holds the examples").unwrap();
+    let list = &readme[start..start + 600];
+    let mut found = 0;
+    for entry in std::fs::read_dir(root.join("contracts")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.join("Cargo.toml").is_file() {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            assert!(list.contains(&format!("`{name}`")), "README's list lacks `{name}`");
+            found += 1;
+        }
+    }
+    assert!(found >= 7, "found {found} contracts");
+}

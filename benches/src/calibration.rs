@@ -72,6 +72,17 @@ pub struct Path {
     driver: String,
     kind: CodeKind,
     target: Target,
+    /// The most repeats one transaction may make (a bound of the chain's
+    /// that the path runs into first, such as its events' bytes).
+    max_repeats: u64,
+}
+
+impl Path {
+    /// The path, making at most `max` repeats per transaction.
+    fn at_most(mut self, max: u64) -> Path {
+        self.max_repeats = max;
+        self
+    }
 }
 
 /// A Ward driver: `deploy` stores 32 bytes under the key of 32 zero
@@ -112,6 +123,7 @@ fn path(group: &'static str, name: &str, driver: String, target: Target) -> Path
         driver,
         kind: CodeKind::Ward,
         target,
+        max_repeats: MAX_REPEATS,
     }
 }
 
@@ -220,6 +232,7 @@ fn wasi(name: &str, import: &str, body: &str) -> Path {
         driver,
         kind: CodeKind::Wasi,
         target: Target::None,
+        max_repeats: MAX_REPEATS,
     }
 }
 
@@ -341,11 +354,14 @@ pub fn paths() -> Vec<Path> {
             r#"(import "ward" "emit_event" (func $f (param i32 i32 i32 i32)))"#,
             "(call $f (i32.const 64) (i32.const 8) (i32.const 1024) (i32.const 32))",
         ),
+        // A transaction's events hold at most 1 MiB
+        // (`ChainLimits::max_tx_event_bytes`).
         host(
             "emit_event_64k",
             r#"(import "ward" "emit_event" (func $f (param i32 i32 i32 i32)))"#,
             "(call $f (i32.const 64) (i32.const 8) (i32.const 1024) (i32.const 65536))",
-        ),
+        )
+        .at_most(15),
         host(
             "return_data_size",
             r#"(import "ward" "return_data_size" (func $f (result i32)))"#,
@@ -796,7 +812,7 @@ fn measure_inner(
     let per_time = (time1.as_nanos() as f64 - time0).max(10.0);
     let by_gas = TX_GAS / per_gas;
     let by_time = (TX_TIME.as_nanos() as f64 / per_time) as u64;
-    let n = u32::try_from(by_gas.min(by_time).clamp(1, MAX_REPEATS)).unwrap_or(1);
+    let n = u32::try_from(by_gas.min(by_time).clamp(1, path.max_repeats)).unwrap_or(1);
     row.repeats = n;
     let mut samples = Vec::new();
     let end = Instant::now() + budget;
@@ -833,11 +849,13 @@ pub fn worst_block(
     let (gas1, _) = prepared.run(1)?;
     let (gas2, _) = prepared.run(2)?;
     let per = gas2.saturating_sub(gas1).max(1);
-    let n = u32::try_from((limits.max_tx_gas - gas1) / per).unwrap_or(u32::MAX);
-    let txs_per_block = (limits.max_block_gas / limits.max_tx_gas).max(1);
-    let txs: Vec<Tx> = (0..txs_per_block)
-        .map(|_| prepared.tx(n, limits.max_tx_gas))
-        .collect();
+    // As many repeats as a transaction takes, then as many transactions as
+    // the block takes (the repeats and one transaction's overhead).
+    let n = ((limits.max_tx_gas - gas1) / per + 1).min(path.max_repeats);
+    let tx_gas = (gas1 + (n - 1) * per).min(limits.max_tx_gas);
+    let txs_per_block = (limits.max_block_gas / tx_gas).max(1);
+    let n = u32::try_from(n).unwrap_or(u32::MAX);
+    let txs: Vec<Tx> = (0..txs_per_block).map(|_| prepared.tx(n, tx_gas)).collect();
     let start = Instant::now();
     let receipts = prepared.block(txs)?;
     let elapsed = start.elapsed();

@@ -60,6 +60,10 @@ pub(crate) struct ServeArgs {
     /// Most transactions waiting in the mempool.
     #[arg(long, default_value_t = RpcLimits::default().mempool_size as u64, value_parser = parse::u64_arg)]
     mempool_size: u64,
+    /// The most bytes of JSON one HTTP response may hold, a batch's
+    /// answers together.
+    #[arg(long, default_value_t = RpcLimits::default().max_response_bytes as u64, value_parser = parse::u64_arg)]
+    max_response_bytes: u64,
     /// How long a connection may take to send a request's headers, and
     /// stay idle between requests, in milliseconds (then it is closed).
     #[arg(long, default_value_t = RpcLimits::default().header_timeout.as_millis() as u64, value_parser = parse::u64_arg)]
@@ -151,6 +155,7 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         max_subscriptions: size(args.max_subscriptions),
         header_timeout: Duration::from_millis(args.header_timeout_ms.max(1)),
         read_timeout: Duration::from_millis(args.read_timeout_ms.max(1)),
+        max_response_bytes: size(args.max_response_bytes),
         ..RpcLimits::default()
     };
     config.access = ward_node::Access {

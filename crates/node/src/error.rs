@@ -91,6 +91,19 @@ impl RpcError {
         }
     }
 
+    /// -32005: an answer of `size` bytes, more than the `room` left in
+    /// the response (`RpcLimits::max_response_bytes`, a batch's total
+    /// included).
+    pub(crate) fn too_large(size: usize, room: usize) -> Self {
+        RpcError::new(
+            -32005,
+            "response_too_large",
+            format!(
+                "the answer is {size} bytes, more than the {room} left of this node's bound on a response (--max-response-bytes): ask for less (a smaller batch, a page, getTransaction without full_input)"
+            ),
+        )
+    }
+
     /// -32004: the node cannot take it now (shutting down, faulted).
     pub(crate) fn unavailable(message: impl Into<String>) -> Self {
         RpcError::new(-32004, "unavailable", message)

@@ -60,7 +60,7 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc, thread::JoinHandle, time::D
 pub use access::Access;
 pub use error::RpcError;
 pub use replica::ClusterConfig;
-pub use rpc::MAX_BLOCK_TIME;
+pub use rpc::{INLINE_INPUT_BYTES, MAX_BLOCK_TIME};
 pub use server::RESERVED_CONNECTIONS;
 pub use settings::ChainSettings;
 use ward_state::StateError;
@@ -106,6 +106,10 @@ pub struct RpcLimits {
     /// How long one WebSocket send may take before the connection is
     /// dropped as too slow. Default: 5 s.
     pub ws_send_timeout: Duration,
+    /// The most bytes of JSON one HTTP response may hold, a batch's
+    /// answers together (past it: `response_too_large` errors). Default:
+    /// 16 MiB.
+    pub max_response_bytes: usize,
     /// How long a connection may take to send a request's headers, and
     /// stay idle between requests, before it is closed. Default: 10 s.
     pub header_timeout: Duration,
@@ -126,6 +130,7 @@ impl Default for RpcLimits {
             ws_queue: 256,
             ws_send_timeout: Duration::from_secs(5),
             header_timeout: Duration::from_secs(10),
+            max_response_bytes: 16 << 20,
         }
     }
 }

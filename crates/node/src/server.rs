@@ -279,23 +279,53 @@ async fn rpc_handler(State(app): State<AppState>, body: Bytes) -> Response {
                     ),
                 ));
             }
-            let mut responses = Vec::new();
+            // Each response is written out as it comes, and counted: past
+            // the bound, the rest of the batch answers `response_too_large`.
+            let mut body = String::from("[");
+            let mut total = 0usize;
             for item in items {
-                if let Some(response) = rpc::one(&shared, item, deadline).await {
-                    responses.push(response);
+                let Some(response) = rpc::one(&shared, item, deadline).await else {
+                    continue;
+                };
+                let text = bounded(&response, limits.max_response_bytes.saturating_sub(total));
+                total += text.len();
+                if body.len() > 1 {
+                    body.push(',');
                 }
+                body.push_str(&text);
             }
-            if responses.is_empty() {
+            if body.len() == 1 {
                 StatusCode::NO_CONTENT.into_response()
             } else {
-                json_response(StatusCode::OK, &Value::Array(responses))
+                body.push(']');
+                json_text(body)
             }
         }
         single => match rpc::one(&shared, single, deadline).await {
-            Some(response) => json_response(StatusCode::OK, &response),
+            Some(response) => json_text(bounded(&response, limits.max_response_bytes)),
             None => StatusCode::NO_CONTENT.into_response(),
         },
     }
+}
+
+/// `response` as JSON text, or, when that is longer than `room` bytes, a
+/// `response_too_large` error for its id.
+pub(crate) fn bounded(response: &Value, room: usize) -> String {
+    let text = response.to_string();
+    if text.len() <= room {
+        return text;
+    }
+    let error = RpcError::too_large(text.len(), room);
+    rpc::response(response["id"].clone(), Err(error)).to_string()
+}
+
+fn json_text(text: String) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        text,
+    )
+        .into_response()
 }
 
 async fn ws_handler(State(app): State<AppState>, upgrade: WebSocketUpgrade) -> Response {

@@ -31,6 +31,7 @@ use crate::{
     state::Shared,
     sync::lock,
 };
+pub use read::INLINE_INPUT_BYTES;
 use read::{
     block_at, get_block, get_contract, get_events, get_storage, get_storage_range, get_transaction,
     query, receipt_json, stored_receipt,

@@ -52,6 +52,7 @@ pub(super) fn stored_receipt(shared: &Shared, receipt: &Receipt) -> Result<Value
 
 pub(super) fn get_transaction(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
     let hash = p.hash("tx")?;
+    let full_input = p.bool("full_input")?;
     p.done()?;
     if let Some(receipt) = shared.store.receipt(&hash).map_err(RpcError::state)? {
         let mut out = stored_receipt(shared, &receipt)?;
@@ -62,8 +63,12 @@ pub(super) fn get_transaction(shared: &Shared, mut p: Params) -> Result<Value, R
                 Some((to, _)) => shared.schemas.at(store, &to).map_err(RpcError::state)?,
                 None => None,
             };
-            out["transaction"] =
+            let mut transaction =
                 decode::transaction(&hash, &bytes, schema.as_deref()).unwrap_or(Value::Null);
+            if !full_input {
+                elide_input(&mut transaction);
+            }
+            out["transaction"] = transaction;
         }
         return Ok(out);
     }
@@ -71,6 +76,26 @@ pub(super) fn get_transaction(shared: &Shared, mut p: Params) -> Result<Value, R
         return Ok(json!({ "tx": hash.to_string(), "status": "pending" }));
     }
     Err(RpcError::not_found(format!("no transaction {hash}")))
+}
+
+/// The most input bytes `getTransaction` shows unless asked for all
+/// (`full_input`).
+pub const INLINE_INPUT_BYTES: usize = 4096;
+
+/// Replaces a transaction's input longer than [`INLINE_INPUT_BYTES`] with
+/// `null`, beside its size (`input_size`): a batch of reads of large
+/// transactions stays small.
+fn elide_input(transaction: &mut Value) {
+    for part in ["call", "deploy"] {
+        let Some(input) = transaction[part]["input"].as_str() else {
+            continue;
+        };
+        let size = input.len().saturating_sub(2) / 2;
+        if size > INLINE_INPUT_BYTES {
+            transaction[part]["input"] = Value::Null;
+            transaction[part]["input_size"] = json!(size);
+        }
+    }
 }
 
 pub(super) fn query(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {

@@ -34,6 +34,7 @@ fn the_limits_table_states_the_defaults() {
             limits.header_timeout.as_millis() as u64,
         ),
         ("--read-timeout-ms", limits.read_timeout.as_millis() as u64),
+        ("--max-response-bytes", limits.max_response_bytes as u64),
     ];
     for (flag, default) in rows {
         let row = format!("| `{flag}` | {default}");
@@ -42,6 +43,11 @@ fn the_limits_table_states_the_defaults() {
     use ward_node::mempool::{TIMED_OUT_KEPT, TIMED_OUT_THROTTLE};
     assert!(doc.contains(&format!("the last {TIMED_OUT_KEPT}, `TIMED_OUT_KEPT`")));
     assert!(doc.contains(&format!("refused for {} s", TIMED_OUT_THROTTLE.as_secs())));
+    let inline = format!(
+        "an input longer than {} bytes",
+        ward_node::INLINE_INPUT_BYTES
+    );
+    assert!(doc.contains(&inline), "{inline}");
     let reserved = format!("one of {} reserved slots", ward_node::RESERVED_CONNECTIONS);
     assert!(doc.contains(&reserved), "{reserved}");
     let queue = format!("queue of {}", limits.ws_queue);

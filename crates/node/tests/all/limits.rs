@@ -494,3 +494,66 @@ fn free_reads_have_their_own_gas_cap_and_time_budget() {
     assert_eq!(ok(&node, "getNetwork", json!({}))["height"], 1);
     node.shutdown().unwrap();
 }
+
+#[test]
+fn large_transactions_are_read_back_in_bounded_answers() {
+    let node = dev_node("large-reads", |c| c.limits.max_response_bytes = 4 << 20);
+    // A call with 1 MB of input (to no contract: a receipt all the same).
+    let input = vec![0x5a_u8; 1_000_000];
+    let sent = ok(
+        &node,
+        "sendTransaction",
+        json!({
+            "from": dev_address(0).to_string(),
+            "call": { "to": Address([3; 32]).to_string(), "input": format!("0x{}", hex::encode(&input)) },
+            "gas": 50_000_000,
+            "wait": true
+        }),
+    );
+    let tx = sent["tx"].clone();
+    // By default the input is left out, its size shown.
+    let read = ok(&node, "getTransaction", json!({ "tx": tx }));
+    assert_eq!(read["transaction"]["call"]["input"], Value::Null);
+    assert_eq!(read["transaction"]["call"]["input_size"], 1_000_000);
+    // Asked for, it comes whole.
+    let full = ok(
+        &node,
+        "getTransaction",
+        json!({ "tx": tx, "full_input": true }),
+    );
+    assert_eq!(
+        full["transaction"]["call"]["input"].as_str().unwrap().len(),
+        2 + 2 * input.len()
+    );
+    // A batch of ten full reads (20 MB of hex) stays within the bound: the
+    // answers that do not fit are errors, in order, and the rest are whole.
+    let batch: Vec<Value> = (0..10)
+        .map(|i| json!({ "jsonrpc": "2.0", "id": i, "method": "getTransaction", "params": { "tx": tx, "full_input": true } }))
+        .collect();
+    let (status, text) = post(&node, &Value::Array(batch).to_string());
+    assert_eq!(status, 200);
+    assert!(text.len() <= 4 << 20, "{} bytes", text.len());
+    let answers: Vec<Value> = serde_json::from_str(&text).unwrap();
+    assert_eq!(answers.len(), 10);
+    let kinds: Vec<&str> = answers
+        .iter()
+        .map(|a| a["error"]["data"]["kind"].as_str().unwrap_or("ok"))
+        .collect();
+    assert_eq!(kinds[0], "ok");
+    assert_eq!(kinds[9], "response_too_large");
+    let first_error = kinds.iter().position(|k| *k != "ok").unwrap();
+    assert!(
+        kinds[first_error..]
+            .iter()
+            .all(|k| *k == "response_too_large"),
+        "{kinds:?}"
+    );
+    assert_eq!(answers[9]["id"], 9);
+    // The same ten without full inputs fit easily.
+    let batch: Vec<Value> = (0..10)
+        .map(|i| json!({ "jsonrpc": "2.0", "id": i, "method": "getTransaction", "params": { "tx": tx } }))
+        .collect();
+    let (_, text) = post(&node, &Value::Array(batch).to_string());
+    assert!(text.len() < 64 << 10, "{} bytes", text.len());
+    node.shutdown().unwrap();
+}

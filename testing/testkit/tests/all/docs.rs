@@ -113,7 +113,10 @@ fn readme_names_every_example_contract() {
         let path = entry.unwrap().path();
         if path.join("Cargo.toml").is_file() {
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            assert!(list.contains(&format!("`{name}`")), "README's list lacks `{name}`");
+            assert!(
+                list.contains(&format!("`{name}`")),
+                "README's list lacks `{name}`"
+            );
             found += 1;
         }
     }

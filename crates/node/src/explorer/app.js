@@ -16,13 +16,45 @@ class RpcError extends Error {
   }
 }
 
+// JSON text parsed with integers too large for a JavaScript number (above
+// 2^53, where a double drops digits) kept as their exact decimal strings:
+// every integer token of 16 digits or more outside a string is quoted
+// before parsing.
+function parseJson(text) {
+  let out = '';
+  let i = 0;
+  let inString = false;
+  while (i < text.length) {
+    const c = text[i];
+    if (inString) {
+      out += c;
+      if (c === '\\') { out += text[i + 1] || ''; i += 2; continue; }
+      if (c === '"') inString = false;
+      i += 1;
+      continue;
+    }
+    if (c === '"') { inString = true; out += c; i += 1; continue; }
+    if ((c >= '0' && c <= '9') || c === '-') {
+      let j = i + 1;
+      while (j < text.length && /[0-9.eE+-]/.test(text[j])) j += 1;
+      const token = text.slice(i, j);
+      out += /^-?\d{16,}$/.test(token) ? '"' + token + '"' : token;
+      i = j;
+      continue;
+    }
+    out += c;
+    i += 1;
+  }
+  return JSON.parse(out);
+}
+
 async function rpc(method, params) {
   const response = await fetch('/rpc', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params: params || {} }),
   });
-  const body = await response.json();
+  const body = parseJson(await response.text());
   if (body.error) throw new RpcError(body.error);
   return body.result;
 }
@@ -45,7 +77,7 @@ async function rpcBatch(calls) {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(calls.map(([method, params], i) => ({ jsonrpc: '2.0', id: first + i, method, params }))),
   });
-  const answers = await response.json();
+  const answers = parseJson(await response.text());
   const byId = new Map(answers.map((a) => [a.id, a]));
   return calls.map((_, i) => {
     const a = byId.get(first + i);
@@ -165,11 +197,15 @@ function onBlock(block) {
   while (homeRows.children.length > LATEST) homeRows.lastChild.remove();
 }
 
-async function blockPage(key) {
-  const block = await rpc('getBlock', /^\d+$/.test(key) ? { height: Number(key) } : { hash: key });
-  const receipts = await rpcBatch(block.txs.map((tx) => ['getTransaction', { tx }]));
-  const rows = block.txs.map((tx, i) => {
-    const r = receipts[i];
+// Transactions a block page shows (and fetches the receipts of) at a time.
+const TX_PAGE = 50;
+
+async function txRows(block, from) {
+  const txs = block.txs.slice(from, from + TX_PAGE);
+  const receipts = await rpcBatch(txs.map((tx) => ['getTransaction', { tx }]));
+  return txs.map((tx, k) => {
+    const i = from + k;
+    const r = receipts[k];
     const t = r instanceof Error ? {} : r.transaction || {};
     const target = t.call ? link('/contract/' + t.call.to, short(t.call.to))
       : r.address ? link('/contract/' + r.address, short(r.address) + ' (new)') : '';
@@ -182,6 +218,20 @@ async function blockPage(key) {
       el('td', {}, (t.call && t.call.method) || (t.deploy ? 'deploy' : '')),
       el('td', {}, r instanceof Error ? '' : String(r.gas_used)));
   });
+}
+
+async function blockPage(key) {
+  const block = await rpc('getBlock', /^\d+$/.test(key) ? { height: Number(key) } : { hash: key });
+  const rows = await txRows(block, 0);
+  // More than a page: the rest on demand, a page at a time.
+  const more = el('button', { id: 'more', type: 'button' }, 'Show more');
+  more.addEventListener('click', async () => {
+    more.disabled = true;
+    const body = document.querySelector('#txs tbody');
+    body.append(...await txRows(block, body.children.length));
+    more.disabled = false;
+    if (body.children.length >= block.txs.length) more.remove();
+  });
   page('Block ' + block.height,
     kv([
       ['Height', String(block.height)],
@@ -193,7 +243,8 @@ async function blockPage(key) {
       ['Receipts root', el('span', { class: 'mono' }, block.receipts_root)],
     ]),
     el('h2', {}, 'Transactions (' + block.txs.length + ')'),
-    table(['#', 'Transaction', 'Status', 'From', 'To', 'Method', 'Gas'], rows, { id: 'txs' }));
+    table(['#', 'Transaction', 'Status', 'From', 'To', 'Method', 'Gas'], rows, { id: 'txs' }),
+    ...(block.txs.length > TX_PAGE ? [more] : []));
 }
 
 function eventRows(events) {
@@ -383,7 +434,7 @@ function connectLive() {
   const socket = new WebSocket(scheme + location.host + '/ws');
   socket.onopen = () => socket.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'subscribe', params: { topic: 'blocks' } }));
   socket.onmessage = (message) => {
-    const msg = JSON.parse(message.data);
+    const msg = parseJson(message.data);
     if (msg.id === 1 && msg.result !== undefined) setLive(true);
     if (msg.method === 'subscription' && msg.params) onBlock(msg.params.result);
   };

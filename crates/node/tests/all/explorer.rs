@@ -285,15 +285,106 @@ async fn scenario(node: &Node, driver: &Driver, profile: &Path) {
     client.close().await.unwrap();
 }
 
-#[test]
-fn the_explorer_works_in_a_real_browser() {
+/// Whether Chromium and chromedriver are here (else the test says why:
+/// `ward_testkit::skip`).
+fn have_browser() -> bool {
     for program in [CHROMIUM, CHROMEDRIVER] {
         if !Path::new(program).exists() {
             ward_testkit::skip(&format!(
                 "{program} is missing (Debian's chromium and chromium-driver; `make test` installs them as root)"
             ));
-            return;
+            return false;
         }
+    }
+    true
+}
+
+/// A block of 60 transactions: its page shows the first 50 receipts, and
+/// the rest when asked (it fetched every one at once before). Integers
+/// past 2^53 stay exact (a JavaScript number would drop digits).
+async fn paging(node: &Node, driver: &Driver, profile: &Path) {
+    let from = dev_address(0).to_string();
+    for _ in 0..60 {
+        ok(
+            node,
+            "sendTransaction",
+            json!({ "from": from, "call": { "to": format!("0x{}", "03".repeat(32)) }, "gas": 1_000_000 }),
+        );
+    }
+    let block = ok(node, "mine", json!({}));
+    assert_eq!(block["txs"].as_array().unwrap().len(), 60, "{block}");
+    let height = block["height"].as_u64().unwrap();
+    let client = browser(driver, profile).await;
+    client
+        .goto(&format!("{}/block/{height}", node.url()))
+        .await
+        .unwrap();
+    text_of(&client, "h2", "Transactions (60)").await;
+    let rows = |client: Client| async move {
+        client
+            .find_all(Locator::Css("#txs tbody tr"))
+            .await
+            .unwrap()
+            .len()
+    };
+    text_of(&client, "#more", "Show more").await;
+    assert_eq!(rows(client.clone()).await, 50);
+    client
+        .find(Locator::Css("#more"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    text_of(&client, "#txs tbody tr:nth-child(60)", "59").await;
+    assert_eq!(rows(client.clone()).await, 60);
+    assert!(
+        client.find(Locator::Css("#more")).await.is_err(),
+        "no more to show"
+    );
+    let exact = client
+        .execute(
+            "return parseJson('{\"a\": 18446744073709551615, \"b\": [9007199254740993]}')",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        exact,
+        json!({ "a": "18446744073709551615", "b": ["9007199254740993"] })
+    );
+    shot(&client, "block-paged.png").await;
+    client.close().await.unwrap();
+}
+
+#[test]
+fn the_block_page_pages_its_receipts_and_keeps_big_integers_exact() {
+    if !have_browser() {
+        return;
+    }
+    // Blocks only when asked, so that one holds all 60.
+    let node = dev_node("explorer-paging", |c| c.block_time_ms = 3_600_000);
+    let driver = start_driver();
+    let profile = crate::temp_dir("explorer-paging-profile");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        tokio::time::timeout(Duration::from_secs(120), paging(&node, &driver, &profile))
+            .await
+            .expect("the paging scenario took over 2 minutes")
+    });
+    drop(driver);
+    node.shutdown().unwrap();
+    let _ = std::fs::remove_dir_all(&profile);
+}
+
+#[test]
+fn the_explorer_works_in_a_real_browser() {
+    if !have_browser() {
+        return;
     }
     let node = dev_node("explorer", |_| {});
     let driver = start_driver();

@@ -357,49 +357,54 @@ async fn paging(node: &Node, driver: &Driver, profile: &Path) {
     client.close().await.unwrap();
 }
 
+/// A browser scenario against a dev node configured by `configure`, with
+/// chromedriver and a fresh profile, within `limit`; everything it started
+/// is stopped after.
+macro_rules! in_browser {
+    ($name:literal, $configure:expr, $limit:expr, $scenario:ident) => {{
+        if !have_browser() {
+            return;
+        }
+        let node = dev_node($name, $configure);
+        let driver = start_driver();
+        let profile = crate::temp_dir(concat!($name, "-profile"));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            tokio::time::timeout($limit, $scenario(&node, &driver, &profile))
+                .await
+                .expect(concat!(
+                    "the ",
+                    stringify!($scenario),
+                    " scenario ran out of time"
+                ))
+        });
+        drop(driver);
+        node.shutdown().unwrap();
+        let _ = std::fs::remove_dir_all(&profile);
+    }};
+}
+
 #[test]
 fn the_block_page_pages_its_receipts_and_keeps_big_integers_exact() {
-    if !have_browser() {
-        return;
-    }
     // Blocks only when asked, so that one holds all 60.
-    let node = dev_node("explorer-paging", |c| c.block_time_ms = 3_600_000);
-    let driver = start_driver();
-    let profile = crate::temp_dir("explorer-paging-profile");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        tokio::time::timeout(Duration::from_secs(120), paging(&node, &driver, &profile))
-            .await
-            .expect("the paging scenario took over 2 minutes")
-    });
-    drop(driver);
-    node.shutdown().unwrap();
-    let _ = std::fs::remove_dir_all(&profile);
+    in_browser!(
+        "explorer-paging",
+        |c: &mut ward_node::NodeConfig| c.block_time_ms = 3_600_000,
+        Duration::from_secs(120),
+        paging
+    );
 }
 
 #[test]
 fn the_explorer_works_in_a_real_browser() {
-    if !have_browser() {
-        return;
-    }
-    let node = dev_node("explorer", |_| {});
-    let driver = start_driver();
-    let profile = crate::temp_dir("explorer-profile");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        tokio::time::timeout(Duration::from_secs(180), scenario(&node, &driver, &profile))
-            .await
-            .expect("the browser scenario took over 3 minutes")
-    });
-    drop(driver);
-    node.shutdown().unwrap();
-    let _ = std::fs::remove_dir_all(&profile);
+    in_browser!(
+        "explorer",
+        |_: &mut ward_node::NodeConfig| {},
+        Duration::from_secs(180),
+        scenario
+    );
 }

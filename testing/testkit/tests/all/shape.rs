@@ -235,3 +235,31 @@ fn the_backends_share_no_run_of_six_identical_lines() {
     }
     assert!(runs.is_empty(), "shared runs:\n{}", runs.join("\n"));
 }
+
+/// The most lines one file under `crates/` may have, its tests included:
+/// past it a file holds more than one seam (the executor's `lib.rs`, the
+/// node's `rpc.rs` and WASI's `calls.rs` were split along theirs).
+const MAX_FILE_LINES: usize = 1_000;
+
+#[test]
+fn no_file_in_the_crates_is_over_a_thousand_lines() {
+    let mut stack = vec![root().join("crates")];
+    let mut seen = 0;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let lines = std::fs::read_to_string(&path).unwrap().lines().count();
+                assert!(
+                    lines <= MAX_FILE_LINES,
+                    "{} has {lines} lines, more than {MAX_FILE_LINES}: split it along its seams",
+                    path.display()
+                );
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen > 100, "found {seen} files");
+}

@@ -1,401 +1,12 @@
-//! The functions of WASI preview 1, one method each, in table order.
+//! What the functions of WASI preview 1 do to a program's state: its
+//! clocks, its descriptor table with their rights and positions, reads and
+//! writes of files and pipes, directories, paths and polling.
 
-use ward_abi::WasiFn;
-
-use crate::{
-    CLOCK_STEP_NANOS, Errno, Fd, FdKind, Io, MAX_EXIT_CODE, Stop, Wasi,
-    mem::{Mem, range},
-    types::*,
-    vfs::{Found, Ino, Kind},
-};
-
-/// Why a function did not succeed.
-pub(crate) enum Fail<S> {
-    Errno(Errno),
-    Stop(Stop<S>),
-}
-
-impl<S> From<Errno> for Fail<S> {
-    fn from(e: Errno) -> Self {
-        Fail::Errno(e)
-    }
-}
-
-type Done<S> = Result<(), Fail<S>>;
-
-/// The arguments of one call, as raw bits.
-#[derive(Clone, Copy)]
-struct Args<'a>(&'a [u64]);
-
-impl Args<'_> {
-    fn u32(self, i: usize) -> u32 {
-        self.0.get(i).copied().unwrap_or(0) as u32
-    }
-    fn u64(self, i: usize) -> u64 {
-        self.0.get(i).copied().unwrap_or(0)
-    }
-}
-
-fn charge<I: Io>(io: &mut I, bytes: u64) -> Done<I::Stop> {
-    io.charge_bytes(bytes)
-        .map_err(|s| Fail::Stop(Stop::Host(s)))
-}
-
-pub(crate) fn dispatch<I: Io>(
-    w: &mut Wasi,
-    f: WasiFn,
-    args: &[u64],
-    memory: &mut [u8],
-    io: &mut I,
-) -> Done<I::Stop> {
-    let a = Args(args);
-    let mut m = Mem(memory);
-    match f {
-        WasiFn::ArgsGet
-        | WasiFn::ArgsSizesGet
-        | WasiFn::EnvironGet
-        | WasiFn::EnvironSizesGet
-        | WasiFn::ClockResGet
-        | WasiFn::ClockTimeGet
-        | WasiFn::PollOneoff
-        | WasiFn::ProcExit
-        | WasiFn::ProcRaise
-        | WasiFn::SchedYield
-        | WasiFn::RandomGet
-        | WasiFn::SockAccept
-        | WasiFn::SockRecv
-        | WasiFn::SockSend
-        | WasiFn::SockShutdown => process(w, f, a, &mut m, io),
-        WasiFn::FdAdvise
-        | WasiFn::FdAllocate
-        | WasiFn::FdClose
-        | WasiFn::FdDatasync
-        | WasiFn::FdSync
-        | WasiFn::FdFdstatGet
-        | WasiFn::FdFdstatSetFlags
-        | WasiFn::FdFdstatSetRights
-        | WasiFn::FdFilestatGet
-        | WasiFn::FdFilestatSetSize
-        | WasiFn::FdFilestatSetTimes
-        | WasiFn::FdPread
-        | WasiFn::FdPrestatGet
-        | WasiFn::FdPrestatDirName
-        | WasiFn::FdPwrite
-        | WasiFn::FdRead
-        | WasiFn::FdReaddir
-        | WasiFn::FdRenumber
-        | WasiFn::FdSeek
-        | WasiFn::FdTell
-        | WasiFn::FdWrite => descriptor(w, f, a, &mut m, io),
-        WasiFn::PathCreateDirectory
-        | WasiFn::PathFilestatGet
-        | WasiFn::PathFilestatSetTimes
-        | WasiFn::PathLink
-        | WasiFn::PathOpen
-        | WasiFn::PathReadlink
-        | WasiFn::PathRemoveDirectory
-        | WasiFn::PathRename
-        | WasiFn::PathSymlink
-        | WasiFn::PathUnlinkFile => path(w, f, a, &mut m),
-    }
-}
-
-/// The program's arguments, environment, clocks, polling, exit, random
-/// bytes and sockets.
-fn process<I: Io>(
-    w: &mut Wasi,
-    f: WasiFn,
-    a: Args<'_>,
-    m: &mut Mem<'_>,
-    io: &mut I,
-) -> Done<I::Stop> {
-    match f {
-        WasiFn::ArgsGet => strings(&w.args, a.u32(0), a.u32(1), m, io),
-        WasiFn::ArgsSizesGet => sizes(&w.args, a.u32(0), a.u32(1), m),
-        WasiFn::EnvironGet => strings(&w.env, a.u32(0), a.u32(1), m, io),
-        WasiFn::EnvironSizesGet => sizes(&w.env, a.u32(0), a.u32(1), m),
-        WasiFn::ClockResGet => {
-            clock_id(a.u32(0))?;
-            Ok(m.put_u64(a.u32(1), CLOCK_STEP_NANOS)?)
-        }
-        WasiFn::ClockTimeGet => {
-            let now = w.clock(a.u32(0))?;
-            Ok(m.put_u64(a.u32(2), now)?)
-        }
-        WasiFn::PollOneoff => w.poll(a, m, io),
-        WasiFn::ProcExit => match a.u32(0) {
-            code @ 0..=MAX_EXIT_CODE => Err(Fail::Stop(Stop::Exit(code as i32))),
-            _ => Err(Fail::Stop(Stop::BadExit(a.u32(0)))),
-        },
-        WasiFn::ProcRaise => Err(Errno::Nosys.into()),
-        WasiFn::SchedYield => Ok(()),
-        WasiFn::RandomGet => {
-            let buf = m.bytes_mut(a.u32(0), a.u32(1))?;
-            let mut hasher = blake3::Hasher::new_keyed(&w.seed);
-            hasher.update(&w.random_calls.to_le_bytes());
-            hasher.finalize_xof().fill(buf);
-            w.random_calls += 1;
-            Ok(())
-        }
-        WasiFn::SockAccept | WasiFn::SockRecv | WasiFn::SockSend | WasiFn::SockShutdown => {
-            w.fd(a.u32(0))?;
-            Err(Errno::Notsock.into())
-        }
-        // Routed elsewhere by `dispatch`.
-        _ => Err(Errno::Nosys.into()),
-    }
-}
-
-/// The `fd_*` functions.
-fn descriptor<I: Io>(
-    w: &mut Wasi,
-    f: WasiFn,
-    a: Args<'_>,
-    m: &mut Mem<'_>,
-    io: &mut I,
-) -> Done<I::Stop> {
-    match f {
-        WasiFn::FdAdvise => {
-            w.file(a.u32(0))?;
-            w.can(a.u32(0), RIGHTS_FD_ADVISE)?;
-            if a.u32(3) > 5 {
-                return Err(Errno::Inval.into());
-            }
-            Ok(())
-        }
-        WasiFn::FdAllocate => {
-            let ino = w.file(a.u32(0))?.0;
-            w.can(a.u32(0), RIGHTS_FD_ALLOCATE)?;
-            let end = a.u64(1).checked_add(a.u64(2)).ok_or(Errno::Fbig)?;
-            w.grow(ino, end, io)
-        }
-        WasiFn::FdClose => w.close(a.u32(0)).map_err(Into::into),
-        WasiFn::FdDatasync => {
-            w.can(a.u32(0), RIGHTS_FD_DATASYNC)?;
-            Ok(())
-        }
-        WasiFn::FdSync => {
-            w.can(a.u32(0), RIGHTS_FD_SYNC)?;
-            Ok(())
-        }
-        WasiFn::FdFdstatGet => w.fdstat(a.u32(0), a.u32(1), m),
-        WasiFn::FdFdstatSetFlags => {
-            let flags = u16::try_from(a.u32(1)).map_err(|_| Errno::Inval)?;
-            if flags & !FDFLAGS_ALL != 0 {
-                return Err(Errno::Inval.into());
-            }
-            w.can(a.u32(0), RIGHTS_FD_FDSTAT_SET_FLAGS)?;
-            w.fd_mut(a.u32(0))?.flags = flags;
-            Ok(())
-        }
-        WasiFn::FdFdstatSetRights => Ok(w.set_rights(a.u32(0), a.u64(1), a.u64(2))?),
-        WasiFn::FdFilestatGet => {
-            w.can(a.u32(0), RIGHTS_FD_FILESTAT_GET)?;
-            w.fd_filestat(a.u32(0), a.u32(1), m)
-        }
-        WasiFn::FdFilestatSetSize => {
-            let ino = w.file(a.u32(0))?.0;
-            w.can(a.u32(0), RIGHTS_FD_FILESTAT_SET_SIZE)?;
-            let size = a.u64(1);
-            if size > i64::MAX as u64 {
-                return Err(Errno::Inval.into());
-            }
-            w.resize(ino, size, io)
-        }
-        WasiFn::FdFilestatSetTimes => {
-            let ino = w.node_of(a.u32(0))?;
-            w.can(a.u32(0), RIGHTS_FD_FILESTAT_SET_TIMES)?;
-            w.set_times(ino, a.u64(1), a.u64(2), a.u32(3))
-        }
-        WasiFn::FdPread => {
-            let (ino, _) = w.file_or_pipe(a.u32(0))?;
-            w.can(a.u32(0), RIGHTS_FD_READ | RIGHTS_FD_SEEK)?;
-            let read = w.read_at(ino, a.u64(3), a.u32(1), a.u32(2), m, io)?;
-            Ok(m.put_u32(a.u32(4), read)?)
-        }
-        WasiFn::FdPrestatGet => {
-            let name = w.preopen_name(a.u32(0))?;
-            let len = name.len() as u32;
-            m.put_u32(a.u32(1), 0)?;
-            Ok(m.put_u32(a.u32(1) + 4, len)?)
-        }
-        WasiFn::FdPrestatDirName => {
-            let name = w.preopen_name(a.u32(0))?.to_vec();
-            if (a.u32(2) as usize) < name.len() {
-                return Err(Errno::Nametoolong.into());
-            }
-            Ok(m.write(a.u32(1), &name)?)
-        }
-        WasiFn::FdPwrite => {
-            let (ino, _) = w.file_or_pipe(a.u32(0))?;
-            w.can(a.u32(0), RIGHTS_FD_WRITE | RIGHTS_FD_SEEK)?;
-            let written = w.write_at(ino, Some(a.u64(3)), a.u32(1), a.u32(2), m, io)?;
-            Ok(m.put_u32(a.u32(4), written)?)
-        }
-        WasiFn::FdRead => {
-            w.can(a.u32(0), RIGHTS_FD_READ)?;
-            let n = w.read(a.u32(0), a.u32(1), a.u32(2), m, io)?;
-            Ok(m.put_u32(a.u32(3), n)?)
-        }
-        WasiFn::FdReaddir => w.readdir(a, m),
-        WasiFn::FdRenumber => w.renumber(a.u32(0), a.u32(1)).map_err(Into::into),
-        WasiFn::FdSeek => {
-            let pos = w.seek_checked(a.u32(0), a.u64(1) as i64, a.u32(2))?;
-            Ok(m.put_u64(a.u32(3), pos)?)
-        }
-        WasiFn::FdTell => {
-            w.file_or_pipe(a.u32(0))?;
-            w.can(a.u32(0), RIGHTS_FD_TELL)?;
-            let pos = w.seek(a.u32(0), 0, 1)?;
-            Ok(m.put_u64(a.u32(1), pos)?)
-        }
-        WasiFn::FdWrite => {
-            w.can(a.u32(0), RIGHTS_FD_WRITE)?;
-            let n = w.write(a.u32(0), a.u32(1), a.u32(2), m, io)?;
-            Ok(m.put_u32(a.u32(3), n)?)
-        }
-        // Routed elsewhere by `dispatch`.
-        _ => Err(Errno::Nosys.into()),
-    }
-}
-
-/// The `path_*` functions.
-fn path<S>(w: &mut Wasi, f: WasiFn, a: Args<'_>, m: &mut Mem<'_>) -> Done<S> {
-    match f {
-        WasiFn::PathCreateDirectory => {
-            w.can(a.u32(0), RIGHTS_PATH_CREATE_DIRECTORY)?;
-            let found = w.path(a.u32(0), a.u32(1), a.u32(2), false, m)?;
-            if found.node.is_some() || found.is_dot() {
-                return Err(Errno::Exist.into());
-            }
-            w.fs.create_dir(found.parent, &found.name)?;
-            Ok(())
-        }
-        WasiFn::PathFilestatGet => {
-            w.can(a.u32(0), RIGHTS_PATH_FILESTAT_GET)?;
-            let follow = a.u32(1) & LOOKUPFLAGS_SYMLINK_FOLLOW != 0;
-            let found = w.path(a.u32(0), a.u32(2), a.u32(3), follow, m)?;
-            let ino = found.node.ok_or(Errno::Noent)?;
-            w.filestat(ino, a.u32(4), m)
-        }
-        WasiFn::PathFilestatSetTimes => {
-            w.can(a.u32(0), RIGHTS_PATH_FILESTAT_SET_TIMES)?;
-            let follow = a.u32(1) & LOOKUPFLAGS_SYMLINK_FOLLOW != 0;
-            let found = w.path(a.u32(0), a.u32(2), a.u32(3), follow, m)?;
-            let ino = found.node.ok_or(Errno::Noent)?;
-            w.set_times(ino, a.u64(4), a.u64(5), a.u32(6))
-        }
-        WasiFn::PathLink => w.link(a, m),
-        WasiFn::PathOpen => w.open(a, m),
-        WasiFn::PathReadlink => {
-            w.can(a.u32(0), RIGHTS_PATH_READLINK)?;
-            let found = w.path(a.u32(0), a.u32(1), a.u32(2), false, m)?;
-            let ino = found.node.ok_or(Errno::Noent)?;
-            let Kind::Symlink(target) = &w.fs.node(ino)?.kind else {
-                return Err(Errno::Inval.into());
-            };
-            let n = target.len().min(a.u32(4) as usize);
-            let target = target[..n].to_vec();
-            m.write(a.u32(3), &target)?;
-            Ok(m.put_u32(a.u32(5), n as u32)?)
-        }
-        WasiFn::PathRemoveDirectory => {
-            w.can(a.u32(0), RIGHTS_PATH_REMOVE_DIRECTORY)?;
-            let found = w.path(a.u32(0), a.u32(1), a.u32(2), false, m)?;
-            let ino = found.node.ok_or(Errno::Noent)?;
-            let node = w.fs.node(ino)?;
-            let Kind::Dir { entries, .. } = &node.kind else {
-                return Err(Errno::Notdir.into());
-            };
-            if found.is_dot() {
-                return Err(Errno::Inval.into());
-            }
-            if !entries.is_empty() {
-                return Err(Errno::Notempty.into());
-            }
-            w.fs.unlink(found.parent, &found.name)?;
-            Ok(())
-        }
-        WasiFn::PathRename => w.rename(a, m),
-        WasiFn::PathSymlink => {
-            let target = m.bytes(a.u32(0), a.u32(1))?.to_vec();
-            w.can(a.u32(2), RIGHTS_PATH_SYMLINK)?;
-            let found = w.path(a.u32(2), a.u32(3), a.u32(4), false, m)?;
-            if found.node.is_some() || found.is_dot() {
-                return Err(Errno::Exist.into());
-            }
-            if found.trailing_slash {
-                return Err(Errno::Noent.into());
-            }
-            if target.is_empty() || target.contains(&0) {
-                return Err(Errno::Noent.into());
-            }
-            if target.first() == Some(&b'/') {
-                return Err(Errno::Perm.into());
-            }
-            w.fs.create(found.parent, &found.name, Kind::Symlink(target))?;
-            Ok(())
-        }
-        WasiFn::PathUnlinkFile => {
-            w.can(a.u32(0), RIGHTS_PATH_UNLINK_FILE)?;
-            let found = w.path(a.u32(0), a.u32(1), a.u32(2), false, m)?;
-            let ino = found.node.ok_or(Errno::Noent)?;
-            let node = w.fs.node(ino)?;
-            if node.is_dir() {
-                return Err(Errno::Isdir.into());
-            }
-            if found.trailing_slash {
-                return Err(Errno::Notdir.into());
-            }
-            w.fs.unlink(found.parent, &found.name)?;
-            Ok(())
-        }
-        // Routed elsewhere by `dispatch`.
-        _ => Err(Errno::Nosys.into()),
-    }
-}
-
-/// `args_get` / `environ_get`: the pointers, then the NUL-terminated
-/// strings.
-fn strings<I: Io>(
-    list: &[Vec<u8>],
-    ptrs: u32,
-    buf: u32,
-    m: &mut Mem<'_>,
-    io: &mut I,
-) -> Done<I::Stop> {
-    let total: u64 = list.iter().map(|s| s.len() as u64 + 1).sum();
-    charge(io, total + 4 * list.len() as u64)?;
-    let mut at = buf;
-    for (i, s) in list.iter().enumerate() {
-        m.put_u32(ptrs.wrapping_add(4 * i as u32), at)?;
-        m.write(at, s)?;
-        m.write(at.wrapping_add(s.len() as u32), &[0])?;
-        at = at.wrapping_add(s.len() as u32 + 1);
-    }
-    Ok(())
-}
-
-/// `args_sizes_get` / `environ_sizes_get`.
-fn sizes<S>(list: &[Vec<u8>], count: u32, size: u32, m: &mut Mem<'_>) -> Done<S> {
-    let total: usize = list.iter().map(|s| s.len() + 1).sum();
-    m.put_u32(count, list.len() as u32)?;
-    m.put_u32(size, total as u32)?;
-    Ok(())
-}
-
-fn clock_id(id: u32) -> Result<(), Errno> {
-    match id {
-        CLOCKID_REALTIME | CLOCKID_MONOTONIC | CLOCKID_PROCESS_CPUTIME | CLOCKID_THREAD_CPUTIME => {
-            Ok(())
-        }
-        _ => Err(Errno::Inval),
-    }
-}
+use super::*;
 
 impl Wasi {
     /// Reads clock `id`: realtime is fixed, the others advance.
-    fn clock(&mut self, id: u32) -> Result<u64, Errno> {
+    pub(super) fn clock(&mut self, id: u32) -> Result<u64, Errno> {
         clock_id(id)?;
         if id == CLOCKID_REALTIME {
             return Ok(self.fs.now);
@@ -404,12 +15,12 @@ impl Wasi {
         Ok(self.monotonic)
     }
 
-    fn fd(&self, fd: u32) -> Result<&Fd, Errno> {
+    pub(super) fn fd(&self, fd: u32) -> Result<&Fd, Errno> {
         self.fds.get(&fd).ok_or(Errno::Badf)
     }
 
     /// Descriptor `fd`, which must hold `rights` (`notcapable` otherwise).
-    fn can(&self, fd: u32, rights: u64) -> Result<&Fd, Errno> {
+    pub(super) fn can(&self, fd: u32, rights: u64) -> Result<&Fd, Errno> {
         let entry = self.fd(fd)?;
         if entry.base & rights != rights {
             return Err(Errno::Notcapable);
@@ -417,13 +28,13 @@ impl Wasi {
         Ok(entry)
     }
 
-    fn fd_mut(&mut self, fd: u32) -> Result<&mut Fd, Errno> {
+    pub(super) fn fd_mut(&mut self, fd: u32) -> Result<&mut Fd, Errno> {
         self.fds.get_mut(&fd).ok_or(Errno::Badf)
     }
 
     /// A regular file's descriptor: its inode and position. A directory
     /// is `isdir`, a stream `spipe`.
-    fn file(&self, fd: u32) -> Result<(Ino, u64), Errno> {
+    pub(super) fn file(&self, fd: u32) -> Result<(Ino, u64), Errno> {
         match &self.fd(fd)?.kind {
             FdKind::File { ino, pos } => Ok((*ino, *pos)),
             FdKind::Dir { .. } => Err(Errno::Isdir),
@@ -432,7 +43,7 @@ impl Wasi {
     }
 
     /// [`Wasi::file`] for positional I/O, where a stream is `spipe`.
-    fn file_or_pipe(&self, fd: u32) -> Result<(Ino, u64), Errno> {
+    pub(super) fn file_or_pipe(&self, fd: u32) -> Result<(Ino, u64), Errno> {
         match &self.fd(fd)?.kind {
             FdKind::Stdin | FdKind::Stdout | FdKind::Stderr => Err(Errno::Spipe),
             _ => self.file(fd),
@@ -440,7 +51,7 @@ impl Wasi {
     }
 
     /// A directory's descriptor: its inode. Anything else is `notdir`.
-    fn dir(&self, fd: u32) -> Result<Ino, Errno> {
+    pub(super) fn dir(&self, fd: u32) -> Result<Ino, Errno> {
         match &self.fd(fd)?.kind {
             FdKind::Dir { ino, .. } => Ok(*ino),
             _ => Err(Errno::Notdir),
@@ -448,14 +59,14 @@ impl Wasi {
     }
 
     /// The inode a descriptor has open (streams have none: `badf`).
-    fn node_of(&self, fd: u32) -> Result<Ino, Errno> {
+    pub(super) fn node_of(&self, fd: u32) -> Result<Ino, Errno> {
         match &self.fd(fd)?.kind {
             FdKind::File { ino, .. } | FdKind::Dir { ino, .. } => Ok(*ino),
             _ => Err(Errno::Badf),
         }
     }
 
-    fn preopen_name(&self, fd: u32) -> Result<&[u8], Errno> {
+    pub(super) fn preopen_name(&self, fd: u32) -> Result<&[u8], Errno> {
         match &self.fd(fd)?.kind {
             FdKind::Dir {
                 preopen: Some(name),
@@ -466,20 +77,27 @@ impl Wasi {
     }
 
     /// Resolves the path at `ptr`, `len` beneath directory descriptor `fd`.
-    fn path(&self, fd: u32, ptr: u32, len: u32, follow: bool, m: &Mem<'_>) -> Result<Found, Errno> {
+    pub(super) fn path(
+        &self,
+        fd: u32,
+        ptr: u32,
+        len: u32,
+        follow: bool,
+        m: &Mem<'_>,
+    ) -> Result<Found, Errno> {
         let dir = self.dir(fd)?;
         let path = m.bytes(ptr, len)?;
         self.fs.resolve(dir, path, follow)
     }
 
-    fn close(&mut self, fd: u32) -> Result<(), Errno> {
+    pub(super) fn close(&mut self, fd: u32) -> Result<(), Errno> {
         let closed = self.fds.remove(&fd).ok_or(Errno::Badf)?;
         self.release(&closed);
         Ok(())
     }
 
     /// Lets go of what a closed descriptor held open.
-    fn release(&mut self, closed: &Fd) {
+    pub(super) fn release(&mut self, closed: &Fd) {
         if let FdKind::File { ino, .. } | FdKind::Dir { ino, .. } = &closed.kind {
             if let Ok(node) = self.fs.node_mut(*ino) {
                 node.open = node.open.saturating_sub(1);
@@ -489,7 +107,7 @@ impl Wasi {
     }
 
     /// The lowest free descriptor number, for a new descriptor.
-    fn insert(&mut self, fd: Fd) -> Result<u32, Errno> {
+    pub(super) fn insert(&mut self, fd: Fd) -> Result<u32, Errno> {
         if self.fds.len() >= self.limits.max_fds {
             return Err(Errno::Mfile);
         }
@@ -507,7 +125,7 @@ impl Wasi {
         Ok(n)
     }
 
-    fn renumber(&mut self, from: u32, to: u32) -> Result<(), Errno> {
+    pub(super) fn renumber(&mut self, from: u32, to: u32) -> Result<(), Errno> {
         self.fd(from)?;
         self.fd(to)?;
         if from == to {
@@ -520,7 +138,7 @@ impl Wasi {
         Ok(())
     }
 
-    fn fdstat<S>(&self, fd: u32, ptr: u32, m: &mut Mem<'_>) -> Done<S> {
+    pub(super) fn fdstat<S>(&self, fd: u32, ptr: u32, m: &mut Mem<'_>) -> Done<S> {
         let fd = self.fd(fd)?;
         let filetype = match &fd.kind {
             FdKind::Stdin | FdKind::Stdout | FdKind::Stderr => FILETYPE_CHARACTER_DEVICE,
@@ -536,7 +154,7 @@ impl Wasi {
         Ok(m.write(ptr, &out)?)
     }
 
-    fn fd_filestat<S>(&self, fd: u32, ptr: u32, m: &mut Mem<'_>) -> Done<S> {
+    pub(super) fn fd_filestat<S>(&self, fd: u32, ptr: u32, m: &mut Mem<'_>) -> Done<S> {
         match &self.fd(fd)?.kind {
             FdKind::File { ino, .. } | FdKind::Dir { ino, .. } => self.filestat(*ino, ptr, m),
             _ => {
@@ -547,7 +165,7 @@ impl Wasi {
         }
     }
 
-    fn filestat<S>(&self, ino: Ino, ptr: u32, m: &mut Mem<'_>) -> Done<S> {
+    pub(super) fn filestat<S>(&self, ino: Ino, ptr: u32, m: &mut Mem<'_>) -> Done<S> {
         let node = self.fs.node(ino)?;
         let mut out = [0u8; FILESTAT_SIZE as usize];
         out[0..8].copy_from_slice(&1u64.to_le_bytes());
@@ -561,7 +179,7 @@ impl Wasi {
         Ok(m.write(ptr, &out)?)
     }
 
-    fn set_times<S>(&mut self, ino: Ino, atim: u64, mtim: u64, flags: u32) -> Done<S> {
+    pub(super) fn set_times<S>(&mut self, ino: Ino, atim: u64, mtim: u64, flags: u32) -> Done<S> {
         let flags = u16::try_from(flags).map_err(|_| Errno::Inval)?;
         let (a, a_now, mt, m_now) = (
             flags & FSTFLAGS_ATIM != 0,
@@ -584,7 +202,7 @@ impl Wasi {
         Ok(())
     }
 
-    fn data_mut(&mut self, ino: Ino) -> Result<&mut Vec<u8>, Errno> {
+    pub(super) fn data_mut(&mut self, ino: Ino) -> Result<&mut Vec<u8>, Errno> {
         match &mut self.fs.node_mut(ino)?.kind {
             Kind::File(data) => Ok(data),
             Kind::Dir { .. } => Err(Errno::Isdir),
@@ -593,7 +211,7 @@ impl Wasi {
     }
 
     /// Extends file `ino` to at least `end` bytes.
-    fn grow<I: Io>(&mut self, ino: Ino, end: u64, io: &mut I) -> Done<I::Stop> {
+    pub(super) fn grow<I: Io>(&mut self, ino: Ino, end: u64, io: &mut I) -> Done<I::Stop> {
         let len = self.data_mut(ino)?.len() as u64;
         if end > len {
             self.resize(ino, end, io)?;
@@ -602,7 +220,7 @@ impl Wasi {
     }
 
     /// Sets file `ino`'s size, charging and reserving what it grows by.
-    fn resize<I: Io>(&mut self, ino: Ino, size: u64, io: &mut I) -> Done<I::Stop> {
+    pub(super) fn resize<I: Io>(&mut self, ino: Ino, size: u64, io: &mut I) -> Done<I::Stop> {
         let len = self.data_mut(ino)?.len() as u64;
         if size > len {
             charge(io, size - len)?;
@@ -620,7 +238,7 @@ impl Wasi {
 
     /// Reads file `ino` from `at` into the I/O vectors; returns the bytes
     /// read.
-    fn read_at<I: Io>(
+    pub(super) fn read_at<I: Io>(
         &mut self,
         ino: Ino,
         at: u64,
@@ -646,7 +264,7 @@ impl Wasi {
     /// returns the bytes written. Charged and reserved before anything is
     /// copied, so overlapping vectors cannot make the host allocate more
     /// than the filesystem's budget.
-    fn write_at<I: Io>(
+    pub(super) fn write_at<I: Io>(
         &mut self,
         ino: Ino,
         at: Option<u64>,
@@ -678,7 +296,7 @@ impl Wasi {
         Ok(total as u32)
     }
 
-    fn read<I: Io>(
+    pub(super) fn read<I: Io>(
         &mut self,
         fd: u32,
         iovs: u32,
@@ -709,7 +327,7 @@ impl Wasi {
         }
     }
 
-    fn write<I: Io>(
+    pub(super) fn write<I: Io>(
         &mut self,
         fd: u32,
         iovs: u32,
@@ -757,7 +375,7 @@ impl Wasi {
         }
     }
 
-    fn set_pos(&mut self, fd: u32, to: u64) {
+    pub(super) fn set_pos(&mut self, fd: u32, to: u64) {
         if let Some(Fd {
             kind: FdKind::File { pos, .. },
             ..
@@ -768,7 +386,7 @@ impl Wasi {
     }
 
     /// `fd_fdstat_set_rights`: rights only narrow.
-    fn set_rights(&mut self, fd: u32, base: u64, inheriting: u64) -> Result<(), Errno> {
+    pub(super) fn set_rights(&mut self, fd: u32, base: u64, inheriting: u64) -> Result<(), Errno> {
         let entry = self.fd_mut(fd)?;
         if base & !entry.base != 0 || inheriting & !entry.inheriting != 0 {
             return Err(Errno::Notcapable);
@@ -780,7 +398,7 @@ impl Wasi {
 
     /// `fd_seek`: a seek by 0 from the current position needs only
     /// `fd_tell`.
-    fn seek_checked(&mut self, fd: u32, offset: i64, whence: u32) -> Result<u64, Errno> {
+    pub(super) fn seek_checked(&mut self, fd: u32, offset: i64, whence: u32) -> Result<u64, Errno> {
         let right = if offset == 0 && whence == 1 {
             RIGHTS_FD_TELL
         } else {
@@ -791,7 +409,7 @@ impl Wasi {
         self.seek(fd, offset, whence)
     }
 
-    fn seek(&mut self, fd: u32, offset: i64, whence: u32) -> Result<u64, Errno> {
+    pub(super) fn seek(&mut self, fd: u32, offset: i64, whence: u32) -> Result<u64, Errno> {
         let (ino, pos) = self.file_or_pipe(fd)?;
         let len = self.fs.node(ino)?.size();
         let base = match whence {
@@ -808,7 +426,7 @@ impl Wasi {
         Ok(to as u64)
     }
 
-    fn readdir<S>(&self, a: Args<'_>, m: &mut Mem<'_>) -> Done<S> {
+    pub(super) fn readdir<S>(&self, a: Args<'_>, m: &mut Mem<'_>) -> Done<S> {
         let (buf, buf_len, cookie) = (a.u32(1), a.u32(2), a.u64(3));
         let ino = match &self.fd(a.u32(0))?.kind {
             FdKind::Dir { ino, .. } => *ino,
@@ -849,7 +467,7 @@ impl Wasi {
         Ok(m.put_u32(a.u32(4), out.len() as u32)?)
     }
 
-    fn open<S>(&mut self, a: Args<'_>, m: &mut Mem<'_>) -> Done<S> {
+    pub(super) fn open<S>(&mut self, a: Args<'_>, m: &mut Mem<'_>) -> Done<S> {
         let follow = a.u32(1) & LOOKUPFLAGS_SYMLINK_FOLLOW != 0;
         let oflags = u16::try_from(a.u32(4)).map_err(|_| Errno::Inval)?;
         let base = a.u64(5);
@@ -911,7 +529,7 @@ impl Wasi {
         Ok(m.put_u32(a.u32(8), fd)?)
     }
 
-    fn link<S>(&mut self, a: Args<'_>, m: &Mem<'_>) -> Done<S> {
+    pub(super) fn link<S>(&mut self, a: Args<'_>, m: &Mem<'_>) -> Done<S> {
         let follow = a.u32(1) & LOOKUPFLAGS_SYMLINK_FOLLOW != 0;
         self.can(a.u32(0), RIGHTS_PATH_LINK_SOURCE)?;
         self.can(a.u32(4), RIGHTS_PATH_LINK_TARGET)?;
@@ -934,7 +552,7 @@ impl Wasi {
         Ok(())
     }
 
-    fn rename<S>(&mut self, a: Args<'_>, m: &Mem<'_>) -> Done<S> {
+    pub(super) fn rename<S>(&mut self, a: Args<'_>, m: &Mem<'_>) -> Done<S> {
         self.can(a.u32(0), RIGHTS_PATH_RENAME_SOURCE)?;
         self.can(a.u32(3), RIGHTS_PATH_RENAME_TARGET)?;
         let old = self.path(a.u32(0), a.u32(1), a.u32(2), false, m)?;
@@ -979,7 +597,12 @@ impl Wasi {
         Ok(())
     }
 
-    fn poll<I: Io>(&mut self, a: Args<'_>, m: &mut Mem<'_>, io: &mut I) -> Done<I::Stop> {
+    pub(super) fn poll<I: Io>(
+        &mut self,
+        a: Args<'_>,
+        m: &mut Mem<'_>,
+        io: &mut I,
+    ) -> Done<I::Stop> {
         let (subs, out, count) = (a.u32(0), a.u32(1), a.u32(2));
         if count == 0 {
             return Err(Errno::Inval.into());
@@ -1085,32 +708,5 @@ impl Wasi {
             m.write(out + i as u32 * EVENT_SIZE, event)?;
         }
         Ok(m.put_u32(a.u32(3), events.len() as u32)?)
-    }
-}
-
-/// The bytes the I/O vectors `vecs` cover, overlaps counted again.
-fn total(vecs: &[std::ops::Range<usize>]) -> u64 {
-    vecs.iter().map(|r| r.len() as u64).sum()
-}
-
-/// The bytes of the I/O vectors `vecs` (already checked and bounded),
-/// concatenated.
-fn gather(m: &Mem<'_>, vecs: &[std::ops::Range<usize>]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(total(vecs) as usize);
-    for r in vecs {
-        out.extend_from_slice(&m.0[r.clone()]);
-    }
-    out
-}
-
-/// Spreads `data` over the I/O vectors `vecs` (already checked).
-fn scatter(mut data: &[u8], vecs: &[std::ops::Range<usize>], m: &mut Mem<'_>) {
-    for r in vecs {
-        if data.is_empty() {
-            break;
-        }
-        let n = r.len().min(data.len());
-        m.0[r.start..r.start + n].copy_from_slice(&data[..n]);
-        data = &data[n..];
     }
 }

@@ -1,0 +1,283 @@
+//! Running frames: the flat loop in which a transaction's top frame and
+//! every `ward.call` it makes run as frames of their own, each with its
+//! call context.
+
+use super::*;
+
+impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
+    /// Starts `entry` of `code` with `options` and `context`: a fresh
+    /// instance of a contract's module, or a pooled instance of a runtime.
+    pub(crate) fn start(
+        &self,
+        code: &Code,
+        entry: &str,
+        options: RunOptions,
+        context: CallContext,
+    ) -> Progress {
+        let entry = Entry::Main(entry.into());
+        match code {
+            Code::Wasm(module) => ward_vm::begin(&*self.backend, module, &entry, options, context),
+            Code::Runtime(runtime, _) => self
+                .runtimes
+                .system()
+                .begin(runtime, &entry, options, context),
+        }
+    }
+
+    /// The call context of a frame running `module`, a contract of `kind`
+    /// at `address`, its stack starting `stack_base` units deep. A WASI
+    /// command gets a fresh WASI state (`docs/wasi.md`: its address as
+    /// `argv[0]`, no environment or files, the block's time, random bytes
+    /// seeded by the transaction's id in its block, the frame's address and
+    /// its index in the transaction). A contract importing `vm_*` gets
+    /// children (`docs/host-abi.md`), counted in the transaction's memory
+    /// and instance budgets.
+    pub(crate) fn context(
+        &self,
+        kind: CodeKind,
+        code: &Code,
+        frames: &mut Frames<S>,
+        frame: Frame<S>,
+        stack_base: u32,
+    ) -> Result<CallContext, ExecError> {
+        let address = frame.address;
+        let mut context = CallContext::default()
+            .with_chain(Box::new(frame))
+            .with_memory_budget(&frames.memory)
+            .with_stack_base(stack_base);
+        if runtime::is_runtime(kind) {
+            // A trusted runtime charges for what it does itself.
+            context = context.with_host_costs_waived();
+        }
+        if code.runs_children() {
+            // An engine for children that cannot be set up is this node's
+            // fault, never a receipt.
+            let cache = self.cache.children().map_err(|failure| {
+                ExecError::Fault(NodeFault::new(
+                    FaultKind::Invariant,
+                    format!("the engine for children cannot be set up: {failure}"),
+                ))
+            })?;
+            let children = ward_vm::Children::with_cache(cache, ward_vm::ChildLimits::default())
+                .with_memory_budget(&frames.memory)
+                .with_instance_budget(&frames.instances);
+            context = context.with_children(children);
+        }
+        if kind == CodeKind::Wasi {
+            let mut seed = blake3::Hasher::new_derive_key("ward wasi random 2026-11");
+            seed.update(&frames.tx.0);
+            seed.update(&address.0);
+            seed.update(&frames.entered.to_le_bytes());
+            let config = ward_wasi::WasiConfig {
+                args: vec![address.to_string().into_bytes()],
+                now_nanos: frames.time.saturating_mul(1_000_000_000),
+                seed: *seed.finalize().as_bytes(),
+                limits: CONTRACT_WASI_LIMITS,
+                ..ward_wasi::WasiConfig::default()
+            };
+            // No preopens: a configuration that cannot fail.
+            if let Ok(wasi) = ward_wasi::Wasi::new(&config) {
+                context = context.with_wasi(wasi);
+            }
+        }
+        frames.entered += 1;
+        Ok(context)
+    }
+
+    /// Runs `entry` of `module` as the root frame of a transaction, and
+    /// every `ward.call` it makes as a frame of its own, in a flat loop: a
+    /// suspended caller waits in [`Frames::waiting`] (on the heap) while its
+    /// callee runs, so the native stack does not grow with the call depth.
+    pub(crate) fn run(
+        &self,
+        code: Code,
+        kind: CodeKind,
+        entry: &str,
+        (tx, id): (&Tx, Hash32),
+        gas_limit: Gas,
+        root: Frame<S>,
+    ) -> Result<Execution, ExecError> {
+        let input = match tx {
+            Tx::Deploy { input, .. } | Tx::Call { input, .. } => code.input(input.clone()),
+        };
+        self.run_with(code, kind, entry, (input, id), gas_limit, root)
+    }
+
+    /// [`Executor::run`] with the root frame's `input` as it is.
+    pub(crate) fn run_with(
+        &self,
+        code: Code,
+        kind: CodeKind,
+        entry: &str,
+        (input, id): (Vec<u8>, Hash32),
+        gas_limit: Gas,
+        root: Frame<S>,
+    ) -> Result<Execution, ExecError> {
+        let mut frames = Frames {
+            journal: root.journal.clone(),
+            height: root.height,
+            time: root.time,
+            current: Current {
+                address: root.address,
+                caller: root.caller,
+                kind,
+                read_only: root.read_only,
+            },
+            waiting: Vec::new(),
+            memory: MemoryBudget::new(self.limits.tx_memory_bytes),
+            instances: InstanceBudget::new(self.limits.max_instances.max(1)),
+            slot: None,
+            deadline: self
+                .timeout
+                .and_then(|t| ward_vm::clock::now().checked_add(t)),
+            tx: id,
+            entered: 0,
+        };
+        let options = RunOptions {
+            input,
+            gas_limit,
+            timeout: frames.time_left(),
+            ..RunOptions::default()
+        };
+        frames.slot = frames.instances.take();
+        let context = self.context(kind, &code, &mut frames, root, 0)?;
+        let mut progress = self.start(&code, entry, options, context);
+        loop {
+            progress = match progress {
+                Progress::Finished(execution) if is_timeout(&execution) => {
+                    return Err(ExecError::Fault(NodeFault::new(
+                        FaultKind::Timeout,
+                        "the transaction ran past the executor's wall-clock limit",
+                    )));
+                }
+                Progress::Finished(execution) => match frames.waiting.pop() {
+                    None => return Ok(execution),
+                    Some(parent) => frames.return_to(parent, execution),
+                },
+                Progress::Suspended(
+                    running,
+                    Request::Call {
+                        address,
+                        input,
+                        gas,
+                        read_only,
+                        delegate,
+                        stack_base,
+                    },
+                ) => {
+                    let call = CallRequest {
+                        to: Address(address),
+                        input,
+                        gas: Gas::new(gas),
+                        read_only,
+                        delegate,
+                        stack_base,
+                    };
+                    self.enter(&mut frames, running, call)?
+                }
+                Progress::Suspended(
+                    running,
+                    Request::Create {
+                        code,
+                        input,
+                        salt,
+                        gas,
+                        stack_base,
+                    },
+                ) => {
+                    let request = create::CreateRequest {
+                        code,
+                        input,
+                        salt,
+                        gas: Gas::new(gas),
+                        stack_base,
+                    };
+                    self.create(&mut frames, running, request)?
+                }
+                Progress::Aborted(fault) => return Err(fault.into()),
+                Progress::Suspended(_, request) => {
+                    // Contracts have no embedder host imports, so the
+                    // policy refused any module that could ask this.
+                    return Err(ExecError::Fault(NodeFault::new(
+                        FaultKind::Invariant,
+                        format!(
+                            "a contract made a request the executor has no service for: {request:?}"
+                        ),
+                    )));
+                }
+            };
+        }
+    }
+
+    /// A `ward.call` from the running frame: the callee starts as a frame
+    /// of its own while the caller waits, or the caller resumes at once
+    /// with `failed` (the stack budget spent, no instance left, no
+    /// contract at the address, or a delegate call to code of another
+    /// kind). A delegate frame runs the callee's code as the caller: its
+    /// address, caller and read-only flag.
+    pub(crate) fn enter(
+        &self,
+        frames: &mut Frames<S>,
+        running: ward_vm::Running,
+        call: CallRequest,
+    ) -> Result<Progress, ExecError> {
+        // A callee starting at the stack budget's end could not enter even
+        // its first frame (which costs at least one unit).
+        let max_stack = self.cache.config().policy.limits.max_stack_units;
+        let slot = (call.stack_base < max_stack)
+            .then(|| frames.instances.take())
+            .flatten();
+        let callee = match slot {
+            None => None,
+            Some(_) => match self.code_of(&frames.journal, &call.to) {
+                Ok(contract) => Some(contract),
+                Err(ExecError::InvalidTx(_)) => None,
+                Err(err) => return Err(err),
+            },
+        };
+        let caller = frames.current;
+        let callee = callee.filter(|(_, kind)| !call.delegate || *kind == caller.kind);
+        let Some((code, kind)) = callee else {
+            return Ok(running.resume(Reply::Call {
+                status: CALL_FAILED,
+                return_data: Vec::new(),
+                gas_used: 0,
+            }));
+        };
+        let read_only = caller.read_only || call.read_only;
+        let (address, from) = if call.delegate {
+            (caller.address, caller.caller)
+        } else {
+            (call.to, caller.address)
+        };
+        frames.waiting.push(Waiting {
+            running,
+            checkpoint: lock(&frames.journal).checkpoint(),
+            current: caller,
+            created: None,
+            slot: std::mem::replace(&mut frames.slot, slot),
+        });
+        let frame = Frame {
+            journal: frames.journal.clone(),
+            address,
+            caller: from,
+            height: frames.height,
+            time: frames.time,
+            read_only,
+        };
+        frames.current = Current {
+            address,
+            caller: from,
+            kind,
+            read_only,
+        };
+        let context = self.context(kind, &code, frames, frame, call.stack_base)?;
+        let options = RunOptions {
+            input: code.input(call.input),
+            gas_limit: call.gas,
+            timeout: frames.time_left(),
+            ..RunOptions::default()
+        };
+        Ok(self.start(&code, kind.call_entry(), options, context))
+    }
+}

@@ -1,0 +1,124 @@
+//! A running frame's view of the chain ([`ward_vm::Chain`] over the
+//! transaction's journal), and the scratch chain of a call outside any
+//! block (`ward run`).
+
+use super::*;
+
+/// The journal of a [`scratch_chain`].
+pub type ScratchJournal = Arc<Mutex<Journal<View<ward_state::MemoryStore>>>>;
+
+/// A chain for a single call outside any block (`ward run`): an empty
+/// in-memory state, the zero address as caller and contract, height 0.
+/// The returned journal shows what the call wrote and emitted.
+pub fn scratch_chain() -> (Box<dyn Chain>, ScratchJournal) {
+    let journal = Arc::new(Mutex::new(Journal::new(View::plain(Arc::new(
+        ward_state::MemoryStore::default(),
+    )))));
+    let frame = Frame {
+        journal: journal.clone(),
+        address: Address::default(),
+        caller: Address::default(),
+        height: 0,
+        time: 0,
+        read_only: false,
+    };
+    (Box::new(frame), journal)
+}
+
+/// A receipt is consensus data, and engines word their traps differently
+/// (and may change the wording between releases): a trap the engine
+/// detected is described by its kind alone. Messages Ward writes itself
+/// (host errors, policy rejections, gas and stack) are the same on every
+/// backend and are kept.
+pub(crate) fn consensus_message(failure: &ward_vm::Failure) -> String {
+    use ward_vm::ErrorKind as K;
+    match failure.kind {
+        K::HostError | K::OutOfGas | K::StackOverflow => failure.message.clone(),
+        kind if kind.status() == Status::Rejected => failure.message.clone(),
+        kind => kind.as_str().replace('_', " "),
+    }
+}
+
+/// One call frame's view of the chain.
+pub(crate) struct Frame<S: StateCommit + Send + Sync + 'static> {
+    pub(crate) journal: SharedJournal<S>,
+    pub(crate) address: Address,
+    pub(crate) caller: Address,
+    pub(crate) height: u64,
+    pub(crate) time: u64,
+    pub(crate) read_only: bool,
+}
+
+impl<S: StateCommit + Send + Sync + 'static> Chain for Frame<S> {
+    fn storage_read(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, ChainError> {
+        lock(&self.journal)
+            .read(&self.address, key)
+            .map_err(state_fault)
+    }
+
+    fn storage_write(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), ChainError> {
+        if self.read_only {
+            return Err(ChainError::refused("storage write in a read-only call"));
+        }
+        lock(&self.journal)
+            .write(self.address, key, value.map(<[u8]>::to_vec))
+            .map_err(state_fault)
+    }
+
+    fn emit_event(&mut self, topic: &[u8], data: &[u8]) -> Result<(), ChainError> {
+        if self.read_only {
+            return Err(ChainError::refused("event in a read-only call"));
+        }
+        let event = Event {
+            contract: self.address,
+            topic: topic.to_vec(),
+            data: data.to_vec(),
+        };
+        lock(&self.journal).try_emit(event).map_err(|full| {
+            ChainError::refused(format!(
+                "the transaction's events would hold more than {} bytes of topics and data (ChainLimits::max_tx_event_bytes)",
+                full.max_bytes
+            ))
+        })
+    }
+
+    fn caller(&self) -> [u8; 32] {
+        self.caller.0
+    }
+
+    fn self_address(&self) -> [u8; 32] {
+        self.address.0
+    }
+
+    fn block_height(&self) -> u64 {
+        self.height
+    }
+
+    fn block_time(&self) -> u64 {
+        self.time
+    }
+
+    fn code(&mut self, hash: &[u8; 32]) -> Result<Option<Vec<u8>>, ChainError> {
+        lock(&self.journal)
+            .code(&Hash32(*hash))
+            .map_err(state_fault)
+    }
+
+    fn code_at(&mut self, address: &[u8; 32]) -> Result<Option<Vec<u8>>, ChainError> {
+        let j = lock(&self.journal);
+        let Some(info) = j.contract(&Address(*address)).map_err(state_fault)? else {
+            return Ok(None);
+        };
+        match j.code(&info.code_hash).map_err(state_fault)? {
+            Some(code) => Ok(Some(code)),
+            None => Err(state_fault(StateError::Corrupt {
+                table: "code",
+                message: format!(
+                    "contract {} has no code {}",
+                    Address(*address),
+                    info.code_hash
+                ),
+            })),
+        }
+    }
+}

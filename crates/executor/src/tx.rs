@@ -1,0 +1,174 @@
+//! A transaction as the executor runs it, and its byte encoding (what
+//! `ward`'s data directories store for unsigned transactions; the node's
+//! signed ones are `ward_chain::tx`'s), its id and a contract's address.
+
+use super::*;
+
+/// A transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Tx {
+    /// Deploys `code`, running its `deploy` export (if any) with `input`.
+    Deploy {
+        /// Who deploys.
+        sender: Address,
+        /// The module's bytes.
+        code: Vec<u8>,
+        /// Input to `deploy`.
+        input: Vec<u8>,
+        /// Gas for validation and `deploy`.
+        gas_limit: u64,
+        /// Distinguishes deployments of the same code by the same sender.
+        salt: Vec<u8>,
+        /// What the code runs as (`docs/wasi.md` for [`CodeKind::Wasi`]).
+        kind: CodeKind,
+    },
+    /// Calls `main` of the contract at `to`.
+    Call {
+        /// Who calls.
+        sender: Address,
+        /// The contract.
+        to: Address,
+        /// Input to `main`.
+        input: Vec<u8>,
+        /// Gas for the call.
+        gas_limit: u64,
+    },
+}
+
+impl Tx {
+    /// Its gas limit.
+    pub fn gas_limit(&self) -> u64 {
+        match self {
+            Tx::Deploy { gas_limit, .. } | Tx::Call { gas_limit, .. } => *gas_limit,
+        }
+    }
+
+    /// The length of [`Tx::to_bytes`], without encoding (a deploy's code
+    /// may be megabytes): the tag, fixed-width fields, and a `u32` length
+    /// before each byte string.
+    pub fn encoded_len(&self) -> u64 {
+        let bytes = |b: &[u8]| 4 + b.len() as u64;
+        match self {
+            Tx::Deploy {
+                code,
+                input,
+                salt,
+                kind,
+                ..
+            } => {
+                let explicit = match kind {
+                    CodeKind::Ward => 0,
+                    kind => kind.explicit_len(),
+                };
+                1 + 32 + bytes(code) + bytes(input) + 8 + bytes(salt) + explicit
+            }
+            Tx::Call { input, .. } => 1 + 32 + 32 + bytes(input) + 8,
+        }
+    }
+
+    /// The transaction's hash: BLAKE3 of its canonical encoding.
+    pub fn hash(&self) -> Hash32 {
+        Hash32(*blake3::hash(&self.to_bytes()).as_bytes())
+    }
+
+    /// The canonical encoding (stored with the block): a tag byte (0
+    /// deploy, 1 call, 2 deploy of another [`CodeKind`] than Ward's, whose
+    /// tag follows the salt), then the fields in order, in the state's
+    /// record encoding (`docs/storage-format.md`).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        match self {
+            Tx::Deploy {
+                sender,
+                code,
+                input,
+                gas_limit,
+                salt,
+                kind,
+            } => {
+                out.push(if *kind == CodeKind::Ward { 0u8 } else { 2u8 });
+                sender.encode(&mut out);
+                code.encode(&mut out);
+                input.encode(&mut out);
+                gas_limit.encode(&mut out);
+                salt.encode(&mut out);
+                if *kind != CodeKind::Ward {
+                    kind.encode_explicit(&mut out);
+                }
+            }
+            Tx::Call {
+                sender,
+                to,
+                input,
+                gas_limit,
+            } => {
+                out.push(1u8);
+                sender.encode(&mut out);
+                to.encode(&mut out);
+                input.encode(&mut out);
+                gas_limit.encode(&mut out);
+            }
+        }
+        out
+    }
+}
+
+impl Tx {
+    /// Reads a transaction back from its canonical encoding
+    /// ([`Tx::to_bytes`]); the bytes must be exactly one transaction.
+    ///
+    /// # Errors
+    ///
+    /// An unknown tag, a field cut short, or bytes left over.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Tx, CodecError> {
+        let mut input = bytes;
+        let input = &mut input;
+        let tx = match u8::decode(input)? {
+            tag @ (0 | 2) => Tx::Deploy {
+                sender: Address::decode(input)?,
+                code: Vec::decode(input)?,
+                input: Vec::decode(input)?,
+                gas_limit: u64::decode(input)?,
+                salt: Vec::decode(input)?,
+                kind: if tag == 0 {
+                    CodeKind::Ward
+                } else {
+                    CodeKind::decode_explicit(input)?
+                },
+            },
+            1 => Tx::Call {
+                sender: Address::decode(input)?,
+                to: Address::decode(input)?,
+                input: Vec::decode(input)?,
+                gas_limit: u64::decode(input)?,
+            },
+            tag => return Err(CodecError(format!("unknown transaction tag {tag}"))),
+        };
+        if !input.is_empty() {
+            return Err(CodecError(format!("{} trailing bytes", input.len())));
+        }
+        Ok(tx)
+    }
+}
+
+/// The identifier of a transaction as executed: BLAKE3 of its hash, the
+/// block height and its position in the block. Two identical transactions
+/// (same sender, target, input and gas) are distinct executions; receipts
+/// are stored and looked up (`ward receipt`) by this identifier.
+pub fn tx_id(tx: &Tx, height: u64, index: u32) -> Hash32 {
+    let mut out = b"ward-tx-id".to_vec();
+    tx.hash().encode(&mut out);
+    height.encode(&mut out);
+    index.encode(&mut out);
+    Hash32(*blake3::hash(&out).as_bytes())
+}
+
+/// The address a deploy creates: BLAKE3 of a domain tag, the sender, the
+/// code hash and the salt (each length-prefixed where variable).
+pub fn contract_address(sender: &Address, code_hash: &Hash32, salt: &[u8]) -> Address {
+    let mut out = b"ward-contract-address".to_vec();
+    sender.encode(&mut out);
+    code_hash.encode(&mut out);
+    salt.encode(&mut out);
+    Address(*blake3::hash(&out).as_bytes())
+}

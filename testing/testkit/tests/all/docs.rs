@@ -122,3 +122,54 @@ fn readme_names_every_example_contract() {
     }
     assert!(found >= 7, "found {found} contracts");
 }
+
+/// Every cargo-fuzz target is named where the docs list them (ARCHITECTURE's
+/// testing/fuzz entry, CONTRIBUTING's Fuzzing section) and in the
+/// Makefile's `FUZZ_TARGETS`, and nothing else is.
+#[test]
+fn the_fuzz_targets_are_listed_wherever_they_are_counted() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut targets: Vec<String> = std::fs::read_dir(root.join("fuzz/fuzz_targets"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    targets.sort();
+    assert!(targets.len() >= 8, "{targets:?}");
+    let read = |name: &str| std::fs::read_to_string(root.join(name)).unwrap();
+    let architecture = read("ARCHITECTURE.md");
+    let contributing = read("CONTRIBUTING.md");
+    let lists = [
+        (
+            "ARCHITECTURE.md",
+            &architecture,
+            "what each coverage-guided fuzz target",
+        ),
+        (
+            "CONTRIBUTING.md",
+            &contributing,
+            "The coverage-guided targets live in",
+        ),
+    ];
+    for (doc, text, anchor) in lists {
+        let start = text
+            .find(anchor)
+            .unwrap_or_else(|| panic!("{doc}: {anchor:?}"));
+        let list = &text[start..(start + 400).min(text.len())];
+        for target in &targets {
+            assert!(
+                list.contains(&format!("`{target}`")),
+                "{doc} does not list `{target}`"
+            );
+        }
+    }
+    let makefile = read("Makefile");
+    let line = makefile
+        .lines()
+        .find_map(|l| l.strip_prefix("FUZZ_TARGETS ?= "))
+        .expect("the Makefile's FUZZ_TARGETS");
+    let mut listed: Vec<&str> = line.split_whitespace().collect();
+    listed.sort_unstable();
+    assert_eq!(listed, targets, "the Makefile's FUZZ_TARGETS");
+}

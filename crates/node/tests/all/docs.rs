@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use serde_json::json;
 use ward_node::{RpcLimits, mempool::MAX_NONCE_GAP};
 
 fn doc(name: &str) -> String {
@@ -101,4 +102,158 @@ fn the_replication_document_states_the_constants() {
     assert!(doc.contains(&format!("`--lease-secs` (default {}", lease.as_secs())));
     let header = ward_primitives::codec::Encode::to_bytes(&ward_chain::block::Header::default());
     assert!(doc.contains(&format!("the proposer's {}-byte header", header.len())));
+}
+
+/// A JSON value's shape: its kind, and for objects their keys' shapes,
+/// for arrays their first element's. `null` in the documentation stands
+/// for a value of any shape (a field that is null in one example and set
+/// in another).
+fn same_shape(doc: &serde_json::Value, real: &serde_json::Value, at: &str) -> Result<(), String> {
+    use serde_json::Value;
+    match (doc, real) {
+        (Value::Null, _) => Ok(()),
+        (Value::Object(d), Value::Object(r)) => {
+            let dk: Vec<&String> = d.keys().collect();
+            let rk: Vec<&String> = r.keys().collect();
+            if dk != rk {
+                return Err(format!(
+                    "{at}: the docs show keys {dk:?}, the node answers {rk:?}"
+                ));
+            }
+            for (key, value) in d {
+                same_shape(value, &r[key], &format!("{at}.{key}"))?;
+            }
+            Ok(())
+        }
+        (Value::Array(d), Value::Array(r)) => match (d.first(), r.first()) {
+            (Some(d), Some(r)) => same_shape(d, r, &format!("{at}[0]")),
+            _ => Ok(()),
+        },
+        (Value::Number(_), Value::Number(_))
+        | (Value::String(_), Value::String(_))
+        | (Value::Bool(_), Value::Bool(_)) => Ok(()),
+        _ => Err(format!(
+            "{at}: the docs show {doc}, the node answers {real}"
+        )),
+    }
+}
+
+/// Every JSON-RPC example of docs/node.md (a request line, then its
+/// answer) is sent, in order, to a live dev node holding what the
+/// examples name (the token, the counter, a transaction), with the
+/// elided values the docs show (`0x2b20bcc5d5…8469`) replaced by real
+/// ones; each answer must have the documented shape: the same keys, of
+/// the same kinds, or the same error kind.
+#[test]
+fn every_json_rpc_example_answers_in_its_documented_shape() {
+    use serde_json::Value;
+
+    use crate::{call, dev_address, dev_node, ok, raw};
+
+    let doc = doc("node.md");
+    let mut examples = Vec::new();
+    let mut block: Option<Vec<&str>> = None;
+    for line in doc.lines() {
+        match (&mut block, line) {
+            (None, "```json") => block = Some(Vec::new()),
+            (Some(lines), "```") => {
+                if lines.len() == 2 {
+                    examples.push((lines[0].to_string(), lines[1].to_string()));
+                }
+                block = None;
+            }
+            (Some(lines), line) if !line.trim().is_empty() => lines.push(line),
+            _ => {}
+        }
+    }
+    assert!(examples.len() >= 15, "found {} examples", examples.len());
+
+    let node = dev_node("doc-examples", |_| {});
+    let from = dev_address(0).to_string();
+    let counter_code = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/counter.wat"
+    ))
+    .unwrap();
+    let deploy = |code: Vec<u8>, args: Value| {
+        let mut deploy = json!({ "code": format!("0x{}", hex::encode(code)) });
+        if !args.is_null() {
+            deploy["args"] = args;
+        }
+        ok(
+            &node,
+            "sendTransaction",
+            json!({ "from": from, "deploy": deploy, "gas": 100_000_000, "wait": true }),
+        )
+    };
+    let counter = deploy(wat::parse_str(counter_code).unwrap(), Value::Null)["address"].clone();
+    let token = deploy(
+        ward_testkit::contracts::wasm("token"),
+        json!({ "initial_supply": "1000000" }),
+    )["address"]
+        .clone();
+    let committed = ok(
+        &node,
+        "sendTransaction",
+        json!({ "from": from, "call": { "to": counter, "input": "0x" }, "wait": true }),
+    );
+    let counter_address =
+        ward_primitives::Address(ward_node::json::unhex32(counter.as_str().unwrap()).unwrap());
+    let signed = raw(
+        ward_node::DEFAULT_CHAIN_ID,
+        1,
+        0,
+        ward_chain::tx::Payload::Call {
+            to: counter_address,
+            input: Vec::new(),
+        },
+    );
+    let real: [(&str, Value); 6] = [
+        ("0x2b20bcc5d5…8469", counter),
+        ("0x6b97374baf…dc20", token),
+        ("0xcc8f630787…a1ec", json!(from)),
+        ("0xb0b0b0b0b0…b0b0", json!(format!("0x{}", "b0".repeat(32)))),
+        ("0x8db9e8a7a3…eb20", committed["tx"].clone()),
+        ("0x0108000000…", json!(signed)),
+    ];
+    fn substitute(value: &mut Value, real: &[(&str, Value)]) {
+        match value {
+            Value::String(text) => {
+                if let Some((_, to)) = real.iter().find(|(elided, _)| elided == text) {
+                    *value = to.clone();
+                } else {
+                    assert!(!text.contains('…'), "no real value for {text}");
+                }
+            }
+            Value::Object(map) => map.values_mut().for_each(|v| substitute(v, real)),
+            Value::Array(items) => items.iter_mut().for_each(|v| substitute(v, real)),
+            _ => {}
+        }
+    }
+    for (request, answer) in examples {
+        let mut request: Value = serde_json::from_str(&request).unwrap();
+        let answer: Value = serde_json::from_str(&answer).unwrap();
+        substitute(&mut request, &real);
+        let method = request["method"].as_str().unwrap().to_string();
+        let params = request.get("params").cloned().unwrap_or(json!({}));
+        let got = call(&node, &method, params);
+        match (&answer.get("result"), got) {
+            (Some(result), Ok(mut got)) => {
+                // Every object result carries it; the examples leave it
+                // out (as docs/node.md says).
+                if let Some(object) = got.as_object_mut() {
+                    object.remove("applied_height");
+                }
+                if let Err(e) = same_shape(result, &got, &method) {
+                    panic!("docs/node.md's {method} example: {e}");
+                }
+            }
+            (None, Err(got)) => assert_eq!(
+                answer["error"]["data"]["kind"], got["data"]["kind"],
+                "docs/node.md's {method} example"
+            ),
+            (_, got) => panic!("docs/node.md's {method} example: the node answered {got:?}"),
+        }
+    }
+    node.shutdown().unwrap();
 }

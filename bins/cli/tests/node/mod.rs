@@ -18,6 +18,8 @@ use super::{example, last_json, ward};
 
 #[cfg(feature = "etcd")]
 mod cluster;
+#[cfg(target_os = "linux")]
+mod memory;
 
 /// A running `ward serve`, killed when dropped.
 struct Served {

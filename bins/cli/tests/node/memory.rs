@@ -1,0 +1,96 @@
+//! Large reads keep a node's memory bounded: concurrent batches of reads
+//! of a large transaction, against a `ward serve` process whose peak
+//! resident memory (`VmHWM`) is read from `/proc` before and after.
+//! Before responses were bounded, one batch of 100 reads of a 5 MiB
+//! transaction answered 1.05 GB and added 2 GB of RSS.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::{node_dir, rpc, serve};
+
+/// How much a node's peak memory may grow under the load below: four
+/// requests at once, each answer bounded at 16 MiB (`--max-response-bytes`)
+/// and built one result at a time, with room for the allocator (measured:
+/// about 230 MiB; the same load without the bound grew it by 814 MiB).
+const MAX_GROWTH_BYTES: u64 = 384 << 20;
+
+/// The peak resident memory of process `pid`, in bytes.
+fn peak_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .expect("VmHWM in /proc/PID/status");
+    let kib: u64 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    kib << 10
+}
+
+#[test]
+fn concurrent_large_reads_keep_the_nodes_memory_bounded() {
+    let dir = node_dir("memory");
+    let served = serve(&dir, &[]);
+    let url = served.url.clone();
+    let network = rpc(&url, "getNetwork", json!({})).unwrap();
+    let from = network["dev_accounts"][0].clone();
+    // A call with 1 MB of input (to no contract: a receipt all the same).
+    let input = format!("0x{}", "5a".repeat(1_000_000));
+    let sent = rpc(
+        &url,
+        "sendTransaction",
+        json!({ "from": from, "call": { "to": format!("0x{}", "03".repeat(32)), "input": input }, "gas": 50_000_000, "wait": true }),
+    )
+    .unwrap();
+    let tx = sent["tx"].clone();
+    let before = peak_rss(served.child.id());
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let (url, tx) = (url.clone(), tx.clone());
+            std::thread::spawn(move || {
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .timeout_global(Some(Duration::from_secs(60)))
+                    .build()
+                    .into();
+                let mut refused = 0;
+                for _ in 0..5 {
+                    let batch: Vec<Value> = (0..100)
+                        .map(|i| json!({ "jsonrpc": "2.0", "id": i, "method": "getTransaction", "params": { "tx": tx, "full_input": true } }))
+                        .collect();
+                    let text = agent
+                        .post(format!("{url}/rpc"))
+                        .header("content-type", "application/json")
+                        .send(Value::Array(batch).to_string())
+                        .unwrap()
+                        .body_mut()
+                        .with_config()
+                        .limit(64 << 20)
+                        .read_to_string()
+                        .unwrap();
+                    assert!(text.len() <= 16 << 20, "{} bytes", text.len());
+                    let answers: Vec<Value> = serde_json::from_str(&text).unwrap();
+                    assert_eq!(answers.len(), 100);
+                    refused += answers
+                        .iter()
+                        .filter(|a| a["error"]["data"]["kind"] == "response_too_large")
+                        .count();
+                }
+                refused
+            })
+        })
+        .collect();
+    let refused: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    assert!(refused > 0, "the bound was reached");
+    let growth = peak_rss(served.child.id()).saturating_sub(before);
+    eprintln!("the node's peak memory grew by {} MiB", growth >> 20);
+    assert!(
+        growth <= MAX_GROWTH_BYTES,
+        "the node's peak memory grew by {} MiB under the reads, more than {} MiB",
+        growth >> 20,
+        MAX_GROWTH_BYTES >> 20
+    );
+}

@@ -235,7 +235,6 @@ impl<'a> Analyzer<'a, '_> {
                 for ty in reader.clone() {
                     let ty = ty.map_err(|e| self.classify(e))?;
                     self.a.func_types.push(ty);
-                    self.a.shape.functions += 1;
                 }
                 self.keep_raw(SectionId::Function, reader.range());
             }
@@ -489,6 +488,7 @@ impl<'a> Analyzer<'a, '_> {
     fn finish(self) -> Analysis<'a> {
         let mut a = self.a;
         a.measures = self.m;
+        a.shape.functions = (a.func_types.len() as u64).saturating_sub(u64::from(a.imported_funcs));
         a.undeclared_refs = self
             .body_refs
             .iter()

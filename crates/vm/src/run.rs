@@ -367,16 +367,13 @@ pub fn begin(
         Ok(resolved) => resolved,
         Err(failure) => return Progress::Finished(Execution::rejected(failure)),
     };
-    if let Some(refused) = unaffordable_instance(module, options.gas_limit) {
-        return Progress::Finished(refused);
-    }
     let mut context = context;
     context.reset(options.input, options.gas_limit.min(MAX_GAS));
-    context.set_gas_left(
-        context
-            .gas_left()
-            .saturating_sub(Gas::new(module.instance_gas())),
-    );
+    if let Err(failure) = charge_instance(&mut context, module) {
+        // Nothing ran, and all the gas is used.
+        let limit = context.gas_limit();
+        return Progress::Finished(Execution::of(Outcome::failed(failure, limit)));
+    }
     let mut sandbox = backend.sandbox_for(module, context.with_debug_log(options.debug_log));
     sandbox.set_deadline(deadline);
     let (instance, meter) = match instantiate_metered(&mut *sandbox, module, &[]) {
@@ -410,18 +407,19 @@ pub fn begin(
     .advance(step)
 }
 
-/// When `limit` does not cover an instance of `module`
-/// ([`Module::instance_gas`], charged before it is made): the call's
-/// outcome, `out_of_gas` with all of `limit` used and nothing run.
-pub(crate) fn unaffordable_instance(module: &Module, limit: Gas) -> Option<Execution> {
-    let cost = Gas::new(module.instance_gas());
-    let limit = limit.min(MAX_GAS);
-    (cost > limit).then(|| {
-        let failure = Failure::new(
+/// Charges `context` for an instance of `module` ([`Module::instance_gas`])
+/// before it is made; when its gas does not cover it, the `out_of_gas`
+/// failure that ends the call.
+fn charge_instance(context: &mut CallContext, module: &Module) -> Result<(), Failure> {
+    let cost = module.instance_gas();
+    context.charge(cost).map_err(|_| {
+        Failure::new(
             ErrorKind::OutOfGas,
-            format!("an instance of this module costs {cost} gas, more than the call's {limit}"),
-        );
-        Execution::of(Outcome::failed(failure, limit))
+            format!(
+                "an instance of this module costs {cost} gas, more than the call's {}",
+                context.gas_limit()
+            ),
+        )
     })
 }
 

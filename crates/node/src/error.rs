@@ -136,3 +136,9 @@ impl RpcError {
         RpcError::refused(kind, error.to_string())
     }
 }
+
+/// Whether `error` is the executor's wall-clock backstop (a transaction's,
+/// or a free read's budget).
+pub(crate) fn is_timeout(error: &ExecError) -> bool {
+    matches!(error, ExecError::Fault(fault) if fault.kind() == ward_vm::FaultKind::Timeout)
+}

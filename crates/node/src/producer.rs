@@ -23,7 +23,7 @@ use ward_state::StateRead;
 use ward_vm::FaultKind;
 
 use crate::{
-    error::RpcError,
+    error::{RpcError, is_timeout},
     mempool::Committed,
     metrics::Metrics,
     state::{Pool, Shared},
@@ -194,11 +194,6 @@ fn produce(shared: &Shared, mut txs: Vec<VerifiedTx>) -> Result<Arc<Block>, RpcE
             }
         }
     }
-}
-
-/// Whether `error` is the executor's wall-clock backstop.
-fn is_timeout(error: &ExecError) -> bool {
-    matches!(error, ExecError::Fault(fault) if fault.kind() == FaultKind::Timeout)
 }
 
 /// The error a node fault becomes; a storage or corruption fault also

@@ -238,12 +238,7 @@ async fn request_timeout(State(limit): State<Duration>, request: Request, next: 
 }
 
 fn json_response(status: StatusCode, value: &Value) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        value.to_string(),
-    )
-        .into_response()
+    json_text(status, value.to_string())
 }
 
 async fn rpc_handler(State(app): State<AppState>, body: Bytes) -> Response {
@@ -298,11 +293,14 @@ async fn rpc_handler(State(app): State<AppState>, body: Bytes) -> Response {
                 StatusCode::NO_CONTENT.into_response()
             } else {
                 body.push(']');
-                json_text(body)
+                json_text(StatusCode::OK, body)
             }
         }
         single => match rpc::one(&shared, single, deadline).await {
-            Some(response) => json_text(bounded(&response, limits.max_response_bytes)),
+            Some(response) => json_text(
+                StatusCode::OK,
+                bounded(&response, limits.max_response_bytes),
+            ),
             None => StatusCode::NO_CONTENT.into_response(),
         },
     }
@@ -310,7 +308,7 @@ async fn rpc_handler(State(app): State<AppState>, body: Bytes) -> Response {
 
 /// `response` as JSON text, or, when that is longer than `room` bytes, a
 /// `response_too_large` error for its id.
-pub(crate) fn bounded(response: &Value, room: usize) -> String {
+fn bounded(response: &Value, room: usize) -> String {
     let text = response.to_string();
     if text.len() <= room {
         return text;
@@ -319,13 +317,9 @@ pub(crate) fn bounded(response: &Value, room: usize) -> String {
     rpc::response(response["id"].clone(), Err(error)).to_string()
 }
 
-fn json_text(text: String) -> Response {
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/json")],
-        text,
-    )
-        .into_response()
+/// JSON `text` with `status`.
+fn json_text(status: StatusCode, text: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], text).into_response()
 }
 
 async fn ws_handler(State(app): State<AppState>, upgrade: WebSocketUpgrade) -> Response {

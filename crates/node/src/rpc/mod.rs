@@ -763,12 +763,10 @@ fn within_read_cap(shared: &Shared, gas: u64) -> Result<(), RpcError> {
 /// past its wall-clock budget a `timeout`, anything else the node's.
 fn exec_error(error: &ExecError) -> RpcError {
     match error {
-        ExecError::Fault(fault) if fault.kind() == ward_vm::FaultKind::Timeout => {
-            RpcError::refused(
-                "timeout",
-                "the read ran past this node's wall-clock budget for reads (--read-timeout-ms)",
-            )
-        }
+        error if crate::error::is_timeout(error) => RpcError::refused(
+            "timeout",
+            "the read ran past this node's wall-clock budget for reads (--read-timeout-ms)",
+        ),
         ExecError::Refused { refusal, .. } => RpcError::refused("limit", refusal.to_string()),
         ExecError::InvalidTx(message) => RpcError::refused("invalid", message.clone()),
         other => RpcError::fault(other),

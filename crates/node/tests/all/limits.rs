@@ -377,26 +377,15 @@ fn a_directory_of_another_chain_is_refused_and_state_survives_a_restart() {
     node.shutdown().unwrap();
 }
 
-/// A contract whose `main` loops until its gas runs out.
-const SPIN: &str =
-    r#"(module (memory (export "memory") 1) (func (export "main") (loop $l (br $l))))"#;
-
 /// `key`'s call of `to` with all the gas a transaction may have, as
 /// `sendRawTransaction` hex.
 fn raw_call(key: u32, nonce: u64, to: Address) -> String {
-    let key = dev_key(key);
-    let tx = TxBody {
-        chain_id: ward_node::DEFAULT_CHAIN_ID.into(),
-        public_key: key.verifying_key().to_bytes(),
-        nonce,
-        gas_limit: ward_executor::ChainLimits::default().max_tx_gas,
-        payload: Payload::Call {
-            to,
-            input: Vec::new(),
-        },
-    }
-    .sign(&key);
-    format!("0x{}", hex::encode(tx.to_bytes()))
+    let payload = Payload::Call {
+        to,
+        input: Vec::new(),
+    };
+    let gas = ward_executor::ChainLimits::default().max_tx_gas;
+    crate::raw_with_gas(ward_node::DEFAULT_CHAIN_ID, key, nonce, gas, payload)
 }
 
 #[test]

@@ -121,17 +121,32 @@ pub(crate) fn dev_address(index: u32) -> Address {
 
 /// A transaction signed by dev key `key`, as `sendRawTransaction` hex.
 pub(crate) fn raw(chain: &str, key: u32, nonce: u64, payload: Payload) -> String {
+    raw_with_gas(chain, key, nonce, 5_000_000, payload)
+}
+
+/// [`raw`] with a gas limit of `gas`.
+pub(crate) fn raw_with_gas(
+    chain: &str,
+    key: u32,
+    nonce: u64,
+    gas: u64,
+    payload: Payload,
+) -> String {
     let key = dev_key(key);
     let tx = TxBody {
         chain_id: chain.into(),
         public_key: key.verifying_key().to_bytes(),
         nonce,
-        gas_limit: 5_000_000,
+        gas_limit: gas,
         payload,
     }
     .sign(&key);
     format!("0x{}", hex::encode(tx.to_bytes()))
 }
+
+/// A contract whose `main` loops until its gas runs out.
+pub(crate) const SPIN: &str =
+    r#"(module (memory (export "memory") 1) (func (export "main") (loop $l (br $l))))"#;
 
 pub(crate) fn both_backends() -> [BackendKind; 2] {
     [BackendKind::Wasmtime, BackendKind::Wasmi]

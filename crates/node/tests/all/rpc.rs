@@ -527,10 +527,7 @@ fn a_transaction_that_aborts_its_block_is_evicted_with_the_error() {
     let node = dev_node("fault", |c| {
         c.tx_timeout = std::time::Duration::from_millis(20)
     });
-    let spin = wat::parse_str(
-        r#"(module (memory (export "memory") 1) (func (export "main") (loop $l (br $l))))"#,
-    )
-    .unwrap();
+    let spin = wat::parse_str(crate::SPIN).unwrap();
     let from = dev_address(0).to_string();
     let deployed = ok(
         &node,

@@ -60,7 +60,7 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc, thread::JoinHandle, time::D
 pub use access::Access;
 pub use error::RpcError;
 pub use replica::ClusterConfig;
-pub use rpc::{INLINE_INPUT_BYTES, MAX_BLOCK_TIME};
+pub use rpc::{INLINE_INPUT_BYTES, MAX_BLOCK_TIME, METHODS};
 pub use server::RESERVED_CONNECTIONS;
 pub use settings::ChainSettings;
 use ward_state::StateError;

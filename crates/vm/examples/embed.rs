@@ -90,29 +90,6 @@ fn config() -> Config {
     config
 }
 
-/// Runs `main` of the plugin with `input` and `gas`, servicing suspensions.
-fn run(cache: &ModuleCache, wasm: &[u8], input: u8, gas: u64) -> Result<Execution, NodeFault> {
-    let module = match cache.get_or_compile(wasm) {
-        Ok(module) => module,
-        // A module the policy refuses is an outcome, like any other.
-        Err(failure) => return Ok(Execution::rejected(failure)),
-    };
-    let options = RunOptions {
-        input: vec![input],
-        gas_limit: Gas::new(gas),
-        ..RunOptions::default()
-    };
-    let context = CallContext::default().with_host(Box::new(Prices));
-    ward_vm::execute(
-        &**cache.backend(),
-        &module,
-        &Entry::Main("main".into()),
-        options,
-        context,
-        &mut service,
-    )
-}
-
 fn main() -> ExitCode {
     let config = config();
     let wasm = wat::parse_str(PLUGIN).expect("the plugin's text parses");
@@ -179,4 +156,27 @@ fn main() -> ExitCode {
     }
     println!("both backends agree on every status, output and gas figure");
     ExitCode::SUCCESS
+}
+
+/// Runs `main` of the plugin with `input` and `gas`, servicing suspensions.
+fn run(cache: &ModuleCache, wasm: &[u8], input: u8, gas: u64) -> Result<Execution, NodeFault> {
+    let module = match cache.get_or_compile(wasm) {
+        Ok(module) => module,
+        // A module the policy refuses is an outcome, like any other.
+        Err(failure) => return Ok(Execution::rejected(failure)),
+    };
+    let options = RunOptions {
+        input: vec![input],
+        gas_limit: Gas::new(gas),
+        ..RunOptions::default()
+    };
+    let context = CallContext::default().with_host(Box::new(Prices));
+    ward_vm::execute(
+        &**cache.backend(),
+        &module,
+        &Entry::Main("main".into()),
+        options,
+        context,
+        &mut service,
+    )
 }

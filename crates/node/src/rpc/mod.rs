@@ -173,9 +173,9 @@ fn check_request(value: Value) -> Result<Request, (Value, RpcError)> {
     Ok(Request { id, method, params })
 }
 
-/// The names methods are measured under (bounded: unknown names are
-/// "unknown").
-pub(crate) const METHODS: &[&str] = &[
+/// The JSON-RPC methods a node answers, and the names they are measured
+/// under (bounded: unknown names are "unknown").
+pub const METHODS: &[&str] = &[
     "sendTransaction",
     "sendRawTransaction",
     "simulateTransaction",

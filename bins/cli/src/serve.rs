@@ -60,8 +60,8 @@ pub(crate) struct ServeArgs {
     /// Most transactions waiting in the mempool.
     #[arg(long, default_value_t = RpcLimits::default().mempool_size as u64, value_parser = parse::u64_arg)]
     mempool_size: u64,
-    /// The most bytes of JSON one HTTP response may hold, a batch's
-    /// answers together.
+    /// The most bytes of JSON one answer may hold, over HTTP (a batch's
+    /// answers together) and WebSocket.
     #[arg(long, default_value_t = RpcLimits::default().max_response_bytes as u64, value_parser = parse::u64_arg)]
     max_response_bytes: u64,
     /// How long a connection may take to send a request's headers, and

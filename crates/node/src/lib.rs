@@ -106,9 +106,9 @@ pub struct RpcLimits {
     /// How long one WebSocket send may take before the connection is
     /// dropped as too slow. Default: 5 s.
     pub ws_send_timeout: Duration,
-    /// The most bytes of JSON one HTTP response may hold, a batch's
-    /// answers together (past it: `response_too_large` errors). Default:
-    /// 16 MiB.
+    /// The most bytes of JSON one answer may hold, over HTTP (a batch's
+    /// answers together) and WebSocket (past it: `response_too_large`
+    /// errors). Default: 16 MiB.
     pub max_response_bytes: usize,
     /// How long a connection may take to send a request's headers, and
     /// stay idle between requests, before it is closed. Default: 10 s.

@@ -282,7 +282,7 @@ async fn rpc_handler(State(app): State<AppState>, body: Bytes) -> Response {
                 let Some(response) = rpc::one(&shared, item, deadline).await else {
                     continue;
                 };
-                let text = bounded(&response, limits.max_response_bytes.saturating_sub(total));
+                let text = rpc::bounded(&response, limits.max_response_bytes.saturating_sub(total));
                 total += text.len();
                 if body.len() > 1 {
                     body.push(',');
@@ -299,22 +299,11 @@ async fn rpc_handler(State(app): State<AppState>, body: Bytes) -> Response {
         single => match rpc::one(&shared, single, deadline).await {
             Some(response) => json_text(
                 StatusCode::OK,
-                bounded(&response, limits.max_response_bytes),
+                rpc::bounded(&response, limits.max_response_bytes),
             ),
             None => StatusCode::NO_CONTENT.into_response(),
         },
     }
-}
-
-/// `response` as JSON text, or, when that is longer than `room` bytes, a
-/// `response_too_large` error for its id.
-fn bounded(response: &Value, room: usize) -> String {
-    let text = response.to_string();
-    if text.len() <= room {
-        return text;
-    }
-    let error = RpcError::too_large(text.len(), room);
-    rpc::response(response["id"].clone(), Err(error)).to_string()
 }
 
 /// JSON `text` with `status`.

@@ -66,7 +66,8 @@ pub(crate) async fn serve(socket: WebSocket, shared: Arc<Shared>, mut stop: watc
                 Some(Ok(_)) => {}
             },
             Some(reply) = queued.recv() => {
-                if !send(&mut socket, &reply, timeout).await {
+                let text = rpc::bounded(&reply, limits.max_response_bytes);
+                if !send_text(&mut socket, text, timeout).await {
                     break None;
                 }
             }
@@ -100,7 +101,12 @@ pub(crate) async fn serve(socket: WebSocket, shared: Arc<Shared>, mut stop: watc
 
 /// Sends within `timeout`; false when the connection is done.
 async fn send(socket: &mut WebSocket, value: &Value, timeout: Duration) -> bool {
-    let message = Message::Text(Utf8Bytes::from(value.to_string()));
+    send_text(socket, value.to_string(), timeout).await
+}
+
+/// Sends `text` within `timeout`; false when the connection is done.
+async fn send_text(socket: &mut WebSocket, text: String, timeout: Duration) -> bool {
+    let message = Message::Text(Utf8Bytes::from(text));
     matches!(
         tokio::time::timeout(timeout, socket.send(message)).await,
         Ok(Ok(()))

@@ -173,6 +173,18 @@ fn check_request(value: Value) -> Result<Request, (Value, RpcError)> {
     Ok(Request { id, method, params })
 }
 
+/// `answer` as JSON text, or, when that is longer than `room` bytes
+/// (`RpcLimits::max_response_bytes`, over HTTP and WebSocket alike), a
+/// `response_too_large` error for its id.
+pub(crate) fn bounded(answer: &Value, room: usize) -> String {
+    let text = answer.to_string();
+    if text.len() <= room {
+        return text;
+    }
+    let error = RpcError::too_large(text.len(), room);
+    response(answer["id"].clone(), Err(error)).to_string()
+}
+
 /// The JSON-RPC methods a node answers, and the names they are measured
 /// under (bounded: unknown names are "unknown").
 pub const METHODS: &[&str] = &[

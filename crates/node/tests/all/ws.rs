@@ -153,3 +153,45 @@ fn a_subscriber_that_does_not_read_is_dropped() {
     );
     node.shutdown().unwrap();
 }
+
+#[test]
+fn a_reply_over_the_response_bound_is_an_error_over_websocket_too() {
+    let node = dev_node("ws-bound", |c| c.limits.max_response_bytes = 1 << 20);
+    let input = vec![0x5a_u8; 600_000]; // 1.2 MB as hex
+    let sent = ok(
+        &node,
+        "sendTransaction",
+        json!({
+            "from": dev_address(0).to_string(),
+            "call": { "to": ward_primitives::Address([3; 32]).to_string(), "input": format!("0x{}", ::hex::encode(&input)) },
+            "gas": 50_000_000,
+            "wait": true
+        }),
+    );
+    let mut socket = connect(&node);
+    request(
+        &mut socket,
+        1,
+        "getTransaction",
+        json!({ "tx": sent["tx"], "full_input": true }),
+    );
+    let reply = next(&mut socket);
+    assert_eq!(reply["id"], 1);
+    assert_eq!(
+        reply["error"]["data"]["kind"], "response_too_large",
+        "{reply}"
+    );
+    // Without the payload it fits, on the same connection.
+    request(
+        &mut socket,
+        2,
+        "getTransaction",
+        json!({ "tx": sent["tx"] }),
+    );
+    let reply = next(&mut socket);
+    assert_eq!(
+        reply["result"]["transaction"]["call"]["input_size"],
+        600_000
+    );
+    node.shutdown().unwrap();
+}

@@ -540,7 +540,10 @@ fn diverge(
         )));
     }
     if replica.config.halt_on_divergence {
-        let _ = shared.halted.send(Some(message));
+        // `send_replace` keeps the value even when no one waits yet:
+        // `send` drops it without receivers, and a waiter that comes later
+        // would never learn of the halt.
+        shared.halted.send_replace(Some(message));
     }
 }
 

@@ -693,6 +693,7 @@ impl Prepared {
     fn deploy(&mut self, code: Vec<u8>, kind: CodeKind) -> Result<Address, String> {
         self.nonce += 1;
         let tx = Tx::Deploy {
+            value: 0,
             sender: SENDER,
             code,
             input: Vec::new(),
@@ -720,6 +721,7 @@ impl Prepared {
     /// The transaction that runs the driver `n` times with `gas`.
     fn tx(&self, n: u32, gas: u64) -> Tx {
         Tx::Call {
+            value: 0,
             sender: SENDER,
             to: self.driver,
             input: input(n, &self.target),

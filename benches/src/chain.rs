@@ -103,6 +103,7 @@ fn deploy_code<S: StateCommit + Send + Sync + 'static>(
     let receipts = exec
         .execute_block(
             &[Tx::Deploy {
+                value: 0,
                 sender: ALICE,
                 code,
                 input,
@@ -158,6 +159,7 @@ impl Token {
     ) -> Tx {
         let to = deploy_code(exec, self.code.clone(), self.deploy_input.clone(), b"token");
         Tx::Call {
+            value: 0,
             sender: ALICE,
             to,
             input: self.transfer_input.clone(),
@@ -244,6 +246,7 @@ pub fn ward_call_round_trip(kind: BackendKind) -> Work {
 /// Blocks of 100 calls of `to` with `input`, all of which succeed.
 fn hundred_calls(exec: Executor<MemoryStore>, to: Address, input: Vec<u8>) -> Work {
     let tx = Tx::Call {
+        value: 0,
         sender: ALICE,
         to,
         input,

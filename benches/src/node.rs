@@ -59,6 +59,8 @@ fn sender(i: usize) -> SigningKey {
 
 fn sign(key: &SigningKey, nonce: u64, payload: Payload) -> SignedTx {
     TxBody {
+        gas_price: 0,
+        value: 0,
         chain_id: CHAIN.into(),
         public_key: key.verifying_key().to_bytes(),
         nonce,

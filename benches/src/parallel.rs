@@ -40,6 +40,7 @@ pub fn transfers(kind: BackendKind, threads: usize, conflict: bool) -> Option<Wo
     let receipts = exec
         .execute_block(
             &[Tx::Deploy {
+                value: 0,
                 sender: owner,
                 code,
                 input: encode(&u128::MAX),
@@ -52,6 +53,7 @@ pub fn transfers(kind: BackendKind, threads: usize, conflict: bool) -> Option<Wo
         .expect("deploys");
     let token = receipts[0].address.expect("the token deploys");
     let transfer = |sender: Address, to: Address, amount: u128| Tx::Call {
+        value: 0,
         sender,
         to: token,
         input: call_input("transfer", &(to, amount)),

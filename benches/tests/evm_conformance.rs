@@ -245,12 +245,14 @@ impl Ward {
         };
         let tx = match to {
             Some(to) => Tx::Call {
+                value: 0,
                 sender: *sender,
                 to,
                 input: data,
                 gas_limit,
             },
             None => Tx::Deploy {
+                value: 0,
                 sender: *sender,
                 code: data,
                 input: Vec::new(),

@@ -554,6 +554,7 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
     }
     no_key(args.key.as_ref())?;
     let tx = Tx::Deploy {
+        value: 0,
         sender: sender(args.sender.as_ref())?,
         code,
         input,
@@ -642,6 +643,7 @@ pub(crate) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
     let exec = open(&args.common, Access::Write)?;
     let (input, abi) = call_input(&args, || local_schema(&**exec.store(), &to))?;
     let tx = Tx::Call {
+        value: 0,
         sender: sender(args.sender.as_ref())?,
         to,
         input,

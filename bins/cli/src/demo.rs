@@ -56,6 +56,7 @@ fn open(args: &DemoArgs) -> anyhow::Result<Executor<RedbStore>> {
 
 fn call(sender: Address, to: Address, method: &str, args: &impl Encode) -> Tx {
     Tx::Call {
+        value: 0,
         sender,
         to,
         input: call_input(method, args),
@@ -165,6 +166,7 @@ fn deploy(
     println!("\n== block 1: alice deploys the token (1,000,000 minted to her) and the escrow ==");
     let deploys = [
         Tx::Deploy {
+            value: 0,
             sender: ALICE,
             code: token_code,
             input: encode(&1_000_000u128),
@@ -173,6 +175,7 @@ fn deploy(
             kind: ward_primitives::CodeKind::Ward,
         },
         Tx::Deploy {
+            value: 0,
             sender: ALICE,
             code: escrow_code,
             input: Vec::new(),
@@ -238,6 +241,7 @@ fn trade(exec: &Executor<RedbStore>, token: Address, escrow: Address) -> anyhow:
         (
             "alice -> bob: transfer 1 with 10,000 gas".into(),
             Tx::Call {
+                value: 0,
                 sender: ALICE,
                 to: token,
                 input: call_input("transfer", &(BOB, 1u128)),

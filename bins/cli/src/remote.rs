@@ -57,6 +57,8 @@ pub(crate) fn submit(
                 .context("the node names no chain id")?
                 .to_owned();
             let tx = TxBody {
+                gas_price: 0,
+                value: 0,
                 chain_id,
                 public_key,
                 nonce,

@@ -23,6 +23,8 @@
 //!     public_key: key.verifying_key().to_bytes(),
 //!     nonce: 0,
 //!     gas_limit: 1_000_000,
+//!     gas_price: 1,
+//!     value: 250,
 //!     payload: Payload::Call { to: Address([7; 32]), input: vec![] },
 //! }
 //! .sign(&key);

@@ -12,6 +12,7 @@
 //! | `Contract(address)` | the contract record (`docs/storage-format.md`) |
 //! | `Storage(address, key)` | the stored value |
 //! | `Nonce(account)` | the account's nonce, `u64` little-endian |
+//! | `Balance(address)` | the balance of an account or contract in the native asset's smallest unit, `u128` little-endian; absent when zero |
 //!
 //! The root depends only on the set of keys and values, never on the order
 //! they were written in or on the history that led to them, so two nodes
@@ -44,10 +45,13 @@ pub enum StateKey<'a> {
     Storage(&'a Address, &'a [u8]),
     /// An account's nonce.
     Nonce(&'a Address),
+    /// The native-asset balance of an account or a contract.
+    Balance(&'a Address),
 }
 
 impl StateKey<'_> {
-    /// The key's bytes: a tag (0 code, 1 contract, 2 storage, 3 nonce),
+    /// The key's bytes: a tag (0 code, 1 contract, 2 storage, 3 nonce, 4
+    /// balance),
     /// then the hash or address, then (storage) the key's bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
         let (tag, id, rest): (u8, &[u8; 32], &[u8]) = match self {
@@ -55,6 +59,7 @@ impl StateKey<'_> {
             StateKey::Contract(address) => (1, &address.0, &[]),
             StateKey::Storage(address, key) => (2, &address.0, key),
             StateKey::Nonce(address) => (3, &address.0, &[]),
+            StateKey::Balance(address) => (4, &address.0, &[]),
         };
         let mut out = Vec::with_capacity(33 + rest.len());
         out.push(tag);
@@ -173,21 +178,30 @@ impl<S: TreeStore> TreeReader for Reader<'_, S> {
 
 /// The tree after block `height` applies `changes` (state key bytes to
 /// their new value, `None` to remove), on top of block `height - 1`'s.
-/// Writes nothing: the result is committed with the block.
+/// Height 0 is the genesis state (balances a chain starts with), written
+/// once before block 1; without one, version 0 is the empty tree, written
+/// with block 1. Writes nothing: the result is committed with the block.
 ///
 /// # Errors
 ///
-/// When the store fails or the previous version's tree is not there.
+/// When the store fails, the previous version's tree is not there, or
+/// (height 0) the store has a genesis state already.
 pub fn update<S: TreeStore>(
     store: &S,
     height: u64,
     changes: &BTreeMap<Vec<u8>, Option<Vec<u8>>>,
 ) -> Result<TreeUpdate, TreeError<S::Error>> {
-    if height == 0 {
-        return Err(TreeError::Tree("height 0 is the empty state".into()));
-    }
     let reader = Reader::new(store);
     let tree = JellyfishMerkleTree::<_, Sha256>::new(&reader);
+    let genesis = match tree.get_root_hash_option(0) {
+        Ok(root) => root.is_some(),
+        Err(e) => return Err(reader.error(e)),
+    };
+    if height == 0 && genesis {
+        return Err(TreeError::Tree(
+            "the genesis state is written already".into(),
+        ));
+    }
     // The tree would take a missing previous root for an empty tree.
     if height > 1 {
         match tree.get_root_hash_option(height - 1) {
@@ -210,7 +224,9 @@ pub fn update<S: TreeStore>(
     // internal node built once, not once per key); one that removes keys,
     // or writes none, the key-by-key path. The tree is the same either
     // way: a Jellyfish Merkle tree is determined by its keys and values.
-    let result = if height == 1 {
+    let result = if height == 0 {
+        tree.put_value_sets(vec![set], 0)
+    } else if height == 1 && !genesis {
         tree.put_value_sets(vec![Vec::new(), set], 0)
     } else if !set.is_empty() && set.iter().all(|(_, value)| value.is_some()) {
         let writes = set
@@ -254,7 +270,8 @@ fn encode(value: &impl borsh::BorshSerialize) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
-/// The state root after block `height` (the empty tree's for 0).
+/// The state root after block `height` (for 0: the genesis state's, or
+/// the empty tree's before block 1 of a chain without one).
 ///
 /// # Errors
 ///

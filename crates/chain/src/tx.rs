@@ -15,8 +15,9 @@ use ward_primitives::{
     codec::{CodecError, Decode, Encode, take},
 };
 
-/// The only transaction version this build reads (the first byte).
-pub const TX_VERSION: u8 = 1;
+/// The only transaction version this build reads (the first byte). Version
+/// 2 added the gas price and the value.
+pub const TX_VERSION: u8 = 2;
 
 /// The longest chain id, in bytes.
 pub const MAX_CHAIN_ID_BYTES: usize = 64;
@@ -67,6 +68,14 @@ pub struct TxBody {
     pub nonce: u64,
     /// The most gas it may use (intrinsic cost included).
     pub gas_limit: u64,
+    /// What the sender pays per unit of gas used, in the native asset's
+    /// smallest unit (`docs/economics.md`): the fee is `gas_used ×
+    /// gas_price`, and the sender must hold `gas_limit × gas_price +
+    /// value` for the transaction to run.
+    pub gas_price: u128,
+    /// The native asset the sender moves to the called contract (or
+    /// account), or to the new contract of a deploy.
+    pub value: u128,
     /// A deploy or a call.
     pub payload: Payload,
 }
@@ -154,6 +163,8 @@ impl Encode for TxBody {
         out.extend(self.public_key);
         self.nonce.encode(out);
         self.gas_limit.encode(out);
+        self.gas_price.encode(out);
+        self.value.encode(out);
         match &self.payload {
             Payload::Deploy {
                 code,
@@ -216,6 +227,8 @@ impl TxBody {
         public_key.copy_from_slice(take(input, 32)?);
         let nonce = u64::decode(input)?;
         let gas_limit = u64::decode(input)?;
+        let gas_price = u128::decode(input)?;
+        let value = u128::decode(input)?;
         let payload = match u8::decode(input)? {
             tag @ (0 | 2) => Payload::Deploy {
                 code: Vec::decode(input)?,
@@ -242,6 +255,8 @@ impl TxBody {
             public_key,
             nonce,
             gas_limit,
+            gas_price,
+            value,
             payload,
         })
     }

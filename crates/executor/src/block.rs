@@ -82,6 +82,8 @@ pub(crate) struct Item {
     pub(crate) size: u64,
     /// A signed transaction's nonce.
     pub(crate) nonce: Option<u64>,
+    /// What it pays per gas (the embedder's own transactions: nothing).
+    pub(crate) gas_price: u128,
 }
 
 impl Item {
@@ -92,6 +94,7 @@ impl Item {
             bytes: tx.to_bytes(),
             size: tx.encoded_len(),
             nonce: None,
+            gas_price: 0,
             tx,
         }
     }
@@ -103,6 +106,7 @@ impl Item {
             bytes: verified.bytes().to_vec(),
             size: verified.bytes().len() as u64,
             nonce: Some(verified.body().nonce),
+            gas_price: verified.body().gas_price,
         }
     }
 }
@@ -111,12 +115,18 @@ impl Item {
 /// of the key that signed it.
 pub fn tx_of(verified: &VerifiedTx) -> Tx {
     let body = verified.body();
-    Tx::of_payload(verified.sender(), body.payload.clone(), body.gas_limit)
+    Tx::of_payload(
+        verified.sender(),
+        body.payload.clone(),
+        body.gas_limit,
+        body.value,
+    )
 }
 
 impl Tx {
-    /// The transaction `sender` makes with `payload` and `gas_limit`.
-    pub fn of_payload(sender: Address, payload: Payload, gas_limit: u64) -> Tx {
+    /// The transaction `sender` makes with `payload`, `gas_limit` and
+    /// `value`.
+    pub fn of_payload(sender: Address, payload: Payload, gas_limit: u64, value: u128) -> Tx {
         match payload {
             Payload::Deploy {
                 code,
@@ -130,12 +140,14 @@ impl Tx {
                 gas_limit,
                 salt,
                 kind,
+                value,
             },
             Payload::Call { to, input } => Tx::Call {
                 sender,
                 to,
                 input,
                 gas_limit,
+                value,
             },
         }
     }
@@ -161,6 +173,7 @@ fn unrunnable(tx: &Tx, height: u64, intrinsic: u64, message: String) -> Receipt 
         error_message: Some(message),
         address: None,
         runtime_gas: None,
+        fee: 0,
     }
 }
 
@@ -191,6 +204,10 @@ fn tree_changes(changes: &ChangeSet) -> BTreeMap<Vec<u8>, Option<Vec<u8>>> {
             Some(nonce.to_le_bytes().to_vec()),
         );
     }
+    for (address, balance) in &changes.balances {
+        let value = (*balance != 0).then(|| balance.to_le_bytes().to_vec());
+        out.insert(StateKey::Balance(address).to_bytes(), value);
+    }
     out
 }
 
@@ -204,6 +221,37 @@ fn tree_error(error: TreeError<StateError>) -> ExecError {
 }
 
 impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
+    /// Writes the state a chain starts with, before block 1: the
+    /// balances of `accounts` (zero balances are left out), as version 0
+    /// of the state tree, so that queries and proofs at height 0 show
+    /// them. Returns the genesis state root.
+    ///
+    /// # Errors
+    ///
+    /// A state failure, or a store that has a block or a genesis state
+    /// already (a fault: nothing is written).
+    pub fn genesis(&self, accounts: &BTreeMap<Address, u128>) -> Result<Hash32, ExecError> {
+        if self.store.height()? != 0 {
+            return Err(ExecError::Fault(NodeFault::new(
+                FaultKind::Invariant,
+                "a genesis state goes into a store without blocks",
+            )));
+        }
+        let mut changes = ChangeSet {
+            balances: accounts
+                .iter()
+                .filter(|(_, balance)| **balance != 0)
+                .map(|(address, balance)| (*address, *balance))
+                .collect(),
+            ..ChangeSet::default()
+        };
+        changes.tree = tree::update(&StateTree(&*self.store), 0, &tree_changes(&changes))
+            .map_err(tree_error)?;
+        let root = changes.tree.root;
+        self.store.commit(changes)?;
+        Ok(root)
+    }
+
     /// Executes signed transactions (chain and signature already checked:
     /// [`VerifiedTx`]) in order as block `store.height() + 1` at `time`,
     /// and commits it. Each must carry its sender's next nonce, counting
@@ -396,6 +444,25 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             }
             receipts
         };
+        // The collector is credited once per block, so that transactions
+        // never conflict over its balance (`crate::parallel`).
+        if let Some(collector) = self.fees().collector {
+            let fees = receipts
+                .iter()
+                .try_fold(0u128, |sum, receipt| sum.checked_add(receipt.fee));
+            let mut j = lock(&journal);
+            let credited = fees.and_then(|fees| j.balance(&collector).ok()?.checked_add(fees));
+            match credited {
+                Some(balance) if fees != Some(0) => j.set_balance(collector, balance),
+                Some(_) => {}
+                None => {
+                    return Err(ExecError::Fault(NodeFault::new(
+                        FaultKind::Invariant,
+                        "the fee collector's balance would overflow",
+                    )));
+                }
+            }
+        }
         let journal = Arc::try_unwrap(journal)
             .map_err(|_| {
                 ExecError::Fault(NodeFault::new(
@@ -439,6 +506,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 }
             }
         };
+        let max_fee = self.reserve_fee(journal, item, index)?;
         let mut receipt =
             match self.execute_tx(journal, (&item.tx, item.id), intrinsic, height, time) {
                 Ok(receipt) => receipt,
@@ -455,8 +523,60 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             // uses its nonce too.
             lock(journal).set_nonce(sender, next);
         }
+        // The fee for the gas used, whatever the outcome; the rest of what
+        // was reserved goes back.
+        receipt.fee = u128::from(receipt.gas_used.min(item.tx.gas_limit())) * item.gas_price;
+        let refund = max_fee - receipt.fee;
+        if refund > 0 {
+            let mut j = lock(journal);
+            let balance = j.balance(&sender)?.checked_add(refund).ok_or_else(|| {
+                ExecError::Fault(NodeFault::new(
+                    FaultKind::Invariant,
+                    format!("{sender}'s balance would overflow with its refund"),
+                ))
+            })?;
+            j.set_balance(sender, balance);
+        }
         receipt.tx = item.id;
         receipt.index = index as u32;
         Ok(receipt)
+    }
+
+    /// Checks that `item`'s sender can pay `gas_limit × gas_price +
+    /// value` and takes the gas part from its balance: the most the
+    /// transaction can cost, of which [`Executor::run_item`] refunds what
+    /// it did not use. Returns what was taken.
+    fn reserve_fee(
+        &self,
+        journal: &SharedJournal<S>,
+        item: &Item,
+        index: usize,
+    ) -> Result<u128, ExecError> {
+        let refused = |refusal| ExecError::Refused { index, refusal };
+        let price = item.gas_price;
+        let min = self.fees().min_gas_price;
+        if item.nonce.is_some() && price < min {
+            return Err(refused(Refusal::GasPrice { price, min }));
+        }
+        let max_fee = u128::from(item.tx.gas_limit()).checked_mul(price);
+        let need = max_fee.and_then(|fee| fee.checked_add(item.tx.value()));
+        if need == Some(0) {
+            return Ok(0);
+        }
+        let sender = sender_of(&item.tx);
+        let mut j = lock(journal);
+        let have = j.balance(&sender)?;
+        match (need, max_fee) {
+            (Some(need), Some(max_fee)) if need <= have => {
+                if max_fee > 0 {
+                    j.set_balance(sender, have - max_fee);
+                }
+                Ok(max_fee)
+            }
+            (need, _) => Err(refused(Refusal::Funds {
+                need: need.unwrap_or(u128::MAX),
+                have,
+            })),
+        }
     }
 }

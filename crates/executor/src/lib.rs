@@ -123,6 +123,26 @@ pub enum Refusal {
         /// The transaction's.
         got: u64,
     },
+    /// A signed transaction's gas price is below the chain's
+    /// [`Fees::min_gas_price`].
+    #[error("gas price {price} is below the chain's minimum of {min}")]
+    GasPrice {
+        /// The transaction's.
+        price: u128,
+        /// The chain's minimum.
+        min: u128,
+    },
+    /// The sender cannot pay for the transaction: it holds less than
+    /// `gas_limit × gas_price + value`.
+    #[error(
+        "the sender holds {have}, and the transaction needs {need} (gas limit × gas price + value)"
+    )]
+    Funds {
+        /// `gas_limit × gas_price + value` (saturating).
+        need: u128,
+        /// The sender's balance.
+        have: u128,
+    },
     /// The block's gas limits add up to more than
     /// [`ChainLimits::max_block_gas`].
     #[error("the block's gas limits add up to {gas}, above the per-block maximum {max}")]
@@ -167,6 +187,18 @@ pub struct ChainLimits {
     /// an `emit_event` past it traps (`host_error`). Every event is kept in
     /// a receipt for good and sent to every reader of it. Default: 1 MiB.
     pub max_tx_event_bytes: u64,
+}
+
+/// How a chain charges for gas (`docs/economics.md`). Consensus values: the
+/// nodes of one chain must agree on them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Fees {
+    /// The lowest gas price a signed transaction may name; one below it is
+    /// refused ([`Refusal::GasPrice`]). Default: 0.
+    pub min_gas_price: u128,
+    /// Who receives the fees, credited once at the end of each block;
+    /// `None` burns them. Default: burned.
+    pub collector: Option<Address>,
 }
 
 impl Default for ChainLimits {
@@ -226,6 +258,8 @@ pub struct Executor<S: StateCommit + Send + Sync + 'static> {
     speculation: Mutex<Speculation>,
     /// The system runtimes contracts may be deployed for.
     runtimes: Arc<Runtimes>,
+    /// How gas is paid for.
+    fees: Fees,
 }
 
 /// What the last block run on several threads did with the workers'
@@ -409,7 +443,20 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             timings: Mutex::new(BlockTimings::default()),
             threads: 1,
             speculation: Mutex::new(Speculation::default()),
+            fees: Fees::default(),
         }
+    }
+
+    /// Sets how gas is paid for (default: [`Fees::default`], free gas
+    /// for transactions that name no price).
+    pub fn with_fees(mut self, fees: Fees) -> Self {
+        self.fees = fees;
+        self
+    }
+
+    /// How gas is paid for.
+    pub fn fees(&self) -> &Fees {
+        &self.fees
     }
 
     /// Runs blocks on `threads` threads (at least 1; default 1): every
@@ -599,6 +646,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             Arc::new(Mutex::new(Journal::new(View::plain(self.store.clone()))));
         lock(&journal).begin_tx(self.limits.max_tx_event_bytes);
         let tx = Tx::Call {
+            value: 0,
             sender,
             to,
             input,
@@ -636,9 +684,19 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             j.begin_tx(self.limits.max_tx_event_bytes);
             (j.checkpoint(), j.events().len())
         };
+        let value = tx.value();
         let (mut execution, address) = match tx {
-            Tx::Call { sender, to, .. } => {
+            Tx::Call {
+                sender, to, input, ..
+            } => {
+                if value > 0 && input.is_empty() && lock(journal).contract(to)?.is_none() {
+                    // Value, no input and no contract: a plain transfer
+                    // (without value, a call to no contract is a mistake).
+                    move_value(journal, *sender, *to, value)?;
+                    return Ok(transferred(tx, height, intrinsic));
+                }
                 let (code, kind) = self.code_of(journal, to)?;
+                move_value(journal, *sender, *to, value)?;
                 let frame = Frame {
                     journal: journal.clone(),
                     address: *to,
@@ -675,6 +733,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     time,
                     kind: *kind,
                 };
+                move_value(journal, *sender, address, value)?;
                 let execution = self.deploy(journal, (tx, id), code, left, deployed)?;
                 (execution, Some(address))
             }
@@ -772,6 +831,49 @@ fn is_timeout(execution: &Execution) -> bool {
     failure.is_some_and(|f| f.kind == ErrorKind::Timeout)
 }
 
+/// Moves a transaction's `value` from `from` to `to` over the journal. The
+/// block checked that the sender can pay, so a shortfall is the node's
+/// fault, never a receipt.
+fn move_value<S: StateCommit + Send + Sync + 'static>(
+    journal: &SharedJournal<S>,
+    from: Address,
+    to: Address,
+    value: u128,
+) -> Result<(), ExecError> {
+    if value == 0 {
+        return Ok(());
+    }
+    lock(journal)
+        .transfer(from, to, value)
+        .map_err(|error| match error {
+            ward_state::Transfer::Store(e) => ExecError::State(e),
+            ward_state::Transfer::Insufficient { have } => ExecError::Fault(NodeFault::new(
+                FaultKind::Invariant,
+                format!("{from} holds {have} and cannot send {value} it was checked for"),
+            )),
+        })
+}
+
+/// The receipt of a plain transfer: a call with value and no input to an
+/// address with no contract.
+fn transferred(tx: &Tx, height: u64, intrinsic: u64) -> Receipt {
+    Receipt {
+        tx: tx.hash(),
+        height,
+        index: 0,
+        status: Status::Ok.as_str().to_owned(),
+        exit_code: 0,
+        output: Vec::new(),
+        gas_used: intrinsic,
+        events: Vec::new(),
+        error_kind: None,
+        error_message: None,
+        address: None,
+        runtime_gas: None,
+        fee: 0,
+    }
+}
+
 fn receipt_of(
     tx: &Tx,
     height: u64,
@@ -793,5 +895,6 @@ fn receipt_of(
         error_message: outcome.error.as_ref().map(consensus_message),
         address,
         runtime_gas: execution.runtime_gas,
+        fee: 0,
     }
 }

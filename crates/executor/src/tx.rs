@@ -21,6 +21,8 @@ pub enum Tx {
         salt: Vec<u8>,
         /// What the code runs as (`docs/wasi.md` for [`CodeKind::Wasi`]).
         kind: CodeKind,
+        /// Native asset moved from the sender to the new contract.
+        value: u128,
     },
     /// Calls `main` of the contract at `to`.
     Call {
@@ -32,6 +34,8 @@ pub enum Tx {
         input: Vec<u8>,
         /// Gas for the call.
         gas_limit: u64,
+        /// Native asset moved from the sender to `to`.
+        value: u128,
     },
 }
 
@@ -43,11 +47,26 @@ impl Tx {
         }
     }
 
+    /// The native asset it moves.
+    pub fn value(&self) -> u128 {
+        match self {
+            Tx::Deploy { value, .. } | Tx::Call { value, .. } => *value,
+        }
+    }
+
+    /// Who sends it.
+    pub fn sender(&self) -> Address {
+        match self {
+            Tx::Deploy { sender, .. } | Tx::Call { sender, .. } => *sender,
+        }
+    }
+
     /// The length of [`Tx::to_bytes`], without encoding (a deploy's code
     /// may be megabytes): the tag, fixed-width fields, and a `u32` length
     /// before each byte string.
     pub fn encoded_len(&self) -> u64 {
         let bytes = |b: &[u8]| 4 + b.len() as u64;
+        let value = if self.value() == 0 { 0 } else { 16 };
         match self {
             Tx::Deploy {
                 code,
@@ -57,12 +76,12 @@ impl Tx {
                 ..
             } => {
                 let explicit = match kind {
-                    CodeKind::Ward => 0,
+                    CodeKind::Ward if value == 0 => 0,
                     kind => kind.explicit_len(),
                 };
-                1 + 32 + bytes(code) + bytes(input) + 8 + bytes(salt) + explicit
+                1 + 32 + bytes(code) + bytes(input) + 8 + bytes(salt) + explicit + value
             }
-            Tx::Call { input, .. } => 1 + 32 + 32 + bytes(input) + 8,
+            Tx::Call { input, .. } => 1 + 32 + 32 + bytes(input) + 8 + value,
         }
     }
 
@@ -71,10 +90,13 @@ impl Tx {
         Hash32(*blake3::hash(&self.to_bytes()).as_bytes())
     }
 
-    /// The canonical encoding (stored with the block): a tag byte (0
-    /// deploy, 1 call, 2 deploy of another [`CodeKind`] than Ward's, whose
-    /// tag follows the salt), then the fields in order, in the state's
-    /// record encoding (`docs/storage-format.md`).
+    /// The canonical encoding (stored with the block): a tag byte, then
+    /// the fields in order, in the state's record encoding
+    /// (`docs/storage-format.md`). The tags: 0 deploy, 1 call, 2 deploy of
+    /// another [`CodeKind`] than Ward's (whose tag follows the salt), and,
+    /// with a nonzero value (after the other fields), 3 call and 4 deploy
+    /// (its kind always explicit). A transaction without value encodes as
+    /// it did before values existed.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
         match self {
@@ -85,15 +107,24 @@ impl Tx {
                 gas_limit,
                 salt,
                 kind,
+                value,
             } => {
-                out.push(if *kind == CodeKind::Ward { 0u8 } else { 2u8 });
+                let explicit = *kind != CodeKind::Ward || *value != 0;
+                out.push(match (explicit, *value != 0) {
+                    (_, true) => 4u8,
+                    (true, false) => 2,
+                    (false, false) => 0,
+                });
                 sender.encode(&mut out);
                 code.encode(&mut out);
                 input.encode(&mut out);
                 gas_limit.encode(&mut out);
                 salt.encode(&mut out);
-                if *kind != CodeKind::Ward {
+                if explicit {
                     kind.encode_explicit(&mut out);
+                }
+                if *value != 0 {
+                    value.encode(&mut out);
                 }
             }
             Tx::Call {
@@ -101,12 +132,16 @@ impl Tx {
                 to,
                 input,
                 gas_limit,
+                value,
             } => {
-                out.push(1u8);
+                out.push(if *value == 0 { 1u8 } else { 3u8 });
                 sender.encode(&mut out);
                 to.encode(&mut out);
                 input.encode(&mut out);
                 gas_limit.encode(&mut out);
+                if *value != 0 {
+                    value.encode(&mut out);
+                }
             }
         }
         out
@@ -124,7 +159,7 @@ impl Tx {
         let mut input = bytes;
         let input = &mut input;
         let tx = match u8::decode(input)? {
-            tag @ (0 | 2) => Tx::Deploy {
+            tag @ (0 | 2 | 4) => Tx::Deploy {
                 sender: Address::decode(input)?,
                 code: Vec::decode(input)?,
                 input: Vec::decode(input)?,
@@ -135,12 +170,14 @@ impl Tx {
                 } else {
                     CodeKind::decode_explicit(input)?
                 },
+                value: if tag == 4 { nonzero(input)? } else { 0 },
             },
-            1 => Tx::Call {
+            tag @ (1 | 3) => Tx::Call {
                 sender: Address::decode(input)?,
                 to: Address::decode(input)?,
                 input: Vec::decode(input)?,
                 gas_limit: u64::decode(input)?,
+                value: if tag == 3 { nonzero(input)? } else { 0 },
             },
             tag => return Err(CodecError(format!("unknown transaction tag {tag}"))),
         };
@@ -148,6 +185,14 @@ impl Tx {
             return Err(CodecError(format!("{} trailing bytes", input.len())));
         }
         Ok(tx)
+    }
+}
+
+/// A value that has its own tag: zero would have another encoding.
+fn nonzero(input: &mut &[u8]) -> Result<u128, CodecError> {
+    match u128::decode(input)? {
+        0 => Err(CodecError("a zero value under a value tag".into())),
+        value => Ok(value),
     }
 }
 

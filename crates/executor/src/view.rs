@@ -69,6 +69,11 @@ impl<S: StateRead> StateRead for View<S> {
         self.store.nonce(account)
     }
 
+    fn balance(&self, address: &Address) -> Result<u128, StateError> {
+        self.record(|| ReadKey::Balance(*address));
+        self.store.balance(address)
+    }
+
     // Block-level reads: the same for every transaction of a block.
     fn height(&self) -> Result<u64, StateError> {
         self.store.height()

@@ -145,12 +145,15 @@ pub fn transaction(id: &Hash32, bytes: &[u8], schema: Option<&Schema>) -> Option
                 "public_key": hex(&body.public_key),
                 "nonce": body.nonce,
                 "gas_limit": body.gas_limit,
+                "gas_price": body.gas_price.to_string(),
+                "value": body.value.to_string(),
                 "chain_id": body.chain_id,
             });
             (object, body.payload.clone())
         }
         _ => {
             let tx = Tx::from_bytes(bytes).ok()?;
+            let value = tx.value();
             let (sender, gas_limit, payload) = match tx {
                 Tx::Deploy {
                     sender,
@@ -159,6 +162,7 @@ pub fn transaction(id: &Hash32, bytes: &[u8], schema: Option<&Schema>) -> Option
                     gas_limit,
                     salt,
                     kind,
+                    ..
                 } => (
                     sender,
                     gas_limit,
@@ -174,12 +178,14 @@ pub fn transaction(id: &Hash32, bytes: &[u8], schema: Option<&Schema>) -> Option
                     to,
                     input,
                     gas_limit,
+                    ..
                 } => (sender, gas_limit, Payload::Call { to, input }),
             };
             let object = json!({
                 "signed": false,
                 "from": sender.to_string(),
                 "gas_limit": gas_limit,
+                "value": value.to_string(),
             });
             (object, payload)
         }

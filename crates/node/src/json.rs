@@ -133,6 +133,7 @@ pub fn receipt_from(value: &Value) -> Result<Receipt, String> {
         })
         .collect::<Result<Vec<_>, String>>()?;
     Ok(Receipt {
+        fee: 0,
         tx: hash32("tx")?,
         height: number(value, "height")?,
         index: u32::try_from(number(value, "index")?).map_err(|e| e.to_string())?,
@@ -164,6 +165,7 @@ mod tests {
     #[test]
     fn receipts_round_trip_through_json() {
         let original = Receipt {
+            fee: 0,
             tx: Hash32([1; 32]),
             height: 4,
             index: 2,

@@ -108,7 +108,7 @@ macro_rules! fixed_int {
         }
     )*};
 }
-fixed_int!(u32, u64, i32);
+fixed_int!(u32, u64, u128, i32);
 
 impl Encode for [u8] {
     fn encode(&self, out: &mut Vec<u8>) {

@@ -71,9 +71,14 @@ impl Encode for Receipt {
         self.error_kind.encode(out);
         self.error_message.encode(out);
         self.address.encode(out);
-        // A receipt without a runtime's gas ends here (as it always did).
+        // A receipt without a runtime's gas or a fee ends here (as it
+        // always did); after it, 8 bytes are the runtime's gas, 16 the
+        // fee, 24 both.
         if let Some(units) = self.runtime_gas {
             units.encode(out);
+        }
+        if self.fee != 0 {
+            self.fee.encode(out);
         }
     }
 }
@@ -91,10 +96,16 @@ impl Decode for Receipt {
             error_kind: Option::decode(input)?,
             error_message: Option::decode(input)?,
             address: Option::decode(input)?,
-            runtime_gas: if input.is_empty() {
-                None
-            } else {
-                Some(u64::decode(input)?)
+            runtime_gas: match input.len() {
+                8 | 24 => Some(u64::decode(input)?),
+                _ => None,
+            },
+            fee: match input.len() {
+                0 => 0,
+                _ => match u128::decode(input)? {
+                    0 => return Err(CodecError("a receipt's fee of zero is encoded".into())),
+                    fee => fee,
+                },
             },
         })
     }
@@ -122,6 +133,7 @@ mod tests {
     #[test]
     fn records_round_trip_and_garbage_is_an_error() {
         let receipt = Receipt {
+            fee: 0,
             tx: Hash32([3; 32]),
             height: 7,
             index: 1,

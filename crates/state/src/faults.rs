@@ -233,6 +233,10 @@ impl<S: StateRead> StateRead for FaultyStore<S> {
         self.tick("nonce")?;
         self.inner.nonce(account)
     }
+    fn balance(&self, address: &Address) -> Result<u128, StateError> {
+        self.tick("balance")?;
+        self.inner.balance(address)
+    }
     fn block_height(&self, hash: &Hash32) -> Result<Option<u64>, StateError> {
         self.tick("block_height")?;
         self.inner.block_height(hash)

@@ -29,6 +29,8 @@ pub enum ReadKey {
     Code(Hash32),
     /// An account's nonce.
     Nonce(Address),
+    /// A balance.
+    Balance(Address),
 }
 
 /// A position to revert to.
@@ -57,6 +59,10 @@ enum Undo {
         account: Address,
         previous: Option<u64>,
     },
+    Balance {
+        address: Address,
+        previous: Option<u128>,
+    },
 }
 
 /// A block's writes over a store `B`: a reference for a journal that lives
@@ -67,6 +73,7 @@ pub struct Journal<B: StateRead> {
     contracts: BTreeMap<Address, ContractInfo>,
     code: BTreeMap<Hash32, Vec<u8>>,
     nonces: BTreeMap<Address, u64>,
+    balances: BTreeMap<Address, u128>,
     events: Vec<Event>,
     /// `event_bytes[i]`: the topic and data bytes of `events[..i]`.
     event_bytes: Vec<u64>,
@@ -74,6 +81,20 @@ pub struct Journal<B: StateRead> {
     /// bytes its events may hold ([`Journal::begin_tx`]).
     tx_events: (usize, u64),
     undo: Vec<Undo>,
+}
+
+/// Why a [`Journal::transfer`] moved nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum Transfer {
+    /// The payer holds less than the amount.
+    #[error("insufficient balance: {have}")]
+    Insufficient {
+        /// What it holds.
+        have: u128,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StateError),
 }
 
 /// An event that would take its transaction's events past their budget
@@ -93,6 +114,7 @@ impl<B: StateRead> Journal<B> {
             contracts: BTreeMap::new(),
             code: BTreeMap::new(),
             nonces: BTreeMap::new(),
+            balances: BTreeMap::new(),
             events: Vec::new(),
             event_bytes: vec![0],
             tx_events: (0, u64::MAX),
@@ -174,6 +196,14 @@ impl<B: StateRead> Journal<B> {
                     }
                     None => {
                         self.nonces.remove(&account);
+                    }
+                },
+                Undo::Balance { address, previous } => match previous {
+                    Some(balance) => {
+                        self.balances.insert(address, balance);
+                    }
+                    None => {
+                        self.balances.remove(&address);
                     }
                 },
             }
@@ -266,6 +296,53 @@ impl<B: StateRead> Journal<B> {
         self.undo.push(Undo::Nonce { account, previous });
     }
 
+    /// A balance as the journal sees it now.
+    ///
+    /// # Errors
+    ///
+    /// When the store under it fails.
+    pub fn balance(&self, address: &Address) -> Result<u128, StateError> {
+        match self.balances.get(address) {
+            Some(balance) => Ok(*balance),
+            None => self.base.balance(address),
+        }
+    }
+
+    /// Sets a balance.
+    pub fn set_balance(&mut self, address: Address, balance: u128) {
+        let previous = self.balances.insert(address, balance);
+        self.undo.push(Undo::Balance { address, previous });
+    }
+
+    /// Moves `amount` from `from` to `to` (nothing when they are the same
+    /// address), undoable like any write; `Err` with `from`'s balance, and
+    /// nothing moved, when it holds less than `amount`.
+    ///
+    /// # Errors
+    ///
+    /// [`Transfer::Insufficient`] or a store failure.
+    pub fn transfer(&mut self, from: Address, to: Address, amount: u128) -> Result<(), Transfer> {
+        let have = self.balance(&from)?;
+        if have < amount {
+            return Err(Transfer::Insufficient { have });
+        }
+        if from == to || amount == 0 {
+            return Ok(());
+        }
+        let received = self.balance(&to)?;
+        // Total supply is a u128, so no balance can overflow; a store that
+        // says otherwise is corrupt.
+        let Some(received) = received.checked_add(amount) else {
+            return Err(Transfer::Store(StateError::Corrupt {
+                table: "balances",
+                message: format!("{to}'s balance would overflow"),
+            }));
+        };
+        self.set_balance(from, have - amount);
+        self.set_balance(to, received);
+        Ok(())
+    }
+
     /// Records an event.
     pub fn emit(&mut self, event: Event) {
         let total = self.event_bytes.last().copied().unwrap_or(0);
@@ -321,6 +398,7 @@ impl<B: StateRead> Journal<B> {
             ReadKey::Contract(address) => self.contracts.contains_key(address),
             ReadKey::Code(hash) => self.code.contains_key(hash),
             ReadKey::Nonce(account) => self.nonces.contains_key(account),
+            ReadKey::Balance(address) => self.balances.contains_key(address),
         }
     }
 
@@ -341,6 +419,9 @@ impl<B: StateRead> Journal<B> {
         for (account, nonce) in changes.nonces {
             self.set_nonce(account, nonce);
         }
+        for (address, balance) in changes.balances {
+            self.set_balance(address, balance);
+        }
     }
 
     /// The overlay as a change set (without block or receipts).
@@ -350,6 +431,7 @@ impl<B: StateRead> Journal<B> {
             contracts: self.contracts,
             storage: self.storage,
             nonces: self.nonces,
+            balances: self.balances,
             ..ChangeSet::default()
         }
     }
@@ -491,5 +573,43 @@ mod tests {
         assert_eq!(journal.read(&a, b"mid").unwrap(), None);
         assert_eq!(journal.read(&a, b"inner").unwrap(), None);
         assert_eq!(journal.contract(&Address([8; 32])).unwrap(), None);
+    }
+
+    #[test]
+    fn transfers_move_value_and_revert_with_their_frame() {
+        let store = MemoryStore::default();
+        let (a, b) = (Address([1; 32]), Address([2; 32]));
+        store
+            .commit(ChangeSet {
+                balances: [(a, 100)].into_iter().collect(),
+                ..ChangeSet::default()
+            })
+            .unwrap();
+        let mut journal = Journal::new(&store);
+        journal.transfer(a, b, 30).unwrap();
+        let frame = journal.checkpoint();
+        journal.transfer(b, a, 10).unwrap();
+        journal.transfer(a, b, 50).unwrap();
+        assert_eq!(
+            (journal.balance(&a).unwrap(), journal.balance(&b).unwrap()),
+            (30, 70)
+        );
+        // More than the payer holds moves nothing.
+        assert!(matches!(
+            journal.transfer(a, b, 31),
+            Err(Transfer::Insufficient { have: 30 })
+        ));
+        // To oneself, or nothing at all: no change.
+        journal.transfer(a, a, 30).unwrap();
+        journal.transfer(b, a, 0).unwrap();
+        journal.revert(frame);
+        assert_eq!(
+            (journal.balance(&a).unwrap(), journal.balance(&b).unwrap()),
+            (70, 30)
+        );
+        assert!(journal.wrote(&ReadKey::Balance(a)));
+        assert!(!journal.wrote(&ReadKey::Balance(Address([3; 32]))));
+        let changes = journal.into_changes();
+        assert_eq!(changes.balances, [(a, 70), (b, 30)].into_iter().collect());
     }
 }

@@ -37,7 +37,7 @@ mod snapshot;
 use std::{collections::BTreeMap, path::PathBuf};
 
 pub use codec::{CodecError, Decode, Encode};
-pub use journal::{Checkpoint, EventsFull, Journal, ReadKey};
+pub use journal::{Checkpoint, EventsFull, Journal, ReadKey, Transfer};
 pub use memory::MemoryStore;
 pub use redb_store::{DATABASE_FILE, RedbStore};
 pub use snapshot::Snapshot;
@@ -182,6 +182,9 @@ pub struct Receipt {
     /// reported in its own machine's units (an EVM contract's EVM gas,
     /// `docs/evm.md`).
     pub runtime_gas: Option<u64>,
+    /// What the sender paid for gas: `gas_used × gas_price`, in the native
+    /// asset's smallest unit (`docs/economics.md`).
+    pub fee: u128,
 }
 
 /// A committed block.
@@ -220,9 +223,13 @@ impl Receipt {
         }
         self.error_kind.encode(&mut out);
         self.address.encode(&mut out);
-        // Receipts without it hash as they always did.
+        // Receipts without them hash as they always did (the two have
+        // different widths, so every combination hashes apart).
         if let Some(units) = self.runtime_gas {
             units.encode(&mut out);
+        }
+        if self.fee != 0 {
+            self.fee.encode(&mut out);
         }
         Hash32(*blake3::hash(&out).as_bytes())
     }
@@ -246,6 +253,8 @@ pub struct ChangeSet {
     pub txs: Vec<(Hash32, Vec<u8>)>,
     /// Account nonces set.
     pub nonces: BTreeMap<Address, u64>,
+    /// Native-asset balances set (of accounts and contracts).
+    pub balances: BTreeMap<Address, u128>,
     /// The state tree's new nodes and values (for a change set that
     /// closes a block).
     pub tree: TreeUpdate,
@@ -319,6 +328,14 @@ pub trait StateRead {
     ///
     /// When the store fails.
     fn nonce(&self, account: &Address) -> Result<u64, StateError>;
+
+    /// The native-asset balance of an account or contract, in the asset's
+    /// smallest unit (0 for an address never funded).
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    fn balance(&self, address: &Address) -> Result<u128, StateError>;
 
     /// The height of the block with this hash.
     ///
@@ -395,6 +412,9 @@ macro_rules! forward_state_read {
             }
             fn nonce(&self, account: &Address) -> Result<u64, StateError> {
                 (**self).nonce(account)
+            }
+            fn balance(&self, address: &Address) -> Result<u128, StateError> {
+                (**self).balance(address)
             }
             fn block_height(&self, hash: &Hash32) -> Result<Option<u64>, StateError> {
                 (**self).block_height(hash)

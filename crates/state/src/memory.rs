@@ -17,6 +17,7 @@ struct Tables {
     receipts: BTreeMap<Hash32, Receipt>,
     txs: BTreeMap<Hash32, Vec<u8>>,
     nonces: BTreeMap<Address, u64>,
+    balances: BTreeMap<Address, u128>,
     block_hashes: BTreeMap<Hash32, u64>,
     tree_nodes: BTreeMap<Vec<u8>, Vec<u8>>,
     tree_values: BTreeMap<(Hash32, u64), Option<Vec<u8>>>,
@@ -80,6 +81,10 @@ impl StateRead for MemoryStore {
         Ok(self.read().nonces.get(account).copied().unwrap_or(0))
     }
 
+    fn balance(&self, address: &Address) -> Result<u128, StateError> {
+        Ok(self.read().balances.get(address).copied().unwrap_or(0))
+    }
+
     fn block_height(&self, hash: &Hash32) -> Result<Option<u64>, StateError> {
         Ok(self.read().block_hashes.get(hash).copied())
     }
@@ -122,6 +127,13 @@ impl StateCommit for MemoryStore {
             t.blocks.insert(block.header.height, block);
         }
         t.nonces.extend(changes.nonces);
+        for (address, balance) in changes.balances {
+            if balance == 0 {
+                t.balances.remove(&address);
+            } else {
+                t.balances.insert(address, balance);
+            }
+        }
         t.tree_nodes.extend(changes.tree.nodes);
         for (key_hash, version, value) in changes.tree.values {
             t.tree_values.insert((key_hash, version), value);

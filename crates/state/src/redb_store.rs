@@ -48,6 +48,7 @@ const RECEIPTS: TableDefinition<'static, &'static [u8], &'static [u8]> =
     TableDefinition::new("receipts");
 const TXS: TableDefinition<'static, &'static [u8], &'static [u8]> = TableDefinition::new("txs");
 const NONCES: TableDefinition<'static, &'static [u8], u64> = TableDefinition::new("nonces");
+const BALANCES: TableDefinition<'static, &'static [u8], u128> = TableDefinition::new("balances");
 const BLOCK_HASHES: TableDefinition<'static, &'static [u8], u64> =
     TableDefinition::new("block_hashes");
 const TREE_NODES: TableDefinition<'static, &'static [u8], &'static [u8]> =
@@ -380,6 +381,7 @@ impl RedbStore {
             }
             txn.open_table(BLOCKS)?;
             txn.open_table(NONCES)?;
+            txn.open_table(BALANCES)?;
             txn.open_table(BLOCK_HASHES)?;
             txn.open_table(SETTINGS)?;
             Ok(())
@@ -622,6 +624,13 @@ impl StateRead for RedbStore {
         })
     }
 
+    fn balance(&self, address: &Address) -> Result<u128, StateError> {
+        self.read(|txn| {
+            let table = txn.open_table(BALANCES)?;
+            Ok(table.get(address.0.as_slice())?.map_or(0, |v| v.value()))
+        })
+    }
+
     fn block_height(&self, hash: &Hash32) -> Result<Option<u64>, StateError> {
         self.read(|txn| {
             let table = txn.open_table(BLOCK_HASHES)?;
@@ -685,6 +694,13 @@ impl StateCommit for RedbStore {
             let mut nonces = txn.open_table(NONCES)?;
             for (account, nonce) in &changes.nonces {
                 nonces.insert(account.0.as_slice(), nonce)?;
+            }
+            let mut balances = txn.open_table(BALANCES)?;
+            for (address, balance) in &changes.balances {
+                match balance {
+                    0 => drop(balances.remove(address.0.as_slice())?),
+                    _ => drop(balances.insert(address.0.as_slice(), balance)?),
+                }
             }
             let mut nodes = txn.open_table(TREE_NODES)?;
             for (key, node) in &changes.tree.nodes {

@@ -115,6 +115,16 @@ impl<S: StateRead> StateRead for Snapshot<S> {
         }
     }
 
+    fn balance(&self, address: &Address) -> Result<u128, StateError> {
+        match self.value(StateKey::Balance(address))? {
+            None => Ok(0),
+            Some(bytes) => u128::from_bytes(&bytes).map_err(|e| StateError::Corrupt {
+                table: "tree_values",
+                message: e.0,
+            }),
+        }
+    }
+
     fn block_height(&self, hash: &Hash32) -> Result<Option<u64>, StateError> {
         Ok(self
             .store

@@ -246,6 +246,7 @@ fn seed() -> &'static Mutex<Seed> {
                     txs: vec![Hash32([height as u8; 32])],
                 });
                 changes.receipts.push(Receipt {
+                    fee: 0,
                     tx: Hash32([height as u8; 32]),
                     height,
                     index: 0,

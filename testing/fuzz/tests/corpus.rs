@@ -84,6 +84,8 @@ fn chain_accepts_what_is_valid() {
     use ward_chain::tx::{Payload, TxBody, dev_key};
     let key = dev_key(0);
     let tx = TxBody {
+        gas_price: 0,
+        value: 0,
         chain_id: "ward-dev".into(),
         public_key: key.verifying_key().to_bytes(),
         nonce: 3,

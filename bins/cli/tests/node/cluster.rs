@@ -93,6 +93,8 @@ fn rpc(agent: &ureq::Agent, url: &str, method: &str, params: Value) -> Result<Va
 
 fn sign(key: &SigningKey, nonce: u64, payload: Payload) -> SignedTx {
     TxBody {
+        gas_price: 0,
+        value: 0,
         chain_id: CHAIN.into(),
         public_key: key.verifying_key().to_bytes(),
         nonce,

@@ -4,6 +4,8 @@ use super::*;
 
 fn call(nonce: u64) -> TxBody {
     TxBody {
+        gas_price: 0,
+        value: 0,
         chain_id: "ward-dev".into(),
         public_key: dev_key(1).verifying_key().to_bytes(),
         nonce,
@@ -48,17 +50,25 @@ fn both_payloads_round_trip_and_verify() {
 #[test]
 fn the_encoding_is_as_documented() {
     // docs/transactions.md walks through this call byte by byte.
-    let bytes = call(7).to_bytes();
+    let body = TxBody {
+        gas_price: 1_000,
+        value: 250,
+        ..call(7)
+    };
+    let bytes = body.to_bytes();
     assert_eq!(bytes[0], TX_VERSION);
+    assert_eq!(TX_VERSION, 2);
     assert_eq!(&bytes[1..5], &8u32.to_le_bytes());
     assert_eq!(&bytes[5..13], b"ward-dev");
     assert_eq!(&bytes[13..45], &dev_key(1).verifying_key().to_bytes());
     assert_eq!(&bytes[45..53], &7u64.to_le_bytes());
     assert_eq!(&bytes[53..61], &500_000u64.to_le_bytes());
-    assert_eq!(bytes[61], 1);
-    assert_eq!(&bytes[62..94], &[9; 32]);
-    assert_eq!(&bytes[94..98], &8u32.to_le_bytes());
-    assert_eq!(&bytes[98..], b"transfer");
+    assert_eq!(&bytes[61..77], &1_000u128.to_le_bytes());
+    assert_eq!(&bytes[77..93], &250u128.to_le_bytes());
+    assert_eq!(bytes[93], 1);
+    assert_eq!(&bytes[94..126], &[9; 32]);
+    assert_eq!(&bytes[126..130], &8u32.to_le_bytes());
+    assert_eq!(&bytes[130..], b"transfer");
 }
 
 #[test]
@@ -85,8 +95,10 @@ fn every_refusal_has_its_reason() {
     ));
     // Another version.
     let mut bytes = tx.to_bytes();
-    bytes[0] = 2;
-    assert_eq!(SignedTx::from_bytes(&bytes), Err(TxError::Version(2)));
+    for version in [1, 3] {
+        bytes[0] = version;
+        assert_eq!(SignedTx::from_bytes(&bytes), Err(TxError::Version(version)));
+    }
     // Trailing bytes and every truncation.
     let mut longer = tx.to_bytes();
     longer.push(0);

@@ -100,6 +100,7 @@ impl Chain {
         let exec = Executor::new(store.clone(), ward_testkit::backend(kind, &config), &config)
             .with_limits(limits);
         let deploy = |code: &str, salt: &[u8]| Tx::Deploy {
+            value: 0,
             sender: ALICE,
             code: wat::parse_str(code).unwrap(),
             input: Vec::new(),
@@ -136,6 +137,7 @@ impl Chain {
         input.extend(hash.unwrap_or(self.child));
         self.height += 1;
         let tx = Tx::Call {
+            value: 0,
             sender: ALICE,
             to: self.nest,
             input,
@@ -366,6 +368,7 @@ fn a_thousand_children_in_one_transaction_leave_nothing_behind() {
         .map(|&kind| {
             let mut chain = Chain::new(kind, tight);
             let deploy = Tx::Deploy {
+                value: 0,
                 sender: ALICE,
                 code: wat::parse_str(CYCLES).unwrap(),
                 input: Vec::new(),
@@ -379,6 +382,7 @@ fn a_thousand_children_in_one_transaction_leave_nothing_behind() {
                 .unwrap();
             chain.height += 1;
             let call = Tx::Call {
+                value: 0,
                 sender: ALICE,
                 to: at,
                 input: chain.child.to_vec(),

@@ -54,6 +54,7 @@ impl Net {
 
     fn deploy(&mut self, sender: Address, name: &str, init: &impl Encode) -> Address {
         let receipt = self.submit(Tx::Deploy {
+            value: 0,
             sender,
             code: contracts::wasm(name),
             input: encode(init),
@@ -74,6 +75,7 @@ impl Net {
         gas_limit: u64,
     ) -> Receipt {
         self.submit(Tx::Call {
+            value: 0,
             sender,
             to,
             input: call_input(method, args),
@@ -170,6 +172,7 @@ fn counter_increments_reverts_on_bad_input_and_panics_into_a_revert() {
         let bad_args = net.call(BOB, counter, "increment", &1u32);
         assert_reverted(&bad_args, 103, "bad arguments for `increment`");
         let garbage = net.submit(Tx::Call {
+            value: 0,
             sender: BOB,
             to: counter,
             input: vec![0xff; 3],
@@ -553,6 +556,7 @@ fn deploys_check_the_schema_section() {
         )
         .unwrap();
         let receipt = net.submit(Tx::Deploy {
+            value: 0,
             sender: ALICE,
             code: malformed,
             input: Vec::new(),
@@ -566,6 +570,7 @@ fn deploys_check_the_schema_section() {
         assert!(receipt.error_message.unwrap().contains("ends inside"));
         let plain = wat::parse_str(r#"(module (func (export "main")))"#).unwrap();
         let receipt = net.submit(Tx::Deploy {
+            value: 0,
             sender: ALICE,
             code: plain,
             input: Vec::new(),

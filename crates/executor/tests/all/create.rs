@@ -88,6 +88,7 @@ fn scenario(backend: BackendKind) -> Vec<Receipt> {
         receipt
     };
     let deploy = |code: &str, salt: &str| Tx::Deploy {
+        value: 0,
         sender: ALICE,
         code: wat::parse_str(code).unwrap(),
         input: Vec::new(),
@@ -96,6 +97,7 @@ fn scenario(backend: BackendKind) -> Vec<Receipt> {
         kind: CodeKind::Ward,
     };
     let call = |to: Address, input: Vec<u8>| Tx::Call {
+        value: 0,
         sender: ALICE,
         to,
         input,

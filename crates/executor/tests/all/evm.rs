@@ -92,6 +92,7 @@ impl Chain {
     pub(crate) fn deploy(&mut self, code: Vec<u8>, input: Vec<u8>, kind: CodeKind) -> Address {
         let salt = self.log.len().to_le_bytes().to_vec();
         let receipt = self.submit(Tx::Deploy {
+            value: 0,
             sender: ALICE,
             code,
             input,
@@ -109,6 +110,7 @@ impl Chain {
 
     fn call_with_gas(&mut self, sender: Address, to: Address, input: Vec<u8>, gas: u64) -> Receipt {
         self.submit(Tx::Call {
+            value: 0,
             sender,
             to,
             input,
@@ -164,6 +166,7 @@ fn token_and_escrow(chain: &mut Chain) -> Vec<Address> {
     let mut init = Vec::new();
     init.extend(word(supply));
     let deploy = Tx::Deploy {
+        value: 0,
         sender: ALICE,
         code: creation("Token"),
         input: init,
@@ -201,6 +204,7 @@ fn token_and_escrow(chain: &mut Chain) -> Vec<Address> {
     let intrinsic = chain
         .exec
         .admit(&Tx::Call {
+            value: 0,
             sender: ALICE,
             to: token,
             input: input.clone(),
@@ -431,6 +435,7 @@ fn edges(chain: &mut Chain) -> Vec<Address> {
     let intrinsic = chain
         .exec
         .admit(&Tx::Call {
+            value: 0,
             sender: ALICE,
             to: probe,
             input: calldata("spin()", &[]),

@@ -40,6 +40,7 @@ fn chain(metering: Metering) -> (Executor<MemoryStore>, Address) {
     let deployed = exec
         .execute_block(
             &[Tx::Deploy {
+                value: 0,
                 sender: ALICE,
                 code: creation("Work"),
                 input: Vec::new(),
@@ -68,6 +69,7 @@ fn the_gas_rate_covers_the_wasm_the_runtime_runs() {
     // each chain (nothing committed).
     let gas = |exec: &Executor<MemoryStore>, input: &[u8]| {
         let tx = Tx::Call {
+            value: 0,
             sender: ALICE,
             to: at,
             input: input.to_vec(),

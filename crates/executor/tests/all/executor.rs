@@ -59,6 +59,7 @@ fn executor<S: StateCommit + Send + Sync + 'static>(
 
 fn deploy_tx(code: &[u8], input: &[u8], salt: &[u8]) -> Tx {
     Tx::Deploy {
+        value: 0,
         sender: ALICE,
         code: code.to_vec(),
         input: input.to_vec(),
@@ -70,6 +71,7 @@ fn deploy_tx(code: &[u8], input: &[u8], salt: &[u8]) -> Tx {
 
 fn call_tx(to: Address, input: &[u8], gas: u64) -> Tx {
     Tx::Call {
+        value: 0,
         sender: ALICE,
         to,
         input: input.to_vec(),

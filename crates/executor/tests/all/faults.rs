@@ -66,6 +66,7 @@ impl Chain {
         let store = FaultyStore::new(RedbStore::open_on(disk.clone()).unwrap(), plan.clone());
         let exec = Executor::with_cache(Arc::new(store), cache.clone());
         let deploy = |name: &str, input: Vec<u8>| Tx::Deploy {
+            value: 0,
             sender: ALICE,
             code: contracts::wasm(name),
             input,
@@ -84,6 +85,7 @@ impl Chain {
             .unwrap();
         let [token, escrow] = [0, 1].map(|i| setup[i].address.unwrap());
         let call = |sender, to, input: Vec<u8>, gas_limit| Tx::Call {
+            value: 0,
             sender,
             to,
             input,

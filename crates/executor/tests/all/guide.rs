@@ -30,6 +30,7 @@ fn token_test(kind: BackendKind) -> Result {
     );
     let code = ward_testkit::contracts::wasm("token"); // builds contracts/ once per process
     let deploy = Tx::Deploy {
+        value: 0,
         sender: ALICE,
         code,
         input: encode(&1_000u128),
@@ -40,6 +41,7 @@ fn token_test(kind: BackendKind) -> Result {
     let receipts = exec.execute_block(&[deploy], 1)?;
     let token = receipts[0].address.unwrap();
     let transfer = Tx::Call {
+        value: 0,
         sender: ALICE,
         to: token,
         input: call_input("transfer", &(BOB, 100u128)),
@@ -77,6 +79,7 @@ fn the_guide_s_runtimes_register_and_run() -> Result {
 
     // ward deploy --runtime stackvm program.bin; ward call ADDR --input <args>
     let deploy = Tx::Deploy {
+        value: 0,
         sender: ALICE,
         code: crate::contracts::sum_program(),
         input: Vec::new(),
@@ -86,6 +89,7 @@ fn the_guide_s_runtimes_register_and_run() -> Result {
     };
     let program = executor.execute_block(&[deploy], 1)?[0].address.unwrap();
     let sum = Tx::Call {
+        value: 0,
         sender: ALICE,
         to: program,
         input: 10i64.to_le_bytes().to_vec(),

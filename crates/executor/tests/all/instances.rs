@@ -59,6 +59,7 @@ impl Chain {
 
     fn deploy(&mut self, wat: &str, salt: &[u8]) -> Address {
         let tx = Tx::Deploy {
+            value: 0,
             sender: ALICE,
             code: wat::parse_str(wat).unwrap(),
             input: Vec::new(),
@@ -76,6 +77,7 @@ impl Chain {
         let mut input = to.0.to_vec();
         input.extend(gas.to_le_bytes());
         let tx = Tx::Call {
+            value: 0,
             sender: ALICE,
             to: caller,
             input,
@@ -160,6 +162,7 @@ fn a_transaction_pays_for_its_top_frame_instance() {
         let mut chain = Chain::new(kind);
         let to = chain.deploy(&empty, b"e");
         let tx = Tx::Call {
+            value: 0,
             sender: ALICE,
             to,
             input: Vec::new(),
@@ -176,6 +179,7 @@ fn a_transaction_pays_for_its_top_frame_instance() {
         // A limit that covers the intrinsic cost but not the instance:
         // out of gas, all of it used.
         let short = Tx::Call {
+            value: 0,
             sender: ALICE,
             to,
             input: Vec::new(),
@@ -216,6 +220,7 @@ fn vm_instantiate_pays_for_the_childs_instance() {
         for (child, salt) in [(&small, b"1"), (&large, b"2")] {
             chain.deploy(child, salt);
             let tx = Tx::Call {
+                value: 0,
                 sender: ALICE,
                 to: parent,
                 input: ward_vm::CodeHash::of(&wat::parse_str(child).unwrap())
@@ -265,6 +270,7 @@ fn a_transactions_events_are_bounded_in_bytes() {
             let mut input = (size as u32).to_le_bytes().to_vec();
             input.extend(count.to_le_bytes());
             let tx = Tx::Call {
+                value: 0,
                 sender: ALICE,
                 to: emitter,
                 input,

@@ -7,6 +7,7 @@ mod evm;
 mod evm_rate;
 mod executor;
 mod faults;
+mod fees;
 mod guide;
 mod instances;
 mod parallel;

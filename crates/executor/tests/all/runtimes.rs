@@ -58,6 +58,7 @@ fn executor(backend: BackendKind) -> Executor<MemoryStore> {
 
 fn deploy(code: Vec<u8>, salt: &str, kind: CodeKind) -> Tx {
     Tx::Deploy {
+        value: 0,
         sender: ALICE,
         code,
         input: Vec::new(),
@@ -69,6 +70,7 @@ fn deploy(code: Vec<u8>, salt: &str, kind: CodeKind) -> Tx {
 
 fn call(to: Address, input: Vec<u8>, gas_limit: u64) -> Tx {
     Tx::Call {
+        value: 0,
         sender: ALICE,
         to,
         input,

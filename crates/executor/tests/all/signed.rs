@@ -22,6 +22,8 @@ const CHAIN: &str = "ward-test";
 fn signed(key: u32, nonce: u64, payload: Payload) -> VerifiedTx {
     let key = dev_key(key);
     TxBody {
+        gas_price: 0,
+        value: 0,
         chain_id: CHAIN.into(),
         public_key: key.verifying_key().to_bytes(),
         nonce,

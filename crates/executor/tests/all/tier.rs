@@ -20,6 +20,8 @@ const CHAIN: &str = "ward-tier";
 
 fn signed(key: &SigningKey, nonce: u64, gas_limit: u64, payload: Payload) -> VerifiedTx {
     let tx = TxBody {
+        gas_price: 0,
+        value: 0,
         chain_id: CHAIN.into(),
         public_key: key.verifying_key().to_bytes(),
         nonce,

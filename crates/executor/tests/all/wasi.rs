@@ -68,6 +68,7 @@ fn executor(store: Arc<MemoryStore>, backend: BackendKind) -> Executor<MemorySto
 
 fn deploy(code: &str, salt: &[u8], kind: CodeKind) -> Tx {
     Tx::Deploy {
+        value: 0,
         sender: ALICE,
         code: wat::parse_str(code).unwrap(),
         input: Vec::new(),
@@ -79,6 +80,7 @@ fn deploy(code: &str, salt: &[u8], kind: CodeKind) -> Tx {
 
 fn call(to: Address, input: &[u8]) -> Tx {
     Tx::Call {
+        value: 0,
         sender: ALICE,
         to,
         input: input.to_vec(),

@@ -5,6 +5,8 @@ use super::*;
 fn tx(key: u32, nonce: u64, gas: u64) -> VerifiedTx {
     let key = dev_key(key);
     TxBody {
+        gas_price: 0,
+        value: 0,
         chain_id: "t".into(),
         public_key: key.verifying_key().to_bytes(),
         nonce,
@@ -83,6 +85,7 @@ fn waiters_hear_of_commits_and_evictions() {
     pool.insert(first.clone(), 0, Some(one)).unwrap();
     pool.insert(second.clone(), 0, Some(two)).unwrap();
     let receipt = ward_state::Receipt {
+        fee: 0,
         tx: first.hash(),
         height: 1,
         index: 0,

@@ -574,6 +574,8 @@ fn send_transaction(shared: &Shared, mut p: Params) -> Result<Answer, RpcError> 
         }
     };
     let tx = TxBody {
+        gas_price: 0,
+        value: 0,
         chain_id: shared.settings.chain_id.clone(),
         public_key: key.verifying_key().to_bytes(),
         nonce,
@@ -728,7 +730,7 @@ fn simulate(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
         let _ = (p.u64("nonce")?, p.bool("wait")?);
         p.done()?;
         within_read_cap(shared, gas_limit)?;
-        let tx = Tx::of_payload(from, payload.clone(), gas_limit);
+        let tx = Tx::of_payload(from, payload.clone(), gas_limit, 0);
         (reader.simulate_unsigned(tx, time), payload)
     };
     let simulation = simulation.map_err(|e| exec_error(&e))?;

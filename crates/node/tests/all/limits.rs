@@ -427,7 +427,7 @@ fn a_transaction_past_the_backstop_is_not_taken_again_and_its_sender_waits() {
         0,
         Payload::Call {
             to: Address([7; 32]),
-            input: Vec::new(),
+            input: vec![0],
         },
     );
     assert_eq!(

@@ -134,6 +134,8 @@ pub(crate) fn raw_with_gas(
 ) -> String {
     let key = dev_key(key);
     let tx = TxBody {
+        gas_price: 0,
+        value: 0,
         chain_id: chain.into(),
         public_key: key.verifying_key().to_bytes(),
         nonce,

@@ -192,6 +192,8 @@ fn replicas_agree_and_a_damaged_one_is_detected() {
     // refused by a replica before anything is shared.
     let key = ward_chain::tx::dev_key(4);
     let big = ward_chain::tx::TxBody {
+        gas_price: 0,
+        value: 0,
         chain_id: CHAIN.into(),
         public_key: key.verifying_key().to_bytes(),
         nonce: 0,
@@ -233,9 +235,13 @@ fn replicas_agree_and_a_damaged_one_is_detected() {
     let receipt = send(&a, 1, 10, bump(counter, b"y"), true);
     assert_eq!(receipt["status"], "ok", "{receipt}");
     let diverged_at = receipt["height"].as_u64().unwrap();
-    let why = c
-        .wait_for_halt(Duration::from_secs(60))
-        .expect("c halts on the divergence");
+    let why = c.wait_for_halt(Duration::from_secs(60)).unwrap_or_else(|| {
+        panic!(
+            "c does not halt on the divergence at block {diverged_at}: c is at {}, {:?}",
+            height(&c),
+            health(&c)
+        )
+    });
     assert!(
         why.contains(&format!("block {diverged_at} diverged")),
         "{why}"

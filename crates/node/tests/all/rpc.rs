@@ -283,7 +283,9 @@ fn every_method_answers_in_its_documented_shape() {
 fn bad_transactions_are_refused_before_any_block() {
     let node = dev_node("refusals", |c| c.limits.mempool_size = 3);
     let to = Address([4; 32]);
-    let call = |_nonce: u64| Payload::Call { to, input: vec![] };
+    // Input to an address without a contract: a call that cannot run (no
+    // input would be a plain transfer).
+    let call = |_nonce: u64| Payload::Call { to, input: vec![0] };
     let send = |tx: String| {
         error_kind(
             &node,
@@ -305,6 +307,8 @@ fn bad_transactions_are_refused_before_any_block() {
     // A gas limit above the block's maximum.
     let key = dev_key(0);
     let big = ward_chain::tx::TxBody {
+        gas_price: 0,
+        value: 0,
         chain_id: "ward-dev".into(),
         public_key: key.verifying_key().to_bytes(),
         nonce: 0,

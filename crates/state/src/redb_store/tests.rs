@@ -39,6 +39,13 @@ fn sample_changes(height: u64) -> ChangeSet {
         txs: vec![Hash32([height as u8; 32])],
     });
     changes.nonces.insert(Address([5; 32]), height);
+    // A balance that grows, and one that is emptied at height 3.
+    changes
+        .balances
+        .insert(Address([5; 32]), u128::from(height) << 100);
+    changes
+        .balances
+        .insert(Address([8; 32]), if height == 3 { 0 } else { 7 });
     // A tree value per height for one key, removed at height 2.
     changes
         .tree
@@ -47,6 +54,9 @@ fn sample_changes(height: u64) -> ChangeSet {
     let value = (height != 2).then(|| vec![height as u8]);
     changes.tree.values.push((Hash32([6; 32]), height, value));
     changes.receipts.push(Receipt {
+        // A fee on every other receipt, and a runtime's gas on every third:
+        // each combination of the optional tail round-trips.
+        fee: u128::from(height % 2) * (u128::MAX - 1),
         tx: Hash32([height as u8; 32]),
         height,
         index: 0,
@@ -62,7 +72,7 @@ fn sample_changes(height: u64) -> ChangeSet {
         error_kind: None,
         error_message: None,
         address: None,
-        runtime_gas: None,
+        runtime_gas: height.is_multiple_of(3).then_some(height),
     });
     changes
 }
@@ -114,6 +124,14 @@ fn redb_matches_memory_and_survives_reopening() {
                         .map(|v| s.tree_value(&Hash32([6; 32]), v).unwrap())
                         .collect::<Vec<_>>(),
                 ),
+                (
+                    s.balance(&Address([5; 32])).unwrap(),
+                    s.balance(&Address([8; 32])).unwrap(),
+                    s.balance(&Address([9; 32])).unwrap(),
+                    (1..=3)
+                        .map(|h| s.receipt(&Hash32([h; 32])).unwrap())
+                        .collect::<Vec<_>>(),
+                ),
             )
         })
         .collect();
@@ -127,6 +145,20 @@ fn redb_matches_memory_and_survives_reopening() {
         [None, Some(vec![1]), None, Some(vec![3]), Some(vec![3])]
     );
     assert_eq!(answers[1].0, 3);
+    let (grown, emptied, never, receipts) = &answers[1].9;
+    assert_eq!((*grown, *emptied, *never), (3u128 << 100, 0, 0));
+    let tails: Vec<_> = receipts
+        .iter()
+        .map(|r| r.as_ref().map(|r| (r.fee, r.runtime_gas)))
+        .collect();
+    assert_eq!(
+        tails,
+        [
+            Some((u128::MAX - 1, None)),
+            Some((0, None)),
+            Some((u128::MAX - 1, Some(3)))
+        ]
+    );
     assert_eq!(answers[1].3, Some(3u64.to_le_bytes().to_vec()));
     assert!(answers[1].5.is_empty());
 }

@@ -36,6 +36,7 @@ fn block_changes(height: u64) -> ChangeSet {
             .insert((CONTRACT, format!("k{key:03}").into_bytes()), Some(value));
     }
     changes.receipts.push(Receipt {
+        fee: 0,
         tx: Hash32([0x80 | height as u8; 32]),
         height,
         index: 0,

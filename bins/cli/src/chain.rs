@@ -40,7 +40,38 @@ pub(crate) struct Common {
     /// Talk to the node at this URL (`http://HOST:PORT`) instead of
     /// opening the data directory.
     #[arg(long, env = "WARD_NODE", value_name = "URL")]
-    node: Option<String>,
+    pub(crate) node: Option<String>,
+}
+
+/// What a transaction moves and pays (`docs/economics.md`).
+#[derive(Args, Debug, Default)]
+pub(crate) struct Payment {
+    /// Native asset moved to the callee (or the new contract): an integer
+    /// in the asset's smallest unit, or whole units with a point (`1.5`).
+    #[arg(long, value_parser = parse::amount, value_name = "AMOUNT")]
+    pub(crate) value: Option<parse::Amount>,
+    /// The gas price, in the smallest unit per gas (default: the node's
+    /// minimum); needs --node (a data directory's own transactions pay no
+    /// fees).
+    #[arg(long, value_parser = parse::amount_arg, value_name = "PRICE")]
+    pub(crate) gas_price: Option<u128>,
+}
+
+impl Payment {
+    /// The value for a data directory (no fees; the default asset's
+    /// decimals).
+    pub(crate) fn local_value(&self) -> anyhow::Result<u128> {
+        if self.gas_price.is_some() {
+            bail!("--gas-price needs --node: a data directory's own transactions pay no fees");
+        }
+        let decimals = ward_node::genesis::Asset::default().decimals;
+        Ok(self
+            .value
+            .as_ref()
+            .map(|v| v.in_smallest(decimals))
+            .transpose()?
+            .unwrap_or(0))
+    }
 }
 
 /// `ward deploy FILE`.
@@ -97,6 +128,8 @@ pub(crate) struct DeployArgs {
     )]
     abi: Option<PathBuf>,
     #[command(flatten)]
+    pub(crate) payment: Payment,
+    #[command(flatten)]
     common: Common,
 }
 
@@ -150,6 +183,8 @@ pub(crate) struct CallArgs {
     #[arg(long, value_name = "FILE")]
     key: Option<PathBuf>,
     #[command(flatten)]
+    pub(crate) payment: Payment,
+    #[command(flatten)]
     common: Common,
 }
 
@@ -191,7 +226,7 @@ const DEFAULT_SENDER: Address = Address([1; 32]);
 
 /// `--key` signs transactions for a node; without `--node` there is no one
 /// to send them to.
-fn no_key(key: Option<&PathBuf>) -> anyhow::Result<()> {
+pub(crate) fn no_key(key: Option<&PathBuf>) -> anyhow::Result<()> {
     match key {
         Some(_) => bail!("--key signs transactions for a node: pass --node URL (or set WARD_NODE)"),
         None => Ok(()),
@@ -207,7 +242,7 @@ pub(crate) enum Signer {
 }
 
 impl Signer {
-    fn of(key: Option<&PathBuf>, sender: Option<&String>) -> anyhow::Result<Signer> {
+    pub(crate) fn of(key: Option<&PathBuf>, sender: Option<&String>) -> anyhow::Result<Signer> {
         Ok(match (key, sender) {
             (Some(path), _) => Signer::Key(crate::key::load(path)?),
             (None, Some(text)) => Signer::Dev(Some(address(text)?)),
@@ -220,7 +255,7 @@ pub(crate) fn address(text: &str) -> anyhow::Result<Address> {
     Ok(Address(parse::bytes32(text)?))
 }
 
-fn sender(text: Option<&String>) -> anyhow::Result<Address> {
+pub(crate) fn sender(text: Option<&String>) -> anyhow::Result<Address> {
     text.map_or(Ok(DEFAULT_SENDER), |t| address(t))
 }
 
@@ -235,7 +270,7 @@ pub(crate) enum Access {
     Read,
 }
 
-fn open(common: &Common, access: Access) -> anyhow::Result<Executor<RedbStore>> {
+pub(crate) fn open(common: &Common, access: Access) -> anyhow::Result<Executor<RedbStore>> {
     open_executor(&common.data_dir, common.backend, access)
 }
 
@@ -426,7 +461,7 @@ fn next_time(exec: &Executor<RedbStore>) -> anyhow::Result<u64> {
 }
 
 /// Executes `tx` alone in the next block and prints its receipt.
-fn submit(
+pub(crate) fn submit(
     exec: &Executor<RedbStore>,
     tx: Tx,
     common: &Common,
@@ -545,8 +580,7 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
         let signer = Signer::of(args.key.as_ref(), args.sender.as_ref())?;
         return crate::remote::submit(
             url,
-            payload,
-            gas,
+            (payload, gas, &args.payment),
             signer,
             &args.common,
             (None, abi.as_ref()),
@@ -554,7 +588,7 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
     }
     no_key(args.key.as_ref())?;
     let tx = Tx::Deploy {
-        value: 0,
+        value: args.payment.local_value()?,
         sender: sender(args.sender.as_ref())?,
         code,
         input,
@@ -632,8 +666,7 @@ pub(crate) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
         let signer = Signer::of(args.key.as_ref(), args.sender.as_ref())?;
         return crate::remote::submit(
             url,
-            payload,
-            gas,
+            (payload, gas, &args.payment),
             signer,
             &args.common,
             (args.decode.as_ref(), abi.as_ref()),
@@ -643,7 +676,7 @@ pub(crate) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
     let exec = open(&args.common, Access::Write)?;
     let (input, abi) = call_input(&args, || local_schema(&**exec.store(), &to))?;
     let tx = Tx::Call {
-        value: 0,
+        value: args.payment.local_value()?,
         sender: sender(args.sender.as_ref())?,
         to,
         input,
@@ -659,6 +692,11 @@ pub(crate) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
 
 pub(crate) fn query(args: CallArgs) -> anyhow::Result<ExitCode> {
     let gas = crate::gas_or_default(args.gas, DEFAULT_CALL_GAS);
+    if args.payment.value.is_some() || args.payment.gas_price.is_some() {
+        bail!(
+            "a query moves no value and pays nothing: --value and --gas-price are for `ward call`"
+        );
+    }
     let (from, to) = (sender(args.sender.as_ref())?, address(&args.address)?);
     if let Some(url) = &args.common.node {
         let (input, abi) = call_input(&args, || crate::remote::schema(url, &to))?;

@@ -24,6 +24,7 @@ mod demo;
 mod evm;
 mod inspect;
 mod key;
+mod money;
 mod remote;
 mod run;
 mod serve;
@@ -69,9 +70,17 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Create or show Ed25519 key files that sign transactions.
     Key(key::KeyArgs),
-    /// Check a node's `getStorage` answer (JSON, from FILE or stdin)
-    /// against a state root: exit 0 when the proof holds, 1 when not.
+    /// Check a node's `getStorage` or `getBalance` answer (JSON, from FILE
+    /// or stdin) against a state root: exit 0 when the proof holds, 1 when
+    /// not.
     VerifyProof(verify::VerifyArgs),
+    /// Write a chain's genesis (its id, native asset, starting balances,
+    /// minimum gas price, fee collector) for `ward serve --genesis`.
+    Genesis(money::GenesisArgs),
+    /// Print an account's or contract's balance of the native asset.
+    Balance(money::BalanceArgs),
+    /// Move native asset to an account (or a contract) in a transaction.
+    Transfer(money::TransferArgs),
 }
 
 /// The module in `bytes` read from `path`: a `.wasm` file (or anything that
@@ -228,6 +237,9 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::serve(args),
         Command::Key(args) => key::key(args),
         Command::VerifyProof(args) => verify::verify(args),
+        Command::Genesis(args) => money::genesis(args),
+        Command::Balance(args) => money::balance(args),
+        Command::Transfer(args) => money::transfer(args),
     };
     match result {
         Ok(code) => code,

@@ -336,3 +336,110 @@ pub fn float<T: std::str::FromStr>(text: &str, what: &'static str) -> Result<T, 
 
 #[cfg(test)]
 mod tests;
+
+/// For clap: an amount of the native asset in its smallest unit (a `u128`).
+pub fn amount_arg(text: &str) -> Result<u128, ParseError> {
+    integer(text)
+}
+
+/// An amount as a command takes it (`--value`, `ward transfer`): an
+/// integer is in the asset's smallest unit (`1500`); a number with a
+/// decimal point is in whole units (`1.5`), converted with the asset's
+/// decimals when the chain's are known ([`Amount::in_smallest`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Amount {
+    /// In the smallest unit.
+    Smallest(u128),
+    /// In whole units: the digits before and after the point.
+    Whole {
+        /// The text as given.
+        text: String,
+        /// The whole part.
+        units: u128,
+        /// The digits after the point.
+        fraction: String,
+    },
+}
+
+/// For clap: an [`Amount`].
+pub fn amount(text: &str) -> Result<Amount, ParseError> {
+    let Some((units, fraction)) = text.split_once('.') else {
+        return amount_arg(text).map(Amount::Smallest);
+    };
+    let what = "an amount (whole units with a point, or the smallest unit)";
+    if fraction.is_empty() || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ParseError::Syntax {
+            text: text.to_owned(),
+            what,
+        });
+    }
+    let units = if units.is_empty() {
+        0
+    } else {
+        integer::<u128>(units).map_err(|_| ParseError::Syntax {
+            text: text.to_owned(),
+            what,
+        })?
+    };
+    Ok(Amount::Whole {
+        text: text.to_owned(),
+        units,
+        fraction: fraction.to_owned(),
+    })
+}
+
+impl Amount {
+    /// The amount in the smallest unit of an asset with `decimals`.
+    ///
+    /// # Errors
+    ///
+    /// More fraction digits than the asset has decimals, or a value past
+    /// `u128::MAX`.
+    pub fn in_smallest(&self, decimals: u8) -> Result<u128, ParseError> {
+        match self {
+            Amount::Smallest(value) => Ok(*value),
+            Amount::Whole {
+                text,
+                units,
+                fraction,
+            } => {
+                let fraction = fraction.trim_end_matches('0');
+                if fraction.len() > usize::from(decimals) {
+                    return Err(ParseError::Range {
+                        text: text.clone(),
+                        what: "the asset's decimals (more digits after the point than it has)",
+                    });
+                }
+                let scale = 10u128.checked_pow(u32::from(decimals));
+                let fraction_value = if fraction.is_empty() {
+                    0
+                } else {
+                    integer::<u128>(fraction).unwrap_or(0)
+                        * 10u128.pow(u32::from(decimals) - fraction.len() as u32)
+                };
+                scale
+                    .and_then(|scale| units.checked_mul(scale))
+                    .and_then(|whole| whole.checked_add(fraction_value))
+                    .ok_or_else(|| ParseError::Range {
+                        text: text.clone(),
+                        what: "an amount (at most u128::MAX in the smallest unit)",
+                    })
+            }
+        }
+    }
+}
+
+/// `value` (in the smallest unit) as whole units of an asset with
+/// `decimals`: `1500000` with 6 decimals is `1.5`.
+pub fn whole_units(value: u128, decimals: u8) -> String {
+    let Some(scale) = 10u128.checked_pow(u32::from(decimals)) else {
+        return value.to_string();
+    };
+    let units = value / scale;
+    let fraction = value % scale;
+    if fraction == 0 {
+        return units.to_string();
+    }
+    let digits = format!("{fraction:0width$}", width = usize::from(decimals));
+    format!("{units}.{}", digits.trim_end_matches('0'))
+}

@@ -12,7 +12,7 @@ use ward_state::{Address, ContractInfo, Entries, Hash32};
 use ward_vm::BackendKind;
 
 use crate::{
-    chain::{Common, Show, Signer, print_receipt},
+    chain::{Common, Payment, Show, Signer, print_receipt},
     client::Client,
     evm::AbiCall,
 };
@@ -37,14 +37,30 @@ fn hash32(value: &Value, what: &str) -> anyhow::Result<Hash32> {
 /// account, waits for its block and prints the receipt.
 pub(crate) fn submit(
     url: &str,
-    payload: Payload,
-    gas: u64,
+    (payload, gas, payment): (Payload, u64, &Payment),
     signer: Signer,
     common: &Common,
     (decode, abi): (Option<&Type>, Option<&AbiCall>),
 ) -> anyhow::Result<ExitCode> {
     let client = Client::new(url)?;
     let network = client.call("getNetwork", json!({}))?;
+    let decimals = network["asset"]["decimals"]
+        .as_u64()
+        .and_then(|d| u8::try_from(d).ok())
+        .context("the node names no asset decimals")?;
+    let value = payment
+        .value
+        .as_ref()
+        .map(|v| v.in_smallest(decimals))
+        .transpose()?
+        .unwrap_or(0);
+    let gas_price = match payment.gas_price {
+        Some(price) => price,
+        None => network["min_gas_price"]
+            .as_str()
+            .and_then(|p| p.parse().ok())
+            .context("the node names no minimum gas price")?,
+    };
     let receipt = match signer {
         Signer::Key(key) => {
             let public_key = key.verifying_key().to_bytes();
@@ -57,8 +73,8 @@ pub(crate) fn submit(
                 .context("the node names no chain id")?
                 .to_owned();
             let tx = TxBody {
-                gas_price: 0,
-                value: 0,
+                gas_price,
+                value,
                 chain_id,
                 public_key,
                 nonce,
@@ -81,7 +97,13 @@ pub(crate) fn submit(
                     )?
                     .to_owned(),
             };
-            let mut params = json!({ "from": from, "gas": gas, "wait": true });
+            let mut params = json!({
+                "from": from,
+                "gas": gas,
+                "wait": true,
+                "value": value.to_string(),
+                "gas_price": gas_price.to_string(),
+            });
             match payload {
                 Payload::Deploy {
                     code,

@@ -23,9 +23,20 @@ pub(crate) struct ServeArgs {
     #[arg(long, default_value = "wasmtime")]
     backend: BackendKind,
     /// The chain id, recorded when the data directory is created; a node
-    /// refuses a directory of another chain.
-    #[arg(long, default_value = ward_node::DEFAULT_CHAIN_ID)]
-    chain_id: String,
+    /// refuses a directory of another chain. Default: the genesis's, or
+    /// `ward-dev`.
+    #[arg(long)]
+    chain_id: Option<String>,
+    /// The chain's genesis (JSON: its id, native asset, starting balances,
+    /// minimum gas price, fee collector and limits; `ward genesis FILE`
+    /// writes a template): needed to create a chain without --dev, and
+    /// checked against an existing one's.
+    #[arg(long, value_name = "FILE")]
+    genesis: Option<PathBuf>,
+    /// The lowest gas price this node admits, in the asset's smallest
+    /// unit (the chain's own minimum if higher).
+    #[arg(long, default_value = "0", value_parser = parse::amount_arg)]
+    min_gas_price: u128,
     /// 0: a block as soon as transactions wait; N: a block every N ms.
     #[arg(long, default_value_t = 0, value_parser = parse::u64_arg)]
     block_time_ms: u64,
@@ -131,7 +142,23 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     config.listen = args.listen;
     config.allow_remote = args.allow_remote;
     config.backend = args.backend;
-    config.chain_id = args.chain_id;
+    let genesis = match &args.genesis {
+        None => None,
+        Some(path) => {
+            let bytes = crate::read_file(path)?;
+            let genesis = ward_node::Genesis::from_json(&bytes).map_err(|e| {
+                anyhow::anyhow!("the genesis {} does not read: {e}", crate::path_hint(path))
+            })?;
+            Some(genesis)
+        }
+    };
+    config.chain_id = match (args.chain_id, &genesis) {
+        (Some(id), _) => id,
+        (None, Some(genesis)) => genesis.chain_id.clone(),
+        (None, None) => ward_node::DEFAULT_CHAIN_ID.to_owned(),
+    };
+    config.genesis = genesis;
+    config.min_gas_price = args.min_gas_price;
     config.block_time_ms = args.block_time_ms;
     config.max_block_gas = args.max_block_gas;
     config.dev = args.dev;

@@ -1,13 +1,13 @@
-//! `ward verify-proof --root HEX [FILE]`: checks a node's `getStorage`
-//! answer against a state root, with nothing but the answer and the root
-//! (what a light client does).
+//! `ward verify-proof --root HEX [FILE]`: checks a node's `getStorage` or
+//! `getBalance` answer against a state root, with nothing but the answer
+//! and the root (what a light client does).
 
 use std::{io::Read, path::PathBuf, process::ExitCode};
 
 use anyhow::Context;
 use clap::Args;
 use serde_json::Value;
-use ward_chain::tree::verify_storage;
+use ward_chain::tree::{self, StateKey, verify_storage};
 use ward_cli::parse;
 use ward_state::{Address, Hash32};
 
@@ -50,18 +50,41 @@ pub(crate) fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let whole: Value = serde_json::from_slice(&bytes).context("the proof is not JSON")?;
     let proof = whole.get("result").unwrap_or(&whole);
     let address = Address(parse::bytes32(text(proof, "address")?)?);
-    let key = parse::hex_bytes(text(proof, "key")?)?;
     let value = match field(proof, "value")? {
         Value::Null => None,
         _ => Some(parse::hex_bytes(text(proof, "value")?)?),
     };
     let proof_bytes = parse::hex_bytes(text(proof, "proof")?)?;
-    match verify_storage(&root, &address, &key, value.as_deref(), &proof_bytes) {
-        Ok(()) => {
-            match &value {
-                Some(v) => println!("valid: {address} {} = {}", parse::hex(&key), parse::hex(v)),
-                None => println!("valid: {address} {} is absent", parse::hex(&key)),
-            }
+    // A balance (`getBalance`) names no key; its value must be the balance
+    // it states.
+    let checked = if proof.get("balance").is_some() {
+        let stated: u128 = text(proof, "balance")?
+            .parse()
+            .context("\"balance\" is not a decimal amount")?;
+        let in_tree = match &value {
+            None => 0,
+            Some(bytes) => <[u8; 16]>::try_from(bytes.as_slice())
+                .map(u128::from_le_bytes)
+                .map_err(|_| anyhow::anyhow!("a balance's value is 16 bytes"))?,
+        };
+        if stated != in_tree {
+            println!("invalid: the answer states {stated}, its value is {in_tree}");
+            return Ok(ExitCode::from(1));
+        }
+        let key = StateKey::Balance(&address).to_bytes();
+        tree::verify(&root, &key, value.as_deref(), &proof_bytes)
+            .map(|()| format!("valid: the balance of {address} is {stated}"))
+    } else {
+        let key = parse::hex_bytes(text(proof, "key")?)?;
+        verify_storage(&root, &address, &key, value.as_deref(), &proof_bytes).map(|()| match &value
+        {
+            Some(v) => format!("valid: {address} {} = {}", parse::hex(&key), parse::hex(v)),
+            None => format!("valid: {address} {} is absent", parse::hex(&key)),
+        })
+    };
+    match checked {
+        Ok(valid) => {
+            println!("{valid}");
             println!("under state root {root}");
             Ok(ExitCode::SUCCESS)
         }

@@ -252,6 +252,25 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         Ok(root)
     }
 
+    /// [`Executor::execute_signed_block`] after setting the balances of
+    /// `preset` at the start of the block: what a dev node's
+    /// `setBalance` does (never a real chain's: it makes value from
+    /// nothing).
+    ///
+    /// # Errors
+    ///
+    /// As [`Executor::execute_signed_block`].
+    pub fn execute_signed_block_presetting(
+        &self,
+        preset: &BTreeMap<Address, u128>,
+        txs: &[VerifiedTx],
+        time: u64,
+    ) -> Result<Block, ExecError> {
+        let height = self.store.height()? + 1;
+        let items: Vec<Item> = txs.iter().map(Item::signed).collect();
+        self.commit_block(&items, height, time, preset)
+    }
+
     /// Executes signed transactions (chain and signature already checked:
     /// [`VerifiedTx`]) in order as block `store.height() + 1` at `time`,
     /// and commits it. Each must carry its sender's next nonce, counting
@@ -266,7 +285,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     pub fn execute_signed_block(&self, txs: &[VerifiedTx], time: u64) -> Result<Block, ExecError> {
         let height = self.store.height()? + 1;
         let items: Vec<Item> = txs.iter().map(Item::signed).collect();
-        self.commit_block(&items, height, time)
+        self.commit_block(&items, height, time, &BTreeMap::new())
     }
 
     /// What `tx` would do as the only transaction of the next block at
@@ -294,7 +313,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
 
     /// Runs `item` alone as block `height` without committing.
     fn simulate_item(&self, item: Item, height: u64, time: u64) -> Result<Simulation, ExecError> {
-        let (mut receipts, changes) = self.run_items(&[item], height, time)?;
+        let (mut receipts, changes) = self.run_items(&[item], height, time, &BTreeMap::new())?;
         let receipt = receipts
             .pop()
             .ok_or_else(|| ExecError::Fault(NodeFault::new(FaultKind::Invariant, "no receipt")))?;
@@ -307,8 +326,9 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         items: &[Item],
         height: u64,
         time: u64,
+        preset: &BTreeMap<Address, u128>,
     ) -> Result<Block, ExecError> {
-        let prepared = self.prepare_items(items, height, time)?;
+        let prepared = self.prepare_items(items, height, time, preset)?;
         self.commit_prepared(prepared)
     }
 
@@ -327,7 +347,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     ) -> Result<PreparedBlock, ExecError> {
         let height = self.store.height()? + 1;
         let items: Vec<Item> = txs.iter().map(Item::signed).collect();
-        self.prepare_items(&items, height, time)
+        self.prepare_items(&items, height, time, &BTreeMap::new())
     }
 
     /// Commits a block [`Executor::prepare_signed_block`] built, if the
@@ -370,9 +390,10 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         items: &[Item],
         height: u64,
         time: u64,
+        preset: &BTreeMap<Address, u128>,
     ) -> Result<PreparedBlock, ExecError> {
         let started = ward_vm::clock::now();
-        let (receipts, mut changes) = self.run_items(items, height, time)?;
+        let (receipts, mut changes) = self.run_items(items, height, time, preset)?;
         let executed = ward_vm::clock::now();
         let parent = match height.checked_sub(1) {
             Some(0) | None => Hash32::default(),
@@ -431,10 +452,14 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         items: &[Item],
         height: u64,
         time: u64,
+        preset: &BTreeMap<Address, u128>,
     ) -> Result<(Vec<Receipt>, ChangeSet), ExecError> {
         let intrinsic = self.admit_block(items)?;
         let journal: SharedJournal<S> =
             Arc::new(Mutex::new(Journal::new(View::plain(self.store.clone()))));
+        for (address, balance) in preset {
+            lock(&journal).set_balance(*address, *balance);
+        }
         let receipts = if self.threads > 1 && items.len() > 1 {
             self.run_parallel(&journal, items, &intrinsic, height, time)?
         } else {

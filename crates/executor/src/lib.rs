@@ -589,7 +589,9 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             .enumerate()
             .map(|(index, tx)| block::Item::unsigned(tx.clone(), height, index as u32))
             .collect::<Vec<_>>();
-        Ok(self.commit_block(&items, height, time)?.receipts)
+        Ok(self
+            .commit_block(&items, height, time, &std::collections::BTreeMap::new())?
+            .receipts)
     }
 
     /// Refuses a gas limit above [`ChainLimits::max_tx_gas`].

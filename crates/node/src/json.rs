@@ -55,6 +55,7 @@ pub fn receipt(receipt: &Receipt) -> Value {
         "exit_code": receipt.exit_code,
         "output": hex(&receipt.output),
         "gas_used": receipt.gas_used,
+        "fee": receipt.fee.to_string(),
         "error": receipt.error_kind.as_ref().map(|kind| json!({
             "kind": kind,
             "message": receipt.error_message.clone().unwrap_or_default(),

@@ -42,6 +42,7 @@ mod etcd_limits;
 mod explorer;
 #[cfg(feature = "etcd")]
 mod follow;
+pub mod genesis;
 pub mod json;
 pub mod mempool;
 mod metrics;
@@ -59,6 +60,7 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc, thread::JoinHandle, time::D
 
 pub use access::Access;
 pub use error::RpcError;
+pub use genesis::Genesis;
 pub use replica::ClusterConfig;
 pub use rpc::{INLINE_INPUT_BYTES, MAX_BLOCK_TIME, METHODS};
 pub use server::RESERVED_CONNECTIONS;
@@ -175,6 +177,13 @@ pub struct NodeConfig {
     /// recorded in the chain's settings when it is created, and then the
     /// same on every start. Default: none.
     pub runtimes: Vec<runtimes::RuntimeSpec>,
+    /// The genesis of a new chain (`--genesis FILE`), checked against an
+    /// existing one's. Without one, a `--dev` node's chain starts from
+    /// [`Genesis::dev`]; any other new chain is refused.
+    pub genesis: Option<Genesis>,
+    /// The lowest gas price this node admits (`--min-gas-price`), above
+    /// the chain's own minimum if higher. Default: 0.
+    pub min_gas_price: u128,
 }
 
 impl NodeConfig {
@@ -196,6 +205,8 @@ impl NodeConfig {
             threads: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
             tier_up: true,
             runtimes: Vec::new(),
+            genesis: None,
+            min_gas_price: 0,
         }
     }
 }

@@ -2,17 +2,21 @@
 //!
 //! Bounded by a count. Each sender's transactions are kept by nonce: a
 //! transaction may arrive ahead of its predecessors (up to
-//! [`MAX_NONCE_GAP`] past the sender's next nonce) and waits for them. A
-//! block takes transactions in arrival order, each sender's in nonce order
-//! from its next nonce, and stops at a gap.
+//! [`MAX_NONCE_GAP`] past the sender's next nonce, so at most that many
+//! per sender) and waits for them. A block takes the highest gas price
+//! first (ties: the earliest arrival), each sender's transactions in
+//! nonce order from its next nonce, and stops at a gap. A pending
+//! transaction is replaced by one of the same sender and nonce only at a
+//! gas price at least [`REPLACE_PERCENT`] % of its own.
 //!
 //! A transaction behind a gap cannot run until the gap is filled, so such
 //! *gapped* transactions are bounded apart: at most
 //! [`MAX_GAPPED_PER_SENDER`] per sender and a quarter of the mempool in
 //! all, and one that has waited [`GAPPED_TTL`] expires. When the mempool
 //! is full, a transaction that can run takes the place of the gapped one
-//! that arrived last; otherwise full is a refusal. Every transaction
-//! expires after [`PENDING_TTL`].
+//! that arrived last, or else of the cheapest pending one (the newest of
+//! the cheapest) if it pays more; otherwise full is a refusal. Every
+//! transaction expires after [`PENDING_TTL`].
 //!
 //! A transaction leaves the mempool in a committed block (its waiters get
 //! its receipt) or evicted with an error (its waiters get the error): a
@@ -32,6 +36,10 @@ use crate::error::RpcError;
 
 /// How far past a sender's next nonce a transaction may be.
 pub const MAX_NONCE_GAP: u64 = 64;
+
+/// The gas price a replacement must reach, in percent of the pending
+/// transaction's.
+pub const REPLACE_PERCENT: u128 = 110;
 
 /// Most gapped transactions (behind a nonce that is not pending) one
 /// sender may have waiting.
@@ -118,6 +126,11 @@ pub(crate) struct Committed {
 
 struct Pending {
     tx: VerifiedTx,
+    /// Its gas price.
+    price: u128,
+    /// The most it can take from its sender: `gas_limit × gas_price +
+    /// value` (saturating).
+    cost: u128,
     /// Its arrival.
     seq: u64,
     arrived: Instant,
@@ -132,6 +145,9 @@ struct Queue {
     nonces: BTreeMap<u64, Hash32>,
     /// How many of `nonces` are past the first gap after `next`.
     gapped: usize,
+    /// What its pending transactions can take from it, together
+    /// (saturating).
+    cost: u128,
 }
 
 impl Queue {
@@ -169,8 +185,6 @@ pub(crate) enum Refused {
     Known(Hash32),
     #[error("nonce {got} was already used: the sender's next nonce is {next}")]
     NonceUsed { next: u64, got: u64 },
-    #[error("the sender already has a pending transaction with nonce {0}")]
-    NoncePending(u64),
     #[error(
         "nonce {got} is too far ahead: the sender's next nonce is {next}, at most {MAX_NONCE_GAP} may wait"
     )]
@@ -179,6 +193,27 @@ pub(crate) enum Refused {
         "nonce {got} would wait behind a gap (the sender's next nonce is {next}), and too many such transactions wait already"
     )]
     TooManyGapped { next: u64, got: u64 },
+    #[error(
+        "a transaction with this nonce is pending at gas price {pending}: a replacement pays at least {REPLACE_PERCENT} % of it, not {got}"
+    )]
+    Underpriced { pending: u128, got: u128 },
+    #[error(
+        "the mempool is full ({capacity} transactions) of transactions paying at least {cheapest} per gas, this one {got}"
+    )]
+    FullAtPrice {
+        capacity: usize,
+        cheapest: u128,
+        got: u128,
+    },
+}
+
+/// What `tx` can take from its sender: `gas_limit × gas_price + value`,
+/// saturating.
+pub(crate) fn max_cost(tx: &VerifiedTx) -> u128 {
+    let body = tx.body();
+    u128::from(body.gas_limit)
+        .saturating_mul(body.gas_price)
+        .saturating_add(body.value)
 }
 
 /// The pending transactions.
@@ -285,10 +320,29 @@ impl Mempool {
             });
         }
         let sender = tx.sender();
-        let queue = self.by_sender.get(&sender);
-        if queue.is_some_and(|q| q.nonces.contains_key(&nonce)) {
-            return Err(Refused::NoncePending(nonce));
+        let price = tx.body().gas_price;
+        let pending = self
+            .by_sender
+            .get(&sender)
+            .and_then(|q| q.nonces.get(&nonce))
+            .copied();
+        if let Some(old) = pending {
+            let old_price = self.by_hash.get(&old).map_or(0, |p| p.price);
+            if price.saturating_mul(100) < old_price.saturating_mul(REPLACE_PERCENT)
+                || price <= old_price
+            {
+                return Err(Refused::Underpriced {
+                    pending: old_price,
+                    got: price,
+                });
+            }
+            let error = RpcError::refused(
+                "replaced",
+                format!("replaced by transaction {hash}, at gas price {price}"),
+            );
+            self.evict(&old, &error);
         }
+        let queue = self.by_sender.get(&sender);
         let gapped = match queue {
             Some(queue) => queue.would_be_gapped(nonce, next_nonce),
             None => nonce > next_nonce,
@@ -303,28 +357,22 @@ impl Mempool {
             }
         }
         if self.len() >= self.capacity {
-            // A transaction that can run takes the place of the gapped one
-            // that arrived last.
-            let displaced = (!gapped)
-                .then(|| self.newest_gapped())
-                .flatten()
-                .ok_or(Refused::Full(self.capacity))?;
-            let error = RpcError::refused(
-                "mempool_full",
-                "the mempool was full and this transaction waited behind a nonce gap: a transaction that could run took its place",
-            );
-            self.evict(&displaced, &error);
+            self.make_room(gapped, price)?;
         }
         let seq = self.next_seq;
         self.next_seq += 1;
+        let cost = max_cost(&tx);
         let queue = self.by_sender.entry(sender).or_default();
         queue.next = queue.next.max(next_nonce);
         queue.nonces.insert(nonce, hash);
+        queue.cost = queue.cost.saturating_add(cost);
         self.arrival.insert(seq, hash);
         self.by_hash.insert(
             hash,
             Pending {
                 tx,
+                price,
+                cost,
                 seq,
                 arrived: now,
                 waiters: waiter.into_iter().collect(),
@@ -332,6 +380,70 @@ impl Mempool {
         );
         self.recount(&sender, Some(next_nonce));
         Ok(())
+    }
+
+    /// Makes room in a full mempool for a transaction paying `price`
+    /// (`gapped`: behind a nonce gap): a runnable one takes the place of
+    /// the gapped one that arrived last, or else of the cheapest, if it
+    /// pays more.
+    fn make_room(&mut self, gapped: bool, price: u128) -> Result<(), Refused> {
+        let gapped_one = (!gapped).then(|| self.newest_gapped()).flatten();
+        let (displaced, error) = match gapped_one {
+            Some(hash) => (
+                hash,
+                RpcError::refused(
+                    "mempool_full",
+                    "the mempool was full and this transaction waited behind a nonce gap: a transaction that could run took its place",
+                ),
+            ),
+            None => {
+                let (cheapest, hash) = self
+                    .cheapest()
+                    .filter(|_| !gapped)
+                    .ok_or(Refused::Full(self.capacity))?;
+                if cheapest >= price {
+                    return Err(Refused::FullAtPrice {
+                        capacity: self.capacity,
+                        cheapest,
+                        got: price,
+                    });
+                }
+                (
+                    hash,
+                    RpcError::refused(
+                        "mempool_full",
+                        format!(
+                            "the mempool was full and this transaction paid the least ({cheapest} per gas): one paying {price} took its place"
+                        ),
+                    ),
+                )
+            }
+        };
+        self.evict(&displaced, &error);
+        Ok(())
+    }
+
+    /// The lowest gas price pending, and the newest transaction paying it.
+    fn cheapest(&self) -> Option<(u128, Hash32)> {
+        self.arrival
+            .values()
+            .rev()
+            .filter_map(|hash| self.by_hash.get(hash).map(|p| (p.price, *hash)))
+            .min_by_key(|(price, _)| *price)
+    }
+
+    /// What `sender`'s pending transactions can take from it together,
+    /// leaving out the one with `nonce` (which a new one would replace).
+    pub(crate) fn pending_cost(&self, sender: &Address, nonce: u64) -> u128 {
+        let Some(queue) = self.by_sender.get(sender) else {
+            return 0;
+        };
+        let replaced = queue
+            .nonces
+            .get(&nonce)
+            .and_then(|hash| self.by_hash.get(hash))
+            .map_or(0, |p| p.cost);
+        queue.cost.saturating_sub(replaced)
     }
 
     /// The gapped transaction that arrived last, if any.
@@ -402,44 +514,49 @@ impl Mempool {
         self.by_hash.contains_key(hash)
     }
 
-    /// Transactions for the next block, in arrival order with each sender's
-    /// in nonce order from its next nonce (`next_nonce`), their gas limits
-    /// adding up to at most `max_gas`. They stay pending until
-    /// [`Mempool::committed`] or [`Mempool::evict`].
+    /// Transactions for the next block: the highest gas price first (ties:
+    /// the earliest arrival), each sender's in nonce order from its next
+    /// nonce (`next_nonce`), their gas limits adding up to at most
+    /// `max_gas` (a sender whose next one does not fit takes no more).
+    /// They stay pending until [`Mempool::committed`] or
+    /// [`Mempool::evict`].
     pub(crate) fn take<E>(
         &self,
         max_gas: u64,
         mut next_nonce: impl FnMut(&Address) -> Result<u64, E>,
     ) -> Result<Vec<VerifiedTx>, E> {
+        use std::{cmp::Reverse, collections::BinaryHeap};
         let mut out = Vec::new();
         let mut gas = 0u64;
-        // Each sender's next nonce as the block so far leaves it.
-        let mut next: BTreeMap<Address, u64> = BTreeMap::new();
-        for hash in self.arrival.values() {
-            let Some(first) = self.by_hash.get(hash) else {
+        // Each sender's next transaction: its price, then the earliest
+        // arrival, first.
+        let mut heads = BinaryHeap::new();
+        for (sender, queue) in &self.by_sender {
+            let nonce = next_nonce(sender)?;
+            if let Some(pending) = queue.nonces.get(&nonce).and_then(|h| self.by_hash.get(h)) {
+                heads.push((pending.price, Reverse(pending.seq), *sender, nonce));
+            }
+        }
+        while let Some((_, _, sender, nonce)) = heads.pop() {
+            let Some(queue) = self.by_sender.get(&sender) else {
                 continue;
             };
-            let sender = first.tx.sender();
-            let expected = match next.get(&sender) {
-                Some(n) => *n,
-                None => next_nonce(&sender)?,
+            let Some(pending) = queue.nonces.get(&nonce).and_then(|h| self.by_hash.get(h)) else {
+                continue;
             };
-            // The sender's run from its next nonce, taken when its first
-            // transaction to arrive comes up.
-            let mut nonce = expected;
-            if let Some(queue) = self.by_sender.get(&sender) {
-                while let Some(pending) = queue.nonces.get(&nonce).and_then(|h| self.by_hash.get(h))
-                {
-                    let limit = pending.tx.body().gas_limit;
-                    if gas.saturating_add(limit) > max_gas {
-                        break;
-                    }
-                    gas += limit;
-                    out.push(pending.tx.clone());
-                    nonce += 1;
-                }
+            let limit = pending.tx.body().gas_limit;
+            if gas.saturating_add(limit) > max_gas {
+                continue;
             }
-            next.insert(sender, nonce);
+            gas += limit;
+            out.push(pending.tx.clone());
+            if let Some(next) = queue
+                .nonces
+                .get(&(nonce + 1))
+                .and_then(|h| self.by_hash.get(h))
+            {
+                heads.push((next.price, Reverse(next.seq), sender, nonce + 1));
+            }
         }
         Ok(out)
     }
@@ -450,6 +567,7 @@ impl Mempool {
         let sender = pending.tx.sender();
         if let Some(queue) = self.by_sender.get_mut(&sender) {
             queue.nonces.remove(&pending.tx.body().nonce);
+            queue.cost = queue.cost.saturating_sub(pending.cost);
         }
         self.recount(&sender, None);
         Some(pending)

@@ -18,7 +18,7 @@ use std::{
 };
 
 use ward_chain::tx::VerifiedTx;
-use ward_executor::{Block, ExecError};
+use ward_executor::{Block, ExecError, Refusal};
 use ward_state::StateRead;
 use ward_vm::FaultKind;
 
@@ -149,10 +149,35 @@ fn block_time(shared: &Shared) -> Result<u64, ExecError> {
 /// Builds, commits and announces a block of `txs`; a block of none
 /// when asked for one.
 fn produce(shared: &Shared, mut txs: Vec<VerifiedTx>) -> Result<Arc<Block>, RpcError> {
+    // A dev node's `setBalance`: set at the start of this block, or of
+    // the next one if this one fails.
+    let preset = std::mem::take(&mut lock(&shared.pool).preset);
+    let keep = |preset: std::collections::BTreeMap<_, _>| {
+        let mut pool = lock(&shared.pool);
+        for (address, balance) in preset {
+            pool.preset.entry(address).or_insert(balance);
+        }
+    };
     loop {
-        let time = block_time(shared).map_err(|e| fault(shared, &e))?;
+        let time = match block_time(shared) {
+            Ok(time) => time,
+            Err(e) => {
+                keep(preset);
+                return Err(fault(shared, &e));
+            }
+        };
         let started = ward_vm::clock::now();
-        match shared.executor.execute_signed_block(&txs, time) {
+        let result = if preset.is_empty() {
+            shared.executor.execute_signed_block(&txs, time)
+        } else {
+            shared
+                .executor
+                .execute_signed_block_presetting(&preset, &txs, time)
+        };
+        if result.is_err() && !matches!(result, Err(ExecError::Refused { .. })) {
+            keep(preset.clone());
+        }
+        match result {
             Ok(block) => {
                 let block = Arc::new(block);
                 committed(shared, &block, &txs, ward_vm::clock::now() - started);
@@ -161,9 +186,15 @@ fn produce(shared: &Shared, mut txs: Vec<VerifiedTx>) -> Result<Arc<Block>, RpcE
             Err(ExecError::Refused { index, refusal }) => {
                 let tx = txs.remove(index.min(txs.len().saturating_sub(1)));
                 tracing::warn!(tx = %tx.hash(), %refusal, "transaction refused at block time");
+                let kind = match refusal {
+                    Refusal::Nonce { .. } => "nonce",
+                    Refusal::Funds { .. } => "insufficient_funds",
+                    Refusal::GasPrice { .. } => "underpriced",
+                    _ => "limit",
+                };
                 let mut pool = lock(&shared.pool);
                 pool.mempool
-                    .evict(&tx.hash(), &RpcError::refused("nonce", refusal.to_string()));
+                    .evict(&tx.hash(), &RpcError::refused(kind, refusal.to_string()));
                 shared.metrics.mempool.set(pool.mempool.len() as i64);
             }
             Err(error) if txs.len() > 1 => {

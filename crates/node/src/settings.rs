@@ -5,12 +5,16 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use ward_executor::ChainLimits;
-use ward_primitives::RuntimeName;
-use ward_state::RedbStore;
+use ward_chain::tree::{self, StateKey};
+use ward_executor::{ChainLimits, Fees};
+use ward_primitives::{Address, RuntimeName};
+use ward_state::{RedbStore, StateTree};
 use ward_vm::CodeHash;
 
-use crate::NodeError;
+use crate::{
+    NodeError,
+    genesis::{Amount, Asset, Genesis},
+};
 
 /// A copy of the chain's settings beside the store, written when a node
 /// first opens the directory: it says a chain lives here, so that a
@@ -94,6 +98,20 @@ pub struct ChainSettings {
     /// written before runtimes existed: none.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub runtimes: BTreeMap<String, String>,
+    /// The native asset (`docs/economics.md`).
+    #[serde(default)]
+    pub asset: Asset,
+    /// The lowest gas price a transaction may name.
+    #[serde(default)]
+    pub min_gas_price: Amount,
+    /// Who receives fees; `None`: they are burned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee_collector: Option<String>,
+    /// The state root of the genesis state (the balances the chain
+    /// started with), hex: it names the genesis, so that nodes of another
+    /// genesis are refused.
+    #[serde(default)]
+    pub genesis_root: String,
 }
 
 impl ChainSettings {
@@ -110,7 +128,31 @@ impl ChainSettings {
             max_instances: limits.max_instances,
             max_tx_event_bytes: limits.max_tx_event_bytes,
             runtimes: BTreeMap::new(),
+            asset: Asset::default(),
+            min_gas_price: Amount(0),
+            fee_collector: None,
+            genesis_root: String::new(),
         }
+    }
+
+    /// The fee rules.
+    ///
+    /// # Errors
+    ///
+    /// A recorded collector that is not an address.
+    pub fn fees(&self) -> Result<Fees, NodeError> {
+        let collector = match &self.fee_collector {
+            None => None,
+            Some(text) => Some(Address::from_hex(text).ok_or_else(|| {
+                NodeError::Settings(format!(
+                    "the recorded fee collector {text:?} is not an address"
+                ))
+            })?),
+        };
+        Ok(Fees {
+            min_gas_price: self.min_gas_price.0,
+            collector,
+        })
     }
 
     /// The executor's limits.
@@ -125,34 +167,74 @@ impl ChainSettings {
         }
     }
 
+    /// The settings of `genesis` on this build, with `max_block_gas` if
+    /// given, and the state root its balances make.
+    ///
+    /// # Errors
+    ///
+    /// A genesis that does not check, or a store failure.
+    pub fn of_genesis(
+        genesis: &Genesis,
+        max_block_gas: Option<u64>,
+        runtimes: BTreeMap<String, String>,
+    ) -> Result<ChainSettings, NodeError> {
+        genesis.check().map_err(NodeError::Settings)?;
+        let mut limits = genesis.chain_limits();
+        if let Some(gas) = max_block_gas {
+            limits.max_block_gas = gas;
+        }
+        let root = genesis_root(genesis)?;
+        Ok(ChainSettings {
+            runtimes,
+            asset: genesis.asset.clone(),
+            min_gas_price: genesis.min_gas_price,
+            fee_collector: genesis
+                .fees()
+                .map_err(NodeError::Settings)?
+                .collector
+                .map(|a| a.to_string()),
+            genesis_root: root.to_string(),
+            ..ChainSettings::new(&genesis.chain_id, &limits)
+        })
+    }
+
     /// The settings of the chain in `store`: those recorded, checked
-    /// against this build and the command line, or, for a store without
-    /// any, this build's for `chain_id` (with `max_block_gas` if given),
-    /// recorded now.
+    /// against this build, the command line and `genesis` (if given), or,
+    /// for a store without any, those of `genesis` (with `max_block_gas`
+    /// if given), recorded now. A new chain needs a genesis: a file's, or
+    /// a `--dev` node's ([`Genesis::dev`]).
     ///
     /// # Errors
     ///
     /// Another chain's directory, settings this build or the command line
-    /// disagrees with, or a store failure.
+    /// disagrees with, another genesis, a new chain without one, or a
+    /// store failure.
     pub fn open(
         store: &RedbStore,
         chain_id: &str,
         max_block_gas: Option<u64>,
         runtimes: &[(RuntimeName, CodeHash)],
+        genesis: Option<&Genesis>,
     ) -> Result<ChainSettings, NodeError> {
         let runtimes: BTreeMap<String, String> = runtimes
             .iter()
             .map(|(name, code)| (name.to_string(), code.to_hex()))
             .collect();
+        if let Some(genesis) = genesis
+            && genesis.chain_id != chain_id
+        {
+            return Err(NodeError::Settings(format!(
+                "the genesis is of chain {:?}, the node serves {chain_id:?}",
+                genesis.chain_id
+            )));
+        }
         let Some(bytes) = store.setting(RECORD)? else {
-            let mut limits = ChainLimits::default();
-            if let Some(gas) = max_block_gas {
-                limits.max_block_gas = gas;
-            }
-            let settings = ChainSettings {
-                runtimes,
-                ..ChainSettings::new(chain_id, &limits)
+            let Some(genesis) = genesis else {
+                return Err(NodeError::Settings(
+                    "a new chain needs a genesis: pass --genesis FILE (`ward genesis FILE` writes a template) or --dev".into(),
+                ));
             };
+            let settings = ChainSettings::of_genesis(genesis, max_block_gas, runtimes)?;
             let json = serde_json::to_vec(&settings)
                 .map_err(|e| NodeError::Settings(format!("cannot encode the settings: {e}")))?;
             store.put_setting(RECORD, &json)?;
@@ -192,6 +274,40 @@ impl ChainSettings {
                 recorded.max_block_gas
             )));
         }
+        if let Some(genesis) = genesis {
+            let ours = ChainSettings::of_genesis(
+                genesis,
+                Some(recorded.max_block_gas),
+                recorded.runtimes.clone(),
+            )?;
+            if ours != recorded {
+                return Err(NodeError::Settings(format!(
+                    "the chain was created from another genesis (state root {}, this one's {})",
+                    recorded.genesis_root, ours.genesis_root
+                )));
+            }
+        }
         Ok(recorded)
     }
+}
+
+/// The state root `genesis`'s balances make at height 0 (computed, not
+/// written).
+fn genesis_root(genesis: &Genesis) -> Result<ward_primitives::Hash32, NodeError> {
+    let accounts = genesis.accounts().map_err(NodeError::Settings)?;
+    let changes: BTreeMap<Vec<u8>, Option<Vec<u8>>> = accounts
+        .iter()
+        .filter(|(_, balance)| **balance != 0)
+        .map(|(address, balance)| {
+            (
+                StateKey::Balance(address).to_bytes(),
+                Some(balance.to_le_bytes().to_vec()),
+            )
+        })
+        .collect();
+    // Computed over an empty tree: the root depends on the balances only.
+    let empty = ward_state::MemoryStore::default();
+    tree::update(&StateTree(&empty), 0, &changes)
+        .map(|update| update.root)
+        .map_err(|e| NodeError::Settings(format!("the genesis state: {e:?}")))
 }

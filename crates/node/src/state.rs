@@ -23,6 +23,8 @@ pub(crate) struct Pool {
     pub(crate) mine: Vec<oneshot::Sender<Result<Arc<Block>, RpcError>>>,
     /// The next block's time, if `setNextBlockTime` chose it.
     pub(crate) next_time: Option<u64>,
+    /// Balances `setBalance` sets at the start of the next block.
+    pub(crate) preset: std::collections::BTreeMap<ward_primitives::Address, u128>,
     /// Shutting down: finish the block in progress, then stop.
     pub(crate) stopping: bool,
 }
@@ -50,6 +52,45 @@ pub(crate) struct Shared {
     /// Why the node halted itself (a replica's divergence with
     /// `--halt-on-divergence`).
     pub(crate) halted: tokio::sync::watch::Sender<Option<String>>,
+}
+
+/// Writes the genesis state of a chain that has none yet (a new chain, or
+/// one whose first start stopped between recording its settings and
+/// writing it), and checks that it is the recorded one.
+fn write_genesis(
+    store: &RedbStore,
+    executor: &Executor<RedbStore>,
+    settings: &ChainSettings,
+    genesis: Option<&crate::Genesis>,
+) -> Result<(), NodeError> {
+    if settings.genesis_root.is_empty() || store.height()? != 0 {
+        return Ok(());
+    }
+    let tree = ward_state::StateTree(store);
+    if ward_chain::tree::root(&tree, 0)
+        .map_err(|e| NodeError::Settings(format!("{e:?}")))?
+        .to_string()
+        == settings.genesis_root
+    {
+        return Ok(());
+    }
+    let Some(genesis) = genesis else {
+        return Err(NodeError::Settings(
+            "the chain's genesis state was never written: start it again with its --genesis FILE"
+                .into(),
+        ));
+    };
+    let accounts = genesis.accounts().map_err(NodeError::Settings)?;
+    let root = executor
+        .genesis(&accounts)
+        .map_err(|e| NodeError::Settings(format!("cannot write the genesis state: {e}")))?;
+    if root.to_string() != settings.genesis_root {
+        return Err(NodeError::Settings(format!(
+            "the genesis state's root is {root}, the recorded one {}",
+            settings.genesis_root
+        )));
+    }
+    Ok(())
 }
 
 impl Shared {
@@ -81,8 +122,16 @@ impl Shared {
             Some(&config.data_dir.join("cache")),
         )?;
         let runtimes = Arc::new(runtimes);
-        let settings =
-            ChainSettings::open(&store, &config.chain_id, config.max_block_gas, &registered)?;
+        let dev_genesis =
+            (config.dev && config.genesis.is_none()).then(|| crate::Genesis::dev(&config.chain_id));
+        let genesis = config.genesis.as_ref().or(dev_genesis.as_ref());
+        let settings = ChainSettings::open(
+            &store,
+            &config.chain_id,
+            config.max_block_gas,
+            &registered,
+            genesis,
+        )?;
         crate::settings::record_chain_file(&config.data_dir, &settings)?;
         let replica = join(&settings)?;
         let cache = Arc::new(
@@ -93,7 +142,9 @@ impl Shared {
             .with_runtimes(runtimes.clone())
             .with_limits(settings.limits())
             .with_timeout(Some(config.tx_timeout))
-            .with_threads(config.threads);
+            .with_threads(config.threads)
+            .with_fees(settings.fees()?);
+        write_genesis(&store, &executor, &settings, genesis)?;
         let dev_keys = if config.dev {
             (0..ward_chain::tx::DEV_ACCOUNTS)
                 .map(ward_chain::tx::dev_key)
@@ -111,6 +162,7 @@ impl Shared {
                 penalties: crate::mempool::Penalties::default(),
                 mine: Vec::new(),
                 next_time: None,
+                preset: std::collections::BTreeMap::new(),
                 stopping: false,
             }),
             wake: Condvar::new(),
@@ -152,7 +204,14 @@ impl Shared {
         Ok(Executor::with_cache(Arc::new(snapshot), self.cache.clone())
             .with_runtimes(self.executor.runtimes().clone())
             .with_limits(self.settings.limits())
+            .with_fees(*self.executor.fees())
             .with_timeout(Some(self.config.limits.read_timeout)))
+    }
+
+    /// The lowest gas price this node admits: its own floor or the
+    /// chain's minimum, whichever is higher.
+    pub(crate) fn min_gas_price(&self) -> u128 {
+        self.config.min_gas_price.max(self.settings.min_gas_price.0)
     }
 
     /// Asks the producer to finish its block and stop.

@@ -1,6 +1,6 @@
 use proptest::prelude::*;
 
-use super::{ParseError, float, hex_bytes, integer, wasm_i32, wasm_i64};
+use super::{ParseError, amount, float, hex_bytes, integer, wasm_i32, wasm_i64, whole_units};
 
 /// What the issue found the old parsers accepting or crashing on.
 #[test]
@@ -150,5 +150,47 @@ proptest! {
         prop_assert!(integer::<u32>(&text).is_err());
         let text = format!("{n}{junk}");
         prop_assert!(integer::<u32>(&text).is_err());
+    }
+}
+
+#[test]
+fn amounts_in_whole_units_or_the_smallest() {
+    assert_eq!(amount("1500").unwrap().in_smallest(6), Ok(1500));
+    assert_eq!(amount("1.5").unwrap().in_smallest(6), Ok(1_500_000));
+    assert_eq!(amount(".25").unwrap().in_smallest(2), Ok(25));
+    assert_eq!(amount("2.000000").unwrap().in_smallest(0), Ok(2));
+    assert_eq!(amount("1.0").unwrap().in_smallest(18), Ok(10u128.pow(18)));
+    assert!(
+        amount("1.5").unwrap().in_smallest(0).is_err(),
+        "no decimals"
+    );
+    assert!(amount("0.1234567").unwrap().in_smallest(6).is_err());
+    assert!(amount("1e3").is_err());
+    assert!(amount("1.").is_err());
+    assert!(amount("-1.5").is_err());
+    assert!(amount("1.5.5").is_err());
+    assert!(
+        amount(&format!("{}.0", u128::MAX))
+            .unwrap()
+            .in_smallest(1)
+            .is_err()
+    );
+    assert_eq!(whole_units(1_500_000, 6), "1.5");
+    assert_eq!(whole_units(3, 0), "3");
+    assert_eq!(whole_units(10u128.pow(18) * 7, 18), "7");
+    assert_eq!(whole_units(1, 18), "0.000000000000000001");
+    // Round trips.
+    for (value, decimals) in [(0u128, 18u8), (1, 18), (123_456_789, 4), (u128::MAX, 30)] {
+        let text = whole_units(value, decimals);
+        let text = if text.contains('.') {
+            text
+        } else {
+            format!("{text}.0")
+        };
+        assert_eq!(
+            amount(&text).unwrap().in_smallest(decimals),
+            Ok(value),
+            "{text}"
+        );
     }
 }

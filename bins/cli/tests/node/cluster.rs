@@ -28,6 +28,32 @@ const CHAIN: &str = "ward-cluster-test";
 const PREFIX: &str = "/ward-load/";
 const SENDERS: usize = 16;
 const PER_SENDER: u64 = 128;
+/// What the genesis gives the token's owner and each sender.
+const FUNDS: u128 = 1_000_000_000_000_000;
+/// The chain's minimum gas price, which every transaction pays.
+const PRICE: u128 = 3;
+
+/// The keys the genesis funds: the token's owner, then the senders.
+fn funded() -> Vec<SigningKey> {
+    std::iter::once(dev_key(1_000))
+        .chain((0..SENDERS).map(|i| dev_key(2_000 + i as u32)))
+        .collect()
+}
+
+/// The cluster's genesis: every funded key holds [`FUNDS`], gas costs
+/// [`PRICE`], fees are burned.
+fn genesis() -> ward_node::Genesis {
+    let mut genesis = ward_node::Genesis::template(CHAIN, Address::default(), 0);
+    genesis.balances = funded()
+        .iter()
+        .map(|key| {
+            let address = account_address(&key.verifying_key().to_bytes());
+            (address.to_string(), ward_node::genesis::Amount(FUNDS))
+        })
+        .collect();
+    genesis.min_gas_price = ward_node::genesis::Amount(PRICE);
+    genesis
+}
 
 /// A replica process, SIGKILLed when dropped.
 struct Replica {
@@ -52,6 +78,8 @@ fn start_replica(dir: &Path, id: &str, backend: &str, etcd: &str) -> Replica {
         .args(["serve", "--listen", "127.0.0.1:0", "--chain-id", CHAIN])
         .args(["--backend", backend, "--etcd", etcd, "--replica-id", id])
         .args(["--etcd-prefix", PREFIX])
+        .arg("--genesis")
+        .arg(dir.join("genesis.json"))
         .arg("--data-dir")
         .arg(dir.join(id))
         .stdout(Stdio::piped())
@@ -93,7 +121,7 @@ fn rpc(agent: &ureq::Agent, url: &str, method: &str, params: Value) -> Result<Va
 
 fn sign(key: &SigningKey, nonce: u64, payload: Payload) -> SignedTx {
     TxBody {
-        gas_price: 0,
+        gas_price: PRICE,
         value: 0,
         chain_id: CHAIN.into(),
         public_key: key.verifying_key().to_bytes(),
@@ -203,6 +231,12 @@ fn a_cluster_loses_nothing_when_etcd_and_replicas_are_killed() {
     let dir: PathBuf = node_dir("cluster");
     let mut etcd = Etcd::start(&dir.join("etcd"));
     let endpoints = etcd.clients.join(",");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("genesis.json"),
+        serde_json::to_vec(&genesis()).unwrap(),
+    )
+    .unwrap();
     let backends = ["wasmtime", "wasmtime", "wasmi"];
     let mut replicas: Vec<Replica> = (0..3)
         .map(|i| start_replica(&dir, &format!("r{i}"), backends[i], &endpoints))
@@ -388,6 +422,32 @@ fn a_cluster_loses_nothing_when_etcd_and_replicas_are_killed() {
             "block {h}"
         );
     }
+    // Every replica holds the balances the replay computed, and the
+    // balances and the burned fees add up to the genesis supply.
+    for (key, balance) in funded().iter().zip(&replayed.balances) {
+        let address = account_address(&key.verifying_key().to_bytes());
+        for u in &all {
+            let answer = rpc(
+                &agent,
+                u,
+                "getBalance",
+                json!({ "address": address.to_string() }),
+            )
+            .unwrap();
+            assert_eq!(
+                answer["balance"],
+                json!(balance.to_string()),
+                "{address} at {u}"
+            );
+        }
+    }
+    let supply = FUNDS * funded().len() as u128;
+    assert!(replayed.fees > 0);
+    assert_eq!(
+        replayed.balances.iter().sum::<u128>() + replayed.fees,
+        supply,
+        "balances and fees add up to the genesis supply"
+    );
     let mut seen = BTreeSet::new();
     for tx in &replayed.txs {
         assert!(seen.insert(*tx), "transaction {tx} is in two blocks");
@@ -414,6 +474,10 @@ fn a_cluster_loses_nothing_when_etcd_and_replicas_are_killed() {
 struct Replayed {
     headers: BTreeMap<u64, ward_chain::block::Header>,
     txs: Vec<Hash32>,
+    /// Every fee paid (burned).
+    fees: u128,
+    /// The funded keys' balances after the last block.
+    balances: Vec<u128>,
 }
 
 /// Replays the log from etcd on a fresh store, in process, checking each
@@ -437,10 +501,15 @@ fn replay(endpoints: &[String], dir: &Path, top: u64) -> Replayed {
     let store = Arc::new(ward_state::RedbStore::create(dir).unwrap());
     let config = ward_vm::Config::default();
     let backend = ward_backends::new(ward_vm::BackendKind::Wasmtime, &config).unwrap();
-    let executor = ward_executor::Executor::new(store, backend, &config);
+    let genesis = genesis();
+    let executor = ward_executor::Executor::new(store.clone(), backend, &config)
+        .with_fees(genesis.fees().unwrap());
+    executor.genesis(&genesis.accounts().unwrap()).unwrap();
     let mut out = Replayed {
         headers: BTreeMap::new(),
         txs: Vec::new(),
+        fees: 0,
+        balances: Vec::new(),
     };
     for (h, bytes) in entries {
         let entry = Entry::from_bytes(&bytes).unwrap();
@@ -454,7 +523,19 @@ fn replay(endpoints: &[String], dir: &Path, top: u64) -> Replayed {
             .execute_signed_block(&txs, entry.header.time)
             .unwrap();
         assert_eq!(block.record.header, entry.header, "block {h} replays");
+        for receipt in &block.receipts {
+            assert_eq!(receipt.fee, u128::from(receipt.gas_used) * PRICE);
+            out.fees += receipt.fee;
+        }
         out.headers.insert(h, block.record.header);
     }
+    use ward_state::StateRead;
+    out.balances = funded()
+        .iter()
+        .map(|key| {
+            let address = account_address(&key.verifying_key().to_bytes());
+            store.balance(&address).unwrap()
+        })
+        .collect();
     out
 }

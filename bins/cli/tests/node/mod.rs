@@ -20,6 +20,7 @@ use super::{example, last_json, ward};
 mod cluster;
 #[cfg(target_os = "linux")]
 mod memory;
+mod money;
 
 /// A running `ward serve`, killed when dropped.
 struct Served {

@@ -3,9 +3,13 @@ use ward_chain::tx::{Payload, TxBody, dev_key};
 use super::*;
 
 fn tx(key: u32, nonce: u64, gas: u64) -> VerifiedTx {
+    priced(key, nonce, gas, 0)
+}
+
+fn priced(key: u32, nonce: u64, gas: u64, price: u128) -> VerifiedTx {
     let key = dev_key(key);
     TxBody {
-        gas_price: 0,
+        gas_price: price,
         value: 0,
         chain_id: "t".into(),
         public_key: key.verifying_key().to_bytes(),
@@ -39,7 +43,7 @@ fn refusals_name_their_reason() {
     );
     assert_eq!(
         pool.insert(tx(0, 5, 2), 5, None),
-        Err(Refused::NoncePending(5))
+        Err(Refused::Underpriced { pending: 0, got: 0 })
     );
     assert_eq!(
         pool.insert(tx(0, 4, 1), 5, None),
@@ -53,8 +57,95 @@ fn refusals_name_their_reason() {
         })
     );
     pool.insert(tx(1, 0, 1), 0, None).unwrap();
-    assert_eq!(pool.insert(tx(2, 0, 1), 0, None), Err(Refused::Full(2)));
+    assert_eq!(
+        pool.insert(tx(2, 0, 1), 0, None),
+        Err(Refused::FullAtPrice {
+            capacity: 2,
+            cheapest: 0,
+            got: 0
+        })
+    );
+    // Behind a gap, full is full whatever it pays.
+    assert_eq!(
+        pool.insert(priced(3, 1, 1, 9), 0, None),
+        Err(Refused::Full(2))
+    );
     assert_eq!(pool.len(), 2);
+}
+
+#[test]
+fn blocks_take_the_highest_price_first_each_sender_in_nonce_order() {
+    let mut pool = Mempool::new(100);
+    let (a, b, c) = (
+        tx(0, 0, 1).sender(),
+        tx(1, 0, 1).sender(),
+        tx(2, 0, 1).sender(),
+    );
+    pool.insert(priced(0, 0, 1, 1), 0, None).unwrap();
+    pool.insert(priced(0, 1, 1, 9), 0, None).unwrap(); // behind a's cheap nonce 0
+    pool.insert(priced(1, 0, 1, 5), 0, None).unwrap();
+    pool.insert(priced(2, 0, 1, 5), 0, None).unwrap(); // same price, later
+    assert_eq!(nonces(&pool, 100, 0), [(b, 0), (c, 0), (a, 0), (a, 1)]);
+    // A sender whose next transaction does not fit takes no more; the
+    // others still do.
+    pool.insert(priced(1, 1, 50, 7), 0, None).unwrap();
+    assert_eq!(nonces(&pool, 10, 0), [(b, 0), (c, 0), (a, 0), (a, 1)]);
+}
+
+#[test]
+fn a_replacement_pays_ten_percent_more() {
+    let mut pool = Mempool::new(10);
+    let (waiter, mut told) = tokio::sync::oneshot::channel();
+    pool.insert(priced(0, 0, 1, 100), 0, Some(waiter)).unwrap();
+    for low in [0, 100, 109] {
+        assert_eq!(
+            pool.insert(priced(0, 0, 2, low), 0, None),
+            Err(Refused::Underpriced {
+                pending: 100,
+                got: low
+            })
+        );
+    }
+    pool.insert(priced(0, 0, 2, 110), 0, None).unwrap();
+    assert_eq!(pool.len(), 1);
+    let replaced = told.try_recv().unwrap().unwrap_err();
+    assert_eq!(replaced.kind, "replaced");
+    // From a price of 0, any higher price replaces.
+    pool.insert(priced(1, 0, 1, 0), 0, None).unwrap();
+    pool.insert(priced(1, 0, 2, 1), 0, None).unwrap();
+    assert_eq!(pool.len(), 2);
+}
+
+#[test]
+fn a_full_mempool_drops_its_cheapest_for_a_better_price() {
+    let mut pool = Mempool::new(3);
+    pool.insert(priced(0, 0, 1, 5), 0, None).unwrap();
+    pool.insert(priced(1, 0, 1, 2), 0, None).unwrap();
+    pool.insert(priced(2, 0, 1, 2), 0, None).unwrap();
+    // Not above the cheapest: refused.
+    assert!(matches!(
+        pool.insert(priced(3, 0, 1, 2), 0, None),
+        Err(Refused::FullAtPrice { cheapest: 2, .. })
+    ));
+    // Above it: the newest of the cheapest goes.
+    pool.insert(priced(3, 0, 1, 3), 0, None).unwrap();
+    assert_eq!(pool.len(), 3);
+    assert!(pool.contains(&priced(1, 0, 1, 2).hash()));
+    assert!(!pool.contains(&priced(2, 0, 1, 2).hash()));
+}
+
+#[test]
+fn what_a_sender_s_pending_transactions_can_take_is_counted() {
+    let mut pool = Mempool::new(10);
+    let sender = tx(0, 0, 1).sender();
+    pool.insert(priced(0, 0, 1_000, 3), 0, None).unwrap();
+    pool.insert(priced(0, 1, 10, 7), 0, None).unwrap();
+    assert_eq!(pool.pending_cost(&sender, 2), 3_070);
+    // Leaving out the one a new transaction would replace.
+    assert_eq!(pool.pending_cost(&sender, 0), 70);
+    pool.evict(&priced(0, 0, 1_000, 3).hash(), &RpcError::refused("x", "y"));
+    assert_eq!(pool.pending_cost(&sender, 5), 70);
+    assert_eq!(pool.pending_cost(&tx(1, 0, 1).sender(), 0), 0);
 }
 
 #[test]
@@ -168,9 +259,14 @@ fn strangers_with_gaps_cannot_fill_the_mempool() {
     pool_with_waiter.insert(tx(3, 0, 1), 0, None).unwrap();
     assert_eq!(pool_with_waiter.len(), 2);
     assert!(matches!(heard.try_recv(), Ok(Err(_))));
+    // No gapped one left: a runnable one must outbid the cheapest.
     assert_eq!(
         pool_with_waiter.insert(tx(4, 0, 1), 0, None),
-        Err(Refused::Full(2))
+        Err(Refused::FullAtPrice {
+            capacity: 2,
+            cheapest: 0,
+            got: 0
+        })
     );
     for key in 300..310 {
         assert!(pool.insert(tx(key, 0, 1), 0, None).is_ok(), "{key}");

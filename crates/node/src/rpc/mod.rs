@@ -25,7 +25,7 @@ pub(crate) use crate::error::RpcError;
 use crate::{
     decode::Called,
     json::{self, hex, unhex, unhex32},
-    mempool::{Committed, Refused},
+    mempool::{Committed, Mempool, Refused},
     metrics::Metrics,
     producer::unix_millis,
     state::Shared,
@@ -33,8 +33,8 @@ use crate::{
 };
 pub use read::INLINE_INPUT_BYTES;
 use read::{
-    block_at, get_block, get_contract, get_events, get_storage, get_storage_range, get_transaction,
-    query, receipt_json, stored_receipt,
+    block_at, get_balance, get_block, get_contract, get_events, get_storage, get_storage_range,
+    get_transaction, query, receipt_json, stored_receipt,
 };
 
 /// One request's response (none for a notification).
@@ -200,9 +200,11 @@ pub const METHODS: &[&str] = &[
     "getLatestBlock",
     "getEvents",
     "getNonce",
+    "getBalance",
     "getNetwork",
     "mine",
     "setNextBlockTime",
+    "setBalance",
 ];
 
 /// Runs one request to its result, waiting for a transaction's block at
@@ -315,6 +317,17 @@ impl Params {
         }
     }
 
+    /// An amount of the native asset: a string of decimal digits, or a
+    /// number up to 2^53.
+    fn amount(&mut self, name: &str) -> Result<Option<u128>, RpcError> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(value) => serde_json::from_value::<crate::genesis::Amount>(value)
+                .map(|a| Some(a.0))
+                .map_err(|e| RpcError::invalid_params(format!("{name:?}: {e}"))),
+        }
+    }
+
     fn bool(&mut self, name: &str) -> Result<bool, RpcError> {
         match self.take(name) {
             None => Ok(false),
@@ -379,9 +392,21 @@ fn dispatch(shared: &Shared, method: &str, params: Map<String, Value>) -> Result
             let pending = lock(&shared.pool).mempool.next_free_nonce(&address, nonce);
             value(Ok(json!({ "nonce": nonce, "pending": pending })))
         }
+        "getBalance" => value(get_balance(shared, p)),
         "getNetwork" => {
             p.done()?;
             value(Ok(network(shared)))
+        }
+        "setBalance" => {
+            dev(shared, method)?;
+            single(shared, method)?;
+            let address = p.address("address")?;
+            let balance = p
+                .amount("balance")?
+                .ok_or_else(|| RpcError::invalid_params("\"balance\" is required"))?;
+            p.done()?;
+            lock(&shared.pool).preset.insert(address, balance);
+            mine(shared)
         }
         "mine" => {
             dev(shared, method)?;
@@ -443,6 +468,11 @@ fn network(shared: &Shared) -> Value {
         "block_time_ms": shared.config.block_time_ms,
         "height": shared.store.height().unwrap_or(0),
         "dev": shared.config.dev,
+        "asset": { "name": shared.settings.asset.name, "decimals": shared.settings.asset.decimals },
+        "min_gas_price": shared.min_gas_price().to_string(),
+        "chain_min_gas_price": shared.settings.min_gas_price.0.to_string(),
+        "fee_collector": shared.settings.fee_collector,
+        "genesis_root": shared.settings.genesis_root,
     });
     if shared.config.dev {
         out["dev_accounts"] = shared
@@ -556,6 +586,11 @@ fn send_transaction(shared: &Shared, mut p: Params) -> Result<Answer, RpcError> 
     let from = p.address("from")?;
     let payload = payload(shared, &mut p)?;
     let gas = p.u64("gas")?.unwrap_or(DEFAULT_GAS);
+    let value = p.amount("value")?.unwrap_or(0);
+    // The node's minimum unless the client names a price.
+    let gas_price = p
+        .amount("gas_price")?
+        .unwrap_or_else(|| shared.min_gas_price());
     let wait = p.bool("wait")?;
     let nonce = p.u64("nonce")?;
     p.done()?;
@@ -574,8 +609,8 @@ fn send_transaction(shared: &Shared, mut p: Params) -> Result<Answer, RpcError> 
         }
     };
     let tx = TxBody {
-        gas_price: 0,
-        value: 0,
+        gas_price,
+        value,
         chain_id: shared.settings.chain_id.clone(),
         public_key: key.verifying_key().to_bytes(),
         nonce,
@@ -635,6 +670,9 @@ fn submit(shared: &Shared, tx: VerifiedTx, wait: bool) -> Result<Answer, RpcErro
             return Err(reject(shared, refusal));
         }
         let next = shared.store.nonce(&tx.sender()).map_err(RpcError::state)?;
+        if let Err(refusal) = can_pay(shared, &pool.mempool, &tx) {
+            return Err(reject(shared, refusal));
+        }
         // A pending duplicate is the mempool's own refusal (`Known`); a
         // committed one is found here.
         if shared
@@ -652,10 +690,11 @@ fn submit(shared: &Shared, tx: VerifiedTx, wait: bool) -> Result<Answer, RpcErro
             .insert(tx, next, wait.then_some(sender))
             .map_err(|refused| {
                 let kind = match refused {
-                    Refused::Full(_) => "mempool_full",
+                    Refused::Full(_) | Refused::FullAtPrice { .. } => "mempool_full",
                     Refused::Known(_) => "known",
                     Refused::TooManyGapped { .. } => "nonce_gap",
-                    _ => "nonce",
+                    Refused::Underpriced { .. } => "underpriced",
+                    Refused::NonceUsed { .. } | Refused::NonceTooFar { .. } => "nonce",
                 };
                 reject(shared, RpcError::refused(kind, refused.to_string()))
             })?;
@@ -671,6 +710,40 @@ fn submit(shared: &Shared, tx: VerifiedTx, wait: bool) -> Result<Answer, RpcErro
     } else {
         Ok(Answer::Value(json!({ "tx": hash.to_string() })))
     }
+}
+
+/// Refuses what this node does not take for its price, and what its
+/// sender cannot pay for in the committed state: `gas_limit × gas_price +
+/// value`, with what its other pending transactions can take
+/// (`docs/economics.md`).
+fn can_pay(shared: &Shared, mempool: &Mempool, tx: &VerifiedTx) -> Result<(), RpcError> {
+    let body = tx.body();
+    let min = shared.min_gas_price();
+    if body.gas_price < min {
+        return Err(RpcError::refused(
+            "underpriced",
+            format!(
+                "gas price {} is below this node's minimum of {min}",
+                body.gas_price
+            ),
+        ));
+    }
+    let cost = crate::mempool::max_cost(tx);
+    if cost == 0 {
+        return Ok(());
+    }
+    let sender = tx.sender();
+    let need = cost.saturating_add(mempool.pending_cost(&sender, body.nonce));
+    let have = shared.store.balance(&sender).map_err(RpcError::state)?;
+    if need > have {
+        return Err(RpcError::refused(
+            "insufficient_funds",
+            format!(
+                "{sender} holds {have} and its pending transactions with this one can take {need} (gas limit × gas price + value each)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Hands an admitted transaction to the cluster's shared mempool, trying
@@ -725,12 +798,13 @@ fn simulate(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
         let from = p.address("from")?;
         let payload = payload(shared, &mut p)?;
         let gas_limit = p.u64("gas")?.unwrap_or(DEFAULT_GAS);
+        let value = p.amount("value")?.unwrap_or(0);
         // Accepted for the same shape as sendTransaction; a simulation
-        // has no nonce to check and waits for nothing.
-        let _ = (p.u64("nonce")?, p.bool("wait")?);
+        // has no nonce to check, pays no fee and waits for nothing.
+        let _ = (p.u64("nonce")?, p.bool("wait")?, p.amount("gas_price")?);
         p.done()?;
         within_read_cap(shared, gas_limit)?;
-        let tx = Tx::of_payload(from, payload.clone(), gas_limit, 0);
+        let tx = Tx::of_payload(from, payload.clone(), gas_limit, value);
         (reader.simulate_unsigned(tx, time), payload)
     };
     let simulation = simulation.map_err(|e| exec_error(&e))?;

@@ -145,19 +145,8 @@ pub(super) fn get_storage(shared: &Shared, mut p: Params) -> Result<Value, RpcEr
             "no block {height}: the chain is at {latest}"
         )));
     }
-    let state_root = if height == 0 {
-        tree::EMPTY_ROOT
-    } else {
-        block_record(shared, height)?.header.state_root
-    };
     let tree_key = StateKey::Storage(&address, &key).to_bytes();
-    let (value, proof) = if height == 0 {
-        (None, Vec::new())
-    } else {
-        let proven = tree::prove(&StateTree(&*shared.store), height, &tree_key)
-            .map_err(|e| RpcError::new(-32002, "fault", e.to_string()))?;
-        (proven.value, proven.proof)
-    };
+    let (state_root, value, proof) = proven(shared, height, &tree_key)?;
     Ok(json!({
         "address": address.to_string(),
         "key": hex(&key),
@@ -165,6 +154,67 @@ pub(super) fn get_storage(shared: &Shared, mut p: Params) -> Result<Value, RpcEr
         "proof": hex(&proof),
         "state_root": state_root.to_string(),
         "height": height,
+    }))
+}
+
+/// `tree_key`'s value after block `height` with its proof, and that
+/// block's state root. Height 0 is the genesis state (none: the empty
+/// tree, and no proof to give).
+fn proven(shared: &Shared, height: u64, tree_key: &[u8]) -> Result<Proof, RpcError> {
+    let tree = StateTree(&*shared.store);
+    let fault = |e: tree::TreeError<ward_state::StateError>| {
+        RpcError::new(-32002, "fault", format!("{e:?}"))
+    };
+    let state_root = if height == 0 {
+        tree::root(&tree, 0).map_err(fault)?
+    } else {
+        block_record(shared, height)?.header.state_root
+    };
+    if state_root == tree::EMPTY_ROOT && height == 0 {
+        return Ok((state_root, None, Vec::new()));
+    }
+    let proven = tree::prove(&tree, height, tree_key).map_err(fault)?;
+    Ok((state_root, proven.value, proven.proof))
+}
+
+/// A block's state root, a value in its tree and the proof of it.
+type Proof = (ward_primitives::Hash32, Option<Vec<u8>>, Vec<u8>);
+
+/// An account's or contract's balance after block `height` (default: the
+/// latest), with its proof against that block's state root.
+pub(super) fn get_balance(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
+    let address = p.address("address")?;
+    let latest = shared.store.height().map_err(RpcError::state)?;
+    let height = p.u64("height")?.unwrap_or(latest);
+    p.done()?;
+    if height > latest {
+        return Err(RpcError::not_found(format!(
+            "no block {height}: the chain is at {latest}"
+        )));
+    }
+    let tree_key = StateKey::Balance(&address).to_bytes();
+    let (state_root, value, proof) = proven(shared, height, &tree_key)?;
+    let balance = match &value {
+        None => 0,
+        Some(bytes) => <[u8; 16]>::try_from(bytes.as_slice())
+            .map(u128::from_le_bytes)
+            .map_err(|_| {
+                RpcError::new(
+                    -32002,
+                    "fault",
+                    "a balance in the state tree is not 16 bytes",
+                )
+            })?,
+    };
+    Ok(json!({
+        "address": address.to_string(),
+        "balance": balance.to_string(),
+        "value": value.as_deref().map(hex),
+        "proof": hex(&proof),
+        "state_root": state_root.to_string(),
+        "height": height,
+        "asset": shared.settings.asset.name,
+        "decimals": shared.settings.asset.decimals,
     }))
 }
 

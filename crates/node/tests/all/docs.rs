@@ -208,13 +208,15 @@ fn every_json_rpc_example_answers_in_its_documented_shape() {
             input: Vec::new(),
         },
     );
-    let real: [(&str, Value); 6] = [
+    let network = ok(&node, "getNetwork", json!({}));
+    let real: [(&str, Value); 7] = [
         ("0x2b20bcc5d5…8469", counter),
         ("0x6b97374baf…dc20", token),
         ("0xcc8f630787…a1ec", json!(from)),
         ("0xb0b0b0b0b0…b0b0", json!(format!("0x{}", "b0".repeat(32)))),
         ("0x8db9e8a7a3…eb20", committed["tx"].clone()),
-        ("0x0108000000…", json!(signed)),
+        ("0x0208000000…", json!(signed)),
+        ("0x5f4c1e2a0b…e0a1", network["genesis_root"].clone()),
     ];
     fn substitute(value: &mut Value, real: &[(&str, Value)]) {
         match value {
@@ -229,6 +231,16 @@ fn every_json_rpc_example_answers_in_its_documented_shape() {
             Value::Array(items) => items.iter_mut().for_each(|v| substitute(v, real)),
             _ => {}
         }
+    }
+    let methods: std::collections::BTreeSet<String> = examples
+        .iter()
+        .map(|(request, _)| serde_json::from_str::<Value>(request).unwrap()["method"].to_string())
+        .collect();
+    for method in ward_node::METHODS {
+        assert!(
+            methods.contains(&format!("{method:?}")),
+            "docs/node.md has no example of {method}"
+        );
     }
     for (request, answer) in examples {
         let mut request: Value = serde_json::from_str(&request).unwrap();

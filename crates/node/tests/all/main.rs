@@ -9,6 +9,7 @@ mod docs;
 mod explorer;
 mod layers;
 mod limits;
+mod money;
 #[cfg(feature = "etcd")]
 mod replicas;
 mod rpc;

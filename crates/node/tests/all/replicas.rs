@@ -32,6 +32,8 @@ fn replica(name: &str, dir: &Path, endpoints: &[String], backend: BackendKind, h
     // that state instead of replaying, and detecting, the others' blocks.
     cluster.propose = !halt;
     config.cluster = Some(cluster);
+    // The dev accounts funded; gas free, as the chain's minimum price is 0.
+    config.genesis = Some(ward_node::Genesis::dev(CHAIN));
     Node::start(config).unwrap()
 }
 

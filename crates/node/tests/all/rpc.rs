@@ -366,7 +366,10 @@ fn bad_transactions_are_refused_before_any_block() {
     node.shutdown().unwrap();
 
     // Without --dev, dev methods are refused.
-    let plain = dev_node("plain", |c| c.dev = false);
+    let plain = dev_node("plain", |c| {
+        c.dev = false;
+        c.genesis = Some(ward_node::Genesis::dev(&c.chain_id));
+    });
     for (method, params) in [
         (
             "sendTransaction",

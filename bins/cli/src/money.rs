@@ -1,0 +1,231 @@
+//! The native asset on the command line (`docs/economics.md`): `ward
+//! genesis` writes a chain's genesis, `ward balance` reads a balance (with
+//! its proof, from a node), `ward transfer` moves value.
+
+use std::{io::Write, path::PathBuf, process::ExitCode};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use serde_json::json;
+use ward_chain::tx::Payload;
+use ward_cli::parse::{self, Amount, whole_units};
+use ward_executor::Tx;
+use ward_node::genesis::{Amount as GenesisAmount, Asset, Genesis};
+use ward_state::StateRead;
+
+use crate::{
+    chain::{self, Access, Common, Payment, Signer},
+    client::Client,
+};
+
+/// `ward genesis FILE`.
+#[derive(Args, Debug)]
+pub(crate) struct GenesisArgs {
+    /// Where to write the genesis (refused if it exists).
+    file: PathBuf,
+    /// The chain id.
+    #[arg(long, default_value = "ward-main")]
+    chain_id: String,
+    /// An account to fund, as ADDRESS=AMOUNT in the smallest unit
+    /// (repeatable). Without any, dev account 0 is funded, whose key is
+    /// public: replace it before a chain holds anything of value.
+    #[arg(long, value_name = "ADDRESS=AMOUNT")]
+    fund: Vec<String>,
+    /// The lowest gas price a transaction may name.
+    #[arg(long, default_value = "1", value_parser = parse::amount_arg)]
+    min_gas_price: u128,
+    /// Who receives fees (default: they are burned).
+    #[arg(long, value_name = "ADDRESS")]
+    fee_collector: Option<String>,
+    /// The asset's name.
+    #[arg(long, default_value = "WARD")]
+    asset: String,
+    /// The asset's decimals.
+    #[arg(long, default_value_t = 18)]
+    decimals: u8,
+}
+
+pub(crate) fn genesis(args: GenesisArgs) -> anyhow::Result<ExitCode> {
+    let mut genesis = Genesis {
+        chain_id: args.chain_id,
+        asset: Asset {
+            name: args.asset,
+            decimals: args.decimals,
+        },
+        min_gas_price: GenesisAmount(args.min_gas_price),
+        fee_collector: args
+            .fee_collector
+            .map(|a| chain::address(&a).map(|a| a.to_string()))
+            .transpose()?,
+        ..Genesis::template("ward-main", ward_primitives::Address::default(), 0)
+    };
+    genesis.balances.clear();
+    if args.fund.is_empty() {
+        let dev =
+            ward_chain::tx::account_address(&ward_chain::tx::dev_key(0).verifying_key().to_bytes());
+        genesis.balances.insert(
+            dev.to_string(),
+            GenesisAmount(ward_node::genesis::DEV_BALANCE),
+        );
+        eprintln!(
+            "note: funded dev account 0 ({dev}), whose key anyone can derive: pass --fund ADDRESS=AMOUNT for a real chain"
+        );
+    }
+    for fund in &args.fund {
+        let (address, amount) = fund
+            .split_once('=')
+            .with_context(|| format!("--fund {fund:?}: expected ADDRESS=AMOUNT"))?;
+        let address = chain::address(address)?;
+        let amount = parse::amount_arg(amount)?;
+        genesis
+            .balances
+            .insert(address.to_string(), GenesisAmount(amount));
+    }
+    genesis.check().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let json = serde_json::to_string_pretty(&genesis)? + "\n";
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&args.file)
+        .with_context(|| format!("cannot create {}", crate::path_hint(&args.file)))?;
+    file.write_all(json.as_bytes())?;
+    println!(
+        "wrote {} (chain {}): start a node with `ward serve --genesis {}`",
+        args.file.display(),
+        genesis.chain_id,
+        args.file.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ward balance ADDR`.
+#[derive(Args, Debug)]
+pub(crate) struct BalanceArgs {
+    /// The account's or contract's address.
+    address: String,
+    /// The balance after this block (default: the latest; with --node).
+    #[arg(long, value_parser = parse::u64_arg)]
+    height: Option<u64>,
+    #[command(flatten)]
+    common: Common,
+}
+
+/// `amount` both ways: `1500000 (1.5 WARD)`.
+pub(crate) fn shown(amount: u128, asset: &str, decimals: u8) -> String {
+    format!("{amount} ({} {asset})", whole_units(amount, decimals))
+}
+
+pub(crate) fn balance(args: BalanceArgs) -> anyhow::Result<ExitCode> {
+    let address = chain::address(&args.address)?;
+    let (object, asset, decimals) = match &args.common.node {
+        Some(url) => {
+            let client = Client::new(url)?;
+            let mut params = json!({ "address": address.to_string() });
+            if let Some(height) = args.height {
+                params["height"] = json!(height);
+            }
+            let answer = client.call("getBalance", params)?;
+            let asset = answer["asset"].as_str().unwrap_or("WARD").to_owned();
+            let decimals = answer["decimals"]
+                .as_u64()
+                .and_then(|d| u8::try_from(d).ok())
+                .context("the node names no asset decimals")?;
+            (answer, asset, decimals)
+        }
+        None => {
+            if args.height.is_some() {
+                bail!("--height needs --node: a data directory answers for its latest state");
+            }
+            let exec = chain::open(&args.common, Access::Read)?;
+            let balance = exec.store().balance(&address)?;
+            let asset = Asset::default();
+            let object = json!({ "address": address.to_string(), "balance": balance.to_string() });
+            (object, asset.name, asset.decimals)
+        }
+    };
+    let balance: u128 = object["balance"]
+        .as_str()
+        .and_then(|b| b.parse().ok())
+        .context("the balance is not a decimal string")?;
+    let mut out = std::io::stdout().lock();
+    if args.common.json {
+        let mut object = object;
+        object["whole"] = json!(whole_units(balance, decimals));
+        writeln!(out, "{object}")?;
+    } else {
+        writeln!(out, "balance:   {}", shown(balance, &asset, decimals))?;
+        if let Some(height) = object["height"].as_u64() {
+            writeln!(out, "height:    {height}")?;
+            writeln!(
+                out,
+                "root:      {}",
+                object["state_root"].as_str().unwrap_or("")
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ward transfer TO AMOUNT`.
+#[derive(Args, Debug)]
+pub(crate) struct TransferArgs {
+    /// Who receives it: an account (or a contract, whose `main` runs with
+    /// no input).
+    to: String,
+    /// How much: an integer in the smallest unit, or whole units with a
+    /// point (`1.5`).
+    #[arg(value_parser = parse::amount)]
+    amount: Amount,
+    /// Gas limit (default 100000).
+    #[arg(long, value_parser = parse::gas_arg)]
+    gas: Option<u64>,
+    /// The gas price (default: the node's minimum); needs --node.
+    #[arg(long, value_parser = parse::amount_arg, value_name = "PRICE")]
+    gas_price: Option<u128>,
+    /// The sender's address (with --node, one of the node's dev accounts,
+    /// the first by default).
+    #[arg(long, conflicts_with = "key")]
+    sender: Option<String>,
+    /// Sign with this key file (`ward key new`); needs --node.
+    #[arg(long, value_name = "FILE")]
+    key: Option<PathBuf>,
+    #[command(flatten)]
+    common: Common,
+}
+
+/// `ward transfer`'s gas limit when `--gas` is not given: a plain
+/// transfer pays its intrinsic cost only.
+pub(crate) const DEFAULT_TRANSFER_GAS: u64 = 100_000;
+
+pub(crate) fn transfer(args: TransferArgs) -> anyhow::Result<ExitCode> {
+    let gas = crate::gas_or_default(args.gas, DEFAULT_TRANSFER_GAS);
+    let to = chain::address(&args.to)?;
+    let payment = Payment {
+        value: Some(args.amount),
+        gas_price: args.gas_price,
+    };
+    if let Some(url) = &args.common.node {
+        let payload = Payload::Call {
+            to,
+            input: Vec::new(),
+        };
+        let signer = Signer::of(args.key.as_ref(), args.sender.as_ref())?;
+        return crate::remote::submit(
+            url,
+            (payload, gas, &payment),
+            signer,
+            &args.common,
+            (None, None),
+        );
+    }
+    chain::no_key(args.key.as_ref())?;
+    let exec = chain::open(&args.common, Access::Write)?;
+    let tx = Tx::Call {
+        sender: chain::sender(args.sender.as_ref())?,
+        to,
+        input: Vec::new(),
+        gas_limit: gas,
+        value: payment.local_value()?,
+    };
+    chain::submit(&exec, tx, &args.common, (None, None))
+}

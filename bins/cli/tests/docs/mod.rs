@@ -612,3 +612,20 @@ fn the_readme_json_example_has_the_binary_s_keys() {
     let keys = |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
     assert_eq!(keys(&shown), keys(&printed), "README.md's json block");
 }
+
+/// docs/economics.md states `ward transfer`'s default gas.
+#[test]
+fn the_economics_document_states_the_transfer_gas() {
+    let doc = std::fs::read_to_string(root().join("docs/economics.md")).unwrap();
+    let help = ward(&["transfer", "--help"]);
+    let help = String::from_utf8_lossy(&help.stdout).into_owned();
+    let default = help
+        .split("Gas limit (default ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .expect("ward transfer --help states its default gas");
+    assert!(
+        doc.contains(&format!("| `ward transfer`'s default gas | {default} |")),
+        "docs/economics.md states another default than {default}"
+    );
+}

@@ -269,3 +269,35 @@ fn every_json_rpc_example_answers_in_its_documented_shape() {
     }
     node.shutdown().unwrap();
 }
+
+#[test]
+fn the_economics_document_states_the_constants_and_a_genesis_that_reads() {
+    use ward_node::genesis::{DEV_BALANCE, MAX_DECIMALS};
+    let doc = doc("economics.md");
+    let rows = [
+        format!(
+            "| replacement price | {} % |",
+            ward_node::mempool::REPLACE_PERCENT
+        ),
+        format!(
+            "| dev account balance | 10^{} (10^9 × 10^18) |",
+            DEV_BALANCE.ilog10()
+        ),
+        format!("| most decimals | {MAX_DECIMALS} |"),
+    ];
+    for row in rows {
+        assert!(doc.contains(&row), "docs/economics.md lacks {row:?}");
+    }
+    assert_eq!(DEV_BALANCE, 10u128.pow(27));
+    assert!(doc.contains(&format!(
+        "at most {} transactions pending (`MAX_NONCE_GAP`)",
+        ward_node::mempool::MAX_NONCE_GAP
+    )));
+    // The genesis example reads, with a real address for the elided one.
+    let start = doc.find("```json\n").unwrap() + 8;
+    let end = start + doc[start..].find("```").unwrap();
+    let example = doc[start..end].replace("0x…", &format!("0x{}", "ab".repeat(32)));
+    let genesis = ward_node::Genesis::from_json(example.as_bytes()).unwrap();
+    assert_eq!(genesis.chain_limits().max_block_gas, 200_000_000);
+    assert_eq!(genesis.fees().unwrap().collector, None);
+}

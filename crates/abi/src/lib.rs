@@ -24,7 +24,7 @@
 //! assert!(f.results().is_empty());
 //! assert!(f.uses().memory && f.uses().gas && !f.uses().suspends);
 //! assert_eq!(f.cost().to_string(), "host_call + host_per_byte * len");
-//! assert_eq!(HostFn::ALL.len(), 34);
+//! assert_eq!(HostFn::ALL.len(), 39);
 //! ```
 
 #![no_std]
@@ -41,7 +41,13 @@ pub use rules::{Cost, Rate, Term, Unit, Use, Uses};
 pub const MODULE: &str = "ward";
 
 /// Version of this table. Bumped on any change of name, signature or meaning.
-pub const ABI_VERSION: u32 = 5;
+/// Version 6 added the native asset: `call_value`, `balance`, `transfer`,
+/// `call_with_value` and `create_with_value`.
+pub const ABI_VERSION: u32 = 6;
+
+/// Bytes of an amount of the native asset in guest memory: a `u128`,
+/// little-endian.
+pub const AMOUNT_BYTES: u32 = 16;
 
 /// Longest storage key, in bytes.
 pub const MAX_KEY_BYTES: u32 = 256;
@@ -244,6 +250,27 @@ macro_rules! for_each_host_function {
             /// the deploy's output) or 2 (failed). Its fixed cost is a state lookup's: the
             /// new address is looked up.
             create Create(code: i32, code_len: i32, input: i32, input_len: i32, salt: i32, gas: i64) -> i32 { uses [Memory, Gas, Suspends, Stack] cost [StorageRead + HostPerByte * bytes(code_len, input_len)] }
+            /// Writes the native asset this call received (16 bytes, a little-endian `u128`)
+            /// to `dst`: a transaction's value for its top frame, a `call_with_value`'s for a
+            /// callee, 0 otherwise (`docs/economics.md`).
+            call_value CallValue(dst: i32) { uses [Memory] cost [] }
+            /// Writes the native-asset balance of the account or contract at the 32-byte
+            /// address `addr` (16 bytes, a little-endian `u128`) to `dst`.
+            balance Balance(addr: i32, dst: i32) { uses [Memory, Gas] cost [StorageRead] }
+            /// Moves the amount at `amount` (16 bytes, a little-endian `u128`) from the running
+            /// contract to the account or contract at the 32-byte address `addr`, without
+            /// running any code there; returns 0, or 1 (and moves nothing) when the contract
+            /// holds less. Undone if the frame reverts. Traps with `host_error` in a read-only call.
+            transfer Transfer(addr: i32, amount: i32) -> i32 { uses [Memory, Gas] cost [StorageWrite] }
+            /// As `call`, moving the amount at `value` (16 bytes, a little-endian `u128`) from
+            /// the caller to the callee first: the callee's `call_value`. The move is undone with
+            /// the callee's writes when it reverts or fails; a caller that holds less, a
+            /// read-only or a delegate call with a nonzero value, fail (2) without running it.
+            call_with_value CallWithValue(addr: i32, input: i32, input_len: i32, gas: i64, flags: i32, value: i32) -> i32 { uses [Memory, Gas, Suspends, Stack] cost [StorageRead + HostPerByte * bytes(input_len)] }
+            /// As `create`, moving the amount at `value` (16 bytes, a little-endian `u128`) from
+            /// the caller to the new contract before its deploy runs; a caller that holds less
+            /// fails (2) without deploying.
+            create_with_value CreateWithValue(code: i32, code_len: i32, input: i32, input_len: i32, salt: i32, gas: i64, value: i32) -> i32 { uses [Memory, Gas, Suspends, Stack] cost [StorageRead + HostPerByte * bytes(code_len, input_len)] }
             /// Returns the length of the last call's return data (its output).
             return_data_size ReturnDataSize() -> i32 { uses [] cost [] }
             /// Copies `len` bytes of the last call's return data, from `offset`, to `dst`.

@@ -43,13 +43,21 @@ fn every_rule_is_consistent_with_the_others() {
                 assert_eq!(f.params()[usize::from(i)], ValType::I32, "{f}: {cost}");
             }
         }
-        let suspends = matches!(f, HostFn::Call | HostFn::Create);
+        let suspends = matches!(
+            f,
+            HostFn::Call | HostFn::Create | HostFn::CallWithValue | HostFn::CreateWithValue
+        );
         assert_eq!(uses.suspends, suspends, "{f}");
         // The functions that run other code know where the caller's stack
         // ends.
         let runs_code = matches!(
             f,
-            HostFn::Call | HostFn::Create | HostFn::VmRun | HostFn::VmResume
+            HostFn::Call
+                | HostFn::Create
+                | HostFn::CallWithValue
+                | HostFn::CreateWithValue
+                | HostFn::VmRun
+                | HostFn::VmResume
         );
         assert_eq!(uses.stack, runs_code, "{f}");
         let vm = matches!(

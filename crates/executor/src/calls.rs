@@ -163,6 +163,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                         read_only,
                         delegate,
                         stack_base,
+                        value,
                     },
                 ) => {
                     let call = CallRequest {
@@ -172,6 +173,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                         read_only,
                         delegate,
                         stack_base,
+                        value,
                     };
                     self.enter(&mut frames, running, call)?
                 }
@@ -183,6 +185,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                         salt,
                         gas,
                         stack_base,
+                        value,
                     },
                 ) => {
                     let request = create::CreateRequest {
@@ -191,6 +194,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                         salt,
                         gas: Gas::new(gas),
                         stack_base,
+                        value,
                     };
                     self.create(&mut frames, running, request)?
                 }
@@ -236,28 +240,49 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             },
         };
         let caller = frames.current;
-        let callee = callee.filter(|(_, kind)| !call.delegate || *kind == caller.kind);
-        let Some((code, kind)) = callee else {
-            return Ok(running.resume(Reply::Call {
+        let read_only = caller.read_only || call.read_only;
+        // Value moves only in a plain call: a read-only call may not move
+        // it, and a delegate call runs as the caller, who keeps its own.
+        let value_ok = call.value == 0 || !(read_only || call.delegate);
+        let callee = callee
+            .filter(|(_, kind)| !call.delegate || *kind == caller.kind)
+            .filter(|_| value_ok);
+        let failed = |running: ward_vm::Running| {
+            running.resume(Reply::Call {
                 status: CALL_FAILED,
                 return_data: Vec::new(),
                 gas_used: 0,
-            }));
+            })
         };
-        let read_only = caller.read_only || call.read_only;
+        let Some((code, kind)) = callee else {
+            return Ok(failed(running));
+        };
         let (address, from) = if call.delegate {
             (caller.address, caller.caller)
         } else {
             (call.to, caller.address)
         };
+        let checkpoint = lock(&frames.journal).checkpoint();
+        if call.value > 0 {
+            // Inside the callee's checkpoint: its revert gives it back.
+            match lock(&frames.journal).transfer(caller.address, call.to, call.value) {
+                Ok(()) => {}
+                Err(ward_state::Transfer::Insufficient { .. }) => {
+                    drop(slot);
+                    return Ok(failed(running));
+                }
+                Err(ward_state::Transfer::Store(e)) => return Err(ExecError::State(e)),
+            }
+        }
         frames.waiting.push(Waiting {
             running,
-            checkpoint: lock(&frames.journal).checkpoint(),
+            checkpoint,
             current: caller,
             created: None,
             slot: std::mem::replace(&mut frames.slot, slot),
         });
         let frame = Frame {
+            value: call.value,
             journal: frames.journal.clone(),
             address,
             caller: from,

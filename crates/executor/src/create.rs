@@ -29,6 +29,8 @@ pub(crate) struct CreateRequest {
     pub(crate) gas: Gas,
     /// Where the deploy's stack starts.
     pub(crate) stack_base: u32,
+    /// The native asset moved to the new contract before its deploy.
+    pub(crate) value: u128,
 }
 
 /// The contract a waiting creator's `ward.create` is deploying.
@@ -102,6 +104,16 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             return Ok(resume(running, CALL_FAILED, Vec::new(), Gas::ZERO));
         }
         let checkpoint = lock(&frames.journal).checkpoint();
+        if request.value > 0 {
+            // Inside the deploy's checkpoint: a failed deploy gives it back.
+            match lock(&frames.journal).transfer(creator.address, address, request.value) {
+                Ok(()) => {}
+                Err(ward_state::Transfer::Insufficient { .. }) => {
+                    return Ok(resume(running, CALL_FAILED, Vec::new(), Gas::ZERO));
+                }
+                Err(ward_state::Transfer::Store(e)) => return Err(ExecError::State(e)),
+            }
+        }
         let info = ContractInfo {
             code_hash,
             deployer: creator.address,
@@ -117,7 +129,12 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     )));
                 };
                 if !deploys {
-                    return Ok(self.store_as_is(frames, running, request, (address, info)));
+                    return Ok(self.store_as_is(
+                        frames,
+                        running,
+                        request,
+                        (address, info, checkpoint),
+                    ));
                 }
                 let empty = ContractInfo {
                     code_hash: Hash32(CodeHash::of(&[]).0),
@@ -137,6 +154,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     match self.check_wasm_deploy(&request.code, kind, request.gas) {
                         Ok(checked) => checked,
                         Err((_, used)) => {
+                            lock(&frames.journal).revert(checkpoint);
                             return Ok(resume(running, CALL_FAILED, Vec::new(), used));
                         }
                     };
@@ -159,6 +177,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             slot: frames.slot.replace(slot),
         });
         let frame = Frame {
+            value: request.value,
             journal: frames.journal.clone(),
             address,
             caller: creator.address,
@@ -189,9 +208,10 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         frames: &mut Frames<S>,
         running: Running,
         request: CreateRequest,
-        (address, info): (Address, ContractInfo),
+        (address, info, checkpoint): (Address, ContractInfo, ward_state::Checkpoint),
     ) -> Progress {
         let Ok(charge) = self.deploy_charge(&request.code, request.gas) else {
+            lock(&frames.journal).revert(checkpoint);
             return resume(running, CALL_FAILED, Vec::new(), request.gas);
         };
         put_contract(&frames.journal, address, info, request.code);

@@ -15,6 +15,7 @@ pub fn scratch_chain() -> (Box<dyn Chain>, ScratchJournal) {
         ward_state::MemoryStore::default(),
     )))));
     let frame = Frame {
+        value: 0,
         journal: journal.clone(),
         address: Address::default(),
         caller: Address::default(),
@@ -47,6 +48,8 @@ pub(crate) struct Frame<S: StateCommit + Send + Sync + 'static> {
     pub(crate) height: u64,
     pub(crate) time: u64,
     pub(crate) read_only: bool,
+    /// The native asset this frame received (`ward.call_value`).
+    pub(crate) value: u128,
 }
 
 impl<S: StateCommit + Send + Sync + 'static> Chain for Frame<S> {
@@ -96,6 +99,27 @@ impl<S: StateCommit + Send + Sync + 'static> Chain for Frame<S> {
 
     fn block_time(&self) -> u64 {
         self.time
+    }
+
+    fn call_value(&self) -> u128 {
+        self.value
+    }
+
+    fn balance(&mut self, address: &[u8; 32]) -> Result<u128, ChainError> {
+        lock(&self.journal)
+            .balance(&Address(*address))
+            .map_err(state_fault)
+    }
+
+    fn transfer(&mut self, to: &[u8; 32], amount: u128) -> Result<bool, ChainError> {
+        if self.read_only {
+            return Err(ChainError::refused("a transfer in a read-only call"));
+        }
+        match lock(&self.journal).transfer(self.address, Address(*to), amount) {
+            Ok(()) => Ok(true),
+            Err(ward_state::Transfer::Insufficient { .. }) => Ok(false),
+            Err(ward_state::Transfer::Store(e)) => Err(state_fault(e)),
+        }
     }
 
     fn code(&mut self, hash: &[u8; 32]) -> Result<Option<Vec<u8>>, ChainError> {

@@ -282,6 +282,8 @@ struct Deployed {
     height: u64,
     time: u64,
     kind: CodeKind,
+    /// The native asset the deploy moved to it.
+    value: u128,
 }
 
 /// The running frame, as the frames it starts see it.
@@ -305,6 +307,7 @@ impl Deployed {
         journal: &SharedJournal<S>,
     ) -> Frame<S> {
         Frame {
+            value: self.value,
             journal: journal.clone(),
             address: self.address,
             caller: self.deployer,
@@ -407,6 +410,8 @@ struct CallRequest {
     delegate: bool,
     /// Where the callee's stack starts.
     stack_base: u32,
+    /// The native asset moved to the callee.
+    value: u128,
 }
 
 /// The journal shared by the frames of a block.
@@ -655,6 +660,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             gas_limit,
         };
         let frame = Frame {
+            value: 0,
             journal: journal.clone(),
             address: to,
             caller: sender,
@@ -700,6 +706,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 let (code, kind) = self.code_of(journal, to)?;
                 move_value(journal, *sender, *to, value)?;
                 let frame = Frame {
+                    value,
                     journal: journal.clone(),
                     address: *to,
                     caller: *sender,
@@ -734,6 +741,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     height,
                     time,
                     kind: *kind,
+                    value,
                 };
                 move_value(journal, *sender, address, value)?;
                 let execution = self.deploy(journal, (tx, id), code, left, deployed)?;

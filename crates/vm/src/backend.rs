@@ -419,6 +419,9 @@ pub enum Request {
         /// budget ([`crate::CallContext::with_stack_base`]): the caller's
         /// depth at the call plus `ward_abi::call::STACK_UNITS`.
         stack_base: u32,
+        /// The native asset moved to the callee (`ward.call_with_value`;
+        /// 0 for `ward.call`).
+        value: u128,
     },
     /// `ward.create`: deploy `code` as a contract of the caller's kind,
     /// running its deploy with `input` and at most `gas`, then resume with
@@ -434,6 +437,9 @@ pub enum Request {
         gas: u64,
         /// Where the deploy's stack starts, as for [`Request::Call`].
         stack_base: u32,
+        /// The native asset moved to the new contract
+        /// (`ward.create_with_value`; 0 for `ward.create`).
+        value: u128,
     },
 }
 

@@ -14,4 +14,5 @@ mod parallel;
 mod runtimes;
 mod signed;
 mod tier;
+mod value;
 mod wasi;

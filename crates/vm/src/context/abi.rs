@@ -122,8 +122,23 @@ impl CallContext {
             HostFn::HashSha256 | HostFn::HashKeccak256 | HostFn::HashBlake3 => {
                 hash(f, args, memory)
             }
-            HostFn::Call => self.call(args, memory),
-            HostFn::Create => self.create(args, memory),
+            HostFn::Call => self.call(args, memory, None),
+            HostFn::Create => self.create(args, memory, None),
+            HostFn::CallWithValue => {
+                let value = read_amount(args.i32(5), memory, "call_with_value: value")?;
+                self.call(args, memory, Some(value))
+            }
+            HostFn::CreateWithValue => {
+                let value = read_amount(args.i32(6), memory, "create_with_value: value")?;
+                self.create(args, memory, Some(value))
+            }
+            HostFn::CallValue => {
+                let dst = checked_range(args.i32(0), 16, memory.len(), "call_value: destination")?;
+                memory[dst].copy_from_slice(&self.chain.call_value().to_le_bytes());
+                Ok(None)
+            }
+            HostFn::Balance => self.balance(args, memory),
+            HostFn::Transfer => self.transfer(args, memory),
             HostFn::ReturnDataSize => count_i32(self.return_data.len()),
             HostFn::ReturnDataRead => self.return_data_read(args, memory),
             HostFn::VerifyEd25519 => verify_ed25519(args, memory),
@@ -268,7 +283,33 @@ impl CallContext {
 
     /// `ward.call`: checks the request and suspends with it; the embedder
     /// runs the callee and [`CallContext::complete_call`] finishes the call.
-    fn call(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+    fn balance(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+        let addr = checked_range(args.i32(0), 32, memory.len(), "balance: address")?;
+        let dst = checked_range(args.i32(1), 16, memory.len(), "balance: destination")?;
+        let mut address = [0u8; 32];
+        address.copy_from_slice(&memory[addr]);
+        let balance = self
+            .chain
+            .balance(&address)
+            .map_err(|e| self.chain_stop(e))?;
+        memory[dst].copy_from_slice(&balance.to_le_bytes());
+        Ok(None)
+    }
+
+    fn transfer(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+        let addr = checked_range(args.i32(0), 32, memory.len(), "transfer: address")?;
+        let amount = read_amount(args.i32(1), memory, "transfer: amount")?;
+        let mut to = [0u8; 32];
+        to.copy_from_slice(&memory[addr]);
+        let moved = self
+            .chain
+            .transfer(&to, amount)
+            .map_err(|e| self.chain_stop(e))?;
+        Ok(Some(Value::I32(i32::from(!moved))))
+    }
+
+    /// `ward.call` (`value`: none) and `ward.call_with_value`.
+    fn call(&mut self, args: Args<'_>, memory: &mut [u8], value: Option<u128>) -> Answer {
         let address = checked_range(args.i32(0), 32, memory.len(), "call: address")?;
         let input = args.range(1, 2, memory, "call: input")?;
         let requested = match args.i64(3) {
@@ -294,12 +335,13 @@ impl CallContext {
             read_only: flags & ward_abi::call::READ_ONLY != 0,
             delegate: flags & ward_abi::call::DELEGATE != 0,
             stack_base: self.stack_above(ward_abi::call::STACK_UNITS),
+            value: value.unwrap_or(0),
         }))
     }
 
     /// `ward.create`: suspends with the deploy for the embedder, which runs
     /// it and [`CallContext::complete_call`] finishes it, as for a call.
-    fn create(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+    fn create(&mut self, args: Args<'_>, memory: &mut [u8], value: Option<u128>) -> Answer {
         let code = args.range(0, 1, memory, "create: code")?;
         let input = args.range(2, 3, memory, "create: input")?;
         let salt = checked_range(args.i32(4), 32, memory.len(), "create: salt")?;
@@ -318,6 +360,7 @@ impl CallContext {
             salt: salt_bytes,
             gas: requested.min(self.gas_left.get() - self.gas_left.get() / 64),
             stack_base: self.stack_above(ward_abi::call::STACK_UNITS),
+            value: value.unwrap_or(0),
         }))
     }
 
@@ -333,6 +376,14 @@ impl CallContext {
         memory[dst].copy_from_slice(&self.return_data[src]);
         Ok(None)
     }
+}
+
+/// An amount of the native asset at `at`: 16 bytes, a little-endian `u128`.
+fn read_amount(at: i32, memory: &[u8], what: &str) -> Result<u128, HostStop> {
+    let range = checked_range(at, 16, memory.len(), what)?;
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&memory[range]);
+    Ok(u128::from_le_bytes(bytes))
 }
 
 /// `caller` and `self_address`: a 32-byte address into guest memory.

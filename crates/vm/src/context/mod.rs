@@ -88,6 +88,35 @@ pub trait Chain: Send {
         let _ = address;
         Ok(None)
     }
+
+    /// The native asset this call received (`ward.call_value`). The
+    /// default: none.
+    fn call_value(&self) -> u128 {
+        0
+    }
+
+    /// The native-asset balance of `address` (`ward.balance`). The
+    /// default has no asset.
+    ///
+    /// # Errors
+    ///
+    /// A refusal where there is no asset; a fault when the state fails.
+    fn balance(&mut self, address: &[u8; 32]) -> Result<u128, ChainError> {
+        let _ = address;
+        Err(ChainError::refused("this chain has no native asset"))
+    }
+
+    /// Moves `amount` from the running contract to `to` (`ward.transfer`):
+    /// `Ok(false)`, moving nothing, when the contract holds less.
+    ///
+    /// # Errors
+    ///
+    /// A refusal in a read-only call or where there is no asset; a fault
+    /// when the state fails.
+    fn transfer(&mut self, to: &[u8; 32], amount: u128) -> Result<bool, ChainError> {
+        let _ = (to, amount);
+        Err(ChainError::refused("this chain has no native asset"))
+    }
 }
 
 /// No chain: storage and events trap with `host_error`; the context reads

@@ -88,6 +88,48 @@ pub(crate) fn build_linker(
             Box::new(abi_call_suspending(caller, HostFn::Create, args))
         },
     )?;
+    // And their forms that move value (ABI version 6).
+    linker.func_wrap_async(
+        ward_abi::MODULE,
+        HostFn::CallWithValue.name(),
+        |caller: Caller<'_, StoreData>,
+         (addr, input, len, gas, flags, value): (i32, i32, i32, i64, i32, i32)| {
+            let args = vec![
+                Value::I32(addr),
+                Value::I32(input),
+                Value::I32(len),
+                Value::I64(gas),
+                Value::I32(flags),
+                Value::I32(value),
+            ];
+            Box::new(abi_call_suspending(caller, HostFn::CallWithValue, args))
+        },
+    )?;
+    linker.func_wrap_async(
+        ward_abi::MODULE,
+        HostFn::CreateWithValue.name(),
+        |caller: Caller<'_, StoreData>,
+         (code, code_len, input, input_len, salt, gas, value): (
+            i32,
+            i32,
+            i32,
+            i32,
+            i32,
+            i64,
+            i32,
+        )| {
+            let args = vec![
+                Value::I32(code),
+                Value::I32(code_len),
+                Value::I32(input),
+                Value::I32(input_len),
+                Value::I32(salt),
+                Value::I64(gas),
+                Value::I32(value),
+            ];
+            Box::new(abi_call_suspending(caller, HostFn::CreateWithValue, args))
+        },
+    )?;
     linker.allow_shadowing(false);
     for (index, import) in config.host_imports.iter().enumerate() {
         define_host(

@@ -1,0 +1,171 @@
+//! Value between contracts (ABI version 6, `docs/economics.md`):
+//! `call_with_value`, `transfer`, `balance` and `call_value`, a revert
+//! that takes back exactly the reverted frames' moves, and calls that may
+//! not move value, on both backends with the same receipts and balances.
+
+#![allow(clippy::unwrap_used, reason = "test")]
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use ward_executor::{Executor, Tx, contract_address};
+use ward_primitives::{Address, Hash32};
+use ward_state::{MemoryStore, Receipt, StateRead};
+use ward_vm::{BackendKind, CodeHash, Config};
+
+const ALICE: Address = Address([0xa1; 32]);
+const GAS: u64 = 5_000_000;
+
+/// Calls or pays the contract whose address is the input's first 32
+/// bytes; byte 32 says how: 0 `call_with_value` of 100 (outputs the
+/// status), 1 `transfer` of 50, 2 `call_with_value` of 100 and then
+/// revert, 3 its own balance, 4 `transfer` of more than it holds, 5 a
+/// read-only `call_with_value` of 100.
+const PAYER: &str = r#"(module
+  (import "ward" "input_read" (func $in (param i32 i32 i32)))
+  (import "ward" "output_write" (func $out (param i32 i32)))
+  (import "ward" "exit" (func $exit (param i32)))
+  (import "ward" "gas_left" (func $gas (result i64)))
+  (import "ward" "call_with_value" (func $callv (param i32 i32 i32 i64 i32 i32) (result i32)))
+  (import "ward" "transfer" (func $transfer (param i32 i32) (result i32)))
+  (import "ward" "balance" (func $balance (param i32 i32)))
+  (import "ward" "self_address" (func $self (param i32)))
+  (memory (export "memory") 1)
+  (func (export "main") (local $op i32)
+    (call $in (i32.const 0) (i32.const 0) (i32.const 33))
+    (local.set $op (i32.load8_u (i32.const 32)))
+    (i64.store (i32.const 48) (i64.const 100))
+    (i64.store (i32.const 56) (i64.const 0))
+    (if (i32.eq (local.get $op) (i32.const 1)) (then
+      (i64.store (i32.const 48) (i64.const 50))
+      (i32.store (i32.const 64) (call $transfer (i32.const 0) (i32.const 48)))
+      (call $out (i32.const 64) (i32.const 4))
+      (return)))
+    (if (i32.eq (local.get $op) (i32.const 3)) (then
+      (call $self (i32.const 96))
+      (call $balance (i32.const 96) (i32.const 128))
+      (call $out (i32.const 128) (i32.const 16))
+      (return)))
+    (if (i32.eq (local.get $op) (i32.const 4)) (then
+      (i64.store (i32.const 48) (i64.const 1000000))
+      (i32.store (i32.const 64) (call $transfer (i32.const 0) (i32.const 48)))
+      (call $out (i32.const 64) (i32.const 4))
+      (return)))
+    (i32.store (i32.const 64)
+      (call $callv (i32.const 0) (i32.const 200) (i32.const 0)
+        (i64.sub (call $gas) (i64.const 100000))
+        (i32.eq (local.get $op) (i32.const 5))
+        (i32.const 48)))
+    (call $out (i32.const 64) (i32.const 4))
+    (if (i32.eq (local.get $op) (i32.const 2)) (then (call $exit (i32.const 7))))))"#;
+
+/// Stores and outputs the value it received; reverts when it is 13.
+const RECEIVER: &str = r#"(module
+  (import "ward" "call_value" (func $value (param i32)))
+  (import "ward" "output_write" (func $out (param i32 i32)))
+  (import "ward" "storage_write" (func $put (param i32 i32 i32 i32)))
+  (import "ward" "exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "v")
+  (func (export "main")
+    (call $value (i32.const 16))
+    (call $put (i32.const 0) (i32.const 1) (i32.const 16) (i32.const 16))
+    (call $out (i32.const 16) (i32.const 16))
+    (if (i64.eq (i64.load (i32.const 16)) (i64.const 13)) (then (call $exit (i32.const 1))))))"#;
+
+fn address_of(wat: &str) -> Address {
+    let code = wat::parse_str(wat).unwrap();
+    contract_address(&ALICE, &Hash32(CodeHash::of(&code).0), &[])
+}
+
+fn deploy(wat: &str, value: u128) -> Tx {
+    Tx::Deploy {
+        sender: ALICE,
+        code: wat::parse_str(wat).unwrap(),
+        input: Vec::new(),
+        gas_limit: 50_000_000,
+        salt: Vec::new(),
+        kind: Default::default(),
+        value,
+    }
+}
+
+fn call(to: Address, input: Vec<u8>, value: u128) -> Tx {
+    Tx::Call {
+        sender: ALICE,
+        to,
+        input,
+        gas_limit: GAS,
+        value,
+    }
+}
+
+fn pay(target: Address, op: u8) -> Tx {
+    let mut input = target.0.to_vec();
+    input.push(op);
+    call(address_of(PAYER), input, 0)
+}
+
+#[test]
+fn value_moves_between_contracts_and_a_revert_takes_back_its_frames_moves() {
+    let mut transcripts = Vec::new();
+    for kind in BackendKind::ALL {
+        let config = Config::default();
+        let exec = Executor::new(
+            Arc::new(MemoryStore::default()),
+            ward_testkit::backend(kind, &config),
+            &config,
+        );
+        exec.genesis(&BTreeMap::from([(ALICE, 1_000_000)])).unwrap();
+        let (payer, receiver) = (address_of(PAYER), address_of(RECEIVER));
+        let balances = |exec: &Executor<MemoryStore>| {
+            [ALICE, payer, receiver].map(|a| exec.store().balance(&a).unwrap())
+        };
+        let mut receipts: Vec<Receipt> = Vec::new();
+        let mut run = |tx: Tx, time: u64| {
+            let receipt = exec.execute_block(&[tx], time).unwrap().remove(0);
+            receipts.push(receipt.clone());
+            receipt
+        };
+        let status = |r: &Receipt| i32::from_le_bytes(r.output[..4].try_into().unwrap());
+
+        assert_eq!(run(deploy(PAYER, 1_000), 1).status, "ok");
+        assert_eq!(run(deploy(RECEIVER, 0), 2).status, "ok");
+        assert_eq!(balances(&exec), [999_000, 1_000, 0]);
+
+        // A call with value: the callee sees it and keeps it.
+        let r = run(pay(receiver, 0), 3);
+        assert_eq!((r.status.as_str(), status(&r)), ("ok", 0));
+        assert_eq!(balances(&exec), [999_000, 900, 100]);
+        // A transfer runs no code.
+        let r = run(pay(receiver, 1), 4);
+        assert_eq!(status(&r), 0);
+        assert_eq!(balances(&exec), [999_000, 850, 150]);
+        // The payer's revert takes back its callee's value with it.
+        let r = run(pay(receiver, 2), 5);
+        assert_eq!((r.status.as_str(), r.exit_code), ("reverted", 7));
+        assert_eq!(balances(&exec), [999_000, 850, 150]);
+        // Its own balance, as the contract reads it.
+        let r = run(pay(receiver, 3), 6);
+        assert_eq!(r.output, 850u128.to_le_bytes());
+        // More than it holds: 1, and nothing moved.
+        let r = run(pay(receiver, 4), 7);
+        assert_eq!(status(&r), 1);
+        // A read-only call may not move value: failed (2), nothing moved.
+        let r = run(pay(receiver, 5), 8);
+        assert_eq!((r.status.as_str(), status(&r)), ("ok", 2));
+        assert_eq!(balances(&exec), [999_000, 850, 150]);
+        // A callee that reverts gives its value back to its caller, whose
+        // call goes on: the transaction's own value (13) comes back too.
+        let r = run(call(receiver, Vec::new(), 13), 9);
+        assert_eq!(r.status, "reverted");
+        assert_eq!(balances(&exec), [999_000, 850, 150]);
+        let r = run(call(receiver, Vec::new(), 7), 10);
+        assert_eq!(r.output, 7u128.to_le_bytes());
+        assert_eq!(balances(&exec), [998_993, 850, 157]);
+        // The receiver stored the last value it kept.
+        let stored = exec.store().storage(&receiver, b"v").unwrap();
+        assert_eq!(stored, Some(7u128.to_le_bytes().to_vec()));
+        transcripts.push((receipts, balances(&exec)));
+    }
+    assert_eq!(transcripts[0], transcripts[1], "the backends disagree");
+}

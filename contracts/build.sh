@@ -14,7 +14,7 @@ cd "$(dirname "$0")"
 
 TARGET=wasm32-unknown-unknown
 TARGET_DIR=../target/contracts
-ALL=(counter token escrow registry stackvm plugins evm)
+ALL=(counter token escrow vault registry stackvm plugins evm)
 NAMES=("$@")
 [ ${#NAMES[@]} -eq 0 ] && NAMES=("${ALL[@]}")
 ARGS=(build --release --locked --target "$TARGET" --target-dir "$TARGET_DIR")

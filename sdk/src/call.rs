@@ -44,6 +44,7 @@ pub struct Call {
     input: Vec<u8>,
     gas: u64,
     read_only: bool,
+    value: u128,
 }
 
 impl Call {
@@ -61,6 +62,7 @@ impl Call {
             input,
             gas: u64::MAX,
             read_only: false,
+            value: 0,
         }
     }
 
@@ -82,23 +84,46 @@ impl Call {
         self
     }
 
+    /// Sends `amount` of the native asset with the call (the callee's
+    /// [`env::value`](crate::env::value)); taken back if the callee
+    /// reverts or fails. A call this contract cannot pay for, or a
+    /// read-only one with value, fails without running.
+    pub fn value(mut self, amount: u128) -> Call {
+        self.value = amount;
+        self
+    }
+
     /// Makes the call and returns how it ended, with the callee's output.
     pub fn invoke(self) -> CallResult {
         let gas = i64::try_from(self.gas).unwrap_or(i64::MAX);
+        let flags = if self.read_only {
+            ward_abi::call::READ_ONLY
+        } else {
+            0
+        };
+        let value = self.value.to_le_bytes();
         // SAFETY: the host checks the ranges; the address is a live 32-byte
-        // array and the input a live vector.
+        // array, the input a live vector and the value a live 16-byte array.
+        // A call without value imports only `call` (ABI version 5).
         let code = unsafe {
-            sys::call(
-                ptr(self.to.0.as_ptr()),
-                ptr(self.input.as_ptr()),
-                len(self.input.len()),
-                gas,
-                if self.read_only {
-                    ward_abi::call::READ_ONLY
-                } else {
-                    0
-                },
-            )
+            if self.value == 0 {
+                sys::call(
+                    ptr(self.to.0.as_ptr()),
+                    ptr(self.input.as_ptr()),
+                    len(self.input.len()),
+                    gas,
+                    flags,
+                )
+            } else {
+                sys::call_with_value(
+                    ptr(self.to.0.as_ptr()),
+                    ptr(self.input.as_ptr()),
+                    len(self.input.len()),
+                    gas,
+                    flags,
+                    ptr(value.as_ptr()),
+                )
+            }
         };
         let status = match code {
             ward_abi::call::OK => CallStatus::Ok,

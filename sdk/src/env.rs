@@ -20,6 +20,9 @@ pub const PANIC_CODE: u32 = 101;
 pub const UNKNOWN_METHOD_CODE: u32 = 102;
 /// Exit code when a method's arguments do not decode.
 pub const BAD_ARGUMENTS_CODE: u32 = 103;
+/// Exit code of a call with value to a method (or `init`) that is not
+/// `#[payable]`.
+pub const NOT_PAYABLE_CODE: u32 = 104;
 /// Exit code of [`require!`](crate::require) and of [`Revert::new`](crate::Revert::new).
 pub const REVERT_CODE: u32 = 1;
 
@@ -29,6 +32,45 @@ pub(crate) fn ptr<T>(p: *const T) -> i32 {
 
 pub(crate) fn len(n: usize) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// The native asset this call received, in the smallest unit
+/// (`docs/economics.md`): a transaction's value, or what the calling
+/// contract sent with [`Call::value`](crate::call::Call::value).
+pub fn value() -> u128 {
+    let mut out = [0u8; 16];
+    // SAFETY: see the module comment.
+    unsafe { sys::call_value(ptr(out.as_mut_ptr())) };
+    u128::from_le_bytes(out)
+}
+
+/// The native-asset balance of `address` (an account or a contract).
+pub fn balance(address: &Address) -> u128 {
+    let mut out = [0u8; 16];
+    // SAFETY: see the module comment.
+    unsafe { sys::balance(ptr(address.0.as_ptr()), ptr(out.as_mut_ptr())) };
+    u128::from_le_bytes(out)
+}
+
+/// Why [`transfer`] moved nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InsufficientBalance;
+
+/// Moves `amount` of the native asset from this contract to `to`
+/// without running any code there; undone if this call reverts. Traps in
+/// a read-only call.
+///
+/// # Errors
+///
+/// [`InsufficientBalance`] (and nothing moved) when this contract holds
+/// less than `amount`.
+pub fn transfer(to: &Address, amount: u128) -> Result<(), InsufficientBalance> {
+    let amount = amount.to_le_bytes();
+    // SAFETY: see the module comment.
+    match unsafe { sys::transfer(ptr(to.0.as_ptr()), ptr(amount.as_ptr())) } {
+        0 => Ok(()),
+        _ => Err(InsufficientBalance),
+    }
 }
 
 /// The length of the call's input, in bytes.

@@ -86,7 +86,7 @@ pub mod prelude {
         Address, Revert,
         call::{Call, CallResult, CallStatus},
         codec::{Decode, Encode},
-        env::{block_height, block_time, caller, revert, self_address},
+        env::{balance, block_height, block_time, caller, revert, self_address, transfer, value},
         event::emit,
         require,
         storage::{Item, Map},
@@ -227,6 +227,7 @@ macro_rules! record {
 ///     init(ARG: TYPE, ...) { ... }                        // optional: the `deploy` export
 ///     pub event NAME { FIELD: TYPE, ... }                 // any number
 ///     #[read_only]                                        // optional: the method only reads
+///     #[payable]                                          // optional: it takes value
 ///     pub fn METHOD(ARG: TYPE, ...) -> RESULT { ... }     // any number
 /// }
 /// ```
@@ -243,7 +244,10 @@ macro_rules! record {
 /// An `event` becomes a struct with public fields (a [`record!`]) that
 /// [`event::emit`] takes; its name is its topic. `#[read_only]` declares
 /// that a method does not change state (clients offer it as a query; a
-/// query runs read-only whatever a method declares).
+/// query runs read-only whatever a method declares). `#[payable]` (on a
+/// method or `init`) lets a call with value in
+/// ([`env::value`] says how much); any other reverts such a call with
+/// [`env::NOT_PAYABLE_CODE`], as Solidity does.
 ///
 /// Everything declared goes into the module's schema: the
 /// [`schema::SECTION`] custom section, which `ward inspect` prints and
@@ -253,7 +257,7 @@ macro_rules! record {
 #[macro_export]
 macro_rules! contract {
     ($($items:tt)*) => {
-        $crate::__contract! { @next init[] methods[] events[] attrs[] ro[false] $($items)* }
+        $crate::__contract! { @next init[] methods[] events[] attrs[] ro[false false] $($items)* }
     };
 }
 
@@ -261,24 +265,32 @@ macro_rules! contract {
 #[macro_export]
 macro_rules! __contract {
     // `#[read_only]`: a flag on the method that follows.
-    (@next init[$($init:tt)*] methods[$($m:tt)*] events[$($e:tt)*] attrs[$($a:tt)*] ro[$ro:tt]
+    (@next init[$($init:tt)*] methods[$($m:tt)*] events[$($e:tt)*] attrs[$($a:tt)*] ro[$ro:tt $pay:tt]
         #[read_only] $($rest:tt)*
     ) => {
         $crate::__contract! {
-            @next init[$($init)*] methods[$($m)*] events[$($e)*] attrs[$($a)*] ro[true] $($rest)*
+            @next init[$($init)*] methods[$($m)*] events[$($e)*] attrs[$($a)*] ro[true $pay] $($rest)*
+        }
+    };
+    // `#[payable]`: the method (or `init`) that follows takes value.
+    (@next init[$($init:tt)*] methods[$($m:tt)*] events[$($e:tt)*] attrs[$($a:tt)*] ro[$ro:tt $pay:tt]
+        #[payable] $($rest:tt)*
+    ) => {
+        $crate::__contract! {
+            @next init[$($init)*] methods[$($m)*] events[$($e)*] attrs[$($a)*] ro[$ro true] $($rest)*
         }
     };
     // Any other attribute: kept for the item that follows.
-    (@next init[$($init:tt)*] methods[$($m:tt)*] events[$($e:tt)*] attrs[$($a:tt)*] ro[$ro:tt]
+    (@next init[$($init:tt)*] methods[$($m:tt)*] events[$($e:tt)*] attrs[$($a:tt)*] ro[$ro:tt $pay:tt]
         #[$($attr:tt)*] $($rest:tt)*
     ) => {
         $crate::__contract! {
-            @next init[$($init)*] methods[$($m)*] events[$($e)*] attrs[$($a)* #[$($attr)*]] ro[$ro]
+            @next init[$($init)*] methods[$($m)*] events[$($e)*] attrs[$($a)* #[$($attr)*]] ro[$ro $pay]
             $($rest)*
         }
     };
     // `init`: the `deploy` entry point.
-    (@next init[] methods[$($m:tt)*] events[$($e:tt)*] attrs[$(#[$meta:meta])*] ro[false]
+    (@next init[] methods[$($m:tt)*] events[$($e:tt)*] attrs[$(#[$meta:meta])*] ro[false $pay:tt]
         init ( $($arg:ident : $ty:ty),* $(,)? ) $body:block $($rest:tt)*
     ) => {
         $(#[$meta])*
@@ -288,22 +300,23 @@ macro_rules! __contract {
         #[cfg(target_arch = "wasm32")]
         #[unsafe(no_mangle)]
         pub extern "C" fn deploy() {
+            $crate::__private::refuse_value($pay, "init");
             let input = $crate::env::input();
             let ($($arg,)*): ($($ty,)*) = $crate::__private::decode_args(&input, "init");
             init($($arg),*);
         }
 
         $crate::__contract! {
-            @next init[($($arg : $ty),*)] methods[$($m)*] events[$($e)*] attrs[] ro[false] $($rest)*
+            @next init[($($arg : $ty),*)] methods[$($m)*] events[$($e)*] attrs[] ro[false false] $($rest)*
         }
     };
-    (@next init[$($init:tt)+] methods[$($m:tt)*] events[$($e:tt)*] attrs[$($a:tt)*] ro[$ro:tt]
+    (@next init[$($init:tt)+] methods[$($m:tt)*] events[$($e:tt)*] attrs[$($a:tt)*] ro[$ro:tt $pay:tt]
         init $($rest:tt)*
     ) => {
         ::core::compile_error!("contract!: a contract has at most one `init`");
     };
     // An event: a record with a name.
-    (@next init[$($init:tt)*] methods[$($m:tt)*] events[$($e:tt)*] attrs[$(#[$meta:meta])*] ro[false]
+    (@next init[$($init:tt)*] methods[$($m:tt)*] events[$($e:tt)*] attrs[$(#[$meta:meta])*] ro[false false]
         $vis:vis event $name:ident { $($field:ident : $fty:ty),* $(,)? } $($rest:tt)*
     ) => {
         $crate::record! {
@@ -322,11 +335,11 @@ macro_rules! __contract {
         }
 
         $crate::__contract! {
-            @next init[$($init)*] methods[$($m)*] events[$($e)* $name] attrs[] ro[false] $($rest)*
+            @next init[$($init)*] methods[$($m)*] events[$($e)* $name] attrs[] ro[false false] $($rest)*
         }
     };
     // A method.
-    (@next init[$($init:tt)*] methods[$($m:tt)*] events[$($e:tt)*] attrs[$(#[$meta:meta])*] ro[$ro:tt]
+    (@next init[$($init:tt)*] methods[$($m:tt)*] events[$($e:tt)*] attrs[$(#[$meta:meta])*] ro[$ro:tt $pay:tt]
         $vis:vis fn $name:ident ( $($arg:ident : $ty:ty),* $(,)? ) $(-> $ret:ty)? $body:block
         $($rest:tt)*
     ) => {
@@ -335,14 +348,14 @@ macro_rules! __contract {
 
         $crate::__contract! {
             @next init[$($init)*]
-            methods[$($m)* { $name $ro ($($arg : $ty),*) ($($ret)?) }]
-            events[$($e)*] attrs[] ro[false] $($rest)*
+            methods[$($m)* { $name $ro $pay ($($arg : $ty),*) ($($ret)?) }]
+            events[$($e)*] attrs[] ro[false false] $($rest)*
         }
     };
     // The end: `main` and the schema.
     (@next init[$($init:tt)*]
-        methods[$({ $name:ident $ro:tt ($($arg:ident : $ty:ty),*) ($($ret:ty)?) })*]
-        events[$($event:ident)*] attrs[] ro[false]
+        methods[$({ $name:ident $ro:tt $pay:tt ($($arg:ident : $ty:ty),*) ($($ret:ty)?) })*]
+        events[$($event:ident)*] attrs[] ro[false false]
     ) => {
         /// The call entry point (generated by `ward_sdk::contract!`).
         #[cfg(target_arch = "wasm32")]
@@ -353,6 +366,7 @@ macro_rules! __contract {
             match method {
                 $(
                     ::core::stringify!($name) => {
+                        $crate::__private::refuse_value($pay, ::core::stringify!($name));
                         let ($($arg,)*): ($($ty,)*) =
                             $crate::__private::decode_args(args, ::core::stringify!($name));
                         $crate::Respond::respond($name($($arg),*));
@@ -374,6 +388,7 @@ macro_rules! __contract {
                 }),*],
                 returns: $crate::__contract!(@returns $($ret)?),
                 read_only: $ro,
+                payable: $pay,
             }),*],
             events: &[$(<$event as $crate::event::Event>::SCHEMA),*],
         };
@@ -395,12 +410,17 @@ macro_rules! __contract {
     };
     (@returns) => { <() as $crate::schema::SchemaType>::TYPE };
     (@returns $ret:ty) => { <$ret as $crate::schema::SchemaReturn>::TYPE };
-    (@next init[$($init:tt)*] methods[$($m:tt)*] events[$($e:tt)*] attrs[$($a:tt)*] ro[true]
+    (@next init[$($init:tt)*] methods[$($m:tt)*] events[$($e:tt)*] attrs[$($a:tt)*] ro[true $pay:tt]
         $($rest:tt)*
     ) => {
         ::core::compile_error!("contract!: `#[read_only]` goes on a method (`fn`)");
     };
-    (@next init[$($init:tt)*] methods[$($m:tt)*] events[$($e:tt)*] attrs[$($a:tt)*] ro[$ro:tt]
+    (@next init[$($init:tt)*] methods[$($m:tt)*] events[$($e:tt)*] attrs[$($a:tt)*] ro[false true]
+        $($rest:tt)*
+    ) => {
+        ::core::compile_error!("contract!: `#[payable]` goes on a method (`fn`) or `init`");
+    };
+    (@next init[$($init:tt)*] methods[$($m:tt)*] events[$($e:tt)*] attrs[$($a:tt)*] ro[$ro:tt $pay:tt]
         $($rest:tt)*
     ) => {
         ::core::compile_error!(::core::concat!(
@@ -445,5 +465,16 @@ pub mod __private {
             env::UNKNOWN_METHOD_CODE,
             &format!("unknown method `{method}`"),
         )
+    }
+
+    /// Reverts a call with value to what is not `#[payable]`, as Solidity
+    /// does; a payable one is not asked (no host call).
+    pub fn refuse_value(payable: bool, method: &str) {
+        if !payable && env::value() != 0 {
+            env::revert(
+                env::NOT_PAYABLE_CODE,
+                &format!("`{method}` is not payable: it takes no value"),
+            );
+        }
     }
 }

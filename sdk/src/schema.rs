@@ -19,6 +19,7 @@
 //!         args: &[],
 //!         returns: <u64 as SchemaType>::TYPE,
 //!         read_only: true,
+//!         payable: false,
 //!     }],
 //!     events: &[],
 //! };
@@ -161,6 +162,9 @@ pub struct Method {
     pub returns: Ty,
     /// Whether it is declared `#[read_only]`.
     pub read_only: bool,
+    /// Whether it is declared `#[payable]`: only such a method takes a
+    /// call with value.
+    pub payable: bool,
 }
 
 /// An event: its name is its topic, its fields are its data in order.
@@ -305,7 +309,9 @@ impl<const N: usize> Writer<N> {
             self.str(m.name);
             self.args(m.args);
             self.ty(&m.returns);
-            self.byte(m.read_only as u8);
+            // Flags: bit 0 read-only, bit 1 payable (a schema without
+            // payable methods reads as it did before).
+            self.byte(m.read_only as u8 | (m.payable as u8) << 1);
             i += 1;
         }
         self.count(c.events.len());

@@ -22,6 +22,7 @@
 //!         ],
 //!         returns: Type::unit(),
 //!         read_only: false,
+//!         payable: false,
 //!     }],
 //!     events: vec![],
 //! };
@@ -336,6 +337,9 @@ pub struct Method {
     pub returns: Type,
     /// Whether the contract declares that it only reads.
     pub read_only: bool,
+    /// Whether the method takes a call with value (`#[payable]`); a call
+    /// with value to any other is refused by the contract.
+    pub payable: bool,
 }
 
 impl Method {
@@ -449,16 +453,17 @@ impl Schema {
             let name = r.name("method")?;
             let args = r.params(&name, MAX_ARGS)?;
             let returns = r.ty(0)?;
-            let read_only = match r.u8("read_only")? {
-                0 => false,
-                1 => true,
-                other => return Err(r.error(&format!("read_only {other} is not 0 or 1"))),
-            };
+            // Bit 0 read-only, bit 1 payable.
+            let flags = r.u8("flags")?;
+            if flags > 3 {
+                return Err(r.error(&format!("method flags {flags} are not 0 to 3")));
+            }
             methods.push(Method {
                 name,
                 args,
                 returns,
-                read_only,
+                read_only: flags & 1 != 0,
+                payable: flags & 2 != 0,
             });
         }
         let count = r.count("events", MAX_EVENTS)?;
@@ -530,7 +535,7 @@ impl Schema {
             str(&mut out, &m.name);
             params(&mut out, &m.args);
             m.returns.encode_to(&mut out);
-            out.push(u8::from(m.read_only));
+            out.push(u8::from(m.read_only) | u8::from(m.payable) << 1);
         }
         out.extend_from_slice(&(self.events.len() as u32).to_le_bytes());
         for e in &self.events {
@@ -574,6 +579,7 @@ impl Schema {
                 "args": params(&m.args),
                 "returns": (!m.returns.is_unit()).then(|| m.returns.to_string()),
                 "read_only": m.read_only,
+                "payable": m.payable,
             })).collect::<Vec<_>>(),
             "events": self.events.iter().map(|e| json!({
                 "name": e.name,
@@ -635,6 +641,13 @@ impl Schema {
                         .get("read_only")
                         .and_then(Value::as_bool)
                         .ok_or_else(|| bad("no boolean \"read_only\""))?,
+                    // Absent from schemas written before payable methods.
+                    payable: match m.get("payable") {
+                        None => false,
+                        Some(flag) => flag
+                            .as_bool()
+                            .ok_or_else(|| bad("\"payable\" is not a boolean"))?,
+                    },
                 })
             })
             .collect::<Result<_, SchemaError>>()?;

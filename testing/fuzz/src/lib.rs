@@ -426,6 +426,7 @@ fn fuzz_schema() -> ward_chain::schema::Schema {
     Schema {
         init: Some(vec![param("supply", Type::U128)]),
         methods: vec![Method {
+            payable: false,
             name: "transfer".into(),
             args: vec![
                 param("to", Type::Address),

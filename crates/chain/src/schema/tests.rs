@@ -19,12 +19,14 @@ fn token() -> Schema {
         init: Some(vec![param("initial_supply", "u128")]),
         methods: vec![
             Method {
+                payable: false,
                 name: "transfer".into(),
                 args: vec![param("to", "address"), param("amount", "u128")],
                 returns: Type::unit(),
                 read_only: false,
             },
             Method {
+                payable: false,
                 name: "balance_of".into(),
                 args: vec![param("who", "address")],
                 returns: Type::U128,
@@ -283,7 +285,7 @@ fn the_json_form_has_the_documented_shape() {
     );
     assert_eq!(
         json["methods"][0],
-        json!({"name": "transfer", "args": [{"name": "to", "type": "address"}, {"name": "amount", "type": "u128"}], "returns": null, "read_only": false})
+        json!({"name": "transfer", "args": [{"name": "to", "type": "address"}, {"name": "amount", "type": "u128"}], "returns": null, "read_only": false, "payable": false})
     );
     assert_eq!(json["methods"][1]["returns"], json!("u128"));
     assert_eq!(json["methods"][1]["read_only"], json!(true));

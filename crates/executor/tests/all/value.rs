@@ -169,3 +169,76 @@ fn value_moves_between_contracts_and_a_revert_takes_back_its_frames_moves() {
     }
     assert_eq!(transcripts[0], transcripts[1], "the backends disagree");
 }
+
+/// The SDK's side: the `vault` contract holds payable deposits of the
+/// native asset, refuses value to methods that are not payable, and pays
+/// out with `transfer`; its schema says which method is payable.
+#[test]
+fn the_vault_holds_payable_deposits_and_refuses_value_elsewhere() {
+    use ward_sdk::codec::{call_input, decode_exact, encode};
+    let (bob, carol) = (Address([0xb0; 32]), Address([0xca; 32]));
+    let code = ward_testkit::contracts::wasm("vault");
+    let schema = ward_chain::schema::Schema::from_module(&code)
+        .unwrap()
+        .unwrap();
+    let payable: Vec<(&str, bool)> = schema
+        .methods
+        .iter()
+        .map(|m| (m.name.as_str(), m.payable))
+        .collect();
+    assert!(payable.contains(&("deposit", true)));
+    assert!(payable.contains(&("release", false)));
+    let vault = contract_address(&ALICE, &Hash32(CodeHash::of(&code).0), &[]);
+    let mut transcripts = Vec::new();
+    for kind in BackendKind::ALL {
+        let config = Config::default();
+        let exec = Executor::new(
+            Arc::new(MemoryStore::default()),
+            ward_testkit::backend(kind, &config),
+            &config,
+        );
+        exec.genesis(&BTreeMap::from([(ALICE, 10_000)])).unwrap();
+        let deploy = Tx::Deploy {
+            sender: ALICE,
+            code: code.clone(),
+            input: encode(&()),
+            gas_limit: 100_000_000,
+            salt: Vec::new(),
+            kind: Default::default(),
+            value: 0,
+        };
+        let mut log = Vec::new();
+        let mut run = |tx: Tx, time: u64| {
+            let receipt = exec.execute_block(&[tx], time).unwrap().remove(0);
+            log.push(receipt.clone());
+            receipt
+        };
+        assert_eq!(run(deploy, 1).status, "ok");
+        let deposit = call(vault, call_input("deposit", &(carol, bob)), 3_000);
+        let r = run(deposit, 2);
+        assert_eq!(r.status, "ok", "{:?}", r.error_message);
+        assert_eq!(decode_exact::<u64>(&r.output), Ok(0));
+        let held = |exec: &Executor<MemoryStore>| exec.store().balance(&vault).unwrap();
+        assert_eq!(held(&exec), 3_000);
+        // Value to a method that is not payable: refused, value returned.
+        let r = run(call(vault, call_input("release", &0u64), 5), 3);
+        assert_eq!((r.status.as_str(), r.exit_code), ("reverted", 104));
+        assert_eq!(held(&exec), 3_000);
+        // Only the arbiter or the depositor releases; carol cannot.
+        let by_carol = Tx::Call {
+            sender: carol,
+            to: vault,
+            input: call_input("release", &0u64),
+            gas_limit: GAS,
+            value: 0,
+        };
+        assert_eq!(run(by_carol, 4).status, "reverted");
+        let r = run(call(vault, call_input("release", &0u64), 0), 5);
+        assert_eq!(r.status, "ok", "{:?}", r.error_message);
+        assert_eq!(held(&exec), 0);
+        assert_eq!(exec.store().balance(&carol).unwrap(), 3_000);
+        assert_eq!(exec.store().balance(&ALICE).unwrap(), 7_000);
+        transcripts.push(log);
+    }
+    assert_eq!(transcripts[0], transcripts[1], "the backends disagree");
+}

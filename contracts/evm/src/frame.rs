@@ -19,6 +19,19 @@ use ward_sdk::{env, sys};
 
 use crate::{GAS_RATE, MAX_CODE_SIZE, SPEC, WARD_CALL, host::WardHost, ward_address};
 
+/// The Ward account value sent to the 20-byte `target` reaches: the
+/// frame's caller's own 32-byte address when `target` is its last 20
+/// bytes (so that `payable(msg.sender).transfer(...)` pays a Ward account
+/// back), else the Ward address of the EVM address (`docs/evm.md`).
+pub(crate) fn payee(target: &Address) -> ward_sdk::Address {
+    let caller = env::caller();
+    if crate::evm_address(&caller.0) == *target {
+        caller
+    } else {
+        ward_sdk::Address(ward_address(target))
+    }
+}
+
 /// What a Ward call returned (`ward_abi::call`).
 const CALL_OK: i32 = 0;
 const CALL_REVERTED: i32 = 1;
@@ -89,7 +102,8 @@ impl Frame {
             bytecode_address: None,
             caller_address: host.caller,
             input: CallInput::Bytes(Bytes::copy_from_slice(calldata)),
-            call_value: U256::ZERO,
+            // `CALLVALUE`: the native asset this Ward frame received.
+            call_value: U256::from(env::value()),
             depth: 0,
         };
         let interpreter = Interpreter::new(
@@ -163,20 +177,37 @@ impl Frame {
             .as_bytes_memory(&self.interpreter.memory)
             .to_vec();
         let forwarded = inputs.gas_limit;
-        if !inputs.value.get().is_zero() {
-            // Ward has no native currency: value cannot move.
-            return (InstructionResult::OutOfFunds, Vec::new(), forwarded);
-        }
         if inputs.scheme == CallScheme::CallCode {
             return (InstructionResult::NotActivated, Vec::new(), 0);
         }
+        // The native asset a `CALL` moves (a `DELEGATECALL`'s value is
+        // only apparent: nothing moves).
+        let value = match inputs.transfer_value() {
+            Some(value) if !value.is_zero() => match u128::try_from(value) {
+                Ok(value) if value <= env::balance(&env::self_address()) => value,
+                // More than this contract holds: the call fails at once,
+                // as the EVM's does.
+                _ => return (InstructionResult::OutOfFunds, Vec::new(), forwarded),
+            },
+            _ => 0,
+        };
         let target = inputs.bytecode_address;
         if target != WARD_CALL {
             if self.host.precompiles.contains(&target) {
+                if value > 0 && env::transfer(&payee(&target), value).is_err() {
+                    return (InstructionResult::OutOfFunds, Vec::new(), forwarded);
+                }
                 return self.precompile(&target, &input, forwarded);
             }
             if inputs.known_bytecode.1.is_empty() {
-                // An account without code: the call succeeds at once.
+                // An account without code: the value moves, and the call
+                // succeeds at once.
+                if value > 0 {
+                    if env::transfer(&payee(&target), value).is_err() {
+                        return (InstructionResult::OutOfFunds, Vec::new(), forwarded);
+                    }
+                    self.host.invalidate();
+                }
                 return (InstructionResult::Stop, Vec::new(), forwarded);
             }
         }
@@ -194,17 +225,29 @@ impl Frame {
         if inputs.scheme == CallScheme::DelegateCall {
             flags |= DELEGATE;
         }
+        let amount = value.to_le_bytes();
         let (status, used) = self.ward_call(forwarded, |gas| {
-            // SAFETY: the address and the input are live buffers of the
-            // given lengths.
+            // SAFETY: the address, the input and the amount are live
+            // buffers of the given lengths.
             unsafe {
-                sys::call(
-                    address.as_ptr() as i32,
-                    input.as_ptr() as i32,
-                    input.len() as i32,
-                    gas,
-                    flags,
-                )
+                if value == 0 {
+                    sys::call(
+                        address.as_ptr() as i32,
+                        input.as_ptr() as i32,
+                        input.len() as i32,
+                        gas,
+                        flags,
+                    )
+                } else {
+                    sys::call_with_value(
+                        address.as_ptr() as i32,
+                        input.as_ptr() as i32,
+                        input.len() as i32,
+                        gas,
+                        flags,
+                        amount.as_ptr() as i32,
+                    )
+                }
             }
         });
         let data = ward_sdk::call::return_data();
@@ -333,26 +376,42 @@ impl Frame {
         inputs: &CreateInputs,
     ) -> (InstructionResult, Option<Address>, Vec<u8>, u64) {
         let forwarded = inputs.gas_limit();
-        if !inputs.value().is_zero() {
-            return (InstructionResult::OutOfFunds, None, Vec::new(), forwarded);
-        }
+        let value = match u128::try_from(inputs.value()) {
+            Ok(value) if value <= env::balance(&env::self_address()) => value,
+            // More than this contract holds: the EVM fails the creation
+            // before the nonce moves.
+            _ => return (InstructionResult::OutOfFunds, None, Vec::new(), forwarded),
+        };
         let nonce = read_nonce();
         write_nonce(nonce + 1);
         let address = inputs.created_address(nonce);
         let salt = ward_address(&address);
         let code = inputs.init_code().clone();
+        let amount = value.to_le_bytes();
         let (status, used) = self.ward_call(forwarded, |gas| {
-            // SAFETY: the code and the salt are live buffers of the given
-            // lengths; the input is empty.
+            // SAFETY: the code, the salt and the amount are live buffers of
+            // the given lengths; the input is empty.
             unsafe {
-                sys::create(
-                    code.as_ptr() as i32,
-                    code.len() as i32,
-                    0,
-                    0,
-                    salt.as_ptr() as i32,
-                    gas,
-                )
+                if value == 0 {
+                    sys::create(
+                        code.as_ptr() as i32,
+                        code.len() as i32,
+                        0,
+                        0,
+                        salt.as_ptr() as i32,
+                        gas,
+                    )
+                } else {
+                    sys::create_with_value(
+                        code.as_ptr() as i32,
+                        code.len() as i32,
+                        0,
+                        0,
+                        salt.as_ptr() as i32,
+                        gas,
+                        amount.as_ptr() as i32,
+                    )
+                }
             }
         });
         match status {

@@ -42,7 +42,10 @@ struct Slot {
 /// An account as this frame loaded it.
 struct Account {
     info: AccountInfo,
+    /// No code, no nonce and no balance (EIP-161), as last read.
     empty: bool,
+    /// Whether `info.balance` must be read again (a call moved value).
+    balance_stale: bool,
 }
 
 /// The running frame's chain: this contract, its caller, the block.
@@ -105,6 +108,10 @@ impl WardHost {
         for slot in self.slots.values_mut() {
             slot.stale = true;
         }
+        // Balances too: the call may have moved value (warmth stays).
+        for account in self.accounts.values_mut() {
+            account.balance_stale = true;
+        }
     }
 
     /// Slot `key`: cold when this frame had not touched it.
@@ -155,6 +162,7 @@ impl WardHost {
                             code: Some(Bytecode::new_raw(code.into())),
                         },
                         empty: false,
+                        balance_stale: true,
                     }
                 }
                 _ => Account {
@@ -166,9 +174,21 @@ impl WardHost {
                         code: Some(Bytecode::default()),
                     },
                     empty: true,
+                    balance_stale: true,
                 },
             };
             self.accounts.insert(address, account);
+        }
+        if let Some(account) = self.accounts.get_mut(&address)
+            && account.balance_stale
+        {
+            // `BALANCE` / `SELFBALANCE`: the native asset on Ward.
+            let balance = ward_sdk::env::balance(&crate::frame::payee(&address));
+            account.info.balance = U256::from(balance);
+            account.empty = account.info.nonce == 0
+                && account.info.code_hash == KECCAK_EMPTY
+                && balance == 0;
+            account.balance_stale = false;
         }
         let account = &self.accounts[&address];
         (account, cold)
@@ -329,16 +349,24 @@ impl Host for WardHost {
         target: Address,
         skip_cold_load: bool,
     ) -> Result<StateLoad<SelfDestructResult>, LoadError> {
-        // No balance to send and (EIP-6780) nothing deleted: only the
-        // account's warmth is looked at.
+        // The whole balance goes to the target; (EIP-6780) nothing is
+        // deleted, as no contract is created and destroyed in one frame.
         let (account, cold) = self.account(target);
         if cold && skip_cold_load {
             return Err(LoadError::ColdLoadSkipped);
         }
         let target_exists = !account.empty;
+        let me = ward_sdk::env::self_address();
+        let balance = ward_sdk::env::balance(&me);
+        let to = crate::frame::payee(&target);
+        if balance > 0 && to != me {
+            // This contract's own balance: the transfer cannot fall short.
+            let _ = ward_sdk::env::transfer(&to, balance);
+            self.invalidate();
+        }
         Ok(StateLoad::new(
             SelfDestructResult {
-                had_value: false,
+                had_value: balance > 0,
                 target_exists,
                 previously_destroyed: false,
             },

@@ -242,3 +242,110 @@ fn the_vault_holds_payable_deposits_and_refuses_value_elsewhere() {
     }
     assert_eq!(transcripts[0], transcripts[1], "the backends disagree");
 }
+
+/// The EVM runtime with the native asset: `CALLVALUE` and `SELFBALANCE`
+/// are Ward's; a `CALL` with value to an account without code (here, the
+/// transaction's sender) or to another EVM contract moves it; a Wasm
+/// contract's `call_with_value` reaches an EVM contract's `CALLVALUE`.
+#[test]
+fn evm_contracts_take_and_move_the_native_asset() {
+    use ward_executor::{Runtimes, runtime_address};
+    use ward_primitives::{CodeKind, RuntimeName};
+
+    // Wraps runtime code in creation code that returns it.
+    fn creation(runtime: &[u8]) -> Vec<u8> {
+        let mut code = vec![
+            0x60,
+            runtime.len() as u8,
+            0x80,
+            0x60,
+            0x0b,
+            0x60,
+            0x00,
+            0x39,
+        ];
+        code.extend([0x60, 0x00, 0xf3]);
+        code.extend_from_slice(runtime);
+        code
+    }
+    // CALLVALUE and SELFBALANCE, as two words.
+    let echo = creation(&[
+        0x34, 0x60, 0x00, 0x52, 0x47, 0x60, 0x20, 0x52, 0x60, 0x40, 0x60, 0x00, 0xf3,
+    ]);
+    // CALL(gas, CALLER, CALLVALUE, 0, 0, 0, 0): the value back to the caller.
+    let refund = creation(&[
+        0x60, 0x00, 0x60, 0x00, 0x60, 0x00, 0x60, 0x00, 0x34, 0x33, 0x5a, 0xf1, 0x60, 0x00, 0x52,
+        0x60, 0x20, 0x60, 0x00, 0xf3,
+    ]);
+    // CALL(gas, calldata word 0, CALLVALUE, 0, 0, 0, 0).
+    let forward = creation(&[
+        0x60, 0x00, 0x60, 0x00, 0x60, 0x00, 0x60, 0x00, 0x34, 0x60, 0x00, 0x35, 0x5a, 0xf1, 0x60,
+        0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3,
+    ]);
+    let evm = || CodeKind::Runtime(RuntimeName::new("evm").unwrap());
+    let at = |code: &[u8], salt: u8| {
+        runtime_address(contract_address(
+            &ALICE,
+            &Hash32(CodeHash::of(code).0),
+            &[salt],
+        ))
+    };
+    let (echo_at, refund_at, forward_at) = (at(&echo, 1), at(&refund, 2), at(&forward, 3));
+    let word = |n: u128| {
+        let mut w = [0u8; 32];
+        w[16..].copy_from_slice(&n.to_be_bytes());
+        w.to_vec()
+    };
+    let mut transcripts = Vec::new();
+    for kind in BackendKind::ALL {
+        let config = Config::default();
+        let backend = ward_testkit::backend(kind, &config);
+        let mut runtimes = Runtimes::new(backend.clone(), &config);
+        runtimes
+            .register(
+                RuntimeName::new("evm").unwrap(),
+                &ward_testkit::evm::runtime(),
+            )
+            .unwrap();
+        let exec = Executor::new(Arc::new(MemoryStore::default()), backend, &config)
+            .with_runtimes(Arc::new(runtimes));
+        exec.genesis(&BTreeMap::from([(ALICE, 1_000_000)])).unwrap();
+        let mut log = Vec::new();
+        let mut run = |tx: Tx, time: u64| {
+            let receipt = exec.execute_block(&[tx], time).unwrap().remove(0);
+            assert_eq!(receipt.status, "ok", "{:?}", receipt.error_message);
+            log.push(receipt.clone());
+            receipt
+        };
+        for (time, (code, salt)) in [(&echo, 1u8), (&refund, 2), (&forward, 3)]
+            .into_iter()
+            .enumerate()
+        {
+            let deploy = Tx::Deploy {
+                sender: ALICE,
+                code: code.clone(),
+                input: Vec::new(),
+                gas_limit: 50_000_000,
+                salt: vec![salt],
+                kind: evm(),
+                value: 0,
+            };
+            run(deploy, time as u64 + 1);
+        }
+        let balance = |a: &Address| exec.store().balance(a).unwrap();
+        // CALLVALUE and SELFBALANCE.
+        let r = run(call(echo_at, Vec::new(), 77), 4);
+        assert_eq!(r.output, [word(77), word(77)].concat());
+        // Back to the sender, a Ward account: its 32-byte address, not
+        // the zero-prefixed one its 20 bytes would name.
+        let r = run(call(refund_at, Vec::new(), 40), 5);
+        assert_eq!(r.output, word(1));
+        assert_eq!((balance(&refund_at), balance(&ALICE)), (0, 1_000_000 - 77));
+        // From one EVM contract to another.
+        let r = run(call(forward_at, echo_at.0.to_vec(), 30), 6);
+        assert_eq!(r.output, word(1));
+        assert_eq!((balance(&echo_at), balance(&forward_at)), (107, 0));
+        transcripts.push(log);
+    }
+    assert_eq!(transcripts[0], transcripts[1], "the backends disagree");
+}

@@ -185,9 +185,8 @@ impl WardHost {
             // `BALANCE` / `SELFBALANCE`: the native asset on Ward.
             let balance = ward_sdk::env::balance(&crate::frame::payee(&address));
             account.info.balance = U256::from(balance);
-            account.empty = account.info.nonce == 0
-                && account.info.code_hash == KECCAK_EMPTY
-                && balance == 0;
+            account.empty =
+                account.info.nonce == 0 && account.info.code_hash == KECCAK_EMPTY && balance == 0;
             account.balance_stale = false;
         }
         let account = &self.accounts[&address];

@@ -46,7 +46,10 @@ fn take_deal(id: u64) -> Deal {
 
 /// Pays out of the vault's own balance, which always covers its deals.
 fn pay(to: Address, amount: u128) {
-    require!(transfer(&to, amount).is_ok(), "the vault holds less than its deals");
+    require!(
+        transfer(&to, amount).is_ok(),
+        "the vault holds less than its deals"
+    );
 }
 
 ward_sdk::contract! {

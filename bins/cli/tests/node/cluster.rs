@@ -179,8 +179,15 @@ fn deliver(urls: &Urls, tx: &SignedTx, wait: bool, mut pick: impl FnMut() -> usi
                 if retried && (kind == "known" || kind == "nonce") {
                     return false;
                 }
+                // `nonce_gap`: a replica that lags (catching up after a
+                // kill, on a loaded machine) sees this sender's earlier
+                // transactions neither committed nor pending yet; another
+                // replica, or this one a moment later, takes it.
                 assert!(
-                    matches!(kind, "transport" | "unavailable" | "timeout" | "known"),
+                    matches!(
+                        kind,
+                        "transport" | "unavailable" | "timeout" | "known" | "nonce_gap"
+                    ),
                     "refused: {error}"
                 );
                 assert!(

@@ -245,8 +245,9 @@ fn the_vault_holds_payable_deposits_and_refuses_value_elsewhere() {
 
 /// The EVM runtime with the native asset: `CALLVALUE` and `SELFBALANCE`
 /// are Ward's; a `CALL` with value to an account without code (here, the
-/// transaction's sender) or to another EVM contract moves it; a Wasm
-/// contract's `call_with_value` reaches an EVM contract's `CALLVALUE`.
+/// transaction's sender), to another EVM contract or (through `WARD_CALL`)
+/// to a Wasm contract moves it; a Wasm contract's `call_with_value`
+/// reaches an EVM contract's `CALLVALUE`.
 #[test]
 fn evm_contracts_take_and_move_the_native_asset() {
     use ward_executor::{Runtimes, runtime_address};
@@ -282,6 +283,22 @@ fn evm_contracts_take_and_move_the_native_asset() {
         0x60, 0x00, 0x60, 0x00, 0x60, 0x00, 0x60, 0x00, 0x34, 0x60, 0x00, 0x35, 0x5a, 0xf1, 0x60,
         0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3,
     ]);
+    // CALLDATACOPY(0, 0, 32); CALL(gas, WARD_CALL, CALLVALUE, 0, 32, 0, 0):
+    // the value to the Wasm contract whose 32-byte address is the calldata.
+    let mut bridge_runtime = vec![
+        0x60, 0x20, 0x60, 0x00, 0x60, 0x00, 0x37, 0x60, 0x00, 0x60, 0x00, 0x60, 0x20, 0x60, 0x00,
+        0x34, 0x73,
+    ];
+    bridge_runtime.extend([0u8; 18]);
+    bridge_runtime.extend([0xca, 0x11]);
+    bridge_runtime.extend([0x5a, 0xf1, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3]);
+    let bridge = creation(&bridge_runtime);
+    // CREATE(CALLVALUE, code returning nothing); returns the new contract's
+    // BALANCE and its address.
+    let factory = creation(&[
+        0x64, 0x60, 0x00, 0x60, 0x00, 0xf3, 0x60, 0x00, 0x52, 0x60, 0x05, 0x60, 0x1b, 0x34, 0xf0,
+        0x80, 0x31, 0x60, 0x00, 0x52, 0x60, 0x20, 0x52, 0x60, 0x40, 0x60, 0x00, 0xf3,
+    ]);
     let evm = || CodeKind::Runtime(RuntimeName::new("evm").unwrap());
     let at = |code: &[u8], salt: u8| {
         runtime_address(contract_address(
@@ -291,6 +308,8 @@ fn evm_contracts_take_and_move_the_native_asset() {
         ))
     };
     let (echo_at, refund_at, forward_at) = (at(&echo, 1), at(&refund, 2), at(&forward, 3));
+    let (bridge_at, factory_at) = (at(&bridge, 4), at(&factory, 5));
+    let (payer, receiver) = (address_of(PAYER), address_of(RECEIVER));
     let word = |n: u128| {
         let mut w = [0u8; 32];
         w[16..].copy_from_slice(&n.to_be_bytes());
@@ -317,10 +336,14 @@ fn evm_contracts_take_and_move_the_native_asset() {
             log.push(receipt.clone());
             receipt
         };
-        for (time, (code, salt)) in [(&echo, 1u8), (&refund, 2), (&forward, 3)]
-            .into_iter()
-            .enumerate()
-        {
+        let evm_contracts = [
+            (&echo, 1u8),
+            (&refund, 2),
+            (&forward, 3),
+            (&bridge, 4),
+            (&factory, 5),
+        ];
+        for (time, (code, salt)) in evm_contracts.into_iter().enumerate() {
             let deploy = Tx::Deploy {
                 sender: ALICE,
                 code: code.clone(),
@@ -345,6 +368,26 @@ fn evm_contracts_take_and_move_the_native_asset() {
         let r = run(call(forward_at, echo_at.0.to_vec(), 30), 6);
         assert_eq!(r.output, word(1));
         assert_eq!((balance(&echo_at), balance(&forward_at)), (107, 0));
+        // EVM to Wasm, through `WARD_CALL`: the receiver's `call_value`.
+        run(deploy(RECEIVER, 0), 7);
+        let r = run(call(bridge_at, receiver.0.to_vec(), 25), 8);
+        assert_eq!(r.output, word(1));
+        assert_eq!((balance(&receiver), balance(&bridge_at)), (25, 0));
+        let stored = exec.store().storage(&receiver, b"v").unwrap();
+        assert_eq!(stored, Some(25u128.to_le_bytes().to_vec()));
+        // Wasm to EVM: the payer's `call_with_value` is the echo's
+        // `CALLVALUE`.
+        run(deploy(PAYER, 1_000), 9);
+        let mut input = echo_at.0.to_vec();
+        input.push(0);
+        let r = run(call(payer, input, 0), 10);
+        assert_eq!(i32::from_le_bytes(r.output[..4].try_into().unwrap()), 0);
+        assert_eq!((balance(&echo_at), balance(&payer)), (207, 900));
+        // A CREATE with value: the new contract starts with it.
+        let r = run(call(factory_at, Vec::new(), 60), 11);
+        assert_eq!(r.output[..32], word(60));
+        let created = Address(r.output[32..64].try_into().unwrap());
+        assert_eq!((balance(&created), balance(&factory_at)), (60, 0));
         transcripts.push(log);
     }
     assert_eq!(transcripts[0], transcripts[1], "the backends disagree");

@@ -4,8 +4,10 @@
 //! `token` and `escrow` contracts, runs one block of transfers, an escrow
 //! deposit and release, a transfer that reverts and a deposit the token
 //! refuses (which the escrow handles), prints every receipt with its gas,
-//! queries balances read-only, then closes the store, re-opens the
-//! directory and shows that the state survived.
+//! queries balances read-only; then, on the native asset the demo's
+//! genesis gives alice, bob and carol, deploys the `vault` and holds a
+//! payable deposit until the arbiter releases it; then closes the store,
+//! re-opens the directory and shows that the state survived.
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -137,6 +139,7 @@ pub(crate) fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         })
     };
     let (token_code, escrow_code) = (read("token")?, read("escrow")?);
+    let vault_code = read("vault")?;
     println!(
         "Ward demo on {} in {}: alice = 0xa1…, bob = 0xb0…, carol = 0xca… (the arbiter)",
         args.backend,
@@ -148,13 +151,101 @@ pub(crate) fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         escrow_code.len()
     );
     let exec = open(&args)?;
+    // The chain's starting native balances (`docs/economics.md`).
+    let funded = [ALICE, BOB, CAROL]
+        .map(|who| (who, FUNDS))
+        .into_iter()
+        .collect();
+    exec.genesis(&funded)?;
     let (token, escrow) = deploy(&exec, token_code, escrow_code)?;
     trade(&exec, token, escrow)?;
-    let before = queries(&exec, token, escrow)?;
+    let mut before = queries(&exec, token, escrow)?;
+    before.extend(vault(&exec, vault_code)?);
     let height = exec.store().height()?;
     drop(exec);
     reopen(&args, token, escrow, &before, height)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the genesis gives alice, bob and carol: 10 whole units of an
+/// 18-decimal asset.
+const FUNDS: u128 = 10 * ONE;
+/// One whole unit.
+const ONE: u128 = 1_000_000_000_000_000_000;
+
+/// Everyone's native balance (and the vault's), labelled.
+fn native(exec: &Executor<RedbStore>) -> anyhow::Result<Vec<(String, u128)>> {
+    let mut out = Vec::new();
+    for who in [ALICE, BOB, CAROL] {
+        out.push((
+            format!("{} (native)", name(&who)),
+            exec.store().balance(&who)?,
+        ));
+    }
+    Ok(out)
+}
+
+/// Block 3: the native asset. Alice deploys the vault and deposits 2.5
+/// units for bob with carol as the arbiter; value sent to a method that is
+/// not payable is refused; carol releases the deal.
+fn vault(exec: &Executor<RedbStore>, code: Vec<u8>) -> anyhow::Result<Vec<(String, u128)>> {
+    println!(
+        "
+== block 3: the native asset: a vault holds alice's 2.5 for bob until carol releases it =="
+    );
+    let vault = ward_executor::contract_address(
+        &ALICE,
+        &ward_state::Hash32(ward_vm::CodeHash::of(&code).0),
+        b"vault",
+    );
+    let pay = |sender: Address, input: Vec<u8>, value: u128| Tx::Call {
+        sender,
+        to: vault,
+        input,
+        gas_limit: GAS,
+        value,
+    };
+    let block: Vec<(String, Tx)> = vec![
+        (
+            "alice: deploy the vault".into(),
+            Tx::Deploy {
+                sender: ALICE,
+                code,
+                input: encode(&()),
+                gas_limit: DEPLOY_GAS,
+                salt: b"vault".to_vec(),
+                kind: Default::default(),
+                value: 0,
+            },
+        ),
+        (
+            "alice: vault.deposit 2.5 for bob (payable)".into(),
+            pay(ALICE, call_input("deposit", &(BOB, CAROL)), ONE * 5 / 2),
+        ),
+        (
+            "bob: vault.release with 1 unit (not payable)".into(),
+            pay(BOB, call_input("release", &0u64), ONE),
+        ),
+        (
+            "carol: vault.release deal 0".into(),
+            pay(CAROL, call_input("release", &0u64), 0),
+        ),
+    ];
+    let txs: Vec<Tx> = block.iter().map(|(_, tx)| tx.clone()).collect();
+    let height = exec.store().height()?;
+    let receipts = exec.execute_block(&txs, TIME + 5 * (height + 1))?;
+    for ((label, _), receipt) in block.iter().zip(&receipts) {
+        print_receipt(label, receipt);
+    }
+    let balances = native(exec)?;
+    for (who, amount) in &balances {
+        println!(
+            "  {who:<16} {amount} ({} WARD)",
+            ward_cli::parse::whole_units(*amount, 18)
+        );
+    }
+    println!("  vault holds     {}", exec.store().balance(&vault)?);
+    Ok(balances)
 }
 
 /// Block 1: alice deploys the token and the escrow.
@@ -296,7 +387,8 @@ fn reopen(
         args.data_dir.display()
     );
     let exec = open(args)?;
-    let after = balances(&exec, token, escrow)?;
+    let mut after = balances(&exec, token, escrow)?;
+    after.extend(native(&exec)?);
     println!(
         "  height {} (was {height}); balances {}",
         exec.store().height()?,

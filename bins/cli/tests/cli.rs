@@ -481,6 +481,13 @@ fn demo_deploys_the_sdk_contracts_and_its_state_survives_a_new_process() {
         "{stdout}"
     );
     assert!(stdout.contains("events: DepositRefused"), "{stdout}");
+    // The native asset: the vault's payable deposit reaches bob once
+    // carol releases it, and value to a method not payable is refused.
+    assert!(stdout.contains("is not payable"), "{stdout}");
+    assert!(
+        stdout.contains("bob (native)     12500000000000000000 (12.5 WARD)"),
+        "{stdout}"
+    );
     assert!(stdout.contains("balances identical"), "{stdout}");
     let token = stdout
         .lines()

@@ -124,6 +124,22 @@ function statusCell(status) {
   return el('span', { class: status === 'ok' ? 'status-ok' : 'status-bad' }, status);
 }
 
+// The chain's native asset (getNetwork), asked once.
+let asset = null;
+async function chainAsset() {
+  if (!asset) asset = (await rpc('getNetwork', {})).asset || { name: 'WARD', decimals: 18 };
+  return asset;
+}
+
+// An amount (a decimal string in the smallest unit) both ways:
+// "1500000000000000000 (1.5 WARD)". Strings throughout: no float rounds it.
+function amount(value, a) {
+  const digits = String(value).padStart(a.decimals + 1, '0');
+  const whole = digits.slice(0, digits.length - a.decimals);
+  const fraction = digits.slice(digits.length - a.decimals).replace(/0+$/, '');
+  return value + ' (' + whole + (fraction ? '.' + fraction : '') + ' ' + a.name + ')';
+}
+
 function kv(rows) {
   return el('table', { class: 'kv' }, el('tbody', {}, rows
     .filter(([, v]) => v !== undefined && v !== null)
@@ -262,6 +278,7 @@ async function txPage(hash) {
     return;
   }
   const t = r.transaction || {};
+  const a = await chainAsset();
   const call = t.call;
   const deploy = t.deploy;
   const args = (call && call.args) || (deploy && deploy.args);
@@ -277,7 +294,10 @@ async function txPage(hash) {
       ['To', call ? link('/contract/' + call.to, call.to, 'mono') : null],
       ['Deployed', r.address ? link('/contract/' + r.address, r.address, 'mono') : null],
       ['Method', call && call.method ? el('code', { id: 'method' }, call.signature || call.method) : null],
+      ['Value', t.value && t.value !== '0' ? el('span', { id: 'value' }, amount(t.value, a)) : null],
       ['Gas used', String(r.gas_used) + (t.gas_limit ? ' of ' + t.gas_limit : '')],
+      ['Gas price', t.gas_price !== undefined ? t.gas_price : null],
+      ['Fee', r.fee !== undefined ? el('span', { id: 'fee' }, amount(r.fee, a)) : null],
       ['Error', r.error ? r.error.kind + ': ' + r.error.message : null],
     ]),
   ];
@@ -341,6 +361,7 @@ function queryForm(address, method) {
 
 async function contractPage(address) {
   const c = await rpc('getContract', { address });
+  const b = await rpc('getBalance', { address });
   const s = c.schema;
   const content = [kv([
     ['Address', el('span', { class: 'mono' }, c.address)],
@@ -348,6 +369,7 @@ async function contractPage(address) {
     ['Code size', c.code_size + ' bytes'],
     ['Deployer', el('span', { class: 'mono' }, c.deployer)],
     ['Created in block', link('/block/' + c.created_at, String(c.created_at))],
+    ['Balance', el('span', { id: 'balance' }, amount(b.balance, { name: b.asset, decimals: b.decimals }))],
   ])];
   if (s) {
     content.push(el('h2', {}, 'Schema (version ' + s.version + ')'));

@@ -128,7 +128,7 @@ fn send(node: &Node, call: Value) -> Value {
     let receipt = ok(
         node,
         "sendTransaction",
-        json!({ "from": dev_address(0).to_string(), "call": call, "wait": true }),
+        json!({ "from": dev_address(0).to_string(), "call": call, "gas_price": "3", "wait": true }),
     );
     assert_eq!(receipt["status"], "ok", "{receipt}");
     receipt
@@ -196,6 +196,13 @@ async fn scenario(node: &Node, driver: &Driver, profile: &Path) {
     .await;
     assert!(fields.contains(BOB), "{fields}");
     text_of(&client, "#args tr[data-arg=\"to\"]", BOB).await;
+    // The fee (3 per gas), both ways.
+    let fee = sent["fee"].as_str().unwrap();
+    assert_eq!(
+        fee.parse::<u64>().unwrap(),
+        3 * sent["gas_used"].as_u64().unwrap()
+    );
+    text_of(&client, "#fee", &format!("{fee} (0.")).await;
     shot(&client, "transaction.png").await;
 
     // The contract page, opened from a shared link, runs a read-only method.
@@ -204,6 +211,7 @@ async fn scenario(node: &Node, driver: &Driver, profile: &Path) {
         .await
         .unwrap();
     text_of(&client, "#schema", "balance_of(who: address) -> u128").await;
+    text_of(&client, "#balance", "0 (0 WARD)").await;
     let form = "form.query[data-method=\"balance_of\"]";
     client
         .find(Locator::Css(&format!("{form} input[name=\"who\"]")))

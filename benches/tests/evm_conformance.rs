@@ -61,6 +61,8 @@ struct Seen {
 struct Native {
     evm: revm::MainnetEvm<revm::handler::MainnetContext<CacheDB<EmptyDB>>>,
     nonces: std::collections::BTreeMap<EvmAddress, u64>,
+    /// The value the next transactions send.
+    value: u128,
 }
 
 impl Native {
@@ -74,7 +76,28 @@ impl Native {
         Native {
             evm,
             nonces: Default::default(),
+            value: 0,
         }
+    }
+
+    /// Gives `who` a balance of `amount` (before it sends anything).
+    fn fund(&mut self, who: &Address, amount: u128) {
+        let db = &mut self.evm.ctx.journaled_state.database;
+        db.insert_account_info(
+            evm20(who),
+            AccountInfo {
+                balance: revm::primitives::U256::from(amount),
+                ..AccountInfo::default()
+            },
+        );
+    }
+
+    /// `who`'s balance.
+    fn balance(&self, who: EvmAddress) -> u128 {
+        let accounts = &self.evm.ctx.journaled_state.database.cache.accounts;
+        accounts
+            .get(&who)
+            .map_or(0, |a| u128::try_from(a.info.balance).unwrap())
     }
 
     fn run(
@@ -92,6 +115,7 @@ impl Native {
             .caller(caller)
             .data(Bytes::from(data.clone()))
             .gas_limit(intrinsic.initial_regular_gas + limit)
+            .value(revm::primitives::U256::from(self.value))
             .nonce(*nonce);
         let tx = match to {
             Some(to) => builder.call(to),
@@ -200,6 +224,8 @@ impl Native {
 
 struct Ward {
     exec: Executor<MemoryStore>,
+    /// The value the next transactions send.
+    value: u128,
     salt: u64,
     /// Whether a precompile that pays a surcharge may run.
     surcharged: bool,
@@ -226,6 +252,7 @@ impl Ward {
             .with_limits(limits);
         Ward {
             exec,
+            value: 0,
             salt: 0,
             surcharged: false,
         }
@@ -245,14 +272,14 @@ impl Ward {
         };
         let tx = match to {
             Some(to) => Tx::Call {
-                value: 0,
+                value: self.value,
                 sender: *sender,
                 to,
                 input: data,
                 gas_limit,
             },
             None => Tx::Deploy {
-                value: 0,
+                value: self.value,
                 sender: *sender,
                 code: data,
                 input: Vec::new(),
@@ -498,4 +525,88 @@ fn precompiles(native: &mut Native, ward: &mut Ward, kind: BackendKind) {
         assert_eq!(word_at(&w.output, 0), holds, "{kind}: capped call to {to}");
     }
     ward.surcharged = false;
+}
+
+/// The native asset on both sides (`docs/economics.md`): WETH9 (deposits
+/// by call and by plain transfer, an ERC-20 transfer, withdrawals back to
+/// the sender) and an auction whose outbid bidders withdraw their bids and
+/// whose winner's bid goes to the beneficiary, with the same EVM gas,
+/// outputs, logs, storage and balances as revm run natively.
+#[test]
+fn weth9_and_an_auction_move_value_as_revm_does() {
+    const FUNDS: u128 = 1_000_000_000_000_000_000;
+    for kind in BackendKind::ALL {
+        let mut native = Native::new();
+        let mut ward = Ward::new(kind);
+        let funded = [ALICE, BOB, CAROL];
+        for who in &funded {
+            native.fund(who, FUNDS);
+        }
+        ward.exec
+            .genesis(&funded.iter().map(|w| (*w, FUNDS)).collect())
+            .unwrap();
+        let weth = deploy(&mut native, &mut ward, creation("WETH9"));
+        let mut auction_code = creation("Auction");
+        auction_code.extend(word(1_000_000));
+        auction_code.extend(address_word(&CAROL.0));
+        let auction = deploy(&mut native, &mut ward, auction_code);
+        let a = |x: &Address| address_word(&x.0);
+        let txs: Vec<(Address, Address, Vec<u8>, u128)> = vec![
+            (ALICE, weth, calldata("deposit()", &[]), 5_000),
+            (BOB, weth, Vec::new(), 700),
+            (
+                ALICE,
+                weth,
+                calldata("transfer(address,uint256)", &[a(&BOB), word(1_200)]),
+                0,
+            ),
+            (BOB, weth, calldata("withdraw(uint256)", &[word(1_900)]), 0),
+            (BOB, weth, calldata("withdraw(uint256)", &[word(1)]), 0),
+            (ALICE, weth, calldata("withdraw(uint256)", &[word(800)]), 0),
+            (CAROL, weth, calldata("totalSupply()", &[]), 0),
+            (
+                ALICE,
+                weth,
+                calldata("approve(address,uint256)", &[a(&CAROL), word(10)]),
+                7,
+            ),
+            (ALICE, auction, calldata("bid()", &[]), 100),
+            (BOB, auction, calldata("bid()", &[]), 90),
+            (BOB, auction, calldata("bid()", &[]), 150),
+            (ALICE, auction, calldata("bid()", &[]), 400),
+            (BOB, auction, calldata("withdraw()", &[]), 0),
+            (ALICE, auction, calldata("withdraw()", &[]), 0),
+            (CAROL, auction, calldata("end()", &[]), 0),
+            (CAROL, auction, calldata("end()", &[]), 0),
+        ];
+        for (i, (sender, to, data, value)) in txs.into_iter().enumerate() {
+            (native.value, ward.value) = (value, value);
+            let (w, _, limit) = ward.run(&sender, Some(to), data.clone());
+            let (n, _) = native.run(&sender, Some(evm20(&to)), (data, limit));
+            assert_eq!(w, n, "{kind}: transaction {i}");
+            eprintln!("{kind} value {i}: {} {} gas", w.status, w.gas);
+        }
+        for contract in [weth, auction] {
+            assert_eq!(
+                ward.storage(&contract),
+                native.storage(evm20(&contract)),
+                "{kind}: storage of {contract}"
+            );
+        }
+        for who in [ALICE, BOB, CAROL, weth, auction] {
+            assert_eq!(
+                ward.exec.store().balance(&who).unwrap(),
+                native.balance(evm20(&who)),
+                "{kind}: the balance of {who}"
+            );
+        }
+        // What moved, in the end: WETH holds what is still wrapped (the 7
+        // sent to `approve`, not payable, came back with its revert), the
+        // beneficiary the winning bid.
+        assert_eq!(
+            ward.exec.store().balance(&weth).unwrap(),
+            5_000 + 700 - 1_900 - 800
+        );
+        assert_eq!(ward.exec.store().balance(&CAROL).unwrap(), FUNDS + 400);
+    }
 }

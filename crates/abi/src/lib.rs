@@ -252,7 +252,7 @@ macro_rules! for_each_host_function {
             create Create(code: i32, code_len: i32, input: i32, input_len: i32, salt: i32, gas: i64) -> i32 { uses [Memory, Gas, Suspends, Stack] cost [StorageRead + HostPerByte * bytes(code_len, input_len)] }
             /// Writes the native asset this call received (16 bytes, a little-endian `u128`)
             /// to `dst`: a transaction's value for its top frame, a `call_with_value`'s for a
-            /// callee, 0 otherwise (`docs/economics.md`).
+            /// callee, its caller's for a delegate call's frame, 0 otherwise (`docs/economics.md`).
             call_value CallValue(dst: i32) { uses [Memory] cost [] }
             /// Writes the native-asset balance of the account or contract at the 32-byte
             /// address `addr` (16 bytes, a little-endian `u128`) to `dst`.

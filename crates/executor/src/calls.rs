@@ -122,6 +122,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 caller: root.caller,
                 kind,
                 read_only: root.read_only,
+                value: root.value,
             },
             waiting: Vec::new(),
             memory: MemoryBudget::new(self.limits.tx_memory_bytes),
@@ -281,8 +282,15 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             created: None,
             slot: std::mem::replace(&mut frames.slot, slot),
         });
+        // A delegate frame runs as its caller, with the value the caller
+        // received (nothing moved: `value_ok` refused a nonzero one).
+        let value = if call.delegate {
+            caller.value
+        } else {
+            call.value
+        };
         let frame = Frame {
-            value: call.value,
+            value,
             journal: frames.journal.clone(),
             address,
             caller: from,
@@ -295,6 +303,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             caller: from,
             kind,
             read_only,
+            value,
         };
         let context = self.context(kind, &code, frames, frame, call.stack_base)?;
         let options = RunOptions {

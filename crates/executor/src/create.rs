@@ -190,6 +190,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             caller: creator.address,
             kind: creator.kind,
             read_only: false,
+            value: request.value,
         };
         let context = self.context(creator.kind, &code, frames, frame, request.stack_base)?;
         let options = RunOptions {

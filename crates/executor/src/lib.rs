@@ -297,6 +297,9 @@ struct Current {
     kind: CodeKind,
     /// Whether it may not write or emit.
     read_only: bool,
+    /// The native asset it received (a delegate frame's is its caller's,
+    /// as the EVM's `DELEGATECALL` keeps `msg.value`).
+    value: u128,
 }
 
 impl Deployed {

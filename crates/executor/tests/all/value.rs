@@ -308,7 +308,13 @@ fn evm_contracts_take_and_move_the_native_asset() {
         ))
     };
     let (echo_at, refund_at, forward_at) = (at(&echo, 1), at(&refund, 2), at(&forward, 3));
-    let (bridge_at, factory_at) = (at(&bridge, 4), at(&factory, 5));
+    // DELEGATECALL(gas, calldata word 0, 0, 0, 0, 64); returns what the
+    // callee returned.
+    let proxy = creation(&[
+        0x60, 0x40, 0x60, 0x00, 0x60, 0x00, 0x60, 0x00, 0x60, 0x00, 0x35, 0x5a, 0xf4, 0x50, 0x60,
+        0x40, 0x60, 0x00, 0xf3,
+    ]);
+    let (bridge_at, factory_at, proxy_at) = (at(&bridge, 4), at(&factory, 5), at(&proxy, 6));
     let (payer, receiver) = (address_of(PAYER), address_of(RECEIVER));
     let word = |n: u128| {
         let mut w = [0u8; 32];
@@ -342,6 +348,7 @@ fn evm_contracts_take_and_move_the_native_asset() {
             (&forward, 3),
             (&bridge, 4),
             (&factory, 5),
+            (&proxy, 6),
         ];
         for (time, (code, salt)) in evm_contracts.into_iter().enumerate() {
             let deploy = Tx::Deploy {
@@ -388,6 +395,11 @@ fn evm_contracts_take_and_move_the_native_asset() {
         assert_eq!(r.output[..32], word(60));
         let created = Address(r.output[32..64].try_into().unwrap());
         assert_eq!((balance(&created), balance(&factory_at)), (60, 0));
+        // DELEGATECALL keeps the caller's value: the echo's code, run as
+        // the proxy, sees the 5 the proxy received, and its balance.
+        let r = run(call(proxy_at, echo_at.0.to_vec(), 5), 12);
+        assert_eq!(r.output, [word(5), word(5)].concat());
+        assert_eq!((balance(&proxy_at), balance(&echo_at)), (5, 207));
         transcripts.push(log);
     }
     assert_eq!(transcripts[0], transcripts[1], "the backends disagree");

@@ -223,6 +223,9 @@ pub fn node_transfer(kind: BackendKind, load: Duration, senders: usize) -> Optio
     config.listen = "127.0.0.1:0".parse().ok()?;
     config.backend = kind;
     config.chain_id = CHAIN.into();
+    // A chain that takes free gas (the figure compares with the executor
+    // in process, which charges none).
+    config.genesis = Some(ward_node::Genesis::dev(CHAIN));
     config.limits.mempool_size = senders * 4 + setup_txs.len();
     config.limits.max_connections = senders + 16;
     let node = Node::start(config).expect("the node starts");

@@ -57,9 +57,9 @@ pub(crate) fn genesis(args: GenesisArgs) -> anyhow::Result<ExitCode> {
             .fee_collector
             .map(|a| chain::address(&a).map(|a| a.to_string()))
             .transpose()?,
-        ..Genesis::template("ward-main", ward_primitives::Address::default(), 0)
+        balances: Default::default(),
+        limits: Default::default(),
     };
-    genesis.balances.clear();
     if args.fund.is_empty() {
         let dev =
             ward_chain::tx::account_address(&ward_chain::tx::dev_key(0).verifying_key().to_bytes());

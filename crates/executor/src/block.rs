@@ -177,12 +177,6 @@ fn unrunnable(tx: &Tx, height: u64, intrinsic: u64, message: String) -> Receipt 
     }
 }
 
-fn sender_of(tx: &Tx) -> Address {
-    match tx {
-        Tx::Deploy { sender, .. } | Tx::Call { sender, .. } => *sender,
-    }
-}
-
 /// The state tree's changes in a block's change set.
 fn tree_changes(changes: &ChangeSet) -> BTreeMap<Vec<u8>, Option<Vec<u8>>> {
     let mut out = BTreeMap::new();
@@ -211,6 +205,33 @@ fn tree_changes(changes: &ChangeSet) -> BTreeMap<Vec<u8>, Option<Vec<u8>>> {
     out
 }
 
+/// The state a genesis of `accounts` writes: their balances (zeros left
+/// out).
+fn genesis_changes(accounts: &BTreeMap<Address, u128>) -> ChangeSet {
+    ChangeSet {
+        balances: accounts
+            .iter()
+            .filter(|(_, balance)| **balance != 0)
+            .map(|(address, balance)| (*address, *balance))
+            .collect(),
+        ..ChangeSet::default()
+    }
+}
+
+/// The state root [`Executor::genesis`] writes for `accounts`, computed
+/// without a store: what a node records before it writes the state.
+///
+/// # Errors
+///
+/// When the tree cannot be computed (a fault).
+pub fn genesis_root(accounts: &BTreeMap<Address, u128>) -> Result<Hash32, ExecError> {
+    let empty = ward_state::MemoryStore::default();
+    let changes = tree_changes(&genesis_changes(accounts));
+    tree::update(&StateTree(&empty), 0, &changes)
+        .map(|update| update.root)
+        .map_err(tree_error)
+}
+
 fn tree_error(error: TreeError<StateError>) -> ExecError {
     match error {
         TreeError::Store(e) => ExecError::State(e),
@@ -237,14 +258,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 "a genesis state goes into a store without blocks",
             )));
         }
-        let mut changes = ChangeSet {
-            balances: accounts
-                .iter()
-                .filter(|(_, balance)| **balance != 0)
-                .map(|(address, balance)| (*address, *balance))
-                .collect(),
-            ..ChangeSet::default()
-        };
+        let mut changes = genesis_changes(accounts);
         changes.tree = tree::update(&StateTree(&*self.store), 0, &tree_changes(&changes))
             .map_err(tree_error)?;
         let root = changes.tree.root;
@@ -511,7 +525,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         height: u64,
         time: u64,
     ) -> Result<Receipt, ExecError> {
-        let sender = sender_of(&item.tx);
+        let sender = item.tx.sender();
         let next_nonce = match item.nonce {
             None => None,
             Some(nonce) => {
@@ -588,7 +602,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         if need == Some(0) {
             return Ok(0);
         }
-        let sender = sender_of(&item.tx);
+        let sender = item.tx.sender();
         let mut j = lock(journal);
         let have = j.balance(&sender)?;
         match (need, max_fee) {

@@ -264,16 +264,9 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             (call.to, caller.address)
         };
         let checkpoint = lock(&frames.journal).checkpoint();
-        if call.value > 0 {
-            // Inside the callee's checkpoint: its revert gives it back.
-            match lock(&frames.journal).transfer(caller.address, call.to, call.value) {
-                Ok(()) => {}
-                Err(ward_state::Transfer::Insufficient { .. }) => {
-                    drop(slot);
-                    return Ok(failed(running));
-                }
-                Err(ward_state::Transfer::Store(e)) => return Err(ExecError::State(e)),
-            }
+        // Inside the callee's checkpoint: its revert gives the value back.
+        if !lock(&frames.journal).transfer(caller.address, call.to, call.value)? {
+            return Ok(failed(running));
         }
         frames.waiting.push(Waiting {
             running,

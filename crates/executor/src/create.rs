@@ -104,15 +104,9 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             return Ok(resume(running, CALL_FAILED, Vec::new(), Gas::ZERO));
         }
         let checkpoint = lock(&frames.journal).checkpoint();
-        if request.value > 0 {
-            // Inside the deploy's checkpoint: a failed deploy gives it back.
-            match lock(&frames.journal).transfer(creator.address, address, request.value) {
-                Ok(()) => {}
-                Err(ward_state::Transfer::Insufficient { .. }) => {
-                    return Ok(resume(running, CALL_FAILED, Vec::new(), Gas::ZERO));
-                }
-                Err(ward_state::Transfer::Store(e)) => return Err(ExecError::State(e)),
-            }
+        // Inside the deploy's checkpoint: a failed deploy gives it back.
+        if !lock(&frames.journal).transfer(creator.address, address, request.value)? {
+            return Ok(resume(running, CALL_FAILED, Vec::new(), Gas::ZERO));
         }
         let info = ContractInfo {
             code_hash,

@@ -115,11 +115,9 @@ impl<S: StateCommit + Send + Sync + 'static> Chain for Frame<S> {
         if self.read_only {
             return Err(ChainError::refused("a transfer in a read-only call"));
         }
-        match lock(&self.journal).transfer(self.address, Address(*to), amount) {
-            Ok(()) => Ok(true),
-            Err(ward_state::Transfer::Insufficient { .. }) => Ok(false),
-            Err(ward_state::Transfer::Store(e)) => Err(state_fault(e)),
-        }
+        lock(&self.journal)
+            .transfer(self.address, Address(*to), amount)
+            .map_err(state_fault)
     }
 
     fn code(&mut self, hash: &[u8; 32]) -> Result<Option<Vec<u8>>, ChainError> {

@@ -34,7 +34,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-pub use block::{Block, BlockTimings, PreparedBlock, Simulation, tx_of};
+pub use block::{Block, BlockTimings, PreparedBlock, Simulation, genesis_root, tx_of};
 pub use frame::{ScratchJournal, scratch_chain};
 pub use runtime::{Runtimes, envelope, runtime_address};
 pub use tx::{Tx, contract_address, tx_id};
@@ -853,18 +853,13 @@ fn move_value<S: StateCommit + Send + Sync + 'static>(
     to: Address,
     value: u128,
 ) -> Result<(), ExecError> {
-    if value == 0 {
+    if lock(journal).transfer(from, to, value)? {
         return Ok(());
     }
-    lock(journal)
-        .transfer(from, to, value)
-        .map_err(|error| match error {
-            ward_state::Transfer::Store(e) => ExecError::State(e),
-            ward_state::Transfer::Insufficient { have } => ExecError::Fault(NodeFault::new(
-                FaultKind::Invariant,
-                format!("{from} holds {have} and cannot send {value} it was checked for"),
-            )),
-        })
+    Err(ExecError::Fault(NodeFault::new(
+        FaultKind::Invariant,
+        format!("{from} cannot send the {value} it was checked for"),
+    )))
 }
 
 /// The receipt of a plain transfer: a call with value and no input to an

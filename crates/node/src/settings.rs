@@ -5,10 +5,9 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use ward_chain::tree::{self, StateKey};
 use ward_executor::{ChainLimits, Fees};
 use ward_primitives::{Address, RuntimeName};
-use ward_state::{RedbStore, StateTree};
+use ward_state::RedbStore;
 use ward_vm::CodeHash;
 
 use crate::{
@@ -295,19 +294,6 @@ impl ChainSettings {
 /// written).
 fn genesis_root(genesis: &Genesis) -> Result<ward_primitives::Hash32, NodeError> {
     let accounts = genesis.accounts().map_err(NodeError::Settings)?;
-    let changes: BTreeMap<Vec<u8>, Option<Vec<u8>>> = accounts
-        .iter()
-        .filter(|(_, balance)| **balance != 0)
-        .map(|(address, balance)| {
-            (
-                StateKey::Balance(address).to_bytes(),
-                Some(balance.to_le_bytes().to_vec()),
-            )
-        })
-        .collect();
-    // Computed over an empty tree: the root depends on the balances only.
-    let empty = ward_state::MemoryStore::default();
-    tree::update(&StateTree(&empty), 0, &changes)
-        .map(|update| update.root)
-        .map_err(|e| NodeError::Settings(format!("the genesis state: {e:?}")))
+    ward_executor::genesis_root(&accounts)
+        .map_err(|e| NodeError::Settings(format!("the genesis state: {e}")))
 }

@@ -83,20 +83,6 @@ pub struct Journal<B: StateRead> {
     undo: Vec<Undo>,
 }
 
-/// Why a [`Journal::transfer`] moved nothing.
-#[derive(Debug, thiserror::Error)]
-pub enum Transfer {
-    /// The payer holds less than the amount.
-    #[error("insufficient balance: {have}")]
-    Insufficient {
-        /// What it holds.
-        have: u128,
-    },
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StateError),
-}
-
 /// An event that would take its transaction's events past their budget
 /// ([`Journal::try_emit`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -315,32 +301,41 @@ impl<B: StateRead> Journal<B> {
     }
 
     /// Moves `amount` from `from` to `to` (nothing when they are the same
-    /// address), undoable like any write; `Err` with `from`'s balance, and
-    /// nothing moved, when it holds less than `amount`.
+    /// address), undoable like any write: `false`, and nothing moved, when
+    /// `from` holds less than `amount`.
     ///
     /// # Errors
     ///
-    /// [`Transfer::Insufficient`] or a store failure.
-    pub fn transfer(&mut self, from: Address, to: Address, amount: u128) -> Result<(), Transfer> {
+    /// A store failure (a balance that would overflow is a corrupt store:
+    /// all balances together fit a `u128`).
+    pub fn transfer(
+        &mut self,
+        from: Address,
+        to: Address,
+        amount: u128,
+    ) -> Result<bool, StateError> {
+        // Nothing to move reads nothing (no balance enters a parallel
+        // transaction's reads).
+        if amount == 0 {
+            return Ok(true);
+        }
         let have = self.balance(&from)?;
         if have < amount {
-            return Err(Transfer::Insufficient { have });
+            return Ok(false);
         }
-        if from == to || amount == 0 {
-            return Ok(());
+        if from == to {
+            return Ok(true);
         }
-        let received = self.balance(&to)?;
-        // Total supply is a u128, so no balance can overflow; a store that
-        // says otherwise is corrupt.
-        let Some(received) = received.checked_add(amount) else {
-            return Err(Transfer::Store(StateError::Corrupt {
-                table: "balances",
-                message: format!("{to}'s balance would overflow"),
-            }));
-        };
+        let received =
+            self.balance(&to)?
+                .checked_add(amount)
+                .ok_or_else(|| StateError::Corrupt {
+                    table: "balances",
+                    message: format!("{to}'s balance would overflow"),
+                })?;
         self.set_balance(from, have - amount);
         self.set_balance(to, received);
-        Ok(())
+        Ok(true)
     }
 
     /// Records an event.
@@ -586,22 +581,21 @@ mod tests {
             })
             .unwrap();
         let mut journal = Journal::new(&store);
-        journal.transfer(a, b, 30).unwrap();
+        assert!(journal.transfer(a, b, 30).unwrap());
         let frame = journal.checkpoint();
-        journal.transfer(b, a, 10).unwrap();
-        journal.transfer(a, b, 50).unwrap();
+        assert!(journal.transfer(b, a, 10).unwrap());
+        assert!(journal.transfer(a, b, 50).unwrap());
         assert_eq!(
             (journal.balance(&a).unwrap(), journal.balance(&b).unwrap()),
             (30, 70)
         );
-        // More than the payer holds moves nothing.
-        assert!(matches!(
-            journal.transfer(a, b, 31),
-            Err(Transfer::Insufficient { have: 30 })
-        ));
+        // More than the payer holds (30) moves nothing.
+        assert!(!journal.transfer(a, b, 31).unwrap());
+        assert!(journal.transfer(a, b, 30).unwrap());
+        assert!(journal.transfer(b, a, 30).unwrap());
         // To oneself, or nothing at all: no change.
-        journal.transfer(a, a, 30).unwrap();
-        journal.transfer(b, a, 0).unwrap();
+        assert!(journal.transfer(a, a, 30).unwrap());
+        assert!(journal.transfer(b, a, 0).unwrap());
         journal.revert(frame);
         assert_eq!(
             (journal.balance(&a).unwrap(), journal.balance(&b).unwrap()),

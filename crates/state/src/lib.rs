@@ -37,7 +37,7 @@ mod snapshot;
 use std::{collections::BTreeMap, path::PathBuf};
 
 pub use codec::{CodecError, Decode, Encode};
-pub use journal::{Checkpoint, EventsFull, Journal, ReadKey, Transfer};
+pub use journal::{Checkpoint, EventsFull, Journal, ReadKey};
 pub use memory::MemoryStore;
 pub use redb_store::{DATABASE_FILE, RedbStore};
 pub use snapshot::Snapshot;

@@ -68,6 +68,9 @@ cluster-demo: setup cluster
 
 clippy: setup cluster
 	$(CARGO) clippy --locked --workspace --all-targets $(GATE_FEATURES) -- -D warnings
+	# bench-report's build (`revm` turns on ward-chain's unchecked
+	# transactions, so the gate's tests never see them): it must compile.
+	$(CARGO) clippy --locked -p ward-cli --features revm -- -D warnings
 
 # The explorer's browser test drives Debian's Chromium (installed here as
 # root when missing; without it that test prints why and skips).

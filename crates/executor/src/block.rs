@@ -545,6 +545,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 }
             }
         };
+        collect_inbox(journal, &sender)?;
         let max_fee = self.reserve_fee(journal, item, index)?;
         let mut receipt =
             match self.execute_tx(journal, (&item.tx, item.id), intrinsic, height, time) {
@@ -618,4 +619,20 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             })),
         }
     }
+}
+
+/// Moves what waits in `sender`'s inbox (`Address::inbox`: value an EVM
+/// contract sent to its 20-byte form) into its balance, before its
+/// transaction reserves its fee.
+fn collect_inbox<S: StateCommit>(
+    journal: &SharedJournal<S>,
+    sender: &Address,
+) -> Result<(), ExecError> {
+    let Some(inbox) = sender.inbox() else {
+        return Ok(());
+    };
+    let mut j = lock(journal);
+    let waiting = j.balance(&inbox)?;
+    j.transfer(inbox, *sender, waiting)?;
+    Ok(())
 }

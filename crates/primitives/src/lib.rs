@@ -319,12 +319,36 @@ bytes32! {
     Hash32
 }
 
+impl Address {
+    /// Where value sent to this address's 20-byte EVM form waits: the
+    /// address of 12 zero bytes and this one's last 20, which the EVM
+    /// runtime pays when it cannot know the 32-byte account behind a
+    /// 20-byte one. The account's next signed transaction collects it
+    /// (`docs/economics.md`). `None` when this address is that form
+    /// already.
+    pub fn inbox(&self) -> Option<Address> {
+        let mut inbox = [0u8; 32];
+        inbox[12..].copy_from_slice(&self.0[12..]);
+        (inbox != self.0).then_some(Address(inbox))
+    }
+}
+
 #[cfg(test)]
 mod bytes32_tests {
     use super::*;
 
     extern crate std;
     use std::string::ToString;
+
+    #[test]
+    fn an_inbox_keeps_the_last_20_bytes() {
+        let mut bytes = [0xab; 32];
+        bytes[0] = 1;
+        let inbox = Address(bytes).inbox().unwrap();
+        assert_eq!(inbox.0[..12], [0; 12]);
+        assert_eq!(inbox.0[12..], bytes[12..]);
+        assert_eq!(inbox.inbox(), None);
+    }
 
     #[test]
     fn addresses_round_trip_through_hex() {

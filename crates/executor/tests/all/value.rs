@@ -375,6 +375,24 @@ fn evm_contracts_take_and_move_the_native_asset() {
         let r = run(call(forward_at, echo_at.0.to_vec(), 30), 6);
         assert_eq!(r.output, word(1));
         assert_eq!((balance(&echo_at), balance(&forward_at)), (107, 0));
+        // To the 20-byte form of a Ward account that is not the caller:
+        // the EVM cannot know its first 12 bytes, so the value waits in
+        // the account's inbox, and the account's next transaction
+        // collects it.
+        let bob = Address([0xb0; 32]);
+        let inbox = bob.inbox().unwrap();
+        let r = run(call(forward_at, bob.0.to_vec(), 11), 7);
+        assert_eq!(r.output, word(1));
+        assert_eq!((balance(&inbox), balance(&bob)), (11, 0));
+        let from_bob = Tx::Call {
+            sender: bob,
+            to: echo_at,
+            input: Vec::new(),
+            gas_limit: GAS,
+            value: 0,
+        };
+        run(from_bob, 7);
+        assert_eq!((balance(&inbox), balance(&bob)), (0, 11));
         // EVM to Wasm, through `WARD_CALL`: the receiver's `call_value`.
         run(deploy(RECEIVER, 0), 7);
         let r = run(call(bridge_at, receiver.0.to_vec(), 25), 8);

@@ -734,7 +734,17 @@ fn can_pay(shared: &Shared, mempool: &Mempool, tx: &VerifiedTx) -> Result<(), Rp
     }
     let sender = tx.sender();
     let need = cost.saturating_add(mempool.pending_cost(&sender, body.nonce));
-    let have = shared.store.balance(&sender).map_err(RpcError::state)?;
+    // What waits in the sender's inbox is collected before the fee is
+    // reserved (`Address::inbox`).
+    let inbox = match sender.inbox() {
+        Some(inbox) => shared.store.balance(&inbox).map_err(RpcError::state)?,
+        None => 0,
+    };
+    let have = shared
+        .store
+        .balance(&sender)
+        .map_err(RpcError::state)?
+        .saturating_add(inbox);
     if need > have {
         return Err(RpcError::refused(
             "insufficient_funds",

@@ -124,6 +124,27 @@ fn a_chain_from_a_genesis_charges_for_gas_and_refuses_who_cannot_pay() {
     let key = StateKey::Balance(&carol).to_bytes();
     tree::verify(&root, &key, Some(&half.to_le_bytes()), &proof).unwrap();
     assert!(tree::verify(&root, &key, Some(&(half + 1).to_le_bytes()), &proof).is_err());
+
+    // Key 7 holds nothing, but its inbox (where an EVM contract's value
+    // to its 20-byte form waits) does: admission counts it, and key 7's
+    // transaction collects it before paying its fee.
+    let seven = dev_address(7);
+    let inbox = seven.inbox().unwrap();
+    let funded = ok(
+        &node,
+        "sendRawTransaction",
+        json!({ "tx": signed(2, 0, 2, 1_000_000_000, inbox), "wait": true }),
+    );
+    assert_eq!(funded["status"], "ok");
+    let own = ok(
+        &node,
+        "sendRawTransaction",
+        json!({ "tx": signed(7, 0, 2, 1, carol), "wait": true }),
+    );
+    assert_eq!(own["status"], "ok", "{own}");
+    let fee: u128 = own["fee"].as_str().unwrap().parse().unwrap();
+    assert_eq!(balance(&node, inbox), 0);
+    assert_eq!(balance(&node, seven), 1_000_000_000 - fee - 1);
     node.shutdown().unwrap();
 }
 

@@ -38,8 +38,11 @@ use jmt::{KeyHash, RootHash, proof::SparseMerkleProof};
 use sha2::Sha256;
 use ward_primitives::{Address, Hash32};
 
+mod cache;
 mod node;
 mod write;
+
+pub use cache::{FreshNodes, TreeCache};
 
 /// One piece of state, as the tree names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,29 +141,51 @@ pub fn key_hash(key: &[u8]) -> Hash32 {
 ///
 /// When the store fails, the previous version's tree is not there, or
 /// (height 0) the store has a genesis state already.
-pub fn update<S: TreeStore>(
+pub fn update<S: TreeStore + Sync>(
     store: &S,
     height: u64,
     changes: &BTreeMap<Vec<u8>, Option<Vec<u8>>>,
-) -> Result<TreeUpdate, TreeError<S::Error>> {
-    let genesis = write::root_node(store, 0)?.is_some();
+) -> Result<TreeUpdate, TreeError<S::Error>>
+where
+    S::Error: Send,
+{
+    update_with(store, None, height, changes).map(|(update, _)| update)
+}
+
+/// [`update`], reading the nodes near the root from `cache` where it has
+/// them; also returns the new ones there, for [`TreeCache::keep`] once
+/// the update is committed.
+///
+/// # Errors
+///
+/// As [`update`].
+pub fn update_with<S: TreeStore + Sync>(
+    store: &S,
+    cache: Option<&TreeCache>,
+    height: u64,
+    changes: &BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+) -> Result<(TreeUpdate, FreshNodes), TreeError<S::Error>>
+where
+    S::Error: Send,
+{
+    let genesis = write::root_node(store, cache, 0)?.is_some();
     if height == 0 && genesis {
         return Err(TreeError::Tree(
             "the genesis state is written already".into(),
         ));
     }
-    let mut writer = write::Writer::new(store, height);
+    let mut writer = write::Writer::new(store, cache, height);
     let previous = if height == 0 {
         None
     } else if height == 1 && !genesis {
         // Version 0 is the empty tree before the first block, written
         // with it.
-        let mut empty = write::Writer::new(store, 0);
+        let mut empty = write::Writer::new(store, None, 0);
         empty.root(None, &[])?;
         writer.nodes.append(&mut empty.nodes);
         None
     } else {
-        match write::root_node(store, height - 1)? {
+        match write::root_node(store, cache, height - 1)? {
             Some(root) => Some(root),
             None => {
                 return Err(TreeError::Tree(format!(
@@ -176,14 +201,15 @@ pub fn update<S: TreeStore>(
         .collect();
     set.sort_unstable_by_key(|(key, _)| *key);
     let root = writer.root(previous, &set)?;
-    Ok(TreeUpdate {
+    let update = TreeUpdate {
         root: Hash32(root),
         nodes: writer.nodes,
         values: changes
             .iter()
             .map(|(key, value)| (key_hash(key), height, value.clone()))
             .collect(),
-    })
+    };
+    Ok((update, writer.fresh))
 }
 
 /// The state root after block `height` (for 0: the genesis state's, or
@@ -193,7 +219,7 @@ pub fn update<S: TreeStore>(
 ///
 /// When the store fails or the block's tree is not there.
 pub fn root<S: TreeStore>(store: &S, height: u64) -> Result<Hash32, TreeError<S::Error>> {
-    match write::root_node(store, height)? {
+    match write::root_node(store, None, height)? {
         Some(root) => Ok(Hash32(root.hash())),
         None if height == 0 => Ok(EMPTY_ROOT),
         None => Err(TreeError::Tree(format!("no state tree at height {height}"))),
@@ -225,7 +251,7 @@ pub fn prove<S: TreeStore>(
     key: &[u8],
 ) -> Result<Proven, TreeError<S::Error>> {
     let hash = node::sha256(key);
-    let Some(mut current) = write::root_node(store, height)? else {
+    let Some(mut current) = write::root_node(store, None, height)? else {
         return Err(TreeError::Tree(format!("no state tree at height {height}")));
     };
     let mut path = node::Path::default();
@@ -265,7 +291,7 @@ pub fn prove<S: TreeStore>(
                 let n = node::nibble(&hash, path.len());
                 let (next, mut more) = internal.path(n, |slot, child| {
                     Ok(
-                        match write::read(store, child.version, &path.child(slot))? {
+                        match write::read(store, None, child.version, &path.child(slot))? {
                             node::Node::Internal(node) => {
                                 let (left, right) = node.halves();
                                 node::ProofNode::Internal(left, right)
@@ -288,7 +314,7 @@ pub fn prove<S: TreeStore>(
                     return Err(TreeError::Tree("a proof path through an empty slot".into()));
                 };
                 path = path.child(slot);
-                current = write::read(store, child.version, &path)?;
+                current = write::read(store, None, child.version, &path)?;
             }
         }
     }

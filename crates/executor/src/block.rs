@@ -48,6 +48,8 @@ pub struct PreparedBlock {
     pub block: Block,
     changes: ChangeSet,
     timings: BlockTimings,
+    /// The tree's new nodes near the root, cached once committed.
+    fresh: tree::FreshNodes,
 }
 
 /// What a transaction would do ([`Executor::simulate`]): nothing of it is
@@ -376,6 +378,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             block,
             mut changes,
             timings,
+            fresh,
         } = prepared;
         let height = self.store.height()?;
         if height + 1 != block.record.header.height {
@@ -391,6 +394,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         changes.block = Some(block.record.clone());
         changes.receipts = block.receipts.clone();
         self.store.commit(changes)?;
+        self.tree_cache.keep(fresh);
         *lock(&self.timings) = BlockTimings {
             commit: ward_vm::clock::now() - started,
             ..timings
@@ -422,8 +426,14 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     ))
                 })?,
         };
-        changes.tree = tree::update(&StateTree(&*self.store), height, &tree_changes(&changes))
-            .map_err(tree_error)?;
+        let (update, fresh) = tree::update_with(
+            &StateTree(&*self.store),
+            Some(&self.tree_cache),
+            height,
+            &tree_changes(&changes),
+        )
+        .map_err(tree_error)?;
+        changes.tree = update;
         let rooted = ward_vm::clock::now();
         let ids: Vec<Hash32> = items.iter().map(|item| item.id).collect();
         let receipt_hashes: Vec<Hash32> = receipts.iter().map(Receipt::consensus_hash).collect();
@@ -450,6 +460,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 state_root: rooted - executed,
                 commit: std::time::Duration::ZERO,
             },
+            fresh,
         })
     }
 

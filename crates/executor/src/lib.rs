@@ -260,6 +260,8 @@ pub struct Executor<S: StateCommit + Send + Sync + 'static> {
     runtimes: Arc<Runtimes>,
     /// How gas is paid for.
     fees: Fees,
+    /// The state tree's nodes near the root, kept between blocks.
+    tree_cache: ward_chain::tree::TreeCache,
 }
 
 /// What the last block run on several threads did with the workers'
@@ -451,6 +453,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             timings: Mutex::new(BlockTimings::default()),
             threads: 1,
             speculation: Mutex::new(Speculation::default()),
+            tree_cache: ward_chain::tree::TreeCache::new(),
             fees: Fees::default(),
         }
     }

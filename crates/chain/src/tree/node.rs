@@ -334,7 +334,7 @@ impl Bytes<'_> {
 }
 
 /// Where a node hangs: the nibbles from the root (at most 64).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) struct Path {
     len: u8,
     bytes: [u8; 32],

@@ -222,12 +222,15 @@ proptest! {
         probes in prop::collection::vec(0u16..130, 1..12),
     ) {
         let (mut ours, mut theirs, mut mixed) = (Maps::default(), Maps::default(), Maps::default());
+        // Ward's updates read through a cache of the nodes near the root.
+        let cache = TreeCache::new();
         let first = u64::from(!genesis);
         for (i, block) in blocks.iter().enumerate() {
             let height = first + i as u64;
             let changes: BTreeMap<Vec<u8>, Option<Vec<u8>>> =
                 block.iter().map(|(k, v)| (small_key(*k), v.clone())).collect();
-            let mine = update(&ours, height, &changes).unwrap();
+            let (mine, fresh) = update_with(&ours, Some(&cache), height, &changes).unwrap();
+            prop_assert_eq!(&mine, &update(&ours, height, &changes).unwrap(), "the cache changes nothing");
             let reference = reference::update(&theirs, height, &changes);
             prop_assert_eq!(mine.root, reference.root, "root at height {}", height);
             for (_, node) in &reference.nodes {
@@ -247,6 +250,7 @@ proptest! {
                     store.values.insert((key, version), value);
                 }
             }
+            cache.keep(fresh);
             for at in first..=height {
                 for probe in &probes {
                     let key = small_key(*probe);
@@ -261,6 +265,38 @@ proptest! {
                     prop_assert!(verify(&root, &key, value.as_deref(), &proof).is_ok());
                 }
             }
+        }
+    }
+}
+
+/// Blocks large enough for the root's subtrees to be rebuilt on two
+/// threads agree with jmt too, and every node they write is there to
+/// prove from.
+#[test]
+fn large_blocks_on_two_threads_agree_with_jmt() {
+    let (mut ours, mut theirs) = (Maps::default(), Maps::default());
+    let cache = TreeCache::new();
+    for height in 1..=4u64 {
+        let mut changes = BTreeMap::new();
+        for i in 0..700u32 {
+            let k = (height as u32 * 517 + i * 7) % 2_000;
+            let value = (i % 11 != 0).then(|| (height as u32 * i).to_le_bytes().to_vec());
+            changes.insert(storage(&k.to_le_bytes()), value);
+        }
+        let (mine, fresh) = update_with(&ours, Some(&cache), height, &changes).unwrap();
+        let reference = reference::update(&theirs, height, &changes);
+        assert_eq!(mine.root, reference.root, "height {height}");
+        for (store, update) in [(&mut ours, mine), (&mut theirs, reference)] {
+            store.nodes.extend(update.nodes);
+            for (key, version, value) in update.values {
+                store.values.insert((key, version), value);
+            }
+        }
+        cache.keep(fresh);
+        for k in (0..2_000u32).step_by(37) {
+            let key = storage(&k.to_le_bytes());
+            let Proven { value, proof } = prove(&ours, height, &key).unwrap();
+            assert_eq!((value, proof), reference::prove(&theirs, height, &key));
         }
     }
 }

@@ -9,8 +9,13 @@
 
 use super::{
     TreeError, TreeStore,
+    cache::{FreshNodes, TreeCache},
     node::{Child, Internal, Leaf, MAX_DEPTH, Node, Path, nibble, node_key},
 };
+
+/// How many changed keys a block needs before its root's subtrees are
+/// rebuilt on two threads (below it, a thread costs more than it saves).
+const PARALLEL_FROM: usize = 256;
 
 /// A changed key: its hash and its new value's (`None`: removed).
 pub(super) type Change = ([u8; 32], Option<[u8; 32]>);
@@ -39,29 +44,38 @@ enum Slot {
 
 pub(super) struct Writer<'a, S: TreeStore> {
     store: &'a S,
+    cache: Option<&'a TreeCache>,
     version: u64,
     pub(super) nodes: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The new nodes near the root, for the cache once committed.
+    pub(super) fresh: FreshNodes,
 }
 
 type Result<T, S> = std::result::Result<T, TreeError<<S as TreeStore>::Error>>;
 
-impl<'a, S: TreeStore> Writer<'a, S> {
-    pub(super) fn new(store: &'a S, version: u64) -> Self {
+impl<'a, S: TreeStore + Sync> Writer<'a, S>
+where
+    S::Error: Send,
+{
+    pub(super) fn new(store: &'a S, cache: Option<&'a TreeCache>, version: u64) -> Self {
         Writer {
             store,
+            cache,
             version,
             nodes: Vec::new(),
+            fresh: FreshNodes::new(version),
         }
     }
 
     /// The stored node at `(version, path)`.
     pub(super) fn read(&self, version: u64, path: &Path) -> Result<Node, S> {
-        read(self.store, version, path)
+        read(self.store, self.cache, version, path)
     }
 
     fn put(&mut self, path: &Path, node: &Node) {
         self.nodes
             .push((node_key(self.version, path), node.encode()));
+        self.fresh.push(*path, node);
     }
 
     /// The new root after `changes` (sorted by key hash, each key once)
@@ -106,15 +120,81 @@ impl<'a, S: TreeStore> Writer<'a, S> {
             ));
         }
         let mut slots: [Option<Slot>; 16] = node.children.map(|c| c.map(Slot::Old));
-        for group in groups(changes, depth) {
+        let groups: Vec<&[Change]> = groups(changes, depth).collect();
+        // The root's subtrees are independent: a large block shares them
+        // between two threads, each writing its own nodes.
+        let (mine, theirs) = if depth == 0 && changes.len() >= PARALLEL_FROM {
+            let mut half = 0;
+            let mut split = groups.len();
+            for (i, group) in groups.iter().enumerate() {
+                if half * 2 >= changes.len() {
+                    split = i;
+                    break;
+                }
+                half += group.len();
+            }
+            groups.split_at(split)
+        } else {
+            (groups.as_slice(), &[][..])
+        };
+        let olds = |part: &[&[Change]]| -> Vec<Option<Child>> {
+            part.iter()
+                .map(
+                    |group| match &slots[usize::from(nibble(&group[0].0, depth))] {
+                        Some(Slot::Old(child)) => Some(*child),
+                        _ => None,
+                    },
+                )
+                .collect()
+        };
+        let (my_olds, their_olds) = (olds(mine), olds(theirs));
+        let (store, cache, version) = (self.store, self.cache, self.version);
+        let (my_outs, their_outs) = std::thread::scope(|scope| {
+            let other = (!theirs.is_empty()).then(|| {
+                scope.spawn(move || {
+                    let mut writer = Writer::new(store, cache, version);
+                    let outs = writer.children(&path, theirs, &their_olds);
+                    (outs, writer.nodes, writer.fresh)
+                })
+            });
+            let outs = self.children(&path, mine, &my_olds);
+            (outs, other.map(std::thread::ScopedJoinHandle::join))
+        });
+        let mut outs = my_outs?;
+        match their_outs {
+            None => {}
+            Some(Ok((result, mut nodes, fresh))) => {
+                outs.extend(result?);
+                self.nodes.append(&mut nodes);
+                self.fresh.append(fresh);
+            }
+            Some(Err(_)) => return Err(TreeError::Tree("a tree thread panicked".into())),
+        }
+        for (n, out) in outs {
+            slots[usize::from(n)] = match out {
+                Out::Empty => None,
+                out => Some(Slot::New(out)),
+            };
+        }
+        self.settle(path, slots)
+    }
+
+    /// The new subtrees below `path` of each group of changes (sharing a
+    /// nibble there), given what was in each one's slot.
+    fn children(
+        &mut self,
+        path: &Path,
+        groups: &[&[Change]],
+        olds: &[Option<Child>],
+    ) -> Result<Vec<(u8, Out)>, S> {
+        let depth = path.len();
+        let mut outs = Vec::with_capacity(groups.len());
+        for (group, old) in groups.iter().zip(olds) {
             let n = nibble(&group[0].0, depth);
             let child_path = path.child(n);
-            let out = match slots[usize::from(n)].take() {
+            let out = match old {
                 None => self.leaf(child_path, None, group)?,
-                Some(Slot::New(_)) => {
-                    return Err(TreeError::Tree("a slot changed twice".into()));
-                }
-                Some(Slot::Old(child)) => match self.read(child.version, &child_path)? {
+                Some(child) => match self.read(child.version, &child_path)? {
                     Node::Internal(node) => self.internal(child_path, node, group)?,
                     Node::Leaf(leaf) => {
                         self.leaf(child_path, Some((child.version, leaf)), group)?
@@ -124,12 +204,9 @@ impl<'a, S: TreeStore> Writer<'a, S> {
                     }
                 },
             };
-            slots[usize::from(n)] = match out {
-                Out::Empty => None,
-                out => Some(Slot::New(out)),
-            };
+            outs.push((n, out));
         }
-        self.settle(path, slots)
+        Ok(outs)
     }
 
     /// The subtree at `path`, a single leaf (`old`, stored at its version)
@@ -263,9 +340,17 @@ fn groups(changes: &[Change], depth: usize) -> impl Iterator<Item = &[Change]> {
     changes.chunk_by(move |a, b| nibble(&a.0, depth) == nibble(&b.0, depth))
 }
 
-/// The stored node at `(version, path)`; a missing or undecodable one is
-/// an error.
-pub(super) fn read<S: TreeStore>(store: &S, version: u64, path: &Path) -> Result<Node, S> {
+/// The stored node at `(version, path)`, from `cache` when it has it; a
+/// missing or undecodable one is an error.
+pub(super) fn read<S: TreeStore>(
+    store: &S,
+    cache: Option<&TreeCache>,
+    version: u64,
+    path: &Path,
+) -> Result<Node, S> {
+    if let Some(node) = cache.and_then(|cache| cache.get(version, path)) {
+        return Ok(node);
+    }
     let bytes = store
         .tree_node(&node_key(version, path))
         .map_err(TreeError::Store)?
@@ -275,17 +360,28 @@ pub(super) fn read<S: TreeStore>(store: &S, version: u64, path: &Path) -> Result
                 path.len()
             ))
         })?;
-    Node::decode(&bytes).ok_or_else(|| {
+    let node = Node::decode(&bytes).ok_or_else(|| {
         TreeError::Tree(format!(
             "an undecodable node at version {version}, depth {}",
             path.len()
         ))
-    })
+    })?;
+    if let Some(cache) = cache {
+        cache.remember(version, path, &node);
+    }
+    Ok(node)
 }
 
 /// The root node of `version`, if the store has one.
-pub(super) fn root_node<S: TreeStore>(store: &S, version: u64) -> Result<Option<Node>, S> {
+pub(super) fn root_node<S: TreeStore>(
+    store: &S,
+    cache: Option<&TreeCache>,
+    version: u64,
+) -> Result<Option<Node>, S> {
     let path = Path::default();
+    if let Some(node) = cache.and_then(|cache| cache.get(version, &path)) {
+        return Ok(Some(node));
+    }
     match store
         .tree_node(&node_key(version, &path))
         .map_err(TreeError::Store)?

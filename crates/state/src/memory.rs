@@ -1,5 +1,10 @@
 //! State in memory: for tests and single-file runs.
 
+#[allow(
+    clippy::disallowed_types,
+    reason = "tables looked up by a hash only, never iterated: no order to keep"
+)]
+use std::collections::HashMap;
 use std::{collections::BTreeMap, sync::RwLock};
 
 use ward_primitives::{Address, Hash32};
@@ -8,22 +13,27 @@ use crate::{
     BlockRecord, ChangeSet, ContractInfo, Entries, Receipt, StateCommit, StateError, StateRead,
 };
 
+/// Tables that are scanned in order are ordered maps; those only looked
+/// up by a hash or a tree node's key are hash maps (a block's thousands of
+/// new tree nodes insert in one step each, not a walk down a tree of
+/// millions).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[allow(clippy::disallowed_types, reason = "see the hash maps above")]
 struct Tables {
     code: BTreeMap<Hash32, Vec<u8>>,
     contracts: BTreeMap<Address, ContractInfo>,
     storage: BTreeMap<(Address, Vec<u8>), Vec<u8>>,
     blocks: BTreeMap<u64, BlockRecord>,
-    receipts: BTreeMap<Hash32, Receipt>,
-    txs: BTreeMap<Hash32, Vec<u8>>,
+    receipts: HashMap<Hash32, Receipt>,
+    txs: HashMap<Hash32, Vec<u8>>,
     nonces: BTreeMap<Address, u64>,
     balances: BTreeMap<Address, u128>,
-    block_hashes: BTreeMap<Hash32, u64>,
-    tree_nodes: BTreeMap<Vec<u8>, Vec<u8>>,
+    block_hashes: HashMap<Hash32, u64>,
+    tree_nodes: HashMap<Vec<u8>, Vec<u8>>,
     tree_values: BTreeMap<(Hash32, u64), Option<Vec<u8>>>,
 }
 
-/// Every table as an ordered map, behind a lock so that a shared store can
+/// Every table as a map, behind a lock so that a shared store can
 /// commit.
 #[derive(Debug, Default)]
 pub struct MemoryStore {

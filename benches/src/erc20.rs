@@ -133,9 +133,17 @@ fn signer(seed: u32) -> impl Fn(u64, u64, Payload) -> ward_chain::tx::VerifiedTx
     }
 }
 
-/// Ward: the SDK token deployed by one holder, then blocks of transfers
-/// from it with real nonces, each block committed in memory.
-pub fn ward_transfers(kind: BackendKind, repeat: bool) -> Option<Work> {
+/// An executor with the SDK token deployed by a holder, the token's
+/// address and a signer of the holder's transactions. `None` when the
+/// token is not built.
+#[allow(clippy::type_complexity, reason = "a bench's setup, used twice")]
+fn ward_sdk_token(
+    kind: BackendKind,
+) -> Option<(
+    ward_executor::Executor<ward_state::MemoryStore>,
+    Address,
+    impl Fn(u64, u64, Payload) -> ward_chain::tx::VerifiedTx,
+)> {
     let code = crate::sdk_contract("token")?;
     let exec = crate::unbounded_executor(kind);
     let tx = signer(3_000);
@@ -155,6 +163,13 @@ pub fn ward_transfers(kind: BackendKind, repeat: bool) -> Option<Work> {
     let token = block.receipts[0]
         .address
         .expect("the token deploy succeeds");
+    Some((exec, token, tx))
+}
+
+/// Ward: the SDK token deployed by one holder, then blocks of transfers
+/// from it with real nonces, each block committed in memory.
+pub fn ward_transfers(kind: BackendKind, repeat: bool) -> Option<Work> {
+    let (exec, token, tx) = ward_sdk_token(kind)?;
     let mut nonce = 1u64;
     let mut sent = 0u64;
     let mut time = 1;
@@ -265,6 +280,20 @@ pub fn ward_evm_transfer_uncommitted(kind: BackendKind) -> Option<Work> {
     let (exec, token, tx) = ward_evm_token(kind)?;
     let input = transfer_calldata(&recipient(0, false));
     let signed = tx(1, 5_000_000, Payload::Call { to: token, input });
+    Some(Box::new(move || {
+        let simulation = exec.simulate(&signed, 2).expect("executes");
+        assert_eq!(simulation.receipt.status, "ok");
+        black_box(simulation);
+    }))
+}
+
+/// Ward: one SDK token transfer to a new recipient executed on the
+/// committed state and not committed (`Executor::simulate`), the same
+/// every time: execution alone, beside revm's `transact`.
+pub fn ward_transfer_uncommitted(kind: BackendKind) -> Option<Work> {
+    let (exec, token, tx) = ward_sdk_token(kind)?;
+    let input = call_input("transfer", &(Address(recipient(0, false)), 1u128));
+    let signed = tx(1, 1_000_000, Payload::Call { to: token, input });
     Some(Box::new(move || {
         let simulation = exec.simulate(&signed, 2).expect("executes");
         assert_eq!(simulation.receipt.status, "ok");

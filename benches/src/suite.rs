@@ -632,7 +632,8 @@ fn parallel_plans(plans: &mut Vec<Plan>) {
 
 /// `erc20_transfer` and `erc20_transfer_repeat` ([`crate::erc20`]): the
 /// SDK token's transfer through Ward beside revm on a solc-compiled
-/// ERC-20, per transfer, in blocks of 1,000.
+/// ERC-20, per transfer, in blocks of 1,000; and `erc20_transfer_exec`:
+/// one transfer executed and not committed, on each side.
 #[cfg(feature = "revm")]
 fn erc20_plans(plans: &mut Vec<Plan>) {
     if crate::sdk_contract("token").is_none() {
@@ -656,6 +657,19 @@ fn erc20_plans(plans: &mut Vec<Plan>) {
                 },
             });
         }
+        let revm: Box<dyn FnOnce() -> Work> = Box::new(crate::erc20::revm_transfer_uncommitted);
+        plans.push(Plan {
+            name: "erc20_transfer_exec".into(),
+            backend: kind,
+            unit: "us",
+            items: 1,
+            sides: Sides::Timed {
+                ward: Box::new(move || {
+                    crate::erc20::ward_transfer_uncommitted(kind).expect("the token is built")
+                }),
+                baselines: vec![("revm 43, transact without commit".into(), revm)],
+            },
+        });
     }
 }
 

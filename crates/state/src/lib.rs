@@ -49,7 +49,7 @@ pub use ward_primitives::{Address, Hash32};
 
 /// Version of the on-disk layout (`docs/storage-format.md`). A store
 /// written with another version is refused when opened.
-pub const STORAGE_FORMAT_VERSION: u32 = 2;
+pub const STORAGE_FORMAT_VERSION: u32 = 3;
 
 /// Why the state could not be read or written. Never an execution outcome:
 /// a transaction that fails this way commits nothing.

@@ -27,8 +27,8 @@ use std::{
 };
 
 use redb::{
-    Builder, Database, Durability, ReadTransaction, ReadableDatabase, TableDefinition,
-    WriteTransaction,
+    Builder, Database, Durability, ReadTransaction, ReadableDatabase, ReadableTable,
+    TableDefinition, WriteTransaction,
 };
 use ward_primitives::{Address, Hash32};
 
@@ -44,9 +44,19 @@ const CONTRACTS: TableDefinition<'static, &'static [u8], &'static [u8]> =
 const STORAGE: TableDefinition<'static, &'static [u8], &'static [u8]> =
     TableDefinition::new("storage");
 const BLOCKS: TableDefinition<'static, u64, &'static [u8]> = TableDefinition::new("blocks");
+/// Format 2's receipts and transactions, each under its id: read only to
+/// upgrade a store ([`upgrade_from_2`]).
 const RECEIPTS: TableDefinition<'static, &'static [u8], &'static [u8]> =
     TableDefinition::new("receipts");
 const TXS: TableDefinition<'static, &'static [u8], &'static [u8]> = TableDefinition::new("txs");
+/// Each commit's receipts, and its transactions, as one record under the
+/// commit's batch number ([`pack`]).
+const RECEIPT_BATCHES: TableDefinition<'static, u64, &'static [u8]> =
+    TableDefinition::new("receipt_batches");
+const TX_BATCHES: TableDefinition<'static, u64, &'static [u8]> = TableDefinition::new("tx_batches");
+/// Transaction id to where its receipt and its encoding are ([`Place`]).
+const TX_INDEX: TableDefinition<'static, &'static [u8], &'static [u8]> =
+    TableDefinition::new("tx_index");
 const NONCES: TableDefinition<'static, &'static [u8], u64> = TableDefinition::new("nonces");
 const BALANCES: TableDefinition<'static, &'static [u8], u128> = TableDefinition::new("balances");
 const BLOCK_HASHES: TableDefinition<'static, &'static [u8], u64> =
@@ -60,6 +70,8 @@ const SETTINGS: TableDefinition<'static, &'static str, &'static [u8]> =
 
 const FORMAT_KEY: &str = "format_version";
 const HEIGHT_KEY: &str = "height";
+/// The last batch number given to a commit's receipts and transactions.
+const BATCH_KEY: &str = "batches";
 
 /// The database file inside a data directory.
 pub const DATABASE_FILE: &str = "state.redb";
@@ -194,7 +206,7 @@ impl RedbStore {
     pub fn open_read_only(dir: &Path) -> Result<Self, StateError> {
         let (path, _) = database_file(dir, IfMissing::Refuse)?;
         let db = RedbStore::open_overlay(&path, Recovery::Refuse)?;
-        RedbStore::checked(db, path)
+        RedbStore::checked(db, path, &[])
     }
 
     /// The database at `path` through a read-only [`overlay::Overlay`]:
@@ -240,7 +252,8 @@ impl RedbStore {
     /// SECURITY.md.)
     fn open_writable(path: PathBuf) -> Result<Self, StateError> {
         let probe = RedbStore::open_overlay(&path, Recovery::InMemory)?;
-        drop(RedbStore::checked(probe, path.clone())?);
+        // A format 2 store passes the probe: the writable open upgrades it.
+        drop(RedbStore::checked(probe, path.clone(), UPGRADABLE)?);
         let db = RedbStore::guarded_open(&path, || Builder::new().open(&path))?;
         RedbStore::initialized(db, path)
     }
@@ -262,7 +275,7 @@ impl RedbStore {
 
     /// A read-only store on an existing database (opened through the
     /// overlay), after redb's integrity check and the format version's.
-    fn checked(mut db: Database, path: PathBuf) -> Result<Self, StateError> {
+    fn checked(mut db: Database, path: PathBuf, accept: &[u64]) -> Result<Self, StateError> {
         let integrity = boundary::contain(|| db.check_integrity());
         let failure = match integrity {
             Ok(Ok(_)) => None,
@@ -277,7 +290,7 @@ impl RedbStore {
             store.damaged.store(true, Ordering::Relaxed);
             return Err(failure);
         }
-        store.check_version()?;
+        store.check_version(accept)?;
         Ok(store)
     }
 
@@ -362,23 +375,20 @@ impl RedbStore {
     /// the version on every later one.
     fn initialize(&self) -> Result<(), StateError> {
         if let Some(version) = self.format_version()? {
+            if version == 2 {
+                return self.write(upgrade_from_2);
+            }
             return check_version(version);
         }
         self.write(|txn| {
             let mut meta = txn.open_table(META)?;
             meta.insert(FORMAT_KEY, u64::from(STORAGE_FORMAT_VERSION))?;
             meta.insert(HEIGHT_KEY, 0)?;
-            for table in [
-                CODE,
-                CONTRACTS,
-                STORAGE,
-                RECEIPTS,
-                TXS,
-                TREE_NODES,
-                TREE_VALUES,
-            ] {
+            for table in [CODE, CONTRACTS, STORAGE, TX_INDEX, TREE_NODES, TREE_VALUES] {
                 txn.open_table(table)?;
             }
+            txn.open_table(RECEIPT_BATCHES)?;
+            txn.open_table(TX_BATCHES)?;
             txn.open_table(BLOCKS)?;
             txn.open_table(NONCES)?;
             txn.open_table(BALANCES)?;
@@ -389,9 +399,10 @@ impl RedbStore {
     }
 
     /// Checks the format version without writing: a read-only store must
-    /// find one.
-    fn check_version(&self) -> Result<(), StateError> {
+    /// find this build's, or one of `accept`.
+    fn check_version(&self, accept: &[u64]) -> Result<(), StateError> {
         match self.format_version()? {
+            Some(version) if accept.contains(&version) => Ok(()),
             Some(version) => check_version(version),
             None => Err(StateError::Damaged {
                 path: self.path.clone(),
@@ -470,6 +481,41 @@ impl RedbStore {
         })
     }
 
+    /// The item of `batches` that `id`'s index entry points to (`which`
+    /// picks the receipt's place or the transaction's), read in one
+    /// transaction.
+    fn indexed(
+        &self,
+        id: &Hash32,
+        batches: TableDefinition<'_, u64, &'static [u8]>,
+        which: impl FnOnce(&Place) -> Option<(u64, u32)>,
+    ) -> Result<Option<Vec<u8>>, StateError> {
+        let found = self.read(|txn| {
+            let index = txn.open_table(TX_INDEX)?;
+            let Some(entry) = index.get(id.0.as_slice())? else {
+                return Ok(Ok(None));
+            };
+            let Some(place) = Place::from_bytes(entry.value()) else {
+                return Ok(Err("tx_index"));
+            };
+            let Some((batch, position)) = which(&place) else {
+                return Ok(Ok(None));
+            };
+            let table = txn.open_table(batches)?;
+            let Some(record) = table.get(batch)? else {
+                return Ok(Err("a batch the index names is missing"));
+            };
+            Ok(match unpack(record.value(), position) {
+                Some(item) => Ok(Some(item.to_vec())),
+                None => Err("a batch record is malformed"),
+            })
+        })?;
+        found.map_err(|message| StateError::Corrupt {
+            table: "tx_index",
+            message: message.to_owned(),
+        })
+    }
+
     fn get_bytes(
         &self,
         table: TableDefinition<'_, &'static [u8], &'static [u8]>,
@@ -511,6 +557,181 @@ fn create_new(path: &Path) -> Result<(), StateError> {
     }
     Ok(())
 }
+
+/// Where a transaction's receipt and its encoding are: each a batch
+/// number and a position in it (`None`: not stored). Stored as the two in
+/// turn, each a `u64` batch and a `u32` position, little-endian, a batch of
+/// 0 for none.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Place {
+    receipt: Option<(u64, u32)>,
+    tx: Option<(u64, u32)>,
+}
+
+impl Place {
+    fn to_bytes(self) -> [u8; 24] {
+        let mut out = [0u8; 24];
+        for (i, part) in [self.receipt, self.tx].into_iter().enumerate() {
+            let (batch, position) = part.unwrap_or((0, 0));
+            out[i * 12..i * 12 + 8].copy_from_slice(&batch.to_le_bytes());
+            out[i * 12 + 8..i * 12 + 12].copy_from_slice(&position.to_le_bytes());
+        }
+        out
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Option<Place> {
+        if bytes.len() != 24 {
+            return None;
+        }
+        let part = |i: usize| {
+            let batch = u64::from_le_bytes(bytes[i * 12..i * 12 + 8].try_into().ok()?);
+            let position = u32::from_le_bytes(bytes[i * 12 + 8..i * 12 + 12].try_into().ok()?);
+            Some((batch != 0).then_some((batch, position)))
+        };
+        Some(Place {
+            receipt: part(0)?,
+            tx: part(1)?,
+        })
+    }
+}
+
+/// Items as one record: their count (`u32`), the end offset of each
+/// (`u32`), then their bytes.
+fn pack<'a>(items: impl ExactSizeIterator<Item = &'a [u8]> + Clone) -> Vec<u8> {
+    let count = items.len();
+    let total: usize = items.clone().map(<[u8]>::len).sum();
+    let mut out = Vec::with_capacity(4 + 4 * count + total);
+    out.extend_from_slice(&(count as u32).to_le_bytes());
+    let mut end = 0u32;
+    for item in items.clone() {
+        end += item.len() as u32;
+        out.extend_from_slice(&end.to_le_bytes());
+    }
+    for item in items {
+        out.extend_from_slice(item);
+    }
+    out
+}
+
+/// Item `position` of a record [`pack`] made; `None` when the record is
+/// malformed or has no such item.
+fn unpack(record: &[u8], position: u32) -> Option<&[u8]> {
+    let word = |at: usize| -> Option<usize> {
+        let bytes = record.get(at..at + 4)?;
+        Some(u32::from_le_bytes(bytes.try_into().ok()?) as usize)
+    };
+    let count = word(0)?;
+    let position = position as usize;
+    if position >= count {
+        return None;
+    }
+    let data = 4 + 4 * count;
+    let start = if position == 0 {
+        0
+    } else {
+        word(4 + 4 * (position - 1))?
+    };
+    let end = word(4 + 4 * position)?;
+    record.get(data.checked_add(start)?..data.checked_add(end)?)
+}
+
+/// Stores a commit's receipts and transactions as one batch each, under
+/// the next batch number, and indexes them by transaction id. An id with
+/// only one of the two here keeps the other's place from before.
+fn store_batch(
+    txn: &WriteTransaction,
+    receipts: &[Receipt],
+    txs: &[(Hash32, Vec<u8>)],
+) -> Result<(), redb::Error> {
+    if receipts.is_empty() && txs.is_empty() {
+        return Ok(());
+    }
+    let mut meta = txn.open_table(META)?;
+    let batch = meta.get(BATCH_KEY)?.map_or(0, |v| v.value()) + 1;
+    meta.insert(BATCH_KEY, batch)?;
+    let mut places: std::collections::BTreeMap<[u8; 32], Place> = Default::default();
+    let encoded: Vec<Vec<u8>> = receipts.iter().map(Receipt::to_bytes).collect();
+    if !receipts.is_empty() {
+        for (i, receipt) in receipts.iter().enumerate() {
+            places.entry(receipt.tx.0).or_default().receipt = Some((batch, i as u32));
+        }
+        let mut table = txn.open_table(RECEIPT_BATCHES)?;
+        table.insert(batch, pack(encoded.iter().map(Vec::as_slice)).as_slice())?;
+    }
+    if !txs.is_empty() {
+        for (i, (id, _)) in txs.iter().enumerate() {
+            places.entry(id.0).or_default().tx = Some((batch, i as u32));
+        }
+        let mut table = txn.open_table(TX_BATCHES)?;
+        table.insert(
+            batch,
+            pack(txs.iter().map(|(_, bytes)| bytes.as_slice())).as_slice(),
+        )?;
+    }
+    let mut index = txn.open_table(TX_INDEX)?;
+    for (id, mut place) in places {
+        if place.receipt.is_none() || place.tx.is_none() {
+            let before = index
+                .get(id.as_slice())?
+                .and_then(|v| Place::from_bytes(v.value()))
+                .unwrap_or_default();
+            place.receipt = place.receipt.or(before.receipt);
+            place.tx = place.tx.or(before.tx);
+        }
+        index.insert(id.as_slice(), place.to_bytes().as_slice())?;
+    }
+    Ok(())
+}
+
+/// Upgrades a format 2 store in one transaction: its receipts and
+/// transactions, each under its id, move into batches of
+/// [`UPGRADE_BATCH`] in id order, indexed as a commit's would be.
+fn upgrade_from_2(txn: &WriteTransaction) -> Result<(), redb::Error> {
+    let take = |table: TableDefinition<'_, &'static [u8], &'static [u8]>| {
+        let table = txn.open_table(table)?;
+        let mut out = Vec::new();
+        for entry in table.iter()? {
+            let (key, value) = entry?;
+            out.push((key.value().to_vec(), value.value().to_vec()));
+        }
+        Ok::<_, redb::Error>(out)
+    };
+    let (receipts, txs) = (take(RECEIPTS)?, take(TXS)?);
+    let corrupt = |what: &str| redb::Error::Corrupted(format!("format 2 {what} do not decode"));
+    for chunk in receipts.chunks(UPGRADE_BATCH) {
+        let decoded = chunk
+            .iter()
+            .map(|(_, bytes)| Receipt::from_bytes(bytes).map_err(|_| corrupt("receipts")))
+            .collect::<Result<Vec<_>, _>>()?;
+        store_batch(txn, &decoded, &[])?;
+    }
+    for chunk in txs.chunks(UPGRADE_BATCH) {
+        let keyed = chunk
+            .iter()
+            .map(|(id, bytes)| {
+                let id: [u8; 32] = id
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| corrupt("transaction ids"))?;
+                Ok((Hash32(id), bytes.clone()))
+            })
+            .collect::<Result<Vec<_>, redb::Error>>()?;
+        store_batch(txn, &[], &keyed)?;
+    }
+    txn.delete_table(RECEIPTS)?;
+    txn.delete_table(TXS)?;
+    txn.open_table(RECEIPT_BATCHES)?;
+    txn.open_table(TX_BATCHES)?;
+    let mut meta = txn.open_table(META)?;
+    meta.insert(FORMAT_KEY, u64::from(STORAGE_FORMAT_VERSION))?;
+    Ok(())
+}
+
+/// Older formats a writable open upgrades.
+const UPGRADABLE: &[u64] = &[2];
+
+/// How many receipts (or transactions) an upgraded store keeps per batch.
+const UPGRADE_BATCH: usize = 1024;
 
 fn check_version(version: u64) -> Result<(), StateError> {
     if version == u64::from(STORAGE_FORMAT_VERSION) {
@@ -608,13 +829,13 @@ impl StateRead for RedbStore {
     }
 
     fn receipt(&self, tx: &Hash32) -> Result<Option<Receipt>, StateError> {
-        self.get_bytes(RECEIPTS, &tx.0)?
-            .map(|bytes| Receipt::from_bytes(&bytes).map_err(corrupt("receipts")))
+        self.indexed(tx, RECEIPT_BATCHES, |place| place.receipt)?
+            .map(|bytes| Receipt::from_bytes(&bytes).map_err(corrupt("receipt_batches")))
             .transpose()
     }
 
     fn transaction(&self, id: &Hash32) -> Result<Option<Vec<u8>>, StateError> {
-        self.get_bytes(TXS, &id.0)
+        self.indexed(id, TX_BATCHES, |place| place.tx)
     }
 
     fn nonce(&self, account: &Address) -> Result<u64, StateError> {
@@ -683,14 +904,7 @@ impl StateCommit for RedbStore {
                     None => drop(storage.remove(full.as_slice())?),
                 }
             }
-            let mut receipts = txn.open_table(RECEIPTS)?;
-            for receipt in &changes.receipts {
-                receipts.insert(receipt.tx.0.as_slice(), receipt.to_bytes().as_slice())?;
-            }
-            let mut txs = txn.open_table(TXS)?;
-            for (id, bytes) in &changes.txs {
-                txs.insert(id.0.as_slice(), bytes.as_slice())?;
-            }
+            store_batch(txn, &changes.receipts, &changes.txs)?;
             let mut nonces = txn.open_table(NONCES)?;
             for (account, nonce) in &changes.nonces {
                 nonces.insert(account.0.as_slice(), nonce)?;

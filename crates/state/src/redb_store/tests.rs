@@ -197,3 +197,126 @@ fn the_format_document_states_this_version() {
     let row = format!("| `meta` | `\"format_version\"` | `u64`: {STORAGE_FORMAT_VERSION} |");
     assert!(doc.contains(&row), "{row}");
 }
+
+fn receipt_of(id: u8, height: u64) -> Receipt {
+    let mut receipt = sample_changes(height).receipts.remove(0);
+    receipt.tx = Hash32([id; 32]);
+    receipt.index = u32::from(id);
+    receipt
+}
+
+/// Receipts and transactions are stored per commit and found by id: a
+/// commit's own, a later commit with only one of the two for an id keeps
+/// the other, and redb answers as the memory store does.
+#[test]
+fn receipts_and_transactions_are_found_by_id_across_batches() {
+    let dir = temp_dir("batches");
+    let memory = MemoryStore::default();
+    let redb = RedbStore::create(&dir).unwrap();
+    let first = ChangeSet {
+        receipts: (10..20).map(|id| receipt_of(id, 1)).collect(),
+        txs: (10..20)
+            .map(|id| (Hash32([id; 32]), vec![id; id as usize]))
+            .collect(),
+        ..ChangeSet::default()
+    };
+    // Only transactions: 15 gets a new encoding and keeps its receipt.
+    let second = ChangeSet {
+        txs: vec![
+            (Hash32([15; 32]), b"new".to_vec()),
+            (Hash32([30; 32]), vec![]),
+        ],
+        ..ChangeSet::default()
+    };
+    let third = ChangeSet {
+        receipts: vec![receipt_of(31, 3)],
+        ..ChangeSet::default()
+    };
+    for changes in [first, second, third] {
+        memory.commit(changes.clone()).unwrap();
+        redb.commit(changes).unwrap();
+    }
+    for id in 0..40u8 {
+        let id = Hash32([id; 32]);
+        assert_eq!(redb.receipt(&id).unwrap(), memory.receipt(&id).unwrap());
+        assert_eq!(
+            redb.transaction(&id).unwrap(),
+            memory.transaction(&id).unwrap()
+        );
+    }
+    assert_eq!(
+        redb.transaction(&Hash32([15; 32])).unwrap(),
+        Some(b"new".to_vec())
+    );
+    assert_eq!(redb.transaction(&Hash32([30; 32])).unwrap(), Some(vec![]));
+    assert!(redb.receipt(&Hash32([15; 32])).unwrap().is_some());
+}
+
+/// A format 2 store (receipts and transactions each under its id) is
+/// refused read-only and upgraded by the first writable open, losing
+/// nothing.
+#[test]
+fn a_format_2_store_is_upgraded_by_a_writable_open() {
+    let dir = temp_dir("upgrade");
+    let receipts: Vec<Receipt> = (1..=5).map(|id| receipt_of(id, 1)).collect();
+    {
+        let store = RedbStore::create(&dir).unwrap();
+        let txn = store.db.as_ref().unwrap().begin_write().unwrap();
+        {
+            txn.delete_table(RECEIPT_BATCHES).unwrap();
+            txn.delete_table(TX_BATCHES).unwrap();
+            txn.delete_table(TX_INDEX).unwrap();
+            let mut old = txn.open_table(RECEIPTS).unwrap();
+            for receipt in &receipts {
+                old.insert(receipt.tx.0.as_slice(), receipt.to_bytes().as_slice())
+                    .unwrap();
+            }
+            let mut old = txn.open_table(TXS).unwrap();
+            for id in 1..=7u8 {
+                old.insert([id; 32].as_slice(), vec![id; 3].as_slice())
+                    .unwrap();
+            }
+            let mut meta = txn.open_table(META).unwrap();
+            meta.insert(FORMAT_KEY, 2).unwrap();
+        }
+        txn.commit().unwrap();
+    }
+    assert!(matches!(
+        RedbStore::open_read_only(&dir),
+        Err(StateError::FormatVersion {
+            found: 2,
+            expected: 3
+        })
+    ));
+    drop(RedbStore::open(&dir).unwrap());
+    let store = RedbStore::open_read_only(&dir).unwrap();
+    for receipt in &receipts {
+        assert_eq!(store.receipt(&receipt.tx).unwrap().as_ref(), Some(receipt));
+    }
+    for id in 1..=7u8 {
+        assert_eq!(
+            store.transaction(&Hash32([id; 32])).unwrap(),
+            Some(vec![id; 3])
+        );
+    }
+    assert_eq!(store.receipt(&Hash32([9; 32])).unwrap(), None);
+}
+
+proptest::proptest! {
+    /// A batch record's items come back as packed; any bytes at all read
+    /// as a record never panic.
+    #[test]
+    fn batch_records_round_trip_and_garbage_is_refused(
+        items in proptest::collection::vec(proptest::collection::vec(proptest::prelude::any::<u8>(), 0..20), 0..10),
+        garbage in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+        position in 0u32..12,
+    ) {
+        let record = pack(items.iter().map(Vec::as_slice));
+        for (i, item) in items.iter().enumerate() {
+            proptest::prop_assert_eq!(unpack(&record, i as u32), Some(item.as_slice()));
+        }
+        proptest::prop_assert_eq!(unpack(&record, items.len() as u32), None);
+        let _ = unpack(&garbage, position);
+        let _ = Place::from_bytes(&garbage);
+    }
+}

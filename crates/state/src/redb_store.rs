@@ -685,38 +685,39 @@ fn store_batch(
 
 /// Upgrades a format 2 store in one transaction: its receipts and
 /// transactions, each under its id, move into batches of
-/// [`UPGRADE_BATCH`] in id order, indexed as a commit's would be.
+/// [`UPGRADE_BATCH`] in id order, indexed as a commit's would be. Reads
+/// one batch's worth at a time, whatever the store's size.
 fn upgrade_from_2(txn: &WriteTransaction) -> Result<(), redb::Error> {
-    let take = |table: TableDefinition<'_, &'static [u8], &'static [u8]>| {
-        let table = txn.open_table(table)?;
-        let mut out = Vec::new();
-        for entry in table.iter()? {
-            let (key, value) = entry?;
-            out.push((key.value().to_vec(), value.value().to_vec()));
-        }
-        Ok::<_, redb::Error>(out)
-    };
-    let (receipts, txs) = (take(RECEIPTS)?, take(TXS)?);
     let corrupt = |what: &str| redb::Error::Corrupted(format!("format 2 {what} do not decode"));
-    for chunk in receipts.chunks(UPGRADE_BATCH) {
-        let decoded = chunk
-            .iter()
-            .map(|(_, bytes)| Receipt::from_bytes(bytes).map_err(|_| corrupt("receipts")))
-            .collect::<Result<Vec<_>, _>>()?;
-        store_batch(txn, &decoded, &[])?;
+    {
+        let old = txn.open_table(RECEIPTS)?;
+        let mut chunk = Vec::with_capacity(UPGRADE_BATCH);
+        for entry in old.iter()? {
+            let (_, bytes) = entry?;
+            chunk.push(Receipt::from_bytes(bytes.value()).map_err(|_| corrupt("receipts"))?);
+            if chunk.len() == UPGRADE_BATCH {
+                store_batch(txn, &chunk, &[])?;
+                chunk.clear();
+            }
+        }
+        store_batch(txn, &chunk, &[])?;
     }
-    for chunk in txs.chunks(UPGRADE_BATCH) {
-        let keyed = chunk
-            .iter()
-            .map(|(id, bytes)| {
-                let id: [u8; 32] = id
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| corrupt("transaction ids"))?;
-                Ok((Hash32(id), bytes.clone()))
-            })
-            .collect::<Result<Vec<_>, redb::Error>>()?;
-        store_batch(txn, &[], &keyed)?;
+    {
+        let old = txn.open_table(TXS)?;
+        let mut chunk = Vec::with_capacity(UPGRADE_BATCH);
+        for entry in old.iter()? {
+            let (id, bytes) = entry?;
+            let id: [u8; 32] = id
+                .value()
+                .try_into()
+                .map_err(|_| corrupt("transaction ids"))?;
+            chunk.push((Hash32(id), bytes.value().to_vec()));
+            if chunk.len() == UPGRADE_BATCH {
+                store_batch(txn, &[], &chunk)?;
+                chunk.clear();
+            }
+        }
+        store_batch(txn, &[], &chunk)?;
     }
     txn.delete_table(RECEIPTS)?;
     txn.delete_table(TXS)?;

@@ -252,6 +252,12 @@ fn receipts_and_transactions_are_found_by_id_across_batches() {
     assert!(redb.receipt(&Hash32([15; 32])).unwrap().is_some());
 }
 
+fn tx_id(n: u16) -> Hash32 {
+    let mut id = [7u8; 32];
+    id[..2].copy_from_slice(&n.to_be_bytes());
+    Hash32(id)
+}
+
 /// A format 2 store (receipts and transactions each under its id) is
 /// refused read-only and upgraded by the first writable open, losing
 /// nothing.
@@ -271,9 +277,10 @@ fn a_format_2_store_is_upgraded_by_a_writable_open() {
                 old.insert(receipt.tx.0.as_slice(), receipt.to_bytes().as_slice())
                     .unwrap();
             }
+            // More than two upgrade batches of transactions.
             let mut old = txn.open_table(TXS).unwrap();
-            for id in 1..=7u8 {
-                old.insert([id; 32].as_slice(), vec![id; 3].as_slice())
+            for n in 0..2_100u16 {
+                old.insert(tx_id(n).0.as_slice(), n.to_le_bytes().as_slice())
                     .unwrap();
             }
             let mut meta = txn.open_table(META).unwrap();
@@ -293,10 +300,10 @@ fn a_format_2_store_is_upgraded_by_a_writable_open() {
     for receipt in &receipts {
         assert_eq!(store.receipt(&receipt.tx).unwrap().as_ref(), Some(receipt));
     }
-    for id in 1..=7u8 {
+    for n in 0..2_100u16 {
         assert_eq!(
-            store.transaction(&Hash32([id; 32])).unwrap(),
-            Some(vec![id; 3])
+            store.transaction(&tx_id(n)).unwrap(),
+            Some(n.to_le_bytes().to_vec())
         );
     }
     assert_eq!(store.receipt(&Hash32([9; 32])).unwrap(), None);

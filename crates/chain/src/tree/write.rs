@@ -124,16 +124,7 @@ where
         // The root's subtrees are independent: a large block shares them
         // between two threads, each writing its own nodes.
         let (mine, theirs) = if depth == 0 && changes.len() >= PARALLEL_FROM {
-            let mut half = 0;
-            let mut split = groups.len();
-            for (i, group) in groups.iter().enumerate() {
-                if half * 2 >= changes.len() {
-                    split = i;
-                    break;
-                }
-                half += group.len();
-            }
-            groups.split_at(split)
+            halves(&groups)
         } else {
             (groups.as_slice(), &[][..])
         };
@@ -333,6 +324,21 @@ where
         }
         Ok(self.write_internal(&path, node))
     }
+}
+
+/// `groups` split in two where about half their changes are on each side.
+fn halves<'g>(groups: &'g [&'g [Change]]) -> (&'g [&'g [Change]], &'g [&'g [Change]]) {
+    let total: usize = groups.iter().map(|group| group.len()).sum();
+    let mut before = 0;
+    let split = groups
+        .iter()
+        .position(|group| {
+            let past_half = before * 2 >= total;
+            before += group.len();
+            past_half
+        })
+        .unwrap_or(groups.len());
+    groups.split_at(split)
 }
 
 /// The runs of `changes` (sorted) that share their nibble at `depth`.

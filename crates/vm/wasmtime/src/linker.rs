@@ -53,83 +53,21 @@ pub(crate) fn build_linker(
     let mut linker = Linker::new(engine);
     define_abi(&mut linker)?;
     define_wasi(&mut linker)?;
-    // `ward.call` suspends the caller until the embedder has run the
-    // callee: an async host function, on the guest's fiber.
+    // The functions that suspend the caller until the embedder has run a
+    // callee or a deploy (`ward.call`, `ward.create` and their forms that
+    // move value) are async instead, on the guest's fiber.
     linker.allow_shadowing(true);
-    linker.func_wrap_async(
-        ward_abi::MODULE,
-        HostFn::Call.name(),
-        |caller: Caller<'_, StoreData>,
-         (addr, input, len, gas, flags): (i32, i32, i32, i64, i32)| {
-            let args = [
-                Value::I32(addr),
-                Value::I32(input),
-                Value::I32(len),
-                Value::I64(gas),
-                Value::I32(flags),
-            ];
-            Box::new(abi_call_suspending(caller, HostFn::Call, args.to_vec()))
-        },
-    )?;
-    // So does `ward.create`, until the embedder has run the deploy.
-    linker.func_wrap_async(
-        ward_abi::MODULE,
-        HostFn::Create.name(),
-        |caller: Caller<'_, StoreData>,
-         (code, code_len, input, input_len, salt, gas): (i32, i32, i32, i32, i32, i64)| {
-            let args = vec![
-                Value::I32(code),
-                Value::I32(code_len),
-                Value::I32(input),
-                Value::I32(input_len),
-                Value::I32(salt),
-                Value::I64(gas),
-            ];
-            Box::new(abi_call_suspending(caller, HostFn::Create, args))
-        },
-    )?;
-    // And their forms that move value (ABI version 6).
-    linker.func_wrap_async(
-        ward_abi::MODULE,
-        HostFn::CallWithValue.name(),
-        |caller: Caller<'_, StoreData>,
-         (addr, input, len, gas, flags, value): (i32, i32, i32, i64, i32, i32)| {
-            let args = vec![
-                Value::I32(addr),
-                Value::I32(input),
-                Value::I32(len),
-                Value::I64(gas),
-                Value::I32(flags),
-                Value::I32(value),
-            ];
-            Box::new(abi_call_suspending(caller, HostFn::CallWithValue, args))
-        },
-    )?;
-    linker.func_wrap_async(
-        ward_abi::MODULE,
-        HostFn::CreateWithValue.name(),
-        |caller: Caller<'_, StoreData>,
-         (code, code_len, input, input_len, salt, gas, value): (
-            i32,
-            i32,
-            i32,
-            i32,
-            i32,
-            i64,
-            i32,
-        )| {
-            let args = vec![
-                Value::I32(code),
-                Value::I32(code_len),
-                Value::I32(input),
-                Value::I32(input_len),
-                Value::I32(salt),
-                Value::I64(gas),
-                Value::I32(value),
-            ];
-            Box::new(abi_call_suspending(caller, HostFn::CreateWithValue, args))
-        },
-    )?;
+    for &f in HostFn::ALL.iter().filter(|f| f.uses().suspends) {
+        let ty = func_type(engine, &ward_vm::FuncType::of_host_fn(f));
+        linker.func_new_async(
+            ward_abi::MODULE,
+            f.name(),
+            ty,
+            move |caller, params, results| {
+                Box::new(abi_call_suspending(caller, f, params, results))
+            },
+        )?;
+    }
     linker.allow_shadowing(false);
     for (index, import) in config.host_imports.iter().enumerate() {
         define_host(
@@ -198,14 +136,20 @@ fn wasi_call<R: AbiResult>(
         .map_err(wasmtime::Error::new)
 }
 
-/// `ward.call` and `ward.create`: charges and checks like any ABI call,
-/// then parks the guest's fiber until the embedder replies with the
-/// callee's result.
+/// A suspending ABI function (`ward.call`, `ward.create`, ...): charges
+/// and checks like any ABI call, then parks the guest's fiber until the
+/// embedder replies with the callee's result, its one `i32`.
 async fn abi_call_suspending(
     mut caller: Caller<'_, StoreData>,
     f: HostFn,
-    args: Vec<Value>,
-) -> wasmtime::Result<i32> {
+    params: &[Val],
+    results: &mut [Val],
+) -> wasmtime::Result<()> {
+    let args = params
+        .iter()
+        .map(|v| from_val(&caller, v))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(host_error)?;
     let status = match guest::abi_call(&mut Guest::new(&mut caller), f, &args) {
         Err(HostStop::Suspend(request)) => {
             let reply = suspend(&mut caller, request).await;
@@ -215,7 +159,11 @@ async fn abi_call_suspending(
         Ok(Some(Value::I32(status))) => Ok(status),
         Ok(_) => Ok(ward_abi::call::FAILED),
     };
-    status.map_err(wasmtime::Error::new)
+    let status = status.map_err(wasmtime::Error::new)?;
+    if let Some(slot) = results.first_mut() {
+        *slot = Val::I32(status);
+    }
+    Ok(())
 }
 
 /// Hands `request` to the embedder and waits, on the guest's fiber, for its

@@ -110,15 +110,21 @@ pub fn revm_transfers(repeat: bool) -> Work {
     })
 }
 
-/// Transactions of dev account `seed`, unsigned and taken as verified
-/// (`SignedTx::verified_unchecked`): (nonce, gas limit, payload).
-fn signer(seed: u32) -> impl Fn(u64, u64, Payload) -> ward_chain::tx::VerifiedTx {
-    let public_key = ward_chain::tx::dev_key(seed).verifying_key().to_bytes();
-    move |nonce, gas_limit, payload| {
+/// Transactions of a dev account, unsigned and taken as verified
+/// (`SignedTx::verified_unchecked`).
+struct Signer([u8; 32]);
+
+impl Signer {
+    /// Dev account `seed`'s.
+    fn new(seed: u32) -> Self {
+        Signer(ward_chain::tx::dev_key(seed).verifying_key().to_bytes())
+    }
+
+    fn tx(&self, nonce: u64, gas_limit: u64, payload: Payload) -> ward_chain::tx::VerifiedTx {
         SignedTx {
             body: TxBody {
                 chain_id: CHAIN.into(),
-                public_key,
+                public_key: self.0,
                 nonce,
                 gas_limit,
                 // Free, as in every figure: the fee is a balance read and
@@ -133,28 +139,31 @@ fn signer(seed: u32) -> impl Fn(u64, u64, Payload) -> ward_chain::tx::VerifiedTx
     }
 }
 
-/// An executor with the SDK token deployed by a holder, the token's
-/// address and a signer of the holder's transactions. `None` when the
-/// token is not built.
-#[allow(clippy::type_complexity, reason = "a bench's setup, used twice")]
-fn ward_sdk_token(
-    kind: BackendKind,
-) -> Option<(
+/// An executor in memory with a token deployed on it, the token's
+/// address, and its holder (who deployed it, with nonce 0).
+type Deployed = (
     ward_executor::Executor<ward_state::MemoryStore>,
     Address,
-    impl Fn(u64, u64, Payload) -> ward_chain::tx::VerifiedTx,
-)> {
-    let code = crate::sdk_contract("token")?;
-    let exec = crate::unbounded_executor(kind);
-    let tx = signer(3_000);
-    let deploy = tx(
+    Signer,
+);
+
+/// `exec` after `holder` deploys a token of `code` (of `kind`) with
+/// `input`, as block 1.
+fn deployed(
+    exec: ward_executor::Executor<ward_state::MemoryStore>,
+    holder: Signer,
+    code: Vec<u8>,
+    input: Vec<u8>,
+    kind: ward_primitives::CodeKind,
+) -> Deployed {
+    let deploy = holder.tx(
         0,
         200_000_000,
         Payload::Deploy {
             code,
-            input: encode(&u128::MAX),
+            input,
             salt: Vec::new(),
-            kind: ward_primitives::CodeKind::Ward,
+            kind,
         },
     );
     let block = exec
@@ -163,13 +172,26 @@ fn ward_sdk_token(
     let token = block.receipts[0]
         .address
         .expect("the token deploy succeeds");
-    Some((exec, token, tx))
+    (exec, token, holder)
+}
+
+/// The SDK token deployed by a holder. `None` when the token is not
+/// built.
+fn ward_sdk_token(kind: BackendKind) -> Option<Deployed> {
+    let code = crate::sdk_contract("token")?;
+    Some(deployed(
+        crate::unbounded_executor(kind),
+        Signer::new(3_000),
+        code,
+        encode(&u128::MAX),
+        ward_primitives::CodeKind::Ward,
+    ))
 }
 
 /// Ward: the SDK token deployed by one holder, then blocks of transfers
 /// from it with real nonces, each block committed in memory.
 pub fn ward_transfers(kind: BackendKind, repeat: bool) -> Option<Work> {
-    let (exec, token, tx) = ward_sdk_token(kind)?;
+    let (exec, token, holder) = ward_sdk_token(kind)?;
     let mut nonce = 1u64;
     let mut sent = 0u64;
     let mut time = 1;
@@ -177,7 +199,7 @@ pub fn ward_transfers(kind: BackendKind, repeat: bool) -> Option<Work> {
         let txs: Vec<_> = (0..ERC20_TXS)
             .map(|_| {
                 let to = Address(recipient(sent, repeat));
-                let signed = tx(
+                let signed = holder.tx(
                     nonce,
                     1_000_000,
                     Payload::Call {
@@ -208,19 +230,10 @@ fn transfer_calldata(to: &[u8; 32]) -> Vec<u8> {
     input
 }
 
-/// An executor with Ward's EVM runtime, the solc ERC-20 deployed for
-/// `evm` by a holder, and a signer of the holder's transactions. `None`
+/// The solc ERC-20 deployed for Ward's EVM runtime by a holder. `None`
 /// when the runtime is not built.
-#[allow(clippy::type_complexity, reason = "a bench's setup, used twice")]
-fn ward_evm_token(
-    kind: BackendKind,
-) -> Option<(
-    ward_executor::Executor<ward_state::MemoryStore>,
-    Address,
-    impl Fn(u64, u64, Payload) -> ward_chain::tx::VerifiedTx,
-)> {
+fn ward_evm_token(kind: BackendKind) -> Option<Deployed> {
     let runtime = crate::sdk_contract("evm")?;
-    let tx = signer(3_001);
     let config = ward_vm::Config::default();
     let evm = ward_primitives::RuntimeName::new("evm")?;
     let mut runtimes = ward_executor::Runtimes::new(crate::ward_backend(kind, &config), &config);
@@ -228,23 +241,13 @@ fn ward_evm_token(
         .register(evm, &runtime)
         .expect("the EVM runtime compiles");
     let exec = crate::unbounded_executor(kind).with_runtimes(std::sync::Arc::new(runtimes));
-    let deploy = tx(
-        0,
-        200_000_000,
-        Payload::Deploy {
-            code: hex::decode(TOKEN_BIN.trim()).expect("Token.bin is hex"),
-            input: [0xffu8; 32].to_vec(),
-            salt: Vec::new(),
-            kind: ward_primitives::CodeKind::Runtime(evm),
-        },
-    );
-    let block = exec
-        .execute_signed_block(&[deploy], 1)
-        .expect("the ERC-20 deploys");
-    let token = block.receipts[0]
-        .address
-        .expect("the ERC-20 deploy succeeds");
-    Some((exec, token, tx))
+    Some(deployed(
+        exec,
+        Signer::new(3_001),
+        hex::decode(TOKEN_BIN.trim()).expect("Token.bin is hex"),
+        [0xffu8; 32].to_vec(),
+        ward_primitives::CodeKind::Runtime(evm),
+    ))
 }
 
 /// Ward's EVM runtime: the same solc ERC-20 deployed for `evm` by one
@@ -252,7 +255,7 @@ fn ward_evm_token(
 /// nonces, each block committed in memory (its state root included).
 /// `None` when the runtime is not built.
 pub fn ward_evm_transfers(kind: BackendKind) -> Option<Work> {
-    let (exec, token, tx) = ward_evm_token(kind)?;
+    let (exec, token, holder) = ward_evm_token(kind)?;
     let mut nonce = 1u64;
     let mut sent = 0u64;
     let mut time = 1;
@@ -260,7 +263,7 @@ pub fn ward_evm_transfers(kind: BackendKind) -> Option<Work> {
         let txs: Vec<_> = (0..ERC20_TXS)
             .map(|_| {
                 let input = transfer_calldata(&recipient(sent, false));
-                let signed = tx(nonce, 5_000_000, Payload::Call { to: token, input });
+                let signed = holder.tx(nonce, 5_000_000, Payload::Call { to: token, input });
                 nonce += 1;
                 sent += 1;
                 signed
@@ -277,9 +280,9 @@ pub fn ward_evm_transfers(kind: BackendKind) -> Option<Work> {
 /// committed state and not committed (`Executor::simulate`), the same
 /// every time: execution alone, without a block's commit and state root.
 pub fn ward_evm_transfer_uncommitted(kind: BackendKind) -> Option<Work> {
-    let (exec, token, tx) = ward_evm_token(kind)?;
+    let (exec, token, holder) = ward_evm_token(kind)?;
     let input = transfer_calldata(&recipient(0, false));
-    let signed = tx(1, 5_000_000, Payload::Call { to: token, input });
+    let signed = holder.tx(1, 5_000_000, Payload::Call { to: token, input });
     Some(Box::new(move || {
         let simulation = exec.simulate(&signed, 2).expect("executes");
         assert_eq!(simulation.receipt.status, "ok");
@@ -291,9 +294,9 @@ pub fn ward_evm_transfer_uncommitted(kind: BackendKind) -> Option<Work> {
 /// committed state and not committed (`Executor::simulate`), the same
 /// every time: execution alone, beside revm's `transact`.
 pub fn ward_transfer_uncommitted(kind: BackendKind) -> Option<Work> {
-    let (exec, token, tx) = ward_sdk_token(kind)?;
+    let (exec, token, holder) = ward_sdk_token(kind)?;
     let input = call_input("transfer", &(Address(recipient(0, false)), 1u128));
-    let signed = tx(1, 1_000_000, Payload::Call { to: token, input });
+    let signed = holder.tx(1, 1_000_000, Payload::Call { to: token, input });
     Some(Box::new(move || {
         let simulation = exec.simulate(&signed, 2).expect("executes");
         assert_eq!(simulation.receipt.status, "ok");

@@ -72,6 +72,20 @@ const RECEIVER: &str = r#"(module
     (call $out (i32.const 16) (i32.const 16))
     (if (i64.eq (i64.load (i32.const 16)) (i64.const 13)) (then (call $exit (i32.const 1))))))"#;
 
+/// A chain on `kind` with the EVM runtime, where ALICE holds `funds`
+/// from the genesis.
+fn funded(kind: BackendKind, funds: u128) -> Executor<MemoryStore> {
+    let config = Config::default();
+    let exec = Executor::new(
+        Arc::new(MemoryStore::default()),
+        ward_testkit::backend(kind, &config),
+        &config,
+    )
+    .with_runtimes(crate::evm::runtimes(kind));
+    exec.genesis(&BTreeMap::from([(ALICE, funds)])).unwrap();
+    exec
+}
+
 fn address_of(wat: &str) -> Address {
     let code = wat::parse_str(wat).unwrap();
     contract_address(&ALICE, &Hash32(CodeHash::of(&code).0), &[])
@@ -109,13 +123,7 @@ fn pay(target: Address, op: u8) -> Tx {
 fn value_moves_between_contracts_and_a_revert_takes_back_its_frames_moves() {
     let mut transcripts = Vec::new();
     for kind in BackendKind::ALL {
-        let config = Config::default();
-        let exec = Executor::new(
-            Arc::new(MemoryStore::default()),
-            ward_testkit::backend(kind, &config),
-            &config,
-        );
-        exec.genesis(&BTreeMap::from([(ALICE, 1_000_000)])).unwrap();
+        let exec = funded(kind, 1_000_000);
         let (payer, receiver) = (address_of(PAYER), address_of(RECEIVER));
         let balances = |exec: &Executor<MemoryStore>| {
             [ALICE, payer, receiver].map(|a| exec.store().balance(&a).unwrap())
@@ -191,13 +199,7 @@ fn the_vault_holds_payable_deposits_and_refuses_value_elsewhere() {
     let vault = contract_address(&ALICE, &Hash32(CodeHash::of(&code).0), &[]);
     let mut transcripts = Vec::new();
     for kind in BackendKind::ALL {
-        let config = Config::default();
-        let exec = Executor::new(
-            Arc::new(MemoryStore::default()),
-            ward_testkit::backend(kind, &config),
-            &config,
-        );
-        exec.genesis(&BTreeMap::from([(ALICE, 10_000)])).unwrap();
+        let exec = funded(kind, 10_000);
         let deploy = Tx::Deploy {
             sender: ALICE,
             code: code.clone(),
@@ -250,7 +252,7 @@ fn the_vault_holds_payable_deposits_and_refuses_value_elsewhere() {
 /// reaches an EVM contract's `CALLVALUE`.
 #[test]
 fn evm_contracts_take_and_move_the_native_asset() {
-    use ward_executor::{Runtimes, runtime_address};
+    use ward_executor::runtime_address;
     use ward_primitives::{CodeKind, RuntimeName};
 
     // Wraps runtime code in creation code that returns it.
@@ -323,18 +325,7 @@ fn evm_contracts_take_and_move_the_native_asset() {
     };
     let mut transcripts = Vec::new();
     for kind in BackendKind::ALL {
-        let config = Config::default();
-        let backend = ward_testkit::backend(kind, &config);
-        let mut runtimes = Runtimes::new(backend.clone(), &config);
-        runtimes
-            .register(
-                RuntimeName::new("evm").unwrap(),
-                &ward_testkit::evm::runtime(),
-            )
-            .unwrap();
-        let exec = Executor::new(Arc::new(MemoryStore::default()), backend, &config)
-            .with_runtimes(Arc::new(runtimes));
-        exec.genesis(&BTreeMap::from([(ALICE, 1_000_000)])).unwrap();
+        let exec = funded(kind, 1_000_000);
         let mut log = Vec::new();
         let mut run = |tx: Tx, time: u64| {
             let receipt = exec.execute_block(&[tx], time).unwrap().remove(0);

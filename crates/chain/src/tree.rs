@@ -168,45 +168,49 @@ pub fn update_with<S: TreeStore + Sync>(
 where
     S::Error: Send,
 {
-    let genesis = write::root_node(store, cache, 0)?.is_some();
-    if height == 0 && genesis {
-        return Err(TreeError::Tree(
-            "the genesis state is written already".into(),
-        ));
-    }
     let mut writer = write::Writer::new(store, cache, height);
-    let previous = if height == 0 {
-        None
-    } else if height == 1 && !genesis {
-        // Version 0 is the empty tree before the first block, written
-        // with it.
-        let mut empty = write::Writer::new(store, None, 0);
-        empty.root(None, &[])?;
-        writer.nodes.append(&mut empty.nodes);
-        None
-    } else {
-        match write::root_node(store, cache, height - 1)? {
-            Some(root) => Some(root),
-            None => {
-                return Err(TreeError::Tree(format!(
-                    "no state tree at height {}",
-                    height - 1
-                )));
+    // The root this update builds on: one read, whatever the height.
+    let previous = match height.checked_sub(1) {
+        None => {
+            if write::root_node(store, cache, 0)?.is_some() {
+                return Err(TreeError::Tree(
+                    "the genesis state is written already".into(),
+                ));
             }
+            None
         }
+        Some(below) => match write::root_node(store, cache, below)? {
+            Some(root) => Some(root),
+            None if below == 0 => {
+                // No genesis: version 0 is the empty tree before the first
+                // block, written with it.
+                let mut empty = write::Writer::new(store, None, 0);
+                empty.root(None, &[])?;
+                writer.nodes.append(&mut empty.nodes);
+                None
+            }
+            None => {
+                return Err(TreeError::Tree(format!("no state tree at height {below}")));
+            }
+        },
     };
-    let mut set: Vec<write::Change> = changes
+    // Each key hashed once, for its leaf and its stored value alike.
+    let hashed: Vec<([u8; 32], &Option<Vec<u8>>)> = changes
         .iter()
-        .map(|(key, value)| (node::sha256(key), value.as_deref().map(node::sha256)))
+        .map(|(key, value)| (node::sha256(key), value))
+        .collect();
+    let mut set: Vec<write::Change> = hashed
+        .iter()
+        .map(|(key, value)| (*key, value.as_deref().map(node::sha256)))
         .collect();
     set.sort_unstable_by_key(|(key, _)| *key);
     let root = writer.root(previous, &set)?;
     let update = TreeUpdate {
         root: Hash32(root),
         nodes: writer.nodes,
-        values: changes
-            .iter()
-            .map(|(key, value)| (key_hash(key), height, value.clone()))
+        values: hashed
+            .into_iter()
+            .map(|(key, value)| (Hash32(key), height, value.clone()))
             .collect(),
     };
     Ok((update, writer.fresh))

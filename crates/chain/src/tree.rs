@@ -84,7 +84,9 @@ pub trait TreeStore {
     /// What the store fails with.
     type Error;
 
-    /// A node by its key (both opaque bytes).
+    /// A node by its key (both opaque bytes; a key begins with its node's
+    /// version as a little-endian `u64`, so a store may group nodes by
+    /// version).
     ///
     /// # Errors
     ///

@@ -13,24 +13,54 @@ use crate::{
     BlockRecord, ChangeSet, ContractInfo, Entries, Receipt, StateCommit, StateError, StateRead,
 };
 
+/// A hash map with a fast hasher seeded per map: its keys are hashes, or
+/// tree nodes' keys that begin with hashes' nibbles.
+#[allow(clippy::disallowed_types, reason = "see the import above")]
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Tables that are scanned in order are ordered maps; those only looked
-/// up by a hash or a tree node's key are hash maps (a block's thousands of
-/// new tree nodes insert in one step each, not a walk down a tree of
-/// millions).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[allow(clippy::disallowed_types, reason = "see the hash maps above")]
+/// up by a hash or a tree node's key are hash maps. What a block adds in
+/// thousands is kept so that no large table is ever copied as it grows:
+/// tree nodes in one map per version (built at its final size), receipts
+/// and transactions in one batch per commit, found through a small index.
+#[derive(Clone, Debug, Default)]
 struct Tables {
     code: BTreeMap<Hash32, Vec<u8>>,
     contracts: BTreeMap<Address, ContractInfo>,
     storage: BTreeMap<(Address, Vec<u8>), Vec<u8>>,
     blocks: BTreeMap<u64, BlockRecord>,
-    receipts: HashMap<Hash32, Receipt>,
-    txs: HashMap<Hash32, Vec<u8>>,
+    /// Receipts, one batch per commit.
+    receipts: Vec<Vec<Receipt>>,
+    /// Encoded transactions, one batch per commit.
+    txs: Vec<Vec<Vec<u8>>>,
+    /// Where a transaction's receipt and encoding are in the batches.
+    places: FastMap<Hash32, Place>,
     nonces: BTreeMap<Address, u64>,
     balances: BTreeMap<Address, u128>,
-    block_hashes: HashMap<Hash32, u64>,
-    tree_nodes: HashMap<Vec<u8>, Vec<u8>>,
+    block_hashes: FastMap<Hash32, u64>,
+    /// Tree nodes by the version their key begins with.
+    tree_nodes: BTreeMap<u64, FastMap<Vec<u8>, Vec<u8>>>,
     tree_values: BTreeMap<(Hash32, u64), Option<Vec<u8>>>,
+}
+
+/// A transaction's receipt and encoding: `(batch, position)` of each.
+#[derive(Clone, Copy, Debug, Default)]
+struct Place {
+    receipt: Option<(u32, u32)>,
+    tx: Option<(u32, u32)>,
+}
+
+/// The version a tree node's key begins with ([`ward_chain::tree::TreeStore::tree_node`]);
+/// a key too short to hold one is grouped with version 0.
+fn version_of(key: &[u8]) -> u64 {
+    key.first_chunk::<8>().map_or(0, |v| u64::from_le_bytes(*v))
+}
+
+/// A position in a batch table, as the index stores it.
+fn position(n: usize) -> u32 {
+    // A store in memory holds far fewer than 2^32 batches or items per
+    // batch: the address space runs out first.
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// Every table as a map, behind a lock so that a shared store can
@@ -80,11 +110,25 @@ impl StateRead for MemoryStore {
     }
 
     fn receipt(&self, tx: &Hash32) -> Result<Option<Receipt>, StateError> {
-        Ok(self.read().receipts.get(tx).cloned())
+        let t = self.read();
+        let Some((batch, pos)) = t.places.get(tx).and_then(|p| p.receipt) else {
+            return Ok(None);
+        };
+        Ok(t.receipts
+            .get(batch as usize)
+            .and_then(|b| b.get(pos as usize))
+            .cloned())
     }
 
     fn transaction(&self, id: &Hash32) -> Result<Option<Vec<u8>>, StateError> {
-        Ok(self.read().txs.get(id).cloned())
+        let t = self.read();
+        let Some((batch, pos)) = t.places.get(id).and_then(|p| p.tx) else {
+            return Ok(None);
+        };
+        Ok(t.txs
+            .get(batch as usize)
+            .and_then(|b| b.get(pos as usize))
+            .cloned())
     }
 
     fn nonce(&self, account: &Address) -> Result<u64, StateError> {
@@ -100,7 +144,12 @@ impl StateRead for MemoryStore {
     }
 
     fn tree_node(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
-        Ok(self.read().tree_nodes.get(key).cloned())
+        Ok(self
+            .read()
+            .tree_nodes
+            .get(&version_of(key))
+            .and_then(|nodes| nodes.get(key))
+            .cloned())
     }
 
     fn tree_value(
@@ -144,14 +193,38 @@ impl StateCommit for MemoryStore {
                 t.balances.insert(address, balance);
             }
         }
-        t.tree_nodes.extend(changes.tree.nodes);
+        // A block's nodes all have its version: they fill one new map,
+        // made at its size.
+        let mut nodes = changes.tree.nodes.into_iter().peekable();
+        while let Some((key, node)) = nodes.next() {
+            let version = version_of(&key);
+            let map = t.tree_nodes.entry(version).or_insert_with(|| {
+                FastMap::with_capacity_and_hasher(nodes.len() + 1, Default::default())
+            });
+            map.insert(key, node);
+            while let Some((key, node)) = nodes.next_if(|(key, _)| version_of(key) == version) {
+                map.insert(key, node);
+            }
+        }
         for (key_hash, version, value) in changes.tree.values {
             t.tree_values.insert((key_hash, version), value);
         }
-        for receipt in changes.receipts {
-            t.receipts.insert(receipt.tx, receipt);
+        if !changes.receipts.is_empty() {
+            let batch = position(t.receipts.len());
+            for (pos, receipt) in changes.receipts.iter().enumerate() {
+                t.places.entry(receipt.tx).or_default().receipt = Some((batch, position(pos)));
+            }
+            t.receipts.push(changes.receipts);
         }
-        t.txs.extend(changes.txs);
+        if !changes.txs.is_empty() {
+            let batch = position(t.txs.len());
+            let mut encoded = Vec::with_capacity(changes.txs.len());
+            for (pos, (id, tx)) in changes.txs.into_iter().enumerate() {
+                t.places.entry(id).or_default().tx = Some((batch, position(pos)));
+                encoded.push(tx);
+            }
+            t.txs.push(encoded);
+        }
         Ok(())
     }
 }

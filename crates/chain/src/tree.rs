@@ -40,9 +40,11 @@ use ward_primitives::{Address, Hash32};
 
 mod cache;
 mod node;
+mod whole;
 mod write;
 
 pub use cache::{FreshNodes, TreeCache};
+pub use whole::{LeafHashes, Subtree, build, leaf_hashes, root_of, subtree};
 
 /// One piece of state, as the tree names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -300,3 +300,125 @@ fn large_blocks_on_two_threads_agree_with_jmt() {
         }
     }
 }
+
+/// The leaves of `tree` at `height`: `(key hash, value)` in key order.
+fn leaves_of(tree: &Maps, height: u64) -> Vec<(Hash32, Vec<u8>)> {
+    let mut keys: Vec<Hash32> = tree.values.keys().map(|(k, _)| *k).collect();
+    keys.dedup();
+    keys.into_iter()
+        .filter_map(|k| tree.tree_value(&k, height).unwrap().map(|v| (k, v)))
+        .collect()
+}
+
+/// Splits `leaves` (sorted) into subtrees of at most `max` leaves, as a
+/// snapshot's chunks do.
+fn split(path: &[u8], leaves: &[LeafHashes], max: usize, out: &mut Vec<Subtree>) {
+    if leaves.len() <= max || path.len() == 64 {
+        out.push(subtree(path, leaves).unwrap());
+        return;
+    }
+    for n in 0..16u8 {
+        let mut below = path.to_vec();
+        below.push(n);
+        let depth = path.len();
+        let group: Vec<LeafHashes> = leaves
+            .iter()
+            .filter(|(k, _)| node::nibble(k, depth) == n)
+            .copied()
+            .collect();
+        split(&below, &group, max, out);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// A tree's leaves alone give its root, whole or as a cover of
+    /// subtrees of any size; a tree built from them at a later version
+    /// has the same root and proofs, and updates on from there exactly as
+    /// the original does.
+    #[test]
+    fn a_tree_rebuilt_from_its_leaves_is_the_same_tree(
+        blocks in prop::collection::vec(
+            prop::collection::btree_map(0u16..400, prop::option::weighted(0.8, prop::collection::vec(any::<u8>(), 1..6)), 0..60),
+            1..5,
+        ),
+        next in prop::collection::btree_map(0u16..500, prop::option::weighted(0.7, prop::collection::vec(any::<u8>(), 1..6)), 0..30),
+        max in 1usize..40,
+    ) {
+        let mut original = Maps::default();
+        let keys: Vec<Vec<u8>> = (0..500u16).map(|k| storage(&k.to_le_bytes())).collect();
+        let mut root_now = EMPTY_ROOT;
+        for (i, block) in blocks.iter().enumerate() {
+            let changes: Vec<(&[u8], Option<&[u8]>)> = block
+                .iter()
+                .map(|(k, v)| (keys[usize::from(*k)].as_slice(), v.as_deref()))
+                .collect();
+            root_now = original.apply(i as u64 + 1, &changes);
+        }
+        let height = blocks.len() as u64;
+        let leaves = leaves_of(&original, height);
+        let hashes: Vec<LeafHashes> = leaves.iter().map(|(k, v)| leaf_hashes(k, v)).collect();
+        prop_assert_eq!(subtree(&[], &hashes).unwrap().hash, root_now);
+        let mut parts = Vec::new();
+        split(&[], &hashes, max, &mut parts);
+        prop_assert_eq!(root_of(&parts), Some(root_now));
+        // Empty parts may be left out; a wrong or missing part changes the root.
+        let nonempty: Vec<Subtree> = parts.iter().filter(|p| p.leaves > 0).cloned().collect();
+        prop_assert_eq!(root_of(&nonempty), Some(root_now));
+        if let Some(i) = nonempty.iter().position(|p| p.leaves > 0) {
+            let mut missing = nonempty.clone();
+            missing.remove(i);
+            prop_assert_ne!(root_of(&missing), Some(root_now));
+            let mut wrong = nonempty.clone();
+            wrong[i].hash.0[0] ^= 1;
+            prop_assert_ne!(root_of(&wrong), Some(root_now));
+        }
+
+        // Rebuilt at a later version, on a store of its own.
+        let at = height + 7;
+        let mut rebuilt = Maps::default();
+        let update = build(at, leaves.clone()).unwrap();
+        prop_assert_eq!(update.root, root_now);
+        rebuilt.nodes.extend(update.nodes);
+        for (key, version, value) in update.values {
+            rebuilt.values.insert((key, version), value);
+        }
+        prop_assert_eq!(root(&rebuilt, at).unwrap(), root_now);
+        for key in keys.iter().step_by(7) {
+            prop_assert_eq!(prove(&rebuilt, at, key).unwrap(), prove(&original, height, key).unwrap());
+        }
+        // Both update on with the same block to the same root.
+        let changes: Vec<(&[u8], Option<&[u8]>)> = next
+            .iter()
+            .map(|(k, v)| (keys[usize::from(*k)].as_slice(), v.as_deref()))
+            .collect();
+        let mut original_next = original;
+        let expected = original_next.apply(height + 1, &changes);
+        prop_assert_eq!(rebuilt.apply(at + 1, &changes), expected);
+    }
+}
+
+#[test]
+fn covers_that_are_not_covers_are_refused() {
+    let part = |path: &[u8]| Subtree {
+        path: path.to_vec(),
+        hash: Hash32(node::PLACEHOLDER),
+        leaves: 0,
+    };
+    assert_eq!(root_of(&[]), Some(EMPTY_ROOT));
+    assert_eq!(root_of(&[part(&[1]), part(&[1])]), None, "repeated");
+    assert_eq!(root_of(&[part(&[2]), part(&[1])]), None, "unsorted");
+    assert_eq!(root_of(&[part(&[1]), part(&[1, 3])]), None, "nested");
+    assert_eq!(root_of(&[part(&[16])]), None, "not a nibble");
+    let mut lying = part(&[4]);
+    lying.hash.0[0] = 1;
+    assert_eq!(root_of(&[lying]), None, "an empty subtree with a hash");
+    // Leaves out of order, repeated or outside the path.
+    let (a, b) = ([0x10; 32], [0x20; 32]);
+    assert!(subtree(&[], &[(b, [0; 32]), (a, [0; 32])]).is_none());
+    assert!(subtree(&[], &[(a, [0; 32]), (a, [0; 32])]).is_none());
+    assert!(subtree(&[2], &[(a, [0; 32])]).is_none());
+    assert!(subtree(&[1], &[(a, [0; 32])]).is_some());
+    assert!(build(1, vec![(Hash32(b), vec![1]), (Hash32(a), vec![2])]).is_none());
+}

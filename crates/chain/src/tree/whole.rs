@@ -41,11 +41,7 @@ fn path_nibble(path: &[u8], depth: usize) -> Option<u8> {
 /// The hash and leaf count of the subtree at `depth` holding exactly
 /// `leaves` (sorted by key hash, distinct, sharing their first `depth`
 /// nibbles), and with `write`, its nodes stored at `version` under `path`.
-fn combine(
-    depth: usize,
-    leaves: &[LeafHashes],
-    mut write: Option<Sink<'_>>,
-) -> ([u8; 32], u64) {
+fn combine(depth: usize, leaves: &[LeafHashes], mut write: Option<Sink<'_>>) -> ([u8; 32], u64) {
     match leaves {
         [] => (PLACEHOLDER, 0),
         [(key, value)] => {

@@ -19,13 +19,11 @@ use std::{
 
 use ward_chain::{
     block::{Header, merkle_root},
-    tree::{self, StateKey, TreeError},
+    tree::{self, TreeError},
     tx::{Payload, VerifiedTx},
 };
 use ward_primitives::{Address, Hash32};
-use ward_state::{
-    BlockRecord, ChangeSet, Encode, Journal, Receipt, StateCommit, StateError, StateTree,
-};
+use ward_state::{BlockRecord, ChangeSet, Journal, Receipt, StateCommit, StateError, StateTree};
 use ward_vm::{ErrorKind, FaultKind, NodeFault};
 
 use crate::{ExecError, Executor, Refusal, SharedJournal, Tx, View, lock, tx_id};
@@ -179,34 +177,6 @@ fn unrunnable(tx: &Tx, height: u64, intrinsic: u64, message: String) -> Receipt 
     }
 }
 
-/// The state tree's changes in a block's change set.
-fn tree_changes(changes: &ChangeSet) -> BTreeMap<Vec<u8>, Option<Vec<u8>>> {
-    let mut out = BTreeMap::new();
-    for hash in changes.code.keys() {
-        out.insert(StateKey::Code(hash).to_bytes(), Some(hash.0.to_vec()));
-    }
-    for (address, info) in &changes.contracts {
-        out.insert(
-            StateKey::Contract(address).to_bytes(),
-            Some(info.to_bytes()),
-        );
-    }
-    for ((address, key), value) in &changes.storage {
-        out.insert(StateKey::Storage(address, key).to_bytes(), value.clone());
-    }
-    for (account, nonce) in &changes.nonces {
-        out.insert(
-            StateKey::Nonce(account).to_bytes(),
-            Some(nonce.to_le_bytes().to_vec()),
-        );
-    }
-    for (address, balance) in &changes.balances {
-        let value = (*balance != 0).then(|| balance.to_le_bytes().to_vec());
-        out.insert(StateKey::Balance(address).to_bytes(), value);
-    }
-    out
-}
-
 /// The state a genesis of `accounts` writes: their balances (zeros left
 /// out).
 fn genesis_changes(accounts: &BTreeMap<Address, u128>) -> ChangeSet {
@@ -228,7 +198,7 @@ fn genesis_changes(accounts: &BTreeMap<Address, u128>) -> ChangeSet {
 /// When the tree cannot be computed (a fault).
 pub fn genesis_root(accounts: &BTreeMap<Address, u128>) -> Result<Hash32, ExecError> {
     let empty = ward_state::MemoryStore::default();
-    let changes = tree_changes(&genesis_changes(accounts));
+    let changes = genesis_changes(accounts).tree_changes();
     tree::update(&StateTree(&empty), 0, &changes)
         .map(|update| update.root)
         .map_err(tree_error)
@@ -261,7 +231,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             )));
         }
         let mut changes = genesis_changes(accounts);
-        changes.tree = tree::update(&StateTree(&*self.store), 0, &tree_changes(&changes))
+        changes.tree = tree::update(&StateTree(&*self.store), 0, &changes.tree_changes())
             .map_err(tree_error)?;
         let root = changes.tree.root;
         self.store.commit(changes)?;
@@ -430,7 +400,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             &StateTree(&*self.store),
             Some(&self.tree_cache),
             height,
-            &tree_changes(&changes),
+            &changes.tree_changes(),
         )
         .map_err(tree_error)?;
         changes.tree = update;

@@ -260,6 +260,40 @@ pub struct ChangeSet {
     pub tree: TreeUpdate,
 }
 
+impl ChangeSet {
+    /// The state tree's changes this change set makes: each piece of
+    /// state's key ([`ward_chain::tree::StateKey`] bytes) and its tree
+    /// value, `None` to remove (the table in [`ward_chain::tree`]'s
+    /// documentation).
+    pub fn tree_changes(&self) -> BTreeMap<Vec<u8>, Option<Vec<u8>>> {
+        use ward_chain::tree::StateKey;
+        let mut out = BTreeMap::new();
+        for hash in self.code.keys() {
+            out.insert(StateKey::Code(hash).to_bytes(), Some(hash.0.to_vec()));
+        }
+        for (address, info) in &self.contracts {
+            out.insert(
+                StateKey::Contract(address).to_bytes(),
+                Some(info.to_bytes()),
+            );
+        }
+        for ((address, key), value) in &self.storage {
+            out.insert(StateKey::Storage(address, key).to_bytes(), value.clone());
+        }
+        for (account, nonce) in &self.nonces {
+            out.insert(
+                StateKey::Nonce(account).to_bytes(),
+                Some(nonce.to_le_bytes().to_vec()),
+            );
+        }
+        for (address, balance) in &self.balances {
+            let value = (*balance != 0).then(|| balance.to_le_bytes().to_vec());
+            out.insert(StateKey::Balance(address).to_bytes(), value);
+        }
+        out
+    }
+}
+
 /// A contract's storage entries, `(key, value)` in key order.
 pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
 
@@ -434,6 +468,19 @@ macro_rules! forward_state_read {
 }
 
 forward_state_read!(&T, std::sync::Arc<T>);
+
+/// Reading the whole state at once, for snapshots.
+pub trait StateScan {
+    /// Every piece of state after the store's latest block (code,
+    /// contracts, storage, nonces, nonzero balances) as the change set
+    /// that writes it into an empty store, and that block's height; read
+    /// at one moment, so blocks committed meanwhile are not seen.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails or holds a record it cannot decode.
+    fn whole_state(&self) -> Result<(u64, ChangeSet), StateError>;
+}
 
 /// Applying a block's changes.
 pub trait StateCommit: StateRead {

@@ -11,6 +11,7 @@ use ward_primitives::{Address, Hash32};
 
 use crate::{
     BlockRecord, ChangeSet, ContractInfo, Entries, Receipt, StateCommit, StateError, StateRead,
+    StateScan,
 };
 
 /// A hash map with a fast hasher seeded per map: its keys are hashes, or
@@ -163,6 +164,26 @@ impl StateRead for MemoryStore {
             .range((*key_hash, 0)..=(*key_hash, max_version))
             .next_back()
             .and_then(|(_, value)| value.clone()))
+    }
+}
+
+impl StateScan for MemoryStore {
+    fn whole_state(&self) -> Result<(u64, ChangeSet), StateError> {
+        let t = self.read();
+        let height = t.blocks.last_key_value().map_or(0, |(h, _)| *h);
+        let changes = ChangeSet {
+            code: t.code.clone(),
+            contracts: t.contracts.clone(),
+            storage: t
+                .storage
+                .iter()
+                .map(|(key, value)| (key.clone(), Some(value.clone())))
+                .collect(),
+            nonces: t.nonces.clone(),
+            balances: t.balances.clone(),
+            ..ChangeSet::default()
+        };
+        Ok((height, changes))
     }
 }
 

@@ -16,6 +16,7 @@
 
 mod boundary;
 mod overlay;
+mod scan;
 
 use std::{
     fs::File,

@@ -28,6 +28,7 @@ mod money;
 mod remote;
 mod run;
 mod serve;
+mod snapshot;
 mod verify;
 
 /// Ward: a deterministic, metered, sandboxed WebAssembly runtime.
@@ -81,6 +82,10 @@ enum Command {
     Balance(money::BalanceArgs),
     /// Move native asset to an account (or a contract) in a transaction.
     Transfer(money::TransferArgs),
+    /// Write the state after a block as a snapshot (chunks that each
+    /// verify against the block's state root), or restore one into a new
+    /// data directory.
+    Snapshot(snapshot::SnapshotArgs),
 }
 
 /// The module in `bytes` read from `path`: a `.wasm` file (or anything that
@@ -240,6 +245,7 @@ fn main() -> ExitCode {
         Command::Genesis(args) => money::genesis(args),
         Command::Balance(args) => money::balance(args),
         Command::Transfer(args) => money::transfer(args),
+        Command::Snapshot(args) => snapshot::snapshot(args),
     };
     match result {
         Ok(code) => code,
@@ -263,6 +269,15 @@ fn error_kind(err: &anyhow::Error) -> &'static str {
         }
         if cause.is::<ward_state::StateError>() {
             return "store";
+        }
+        if let Some(snapshot) = cause.downcast_ref::<ward_snapshot::SnapshotError>() {
+            return match snapshot {
+                ward_snapshot::SnapshotError::State(_) => "store",
+                ward_snapshot::SnapshotError::Io { .. } => "io",
+                ward_snapshot::SnapshotError::Manifest(_)
+                | ward_snapshot::SnapshotError::Chunk { .. } => "invalid_snapshot",
+                ward_snapshot::SnapshotError::Refused(_) => "usage",
+            };
         }
         if let Some(exec) = cause.downcast_ref::<ward_executor::ExecError>() {
             match exec {

@@ -14,6 +14,7 @@ use serde_json::Value;
 mod docs;
 mod kinds;
 mod node;
+mod restore;
 mod schema;
 mod usage;
 

@@ -40,6 +40,13 @@ pub(crate) struct ServeArgs {
     /// 0: a block as soon as transactions wait; N: a block every N ms.
     #[arg(long, default_value_t = 0, value_parser = parse::u64_arg)]
     block_time_ms: u64,
+    /// Take a snapshot of the state every N blocks into
+    /// DATA_DIR/snapshots and serve it over HTTP (0: never).
+    #[arg(long, default_value_t = 0, value_parser = parse::u64_arg, value_name = "N")]
+    snapshot_interval: u64,
+    /// How many snapshots to keep, the newest.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=1000), value_name = "N")]
+    snapshot_keep: u64,
     /// The most gas (sum of limits) one block may hold, for a new chain.
     #[arg(long, value_parser = parse::gas_arg)]
     max_block_gas: Option<u64>,
@@ -160,6 +167,8 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     config.genesis = genesis;
     config.min_gas_price = args.min_gas_price;
     config.block_time_ms = args.block_time_ms;
+    config.snapshot_interval = args.snapshot_interval;
+    config.snapshot_keep = usize::try_from(args.snapshot_keep).unwrap_or(usize::MAX);
     config.max_block_gas = args.max_block_gas;
     config.dev = args.dev;
     config.tier_up = !args.no_tier_up;

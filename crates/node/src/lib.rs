@@ -23,6 +23,8 @@
 //!   JavaScript over the node's own JSON-RPC and WebSocket).
 //! - [`settings`]: the chain id and consensus settings recorded in the data
 //!   directory.
+//! - `snapshots`: snapshots of the state every `--snapshot-interval`
+//!   blocks, kept and served over HTTP.
 //!
 //! ```no_run
 //! let mut config = ward_node::NodeConfig::new("./.ward".into());
@@ -52,6 +54,7 @@ mod rpc;
 pub mod runtimes;
 mod server;
 pub mod settings;
+mod snapshots;
 mod state;
 mod sync;
 mod ws;
@@ -65,6 +68,7 @@ pub use replica::ClusterConfig;
 pub use rpc::{INLINE_INPUT_BYTES, MAX_BLOCK_TIME, METHODS};
 pub use server::RESERVED_CONNECTIONS;
 pub use settings::ChainSettings;
+pub use snapshots::Listed as ListedSnapshot;
 use ward_state::StateError;
 use ward_vm::BackendKind;
 
@@ -184,6 +188,11 @@ pub struct NodeConfig {
     /// The lowest gas price this node admits (`--min-gas-price`), above
     /// the chain's own minimum if higher. Default: 0.
     pub min_gas_price: u128,
+    /// Take a snapshot of the state every this many blocks
+    /// (`--snapshot-interval`; 0: never, the default).
+    pub snapshot_interval: u64,
+    /// Snapshots kept, the newest (`--snapshot-keep`). Default: 2.
+    pub snapshot_keep: usize,
 }
 
 impl NodeConfig {
@@ -207,6 +216,8 @@ impl NodeConfig {
             runtimes: Vec::new(),
             genesis: None,
             min_gas_price: 0,
+            snapshot_interval: 0,
+            snapshot_keep: 2,
         }
     }
 }
@@ -421,6 +432,7 @@ impl Node {
         if self.producer.join().is_err() {
             tracing::error!("the block producer panicked");
         }
+        self.shared.snapshots.finish();
         let served = self
             .runtime
             .block_on(async { tokio::time::timeout(Duration::from_secs(5), self.server).await });

@@ -300,4 +300,5 @@ pub(crate) fn committed(
         "block committed"
     );
     let _ = shared.blocks.send(block.clone());
+    shared.snapshots.after_commit(&shared.store, header.height);
 }

@@ -1,4 +1,5 @@
 //! The HTTP server: `POST /rpc`, `GET /ws`, `GET /health`, `GET /metrics`,
+//! `GET /snapshots` (and a snapshot's manifest and chunks),
 //! the explorer's page and assets (`GET /` and its paths),
 //! with the limits on untrusted clients ([`crate::RpcLimits`]): body size
 //! (413), request time (408), header and idle time (closed), open
@@ -11,7 +12,7 @@ use std::{io, sync::Arc, time::Duration};
 use axum::{
     Router,
     body::Bytes,
-    extract::{DefaultBodyLimit, Request, State, WebSocketUpgrade},
+    extract::{DefaultBodyLimit, Path, Request, State, WebSocketUpgrade},
     http::{StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
@@ -69,6 +70,9 @@ pub(crate) async fn serve(
         .route("/ws", get(ws_handler))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
+        .route("/snapshots", get(snapshot_list))
+        .route("/snapshots/{height}/manifest", get(snapshot_manifest))
+        .route("/snapshots/{height}/chunks/{index}", get(snapshot_chunk))
         .route("/", get(explorer::page))
         .route("/block/{key}", get(explorer::page))
         .route("/tx/{key}", get(explorer::page))
@@ -338,6 +342,46 @@ async fn health(State(app): State<AppState>) -> Response {
         body["replica"] = replica.status();
     }
     json_response(status, &body)
+}
+
+/// `GET /snapshots`: the snapshots held, oldest first.
+async fn snapshot_list(State(app): State<AppState>) -> Response {
+    json_response(
+        StatusCode::OK,
+        &json!({ "snapshots": app.shared.snapshots.list() }),
+    )
+}
+
+fn not_held() -> Response {
+    json_response(
+        StatusCode::NOT_FOUND,
+        &json!({ "error": "no such snapshot or chunk" }),
+    )
+}
+
+/// `GET /snapshots/HEIGHT/manifest`: its `manifest.json`.
+async fn snapshot_manifest(State(app): State<AppState>, Path(height): Path<u64>) -> Response {
+    match app.shared.snapshots.manifest(height) {
+        Some(manifest) => json_response(StatusCode::OK, &json!(manifest)),
+        None => not_held(),
+    }
+}
+
+/// `GET /snapshots/HEIGHT/chunks/INDEX`: the chunk's bytes.
+async fn snapshot_chunk(
+    State(app): State<AppState>,
+    Path((height, index)): Path<(u64, usize)>,
+) -> Response {
+    let Some(path) = app.shared.snapshots.chunk_path(height, index) else {
+        return not_held();
+    };
+    match tokio::task::spawn_blocking(move || std::fs::read(path)).await {
+        Ok(Ok(bytes)) => {
+            ([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response()
+        }
+        // Removed by a newer snapshot meanwhile.
+        Ok(Err(_)) | Err(_) => not_held(),
+    }
 }
 
 async fn metrics(State(app): State<AppState>) -> Response {

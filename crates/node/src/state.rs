@@ -52,6 +52,8 @@ pub(crate) struct Shared {
     /// Why the node halted itself (a replica's divergence with
     /// `--halt-on-divergence`).
     pub(crate) halted: tokio::sync::watch::Sender<Option<String>>,
+    /// The snapshots it takes and serves.
+    pub(crate) snapshots: Arc<crate::snapshots::Snapshots>,
 }
 
 /// Writes the genesis state of a chain that has none yet (a new chain, or
@@ -152,6 +154,11 @@ impl Shared {
         } else {
             Vec::new()
         };
+        let snapshots = Arc::new(crate::snapshots::Snapshots::open(
+            &config.data_dir,
+            config.snapshot_interval,
+            config.snapshot_keep,
+        )?);
         let metrics = Metrics::new();
         metrics
             .height
@@ -173,6 +180,7 @@ impl Shared {
             schemas: Schemas::new(),
             replica,
             halted: tokio::sync::watch::channel(None).0,
+            snapshots,
             config,
             settings,
             store,

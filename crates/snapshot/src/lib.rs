@@ -104,7 +104,7 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> SnapshotError + '_ {
 }
 
 /// A snapshot's manifest, as `manifest.json` holds it (hashes and bytes in
-/// lowercase hex).
+/// lowercase hex after `0x`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
@@ -122,6 +122,11 @@ pub struct Manifest {
     pub bytes: u64,
     /// The chunks, in key-hash order.
     pub chunks: Vec<ChunkInfo>,
+    /// The settings the store records beside the state (a node's chain
+    /// settings), by name. Not covered by the state root: a node checks
+    /// them against its own (its genesis, its cluster's).
+    #[serde(default)]
+    pub settings: BTreeMap<String, String>,
 }
 
 /// One chunk as the manifest lists it.
@@ -229,9 +234,9 @@ impl Verified {
                         "subtree {} holds {} leaves hashing to {}, not {} hashing to {}",
                         nibbles_hex(&expected.path),
                         found.leaves,
-                        hex::encode(found.hash.0),
+                        hex0x(found.hash.0),
                         expected.leaves,
-                        hex::encode(expected.hash.0)
+                        hex0x(expected.hash.0)
                     )));
                 }
                 None => return Err(fail("its leaves are out of order or repeated".into())),
@@ -273,8 +278,18 @@ fn nibbles_hex(path: &[u8]) -> String {
         .collect()
 }
 
+/// Bytes as the node shows them: `0x` and lowercase hex.
+fn hex0x(bytes: impl AsRef<[u8]>) -> String {
+    format!("0x{}", hex::encode(bytes))
+}
+
+fn unhex0x(text: &str) -> Result<Vec<u8>, String> {
+    let digits = text.strip_prefix("0x").ok_or("no 0x prefix")?;
+    hex::decode(digits).map_err(|e| e.to_string())
+}
+
 fn hash_hex(text: &str, what: &str) -> Result<Hash32, SnapshotError> {
-    let bytes = hex::decode(text).map_err(|e| SnapshotError::Manifest(format!("{what}: {e}")))?;
+    let bytes = unhex0x(text).map_err(|e| SnapshotError::Manifest(format!("{what}: {e}")))?;
     let array: [u8; 32] = bytes
         .try_into()
         .map_err(|_| SnapshotError::Manifest(format!("{what}: not 32 bytes")))?;
@@ -318,7 +333,7 @@ impl Manifest {
             ));
         }
         let block_bytes =
-            hex::decode(&self.block).map_err(|e| SnapshotError::Manifest(format!("block: {e}")))?;
+            unhex0x(&self.block).map_err(|e| SnapshotError::Manifest(format!("block: {e}")))?;
         let block = BlockRecord::from_bytes(&block_bytes)
             .map_err(|e| SnapshotError::Manifest(format!("block: {}", e.0)))?;
         let root = hash_hex(&self.state_root, "state_root")?;
@@ -326,7 +341,7 @@ impl Manifest {
             return bad(format!(
                 "its block is height {} with root {}, not height {} with root {}",
                 block.header.height,
-                hex::encode(block.header.state_root.0),
+                hex0x(block.header.state_root.0),
                 self.height,
                 self.state_root
             ));
@@ -368,6 +383,9 @@ impl Manifest {
             }
             subtrees.push(mine);
         }
+        if let Some((name, _)) = self.settings.iter().find(|(_, v)| unhex0x(v).is_err()) {
+            return bad(format!("setting {name:?} is not hex"));
+        }
         if leaves != self.leaves {
             return bad(format!(
                 "its chunks hold {leaves} leaves, and it says {}",
@@ -382,7 +400,7 @@ impl Manifest {
             }),
             Some(found) => bad(format!(
                 "its subtrees make the root {}, not {}",
-                hex::encode(found.0),
+                hex0x(found.0),
                 self.state_root
             )),
             None => bad("its subtrees do not cover the tree: out of order or overlapping".into()),
@@ -419,6 +437,11 @@ pub fn create<S: StateRead + StateScan>(
     let block = store
         .block(height)?
         .ok_or_else(|| SnapshotError::Refused(format!("block {height} is not in this store")))?;
+    let settings = state
+        .settings
+        .iter()
+        .map(|(name, value)| (name.clone(), hex0x(value)))
+        .collect();
     let mut entries: Vec<([u8; 32], Entry)> = Vec::new();
     for (key, value) in state.tree_changes() {
         let hash = key_hash(&key);
@@ -436,7 +459,7 @@ pub fn create<S: StateRead + StateScan>(
                 state.code.get(&code_hash).cloned().ok_or_else(|| {
                     SnapshotError::Refused(format!(
                         "code {} is in the tree and not in the code table",
-                        hex::encode(code_hash.0)
+                        hex0x(code_hash.0)
                     ))
                 })?
             }
@@ -458,8 +481,8 @@ pub fn create<S: StateRead + StateScan>(
     if root != block.header.state_root {
         return Err(SnapshotError::Refused(format!(
             "the state rebuilt for block {height} has root {}, and the block's is {}{}",
-            hex::encode(root.0),
-            hex::encode(block.header.state_root.0),
+            hex0x(root.0),
+            hex0x(block.header.state_root.0),
             if height == latest {
                 ""
             } else {
@@ -471,11 +494,12 @@ pub fn create<S: StateRead + StateScan>(
     let manifest = Manifest {
         format: FORMAT,
         height,
-        state_root: hex::encode(block.header.state_root.0),
-        block: hex::encode(block.to_bytes()),
+        state_root: hex0x(block.header.state_root.0),
+        block: hex0x(block.to_bytes()),
         leaves: leaves.len() as u64,
         bytes: 0,
         chunks: Vec::new(),
+        settings,
     };
     write(dir, manifest, &chunks, &entries)?.verify()
 }
@@ -537,7 +561,7 @@ fn write(
                 .iter()
                 .map(|s| SubtreeInfo {
                     path: nibbles_hex(&s.path),
-                    hash: hex::encode(s.hash.0),
+                    hash: hex0x(s.hash.0),
                     leaves: s.leaves,
                 })
                 .collect(),
@@ -774,18 +798,23 @@ pub fn restore<S: StateCommit + StateScan>(
     if update.root != verified.state_root() {
         return Err(SnapshotError::Refused(format!(
             "the restored tree's root {} is not the block's",
-            hex::encode(update.root.0)
+            hex0x(update.root.0)
         )));
     }
     changes.tree = update;
     changes.block = Some(verified.block.clone());
+    for (name, value) in &verified.manifest.settings {
+        let bytes = unhex0x(value)
+            .map_err(|e| SnapshotError::Manifest(format!("setting {name:?}: {e}")))?;
+        changes.settings.insert(name.clone(), bytes);
+    }
     store.commit(changes)?;
     let stored = tree::root(&StateTree(store), height)
         .map_err(|e| SnapshotError::Refused(format!("the restored tree: {e}")))?;
     if stored != verified.state_root() {
         return Err(SnapshotError::Refused(format!(
             "the store's root after restoring is {}, not the block's",
-            hex::encode(stored.0)
+            hex0x(stored.0)
         )));
     }
     Ok(verified)

@@ -58,6 +58,8 @@ fn address(n: u32) -> Address {
 /// Block `round`'s changes: every kind of state, some of it removed later.
 fn changes(round: u32, accounts: u32) -> ChangeSet {
     let mut c = ChangeSet::default();
+    c.settings
+        .insert(format!("setting-{}", round % 2), vec![round as u8; 3]);
     let code = format!("\0asm code of round {round}").into_bytes();
     let hash = Hash32(*blake3::hash(&code).as_bytes());
     c.code.insert(hash, code);
@@ -262,7 +264,7 @@ fn altered_chunks_and_manifests_are_refused() {
 
     let good = made.manifest.clone();
     let mut wrong_root = good.clone();
-    wrong_root.chunks[0].subtrees[0].hash = hex::encode([7u8; 32]);
+    wrong_root.chunks[0].subtrees[0].hash = hex0x([7u8; 32]);
     let mut wrong_count = good.clone();
     wrong_count.leaves += 1;
     let mut wrong_height = good.clone();
@@ -273,6 +275,8 @@ fn altered_chunks_and_manifests_are_refused() {
     escaping.chunks[0].file = "../chunk".into();
     let mut dropped = good.clone();
     dropped.chunks.remove(0);
+    let mut bad_setting = good.clone();
+    bad_setting.settings.insert("x".into(), "0xzz".into());
     for (what, manifest) in [
         ("subtree hash", wrong_root),
         ("leaf count", wrong_count),
@@ -280,6 +284,7 @@ fn altered_chunks_and_manifests_are_refused() {
         ("format", wrong_format),
         ("file name", escaping),
         ("missing chunk", dropped),
+        ("setting", bad_setting),
     ] {
         assert!(
             matches!(manifest.verify(), Err(SnapshotError::Manifest(_))),

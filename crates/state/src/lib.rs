@@ -258,6 +258,9 @@ pub struct ChangeSet {
     /// The state tree's new nodes and values (for a change set that
     /// closes a block).
     pub tree: TreeUpdate,
+    /// Settings the embedder records beside the state, by name
+    /// ([`RedbStore::put_setting`]): what a restored snapshot brings.
+    pub settings: BTreeMap<String, Vec<u8>>,
 }
 
 impl ChangeSet {
@@ -472,7 +475,8 @@ forward_state_read!(&T, std::sync::Arc<T>);
 /// Reading the whole state at once, for snapshots.
 pub trait StateScan {
     /// Every piece of state after the store's latest block (code,
-    /// contracts, storage, nonces, nonzero balances) as the change set
+    /// contracts, storage, nonces, nonzero balances, and the embedder's
+    /// settings) as the change set
     /// that writes it into an empty store, and that block's height; read
     /// at one moment, so blocks committed meanwhile are not seen.
     ///

@@ -42,6 +42,7 @@ struct Tables {
     /// Tree nodes by the version their key begins with.
     tree_nodes: BTreeMap<u64, FastMap<Vec<u8>, Vec<u8>>>,
     tree_values: BTreeMap<(Hash32, u64), Option<Vec<u8>>>,
+    settings: BTreeMap<String, Vec<u8>>,
 }
 
 /// A transaction's receipt and encoding: `(batch, position)` of each.
@@ -181,6 +182,7 @@ impl StateScan for MemoryStore {
                 .collect(),
             nonces: t.nonces.clone(),
             balances: t.balances.clone(),
+            settings: t.settings.clone(),
             ..ChangeSet::default()
         };
         Ok((height, changes))
@@ -207,6 +209,7 @@ impl StateCommit for MemoryStore {
             t.blocks.insert(block.header.height, block);
         }
         t.nonces.extend(changes.nonces);
+        t.settings.extend(changes.settings);
         for (address, balance) in changes.balances {
             if balance == 0 {
                 t.balances.remove(&address);

@@ -911,6 +911,12 @@ impl StateCommit for RedbStore {
             for (account, nonce) in &changes.nonces {
                 nonces.insert(account.0.as_slice(), nonce)?;
             }
+            if !changes.settings.is_empty() {
+                let mut settings = txn.open_table(SETTINGS)?;
+                for (name, value) in &changes.settings {
+                    settings.insert(name.as_str(), value.as_slice())?;
+                }
+            }
             let mut balances = txn.open_table(BALANCES)?;
             for (address, balance) in &changes.balances {
                 match balance {

@@ -14,6 +14,7 @@ mod money;
 mod replicas;
 mod rpc;
 mod schema;
+mod snapshots;
 mod ws;
 
 use std::{path::PathBuf, time::Duration};

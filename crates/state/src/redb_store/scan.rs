@@ -4,21 +4,24 @@
 use redb::{ReadTransaction, ReadableTable, TableDefinition};
 use ward_primitives::{Address, Hash32};
 
-use super::{BALANCES, CODE, CONTRACTS, HEIGHT_KEY, META, NONCES, RedbStore, STORAGE, corrupt};
+use super::{
+    BALANCES, CODE, CONTRACTS, HEIGHT_KEY, META, NONCES, RedbStore, SETTINGS, STORAGE, corrupt,
+};
 use crate::{ChangeSet, ContractInfo, Decode, StateError, StateScan};
 
 /// A table's rows as raw keys and values.
 type Raw<V> = Vec<(Vec<u8>, V)>;
 
 /// The raw rows [`StateScan::whole_state`] reads in one transaction.
-type Rows = (
-    u64,
-    Raw<Vec<u8>>,
-    Raw<Vec<u8>>,
-    Raw<Vec<u8>>,
-    Raw<u64>,
-    Raw<u128>,
-);
+struct Rows {
+    height: u64,
+    code: Raw<Vec<u8>>,
+    contracts: Raw<Vec<u8>>,
+    storage: Raw<Vec<u8>>,
+    nonces: Raw<u64>,
+    balances: Raw<u128>,
+    settings: Vec<(String, Vec<u8>)>,
+}
 
 /// An address from a table key of 32 bytes (or more: the rest is the
 /// caller's).
@@ -45,7 +48,7 @@ impl StateScan for RedbStore {
             }
             Ok(out)
         }
-        let (height, code, contracts, storage, nonces, balances): Rows = self.read(|txn| {
+        let rows = self.read(|txn| {
             let meta = txn.open_table(META)?;
             let height = meta.get(HEIGHT_KEY)?.map_or(0, |v| v.value());
             let mut nonces = Vec::new();
@@ -58,15 +61,30 @@ impl StateScan for RedbStore {
                 let (key, value) = entry?;
                 balances.push((key.value().to_vec(), value.value()));
             }
-            Ok((
+            let mut settings = Vec::new();
+            for entry in txn.open_table(SETTINGS)?.iter()? {
+                let (key, value) = entry?;
+                settings.push((key.value().to_owned(), value.value().to_vec()));
+            }
+            Ok(Rows {
                 height,
-                bytes(txn, CODE)?,
-                bytes(txn, CONTRACTS)?,
-                bytes(txn, STORAGE)?,
+                code: bytes(txn, CODE)?,
+                contracts: bytes(txn, CONTRACTS)?,
+                storage: bytes(txn, STORAGE)?,
                 nonces,
                 balances,
-            ))
+                settings,
+            })
         })?;
+        let Rows {
+            height,
+            code,
+            contracts,
+            storage,
+            nonces,
+            balances,
+            settings,
+        } = rows;
         let mut changes = ChangeSet::default();
         for (hash, bytes) in code {
             changes
@@ -95,6 +113,7 @@ impl StateScan for RedbStore {
                 .balances
                 .insert(address_in(&address, "balances")?, balance);
         }
+        changes.settings = settings.into_iter().collect();
         Ok((height, changes))
     }
 }

@@ -1,0 +1,158 @@
+//! A node's snapshots: taken every `snapshot_interval` blocks, the newest
+//! kept, served over HTTP, each chunk checked against the block's root and
+//! restored into a store that answers as the node does.
+
+use serde_json::{Value, json};
+use ward_chain::tx::Payload;
+use ward_snapshot::Manifest;
+use ward_state::{MemoryStore, StateTree};
+
+use crate::{agent, counter_code, dev_node, ok, raw, temp_dir};
+
+fn get(url: &str) -> (u16, Vec<u8>) {
+    let mut response = agent().get(url).call().unwrap();
+    let status = response.status().as_u16();
+    (
+        status,
+        response.body_mut().read_to_vec().unwrap_or_default(),
+    )
+}
+
+fn listed(url: &str) -> Vec<Value> {
+    let (status, body) = get(&format!("{url}/snapshots"));
+    assert_eq!(status, 200);
+    let list: Value = serde_json::from_slice(&body).unwrap();
+    list["snapshots"].as_array().unwrap().clone()
+}
+
+#[test]
+fn a_node_takes_keeps_and_serves_snapshots_that_restore() {
+    let node = dev_node("snapshots", |c| {
+        c.snapshot_interval = 3;
+        c.snapshot_keep = 2;
+    });
+    let url = node.url();
+    let chain = node.settings().chain_id.clone();
+    // Some state beyond the dev balances: a contract and its storage.
+    let deploy = Payload::Deploy {
+        code: counter_code(),
+        input: Vec::new(),
+        salt: Vec::new(),
+        kind: Default::default(),
+    };
+    let deployed = ok(
+        &node,
+        "sendRawTransaction",
+        json!({ "tx": raw(&chain, 0, 0, deploy), "wait": true }),
+    );
+    assert_eq!(deployed["status"], "ok", "{deployed}");
+    while ok(&node, "getLatestBlock", json!({}))["height"]
+        .as_u64()
+        .unwrap()
+        < 9
+    {
+        ok(&node, "mine", json!({}));
+    }
+    // Snapshots at 3, 6 and 9 were due; the last two are kept.
+    let mut heights = Vec::new();
+    for _ in 0..400 {
+        heights = listed(&url)
+            .iter()
+            .map(|s| s["height"].as_u64().unwrap())
+            .collect();
+        if heights == [6, 9] {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    assert_eq!(heights, [6, 9]);
+
+    let (status, body) = get(&format!("{url}/snapshots/9/manifest"));
+    assert_eq!(status, 200);
+    let verified = Manifest::parse(&body).unwrap().verify().unwrap();
+    let block = ok(&node, "getBlock", json!({ "height": 9 }));
+    assert_eq!(
+        block["state_root"].as_str().unwrap(),
+        verified.manifest.state_root
+    );
+    // The chain's settings travel with it (the twin below is checked
+    // against them).
+    assert!(verified.manifest.settings.contains_key("chain"));
+    // Every chunk over HTTP checks on its own; saved, they restore.
+    let copy = temp_dir("snapshot-copy");
+    std::fs::create_dir_all(&copy).unwrap();
+    for (index, info) in verified.manifest.chunks.iter().enumerate() {
+        let (status, bytes) = get(&format!("{url}/snapshots/9/chunks/{index}"));
+        assert_eq!(status, 200);
+        verified.chunk(index, &bytes).unwrap();
+        std::fs::write(copy.join(&info.file), bytes).unwrap();
+    }
+    std::fs::write(copy.join(ward_snapshot::MANIFEST), &body).unwrap();
+    let store = MemoryStore::default();
+    ward_snapshot::restore(&copy, &store).unwrap();
+    assert_eq!(
+        ward_chain::tree::root(&StateTree(&store), 9).unwrap(),
+        verified.state_root()
+    );
+    // What is not held is a 404, never an error page or a panic.
+    for missing in [
+        "/snapshots/3/manifest",
+        "/snapshots/9/chunks/99999",
+        "/snapshots/9/chunks/-1",
+        "/snapshots/x/manifest",
+    ] {
+        let (status, _) = get(&format!("{url}{missing}"));
+        assert!(status == 404 || status == 400, "{missing}: {status}");
+    }
+    // A node started on a data directory restored from it continues
+    // from block 9: the same chain settings, the same state, and the same
+    // transfer gives the same state root as on the original.
+    let restored = temp_dir("snapshot-restored");
+    {
+        let store = ward_state::RedbStore::create(&restored).unwrap();
+        ward_snapshot::restore(&copy, &store).unwrap();
+    }
+    let twin = {
+        let mut config = ward_node::NodeConfig::new(restored.clone());
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.dev = true;
+        ward_node::Node::start(config).unwrap()
+    };
+    assert_eq!(twin.settings(), node.settings());
+    assert_eq!(ok(&twin, "getLatestBlock", json!({}))["height"], 9);
+    let counter =
+        ward_primitives::Address::from_hex(deployed["address"].as_str().unwrap()).unwrap();
+    let transfer = raw(
+        &chain,
+        1,
+        0,
+        Payload::Call {
+            to: counter,
+            input: b"after the snapshot".to_vec(),
+        },
+    );
+    let (original_height, twin_height) = (
+        ok(&node, "getLatestBlock", json!({}))["height"].clone(),
+        ok(&twin, "getLatestBlock", json!({}))["height"].clone(),
+    );
+    assert_eq!((original_height, twin_height), (json!(9), json!(9)));
+    let on_original = ok(
+        &node,
+        "sendRawTransaction",
+        json!({ "tx": transfer.clone(), "wait": true }),
+    );
+    let on_twin = ok(
+        &twin,
+        "sendRawTransaction",
+        json!({ "tx": transfer, "wait": true }),
+    );
+    assert_eq!(on_original["status"], "ok", "{on_original}");
+    assert_eq!(on_twin["gas_used"], on_original["gas_used"]);
+    let root =
+        |n: &ward_node::Node| ok(n, "getBlock", json!({ "height": 10 }))["state_root"].clone();
+    assert_eq!(root(&twin), root(&node));
+    twin.shutdown().unwrap();
+    node.shutdown().unwrap();
+    let _ = std::fs::remove_dir_all(&copy);
+    let _ = std::fs::remove_dir_all(&restored);
+}

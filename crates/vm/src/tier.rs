@@ -196,7 +196,7 @@ impl TieredBackend {
         TierStats {
             quick: self.stats.quick.load(Ordering::Relaxed),
             fast: self.stats.fast.load(Ordering::Relaxed),
-            compiled: self.stats.compiled.load(Ordering::Relaxed),
+            compiled: self.stats.compiled.load(Ordering::Acquire),
         }
     }
 
@@ -238,8 +238,10 @@ fn compile_jobs(fast: &dyn Backend, jobs: &mpsc::Receiver<Job>, stats: &Stats) {
         // The quick tier accepted these bytes: the fast one does too; if
         // it does not, the module stays on the quick tier.
         let code = fast.compile(&job.wasm).ok().map(|engine| engine.code);
+        // Counted before the result is published: whoever sees the fast
+        // tier in use also sees the compile counted.
+        stats.compiled.fetch_add(1, Ordering::Release);
         slot.set(code);
-        stats.compiled.fetch_add(1, Ordering::Relaxed);
     }
 }
 

@@ -130,6 +130,10 @@ pub(crate) struct ServeArgs {
     /// Never propose blocks: a read replica.
     #[arg(long, requires = "etcd")]
     no_propose: bool,
+    /// On an empty data directory, restore the newest snapshot other
+    /// replicas advertise (checked against the log) before replaying.
+    #[arg(long, requires = "etcd")]
+    state_sync: bool,
     /// The proposer's lease in seconds: how long the cluster waits for a
     /// proposer that stopped answering (at least 2).
     #[arg(long, default_value_t = 2, value_parser = parse::u64_arg, requires = "etcd")]
@@ -206,6 +210,7 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         cluster.prefix = args.etcd_prefix;
         cluster.halt_on_divergence = args.halt_on_divergence;
         cluster.propose = !args.no_propose;
+        config.state_sync = args.state_sync;
         cluster.lease_ttl = Duration::from_secs(args.lease_secs);
         config.cluster = Some(cluster);
     }

@@ -405,6 +405,74 @@ impl BlockLog {
         Ok(())
     }
 
+    /// Advertises replica `id`'s snapshots (`value`: JSON, its URL and
+    /// what it holds) under `snapshots/ID`.
+    ///
+    /// # Errors
+    ///
+    /// etcd's.
+    pub async fn advertise_snapshots(
+        &mut self,
+        id: &str,
+        value: &[u8],
+    ) -> Result<(), ClusterError> {
+        let key = format!("{}snapshots/{id}", self.prefix);
+        self.client.put(key, value, None).await?;
+        Ok(())
+    }
+
+    /// Every replica's advertised snapshots, by replica id.
+    ///
+    /// # Errors
+    ///
+    /// etcd's.
+    pub async fn advertised_snapshots(&mut self) -> Result<Vec<(String, Vec<u8>)>, ClusterError> {
+        self.by_id("snapshots/").await
+    }
+
+    /// Reports that replica `bad` served what does not verify (`what`,
+    /// JSON) under `reports/BAD/REPORTER`.
+    ///
+    /// # Errors
+    ///
+    /// etcd's.
+    pub async fn report(
+        &mut self,
+        bad: &str,
+        reporter: &str,
+        what: &[u8],
+    ) -> Result<(), ClusterError> {
+        let key = format!("{}reports/{bad}/{reporter}", self.prefix);
+        self.client.put(key, what, None).await?;
+        Ok(())
+    }
+
+    /// The reports filed against replicas, as `(bad/reporter, what)`.
+    ///
+    /// # Errors
+    ///
+    /// etcd's.
+    pub async fn reports(&mut self) -> Result<Vec<(String, Vec<u8>)>, ClusterError> {
+        self.by_id("reports/").await
+    }
+
+    /// The keys under `prefix` + `under`, without that, and their values.
+    async fn by_id(&mut self, under: &str) -> Result<Vec<(String, Vec<u8>)>, ClusterError> {
+        let prefix = format!("{}{under}", self.prefix);
+        let response = self
+            .client
+            .get(prefix.clone(), Some(GetOptions::new().with_prefix()))
+            .await?;
+        Ok(response
+            .kvs()
+            .iter()
+            .filter_map(|kv| {
+                let id = kv.key_str().ok()?.strip_prefix(&prefix)?;
+                Some((id.to_owned(), kv.value().to_vec()))
+            })
+            .collect())
+    }
+
     /// Watches every key under the prefix: each change is a message.
     ///
     /// # Errors

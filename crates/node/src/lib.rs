@@ -56,6 +56,8 @@ mod server;
 pub mod settings;
 mod snapshots;
 mod state;
+#[cfg(feature = "etcd")]
+mod statesync;
 mod sync;
 mod ws;
 
@@ -193,6 +195,10 @@ pub struct NodeConfig {
     pub snapshot_interval: u64,
     /// Snapshots kept, the newest (`--snapshot-keep`). Default: 2.
     pub snapshot_keep: usize,
+    /// A replica with an empty data directory restores the newest
+    /// snapshot other replicas advertise before it replays the log
+    /// (`--state-sync`). Default: off.
+    pub state_sync: bool,
 }
 
 impl NodeConfig {
@@ -218,6 +224,7 @@ impl NodeConfig {
             min_gas_price: 0,
             snapshot_interval: 0,
             snapshot_keep: 2,
+            state_sync: false,
         }
     }
 }
@@ -271,6 +278,59 @@ fn join(
         )),
     }
 }
+
+/// State sync before the store is opened (`--state-sync`).
+#[cfg(feature = "etcd")]
+fn sync_state(handle: &tokio::runtime::Handle, config: &NodeConfig) -> Result<(), NodeError> {
+    match (&config.cluster, config.state_sync) {
+        (_, false) => Ok(()),
+        (Some(cluster), true) => statesync::join(handle, cluster, &config.data_dir),
+        (None, true) => Err(NodeError::Config(
+            "--state-sync needs a cluster (--etcd)".into(),
+        )),
+    }
+}
+
+/// A build without etcd has no state sync.
+#[cfg(not(feature = "etcd"))]
+fn sync_state(_handle: &tokio::runtime::Handle, config: &NodeConfig) -> Result<(), NodeError> {
+    if config.state_sync {
+        return Err(NodeError::Config(
+            "--state-sync needs a cluster, and this build has no etcd support".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A replica advertises its snapshots in etcd, under its URL.
+#[cfg(feature = "etcd")]
+fn advertise(shared: &Arc<state::Shared>, runtime: &tokio::runtime::Runtime, addr: SocketAddr) {
+    let Some(replica) = shared.replica.as_ref() else {
+        return;
+    };
+    if shared.config.snapshot_interval == 0 {
+        return;
+    }
+    let (handle, log) = (runtime.handle().clone(), replica.log.clone());
+    let id = replica.config.replica_id.clone();
+    let url = format!("http://{addr}");
+    shared.snapshots.advertise_with(Box::new(move |held| {
+        let advert = statesync::Advert {
+            url: url.clone(),
+            snapshots: held.to_vec(),
+        };
+        let Ok(bytes) = serde_json::to_vec(&advert) else {
+            return;
+        };
+        let mut log = log.clone();
+        if let Err(e) = handle.block_on(log.advertise_snapshots(&id, &bytes)) {
+            tracing::warn!(error = %e, "cannot advertise the snapshots");
+        }
+    }));
+}
+
+#[cfg(not(feature = "etcd"))]
+fn advertise(_shared: &Arc<state::Shared>, _runtime: &tokio::runtime::Runtime, _addr: SocketAddr) {}
 
 /// Starts the store's one writer: the producer of a single node, or a
 /// replica's loop and its watch.
@@ -332,6 +392,7 @@ impl Node {
             .build()?;
         let cluster = config.cluster.clone();
         let handle = runtime.handle().clone();
+        sync_state(&handle, &config)?;
         let shared = Arc::new(state::Shared::open(config, |settings| {
             join(&handle, cluster.as_ref(), settings)
         })?);
@@ -340,6 +401,7 @@ impl Node {
         let (stop_server, stopped) = tokio::sync::watch::channel(false);
         let server = runtime.spawn(server::serve(listener, shared.clone(), stopped));
         let producer = spawn_writer(&shared, &runtime)?;
+        advertise(&shared, &runtime, addr);
         tracing::info!(%addr, chain = %shared.settings.chain_id, "node started");
         Ok(Node {
             shared,

@@ -23,7 +23,7 @@ use ward_state::RedbStore;
 use crate::sync::lock;
 
 /// A snapshot the node holds, as `GET /snapshots` lists it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Listed {
     /// The block after which the state is taken.
     pub height: u64,
@@ -58,7 +58,13 @@ pub(crate) struct Snapshots {
     held: Mutex<Vec<(Listed, Manifest)>>,
     busy: Arc<AtomicBool>,
     taking: Mutex<Option<JoinHandle<()>>>,
+    /// Tells others what is held (a replica's advert in etcd), after each
+    /// change.
+    advertiser: Mutex<Option<Advertiser>>,
 }
+
+/// What [`Snapshots::advertise_with`] takes.
+pub(crate) type Advertiser = Box<dyn Fn(&[Listed]) + Send>;
 
 impl Snapshots {
     /// The snapshots in `data_dir`, taken every `interval` blocks (never
@@ -93,7 +99,22 @@ impl Snapshots {
             held: Mutex::new(held),
             busy: Arc::new(AtomicBool::new(false)),
             taking: Mutex::new(None),
+            advertiser: Mutex::new(None),
         })
+    }
+
+    /// Advertises what is held with `advertiser`, now and after every
+    /// change.
+    #[cfg_attr(
+        not(feature = "etcd"),
+        allow(
+            dead_code,
+            reason = "replicas advertise; a build without etcd has none"
+        )
+    )]
+    pub(crate) fn advertise_with(&self, advertiser: Advertiser) {
+        advertiser(&self.list());
+        *lock(&self.advertiser) = Some(advertiser);
     }
 
     /// The snapshots held, oldest first.
@@ -182,12 +203,23 @@ impl Snapshots {
             ms = (ward_vm::clock::now() - started).as_millis() as u64,
             "snapshot taken"
         );
-        let mut held = lock(&self.held);
-        held.push((Listed::of(&manifest), manifest));
-        held.sort_by_key(|(listed, _)| listed.height);
-        while held.len() > self.keep {
-            let (old, _) = held.remove(0);
-            let _ = fs::remove_dir_all(self.dir.join(old.height.to_string()));
+        let (list, gone) = {
+            let mut held = lock(&self.held);
+            held.push((Listed::of(&manifest), manifest));
+            held.sort_by_key(|(listed, _)| listed.height);
+            let excess = held.len().saturating_sub(self.keep);
+            let gone: Vec<u64> = held.drain(..excess).map(|(l, _)| l.height).collect();
+            (
+                held.iter().map(|(l, _)| l.clone()).collect::<Vec<_>>(),
+                gone,
+            )
+        };
+        // Advertised before the old ones go: a joiner may be fetching them.
+        if let Some(advertise) = lock(&self.advertiser).as_ref() {
+            advertise(&list);
+        }
+        for height in gone {
+            let _ = fs::remove_dir_all(self.dir.join(height.to_string()));
         }
     }
 

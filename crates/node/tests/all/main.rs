@@ -15,6 +15,8 @@ mod replicas;
 mod rpc;
 mod schema;
 mod snapshots;
+#[cfg(feature = "etcd")]
+mod statesync;
 mod ws;
 
 use std::{path::PathBuf, time::Duration};

@@ -17,9 +17,26 @@ use ward_vm::BackendKind;
 
 use super::{call, counter_code, ok, raw};
 
-const CHAIN: &str = "ward-dev";
+pub(super) const CHAIN: &str = "ward-dev";
 
-fn replica(name: &str, dir: &Path, endpoints: &[String], backend: BackendKind, halt: bool) -> Node {
+pub(super) fn replica(
+    name: &str,
+    dir: &Path,
+    endpoints: &[String],
+    backend: BackendKind,
+    halt: bool,
+) -> Node {
+    Node::start(replica_config(name, dir, endpoints, backend, halt)).unwrap()
+}
+
+/// A replica's configuration under the tests' prefix.
+pub(super) fn replica_config(
+    name: &str,
+    dir: &Path,
+    endpoints: &[String],
+    backend: BackendKind,
+    halt: bool,
+) -> NodeConfig {
     let mut config = NodeConfig::new(dir.to_path_buf());
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.backend = backend;
@@ -34,10 +51,10 @@ fn replica(name: &str, dir: &Path, endpoints: &[String], backend: BackendKind, h
     config.cluster = Some(cluster);
     // The dev accounts funded; gas free, as the chain's minimum price is 0.
     config.genesis = Some(ward_node::Genesis::dev(CHAIN));
-    Node::start(config).unwrap()
+    config
 }
 
-fn health(node: &Node) -> (u16, Value) {
+pub(super) fn health(node: &Node) -> (u16, Value) {
     let mut response = super::agent()
         .get(format!("{}/health", node.url()))
         .call()
@@ -48,7 +65,7 @@ fn health(node: &Node) -> (u16, Value) {
 }
 
 /// Waits (at most 60 s) until `check` holds.
-fn until(what: &str, mut check: impl FnMut() -> bool) {
+pub(super) fn until(what: &str, mut check: impl FnMut() -> bool) {
     let deadline = ward_vm::clock::now() + Duration::from_secs(60);
     while !check() {
         assert!(!ward_vm::clock::passed(deadline), "timed out: {what}");
@@ -56,13 +73,13 @@ fn until(what: &str, mut check: impl FnMut() -> bool) {
     }
 }
 
-fn height(node: &Node) -> u64 {
+pub(super) fn height(node: &Node) -> u64 {
     ok(node, "getLatestBlock", json!({}))["height"]
         .as_u64()
         .unwrap()
 }
 
-fn send(node: &Node, key: u32, nonce: u64, payload: Payload, wait: bool) -> Value {
+pub(super) fn send(node: &Node, key: u32, nonce: u64, payload: Payload, wait: bool) -> Value {
     ok(
         node,
         "sendRawTransaction",
@@ -70,7 +87,7 @@ fn send(node: &Node, key: u32, nonce: u64, payload: Payload, wait: bool) -> Valu
     )
 }
 
-fn bump(counter: Address, input: &[u8]) -> Payload {
+pub(super) fn bump(counter: Address, input: &[u8]) -> Payload {
     Payload::Call {
         to: counter,
         input: input.to_vec(),
@@ -78,7 +95,7 @@ fn bump(counter: Address, input: &[u8]) -> Payload {
 }
 
 /// Every block of `nodes` up to `top` is the same everywhere.
-fn same_blocks(nodes: &[&Node], top: u64) {
+pub(super) fn same_blocks(nodes: &[&Node], top: u64) {
     for h in 1..=top {
         let blocks: Vec<Value> = nodes
             .iter()

@@ -130,6 +130,11 @@ pub(crate) struct ServeArgs {
     /// Never propose blocks: a read replica.
     #[arg(long, requires = "etcd")]
     no_propose: bool,
+    /// Blocks of the etcd log kept below the newest snapshot two replicas
+    /// advertise (and how far behind the head a replica may fall and still
+    /// hold the log back).
+    #[arg(long, default_value_t = ward_node::replica::DEFAULT_LOG_RETENTION, value_parser = parse::u64_arg, requires = "etcd", value_name = "N")]
+    log_retention_blocks: u64,
     /// On an empty data directory, restore the newest snapshot other
     /// replicas advertise (checked against the log) before replaying.
     #[arg(long, requires = "etcd")]
@@ -211,6 +216,7 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         cluster.halt_on_divergence = args.halt_on_divergence;
         cluster.propose = !args.no_propose;
         config.state_sync = args.state_sync;
+        cluster.log_retention_blocks = args.log_retention_blocks;
         cluster.lease_ttl = Duration::from_secs(args.lease_secs);
         config.cluster = Some(cluster);
     }

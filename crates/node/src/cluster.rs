@@ -362,9 +362,65 @@ impl BlockLog {
         id: &str,
         roots: &[u8],
     ) -> Result<(), ClusterError> {
+        // With the replica's applied height, in one round trip: what the
+        // log's retention reads.
         let key = format!("{}roots/{height:020}/{id}", self.prefix);
-        self.client.put(key, roots, None).await?;
+        let applied = format!("{}applied/{id}", self.prefix);
+        let txn = Txn::new().and_then([
+            TxnOp::put(key, roots, None),
+            TxnOp::put(applied, height.to_string(), None),
+        ]);
+        self.client.txn(txn).await?;
         Ok(())
+    }
+
+    /// Every replica's applied height (as it last published roots), by
+    /// replica id.
+    ///
+    /// # Errors
+    ///
+    /// etcd's.
+    pub async fn applied(&mut self) -> Result<Vec<(String, u64)>, ClusterError> {
+        Ok(self
+            .by_id("applied/")
+            .await?
+            .into_iter()
+            .filter_map(|(id, v)| Some((id, std::str::from_utf8(&v).ok()?.parse().ok()?)))
+            .collect())
+    }
+
+    /// Deletes the log's entries below `height`, then etcd's history up to
+    /// that deletion (as Kubernetes' API server compacts the etcd it
+    /// uses): the number of entries deleted.
+    ///
+    /// # Errors
+    ///
+    /// etcd's.
+    pub async fn compact_log(&mut self, height: u64) -> Result<i64, ClusterError> {
+        let start = format!("{}log/", self.prefix);
+        let end = self.block_key(height);
+        let deleted = self
+            .client
+            .delete(
+                start,
+                Some(etcd_client::DeleteOptions::new().with_range(end)),
+            )
+            .await?;
+        if deleted.deleted() > 0
+            && let Some(header) = deleted.header()
+        {
+            self.client.compact(header.revision(), None).await?;
+        }
+        Ok(deleted.deleted())
+    }
+
+    /// The log's first entry's height (0: empty).
+    ///
+    /// # Errors
+    ///
+    /// etcd's.
+    pub async fn first(&mut self) -> Result<u64, ClusterError> {
+        Ok(self.read(0, 1).await?.first().map_or(0, |(h, _)| *h))
     }
 
     /// What every replica published for block `height`, by replica id.

@@ -39,6 +39,10 @@ const LOG_READ: i64 = 32;
 /// prefix wakes it sooner).
 const IDLE: Duration = Duration::from_millis(250);
 
+/// How often (in blocks) the proposer deletes the log below its retention
+/// point.
+const COMPACT_EVERY: u64 = 4;
+
 /// How long it waits after etcd failed it.
 const BACKOFF: Duration = Duration::from_millis(200);
 
@@ -368,7 +372,10 @@ fn catch_up(
         for (at, bytes) in entries {
             let next = shared.store.height()? + 1;
             if at != next {
-                let error = format!("the log skips from block {} to {at}", next - 1);
+                let error = format!(
+                    "the log skips from block {} to {at}: it was compacted past this replica; restart it on an empty data directory with --state-sync",
+                    next - 1
+                );
                 tracing::error!(%error, "replica stopped");
                 *lock(&shared.fault) = Some(error);
                 return Ok(true);
@@ -649,8 +656,39 @@ fn append(
             {
                 tracing::warn!(%error, "old roots not pruned");
             }
+            if height.is_multiple_of(COMPACT_EVERY) {
+                compact(log, handle, height, replica.config.log_retention_blocks);
+            }
             Ok(Proposed::Block)
         }
+    }
+}
+
+/// Deletes the log below its retention point
+/// ([`crate::replica::retention_point`]), with etcd's history up to there.
+fn compact(log: &mut BlockLog, handle: &Handle, head: u64, margin: u64) {
+    let done = handle.block_on(async {
+        let applied: Vec<u64> = log.applied().await?.into_iter().map(|(_, h)| h).collect();
+        let snapshots: Vec<Vec<u64>> = log
+            .advertised_snapshots()
+            .await?
+            .into_iter()
+            .filter_map(|(_, bytes)| {
+                serde_json::from_slice::<crate::statesync::Advert>(&bytes).ok()
+            })
+            .map(|advert| advert.snapshots.iter().map(|s| s.height).collect())
+            .collect();
+        match crate::replica::retention_point(head, margin, &applied, &snapshots) {
+            Some(point) => log.compact_log(point).await.map(|n| Some((point, n))),
+            None => Ok(None),
+        }
+    });
+    match done {
+        Ok(Some((point, deleted))) if deleted > 0 => {
+            tracing::info!(below = point, deleted, "log compacted");
+        }
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, "the log was not compacted"),
     }
 }
 

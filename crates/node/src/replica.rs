@@ -48,6 +48,10 @@ pub struct ClusterConfig {
     /// The proposer's lease, in seconds: how long the cluster waits for a
     /// proposer that stopped answering before another takes over.
     pub lease_ttl: Duration,
+    /// How many blocks of the log are kept below the newest snapshot that
+    /// two replicas advertise (`--log-retention-blocks`); also how far
+    /// behind the head a replica may fall and still hold the log back.
+    pub log_retention_blocks: u64,
 }
 
 impl ClusterConfig {
@@ -60,6 +64,7 @@ impl ClusterConfig {
             halt_on_divergence: false,
             propose: true,
             lease_ttl: Duration::from_secs(2),
+            log_retention_blocks: DEFAULT_LOG_RETENTION,
         }
     }
 
@@ -144,6 +149,47 @@ impl Entry {
     pub fn encoded_len(tx_sizes: impl IntoIterator<Item = usize>) -> usize {
         1 + 144 + 4 + tx_sizes.into_iter().map(|n| 4 + n).sum::<usize>()
     }
+}
+
+/// Blocks of the log kept below the newest snapshot two replicas
+/// advertise, by default: 256 full blocks (1.5 MB each) are 384 MB, a
+/// fifth of etcd's default quota.
+pub const DEFAULT_LOG_RETENTION: u64 = 256;
+
+/// The height below which the log may be deleted, if any: the newest
+/// snapshot height that at least two replicas advertise (`snapshots`:
+/// each replica's heights), less `margin`, and no higher than the lowest
+/// height a replica within `margin` blocks of the log's `head` has applied
+/// (`applied`: each replica's). A replica further behind no longer holds
+/// the log back: it must state-sync. `None` when nothing may go.
+pub fn retention_point(
+    head: u64,
+    margin: u64,
+    applied: &[u64],
+    snapshots: &[Vec<u64>],
+) -> Option<u64> {
+    let mut heights: Vec<u64> = snapshots
+        .iter()
+        .flat_map(|held| {
+            let mut held = held.clone();
+            held.sort_unstable();
+            held.dedup();
+            held
+        })
+        .collect();
+    heights.sort_unstable();
+    let shared = heights
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .max()?;
+    let lowest_live = applied
+        .iter()
+        .copied()
+        .filter(|&h| h.saturating_add(margin) >= head)
+        .min()?;
+    let point = shared.saturating_sub(margin).min(lowest_live);
+    (point > 1).then_some(point)
 }
 
 /// The roots a replica got for a block (what it publishes, and what a
@@ -283,6 +329,29 @@ impl Replica {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_log_is_kept_for_snapshots_two_replicas_hold_and_for_live_replicas() {
+        // Snapshot 100 is held by two replicas, 120 by one: 100 counts.
+        let snaps = [vec![80, 100], vec![100, 120], vec![]];
+        assert_eq!(retention_point(130, 10, &[130, 125, 128], &snaps), Some(90));
+        // A live replica behind that point holds the log back.
+        assert_eq!(retention_point(130, 10, &[130, 121, 128], &snaps), Some(90));
+        assert_eq!(retention_point(130, 40, &[130, 95, 128], &snaps), Some(60));
+        assert_eq!(retention_point(130, 5, &[130, 97, 128], &snaps), Some(95));
+        // One further behind than the margin does not: it must state-sync.
+        assert_eq!(retention_point(130, 5, &[130, 20, 128], &snaps), Some(95));
+        // No snapshot two replicas hold, no replica known, or nothing below
+        // height 2: nothing goes.
+        assert_eq!(
+            retention_point(130, 5, &[130], &[vec![100], vec![120]]),
+            None
+        );
+        assert_eq!(retention_point(130, 5, &[], &snaps), None);
+        assert_eq!(retention_point(130, 200, &[130], &snaps), None);
+        // A replica listing a height twice is still one replica.
+        assert_eq!(retention_point(130, 5, &[130], &[vec![100, 100]]), None);
+    }
 
     fn entry() -> Entry {
         Entry {

@@ -75,6 +75,16 @@ impl Etcd {
     ///
     /// When etcd cannot be started or elects no leader in time.
     pub fn start(dir: &Path) -> Etcd {
+        Etcd::start_with(dir, &[])
+    }
+
+    /// [`Etcd::start`] with `extra` flags for every member (a quota,
+    /// compaction settings).
+    ///
+    /// # Panics
+    ///
+    /// As [`Etcd::start`].
+    pub fn start_with(dir: &Path, extra: &[&str]) -> Etcd {
         std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         let peers: Vec<u16> = (0..3).map(|_| free_port()).collect();
         let clients: Vec<u16> = (0..3).map(|_| free_port()).collect();
@@ -99,6 +109,7 @@ impl Etcd {
                     .args(["--advertise-client-urls", &client])
                     .args(["--initial-cluster", &cluster])
                     .args(["--initial-cluster-state", "new"])
+                    .args(extra)
                     .stdout(Stdio::null())
                     .stderr(log)
                     .spawn()
@@ -145,6 +156,34 @@ impl Etcd {
         ids.iter().position(|id| id.as_deref() == Some(&leader))
     }
 
+    /// The alarms any running member reports (`NOSPACE` when a quota
+    /// was reached), as etcd's JSON names them.
+    pub fn alarms(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for endpoint in self.running() {
+            let Some(body) = gateway(&endpoint, "alarm", r#"{"action": "GET"}"#) else {
+                continue;
+            };
+            for alarm in body["alarms"].as_array().into_iter().flatten() {
+                out.push(alarm["alarm"].as_str().unwrap_or("?").to_owned());
+            }
+        }
+        out
+    }
+
+    /// Each running member's database size in bytes.
+    pub fn db_sizes(&self) -> Vec<u64> {
+        self.running()
+            .iter()
+            .filter_map(|e| gateway(e, "status", "{}"))
+            .filter_map(|body| match &body["dbSize"] {
+                serde_json::Value::String(s) => s.parse().ok(),
+                serde_json::Value::Number(n) => n.as_u64(),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// SIGKILLs member `index`.
     pub fn kill(&mut self, index: usize) {
         if let Some(mut child) = self.children.get_mut(index).and_then(Option::take) {
@@ -164,18 +203,22 @@ impl Etcd {
     }
 }
 
-/// A member's id and the leader it knows (`"0"`: none), as decimal text.
-fn status(endpoint: &str) -> Option<(String, String)> {
+/// A maintenance call through a member's JSON gateway.
+fn gateway(endpoint: &str, call: &str, body: &str) -> Option<serde_json::Value> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(2)))
         .build()
         .into();
     let mut response = agent
-        .post(format!("http://{endpoint}/v3/maintenance/status"))
-        .send("{}")
+        .post(format!("http://{endpoint}/v3/maintenance/{call}"))
+        .send(body)
         .ok()?;
-    let body: serde_json::Value =
-        serde_json::from_str(&response.body_mut().read_to_string().ok()?).ok()?;
+    serde_json::from_str(&response.body_mut().read_to_string().ok()?).ok()
+}
+
+/// A member's id and the leader it knows (`"0"`: none), as decimal text.
+fn status(endpoint: &str) -> Option<(String, String)> {
+    let body = gateway(endpoint, "status", "{}")?;
     let text = |v: &serde_json::Value| match v {
         serde_json::Value::String(s) => Some(s.clone()),
         serde_json::Value::Number(n) => Some(n.to_string()),

@@ -12,6 +12,8 @@ mod limits;
 mod money;
 #[cfg(feature = "etcd")]
 mod replicas;
+#[cfg(feature = "etcd")]
+mod retention;
 mod rpc;
 mod schema;
 mod snapshots;

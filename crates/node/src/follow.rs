@@ -665,30 +665,43 @@ fn append(
 }
 
 /// Deletes the log below its retention point
-/// ([`crate::replica::retention_point`]), with etcd's history up to there.
+/// ([`crate::replica::retention_point`]), with etcd's history up to there;
+/// tried three times (a request to an etcd member that is down fails
+/// once, and the next goes to another).
 fn compact(log: &mut BlockLog, handle: &Handle, head: u64, margin: u64) {
-    let done = handle.block_on(async {
-        let applied: Vec<u64> = log.applied().await?.into_iter().map(|(_, h)| h).collect();
-        let snapshots: Vec<Vec<u64>> = log
-            .advertised_snapshots()
-            .await?
-            .into_iter()
-            .filter_map(|(_, bytes)| {
-                serde_json::from_slice::<crate::statesync::Advert>(&bytes).ok()
-            })
-            .map(|advert| advert.snapshots.iter().map(|s| s.height).collect())
-            .collect();
-        match crate::replica::retention_point(head, margin, &applied, &snapshots) {
-            Some(point) => log.compact_log(point).await.map(|n| Some((point, n))),
-            None => Ok(None),
+    let mut done = Ok(None);
+    for _ in 0..3 {
+        done = handle.block_on(compact_once(log, head, margin));
+        if done.is_ok() {
+            break;
         }
-    });
+        std::thread::sleep(BACKOFF);
+    }
     match done {
         Ok(Some((point, deleted))) if deleted > 0 => {
             tracing::info!(below = point, deleted, "log compacted");
         }
         Ok(_) => {}
         Err(error) => tracing::warn!(%error, "the log was not compacted"),
+    }
+}
+
+async fn compact_once(
+    log: &mut BlockLog,
+    head: u64,
+    margin: u64,
+) -> Result<Option<(u64, i64)>, ClusterError> {
+    let applied: Vec<u64> = log.applied().await?.into_iter().map(|(_, h)| h).collect();
+    let snapshots: Vec<Vec<u64>> = log
+        .advertised_snapshots()
+        .await?
+        .into_iter()
+        .filter_map(|(_, bytes)| serde_json::from_slice::<crate::statesync::Advert>(&bytes).ok())
+        .map(|advert| advert.snapshots.iter().map(|s| s.height).collect())
+        .collect();
+    match crate::replica::retention_point(head, margin, &applied, &snapshots) {
+        Some(point) => log.compact_log(point).await.map(|n| Some((point, n))),
+        None => Ok(None),
     }
 }
 

@@ -322,9 +322,17 @@ fn advertise(shared: &Arc<state::Shared>, runtime: &tokio::runtime::Runtime, add
         let Ok(bytes) = serde_json::to_vec(&advert) else {
             return;
         };
+        // Three tries: a request to an etcd member that is down fails
+        // once, and the next goes to another.
         let mut log = log.clone();
-        if let Err(e) = handle.block_on(log.advertise_snapshots(&id, &bytes)) {
-            tracing::warn!(error = %e, "cannot advertise the snapshots");
+        for attempt in 1..=3 {
+            match handle.block_on(log.advertise_snapshots(&id, &bytes)) {
+                Ok(()) => break,
+                Err(e) if attempt == 3 => {
+                    tracing::warn!(error = %e, "cannot advertise the snapshots");
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(200)),
+            }
         }
     }));
 }

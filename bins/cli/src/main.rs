@@ -17,6 +17,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 mod backends;
+mod backup;
 mod bench;
 mod chain;
 mod client;
@@ -86,6 +87,9 @@ enum Command {
     /// verify against the block's state root), or restore one into a new
     /// data directory.
     Snapshot(snapshot::SnapshotArgs),
+    /// Copy a chain's store consistently: from a running node (into its
+    /// --backup-dir) or from a data directory; a node starts from the copy.
+    Backup(backup::BackupArgs),
 }
 
 /// The module in `bytes` read from `path`: a `.wasm` file (or anything that
@@ -246,6 +250,7 @@ fn main() -> ExitCode {
         Command::Balance(args) => money::balance(args),
         Command::Transfer(args) => money::transfer(args),
         Command::Snapshot(args) => snapshot::snapshot(args),
+        Command::Backup(args) => backup::backup(args),
     };
     match result {
         Ok(code) => code,

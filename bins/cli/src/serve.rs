@@ -44,6 +44,10 @@ pub(crate) struct ServeArgs {
     /// DATA_DIR/snapshots and serve it over HTTP (0: never).
     #[arg(long, default_value_t = 0, value_parser = parse::u64_arg, value_name = "N")]
     snapshot_interval: u64,
+    /// Where the `backup` method (`ward backup NAME --node URL`) writes
+    /// consistent copies of the store; without it, backups are off.
+    #[arg(long, value_name = "DIR")]
+    backup_dir: Option<PathBuf>,
     /// How many snapshots to keep, the newest.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=1000), value_name = "N")]
     snapshot_keep: u64,
@@ -177,6 +181,7 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     config.min_gas_price = args.min_gas_price;
     config.block_time_ms = args.block_time_ms;
     config.snapshot_interval = args.snapshot_interval;
+    config.backup_dir = args.backup_dir;
     config.snapshot_keep = usize::try_from(args.snapshot_keep).unwrap_or(usize::MAX);
     config.max_block_gas = args.max_block_gas;
     config.dev = args.dev;

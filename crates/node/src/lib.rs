@@ -199,6 +199,9 @@ pub struct NodeConfig {
     /// snapshot other replicas advertise before it replays the log
     /// (`--state-sync`). Default: off.
     pub state_sync: bool,
+    /// Where the `backup` method writes copies of the store
+    /// (`--backup-dir`); without one, backups are off.
+    pub backup_dir: Option<PathBuf>,
 }
 
 impl NodeConfig {
@@ -225,6 +228,7 @@ impl NodeConfig {
             snapshot_interval: 0,
             snapshot_keep: 2,
             state_sync: false,
+            backup_dir: None,
         }
     }
 }

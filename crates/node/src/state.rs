@@ -54,6 +54,8 @@ pub(crate) struct Shared {
     pub(crate) halted: tokio::sync::watch::Sender<Option<String>>,
     /// The snapshots it takes and serves.
     pub(crate) snapshots: Arc<crate::snapshots::Snapshots>,
+    /// Held while a backup is written.
+    pub(crate) backing_up: Mutex<()>,
 }
 
 /// Writes the genesis state of a chain that has none yet (a new chain, or
@@ -181,6 +183,7 @@ impl Shared {
             replica,
             halted: tokio::sync::watch::channel(None).0,
             snapshots,
+            backing_up: Mutex::new(()),
             config,
             settings,
             store,

@@ -14,6 +14,7 @@
 //! damaged file (see `boundary`): damage is an error naming the file, never
 //! a crash and never a silently wrong answer.
 
+mod backup;
 mod boundary;
 mod overlay;
 mod scan;

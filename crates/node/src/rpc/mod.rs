@@ -205,6 +205,7 @@ pub const METHODS: &[&str] = &[
     "mine",
     "setNextBlockTime",
     "setBalance",
+    "backup",
 ];
 
 /// Runs one request to its result, waiting for a transaction's block at
@@ -408,6 +409,13 @@ fn dispatch(shared: &Shared, method: &str, params: Map<String, Value>) -> Result
             lock(&shared.pool).preset.insert(address, balance);
             mine(shared)
         }
+        "backup" => {
+            let name = p
+                .string("name")?
+                .ok_or_else(|| RpcError::invalid_params("\"name\" is required"))?;
+            p.done()?;
+            value(backup(shared, &name))
+        }
         "mine" => {
             dev(shared, method)?;
             single(shared, method)?;
@@ -425,6 +433,32 @@ fn dispatch(shared: &Shared, method: &str, params: Map<String, Value>) -> Result
         }
         other => Err(RpcError::method_not_found(other)),
     }
+}
+
+/// `backup`: a consistent copy of the store into `--backup-dir/NAME`,
+/// while blocks go on.
+fn backup(shared: &Shared, name: &str) -> Result<Value, RpcError> {
+    let Some(dir) = &shared.config.backup_dir else {
+        return Err(RpcError::unavailable(
+            "backups are off: start the node with --backup-dir DIR",
+        ));
+    };
+    let plain = (1..=64).contains(&name.len())
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if !plain {
+        return Err(RpcError::invalid_params(
+            "\"name\" is 1 to 64 of A-Z a-z 0-9 . _ - and does not start with a dot",
+        ));
+    }
+    let target = dir.join(name);
+    // One backup at a time: each reads the whole store.
+    let _one = lock(&shared.backing_up);
+    let height = tokio::task::block_in_place(|| shared.store.backup_into(&target))
+        .map_err(|e| RpcError::refused("backup", e.to_string()))?;
+    Ok(json!({ "height": height, "path": target.display().to_string() }))
 }
 
 fn dev(shared: &Shared, method: &str) -> Result<(), RpcError> {

@@ -156,3 +156,70 @@ fn a_node_takes_keeps_and_serves_snapshots_that_restore() {
     let _ = std::fs::remove_dir_all(&copy);
     let _ = std::fs::remove_dir_all(&restored);
 }
+
+/// `backup` copies a running node's store into its backup directory while
+/// blocks go on; a node started on the copy serves the chain as it was.
+#[test]
+fn a_running_node_backs_up_and_a_node_starts_from_the_copy() {
+    let backups = temp_dir("backups");
+    let node = dev_node("backup", |c| c.backup_dir = Some(backups.clone()));
+    let chain = node.settings().chain_id.clone();
+    let deploy = Payload::Deploy {
+        code: counter_code(),
+        input: Vec::new(),
+        salt: Vec::new(),
+        kind: Default::default(),
+    };
+    let deployed = ok(
+        &node,
+        "sendRawTransaction",
+        json!({ "tx": raw(&chain, 0, 0, deploy), "wait": true }),
+    );
+    for _ in 0..3 {
+        ok(&node, "mine", json!({}));
+    }
+    let made = ok(&node, "backup", json!({ "name": "first" }));
+    let height = made["height"].as_u64().unwrap();
+    assert!(height >= 4, "{made}");
+    ok(&node, "mine", json!({}));
+    // Names that are not plain, and one used already, are refused.
+    for name in ["", "../x", ".hidden", "a/b", &"x".repeat(65)] {
+        assert_eq!(
+            crate::error_kind(&node, "backup", json!({ "name": name })),
+            "invalid_params",
+            "{name:?}"
+        );
+    }
+    assert_eq!(
+        crate::error_kind(&node, "backup", json!({ "name": "first" })),
+        "backup"
+    );
+    let copy = {
+        let mut config = ward_node::NodeConfig::new(backups.join("first"));
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.dev = true;
+        ward_node::Node::start(config).unwrap()
+    };
+    assert_eq!(
+        ok(&copy, "getLatestBlock", json!({}))["height"].as_u64(),
+        Some(height)
+    );
+    let at = |n: &ward_node::Node| {
+        let mut block = ok(n, "getBlock", json!({ "height": height }));
+        block.as_object_mut().unwrap().remove("applied_height");
+        block
+    };
+    assert_eq!(at(&copy), at(&node));
+    let receipt = ok(&copy, "getTransaction", json!({ "tx": deployed["tx"] }));
+    assert_eq!(receipt["status"], "ok", "{receipt}");
+    copy.shutdown().unwrap();
+    node.shutdown().unwrap();
+    // Without a backup directory, backups are off.
+    let plain = dev_node("no-backup", |_| {});
+    assert_eq!(
+        crate::error_kind(&plain, "backup", json!({ "name": "x" })),
+        "unavailable"
+    );
+    plain.shutdown().unwrap();
+    let _ = std::fs::remove_dir_all(&backups);
+}

@@ -327,3 +327,58 @@ proptest::proptest! {
         let _ = Place::from_bytes(&garbage);
     }
 }
+
+/// A backup is a store of its own with everything the original held when
+/// it began: tables, blocks, receipts, transactions, tree and settings;
+/// the original goes on, and a directory with a database is refused.
+#[test]
+fn a_backup_holds_the_store_as_it_was_and_opens_on_its_own() {
+    use crate::StateScan;
+    let dir = temp_dir("backup-source");
+    let store = RedbStore::create(&dir).unwrap();
+    for height in 1..=3 {
+        let mut changes = sample_changes(height);
+        changes
+            .txs
+            .push((Hash32([height as u8; 32]), vec![height as u8; 9]));
+        store.commit(changes).unwrap();
+    }
+    store.put_setting("chain", b"{}").unwrap();
+    let copy_dir = temp_dir("backup-copy");
+    assert_eq!(store.backup_into(&copy_dir).unwrap(), 3);
+    store.commit(sample_changes(4)).unwrap();
+    assert!(
+        store.backup_into(&copy_dir).is_err(),
+        "a second backup into it"
+    );
+    let copy = RedbStore::open(&copy_dir).unwrap();
+    assert_eq!(copy.height().unwrap(), 3);
+    let expected = MemoryStore::default();
+    for height in 1..=3 {
+        let mut changes = sample_changes(height);
+        changes
+            .txs
+            .push((Hash32([height as u8; 32]), vec![height as u8; 9]));
+        expected.commit(changes).unwrap();
+    }
+    let (_, mut want) = expected.whole_state().unwrap();
+    want.settings.insert("chain".into(), b"{}".to_vec());
+    assert_eq!(copy.whole_state().unwrap(), (3, want));
+    for height in 1..=3u64 {
+        let id = Hash32([height as u8; 32]);
+        assert_eq!(copy.block(height).unwrap(), expected.block(height).unwrap());
+        assert_eq!(copy.receipt(&id).unwrap(), expected.receipt(&id).unwrap());
+        assert_eq!(copy.transaction(&id).unwrap(), Some(vec![height as u8; 9]));
+        assert_eq!(
+            copy.tree_value(&Hash32([6; 32]), height).unwrap(),
+            expected.tree_value(&Hash32([6; 32]), height).unwrap()
+        );
+    }
+    assert_eq!(copy.tree_node(&[3]).unwrap(), Some(vec![0xee, 3]));
+    // The copy takes blocks of its own.
+    copy.commit(sample_changes(4)).unwrap();
+    assert_eq!(copy.height().unwrap(), 4);
+    drop((store, copy));
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&copy_dir);
+}

@@ -168,7 +168,9 @@ fn every_json_rpc_example_answers_in_its_documented_shape() {
     }
     assert!(examples.len() >= 15, "found {} examples", examples.len());
 
-    let node = dev_node("doc-examples", |_| {});
+    let node = dev_node("doc-examples", |c| {
+        c.backup_dir = Some(crate::temp_dir("doc-backups"));
+    });
     let from = dev_address(0).to_string();
     let counter_code = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),

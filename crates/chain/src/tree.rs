@@ -128,6 +128,10 @@ pub struct TreeUpdate {
     pub nodes: Vec<(Vec<u8>, Vec<u8>)>,
     /// New values: `(key hash, version, value)`; `None` records a removal.
     pub values: Vec<(Hash32, u64, Option<Vec<u8>>)>,
+    /// The keys of older nodes this version replaced: heights from this
+    /// version on never read them, so a store that keeps only those
+    /// heights may delete them (pruning).
+    pub stale: Vec<Vec<u8>>,
 }
 
 /// The SHA-256 of a state key: where the tree keeps it.
@@ -184,13 +188,20 @@ where
             None
         }
         Some(below) => match write::root_node(store, cache, below)? {
-            Some(root) => Some(root),
+            Some(root) => {
+                // The new version writes its own root: the old one is
+                // replaced whatever else happens.
+                writer.visited.push((below, node::Path::default()));
+                Some(root)
+            }
             None if below == 0 => {
                 // No genesis: version 0 is the empty tree before the first
                 // block, written with it.
                 let mut empty = write::Writer::new(store, None, 0);
                 empty.root(None, &[])?;
                 writer.nodes.append(&mut empty.nodes);
+                // Replaced by this version's root as soon as it is written.
+                writer.visited.push((0, node::Path::default()));
                 None
             }
             None => {
@@ -209,8 +220,10 @@ where
         .collect();
     set.sort_unstable_by_key(|(key, _)| *key);
     let root = writer.root(previous, &set)?;
+    let stale = writer.stale();
     let update = TreeUpdate {
         root: Hash32(root),
+        stale,
         nodes: writer.nodes,
         values: hashed
             .into_iter()

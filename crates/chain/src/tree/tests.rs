@@ -9,6 +9,8 @@ use super::*;
 struct Maps {
     nodes: BTreeMap<Vec<u8>, Vec<u8>>,
     values: BTreeMap<(Hash32, u64), Option<Vec<u8>>>,
+    /// Each version's replaced nodes, as a pruning store indexes them.
+    stale: BTreeMap<u64, Vec<Vec<u8>>>,
 }
 
 impl TreeStore for Maps {
@@ -34,6 +36,7 @@ impl Maps {
             .map(|(k, v)| (k.to_vec(), v.map(<[u8]>::to_vec)))
             .collect();
         let update = update(self, height, &changes).unwrap();
+        self.stale.insert(height, update.stale);
         self.nodes.extend(update.nodes);
         for (key, version, value) in update.values {
             self.values.insert((key, version), value);
@@ -421,4 +424,79 @@ fn covers_that_are_not_covers_are_refused() {
     assert!(subtree(&[2], &[(a, [0; 32])]).is_none());
     assert!(subtree(&[1], &[(a, [0; 32])]).is_some());
     assert!(build(1, vec![(Hash32(b), vec![1]), (Hash32(a), vec![2])]).is_none());
+}
+
+impl Maps {
+    /// Deletes every node replaced at a version up to `keep_from`: what a
+    /// store keeping heights from `keep_from` on prunes.
+    fn prune(&mut self, keep_from: u64) {
+        let versions: Vec<u64> = self.stale.range(..=keep_from).map(|(v, _)| *v).collect();
+        for version in versions {
+            for key in self.stale.remove(&version).unwrap() {
+                self.nodes.remove(&key);
+            }
+        }
+    }
+
+    /// The keys of every node reachable from the root at `height`.
+    fn reachable(&self, height: u64, out: &mut std::collections::BTreeSet<Vec<u8>>) {
+        let mut todo = vec![(height, node::Path::default())];
+        while let Some((version, path)) = todo.pop() {
+            let key = node::node_key(version, &path);
+            let bytes = self.nodes.get(&key).expect("a reachable node is stored");
+            if let Some(node::Node::Internal(internal)) = node::Node::decode(bytes) {
+                for (n, child) in internal.children.iter().enumerate() {
+                    if let Some(child) = child {
+                        todo.push((child.version, path.child(n as u8)));
+                    }
+                }
+            }
+            out.insert(key);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Pruning the nodes replaced up to a height leaves exactly the nodes
+    /// the roots from that height on reach: every root, value and proof
+    /// from there reads as before, and nothing else is kept.
+    #[test]
+    fn pruning_keeps_exactly_what_the_kept_heights_reach(
+        blocks in prop::collection::vec(
+            prop::collection::btree_map(0u16..300, prop::option::weighted(0.75, prop::collection::vec(any::<u8>(), 1..6)), 0..50),
+            2..8,
+        ),
+        keep in 0usize..8,
+    ) {
+        let keys: Vec<Vec<u8>> = (0..300u16).map(|k| storage(&k.to_le_bytes())).collect();
+        let mut tree = Maps::default();
+        let mut roots = vec![EMPTY_ROOT];
+        for (i, block) in blocks.iter().enumerate() {
+            let changes: Vec<(&[u8], Option<&[u8]>)> = block
+                .iter()
+                .map(|(k, v)| (keys[usize::from(*k)].as_slice(), v.as_deref()))
+                .collect();
+            roots.push(tree.apply(i as u64 + 1, &changes));
+        }
+        let top = blocks.len() as u64;
+        let keep_from = (keep as u64).clamp(1, top);
+        let proofs: Vec<Vec<Proven>> = (keep_from..=top)
+            .map(|h| keys.iter().step_by(11).map(|k| prove(&tree, h, k).unwrap()).collect())
+            .collect();
+        let before = tree.nodes.len();
+        tree.prune(keep_from);
+        let mut reachable = std::collections::BTreeSet::new();
+        for h in keep_from..=top {
+            tree.reachable(h, &mut reachable);
+        }
+        let kept: std::collections::BTreeSet<Vec<u8>> = tree.nodes.keys().cloned().collect();
+        prop_assert_eq!(&kept, &reachable, "kept {} of {}", kept.len(), before);
+        for (i, h) in (keep_from..=top).enumerate() {
+            prop_assert_eq!(root(&tree, h).unwrap(), roots[h as usize]);
+            let again: Vec<Proven> = keys.iter().step_by(11).map(|k| prove(&tree, h, k).unwrap()).collect();
+            prop_assert_eq!(&again, &proofs[i]);
+        }
+    }
 }

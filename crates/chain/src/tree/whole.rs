@@ -206,6 +206,7 @@ pub fn build(version: u64, leaves: Vec<(Hash32, Vec<u8>)>) -> Option<TreeUpdate>
     };
     Some(TreeUpdate {
         root: Hash32(root),
+        stale: Vec::new(),
         nodes,
         values: leaves
             .into_iter()

@@ -49,6 +49,11 @@ pub(super) struct Writer<'a, S: TreeStore> {
     pub(super) nodes: Vec<(Vec<u8>, Vec<u8>)>,
     /// The new nodes near the root, for the cache once committed.
     pub(super) fresh: FreshNodes,
+    /// Every stored node the update read, `(version, path)`: each is
+    /// replaced unless a new node still points to it (`kept`).
+    pub(super) visited: Vec<(u64, Path)>,
+    /// Older nodes the new internal nodes point to.
+    pub(super) kept: Vec<(u64, Path)>,
 }
 
 type Result<T, S> = std::result::Result<T, TreeError<<S as TreeStore>::Error>>;
@@ -64,18 +69,48 @@ where
             version,
             nodes: Vec::new(),
             fresh: FreshNodes::new(version),
+            visited: Vec::new(),
+            kept: Vec::new(),
         }
     }
 
-    /// The stored node at `(version, path)`.
-    pub(super) fn read(&self, version: u64, path: &Path) -> Result<Node, S> {
+    /// The stored node at `(version, path)`, noted as visited.
+    pub(super) fn read(&mut self, version: u64, path: &Path) -> Result<Node, S> {
+        self.visited.push((version, *path));
         read(self.store, self.cache, version, path)
     }
 
     fn put(&mut self, path: &Path, node: &Node) {
+        if let Node::Internal(internal) = node {
+            for (n, child) in internal.children.iter().enumerate() {
+                if let Some(child) = child
+                    && child.version < self.version
+                {
+                    self.kept.push((child.version, path.child(n as u8)));
+                }
+            }
+        }
         self.nodes
             .push((node_key(self.version, path), node.encode()));
         self.fresh.push(*path, node);
+    }
+
+    /// The keys of the nodes this update replaced: read, and pointed to
+    /// by no new node. Heights from this version on never need them.
+    pub(super) fn stale(&self) -> Vec<Vec<u8>> {
+        let kept: std::collections::BTreeSet<&(u64, Path)> = self.kept.iter().collect();
+        let mut stale: Vec<(u64, Path)> = self
+            .visited
+            .iter()
+            .filter(|v| v.0 < self.version && !kept.contains(v))
+            .copied()
+            .collect();
+        stale.sort_unstable();
+        stale.dedup();
+        stale
+            .iter()
+            .map(|(version, path)| node_key(*version, path))
+            .collect()
     }
 
     /// The new root after `changes` (sorted by key hash, each key once)
@@ -145,7 +180,7 @@ where
                 scope.spawn(move || {
                     let mut writer = Writer::new(store, cache, version);
                     let outs = writer.children(&path, theirs, &their_olds);
-                    (outs, writer.nodes, writer.fresh)
+                    (outs, writer)
                 })
             });
             let outs = self.children(&path, mine, &my_olds);
@@ -154,10 +189,12 @@ where
         let mut outs = my_outs?;
         match their_outs {
             None => {}
-            Some(Ok((result, mut nodes, fresh))) => {
+            Some(Ok((result, mut other))) => {
                 outs.extend(result?);
-                self.nodes.append(&mut nodes);
-                self.fresh.append(fresh);
+                self.nodes.append(&mut other.nodes);
+                self.fresh.append(other.fresh);
+                self.visited.append(&mut other.visited);
+                self.kept.append(&mut other.kept);
             }
             Some(Err(_)) => return Err(TreeError::Tree("a tree thread panicked".into())),
         }

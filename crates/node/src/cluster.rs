@@ -472,9 +472,7 @@ impl BlockLog {
         id: &str,
         value: &[u8],
     ) -> Result<(), ClusterError> {
-        let key = format!("{}snapshots/{id}", self.prefix);
-        self.client.put(key, value, None).await?;
-        Ok(())
+        self.put(&format!("snapshots/{id}"), value).await
     }
 
     /// Every replica's advertised snapshots, by replica id.
@@ -498,8 +496,12 @@ impl BlockLog {
         reporter: &str,
         what: &[u8],
     ) -> Result<(), ClusterError> {
-        let key = format!("{}reports/{bad}/{reporter}", self.prefix);
-        self.client.put(key, what, None).await?;
+        self.put(&format!("reports/{bad}/{reporter}"), what).await
+    }
+
+    /// Puts `value` under the prefix + `name`.
+    async fn put(&mut self, name: &str, value: &[u8]) -> Result<(), ClusterError> {
+        self.client.put(self.key(name), value, None).await?;
         Ok(())
     }
 

@@ -60,6 +60,16 @@ pub(crate) fn counter_code() -> Vec<u8> {
     wat::parse_str(COUNTER).unwrap()
 }
 
+/// The deploy of [`COUNTER`], without input or salt.
+pub(crate) fn counter_deploy() -> Payload {
+    Payload::Deploy {
+        code: counter_code(),
+        input: Vec::new(),
+        salt: Vec::new(),
+        kind: Default::default(),
+    }
+}
+
 /// A fresh data directory under the system's temporary directory.
 pub(crate) fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("ward-node-{}-{name}", std::process::id()));

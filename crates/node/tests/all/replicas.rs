@@ -54,6 +54,37 @@ pub(super) fn replica_config(
     config
 }
 
+/// How a test's replica takes snapshots and joins.
+pub(super) struct Snapshotting<'a> {
+    pub(super) prefix: &'a str,
+    /// A snapshot every this many blocks (2 kept).
+    pub(super) interval: u64,
+    /// `--log-retention-blocks`, when not the default.
+    pub(super) retention: Option<u64>,
+}
+
+/// A replica under `how.prefix` taking snapshots; it restores one first
+/// when `sync`.
+pub(super) fn snapshotting(
+    name: &str,
+    dir: &Path,
+    endpoints: &[String],
+    backend: BackendKind,
+    how: &Snapshotting<'_>,
+    sync: bool,
+) -> Node {
+    let mut config = replica_config(name, &dir.join(name), endpoints, backend, false);
+    let cluster = config.cluster.as_mut().unwrap();
+    cluster.prefix = how.prefix.into();
+    if let Some(blocks) = how.retention {
+        cluster.log_retention_blocks = blocks;
+    }
+    config.snapshot_interval = how.interval;
+    config.snapshot_keep = 2;
+    config.state_sync = sync;
+    Node::start(config).unwrap()
+}
+
 pub(super) fn health(node: &Node) -> (u16, Value) {
     let mut response = super::agent()
         .get(format!("{}/health", node.url()))
@@ -141,12 +172,7 @@ fn replicas_agree_and_a_damaged_one_is_detected() {
     let c = replica("c", &c_dir, &endpoints, BackendKind::Wasmi, true);
 
     // A deploy through b, acknowledged by b once applied there.
-    let deploy = Payload::Deploy {
-        code: counter_code(),
-        input: Vec::new(),
-        salt: Vec::new(),
-        kind: Default::default(),
-    };
+    let deploy = super::counter_deploy();
     let receipt = send(&b, 0, 0, deploy, true);
     assert_eq!(receipt["status"], "ok", "{receipt}");
     let counter = Address::from_hex(receipt["address"].as_str().unwrap()).unwrap();

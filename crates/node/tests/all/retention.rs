@@ -21,8 +21,8 @@ use ward_primitives::Address;
 use ward_vm::BackendKind;
 
 use super::{
-    counter_code, ok,
-    replicas::{CHAIN, bump, height, replica_config, send, until},
+    ok,
+    replicas::{CHAIN, Snapshotting, bump, height, send, snapshotting, until},
 };
 
 /// etcd's quota in the test.
@@ -55,15 +55,13 @@ fn a_cluster_stays_within_etcds_quota_and_a_replica_joins_by_state_sync() {
     let quota = QUOTA.to_string();
     let members = ward_testkit::etcd::Etcd::start_with(&dir, &["--quota-backend-bytes", &quota]);
     let endpoints = members.clients.clone();
+    let how = Snapshotting {
+        prefix: "/ward-retention/",
+        interval: 2,
+        retention: Some(2),
+    };
     let start = |name: &str, backend: BackendKind, sync: bool| {
-        let mut config = replica_config(name, &dir.join(name), &endpoints, backend, false);
-        let cluster = config.cluster.as_mut().unwrap();
-        cluster.prefix = "/ward-retention/".into();
-        cluster.log_retention_blocks = 2;
-        config.snapshot_interval = 2;
-        config.snapshot_keep = 2;
-        config.state_sync = sync;
-        Node::start(config).unwrap()
+        snapshotting(name, &dir, &endpoints, backend, &how, sync)
     };
     let a = start("a", BackendKind::Wasmtime, false);
     until("a leads", || {
@@ -71,12 +69,7 @@ fn a_cluster_stays_within_etcds_quota_and_a_replica_joins_by_state_sync() {
     });
     let b = start("b", BackendKind::Wasmi, false);
     let c = start("c", BackendKind::Wasmtime, false);
-    let deploy = Payload::Deploy {
-        code: counter_code(),
-        input: Vec::new(),
-        salt: Vec::new(),
-        kind: Default::default(),
-    };
+    let deploy = super::counter_deploy();
     let counter =
         Address::from_hex(send(&a, 0, 0, deploy, true)["address"].as_str().unwrap()).unwrap();
 

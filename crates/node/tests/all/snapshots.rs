@@ -7,7 +7,7 @@ use ward_chain::tx::Payload;
 use ward_snapshot::Manifest;
 use ward_state::{MemoryStore, StateTree};
 
-use crate::{agent, counter_code, dev_node, ok, raw, temp_dir};
+use crate::{agent, dev_node, ok, raw, temp_dir};
 
 fn get(url: &str) -> (u16, Vec<u8>) {
     let mut response = agent().get(url).call().unwrap();
@@ -34,12 +34,7 @@ fn a_node_takes_keeps_and_serves_snapshots_that_restore() {
     let url = node.url();
     let chain = node.settings().chain_id.clone();
     // Some state beyond the dev balances: a contract and its storage.
-    let deploy = Payload::Deploy {
-        code: counter_code(),
-        input: Vec::new(),
-        salt: Vec::new(),
-        kind: Default::default(),
-    };
+    let deploy = super::counter_deploy();
     let deployed = ok(
         &node,
         "sendRawTransaction",
@@ -164,12 +159,7 @@ fn a_running_node_backs_up_and_a_node_starts_from_the_copy() {
     let backups = temp_dir("backups");
     let node = dev_node("backup", |c| c.backup_dir = Some(backups.clone()));
     let chain = node.settings().chain_id.clone();
-    let deploy = Payload::Deploy {
-        code: counter_code(),
-        input: Vec::new(),
-        salt: Vec::new(),
-        kind: Default::default(),
-    };
+    let deploy = super::counter_deploy();
     let deployed = ok(
         &node,
         "sendRawTransaction",

@@ -336,12 +336,16 @@ fn a_backup_holds_the_store_as_it_was_and_opens_on_its_own() {
     use crate::StateScan;
     let dir = temp_dir("backup-source");
     let store = RedbStore::create(&dir).unwrap();
-    for height in 1..=3 {
+    // Each block with its transaction's encoding.
+    let block = |height: u64| {
         let mut changes = sample_changes(height);
         changes
             .txs
             .push((Hash32([height as u8; 32]), vec![height as u8; 9]));
-        store.commit(changes).unwrap();
+        changes
+    };
+    for height in 1..=3 {
+        store.commit(block(height)).unwrap();
     }
     store.put_setting("chain", b"{}").unwrap();
     let copy_dir = temp_dir("backup-copy");
@@ -355,11 +359,7 @@ fn a_backup_holds_the_store_as_it_was_and_opens_on_its_own() {
     assert_eq!(copy.height().unwrap(), 3);
     let expected = MemoryStore::default();
     for height in 1..=3 {
-        let mut changes = sample_changes(height);
-        changes
-            .txs
-            .push((Hash32([height as u8; 32]), vec![height as u8; 9]));
-        expected.commit(changes).unwrap();
+        expected.commit(block(height)).unwrap();
     }
     let (_, mut want) = expected.whole_state().unwrap();
     want.settings.insert("chain".into(), b"{}".to_vec());

@@ -429,19 +429,7 @@ impl BlockLog {
     ///
     /// etcd's.
     pub async fn roots(&mut self, height: u64) -> Result<Vec<(String, Vec<u8>)>, ClusterError> {
-        let prefix = format!("{}roots/{height:020}/", self.prefix);
-        let response = self
-            .client
-            .get(prefix.clone(), Some(GetOptions::new().with_prefix()))
-            .await?;
-        Ok(response
-            .kvs()
-            .iter()
-            .filter_map(|kv| {
-                let id = kv.key_str().ok()?.strip_prefix(&prefix)?;
-                Some((id.to_owned(), kv.value().to_vec()))
-            })
-            .collect())
+        self.by_id(&format!("roots/{height:020}/")).await
     }
 
     /// Deletes the roots published for blocks below `height`.

@@ -49,7 +49,7 @@ pub use ward_primitives::{Address, Hash32};
 
 /// Version of the on-disk layout (`docs/storage-format.md`). A store
 /// written with another version is refused when opened.
-pub const STORAGE_FORMAT_VERSION: u32 = 3;
+pub const STORAGE_FORMAT_VERSION: u32 = 4;
 
 /// Why the state could not be read or written. Never an execution outcome:
 /// a transaction that fails this way commits nothing.
@@ -484,6 +484,19 @@ pub trait StateScan {
     ///
     /// When the store fails or holds a record it cannot decode.
     fn whole_state(&self) -> Result<(u64, ChangeSet), StateError>;
+}
+
+/// Deleting what old heights alone need: the state tree's replaced nodes.
+pub trait StatePrune {
+    /// Deletes every tree node replaced at a height up to `keep_from`
+    /// (what the blocks' [`TreeUpdate::stale`] named): the tree reads and
+    /// proves at heights from `keep_from` on as before; below it, it may
+    /// not. Returns how many nodes went.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails; then nothing was deleted.
+    fn prune_tree(&self, keep_from: u64) -> Result<u64, StateError>;
 }
 
 /// Applying a block's changes.

@@ -10,8 +10,8 @@ use std::{collections::BTreeMap, sync::RwLock};
 use ward_primitives::{Address, Hash32};
 
 use crate::{
-    BlockRecord, ChangeSet, ContractInfo, Entries, Receipt, StateCommit, StateError, StateRead,
-    StateScan,
+    BlockRecord, ChangeSet, ContractInfo, Entries, Receipt, StateCommit, StateError, StatePrune,
+    StateRead, StateScan,
 };
 
 /// A hash map with a fast hasher seeded per map: its keys are hashes, or
@@ -42,6 +42,8 @@ struct Tables {
     /// Tree nodes by the version their key begins with.
     tree_nodes: BTreeMap<u64, FastMap<Vec<u8>, Vec<u8>>>,
     tree_values: BTreeMap<(Hash32, u64), Option<Vec<u8>>>,
+    /// The tree nodes each height replaced, for pruning.
+    tree_stale: BTreeMap<u64, Vec<Vec<u8>>>,
     settings: BTreeMap<String, Vec<u8>>,
 }
 
@@ -189,6 +191,26 @@ impl StateScan for MemoryStore {
     }
 }
 
+impl StatePrune for MemoryStore {
+    fn prune_tree(&self, keep_from: u64) -> Result<u64, StateError> {
+        let mut t = self.tables.write().unwrap_or_else(|e| e.into_inner());
+        let heights: Vec<u64> = t.tree_stale.range(..=keep_from).map(|(h, _)| *h).collect();
+        let mut pruned = 0;
+        for height in heights {
+            for key in t.tree_stale.remove(&height).unwrap_or_default() {
+                let version = version_of(&key);
+                if let Some(nodes) = t.tree_nodes.get_mut(&version) {
+                    pruned += u64::from(nodes.remove(&key).is_some());
+                    if nodes.is_empty() {
+                        t.tree_nodes.remove(&version);
+                    }
+                }
+            }
+        }
+        Ok(pruned)
+    }
+}
+
 impl StateCommit for MemoryStore {
     fn commit(&self, changes: ChangeSet) -> Result<(), StateError> {
         let mut t = self.tables.write().unwrap_or_else(|e| e.into_inner());
@@ -204,6 +226,7 @@ impl StateCommit for MemoryStore {
                 }
             }
         }
+        let block_height = changes.block.as_ref().map(|b| b.header.height);
         if let Some(block) = changes.block {
             t.block_hashes.insert(block.hash(), block.header.height);
             t.blocks.insert(block.header.height, block);
@@ -216,6 +239,14 @@ impl StateCommit for MemoryStore {
             } else {
                 t.balances.insert(address, balance);
             }
+        }
+        if let Some(height) = block_height
+            && !changes.tree.stale.is_empty()
+        {
+            t.tree_stale
+                .entry(height)
+                .or_default()
+                .extend(changes.tree.stale);
         }
         // A block's nodes all have its version: they fill one new map,
         // made at its size.

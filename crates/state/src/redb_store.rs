@@ -17,6 +17,7 @@
 mod backup;
 mod boundary;
 mod overlay;
+mod prune;
 mod scan;
 
 use std::{
@@ -67,6 +68,10 @@ const TREE_NODES: TableDefinition<'static, &'static [u8], &'static [u8]> =
     TableDefinition::new("tree_nodes");
 const TREE_VALUES: TableDefinition<'static, &'static [u8], &'static [u8]> =
     TableDefinition::new("tree_values");
+/// The nodes each block replaced: `height (u64 big-endian) ++ node key`
+/// to nothing, so that pruning finds them in height order.
+const TREE_STALE: TableDefinition<'static, &'static [u8], &'static [u8]> =
+    TableDefinition::new("tree_stale");
 const SETTINGS: TableDefinition<'static, &'static str, &'static [u8]> =
     TableDefinition::new("settings");
 
@@ -378,7 +383,13 @@ impl RedbStore {
     fn initialize(&self) -> Result<(), StateError> {
         if let Some(version) = self.format_version()? {
             if version == 2 {
-                return self.write(upgrade_from_2);
+                return self.write(|txn| {
+                    upgrade_from_2(txn)?;
+                    upgrade_from_3(txn)
+                });
+            }
+            if version == 3 {
+                return self.write(upgrade_from_3);
             }
             return check_version(version);
         }
@@ -386,7 +397,15 @@ impl RedbStore {
             let mut meta = txn.open_table(META)?;
             meta.insert(FORMAT_KEY, u64::from(STORAGE_FORMAT_VERSION))?;
             meta.insert(HEIGHT_KEY, 0)?;
-            for table in [CODE, CONTRACTS, STORAGE, TX_INDEX, TREE_NODES, TREE_VALUES] {
+            for table in [
+                CODE,
+                CONTRACTS,
+                STORAGE,
+                TX_INDEX,
+                TREE_NODES,
+                TREE_VALUES,
+                TREE_STALE,
+            ] {
                 txn.open_table(table)?;
             }
             txn.open_table(RECEIPT_BATCHES)?;
@@ -726,12 +745,21 @@ fn upgrade_from_2(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(RECEIPT_BATCHES)?;
     txn.open_table(TX_BATCHES)?;
     let mut meta = txn.open_table(META)?;
+    meta.insert(FORMAT_KEY, 3)?;
+    Ok(())
+}
+
+/// Upgrades a format 3 store: the index of replaced tree nodes starts
+/// empty (nodes replaced before are never pruned).
+fn upgrade_from_3(txn: &WriteTransaction) -> Result<(), redb::Error> {
+    txn.open_table(TREE_STALE)?;
+    let mut meta = txn.open_table(META)?;
     meta.insert(FORMAT_KEY, u64::from(STORAGE_FORMAT_VERSION))?;
     Ok(())
 }
 
 /// Older formats a writable open upgrades.
-const UPGRADABLE: &[u64] = &[2];
+const UPGRADABLE: &[u64] = &[2, 3];
 
 /// How many receipts (or transactions) an upgraded store keeps per batch.
 const UPGRADE_BATCH: usize = 1024;
@@ -933,6 +961,17 @@ impl StateCommit for RedbStore {
             for (key_hash, version, value) in &changes.tree.values {
                 let key = tree_value_key(key_hash, *version);
                 values.insert(key.as_slice(), value.to_bytes().as_slice())?;
+            }
+            if let Some(block) = &changes.block
+                && !changes.tree.stale.is_empty()
+            {
+                let mut stale = txn.open_table(TREE_STALE)?;
+                for key in &changes.tree.stale {
+                    stale.insert(
+                        prune::stale_key(block.header.height, key).as_slice(),
+                        &[][..],
+                    )?;
+                }
             }
             if let Some(block) = &changes.block {
                 let height = block.header.height;

@@ -8,7 +8,7 @@ use redb::{Builder, Durability, ReadableDatabase, ReadableTable};
 
 use super::{
     BALANCES, BLOCK_HASHES, BLOCKS, CODE, CONTRACTS, META, NONCES, RECEIPT_BATCHES, RedbStore,
-    SETTINGS, STORAGE, TREE_NODES, TREE_VALUES, TX_BATCHES, TX_INDEX,
+    SETTINGS, STORAGE, TREE_NODES, TREE_STALE, TREE_VALUES, TX_BATCHES, TX_INDEX,
 };
 use crate::{DATABASE_FILE, StateError};
 
@@ -72,7 +72,8 @@ impl RedbStore {
                 STORAGE,
                 TX_INDEX,
                 TREE_NODES,
-                TREE_VALUES
+                TREE_VALUES,
+                TREE_STALE
             );
             copy!(
                 BLOCKS,

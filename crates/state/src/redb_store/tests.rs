@@ -292,7 +292,7 @@ fn a_format_2_store_is_upgraded_by_a_writable_open() {
         RedbStore::open_read_only(&dir),
         Err(StateError::FormatVersion {
             found: 2,
-            expected: 3
+            expected: STORAGE_FORMAT_VERSION
         })
     ));
     drop(RedbStore::open(&dir).unwrap());
@@ -381,4 +381,108 @@ fn a_backup_holds_the_store_as_it_was_and_opens_on_its_own() {
     drop((store, copy));
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&copy_dir);
+}
+
+/// Blocks through the state tree into both stores; pruning below a
+/// height deletes the same nodes in each, and every root and proof from
+/// that height on is as before.
+#[test]
+fn pruning_deletes_replaced_nodes_and_keeps_the_kept_heights_whole() {
+    use ward_chain::tree::{self, StateKey};
+
+    use crate::{StatePrune, StateTree};
+    let dir = temp_dir("prune");
+    let redb = RedbStore::create(&dir).unwrap();
+    let memory = MemoryStore::default();
+    let keys: Vec<Vec<u8>> = (0..120u32)
+        .map(|n| StateKey::Storage(&Address([9; 32]), &n.to_le_bytes()).to_bytes())
+        .collect();
+    let mut roots = Vec::new();
+    for height in 1..=12u64 {
+        let mut changes = ChangeSet::default();
+        for n in 0..120u32 {
+            // Most keys rewritten, some removed and written again.
+            if (u64::from(n) + height) % 3 != 0 {
+                let value = ((u64::from(n) * 31 + height) % 7 != 0)
+                    .then(|| (u64::from(n) * height).to_le_bytes().to_vec());
+                changes
+                    .storage
+                    .insert((Address([9; 32]), n.to_le_bytes().to_vec()), value);
+            }
+        }
+        let update = tree::update(&StateTree(&redb), height, &changes.tree_changes()).unwrap();
+        roots.push(update.root);
+        changes.block = Some(BlockRecord {
+            header: crate::Header {
+                height,
+                state_root: update.root,
+                ..Default::default()
+            },
+            txs: vec![],
+        });
+        changes.tree = update;
+        memory.commit(changes.clone()).unwrap();
+        redb.commit(changes).unwrap();
+    }
+    let keep_from = 8;
+    let proofs = |store: &dyn Fn(u64, &[u8]) -> tree::Proven| -> Vec<tree::Proven> {
+        (keep_from..=12)
+            .flat_map(|h| keys.iter().step_by(5).map(move |k| (h, k)))
+            .map(|(h, k)| store(h, k))
+            .collect()
+    };
+    let before = proofs(&|h, k| tree::prove(&StateTree(&redb), h, k).unwrap());
+    let pruned = redb.prune_tree(keep_from).unwrap();
+    assert!(pruned > 100, "{pruned}");
+    assert_eq!(memory.prune_tree(keep_from).unwrap(), pruned);
+    assert_eq!(redb.prune_tree(keep_from).unwrap(), 0, "pruned once");
+    for store in [&redb as &dyn StateRead, &memory] {
+        for h in keep_from..=12 {
+            assert_eq!(
+                tree::root(&StateTree(store), h).unwrap(),
+                roots[h as usize - 1]
+            );
+        }
+        assert_eq!(
+            proofs(&|h, k| tree::prove(&StateTree(store), h, k).unwrap()),
+            before
+        );
+    }
+    // Below the cut the tree is gone, as pruning said it might be.
+    assert!(tree::root(&StateTree(&redb), 2).is_err());
+    drop(redb);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A format 3 store is refused read-only and upgraded by a writable open:
+/// its index of replaced nodes starts empty and fills from then on.
+#[test]
+fn a_format_3_store_is_upgraded_to_index_replaced_nodes() {
+    let dir = temp_dir("format3");
+    {
+        let store = RedbStore::create(&dir).unwrap();
+        store.commit(sample_changes(1)).unwrap();
+        store
+            .write(|txn| {
+                txn.delete_table(TREE_STALE)?;
+                txn.open_table(META)?.insert(FORMAT_KEY, 3)?;
+                Ok(())
+            })
+            .unwrap();
+    }
+    assert!(matches!(
+        RedbStore::open_read_only(&dir),
+        Err(StateError::FormatVersion { found: 3, .. })
+    ));
+    let store = RedbStore::open(&dir).unwrap();
+    assert_eq!(
+        store.format_version().unwrap(),
+        Some(u64::from(STORAGE_FORMAT_VERSION))
+    );
+    let mut changes = sample_changes(2);
+    changes.tree.stale.push(vec![1]);
+    store.commit(changes).unwrap();
+    assert_eq!(crate::StatePrune::prune_tree(&store, 2).unwrap(), 1);
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,0 +1,42 @@
+//! Pruning ([`StatePrune`]): the tree nodes blocks replaced, found in
+//! height order through the `tree_stale` index and deleted with it.
+
+use redb::ReadableTable;
+
+use super::{RedbStore, TREE_NODES, TREE_STALE};
+use crate::{StateError, StatePrune};
+
+/// The index key of `node` replaced at `height`.
+pub(super) fn stale_key(height: u64, node: &[u8]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(8 + node.len());
+    key.extend_from_slice(&height.to_be_bytes());
+    key.extend_from_slice(node);
+    key
+}
+
+impl StatePrune for RedbStore {
+    fn prune_tree(&self, keep_from: u64) -> Result<u64, StateError> {
+        let Some(end) = keep_from.checked_add(1) else {
+            return Err(StateError::Storage("no height follows u64::MAX".into()));
+        };
+        let end = end.to_be_bytes();
+        let mut pruned = 0u64;
+        self.write(|txn| {
+            let mut stale = txn.open_table(TREE_STALE)?;
+            let mut nodes = txn.open_table(TREE_NODES)?;
+            let mut done = Vec::new();
+            for entry in stale.range::<&[u8]>(..&end[..])? {
+                let (key, _) = entry?;
+                done.push(key.value().to_vec());
+            }
+            for key in &done {
+                if nodes.remove(&key[8..])?.is_some() {
+                    pruned += 1;
+                }
+                stale.remove(key.as_slice())?;
+            }
+            Ok(())
+        })?;
+        Ok(pruned)
+    }
+}

@@ -39,10 +39,6 @@ const LOG_READ: i64 = 32;
 /// prefix wakes it sooner).
 const IDLE: Duration = Duration::from_millis(250);
 
-/// How often (in blocks) the proposer deletes the log below its retention
-/// point.
-const COMPACT_EVERY: u64 = 4;
-
 /// How long it waits after etcd failed it.
 const BACKOFF: Duration = Duration::from_millis(200);
 
@@ -656,7 +652,7 @@ fn append(
             {
                 tracing::warn!(%error, "old roots not pruned");
             }
-            if height.is_multiple_of(COMPACT_EVERY) {
+            if height.is_multiple_of(crate::replica::COMPACT_EVERY) {
                 compact(log, handle, height, replica.config.log_retention_blocks);
             }
             Ok(Proposed::Block)

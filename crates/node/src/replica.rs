@@ -151,6 +151,10 @@ impl Entry {
     }
 }
 
+/// How often (in blocks) the proposer deletes the log below its retention
+/// point ([`retention_point`]).
+pub const COMPACT_EVERY: u64 = 4;
+
 /// Blocks of the log kept below the newest snapshot two replicas
 /// advertise, by default: 256 full blocks (1.5 MB each) are 384 MB, a
 /// fifth of etcd's default quota.

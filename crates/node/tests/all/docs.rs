@@ -91,7 +91,8 @@ fn the_transaction_document_states_the_constants() {
 #[test]
 fn the_replication_document_states_the_constants() {
     use ward_node::replica::{
-        ClusterConfig, DEFAULT_PREFIX, MAX_CLUSTER_TX_BYTES, MAX_ENTRY_BYTES, ROOTS_KEPT,
+        COMPACT_EVERY, ClusterConfig, DEFAULT_LOG_RETENTION, DEFAULT_PREFIX, MAX_CLUSTER_TX_BYTES,
+        MAX_ENTRY_BYTES, ROOTS_KEPT,
     };
     let doc = doc("replication.md");
     assert!(doc.contains(&format!("at most {MAX_CLUSTER_TX_BYTES} bytes")));
@@ -102,6 +103,14 @@ fn the_replication_document_states_the_constants() {
     assert!(doc.contains(&format!("`--lease-secs` (default {}", lease.as_secs())));
     let header = ward_primitives::codec::Encode::to_bytes(&ward_chain::block::Header::default());
     assert!(doc.contains(&format!("the proposer's {}-byte header", header.len())));
+    assert!(doc.contains(&format!(
+        "Every {COMPACT_EVERY} blocks the proposer deletes"
+    )));
+    assert!(doc.contains(&format!(
+        "`--log-retention-blocks` (default {DEFAULT_LOG_RETENTION})"
+    )));
+    let defaults = ClusterConfig::new(Vec::new(), String::new());
+    assert_eq!(defaults.log_retention_blocks, DEFAULT_LOG_RETENTION);
 }
 
 /// A JSON value's shape: its kind, and for objects their keys' shapes,

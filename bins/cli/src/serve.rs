@@ -48,6 +48,10 @@ pub(crate) struct ServeArgs {
     /// consistent copies of the store; without it, backups are off.
     #[arg(long, value_name = "DIR")]
     backup_dir: Option<PathBuf>,
+    /// Keep the state tree of the last N blocks only (older heights'
+    /// proofs answer `pruned`); without it, an archive node.
+    #[arg(long, value_parser = parse::u64_arg, value_name = "N")]
+    prune_history: Option<u64>,
     /// How many snapshots to keep, the newest.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=1000), value_name = "N")]
     snapshot_keep: u64,
@@ -182,6 +186,7 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     config.block_time_ms = args.block_time_ms;
     config.snapshot_interval = args.snapshot_interval;
     config.backup_dir = args.backup_dir;
+    config.prune_history = args.prune_history;
     config.snapshot_keep = usize::try_from(args.snapshot_keep).unwrap_or(usize::MAX);
     config.max_block_gas = args.max_block_gas;
     config.dev = args.dev;

@@ -69,6 +69,13 @@ impl RpcError {
         RpcError::new(-32001, "not_found", message)
     }
 
+    /// -32001 as well: what a block or height held, which this node no
+    /// longer keeps (`--prune-history`, or a chain restored from a
+    /// snapshot).
+    pub(crate) fn pruned(message: impl Into<String>) -> Self {
+        RpcError::new(-32001, "pruned", message)
+    }
+
     /// -32002: the node failed (never the transaction's doing).
     pub(crate) fn fault(error: &ExecError) -> Self {
         RpcError::new(-32002, "fault", error.to_string())

@@ -66,6 +66,7 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc, thread::JoinHandle, time::D
 pub use access::Access;
 pub use error::RpcError;
 pub use genesis::Genesis;
+pub use producer::PRUNE_EVERY;
 pub use replica::ClusterConfig;
 pub use rpc::{INLINE_INPUT_BYTES, MAX_BLOCK_TIME, METHODS};
 pub use server::RESERVED_CONNECTIONS;
@@ -202,6 +203,11 @@ pub struct NodeConfig {
     /// Where the `backup` method writes copies of the store
     /// (`--backup-dir`); without one, backups are off.
     pub backup_dir: Option<PathBuf>,
+    /// Keep the state tree of the last this many blocks only
+    /// (`--prune-history`): older heights' proofs answer `pruned`, and
+    /// the nodes only they need are deleted. `None` (the default): an
+    /// archive node, keeping everything.
+    pub prune_history: Option<u64>,
 }
 
 impl NodeConfig {
@@ -229,6 +235,7 @@ impl NodeConfig {
             snapshot_keep: 2,
             state_sync: false,
             backup_dir: None,
+            prune_history: None,
         }
     }
 }

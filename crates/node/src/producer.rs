@@ -301,4 +301,26 @@ pub(crate) fn committed(
     );
     let _ = shared.blocks.send(block.clone());
     shared.snapshots.after_commit(&shared.store, header.height);
+    prune(shared, header.height);
+}
+
+/// How often (in blocks) a pruning node deletes what it no longer keeps.
+pub const PRUNE_EVERY: u64 = 16;
+
+/// With `--prune-history N`, every [`PRUNE_EVERY`] blocks: the tree nodes
+/// only heights before the last N need are deleted.
+fn prune(shared: &Shared, height: u64) {
+    use ward_state::StatePrune;
+    let Some(keep) = shared.config.prune_history else {
+        return;
+    };
+    if !height.is_multiple_of(PRUNE_EVERY) || height <= keep {
+        return;
+    }
+    let keep_from = height - keep;
+    match shared.store.prune_tree(keep_from) {
+        Ok(nodes) => tracing::debug!(keep_from, nodes, "pruned"),
+        // The block stands; the next round tries again.
+        Err(error) => tracing::warn!(%error, keep_from, "pruning failed"),
+    }
 }

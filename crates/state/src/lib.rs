@@ -497,6 +497,14 @@ pub trait StatePrune {
     ///
     /// When the store fails; then nothing was deleted.
     fn prune_tree(&self, keep_from: u64) -> Result<u64, StateError>;
+
+    /// The height from which the tree is whole: the highest `keep_from`
+    /// pruned so far (0: nothing pruned).
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    fn pruned_below(&self) -> Result<u64, StateError>;
 }
 
 /// Applying a block's changes.

@@ -44,6 +44,8 @@ struct Tables {
     tree_values: BTreeMap<(Hash32, u64), Option<Vec<u8>>>,
     /// The tree nodes each height replaced, for pruning.
     tree_stale: BTreeMap<u64, Vec<Vec<u8>>>,
+    /// The highest height pruning kept from.
+    pruned_below: u64,
     settings: BTreeMap<String, Vec<u8>>,
 }
 
@@ -194,6 +196,7 @@ impl StateScan for MemoryStore {
 impl StatePrune for MemoryStore {
     fn prune_tree(&self, keep_from: u64) -> Result<u64, StateError> {
         let mut t = self.tables.write().unwrap_or_else(|e| e.into_inner());
+        t.pruned_below = t.pruned_below.max(keep_from);
         let heights: Vec<u64> = t.tree_stale.range(..=keep_from).map(|(h, _)| *h).collect();
         let mut pruned = 0;
         for height in heights {
@@ -208,6 +211,10 @@ impl StatePrune for MemoryStore {
             }
         }
         Ok(pruned)
+    }
+
+    fn pruned_below(&self) -> Result<u64, StateError> {
+        Ok(self.read().pruned_below)
     }
 }
 

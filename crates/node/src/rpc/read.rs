@@ -161,6 +161,13 @@ pub(super) fn get_storage(shared: &Shared, mut p: Params) -> Result<Value, RpcEr
 /// block's state root. Height 0 is the genesis state (none: the empty
 /// tree, and no proof to give).
 fn proven(shared: &Shared, height: u64, tree_key: &[u8]) -> Result<Proof, RpcError> {
+    use ward_state::StatePrune;
+    let kept_from = shared.store.pruned_below().map_err(RpcError::state)?;
+    if height < kept_from {
+        return Err(RpcError::pruned(format!(
+            "the state at block {height} is pruned: this node keeps it from block {kept_from} (--prune-history)"
+        )));
+    }
     let tree = StateTree(&*shared.store);
     let fault = |e: tree::TreeError<ward_state::StateError>| {
         RpcError::new(-32002, "fault", format!("{e:?}"))
@@ -278,11 +285,18 @@ pub(super) fn block_record(
     shared: &Shared,
     height: u64,
 ) -> Result<ward_state::BlockRecord, RpcError> {
-    shared
-        .store
-        .block(height)
-        .map_err(RpcError::state)?
-        .ok_or_else(|| RpcError::not_found(format!("no block {height}")))
+    if let Some(block) = shared.store.block(height).map_err(RpcError::state)? {
+        return Ok(block);
+    }
+    let latest = shared.store.height().map_err(RpcError::state)?;
+    if height <= latest && height > 0 {
+        // Every height up to the latest was a block: this node does not
+        // keep it (its chain was restored from a snapshot above it).
+        return Err(RpcError::pruned(format!(
+            "block {height} is not kept here: this node's history starts later"
+        )));
+    }
+    Err(RpcError::not_found(format!("no block {height}")))
 }
 
 pub(super) fn block_at(shared: &Shared, height: u64) -> Result<Value, RpcError> {

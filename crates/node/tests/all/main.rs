@@ -10,6 +10,7 @@ mod explorer;
 mod layers;
 mod limits;
 mod money;
+mod prune;
 #[cfg(feature = "etcd")]
 mod replicas;
 #[cfg(feature = "etcd")]

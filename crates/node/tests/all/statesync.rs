@@ -89,7 +89,7 @@ fn an_empty_replica_state_syncs_around_a_bad_chunk_and_agrees() {
     until("c catches up", || height(&c) >= top && height(&b) >= top);
     assert_eq!(
         super::error_kind(&c, "getBlock", json!({ "height": 1 })),
-        "not_found"
+        "pruned"
     );
     for h in common..=top {
         let root = |n: &Node| ok(n, "getBlock", json!({ "height": h }))["state_root"].clone();

@@ -3,7 +3,10 @@
 
 use redb::ReadableTable;
 
-use super::{RedbStore, TREE_NODES, TREE_STALE};
+use super::{META, RedbStore, TREE_NODES, TREE_STALE};
+
+/// `meta`'s record of the highest height pruning kept from.
+const PRUNED_KEY: &str = "tree_pruned_below";
 use crate::{StateError, StatePrune};
 
 /// The index key of `node` replaced at `height`.
@@ -35,8 +38,18 @@ impl StatePrune for RedbStore {
                 }
                 stale.remove(key.as_slice())?;
             }
+            let mut meta = txn.open_table(META)?;
+            let before = meta.get(PRUNED_KEY)?.map_or(0, |v| v.value());
+            meta.insert(PRUNED_KEY, before.max(keep_from))?;
             Ok(())
         })?;
         Ok(pruned)
+    }
+
+    fn pruned_below(&self) -> Result<u64, StateError> {
+        self.read(|txn| {
+            let meta = txn.open_table(META)?;
+            Ok(meta.get(PRUNED_KEY)?.map_or(0, |v| v.value()))
+        })
     }
 }

@@ -389,8 +389,11 @@ fn dispatch(shared: &Shared, method: &str, params: Map<String, Value>) -> Result
         "getNonce" => {
             let address = p.address("address")?;
             p.done()?;
+            // Both read under the pool's lock, as for sendTransaction.
+            let pool = lock(&shared.pool);
             let nonce = shared.store.nonce(&address).map_err(RpcError::state)?;
-            let pending = lock(&shared.pool).mempool.next_free_nonce(&address, nonce);
+            let pending = pool.mempool.next_free_nonce(&address, nonce);
+            drop(pool);
             value(Ok(json!({ "nonce": nonce, "pending": pending })))
         }
         "getBalance" => value(get_balance(shared, p)),
@@ -638,8 +641,14 @@ fn send_transaction(shared: &Shared, mut p: Params) -> Result<Answer, RpcError> 
     let nonce = match nonce {
         Some(n) => n,
         None => {
+            // The store's nonce read under the pool's lock: a block is
+            // committed, then its transactions leave the mempool under
+            // this lock, so the two agree here. Read before the lock, a
+            // commit and eviction in between freed a used nonce, and the
+            // same transaction was built again (`known`).
+            let pool = lock(&shared.pool);
             let next = shared.store.nonce(&from).map_err(RpcError::state)?;
-            lock(&shared.pool).mempool.next_free_nonce(&from, next)
+            pool.mempool.next_free_nonce(&from, next)
         }
     };
     let tx = TxBody {

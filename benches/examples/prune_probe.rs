@@ -10,10 +10,8 @@
 
 use std::path::Path;
 
-use ward_state::{
-    Address, BlockRecord, ChangeSet, DATABASE_FILE, Header, RedbStore, StateCommit, StatePrune,
-    StateTree,
-};
+use ward_benches::state::commit_block;
+use ward_state::{Address, ChangeSet, DATABASE_FILE, RedbStore, StatePrune};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -45,21 +43,7 @@ fn main() {
         changes.balances.insert(sender, balance);
         changes.nonces.insert(sender, height * per_block);
         for store in &stores {
-            let mut changes = changes.clone();
-            let update =
-                ward_chain::tree::update(&StateTree(store), height, &changes.tree_changes())
-                    .unwrap();
-            changes.block = Some(BlockRecord {
-                header: Header {
-                    height,
-                    time: height,
-                    state_root: update.root,
-                    ..Header::default()
-                },
-                txs: Vec::new(),
-            });
-            changes.tree = update;
-            store.commit(changes).unwrap();
+            commit_block(store, height, changes.clone());
         }
         if height.is_multiple_of(16) && height > keep {
             stores[0].prune_tree(height - keep).unwrap();

@@ -8,8 +8,9 @@
 
 use std::path::Path;
 
+use ward_benches::state::commit_block;
 use ward_snapshot::Limits;
-use ward_state::{Address, BlockRecord, ChangeSet, Header, RedbStore, StateCommit, StateTree};
+use ward_state::{Address, ChangeSet, RedbStore};
 
 fn dir_bytes(dir: &Path) -> u64 {
     std::fs::read_dir(dir)
@@ -54,19 +55,7 @@ fn main() {
                 Some((n * 7).to_le_bytes().to_vec()),
             );
         }
-        let update =
-            ward_chain::tree::update(&StateTree(&store), height, &changes.tree_changes()).unwrap();
-        changes.block = Some(BlockRecord {
-            header: Header {
-                height,
-                time: height,
-                state_root: update.root,
-                ..Header::default()
-            },
-            txs: Vec::new(),
-        });
-        changes.tree = update;
-        store.commit(changes).unwrap();
+        commit_block(&store, height, changes);
     }
     let written = started.elapsed();
     let started = ward_vm::clock::now();

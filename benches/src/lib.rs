@@ -16,6 +16,7 @@ pub mod erc20;
 pub mod node;
 pub mod parallel;
 pub mod probe;
+pub mod state;
 pub mod suite;
 
 use std::{hint::black_box, sync::Arc};

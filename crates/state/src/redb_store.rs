@@ -14,6 +14,31 @@
 //! damaged file (see `boundary`): damage is an error naming the file, never
 //! a crash and never a silently wrong answer.
 
+/// Calls `$apply!` with every table of the current format: what must touch
+/// them all (creating a store, copying one) names them here once, so a new
+/// table cannot be left out of either.
+macro_rules! every_table {
+    ($apply:ident) => {
+        $apply!(
+            META,
+            CODE,
+            CONTRACTS,
+            STORAGE,
+            TX_INDEX,
+            TREE_NODES,
+            TREE_VALUES,
+            TREE_STALE,
+            BLOCKS,
+            RECEIPT_BATCHES,
+            TX_BATCHES,
+            NONCES,
+            BALANCES,
+            BLOCK_HASHES,
+            SETTINGS
+        )
+    };
+}
+
 mod backup;
 mod boundary;
 mod overlay;
@@ -394,27 +419,15 @@ impl RedbStore {
             return check_version(version);
         }
         self.write(|txn| {
-            let mut meta = txn.open_table(META)?;
-            meta.insert(FORMAT_KEY, u64::from(STORAGE_FORMAT_VERSION))?;
-            meta.insert(HEIGHT_KEY, 0)?;
-            for table in [
-                CODE,
-                CONTRACTS,
-                STORAGE,
-                TX_INDEX,
-                TREE_NODES,
-                TREE_VALUES,
-                TREE_STALE,
-            ] {
-                txn.open_table(table)?;
+            {
+                let mut meta = txn.open_table(META)?;
+                meta.insert(FORMAT_KEY, u64::from(STORAGE_FORMAT_VERSION))?;
+                meta.insert(HEIGHT_KEY, 0)?;
             }
-            txn.open_table(RECEIPT_BATCHES)?;
-            txn.open_table(TX_BATCHES)?;
-            txn.open_table(BLOCKS)?;
-            txn.open_table(NONCES)?;
-            txn.open_table(BALANCES)?;
-            txn.open_table(BLOCK_HASHES)?;
-            txn.open_table(SETTINGS)?;
+            macro_rules! create {
+                ($($table:expr),*) => {$( txn.open_table($table)?; )*};
+            }
+            every_table!(create);
             Ok(())
         })
     }

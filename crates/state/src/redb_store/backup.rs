@@ -65,25 +65,7 @@ impl RedbStore {
                     }
                 )*};
             }
-            copy!(
-                META,
-                CODE,
-                CONTRACTS,
-                STORAGE,
-                TX_INDEX,
-                TREE_NODES,
-                TREE_VALUES,
-                TREE_STALE
-            );
-            copy!(
-                BLOCKS,
-                RECEIPT_BATCHES,
-                TX_BATCHES,
-                NONCES,
-                BALANCES,
-                BLOCK_HASHES,
-                SETTINGS
-            );
+            every_table!(copy);
             let height = from
                 .open_table(META)?
                 .get(super::HEIGHT_KEY)?

@@ -71,7 +71,6 @@ pub use replica::ClusterConfig;
 pub use rpc::{INLINE_INPUT_BYTES, MAX_BLOCK_TIME, METHODS};
 pub use server::RESERVED_CONNECTIONS;
 pub use settings::ChainSettings;
-pub use snapshots::Listed as ListedSnapshot;
 use ward_state::StateError;
 use ward_vm::BackendKind;
 

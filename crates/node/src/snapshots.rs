@@ -24,17 +24,17 @@ use crate::sync::lock;
 
 /// A snapshot the node holds, as `GET /snapshots` lists it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Listed {
+pub(crate) struct Listed {
     /// The block after which the state is taken.
-    pub height: u64,
+    pub(crate) height: u64,
     /// That block's state root.
-    pub state_root: String,
+    pub(crate) state_root: String,
     /// Leaves of the state tree.
-    pub leaves: u64,
+    pub(crate) leaves: u64,
     /// Chunks.
-    pub chunks: usize,
+    pub(crate) chunks: usize,
     /// Bytes of all chunks.
-    pub bytes: u64,
+    pub(crate) bytes: u64,
 }
 
 impl Listed {

@@ -44,6 +44,7 @@ mod boundary;
 mod overlay;
 mod prune;
 mod scan;
+mod upgrade;
 
 use std::{
     fs::File,
@@ -72,11 +73,6 @@ const CONTRACTS: TableDefinition<'static, &'static [u8], &'static [u8]> =
 const STORAGE: TableDefinition<'static, &'static [u8], &'static [u8]> =
     TableDefinition::new("storage");
 const BLOCKS: TableDefinition<'static, u64, &'static [u8]> = TableDefinition::new("blocks");
-/// Format 2's receipts and transactions, each under its id: read only to
-/// upgrade a store ([`upgrade_from_2`]).
-const RECEIPTS: TableDefinition<'static, &'static [u8], &'static [u8]> =
-    TableDefinition::new("receipts");
-const TXS: TableDefinition<'static, &'static [u8], &'static [u8]> = TableDefinition::new("txs");
 /// Each commit's receipts, and its transactions, as one record under the
 /// commit's batch number ([`pack`]).
 const RECEIPT_BATCHES: TableDefinition<'static, u64, &'static [u8]> =
@@ -285,7 +281,11 @@ impl RedbStore {
     fn open_writable(path: PathBuf) -> Result<Self, StateError> {
         let probe = RedbStore::open_overlay(&path, Recovery::InMemory)?;
         // A format 2 store passes the probe: the writable open upgrades it.
-        drop(RedbStore::checked(probe, path.clone(), UPGRADABLE)?);
+        drop(RedbStore::checked(
+            probe,
+            path.clone(),
+            upgrade::UPGRADABLE,
+        )?);
         let db = RedbStore::guarded_open(&path, || Builder::new().open(&path))?;
         RedbStore::initialized(db, path)
     }
@@ -409,12 +409,12 @@ impl RedbStore {
         if let Some(version) = self.format_version()? {
             if version == 2 {
                 return self.write(|txn| {
-                    upgrade_from_2(txn)?;
-                    upgrade_from_3(txn)
+                    upgrade::from_2(txn)?;
+                    upgrade::from_3(txn)
                 });
             }
             if version == 3 {
-                return self.write(upgrade_from_3);
+                return self.write(upgrade::from_3);
             }
             return check_version(version);
         }
@@ -716,66 +716,6 @@ fn store_batch(
     }
     Ok(())
 }
-
-/// Upgrades a format 2 store in one transaction: its receipts and
-/// transactions, each under its id, move into batches of
-/// [`UPGRADE_BATCH`] in id order, indexed as a commit's would be. Reads
-/// one batch's worth at a time, whatever the store's size.
-fn upgrade_from_2(txn: &WriteTransaction) -> Result<(), redb::Error> {
-    let corrupt = |what: &str| redb::Error::Corrupted(format!("format 2 {what} do not decode"));
-    {
-        let old = txn.open_table(RECEIPTS)?;
-        let mut chunk = Vec::with_capacity(UPGRADE_BATCH);
-        for entry in old.iter()? {
-            let (_, bytes) = entry?;
-            chunk.push(Receipt::from_bytes(bytes.value()).map_err(|_| corrupt("receipts"))?);
-            if chunk.len() == UPGRADE_BATCH {
-                store_batch(txn, &chunk, &[])?;
-                chunk.clear();
-            }
-        }
-        store_batch(txn, &chunk, &[])?;
-    }
-    {
-        let old = txn.open_table(TXS)?;
-        let mut chunk = Vec::with_capacity(UPGRADE_BATCH);
-        for entry in old.iter()? {
-            let (id, bytes) = entry?;
-            let id: [u8; 32] = id
-                .value()
-                .try_into()
-                .map_err(|_| corrupt("transaction ids"))?;
-            chunk.push((Hash32(id), bytes.value().to_vec()));
-            if chunk.len() == UPGRADE_BATCH {
-                store_batch(txn, &[], &chunk)?;
-                chunk.clear();
-            }
-        }
-        store_batch(txn, &[], &chunk)?;
-    }
-    txn.delete_table(RECEIPTS)?;
-    txn.delete_table(TXS)?;
-    txn.open_table(RECEIPT_BATCHES)?;
-    txn.open_table(TX_BATCHES)?;
-    let mut meta = txn.open_table(META)?;
-    meta.insert(FORMAT_KEY, 3)?;
-    Ok(())
-}
-
-/// Upgrades a format 3 store: the index of replaced tree nodes starts
-/// empty (nodes replaced before are never pruned).
-fn upgrade_from_3(txn: &WriteTransaction) -> Result<(), redb::Error> {
-    txn.open_table(TREE_STALE)?;
-    let mut meta = txn.open_table(META)?;
-    meta.insert(FORMAT_KEY, u64::from(STORAGE_FORMAT_VERSION))?;
-    Ok(())
-}
-
-/// Older formats a writable open upgrades.
-const UPGRADABLE: &[u64] = &[2, 3];
-
-/// How many receipts (or transactions) an upgraded store keeps per batch.
-const UPGRADE_BATCH: usize = 1024;
 
 fn check_version(version: u64) -> Result<(), StateError> {
     if version == u64::from(STORAGE_FORMAT_VERSION) {

@@ -272,13 +272,13 @@ fn a_format_2_store_is_upgraded_by_a_writable_open() {
             txn.delete_table(RECEIPT_BATCHES).unwrap();
             txn.delete_table(TX_BATCHES).unwrap();
             txn.delete_table(TX_INDEX).unwrap();
-            let mut old = txn.open_table(RECEIPTS).unwrap();
+            let mut old = txn.open_table(upgrade::RECEIPTS).unwrap();
             for receipt in &receipts {
                 old.insert(receipt.tx.0.as_slice(), receipt.to_bytes().as_slice())
                     .unwrap();
             }
             // More than two upgrade batches of transactions.
-            let mut old = txn.open_table(TXS).unwrap();
+            let mut old = txn.open_table(upgrade::TXS).unwrap();
             for n in 0..2_100u16 {
                 old.insert(tx_id(n).0.as_slice(), n.to_le_bytes().as_slice())
                     .unwrap();

@@ -46,7 +46,7 @@ fn main() {
             commit_block(store, height, changes.clone());
         }
         if height.is_multiple_of(16) && height > keep {
-            stores[0].prune_tree(height - keep).unwrap();
+            stores[0].prune(height - keep).unwrap();
         }
         if height.is_multiple_of(100) {
             println!(

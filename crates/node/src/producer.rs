@@ -307,8 +307,10 @@ pub(crate) fn committed(
 /// How often (in blocks) a pruning node deletes what it no longer keeps.
 pub const PRUNE_EVERY: u64 = 16;
 
-/// With `--prune-history N`, every [`PRUNE_EVERY`] blocks: the tree nodes
-/// only heights before the last N need are deleted.
+/// With `--prune-history N`, every [`PRUNE_EVERY`] blocks: what only
+/// heights before the last N need is deleted (tree nodes and values,
+/// blocks, transactions, receipts), and the file compacted when that left
+/// most of it free.
 fn prune(shared: &Shared, height: u64) {
     use ward_state::StatePrune;
     let Some(keep) = shared.config.prune_history else {
@@ -318,9 +320,27 @@ fn prune(shared: &Shared, height: u64) {
         return;
     }
     let keep_from = height - keep;
-    match shared.store.prune_tree(keep_from) {
-        Ok(nodes) => tracing::debug!(keep_from, nodes, "pruned"),
+    match shared.store.prune(keep_from) {
+        Ok(pruned) => tracing::debug!(
+            keep_from,
+            nodes = pruned.nodes,
+            values = pruned.values,
+            blocks = pruned.blocks,
+            txs = pruned.txs,
+            "pruned"
+        ),
         // The block stands; the next round tries again.
-        Err(error) => tracing::warn!(%error, keep_from, "pruning failed"),
+        Err(error) => {
+            tracing::warn!(%error, keep_from, "pruning failed");
+            return;
+        }
+    }
+    match shared
+        .store
+        .compact_if_sparse(ward_state::COMPACT_FROM_BYTES)
+    {
+        Ok(Some((before, after))) => tracing::info!(before, after, "state file compacted"),
+        Ok(None) => {}
+        Err(error) => tracing::warn!(%error, "compacting the state file failed"),
     }
 }

@@ -39,7 +39,7 @@ use std::{collections::BTreeMap, path::PathBuf};
 pub use codec::{CodecError, Decode, Encode};
 pub use journal::{Checkpoint, EventsFull, Journal, ReadKey};
 pub use memory::MemoryStore;
-pub use redb_store::{DATABASE_FILE, RedbStore};
+pub use redb_store::{COMPACT_FROM_BYTES, DATABASE_FILE, RedbStore};
 pub use snapshot::Snapshot;
 pub use ward_chain::{
     block::Header,
@@ -49,7 +49,7 @@ pub use ward_primitives::{Address, Hash32};
 
 /// Version of the on-disk layout (`docs/storage-format.md`). A store
 /// written with another version is refused when opened.
-pub const STORAGE_FORMAT_VERSION: u32 = 4;
+pub const STORAGE_FORMAT_VERSION: u32 = 5;
 
 /// Why the state could not be read or written. Never an execution outcome:
 /// a transaction that fails this way commits nothing.
@@ -486,20 +486,37 @@ pub trait StateScan {
     fn whole_state(&self) -> Result<(u64, ChangeSet), StateError>;
 }
 
-/// Deleting what old heights alone need: the state tree's replaced nodes.
+/// What one [`StatePrune::prune`] deleted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// State-tree nodes.
+    pub nodes: u64,
+    /// State-tree values (a key's older values, and removals).
+    pub values: u64,
+    /// Blocks, with their hashes' index entries.
+    pub blocks: u64,
+    /// Transactions, each with its receipt and index entry.
+    pub txs: u64,
+}
+
+/// Deleting what old heights alone need.
 pub trait StatePrune {
-    /// Deletes every tree node replaced at a height up to `keep_from`
-    /// (what the blocks' [`TreeUpdate::stale`] named): the tree reads and
-    /// proves at heights from `keep_from` on as before; below it, it may
-    /// not. Returns how many nodes went.
+    /// Deletes what only heights below `keep_from` need: the tree nodes
+    /// replaced at a height up to `keep_from` (what the blocks'
+    /// [`TreeUpdate::stale`] named), the tree values a newer value of the
+    /// same key at a height up to `keep_from` superseded, and the blocks
+    /// below `keep_from` with their transactions and receipts. The tree
+    /// reads and proves at heights from `keep_from` on as before; below
+    /// it, it may not. Pruning twice, or below an earlier `keep_from`,
+    /// deletes nothing more.
     ///
     /// # Errors
     ///
     /// When the store fails; then nothing was deleted.
-    fn prune_tree(&self, keep_from: u64) -> Result<u64, StateError>;
+    fn prune(&self, keep_from: u64) -> Result<Pruned, StateError>;
 
-    /// The height from which the tree is whole: the highest `keep_from`
-    /// pruned so far (0: nothing pruned).
+    /// The height from which the tree is whole and blocks are kept: the
+    /// highest `keep_from` pruned so far (0: nothing pruned).
     ///
     /// # Errors
     ///

@@ -10,8 +10,8 @@ use std::{collections::BTreeMap, sync::RwLock};
 use ward_primitives::{Address, Hash32};
 
 use crate::{
-    BlockRecord, ChangeSet, ContractInfo, Entries, Receipt, StateCommit, StateError, StatePrune,
-    StateRead, StateScan,
+    BlockRecord, ChangeSet, ContractInfo, Entries, Pruned, Receipt, StateCommit, StateError,
+    StatePrune, StateRead, StateScan,
 };
 
 /// A hash map with a fast hasher seeded per map: its keys are hashes, or
@@ -44,6 +44,8 @@ struct Tables {
     tree_values: BTreeMap<(Hash32, u64), Option<Vec<u8>>>,
     /// The tree nodes each height replaced, for pruning.
     tree_stale: BTreeMap<u64, Vec<Vec<u8>>>,
+    /// The keys whose tree values each height wrote, for pruning.
+    tree_writes: BTreeMap<u64, Vec<Hash32>>,
     /// The highest height pruning kept from.
     pruned_below: u64,
     settings: BTreeMap<String, Vec<u8>>,
@@ -193,23 +195,99 @@ impl StateScan for MemoryStore {
     }
 }
 
-impl StatePrune for MemoryStore {
-    fn prune_tree(&self, keep_from: u64) -> Result<u64, StateError> {
-        let mut t = self.tables.write().unwrap_or_else(|e| e.into_inner());
-        t.pruned_below = t.pruned_below.max(keep_from);
-        let heights: Vec<u64> = t.tree_stale.range(..=keep_from).map(|(h, _)| *h).collect();
+impl Tables {
+    /// [`StatePrune::prune`]'s tree nodes.
+    fn prune_nodes(&mut self, keep_from: u64) -> u64 {
+        let heights: Vec<u64> = self
+            .tree_stale
+            .range(..=keep_from)
+            .map(|(h, _)| *h)
+            .collect();
         let mut pruned = 0;
         for height in heights {
-            for key in t.tree_stale.remove(&height).unwrap_or_default() {
+            for key in self.tree_stale.remove(&height).unwrap_or_default() {
                 let version = version_of(&key);
-                if let Some(nodes) = t.tree_nodes.get_mut(&version) {
+                if let Some(nodes) = self.tree_nodes.get_mut(&version) {
                     pruned += u64::from(nodes.remove(&key).is_some());
                     if nodes.is_empty() {
-                        t.tree_nodes.remove(&version);
+                        self.tree_nodes.remove(&version);
                     }
                 }
             }
         }
+        pruned
+    }
+
+    /// [`StatePrune::prune`]'s tree values: those a later write up to
+    /// `keep_from` superseded, and removals up to it.
+    fn prune_values(&mut self, keep_from: u64) -> u64 {
+        let heights: Vec<u64> = self
+            .tree_writes
+            .range(..=keep_from)
+            .map(|(h, _)| *h)
+            .collect();
+        let mut pruned = 0;
+        for height in heights {
+            for key in self.tree_writes.remove(&height).unwrap_or_default() {
+                let mut gone: Vec<(Hash32, u64)> = self
+                    .tree_values
+                    .range((key, 0)..(key, height))
+                    .map(|(k, _)| *k)
+                    .collect();
+                if let Some(None) = self.tree_values.get(&(key, height)) {
+                    gone.push((key, height));
+                }
+                for k in &gone {
+                    self.tree_values.remove(k);
+                }
+                pruned += gone.len() as u64;
+            }
+        }
+        pruned
+    }
+
+    /// [`StatePrune::prune`]'s blocks, with their transactions and
+    /// receipts (a batch is emptied in place: positions stay valid).
+    fn prune_blocks(&mut self, keep_from: u64, pruned: &mut Pruned) {
+        let heights: Vec<u64> = self.blocks.range(..keep_from).map(|(h, _)| *h).collect();
+        for height in heights {
+            let Some(block) = self.blocks.remove(&height) else {
+                continue;
+            };
+            self.block_hashes.remove(&block.hash());
+            pruned.blocks += 1;
+            for id in &block.txs {
+                let Some(place) = self.places.remove(id) else {
+                    continue;
+                };
+                pruned.txs += 1;
+                if let Some(batch) = place
+                    .receipt
+                    .and_then(|(b, _)| self.receipts.get_mut(b as usize))
+                {
+                    *batch = Vec::new();
+                }
+                if let Some(batch) = place.tx.and_then(|(b, _)| self.txs.get_mut(b as usize)) {
+                    *batch = Vec::new();
+                }
+            }
+        }
+    }
+}
+
+impl StatePrune for MemoryStore {
+    fn prune(&self, keep_from: u64) -> Result<Pruned, StateError> {
+        let mut t = self.tables.write().unwrap_or_else(|e| e.into_inner());
+        if keep_from <= t.pruned_below {
+            return Ok(Pruned::default());
+        }
+        t.pruned_below = keep_from;
+        let mut pruned = Pruned {
+            nodes: t.prune_nodes(keep_from),
+            values: t.prune_values(keep_from),
+            ..Pruned::default()
+        };
+        t.prune_blocks(keep_from, &mut pruned);
         Ok(pruned)
     }
 
@@ -270,6 +348,7 @@ impl StateCommit for MemoryStore {
         }
         for (key_hash, version, value) in changes.tree.values {
             t.tree_values.insert((key_hash, version), value);
+            t.tree_writes.entry(version).or_default().push(key_hash);
         }
         if !changes.receipts.is_empty() {
             let batch = position(t.receipts.len());

@@ -28,6 +28,7 @@ macro_rules! every_table {
             TREE_NODES,
             TREE_VALUES,
             TREE_STALE,
+            TREE_WRITES,
             BLOCKS,
             RECEIPT_BATCHES,
             TX_BATCHES,
@@ -43,6 +44,8 @@ mod backup;
 mod boundary;
 mod overlay;
 mod prune;
+
+pub use prune::COMPACT_FROM_BYTES;
 mod scan;
 mod upgrade;
 
@@ -93,6 +96,10 @@ const TREE_VALUES: TableDefinition<'static, &'static [u8], &'static [u8]> =
 /// to nothing, so that pruning finds them in height order.
 const TREE_STALE: TableDefinition<'static, &'static [u8], &'static [u8]> =
     TableDefinition::new("tree_stale");
+/// The tree values each block wrote: `height (u64 big-endian) ++ key
+/// hash` to nothing, so that pruning finds the values they superseded.
+const TREE_WRITES: TableDefinition<'static, &'static [u8], &'static [u8]> =
+    TableDefinition::new("tree_writes");
 const SETTINGS: TableDefinition<'static, &'static str, &'static [u8]> =
     TableDefinition::new("settings");
 
@@ -106,8 +113,9 @@ pub const DATABASE_FILE: &str = "state.redb";
 
 /// State in a redb database file.
 pub struct RedbStore {
-    /// Always `Some` until dropped.
-    db: Option<Database>,
+    /// Always `Some` until dropped; written only to compact the file
+    /// (which needs the database to itself) and to close it.
+    db: std::sync::RwLock<Option<Database>>,
     /// The database file, for errors.
     path: PathBuf,
     /// Opened with [`RedbStore::open_read_only`].
@@ -336,7 +344,7 @@ impl RedbStore {
 
     fn new(db: Database, path: PathBuf, read_only: bool) -> Self {
         RedbStore {
-            db: Some(db),
+            db: std::sync::RwLock::new(Some(db)),
             path,
             read_only,
             damaged: AtomicBool::new(false),
@@ -353,11 +361,40 @@ impl RedbStore {
             path: self.path.clone(),
             message: "redb found damage earlier; reopen the store".to_owned(),
         };
-        let db = match &self.db {
+        // A panic inside `f` is contained below, so the lock is never
+        // poisoned by one; take it whatever the flag says.
+        let guard = self.db.read().unwrap_or_else(|e| e.into_inner());
+        let db = match guard.as_ref() {
             Some(db) if !self.damaged.load(Ordering::Relaxed) => db,
             _ => return Err(damaged()),
         };
-        match boundary::contain(|| f(db)) {
+        self.contained(|| f(db))
+    }
+
+    /// Runs `f` with the database to itself (no transaction of another
+    /// thread open meanwhile), containing and classifying as
+    /// [`RedbStore::with_db`] does.
+    fn with_db_mut<T>(
+        &self,
+        f: impl FnOnce(&mut Database) -> Result<T, redb::Error>,
+    ) -> Result<T, StateError> {
+        let mut guard = self.db.write().unwrap_or_else(|e| e.into_inner());
+        let db = match guard.as_mut() {
+            Some(db) if !self.damaged.load(Ordering::Relaxed) => db,
+            _ => {
+                return Err(StateError::Damaged {
+                    path: self.path.clone(),
+                    message: "redb found damage earlier; reopen the store".to_owned(),
+                });
+            }
+        };
+        self.contained(|| f(db))
+    }
+
+    /// Runs `f` inside the panic boundary and classifies its error; marks
+    /// the store damaged on damage or a panic.
+    fn contained<T>(&self, f: impl FnOnce() -> Result<T, redb::Error>) -> Result<T, StateError> {
+        match boundary::contain(f) {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => {
                 let err = classify(&self.path, e);
@@ -410,11 +447,18 @@ impl RedbStore {
             if version == 2 {
                 return self.write(|txn| {
                     upgrade::from_2(txn)?;
-                    upgrade::from_3(txn)
+                    upgrade::from_3(txn)?;
+                    upgrade::from_4(txn)
                 });
             }
             if version == 3 {
-                return self.write(upgrade::from_3);
+                return self.write(|txn| {
+                    upgrade::from_3(txn)?;
+                    upgrade::from_4(txn)
+                });
+            }
+            if version == 4 {
+                return self.write(upgrade::from_4);
             }
             return check_version(version);
         }
@@ -745,7 +789,8 @@ fn classify(path: &Path, error: redb::Error) -> StateError {
 
 impl Drop for RedbStore {
     fn drop(&mut self) {
-        let Some(db) = self.db.take() else { return };
+        let db = self.db.get_mut().unwrap_or_else(|e| e.into_inner()).take();
+        let Some(db) = db else { return };
         if self.damaged.load(Ordering::Relaxed) && !self.read_only {
             // Closing writes (it records a clean shutdown); a damaged file
             // is left as it is, and the next writer's open recovers or
@@ -911,9 +956,11 @@ impl StateCommit for RedbStore {
                 nodes.insert(key.as_slice(), node.as_slice())?;
             }
             let mut values = txn.open_table(TREE_VALUES)?;
+            let mut writes = txn.open_table(TREE_WRITES)?;
             for (key_hash, version, value) in &changes.tree.values {
                 let key = tree_value_key(key_hash, *version);
                 values.insert(key.as_slice(), value.to_bytes().as_slice())?;
+                writes.insert(prune::write_key(*version, key_hash).as_slice(), &[][..])?;
             }
             if let Some(block) = &changes.block
                 && !changes.tree.stale.is_empty()

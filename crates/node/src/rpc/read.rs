@@ -75,7 +75,15 @@ pub(super) fn get_transaction(shared: &Shared, mut p: Params) -> Result<Value, R
     if lock(&shared.pool).mempool.contains(&hash) {
         return Ok(json!({ "tx": hash.to_string(), "status": "pending" }));
     }
-    Err(RpcError::not_found(format!("no transaction {hash}")))
+    // An id alone cannot say whether it was pruned: a pruning node says
+    // what it keeps.
+    use ward_state::StatePrune;
+    let kept_from = shared.store.pruned_below().map_err(RpcError::state)?;
+    Err(RpcError::not_found(if kept_from > 0 {
+        format!("no transaction {hash} in blocks from {kept_from} on (older ones are pruned here)")
+    } else {
+        format!("no transaction {hash}")
+    }))
 }
 
 /// The most input bytes `getTransaction` shows unless asked for all
@@ -291,10 +299,17 @@ pub(super) fn block_record(
     let latest = shared.store.height().map_err(RpcError::state)?;
     if height <= latest && height > 0 {
         // Every height up to the latest was a block: this node does not
-        // keep it (its chain was restored from a snapshot above it).
-        return Err(RpcError::pruned(format!(
-            "block {height} is not kept here: this node's history starts later"
-        )));
+        // keep it (pruned, or its chain was restored from a snapshot
+        // above it).
+        use ward_state::StatePrune;
+        let kept_from = shared.store.pruned_below().map_err(RpcError::state)?;
+        return Err(RpcError::pruned(if height < kept_from {
+            format!(
+                "block {height} is pruned: this node keeps blocks from {kept_from} (--prune-history)"
+            )
+        } else {
+            format!("block {height} is not kept here: this node's history starts later")
+        }));
     }
     Err(RpcError::not_found(format!("no block {height}")))
 }
@@ -345,7 +360,10 @@ pub(super) fn get_events(shared: &Shared, mut p: Params) -> Result<Value, RpcErr
     };
     let topic = p.bytes("topic")?;
     let latest = shared.store.height().map_err(RpcError::state)?;
-    let from = p.u64("from_height")?.unwrap_or(1).max(1);
+    // By default from the first block kept (a pruning node's window).
+    let first_kept =
+        ward_state::StatePrune::pruned_below(&*shared.store).map_err(RpcError::state)?;
+    let from = p.u64("from_height")?.unwrap_or(first_kept).max(1);
     let to = p.u64("to_height")?.unwrap_or(latest).min(latest);
     let limit = p.u64("limit")?.unwrap_or(100).clamp(1, MAX_PAGE) as usize;
     // A cursor is "height:receipt:event", the first event not yet returned.

@@ -55,6 +55,10 @@ fn the_limits_table_states_the_defaults() {
     assert!(doc.contains(&queue), "{queue}");
     let send = format!("complete in {} s", limits.ws_send_timeout.as_secs());
     assert!(doc.contains(&send), "{send}");
+    let prune = format!("every {} blocks", ward_node::PRUNE_EVERY);
+    assert!(doc.contains(&prune), "{prune}");
+    let compact = format!("at least {} MiB long", ward_state::COMPACT_FROM_BYTES >> 20);
+    assert!(doc.contains(&compact), "{compact}");
     assert!(doc.contains(ward_node::DEFAULT_LISTEN));
     assert!(doc.contains(ward_node::DEFAULT_CHAIN_ID));
     assert!(doc.contains(ward_chain::tx::DEV_SEED));

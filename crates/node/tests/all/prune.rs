@@ -1,6 +1,7 @@
-//! A node run with `--prune-history`: the tree of its last blocks only,
-//! proofs below that window answered `pruned`, every proof inside it
-//! verifying, and the same roots as an archive node given the same blocks.
+//! A node run with `--prune-history`: the tree, blocks, transactions and
+//! receipts of its last blocks only, proofs and blocks below that window
+//! answered `pruned`, every proof inside it verifying, and the same roots
+//! as an archive node given the same blocks.
 
 use serde_json::{Value, json};
 use ward_chain::tx::Payload;
@@ -24,6 +25,7 @@ fn a_pruning_node_keeps_its_window_and_answers_pruned_below_it() {
     let chain = pruning.settings().chain_id.clone();
     let both = [&pruning, &archive];
     let mut counter = None;
+    let mut ids = Vec::new();
     let rounds = 3 * ward_node::PRUNE_EVERY;
     for nonce in 0..rounds {
         let payload = match counter {
@@ -39,6 +41,7 @@ fn a_pruning_node_keeps_its_window_and_answers_pruned_below_it() {
             .map(|n| ok(n, "sendRawTransaction", json!({ "tx": tx, "wait": true })))
             .collect();
         assert_eq!(receipts[0]["status"], "ok", "{}", receipts[0]);
+        ids.push(receipts[0]["tx"].as_str().unwrap().to_owned());
         if counter.is_none() {
             counter = Some(Address::from_hex(receipts[0]["address"].as_str().unwrap()).unwrap());
         }
@@ -65,15 +68,185 @@ fn a_pruning_node_keeps_its_window_and_answers_pruned_below_it() {
         assert_eq!(error["data"]["kind"], "pruned", "{error}");
         storage(&archive, counter, height).unwrap();
     }
-    // Blocks and receipts are still kept.
+    // Blocks below the window are gone with their transactions; those in
+    // it are kept, as on the archive.
     assert_eq!(
-        ok(&pruning, "getBlock", json!({ "height": 1 }))["height"],
+        error_kind(&pruning, "getBlock", json!({ "height": 1 })),
+        "pruned"
+    );
+    assert_eq!(
+        ok(&archive, "getBlock", json!({ "height": 1 }))["height"],
         1
     );
+    let events = json!({ "from_height": 1 });
+    assert_eq!(error_kind(&pruning, "getEvents", events.clone()), "pruned");
+    ok(&archive, "getEvents", events);
+    // By default, events from the first block kept.
+    let kept_events = ok(&pruning, "getEvents", json!({}));
+    assert_eq!(
+        kept_events["events"][0]["height"], kept_from,
+        "{kept_events}"
+    );
+    let first = &ids[0];
+    let missing = crate::call(&pruning, "getTransaction", json!({ "tx": first })).unwrap_err();
+    assert_eq!(missing["data"]["kind"], "not_found", "{missing}");
+    assert!(
+        missing["message"].as_str().unwrap().contains("pruned"),
+        "{missing}"
+    );
+    ok(&archive, "getTransaction", json!({ "tx": first }));
+    for (height, id) in (1..=top).zip(&ids).skip(kept_from as usize - 1) {
+        let kept = ok(&pruning, "getTransaction", json!({ "tx": id }));
+        assert_eq!(kept, ok(&archive, "getTransaction", json!({ "tx": id })));
+        let block = ok(&pruning, "getBlock", json!({ "height": height }));
+        let same = ok(&archive, "getBlock", json!({ "height": height }));
+        for field in ["txs", "state_root", "receipts_root"] {
+            assert_eq!(block[field], same[field], "block {height}");
+        }
+    }
     assert_eq!(
         error_kind(&pruning, "getBlock", json!({ "height": top + 5 })),
         "not_found"
     );
     pruning.shutdown().unwrap();
     archive.shutdown().unwrap();
+}
+
+/// How many transfers the disk-bound test pushes through each node
+/// (`WARD_PRUNE_TRANSFERS` overrides, for a longer run by hand).
+const TRANSFERS: u64 = 100_000;
+
+/// A pruning node (`--prune-history 64`) and an archive node take the same
+/// steady load of transfers among a fixed set of accounts. The pruning
+/// node's file stops growing once its window is full: over the second half
+/// of the run it stays within an eighth of its size at the half, while the
+/// archive keeps growing. Both sizes are printed.
+#[test]
+fn a_pruning_node_under_steady_transfers_holds_its_file_within_a_bound() {
+    use ward_chain::tx::{TxBody, dev_key};
+    use ward_node::genesis::{Amount, Asset, GenesisLimits};
+    const CHAIN: &str = "ward-prune-load";
+    const SENDERS: u32 = 20;
+    const BATCH: u64 = 1_000;
+    let transfers: u64 = std::env::var("WARD_PRUNE_TRANSFERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(TRANSFERS);
+    let genesis = ward_node::Genesis {
+        chain_id: CHAIN.into(),
+        asset: Asset {
+            name: "MNY".into(),
+            decimals: 0,
+        },
+        balances: (0..SENDERS)
+            .map(|i| (crate::dev_address(i).to_string(), Amount(1 << 60)))
+            .collect(),
+        min_gas_price: Amount(1),
+        fee_collector: None,
+        limits: GenesisLimits::default(),
+    };
+    let start = |name: &str, prune: Option<u64>| {
+        dev_node(name, |c| {
+            c.dev = false;
+            c.chain_id = CHAIN.into();
+            c.genesis = Some(genesis.clone());
+            c.prune_history = prune;
+        })
+    };
+    let keep = 64;
+    let nodes = [
+        start("load-pruning", Some(keep)),
+        start("load-archive", None),
+    ];
+    // dev_node's data directories.
+    let files = ["load-pruning", "load-archive"].map(|name| {
+        std::env::temp_dir()
+            .join(format!("ward-node-{}-{name}", std::process::id()))
+            .join(ward_state::DATABASE_FILE)
+    });
+    let size = |i: usize| std::fs::metadata(&files[i]).unwrap().len();
+    let keys: Vec<_> = (0..SENDERS).map(dev_key).collect();
+    let mut sizes: Vec<[u64; 2]> = Vec::new();
+    let mut last = String::new();
+    for round in 0..transfers.div_ceil(BATCH) {
+        let batch: Vec<Value> = (0..BATCH)
+            .map(|n| {
+                let i = round * BATCH + n;
+                let sender = (i % u64::from(SENDERS)) as usize;
+                let tx = TxBody {
+                    chain_id: CHAIN.into(),
+                    public_key: keys[sender].verifying_key().to_bytes(),
+                    nonce: i / u64::from(SENDERS),
+                    gas_limit: 100_000,
+                    gas_price: 1,
+                    value: 1,
+                    // Fifty recipients: the state stays the same size.
+                    payload: Payload::Call {
+                        to: Address([(i % 50) as u8 + 1; 32]),
+                        input: Vec::new(),
+                    },
+                }
+                .sign(&keys[sender]);
+                let tx = format!("0x{}", hex::encode(tx.to_bytes()));
+                json!({ "jsonrpc": "2.0", "id": i, "method": "sendRawTransaction", "params": { "tx": tx } })
+            })
+            .collect();
+        // JSON-RPC batches of at most `max_batch` requests.
+        let limit = ward_node::NodeConfig::new(".".into()).limits.max_batch;
+        for chunk in batch.chunks(limit) {
+            let body = Value::Array(chunk.to_vec()).to_string();
+            for node in &nodes {
+                let (status, text) = crate::post(node, &body);
+                assert_eq!(status, 200, "{text}");
+                let answers: Vec<Value> = serde_json::from_str(&text).unwrap();
+                for answer in &answers {
+                    assert!(answer.get("error").is_none(), "{answer}");
+                }
+                last = answers.last().unwrap()["result"]["tx"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+            }
+        }
+        // Each node's mempool drained before the next batch: the load is
+        // steady, never a backlog.
+        for node in &nodes {
+            let deadline = ward_vm::clock::now() + std::time::Duration::from_secs(120);
+            loop {
+                let done = ok(node, "getTransaction", json!({ "tx": last }));
+                if done["status"] != "pending" {
+                    assert_eq!(done["status"], "ok", "{done}");
+                    break;
+                }
+                assert!(!ward_vm::clock::passed(deadline), "the node stalled");
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
+        sizes.push([size(0), size(1)]);
+    }
+    let half = sizes[sizes.len() / 2];
+    let end = *sizes.last().unwrap();
+    let peak = sizes[sizes.len() / 2..].iter().map(|s| s[0]).max().unwrap();
+    eprintln!(
+        "{transfers} transfers: pruned {} bytes (at the half {}, peak after it {peak}), archive {} bytes (at the half {})",
+        end[0], half[0], end[1], half[1]
+    );
+    assert!(peak <= half[0] + half[0] / 8, "{sizes:?}");
+    assert!(end[1] > end[0] * 2, "{sizes:?}");
+    assert!(
+        end[1] > half[1] + half[1] / 2,
+        "the archive grows: {sizes:?}"
+    );
+    // What is kept answers; what is not, says so.
+    let top = ok(&nodes[0], "getLatestBlock", json!({}))["height"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(
+        error_kind(&nodes[0], "getBlock", json!({ "height": 1 })),
+        "pruned"
+    );
+    ok(&nodes[0], "getBlock", json!({ "height": top - keep + 1 }));
+    for node in nodes {
+        node.shutdown().unwrap();
+    }
 }

@@ -1,7 +1,9 @@
 #![allow(clippy::unwrap_used, reason = "test")]
 
 use super::*;
-use crate::{Event, MemoryStore};
+use std::collections::BTreeMap;
+
+use crate::{Event, MemoryStore, Pruned};
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("ward-state-{}-{name}", std::process::id()));
@@ -168,7 +170,14 @@ fn another_format_version_is_refused() {
     let dir = temp_dir("version");
     {
         let store = RedbStore::create(&dir).unwrap();
-        let txn = store.db.as_ref().unwrap().begin_write().unwrap();
+        let txn = store
+            .db
+            .read()
+            .unwrap()
+            .as_ref()
+            .unwrap()
+            .begin_write()
+            .unwrap();
         {
             let mut meta = txn.open_table(META).unwrap();
             meta.insert(FORMAT_KEY, 999).unwrap();
@@ -267,7 +276,14 @@ fn a_format_2_store_is_upgraded_by_a_writable_open() {
     let receipts: Vec<Receipt> = (1..=5).map(|id| receipt_of(id, 1)).collect();
     {
         let store = RedbStore::create(&dir).unwrap();
-        let txn = store.db.as_ref().unwrap().begin_write().unwrap();
+        let txn = store
+            .db
+            .read()
+            .unwrap()
+            .as_ref()
+            .unwrap()
+            .begin_write()
+            .unwrap();
         {
             txn.delete_table(RECEIPT_BATCHES).unwrap();
             txn.delete_table(TX_BATCHES).unwrap();
@@ -383,12 +399,16 @@ fn a_backup_holds_the_store_as_it_was_and_opens_on_its_own() {
     let _ = std::fs::remove_dir_all(&copy_dir);
 }
 
-/// Blocks through the state tree into both stores; pruning below a
-/// height deletes the same nodes in each, and every root and proof from
-/// that height on is as before.
+/// Blocks through the state tree into both stores, each with a
+/// transaction and its receipt; pruning below a height deletes the same
+/// in each: the replaced nodes, exactly the values no kept height reads,
+/// and the older blocks with their transactions and receipts. Every root,
+/// proof and value from that height on is as before.
 #[test]
-fn pruning_deletes_replaced_nodes_and_keeps_the_kept_heights_whole() {
+fn pruning_deletes_what_only_older_heights_need() {
     use ward_chain::tree::{self, StateKey};
+
+    use redb::ReadableTableMetadata;
 
     use crate::{StatePrune, StateTree};
     let dir = temp_dir("prune");
@@ -397,14 +417,21 @@ fn pruning_deletes_replaced_nodes_and_keeps_the_kept_heights_whole() {
     let keys: Vec<Vec<u8>> = (0..120u32)
         .map(|n| StateKey::Storage(&Address([9; 32]), &n.to_le_bytes()).to_bytes())
         .collect();
+    let (keep_from, top) = (8u64, 12u64);
     let mut roots = Vec::new();
-    for height in 1..=12u64 {
+    // Per key, the heights it was written at and whether with a value.
+    let mut written: BTreeMap<u32, Vec<(u64, bool)>> = BTreeMap::new();
+    for height in 1..=top {
         let mut changes = ChangeSet::default();
         for n in 0..120u32 {
             // Most keys rewritten, some removed and written again.
             if (u64::from(n) + height) % 3 != 0 {
                 let value = ((u64::from(n) * 31 + height) % 7 != 0)
                     .then(|| (u64::from(n) * height).to_le_bytes().to_vec());
+                written
+                    .entry(n)
+                    .or_default()
+                    .push((height, value.is_some()));
                 changes
                     .storage
                     .insert((Address([9; 32]), n.to_le_bytes().to_vec()), value);
@@ -412,32 +439,60 @@ fn pruning_deletes_replaced_nodes_and_keeps_the_kept_heights_whole() {
         }
         let update = tree::update(&StateTree(&redb), height, &changes.tree_changes()).unwrap();
         roots.push(update.root);
+        let id = u8::try_from(height).unwrap();
+        changes.receipts = vec![receipt_of(id, height)];
+        changes.txs = vec![(Hash32([id; 32]), vec![id; 40])];
         changes.block = Some(BlockRecord {
             header: crate::Header {
                 height,
                 state_root: update.root,
                 ..Default::default()
             },
-            txs: vec![],
+            txs: vec![Hash32([id; 32])],
         });
         changes.tree = update;
         memory.commit(changes.clone()).unwrap();
         redb.commit(changes).unwrap();
     }
-    let keep_from = 8;
     let proofs = |store: &dyn Fn(u64, &[u8]) -> tree::Proven| -> Vec<tree::Proven> {
-        (keep_from..=12)
-            .flat_map(|h| keys.iter().step_by(5).map(move |k| (h, k)))
+        (keep_from..=top)
+            .flat_map(|h| keys.iter().map(move |k| (h, k)))
             .map(|(h, k)| store(h, k))
             .collect()
     };
     let before = proofs(&|h, k| tree::prove(&StateTree(&redb), h, k).unwrap());
-    let pruned = redb.prune_tree(keep_from).unwrap();
-    assert!(pruned > 100, "{pruned}");
-    assert_eq!(memory.prune_tree(keep_from).unwrap(), pruned);
-    assert_eq!(redb.prune_tree(keep_from).unwrap(), 0, "pruned once");
+    let hashes: Vec<Hash32> = (1..=top)
+        .map(|h| redb.block(h).unwrap().unwrap().hash())
+        .collect();
+    let pruned = redb.prune(keep_from).unwrap();
+    assert!(pruned.nodes > 100, "{pruned:?}");
+    assert_eq!(pruned.blocks, keep_from - 1);
+    assert_eq!(pruned.txs, keep_from - 1);
+    assert_eq!(memory.prune(keep_from).unwrap(), pruned);
+    assert_eq!(
+        redb.prune(keep_from).unwrap(),
+        Pruned::default(),
+        "pruned once"
+    );
+    assert_eq!(redb.prune(3).unwrap(), Pruned::default(), "never lower");
+    // What stays of each key: every write after the cut, and the last one
+    // at or before it when that was a value (a removal reads as nothing).
+    let kept: u64 = written
+        .values()
+        .map(|writes| {
+            let after = writes.iter().filter(|(h, _)| *h > keep_from).count() as u64;
+            let last = writes.iter().rev().find(|(h, _)| *h <= keep_from);
+            after + u64::from(last.is_some_and(|(_, some)| *some))
+        })
+        .sum();
+    let total: u64 = written.values().map(|w| w.len() as u64).sum();
+    assert_eq!(pruned.values, total - kept);
+    let stored = redb
+        .read(|txn| Ok(txn.open_table(TREE_VALUES)?.len()?))
+        .unwrap();
+    assert_eq!(stored, kept);
     for store in [&redb as &dyn StateRead, &memory] {
-        for h in keep_from..=12 {
+        for h in keep_from..=top {
             assert_eq!(
                 tree::root(&StateTree(store), h).unwrap(),
                 roots[h as usize - 1]
@@ -447,10 +502,72 @@ fn pruning_deletes_replaced_nodes_and_keeps_the_kept_heights_whole() {
             proofs(&|h, k| tree::prove(&StateTree(store), h, k).unwrap()),
             before
         );
+        for h in 1..=top {
+            let id = Hash32([u8::try_from(h).unwrap(); 32]);
+            let kept = h >= keep_from;
+            assert_eq!(store.block(h).unwrap().is_some(), kept, "block {h}");
+            let hash = &hashes[h as usize - 1];
+            assert_eq!(store.block_height(hash).unwrap().is_some(), kept);
+            assert_eq!(store.receipt(&id).unwrap().is_some(), kept, "receipt {h}");
+            assert_eq!(store.transaction(&id).unwrap().is_some(), kept);
+        }
     }
+    assert_eq!(redb.pruned_below().unwrap(), keep_from);
+    assert_eq!(memory.pruned_below().unwrap(), keep_from);
+    let batches = redb
+        .read(
+            |txn| Ok(txn.open_table(RECEIPT_BATCHES)?.len()? + txn.open_table(TX_BATCHES)?.len()?),
+        )
+        .unwrap();
+    assert_eq!(batches, 2 * (top - keep_from + 1), "older batches deleted");
     // Below the cut the tree is gone, as pruning said it might be.
     assert!(tree::root(&StateTree(&redb), 2).is_err());
     drop(redb);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A store whose history pruning deleted is compacted to a fraction of
+/// its length, and reads as before; a store mostly in use is left alone.
+#[test]
+fn a_mostly_free_file_is_compacted_and_reads_as_before() {
+    use crate::StatePrune;
+    let dir = temp_dir("compact");
+    let store = RedbStore::create(&dir).unwrap();
+    for height in 1..=40u64 {
+        let mut changes = sample_changes(height);
+        let id = Hash32([u8::try_from(height).unwrap(); 32]);
+        changes.receipts[0].tx = id;
+        changes.txs = vec![(id, vec![7; 256 << 10])];
+        changes.block = Some(BlockRecord {
+            header: crate::Header {
+                height,
+                ..Default::default()
+            },
+            txs: vec![id],
+        });
+        store.commit(changes).unwrap();
+    }
+    let full = store.file_len().unwrap();
+    assert!(full > 10 << 20, "{full}");
+    assert_eq!(store.compact_if_sparse(1 << 20).unwrap(), None, "in use");
+    store.prune(38).unwrap();
+    assert_eq!(
+        store.compact_if_sparse(u64::MAX).unwrap(),
+        None,
+        "too small"
+    );
+    let (before, after) = store.compact_if_sparse(1 << 20).unwrap().unwrap();
+    assert_eq!(before, full);
+    assert!(after < full / 4, "{after} of {full}");
+    for height in 38..=40u8 {
+        let tx = store.transaction(&Hash32([height; 32])).unwrap().unwrap();
+        assert_eq!(tx.len(), 256 << 10);
+    }
+    assert_eq!(store.height().unwrap(), 40);
+    drop(store);
+    let store = RedbStore::open(&dir).unwrap();
+    assert_eq!(store.block(40).unwrap().unwrap().header.height, 40);
+    drop(store);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -482,7 +599,7 @@ fn a_format_3_store_is_upgraded_to_index_replaced_nodes() {
     let mut changes = sample_changes(2);
     changes.tree.stale.push(vec![1]);
     store.commit(changes).unwrap();
-    assert_eq!(crate::StatePrune::prune_tree(&store, 2).unwrap(), 1);
+    assert_eq!(crate::StatePrune::prune(&store, 2).unwrap().nodes, 1);
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);
 }

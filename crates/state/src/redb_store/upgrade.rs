@@ -4,7 +4,9 @@
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 use ward_primitives::Hash32;
 
-use super::{FORMAT_KEY, META, RECEIPT_BATCHES, TREE_STALE, TX_BATCHES, store_batch};
+use super::{
+    BATCH_KEY, FORMAT_KEY, META, RECEIPT_BATCHES, TREE_STALE, TREE_WRITES, TX_BATCHES, store_batch,
+};
 use crate::{Decode, Receipt, STORAGE_FORMAT_VERSION};
 
 /// Format 2's receipts and transactions, each under its id: read only to
@@ -55,21 +57,37 @@ pub(super) fn from_2(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(RECEIPT_BATCHES)?;
     txn.open_table(TX_BATCHES)?;
     let mut meta = txn.open_table(META)?;
+    // These batches mix blocks: pruning deletes their index entries but
+    // never them (`prune`).
+    let last = meta.get(BATCH_KEY)?.map_or(0, |v| v.value());
+    meta.insert(UPGRADED_BATCHES_KEY, last)?;
     meta.insert(FORMAT_KEY, 3)?;
     Ok(())
 }
+
+/// `meta`'s record of the last batch [`from_2`] wrote.
+pub(super) const UPGRADED_BATCHES_KEY: &str = "upgraded_batches";
 
 /// Upgrades a format 3 store: the index of replaced tree nodes starts
 /// empty (nodes replaced before are never pruned).
 pub(super) fn from_3(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(TREE_STALE)?;
     let mut meta = txn.open_table(META)?;
+    meta.insert(FORMAT_KEY, 4)?;
+    Ok(())
+}
+
+/// Upgrades a format 4 store: the index of written tree values starts
+/// empty (values superseded before are never pruned).
+pub(super) fn from_4(txn: &WriteTransaction) -> Result<(), redb::Error> {
+    txn.open_table(TREE_WRITES)?;
+    let mut meta = txn.open_table(META)?;
     meta.insert(FORMAT_KEY, u64::from(STORAGE_FORMAT_VERSION))?;
     Ok(())
 }
 
 /// Older formats a writable open upgrades.
-pub(super) const UPGRADABLE: &[u64] = &[2, 3];
+pub(super) const UPGRADABLE: &[u64] = &[2, 3, 4];
 
 /// How many receipts (or transactions) an upgraded store keeps per batch.
 const UPGRADE_BATCH: usize = 1024;

@@ -86,6 +86,10 @@ pub(crate) struct ServeArgs {
     /// Most transactions waiting in the mempool.
     #[arg(long, default_value_t = RpcLimits::default().mempool_size as u64, value_parser = parse::u64_arg)]
     mempool_size: u64,
+    /// Most bytes of signed transactions waiting in the mempool (in a
+    /// cluster, also what this replica adds to the shared mempool).
+    #[arg(long, default_value_t = RpcLimits::default().mempool_bytes as u64, value_parser = parse::u64_arg)]
+    mempool_bytes: u64,
     /// The most bytes of JSON one answer may hold, over HTTP (a batch's
     /// answers together) and WebSocket.
     #[arg(long, default_value_t = RpcLimits::default().max_response_bytes as u64, value_parser = parse::u64_arg)]
@@ -207,6 +211,7 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         request_timeout: Duration::from_millis(args.request_timeout_ms),
         query_gas_cap: args.query_gas_cap,
         mempool_size: size(args.mempool_size),
+        mempool_bytes: size(args.mempool_bytes),
         max_subscriptions: size(args.max_subscriptions),
         header_timeout: Duration::from_millis(args.header_timeout_ms.max(1)),
         read_timeout: Duration::from_millis(args.read_timeout_ms.max(1)),

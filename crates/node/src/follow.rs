@@ -711,7 +711,7 @@ fn select(
     pool: Vec<(Hash32, Vec<u8>)>,
 ) -> Result<(Vec<VerifiedTx>, Vec<Hash32>), TurnError> {
     let mut drop = Vec::new();
-    let mut candidates = Mempool::new(usize::MAX);
+    let mut candidates = Mempool::new(usize::MAX, usize::MAX);
     for (hash, bytes) in pool {
         let tx = match SignedTx::verify_bytes(&bytes, &shared.settings.chain_id) {
             Ok(tx) if tx.hash() == hash && bytes.len() <= MAX_CLUSTER_TX_BYTES => tx,

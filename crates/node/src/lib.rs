@@ -106,6 +106,10 @@ pub struct RpcLimits {
     pub read_timeout: Duration,
     /// Most transactions waiting in the mempool. Default: 10 000.
     pub mempool_size: usize,
+    /// Most bytes of signed transactions waiting in the mempool (in a
+    /// cluster, also what this replica adds to the shared mempool).
+    /// Default: 64 MiB.
+    pub mempool_bytes: usize,
     /// Most subscriptions on one WebSocket connection. Default: 16.
     pub max_subscriptions: usize,
     /// Blocks queued for one WebSocket connection before it is dropped as
@@ -134,6 +138,7 @@ impl Default for RpcLimits {
             query_gas_cap: 20_000_000,
             read_timeout: Duration::from_secs(1),
             mempool_size: 10_000,
+            mempool_bytes: 64 << 20,
             max_subscriptions: 16,
             ws_queue: 256,
             ws_send_timeout: Duration::from_secs(5),

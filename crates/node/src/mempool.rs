@@ -181,6 +181,15 @@ impl Queue {
 pub(crate) enum Refused {
     #[error("the mempool is full ({0} transactions)")]
     Full(usize),
+    #[error(
+        "the mempool is full ({capacity} bytes of transactions paying at least {cheapest} per gas), this one of {size} bytes pays {got}"
+    )]
+    FullBytes {
+        capacity: usize,
+        size: usize,
+        cheapest: u128,
+        got: u128,
+    },
     #[error("transaction {0} is already pending")]
     Known(Hash32),
     #[error("nonce {got} was already used: the sender's next nonce is {next}")]
@@ -219,6 +228,12 @@ pub(crate) fn max_cost(tx: &VerifiedTx) -> u128 {
 /// The pending transactions.
 pub(crate) struct Mempool {
     capacity: usize,
+    /// The most bytes of signed transactions it holds, and those held.
+    max_bytes: usize,
+    bytes: usize,
+    /// Evicted since [`Mempool::take_evicted`] last ran: a replica also
+    /// removes them from the shared mempool.
+    evicted: Vec<Hash32>,
     by_hash: BTreeMap<Hash32, Pending>,
     by_sender: BTreeMap<Address, Queue>,
     arrival: BTreeMap<u64, Hash32>,
@@ -230,9 +245,13 @@ pub(crate) struct Mempool {
 }
 
 impl Mempool {
-    pub(crate) fn new(capacity: usize) -> Self {
+    /// A mempool of at most `capacity` transactions of `max_bytes` in all.
+    pub(crate) fn new(capacity: usize, max_bytes: usize) -> Self {
         Mempool {
             capacity,
+            max_bytes,
+            bytes: 0,
+            evicted: Vec::new(),
             by_hash: BTreeMap::new(),
             by_sender: BTreeMap::new(),
             arrival: BTreeMap::new(),
@@ -336,6 +355,17 @@ impl Mempool {
                     got: price,
                 });
             }
+        }
+        // What must go for the bytes, planned before anything is evicted
+        // (a refusal loses nothing); a replaced transaction's bytes count
+        // as freed. The same nonce is gapped or not before and after.
+        let size = tx.bytes().len();
+        let gapped_now = match self.by_sender.get(&sender) {
+            Some(queue) => queue.would_be_gapped(nonce, next_nonce),
+            None => nonce > next_nonce,
+        };
+        let displaced = self.bytes_to_free(size, gapped_now, price, pending)?;
+        if let Some(old) = pending {
             let error = RpcError::refused(
                 "replaced",
                 format!("replaced by transaction {hash}, at gas price {price}"),
@@ -356,9 +386,13 @@ impl Mempool {
                 });
             }
         }
+        for (hash, error) in &displaced {
+            self.evict(hash, error);
+        }
         if self.len() >= self.capacity {
             self.make_room(gapped, price)?;
         }
+        self.bytes += size;
         let seq = self.next_seq;
         self.next_seq += 1;
         let cost = max_cost(&tx);
@@ -421,6 +455,59 @@ impl Mempool {
         };
         self.evict(&displaced, &error);
         Ok(())
+    }
+
+    /// The transactions to evict so that `size` more bytes fit: the
+    /// cheapest first (the newest of equal price first), each paying less
+    /// than `price`; none when they fit already. Refused, with nothing
+    /// evicted, when those cannot free enough or `gapped` (a transaction
+    /// that cannot run yet displaces nothing).
+    fn bytes_to_free(
+        &self,
+        size: usize,
+        gapped: bool,
+        price: u128,
+        replaced: Option<Hash32>,
+    ) -> Result<Vec<(Hash32, RpcError)>, Refused> {
+        let freed_by_replacing = replaced
+            .and_then(|old| self.by_hash.get(&old))
+            .map_or(0, |p| p.tx.bytes().len());
+        let over =
+            (self.bytes + size).saturating_sub(self.max_bytes.saturating_add(freed_by_replacing));
+        if over == 0 {
+            return Ok(Vec::new());
+        }
+        let mut cheapest: Vec<(u128, std::cmp::Reverse<u64>, Hash32, usize)> = self
+            .by_hash
+            .iter()
+            .filter(|(hash, p)| p.price < price && !gapped && Some(**hash) != replaced)
+            .map(|(hash, p)| (p.price, std::cmp::Reverse(p.seq), *hash, p.tx.bytes().len()))
+            .collect();
+        cheapest.sort_unstable();
+        let mut freed = 0;
+        let mut out = Vec::new();
+        for (paid, _, hash, bytes) in cheapest {
+            if freed >= over {
+                break;
+            }
+            freed += bytes;
+            let error = RpcError::refused(
+                "mempool_full",
+                format!(
+                    "the mempool's bytes were full and this transaction paid less ({paid} per gas): one paying {price} took its place"
+                ),
+            );
+            out.push((hash, error));
+        }
+        if freed < over {
+            return Err(Refused::FullBytes {
+                capacity: self.max_bytes,
+                size,
+                cheapest: self.cheapest().map_or(0, |(price, _)| price),
+                got: price,
+            });
+        }
+        Ok(out)
     }
 
     /// The lowest gas price pending, and the newest transaction paying it.
@@ -563,6 +650,7 @@ impl Mempool {
 
     fn remove(&mut self, hash: &Hash32) -> Option<Pending> {
         let pending = self.by_hash.remove(hash)?;
+        self.bytes -= pending.tx.bytes().len();
         self.arrival.remove(&pending.seq);
         let sender = pending.tx.sender();
         if let Some(queue) = self.by_sender.get_mut(&sender) {
@@ -571,6 +659,18 @@ impl Mempool {
         }
         self.recount(&sender, None);
         Some(pending)
+    }
+
+    /// The transactions evicted since the last call (replaced, displaced,
+    /// expired, stale): a replica removes them from the shared mempool.
+    pub(crate) fn take_evicted(&mut self) -> Vec<Hash32> {
+        std::mem::take(&mut self.evicted)
+    }
+
+    /// The bytes of the signed transactions waiting.
+    #[cfg(test)]
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// A transaction is in a committed block: its waiters get `committed`.
@@ -586,6 +686,7 @@ impl Mempool {
     /// get `error`.
     pub(crate) fn evict(&mut self, hash: &Hash32, error: &RpcError) {
         if let Some(pending) = self.remove(hash) {
+            self.evicted.push(*hash);
             for waiter in pending.waiters {
                 let _ = waiter.send(Err(error.clone()));
             }

@@ -167,7 +167,7 @@ impl Shared {
             .set(i64::try_from(store.height()?).unwrap_or(i64::MAX));
         Ok(Shared {
             pool: Mutex::new(Pool {
-                mempool: Mempool::new(config.limits.mempool_size),
+                mempool: Mempool::new(config.limits.mempool_size, config.limits.mempool_bytes),
                 penalties: crate::mempool::Penalties::default(),
                 mine: Vec::new(),
                 next_time: None,

@@ -35,7 +35,7 @@ fn nonces(pool: &Mempool, max_gas: u64, next: u64) -> Vec<(Address, u64)> {
 
 #[test]
 fn refusals_name_their_reason() {
-    let mut pool = Mempool::new(2);
+    let mut pool = Mempool::new(2, usize::MAX);
     pool.insert(tx(0, 5, 1), 5, None).unwrap();
     assert_eq!(
         pool.insert(tx(0, 5, 1), 5, None),
@@ -75,7 +75,7 @@ fn refusals_name_their_reason() {
 
 #[test]
 fn blocks_take_the_highest_price_first_each_sender_in_nonce_order() {
-    let mut pool = Mempool::new(100);
+    let mut pool = Mempool::new(100, usize::MAX);
     let (a, b, c) = (
         tx(0, 0, 1).sender(),
         tx(1, 0, 1).sender(),
@@ -94,7 +94,7 @@ fn blocks_take_the_highest_price_first_each_sender_in_nonce_order() {
 
 #[test]
 fn a_replacement_pays_ten_percent_more() {
-    let mut pool = Mempool::new(10);
+    let mut pool = Mempool::new(10, usize::MAX);
     let (waiter, mut told) = tokio::sync::oneshot::channel();
     pool.insert(priced(0, 0, 1, 100), 0, Some(waiter)).unwrap();
     for low in [0, 100, 109] {
@@ -118,7 +118,7 @@ fn a_replacement_pays_ten_percent_more() {
 
 #[test]
 fn a_full_mempool_drops_its_cheapest_for_a_better_price() {
-    let mut pool = Mempool::new(3);
+    let mut pool = Mempool::new(3, usize::MAX);
     pool.insert(priced(0, 0, 1, 5), 0, None).unwrap();
     pool.insert(priced(1, 0, 1, 2), 0, None).unwrap();
     pool.insert(priced(2, 0, 1, 2), 0, None).unwrap();
@@ -136,7 +136,7 @@ fn a_full_mempool_drops_its_cheapest_for_a_better_price() {
 
 #[test]
 fn what_a_sender_s_pending_transactions_can_take_is_counted() {
-    let mut pool = Mempool::new(10);
+    let mut pool = Mempool::new(10, usize::MAX);
     let sender = tx(0, 0, 1).sender();
     pool.insert(priced(0, 0, 1_000, 3), 0, None).unwrap();
     pool.insert(priced(0, 1, 10, 7), 0, None).unwrap();
@@ -150,7 +150,7 @@ fn what_a_sender_s_pending_transactions_can_take_is_counted() {
 
 #[test]
 fn blocks_take_senders_in_arrival_order_and_nonces_in_turn() {
-    let mut pool = Mempool::new(100);
+    let mut pool = Mempool::new(100, usize::MAX);
     let (a, b) = (tx(0, 0, 1).sender(), tx(1, 0, 1).sender());
     // a's nonce 1 arrives before its nonce 0; b waits on a gap.
     pool.insert(tx(0, 1, 1), 0, None).unwrap();
@@ -168,7 +168,7 @@ fn blocks_take_senders_in_arrival_order_and_nonces_in_turn() {
 
 #[test]
 fn waiters_hear_of_commits_and_evictions() {
-    let mut pool = Mempool::new(10);
+    let mut pool = Mempool::new(10, usize::MAX);
     let (one, mut heard_one) = tokio::sync::oneshot::channel();
     let (two, mut heard_two) = tokio::sync::oneshot::channel();
     let first = tx(0, 0, 1);
@@ -209,7 +209,7 @@ fn waiters_hear_of_commits_and_evictions() {
 
 #[test]
 fn gapped_transactions_are_bounded_per_sender_and_released_by_their_gap() {
-    let mut pool = Mempool::new(1_000);
+    let mut pool = Mempool::new(1_000, usize::MAX);
     // Next nonce 0: nonces 1.. wait behind the gap at 0.
     for nonce in 1..=MAX_GAPPED_PER_SENDER as u64 {
         pool.insert(tx(0, nonce, 1), 0, None).unwrap();
@@ -233,7 +233,7 @@ fn strangers_with_gaps_cannot_fill_the_mempool() {
     // filled every slot. Now they get a quarter at most, and senders
     // whose transactions can run still get in.
     let capacity = 200;
-    let mut pool = Mempool::new(capacity);
+    let mut pool = Mempool::new(capacity, usize::MAX);
     let mut accepted = 0;
     for key in 0..40 {
         for nonce in 1..MAX_NONCE_GAP {
@@ -251,7 +251,7 @@ fn strangers_with_gaps_cannot_fill_the_mempool() {
     // Full: a runnable transaction takes a gapped one's place, and the
     // gapped one's waiter hears why; a gapped one is refused.
     let (waiter, mut heard) = tokio::sync::oneshot::channel();
-    let mut pool_with_waiter = Mempool::new(2);
+    let mut pool_with_waiter = Mempool::new(2, usize::MAX);
     pool_with_waiter
         .insert(tx(1, 5, 1), 0, Some(waiter))
         .unwrap();
@@ -278,7 +278,7 @@ fn strangers_with_gaps_cannot_fill_the_mempool() {
 #[test]
 fn gapped_transactions_expire_and_every_transaction_does_eventually() {
     let start = ward_vm::clock::now();
-    let mut pool = Mempool::new(100);
+    let mut pool = Mempool::new(100, usize::MAX);
     pool.insert_at(tx(0, 3, 1), 0, None, start).unwrap();
     pool.insert_at(tx(1, 0, 1), 0, None, start).unwrap();
     assert_eq!(pool.expire(start + GAPPED_TTL / 2), 0);
@@ -292,4 +292,74 @@ fn gapped_transactions_expire_and_every_transaction_does_eventually() {
         .unwrap();
     assert_eq!(pool.len(), 1);
     assert_eq!(pool.gapped(), 0);
+}
+
+/// A signed transaction with `input` bytes of input, at `price`.
+fn sized(key: u32, nonce: u64, price: u128, input: usize) -> VerifiedTx {
+    let key = dev_key(key);
+    TxBody {
+        gas_price: price,
+        value: 0,
+        chain_id: "t".into(),
+        public_key: key.verifying_key().to_bytes(),
+        nonce,
+        gas_limit: 1,
+        payload: Payload::Call {
+            to: Address([1; 32]),
+            input: vec![7; input],
+        },
+    }
+    .sign(&key)
+    .verify("t")
+    .unwrap()
+}
+
+/// The byte bound: what does not fit is refused with nothing evicted,
+/// unless it pays more than enough of the cheapest, which then go (the
+/// newest of a price first) and are listed for the shared mempool; a
+/// replacement's bytes count as freed; a gapped one displaces nothing.
+#[test]
+fn the_byte_bound_displaces_the_cheapest_or_refuses_losing_nothing() {
+    let one = sized(0, 0, 1, 1000).bytes().len();
+    let mut pool = Mempool::new(100, 3 * one);
+    pool.insert(sized(0, 0, 1, 1000), 0, None).unwrap();
+    pool.insert(sized(1, 0, 2, 1000), 0, None).unwrap();
+    pool.insert(sized(2, 0, 1, 1000), 0, None).unwrap();
+    assert_eq!(pool.bytes(), 3 * one);
+    assert!(pool.take_evicted().is_empty());
+    // Needs one and a bit more of the others' bytes: at 1, none pays less.
+    let big = sized(3, 0, 1, 1800);
+    assert!(matches!(
+        pool.insert(big, 0, None),
+        Err(Refused::FullBytes {
+            cheapest: 1,
+            got: 1,
+            ..
+        })
+    ));
+    assert_eq!((pool.len(), pool.bytes()), (3, 3 * one));
+    // At 2, the two paying 1 go, the newest first; the one paying 2 stays.
+    let big = sized(3, 0, 2, 1800);
+    let big_hash = big.hash();
+    pool.insert(big, 0, None).unwrap();
+    let gone = pool.take_evicted();
+    assert_eq!(
+        gone,
+        vec![sized(2, 0, 1, 1000).hash(), sized(0, 0, 1, 1000).hash()]
+    );
+    assert!(pool.contains(&big_hash) && pool.contains(&sized(1, 0, 2, 1000).hash()));
+    assert!(pool.bytes() <= 3 * one);
+    // A replacement frees its own bytes: a larger one at a higher price
+    // fits where the same bytes from a new sender would not.
+    let room = 3 * one - pool.bytes();
+    let replacement = sized(1, 0, 4, 1000 + room);
+    pool.insert(replacement.clone(), 0, None).unwrap();
+    assert_eq!(pool.take_evicted(), vec![sized(1, 0, 2, 1000).hash()]);
+    // Behind a nonce gap, nothing is displaced whatever it pays.
+    assert!(matches!(
+        pool.insert(sized(5, 1, 100, 1000), 0, None),
+        Err(Refused::FullBytes { .. })
+    ));
+    assert!(pool.take_evicted().is_empty());
+    assert!(pool.contains(&replacement.hash()));
 }

@@ -676,7 +676,7 @@ fn submit(shared: &Shared, tx: VerifiedTx, wait: bool) -> Result<Answer, RpcErro
     let (sender, receiver) = tokio::sync::oneshot::channel();
     #[cfg(feature = "etcd")]
     let copy = shared.replica.as_ref().map(|_| tx.clone());
-    {
+    let evicted = {
         let mut pool = lock(&shared.pool);
         if pool.stopping {
             return Err(RpcError::unavailable("the node is shutting down"));
@@ -733,7 +733,9 @@ fn submit(shared: &Shared, tx: VerifiedTx, wait: bool) -> Result<Answer, RpcErro
             .insert(tx, next, wait.then_some(sender))
             .map_err(|refused| {
                 let kind = match refused {
-                    Refused::Full(_) | Refused::FullAtPrice { .. } => "mempool_full",
+                    Refused::Full(_) | Refused::FullAtPrice { .. } | Refused::FullBytes { .. } => {
+                        "mempool_full"
+                    }
                     Refused::Known(_) => "known",
                     Refused::TooManyGapped { .. } => "nonce_gap",
                     Refused::Underpriced { .. } => "underpriced",
@@ -742,11 +744,20 @@ fn submit(shared: &Shared, tx: VerifiedTx, wait: bool) -> Result<Answer, RpcErro
                 reject(shared, RpcError::refused(kind, refused.to_string()))
             })?;
         shared.metrics.mempool.set(pool.mempool.len() as i64);
-    }
+        pool.mempool.take_evicted()
+    };
     #[cfg(feature = "etcd")]
-    if let (Some(replica), Some(tx)) = (&shared.replica, copy) {
-        share(shared, replica, &tx)?;
+    if let Some(replica) = &shared.replica {
+        // What this replica evicted (displaced, replaced, expired) leaves
+        // the shared mempool too: it holds no more than the replicas'
+        // mempools do.
+        unshare(replica, &evicted);
+        if let Some(tx) = copy {
+            share(shared, replica, &tx)?;
+        }
     }
+    #[cfg(not(feature = "etcd"))]
+    drop(evicted);
     shared.wake.notify_all();
     if wait {
         Ok(Answer::Wait(hash, receiver))
@@ -832,6 +843,20 @@ fn share(
     pool.mempool.evict(&hash, &refused);
     shared.metrics.mempool.set(pool.mempool.len() as i64);
     Err(refused)
+}
+
+/// Removes transactions this replica evicted from the shared mempool; on
+/// failure they stay until a proposer drops or includes them.
+#[cfg(feature = "etcd")]
+fn unshare(replica: &crate::replica::Replica, evicted: &[Hash32]) {
+    if evicted.is_empty() {
+        return;
+    }
+    let mut log = replica.log.clone();
+    let handle = tokio::runtime::Handle::current();
+    if let Err(error) = handle.block_on(log.pool_remove(evicted)) {
+        tracing::warn!(%error, count = evicted.len(), "evicted transactions stay in the shared mempool");
+    }
 }
 
 /// How long a replica tries to hand a transaction to the shared mempool.

@@ -29,6 +29,7 @@ fn the_limits_table_states_the_defaults() {
         ),
         ("--query-gas-cap", limits.query_gas_cap),
         ("--mempool-size", limits.mempool_size as u64),
+        ("--mempool-bytes", limits.mempool_bytes as u64),
         ("--max-subscriptions", limits.max_subscriptions as u64),
         (
             "--header-timeout-ms",

@@ -61,6 +61,8 @@ pub(super) struct Snapshotting<'a> {
     pub(super) interval: u64,
     /// `--log-retention-blocks`, when not the default.
     pub(super) retention: Option<u64>,
+    /// `--mempool-bytes`, when not the default.
+    pub(super) mempool_bytes: Option<usize>,
 }
 
 /// A replica under `how.prefix` taking snapshots; it restores one first
@@ -78,6 +80,9 @@ pub(super) fn snapshotting(
     cluster.prefix = how.prefix.into();
     if let Some(blocks) = how.retention {
         cluster.log_retention_blocks = blocks;
+    }
+    if let Some(bytes) = how.mempool_bytes {
+        config.limits.mempool_bytes = bytes;
     }
     config.snapshot_interval = how.interval;
     config.snapshot_keep = 2;

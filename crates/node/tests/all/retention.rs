@@ -1,6 +1,7 @@
 //! A cluster that runs within a small etcd quota: three etcd members with
 //! 32 MiB each, three replicas taking snapshots every 2 blocks and keeping
-//! 2 blocks of log below them, and four times the quota in transaction
+//! 2 blocks of log below them (their mempools, and so the shared one,
+//! bounded to a third of the quota), and four times the quota in transaction
 //! bytes through it (large transactions and many small ones). etcd never
 //! raises its space alarm, every acknowledged transaction is in exactly
 //! one block, a fourth replica joins by state sync under load, and every
@@ -59,6 +60,9 @@ fn a_cluster_stays_within_etcds_quota_and_a_replica_joins_by_state_sync() {
         prefix: "/ward-retention/",
         interval: 2,
         retention: Some(2),
+        // Three replicas' mempools, and so the shared one, within a
+        // third of the quota.
+        mempool_bytes: Some(QUOTA as usize / 9),
     };
     let start = |name: &str, backend: BackendKind, sync: bool| {
         snapshotting(name, &dir, &endpoints, backend, &how, sync)

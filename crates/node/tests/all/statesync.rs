@@ -41,6 +41,7 @@ fn an_empty_replica_state_syncs_around_a_bad_chunk_and_agrees() {
         prefix: "/ward-statesync/",
         interval: 4,
         retention: None,
+        mempool_bytes: None,
     };
     let start = |name: &str, backend: BackendKind, sync: bool| {
         snapshotting(name, &dir, &endpoints, backend, &how, sync)

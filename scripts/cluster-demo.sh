@@ -148,7 +148,7 @@ roots
 echo "  the log holds $(log_entries) entries for $(height 0) blocks"
 echo "== r3 starts on an empty directory with --state-sync =="
 start_replica 3 --state-sync
-sed -n 's/.*state sync: restored.*height=\([0-9]*\).*/  r3 restored the snapshot of block \1 (checked chunk by chunk against the log)/p' "$DIR/r3.log"
+sed -n 's/.*state sync: restored.*height=\([0-9]*\).* ms=\([0-9]*\).*/  r3 restored the snapshot of block \1 in \2 ms (checked chunk by chunk against the log)/p' "$DIR/r3.log"
 for _ in $(seq 1 300); do [ "$(height 3)" = "$(height 0)" ] && break; sleep 0.1; done
 for i in 0 3; do
   echo "  r$i: height $(height "$i"), state root $(latest "$i" | field state_root)"

@@ -52,6 +52,7 @@ pub(crate) fn join(
         .map_err(|e| NodeError::Config(format!("state sync: {e}")))?;
     let deadline = ward_vm::clock::now() + FIND_FOR;
     let scratch = data_dir.join(".state-sync");
+    let started = ward_vm::clock::now();
     loop {
         match attempt(handle, &mut log, cluster, &scratch) {
             Ok(Some(verified)) => {
@@ -65,6 +66,9 @@ pub(crate) fn join(
                         tracing::info!(
                             height = verified.height(),
                             state_root = %verified.state_root(),
+                            leaves = verified.manifest.leaves,
+                            bytes = verified.manifest.bytes,
+                            ms = started.elapsed().as_millis() as u64,
                             "state sync: restored"
                         );
                         Ok(())

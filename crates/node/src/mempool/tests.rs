@@ -7,6 +7,11 @@ fn tx(key: u32, nonce: u64, gas: u64) -> VerifiedTx {
 }
 
 fn priced(key: u32, nonce: u64, gas: u64, price: u128) -> VerifiedTx {
+    signed(key, nonce, gas, price, 0)
+}
+
+/// A signed transaction with `input` bytes of input.
+fn signed(key: u32, nonce: u64, gas: u64, price: u128, input: usize) -> VerifiedTx {
     let key = dev_key(key);
     TxBody {
         gas_price: price,
@@ -17,7 +22,7 @@ fn priced(key: u32, nonce: u64, gas: u64, price: u128) -> VerifiedTx {
         gas_limit: gas,
         payload: Payload::Call {
             to: Address([1; 32]),
-            input: vec![],
+            input: vec![7; input],
         },
     }
     .sign(&key)
@@ -296,22 +301,7 @@ fn gapped_transactions_expire_and_every_transaction_does_eventually() {
 
 /// A signed transaction with `input` bytes of input, at `price`.
 fn sized(key: u32, nonce: u64, price: u128, input: usize) -> VerifiedTx {
-    let key = dev_key(key);
-    TxBody {
-        gas_price: price,
-        value: 0,
-        chain_id: "t".into(),
-        public_key: key.verifying_key().to_bytes(),
-        nonce,
-        gas_limit: 1,
-        payload: Payload::Call {
-            to: Address([1; 32]),
-            input: vec![7; input],
-        },
-    }
-    .sign(&key)
-    .verify("t")
-    .unwrap()
+    signed(key, nonce, 1, price, input)
 }
 
 /// The byte bound: what does not fit is refused with nothing evicted,

@@ -165,19 +165,19 @@ fn redb_matches_memory_and_survives_reopening() {
     assert!(answers[1].5.is_empty());
 }
 
+/// A write transaction on the store's database itself, to make it look
+/// like another format.
+fn raw_write(store: &RedbStore) -> WriteTransaction {
+    let db = store.db.read().unwrap();
+    db.as_ref().unwrap().begin_write().unwrap()
+}
+
 #[test]
 fn another_format_version_is_refused() {
     let dir = temp_dir("version");
     {
         let store = RedbStore::create(&dir).unwrap();
-        let txn = store
-            .db
-            .read()
-            .unwrap()
-            .as_ref()
-            .unwrap()
-            .begin_write()
-            .unwrap();
+        let txn = raw_write(&store);
         {
             let mut meta = txn.open_table(META).unwrap();
             meta.insert(FORMAT_KEY, 999).unwrap();
@@ -276,14 +276,7 @@ fn a_format_2_store_is_upgraded_by_a_writable_open() {
     let receipts: Vec<Receipt> = (1..=5).map(|id| receipt_of(id, 1)).collect();
     {
         let store = RedbStore::create(&dir).unwrap();
-        let txn = store
-            .db
-            .read()
-            .unwrap()
-            .as_ref()
-            .unwrap()
-            .begin_write()
-            .unwrap();
+        let txn = raw_write(&store);
         {
             txn.delete_table(RECEIPT_BATCHES).unwrap();
             txn.delete_table(TX_BATCHES).unwrap();

@@ -99,7 +99,7 @@ impl Item {
         }
     }
 
-    fn signed(verified: &VerifiedTx) -> Item {
+    pub(crate) fn signed(verified: &VerifiedTx) -> Item {
         Item {
             tx: tx_of(verified),
             id: verified.hash(),
@@ -460,7 +460,14 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         } else {
             let mut receipts = Vec::with_capacity(items.len());
             for (index, (item, intrinsic)) in items.iter().zip(intrinsic).enumerate() {
-                receipts.push(self.run_item(&journal, item, intrinsic, index, height, time)?);
+                receipts.push(self.run_item(
+                    &journal,
+                    item,
+                    intrinsic,
+                    index,
+                    (height, time),
+                    None,
+                )?);
             }
             receipts
         };
@@ -503,8 +510,8 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         item: &Item,
         intrinsic: u64,
         index: usize,
-        height: u64,
-        time: u64,
+        (height, time): (u64, u64),
+        trace: Option<&crate::trace::Tracer>,
     ) -> Result<Receipt, ExecError> {
         let sender = item.tx.sender();
         let next_nonce = match item.nonce {
@@ -529,7 +536,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         collect_inbox(journal, &sender)?;
         let max_fee = self.reserve_fee(journal, item, index)?;
         let mut receipt =
-            match self.execute_tx(journal, (&item.tx, item.id), intrinsic, height, time) {
+            match self.execute_tx(journal, (&item.tx, item.id), intrinsic, height, time, trace) {
                 Ok(receipt) => receipt,
                 // A signed transaction that cannot run still pays its
                 // intrinsic cost and uses its nonce: a receipt, not a

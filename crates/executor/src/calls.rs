@@ -133,7 +133,25 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 .and_then(|t| ward_vm::clock::now().checked_add(t)),
             tx: id,
             entered: 0,
+            trace: root.trace.clone(),
         };
+        if let Some(trace) = &frames.trace {
+            let call = match (entry, root.read_only) {
+                ("deploy", _) => crate::CallKind::Deploy,
+                (_, true) => crate::CallKind::ReadOnly,
+                _ => crate::CallKind::Call,
+            };
+            lock(trace).open(crate::trace::Opening {
+                call,
+                address: root.address,
+                code_address: root.address,
+                caller: root.caller,
+                kind,
+                input: input.clone(),
+                value: root.value,
+                gas_given: gas_limit.get(),
+            });
+        }
         let options = RunOptions {
             input,
             gas_limit,
@@ -151,10 +169,24 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                         "the transaction ran past the executor's wall-clock limit",
                     )));
                 }
-                Progress::Finished(execution) => match frames.waiting.pop() {
-                    None => return Ok(execution),
-                    Some(parent) => frames.return_to(parent, execution),
-                },
+                Progress::Finished(execution) => {
+                    if let Some(trace) = &frames.trace {
+                        // What the caller is charged: a create's deploy
+                        // charge too, when it succeeded.
+                        let charge = frames
+                            .waiting
+                            .last()
+                            .and_then(|w| w.created.as_ref())
+                            .filter(|_| execution.outcome.status == Status::Ok)
+                            .map_or(Gas::ZERO, |created| created.charge);
+                        let used = execution.outcome.gas_used.saturating_add(charge);
+                        lock(trace).close(&execution, used);
+                    }
+                    match frames.waiting.pop() {
+                        None => return Ok(execution),
+                        Some(parent) => frames.return_to(parent, execution),
+                    }
+                }
                 Progress::Suspended(
                     running,
                     Request::Call {
@@ -255,7 +287,35 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 gas_used: 0,
             })
         };
+        let call_kind = if call.delegate {
+            crate::CallKind::Delegate
+        } else if read_only {
+            crate::CallKind::ReadOnly
+        } else {
+            crate::CallKind::Inner
+        };
+        let opening = |kind: CodeKind| crate::trace::Opening {
+            call: call_kind,
+            address: if call.delegate {
+                caller.address
+            } else {
+                call.to
+            },
+            code_address: call.to,
+            caller: if call.delegate {
+                caller.caller
+            } else {
+                caller.address
+            },
+            kind,
+            input: call.input.clone(),
+            value: call.value,
+            gas_given: call.gas.get(),
+        };
         let Some((code, kind)) = callee else {
+            if let Some(trace) = &frames.trace {
+                lock(trace).refused(opening(caller.kind), "the call failed before its callee ran: no contract there, the stack or instance budget spent, a delegate call to code of another kind, or value where none may move");
+            }
             return Ok(failed(running));
         };
         let (address, from) = if call.delegate {
@@ -266,7 +326,13 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         let checkpoint = lock(&frames.journal).checkpoint();
         // Inside the callee's checkpoint: its revert gives the value back.
         if !lock(&frames.journal).transfer(caller.address, call.to, call.value)? {
+            if let Some(trace) = &frames.trace {
+                lock(trace).refused(opening(kind), "the caller cannot pay the value");
+            }
             return Ok(failed(running));
+        }
+        if let Some(trace) = &frames.trace {
+            lock(trace).open(opening(kind));
         }
         frames.waiting.push(Waiting {
             running,
@@ -290,6 +356,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             height: frames.height,
             time: frames.time,
             read_only,
+            trace: frames.trace.clone(),
         };
         frames.current = Current {
             address,

@@ -178,7 +178,20 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             height: frames.height,
             time: frames.time,
             read_only: false,
+            trace: frames.trace.clone(),
         };
+        if let Some(trace) = &frames.trace {
+            lock(trace).open(crate::trace::Opening {
+                call: crate::CallKind::Create,
+                address,
+                code_address: address,
+                caller: creator.address,
+                kind: creator.kind,
+                input: input.clone(),
+                value: request.value,
+                gas_given: request.gas.get(),
+            });
+        }
         frames.current = Current {
             address,
             caller: creator.address,

@@ -20,8 +20,12 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         }
         let (charge, module) = match self.check_wasm_deploy(code, at.kind, limit) {
             Ok(checked) => checked,
-            Err((failure, used)) => return Ok(Execution::of(Outcome::failed(failure, used))),
+            Err((failure, used)) => {
+                at.charged(used);
+                return Ok(Execution::of(Outcome::failed(failure, used)));
+            }
         };
+        at.charged(charge);
         let info = ContractInfo {
             code_hash: at.code_hash,
             deployer: at.deployer,
@@ -117,8 +121,12 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         if !deploys {
             let charge = match self.deploy_charge(code, limit) {
                 Ok(charge) => charge,
-                Err(failure) => return Ok(Execution::of(Outcome::failed(failure, limit))),
+                Err(failure) => {
+                    at.charged(limit);
+                    return Ok(Execution::of(Outcome::failed(failure, limit)));
+                }
             };
+            at.charged(charge);
             record(journal, code.to_vec());
             return Ok(Execution::of(Outcome::finished(0, Vec::new(), charge)));
         }

@@ -22,6 +22,7 @@ pub fn scratch_chain() -> (Box<dyn Chain>, ScratchJournal) {
         height: 0,
         time: 0,
         read_only: false,
+        trace: None,
     };
     (Box::new(frame), journal)
 }
@@ -50,20 +51,38 @@ pub(crate) struct Frame<S: StateCommit + Send + Sync + 'static> {
     pub(crate) read_only: bool,
     /// The native asset this frame received (`ward.call_value`).
     pub(crate) value: u128,
+    /// The recorder, when the run is traced.
+    pub(crate) trace: Option<crate::trace::Tracer>,
 }
 
 impl<S: StateCommit + Send + Sync + 'static> Chain for Frame<S> {
     fn storage_read(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, ChainError> {
-        lock(&self.journal)
+        let value = lock(&self.journal)
             .read(&self.address, key)
-            .map_err(state_fault)
+            .map_err(state_fault)?;
+        if let Some(trace) = &self.trace {
+            lock(trace).access(crate::Access::Read {
+                key: key.to_vec(),
+                value: value.clone(),
+            });
+        }
+        Ok(value)
     }
 
     fn storage_write(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), ChainError> {
         if self.read_only {
             return Err(ChainError::refused("storage write in a read-only call"));
         }
-        lock(&self.journal)
+        let mut journal = lock(&self.journal);
+        if let Some(trace) = &self.trace {
+            let old = journal.read(&self.address, key).map_err(state_fault)?;
+            lock(trace).access(crate::Access::Write {
+                key: key.to_vec(),
+                old,
+                new: value.map(<[u8]>::to_vec),
+            });
+        }
+        journal
             .write(self.address, key, value.map(<[u8]>::to_vec))
             .map_err(state_fault)
     }
@@ -77,6 +96,12 @@ impl<S: StateCommit + Send + Sync + 'static> Chain for Frame<S> {
             topic: topic.to_vec(),
             data: data.to_vec(),
         };
+        if let Some(trace) = &self.trace {
+            lock(trace).access(crate::Access::Event {
+                topic: topic.to_vec(),
+                data: data.to_vec(),
+            });
+        }
         lock(&self.journal).try_emit(event).map_err(|full| {
             ChainError::refused(format!(
                 "the transaction's events would hold more than {} bytes of topics and data (ChainLimits::max_tx_event_bytes)",

@@ -26,6 +26,7 @@ mod deploy;
 mod frame;
 mod parallel;
 mod runtime;
+mod trace;
 mod tx;
 mod view;
 
@@ -37,6 +38,7 @@ use std::{
 pub use block::{Block, BlockTimings, PreparedBlock, Simulation, genesis_root, tx_of};
 pub use frame::{ScratchJournal, scratch_chain};
 pub use runtime::{Runtimes, envelope, runtime_address};
+pub use trace::{Access, BlockTx, CallKind, Trace, TraceFrame};
 pub use tx::{Tx, contract_address, tx_id};
 pub use view::View;
 
@@ -286,6 +288,8 @@ struct Deployed {
     kind: CodeKind,
     /// The native asset the deploy moved to it.
     value: u128,
+    /// The recorder, when the deploy is traced.
+    trace: Option<trace::Tracer>,
 }
 
 /// The running frame, as the frames it starts see it.
@@ -305,6 +309,13 @@ struct Current {
 }
 
 impl Deployed {
+    /// Records, when traced, what the deploy charged for its code.
+    fn charged(&self, gas: Gas) {
+        if let Some(trace) = &self.trace {
+            lock(trace).charge("deploy", gas.get());
+        }
+    }
+
     /// The frame the deploy runs in: the new contract's, called by its
     /// deployer.
     fn frame<S: StateCommit + Send + Sync + 'static>(
@@ -319,6 +330,7 @@ impl Deployed {
             height: self.height,
             time: self.time,
             read_only: false,
+            trace: self.trace.clone(),
         }
     }
 }
@@ -361,6 +373,8 @@ struct Frames<S: StateCommit + Send + Sync + 'static> {
     tx: Hash32,
     /// Frames entered so far, the root included.
     entered: u64,
+    /// The recorder, when the run is traced.
+    trace: Option<trace::Tracer>,
 }
 
 impl<S: StateCommit + Send + Sync + 'static> Frames<S> {
@@ -673,6 +687,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             height,
             time,
             read_only: true,
+            trace: None,
         };
         let (code, kind) = self.code_of(&journal, &to)?;
         let id = tx_id(&tx, height, 0);
@@ -691,8 +706,12 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         intrinsic: u64,
         height: u64,
         time: u64,
+        trace: Option<&trace::Tracer>,
     ) -> Result<Receipt, ExecError> {
         let left = Gas::new(tx.gas_limit().saturating_sub(intrinsic));
+        if let Some(trace) = trace {
+            lock(trace).charge("intrinsic", intrinsic);
+        }
         let (checkpoint, events_before) = {
             let mut j = lock(journal);
             j.begin_tx(self.limits.max_tx_event_bytes);
@@ -719,6 +738,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     height,
                     time,
                     read_only: false,
+                    trace: trace.cloned(),
                 };
                 let entry = kind.call_entry();
                 (self.run(code, kind, entry, (tx, id), left, frame)?, None)
@@ -748,6 +768,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     time,
                     kind: *kind,
                     value,
+                    trace: trace.cloned(),
                 };
                 move_value(journal, *sender, address, value)?;
                 let execution = self.deploy(journal, (tx, id), code, left, deployed)?;

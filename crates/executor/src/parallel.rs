@@ -180,7 +180,9 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 };
                 let receipt = match kept {
                     Some(receipt) => receipt,
-                    None => self.run_item(journal, item, intrinsic[index], index, height, time)?,
+                    None => {
+                        self.run_item(journal, item, intrinsic[index], index, (height, time), None)?
+                    }
                 };
                 receipts.push(receipt);
             }
@@ -231,8 +233,8 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 &items[index],
                 intrinsic[index],
                 index,
-                height,
-                time,
+                (height, time),
+                None,
             )
             .ok();
         match Arc::try_unwrap(journal) {

@@ -27,6 +27,7 @@
 //! store.commit(changes).unwrap();
 //! ```
 
+mod at_height;
 mod codec;
 pub mod faults;
 mod journal;
@@ -36,6 +37,7 @@ mod snapshot;
 
 use std::{collections::BTreeMap, path::PathBuf};
 
+pub use at_height::AtHeight;
 pub use codec::{CodecError, Decode, Encode};
 pub use journal::{Checkpoint, EventsFull, Journal, ReadKey};
 pub use memory::MemoryStore;

@@ -14,5 +14,6 @@ mod parallel;
 mod runtimes;
 mod signed;
 mod tier;
+mod trace;
 mod value;
 mod wasi;

@@ -1,0 +1,374 @@
+//! Call traces (`docs/debugging.md`): a transaction run again with a
+//! recorder that notes every frame it enters (contract, kind, input, gas
+//! given), what each frame read, wrote and emitted, and how it ended.
+//! Tracing is off unless a [`Tracer`] is handed in, and then changes
+//! nothing a run does: the same status, output, gas and state.
+
+use super::*;
+
+/// How a frame was entered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallKind {
+    /// A transaction's call of a contract.
+    Call,
+    /// A transaction's deploy, running the new contract's `deploy`.
+    Deploy,
+    /// A `ward.call` from another frame.
+    Inner,
+    /// A read-only `ward.call` (or a query).
+    ReadOnly,
+    /// A delegate `ward.call`: the callee's code as the caller.
+    Delegate,
+    /// A `ward.create`, running the new contract's `deploy`.
+    Create,
+}
+
+impl CallKind {
+    /// Its name in traces.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallKind::Call => "call",
+            CallKind::Deploy => "deploy",
+            CallKind::Inner => "inner_call",
+            CallKind::ReadOnly => "read_only_call",
+            CallKind::Delegate => "delegate_call",
+            CallKind::Create => "create",
+        }
+    }
+}
+
+/// What a frame did to the chain, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// A storage read and what it found.
+    Read {
+        /// The key.
+        key: Vec<u8>,
+        /// The value (`None`: absent).
+        value: Option<Vec<u8>>,
+    },
+    /// A storage write: the value before and after (`None`: absent).
+    Write {
+        /// The key.
+        key: Vec<u8>,
+        /// Before.
+        old: Option<Vec<u8>>,
+        /// After.
+        new: Option<Vec<u8>>,
+    },
+    /// An event emitted (kept only if the frame and its callers succeed).
+    Event {
+        /// Its topic.
+        topic: Vec<u8>,
+        /// Its data.
+        data: Vec<u8>,
+    },
+}
+
+/// One frame of a call trace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceFrame {
+    /// How it was entered.
+    pub call: CallKind,
+    /// The contract whose state it ran on (a delegate frame's caller's).
+    pub address: Address,
+    /// The contract whose code ran (differs from `address` in a delegate
+    /// frame; a created contract's address in a create frame).
+    pub code_address: Address,
+    /// Who called it.
+    pub caller: Address,
+    /// What its code runs as.
+    pub kind: CodeKind,
+    /// Its input, as the contract received it.
+    pub input: Vec<u8>,
+    /// The native asset it received.
+    pub value: u128,
+    /// The gas it was given.
+    pub gas_given: u64,
+    /// The gas it used, its callees' included (a create's, with its
+    /// deploy charge): what its caller was charged.
+    pub gas_used: u64,
+    /// A system runtime's own gas (an EVM frame's EVM gas).
+    pub runtime_gas: Option<u64>,
+    /// How it ended.
+    pub status: Status,
+    /// Its error's kind and message, when it failed.
+    pub error: Option<(ErrorKind, String)>,
+    /// Its output (return data, or revert data).
+    pub output: Vec<u8>,
+    /// Its storage reads and writes and its events, in order.
+    pub accesses: Vec<Access>,
+    /// The frames it called, in order.
+    pub calls: Vec<TraceFrame>,
+}
+
+impl TraceFrame {
+    /// The gas this frame used itself: its use less its callees'.
+    pub fn self_gas(&self) -> u64 {
+        let callees: u64 = self.calls.iter().map(|c| c.gas_used).sum();
+        self.gas_used.saturating_sub(callees)
+    }
+
+    /// This frame and every frame below it, depth first.
+    pub fn walk(&self) -> Vec<&TraceFrame> {
+        let mut out = vec![self];
+        for call in &self.calls {
+            out.extend(call.walk());
+        }
+        out
+    }
+}
+
+/// A transaction's trace: its receipt, the gas charged outside any frame,
+/// and its top frame (none when nothing ran: a plain transfer, a deploy
+/// refused before its code ran).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trace {
+    /// The receipt, as the block recorded it.
+    pub receipt: Receipt,
+    /// Gas charged before any frame ran: the intrinsic cost, and a
+    /// deploy's charge for its code.
+    pub charged: Vec<(&'static str, u64)>,
+    /// The top frame.
+    pub root: Option<TraceFrame>,
+}
+
+impl Trace {
+    /// Everything the trace accounts for: its charges and every frame's
+    /// own gas. Equal to the receipt's gas.
+    pub fn gas_accounted(&self) -> u64 {
+        let charged: u64 = self.charged.iter().map(|(_, gas)| gas).sum();
+        let frames: u64 = self
+            .root
+            .iter()
+            .flat_map(TraceFrame::walk)
+            .map(TraceFrame::self_gas)
+            .sum();
+        charged + frames
+    }
+}
+
+/// The recorder a traced run carries: the frames entered and not yet
+/// finished, innermost last, and what was charged outside them.
+#[derive(Debug, Default)]
+pub(crate) struct Recorder {
+    open: Vec<TraceFrame>,
+    root: Option<TraceFrame>,
+    charged: Vec<(&'static str, u64)>,
+}
+
+/// A traced run's recorder, shared by its frames.
+pub(crate) type Tracer = Arc<Mutex<Recorder>>;
+
+/// What a new frame is, before it runs.
+pub(crate) struct Opening {
+    pub(crate) call: CallKind,
+    pub(crate) address: Address,
+    pub(crate) code_address: Address,
+    pub(crate) caller: Address,
+    pub(crate) kind: CodeKind,
+    pub(crate) input: Vec<u8>,
+    pub(crate) value: u128,
+    pub(crate) gas_given: u64,
+}
+
+impl Recorder {
+    /// A frame starts.
+    pub(crate) fn open(&mut self, frame: Opening) {
+        self.open.push(TraceFrame {
+            call: frame.call,
+            address: frame.address,
+            code_address: frame.code_address,
+            caller: frame.caller,
+            kind: frame.kind,
+            input: frame.input,
+            value: frame.value,
+            gas_given: frame.gas_given,
+            gas_used: 0,
+            runtime_gas: None,
+            status: Status::Ok,
+            error: None,
+            output: Vec::new(),
+            accesses: Vec::new(),
+            calls: Vec::new(),
+        });
+    }
+
+    /// The running frame ended with `execution`; its caller was charged
+    /// `gas_used`.
+    pub(crate) fn close(&mut self, execution: &Execution, gas_used: Gas) {
+        let Some(mut frame) = self.open.pop() else {
+            return;
+        };
+        let outcome = &execution.outcome;
+        frame.gas_used = gas_used.get();
+        frame.runtime_gas = execution.runtime_gas;
+        frame.status = outcome.status;
+        frame.error = outcome.error.as_ref().map(|f| (f.kind, f.message.clone()));
+        frame.output = outcome.output.clone();
+        self.attach(frame);
+    }
+
+    /// A call that failed before its callee ran: a frame that used
+    /// nothing.
+    pub(crate) fn refused(&mut self, frame: Opening, why: &str) {
+        self.open(frame);
+        if let Some(mut frame) = self.open.pop() {
+            frame.status = Status::Trapped;
+            frame.error = Some((ErrorKind::HostError, why.to_owned()));
+            self.attach(frame);
+        }
+    }
+
+    fn attach(&mut self, frame: TraceFrame) {
+        match self.open.last_mut() {
+            Some(parent) => parent.calls.push(frame),
+            None => self.root = Some(frame),
+        }
+    }
+
+    /// The running frame read, wrote or emitted.
+    pub(crate) fn access(&mut self, access: Access) {
+        if let Some(frame) = self.open.last_mut() {
+            frame.accesses.push(access);
+        }
+    }
+
+    /// Gas charged outside any frame.
+    pub(crate) fn charge(&mut self, what: &'static str, gas: u64) {
+        if gas > 0 {
+            self.charged.push((what, gas));
+        }
+    }
+
+    /// The finished trace, with its receipt.
+    pub(crate) fn finish(&mut self, receipt: Receipt) -> Trace {
+        Trace {
+            receipt,
+            charged: std::mem::take(&mut self.charged),
+            root: self.root.take(),
+        }
+    }
+}
+
+/// A transaction of a block, as a replay needs it: signed, or the
+/// embedder's own.
+#[derive(Clone, Debug)]
+pub enum BlockTx {
+    /// A signed transaction.
+    Signed(Box<ward_chain::tx::VerifiedTx>),
+    /// The embedder's transaction (no signature, no nonce).
+    Unsigned(Tx),
+}
+
+impl BlockTx {
+    fn item(&self, height: u64, index: usize) -> block::Item {
+        match self {
+            BlockTx::Signed(tx) => block::Item::signed(tx),
+            BlockTx::Unsigned(tx) => block::Item::unsigned(tx.clone(), height, index as u32),
+        }
+    }
+}
+
+impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
+    /// This executor (its engine, cache, runtimes, limits and fees) on
+    /// another store.
+    fn on<T: StateCommit + Send + Sync + 'static>(&self, store: Arc<T>) -> Executor<T> {
+        Executor {
+            store,
+            backend: self.backend.clone(),
+            cache: self.cache.clone(),
+            schedule: self.schedule,
+            limits: self.limits,
+            timeout: self.timeout,
+            timings: Mutex::new(BlockTimings::default()),
+            threads: 1,
+            speculation: Mutex::new(Speculation::default()),
+            runtimes: self.runtimes.clone(),
+            fees: self.fees,
+            tree_cache: ward_chain::tree::TreeCache::new(),
+        }
+    }
+
+    /// Replays the `index`th of `txs`, block `height`'s transactions as
+    /// stored, on the state after block `height − 1` (the transactions
+    /// before it first, untraced), and gives its trace. Nothing is
+    /// committed; the receipt is the one the block recorded. The store
+    /// must still hold that state: a pruning node's caller checks
+    /// [`ward_state::StatePrune::pruned_below`].
+    ///
+    /// # Errors
+    ///
+    /// No block `height` or no transaction `index` in it
+    /// ([`ExecError::InvalidTx`]), or the store's failure.
+    pub fn trace_block_tx(
+        &self,
+        height: u64,
+        txs: &[BlockTx],
+        index: usize,
+    ) -> Result<Trace, ExecError> {
+        let Some(block) = self.store.block(height)? else {
+            return Err(ExecError::InvalidTx(format!("no block {height}")));
+        };
+        if index >= txs.len() || height == 0 {
+            return Err(ExecError::InvalidTx(format!(
+                "block {height} has no transaction {index}"
+            )));
+        }
+        let parent = ward_state::AtHeight::new(self.store.clone(), height - 1);
+        let items: Vec<block::Item> = txs
+            .iter()
+            .enumerate()
+            .map(|(i, tx)| tx.item(height, i))
+            .collect();
+        self.on(Arc::new(parent))
+            .trace_items(&items[..=index], height, block.header.time)
+    }
+
+    /// What `tx` would do as the only transaction of the next block at
+    /// `time`, traced; nothing is committed.
+    ///
+    /// # Errors
+    ///
+    /// As [`Executor::simulate`].
+    pub fn simulate_traced(&self, tx: &BlockTx, time: u64) -> Result<Trace, ExecError> {
+        let height = self.store.height()? + 1;
+        self.trace_items(&[tx.item(height, 0)], height, time)
+    }
+
+    /// Runs `items` in order as block `height` over one journal, the last
+    /// one traced.
+    fn trace_items(
+        &self,
+        items: &[block::Item],
+        height: u64,
+        time: u64,
+    ) -> Result<Trace, ExecError> {
+        let intrinsic = self.admit_block(items)?;
+        let journal: SharedJournal<S> =
+            Arc::new(Mutex::new(Journal::new(View::plain(self.store.clone()))));
+        let Some(last) = items.len().checked_sub(1) else {
+            return Err(ExecError::InvalidTx("nothing to trace".into()));
+        };
+        for (index, item) in items[..last].iter().enumerate() {
+            self.run_item(
+                &journal,
+                item,
+                intrinsic[index],
+                index,
+                (height, time),
+                None,
+            )?;
+        }
+        let tracer: Tracer = Arc::default();
+        let receipt = self.run_item(
+            &journal,
+            &items[last],
+            intrinsic[last],
+            last,
+            (height, time),
+            Some(&tracer),
+        )?;
+        Ok(lock(&tracer).finish(receipt))
+    }
+}

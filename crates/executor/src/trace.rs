@@ -291,7 +291,8 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     }
 
     /// Replays the `index`th of `txs`, block `height`'s transactions as
-    /// stored, on the state after block `height − 1` (the transactions
+    /// stored, on the state after block `height − 1` (read from the state
+    /// tree through [`ward_state::Snapshot`]; the transactions
     /// before it first, untraced), and gives its trace. Nothing is
     /// committed; the receipt is the one the block recorded. The store
     /// must still hold that state: a pruning node's caller checks
@@ -315,7 +316,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 "block {height} has no transaction {index}"
             )));
         }
-        let parent = ward_state::AtHeight::new(self.store.clone(), height - 1);
+        let parent = ward_state::Snapshot::new(self.store.clone(), height - 1)?;
         let items: Vec<block::Item> = txs
             .iter()
             .enumerate()

@@ -27,7 +27,6 @@
 //! store.commit(changes).unwrap();
 //! ```
 
-mod at_height;
 mod codec;
 pub mod faults;
 mod journal;
@@ -37,7 +36,6 @@ mod snapshot;
 
 use std::{collections::BTreeMap, path::PathBuf};
 
-pub use at_height::AtHeight;
 pub use codec::{CodecError, Decode, Encode};
 pub use journal::{Checkpoint, EventsFull, Journal, ReadKey};
 pub use memory::MemoryStore;

@@ -322,29 +322,40 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             .enumerate()
             .map(|(i, tx)| tx.item(height, i))
             .collect();
-        self.on(Arc::new(parent))
-            .trace_items(&items[..=index], height, block.header.time)
+        let (trace, _) =
+            self.on(Arc::new(parent))
+                .trace_items(&items[..=index], height, block.header.time)?;
+        Ok(trace)
     }
 
     /// What `tx` would do as the only transaction of the next block at
-    /// `time`, traced; nothing is committed.
+    /// `time`, with its trace; nothing is committed.
     ///
     /// # Errors
     ///
     /// As [`Executor::simulate`].
-    pub fn simulate_traced(&self, tx: &BlockTx, time: u64) -> Result<Trace, ExecError> {
+    pub fn simulate_traced(
+        &self,
+        tx: &BlockTx,
+        time: u64,
+    ) -> Result<(Simulation, Trace), ExecError> {
         let height = self.store.height()? + 1;
-        self.trace_items(&[tx.item(height, 0)], height, time)
+        let (trace, changes) = self.trace_items(&[tx.item(height, 0)], height, time)?;
+        let simulation = Simulation {
+            receipt: trace.receipt.clone(),
+            changes,
+        };
+        Ok((simulation, trace))
     }
 
     /// Runs `items` in order as block `height` over one journal, the last
-    /// one traced.
+    /// one traced: its trace, and the changes of them all.
     fn trace_items(
         &self,
         items: &[block::Item],
         height: u64,
         time: u64,
-    ) -> Result<Trace, ExecError> {
+    ) -> Result<(Trace, ward_state::ChangeSet), ExecError> {
         let intrinsic = self.admit_block(items)?;
         let journal: SharedJournal<S> =
             Arc::new(Mutex::new(Journal::new(View::plain(self.store.clone()))));
@@ -370,6 +381,17 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             (height, time),
             Some(&tracer),
         )?;
-        Ok(lock(&tracer).finish(receipt))
+        let trace = lock(&tracer).finish(receipt);
+        let journal = Arc::try_unwrap(journal).map_err(|_| {
+            ExecError::Fault(NodeFault::new(
+                FaultKind::Invariant,
+                "a traced run's journal is still shared after it",
+            ))
+        })?;
+        let changes = journal
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .into_changes();
+        Ok((trace, changes))
     }
 }

@@ -20,6 +20,7 @@ use ward_primitives::{Address, CodeKind, Hash32};
 use ward_state::StateRead;
 
 mod read;
+mod simulate;
 
 pub(crate) use crate::error::RpcError;
 use crate::{
@@ -192,6 +193,7 @@ pub const METHODS: &[&str] = &[
     "sendRawTransaction",
     "simulateTransaction",
     "getTransaction",
+    "traceTransaction",
     "query",
     "getStorage",
     "getStorageRange",
@@ -373,7 +375,8 @@ fn dispatch(shared: &Shared, method: &str, params: Map<String, Value>) -> Result
                 .map_err(|e| reject(shared, RpcError::refusal(&e)))?;
             submit(shared, verified, wait)
         }
-        "simulateTransaction" => value(simulate(shared, p)),
+        "simulateTransaction" => value(simulate::simulate(shared, p)),
+        "traceTransaction" => value(simulate::trace_transaction(shared, p)),
         "getTransaction" => value(get_transaction(shared, p)),
         "query" => value(query(shared, p)),
         "getStorage" => value(get_storage(shared, p)),
@@ -862,56 +865,6 @@ fn unshare(replica: &crate::replica::Replica, evicted: &[Hash32]) {
 /// How long a replica tries to hand a transaction to the shared mempool.
 #[cfg(feature = "etcd")]
 const SHARE_TRIES: Duration = Duration::from_secs(6);
-
-fn simulate(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
-    let reader = shared.reader(None)?;
-    let time = unix_millis();
-    let (simulation, payload) = if let Some(raw) = p.bytes("tx")? {
-        p.done()?;
-        let tx = SignedTx::verify_bytes(&raw, &shared.settings.chain_id)
-            .map_err(|e| RpcError::refusal(&e))?;
-        within_read_cap(shared, tx.body().gas_limit)?;
-        (reader.simulate(&tx, time), tx.body().payload.clone())
-    } else {
-        let from = p.address("from")?;
-        let payload = payload(shared, &mut p)?;
-        let gas_limit = p.u64("gas")?.unwrap_or(DEFAULT_GAS);
-        let value = p.amount("value")?.unwrap_or(0);
-        // Accepted for the same shape as sendTransaction; a simulation
-        // has no nonce to check, pays no fee and waits for nothing.
-        let _ = (p.u64("nonce")?, p.bool("wait")?, p.amount("gas_price")?);
-        p.done()?;
-        within_read_cap(shared, gas_limit)?;
-        let tx = Tx::of_payload(from, payload.clone(), gas_limit, value);
-        (reader.simulate_unsigned(tx, time), payload)
-    };
-    let simulation = simulation.map_err(|e| exec_error(&e))?;
-    let receipt = &simulation.receipt;
-    let mut out = match &payload {
-        Payload::Call { to, input } => {
-            receipt_json(shared, receipt, Some(Called { to, input }), None)
-        }
-        Payload::Deploy { code, .. } => {
-            let own = receipt
-                .address
-                .zip(Schema::from_module(code).ok().flatten().map(Arc::new));
-            receipt_json(shared, receipt, None, own)
-        }
-    };
-    out["storage"] = simulation
-        .changes
-        .storage
-        .iter()
-        .map(|((address, key), value)| {
-            json!({
-                "address": address.to_string(),
-                "key": hex(key),
-                "value": value.as_deref().map(hex),
-            })
-        })
-        .collect();
-    Ok(out)
-}
 
 /// Refuses a free read (`query`, `simulateTransaction`) of more gas than
 /// the node's read cap (`--query-gas-cap`).

@@ -20,6 +20,7 @@ mod schema;
 mod snapshots;
 #[cfg(feature = "etcd")]
 mod statesync;
+mod trace;
 mod ws;
 
 use std::{path::PathBuf, time::Duration};

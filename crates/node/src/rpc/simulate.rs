@@ -1,0 +1,241 @@
+//! Runs that commit nothing and show what happened: `simulateTransaction`
+//! (with `"trace": true`, the frames too) and `traceTransaction`, a
+//! committed transaction replayed on its block's parent state
+//! (`docs/debugging.md`).
+
+use super::*;
+use ward_executor::{Access, BlockTx, Trace, TraceFrame};
+use ward_state::StatePrune;
+
+pub(super) fn simulate(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
+    let reader = shared.reader(None)?;
+    let time = unix_millis();
+    let (tx, payload) = if let Some(raw) = p.bytes("tx")? {
+        let traced = p.bool("trace")?;
+        p.done()?;
+        let tx = SignedTx::verify_bytes(&raw, &shared.settings.chain_id)
+            .map_err(|e| RpcError::refusal(&e))?;
+        within_read_cap(shared, tx.body().gas_limit)?;
+        let payload = tx.body().payload.clone();
+        ((BlockTx::Signed(Box::new(tx)), traced), payload)
+    } else {
+        let from = p.address("from")?;
+        let payload = payload(shared, &mut p)?;
+        let gas_limit = p.u64("gas")?.unwrap_or(DEFAULT_GAS);
+        let value = p.amount("value")?.unwrap_or(0);
+        let traced = p.bool("trace")?;
+        // Accepted for the same shape as sendTransaction; a simulation
+        // has no nonce to check, pays no fee and waits for nothing.
+        let _ = (p.u64("nonce")?, p.bool("wait")?, p.amount("gas_price")?);
+        p.done()?;
+        within_read_cap(shared, gas_limit)?;
+        let tx = Tx::of_payload(from, payload.clone(), gas_limit, value);
+        ((BlockTx::Unsigned(tx), traced), payload)
+    };
+    let ((tx, traced), mut trace) = (tx, None);
+    let simulation = if traced {
+        let (simulation, traced) = reader
+            .simulate_traced(&tx, time)
+            .map_err(|e| exec_error(&e))?;
+        trace = Some(traced);
+        simulation
+    } else {
+        match tx {
+            BlockTx::Signed(tx) => reader.simulate(&tx, time),
+            BlockTx::Unsigned(tx) => reader.simulate_unsigned(tx, time),
+        }
+        .map_err(|e| exec_error(&e))?
+    };
+    let receipt = &simulation.receipt;
+    let own = match &payload {
+        Payload::Deploy { code, .. } => receipt
+            .address
+            .zip(Schema::from_module(code).ok().flatten().map(Arc::new)),
+        Payload::Call { .. } => None,
+    };
+    let mut out = match &payload {
+        Payload::Call { to, input } => {
+            receipt_json(shared, receipt, Some(Called { to, input }), None)
+        }
+        Payload::Deploy { .. } => receipt_json(shared, receipt, None, own.clone()),
+    };
+    out["storage"] = simulation
+        .changes
+        .storage
+        .iter()
+        .map(|((address, key), value)| {
+            json!({
+                "address": address.to_string(),
+                "key": hex(key),
+                "value": value.as_deref().map(hex),
+            })
+        })
+        .collect();
+    if let Some(trace) = trace {
+        out["trace"] = trace_json(shared, &trace, own.as_ref());
+    }
+    Ok(out)
+}
+
+/// `traceTransaction {tx}`: the committed transaction replayed on the
+/// state after its block's parent, with the transactions before it in
+/// its block run first.
+pub(super) fn trace_transaction(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
+    let hash = p.hash("tx")?;
+    p.done()?;
+    let store = &*shared.store;
+    let Some(receipt) = store.receipt(&hash).map_err(RpcError::state)? else {
+        let kept_from = store.pruned_below().map_err(RpcError::state)?;
+        return Err(RpcError::not_found(if kept_from > 0 {
+            format!(
+                "no transaction {hash} in blocks from {kept_from} on (older ones are pruned here)"
+            )
+        } else {
+            format!("no transaction {hash} in a block")
+        }));
+    };
+    let height = receipt.height;
+    let kept_from = store.pruned_below().map_err(RpcError::state)?;
+    if height <= kept_from {
+        return Err(RpcError::pruned(format!(
+            "block {height}'s parent state is pruned: this node keeps it from block {kept_from} (--prune-history)"
+        )));
+    }
+    let block = read::block_record(shared, height)?;
+    let txs = block
+        .txs
+        .iter()
+        .map(|id| stored_tx(shared, id))
+        .collect::<Result<Vec<_>, _>>()?;
+    let index = receipt.index as usize;
+    let trace = shared
+        .reader(None)?
+        .trace_block_tx(height, &txs, index)
+        .map_err(|e| exec_error(&e))?;
+    Ok(trace_json(shared, &trace, None))
+}
+
+/// A stored transaction of a block, as the executor replays it.
+fn stored_tx(shared: &Shared, id: &Hash32) -> Result<BlockTx, RpcError> {
+    let missing = || RpcError::pruned(format!("transaction {id} is not kept here"));
+    let bytes = shared
+        .store
+        .transaction(id)
+        .map_err(RpcError::state)?
+        .ok_or_else(missing)?;
+    if let Ok(signed) = SignedTx::verify_bytes(&bytes, &shared.settings.chain_id)
+        && signed.hash() == *id
+    {
+        return Ok(BlockTx::Signed(Box::new(signed)));
+    }
+    Tx::from_bytes(&bytes).map(BlockTx::Unsigned).map_err(|e| {
+        RpcError::new(
+            -32002,
+            "fault",
+            format!("transaction {id} does not decode: {e}"),
+        )
+    })
+}
+
+/// A trace as JSON: the receipt, what was charged outside any frame, and
+/// the frame tree (`docs/node.md`, `traceTransaction`).
+pub(crate) fn trace_json(
+    shared: &Shared,
+    trace: &Trace,
+    own: Option<&(Address, Arc<Schema>)>,
+) -> Value {
+    let mut schema_of = |address: &Address| match own {
+        Some((at, schema)) if at == address => Some(schema.clone()),
+        _ => shared.schemas.at(&*shared.store, address).ok().flatten(),
+    };
+    json!({
+        "receipt": json::receipt(&trace.receipt),
+        "charged": trace
+            .charged
+            .iter()
+            .map(|(what, gas)| json!({ "what": what, "gas": gas }))
+            .collect::<Vec<_>>(),
+        "gas_accounted": trace.gas_accounted(),
+        "root": trace.root.as_ref().map(|root| frame_json(root, &mut schema_of)),
+    })
+}
+
+fn frame_json(
+    frame: &TraceFrame,
+    schema_of: &mut dyn FnMut(&Address) -> Option<Arc<Schema>>,
+) -> Value {
+    let schema = schema_of(&frame.code_address);
+    let mut out = json!({
+        "call": frame.call.as_str(),
+        "address": frame.address.to_string(),
+        "code_address": frame.code_address.to_string(),
+        "caller": frame.caller.to_string(),
+        "kind": frame.kind.as_str(),
+        "input": hex(&frame.input),
+        "value": frame.value.to_string(),
+        "gas_given": frame.gas_given,
+        "gas_used": frame.gas_used,
+        "self_gas": frame.self_gas(),
+        "runtime_gas": frame.runtime_gas,
+        "status": frame.status.as_str(),
+        "error": frame.error.as_ref().map(|(kind, message)| json!({ "kind": kind.as_str(), "message": message })),
+        "output": hex(&frame.output),
+    });
+    let method = ward_chain::schema::split_call(&frame.input);
+    if let Some((name, args)) = method {
+        out["method"] = json!(name);
+        if let Some(params) = schema
+            .as_ref()
+            .and_then(|s| s.method(name))
+            .map(|m| &m.args)
+        {
+            let ty = ward_chain::schema::Type::Tuple(params.iter().map(|p| p.ty.clone()).collect());
+            if let Ok(Value::Array(values)) = ward_chain::schema::value::decode(&ty, args) {
+                out["args"] =
+                    Value::Object(params.iter().map(|p| p.name.clone()).zip(values).collect());
+            }
+        }
+        if frame.status == ward_vm::Status::Ok
+            && let Some(Ok(decoded)) = schema
+                .as_ref()
+                .map(|s| s.decode_output(name, &frame.output))
+        {
+            out["decoded"] = decoded;
+        }
+    }
+    if frame.status == ward_vm::Status::Reverted
+        && let Ok(message) = std::str::from_utf8(&frame.output)
+    {
+        out["decoded"] = json!(message);
+    }
+    out["accesses"] = frame
+        .accesses
+        .iter()
+        .map(|access| match access {
+            Access::Read { key, value } => {
+                json!({ "read": { "key": hex(key), "value": value.as_deref().map(hex) } })
+            }
+            Access::Write { key, old, new } => json!({ "write": {
+                "key": hex(key),
+                "old": old.as_deref().map(hex),
+                "new": new.as_deref().map(hex),
+            } }),
+            Access::Event { topic, data } => {
+                let mut event = json!({ "topic": hex(topic), "data": hex(data) });
+                if let Some(Some(Ok((declared, fields)))) =
+                    schema.as_ref().map(|s| s.decode_event(topic, data))
+                {
+                    event["name"] = json!(declared.name);
+                    event["fields"] = fields;
+                }
+                json!({ "event": event })
+            }
+        })
+        .collect();
+    out["calls"] = frame
+        .calls
+        .iter()
+        .map(|c| frame_json(c, schema_of))
+        .collect();
+    out
+}

@@ -23,6 +23,7 @@ mod block;
 mod calls;
 mod create;
 mod deploy;
+mod estimate;
 mod frame;
 mod parallel;
 mod runtime;
@@ -36,6 +37,7 @@ use std::{
 };
 
 pub use block::{Block, BlockTimings, PreparedBlock, Simulation, genesis_root, tx_of};
+pub use estimate::Estimate;
 pub use frame::{ScratchJournal, scratch_chain};
 pub use runtime::{Runtimes, envelope, runtime_address};
 pub use trace::{Access, BlockTx, CallKind, Trace, TraceFrame};

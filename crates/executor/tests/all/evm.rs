@@ -621,3 +621,87 @@ fn contracts_create_contracts_and_delegate_identically_on_both_backends() {
     }
     assert_eq!(runs[0], runs[1]);
 }
+
+/// Gas estimation and traces through the EVM runtime: each call of the
+/// ERC-20 and the escrow (whose `open` calls the token with 63/64 of its
+/// gas) succeeds with its estimate, and with 1 % less fails or does
+/// otherwise; the escrow's trace shows the token's frame under its own,
+/// with the EVM's own gas, identical on both backends.
+#[test]
+fn evm_calls_estimate_tightly_and_trace_their_frames() {
+    let results = [BackendKind::Wasmtime, BackendKind::Wasmi].map(|kind| {
+        let mut chain = Chain::new(kind);
+        let [token, escrow] = token_and_escrow(&mut chain)[..] else {
+            unreachable!()
+        };
+        let calls = [
+            (
+                token,
+                calldata(
+                    "transfer(address,uint256)",
+                    &[address_word(&BOB.0), word(5)],
+                ),
+            ),
+            (
+                token,
+                calldata(
+                    "approve(address,uint256)",
+                    &[address_word(&escrow.0), word(50)],
+                ),
+            ),
+            (
+                escrow,
+                calldata("open(address,uint256)", &[address_word(&CAROL.0), word(50)]),
+            ),
+            (escrow, calldata("release(uint256)", &[word(1)])),
+        ];
+        let mut out = Vec::new();
+        for (to, input) in calls {
+            let tx = |gas_limit| Tx::Call {
+                value: 0,
+                sender: ALICE,
+                to,
+                input: input.clone(),
+                gas_limit,
+            };
+            let estimate = chain
+                .exec
+                .estimate_gas(&tx(0), 1_700_000_000, u64::MAX)
+                .unwrap()
+                .unwrap();
+            let less = chain
+                .exec
+                .simulate_unsigned(tx(estimate.gas * 99 / 100), 1_700_000_000)
+                .map(|s| s.receipt);
+            assert!(
+                less.as_ref().map_or(true, |r| r.status != "ok"
+                    || r.output != estimate.receipt.output
+                    || r.events != estimate.receipt.events),
+                "{less:?}"
+            );
+            let receipt = chain.submit(tx(estimate.gas));
+            assert_eq!(receipt.status, "ok", "{receipt:?}");
+            let height = chain.exec.store().height().unwrap();
+            let trace = chain
+                .exec
+                .trace_block_tx(
+                    height,
+                    &[ward_executor::BlockTx::Unsigned(tx(estimate.gas))],
+                    0,
+                )
+                .unwrap();
+            assert_eq!(trace.receipt, receipt);
+            assert_eq!(trace.gas_accounted(), receipt.gas_used);
+            let root = trace.root.as_ref().unwrap();
+            assert_eq!(root.kind, evm());
+            assert_eq!(root.runtime_gas, receipt.runtime_gas);
+            out.push((estimate.gas, trace));
+        }
+        // The escrow's open: the token's transferFrom is a frame of its own.
+        let open = out[2].1.root.as_ref().unwrap();
+        assert_eq!(open.calls.len(), 1, "{open:#?}");
+        assert_eq!(open.calls[0].code_address, token);
+        out
+    });
+    assert_eq!(results[0], results[1]);
+}

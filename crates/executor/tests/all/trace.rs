@@ -225,3 +225,57 @@ fn an_out_of_gas_call() {
     assert_eq!(root.status, Status::OutOfGas);
     assert_eq!(root.error.as_ref().unwrap().0, ErrorKind::OutOfGas);
 }
+
+/// Gas estimation: the smallest limit with the outcome of the most gas,
+/// the same on both backends; 1 % less fails or changes the outcome.
+#[test]
+fn estimates_are_the_least_gas_that_does_the_same() {
+    let estimates = [BackendKind::Wasmtime, BackendKind::Wasmi].map(|kind| {
+        let exec = executor(kind);
+        let token = deploy(
+            &exec,
+            ward_testkit::contracts::wasm("token"),
+            encode(&1_000u128),
+            1,
+        );
+        let relay = wat::parse_str(RELAY).unwrap();
+        let [a, b] = [2, 3].map(|salt| deploy(&exec, relay.clone(), Vec::new(), salt));
+        let mut chain = vec![0];
+        chain.extend(b.0);
+        chain.push(0);
+        let txs = [
+            call(token, call_input("transfer", &(BOB, 100u128)), 0),
+            call(a, chain, 0),
+        ];
+        txs.map(|tx| {
+            let estimate = exec.estimate_gas(&tx, 10_000, u64::MAX).unwrap().unwrap();
+            let with = |gas: u64| {
+                let mut tx = tx.clone();
+                if let Tx::Call { gas_limit, .. } = &mut tx {
+                    *gas_limit = gas;
+                }
+                exec.simulate_unsigned(tx, 10_000).map(|s| s.receipt)
+            };
+            let at = with(estimate.gas).unwrap();
+            assert_eq!(at, estimate.receipt);
+            assert_eq!(at.status, "ok");
+            let less = with(estimate.gas * 99 / 100);
+            assert!(
+                less.as_ref().map_or(true, |r| {
+                    r.status != "ok" || r.output != at.output || r.events != at.events
+                }),
+                "{less:?}"
+            );
+            (estimate.gas, estimate.receipt.gas_used)
+        })
+    });
+    assert_eq!(estimates[0], estimates[1]);
+    // A call that fails with all the gas there is: nothing to estimate.
+    let exec = executor(BackendKind::Wasmi);
+    let relay = wat::parse_str(RELAY).unwrap();
+    let a = deploy(&exec, relay, Vec::new(), 1);
+    let failed = exec
+        .estimate_gas(&call(a, vec![1], 0), 10_000, 10_000_000)
+        .unwrap();
+    assert_eq!(failed.unwrap_err().status, "reverted");
+}

@@ -37,6 +37,7 @@ use read::{
     block_at, get_balance, get_block, get_contract, get_events, get_storage, get_storage_range,
     get_transaction, query, receipt_json, stored_receipt,
 };
+pub use simulate::ESTIMATE_MARGIN_PERCENT;
 
 /// One request's response (none for a notification).
 pub(crate) async fn one(
@@ -194,6 +195,7 @@ pub const METHODS: &[&str] = &[
     "simulateTransaction",
     "getTransaction",
     "traceTransaction",
+    "estimateGas",
     "query",
     "getStorage",
     "getStorageRange",
@@ -377,6 +379,7 @@ fn dispatch(shared: &Shared, method: &str, params: Map<String, Value>) -> Result
         }
         "simulateTransaction" => value(simulate::simulate(shared, p)),
         "traceTransaction" => value(simulate::trace_transaction(shared, p)),
+        "estimateGas" => value(simulate::estimate_gas(shared, p)),
         "getTransaction" => value(get_transaction(shared, p)),
         "query" => value(query(shared, p)),
         "getStorage" => value(get_storage(shared, p)),

@@ -239,3 +239,56 @@ fn frame_json(
         .collect();
     out
 }
+
+/// What `estimateGas` adds to the least gas that does the job, in percent:
+/// room for the state to change between the estimate and the block.
+pub const ESTIMATE_MARGIN_PERCENT: u64 = 10;
+
+/// `estimateGas`: `simulateTransaction`'s unsigned params, `gas` the most
+/// to try (default and cap: `--query-gas-cap`).
+pub(super) fn estimate_gas(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
+    let from = p.address("from")?;
+    let payload = payload(shared, &mut p)?;
+    let cap = shared.config.limits.query_gas_cap;
+    let gas = p.u64("gas")?.unwrap_or(cap);
+    let value = p.amount("value")?.unwrap_or(0);
+    let _ = (p.u64("nonce")?, p.amount("gas_price")?);
+    p.done()?;
+    within_read_cap(shared, gas)?;
+    let tx = Tx::of_payload(from, payload.clone(), gas, value);
+    let estimate = shared
+        .reader(None)?
+        .estimate_gas(&tx, unix_millis(), gas)
+        .map_err(|e| exec_error(&e))?;
+    let estimate = match estimate {
+        Ok(estimate) => estimate,
+        Err(receipt) => {
+            let called = match &payload {
+                Payload::Call { to, input } => Some(Called { to, input }),
+                Payload::Deploy { .. } => None,
+            };
+            let answer = receipt_json(shared, &receipt, called, None);
+            let why = answer["decoded"]
+                .as_str()
+                .map(str::to_owned)
+                .or_else(|| answer["error"]["message"].as_str().map(str::to_owned))
+                .unwrap_or_default();
+            return Err(RpcError::refused(
+                "execution_failed",
+                format!(
+                    "it does not succeed even with {gas} gas: {} {why}",
+                    receipt.status
+                ),
+            ));
+        }
+    };
+    let margin = estimate.gas / 100 * ESTIMATE_MARGIN_PERCENT
+        + (estimate.gas % 100) * ESTIMATE_MARGIN_PERCENT / 100;
+    Ok(json!({
+        "gas": estimate.gas.saturating_add(margin).min(gas.max(estimate.gas)),
+        "gas_needed": estimate.gas,
+        "gas_used": estimate.receipt.gas_used,
+        "margin_percent": ESTIMATE_MARGIN_PERCENT,
+        "simulations": estimate.simulations,
+    }))
+}

@@ -73,6 +73,30 @@ fn a_committed_transfer_is_traced_and_a_simulation_too() {
     assert_eq!(frames["gas_accounted"], plain["gas_used"]);
     assert_eq!(frames["root"]["args"]["amount"], "7");
 
+    // estimateGas, then a send with that gas: it succeeds; the least gas
+    // it found, less 1 %, does not.
+    let estimate = ok(&node, "estimateGas", transfer("3"));
+    let needed = estimate["gas_needed"].as_u64().unwrap();
+    let margin = ward_node::ESTIMATE_MARGIN_PERCENT;
+    assert_eq!(
+        estimate["gas"].as_u64().unwrap(),
+        needed + needed * margin / 100
+    );
+    let with_gas = |gas: u64| {
+        let mut send = transfer("3");
+        send["gas"] = json!(gas);
+        send
+    };
+    let simulated = ok(&node, "simulateTransaction", with_gas(needed * 99 / 100));
+    assert_ne!(simulated["status"], "ok", "{simulated}");
+    let mut send = with_gas(estimate["gas"].as_u64().unwrap());
+    send["wait"] = json!(true);
+    assert_eq!(ok(&node, "sendTransaction", send)["status"], "ok");
+    assert_eq!(
+        error_kind(&node, "estimateGas", transfer("100000")),
+        "execution_failed"
+    );
+
     let unknown = json!({ "tx": format!("0x{}", "11".repeat(32)) });
     assert_eq!(error_kind(&node, "traceTransaction", unknown), "not_found");
     node.shutdown().unwrap();

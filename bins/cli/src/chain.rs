@@ -94,9 +94,10 @@ pub(crate) struct DeployArgs {
     #[arg(long, value_name = "JSON|@FILE")]
     json_args: Option<String>,
     /// Gas limit (default 100000000; a deploy pays for its bytes first:
-    /// see docs/gas.md).
-    #[arg(long, value_parser = parse::gas_arg)]
-    gas: Option<u64>,
+    /// see docs/gas.md), or `auto`: the least that does the same as the
+    /// most, found by simulation, plus a margin of 10 %.
+    #[arg(long, value_parser = parse::gas_or_auto)]
+    gas: Option<parse::GasArg>,
     /// Salt, as hex: deploys of the same code by the same sender need
     /// different salts.
     #[arg(long, default_value = "0x")]
@@ -172,9 +173,15 @@ pub(crate) struct CallArgs {
     /// it, and the output, a revert and the events are decoded.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["arg", "decode"])]
     abi: Option<PathBuf>,
-    /// Gas limit (default 10000000).
-    #[arg(long, value_parser = parse::gas_arg)]
-    gas: Option<u64>,
+    /// Gas limit (default 10000000), or `auto` (`ward call`): the least
+    /// that does the same as the most, found by simulation, plus a margin
+    /// of 10 %.
+    #[arg(long, value_parser = parse::gas_or_auto)]
+    gas: Option<parse::GasArg>,
+    /// `ward call`: after the receipt, print the transaction's trace (as
+    /// `ward trace` does).
+    #[arg(long)]
+    trace: bool,
     /// The caller's address, as hex (default: 32 bytes of 0x01; with
     /// --node, the node's first dev account, which the node signs for).
     #[arg(long, conflicts_with = "key")]
@@ -466,7 +473,7 @@ pub(crate) fn submit(
     tx: Tx,
     common: &Common,
     (decode, abi): (Option<&Type>, Option<&AbiCall>),
-) -> anyhow::Result<ExitCode> {
+) -> anyhow::Result<(ExitCode, Hash32)> {
     let time = next_time(exec)?;
     let receipts = exec.execute_block(std::slice::from_ref(&tx), time)?;
     let receipt = &receipts[0];
@@ -475,7 +482,7 @@ pub(crate) fn submit(
         Tx::Deploy { .. } => None,
     };
     let object = receipt_json(&**exec.store(), receipt, called, None);
-    Ok(print_receipt(
+    let code = print_receipt(
         receipt,
         object,
         &Show {
@@ -485,7 +492,8 @@ pub(crate) fn submit(
             decode,
             abi,
         },
-    ))
+    );
+    Ok((code, receipt.tx))
 }
 
 /// `--json-args`: JSON text, or `@FILE`.
@@ -556,8 +564,52 @@ pub(crate) const DEFAULT_DEPLOY_GAS: u64 = 100_000_000;
 /// `ward call`'s and `ward query`'s gas limit when `--gas` is not given.
 pub(crate) const DEFAULT_CALL_GAS: u64 = 10_000_000;
 
+/// `--gas`: the limit (the default noted), or `None` for `auto`.
+fn gas_choice(gas: Option<parse::GasArg>, default: u64) -> Option<u64> {
+    match gas {
+        Some(parse::GasArg::Auto) => None,
+        Some(parse::GasArg::Limit(gas)) => Some(gas),
+        None => Some(crate::gas_or_default(None, default)),
+    }
+}
+
+/// `--gas auto` on a data directory: the executor's estimate for `tx`
+/// as the next block's, plus the node's margin.
+fn estimate_local(exec: &Executor<RedbStore>, tx: &Tx) -> anyhow::Result<u64> {
+    let time = next_time(exec)?;
+    let max = ward_executor::ChainLimits::default().max_tx_gas;
+    match exec.estimate_gas(tx, time, max)? {
+        Ok(estimate) => Ok(with_margin(estimate.gas)),
+        Err(receipt) => bail!(
+            "nothing to estimate: it does not succeed even with {max} gas ({}{})",
+            receipt.status,
+            receipt
+                .error_message
+                .as_deref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default()
+        ),
+    }
+}
+
+/// An estimate with `estimateGas`'s margin, noted on stderr.
+pub(crate) fn with_margin(needed: u64) -> u64 {
+    let margin = ward_node::ESTIMATE_MARGIN_PERCENT;
+    let gas = needed.saturating_add(needed / 100 * margin + needed % 100 * margin / 100);
+    eprintln!("gas: auto, {gas} ({needed} needed, plus {margin} %)");
+    gas
+}
+
+/// Sets a transaction's gas limit.
+fn with_gas(mut tx: Tx, gas: u64) -> Tx {
+    match &mut tx {
+        Tx::Deploy { gas_limit, .. } | Tx::Call { gas_limit, .. } => *gas_limit = gas,
+    }
+    tx
+}
+
 pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
-    let gas = crate::gas_or_default(args.gas, DEFAULT_DEPLOY_GAS);
+    let gas = gas_choice(args.gas, DEFAULT_DEPLOY_GAS);
     let bytes = crate::read_file(&args.file)?;
     let abi = args.abi.as_deref().map(AbiCall::load).transpose()?;
     let (code, input) = match &args.runtime {
@@ -584,7 +636,8 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
             signer,
             &args.common,
             (None, abi.as_ref()),
-        );
+        )
+        .map(|(code, _)| code);
     }
     no_key(args.key.as_ref())?;
     let tx = Tx::Deploy {
@@ -592,13 +645,20 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
         sender: sender(args.sender.as_ref())?,
         code,
         input,
-        gas_limit: gas,
+        gas_limit: gas.unwrap_or(0),
         salt,
         kind,
     };
     // Arguments first: a refused command creates nothing.
     let exec = open(&args.common, Access::Create)?;
-    submit(&exec, tx, &args.common, (None, abi.as_ref()))
+    let tx = match gas {
+        Some(_) => tx,
+        None => {
+            let gas = estimate_local(&exec, &tx)?;
+            with_gas(tx, gas)
+        }
+    };
+    submit(&exec, tx, &args.common, (None, abi.as_ref())).map(|(code, _)| code)
 }
 
 /// The kind `--runtime NAME` names.
@@ -658,40 +718,64 @@ fn runtime_deploy(
 }
 
 pub(crate) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
-    let gas = crate::gas_or_default(args.gas, DEFAULT_CALL_GAS);
+    let gas = gas_choice(args.gas, DEFAULT_CALL_GAS);
     let to = address(&args.address)?;
-    if let Some(url) = &args.common.node {
+    let (code, tx) = if let Some(url) = &args.common.node {
         let (input, abi) = call_input(&args, || crate::remote::schema(url, &to))?;
         let payload = Payload::Call { to, input };
         let signer = Signer::of(args.key.as_ref(), args.sender.as_ref())?;
-        return crate::remote::submit(
+        crate::remote::submit(
             url,
             (payload, gas, &args.payment),
             signer,
             &args.common,
             (args.decode.as_ref(), abi.as_ref()),
-        );
-    }
-    no_key(args.key.as_ref())?;
-    let exec = open(&args.common, Access::Write)?;
-    let (input, abi) = call_input(&args, || local_schema(&**exec.store(), &to))?;
-    let tx = Tx::Call {
-        value: args.payment.local_value()?,
-        sender: sender(args.sender.as_ref())?,
-        to,
-        input,
-        gas_limit: gas,
+        )?
+    } else {
+        no_key(args.key.as_ref())?;
+        let exec = open(&args.common, Access::Write)?;
+        let (input, abi) = call_input(&args, || local_schema(&**exec.store(), &to))?;
+        let tx = Tx::Call {
+            value: args.payment.local_value()?,
+            sender: sender(args.sender.as_ref())?,
+            to,
+            input,
+            gas_limit: gas.unwrap_or(0),
+        };
+        let tx = match gas {
+            Some(_) => tx,
+            None => {
+                let gas = estimate_local(&exec, &tx)?;
+                with_gas(tx, gas)
+            }
+        };
+        let done = submit(
+            &exec,
+            tx,
+            &args.common,
+            (args.decode.as_ref(), abi.as_ref()),
+        )?;
+        // The trace reopens the directory read-only.
+        drop(exec);
+        done
     };
-    submit(
-        &exec,
-        tx,
-        &args.common,
-        (args.decode.as_ref(), abi.as_ref()),
-    )
+    if args.trace {
+        crate::trace::show(&args.common, tx)?;
+    }
+    Ok(code)
 }
 
 pub(crate) fn query(args: CallArgs) -> anyhow::Result<ExitCode> {
-    let gas = crate::gas_or_default(args.gas, DEFAULT_CALL_GAS);
+    let gas = match args.gas {
+        Some(parse::GasArg::Auto) => bail!("a query is not a transaction: give --gas a limit"),
+        Some(parse::GasArg::Limit(gas)) => gas,
+        None => crate::gas_or_default(None, DEFAULT_CALL_GAS),
+    };
+    if args.trace {
+        bail!(
+            "a query commits nothing to trace: simulate with the node's simulateTransaction and \"trace\": true"
+        );
+    }
     if args.payment.value.is_some() || args.payment.gas_price.is_some() {
         bail!(
             "a query moves no value and pays nothing: --value and --gas-price are for `ward call`"

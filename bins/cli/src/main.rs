@@ -30,6 +30,7 @@ mod remote;
 mod run;
 mod serve;
 mod snapshot;
+mod trace;
 mod verify;
 
 /// Ward: a deterministic, metered, sandboxed WebAssembly runtime.
@@ -58,6 +59,9 @@ enum Command {
     Query(chain::CallArgs),
     /// Print a stored receipt.
     Receipt(chain::ReceiptArgs),
+    /// Replay a committed transaction on its block's parent state and
+    /// print its frames: contracts, methods, gas, reads, writes, events.
+    Trace(trace::TraceArgs),
     /// Print a contract and its storage (or one key).
     State(chain::StateArgs),
     /// List a deployed contract's constructor, methods and events with
@@ -132,7 +136,7 @@ pub(crate) fn gas_or_default(gas: Option<u64>, default: u64) -> u64 {
 pub(crate) fn note_default_gas() {
     if let Some(default) = DEFAULT_GAS_USED.get() {
         eprintln!(
-            "note: out of gas at the default limit of {default}; choose another with --gas N (a transaction may have at most {})",
+            "note: out of gas at the default limit of {default}; choose another with --gas N, or estimate with --gas auto (a transaction may have at most {})",
             ward_executor::ChainLimits::default().max_tx_gas
         );
     }
@@ -240,6 +244,7 @@ fn main() -> ExitCode {
         Command::Call(args) => chain::call(args),
         Command::Query(args) => chain::query(args),
         Command::Receipt(args) => chain::receipt(args),
+        Command::Trace(args) => trace::trace(args),
         Command::State(args) => chain::state(args),
         Command::Methods(args) => chain::methods(args),
         Command::Demo(args) => demo::demo(args),

@@ -212,11 +212,12 @@ pub(crate) fn transfer(args: TransferArgs) -> anyhow::Result<ExitCode> {
         let signer = Signer::of(args.key.as_ref(), args.sender.as_ref())?;
         return crate::remote::submit(
             url,
-            (payload, gas, &payment),
+            (payload, Some(gas), &payment),
             signer,
             &args.common,
             (None, None),
-        );
+        )
+        .map(|(code, _)| code);
     }
     chain::no_key(args.key.as_ref())?;
     let exec = chain::open(&args.common, Access::Write)?;
@@ -227,5 +228,5 @@ pub(crate) fn transfer(args: TransferArgs) -> anyhow::Result<ExitCode> {
         gas_limit: gas,
         value: payment.local_value()?,
     };
-    chain::submit(&exec, tx, &args.common, (None, None))
+    chain::submit(&exec, tx, &args.common, (None, None)).map(|(code, _)| code)
 }

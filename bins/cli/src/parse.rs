@@ -177,6 +177,23 @@ pub fn gas_arg(text: &str) -> Result<u64, ParseError> {
     Ok(gas)
 }
 
+/// A transaction's `--gas`: a limit, or `auto` (estimated by simulation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GasArg {
+    /// This limit.
+    Limit(u64),
+    /// The least gas with the outcome of the most, plus the node's margin.
+    Auto,
+}
+
+/// For clap: `--gas N` or `--gas auto`.
+pub fn gas_or_auto(text: &str) -> Result<GasArg, ParseError> {
+    if text == "auto" {
+        return Ok(GasArg::Auto);
+    }
+    gas_arg(text).map(GasArg::Limit)
+}
+
 /// For clap: a `u32` option such as `--max-memory-pages`.
 pub fn u32_arg(text: &str) -> Result<u32, ParseError> {
     integer(text)

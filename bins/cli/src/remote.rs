@@ -37,11 +37,11 @@ fn hash32(value: &Value, what: &str) -> anyhow::Result<Hash32> {
 /// account, waits for its block and prints the receipt.
 pub(crate) fn submit(
     url: &str,
-    (payload, gas, payment): (Payload, u64, &Payment),
+    (payload, gas, payment): (Payload, Option<u64>, &Payment),
     signer: Signer,
     common: &Common,
     (decode, abi): (Option<&Type>, Option<&AbiCall>),
-) -> anyhow::Result<ExitCode> {
+) -> anyhow::Result<(ExitCode, Hash32)> {
     let client = Client::new(url)?;
     let network = client.call("getNetwork", json!({}))?;
     let decimals = network["asset"]["decimals"]
@@ -60,6 +60,10 @@ pub(crate) fn submit(
             .as_str()
             .and_then(|p| p.parse().ok())
             .context("the node names no minimum gas price")?,
+    };
+    let gas = match gas {
+        Some(gas) => gas,
+        None => estimate(&client, &network, &signer, (&payload, value))?,
     };
     let receipt = match signer {
         Signer::Key(key) => {
@@ -104,28 +108,12 @@ pub(crate) fn submit(
                 "value": value.to_string(),
                 "gas_price": gas_price.to_string(),
             });
-            match payload {
-                Payload::Deploy {
-                    code,
-                    input,
-                    salt,
-                    kind,
-                } => {
-                    params["deploy"] = json!({
-                        "code": hex(&code),
-                        "input": hex(&input),
-                        "salt": hex(&salt),
-                        "kind": kind.as_str(),
-                    });
-                }
-                Payload::Call { to, input } => {
-                    params["call"] = json!({ "to": to.to_string(), "input": hex(&input) });
-                }
-            }
+            payload_json(&payload, &mut params);
             client.call("sendTransaction", params)?
         }
     };
-    Ok(print_receipt(
+    let tx = hash32(&receipt["tx"], "transaction id")?;
+    let code = print_receipt(
         &receipt_of(&receipt)?,
         receipt,
         &Show {
@@ -135,7 +123,8 @@ pub(crate) fn submit(
             decode,
             abi,
         },
-    ))
+    );
+    Ok((code, tx))
 }
 
 /// A read-only call on the node's latest state.
@@ -183,6 +172,58 @@ pub(crate) fn receipt(url: &str, tx: Hash32, common: &Common) -> anyhow::Result<
             abi: None,
         },
     ))
+}
+
+/// `--gas auto` against a node: its `estimateGas` (with its margin) for
+/// the transaction the signer would send.
+fn estimate(
+    client: &Client,
+    network: &Value,
+    signer: &Signer,
+    (payload, value): (&Payload, u128),
+) -> anyhow::Result<u64> {
+    let from = match signer {
+        Signer::Key(key) => account_address(&key.verifying_key().to_bytes()).to_string(),
+        Signer::Dev(Some(address)) => address.to_string(),
+        Signer::Dev(None) => network["dev_accounts"][0]
+            .as_str()
+            .context("the node is not in dev mode, so it signs for no one: pass --key FILE")?
+            .to_owned(),
+    };
+    let mut params = json!({ "from": from, "value": value.to_string() });
+    payload_json(payload, &mut params);
+    let estimate = client.call("estimateGas", params)?;
+    let (gas, needed) = (estimate["gas"].as_u64(), estimate["gas_needed"].as_u64());
+    let (Some(gas), Some(needed)) = (gas, needed) else {
+        bail!("the node's estimate does not read: {estimate}");
+    };
+    eprintln!(
+        "gas: auto, {gas} ({needed} needed, plus {} %)",
+        estimate["margin_percent"]
+    );
+    Ok(gas)
+}
+
+/// A payload as `sendTransaction`'s `deploy` or `call` field of `params`.
+fn payload_json(payload: &Payload, params: &mut Value) {
+    match payload {
+        Payload::Deploy {
+            code,
+            input,
+            salt,
+            kind,
+        } => {
+            params["deploy"] = json!({
+                "code": hex(code),
+                "input": hex(input),
+                "salt": hex(salt),
+                "kind": kind.as_str(),
+            });
+        }
+        Payload::Call { to, input } => {
+            params["call"] = json!({ "to": to.to_string(), "input": hex(input) });
+        }
+    }
 }
 
 /// The schema of the contract at `at`, from the node's `getContract`.

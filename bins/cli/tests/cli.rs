@@ -16,6 +16,7 @@ mod kinds;
 mod node;
 mod restore;
 mod schema;
+mod trace;
 mod usage;
 
 fn ward(args: &[&str]) -> Output {

@@ -272,3 +272,116 @@ pub fn stored_call(id: &Hash32, bytes: &[u8]) -> Option<(Address, Vec<u8>)> {
         Payload::Deploy { .. } => None,
     }
 }
+
+/// A stored transaction (`id` and its encoding) as the executor replays
+/// it: signed for `chain_id` (its hash is `id`), or an embedder's own.
+pub fn block_tx(id: &Hash32, bytes: &[u8], chain_id: &str) -> Option<ward_executor::BlockTx> {
+    if let Ok(signed) = SignedTx::verify_bytes(bytes, chain_id)
+        && signed.hash() == *id
+    {
+        return Some(ward_executor::BlockTx::Signed(Box::new(signed)));
+    }
+    Tx::from_bytes(bytes)
+        .ok()
+        .map(ward_executor::BlockTx::Unsigned)
+}
+
+/// A call trace as JSON (`docs/node.md`, `traceTransaction`): the
+/// receipt, what was charged outside any frame, `gas_accounted`, and the
+/// frame tree, each frame's method, arguments, output and events decoded
+/// by the schema `schema_of` gives for the code it ran.
+pub fn trace(
+    trace: &ward_executor::Trace,
+    schema_of: &mut dyn FnMut(&Address) -> Option<Arc<Schema>>,
+) -> Value {
+    json!({
+        "receipt": crate::json::receipt(&trace.receipt),
+        "charged": trace
+            .charged
+            .iter()
+            .map(|(what, gas)| json!({ "what": what, "gas": gas }))
+            .collect::<Vec<_>>(),
+        "gas_accounted": trace.gas_accounted(),
+        "root": trace.root.as_ref().map(|root| frame_json(root, schema_of)),
+    })
+}
+
+fn frame_json(
+    frame: &ward_executor::TraceFrame,
+    schema_of: &mut dyn FnMut(&Address) -> Option<Arc<Schema>>,
+) -> Value {
+    let schema = schema_of(&frame.code_address);
+    let mut out = json!({
+        "call": frame.call.as_str(),
+        "address": frame.address.to_string(),
+        "code_address": frame.code_address.to_string(),
+        "caller": frame.caller.to_string(),
+        "kind": frame.kind.as_str(),
+        "input": hex(&frame.input),
+        "value": frame.value.to_string(),
+        "gas_given": frame.gas_given,
+        "gas_used": frame.gas_used,
+        "self_gas": frame.self_gas(),
+        "runtime_gas": frame.runtime_gas,
+        "status": frame.status.as_str(),
+        "error": frame.error.as_ref().map(|(kind, message)| json!({ "kind": kind.as_str(), "message": message })),
+        "output": hex(&frame.output),
+    });
+    let method = ward_chain::schema::split_call(&frame.input);
+    if let Some((name, args)) = method {
+        out["method"] = json!(name);
+        if let Some(params) = schema
+            .as_ref()
+            .and_then(|s| s.method(name))
+            .map(|m| &m.args)
+        {
+            let ty = ward_chain::schema::Type::Tuple(params.iter().map(|p| p.ty.clone()).collect());
+            if let Ok(Value::Array(values)) = ward_chain::schema::value::decode(&ty, args) {
+                out["args"] =
+                    Value::Object(params.iter().map(|p| p.name.clone()).zip(values).collect());
+            }
+        }
+        if frame.status == ward_vm::Status::Ok
+            && let Some(Ok(decoded)) = schema
+                .as_ref()
+                .map(|s| s.decode_output(name, &frame.output))
+        {
+            out["decoded"] = decoded;
+        }
+    }
+    if frame.status == ward_vm::Status::Reverted
+        && let Ok(message) = std::str::from_utf8(&frame.output)
+    {
+        out["decoded"] = json!(message);
+    }
+    out["accesses"] = frame
+        .accesses
+        .iter()
+        .map(|access| match access {
+            ward_executor::Access::Read { key, value } => {
+                json!({ "read": { "key": hex(key), "value": value.as_deref().map(hex) } })
+            }
+            ward_executor::Access::Write { key, old, new } => json!({ "write": {
+                "key": hex(key),
+                "old": old.as_deref().map(hex),
+                "new": new.as_deref().map(hex),
+            } }),
+            ward_executor::Access::Event { topic, data } => {
+                let mut event = json!({ "topic": hex(topic), "data": hex(data) });
+                if let Some(Some(Ok((declared, fields)))) =
+                    schema.as_ref().map(|s| s.decode_event(topic, data))
+                {
+                    event["name"] = json!(declared.name);
+                    event["fields"] = fields;
+                }
+                json!({ "event": event })
+            }
+        })
+        .collect();
+    out["calls"] = frame
+        .calls
+        .iter()
+        .map(|c| frame_json(c, schema_of))
+        .collect();
+    out
+}

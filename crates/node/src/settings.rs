@@ -197,6 +197,20 @@ impl ChainSettings {
         })
     }
 
+    /// The settings recorded in `store`, if a node ever served it.
+    ///
+    /// # Errors
+    ///
+    /// A store failure, or a record that does not decode.
+    pub fn recorded(store: &RedbStore) -> Result<Option<ChainSettings>, NodeError> {
+        let Some(bytes) = store.setting(RECORD)? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+            NodeError::Settings(format!("the recorded chain settings do not decode: {e}"))
+        })
+    }
+
     /// The settings of the chain in `store`: those recorded, checked
     /// against this build, the command line and `genesis` (if given), or,
     /// for a store without any, those of `genesis` (with `max_block_gas`

@@ -139,7 +139,7 @@ fn running_out_at_the_default_gas_says_what_it_was() {
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).contains(
-            "out of gas at the default limit of 10000000000; choose another with --gas N"
+            "out of gas at the default limit of 10000000000; choose another with --gas N, or estimate with --gas auto"
         ),
         "{}",
         stderr(&out)

@@ -4,7 +4,7 @@
 //! (`docs/debugging.md`).
 
 use super::*;
-use ward_executor::{Access, BlockTx, Trace, TraceFrame};
+use ward_executor::{BlockTx, Trace};
 use ward_state::StatePrune;
 
 pub(super) fn simulate(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
@@ -123,121 +123,21 @@ fn stored_tx(shared: &Shared, id: &Hash32) -> Result<BlockTx, RpcError> {
         .transaction(id)
         .map_err(RpcError::state)?
         .ok_or_else(missing)?;
-    if let Ok(signed) = SignedTx::verify_bytes(&bytes, &shared.settings.chain_id)
-        && signed.hash() == *id
-    {
-        return Ok(BlockTx::Signed(Box::new(signed)));
-    }
-    Tx::from_bytes(&bytes).map(BlockTx::Unsigned).map_err(|e| {
-        RpcError::new(
-            -32002,
-            "fault",
-            format!("transaction {id} does not decode: {e}"),
-        )
-    })
+    crate::decode::block_tx(id, &bytes, &shared.settings.chain_id)
+        .ok_or_else(|| RpcError::new(-32002, "fault", format!("transaction {id} does not decode")))
 }
 
-/// A trace as JSON: the receipt, what was charged outside any frame, and
-/// the frame tree (`docs/node.md`, `traceTransaction`).
+/// A trace as JSON ([`crate::decode::trace`]), decoded by the schemas of
+/// the contracts it ran (and `own`, a deploy's schema).
 pub(crate) fn trace_json(
     shared: &Shared,
     trace: &Trace,
     own: Option<&(Address, Arc<Schema>)>,
 ) -> Value {
-    let mut schema_of = |address: &Address| match own {
+    crate::decode::trace(trace, &mut |address: &Address| match own {
         Some((at, schema)) if at == address => Some(schema.clone()),
         _ => shared.schemas.at(&*shared.store, address).ok().flatten(),
-    };
-    json!({
-        "receipt": json::receipt(&trace.receipt),
-        "charged": trace
-            .charged
-            .iter()
-            .map(|(what, gas)| json!({ "what": what, "gas": gas }))
-            .collect::<Vec<_>>(),
-        "gas_accounted": trace.gas_accounted(),
-        "root": trace.root.as_ref().map(|root| frame_json(root, &mut schema_of)),
     })
-}
-
-fn frame_json(
-    frame: &TraceFrame,
-    schema_of: &mut dyn FnMut(&Address) -> Option<Arc<Schema>>,
-) -> Value {
-    let schema = schema_of(&frame.code_address);
-    let mut out = json!({
-        "call": frame.call.as_str(),
-        "address": frame.address.to_string(),
-        "code_address": frame.code_address.to_string(),
-        "caller": frame.caller.to_string(),
-        "kind": frame.kind.as_str(),
-        "input": hex(&frame.input),
-        "value": frame.value.to_string(),
-        "gas_given": frame.gas_given,
-        "gas_used": frame.gas_used,
-        "self_gas": frame.self_gas(),
-        "runtime_gas": frame.runtime_gas,
-        "status": frame.status.as_str(),
-        "error": frame.error.as_ref().map(|(kind, message)| json!({ "kind": kind.as_str(), "message": message })),
-        "output": hex(&frame.output),
-    });
-    let method = ward_chain::schema::split_call(&frame.input);
-    if let Some((name, args)) = method {
-        out["method"] = json!(name);
-        if let Some(params) = schema
-            .as_ref()
-            .and_then(|s| s.method(name))
-            .map(|m| &m.args)
-        {
-            let ty = ward_chain::schema::Type::Tuple(params.iter().map(|p| p.ty.clone()).collect());
-            if let Ok(Value::Array(values)) = ward_chain::schema::value::decode(&ty, args) {
-                out["args"] =
-                    Value::Object(params.iter().map(|p| p.name.clone()).zip(values).collect());
-            }
-        }
-        if frame.status == ward_vm::Status::Ok
-            && let Some(Ok(decoded)) = schema
-                .as_ref()
-                .map(|s| s.decode_output(name, &frame.output))
-        {
-            out["decoded"] = decoded;
-        }
-    }
-    if frame.status == ward_vm::Status::Reverted
-        && let Ok(message) = std::str::from_utf8(&frame.output)
-    {
-        out["decoded"] = json!(message);
-    }
-    out["accesses"] = frame
-        .accesses
-        .iter()
-        .map(|access| match access {
-            Access::Read { key, value } => {
-                json!({ "read": { "key": hex(key), "value": value.as_deref().map(hex) } })
-            }
-            Access::Write { key, old, new } => json!({ "write": {
-                "key": hex(key),
-                "old": old.as_deref().map(hex),
-                "new": new.as_deref().map(hex),
-            } }),
-            Access::Event { topic, data } => {
-                let mut event = json!({ "topic": hex(topic), "data": hex(data) });
-                if let Some(Some(Ok((declared, fields)))) =
-                    schema.as_ref().map(|s| s.decode_event(topic, data))
-                {
-                    event["name"] = json!(declared.name);
-                    event["fields"] = fields;
-                }
-                json!({ "event": event })
-            }
-        })
-        .collect();
-    out["calls"] = frame
-        .calls
-        .iter()
-        .map(|c| frame_json(c, schema_of))
-        .collect();
-    out
 }
 
 /// What `estimateGas` adds to the least gas that does the job, in percent:

@@ -58,6 +58,10 @@ fn the_limits_table_states_the_defaults() {
     assert!(doc.contains(&send), "{send}");
     let margin = format!("a margin of {} %", ward_node::ESTIMATE_MARGIN_PERCENT);
     assert!(doc.contains(&margin), "{margin}");
+    assert!(
+        self::doc("debugging.md").contains(&margin),
+        "debugging.md: {margin}"
+    );
     let prune = format!("every {} blocks", ward_node::PRUNE_EVERY);
     assert!(doc.contains(&prune), "{prune}");
     let compact = format!("at least {} MiB long", ward_state::COMPACT_FROM_BYTES >> 20);

@@ -187,6 +187,13 @@ fn frame(f: &Value, depth: usize, paint: &dyn Fn(&str, &str) -> String, out: &mu
         };
         out.push_str(&format!("{pad}  {}\n", paint("2", &line)));
     }
+    for step in f["children"].as_array().into_iter().flatten() {
+        let line = format!(
+            "child {}: {} → {} (gas {})",
+            step["instance"], step["call"], step["result"], step["gas_used"]
+        );
+        out.push_str(&format!("{pad}  {}\n", paint("36", &line)));
+    }
     for call in f["calls"].as_array().into_iter().flatten() {
         frame(call, depth + 1, paint, out);
     }

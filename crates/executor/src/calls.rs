@@ -58,9 +58,13 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     format!("the engine for children cannot be set up: {failure}"),
                 ))
             })?;
-            let children = ward_vm::Children::with_cache(cache, ward_vm::ChildLimits::default())
-                .with_memory_budget(&frames.memory)
-                .with_instance_budget(&frames.instances);
+            let mut children =
+                ward_vm::Children::with_cache(cache, ward_vm::ChildLimits::default())
+                    .with_memory_budget(&frames.memory)
+                    .with_instance_budget(&frames.instances);
+            if let Some(trace) = &frames.trace {
+                children = children.with_log(lock(trace).children_log());
+            }
             context = context.with_children(children);
         }
         if kind == CodeKind::Wasi {

@@ -100,6 +100,10 @@ pub struct TraceFrame {
     pub accesses: Vec<Access>,
     /// The frames it called, in order.
     pub calls: Vec<TraceFrame>,
+    /// The steps of the children it ran (`vm_*`), in order: each run or
+    /// resume, and the return, syscall or failure it ended in. Their gas
+    /// is in this frame's own.
+    pub children: Vec<ward_vm::ChildEvent>,
 }
 
 impl TraceFrame {
@@ -153,6 +157,8 @@ impl Trace {
 #[derive(Debug, Default)]
 pub(crate) struct Recorder {
     open: Vec<TraceFrame>,
+    /// Each open frame's children's log, once it has children.
+    logs: Vec<Option<ward_vm::ChildLog>>,
     root: Option<TraceFrame>,
     charged: Vec<(&'static str, u64)>,
 }
@@ -191,7 +197,19 @@ impl Recorder {
             output: Vec::new(),
             accesses: Vec::new(),
             calls: Vec::new(),
+            children: Vec::new(),
         });
+        self.logs.push(None);
+    }
+
+    /// The running frame's children record their steps into the log this
+    /// returns.
+    pub(crate) fn children_log(&mut self) -> ward_vm::ChildLog {
+        let log = ward_vm::ChildLog::default();
+        if let Some(slot) = self.logs.last_mut() {
+            *slot = Some(log.clone());
+        }
+        log
     }
 
     /// The running frame ended with `execution`; its caller was charged
@@ -200,6 +218,9 @@ impl Recorder {
         let Some(mut frame) = self.open.pop() else {
             return;
         };
+        if let Some(log) = self.logs.pop().flatten() {
+            frame.children = std::mem::take(&mut *log.lock().unwrap_or_else(|e| e.into_inner()));
+        }
         let outcome = &execution.outcome;
         frame.gas_used = gas_used.get();
         frame.runtime_gas = execution.runtime_gas;
@@ -213,6 +234,7 @@ impl Recorder {
     /// nothing.
     pub(crate) fn refused(&mut self, frame: Opening, why: &str) {
         self.open(frame);
+        self.logs.pop();
         if let Some(mut frame) = self.open.pop() {
             frame.status = Status::Trapped;
             frame.error = Some((ErrorKind::HostError, why.to_owned()));

@@ -378,10 +378,38 @@ fn frame_json(
             }
         })
         .collect();
+    out["children"] = frame.children.iter().map(child_json).collect();
     out["calls"] = frame
         .calls
         .iter()
         .map(|c| frame_json(c, schema_of))
         .collect();
     out
+}
+
+/// A step of a child (`vm_*`) as JSON.
+fn child_json(step: &ward_vm::ChildEvent) -> Value {
+    let call = match &step.call {
+        ward_vm::ChildCall::Run { export, args, gas } => {
+            json!({ "run": { "export": export, "args": args, "gas": gas } })
+        }
+        ward_vm::ChildCall::Resume { value } => json!({ "resume": { "value": value } }),
+    };
+    let result = match &step.result {
+        Ok(ward_vm::ChildStep::Finished { result, gas_left }) => {
+            json!({ "finished": { "result": result, "gas_left": gas_left } })
+        }
+        Ok(ward_vm::ChildStep::Syscall {
+            index,
+            args,
+            gas_left,
+        }) => json!({ "syscall": { "index": index, "args": args, "gas_left": gas_left } }),
+        Err(error) => json!({ "failed": format!("{error:?}") }),
+    };
+    json!({
+        "instance": step.instance,
+        "call": call,
+        "result": result,
+        "gas_used": step.gas_used,
+    })
 }

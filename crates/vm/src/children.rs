@@ -82,6 +82,42 @@ pub enum ChildStep {
     },
 }
 
+/// One step a parent asked of a child, and what it ended in: what a
+/// trace shows of the children a frame ran (`Children::with_log`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChildEvent {
+    /// The instance.
+    pub instance: u64,
+    /// What was asked.
+    pub call: ChildCall,
+    /// What it ended in: a return, a syscall, or a failure.
+    pub result: Result<ChildStep, ChildError>,
+    /// The gas the step took.
+    pub gas_used: u64,
+}
+
+/// A step a parent asks of a child.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChildCall {
+    /// `vm_call`: an export with arguments and a budget.
+    Run {
+        /// The export.
+        export: String,
+        /// Its arguments.
+        args: Vec<i64>,
+        /// The budget.
+        gas: u64,
+    },
+    /// `vm_resume`: the value a syscall returns.
+    Resume {
+        /// The value.
+        value: i64,
+    },
+}
+
+/// Where a traced parent's children record their steps.
+pub type ChildLog = Arc<std::sync::Mutex<Vec<ChildEvent>>>;
+
 /// Bounds on a parent's children.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ChildLimits {
@@ -138,6 +174,8 @@ pub struct Children {
     next_instance: u64,
     /// Gas the children used since [`Children::take_used`].
     used: u64,
+    /// Where each step is recorded, when the parent is traced.
+    log: Option<ChildLog>,
 }
 
 impl Children {
@@ -164,6 +202,33 @@ impl Children {
             next_module: 0,
             next_instance: 0,
             used: 0,
+            log: None,
+        }
+    }
+
+    /// Records every run and resume, with what it ended in, into `log`.
+    pub fn with_log(mut self, log: ChildLog) -> Children {
+        self.log = Some(log);
+        self
+    }
+
+    /// Notes a step in the log, when there is one.
+    fn note(
+        &self,
+        instance: u64,
+        call: impl FnOnce() -> ChildCall,
+        result: &Result<ChildStep, ChildError>,
+        gas_used: u64,
+    ) {
+        if let Some(log) = &self.log {
+            log.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(ChildEvent {
+                    instance,
+                    call: call(),
+                    result: result.clone(),
+                    gas_used,
+                });
         }
     }
 
@@ -346,7 +411,14 @@ impl Children {
         child.left = gas;
         let step = child.sandbox.call(func, &values);
         let settled = child.settle(step);
-        self.used = self.used.saturating_add(child.take_used(&settled));
+        let used = child.take_used(&settled);
+        self.used = self.used.saturating_add(used);
+        let call = || ChildCall::Run {
+            export: name.to_owned(),
+            args: args.to_vec(),
+            gas,
+        };
+        self.note(instance, call, &settled, used);
         settled
     }
 
@@ -371,7 +443,9 @@ impl Children {
         });
         let step = child.sandbox.resume(reply);
         let settled = child.settle(step);
-        self.used = self.used.saturating_add(child.take_used(&settled));
+        let used = child.take_used(&settled);
+        self.used = self.used.saturating_add(used);
+        self.note(instance, || ChildCall::Resume { value }, &settled, used);
         settled
     }
 

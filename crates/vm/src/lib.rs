@@ -66,7 +66,8 @@ pub use budget::{
 };
 pub use cache::{CacheKey, CacheOptions, CacheStats, CodeHash, ModuleCache};
 pub use children::{
-    ChildError, ChildLimits, ChildStep, Children, MAX_SYSCALL_PARAMS, SYSCALL_MODULE, child_config,
+    ChildCall, ChildError, ChildEvent, ChildLimits, ChildLog, ChildStep, Children,
+    MAX_SYSCALL_PARAMS, SYSCALL_MODULE, child_config,
 };
 pub use config::{
     Config, CostSchedule, Features, FloatPolicy, HostImport, ImportPolicy, Limits, LoopCharging,

@@ -586,7 +586,7 @@ fn deploys_check_the_schema_section() {
 /// A plugin (`contracts/plugins`): reads its input, counts its runs in its
 /// own storage under "visits", emits the count, outputs "hello, INPUT"
 /// and returns the count.
-const VISITS_PLUGIN: &str = r#"(module
+pub(crate) const VISITS_PLUGIN: &str = r#"(module
   (import "env" "ward" (func $w (param i64 i64 i64) (result i64)))
   (memory (export "memory") 1)
   (data (i32.const 0) "visits")

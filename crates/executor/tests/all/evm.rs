@@ -705,3 +705,62 @@ fn evm_calls_estimate_tightly_and_trace_their_frames() {
     });
     assert_eq!(results[0], results[1]);
 }
+
+/// A Wasm contract calls the EVM, which calls Wasm: the trace shows the
+/// three frames with their kinds, the EVM frame's own gas, and adds up,
+/// the same on both backends.
+#[test]
+fn a_wasm_to_evm_to_wasm_chain_traces_alike_on_both_backends() {
+    let traces = [BackendKind::Wasmtime, BackendKind::Wasmi].map(|kind| {
+        let mut chain = Chain::new(kind);
+        let probe = chain.deploy(creation("Probe"), Vec::new(), evm());
+        let echo = chain.deploy(wat::parse_str(ECHO).unwrap(), Vec::new(), CodeKind::Ward);
+        let forwarder = chain.deploy(
+            wat::parse_str(FORWARDER).unwrap(),
+            Vec::new(),
+            CodeKind::Ward,
+        );
+        let mut input = probe.0.to_vec();
+        input.extend(selector("callWasm(bytes32,bytes)"));
+        input.extend(echo.0);
+        input.extend(word(64));
+        input.extend(word(3));
+        let mut padded = b"abc".to_vec();
+        padded.resize(32, 0);
+        input.extend(padded);
+        let tx = Tx::Call {
+            value: 0,
+            sender: ALICE,
+            to: forwarder,
+            input,
+            gas_limit: 30_000_000,
+        };
+        let receipt = chain.submit(tx.clone());
+        assert_eq!(receipt.status, "ok", "{receipt:?}");
+        let height = chain.exec.store().height().unwrap();
+        let trace = chain
+            .exec
+            .trace_block_tx(height, &[ward_executor::BlockTx::Unsigned(tx)], 0)
+            .unwrap();
+        assert_eq!(trace.receipt, receipt);
+        assert_eq!(trace.gas_accounted(), receipt.gas_used);
+        (trace, probe, echo)
+    });
+    assert_eq!(traces[0], traces[1]);
+    let (trace, probe, echo) = &traces[0];
+    let root = trace.root.as_ref().unwrap();
+    assert_eq!(root.kind, CodeKind::Ward);
+    let evm_frame = &root.calls[0];
+    assert_eq!((evm_frame.kind, evm_frame.address), (evm(), *probe));
+    assert!(evm_frame.runtime_gas.is_some_and(|g| g > 0));
+    let wasm_frame = &evm_frame.calls[0];
+    assert_eq!(
+        (wasm_frame.kind, wasm_frame.address),
+        (CodeKind::Ward, *echo)
+    );
+    assert!(
+        wasm_frame.output.ends_with(b"abc"),
+        "{:?}",
+        wasm_frame.output
+    );
+}

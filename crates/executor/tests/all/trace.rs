@@ -279,3 +279,49 @@ fn estimates_are_the_least_gas_that_does_the_same() {
         .unwrap();
     assert_eq!(failed.unwrap_err().status, "reverted");
 }
+
+/// A contract running a child that makes syscalls (`contracts/plugins`):
+/// the frame lists each step of the child, its syscalls and how it
+/// finished, the same on both backends.
+#[test]
+fn a_contract_running_a_child_shows_its_syscalls() {
+    use ward_vm::{ChildCall, ChildStep};
+    let trace = on_both(|kind| {
+        let exec = executor(kind);
+        let plugins = deploy(
+            &exec,
+            ward_testkit::contracts::wasm("plugins"),
+            encode(&()),
+            1,
+        );
+        let plugin = wat::parse_str(crate::contracts::VISITS_PLUGIN).unwrap();
+        let upload = call(plugins, call_input("upload", &plugin), 50_000_000);
+        let run = call(
+            plugins,
+            call_input("run", &(0u64, b"world".to_vec(), 1_000_000u64)),
+            50_000_000,
+        );
+        traced(&exec, upload, run)
+    });
+    assert_eq!(trace.receipt.status, "ok", "{:?}", trace.receipt);
+    let steps = &trace.root.as_ref().unwrap().children;
+    assert!(matches!(&steps[0].call, ChildCall::Run { export, .. } if export == "run"));
+    // input_read, storage_read, storage_write, emit, output; then it
+    // returns its count.
+    let syscalls: Vec<i64> = steps
+        .iter()
+        .filter_map(|s| match &s.result {
+            Ok(ChildStep::Syscall { args, .. }) => Some(args[0]),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(syscalls, [1, 2, 3, 4, 5]);
+    assert!(matches!(
+        steps.last().unwrap().result,
+        Ok(ChildStep::Finished {
+            result: Some(1),
+            ..
+        })
+    ));
+    assert!(steps.iter().map(|s| s.gas_used).sum::<u64>() > 0);
+}

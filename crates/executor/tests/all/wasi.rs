@@ -199,3 +199,49 @@ fn docs_state_the_contract_limits() {
         );
     }
 }
+
+/// Traces of a WASI contract, called directly and by a Ward contract, in
+/// a block after other transactions: the replay gives the recorded
+/// receipts (random bytes and clock included) and the same frames on
+/// both backends, the WASI frame under the Ward caller.
+#[test]
+fn wasi_contracts_trace_alike_on_both_backends() {
+    use ward_executor::{Access, BlockTx};
+    let traces = [BackendKind::Wasmtime, BackendKind::Wasmi].map(|backend| {
+        let exec = executor(Arc::new(MemoryStore::default()), backend);
+        let deploys = exec
+            .execute_block(
+                &[
+                    deploy(ECHO, b"as-wasi", CodeKind::Wasi),
+                    deploy(CALLER, b"caller", CodeKind::Ward),
+                ],
+                1_700_000_000,
+            )
+            .unwrap();
+        let (echo, caller) = (deploys[0].address.unwrap(), deploys[1].address.unwrap());
+        let txs = [
+            call(echo, b"hello"),
+            call(echo, b"again"),
+            call(caller, &echo.0),
+        ];
+        let receipts = exec.execute_block(&txs, 1_700_000_012).unwrap();
+        let block: Vec<BlockTx> = txs.into_iter().map(BlockTx::Unsigned).collect();
+        [1, 2].map(|index| {
+            let trace = exec.trace_block_tx(2, &block, index).unwrap();
+            assert_eq!(trace.receipt, receipts[index]);
+            assert_eq!(trace.gas_accounted(), trace.receipt.gas_used);
+            trace
+        })
+    });
+    assert_eq!(traces[0], traces[1]);
+    let [direct, through] = &traces[0];
+    let root = direct.root.as_ref().unwrap();
+    assert_eq!(root.kind, CodeKind::Wasi);
+    assert!(root.output.starts_with(b"echo:again"));
+    assert!(matches!(&root.accesses[0], Access::Write { key, .. } if key == b"last"));
+    let root = through.root.as_ref().unwrap();
+    assert_eq!(root.kind, CodeKind::Ward);
+    assert_eq!(root.calls.len(), 1);
+    assert_eq!(root.calls[0].kind, CodeKind::Wasi);
+    assert!(root.calls[0].output.starts_with(b"echo:ward"));
+}

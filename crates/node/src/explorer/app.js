@@ -318,7 +318,45 @@ async function txPage(hash) {
     ]));
   content.push(el('h2', {}, 'Events (' + r.events.length + ')'),
     table(['#', 'Contract', 'Event', 'Fields'], eventRows(r.events), { id: 'events' }));
+  // The trace is a replay: fetched when asked for.
+  const traced = el('div', { id: 'trace' });
+  const show = el('button', { id: 'show-trace', type: 'button' }, 'Replay and show the frames');
+  show.onclick = async () => {
+    show.disabled = true;
+    try {
+      const t = await rpc('traceTransaction', { tx: hash });
+      traced.replaceChildren(
+        el('p', {}, 'Gas ' + t.gas_accounted + ': ' +
+          t.charged.map((c) => c.what + ' ' + c.gas).join(', ') + ', and the frames\' own below.'),
+        t.root ? el('ul', { class: 'frames' }, traceFrame(t.root)) : el('p', {}, 'No frame ran (a plain transfer).'));
+    } catch (e) {
+      traced.replaceChildren(el('p', { class: 'error' }, String(e.message || e)));
+    }
+  };
+  content.push(el('h2', {}, 'Trace'), show, traced);
   page('Transaction ' + short(hash), ...content);
+}
+
+// One frame of a trace and the frames it called, as nested list items.
+function traceFrame(f) {
+  const what = f.method ? f.method + (f.args ? ' ' + JSON.stringify(f.args) : '') : 'input ' + short(f.input);
+  const lines = (f.accesses || []).map((a) => {
+    if (a.read) return 'read ' + a.read.key + ' = ' + (a.read.value || '(none)');
+    if (a.write) return 'write ' + a.write.key + ': ' + (a.write.old || '(none)') + ' \u2192 ' + (a.write.new || '(none)');
+    const e = a.event;
+    return 'event ' + (e.name ? e.name + ' ' + JSON.stringify(e.fields) : e.topic + ' ' + e.data);
+  });
+  for (const c of f.children || []) lines.push('child ' + c.instance + ': ' + JSON.stringify(c.call) + ' \u2192 ' + JSON.stringify(c.result));
+  return el('li', { class: 'frame', 'data-status': f.status },
+    el('div', { class: 'frame-head' },
+      el('strong', {}, f.call), ' ', link('/contract/' + f.code_address, short(f.code_address), 'mono'),
+      ' [' + f.kind + '] ', el('code', { class: 'frame-method' }, what), ' ', statusCell(f.status),
+      ' gas ' + f.gas_used + ' (own ' + f.self_gas + ') of ' + f.gas_given +
+        (f.runtime_gas !== null ? ', runtime gas ' + f.runtime_gas : '')),
+    f.error ? el('div', { class: 'error' }, f.error.kind + ': ' + f.error.message) : null,
+    f.decoded !== undefined && !(f.decoded === null && f.output === '0x') ? el('div', {}, 'output ', json(f.decoded)) : null,
+    lines.length ? el('ul', { class: 'accesses mono' }, lines.map((l) => el('li', {}, l))) : null,
+    f.calls.length ? el('ul', { class: 'frames' }, f.calls.map(traceFrame)) : null);
 }
 
 // A form input's text as a JSON argument of `type`.

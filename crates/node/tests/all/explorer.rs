@@ -203,7 +203,23 @@ async fn scenario(node: &Node, driver: &Driver, profile: &Path) {
         3 * sent["gas_used"].as_u64().unwrap()
     );
     text_of(&client, "#fee", &format!("{fee} (0.")).await;
+    // The trace, replayed on request: the token's frame with its method,
+    // arguments, and the event.
+    client
+        .find(Locator::Css("#show-trace"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    text_of(&client, "#trace li.frame .frame-method", "transfer").await;
+    text_of(&client, "#trace ul.accesses", "event Transfer").await;
     shot(&client, "transaction.png").await;
+    client
+        .execute("document.getElementById('trace').scrollIntoView()", Vec::new())
+        .await
+        .unwrap();
+    shot(&client, "trace.png").await;
 
     // The contract page, opened from a shared link, runs a read-only method.
     client

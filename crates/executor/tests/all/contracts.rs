@@ -45,9 +45,11 @@ impl Net {
         }
     }
 
+    /// Runs `tx` in a block of its own, its gas estimate checked
+    /// ([`crate::estimated`]).
     fn submit(&mut self, tx: Tx) -> Receipt {
         self.time += 5;
-        let receipt = self.exec.execute_block(&[tx], self.time).unwrap().remove(0);
+        let receipt = crate::estimated(&self.exec, tx, self.time);
         self.log.push(receipt.clone());
         receipt
     }

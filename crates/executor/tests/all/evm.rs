@@ -79,11 +79,7 @@ impl Chain {
     }
 
     pub(crate) fn submit(&mut self, tx: Tx) -> Receipt {
-        let receipt = self
-            .exec
-            .execute_block(&[tx], 1_700_000_000)
-            .unwrap()
-            .remove(0);
+        let receipt = crate::estimated(&self.exec, tx, 1_700_000_000);
         self.log.push(receipt.clone());
         receipt
     }

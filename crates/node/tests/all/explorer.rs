@@ -216,7 +216,10 @@ async fn scenario(node: &Node, driver: &Driver, profile: &Path) {
     text_of(&client, "#trace ul.accesses", "event Transfer").await;
     shot(&client, "transaction.png").await;
     client
-        .execute("document.getElementById('trace').scrollIntoView()", Vec::new())
+        .execute(
+            "document.getElementById('trace').scrollIntoView()",
+            Vec::new(),
+        )
         .await
         .unwrap();
     shot(&client, "trace.png").await;

@@ -23,6 +23,7 @@ mod wasi;
 /// the estimate it does the same (status, output, events), and with 1 %
 /// less it fails or does otherwise. So every call the example contracts'
 /// and the Solidity contracts' tests make checks the estimator too.
+#[allow(clippy::unwrap_used, reason = "test")]
 pub(crate) fn estimated<S: ward_state::StateCommit + Send + Sync + 'static>(
     exec: &ward_executor::Executor<S>,
     tx: ward_executor::Tx,

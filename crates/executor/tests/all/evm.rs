@@ -350,13 +350,8 @@ fn an_erc20_and_an_escrow_run_identically_on_both_backends() {
     assert_eq!(runs[0], runs[1]);
 }
 
-/// Calls between the EVM and Wasm, precompiles, out of gas, halts and the
-/// refused transient storage.
-fn edges(chain: &mut Chain) -> Vec<Address> {
-    let probe = chain.deploy(creation("Probe"), Vec::new(), evm());
-    let echo = chain.deploy(wat::parse_str(ECHO).unwrap(), Vec::new(), CodeKind::Ward);
-
-    // EVM to Wasm through the Ward call address.
+/// The probe's `callWasm(echo, "abc")`.
+fn call_wasm(echo: &Address) -> Vec<u8> {
     let mut input = selector("callWasm(bytes32,bytes)").to_vec();
     input.extend(echo.0);
     input.extend(word(64));
@@ -364,7 +359,17 @@ fn edges(chain: &mut Chain) -> Vec<Address> {
     let mut padded = b"abc".to_vec();
     padded.resize(32, 0);
     input.extend(padded);
-    let called = chain.call(ALICE, probe, input);
+    input
+}
+
+/// Calls between the EVM and Wasm, precompiles, out of gas, halts and the
+/// refused transient storage.
+fn edges(chain: &mut Chain) -> Vec<Address> {
+    let probe = chain.deploy(creation("Probe"), Vec::new(), evm());
+    let echo = chain.deploy(wat::parse_str(ECHO).unwrap(), Vec::new(), CodeKind::Ward);
+
+    // EVM to Wasm through the Ward call address.
+    let called = chain.call(ALICE, probe, call_wasm(&echo));
     assert_eq!(called.status, "ok", "{called:?}");
     // `bytes` return: offset, length, data.
     assert_eq!(word_at(&called.output, 1), 8);
@@ -717,13 +722,7 @@ fn a_wasm_to_evm_to_wasm_chain_traces_alike_on_both_backends() {
             CodeKind::Ward,
         );
         let mut input = probe.0.to_vec();
-        input.extend(selector("callWasm(bytes32,bytes)"));
-        input.extend(echo.0);
-        input.extend(word(64));
-        input.extend(word(3));
-        let mut padded = b"abc".to_vec();
-        padded.resize(32, 0);
-        input.extend(padded);
+        input.extend(call_wasm(&echo));
         let tx = Tx::Call {
             value: 0,
             sender: ALICE,

@@ -68,7 +68,8 @@ fn deploy(code: Vec<u8>, salt: &str, kind: CodeKind) -> Tx {
     }
 }
 
-fn call(to: Address, input: Vec<u8>, gas_limit: u64) -> Tx {
+/// ALICE's call of `to`.
+pub(crate) fn call(to: Address, input: Vec<u8>, gas_limit: u64) -> Tx {
     Tx::Call {
         value: 0,
         sender: ALICE,

@@ -69,13 +69,7 @@ fn deploy(exec: &Executor<MemoryStore>, code: Vec<u8>, input: Vec<u8>, salt: u8)
 }
 
 fn call(to: Address, input: Vec<u8>, gas_limit: u64) -> Tx {
-    Tx::Call {
-        value: 0,
-        sender: ALICE,
-        to,
-        input,
-        gas_limit,
-    }
+    crate::runtimes::call(to, input, gas_limit)
 }
 
 /// Runs `tx` as the second of a block after `before`, then replays it:

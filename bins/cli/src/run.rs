@@ -53,6 +53,10 @@ pub(crate) struct RunArgs {
     /// Engine to run on.
     #[arg(long, default_value = "wasmtime")]
     backend: BackendKind,
+    /// After the outcome, print the call's trace: its storage reads and
+    /// writes, events, children and gas (`docs/debugging.md`).
+    #[arg(long)]
+    trace: bool,
     /// Print `debug_log` lines (to stderr).
     #[arg(long)]
     debug_log: bool,
@@ -106,12 +110,24 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let started = ward_vm::clock::now();
     // An in-memory state for this one call: storage and events work, and
     // vanish with the process.
-    let (chain, journal) = ward_executor::scratch_chain();
+    let gas = crate::gas_or_default(args.gas, DEFAULT_GAS);
+    let (chain, journal, tracer) = if args.trace {
+        let kind = if args.wasi {
+            ward_primitives::CodeKind::Wasi
+        } else {
+            ward_primitives::CodeKind::Ward
+        };
+        let (chain, journal, tracer) = ward_executor::scratch_chain_traced(kind, &input, gas);
+        (chain, journal, Some(tracer))
+    } else {
+        let (chain, journal) = ward_executor::scratch_chain();
+        (chain, journal, None)
+    };
     let execution = match prepare(&*backend, &config, &bytes, &args) {
         Ok((module, entry)) => {
             let options = RunOptions {
                 input,
-                gas_limit: Gas::new(crate::gas_or_default(args.gas, DEFAULT_GAS)),
+                gas_limit: Gas::new(gas),
                 debug_log: args.debug_log || args.wasi,
                 timeout: args.timeout_ms.map(Duration::from_millis),
             };
@@ -135,12 +151,6 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if execution.outcome.status == Status::OutOfGas {
         crate::note_default_gas();
     }
-    if args.wasi {
-        return Ok(finish_wasi(&execution, args.backend, elapsed, args.json));
-    }
-    for line in &execution.debug_log {
-        eprintln!("[debug_log] {line}");
-    }
     let events: Vec<ward_state::Event> = if execution.outcome.status == Status::Ok {
         journal
             .lock()
@@ -149,7 +159,40 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         Vec::new()
     };
+    let trace = tracer.map(|t| {
+        let trace = t.finish(&execution, events.clone());
+        ward_node::decode::trace(&trace, &mut |_| None)
+    });
+    // As JSON, the last line; as text, after the outcome (on stderr for a
+    // WASI program, whose stdout is its own).
+    let print_trace = || match &trace {
+        Some(trace) if args.json => println!("{trace}"),
+        Some(trace) if args.wasi => {
+            use std::io::IsTerminal;
+            eprint!(
+                "{}",
+                crate::trace::render(trace, std::io::stderr().is_terminal())
+            );
+        }
+        Some(trace) => {
+            use std::io::IsTerminal;
+            print!(
+                "{}",
+                crate::trace::render(trace, std::io::stdout().is_terminal())
+            );
+        }
+        None => {}
+    };
+    if args.wasi {
+        let code = finish_wasi(&execution, args.backend, elapsed, args.json);
+        print_trace();
+        return Ok(code);
+    }
+    for line in &execution.debug_log {
+        eprintln!("[debug_log] {line}");
+    }
     print_execution(&execution, &events, args.backend, elapsed, args.json);
+    print_trace();
     Ok(if execution.outcome.status == Status::Ok {
         ExitCode::SUCCESS
     } else {

@@ -11,6 +11,12 @@ pub type ScratchJournal = Arc<Mutex<Journal<View<ward_state::MemoryStore>>>>;
 /// in-memory state, the zero address as caller and contract, height 0.
 /// The returned journal shows what the call wrote and emitted.
 pub fn scratch_chain() -> (Box<dyn Chain>, ScratchJournal) {
+    let (journal, frame) = scratch_frame();
+    (Box::new(frame), journal)
+}
+
+/// [`scratch_chain`]'s journal and frame.
+pub(crate) fn scratch_frame() -> (ScratchJournal, Frame<ward_state::MemoryStore>) {
     let journal = Arc::new(Mutex::new(Journal::new(View::plain(Arc::new(
         ward_state::MemoryStore::default(),
     )))));
@@ -24,7 +30,7 @@ pub fn scratch_chain() -> (Box<dyn Chain>, ScratchJournal) {
         read_only: false,
         trace: None,
     };
-    (Box::new(frame), journal)
+    (journal, frame)
 }
 
 /// A receipt is consensus data, and engines word their traps differently

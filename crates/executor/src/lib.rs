@@ -40,7 +40,7 @@ pub use block::{Block, BlockTimings, PreparedBlock, Simulation, genesis_root, tx
 pub use estimate::Estimate;
 pub use frame::{ScratchJournal, scratch_chain};
 pub use runtime::{Runtimes, envelope, runtime_address};
-pub use trace::{Access, BlockTx, CallKind, Trace, TraceFrame};
+pub use trace::{Access, BlockTx, CallKind, ScratchTrace, Trace, TraceFrame, scratch_chain_traced};
 pub use tx::{Tx, contract_address, tx_id};
 pub use view::View;
 

@@ -417,3 +417,48 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         Ok((trace, changes))
     }
 }
+
+/// The recorder of a single call outside any block (`ward run --trace`),
+/// made with [`scratch_chain_traced`].
+pub struct ScratchTrace(Tracer);
+
+/// [`crate::scratch_chain`] whose frame is recorded: the call of `main`
+/// (or an export) with `input` and `gas` at the zero address, as one
+/// frame of kind `kind`.
+pub fn scratch_chain_traced(
+    kind: CodeKind,
+    input: &[u8],
+    gas: u64,
+) -> (Box<dyn Chain>, crate::ScratchJournal, ScratchTrace) {
+    let (journal, mut frame) = crate::frame::scratch_frame();
+    let tracer: Tracer = Arc::default();
+    lock(&tracer).open(Opening {
+        call: CallKind::Call,
+        address: frame.address,
+        code_address: frame.address,
+        caller: frame.caller,
+        kind,
+        input: input.to_vec(),
+        value: 0,
+        gas_given: gas,
+    });
+    frame.trace = Some(tracer.clone());
+    (Box::new(frame), journal, ScratchTrace(tracer))
+}
+
+impl ScratchTrace {
+    /// The trace of the call that ended in `execution`, which emitted
+    /// `events` (kept only if it succeeded).
+    pub fn finish(self, execution: &Execution, events: Vec<Event>) -> Trace {
+        let mut recorder = lock(&self.0);
+        recorder.close(execution, execution.outcome.gas_used);
+        let tx = Tx::Call {
+            value: 0,
+            sender: Address::default(),
+            to: Address::default(),
+            input: Vec::new(),
+            gas_limit: 0,
+        };
+        recorder.finish(receipt_of(&tx, 0, execution, events, None))
+    }
+}

@@ -89,3 +89,20 @@ fn a_transfer_with_estimated_gas_is_traced_alike_on_both_backends() {
     assert_ne!(unknown.status.code(), Some(0));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `ward run --trace`: the module's one frame, the same on both backends,
+/// its gas the run's.
+#[test]
+fn a_run_is_traced_alike_on_both_backends() {
+    let counter = crate::example("counter.wat");
+    let [a, b] = ["wasmtime", "wasmi"].map(|backend| {
+        let out = ward(&["run", &counter, "--trace", "--backend", backend, "--json"]);
+        assert_eq!(out.status.code(), Some(0));
+        last_json(&out)
+    });
+    assert_eq!(a, b);
+    let accesses = a["root"]["accesses"].as_array().unwrap();
+    assert_eq!(accesses.len(), 3, "{a}");
+    assert_eq!(a["gas_accounted"], a["receipt"]["gas_used"]);
+    assert_eq!(a["root"]["kind"], "ward");
+}

@@ -4,6 +4,10 @@
 
 use super::*;
 
+/// Why a traced call failed before its callee ran (the executor does not
+/// tell the reasons apart there).
+const REFUSED: &str = "the call failed before its callee ran: no contract there, the stack or instance budget spent, a delegate call to code of another kind, or value where none may move";
+
 impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// Starts `entry` of `code` with `options` and `context`: a fresh
     /// instance of a contract's module, or a pooled instance of a runtime.
@@ -139,23 +143,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             entered: 0,
             trace: root.trace.clone(),
         };
-        if let Some(trace) = &frames.trace {
-            let call = match (entry, root.read_only) {
-                ("deploy", _) => crate::CallKind::Deploy,
-                (_, true) => crate::CallKind::ReadOnly,
-                _ => crate::CallKind::Call,
-            };
-            lock(trace).open(crate::trace::Opening {
-                call,
-                address: root.address,
-                code_address: root.address,
-                caller: root.caller,
-                kind,
-                input: input.clone(),
-                value: root.value,
-                gas_given: gas_limit.get(),
-            });
-        }
+        frames.trace_open(|| crate::trace::Opening::root(entry, &root, kind, &input, gas_limit));
         let options = RunOptions {
             input,
             gas_limit,
@@ -174,18 +162,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     )));
                 }
                 Progress::Finished(execution) => {
-                    if let Some(trace) = &frames.trace {
-                        // What the caller is charged: a create's deploy
-                        // charge too, when it succeeded.
-                        let charge = frames
-                            .waiting
-                            .last()
-                            .and_then(|w| w.created.as_ref())
-                            .filter(|_| execution.outcome.status == Status::Ok)
-                            .map_or(Gas::ZERO, |created| created.charge);
-                        let used = execution.outcome.gas_used.saturating_add(charge);
-                        lock(trace).close(&execution, used);
-                    }
+                    frames.trace_close(&execution);
                     match frames.waiting.pop() {
                         None => return Ok(execution),
                         Some(parent) => frames.return_to(parent, execution),
@@ -291,35 +268,9 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 gas_used: 0,
             })
         };
-        let call_kind = if call.delegate {
-            crate::CallKind::Delegate
-        } else if read_only {
-            crate::CallKind::ReadOnly
-        } else {
-            crate::CallKind::Inner
-        };
-        let opening = |kind: CodeKind| crate::trace::Opening {
-            call: call_kind,
-            address: if call.delegate {
-                caller.address
-            } else {
-                call.to
-            },
-            code_address: call.to,
-            caller: if call.delegate {
-                caller.caller
-            } else {
-                caller.address
-            },
-            kind,
-            input: call.input.clone(),
-            value: call.value,
-            gas_given: call.gas.get(),
-        };
+        let opening = |kind| crate::trace::Opening::call(&call, &caller, read_only, kind);
         let Some((code, kind)) = callee else {
-            if let Some(trace) = &frames.trace {
-                lock(trace).refused(opening(caller.kind), "the call failed before its callee ran: no contract there, the stack or instance budget spent, a delegate call to code of another kind, or value where none may move");
-            }
+            frames.trace_refused(|| opening(caller.kind), REFUSED);
             return Ok(failed(running));
         };
         let (address, from) = if call.delegate {
@@ -330,14 +281,10 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         let checkpoint = lock(&frames.journal).checkpoint();
         // Inside the callee's checkpoint: its revert gives the value back.
         if !lock(&frames.journal).transfer(caller.address, call.to, call.value)? {
-            if let Some(trace) = &frames.trace {
-                lock(trace).refused(opening(kind), "the caller cannot pay the value");
-            }
+            frames.trace_refused(|| opening(kind), "the caller cannot pay the value");
             return Ok(failed(running));
         }
-        if let Some(trace) = &frames.trace {
-            lock(trace).open(opening(kind));
-        }
+        frames.trace_open(|| opening(kind));
         frames.waiting.push(Waiting {
             running,
             checkpoint,

@@ -180,18 +180,9 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             read_only: false,
             trace: frames.trace.clone(),
         };
-        if let Some(trace) = &frames.trace {
-            lock(trace).open(crate::trace::Opening {
-                call: crate::CallKind::Create,
-                address,
-                code_address: address,
-                caller: creator.address,
-                kind: creator.kind,
-                input: input.clone(),
-                value: request.value,
-                gas_given: request.gas.get(),
-            });
-        }
+        let (value, gas) = (request.value, request.gas);
+        frames
+            .trace_open(|| crate::trace::Opening::create(address, &creator, &input, (value, gas)));
         frames.current = Current {
             address,
             caller: creator.address,

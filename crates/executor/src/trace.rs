@@ -178,6 +178,119 @@ pub(crate) struct Opening {
     pub(crate) gas_given: u64,
 }
 
+impl Opening {
+    /// A transaction's top frame (or a query's), running `entry`.
+    pub(crate) fn root<S: StateCommit + Send + Sync + 'static>(
+        entry: &str,
+        root: &Frame<S>,
+        kind: CodeKind,
+        input: &[u8],
+        gas: Gas,
+    ) -> Opening {
+        let call = match (entry, root.read_only) {
+            ("deploy", _) => CallKind::Deploy,
+            (_, true) => CallKind::ReadOnly,
+            _ => CallKind::Call,
+        };
+        Opening {
+            call,
+            address: root.address,
+            code_address: root.address,
+            caller: root.caller,
+            kind,
+            input: input.to_vec(),
+            value: root.value,
+            gas_given: gas.get(),
+        }
+    }
+
+    /// A `ward.call`'s callee, of `kind`, called by `caller`.
+    pub(crate) fn call(
+        call: &CallRequest,
+        caller: &Current,
+        read_only: bool,
+        kind: CodeKind,
+    ) -> Opening {
+        let call_kind = if call.delegate {
+            CallKind::Delegate
+        } else if read_only {
+            CallKind::ReadOnly
+        } else {
+            CallKind::Inner
+        };
+        let (address, from) = if call.delegate {
+            (caller.address, caller.caller)
+        } else {
+            (call.to, caller.address)
+        };
+        Opening {
+            call: call_kind,
+            address,
+            code_address: call.to,
+            caller: from,
+            kind,
+            input: call.input.clone(),
+            value: call.value,
+            gas_given: call.gas.get(),
+        }
+    }
+}
+
+impl Opening {
+    /// A `ward.create` by `creator` of the contract at `address`, running
+    /// its `deploy` with `input`.
+    pub(crate) fn create(
+        address: Address,
+        creator: &Current,
+        input: &[u8],
+        (value, gas): (u128, Gas),
+    ) -> Opening {
+        Opening {
+            call: CallKind::Create,
+            address,
+            code_address: address,
+            caller: creator.address,
+            kind: creator.kind,
+            input: input.to_vec(),
+            value,
+            gas_given: gas.get(),
+        }
+    }
+}
+
+impl<S: StateCommit + Send + Sync + 'static> Frames<S> {
+    /// Notes, when traced, that a frame starts.
+    pub(crate) fn trace_open(&self, opening: impl FnOnce() -> Opening) {
+        if let Some(trace) = &self.trace {
+            lock(trace).open(opening());
+        }
+    }
+
+    /// Notes, when traced, a call that failed before its callee ran.
+    pub(crate) fn trace_refused(&self, opening: impl FnOnce() -> Opening, why: &str) {
+        if let Some(trace) = &self.trace {
+            lock(trace).refused(opening(), why);
+        }
+    }
+
+    /// Notes, when traced, that the running frame ended with `execution`:
+    /// its caller is charged its gas, and a create's deploy charge too
+    /// when it succeeded.
+    pub(crate) fn trace_close(&self, execution: &Execution) {
+        let Some(trace) = &self.trace else {
+            return;
+        };
+        let charge = self
+            .waiting
+            .last()
+            .and_then(|w| w.created.as_ref())
+            .filter(|_| execution.outcome.status == Status::Ok)
+            .map_or(Gas::ZERO, |created| created.charge);
+        let used = execution.outcome.gas_used.saturating_add(charge);
+        lock(trace).close(execution, used);
+    }
+}
+
 impl Recorder {
     /// A frame starts.
     pub(crate) fn open(&mut self, frame: Opening) {

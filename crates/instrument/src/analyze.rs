@@ -43,6 +43,8 @@ pub(crate) struct Ops<'a> {
     /// Each one's class (looked up once: the rewrite asks several times).
     pub classes: Vec<ops::Class>,
     code: &'a [u8],
+    /// Where `code` starts in the module.
+    code_offset: usize,
 }
 
 impl<'a> Ops<'a> {
@@ -56,6 +58,7 @@ impl<'a> Ops<'a> {
         self.starts.clear();
         self.classes.clear();
         self.code = body.code;
+        self.code_offset = body.code_offset;
         let mut binary = wasmparser::BinaryReader::new(body.code, body.code_offset);
         binary.set_features(features);
         let mut reader = wasmparser::OperatorsReader::new(binary);
@@ -69,6 +72,11 @@ impl<'a> Ops<'a> {
         self.starts
             .push((reader.original_position() - body.code_offset) as u32);
         Ok(())
+    }
+
+    /// Where op `i` starts in the module.
+    pub(crate) fn offset(&self, i: usize) -> usize {
+        self.code_offset + self.starts[i] as usize
     }
 
     /// The original encoding of ops `from..to`.

@@ -67,6 +67,19 @@ pub const START_EXPORT: &str = "__ward_start";
 /// every such global back to its initializer. Unmetered, and never called
 /// by the module itself.
 pub const RESET_EXPORT: &str = "__ward_reset";
+/// The import module of the profiling hooks a module prepared with
+/// [`Policy::profile`] calls (no module may import it itself):
+///
+/// - `enter(func: i32, gas: i64)` at the start of defined function `func`
+///   (its index in the original module), before anything is charged;
+/// - `leave(func: i32, gas: i64)` when it returns (not when it traps);
+/// - `at(offset: i32)` before every call, with the call's offset in the
+///   original module's bytes (where its DWARF line information points).
+///
+/// `gas` is the gas left in an engine-metered module's meter, and -1 in a
+/// self-metered one (whose gas the host keeps). The hooks are not metered:
+/// the module charges exactly what it charges without them.
+pub const PROFILE_MODULE: &str = "__ward_profile";
 /// Export names a module may not use: they belong to the instrumentation.
 pub const RESERVED_PREFIX: &str = "__ward";
 /// The meter's value after Ward's code trapped because gas ran out (gas is
@@ -151,6 +164,10 @@ pub struct Policy {
     pub schedule: CostSchedule,
     /// How counted loops are charged (the gas is the same either way).
     pub loops: LoopCharging,
+    /// Add the profiling hooks ([`PROFILE_MODULE`]): for diagnostics only
+    /// (traces, backtraces, gas profiles). The gas charged is the same
+    /// with or without them.
+    pub profile: bool,
 }
 
 /// How the instrumentation charges a *counted loop*: a loop of
@@ -185,6 +202,7 @@ impl Policy {
             floats,
             schedule,
             loops,
+            profile,
         } = self;
         let Features { simd } = *features;
         let mut out = Vec::with_capacity(256);
@@ -205,6 +223,11 @@ impl Policy {
             LoopCharging::Prepaid => 0,
             LoopCharging::PerIteration => 1,
         });
+        // Only when on, so that every key made before profiling existed
+        // stays what it was.
+        if *profile {
+            out.extend(b"profile");
+        }
         for value in limits.entries() {
             out.extend(value.to_le_bytes());
         }
@@ -425,7 +448,8 @@ fn prepare_analyzed<'a>(
         };
         return Ok((prepared, analysis));
     }
-    let recyclable = !has_start
+    let recyclable = !policy.profile
+        && !has_start
         && !analysis.changes_tables_or_segments
         && (analysis.memories == 0 || (analysis.memories == 1 && analysis.memory_exported));
     let plan = rewrite::Plan {
@@ -435,6 +459,7 @@ fn prepare_analyzed<'a>(
         max_stack_units: policy.limits.max_stack_units.min(1 << 30),
         prepay_loops: policy.loops == LoopCharging::Prepaid,
         reset: recyclable,
+        profile: policy.profile,
     };
     let (out, prepaid_loops) = rewrite::rewrite(&analysis, &plan)?;
     ensure_within(

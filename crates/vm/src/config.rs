@@ -96,6 +96,9 @@ pub enum Resolved {
     Syscall(usize),
     /// An explicit link to an item of another instance.
     Link(Extern),
+    /// A profiling hook ([`ward_instrument::PROFILE_MODULE`]) that
+    /// [`Policy::profile`] added.
+    Profile,
 }
 
 impl Resolved {
@@ -113,7 +116,7 @@ impl Resolved {
             Resolved::Host(_) | Resolved::Syscall(_) => true,
             Resolved::Abi(f) => f.uses().suspends,
             Resolved::Wasi(f) => f.uses().suspends,
-            Resolved::Link(_) => false,
+            Resolved::Link(_) | Resolved::Profile => false,
         }
     }
 }
@@ -225,6 +228,29 @@ impl Config {
                     };
                     return match &import.ty {
                         ExternType::Func(ty) if *ty == expected => Ok(resolved),
+                        _ => Err(mismatch(&expected)),
+                    };
+                }
+                if import.module == ward_instrument::PROFILE_MODULE {
+                    let edge = FuncType {
+                        params: vec![ValType::I32, ValType::I64],
+                        results: Vec::new(),
+                    };
+                    let at = FuncType {
+                        params: vec![ValType::I32],
+                        results: Vec::new(),
+                    };
+                    let expected = match import.name.as_str() {
+                        "enter" | "leave" => edge,
+                        _ => at,
+                    };
+                    return match &import.ty {
+                        ExternType::Func(ty)
+                            if *ty == expected
+                                && matches!(import.name.as_str(), "enter" | "leave" | "at") =>
+                        {
+                            Ok(Resolved::Profile)
+                        }
                         _ => Err(mismatch(&expected)),
                     };
                 }

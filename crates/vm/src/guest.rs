@@ -51,7 +51,9 @@ pub fn abi_call(
     f: HostFn,
     args: &[Value],
 ) -> Result<Option<Value>, HostStop> {
-    table_call(guest, f.uses(), |context, memory| {
+    // What `charge_gas` charges belongs to the function that asked.
+    let label = (f != HostFn::ChargeGas).then(|| (ward_abi::MODULE, f.name()));
+    table_call(guest, f.uses(), label, |context, memory| {
         context.call_abi(f, args, memory)
     })
 }
@@ -67,7 +69,8 @@ pub fn wasi_call(
     f: WasiFn,
     args: &[Value],
 ) -> Result<Option<Value>, HostStop> {
-    table_call(guest, f.uses(), |context, memory| {
+    let label = Some((WasiFn::MODULE, f.name()));
+    table_call(guest, f.uses(), label, |context, memory| {
         context.call_wasi(f, args, memory)
     })
 }
@@ -78,11 +81,15 @@ pub fn wasi_call(
 fn table_call(
     guest: &mut impl Guest,
     uses: Uses,
+    label: Option<(&'static str, &'static str)>,
     call: impl FnOnce(&mut CallContext, &mut [u8]) -> Result<Option<Value>, HostStop>,
 ) -> Result<Option<Value>, HostStop> {
     let metered = guest.is_metered();
     // An engine-metered caller prepaid the fixed cost with its segment.
     guest.context().set_base_prepaid(metered);
+    if let Some(label) = label {
+        profile_host_enter(guest, label);
+    }
     let sync = metered && uses.gas;
     if uses.stack {
         let depth = guest.stack();
@@ -101,7 +108,89 @@ fn table_call(
     if sync {
         store_meter(guest);
     }
+    if label.is_some() {
+        profile_host_exit(guest, &result);
+    }
     result
+}
+
+/// Notes, when profiled, that the guest calls host function `label`.
+fn profile_host_enter(guest: &mut impl Guest, label: (&'static str, &'static str)) {
+    if guest.context().profile().is_none() {
+        return;
+    }
+    let gas = gas_now(guest);
+    let context = guest.context();
+    let prepaid = context.prepaid_host_cost();
+    if let Some(log) = context.profile() {
+        crate::lock_profile(log).host_enter(label, gas, prepaid);
+    }
+}
+
+/// Notes, when profiled, how the host function the guest called ended: a
+/// suspension stays open until it completes, a stop that ends the guest
+/// stays open for good (the backtrace shows it).
+fn profile_host_exit<T>(guest: &mut impl Guest, result: &Result<T, HostStop>) {
+    if guest.context().profile().is_none() {
+        return;
+    }
+    match result {
+        Ok(_) => profile_host_leave(guest),
+        Err(HostStop::Suspend(_)) => {
+            if let Some(log) = guest.context().profile() {
+                crate::lock_profile(log).host_suspended();
+            }
+        }
+        Err(_) => {}
+    }
+}
+
+/// Notes, when profiled, that the host function the guest called returns.
+fn profile_host_leave(guest: &mut impl Guest) {
+    if guest.context().profile().is_none() {
+        return;
+    }
+    let gas = gas_now(guest);
+    if let Some(log) = guest.context().profile() {
+        crate::lock_profile(log).host_leave(gas);
+    }
+}
+
+/// The guest's gas left now: its meter when engine-metered, else the
+/// context's.
+fn gas_now(guest: &mut impl Guest) -> u64 {
+    if guest.is_metered() {
+        guest.meter().max(0).unsigned_abs()
+    } else {
+        guest.context().gas_left().get()
+    }
+}
+
+/// A profiling hook ([`ward_instrument::PROFILE_MODULE`]) the guest
+/// called: `enter`/`leave` of function `arg` with `gas` left (-1: the
+/// context's), or `at` call site `arg`. Nothing when not profiled.
+pub fn profile_hook(guest: &mut impl Guest, hook: ProfileHook, arg: i32, gas: i64) {
+    let context = guest.context();
+    let gas = u64::try_from(gas).unwrap_or_else(|_| context.gas_left().get());
+    if let Some(log) = context.profile() {
+        let mut profiler = crate::lock_profile(log);
+        match hook {
+            ProfileHook::Enter => profiler.enter(arg as u32, gas),
+            ProfileHook::Leave => profiler.leave(gas),
+            ProfileHook::At => profiler.at(arg as u32),
+        }
+    }
+}
+
+/// The three profiling hooks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProfileHook {
+    /// `enter(func, gas)`.
+    Enter,
+    /// `leave(func, gas)`.
+    Leave,
+    /// `at(offset)`.
+    At,
 }
 
 /// Finishes a `ward.call` that suspended: charges the callee's gas, keeps
@@ -117,6 +206,7 @@ pub fn complete_abi_call(guest: &mut impl Guest, reply: Option<Reply>) -> Result
     if guest.is_metered() {
         store_meter(guest);
     }
+    profile_host_exit(guest, &completed);
     Ok(match completed? {
         Value::I32(status) => status,
         _ => ward_abi::call::FAILED,
@@ -140,6 +230,7 @@ pub fn host_call(
 ) -> Result<Vec<Value>, HostStop> {
     let prepaid = guest.is_metered();
     guest.context().set_base_prepaid(prepaid);
+    profile_host_enter(guest, ("host", "import"));
     let (context, memory) = guest.context_and_memory();
     let values = context.call_host(index, args, memory)?;
     complete_host_call(guest, index, expected, Some(Reply::Values(values)))
@@ -160,6 +251,7 @@ pub fn syscall(
 ) -> Result<Vec<Value>, HostStop> {
     let metered = guest.is_metered();
     guest.context().set_base_prepaid(metered);
+    profile_host_enter(guest, ("env", "syscall"));
     // The embedder learns the gas left with the request: bring the meter
     // in (a syscall charges nothing beyond its prepaid base).
     if metered {
@@ -181,7 +273,11 @@ pub fn complete_host_call(
     expected: &[ValType],
     reply: Option<Reply>,
 ) -> Result<Vec<Value>, HostStop> {
-    guest.context().complete_host(index, expected, reply)
+    let values = guest.context().complete_host(index, expected, reply);
+    if values.is_ok() {
+        profile_host_leave(guest);
+    }
+    values
 }
 
 fn store_meter(guest: &mut impl Guest) {

@@ -50,6 +50,7 @@ mod fault;
 pub mod guest;
 mod meter;
 mod outcome;
+mod profile;
 pub mod recycle;
 mod run;
 mod system;
@@ -79,6 +80,7 @@ pub use context::{
 pub use fault::{ChainError, FaultKind, NodeFault};
 pub use meter::{MAX_GAS, Meter, gas_global_value};
 pub use outcome::{ErrorKind, Failure, Outcome, Status};
+pub use profile::{ProfileLabel, ProfileLog, ProfileNode, Profiler, lock_profile};
 pub use run::{
     Entry, EntryShape, Execution, Progress, RunOptions, Running, begin, compile, execute,
     instantiate_metered, policy_failure,
@@ -87,5 +89,7 @@ pub use system::{MAX_POOLED, SystemRuntimes};
 pub use tier::{TierStats, TieredBackend};
 pub use value::{ExportType, ExternType, FuncType, ImportType, ValType, Value};
 pub use ward_abi::ABI_VERSION;
-pub use ward_instrument::{Inspection, InstanceShape, LimitUse, SCHEDULE_VERSION, inspect};
+pub use ward_instrument::{
+    Inspection, InstanceShape, LimitUse, PROFILE_MODULE, SCHEDULE_VERSION, inspect,
+};
 pub use ward_primitives::Gas;

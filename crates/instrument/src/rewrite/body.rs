@@ -15,6 +15,7 @@ use crate::{
 
 use super::emit::trap_with;
 use super::emitter::Emitter;
+use super::profile::Hooks;
 use super::segments::Segments;
 use super::{Globals, Plan, Redirect, val_type};
 
@@ -24,6 +25,8 @@ pub(super) struct BodyCtx<'p, 's> {
     pub(super) imported_funcs: u32,
     pub(super) frame_cost: &'p dyn Fn(u32) -> u32,
     pub(super) module: ModuleTypes<'p>,
+    /// The profiling hooks, when profiled.
+    pub(super) hooks: Option<&'p Hooks>,
 }
 
 /// Scratch locals appended after a body's own, and the meter parameters.
@@ -60,10 +63,11 @@ pub(super) fn meter_params(plan: &Plan<'_>) -> u32 {
     if plan.gas { 2 } else { 1 }
 }
 
-/// One defined function, instrumented (its type `ty`, wrapped in a block of
-/// type `block`), and how many loops it prepays.
+/// One defined function, `f` of the original module, instrumented (its
+/// type `ty`, wrapped in a block of type `block`), and how many loops it
+/// prepays.
 pub(super) fn instrument_body(
-    body: &Body<'_>,
+    (f, body): (u32, &Body<'_>),
     ops: &Ops<'_>,
     ty: &wasmparser::FuncType,
     block: BlockType,
@@ -103,6 +107,14 @@ pub(super) fn instrument_body(
     func.instruction(&Instruction::Block(BlockType::Empty))
         .instruction(&Instruction::Block(BlockType::Empty))
         .instruction(&Instruction::Block(block));
+    if let Some(hooks) = ctx.hooks {
+        hooks.edge(
+            &mut func,
+            hooks.enter,
+            f,
+            ctx.plan.gas.then_some(scratch.gas),
+        );
+    }
     let params = ty.params().len() as u32;
     let mut e = Emitter::new(
         func,
@@ -111,11 +123,11 @@ pub(super) fn instrument_body(
         &scratch,
         nan_plan.as_ref(),
         redirect,
-        params,
+        (f, params),
     );
     e.emit_body(&counted, &segments.cost)?;
     let prepaid = counted.iter().map(|c| 1 + c.folded.len() as u32).sum();
-    Ok((exits(e.into_function(), ctx, &scratch), prepaid))
+    Ok((exits(e.into_function(), f, ctx, &scratch), prepaid))
 }
 
 /// Where NaNs must be canonicalised, if the body does anything with floats
@@ -189,7 +201,10 @@ fn scratch(
 /// Closes an emitted body: the body's block ended with its last op (the
 /// function's `end`), so leave with its results and the gas left, past the
 /// cold exits that follow: out of gas, then stack overflow.
-fn exits(mut func: Function, ctx: &BodyCtx<'_, '_>, s: &Scratch) -> Function {
+fn exits(mut func: Function, f: u32, ctx: &BodyCtx<'_, '_>, s: &Scratch) -> Function {
+    if let Some(hooks) = ctx.hooks {
+        hooks.edge(&mut func, hooks.leave, f, ctx.plan.gas.then_some(s.gas));
+    }
     if ctx.plan.gas {
         func.instruction(&Instruction::LocalGet(s.gas));
     }

@@ -28,8 +28,10 @@ pub(super) struct Emitter<'e, 'a, 'p, 's> {
     s: &'e Scratch,
     nan_plan: Option<&'e nan::NanPlan>,
     redirect: &'e mut Redirect,
-    /// The function's parameter count, and how far the declared locals
-    /// move up (past the meter parameters).
+    /// The function (its index in the original module) and its parameter
+    /// count, and how far the declared locals move up (past the meter
+    /// parameters).
+    f: u32,
     params: u32,
     shift: u32,
     /// Open blocks, loops and ifs: a branch this deep leaves the function.
@@ -56,7 +58,7 @@ impl<'e, 'a, 'p, 's> Emitter<'e, 'a, 'p, 's> {
         s: &'e Scratch,
         nan_plan: Option<&'e nan::NanPlan>,
         redirect: &'e mut Redirect,
-        params: u32,
+        (f, params): (u32, u32),
     ) -> Self {
         Emitter {
             func,
@@ -65,6 +67,7 @@ impl<'e, 'a, 'p, 's> Emitter<'e, 'a, 'p, 's> {
             s,
             nan_plan,
             redirect,
+            f,
             params,
             shift: meter_params(ctx.plan),
             nesting: 0,
@@ -262,6 +265,18 @@ impl Emitter<'_, '_, '_, '_> {
         }
         self.flush_meters(op);
         self.track_nesting(op);
+        if let Some(hooks) = self.ctx.hooks {
+            match op {
+                Operator::Call { .. } | Operator::CallIndirect { .. } => {
+                    hooks.at(&mut self.func, self.ops.offset(i));
+                }
+                Operator::Return => {
+                    let gas = self.ctx.plan.gas.then_some(self.s.gas);
+                    hooks.edge(&mut self.func, hooks.leave, self.f, gas);
+                }
+                _ => {}
+            }
+        }
         if self.rewritten(op)? {
             return Ok(());
         }
@@ -394,7 +409,8 @@ impl Emitter<'_, '_, '_, '_> {
             DepthCheck::Check(self.nesting + STACK_OVERFLOW_LABEL)
         };
         call_with_depth(&mut self.func, s, gas, cost, limit, check);
-        self.func.instruction(&Instruction::Call(f));
+        self.func
+            .instruction(&Instruction::Call(self.redirect.defined(f)));
         if gas {
             self.func.instruction(&Instruction::LocalSet(s.gas));
         }

@@ -67,6 +67,7 @@
 mod body;
 mod emit;
 mod emitter;
+mod profile;
 mod sections;
 mod segments;
 mod thunks;
@@ -99,23 +100,44 @@ pub(crate) struct Plan<'s> {
     /// Emit and export [`crate::RESET_EXPORT`] (when there are mutable
     /// globals to reset).
     pub reset: bool,
+    /// Call the profiling hooks ([`crate::PROFILE_MODULE`]).
+    pub profile: bool,
 }
 
-/// Redirects escaping function references to their thunks.
+/// Redirects escaping function references to their thunks, and moves every
+/// defined function up past the profiling hooks' imports (when there are
+/// any).
 struct Redirect {
     thunk_of: Vec<Option<u32>>,
+    imported_funcs: u32,
+    /// How many imports were added after the module's own: 0, or
+    /// [`profile::HOOKS`].
+    added_imports: u32,
+}
+
+impl Redirect {
+    /// Function `f` of the instrumented module's own numbering (the
+    /// original functions, then Ward's) as the emitted module numbers it.
+    fn defined(&self, f: u32) -> u32 {
+        if f >= self.imported_funcs {
+            f + self.added_imports
+        } else {
+            f
+        }
+    }
 }
 
 impl Reencode for Redirect {
     type Error = Infallible;
 
     fn function_index(&mut self, func: u32) -> Result<u32, ReencodeError<Infallible>> {
-        Ok(self
+        let target = self
             .thunk_of
             .get(func as usize)
             .copied()
             .flatten()
-            .unwrap_or(func))
+            .unwrap_or(func);
+        Ok(self.defined(target))
     }
 }
 
@@ -150,7 +172,7 @@ struct Layout {
 }
 
 impl Layout {
-    fn new(a: &Analysis<'_>) -> Layout {
+    fn new(a: &Analysis<'_>, plan: &Plan<'_>) -> Layout {
         let total_funcs = a.imported_funcs + a.bodies.len() as u32;
         let mut thunks = Vec::new();
         let mut thunk_of = vec![None; total_funcs as usize];
@@ -165,7 +187,11 @@ impl Layout {
             total_funcs,
             reset_index: total_funcs + thunks.len() as u32,
             thunks,
-            redirect: Redirect { thunk_of },
+            redirect: Redirect {
+                thunk_of,
+                imported_funcs: a.imported_funcs,
+                added_imports: if plan.profile { profile::HOOKS } else { 0 },
+            },
             globals: Globals {
                 gas: a.globals,
                 depth: a.globals + 1,
@@ -187,8 +213,11 @@ fn frame_cost(a: &Analysis<'_>, plan: &Plan<'_>, f: u32) -> u32 {
 /// in the order the binary format requires; those Ward does not change
 /// are copied as they were.
 pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<(Vec<u8>, u32), PolicyError> {
-    let mut layout = Layout::new(a);
-    let (types, result_types, metered_types) = sections::types(a, plan)?;
+    let mut layout = Layout::new(a, plan);
+    let (mut types, result_types, metered_types) = sections::types(a, plan)?;
+    let hooks = plan
+        .profile
+        .then(|| profile::Hooks::add_types(&mut types, a.imported_funcs));
     let reset = if plan.reset {
         thunks::reset_body(a, &mut layout.redirect)?
     } else {
@@ -196,7 +225,12 @@ pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<(Vec<u8>, u32
     };
     let mut module = Module::new();
     module.section(&types);
-    raw(&mut module, a, SectionId::Import);
+    match &hooks {
+        Some(hooks) => {
+            module.section(&hooks.imports(a)?);
+        }
+        None => raw(&mut module, a, SectionId::Import),
+    }
     module.section(&sections::functions(
         a,
         &layout,
@@ -211,16 +245,21 @@ pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<(Vec<u8>, u32
         module.section(&elements);
     }
     raw(&mut module, a, SectionId::DataCount);
-    let (mut code, prepaid_loops) = bodies(a, plan, &mut layout, &result_types)?;
+    let (mut code, prepaid_loops) = bodies(a, plan, &mut layout, &result_types, hooks.as_ref())?;
     for &f in &layout.thunks {
-        code.function(&thunks::thunk(a, plan, layout.globals, f));
+        let callee = layout.redirect.defined(f);
+        code.function(&thunks::thunk(a, plan, layout.globals, f, callee));
     }
     if let Some(reset) = &reset {
         code.function(reset);
     }
     module.section(&code);
     raw(&mut module, a, SectionId::Data);
-    sections::custom(&mut module, a);
+    // A profiled module's name and debug sections would name functions by
+    // indices that moved: the profiler reads the original module's.
+    if hooks.is_none() {
+        sections::custom(&mut module, a);
+    }
     Ok((module.finish(), prepaid_loops))
 }
 
@@ -231,6 +270,7 @@ fn bodies(
     plan: &Plan<'_>,
     layout: &mut Layout,
     result_types: &ResultTypes,
+    hooks: Option<&profile::Hooks>,
 ) -> Result<(CodeSection, u32), PolicyError> {
     let frame_cost = |f: u32| frame_cost(a, plan, f);
     let ctx = BodyCtx {
@@ -238,6 +278,7 @@ fn bodies(
         globals: layout.globals,
         imported_funcs: a.imported_funcs,
         frame_cost: &frame_cost,
+        hooks,
         module: ModuleTypes {
             types: &a.types,
             func_types: &a.func_types,
@@ -253,8 +294,9 @@ fn bodies(
         ops.decode(body, a.features)?;
         let ty = &a.types[a.func_types[a.imported_funcs as usize + index] as usize];
         let block = result_types.block_type(ty.results())?;
+        let f = a.imported_funcs + index as u32;
         let (function, prepaid) =
-            instrument_body(body, &ops, ty, block, &ctx, &mut layout.redirect)?;
+            instrument_body((f, body), &ops, ty, block, &ctx, &mut layout.redirect)?;
         code.function(&function);
         prepaid_loops += prepaid;
     }

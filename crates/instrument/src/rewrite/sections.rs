@@ -203,7 +203,8 @@ pub(super) fn exports(
         exports.export(START_EXPORT, ExportKind::Func, target);
     }
     if reset {
-        exports.export(RESET_EXPORT, ExportKind::Func, layout.reset_index);
+        let reset = layout.redirect.defined(layout.reset_index);
+        exports.export(RESET_EXPORT, ExportKind::Func, reset);
     }
     Ok(exports)
 }

@@ -18,8 +18,14 @@ use super::{Globals, Plan, Redirect, frame_cost};
 /// callee's frame to the depth in the depth global (what the caller
 /// flushed before `call_indirect`, or the stack base the host armed before
 /// an entry), checks it, and calls `f` with the meter's gas, storing the
-/// gas it returns.
-pub(super) fn thunk(a: &Analysis<'_>, plan: &Plan<'_>, globals: Globals, f: u32) -> Function {
+/// gas it returns. `callee` is `f`'s index in the emitted module.
+pub(super) fn thunk(
+    a: &Analysis<'_>,
+    plan: &Plan<'_>,
+    globals: Globals,
+    f: u32,
+    callee: u32,
+) -> Function {
     let ty = &a.types[a.func_types[f as usize] as usize];
     let params = ty.params().len() as u32;
     let cost = frame_cost(a, plan, f).saturating_add(1 + params);
@@ -33,7 +39,7 @@ pub(super) fn thunk(a: &Analysis<'_>, plan: &Plan<'_>, globals: Globals, f: u32)
         thunk.instruction(&Instruction::GlobalGet(globals.gas));
     }
     thunk.instruction(&Instruction::LocalGet(params));
-    thunk.instruction(&Instruction::Call(f));
+    thunk.instruction(&Instruction::Call(callee));
     if plan.gas {
         thunk.instruction(&Instruction::GlobalSet(globals.gas));
     }

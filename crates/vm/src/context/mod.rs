@@ -247,6 +247,8 @@ pub struct CallContext {
     /// The guest's call depth at the current host call that runs other
     /// code ([`ward_abi::Use::Stack`]).
     stack_depth: u32,
+    /// Where the call's gas goes, when the embedder profiles it.
+    profile: Option<crate::ProfileLog>,
 }
 
 #[derive(Default)]
@@ -312,6 +314,29 @@ impl CallContext {
             children: None,
             stack_base: 0,
             stack_depth: 0,
+            profile: None,
+        }
+    }
+
+    /// Records where the call's gas goes in `log` (the profiling hooks of
+    /// a module prepared with `Policy::profile`, and every host call).
+    pub fn with_profile(mut self, log: crate::ProfileLog) -> Self {
+        self.profile = Some(log);
+        self
+    }
+
+    /// The call's profile recorder, if it is profiled.
+    pub fn profile(&self) -> Option<&crate::ProfileLog> {
+        self.profile.as_ref()
+    }
+
+    /// The fixed cost of the current host call that the caller's
+    /// instrumentation prepaid with its block (0 when it did not).
+    pub fn prepaid_host_cost(&self) -> u64 {
+        if self.base_prepaid {
+            u64::from(self.schedule.host_call)
+        } else {
+            0
         }
     }
 

@@ -12,6 +12,7 @@ mod docs;
 mod engine;
 mod loops;
 mod metering;
+mod profile;
 mod shape;
 mod syscalls;
 mod system;

@@ -20,7 +20,9 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     ) -> Progress {
         let entry = Entry::Main(entry.into());
         match code {
-            Code::Wasm(module) => ward_vm::begin(&*self.backend, module, &entry, options, context),
+            Code::Wasm(module, _) => {
+                ward_vm::begin(&*self.backend, module, &entry, options, context)
+            }
             Code::Runtime(runtime, _) => self
                 .runtimes
                 .system()
@@ -35,20 +37,30 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// seeded by the transaction's id in its block, the frame's address and
     /// its index in the transaction). A contract importing `vm_*` gets
     /// children (`docs/host-abi.md`), counted in the transaction's memory
-    /// and instance budgets.
+    /// and instance budgets. A traced Wasm frame given `gas` records where
+    /// its gas goes ([`ward_vm::Profiler`]).
     pub(crate) fn context(
         &self,
-        kind: CodeKind,
-        code: &Code,
+        (kind, code): (CodeKind, &Code),
         frames: &mut Frames<S>,
         frame: Frame<S>,
-        stack_base: u32,
+        (stack_base, gas): (u32, Gas),
     ) -> Result<CallContext, ExecError> {
         let address = frame.address;
         let mut context = CallContext::default()
             .with_chain(Box::new(frame))
             .with_memory_budget(&frames.memory)
             .with_stack_base(stack_base);
+        if let (Some(trace), Code::Wasm(_, hash)) = (&frames.trace, code) {
+            let known = lock(trace).has_module(hash);
+            let bytes = match known {
+                true => None,
+                false => lock(&frames.journal).code(hash)?,
+            };
+            let log = ward_vm::Profiler::log(gas.get());
+            lock(trace).profile(log.clone(), *hash, bytes);
+            context = context.with_profile(log);
+        }
         if runtime::is_runtime(kind) {
             // A trusted runtime charges for what it does itself.
             context = context.with_host_costs_waived();
@@ -151,7 +163,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             ..RunOptions::default()
         };
         frames.slot = frames.instances.take();
-        let context = self.context(kind, &code, &mut frames, root, 0)?;
+        let context = self.context((kind, &code), &mut frames, root, (0, gas_limit))?;
         let mut progress = self.start(&code, entry, options, context);
         loop {
             progress = match progress {
@@ -316,7 +328,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             read_only,
             value,
         };
-        let context = self.context(kind, &code, frames, frame, call.stack_base)?;
+        let context = self.context((kind, &code), frames, frame, (call.stack_base, call.gas))?;
         let options = RunOptions {
             input: code.input(call.input),
             gas_limit: call.gas,

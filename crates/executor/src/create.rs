@@ -156,7 +156,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 if !runs_deploy(&module, kind) {
                     return Ok(resume(running, CALL_OK, address.0.to_vec(), charge));
                 }
-                (Code::Wasm(module), request.input, charge, None)
+                (Code::Wasm(module, code_hash), request.input, charge, None)
             }
         };
         frames.waiting.push(Waiting {
@@ -190,10 +190,16 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             read_only: false,
             value: request.value,
         };
-        let context = self.context(creator.kind, &code, frames, frame, request.stack_base)?;
+        let gas_limit = request.gas.saturating_sub(charge);
+        let context = self.context(
+            (creator.kind, &code),
+            frames,
+            frame,
+            (request.stack_base, gas_limit),
+        )?;
         let options = RunOptions {
             input,
-            gas_limit: request.gas.saturating_sub(charge),
+            gas_limit,
             timeout: frames.time_left(),
             ..RunOptions::default()
         };

@@ -36,7 +36,14 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         let mut execution = if runs_deploy(&module, at.kind) {
             let frame = at.frame(journal);
             let left = limit.saturating_sub(charge);
-            self.run(Code::Wasm(module), at.kind, "deploy", tx, left, frame)?
+            self.run(
+                Code::Wasm(module, at.code_hash),
+                at.kind,
+                "deploy",
+                tx,
+                left,
+                frame,
+            )?
         } else {
             Execution::of(Outcome::finished(0, Vec::new(), Gas::ZERO))
         };

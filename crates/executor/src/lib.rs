@@ -823,7 +823,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         // above, is what a parallel block's conflict check needs.
         let hash = CodeHash(info.code_hash.0);
         if let Some(Ok(module)) = self.cache.lookup(&hash) {
-            return Ok((Code::Wasm(module), info.kind));
+            return Ok((Code::Wasm(module, info.code_hash), info.kind));
         }
         let code = self.stored_code(journal, address, &info.code_hash)?;
         let module = self.cache.get_or_compile(&code).map_err(|f| {
@@ -832,7 +832,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 message: format!("stored code no longer compiles: {}", f.message),
             })
         })?;
-        Ok((Code::Wasm(module), info.kind))
+        Ok((Code::Wasm(module, info.code_hash), info.kind))
     }
 
     /// The code stored under `hash` for the contract at `address`; its

@@ -10,7 +10,7 @@
 
 use std::{collections::BTreeMap, sync::Arc};
 
-use ward_primitives::{Address, CodeKind, RuntimeName};
+use ward_primitives::{Address, CodeKind, Hash32, RuntimeName};
 use ward_vm::{
     Backend, CacheOptions, CodeHash, Config, ErrorKind, Failure, Metering, ModuleCache,
     SystemRuntimes,
@@ -154,8 +154,8 @@ pub fn runtime_address(address: Address) -> Address {
 /// the contract's code.
 #[derive(Clone)]
 pub(crate) enum Code {
-    /// A Wasm contract (Ward or WASI).
-    Wasm(ward_vm::Module),
+    /// A Wasm contract (Ward or WASI), and the hash of its code.
+    Wasm(ward_vm::Module, Hash32),
     /// The runtime with this code hash, for a contract with this code.
     Runtime(CodeHash, Arc<Vec<u8>>),
 }
@@ -164,13 +164,13 @@ impl Code {
     /// Whether the frame's code offers children (`vm_*`): a Wasm contract
     /// that imports them.
     pub(crate) fn runs_children(&self) -> bool {
-        matches!(self, Code::Wasm(module) if module.runs_children())
+        matches!(self, Code::Wasm(module, _) if module.runs_children())
     }
 
     /// The frame's input for a call with `input`.
     pub(crate) fn input(&self, input: Vec<u8>) -> Vec<u8> {
         match self {
-            Code::Wasm(_) => input,
+            Code::Wasm(..) => input,
             Code::Runtime(_, code) => envelope(code, &input),
         }
     }

@@ -4,6 +4,8 @@
 //! Tracing is off unless a [`Tracer`] is handed in, and then changes
 //! nothing a run does: the same status, output, gas and state.
 
+use std::collections::BTreeMap;
+
 use super::*;
 
 /// How a frame was entered.
@@ -104,6 +106,18 @@ pub struct TraceFrame {
     /// resume, and the return, syscall or failure it ended in. Their gas
     /// is in this frame's own.
     pub children: Vec<ward_vm::ChildEvent>,
+    /// The hash of the Wasm code it ran ([`Trace::modules`] has its bytes;
+    /// none for a system runtime's frame or a call refused before it ran).
+    pub code_hash: Option<Hash32>,
+    /// Where its gas went, function by function, and, when it ended
+    /// without returning, its backtrace ([`ward_vm::Profiler::open_path`]):
+    /// for a Wasm frame. Its total is the frame's gas less a create's
+    /// deploy charge; a host function that suspended for a call
+    /// ([`ward_vm::ProfileNode::callees`]) carries its callee's gas.
+    pub profile: Option<ward_vm::Profiler>,
+    /// Which of its caller's suspended host calls made it (counting from 0,
+    /// [`ward_vm::ProfileNode::callees`]), when the caller is profiled.
+    pub suspension: Option<u32>,
 }
 
 impl TraceFrame {
@@ -124,8 +138,8 @@ impl TraceFrame {
 }
 
 /// A transaction's trace: its receipt, the gas charged outside any frame,
-/// and its top frame (none when nothing ran: a plain transfer, a deploy
-/// refused before its code ran).
+/// its top frame (none when nothing ran: a plain transfer, a deploy
+/// refused before its code ran), and the Wasm code its frames ran.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Trace {
     /// The receipt, as the block recorded it.
@@ -135,6 +149,10 @@ pub struct Trace {
     pub charged: Vec<(&'static str, u64)>,
     /// The top frame.
     pub root: Option<TraceFrame>,
+    /// The code of every Wasm frame, by hash ([`TraceFrame::code_hash`]):
+    /// where the names and source lines of its functions are
+    /// (`docs/debugging.md`).
+    pub modules: BTreeMap<Hash32, Arc<[u8]>>,
 }
 
 impl Trace {
@@ -159,8 +177,12 @@ pub(crate) struct Recorder {
     open: Vec<TraceFrame>,
     /// Each open frame's children's log, once it has children.
     logs: Vec<Option<ward_vm::ChildLog>>,
+    /// Each open frame's profile and the gas it started with, once it runs
+    /// Wasm.
+    profiles: Vec<Option<(ward_vm::ProfileLog, u64)>>,
     root: Option<TraceFrame>,
     charged: Vec<(&'static str, u64)>,
+    modules: BTreeMap<Hash32, Arc<[u8]>>,
 }
 
 /// A traced run's recorder, shared by its frames.
@@ -311,8 +333,36 @@ impl Recorder {
             accesses: Vec::new(),
             calls: Vec::new(),
             children: Vec::new(),
+            code_hash: None,
+            profile: None,
+            suspension: None,
         });
         self.logs.push(None);
+        self.profiles.push(None);
+    }
+
+    /// Whether the trace holds the code with this hash.
+    pub(crate) fn has_module(&self, hash: &Hash32) -> bool {
+        self.modules.contains_key(hash)
+    }
+
+    /// The running frame runs the Wasm code with `hash` (whose bytes are
+    /// `code`, unless the trace holds them already) and records where its
+    /// gas goes in `log`.
+    pub(crate) fn profile(
+        &mut self,
+        log: ward_vm::ProfileLog,
+        hash: Hash32,
+        code: Option<Vec<u8>>,
+    ) {
+        if let Some(code) = code {
+            self.modules.insert(hash, code.into());
+        }
+        let start = ward_vm::lock_profile(&log).gas_left();
+        if let (Some(frame), Some(slot)) = (self.open.last_mut(), self.profiles.last_mut()) {
+            frame.code_hash = Some(hash);
+            *slot = Some((log, start));
+        }
     }
 
     /// The running frame's children record their steps into the log this
@@ -335,6 +385,11 @@ impl Recorder {
             frame.children = std::mem::take(&mut *log.lock().unwrap_or_else(|e| e.into_inner()));
         }
         let outcome = &execution.outcome;
+        if let Some((log, start)) = self.profiles.pop().flatten() {
+            let mut profile = ward_vm::lock_profile(&log).clone();
+            profile.finish(start.saturating_sub(outcome.gas_used.get()));
+            frame.profile = Some(profile);
+        }
         frame.gas_used = gas_used.get();
         frame.runtime_gas = execution.runtime_gas;
         frame.status = outcome.status;
@@ -348,6 +403,7 @@ impl Recorder {
     pub(crate) fn refused(&mut self, frame: Opening, why: &str) {
         self.open(frame);
         self.logs.pop();
+        self.profiles.pop();
         if let Some(mut frame) = self.open.pop() {
             frame.status = Status::Trapped;
             frame.error = Some((ErrorKind::HostError, why.to_owned()));
@@ -355,7 +411,11 @@ impl Recorder {
         }
     }
 
-    fn attach(&mut self, frame: TraceFrame) {
+    fn attach(&mut self, mut frame: TraceFrame) {
+        // The caller suspended for this call just before it was entered.
+        if let Some(Some((log, _))) = self.profiles.last() {
+            frame.suspension = ward_vm::lock_profile(log).suspended().checked_sub(1);
+        }
         match self.open.last_mut() {
             Some(parent) => parent.calls.push(frame),
             None => self.root = Some(frame),
@@ -382,6 +442,7 @@ impl Recorder {
             receipt,
             charged: std::mem::take(&mut self.charged),
             root: self.root.take(),
+            modules: std::mem::take(&mut self.modules),
         }
     }
 }
@@ -406,13 +467,23 @@ impl BlockTx {
 }
 
 impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
-    /// This executor (its engine, cache, runtimes, limits and fees) on
-    /// another store.
-    fn on<T: StateCommit + Send + Sync + 'static>(&self, store: Arc<T>) -> Executor<T> {
-        Executor {
+    /// This executor (its engine, runtimes, limits and fees) on `store`,
+    /// its modules prepared with the profiling hooks: a traced run's.
+    fn traced_on<T: StateCommit + Send + Sync + 'static>(
+        &self,
+        store: Arc<T>,
+    ) -> Result<Executor<T>, ExecError> {
+        // A profiled engine that cannot be set up is this node's fault.
+        let cache = self.cache.profiled().map_err(|failure| {
+            ExecError::Fault(NodeFault::new(
+                FaultKind::Invariant,
+                format!("the engine for traced runs cannot be set up: {failure}"),
+            ))
+        })?;
+        Ok(Executor {
             store,
-            backend: self.backend.clone(),
-            cache: self.cache.clone(),
+            backend: cache.backend().clone(),
+            cache,
             schedule: self.schedule,
             limits: self.limits,
             timeout: self.timeout,
@@ -422,7 +493,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             runtimes: self.runtimes.clone(),
             fees: self.fees,
             tree_cache: ward_chain::tree::TreeCache::new(),
-        }
+        })
     }
 
     /// Replays the `index`th of `txs`, block `height`'s transactions as
@@ -457,9 +528,11 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             .enumerate()
             .map(|(i, tx)| tx.item(height, i))
             .collect();
-        let (trace, _) =
-            self.on(Arc::new(parent))
-                .trace_items(&items[..=index], height, block.header.time)?;
+        let (trace, _) = self.traced_on(Arc::new(parent))?.trace_items(
+            &items[..=index],
+            height,
+            block.header.time,
+        )?;
         Ok(trace)
     }
 
@@ -475,7 +548,9 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         time: u64,
     ) -> Result<(Simulation, Trace), ExecError> {
         let height = self.store.height()? + 1;
-        let (trace, changes) = self.trace_items(&[tx.item(height, 0)], height, time)?;
+        let (trace, changes) =
+            self.traced_on(self.store.clone())?
+                .trace_items(&[tx.item(height, 0)], height, time)?;
         let simulation = Simulation {
             receipt: trace.receipt.clone(),
             changes,
@@ -560,6 +635,17 @@ pub fn scratch_chain_traced(
 }
 
 impl ScratchTrace {
+    /// Records where the call's gas goes, given `gas`, for `code`, the
+    /// module that runs (prepared with the profiling hooks, `ward_vm`'s
+    /// `Policy::profile`): the call's context takes the returned log
+    /// (`CallContext::with_profile`).
+    pub fn profile(&self, code: &[u8], gas: u64) -> ward_vm::ProfileLog {
+        let log = ward_vm::Profiler::log(gas);
+        let hash = Hash32(CodeHash::of(code).0);
+        lock(&self.0).profile(log.clone(), hash, Some(code.to_vec()));
+        log
+    }
+
     /// The trace of the call that ended in `execution`, which emitted
     /// `events` (kept only if it succeeded).
     pub fn finish(self, execution: &Execution, events: Vec<Event>) -> Trace {

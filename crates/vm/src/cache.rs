@@ -177,10 +177,14 @@ pub struct ModuleCache {
     evictions: AtomicU64,
     /// The cache of children's modules, made at the first ask.
     children: OnceLock<Result<Arc<ModuleCache>, Failure>>,
+    /// The cache of profiled modules, made at the first ask.
+    profiled: OnceLock<Result<Arc<ModuleCache>, Failure>>,
 }
 
 /// Bytes of compiled children's modules kept in memory.
 const CHILD_CACHE_BYTES: usize = 64 << 20;
+/// Bytes of compiled profiled modules kept in memory.
+const PROFILED_CACHE_BYTES: usize = 64 << 20;
 
 impl ModuleCache {
     /// A cache of modules compiled by `backend`, which must have been
@@ -213,6 +217,7 @@ impl ModuleCache {
             compiles: AtomicU64::new(0),
             evictions: AtomicU64::new(0),
             children: OnceLock::new(),
+            profiled: OnceLock::new(),
         })
     }
 
@@ -233,6 +238,40 @@ impl ModuleCache {
                 let backend = self.backend.sibling(&config)?;
                 let options = CacheOptions {
                     memory_bytes: CHILD_CACHE_BYTES,
+                    ..CacheOptions::default()
+                };
+                ModuleCache::new(backend, &config, options)
+                    .map(Arc::new)
+                    .map_err(|e| Failure::new(ErrorKind::HostError, e.to_string()))
+            })
+            .clone()
+    }
+
+    /// The cache of this cache's modules prepared with the profiling hooks
+    /// (`Policy::profile`, for traces and gas profiles, `docs/debugging.md`):
+    /// the same config otherwise, on a sibling of this backend, kept in
+    /// memory only. A profiled module charges what the module charges
+    /// without hooks. Made at the first ask and shared from then on (its
+    /// own children's cache included).
+    ///
+    /// # Errors
+    ///
+    /// When the sibling backend cannot be set up (every later ask says the
+    /// same).
+    pub fn profiled(&self) -> Result<Arc<ModuleCache>, Failure> {
+        if self.config.policy.profile {
+            return Err(Failure::new(
+                ErrorKind::HostError,
+                "this cache's modules are profiled already",
+            ));
+        }
+        self.profiled
+            .get_or_init(|| {
+                let mut config = self.config.clone();
+                config.policy.profile = true;
+                let backend = self.backend.sibling(&config)?;
+                let options = CacheOptions {
+                    memory_bytes: PROFILED_CACHE_BYTES,
                     ..CacheOptions::default()
                 };
                 ModuleCache::new(backend, &config, options)

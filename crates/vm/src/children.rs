@@ -38,6 +38,8 @@ pub fn child_config(config: &Config) -> Config {
         max_params: MAX_SYSCALL_PARAMS,
     };
     child.host_imports.clear();
+    // A child's steps are in its parent's trace, not a profile of its own.
+    child.policy.profile = false;
     child
 }
 

@@ -99,6 +99,17 @@ impl Profiler {
         &self.nodes
     }
 
+    /// The gas left at the last point (at the start: the call's gas).
+    pub fn gas_left(&self) -> u64 {
+        self.last_gas
+    }
+
+    /// How many times a host function suspended the guest for a call so
+    /// far.
+    pub fn suspended(&self) -> u32 {
+        self.suspended
+    }
+
     /// The gas charged since the last point belongs to the current node.
     fn observe(&mut self, gas_left: u64) -> u64 {
         let spent = self.last_gas.saturating_sub(gas_left);

@@ -3,7 +3,9 @@
 #
 #   contracts/build.sh [NAME ...]     (default: every contract)
 #
-# The .wasm files land in target/contracts/wasm32-unknown-unknown/release/.
+# The .wasm files land in target/contracts/wasm32-unknown-unknown/release/;
+# those of DEBUG_INFO are also built with their names and line tables (the
+# `debug-info` profile, docs/debugging.md) into .../debug-info/.
 # Toolchain, in this order (see ../shared/CONTRACT_TOOLCHAIN.md):
 #   1. rustup's wasm32-unknown-unknown standard library (added if missing);
 #   2. Debian's rustc-web + rust-web-src, building core/alloc from source
@@ -14,11 +16,20 @@ cd "$(dirname "$0")"
 
 TARGET=wasm32-unknown-unknown
 TARGET_DIR=../target/contracts
-ALL=(counter token escrow vault registry stackvm plugins evm)
+ALL=(counter token escrow vault registry stackvm plugins evm faults)
+DEBUG_INFO=(faults)
 NAMES=("$@")
 [ ${#NAMES[@]} -eq 0 ] && NAMES=("${ALL[@]}")
 ARGS=(build --release --locked --target "$TARGET" --target-dir "$TARGET_DIR")
 for name in "${NAMES[@]}"; do ARGS+=(-p "$name"); done
+# The same build in the debug-info profile, for those of NAMES in DEBUG_INFO.
+DEBUG_ARGS=(build --profile debug-info --locked --target "$TARGET" --target-dir "$TARGET_DIR")
+for name in "${NAMES[@]}"; do
+    for debug in "${DEBUG_INFO[@]}"; do
+        [ "$name" = "$debug" ] && DEBUG_ARGS+=(-p "$name")
+    done
+done
+with_debug_info() { [ "${#DEBUG_ARGS[@]}" -gt 7 ]; }
 ROUTE="${WARD_CONTRACT_TOOLCHAIN:-auto}"
 
 say() { echo "contracts: $*" >&2; }
@@ -30,6 +41,7 @@ rustup_has_target() {
 build_rustup() {
     say "building ${NAMES[*]} with rustup's $TARGET standard library"
     cargo "${ARGS[@]}"
+    if with_debug_info; then cargo "${DEBUG_ARGS[@]}"; fi
 }
 
 debian_ready() {
@@ -46,6 +58,10 @@ build_debian() {
     say "building ${NAMES[*]} with Debian's rustc ($(/usr/bin/rustc --version)) and -Zbuild-std"
     RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$lld" \
         cargo "${ARGS[@]}" -Zbuild-std=core,alloc,panic_abort
+    if with_debug_info; then
+        RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$lld" \
+            cargo "${DEBUG_ARGS[@]}" -Zbuild-std=core,alloc,panic_abort
+    fi
 }
 
 install_debian() {

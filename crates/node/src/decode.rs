@@ -289,11 +289,13 @@ pub fn block_tx(id: &Hash32, bytes: &[u8], chain_id: &str) -> Option<ward_execut
 /// A call trace as JSON (`docs/node.md`, `traceTransaction`): the
 /// receipt, what was charged outside any frame, `gas_accounted`, and the
 /// frame tree, each frame's method, arguments, output and events decoded
-/// by the schema `schema_of` gives for the code it ran.
+/// by the schema `schema_of` gives for the code it ran, and the backtrace
+/// of a frame that ended without returning ([`crate::profile::backtrace`]).
 pub fn trace(
     trace: &ward_executor::Trace,
     schema_of: &mut dyn FnMut(&Address) -> Option<Arc<Schema>>,
 ) -> Value {
+    let symbols = crate::profile::TraceSymbols::of(trace);
     json!({
         "receipt": crate::json::receipt(&trace.receipt),
         "charged": trace
@@ -302,13 +304,14 @@ pub fn trace(
             .map(|(what, gas)| json!({ "what": what, "gas": gas }))
             .collect::<Vec<_>>(),
         "gas_accounted": trace.gas_accounted(),
-        "root": trace.root.as_ref().map(|root| frame_json(root, schema_of)),
+        "root": trace.root.as_ref().map(|root| frame_json(root, schema_of, &symbols)),
     })
 }
 
 fn frame_json(
     frame: &ward_executor::TraceFrame,
     schema_of: &mut dyn FnMut(&Address) -> Option<Arc<Schema>>,
+    symbols: &crate::profile::TraceSymbols,
 ) -> Value {
     let schema = schema_of(&frame.code_address);
     let mut out = json!({
@@ -379,10 +382,13 @@ fn frame_json(
         })
         .collect();
     out["children"] = frame.children.iter().map(child_json).collect();
+    if let Some(backtrace) = crate::profile::backtrace(frame, symbols) {
+        out["backtrace"] = backtrace;
+    }
     out["calls"] = frame
         .calls
         .iter()
-        .map(|c| frame_json(c, schema_of))
+        .map(|c| frame_json(c, schema_of, symbols))
         .collect();
     out
 }

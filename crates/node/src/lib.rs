@@ -49,6 +49,7 @@ pub mod json;
 pub mod mempool;
 mod metrics;
 mod producer;
+pub mod profile;
 pub mod replica;
 mod rpc;
 pub mod runtimes;

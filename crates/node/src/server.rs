@@ -23,7 +23,7 @@ use tokio::{
     net::TcpListener,
     sync::{Semaphore, watch},
 };
-use ward_state::StateRead;
+use ward_state::{Hash32, StateRead};
 
 use crate::{
     access::Access,
@@ -77,6 +77,7 @@ pub(crate) async fn serve(
         .route("/block/{key}", get(explorer::page))
         .route("/tx/{key}", get(explorer::page))
         .route("/contract/{key}", get(explorer::page))
+        .route("/trace/{tx}/flamegraph.svg", get(flame_graph))
         .route("/search", get(explorer::page))
         .route("/explorer/app.js", get(explorer::script))
         .route("/explorer/style.css", get(explorer::style))
@@ -381,6 +382,35 @@ async fn snapshot_chunk(
         }
         // Removed by a newer snapshot meanwhile.
         Ok(Err(_)) | Err(_) => not_held(),
+    }
+}
+
+/// `GET /trace/TX/flamegraph.svg`: the flame graph of a committed
+/// transaction's gas profile (`docs/debugging.md`), or the reason there is
+/// none as plain text.
+async fn flame_graph(State(app): State<AppState>, Path(tx): Path<String>) -> Response {
+    let hex = tx.strip_prefix("0x").unwrap_or(&tx);
+    let hash = match hex::decode(hex)
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+    {
+        Some(bytes) => Hash32(bytes),
+        None => {
+            let why = format!("{tx:?} is not a transaction identifier (32 bytes of hex)\n");
+            return (StatusCode::BAD_REQUEST, why).into_response();
+        }
+    };
+    let shared = app.shared;
+    match tokio::task::spawn_blocking(move || rpc::flame_graph(&shared, hash)).await {
+        Ok(Ok(svg)) => ([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response(),
+        Ok(Err(error)) => {
+            let status = match error.kind.as_str() {
+                "not_found" | "pruned" => StatusCode::NOT_FOUND,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            (status, format!("{}\n", error.message)).into_response()
+        }
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
     }
 }
 

@@ -49,7 +49,7 @@ pub fn build() -> Result<&'static Path, String> {
 }
 
 /// The module of example contract `name` (`counter`, `token`, `escrow`,
-/// `registry`, `stackvm`, `plugins`).
+/// `registry`, `stackvm`, `plugins`, `faults`, ...).
 ///
 /// # Panics
 ///
@@ -58,5 +58,17 @@ pub fn build() -> Result<&'static Path, String> {
 pub fn wasm(name: &str) -> Vec<u8> {
     let dir = build().unwrap_or_else(|e| panic!("{e}"));
     let path = dir.join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The module of example contract `name` built with its function names and
+/// DWARF line tables (`contracts/build.sh`'s `debug-info` profile: `faults`).
+///
+/// # Panics
+///
+/// As [`wasm`].
+pub fn wasm_with_debug_info(name: &str) -> Vec<u8> {
+    let dir = build().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.join(format!("../debug-info/{name}.wasm"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

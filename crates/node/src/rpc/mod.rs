@@ -38,6 +38,7 @@ use read::{
     get_transaction, query, receipt_json, stored_receipt,
 };
 pub use simulate::ESTIMATE_MARGIN_PERCENT;
+pub(crate) use simulate::flame_graph;
 
 /// One request's response (none for a notification).
 pub(crate) async fn one(

@@ -1,7 +1,8 @@
 //! Runs that commit nothing and show what happened: `simulateTransaction`
 //! (with `"trace": true`, the frames too) and `traceTransaction`, a
-//! committed transaction replayed on its block's parent state
-//! (`docs/debugging.md`).
+//! committed transaction replayed on its block's parent state, each with
+//! its gas profile on request (`"profile": true`), and the profile's flame
+//! graph (`GET /trace/{tx}/flamegraph.svg`). `docs/debugging.md`.
 
 use super::*;
 use ward_executor::{BlockTx, Trace};
@@ -12,27 +13,34 @@ pub(super) fn simulate(shared: &Shared, mut p: Params) -> Result<Value, RpcError
     let time = unix_millis();
     let (tx, payload) = if let Some(raw) = p.bytes("tx")? {
         let traced = p.bool("trace")?;
+        let profiled = p.bool("profile")?;
         p.done()?;
         let tx = SignedTx::verify_bytes(&raw, &shared.settings.chain_id)
             .map_err(|e| RpcError::refusal(&e))?;
         within_read_cap(shared, tx.body().gas_limit)?;
         let payload = tx.body().payload.clone();
-        ((BlockTx::Signed(Box::new(tx)), traced), payload)
+        ((BlockTx::Signed(Box::new(tx)), (traced, profiled)), payload)
     } else {
         let from = p.address("from")?;
         let payload = payload(shared, &mut p)?;
         let gas_limit = p.u64("gas")?.unwrap_or(DEFAULT_GAS);
         let value = p.amount("value")?.unwrap_or(0);
         let traced = p.bool("trace")?;
+        let profiled = p.bool("profile")?;
         // Accepted for the same shape as sendTransaction; a simulation
         // has no nonce to check, pays no fee and waits for nothing.
         let _ = (p.u64("nonce")?, p.bool("wait")?, p.amount("gas_price")?);
         p.done()?;
         within_read_cap(shared, gas_limit)?;
         let tx = Tx::of_payload(from, payload.clone(), gas_limit, value);
-        ((BlockTx::Unsigned(tx), traced), payload)
+        ((BlockTx::Unsigned(tx), (traced, profiled)), payload)
     };
-    let ((tx, traced), mut trace) = (tx, None);
+    let ((tx, (traced, profiled)), mut trace) = (tx, None);
+    if profiled && !traced {
+        return Err(RpcError::invalid_params(
+            "a profile comes with a trace: add \"trace\": true",
+        ));
+    }
     let simulation = if traced {
         let (simulation, traced) = reader
             .simulate_traced(&tx, time)
@@ -73,16 +81,55 @@ pub(super) fn simulate(shared: &Shared, mut p: Params) -> Result<Value, RpcError
         .collect();
     if let Some(trace) = trace {
         out["trace"] = trace_json(shared, &trace, own.as_ref());
+        if profiled {
+            out["trace"]["profile"] = profile_json(&trace);
+        }
     }
     Ok(out)
 }
 
-/// `traceTransaction {tx}`: the committed transaction replayed on the
-/// state after its block's parent, with the transactions before it in
-/// its block run first.
+/// A trace's gas profile as JSON ([`crate::profile::profile_json`]).
+fn profile_json(trace: &Trace) -> Value {
+    let symbols = crate::profile::TraceSymbols::of(trace);
+    crate::profile::profile_json(&crate::profile::flame(trace, &symbols))
+}
+
+/// `traceTransaction {tx, profile}`: the committed transaction replayed on
+/// the state after its block's parent, with the transactions before it in
+/// its block run first; with `profile`, its gas profile too.
 pub(super) fn trace_transaction(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
     let hash = p.hash("tx")?;
+    let profiled = p.bool("profile")?;
     p.done()?;
+    let trace = replay(shared, hash)?;
+    let mut out = trace_json(shared, &trace, None);
+    if profiled {
+        out["profile"] = profile_json(&trace);
+    }
+    Ok(out)
+}
+
+/// The flame graph of committed transaction `hash`'s gas profile, as SVG.
+///
+/// # Errors
+///
+/// As `traceTransaction`; `internal` when the graph cannot be drawn.
+pub(crate) fn flame_graph(shared: &Shared, hash: Hash32) -> Result<Vec<u8>, RpcError> {
+    let trace = replay(shared, hash)?;
+    let symbols = crate::profile::TraceSymbols::of(&trace);
+    let flame = crate::profile::flame(&trace, &symbols);
+    let title = format!(
+        "Gas of {hash}: {} ({} gas)",
+        trace.receipt.status,
+        flame.total()
+    );
+    flame
+        .svg(&title)
+        .map_err(|e| RpcError::new(-32603, "internal", e.to_string()))
+}
+
+/// The trace of committed transaction `hash`, replayed.
+fn replay(shared: &Shared, hash: Hash32) -> Result<Trace, RpcError> {
     let store = &*shared.store;
     let Some(receipt) = store.receipt(&hash).map_err(RpcError::state)? else {
         let kept_from = store.pruned_below().map_err(RpcError::state)?;
@@ -108,11 +155,10 @@ pub(super) fn trace_transaction(shared: &Shared, mut p: Params) -> Result<Value,
         .map(|id| stored_tx(shared, id))
         .collect::<Result<Vec<_>, _>>()?;
     let index = receipt.index as usize;
-    let trace = shared
+    shared
         .reader(None)?
         .trace_block_tx(height, &txs, index)
-        .map_err(|e| exec_error(&e))?;
-    Ok(trace_json(shared, &trace, None))
+        .map_err(|e| exec_error(&e))
 }
 
 /// A stored transaction of a block, as the executor replays it.

@@ -73,8 +73,9 @@ pub const RESET_EXPORT: &str = "__ward_reset";
 /// - `enter(func: i32, gas: i64)` at the start of defined function `func`
 ///   (its index in the original module), before anything is charged;
 /// - `leave(func: i32, gas: i64)` when it returns (not when it traps);
-/// - `at(offset: i32)` before every call, with the call's offset in the
-///   original module's bytes (where its DWARF line information points).
+/// - `at(offset: i32)` before every call and every `unreachable`, with its
+///   offset in the original module's bytes (where its DWARF line
+///   information points).
 ///
 /// `gas` is the gas left in an engine-metered module's meter, and -1 in a
 /// self-metered one (whose gas the host keeps). The hooks are not metered:

@@ -267,7 +267,9 @@ impl Emitter<'_, '_, '_, '_> {
         self.track_nesting(op);
         if let Some(hooks) = self.ctx.hooks {
             match op {
-                Operator::Call { .. } | Operator::CallIndirect { .. } => {
+                // A call, or a trap the code asked for (a Rust panic's
+                // last instruction): where a backtrace shows the function.
+                Operator::Call { .. } | Operator::CallIndirect { .. } | Operator::Unreachable => {
                     hooks.at(&mut self.func, self.ops.offset(i));
                 }
                 Operator::Return => {

@@ -134,6 +134,10 @@ fn the_recorder_attributes_gas_and_keeps_the_backtrace() {
     let site = nodes[main].site.expect("main made a call") as usize;
     assert_eq!(wasm[site], 0x10, "a call opcode at the site");
     assert_eq!(wasm[site + 1], 3, "calling function 3");
+    // `fails` stopped at its `unreachable`, whose offset is its site.
+    let fails = profiler.open_path()[0];
+    let site = nodes[fails].site.expect("fails trapped at its unreachable") as usize;
+    assert_eq!(wasm[site], 0x00, "an unreachable opcode at the site");
 }
 
 #[test]

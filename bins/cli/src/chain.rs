@@ -760,7 +760,7 @@ pub(crate) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
         done
     };
     if args.trace {
-        crate::trace::show(&args.common, tx)?;
+        crate::trace::show(&args.common, tx, &crate::trace::ProfileArgs::default())?;
     }
     Ok(code)
 }

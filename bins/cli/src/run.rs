@@ -57,6 +57,8 @@ pub(crate) struct RunArgs {
     /// writes, events, children and gas (`docs/debugging.md`).
     #[arg(long)]
     trace: bool,
+    #[command(flatten)]
+    profile: crate::trace::ProfileArgs,
     /// Print `debug_log` lines (to stderr).
     #[arg(long)]
     debug_log: bool,
@@ -106,12 +108,14 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(pages) = args.max_memory_pages {
         config.policy.limits.max_memory_pages = pages;
     }
+    // The profiling hooks charge nothing: the same outcome and gas.
+    config.policy.profile = args.profile.profile;
     let backend = backend_for(args.backend, &config)?;
     let started = ward_vm::clock::now();
     // An in-memory state for this one call: storage and events work, and
     // vanish with the process.
     let gas = crate::gas_or_default(args.gas, DEFAULT_GAS);
-    let (chain, journal, tracer) = if args.trace {
+    let (chain, journal, tracer) = if args.trace || args.profile.profile {
         let kind = if args.wasi {
             ward_primitives::CodeKind::Wasi
         } else {
@@ -124,7 +128,11 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         (chain, journal, None)
     };
     let execution = match prepare(&*backend, &config, &bytes, &args) {
-        Ok((module, entry)) => {
+        Ok((module, entry, wasm)) => {
+            let mut context = context.with_chain(chain);
+            if let (true, Some(tracer)) = (args.profile.profile, &tracer) {
+                context = context.with_profile(tracer.profile(&wasm, gas));
+            }
             let options = RunOptions {
                 input,
                 gas_limit: Gas::new(gas),
@@ -133,16 +141,9 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             };
             // `ward run` defines no suspending imports: nothing can ask.
             let mut service = |_| Reply::Trap("no host services in `ward run`".into());
-            ward_vm::execute(
-                &*backend,
-                &module,
-                &entry,
-                options,
-                context.with_chain(chain),
-                &mut service,
-            )
-            // The scratch chain is in memory: a fault here is Ward's own.
-            .context("the call was aborted by a node fault")?
+            ward_vm::execute(&*backend, &module, &entry, options, context, &mut service)
+                // The scratch chain is in memory: a fault here is Ward's own.
+                .context("the call was aborted by a node fault")?
         }
         Err(Prepared::Rejected(failure)) => Execution::rejected(failure),
         Err(Prepared::Usage(err)) => return Err(err),
@@ -161,8 +162,23 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let trace = tracer.map(|t| {
         let trace = t.finish(&execution, events.clone());
-        ward_node::decode::trace(&trace, &mut |_| None)
+        let mut json = ward_node::decode::trace(&trace, &mut |_| None);
+        if args.profile.profile {
+            let name = args.file.file_name().unwrap_or(args.file.as_os_str());
+            json["profile"] = crate::trace::profile_json(&trace, Some(&name.to_string_lossy()));
+        }
+        json
     });
+    let profile = match trace.as_ref().and_then(|t| t.get("profile")) {
+        Some(profile) => {
+            let title = format!("Gas of {}", args.file.display());
+            let files = crate::trace::write_profile(profile, &args.profile, &title)?;
+            Some(crate::trace::render_profile(profile, &files))
+        }
+        None => None,
+    };
+    // Without --trace, a profile shows no frames.
+    let trace = trace.filter(|_| args.trace || args.json);
     // As JSON, the last line; as text, after the outcome (on stderr for a
     // WASI program, whose stdout is its own).
     let print_trace = || match &trace {
@@ -186,6 +202,9 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if args.wasi {
         let code = finish_wasi(&execution, args.backend, elapsed, args.json);
         print_trace();
+        if let Some(profile) = profile.filter(|_| !args.json) {
+            eprint!("{profile}");
+        }
         return Ok(code);
     }
     for line in &execution.debug_log {
@@ -193,6 +212,9 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     print_execution(&execution, &events, args.backend, elapsed, args.json);
     print_trace();
+    if let Some(profile) = profile.filter(|_| !args.json) {
+        print!("{profile}");
+    }
     Ok(if execution.outcome.status == Status::Ok {
         ExitCode::SUCCESS
     } else {
@@ -219,7 +241,7 @@ fn prepare(
     config: &Config,
     bytes: &[u8],
     args: &RunArgs,
-) -> Result<(ward_vm::Module, Entry), Prepared> {
+) -> Result<(ward_vm::Module, Entry, Vec<u8>), Prepared> {
     let wasm = crate::module_bytes(&args.file, bytes).map_err(Prepared::Rejected)?;
     let module = ward_vm::compile(backend, config, &wasm).map_err(Prepared::Rejected)?;
     let default_entry = if args.wasi { "_start" } else { "main" };
@@ -239,7 +261,7 @@ fn prepare(
             }
         }
     };
-    Ok((module, entry))
+    Ok((module, entry, wasm.into_owned()))
 }
 
 /// The WASI state `ward run --wasi` starts the program in.

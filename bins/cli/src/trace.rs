@@ -1,8 +1,15 @@
 //! `ward trace TX`: a committed transaction replayed on its block's parent
-//! state, printed as a tree of frames (or `--json`, the node's
-//! `traceTransaction` answer). `docs/debugging.md`.
+//! state, printed as a tree of frames with the backtrace of each frame that
+//! did not return (or `--json`, the node's `traceTransaction` answer); with
+//! `--profile`, its gas profile too: the functions that used the most gas,
+//! and its folded stacks and flame graph written to files.
+//! `docs/debugging.md`.
 
-use std::{io::IsTerminal, process::ExitCode};
+use std::{
+    io::IsTerminal,
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
 
 use anyhow::{Context, bail};
 use clap::Args;
@@ -18,32 +25,59 @@ pub(crate) struct TraceArgs {
     /// The transaction identifier a receipt printed.
     tx: String,
     #[command(flatten)]
+    profile: ProfileArgs,
+    #[command(flatten)]
     common: Common,
+}
+
+/// How a gas profile is asked for (`ward trace`, `ward run`).
+#[derive(Args, Debug, Default)]
+pub(crate) struct ProfileArgs {
+    /// Also profile the gas: print the functions that used the most and
+    /// write the folded stacks (`PREFIX.folded`) and the flame graph
+    /// (`PREFIX.svg`).
+    #[arg(long)]
+    pub(crate) profile: bool,
+    /// Where the profile's files go: `PREFIX.folded` and `PREFIX.svg`
+    /// (default: `ward-profile` in the current directory).
+    #[arg(long, value_name = "PREFIX", requires = "profile")]
+    pub(crate) profile_out: Option<PathBuf>,
 }
 
 pub(crate) fn trace(args: TraceArgs) -> anyhow::Result<ExitCode> {
     let tx = Hash32(ward_cli::parse::bytes32(&args.tx)?);
-    show(&args.common, tx)?;
+    show(&args.common, tx, &args.profile)?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Prints `tx`'s trace from the node or the data directory.
-pub(crate) fn show(common: &Common, tx: Hash32) -> anyhow::Result<()> {
+/// Prints `tx`'s trace from the node or the data directory, and its gas
+/// profile when `profile` asks.
+pub(crate) fn show(common: &Common, tx: Hash32, profile: &ProfileArgs) -> anyhow::Result<()> {
     let trace = match &common.node {
-        Some(url) => crate::client::Client::new(url)?
-            .call("traceTransaction", json!({ "tx": tx.to_string() }))?,
-        None => local(common, tx)?,
+        Some(url) => crate::client::Client::new(url)?.call(
+            "traceTransaction",
+            json!({ "tx": tx.to_string(), "profile": profile.profile }),
+        )?,
+        None => local(common, tx, profile.profile)?,
+    };
+    let title = format!("Gas of {tx}");
+    let written = match &trace.get("profile") {
+        Some(p) if profile.profile => Some(write_profile(p, profile, &title)?),
+        _ => None,
     };
     if common.json {
         println!("{trace}");
-    } else {
-        print!("{}", render(&trace, std::io::stdout().is_terminal()));
+        return Ok(());
+    }
+    print!("{}", render(&trace, std::io::stdout().is_terminal()));
+    if let (Some(p), Some(files)) = (trace.get("profile"), written) {
+        print!("{}", render_profile(p, &files));
     }
     Ok(())
 }
 
 /// The trace of `tx` from the data directory's own store.
-fn local(common: &Common, tx: Hash32) -> anyhow::Result<Value> {
+fn local(common: &Common, tx: Hash32, profiled: bool) -> anyhow::Result<Value> {
     let exec = open(common, Access::Read)?;
     let store = exec.store().clone();
     let Some(receipt) = store.receipt(&tx)? else {
@@ -82,9 +116,80 @@ fn local(common: &Common, tx: Hash32) -> anyhow::Result<Value> {
     }
     let trace = exec.trace_block_tx(receipt.height, &txs, receipt.index as usize)?;
     let schemas = Schemas::new();
-    Ok(ward_node::decode::trace(&trace, &mut |address| {
+    let mut out = ward_node::decode::trace(&trace, &mut |address| {
         schemas.at(&*store, address).ok().flatten()
-    }))
+    });
+    if profiled {
+        out["profile"] = profile_json(&trace, None);
+    }
+    Ok(out)
+}
+
+/// A trace's gas profile as JSON, as the node gives it; its root named
+/// `root` when given (else by the transaction).
+pub(crate) fn profile_json(trace: &ward_executor::Trace, root: Option<&str>) -> Value {
+    let symbols = ward_node::profile::TraceSymbols::of(trace);
+    let flame = match root {
+        Some(root) => ward_node::profile::flame_of_call(trace, &symbols, root),
+        None => ward_node::profile::flame(trace, &symbols),
+    };
+    ward_node::profile::profile_json(&flame)
+}
+
+/// Writes a profile's folded stacks and flame graph (titled `title`) where
+/// `args` says: the two paths.
+pub(crate) fn write_profile(
+    profile: &Value,
+    args: &ProfileArgs,
+    title: &str,
+) -> anyhow::Result<[PathBuf; 2]> {
+    let prefix = args
+        .profile_out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("ward-profile"));
+    let folded = profile["folded"].as_str().unwrap_or("");
+    let title = format!("{title}: {} gas", profile["total"]);
+    let svg = ward_debug::svg(folded, &title).context("drawing the flame graph")?;
+    let paths = [with_suffix(&prefix, "folded"), with_suffix(&prefix, "svg")];
+    std::fs::write(&paths[0], folded).with_context(|| format!("writing {}", paths[0].display()))?;
+    std::fs::write(&paths[1], svg).with_context(|| format!("writing {}", paths[1].display()))?;
+    Ok(paths)
+}
+
+/// `prefix.suffix` (a prefix's own dots kept).
+fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
+    let mut name = prefix.as_os_str().to_owned();
+    name.push(".");
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// How many functions a profile's table shows.
+const PROFILE_ROWS: usize = 15;
+
+/// A profile's top functions as a table, and where its files are.
+pub(crate) fn render_profile(profile: &Value, files: &[PathBuf; 2]) -> String {
+    let mut out = format!("gas profile: {} gas\n", profile["total"]);
+    out += &format!("{:>10} {:>10}  function\n", "self", "total");
+    for f in profile["top"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .take(PROFILE_ROWS)
+    {
+        out += &format!(
+            "{:>10} {:>10}  {}\n",
+            f["self_gas"].as_u64().unwrap_or(0),
+            f["total_gas"].as_u64().unwrap_or(0),
+            f["name"].as_str().unwrap_or("?")
+        );
+    }
+    out += &format!(
+        "folded stacks: {}\nflame graph:   {}\n",
+        files[0].display(),
+        files[1].display()
+    );
+    out
 }
 
 /// A trace's JSON as an indented tree, in colour on a terminal.
@@ -148,6 +253,12 @@ fn frame(f: &Value, depth: usize, paint: &dyn Fn(&str, &str) -> String, out: &mu
             error["message"].as_str().unwrap_or("")
         );
         out.push_str(&format!("{pad}  {}\n", paint("31", &message)));
+    }
+    if let Some(backtrace) = f.get("backtrace") {
+        out.push_str(&format!("{pad}  backtrace:\n"));
+        for line in ward_node::profile::backtrace_lines(backtrace) {
+            out.push_str(&format!("{pad}    {}\n", paint("33", &line)));
+        }
     }
     match f.get("decoded").filter(|d| !d.is_null()) {
         Some(decoded) => out.push_str(&format!("{pad}  output {decoded}\n")),

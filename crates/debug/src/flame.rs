@@ -143,16 +143,7 @@ impl Flame {
     /// When `inferno` cannot draw it (an empty profile draws an SVG that
     /// says so).
     pub fn svg(&self, title: &str) -> std::io::Result<Vec<u8>> {
-        let folded = self.folded();
-        let mut options = inferno::flamegraph::Options::default();
-        options.title = title.to_owned();
-        options.count_name = "gas".to_owned();
-        options.name_type = "Frame:".to_owned();
-        options.hash = true;
-        options.deterministic = true;
-        let mut svg = Vec::new();
-        inferno::flamegraph::from_lines(&mut options, folded.lines(), &mut svg)?;
-        Ok(svg)
+        svg(&self.folded(), title)
     }
 
     /// Every name's self and total gas, most self gas first (then most
@@ -196,6 +187,25 @@ impl Flame {
         }
         on_stack.pop();
     }
+}
+
+/// The flame graph of `folded` stacks (as [`Flame::folded`] writes them)
+/// as an SVG document titled `title`, its widths in gas, its colours a
+/// function of each name.
+///
+/// # Errors
+///
+/// When `inferno` cannot draw it.
+pub fn svg(folded: &str, title: &str) -> std::io::Result<Vec<u8>> {
+    let mut options = inferno::flamegraph::Options::default();
+    options.title = title.to_owned();
+    options.count_name = "gas".to_owned();
+    options.name_type = "Frame:".to_owned();
+    options.hash = true;
+    options.deterministic = true;
+    let mut svg = Vec::new();
+    inferno::flamegraph::from_lines(&mut options, folded.lines(), &mut svg)?;
+    Ok(svg)
 }
 
 #[cfg(test)]

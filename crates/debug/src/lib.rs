@@ -33,5 +33,5 @@
 mod flame;
 mod symbols;
 
-pub use flame::{Flame, FlameNode, FunctionGas};
+pub use flame::{Flame, FlameNode, FunctionGas, svg};
 pub use symbols::{SourceFrame, Symbols};

@@ -65,6 +65,7 @@ impl Symbols {
     /// The symbols of `wasm`.
     pub fn new(wasm: &[u8]) -> Symbols {
         let mut names = BTreeMap::new();
+        let mut exported = BTreeMap::new();
         let mut code_start = None;
         let mut dwarf: BTreeMap<&str, &[u8]> = BTreeMap::new();
         for payload in Parser::new(0).parse_all(wasm) {
@@ -72,6 +73,15 @@ impl Symbols {
             let Ok(payload) = payload else { break };
             match payload {
                 Payload::CodeSectionStart { range, .. } => code_start = Some(range.start as u64),
+                Payload::ExportSection(exports) => {
+                    for export in exports.into_iter().map_while(Result::ok) {
+                        if export.kind == wasmparser::ExternalKind::Func {
+                            exported
+                                .entry(export.index)
+                                .or_insert(export.name.to_owned());
+                        }
+                    }
+                }
                 Payload::CustomSection(section) if section.name().starts_with(".debug_") => {
                     dwarf.insert(section.name(), section.data());
                 }
@@ -83,6 +93,10 @@ impl Symbols {
                 _ => {}
             }
         }
+        // A function the name section does not name goes by its export's.
+        for (index, name) in exported {
+            names.entry(index).or_insert(name);
+        }
         let lines = (!dwarf.is_empty() && code_start.is_some())
             .then(|| line_context(&dwarf))
             .flatten();
@@ -93,7 +107,8 @@ impl Symbols {
         }
     }
 
-    /// The name of function `index` (imports included), demangled.
+    /// The name of function `index` (imports included), demangled: from the
+    /// name section, else its export's name.
     pub fn function_name(&self, index: u32) -> Option<&str> {
         self.names.get(&index).map(String::as_str)
     }

@@ -131,7 +131,8 @@ pub fn backtrace_lines(backtrace: &Value) -> Vec<String> {
     lines
 }
 
-/// The gas profile of `trace`: its total is the receipt's gas.
+/// The gas profile of `trace`: its total is the receipt's gas. Its root is
+/// the transaction (`tx 0x5636ed…f9a3`).
 pub fn flame(trace: &Trace, symbols: &TraceSymbols) -> Flame {
     let id = trace.receipt.tx.to_string();
     let mut flame = Flame::new(format!("tx {}", short(&id)));
@@ -140,19 +141,30 @@ pub fn flame(trace: &Trace, symbols: &TraceSymbols) -> Flame {
         flame.add(node, *gas);
     }
     if let Some(root) = &trace.root {
+        let node = flame.child(Flame::ROOT, frame_name(root));
+        add_frame(&mut flame, node, root, symbols);
+    }
+    flame
+}
+
+/// The gas profile of a call outside any chain (`ward run`), its top
+/// frame's functions right under a root named `name`.
+pub fn flame_of_call(trace: &Trace, symbols: &TraceSymbols, name: &str) -> Flame {
+    let mut flame = Flame::new(name);
+    if let Some(root) = &trace.root {
         add_frame(&mut flame, Flame::ROOT, root, symbols);
     }
     flame
 }
 
-/// Adds `frame` under `parent`: its own gas, and its callees under the
-/// host functions that called them.
-fn add_frame(flame: &mut Flame, parent: usize, frame: &TraceFrame, symbols: &TraceSymbols) {
-    let node = flame.child(parent, frame_name(frame));
+/// Adds what `frame`, whose node is `node`, did: its own gas, and its
+/// callees under the host functions that called them.
+fn add_frame(flame: &mut Flame, node: usize, frame: &TraceFrame, symbols: &TraceSymbols) {
     let Some(profile) = &frame.profile else {
         flame.add(node, frame.self_gas());
         for call in &frame.calls {
-            add_frame(flame, node, call, symbols);
+            let callee = flame.child(node, frame_name(call));
+            add_frame(flame, callee, call, symbols);
         }
         return;
     };
@@ -171,7 +183,8 @@ fn add_frame(flame: &mut Flame, parent: usize, frame: &TraceFrame, symbols: &Tra
             .and_then(|n| profile.nodes().iter().position(|p| p.callees.contains(&n)))
             .map_or(node, |i| at[i]);
         flame.take(host, call.gas_used);
-        add_frame(flame, host, call, symbols);
+        let callee = flame.child(host, frame_name(call));
+        add_frame(flame, callee, call, symbols);
     }
 }
 
@@ -272,10 +285,11 @@ pub const TOP_FUNCTIONS: usize = 40;
 /// A profile as JSON: its total, the functions with the most self gas
 /// (up to [`TOP_FUNCTIONS`]), and its folded stacks.
 pub fn profile_json(flame: &Flame) -> Value {
+    let root = &flame.nodes()[Flame::ROOT].name;
     let top: Vec<Value> = flame
         .top()
         .into_iter()
-        .filter(|f| f.total_gas > 0)
+        .filter(|f| f.total_gas > 0 && &f.name != root)
         .take(TOP_FUNCTIONS)
         .map(|f| json!({ "name": f.name, "self_gas": f.self_gas, "total_gas": f.total_gas }))
         .collect();

@@ -72,3 +72,20 @@ pub fn wasm_with_debug_info(name: &str) -> Vec<u8> {
     let path = dir.join(format!("../debug-info/{name}.wasm"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
+
+/// The number (from 1) of the first line of example contract `name`'s
+/// `src/lib.rs` that holds `needle`.
+///
+/// # Panics
+///
+/// When the file cannot be read or no line holds `needle`.
+pub fn source_line(name: &str, needle: &str) -> u32 {
+    let path = root().join(format!("contracts/{name}/src/lib.rs"));
+    let source =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let index = source
+        .lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no line of {} holds {needle:?}", path.display()));
+    index as u32 + 1
+}

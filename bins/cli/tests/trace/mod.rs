@@ -106,3 +106,126 @@ fn a_run_is_traced_alike_on_both_backends() {
     assert_eq!(a["gas_accounted"], a["receipt"]["gas_used"]);
     assert_eq!(a["root"]["kind"], "ward");
 }
+
+/// The sum of a folded profile's lines.
+fn folded_total(folded: &str) -> u64 {
+    folded
+        .lines()
+        .map(|l| l.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap())
+        .sum()
+}
+
+/// A panic in a contract built with debug info: `ward call --trace` shows
+/// its backtrace with the helper's name and the panic's line, and `ward
+/// trace --profile` writes folded stacks and a flame graph whose gas is
+/// the receipt's, the same on both backends.
+#[test]
+fn a_panic_is_traced_with_its_backtrace_and_profiled() {
+    ward_testkit::contracts::build().unwrap();
+    let faults = ward_testkit::contracts::out_dir()
+        .join("../debug-info/faults.wasm")
+        .display()
+        .to_string();
+    let dir = std::env::temp_dir().join(format!("ward-cli-profile-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let data = dir.join("data").display().to_string();
+    let deployed = last_json(&ward(&["deploy", &faults, "--data-dir", &data, "--json"]));
+    let address = deployed["address"].as_str().unwrap().to_owned();
+    let call = ward(&[
+        "call",
+        &address,
+        "--method",
+        "share",
+        "--json-args",
+        r#"{"total": 10, "parts": 0}"#,
+        "--trace",
+        "--data-dir",
+        &data,
+    ]);
+    assert_eq!(call.status.code(), Some(1), "a reverted call");
+    let text = String::from_utf8_lossy(&call.stdout);
+    let panic_line = ward_testkit::contracts::source_line("faults", "panic!(\"cannot split");
+    assert!(
+        text.contains("faults::split_evenly at ")
+            && text.contains(&format!("faults/src/lib.rs:{panic_line}:")),
+        "{text}"
+    );
+    let tx = text
+        .lines()
+        .find_map(|l| l.strip_prefix("tx:"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    let [a, b] = ["wasmtime", "wasmi"].map(|backend| {
+        let prefix = dir.join(backend).display().to_string();
+        let out = ward(&[
+            "trace",
+            &tx,
+            "--profile",
+            "--profile-out",
+            &prefix,
+            "--backend",
+            backend,
+            "--data-dir",
+            &data,
+        ]);
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(text.contains("gas profile:"), "{text}");
+        assert!(text.contains("faults::split_evenly"), "{text}");
+        let folded = std::fs::read_to_string(format!("{prefix}.folded")).unwrap();
+        let svg = std::fs::read_to_string(format!("{prefix}.svg")).unwrap();
+        assert!(svg.starts_with("<?xml") && svg.contains("split_evenly"));
+        // The same but for where the files went.
+        let text: String = text
+            .lines()
+            .filter(|l| !l.contains(&prefix))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        (folded, text)
+    });
+    assert_eq!(a, b, "the backends' profiles differ");
+    let gas: u64 =
+        a.1.lines()
+            .find_map(|l| l.strip_prefix("tx ").and_then(|l| l.split(", gas ").nth(1)))
+            .and_then(|l| l.split_whitespace().next())
+            .unwrap()
+            .parse()
+            .unwrap();
+    assert_eq!(folded_total(&a.0), gas);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `ward run --profile`: the profile's gas is the run's, the same on both
+/// backends, its functions named by the module's exports.
+#[test]
+fn a_run_is_profiled_alike_on_both_backends() {
+    let hello = crate::example("hello.wat");
+    let dir = std::env::temp_dir().join(format!("ward-cli-run-profile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let [a, b] = ["wasmtime", "wasmi"].map(|backend| {
+        let prefix = dir.join(backend).display().to_string();
+        let args = [
+            "run",
+            &hello,
+            "--input",
+            "0x77617264",
+            "--profile",
+            "--profile-out",
+            &prefix,
+        ];
+        let json = ward(&[&args[..], &["--backend", backend, "--json"]].concat());
+        assert_eq!(json.status.code(), Some(0));
+        let text = ward(&[&args[..], &["--backend", backend]].concat());
+        assert!(String::from_utf8_lossy(&text.stdout).contains("gas profile:"));
+        last_json(&json)["profile"].clone()
+    });
+    assert_eq!(a, b);
+    let folded = a["folded"].as_str().unwrap();
+    assert_eq!(folded_total(folded), a["total"].as_u64().unwrap());
+    assert!(
+        folded.contains("hello.wat;main;ward.output_write "),
+        "{folded}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -7,7 +7,9 @@ fn names_come_from_the_name_section_demangled() {
           (import "ward" "exit" (func $exit (param i32)))
           (func $_ZN6faults12split_evenly17h0123456789abcdefE)
           (func $plain)
-          (func))"#,
+          (func)
+          (func (export "main"))
+          (func $named (export "exported")))"#,
     )
     .unwrap();
     let symbols = Symbols::new(&wasm);
@@ -16,6 +18,12 @@ fn names_come_from_the_name_section_demangled() {
     assert_eq!(symbols.function_name(2), Some("plain"));
     assert_eq!(symbols.function_name(3), None);
     assert_eq!(symbols.describe(3), "func[3]");
+    assert_eq!(symbols.function_name(4), Some("main"), "by its export");
+    assert_eq!(
+        symbols.function_name(5),
+        Some("named"),
+        "the name section first"
+    );
     assert!(!symbols.has_lines());
     assert!(symbols.locate(40).is_empty(), "no DWARF, no lines");
 }

@@ -103,18 +103,6 @@ fn a_committed_transfer_is_traced_and_a_simulation_too() {
     node.shutdown().unwrap();
 }
 
-/// The number of the line of `contracts/faults/src/lib.rs` that holds
-/// `needle`.
-fn faults_line(needle: &str) -> u64 {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../contracts/faults/src/lib.rs"
-    );
-    let source = std::fs::read_to_string(path).unwrap();
-    let index = source.lines().position(|l| l.contains(needle)).unwrap();
-    index as u64 + 1
-}
-
 /// The sum of a folded profile's lines.
 fn folded_total(folded: &Value) -> u64 {
     folded
@@ -178,7 +166,10 @@ fn a_panic_in_a_helper_shows_its_function_and_line() {
     );
     assert_eq!(
         helper["line"],
-        faults_line("panic!(\"cannot split"),
+        u64::from(ward_testkit::contracts::source_line(
+            "faults",
+            "panic!(\"cannot split"
+        )),
         "{helper}"
     );
     // The method it was inlined into, at the helper's call.
@@ -186,7 +177,13 @@ fn a_panic_in_a_helper_shows_its_function_and_line() {
     let share = &backtrace[index + 1];
     assert_eq!(share["function"], "share", "{backtrace:#?}");
     assert_eq!(share["inlined"], true);
-    assert_eq!(share["line"], faults_line("split_evenly(total, parts)"));
+    assert_eq!(
+        share["line"],
+        u64::from(ward_testkit::contracts::source_line(
+            "faults",
+            "split_evenly(total, parts)"
+        ))
+    );
     // The panic's formatting is the helper's, in the profile.
     let top = profile["top"].as_array().unwrap();
     let helper = top

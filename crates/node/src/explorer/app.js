@@ -333,7 +333,10 @@ async function txPage(hash) {
       traced.replaceChildren(el('p', { class: 'error' }, String(e.message || e)));
     }
   };
-  content.push(el('h2', {}, 'Trace'), show, traced);
+  // The gas profile's flame graph, drawn by the node from a replay.
+  const flame = el('a', { id: 'flame-graph', href: '/trace/' + hash + '/flamegraph.svg' },
+    'Flame graph of its gas');
+  content.push(el('h2', {}, 'Trace'), el('p', {}, show, ' ', flame), traced);
   page('Transaction ' + short(hash), ...content);
 }
 
@@ -354,9 +357,18 @@ function traceFrame(f) {
       ' gas ' + f.gas_used + ' (own ' + f.self_gas + ') of ' + f.gas_given +
         (f.runtime_gas !== null ? ', runtime gas ' + f.runtime_gas : '')),
     f.error ? el('div', { class: 'error' }, f.error.kind + ': ' + f.error.message) : null,
+    f.backtrace ? el('ol', { class: 'backtrace mono' }, f.backtrace.map((b) => el('li', {}, backtraceLine(b)))) : null,
     f.decoded !== undefined && !(f.decoded === null && f.output === '0x') ? el('div', {}, 'output ', json(f.decoded)) : null,
     lines.length ? el('ul', { class: 'accesses mono' }, lines.map((l) => el('li', {}, l))) : null,
     f.calls.length ? el('ul', { class: 'frames' }, f.calls.map(traceFrame)) : null);
+}
+
+// One entry of a frame's backtrace: a function, and where it is.
+function backtraceLine(b) {
+  let line = b.function || '?';
+  if (b.file) line += ' at ' + b.file + (b.line ? ':' + b.line + (b.column ? ':' + b.column : '') : '');
+  else if (b.offset !== undefined && b.offset !== null) line += ' at offset 0x' + b.offset.toString(16);
+  return line + (b.inlined ? ' (inlined)' : '');
 }
 
 // A form input's text as a JSON argument of `type`.

@@ -1,7 +1,8 @@
 //! The explorer in a real headless Chromium, driven over WebDriver
 //! (chromedriver) against a live dev node: the home page sees a new block
 //! arrive over the WebSocket, the transaction page shows the decoded event,
-//! and the contract page's form runs a read-only method. A screenshot of
+//! its trace and the flame graph of its gas, and the contract page's form
+//! runs a read-only method. A screenshot of
 //! each page is left under `target/explorer/`.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`make test` installs
@@ -223,6 +224,33 @@ async fn scenario(node: &Node, driver: &Driver, profile: &Path) {
         .await
         .unwrap();
     shot(&client, "trace.png").await;
+    // The flame graph of its gas, from the link: an SVG whose title names
+    // the transaction and its total, every frame drawn.
+    let href = client
+        .find(Locator::Css("#flame-graph"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        href,
+        format!("/trace/{}/flamegraph.svg", sent["tx"].as_str().unwrap())
+    );
+    client
+        .find(Locator::Css("#flame-graph"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let title = text_of(&client, "svg #title", "Gas of").await;
+    let total = sent["gas_used"].as_u64().unwrap();
+    assert!(title.contains(&format!("{total} gas")), "{title}");
+    let frames = client.find_all(Locator::Css("#frames g")).await.unwrap();
+    assert!(frames.len() > 5, "{} frames drawn", frames.len());
+    shot(&client, "flamegraph.png").await;
 
     // The contract page, opened from a shared link, runs a read-only method.
     client

@@ -160,23 +160,7 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         Vec::new()
     };
-    let trace = tracer.map(|t| {
-        let trace = t.finish(&execution, events.clone());
-        let mut json = ward_node::decode::trace(&trace, &mut |_| None);
-        if args.profile.profile {
-            let name = args.file.file_name().unwrap_or(args.file.as_os_str());
-            json["profile"] = crate::trace::profile_json(&trace, Some(&name.to_string_lossy()));
-        }
-        json
-    });
-    let profile = match trace.as_ref().and_then(|t| t.get("profile")) {
-        Some(profile) => {
-            let title = format!("Gas of {}", args.file.display());
-            let files = crate::trace::write_profile(profile, &args.profile, &title)?;
-            Some(crate::trace::render_profile(profile, &files))
-        }
-        None => None,
-    };
+    let (trace, profile) = trace_and_profile(&args, tracer, &execution, &events)?;
     // Without --trace, a profile shows no frames.
     let trace = trace.filter(|_| args.trace || args.json);
     // As JSON, the last line; as text, after the outcome (on stderr for a
@@ -220,6 +204,35 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The run's trace as JSON (decorated like a node's) and, with
+/// `--profile`, its profile drawn to the `--profile-out` files and
+/// rendered as text.
+fn trace_and_profile(
+    args: &RunArgs,
+    tracer: Option<ward_executor::ScratchTrace>,
+    execution: &Execution,
+    events: &[ward_state::Event],
+) -> anyhow::Result<(Option<serde_json::Value>, Option<String>)> {
+    let trace = tracer.map(|t| {
+        let trace = t.finish(execution, events.to_vec());
+        let mut json = ward_node::decode::trace(&trace, &mut |_| None);
+        if args.profile.profile {
+            let name = args.file.file_name().unwrap_or(args.file.as_os_str());
+            json["profile"] = crate::trace::profile_json(&trace, Some(&name.to_string_lossy()));
+        }
+        json
+    });
+    let profile = match trace.as_ref().and_then(|t| t.get("profile")) {
+        Some(profile) => {
+            let title = format!("Gas of {}", args.file.display());
+            let files = crate::trace::write_profile(profile, &args.profile, &title)?;
+            Some(crate::trace::render_profile(profile, &files))
+        }
+        None => None,
+    };
+    Ok((trace, profile))
 }
 
 fn backend_for(

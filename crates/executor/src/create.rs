@@ -75,6 +75,33 @@ fn resume(running: Running, status: i32, return_data: Vec<u8>, gas_used: Gas) ->
     })
 }
 
+/// The deploy's frame, made the running one: `creator`'s new contract at
+/// `address`, which receives `value`.
+fn enter_deploy<S: StateCommit + Send + Sync + 'static>(
+    frames: &mut Frames<S>,
+    address: Address,
+    creator: Current,
+    value: u128,
+) -> Frame<S> {
+    frames.current = Current {
+        address,
+        caller: creator.address,
+        kind: creator.kind,
+        read_only: false,
+        value,
+    };
+    Frame {
+        value,
+        journal: frames.journal.clone(),
+        address,
+        caller: creator.address,
+        height: frames.height,
+        time: frames.time,
+        read_only: false,
+        trace: frames.trace.clone(),
+    }
+}
+
 impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// A `ward.create` from the running frame: the deploy starts as a
     /// frame of its own while the creator waits, or the creator resumes at
@@ -170,26 +197,10 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             }),
             slot: frames.slot.replace(slot),
         });
-        let frame = Frame {
-            value: request.value,
-            journal: frames.journal.clone(),
-            address,
-            caller: creator.address,
-            height: frames.height,
-            time: frames.time,
-            read_only: false,
-            trace: frames.trace.clone(),
-        };
         let (value, gas) = (request.value, request.gas);
         frames
             .trace_open(|| crate::trace::Opening::create(address, &creator, &input, (value, gas)));
-        frames.current = Current {
-            address,
-            caller: creator.address,
-            kind: creator.kind,
-            read_only: false,
-            value: request.value,
-        };
+        let frame = enter_deploy(frames, address, creator, value);
         let gas_limit = request.gas.saturating_sub(charge);
         let context = self.context(
             (creator.kind, &code),

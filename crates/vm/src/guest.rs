@@ -182,6 +182,36 @@ pub fn profile_hook(guest: &mut impl Guest, hook: ProfileHook, arg: i32, gas: i6
     }
 }
 
+/// Defines the three profiling hooks ([`ward_instrument::PROFILE_MODULE`])
+/// in a backend's linker, written once for both backends: `$linker` has
+/// `func_wrap(module, name, closure)`, `$caller` is the backend's caller
+/// type and `$guest` turns `&mut $caller` into its [`Guest`]. Expands to
+/// a `Result` of the linker's error.
+#[macro_export]
+macro_rules! define_profile_hooks {
+    ($linker:expr, $caller:ty, $guest:path) => {{
+        use $crate::guest::{ProfileHook, profile_hook};
+        let m = $crate::PROFILE_MODULE;
+        let hook =
+            |mut c: $caller, hook, arg, gas| profile_hook(&mut $guest(&mut c), hook, arg, gas);
+        $linker
+            .func_wrap(m, "enter", move |c: $caller, f: i32, gas: i64| {
+                hook(c, ProfileHook::Enter, f, gas)
+            })
+            .and_then(|l| {
+                l.func_wrap(m, "leave", move |c: $caller, f: i32, gas: i64| {
+                    hook(c, ProfileHook::Leave, f, gas)
+                })
+            })
+            .and_then(|l| {
+                l.func_wrap(m, "at", move |c: $caller, offset: i32| {
+                    hook(c, ProfileHook::At, offset, -1)
+                })
+            })
+            .map(|_| ())
+    }};
+}
+
 /// The three profiling hooks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProfileHook {

@@ -49,39 +49,11 @@ pub(crate) fn build_linker(
     let mut linker = Linker::new(engine);
     define_abi(&mut linker)?;
     define_wasi(&mut linker)?;
-    define_profile(&mut linker)?;
+    ward_vm::define_profile_hooks!(linker, Caller<'_, StoreData>, Guest::caller)?;
     let mut embedder = config.host_imports.iter().enumerate();
     embedder
         .try_for_each(|(i, h)| define_host(&mut linker, &h.module, &h.name, &h.ty, i, false))?;
     Ok(linker)
-}
-
-/// The profiling hooks a module prepared with `Policy::profile` imports.
-fn define_profile(linker: &mut Linker<StoreData>) -> Result<(), wasmi::errors::LinkerError> {
-    use guest::ProfileHook;
-    let module = ward_vm::PROFILE_MODULE;
-    linker.func_wrap(
-        module,
-        "enter",
-        |mut caller: Caller<'_, StoreData>, f: i32, gas: i64| {
-            guest::profile_hook(&mut Guest::caller(&mut caller), ProfileHook::Enter, f, gas);
-        },
-    )?;
-    linker.func_wrap(
-        module,
-        "leave",
-        |mut caller: Caller<'_, StoreData>, f: i32, gas: i64| {
-            guest::profile_hook(&mut Guest::caller(&mut caller), ProfileHook::Leave, f, gas);
-        },
-    )?;
-    linker.func_wrap(
-        module,
-        "at",
-        |mut caller: Caller<'_, StoreData>, offset: i32| {
-            guest::profile_hook(&mut Guest::caller(&mut caller), ProfileHook::At, offset, -1);
-        },
-    )?;
-    Ok(())
 }
 
 /// A wasmi function for `module.name` (type `ty`): the embedder's host

@@ -53,7 +53,7 @@ pub(crate) fn build_linker(
     let mut linker = Linker::new(engine);
     define_abi(&mut linker)?;
     define_wasi(&mut linker)?;
-    define_profile(&mut linker)?;
+    ward_vm::define_profile_hooks!(linker, Caller<'_, StoreData>, Guest::new)?;
     // The functions that suspend the caller until the embedder has run a
     // callee or a deploy (`ward.call`, `ward.create` and their forms that
     // move value) are async instead, on the guest's fiber.
@@ -81,34 +81,6 @@ pub(crate) fn build_linker(
         )?;
     }
     Ok(linker)
-}
-
-/// The profiling hooks a module prepared with `Policy::profile` imports.
-fn define_profile(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
-    use guest::ProfileHook;
-    let module = ward_vm::PROFILE_MODULE;
-    linker.func_wrap(
-        module,
-        "enter",
-        |mut caller: Caller<'_, StoreData>, f: i32, gas: i64| {
-            guest::profile_hook(&mut Guest::new(&mut caller), ProfileHook::Enter, f, gas);
-        },
-    )?;
-    linker.func_wrap(
-        module,
-        "leave",
-        |mut caller: Caller<'_, StoreData>, f: i32, gas: i64| {
-            guest::profile_hook(&mut Guest::new(&mut caller), ProfileHook::Leave, f, gas);
-        },
-    )?;
-    linker.func_wrap(
-        module,
-        "at",
-        |mut caller: Caller<'_, StoreData>, offset: i32| {
-            guest::profile_hook(&mut Guest::new(&mut caller), ProfileHook::At, offset, -1);
-        },
-    )?;
-    Ok(())
 }
 
 /// Defines `module.name` of type `ty` in `linker` as embedder host import

@@ -234,15 +234,7 @@ impl ModuleCache {
     pub fn children(&self) -> Result<Arc<ModuleCache>, Failure> {
         self.children
             .get_or_init(|| {
-                let config = crate::child_config(&self.config);
-                let backend = self.backend.sibling(&config)?;
-                let options = CacheOptions {
-                    memory_bytes: CHILD_CACHE_BYTES,
-                    ..CacheOptions::default()
-                };
-                ModuleCache::new(backend, &config, options)
-                    .map(Arc::new)
-                    .map_err(|e| Failure::new(ErrorKind::HostError, e.to_string()))
+                self.sibling_cache(&crate::child_config(&self.config), CHILD_CACHE_BYTES)
             })
             .clone()
     }
@@ -269,16 +261,25 @@ impl ModuleCache {
             .get_or_init(|| {
                 let mut config = self.config.clone();
                 config.policy.profile = true;
-                let backend = self.backend.sibling(&config)?;
-                let options = CacheOptions {
-                    memory_bytes: PROFILED_CACHE_BYTES,
-                    ..CacheOptions::default()
-                };
-                ModuleCache::new(backend, &config, options)
-                    .map(Arc::new)
-                    .map_err(|e| Failure::new(ErrorKind::HostError, e.to_string()))
+                self.sibling_cache(&config, PROFILED_CACHE_BYTES)
             })
             .clone()
+    }
+
+    /// A memory-only cache under `config` on a sibling of this backend.
+    fn sibling_cache(
+        &self,
+        config: &Config,
+        memory_bytes: usize,
+    ) -> Result<Arc<ModuleCache>, Failure> {
+        let backend = self.backend.sibling(config)?;
+        let options = CacheOptions {
+            memory_bytes,
+            ..CacheOptions::default()
+        };
+        ModuleCache::new(backend, config, options)
+            .map(Arc::new)
+            .map_err(|e| Failure::new(ErrorKind::HostError, e.to_string()))
     }
 
     /// The backend modules are compiled for.

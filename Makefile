@@ -92,6 +92,11 @@ unit: setup contracts browser wasi-c cluster
 	@if [ "$(REQUIRE_ALL)" = 1 ] && ! command -v protoc >/dev/null; then \
 	  echo "make test: protoc is missing, so the replication tests (ward-node's etcd feature) cannot be built: run as root, or install protobuf-compiler (REQUIRE_ALL=0 to skip them)"; exit 1; fi
 	WARD_REQUIRE_ALL=$(REQUIRE_ALL) $(CARGO) test --locked --workspace $(GATE_FEATURES)
+	@# The example contracts' own tests (contracts/*/tests, on ward-test),
+	@# in their workspace; its host build shares target/ with the one above.
+	@# evm has none (docs/evm.md's tests drive it), and its host build
+	@# would compile revm again.
+	cd contracts && $(CARGO) test --locked --workspace --exclude evm
 	@# `cargo test` built the example with the workspace's features; `cargo
 	@# run -p ward-vm` would rebuild wasmtime with ward-vm's alone.
 	target/debug/examples/embed

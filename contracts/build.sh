@@ -20,16 +20,25 @@ ALL=(counter token escrow vault registry stackvm plugins evm faults)
 DEBUG_INFO=(faults)
 NAMES=("$@")
 [ ${#NAMES[@]} -eq 0 ] && NAMES=("${ALL[@]}")
-ARGS=(build --release --locked --target "$TARGET" --target-dir "$TARGET_DIR")
-for name in "${NAMES[@]}"; do ARGS+=(-p "$name"); done
+# Each crate is a cdylib for its module and an rlib for its tests' use of
+# its types; `cargo rustc --crate-type cdylib` builds the module alone, as
+# a cdylib-only crate would be built (with both, rustc's LTO would keep
+# more code). One package per `cargo rustc`.
+ARGS=(rustc --release --locked --target "$TARGET" --target-dir "$TARGET_DIR" --lib --crate-type cdylib)
 # The same build in the debug-info profile, for those of NAMES in DEBUG_INFO.
-DEBUG_ARGS=(build --profile debug-info --locked --target "$TARGET" --target-dir "$TARGET_DIR")
+DEBUG_ARGS=(rustc --profile debug-info --locked --target "$TARGET" --target-dir "$TARGET_DIR" --lib --crate-type cdylib)
+DEBUG_NAMES=()
 for name in "${NAMES[@]}"; do
     for debug in "${DEBUG_INFO[@]}"; do
-        [ "$name" = "$debug" ] && DEBUG_ARGS+=(-p "$name")
+        [ "$name" = "$debug" ] && DEBUG_NAMES+=("$name")
     done
 done
-with_debug_info() { [ "${#DEBUG_ARGS[@]}" -gt 7 ]; }
+# cargo "$@" for every package of NAMES, then "$DEBUG..." for DEBUG_NAMES.
+each() {
+    local name
+    for name in "${NAMES[@]}"; do "$@" "${ARGS[@]}" -p "$name"; done
+    for name in "${DEBUG_NAMES[@]}"; do "$@" "${DEBUG_ARGS[@]}" -p "$name"; done
+}
 ROUTE="${WARD_CONTRACT_TOOLCHAIN:-auto}"
 
 say() { echo "contracts: $*" >&2; }
@@ -40,8 +49,7 @@ rustup_has_target() {
 
 build_rustup() {
     say "building ${NAMES[*]} with rustup's $TARGET standard library"
-    cargo "${ARGS[@]}"
-    if with_debug_info; then cargo "${DEBUG_ARGS[@]}"; fi
+    each cargo
 }
 
 debian_ready() {
@@ -56,12 +64,11 @@ build_debian() {
         return 1
     fi
     say "building ${NAMES[*]} with Debian's rustc ($(/usr/bin/rustc --version)) and -Zbuild-std"
-    RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$lld" \
-        cargo "${ARGS[@]}" -Zbuild-std=core,alloc,panic_abort
-    if with_debug_info; then
+    debian_cargo() {
         RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$lld" \
-            cargo "${DEBUG_ARGS[@]}" -Zbuild-std=core,alloc,panic_abort
-    fi
+            cargo "$@" -Zbuild-std=core,alloc,panic_abort
+    }
+    each debian_cargo
 }
 
 install_debian() {

@@ -321,6 +321,9 @@ macro_rules! __contract {
     ) => {
         $crate::record! {
             $(#[$meta])*
+            // Compared and printed by tests (`ward-test`'s typed events);
+            // code a contract never uses is not in its module.
+            #[derive(Clone, Debug, PartialEq)]
             $vis struct $name { $(pub $field: $fty),* }
         }
 

@@ -1,7 +1,7 @@
 //! A counter: `init(start)`, `increment(by) -> u64`, `get() -> u64`, and
 //! an `Incremented` event.
 
-#![no_std]
+#![cfg_attr(target_arch = "wasm32", no_std)]
 
 use ward_sdk::prelude::*;
 

@@ -19,7 +19,7 @@
 //! | `deal` | `id: u64` | `Option<Deal>` |
 //! | `held` | `token: Address` | `u128` (the escrow's balance, asked of the token read-only) |
 
-#![no_std]
+#![cfg_attr(target_arch = "wasm32", no_std)]
 
 use ward_sdk::prelude::*;
 

@@ -9,7 +9,7 @@
 //! | `pick` | `index: u32` | the `index`th of three stored numbers; panics out of bounds |
 //! | `spin` | `rounds: u64` | hashes `rounds` times: out of gas for a large `rounds` |
 
-#![no_std]
+#![cfg_attr(target_arch = "wasm32", no_std)]
 
 use ward_sdk::Hash32;
 

@@ -31,7 +31,7 @@
 //! a range outside its memory reverts the call (exit code 3), undoing its
 //! writes and events.
 
-#![no_std]
+#![cfg_attr(target_arch = "wasm32", no_std)]
 
 extern crate alloc;
 

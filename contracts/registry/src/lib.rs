@@ -16,7 +16,7 @@
 //! Signed messages (codec tuples): `("register", registry, name, key)` and
 //! `("rotate", registry, name, new_key, nonce)`.
 
-#![no_std]
+#![cfg_attr(target_arch = "wasm32", no_std)]
 
 use ward_sdk::{codec::encode, crypto::verify_ed25519, prelude::*};
 

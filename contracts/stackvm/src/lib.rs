@@ -38,7 +38,7 @@
 //! `halt`, so a loop pays on every iteration and straight-line code (at
 //! most the program's length) pays at its end.
 
-#![no_std]
+#![cfg_attr(target_arch = "wasm32", no_std)]
 
 use ward_sdk::env;
 

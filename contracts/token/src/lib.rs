@@ -17,7 +17,7 @@
 //! | `total_supply` | | `u128` |
 //! | `owner` | | `Address` |
 
-#![no_std]
+#![cfg_attr(target_arch = "wasm32", no_std)]
 
 use ward_sdk::prelude::*;
 

@@ -15,7 +15,7 @@
 //! | `deal` (read-only) | `id: u64` | `Option<Deal>` |
 //! | `held` (read-only) | | `u128` (the vault's balance) |
 
-#![no_std]
+#![cfg_attr(target_arch = "wasm32", no_std)]
 
 use ward_sdk::prelude::*;
 

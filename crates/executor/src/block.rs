@@ -12,6 +12,8 @@
 //! hashes and the state tree's root after the block
 //! ([`ward_chain::tree`]), whose new nodes are committed with the block.
 
+use crate::Patch;
+
 use std::{
     collections::BTreeMap,
     sync::{Arc, Mutex},
@@ -238,9 +240,9 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         Ok(root)
     }
 
-    /// [`Executor::execute_signed_block`] after setting the balances of
-    /// `preset` at the start of the block: what a dev node's
-    /// `setBalance` does (never a real chain's: it makes value from
+    /// [`Executor::execute_signed_block`] after applying `preset` at the
+    /// start of the block: what a dev node's `setBalance`, `setStorage`
+    /// and `setCode` do (never a real chain's: it makes value from
     /// nothing).
     ///
     /// # Errors
@@ -248,7 +250,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// As [`Executor::execute_signed_block`].
     pub fn execute_signed_block_presetting(
         &self,
-        preset: &BTreeMap<Address, u128>,
+        preset: &Patch,
         txs: &[VerifiedTx],
         time: u64,
     ) -> Result<Block, ExecError> {
@@ -271,7 +273,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     pub fn execute_signed_block(&self, txs: &[VerifiedTx], time: u64) -> Result<Block, ExecError> {
         let height = self.store.height()? + 1;
         let items: Vec<Item> = txs.iter().map(Item::signed).collect();
-        self.commit_block(&items, height, time, &BTreeMap::new())
+        self.commit_block(&items, height, time, &Patch::default())
     }
 
     /// What `tx` would do as the only transaction of the next block at
@@ -299,7 +301,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
 
     /// Runs `item` alone as block `height` without committing.
     fn simulate_item(&self, item: Item, height: u64, time: u64) -> Result<Simulation, ExecError> {
-        let (mut receipts, changes) = self.run_items(&[item], height, time, &BTreeMap::new())?;
+        let (mut receipts, changes) = self.run_items(&[item], height, time, &Patch::default())?;
         let receipt = receipts
             .pop()
             .ok_or_else(|| ExecError::Fault(NodeFault::new(FaultKind::Invariant, "no receipt")))?;
@@ -312,7 +314,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         items: &[Item],
         height: u64,
         time: u64,
-        preset: &BTreeMap<Address, u128>,
+        preset: &Patch,
     ) -> Result<Block, ExecError> {
         let prepared = self.prepare_items(items, height, time, preset)?;
         self.commit_prepared(prepared)
@@ -333,7 +335,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     ) -> Result<PreparedBlock, ExecError> {
         let height = self.store.height()? + 1;
         let items: Vec<Item> = txs.iter().map(Item::signed).collect();
-        self.prepare_items(&items, height, time, &BTreeMap::new())
+        self.prepare_items(&items, height, time, &Patch::default())
     }
 
     /// Commits a block [`Executor::prepare_signed_block`] built, if the
@@ -378,7 +380,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         items: &[Item],
         height: u64,
         time: u64,
-        preset: &BTreeMap<Address, u128>,
+        preset: &Patch,
     ) -> Result<PreparedBlock, ExecError> {
         let started = ward_vm::clock::now();
         let (receipts, mut changes) = self.run_items(items, height, time, preset)?;
@@ -447,14 +449,12 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         items: &[Item],
         height: u64,
         time: u64,
-        preset: &BTreeMap<Address, u128>,
+        preset: &Patch,
     ) -> Result<(Vec<Receipt>, ChangeSet), ExecError> {
         let intrinsic = self.admit_block(items)?;
         let journal: SharedJournal<S> =
             Arc::new(Mutex::new(Journal::new(View::plain(self.store.clone()))));
-        for (address, balance) in preset {
-            lock(&journal).set_balance(*address, *balance);
-        }
+        preset.apply(&journal)?;
         let receipts = if self.threads > 1 && items.len() > 1 {
             self.run_parallel(&journal, items, &intrinsic, height, time)?
         } else {

@@ -26,6 +26,7 @@ mod deploy;
 mod estimate;
 mod frame;
 mod parallel;
+mod patch;
 mod runtime;
 mod trace;
 mod tx;
@@ -39,6 +40,7 @@ use std::{
 pub use block::{Block, BlockTimings, PreparedBlock, Simulation, genesis_root, tx_of};
 pub use estimate::Estimate;
 pub use frame::{ScratchJournal, scratch_chain};
+pub use patch::Patch;
 pub use runtime::{Runtimes, envelope, runtime_address};
 pub use trace::{Access, BlockTx, CallKind, ScratchTrace, Trace, TraceFrame, scratch_chain_traced};
 pub use tx::{Tx, contract_address, tx_id};
@@ -617,7 +619,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             .map(|(index, tx)| block::Item::unsigned(tx.clone(), height, index as u32))
             .collect::<Vec<_>>();
         Ok(self
-            .commit_block(&items, height, time, &std::collections::BTreeMap::new())?
+            .commit_block(&items, height, time, &Patch::default())?
             .receipts)
     }
 

@@ -149,14 +149,15 @@ fn block_time(shared: &Shared) -> Result<u64, ExecError> {
 /// Builds, commits and announces a block of `txs`; a block of none
 /// when asked for one.
 fn produce(shared: &Shared, mut txs: Vec<VerifiedTx>) -> Result<Arc<Block>, RpcError> {
-    // A dev node's `setBalance`: set at the start of this block, or of
-    // the next one if this one fails.
+    // A dev node's `setBalance`, `setStorage`, `setCode`: set at the
+    // start of this block, or of the next one if this one fails.
     let preset = std::mem::take(&mut lock(&shared.pool).preset);
-    let keep = |preset: std::collections::BTreeMap<_, _>| {
+    let keep = |preset: ward_executor::Patch| {
         let mut pool = lock(&shared.pool);
-        for (address, balance) in preset {
-            pool.preset.entry(address).or_insert(balance);
-        }
+        // What was set since this block began wins over what it carried.
+        let mut newer = std::mem::take(&mut pool.preset);
+        newer.keep_older(preset);
+        pool.preset = newer;
     };
     loop {
         let time = match block_time(shared) {

@@ -23,8 +23,9 @@ pub(crate) struct Pool {
     pub(crate) mine: Vec<oneshot::Sender<Result<Arc<Block>, RpcError>>>,
     /// The next block's time, if `setNextBlockTime` chose it.
     pub(crate) next_time: Option<u64>,
-    /// Balances `setBalance` sets at the start of the next block.
-    pub(crate) preset: std::collections::BTreeMap<ward_primitives::Address, u128>,
+    /// What `setBalance`, `setStorage` and `setCode` set at the start of
+    /// the next block.
+    pub(crate) preset: ward_executor::Patch,
     /// Shutting down: finish the block in progress, then stop.
     pub(crate) stopping: bool,
 }
@@ -171,7 +172,7 @@ impl Shared {
                 penalties: crate::mempool::Penalties::default(),
                 mine: Vec::new(),
                 next_time: None,
-                preset: std::collections::BTreeMap::new(),
+                preset: ward_executor::Patch::default(),
                 stopping: false,
             }),
             wake: Condvar::new(),

@@ -84,6 +84,14 @@ impl MemoryStore {
         // by plain inserts): keep serving.
         self.tables.read().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// A copy of every table: a store that goes on from this one's state
+    /// without touching it (`ward-test`'s chain snapshots).
+    pub fn fork(&self) -> MemoryStore {
+        MemoryStore {
+            tables: RwLock::new(self.read().clone()),
+        }
+    }
 }
 
 impl StateRead for MemoryStore {

@@ -416,7 +416,7 @@ fn dispatch(shared: &Shared, method: &str, params: Map<String, Value>) -> Result
                 .amount("balance")?
                 .ok_or_else(|| RpcError::invalid_params("\"balance\" is required"))?;
             p.done()?;
-            lock(&shared.pool).preset.insert(address, balance);
+            lock(&shared.pool).preset.balances.insert(address, balance);
             mine(shared)
         }
         "backup" => {

@@ -89,6 +89,8 @@ pub struct Chain {
     lanes: Vec<Lane>,
     /// The next block's time.
     time: u64,
+    /// Check every successful call's gas estimate ([`Chain::check_estimates`]).
+    check_estimates: bool,
 }
 
 impl Default for Chain {
@@ -141,6 +143,7 @@ impl Chain {
         Chain {
             lanes,
             time: START_TIME,
+            check_estimates: false,
         }
     }
 
@@ -155,6 +158,65 @@ impl Chain {
             .iter()
             .find(|lane| lane.kind == kind)
             .map(|lane| &*lane.exec)
+    }
+
+    /// From now on, check before every call that Ward's gas estimate
+    /// ([`Executor::estimate_gas`], what `estimateGas` and `--gas auto`
+    /// use) is right for it: when the call succeeds, the estimate gives
+    /// the same outcome and 1 % less does not.
+    pub fn check_estimates(&mut self) {
+        self.check_estimates = true;
+    }
+
+    /// The gas `sender`'s call of `method` would need in the next block
+    /// (the smallest limit with the outcome it has with the most gas), or
+    /// the outcome when it fails even then.
+    ///
+    /// # Errors
+    ///
+    /// The failing outcome.
+    pub fn estimate_gas(
+        &self,
+        sender: Address,
+        contract: &Contract,
+        method: &str,
+        args: &impl Encode,
+    ) -> Result<u64, Box<Outcome>> {
+        let tx = Tx::Call {
+            sender,
+            to: contract.address,
+            input: call_input(method, args),
+            gas_limit: CALL_GAS,
+            value: 0,
+        };
+        let estimates: Vec<_> = self
+            .lanes
+            .iter()
+            .map(|lane| {
+                let cap = ward_executor::ChainLimits::default().max_tx_gas;
+                match lane.exec.estimate_gas(&tx, self.time, cap) {
+                    Ok(Ok(estimate)) => Ok(estimate.gas),
+                    Ok(Err(receipt)) => Err(Box::new(receipt)),
+                    Err(e) => panic!("ward-test: the estimate failed to run: {e}"),
+                }
+            })
+            .collect();
+        if estimates.windows(2).any(|w| w[0] != w[1]) {
+            panic!("ward-test: the backends' estimates differ: {estimates:#?}");
+        }
+        match estimates
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| unreachable!())
+        {
+            Ok(gas) => Ok(gas),
+            Err(receipt) => Err(Box::new(Outcome::new(
+                *receipt,
+                Some(method.to_owned()),
+                Some(contract.clone()),
+                None,
+            ))),
+        }
     }
 
     /// A transaction from `sender` (any address: no key is needed), with
@@ -300,6 +362,11 @@ impl Chain {
         self.read(|store| store.storage(&contract.address, key))
     }
 
+    /// Every key and value of `contract`'s storage, in key order.
+    pub fn storage_entries(&self, contract: &Contract) -> Vec<(Vec<u8>, Vec<u8>)> {
+        self.read(|store| store.storage_entries(&contract.address))
+    }
+
     /// The value under `key` in `contract`'s storage, decoded (what the
     /// SDK's `Item` stores).
     ///
@@ -442,13 +509,20 @@ impl Chain {
     /// Runs `tx` as a block of its own on every lane.
     fn submit(&mut self, tx: Tx, method: Option<String>, contract: Option<Contract>) -> Outcome {
         let time = self.next_time();
+        // Estimated on the state before the block, as a client would.
+        let estimate_on = self.check_estimates.then(|| {
+            let lane = &self.lanes[0];
+            Executor::with_cache(Arc::new(lane.exec.store().fork()), lane.cache.clone())
+        });
         let mut receipts = Vec::with_capacity(self.lanes.len());
         let mut roots = Vec::with_capacity(self.lanes.len());
         for lane in &self.lanes {
             let receipt = match lane.exec.execute_block(std::slice::from_ref(&tx), time) {
                 Ok(mut receipts) => receipts.remove(0),
                 Err(ExecError::Refused { refusal, .. }) => {
-                    panic!("ward-test: the chain refused the transaction: {refusal}")
+                    // Refused before it ran: no block, nothing charged.
+                    self.agree_refused(&refusal.to_string());
+                    return Outcome::refused(refusal.to_string(), method, contract);
                 }
                 Err(e) => panic!("ward-test: the transaction could not run: {e}"),
             };
@@ -458,12 +532,27 @@ impl Chain {
         }
         self.agree(&receipts, Some(&roots));
         let receipt = receipts.remove(0);
+        if let Some(before) = estimate_on {
+            check_estimate(&before, &tx, time, &receipt);
+        }
         let source = (
             self.lanes[0].exec.clone(),
             receipt.height,
             BlockTx::Unsigned(tx),
         );
         Outcome::new(receipt, method, contract, Some(source))
+    }
+
+    /// A refusal must come from the first lane, before any other ran.
+    fn agree_refused(&self, refusal: &str) {
+        let heights: Vec<u64> = self
+            .lanes
+            .iter()
+            .map(|lane| lane.exec.store().height().unwrap_or_default())
+            .collect();
+        if heights.windows(2).any(|w| w[0] != w[1]) {
+            panic!("ward-test: one backend refused the transaction ({refusal}), another ran it");
+        }
     }
 
     fn read_lane(&self, lane: &Lane, height: u64) -> Hash32 {
@@ -494,6 +583,38 @@ impl Chain {
             panic!("ward-test: the backends' state roots differ: {roots:?}");
         }
     }
+}
+
+/// Checks `exec`'s estimate for `tx` against `receipt`, its outcome in a
+/// block at `time` on `exec`'s state ([`Chain::check_estimates`]).
+fn check_estimate(exec: &Executor<MemoryStore>, tx: &Tx, time: u64, receipt: &Receipt) {
+    if receipt.status != "ok" || !matches!(tx, Tx::Call { .. }) {
+        return;
+    }
+    let with = |gas: u64| {
+        let mut tx = tx.clone();
+        if let Tx::Call { gas_limit, .. } = &mut tx {
+            *gas_limit = gas;
+        }
+        exec.simulate_unsigned(tx, time).ok().map(|s| s.receipt)
+    };
+    let same = |r: &Option<Receipt>| {
+        r.as_ref().is_some_and(|r| {
+            r.status == receipt.status && r.output == receipt.output && r.events == receipt.events
+        })
+    };
+    let estimate = match exec.estimate_gas(tx, time, tx.gas_limit()) {
+        Ok(Ok(estimate)) => estimate.gas,
+        other => panic!("ward-test: a call that succeeds has no estimate: {other:?}"),
+    };
+    assert!(
+        same(&with(estimate)),
+        "ward-test: the estimate {estimate} does not do what the call did"
+    );
+    assert!(
+        !same(&with(estimate * 99 / 100)),
+        "ward-test: 1 % under the estimate {estimate} does the same: not the least"
+    );
 }
 
 /// A transaction being put together: [`Chain::tx`].

@@ -49,12 +49,40 @@ impl Outcome {
         }
     }
 
-    /// The receipt.
+    /// A transaction the chain refused before running it (its sender
+    /// cannot pay for it, its gas limit is above the maximum): status
+    /// `refused`, nothing charged, no block.
+    pub(crate) fn refused(
+        message: String,
+        method: Option<String>,
+        contract: Option<Contract>,
+    ) -> Outcome {
+        let receipt = Receipt {
+            tx: Default::default(),
+            height: 0,
+            index: 0,
+            status: "refused".to_owned(),
+            exit_code: 0,
+            output: Vec::new(),
+            gas_used: 0,
+            events: Vec::new(),
+            error_kind: Some("refused".to_owned()),
+            error_message: Some(message),
+            address: None,
+            runtime_gas: None,
+            fee: 0,
+        };
+        Outcome::new(receipt, method, contract, None)
+    }
+
+    /// The receipt (for a refused transaction, one made up here: status
+    /// `refused` and the reason, which no block holds).
     pub fn receipt(&self) -> &Receipt {
         &self.receipt
     }
 
-    /// `ok`, `reverted`, `trapped`, `out_of_gas`, `timeout` or `rejected`.
+    /// `ok`, `reverted`, `trapped`, `out_of_gas`, `timeout`, `rejected`,
+    /// or `refused` (never ran: [`Outcome::receipt`]).
     pub fn status(&self) -> &str {
         &self.receipt.status
     }

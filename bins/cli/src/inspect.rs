@@ -19,19 +19,7 @@ pub(crate) struct InspectArgs {
 
 pub(crate) fn inspect(args: InspectArgs) -> anyhow::Result<ExitCode> {
     let bytes = crate::read_file(&args.file)?;
-    let config = Config::default();
-    let verdict = crate::module_bytes(&args.file, &bytes).and_then(|wasm| {
-        let report = ward_vm::inspect(&wasm, &config.policy).map_err(ward_vm::policy_failure)?;
-        // Imports are resolved as instantiation would: compile on the
-        // interpreter (cheap) and resolve against the ABI.
-        let backend = crate::backends::create(ward_vm::BackendKind::Wasmi, &config)?;
-        let module = ward_vm::compile(&*backend, &config, &wasm)?;
-        config.resolve_imports(&module, &[])?;
-        // A deploy refuses a malformed schema; so does inspect.
-        let schema = Schema::from_module(&wasm)
-            .map_err(|e| ward_vm::Failure::new(ward_vm::ErrorKind::InvalidSchema, e.to_string()))?;
-        Ok((report, schema))
-    });
+    let verdict = check(&args.file, &bytes);
     match verdict {
         Ok((report, schema)) => {
             print_report(&report, schema.as_ref(), args.json);
@@ -52,7 +40,26 @@ pub(crate) fn inspect(args: InspectArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn print_report(report: &Inspection, schema: Option<&Schema>, as_json: bool) {
+/// What `ward inspect` checks: the policy, the imports against the ABI,
+/// and the schema section (a deploy refuses a malformed one).
+pub(crate) fn check(
+    path: &std::path::Path,
+    bytes: &[u8],
+) -> Result<(Inspection, Option<Schema>), ward_vm::Failure> {
+    let config = Config::default();
+    let wasm = crate::module_bytes(path, bytes)?;
+    let report = ward_vm::inspect(&wasm, &config.policy).map_err(ward_vm::policy_failure)?;
+    // Imports are resolved as instantiation would: compile on the
+    // interpreter (cheap) and resolve against the ABI.
+    let backend = crate::backends::create(ward_vm::BackendKind::Wasmi, &config)?;
+    let module = ward_vm::compile(&*backend, &config, &wasm)?;
+    config.resolve_imports(&module, &[])?;
+    let schema = Schema::from_module(&wasm)
+        .map_err(|e| ward_vm::Failure::new(ward_vm::ErrorKind::InvalidSchema, e.to_string()))?;
+    Ok((report, schema))
+}
+
+pub(crate) fn print_report(report: &Inspection, schema: Option<&Schema>, as_json: bool) {
     if as_json {
         let object = json!({
             "valid": true,

@@ -16,6 +16,7 @@ use anyhow::Context;
 
 use clap::{Parser, Subcommand};
 
+mod author;
 mod backends;
 mod backup;
 mod bench;
@@ -45,6 +46,12 @@ struct Cli {
 enum Command {
     /// Run a module's entry point (or one export) and print the outcome.
     Run(run::RunArgs),
+    /// Write a new contract crate: the SDK, a contract with a method, an
+    /// event and a read-only method, a test on ward-test, a README.
+    New(author::NewArgs),
+    /// Build the contract crate here for wasm32, check the module as a
+    /// deploy would, and print its size, schema and path.
+    Build(author::BuildArgs),
     /// Validate a module and report its imports, exports, features, sizes
     /// against each limit and instrumented size, or the exact rejection.
     Inspect(inspect::InspectArgs),
@@ -239,6 +246,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Inspect(args) => inspect::inspect(args),
+        Command::New(args) => author::new(args),
+        Command::Build(args) => author::build(args),
         Command::Bench(args) => bench::bench(args),
         Command::Deploy(args) => chain::deploy(args),
         Command::Call(args) => chain::call(args),

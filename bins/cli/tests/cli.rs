@@ -11,6 +11,7 @@ use std::{
 
 use serde_json::Value;
 
+mod author;
 mod docs;
 mod kinds;
 mod node;

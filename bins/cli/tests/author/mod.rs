@@ -1,0 +1,164 @@
+//! `ward new` and `ward build` as an author runs them: a new crate passes
+//! its own tests as written, builds, and deploys.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output},
+};
+
+use super::{last_json, ward};
+
+/// A fresh directory for this test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ward-new-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The repository's target directory: the crate's build shares what the
+/// example contracts' tests compiled (the same dependencies, versions and
+/// profile), so only the new crate itself is compiled.
+fn shared_target() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target")
+}
+
+fn in_crate(dir: &Path, program: &str, args: &[&str]) -> Output {
+    Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", shared_target())
+        .output()
+        .unwrap()
+}
+
+fn ok(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_new_crate_passes_its_tests_builds_and_deploys() {
+    let root = scratch("demo");
+    let dir = root.join("demo");
+    ok(
+        &ward(&["new", "demo", "--path", dir.to_str().unwrap()]),
+        "ward new",
+    );
+    for file in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "src/lib.rs",
+        "tests/demo.rs",
+        "README.md",
+    ] {
+        assert!(dir.join(file).is_file(), "{file} missing");
+    }
+
+    // Exactly what the README says: cargo test, then ward build.
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let tested = in_crate(&dir, &cargo, &["test"]);
+    ok(&tested, "cargo test");
+    let stdout = String::from_utf8_lossy(&tested.stdout);
+    assert!(
+        stdout.contains("test greets_counts_and_emits ... ok"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("2 passed"), "{stdout}");
+
+    let built = in_crate(&dir, env!("CARGO_BIN_EXE_ward"), &["build", "--json"]);
+    ok(&built, "ward build");
+    let report = last_json(&built);
+    assert_eq!(report["package"], "demo");
+    let wasm = report["wasm"].as_str().unwrap().to_owned();
+    assert!(
+        wasm.ends_with("wasm32-unknown-unknown/release/demo.wasm"),
+        "{wasm}"
+    );
+    assert!(report["bytes"].as_u64().unwrap() > 1_000);
+    let methods = report["schema"]["methods"].to_string();
+    assert!(
+        methods.contains("greet") && methods.contains("visits"),
+        "{methods}"
+    );
+
+    let data = root.join("chain");
+    let data = data.to_str().unwrap();
+    let deployed = ward(&[
+        "deploy",
+        &wasm,
+        "--arg",
+        "str:Hello",
+        "--data-dir",
+        data,
+        "--json",
+    ]);
+    ok(&deployed, "ward deploy");
+    let address = last_json(&deployed)["address"].as_str().unwrap().to_owned();
+    let called = ward(&[
+        "call",
+        &address,
+        "--method",
+        "greet",
+        "--arg",
+        "str:world",
+        "--data-dir",
+        data,
+        "--json",
+    ]);
+    ok(&called, "ward call");
+    let receipt = last_json(&called);
+    assert_eq!(receipt["decoded"], "Hello, world!");
+    assert_eq!(receipt["events"][0]["name"], "Greeted");
+    assert_eq!(receipt["events"][0]["fields"]["visit"], "1");
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn new_and_build_refuse_what_they_cannot_do() {
+    let root = scratch("refused");
+    let name_of = |out: &Output| String::from_utf8_lossy(&out.stderr).into_owned();
+    for bad in ["Demo", "1demo", "de mo", "", "ward-sdk"] {
+        let out = ward(&["new", bad, "--path", root.join("x").to_str().unwrap()]);
+        assert!(!out.status.success(), "{bad:?} was accepted");
+        assert!(!root.join("x").exists(), "{bad:?} wrote files");
+    }
+    // An existing directory with files in it is left alone.
+    std::fs::write(root.join("keep"), b"mine").unwrap();
+    let out = ward(&["new", "demo", "--path", root.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        name_of(&out).contains("is not an empty directory"),
+        "{}",
+        name_of(&out)
+    );
+    assert_eq!(std::fs::read(root.join("keep")).unwrap(), b"mine");
+    // Not Ward's source tree.
+    let out = ward(&[
+        "new",
+        "demo",
+        "--path",
+        root.join("y").to_str().unwrap(),
+        "--ward-source",
+        root.to_str().unwrap(),
+    ]);
+    assert!(
+        name_of(&out).contains("is not Ward's source tree"),
+        "{}",
+        name_of(&out)
+    );
+    // A directory that is no crate.
+    let out = ward(&["build", "--path", root.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        name_of(&out).contains("cannot read the crate"),
+        "{}",
+        name_of(&out)
+    );
+    std::fs::remove_dir_all(&root).unwrap();
+}

@@ -97,7 +97,10 @@ pub(crate) fn new(args: NewArgs) -> anyhow::Result<ExitCode> {
         std::fs::write(&path, fill(text))
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    println!("created a Ward contract (crate {name}) in {}", dir.display());
+    println!(
+        "created a Ward contract (crate {name}) in {}",
+        dir.display()
+    );
     println!("  cargo test      run its tests on an in-process chain");
     println!("  ward build      build its module for wasm32 and check it");
     Ok(ExitCode::SUCCESS)

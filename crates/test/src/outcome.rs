@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use ward_executor::{BlockTx, Executor};
+use ward_executor::{BlockTx, Executor, Tx};
 use ward_primitives::Address;
 use ward_sdk::codec::{Decode, decode_exact};
 use ward_sdk::event::Event;
@@ -263,11 +263,11 @@ impl Outcome {
     }
 
     fn what(&self) -> String {
+        let deploy = matches!(&self.trace, Some((_, _, BlockTx::Unsigned(Tx::Deploy { .. }))));
         match (&self.method, &self.contract) {
             (Some(method), Some(contract)) => format!("{}.{method}", contract.name()),
-            (None, Some(contract)) if self.trace.is_some() => {
-                format!("the deploy of {}", contract.name())
-            }
+            (None, Some(contract)) if deploy => format!("the deploy of {}", contract.name()),
+            (None, Some(contract)) => format!("the call of {}", contract.name()),
             _ => "the transaction".to_owned(),
         }
     }

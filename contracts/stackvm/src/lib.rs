@@ -219,7 +219,7 @@ fn refuse(message: &str) -> i32 {
 /// system runtime's instance is reused only after a call that returned
 /// (`exit` unwinds frames whose epilogues never run, so the host rebuilds
 /// the instance after it).
-#[unsafe(no_mangle)]
+#[cfg_attr(target_arch = "wasm32", unsafe(no_mangle))]
 pub extern "C" fn main() -> i32 {
     const HEADER: usize = 4;
     let input_len = env::input_len();

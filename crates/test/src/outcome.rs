@@ -263,7 +263,10 @@ impl Outcome {
     }
 
     fn what(&self) -> String {
-        let deploy = matches!(&self.trace, Some((_, _, BlockTx::Unsigned(Tx::Deploy { .. }))));
+        let deploy = matches!(
+            &self.trace,
+            Some((_, _, BlockTx::Unsigned(Tx::Deploy { .. })))
+        );
         match (&self.method, &self.contract) {
             (Some(method), Some(contract)) => format!("{}.{method}", contract.name()),
             (None, Some(contract)) if deploy => format!("the deploy of {}", contract.name()),

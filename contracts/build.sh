@@ -16,7 +16,7 @@ cd "$(dirname "$0")"
 
 TARGET=wasm32-unknown-unknown
 TARGET_DIR=../target/contracts
-ALL=(counter token escrow vault registry stackvm plugins evm faults)
+ALL=(counter counter2 token escrow vault registry stackvm plugins evm faults)
 DEBUG_INFO=(faults)
 NAMES=("$@")
 [ ${#NAMES[@]} -eq 0 ] && NAMES=("${ALL[@]}")

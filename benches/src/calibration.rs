@@ -700,6 +700,7 @@ impl Prepared {
             gas_limit: ChainLimits::default().max_tx_gas,
             salt: self.nonce.to_le_bytes().to_vec(),
             kind,
+            admin: None,
         };
         let receipt = self.block(vec![tx])?.remove(0);
         match (receipt.status.as_str(), receipt.address) {

@@ -111,6 +111,7 @@ fn deploy_code<S: StateCommit + Send + Sync + 'static>(
                 gas_limit: 200_000_000,
                 salt: salt.to_vec(),
                 kind: ward_primitives::CodeKind::Ward,
+                admin: None,
             }],
             0,
         )

@@ -93,6 +93,7 @@ pub(crate) fn setup(code: &[u8], senders: usize) -> (Address, Vec<SignedTx>) {
             input: ward_sdk::codec::encode(&1_000_000_000_000u128),
             salt: Vec::new(),
             kind: ward_primitives::CodeKind::Ward,
+            admin: None,
         },
     );
     let from = account_address(&owner.verifying_key().to_bytes());

@@ -47,6 +47,7 @@ pub fn transfers(kind: BackendKind, threads: usize, conflict: bool) -> Option<Wo
                 gas_limit: 200_000_000,
                 salt: Vec::new(),
                 kind: ward_primitives::CodeKind::Ward,
+                admin: None,
             }],
             1,
         )

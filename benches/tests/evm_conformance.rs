@@ -286,6 +286,7 @@ impl Ward {
                 gas_limit,
                 salt: self.salt.to_le_bytes().to_vec(),
                 kind: CodeKind::Runtime(RuntimeName::new("evm").unwrap()),
+                admin: None,
             },
         };
         let intrinsic = self.exec.admit(&tx).unwrap();

@@ -479,7 +479,7 @@ pub(crate) fn submit(
     let receipt = &receipts[0];
     let called = match &tx {
         Tx::Call { to, input, .. } => Some(Called { to, input }),
-        Tx::Deploy { .. } => None,
+        Tx::Deploy { .. } | Tx::Admin { .. } => None,
     };
     let object = receipt_json(&**exec.store(), receipt, called, None);
     let code = print_receipt(
@@ -602,9 +602,7 @@ pub(crate) fn with_margin(needed: u64) -> u64 {
 
 /// Sets a transaction's gas limit.
 fn with_gas(mut tx: Tx, gas: u64) -> Tx {
-    match &mut tx {
-        Tx::Deploy { gas_limit, .. } | Tx::Call { gas_limit, .. } => *gas_limit = gas,
-    }
+    *tx.gas_limit_mut() = gas;
     tx
 }
 
@@ -628,6 +626,7 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
             input,
             salt,
             kind,
+            admin: None,
         };
         let signer = Signer::of(args.key.as_ref(), args.sender.as_ref())?;
         return crate::remote::submit(
@@ -648,6 +647,7 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
         gas_limit: gas.unwrap_or(0),
         salt,
         kind,
+        admin: None,
     };
     // Arguments first: a refused command creates nothing.
     let exec = open(&args.common, Access::Create)?;

@@ -216,6 +216,7 @@ fn vault(exec: &Executor<RedbStore>, code: Vec<u8>) -> anyhow::Result<Vec<(Strin
                 salt: b"vault".to_vec(),
                 kind: Default::default(),
                 value: 0,
+                admin: None,
             },
         ),
         (
@@ -264,6 +265,7 @@ fn deploy(
             gas_limit: DEPLOY_GAS,
             salt: b"token".to_vec(),
             kind: ward_primitives::CodeKind::Ward,
+            admin: None,
         },
         Tx::Deploy {
             value: 0,
@@ -273,6 +275,7 @@ fn deploy(
             gas_limit: DEPLOY_GAS,
             salt: b"escrow".to_vec(),
             kind: ward_primitives::CodeKind::Ward,
+            admin: None,
         },
     ];
     let receipts = exec.execute_block(&deploys, TIME)?;

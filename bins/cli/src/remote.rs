@@ -212,16 +212,30 @@ fn payload_json(payload: &Payload, params: &mut Value) {
             input,
             salt,
             kind,
+            admin,
         } => {
             params["deploy"] = json!({
                 "code": hex(code),
                 "input": hex(input),
                 "salt": hex(salt),
                 "kind": kind.as_str(),
+                "admin": admin.map(|a| a.to_string()),
             });
         }
         Payload::Call { to, input } => {
             params["call"] = json!({ "to": to.to_string(), "input": hex(input) });
+        }
+        Payload::Admin { contract, action } => {
+            params["admin"] = match action {
+                ward_chain::tx::AdminAction::Upgrade { code, input } => json!({
+                    "contract": contract.to_string(),
+                    "upgrade": { "code": hex(code), "input": hex(input) },
+                }),
+                ward_chain::tx::AdminAction::SetAdmin(admin) => json!({
+                    "contract": contract.to_string(),
+                    "set_admin": admin.map(|a| a.to_string()),
+                }),
+            };
         }
     }
 }
@@ -264,6 +278,11 @@ pub(crate) fn state(
             Some(name) => ward_primitives::CodeKind::parse(name)
                 .with_context(|| format!("the node's contract kind {name:?} is unknown"))?,
         },
+        admin: match &contract["admin"] {
+            Value::Null => None,
+            admin => Some(Address(hash32(admin, "admin")?.0)),
+        },
+        history: Vec::new(),
     };
     let bytes = |value: &Value| -> anyhow::Result<Vec<u8>> {
         let text = value.as_str().context("the node's value is not hex")?;

@@ -135,6 +135,7 @@ impl Tx {
                 input,
                 salt,
                 kind,
+                admin,
             } => Tx::Deploy {
                 sender,
                 code,
@@ -143,6 +144,7 @@ impl Tx {
                 salt,
                 kind,
                 value,
+                admin,
             },
             Payload::Call { to, input } => Tx::Call {
                 sender,
@@ -150,6 +152,12 @@ impl Tx {
                 input,
                 gas_limit,
                 value,
+            },
+            Payload::Admin { contract, action } => Tx::Admin {
+                sender,
+                contract,
+                action,
+                gas_limit,
             },
         }
     }
@@ -159,7 +167,7 @@ impl Tx {
 /// to no contract, a deploy to a taken address.
 fn unrunnable(tx: &Tx, height: u64, intrinsic: u64, message: String) -> Receipt {
     let kind = match tx {
-        Tx::Call { .. } => ErrorKind::NoContract,
+        Tx::Call { .. } | Tx::Admin { .. } => ErrorKind::NoContract,
         Tx::Deploy { .. } => ErrorKind::AddressTaken,
     };
     Receipt {

@@ -117,9 +117,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         gas_limit: Gas,
         root: Frame<S>,
     ) -> Result<Execution, ExecError> {
-        let input = match tx {
-            Tx::Deploy { input, .. } | Tx::Call { input, .. } => code.input(input.clone()),
-        };
+        let input = code.input(tx.input().to_vec());
         self.run_with(code, kind, entry, (input, id), gas_limit, root)
     }
 

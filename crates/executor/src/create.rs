@@ -140,6 +140,8 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             deployer: creator.address,
             created_at: frames.height,
             kind: creator.kind,
+            admin: None,
+            history: Vec::new(),
         };
         let (code, input, charge, record) = match creator.kind {
             CodeKind::Runtime(name) => {

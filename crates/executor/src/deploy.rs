@@ -31,6 +31,8 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             deployer: at.deployer,
             created_at: at.height,
             kind: at.kind,
+            admin: at.admin,
+            history: Vec::new(),
         };
         put_contract(journal, at.address, info, code.to_vec());
         let mut execution = if runs_deploy(&module, at.kind) {
@@ -122,6 +124,8 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 deployer: at.deployer,
                 created_at: at.height,
                 kind: at.kind,
+                admin: None,
+                history: Vec::new(),
             };
             put_contract(journal, at.address, info, code);
         };
@@ -139,9 +143,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         }
         record(journal, Vec::new());
         let frame = at.frame(journal);
-        let input = match tx.0 {
-            Tx::Deploy { input, .. } | Tx::Call { input, .. } => input,
-        };
+        let input = tx.0.input();
         let envelope = runtime::envelope(code, input);
         let code = Code::Runtime(runtime, Arc::new(Vec::new()));
         let execution = self.run_with(code, at.kind, "deploy", (envelope, tx.1), limit, frame)?;

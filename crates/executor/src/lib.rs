@@ -19,6 +19,7 @@
 //! Contracts reach state through [`ward_vm::Chain`], implemented here over
 //! the journal for the running frame.
 
+mod admin;
 mod block;
 mod calls;
 mod create;
@@ -37,6 +38,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+pub use admin::{ADMIN_TOPIC, UPGRADED_TOPIC};
 pub use block::{Block, BlockTimings, PreparedBlock, Simulation, genesis_root, tx_of};
 pub use estimate::Estimate;
 pub use frame::{ScratchJournal, scratch_chain};
@@ -45,6 +47,7 @@ pub use runtime::{Runtimes, envelope, runtime_address};
 pub use trace::{Access, BlockTx, CallKind, ScratchTrace, Trace, TraceFrame, scratch_chain_traced};
 pub use tx::{Tx, contract_address, tx_id};
 pub use view::View;
+pub use ward_chain::tx::AdminAction;
 
 use deploy::{put_contract, runs_deploy};
 use frame::{Frame, consensus_message};
@@ -292,6 +295,8 @@ struct Deployed {
     kind: CodeKind,
     /// The native asset the deploy moved to it.
     value: u128,
+    /// Who may upgrade it.
+    admin: Option<Address>,
     /// The recorder, when the deploy is traced.
     trace: Option<trace::Tracer>,
 }
@@ -747,11 +752,27 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 let entry = kind.call_entry();
                 (self.run(code, kind, entry, (tx, id), left, frame)?, None)
             }
+            Tx::Admin {
+                sender,
+                contract,
+                action,
+                ..
+            } => {
+                let at = admin::AdminAt {
+                    height,
+                    time,
+                    trace,
+                };
+                let execution =
+                    self.administer(journal, (tx, id), (*sender, *contract, action), left, at)?;
+                (execution, None)
+            }
             Tx::Deploy {
                 sender,
                 code,
                 salt,
                 kind,
+                admin,
                 ..
             } => {
                 let code_hash = Hash32(CodeHash::of(code).0);
@@ -772,6 +793,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     time,
                     kind: *kind,
                     value,
+                    admin: *admin,
                     trace: trace.cloned(),
                 };
                 move_value(journal, *sender, address, value)?;

@@ -23,6 +23,8 @@ pub enum Tx {
         kind: CodeKind,
         /// Native asset moved from the sender to the new contract.
         value: u128,
+        /// Who may upgrade it (`None`: nobody; it is immutable).
+        admin: Option<Address>,
     },
     /// Calls `main` of the contract at `to`.
     Call {
@@ -37,13 +39,50 @@ pub enum Tx {
         /// Native asset moved from the sender to `to`.
         value: u128,
     },
+    /// What only a contract's admin may do to it: replace its code
+    /// (running the new code's `migrate`), or hand the admin on.
+    Admin {
+        /// Who sends it: the contract's admin, or the transaction fails.
+        sender: Address,
+        /// The contract.
+        contract: Address,
+        /// What to do.
+        action: AdminAction,
+        /// Gas for it (an upgrade pays for its code's bytes as a deploy
+        /// does, then `migrate`).
+        gas_limit: u64,
+    },
 }
 
 impl Tx {
     /// Its gas limit.
     pub fn gas_limit(&self) -> u64 {
         match self {
-            Tx::Deploy { gas_limit, .. } | Tx::Call { gas_limit, .. } => *gas_limit,
+            Tx::Deploy { gas_limit, .. }
+            | Tx::Call { gas_limit, .. }
+            | Tx::Admin { gas_limit, .. } => *gas_limit,
+        }
+    }
+
+    /// Its gas limit, to change.
+    pub fn gas_limit_mut(&mut self) -> &mut u64 {
+        match self {
+            Tx::Deploy { gas_limit, .. }
+            | Tx::Call { gas_limit, .. }
+            | Tx::Admin { gas_limit, .. } => gas_limit,
+        }
+    }
+
+    /// The input its first frame runs with: `deploy`'s, `main`'s, or an
+    /// upgrade's `migrate`'s (empty for an admin change).
+    pub fn input(&self) -> &[u8] {
+        match self {
+            Tx::Deploy { input, .. } | Tx::Call { input, .. } => input,
+            Tx::Admin {
+                action: AdminAction::Upgrade { input, .. },
+                ..
+            } => input,
+            Tx::Admin { .. } => &[],
         }
     }
 
@@ -51,13 +90,16 @@ impl Tx {
     pub fn value(&self) -> u128 {
         match self {
             Tx::Deploy { value, .. } | Tx::Call { value, .. } => *value,
+            Tx::Admin { .. } => 0,
         }
     }
 
     /// Who sends it.
     pub fn sender(&self) -> Address {
         match self {
-            Tx::Deploy { sender, .. } | Tx::Call { sender, .. } => *sender,
+            Tx::Deploy { sender, .. } | Tx::Call { sender, .. } | Tx::Admin { sender, .. } => {
+                *sender
+            }
         }
     }
 
@@ -73,15 +115,27 @@ impl Tx {
                 input,
                 salt,
                 kind,
+                admin,
                 ..
             } => {
-                let explicit = match kind {
-                    CodeKind::Ward if value == 0 => 0,
-                    kind => kind.explicit_len(),
+                let (explicit, value, admin) = match admin {
+                    // Tag 5: the kind, the value and the admin, always.
+                    Some(_) => (kind.any_len(), 16, 32),
+                    None => match kind {
+                        CodeKind::Ward if value == 0 => (0, 0, 0),
+                        kind => (kind.explicit_len(), value, 0),
+                    },
                 };
-                1 + 32 + bytes(code) + bytes(input) + 8 + bytes(salt) + explicit + value
+                1 + 32 + bytes(code) + bytes(input) + 8 + bytes(salt) + explicit + value + admin
             }
             Tx::Call { input, .. } => 1 + 32 + 32 + bytes(input) + 8 + value,
+            Tx::Admin { action, .. } => {
+                let action = match action {
+                    AdminAction::Upgrade { code, input } => 1 + bytes(code) + bytes(input),
+                    AdminAction::SetAdmin(admin) => 2 + if admin.is_some() { 32 } else { 0 },
+                };
+                1 + 32 + 32 + 8 + action
+            }
         }
     }
 
@@ -95,8 +149,11 @@ impl Tx {
     /// (`docs/storage-format.md`). The tags: 0 deploy, 1 call, 2 deploy of
     /// another [`CodeKind`] than Ward's (whose tag follows the salt), and,
     /// with a nonzero value (after the other fields), 3 call and 4 deploy
-    /// (its kind always explicit). A transaction without value encodes as
-    /// it did before values existed.
+    /// (its kind always explicit); 5 a deploy with an admin (its kind and
+    /// value always explicit, the admin last); 6 an admin transaction
+    /// (sender, contract, gas limit, then the action: 0 and the code and
+    /// input of an upgrade, or 1 and the new admin). A transaction without
+    /// value or admin encodes as it did before they existed.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
         match self {
@@ -108,22 +165,29 @@ impl Tx {
                 salt,
                 kind,
                 value,
+                admin,
             } => {
-                let explicit = *kind != CodeKind::Ward || *value != 0;
-                out.push(match (explicit, *value != 0) {
-                    (_, true) => 4u8,
-                    (true, false) => 2,
-                    (false, false) => 0,
+                let explicit = *kind != CodeKind::Ward || *value != 0 || admin.is_some();
+                out.push(match (admin.is_some(), explicit, *value != 0) {
+                    (true, _, _) => 5u8,
+                    (false, _, true) => 4,
+                    (false, true, false) => 2,
+                    (false, false, false) => 0,
                 });
                 sender.encode(&mut out);
                 code.encode(&mut out);
                 input.encode(&mut out);
                 gas_limit.encode(&mut out);
                 salt.encode(&mut out);
-                if explicit {
+                if admin.is_some() {
+                    kind.encode_any(&mut out);
+                } else if explicit {
                     kind.encode_explicit(&mut out);
                 }
-                if *value != 0 {
+                if let Some(admin) = admin {
+                    value.encode(&mut out);
+                    admin.encode(&mut out);
+                } else if *value != 0 {
                     value.encode(&mut out);
                 }
             }
@@ -143,6 +207,18 @@ impl Tx {
                     value.encode(&mut out);
                 }
             }
+            Tx::Admin {
+                sender,
+                contract,
+                action,
+                gas_limit,
+            } => {
+                out.push(6);
+                sender.encode(&mut out);
+                contract.encode(&mut out);
+                gas_limit.encode(&mut out);
+                action.encode_to(&mut out);
+            }
         }
         out
     }
@@ -159,18 +235,33 @@ impl Tx {
         let mut input = bytes;
         let input = &mut input;
         let tx = match u8::decode(input)? {
-            tag @ (0 | 2 | 4) => Tx::Deploy {
+            tag @ (0 | 2 | 4 | 5) => Tx::Deploy {
                 sender: Address::decode(input)?,
                 code: Vec::decode(input)?,
                 input: Vec::decode(input)?,
                 gas_limit: u64::decode(input)?,
                 salt: Vec::decode(input)?,
-                kind: if tag == 0 {
-                    CodeKind::Ward
-                } else {
-                    CodeKind::decode_explicit(input)?
+                kind: match tag {
+                    0 => CodeKind::Ward,
+                    5 => CodeKind::decode_any(input)?,
+                    _ => CodeKind::decode_explicit(input)?,
                 },
-                value: if tag == 4 { nonzero(input)? } else { 0 },
+                value: match tag {
+                    4 => nonzero(input)?,
+                    5 => u128::decode(input)?,
+                    _ => 0,
+                },
+                admin: if tag == 5 {
+                    Some(Address::decode(input)?)
+                } else {
+                    None
+                },
+            },
+            6 => Tx::Admin {
+                sender: Address::decode(input)?,
+                contract: Address::decode(input)?,
+                gas_limit: u64::decode(input)?,
+                action: AdminAction::decode_from(input)?,
             },
             tag @ (1 | 3) => Tx::Call {
                 sender: Address::decode(input)?,

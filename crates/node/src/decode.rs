@@ -162,6 +162,7 @@ pub fn transaction(id: &Hash32, bytes: &[u8], schema: Option<&Schema>) -> Option
                     gas_limit,
                     salt,
                     kind,
+                    admin,
                     ..
                 } => (
                     sender,
@@ -171,6 +172,7 @@ pub fn transaction(id: &Hash32, bytes: &[u8], schema: Option<&Schema>) -> Option
                         input,
                         salt,
                         kind,
+                        admin,
                     },
                 ),
                 Tx::Call {
@@ -180,6 +182,12 @@ pub fn transaction(id: &Hash32, bytes: &[u8], schema: Option<&Schema>) -> Option
                     gas_limit,
                     ..
                 } => (sender, gas_limit, Payload::Call { to, input }),
+                Tx::Admin {
+                    sender,
+                    contract,
+                    action,
+                    gas_limit,
+                } => (sender, gas_limit, Payload::Admin { contract, action }),
             };
             let object = json!({
                 "signed": false,
@@ -211,6 +219,7 @@ pub fn transaction(id: &Hash32, bytes: &[u8], schema: Option<&Schema>) -> Option
             input,
             salt,
             kind,
+            admin,
         } => {
             let hash = Hash32(ward_vm::CodeHash::of(&code).0);
             let mut deploy = json!({
@@ -219,6 +228,7 @@ pub fn transaction(id: &Hash32, bytes: &[u8], schema: Option<&Schema>) -> Option
                 "input": hex(&input),
                 "salt": hex(&salt),
                 "kind": kind.as_str(),
+                "admin": admin.map(|a| a.to_string()),
             });
             if let Ok(Some(own)) = Schema::from_module(&code)
                 && let Some(params) = &own.init
@@ -230,6 +240,22 @@ pub fn transaction(id: &Hash32, bytes: &[u8], schema: Option<&Schema>) -> Option
                 }
             }
             object["deploy"] = deploy;
+        }
+        Payload::Admin { contract, action } => {
+            object["admin"] = match action {
+                ward_chain::tx::AdminAction::Upgrade { code, input } => json!({
+                    "contract": contract.to_string(),
+                    "upgrade": {
+                        "code_hash": Hash32(ward_vm::CodeHash::of(&code).0).to_string(),
+                        "code_size": code.len(),
+                        "migrate_input": hex(&input),
+                    },
+                }),
+                ward_chain::tx::AdminAction::SetAdmin(admin) => json!({
+                    "contract": contract.to_string(),
+                    "set_admin": admin.map(|a| a.to_string()),
+                }),
+            };
         }
     }
     Some(object)
@@ -264,12 +290,12 @@ pub fn stored_call(id: &Hash32, bytes: &[u8]) -> Option<(Address, Vec<u8>)> {
         Ok(signed) if signed.hash() == *id => signed.body.payload,
         _ => match Tx::from_bytes(bytes).ok()? {
             Tx::Call { to, input, .. } => Payload::Call { to, input },
-            Tx::Deploy { .. } => return None,
+            Tx::Deploy { .. } | Tx::Admin { .. } => return None,
         },
     };
     match payload {
         Payload::Call { to, input } => Some((to, input)),
-        Payload::Deploy { .. } => None,
+        Payload::Deploy { .. } | Payload::Admin { .. } => None,
     }
 }
 

@@ -95,6 +95,34 @@ impl CodeKind {
         }
     }
 
+    /// Writes the kind where any kind may stand, Ward's included (tag 0):
+    /// in records that say the kind whatever it is.
+    pub fn encode_any(&self, out: &mut alloc::vec::Vec<u8>) {
+        use codec::Encode;
+        match self {
+            CodeKind::Ward => 0u8.encode(out),
+            other => other.encode_explicit(out),
+        }
+    }
+
+    /// Reads a kind written by [`CodeKind::encode_any`].
+    ///
+    /// # Errors
+    ///
+    /// As [`CodeKind::decode_explicit`], Ward's tag aside.
+    pub fn decode_any(input: &mut &[u8]) -> Result<CodeKind, codec::CodecError> {
+        if input.first() == Some(&0) {
+            *input = &input[1..];
+            return Ok(CodeKind::Ward);
+        }
+        CodeKind::decode_explicit(input)
+    }
+
+    /// The length of [`CodeKind::encode_any`]'s bytes.
+    pub fn any_len(&self) -> u64 {
+        self.explicit_len()
+    }
+
     /// The kind a user names: `ward`, `wasi`, or a runtime's name.
     pub fn parse(name: &str) -> Option<CodeKind> {
         match name {

@@ -74,6 +74,13 @@ fn changes(round: u32, accounts: u32) -> ChangeSet {
             } else {
                 CodeKind::Runtime(ward_primitives::RuntimeName::new("evm").unwrap())
             },
+            // Some upgradable, some upgraded: their longer records too.
+            admin: round.is_multiple_of(3).then(|| address(round + 1)),
+            history: if round.is_multiple_of(5) {
+                vec![(0, Hash32([1; 32])), (u64::from(round), hash)]
+            } else {
+                Vec::new()
+            },
         },
     );
     for n in 0..accounts {

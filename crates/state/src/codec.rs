@@ -15,28 +15,76 @@ impl Encode for ContractInfo {
         self.code_hash.encode(out);
         self.deployer.encode(out);
         self.created_at.encode(out);
-        // A Ward contract's record ends here (as it always did); any other
-        // kind appends its tag (and a runtime's name).
-        if self.kind != CodeKind::Ward {
+        // A Ward contract's record ends here (as it always did), and any
+        // other kind appends its tag (and a runtime's name), unless the
+        // contract has an admin or has been upgraded: then a marker
+        // (LIFECYCLE), the kind whatever it is, the admin and the code
+        // history follow.
+        let upgradable = self.admin.is_some() || !self.history.is_empty();
+        if upgradable {
+            LIFECYCLE.encode(out);
+            self.kind.encode_any(out);
+            match self.admin {
+                Some(admin) => {
+                    1u8.encode(out);
+                    admin.encode(out);
+                }
+                None => 0u8.encode(out),
+            }
+            (self.history.len() as u32).encode(out);
+            for (height, hash) in &self.history {
+                height.encode(out);
+                hash.encode(out);
+            }
+        } else if self.kind != CodeKind::Ward {
             self.kind.encode_explicit(out);
         }
     }
 }
+
+/// The byte after a contract record's height that says an admin and a
+/// code history follow (no kind's explicit tag is this).
+const LIFECYCLE: u8 = 0x80;
+
 impl Decode for ContractInfo {
     fn decode(input: &mut &[u8]) -> Result<Self, CodecError> {
         let code_hash = Hash32::decode(input)?;
         let deployer = Address::decode(input)?;
         let created_at = u64::decode(input)?;
+        let upgradable = input.first() == Some(&LIFECYCLE);
+        if upgradable {
+            *input = &input[1..];
+        }
         let kind = if input.is_empty() {
             CodeKind::Ward
+        } else if upgradable {
+            CodeKind::decode_any(input)?
         } else {
             CodeKind::decode_explicit(input)?
         };
+        let (mut admin, mut history) = (None, Vec::new());
+        if upgradable {
+            admin = match u8::decode(input)? {
+                0 => None,
+                1 => Some(Address::decode(input)?),
+                tag => return Err(CodecError(format!("admin tag {tag}"))),
+            };
+            let count = u32::decode(input)?;
+            // Each entry is 40 bytes: a count past the input is damage.
+            if count as usize > input.len() / 40 {
+                return Err(CodecError(format!("{count} code history entries")));
+            }
+            for _ in 0..count {
+                history.push((u64::decode(input)?, Hash32::decode(input)?));
+            }
+        }
         Ok(ContractInfo {
             code_hash,
             deployer,
             created_at,
             kind,
+            admin,
+            history,
         })
     }
 }
@@ -129,6 +177,44 @@ impl Decode for BlockRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn contract_records_with_an_admin_or_a_history_round_trip() {
+        let plain = ContractInfo {
+            code_hash: Hash32([1; 32]),
+            deployer: Address([2; 32]),
+            created_at: 3,
+            kind: CodeKind::Ward,
+            admin: None,
+            history: Vec::new(),
+        };
+        let wasi = ContractInfo {
+            kind: CodeKind::Wasi,
+            ..plain.clone()
+        };
+        let admin = ContractInfo {
+            admin: Some(Address([4; 32])),
+            ..plain.clone()
+        };
+        let upgraded = ContractInfo {
+            history: vec![(3, Hash32([9; 32])), (8, Hash32([1; 32]))],
+            ..wasi.clone()
+        };
+        // Records without an admin or a history are as they always were.
+        assert_eq!(plain.to_bytes().len(), 32 + 32 + 8);
+        assert_eq!(wasi.to_bytes().len(), 32 + 32 + 8 + 1);
+        for info in [plain, wasi, admin, upgraded] {
+            let bytes = info.to_bytes();
+            assert_eq!(ContractInfo::from_bytes(&bytes), Ok(info.clone()));
+            for cut in 0..bytes.len() {
+                let back = ContractInfo::from_bytes(&bytes[..cut]);
+                assert!(back.is_err() || back != Ok(info.clone()), "cut {cut}");
+            }
+            let mut longer = bytes.clone();
+            longer.push(0);
+            assert!(ContractInfo::from_bytes(&longer).is_err());
+        }
+    }
 
     #[test]
     fn records_round_trip_and_garbage_is_an_error() {

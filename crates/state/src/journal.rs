@@ -560,6 +560,8 @@ mod tests {
                 deployer: a,
                 created_at: 1,
                 kind: ward_primitives::CodeKind::Ward,
+                admin: None,
+                history: Vec::new(),
             },
         );
         let _ = child; // the child succeeded

@@ -140,6 +140,24 @@ pub struct ContractInfo {
     pub created_at: u64,
     /// What its code runs as.
     pub kind: ward_primitives::CodeKind,
+    /// Who may replace its code and change this field (`None`: nobody;
+    /// the contract is immutable, the default).
+    pub admin: Option<Address>,
+    /// Every code it has run, each with the height from which it ran,
+    /// oldest first, once it has been upgraded (empty until then: its
+    /// code has been `code_hash` since `created_at`).
+    pub history: Vec<(u64, Hash32)>,
+}
+
+impl ContractInfo {
+    /// Its code history: `history`, or its one code since creation.
+    pub fn code_history(&self) -> Vec<(u64, Hash32)> {
+        if self.history.is_empty() {
+            vec![(self.created_at, self.code_hash)]
+        } else {
+            self.history.clone()
+        }
+    }
 }
 
 /// An event a contract emitted.

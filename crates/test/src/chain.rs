@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use ward_chain::schema::Schema;
-use ward_executor::{BlockTx, ExecError, Executor, Patch, Tx};
+use ward_executor::{AdminAction, BlockTx, ExecError, Executor, Patch, Tx};
 use ward_primitives::{Address, CodeKind, Hash32};
 use ward_sdk::codec::{Decode, Encode, call_input, encode};
 use ward_state::{MemoryStore, Receipt, StateRead};
@@ -228,6 +228,7 @@ impl Chain {
             value: 0,
             gas: None,
             salt: None,
+            admin: None,
         }
     }
 
@@ -343,6 +344,13 @@ impl Chain {
             name: address.to_string(),
             schema: Schema::from_module(&code).ok().flatten().map(Arc::new),
         }
+    }
+
+    /// `contract`'s record: its code hash, deployer, admin and code
+    /// history.
+    pub fn contract_info(&self, contract: &Contract) -> ward_state::ContractInfo {
+        self.read(|store| store.contract(&contract.address))
+            .unwrap_or_else(|| panic!("ward-test: no contract at {}", contract.address))
     }
 
     /// `who`'s balance of the native asset.
@@ -625,6 +633,7 @@ pub struct TxBuilder<'a> {
     value: u128,
     gas: Option<u64>,
     salt: Option<Vec<u8>>,
+    admin: Option<Address>,
 }
 
 impl TxBuilder<'_> {
@@ -646,6 +655,49 @@ impl TxBuilder<'_> {
     pub fn salt(mut self, salt: impl Into<Vec<u8>>) -> Self {
         self.salt = Some(salt.into());
         self
+    }
+
+    /// A deploy's admin, who may upgrade the contract (default: none; the
+    /// contract is immutable).
+    pub fn admin(mut self, admin: Address) -> Self {
+        self.admin = Some(admin);
+        self
+    }
+
+    /// Replaces `contract`'s code with `wasm` (the sender must be its
+    /// admin), running the new code's `migrate` with `args` when it
+    /// exports one; on success `contract` takes the new schema.
+    pub fn upgrade(self, contract: &mut Contract, wasm: &Wasm, args: &impl Encode) -> Outcome {
+        let tx = Tx::Admin {
+            sender: self.sender,
+            contract: contract.address,
+            action: AdminAction::Upgrade {
+                code: wasm.bytes().to_vec(),
+                input: encode(args),
+            },
+            gas_limit: self.gas.unwrap_or(DEPLOY_GAS),
+        };
+        let outcome = self.chain.submit(tx, None, Some(contract.clone()));
+        if outcome.is_ok() {
+            contract.schema = Schema::from_module(wasm.bytes())
+                .ok()
+                .flatten()
+                .map(Arc::new);
+            contract.name = wasm.name().to_owned();
+        }
+        outcome
+    }
+
+    /// Hands `contract`'s admin to `admin`, or drops it (`None`: the
+    /// contract is immutable from then on). The sender must be its admin.
+    pub fn set_admin(self, contract: &Contract, admin: Option<Address>) -> Outcome {
+        let tx = Tx::Admin {
+            sender: self.sender,
+            contract: contract.address,
+            action: AdminAction::SetAdmin(admin),
+            gas_limit: self.gas.unwrap_or(CALL_GAS),
+        };
+        self.chain.submit(tx, None, Some(contract.clone()))
     }
 
     /// Deploys `wasm` with `init`'s arguments: the outcome, success or
@@ -679,6 +731,7 @@ impl TxBuilder<'_> {
             salt: self.salt.unwrap_or_else(|| wasm.name().as_bytes().to_vec()),
             kind: CodeKind::Ward,
             value: self.value,
+            admin: self.admin,
         };
         let contract = Contract {
             address: Address([0; 32]),

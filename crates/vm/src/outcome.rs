@@ -126,6 +126,9 @@ error_kinds! {
     /// A deploy's module carries a malformed contract schema (the
     /// `ward.schema` section, docs/contracts.md).
     InvalidSchema = "invalid_schema" => Rejected,
+    /// An admin transaction (an upgrade, an admin change) from someone who
+    /// is not the contract's admin, or on a contract that has none.
+    NotAdmin = "not_admin" => Rejected,
 }
 
 impl fmt::Display for ErrorKind {

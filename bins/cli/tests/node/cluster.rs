@@ -260,6 +260,7 @@ fn a_cluster_loses_nothing_when_etcd_and_replicas_are_killed() {
             input: ward_sdk::codec::encode(&1_000_000_000_000u128),
             salt: Vec::new(),
             kind: Default::default(),
+            admin: None,
         },
     );
     assert!(deliver(&urls, &deploy, true, || 0));

@@ -24,6 +24,7 @@ fn deploy_as(kind: CodeKind) -> TxBody {
             input: vec![1, 2],
             salt: b"s".to_vec(),
             kind,
+            admin: None,
         },
         ..call(3)
     }
@@ -35,7 +36,32 @@ fn deploy() -> TxBody {
 
 #[test]
 fn both_payloads_round_trip_and_verify() {
-    for body in [call(0), deploy(), deploy_as(CodeKind::Wasi)] {
+    let mut upgradable = deploy();
+    if let Payload::Deploy { admin, .. } = &mut upgradable.payload {
+        *admin = Some(Address([5; 32]));
+    }
+    let admin = |action| TxBody {
+        payload: Payload::Admin {
+            contract: Address([6; 32]),
+            action,
+        },
+        ..call(3)
+    };
+    let upgrade = admin(AdminAction::Upgrade {
+        code: b"\0asm".to_vec(),
+        input: vec![1, 2],
+    });
+    let handed = admin(AdminAction::SetAdmin(Some(Address([7; 32]))));
+    let dropped = admin(AdminAction::SetAdmin(None));
+    for body in [
+        call(0),
+        deploy(),
+        deploy_as(CodeKind::Wasi),
+        upgradable,
+        upgrade,
+        handed,
+        dropped,
+    ] {
         let tx = body.clone().sign(&dev_key(1));
         let bytes = tx.to_bytes();
         let back = SignedTx::from_bytes(&bytes).unwrap();

@@ -107,6 +107,7 @@ impl Chain {
             gas_limit: 10_000_000,
             salt: salt.to_vec(),
             kind: Default::default(),
+            admin: None,
         };
         let receipts = exec
             .execute_block(&[deploy(CHILD, b"c"), deploy(NEST, b"n")], 1)
@@ -375,6 +376,7 @@ fn a_thousand_children_in_one_transaction_leave_nothing_behind() {
                 gas_limit: 10_000_000,
                 salt: b"cycles".to_vec(),
                 kind: Default::default(),
+                admin: None,
             };
             chain.height += 1;
             let at = chain.exec.execute_block(&[deploy], chain.height).unwrap()[0]

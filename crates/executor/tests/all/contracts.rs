@@ -218,6 +218,7 @@ fn deploys_check_the_schema_section() {
             gas_limit: DEPLOY_GAS,
             salt: Vec::new(),
             kind: Default::default(),
+            admin: None,
         });
         assert_eq!(receipt.status, "rejected", "{receipt:?}");
         assert_eq!(receipt.error_kind.as_deref(), Some("invalid_schema"));
@@ -232,6 +233,7 @@ fn deploys_check_the_schema_section() {
             gas_limit: DEPLOY_GAS,
             salt: Vec::new(),
             kind: Default::default(),
+            admin: None,
         });
         assert_eq!(receipt.status, "ok");
         vec![receipt.address.unwrap()]

@@ -95,6 +95,7 @@ fn scenario(backend: BackendKind) -> Vec<Receipt> {
         gas_limit: 50_000_000,
         salt: salt.as_bytes().to_vec(),
         kind: CodeKind::Ward,
+        admin: None,
     };
     let call = |to: Address, input: Vec<u8>| Tx::Call {
         value: 0,

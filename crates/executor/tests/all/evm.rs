@@ -95,6 +95,7 @@ impl Chain {
             gas_limit: 50_000_000,
             salt,
             kind,
+            admin: None,
         });
         assert_eq!(receipt.status, "ok", "{receipt:?}");
         receipt.address.unwrap()
@@ -169,6 +170,7 @@ fn token_and_escrow(chain: &mut Chain) -> Vec<Address> {
         gas_limit: 50_000_000,
         salt: b"token".to_vec(),
         kind: evm(),
+        admin: None,
     };
     let deployed = chain.submit(deploy);
     assert_eq!(deployed.status, "ok", "{deployed:?}");

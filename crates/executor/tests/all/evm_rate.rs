@@ -47,6 +47,7 @@ fn chain(metering: Metering) -> (Executor<MemoryStore>, Address) {
                 gas_limit: 200_000_000,
                 salt: Vec::new(),
                 kind: CodeKind::Runtime(evm),
+                admin: None,
             }],
             1,
         )

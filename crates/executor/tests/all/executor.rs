@@ -66,6 +66,7 @@ fn deploy_tx(code: &[u8], input: &[u8], salt: &[u8]) -> Tx {
         gas_limit: 10_000_000,
         salt: salt.to_vec(),
         kind: Default::default(),
+        admin: None,
     }
 }
 
@@ -836,9 +837,45 @@ fn gas_doc_states_the_default_chain_limits() {
 /// error, never a panic.
 #[test]
 fn transactions_decode_from_exactly_their_encoding() {
+    let upgradable = |value: u128| match deploy_tx(b"\0asm\x01\0\0\0", b"in", b"salt") {
+        Tx::Deploy {
+            admin: _,
+            value: _,
+            sender,
+            code,
+            input,
+            gas_limit,
+            salt,
+            kind,
+        } => Tx::Deploy {
+            sender,
+            code,
+            input,
+            gas_limit,
+            salt,
+            kind,
+            value,
+            admin: Some(Address([4; 32])),
+        },
+        other => other,
+    };
+    let admin = |action| Tx::Admin {
+        sender: Address([1; 32]),
+        contract: Address([2; 32]),
+        action,
+        gas_limit: 5,
+    };
     let txs = [
         deploy_tx(b"\0asm\x01\0\0\0", b"in", b"salt"),
         call_tx(Address([9; 32]), b"input", 77),
+        upgradable(0),
+        upgradable(9),
+        admin(ward_executor::AdminAction::Upgrade {
+            code: b"\0asm".to_vec(),
+            input: b"m".to_vec(),
+        }),
+        admin(ward_executor::AdminAction::SetAdmin(Some(Address([3; 32])))),
+        admin(ward_executor::AdminAction::SetAdmin(None)),
     ];
     for tx in &txs {
         let bytes = tx.to_bytes();

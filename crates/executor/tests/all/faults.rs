@@ -73,6 +73,7 @@ impl Chain {
             gas_limit: DEPLOY_GAS,
             salt: name.as_bytes().to_vec(),
             kind: Default::default(),
+            admin: None,
         };
         let setup = exec
             .execute_block(

@@ -69,6 +69,7 @@ fn deploy(key: u32, nonce: u64, price: u128, value: u128) -> VerifiedTx {
         input: Vec::new(),
         salt: Vec::new(),
         kind: Default::default(),
+        admin: None,
     };
     signed(key, nonce, price, value, payload)
 }

@@ -37,6 +37,7 @@ fn token_test(kind: BackendKind) -> Result {
         gas_limit: 100_000_000,
         salt: vec![],
         kind: CodeKind::Ward,
+        admin: None,
     };
     let receipts = exec.execute_block(&[deploy], 1)?;
     let token = receipts[0].address.unwrap();
@@ -86,6 +87,7 @@ fn the_guide_s_runtimes_register_and_run() -> Result {
         gas_limit: 50_000_000,
         salt: Vec::new(),
         kind: CodeKind::Runtime(RuntimeName::new("stackvm").unwrap()),
+        admin: None,
     };
     let program = executor.execute_block(&[deploy], 1)?[0].address.unwrap();
     let sum = Tx::Call {

@@ -66,6 +66,7 @@ impl Chain {
             gas_limit: 100_000_000,
             salt: salt.to_vec(),
             kind: Default::default(),
+            admin: None,
         };
         let receipt = self.block(&[tx]).remove(0);
         assert_eq!(receipt.status, "ok", "{receipt:?}");

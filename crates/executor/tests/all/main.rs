@@ -44,12 +44,12 @@ pub(crate) fn estimated<S: ward_state::StateCommit + Send + Sync + 'static>(
             .unwrap()
             .ok()
             .map(|e| (with(e.gas), with(e.gas * 99 / 100))),
-        Tx::Deploy { .. } => None,
+        Tx::Deploy { .. } | Tx::Admin { .. } => None,
     };
     let is_call = matches!(tx, Tx::Call { .. });
     let what = match &tx {
         Tx::Call { to, input, .. } => format!("call of {to} with {}", hex::encode(input)),
-        Tx::Deploy { .. } => String::new(),
+        Tx::Deploy { .. } | Tx::Admin { .. } => String::new(),
     };
     let receipt = exec.execute_block(&[tx], time).unwrap().remove(0);
     if receipt.status == "ok" && is_call {

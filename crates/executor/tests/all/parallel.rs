@@ -156,6 +156,7 @@ fn random_chain(seed: u64, accounts: usize, blocks: usize) -> (usize, usize) {
         input,
         salt: Vec::new(),
         kind: Default::default(),
+        admin: None,
     };
     let setup = vec![
         sign(
@@ -235,6 +236,7 @@ fn random_chain(seed: u64, accounts: usize, blocks: usize) -> (usize, usize) {
                             input: Vec::new(),
                             salt,
                             kind: Default::default(),
+                            admin: None,
                         },
                     )
                 }

@@ -65,6 +65,7 @@ fn deploy(code: Vec<u8>, salt: &str, kind: CodeKind) -> Tx {
         gas_limit: 50_000_000,
         salt: salt.as_bytes().to_vec(),
         kind,
+        admin: None,
     }
 }
 

@@ -44,6 +44,7 @@ fn deploy(key: u32, nonce: u64) -> VerifiedTx {
             input: 40u64.to_le_bytes().to_vec(),
             salt: Vec::new(),
             kind: Default::default(),
+            admin: None,
         },
     )
 }

@@ -55,6 +55,7 @@ fn two_blocks(exec: &Executor<MemoryStore>) -> Vec<Block> {
             input: encode(&1_000_000u128),
             salt: Vec::new(),
             kind: Default::default(),
+            admin: None,
         },
     );
     let first = exec.execute_signed_block(&[deploy], 10).unwrap();
@@ -145,6 +146,7 @@ fn without_a_hold_later_calls_reach_wasmtime() {
             input: encode(&5u128),
             salt: vec![1],
             kind: Default::default(),
+            admin: None,
         },
     );
     let block = exec.execute_signed_block(&[deploy], 30).unwrap();

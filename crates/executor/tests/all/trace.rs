@@ -59,6 +59,7 @@ fn deploy(exec: &Executor<MemoryStore>, code: Vec<u8>, input: Vec<u8>, salt: u8)
         gas_limit: 100_000_000,
         salt: vec![salt],
         kind: Default::default(),
+        admin: None,
     };
     let receipt = exec
         .execute_block(&[tx], u64::from(salt))

@@ -100,6 +100,7 @@ fn deploy(wat: &str, value: u128) -> Tx {
         salt: Vec::new(),
         kind: Default::default(),
         value,
+        admin: None,
     }
 }
 
@@ -283,6 +284,7 @@ fn evm_contracts_take_and_move_the_native_asset() {
                 salt: vec![salt],
                 kind: evm(),
                 value: 0,
+                admin: None,
             };
             run(deploy, time as u64 + 1);
         }

@@ -75,6 +75,7 @@ fn deploy(code: &str, salt: &[u8], kind: CodeKind) -> Tx {
         gas_limit: 40_000_000,
         salt: salt.to_vec(),
         kind,
+        admin: None,
     }
 }
 

@@ -568,11 +568,16 @@ fn payload(shared: &Shared, p: &mut Params) -> Result<Payload, RpcError> {
                     ))
                 })?,
             };
+            let admin = d.string("admin")?.map(|text| unhex32(&text).map(Address));
+            let admin = admin
+                .transpose()
+                .map_err(|e| RpcError::invalid_params(format!("\"deploy.admin\": {e}")))?;
             let payload = Payload::Deploy {
                 code,
                 input,
                 salt,
                 kind,
+                admin,
             };
             d.done()?;
             Ok(payload)

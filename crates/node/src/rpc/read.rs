@@ -285,6 +285,12 @@ pub(super) fn get_contract(shared: &Shared, mut p: Params) -> Result<Value, RpcE
         "deployer": info.deployer.to_string(),
         "created_at": info.created_at,
         "kind": info.kind.as_str(),
+        "admin": info.admin.map(|a| a.to_string()),
+        "code_history": info
+            .code_history()
+            .iter()
+            .map(|(since, hash)| json!({ "since": since, "code_hash": hash.to_string() }))
+            .collect::<Vec<_>>(),
         "schema": schema.map(|s| s.to_json()),
     }))
 }

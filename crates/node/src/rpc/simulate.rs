@@ -59,13 +59,15 @@ pub(super) fn simulate(shared: &Shared, mut p: Params) -> Result<Value, RpcError
         Payload::Deploy { code, .. } => receipt
             .address
             .zip(Schema::from_module(code).ok().flatten().map(Arc::new)),
-        Payload::Call { .. } => None,
+        Payload::Call { .. } | Payload::Admin { .. } => None,
     };
     let mut out = match &payload {
         Payload::Call { to, input } => {
             receipt_json(shared, receipt, Some(Called { to, input }), None)
         }
-        Payload::Deploy { .. } => receipt_json(shared, receipt, None, own.clone()),
+        Payload::Deploy { .. } | Payload::Admin { .. } => {
+            receipt_json(shared, receipt, None, own.clone())
+        }
     };
     out["storage"] = simulation
         .changes
@@ -211,7 +213,7 @@ pub(super) fn estimate_gas(shared: &Shared, mut p: Params) -> Result<Value, RpcE
         Err(receipt) => {
             let called = match &payload {
                 Payload::Call { to, input } => Some(Called { to, input }),
-                Payload::Deploy { .. } => None,
+                Payload::Deploy { .. } | Payload::Admin { .. } => None,
             };
             let answer = receipt_json(shared, &receipt, called, None);
             let why = answer["decoded"]

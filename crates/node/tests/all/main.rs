@@ -69,6 +69,7 @@ pub(crate) fn counter_deploy() -> Payload {
         input: Vec::new(),
         salt: Vec::new(),
         kind: Default::default(),
+        admin: None,
     }
 }
 

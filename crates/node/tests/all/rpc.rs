@@ -478,6 +478,7 @@ fn two_nodes_fed_the_same_transactions_agree_on_every_root() {
                 input: vec![],
                 salt: vec![],
                 kind: Default::default(),
+                admin: None,
             },
         )],
         vec![

@@ -22,6 +22,8 @@ fn sample_changes(height: u64) -> ChangeSet {
             deployer: Address([3; 32]),
             created_at: height,
             kind: ward_primitives::CodeKind::Ward,
+            admin: None,
+            history: Vec::new(),
         },
     );
     changes.storage.insert(

@@ -27,6 +27,8 @@ fn block_changes(height: u64) -> ChangeSet {
             deployer: CONTRACT,
             created_at: height,
             kind: ward_primitives::CodeKind::Ward,
+            admin: None,
+            history: Vec::new(),
         },
     );
     for key in 0..40u64 {

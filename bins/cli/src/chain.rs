@@ -102,6 +102,10 @@ pub(crate) struct DeployArgs {
     /// different salts.
     #[arg(long, default_value = "0x")]
     salt: String,
+    /// Who may upgrade the contract (`ward upgrade`) and change this
+    /// (`ward set-admin`); without it the contract is immutable.
+    #[arg(long, value_name = "ADDRESS")]
+    admin: Option<String>,
     /// The deployer's address, as hex (default: 32 bytes of 0x01; with
     /// --node, the node's first dev account, which the node signs for).
     #[arg(long, conflicts_with = "key")]
@@ -543,7 +547,7 @@ fn call_input(
 }
 
 /// The input `--input-file` names (read as raw bytes), else `--input`'s hex.
-fn raw_input(hex: &str, file: Option<&std::path::Path>) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn raw_input(hex: &str, file: Option<&std::path::Path>) -> anyhow::Result<Vec<u8>> {
     match file {
         Some(path) => crate::read_file(path),
         None => Ok(parse::hex_bytes(hex)?),
@@ -565,7 +569,7 @@ pub(crate) const DEFAULT_DEPLOY_GAS: u64 = 100_000_000;
 pub(crate) const DEFAULT_CALL_GAS: u64 = 10_000_000;
 
 /// `--gas`: the limit (the default noted), or `None` for `auto`.
-fn gas_choice(gas: Option<parse::GasArg>, default: u64) -> Option<u64> {
+pub(crate) fn gas_choice(gas: Option<parse::GasArg>, default: u64) -> Option<u64> {
     match gas {
         Some(parse::GasArg::Auto) => None,
         Some(parse::GasArg::Limit(gas)) => Some(gas),
@@ -575,7 +579,7 @@ fn gas_choice(gas: Option<parse::GasArg>, default: u64) -> Option<u64> {
 
 /// `--gas auto` on a data directory: the executor's estimate for `tx`
 /// as the next block's, plus the node's margin.
-fn estimate_local(exec: &Executor<RedbStore>, tx: &Tx) -> anyhow::Result<u64> {
+pub(crate) fn estimate_local(exec: &Executor<RedbStore>, tx: &Tx) -> anyhow::Result<u64> {
     let time = next_time(exec)?;
     let max = ward_executor::ChainLimits::default().max_tx_gas;
     match exec.estimate_gas(tx, time, max)? {
@@ -601,7 +605,7 @@ pub(crate) fn with_margin(needed: u64) -> u64 {
 }
 
 /// Sets a transaction's gas limit.
-fn with_gas(mut tx: Tx, gas: u64) -> Tx {
+pub(crate) fn with_gas(mut tx: Tx, gas: u64) -> Tx {
     *tx.gas_limit_mut() = gas;
     tx
 }
@@ -615,6 +619,7 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
         None => wasm_deploy(&args, &bytes)?,
     };
     let salt = parse::hex_bytes(&args.salt)?;
+    let admin = args.admin.as_deref().map(address).transpose()?;
     let kind = match &args.runtime {
         Some(name) => runtime_kind(name)?,
         None if args.wasi => CodeKind::Wasi,
@@ -626,7 +631,7 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
             input,
             salt,
             kind,
-            admin: None,
+            admin,
         };
         let signer = Signer::of(args.key.as_ref(), args.sender.as_ref())?;
         return crate::remote::submit(
@@ -647,7 +652,7 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
         gas_limit: gas.unwrap_or(0),
         salt,
         kind,
-        admin: None,
+        admin,
     };
     // Arguments first: a refused command creates nothing.
     let exec = open(&args.common, Access::Create)?;
@@ -900,6 +905,8 @@ pub(crate) fn state(args: StateArgs) -> anyhow::Result<ExitCode> {
             "deployer": info.deployer.to_string(),
             "created_at": info.created_at,
             "kind": info.kind.as_str(),
+            "admin": info.admin.map(|a| a.to_string()),
+            "code_history": info.code_history().iter().map(|(since, hash)| json!({"since": since, "code_hash": hash.to_string()})).collect::<Vec<_>>(),
             "storage": entries.iter().map(|(k, v)| json!({"key": hex(k), "value": hex(v)})).collect::<Vec<_>>(),
         });
         println!("{object}");
@@ -909,6 +916,16 @@ pub(crate) fn state(args: StateArgs) -> anyhow::Result<ExitCode> {
         println!("deployer:  {}", info.deployer);
         println!("created:   block {}", info.created_at);
         println!("kind:      {}", info.kind);
+        match info.admin {
+            Some(admin) => println!("admin:     {admin}"),
+            None => println!("admin:     none (immutable)"),
+        }
+        let history = info.code_history();
+        if history.len() > 1 {
+            for (since, hash) in &history {
+                println!("code:      {hash} from block {since}");
+            }
+        }
         for (k, v) in &entries {
             println!("{} = {}", hex(k), hex(v));
         }

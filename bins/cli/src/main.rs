@@ -32,6 +32,7 @@ mod run;
 mod serve;
 mod snapshot;
 mod trace;
+mod upgrade;
 mod verify;
 
 /// Ward: a deterministic, metered, sandboxed WebAssembly runtime.
@@ -62,6 +63,11 @@ enum Command {
     Deploy(chain::DeployArgs),
     /// Call a contract's `main` in a new block; prints the receipt.
     Call(chain::CallArgs),
+    /// Replace a contract's code as its admin, running the new code's
+    /// `migrate`; the address, storage and balance stay.
+    Upgrade(upgrade::UpgradeArgs),
+    /// Hand a contract's admin to another address, or drop it (`none`).
+    SetAdmin(upgrade::SetAdminArgs),
     /// Run a contract's `main` read-only on the committed state; commits nothing.
     Query(chain::CallArgs),
     /// Print a stored receipt.
@@ -251,6 +257,8 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::bench(args),
         Command::Deploy(args) => chain::deploy(args),
         Command::Call(args) => chain::call(args),
+        Command::Upgrade(args) => upgrade::upgrade(args),
+        Command::SetAdmin(args) => upgrade::set_admin(args),
         Command::Query(args) => chain::query(args),
         Command::Receipt(args) => chain::receipt(args),
         Command::Trace(args) => trace::trace(args),

@@ -284,6 +284,22 @@ pub(crate) fn state(
         },
         history: Vec::new(),
     };
+    let mut info = info;
+    // One code since creation is what an empty history means.
+    let history = contract["code_history"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
+    if history.len() > 1 {
+        for entry in history {
+            let since = entry["since"]
+                .as_u64()
+                .context("the node's code_history.since is not a number")?;
+            info.history.push((
+                since,
+                hash32(&entry["code_hash"], "code_history.code_hash")?,
+            ));
+        }
+    }
     let bytes = |value: &Value| -> anyhow::Result<Vec<u8>> {
         let text = value.as_str().context("the node's value is not hex")?;
         Ok(ward_cli::parse::hex_bytes(text)?)

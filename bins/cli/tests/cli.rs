@@ -18,6 +18,7 @@ mod node;
 mod restore;
 mod schema;
 mod trace;
+mod upgrade;
 mod usage;
 
 fn ward(args: &[&str]) -> Output {

@@ -23,9 +23,9 @@ mod memory;
 mod money;
 
 /// A running `ward serve`, killed when dropped.
-struct Served {
+pub(crate) struct Served {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Drop for Served {
@@ -35,7 +35,7 @@ impl Drop for Served {
     }
 }
 
-fn node_dir(name: &str) -> PathBuf {
+pub(crate) fn node_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("ward-cli-node-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
@@ -61,7 +61,7 @@ fn listening_url(child: &mut Child) -> String {
 
 /// Starts `ward serve --dev` on `dir` and a free port; returns once it
 /// printed its `listening on` line.
-fn serve(dir: &std::path::Path, extra: &[&str]) -> Served {
+pub(crate) fn serve(dir: &std::path::Path, extra: &[&str]) -> Served {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
         .args(["serve", "--dev", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
@@ -74,7 +74,7 @@ fn serve(dir: &std::path::Path, extra: &[&str]) -> Served {
     Served { child, url }
 }
 
-fn rpc(url: &str, method: &str, params: Value) -> Result<Value, String> {
+pub(crate) fn rpc(url: &str, method: &str, params: Value) -> Result<Value, String> {
     let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(30)))

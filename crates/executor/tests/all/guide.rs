@@ -63,7 +63,7 @@ fn the_guide_s_token_test_passes_on_both_backends() -> Result {
     Ok(())
 }
 
-/// docs/contracts.md §10 and docs/runtimes.md: registering system
+/// docs/contracts.md §11 and docs/runtimes.md: registering system
 /// runtimes, then deploying and calling a `stackvm` program.
 #[test]
 fn the_guide_s_runtimes_register_and_run() -> Result {

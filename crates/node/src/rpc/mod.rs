@@ -19,6 +19,7 @@ use ward_executor::{ExecError, Tx};
 use ward_primitives::{Address, CodeKind, Hash32};
 use ward_state::StateRead;
 
+mod admin;
 mod read;
 mod simulate;
 
@@ -533,6 +534,9 @@ fn network(shared: &Shared) -> Value {
 /// `deploy` / `call` objects of `sendTransaction` and
 /// `simulateTransaction`.
 fn payload(shared: &Shared, p: &mut Params) -> Result<Payload, RpcError> {
+    if let Some(admin) = p.object("admin")? {
+        return admin::payload(admin);
+    }
     match (p.object("deploy")?, p.object("call")?) {
         (Some(mut d), None) => {
             let code = d
@@ -589,7 +593,7 @@ fn payload(shared: &Shared, p: &mut Params) -> Result<Payload, RpcError> {
             Ok(Payload::Call { to, input })
         }
         _ => Err(RpcError::invalid_params(
-            "exactly one of \"deploy\" and \"call\" is required",
+            "exactly one of \"deploy\", \"call\" and \"admin\" is required",
         )),
     }
 }

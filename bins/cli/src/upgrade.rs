@@ -1,0 +1,139 @@
+//! `ward upgrade` and `ward set-admin`: what a contract's admin may do
+//! (`docs/contracts.md`, "Upgrades").
+
+use std::{path::PathBuf, process::ExitCode};
+
+use anyhow::Context;
+use clap::Args;
+use ward_chain::tx::{AdminAction, Payload};
+use ward_cli::{parse, values};
+use ward_executor::Tx;
+use ward_primitives::Address;
+
+use crate::chain::{
+    Access, Common, DEFAULT_CALL_GAS, DEFAULT_DEPLOY_GAS, Payment, Signer, address, estimate_local,
+    gas_choice, no_key, open, raw_input, sender, submit, with_gas,
+};
+
+/// Arguments of `ward upgrade`.
+#[derive(Args, Debug)]
+pub(crate) struct UpgradeArgs {
+    /// The contract's address, as hex.
+    address: String,
+    /// The new module: `.wasm` or `.wat`.
+    file: PathBuf,
+    /// An argument of the new code's `migrate`, as TYPE:VALUE
+    /// (repeatable; the types of `ward call --arg`).
+    #[arg(long = "arg", value_name = "TYPE:VALUE", conflicts_with = "input")]
+    arg: Vec<String>,
+    /// `migrate`'s whole input, as hex.
+    #[arg(long, default_value = "0x")]
+    input: String,
+    /// Gas limit (default 100000000: the new code pays for its bytes as a
+    /// deploy does, then `migrate` runs), or `auto`.
+    #[arg(long, value_parser = parse::gas_or_auto)]
+    gas: Option<parse::GasArg>,
+    /// The admin's address, as hex (default: 32 bytes of 0x01; with
+    /// --node, the node's first dev account).
+    #[arg(long, conflicts_with = "key")]
+    sender: Option<String>,
+    /// Sign with this key file (`ward key new`); needs --node.
+    #[arg(long, value_name = "FILE")]
+    key: Option<PathBuf>,
+    #[command(flatten)]
+    common: Common,
+}
+
+/// Arguments of `ward set-admin`.
+#[derive(Args, Debug)]
+pub(crate) struct SetAdminArgs {
+    /// The contract's address, as hex.
+    address: String,
+    /// The new admin's address, or `none` to drop the admin (the contract
+    /// is immutable from then on).
+    admin: String,
+    /// Gas limit (default 10000000), or `auto`.
+    #[arg(long, value_parser = parse::gas_or_auto)]
+    gas: Option<parse::GasArg>,
+    /// The current admin's address, as hex (default: 32 bytes of 0x01;
+    /// with --node, the node's first dev account).
+    #[arg(long, conflicts_with = "key")]
+    sender: Option<String>,
+    /// Sign with this key file (`ward key new`); needs --node.
+    #[arg(long, value_name = "FILE")]
+    key: Option<PathBuf>,
+    #[command(flatten)]
+    common: Common,
+}
+
+pub(crate) fn upgrade(args: UpgradeArgs) -> anyhow::Result<ExitCode> {
+    let contract = address(&args.address)?;
+    let bytes = crate::read_file(&args.file)?;
+    let code = crate::module_bytes(&args.file, &bytes)
+        .map_err(|failure| anyhow::anyhow!("{}: {}", args.file.display(), failure.message))?
+        .into_owned();
+    let input = if args.arg.is_empty() {
+        raw_input(&args.input, None)?
+    } else {
+        values::args_input(&args.arg)?
+    };
+    let action = AdminAction::Upgrade { code, input };
+    let gas = gas_choice(args.gas, DEFAULT_DEPLOY_GAS);
+    send(
+        contract,
+        action,
+        gas,
+        (args.sender.as_ref(), args.key.as_ref()),
+        &args.common,
+    )
+}
+
+pub(crate) fn set_admin(args: SetAdminArgs) -> anyhow::Result<ExitCode> {
+    let contract = address(&args.address)?;
+    let admin = match args.admin.as_str() {
+        "none" => None,
+        text => Some(address(text).context("the new admin: an address, or `none`")?),
+    };
+    let gas = gas_choice(args.gas, DEFAULT_CALL_GAS);
+    send(
+        contract,
+        AdminAction::SetAdmin(admin),
+        gas,
+        (args.sender.as_ref(), args.key.as_ref()),
+        &args.common,
+    )
+}
+
+/// Sends the admin transaction to the node, or runs it in a block of its
+/// own in the data directory.
+fn send(
+    contract: Address,
+    action: AdminAction,
+    gas: Option<u64>,
+    (from, key): (Option<&String>, Option<&PathBuf>),
+    common: &Common,
+) -> anyhow::Result<ExitCode> {
+    if let Some(url) = &common.node {
+        let payload = Payload::Admin { contract, action };
+        let signer = Signer::of(key, from)?;
+        let payment = Payment::default();
+        return crate::remote::submit(url, (payload, gas, &payment), signer, common, (None, None))
+            .map(|(code, _)| code);
+    }
+    no_key(key)?;
+    let tx = Tx::Admin {
+        sender: sender(from)?,
+        contract,
+        action,
+        gas_limit: gas.unwrap_or(0),
+    };
+    let exec = open(common, Access::Write)?;
+    let tx = match gas {
+        Some(_) => tx,
+        None => {
+            let gas = estimate_local(&exec, &tx)?;
+            with_gas(tx, gas)
+        }
+    };
+    submit(&exec, tx, common, (None, None)).map(|(code, _)| code)
+}

@@ -453,8 +453,63 @@ impl SignedTx {
     }
 }
 
+/// The first byte of an impersonated transaction's encoding
+/// ([`TxBody::impersonated`]): no signed transaction starts with it (they
+/// start with [`TX_VERSION`]), and nor does an embedder's own.
+pub const IMPERSONATED_TAG: u8 = 0xd1;
+
+impl TxBody {
+    /// The transaction `sender` makes with this body, *not signed*: what a
+    /// dev node runs for an address it impersonates (`impersonate`, as
+    /// anvil's `anvil_impersonateAccount`). Its encoding is
+    /// [`IMPERSONATED_TAG`], the sender's 32 bytes, then the body (whose
+    /// public key says nothing and is all zeros by convention); its hash
+    /// is BLAKE3 of that. [`SignedTx::verify_bytes`] refuses it, so no
+    /// node that checks signatures (a replica, a follower) takes a block
+    /// that holds one: only the dev node that made it runs it.
+    pub fn impersonated(self, sender: Address) -> VerifiedTx {
+        let mut bytes = vec![IMPERSONATED_TAG];
+        bytes.extend(sender.0);
+        bytes.extend(self.to_bytes());
+        VerifiedTx {
+            hash: Hash32(*blake3::hash(&bytes).as_bytes()),
+            sender,
+            bytes,
+            tx: SignedTx {
+                body: self,
+                signature: [0; 64],
+            },
+        }
+    }
+}
+
+/// Reads an impersonated transaction as [`TxBody::impersonated`] encodes
+/// it: what a dev node finds again in its own blocks (a trace's replay,
+/// `getTransaction`).
+///
+/// # Errors
+///
+/// Bytes that are not one.
+pub fn impersonated_from_bytes(bytes: &[u8]) -> Result<VerifiedTx, TxError> {
+    let Some((&IMPERSONATED_TAG, mut input)) = bytes.split_first() else {
+        return Err(CodecError("not an impersonated transaction".into()).into());
+    };
+    let sender = Address::decode(&mut input)?;
+    let body = TxBody::decode(&mut input)?;
+    if !input.is_empty() {
+        return Err(CodecError(format!("{} trailing bytes", input.len())).into());
+    }
+    let verified = body.impersonated(sender);
+    // Canonical: the bytes read are the bytes it encodes to.
+    if verified.bytes != bytes {
+        return Err(CodecError("not a canonical impersonated transaction".into()).into());
+    }
+    Ok(verified)
+}
+
 /// A transaction whose chain and signature were checked: only
-/// [`SignedTx::verify`] makes one.
+/// [`SignedTx::verify`] makes one, but for a dev node's impersonated
+/// transactions ([`TxBody::impersonated`]), which carry no signature.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifiedTx {
     tx: SignedTx,
@@ -479,9 +534,16 @@ impl VerifiedTx {
         self.hash
     }
 
-    /// The signer's address.
+    /// The signer's address (an impersonated transaction's: the address
+    /// it was sent as).
     pub fn sender(&self) -> Address {
         self.sender
+    }
+
+    /// Whether it is a dev node's impersonated transaction, which no one
+    /// signed ([`TxBody::impersonated`]).
+    pub fn is_impersonated(&self) -> bool {
+        self.bytes.first() == Some(&IMPERSONATED_TAG)
     }
 
     /// Its canonical encoding.

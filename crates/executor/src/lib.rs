@@ -607,6 +607,15 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         &self.store
     }
 
+    /// Forgets what the executor keeps between blocks about the store's
+    /// state (the state tree's nodes near the root): call it after the
+    /// store went back to an earlier state outside the executor (a dev
+    /// chain's `revert`). Compiled modules are kept: they are named by
+    /// their code's hash.
+    pub fn forget_state_caches(&self) {
+        self.tree_cache.clear();
+    }
+
     /// Executes `txs` in order as block `store.height() + 1` at `time`,
     /// commits it, and returns the receipts. These transactions are the
     /// embedder's own (unsigned, no nonces): each is stored under its

@@ -151,6 +151,21 @@ pub fn transaction(id: &Hash32, bytes: &[u8], schema: Option<&Schema>) -> Option
             });
             (object, body.payload.clone())
         }
+        _ if bytes.first() == Some(&ward_chain::tx::IMPERSONATED_TAG) => {
+            let tx = ward_chain::tx::impersonated_from_bytes(bytes).ok()?;
+            let body = tx.body();
+            let object = json!({
+                "signed": false,
+                "impersonated": true,
+                "from": tx.sender().to_string(),
+                "nonce": body.nonce,
+                "gas_limit": body.gas_limit,
+                "gas_price": body.gas_price.to_string(),
+                "value": body.value.to_string(),
+                "chain_id": body.chain_id,
+            });
+            (object, body.payload.clone())
+        }
         _ => {
             let tx = Tx::from_bytes(bytes).ok()?;
             let value = tx.value();
@@ -288,6 +303,13 @@ fn decode_args(params: &[ward_chain::schema::Param], bytes: &[u8]) -> Result<Val
 pub fn stored_call(id: &Hash32, bytes: &[u8]) -> Option<(Address, Vec<u8>)> {
     let payload = match SignedTx::from_bytes(bytes) {
         Ok(signed) if signed.hash() == *id => signed.body.payload,
+        _ if bytes.first() == Some(&ward_chain::tx::IMPERSONATED_TAG) => {
+            ward_chain::tx::impersonated_from_bytes(bytes)
+                .ok()?
+                .body()
+                .payload
+                .clone()
+        }
         _ => match Tx::from_bytes(bytes).ok()? {
             Tx::Call { to, input, .. } => Payload::Call { to, input },
             Tx::Deploy { .. } | Tx::Admin { .. } => return None,
@@ -306,6 +328,13 @@ pub fn block_tx(id: &Hash32, bytes: &[u8], chain_id: &str) -> Option<ward_execut
         && signed.hash() == *id
     {
         return Some(ward_executor::BlockTx::Signed(Box::new(signed)));
+    }
+    // A dev node's own blocks may hold transactions it ran as an address
+    // it impersonated (`impersonate`).
+    if let Ok(impersonated) = ward_chain::tx::impersonated_from_bytes(bytes)
+        && impersonated.hash() == *id
+    {
+        return Some(ward_executor::BlockTx::Signed(Box::new(impersonated)));
     }
     Tx::from_bytes(bytes)
         .ok()

@@ -48,6 +48,8 @@ enum Work {
         Vec<VerifiedTx>,
         Vec<tokio::sync::oneshot::Sender<Result<Arc<Block>, RpcError>>>,
     ),
+    /// Go back to these dev snapshots (`revert`), in order.
+    Revert(Vec<(u64, tokio::sync::oneshot::Sender<Result<u64, RpcError>>)>),
     Stop,
 }
 
@@ -55,9 +57,15 @@ pub(crate) fn run(shared: &Arc<Shared>) {
     let interval = Duration::from_millis(shared.config.block_time_ms);
     let mut next_tick = ward_vm::clock::now() + interval;
     loop {
-        let work = next_work(shared, interval, &mut next_tick);
-        let Work::Block(txs, mine) = work else {
-            break;
+        let (txs, mine) = match next_work(shared, interval, &mut next_tick) {
+            Work::Block(txs, mine) => (txs, mine),
+            Work::Revert(reverts) => {
+                for (id, waiter) in reverts {
+                    let _ = waiter.send(crate::rpc::revert_now(shared, id));
+                }
+                continue;
+            }
+            Work::Stop => break,
         };
         let block = produce(shared, txs);
         for waiter in mine {
@@ -71,6 +79,9 @@ pub(crate) fn run(shared: &Arc<Shared>) {
     for waiter in pool.mine.drain(..) {
         let _ = waiter.send(Err(RpcError::unavailable("the node is shutting down")));
     }
+    for (_, waiter) in pool.reverts.drain(..) {
+        let _ = waiter.send(Err(RpcError::unavailable("the node is shutting down")));
+    }
     shared.metrics.mempool.set(0);
     tracing::info!("block producer stopped");
 }
@@ -81,6 +92,9 @@ fn next_work(shared: &Shared, interval: Duration, next_tick: &mut Instant) -> Wo
     loop {
         if pool.stopping {
             return Work::Stop;
+        }
+        if !pool.reverts.is_empty() {
+            return Work::Revert(std::mem::take(&mut pool.reverts));
         }
         if lock(&shared.fault).is_some() {
             // Production stopped on a storage fault: only shutdown is left.
@@ -232,6 +246,9 @@ fn produce(shared: &Shared, mut txs: Vec<VerifiedTx>) -> Result<Arc<Block>, RpcE
 /// stops production.
 pub(crate) fn fault(shared: &Shared, error: &ExecError) -> RpcError {
     let kind = match error {
+        // A fork's upstream that did not answer: the store is unharmed,
+        // and the next block may find it back.
+        ExecError::State(ward_state::StateError::Upstream(_)) => None,
         ExecError::State(_) => Some(FaultKind::Storage),
         ExecError::Fault(fault) => Some(fault.kind()),
         _ => None,

@@ -26,6 +26,9 @@ pub(crate) struct Pool {
     /// What `setBalance`, `setStorage` and `setCode` set at the start of
     /// the next block.
     pub(crate) preset: ward_executor::Patch,
+    /// `revert` calls waiting for the producer: the snapshot's id, and
+    /// where to say the height it went back to.
+    pub(crate) reverts: Vec<(u64, oneshot::Sender<Result<u64, RpcError>>)>,
     /// Shutting down: finish the block in progress, then stop.
     pub(crate) stopping: bool,
 }
@@ -57,6 +60,9 @@ pub(crate) struct Shared {
     pub(crate) snapshots: Arc<crate::snapshots::Snapshots>,
     /// Held while a backup is written.
     pub(crate) backing_up: Mutex<()>,
+    /// The addresses a dev node sends as without their keys
+    /// (`impersonate`).
+    pub(crate) impersonating: crate::rpc::Impersonating,
 }
 
 /// Writes the genesis state of a chain that has none yet (a new chain, or
@@ -173,6 +179,7 @@ impl Shared {
                 mine: Vec::new(),
                 next_time: None,
                 preset: ward_executor::Patch::default(),
+                reverts: Vec::new(),
                 stopping: false,
             }),
             wake: Condvar::new(),
@@ -185,6 +192,7 @@ impl Shared {
             halted: tokio::sync::watch::channel(None).0,
             snapshots,
             backing_up: Mutex::new(()),
+            impersonating: Mutex::default(),
             config,
             settings,
             store,

@@ -39,7 +39,7 @@ use std::{collections::BTreeMap, path::PathBuf};
 pub use codec::{CodecError, Decode, Encode};
 pub use journal::{Checkpoint, EventsFull, Journal, ReadKey};
 pub use memory::MemoryStore;
-pub use redb_store::{COMPACT_FROM_BYTES, DATABASE_FILE, RedbStore};
+pub use redb_store::{COMPACT_FROM_BYTES, DATABASE_FILE, RedbStore, Upstream};
 pub use snapshot::Snapshot;
 pub use ward_chain::{
     block::Header,
@@ -119,6 +119,11 @@ pub enum StateError {
         /// What was wrong.
         message: String,
     },
+    /// A forked store's upstream (`RedbStore::fork_from`) could not be
+    /// read, or answered what cannot be: the node that forks is not at
+    /// fault, and its store is unharmed.
+    #[error("the fork's upstream: {0}")]
+    Upstream(String),
     /// The data directory holds another layout version.
     #[error("storage format version {found}, this build reads {expected}")]
     FormatVersion {

@@ -42,9 +42,12 @@ macro_rules! every_table {
 
 mod backup;
 mod boundary;
+mod fork;
 mod overlay;
 mod prune;
+mod savepoint;
 
+pub use fork::Upstream;
 pub use prune::COMPACT_FROM_BYTES;
 mod scan;
 mod upgrade;
@@ -62,6 +65,7 @@ use redb::{
     Builder, Database, Durability, ReadTransaction, ReadableDatabase, ReadableTable,
     TableDefinition, WriteTransaction,
 };
+use ward_chain::tree::StateKey;
 use ward_primitives::{Address, Hash32};
 
 use crate::{
@@ -123,6 +127,8 @@ pub struct RedbStore {
     /// redb panicked or found damage: nothing more is asked of it, and it
     /// is not closed (closing writes).
     damaged: AtomicBool,
+    /// The chain it forks, once [`RedbStore::fork_from`] said so.
+    fork: std::sync::OnceLock<fork::Fork>,
 }
 
 fn corrupt(table: &'static str) -> impl Fn(crate::CodecError) -> StateError {
@@ -348,6 +354,7 @@ impl RedbStore {
             path,
             read_only,
             damaged: AtomicBool::new(false),
+            fork: std::sync::OnceLock::new(),
         }
     }
 
@@ -809,18 +816,30 @@ impl Drop for RedbStore {
 }
 
 impl StateRead for RedbStore {
+    // Each point read of state falls back to the fork's upstream when it
+    // finds nothing (`fork`); the unforked store's miss costs one check.
+
     fn code(&self, hash: &Hash32) -> Result<Option<Vec<u8>>, StateError> {
-        self.get_bytes(CODE, &hash.0)
+        match self.get_bytes(CODE, &hash.0)? {
+            None => self.forked_code(hash),
+            found => Ok(found),
+        }
     }
 
     fn contract(&self, address: &Address) -> Result<Option<ContractInfo>, StateError> {
-        self.get_bytes(CONTRACTS, &address.0)?
-            .map(|bytes| ContractInfo::from_bytes(&bytes).map_err(corrupt("contracts")))
-            .transpose()
+        match self.get_bytes(CONTRACTS, &address.0)? {
+            None => self.forked_contract(address),
+            Some(bytes) => ContractInfo::from_bytes(&bytes)
+                .map(Some)
+                .map_err(corrupt("contracts")),
+        }
     }
 
     fn storage(&self, address: &Address, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
-        self.get_bytes(STORAGE, &storage_key(address, key))
+        match self.get_bytes(STORAGE, &storage_key(address, key))? {
+            None => self.through_fork(StateKey::Storage(address, key)),
+            found => Ok(found),
+        }
     }
 
     fn storage_entries(&self, address: &Address) -> Result<Entries, StateError> {
@@ -868,17 +887,33 @@ impl StateRead for RedbStore {
     }
 
     fn nonce(&self, account: &Address) -> Result<u64, StateError> {
-        self.read(|txn| {
+        let local = self.read(|txn| {
             let table = txn.open_table(NONCES)?;
-            Ok(table.get(account.0.as_slice())?.map_or(0, |v| v.value()))
-        })
+            Ok(table.get(account.0.as_slice())?.map(|v| v.value()))
+        })?;
+        match local {
+            Some(nonce) => Ok(nonce),
+            None => self
+                .through_fork(StateKey::Nonce(account))?
+                .map_or(Ok(0), |bytes| {
+                    u64::from_bytes(&bytes).map_err(corrupt("tree_values"))
+                }),
+        }
     }
 
     fn balance(&self, address: &Address) -> Result<u128, StateError> {
-        self.read(|txn| {
+        let local = self.read(|txn| {
             let table = txn.open_table(BALANCES)?;
-            Ok(table.get(address.0.as_slice())?.map_or(0, |v| v.value()))
-        })
+            Ok(table.get(address.0.as_slice())?.map(|v| v.value()))
+        })?;
+        match local {
+            Some(balance) => Ok(balance),
+            None => self
+                .through_fork(StateKey::Balance(address))?
+                .map_or(Ok(0), |bytes| {
+                    u128::from_bytes(&bytes).map_err(corrupt("tree_values"))
+                }),
+        }
     }
 
     fn block_height(&self, hash: &Hash32) -> Result<Option<u64>, StateError> {
@@ -897,19 +932,9 @@ impl StateRead for RedbStore {
         key_hash: &Hash32,
         max_version: u64,
     ) -> Result<Option<Vec<u8>>, StateError> {
-        let bytes = self.read(|txn| {
-            let table = txn.open_table(TREE_VALUES)?;
-            let first = tree_value_key(key_hash, 0);
-            let last = tree_value_key(key_hash, max_version);
-            let newest = table.range(first.as_slice()..=last.as_slice())?.next_back();
-            Ok(match newest {
-                Some(entry) => Some(entry?.1.value().to_vec()),
-                None => None,
-            })
-        })?;
-        match bytes {
-            None => Ok(None),
-            Some(bytes) => Option::<Vec<u8>>::from_bytes(&bytes).map_err(corrupt("tree_values")),
+        match self.fork.get() {
+            Some(fork) => self.forked_tree_value(fork, key_hash, max_version),
+            None => Ok(self.local_tree_value(key_hash, max_version)?.flatten()),
         }
     }
 }

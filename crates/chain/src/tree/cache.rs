@@ -79,6 +79,16 @@ impl TreeCache {
         }
     }
 
+    /// Forgets every node: what a store that went back to an earlier
+    /// state needs (a dev chain's `revert`), where the versions cached
+    /// may be written again with other nodes.
+    pub fn clear(&self) {
+        self.latest
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
     /// Keeps a node read from the store near the root, unless a newer
     /// one is kept there.
     pub(super) fn remember(&self, version: u64, path: &Path, node: &Node) {

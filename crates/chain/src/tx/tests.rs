@@ -203,3 +203,41 @@ fn a_wasi_deploy_is_payload_two_with_its_kind_last() {
         assert!(SignedTx::from_bytes(&signed).is_err(), "kind tag {bad}");
     }
 }
+
+#[test]
+fn an_impersonated_transaction_round_trips_and_no_signature_check_takes_it() {
+    let sender = Address([0x77; 32]);
+    let body = TxBody {
+        public_key: [0; 32],
+        ..call(4)
+    };
+    let tx = body.clone().impersonated(sender);
+    assert!(tx.is_impersonated());
+    assert_eq!(tx.sender(), sender);
+    assert_eq!(tx.body(), &body);
+    assert_eq!(tx.bytes()[0], IMPERSONATED_TAG);
+    let read = impersonated_from_bytes(tx.bytes()).unwrap();
+    assert_eq!(read, tx);
+    assert_eq!(read.hash(), tx.hash());
+    // Another sender, another transaction.
+    assert_ne!(
+        body.clone().impersonated(Address([0x78; 32])).hash(),
+        tx.hash()
+    );
+    // Neither a signed transaction's reader nor a truncated or padded copy.
+    assert!(SignedTx::verify_bytes(tx.bytes(), "ward-dev").is_err());
+    assert!(SignedTx::from_bytes(tx.bytes()).is_err());
+    for cut in 0..tx.bytes().len() {
+        assert!(
+            impersonated_from_bytes(&tx.bytes()[..cut]).is_err(),
+            "{cut}"
+        );
+    }
+    let mut long = tx.bytes().to_vec();
+    long.push(0);
+    assert!(impersonated_from_bytes(&long).is_err());
+    // A signed transaction is not an impersonated one.
+    let signed = call(1).sign(&dev_key(1));
+    assert!(impersonated_from_bytes(&signed.to_bytes()).is_err());
+    assert!(!signed.verify("ward-dev").unwrap().is_impersonated());
+}

@@ -20,19 +20,22 @@ use ward_primitives::{Address, CodeKind, Hash32};
 use ward_state::StateRead;
 
 mod admin;
+mod dev;
 mod read;
 mod simulate;
 
 pub(crate) use crate::error::RpcError;
 use crate::{
     decode::Called,
-    json::{self, hex, unhex, unhex32},
+    json::{hex, unhex, unhex32},
     mempool::{Committed, Mempool, Refused},
     metrics::Metrics,
     producer::unix_millis,
     state::Shared,
     sync::lock,
 };
+pub(crate) use dev::{Impersonating, revert_now};
+pub use dev::{MAX_BLOCK_TIME, MAX_MINE_BLOCKS};
 pub use read::INLINE_INPUT_BYTES;
 use read::{
     block_at, get_balance, get_block, get_contract, get_events, get_storage, get_storage_range,
@@ -208,10 +211,19 @@ pub const METHODS: &[&str] = &[
     "getNonce",
     "getBalance",
     "getNetwork",
+    "getStateValue",
+    "getCode",
+    "backup",
+    // The dev methods (`dev::METHODS`).
     "mine",
     "setNextBlockTime",
     "setBalance",
-    "backup",
+    "setStorage",
+    "setCode",
+    "impersonate",
+    "stopImpersonating",
+    "snapshot",
+    "revert",
 ];
 
 /// Runs one request to its result, waiting for a transaction's block at
@@ -405,20 +417,11 @@ fn dispatch(shared: &Shared, method: &str, params: Map<String, Value>) -> Result
             value(Ok(json!({ "nonce": nonce, "pending": pending })))
         }
         "getBalance" => value(get_balance(shared, p)),
+        "getStateValue" => value(read::get_state_value(shared, p)),
+        "getCode" => value(read::get_code(shared, p)),
         "getNetwork" => {
             p.done()?;
             value(Ok(network(shared)))
-        }
-        "setBalance" => {
-            dev(shared, method)?;
-            single(shared, method)?;
-            let address = p.address("address")?;
-            let balance = p
-                .amount("balance")?
-                .ok_or_else(|| RpcError::invalid_params("\"balance\" is required"))?;
-            p.done()?;
-            lock(&shared.pool).preset.balances.insert(address, balance);
-            mine(shared)
         }
         "backup" => {
             let name = p
@@ -427,21 +430,7 @@ fn dispatch(shared: &Shared, method: &str, params: Map<String, Value>) -> Result
             p.done()?;
             value(backup(shared, &name))
         }
-        "mine" => {
-            dev(shared, method)?;
-            single(shared, method)?;
-            p.done()?;
-            mine(shared)
-        }
-        "setNextBlockTime" => {
-            dev(shared, method)?;
-            single(shared, method)?;
-            let time = p
-                .u64("time")?
-                .ok_or_else(|| RpcError::invalid_params("\"time\" is required"))?;
-            p.done()?;
-            value(set_next_block_time(shared, time))
-        }
+        method if dev::METHODS.contains(&method) => dev::dispatch(shared, method, p),
         other => Err(RpcError::method_not_found(other)),
     }
 }
@@ -470,25 +459,6 @@ fn backup(shared: &Shared, name: &str) -> Result<Value, RpcError> {
     let height = tokio::task::block_in_place(|| shared.store.backup_into(&target))
         .map_err(|e| RpcError::refused("backup", e.to_string()))?;
     Ok(json!({ "height": height, "path": target.display().to_string() }))
-}
-
-fn dev(shared: &Shared, method: &str) -> Result<(), RpcError> {
-    if shared.config.dev {
-        Ok(())
-    } else {
-        Err(RpcError::dev_only(method))
-    }
-}
-
-/// Refuses what only a single node's producer does: a replica's blocks
-/// are its proposer's.
-fn single(shared: &Shared, method: &str) -> Result<(), RpcError> {
-    match shared.replica {
-        None => Ok(()),
-        Some(_) => Err(RpcError::unavailable(format!(
-            "{method} is not available on a replica: blocks are the cluster proposer's"
-        ))),
-    }
 }
 
 /// Counts a refusal by kind and passes it on.
@@ -635,7 +605,7 @@ fn call_input(shared: &Shared, to: &Address, p: &mut Params) -> Result<Vec<u8>, 
 const DEFAULT_GAS: u64 = 10_000_000;
 
 fn send_transaction(shared: &Shared, mut p: Params) -> Result<Answer, RpcError> {
-    dev(shared, "sendTransaction")?;
+    dev::dev(shared, "sendTransaction")?;
     let from = p.address("from")?;
     let payload = payload(shared, &mut p)?;
     let gas = p.u64("gas")?.unwrap_or(DEFAULT_GAS);
@@ -650,10 +620,13 @@ fn send_transaction(shared: &Shared, mut p: Params) -> Result<Answer, RpcError> 
     let key = shared
         .dev_keys
         .iter()
-        .find(|k| ward_chain::tx::account_address(&k.verifying_key().to_bytes()) == from)
-        .ok_or_else(|| {
-            RpcError::invalid_params(format!("{from} is not one of this node's dev accounts"))
-        })?;
+        .find(|k| ward_chain::tx::account_address(&k.verifying_key().to_bytes()) == from);
+    let impersonated = key.is_none() && lock(&shared.impersonating).contains(&from);
+    if key.is_none() && !impersonated {
+        return Err(RpcError::invalid_params(format!(
+            "{from} is neither one of this node's dev accounts nor impersonated (`impersonate`)"
+        )));
+    }
     let nonce = match nonce {
         Some(n) => n,
         None => {
@@ -667,18 +640,24 @@ fn send_transaction(shared: &Shared, mut p: Params) -> Result<Answer, RpcError> 
             pool.mempool.next_free_nonce(&from, next)
         }
     };
-    let tx = TxBody {
+    let body = TxBody {
         gas_price,
         value,
         chain_id: shared.settings.chain_id.clone(),
-        public_key: key.verifying_key().to_bytes(),
+        // An impersonated transaction's says nothing: its sender is
+        // written beside it (`TxBody::impersonated`).
+        public_key: key.map_or([0; 32], |k| k.verifying_key().to_bytes()),
         nonce,
         gas_limit: gas,
         payload,
-    }
-    .sign(key)
-    .verify(&shared.settings.chain_id)
-    .map_err(|e| RpcError::refusal(&e))?;
+    };
+    let tx = match key {
+        Some(key) => body
+            .sign(key)
+            .verify(&shared.settings.chain_id)
+            .map_err(|e| RpcError::refusal(&e))?,
+        None => body.impersonated(from),
+    };
     submit(shared, tx, wait)
 }
 
@@ -903,49 +882,6 @@ fn exec_error(error: &ExecError) -> RpcError {
         ExecError::InvalidTx(message) => RpcError::refused("invalid", message.clone()),
         other => RpcError::fault(other),
     }
-}
-
-fn mine(shared: &Shared) -> Result<Answer, RpcError> {
-    let (sender, receiver) = tokio::sync::oneshot::channel();
-    {
-        let mut pool = lock(&shared.pool);
-        if pool.stopping {
-            return Err(RpcError::unavailable("the node is shutting down"));
-        }
-        pool.mine.push(sender);
-    }
-    shared.wake.notify_all();
-    let block = receiver
-        .blocking_recv()
-        .map_err(|_| RpcError::unavailable("the node is shutting down"))??;
-    Ok(Answer::Value(json::block(&block.record)))
-}
-
-/// The latest time `setNextBlockTime` may choose, in milliseconds since
-/// the Unix epoch: 2^53 - 1 (the year 287 396, and the largest integer a
-/// JavaScript client reads exactly), so that blocks after it still have
-/// later times to take.
-pub const MAX_BLOCK_TIME: u64 = (1 << 53) - 1;
-
-fn set_next_block_time(shared: &Shared, time: u64) -> Result<Value, RpcError> {
-    let height = shared.store.height().map_err(RpcError::state)?;
-    let last = shared
-        .store
-        .block(height)
-        .map_err(RpcError::state)?
-        .map_or(0, |b| b.header.time);
-    if time <= last {
-        return Err(RpcError::invalid_params(format!(
-            "block times increase: the last block's is {last}"
-        )));
-    }
-    if time > MAX_BLOCK_TIME {
-        return Err(RpcError::invalid_params(format!(
-            "{time} is past the latest block time a chain may reach, {MAX_BLOCK_TIME} ms: every later block needs a later time"
-        )));
-    }
-    lock(&shared.pool).next_time = Some(time);
-    Ok(json!({ "time": time }))
 }
 
 /// How long a `wait` may take within a request's time.

@@ -165,6 +165,51 @@ pub(super) fn get_storage(shared: &Shared, mut p: Params) -> Result<Value, RpcEr
     }))
 }
 
+/// `getStateValue {key_hash, height?}`: the state tree's value for a key
+/// hash ([`ward_chain::tree::key_hash`] of a state key's bytes) after block
+/// `height` (default: the latest), `null` when absent. What a forking
+/// node (`ward serve --fork`) reads state through.
+pub(super) fn get_state_value(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
+    use ward_state::StatePrune;
+    let key_hash = p.hash("key_hash")?;
+    let latest = shared.store.height().map_err(RpcError::state)?;
+    let height = p.u64("height")?.unwrap_or(latest);
+    p.done()?;
+    if height > latest {
+        return Err(RpcError::not_found(format!(
+            "no block {height}: the chain is at {latest}"
+        )));
+    }
+    let kept_from = shared.store.pruned_below().map_err(RpcError::state)?;
+    if height < kept_from {
+        return Err(RpcError::pruned(format!(
+            "the state at block {height} is pruned: this node keeps it from block {kept_from} (--prune-history)"
+        )));
+    }
+    let value = shared
+        .store
+        .tree_value(&key_hash, height)
+        .map_err(RpcError::state)?;
+    Ok(json!({
+        "key_hash": key_hash.to_string(),
+        "height": height,
+        "value": value.as_deref().map(hex),
+    }))
+}
+
+/// `getCode {code_hash}`: the code stored under a hash (`not_found` when
+/// none is).
+pub(super) fn get_code(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
+    let code_hash = p.hash("code_hash")?;
+    p.done()?;
+    let code = shared
+        .store
+        .code(&code_hash)
+        .map_err(RpcError::state)?
+        .ok_or_else(|| RpcError::not_found(format!("no code {code_hash}")))?;
+    Ok(json!({ "code_hash": code_hash.to_string(), "code": hex(&code) }))
+}
+
 /// `tree_key`'s value after block `height` with its proof, and that
 /// block's state root. Height 0 is the genesis state (none: the empty
 /// tree, and no proof to give).

@@ -62,6 +62,19 @@ fn the_limits_table_states_the_defaults() {
         self::doc("debugging.md").contains(&margin),
         "debugging.md: {margin}"
     );
+    let mine = format!("(default 1, at most {})", ward_node::MAX_MINE_BLOCKS);
+    assert!(doc.contains(&mine), "{mine}");
+    let bounds = format!(
+        "bounded as\na contract's own writes are ({} and {} bytes)",
+        ward_abi::MAX_KEY_BYTES,
+        "65 536"
+    );
+    assert!(doc.contains(&bounds), "{bounds}");
+    assert_eq!(
+        ward_abi::MAX_VALUE_BYTES,
+        65_536,
+        "docs/node.md, setStorage"
+    );
     let prune = format!("every {} blocks", ward_node::PRUNE_EVERY);
     assert!(doc.contains(&prune), "{prune}");
     let compact = format!("at least {} MiB long", ward_state::COMPACT_FROM_BYTES >> 20);
@@ -231,7 +244,12 @@ fn every_json_rpc_example_answers_in_its_documented_shape() {
         },
     );
     let network = ok(&node, "getNetwork", json!({}));
-    let real: [(&str, Value); 7] = [
+    let count_key = ward_chain::tree::key_hash(
+        &ward_chain::tree::StateKey::Storage(&counter_address, b"count").to_bytes(),
+    );
+    let counter_code_hash =
+        ok(&node, "getContract", json!({ "address": counter }))["code_hash"].clone();
+    let real: [(&str, Value); 9] = [
         ("0x2b20bcc5d5…8469", counter),
         ("0x6b97374baf…dc20", token),
         ("0xcc8f630787…a1ec", json!(from)),
@@ -239,6 +257,8 @@ fn every_json_rpc_example_answers_in_its_documented_shape() {
         ("0x8db9e8a7a3…eb20", committed["tx"].clone()),
         ("0x0208000000…", json!(signed)),
         ("0x5f4c1e2a0b…e0a1", network["genesis_root"].clone()),
+        ("0x5b0e9f9c4e…1d2a", json!(count_key.to_string())),
+        ("0xc81217b88e…2309", counter_code_hash),
     ];
     fn substitute(value: &mut Value, real: &[(&str, Value)]) {
         match value {

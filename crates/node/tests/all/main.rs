@@ -5,6 +5,7 @@
 
 #[cfg(feature = "etcd")]
 mod cluster;
+mod dev;
 mod docs;
 mod explorer;
 mod layers;

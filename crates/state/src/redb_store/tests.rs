@@ -598,3 +598,199 @@ fn a_format_3_store_is_upgraded_to_index_replaced_nodes() {
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// Savepoints (`savepoint.rs`).
+
+fn write_k(store: &RedbStore, value: &[u8]) {
+    let mut changes = ChangeSet::default();
+    changes
+        .storage
+        .insert((Address([1; 32]), b"k".to_vec()), Some(value.to_vec()));
+    store.commit(changes).unwrap();
+}
+
+fn read_k(store: &RedbStore) -> Option<Vec<u8>> {
+    store.storage(&Address([1; 32]), b"k").unwrap()
+}
+
+#[test]
+fn a_restore_puts_back_that_moment_and_forgets_it_and_later_ones() {
+    let dir = temp_dir("savepoints");
+    let store = RedbStore::create(&dir).unwrap();
+    write_k(&store, b"one");
+    let first = store.savepoint().unwrap();
+    write_k(&store, b"two");
+    let second = store.savepoint().unwrap();
+    write_k(&store, b"three");
+    assert!(second > first);
+    assert_eq!(store.savepoints().unwrap(), [first, second]);
+
+    assert!(store.restore_savepoint(second).unwrap());
+    assert_eq!(read_k(&store).as_deref(), Some(&b"two"[..]));
+    assert_eq!(store.savepoints().unwrap(), [first]);
+    assert!(!store.restore_savepoint(second).unwrap(), "used up");
+
+    write_k(&store, b"four");
+    assert!(store.restore_savepoint(first).unwrap());
+    assert_eq!(read_k(&store).as_deref(), Some(&b"one"[..]));
+    assert!(store.savepoints().unwrap().is_empty());
+    assert!(!store.restore_savepoint(12345).unwrap());
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn savepoints_survive_a_restart() {
+    let dir = temp_dir("savepoint-restart");
+    let id = {
+        let store = RedbStore::create(&dir).unwrap();
+        write_k(&store, b"kept");
+        let id = store.savepoint().unwrap();
+        write_k(&store, b"lost");
+        id
+    };
+    let store = RedbStore::open(&dir).unwrap();
+    assert_eq!(read_k(&store).as_deref(), Some(&b"lost"[..]));
+    assert!(store.restore_savepoint(id).unwrap());
+    assert_eq!(read_k(&store).as_deref(), Some(&b"kept"[..]));
+    drop(store);
+    let store = RedbStore::open(&dir).unwrap();
+    assert_eq!(read_k(&store).as_deref(), Some(&b"kept"[..]));
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// Forked stores (`fork.rs`).
+
+/// An upstream chain held in maps, counting what it is asked.
+#[derive(Default)]
+struct FakeUpstream {
+    values: BTreeMap<(Hash32, u64), Vec<u8>>,
+    code: BTreeMap<Hash32, Vec<u8>>,
+    asked: std::sync::atomic::AtomicUsize,
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl FakeUpstream {
+    fn asked(&self) -> usize {
+        self.asked.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Upstream for FakeUpstream {
+    fn tree_value(&self, key_hash: &Hash32, height: u64) -> Result<Option<Vec<u8>>, StateError> {
+        self.asked
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if self.down.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(StateError::Upstream("down".into()));
+        }
+        Ok(self.values.get(&(*key_hash, height)).cloned())
+    }
+
+    fn code(&self, hash: &Hash32) -> Result<Option<Vec<u8>>, StateError> {
+        self.asked
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(self.code.get(hash).cloned())
+    }
+}
+
+fn tree_key(key: ward_chain::tree::StateKey<'_>) -> Hash32 {
+    ward_chain::tree::key_hash(&key.to_bytes())
+}
+
+#[test]
+fn a_forked_store_reads_what_it_lacks_from_upstream_once_and_keeps_its_own_writes() {
+    use ward_chain::tree::StateKey;
+    let (a, k) = (Address([1; 32]), b"k".as_slice());
+    let code = b"\0asm upstream".to_vec();
+    let code_hash = Hash32(*blake3::hash(&code).as_bytes());
+    let info = ContractInfo {
+        code_hash,
+        deployer: Address([3; 32]),
+        created_at: 2,
+        kind: ward_primitives::CodeKind::Ward,
+        admin: None,
+        history: Vec::new(),
+    };
+    let mut upstream = FakeUpstream::default();
+    let at = |key, height: u64, value: Vec<u8>| ((tree_key(key), height), value);
+    upstream.values.extend([
+        at(StateKey::Storage(&a, k), 10, b"ten".to_vec()),
+        at(StateKey::Storage(&a, k), 5, b"five".to_vec()),
+        at(StateKey::Contract(&a), 10, info.to_bytes()),
+        at(StateKey::Code(&code_hash), 10, code_hash.0.to_vec()),
+        at(StateKey::Balance(&a), 10, 70u128.to_le_bytes().to_vec()),
+        at(StateKey::Nonce(&a), 10, 3u64.to_le_bytes().to_vec()),
+    ]);
+    upstream.code.insert(code_hash, code.clone());
+    let upstream = Arc::new(upstream);
+    let dir = temp_dir("fork");
+    let store = RedbStore::create(&dir).unwrap();
+    assert_eq!(store.forked_at(), None);
+    store.fork_from(upstream.clone(), 10).unwrap();
+    assert!(store.fork_from(upstream.clone(), 10).is_err(), "once");
+    assert_eq!(store.forked_at(), Some(10));
+
+    // Each read through once, then kept (absent values too).
+    assert_eq!(store.storage(&a, k).unwrap().as_deref(), Some(&b"ten"[..]));
+    assert_eq!(store.contract(&a).unwrap(), Some(info.clone()));
+    assert_eq!(store.code(&code_hash).unwrap(), Some(code.clone()));
+    assert_eq!(store.balance(&a).unwrap(), 70);
+    assert_eq!(store.nonce(&a).unwrap(), 3);
+    assert_eq!(store.storage(&a, b"none").unwrap(), None);
+    let asked = upstream.asked();
+    assert_eq!(store.storage(&a, k).unwrap().as_deref(), Some(&b"ten"[..]));
+    assert_eq!(store.contract(&a).unwrap(), Some(info));
+    assert_eq!(store.code(&code_hash).unwrap(), Some(code));
+    assert_eq!(store.balance(&a).unwrap(), 70);
+    assert_eq!(store.nonce(&a).unwrap(), 3);
+    assert_eq!(store.storage(&a, b"none").unwrap(), None);
+    assert_eq!(upstream.asked(), asked, "nothing asked twice");
+    // Code the upstream's state does not name is not asked for.
+    assert_eq!(store.code(&Hash32([9; 32])).unwrap(), None);
+
+    // The fork's own blocks win: a write, then a removal of a key it never
+    // read, which stays removed.
+    let write = |height: u64, key: &[u8], value: Option<&[u8]>| {
+        let mut changes = ChangeSet::default();
+        changes
+            .storage
+            .insert((a, key.to_vec()), value.map(<[u8]>::to_vec));
+        changes.tree.values.push((
+            tree_key(StateKey::Storage(&a, key)),
+            height,
+            value.map(<[u8]>::to_vec),
+        ));
+        store.commit(changes).unwrap();
+    };
+    write(11, k, Some(b"mine"));
+    assert_eq!(store.storage(&a, k).unwrap().as_deref(), Some(&b"mine"[..]));
+    write(12, b"other", None);
+    let asked = upstream.asked();
+    assert_eq!(store.storage(&a, b"other").unwrap(), None);
+    assert_eq!(upstream.asked(), asked, "a removal is the fork's own");
+    write(13, k, None);
+    assert_eq!(store.storage(&a, k).unwrap(), None);
+
+    // Heights before the fork are the upstream's, and not kept.
+    let old = store
+        .tree_value(&tree_key(StateKey::Storage(&a, k)), 5)
+        .unwrap();
+    assert_eq!(old.as_deref(), Some(&b"five"[..]));
+    let asked = upstream.asked();
+    store
+        .tree_value(&tree_key(StateKey::Storage(&a, k)), 5)
+        .unwrap();
+    assert_eq!(upstream.asked(), asked + 1);
+
+    // An upstream that cannot answer is an error of its own kind.
+    upstream
+        .down
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(matches!(
+        store.storage(&a, b"never read"),
+        Err(StateError::Upstream(_))
+    ));
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+}

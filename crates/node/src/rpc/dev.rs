@@ -1,0 +1,314 @@
+//! A dev node's controls (`--dev`; `docs/node.md`, "Dev mode"): blocks
+//! on demand, their time, state set directly, sending as any address, and
+//! snapshots of the whole chain to go back to. Each answers `dev_only`
+//! on a node without `--dev`, and those that make blocks answer
+//! `unavailable` on a replica, whose blocks are its cluster's.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+use ward_primitives::{Address, CodeKind};
+use ward_state::StateRead;
+
+use super::{Answer, Params, RpcError};
+use crate::{json, state::Shared, sync::lock};
+
+/// The dev methods, as [`super::METHODS`] lists them.
+pub(super) const METHODS: &[&str] = &[
+    "mine",
+    "setNextBlockTime",
+    "setBalance",
+    "setStorage",
+    "setCode",
+    "impersonate",
+    "stopImpersonating",
+    "snapshot",
+    "revert",
+];
+
+/// The most blocks one `mine` call builds.
+pub const MAX_MINE_BLOCKS: u64 = 1000;
+
+/// The latest time `setNextBlockTime` may choose, in milliseconds since
+/// the Unix epoch: 2^53 - 1 (the year 287 396, and the largest integer a
+/// JavaScript client reads exactly), so that blocks after it still have
+/// later times to take.
+pub const MAX_BLOCK_TIME: u64 = (1 << 53) - 1;
+
+/// Runs dev method `method` (one of [`METHODS`]).
+pub(super) fn dispatch(shared: &Shared, method: &str, mut p: Params) -> Result<Answer, RpcError> {
+    dev(shared, method)?;
+    let value = |v: Result<Value, RpcError>| v.map(Answer::Value);
+    match method {
+        "impersonate" | "stopImpersonating" => {
+            let address = p.address("address")?;
+            p.done()?;
+            let mut set = lock(&shared.impersonating);
+            if method == "impersonate" {
+                set.insert(address);
+            } else {
+                set.remove(&address);
+            }
+            let on = set.contains(&address);
+            value(Ok(
+                json!({ "address": address.to_string(), "impersonated": on }),
+            ))
+        }
+        "snapshot" => {
+            p.done()?;
+            value(snapshot(shared))
+        }
+        // The rest make blocks or steer them: a replica's are its
+        // proposer's.
+        _ => {
+            single(shared, method)?;
+            match method {
+                "mine" => {
+                    let blocks = p.u64("blocks")?.unwrap_or(1);
+                    p.done()?;
+                    mine_n(shared, blocks)
+                }
+                "setNextBlockTime" => {
+                    let time = p
+                        .u64("time")?
+                        .ok_or_else(|| RpcError::invalid_params("\"time\" is required"))?;
+                    p.done()?;
+                    value(set_next_block_time(shared, time))
+                }
+                "setBalance" => {
+                    let address = p.address("address")?;
+                    let balance = p
+                        .amount("balance")?
+                        .ok_or_else(|| RpcError::invalid_params("\"balance\" is required"))?;
+                    p.done()?;
+                    lock(&shared.pool).preset.balances.insert(address, balance);
+                    mine(shared)
+                }
+                "setStorage" => set_storage(shared, p),
+                "setCode" => set_code(shared, p),
+                "revert" => {
+                    let id = p
+                        .u64("id")?
+                        .ok_or_else(|| RpcError::invalid_params("\"id\" is required"))?;
+                    p.done()?;
+                    value(revert(shared, id))
+                }
+                other => Err(RpcError::method_not_found(other)),
+            }
+        }
+    }
+}
+
+/// Refuses a dev method on a node without `--dev`.
+pub(super) fn dev(shared: &Shared, method: &str) -> Result<(), RpcError> {
+    if shared.config.dev {
+        Ok(())
+    } else {
+        Err(RpcError::dev_only(method))
+    }
+}
+
+/// Refuses what only a single node's producer does: a replica's blocks
+/// are its proposer's.
+pub(super) fn single(shared: &Shared, method: &str) -> Result<(), RpcError> {
+    match shared.replica {
+        None => Ok(()),
+        Some(_) => Err(RpcError::unavailable(format!(
+            "{method} is not available on a replica: blocks are the cluster proposer's"
+        ))),
+    }
+}
+
+/// The addresses `sendTransaction` sends as without their keys.
+pub(crate) type Impersonating = std::sync::Mutex<BTreeSet<Address>>;
+
+/// A block now (empty if nothing is ready), returned once committed.
+pub(super) fn mine(shared: &Shared) -> Result<Answer, RpcError> {
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    {
+        let mut pool = lock(&shared.pool);
+        if pool.stopping {
+            return Err(RpcError::unavailable("the node is shutting down"));
+        }
+        pool.mine.push(sender);
+    }
+    shared.wake.notify_all();
+    let block = receiver
+        .blocking_recv()
+        .map_err(|_| RpcError::unavailable("the node is shutting down"))??;
+    Ok(Answer::Value(json::block(&block.record)))
+}
+
+/// `blocks` blocks, one after the other; the last one is returned.
+fn mine_n(shared: &Shared, blocks: u64) -> Result<Answer, RpcError> {
+    if !(1..=MAX_MINE_BLOCKS).contains(&blocks) {
+        return Err(RpcError::invalid_params(format!(
+            "\"blocks\" is 1 to {MAX_MINE_BLOCKS}"
+        )));
+    }
+    let mut last = mine(shared)?;
+    for _ in 1..blocks {
+        last = mine(shared)?;
+    }
+    Ok(last)
+}
+
+fn set_next_block_time(shared: &Shared, time: u64) -> Result<Value, RpcError> {
+    let height = shared.store.height().map_err(RpcError::state)?;
+    let last = shared
+        .store
+        .block(height)
+        .map_err(RpcError::state)?
+        .map_or(0, |b| b.header.time);
+    if time <= last {
+        return Err(RpcError::invalid_params(format!(
+            "block times increase: the last block's is {last}"
+        )));
+    }
+    if time > MAX_BLOCK_TIME {
+        return Err(RpcError::invalid_params(format!(
+            "{time} is past the latest block time a chain may reach, {MAX_BLOCK_TIME} ms: every later block needs a later time"
+        )));
+    }
+    lock(&shared.pool).next_time = Some(time);
+    Ok(json!({ "time": time }))
+}
+
+/// The contract at `address`, or `not_found`.
+fn contract(shared: &Shared, address: &Address) -> Result<ward_state::ContractInfo, RpcError> {
+    shared
+        .store
+        .contract(address)
+        .map_err(RpcError::state)?
+        .ok_or_else(|| RpcError::not_found(format!("no contract at {address}")))
+}
+
+/// `setStorage {address, key, value}`: one storage entry of a contract
+/// (`value` null removes it), at the start of a block built at once.
+fn set_storage(shared: &Shared, mut p: Params) -> Result<Answer, RpcError> {
+    let address = p.address("address")?;
+    let key = p
+        .bytes("key")?
+        .ok_or_else(|| RpcError::invalid_params("\"key\" is required"))?;
+    let present = p.0.contains_key("value");
+    let value = p.bytes("value")?;
+    if !present {
+        return Err(RpcError::invalid_params(
+            "\"value\" is required (null removes the entry)",
+        ));
+    }
+    p.done()?;
+    contract(shared, &address)?;
+    // What a contract could have written itself.
+    let (max_key, max_value) = (ward_abi::MAX_KEY_BYTES, ward_abi::MAX_VALUE_BYTES);
+    if key.len() > max_key as usize {
+        return Err(RpcError::invalid_params(format!(
+            "a key of {} bytes: keys are at most {max_key}",
+            key.len()
+        )));
+    }
+    if let Some(value) = &value
+        && value.len() > max_value as usize
+    {
+        return Err(RpcError::invalid_params(format!(
+            "a value of {} bytes: values are at most {max_value}",
+            value.len()
+        )));
+    }
+    lock(&shared.pool)
+        .preset
+        .storage
+        .insert((address, key), value);
+    mine(shared)
+}
+
+/// `setCode {address, code}`: a contract's code replaced (its address,
+/// storage, balance and admin stay), at the start of a block built at
+/// once. A Ward or WASI contract's new module must pass the checks a
+/// deploy makes.
+fn set_code(shared: &Shared, mut p: Params) -> Result<Answer, RpcError> {
+    let address = p.address("address")?;
+    let code = p
+        .bytes("code")?
+        .ok_or_else(|| RpcError::invalid_params("\"code\" is required"))?;
+    p.done()?;
+    let info = contract(shared, &address)?;
+    if matches!(info.kind, CodeKind::Ward | CodeKind::Wasi) {
+        shared.cache.get_or_compile(&code).map_err(|failure| {
+            RpcError::refused(
+                "invalid",
+                format!(
+                    "the module is refused ({}): {}",
+                    failure.kind, failure.message
+                ),
+            )
+        })?;
+    }
+    lock(&shared.pool).preset.code.insert(address, code);
+    mine(shared)
+}
+
+/// `snapshot`: the whole chain as it is now (its committed blocks), to
+/// go back to with `revert`.
+fn snapshot(shared: &Shared) -> Result<Value, RpcError> {
+    // Taken between two commits: the producer's blocks are each one.
+    let id = shared.store.savepoint().map_err(RpcError::state)?;
+    let height = shared.store.height().map_err(RpcError::state)?;
+    Ok(json!({ "id": id, "height": height }))
+}
+
+/// `revert {id}`: the chain put back as it was at snapshot `id`, on the
+/// producer's thread between two blocks.
+fn revert(shared: &Shared, id: u64) -> Result<Value, RpcError> {
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    {
+        let mut pool = lock(&shared.pool);
+        if pool.stopping {
+            return Err(RpcError::unavailable("the node is shutting down"));
+        }
+        pool.reverts.push((id, sender));
+    }
+    shared.wake.notify_all();
+    let height = receiver
+        .blocking_recv()
+        .map_err(|_| RpcError::unavailable("the node is shutting down"))??;
+    Ok(json!({ "id": id, "height": height }))
+}
+
+/// Puts the store back to snapshot `id` and forgets what the chain went
+/// on to do: transactions waiting (their waiters hear `reverted`), state
+/// set for the next block, its chosen time. Runs on the producer's
+/// thread, which is then between blocks. Returns the height it went back
+/// to.
+pub(crate) fn revert_now(shared: &Shared, id: u64) -> Result<u64, RpcError> {
+    if !shared
+        .store
+        .restore_savepoint(id)
+        .map_err(RpcError::state)?
+    {
+        return Err(RpcError::not_found(format!(
+            "no snapshot {id} (a revert uses up its snapshot and every later one)"
+        )));
+    }
+    shared.executor.forget_state_caches();
+    let height = shared.store.height().map_err(RpcError::state)?;
+    {
+        let mut pool = lock(&shared.pool);
+        let reverted = RpcError::refused(
+            "reverted",
+            format!(
+                "the chain went back to snapshot {id} (block {height}) before this was in a block"
+            ),
+        );
+        pool.mempool.clear(&reverted);
+        pool.preset = ward_executor::Patch::default();
+        pool.next_time = None;
+        shared.metrics.mempool.set(0);
+    }
+    shared
+        .metrics
+        .height
+        .set(i64::try_from(height).unwrap_or(i64::MAX));
+    tracing::info!(id, height, "reverted to a dev snapshot");
+    Ok(height)
+}

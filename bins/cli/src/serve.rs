@@ -58,9 +58,19 @@ pub(crate) struct ServeArgs {
     /// The most gas (sum of limits) one block may hold, for a new chain.
     #[arg(long, value_parser = parse::gas_arg)]
     max_block_gas: Option<u64>,
-    /// Dev mode: dev accounts the node signs for, `mine`, `setNextBlockTime`.
+    /// Dev mode: dev accounts the node signs for, `mine`, `snapshot` /
+    /// `revert`, `impersonate`, `setBalance`, `setStorage`, `setCode`.
     #[arg(long)]
     dev: bool,
+    /// Fork the chain of the node at URL (needs --dev and a new data
+    /// directory, or one forked before): its settings and a block of its
+    /// as this chain's base, its state read as needed and kept here;
+    /// nothing is sent to it.
+    #[arg(long, value_name = "URL", requires = "dev")]
+    fork: Option<String>,
+    /// The source's block to fork after (default: its latest).
+    #[arg(long, value_name = "H", requires = "fork", value_parser = parse::u64_arg)]
+    fork_height: Option<u64>,
     /// Largest request body in bytes (over it: HTTP 413).
     #[arg(long, default_value_t = RpcLimits::default().max_body_bytes as u64, value_parser = parse::u64_arg)]
     max_body_bytes: u64,
@@ -194,6 +204,10 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     config.snapshot_keep = usize::try_from(args.snapshot_keep).unwrap_or(usize::MAX);
     config.max_block_gas = args.max_block_gas;
     config.dev = args.dev;
+    config.fork = args.fork.map(|url| ward_node::fork::ForkConfig {
+        url,
+        height: args.fork_height,
+    });
     config.tier_up = !args.no_tier_up;
     config.runtimes = args
         .runtimes

@@ -89,6 +89,42 @@ pub fn block(record: &BlockRecord) -> Value {
     })
 }
 
+/// Reads a block back from [`block`]'s shape, checking that its hash is
+/// the one stated.
+///
+/// # Errors
+///
+/// A missing or mistyped field, or a hash the header does not have.
+pub fn block_from(value: &Value) -> Result<BlockRecord, String> {
+    let hash32 = |name| unhex32(string(value, name)?).map(Hash32);
+    let txs = field(value, "txs")?
+        .as_array()
+        .ok_or("\"txs\" is not a list")?
+        .iter()
+        .map(|tx| {
+            tx.as_str()
+                .ok_or_else(|| "a transaction id is not a string".to_owned())
+                .and_then(unhex32)
+                .map(Hash32)
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let record = BlockRecord {
+        header: ward_state::Header {
+            height: number(value, "height")?,
+            parent: hash32("parent")?,
+            time: number(value, "time")?,
+            tx_root: hash32("tx_root")?,
+            receipts_root: hash32("receipts_root")?,
+            state_root: hash32("state_root")?,
+        },
+        txs,
+    };
+    if record.hash() != hash32("hash")? {
+        return Err("the block's hash is not its header's".into());
+    }
+    Ok(record)
+}
+
 fn field<'a>(value: &'a Value, name: &str) -> Result<&'a Value, String> {
     value.get(name).ok_or_else(|| format!("no {name:?}"))
 }
@@ -191,6 +227,25 @@ mod tests {
         };
         assert_eq!(receipt(&evm)["runtime_gas"], 29_854);
         assert_eq!(receipt_from(&receipt(&evm)), Ok(evm));
+    }
+
+    #[test]
+    fn blocks_round_trip_through_json_and_their_hash_is_checked() {
+        let record = BlockRecord {
+            header: ward_state::Header {
+                height: 9,
+                parent: Hash32([1; 32]),
+                time: 1234,
+                tx_root: Hash32([2; 32]),
+                receipts_root: Hash32([3; 32]),
+                state_root: Hash32([4; 32]),
+            },
+            txs: vec![Hash32([5; 32])],
+        };
+        let mut value = block(&record);
+        assert_eq!(block_from(&value), Ok(record));
+        value["time"] = 1235.into();
+        assert!(block_from(&value).is_err());
     }
 
     #[test]

@@ -44,6 +44,7 @@ mod etcd_limits;
 mod explorer;
 #[cfg(feature = "etcd")]
 mod follow;
+pub mod fork;
 pub mod genesis;
 pub mod json;
 pub mod mempool;
@@ -215,6 +216,11 @@ pub struct NodeConfig {
     /// the nodes only they need are deleted. `None` (the default): an
     /// archive node, keeping everything.
     pub prune_history: Option<u64>,
+    /// Fork another node's chain (`--fork URL`, dev nodes only): its
+    /// settings and a block of its as this chain's base, its state read
+    /// as needed and kept (`docs/node.md`, "Forking a chain"). `None`
+    /// (the default): a chain of its own.
+    pub fork: Option<fork::ForkConfig>,
 }
 
 impl NodeConfig {
@@ -243,6 +249,7 @@ impl NodeConfig {
             state_sync: false,
             backup_dir: None,
             prune_history: None,
+            fork: None,
         }
     }
 }

@@ -65,7 +65,7 @@ fn unbounded() -> u64 {
 }
 
 /// The name of the record in the store's settings table.
-const RECORD: &str = "chain";
+pub(crate) const RECORD: &str = "chain";
 
 /// What a chain's nodes must agree on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

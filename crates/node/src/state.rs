@@ -65,6 +65,34 @@ pub(crate) struct Shared {
     pub(crate) impersonating: crate::rpc::Impersonating,
 }
 
+/// Refuses what a fork cannot be: anything but a single dev node that
+/// keeps its history (its state is read from elsewhere, so it can
+/// neither prune it nor snapshot it for others).
+fn check_fork(config: &NodeConfig) -> Result<(), NodeError> {
+    let refused = |why: &str| Err(NodeError::Config(format!("--fork {why}")));
+    if !config.dev {
+        return refused("needs --dev: a fork is a development chain");
+    }
+    if config.genesis.is_some() {
+        return refused("takes the source's chain: it cannot have a --genesis");
+    }
+    if config.max_block_gas.is_some() {
+        return refused("takes the source's limits: it cannot have a --max-block-gas");
+    }
+    if config.cluster.is_some() {
+        return refused("runs a single node, not a replica");
+    }
+    if config.prune_history.is_some() {
+        return refused("keeps its history: it cannot have --prune-history");
+    }
+    if config.snapshot_interval != 0 {
+        return refused(
+            "holds only part of its state: it cannot serve snapshots (--snapshot-interval)",
+        );
+    }
+    Ok(())
+}
+
 /// Writes the genesis state of a chain that has none yet (a new chain, or
 /// one whose first start stopped between recording its settings and
 /// writing it), and checks that it is the recorded one.
@@ -136,13 +164,33 @@ impl Shared {
         let dev_genesis =
             (config.dev && config.genesis.is_none()).then(|| crate::Genesis::dev(&config.chain_id));
         let genesis = config.genesis.as_ref().or(dev_genesis.as_ref());
-        let settings = ChainSettings::open(
-            &store,
-            &config.chain_id,
-            config.max_block_gas,
-            &registered,
-            genesis,
-        )?;
+        let settings = match &config.fork {
+            Some(fork) => {
+                check_fork(&config)?;
+                let dev_accounts: Vec<_> = (0..ward_chain::tx::DEV_ACCOUNTS)
+                    .map(|i| {
+                        ward_chain::tx::account_address(
+                            &ward_chain::tx::dev_key(i).verifying_key().to_bytes(),
+                        )
+                    })
+                    .collect();
+                crate::fork::open(&store, fork, &registered, &dev_accounts)?
+            }
+            None => {
+                if crate::fork::recorded(&store)?.is_some() {
+                    return Err(NodeError::Settings(
+                        "this data directory is a fork of another chain: start it with --dev --fork URL (a node of that chain)".into(),
+                    ));
+                }
+                ChainSettings::open(
+                    &store,
+                    &config.chain_id,
+                    config.max_block_gas,
+                    &registered,
+                    genesis,
+                )?
+            }
+        };
         crate::settings::record_chain_file(&config.data_dir, &settings)?;
         let replica = join(&settings)?;
         let cache = Arc::new(

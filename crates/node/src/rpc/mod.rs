@@ -488,6 +488,10 @@ fn network(shared: &Shared) -> Value {
         "chain_min_gas_price": shared.settings.min_gas_price.0.to_string(),
         "fee_collector": shared.settings.fee_collector,
         "genesis_root": shared.settings.genesis_root,
+        // The whole record every node of the chain agrees on: what a
+        // fork of it takes (`ward serve --fork`).
+        "settings": serde_json::to_value(&shared.settings).unwrap_or(Value::Null),
+        "fork": crate::fork::recorded(&shared.store).ok().flatten(),
     });
     if shared.config.dev {
         out["dev_accounts"] = shared

@@ -159,7 +159,7 @@ pub(super) fn get_storage(shared: &Shared, mut p: Params) -> Result<Value, RpcEr
         "address": address.to_string(),
         "key": hex(&key),
         "value": value.as_deref().map(hex),
-        "proof": hex(&proof),
+        "proof": proof.as_deref().map(hex),
         "state_root": state_root.to_string(),
         "height": height,
     }))
@@ -225,20 +225,32 @@ fn proven(shared: &Shared, height: u64, tree_key: &[u8]) -> Result<Proof, RpcErr
     let fault = |e: tree::TreeError<ward_state::StateError>| {
         RpcError::new(-32002, "fault", format!("{e:?}"))
     };
+    if shared.store.forked_at().is_some() {
+        // A fork's tree holds only what its own blocks wrote: the value
+        // is read through the fork, and no proof would say anything of
+        // the source's state.
+        let state_root = block_record(shared, height)?.header.state_root;
+        let value = shared
+            .store
+            .tree_value(&tree::key_hash(tree_key), height)
+            .map_err(RpcError::state)?;
+        return Ok((state_root, value, None));
+    }
     let state_root = if height == 0 {
         tree::root(&tree, 0).map_err(fault)?
     } else {
         block_record(shared, height)?.header.state_root
     };
     if state_root == tree::EMPTY_ROOT && height == 0 {
-        return Ok((state_root, None, Vec::new()));
+        return Ok((state_root, None, Some(Vec::new())));
     }
     let proven = tree::prove(&tree, height, tree_key).map_err(fault)?;
-    Ok((state_root, proven.value, proven.proof))
+    Ok((state_root, proven.value, Some(proven.proof)))
 }
 
-/// A block's state root, a value in its tree and the proof of it.
-type Proof = (ward_primitives::Hash32, Option<Vec<u8>>, Vec<u8>);
+/// A block's state root, a value in its tree and the proof of it (none
+/// on a fork).
+type Proof = (ward_primitives::Hash32, Option<Vec<u8>>, Option<Vec<u8>>);
 
 /// An account's or contract's balance after block `height` (default: the
 /// latest), with its proof against that block's state root.
@@ -270,7 +282,7 @@ pub(super) fn get_balance(shared: &Shared, mut p: Params) -> Result<Value, RpcEr
         "address": address.to_string(),
         "balance": balance.to_string(),
         "value": value.as_deref().map(hex),
-        "proof": hex(&proof),
+        "proof": proof.as_deref().map(hex),
         "state_root": state_root.to_string(),
         "height": height,
         "asset": shared.settings.asset.name,
@@ -348,6 +360,13 @@ pub(super) fn block_record(
         return Ok(block);
     }
     let latest = shared.store.height().map_err(RpcError::state)?;
+    if let Some(base) = shared.store.forked_at()
+        && height < base
+    {
+        return Err(RpcError::not_found(format!(
+            "block {height} is the source chain's, before this fork's base block {base}: ask the source"
+        )));
+    }
     if height <= latest && height > 0 {
         // Every height up to the latest was a block: this node does not
         // keep it (pruned, or its chain was restored from a snapshot

@@ -8,6 +8,7 @@ mod cluster;
 mod dev;
 mod docs;
 mod explorer;
+mod fork;
 mod layers;
 mod limits;
 mod money;

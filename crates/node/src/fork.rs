@@ -1,0 +1,303 @@
+//! A dev node that forks another node's chain (`ward serve --dev --fork
+//! URL`, `docs/node.md`, "Forking a chain"), as anvil's `--fork-url`
+//! does for Ethereum.
+//!
+//! The fork takes the source's chain settings and its block H (the
+//! latest, or `--fork-height`) as the base of its own chain: its first
+//! block is H + 1, whose parent is the source's block H. Its state is
+//! the source's state after H, read over JSON-RPC as it is first needed
+//! (`getStateValue`, `getCode`) and kept in the fork's store, under what
+//! its own blocks write; the source is never written to. The dev
+//! accounts are funded in the base, so they can pay. What was fetched
+//! stays: a fork restarted with the source gone still reads it.
+
+use std::{sync::Arc, time::Duration};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use ward_chain::tree::{self, StateKey};
+use ward_primitives::Hash32;
+use ward_state::{ChangeSet, RedbStore, StateCommit, StateError, Upstream};
+
+use crate::{NodeError, json::unhex, settings::ChainSettings};
+
+/// Where a fork's base comes from: `ward serve --fork URL
+/// [--fork-height H]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForkConfig {
+    /// The source node's address (`http://HOST:PORT`).
+    pub url: String,
+    /// The source's block to fork after (default: its latest).
+    pub height: Option<u64>,
+}
+
+/// What a fork records in its store: where it came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForkRecord {
+    /// The source it was forked from (a restart may name another node of
+    /// the same chain).
+    pub url: String,
+    /// The source's block the fork builds on.
+    pub height: u64,
+    /// That block's hash: another source must hold the same block.
+    pub hash: String,
+}
+
+/// The name of the record in the store's settings table.
+const RECORD: &str = "fork";
+
+/// How long one read of the source may take.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A JSON-RPC client of the source node.
+struct Source {
+    agent: ureq::Agent,
+    url: String,
+}
+
+impl Source {
+    fn new(url: &str) -> Source {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(TIMEOUT))
+            .build()
+            .into();
+        Source {
+            agent,
+            url: url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// One call: its result, its error object as `Ok(Err(..))`, or why
+    /// the source could not be asked.
+    fn call(&self, method: &str, params: Value) -> Result<Result<Value, Value>, String> {
+        let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+        let mut response = self
+            .agent
+            .post(format!("{}/rpc", self.url))
+            .header("content-type", "application/json")
+            .send(body.to_string())
+            .map_err(|e| format!("{}: {e}", self.url))?;
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_string()
+            .map_err(|e| format!("{}: {e}", self.url))?;
+        let mut value: Value = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: the answer to {method} is not JSON: {e}", self.url))?;
+        match value.get_mut("error") {
+            Some(error) => Ok(Err(error.take())),
+            None => Ok(Ok(value["result"].take())),
+        }
+    }
+
+    /// [`Source::call`] where an error object is a failure too.
+    fn result(&self, method: &str, params: Value) -> Result<Value, String> {
+        self.call(method, params)?
+            .map_err(|error| format!("{}: {method}: {error}", self.url))
+    }
+
+    fn hex_field(&self, value: &Value, name: &str) -> Result<Option<Vec<u8>>, String> {
+        match &value[name] {
+            Value::Null => Ok(None),
+            Value::String(text) => unhex(text)
+                .map(Some)
+                .map_err(|e| format!("{}: {name}: {e}", self.url)),
+            other => Err(format!("{}: {name} is {other}", self.url)),
+        }
+    }
+}
+
+impl Upstream for Source {
+    fn tree_value(&self, key_hash: &Hash32, height: u64) -> Result<Option<Vec<u8>>, StateError> {
+        let got = self
+            .result(
+                "getStateValue",
+                json!({ "key_hash": key_hash.to_string(), "height": height }),
+            )
+            .map_err(StateError::Upstream)?;
+        self.hex_field(&got, "value").map_err(StateError::Upstream)
+    }
+
+    fn code(&self, hash: &Hash32) -> Result<Option<Vec<u8>>, StateError> {
+        match self
+            .call("getCode", json!({ "code_hash": hash.to_string() }))
+            .map_err(StateError::Upstream)?
+        {
+            Ok(got) => self.hex_field(&got, "code").map_err(StateError::Upstream),
+            Err(error) if error["data"]["kind"] == "not_found" => Ok(None),
+            Err(error) => Err(StateError::Upstream(format!(
+                "{}: getCode: {error}",
+                self.url
+            ))),
+        }
+    }
+}
+
+/// Opens the fork in `store`: a new one (an empty store) takes the
+/// source's settings and block, funds `dev_accounts` and records all of
+/// it; an existing one checks that the source still holds its base.
+/// Either way the store then reads through the source. Returns the
+/// chain's settings.
+///
+/// # Errors
+///
+/// [`NodeError::Settings`] when the source cannot be read, is another
+/// chain than the recorded one, needs system runtimes this node does not
+/// register, or the data directory holds a chain that is not a fork.
+pub(crate) fn open(
+    store: &RedbStore,
+    fork: &ForkConfig,
+    runtimes: &[(ward_primitives::RuntimeName, ward_vm::CodeHash)],
+    dev_accounts: &[ward_primitives::Address],
+) -> Result<ChainSettings, NodeError> {
+    let failed = |why: String| NodeError::Settings(format!("--fork {}: {why}", fork.url));
+    let source = Source::new(&fork.url);
+    let (settings, height) = match (ChainSettings::recorded(store)?, recorded(store)?) {
+        (Some(settings), Some(record)) => {
+            if fork.height.is_some_and(|h| h != record.height) {
+                return Err(failed(format!(
+                    "this data directory forked at block {}: start it without --fork-height, or fork into a new one",
+                    record.height
+                )));
+            }
+            let block = source_block(&source, record.height).map_err(failed)?;
+            if block.hash().to_string() != record.hash {
+                return Err(failed(format!(
+                    "its block {} is not the one this fork was made from ({}): another chain",
+                    record.height, record.hash
+                )));
+            }
+            check_runtimes(&settings, runtimes)?;
+            (settings, record.height)
+        }
+        (Some(_), None) => {
+            return Err(NodeError::Settings(
+                "this data directory holds a chain that is not a fork: --fork needs a new directory"
+                    .into(),
+            ));
+        }
+        (None, _) => create(store, &source, fork, runtimes, dev_accounts).map_err(|e| match e {
+            NodeError::Settings(why) => failed(why),
+            other => other,
+        })?,
+    };
+    store.fork_from(Arc::new(source), height)?;
+    Ok(settings)
+}
+
+/// The chain's recorded runtimes must be those this node registers.
+fn check_runtimes(
+    settings: &ChainSettings,
+    runtimes: &[(ward_primitives::RuntimeName, ward_vm::CodeHash)],
+) -> Result<(), NodeError> {
+    let ours: std::collections::BTreeMap<String, String> = runtimes
+        .iter()
+        .map(|(name, code)| (name.to_string(), code.to_hex()))
+        .collect();
+    if settings.runtimes != ours {
+        return Err(NodeError::Settings(format!(
+            "the source chain has system runtimes {:?}, this node registers {:?} (pass --runtime NAME=PATH for each, with the chain's modules)",
+            settings.runtimes, ours
+        )));
+    }
+    Ok(())
+}
+
+/// The source's block `height`, its hash checked.
+fn source_block(source: &Source, height: u64) -> Result<ward_state::BlockRecord, String> {
+    let value = source.result("getBlock", json!({ "height": height }))?;
+    crate::json::block_from(&value).map_err(|e| format!("its block {height}: {e}"))
+}
+
+/// A new fork: the source's settings, then its block as the store's
+/// base, with the dev accounts funded, in one commit. Returns the
+/// settings and the base's height.
+fn create(
+    store: &RedbStore,
+    source: &Source,
+    fork: &ForkConfig,
+    runtimes: &[(ward_primitives::RuntimeName, ward_vm::CodeHash)],
+    dev_accounts: &[ward_primitives::Address],
+) -> Result<(ChainSettings, u64), NodeError> {
+    let network = source
+        .result("getNetwork", json!({}))
+        .map_err(NodeError::Settings)?;
+    let settings: ChainSettings = serde_json::from_value(network["settings"].clone())
+        .map_err(|e| NodeError::Settings(format!("its chain settings do not read: {e}")))?;
+    if (settings.abi_version, settings.schedule_version)
+        != (ward_vm::ABI_VERSION, ward_vm::SCHEDULE_VERSION)
+    {
+        return Err(NodeError::Settings(format!(
+            "it runs ABI version {} and gas schedule {}, this build {} and {}",
+            settings.abi_version,
+            settings.schedule_version,
+            ward_vm::ABI_VERSION,
+            ward_vm::SCHEDULE_VERSION
+        )));
+    }
+    check_runtimes(&settings, runtimes)?;
+    let height = match fork.height {
+        Some(height) => height,
+        None => network["height"]
+            .as_u64()
+            .ok_or_else(|| NodeError::Settings("its height is not a number".into()))?,
+    };
+    if height == 0 {
+        return Err(NodeError::Settings(
+            "its chain has no block yet to fork after".into(),
+        ));
+    }
+    let block = source_block(source, height).map_err(NodeError::Settings)?;
+    let record = ForkRecord {
+        url: fork.url.clone(),
+        height,
+        hash: block.hash().to_string(),
+    };
+    // The base: the source's block, and the dev accounts' balances as
+    // the fork's own state at its height (the rest is read through).
+    let mut changes = ChangeSet::default();
+    let mut leaves = Vec::new();
+    for address in dev_accounts {
+        let balance = crate::genesis::DEV_BALANCE;
+        changes.balances.insert(*address, balance);
+        leaves.push((
+            tree::key_hash(&StateKey::Balance(address).to_bytes()),
+            balance.to_le_bytes().to_vec(),
+        ));
+    }
+    leaves.sort();
+    changes.tree = tree::build(height, leaves)
+        .ok_or_else(|| NodeError::Settings("two dev accounts share an address".into()))?;
+    changes.block = Some(block);
+    changes.settings.insert(
+        RECORD.to_owned(),
+        serde_json::to_vec(&record)
+            .map_err(|e| NodeError::Settings(format!("cannot encode the fork's record: {e}")))?,
+    );
+    changes.settings.insert(
+        crate::settings::RECORD.to_owned(),
+        serde_json::to_vec(&settings)
+            .map_err(|e| NodeError::Settings(format!("cannot encode the settings: {e}")))?,
+    );
+    store.commit(changes)?;
+    tracing::info!(url = %fork.url, height, "forked the source's chain");
+    Ok((settings, height))
+}
+
+/// The fork's record in `store`, if it is one.
+///
+/// # Errors
+///
+/// A store failure, or a record that does not decode.
+pub fn recorded(store: &RedbStore) -> Result<Option<ForkRecord>, NodeError> {
+    store
+        .setting(RECORD)?
+        .map(|bytes| {
+            serde_json::from_slice(&bytes)
+                .map_err(|e| NodeError::Settings(format!("the recorded fork does not decode: {e}")))
+        })
+        .transpose()
+}

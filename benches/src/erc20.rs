@@ -164,6 +164,7 @@ fn deployed(
             input,
             salt: Vec::new(),
             kind,
+            admin: None,
         },
     );
     let block = exec

@@ -61,7 +61,7 @@ pub(crate) fn run(shared: &Arc<Shared>) {
             Work::Block(txs, mine) => (txs, mine),
             Work::Revert(reverts) => {
                 for (id, waiter) in reverts {
-                    let _ = waiter.send(crate::rpc::revert_now(shared, id));
+                    let _ = waiter.send(revert(shared, id));
                 }
                 continue;
             }
@@ -361,4 +361,42 @@ fn prune(shared: &Shared, height: u64) {
         Ok(None) => {}
         Err(error) => tracing::warn!(%error, "compacting the state file failed"),
     }
+}
+
+/// Puts the store back to snapshot `id` and forgets what the chain went
+/// on to do: transactions waiting (their waiters hear `reverted`), state
+/// set for the next block, its chosen time. Runs on the producer's
+/// thread, which is then between blocks. Returns the height it went back
+/// to.
+fn revert(shared: &Shared, id: u64) -> Result<u64, RpcError> {
+    if !shared
+        .store
+        .restore_savepoint(id)
+        .map_err(RpcError::state)?
+    {
+        return Err(RpcError::not_found(format!(
+            "no snapshot {id} (a revert uses up its snapshot and every later one)"
+        )));
+    }
+    shared.executor.forget_state_caches();
+    let height = shared.store.height().map_err(RpcError::state)?;
+    {
+        let mut pool = lock(&shared.pool);
+        let reverted = RpcError::refused(
+            "reverted",
+            format!(
+                "the chain went back to snapshot {id} (block {height}) before this was in a block"
+            ),
+        );
+        pool.mempool.clear(&reverted);
+        pool.preset = ward_executor::Patch::default();
+        pool.next_time = None;
+        shared.metrics.mempool.set(0);
+    }
+    shared
+        .metrics
+        .height
+        .set(i64::try_from(height).unwrap_or(i64::MAX));
+    tracing::info!(id, height, "reverted to a dev snapshot");
+    Ok(height)
 }

@@ -62,7 +62,7 @@ pub(crate) struct Shared {
     pub(crate) backing_up: Mutex<()>,
     /// The addresses a dev node sends as without their keys
     /// (`impersonate`).
-    pub(crate) impersonating: crate::rpc::Impersonating,
+    pub(crate) impersonating: Mutex<std::collections::BTreeSet<ward_primitives::Address>>,
 }
 
 /// Refuses what a fork cannot be: anything but a single dev node that

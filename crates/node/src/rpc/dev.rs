@@ -4,8 +4,6 @@
 //! on a node without `--dev`, and those that make blocks answer
 //! `unavailable` on a replica, whose blocks are its cluster's.
 
-use std::collections::BTreeSet;
-
 use serde_json::{Value, json};
 use ward_primitives::{Address, CodeKind};
 use ward_state::StateRead;
@@ -118,9 +116,6 @@ pub(super) fn single(shared: &Shared, method: &str) -> Result<(), RpcError> {
         ))),
     }
 }
-
-/// The addresses `sendTransaction` sends as without their keys.
-pub(crate) type Impersonating = std::sync::Mutex<BTreeSet<Address>>;
 
 /// A block now (empty if nothing is ready), returned once committed.
 pub(super) fn mine(shared: &Shared) -> Result<Answer, RpcError> {
@@ -273,42 +268,4 @@ fn revert(shared: &Shared, id: u64) -> Result<Value, RpcError> {
         .blocking_recv()
         .map_err(|_| RpcError::unavailable("the node is shutting down"))??;
     Ok(json!({ "id": id, "height": height }))
-}
-
-/// Puts the store back to snapshot `id` and forgets what the chain went
-/// on to do: transactions waiting (their waiters hear `reverted`), state
-/// set for the next block, its chosen time. Runs on the producer's
-/// thread, which is then between blocks. Returns the height it went back
-/// to.
-pub(crate) fn revert_now(shared: &Shared, id: u64) -> Result<u64, RpcError> {
-    if !shared
-        .store
-        .restore_savepoint(id)
-        .map_err(RpcError::state)?
-    {
-        return Err(RpcError::not_found(format!(
-            "no snapshot {id} (a revert uses up its snapshot and every later one)"
-        )));
-    }
-    shared.executor.forget_state_caches();
-    let height = shared.store.height().map_err(RpcError::state)?;
-    {
-        let mut pool = lock(&shared.pool);
-        let reverted = RpcError::refused(
-            "reverted",
-            format!(
-                "the chain went back to snapshot {id} (block {height}) before this was in a block"
-            ),
-        );
-        pool.mempool.clear(&reverted);
-        pool.preset = ward_executor::Patch::default();
-        pool.next_time = None;
-        shared.metrics.mempool.set(0);
-    }
-    shared
-        .metrics
-        .height
-        .set(i64::try_from(height).unwrap_or(i64::MAX));
-    tracing::info!(id, height, "reverted to a dev snapshot");
-    Ok(height)
 }

@@ -34,7 +34,6 @@ use crate::{
     state::Shared,
     sync::lock,
 };
-pub(crate) use dev::{Impersonating, revert_now};
 pub use dev::{MAX_BLOCK_TIME, MAX_MINE_BLOCKS};
 pub use read::INLINE_INPUT_BYTES;
 use read::{

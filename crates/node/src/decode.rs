@@ -130,13 +130,12 @@ pub fn decorate(
     }
 }
 
-/// A stored transaction's encoding (the `txs` table) as JSON: a signed
-/// one (its hash is `id`) with its sender, nonce and payload, or an
-/// embedder's unsigned one; a call's arguments decoded by `schema`'s
-/// method (the called contract's), a deploy's by its own module's `init`.
-/// `None` when the bytes are neither.
-pub fn transaction(id: &Hash32, bytes: &[u8], schema: Option<&Schema>) -> Option<Value> {
-    let (mut object, payload) = match SignedTx::from_bytes(bytes) {
+/// Who sent a stored transaction and how (the JSON fields of
+/// [`transaction`] before its payload's), and its payload: a signed one
+/// (its hash is `id`), a dev node's impersonated one, or an embedder's
+/// unsigned one.
+fn sender_and_payload(id: &Hash32, bytes: &[u8]) -> Option<(Value, Payload)> {
+    Some(match SignedTx::from_bytes(bytes) {
         Ok(signed) if signed.hash() == *id => {
             let body = &signed.body;
             let object = json!({
@@ -212,7 +211,16 @@ pub fn transaction(id: &Hash32, bytes: &[u8], schema: Option<&Schema>) -> Option
             });
             (object, payload)
         }
-    };
+    })
+}
+
+/// A stored transaction's encoding (the `txs` table) as JSON: a signed
+/// one (its hash is `id`) with its sender, nonce and payload, or an
+/// embedder's unsigned one; a call's arguments decoded by `schema`'s
+/// method (the called contract's), a deploy's by its own module's `init`.
+/// `None` when the bytes are neither.
+pub fn transaction(id: &Hash32, bytes: &[u8], schema: Option<&Schema>) -> Option<Value> {
+    let (mut object, payload) = sender_and_payload(id, bytes)?;
     match payload {
         Payload::Call { to, input } => {
             let mut call = json!({ "to": to.to_string(), "input": hex(&input) });

@@ -3,7 +3,7 @@
 use super::*;
 use std::collections::BTreeMap;
 
-use crate::{Event, MemoryStore, Pruned};
+use crate::{BlockRecord, ContractInfo, Event, MemoryStore, Pruned, StateRead};
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("ward-state-{}-{name}", std::process::id()));

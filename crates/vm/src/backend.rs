@@ -423,6 +423,29 @@ pub enum Request {
         /// 0 for `ward.call`).
         value: u128,
     },
+    /// `ward.storage_read` of a call whose context asks for chain requests
+    /// ([`crate::CallContext::with_chain_requests`]): the value under `key`
+    /// in the running contract's storage. Resume with [`Reply::Storage`].
+    StorageRead {
+        /// The key.
+        key: Vec<u8>,
+    },
+    /// `ward.storage_write` (`Some`) or `ward.storage_remove` (`None`) of
+    /// such a call: store or remove `key`'s value. Resume with
+    /// [`Reply::Done`].
+    StorageWrite {
+        /// The key.
+        key: Vec<u8>,
+        /// The new value; `None` removes the key.
+        value: Option<Vec<u8>>,
+    },
+    /// `ward.emit_event` of such a call. Resume with [`Reply::Done`].
+    Event {
+        /// Its topic.
+        topic: Vec<u8>,
+        /// Its data.
+        data: Vec<u8>,
+    },
     /// `ward.create`: deploy `code` as a contract of the caller's kind,
     /// running its deploy with `input` and at most `gas`, then resume with
     /// [`Reply::Call`] (on success, the new address as the return data).
@@ -451,6 +474,11 @@ pub enum Reply {
     Values(Vec<Value>),
     /// The suspended import fails: the guest traps with `host_error`.
     Trap(String),
+    /// The answer to a [`Request::StorageRead`]: the value, or `None` when
+    /// the key holds none.
+    Storage(Option<Vec<u8>>),
+    /// A [`Request::StorageWrite`] or [`Request::Event`] was done.
+    Done,
     /// How a [`Request::Call`] ended: `status` 0 ok, 1 reverted, 2 failed;
     /// the callee's output; the gas it used (charged to the caller).
     Call {

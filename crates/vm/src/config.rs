@@ -65,6 +65,17 @@ pub struct Config {
     /// gas. Not part of the fingerprint. Default: off (a node turns it
     /// on).
     pub tier_up: bool,
+    /// Whether a call may hand its storage reads and writes and its
+    /// events to the embedder as requests ([`crate::Request::StorageRead`],
+    /// [`crate::Request::StorageWrite`], [`crate::Request::Event`]) when
+    /// its context asks for them ([`crate::CallContext::with_chain_requests`])
+    /// instead of answering them through its [`crate::Chain`]: what a host
+    /// that serves them from its own loop needs (the C API). Charged
+    /// exactly as before, so outcomes and gas do not change; not part of
+    /// the fingerprint. It makes those four functions suspendable, which
+    /// on wasmtime costs an async trampoline on every call of them.
+    /// Default: off.
+    pub chain_requests: bool,
 }
 
 impl Default for Config {
@@ -77,6 +88,7 @@ impl Default for Config {
             max_instances: 1100,
             recycle_bytes: 64 << 20,
             tier_up: false,
+            chain_requests: false,
         }
     }
 }
@@ -110,15 +122,25 @@ impl Resolved {
         }
     }
 
-    /// Whether calling this import may suspend the guest.
-    pub fn may_suspend(self) -> bool {
+    /// Whether calling this import may suspend the guest, with
+    /// [`Config::chain_requests`] as `chain_requests`.
+    pub fn may_suspend(self, chain_requests: bool) -> bool {
         match self {
             Resolved::Host(_) | Resolved::Syscall(_) => true,
-            Resolved::Abi(f) => f.uses().suspends,
+            Resolved::Abi(f) => f.uses().suspends || (chain_requests && is_chain_request(f)),
             Resolved::Wasi(f) => f.uses().suspends,
             Resolved::Link(_) | Resolved::Profile => false,
         }
     }
+}
+
+/// Whether host function `f` becomes a request to the embedder under
+/// [`Config::chain_requests`]: the storage functions and `emit_event`.
+pub fn is_chain_request(f: HostFn) -> bool {
+    matches!(
+        f,
+        HostFn::StorageRead | HostFn::StorageWrite | HostFn::StorageRemove | HostFn::EmitEvent
+    )
 }
 
 impl Config {

@@ -243,6 +243,33 @@ pub fn complete_abi_call(guest: &mut impl Guest, reply: Option<Reply>) -> Result
     })
 }
 
+/// Finishes suspending host ABI function `f` with the embedder's reply:
+/// `ward.call` and `ward.create` as [`complete_abi_call`] does (the status
+/// the guest receives), and, in a call with chain requests, a storage call
+/// or an event ([`CallContext::complete_chain`]: a read's value written
+/// into the caller's memory). Returns the function's result, if it has
+/// one.
+///
+/// # Errors
+///
+/// The [`HostStop`] that ends the guest.
+pub fn complete_abi(
+    guest: &mut impl Guest,
+    f: HostFn,
+    reply: Option<Reply>,
+) -> Result<Option<Value>, HostStop> {
+    if !crate::is_chain_request(f) {
+        return complete_abi_call(guest, reply).map(|status| Some(Value::I32(status)));
+    }
+    // Charged when asked: nothing to bring back into the meter.
+    let completed = {
+        let (context, memory) = guest.context_and_memory();
+        context.complete_chain(f, reply, memory)
+    };
+    profile_host_exit(guest, &completed);
+    completed
+}
+
 /// One call of embedder host import `index` with `args`: the fixed cost
 /// (prepaid by an engine-metered caller, whose meter stays in wasm, since
 /// host imports charge nothing more), then the embedder's answer. An

@@ -72,7 +72,7 @@ pub use children::{
 };
 pub use config::{
     Config, CostSchedule, Features, FloatPolicy, HostImport, ImportPolicy, Limits, LoopCharging,
-    Metering, Policy, Resolved,
+    Metering, Policy, Resolved, is_chain_request,
 };
 pub use context::{
     CallContext, Chain, Host, HostAnswer, HostStop, MAX_DEBUG_LOG_BYTES, NoChain, NoHost,

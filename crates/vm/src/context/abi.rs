@@ -229,9 +229,28 @@ impl CallContext {
         }
     }
 
+    /// Suspends with `request` for the embedder, a storage call or an
+    /// event of a call with chain requests (a start function's traps).
+    fn chain_request(&mut self, request: Request) -> Answer {
+        if !self.suspend_allowed {
+            return Err(host_error(
+                "storage and events: a start function cannot ask the host".into(),
+            ));
+        }
+        Err(HostStop::Suspend(request))
+    }
+
     fn storage_read(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
         let key = args.bounded(0, 1, memory, ward_abi::MAX_KEY_BYTES, "storage_read: key")?;
         let dst = args.range(2, 3, memory, "storage_read: destination")?;
+        if self.chain_requests() {
+            let request = Request::StorageRead {
+                key: memory[key].to_vec(),
+            };
+            let asked = self.chain_request(request);
+            self.pending_read = Some(dst);
+            return asked;
+        }
         let value = self
             .chain
             .storage_read(&memory[key])
@@ -255,6 +274,12 @@ impl CallContext {
             ward_abi::MAX_VALUE_BYTES,
             "storage_write: value",
         )?;
+        if self.chain_requests() {
+            return self.chain_request(Request::StorageWrite {
+                key: memory[key].to_vec(),
+                value: Some(memory[value].to_vec()),
+            });
+        }
         let written = self.chain.storage_write(&memory[key], Some(&memory[value]));
         written.map_err(|e| self.chain_stop(e))?;
         Ok(None)
@@ -262,6 +287,12 @@ impl CallContext {
 
     fn storage_remove(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
         let key = args.bounded(0, 1, memory, ward_abi::MAX_KEY_BYTES, "storage_remove: key")?;
+        if self.chain_requests() {
+            return self.chain_request(Request::StorageWrite {
+                key: memory[key].to_vec(),
+                value: None,
+            });
+        }
         let removed = self.chain.storage_write(&memory[key], None);
         removed.map_err(|e| self.chain_stop(e))?;
         Ok(None)
@@ -276,6 +307,12 @@ impl CallContext {
             ward_abi::MAX_EVENT_DATA_BYTES,
             "emit_event: data",
         )?;
+        if self.chain_requests() {
+            return self.chain_request(Request::Event {
+                topic: memory[topic].to_vec(),
+                data: memory[data].to_vec(),
+            });
+        }
         let emitted = self.chain.emit_event(&memory[topic], &memory[data]);
         emitted.map_err(|e| self.chain_stop(e))?;
         Ok(None)

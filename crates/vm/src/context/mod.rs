@@ -249,6 +249,12 @@ pub struct CallContext {
     stack_depth: u32,
     /// Where the call's gas goes, when the embedder profiles it.
     profile: Option<crate::ProfileLog>,
+    /// Storage and events go to the embedder as requests
+    /// ([`CallContext::with_chain_requests`]).
+    chain_requests: bool,
+    /// Where a suspended `storage_read` puts the value when the reply
+    /// comes, and how much room there is.
+    pending_read: Option<std::ops::Range<usize>>,
 }
 
 #[derive(Default)]
@@ -315,7 +321,41 @@ impl CallContext {
             stack_base: 0,
             stack_depth: 0,
             profile: None,
+            chain_requests: false,
+            pending_read: None,
         }
+    }
+
+    /// Hands this call's storage reads and writes and its events to the
+    /// embedder as requests ([`Request::StorageRead`],
+    /// [`Request::StorageWrite`], [`Request::Event`]), which it answers
+    /// with [`Reply::Storage`] or [`Reply::Done`], instead of asking the
+    /// call's [`Chain`]; the chain still gives the call's caller, address,
+    /// height, time and value. Each is charged before it is asked, as
+    /// through a chain, so the gas is the same. The backend must have been
+    /// made with [`crate::Config::chain_requests`]; on one that was not,
+    /// the call's first host call aborts it (a misuse). A start function
+    /// cannot suspend, so its storage calls trap.
+    pub fn with_chain_requests(mut self) -> Self {
+        self.chain_requests = true;
+        self
+    }
+
+    /// Told by the backend that makes the call's sandbox whether it was
+    /// made with [`crate::Config::chain_requests`]: a call that asks for
+    /// them on one that was not is aborted at its first host call.
+    pub fn support_chain_requests(&mut self, supported: bool) {
+        if self.chain_requests && !supported {
+            self.abort(NodeFault::new(
+                FaultKind::Misuse,
+                "the call asks for chain requests, but its backend was made without Config::chain_requests",
+            ));
+        }
+    }
+
+    /// Whether storage and events go to the embedder as requests.
+    pub(crate) fn chain_requests(&self) -> bool {
+        self.chain_requests
     }
 
     /// Records where the call's gas goes in `log` (the profiling hooks of
@@ -647,6 +687,48 @@ impl CallContext {
             }
             Some(Reply::Trap(message)) => Err(host_error(message)),
             other => Err(self.misuse(format!("a `ward.call` resumed with {other:?}"))),
+        }
+    }
+
+    /// Completes a storage read, a write or an event that suspended as a
+    /// request ([`CallContext::with_chain_requests`]) with the embedder's
+    /// reply (`None`: it resumed without one): a read's value goes into
+    /// `memory` where the guest asked for it, and its length (or -1) is
+    /// the guest's result; a write or an event returns nothing.
+    ///
+    /// # Errors
+    ///
+    /// A trap for [`Reply::Trap`]; an abort ([`FaultKind::Misuse`]) when
+    /// the reply is missing or does not answer the request.
+    pub fn complete_chain(
+        &mut self,
+        f: ward_abi::HostFn,
+        reply: Option<Reply>,
+        memory: &mut [u8],
+    ) -> Result<Option<Value>, HostStop> {
+        let pending = self.pending_read.take();
+        match (f, reply) {
+            (_, Some(Reply::Trap(message))) => Err(host_error(message)),
+            (ward_abi::HostFn::StorageRead, Some(Reply::Storage(value))) => {
+                let Some(dst) = pending.filter(|dst| dst.end <= memory.len()) else {
+                    return Err(self.misuse("a storage read completed without its request".into()));
+                };
+                Ok(Some(Value::I64(match value {
+                    None => -1,
+                    Some(value) => {
+                        let n = value.len().min(dst.len());
+                        memory[dst.start..dst.start + n].copy_from_slice(&value[..n]);
+                        value.len() as i64
+                    }
+                })))
+            }
+            (
+                ward_abi::HostFn::StorageWrite
+                | ward_abi::HostFn::StorageRemove
+                | ward_abi::HostFn::EmitEvent,
+                Some(Reply::Done),
+            ) => Ok(None),
+            (f, other) => Err(self.misuse(format!("`ward.{}` resumed with {other:?}", f.name()))),
         }
     }
 

@@ -164,7 +164,8 @@ impl Backend for WasmiBackend {
         format!("wasmi-{WASMI_VERSION};portable-dispatch")
     }
 
-    fn sandbox(&self, context: CallContext) -> Box<dyn Sandbox> {
+    fn sandbox(&self, mut context: CallContext) -> Box<dyn Sandbox> {
+        context.support_chain_requests(self.shared.config.chain_requests);
         Box::new(self.new_sandbox(context))
     }
 
@@ -172,7 +173,8 @@ impl Backend for WasmiBackend {
         self.shared.budget.handed_out()
     }
 
-    fn sandbox_for(&self, module: &Module, context: CallContext) -> Box<dyn Sandbox> {
+    fn sandbox_for(&self, module: &Module, mut context: CallContext) -> Box<dyn Sandbox> {
+        context.support_chain_requests(self.shared.config.chain_requests);
         recycle::sandbox_for(module, &self.shared.budget, context, |context| {
             self.new_sandbox(context)
         })

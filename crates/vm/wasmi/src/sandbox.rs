@@ -95,6 +95,40 @@ pub(crate) struct Suspended {
 /// `Suspended::host_index` of a suspended `ward.call`.
 pub(crate) const CALL_REQUEST: usize = usize::MAX;
 
+/// `Suspended::host_index` of a suspended storage call or event (chain
+/// requests): the ABI function is `usize::MAX - 1 - index` below it, its
+/// position in [`CHAIN_FUNCTIONS`].
+const CHAIN_REQUEST: usize = usize::MAX - 1;
+
+/// The functions that suspend with chain requests, in the order their
+/// `host_index` counts down from [`CHAIN_REQUEST`].
+const CHAIN_FUNCTIONS: [ward_abi::HostFn; 4] = [
+    ward_abi::HostFn::StorageRead,
+    ward_abi::HostFn::StorageWrite,
+    ward_abi::HostFn::StorageRemove,
+    ward_abi::HostFn::EmitEvent,
+];
+
+/// The `host_index` of a chain request, from the request.
+fn chain_index(request: &Request) -> Option<usize> {
+    let f = match request {
+        Request::StorageRead { .. } => ward_abi::HostFn::StorageRead,
+        Request::StorageWrite { value: Some(_), .. } => ward_abi::HostFn::StorageWrite,
+        Request::StorageWrite { value: None, .. } => ward_abi::HostFn::StorageRemove,
+        Request::Event { .. } => ward_abi::HostFn::EmitEvent,
+        _ => return None,
+    };
+    let position = CHAIN_FUNCTIONS.iter().position(|g| *g == f)?;
+    Some(CHAIN_REQUEST - position)
+}
+
+/// The chain function a `host_index` stands for, if it is one.
+fn chain_function(host_index: usize) -> Option<ward_abi::HostFn> {
+    CHAIN_REQUEST
+        .checked_sub(host_index)
+        .and_then(|position| CHAIN_FUNCTIONS.get(position).copied())
+}
+
 pub(crate) struct WasmiSandbox {
     pub(crate) store: Store<StoreData>,
     pub(crate) shared: Arc<Shared>,
@@ -209,6 +243,7 @@ impl WasmiSandbox {
                             },
                         ),
                         Request::Call { .. } | Request::Create { .. } => (CALL_REQUEST, Vec::new()),
+                        other if let Some(index) = chain_index(other) => (index, Vec::new()),
                         _ => {
                             return Step::Failed(Failure::new(
                                 ErrorKind::HostError,
@@ -257,7 +292,9 @@ impl Sandbox for WasmiSandbox {
         let mut syscalls = Vec::new();
         if !module.imports().is_empty() {
             let resolved = self.shared.config.resolve_imports(module, links)?;
-            self.may_suspend |= resolved.iter().any(|r| r.may_suspend());
+            self.may_suspend |= resolved
+                .iter()
+                .any(|r| r.may_suspend(self.shared.config.chain_requests));
             syscalls = resolved.iter().filter_map(|r| r.syscall()).collect();
         }
         // Explicit links and syscalls need a linker of their own.
@@ -480,6 +517,24 @@ impl WasmiSandbox {
             return embedder_error(SandboxError::NotSuspended);
         };
         let mut calling = Guest::store(&mut self.store);
+        if let Some(f) = chain_function(host_index) {
+            // A storage call or an event the embedder answered: a read's
+            // value into memory, its length to the guest.
+            let value = match guest::complete_abi(&mut calling, f, Some(reply)) {
+                Ok(value) => value,
+                Err(stop) => return step_from_error(wasmi::Error::host(Stop(stop))),
+            };
+            let inputs: Vec<Val> = value
+                .map(|v| match v {
+                    Value::I64(v) => Val::I64(v),
+                    Value::I32(v) => Val::I32(v),
+                    _ => Val::I64(-1),
+                })
+                .into_iter()
+                .collect();
+            let result = invocation.resume(&mut self.store, &inputs, &mut outputs);
+            return self.drive(result, outputs);
+        }
         if host_index == CALL_REQUEST {
             // Charge the callee's gas, keep its return data, and hand the
             // status to the guest; the gas global follows the context.

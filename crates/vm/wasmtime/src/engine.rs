@@ -291,7 +291,8 @@ impl Backend for WasmtimeBackend {
         Ok(self.describe(module))
     }
 
-    fn sandbox(&self, context: CallContext) -> Box<dyn Sandbox> {
+    fn sandbox(&self, mut context: CallContext) -> Box<dyn Sandbox> {
+        context.support_chain_requests(self.shared.config.chain_requests);
         Box::new(self.new_sandbox(context))
     }
 
@@ -299,7 +300,8 @@ impl Backend for WasmtimeBackend {
         self.shared.budget.handed_out()
     }
 
-    fn sandbox_for(&self, module: &Module, context: CallContext) -> Box<dyn Sandbox> {
+    fn sandbox_for(&self, module: &Module, mut context: CallContext) -> Box<dyn Sandbox> {
+        context.support_chain_requests(self.shared.config.chain_requests);
         recycle::sandbox_for(module, &self.shared.budget, context, |context| {
             self.new_sandbox(context)
         })

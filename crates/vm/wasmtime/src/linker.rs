@@ -56,9 +56,13 @@ pub(crate) fn build_linker(
     ward_vm::define_profile_hooks!(linker, Caller<'_, StoreData>, Guest::new)?;
     // The functions that suspend the caller until the embedder has run a
     // callee or a deploy (`ward.call`, `ward.create` and their forms that
-    // move value) are async instead, on the guest's fiber.
+    // move value), and with chain requests the storage functions and
+    // events, are async instead, on the guest's fiber.
     linker.allow_shadowing(true);
-    for &f in HostFn::ALL.iter().filter(|f| f.uses().suspends) {
+    let suspends = |f: &&HostFn| {
+        f.uses().suspends || (config.chain_requests && ward_vm::is_chain_request(**f))
+    };
+    for &f in HostFn::ALL.iter().filter(suspends) {
         let ty = func_type(engine, &ward_vm::FuncType::of_host_fn(f));
         linker.func_new_async(
             ward_abi::MODULE,
@@ -137,9 +141,10 @@ fn wasi_call<R: AbiResult>(
         .map_err(wasmtime::Error::new)
 }
 
-/// A suspending ABI function (`ward.call`, `ward.create`, ...): charges
-/// and checks like any ABI call, then parks the guest's fiber until the
-/// embedder replies with the callee's result, its one `i32`.
+/// A suspending ABI function (`ward.call`, `ward.create`, ...; with chain
+/// requests the storage functions and events): charges and checks like
+/// any ABI call, then parks the guest's fiber until the embedder replies,
+/// and finishes with the reply (the callee's status, a read's value).
 async fn abi_call_suspending(
     mut caller: Caller<'_, StoreData>,
     f: HostFn,
@@ -151,18 +156,20 @@ async fn abi_call_suspending(
         .map(|v| from_val(&caller, v))
         .collect::<Result<Vec<_>, _>>()
         .map_err(host_error)?;
-    let status = match guest::abi_call(&mut Guest::new(&mut caller), f, &args) {
+    let value = match guest::abi_call(&mut Guest::new(&mut caller), f, &args) {
         Err(HostStop::Suspend(request)) => {
             let reply = suspend(&mut caller, request).await;
-            guest::complete_abi_call(&mut Guest::new(&mut caller), reply)
+            guest::complete_abi(&mut Guest::new(&mut caller), f, reply)
         }
-        Err(stop) => Err(stop),
-        Ok(Some(Value::I32(status))) => Ok(status),
-        Ok(_) => Ok(ward_abi::call::FAILED),
-    };
-    let status = status.map_err(wasmtime::Error::new)?;
+        answered => answered,
+    }
+    .map_err(wasmtime::Error::new)?;
     if let Some(slot) = results.first_mut() {
-        *slot = Val::I32(status);
+        *slot = match value {
+            Some(value) => to_val(&mut caller, value).map_err(|e| host_error(e.to_string()))?,
+            // A call refused before it was asked reports a failure.
+            None => Val::I32(ward_abi::call::FAILED),
+        };
     }
     Ok(())
 }

@@ -316,7 +316,10 @@ impl Sandbox for WasmtimeSandbox {
         if !module.imports().is_empty() {
             let resolved = self.shared.config.resolve_imports(module, links)?;
             syscalls = resolved.iter().filter_map(|r| r.syscall()).collect();
-            if resolved.iter().any(|r| r.may_suspend()) {
+            if resolved
+                .iter()
+                .any(|r| r.may_suspend(self.shared.config.chain_requests))
+            {
                 self.async_required = true;
                 if self.slot.is_none()
                     && let Some(store) = self.store.as_mut()

@@ -343,3 +343,210 @@ fn a_chain_fault_aborts_the_call_instead_of_trapping_the_guest() {
         );
     }
 }
+
+/// The same call with its storage and events served as requests
+/// (`CallContext::with_chain_requests`) instead of through `chain`: the
+/// requests go to a map like `chain`'s, and a write of a read-only call is
+/// refused with a trap, as `chain` refuses it.
+fn run_requested(
+    kind: BackendKind,
+    wasm: &[u8],
+    entry: &str,
+    input: Vec<u8>,
+    chain: &MapChain,
+    gas: u64,
+) -> Execution {
+    let config = Config {
+        chain_requests: true,
+        ..Config::default()
+    };
+    let backend = ward_testkit::backend(kind, &config);
+    let served = chain.clone();
+    let mut service = |request: ward_vm::Request| match request {
+        ward_vm::Request::StorageRead { key } => {
+            Reply::Storage(served.storage.lock().unwrap().get(&key).cloned())
+        }
+        ward_vm::Request::StorageWrite { .. } | ward_vm::Request::Event { .. }
+            if served.read_only =>
+        {
+            Reply::Trap("storage_write in a read-only call".into())
+        }
+        ward_vm::Request::StorageWrite { key, value } => {
+            let mut storage = served.storage.lock().unwrap();
+            match value {
+                Some(value) => storage.insert(key, value),
+                None => storage.remove(&key),
+            };
+            Reply::Done
+        }
+        ward_vm::Request::Event { topic, data } => {
+            served.events.lock().unwrap().push((topic, data));
+            Reply::Done
+        }
+        other => Reply::Trap(format!("unexpected {other:?}")),
+    };
+    // The chain answers only the block context now.
+    let context_only = MapChain {
+        broken: true,
+        ..MapChain::default()
+    };
+    ward_testkit::run(
+        &*backend,
+        &config,
+        wasm,
+        &Entry::Main(entry.into()),
+        RunOptions {
+            input,
+            gas_limit: Gas::new(gas),
+            ..RunOptions::default()
+        },
+        CallContext::default()
+            .with_chain(Box::new(context_only))
+            .with_chain_requests(),
+        &mut service,
+    )
+}
+
+fn run_through_chain(
+    kind: BackendKind,
+    wasm: &[u8],
+    entry: &str,
+    input: Vec<u8>,
+    chain: &MapChain,
+    gas: u64,
+) -> Execution {
+    let config = Config::default();
+    let backend = ward_testkit::backend(kind, &config);
+    let mut no_service = |_| Reply::Trap("no services".into());
+    ward_testkit::run(
+        &*backend,
+        &config,
+        wasm,
+        &Entry::Main(entry.into()),
+        RunOptions {
+            input,
+            gas_limit: Gas::new(gas),
+            ..RunOptions::default()
+        },
+        CallContext::default().with_chain(Box::new(chain.clone())),
+        &mut no_service,
+    )
+}
+
+#[test]
+fn storage_and_events_served_as_requests_cost_and_end_the_same() {
+    use ward_sdk::codec::{call_input, encode};
+    let token = ward_testkit::contracts::wasm("token");
+    let bob = [0xb0u8; 32];
+    let steps: [(&str, Vec<u8>); 4] = [
+        ("deploy", encode(&1_000u128)),
+        ("main", call_input("transfer", &(bob, 250u128))),
+        ("main", call_input("balance_of", &bob)),
+        // More than the caller holds: a revert, after reads.
+        ("main", call_input("transfer", &(bob, 5_000u128))),
+    ];
+    let mut figures = Vec::new();
+    for kind in BackendKind::ALL {
+        let (direct, requested) = (MapChain::default(), MapChain::default());
+        for (entry, input) in &steps {
+            let a = run_through_chain(kind, &token, entry, input.clone(), &direct, 10_000_000);
+            let b = run_requested(kind, &token, entry, input.clone(), &requested, 10_000_000);
+            assert_eq!(
+                (a.outcome.status, &a.outcome.output, a.outcome.gas_used),
+                (b.outcome.status, &b.outcome.output, b.outcome.gas_used),
+                "{kind:?} {entry}: {a:#?}\nvs\n{b:#?}"
+            );
+            assert!(b.suspensions > 0, "{entry}: served as requests");
+            figures.push((a.outcome.status, a.outcome.gas_used));
+        }
+        assert_eq!(
+            *direct.storage.lock().unwrap(),
+            *requested.storage.lock().unwrap()
+        );
+        assert_eq!(
+            *direct.events.lock().unwrap(),
+            *requested.events.lock().unwrap()
+        );
+        assert_eq!(
+            direct.events.lock().unwrap().len(),
+            2,
+            "a Transfer on deploy and one on transfer"
+        );
+    }
+    assert_eq!(figures[..4], figures[4..], "both backends");
+    assert_eq!(figures[3].0, Status::Reverted);
+
+    // A read-only call's write is refused with a trap, at the same gas as
+    // a chain's refusal.
+    for kind in BackendKind::ALL {
+        let direct = MapChain {
+            read_only: true,
+            ..MapChain::default()
+        };
+        let requested = MapChain {
+            read_only: true,
+            ..MapChain::default()
+        };
+        let a = run_through_chain(kind, &token, "deploy", encode(&1u128), &direct, 10_000_000);
+        let b = run_requested(
+            kind,
+            &token,
+            "deploy",
+            encode(&1u128),
+            &requested,
+            10_000_000,
+        );
+        assert_eq!(a.outcome.status, Status::Trapped);
+        assert_eq!(
+            (a.outcome.status, a.outcome.gas_used),
+            (b.outcome.status, b.outcome.gas_used)
+        );
+        assert!(requested.storage.lock().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn chain_requests_answered_wrongly_or_unsupported_abort_the_call() {
+    let wasm = wasm(&format!(
+        r#"(module {IMPORTS}
+          (data (i32.const 0) "k")
+          (func (export "main")
+            (drop (call $read (i32.const 0) (i32.const 1) (i32.const 16) (i32.const 8)))))"#
+    ));
+    for kind in BackendKind::ALL {
+        // A read answered as if it were a write: the embedder's misuse.
+        let config = Config {
+            chain_requests: true,
+            ..Config::default()
+        };
+        let backend = ward_testkit::backend(kind, &config);
+        let module = ward_vm::compile(&*backend, &config, &wasm).unwrap();
+        let mut wrong = |_| Reply::Done;
+        let fault = ward_vm::execute(
+            &*backend,
+            &module,
+            &Entry::Main("main".into()),
+            RunOptions::default(),
+            CallContext::default().with_chain_requests(),
+            &mut wrong,
+        )
+        .unwrap_err();
+        assert_eq!(fault.kind(), FaultKind::Misuse, "{kind:?}: {fault}");
+
+        // Asked of a backend made without Config::chain_requests.
+        let plain = Config::default();
+        let backend = ward_testkit::backend(kind, &plain);
+        let module = ward_vm::compile(&*backend, &plain, &wasm).unwrap();
+        let mut served = |_| Reply::Storage(None);
+        let fault = ward_vm::execute(
+            &*backend,
+            &module,
+            &Entry::Main("main".into()),
+            RunOptions::default(),
+            CallContext::default().with_chain_requests(),
+            &mut served,
+        )
+        .unwrap_err();
+        assert_eq!(fault.kind(), FaultKind::Misuse, "{kind:?}: {fault}");
+    }
+}

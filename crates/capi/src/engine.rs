@@ -1,0 +1,165 @@
+//! Engines: a backend, its policy and its module cache.
+
+use std::{ffi::c_char, path::PathBuf, sync::Arc, time::Duration};
+
+use ward_vm::{BackendKind, CacheOptions, Config, ModuleCache};
+
+use crate::boundary::{self, WardError, WardStatus};
+
+/// The engine that runs guests.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WardBackend {
+    /// wasmtime: Cranelift's compiled code, fast warm calls.
+    Wasmtime = 0,
+    /// wasmi: an interpreter, modules ready in milliseconds, no JIT.
+    Wasmi = 1,
+}
+
+/// How to make an engine ([`ward_engine_options_default`] fills in the
+/// defaults).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct WardEngineOptions {
+    /// The engine. Both give the same outcomes and gas.
+    pub backend: WardBackend,
+    /// The most 64 KiB pages a guest's memory may have (0: Ward's
+    /// default). Part of the policy: engines with other limits never
+    /// share compiled modules.
+    pub max_memory_pages: u32,
+    /// A wall-clock backstop for every call, in milliseconds (0: none).
+    /// Gas bounds honest work; past the backstop a call ends `timeout`,
+    /// which two machines may not agree on, so a chain treats it as a
+    /// fault of its own.
+    pub timeout_ms: u64,
+    /// A directory where compiled modules are kept, checked, between runs
+    /// (NUL-terminated UTF-8; NULL: in memory only).
+    pub cache_dir: *const c_char,
+}
+
+/// An engine: one backend with one policy, and the cache of the modules
+/// it compiled, by code hash. Safe to use from any number of threads at
+/// once. Freed with [`ward_engine_free`] once no module or call of it is
+/// in use.
+pub struct WardEngine {
+    pub(crate) cache: Arc<ModuleCache>,
+    pub(crate) timeout: Option<Duration>,
+}
+
+/// Fills `options` with the defaults: wasmtime, Ward's memory limit, no
+/// backstop, no disk cache.
+#[unsafe(no_mangle)]
+pub extern "C" fn ward_engine_options_default(options: *mut WardEngineOptions) -> WardStatus {
+    boundary::status(std::ptr::null_mut(), || {
+        let defaults = WardEngineOptions {
+            backend: WardBackend::Wasmtime,
+            max_memory_pages: 0,
+            timeout_ms: 0,
+            cache_dir: std::ptr::null(),
+        };
+        boundary::put(options, defaults, "options")
+    })
+}
+
+/// Makes an engine (`options` NULL: the defaults). NULL on failure, with
+/// the error in `*error` (when `error` is not NULL).
+#[unsafe(no_mangle)]
+pub extern "C" fn ward_engine_new(
+    options: *const WardEngineOptions,
+    error: *mut *mut WardError,
+) -> *mut WardEngine {
+    boundary::object(error, || {
+        let options = if options.is_null() {
+            WardEngineOptions {
+                backend: WardBackend::Wasmtime,
+                max_memory_pages: 0,
+                timeout_ms: 0,
+                cache_dir: std::ptr::null(),
+            }
+        } else {
+            *boundary::borrow(options, "options")?
+        };
+        WardEngine::new(&options)
+    })
+}
+
+impl WardEngine {
+    fn new(options: &WardEngineOptions) -> Result<WardEngine, WardError> {
+        let mut config = Config {
+            // Storage, events and calls reach the host as requests.
+            chain_requests: true,
+            ..Config::default()
+        };
+        if options.max_memory_pages != 0 {
+            config.policy.limits.max_memory_pages = options.max_memory_pages;
+        }
+        let kind = match options.backend {
+            WardBackend::Wasmtime => BackendKind::Wasmtime,
+            WardBackend::Wasmi => BackendKind::Wasmi,
+        };
+        let engine_failed = |message: String| WardError::new(WardStatus::Engine, "engine", message);
+        let backend =
+            ward_backends::new(kind, &config).map_err(|failure| engine_failed(failure.message))?;
+        let disk_dir = boundary::optional_str(options.cache_dir, "cache_dir")?.map(PathBuf::from);
+        let cache = ModuleCache::new(
+            backend,
+            &config,
+            CacheOptions {
+                disk_dir,
+                ..CacheOptions::default()
+            },
+        )
+        .map_err(|e| engine_failed(format!("the module cache: {e}")))?;
+        Ok(WardEngine {
+            cache: Arc::new(cache),
+            timeout: (options.timeout_ms != 0).then(|| Duration::from_millis(options.timeout_ms)),
+        })
+    }
+}
+
+/// Frees an engine (NULL: nothing). Its modules and calls must be freed
+/// first.
+#[unsafe(no_mangle)]
+pub extern "C" fn ward_engine_free(engine: *mut WardEngine) {
+    boundary::free(engine);
+}
+
+/// Checks `wasm` against the engine's policy (validation, features,
+/// limits, imports, and that it can be instrumented for gas) without
+/// compiling it: `Ok`, or [`WardStatus::Rejected`] with the reason's kind.
+/// A module that cannot be instrumented is refused, never run without
+/// metering.
+#[unsafe(no_mangle)]
+pub extern "C" fn ward_validate(
+    engine: *const WardEngine,
+    wasm: *const u8,
+    wasm_len: usize,
+    error: *mut *mut WardError,
+) -> WardStatus {
+    boundary::status(error, || {
+        let engine = boundary::borrow(engine, "engine")?;
+        let wasm = boundary::bytes(wasm, wasm_len, "wasm")?;
+        let policy = engine.cache.config().effective_policy();
+        ward_vm::inspect(wasm, &policy)
+            .map(drop)
+            .map_err(|e| crate::module::rejected(&ward_vm::policy_failure(e)))?;
+        crate::module::check_schema(wasm)
+    })
+}
+
+/// The versions this library speaks, as `ward-capi VERSION; abi N;
+/// schedule N` (a static string, never freed).
+#[unsafe(no_mangle)]
+pub extern "C" fn ward_version() -> *const c_char {
+    static VERSION: std::sync::OnceLock<std::ffi::CString> = std::sync::OnceLock::new();
+    VERSION
+        .get_or_init(|| {
+            boundary::text(&format!(
+                "ward-capi {}; abi {}; schedule {}",
+                env!("CARGO_PKG_VERSION"),
+                ward_vm::ABI_VERSION,
+                ward_vm::SCHEDULE_VERSION
+            ))
+        })
+        .as_ptr()
+}

@@ -1,0 +1,221 @@
+//! Modules: checked, instrumented and compiled once per code hash; and
+//! the contract schema's JSON (`docs/contracts.md`), for hosts that call
+//! contracts by method name with JSON arguments.
+
+use std::ffi::c_char;
+
+use ward_chain::schema::Schema;
+use ward_vm::{Failure, Module};
+
+use crate::{
+    WardEngine,
+    boundary::{self, WardBytes, WardError, WardStatus},
+};
+
+/// A module ready to run: validated against its engine's policy,
+/// instrumented for gas, compiled; with its schema when it carries one.
+/// Immutable: safe to use from any number of threads at once. Freed with
+/// [`ward_module_free`] (before its engine).
+pub struct WardModule {
+    pub(crate) module: Module,
+    hash: [u8; 32],
+    schema: Option<Schema>,
+}
+
+/// A rejection as an error: its kind is Ward's error kind.
+pub(crate) fn rejected(failure: &Failure) -> WardError {
+    WardError::new(
+        WardStatus::Rejected,
+        failure.kind.as_str(),
+        failure.message.clone(),
+    )
+}
+
+/// The schema section must read when there is one (as a deploy checks).
+pub(crate) fn check_schema(wasm: &[u8]) -> Result<(), WardError> {
+    schema_of(wasm).map(drop)
+}
+
+fn schema_of(wasm: &[u8]) -> Result<Option<Schema>, WardError> {
+    Schema::from_module(wasm)
+        .map_err(|e| WardError::new(WardStatus::Rejected, "invalid_schema", e.to_string()))
+}
+
+/// Prepares `wasm` on `engine`: checks it (as [`crate::ward_validate`]
+/// does), instruments and compiles it, or takes it from the engine's cache
+/// when the same code was prepared before (a refusal is cached too). NULL
+/// on failure: [`WardStatus::Rejected`] with the reason's kind.
+#[unsafe(no_mangle)]
+pub extern "C" fn ward_module_new(
+    engine: *const WardEngine,
+    wasm: *const u8,
+    wasm_len: usize,
+    error: *mut *mut WardError,
+) -> *mut WardModule {
+    boundary::object(error, || {
+        let engine = boundary::borrow(engine, "engine")?;
+        let wasm = boundary::bytes(wasm, wasm_len, "wasm")?;
+        let schema = schema_of(wasm)?;
+        let module = engine
+            .cache
+            .get_or_compile(wasm)
+            .map_err(|failure| rejected(&failure))?;
+        Ok(WardModule {
+            module,
+            hash: ward_vm::CodeHash::of(wasm).0,
+            schema,
+        })
+    })
+}
+
+/// Frees a module (NULL: nothing).
+#[unsafe(no_mangle)]
+pub extern "C" fn ward_module_free(module: *mut WardModule) {
+    boundary::free(module);
+}
+
+/// Writes the module's code hash (BLAKE3 of its bytes, what the engine's
+/// cache is keyed by) to the 32 bytes at `out`.
+#[unsafe(no_mangle)]
+pub extern "C" fn ward_module_hash(module: *const WardModule, out: *mut [u8; 32]) -> WardStatus {
+    boundary::status(std::ptr::null_mut(), || {
+        let module = boundary::borrow(module, "module")?;
+        boundary::put(out, module.hash, "out")
+    })
+}
+
+impl WardModule {
+    fn schema(&self) -> Result<&Schema, WardError> {
+        self.schema.as_ref().ok_or_else(|| {
+            WardError::new(
+                WardStatus::BadArguments,
+                "no_schema",
+                "the module has no schema (a `ward.schema` section): pass raw input",
+            )
+        })
+    }
+}
+
+fn bad_arguments(message: String) -> WardError {
+    WardError::new(WardStatus::BadArguments, "bad_arguments", message)
+}
+
+/// The module's schema as JSON (`docs/contracts.md`), into `*out` (free
+/// it with [`crate::ward_string_free`]); `null` for a module without one.
+#[unsafe(no_mangle)]
+pub extern "C" fn ward_module_schema(
+    module: *const WardModule,
+    out: *mut *mut c_char,
+    error: *mut *mut WardError,
+) -> WardStatus {
+    boundary::status(error, || {
+        let module = boundary::borrow(module, "module")?;
+        let json = module
+            .schema
+            .as_ref()
+            .map_or(serde_json::Value::Null, Schema::to_json);
+        boundary::give_string(out, &json.to_string())
+    })
+}
+
+/// A call's input for `method` with `args_json` (a JSON object of its
+/// arguments by name, or NULL for none), encoded as the schema says, into
+/// `*out` (free it with [`crate::ward_bytes_free`]).
+#[unsafe(no_mangle)]
+pub extern "C" fn ward_module_encode_call(
+    module: *const WardModule,
+    method: *const c_char,
+    args_json: *const c_char,
+    out: *mut WardBytes,
+    error: *mut *mut WardError,
+) -> WardStatus {
+    boundary::status(error, || {
+        let module = boundary::borrow(module, "module")?;
+        let method = boundary::required_str(method, "method")?;
+        let args = json_arguments(args_json)?;
+        let input = module
+            .schema()?
+            .encode_call(method, &args)
+            .map_err(|e| bad_arguments(e.to_string()))?;
+        boundary::put(out, WardBytes::of(input), "out")
+    })
+}
+
+/// A deploy's input: `init`'s arguments from `args_json` (as
+/// [`ward_module_encode_call`]), into `*out`.
+#[unsafe(no_mangle)]
+pub extern "C" fn ward_module_encode_init(
+    module: *const WardModule,
+    args_json: *const c_char,
+    out: *mut WardBytes,
+    error: *mut *mut WardError,
+) -> WardStatus {
+    boundary::status(error, || {
+        let module = boundary::borrow(module, "module")?;
+        let args = json_arguments(args_json)?;
+        let input = module
+            .schema()?
+            .encode_init(&args)
+            .map_err(|e| bad_arguments(e.to_string()))?;
+        boundary::put(out, WardBytes::of(input), "out")
+    })
+}
+
+fn json_arguments(args_json: *const c_char) -> Result<serde_json::Value, WardError> {
+    match boundary::optional_str(args_json, "args_json")? {
+        None => Ok(serde_json::Value::Null),
+        Some(text) => serde_json::from_str(text)
+            .map_err(|e| bad_arguments(format!("the arguments are not JSON: {e}"))),
+    }
+}
+
+/// A call's output for `method` as JSON by its return type (`null` for
+/// none), into `*out` (free it with [`crate::ward_string_free`]).
+#[unsafe(no_mangle)]
+pub extern "C" fn ward_module_decode_output(
+    module: *const WardModule,
+    method: *const c_char,
+    output: *const u8,
+    output_len: usize,
+    out: *mut *mut c_char,
+    error: *mut *mut WardError,
+) -> WardStatus {
+    boundary::status(error, || {
+        let module = boundary::borrow(module, "module")?;
+        let method = boundary::required_str(method, "method")?;
+        let output = boundary::bytes(output, output_len, "output")?;
+        let value = module
+            .schema()?
+            .decode_output(method, output)
+            .map_err(|e| bad_arguments(e.to_string()))?;
+        boundary::give_string(out, &value.to_string())
+    })
+}
+
+/// An event as JSON, `{"name", "fields"}`, by the event its topic names
+/// in the schema, into `*out` (free it with [`crate::ward_string_free`]);
+/// `null` when the schema declares no such event.
+#[unsafe(no_mangle)]
+pub extern "C" fn ward_module_decode_event(
+    module: *const WardModule,
+    topic: *const u8,
+    topic_len: usize,
+    data: *const u8,
+    data_len: usize,
+    out: *mut *mut c_char,
+    error: *mut *mut WardError,
+) -> WardStatus {
+    boundary::status(error, || {
+        let module = boundary::borrow(module, "module")?;
+        let topic = boundary::bytes(topic, topic_len, "topic")?;
+        let data = boundary::bytes(data, data_len, "data")?;
+        let json = match module.schema()?.decode_event(topic, data) {
+            None => serde_json::Value::Null,
+            Some(Ok((event, fields))) => {
+                serde_json::json!({ "name": event.name, "fields": fields })
+            }
+            Some(Err(e)) => return Err(bad_arguments(e.to_string())),
+        };
+        boundary::give_string(out, &json.to_string())
+    })
+}

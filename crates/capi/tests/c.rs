@@ -1,0 +1,223 @@
+//! The C test program (`tests/c/ward_test.c`), built with the system's C
+//! compiler against this crate's static library and run: plain, with its
+//! gas compared to the Rust API's for the same calls, and under
+//! AddressSanitizer with leak detection, which must report nothing.
+
+#![allow(clippy::unwrap_used, reason = "test")]
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    process::Command,
+    sync::{Arc, Mutex},
+};
+
+use ward_vm::{BackendKind, CallContext, Chain, ChainError, Config, Entry, Gas, RunOptions};
+
+/// Where cargo put this crate's static library: beside the test's own
+/// `deps` directory.
+fn library_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().to_path_buf()
+}
+
+/// Builds the C program with `extra` compiler flags; `None` (with the
+/// reason printed) when there is no C compiler.
+fn build(name: &str, extra: &[&str]) -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = std::env::temp_dir().join(format!("ward-capi-{}-{name}", std::process::id()));
+    let compiler = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let built = Command::new(&compiler)
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-g", "-O1"])
+        .args(extra)
+        .arg("-I")
+        .arg(dir.join("include"))
+        .arg(dir.join("tests/c/ward_test.c"))
+        .arg("-o")
+        .arg(&out)
+        .arg(library_dir().join("libward_capi.a"))
+        .args(["-lm", "-ldl", "-lpthread"])
+        .output();
+    match built {
+        Err(e) => {
+            eprintln!("{compiler}: {e}: the C tests need a C compiler");
+            None
+        }
+        Ok(result) => {
+            assert!(
+                result.status.success(),
+                "{compiler} failed:\n{}",
+                String::from_utf8_lossy(&result.stderr)
+            );
+            Some(out)
+        }
+    }
+}
+
+/// Without a C compiler the C tests cannot run: said on stderr by
+/// `build`, and a failure where every test must run (`make test`).
+fn skipped() {
+    assert!(
+        std::env::var_os("WARD_REQUIRE_ALL").is_none_or(|v| v != "1"),
+        "WARD_REQUIRE_ALL=1: the C tests must run"
+    );
+}
+
+fn token_file() -> PathBuf {
+    let path = std::env::temp_dir().join(format!("ward-capi-{}-token.wasm", std::process::id()));
+    std::fs::write(&path, ward_testkit::contracts::wasm("token")).unwrap();
+    path
+}
+
+/// A storage map as the Rust API's `Chain`, with the C program's caller,
+/// address, height and time.
+#[derive(Clone, Default)]
+struct MapChain(Arc<Mutex<BTreeMap<Vec<u8>, Vec<u8>>>>, bool);
+
+impl Chain for MapChain {
+    fn storage_read(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, ChainError> {
+        Ok(self.0.lock().unwrap().get(key).cloned())
+    }
+    fn storage_write(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), ChainError> {
+        if self.1 {
+            return Err(ChainError::refused("storage write in a read-only call"));
+        }
+        let mut map = self.0.lock().unwrap();
+        match value {
+            Some(v) => map.insert(key.to_vec(), v.to_vec()),
+            None => map.remove(key),
+        };
+        Ok(())
+    }
+    fn emit_event(&mut self, _: &[u8], _: &[u8]) -> Result<(), ChainError> {
+        Ok(())
+    }
+    fn caller(&self) -> [u8; 32] {
+        [0xa1; 32]
+    }
+    fn self_address(&self) -> [u8; 32] {
+        [0x70; 32]
+    }
+    fn block_height(&self) -> u64 {
+        7
+    }
+    fn block_time(&self) -> u64 {
+        1_700_000_000_000
+    }
+}
+
+/// The gas of the C program's four token calls, by the Rust API
+/// (`ward_vm::execute` with a `Chain`): deploy, transfer, balance_of,
+/// the overdraft.
+fn rust_gas(kind: BackendKind) -> Vec<u64> {
+    use ward_sdk::codec::{call_input, encode};
+    let config = Config::default();
+    let backend = ward_testkit::backend(kind, &config);
+    let module =
+        ward_vm::compile(&*backend, &config, &ward_testkit::contracts::wasm("token")).unwrap();
+    let chain = MapChain::default();
+    let bob = [0xb0u8; 32];
+    let calls = [
+        ("deploy", encode(&1_000u128), false),
+        ("main", call_input("transfer", &(bob, 250u128)), false),
+        ("main", call_input("balance_of", &bob), true),
+        ("main", call_input("transfer", &(bob, 5_000u128)), false),
+    ];
+    calls
+        .into_iter()
+        .map(|(entry, input, read_only)| {
+            let mut none = |_| ward_vm::Reply::Trap("none".into());
+            let context =
+                CallContext::default().with_chain(Box::new(MapChain(chain.0.clone(), read_only)));
+            let options = RunOptions {
+                input,
+                gas_limit: Gas::new(10_000_000),
+                ..RunOptions::default()
+            };
+            let execution = ward_vm::execute(
+                &*backend,
+                &module,
+                &Entry::Main(entry.into()),
+                options,
+                context,
+                &mut none,
+            )
+            .unwrap();
+            execution.outcome.gas_used.get()
+        })
+        .collect()
+}
+
+/// The gas figures the program printed for `backend`, in order.
+fn printed_gas(stdout: &str, backend: &str) -> Vec<u64> {
+    stdout
+        .lines()
+        .filter(|line| line.starts_with(&format!("{backend} ")))
+        .filter_map(|line| {
+            let at = line.find(" gas ")? + " gas ".len();
+            line[at..]
+                .split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect()
+}
+
+#[test]
+fn the_c_program_passes_with_the_rust_api_s_gas() {
+    let Some(program) = build("plain", &[]) else {
+        return skipped();
+    };
+    let token = token_file();
+    let out = Command::new(&program).arg(&token).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.ends_with("all passed\n"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (kind, name) in [
+        (BackendKind::Wasmtime, "wasmtime"),
+        (BackendKind::Wasmi, "wasmi"),
+    ] {
+        let printed = printed_gas(&stdout, name);
+        assert_eq!(printed, rust_gas(kind), "{name}: C vs Rust\n{stdout}");
+    }
+    assert_eq!(
+        printed_gas(&stdout, "wasmtime"),
+        printed_gas(&stdout, "wasmi")
+    );
+    let _ = std::fs::remove_file(program);
+}
+
+#[test]
+fn the_c_program_is_clean_under_address_sanitizer() {
+    let Some(program) = build("asan", &["-fsanitize=address", "-fno-omit-frame-pointer"]) else {
+        return skipped();
+    };
+    let token = token_file();
+    let out = Command::new(&program)
+        .arg(&token)
+        // wasmtime handles its own guard-page faults (a guest's out-of-
+        // bounds access): the sanitizer leaves SIGSEGV to it; leaks are
+        // reported at exit.
+        .env(
+            "ASAN_OPTIONS",
+            "detect_leaks=1:handle_segv=0:allow_user_segv_handler=1:exitcode=23",
+        )
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.ends_with("all passed\n"),
+        "exit {:?}\n{stdout}\n{stderr}",
+        out.status.code()
+    );
+    assert!(
+        !stderr.contains("ERROR: AddressSanitizer") && !stderr.contains("ERROR: LeakSanitizer"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_file(program);
+}

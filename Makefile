@@ -5,7 +5,7 @@
 CARGO ?= cargo
 WARD  := target/debug/ward
 
-.PHONY: demo test setup contracts browser wasi-c cluster cluster-demo parallel-long fmt clippy unit bench bench-report metering fuzz fuzz-diff fuzz-cov loops
+.PHONY: demo test setup contracts browser wasi-c go cluster cluster-demo parallel-long fmt clippy unit bench bench-report metering fuzz fuzz-diff fuzz-cov loops
 
 # rustfmt and clippy ship with rustup's default profile; add them if a
 # minimal toolchain lacks them (no-op when present).
@@ -83,12 +83,17 @@ browser:
 wasi-c:
 	@scripts/install-wasi-c.sh
 
+# The Go package's tests (bindings/go, through ward-capi's `go` test) use
+# Debian's golang-go (Go 1.19; installed here as root when missing).
+go:
+	@scripts/install-go.sh
+
 # Tests that need a real component (etcd, Chromium, clang for WASI) fail
 # rather than skip under WARD_REQUIRE_ALL=1, as here: the gate cannot pass
 # by skipping (REQUIRE_ALL=0 to let them skip on a machine without them).
 REQUIRE_ALL ?= 1
 
-unit: setup contracts browser wasi-c cluster
+unit: setup contracts browser wasi-c go cluster
 	@if [ "$(REQUIRE_ALL)" = 1 ] && ! command -v protoc >/dev/null; then \
 	  echo "make test: protoc is missing, so the replication tests (ward-node's etcd feature) cannot be built: run as root, or install protobuf-compiler (REQUIRE_ALL=0 to skip them)"; exit 1; fi
 	WARD_REQUIRE_ALL=$(REQUIRE_ALL) $(CARGO) test --locked --workspace $(GATE_FEATURES)

@@ -24,6 +24,11 @@ fn library_dir() -> PathBuf {
 /// Builds the C program with `extra` compiler flags; `None` (with the
 /// reason printed) when there is no C compiler.
 fn build(name: &str, extra: &[&str]) -> Option<PathBuf> {
+    build_source("tests/c/ward_test.c", name, extra)
+}
+
+/// Builds C file `source` (relative to the crate) into program `name`.
+fn build_source(source: &str, name: &str, extra: &[&str]) -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = std::env::temp_dir().join(format!("ward-capi-{}-{name}", std::process::id()));
     let compiler = std::env::var("CC").unwrap_or_else(|_| "cc".into());
@@ -32,7 +37,7 @@ fn build(name: &str, extra: &[&str]) -> Option<PathBuf> {
         .args(extra)
         .arg("-I")
         .arg(dir.join("include"))
-        .arg(dir.join("tests/c/ward_test.c"))
+        .arg(dir.join(source))
         .arg("-o")
         .arg(&out)
         .arg(library_dir().join("libward_capi.a"))
@@ -219,5 +224,56 @@ fn the_c_program_is_clean_under_address_sanitizer() {
         !stderr.contains("ERROR: AddressSanitizer") && !stderr.contains("ERROR: LeakSanitizer"),
         "{stderr}"
     );
+    let _ = std::fs::remove_file(program);
+}
+
+/// docs/embedding.md's C example (`examples/counter.c`), as the docs show
+/// it: built, run on the SDK counter, with the Rust API's gas.
+#[test]
+fn the_documented_c_example_builds_and_runs() {
+    let Some(program) = build_source("examples/counter.c", "example", &[]) else {
+        return skipped();
+    };
+    let counter =
+        std::env::temp_dir().join(format!("ward-capi-{}-counter.wasm", std::process::id()));
+    let wasm = ward_testkit::contracts::wasm("counter");
+    std::fs::write(&counter, &wasm).unwrap();
+    let out = Command::new(&program).arg(&counter).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The same two calls through the Rust API.
+    use ward_sdk::codec::{call_input, encode};
+    let config = Config::default();
+    let backend = ward_testkit::backend(BackendKind::Wasmtime, &config);
+    let module = ward_vm::compile(&*backend, &config, &wasm).unwrap();
+    let chain = MapChain::default();
+    let mut gas = 0;
+    for (entry, input) in [
+        ("deploy", encode(&5u64)),
+        ("main", call_input("increment", &2u64)),
+    ] {
+        let mut none = |_| ward_vm::Reply::Trap("none".into());
+        let context = CallContext::default().with_chain(Box::new(chain.clone()));
+        let options = RunOptions {
+            input,
+            gas_limit: Gas::new(1_000_000),
+            ..RunOptions::default()
+        };
+        let run = ward_vm::execute(
+            &*backend,
+            &module,
+            &Entry::Main(entry.into()),
+            options,
+            context,
+            &mut none,
+        )
+        .unwrap();
+        gas = run.outcome.gas_used.get();
+    }
+    assert_eq!(stdout, format!("ok: count \"7\", {gas} gas\n"));
     let _ = std::fs::remove_file(program);
 }

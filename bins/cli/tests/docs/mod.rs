@@ -1,7 +1,9 @@
 //! Every code block of README.md, CONTRIBUTING.md and docs/ is checked
 //! against the code, so that a doc cannot drift silently:
 //!
-//! - a Rust (or TOML) block is an excerpt of a file the build compiles,
+//! - a Rust (or TOML, C or Go) block is an excerpt of a file the build
+//!   compiles (C and Go: the C API's and the Go package's, which its
+//!   tests build),
 //!   named by a `<!-- source: PATH -->` line above it: each of its lines
 //!   appears in that file, in order (whitespace aside; lines that are only
 //!   a `//` comment, and trailing comments, are the doc's own);
@@ -156,14 +158,16 @@ fn the_excerpt_check_finds_drift() {
     assert_eq!(code_of("/// doc", "//"), "/// doc");
 }
 
-/// Directories whose `.rs` and `Cargo.toml` files `make test` builds.
-const COMPILED: [&str; 6] = [
+/// Directories whose `.rs` and `Cargo.toml` files `make test` builds
+/// (and, under `crates/capi` and `bindings/go`, its C and Go files).
+const COMPILED: [&str; 7] = [
     "crates/",
     "bins/",
     "sdk/",
     "contracts/",
     "testing/",
     "benches/",
+    "bindings/",
 ];
 
 #[test]
@@ -172,7 +176,7 @@ fn every_rust_block_is_an_excerpt_of_compiled_code() {
     let mut checked = 0;
     for block in blocks() {
         let comment = match block.lang.as_str() {
-            "rust" => "//",
+            "rust" | "c" | "go" => "//",
             "toml" => "#",
             _ if block.source.is_some() => {
                 failures.push(format!(
@@ -191,7 +195,9 @@ fn every_rust_block_is_an_excerpt_of_compiled_code() {
             continue;
         };
         let compiled = COMPILED.iter().any(|dir| source.starts_with(dir))
-            && (source.ends_with(".rs") || source.ends_with("Cargo.toml"))
+            && [".rs", "Cargo.toml", ".c", ".go"]
+                .iter()
+                .any(|end| source.ends_with(end))
             && !source.contains("..");
         if !compiled {
             failures.push(format!(
@@ -431,9 +437,16 @@ fn check_command(
     let mut problems = Vec::new();
     for arg in &args {
         let path = arg.trim_start_matches('[').trim_end_matches([']', '.']);
-        let in_repo = ["examples/", "contracts/", "docs/", "scripts/"]
-            .iter()
-            .any(|dir| path.starts_with(dir));
+        let in_repo = [
+            "examples/",
+            "contracts/",
+            "docs/",
+            "scripts/",
+            "crates/",
+            "bindings/",
+        ]
+        .iter()
+        .any(|dir| path.starts_with(dir));
         if in_repo && !root().join(path).exists() {
             problems.push(format!("no such file: {path}"));
         }
@@ -515,6 +528,9 @@ fn check_command(
             }
         }
         "contracts/build.sh" => {}
+        // The C compiler, on the C API's files (checked above to exist),
+        // and the program it built (`a.out`, the compiler's default).
+        "cc" | "./a.out" => {}
         // Shell built-ins and the external tools the docs drive.
         "export" | "for" | "do" | "done" | "printf" | "head" | "etcd" => {}
         other => problems.push(format!("the doc check does not know the command {other:?}")),

@@ -1,0 +1,392 @@
+package ward
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// Env is what a ContractVM's call sees of its chain: the contracts'
+// storage, where events go, the block, who sent the transaction, and how
+// to find a contract another one calls. The VM buffers a call's writes
+// and events and hands them to Env only when the whole call succeeded.
+type Env interface {
+	// Get is the value of key in contract's storage.
+	Get(contractID string, key []byte) (value []byte, found bool, err error)
+	// Set stores value under key in contract's storage.
+	Set(contractID string, key, value []byte) error
+	// Delete removes key from contract's storage.
+	Delete(contractID string, key []byte) error
+	// Emit records an event of contract's.
+	Emit(contractID string, event Event) error
+	// Sender is who sent the transaction (its address is
+	// AccountAddress(Sender())).
+	Sender() string
+	// Height and Time are the block's.
+	Height() uint64
+	Time() uint64
+	// Contract is the contract at address (ContractAddress of its ID):
+	// its ID and code, for a call from one contract to another.
+	Contract(address [32]byte) (contractID string, wasm []byte, found bool, err error)
+}
+
+// Event is an event a contract emitted: its topic and data, and, where
+// the contract's schema declares it, {"name", "fields"} as JSON.
+type Event struct {
+	Topic []byte
+	Data  []byte
+	JSON  string
+}
+
+// ContractAddress is the 32-byte address a contract ID stands for inside
+// the guest (ward.self_address, the callee of ward.call): SHA-256 of
+// "ward-contract:" and the ID.
+func ContractAddress(contractID string) [32]byte {
+	return sha256.Sum256([]byte("ward-contract:" + contractID))
+}
+
+// AccountAddress is a transaction sender's address inside the guest
+// (ward.caller of a first call): SHA-256 of "ward-account:" and the
+// sender.
+func AccountAddress(sender string) [32]byte {
+	return sha256.Sum256([]byte("ward-account:" + sender))
+}
+
+// CallError is a call that ran and did not succeed: reverted (Message is
+// the contract's revert message), trapped, out of gas, or refused before
+// running (Status "rejected"). Its gas was used all the same.
+type CallError struct {
+	Status  string
+	Kind    string
+	Message string
+	GasUsed uint64
+}
+
+func (e *CallError) Error() string {
+	return fmt.Sprintf("contract call %s (%s): %s", e.Status, e.Kind, e.Message)
+}
+
+// Result is what a successful call returned: its gas, its output as JSON
+// by the method's return type ("null" for none), and its events.
+type Result struct {
+	GasUsed    uint64
+	OutputJSON string
+	Events     []Event
+}
+
+// ContractVM runs contracts by ID, method name and JSON arguments, on
+// Ward: the shape of a Go chain's contract VM (Validate, Call). Gas comes
+// from Ward's instrumentation, which cannot be escaped: a module that
+// cannot be instrumented is refused, never run unmetered. Safe for
+// concurrent use by many goroutines.
+type ContractVM struct {
+	engine *Engine
+	mu     sync.Mutex
+	// Prepared modules by their bytes (the engine caches compiled code by
+	// hash; this spares the lookup's hashing).
+	modules map[string]*Module
+}
+
+// The most modules a ContractVM keeps prepared before it starts over.
+const maxModules = 256
+
+// NewContractVM makes a VM on backend.
+func NewContractVM(backend Backend) (*ContractVM, error) {
+	engine, err := NewEngine(EngineOptions{Backend: backend})
+	if err != nil {
+		return nil, err
+	}
+	return &ContractVM{engine: engine, modules: map[string]*Module{}}, nil
+}
+
+// Close frees the VM's engine and modules.
+func (vm *ContractVM) Close() {
+	vm.mu.Lock()
+	defer vm.mu.Unlock()
+	for _, m := range vm.modules {
+		m.Close()
+	}
+	vm.modules = map[string]*Module{}
+	vm.engine.Close()
+}
+
+// Validate checks a contract's module against Ward's policy: validation,
+// features, limits, imports, a schema that reads, and that it can be
+// instrumented for gas.
+func (vm *ContractVM) Validate(wasm []byte) error {
+	if err := vm.engine.Validate(wasm); err != nil {
+		return err
+	}
+	_, err := vm.module(wasm)
+	return err
+}
+
+func (vm *ContractVM) module(wasm []byte) (*Module, error) {
+	vm.mu.Lock()
+	defer vm.mu.Unlock()
+	if m, ok := vm.modules[string(wasm)]; ok {
+		return m, nil
+	}
+	m, err := vm.engine.Prepare(wasm)
+	if err != nil {
+		return nil, err
+	}
+	if len(vm.modules) >= maxModules {
+		vm.modules = map[string]*Module{}
+	}
+	vm.modules[string(wasm)] = m
+	return m, nil
+}
+
+// Call runs method of the contract contractID, whose code is wasm, with
+// argsJSON (its arguments as a JSON object by name; "init" is the
+// contract's constructor) and at most gasLimit gas, on env. It returns
+// the gas used; a call that did not succeed is a *CallError (its writes
+// and events are dropped, its gas used all the same), a failure of env's
+// or Ward's another error.
+func (vm *ContractVM) Call(contractID string, wasm []byte, method string, argsJSON string, gasLimit uint64, env Env) (uint64, error) {
+	result, err := vm.Invoke(contractID, wasm, method, argsJSON, gasLimit, env)
+	var failed *CallError
+	if errors.As(err, &failed) {
+		return failed.GasUsed, err
+	}
+	return result.GasUsed, err
+}
+
+// Invoke is Call with what the call returned: its output as JSON and its
+// events.
+func (vm *ContractVM) Invoke(contractID string, wasm []byte, method string, argsJSON string, gasLimit uint64, env Env) (Result, error) {
+	module, err := vm.module(wasm)
+	if err != nil {
+		return Result{}, err
+	}
+	entry := "main"
+	var input []byte
+	if method == "init" {
+		entry = "deploy"
+		input, err = module.EncodeInit(argsJSON)
+	} else {
+		input, err = module.EncodeCall(method, argsJSON)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	top := &frame{env: env}
+	host := &contractHost{
+		vm:       vm,
+		frame:    top,
+		module:   module,
+		storage:  contractID,
+		contract: contractID,
+		self:     ContractAddress(contractID),
+	}
+	outcome, err := vm.engine.Call(module, CallOptions{
+		Entry:    entry,
+		Input:    input,
+		GasLimit: gasLimit,
+		Caller:   AccountAddress(env.Sender()),
+		Self:     host.self,
+		Height:   env.Height(),
+		Time:     env.Time(),
+	}, host)
+	if err != nil {
+		return Result{}, err
+	}
+	if method == "init" && outcome.Status == "rejected" && outcome.ErrorKind == "entry_not_found" {
+		// A contract without a constructor: nothing runs at its deploy.
+		return Result{GasUsed: outcome.GasUsed, OutputJSON: "null"}, nil
+	}
+	if !outcome.Ok() {
+		return Result{}, failure(outcome)
+	}
+	if err := top.commit(); err != nil {
+		return Result{}, err
+	}
+	output := "null"
+	if method != "init" {
+		if output, err = module.DecodeOutput(method, outcome.Output); err != nil {
+			return Result{}, err
+		}
+	}
+	return Result{GasUsed: outcome.GasUsed, OutputJSON: output, Events: top.events}, nil
+}
+
+func failure(o Outcome) *CallError {
+	message := o.ErrorMessage
+	if o.Status == "reverted" {
+		message = string(o.Output)
+	}
+	kind := o.ErrorKind
+	if kind == "" {
+		kind = o.Status
+	}
+	return &CallError{Status: o.Status, Kind: kind, Message: message, GasUsed: o.GasUsed}
+}
+
+// frame is one call's writes and events, over its caller's (or, for the
+// first call, over Env): kept only when the call succeeds.
+type frame struct {
+	parent *frame
+	env    Env
+	// writes[contract][key]: the value, or nil for a removal.
+	writes map[string]map[string][]byte
+	// order keeps the writes in the order they were made.
+	order  []storageKey
+	events []Event
+	// emitters[i] is the contract of events[i].
+	emitters []string
+}
+
+type storageKey struct{ contract, key string }
+
+func (f *frame) child() *frame {
+	return &frame{parent: f, env: f.env}
+}
+
+func (f *frame) get(contract string, key []byte) ([]byte, bool, error) {
+	for at := f; at != nil; at = at.parent {
+		if value, ok := at.writes[contract][string(key)]; ok {
+			return value, value != nil, nil
+		}
+	}
+	return f.env.Get(contract, key)
+}
+
+func (f *frame) put(contract string, key []byte, value []byte) {
+	if f.writes == nil {
+		f.writes = map[string]map[string][]byte{}
+	}
+	if f.writes[contract] == nil {
+		f.writes[contract] = map[string][]byte{}
+	}
+	if _, seen := f.writes[contract][string(key)]; !seen {
+		f.order = append(f.order, storageKey{contract, string(key)})
+	}
+	f.writes[contract][string(key)] = value
+}
+
+// merge hands a successful nested call's writes and events to its caller.
+func (f *frame) merge() {
+	for _, k := range f.order {
+		f.parent.put(k.contract, []byte(k.key), f.writes[k.contract][k.key])
+	}
+	f.parent.events = append(f.parent.events, f.events...)
+	f.parent.emitters = append(f.parent.emitters, f.emitters...)
+}
+
+// commit hands the first call's writes and events to Env.
+func (f *frame) commit() error {
+	for _, k := range f.order {
+		value := f.writes[k.contract][k.key]
+		var err error
+		if value == nil {
+			err = f.env.Delete(k.contract, []byte(k.key))
+		} else {
+			err = f.env.Set(k.contract, []byte(k.key), value)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for i, event := range f.events {
+		if err := f.env.Emit(f.emitters[i], event); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// contractHost serves one contract call's requests from its frame.
+type contractHost struct {
+	vm     *ContractVM
+	frame  *frame
+	module *Module
+	// storage is whose storage the code runs on (the caller's, for a
+	// delegated call); contract is the code's own ID.
+	storage, contract string
+	self              [32]byte
+}
+
+func (h *contractHost) Read(key []byte) ([]byte, bool, error) {
+	return h.frame.get(h.storage, key)
+}
+
+func (h *contractHost) Write(key, value []byte) error {
+	h.frame.put(h.storage, key, append([]byte{}, value...))
+	return nil
+}
+
+func (h *contractHost) Remove(key []byte) error {
+	h.frame.put(h.storage, key, nil)
+	return nil
+}
+
+func (h *contractHost) Emit(topic, data []byte) error {
+	decoded, err := h.module.DecodeEvent(topic, data)
+	if err != nil || decoded == "null" {
+		decoded = ""
+	}
+	h.frame.events = append(h.frame.events, Event{Topic: topic, Data: data, JSON: decoded})
+	h.frame.emitters = append(h.frame.emitters, h.storage)
+	return nil
+}
+
+// Call runs the callee as a call of its own in a nested frame: kept if it
+// succeeds, dropped if not; its gas is charged to the caller.
+func (h *contractHost) Call(request CallRequest) (CallResult, error) {
+	id, wasm, found, err := h.frame.env.Contract(request.Address)
+	if err != nil {
+		return CallResult{}, err
+	}
+	if !found {
+		return CallResult{Status: 2}, nil
+	}
+	module, err := h.vm.module(wasm)
+	if err != nil {
+		// A callee that does not prepare fails as a call, not the caller.
+		return CallResult{Status: 2}, nil
+	}
+	nested := h.frame.child()
+	callee := &contractHost{
+		vm:       h.vm,
+		frame:    nested,
+		module:   module,
+		storage:  id,
+		contract: id,
+		self:     request.Address,
+	}
+	if request.Delegate {
+		// The callee's code on the caller's storage, as the caller.
+		callee.storage, callee.self = h.storage, h.self
+	}
+	outcome, err := h.vm.engine.Call(module, CallOptions{
+		Input:     request.Input,
+		GasLimit:  request.Gas,
+		Caller:    h.self,
+		Self:      callee.self,
+		Height:    h.frame.env.Height(),
+		Time:      h.frame.env.Time(),
+		Value:     request.Value,
+		StackBase: request.StackBase,
+		ReadOnly:  request.ReadOnly,
+	}, callee)
+	if err != nil {
+		return CallResult{}, err
+	}
+	switch outcome.Status {
+	case "ok":
+		nested.merge()
+		return CallResult{Status: 0, Output: outcome.Output, GasUsed: outcome.GasUsed}, nil
+	case "reverted":
+		return CallResult{Status: 1, Output: outcome.Output, GasUsed: outcome.GasUsed}, nil
+	default:
+		return CallResult{Status: 2, GasUsed: outcome.GasUsed}, nil
+	}
+}
+
+// Create is refused: contracts are deployed by the chain (Call with
+// "init").
+func (h *contractHost) Create(CallRequest) (CallResult, error) {
+	return CallResult{}, &Refusal{Message: "this chain deploys contracts itself: ward.create is not offered"}
+}

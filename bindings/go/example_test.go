@@ -1,0 +1,58 @@
+package ward_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	ward "example.invalid/ward/bindings/go"
+)
+
+// chain is the smallest Env: one contract's storage in a map.
+type chain struct{ storage map[string][]byte }
+
+func (c *chain) Get(_ string, key []byte) ([]byte, bool, error) {
+	v, ok := c.storage[string(key)]
+	return v, ok, nil
+}
+func (c *chain) Set(_ string, key, value []byte) error { c.storage[string(key)] = value; return nil }
+func (c *chain) Delete(_ string, key []byte) error     { delete(c.storage, string(key)); return nil }
+func (c *chain) Emit(string, ward.Event) error         { return nil }
+func (c *chain) Sender() string                        { return "alice" }
+func (c *chain) Height() uint64                        { return 1 }
+func (c *chain) Time() uint64                          { return 1700000000000 }
+func (c *chain) Contract([32]byte) (string, []byte, bool, error) {
+	return "", nil, false, nil
+}
+
+// docs/embedding.md's Go example: the SDK counter deployed at 5 and
+// incremented by 2 through a ContractVM.
+func Example_counter() {
+	path := os.Getenv("WARD_COUNTER_WASM")
+	if path == "" {
+		path = filepath.Join("..", "..", "target", "contracts", "wasm32-unknown-unknown", "release", "counter.wasm")
+	}
+	wasm, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	vm, err := ward.NewContractVM(ward.Wasmtime)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer vm.Close()
+	env := &chain{storage: map[string][]byte{}}
+	if _, err := vm.Call("counter", wasm, "init", `{"start": 5}`, 1_000_000, env); err != nil {
+		fmt.Println(err)
+		return
+	}
+	result, err := vm.Invoke("counter", wasm, "increment", `{"by": 2}`, 1_000_000, env)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("count", result.OutputJSON, "events", len(result.Events))
+	// Output: count "7" events 1
+}

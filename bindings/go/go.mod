@@ -1,0 +1,3 @@
+module example.invalid/ward/bindings/go
+
+go 1.19

@@ -1,0 +1,127 @@
+//! The Go package (`bindings/go`): `go vet` and `go test`, with the Rust
+//! executor's gas for the token's calls handed to the Go tests, which
+//! must find the same through the Go ContractVM on both backends.
+
+#![allow(clippy::unwrap_used, reason = "test")]
+
+use std::{path::Path, process::Command, sync::Arc};
+
+use ward_executor::{BlockTx, Executor, Tx};
+use ward_primitives::{Address, CodeKind};
+use ward_state::MemoryStore;
+use ward_vm::BackendKind;
+
+/// The gas of each step's own call (its trace's top frame, which is what
+/// a ContractVM's call costs: the executor adds the transaction's
+/// intrinsic cost and a deploy's per-byte charge around it): the token's
+/// deploy with 1000, a transfer of 250, a balance, an overdraft.
+fn executor_gas(kind: BackendKind) -> Vec<u64> {
+    use ward_sdk::codec::{call_input, encode};
+    let config = ward_vm::Config::default();
+    let exec = Executor::new(
+        Arc::new(MemoryStore::default()),
+        ward_testkit::backend(kind, &config),
+        &config,
+    );
+    let (alice, bob) = (Address([0xa1; 32]), Address([0xb0; 32]));
+    let deploy = Tx::Deploy {
+        sender: alice,
+        code: ward_testkit::contracts::wasm("token"),
+        input: encode(&1_000u128),
+        gas_limit: 100_000_000,
+        salt: Vec::new(),
+        kind: CodeKind::Ward,
+        value: 0,
+        admin: None,
+    };
+    let mut gas = Vec::new();
+    let mut run = |tx: Tx, time: u64| {
+        let (_, trace) = exec
+            .simulate_traced(&BlockTx::Unsigned(tx.clone()), time)
+            .unwrap();
+        gas.push(trace.root.unwrap().gas_used);
+        exec.execute_block(&[tx], time).unwrap().remove(0)
+    };
+    let token = run(deploy, 1).address.unwrap();
+    let call = |input: Vec<u8>| Tx::Call {
+        sender: alice,
+        to: token,
+        input,
+        gas_limit: 10_000_000,
+        value: 0,
+    };
+    assert_eq!(
+        run(call(call_input("transfer", &(bob, 250u128))), 2).status,
+        "ok"
+    );
+    assert_eq!(run(call(call_input("balance_of", &bob)), 3).status, "ok");
+    let overdraft = run(call(call_input("transfer", &(bob, 5_000u128))), 4);
+    assert_eq!(overdraft.status, "reverted");
+    gas
+}
+
+#[test]
+fn the_go_package_vets_and_passes_with_the_executor_s_gas() {
+    let go = std::env::var("GO").unwrap_or_else(|_| "go".into());
+    if Command::new(&go).arg("version").output().is_err() {
+        eprintln!(
+            "{go}: not found: the Go tests need Go (Debian's golang-go; `make test` installs it as root)"
+        );
+        assert!(
+            std::env::var_os("WARD_REQUIRE_ALL").is_none_or(|v| v != "1"),
+            "WARD_REQUIRE_ALL=1: the Go tests must run"
+        );
+        return;
+    }
+    let gas: Vec<Vec<u64>> = BackendKind::ALL.map(executor_gas).into();
+    assert_eq!(gas[0], gas[1], "the executor on both backends");
+    let expected = gas[0]
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    eprintln!("the executor's gas for the token's steps: {expected}");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bindings/go");
+    let contract = |name: &str| {
+        let path =
+            std::env::temp_dir().join(format!("ward-capi-go-{}-{name}.wasm", std::process::id()));
+        std::fs::write(&path, ward_testkit::contracts::wasm(name)).unwrap();
+        path
+    };
+    // The static library this test was built beside (cargo's target
+    // directory, wherever it is).
+    let exe = std::env::current_exe().unwrap();
+    let library = exe.parent().unwrap().parent().unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(&go)
+            .args(args)
+            .current_dir(&dir)
+            .env("CGO_LDFLAGS", format!("-L{}", library.display()))
+            .env("WARD_TOKEN_WASM", contract("token"))
+            .env("WARD_ESCROW_WASM", contract("escrow"))
+            .env("WARD_COUNTER_WASM", contract("counter"))
+            .env("WARD_EXPECTED_GAS", &expected)
+            .env("WARD_REQUIRE_ALL", "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "go {args:?}:\n{stdout}\n{stderr}");
+        stdout.into_owned()
+    };
+    run(&["vet", "./..."]);
+    let tested = run(&["test", "-count=1", "-v", "./..."]);
+    for test in [
+        "TestTokenHasTheRustExecutorsGasOnBothBackends",
+        "TestEscrowCallsTheTokenThroughNestedCalls",
+        "TestAModuleThatCannotBeInstrumentedIsRefusedNotRunRaw",
+        "TestManyGoroutinesCallAtOnce",
+        "Example_counter",
+    ] {
+        assert!(
+            tested.contains(&format!("--- PASS: {test}")),
+            "{test}:\n{tested}"
+        );
+    }
+    assert!(!tested.contains("--- SKIP"), "{tested}");
+}

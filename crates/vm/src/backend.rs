@@ -248,6 +248,13 @@ pub trait Backend: Send + Sync {
     /// Which engine this is.
     fn kind(&self) -> BackendKind;
 
+    /// Whether it was made with [`crate::Config::chain_requests`]: only
+    /// then may a call ask for them
+    /// ([`crate::CallContext::with_chain_requests`]).
+    fn chain_requests(&self) -> bool {
+        false
+    }
+
     /// Validates and compiles `wasm`. The caller applies Ward's policy first
     /// (see [`crate::compile`]); this only asks the engine.
     ///

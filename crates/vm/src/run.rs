@@ -369,6 +369,7 @@ pub fn begin(
     };
     let mut context = context;
     context.reset(options.input, options.gas_limit.min(MAX_GAS));
+    context.support_chain_requests(backend.chain_requests());
     if let Err(failure) = charge_instance(&mut context, module) {
         // Nothing ran, and all the gas is used.
         let limit = context.gas_limit();

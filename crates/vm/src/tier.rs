@@ -246,6 +246,11 @@ fn compile_jobs(fast: &dyn Backend, jobs: &mpsc::Receiver<Job>, stats: &Stats) {
 }
 
 impl Backend for TieredBackend {
+    fn chain_requests(&self) -> bool {
+        // Both tiers were made with one config.
+        self.fast.chain_requests()
+    }
+
     fn kind(&self) -> BackendKind {
         self.fast.kind()
     }

@@ -120,6 +120,10 @@ pub(crate) fn engine_config(config: &Config) -> wasmi::Config {
 pub(crate) const WASMI_VERSION: &str = "2.0.0";
 
 impl Backend for WasmiBackend {
+    fn chain_requests(&self) -> bool {
+        self.shared.config.chain_requests
+    }
+
     fn kind(&self) -> BackendKind {
         BackendKind::Wasmi
     }
@@ -164,8 +168,7 @@ impl Backend for WasmiBackend {
         format!("wasmi-{WASMI_VERSION};portable-dispatch")
     }
 
-    fn sandbox(&self, mut context: CallContext) -> Box<dyn Sandbox> {
-        context.support_chain_requests(self.shared.config.chain_requests);
+    fn sandbox(&self, context: CallContext) -> Box<dyn Sandbox> {
         Box::new(self.new_sandbox(context))
     }
 
@@ -173,8 +176,7 @@ impl Backend for WasmiBackend {
         self.shared.budget.handed_out()
     }
 
-    fn sandbox_for(&self, module: &Module, mut context: CallContext) -> Box<dyn Sandbox> {
-        context.support_chain_requests(self.shared.config.chain_requests);
+    fn sandbox_for(&self, module: &Module, context: CallContext) -> Box<dyn Sandbox> {
         recycle::sandbox_for(module, &self.shared.budget, context, |context| {
             self.new_sandbox(context)
         })

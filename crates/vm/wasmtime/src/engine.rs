@@ -257,6 +257,10 @@ pub(crate) fn engine_failure(err: wasmtime::Error) -> Failure {
 }
 
 impl Backend for WasmtimeBackend {
+    fn chain_requests(&self) -> bool {
+        self.shared.config.chain_requests
+    }
+
     fn kind(&self) -> BackendKind {
         BackendKind::Wasmtime
     }
@@ -291,8 +295,7 @@ impl Backend for WasmtimeBackend {
         Ok(self.describe(module))
     }
 
-    fn sandbox(&self, mut context: CallContext) -> Box<dyn Sandbox> {
-        context.support_chain_requests(self.shared.config.chain_requests);
+    fn sandbox(&self, context: CallContext) -> Box<dyn Sandbox> {
         Box::new(self.new_sandbox(context))
     }
 
@@ -300,8 +303,7 @@ impl Backend for WasmtimeBackend {
         self.shared.budget.handed_out()
     }
 
-    fn sandbox_for(&self, module: &Module, mut context: CallContext) -> Box<dyn Sandbox> {
-        context.support_chain_requests(self.shared.config.chain_requests);
+    fn sandbox_for(&self, module: &Module, context: CallContext) -> Box<dyn Sandbox> {
         recycle::sandbox_for(module, &self.shared.budget, context, |context| {
             self.new_sandbox(context)
         })

@@ -160,6 +160,17 @@ func (e *Engine) Close() {
 	}
 }
 
+// Health is nil while the engine's helper threads run, else what does
+// not (wasmtime's timeout thread, without which Timeout never fires):
+// calls still run, and a host reports it.
+func (e *Engine) Health() error {
+	var cerr *C.struct_WardError
+	if C.ward_engine_health(e.ptr, &cerr) != C.WARD_STATUS_OK {
+		return take(cerr)
+	}
+	return nil
+}
+
 // Validate checks wasm against the engine's policy without compiling it:
 // nil, or an *Error with StatusRejected. A module that cannot be
 // instrumented for gas is refused: Ward never runs one unmetered.

@@ -338,6 +338,9 @@ func TestTheEngineAsksTheHostAndTakesItsRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer engine.Close()
+	if err := engine.Health(); err != nil {
+		t.Fatalf("a healthy engine: %v", err)
+	}
 	module, err := engine.Prepare(token)
 	if err != nil {
 		t.Fatal(err)

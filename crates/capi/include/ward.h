@@ -356,6 +356,12 @@ enum WardStatus ward_validate(const struct WardEngine *engine,
                               size_t wasm_len,
                               struct WardError **error);
 
+// Whether the engine's helper threads run: `Ok`, or
+// [`WardStatus::Engine`] saying what does not (wasmtime's timeout thread,
+// without which a call's `timeout_ms` never fires; tier-up's compile
+// thread). Calls still run either way: a host reports it.
+enum WardStatus ward_engine_health(const struct WardEngine *engine, struct WardError **error);
+
 // The versions this library speaks, as `ward-capi VERSION; abi N;
 // schedule N` (a static string, never freed).
 const char *ward_version(void);

@@ -147,6 +147,25 @@ pub extern "C" fn ward_validate(
     })
 }
 
+/// Whether the engine's helper threads run: `Ok`, or
+/// [`WardStatus::Engine`] saying what does not (wasmtime's timeout thread,
+/// without which a call's `timeout_ms` never fires; tier-up's compile
+/// thread). Calls still run either way: a host reports it.
+#[unsafe(no_mangle)]
+pub extern "C" fn ward_engine_health(
+    engine: *const WardEngine,
+    error: *mut *mut WardError,
+) -> WardStatus {
+    boundary::status(error, || {
+        let engine = boundary::borrow(engine, "engine")?;
+        engine
+            .cache
+            .backend()
+            .health()
+            .map_err(|why| WardError::new(WardStatus::Engine, "unhealthy", why))
+    })
+}
+
 /// The versions this library speaks, as `ward-capi VERSION; abi N;
 /// schedule N` (a static string, never freed).
 #[unsafe(no_mangle)]

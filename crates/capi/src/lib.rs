@@ -73,8 +73,8 @@ pub use call::{
     ward_call_request, ward_call_state,
 };
 pub use engine::{
-    WardBackend, WardEngine, WardEngineOptions, ward_engine_free, ward_engine_new,
-    ward_engine_options_default, ward_validate, ward_version,
+    WardBackend, WardEngine, WardEngineOptions, ward_engine_free, ward_engine_health,
+    ward_engine_new, ward_engine_options_default, ward_validate, ward_version,
 };
 pub use module::{
     WardModule, ward_module_decode_event, ward_module_decode_output, ward_module_encode_call,

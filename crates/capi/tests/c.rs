@@ -14,12 +14,8 @@ use std::{
 
 use ward_vm::{BackendKind, CallContext, Chain, ChainError, Config, Entry, Gas, RunOptions};
 
-/// Where cargo put this crate's static library: beside the test's own
-/// `deps` directory.
-fn library_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().to_path_buf()
-}
+mod support;
+use support::library_dir;
 
 /// Builds the C program with `extra` compiler flags; `None` (with the
 /// reason printed) when there is no C compiler.

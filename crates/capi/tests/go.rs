@@ -11,6 +11,8 @@ use ward_primitives::{Address, CodeKind};
 use ward_state::MemoryStore;
 use ward_vm::BackendKind;
 
+mod support;
+
 /// The gas of each step's own call (its trace's top frame, which is what
 /// a ContractVM's call costs: the executor adds the transaction's
 /// intrinsic cost and a deploy's per-byte charge around it): the token's
@@ -88,10 +90,9 @@ fn the_go_package_vets_and_passes_with_the_executor_s_gas() {
         std::fs::write(&path, ward_testkit::contracts::wasm(name)).unwrap();
         path
     };
-    // The static library this test was built beside (cargo's target
-    // directory, wherever it is).
-    let exe = std::env::current_exe().unwrap();
-    let library = exe.parent().unwrap().parent().unwrap();
+    // The static library, current (cargo's target directory, wherever
+    // it is).
+    let library = support::library_dir();
     let run = |args: &[&str]| {
         let out = Command::new(&go)
             .args(args)

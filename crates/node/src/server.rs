@@ -337,7 +337,15 @@ async fn health(State(app): State<AppState>) -> Response {
             StatusCode::SERVICE_UNAVAILABLE,
             json!({ "status": "faulted", "height": height, "error": error }),
         ),
-        (None, None) => (StatusCode::OK, json!({ "status": "ok", "height": height })),
+        (None, None) => match shared.cache.backend().health() {
+            Ok(()) => (StatusCode::OK, json!({ "status": "ok", "height": height })),
+            // Blocks go on, but a helper thread of the engine is down
+            // (wasmtime's timeout thread: the backstop never fires).
+            Err(why) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({ "status": "degraded", "height": height, "error": why }),
+            ),
+        },
     };
     if let Some(replica) = &shared.replica {
         body["replica"] = replica.status();

@@ -255,6 +255,19 @@ pub trait Backend: Send + Sync {
         false
     }
 
+    /// Whether the backend's helper threads run: `Err` says what does not
+    /// and what it costs (wasmtime's timeout thread: deadlines never fire;
+    /// tier-up's compile thread: modules stay on the quick tier). Calls
+    /// still run either way; an embedder reports this (a node's
+    /// `/health`) rather than find out when a timeout is needed.
+    ///
+    /// # Errors
+    ///
+    /// What is wrong, for people.
+    fn health(&self) -> Result<(), String> {
+        Ok(())
+    }
+
     /// Validates and compiles `wasm`. The caller applies Ward's policy first
     /// (see [`crate::compile`]); this only asks the engine.
     ///

@@ -38,6 +38,8 @@ pub struct TieredBackend {
     /// switch at a chosen call.
     hold_until: u64,
     stats: Arc<Stats>,
+    /// Why the compile worker could not start, if it could not.
+    worker_failed: std::sync::OnceLock<String>,
 }
 
 #[derive(Default)]
@@ -180,6 +182,7 @@ impl TieredBackend {
             jobs: Mutex::new(None),
             hold_until: 0,
             stats: Arc::default(),
+            worker_failed: std::sync::OnceLock::new(),
         }
     }
 
@@ -213,9 +216,13 @@ impl TieredBackend {
             let spawned = std::thread::Builder::new()
                 .name("ward-tier-up".into())
                 .spawn(move || compile_jobs(&*fast, &receiver, &stats));
-            if spawned.is_err() {
+            if let Err(e) = spawned {
                 // No thread: jobs are never taken, and modules stay quick.
-                tracing::warn!("tier-up: no compile thread; modules stay on the quick tier");
+                let why = format!(
+                    "tier-up's compile thread could not start: {e}; modules stay on the quick tier"
+                );
+                tracing::warn!("{why}");
+                let _ = self.worker_failed.set(why);
             }
             sender
         });
@@ -249,6 +256,15 @@ impl Backend for TieredBackend {
     fn chain_requests(&self) -> bool {
         // Both tiers were made with one config.
         self.fast.chain_requests()
+    }
+
+    fn health(&self) -> Result<(), String> {
+        self.fast.health()?;
+        self.quick.health()?;
+        match self.worker_failed.get() {
+            Some(why) => Err(why.clone()),
+            None => Ok(()),
+        }
     }
 
     fn kind(&self) -> BackendKind {

@@ -355,6 +355,7 @@ int main(int argc, char **argv) {
     CHECK(engine != NULL, "engine: %s", error ? ward_error_message(error) : "?");
     ward_error_free(error);
     if (engine == NULL) continue;
+    CHECK(ward_engine_health(engine, NULL) == WARD_STATUS_OK, "a healthy engine");
     rejections(engine);
     token(engine, wasm, wasm_len, names[i]);
     ward_engine_free(engine);

@@ -32,8 +32,16 @@ pub struct WasmtimeBackend {
     pub(crate) fingerprint: String,
     pub(crate) pooled: bool,
     pub(crate) shared: Arc<Shared>,
-    pub(crate) ticker: OnceLock<()>,
+    /// The epoch ticker, once asked for: started, or why it could not be
+    /// (then deadlines never fire, which [`Backend::health`] reports).
+    pub(crate) ticker: OnceLock<Result<(), String>>,
+    /// The ticker thread's stack (a test asks for one no system gives, to
+    /// see a failed start reported).
+    ticker_stack: usize,
 }
+
+/// The epoch ticker's stack: it only sleeps and bumps a counter.
+const TICKER_STACK_BYTES: usize = 64 << 10;
 
 /// What every sandbox of a backend shares (one reference count per
 /// sandbox).
@@ -97,7 +105,17 @@ impl WasmtimeBackend {
                 )),
             }),
             ticker: OnceLock::new(),
+            ticker_stack: TICKER_STACK_BYTES,
         })
+    }
+
+    /// This backend with its timeout thread (the epoch ticker) asking for
+    /// a stack of `bytes`: for tests of what happens when that thread
+    /// cannot start (a stack no system can give makes its start fail).
+    #[doc(hidden)]
+    pub fn with_ticker_stack(mut self, bytes: usize) -> Self {
+        self.ticker_stack = bytes;
+        self
     }
 
     /// Whether instances come from the pooling allocator (false when it was
@@ -161,21 +179,30 @@ impl WasmtimeBackend {
         }
     }
 
-    pub(crate) fn start_ticker(&self) {
+    /// Starts the epoch ticker that makes deadlines fire, once; a thread
+    /// that cannot start is remembered (and logged) for
+    /// [`Backend::health`]: calls still run, but past their deadline.
+    pub(crate) fn start_ticker(&self) -> &Result<(), String> {
         self.ticker.get_or_init(|| {
             let weak = self.engine.weak();
-            std::thread::Builder::new()
+            let started = std::thread::Builder::new()
                 .name("ward-epoch".into())
+                .stack_size(self.ticker_stack)
                 .spawn(move || {
                     while let Some(engine) = weak.upgrade() {
                         engine.increment_epoch();
                         drop(engine);
                         std::thread::sleep(EPOCH_TICK);
                     }
-                })
-                .map(drop)
-                .unwrap_or_default();
-        });
+                });
+            started.map(drop).map_err(|e| {
+                let why = format!(
+                    "the timeout thread (wasmtime's epoch ticker) could not start: {e}; calls are not stopped at their deadline"
+                );
+                tracing::error!("{why}");
+                why
+            })
+        })
     }
 }
 
@@ -259,6 +286,13 @@ pub(crate) fn engine_failure(err: wasmtime::Error) -> Failure {
 impl Backend for WasmtimeBackend {
     fn chain_requests(&self) -> bool {
         self.shared.config.chain_requests
+    }
+
+    fn health(&self) -> Result<(), String> {
+        if !self.shared.config.interruptible {
+            return Ok(());
+        }
+        self.start_ticker().clone()
     }
 
     fn kind(&self) -> BackendKind {

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use ward_testkit::{Backends, assert_agree, run, run_both, wasm};
 use ward_vm::{
-    CallContext, Config, Entry, ErrorKind, FaultKind, FuncType, Host, HostAnswer, HostImport,
-    Limits, NodeFault, Reply, Request, RunOptions, SandboxError, Status, Step, ValType, Value,
+    BackendKind, CallContext, Config, Entry, ErrorKind, FaultKind, FuncType, Gas, Host, HostAnswer,
+    HostImport, Limits, NodeFault, Reply, Request, RunOptions, SandboxError, Status, Step, ValType,
+    Value,
 };
 
 const ABI: &str = r#"
@@ -385,6 +386,61 @@ fn infinite_loops_end_in_timeout() {
             assert_eq!(run.outcome.status, Status::Timeout);
         }
     }
+}
+
+/// wasmtime's timeout thread (its epoch ticker) failing to start is
+/// reported by the backend's health check, and matters: a deadline then
+/// never fires, and a spin runs until its gas is gone.
+#[test]
+fn a_timeout_thread_that_cannot_start_is_reported() {
+    use ward_vm::Backend;
+    let config = Config::default();
+    let healthy = ward_vm_wasmtime::WasmtimeBackend::new(&config).unwrap();
+    assert_eq!(healthy.health(), Ok(()));
+    // A stack no system gives: the thread's start fails.
+    let broken = ward_vm_wasmtime::WasmtimeBackend::new(&config)
+        .unwrap()
+        .with_ticker_stack(usize::MAX / 2);
+    let why = broken.health().unwrap_err();
+    assert!(why.contains("timeout thread"), "{why}");
+    assert_eq!(broken.health(), Err(why), "the same answer every time");
+
+    let spin = wasm(r#"(module (func (export "main") (loop (br 0))))"#);
+    let options = RunOptions {
+        gas_limit: Gas::new(300_000_000),
+        timeout: Some(Duration::from_millis(10)),
+        ..RunOptions::default()
+    };
+    let status = |backend: &dyn Backend| {
+        let mut none = |_| Reply::Trap("none".into());
+        run(
+            backend,
+            &config,
+            &spin,
+            &Entry::Main("main".into()),
+            options.clone(),
+            CallContext::default(),
+            &mut none,
+        )
+        .outcome
+        .status
+    };
+    assert_eq!(status(&healthy), Status::Timeout);
+    assert_eq!(
+        status(&broken),
+        Status::OutOfGas,
+        "no deadline without the thread"
+    );
+    // The tiered backend answers for its wasmtime tier.
+    let tiered = ward_vm::TieredBackend::new(
+        ward_testkit::backend(BackendKind::Wasmi, &config),
+        std::sync::Arc::new(
+            ward_vm_wasmtime::WasmtimeBackend::new(&config)
+                .unwrap()
+                .with_ticker_stack(usize::MAX / 2),
+        ),
+    );
+    assert!(tiered.health().is_err());
 }
 
 /// A timeout too far away to be a deadline is no deadline (it used to

@@ -22,6 +22,7 @@ mod backup;
 mod bench;
 mod chain;
 mod client;
+mod compile;
 mod demo;
 mod evm;
 mod inspect;
@@ -56,6 +57,9 @@ enum Command {
     /// Validate a module and report its imports, exports, features, sizes
     /// against each limit and instrumented size, or the exact rejection.
     Inspect(inspect::InspectArgs),
+    /// Compile a module ahead of time into a checked artifact (FILE.cwasm)
+    /// a node's disk cache loads without compiling.
+    Compile(compile::CompileArgs),
     /// Run Ward's benchmark suite: each figure beside the raw engine's for
     /// the same work, measured in the same run, as a ratio.
     Bench(bench::BenchArgs),
@@ -255,6 +259,7 @@ fn main() -> ExitCode {
         Command::New(args) => author::new(args),
         Command::Build(args) => author::build(args),
         Command::Bench(args) => bench::bench(args),
+        Command::Compile(args) => compile::compile(args),
         Command::Deploy(args) => chain::deploy(args),
         Command::Call(args) => chain::call(args),
         Command::Upgrade(args) => upgrade::upgrade(args),

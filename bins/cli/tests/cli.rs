@@ -12,6 +12,7 @@ use std::{
 use serde_json::Value;
 
 mod author;
+mod compile;
 mod docs;
 mod kinds;
 mod node;

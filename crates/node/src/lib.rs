@@ -78,6 +78,19 @@ pub use settings::ChainSettings;
 use ward_state::StateError;
 use ward_vm::BackendKind;
 
+/// The config a node compiles and runs contracts under (`ward compile`
+/// compiles for it): Ward's defaults, with WASI commands admitted
+/// (`docs/wasi.md`; a Ward contract importing WASI is refused at deploy),
+/// and tier-up as `tier_up` says (which changes no compiled artifact).
+pub fn contract_config(tier_up: bool) -> ward_vm::Config {
+    let mut config = ward_vm::Config {
+        tier_up,
+        ..ward_vm::Config::default()
+    };
+    config.policy.imports = ward_vm::ImportPolicy::wasi();
+    config
+}
+
 /// The default address: loopback only.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8645";
 

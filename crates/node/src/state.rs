@@ -7,7 +7,7 @@ use ed25519_dalek::SigningKey;
 use tokio::sync::{broadcast, oneshot};
 use ward_executor::{Block, Executor};
 use ward_state::{RedbStore, Snapshot, StateRead};
-use ward_vm::{CacheOptions, Config, ModuleCache};
+use ward_vm::{CacheOptions, ModuleCache};
 
 use crate::{
     NodeConfig, NodeError, decode::Schemas, error::RpcError, mempool::Mempool, metrics::Metrics,
@@ -141,13 +141,7 @@ impl Shared {
     ) -> Result<Shared, NodeError> {
         crate::settings::check_store_present(&config.data_dir)?;
         let store = Arc::new(RedbStore::create(&config.data_dir)?);
-        let mut vm_config = Config {
-            tier_up: config.tier_up,
-            ..Config::default()
-        };
-        // WASI commands may be deployed as such (`docs/wasi.md`); a Ward
-        // contract importing WASI is refused at deploy.
-        vm_config.policy.imports = ward_vm::ImportPolicy::wasi();
+        let vm_config = crate::contract_config(config.tier_up);
         let backend = ward_backends::new(config.backend, &vm_config)
             .map_err(|f| NodeError::Config(f.message))?;
         let options = CacheOptions {

@@ -202,7 +202,7 @@ impl ModuleCache {
             Some(dir) => Some(DiskCache::open(dir.clone(), options.disk_bytes)?),
             None => None,
         };
-        Ok(ModuleCache {
+        let cache = ModuleCache {
             engine: backend.fingerprint(),
             backend,
             config_digest: *blake3::hash(&config.fingerprint()).as_bytes(),
@@ -218,7 +218,106 @@ impl ModuleCache {
             evictions: AtomicU64::new(0),
             children: OnceLock::new(),
             profiled: OnceLock::new(),
-        })
+        };
+        cache.import_dropped();
+        Ok(cache)
+    }
+
+    /// Imports the artifacts dropped into the disk directory as `*.cwasm`
+    /// files (`ward compile -o DIR/NAME.cwasm`): each one that checks and
+    /// was made for this cache is installed and its file removed; one
+    /// that does not is left where it is, and said so in the log.
+    fn import_dropped(&self) {
+        let Some(disk) = &self.disk else {
+            return;
+        };
+        for path in disk.dropped() {
+            let imported = std::fs::read(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|file| self.import(&file));
+            match imported {
+                Ok(code) => {
+                    tracing::info!(%code, file = %path.display(), "compiled artifact imported");
+                    let _ = std::fs::remove_file(&path);
+                }
+                Err(why) => {
+                    tracing::warn!(file = %path.display(), "compiled artifact not imported: {why}");
+                }
+            }
+        }
+    }
+
+    /// `wasm` compiled under this cache's config and engine, as one
+    /// self-describing file in the disk cache's format (the full cache key,
+    /// a BLAKE3 checksum, the engine's artifact): `ward compile`'s output,
+    /// `wasmtime compile`'s counterpart. A cache of the same config, engine
+    /// and gas schedule installs it ([`ModuleCache::import`], or a
+    /// `*.cwasm` file in its disk directory when it opens) and then loads
+    /// the module without compiling it.
+    ///
+    /// # Errors
+    ///
+    /// The module's rejection; `host_error` for a backend that keeps no
+    /// compiled artifact (wasmi translates modules lazily, in
+    /// milliseconds).
+    pub fn artifact(&self, wasm: &[u8]) -> Result<Vec<u8>, Failure> {
+        let module = crate::compile(&*self.backend, &self.config, wasm)?;
+        let artifact = self.backend.serialize(&module).ok_or_else(|| {
+            Failure::new(
+                ErrorKind::HostError,
+                format!(
+                    "the {} backend keeps no compiled artifact: there is nothing to write",
+                    self.backend.kind().as_str()
+                ),
+            )
+        })?;
+        let stored = Stored {
+            bytes: artifact,
+            start: 0,
+            metering: module.metering(),
+            has_start: module.has_start(),
+            recyclable: module.recyclable(),
+            instance_gas: module.instance_gas(),
+        };
+        Ok(crate::disk::encode(
+            &self.key(CodeHash::of(wasm)).encode(),
+            &stored,
+        ))
+    }
+
+    /// Installs `file`, an artifact [`ModuleCache::artifact`] wrote, in this
+    /// cache's disk directory, once it checks: its format and checksum, and
+    /// a key for this cache's config, engine and gas schedule. The module
+    /// then loads without compiling. Returns its code hash.
+    ///
+    /// An artifact is machine code the engine will run: import only what
+    /// you compiled yourself (as the disk cache trusts only its own
+    /// directory).
+    ///
+    /// # Errors
+    ///
+    /// No disk directory, a file that does not check, one made for another
+    /// config, engine or gas schedule, or a failed write.
+    pub fn import(&self, file: &[u8]) -> Result<CodeHash, String> {
+        let disk = self
+            .disk
+            .as_ref()
+            .ok_or("this cache has no disk directory to import into")?;
+        let (key, _) = crate::disk::decode_any(file)?;
+        let code = key
+            .get(8..40)
+            .and_then(|c| <[u8; 32]>::try_from(c).ok())
+            .map(CodeHash)
+            .ok_or("not a Ward cache key")?;
+        let ours = self.key(code);
+        if key != ours.encode().as_slice() {
+            return Err(format!(
+                "made for another config, engine or gas schedule than this cache's ({})",
+                ours.engine
+            ));
+        }
+        disk.install(&ours, file).map_err(|e| e.to_string())?;
+        Ok(code)
     }
 
     /// The cache of the modules this cache's modules run as children

@@ -35,6 +35,9 @@ use crate::{Metering, cache::CacheKey, cache::hex};
 const MAGIC: &[u8; 8] = b"WARDMOD\0";
 const FORMAT_VERSION: u32 = 3;
 const EXTENSION: &str = "wmod";
+/// What an artifact made elsewhere is called when it is dropped into a
+/// cache's directory to be imported (`ward compile -o NAME.cwasm`).
+pub(crate) const DROPPED_EXTENSION: &str = "cwasm";
 /// Longest key encoding accepted (the engine fingerprint is short).
 const MAX_KEY_BYTES: u32 = 4096;
 
@@ -116,7 +119,12 @@ impl DiskCache {
     /// Writes atomically (temporary file, then rename), then trims the
     /// directory to its budget.
     pub(crate) fn store(&self, key: &CacheKey, stored: &Stored) -> io::Result<()> {
-        let bytes = encode(&key.encode(), stored);
+        self.install(key, &encode(&key.encode(), stored))
+    }
+
+    /// Writes a whole file, already encoded for `key`, as [`DiskCache::store`]
+    /// does.
+    pub(crate) fn install(&self, key: &CacheKey, bytes: &[u8]) -> io::Result<()> {
         let n = self.temp_counter.fetch_add(1, Ordering::Relaxed);
         let temp = self.dir.join(format!(
             ".tmp-{}-{n}-{}",
@@ -125,7 +133,7 @@ impl DiskCache {
         ));
         let written = (|| {
             let mut file = fs::File::create(&temp)?;
-            file.write_all(&bytes)?;
+            file.write_all(bytes)?;
             file.sync_all()?;
             fs::rename(&temp, self.path(key))
         })();
@@ -135,6 +143,21 @@ impl DiskCache {
         written?;
         self.trim();
         Ok(())
+    }
+
+    /// The `*.cwasm` files dropped into the directory (`ward compile`'s
+    /// output), to import.
+    pub(crate) fn dropped(&self) -> Vec<PathBuf> {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == DROPPED_EXTENSION))
+            .collect();
+        found.sort();
+        found
     }
 
     pub(crate) fn remove(&self, key: &CacheKey) {
@@ -170,7 +193,7 @@ impl DiskCache {
     }
 }
 
-fn encode(key: &[u8], stored: &Stored) -> Vec<u8> {
+pub(crate) fn encode(key: &[u8], stored: &Stored) -> Vec<u8> {
     let artifact = stored.artifact();
     let mut out = Vec::with_capacity(64 + key.len() + artifact.len());
     out.extend(MAGIC);
@@ -199,9 +222,24 @@ fn take<'b>(bytes: &mut &'b [u8], n: usize) -> Result<&'b [u8], String> {
     Ok(head)
 }
 
+/// Where a file's artifact starts, and what its header says about the
+/// module: metering, flags, an instance's gas.
+type Header = (usize, Metering, u8, u64);
+
 /// Checks a whole file; returns where its artifact starts and what the
 /// header says about the module.
-fn decode(file: &[u8], expected_key: &[u8]) -> Result<(usize, Metering, u8, u64), String> {
+fn decode(file: &[u8], expected_key: &[u8]) -> Result<Header, String> {
+    let (key, checked) = decode_any(file)?;
+    if key != expected_key {
+        return Err("stored for another key (code, config, engine or schedule)".into());
+    }
+    Ok(checked)
+}
+
+/// Checks a whole file made for any key (an artifact to import): its
+/// format, its length and its checksum. Returns the key it was made for,
+/// with what [`decode`] returns.
+pub(crate) fn decode_any(file: &[u8]) -> Result<(&[u8], Header), String> {
     let mut rest = file;
     if take(&mut rest, 8)? != MAGIC {
         return Err("not a Ward artifact".into());
@@ -217,9 +255,6 @@ fn decode(file: &[u8], expected_key: &[u8]) -> Result<(usize, Metering, u8, u64)
         return Err("key too long".into());
     }
     let key = take(&mut rest, key_len as usize)?;
-    if key != expected_key {
-        return Err("stored for another key (code, config, engine or schedule)".into());
-    }
     let metering = metering_from_byte(take(&mut rest, 1)?[0]).ok_or("bad metering byte")?;
     let flags = take(&mut rest, 1)?[0];
     if flags > 3 {
@@ -241,5 +276,8 @@ fn decode(file: &[u8], expected_key: &[u8]) -> Result<(usize, Metering, u8, u64)
     if hasher.finalize().as_bytes() != checksum {
         return Err("checksum mismatch".into());
     }
-    Ok((file.len() - rest.len(), metering, flags, instance_gas))
+    Ok((
+        key,
+        (file.len() - rest.len(), metering, flags, instance_gas),
+    ))
 }

@@ -562,3 +562,66 @@ fn recycled_instances_stay_with_their_backend() {
         assert_eq!(one.recycled_instances(), 2, "{kind}");
     }
 }
+
+/// `ward compile`'s file: an artifact made by one cache, imported by
+/// another of the same config and engine (explicitly, or dropped into its
+/// directory as `*.cwasm`), loads with no compile and runs as the module
+/// does; one made for another config, or damaged, is refused; wasmi has
+/// nothing to write.
+#[test]
+fn an_artifact_imported_loads_without_a_compile() {
+    let config = Config::default();
+    let bytes = work_module();
+    let maker = cache(BackendKind::Wasmtime, &config, CacheOptions::default());
+    let file = maker.artifact(&bytes).unwrap();
+    let expected = {
+        let module = maker.get_or_compile(&bytes).unwrap();
+        run_module(&**maker.backend(), &module)
+    };
+
+    let dir = temp_dir("import");
+    let importer = cache(BackendKind::Wasmtime, &config, disk_options(&dir));
+    assert_eq!(importer.import(&file), Ok(CodeHash::of(&bytes)));
+    let module = importer.get_or_compile(&bytes).unwrap();
+    let stats = importer.stats();
+    assert_eq!((stats.compiles, stats.disk_hits), (0, 1));
+    assert_eq!(
+        run_module(&**importer.backend(), &module).outcome,
+        expected.outcome
+    );
+
+    // Dropped into a directory: imported when a cache opens on it, and
+    // the dropped file is gone.
+    let dropped = temp_dir("dropped");
+    std::fs::write(dropped.join("work.cwasm"), &file).unwrap();
+    let opened = cache(BackendKind::Wasmtime, &config, disk_options(&dropped));
+    assert!(!dropped.join("work.cwasm").exists());
+    opened.get_or_compile(&bytes).unwrap();
+    assert_eq!(opened.stats().compiles, 0);
+
+    // Another config's cache refuses it; so does any damage.
+    let mut other = Config::default();
+    other.policy.limits.max_memory_pages = 2;
+    let elsewhere = cache(
+        BackendKind::Wasmtime,
+        &other,
+        disk_options(&temp_dir("other")),
+    );
+    let refused = elsewhere.import(&file).unwrap_err();
+    assert!(refused.contains("another config"), "{refused}");
+    for at in [0, 20, file.len() / 2, file.len() - 1] {
+        let mut damaged = file.clone();
+        damaged[at] ^= 1;
+        assert!(importer.import(&damaged).is_err(), "a flip at {at}");
+    }
+    assert!(
+        importer.import(&file[..file.len() - 1]).is_err(),
+        "truncated"
+    );
+    // A cache without a directory has nowhere to put it.
+    assert!(maker.import(&file).is_err());
+    // wasmi translates at load: it has no artifact to write.
+    let wasmi = cache(BackendKind::Wasmi, &config, CacheOptions::default());
+    let failure = wasmi.artifact(&bytes).unwrap_err();
+    assert_eq!(failure.kind, ErrorKind::HostError, "{failure}");
+}

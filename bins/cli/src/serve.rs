@@ -132,9 +132,11 @@ pub(crate) struct ServeArgs {
     no_tier_up: bool,
     /// A system runtime contracts may be deployed for (repeatable):
     /// NAME=PATH, or NAME alone for `NAME.wasm` from WARD_RUNTIMES or this
-    /// checkout's `make contracts` (`docs/runtimes.md`). The chain records
-    /// them when it is created; every later start must name the same.
-    #[arg(long = "runtime", value_name = "NAME[=PATH]")]
+    /// checkout's `make contracts` (`docs/runtimes.md`); `,metered` after
+    /// either makes it engine-metered (it also pays for every Wasm
+    /// instruction it runs). The chain records them when it is created;
+    /// every later start must name the same, metered the same.
+    #[arg(long = "runtime", value_name = "NAME[=PATH][,metered]")]
     runtimes: Vec<String>,
     /// Run as a replica of a cluster whose block log is in etcd at these
     /// client endpoints (`host:port`, comma-separated; plain HTTP, no TLS).

@@ -78,9 +78,10 @@ impl Runtimes {
         Ok(code)
     }
 
-    /// [`Runtimes::register`] through a module cache with `options` (its
-    /// disk directory keeps the compiled runtime for the next process: a
-    /// runtime of a megabyte takes seconds to compile on wasmtime).
+    /// [`Runtimes::register_metered`] through a module cache with `options`
+    /// (its disk directory keeps the compiled runtime for the next
+    /// process: a runtime of a megabyte takes seconds to compile on
+    /// wasmtime).
     ///
     /// # Errors
     ///
@@ -90,9 +91,12 @@ impl Runtimes {
         &mut self,
         name: RuntimeName,
         wasm: &[u8],
+        metering: Metering,
         options: CacheOptions,
     ) -> Result<CodeHash, Failure> {
-        let cache = ModuleCache::new(self.backend.clone(), &self.config, options)
+        let mut config = self.config.clone();
+        config.policy.metering = metering;
+        let cache = ModuleCache::new(self.backend.clone(), &config, options)
             .map_err(|e| Failure::new(ErrorKind::HostError, e.to_string()))?;
         let (code, module) = cache.compile_with_id(wasm, None)?;
         self.system.register_compiled(code, module);

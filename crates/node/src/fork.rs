@@ -150,7 +150,7 @@ impl Upstream for Source {
 pub(crate) fn open(
     store: &RedbStore,
     fork: &ForkConfig,
-    runtimes: &[(ward_primitives::RuntimeName, ward_vm::CodeHash)],
+    runtimes: &[(ward_primitives::RuntimeName, String)],
     dev_accounts: &[ward_primitives::Address],
 ) -> Result<ChainSettings, NodeError> {
     let failed = |why: String| NodeError::Settings(format!("--fork {}: {why}", fork.url));
@@ -191,11 +191,11 @@ pub(crate) fn open(
 /// The chain's recorded runtimes must be those this node registers.
 fn check_runtimes(
     settings: &ChainSettings,
-    runtimes: &[(ward_primitives::RuntimeName, ward_vm::CodeHash)],
+    runtimes: &[(ward_primitives::RuntimeName, String)],
 ) -> Result<(), NodeError> {
     let ours: std::collections::BTreeMap<String, String> = runtimes
         .iter()
-        .map(|(name, code)| (name.to_string(), code.to_hex()))
+        .map(|(name, record)| (name.to_string(), record.clone()))
         .collect();
     if settings.runtimes != ours {
         return Err(NodeError::Settings(format!(
@@ -219,7 +219,7 @@ fn create(
     store: &RedbStore,
     source: &Source,
     fork: &ForkConfig,
-    runtimes: &[(ward_primitives::RuntimeName, ward_vm::CodeHash)],
+    runtimes: &[(ward_primitives::RuntimeName, String)],
     dev_accounts: &[ward_primitives::Address],
 ) -> Result<(ChainSettings, u64), NodeError> {
     let network = source

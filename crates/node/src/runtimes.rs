@@ -9,7 +9,7 @@ use std::{
 
 use ward_executor::Runtimes;
 use ward_primitives::RuntimeName;
-use ward_vm::{Backend, CacheOptions, CodeHash, Config};
+use ward_vm::{Backend, CacheOptions, CodeHash, Config, Metering};
 
 use crate::NodeError;
 
@@ -17,22 +17,36 @@ use crate::NodeError;
 /// data-directory commands register when their modules are found.
 pub const KNOWN: [&str; 2] = ["evm", "stackvm"];
 
-/// A runtime to register: its name and its module's file.
+/// A runtime to register: its name, its module's file and how it is
+/// metered.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RuntimeSpec {
     /// The name contracts are deployed for.
     pub name: RuntimeName,
     /// The module.
     pub path: PathBuf,
+    /// Self-metered (the default: it charges through `ward.charge_gas`),
+    /// or engine-metered too (`,metered`: instrumented, it also pays for
+    /// every Wasm instruction it runs).
+    pub metering: Metering,
 }
 
+/// What marks an engine-metered runtime in a spec and in the chain's
+/// settings.
+const METERED: &str = ",metered";
+
 impl RuntimeSpec {
-    /// `NAME=PATH`, or `NAME` alone for the module [`default_path`] finds.
+    /// `NAME=PATH`, or `NAME` alone for the module [`default_path`] finds;
+    /// either followed by `,metered` for an engine-metered runtime.
     ///
     /// # Errors
     ///
     /// A name that is not a runtime's, or no module found for a bare name.
     pub fn parse(text: &str) -> Result<RuntimeSpec, NodeError> {
+        let (text, metering) = match text.strip_suffix(METERED) {
+            Some(rest) => (rest, Metering::Instrumented),
+            None => (text, Metering::SelfMetered),
+        };
         let (name, path) = match text.split_once('=') {
             Some((name, path)) => (name, Some(PathBuf::from(path))),
             None => (text, None),
@@ -50,7 +64,11 @@ impl RuntimeSpec {
                 ))
             })?,
         };
-        Ok(RuntimeSpec { name, path })
+        Ok(RuntimeSpec {
+            name,
+            path,
+            metering,
+        })
     }
 }
 
@@ -77,10 +95,21 @@ pub fn default_path(name: &RuntimeName) -> Option<PathBuf> {
     path.is_file().then_some(path)
 }
 
+/// How the chain's settings record a registered runtime: its code hash
+/// (hex), followed by `,metered` when it is engine-metered (gas differs,
+/// so a chain's nodes must agree on it; self-metered runtimes are
+/// recorded as they always were).
+pub fn record(code: &CodeHash, metering: Metering) -> String {
+    match metering {
+        Metering::Instrumented => format!("{}{METERED}", code.to_hex()),
+        _ => code.to_hex(),
+    }
+}
+
 /// Registers every runtime of `specs` on `backend` (created with
 /// `config`), compiled through a disk cache in `disk_dir` when given.
-/// Returns the registry and each runtime's name and code hash, in name
-/// order.
+/// Returns the registry and each runtime's name and settings record
+/// ([`record`]), in name order.
 ///
 /// # Errors
 ///
@@ -90,8 +119,11 @@ pub fn register(
     backend: &Arc<dyn Backend>,
     config: &Config,
     disk_dir: Option<&Path>,
-) -> Result<(Runtimes, Vec<(RuntimeName, CodeHash)>), NodeError> {
+) -> Result<(Runtimes, Vec<(RuntimeName, String)>), NodeError> {
     let mut runtimes = Runtimes::new(backend.clone(), config);
+    // By name: a name registered twice is its last registration's, as in
+    // the registry.
+    let mut records = std::collections::BTreeMap::new();
     for spec in specs {
         let wasm = std::fs::read(&spec.path).map_err(|e| {
             NodeError::Config(format!(
@@ -104,8 +136,8 @@ pub fn register(
             disk_dir: disk_dir.map(Path::to_path_buf),
             ..CacheOptions::default()
         };
-        runtimes
-            .register_cached(spec.name, &wasm, options)
+        let code = runtimes
+            .register_cached(spec.name, &wasm, spec.metering, options)
             .map_err(|f| {
                 NodeError::Config(format!(
                     "runtime `{}` ({}) is refused: {}",
@@ -114,7 +146,7 @@ pub fn register(
                     f.message
                 ))
             })?;
+        records.insert(spec.name, record(&code, spec.metering));
     }
-    let names = runtimes.names();
-    Ok((runtimes, names))
+    Ok((runtimes, records.into_iter().collect()))
 }

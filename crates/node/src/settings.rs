@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use ward_executor::{ChainLimits, Fees};
 use ward_primitives::{Address, RuntimeName};
 use ward_state::RedbStore;
-use ward_vm::CodeHash;
 
 use crate::{
     NodeError,
@@ -93,7 +92,8 @@ pub struct ChainSettings {
     #[serde(default = "unbounded")]
     pub max_tx_event_bytes: u64,
     /// The system runtimes contracts may be deployed for: each name's
-    /// module's code hash, hex (`docs/runtimes.md`). Absent from records
+    /// module's code hash, hex, followed by `,metered` for an
+    /// engine-metered one (`docs/runtimes.md`). Absent from records
     /// written before runtimes existed: none.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub runtimes: BTreeMap<String, String>,
@@ -226,12 +226,12 @@ impl ChainSettings {
         store: &RedbStore,
         chain_id: &str,
         max_block_gas: Option<u64>,
-        runtimes: &[(RuntimeName, CodeHash)],
+        runtimes: &[(RuntimeName, String)],
         genesis: Option<&Genesis>,
     ) -> Result<ChainSettings, NodeError> {
         let runtimes: BTreeMap<String, String> = runtimes
             .iter()
-            .map(|(name, code)| (name.to_string(), code.to_hex()))
+            .map(|(name, record)| (name.to_string(), record.clone()))
             .collect();
         if let Some(genesis) = genesis
             && genesis.chain_id != chain_id

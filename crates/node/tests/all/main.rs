@@ -18,6 +18,7 @@ mod replicas;
 #[cfg(feature = "etcd")]
 mod retention;
 mod rpc;
+mod runtimes;
 mod schema;
 mod snapshots;
 #[cfg(feature = "etcd")]

@@ -8,7 +8,7 @@ use ward_primitives::Gas;
 
 use crate::{
     Backend, CallContext, Config, ErrorKind, Failure, InstanceId, Link, MAX_GAS, Meter, Metering,
-    Module, NodeFault, Outcome, Reply, Request, Sandbox, Status, Step,
+    Module, NodeFault, Outcome, Reply, Request, Sandbox, SandboxError, Status, Step,
     value::{FuncType, ValType, Value},
 };
 
@@ -287,6 +287,9 @@ pub fn execute(
 /// own: the native stack never grows with the depth of such calls.
 pub struct Running {
     sandbox: Box<dyn Sandbox>,
+    /// The guest's exported memory (looked up before the call: a
+    /// suspended sandbox answers no lookups).
+    memory: Option<crate::Extern>,
     meter: Option<Meter>,
     shape: Option<EntryShape>,
     suspensions: u64,
@@ -316,6 +319,48 @@ pub enum Progress {
 }
 
 impl Running {
+    /// The suspended guest's exported memory, if it has one.
+    fn memory(&mut self) -> Result<crate::Extern, SandboxError> {
+        self.memory
+            .ok_or(SandboxError::BadHandle(crate::ExternKind::Memory))
+    }
+
+    /// The size of the suspended guest's memory, in bytes: what a host
+    /// serving its request checks a pointer against.
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::BadHandle`] when the guest exports no memory.
+    pub fn memory_size(&mut self) -> Result<u64, SandboxError> {
+        let memory = self.memory()?;
+        self.sandbox.memory_size(memory)
+    }
+
+    /// Reads `buf.len()` bytes of the suspended guest's memory at `offset`
+    /// (a host import that took a pointer, answered by suspending).
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::OutOfBounds`] past its end, or
+    /// [`SandboxError::BadHandle`] when it exports no memory.
+    pub fn read_memory(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), SandboxError> {
+        let memory = self.memory()?;
+        self.sandbox.read_memory(memory, offset, buf)
+    }
+
+    /// Writes `data` into the suspended guest's memory at `offset` (the
+    /// answer to a request, where the guest asked for it), before it is
+    /// resumed. What a host writes is its own doing: two nodes must write
+    /// the same for the same call.
+    ///
+    /// # Errors
+    ///
+    /// As [`Running::read_memory`].
+    pub fn write_memory(&mut self, offset: u64, data: &[u8]) -> Result<(), SandboxError> {
+        let memory = self.memory()?;
+        self.sandbox.write_memory(memory, offset, data)
+    }
+
     /// Resumes the guest with `reply` and runs it to its next suspension
     /// or its end.
     pub fn resume(mut self, reply: Reply) -> Progress {
@@ -397,9 +442,11 @@ pub fn begin(
             format!("no function export `{name}`"),
         )));
     };
+    let memory = exported_memory(&mut *sandbox, instance);
     let step = sandbox.call(func, &args);
     Running {
         sandbox,
+        memory,
         meter,
         shape,
         suspensions: 0,
@@ -428,21 +475,30 @@ fn charge_instance(context: &mut CallContext, module: &Module) -> Result<(), Fai
 /// runtime's) and runs it to its first suspension or its end; when the
 /// call is over, the instance goes back to `home`.
 pub(crate) fn begin_in(
-    sandbox: Box<dyn Sandbox>,
+    (sandbox, instance): (Box<dyn Sandbox>, crate::InstanceId),
     meter: Option<Meter>,
     (func, args, shape): (crate::Extern, &[Value], Option<EntryShape>),
     home: crate::system::Home,
 ) -> Progress {
     let mut sandbox = sandbox;
+    let memory = exported_memory(&mut *sandbox, instance);
     let step = sandbox.call(func, args);
     Running {
         sandbox,
+        memory,
         meter,
         shape,
         suspensions: 0,
         home: Some(home),
     }
     .advance(step)
+}
+
+/// `instance`'s exported memory, if it has one.
+fn exported_memory(sandbox: &mut dyn Sandbox, instance: InstanceId) -> Option<crate::Extern> {
+    sandbox
+        .export(instance, ward_abi::MEMORY_EXPORT)
+        .filter(|e| e.kind == crate::ExternKind::Memory)
 }
 
 /// The node fault that aborted the sandbox's call, if one did.

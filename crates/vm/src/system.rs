@@ -306,14 +306,20 @@ impl SystemRuntimes {
         if let Err(failure) = armed {
             return Progress::Finished(Execution::rejected(failure));
         }
+        let instance = cached.instance;
         let home = Home {
             slot: (self.id, *code),
-            instance: cached.instance,
+            instance,
             entries: cached.entries,
             generation: cached.generation,
             current: self.generation.clone(),
         };
-        begin_in(cached.sandbox, cached.meter, (func, &args, shape), home)
+        begin_in(
+            (cached.sandbox, instance),
+            cached.meter,
+            (func, &args, shape),
+            home,
+        )
     }
 
     /// An idle instance of `code` from this thread's pool, of the current
@@ -333,6 +339,71 @@ impl SystemRuntimes {
     }
 
     /// A fresh instance, its start function run with gas that no call pays.
+    /// Reads `buf.len()` bytes at `offset` of the memory of this thread's
+    /// idle instance of runtime `code` (built first when the thread has
+    /// none): what the runtime keeps between calls, such as an
+    /// interpreter's tables.
+    ///
+    /// # Errors
+    ///
+    /// No runtime `code`, an instance that cannot be built, no exported
+    /// memory, or a range past its end (`host_error`, saying which).
+    pub fn read_memory(&self, code: &CodeHash, offset: u64, buf: &mut [u8]) -> Result<(), Failure> {
+        self.with_memory(code, |sandbox, memory| {
+            sandbox.read_memory(memory, offset, buf)
+        })
+    }
+
+    /// Writes `data` at `offset` of the memory of this thread's idle
+    /// instance of runtime `code` (built first when there is none); later
+    /// calls of the runtime on this thread see it until the instance is
+    /// rebuilt (after a failed call, a [`SystemRuntimes::reset`]). Instances
+    /// are per thread: a chain writes only what it writes alike on every
+    /// node and thread, or what no call's outcome depends on.
+    ///
+    /// # Errors
+    ///
+    /// As [`SystemRuntimes::read_memory`].
+    pub fn write_memory(&self, code: &CodeHash, offset: u64, data: &[u8]) -> Result<(), Failure> {
+        self.with_memory(code, |sandbox, memory| {
+            sandbox.write_memory(memory, offset, data)
+        })
+    }
+
+    /// Runs `f` on the memory of this thread's idle instance of `code`,
+    /// then puts the instance back in the pool.
+    fn with_memory(
+        &self,
+        code: &CodeHash,
+        f: impl FnOnce(&mut dyn Sandbox, crate::Extern) -> Result<(), crate::SandboxError>,
+    ) -> Result<(), Failure> {
+        let failed = |message: String| Failure::new(ErrorKind::HostError, message);
+        let module = self
+            .module(code)
+            .ok_or_else(|| failed(format!("no system runtime with code hash {code}")))?;
+        let mut cached = match self.take(code) {
+            Some(cached) => cached,
+            None => self.build(&module).map_err(|built| match built {
+                Built::Failed(failure) => failure,
+                Built::Aborted(fault) => failed(fault.to_string()),
+            })?,
+        };
+        let memory = cached
+            .sandbox
+            .export(cached.instance, ward_abi::MEMORY_EXPORT)
+            .filter(|e| e.kind == crate::ExternKind::Memory)
+            .ok_or_else(|| failed("the runtime exports no memory".into()))?;
+        let done = f(&mut *cached.sandbox, memory).map_err(|e| failed(e.to_string()));
+        INSTANCES.with(|m| {
+            let mut pools = m.borrow_mut();
+            let pool = pools.entry((self.id, *code)).or_default();
+            if pool.len() < MAX_POOLED {
+                pool.push(cached);
+            }
+        });
+        done
+    }
+
     fn build(&self, module: &Module) -> Result<Cached, Built> {
         self.builds.fetch_add(1, Ordering::Relaxed);
         let generation = self.generation.load(Ordering::Acquire);

@@ -170,11 +170,6 @@ impl WasmiSandbox {
         }
     }
 
-    pub(crate) fn memory(&self, handle: Extern) -> Result<wasmi::Memory, SandboxError> {
-        self.idle()?;
-        self.memory_handle(handle)
-    }
-
     /// A memory to read or write, also while a call waits: the store is
     /// not the suspended call's (a parent services its child's syscalls
     /// through the child's memory). Nothing else may touch it then.
@@ -430,7 +425,8 @@ impl Sandbox for WasmiSandbox {
     }
 
     fn memory_size(&mut self, memory: Extern) -> Result<u64, SandboxError> {
-        let memory = self.memory(memory)?;
+        // Also while a call waits, as reads and writes are.
+        let memory = self.memory_handle(memory)?;
         Ok(memory.data(&self.store).len() as u64)
     }
 

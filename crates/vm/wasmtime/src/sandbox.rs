@@ -84,6 +84,8 @@ pub(crate) enum MemoryOp {
         offset: usize,
         data: Vec<u8>,
     },
+    /// Its size in bytes (as a `u64`, little-endian).
+    Size { memory: wasmtime::Memory },
 }
 
 impl MemoryOp {
@@ -113,6 +115,9 @@ impl MemoryOp {
                 .write(&mut store, offset, &data)
                 .map(|()| Vec::new())
                 .map_err(|_| SandboxError::OutOfBounds),
+            MemoryOp::Size { memory } => {
+                Ok((memory.data_size(&store) as u64).to_le_bytes().to_vec())
+            }
         }
     }
 }
@@ -503,6 +508,13 @@ impl Sandbox for WasmtimeSandbox {
 
     fn memory_size(&mut self, memory: Extern) -> Result<u64, SandboxError> {
         let memory = self.memory(memory)?;
+        if self.store.is_none() {
+            // The store is on the suspended guest's fiber.
+            let bytes = self.memory_op_suspended(MemoryOp::Size { memory })?;
+            let bytes =
+                <[u8; 8]>::try_from(bytes.as_slice()).map_err(|_| SandboxError::OutOfBounds)?;
+            return Ok(u64::from_le_bytes(bytes));
+        }
         Ok(memory.data_size(&*self.store()?) as u64)
     }
 

@@ -838,3 +838,69 @@ fn a_refused_start_suspension_leaves_the_sandbox_clean() {
         assert_eq!(step, Step::Returned(vec![Value::I32(70)]));
     }
 }
+
+/// A host import that takes a pointer, answered by suspending: the
+/// embedder reads what the guest asked through `Running::read_memory` and
+/// writes its answer where the guest wants it with `write_memory`, before
+/// it resumes; both backends alike.
+#[test]
+fn a_suspended_guest_s_memory_is_read_and_written_by_its_host() {
+    let config = Config {
+        host_imports: vec![HostImport {
+            module: "host".into(),
+            name: "upper".into(),
+            ty: FuncType::new([ValType::I32, ValType::I32], []),
+        }],
+        ..Config::default()
+    };
+    let module = wasm(&format!(
+        r#"(module {ABI}
+             (import "host" "upper" (func $upper (param i32 i32)))
+             (memory (export "memory") 1)
+             (data (i32.const 64) "hello")
+             (func (export "main")
+               (call $upper (i32.const 64) (i32.const 5))
+               (call $output_write (i32.const 64) (i32.const 5))))"#
+    ));
+    struct Suspends;
+    impl Host for Suspends {
+        fn call(&mut self, _: usize, _: &[Value], _: &mut [u8]) -> HostAnswer {
+            HostAnswer::Suspend
+        }
+    }
+    let mut outputs = Vec::new();
+    for kind in BackendKind::ALL {
+        let backend = ward_testkit::backend(kind, &config);
+        let compiled = ward_vm::compile(&*backend, &config, &module).unwrap();
+        let mut progress = ward_vm::begin(
+            &*backend,
+            &compiled,
+            &Entry::Main("main".into()),
+            RunOptions::default(),
+            CallContext::default().with_host(Box::new(Suspends)),
+        );
+        loop {
+            progress = match progress {
+                ward_vm::Progress::Suspended(mut running, Request::Host { args, .. }) => {
+                    let (Value::I32(at), Value::I32(len)) = (args[0], args[1]) else {
+                        panic!("{args:?}");
+                    };
+                    assert!(running.memory_size().unwrap() >= 65_536);
+                    let mut text = vec![0u8; len as usize];
+                    running.read_memory(at as u64, &mut text).unwrap();
+                    assert_eq!(text, b"hello", "{kind:?}");
+                    running
+                        .write_memory(at as u64, &text.to_ascii_uppercase())
+                        .unwrap();
+                    let past = running.read_memory(1 << 20, &mut text).unwrap_err();
+                    assert_eq!(past, SandboxError::OutOfBounds);
+                    running.resume(Reply::Values(Vec::new()))
+                }
+                ward_vm::Progress::Finished(execution) => break outputs.push(execution),
+                other => panic!("{kind:?}: {other:?}"),
+            };
+        }
+    }
+    assert_eq!(outputs[0].outcome.output, b"HELLO");
+    assert_agree(&outputs);
+}

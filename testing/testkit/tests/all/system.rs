@@ -232,3 +232,41 @@ fn unknown_system_runtimes_and_entries_are_typed_errors() {
         Some(ErrorKind::EntryNotFound)
     );
 }
+
+/// A runtime's pooled instance is read and written through the registry
+/// between calls: the counter's count is in its memory at 0, and what is
+/// written there is what the next call on this thread counts from.
+#[test]
+fn a_runtime_s_pooled_instance_memory_is_read_and_written_between_calls() {
+    let config = Config::default();
+    for kind in BackendKind::ALL {
+        let runtimes = SystemRuntimes::new(backend(kind, &config), &config);
+        let code = runtimes
+            .register(&wasm(COUNTER), Metering::Instrumented)
+            .unwrap();
+        system_call(&runtimes, &code, b"a", 1_000_000);
+        system_call(&runtimes, &code, b"b", 1_000_000);
+        let mut word = [0u8; 4];
+        runtimes.read_memory(&code, 0, &mut word).unwrap();
+        assert_eq!(u32::from_le_bytes(word), 2, "{kind}");
+        // The count lives in a global too; memory is what the next call
+        // stores over, so write something else and see it read back.
+        runtimes.write_memory(&code, 8, b"from the host").unwrap();
+        let mut text = [0u8; 13];
+        runtimes.read_memory(&code, 8, &mut text).unwrap();
+        assert_eq!(&text, b"from the host");
+        // The instance stays pooled: the next call is its third.
+        assert_eq!(count(&system_call(&runtimes, &code, b"c", 1_000_000)), 3);
+        // Past the memory's end, and an unknown runtime: typed failures.
+        let end = 65_536;
+        assert_eq!(
+            runtimes
+                .read_memory(&code, end, &mut word)
+                .unwrap_err()
+                .kind,
+            ErrorKind::HostError
+        );
+        let unknown = ward_vm::CodeHash([7; 32]);
+        assert!(runtimes.write_memory(&unknown, 0, b"x").is_err());
+    }
+}

@@ -5,7 +5,7 @@
 CARGO ?= cargo
 WARD  := target/debug/ward
 
-.PHONY: demo test setup contracts browser wasi-c go cluster cluster-demo parallel-long fmt clippy unit bench bench-report metering fuzz fuzz-diff fuzz-cov loops
+.PHONY: demo test setup contracts browser wasi-c go bench-go package publish-check cluster cluster-demo parallel-long fmt clippy unit bench bench-report metering fuzz fuzz-diff fuzz-cov loops
 
 # rustfmt and clippy ship with rustup's default profile; add them if a
 # minimal toolchain lacks them (no-op when present).
@@ -106,10 +106,35 @@ unit: setup contracts browser wasi-c go cluster
 	@# run -p ward-vm` would rebuild wasmtime with ward-vm's alone.
 	target/debug/examples/embed
 
-test: fmt clippy unit
+# The library crates published to crates.io (CHANGELOG.md, "Versioning"):
+# their rustdoc must build without a warning, and each must package.
+PUBLISHED = ward-primitives ward-abi ward-instrument ward-wasi ward-vm \
+  ward-vm-wasmtime ward-vm-wasmi ward-backends ward-chain ward-state \
+  ward-snapshot ward-executor ward-debug ward-build ward-test ward-node \
+  ward-capi ward-sdk
+
+package: setup
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --no-deps $(addprefix -p ,$(PUBLISHED))
+	@for crate in $(PUBLISHED); do \
+	  $(CARGO) package --locked --allow-dirty --list -p $$crate > target/package-$$crate.list || exit 1; \
+	done
+	@echo "package: $(words $(PUBLISHED)) crates document without warnings and package"
+
+# What `cargo publish` would do for every published crate, in dependency
+# order, each verified by building it from its packaged sources (long: a
+# build of each; not part of `make test`).
+publish-check: setup
+	$(CARGO) publish --locked --allow-dirty --dry-run --workspace
+
+test: fmt clippy unit package
 
 bench: setup
 	$(CARGO) bench --locked -p ward-benches
+
+# A token transfer through the Go package (bindings/go) against the same
+# transfer through the Rust API, in one run, release builds (needs Go).
+bench-go: setup contracts go
+	$(CARGO) run --locked --release -p ward-capi --example go_overhead
 
 # Every `ward bench` figure with every baseline: revm on a solc-compiled
 # ERC-20 (erc20_transfer, feature `revm`) and, with protoc and etcd-server

@@ -15,7 +15,7 @@ package ward
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/../../crates/capi/include
-#cgo LDFLAGS: -L${SRCDIR}/../../target/debug -l:libward_capi.a -ldl -lm -lpthread
+#cgo LDFLAGS: -l:libward_capi.a -ldl -lm -lpthread
 #include <stdlib.h>
 #include "ward.h"
 */

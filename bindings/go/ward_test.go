@@ -425,3 +425,42 @@ func BenchmarkTransfer(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEngineTransfer is one token transfer through Engine.Call with
+// its input encoded beforehand and a map as its host: the C API and cgo
+// without the ContractVM's JSON and journal.
+func BenchmarkEngineTransfer(b *testing.B) {
+	token := contractFile(b, "token")
+	backend := Wasmtime
+	if os.Getenv("WARD_BENCH_BACKEND") == "wasmi" {
+		backend = Wasmi
+	}
+	engine, err := NewEngine(EngineOptions{Backend: backend})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer engine.Close()
+	module, err := engine.Prepare(token)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer module.Close()
+	host := &mapHost{values: map[string][]byte{}}
+	alice := [32]byte{0xa1}
+	init, _ := module.EncodeInit(`{"initial_supply": "1000000000"}`)
+	deploy := CallOptions{Entry: "deploy", Input: init, GasLimit: 10_000_000, Caller: alice}
+	if outcome, err := engine.Call(module, deploy, host); err != nil || !outcome.Ok() {
+		b.Fatal(err, outcome)
+	}
+	input, err := module.EncodeCall("transfer", `{"to": `+addressJSON(AccountAddress("bob"))+`, "amount": "1"}`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	transfer := CallOptions{Input: input, GasLimit: 10_000_000, Caller: alice}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if outcome, err := engine.Call(module, transfer, host); err != nil || !outcome.Ok() {
+			b.Fatal(err, outcome)
+		}
+	}
+}

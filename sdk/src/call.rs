@@ -85,7 +85,7 @@ impl Call {
     }
 
     /// Sends `amount` of the native asset with the call (the callee's
-    /// [`env::value`](crate::env::value)); taken back if the callee
+    /// [`crate::env::value`]); taken back if the callee
     /// reverts or fails. A call this contract cannot pay for, or a
     /// read-only one with value, fails without running.
     pub fn value(mut self, amount: u128) -> Call {

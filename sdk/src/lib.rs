@@ -8,7 +8,7 @@
 //!   (the method name, then its arguments in the [codec]), dispatches, and
 //!   writes the method's result as the output. An `init` becomes the
 //!   `deploy` export. The module carries the contract's [schema].
-//! - [`env`]: input and output, [`revert`](env::revert), caller, own
+//! - [`mod@env`]: input and output, [`revert`](env::revert), caller, own
 //!   address, block height and time, gas left, debug log;
 //! - [`storage`]: raw bytes, and typed [`Item`](storage::Item)s and
 //!   [`Map`](storage::Map)s;

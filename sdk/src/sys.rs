@@ -9,6 +9,10 @@
 //! (host builds of a contract crate, `cargo clippy`, doc tests) a Ward host
 //! does not exist, and each function panics saying so.
 #![allow(unsafe_code, reason = "the raw host imports are foreign functions")]
+#![allow(
+    rustdoc::broken_intra_doc_links,
+    reason = "each import's doc is ward-abi's table's, whose links name ward-abi's items"
+)]
 
 macro_rules! declare_imports {
     ($( $(#[doc = $doc:literal])* $name:ident $variant:ident

@@ -14,6 +14,28 @@
 //!
 //! `WARD_CONTRACT_TOOLCHAIN=rustup|debian` forces one. When neither is
 //! there, [`BuildError::NoToolchain`] says what to install.
+//!
+//! ```
+//! // Which toolchain route this machine would build contracts with (none
+//! // is an error saying what to install).
+//! match ward_build::route() {
+//!     Ok(route) => println!("contracts build with {}", route.as_str()),
+//!     Err(e) => println!("no wasm toolchain: {e}"),
+//! }
+//! assert_eq!(ward_build::TARGET, "wasm32-unknown-unknown");
+//! ```
+//!
+//! Building a contract crate (compiled here, not run: it needs a
+//! toolchain and takes a while):
+//!
+//! ```no_run
+//! let built = ward_build::build(
+//!     std::path::Path::new("contracts/counter"),
+//!     &ward_build::Options::default(), // release, cargo's own target directory
+//! )?;
+//! println!("{}", built.wasm.display());
+//! # Ok::<(), ward_build::BuildError>(())
+//! ```
 
 use std::{
     path::{Path, PathBuf},

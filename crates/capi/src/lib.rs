@@ -8,6 +8,26 @@
 //! instrumented for gas and compiled once per code hash; a module the
 //! policy refuses is a typed error), and runs calls ([`WardCall`]).
 //!
+//! From Rust (the same functions C calls; `tests/c/ward_test.c` is the
+//! C program):
+//!
+//! ```
+//! use ward_capi::*;
+//!
+//! let engine = ward_engine_new(std::ptr::null(), std::ptr::null_mut()); // wasmtime
+//! assert!(!engine.is_null());
+//! assert_eq!(ward_engine_health(engine, std::ptr::null_mut()), WardStatus::Ok);
+//! // Not Wasm: refused, with Ward's error kind.
+//! let bytes = b"\0asm\x02";
+//! let mut error = std::ptr::null_mut();
+//! let status = ward_validate(engine, bytes.as_ptr(), bytes.len(), &mut error);
+//! assert_eq!(status, WardStatus::Rejected);
+//! let kind = unsafe { std::ffi::CStr::from_ptr(ward_error_kind(error)) };
+//! assert_eq!(kind.to_str(), Ok("invalid_wasm"));
+//! ward_error_free(error);
+//! ward_engine_free(engine);
+//! ```
+//!
 //! # Suspensions, not callbacks
 //!
 //! A call's storage reads and writes, its events and its calls into other

@@ -18,6 +18,43 @@
 //!
 //! Contracts reach state through [`ward_vm::Chain`], implemented here over
 //! the journal for the running frame.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use ward_executor::{Executor, Tx};
+//! use ward_primitives::{Address, CodeKind};
+//! use ward_state::{MemoryStore, StateRead};
+//! use ward_vm::{BackendKind, Config};
+//!
+//! let config = Config::default();
+//! let backend = ward_backends::new(BackendKind::Wasmi, &config)?;
+//! let executor = Executor::new(Arc::new(MemoryStore::default()), backend, &config);
+//! // A contract whose `main` stores its input under "k".
+//! let code = wat::parse_str(r#"(module
+//!   (import "ward" "input_size" (func $size (result i32)))
+//!   (import "ward" "input_read" (func $read (param i32 i32 i32)))
+//!   (import "ward" "storage_write" (func $write (param i32 i32 i32 i32)))
+//!   (memory (export "memory") 1)
+//!   (data (i32.const 0) "k")
+//!   (func (export "main") (local $n i32)
+//!     (local.set $n (call $size))
+//!     (call $read (i32.const 8) (i32.const 0) (local.get $n))
+//!     (call $write (i32.const 0) (i32.const 1) (i32.const 8) (local.get $n))))"#)?;
+//! let alice = Address([0xa1; 32]);
+//! let deploy = Tx::Deploy {
+//!     sender: alice, code, input: vec![], gas_limit: 10_000_000, salt: vec![],
+//!     kind: CodeKind::Ward, value: 0, admin: None,
+//! };
+//! let contract = executor.execute_block(&[deploy], 1)?[0].address.unwrap();
+//! let call = Tx::Call {
+//!     sender: alice, to: contract, input: b"hello".to_vec(), gas_limit: 1_000_000, value: 0,
+//! };
+//! let receipt = executor.execute_block(&[call], 2)?.remove(0);
+//! assert_eq!(receipt.status, "ok");
+//! // One block each, committed: the store holds the write.
+//! assert_eq!(executor.store().storage(&contract, b"k")?, Some(b"hello".to_vec()));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod admin;
 mod block;

@@ -76,7 +76,8 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     ///
     /// # Errors
     ///
-    /// As [`Patch::apply`], or a state failure; nothing is committed.
+    /// A state failure, or code for an address with no contract
+    /// ([`ExecError::InvalidTx`]); nothing is committed.
     pub fn commit_patch(&self, patch: &Patch, time: u64) -> Result<Block, ExecError> {
         let height = self.store.height()? + 1;
         self.commit_block(&[], height, time, patch)

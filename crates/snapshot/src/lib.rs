@@ -12,13 +12,45 @@
 //!   it belongs to the block.
 //! - `chunk-NNNNNN.bin`: the leaves of its subtrees in key-hash order, each
 //!   as its state key's bytes, its tree value, and for code the code
-//!   itself. [`Manifest::chunk`] recomputes each subtree's hash from them:
+//!   itself. [`Verified::chunk`] recomputes each subtree's hash from them:
 //!   a chunk that omits, adds or alters a leaf is refused on its own,
 //!   without the others.
 //!
 //! [`restore`] checks every chunk, writes the tables and a tree built at
 //! the snapshot's height ([`ward_chain::tree::build`]) with the block in
 //! one commit, and checks the stored tree's root.
+//!
+//! A snapshot of a chain's state taken into a directory and restored into
+//! an empty store, which then has the same state root:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use ward_executor::{Executor, Tx};
+//! use ward_primitives::{Address, CodeKind};
+//! use ward_state::{MemoryStore, StateRead};
+//! use ward_vm::{BackendKind, Config};
+//!
+//! let config = Config::default();
+//! let source = Arc::new(MemoryStore::default());
+//! let backend = ward_backends::new(BackendKind::Wasmi, &config)?;
+//! let executor = Executor::new(source.clone(), backend, &config);
+//! let code = wat::parse_str(r#"(module (memory (export "memory") 1) (func (export "main")))"#)?;
+//! let deploy = Tx::Deploy {
+//!     sender: Address([1; 32]), code, input: vec![], gas_limit: 10_000_000, salt: vec![],
+//!     kind: CodeKind::Ward, value: 0, admin: None,
+//! };
+//! executor.execute_block(&[deploy], 1)?;
+//!
+//! let dir = std::env::temp_dir().join(format!("ward-snapshot-doc-{}", std::process::id()));
+//! let _ = std::fs::remove_dir_all(&dir);
+//! let taken = ward_snapshot::create(&*source, None, &dir, ward_snapshot::Limits::default())?;
+//! let copy = MemoryStore::default();
+//! let restored = ward_snapshot::restore(&dir, &copy)?;
+//! assert_eq!(restored.manifest.state_root, taken.manifest.state_root);
+//! assert_eq!(copy.block(1)?, source.block(1)?);
+//! std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::{
     collections::BTreeMap,

@@ -53,7 +53,9 @@ impl fmt::Display for FaultKind {
     }
 }
 
-/// A failure of the node itself. See the [module documentation](self).
+/// A failure of the node itself, never of the guest: it depends on the
+/// machine, so it never enters a receipt; it aborts the whole call, which
+/// commits nothing, and goes to whoever drives the execution.
 ///
 /// The original error is kept as the [`Error::source`], so an embedder can
 /// downcast it to its own type (the executor gets its `StateError` back).

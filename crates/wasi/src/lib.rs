@@ -23,6 +23,37 @@
 //! No function panics on any input: a bad pointer is `fault`, a bad value
 //! `inval`, and the embedder's gas charge ([`Io::charge_bytes`]) comes
 //! before the work it pays for.
+//!
+//! A program's `fd_write` to stdout, as a backend's trampoline makes it:
+//!
+//! ```
+//! use ward_abi::WasiFn;
+//! use ward_wasi::{Io, Wasi, WasiConfig};
+//!
+//! /// The embedder's streams: stdout kept, every byte free.
+//! struct Streams(Vec<u8>);
+//!
+//! impl Io for Streams {
+//!     type Stop = ();
+//!     fn charge_bytes(&mut self, _: u64) -> Result<(), ()> { Ok(()) }
+//!     fn stdin(&self) -> &[u8] { b"" }
+//!     fn stdout(&mut self, data: &[u8]) { self.0.extend_from_slice(data) }
+//!     fn stderr(&mut self, _: &[u8]) {}
+//! }
+//!
+//! let mut wasi = Wasi::new(&WasiConfig::default()).unwrap();
+//! // The guest's memory: one iovec at 0 (buffer 16, length 2), "hi" at 16.
+//! let mut memory = vec![0u8; 64];
+//! memory[0..4].copy_from_slice(&16u32.to_le_bytes());
+//! memory[4..8].copy_from_slice(&2u32.to_le_bytes());
+//! memory[16..18].copy_from_slice(b"hi");
+//! let mut streams = Streams(Vec::new());
+//! // fd_write(fd 1, iovs 0, one iovec, the count written to 32)
+//! let errno = wasi.call(WasiFn::FdWrite, &[1, 0, 1, 32], &mut memory, &mut streams);
+//! assert_eq!(errno, Ok(0));
+//! assert_eq!(streams.0, b"hi");
+//! assert_eq!(memory[32], 2);
+//! ```
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,22 @@
 //! Ward's backend on the wasmi interpreter.
 //!
+//! ```
+//! use ward_vm::{CallContext, Config, Entry, Gas, Reply, RunOptions};
+//! use ward_vm_wasmi::WasmiBackend;
+//!
+//! let config = Config::default();
+//! let backend = WasmiBackend::new(&config)?;
+//! // (module (memory (export "memory") 1) (func (export "main")))
+//! let wasm = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00, 0x05, 0x03, 0x01, 0x00, 0x01, 0x07, 0x11, 0x02, 0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 0x02, 0x00, 0x04, 0x6d, 0x61, 0x69, 0x6e, 0x00, 0x00, 0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b];
+//! // Ward's policy and gas instrumentation first, then the engine.
+//! let module = ward_vm::compile(&backend, &config, &wasm)?;
+//! let options = RunOptions { gas_limit: Gas::new(10_000), ..RunOptions::default() };
+//! let mut no_host = |_| Reply::Trap("no host functions here".into());
+//! let run = ward_vm::execute(&backend, &module, &Entry::Main("main".into()), options, CallContext::default(), &mut no_host)?;
+//! assert_eq!(run.outcome.status.as_str(), "ok");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! The one crate that names wasmi. It adapts wasmi to [`ward_vm::Backend`]:
 //! the `ward` host ABI is one linker built once per backend, and
 //! [`ward_vm::CallContext`] lives in each store's data.

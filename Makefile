@@ -118,7 +118,10 @@ package: setup
 	@for crate in $(PUBLISHED); do \
 	  $(CARGO) package --locked --allow-dirty --list -p $$crate > target/package-$$crate.list || exit 1; \
 	done
-	@echo "package: $(words $(PUBLISHED)) crates document without warnings and package"
+	@# Every one resolves and uploads in dependency order (a dry run that
+	@# does not build each again: publish-check does).
+	$(CARGO) publish --locked --allow-dirty --dry-run --workspace --no-verify 2> target/publish-dry-run.log || { cat target/publish-dry-run.log; exit 1; }
+	@echo "package: $(words $(PUBLISHED)) crates document without warnings, package, and publish (dry run)"
 
 # What `cargo publish` would do for every published crate, in dependency
 # order, each verified by building it from its packaged sources (long: a

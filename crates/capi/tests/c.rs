@@ -107,23 +107,18 @@ impl Chain for MapChain {
     }
 }
 
-/// The gas of the C program's four token calls, by the Rust API
-/// (`ward_vm::execute` with a `Chain`): deploy, transfer, balance_of,
-/// the overdraft.
-fn rust_gas(kind: BackendKind) -> Vec<u64> {
-    use ward_sdk::codec::{call_input, encode};
+/// The gas of each of `calls` (entry, input, read-only) of `wasm`, in
+/// order on one map, by the Rust API (`ward_vm::execute` with a `Chain`).
+fn rust_api_gas(
+    kind: BackendKind,
+    wasm: &[u8],
+    calls: Vec<(&str, Vec<u8>, bool)>,
+    gas: u64,
+) -> Vec<u64> {
     let config = Config::default();
     let backend = ward_testkit::backend(kind, &config);
-    let module =
-        ward_vm::compile(&*backend, &config, &ward_testkit::contracts::wasm("token")).unwrap();
+    let module = ward_vm::compile(&*backend, &config, wasm).unwrap();
     let chain = MapChain::default();
-    let bob = [0xb0u8; 32];
-    let calls = [
-        ("deploy", encode(&1_000u128), false),
-        ("main", call_input("transfer", &(bob, 250u128)), false),
-        ("main", call_input("balance_of", &bob), true),
-        ("main", call_input("transfer", &(bob, 5_000u128)), false),
-    ];
     calls
         .into_iter()
         .map(|(entry, input, read_only)| {
@@ -132,7 +127,7 @@ fn rust_gas(kind: BackendKind) -> Vec<u64> {
                 CallContext::default().with_chain(Box::new(MapChain(chain.0.clone(), read_only)));
             let options = RunOptions {
                 input,
-                gas_limit: Gas::new(10_000_000),
+                gas_limit: Gas::new(gas),
                 ..RunOptions::default()
             };
             let execution = ward_vm::execute(
@@ -147,6 +142,25 @@ fn rust_gas(kind: BackendKind) -> Vec<u64> {
             execution.outcome.gas_used.get()
         })
         .collect()
+}
+
+/// The gas of the C program's four token calls, by the Rust API: deploy,
+/// transfer, balance_of, the overdraft.
+fn rust_gas(kind: BackendKind) -> Vec<u64> {
+    use ward_sdk::codec::{call_input, encode};
+    let bob = [0xb0u8; 32];
+    let calls = vec![
+        ("deploy", encode(&1_000u128), false),
+        ("main", call_input("transfer", &(bob, 250u128)), false),
+        ("main", call_input("balance_of", &bob), true),
+        ("main", call_input("transfer", &(bob, 5_000u128)), false),
+    ];
+    rust_api_gas(
+        kind,
+        &ward_testkit::contracts::wasm("token"),
+        calls,
+        10_000_000,
+    )
 }
 
 /// The gas figures the program printed for `backend`, in order.
@@ -243,33 +257,11 @@ fn the_documented_c_example_builds_and_runs() {
     );
     // The same two calls through the Rust API.
     use ward_sdk::codec::{call_input, encode};
-    let config = Config::default();
-    let backend = ward_testkit::backend(BackendKind::Wasmtime, &config);
-    let module = ward_vm::compile(&*backend, &config, &wasm).unwrap();
-    let chain = MapChain::default();
-    let mut gas = 0;
-    for (entry, input) in [
-        ("deploy", encode(&5u64)),
-        ("main", call_input("increment", &2u64)),
-    ] {
-        let mut none = |_| ward_vm::Reply::Trap("none".into());
-        let context = CallContext::default().with_chain(Box::new(chain.clone()));
-        let options = RunOptions {
-            input,
-            gas_limit: Gas::new(1_000_000),
-            ..RunOptions::default()
-        };
-        let run = ward_vm::execute(
-            &*backend,
-            &module,
-            &Entry::Main(entry.into()),
-            options,
-            context,
-            &mut none,
-        )
-        .unwrap();
-        gas = run.outcome.gas_used.get();
-    }
+    let calls = vec![
+        ("deploy", encode(&5u64), false),
+        ("main", call_input("increment", &2u64), false),
+    ];
+    let gas = rust_api_gas(BackendKind::Wasmtime, &wasm, calls, 1_000_000)[1];
     assert_eq!(stdout, format!("ok: count \"7\", {gas} gas\n"));
     let _ = std::fs::remove_file(program);
 }

@@ -6,28 +6,14 @@ use serde_json::{Value, json};
 use ward_node::NodeConfig;
 use ward_primitives::Address;
 
-use crate::{both_backends, call, counter_code, dev_address, dev_node, error_kind, ok, temp_dir};
+use crate::{
+    both_backends, bump_with, call, counter_code, counter_count as count, dev_address, dev_node,
+    error_kind, ok, temp_dir,
+};
 
 /// What a call of the test counter sends, from dev account 0.
 fn bump(node: &ward_node::Node, counter: &Value) -> Value {
-    ok(
-        node,
-        "sendTransaction",
-        json!({ "from": dev_address(0).to_string(), "call": { "to": counter, "input": "0x" }, "wait": true }),
-    )
-}
-
-/// The counter's count ("n": 8 bytes, little-endian), 0 when unset.
-fn count(node: &ward_node::Node, counter: &Value) -> u64 {
-    let got = ok(
-        node,
-        "getStorage",
-        json!({ "address": counter, "key": "0x6e" }),
-    );
-    got["value"].as_str().map_or(0, |hex| {
-        let bytes = ward_node::json::unhex(hex).unwrap();
-        u64::from_le_bytes(bytes.try_into().unwrap())
-    })
+    bump_with(node, counter, "0x")
 }
 
 fn deploy_counter(node: &ward_node::Node) -> Value {

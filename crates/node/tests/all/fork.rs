@@ -7,28 +7,10 @@ use ward_node::{NodeConfig, fork::ForkConfig};
 use ward_primitives::Address;
 use ward_vm::BackendKind;
 
-use crate::{call, counter_code, dev_address, dev_node, error_kind, ok, temp_dir};
-
-fn bump(node: &ward_node::Node, counter: &Value, input: &str) -> Value {
-    ok(
-        node,
-        "sendTransaction",
-        json!({ "from": dev_address(0).to_string(), "call": { "to": counter, "input": input }, "wait": true }),
-    )
-}
-
-/// The counter's count ("n", 8 bytes little-endian; 0 when unset).
-fn count(node: &ward_node::Node, counter: &Value) -> u64 {
-    let got = ok(
-        node,
-        "getStorage",
-        json!({ "address": counter, "key": "0x6e" }),
-    );
-    got["value"].as_str().map_or(0, |hex| {
-        let bytes = ward_node::json::unhex(hex).unwrap();
-        u64::from_le_bytes(bytes.try_into().unwrap())
-    })
-}
+use crate::{
+    bump_with as bump, call, counter_code, counter_count as count, dev_address, dev_node,
+    error_kind, ok, temp_dir,
+};
 
 fn fork_of(name: &str, source: &ward_node::Node, height: Option<u64>) -> ward_node::Node {
     let mut config = NodeConfig::new(temp_dir(name));

@@ -175,3 +175,27 @@ pub(crate) const SPIN: &str =
 pub(crate) fn both_backends() -> [BackendKind; 2] {
     [BackendKind::Wasmtime, BackendKind::Wasmi]
 }
+
+/// A call of the test [`COUNTER`] at `counter` from dev account 0 with
+/// `input`, waited for: its receipt.
+pub(crate) fn bump_with(node: &Node, counter: &Value, input: &str) -> Value {
+    ok(
+        node,
+        "sendTransaction",
+        json!({ "from": dev_address(0).to_string(), "call": { "to": counter, "input": input }, "wait": true }),
+    )
+}
+
+/// The test [`COUNTER`]'s count ("n", 8 bytes little-endian; 0 when
+/// unset), read with `getStorage`.
+pub(crate) fn counter_count(node: &Node, counter: &Value) -> u64 {
+    let got = ok(
+        node,
+        "getStorage",
+        json!({ "address": counter, "key": "0x6e" }),
+    );
+    got["value"].as_str().map_or(0, |hex| {
+        let bytes = ward_node::json::unhex(hex).unwrap();
+        u64::from_le_bytes(bytes.try_into().unwrap())
+    })
+}

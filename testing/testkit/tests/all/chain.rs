@@ -360,7 +360,6 @@ fn run_requested(
         chain_requests: true,
         ..Config::default()
     };
-    let backend = ward_testkit::backend(kind, &config);
     let served = chain.clone();
     let mut service = |request: ward_vm::Request| match request {
         ward_vm::Request::StorageRead { key } => {
@@ -390,19 +389,14 @@ fn run_requested(
         broken: true,
         ..MapChain::default()
     };
-    ward_testkit::run(
-        &*backend,
+    let context = CallContext::default()
+        .with_chain(Box::new(context_only))
+        .with_chain_requests();
+    run_entry(
         &config,
-        wasm,
-        &Entry::Main(entry.into()),
-        RunOptions {
-            input,
-            gas_limit: Gas::new(gas),
-            ..RunOptions::default()
-        },
-        CallContext::default()
-            .with_chain(Box::new(context_only))
-            .with_chain_requests(),
+        kind,
+        (wasm, entry, input, gas),
+        context,
         &mut service,
     )
 }
@@ -415,21 +409,40 @@ fn run_through_chain(
     chain: &MapChain,
     gas: u64,
 ) -> Execution {
-    let config = Config::default();
-    let backend = ward_testkit::backend(kind, &config);
     let mut no_service = |_| Reply::Trap("no services".into());
+    let context = CallContext::default().with_chain(Box::new(chain.clone()));
+    run_entry(
+        &Config::default(),
+        kind,
+        (wasm, entry, input, gas),
+        context,
+        &mut no_service,
+    )
+}
+
+/// Runs `entry` of `wasm` with `input` and `gas` on a `kind` backend made
+/// with `config`.
+fn run_entry(
+    config: &Config,
+    kind: BackendKind,
+    (wasm, entry, input, gas): (&[u8], &str, Vec<u8>, u64),
+    context: CallContext,
+    service: &mut dyn FnMut(ward_vm::Request) -> Reply,
+) -> Execution {
+    let backend = ward_testkit::backend(kind, config);
+    let options = RunOptions {
+        input,
+        gas_limit: Gas::new(gas),
+        ..RunOptions::default()
+    };
     ward_testkit::run(
         &*backend,
-        &config,
+        config,
         wasm,
         &Entry::Main(entry.into()),
-        RunOptions {
-            input,
-            gas_limit: Gas::new(gas),
-            ..RunOptions::default()
-        },
-        CallContext::default().with_chain(Box::new(chain.clone())),
-        &mut no_service,
+        options,
+        context,
+        service,
     )
 }
 

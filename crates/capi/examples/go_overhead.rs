@@ -145,14 +145,15 @@ fn rust(kind: BackendKind, requests: bool) -> f64 {
 }
 
 /// Go's benchmark `name` (ns/op, the median of its `ROUNDS` counts), run
-/// against the release library.
-fn go(name: &str, kind: BackendKind, dir: &Path, token: &Path) -> f64 {
+/// against the release library in `library`.
+fn go(name: &str, kind: BackendKind, dir: &Path, library: &Path, token: &Path) -> f64 {
     let out = Command::new("go")
         .args(["test", "-tags", "ward_release", "-run", "^$"])
         .arg(format!("-bench=^{name}$"))
         .arg(format!("-benchtime={TRANSFERS}x"))
         .arg(format!("-count={ROUNDS}"))
         .current_dir(dir)
+        .env("CGO_LDFLAGS", format!("-L{}", library.display()))
         .env("WARD_TOKEN_WASM", token)
         .env("WARD_BENCH_BACKEND", kind.as_str())
         .output()
@@ -179,13 +180,17 @@ fn go(name: &str, kind: BackendKind, dir: &Path, token: &Path) -> f64 {
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    // The release static library the Go package links with its tag.
-    let built = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--quiet", "-p", "ward-capi", "--lib"])
-        .current_dir(&root)
-        .status()
-        .unwrap();
-    assert!(built.success(), "cargo build --release -p ward-capi");
+    // The release static library, as cargo built it for this example
+    // (every crate type of ward-capi, in target/release/deps): a separate
+    // `cargo build -p ward-capi` would resolve other features and compile
+    // wasmtime again.
+    let exe = std::env::current_exe().unwrap();
+    let library = exe.parent().unwrap().parent().unwrap().join("deps");
+    assert!(
+        library.join("libward_capi.a").is_file(),
+        "no libward_capi.a in {}",
+        library.display()
+    );
     let token = std::env::temp_dir().join(format!("ward-go-overhead-{}.wasm", std::process::id()));
     std::fs::write(&token, ward_testkit::contracts::wasm("token")).unwrap();
     let dir = root.join("bindings/go");
@@ -194,8 +199,8 @@ fn main() {
     for kind in [BackendKind::Wasmtime, BackendKind::Wasmi] {
         let base = rust(kind, false);
         let requested = rust(kind, true);
-        let engine = go("BenchmarkEngineTransfer", kind, &dir, &token);
-        let vm = go("BenchmarkTransfer", kind, &dir, &token);
+        let engine = go("BenchmarkEngineTransfer", kind, &dir, &library, &token);
+        let vm = go("BenchmarkTransfer", kind, &dir, &library, &token);
         println!(
             "{:8} | {base:>11.0} | {requested:>8.0} {:>5.2}x | {engine:>8.0} {:>5.2}x | {vm:>10.0} {:>5.2}x",
             kind.as_str(),

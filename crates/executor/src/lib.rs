@@ -40,18 +40,12 @@
 //!     (local.set $n (call $size))
 //!     (call $read (i32.const 8) (i32.const 0) (local.get $n))
 //!     (call $write (i32.const 0) (i32.const 1) (i32.const 8) (local.get $n))))"#)?;
-//! let alice = Address([0xa1; 32]);
-//! let deploy = Tx::Deploy {
-//!     sender: alice, code, input: vec![], gas_limit: 10_000_000, salt: vec![],
-//!     kind: CodeKind::Ward, value: 0, admin: None,
-//! };
+//! let (alice, salt, input) = (Address([0xa1; 32]), vec![], vec![]);
+//! let deploy = Tx::Deploy { sender: alice, code, input, gas_limit: 10_000_000, salt, kind: CodeKind::Ward, value: 0, admin: None };
 //! let contract = executor.execute_block(&[deploy], 1)?[0].address.unwrap();
-//! let call = Tx::Call {
-//!     sender: alice, to: contract, input: b"hello".to_vec(), gas_limit: 1_000_000, value: 0,
-//! };
-//! let receipt = executor.execute_block(&[call], 2)?.remove(0);
-//! assert_eq!(receipt.status, "ok");
-//! // One block each, committed: the store holds the write.
+//! let call = Tx::Call { sender: alice, to: contract, input: b"hello".to_vec(), gas_limit: 1_000_000, value: 0 };
+//! assert_eq!(executor.execute_block(&[call], 2)?[0].status, "ok");
+//! // Each block committed: the store holds the write.
 //! assert_eq!(executor.store().storage(&contract, b"k")?, Some(b"hello".to_vec()));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -1,19 +1,22 @@
 //! Ward's backend on the wasmi interpreter.
 //!
+//! Gas is Ward's, not the engine's: a guest that never stops ends as
+//! `out_of_gas` at exactly its limit, on this backend as on wasmtime.
+//!
 //! ```
 //! use ward_vm::{CallContext, Config, Entry, Gas, Reply, RunOptions};
 //! use ward_vm_wasmi::WasmiBackend;
 //!
 //! let config = Config::default();
 //! let backend = WasmiBackend::new(&config)?;
-//! // (module (memory (export "memory") 1) (func (export "main")))
-//! let wasm = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00, 0x05, 0x03, 0x01, 0x00, 0x01, 0x07, 0x11, 0x02, 0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 0x02, 0x00, 0x04, 0x6d, 0x61, 0x69, 0x6e, 0x00, 0x00, 0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b];
-//! // Ward's policy and gas instrumentation first, then the engine.
-//! let module = ward_vm::compile(&backend, &config, &wasm)?;
-//! let options = RunOptions { gas_limit: Gas::new(10_000), ..RunOptions::default() };
-//! let mut no_host = |_| Reply::Trap("no host functions here".into());
-//! let run = ward_vm::execute(&backend, &module, &Entry::Main("main".into()), options, CallContext::default(), &mut no_host)?;
-//! assert_eq!(run.outcome.status.as_str(), "ok");
+//! // (module (func (export "main") (loop (br 0))))
+//! let spin = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00, 0x07, 0x08, 0x01, 0x04, 0x6d, 0x61, 0x69, 0x6e, 0x00, 0x00, 0x0a, 0x09, 0x01, 0x07, 0x00, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b];
+//! let module = ward_vm::compile(&backend, &config, &spin)?;
+//! let limit = Gas::new(5_000);
+//! let options = RunOptions { gas_limit: limit, ..RunOptions::default() };
+//! let run = ward_vm::execute(&backend, &module, &Entry::Main("main".into()), options, CallContext::default(), &mut |_| Reply::Trap("no host".into()))?;
+//! assert_eq!(run.outcome.status.as_str(), "out_of_gas");
+//! assert_eq!(run.outcome.gas_used, limit);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!

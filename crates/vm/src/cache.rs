@@ -62,6 +62,9 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// What an encoded [`CacheKey`] starts with.
+const KEY_TAG: &[u8; 8] = b"ward-key";
+
 /// Everything a compiled module depends on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CacheKey {
@@ -82,13 +85,21 @@ impl CacheKey {
     /// compared in full before the artifact is trusted.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(96 + self.engine.len());
-        out.extend(b"ward-key");
+        out.extend(KEY_TAG);
         out.extend(self.code.0);
         out.extend(self.config);
         out.extend(self.schedule_version.to_le_bytes());
         out.extend((self.engine.len() as u64).to_le_bytes());
         out.extend(self.engine.as_bytes());
         out
+    }
+
+    /// The code hash in an [`CacheKey::encode`]d key (`None`: too short to
+    /// be one).
+    fn code_in(encoded: &[u8]) -> Option<CodeHash> {
+        let at = KEY_TAG.len();
+        let code = encoded.get(at..at + 32)?;
+        Some(CodeHash(code.try_into().ok()?))
     }
 
     /// A digest of [`CacheKey::encode`]: names the entry in memory and on
@@ -304,11 +315,7 @@ impl ModuleCache {
             .as_ref()
             .ok_or("this cache has no disk directory to import into")?;
         let (key, _) = crate::disk::decode_any(file)?;
-        let code = key
-            .get(8..40)
-            .and_then(|c| <[u8; 32]>::try_from(c).ok())
-            .map(CodeHash)
-            .ok_or("not a Ward cache key")?;
+        let code = CacheKey::code_in(key).ok_or("not a Ward cache key")?;
         let ours = self.key(code);
         if key != ours.encode().as_slice() {
             return Err(format!(

@@ -320,7 +320,7 @@ pub enum Progress {
 
 impl Running {
     /// The suspended guest's exported memory, if it has one.
-    fn memory(&mut self) -> Result<crate::Extern, SandboxError> {
+    fn memory(&self) -> Result<crate::Extern, SandboxError> {
         self.memory
             .ok_or(SandboxError::BadHandle(crate::ExternKind::Memory))
     }
@@ -495,7 +495,10 @@ pub(crate) fn begin_in(
 }
 
 /// `instance`'s exported memory, if it has one.
-fn exported_memory(sandbox: &mut dyn Sandbox, instance: InstanceId) -> Option<crate::Extern> {
+pub(crate) fn exported_memory(
+    sandbox: &mut dyn Sandbox,
+    instance: InstanceId,
+) -> Option<crate::Extern> {
     sandbox
         .export(instance, ward_abi::MEMORY_EXPORT)
         .filter(|e| e.kind == crate::ExternKind::Memory)

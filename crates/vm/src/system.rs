@@ -50,7 +50,7 @@ use crate::{
     Backend, CallContext, CodeHash, Config, Entry, ErrorKind, Execution, Extern, Failure,
     InstanceId, Meter, Metering, Module, NodeFault, Progress, Reply, Request, RunOptions, Sandbox,
     Status,
-    run::{begin_in, instantiate_metered, resolve_entry},
+    run::{begin_in, exported_memory, instantiate_metered, resolve_entry},
 };
 
 /// How many idle instances of one runtime a thread keeps.
@@ -122,14 +122,20 @@ impl Home {
             entries: self.entries,
             generation: self.generation,
         };
-        INSTANCES.with(|m| {
-            let mut pools = m.borrow_mut();
-            let pool = pools.entry(self.slot).or_default();
-            if pool.len() < MAX_POOLED {
-                pool.push(cached);
-            }
-        });
+        keep(self.slot, cached);
     }
+}
+
+/// Keeps `cached` in this thread's pool for `slot` (registry, code hash),
+/// unless the pool is full.
+fn keep(slot: (u64, CodeHash), cached: Cached) {
+    INSTANCES.with(|m| {
+        let mut pools = m.borrow_mut();
+        let pool = pools.entry(slot).or_default();
+        if pool.len() < MAX_POOLED {
+            pool.push(cached);
+        }
+    });
 }
 
 /// The trusted runtimes an embedder registered, on one backend.
@@ -338,7 +344,6 @@ impl SystemRuntimes {
         })
     }
 
-    /// A fresh instance, its start function run with gas that no call pays.
     /// Reads `buf.len()` bytes at `offset` of the memory of this thread's
     /// idle instance of runtime `code` (built first when the thread has
     /// none): what the runtime keeps between calls, such as an
@@ -388,22 +393,14 @@ impl SystemRuntimes {
                 Built::Aborted(fault) => failed(fault.to_string()),
             })?,
         };
-        let memory = cached
-            .sandbox
-            .export(cached.instance, ward_abi::MEMORY_EXPORT)
-            .filter(|e| e.kind == crate::ExternKind::Memory)
+        let memory = exported_memory(&mut *cached.sandbox, cached.instance)
             .ok_or_else(|| failed("the runtime exports no memory".into()))?;
         let done = f(&mut *cached.sandbox, memory).map_err(|e| failed(e.to_string()));
-        INSTANCES.with(|m| {
-            let mut pools = m.borrow_mut();
-            let pool = pools.entry((self.id, *code)).or_default();
-            if pool.len() < MAX_POOLED {
-                pool.push(cached);
-            }
-        });
+        keep((self.id, *code), cached);
         done
     }
 
+    /// A fresh instance, its start function run with gas that no call pays.
     fn build(&self, module: &Module) -> Result<Cached, Built> {
         self.builds.fetch_add(1, Ordering::Relaxed);
         let generation = self.generation.load(Ordering::Acquire);

@@ -255,14 +255,7 @@ impl CallContext {
             .chain
             .storage_read(&memory[key])
             .map_err(|e| self.chain_stop(e))?;
-        Ok(Some(Value::I64(match value {
-            None => -1,
-            Some(value) => {
-                let n = value.len().min(dst.len());
-                memory[dst.start..dst.start + n].copy_from_slice(&value[..n]);
-                value.len() as i64
-            }
-        })))
+        Ok(Some(read_into(memory, dst, value)))
     }
 
     fn storage_write(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
@@ -413,6 +406,19 @@ impl CallContext {
         memory[dst].copy_from_slice(&self.return_data[src]);
         Ok(None)
     }
+}
+
+/// `storage_read`'s result: as much of `value` as fits copied to `dst`
+/// (in bounds), and its whole length, or -1 when there is none.
+pub(super) fn read_into(memory: &mut [u8], dst: Range<usize>, value: Option<Vec<u8>>) -> Value {
+    Value::I64(match value {
+        None => -1,
+        Some(value) => {
+            let n = value.len().min(dst.len());
+            memory[dst.start..dst.start + n].copy_from_slice(&value[..n]);
+            value.len() as i64
+        }
+    })
 }
 
 /// An amount of the native asset at `at`: 16 bytes, a little-endian `u128`.

@@ -713,14 +713,7 @@ impl CallContext {
                 let Some(dst) = pending.filter(|dst| dst.end <= memory.len()) else {
                     return Err(self.misuse("a storage read completed without its request".into()));
                 };
-                Ok(Some(Value::I64(match value {
-                    None => -1,
-                    Some(value) => {
-                        let n = value.len().min(dst.len());
-                        memory[dst.start..dst.start + n].copy_from_slice(&value[..n]);
-                        value.len() as i64
-                    }
-                })))
+                Ok(Some(abi::read_into(memory, dst, value)))
             }
             (
                 ward_abi::HostFn::StorageWrite

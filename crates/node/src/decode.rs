@@ -130,6 +130,16 @@ pub fn decorate(
     }
 }
 
+/// `who` with the fields of a transaction body other than its payload.
+fn with_body(mut who: Value, body: &ward_chain::tx::TxBody) -> Value {
+    who["nonce"] = json!(body.nonce);
+    who["gas_limit"] = json!(body.gas_limit);
+    who["gas_price"] = json!(body.gas_price.to_string());
+    who["value"] = json!(body.value.to_string());
+    who["chain_id"] = json!(body.chain_id);
+    who
+}
+
 /// Who sent a stored transaction and how (the JSON fields of
 /// [`transaction`] before its payload's), and its payload: a signed one
 /// (its hash is `id`), a dev node's impersonated one, or an embedder's
@@ -138,32 +148,21 @@ fn sender_and_payload(id: &Hash32, bytes: &[u8]) -> Option<(Value, Payload)> {
     Some(match SignedTx::from_bytes(bytes) {
         Ok(signed) if signed.hash() == *id => {
             let body = &signed.body;
-            let object = json!({
+            let who = json!({
                 "signed": true,
                 "from": ward_chain::tx::account_address(&body.public_key).to_string(),
                 "public_key": hex(&body.public_key),
-                "nonce": body.nonce,
-                "gas_limit": body.gas_limit,
-                "gas_price": body.gas_price.to_string(),
-                "value": body.value.to_string(),
-                "chain_id": body.chain_id,
             });
-            (object, body.payload.clone())
+            (with_body(who, body), body.payload.clone())
         }
         _ if bytes.first() == Some(&ward_chain::tx::IMPERSONATED_TAG) => {
             let tx = ward_chain::tx::impersonated_from_bytes(bytes).ok()?;
-            let body = tx.body();
-            let object = json!({
+            let who = json!({
                 "signed": false,
                 "impersonated": true,
                 "from": tx.sender().to_string(),
-                "nonce": body.nonce,
-                "gas_limit": body.gas_limit,
-                "gas_price": body.gas_price.to_string(),
-                "value": body.value.to_string(),
-                "chain_id": body.chain_id,
             });
-            (object, body.payload.clone())
+            (with_body(who, tx.body()), tx.body().payload.clone())
         }
         _ => {
             let tx = Tx::from_bytes(bytes).ok()?;

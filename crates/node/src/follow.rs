@@ -65,8 +65,7 @@ pub(crate) fn connect(
     config: &crate::ClusterConfig,
     settings: &crate::ChainSettings,
 ) -> Result<BlockLog, crate::NodeError> {
-    let ours = serde_json::to_vec(settings)
-        .map_err(|e| crate::NodeError::Settings(format!("cannot encode the settings: {e}")))?;
+    let ours = settings.to_record()?;
     // etcd may still be electing its leader: try for a while.
     let deadline = ward_vm::clock::now() + Duration::from_secs(30);
     let (log, recorded) = loop {

@@ -188,22 +188,15 @@ pub(crate) fn open(
     Ok(settings)
 }
 
-/// The chain's recorded runtimes must be those this node registers.
+/// The source chain's runtimes must be those this node registers.
 fn check_runtimes(
     settings: &ChainSettings,
     runtimes: &[(ward_primitives::RuntimeName, String)],
 ) -> Result<(), NodeError> {
-    let ours: std::collections::BTreeMap<String, String> = runtimes
-        .iter()
-        .map(|(name, record)| (name.to_string(), record.clone()))
-        .collect();
-    if settings.runtimes != ours {
-        return Err(NodeError::Settings(format!(
-            "the source chain has system runtimes {:?}, this node registers {:?} (pass --runtime NAME=PATH for each, with the chain's modules)",
-            settings.runtimes, ours
-        )));
-    }
-    Ok(())
+    settings.check_runtimes(
+        &crate::settings::runtime_records(runtimes),
+        "the source chain has",
+    )
 }
 
 /// The source's block `height`, its hash checked.
@@ -227,17 +220,7 @@ fn create(
         .map_err(NodeError::Settings)?;
     let settings: ChainSettings = serde_json::from_value(network["settings"].clone())
         .map_err(|e| NodeError::Settings(format!("its chain settings do not read: {e}")))?;
-    if (settings.abi_version, settings.schedule_version)
-        != (ward_vm::ABI_VERSION, ward_vm::SCHEDULE_VERSION)
-    {
-        return Err(NodeError::Settings(format!(
-            "it runs ABI version {} and gas schedule {}, this build {} and {}",
-            settings.abi_version,
-            settings.schedule_version,
-            ward_vm::ABI_VERSION,
-            ward_vm::SCHEDULE_VERSION
-        )));
-    }
+    settings.check_versions("it")?;
     check_runtimes(&settings, runtimes)?;
     let height = match fork.height {
         Some(height) => height,
@@ -277,11 +260,9 @@ fn create(
         serde_json::to_vec(&record)
             .map_err(|e| NodeError::Settings(format!("cannot encode the fork's record: {e}")))?,
     );
-    changes.settings.insert(
-        crate::settings::RECORD.to_owned(),
-        serde_json::to_vec(&settings)
-            .map_err(|e| NodeError::Settings(format!("cannot encode the settings: {e}")))?,
-    );
+    changes
+        .settings
+        .insert(crate::settings::RECORD.to_owned(), settings.to_record()?);
     store.commit(changes)?;
     tracing::info!(url = %fork.url, height, "forked the source's chain");
     Ok((settings, height))

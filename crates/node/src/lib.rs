@@ -71,7 +71,8 @@ pub use genesis::Genesis;
 pub use producer::PRUNE_EVERY;
 pub use replica::ClusterConfig;
 pub use rpc::{
-    ESTIMATE_MARGIN_PERCENT, INLINE_INPUT_BYTES, MAX_BLOCK_TIME, MAX_MINE_BLOCKS, METHODS,
+    DEV_METHODS, ESTIMATE_MARGIN_PERCENT, INLINE_INPUT_BYTES, MAX_BLOCK_TIME, MAX_MINE_BLOCKS,
+    METHODS,
 };
 pub use server::RESERVED_CONNECTIONS;
 pub use settings::ChainSettings;

@@ -66,6 +66,15 @@ fn unbounded() -> u64 {
 /// The name of the record in the store's settings table.
 pub(crate) const RECORD: &str = "chain";
 
+/// The system runtimes a node registers (each name with its module's
+/// record), as [`ChainSettings::runtimes`] has them.
+pub(crate) fn runtime_records(runtimes: &[(RuntimeName, String)]) -> BTreeMap<String, String> {
+    runtimes
+        .iter()
+        .map(|(name, record)| (name.to_string(), record.clone()))
+        .collect()
+}
+
 /// What a chain's nodes must agree on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -211,6 +220,46 @@ impl ChainSettings {
         })
     }
 
+    /// The settings as a store or the cluster records them.
+    pub(crate) fn to_record(&self) -> Result<Vec<u8>, NodeError> {
+        serde_json::to_vec(self)
+            .map_err(|e| NodeError::Settings(format!("cannot encode the settings: {e}")))
+    }
+
+    /// Refuses a chain whose ABI or gas schedule this build does not run;
+    /// `chain` names it in the message.
+    pub(crate) fn check_versions(&self, chain: &str) -> Result<(), NodeError> {
+        if (self.abi_version, self.schedule_version)
+            != (ward_vm::ABI_VERSION, ward_vm::SCHEDULE_VERSION)
+        {
+            return Err(NodeError::Settings(format!(
+                "{chain} runs ABI version {} and gas schedule {}, this build {} and {}",
+                self.abi_version,
+                self.schedule_version,
+                ward_vm::ABI_VERSION,
+                ward_vm::SCHEDULE_VERSION
+            )));
+        }
+        Ok(())
+    }
+
+    /// Refuses a chain whose system runtimes are not those this node
+    /// registers (`runtimes`, as [`runtime_records`] has them); `chain`
+    /// says whose runtimes they are in the message.
+    pub(crate) fn check_runtimes(
+        &self,
+        runtimes: &BTreeMap<String, String>,
+        chain: &str,
+    ) -> Result<(), NodeError> {
+        if &self.runtimes != runtimes {
+            return Err(NodeError::Settings(format!(
+                "{chain} system runtimes {:?}, this node registers {:?} (pass --runtime NAME=PATH for each, with the chain's modules)",
+                self.runtimes, runtimes
+            )));
+        }
+        Ok(())
+    }
+
     /// The settings of the chain in `store`: those recorded, checked
     /// against this build, the command line and `genesis` (if given), or,
     /// for a store without any, those of `genesis` (with `max_block_gas`
@@ -229,10 +278,7 @@ impl ChainSettings {
         runtimes: &[(RuntimeName, String)],
         genesis: Option<&Genesis>,
     ) -> Result<ChainSettings, NodeError> {
-        let runtimes: BTreeMap<String, String> = runtimes
-            .iter()
-            .map(|(name, record)| (name.to_string(), record.clone()))
-            .collect();
+        let runtimes = runtime_records(runtimes);
         if let Some(genesis) = genesis
             && genesis.chain_id != chain_id
         {
@@ -241,44 +287,24 @@ impl ChainSettings {
                 genesis.chain_id
             )));
         }
-        let Some(bytes) = store.setting(RECORD)? else {
+        let Some(recorded) = ChainSettings::recorded(store)? else {
             let Some(genesis) = genesis else {
                 return Err(NodeError::Settings(
                     "a new chain needs a genesis: pass --genesis FILE (`ward genesis FILE` writes a template) or --dev".into(),
                 ));
             };
             let settings = ChainSettings::of_genesis(genesis, max_block_gas, runtimes)?;
-            let json = serde_json::to_vec(&settings)
-                .map_err(|e| NodeError::Settings(format!("cannot encode the settings: {e}")))?;
-            store.put_setting(RECORD, &json)?;
+            store.put_setting(RECORD, &settings.to_record()?)?;
             return Ok(settings);
         };
-        let recorded: ChainSettings = serde_json::from_slice(&bytes).map_err(|e| {
-            NodeError::Settings(format!("the recorded chain settings do not decode: {e}"))
-        })?;
         if recorded.chain_id != chain_id {
             return Err(NodeError::Settings(format!(
                 "the data directory holds chain {:?}, not {:?} (pass --chain-id {} to serve it)",
                 recorded.chain_id, chain_id, recorded.chain_id
             )));
         }
-        if (recorded.abi_version, recorded.schedule_version)
-            != (ward_vm::ABI_VERSION, ward_vm::SCHEDULE_VERSION)
-        {
-            return Err(NodeError::Settings(format!(
-                "the chain runs ABI version {} and gas schedule {}, this build {} and {}",
-                recorded.abi_version,
-                recorded.schedule_version,
-                ward_vm::ABI_VERSION,
-                ward_vm::SCHEDULE_VERSION
-            )));
-        }
-        if recorded.runtimes != runtimes {
-            return Err(NodeError::Settings(format!(
-                "the chain was created with system runtimes {:?}, this node registers {:?} (pass --runtime NAME=PATH for each, with the chain's modules)",
-                recorded.runtimes, runtimes
-            )));
-        }
+        recorded.check_versions("the chain")?;
+        recorded.check_runtimes(&runtimes, "the chain was created with")?;
         if let Some(gas) = max_block_gas
             && gas != recorded.max_block_gas
         {

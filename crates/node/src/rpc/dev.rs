@@ -5,14 +5,19 @@
 //! `unavailable` on a replica, whose blocks are its cluster's.
 
 use serde_json::{Value, json};
+use tokio::sync::oneshot::Sender;
 use ward_primitives::{Address, CodeKind};
 use ward_state::StateRead;
 
 use super::{Answer, Params, RpcError};
-use crate::{json, state::Shared, sync::lock};
+use crate::{
+    json,
+    state::{Pool, Shared},
+    sync::lock,
+};
 
-/// The dev methods, as [`super::METHODS`] lists them.
-pub(super) const METHODS: &[&str] = &[
+/// The dev methods (`--dev` only), as [`super::METHODS`] lists them.
+pub const DEV_METHODS: &[&str] = &[
     "mine",
     "setNextBlockTime",
     "setBalance",
@@ -33,7 +38,7 @@ pub const MAX_MINE_BLOCKS: u64 = 1000;
 /// later times to take.
 pub const MAX_BLOCK_TIME: u64 = (1 << 53) - 1;
 
-/// Runs dev method `method` (one of [`METHODS`]).
+/// Runs dev method `method` (one of [`DEV_METHODS`]).
 pub(super) fn dispatch(shared: &Shared, method: &str, mut p: Params) -> Result<Answer, RpcError> {
     dev(shared, method)?;
     let value = |v: Result<Value, RpcError>| v.map(Answer::Value);
@@ -117,20 +122,29 @@ pub(super) fn single(shared: &Shared, method: &str) -> Result<(), RpcError> {
     }
 }
 
-/// A block now (empty if nothing is ready), returned once committed.
-pub(super) fn mine(shared: &Shared) -> Result<Answer, RpcError> {
+/// Hands the producer a request (`queue` puts it, with the sender of its
+/// answer, in the pool), wakes it, and waits for the answer.
+fn ask_producer<T>(
+    shared: &Shared,
+    queue: impl FnOnce(&mut Pool, Sender<Result<T, RpcError>>),
+) -> Result<T, RpcError> {
     let (sender, receiver) = tokio::sync::oneshot::channel();
     {
         let mut pool = lock(&shared.pool);
         if pool.stopping {
             return Err(RpcError::unavailable("the node is shutting down"));
         }
-        pool.mine.push(sender);
+        queue(&mut pool, sender);
     }
     shared.wake.notify_all();
-    let block = receiver
+    receiver
         .blocking_recv()
-        .map_err(|_| RpcError::unavailable("the node is shutting down"))??;
+        .map_err(|_| RpcError::unavailable("the node is shutting down"))?
+}
+
+/// A block now (empty if nothing is ready), returned once committed.
+pub(super) fn mine(shared: &Shared) -> Result<Answer, RpcError> {
+    let block = ask_producer(shared, |pool, answer| pool.mine.push(answer))?;
     Ok(Answer::Value(json::block(&block.record)))
 }
 
@@ -255,17 +269,6 @@ fn snapshot(shared: &Shared) -> Result<Value, RpcError> {
 /// `revert {id}`: the chain put back as it was at snapshot `id`, on the
 /// producer's thread between two blocks.
 fn revert(shared: &Shared, id: u64) -> Result<Value, RpcError> {
-    let (sender, receiver) = tokio::sync::oneshot::channel();
-    {
-        let mut pool = lock(&shared.pool);
-        if pool.stopping {
-            return Err(RpcError::unavailable("the node is shutting down"));
-        }
-        pool.reverts.push((id, sender));
-    }
-    shared.wake.notify_all();
-    let height = receiver
-        .blocking_recv()
-        .map_err(|_| RpcError::unavailable("the node is shutting down"))??;
+    let height = ask_producer(shared, |pool, answer| pool.reverts.push((id, answer)))?;
     Ok(json!({ "id": id, "height": height }))
 }

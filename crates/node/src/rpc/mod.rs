@@ -34,7 +34,7 @@ use crate::{
     state::Shared,
     sync::lock,
 };
-pub use dev::{MAX_BLOCK_TIME, MAX_MINE_BLOCKS};
+pub use dev::{DEV_METHODS, MAX_BLOCK_TIME, MAX_MINE_BLOCKS};
 pub use read::INLINE_INPUT_BYTES;
 use read::{
     block_at, get_balance, get_block, get_contract, get_events, get_storage, get_storage_range,
@@ -213,7 +213,7 @@ pub const METHODS: &[&str] = &[
     "getStateValue",
     "getCode",
     "backup",
-    // The dev methods (`dev::METHODS`).
+    // The dev methods (`DEV_METHODS`).
     "mine",
     "setNextBlockTime",
     "setBalance",
@@ -429,7 +429,7 @@ fn dispatch(shared: &Shared, method: &str, params: Map<String, Value>) -> Result
             p.done()?;
             value(backup(shared, &name))
         }
-        method if dev::METHODS.contains(&method) => dev::dispatch(shared, method, p),
+        method if DEV_METHODS.contains(&method) => dev::dispatch(shared, method, p),
         other => Err(RpcError::method_not_found(other)),
     }
 }

@@ -145,14 +145,7 @@ pub(super) fn get_storage(shared: &Shared, mut p: Params) -> Result<Value, RpcEr
     let key = p
         .bytes("key")?
         .ok_or_else(|| RpcError::invalid_params("\"key\" is required"))?;
-    let latest = shared.store.height().map_err(RpcError::state)?;
-    let height = p.u64("height")?.unwrap_or(latest);
-    p.done()?;
-    if height > latest {
-        return Err(RpcError::not_found(format!(
-            "no block {height}: the chain is at {latest}"
-        )));
-    }
+    let height = reached_height(shared, p)?;
     let tree_key = StateKey::Storage(&address, &key).to_bytes();
     let (state_root, value, proof) = proven(shared, height, &tree_key)?;
     Ok(json!({
@@ -170,22 +163,9 @@ pub(super) fn get_storage(shared: &Shared, mut p: Params) -> Result<Value, RpcEr
 /// `height` (default: the latest), `null` when absent. What a forking
 /// node (`ward serve --fork`) reads state through.
 pub(super) fn get_state_value(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
-    use ward_state::StatePrune;
     let key_hash = p.hash("key_hash")?;
-    let latest = shared.store.height().map_err(RpcError::state)?;
-    let height = p.u64("height")?.unwrap_or(latest);
-    p.done()?;
-    if height > latest {
-        return Err(RpcError::not_found(format!(
-            "no block {height}: the chain is at {latest}"
-        )));
-    }
-    let kept_from = shared.store.pruned_below().map_err(RpcError::state)?;
-    if height < kept_from {
-        return Err(RpcError::pruned(format!(
-            "the state at block {height} is pruned: this node keeps it from block {kept_from} (--prune-history)"
-        )));
-    }
+    let height = reached_height(shared, p)?;
+    kept_state(shared, height)?;
     let value = shared
         .store
         .tree_value(&key_hash, height)
@@ -210,10 +190,22 @@ pub(super) fn get_code(shared: &Shared, mut p: Params) -> Result<Value, RpcError
     Ok(json!({ "code_hash": code_hash.to_string(), "code": hex(&code) }))
 }
 
-/// `tree_key`'s value after block `height` with its proof, and that
-/// block's state root. Height 0 is the genesis state (none: the empty
-/// tree, and no proof to give).
-fn proven(shared: &Shared, height: u64, tree_key: &[u8]) -> Result<Proof, RpcError> {
+/// The last parameter, `height` (default: the latest block), which the
+/// chain must have reached.
+fn reached_height(shared: &Shared, mut p: Params) -> Result<u64, RpcError> {
+    let latest = shared.store.height().map_err(RpcError::state)?;
+    let height = p.u64("height")?.unwrap_or(latest);
+    p.done()?;
+    if height > latest {
+        return Err(RpcError::not_found(format!(
+            "no block {height}: the chain is at {latest}"
+        )));
+    }
+    Ok(height)
+}
+
+/// Refuses `height` when this node has pruned its state.
+fn kept_state(shared: &Shared, height: u64) -> Result<(), RpcError> {
     use ward_state::StatePrune;
     let kept_from = shared.store.pruned_below().map_err(RpcError::state)?;
     if height < kept_from {
@@ -221,6 +213,14 @@ fn proven(shared: &Shared, height: u64, tree_key: &[u8]) -> Result<Proof, RpcErr
             "the state at block {height} is pruned: this node keeps it from block {kept_from} (--prune-history)"
         )));
     }
+    Ok(())
+}
+
+/// `tree_key`'s value after block `height` with its proof, and that
+/// block's state root. Height 0 is the genesis state (none: the empty
+/// tree, and no proof to give).
+fn proven(shared: &Shared, height: u64, tree_key: &[u8]) -> Result<Proof, RpcError> {
+    kept_state(shared, height)?;
     let tree = StateTree(&*shared.store);
     let fault = |e: tree::TreeError<ward_state::StateError>| {
         RpcError::new(-32002, "fault", format!("{e:?}"))
@@ -256,14 +256,7 @@ type Proof = (ward_primitives::Hash32, Option<Vec<u8>>, Option<Vec<u8>>);
 /// latest), with its proof against that block's state root.
 pub(super) fn get_balance(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
     let address = p.address("address")?;
-    let latest = shared.store.height().map_err(RpcError::state)?;
-    let height = p.u64("height")?.unwrap_or(latest);
-    p.done()?;
-    if height > latest {
-        return Err(RpcError::not_found(format!(
-            "no block {height}: the chain is at {latest}"
-        )));
-    }
+    let height = reached_height(shared, p)?;
     let tree_key = StateKey::Balance(&address).to_bytes();
     let (state_root, value, proof) = proven(shared, height, &tree_key)?;
     let balance = match &value {

@@ -305,7 +305,7 @@ fn every_dev_control_is_refused_without_dev() {
         c.genesis = Some(ward_node::Genesis::dev(&c.chain_id));
     });
     let someone = Address([0xb0; 32]).to_string();
-    for (method, params) in [
+    let calls = [
         ("mine", json!({ "blocks": 2 })),
         ("setNextBlockTime", json!({ "time": 1 })),
         ("setBalance", json!({ "address": someone, "balance": "1" })),
@@ -318,7 +318,16 @@ fn every_dev_control_is_refused_without_dev() {
         ("stopImpersonating", json!({ "address": someone })),
         ("snapshot", json!({})),
         ("revert", json!({ "id": 1 })),
-    ] {
+    ];
+    let named: Vec<&str> = calls.iter().map(|(method, _)| *method).collect();
+    assert_eq!(named, ward_node::DEV_METHODS, "every dev method is tried");
+    for method in ward_node::DEV_METHODS {
+        assert!(
+            ward_node::METHODS.contains(method),
+            "METHODS lists {method}"
+        );
+    }
+    for (method, params) in calls {
         assert_eq!(error_kind(&plain, method, params), "dev_only", "{method}");
     }
     assert_eq!(

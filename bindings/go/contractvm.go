@@ -174,12 +174,11 @@ func (vm *ContractVM) Invoke(contractID string, wasm []byte, method string, args
 	}
 	top := &frame{env: env}
 	host := &contractHost{
-		vm:       vm,
-		frame:    top,
-		module:   module,
-		storage:  contractID,
-		contract: contractID,
-		self:     ContractAddress(contractID),
+		vm:      vm,
+		frame:   top,
+		module:  module,
+		storage: contractID,
+		self:    ContractAddress(contractID),
 	}
 	outcome, err := vm.engine.Call(module, CallOptions{
 		Entry:    entry,
@@ -303,9 +302,9 @@ type contractHost struct {
 	frame  *frame
 	module *Module
 	// storage is whose storage the code runs on (the caller's, for a
-	// delegated call); contract is the code's own ID.
-	storage, contract string
-	self              [32]byte
+	// delegated call); self is the address it runs as.
+	storage string
+	self    [32]byte
 }
 
 func (h *contractHost) Read(key []byte) ([]byte, bool, error) {
@@ -349,12 +348,11 @@ func (h *contractHost) Call(request CallRequest) (CallResult, error) {
 	}
 	nested := h.frame.child()
 	callee := &contractHost{
-		vm:       h.vm,
-		frame:    nested,
-		module:   module,
-		storage:  id,
-		contract: id,
-		self:     request.Address,
+		vm:      h.vm,
+		frame:   nested,
+		module:  module,
+		storage: id,
+		self:    request.Address,
 	}
 	if request.Delegate {
 		// The callee's code on the caller's storage, as the caller.

@@ -306,34 +306,17 @@ impl WardCall {
     fn advance(&mut self, mut progress: Progress) {
         loop {
             progress = match progress {
-                Progress::Suspended(running, request) => {
+                Progress::Suspended(running, mut request) => {
                     let refused = self.read_only
                         && matches!(
                             request,
                             Request::StorageWrite { .. } | Request::Event { .. }
                         );
                     if !refused {
-                        let request = match request {
-                            Request::Call {
-                                address,
-                                input,
-                                gas,
-                                read_only,
-                                delegate,
-                                stack_base,
-                                value,
-                            } => Request::Call {
-                                address,
-                                input,
-                                gas,
-                                // What a read-only call asks for is too.
-                                read_only: read_only || self.read_only,
-                                delegate,
-                                stack_base,
-                                value,
-                            },
-                            other => other,
-                        };
+                        if let Request::Call { read_only, .. } = &mut request {
+                            // What a read-only call asks for is too.
+                            *read_only |= self.read_only;
+                        }
                         self.state = State::Suspended(Box::new(running), request);
                         return;
                     }

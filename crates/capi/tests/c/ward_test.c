@@ -81,18 +81,31 @@ static void clear(Storage *s) {
   while (s->count > 0) forget(s, s->entries[0].key, s->entries[0].key_len);
 }
 
+static struct WardBytes encode(struct WardModule *module, const char *method, const char *json) {
+  struct WardBytes bytes = {NULL, 0};
+  struct WardError *error = NULL;
+  enum WardStatus status = method ? ward_module_encode_call(module, method, json, &bytes, &error)
+                                  : ward_module_encode_init(module, json, &bytes, &error);
+  CHECK(status == WARD_STATUS_OK, "encode %s: %s", method ? method : "init",
+        error ? ward_error_message(error) : "?");
+  ward_error_free(error);
+  return bytes;
+}
+
 /*
- * Runs `input` through `entry` of `module` as `caller`, serving its
- * requests from `storage`, and returns the finished call (or NULL).
- * This loop is the whole of a host: no callback, one answer per request.
+ * Runs `method` of `module` (NULL: its deploy) with the JSON arguments
+ * `args` as `caller`, serving its requests from `storage`, and returns
+ * the finished call (or NULL). This loop is the whole of a host: no
+ * callback, one answer per request.
  */
 static struct WardCall *run(struct WardEngine *engine, struct WardModule *module,
-                            const char *entry, struct WardBytes input,
+                            const char *method, const char *args,
                             const unsigned char caller[32], int read_only,
                             Storage *storage) {
+  struct WardBytes input = encode(module, method, args);
   struct WardCallOptions options;
   ward_call_options_default(&options);
-  options.entry = entry;
+  options.entry = method ? "main" : "deploy";
   options.input = input.data;
   options.input_len = input.len;
   options.gas_limit = 10000000;
@@ -103,6 +116,7 @@ static struct WardCall *run(struct WardEngine *engine, struct WardModule *module
   options.read_only = read_only;
   struct WardError *error = NULL;
   struct WardCall *call = ward_call_begin(engine, module, &options, &error);
+  ward_bytes_free(input);
   CHECK(call != NULL, "begin: %s", error ? ward_error_message(error) : "?");
   if (call == NULL) {
     ward_error_free(error);
@@ -159,17 +173,6 @@ static struct WardOutcome outcome_of(struct WardCall *call) {
         error ? ward_error_message(error) : "?");
   ward_error_free(error);
   return outcome;
-}
-
-static struct WardBytes encode(struct WardModule *module, const char *method, const char *json) {
-  struct WardBytes bytes = {NULL, 0};
-  struct WardError *error = NULL;
-  enum WardStatus status = method ? ward_module_encode_call(module, method, json, &bytes, &error)
-                                  : ward_module_encode_init(module, json, &bytes, &error);
-  CHECK(status == WARD_STATUS_OK, "encode %s: %s", method ? method : "init",
-        error ? ward_error_message(error) : "?");
-  ward_error_free(error);
-  return bytes;
 }
 
 static char *decoded(struct WardModule *module, const char *method, struct WardOutcome *o) {
@@ -242,9 +245,8 @@ static void token(struct WardEngine *engine, const unsigned char *wasm, size_t w
   Storage storage;
   memset(&storage, 0, sizeof storage);
 
-  struct WardBytes input = encode(module, NULL, "{\"initial_supply\": \"1000\"}");
-  struct WardCall *call = run(engine, module, "deploy", input, alice, 0, &storage);
-  ward_bytes_free(input);
+  struct WardCall *call =
+      run(engine, module, NULL, "{\"initial_supply\": \"1000\"}", alice, 0, &storage);
   struct WardOutcome o = outcome_of(call);
   CHECK(strcmp(o.status, "ok") == 0, "deploy: %s", o.status);
   printf("%s deploy gas %llu\n", name, (unsigned long long)o.gas_used);
@@ -252,9 +254,7 @@ static void token(struct WardEngine *engine, const unsigned char *wasm, size_t w
 
   char args[256];
   snprintf(args, sizeof args, "{\"to\": \"%s\", \"amount\": \"250\"}", bob_hex);
-  input = encode(module, "transfer", args);
-  call = run(engine, module, "main", input, alice, 0, &storage);
-  ward_bytes_free(input);
+  call = run(engine, module, "transfer", args, alice, 0, &storage);
   o = outcome_of(call);
   CHECK(strcmp(o.status, "ok") == 0, "transfer: %s", o.status);
   CHECK(strstr(storage.last_event, "\"Transfer\"") != NULL, "event %s", storage.last_event);
@@ -264,9 +264,7 @@ static void token(struct WardEngine *engine, const unsigned char *wasm, size_t w
   ward_call_free(call);
 
   snprintf(args, sizeof args, "{\"who\": \"%s\"}", bob_hex);
-  input = encode(module, "balance_of", args);
-  call = run(engine, module, "main", input, alice, 1, &storage);
-  ward_bytes_free(input);
+  call = run(engine, module, "balance_of", args, alice, 1, &storage);
   o = outcome_of(call);
   char *json = decoded(module, "balance_of", &o);
   CHECK(json && strcmp(json, "\"250\"") == 0, "balance %s", json ? json : "?");
@@ -277,9 +275,7 @@ static void token(struct WardEngine *engine, const unsigned char *wasm, size_t w
   /* A transfer in a read-only call traps before the host sees it. */
   size_t entries = storage.count, events = storage.events;
   snprintf(args, sizeof args, "{\"to\": \"%s\", \"amount\": \"1\"}", bob_hex);
-  input = encode(module, "transfer", args);
-  call = run(engine, module, "main", input, alice, 1, &storage);
-  ward_bytes_free(input);
+  call = run(engine, module, "transfer", args, alice, 1, &storage);
   o = outcome_of(call);
   CHECK(strcmp(o.status, "trapped") == 0, "read-only transfer: %s", o.status);
   CHECK(o.error_kind && strcmp(o.error_kind, "host_error") == 0, "kind %s",
@@ -289,9 +285,7 @@ static void token(struct WardEngine *engine, const unsigned char *wasm, size_t w
 
   /* More than Alice holds: a revert with the contract's message. */
   snprintf(args, sizeof args, "{\"to\": \"%s\", \"amount\": \"5000\"}", bob_hex);
-  input = encode(module, "transfer", args);
-  call = run(engine, module, "main", input, alice, 0, &storage);
-  ward_bytes_free(input);
+  call = run(engine, module, "transfer", args, alice, 0, &storage);
   o = outcome_of(call);
   CHECK(strcmp(o.status, "reverted") == 0, "overdraft: %s", o.status);
   printf("%s overdraft gas %llu: %.*s\n", name, (unsigned long long)o.gas_used,
@@ -309,7 +303,7 @@ static void token(struct WardEngine *engine, const unsigned char *wasm, size_t w
   /* Misuse of a call: the wrong reply is refused and changes nothing; a
    * reply to a finished call is refused; its outcome waits. */
   snprintf(args, sizeof args, "{\"who\": \"%s\"}", bob_hex);
-  input = encode(module, "balance_of", args);
+  struct WardBytes input = encode(module, "balance_of", args);
   struct WardCallOptions options;
   ward_call_options_default(&options);
   options.input = input.data;

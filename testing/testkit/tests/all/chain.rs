@@ -9,7 +9,7 @@ use std::{
 use ward_testkit::{assert_agree, wasm};
 use ward_vm::{
     BackendKind, CallContext, Chain, ChainError, Config, Entry, ErrorKind, Execution, FaultKind,
-    Gas, NodeFault, Reply, RunOptions, Status,
+    Gas, NodeFault, Reply, Request, RunOptions, Status,
 };
 
 type Events = Vec<(Vec<u8>, Vec<u8>)>;
@@ -527,39 +527,30 @@ fn chain_requests_answered_wrongly_or_unsupported_abort_the_call() {
             (drop (call $read (i32.const 0) (i32.const 1) (i32.const 16) (i32.const 8)))))"#
     ));
     for kind in BackendKind::ALL {
+        // Runs `main` on a backend made with `config`, `service` answering.
+        let fault_of = |config: &Config, service: &mut dyn FnMut(Request) -> Reply| {
+            let backend = ward_testkit::backend(kind, config);
+            let module = ward_vm::compile(&*backend, config, &wasm).unwrap();
+            ward_vm::execute(
+                &*backend,
+                &module,
+                &Entry::Main("main".into()),
+                RunOptions::default(),
+                CallContext::default().with_chain_requests(),
+                service,
+            )
+            .unwrap_err()
+        };
         // A read answered as if it were a write: the embedder's misuse.
         let config = Config {
             chain_requests: true,
             ..Config::default()
         };
-        let backend = ward_testkit::backend(kind, &config);
-        let module = ward_vm::compile(&*backend, &config, &wasm).unwrap();
-        let mut wrong = |_| Reply::Done;
-        let fault = ward_vm::execute(
-            &*backend,
-            &module,
-            &Entry::Main("main".into()),
-            RunOptions::default(),
-            CallContext::default().with_chain_requests(),
-            &mut wrong,
-        )
-        .unwrap_err();
+        let fault = fault_of(&config, &mut |_| Reply::Done);
         assert_eq!(fault.kind(), FaultKind::Misuse, "{kind:?}: {fault}");
 
         // Asked of a backend made without Config::chain_requests.
-        let plain = Config::default();
-        let backend = ward_testkit::backend(kind, &plain);
-        let module = ward_vm::compile(&*backend, &plain, &wasm).unwrap();
-        let mut served = |_| Reply::Storage(None);
-        let fault = ward_vm::execute(
-            &*backend,
-            &module,
-            &Entry::Main("main".into()),
-            RunOptions::default(),
-            CallContext::default().with_chain_requests(),
-            &mut served,
-        )
-        .unwrap_err();
+        let fault = fault_of(&Config::default(), &mut |_| Reply::Storage(None));
         assert_eq!(fault.kind(), FaultKind::Misuse, "{kind:?}: {fault}");
     }
 }

@@ -79,7 +79,21 @@ pub(crate) fn counter_deploy() -> Payload {
 /// A fresh data directory under the system's temporary directory.
 pub(crate) fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("ward-node-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    // An earlier node of this name may still be writing there after its
+    // shutdown (tier-up's thread stores a finished compile in the disk
+    // cache), and a removal racing it fails: try again until the
+    // directory is gone, so that no test opens another's chain.
+    let deadline = ward_vm::clock::now() + Duration::from_secs(30);
+    loop {
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => break,
+            Err(e) if ward_vm::clock::passed(deadline) => {
+                panic!("{} cannot be removed: {e}", dir.display())
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
     dir
 }
 
@@ -137,9 +151,7 @@ pub(crate) fn error_kind(node: &Node, method: &str, params: Value) -> String {
     error["data"]["kind"].as_str().unwrap().to_owned()
 }
 
-pub(crate) fn dev_address(index: u32) -> Address {
-    ward_chain::tx::account_address(&dev_key(index).verifying_key().to_bytes())
-}
+pub(crate) use ward_chain::tx::dev_address;
 
 /// A transaction signed by dev key `key`, as `sendRawTransaction` hex.
 pub(crate) fn raw(chain: &str, key: u32, nonce: u64, payload: Payload) -> String {

@@ -61,8 +61,7 @@ pub(crate) fn genesis(args: GenesisArgs) -> anyhow::Result<ExitCode> {
         limits: Default::default(),
     };
     if args.fund.is_empty() {
-        let dev =
-            ward_chain::tx::account_address(&ward_chain::tx::dev_key(0).verifying_key().to_bytes());
+        let dev = ward_chain::tx::dev_address(0);
         genesis.balances.insert(
             dev.to_string(),
             GenesisAmount(ward_node::genesis::DEV_BALANCE),

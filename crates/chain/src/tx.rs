@@ -219,6 +219,11 @@ pub fn dev_key(index: u32) -> SigningKey {
     SigningKey::from_bytes(&blake3::derive_key(DEV_SEED, &index.to_le_bytes()))
 }
 
+/// The address of dev account `index` ([`dev_key`]'s account).
+pub fn dev_address(index: u32) -> Address {
+    account_address(&dev_key(index).verifying_key().to_bytes())
+}
+
 fn valid_chain_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= MAX_CHAIN_ID_BYTES

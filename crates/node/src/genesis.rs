@@ -146,9 +146,10 @@ impl Genesis {
     pub fn dev(chain_id: &str) -> Genesis {
         let balances = (0..ward_chain::tx::DEV_ACCOUNTS)
             .map(|i| {
-                let key = ward_chain::tx::dev_key(i).verifying_key().to_bytes();
-                let address = ward_chain::tx::account_address(&key);
-                (address.to_string(), Amount(DEV_BALANCE))
+                (
+                    ward_chain::tx::dev_address(i).to_string(),
+                    Amount(DEV_BALANCE),
+                )
             })
             .collect();
         Genesis {

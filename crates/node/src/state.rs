@@ -162,11 +162,7 @@ impl Shared {
             Some(fork) => {
                 check_fork(&config)?;
                 let dev_accounts: Vec<_> = (0..ward_chain::tx::DEV_ACCOUNTS)
-                    .map(|i| {
-                        ward_chain::tx::account_address(
-                            &ward_chain::tx::dev_key(i).verifying_key().to_bytes(),
-                        )
-                    })
+                    .map(ward_chain::tx::dev_address)
                     .collect();
                 crate::fork::open(&store, fork, &registered, &dev_accounts)?
             }

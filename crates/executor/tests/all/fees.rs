@@ -40,7 +40,7 @@ fn behave() -> Vec<u8> {
 }
 
 fn account(key: u32) -> Address {
-    ward_chain::tx::account_address(&dev_key(key).verifying_key().to_bytes())
+    ward_chain::tx::dev_address(key)
 }
 
 fn behave_address(key: u32) -> Address {

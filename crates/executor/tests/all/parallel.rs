@@ -131,7 +131,7 @@ fn random_chain(seed: u64, accounts: usize, blocks: usize) -> (usize, usize) {
     let mut chains = Chains::new();
     let mut owner = Account {
         key: dev_key(90_000),
-        address: account_address(&dev_key(90_000).verifying_key().to_bytes()),
+        address: ward_chain::tx::dev_address(90_000),
         nonce: 0,
     };
     let token_code = contracts::wasm("token");

@@ -8,7 +8,7 @@
 use std::{sync::Arc, time::Duration};
 
 use ed25519_dalek::SigningKey;
-use ward_chain::tx::{Payload, SignedTx, TxBody, VerifiedTx, account_address, dev_key};
+use ward_chain::tx::{Payload, SignedTx, TxBody, VerifiedTx, dev_key};
 use ward_executor::{Block, Executor};
 use ward_primitives::Address;
 use ward_sdk::codec::{call_input, encode};
@@ -66,7 +66,7 @@ fn two_blocks(exec: &Executor<MemoryStore>) -> Vec<Block> {
     };
     let mut txs = Vec::new();
     for n in 1..=30u64 {
-        let to = account_address(&dev_key(1 + n as u32 % 5).verifying_key().to_bytes());
+        let to = ward_chain::tx::dev_address(1 + n as u32 % 5);
         let payload = match n % 6 {
             0 => call("approve", &(to, u128::from(n))),
             // More than the owner holds: reverts.

@@ -520,14 +520,10 @@ impl WasmiSandbox {
                 Ok(value) => value,
                 Err(stop) => return step_from_error(wasmi::Error::host(Stop(stop))),
             };
-            let inputs: Vec<Val> = value
-                .map(|v| match v {
-                    Value::I64(v) => Val::I64(v),
-                    Value::I32(v) => Val::I32(v),
-                    _ => Val::I64(-1),
-                })
-                .into_iter()
-                .collect();
+            let inputs: Vec<Val> = match value.map(|v| to_val(&mut self.store, v)).transpose() {
+                Ok(input) => input.into_iter().collect(),
+                Err(e) => return embedder_error(e),
+            };
             let result = invocation.resume(&mut self.store, &inputs, &mut outputs);
             return self.drive(result, outputs);
         }

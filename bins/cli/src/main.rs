@@ -308,6 +308,7 @@ fn error_kind(err: &anyhow::Error) -> &'static str {
                 ward_snapshot::SnapshotError::Io { .. } => "io",
                 ward_snapshot::SnapshotError::Manifest(_)
                 | ward_snapshot::SnapshotError::Chunk { .. } => "invalid_snapshot",
+                ward_snapshot::SnapshotError::Untrusted(_) => "untrusted_snapshot",
                 ward_snapshot::SnapshotError::Refused(_) => "usage",
             };
         }

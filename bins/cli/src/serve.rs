@@ -41,9 +41,12 @@ pub(crate) struct ServeArgs {
     #[arg(long, default_value_t = 0, value_parser = parse::u64_arg)]
     block_time_ms: u64,
     /// Take a snapshot of the state every N blocks into
-    /// DATA_DIR/snapshots and serve it over HTTP (0: never).
-    #[arg(long, default_value_t = 0, value_parser = parse::u64_arg, value_name = "N")]
-    snapshot_interval: u64,
+    /// DATA_DIR/snapshots and serve it over HTTP (0: never). Default:
+    /// never on a single node; every --log-retention-blocks blocks on a
+    /// replica, whose cluster compacts its log only below snapshots two
+    /// replicas hold.
+    #[arg(long, value_parser = parse::u64_arg, value_name = "N")]
+    snapshot_interval: Option<u64>,
     /// Where the `backup` method (`ward backup NAME --node URL`) writes
     /// consistent copies of the store; without it, backups are off.
     #[arg(long, value_name = "DIR")]
@@ -100,6 +103,10 @@ pub(crate) struct ServeArgs {
     /// cluster, also what this replica adds to the shared mempool).
     #[arg(long, default_value_t = RpcLimits::default().mempool_bytes as u64, value_parser = parse::u64_arg)]
     mempool_bytes: u64,
+    /// How long a transaction behind a nonce gap may wait for the gap to
+    /// be filled, in milliseconds (then it expires).
+    #[arg(long, default_value_t = RpcLimits::default().mempool_gapped_ttl.as_millis() as u64, value_parser = parse::u64_arg)]
+    mempool_gapped_ttl_ms: u64,
     /// The most bytes of JSON one answer may hold, over HTTP (a batch's
     /// answers together) and WebSocket.
     #[arg(long, default_value_t = RpcLimits::default().max_response_bytes as u64, value_parser = parse::u64_arg)]
@@ -228,6 +235,7 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         query_gas_cap: args.query_gas_cap,
         mempool_size: size(args.mempool_size),
         mempool_bytes: size(args.mempool_bytes),
+        mempool_gapped_ttl: Duration::from_millis(args.mempool_gapped_ttl_ms),
         max_subscriptions: size(args.max_subscriptions),
         header_timeout: Duration::from_millis(args.header_timeout_ms.max(1)),
         read_timeout: Duration::from_millis(args.read_timeout_ms.max(1)),

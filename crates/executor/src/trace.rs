@@ -393,7 +393,12 @@ impl Recorder {
         frame.gas_used = gas_used.get();
         frame.runtime_gas = execution.runtime_gas;
         frame.status = outcome.status;
-        frame.error = outcome.error.as_ref().map(|f| (f.kind, f.message.clone()));
+        // What the trace shows is the same on every backend: a trap the
+        // engine found is worded by its kind, as in a receipt.
+        frame.error = outcome
+            .error
+            .as_ref()
+            .map(|f| (f.kind, crate::frame::consensus_message(f)));
         frame.output = outcome.output.clone();
         self.attach(frame);
     }

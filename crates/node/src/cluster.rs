@@ -14,7 +14,11 @@
 //! Beside the log: `pool/` and a transaction's hash (the shared mempool,
 //! each signed transaction as submitted), `roots/` and a height and a
 //! replica id (what each replica got for each block), `settings` (the
-//! chain's, written by the first replica, checked by every other one).
+//! chain's, written by the first replica, checked by every other one),
+//! `applied/` (each replica's applied height), `snapshots/` (what each
+//! advertises) and `claims/` (the height a replica joining by state sync
+//! needs the log from, bound to its lease: the log is not compacted past
+//! it).
 
 use std::time::Duration;
 
@@ -172,7 +176,12 @@ impl BlockLog {
     ///
     /// etcd's.
     pub async fn keep_alive(&mut self, leadership: &Leadership) -> Result<bool, ClusterError> {
-        let (mut keeper, mut responses) = self.client.lease_keep_alive(leadership.lease).await?;
+        self.renew(leadership.lease).await
+    }
+
+    /// Renews lease `lease` once; `false` when it has expired.
+    async fn renew(&mut self, lease: i64) -> Result<bool, ClusterError> {
+        let (mut keeper, mut responses) = self.client.lease_keep_alive(lease).await?;
         keeper.keep_alive().await?;
         Ok(responses
             .message()
@@ -414,6 +423,80 @@ impl BlockLog {
         Ok(deleted.deleted())
     }
 
+    /// Claims, for replica `id` joining by state sync, that the log keep
+    /// every entry from `height` on while the claim lives: a new lease of
+    /// `ttl` seconds when `lease` is `None`, else that one. The lease's
+    /// id.
+    ///
+    /// # Errors
+    ///
+    /// etcd's.
+    pub async fn claim(
+        &mut self,
+        id: &str,
+        height: u64,
+        lease: Option<i64>,
+        ttl: i64,
+    ) -> Result<i64, ClusterError> {
+        let lease = match lease {
+            Some(lease) => lease,
+            None => self.client.lease_grant(ttl, None).await?.id(),
+        };
+        let options = PutOptions::new().with_lease(lease);
+        self.client
+            .put(
+                self.key(&format!("claims/{id}")),
+                height.to_string(),
+                Some(options),
+            )
+            .await?;
+        Ok(lease)
+    }
+
+    /// Renews a claim's lease once: `false` when it has expired (the
+    /// claim is gone).
+    ///
+    /// # Errors
+    ///
+    /// etcd's.
+    pub async fn renew_claim(&mut self, lease: i64) -> Result<bool, ClusterError> {
+        self.renew(lease).await
+    }
+
+    /// Drops a claim (its lease, and so its key).
+    ///
+    /// # Errors
+    ///
+    /// etcd's.
+    pub async fn release_claim(&mut self, lease: i64) -> Result<(), ClusterError> {
+        self.client.lease_revoke(lease).await?;
+        Ok(())
+    }
+
+    /// The heights joining replicas claim, by replica id.
+    ///
+    /// # Errors
+    ///
+    /// etcd's.
+    pub async fn claims(&mut self) -> Result<Vec<(String, u64)>, ClusterError> {
+        Ok(self
+            .by_id("claims/")
+            .await?
+            .into_iter()
+            .filter_map(|(id, v)| Some((id, std::str::from_utf8(&v).ok()?.parse().ok()?)))
+            .collect())
+    }
+
+    /// The chain's settings as the cluster recorded them, if it did.
+    ///
+    /// # Errors
+    ///
+    /// etcd's.
+    pub async fn recorded_settings(&mut self) -> Result<Option<Vec<u8>>, ClusterError> {
+        let response = self.client.get(self.key("settings"), None).await?;
+        Ok(response.kvs().first().map(|kv| kv.value().to_vec()))
+    }
+
     /// The log's first entry's height (0: empty).
     ///
     /// # Errors
@@ -530,5 +613,81 @@ impl BlockLog {
             .client
             .watch(self.prefix.clone(), Some(options))
             .await?)
+    }
+}
+
+/// A claim's lease, in seconds: how long the log is held for a joiner
+/// that stopped answering.
+const CLAIM_TTL: i64 = 10;
+
+/// A joiner's hold on the log (`claims/ID` under a lease kept alive in
+/// the background): released once the replica has caught up with the
+/// log's head, or when the process ends.
+pub(crate) struct Claim {
+    log: BlockLog,
+    id: String,
+    lease: i64,
+    keeper: tokio::task::JoinHandle<()>,
+}
+
+impl Claim {
+    /// Claims the log from `height` for replica `id`, and keeps the
+    /// claim's lease alive.
+    pub(crate) fn take(
+        handle: &tokio::runtime::Handle,
+        log: &BlockLog,
+        id: &str,
+        height: u64,
+    ) -> Result<Claim, ClusterError> {
+        let mut log = log.clone();
+        let lease = handle.block_on(log.claim(id, height, None, CLAIM_TTL))?;
+        let mut renewing = log.clone();
+        let keeper = handle.spawn(async move {
+            let every = Duration::from_secs(CLAIM_TTL.unsigned_abs() / 3);
+            loop {
+                tokio::time::sleep(every).await;
+                match renewing.renew_claim(lease).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!("state sync: the claim on the log expired");
+                        return;
+                    }
+                    Err(error) => tracing::warn!(%error, "state sync: the claim was not renewed"),
+                }
+            }
+        });
+        Ok(Claim {
+            log,
+            id: id.to_owned(),
+            lease,
+            keeper,
+        })
+    }
+
+    /// Moves the claim to `height` (the log below it may go).
+    pub(crate) fn advance(&mut self, handle: &tokio::runtime::Handle, height: u64) {
+        let claimed =
+            handle.block_on(
+                self.log
+                    .claim(&self.id, height, Some(self.lease), CLAIM_TTL),
+            );
+        if let Err(error) = claimed {
+            tracing::warn!(%error, height, "state sync: the claim was not moved");
+        }
+    }
+
+    /// Gives the claim up.
+    pub(crate) fn release(mut self, handle: &tokio::runtime::Handle) {
+        self.keeper.abort();
+        if let Err(error) = handle.block_on(self.log.release_claim(self.lease)) {
+            tracing::warn!(%error, "state sync: the claim was not released: it expires on its own");
+        }
+        tracing::info!("state sync: caught up, the log is no longer held");
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        self.keeper.abort();
     }
 }

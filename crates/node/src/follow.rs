@@ -89,12 +89,23 @@ pub(crate) fn connect(
         }
     };
     if recorded != ours {
-        return Err(crate::NodeError::Settings(format!(
-            "the cluster under {:?} runs other chain settings: {} (this node: {})",
-            config.prefix,
-            String::from_utf8_lossy(&recorded),
-            String::from_utf8_lossy(&ours)
-        )));
+        let cluster = format!("the cluster under {:?}", config.prefix);
+        return Err(
+            match serde_json::from_slice::<crate::ChainSettings>(&recorded) {
+                // Named setting by setting where the record reads.
+                Ok(theirs) => match theirs.check_same(&cluster, settings, "this node") {
+                    Err(differ) => differ,
+                    Ok(()) => crate::NodeError::Settings(format!(
+                        "{cluster} records its chain settings in another form"
+                    )),
+                },
+                Err(_) => crate::NodeError::Settings(format!(
+                    "{cluster} runs other chain settings: {} (this node: {})",
+                    String::from_utf8_lossy(&recorded),
+                    String::from_utf8_lossy(&ours)
+                )),
+            },
+        );
     }
     Ok(log)
 }
@@ -368,7 +379,7 @@ fn catch_up(
             let next = shared.store.height()? + 1;
             if at != next {
                 let error = format!(
-                    "the log skips from block {} to {at}: it was compacted past this replica; restart it on an empty data directory with --state-sync",
+                    "the log skips from block {} to {at}: it was compacted past this replica; restart it with --state-sync (it then restores a newer snapshot)",
                     next - 1
                 );
                 tracing::error!(%error, "replica stopped");
@@ -485,7 +496,27 @@ fn commit(
         // Publishing is for others to compare: the block stands.
         Err(error) => tracing::warn!(%error, height = header.height, "roots not published"),
     }
+    claim_progress(replica, handle, header.height);
     Ok(())
+}
+
+/// A joiner's claim on the log after it applied block `height`: moved
+/// along every few blocks, and released once the replica is within the
+/// retention margin of the log's head (from then on its applied height
+/// holds the log, as any live replica's does).
+fn claim_progress(replica: &Replica, handle: &Handle, height: u64) {
+    let mut held = lock(&replica.claim);
+    let Some(claim) = held.as_mut() else {
+        return;
+    };
+    let head = replica.log_head.load(std::sync::atomic::Ordering::Relaxed);
+    if height.saturating_add(replica.config.log_retention_blocks) >= head {
+        if let Some(claim) = held.take() {
+            claim.release(handle);
+        }
+    } else if height.is_multiple_of(crate::replica::COMPACT_EVERY) {
+        claim.advance(handle, height);
+    }
 }
 
 /// Notes the replicas that published other roots for `height`.
@@ -687,6 +718,7 @@ async fn compact_once(
     margin: u64,
 ) -> Result<Option<(u64, i64)>, ClusterError> {
     let applied: Vec<u64> = log.applied().await?.into_iter().map(|(_, h)| h).collect();
+    let claims: Vec<u64> = log.claims().await?.into_iter().map(|(_, h)| h).collect();
     let snapshots: Vec<Vec<u64>> = log
         .advertised_snapshots()
         .await?
@@ -694,7 +726,7 @@ async fn compact_once(
         .filter_map(|(_, bytes)| serde_json::from_slice::<crate::statesync::Advert>(&bytes).ok())
         .map(|advert| advert.snapshots.iter().map(|s| s.height).collect())
         .collect();
-    match crate::replica::retention_point(head, margin, &applied, &snapshots) {
+    match crate::replica::retention_point(head, margin, &applied, &snapshots, &claims) {
         Some(point) => log.compact_log(point).await.map(|n| Some((point, n))),
         None => Ok(None),
     }

@@ -36,11 +36,13 @@
 //! ```
 
 pub mod access;
+mod announce;
 #[cfg(feature = "etcd")]
 pub mod cluster;
 pub mod decode;
 mod error;
 mod etcd_limits;
+mod expiry;
 mod explorer;
 #[cfg(feature = "etcd")]
 mod follow;
@@ -128,6 +130,10 @@ pub struct RpcLimits {
     /// cluster, also what this replica adds to the shared mempool).
     /// Default: 64 MiB.
     pub mempool_bytes: usize,
+    /// How long a transaction behind a nonce gap may wait for the gap to
+    /// be filled before it expires (checked once a second). Default:
+    /// [`mempool::GAPPED_TTL`], 60 s.
+    pub mempool_gapped_ttl: Duration,
     /// Most subscriptions on one WebSocket connection. Default: 16.
     pub max_subscriptions: usize,
     /// Blocks queued for one WebSocket connection before it is dropped as
@@ -136,6 +142,15 @@ pub struct RpcLimits {
     /// How long one WebSocket send may take before the connection is
     /// dropped as too slow. Default: 5 s.
     pub ws_send_timeout: Duration,
+    /// Bytes of notifications and replies one WebSocket connection may
+    /// have waiting to be sent; past it the connection is dropped as too
+    /// slow (one with nothing waiting may always take its next message).
+    /// Default: 4 MiB.
+    pub ws_queue_bytes: usize,
+    /// Bytes all WebSocket connections together may have waiting; past
+    /// it, a connection that would add to it with something waiting
+    /// already is dropped as too slow. Default: 64 MiB.
+    pub ws_total_bytes: usize,
     /// The most bytes of JSON one answer may hold, over HTTP (a batch's
     /// answers together) and WebSocket (past it: `response_too_large`
     /// errors). Default: 16 MiB.
@@ -157,9 +172,12 @@ impl Default for RpcLimits {
             read_timeout: Duration::from_secs(1),
             mempool_size: 10_000,
             mempool_bytes: 64 << 20,
+            mempool_gapped_ttl: mempool::GAPPED_TTL,
             max_subscriptions: 16,
             ws_queue: 256,
             ws_send_timeout: Duration::from_secs(5),
+            ws_queue_bytes: 4 << 20,
+            ws_total_bytes: 64 << 20,
             header_timeout: Duration::from_secs(10),
             max_response_bytes: 16 << 20,
         }
@@ -214,8 +232,11 @@ pub struct NodeConfig {
     /// the chain's own minimum if higher. Default: 0.
     pub min_gas_price: u128,
     /// Take a snapshot of the state every this many blocks
-    /// (`--snapshot-interval`; 0: never, the default).
-    pub snapshot_interval: u64,
+    /// (`--snapshot-interval`; 0: never). `None`, the default: never on a
+    /// single node, and every [`ClusterConfig::log_retention_blocks`]
+    /// blocks on a replica, since the cluster's log is compacted only
+    /// below snapshots that two replicas hold ([`NodeConfig::snapshot_every`]).
+    pub snapshot_interval: Option<u64>,
     /// Snapshots kept, the newest (`--snapshot-keep`). Default: 2.
     pub snapshot_keep: usize,
     /// A replica with an empty data directory restores the newest
@@ -258,12 +279,27 @@ impl NodeConfig {
             runtimes: Vec::new(),
             genesis: None,
             min_gas_price: 0,
-            snapshot_interval: 0,
+            snapshot_interval: None,
             snapshot_keep: 2,
             state_sync: false,
             backup_dir: None,
             prune_history: None,
             fork: None,
+        }
+    }
+}
+
+impl NodeConfig {
+    /// How many blocks apart snapshots are taken (0: never): the
+    /// configured interval, else every `--log-retention-blocks` blocks on
+    /// a replica (256 by default: a snapshot costs a scan of the whole
+    /// state and its size on disk, twice with `--snapshot-keep 2`, on a
+    /// thread of its own) and never on a single node.
+    pub fn snapshot_every(&self) -> u64 {
+        match (self.snapshot_interval, &self.cluster) {
+            (Some(interval), _) => interval,
+            (None, Some(cluster)) => cluster.log_retention_blocks.max(1),
+            (None, None) => 0,
         }
     }
 }
@@ -318,11 +354,15 @@ fn join(
     }
 }
 
-/// State sync before the store is opened (`--state-sync`).
+/// State sync before the store is opened (`--state-sync`): the claim on
+/// the log the replica holds until it has caught up, if it took one.
 #[cfg(feature = "etcd")]
-fn sync_state(handle: &tokio::runtime::Handle, config: &NodeConfig) -> Result<(), NodeError> {
+fn sync_state(
+    handle: &tokio::runtime::Handle,
+    config: &NodeConfig,
+) -> Result<Option<cluster::Claim>, NodeError> {
     match (&config.cluster, config.state_sync) {
-        (_, false) => Ok(()),
+        (_, false) => Ok(None),
         (Some(cluster), true) => statesync::join(handle, cluster, &config.data_dir),
         (None, true) => Err(NodeError::Config(
             "--state-sync needs a cluster (--etcd)".into(),
@@ -330,15 +370,18 @@ fn sync_state(handle: &tokio::runtime::Handle, config: &NodeConfig) -> Result<()
     }
 }
 
-/// A build without etcd has no state sync.
+/// A build without etcd has no state sync, so no claim.
 #[cfg(not(feature = "etcd"))]
-fn sync_state(_handle: &tokio::runtime::Handle, config: &NodeConfig) -> Result<(), NodeError> {
+fn sync_state(
+    _handle: &tokio::runtime::Handle,
+    config: &NodeConfig,
+) -> Result<Option<std::convert::Infallible>, NodeError> {
     if config.state_sync {
         return Err(NodeError::Config(
             "--state-sync needs a cluster, and this build has no etcd support".into(),
         ));
     }
-    Ok(())
+    Ok(None)
 }
 
 /// A replica advertises its snapshots in etcd, under its URL.
@@ -347,7 +390,10 @@ fn advertise(shared: &Arc<state::Shared>, runtime: &tokio::runtime::Runtime, add
     let Some(replica) = shared.replica.as_ref() else {
         return;
     };
-    if shared.config.snapshot_interval == 0 {
+    if shared.config.snapshot_every() == 0 {
+        tracing::warn!(
+            "this replica takes no snapshots (--snapshot-interval 0): the cluster's log is compacted only below a snapshot two replicas hold, so without two others taking them it grows until etcd's quota stops the cluster"
+        );
         return;
     }
     let (handle, log) = (runtime.handle().clone(), replica.log.clone());
@@ -439,13 +485,20 @@ impl Node {
             .build()?;
         let cluster = config.cluster.clone();
         let handle = runtime.handle().clone();
-        sync_state(&handle, &config)?;
+        let claim = sync_state(&handle, &config)?;
         let shared = Arc::new(state::Shared::open(config, |settings| {
             join(&handle, cluster.as_ref(), settings)
         })?);
+        #[cfg(feature = "etcd")]
+        if let Some(replica) = &shared.replica {
+            *sync::lock(&replica.claim) = claim;
+        }
+        #[cfg(not(feature = "etcd"))]
+        let _: Option<std::convert::Infallible> = claim;
         let listener = runtime.block_on(tokio::net::TcpListener::bind(shared.config.listen))?;
         let addr = listener.local_addr()?;
         let (stop_server, stopped) = tokio::sync::watch::channel(false);
+        runtime.spawn(expiry::run(shared.clone(), stopped.clone()));
         let server = runtime.spawn(server::serve(listener, shared.clone(), stopped));
         let producer = spawn_writer(&shared, &runtime)?;
         advertise(&shared, &runtime, addr);

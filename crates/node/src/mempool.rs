@@ -242,6 +242,9 @@ pub(crate) struct Mempool {
     gapped: usize,
     /// When [`Mempool::expire`] last ran from an insert.
     expired_at: Option<Instant>,
+    /// How long a gapped transaction may wait ([`GAPPED_TTL`] unless
+    /// [`Mempool::with_gapped_ttl`] says otherwise).
+    gapped_ttl: Duration,
 }
 
 impl Mempool {
@@ -258,7 +261,15 @@ impl Mempool {
             next_seq: 0,
             gapped: 0,
             expired_at: None,
+            gapped_ttl: GAPPED_TTL,
         }
+    }
+
+    /// The same with gapped transactions expiring after `ttl` (at most
+    /// [`PENDING_TTL`]).
+    pub(crate) fn with_gapped_ttl(mut self, ttl: Duration) -> Self {
+        self.gapped_ttl = ttl.min(PENDING_TTL);
+        self
     }
 
     /// The most gapped transactions the whole mempool keeps.
@@ -549,7 +560,9 @@ impl Mempool {
     }
 
     /// Evicts what has waited too long at `now`: gapped transactions after
-    /// [`GAPPED_TTL`], any after [`PENDING_TTL`]. How many were evicted.
+    /// [`GAPPED_TTL`] (or the mempool's own), any after [`PENDING_TTL`].
+    /// How many were evicted. The node runs it once a second (its
+    /// `expiry` module), and inserts at most once a second.
     pub(crate) fn expire(&mut self, now: Instant) -> usize {
         let mut expired = Vec::new();
         for hash in self.arrival.values() {
@@ -557,7 +570,7 @@ impl Mempool {
                 continue;
             };
             let waited = now.saturating_duration_since(pending.arrived);
-            if waited < GAPPED_TTL {
+            if waited < self.gapped_ttl {
                 // Arrival order: everything after waited less.
                 break;
             }

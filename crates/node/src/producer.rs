@@ -317,7 +317,9 @@ pub(crate) fn committed(
         ms = elapsed.as_millis() as u64,
         "block committed"
     );
-    let _ = shared.blocks.send(block.clone());
+    let _ = shared
+        .blocks
+        .send(Arc::new(crate::announce::Announced::new(block.clone())));
     shared.snapshots.after_commit(&shared.store, header.height);
     prune(shared, header.height);
 }

@@ -164,13 +164,17 @@ pub const DEFAULT_LOG_RETENTION: u64 = 256;
 /// snapshot height that at least two replicas advertise (`snapshots`:
 /// each replica's heights), less `margin`, and no higher than the lowest
 /// height a replica within `margin` blocks of the log's `head` has applied
-/// (`applied`: each replica's). A replica further behind no longer holds
-/// the log back: it must state-sync. `None` when nothing may go.
+/// (`applied`: each replica's), nor than any height a replica joining by
+/// state sync claims (`claims`: it restored, or is restoring, a snapshot
+/// of that height and replays from there). A replica further behind and
+/// not claiming no longer holds the log back: it must state-sync. `None`
+/// when nothing may go.
 pub fn retention_point(
     head: u64,
     margin: u64,
     applied: &[u64],
     snapshots: &[Vec<u64>],
+    claims: &[u64],
 ) -> Option<u64> {
     let mut heights: Vec<u64> = snapshots
         .iter()
@@ -192,7 +196,8 @@ pub fn retention_point(
         .copied()
         .filter(|&h| h.saturating_add(margin) >= head)
         .min()?;
-    let point = shared.saturating_sub(margin).min(lowest_live);
+    let claimed = claims.iter().copied().min().unwrap_or(u64::MAX);
+    let point = shared.saturating_sub(margin).min(lowest_live).min(claimed);
     (point > 1).then_some(point)
 }
 
@@ -293,6 +298,10 @@ pub(crate) struct Replica {
     /// The connection to etcd.
     #[cfg(feature = "etcd")]
     pub(crate) log: crate::cluster::BlockLog,
+    /// The hold a replica joining by state sync keeps on the log until
+    /// it has caught up.
+    #[cfg(feature = "etcd")]
+    pub(crate) claim: Mutex<Option<crate::cluster::Claim>>,
 }
 
 impl Replica {
@@ -306,6 +315,7 @@ impl Replica {
             peers_disagree: Mutex::new(BTreeMap::new()),
             changes: AtomicU64::new(0),
             log,
+            claim: Mutex::new(None),
         }
     }
 
@@ -338,23 +348,53 @@ mod tests {
     fn the_log_is_kept_for_snapshots_two_replicas_hold_and_for_live_replicas() {
         // Snapshot 100 is held by two replicas, 120 by one: 100 counts.
         let snaps = [vec![80, 100], vec![100, 120], vec![]];
-        assert_eq!(retention_point(130, 10, &[130, 125, 128], &snaps), Some(90));
+        assert_eq!(
+            retention_point(130, 10, &[130, 125, 128], &snaps, &[]),
+            Some(90)
+        );
         // A live replica behind that point holds the log back.
-        assert_eq!(retention_point(130, 10, &[130, 121, 128], &snaps), Some(90));
-        assert_eq!(retention_point(130, 40, &[130, 95, 128], &snaps), Some(60));
-        assert_eq!(retention_point(130, 5, &[130, 97, 128], &snaps), Some(95));
+        assert_eq!(
+            retention_point(130, 10, &[130, 121, 128], &snaps, &[]),
+            Some(90)
+        );
+        assert_eq!(
+            retention_point(130, 40, &[130, 95, 128], &snaps, &[]),
+            Some(60)
+        );
+        assert_eq!(
+            retention_point(130, 5, &[130, 97, 128], &snaps, &[]),
+            Some(95)
+        );
         // One further behind than the margin does not: it must state-sync.
-        assert_eq!(retention_point(130, 5, &[130, 20, 128], &snaps), Some(95));
+        assert_eq!(
+            retention_point(130, 5, &[130, 20, 128], &snaps, &[]),
+            Some(95)
+        );
         // No snapshot two replicas hold, no replica known, or nothing below
         // height 2: nothing goes.
         assert_eq!(
-            retention_point(130, 5, &[130], &[vec![100], vec![120]]),
+            retention_point(130, 5, &[130], &[vec![100], vec![120]], &[]),
             None
         );
-        assert_eq!(retention_point(130, 5, &[], &snaps), None);
-        assert_eq!(retention_point(130, 200, &[130], &snaps), None);
+        assert_eq!(retention_point(130, 5, &[], &snaps, &[]), None);
+        assert_eq!(retention_point(130, 200, &[130], &snaps, &[]), None);
         // A replica listing a height twice is still one replica.
-        assert_eq!(retention_point(130, 5, &[130], &[vec![100, 100]]), None);
+        assert_eq!(
+            retention_point(130, 5, &[130], &[vec![100, 100]], &[]),
+            None
+        );
+        // A joiner's claim holds the log at its snapshot's height, however
+        // far behind it is; a claim of 0 (replaying from the first block)
+        // holds all of it.
+        assert_eq!(
+            retention_point(130, 5, &[130, 20, 128], &snaps, &[40]),
+            Some(40)
+        );
+        assert_eq!(
+            retention_point(130, 5, &[130, 128], &snaps, &[120]),
+            Some(95)
+        );
+        assert_eq!(retention_point(130, 5, &[130, 128], &snaps, &[0]), None);
     }
 
     fn entry() -> Entry {

@@ -316,11 +316,19 @@ fn json_text(status: StatusCode, text: String) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], text).into_response()
 }
 
+/// A WebSocket connection's read buffer.
+const WS_BUFFER_BYTES: usize = 16 << 10;
+
 async fn ws_handler(State(app): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
     let limit = app.shared.config.limits.max_body_bytes;
+    // Small buffers: a connection costs little while it idles, and its
+    // writer sends (and flushes) one message at a time anyway
+    // (`ws::serve`, whose queues bound what waits).
     upgrade
         .max_message_size(limit)
         .max_frame_size(limit)
+        .read_buffer_size(WS_BUFFER_BYTES)
+        .write_buffer_size(0)
         .on_upgrade(move |socket| ws::serve(socket, app.shared, app.stop))
 }
 

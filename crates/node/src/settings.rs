@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use ward_executor::{ChainLimits, Fees};
 use ward_primitives::{Address, RuntimeName};
-use ward_state::RedbStore;
+use ward_state::{RedbStore, StateRead};
 
 use crate::{
     NodeError,
@@ -206,6 +206,83 @@ impl ChainSettings {
         })
     }
 
+    /// The settings that differ between `self` and `other`, each as
+    /// `name: VALUE (self), VALUE (other)`, by field name.
+    pub fn differences(&self, other: &ChainSettings) -> Vec<(String, String, String)> {
+        let object = |s: &ChainSettings| match serde_json::to_value(s) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
+        let (mine, theirs) = (object(self), object(other));
+        let mut names: Vec<&String> = mine.keys().chain(theirs.keys()).collect();
+        names.sort();
+        names.dedup();
+        let shown =
+            |v: Option<&serde_json::Value>| v.map_or_else(|| "none".into(), |v| v.to_string());
+        names
+            .into_iter()
+            .filter(|name| mine.get(*name) != theirs.get(*name))
+            .map(|name| (name.clone(), shown(mine.get(name)), shown(theirs.get(name))))
+            .collect()
+    }
+
+    /// Refuses `other` unless it is these settings, naming every setting
+    /// that differs with its value in each (`mine` and `theirs` say whose
+    /// they are).
+    ///
+    /// # Errors
+    ///
+    /// [`NodeError::Settings`].
+    pub fn check_same(
+        &self,
+        mine: &str,
+        other: &ChainSettings,
+        theirs: &str,
+    ) -> Result<(), NodeError> {
+        let differ = self.differences(other);
+        if differ.is_empty() {
+            return Ok(());
+        }
+        let list: Vec<String> = differ
+            .iter()
+            .map(|(name, a, b)| format!("{name} is {a} in {mine}, {b} in {theirs}"))
+            .collect();
+        Err(NodeError::Settings(format!(
+            "{mine} has other settings than {theirs}: {}",
+            list.join("; ")
+        )))
+    }
+
+    /// Checks the settings a snapshot carries (by name, as the store
+    /// records them) against `genesis`'s on this build, with
+    /// `max_block_gas` when the chain was created with one other than
+    /// the genesis's: what `ward snapshot restore --genesis` keeps. The
+    /// system runtimes are taken as recorded: a node started on the
+    /// directory checks them against the modules it is given.
+    ///
+    /// # Errors
+    ///
+    /// Why they are not the genesis's, naming each setting that differs.
+    pub fn check_snapshot(
+        settings: &BTreeMap<String, Vec<u8>>,
+        genesis: &Genesis,
+        max_block_gas: Option<u64>,
+    ) -> Result<(), String> {
+        if let Some(other) = settings.keys().find(|name| *name != RECORD) {
+            return Err(format!("a setting {other:?} that is not a chain's"));
+        }
+        let bytes = settings
+            .get(RECORD)
+            .ok_or("the snapshot carries no chain settings")?;
+        let carried: ChainSettings = serde_json::from_slice(bytes)
+            .map_err(|e| format!("its chain settings do not decode: {e}"))?;
+        let ours = ChainSettings::of_genesis(genesis, max_block_gas, carried.runtimes.clone())
+            .map_err(|e| e.to_string())?;
+        carried
+            .check_same("the snapshot", &ours, "the genesis")
+            .map_err(|e| e.to_string())
+    }
+
     /// The settings recorded in `store`, if a node ever served it.
     ///
     /// # Errors
@@ -289,6 +366,12 @@ impl ChainSettings {
         }
         let Some(recorded) = ChainSettings::recorded(store)? else {
             let Some(genesis) = genesis else {
+                let height = store.height()?;
+                if height > 0 {
+                    return Err(NodeError::Settings(format!(
+                        "this data directory holds a chain at block {height} without its settings (a snapshot restored without --genesis): pass the chain's --genesis FILE"
+                    )));
+                }
                 return Err(NodeError::Settings(
                     "a new chain needs a genesis: pass --genesis FILE (`ward genesis FILE` writes a template) or --dev".into(),
                 ));
@@ -319,12 +402,7 @@ impl ChainSettings {
                 Some(recorded.max_block_gas),
                 recorded.runtimes.clone(),
             )?;
-            if ours != recorded {
-                return Err(NodeError::Settings(format!(
-                    "the chain was created from another genesis (state root {}, this one's {})",
-                    recorded.genesis_root, ours.genesis_root
-                )));
-            }
+            recorded.check_same("the chain", &ours, "this genesis")?;
         }
         Ok(recorded)
     }

@@ -4,8 +4,11 @@
 //! `/snapshots/HEIGHT/manifest`, `/snapshots/HEIGHT/chunks/INDEX`).
 //!
 //! A snapshot is written into a hidden directory and renamed into place
-//! once its manifest is written, so a listed snapshot is always complete;
-//! what a crash leaves half-written is removed at the next start.
+//! once its manifest is written, and one that expires is renamed aside
+//! (hidden again) before it is deleted, so a crash never leaves a visible
+//! snapshot half-written or half-deleted; hidden ones are removed at the
+//! next start, and a snapshot is listed only when every chunk its
+//! manifest names is there with its size.
 
 use std::{
     fs,
@@ -63,13 +66,48 @@ pub(crate) struct Snapshots {
     advertiser: Mutex<Option<Advertiser>>,
 }
 
+/// Why the snapshot in `path` cannot be served whole, if it cannot: a
+/// chunk its manifest names is missing or not of the size it says.
+fn incomplete(path: &Path, manifest: &Manifest) -> Option<String> {
+    manifest
+        .chunks
+        .iter()
+        .find_map(|chunk| match fs::metadata(path.join(&chunk.file)) {
+            Ok(meta) if meta.is_file() && meta.len() == chunk.bytes => None,
+            Ok(meta) => Some(format!(
+                "{} holds {} bytes, not {}",
+                chunk.file,
+                meta.len(),
+                chunk.bytes
+            )),
+            Err(e) => Some(format!("{}: {e}", chunk.file)),
+        })
+}
+
+/// Deletes the snapshot of `height` in `dir`: renamed aside first, so
+/// that a crash part way leaves a hidden directory (removed at the next
+/// start), never a listed snapshot with chunks missing.
+fn remove(dir: &Path, height: u64) {
+    let place = dir.join(height.to_string());
+    let aside = dir.join(format!(".gone-{height}"));
+    let _ = fs::remove_dir_all(&aside);
+    match fs::rename(&place, &aside) {
+        Ok(()) => {
+            let _ = fs::remove_dir_all(&aside);
+        }
+        Err(e) => tracing::warn!(error = %e, height, "an expired snapshot was not removed"),
+    }
+}
+
 /// What [`Snapshots::advertise_with`] takes.
 pub(crate) type Advertiser = Box<dyn Fn(&[Listed]) + Send>;
 
 impl Snapshots {
     /// The snapshots in `data_dir`, taken every `interval` blocks (never
-    /// when 0), the newest `keep` kept. Half-written ones are removed;
-    /// one whose manifest does not check is left alone and not served.
+    /// when 0), the newest `keep` kept. Hidden ones (half-written, or
+    /// renamed aside to be deleted) are removed, and so is one with a
+    /// chunk missing or of the wrong size; one whose manifest does not
+    /// check is left alone and not served.
     pub(crate) fn open(data_dir: &Path, interval: u64, keep: usize) -> std::io::Result<Snapshots> {
         let dir = data_dir.join("snapshots");
         let mut held = Vec::new();
@@ -83,7 +121,13 @@ impl Snapshots {
                 }
                 match Manifest::read(&path).and_then(|m| m.verify().map(|_| m)) {
                     Ok(manifest) if name == manifest.height.to_string() => {
-                        held.push((Listed::of(&manifest), manifest));
+                        match incomplete(&path, &manifest) {
+                            None => held.push((Listed::of(&manifest), manifest)),
+                            Some(why) => {
+                                tracing::warn!(path = %path.display(), %why, "an incomplete snapshot: removed");
+                                remove(&dir, manifest.height);
+                            }
+                        }
                     }
                     Ok(_) | Err(_) => {
                         tracing::warn!(path = %path.display(), "not a snapshot: not served");
@@ -219,7 +263,7 @@ impl Snapshots {
             advertise(&list);
         }
         for height in gone {
-            let _ = fs::remove_dir_all(self.dir.join(height.to_string()));
+            remove(&self.dir, height);
         }
     }
 

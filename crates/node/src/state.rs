@@ -44,7 +44,10 @@ pub(crate) struct Shared {
     /// Wakes the producer.
     pub(crate) wake: Condvar,
     /// Every committed block, for subscribers.
-    pub(crate) blocks: broadcast::Sender<Arc<Block>>,
+    pub(crate) blocks: broadcast::Sender<Arc<crate::announce::Announced>>,
+    /// Bytes queued for WebSocket connections, all of them together
+    /// (`RpcLimits::ws_total_bytes` bounds it).
+    pub(crate) ws_queued: Arc<std::sync::atomic::AtomicUsize>,
     pub(crate) metrics: Metrics,
     pub(crate) dev_keys: Vec<SigningKey>,
     /// A storage fault that stopped block production.
@@ -85,7 +88,7 @@ fn check_fork(config: &NodeConfig) -> Result<(), NodeError> {
     if config.prune_history.is_some() {
         return refused("keeps its history: it cannot have --prune-history");
     }
-    if config.snapshot_interval != 0 {
+    if config.snapshot_every() != 0 {
         return refused(
             "holds only part of its state: it cannot serve snapshots (--snapshot-interval)",
         );
@@ -203,7 +206,7 @@ impl Shared {
         };
         let snapshots = Arc::new(crate::snapshots::Snapshots::open(
             &config.data_dir,
-            config.snapshot_interval,
+            config.snapshot_every(),
             config.snapshot_keep,
         )?);
         let metrics = Metrics::new();
@@ -212,7 +215,8 @@ impl Shared {
             .set(i64::try_from(store.height()?).unwrap_or(i64::MAX));
         Ok(Shared {
             pool: Mutex::new(Pool {
-                mempool: Mempool::new(config.limits.mempool_size, config.limits.mempool_bytes),
+                mempool: Mempool::new(config.limits.mempool_size, config.limits.mempool_bytes)
+                    .with_gapped_ttl(config.limits.mempool_gapped_ttl),
                 penalties: crate::mempool::Penalties::default(),
                 mine: Vec::new(),
                 next_time: None,
@@ -222,6 +226,7 @@ impl Shared {
             }),
             wake: Condvar::new(),
             blocks: broadcast::channel(config.limits.ws_queue.max(1)).0,
+            ws_queued: Arc::default(),
             metrics,
             dev_keys,
             fault: Mutex::new(None),

@@ -4,21 +4,40 @@
 //! then replays the log from the next block as any replica does.
 //!
 //! Replicas that take snapshots advertise them under `snapshots/ID`
-//! (their URL and what they hold). The joiner picks the highest height
-//! whose log entry is still there, reads the manifest from an advertiser
-//! and checks that its block is the log's, then fetches each chunk from
-//! the advertisers in turn. A chunk that does not verify is fetched from
-//! the next one, and the replica that served it is reported (a warning,
-//! and `reports/BAD/JOINER` in etcd).
+//! (their URL and what they hold). The joiner first *claims* the log
+//! (`claims/ID`, bound to a lease it keeps alive): the proposer never
+//! compacts the log past a claimed height, so the entries a joiner needs
+//! after its snapshot stay while it downloads, restores and catches up;
+//! a joiner that dies loses its lease and its claim with it. It picks the
+//! highest height whose log entry is still there, claims that height,
+//! reads the manifest from an advertiser and checks that its block is
+//! the log's, then fetches each chunk from the advertisers in turn. A
+//! chunk that does not verify is fetched from the next one, and the
+//! replica that served it is reported (a warning, and
+//! `reports/BAD/JOINER` in etcd). The restore keeps the block the log
+//! names and the chain settings only if they are the cluster's.
+//!
+//! Nothing advertised yet is waited for (and said, every
+//! [`WAIT_NOTICE`]), unless the log still holds its first block: then
+//! the joiner replays it all, as a replica without `--state-sync` would.
+//! A replica restarted with `--state-sync` whose store the log has been
+//! compacted past (it was killed while catching up, and its claim
+//! lapsed) discards that store and syncs again: its state is the
+//! cluster's to give back.
 
-use std::{path::Path, time::Duration};
+use std::{collections::BTreeMap, path::Path, time::Duration};
 
 use serde::{Deserialize, Serialize};
 use tokio::runtime::Handle;
-use ward_snapshot::{Manifest, Verified};
+use ward_snapshot::{Manifest, SettingsCheck, Trust, Verified};
 use ward_state::{DATABASE_FILE, RedbStore, StateRead};
 
-use crate::{ClusterConfig, NodeError, cluster::BlockLog, replica::Entry, snapshots::Listed};
+use crate::{
+    ClusterConfig, NodeError,
+    cluster::{BlockLog, Claim},
+    replica::Entry,
+    snapshots::Listed,
+};
 
 /// What a replica advertises under `snapshots/ID`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,77 +48,153 @@ pub(crate) struct Advert {
     pub(crate) snapshots: Vec<Listed>,
 }
 
-/// How long a joiner looks for an advertised snapshot before it gives up.
-const FIND_FOR: Duration = Duration::from_secs(60);
+/// How often a joiner waiting for a snapshot says so.
+const WAIT_NOTICE: Duration = Duration::from_secs(10);
 
 /// Restores the newest advertised snapshot into `data_dir` when it holds
-/// no state yet; does nothing when it does.
+/// no state yet (or a state the log has been compacted past); does
+/// nothing when it holds a chain the log continues. Waits for a snapshot
+/// to be advertised as long as it takes, saying so. The claim on the log
+/// to release once caught up, if it took one.
 ///
 /// # Errors
 ///
-/// [`NodeError::Config`] when no snapshot could be had and checked.
+/// [`NodeError::Config`] when etcd cannot be reached, or a snapshot
+/// that checked could not be restored.
 pub(crate) fn join(
     handle: &Handle,
     cluster: &ClusterConfig,
     data_dir: &Path,
-) -> Result<(), NodeError> {
-    if data_dir.join(DATABASE_FILE).exists() && RedbStore::open(data_dir)?.height()? > 0 {
-        tracing::info!("state sync: the data directory holds a chain already");
-        return Ok(());
-    }
+) -> Result<Option<Claim>, NodeError> {
     let mut log = handle
         .block_on(BlockLog::connect(&cluster.endpoints, &cluster.prefix))
         .map_err(|e| NodeError::Config(format!("state sync: {e}")))?;
-    let deadline = ward_vm::clock::now() + FIND_FOR;
+    if !needs_sync(handle, &mut log, data_dir)? {
+        return Ok(None);
+    }
+    let id = &cluster.replica_id;
+    // Held at 0 (all of it) until a snapshot is chosen.
+    let mut claim = Claim::take(handle, &log, id, 0)
+        .map_err(|e| NodeError::Config(format!("state sync: cannot claim the log: {e}")))?;
     let scratch = data_dir.join(".state-sync");
+    let _ = std::fs::remove_dir_all(&scratch);
     let started = ward_vm::clock::now();
+    let mut noticed = started;
     loop {
-        match attempt(handle, &mut log, cluster, &scratch) {
+        match attempt(handle, &mut log, cluster, &scratch, &mut claim) {
             Ok(Some(verified)) => {
-                std::fs::create_dir_all(data_dir)?;
-                let store = RedbStore::create(data_dir)?;
-                let restored = ward_snapshot::restore(&scratch, &store);
-                drop(store);
+                let restored = restore(handle, &mut log, data_dir, &scratch, &verified);
                 let _ = std::fs::remove_dir_all(&scratch);
-                return match restored {
-                    Ok(_) => {
-                        tracing::info!(
-                            height = verified.height(),
-                            state_root = %verified.state_root(),
-                            leaves = verified.manifest.leaves,
-                            bytes = verified.manifest.bytes,
-                            ms = started.elapsed().as_millis() as u64,
-                            "state sync: restored"
-                        );
-                        Ok(())
-                    }
-                    Err(e) => {
-                        let _ = std::fs::remove_file(data_dir.join(DATABASE_FILE));
-                        Err(NodeError::Config(format!("state sync: {e}")))
-                    }
-                };
+                restored?;
+                tracing::info!(
+                    height = verified.height(),
+                    state_root = %verified.state_root(),
+                    leaves = verified.manifest.leaves,
+                    bytes = verified.manifest.bytes,
+                    ms = started.elapsed().as_millis() as u64,
+                    "state sync: restored"
+                );
+                return Ok(Some(claim));
             }
-            Ok(None) => tracing::info!("state sync: no snapshot advertised yet"),
-            Err(why) => tracing::warn!(%why, "state sync: attempt failed"),
+            Ok(None) => {
+                let first = handle.block_on(log.first()).unwrap_or(0);
+                if first <= 1 {
+                    tracing::info!(
+                        "state sync: no snapshot advertised, and the log holds every block: replaying it from the first"
+                    );
+                    return Ok(Some(claim));
+                }
+                if ward_vm::clock::passed(noticed) {
+                    tracing::info!(
+                        log_starts_at = first,
+                        waited_s = started.elapsed().as_secs(),
+                        "state sync: waiting for a replica to advertise a snapshot (replicas take one every --snapshot-interval blocks)"
+                    );
+                    noticed = ward_vm::clock::now() + WAIT_NOTICE;
+                }
+            }
+            Err(why) => tracing::warn!(%why, "state sync: attempt failed, trying again"),
         }
         let _ = std::fs::remove_dir_all(&scratch);
-        if ward_vm::clock::passed(deadline) {
-            return Err(NodeError::Config(format!(
-                "state sync: no snapshot could be restored in {} s",
-                FIND_FOR.as_secs()
-            )));
-        }
         std::thread::sleep(Duration::from_millis(500));
     }
 }
 
+/// Whether `data_dir` needs a snapshot: it holds no chain, or one whose
+/// next block the log no longer holds (its store is then removed).
+fn needs_sync(handle: &Handle, log: &mut BlockLog, data_dir: &Path) -> Result<bool, NodeError> {
+    let database = data_dir.join(DATABASE_FILE);
+    if !database.exists() {
+        return Ok(true);
+    }
+    let height = RedbStore::open(data_dir)?.height()?;
+    if height == 0 {
+        return Ok(true);
+    }
+    let first = handle
+        .block_on(log.first())
+        .map_err(|e| NodeError::Config(format!("state sync: {e}")))?;
+    if first == 0 || first <= height + 1 {
+        tracing::info!(
+            height,
+            "state sync: the data directory holds a chain the log continues"
+        );
+        return Ok(false);
+    }
+    tracing::warn!(
+        height,
+        log_starts_at = first,
+        "state sync: the log was compacted past this replica's last block: its state is discarded and a snapshot restored"
+    );
+    std::fs::remove_file(&database)?;
+    Ok(true)
+}
+
+/// Restores the snapshot downloaded into `scratch` into a new store in
+/// `data_dir`, trusting the log's block and the cluster's settings.
+fn restore(
+    handle: &Handle,
+    log: &mut BlockLog,
+    data_dir: &Path,
+    scratch: &Path,
+    verified: &Verified,
+) -> Result<(), NodeError> {
+    let failed = |e: String| NodeError::Config(format!("state sync: {e}"));
+    let cluster_settings = handle
+        .block_on(log.recorded_settings())
+        .map_err(|e| failed(e.to_string()))?
+        .ok_or_else(|| failed("the cluster has recorded no chain settings".into()))?;
+    let check = |settings: &BTreeMap<String, Vec<u8>>| {
+        let only_chain =
+            settings.len() == 1 && settings.get(crate::settings::RECORD) == Some(&cluster_settings);
+        only_chain
+            .then_some(())
+            .ok_or_else(|| "its settings are not the cluster's".to_owned())
+    };
+    std::fs::create_dir_all(data_dir)?;
+    let store = RedbStore::create(data_dir)?;
+    let trust = Trust {
+        block_hash: verified.block_hash(),
+        settings: Some(&check as &SettingsCheck<'_>),
+    };
+    let restored = ward_snapshot::restore(scratch, &store, &trust);
+    drop(store);
+    if let Err(e) = restored {
+        let _ = std::fs::remove_file(data_dir.join(DATABASE_FILE));
+        return Err(failed(e.to_string()));
+    }
+    Ok(())
+}
+
 /// One try: the newest advertised snapshot whose block the log still
-/// holds, downloaded into `scratch` and checked chunk by chunk.
+/// holds (claimed before it is read, so that it stays), downloaded into
+/// `scratch` and checked chunk by chunk.
 fn attempt(
     handle: &Handle,
     log: &mut BlockLog,
     cluster: &ClusterConfig,
     scratch: &Path,
+    claim: &mut Claim,
 ) -> Result<Option<Verified>, String> {
     let adverts = handle
         .block_on(log.advertised_snapshots())
@@ -123,6 +218,7 @@ fn attempt(
         .filter(|(h, _, _)| *h == height)
         .map(|(_, id, url)| (id.clone(), url.clone()))
         .collect();
+    claim.advance(handle, height);
     let entry = handle
         .block_on(log.read(height, 1))
         .map_err(|e| e.to_string())?
@@ -157,6 +253,7 @@ fn attempt(
             Err(why) => report(handle, log, cluster, id, height, None, &why),
         }
     }
+    // Its block is the log's: the hash the restore trusts.
     let (manifest_bytes, verified) =
         verified.ok_or_else(|| format!("no source's manifest of block {height} checks"))?;
     std::fs::create_dir_all(scratch).map_err(|e| e.to_string())?;

@@ -4,21 +4,38 @@
 //! `{"jsonrpc": "2.0", "method": "subscription", "params": {"id",
 //! "result"}}`.
 //!
-//! Nothing is buffered without bound: blocks reach a connection through a
-//! bounded broadcast queue, replies through a bounded channel, and a send
-//! that does not complete in time, or a connection that falls behind the
-//! queue, drops the connection (closed with a reason).
+//! Nothing is buffered without bound, and a client that does not read
+//! costs the node little and not for long. A connection is two tasks: a
+//! reader (requests, and blocks from a bounded broadcast queue) that never
+//! waits on the client, and a writer that sends what the reader queued.
+//! Every block's notifications are rendered once for all connections
+//! ([`Announced`]); a connection queues shared pieces of them, counted by
+//! the bytes they will take on the wire, within
+//! [`crate::RpcLimits::ws_queue_bytes`] for the connection and
+//! [`crate::RpcLimits::ws_total_bytes`] for all of them. A connection
+//! over either bound (one with nothing queued may always take its next
+//! message), one whose send does not complete in time, and one that falls
+//! behind the block queue is dropped, closed with a reason, and what it
+//! held is freed at once.
 
-use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use std::{
+    collections::BTreeMap,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::{SinkExt, StreamExt, stream::SplitSink};
 use serde_json::{Value, json};
-use tokio::sync::{broadcast::error::RecvError, mpsc, watch};
-use ward_executor::Block;
+use tokio::sync::{broadcast::error::RecvError, mpsc, oneshot, watch};
 use ward_primitives::Address;
 
 use crate::{
-    json::{self, unhex, unhex32},
+    announce::Announced,
+    json::{unhex, unhex32},
     rpc::{self, RpcError},
     state::Shared,
 };
@@ -32,26 +49,143 @@ enum Topic {
     },
 }
 
+/// One message waiting for the writer.
+enum Outgoing {
+    /// A notification: the subscription's id and its (shared) result.
+    Note(u64, Arc<str>),
+    /// A reply, as text.
+    Text(String),
+}
+
+/// What a notification's frame adds to its result, in bytes (its id
+/// aside, counted at 20).
+const NOTE_FRAME_BYTES: usize =
+    r#"{"jsonrpc":"2.0","method":"subscription","params":{"id":,"result":}}"#.len() + 20;
+
+impl Outgoing {
+    /// What it will take on the wire: what it counts for in the queues.
+    fn size(&self) -> usize {
+        match self {
+            Outgoing::Note(_, result) => result.len() + NOTE_FRAME_BYTES,
+            Outgoing::Text(text) => text.len(),
+        }
+    }
+
+    fn into_text(self) -> String {
+        match self {
+            // The keys in the order `serde_json` writes them (sorted), so
+            // a notification reads as it did when built as a `Value`.
+            Outgoing::Note(id, result) => format!(
+                r#"{{"jsonrpc":"2.0","method":"subscription","params":{{"id":{id},"result":{result}}}}}"#
+            ),
+            Outgoing::Text(text) => text,
+        }
+    }
+}
+
+/// A message in a connection's queue, counted in its bytes and the node's
+/// until it is sent or dropped, whichever way that happens.
+struct Counted {
+    item: Option<Outgoing>,
+    size: usize,
+    mine: Arc<AtomicUsize>,
+    all: Arc<AtomicUsize>,
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.mine.fetch_sub(self.size, Ordering::AcqRel);
+        self.all.fetch_sub(self.size, Ordering::AcqRel);
+    }
+}
+
+/// A connection's side of the queues: its own queued bytes, everyone's,
+/// and the channel to its writer. Clones share them (a method's reply
+/// is queued from its own task).
+#[derive(Clone)]
+struct Outbox {
+    send: mpsc::UnboundedSender<Counted>,
+    mine: Arc<AtomicUsize>,
+    all: Arc<AtomicUsize>,
+    max_mine: usize,
+    max_all: usize,
+    /// Set (once) when the connection must be dropped as too slow.
+    slow: watch::Sender<Option<String>>,
+}
+
+impl Outbox {
+    /// Queues `item`. A connection that would go over its own bound with
+    /// something queued already, or over the node's with more than an
+    /// eighth of its own bound queued (a client that reads keeps far
+    /// less), is marked slow instead.
+    fn push(&self, item: Outgoing) -> bool {
+        let size = item.size();
+        let before = self.mine.fetch_add(size, Ordering::AcqRel);
+        let all = self.all.fetch_add(size, Ordering::AcqRel) + size;
+        let counted = Counted {
+            item: Some(item),
+            size,
+            mine: self.mine.clone(),
+            all: self.all.clone(),
+        };
+        let over = (before > 0 && before + size > self.max_mine)
+            || (before > self.max_mine / 8 && all > self.max_all);
+        if over || self.send.send(counted).is_err() {
+            if over {
+                let why = if before + size > self.max_mine {
+                    format!("slow subscriber: over {} bytes queued", self.max_mine)
+                } else {
+                    "slow subscriber: the node's WebSocket queues are full".to_owned()
+                };
+                self.slow.send_if_modified(|slow| {
+                    let first = slow.is_none();
+                    if first {
+                        *slow = Some(why);
+                    }
+                    first
+                });
+            }
+            return false;
+        }
+        true
+    }
+}
+
 pub(crate) async fn serve(socket: WebSocket, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
-    let mut socket = socket;
+    let (sink, mut stream) = socket.split();
     let mut blocks = shared.blocks.subscribe();
     let limits = shared.config.limits.clone();
-    let (replies, mut queued) = mpsc::channel::<Value>(limits.ws_queue);
+    let (send, queued) = mpsc::unbounded_channel();
+    let (slow, mut slow_watch) = watch::channel(None);
+    let outbox = Outbox {
+        send,
+        mine: Arc::new(AtomicUsize::new(0)),
+        all: shared.ws_queued.clone(),
+        max_mine: limits.ws_queue_bytes,
+        max_all: limits.ws_total_bytes,
+        slow,
+    };
+    let (close, closing) = oneshot::channel();
+    let mut writer = tokio::spawn(write(
+        sink,
+        queued,
+        closing,
+        limits.ws_send_timeout,
+        limits.max_response_bytes,
+    ));
     let mut subscriptions: BTreeMap<u64, Topic> = BTreeMap::new();
     let mut next_id = 1u64;
-    let timeout = limits.ws_send_timeout;
-    let close = loop {
+    let mut written = false;
+    let reason: Option<String> = loop {
         tokio::select! {
-            incoming = socket.recv() => match incoming {
+            incoming = stream.next() => match incoming {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break None,
                 Some(Ok(Message::Text(text))) => {
                     let reply = request(
-                        &shared, &replies, &mut subscriptions, &mut next_id, text.as_str(),
+                        &shared, &outbox, &mut subscriptions, &mut next_id, text.as_str(),
                     );
-                    if let Some(reply) = reply
-                        && !send(&mut socket, &reply, timeout).await
-                    {
-                        break None;
+                    if let Some(reply) = reply {
+                        outbox.push(Outgoing::Text(reply.to_string()));
                     }
                 }
                 Some(Ok(Message::Binary(_))) => {
@@ -59,65 +193,111 @@ pub(crate) async fn serve(socket: WebSocket, shared: Arc<Shared>, mut stop: watc
                         Value::Null,
                         Err(RpcError::invalid_request("invalid_request", "requests are text frames")),
                     );
-                    if !send(&mut socket, &reply, timeout).await {
-                        break None;
-                    }
+                    outbox.push(Outgoing::Text(reply.to_string()));
                 }
                 Some(Ok(_)) => {}
             },
-            Some(reply) = queued.recv() => {
-                let text = rpc::bounded(&reply, limits.max_response_bytes);
-                if !send_text(&mut socket, text, timeout).await {
-                    break None;
-                }
-            }
             block = blocks.recv() => match block {
-                Ok(block) => {
-                    let mut slow = false;
-                    for note in notifications(&subscriptions, &block) {
-                        if !send(&mut socket, &note, timeout).await {
-                            slow = true;
-                            break;
-                        }
-                    }
-                    if slow {
-                        break Some("slow subscriber: a send timed out");
-                    }
-                }
-                Err(RecvError::Lagged(_)) => break Some("slow subscriber: fell behind the block queue"),
-                Err(RecvError::Closed) => break Some("the node is shutting down"),
+                Ok(block) => notify(&outbox, &subscriptions, &block),
+                Err(RecvError::Lagged(_)) => break Some("slow subscriber: fell behind the block queue".into()),
+                Err(RecvError::Closed) => break Some("the node is shutting down".into()),
             },
-            _ = stop.changed() => break Some("the node is shutting down"),
+            _ = slow_watch.changed() => break slow_watch.borrow().clone(),
+            _ = &mut writer => {
+                written = true;
+                break None;
+            }
+            _ = stop.changed() => break Some("the node is shutting down".into()),
         }
     };
-    if let Some(reason) = close {
+    // The writer sends the close frame (after what it is sending now, or
+    // not at all if that send times out); what is queued is dropped, and
+    // so leaves the counts.
+    let _ = close.send(reason);
+    drop(outbox);
+    let grace = limits.ws_send_timeout.saturating_mul(2);
+    if !written && tokio::time::timeout(grace, &mut writer).await.is_err() {
+        writer.abort();
+    }
+}
+
+/// Sends what the reader queued, each within `timeout`, until the
+/// connection ends or the reader says to close (with a reason: a close
+/// frame). Whatever is still queued then is counted out of the queues.
+async fn write(
+    mut sink: SplitSink<WebSocket, Message>,
+    mut queued: mpsc::UnboundedReceiver<Counted>,
+    mut closing: oneshot::Receiver<Option<String>>,
+    timeout: Duration,
+    room: usize,
+) {
+    let reason = loop {
+        tokio::select! {
+            biased;
+            reason = &mut closing => break reason.ok().flatten(),
+            counted = queued.recv() => {
+                let Some(mut counted) = counted else { break None };
+                let Some(item) = counted.item.take() else { continue };
+                let text = match item {
+                    // A reply longer than a response may be is an error
+                    // for its id (as over HTTP).
+                    Outgoing::Text(text) if text.len() > room => {
+                        serde_json::from_str::<Value>(&text)
+                            .map_or_else(|_| text, |answer| rpc::bounded(&answer, room))
+                    }
+                    item => item.into_text(),
+                };
+                let sent = tokio::time::timeout(timeout, sink.send(Message::Text(Utf8Bytes::from(text)))).await;
+                // Counted until sent.
+                drop(counted);
+                if !matches!(sent, Ok(Ok(()))) {
+                    break Some("slow subscriber: a send timed out".to_owned());
+                }
+            }
+        }
+    };
+    // What is still queued is dropped, and leaves the counts.
+    drop(queued);
+    if let Some(reason) = reason {
         let frame = CloseFrame {
             code: 1008,
             reason: Utf8Bytes::from(reason),
         };
-        let _ = tokio::time::timeout(timeout, socket.send(Message::Close(Some(frame)))).await;
+        let _ = tokio::time::timeout(timeout, sink.send(Message::Close(Some(frame)))).await;
     }
 }
 
-/// Sends within `timeout`; false when the connection is done.
-async fn send(socket: &mut WebSocket, value: &Value, timeout: Duration) -> bool {
-    send_text(socket, value.to_string(), timeout).await
-}
-
-/// Sends `text` within `timeout`; false when the connection is done.
-async fn send_text(socket: &mut WebSocket, text: String, timeout: Duration) -> bool {
-    let message = Message::Text(Utf8Bytes::from(text));
-    matches!(
-        tokio::time::timeout(timeout, socket.send(message)).await,
-        Ok(Ok(()))
-    )
+/// Queues what `block` means to each subscription, in order; stops at
+/// the first that does not fit (the connection is then dropped).
+fn notify(outbox: &Outbox, subscriptions: &BTreeMap<u64, Topic>, block: &Announced) {
+    for (&id, topic) in subscriptions {
+        match topic {
+            Topic::Blocks => {
+                if !outbox.push(Outgoing::Note(id, block.header().clone())) {
+                    return;
+                }
+            }
+            Topic::Events { contract, topic } => {
+                for event in block.events() {
+                    if contract.is_some_and(|c| c != event.contract)
+                        || topic.as_ref().is_some_and(|t| *t != event.topic)
+                    {
+                        continue;
+                    }
+                    if !outbox.push(Outgoing::Note(id, event.result.clone())) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Handles one text frame: a subscription change answered at once, or a
-/// method call answered later through `replies`.
+/// method call answered later through `outbox`.
 fn request(
     shared: &Arc<Shared>,
-    replies: &mpsc::Sender<Value>,
+    outbox: &Outbox,
     subscriptions: &mut BTreeMap<u64, Topic>,
     next_id: &mut u64,
     text: &str,
@@ -173,14 +353,14 @@ fn request(
         ));
     }
     // A method call runs on its own, so that a `wait` does not hold up
-    // notifications; a full reply queue drops the reply's connection.
+    // notifications; its reply is queued as a notification is.
     let shared = shared.clone();
-    let replies = replies.clone();
+    let outbox = outbox.clone();
     let deadline =
         tokio::time::Instant::now() + rpc::wait_budget(shared.config.limits.request_timeout);
     tokio::spawn(async move {
         if let Some(reply) = rpc::one(&shared, value, deadline).await {
-            let _ = replies.try_send(reply);
+            outbox.push(Outgoing::Text(reply.to_string()));
         }
     });
     None
@@ -243,39 +423,4 @@ fn unsubscribe(
         .and_then(Value::as_u64)
         .ok_or_else(|| RpcError::invalid_request("invalid_params", "\"id\" is required"))?;
     Ok(json!(subscriptions.remove(&id).is_some()))
-}
-
-fn notification(id: u64, result: Value) -> Value {
-    json!({
-        "jsonrpc": "2.0",
-        "method": "subscription",
-        "params": { "id": id, "result": result },
-    })
-}
-
-/// What `block` means to each subscription.
-fn notifications(subscriptions: &BTreeMap<u64, Topic>, block: &Block) -> Vec<Value> {
-    let mut out = Vec::new();
-    for (id, topic) in subscriptions {
-        match topic {
-            Topic::Blocks => out.push(notification(*id, json::block(&block.record))),
-            Topic::Events { contract, topic } => {
-                for receipt in &block.receipts {
-                    for (index, event) in receipt.events.iter().enumerate() {
-                        if contract.is_some_and(|c| c != event.contract)
-                            || topic.as_ref().is_some_and(|t| *t != event.topic)
-                        {
-                            continue;
-                        }
-                        let mut result = json::event(event);
-                        result["height"] = json!(receipt.height);
-                        result["tx"] = json!(receipt.tx.to_string());
-                        result["index"] = json!(index);
-                        out.push(notification(*id, result));
-                    }
-                }
-            }
-        }
-    }
-    out
 }

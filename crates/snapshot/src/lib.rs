@@ -16,9 +16,11 @@
 //!   a chunk that omits, adds or alters a leaf is refused on its own,
 //!   without the others.
 //!
-//! [`restore`] checks every chunk, writes the tables and a tree built at
-//! the snapshot's height ([`ward_chain::tree::build`]) with the block in
-//! one commit, and checks the stored tree's root.
+//! [`restore`] checks the block against a hash its caller trusts
+//! ([`Trust`]: the state root covers the state, not the rest of the block
+//! record or the settings), every chunk, writes the tables and a tree
+//! built at the snapshot's height ([`ward_chain::tree::build`]) with the
+//! block in one commit, and checks the stored tree's root.
 //!
 //! A snapshot of a chain's state taken into a directory and restored into
 //! an empty store, which then has the same state root:
@@ -45,7 +47,10 @@
 //! let _ = std::fs::remove_dir_all(&dir);
 //! let taken = ward_snapshot::create(&*source, None, &dir, ward_snapshot::Limits::default())?;
 //! let copy = MemoryStore::default();
-//! let restored = ward_snapshot::restore(&dir, &copy)?;
+//! // The block's hash comes from a source the restorer trusts: here, the
+//! // chain itself.
+//! let hash = source.block(1)?.unwrap().header.hash();
+//! let restored = ward_snapshot::restore(&dir, &copy, &ward_snapshot::Trust::block(hash))?;
 //! assert_eq!(restored.manifest.state_root, taken.manifest.state_root);
 //! assert_eq!(copy.block(1)?, source.block(1)?);
 //! std::fs::remove_dir_all(&dir)?;
@@ -123,6 +128,10 @@ pub enum SnapshotError {
     /// The store cannot give or take this snapshot.
     #[error("{0}")]
     Refused(String),
+    /// What the state root does not cover (the block record, the
+    /// settings) disagrees with what the restore was told to trust.
+    #[error("not what was trusted: {0}")]
+    Untrusted(String),
     /// The store failed.
     #[error(transparent)]
     State(#[from] StateError),
@@ -219,6 +228,12 @@ impl Verified {
     /// The height.
     pub fn height(&self) -> u64 {
         self.block.header.height
+    }
+
+    /// The hash of its block's header: what a chain's next block names
+    /// as its parent, and what a restore checks against [`Trust`].
+    pub fn block_hash(&self) -> Hash32 {
+        self.block.header.hash()
     }
 
     /// The state root.
@@ -776,22 +791,56 @@ fn check_entry(entry: &Entry) -> Result<(), String> {
     row(entry).map(drop)
 }
 
+/// What a restore takes from outside the snapshot. The chunks prove the
+/// state against the block's state root; nothing in the snapshot proves
+/// the rest of its block record (its time, its parent, its other roots,
+/// and so its hash) or the settings the manifest carries, so a restore
+/// checks them against what its caller trusts.
+pub struct Trust<'a> {
+    /// The hash the snapshot's block must have, as a source the caller
+    /// trusts gives it: a cluster's log, a node's `getBlock`, the next
+    /// block's parent.
+    pub block_hash: Hash32,
+    /// Checks the settings the manifest carries (by name, decoded), with
+    /// why not; `None`: they are not kept, and whoever opens the store
+    /// supplies its settings.
+    pub settings: Option<&'a SettingsCheck<'a>>,
+}
+
+/// How [`Trust::settings`] checks a manifest's settings.
+pub type SettingsCheck<'a> = dyn Fn(&BTreeMap<String, Vec<u8>>) -> Result<(), String> + 'a;
+
+impl Trust<'_> {
+    /// Trusts a block hash, and keeps no settings.
+    pub fn block(block_hash: Hash32) -> Trust<'static> {
+        Trust {
+            block_hash,
+            settings: None,
+        }
+    }
+}
+
 /// Restores the snapshot in `dir` into `store`, which must hold nothing
 /// yet: checks the manifest and every chunk, then commits the tables, the
 /// tree at the snapshot's height and its block at once, and checks the
 /// stored root. The store then answers reads and proofs at that height as
 /// the original did, and takes blocks from the next one on; earlier
-/// blocks, transactions and receipts are not in it.
+/// blocks, transactions and receipts are not in it. The block must hash
+/// to `trust.block_hash`, and the settings are kept only when
+/// `trust.settings` checks them.
 ///
 /// # Errors
 ///
-/// When the snapshot does not check, a file cannot be read, the store is
+/// When the snapshot does not check, is not what `trust` says
+/// ([`SnapshotError::Untrusted`]), a file cannot be read, the store is
 /// not empty, or it fails.
 pub fn restore<S: StateCommit + StateScan>(
     dir: &Path,
     store: &S,
+    trust: &Trust<'_>,
 ) -> Result<Verified, SnapshotError> {
     let verified = Manifest::read(dir)?.verify()?;
+    let settings = trusted_settings(&verified, trust)?;
     let (height, existing) = store.whole_state()?;
     if height != 0 || existing != ChangeSet::default() {
         return Err(SnapshotError::Refused(
@@ -835,11 +884,7 @@ pub fn restore<S: StateCommit + StateScan>(
     }
     changes.tree = update;
     changes.block = Some(verified.block.clone());
-    for (name, value) in &verified.manifest.settings {
-        let bytes = unhex0x(value)
-            .map_err(|e| SnapshotError::Manifest(format!("setting {name:?}: {e}")))?;
-        changes.settings.insert(name.clone(), bytes);
-    }
+    changes.settings = settings;
     store.commit(changes)?;
     let stored = tree::root(&StateTree(store), height)
         .map_err(|e| SnapshotError::Refused(format!("the restored tree: {e}")))?;
@@ -850,6 +895,34 @@ pub fn restore<S: StateCommit + StateScan>(
         )));
     }
     Ok(verified)
+}
+
+/// The settings a restore keeps (the manifest's, once `trust` checked
+/// them, or none), after checking the block against the trusted hash.
+fn trusted_settings(
+    verified: &Verified,
+    trust: &Trust<'_>,
+) -> Result<BTreeMap<String, Vec<u8>>, SnapshotError> {
+    let found = verified.block_hash();
+    if found != trust.block_hash {
+        return Err(SnapshotError::Untrusted(format!(
+            "its block {} hashes to {}, and the trusted hash is {}",
+            verified.height(),
+            hex0x(found.0),
+            hex0x(trust.block_hash.0)
+        )));
+    }
+    let Some(check) = trust.settings else {
+        return Ok(BTreeMap::new());
+    };
+    let mut settings = BTreeMap::new();
+    for (name, value) in &verified.manifest.settings {
+        let bytes = unhex0x(value)
+            .map_err(|e| SnapshotError::Manifest(format!("setting {name:?}: {e}")))?;
+        settings.insert(name.clone(), bytes);
+    }
+    check(&settings).map_err(SnapshotError::Untrusted)?;
+    Ok(settings)
 }
 
 #[cfg(test)]

@@ -13,6 +13,19 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// What a test restore trusts: the block hash of the snapshot it made,
+/// and whatever settings it carries (they are its own).
+fn trust(made: &Verified) -> Trust<'static> {
+    Trust {
+        block_hash: made.block_hash(),
+        settings: Some(&any_settings),
+    }
+}
+
+fn any_settings(_: &BTreeMap<String, Vec<u8>>) -> Result<(), String> {
+    Ok(())
+}
+
 /// A chain's blocks, committed the way the executor does: the change set,
 /// its tree update, and a block whose header carries the root.
 struct Chain<S> {
@@ -163,15 +176,15 @@ fn a_snapshot_restores_the_same_state_roots_and_proofs() {
     }
 
     let memory = MemoryStore::default();
-    restore(&dir, &memory).unwrap();
+    restore(&dir, &memory, &trust(&made)).unwrap();
     assert_same_state(&chain.store, &memory, 6);
     let redb_dir = temp_dir("restore-redb");
     let redb = RedbStore::create(&redb_dir).unwrap();
-    restore(&dir, &redb).unwrap();
+    restore(&dir, &redb, &trust(&made)).unwrap();
     assert_same_state(&chain.store, &redb, 6);
     // A store that holds anything is refused.
     assert!(matches!(
-        restore(&dir, &redb),
+        restore(&dir, &redb, &trust(&made)),
         Err(SnapshotError::Refused(_))
     ));
 
@@ -211,7 +224,7 @@ fn a_past_height_is_rebuilt_or_refused() {
     let made = create(&chain.store, Some(1), &dir, Limits::default()).unwrap();
     assert_eq!(made.state_root(), root_1);
     let memory = MemoryStore::default();
-    restore(&dir, &memory).unwrap();
+    restore(&dir, &memory, &trust(&made)).unwrap();
     assert_eq!(tree::root(&StateTree(&memory), 1).unwrap(), root_1);
     let _ = fs::remove_dir_all(&dir);
 
@@ -302,6 +315,75 @@ fn altered_chunks_and_manifests_are_refused() {
     let _ = fs::remove_dir_all(&dir);
 }
 
+/// What the state root does not cover is checked against what the
+/// restore trusts: a block record whose time was changed (so its hash)
+/// is refused against the chain's hash; settings are kept only when the
+/// caller's check passes them, refused when it does not, and dropped when
+/// there is no check.
+#[test]
+fn a_restore_keeps_only_what_it_can_check() {
+    let mut chain = Chain::new(MemoryStore::default());
+    chain.block(changes(1, 20));
+    let mut settings = ChangeSet::default();
+    settings
+        .settings
+        .insert("chain".into(), b"{\"min_gas_price\": \"2\"}".to_vec());
+    chain.block(settings);
+    let dir = temp_dir("trust");
+    let made = create(&chain.store, None, &dir, Limits::default()).unwrap();
+    assert!(made.manifest.settings.contains_key("chain"));
+    // The block's time changed in the manifest: it verifies (the root is
+    // the same) but is not the chain's block.
+    let original = fs::read(dir.join(MANIFEST)).unwrap();
+    let mut changed = made.manifest.clone();
+    let mut block = made.block.clone();
+    block.header.time += 1;
+    changed.block = hex0x(block.to_bytes());
+    fs::write(dir.join(MANIFEST), serde_json::to_vec(&changed).unwrap()).unwrap();
+    Manifest::read(&dir).unwrap().verify().unwrap();
+    let refused = restore(&dir, &MemoryStore::default(), &trust(&made)).unwrap_err();
+    assert!(matches!(refused, SnapshotError::Untrusted(_)), "{refused}");
+    fs::write(dir.join(MANIFEST), &original).unwrap();
+    // No settings check: restored without them.
+    let plain = MemoryStore::default();
+    restore(&dir, &plain, &Trust::block(made.block_hash())).unwrap();
+    assert_eq!(plain.whole_state().unwrap().1.settings, BTreeMap::new());
+    // A check that refuses: nothing restored; one that passes: kept.
+    let refuse = |_: &BTreeMap<String, Vec<u8>>| Err("not this chain's".to_owned());
+    let store = MemoryStore::default();
+    let refused = restore(
+        &dir,
+        &store,
+        &Trust {
+            block_hash: made.block_hash(),
+            settings: Some(&refuse),
+        },
+    )
+    .unwrap_err();
+    assert!(matches!(refused, SnapshotError::Untrusted(_)), "{refused}");
+    assert_eq!(store.whole_state().unwrap().0, 0, "nothing was committed");
+    let accept = |s: &BTreeMap<String, Vec<u8>>| {
+        s.contains_key("chain")
+            .then_some(())
+            .ok_or_else(|| "the chain's settings".to_owned())
+    };
+    let kept = MemoryStore::default();
+    restore(
+        &dir,
+        &kept,
+        &Trust {
+            block_hash: made.block_hash(),
+            settings: Some(&accept),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        kept.whole_state().unwrap().1.settings["chain"],
+        b"{\"min_gas_price\": \"2\"}"
+    );
+    let _ = fs::remove_dir_all(&dir);
+}
+
 /// An empty chain's snapshot is the empty tree, and restores.
 #[test]
 fn an_empty_state_snapshots_and_restores() {
@@ -312,7 +394,7 @@ fn an_empty_state_snapshots_and_restores() {
     assert_eq!(made.manifest.leaves, 0);
     assert_eq!(made.state_root(), tree::EMPTY_ROOT);
     let memory = MemoryStore::default();
-    restore(&dir, &memory).unwrap();
+    restore(&dir, &memory, &trust(&made)).unwrap();
     assert_eq!(
         tree::root(&StateTree(&memory), 1).unwrap(),
         tree::EMPTY_ROOT

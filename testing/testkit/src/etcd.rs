@@ -69,7 +69,7 @@ pub fn free_port() -> u16 {
 
 impl Etcd {
     /// Starts three members with their data and logs under `dir`, and
-    /// waits (at most 30 s) until they elected a leader.
+    /// waits (at most 90 s) until they elected a leader.
     ///
     /// # Panics
     ///
@@ -122,11 +122,11 @@ impl Etcd {
             clients: clients.iter().map(|p| format!("127.0.0.1:{p}")).collect(),
             dir: dir.to_path_buf(),
         };
-        let deadline = ward_vm::clock::now() + Duration::from_secs(30);
+        let deadline = ward_vm::clock::now() + Duration::from_secs(90);
         while etcd.leader().is_none() {
             assert!(
                 !ward_vm::clock::passed(deadline),
-                "etcd elected no leader in 30 s (logs in {})",
+                "etcd elected no leader in 90 s (logs in {})",
                 etcd.dir.display()
             );
             std::thread::sleep(Duration::from_millis(100));

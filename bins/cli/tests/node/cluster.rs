@@ -24,17 +24,17 @@ use ward_testkit::etcd::Etcd;
 
 use super::node_dir;
 
-const CHAIN: &str = "ward-cluster-test";
+pub(super) const CHAIN: &str = "ward-cluster-test";
 const PREFIX: &str = "/ward-load/";
 const SENDERS: usize = 16;
 const PER_SENDER: u64 = 128;
 /// What the genesis gives the token's owner and each sender.
 const FUNDS: u128 = 1_000_000_000_000_000;
 /// The chain's minimum gas price, which every transaction pays.
-const PRICE: u128 = 3;
+pub(super) const PRICE: u128 = 3;
 
 /// The keys the genesis funds: the token's owner, then the senders.
-fn funded() -> Vec<SigningKey> {
+pub(super) fn funded() -> Vec<SigningKey> {
     std::iter::once(dev_key(1_000))
         .chain((0..SENDERS).map(|i| dev_key(2_000 + i as u32)))
         .collect()
@@ -42,7 +42,7 @@ fn funded() -> Vec<SigningKey> {
 
 /// The cluster's genesis: every funded key holds [`FUNDS`], gas costs
 /// [`PRICE`], fees are burned.
-fn genesis() -> ward_node::Genesis {
+pub(super) fn genesis() -> ward_node::Genesis {
     let mut genesis = ward_node::Genesis::template(CHAIN, Address::default(), 0);
     genesis.balances = funded()
         .iter()
@@ -56,9 +56,9 @@ fn genesis() -> ward_node::Genesis {
 }
 
 /// A replica process, SIGKILLed when dropped.
-struct Replica {
-    child: Child,
-    url: String,
+pub(super) struct Replica {
+    pub(super) child: Child,
+    pub(super) url: String,
 }
 
 impl Drop for Replica {
@@ -69,15 +69,44 @@ impl Drop for Replica {
 }
 
 fn start_replica(dir: &Path, id: &str, backend: &str, etcd: &str) -> Replica {
+    start_replica_with(dir, id, backend, etcd, PREFIX, &[])
+}
+
+/// A replica of the cluster under `prefix`, with `extra` flags, logging
+/// to `DIR/ID.log`, once it listens.
+pub(super) fn start_replica_with(
+    dir: &Path,
+    id: &str,
+    backend: &str,
+    etcd: &str,
+    prefix: &str,
+    extra: &[&str],
+) -> Replica {
+    let mut child = spawn_replica_with(dir, id, backend, etcd, prefix, extra);
+    let url = super::listening_url(&mut child);
+    Replica { child, url }
+}
+
+/// [`start_replica_with`]'s process, just started (a state sync may keep
+/// it from listening for a while).
+pub(super) fn spawn_replica_with(
+    dir: &Path,
+    id: &str,
+    backend: &str,
+    etcd: &str,
+    prefix: &str,
+    extra: &[&str],
+) -> Child {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(dir.join(format!("{id}.log")))
         .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
+    Command::new(env!("CARGO_BIN_EXE_ward"))
         .args(["serve", "--listen", "127.0.0.1:0", "--chain-id", CHAIN])
         .args(["--backend", backend, "--etcd", etcd, "--replica-id", id])
-        .args(["--etcd-prefix", PREFIX])
+        .args(["--etcd-prefix", prefix])
+        .args(extra)
         .arg("--genesis")
         .arg(dir.join("genesis.json"))
         .arg("--data-dir")
@@ -85,12 +114,10 @@ fn start_replica(dir: &Path, id: &str, backend: &str, etcd: &str) -> Replica {
         .stdout(Stdio::piped())
         .stderr(log)
         .spawn()
-        .unwrap();
-    let url = super::listening_url(&mut child);
-    Replica { child, url }
+        .unwrap()
 }
 
-fn agent() -> ureq::Agent {
+pub(super) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(40)))
         .http_status_as_error(false)
@@ -100,7 +127,12 @@ fn agent() -> ureq::Agent {
 
 /// One call: its result, or its error object (a transport failure is an
 /// error of kind "transport").
-fn rpc(agent: &ureq::Agent, url: &str, method: &str, params: Value) -> Result<Value, Value> {
+pub(super) fn rpc(
+    agent: &ureq::Agent,
+    url: &str,
+    method: &str,
+    params: Value,
+) -> Result<Value, Value> {
     let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
     let transport = |e: String| json!({ "data": { "kind": "transport" }, "message": e });
     let mut response = agent
@@ -119,7 +151,7 @@ fn rpc(agent: &ureq::Agent, url: &str, method: &str, params: Value) -> Result<Va
     }
 }
 
-fn sign(key: &SigningKey, nonce: u64, payload: Payload) -> SignedTx {
+pub(super) fn sign(key: &SigningKey, nonce: u64, payload: Payload) -> SignedTx {
     TxBody {
         gas_price: PRICE,
         value: 0,
@@ -143,7 +175,7 @@ fn transfer(token: Address, to: Address, amount: u128) -> Payload {
     }
 }
 
-fn raw(tx: &SignedTx) -> String {
+pub(super) fn raw(tx: &SignedTx) -> String {
     format!("0x{}", hex::encode(tx.to_bytes()))
 }
 
@@ -202,14 +234,14 @@ fn deliver(urls: &Urls, tx: &SignedTx, wait: bool, mut pick: impl FnMut() -> usi
     }
 }
 
-fn height(url: &str) -> Option<u64> {
+pub(super) fn height(url: &str) -> Option<u64> {
     rpc(&agent(), url, "getLatestBlock", json!({}))
         .ok()
         .and_then(|b| b["height"].as_u64())
 }
 
 /// A replica's `/health` body.
-fn health(url: &str) -> Option<Value> {
+pub(super) fn health(url: &str) -> Option<Value> {
     let mut response = agent().get(format!("{url}/health")).call().ok()?;
     serde_json::from_str(&response.body_mut().read_to_string().ok()?).ok()
 }
@@ -219,7 +251,7 @@ fn max_height(urls: &Urls) -> u64 {
     urls.iter().filter_map(|u| height(u)).max().unwrap_or(0)
 }
 
-fn until(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
+pub(super) fn until(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
     let deadline = ward_vm::clock::now() + limit;
     while !check() {
         assert!(!ward_vm::clock::passed(deadline), "timed out: {what}");
@@ -321,7 +353,7 @@ fn a_cluster_loses_nothing_when_etcd_and_replicas_are_killed() {
     etcd.kill(leader);
     until(
         "a block after etcd's leader died",
-        Duration::from_secs(60),
+        Duration::from_secs(180),
         || max_height(&urls) > before,
     );
     let failover = killed.elapsed();
@@ -376,7 +408,7 @@ fn a_cluster_loses_nothing_when_etcd_and_replicas_are_killed() {
     let top = height(&all[0]).unwrap();
     until(
         "the same height everywhere",
-        Duration::from_secs(60),
+        Duration::from_secs(180),
         || all.iter().all(|u| height(u) == Some(top)),
     );
 

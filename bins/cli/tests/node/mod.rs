@@ -18,9 +18,13 @@ use super::{example, last_json, ward};
 
 #[cfg(feature = "etcd")]
 mod cluster;
+#[cfg(feature = "etcd")]
+mod joiner;
 #[cfg(target_os = "linux")]
 mod memory;
 mod money;
+#[cfg(target_os = "linux")]
+mod ws;
 
 /// A running `ward serve`, killed when dropped.
 pub(crate) struct Served {
@@ -35,6 +39,23 @@ impl Drop for Served {
     }
 }
 
+/// A memory figure of process `pid` from `/proc/PID/status` (`field`:
+/// `VmRSS:` now, `VmHWM:` its peak), in bytes.
+#[cfg(target_os = "linux")]
+pub(crate) fn proc_bytes(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .unwrap_or_else(|| panic!("{field} in /proc/PID/status"));
+    let kib: u64 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    kib << 10
+}
+
 pub(crate) fn node_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("ward-cli-node-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -42,7 +63,8 @@ pub(crate) fn node_dir(name: &str) -> PathBuf {
 }
 
 /// The address a starting `ward serve` prints on its `listening on` line
-/// (its stdout piped), waiting at most 60 s.
+/// (its stdout piped), waiting at most 300 s (a bound for a hung process,
+/// far past what a loaded machine takes).
 fn listening_url(child: &mut Child) -> String {
     let stdout = child.stdout.take().unwrap();
     let (send, receive) = std::sync::mpsc::channel();
@@ -55,15 +77,22 @@ fn listening_url(child: &mut Child) -> String {
         }
     });
     receive
-        .recv_timeout(Duration::from_secs(60))
+        .recv_timeout(Duration::from_secs(300))
         .expect("ward serve prints its address")
 }
 
 /// Starts `ward serve --dev` on `dir` and a free port; returns once it
 /// printed its `listening on` line.
 pub(crate) fn serve(dir: &std::path::Path, extra: &[&str]) -> Served {
+    let mut flags = vec!["--dev"];
+    flags.extend(extra);
+    serve_plain(dir, &flags)
+}
+
+/// [`serve`] without `--dev`: `extra` says all.
+pub(crate) fn serve_plain(dir: &std::path::Path, extra: &[&str]) -> Served {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
-        .args(["serve", "--dev", "--listen", "127.0.0.1:0", "--data-dir"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
         .args(extra)
         .stdout(Stdio::piped())
@@ -77,7 +106,7 @@ pub(crate) fn serve(dir: &std::path::Path, extra: &[&str]) -> Served {
 pub(crate) fn rpc(url: &str, method: &str, params: Value) -> Result<Value, String> {
     let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
     let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(30)))
+        .timeout_global(Some(Duration::from_secs(120)))
         .build()
         .into();
     let mut response = agent
@@ -341,7 +370,17 @@ fn a_node_killed_under_load_keeps_every_acknowledged_transaction_once() {
                 })
             })
             .collect();
-        std::thread::sleep(Duration::from_millis(200 + random(800)));
+        // Killed at a random moment once the load is acknowledged at
+        // least once this round, however slow the machine is.
+        let deadline = ward_vm::clock::now() + Duration::from_secs(120);
+        while acknowledged.lock().unwrap().len() == before {
+            assert!(
+                !ward_vm::clock::passed(deadline),
+                "round {round}: nothing acknowledged in 120 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(random(800)));
         node.child.kill().unwrap();
         node.child.wait().unwrap();
         stop.store(true, Ordering::Relaxed);

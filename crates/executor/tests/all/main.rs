@@ -3,6 +3,7 @@
 mod children;
 mod contracts;
 mod create;
+mod depth;
 mod evm;
 mod evm_rate;
 mod executor;

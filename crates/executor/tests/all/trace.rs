@@ -221,6 +221,43 @@ fn an_out_of_gas_call() {
     assert_eq!(root.error.as_ref().unwrap().0, ErrorKind::OutOfGas);
 }
 
+/// A call that traps in the engine (`unreachable`, then a division by
+/// zero below a call): the traces agree on both backends to the letter,
+/// each failure worded by its kind as a receipt is, not by the engine.
+#[test]
+fn a_trapping_call_is_traced_the_same_on_both_backends() {
+    const TRAPS: &str = r#"(module
+      (import "ward" "input_size" (func $input_size (result i32)))
+      (import "ward" "input_read" (func $input_read (param i32 i32 i32)))
+      (import "ward" "call" (func $call (param i32 i32 i32 i64 i32) (result i32)))
+      (memory (export "memory") 1)
+      (func (export "main") (local $n i32)
+        (local.set $n (call $input_size))
+        (call $input_read (i32.const 0) (i32.const 0) (local.get $n))
+        (if (i32.eq (local.get $n) (i32.const 32))
+          (then (drop (call $call (i32.const 0) (i32.const 64) (i32.const 0)
+                                  (i64.const 1000000) (i32.const 0)))
+                (drop (i32.div_u (i32.const 1) (i32.load (i32.const 100))))))
+        (unreachable)))"#;
+    let trace = on_both(|kind| {
+        let exec = executor(kind);
+        let traps = deploy(&exec, wat::parse_str(TRAPS).unwrap(), Vec::new(), 1);
+        traced(
+            &exec,
+            call(traps, Vec::new(), 1_000_000),
+            call(traps, traps.0.to_vec(), 10_000_000),
+        )
+    });
+    assert_eq!(trace.receipt.status, "trapped");
+    let root = trace.root.unwrap();
+    let (kind, message) = root.error.clone().unwrap();
+    assert_eq!(kind, ErrorKind::IntegerDivideByZero);
+    assert_eq!(message, "integer divide by zero");
+    let (kind, message) = root.calls[0].error.clone().unwrap();
+    assert_eq!(kind, ErrorKind::Unreachable);
+    assert_eq!(message, "unreachable");
+}
+
 /// Gas estimation: the smallest limit with the outcome of the most gas,
 /// the same on both backends; 1 % less fails or changes the outcome.
 #[test]

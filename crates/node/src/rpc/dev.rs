@@ -9,7 +9,7 @@ use tokio::sync::oneshot::Sender;
 use ward_primitives::{Address, CodeKind};
 use ward_state::StateRead;
 
-use super::{Answer, Params, RpcError};
+use super::{Answer, Gone, Params, RpcError};
 use crate::{
     json,
     state::{Pool, Shared},
@@ -39,7 +39,12 @@ pub const MAX_MINE_BLOCKS: u64 = 1000;
 pub const MAX_BLOCK_TIME: u64 = (1 << 53) - 1;
 
 /// Runs dev method `method` (one of [`DEV_METHODS`]).
-pub(super) fn dispatch(shared: &Shared, method: &str, mut p: Params) -> Result<Answer, RpcError> {
+pub(super) fn dispatch(
+    shared: &Shared,
+    method: &str,
+    mut p: Params,
+    gone: &Gone,
+) -> Result<Answer, RpcError> {
     dev(shared, method)?;
     let value = |v: Result<Value, RpcError>| v.map(Answer::Value);
     match method {
@@ -69,7 +74,7 @@ pub(super) fn dispatch(shared: &Shared, method: &str, mut p: Params) -> Result<A
                 "mine" => {
                     let blocks = p.u64("blocks")?.unwrap_or(1);
                     p.done()?;
-                    mine_n(shared, blocks)
+                    mine_n(shared, blocks, gone)
                 }
                 "setNextBlockTime" => {
                     let time = p
@@ -148,15 +153,20 @@ pub(super) fn mine(shared: &Shared) -> Result<Answer, RpcError> {
     Ok(Answer::Value(json::block(&block.record)))
 }
 
-/// `blocks` blocks, one after the other; the last one is returned.
-fn mine_n(shared: &Shared, blocks: u64) -> Result<Answer, RpcError> {
+/// `blocks` blocks, one after the other; the last one is returned. Stops
+/// when the caller is `gone` (it went away, or its request timed out).
+fn mine_n(shared: &Shared, blocks: u64, gone: &Gone) -> Result<Answer, RpcError> {
     if !(1..=MAX_MINE_BLOCKS).contains(&blocks) {
         return Err(RpcError::invalid_params(format!(
             "\"blocks\" is 1 to {MAX_MINE_BLOCKS}"
         )));
     }
     let mut last = mine(shared)?;
-    for _ in 1..blocks {
+    for built in 1..blocks {
+        if gone.is_gone() {
+            tracing::info!(built, asked = blocks, "mine: the caller went away, stopped");
+            return Err(RpcError::unavailable("the request was abandoned"));
+        }
         last = mine(shared)?;
     }
     Ok(last)

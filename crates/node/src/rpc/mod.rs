@@ -8,7 +8,13 @@
 //! simulate and steer (dev) are here; those that only read the chain are
 //! in `read.rs`.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use serde_json::{Map, Value, json};
 use ward_chain::{
@@ -236,11 +242,17 @@ pub(crate) async fn call(
     let method = request.method.clone();
     // Read before the answer: what it shows includes at least this block.
     let mut applied = shared.store.height().ok();
+    // Set when this future is dropped: the client went away, or the
+    // request ran out of time, and a long method (`mine`) stops.
+    let gone = Gone::default();
+    let _dropped = gone.clone();
     let answer = {
         let shared = shared.clone();
-        tokio::task::spawn_blocking(move || dispatch(&shared, &request.method, request.params))
-            .await
-            .map_err(|e| RpcError::new(-32603, "internal", e.to_string()))?
+        tokio::task::spawn_blocking(move || {
+            dispatch(&shared, &request.method, request.params, &gone)
+        })
+        .await
+        .map_err(|e| RpcError::new(-32603, "internal", e.to_string()))?
     };
     let result = match answer {
         Ok(Answer::Value(value)) => Ok(value),
@@ -284,6 +296,25 @@ pub(crate) async fn call(
         .get_or_create(&Metrics::label("method", name))
         .observe((ward_vm::clock::now() - started).as_secs_f64());
     result
+}
+
+/// Whether the request a method runs for was abandoned: its clones share
+/// one flag, set when any of them is dropped (`call` holds one for as
+/// long as it waits, the method another).
+#[derive(Clone, Default)]
+pub(crate) struct Gone(Arc<AtomicBool>);
+
+impl Gone {
+    /// Whether the caller stopped waiting.
+    pub(crate) fn is_gone(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
+impl Drop for Gone {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
 }
 
 /// Named parameters, taken one by one; any left over is an error.
@@ -375,7 +406,12 @@ impl Params {
     }
 }
 
-fn dispatch(shared: &Shared, method: &str, params: Map<String, Value>) -> Result<Answer, RpcError> {
+fn dispatch(
+    shared: &Shared,
+    method: &str,
+    params: Map<String, Value>,
+    gone: &Gone,
+) -> Result<Answer, RpcError> {
     let mut p = Params(params);
     let value = |v: Result<Value, RpcError>| v.map(Answer::Value);
     match method {
@@ -429,7 +465,7 @@ fn dispatch(shared: &Shared, method: &str, params: Map<String, Value>) -> Result
             p.done()?;
             value(backup(shared, &name))
         }
-        method if DEV_METHODS.contains(&method) => dev::dispatch(shared, method, p),
+        method if DEV_METHODS.contains(&method) => dev::dispatch(shared, method, p, gone),
         other => Err(RpcError::method_not_found(other)),
     }
 }
@@ -710,12 +746,11 @@ fn submit(shared: &Shared, tx: VerifiedTx, wait: bool) -> Result<Answer, RpcErro
         {
             return Err(reject(shared, refusal));
         }
-        let next = shared.store.nonce(&tx.sender()).map_err(RpcError::state)?;
-        if let Err(refusal) = can_pay(shared, &pool.mempool, &tx) {
-            return Err(reject(shared, refusal));
-        }
-        // A pending duplicate is the mempool's own refusal (`Known`); a
-        // committed one is found here.
+        // What the chain already did is said before what the sender can
+        // pay: a committed transaction sent again is `known`, and one
+        // with a used nonce `nonce`, even once its sender's balance fell
+        // below its cost. A pending duplicate is the mempool's own
+        // refusal (`Known`).
         if shared
             .store
             .receipt(&hash)
@@ -726,6 +761,15 @@ fn submit(shared: &Shared, tx: VerifiedTx, wait: bool) -> Result<Answer, RpcErro
                 shared,
                 RpcError::refused("known", format!("transaction {hash} was already submitted")),
             ));
+        }
+        let next = shared.store.nonce(&tx.sender()).map_err(RpcError::state)?;
+        let nonce = tx.body().nonce;
+        if nonce < next {
+            let used = Refused::NonceUsed { next, got: nonce };
+            return Err(reject(shared, RpcError::refused("nonce", used.to_string())));
+        }
+        if let Err(refusal) = can_pay(shared, &pool.mempool, &tx) {
+            return Err(reject(shared, refusal));
         }
         pool.mempool
             .insert(tx, next, wait.then_some(sender))

@@ -7,8 +7,8 @@ use ward_node::NodeConfig;
 use ward_primitives::Address;
 
 use crate::{
-    both_backends, bump_with, call, counter_code, counter_count as count, dev_address, dev_node,
-    error_kind, ok, temp_dir,
+    PATIENCE, both_backends, bump_with, call, counter_code, counter_count as count, dev_address,
+    dev_node, error_kind, eventually, ok, temp_dir,
 };
 
 /// What a call of the test counter sends, from dev account 0.
@@ -24,11 +24,6 @@ fn deploy_counter(node: &ward_node::Node) -> Value {
         json!({ "from": dev_address(0).to_string(), "deploy": { "code": code }, "gas": 100_000_000, "wait": true }),
     )["address"]
         .clone()
-}
-
-/// The data directory `dev_node(name, ..)` made, as it is.
-fn temp_dir_kept(name: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("ward-node-{}-{name}", std::process::id()))
 }
 
 fn height(node: &ward_node::Node) -> u64 {
@@ -154,7 +149,7 @@ fn revert_puts_the_whole_chain_back_to_a_snapshot() {
         let kept = ok(&node, "snapshot", json!({}));
         bump(&node, &counter);
         node.shutdown().unwrap();
-        let mut config = NodeConfig::new(temp_dir_kept(&format!("revert-{}", backend.as_str())));
+        let mut config = NodeConfig::new(crate::data_dir(&format!("revert-{}", backend.as_str())));
         config.listen = "127.0.0.1:0".parse().unwrap();
         config.dev = true;
         config.backend = backend;
@@ -337,4 +332,43 @@ fn every_dev_control_is_refused_without_dev() {
     );
     plain.shutdown().unwrap();
     let _ = std::fs::remove_dir_all(temp_dir("not-dev"));
+}
+
+/// A `mine` of many blocks whose client went away stops: the node does not
+/// go on building blocks nobody waits for.
+#[test]
+fn a_long_mine_stops_when_its_client_goes_away() {
+    use std::io::Write;
+    let node = dev_node("dev-mine-gone", |_| {});
+    ok(&node, "mine", json!({}));
+    let start = height(&node);
+    let blocks = ward_node::MAX_MINE_BLOCKS;
+    let body =
+        json!({ "jsonrpc": "2.0", "id": 1, "method": "mine", "params": { "blocks": blocks } })
+            .to_string();
+    let mut stream = std::net::TcpStream::connect(node.addr()).unwrap();
+    write!(
+        stream,
+        "POST /rpc HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    eventually("the first block of the mine", PATIENCE, || {
+        height(&node) > start
+    });
+    drop(stream);
+    // The height settles (the same a second later) below the asked-for
+    // end: the mine stopped.
+    let mut last = height(&node);
+    eventually("the mine stops", PATIENCE, || {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        let now = height(&node);
+        std::mem::replace(&mut last, now) == now
+    });
+    assert!(
+        last < start + blocks,
+        "{} of {blocks} blocks were mined for a client that went away",
+        last - start
+    );
+    node.shutdown().unwrap();
 }

@@ -30,6 +30,10 @@ fn the_limits_table_states_the_defaults() {
         ("--query-gas-cap", limits.query_gas_cap),
         ("--mempool-size", limits.mempool_size as u64),
         ("--mempool-bytes", limits.mempool_bytes as u64),
+        (
+            "--mempool-gapped-ttl-ms",
+            limits.mempool_gapped_ttl.as_millis() as u64,
+        ),
         ("--max-subscriptions", limits.max_subscriptions as u64),
         (
             "--header-timeout-ms",
@@ -56,6 +60,12 @@ fn the_limits_table_states_the_defaults() {
     assert!(doc.contains(&queue), "{queue}");
     let send = format!("complete in {} s", limits.ws_send_timeout.as_secs());
     assert!(doc.contains(&send), "{send}");
+    let queues = format!(
+        "at most {} MiB for one connection (`ws_queue_bytes`) and\n{} MiB for all of them (`ws_total_bytes`)",
+        limits.ws_queue_bytes >> 20,
+        limits.ws_total_bytes >> 20
+    );
+    assert!(doc.contains(&queues), "{queues}");
     let margin = format!("a margin of {} %", ward_node::ESTIMATE_MARGIN_PERCENT);
     assert!(doc.contains(&margin), "{margin}");
     assert!(
@@ -110,6 +120,120 @@ fn the_transaction_document_states_the_constants() {
     assert!(doc.contains(&format!("({size} bytes)")));
     let max_tx = ward_executor::ChainLimits::default().max_tx_bytes;
     assert!(doc.contains(&format!("`max_tx_bytes` ({} MiB)", max_tx >> 20)));
+}
+
+/// The lines of `doc` from the one starting with `from` up to (not
+/// including) the next one starting with `to`.
+fn section<'a>(doc: &'a str, from: &str, to: &str) -> Vec<&'a str> {
+    doc.lines()
+        .skip_while(|line| !line.starts_with(from))
+        .take_while({
+            let mut first = true;
+            move |line| std::mem::take(&mut first) || !line.starts_with(to)
+        })
+        .collect()
+}
+
+/// The first `NNu8` tag of each alternative of a grammar rule.
+fn tags(lines: &[&str]) -> std::collections::BTreeSet<u8> {
+    lines
+        .iter()
+        .filter_map(|line| {
+            let rest = line.trim_start();
+            let rest = rest.split_once('=').map_or(rest, |(_, r)| r);
+            let rest = rest
+                .trim_start()
+                .strip_prefix('|')
+                .unwrap_or(rest)
+                .trim_start();
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            rest[digits.len()..]
+                .starts_with("u8")
+                .then(|| digits.parse().unwrap())
+        })
+        .collect()
+}
+
+/// The encoding's grammar lists exactly the payload tags and admin
+/// actions the encoder writes, and every version the document names
+/// other than this build's is one it says is refused: a new payload, or
+/// a new version, cannot go undocumented.
+#[test]
+fn the_transaction_document_lists_every_payload_and_version() {
+    use ward_chain::tx::{AdminAction, Payload, TxBody};
+    use ward_primitives::{Address, CodeKind, RuntimeName};
+    let doc = doc("transactions.md");
+    let body = |payload: Payload| TxBody {
+        chain_id: "c".into(),
+        public_key: [0; 32],
+        nonce: 0,
+        gas_limit: 0,
+        gas_price: 0,
+        value: 0,
+        payload,
+    };
+    // The payload tag follows the version, the chain id, the key, the
+    // nonce, the gas limit, the price and the value.
+    let at = 1 + 4 + 1 + 32 + 8 + 8 + 16 + 16;
+    let tag = |payload: Payload| ward_primitives::codec::Encode::to_bytes(&body(payload))[at];
+    let deploy = |kind: CodeKind, admin: Option<Address>| Payload::Deploy {
+        code: vec![],
+        input: vec![],
+        salt: vec![],
+        kind,
+        admin,
+    };
+    let admin = |action| Payload::Admin {
+        contract: Address::default(),
+        action,
+    };
+    let runtime = CodeKind::Runtime(RuntimeName::new("evm").unwrap());
+    let written: std::collections::BTreeSet<u8> = [
+        deploy(CodeKind::Ward, None),
+        deploy(CodeKind::Wasi, None),
+        deploy(runtime, None),
+        deploy(CodeKind::Ward, Some(Address::default())),
+        Payload::Call {
+            to: Address::default(),
+            input: vec![],
+        },
+        admin(AdminAction::SetAdmin(None)),
+    ]
+    .into_iter()
+    .map(tag)
+    .collect();
+    assert_eq!(tags(&section(&doc, "Payload  =", "Kind     =")), written);
+    let actions: std::collections::BTreeSet<u8> = [
+        AdminAction::Upgrade {
+            code: vec![],
+            input: vec![],
+        },
+        AdminAction::SetAdmin(None),
+    ]
+    .iter()
+    .map(|action| {
+        let mut out = Vec::new();
+        action.encode_to(&mut out);
+        out[0]
+    })
+    .collect();
+    assert_eq!(tags(&section(&doc, "Action   =", "Admin    =")), actions);
+    let version = ward_chain::tx::TX_VERSION;
+    assert!(doc.contains(&format!("one transaction of version {version} |")));
+    for sentence in doc.split(". ") {
+        for (i, _) in sentence.match_indices("version ") {
+            let n: String = sentence[i + 8..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            if let Ok(n) = n.parse::<u8>() {
+                assert!(
+                    n == version || sentence.contains("refused"),
+                    "docs/transactions.md names version {n} without saying it is refused: {sentence:?}"
+                );
+            }
+        }
+    }
 }
 
 #[test]

@@ -184,7 +184,7 @@ fn a_fork_is_a_dev_node_of_its_own_directory() {
             c.prune_history = Some(10)
         }),
         ("fork-snapshots", &|c: &mut NodeConfig| {
-            c.snapshot_interval = 4
+            c.snapshot_interval = Some(4)
         }),
         ("fork-far", &|c: &mut NodeConfig| {
             c.fork.as_mut().unwrap().height = Some(99);

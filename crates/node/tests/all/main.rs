@@ -76,9 +76,15 @@ pub(crate) fn counter_deploy() -> Payload {
     }
 }
 
+/// Where [`temp_dir`] and [`dev_node`] put a test's data directory
+/// `name` (not removed).
+pub(crate) fn data_dir(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("ward-node-{}-{name}", std::process::id()))
+}
+
 /// A fresh data directory under the system's temporary directory.
 pub(crate) fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ward-node-{}-{name}", std::process::id()));
+    let dir = data_dir(name);
     // An earlier node of this name may still be writing there after its
     // shutdown (tier-up's thread stores a finished compile in the disk
     // cache), and a removal racing it fails: try again until the
@@ -96,6 +102,20 @@ pub(crate) fn temp_dir(name: &str) -> PathBuf {
     }
     dir
 }
+
+/// Waits until `check` holds, polling, at most `limit`: a bound for a
+/// stalled node, never the measure of a test (a loaded machine is slow).
+pub(crate) fn eventually(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
+    let deadline = ward_vm::clock::now() + limit;
+    while !check() {
+        assert!(!ward_vm::clock::passed(deadline), "timed out: {what}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// How long the tests wait for what a node does in the background (a
+/// snapshot, a block) before calling it stalled.
+pub(crate) const PATIENCE: Duration = Duration::from_secs(120);
 
 /// A dev node on a free loopback port.
 pub(crate) fn dev_node(name: &str, configure: impl FnOnce(&mut NodeConfig)) -> Node {

@@ -263,3 +263,87 @@ fn a_dev_node_moves_value_and_sets_balances() {
     assert_eq!(proven["state_root"], block["state_root"]);
     node.shutdown().unwrap();
 }
+
+/// A committed transaction sent again, and another signed with a nonce
+/// its sender used, are refused as such (`known`, `nonce`) once the
+/// sender can no longer pay for them: what the chain already did is
+/// checked before funds.
+#[test]
+fn a_resent_transaction_or_a_used_nonce_is_refused_as_such_after_funds_fell() {
+    let node = node("money-resend", 0);
+    let to = Address([0x99; 32]);
+    // Half the funds and one more move away: the same again is more than
+    // what is left.
+    let first = signed(1, 0, 2, FUNDS / 2 + 1, to);
+    let receipt = ok(
+        &node,
+        "sendRawTransaction",
+        json!({ "tx": first, "wait": true }),
+    );
+    assert_eq!(receipt["status"], "ok", "{receipt}");
+    assert!(balance(&node, dev_address(1)) < FUNDS / 2);
+    let again = call(&node, "sendRawTransaction", json!({ "tx": first })).unwrap_err();
+    assert_eq!(again["data"]["kind"], "known", "{again}");
+    let reused = signed(1, 0, 2, FUNDS / 2 + 2, to);
+    let refused = call(&node, "sendRawTransaction", json!({ "tx": reused })).unwrap_err();
+    assert_eq!(refused["data"]["kind"], "nonce", "{refused}");
+    // What it cannot pay for with a fresh nonce is still refused for funds.
+    let next = signed(1, 1, 2, FUNDS / 2 + 2, to);
+    let poor = call(&node, "sendRawTransaction", json!({ "tx": next })).unwrap_err();
+    assert_eq!(poor["data"]["kind"], "insufficient_funds", "{poor}");
+    node.shutdown().unwrap();
+}
+
+/// A transaction behind a nonce gap on a node that receives nothing else
+/// expires on the mempool's clock: its waiter hears `expired`, and it is
+/// no longer pending.
+#[test]
+fn a_gapped_transaction_expires_on_an_idle_node() {
+    let node = dev_node("money-gapped", |c| {
+        c.dev = false;
+        c.chain_id = CHAIN.into();
+        c.genesis = Some(genesis());
+        c.limits.mempool_gapped_ttl = std::time::Duration::from_secs(1);
+    });
+    // Nonce 1 of an account whose next is 0.
+    let gapped = signed(2, 1, 2, 5, Address([0x98; 32]));
+    let expired = call(
+        &node,
+        "sendRawTransaction",
+        json!({ "tx": gapped, "wait": true }),
+    )
+    .unwrap_err();
+    assert_eq!(expired["data"]["kind"], "expired", "{expired}");
+    let hash = ward_chain::tx::SignedTx::from_bytes(
+        &hex::decode(gapped.trim_start_matches("0x")).unwrap(),
+    )
+    .unwrap()
+    .hash();
+    let gone = call(&node, "getTransaction", json!({ "tx": hash.to_string() })).unwrap_err();
+    assert_eq!(gone["data"]["kind"], "not_found", "{gone}");
+    node.shutdown().unwrap();
+}
+
+/// A node started on a chain's directory with a genesis that differs only
+/// in its minimum gas price is refused with a message naming that setting
+/// and both values (the genesis roots are the same: they cannot tell).
+#[test]
+fn a_genesis_that_differs_in_one_setting_is_refused_naming_it() {
+    node("money-other-genesis", 0).shutdown().unwrap();
+    let dir = crate::data_dir("money-other-genesis");
+    let mut other = genesis();
+    other.min_gas_price = Amount(5);
+    let mut config = ward_node::NodeConfig::new(dir);
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.chain_id = CHAIN.into();
+    config.genesis = Some(other);
+    let refused = match Node::start(config) {
+        Ok(_) => panic!("a node started with another genesis"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        refused.contains("min_gas_price is \"2\"") && refused.contains("\"5\""),
+        "{refused}"
+    );
+    assert!(!refused.contains("genesis_root"), "{refused}");
+}

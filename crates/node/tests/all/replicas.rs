@@ -6,7 +6,7 @@
 //! The crash test (processes SIGKILLed under load) is the CLI's
 //! (`bins/cli/tests/node/cluster.rs`).
 
-use std::{path::Path, time::Duration};
+use std::path::Path;
 
 use serde_json::{Value, json};
 use ward_chain::tx::Payload;
@@ -84,7 +84,7 @@ pub(super) fn snapshotting(
     if let Some(bytes) = how.mempool_bytes {
         config.limits.mempool_bytes = bytes;
     }
-    config.snapshot_interval = how.interval;
+    config.snapshot_interval = Some(how.interval);
     config.snapshot_keep = 2;
     config.state_sync = sync;
     Node::start(config).unwrap()
@@ -100,13 +100,9 @@ pub(super) fn health(node: &Node) -> (u16, Value) {
     (status, serde_json::from_str(&body).unwrap())
 }
 
-/// Waits (at most 60 s) until `check` holds.
-pub(super) fn until(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = ward_vm::clock::now() + Duration::from_secs(60);
-    while !check() {
-        assert!(!ward_vm::clock::passed(deadline), "timed out: {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+/// Waits until `check` holds (at most [`super::PATIENCE`]).
+pub(super) fn until(what: &str, check: impl FnMut() -> bool) {
+    super::eventually(what, super::PATIENCE, check);
 }
 
 pub(super) fn height(node: &Node) -> u64 {
@@ -285,7 +281,7 @@ fn replicas_agree_and_a_damaged_one_is_detected() {
     let receipt = send(&a, 1, 10, bump(counter, b"y"), true);
     assert_eq!(receipt["status"], "ok", "{receipt}");
     let diverged_at = receipt["height"].as_u64().unwrap();
-    let why = c.wait_for_halt(Duration::from_secs(60)).unwrap_or_else(|| {
+    let why = c.wait_for_halt(super::PATIENCE).unwrap_or_else(|| {
         panic!(
             "c does not halt on the divergence at block {diverged_at}: c is at {}, {:?}",
             height(&c),

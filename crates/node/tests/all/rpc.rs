@@ -226,13 +226,10 @@ fn every_method_answers_in_its_documented_shape() {
         let sent = ok(&node, "sendRawTransaction", json!({ "tx": raw_tx }));
         let hash = sent["tx"].clone();
         let mut receipt = Value::Null;
-        for _ in 0..200 {
+        eventually("its block", PATIENCE, || {
             receipt = ok(&node, "getTransaction", json!({ "tx": hash }));
-            if receipt["status"] != "pending" {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
+            receipt["status"] != "pending"
+        });
         assert_eq!(receipt["status"], "ok", "{receipt}");
         // Two events now: paged one at a time.
         let first = ok(

@@ -7,7 +7,7 @@ use ward_chain::tx::Payload;
 use ward_snapshot::Manifest;
 use ward_state::{MemoryStore, StateTree};
 
-use crate::{agent, dev_node, ok, raw, temp_dir};
+use crate::{PATIENCE, agent, dev_node, eventually, ok, raw, temp_dir};
 
 fn get(url: &str) -> (u16, Vec<u8>) {
     let mut response = agent().get(url).call().unwrap();
@@ -28,7 +28,7 @@ fn listed(url: &str) -> Vec<Value> {
 #[test]
 fn a_node_takes_keeps_and_serves_snapshots_that_restore() {
     let node = dev_node("snapshots", |c| {
-        c.snapshot_interval = 3;
+        c.snapshot_interval = Some(3);
         c.snapshot_keep = 2;
     });
     let url = node.url();
@@ -44,23 +44,20 @@ fn a_node_takes_keeps_and_serves_snapshots_that_restore() {
     // A snapshot due while the last is still being taken is skipped (by
     // design): each is waited for before the next falls due, so that a
     // slow machine sees the same three.
-    let taken = |height: u64| {
-        (0..400).any(|_| {
-            let found = listed(&url)
-                .iter()
-                .any(|s| s["height"].as_u64() == Some(height));
-            if !found {
-                std::thread::sleep(std::time::Duration::from_millis(25));
-            }
-            found
-        })
+    let heights = || -> Vec<u64> {
+        listed(&url)
+            .iter()
+            .map(|s| s["height"].as_u64().unwrap())
+            .collect()
     };
     loop {
         let height = ok(&node, "getLatestBlock", json!({}))["height"]
             .as_u64()
             .unwrap();
         if height.is_multiple_of(3) {
-            assert!(taken(height), "the snapshot of block {height}");
+            eventually(&format!("the snapshot of block {height}"), PATIENCE, || {
+                heights().contains(&height)
+            });
         }
         if height >= 9 {
             break;
@@ -68,18 +65,7 @@ fn a_node_takes_keeps_and_serves_snapshots_that_restore() {
         ok(&node, "mine", json!({}));
     }
     // Snapshots at 3, 6 and 9 were due; the last two are kept.
-    let mut heights = Vec::new();
-    for _ in 0..400 {
-        heights = listed(&url)
-            .iter()
-            .map(|s| s["height"].as_u64().unwrap())
-            .collect();
-        if heights == [6, 9] {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(25));
-    }
-    assert_eq!(heights, [6, 9]);
+    eventually("snapshots 6 and 9 kept", PATIENCE, || heights() == [6, 9]);
 
     let (status, body) = get(&format!("{url}/snapshots/9/manifest"));
     assert_eq!(status, 200);
@@ -102,8 +88,10 @@ fn a_node_takes_keeps_and_serves_snapshots_that_restore() {
         std::fs::write(copy.join(&info.file), bytes).unwrap();
     }
     std::fs::write(copy.join(ward_snapshot::MANIFEST), &body).unwrap();
+    // The hash of block 9 as the node reports it: what a restore trusts.
+    let hash = ward_primitives::Hash32::from_hex(block["hash"].as_str().unwrap()).unwrap();
     let store = MemoryStore::default();
-    ward_snapshot::restore(&copy, &store).unwrap();
+    ward_snapshot::restore(&copy, &store, &ward_snapshot::Trust::block(hash)).unwrap();
     assert_eq!(
         ward_chain::tree::root(&StateTree(&store), 9).unwrap(),
         verified.state_root()
@@ -123,8 +111,17 @@ fn a_node_takes_keeps_and_serves_snapshots_that_restore() {
     // transfer gives the same state root as on the original.
     let restored = temp_dir("snapshot-restored");
     {
+        // The settings kept, checked against the dev genesis.
+        let genesis = ward_node::Genesis::dev(&chain);
+        let check = |settings: &std::collections::BTreeMap<String, Vec<u8>>| {
+            ward_node::ChainSettings::check_snapshot(settings, &genesis, None)
+        };
+        let trust = ward_snapshot::Trust {
+            block_hash: hash,
+            settings: Some(&check),
+        };
         let store = ward_state::RedbStore::create(&restored).unwrap();
-        ward_snapshot::restore(&copy, &store).unwrap();
+        ward_snapshot::restore(&copy, &store, &trust).unwrap();
     }
     let twin = {
         let mut config = ward_node::NodeConfig::new(restored.clone());
@@ -231,4 +228,66 @@ fn a_running_node_backs_up_and_a_node_starts_from_the_copy() {
     );
     plain.shutdown().unwrap();
     let _ = std::fs::remove_dir_all(&backups);
+}
+
+/// A snapshot with a chunk missing (a crash while an expired one was
+/// deleted, or a hand) is neither listed nor served after a restart, and
+/// is removed; so is the hidden directory an interrupted deletion leaves.
+#[test]
+fn a_restarted_node_lists_only_snapshots_whose_every_chunk_is_there() {
+    let dir = temp_dir("snapshots-whole");
+    let start = || {
+        let mut config = ward_node::NodeConfig::new(dir.clone());
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.dev = true;
+        config.snapshot_interval = Some(2);
+        config.snapshot_keep = 3;
+        ward_node::Node::start(config).unwrap()
+    };
+    let node = start();
+    let chain = node.settings().chain_id.clone();
+    ok(
+        &node,
+        "sendRawTransaction",
+        json!({ "tx": raw(&chain, 0, 0, super::counter_deploy()), "wait": true }),
+    );
+    let heights = |url: &str| -> Vec<u64> {
+        listed(url)
+            .iter()
+            .map(|s| s["height"].as_u64().unwrap())
+            .collect()
+    };
+    for height in [2, 4] {
+        while ok(&node, "getLatestBlock", json!({}))["height"].as_u64() < Some(height) {
+            ok(&node, "mine", json!({}));
+        }
+        let url = node.url();
+        eventually(&format!("the snapshot of block {height}"), PATIENCE, || {
+            heights(&url).contains(&height)
+        });
+    }
+    node.shutdown().unwrap();
+    let snapshots = dir.join("snapshots");
+    std::fs::remove_file(snapshots.join("2").join("chunk-000000.bin")).unwrap();
+    let aside = snapshots.join(".gone-6");
+    std::fs::create_dir_all(&aside).unwrap();
+    std::fs::write(aside.join(ward_snapshot::MANIFEST), b"{}").unwrap();
+
+    let node = start();
+    let url = node.url();
+    assert_eq!(heights(&url), [4]);
+    let (status, _) = get(&format!("{url}/snapshots/2/manifest"));
+    assert_eq!(status, 404);
+    let (status, _) = get(&format!("{url}/snapshots/2/chunks/0"));
+    assert_eq!(status, 404);
+    assert!(
+        !snapshots.join("2").exists(),
+        "the incomplete one is removed"
+    );
+    assert!(
+        !aside.exists(),
+        "what an interrupted deletion left is removed"
+    );
+    node.shutdown().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
 }

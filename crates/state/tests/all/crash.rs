@@ -132,17 +132,23 @@ fn killed_while_committing_reopens_with_every_acknowledged_block() {
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
+        let (first, first_acked) = std::sync::mpsc::channel();
         let reader = std::thread::spawn(move || {
             let mut max = 0u64;
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
                 if let Some(h) = line.strip_prefix("acked ") {
                     max = max.max(h.trim().parse().unwrap());
+                    let _ = first.send(());
                 }
             }
             max
         });
-        std::thread::sleep(Duration::from_millis(20 + rng.next() % 120));
+        // Killed at a random moment after its first commit of the round
+        // (however long a loaded machine takes to start it), so that
+        // every kill lands while it commits.
+        let _ = first_acked.recv_timeout(Duration::from_secs(120));
+        std::thread::sleep(Duration::from_millis(rng.next() % 120));
         child.kill().unwrap(); // SIGKILL on Unix
         child.wait().unwrap();
         let acked = reader.join().unwrap();

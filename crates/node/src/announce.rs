@@ -1,0 +1,63 @@
+//! A committed block as its subscribers get it: the block, and what its
+//! notifications show, rendered as JSON once for every WebSocket
+//! connection (`ws`) when the first one needs it.
+
+use std::sync::{Arc, OnceLock};
+
+use serde_json::json;
+use ward_executor::Block;
+use ward_primitives::Address;
+
+use crate::json;
+
+/// A committed block as subscribers get it: the block, and its
+/// notifications' results rendered once, when a connection first needs
+/// them, for every connection.
+pub(crate) struct Announced {
+    pub(crate) block: Arc<Block>,
+    header: OnceLock<Arc<str>>,
+    events: OnceLock<Vec<RenderedEvent>>,
+}
+
+/// An event's notification result, with its contract and topic to match
+/// subscriptions' filters.
+pub(crate) struct RenderedEvent {
+    pub(crate) contract: Address,
+    pub(crate) topic: Vec<u8>,
+    pub(crate) result: Arc<str>,
+}
+
+impl Announced {
+    pub(crate) fn new(block: Arc<Block>) -> Self {
+        Announced {
+            block,
+            header: OnceLock::new(),
+            events: OnceLock::new(),
+        }
+    }
+
+    pub(crate) fn header(&self) -> &Arc<str> {
+        self.header
+            .get_or_init(|| json::block(&self.block.record).to_string().into())
+    }
+
+    pub(crate) fn events(&self) -> &[RenderedEvent] {
+        self.events.get_or_init(|| {
+            let mut out = Vec::new();
+            for receipt in &self.block.receipts {
+                for (index, event) in receipt.events.iter().enumerate() {
+                    let mut result = json::event(event);
+                    result["height"] = json!(receipt.height);
+                    result["tx"] = json!(receipt.tx.to_string());
+                    result["index"] = json!(index);
+                    out.push(RenderedEvent {
+                        contract: event.contract,
+                        topic: event.topic.clone(),
+                        result: result.to_string().into(),
+                    });
+                }
+            }
+            out
+        })
+    }
+}

@@ -50,11 +50,12 @@ fmt: setup
 
 # The gate's one feature set, so that clippy and the tests each resolve and
 # build the workspace once: ward-benches' `revm-native` (revm built natively
-# for the EVM runtime's conformance test, docs/evm.md) and, when protoc is
+# for the EVM runtime's conformance test, docs/evm.md), ward-cli's `bench`
+# (`ward bench`, which the product's default build leaves out) and, when protoc is
 # installed, ward-node's `etcd` (the replicated block log: etcd-client's
 # build runs protoc; `cluster` installs it and etcd-server as root), so
 # that `cargo build` needs Rust alone.
-GATE_FEATURES = --features ward-benches/revm-native$$(command -v protoc >/dev/null && echo ,ward-node/etcd,ward-cli/etcd)
+GATE_FEATURES = --features ward-benches/revm-native,ward-cli/bench$$(command -v protoc >/dev/null && echo ,ward-node/etcd,ward-cli/etcd)
 
 cluster:
 	@scripts/install-cluster.sh

@@ -19,7 +19,12 @@ use clap::{Parser, Subcommand};
 mod author;
 mod backends;
 mod backup;
+#[cfg(feature = "bench")]
 mod bench;
+#[cfg(not(feature = "bench"))]
+mod no_bench;
+#[cfg(not(feature = "bench"))]
+use no_bench as bench;
 mod chain;
 mod client;
 mod compile;

@@ -181,7 +181,17 @@ impl BlockLog {
 
     /// Renews lease `lease` once; `false` when it has expired.
     async fn renew(&mut self, lease: i64) -> Result<bool, ClusterError> {
-        let (mut keeper, mut responses) = self.client.lease_keep_alive(lease).await?;
+        let (mut keeper, mut responses) = match self.client.lease_keep_alive(lease).await {
+            Ok(stream) => stream,
+            // etcd-client's word for a renewal answered with no time
+            // left: the lease expired (a stalled process on a loaded
+            // machine). An error here kept a proposer retrying a dead
+            // lease forever, and the cluster made no block.
+            Err(etcd_client::Error::LeaseKeepAliveError(why)) if why == "lease not found" => {
+                return Ok(false);
+            }
+            Err(error) => return Err(error.into()),
+        };
         keeper.keep_alive().await?;
         Ok(responses
             .message()

@@ -152,17 +152,30 @@ pub(super) fn rpc(
 }
 
 pub(super) fn sign(key: &SigningKey, nonce: u64, payload: Payload) -> SignedTx {
+    let gas = if matches!(payload, Payload::Deploy { .. }) {
+        100_000_000
+    } else {
+        2_000_000
+    };
+    sign_with(key, nonce, gas, 0, payload)
+}
+
+/// A transaction of the cluster's chain at its price, with `gas` and
+/// `value`.
+pub(super) fn sign_with(
+    key: &SigningKey,
+    nonce: u64,
+    gas: u64,
+    value: u128,
+    payload: Payload,
+) -> SignedTx {
     TxBody {
         gas_price: PRICE,
-        value: 0,
+        value,
         chain_id: CHAIN.into(),
         public_key: key.verifying_key().to_bytes(),
         nonce,
-        gas_limit: if matches!(payload, Payload::Deploy { .. }) {
-            100_000_000
-        } else {
-            2_000_000
-        },
+        gas_limit: gas,
         payload,
     }
     .sign(key)

@@ -14,16 +14,15 @@ use std::{
     time::Duration,
 };
 
-use ed25519_dalek::SigningKey;
 use serde_json::{Value, json};
-use ward_chain::tx::{Payload, SignedTx, TxBody};
+use ward_chain::tx::{Payload, SignedTx};
 use ward_primitives::Address;
 use ward_testkit::etcd::Etcd;
 
 use super::{
     cluster::{
-        CHAIN, PRICE, Replica, agent, funded, genesis, health, height, raw, rpc,
-        spawn_replica_with, start_replica_with, until,
+        Replica, agent, funded, genesis, health, height, raw, rpc, sign_with, spawn_replica_with,
+        start_replica_with, until,
     },
     node_dir,
 };
@@ -47,29 +46,30 @@ const FILL: &str = r#"(module
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next)))))"#;
 
-fn signed(key: &SigningKey, nonce: u64, gas_limit: u64, payload: Payload) -> SignedTx {
-    TxBody {
-        gas_price: PRICE,
-        value: 0,
-        chain_id: CHAIN.into(),
-        public_key: key.verifying_key().to_bytes(),
-        nonce,
-        gas_limit,
-        payload,
-    }
-    .sign(key)
-}
-
 /// Sends `tx` to `url` and waits for its receipt, which must say
-/// `status`.
+/// `status`. A loaded machine may take longer than a request's `wait`:
+/// then the receipt is polled for (at most 300 s).
 fn commit(url: &str, tx: &SignedTx, status: &str) -> Value {
-    let receipt = rpc(
+    let sent = rpc(
         &agent(),
         url,
         "sendRawTransaction",
         json!({ "tx": raw(tx), "wait": true }),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    );
+    let receipt = match sent {
+        Ok(receipt) => receipt,
+        Err(error) => {
+            let kind = error["data"]["kind"].as_str().unwrap_or_default();
+            assert!(matches!(kind, "timeout" | "transport"), "{error}");
+            let hash = json!({ "tx": tx.hash().to_string() });
+            let mut receipt = Value::Null;
+            until("the receipt", Duration::from_secs(300), || {
+                receipt = rpc(&agent(), url, "getTransaction", hash.clone()).unwrap_or_default();
+                receipt["status"].is_string() && receipt["status"] != "pending"
+            });
+            receipt
+        }
+    };
     assert_eq!(receipt["status"], status, "{receipt}");
     receipt
 }
@@ -153,7 +153,7 @@ fn default_replicas_snapshot_and_a_joiner_with_nothing_advertised_replays() {
         // the same.
         commit(
             &urls[nonce as usize % 3],
-            &signed(sender, nonce, 20_000_000, big),
+            &sign_with(sender, nonce, 20_000_000, 0, big),
             "rejected",
         );
         assert!(etcd.alarms().is_empty(), "{:?}", etcd.alarms());
@@ -224,17 +224,18 @@ fn a_joiner_killed_twice_mid_sync_under_load_ends_with_the_same_root() {
         kind: Default::default(),
         admin: None,
     };
-    let fill = commit(&urls[0], &signed(owner, 0, 100_000_000, deploy), "ok")["address"]
+    let fill = commit(&urls[0], &sign_with(owner, 0, 100_000_000, 0, deploy), "ok")["address"]
         .as_str()
         .map(|a| Address::from_hex(a).unwrap())
         .unwrap();
     for (i, start) in (0..KEYS).step_by(PER_TX as usize).enumerate() {
         let mut input = start.to_le_bytes().to_vec();
         input.extend(PER_TX.to_le_bytes());
-        let tx = signed(
+        let tx = sign_with(
             owner,
             1 + i as u64,
             100_000_000,
+            0,
             Payload::Call { to: fill, input },
         );
         commit(&urls[i % 3], &tx, "ok");
@@ -250,19 +251,11 @@ fn a_joiner_killed_twice_mid_sync_under_load_ends_with_the_same_root() {
             let mut nonce = 0u64;
             while !done.load(Ordering::Relaxed) {
                 let to = Address([0x55; 32]);
-                let tx = TxBody {
-                    gas_price: PRICE,
-                    value: 1,
-                    chain_id: CHAIN.into(),
-                    public_key: key.verifying_key().to_bytes(),
-                    nonce,
-                    gas_limit: 1_000_000,
-                    payload: Payload::Call {
-                        to,
-                        input: Vec::new(),
-                    },
-                }
-                .sign(&key);
+                let payload = Payload::Call {
+                    to,
+                    input: Vec::new(),
+                };
+                let tx = sign_with(&key, nonce, 1_000_000, 1, payload);
                 commit(&urls[nonce as usize % 3], &tx, "ok");
                 nonce += 1;
             }

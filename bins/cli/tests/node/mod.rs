@@ -103,6 +103,22 @@ pub(crate) fn serve_plain(dir: &std::path::Path, extra: &[&str]) -> Served {
     Served { child, url }
 }
 
+/// POSTs a JSON-RPC batch to `url`'s `/rpc` with `agent`: its answers
+/// (an answer may be up to 64 MiB).
+pub(crate) fn post_batch(agent: &ureq::Agent, url: &str, batch: Vec<Value>) -> Vec<Value> {
+    let text = agent
+        .post(format!("{url}/rpc"))
+        .header("content-type", "application/json")
+        .send(Value::Array(batch).to_string())
+        .unwrap()
+        .body_mut()
+        .with_config()
+        .limit(64 << 20)
+        .read_to_string()
+        .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
 pub(crate) fn rpc(url: &str, method: &str, params: Value) -> Result<Value, String> {
     let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
     let agent: ureq::Agent = ureq::Agent::config_builder()

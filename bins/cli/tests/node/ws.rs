@@ -15,7 +15,7 @@ use std::{net::TcpStream, time::Duration};
 use serde_json::{Value, json};
 use tungstenite::{Message, WebSocket};
 
-use super::{node_dir, proc_bytes, rpc, serve};
+use super::{node_dir, post_batch, proc_bytes, rpc, serve};
 
 /// Connections that never read, and the subscriptions each holds.
 const SLOW: usize = 240;
@@ -133,15 +133,7 @@ fn subscribers_that_never_read_keep_the_nodes_memory_bounded() {
                     "args": { "to": to, "amount": "1" } } } })
             })
             .collect();
-        let text = agent
-            .post(format!("{url}/rpc"))
-            .header("content-type", "application/json")
-            .send(Value::Array(batch).to_string())
-            .unwrap()
-            .body_mut()
-            .read_to_string()
-            .unwrap();
-        let answers: Vec<Value> = serde_json::from_str(&text).unwrap();
+        let answers = post_batch(&agent, &url, batch);
         for answer in &answers {
             assert!(answer["result"]["tx"].is_string(), "{answer}");
         }

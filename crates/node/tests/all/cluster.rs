@@ -96,6 +96,10 @@ async fn scenario(members: &mut Etcd) {
     // The leadership changes hands; the deposed proposer's append fails
     // even with the current head.
     a.resign(&first).await.unwrap();
+    // A renewal of a lease that is gone (revoked here; expired on a
+    // stalled machine) says so, rather than failing: a proposer that got
+    // an error kept retrying a dead lease and the cluster stalled.
+    assert!(!a.keep_alive(&first).await.unwrap(), "the lease is gone");
     let second = b.campaign("b", 10).await.unwrap().expect("b leads now");
     let current = a.head().await.unwrap();
     assert_eq!(

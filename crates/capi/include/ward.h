@@ -253,52 +253,118 @@ extern "C" {
 #endif // __cplusplus
 
 // The error's status.
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `error`: NULL, or a `WardError` this API returned and that is not freed.
 enum WardStatus ward_error_code(const struct WardError *error);
 
 // The error's kind (Ward's error kind for a rejection, such as
 // `invalid_wasm`; else a word for its status); valid until the error is
 // freed. NULL for a NULL error.
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `error`: NULL, or a `WardError` this API returned and that is not freed.
 const char *ward_error_kind(const struct WardError *error);
 
 // The error's message, for people; valid until the error is freed. NULL
 // for a NULL error.
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `error`: NULL, or a `WardError` this API returned and that is not freed.
 const char *ward_error_message(const struct WardError *error);
 
 // Frees an error (NULL: nothing).
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `error`: NULL, or a `WardError` this API returned and that is not freed and used by no other thread during the call.
 void ward_error_free(struct WardError *error);
 
 // Frees bytes Ward returned (a NULL `data`: nothing).
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `bytes`: bytes this API returned (`data` NULL or as returned), freed once.
 void ward_bytes_free(struct WardBytes bytes);
 
 // Frees a string Ward returned (NULL: nothing).
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `text`: NULL, or a `c_char` this may write.
 void ward_string_free(char *text);
 
 // Fills `options` with the defaults: `main`, no input, 10 000 000 gas,
 // zero addresses, height and time 0, no value, stack base 0, writable.
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `options`: NULL, or a `WardCallOptions` this may write.
 enum WardStatus ward_call_options_default(struct WardCallOptions *options);
 
 // Starts a call of `module` (prepared by `engine`) and runs it to its
 // first request or its end: see [`ward_call_state`]. NULL on failure
 // (arguments only: how the guest fares, a refusal included, is the
 // outcome).
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `engine`: NULL, or a `WardEngine` this API returned and that is not freed;
+// - `module`: NULL, or a `WardModule` this API returned and that is not freed;
+// - `options`: NULL, or a valid `WardCallOptions`;
+// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 struct WardCall *ward_call_begin(const struct WardEngine *engine,
                                  const struct WardModule *module,
                                  const struct WardCallOptions *options,
                                  struct WardError **error);
 
 // Frees a call (NULL: nothing), whatever its state.
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `call`: NULL, or a `WardCall` this API returned and that is not freed and used by no other thread during the call.
 void ward_call_free(struct WardCall *call);
 
 // Where the call stands ([`WardCallState::Aborted`] for a NULL call).
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `call`: NULL, or a `WardCall` this API returned and that is not freed.
 enum WardCallState ward_call_state(const struct WardCall *call);
 
 // Writes the suspended call's request to `*out` (kind
 // [`WardRequestKind::None`] when the call is not suspended).
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `call`: NULL, or a `WardCall` this API returned and that is not freed;
+// - `out`: NULL, or a `WardRequest` this may write.
 enum WardStatus ward_call_request(const struct WardCall *call, struct WardRequest *out);
 
 // Answers a [`WardRequestKind::StorageRead`]: the value (`found`), or
 // none; then runs the call on. `value` may be NULL when `value_len` is
 // 0.
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `call`: NULL, or a `WardCall` this API returned and that is not freed and used by no other thread during the call;
+// - `value`: NULL, or `value_len` readable bytes, unchanged during the call;
+// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 enum WardStatus ward_call_reply_read(struct WardCall *call,
                                      bool found,
                                      const uint8_t *value,
@@ -306,12 +372,26 @@ enum WardStatus ward_call_reply_read(struct WardCall *call,
                                      struct WardError **error);
 
 // Answers a write, a removal or an event: done; then runs the call on.
-enum WardStatus ward_call_reply_done(struct WardCall *call, struct WardError **error);
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `call`: NULL, or a `WardCall` this API returned and that is not freed and used by no other thread during the call;
+// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
+enum WardStatus ward_call_reply_done(struct WardCall *call,
+                                     struct WardError **error);
 
 // Answers a [`WardRequestKind::Call`] or [`WardRequestKind::Create`]:
 // `status` 0 ok, 1 reverted, 2 failed; the callee's output (a create's:
 // the new address); the gas it used, which the caller is charged. Then
 // runs the call on.
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `call`: NULL, or a `WardCall` this API returned and that is not freed and used by no other thread during the call;
+// - `data`: NULL, or `data_len` readable bytes, unchanged during the call;
+// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 enum WardStatus ward_call_reply_call(struct WardCall *call,
                                      int32_t status,
                                      const uint8_t *data,
@@ -322,6 +402,13 @@ enum WardStatus ward_call_reply_call(struct WardCall *call,
 // Answers any request with a refusal: the guest traps (`host_error`,
 // with `message`), the guest's own doing. Then runs the call on (to its
 // end).
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `call`: NULL, or a `WardCall` this API returned and that is not freed and used by no other thread during the call;
+// - `message`: NULL or a NUL-terminated string, unchanged during the call;
+// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 enum WardStatus ward_call_reply_trap(struct WardCall *call,
                                      const char *message,
                                      struct WardError **error);
@@ -329,21 +416,45 @@ enum WardStatus ward_call_reply_trap(struct WardCall *call,
 // Writes how the finished call ended to `*out`. [`WardStatus::State`]
 // while it is suspended; [`WardStatus::Fault`] for an aborted one (the
 // error says why).
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `call`: NULL, or a `WardCall` this API returned and that is not freed;
+// - `out`: NULL, or a `WardOutcome` this may write;
+// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 enum WardStatus ward_call_outcome(const struct WardCall *call,
                                   struct WardOutcome *out,
                                   struct WardError **error);
 
 // Fills `options` with the defaults: wasmtime, Ward's memory limit, no
 // backstop, no disk cache.
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `options`: NULL, or a `WardEngineOptions` this may write.
 enum WardStatus ward_engine_options_default(struct WardEngineOptions *options);
 
 // Makes an engine (`options` NULL: the defaults). NULL on failure, with
 // the error in `*error` (when `error` is not NULL).
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `options`: NULL, or a valid `WardEngineOptions` whose `cache_dir` is
+//   NULL or a NUL-terminated string, unchanged during the call;
+// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 struct WardEngine *ward_engine_new(const struct WardEngineOptions *options,
                                    struct WardError **error);
 
 // Frees an engine (NULL: nothing). Its modules and calls must be freed
 // first.
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `engine`: NULL, or a `WardEngine` this API returned and that is not freed and used by no other thread during the call.
 void ward_engine_free(struct WardEngine *engine);
 
 // Checks `wasm` against the engine's policy (validation, features,
@@ -351,6 +462,13 @@ void ward_engine_free(struct WardEngine *engine);
 // compiling it: `Ok`, or [`WardStatus::Rejected`] with the reason's kind.
 // A module that cannot be instrumented is refused, never run without
 // metering.
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `engine`: NULL, or a `WardEngine` this API returned and that is not freed;
+// - `wasm`: NULL, or `wasm_len` readable bytes, unchanged during the call;
+// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 enum WardStatus ward_validate(const struct WardEngine *engine,
                               const uint8_t *wasm,
                               size_t wasm_len,
@@ -360,6 +478,12 @@ enum WardStatus ward_validate(const struct WardEngine *engine,
 // [`WardStatus::Engine`] saying what does not (wasmtime's timeout thread,
 // without which a call's `timeout_ms` never fires; tier-up's compile
 // thread). Calls still run either way: a host reports it.
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `engine`: NULL, or a `WardEngine` this API returned and that is not freed;
+// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 enum WardStatus ward_engine_health(const struct WardEngine *engine, struct WardError **error);
 
 // The versions this library speaks, as `ward-capi VERSION; abi N;
@@ -370,20 +494,45 @@ const char *ward_version(void);
 // does), instruments and compiles it, or takes it from the engine's cache
 // when the same code was prepared before (a refusal is cached too). NULL
 // on failure: [`WardStatus::Rejected`] with the reason's kind.
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `engine`: NULL, or a `WardEngine` this API returned and that is not freed;
+// - `wasm`: NULL, or `wasm_len` readable bytes, unchanged during the call;
+// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 struct WardModule *ward_module_new(const struct WardEngine *engine,
                                    const uint8_t *wasm,
                                    size_t wasm_len,
                                    struct WardError **error);
 
 // Frees a module (NULL: nothing).
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `module`: NULL, or a `WardModule` this API returned and that is not freed and used by no other thread during the call.
 void ward_module_free(struct WardModule *module);
 
 // Writes the module's code hash (BLAKE3 of its bytes, what the engine's
 // cache is keyed by) to the 32 bytes at `out`.
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `module`: NULL, or a `WardModule` this API returned and that is not freed;
+// - `out`: NULL, or a `[u8; 32]` this may write.
 enum WardStatus ward_module_hash(const struct WardModule *module, uint8_t (*out)[32]);
 
 // The module's schema as JSON (`docs/contracts.md`), into `*out` (free
 // it with [`crate::ward_string_free`]); `null` for a module without one.
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `module`: NULL, or a `WardModule` this API returned and that is not freed;
+// - `out`: NULL, or a `*mut c_char` this may write;
+// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 enum WardStatus ward_module_schema(const struct WardModule *module,
                                    char **out,
                                    struct WardError **error);
@@ -391,6 +540,11 @@ enum WardStatus ward_module_schema(const struct WardModule *module,
 // A call's input for `method` with `args_json` (a JSON object of its
 // arguments by name, or NULL for none), encoded as the schema says, into
 // `*out` (free it with [`crate::ward_bytes_free`]).
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `bytes`: bytes this API returned (`data` NULL or as returned), freed once.
 enum WardStatus ward_module_encode_call(const struct WardModule *module,
                                         const char *method,
                                         const char *args_json,
@@ -399,6 +553,11 @@ enum WardStatus ward_module_encode_call(const struct WardModule *module,
 
 // A deploy's input: `init`'s arguments from `args_json` (as
 // [`ward_module_encode_call`]), into `*out`.
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `bytes`: bytes this API returned (`data` NULL or as returned), freed once.
 enum WardStatus ward_module_encode_init(const struct WardModule *module,
                                         const char *args_json,
                                         struct WardBytes *out,
@@ -406,6 +565,15 @@ enum WardStatus ward_module_encode_init(const struct WardModule *module,
 
 // A call's output for `method` as JSON by its return type (`null` for
 // none), into `*out` (free it with [`crate::ward_string_free`]).
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `module`: NULL, or a `WardModule` this API returned and that is not freed;
+// - `method`: NULL or a NUL-terminated string, unchanged during the call;
+// - `output`: NULL, or `output_len` readable bytes, unchanged during the call;
+// - `out`: NULL, or a `*mut c_char` this may write;
+// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 enum WardStatus ward_module_decode_output(const struct WardModule *module,
                                           const char *method,
                                           const uint8_t *output,
@@ -416,6 +584,15 @@ enum WardStatus ward_module_decode_output(const struct WardModule *module,
 // An event as JSON, `{"name", "fields"}`, by the event its topic names
 // in the schema, into `*out` (free it with [`crate::ward_string_free`]);
 // `null` when the schema declares no such event.
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `module`: NULL, or a `WardModule` this API returned and that is not freed;
+// - `topic`: NULL, or `topic_len` readable bytes, unchanged during the call;
+// - `data`: NULL, or `data_len` readable bytes, unchanged during the call;
+// - `out`: NULL, or a `*mut c_char` this may write;
+// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 enum WardStatus ward_module_decode_event(const struct WardModule *module,
                                          const uint8_t *topic,
                                          size_t topic_len,

@@ -70,33 +70,47 @@ pub(crate) fn text(text: &str) -> CString {
     CString::new(text.replace('\0', " ")).unwrap_or_default()
 }
 
-/// Runs `body` for an entry point returning a status: its error (or a
-/// panic, as [`WardStatus::Internal`]) goes to `*error` when `error` is
-/// not NULL.
-pub(crate) fn status(
+/// An entry point's status for what its body gave ([`guarded`]): its
+/// error goes to `*error` when `error` is not NULL.
+///
+/// # Safety
+///
+/// `error` is NULL or points to a `WardError *` the caller lets this
+/// write.
+pub(crate) unsafe fn status(
     error: *mut *mut WardError,
-    body: impl FnOnce() -> Result<(), WardError>,
+    result: Result<(), WardError>,
 ) -> WardStatus {
-    match guarded(body) {
+    match result {
         Ok(()) => WardStatus::Ok,
         Err(failure) => {
             let code = failure.code();
-            give(error, failure);
+            // SAFETY: as this function's contract says.
+            unsafe { give(error, failure) };
             code
         }
     }
 }
 
-/// Runs `body` for an entry point returning an object: NULL on failure,
-/// with the error in `*error`.
-pub(crate) fn object<T>(
-    error: *mut *mut WardError,
-    body: impl FnOnce() -> Result<T, WardError>,
-) -> *mut T {
-    match guarded(body) {
+/// The status of an entry point that hands back no error.
+pub(crate) fn report(result: Result<(), WardError>) -> WardStatus {
+    result
+        .err()
+        .map_or(WardStatus::Ok, |failure| failure.code())
+}
+
+/// An entry point's object for what its body gave ([`guarded`]): NULL on
+/// failure, with the error in `*error`.
+///
+/// # Safety
+///
+/// As [`status`].
+pub(crate) unsafe fn object<T>(error: *mut *mut WardError, result: Result<T, WardError>) -> *mut T {
+    match result {
         Ok(value) => Box::into_raw(Box::new(value)),
         Err(failure) => {
-            give(error, failure);
+            // SAFETY: as this function's contract says.
+            unsafe { give(error, failure) };
             ptr::null_mut()
         }
     }
@@ -121,33 +135,59 @@ pub(crate) fn guarded<T>(body: impl FnOnce() -> Result<T, WardError>) -> Result<
     }
 }
 
-fn give(error: *mut *mut WardError, failure: WardError) {
+/// Hands `failure` to the caller through `*error` (nothing for NULL).
+///
+/// # Safety
+///
+/// `error` is NULL or points to a `WardError *` the caller lets this
+/// write.
+unsafe fn give(error: *mut *mut WardError, failure: WardError) {
     if !error.is_null() {
-        // SAFETY: the caller passes NULL or a pointer to a `WardError *`
-        // it owns (the header says so); writing a fresh box there hands
-        // it over.
+        // SAFETY: not NULL, so a `WardError *` the caller owns (this
+        // function's contract); writing a fresh box there hands it over.
         unsafe { *error = Box::into_raw(Box::new(failure)) };
     }
 }
 
 /// A reference to the object behind `pointer`, or an invalid-argument
 /// error naming `what`.
-pub(crate) fn borrow<'a, T>(pointer: *const T, what: &str) -> Result<&'a T, WardError> {
-    // SAFETY: the caller passes NULL or a pointer this API returned and
-    // has not freed (the header says so); such a pointer is valid and
-    // aligned, and nothing frees it while the call borrows it.
+///
+/// # Safety
+///
+/// `pointer` is NULL or one this API returned and the caller has not
+/// freed, and nothing frees it for `'a` (the entry point's call).
+pub(crate) unsafe fn borrow<'a, T>(pointer: *const T, what: &str) -> Result<&'a T, WardError> {
+    // SAFETY: such a pointer is valid and aligned (this function's
+    // contract).
     unsafe { pointer.as_ref() }.ok_or_else(|| WardError::invalid(format!("{what} is NULL")))
 }
 
 /// A mutable reference to the object behind `pointer`, as [`borrow`].
-pub(crate) fn borrow_mut<'a, T>(pointer: *mut T, what: &str) -> Result<&'a mut T, WardError> {
-    // SAFETY: as `borrow`; the header says a call is used by one thread
-    // at a time, so this is the only reference.
+///
+/// # Safety
+///
+/// As [`borrow`], and nothing else uses the object for `'a` (a call is
+/// used by one thread at a time, the header says).
+pub(crate) unsafe fn borrow_mut<'a, T>(
+    pointer: *mut T,
+    what: &str,
+) -> Result<&'a mut T, WardError> {
+    // SAFETY: as this function's contract says: valid, aligned, and the
+    // only reference.
     unsafe { pointer.as_mut() }.ok_or_else(|| WardError::invalid(format!("{what} is NULL")))
 }
 
 /// The `len` bytes at `data` (NULL is empty only with `len` 0).
-pub(crate) fn bytes<'a>(data: *const u8, len: usize, what: &str) -> Result<&'a [u8], WardError> {
+///
+/// # Safety
+///
+/// `data` is NULL or points to `len` readable bytes that nothing writes
+/// for `'a`.
+pub(crate) unsafe fn bytes<'a>(
+    data: *const u8,
+    len: usize,
+    what: &str,
+) -> Result<&'a [u8], WardError> {
     if len == 0 {
         return Ok(&[]);
     }
@@ -159,22 +199,25 @@ pub(crate) fn bytes<'a>(data: *const u8, len: usize, what: &str) -> Result<&'a [
     if len > isize::MAX as usize {
         return Err(WardError::invalid(format!("{what}: a length of {len}")));
     }
-    // SAFETY: the caller promises `len` readable bytes at `data`, which
-    // is not NULL and whose length fits an allocation; they are not
-    // written while this call reads them.
+    // SAFETY: `len` readable bytes at `data` (this function's contract),
+    // not NULL, a length that fits an allocation.
     Ok(unsafe { std::slice::from_raw_parts(data, len) })
 }
 
 /// The NUL-terminated UTF-8 text at `data`; `None` for NULL.
-pub(crate) fn optional_str<'a>(
+///
+/// # Safety
+///
+/// `data` is NULL or a NUL-terminated string that stays alive and
+/// unchanged for `'a`.
+pub(crate) unsafe fn optional_str<'a>(
     data: *const c_char,
     what: &str,
 ) -> Result<Option<&'a str>, WardError> {
     if data.is_null() {
         return Ok(None);
     }
-    // SAFETY: the caller passes NULL or a NUL-terminated string it keeps
-    // alive and unchanged during the call.
+    // SAFETY: not NULL, so such a string (this function's contract).
     let text = unsafe { CStr::from_ptr(data) };
     text.to_str()
         .map(Some)
@@ -182,19 +225,33 @@ pub(crate) fn optional_str<'a>(
 }
 
 /// The NUL-terminated UTF-8 text at `data`, which must not be NULL.
-pub(crate) fn required_str<'a>(data: *const c_char, what: &str) -> Result<&'a str, WardError> {
-    optional_str(data, what)?.ok_or_else(|| WardError::invalid(format!("{what} is NULL")))
+///
+/// # Safety
+///
+/// As [`optional_str`].
+pub(crate) unsafe fn required_str<'a>(
+    data: *const c_char,
+    what: &str,
+) -> Result<&'a str, WardError> {
+    // SAFETY: as this function's contract says.
+    unsafe { optional_str(data, what) }?
+        .ok_or_else(|| WardError::invalid(format!("{what} is NULL")))
 }
 
 /// Takes back an object this API handed out, and drops it.
-pub(crate) fn free<T>(pointer: *mut T) {
+///
+/// # Safety
+///
+/// `pointer` is NULL or one this API returned (from `Box::into_raw`)
+/// that nothing uses after this.
+pub(crate) unsafe fn free<T>(pointer: *mut T) {
     if pointer.is_null() {
         return;
     }
     // A panic in a destructor stops here, as everywhere.
     let _ = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: the pointer came from `Box::into_raw` in this API (the
-        // header says only such pointers are freed, once).
+        // SAFETY: from `Box::into_raw` in this API, freed once (this
+        // function's contract).
         drop(unsafe { Box::from_raw(pointer) });
     }));
 }
@@ -227,55 +284,91 @@ impl WardBytes {
 }
 
 /// A string for the caller: freed with [`ward_string_free`].
-pub(crate) fn give_string(out: *mut *mut c_char, value: &str) -> Result<(), WardError> {
+///
+/// # Safety
+///
+/// `out` is NULL or points to a `char *` the caller lets this write.
+pub(crate) unsafe fn give_string(out: *mut *mut c_char, value: &str) -> Result<(), WardError> {
     if out.is_null() {
         return Err(WardError::invalid("the output pointer is NULL"));
     }
-    // SAFETY: `out` is not NULL and points to a `char *` the caller
-    // owns (the header says so).
+    // SAFETY: not NULL, so writable (this function's contract).
     unsafe { *out = text(value).into_raw() };
     Ok(())
 }
 
 /// Writes `value` to `*out`, which must not be NULL.
-pub(crate) fn put<T>(out: *mut T, value: T, what: &str) -> Result<(), WardError> {
+///
+/// # Safety
+///
+/// `out` is NULL or points to a `T` the caller lets this write.
+pub(crate) unsafe fn put<T>(out: *mut T, value: T, what: &str) -> Result<(), WardError> {
     if out.is_null() {
         return Err(WardError::invalid(format!("{what} is NULL")));
     }
-    // SAFETY: `out` is not NULL and points to a `T` the caller owns and
-    // lets this call write (the header says so).
+    // SAFETY: not NULL, so writable (this function's contract).
     unsafe { out.write(value) };
     Ok(())
 }
 
 /// The error's status.
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `error`: NULL, or a `WardError` this API returned and that is not freed.
 #[unsafe(no_mangle)]
-pub extern "C" fn ward_error_code(error: *const WardError) -> WardStatus {
-    guarded(|| borrow(error, "error").map(WardError::code)).unwrap_or(WardStatus::InvalidArgument)
+pub unsafe extern "C" fn ward_error_code(error: *const WardError) -> WardStatus {
+    // SAFETY: `error` is as the contract above says.
+    guarded(|| unsafe { borrow(error, "error") }.map(WardError::code))
+        .unwrap_or(WardStatus::InvalidArgument)
 }
 
 /// The error's kind (Ward's error kind for a rejection, such as
 /// `invalid_wasm`; else a word for its status); valid until the error is
 /// freed. NULL for a NULL error.
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `error`: NULL, or a `WardError` this API returned and that is not freed.
 #[unsafe(no_mangle)]
-pub extern "C" fn ward_error_kind(error: *const WardError) -> *const c_char {
-    guarded(|| borrow(error, "error").map(|e| e.kind.as_ptr())).unwrap_or(ptr::null())
+pub unsafe extern "C" fn ward_error_kind(error: *const WardError) -> *const c_char {
+    // SAFETY: `error` is as the contract above says.
+    guarded(|| unsafe { borrow(error, "error") }.map(|e| e.kind.as_ptr())).unwrap_or(ptr::null())
 }
 
 /// The error's message, for people; valid until the error is freed. NULL
 /// for a NULL error.
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `error`: NULL, or a `WardError` this API returned and that is not freed.
 #[unsafe(no_mangle)]
-pub extern "C" fn ward_error_message(error: *const WardError) -> *const c_char {
-    guarded(|| borrow(error, "error").map(|e| e.message.as_ptr())).unwrap_or(ptr::null())
+pub unsafe extern "C" fn ward_error_message(error: *const WardError) -> *const c_char {
+    // SAFETY: `error` is as the contract above says.
+    guarded(|| unsafe { borrow(error, "error") }.map(|e| e.message.as_ptr())).unwrap_or(ptr::null())
 }
 
 /// Frees an error (NULL: nothing).
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `error`: NULL, or a `WardError` this API returned and that is not freed and used by no other thread during the call.
 #[unsafe(no_mangle)]
-pub extern "C" fn ward_error_free(error: *mut WardError) {
-    free(error);
+pub unsafe extern "C" fn ward_error_free(error: *mut WardError) {
+    // SAFETY: `error` is as the contract above says.
+    unsafe { free(error) };
 }
 
 /// Frees bytes Ward returned (a NULL `data`: nothing).
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `bytes`: bytes this API returned (`data` NULL or as returned), freed once.
 #[unsafe(no_mangle)]
 pub extern "C" fn ward_bytes_free(bytes: WardBytes) {
     if bytes.data.is_null() {
@@ -284,20 +377,25 @@ pub extern "C" fn ward_bytes_free(bytes: WardBytes) {
     let _ = catch_unwind(AssertUnwindSafe(|| {
         let slice = ptr::slice_from_raw_parts_mut(bytes.data, bytes.len);
         // SAFETY: `data` and `len` are those of a boxed slice this API
-        // made (`WardBytes::of`) and the header says it is freed once.
+        // made (`WardBytes::of`), freed once (the contract above).
         drop(unsafe { Box::from_raw(slice) });
     }));
 }
 
 /// Frees a string Ward returned (NULL: nothing).
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `text`: NULL, or a `c_char` this may write.
 #[unsafe(no_mangle)]
-pub extern "C" fn ward_string_free(text: *mut c_char) {
+pub unsafe extern "C" fn ward_string_free(text: *mut c_char) {
     if text.is_null() {
         return;
     }
     let _ = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: the string came from `CString::into_raw` in this API
-        // (`give_string`), and the header says it is freed once.
+        // SAFETY: from `CString::into_raw` in this API (`give_string`),
+        // freed once (the contract above).
         drop(unsafe { CString::from_raw(text) });
     }));
 }

@@ -222,11 +222,17 @@ impl Chain for Env {
 
 /// Fills `options` with the defaults: `main`, no input, 10 000 000 gas,
 /// zero addresses, height and time 0, no value, stack base 0, writable.
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `options`: NULL, or a `WardCallOptions` this may write.
 #[unsafe(no_mangle)]
-pub extern "C" fn ward_call_options_default(options: *mut WardCallOptions) -> WardStatus {
-    boundary::status(std::ptr::null_mut(), || {
-        boundary::put(options, defaults(), "options")
-    })
+pub unsafe extern "C" fn ward_call_options_default(options: *mut WardCallOptions) -> WardStatus {
+    boundary::report(boundary::guarded(|| {
+        // SAFETY: `options` is NULL or writable, as the contract above says.
+        unsafe { boundary::put(options, defaults(), "options") }
+    }))
 }
 
 fn defaults() -> WardCallOptions {
@@ -249,23 +255,36 @@ fn defaults() -> WardCallOptions {
 /// first request or its end: see [`ward_call_state`]. NULL on failure
 /// (arguments only: how the guest fares, a refusal included, is the
 /// outcome).
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `engine`: NULL, or a `WardEngine` this API returned and that is not freed;
+/// - `module`: NULL, or a `WardModule` this API returned and that is not freed;
+/// - `options`: NULL, or a valid `WardCallOptions`;
+/// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 #[unsafe(no_mangle)]
-pub extern "C" fn ward_call_begin(
+pub unsafe extern "C" fn ward_call_begin(
     engine: *const WardEngine,
     module: *const WardModule,
     options: *const WardCallOptions,
     error: *mut *mut WardError,
 ) -> *mut WardCall {
-    boundary::object(error, || {
-        let engine = boundary::borrow(engine, "engine")?;
-        let module = boundary::borrow(module, "module")?;
+    let result = boundary::guarded(|| {
+        // SAFETY: `engine` is as the contract above says.
+        let engine = unsafe { boundary::borrow(engine, "engine") }?;
+        // SAFETY: `module` is as the contract above says.
+        let module = unsafe { boundary::borrow(module, "module") }?;
         let options = if options.is_null() {
             defaults()
         } else {
-            *boundary::borrow(options, "options")?
+            // SAFETY: `options` is as the contract above says.
+            *unsafe { boundary::borrow(options, "options") }?
         };
-        let entry = boundary::optional_str(options.entry, "entry")?.unwrap_or("main");
-        let input = boundary::bytes(options.input, options.input_len, "input")?;
+        // SAFETY: `options` is as the contract above says.
+        let entry = unsafe { boundary::optional_str(options.entry, "entry") }?.unwrap_or("main");
+        // SAFETY: `options` is as the contract above says.
+        let input = unsafe { boundary::bytes(options.input, options.input_len, "input") }?;
         let run = RunOptions {
             input: input.to_vec(),
             gas_limit: Gas::new(options.gas_limit),
@@ -297,7 +316,9 @@ pub extern "C" fn ward_call_begin(
         };
         call.advance(progress);
         Ok(call)
-    })
+    });
+    // SAFETY: `error` is NULL or writable, as the contract above says.
+    unsafe { boundary::object(error, result) }
 }
 
 impl WardCall {
@@ -376,16 +397,28 @@ impl WardCall {
 }
 
 /// Frees a call (NULL: nothing), whatever its state.
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `call`: NULL, or a `WardCall` this API returned and that is not freed and used by no other thread during the call.
 #[unsafe(no_mangle)]
-pub extern "C" fn ward_call_free(call: *mut WardCall) {
-    boundary::free(call);
+pub unsafe extern "C" fn ward_call_free(call: *mut WardCall) {
+    // SAFETY: `call` is NULL or this API's and not freed before, as the contract above says.
+    unsafe { boundary::free(call) };
 }
 
 /// Where the call stands ([`WardCallState::Aborted`] for a NULL call).
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `call`: NULL, or a `WardCall` this API returned and that is not freed.
 #[unsafe(no_mangle)]
-pub extern "C" fn ward_call_state(call: *const WardCall) -> WardCallState {
+pub unsafe extern "C" fn ward_call_state(call: *const WardCall) -> WardCallState {
     boundary::guarded(|| {
-        let call = boundary::borrow(call, "call")?;
+        // SAFETY: `call` is as the contract above says.
+        let call = unsafe { boundary::borrow(call, "call") }?;
         Ok(match call.state {
             State::Suspended(..) => WardCallState::Suspended,
             State::Finished(_) => WardCallState::Finished,
@@ -401,10 +434,20 @@ fn raw(bytes: &[u8]) -> (*const u8, usize) {
 
 /// Writes the suspended call's request to `*out` (kind
 /// [`WardRequestKind::None`] when the call is not suspended).
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `call`: NULL, or a `WardCall` this API returned and that is not freed;
+/// - `out`: NULL, or a `WardRequest` this may write.
 #[unsafe(no_mangle)]
-pub extern "C" fn ward_call_request(call: *const WardCall, out: *mut WardRequest) -> WardStatus {
-    boundary::status(std::ptr::null_mut(), || {
-        let call = boundary::borrow(call, "call")?;
+pub unsafe extern "C" fn ward_call_request(
+    call: *const WardCall,
+    out: *mut WardRequest,
+) -> WardStatus {
+    boundary::report(boundary::guarded(|| {
+        // SAFETY: `call` is as the contract above says.
+        let call = unsafe { boundary::borrow(call, "call") }?;
         let empty: &[u8] = &[];
         let mut shown = WardRequest {
             kind: WardRequestKind::None,
@@ -483,52 +526,80 @@ pub extern "C" fn ward_call_request(call: *const WardCall, out: *mut WardRequest
                 _ => {}
             }
         }
-        boundary::put(out, shown, "out")
-    })
+        // SAFETY: `out` is NULL or writable, as the contract above says.
+        unsafe { boundary::put(out, shown, "out") }
+    }))
 }
 
 /// Answers a [`WardRequestKind::StorageRead`]: the value (`found`), or
 /// none; then runs the call on. `value` may be NULL when `value_len` is
 /// 0.
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `call`: NULL, or a `WardCall` this API returned and that is not freed and used by no other thread during the call;
+/// - `value`: NULL, or `value_len` readable bytes, unchanged during the call;
+/// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 #[unsafe(no_mangle)]
-pub extern "C" fn ward_call_reply_read(
+pub unsafe extern "C" fn ward_call_reply_read(
     call: *mut WardCall,
     found: bool,
     value: *const u8,
     value_len: usize,
     error: *mut *mut WardError,
 ) -> WardStatus {
-    boundary::status(error, || {
-        let call = boundary::borrow_mut(call, "call")?;
-        let value = boundary::bytes(value, value_len, "value")?;
+    let result = boundary::guarded(|| {
+        // SAFETY: `call` is as the contract above says.
+        let call = unsafe { boundary::borrow_mut(call, "call") }?;
+        // SAFETY: `value` is as the contract above says.
+        let value = unsafe { boundary::bytes(value, value_len, "value") }?;
         call.reply(
             |r| matches!(r, Request::StorageRead { .. }),
             Reply::Storage(found.then(|| value.to_vec())),
         )
-    })
+    });
+    // SAFETY: `error` is NULL or writable, as the contract above says.
+    unsafe { boundary::status(error, result) }
 }
 
 /// Answers a write, a removal or an event: done; then runs the call on.
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `call`: NULL, or a `WardCall` this API returned and that is not freed and used by no other thread during the call;
+/// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 #[unsafe(no_mangle)]
-pub extern "C" fn ward_call_reply_done(
+pub unsafe extern "C" fn ward_call_reply_done(
     call: *mut WardCall,
     error: *mut *mut WardError,
 ) -> WardStatus {
-    boundary::status(error, || {
-        let call = boundary::borrow_mut(call, "call")?;
+    let result = boundary::guarded(|| {
+        // SAFETY: `call` is as the contract above says.
+        let call = unsafe { boundary::borrow_mut(call, "call") }?;
         call.reply(
             |r| matches!(r, Request::StorageWrite { .. } | Request::Event { .. }),
             Reply::Done,
         )
-    })
+    });
+    // SAFETY: `error` is NULL or writable, as the contract above says.
+    unsafe { boundary::status(error, result) }
 }
 
 /// Answers a [`WardRequestKind::Call`] or [`WardRequestKind::Create`]:
 /// `status` 0 ok, 1 reverted, 2 failed; the callee's output (a create's:
 /// the new address); the gas it used, which the caller is charged. Then
 /// runs the call on.
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `call`: NULL, or a `WardCall` this API returned and that is not freed and used by no other thread during the call;
+/// - `data`: NULL, or `data_len` readable bytes, unchanged during the call;
+/// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 #[unsafe(no_mangle)]
-pub extern "C" fn ward_call_reply_call(
+pub unsafe extern "C" fn ward_call_reply_call(
     call: *mut WardCall,
     status: i32,
     data: *const u8,
@@ -536,14 +607,16 @@ pub extern "C" fn ward_call_reply_call(
     gas_used: u64,
     error: *mut *mut WardError,
 ) -> WardStatus {
-    boundary::status(error, || {
-        let call = boundary::borrow_mut(call, "call")?;
+    let result = boundary::guarded(|| {
+        // SAFETY: `call` is as the contract above says.
+        let call = unsafe { boundary::borrow_mut(call, "call") }?;
         if !(0..=2).contains(&status) {
             return Err(WardError::invalid(format!(
                 "a call's status is 0, 1 or 2, not {status}"
             )));
         }
-        let data = boundary::bytes(data, data_len, "data")?;
+        // SAFETY: `data` is as the contract above says.
+        let data = unsafe { boundary::bytes(data, data_len, "data") }?;
         call.reply(
             |r| matches!(r, Request::Call { .. } | Request::Create { .. }),
             Reply::Call {
@@ -552,36 +625,58 @@ pub extern "C" fn ward_call_reply_call(
                 gas_used,
             },
         )
-    })
+    });
+    // SAFETY: `error` is NULL or writable, as the contract above says.
+    unsafe { boundary::status(error, result) }
 }
 
 /// Answers any request with a refusal: the guest traps (`host_error`,
 /// with `message`), the guest's own doing. Then runs the call on (to its
 /// end).
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `call`: NULL, or a `WardCall` this API returned and that is not freed and used by no other thread during the call;
+/// - `message`: NULL or a NUL-terminated string, unchanged during the call;
+/// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 #[unsafe(no_mangle)]
-pub extern "C" fn ward_call_reply_trap(
+pub unsafe extern "C" fn ward_call_reply_trap(
     call: *mut WardCall,
     message: *const c_char,
     error: *mut *mut WardError,
 ) -> WardStatus {
-    boundary::status(error, || {
-        let call = boundary::borrow_mut(call, "call")?;
-        let message = boundary::optional_str(message, "message")?.unwrap_or("refused by the host");
+    let result = boundary::guarded(|| {
+        // SAFETY: `call` is as the contract above says.
+        let call = unsafe { boundary::borrow_mut(call, "call") }?;
+        // SAFETY: `message` is as the contract above says.
+        let message =
+            unsafe { boundary::optional_str(message, "message") }?.unwrap_or("refused by the host");
         call.reply(|_| true, Reply::Trap(message.to_owned()))
-    })
+    });
+    // SAFETY: `error` is NULL or writable, as the contract above says.
+    unsafe { boundary::status(error, result) }
 }
 
 /// Writes how the finished call ended to `*out`. [`WardStatus::State`]
 /// while it is suspended; [`WardStatus::Fault`] for an aborted one (the
 /// error says why).
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `call`: NULL, or a `WardCall` this API returned and that is not freed;
+/// - `out`: NULL, or a `WardOutcome` this may write;
+/// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 #[unsafe(no_mangle)]
-pub extern "C" fn ward_call_outcome(
+pub unsafe extern "C" fn ward_call_outcome(
     call: *const WardCall,
     out: *mut WardOutcome,
     error: *mut *mut WardError,
 ) -> WardStatus {
-    boundary::status(error, || {
-        let call = boundary::borrow(call, "call")?;
+    let result = boundary::guarded(|| {
+        // SAFETY: `call` is as the contract above says.
+        let call = unsafe { boundary::borrow(call, "call") }?;
         match (&call.state, &call.shown) {
             (State::Finished(execution), Some(shown)) => {
                 let outcome = &execution.outcome;
@@ -597,7 +692,8 @@ pub extern "C" fn ward_call_outcome(
                     error_kind: text(&shown.error_kind),
                     error_message: text(&shown.error_message),
                 };
-                boundary::put(out, written, "out")
+                // SAFETY: `out` is NULL or writable, as the contract above says.
+                unsafe { boundary::put(out, written, "out") }
             }
             (State::Aborted(fault), _) => Err(WardError::new(
                 WardStatus::Fault,
@@ -615,5 +711,7 @@ pub extern "C" fn ward_call_outcome(
                 "the call was lost to an earlier failure",
             )),
         }
-    })
+    });
+    // SAFETY: `error` is NULL or writable, as the contract above says.
+    unsafe { boundary::status(error, result) }
 }

@@ -48,27 +48,42 @@ pub struct WardEngine {
 
 /// Fills `options` with the defaults: wasmtime, Ward's memory limit, no
 /// backstop, no disk cache.
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `options`: NULL, or a `WardEngineOptions` this may write.
 #[unsafe(no_mangle)]
-pub extern "C" fn ward_engine_options_default(options: *mut WardEngineOptions) -> WardStatus {
-    boundary::status(std::ptr::null_mut(), || {
+pub unsafe extern "C" fn ward_engine_options_default(
+    options: *mut WardEngineOptions,
+) -> WardStatus {
+    boundary::report(boundary::guarded(|| {
         let defaults = WardEngineOptions {
             backend: WardBackend::Wasmtime,
             max_memory_pages: 0,
             timeout_ms: 0,
             cache_dir: std::ptr::null(),
         };
-        boundary::put(options, defaults, "options")
-    })
+        // SAFETY: `options` is NULL or writable, as the contract above says.
+        unsafe { boundary::put(options, defaults, "options") }
+    }))
 }
 
 /// Makes an engine (`options` NULL: the defaults). NULL on failure, with
 /// the error in `*error` (when `error` is not NULL).
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `options`: NULL, or a valid `WardEngineOptions` whose `cache_dir` is
+///   NULL or a NUL-terminated string, unchanged during the call;
+/// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 #[unsafe(no_mangle)]
-pub extern "C" fn ward_engine_new(
+pub unsafe extern "C" fn ward_engine_new(
     options: *const WardEngineOptions,
     error: *mut *mut WardError,
 ) -> *mut WardEngine {
-    boundary::object(error, || {
+    let result = boundary::guarded(|| {
         let options = if options.is_null() {
             WardEngineOptions {
                 backend: WardBackend::Wasmtime,
@@ -77,10 +92,13 @@ pub extern "C" fn ward_engine_new(
                 cache_dir: std::ptr::null(),
             }
         } else {
-            *boundary::borrow(options, "options")?
+            // SAFETY: `options` is as the contract above says.
+            *unsafe { boundary::borrow(options, "options") }?
         };
         WardEngine::new(&options)
-    })
+    });
+    // SAFETY: `error` is NULL or writable, as the contract above says.
+    unsafe { boundary::object(error, result) }
 }
 
 impl WardEngine {
@@ -100,7 +118,9 @@ impl WardEngine {
         let engine_failed = |message: String| WardError::new(WardStatus::Engine, "engine", message);
         let backend =
             ward_backends::new(kind, &config).map_err(|failure| engine_failed(failure.message))?;
-        let disk_dir = boundary::optional_str(options.cache_dir, "cache_dir")?.map(PathBuf::from);
+        // SAFETY: `options` is as the contract above says.
+        let disk_dir =
+            unsafe { boundary::optional_str(options.cache_dir, "cache_dir") }?.map(PathBuf::from);
         let cache = ModuleCache::new(
             backend,
             &config,
@@ -119,9 +139,15 @@ impl WardEngine {
 
 /// Frees an engine (NULL: nothing). Its modules and calls must be freed
 /// first.
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `engine`: NULL, or a `WardEngine` this API returned and that is not freed and used by no other thread during the call.
 #[unsafe(no_mangle)]
-pub extern "C" fn ward_engine_free(engine: *mut WardEngine) {
-    boundary::free(engine);
+pub unsafe extern "C" fn ward_engine_free(engine: *mut WardEngine) {
+    // SAFETY: `engine` is NULL or this API's and not freed before, as the contract above says.
+    unsafe { boundary::free(engine) };
 }
 
 /// Checks `wasm` against the engine's policy (validation, features,
@@ -129,41 +155,61 @@ pub extern "C" fn ward_engine_free(engine: *mut WardEngine) {
 /// compiling it: `Ok`, or [`WardStatus::Rejected`] with the reason's kind.
 /// A module that cannot be instrumented is refused, never run without
 /// metering.
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `engine`: NULL, or a `WardEngine` this API returned and that is not freed;
+/// - `wasm`: NULL, or `wasm_len` readable bytes, unchanged during the call;
+/// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 #[unsafe(no_mangle)]
-pub extern "C" fn ward_validate(
+pub unsafe extern "C" fn ward_validate(
     engine: *const WardEngine,
     wasm: *const u8,
     wasm_len: usize,
     error: *mut *mut WardError,
 ) -> WardStatus {
-    boundary::status(error, || {
-        let engine = boundary::borrow(engine, "engine")?;
-        let wasm = boundary::bytes(wasm, wasm_len, "wasm")?;
+    let result = boundary::guarded(|| {
+        // SAFETY: `engine` is as the contract above says.
+        let engine = unsafe { boundary::borrow(engine, "engine") }?;
+        // SAFETY: `wasm` is as the contract above says.
+        let wasm = unsafe { boundary::bytes(wasm, wasm_len, "wasm") }?;
         let policy = engine.cache.config().effective_policy();
         ward_vm::inspect(wasm, &policy)
             .map(drop)
             .map_err(|e| crate::module::rejected(&ward_vm::policy_failure(e)))?;
         crate::module::check_schema(wasm)
-    })
+    });
+    // SAFETY: `error` is NULL or writable, as the contract above says.
+    unsafe { boundary::status(error, result) }
 }
 
 /// Whether the engine's helper threads run: `Ok`, or
 /// [`WardStatus::Engine`] saying what does not (wasmtime's timeout thread,
 /// without which a call's `timeout_ms` never fires; tier-up's compile
 /// thread). Calls still run either way: a host reports it.
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `engine`: NULL, or a `WardEngine` this API returned and that is not freed;
+/// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 #[unsafe(no_mangle)]
-pub extern "C" fn ward_engine_health(
+pub unsafe extern "C" fn ward_engine_health(
     engine: *const WardEngine,
     error: *mut *mut WardError,
 ) -> WardStatus {
-    boundary::status(error, || {
-        let engine = boundary::borrow(engine, "engine")?;
+    let result = boundary::guarded(|| {
+        // SAFETY: `engine` is as the contract above says.
+        let engine = unsafe { boundary::borrow(engine, "engine") }?;
         engine
             .cache
             .backend()
             .health()
             .map_err(|why| WardError::new(WardStatus::Engine, "unhealthy", why))
-    })
+    });
+    // SAFETY: `error` is NULL or writable, as the contract above says.
+    unsafe { boundary::status(error, result) }
 }
 
 /// The versions this library speaks, as `ward-capi VERSION; abi N;

@@ -72,10 +72,12 @@
     unsafe_code,
     reason = "a C API: every entry point takes raw pointers from C"
 )]
-#![allow(
-    clippy::not_unsafe_ptr_arg_deref,
-    reason = "the entry points are for C, where `unsafe` means nothing: what a pointer must be is the header's contract, and every pointer is checked for NULL before use"
-)]
+
+// Every entry point that takes a pointer is an `unsafe extern "C" fn`
+// whose `# Safety` section (copied into `ward.h`) says what each pointer
+// must be; the helpers that dereference them (`boundary`) are `unsafe fn`s
+// with contracts of their own, so a Rust caller of this crate cannot
+// reach a dereference without `unsafe`.
 
 mod boundary;
 mod call;

@@ -45,16 +45,25 @@ fn schema_of(wasm: &[u8]) -> Result<Option<Schema>, WardError> {
 /// does), instruments and compiles it, or takes it from the engine's cache
 /// when the same code was prepared before (a refusal is cached too). NULL
 /// on failure: [`WardStatus::Rejected`] with the reason's kind.
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `engine`: NULL, or a `WardEngine` this API returned and that is not freed;
+/// - `wasm`: NULL, or `wasm_len` readable bytes, unchanged during the call;
+/// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 #[unsafe(no_mangle)]
-pub extern "C" fn ward_module_new(
+pub unsafe extern "C" fn ward_module_new(
     engine: *const WardEngine,
     wasm: *const u8,
     wasm_len: usize,
     error: *mut *mut WardError,
 ) -> *mut WardModule {
-    boundary::object(error, || {
-        let engine = boundary::borrow(engine, "engine")?;
-        let wasm = boundary::bytes(wasm, wasm_len, "wasm")?;
+    let result = boundary::guarded(|| {
+        // SAFETY: `engine` is as the contract above says.
+        let engine = unsafe { boundary::borrow(engine, "engine") }?;
+        // SAFETY: `wasm` is as the contract above says.
+        let wasm = unsafe { boundary::bytes(wasm, wasm_len, "wasm") }?;
         let schema = schema_of(wasm)?;
         let module = engine
             .cache
@@ -65,23 +74,42 @@ pub extern "C" fn ward_module_new(
             hash: ward_vm::CodeHash::of(wasm).0,
             schema,
         })
-    })
+    });
+    // SAFETY: `error` is NULL or writable, as the contract above says.
+    unsafe { boundary::object(error, result) }
 }
 
 /// Frees a module (NULL: nothing).
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `module`: NULL, or a `WardModule` this API returned and that is not freed and used by no other thread during the call.
 #[unsafe(no_mangle)]
-pub extern "C" fn ward_module_free(module: *mut WardModule) {
-    boundary::free(module);
+pub unsafe extern "C" fn ward_module_free(module: *mut WardModule) {
+    // SAFETY: `module` is NULL or this API's and not freed before, as the contract above says.
+    unsafe { boundary::free(module) };
 }
 
 /// Writes the module's code hash (BLAKE3 of its bytes, what the engine's
 /// cache is keyed by) to the 32 bytes at `out`.
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `module`: NULL, or a `WardModule` this API returned and that is not freed;
+/// - `out`: NULL, or a `[u8; 32]` this may write.
 #[unsafe(no_mangle)]
-pub extern "C" fn ward_module_hash(module: *const WardModule, out: *mut [u8; 32]) -> WardStatus {
-    boundary::status(std::ptr::null_mut(), || {
-        let module = boundary::borrow(module, "module")?;
-        boundary::put(out, module.hash, "out")
-    })
+pub unsafe extern "C" fn ward_module_hash(
+    module: *const WardModule,
+    out: *mut [u8; 32],
+) -> WardStatus {
+    boundary::report(boundary::guarded(|| {
+        // SAFETY: `module` is as the contract above says.
+        let module = unsafe { boundary::borrow(module, "module") }?;
+        // SAFETY: `out` is NULL or writable, as the contract above says.
+        unsafe { boundary::put(out, module.hash, "out") }
+    }))
 }
 
 impl WardModule {
@@ -102,67 +130,98 @@ fn bad_arguments(message: String) -> WardError {
 
 /// The module's schema as JSON (`docs/contracts.md`), into `*out` (free
 /// it with [`crate::ward_string_free`]); `null` for a module without one.
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `module`: NULL, or a `WardModule` this API returned and that is not freed;
+/// - `out`: NULL, or a `*mut c_char` this may write;
+/// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 #[unsafe(no_mangle)]
-pub extern "C" fn ward_module_schema(
+pub unsafe extern "C" fn ward_module_schema(
     module: *const WardModule,
     out: *mut *mut c_char,
     error: *mut *mut WardError,
 ) -> WardStatus {
-    boundary::status(error, || {
-        let module = boundary::borrow(module, "module")?;
+    let result = boundary::guarded(|| {
+        // SAFETY: `module` is as the contract above says.
+        let module = unsafe { boundary::borrow(module, "module") }?;
         let json = module
             .schema
             .as_ref()
             .map_or(serde_json::Value::Null, Schema::to_json);
-        boundary::give_string(out, &json.to_string())
-    })
+        // SAFETY: `out` is NULL or writable, as the contract above says.
+        unsafe { boundary::give_string(out, &json.to_string()) }
+    });
+    // SAFETY: `error` is NULL or writable, as the contract above says.
+    unsafe { boundary::status(error, result) }
 }
 
 /// A call's input for `method` with `args_json` (a JSON object of its
 /// arguments by name, or NULL for none), encoded as the schema says, into
 /// `*out` (free it with [`crate::ward_bytes_free`]).
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `bytes`: bytes this API returned (`data` NULL or as returned), freed once.
 #[unsafe(no_mangle)]
-pub extern "C" fn ward_module_encode_call(
+pub unsafe extern "C" fn ward_module_encode_call(
     module: *const WardModule,
     method: *const c_char,
     args_json: *const c_char,
     out: *mut WardBytes,
     error: *mut *mut WardError,
 ) -> WardStatus {
-    boundary::status(error, || {
-        let module = boundary::borrow(module, "module")?;
-        let method = boundary::required_str(method, "method")?;
+    let result = boundary::guarded(|| {
+        // SAFETY: `module` is as the contract above says.
+        let module = unsafe { boundary::borrow(module, "module") }?;
+        // SAFETY: `method` is as the contract above says.
+        let method = unsafe { boundary::required_str(method, "method") }?;
         let args = json_arguments(args_json)?;
         let input = module
             .schema()?
             .encode_call(method, &args)
             .map_err(|e| bad_arguments(e.to_string()))?;
-        boundary::put(out, WardBytes::of(input), "out")
-    })
+        // SAFETY: `out` is NULL or writable, as the contract above says.
+        unsafe { boundary::put(out, WardBytes::of(input), "out") }
+    });
+    // SAFETY: `error` is NULL or writable, as the contract above says.
+    unsafe { boundary::status(error, result) }
 }
 
 /// A deploy's input: `init`'s arguments from `args_json` (as
 /// [`ward_module_encode_call`]), into `*out`.
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `bytes`: bytes this API returned (`data` NULL or as returned), freed once.
 #[unsafe(no_mangle)]
-pub extern "C" fn ward_module_encode_init(
+pub unsafe extern "C" fn ward_module_encode_init(
     module: *const WardModule,
     args_json: *const c_char,
     out: *mut WardBytes,
     error: *mut *mut WardError,
 ) -> WardStatus {
-    boundary::status(error, || {
-        let module = boundary::borrow(module, "module")?;
+    let result = boundary::guarded(|| {
+        // SAFETY: `module` is as the contract above says.
+        let module = unsafe { boundary::borrow(module, "module") }?;
         let args = json_arguments(args_json)?;
         let input = module
             .schema()?
             .encode_init(&args)
             .map_err(|e| bad_arguments(e.to_string()))?;
-        boundary::put(out, WardBytes::of(input), "out")
-    })
+        // SAFETY: `out` is NULL or writable, as the contract above says.
+        unsafe { boundary::put(out, WardBytes::of(input), "out") }
+    });
+    // SAFETY: `error` is NULL or writable, as the contract above says.
+    unsafe { boundary::status(error, result) }
 }
 
 fn json_arguments(args_json: *const c_char) -> Result<serde_json::Value, WardError> {
-    match boundary::optional_str(args_json, "args_json")? {
+    // SAFETY: `args_json` is as the contract above says.
+    match unsafe { boundary::optional_str(args_json, "args_json") }? {
         None => Ok(serde_json::Value::Null),
         Some(text) => serde_json::from_str(text)
             .map_err(|e| bad_arguments(format!("the arguments are not JSON: {e}"))),
@@ -171,8 +230,17 @@ fn json_arguments(args_json: *const c_char) -> Result<serde_json::Value, WardErr
 
 /// A call's output for `method` as JSON by its return type (`null` for
 /// none), into `*out` (free it with [`crate::ward_string_free`]).
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `module`: NULL, or a `WardModule` this API returned and that is not freed;
+/// - `method`: NULL or a NUL-terminated string, unchanged during the call;
+/// - `output`: NULL, or `output_len` readable bytes, unchanged during the call;
+/// - `out`: NULL, or a `*mut c_char` this may write;
+/// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 #[unsafe(no_mangle)]
-pub extern "C" fn ward_module_decode_output(
+pub unsafe extern "C" fn ward_module_decode_output(
     module: *const WardModule,
     method: *const c_char,
     output: *const u8,
@@ -180,23 +248,38 @@ pub extern "C" fn ward_module_decode_output(
     out: *mut *mut c_char,
     error: *mut *mut WardError,
 ) -> WardStatus {
-    boundary::status(error, || {
-        let module = boundary::borrow(module, "module")?;
-        let method = boundary::required_str(method, "method")?;
-        let output = boundary::bytes(output, output_len, "output")?;
+    let result = boundary::guarded(|| {
+        // SAFETY: `module` is as the contract above says.
+        let module = unsafe { boundary::borrow(module, "module") }?;
+        // SAFETY: `method` is as the contract above says.
+        let method = unsafe { boundary::required_str(method, "method") }?;
+        // SAFETY: `output` is as the contract above says.
+        let output = unsafe { boundary::bytes(output, output_len, "output") }?;
         let value = module
             .schema()?
             .decode_output(method, output)
             .map_err(|e| bad_arguments(e.to_string()))?;
-        boundary::give_string(out, &value.to_string())
-    })
+        // SAFETY: `out` is NULL or writable, as the contract above says.
+        unsafe { boundary::give_string(out, &value.to_string()) }
+    });
+    // SAFETY: `error` is NULL or writable, as the contract above says.
+    unsafe { boundary::status(error, result) }
 }
 
 /// An event as JSON, `{"name", "fields"}`, by the event its topic names
 /// in the schema, into `*out` (free it with [`crate::ward_string_free`]);
 /// `null` when the schema declares no such event.
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `module`: NULL, or a `WardModule` this API returned and that is not freed;
+/// - `topic`: NULL, or `topic_len` readable bytes, unchanged during the call;
+/// - `data`: NULL, or `data_len` readable bytes, unchanged during the call;
+/// - `out`: NULL, or a `*mut c_char` this may write;
+/// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 #[unsafe(no_mangle)]
-pub extern "C" fn ward_module_decode_event(
+pub unsafe extern "C" fn ward_module_decode_event(
     module: *const WardModule,
     topic: *const u8,
     topic_len: usize,
@@ -205,10 +288,13 @@ pub extern "C" fn ward_module_decode_event(
     out: *mut *mut c_char,
     error: *mut *mut WardError,
 ) -> WardStatus {
-    boundary::status(error, || {
-        let module = boundary::borrow(module, "module")?;
-        let topic = boundary::bytes(topic, topic_len, "topic")?;
-        let data = boundary::bytes(data, data_len, "data")?;
+    let result = boundary::guarded(|| {
+        // SAFETY: `module` is as the contract above says.
+        let module = unsafe { boundary::borrow(module, "module") }?;
+        // SAFETY: `topic` is as the contract above says.
+        let topic = unsafe { boundary::bytes(topic, topic_len, "topic") }?;
+        // SAFETY: `data` is as the contract above says.
+        let data = unsafe { boundary::bytes(data, data_len, "data") }?;
         let json = match module.schema()?.decode_event(topic, data) {
             None => serde_json::Value::Null,
             Some(Ok((event, fields))) => {
@@ -216,6 +302,9 @@ pub extern "C" fn ward_module_decode_event(
             }
             Some(Err(e)) => return Err(bad_arguments(e.to_string())),
         };
-        boundary::give_string(out, &json.to_string())
-    })
+        // SAFETY: `out` is NULL or writable, as the contract above says.
+        unsafe { boundary::give_string(out, &json.to_string()) }
+    });
+    // SAFETY: `error` is NULL or writable, as the contract above says.
+    unsafe { boundary::status(error, result) }
 }

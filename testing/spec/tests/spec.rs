@@ -2,15 +2,20 @@
 
 #![allow(clippy::unwrap_used, reason = "test helpers")]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ward_spec::{Mode, Report, Skip, parse_skips, run_file, spec_config};
 use ward_vm::BackendKind;
 
-fn suite_dir() -> PathBuf {
-    match std::env::var_os("WARD_SPEC_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/wasm-testsuite"),
+/// The suite's directory (`WARD_SPEC_DIR`, else `../shared`), or `None`
+/// when this machine has none: said, and a failure under `make test`.
+fn suite_dir() -> Option<PathBuf> {
+    match ward_testkit::shared_data("wasm-testsuite", "WARD_SPEC_DIR") {
+        Ok(dir) => Some(dir),
+        Err(why) => {
+            ward_testkit::skip(&why);
+            None
+        }
     }
 }
 
@@ -20,7 +25,9 @@ fn skips() -> Vec<Skip> {
 }
 
 fn in_scope_files() -> Vec<PathBuf> {
-    let dir = suite_dir();
+    let Some(dir) = suite_dir() else {
+        return Vec::new();
+    };
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("spec suite not found at {}: {e}", dir.display()))
         .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -57,6 +64,9 @@ fn run_suite(kind: BackendKind, mode: Mode) {
     let config = spec_config(mode);
     let backend = ward_backends::new(kind, &config).unwrap();
     let files = in_scope_files();
+    if files.is_empty() {
+        return;
+    }
     let skips = skips();
     let mut total = Report::default();
     for file in &files {

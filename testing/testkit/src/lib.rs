@@ -229,6 +229,17 @@ pub fn system_call(
 /// pass by skipping.
 pub const REQUIRE_ALL: &str = "WARD_REQUIRE_ALL";
 
+/// Whether every test must run ([`REQUIRE_ALL`] set to anything but
+/// empty or `0`): the one reading of it that the tests, the C and the Go
+/// tests share (the Go tests get it passed on as `1`).
+pub fn all_required() -> bool {
+    required(std::env::var_os(REQUIRE_ALL).as_deref())
+}
+
+fn required(value: Option<&std::ffi::OsStr>) -> bool {
+    value.is_some_and(|v| !v.is_empty() && v != "0")
+}
+
 /// A test that cannot run here says why: it fails when [`REQUIRE_ALL`] is
 /// set (to anything but `0`), and otherwise prints `skipped: why` and
 /// returns, for a plain `cargo test` on a machine without the component.
@@ -242,15 +253,40 @@ pub fn skip(why: &str) {
     eprintln!("skipped: {why}");
 }
 
+/// Test data kept beside the checkout rather than in it (the WebAssembly
+/// spec suite, the WASI test suite): the directory `variable` names, else
+/// `../shared/NAME` next to the workspace. `Err` says what is missing and
+/// how to supply it, for [`skip`].
+///
+/// # Errors
+///
+/// When the directory is not there.
+pub fn shared_data(name: &str, variable: &str) -> Result<std::path::PathBuf, String> {
+    let dir = match std::env::var_os(variable) {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared")
+            .join(name),
+    };
+    if dir.is_dir() {
+        Ok(dir)
+    } else {
+        Err(format!(
+            "{} is not there: point {variable} at a copy of it (CONTRIBUTING.md, \"Test data\")",
+            dir.display()
+        ))
+    }
+}
+
 /// What [`skip`] does with [`REQUIRE_ALL`] set to `required`: `Err` with
 /// the failure's message when it is required.
-fn skip_verdict(required: Option<&std::ffi::OsStr>, why: &str) -> Result<String, String> {
-    match required {
-        Some(v) if !v.is_empty() && v != "0" => Err(format!(
+fn skip_verdict(value: Option<&std::ffi::OsStr>, why: &str) -> Result<String, String> {
+    if required(value) {
+        return Err(format!(
             "{REQUIRE_ALL} is set and this test cannot run: {why}"
-        )),
-        _ => Ok(String::new()),
+        ));
     }
+    Ok(String::new())
 }
 
 #[cfg(test)]

@@ -589,31 +589,26 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         index: usize,
     ) -> Result<u128, ExecError> {
         let refused = |refusal| ExecError::Refused { index, refusal };
-        let price = item.gas_price;
-        let min = self.fees().min_gas_price;
-        if item.nonce.is_some() && price < min {
-            return Err(refused(Refusal::GasPrice { price, min }));
-        }
-        let max_fee = u128::from(item.tx.gas_limit()).checked_mul(price);
-        let need = max_fee.and_then(|fee| fee.checked_add(item.tx.value()));
-        if need == Some(0) {
+        let cost = self
+            .fees()
+            .cost(
+                item.nonce.is_some(),
+                item.tx.gas_limit(),
+                item.gas_price,
+                item.tx.value(),
+            )
+            .map_err(refused)?;
+        if cost.need == Some(0) {
             return Ok(0);
         }
         let sender = item.tx.sender();
         let mut j = lock(journal);
         let have = j.balance(&sender)?;
-        match (need, max_fee) {
-            (Some(need), Some(max_fee)) if need <= have => {
-                if max_fee > 0 {
-                    j.set_balance(sender, have - max_fee);
-                }
-                Ok(max_fee)
-            }
-            (need, _) => Err(refused(Refusal::Funds {
-                need: need.unwrap_or(u128::MAX),
-                have,
-            })),
+        cost.affordable(have).map_err(refused)?;
+        if cost.max_fee > 0 {
+            j.set_balance(sender, have - cost.max_fee);
         }
+        Ok(cost.max_fee)
     }
 }
 

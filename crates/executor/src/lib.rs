@@ -56,6 +56,7 @@ mod calls;
 mod create;
 mod deploy;
 mod estimate;
+mod fees;
 mod frame;
 mod parallel;
 mod patch;
@@ -72,6 +73,7 @@ use std::{
 pub use admin::{ADMIN_TOPIC, UPGRADED_TOPIC};
 pub use block::{Block, BlockTimings, PreparedBlock, Simulation, genesis_root, tx_of};
 pub use estimate::Estimate;
+pub use fees::{Cost, Fees};
 pub use frame::{ScratchJournal, scratch_chain};
 pub use patch::Patch;
 pub use runtime::{Runtimes, envelope, runtime_address};
@@ -227,18 +229,6 @@ pub struct ChainLimits {
     /// an `emit_event` past it traps (`host_error`). Every event is kept in
     /// a receipt for good and sent to every reader of it. Default: 1 MiB.
     pub max_tx_event_bytes: u64,
-}
-
-/// How a chain charges for gas (`docs/economics.md`). Consensus values: the
-/// nodes of one chain must agree on them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Fees {
-    /// The lowest gas price a signed transaction may name; one below it is
-    /// refused ([`Refusal::GasPrice`]). Default: 0.
-    pub min_gas_price: u128,
-    /// Who receives the fees, credited once at the end of each block;
-    /// `None` burns them. Default: burned.
-    pub collector: Option<Address>,
 }
 
 impl Default for ChainLimits {

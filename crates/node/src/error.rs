@@ -1,12 +1,15 @@
-//! The node's errors as JSON-RPC reports them: below every layer that
-//! can fail a request (the mempool, the producer, the replica's loop, the
-//! RPC methods), so that none of them imports the RPC layer.
+//! The node's errors as JSON-RPC reports them: the RPC's edge, where the
+//! typed errors of the layers below (a transaction's [`Refusal`], the
+//! store's or the producer's [`Failure`]) get their codes. No layer
+//! below the RPC names [`RpcError`].
 
 use serde_json::{Value, json};
 use ward_chain::tx::TxError;
 use ward_executor::ExecError;
 use ward_primitives::Hash32;
 use ward_state::StateError;
+
+use crate::{mempool::Refusal, state::Failure};
 
 /// A JSON-RPC error: a standard code, a message for people, and
 /// `data.kind` naming Ward's reason for programs.
@@ -133,19 +136,35 @@ impl RpcError {
         }
         json!({ "code": self.code, "message": self.message, "data": data })
     }
+}
 
-    pub(crate) fn refusal(error: &TxError) -> Self {
-        let kind = match error {
-            TxError::WrongChain { .. } => "chain_id",
-            TxError::BadSignature | TxError::InvalidKey => "signature",
-            _ => "malformed",
-        };
-        RpcError::refused(kind, error.to_string())
+/// A transaction refused, or dropped from the mempool, as JSON-RPC says
+/// it: the node's own failings with their codes, the rest -32000 with the
+/// refusal's kind.
+impl From<Refusal> for RpcError {
+    fn from(refusal: Refusal) -> Self {
+        let message = refusal.to_string();
+        match refusal {
+            Refusal::Aborted(_) => RpcError::new(-32002, "fault", message),
+            Refusal::Unavailable(_) => RpcError::unavailable(message),
+            refusal => RpcError::refused(refusal.kind(), message),
+        }
     }
 }
 
-/// Whether `error` is the executor's wall-clock backstop (a transaction's,
-/// or a free read's budget).
-pub(crate) fn is_timeout(error: &ExecError) -> bool {
-    matches!(error, ExecError::Fault(fault) if fault.kind() == ward_vm::FaultKind::Timeout)
+impl From<TxError> for RpcError {
+    fn from(error: TxError) -> Self {
+        Refusal::Tx(error).into()
+    }
+}
+
+/// What the store or the producer could not do, as JSON-RPC says it.
+impl From<Failure> for RpcError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::NotFound(message) => RpcError::not_found(message),
+            Failure::Unavailable(message) => RpcError::unavailable(message),
+            Failure::Fault(message) => RpcError::new(-32002, "fault", message),
+        }
+    }
 }

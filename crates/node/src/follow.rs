@@ -19,12 +19,9 @@ use ward_state::StateRead;
 
 use crate::{
     cluster::{Append, BlockLog, ClusterError, Head, Leadership},
-    error::RpcError,
-    mempool::{Mempool, Refused},
+    mempool::{Mempool, Refusal, Refused},
     producer::{committed, fault, unix_millis},
-    replica::{
-        Divergence, Entry, MAX_CLUSTER_TX_BYTES, MAX_ENTRY_BYTES, ROOTS_KEPT, Replica, Roots,
-    },
+    replica::{Divergence, Entry, MAX_ENTRY_BYTES, ROOTS_KEPT, Replica, Roots},
     state::Shared,
     sync::lock,
 };
@@ -62,9 +59,9 @@ struct Lead {
 /// Connects to etcd and checks (or records) the chain's settings there.
 pub(crate) fn connect(
     handle: &Handle,
-    config: &crate::ClusterConfig,
-    settings: &crate::ChainSettings,
-) -> Result<BlockLog, crate::NodeError> {
+    config: &crate::replica::ClusterConfig,
+    settings: &crate::settings::ChainSettings,
+) -> Result<BlockLog, crate::startup::NodeError> {
     let ours = settings.to_record()?;
     // etcd may still be electing its leader: try for a while.
     let deadline = ward_vm::clock::now() + Duration::from_secs(30);
@@ -77,7 +74,7 @@ pub(crate) fn connect(
         match attempt {
             Ok(done) => break done,
             Err(error) if ward_vm::clock::passed(deadline) => {
-                return Err(crate::NodeError::Config(format!(
+                return Err(crate::startup::NodeError::Config(format!(
                     "etcd at {}: {error}",
                     config.endpoints.join(",")
                 )));
@@ -91,15 +88,15 @@ pub(crate) fn connect(
     if recorded != ours {
         let cluster = format!("the cluster under {:?}", config.prefix);
         return Err(
-            match serde_json::from_slice::<crate::ChainSettings>(&recorded) {
+            match serde_json::from_slice::<crate::settings::ChainSettings>(&recorded) {
                 // Named setting by setting where the record reads.
                 Ok(theirs) => match theirs.check_same(&cluster, settings, "this node") {
                     Err(differ) => differ,
-                    Ok(()) => crate::NodeError::Settings(format!(
+                    Ok(()) => crate::startup::NodeError::Settings(format!(
                         "{cluster} records its chain settings in another form"
                     )),
                 },
-                Err(_) => crate::NodeError::Settings(format!(
+                Err(_) => crate::startup::NodeError::Settings(format!(
                     "{cluster} runs other chain settings: {} (this node: {})",
                     String::from_utf8_lossy(&recorded),
                     String::from_utf8_lossy(&ours)
@@ -224,8 +221,7 @@ pub(crate) fn run(shared: &Arc<Shared>, handle: &Handle) {
         step_down(replica, &mut log, handle, &held);
     }
     let mut pool = lock(&shared.pool);
-    pool.mempool
-        .clear(&RpcError::unavailable("the node is shutting down"));
+    pool.mempool.clear(&Refusal::shutting_down());
     shared.metrics.mempool.set(0);
     tracing::info!("replica stopped");
 }
@@ -568,7 +564,7 @@ fn diverge(
     *lock(&replica.divergence) = Some(divergence);
     {
         let mut pool = lock(&shared.pool);
-        pool.mempool.clear(&RpcError::unavailable(format!(
+        pool.mempool.clear(&Refusal::Unavailable(format!(
             "this replica diverged: {message}"
         )));
     }
@@ -744,9 +740,10 @@ fn select(
     let mut drop = Vec::new();
     let mut candidates = Mempool::new(usize::MAX, usize::MAX);
     for (hash, bytes) in pool {
-        let tx = match SignedTx::verify_bytes(&bytes, &shared.settings.chain_id) {
-            Ok(tx) if tx.hash() == hash && bytes.len() <= MAX_CLUSTER_TX_BYTES => tx,
-            _ => {
+        let tx = match crate::admission::verify_shared(&bytes, hash, &shared.settings.chain_id) {
+            Ok(tx) => tx,
+            Err(refusal) => {
+                tracing::warn!(tx = %hash, %refusal, "dropped from the shared mempool");
                 drop.push(hash);
                 continue;
             }

@@ -19,7 +19,7 @@ use ward_chain::tree::{self, StateKey};
 use ward_primitives::Hash32;
 use ward_state::{ChangeSet, RedbStore, StateCommit, StateError, Upstream};
 
-use crate::{NodeError, json::unhex, settings::ChainSettings};
+use crate::{json::unhex, settings::ChainSettings, startup::NodeError};
 
 /// Where a fork's base comes from: `ward serve --fork URL
 /// [--fork-height H]`.

@@ -32,7 +32,9 @@ use std::{
 use ward_chain::tx::VerifiedTx;
 use ward_primitives::{Address, Hash32};
 
-use crate::error::RpcError;
+mod refusal;
+
+pub(crate) use refusal::{Refusal, Refused};
 
 /// How far past a sender's next nonce a transaction may be.
 pub const MAX_NONCE_GAP: u64 = 64;
@@ -89,23 +91,15 @@ impl Penalties {
     }
 
     /// Why `tx` of `sender` is refused at `now`, if it is.
-    pub(crate) fn refusal(&self, tx: &Hash32, sender: &Address, now: Instant) -> Option<RpcError> {
+    pub(crate) fn refusal(&self, tx: &Hash32, sender: &Address, now: Instant) -> Option<Refusal> {
         if self.timed_out.contains(tx) {
-            return Some(RpcError::refused(
-                "timed_out",
-                format!(
-                    "transaction {tx} ran past this node's wall-clock limit; it is not accepted again"
-                ),
-            ));
+            return Some(Refusal::TimedOut(*tx));
         }
         match self.throttled.get(sender) {
-            Some(until) if *until > now => Some(RpcError::refused(
-                "throttled",
-                format!(
-                    "a transaction of {sender} ran past this node's wall-clock limit: its transactions are refused for {} s more",
-                    until.saturating_duration_since(now).as_secs() + 1
-                ),
-            )),
+            Some(until) if *until > now => Some(Refusal::Throttled {
+                sender: *sender,
+                seconds: until.saturating_duration_since(now).as_secs() + 1,
+            }),
             _ => None,
         }
     }
@@ -113,7 +107,7 @@ impl Penalties {
 
 /// Who waits for a transaction's block: the receipt and the block's
 /// height, or why it will never be in one.
-pub(crate) type Waiter = tokio::sync::oneshot::Sender<Result<Committed, RpcError>>;
+pub(crate) type Waiter = tokio::sync::oneshot::Sender<Result<Committed, Refusal>>;
 
 /// What a waiter gets when its transaction is in a committed block.
 #[derive(Clone, Debug)]
@@ -174,46 +168,6 @@ impl Queue {
         }
         nonce > expected
     }
-}
-
-/// Why the mempool refused a transaction.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum Refused {
-    #[error("the mempool is full ({0} transactions)")]
-    Full(usize),
-    #[error(
-        "the mempool is full ({capacity} bytes of transactions paying at least {cheapest} per gas), this one of {size} bytes pays {got}"
-    )]
-    FullBytes {
-        capacity: usize,
-        size: usize,
-        cheapest: u128,
-        got: u128,
-    },
-    #[error("transaction {0} is already pending")]
-    Known(Hash32),
-    #[error("nonce {got} was already used: the sender's next nonce is {next}")]
-    NonceUsed { next: u64, got: u64 },
-    #[error(
-        "nonce {got} is too far ahead: the sender's next nonce is {next}, at most {MAX_NONCE_GAP} may wait"
-    )]
-    NonceTooFar { next: u64, got: u64 },
-    #[error(
-        "nonce {got} would wait behind a gap (the sender's next nonce is {next}), and too many such transactions wait already"
-    )]
-    TooManyGapped { next: u64, got: u64 },
-    #[error(
-        "a transaction with this nonce is pending at gas price {pending}: a replacement pays at least {REPLACE_PERCENT} % of it, not {got}"
-    )]
-    Underpriced { pending: u128, got: u128 },
-    #[error(
-        "the mempool is full ({capacity} transactions) of transactions paying at least {cheapest} per gas, this one {got}"
-    )]
-    FullAtPrice {
-        capacity: usize,
-        cheapest: u128,
-        got: u128,
-    },
 }
 
 /// What `tx` can take from its sender: `gas_limit × gas_price + value`,
@@ -377,11 +331,7 @@ impl Mempool {
         };
         let displaced = self.bytes_to_free(size, gapped_now, price, pending)?;
         if let Some(old) = pending {
-            let error = RpcError::refused(
-                "replaced",
-                format!("replaced by transaction {hash}, at gas price {price}"),
-            );
-            self.evict(&old, &error);
+            self.evict(&old, &Refusal::Replaced { by: hash, price });
         }
         let queue = self.by_sender.get(&sender);
         let gapped = match queue {
@@ -436,9 +386,8 @@ impl Mempool {
         let (displaced, error) = match gapped_one {
             Some(hash) => (
                 hash,
-                RpcError::refused(
-                    "mempool_full",
-                    "the mempool was full and this transaction waited behind a nonce gap: a transaction that could run took its place",
+                Refusal::Displaced(
+                    "the mempool was full and this transaction waited behind a nonce gap: a transaction that could run took its place".into(),
                 ),
             ),
             None => {
@@ -455,12 +404,9 @@ impl Mempool {
                 }
                 (
                     hash,
-                    RpcError::refused(
-                        "mempool_full",
-                        format!(
-                            "the mempool was full and this transaction paid the least ({cheapest} per gas): one paying {price} took its place"
-                        ),
-                    ),
+                    Refusal::Displaced(format!(
+                        "the mempool was full and this transaction paid the least ({cheapest} per gas): one paying {price} took its place"
+                    )),
                 )
             }
         };
@@ -479,7 +425,7 @@ impl Mempool {
         gapped: bool,
         price: u128,
         replaced: Option<Hash32>,
-    ) -> Result<Vec<(Hash32, RpcError)>, Refused> {
+    ) -> Result<Vec<(Hash32, Refusal)>, Refused> {
         let freed_by_replacing = replaced
             .and_then(|old| self.by_hash.get(&old))
             .map_or(0, |p| p.tx.bytes().len());
@@ -502,12 +448,9 @@ impl Mempool {
                 break;
             }
             freed += bytes;
-            let error = RpcError::refused(
-                "mempool_full",
-                format!(
-                    "the mempool's bytes were full and this transaction paid less ({paid} per gas): one paying {price} took its place"
-                ),
-            );
+            let error = Refusal::Displaced(format!(
+                "the mempool's bytes were full and this transaction paid less ({paid} per gas): one paying {price} took its place"
+            ));
             out.push((hash, error));
         }
         if freed < over {
@@ -589,10 +532,7 @@ impl Mempool {
         }
         let count = expired.len();
         for (hash, why) in expired {
-            self.evict(
-                &hash,
-                &RpcError::refused("expired", format!("expired: {why}")),
-            );
+            self.evict(&hash, &Refusal::Expired(why));
         }
         count
     }
@@ -697,7 +637,7 @@ impl Mempool {
 
     /// Removes a transaction that will never be in a block; its waiters
     /// get `error`.
-    pub(crate) fn evict(&mut self, hash: &Hash32, error: &RpcError) {
+    pub(crate) fn evict(&mut self, hash: &Hash32, error: &Refusal) {
         if let Some(pending) = self.remove(hash) {
             self.evicted.push(*hash);
             for waiter in pending.waiters {
@@ -721,17 +661,13 @@ impl Mempool {
             })
             .unwrap_or_default();
         for (nonce, hash) in stale {
-            let error = RpcError::refused(
-                "nonce",
-                format!("nonce {nonce} was used by another transaction"),
-            );
-            self.evict(&hash, &error);
+            self.evict(&hash, &Refusal::NonceTaken(nonce));
         }
         self.recount(sender, Some(next_nonce));
     }
 
     /// Evicts everything (shutdown): waiters hear `error`.
-    pub(crate) fn clear(&mut self, error: &RpcError) {
+    pub(crate) fn clear(&mut self, error: &Refusal) {
         let hashes: Vec<Hash32> = self.by_hash.keys().copied().collect();
         for hash in hashes {
             self.evict(&hash, error);

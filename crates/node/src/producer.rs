@@ -18,15 +18,14 @@ use std::{
 };
 
 use ward_chain::tx::VerifiedTx;
-use ward_executor::{Block, ExecError, Refusal};
+use ward_executor::{Block, ExecError};
 use ward_state::StateRead;
 use ward_vm::FaultKind;
 
 use crate::{
-    error::{RpcError, is_timeout},
-    mempool::Committed,
+    mempool::{Committed, Refusal},
     metrics::Metrics,
-    state::{Pool, Shared},
+    state::{Failure, Pool, Shared},
     sync::lock,
 };
 
@@ -46,10 +45,10 @@ enum Work {
     /// Build a block of these (maybe none: an interval or a `mine`).
     Block(
         Vec<VerifiedTx>,
-        Vec<tokio::sync::oneshot::Sender<Result<Arc<Block>, RpcError>>>,
+        Vec<tokio::sync::oneshot::Sender<Result<Arc<Block>, Failure>>>,
     ),
     /// Go back to these dev snapshots (`revert`), in order.
-    Revert(Vec<(u64, tokio::sync::oneshot::Sender<Result<u64, RpcError>>)>),
+    Revert(Vec<(u64, tokio::sync::oneshot::Sender<Result<u64, Failure>>)>),
     Stop,
 }
 
@@ -74,13 +73,12 @@ pub(crate) fn run(shared: &Arc<Shared>) {
     }
     // Whatever still waits will not be in a block from this node.
     let mut pool = lock(&shared.pool);
-    pool.mempool
-        .clear(&RpcError::unavailable("the node is shutting down"));
+    pool.mempool.clear(&Refusal::shutting_down());
     for waiter in pool.mine.drain(..) {
-        let _ = waiter.send(Err(RpcError::unavailable("the node is shutting down")));
+        let _ = waiter.send(Err(Failure::shutting_down()));
     }
     for (_, waiter) in pool.reverts.drain(..) {
-        let _ = waiter.send(Err(RpcError::unavailable("the node is shutting down")));
+        let _ = waiter.send(Err(Failure::shutting_down()));
     }
     shared.metrics.mempool.set(0);
     tracing::info!("block producer stopped");
@@ -162,7 +160,7 @@ fn block_time(shared: &Shared) -> Result<u64, ExecError> {
 
 /// Builds, commits and announces a block of `txs`; a block of none
 /// when asked for one.
-fn produce(shared: &Shared, mut txs: Vec<VerifiedTx>) -> Result<Arc<Block>, RpcError> {
+fn produce(shared: &Shared, mut txs: Vec<VerifiedTx>) -> Result<Arc<Block>, Failure> {
     // A dev node's `setBalance`, `setStorage`, `setCode`: set at the
     // start of this block, or of the next one if this one fails.
     let preset = std::mem::take(&mut lock(&shared.pool).preset);
@@ -201,15 +199,8 @@ fn produce(shared: &Shared, mut txs: Vec<VerifiedTx>) -> Result<Arc<Block>, RpcE
             Err(ExecError::Refused { index, refusal }) => {
                 let tx = txs.remove(index.min(txs.len().saturating_sub(1)));
                 tracing::warn!(tx = %tx.hash(), %refusal, "transaction refused at block time");
-                let kind = match refusal {
-                    Refusal::Nonce { .. } => "nonce",
-                    Refusal::Funds { .. } => "insufficient_funds",
-                    Refusal::GasPrice { .. } => "underpriced",
-                    _ => "limit",
-                };
                 let mut pool = lock(&shared.pool);
-                pool.mempool
-                    .evict(&tx.hash(), &RpcError::refused(kind, refusal.to_string()));
+                pool.mempool.evict(&tx.hash(), &Refusal::Rules(refusal));
                 shared.metrics.mempool.set(pool.mempool.len() as i64);
             }
             Err(error) if txs.len() > 1 => {
@@ -224,7 +215,7 @@ fn produce(shared: &Shared, mut txs: Vec<VerifiedTx>) -> Result<Arc<Block>, RpcE
                 return last;
             }
             Err(error) => {
-                let rpc = fault(shared, &error);
+                let failure = fault(shared, &error);
                 if let Some(tx) = txs.first() {
                     tracing::error!(tx = %tx.hash(), %error, "transaction aborted its block: evicted");
                     let mut pool = lock(&shared.pool);
@@ -233,10 +224,11 @@ fn produce(shared: &Shared, mut txs: Vec<VerifiedTx>) -> Result<Arc<Block>, RpcE
                         pool.penalties
                             .timed_out(tx.hash(), tx.sender(), ward_vm::clock::now());
                     }
-                    pool.mempool.evict(&tx.hash(), &rpc);
+                    pool.mempool
+                        .evict(&tx.hash(), &Refusal::Aborted(failure.to_string()));
                     shared.metrics.mempool.set(pool.mempool.len() as i64);
                 }
-                return Err(rpc);
+                return Err(failure);
             }
         }
     }
@@ -244,7 +236,7 @@ fn produce(shared: &Shared, mut txs: Vec<VerifiedTx>) -> Result<Arc<Block>, RpcE
 
 /// The error a node fault becomes; a storage or corruption fault also
 /// stops production.
-pub(crate) fn fault(shared: &Shared, error: &ExecError) -> RpcError {
+pub(crate) fn fault(shared: &Shared, error: &ExecError) -> Failure {
     let kind = match error {
         // A fork's upstream that did not answer: the store is unharmed,
         // and the next block may find it back.
@@ -257,7 +249,13 @@ pub(crate) fn fault(shared: &Shared, error: &ExecError) -> RpcError {
         tracing::error!(%error, "storage fault: block production stopped");
         *lock(&shared.fault) = Some(error.to_string());
     }
-    RpcError::fault(error)
+    Failure::Fault(error.to_string())
+}
+
+/// Whether `error` is the executor's wall-clock backstop (a transaction's,
+/// or a free read's budget).
+pub(crate) fn is_timeout(error: &ExecError) -> bool {
+    matches!(error, ExecError::Fault(fault) if fault.kind() == FaultKind::Timeout)
 }
 
 /// Acknowledges a committed block's transactions (`txs`, in order) and
@@ -370,27 +368,17 @@ fn prune(shared: &Shared, height: u64) {
 /// set for the next block, its chosen time. Runs on the producer's
 /// thread, which is then between blocks. Returns the height it went back
 /// to.
-fn revert(shared: &Shared, id: u64) -> Result<u64, RpcError> {
-    if !shared
-        .store
-        .restore_savepoint(id)
-        .map_err(RpcError::state)?
-    {
-        return Err(RpcError::not_found(format!(
+fn revert(shared: &Shared, id: u64) -> Result<u64, Failure> {
+    if !shared.store.restore_savepoint(id)? {
+        return Err(Failure::NotFound(format!(
             "no snapshot {id} (a revert uses up its snapshot and every later one)"
         )));
     }
     shared.executor.forget_state_caches();
-    let height = shared.store.height().map_err(RpcError::state)?;
+    let height = shared.store.height()?;
     {
         let mut pool = lock(&shared.pool);
-        let reverted = RpcError::refused(
-            "reverted",
-            format!(
-                "the chain went back to snapshot {id} (block {height}) before this was in a block"
-            ),
-        );
-        pool.mempool.clear(&reverted);
+        pool.mempool.clear(&Refusal::Reverted { id, height });
         pool.preset = ward_executor::Patch::default();
         pool.next_time = None;
         shared.metrics.mempool.set(0);

@@ -11,7 +11,7 @@ use ward_executor::Runtimes;
 use ward_primitives::RuntimeName;
 use ward_vm::{Backend, CacheOptions, CodeHash, Config, Metering};
 
-use crate::NodeError;
+use crate::startup::NodeError;
 
 /// The runtimes this repository builds (`make contracts`), which the CLI's
 /// data-directory commands register when their modules are found.

@@ -1,7 +1,7 @@
 //! The HTTP server: `POST /rpc`, `GET /ws`, `GET /health`, `GET /metrics`,
 //! `GET /snapshots` (and a snapshot's manifest and chunks),
 //! the explorer's page and assets (`GET /` and its paths),
-//! with the limits on untrusted clients ([`crate::RpcLimits`]): body size
+//! with the limits on untrusted clients ([`crate::config::RpcLimits`]): body size
 //! (413), request time (408), header and idle time (closed), open
 //! connections (closed at once over the limit, with a few slots kept for
 //! monitoring), JSON depth and batch length (JSON-RPC errors); and the

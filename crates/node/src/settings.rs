@@ -10,8 +10,8 @@ use ward_primitives::{Address, RuntimeName};
 use ward_state::{RedbStore, StateRead};
 
 use crate::{
-    NodeError,
     genesis::{Amount, Asset, Genesis},
+    startup::NodeError,
 };
 
 /// A copy of the chain's settings beside the store, written when a node

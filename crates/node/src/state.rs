@@ -10,9 +10,38 @@ use ward_state::{RedbStore, Snapshot, StateRead};
 use ward_vm::{CacheOptions, ModuleCache};
 
 use crate::{
-    NodeConfig, NodeError, decode::Schemas, error::RpcError, mempool::Mempool, metrics::Metrics,
-    replica::Replica, settings::ChainSettings, sync::lock,
+    config::NodeConfig, decode::Schemas, mempool::Mempool, metrics::Metrics, replica::Replica,
+    settings::ChainSettings, startup::NodeError, sync::lock,
 };
+
+/// Why the node could not do what a request asked of its store or its
+/// producer (typed; the RPC's edge gives it a code).
+#[derive(Clone, Debug, thiserror::Error)]
+pub(crate) enum Failure {
+    /// What was asked for is not there.
+    #[error("{0}")]
+    NotFound(String),
+    /// The node cannot do it now (shutting down, stopped on a fault).
+    #[error("{0}")]
+    Unavailable(String),
+    /// The node failed (its store, an executor fault): never the
+    /// request's doing.
+    #[error("{0}")]
+    Fault(String),
+}
+
+impl From<ward_state::StateError> for Failure {
+    fn from(error: ward_state::StateError) -> Self {
+        Failure::Fault(error.to_string())
+    }
+}
+
+impl Failure {
+    /// The node is shutting down.
+    pub(crate) fn shutting_down() -> Failure {
+        Failure::Unavailable("the node is shutting down".into())
+    }
+}
 
 /// What the producer is asked, under one lock with the mempool.
 pub(crate) struct Pool {
@@ -20,7 +49,7 @@ pub(crate) struct Pool {
     /// Transactions that ran past the backstop, and their senders.
     pub(crate) penalties: crate::mempool::Penalties,
     /// `mine` calls waiting for their block.
-    pub(crate) mine: Vec<oneshot::Sender<Result<Arc<Block>, RpcError>>>,
+    pub(crate) mine: Vec<oneshot::Sender<Result<Arc<Block>, Failure>>>,
     /// The next block's time, if `setNextBlockTime` chose it.
     pub(crate) next_time: Option<u64>,
     /// What `setBalance`, `setStorage` and `setCode` set at the start of
@@ -28,7 +57,7 @@ pub(crate) struct Pool {
     pub(crate) preset: ward_executor::Patch,
     /// `revert` calls waiting for the producer: the snapshot's id, and
     /// where to say the height it went back to.
-    pub(crate) reverts: Vec<(u64, oneshot::Sender<Result<u64, RpcError>>)>,
+    pub(crate) reverts: Vec<(u64, oneshot::Sender<Result<u64, Failure>>)>,
     /// Shutting down: finish the block in progress, then stop.
     pub(crate) stopping: bool,
 }
@@ -103,7 +132,7 @@ fn write_genesis(
     store: &RedbStore,
     executor: &Executor<RedbStore>,
     settings: &ChainSettings,
-    genesis: Option<&crate::Genesis>,
+    genesis: Option<&crate::genesis::Genesis>,
 ) -> Result<(), NodeError> {
     if settings.genesis_root.is_empty() || store.height()? != 0 {
         return Ok(());
@@ -144,7 +173,7 @@ impl Shared {
     ) -> Result<Shared, NodeError> {
         crate::settings::check_store_present(&config.data_dir)?;
         let store = Arc::new(RedbStore::create(&config.data_dir)?);
-        let vm_config = crate::contract_config(config.tier_up);
+        let vm_config = crate::config::contract_config(config.tier_up);
         let backend = ward_backends::new(config.backend, &vm_config)
             .map_err(|f| NodeError::Config(f.message))?;
         let options = CacheOptions {
@@ -158,8 +187,8 @@ impl Shared {
             Some(&config.data_dir.join("cache")),
         )?;
         let runtimes = Arc::new(runtimes);
-        let dev_genesis =
-            (config.dev && config.genesis.is_none()).then(|| crate::Genesis::dev(&config.chain_id));
+        let dev_genesis = (config.dev && config.genesis.is_none())
+            .then(|| crate::genesis::Genesis::dev(&config.chain_id));
         let genesis = config.genesis.as_ref().or(dev_genesis.as_ref());
         let settings = match &config.fork {
             Some(fork) => {
@@ -250,20 +279,19 @@ impl Shared {
     pub(crate) fn reader(
         &self,
         height: Option<u64>,
-    ) -> Result<Executor<Snapshot<Arc<RedbStore>>>, RpcError> {
+    ) -> Result<Executor<Snapshot<Arc<RedbStore>>>, Failure> {
         let snapshot = match height {
             None => Snapshot::latest(self.store.clone()),
             Some(h) => {
-                let top = self.store.height().map_err(RpcError::state)?;
+                let top = self.store.height()?;
                 if h > top {
-                    return Err(RpcError::not_found(format!(
+                    return Err(Failure::NotFound(format!(
                         "no block {h}: the chain is at {top}"
                     )));
                 }
                 Snapshot::new(self.store.clone(), h)
             }
-        }
-        .map_err(RpcError::state)?;
+        }?;
         Ok(Executor::with_cache(Arc::new(snapshot), self.cache.clone())
             .with_runtimes(self.executor.runtimes().clone())
             .with_limits(self.settings.limits())

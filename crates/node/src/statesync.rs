@@ -33,10 +33,11 @@ use ward_snapshot::{Manifest, SettingsCheck, Trust, Verified};
 use ward_state::{DATABASE_FILE, RedbStore, StateRead};
 
 use crate::{
-    ClusterConfig, NodeError,
     cluster::{BlockLog, Claim},
+    replica::ClusterConfig,
     replica::Entry,
     snapshots::Listed,
+    startup::NodeError,
 };
 
 /// What a replica advertises under `snapshots/ID`.

@@ -11,8 +11,8 @@
 //! Every block's notifications are rendered once for all connections
 //! ([`Announced`]); a connection queues shared pieces of them, counted by
 //! the bytes they will take on the wire, within
-//! [`crate::RpcLimits::ws_queue_bytes`] for the connection and
-//! [`crate::RpcLimits::ws_total_bytes`] for all of them. A connection
+//! [`crate::config::RpcLimits::ws_queue_bytes`] for the connection and
+//! [`crate::config::RpcLimits::ws_total_bytes`] for all of them. A connection
 //! over either bound (one with nothing queued may always take its next
 //! message), one whose send does not complete in time, and one that falls
 //! behind the block queue is dropped, closed with a reason, and what it

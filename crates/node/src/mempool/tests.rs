@@ -114,7 +114,7 @@ fn a_replacement_pays_ten_percent_more() {
     pool.insert(priced(0, 0, 2, 110), 0, None).unwrap();
     assert_eq!(pool.len(), 1);
     let replaced = told.try_recv().unwrap().unwrap_err();
-    assert_eq!(replaced.kind, "replaced");
+    assert_eq!(replaced.kind(), "replaced");
     // From a price of 0, any higher price replaces.
     pool.insert(priced(1, 0, 1, 0), 0, None).unwrap();
     pool.insert(priced(1, 0, 2, 1), 0, None).unwrap();
@@ -148,7 +148,10 @@ fn what_a_sender_s_pending_transactions_can_take_is_counted() {
     assert_eq!(pool.pending_cost(&sender, 2), 3_070);
     // Leaving out the one a new transaction would replace.
     assert_eq!(pool.pending_cost(&sender, 0), 70);
-    pool.evict(&priced(0, 0, 1_000, 3).hash(), &RpcError::refused("x", "y"));
+    pool.evict(
+        &priced(0, 0, 1_000, 3).hash(),
+        &Refusal::Expired("evicted by the test"),
+    );
     assert_eq!(pool.pending_cost(&sender, 5), 70);
     assert_eq!(pool.pending_cost(&tx(1, 0, 1).sender(), 0), 0);
 }
@@ -208,7 +211,7 @@ fn waiters_hear_of_commits_and_evictions() {
     );
     // Another transaction used nonce 1: the pending one is stale.
     pool.evict_stale(&first.sender(), 2);
-    assert_eq!(heard_two.try_recv().unwrap().unwrap_err().kind, "nonce");
+    assert_eq!(heard_two.try_recv().unwrap().unwrap_err().kind(), "nonce");
     assert_eq!(pool.len(), 0);
 }
 

@@ -12,7 +12,7 @@ use ward_state::StateRead;
 use super::{Answer, Gone, Params, RpcError};
 use crate::{
     json,
-    state::{Pool, Shared},
+    state::{Failure, Pool, Shared},
     sync::lock,
 };
 
@@ -131,7 +131,7 @@ pub(super) fn single(shared: &Shared, method: &str) -> Result<(), RpcError> {
 /// answer, in the pool), wakes it, and waits for the answer.
 fn ask_producer<T>(
     shared: &Shared,
-    queue: impl FnOnce(&mut Pool, Sender<Result<T, RpcError>>),
+    queue: impl FnOnce(&mut Pool, Sender<Result<T, Failure>>),
 ) -> Result<T, RpcError> {
     let (sender, receiver) = tokio::sync::oneshot::channel();
     {
@@ -142,9 +142,10 @@ fn ask_producer<T>(
         queue(&mut pool, sender);
     }
     shared.wake.notify_all();
-    receiver
+    let answer = receiver
         .blocking_recv()
-        .map_err(|_| RpcError::unavailable("the node is shutting down"))?
+        .map_err(|_| RpcError::unavailable("the node is shutting down"))?;
+    Ok(answer?)
 }
 
 /// A block now (empty if nothing is ready), returned once committed.

@@ -34,7 +34,7 @@ pub(crate) use crate::error::RpcError;
 use crate::{
     decode::Called,
     json::{hex, unhex, unhex32},
-    mempool::{Committed, Mempool, Refused},
+    mempool::Committed,
     metrics::Metrics,
     producer::unix_millis,
     state::Shared,
@@ -111,7 +111,7 @@ pub(crate) enum Answer {
     Value(Value),
     Wait(
         Hash32,
-        tokio::sync::oneshot::Receiver<Result<Committed, RpcError>>,
+        tokio::sync::oneshot::Receiver<Result<Committed, crate::mempool::Refusal>>,
     ),
 }
 
@@ -272,7 +272,7 @@ pub(crate) async fn call(
                     applied = shared.store.height().ok();
                     receipt.map(|(r, _)| r)
                 }
-                Ok(Ok(Err(error))) => Err(error),
+                Ok(Ok(Err(refusal))) => Err(refusal.into()),
                 Ok(Err(_)) => Err(RpcError::unavailable("the node is shutting down")),
                 Err(_) => Err(RpcError::timeout(hash)),
             }
@@ -422,8 +422,7 @@ fn dispatch(
                 .ok_or_else(|| RpcError::invalid_params("\"tx\" is required"))?;
             let wait = p.bool("wait")?;
             p.done()?;
-            let verified = SignedTx::verify_bytes(&tx, &shared.settings.chain_id)
-                .map_err(|e| reject(shared, RpcError::refusal(&e)))?;
+            let verified = crate::admission::verify(shared, &tx)?;
             submit(shared, verified, wait)
         }
         "simulateTransaction" => value(simulate::simulate(shared, p)),
@@ -494,16 +493,6 @@ fn backup(shared: &Shared, name: &str) -> Result<Value, RpcError> {
     let height = tokio::task::block_in_place(|| shared.store.backup_into(&target))
         .map_err(|e| RpcError::refused("backup", e.to_string()))?;
     Ok(json!({ "height": height, "path": target.display().to_string() }))
-}
-
-/// Counts a refusal by kind and passes it on.
-fn reject(shared: &Shared, error: RpcError) -> RpcError {
-    shared
-        .metrics
-        .refused
-        .get_or_create(&Metrics::label("kind", &error.kind))
-        .inc();
-    error
 }
 
 fn network(shared: &Shared) -> Value {
@@ -694,216 +683,24 @@ fn send_transaction(shared: &Shared, mut p: Params) -> Result<Answer, RpcError> 
         Some(key) => body
             .sign(key)
             .verify(&shared.settings.chain_id)
-            .map_err(|e| RpcError::refusal(&e))?,
+            .map_err(RpcError::from)?,
         None => body.impersonated(from),
     };
     submit(shared, tx, wait)
 }
 
-/// Admits a verified transaction to the mempool.
+/// Admits a verified transaction (`admission`), waiting for its block
+/// when asked.
 fn submit(shared: &Shared, tx: VerifiedTx, wait: bool) -> Result<Answer, RpcError> {
     let hash = tx.hash();
-    shared
-        .executor
-        .admit_sized(tx.body().gas_limit, tx.bytes().len() as u64)
-        .map_err(|refusal| reject(shared, RpcError::refused("limit", refusal.to_string())))?;
     let (sender, receiver) = tokio::sync::oneshot::channel();
-    #[cfg(feature = "etcd")]
-    let copy = shared.replica.as_ref().map(|_| tx.clone());
-    let evicted = {
-        let mut pool = lock(&shared.pool);
-        if pool.stopping {
-            return Err(RpcError::unavailable("the node is shutting down"));
-        }
-        if let Some(fault) = lock(&shared.fault).as_ref() {
-            return Err(RpcError::unavailable(format!(
-                "block production stopped on a fault: {fault}"
-            )));
-        }
-        if let Some(replica) = &shared.replica {
-            if let Some(divergence) = replica.diverged() {
-                return Err(RpcError::unavailable(format!(
-                    "this replica diverged and refuses writes: {divergence}"
-                )));
-            }
-            let size = tx.bytes().len();
-            if size > crate::replica::MAX_CLUSTER_TX_BYTES {
-                return Err(reject(
-                    shared,
-                    RpcError::refused(
-                        "limit",
-                        format!(
-                            "a transaction of {size} bytes: a cluster takes at most {} (etcd's request limit)",
-                            crate::replica::MAX_CLUSTER_TX_BYTES
-                        ),
-                    ),
-                ));
-            }
-        }
-        if let Some(refusal) = pool
-            .penalties
-            .refusal(&hash, &tx.sender(), ward_vm::clock::now())
-        {
-            return Err(reject(shared, refusal));
-        }
-        // What the chain already did is said before what the sender can
-        // pay: a committed transaction sent again is `known`, and one
-        // with a used nonce `nonce`, even once its sender's balance fell
-        // below its cost. A pending duplicate is the mempool's own
-        // refusal (`Known`).
-        if shared
-            .store
-            .receipt(&hash)
-            .map_err(RpcError::state)?
-            .is_some()
-        {
-            return Err(reject(
-                shared,
-                RpcError::refused("known", format!("transaction {hash} was already submitted")),
-            ));
-        }
-        let next = shared.store.nonce(&tx.sender()).map_err(RpcError::state)?;
-        let nonce = tx.body().nonce;
-        if nonce < next {
-            let used = Refused::NonceUsed { next, got: nonce };
-            return Err(reject(shared, RpcError::refused("nonce", used.to_string())));
-        }
-        if let Err(refusal) = can_pay(shared, &pool.mempool, &tx) {
-            return Err(reject(shared, refusal));
-        }
-        pool.mempool
-            .insert(tx, next, wait.then_some(sender))
-            .map_err(|refused| {
-                let kind = match refused {
-                    Refused::Full(_) | Refused::FullAtPrice { .. } | Refused::FullBytes { .. } => {
-                        "mempool_full"
-                    }
-                    Refused::Known(_) => "known",
-                    Refused::TooManyGapped { .. } => "nonce_gap",
-                    Refused::Underpriced { .. } => "underpriced",
-                    Refused::NonceUsed { .. } | Refused::NonceTooFar { .. } => "nonce",
-                };
-                reject(shared, RpcError::refused(kind, refused.to_string()))
-            })?;
-        shared.metrics.mempool.set(pool.mempool.len() as i64);
-        pool.mempool.take_evicted()
-    };
-    #[cfg(feature = "etcd")]
-    if let Some(replica) = &shared.replica {
-        // What this replica evicted (displaced, replaced, expired) leaves
-        // the shared mempool too: it holds no more than the replicas'
-        // mempools do.
-        unshare(replica, &evicted);
-        if let Some(tx) = copy {
-            share(shared, replica, &tx)?;
-        }
-    }
-    #[cfg(not(feature = "etcd"))]
-    drop(evicted);
-    shared.wake.notify_all();
+    crate::admission::admit(shared, tx, wait.then_some(sender))?;
     if wait {
         Ok(Answer::Wait(hash, receiver))
     } else {
         Ok(Answer::Value(json!({ "tx": hash.to_string() })))
     }
 }
-
-/// Refuses what this node does not take for its price, and what its
-/// sender cannot pay for in the committed state: `gas_limit × gas_price +
-/// value`, with what its other pending transactions can take
-/// (`docs/economics.md`).
-fn can_pay(shared: &Shared, mempool: &Mempool, tx: &VerifiedTx) -> Result<(), RpcError> {
-    let body = tx.body();
-    let min = shared.min_gas_price();
-    if body.gas_price < min {
-        return Err(RpcError::refused(
-            "underpriced",
-            format!(
-                "gas price {} is below this node's minimum of {min}",
-                body.gas_price
-            ),
-        ));
-    }
-    let cost = crate::mempool::max_cost(tx);
-    if cost == 0 {
-        return Ok(());
-    }
-    let sender = tx.sender();
-    let need = cost.saturating_add(mempool.pending_cost(&sender, body.nonce));
-    // What waits in the sender's inbox is collected before the fee is
-    // reserved (`Address::inbox`).
-    let inbox = match sender.inbox() {
-        Some(inbox) => shared.store.balance(&inbox).map_err(RpcError::state)?,
-        None => 0,
-    };
-    let have = shared
-        .store
-        .balance(&sender)
-        .map_err(RpcError::state)?
-        .saturating_add(inbox);
-    if need > have {
-        return Err(RpcError::refused(
-            "insufficient_funds",
-            format!(
-                "{sender} holds {have} and its pending transactions with this one can take {need} (gas limit × gas price + value each)"
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// Hands an admitted transaction to the cluster's shared mempool, trying
-/// for a few seconds (etcd electing a new leader); on failure it is taken
-/// back and the client told to send it again.
-#[cfg(feature = "etcd")]
-fn share(
-    shared: &Shared,
-    replica: &crate::replica::Replica,
-    tx: &VerifiedTx,
-) -> Result<(), RpcError> {
-    let hash = tx.hash();
-    let mut log = replica.log.clone();
-    let deadline = ward_vm::clock::now() + SHARE_TRIES;
-    // A blocking thread of the runtime (`call`'s `spawn_blocking`).
-    let handle = tokio::runtime::Handle::current();
-    let error = loop {
-        match handle.block_on(log.pool_put(&hash, tx.bytes())) {
-            // `false`: another replica shared it already; its block will
-            // still acknowledge it here.
-            Ok(_) => return Ok(()),
-            Err(error) if ward_vm::clock::passed(deadline) => break error,
-            Err(error) => {
-                tracing::debug!(%error, tx = %hash, "the shared mempool did not answer: again");
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }
-    };
-    let refused = RpcError::unavailable(format!(
-        "the cluster's mempool did not take it ({error}): send it again"
-    ));
-    let mut pool = lock(&shared.pool);
-    pool.mempool.evict(&hash, &refused);
-    shared.metrics.mempool.set(pool.mempool.len() as i64);
-    Err(refused)
-}
-
-/// Removes transactions this replica evicted from the shared mempool; on
-/// failure they stay until a proposer drops or includes them.
-#[cfg(feature = "etcd")]
-fn unshare(replica: &crate::replica::Replica, evicted: &[Hash32]) {
-    if evicted.is_empty() {
-        return;
-    }
-    let mut log = replica.log.clone();
-    let handle = tokio::runtime::Handle::current();
-    if let Err(error) = handle.block_on(log.pool_remove(evicted)) {
-        tracing::warn!(%error, count = evicted.len(), "evicted transactions stay in the shared mempool");
-    }
-}
-
-/// How long a replica tries to hand a transaction to the shared mempool.
-#[cfg(feature = "etcd")]
-const SHARE_TRIES: Duration = Duration::from_secs(6);
 
 /// Refuses a free read (`query`, `simulateTransaction`) of more gas than
 /// the node's read cap (`--query-gas-cap`).
@@ -921,7 +718,7 @@ fn within_read_cap(shared: &Shared, gas: u64) -> Result<(), RpcError> {
 /// past its wall-clock budget a `timeout`, anything else the node's.
 fn exec_error(error: &ExecError) -> RpcError {
     match error {
-        error if crate::error::is_timeout(error) => RpcError::refused(
+        error if crate::producer::is_timeout(error) => RpcError::refused(
             "timeout",
             "the read ran past this node's wall-clock budget for reads (--read-timeout-ms)",
         ),

@@ -15,8 +15,7 @@ pub(super) fn simulate(shared: &Shared, mut p: Params) -> Result<Value, RpcError
         let traced = p.bool("trace")?;
         let profiled = p.bool("profile")?;
         p.done()?;
-        let tx = SignedTx::verify_bytes(&raw, &shared.settings.chain_id)
-            .map_err(|e| RpcError::refusal(&e))?;
+        let tx = SignedTx::verify_bytes(&raw, &shared.settings.chain_id).map_err(RpcError::from)?;
         within_read_cap(shared, tx.body().gas_limit)?;
         let payload = tx.body().payload.clone();
         ((BlockTx::Signed(Box::new(tx)), (traced, profiled)), payload)

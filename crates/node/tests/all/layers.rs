@@ -73,11 +73,23 @@ fn imports() -> BTreeMap<String, BTreeSet<String>> {
         }
         names.remove(&module);
     }
-    // Only the crate's own modules (not the root's items, such as
-    // `NodeConfig`).
+    // A name that is not a module is an item of the crate's root
+    // (`crate::NodeConfig`): an import of `lib`, which starts and stops a
+    // node over every module, so nothing below it may name it.
     let modules: BTreeSet<String> = graph.keys().cloned().collect();
-    for names in graph.values_mut() {
-        names.retain(|n| modules.contains(n) && n != "lib");
+    for (module, names) in graph.iter_mut() {
+        let mut seen: BTreeSet<String> = names
+            .iter()
+            .map(|n| {
+                if modules.contains(n) {
+                    n.clone()
+                } else {
+                    "lib".to_owned()
+                }
+            })
+            .collect();
+        seen.remove(module);
+        *names = seen;
     }
     graph
 }
@@ -124,12 +136,30 @@ fn the_nodes_modules_import_one_way() {
     assert!(graph["producer"].contains("mempool"), "{graph:?}");
     assert!(graph["producer"].contains("state"), "{graph:?}");
     assert_eq!(circle(&graph), None, "{graph:#?}");
-    // Nothing below the RPC layer names it.
+    // Nothing below the RPC layer names it, nor its errors: a layer
+    // below fails with a typed error (`mempool::Refusal`,
+    // `state::Failure`), which gets its JSON-RPC code at the edge.
+    let edge = [
+        "lib", "server", "ws", "rpc", "read", "simulate", "dev", "admin",
+    ];
     for (module, names) in &graph {
-        if !["server", "ws"].contains(&module.as_str()) {
+        if !edge.contains(&module.as_str()) {
             assert!(!names.contains("rpc"), "{module} imports rpc");
+            assert!(
+                !names.contains("error"),
+                "{module} imports the RPC's errors"
+            );
         }
     }
+    // The top is the top: no module names it (its items are in modules
+    // of their own: `config`, `startup`).
+    assert!(graph.contains_key("lib"), "{graph:?}");
+    for (module, names) in &graph {
+        assert!(!names.contains("lib"), "{module} imports the crate's root");
+    }
+    // Admission is its own layer, used by the RPC (and, for the shared
+    // mempool, by a replica's loop).
+    assert!(graph["rpc"].contains("admission"), "{graph:?}");
 }
 
 #[test]
@@ -144,4 +174,52 @@ fn a_circle_is_found() {
     );
     graph.get_mut("c").unwrap().clear();
     assert_eq!(circle(&graph), None);
+}
+
+/// ARCHITECTURE.md's picture of the node: rows of modules, each naming
+/// only modules of rows below it, every module of the crate (but `lib`,
+/// above them all) in it once.
+#[test]
+fn the_architecture_picture_of_the_node_is_its_imports() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ARCHITECTURE.md"),
+    )
+    .unwrap();
+    let start = text.find("The node's modules import one way").unwrap();
+    let block = text[start..].split("```").nth(1).unwrap();
+    // A row: comma-separated names, then (after two spaces) what they are.
+    let rows: Vec<Vec<String>> = block
+        .lines()
+        .map(|line| line.trim())
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            let names = line.split("  ").next().unwrap();
+            names.split(',').map(|n| n.trim().to_owned()).collect()
+        })
+        .collect();
+    let graph = imports();
+    let mut row_of: BTreeMap<String, usize> = BTreeMap::new();
+    for (index, row) in rows.iter().enumerate() {
+        for name in row {
+            assert!(
+                row_of.insert(name.clone(), index).is_none(),
+                "{name} is in the picture twice"
+            );
+        }
+    }
+    let modules: BTreeSet<&String> = graph.keys().filter(|m| *m != "lib").collect();
+    let drawn: BTreeSet<&String> = row_of.keys().collect();
+    assert_eq!(drawn, modules, "the picture's modules are the crate's");
+    for (module, names) in &graph {
+        let Some(&row) = row_of.get(module) else {
+            continue;
+        };
+        for name in names {
+            assert!(
+                row_of[name] > row,
+                "{module} (row {row}) imports {name} (row {}): the picture says otherwise",
+                row_of[name]
+            );
+        }
+    }
 }

@@ -14,18 +14,23 @@
 //! ```
 //! use ward_capi::*;
 //!
-//! let engine = ward_engine_new(std::ptr::null(), std::ptr::null_mut()); // wasmtime
-//! assert!(!engine.is_null());
-//! assert_eq!(ward_engine_health(engine, std::ptr::null_mut()), WardStatus::Ok);
-//! // Not Wasm: refused, with Ward's error kind.
-//! let bytes = b"\0asm\x02";
-//! let mut error = std::ptr::null_mut();
-//! let status = ward_validate(engine, bytes.as_ptr(), bytes.len(), &mut error);
-//! assert_eq!(status, WardStatus::Rejected);
-//! let kind = unsafe { std::ffi::CStr::from_ptr(ward_error_kind(error)) };
-//! assert_eq!(kind.to_str(), Ok("invalid_wasm"));
-//! ward_error_free(error);
-//! ward_engine_free(engine);
+//! // SAFETY: every pointer passed is null where the function allows it,
+//! // or one this crate returned and not yet freed, or a live buffer with
+//! // its true length.
+//! unsafe {
+//!     let engine = ward_engine_new(std::ptr::null(), std::ptr::null_mut()); // wasmtime
+//!     assert!(!engine.is_null());
+//!     assert_eq!(ward_engine_health(engine, std::ptr::null_mut()), WardStatus::Ok);
+//!     // Not Wasm: refused, with Ward's error kind.
+//!     let bytes = b"\0asm\x02";
+//!     let mut error = std::ptr::null_mut();
+//!     let status = ward_validate(engine, bytes.as_ptr(), bytes.len(), &mut error);
+//!     assert_eq!(status, WardStatus::Rejected);
+//!     let kind = std::ffi::CStr::from_ptr(ward_error_kind(error));
+//!     assert_eq!(kind.to_str(), Ok("invalid_wasm"));
+//!     ward_error_free(error);
+//!     ward_engine_free(engine);
+//! }
 //! ```
 //!
 //! # Suspensions, not callbacks

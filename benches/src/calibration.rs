@@ -17,7 +17,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use ward_executor::{ChainLimits, Executor, Tx};
+use ward_executor::{ChainLimits, Executor, Payload, Tx};
 use ward_primitives::CodeKind;
 use ward_state::{Address, MemoryStore};
 use ward_vm::{BackendKind, Config};
@@ -692,15 +692,17 @@ impl Prepared {
 
     fn deploy(&mut self, code: Vec<u8>, kind: CodeKind) -> Result<Address, String> {
         self.nonce += 1;
-        let tx = Tx::Deploy {
-            value: 0,
+        let tx = Tx {
             sender: SENDER,
-            code,
-            input: Vec::new(),
             gas_limit: ChainLimits::default().max_tx_gas,
-            salt: self.nonce.to_le_bytes().to_vec(),
-            kind,
-            admin: None,
+            value: 0,
+            payload: Payload::Deploy {
+                code,
+                input: Vec::new(),
+                salt: self.nonce.to_le_bytes().to_vec(),
+                kind,
+                admin: None,
+            },
         };
         let receipt = self.block(vec![tx])?.remove(0);
         match (receipt.status.as_str(), receipt.address) {
@@ -721,12 +723,14 @@ impl Prepared {
 
     /// The transaction that runs the driver `n` times with `gas`.
     fn tx(&self, n: u32, gas: u64) -> Tx {
-        Tx::Call {
-            value: 0,
+        Tx {
             sender: SENDER,
-            to: self.driver,
-            input: input(n, &self.target),
             gas_limit: gas,
+            value: 0,
+            payload: Payload::Call {
+                to: self.driver,
+                input: input(n, &self.target),
+            },
         }
     }
 

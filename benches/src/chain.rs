@@ -6,7 +6,7 @@
 
 use std::{collections::BTreeMap, hint::black_box, sync::Arc};
 
-use ward_executor::{Executor, Tx};
+use ward_executor::{Executor, Payload, Tx};
 use ward_state::{Address, MemoryStore, RedbStore, StateCommit, StateRead};
 use ward_vm::{BackendKind, Config};
 
@@ -102,16 +102,18 @@ fn deploy_code<S: StateCommit + Send + Sync + 'static>(
 ) -> Address {
     let receipts = exec
         .execute_block(
-            &[Tx::Deploy {
-                value: 0,
+            &[Tx {
                 sender: ALICE,
-                code,
-                input,
                 // The most one transaction may use (ChainLimits).
                 gas_limit: 200_000_000,
-                salt: salt.to_vec(),
-                kind: ward_primitives::CodeKind::Ward,
-                admin: None,
+                value: 0,
+                payload: Payload::Deploy {
+                    code,
+                    input,
+                    salt: salt.to_vec(),
+                    kind: ward_primitives::CodeKind::Ward,
+                    admin: None,
+                },
             }],
             0,
         )
@@ -159,12 +161,14 @@ impl Token {
         exec: &Executor<S>,
     ) -> Tx {
         let to = deploy_code(exec, self.code.clone(), self.deploy_input.clone(), b"token");
-        Tx::Call {
-            value: 0,
+        Tx {
             sender: ALICE,
-            to,
-            input: self.transfer_input.clone(),
             gas_limit: 1_000_000,
+            value: 0,
+            payload: Payload::Call {
+                to,
+                input: self.transfer_input.clone(),
+            },
         }
     }
 
@@ -246,12 +250,11 @@ pub fn ward_call_round_trip(kind: BackendKind) -> Work {
 
 /// Blocks of 100 calls of `to` with `input`, all of which succeed.
 fn hundred_calls(exec: Executor<MemoryStore>, to: Address, input: Vec<u8>) -> Work {
-    let tx = Tx::Call {
-        value: 0,
+    let tx = Tx {
         sender: ALICE,
-        to,
-        input,
         gas_limit: 10_000_000,
+        value: 0,
+        payload: Payload::Call { to, input },
     };
     let block = vec![tx; 100];
     Box::new(move || {

@@ -9,7 +9,7 @@
 
 use std::hint::black_box;
 
-use ward_executor::Tx;
+use ward_executor::{Payload, Tx};
 use ward_primitives::Address;
 use ward_sdk::codec::{call_input, encode};
 use ward_vm::BackendKind;
@@ -39,26 +39,30 @@ pub fn transfers(kind: BackendKind, threads: usize, conflict: bool) -> Option<Wo
     let owner = account(0xa1, 0);
     let receipts = exec
         .execute_block(
-            &[Tx::Deploy {
-                value: 0,
+            &[Tx {
                 sender: owner,
-                code,
-                input: encode(&u128::MAX),
                 gas_limit: 200_000_000,
-                salt: Vec::new(),
-                kind: ward_primitives::CodeKind::Ward,
-                admin: None,
+                value: 0,
+                payload: Payload::Deploy {
+                    code,
+                    input: encode(&u128::MAX),
+                    salt: Vec::new(),
+                    kind: ward_primitives::CodeKind::Ward,
+                    admin: None,
+                },
             }],
             1,
         )
         .expect("deploys");
     let token = receipts[0].address.expect("the token deploys");
-    let transfer = |sender: Address, to: Address, amount: u128| Tx::Call {
-        value: 0,
+    let transfer = |sender: Address, to: Address, amount: u128| Tx {
         sender,
-        to: token,
-        input: call_input("transfer", &(to, amount)),
         gas_limit: 1_000_000,
+        value: 0,
+        payload: Payload::Call {
+            to: token,
+            input: call_input("transfer", &(to, amount)),
+        },
     };
     let senders: Vec<Address> = (0..PARALLEL_TXS)
         .map(|i| if conflict { owner } else { account(0x5e, i) })

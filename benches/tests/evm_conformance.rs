@@ -21,7 +21,7 @@ use revm::{
     primitives::{Address as EvmAddress, Bytes, hardfork::SpecId},
     state::AccountInfo,
 };
-use ward_executor::{ChainLimits, Executor, Runtimes, Tx};
+use ward_executor::{ChainLimits, Executor, Payload, Runtimes, Tx};
 use ward_primitives::{Address, CodeKind, RuntimeName};
 use ward_state::{MemoryStore, StateRead};
 use ward_testkit::evm::{
@@ -271,22 +271,23 @@ impl Ward {
             200_000_000
         };
         let tx = match to {
-            Some(to) => Tx::Call {
-                value: self.value,
+            Some(to) => Tx {
                 sender: *sender,
-                to,
-                input: data,
                 gas_limit,
+                value: self.value,
+                payload: Payload::Call { to, input: data },
             },
-            None => Tx::Deploy {
-                value: self.value,
+            None => Tx {
                 sender: *sender,
-                code: data,
-                input: Vec::new(),
                 gas_limit,
-                salt: self.salt.to_le_bytes().to_vec(),
-                kind: CodeKind::Runtime(RuntimeName::new("evm").unwrap()),
-                admin: None,
+                value: self.value,
+                payload: Payload::Deploy {
+                    code: data,
+                    input: Vec::new(),
+                    salt: self.salt.to_le_bytes().to_vec(),
+                    kind: CodeKind::Runtime(RuntimeName::new("evm").unwrap()),
+                    admin: None,
+                },
             },
         };
         let intrinsic = self.exec.admit(&tx).unwrap();

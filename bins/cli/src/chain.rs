@@ -481,9 +481,9 @@ pub(crate) fn submit(
     let time = next_time(exec)?;
     let receipts = exec.execute_block(std::slice::from_ref(&tx), time)?;
     let receipt = &receipts[0];
-    let called = match &tx {
-        Tx::Call { to, input, .. } => Some(Called { to, input }),
-        Tx::Deploy { .. } | Tx::Admin { .. } => None,
+    let called = match &tx.payload {
+        ward_executor::Payload::Call { to, input } => Some(Called { to, input }),
+        ward_executor::Payload::Deploy { .. } | ward_executor::Payload::Admin { .. } => None,
     };
     let object = receipt_json(&**exec.store(), receipt, called, None);
     let code = print_receipt(
@@ -644,15 +644,17 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
         .map(|(code, _)| code);
     }
     no_key(args.key.as_ref())?;
-    let tx = Tx::Deploy {
-        value: args.payment.local_value()?,
+    let tx = Tx {
         sender: sender(args.sender.as_ref())?,
-        code,
-        input,
         gas_limit: gas.unwrap_or(0),
-        salt,
-        kind,
-        admin,
+        value: args.payment.local_value()?,
+        payload: Payload::Deploy {
+            code,
+            input,
+            salt,
+            kind,
+            admin,
+        },
     };
     // Arguments first: a refused command creates nothing.
     let exec = open(&args.common, Access::Create)?;
@@ -740,12 +742,11 @@ pub(crate) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
         no_key(args.key.as_ref())?;
         let exec = open(&args.common, Access::Write)?;
         let (input, abi) = call_input(&args, || local_schema(&**exec.store(), &to))?;
-        let tx = Tx::Call {
-            value: args.payment.local_value()?,
+        let tx = Tx {
             sender: sender(args.sender.as_ref())?,
-            to,
-            input,
             gas_limit: gas.unwrap_or(0),
+            value: args.payment.local_value()?,
+            payload: Payload::Call { to, input },
         };
         let tx = match gas {
             Some(_) => tx,
@@ -833,9 +834,7 @@ pub(crate) fn receipt(args: ReceiptArgs) -> anyhow::Result<ExitCode> {
         bail!("no receipt for {tx}");
     };
     let stored = store.transaction(&tx)?;
-    let call = stored
-        .as_deref()
-        .and_then(|bytes| ward_node::decode::stored_call(&tx, bytes));
+    let call = stored.as_deref().and_then(ward_node::decode::stored_call);
     let called = call.as_ref().map(|(to, input)| Called { to, input });
     let object = receipt_json(&store, &receipt, called, None);
     Ok(print_receipt(

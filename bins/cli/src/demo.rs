@@ -13,7 +13,7 @@ use std::{path::PathBuf, process::ExitCode};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use ward_executor::{Executor, Tx};
+use ward_executor::{Executor, Payload, Tx};
 use ward_sdk::codec::{Decode, Encode, call_input, decode_exact, encode};
 use ward_state::{Address, Receipt, RedbStore, StateRead};
 use ward_vm::BackendKind;
@@ -57,12 +57,14 @@ fn open(args: &DemoArgs) -> anyhow::Result<Executor<RedbStore>> {
 }
 
 fn call(sender: Address, to: Address, method: &str, args: &impl Encode) -> Tx {
-    Tx::Call {
-        value: 0,
+    Tx {
         sender,
-        to,
-        input: call_input(method, args),
         gas_limit: GAS,
+        value: 0,
+        payload: Payload::Call {
+            to,
+            input: call_input(method, args),
+        },
     }
 }
 
@@ -198,25 +200,26 @@ fn vault(exec: &Executor<RedbStore>, code: Vec<u8>) -> anyhow::Result<Vec<(Strin
         &ward_state::Hash32(ward_vm::CodeHash::of(&code).0),
         b"vault",
     );
-    let pay = |sender: Address, input: Vec<u8>, value: u128| Tx::Call {
+    let pay = |sender: Address, input: Vec<u8>, value: u128| Tx {
         sender,
-        to: vault,
-        input,
         gas_limit: GAS,
         value,
+        payload: Payload::Call { to: vault, input },
     };
     let block: Vec<(String, Tx)> = vec![
         (
             "alice: deploy the vault".into(),
-            Tx::Deploy {
+            Tx {
                 sender: ALICE,
-                code,
-                input: encode(&()),
                 gas_limit: DEPLOY_GAS,
-                salt: b"vault".to_vec(),
-                kind: Default::default(),
                 value: 0,
-                admin: None,
+                payload: Payload::Deploy {
+                    code,
+                    input: encode(&()),
+                    salt: b"vault".to_vec(),
+                    kind: Default::default(),
+                    admin: None,
+                },
             },
         ),
         (
@@ -257,25 +260,29 @@ fn deploy(
 ) -> anyhow::Result<(Address, Address)> {
     println!("\n== block 1: alice deploys the token (1,000,000 minted to her) and the escrow ==");
     let deploys = [
-        Tx::Deploy {
-            value: 0,
+        Tx {
             sender: ALICE,
-            code: token_code,
-            input: encode(&1_000_000u128),
             gas_limit: DEPLOY_GAS,
-            salt: b"token".to_vec(),
-            kind: ward_primitives::CodeKind::Ward,
-            admin: None,
+            value: 0,
+            payload: Payload::Deploy {
+                code: token_code,
+                input: encode(&1_000_000u128),
+                salt: b"token".to_vec(),
+                kind: ward_primitives::CodeKind::Ward,
+                admin: None,
+            },
         },
-        Tx::Deploy {
-            value: 0,
+        Tx {
             sender: ALICE,
-            code: escrow_code,
-            input: Vec::new(),
             gas_limit: DEPLOY_GAS,
-            salt: b"escrow".to_vec(),
-            kind: ward_primitives::CodeKind::Ward,
-            admin: None,
+            value: 0,
+            payload: Payload::Deploy {
+                code: escrow_code,
+                input: Vec::new(),
+                salt: b"escrow".to_vec(),
+                kind: ward_primitives::CodeKind::Ward,
+                admin: None,
+            },
         },
     ];
     let receipts = exec.execute_block(&deploys, TIME)?;
@@ -334,12 +341,14 @@ fn trade(exec: &Executor<RedbStore>, token: Address, escrow: Address) -> anyhow:
         ),
         (
             "alice -> bob: transfer 1 with 10,000 gas".into(),
-            Tx::Call {
-                value: 0,
+            Tx {
                 sender: ALICE,
-                to: token,
-                input: call_input("transfer", &(BOB, 1u128)),
                 gas_limit: 10_000,
+                value: 0,
+                payload: Payload::Call {
+                    to: token,
+                    input: call_input("transfer", &(BOB, 1u128)),
+                },
             },
         ),
     ];

@@ -220,12 +220,14 @@ pub(crate) fn transfer(args: TransferArgs) -> anyhow::Result<ExitCode> {
     }
     chain::no_key(args.key.as_ref())?;
     let exec = chain::open(&args.common, Access::Write)?;
-    let tx = Tx::Call {
+    let tx = Tx {
         sender: chain::sender(args.sender.as_ref())?,
-        to,
-        input: Vec::new(),
         gas_limit: gas,
         value: payment.local_value()?,
+        payload: Payload::Call {
+            to,
+            input: Vec::new(),
+        },
     };
     chain::submit(&exec, tx, &args.common, (None, None)).map(|(code, _)| code)
 }

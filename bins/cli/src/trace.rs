@@ -102,7 +102,7 @@ fn local(common: &Common, tx: Hash32, profiled: bool) -> anyhow::Result<Value> {
             let bytes = store
                 .transaction(id)?
                 .with_context(|| format!("transaction {id} is not kept here"))?;
-            ward_node::decode::block_tx(id, &bytes, chain_id)
+            ward_node::decode::block_tx(&bytes, chain_id)
                 .with_context(|| format!("transaction {id} does not decode"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;

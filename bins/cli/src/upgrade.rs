@@ -121,11 +121,11 @@ fn send(
             .map(|(code, _)| code);
     }
     no_key(key)?;
-    let tx = Tx::Admin {
+    let tx = Tx {
         sender: sender(from)?,
-        contract,
-        action,
         gas_limit: gas.unwrap_or(0),
+        value: 0,
+        payload: Payload::Admin { contract, action },
     };
     let exec = open(common, Access::Write)?;
     let tx = match gas {

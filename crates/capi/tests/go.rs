@@ -6,7 +6,7 @@
 
 use std::{path::Path, process::Command, sync::Arc};
 
-use ward_executor::{BlockTx, Executor, Tx};
+use ward_executor::{BlockTx, Executor, Payload, Tx};
 use ward_primitives::{Address, CodeKind};
 use ward_state::MemoryStore;
 use ward_vm::BackendKind;
@@ -26,15 +26,17 @@ fn executor_gas(kind: BackendKind) -> Vec<u64> {
         &config,
     );
     let (alice, bob) = (Address([0xa1; 32]), Address([0xb0; 32]));
-    let deploy = Tx::Deploy {
+    let deploy = Tx {
         sender: alice,
-        code: ward_testkit::contracts::wasm("token"),
-        input: encode(&1_000u128),
         gas_limit: 100_000_000,
-        salt: Vec::new(),
-        kind: CodeKind::Ward,
         value: 0,
-        admin: None,
+        payload: Payload::Deploy {
+            code: ward_testkit::contracts::wasm("token"),
+            input: encode(&1_000u128),
+            salt: Vec::new(),
+            kind: CodeKind::Ward,
+            admin: None,
+        },
     };
     let mut gas = Vec::new();
     let mut run = |tx: Tx, time: u64| {
@@ -45,12 +47,11 @@ fn executor_gas(kind: BackendKind) -> Vec<u64> {
         exec.execute_block(&[tx], time).unwrap().remove(0)
     };
     let token = run(deploy, 1).address.unwrap();
-    let call = |input: Vec<u8>| Tx::Call {
+    let call = |input: Vec<u8>| Tx {
         sender: alice,
-        to: token,
-        input,
         gas_limit: 10_000_000,
         value: 0,
+        payload: Payload::Call { to: token, input },
     };
     assert_eq!(
         run(call(call_input("transfer", &(bob, 250u128))), 2).status,

@@ -9,11 +9,19 @@
 //! (`verify_strict`: no small-order keys, canonical `S`), so no one but
 //! the signer can produce a second valid encoding of the same body.
 
+mod payload;
+mod stored;
+mod unsigned;
+
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use ward_primitives::{
-    Address, CodeKind, Hash32,
+    Address, Hash32,
     codec::{CodecError, Decode, Encode, take},
 };
+
+pub use payload::{AdminAction, Payload, decode_admin, encode_admin};
+pub use stored::{Sender, StoredTx};
+pub use unsigned::{UNSIGNED_TAG, Unsigned};
 
 /// The only transaction version this build reads (the first byte). Version
 /// 2 added the gas price and the value.
@@ -29,115 +37,6 @@ pub const DEV_ACCOUNTS: u32 = 10;
 /// The published seed of the dev accounts: anyone can derive their keys,
 /// so they are for development chains only.
 pub const DEV_SEED: &str = "ward dev accounts 2026-11 v1";
-
-/// What a transaction does.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Payload {
-    /// Deploys `code`, running its `deploy` export (if any) with `input`;
-    /// the address derives from the sender, the code's hash and `salt`.
-    Deploy {
-        /// The module's bytes.
-        code: Vec<u8>,
-        /// Input to `deploy`.
-        input: Vec<u8>,
-        /// Distinguishes deployments of the same code by the same sender.
-        salt: Vec<u8>,
-        /// What the code runs as: a Ward contract, or a WASI command
-        /// (`docs/wasi.md`).
-        kind: CodeKind,
-        /// Who may upgrade it (`None`: nobody; it is immutable).
-        admin: Option<Address>,
-    },
-    /// Calls `main` of the contract at `to`.
-    Call {
-        /// The contract.
-        to: Address,
-        /// Input to `main`.
-        input: Vec<u8>,
-    },
-    /// What only a contract's admin may do to it.
-    Admin {
-        /// The contract.
-        contract: Address,
-        /// What to do.
-        action: AdminAction,
-    },
-}
-
-/// What a contract's admin may do (`docs/contracts.md`, "Upgrades").
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AdminAction {
-    /// Replace its code, keeping its address, storage and balance; the
-    /// new code's `migrate` export, when it has one, runs with `input` in
-    /// the same transaction, and a failing `migrate` undoes the upgrade.
-    Upgrade {
-        /// The new module.
-        code: Vec<u8>,
-        /// Input to `migrate`.
-        input: Vec<u8>,
-    },
-    /// Hand the admin to another address, or drop it (`None`: the
-    /// contract is immutable from then on).
-    SetAdmin(Option<Address>),
-}
-
-impl AdminAction {
-    /// Appends its encoding: a tag (0 upgrade, 1 set admin), then its
-    /// fields.
-    pub fn encode_to(&self, out: &mut Vec<u8>) {
-        match self {
-            AdminAction::Upgrade { code, input } => {
-                0u8.encode(out);
-                code.encode(out);
-                input.encode(out);
-            }
-            AdminAction::SetAdmin(admin) => {
-                1u8.encode(out);
-                encode_admin(*admin, out);
-            }
-        }
-    }
-
-    /// Reads one, as [`AdminAction::encode_to`] writes it.
-    ///
-    /// # Errors
-    ///
-    /// Bytes that are not one.
-    pub fn decode_from(input: &mut &[u8]) -> Result<Self, CodecError> {
-        match u8::decode(input)? {
-            0 => Ok(AdminAction::Upgrade {
-                code: Vec::decode(input)?,
-                input: Vec::decode(input)?,
-            }),
-            1 => Ok(AdminAction::SetAdmin(decode_admin(input)?)),
-            tag => Err(CodecError(format!("unknown admin action {tag}"))),
-        }
-    }
-}
-
-/// An optional admin: 0, or 1 and the address.
-pub fn encode_admin(admin: Option<Address>, out: &mut Vec<u8>) {
-    match admin {
-        None => 0u8.encode(out),
-        Some(admin) => {
-            1u8.encode(out);
-            admin.encode(out);
-        }
-    }
-}
-
-/// An optional admin as [`encode_admin`] writes it.
-///
-/// # Errors
-///
-/// A tag other than 0 or 1, or a short address.
-pub fn decode_admin(input: &mut &[u8]) -> Result<Option<Address>, CodecError> {
-    match u8::decode(input)? {
-        0 => Ok(None),
-        1 => Ok(Some(Address::decode(input)?)),
-        tag => Err(CodecError(format!("admin tag {tag}"))),
-    }
-}
 
 /// What the sender signs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -254,47 +153,7 @@ impl Encode for TxBody {
         self.gas_limit.encode(out);
         self.gas_price.encode(out);
         self.value.encode(out);
-        match &self.payload {
-            Payload::Deploy {
-                code,
-                input,
-                salt,
-                kind,
-                admin,
-            } => {
-                // A Ward deploy is payload 0 (as it always was); another
-                // kind is payload 2, the kind after the salt; a deploy
-                // with an admin is payload 3, its kind explicit, then the
-                // admin.
-                let tag = match (admin, *kind != CodeKind::Ward) {
-                    (Some(_), _) => 3u8,
-                    (None, true) => 2,
-                    (None, false) => 0,
-                };
-                tag.encode(out);
-                code.encode(out);
-                input.encode(out);
-                salt.encode(out);
-                match tag {
-                    2 => kind.encode_explicit(out),
-                    3 => kind.encode_any(out),
-                    _ => {}
-                }
-                if let Some(admin) = admin {
-                    admin.encode(out);
-                }
-            }
-            Payload::Call { to, input } => {
-                1u8.encode(out);
-                to.encode(out);
-                input.encode(out);
-            }
-            Payload::Admin { contract, action } => {
-                4u8.encode(out);
-                contract.encode(out);
-                action.encode_to(out);
-            }
-        }
+        self.payload.encode_to(out);
     }
 }
 
@@ -335,36 +194,7 @@ impl TxBody {
         let gas_limit = u64::decode(input)?;
         let gas_price = u128::decode(input)?;
         let value = u128::decode(input)?;
-        let payload = match u8::decode(input)? {
-            tag @ (0 | 2 | 3) => Payload::Deploy {
-                code: Vec::decode(input)?,
-                input: Vec::decode(input)?,
-                salt: Vec::decode(input)?,
-                kind: match tag {
-                    0 => CodeKind::Ward,
-                    2 => CodeKind::decode_explicit(input)?,
-                    _ => CodeKind::decode_any(input)?,
-                },
-                admin: if tag == 3 {
-                    Some(Address::decode(input)?)
-                } else {
-                    None
-                },
-            },
-            1 => Payload::Call {
-                to: Address::decode(input)?,
-                input: Vec::decode(input)?,
-            },
-            4 => Payload::Admin {
-                contract: Address::decode(input)?,
-                action: AdminAction::decode_from(input)?,
-            },
-            kind => {
-                return Err(TxError::Malformed(CodecError(format!(
-                    "unknown payload kind {kind}"
-                ))));
-            }
-        };
+        let payload = Payload::decode_from(input)?;
         Ok(TxBody {
             chain_id,
             public_key,

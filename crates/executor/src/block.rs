@@ -113,62 +113,25 @@ impl Item {
     }
 }
 
-/// The executor's view of a signed transaction: its sender is the address
-/// of the key that signed it.
+/// The executor's view of a signed (or impersonated) transaction: the
+/// same [`Tx`] as an embedder's, sent by the address of the key that
+/// signed it. An admin payload moves no value.
 pub fn tx_of(verified: &VerifiedTx) -> Tx {
     let body = verified.body();
-    Tx::of_payload(
-        verified.sender(),
-        body.payload.clone(),
-        body.gas_limit,
-        body.value,
-    )
-}
-
-impl Tx {
-    /// The transaction `sender` makes with `payload`, `gas_limit` and
-    /// `value`.
-    pub fn of_payload(sender: Address, payload: Payload, gas_limit: u64, value: u128) -> Tx {
-        match payload {
-            Payload::Deploy {
-                code,
-                input,
-                salt,
-                kind,
-                admin,
-            } => Tx::Deploy {
-                sender,
-                code,
-                input,
-                gas_limit,
-                salt,
-                kind,
-                value,
-                admin,
-            },
-            Payload::Call { to, input } => Tx::Call {
-                sender,
-                to,
-                input,
-                gas_limit,
-                value,
-            },
-            Payload::Admin { contract, action } => Tx::Admin {
-                sender,
-                contract,
-                action,
-                gas_limit,
-            },
-        }
+    Tx {
+        sender: verified.sender(),
+        gas_limit: body.gas_limit,
+        value: body.value,
+        payload: body.payload.clone(),
     }
 }
 
 /// The receipt of a signed transaction that could not run at all: a call
 /// to no contract, a deploy to a taken address.
 fn unrunnable(tx: &Tx, height: u64, intrinsic: u64, message: String) -> Receipt {
-    let kind = match tx {
-        Tx::Call { .. } | Tx::Admin { .. } => ErrorKind::NoContract,
-        Tx::Deploy { .. } => ErrorKind::AddressTaken,
+    let kind = match tx.payload {
+        Payload::Call { .. } | Payload::Admin { .. } => ErrorKind::NoContract,
+        Payload::Deploy { .. } => ErrorKind::AddressTaken,
     };
     Receipt {
         tx: Hash32::default(),

@@ -41,9 +41,9 @@
 //!     (call $read (i32.const 8) (i32.const 0) (local.get $n))
 //!     (call $write (i32.const 0) (i32.const 1) (i32.const 8) (local.get $n))))"#)?;
 //! let (alice, salt, input) = (Address([0xa1; 32]), vec![], vec![]);
-//! let deploy = Tx::Deploy { sender: alice, code, input, gas_limit: 10_000_000, salt, kind: CodeKind::Ward, value: 0, admin: None };
+//! let deploy = Tx { sender: alice, gas_limit: 10_000_000, value: 0, payload: Payload::Deploy { code, input, salt, kind: CodeKind::Ward, admin: None } };
 //! let contract = executor.execute_block(&[deploy], 1)?[0].address.unwrap();
-//! let call = Tx::Call { sender: alice, to: contract, input: b"hello".to_vec(), gas_limit: 1_000_000, value: 0 };
+//! let call = Tx { sender: alice, gas_limit: 1_000_000, value: 0, payload: Payload::Call { to: contract, input: b"hello".to_vec() } };
 //! assert_eq!(executor.execute_block(&[call], 2)?[0].status, "ok");
 //! // Each block committed: the store holds the write.
 //! assert_eq!(executor.store().storage(&contract, b"k")?, Some(b"hello".to_vec()));
@@ -55,11 +55,14 @@ mod block;
 mod calls;
 mod create;
 mod deploy;
+mod error;
 mod estimate;
 mod fees;
 mod frame;
+mod limits;
 mod parallel;
 mod patch;
+mod receipt;
 mod runtime;
 mod trace;
 mod tx;
@@ -72,204 +75,33 @@ use std::{
 
 pub use admin::{ADMIN_TOPIC, UPGRADED_TOPIC};
 pub use block::{Block, BlockTimings, PreparedBlock, Simulation, genesis_root, tx_of};
+pub use error::{ExecError, Refusal};
 pub use estimate::Estimate;
 pub use fees::{Cost, Fees};
 pub use frame::{ScratchJournal, scratch_chain};
+pub use limits::{CONTRACT_WASI_LIMITS, ChainLimits};
 pub use patch::Patch;
 pub use runtime::{Runtimes, envelope, runtime_address};
 pub use trace::{Access, BlockTx, CallKind, ScratchTrace, Trace, TraceFrame, scratch_chain_traced};
 pub use tx::{Tx, contract_address, tx_id};
 pub use view::View;
-pub use ward_chain::tx::AdminAction;
+pub use ward_chain::tx::{AdminAction, Payload};
 
 use deploy::{put_contract, runs_deploy};
+use error::state_fault;
 use frame::{Frame, consensus_message};
+use receipt::{receipt_of, transferred};
 
 use runtime::Code;
 
 use ward_abi::call::{FAILED as CALL_FAILED, OK as CALL_OK, REVERTED as CALL_REVERTED};
 use ward_primitives::{Address, CodeKind, Gas, Hash32};
-use ward_state::{
-    CodecError, ContractInfo, Decode, Encode, Event, Journal, Receipt, StateCommit, StateError,
-};
+use ward_state::{ContractInfo, Encode, Event, Journal, Receipt, StateCommit, StateError};
 use ward_vm::{
     Backend, CacheOptions, CallContext, Chain, ChainError, CodeHash, Config, Entry, ErrorKind,
     Execution, Failure, FaultKind, InstanceBudget, InstanceSlot, MemoryBudget, ModuleCache,
     NodeFault, Outcome, Progress, Reply, Request, RunOptions, Status,
 };
-
-/// Why a block (or query) could not be executed. Commits nothing, and is
-/// never recorded in a receipt: receipts are what the guest did, these are
-/// what happened to the node or what makes a transaction unexecutable.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ExecError {
-    /// The state store failed (I/O, a corrupt record), before or during a
-    /// call: a node fault.
-    #[error(transparent)]
-    State(#[from] StateError),
-    /// Another node fault raised during a call (embedder misuse, a broken
-    /// invariant).
-    #[error(transparent)]
-    Fault(NodeFault),
-    /// A transaction cannot be executed at all.
-    #[error("invalid transaction: {0}")]
-    InvalidTx(String),
-    /// A transaction (the `index`th of its block) was refused before
-    /// anything ran: it is not in any block and pays nothing.
-    #[error("transaction {index} refused: {refusal}")]
-    Refused {
-        /// Its position in the block.
-        index: usize,
-        /// Why.
-        refusal: Refusal,
-    },
-}
-
-/// Why a transaction or block was refused before execution
-/// ([`Executor::admit`]).
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum Refusal {
-    /// The transaction's encoding is larger than [`ChainLimits::max_tx_bytes`].
-    #[error("{bytes} bytes, more than the limit of {max}")]
-    TooLarge {
-        /// Its size.
-        bytes: u64,
-        /// The limit.
-        max: u64,
-    },
-    /// Its gas limit is above [`ChainLimits::max_tx_gas`].
-    #[error("gas limit {gas} is above the per-transaction maximum {max}")]
-    GasAboveMaximum {
-        /// Its gas limit.
-        gas: u64,
-        /// The maximum.
-        max: u64,
-    },
-    /// Its gas limit does not cover its intrinsic cost.
-    #[error("gas limit {gas} does not cover its intrinsic cost of {cost} gas ({bytes} bytes)")]
-    IntrinsicCost {
-        /// Its gas limit.
-        gas: u64,
-        /// What it must pay before anything runs.
-        cost: u64,
-        /// Its size.
-        bytes: u64,
-    },
-    /// A signed transaction's nonce is not its sender's next.
-    #[error("nonce {got}, but the sender's next nonce is {expected}")]
-    Nonce {
-        /// The sender's next nonce.
-        expected: u64,
-        /// The transaction's.
-        got: u64,
-    },
-    /// A signed transaction's gas price is below the chain's
-    /// [`Fees::min_gas_price`].
-    #[error("gas price {price} is below the chain's minimum of {min}")]
-    GasPrice {
-        /// The transaction's.
-        price: u128,
-        /// The chain's minimum.
-        min: u128,
-    },
-    /// The sender cannot pay for the transaction: it holds less than
-    /// `gas_limit × gas_price + value`.
-    #[error(
-        "the sender holds {have}, and the transaction needs {need} (gas limit × gas price + value)"
-    )]
-    Funds {
-        /// `gas_limit × gas_price + value` (saturating).
-        need: u128,
-        /// The sender's balance.
-        have: u128,
-    },
-    /// The block's gas limits add up to more than
-    /// [`ChainLimits::max_block_gas`].
-    #[error("the block's gas limits add up to {gas}, above the per-block maximum {max}")]
-    BlockGasAboveMaximum {
-        /// The sum (saturating).
-        gas: u64,
-        /// The maximum.
-        max: u64,
-    },
-}
-
-/// Limits a chain puts on transactions and blocks. Consensus values: the
-/// nodes of one chain must agree on them.
-///
-/// The gas maxima bound the time a block takes by gas alone. The defaults
-/// keep a full block within a few seconds on this project's reference
-/// machine on either backend, measured with the cheapest gas there is (an
-/// empty loop: 1e10 gas in 6.4 s on wasmtime, 168 s on wasmi, so 200 M gas
-/// in about 0.13 s and 3.4 s); the CLI's default gas limits fit under them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ChainLimits {
-    /// Largest transaction encoding, in bytes. Default: 5 MiB (a module at
-    /// the policy's 4 MiB limit, with room for input).
-    pub max_tx_bytes: u64,
-    /// Largest gas limit of one transaction. Default: 200 000 000.
-    pub max_tx_gas: u64,
-    /// Largest sum of the gas limits of one block's transactions.
-    /// Default: 200 000 000.
-    pub max_block_gas: u64,
-    /// Linear memory all live frames of one transaction may hold together
-    /// ([`ward_vm::MemoryBudget`]). Default: 64 MiB.
-    pub tx_memory_bytes: u64,
-    /// Instances alive at once in one transaction: its frames (the root
-    /// included) and the children they run, together
-    /// ([`ward_vm::InstanceBudget`]). A `ward.call` beyond it fails to its
-    /// caller with status 2; a `vm_instantiate`, with `limit_exceeded`.
-    /// How deep calls and children go is the stack budget's to bound
-    /// (`Limits::max_stack_units`, one for the whole transaction). Default:
-    /// 1 024.
-    pub max_instances: u64,
-    /// Topic and data bytes all the events of one transaction may hold:
-    /// an `emit_event` past it traps (`host_error`). Every event is kept in
-    /// a receipt for good and sent to every reader of it. Default: 1 MiB.
-    pub max_tx_event_bytes: u64,
-}
-
-impl Default for ChainLimits {
-    fn default() -> Self {
-        ChainLimits {
-            max_tx_bytes: 5 << 20,
-            max_tx_gas: 200_000_000,
-            max_block_gas: 200_000_000,
-            tx_memory_bytes: ward_vm::DEFAULT_TX_MEMORY_BYTES,
-            max_instances: ward_vm::DEFAULT_TX_INSTANCES,
-            max_tx_event_bytes: 1 << 20,
-        }
-    }
-}
-
-impl From<NodeFault> for ExecError {
-    /// A fault whose cause is a [`StateError`] (what the executor's chain
-    /// raises) becomes [`ExecError::State`] again.
-    fn from(fault: NodeFault) -> Self {
-        if fault.cause().is::<StateError>() {
-            let kind = fault.kind();
-            match fault.into_cause().downcast::<StateError>() {
-                Ok(state) => return ExecError::State(*state),
-                Err(cause) => return ExecError::Fault(NodeFault::new(kind, cause)),
-            }
-        }
-        ExecError::Fault(fault)
-    }
-}
-
-/// The node fault for a state error met inside a call.
-fn state_fault(err: StateError) -> ChainError {
-    let kind = match err {
-        StateError::Corrupt { .. }
-        | StateError::Damaged { .. }
-        | StateError::Empty { .. }
-        | StateError::FormatVersion { .. } => FaultKind::Corruption,
-        _ => FaultKind::Storage,
-    };
-    ChainError::Fault(NodeFault::new(kind, err))
-}
 
 /// The executor: a store, a backend and the compiled-module cache.
 pub struct Executor<S: StateCommit + Send + Sync + 'static> {
@@ -711,12 +543,11 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         let journal: SharedJournal<S> =
             Arc::new(Mutex::new(Journal::new(View::plain(self.store.clone()))));
         lock(&journal).begin_tx(self.limits.max_tx_event_bytes);
-        let tx = Tx::Call {
-            value: 0,
+        let tx = Tx {
             sender,
-            to,
-            input,
             gas_limit,
+            value: 0,
+            payload: Payload::Call { to, input },
         };
         let frame = Frame {
             value: 0,
@@ -757,10 +588,9 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             (j.checkpoint(), j.events().len())
         };
         let value = tx.value();
-        let (mut execution, address) = match tx {
-            Tx::Call {
-                sender, to, input, ..
-            } => {
+        let sender = &tx.sender;
+        let (mut execution, address) = match &tx.payload {
+            Payload::Call { to, input } => {
                 if value > 0 && input.is_empty() && lock(journal).contract(to)?.is_none() {
                     // Value, no input and no contract: a plain transfer
                     // (without value, a call to no contract is a mistake).
@@ -782,12 +612,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 let entry = kind.call_entry();
                 (self.run(code, kind, entry, (tx, id), left, frame)?, None)
             }
-            Tx::Admin {
-                sender,
-                contract,
-                action,
-                ..
-            } => {
+            Payload::Admin { contract, action } => {
                 let at = admin::AdminAt {
                     height,
                     time,
@@ -797,8 +622,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     self.administer(journal, (tx, id), (*sender, *contract, action), left, at)?;
                 (execution, None)
             }
-            Tx::Deploy {
-                sender,
+            Payload::Deploy {
                 code,
                 salt,
                 kind,
@@ -908,16 +732,6 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     }
 }
 
-/// What a WASI contract's frame may hold (`docs/wasi.md`): tighter than
-/// `ward run`'s, since every frame of a transaction may have one.
-pub const CONTRACT_WASI_LIMITS: ward_wasi::Limits = ward_wasi::Limits {
-    max_bytes: 1 << 20,
-    max_nodes: 1_024,
-    max_path_bytes: 1_024,
-    max_fds: 64,
-    max_stream_bytes: 1 << 20,
-};
-
 /// Whether a frame ended on the wall clock.
 fn is_timeout(execution: &Execution) -> bool {
     let failure = execution.outcome.error.as_ref();
@@ -940,49 +754,4 @@ fn move_value<S: StateCommit + Send + Sync + 'static>(
         FaultKind::Invariant,
         format!("{from} cannot send the {value} it was checked for"),
     )))
-}
-
-/// The receipt of a plain transfer: a call with value and no input to an
-/// address with no contract.
-fn transferred(tx: &Tx, height: u64, intrinsic: u64) -> Receipt {
-    Receipt {
-        tx: tx.hash(),
-        height,
-        index: 0,
-        status: Status::Ok.as_str().to_owned(),
-        exit_code: 0,
-        output: Vec::new(),
-        gas_used: intrinsic,
-        events: Vec::new(),
-        error_kind: None,
-        error_message: None,
-        address: None,
-        runtime_gas: None,
-        fee: 0,
-    }
-}
-
-fn receipt_of(
-    tx: &Tx,
-    height: u64,
-    execution: &Execution,
-    events: Vec<Event>,
-    address: Option<Address>,
-) -> Receipt {
-    let outcome = &execution.outcome;
-    Receipt {
-        tx: tx.hash(),
-        height,
-        index: 0,
-        status: outcome.status.as_str().to_string(),
-        exit_code: outcome.exit_code,
-        output: outcome.output.clone(),
-        gas_used: outcome.gas_used.get(),
-        events,
-        error_kind: outcome.error.as_ref().map(|e| e.kind.as_str().to_string()),
-        error_message: outcome.error.as_ref().map(consensus_message),
-        address,
-        runtime_gas: execution.runtime_gas,
-        fee: 0,
-    }
 }

@@ -656,12 +656,14 @@ impl ScratchTrace {
     pub fn finish(self, execution: &Execution, events: Vec<Event>) -> Trace {
         let mut recorder = lock(&self.0);
         recorder.close(execution, execution.outcome.gas_used);
-        let tx = Tx::Call {
-            value: 0,
+        let tx = Tx {
             sender: Address::default(),
-            to: Address::default(),
-            input: Vec::new(),
             gas_limit: 0,
+            value: 0,
+            payload: Payload::Call {
+                to: Address::default(),
+                input: Vec::new(),
+            },
         };
         recorder.finish(receipt_of(&tx, 0, execution, events, None))
     }

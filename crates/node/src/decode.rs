@@ -11,9 +11,8 @@ use std::{
 use serde_json::{Value, json};
 use ward_chain::{
     schema::{Schema, split_call},
-    tx::{Payload, SignedTx},
+    tx::{Payload, Sender, StoredTx},
 };
-use ward_executor::Tx;
 use ward_primitives::{Address, Hash32};
 use ward_state::{Receipt, StateError, StateRead};
 
@@ -144,82 +143,44 @@ fn with_body(mut who: Value, body: &ward_chain::tx::TxBody) -> Value {
 /// [`transaction`] before its payload's), and its payload: a signed one
 /// (its hash is `id`), a dev node's impersonated one, or an embedder's
 /// unsigned one.
-fn sender_and_payload(id: &Hash32, bytes: &[u8]) -> Option<(Value, Payload)> {
-    Some(match SignedTx::from_bytes(bytes) {
-        Ok(signed) if signed.hash() == *id => {
-            let body = &signed.body;
-            let who = json!({
+fn sender_and_payload(bytes: &[u8]) -> Option<(Value, Payload)> {
+    let stored = StoredTx::from_bytes(bytes).ok()?;
+    let payload = stored.payload().clone();
+    let who = match (&stored, stored.sender()) {
+        (StoredTx::Signed(signed), Sender::Signed(public_key)) => with_body(
+            json!({
                 "signed": true,
-                "from": ward_chain::tx::account_address(&body.public_key).to_string(),
-                "public_key": hex(&body.public_key),
-            });
-            (with_body(who, body), body.payload.clone())
-        }
-        _ if bytes.first() == Some(&ward_chain::tx::IMPERSONATED_TAG) => {
-            let tx = ward_chain::tx::impersonated_from_bytes(bytes).ok()?;
-            let who = json!({
+                "from": ward_chain::tx::account_address(&public_key).to_string(),
+                "public_key": hex(&public_key),
+            }),
+            &signed.body,
+        ),
+        (StoredTx::Impersonated(from, body), _) => with_body(
+            json!({
                 "signed": false,
                 "impersonated": true,
-                "from": tx.sender().to_string(),
-            });
-            (with_body(who, tx.body()), tx.body().payload.clone())
-        }
-        _ => {
-            let tx = Tx::from_bytes(bytes).ok()?;
-            let value = tx.value();
-            let (sender, gas_limit, payload) = match tx {
-                Tx::Deploy {
-                    sender,
-                    code,
-                    input,
-                    gas_limit,
-                    salt,
-                    kind,
-                    admin,
-                    ..
-                } => (
-                    sender,
-                    gas_limit,
-                    Payload::Deploy {
-                        code,
-                        input,
-                        salt,
-                        kind,
-                        admin,
-                    },
-                ),
-                Tx::Call {
-                    sender,
-                    to,
-                    input,
-                    gas_limit,
-                    ..
-                } => (sender, gas_limit, Payload::Call { to, input }),
-                Tx::Admin {
-                    sender,
-                    contract,
-                    action,
-                    gas_limit,
-                } => (sender, gas_limit, Payload::Admin { contract, action }),
-            };
-            let object = json!({
-                "signed": false,
-                "from": sender.to_string(),
-                "gas_limit": gas_limit,
-                "value": value.to_string(),
-            });
-            (object, payload)
-        }
-    })
+                "from": from.to_string(),
+            }),
+            body,
+        ),
+        (StoredTx::Unsigned(tx), _) => json!({
+            "signed": false,
+            "from": tx.sender.to_string(),
+            "gas_limit": tx.gas_limit,
+            "value": tx.value().to_string(),
+        }),
+        _ => return None,
+    };
+    Some((who, payload))
 }
 
 /// A stored transaction's encoding (the `txs` table) as JSON: a signed
-/// one (its hash is `id`) with its sender, nonce and payload, or an
+/// or impersonated one with its sender, nonce and payload, or an
 /// embedder's unsigned one; a call's arguments decoded by `schema`'s
 /// method (the called contract's), a deploy's by its own module's `init`.
-/// `None` when the bytes are neither.
-pub fn transaction(id: &Hash32, bytes: &[u8], schema: Option<&Schema>) -> Option<Value> {
-    let (mut object, payload) = sender_and_payload(id, bytes)?;
+/// `None` when the bytes are no transaction.
+pub fn transaction(bytes: &[u8], schema: Option<&Schema>) -> Option<Value> {
+    let (mut object, payload) = sender_and_payload(bytes)?;
     match payload {
         Payload::Call { to, input } => {
             let mut call = json!({ "to": to.to_string(), "input": hex(&input) });
@@ -305,47 +266,28 @@ fn decode_args(params: &[ward_chain::schema::Param], bytes: &[u8]) -> Result<Val
     ))
 }
 
-/// The contract and input of a stored transaction (`id` and its encoding)
-/// when it is a call.
-pub fn stored_call(id: &Hash32, bytes: &[u8]) -> Option<(Address, Vec<u8>)> {
-    let payload = match SignedTx::from_bytes(bytes) {
-        Ok(signed) if signed.hash() == *id => signed.body.payload,
-        _ if bytes.first() == Some(&ward_chain::tx::IMPERSONATED_TAG) => {
-            ward_chain::tx::impersonated_from_bytes(bytes)
-                .ok()?
-                .body()
-                .payload
-                .clone()
-        }
-        _ => match Tx::from_bytes(bytes).ok()? {
-            Tx::Call { to, input, .. } => Payload::Call { to, input },
-            Tx::Deploy { .. } | Tx::Admin { .. } => return None,
-        },
-    };
-    match payload {
-        Payload::Call { to, input } => Some((to, input)),
+/// The contract and input of a stored transaction (its encoding) when it
+/// is a call.
+pub fn stored_call(bytes: &[u8]) -> Option<(Address, Vec<u8>)> {
+    match StoredTx::from_bytes(bytes).ok()?.payload() {
+        Payload::Call { to, input } => Some((*to, input.clone())),
         Payload::Deploy { .. } | Payload::Admin { .. } => None,
     }
 }
 
-/// A stored transaction (`id` and its encoding) as the executor replays
-/// it: signed for `chain_id` (its hash is `id`), or an embedder's own.
-pub fn block_tx(id: &Hash32, bytes: &[u8], chain_id: &str) -> Option<ward_executor::BlockTx> {
-    if let Ok(signed) = SignedTx::verify_bytes(bytes, chain_id)
-        && signed.hash() == *id
-    {
-        return Some(ward_executor::BlockTx::Signed(Box::new(signed)));
-    }
-    // A dev node's own blocks may hold transactions it ran as an address
-    // it impersonated (`impersonate`).
-    if let Ok(impersonated) = ward_chain::tx::impersonated_from_bytes(bytes)
-        && impersonated.hash() == *id
-    {
-        return Some(ward_executor::BlockTx::Signed(Box::new(impersonated)));
-    }
-    Tx::from_bytes(bytes)
-        .ok()
-        .map(ward_executor::BlockTx::Unsigned)
+/// A stored transaction (its encoding) as the executor replays it:
+/// signed for `chain_id`, a dev node's impersonated one, or an
+/// embedder's own ([`StoredTx`] says which).
+pub fn block_tx(bytes: &[u8], chain_id: &str) -> Option<ward_executor::BlockTx> {
+    Some(match StoredTx::from_bytes(bytes).ok()? {
+        StoredTx::Signed(signed) => {
+            ward_executor::BlockTx::Signed(Box::new(signed.verify(chain_id).ok()?))
+        }
+        StoredTx::Impersonated(sender, body) => {
+            ward_executor::BlockTx::Signed(Box::new(body.impersonated(sender)))
+        }
+        StoredTx::Unsigned(tx) => ward_executor::BlockTx::Unsigned(tx),
+    })
 }
 
 /// A call trace as JSON (`docs/node.md`, `traceTransaction`): the

@@ -27,7 +27,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use ward_executor::{Executor, Tx};
+//! use ward_executor::{Executor, Payload, Tx};
 //! use ward_primitives::{Address, CodeKind};
 //! use ward_state::{MemoryStore, StateRead};
 //! use ward_vm::{BackendKind, Config};
@@ -37,9 +37,9 @@
 //! let backend = ward_backends::new(BackendKind::Wasmi, &config)?;
 //! let executor = Executor::new(source.clone(), backend, &config);
 //! let code = wat::parse_str(r#"(module (memory (export "memory") 1) (func (export "main")))"#)?;
-//! let deploy = Tx::Deploy {
-//!     sender: Address([1; 32]), code, input: vec![], gas_limit: 10_000_000, salt: vec![],
-//!     kind: CodeKind::Ward, value: 0, admin: None,
+//! let deploy = Tx {
+//!     sender: Address([1; 32]), gas_limit: 10_000_000, value: 0,
+//!     payload: Payload::Deploy { code, input: vec![], salt: vec![], kind: CodeKind::Ward, admin: None },
 //! };
 //! executor.execute_block(&[deploy], 1)?;
 //!
@@ -59,18 +59,14 @@
 
 use std::{
     collections::BTreeMap,
-    fs,
-    io::{self, Write},
+    fs, io,
     path::{Path, PathBuf},
 };
 
 use serde::{Deserialize, Serialize};
 use ward_chain::tree::{self, LeafHashes, Subtree, key_hash};
 use ward_primitives::{Address, Hash32};
-use ward_state::{
-    BlockRecord, ChangeSet, ContractInfo, Decode, Encode, StateCommit, StateError, StateRead,
-    StateScan, StateTree,
-};
+use ward_state::{BlockRecord, ContractInfo, Decode, StateError};
 
 /// The snapshot format this crate writes and reads.
 pub const FORMAT: u32 = 1;
@@ -455,209 +451,6 @@ impl Manifest {
     }
 }
 
-/// Writes the snapshot of `store` after block `height` (its latest when
-/// `None`) into `dir`, which must not exist or be empty; the manifest is
-/// written last, so a directory with one is complete.
-///
-/// A past height is rebuilt from the tree's versioned values of the keys
-/// the store holds now; a key removed since cannot be recovered, and then
-/// the root does not match and the snapshot is refused (take snapshots at
-/// the tip, as a node does).
-///
-/// # Errors
-///
-/// When the store fails, the height is not there, or `dir` cannot be
-/// written.
-pub fn create<S: StateRead + StateScan>(
-    store: &S,
-    height: Option<u64>,
-    dir: &Path,
-    limits: Limits,
-) -> Result<Verified, SnapshotError> {
-    let (latest, state) = store.whole_state()?;
-    let height = height.unwrap_or(latest);
-    if height > latest {
-        return Err(SnapshotError::Refused(format!(
-            "no block {height}: the chain is at {latest}"
-        )));
-    }
-    let block = store
-        .block(height)?
-        .ok_or_else(|| SnapshotError::Refused(format!("block {height} is not in this store")))?;
-    let settings = state
-        .settings
-        .iter()
-        .map(|(name, value)| (name.clone(), hex0x(value)))
-        .collect();
-    let mut entries: Vec<([u8; 32], Entry)> = Vec::new();
-    for (key, value) in state.tree_changes() {
-        let hash = key_hash(&key);
-        let value = if height == latest {
-            value
-        } else {
-            store.tree_value(&hash, height)?
-        };
-        let Some(value) = value else { continue };
-        let code = match key.first() {
-            Some(0) => {
-                let code_hash = Hash32(value.as_slice().try_into().map_err(|_| {
-                    SnapshotError::Refused("a code key's value is not a hash".into())
-                })?);
-                state.code.get(&code_hash).cloned().ok_or_else(|| {
-                    SnapshotError::Refused(format!(
-                        "code {} is in the tree and not in the code table",
-                        hex0x(code_hash.0)
-                    ))
-                })?
-            }
-            _ => Vec::new(),
-        };
-        entries.push((hash.0, Entry { key, value, code }));
-    }
-    drop(state);
-    entries.sort_unstable_by_key(|(hash, _)| *hash);
-    let leaves: Vec<LeafHashes> = entries
-        .iter()
-        .map(|(hash, e)| tree::leaf_hashes(&Hash32(*hash), &e.value))
-        .collect();
-    let sizes: Vec<usize> = entries.iter().map(|(_, e)| e.size()).collect();
-
-    let chunks = plan(&leaves, &sizes, limits);
-    let all: Vec<Subtree> = chunks.iter().flat_map(|(s, _)| s.iter().cloned()).collect();
-    let root = tree::root_of(&all).unwrap_or(tree::EMPTY_ROOT);
-    if root != block.header.state_root {
-        return Err(SnapshotError::Refused(format!(
-            "the state rebuilt for block {height} has root {}, and the block's is {}{}",
-            hex0x(root.0),
-            hex0x(block.header.state_root.0),
-            if height == latest {
-                ""
-            } else {
-                " (keys removed since then cannot be rebuilt: snapshot the latest block)"
-            }
-        )));
-    }
-
-    let manifest = Manifest {
-        format: FORMAT,
-        height,
-        state_root: hex0x(block.header.state_root.0),
-        block: hex0x(block.to_bytes()),
-        leaves: leaves.len() as u64,
-        bytes: 0,
-        chunks: Vec::new(),
-        settings,
-    };
-    write(dir, manifest, &chunks, &entries)?.verify()
-}
-
-/// A chunk's plan: its subtrees and the range of entries they hold.
-type Planned = (Vec<Subtree>, std::ops::Range<usize>);
-
-/// Chunks of whole subtrees over `leaves` (sorted; `sizes` are their
-/// entries' bytes): subtrees of at most `limits.leaves` leaves, packed in
-/// order while both limits allow.
-fn plan(leaves: &[LeafHashes], sizes: &[usize], limits: Limits) -> Vec<Planned> {
-    let mut parts: Vec<(Subtree, std::ops::Range<usize>)> = Vec::new();
-    split(&[], leaves, 0, limits.leaves.max(1), &mut parts);
-    let mut chunks: Vec<Planned> = Vec::new();
-    for (subtree, range) in parts {
-        let bytes: usize = sizes[range.clone()].iter().sum();
-        let fits = chunks.last().is_some_and(|(_, r)| {
-            r.len() + range.len() <= limits.leaves
-                && sizes[r.clone()].iter().sum::<usize>() + bytes <= limits.bytes
-        });
-        match chunks.last_mut() {
-            Some((subtrees, r)) if fits => {
-                subtrees.push(subtree);
-                r.end = range.end;
-            }
-            _ => chunks.push((vec![subtree], range)),
-        }
-    }
-    chunks
-}
-
-/// Writes the chunk files and then `manifest` (completed with them) into
-/// `dir`, which must not exist or be empty.
-fn write(
-    dir: &Path,
-    mut manifest: Manifest,
-    chunks: &[Planned],
-    entries: &[([u8; 32], Entry)],
-) -> Result<Manifest, SnapshotError> {
-    fs::create_dir_all(dir).map_err(io_error(dir))?;
-    if fs::read_dir(dir).map_err(io_error(dir))?.next().is_some() {
-        return Err(SnapshotError::Refused(format!(
-            "{} is not empty",
-            dir.display()
-        )));
-    }
-    for (i, (subtrees, range)) in chunks.iter().enumerate() {
-        let file = format!("chunk-{i:06}.bin");
-        let bytes = encode_chunk(
-            manifest.height,
-            entries[range.clone()].iter().map(|(_, e)| e),
-        );
-        write_synced(&dir.join(&file), &bytes)?;
-        manifest.bytes += bytes.len() as u64;
-        manifest.chunks.push(ChunkInfo {
-            file,
-            bytes: bytes.len() as u64,
-            subtrees: subtrees
-                .iter()
-                .map(|s| SubtreeInfo {
-                    path: nibbles_hex(&s.path),
-                    hash: hex0x(s.hash.0),
-                    leaves: s.leaves,
-                })
-                .collect(),
-        });
-    }
-    let text =
-        serde_json::to_vec_pretty(&manifest).map_err(|e| SnapshotError::Manifest(e.to_string()))?;
-    write_synced(&dir.join(MANIFEST), &text)?;
-    Ok(manifest)
-}
-
-/// Splits `leaves` (sorted, under `path`, starting at index `offset` of
-/// the whole list) into subtrees of at most `max` leaves.
-fn split(
-    path: &[u8],
-    leaves: &[LeafHashes],
-    offset: usize,
-    max: usize,
-    out: &mut Vec<(Subtree, std::ops::Range<usize>)>,
-) {
-    let depth = path.len();
-    if leaves.len() <= max || depth >= 64 {
-        if let Some(subtree) = tree::subtree(path, leaves) {
-            out.push((subtree, offset..offset + leaves.len()));
-        }
-        return;
-    }
-    let mut start = 0;
-    for n in 0..16u8 {
-        let end = start
-            + leaves[start..]
-                .iter()
-                .take_while(|(key, _)| nibble(key, depth) == n)
-                .count();
-        if end > start {
-            let mut below = path.to_vec();
-            below.push(n);
-            split(&below, &leaves[start..end], offset + start, max, out);
-        }
-        start = end;
-    }
-}
-
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), SnapshotError> {
-    let mut file = fs::File::create(path).map_err(io_error(path))?;
-    file.write_all(bytes).map_err(io_error(path))?;
-    file.sync_all().map_err(io_error(path))
-}
-
 /// A chunk file: the magic, the height, the entry count, then each entry
 /// as three length-prefixed byte strings (key, value, code), lengths
 /// `u32` little-endian.
@@ -791,139 +584,11 @@ fn check_entry(entry: &Entry) -> Result<(), String> {
     row(entry).map(drop)
 }
 
-/// What a restore takes from outside the snapshot. The chunks prove the
-/// state against the block's state root; nothing in the snapshot proves
-/// the rest of its block record (its time, its parent, its other roots,
-/// and so its hash) or the settings the manifest carries, so a restore
-/// checks them against what its caller trusts.
-pub struct Trust<'a> {
-    /// The hash the snapshot's block must have, as a source the caller
-    /// trusts gives it: a cluster's log, a node's `getBlock`, the next
-    /// block's parent.
-    pub block_hash: Hash32,
-    /// Checks the settings the manifest carries (by name, decoded), with
-    /// why not; `None`: they are not kept, and whoever opens the store
-    /// supplies its settings.
-    pub settings: Option<&'a SettingsCheck<'a>>,
-}
+mod create;
+mod restore;
 
-/// How [`Trust::settings`] checks a manifest's settings.
-pub type SettingsCheck<'a> = dyn Fn(&BTreeMap<String, Vec<u8>>) -> Result<(), String> + 'a;
-
-impl Trust<'_> {
-    /// Trusts a block hash, and keeps no settings.
-    pub fn block(block_hash: Hash32) -> Trust<'static> {
-        Trust {
-            block_hash,
-            settings: None,
-        }
-    }
-}
-
-/// Restores the snapshot in `dir` into `store`, which must hold nothing
-/// yet: checks the manifest and every chunk, then commits the tables, the
-/// tree at the snapshot's height and its block at once, and checks the
-/// stored root. The store then answers reads and proofs at that height as
-/// the original did, and takes blocks from the next one on; earlier
-/// blocks, transactions and receipts are not in it. The block must hash
-/// to `trust.block_hash`, and the settings are kept only when
-/// `trust.settings` checks them.
-///
-/// # Errors
-///
-/// When the snapshot does not check, is not what `trust` says
-/// ([`SnapshotError::Untrusted`]), a file cannot be read, the store is
-/// not empty, or it fails.
-pub fn restore<S: StateCommit + StateScan>(
-    dir: &Path,
-    store: &S,
-    trust: &Trust<'_>,
-) -> Result<Verified, SnapshotError> {
-    let verified = Manifest::read(dir)?.verify()?;
-    let settings = trusted_settings(&verified, trust)?;
-    let (height, existing) = store.whole_state()?;
-    if height != 0 || existing != ChangeSet::default() {
-        return Err(SnapshotError::Refused(
-            "a snapshot restores into an empty store only".into(),
-        ));
-    }
-    let mut changes = ChangeSet::default();
-    let mut leaves: BTreeMap<Hash32, Vec<u8>> = BTreeMap::new();
-    for (index, info) in verified.manifest.chunks.iter().enumerate() {
-        let path = dir.join(&info.file);
-        let bytes = fs::read(&path).map_err(io_error(&path))?;
-        for entry in verified.chunk(index, &bytes)? {
-            match row(&entry).map_err(|message| SnapshotError::Chunk { index, message })? {
-                Row::Code(hash, code) => {
-                    changes.code.insert(hash, code);
-                }
-                Row::Contract(address, info) => {
-                    changes.contracts.insert(address, info);
-                }
-                Row::Storage(address, key, value) => {
-                    changes.storage.insert((address, key), Some(value));
-                }
-                Row::Nonce(account, nonce) => {
-                    changes.nonces.insert(account, nonce);
-                }
-                Row::Balance(address, balance) => {
-                    changes.balances.insert(address, balance);
-                }
-            }
-            leaves.insert(key_hash(&entry.key), entry.value);
-        }
-    }
-    let height = verified.height();
-    let update = tree::build(height, leaves.into_iter().collect())
-        .ok_or_else(|| SnapshotError::Refused("repeated keys across chunks".into()))?;
-    if update.root != verified.state_root() {
-        return Err(SnapshotError::Refused(format!(
-            "the restored tree's root {} is not the block's",
-            hex0x(update.root.0)
-        )));
-    }
-    changes.tree = update;
-    changes.block = Some(verified.block.clone());
-    changes.settings = settings;
-    store.commit(changes)?;
-    let stored = tree::root(&StateTree(store), height)
-        .map_err(|e| SnapshotError::Refused(format!("the restored tree: {e}")))?;
-    if stored != verified.state_root() {
-        return Err(SnapshotError::Refused(format!(
-            "the store's root after restoring is {}, not the block's",
-            hex0x(stored.0)
-        )));
-    }
-    Ok(verified)
-}
-
-/// The settings a restore keeps (the manifest's, once `trust` checked
-/// them, or none), after checking the block against the trusted hash.
-fn trusted_settings(
-    verified: &Verified,
-    trust: &Trust<'_>,
-) -> Result<BTreeMap<String, Vec<u8>>, SnapshotError> {
-    let found = verified.block_hash();
-    if found != trust.block_hash {
-        return Err(SnapshotError::Untrusted(format!(
-            "its block {} hashes to {}, and the trusted hash is {}",
-            verified.height(),
-            hex0x(found.0),
-            hex0x(trust.block_hash.0)
-        )));
-    }
-    let Some(check) = trust.settings else {
-        return Ok(BTreeMap::new());
-    };
-    let mut settings = BTreeMap::new();
-    for (name, value) in &verified.manifest.settings {
-        let bytes = unhex0x(value)
-            .map_err(|e| SnapshotError::Manifest(format!("setting {name:?}: {e}")))?;
-        settings.insert(name.clone(), bytes);
-    }
-    check(&settings).map_err(SnapshotError::Untrusted)?;
-    Ok(settings)
-}
+pub use create::create;
+pub use restore::{SettingsCheck, Trust, restore};
 
 #[cfg(test)]
 mod tests;

@@ -3,7 +3,9 @@
 use proptest::prelude::*;
 use ward_chain::tree::StateKey;
 use ward_primitives::CodeKind;
-use ward_state::{Header, MemoryStore, RedbStore};
+use ward_state::{
+    ChangeSet, Encode, Header, MemoryStore, RedbStore, StateCommit, StateRead, StateScan, StateTree,
+};
 
 use super::*;
 

@@ -49,7 +49,7 @@ pub use ward_primitives::{Address, Hash32};
 
 /// Version of the on-disk layout (`docs/storage-format.md`). A store
 /// written with another version is refused when opened.
-pub const STORAGE_FORMAT_VERSION: u32 = 5;
+pub const STORAGE_FORMAT_VERSION: u32 = 6;
 
 /// Why the state could not be read or written. Never an execution outcome:
 /// a transaction that fails this way commits nothing.
@@ -131,6 +131,18 @@ pub enum StateError {
         found: u32,
         /// What this build reads.
         expected: u32,
+    },
+    /// The data directory holds an older layout version with data this
+    /// build cannot carry over (`docs/storage-format.md`, "Upgrading").
+    /// The directory is left as it was.
+    #[error("storage format version {found} holds {reason}; this build reads {expected}")]
+    Unupgradable {
+        /// What the directory has.
+        found: u32,
+        /// What this build reads.
+        expected: u32,
+        /// What it holds that cannot be upgraded, and what to do.
+        reason: &'static str,
     },
 }
 

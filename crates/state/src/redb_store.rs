@@ -41,8 +41,10 @@ macro_rules! every_table {
 }
 
 mod backup;
+mod batch;
 mod boundary;
 mod fork;
+mod open;
 mod overlay;
 mod prune;
 mod read;
@@ -54,23 +56,18 @@ mod scan;
 mod upgrade;
 
 use std::{
-    fs::File,
     path::{Path, PathBuf},
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
+    sync::atomic::{AtomicBool, Ordering},
 };
 
 use redb::{
-    Builder, Database, Durability, ReadTransaction, ReadableDatabase, ReadableTable,
-    TableDefinition, WriteTransaction,
+    Database, Durability, ReadTransaction, ReadableDatabase, TableDefinition, WriteTransaction,
 };
 use ward_primitives::{Address, Hash32};
 
-use crate::{
-    ChangeSet, Decode, Encode, Entries, Receipt, STORAGE_FORMAT_VERSION, StateCommit, StateError,
-};
+use batch::{Place, store_batch, unpack};
+
+use crate::{ChangeSet, Decode, Encode, Entries, Receipt, StateCommit, StateError};
 
 const META: TableDefinition<'static, &'static str, u64> = TableDefinition::new("meta");
 const CODE: TableDefinition<'static, &'static [u8], &'static [u8]> = TableDefinition::new("code");
@@ -153,210 +150,7 @@ fn tree_value_key(key_hash: &Hash32, version: u64) -> [u8; 40] {
     out
 }
 
-/// What an overlay open does with a store that needs recovery.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Recovery {
-    /// Refuse it (`NeedsRecovery`): a read says so.
-    Refuse,
-    /// Recover it in memory: a writer's check before it recovers the file.
-    InMemory,
-}
-
-/// What to do when a data directory or its database file is missing.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum IfMissing {
-    Create,
-    Refuse,
-}
-
-/// The database file in `dir`, after checking what is there: `None` when
-/// it does not exist yet (and `if_missing` allows creating it).
-fn database_file(dir: &Path, if_missing: IfMissing) -> Result<(PathBuf, bool), StateError> {
-    let io = |e: std::io::Error| StateError::Storage(format!("{}: {e}", dir.display()));
-    match std::fs::metadata(dir) {
-        Ok(meta) if !meta.is_dir() => {
-            return Err(StateError::NotADirectory {
-                path: dir.to_path_buf(),
-            });
-        }
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if if_missing == IfMissing::Refuse {
-                return Err(StateError::Missing {
-                    path: dir.to_path_buf(),
-                });
-            }
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        Err(e) => return Err(io(e)),
-    }
-    let path = dir.join(DATABASE_FILE);
-    match std::fs::metadata(&path) {
-        Ok(meta) if meta.len() == 0 => Err(StateError::Empty { path }),
-        Ok(meta) if !meta.is_file() => Err(StateError::Damaged {
-            message: "not a regular file".to_owned(),
-            path,
-        }),
-        Ok(_) => Ok((path, true)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match if_missing {
-            IfMissing::Create => Ok((path, false)),
-            IfMissing::Refuse => Err(StateError::Missing {
-                path: dir.to_path_buf(),
-            }),
-        },
-        Err(e) => Err(StateError::Storage(format!("{}: {e}", path.display()))),
-    }
-}
-
 impl RedbStore {
-    /// Opens the store in `dir` for writing, creating the directory and a
-    /// new, empty chain if there is none.
-    ///
-    /// # Errors
-    ///
-    /// When `dir` is not a directory, the database file is empty, damaged,
-    /// in use or of another layout version, or cannot be read or written.
-    pub fn create(dir: &Path) -> Result<Self, StateError> {
-        let (path, exists) = database_file(dir, IfMissing::Create)?;
-        if !exists {
-            create_new(&path)?;
-        }
-        RedbStore::open_writable(path)
-    }
-
-    /// Opens the existing store in `dir` for writing; recovers it first if
-    /// it was not closed cleanly.
-    ///
-    /// # Errors
-    ///
-    /// [`StateError::Missing`] when there is no store in `dir`, and as
-    /// [`RedbStore::create`].
-    pub fn open(dir: &Path) -> Result<Self, StateError> {
-        let (path, _) = database_file(dir, IfMissing::Refuse)?;
-        RedbStore::open_writable(path)
-    }
-
-    /// Opens the existing store in `dir` for reading only. The file is
-    /// opened read-only and never written; the directory may be read-only.
-    ///
-    /// # Errors
-    ///
-    /// [`StateError::NeedsRecovery`] when the store was not closed cleanly,
-    /// [`StateError::Busy`] when a process has it open for writing, and as
-    /// [`RedbStore::open`].
-    pub fn open_read_only(dir: &Path) -> Result<Self, StateError> {
-        let (path, _) = database_file(dir, IfMissing::Refuse)?;
-        let db = RedbStore::open_overlay(&path, Recovery::Refuse)?;
-        RedbStore::checked(db, path, &[])
-    }
-
-    /// The database at `path` through a read-only [`overlay::Overlay`]:
-    /// redb's writes stay in memory. A store that needs recovery is
-    /// recovered in memory, or refused with `NeedsRecovery`.
-    fn open_overlay(path: &Path, recovery: Recovery) -> Result<Database, StateError> {
-        let io = |e: std::io::Error| StateError::Storage(format!("{}: {e}", path.display()));
-        let backend = overlay::Overlay::new(File::open(path).map_err(io)?).map_err(io)?;
-        let needs_recovery = Arc::new(AtomicBool::new(false));
-        let flag = needs_recovery.clone();
-        let mut builder = Builder::new();
-        if recovery == Recovery::Refuse {
-            builder.set_repair_callback(move |session| {
-                flag.store(true, Ordering::Relaxed);
-                session.abort();
-            });
-        }
-        match RedbStore::guarded_open(path, || builder.create_with_backend(backend)) {
-            Err(_) if needs_recovery.load(Ordering::Relaxed) => Err(StateError::NeedsRecovery {
-                path: path.to_path_buf(),
-            }),
-            other => other,
-        }
-    }
-
-    /// Opens (creating if empty) a store on a redb storage backend other
-    /// than a file: [`crate::faults::MemoryBackend`] for fault injection.
-    ///
-    /// # Errors
-    ///
-    /// As [`RedbStore::create`].
-    pub fn open_on(backend: impl redb::StorageBackend) -> Result<Self, StateError> {
-        let path = PathBuf::from("(storage backend)");
-        let db = RedbStore::guarded_open(&path, || Builder::new().create_with_backend(backend))?;
-        RedbStore::initialized(db, path)
-    }
-
-    /// Checks the file through the overlay first (recovering it in memory
-    /// if it needs recovery), so damage is found before redb is allowed
-    /// to write to it; only a file that passes is opened for writing. (A
-    /// second check under the writer's lock would only guard against a
-    /// process that damages the file in between: out of scope, see
-    /// SECURITY.md.)
-    fn open_writable(path: PathBuf) -> Result<Self, StateError> {
-        let probe = RedbStore::open_overlay(&path, Recovery::InMemory)?;
-        // A format 2 store passes the probe: the writable open upgrades it.
-        drop(RedbStore::checked(
-            probe,
-            path.clone(),
-            upgrade::UPGRADABLE,
-        )?);
-        let db = RedbStore::guarded_open(&path, || Builder::new().open(&path))?;
-        RedbStore::initialized(db, path)
-    }
-
-    /// Runs redb's open, containing its panics.
-    fn guarded_open(
-        path: &Path,
-        open: impl FnOnce() -> Result<Database, redb::DatabaseError>,
-    ) -> Result<Database, StateError> {
-        match boundary::contain(open) {
-            Ok(Ok(db)) => Ok(db),
-            Ok(Err(e)) => Err(classify(path, e.into())),
-            Err(report) => Err(StateError::Damaged {
-                path: path.to_path_buf(),
-                message: format!("redb failed while opening it: {report}"),
-            }),
-        }
-    }
-
-    /// A read-only store on an existing database (opened through the
-    /// overlay), after redb's integrity check and the format version's.
-    fn checked(mut db: Database, path: PathBuf, accept: &[u64]) -> Result<Self, StateError> {
-        let integrity = boundary::contain(|| db.check_integrity());
-        let failure = match integrity {
-            Ok(Ok(_)) => None,
-            Ok(Err(e)) => Some(classify(&path, e.into())),
-            Err(report) => Some(StateError::Damaged {
-                path: path.clone(),
-                message: format!("redb failed while checking it: {report}"),
-            }),
-        };
-        let store = RedbStore::new(db, path, true);
-        if let Some(failure) = failure {
-            store.damaged.store(true, Ordering::Relaxed);
-            return Err(failure);
-        }
-        store.check_version(accept)?;
-        Ok(store)
-    }
-
-    /// A writable store, its tables created (on a new database) or its
-    /// format version checked.
-    fn initialized(db: Database, path: PathBuf) -> Result<Self, StateError> {
-        let store = RedbStore::new(db, path, false);
-        store.initialize()?;
-        Ok(store)
-    }
-
-    fn new(db: Database, path: PathBuf, read_only: bool) -> Self {
-        RedbStore {
-            db: std::sync::RwLock::new(Some(db)),
-            path,
-            read_only,
-            damaged: AtomicBool::new(false),
-            fork: std::sync::OnceLock::new(),
-        }
-    }
-
     /// Runs `f` on the database, containing redb's panics and classifying
     /// its errors; after damage, refuses to run anything.
     fn with_db<T>(
@@ -443,64 +237,6 @@ impl RedbStore {
             txn.set_durability(Durability::Immediate)?;
             f(&txn)?;
             Ok(txn.commit()?)
-        })
-    }
-
-    /// Creates every table and the format version on first open; checks
-    /// the version on every later one.
-    fn initialize(&self) -> Result<(), StateError> {
-        if let Some(version) = self.format_version()? {
-            if version == 2 {
-                return self.write(|txn| {
-                    upgrade::from_2(txn)?;
-                    upgrade::from_3(txn)?;
-                    upgrade::from_4(txn)
-                });
-            }
-            if version == 3 {
-                return self.write(|txn| {
-                    upgrade::from_3(txn)?;
-                    upgrade::from_4(txn)
-                });
-            }
-            if version == 4 {
-                return self.write(upgrade::from_4);
-            }
-            return check_version(version);
-        }
-        self.write(|txn| {
-            {
-                let mut meta = txn.open_table(META)?;
-                meta.insert(FORMAT_KEY, u64::from(STORAGE_FORMAT_VERSION))?;
-                meta.insert(HEIGHT_KEY, 0)?;
-            }
-            macro_rules! create {
-                ($($table:expr),*) => {$( txn.open_table($table)?; )*};
-            }
-            every_table!(create);
-            Ok(())
-        })
-    }
-
-    /// Checks the format version without writing: a read-only store must
-    /// find this build's, or one of `accept`.
-    fn check_version(&self, accept: &[u64]) -> Result<(), StateError> {
-        match self.format_version()? {
-            Some(version) if accept.contains(&version) => Ok(()),
-            Some(version) => check_version(version),
-            None => Err(StateError::Damaged {
-                path: self.path.clone(),
-                message: "it holds no Ward state (no format version)".to_owned(),
-            }),
-        }
-    }
-
-    /// The stored format version, `None` before the first initialization.
-    fn format_version(&self) -> Result<Option<u64>, StateError> {
-        self.read(|txn| match txn.open_table(META) {
-            Ok(meta) => Ok(meta.get(FORMAT_KEY)?.map(|v| v.value())),
-            Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
-            Err(e) => Err(e.into()),
         })
     }
 
@@ -608,172 +344,6 @@ impl RedbStore {
         self.read(|txn| {
             let table = txn.open_table(table)?;
             Ok(table.get(key)?.map(|v| v.value().to_vec()))
-        })
-    }
-}
-
-/// Creates an initialized database at `path` atomically: it is built
-/// under a temporary name and linked into place only when complete, so a
-/// crash never leaves an empty or half-made file there, and a concurrent
-/// creator's file is never replaced.
-fn create_new(path: &Path) -> Result<(), StateError> {
-    let io = |at: &Path| {
-        let at = at.to_path_buf();
-        move |e: std::io::Error| StateError::Storage(format!("{}: {e}", at.display()))
-    };
-    let temp = path.with_extension(format!("redb.{}.new", std::process::id()));
-    match std::fs::remove_file(&temp) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(&temp)(e)),
-        _ => {}
-    }
-    let db = RedbStore::guarded_open(&temp, || Builder::new().create(&temp))?;
-    drop(RedbStore::initialized(db, temp.clone())?);
-    let linked = match std::fs::hard_link(&temp, path) {
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        other => other.map_err(io(path)),
-    };
-    std::fs::remove_file(&temp).map_err(io(&temp))?;
-    linked?;
-    if let Some(dir) = path.parent() {
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(io(dir))?;
-    }
-    Ok(())
-}
-
-/// Where a transaction's receipt and its encoding are: each a batch
-/// number and a position in it (`None`: not stored). Stored as the two in
-/// turn, each a `u64` batch and a `u32` position, little-endian, a batch of
-/// 0 for none.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct Place {
-    receipt: Option<(u64, u32)>,
-    tx: Option<(u64, u32)>,
-}
-
-impl Place {
-    fn to_bytes(self) -> [u8; 24] {
-        let mut out = [0u8; 24];
-        for (i, part) in [self.receipt, self.tx].into_iter().enumerate() {
-            let (batch, position) = part.unwrap_or((0, 0));
-            out[i * 12..i * 12 + 8].copy_from_slice(&batch.to_le_bytes());
-            out[i * 12 + 8..i * 12 + 12].copy_from_slice(&position.to_le_bytes());
-        }
-        out
-    }
-
-    fn from_bytes(bytes: &[u8]) -> Option<Place> {
-        if bytes.len() != 24 {
-            return None;
-        }
-        let part = |i: usize| {
-            let batch = u64::from_le_bytes(bytes[i * 12..i * 12 + 8].try_into().ok()?);
-            let position = u32::from_le_bytes(bytes[i * 12 + 8..i * 12 + 12].try_into().ok()?);
-            Some((batch != 0).then_some((batch, position)))
-        };
-        Some(Place {
-            receipt: part(0)?,
-            tx: part(1)?,
-        })
-    }
-}
-
-/// Items as one record: their count (`u32`), the end offset of each
-/// (`u32`), then their bytes.
-fn pack<'a>(items: impl ExactSizeIterator<Item = &'a [u8]> + Clone) -> Vec<u8> {
-    let count = items.len();
-    let total: usize = items.clone().map(<[u8]>::len).sum();
-    let mut out = Vec::with_capacity(4 + 4 * count + total);
-    out.extend_from_slice(&(count as u32).to_le_bytes());
-    let mut end = 0u32;
-    for item in items.clone() {
-        end += item.len() as u32;
-        out.extend_from_slice(&end.to_le_bytes());
-    }
-    for item in items {
-        out.extend_from_slice(item);
-    }
-    out
-}
-
-/// Item `position` of a record [`pack`] made; `None` when the record is
-/// malformed or has no such item.
-fn unpack(record: &[u8], position: u32) -> Option<&[u8]> {
-    let word = |at: usize| -> Option<usize> {
-        let bytes = record.get(at..at + 4)?;
-        Some(u32::from_le_bytes(bytes.try_into().ok()?) as usize)
-    };
-    let count = word(0)?;
-    let position = position as usize;
-    if position >= count {
-        return None;
-    }
-    let data = 4 + 4 * count;
-    let start = if position == 0 {
-        0
-    } else {
-        word(4 + 4 * (position - 1))?
-    };
-    let end = word(4 + 4 * position)?;
-    record.get(data.checked_add(start)?..data.checked_add(end)?)
-}
-
-/// Stores a commit's receipts and transactions as one batch each, under
-/// the next batch number, and indexes them by transaction id. An id with
-/// only one of the two here keeps the other's place from before.
-fn store_batch(
-    txn: &WriteTransaction,
-    receipts: &[Receipt],
-    txs: &[(Hash32, Vec<u8>)],
-) -> Result<(), redb::Error> {
-    if receipts.is_empty() && txs.is_empty() {
-        return Ok(());
-    }
-    let mut meta = txn.open_table(META)?;
-    let batch = meta.get(BATCH_KEY)?.map_or(0, |v| v.value()) + 1;
-    meta.insert(BATCH_KEY, batch)?;
-    let mut places: std::collections::BTreeMap<[u8; 32], Place> = Default::default();
-    let encoded: Vec<Vec<u8>> = receipts.iter().map(Receipt::to_bytes).collect();
-    if !receipts.is_empty() {
-        for (i, receipt) in receipts.iter().enumerate() {
-            places.entry(receipt.tx.0).or_default().receipt = Some((batch, i as u32));
-        }
-        let mut table = txn.open_table(RECEIPT_BATCHES)?;
-        table.insert(batch, pack(encoded.iter().map(Vec::as_slice)).as_slice())?;
-    }
-    if !txs.is_empty() {
-        for (i, (id, _)) in txs.iter().enumerate() {
-            places.entry(id.0).or_default().tx = Some((batch, i as u32));
-        }
-        let mut table = txn.open_table(TX_BATCHES)?;
-        table.insert(
-            batch,
-            pack(txs.iter().map(|(_, bytes)| bytes.as_slice())).as_slice(),
-        )?;
-    }
-    let mut index = txn.open_table(TX_INDEX)?;
-    for (id, mut place) in places {
-        if place.receipt.is_none() || place.tx.is_none() {
-            let before = index
-                .get(id.as_slice())?
-                .and_then(|v| Place::from_bytes(v.value()))
-                .unwrap_or_default();
-            place.receipt = place.receipt.or(before.receipt);
-            place.tx = place.tx.or(before.tx);
-        }
-        index.insert(id.as_slice(), place.to_bytes().as_slice())?;
-    }
-    Ok(())
-}
-
-fn check_version(version: u64) -> Result<(), StateError> {
-    if version == u64::from(STORAGE_FORMAT_VERSION) {
-        Ok(())
-    } else {
-        Err(StateError::FormatVersion {
-            found: u32::try_from(version).unwrap_or(u32::MAX),
-            expected: STORAGE_FORMAT_VERSION,
         })
     }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use ward_chain::schema::Schema;
-use ward_executor::{AdminAction, BlockTx, ExecError, Executor, Patch, Tx};
+use ward_executor::{AdminAction, BlockTx, ExecError, Executor, Patch, Payload, Tx};
 use ward_primitives::{Address, CodeKind, Hash32};
 use ward_sdk::codec::{Decode, Encode, call_input, encode};
 use ward_state::{MemoryStore, Receipt, StateRead};
@@ -182,12 +182,14 @@ impl Chain {
         method: &str,
         args: &impl Encode,
     ) -> Result<u64, Box<Outcome>> {
-        let tx = Tx::Call {
+        let tx = Tx {
             sender,
-            to: contract.address,
-            input: call_input(method, args),
             gas_limit: CALL_GAS,
             value: 0,
+            payload: Payload::Call {
+                to: contract.address,
+                input: call_input(method, args),
+            },
         };
         let estimates: Vec<_> = self
             .lanes
@@ -596,14 +598,12 @@ impl Chain {
 /// Checks `exec`'s estimate for `tx` against `receipt`, its outcome in a
 /// block at `time` on `exec`'s state ([`Chain::check_estimates`]).
 fn check_estimate(exec: &Executor<MemoryStore>, tx: &Tx, time: u64, receipt: &Receipt) {
-    if receipt.status != "ok" || !matches!(tx, Tx::Call { .. }) {
+    if receipt.status != "ok" || !matches!(tx.payload, Payload::Call { .. }) {
         return;
     }
     let with = |gas: u64| {
         let mut tx = tx.clone();
-        if let Tx::Call { gas_limit, .. } = &mut tx {
-            *gas_limit = gas;
-        }
+        tx.gas_limit = gas;
         exec.simulate_unsigned(tx, time).ok().map(|s| s.receipt)
     };
     let same = |r: &Option<Receipt>| {
@@ -668,14 +668,17 @@ impl TxBuilder<'_> {
     /// admin), running the new code's `migrate` with `args` when it
     /// exports one; on success `contract` takes the new schema.
     pub fn upgrade(self, contract: &mut Contract, wasm: &Wasm, args: &impl Encode) -> Outcome {
-        let tx = Tx::Admin {
+        let tx = Tx {
             sender: self.sender,
-            contract: contract.address,
-            action: AdminAction::Upgrade {
-                code: wasm.bytes().to_vec(),
-                input: encode(args),
-            },
             gas_limit: self.gas.unwrap_or(DEPLOY_GAS),
+            value: 0,
+            payload: Payload::Admin {
+                contract: contract.address,
+                action: AdminAction::Upgrade {
+                    code: wasm.bytes().to_vec(),
+                    input: encode(args),
+                },
+            },
         };
         let outcome = self.chain.submit(tx, None, Some(contract.clone()));
         if outcome.is_ok() {
@@ -691,11 +694,14 @@ impl TxBuilder<'_> {
     /// Hands `contract`'s admin to `admin`, or drops it (`None`: the
     /// contract is immutable from then on). The sender must be its admin.
     pub fn set_admin(self, contract: &Contract, admin: Option<Address>) -> Outcome {
-        let tx = Tx::Admin {
+        let tx = Tx {
             sender: self.sender,
-            contract: contract.address,
-            action: AdminAction::SetAdmin(admin),
             gas_limit: self.gas.unwrap_or(CALL_GAS),
+            value: 0,
+            payload: Payload::Admin {
+                contract: contract.address,
+                action: AdminAction::SetAdmin(admin),
+            },
         };
         self.chain.submit(tx, None, Some(contract.clone()))
     }
@@ -723,15 +729,17 @@ impl TxBuilder<'_> {
     }
 
     fn deploy_input(self, wasm: &Wasm, input: Vec<u8>) -> Outcome {
-        let tx = Tx::Deploy {
+        let tx = Tx {
             sender: self.sender,
-            code: wasm.bytes().to_vec(),
-            input,
             gas_limit: self.gas.unwrap_or(DEPLOY_GAS),
-            salt: self.salt.unwrap_or_else(|| wasm.name().as_bytes().to_vec()),
-            kind: CodeKind::Ward,
             value: self.value,
-            admin: self.admin,
+            payload: Payload::Deploy {
+                code: wasm.bytes().to_vec(),
+                input,
+                salt: self.salt.unwrap_or_else(|| wasm.name().as_bytes().to_vec()),
+                kind: CodeKind::Ward,
+                admin: self.admin,
+            },
         };
         let contract = Contract {
             address: Address([0; 32]),
@@ -766,12 +774,14 @@ impl TxBuilder<'_> {
     /// Sends `input` as it is to `contract`'s `main` (`method`, when
     /// known, decodes the output as JSON).
     pub fn call_raw(self, contract: &Contract, method: Option<&str>, input: Vec<u8>) -> Outcome {
-        let tx = Tx::Call {
+        let tx = Tx {
             sender: self.sender,
-            to: contract.address,
-            input,
             gas_limit: self.gas.unwrap_or(CALL_GAS),
             value: self.value,
+            payload: Payload::Call {
+                to: contract.address,
+                input,
+            },
         };
         self.chain
             .submit(tx, method.map(str::to_owned), Some(contract.clone()))
@@ -779,12 +789,14 @@ impl TxBuilder<'_> {
 
     /// Moves `value` to `to` (an account or a contract) with no input.
     pub fn transfer(self, to: Address) -> Outcome {
-        let tx = Tx::Call {
+        let tx = Tx {
             sender: self.sender,
-            to,
-            input: Vec::new(),
             gas_limit: self.gas.unwrap_or(CALL_GAS),
             value: self.value,
+            payload: Payload::Call {
+                to,
+                input: Vec::new(),
+            },
         };
         self.chain.submit(tx, None, None)
     }

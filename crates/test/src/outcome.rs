@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use ward_executor::{BlockTx, Executor, Tx};
+use ward_executor::{BlockTx, Executor, Payload};
 use ward_primitives::Address;
 use ward_sdk::codec::{Decode, decode_exact};
 use ward_sdk::event::Event;
@@ -265,7 +265,7 @@ impl Outcome {
     fn what(&self) -> String {
         let deploy = matches!(
             &self.trace,
-            Some((_, _, BlockTx::Unsigned(Tx::Deploy { .. })))
+            Some((_, _, BlockTx::Unsigned(tx))) if matches!(tx.payload, Payload::Deploy { .. })
         );
         match (&self.method, &self.contract) {
             (Some(method), Some(contract)) => format!("{}.{method}", contract.name()),

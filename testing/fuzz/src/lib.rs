@@ -23,7 +23,7 @@ use std::{
 };
 
 use arbitrary::Unstructured;
-use ward_executor::Tx;
+use ward_chain::tx::StoredTx;
 use ward_state::{
     Address, BlockRecord, ChangeSet, ContractInfo, DATABASE_FILE, Decode, Encode, Entries, Event,
     Hash32, Journal, MemoryStore, Receipt, RedbStore, StateCommit, StateRead,
@@ -102,7 +102,7 @@ pub fn records(data: &[u8]) {
     round_trip::<Receipt>(data);
     round_trip::<BlockRecord>(data);
     round_trip::<ContractInfo>(data);
-    if let Ok(tx) = Tx::from_bytes(data) {
+    if let Ok(StoredTx::Unsigned(tx)) = StoredTx::from_bytes(data) {
         assert_eq!(
             tx.to_bytes(),
             data,

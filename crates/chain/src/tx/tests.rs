@@ -1,5 +1,7 @@
 use proptest::prelude::*;
 
+use ward_primitives::CodeKind;
+
 use super::*;
 
 fn call(nonce: u64) -> TxBody {
@@ -238,4 +240,77 @@ fn an_impersonated_transaction_round_trips_and_no_signature_check_takes_it() {
     let signed = call(1).sign(&dev_key(1));
     assert!(impersonated_from_bytes(&signed.to_bytes()).is_err());
     assert!(!signed.verify("ward-dev").unwrap().is_impersonated());
+}
+
+/// Every sender kind is read by its first byte, through one decoder, and
+/// carries its payload with the one tag table: the payload's bytes end
+/// each encoding, identical whoever sends it.
+#[test]
+fn a_stored_transaction_is_read_by_its_first_byte_alone() {
+    let sender = Address([0x55; 32]);
+    for body in [call(1), deploy(), deploy_as(CodeKind::Wasi)] {
+        let mut payload = Vec::new();
+        body.payload.encode_to(&mut payload);
+        let signed = body.clone().sign(&dev_key(1)).to_bytes();
+        let impersonated = body.clone().impersonated(sender).bytes().to_vec();
+        let unsigned = Unsigned {
+            sender,
+            gas_limit: body.gas_limit,
+            value: 7,
+            payload: body.payload.clone(),
+        };
+        let unsigned_bytes = unsigned.to_bytes();
+        assert_eq!(unsigned_bytes.len() as u64, unsigned.encoded_len());
+        // The documented layout: tag, sender, gas limit, value, payload.
+        let mut expected = vec![UNSIGNED_TAG];
+        expected.extend(sender.0);
+        expected.extend(body.gas_limit.to_le_bytes());
+        expected.extend(7u128.to_le_bytes());
+        expected.extend(&payload);
+        assert_eq!(unsigned_bytes, expected);
+        assert!(impersonated.ends_with(&payload));
+        assert!(signed[..signed.len() - 64].ends_with(&payload));
+
+        let read = |bytes: &[u8]| StoredTx::from_bytes(bytes).unwrap();
+        assert_eq!(signed[0], TX_VERSION);
+        assert!(matches!(read(&signed), StoredTx::Signed(_)));
+        assert_eq!(read(&signed).sender(), Sender::Signed(body.public_key));
+        assert_eq!(read(&impersonated).sender(), Sender::Impersonated(sender));
+        assert_eq!(read(&impersonated).body(), Some(&body));
+        assert_eq!(read(&unsigned_bytes), StoredTx::Unsigned(unsigned.clone()));
+        assert_eq!(read(&unsigned_bytes).sender().address(), sender);
+        // Cut short or padded, none reads.
+        for bytes in [&signed, &impersonated, &unsigned_bytes] {
+            let mut long = bytes.clone();
+            long.push(0);
+            assert!(StoredTx::from_bytes(&long).is_err());
+            assert!(StoredTx::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+        }
+    }
+    // Any other first byte is no transaction: an unsigned transaction of
+    // the encoding before format 6 started with a payload tag 0 to 6.
+    for first in (0..=u8::MAX).filter(|b| ![TX_VERSION, IMPERSONATED_TAG, UNSIGNED_TAG].contains(b))
+    {
+        assert!(matches!(
+            StoredTx::from_bytes(&[first, 0, 0, 0]),
+            Err(TxError::Version(b)) if b == first
+        ));
+    }
+    assert!(StoredTx::from_bytes(&[]).is_err());
+}
+
+proptest! {
+    /// Any bytes at all read as a stored transaction or are refused, and
+    /// what reads is the canonical encoding of what it read.
+    #[test]
+    fn arbitrary_bytes_read_as_a_stored_transaction_or_fail(
+        first in prop::sample::select(vec![TX_VERSION, IMPERSONATED_TAG, UNSIGNED_TAG]),
+        rest in prop::collection::vec(any::<u8>(), 0..200),
+    ) {
+        let mut bytes = vec![first];
+        bytes.extend(rest);
+        if let Ok(StoredTx::Unsigned(tx)) = StoredTx::from_bytes(&bytes) {
+            prop_assert_eq!(tx.to_bytes(), bytes);
+        }
+    }
 }

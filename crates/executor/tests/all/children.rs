@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use ward_executor::{ChainLimits, Executor, Tx};
+use ward_executor::{ChainLimits, Executor, Payload, Tx};
 use ward_primitives::Address;
 use ward_state::{MemoryStore, Receipt, StateRead};
 use ward_vm::{BackendKind, Config};
@@ -99,15 +99,17 @@ impl Chain {
         let config = Config::default();
         let exec = Executor::new(store.clone(), ward_testkit::backend(kind, &config), &config)
             .with_limits(limits);
-        let deploy = |code: &str, salt: &[u8]| Tx::Deploy {
-            value: 0,
+        let deploy = |code: &str, salt: &[u8]| Tx {
             sender: ALICE,
-            code: wat::parse_str(code).unwrap(),
-            input: Vec::new(),
             gas_limit: 10_000_000,
-            salt: salt.to_vec(),
-            kind: Default::default(),
-            admin: None,
+            value: 0,
+            payload: Payload::Deploy {
+                code: wat::parse_str(code).unwrap(),
+                input: Vec::new(),
+                salt: salt.to_vec(),
+                kind: Default::default(),
+                admin: None,
+            },
         };
         let receipts = exec
             .execute_block(&[deploy(CHILD, b"c"), deploy(NEST, b"n")], 1)
@@ -137,12 +139,14 @@ impl Chain {
         }
         input.extend(hash.unwrap_or(self.child));
         self.height += 1;
-        let tx = Tx::Call {
-            value: 0,
+        let tx = Tx {
             sender: ALICE,
-            to: self.nest,
-            input,
             gas_limit: 1 << 40,
+            value: 0,
+            payload: Payload::Call {
+                to: self.nest,
+                input,
+            },
         };
         let receipt = self
             .exec
@@ -368,27 +372,31 @@ fn a_thousand_children_in_one_transaction_leave_nothing_behind() {
         .iter()
         .map(|&kind| {
             let mut chain = Chain::new(kind, tight);
-            let deploy = Tx::Deploy {
-                value: 0,
+            let deploy = Tx {
                 sender: ALICE,
-                code: wat::parse_str(CYCLES).unwrap(),
-                input: Vec::new(),
                 gas_limit: 10_000_000,
-                salt: b"cycles".to_vec(),
-                kind: Default::default(),
-                admin: None,
+                value: 0,
+                payload: Payload::Deploy {
+                    code: wat::parse_str(CYCLES).unwrap(),
+                    input: Vec::new(),
+                    salt: b"cycles".to_vec(),
+                    kind: Default::default(),
+                    admin: None,
+                },
             };
             chain.height += 1;
             let at = chain.exec.execute_block(&[deploy], chain.height).unwrap()[0]
                 .address
                 .unwrap();
             chain.height += 1;
-            let call = Tx::Call {
-                value: 0,
+            let call = Tx {
                 sender: ALICE,
-                to: at,
-                input: chain.child.to_vec(),
                 gas_limit: 1 << 40,
+                value: 0,
+                payload: Payload::Call {
+                    to: at,
+                    input: chain.child.to_vec(),
+                },
             };
             chain
                 .exec

@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use ward_executor::{Executor, Tx};
+use ward_executor::{Executor, Payload, Tx};
 use ward_primitives::Address;
 use ward_state::{MemoryStore, Receipt, StateRead};
 use ward_testkit::contracts;
@@ -210,30 +210,34 @@ fn deploys_check_the_schema_section() {
             r#"(module (@custom "ward.schema" "\01\00\01\00\00\00") (func (export "main")))"#,
         )
         .unwrap();
-        let receipt = net.submit(Tx::Deploy {
-            value: 0,
+        let receipt = net.submit(Tx {
             sender: ALICE,
-            code: malformed,
-            input: Vec::new(),
             gas_limit: DEPLOY_GAS,
-            salt: Vec::new(),
-            kind: Default::default(),
-            admin: None,
+            value: 0,
+            payload: Payload::Deploy {
+                code: malformed,
+                input: Vec::new(),
+                salt: Vec::new(),
+                kind: Default::default(),
+                admin: None,
+            },
         });
         assert_eq!(receipt.status, "rejected", "{receipt:?}");
         assert_eq!(receipt.error_kind.as_deref(), Some("invalid_schema"));
         assert!(receipt.address.is_none());
         assert!(receipt.error_message.unwrap().contains("ends inside"));
         let plain = wat::parse_str(r#"(module (func (export "main")))"#).unwrap();
-        let receipt = net.submit(Tx::Deploy {
-            value: 0,
+        let receipt = net.submit(Tx {
             sender: ALICE,
-            code: plain,
-            input: Vec::new(),
             gas_limit: DEPLOY_GAS,
-            salt: Vec::new(),
-            kind: Default::default(),
-            admin: None,
+            value: 0,
+            payload: Payload::Deploy {
+                code: plain,
+                input: Vec::new(),
+                salt: Vec::new(),
+                kind: Default::default(),
+                admin: None,
+            },
         });
         assert_eq!(receipt.status, "ok");
         vec![receipt.address.unwrap()]

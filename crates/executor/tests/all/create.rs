@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use ward_executor::{Executor, Tx, contract_address};
+use ward_executor::{Executor, Payload, Tx, contract_address};
 use ward_primitives::{Address, CodeKind, Hash32};
 use ward_state::{MemoryStore, Receipt, StateRead};
 use ward_vm::{BackendKind, CodeHash, Config};
@@ -87,22 +87,23 @@ fn scenario(backend: BackendKind) -> Vec<Receipt> {
         log.push(receipt.clone());
         receipt
     };
-    let deploy = |code: &str, salt: &str| Tx::Deploy {
-        value: 0,
+    let deploy = |code: &str, salt: &str| Tx {
         sender: ALICE,
-        code: wat::parse_str(code).unwrap(),
-        input: Vec::new(),
         gas_limit: 50_000_000,
-        salt: salt.as_bytes().to_vec(),
-        kind: CodeKind::Ward,
-        admin: None,
-    };
-    let call = |to: Address, input: Vec<u8>| Tx::Call {
         value: 0,
+        payload: Payload::Deploy {
+            code: wat::parse_str(code).unwrap(),
+            input: Vec::new(),
+            salt: salt.as_bytes().to_vec(),
+            kind: CodeKind::Ward,
+            admin: None,
+        },
+    };
+    let call = |to: Address, input: Vec<u8>| Tx {
         sender: ALICE,
-        to,
-        input,
         gas_limit: 20_000_000,
+        value: 0,
+        payload: Payload::Call { to, input },
     };
     let factory = run(deploy(FACTORY, "factory")).address.unwrap();
     let store_code = wat::parse_str(STORE).unwrap();

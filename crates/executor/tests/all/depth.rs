@@ -13,7 +13,7 @@
 
 use std::{path::Path, sync::Arc};
 
-use ward_executor::{BlockTx, ChainLimits, Executor, Tx};
+use ward_executor::{BlockTx, ChainLimits, Executor, Payload, Tx};
 use ward_primitives::Address;
 use ward_state::{MemoryStore, StateRead};
 use ward_vm::{BackendKind, Config};
@@ -80,15 +80,17 @@ impl Chain {
             ward_testkit::backend(kind, &config),
             &config,
         );
-        let deploy = Tx::Deploy {
-            value: 0,
+        let deploy = Tx {
             sender: ALICE,
-            code: wat::parse_str(code).unwrap(),
-            input: Vec::new(),
             gas_limit: 10_000_000,
-            salt: Vec::new(),
-            kind: Default::default(),
-            admin: None,
+            value: 0,
+            payload: Payload::Deploy {
+                code: wat::parse_str(code).unwrap(),
+                input: Vec::new(),
+                salt: Vec::new(),
+                kind: Default::default(),
+                admin: None,
+            },
         };
         let at = exec.execute_block(&[deploy], 1).unwrap()[0]
             .address
@@ -97,12 +99,14 @@ impl Chain {
     }
 
     fn call(&self, levels: u32) -> Tx {
-        Tx::Call {
-            value: 0,
+        Tx {
             sender: ALICE,
-            to: self.at,
-            input: levels.to_le_bytes().to_vec(),
             gas_limit: ChainLimits::default().max_tx_gas,
+            value: 0,
+            payload: Payload::Call {
+                to: self.at,
+                input: levels.to_le_bytes().to_vec(),
+            },
         }
     }
 

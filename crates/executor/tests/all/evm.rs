@@ -10,7 +10,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use ward_executor::{Executor, Runtimes, Tx};
+use ward_executor::{Executor, Payload, Runtimes, Tx};
 use ward_primitives::{Address, CodeKind, RuntimeName};
 use ward_state::{MemoryStore, Receipt, StateRead};
 use ward_testkit::evm::{
@@ -87,15 +87,17 @@ impl Chain {
     /// Deploys `code` for `kind` with `input`; the new address.
     pub(crate) fn deploy(&mut self, code: Vec<u8>, input: Vec<u8>, kind: CodeKind) -> Address {
         let salt = self.log.len().to_le_bytes().to_vec();
-        let receipt = self.submit(Tx::Deploy {
-            value: 0,
+        let receipt = self.submit(Tx {
             sender: ALICE,
-            code,
-            input,
             gas_limit: 50_000_000,
-            salt,
-            kind,
-            admin: None,
+            value: 0,
+            payload: Payload::Deploy {
+                code,
+                input,
+                salt,
+                kind,
+                admin: None,
+            },
         });
         assert_eq!(receipt.status, "ok", "{receipt:?}");
         receipt.address.unwrap()
@@ -106,12 +108,11 @@ impl Chain {
     }
 
     fn call_with_gas(&mut self, sender: Address, to: Address, input: Vec<u8>, gas: u64) -> Receipt {
-        self.submit(Tx::Call {
-            value: 0,
+        self.submit(Tx {
             sender,
-            to,
-            input,
             gas_limit: gas,
+            value: 0,
+            payload: Payload::Call { to, input },
         })
     }
 
@@ -162,15 +163,17 @@ fn token_and_escrow(chain: &mut Chain) -> Vec<Address> {
     let supply = 1_000_000u128;
     let mut init = Vec::new();
     init.extend(word(supply));
-    let deploy = Tx::Deploy {
-        value: 0,
+    let deploy = Tx {
         sender: ALICE,
-        code: creation("Token"),
-        input: init,
         gas_limit: 50_000_000,
-        salt: b"token".to_vec(),
-        kind: evm(),
-        admin: None,
+        value: 0,
+        payload: Payload::Deploy {
+            code: creation("Token"),
+            input: init,
+            salt: b"token".to_vec(),
+            kind: evm(),
+            admin: None,
+        },
     };
     let deployed = chain.submit(deploy);
     assert_eq!(deployed.status, "ok", "{deployed:?}");
@@ -201,12 +204,14 @@ fn token_and_escrow(chain: &mut Chain) -> Vec<Address> {
     );
     let intrinsic = chain
         .exec
-        .admit(&Tx::Call {
-            value: 0,
+        .admit(&Tx {
             sender: ALICE,
-            to: token,
-            input: input.clone(),
             gas_limit: 30_000_000,
+            value: 0,
+            payload: Payload::Call {
+                to: token,
+                input: input.clone(),
+            },
         })
         .unwrap();
     let transfer = chain.call(ALICE, token, input);
@@ -437,12 +442,14 @@ fn edges(chain: &mut Chain) -> Vec<Address> {
     // intrinsic cost, over the rate.
     let intrinsic = chain
         .exec
-        .admit(&Tx::Call {
-            value: 0,
+        .admit(&Tx {
             sender: ALICE,
-            to: probe,
-            input: calldata("spin()", &[]),
             gas_limit: 3_000_000,
+            value: 0,
+            payload: Payload::Call {
+                to: probe,
+                input: calldata("spin()", &[]),
+            },
         })
         .unwrap();
     assert_eq!(spin.runtime_gas, Some((3_000_000 - intrinsic) / GAS_RATE));
@@ -660,12 +667,14 @@ fn evm_calls_estimate_tightly_and_trace_their_frames() {
         ];
         let mut out = Vec::new();
         for (to, input) in calls {
-            let tx = |gas_limit| Tx::Call {
-                value: 0,
+            let tx = |gas_limit| Tx {
                 sender: ALICE,
-                to,
-                input: input.clone(),
                 gas_limit,
+                value: 0,
+                payload: Payload::Call {
+                    to,
+                    input: input.clone(),
+                },
             };
             let estimate = chain
                 .exec
@@ -725,12 +734,14 @@ fn a_wasm_to_evm_to_wasm_chain_traces_alike_on_both_backends() {
         );
         let mut input = probe.0.to_vec();
         input.extend(call_wasm(&echo));
-        let tx = Tx::Call {
-            value: 0,
+        let tx = Tx {
             sender: ALICE,
-            to: forwarder,
-            input,
             gas_limit: 30_000_000,
+            value: 0,
+            payload: Payload::Call {
+                to: forwarder,
+                input,
+            },
         };
         let receipt = chain.submit(tx.clone());
         assert_eq!(receipt.status, "ok", "{receipt:?}");

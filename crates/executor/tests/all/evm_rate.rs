@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use ward_executor::{ChainLimits, Executor, Runtimes, Tx};
+use ward_executor::{ChainLimits, Executor, Payload, Runtimes, Tx};
 use ward_primitives::{Address, CodeKind, RuntimeName};
 use ward_state::MemoryStore;
 use ward_testkit::evm::{
@@ -39,15 +39,17 @@ fn chain(metering: Metering) -> (Executor<MemoryStore>, Address) {
         .with_limits(limits);
     let deployed = exec
         .execute_block(
-            &[Tx::Deploy {
-                value: 0,
+            &[Tx {
                 sender: ALICE,
-                code: creation("Work"),
-                input: Vec::new(),
                 gas_limit: 200_000_000,
-                salt: Vec::new(),
-                kind: CodeKind::Runtime(evm),
-                admin: None,
+                value: 0,
+                payload: Payload::Deploy {
+                    code: creation("Work"),
+                    input: Vec::new(),
+                    salt: Vec::new(),
+                    kind: CodeKind::Runtime(evm),
+                    admin: None,
+                },
             }],
             1,
         )
@@ -69,12 +71,14 @@ fn the_gas_rate_covers_the_wasm_the_runtime_runs() {
     // Ward gas and EVM gas (the receipt's runtime gas) of one call on
     // each chain (nothing committed).
     let gas = |exec: &Executor<MemoryStore>, input: &[u8]| {
-        let tx = Tx::Call {
-            value: 0,
+        let tx = Tx {
             sender: ALICE,
-            to: at,
-            input: input.to_vec(),
             gas_limit: 20_000_000_000,
+            value: 0,
+            payload: Payload::Call {
+                to: at,
+                input: input.to_vec(),
+            },
         };
         let receipt = exec.simulate_unsigned(tx, 2).unwrap().receipt;
         assert_eq!(receipt.status, "ok", "{receipt:?}");

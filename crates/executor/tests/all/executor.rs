@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use ward_executor::{ChainLimits, ExecError, Executor, Refusal, Tx, contract_address};
+use ward_executor::{ChainLimits, ExecError, Executor, Payload, Refusal, Tx, contract_address};
 use ward_primitives::{Address, Hash32};
 use ward_state::{MemoryStore, Receipt, RedbStore, StateCommit, StateRead};
 use ward_vm::{BackendKind, Config};
@@ -58,25 +58,29 @@ fn executor<S: StateCommit + Send + Sync + 'static>(
 }
 
 fn deploy_tx(code: &[u8], input: &[u8], salt: &[u8]) -> Tx {
-    Tx::Deploy {
-        value: 0,
+    Tx {
         sender: ALICE,
-        code: code.to_vec(),
-        input: input.to_vec(),
         gas_limit: 10_000_000,
-        salt: salt.to_vec(),
-        kind: Default::default(),
-        admin: None,
+        value: 0,
+        payload: Payload::Deploy {
+            code: code.to_vec(),
+            input: input.to_vec(),
+            salt: salt.to_vec(),
+            kind: Default::default(),
+            admin: None,
+        },
     }
 }
 
 fn call_tx(to: Address, input: &[u8], gas: u64) -> Tx {
-    Tx::Call {
-        value: 0,
+    Tx {
         sender: ALICE,
-        to,
-        input: input.to_vec(),
         gas_limit: gas,
+        value: 0,
+        payload: Payload::Call {
+            to,
+            input: input.to_vec(),
+        },
     }
 }
 
@@ -250,9 +254,7 @@ fn deploys_pay_for_their_bytes_before_anything_is_validated() {
         );
         // One gas short: out of gas, nothing validated, stored or cached.
         let mut short = deploy_tx(&code, b"", b"a");
-        if let Tx::Deploy { gas_limit, .. } = &mut short {
-            *gas_limit = cost - 1;
-        }
+        short.gas_limit = cost - 1;
         let starved = exec.execute_block(&[short], 1).unwrap().remove(0);
         assert_eq!(starved.status, "out_of_gas", "{kind}");
         assert_eq!(starved.gas_used, cost - 1);
@@ -262,9 +264,7 @@ fn deploys_pay_for_their_bytes_before_anything_is_validated() {
         assert!(!exec.is_cached(&hash), "{kind}: not even compiled");
         // Exactly the charge: deployed (no `deploy` export runs).
         let mut exact = deploy_tx(&code, b"", b"b");
-        if let Tx::Deploy { gas_limit, .. } = &mut exact {
-            *gas_limit = cost;
-        }
+        exact.gas_limit = cost;
         let deployed = exec.execute_block(&[exact], 2).unwrap().remove(0);
         assert_eq!(deployed.status, "ok", "{kind}");
         assert_eq!(deployed.gas_used, cost);
@@ -837,33 +837,22 @@ fn gas_doc_states_the_default_chain_limits() {
 /// error, never a panic.
 #[test]
 fn transactions_decode_from_exactly_their_encoding() {
-    let upgradable = |value: u128| match deploy_tx(b"\0asm\x01\0\0\0", b"in", b"salt") {
-        Tx::Deploy {
-            admin: _,
-            value: _,
-            sender,
-            code,
-            input,
-            gas_limit,
-            salt,
-            kind,
-        } => Tx::Deploy {
-            sender,
-            code,
-            input,
-            gas_limit,
-            salt,
-            kind,
-            value,
-            admin: Some(Address([4; 32])),
-        },
-        other => other,
+    let upgradable = |value: u128| {
+        let mut tx = deploy_tx(b"\0asm\x01\0\0\0", b"in", b"salt");
+        tx.value = value;
+        if let Payload::Deploy { admin, .. } = &mut tx.payload {
+            *admin = Some(Address([4; 32]));
+        }
+        tx
     };
-    let admin = |action| Tx::Admin {
+    let admin = |action| Tx {
         sender: Address([1; 32]),
-        contract: Address([2; 32]),
-        action,
         gas_limit: 5,
+        value: 0,
+        payload: Payload::Admin {
+            contract: Address([2; 32]),
+            action,
+        },
     };
     let txs = [
         deploy_tx(b"\0asm\x01\0\0\0", b"in", b"salt"),
@@ -889,4 +878,10 @@ fn transactions_decode_from_exactly_their_encoding() {
         assert!(Tx::from_bytes(&longer).is_err());
     }
     assert!(Tx::from_bytes(&[2]).is_err(), "unknown tag");
+    // The chain's one decoder reads each as an unsigned transaction, and
+    // a signed one's first byte is never an unsigned one's.
+    for tx in &txs {
+        let stored = ward_chain::tx::StoredTx::from_bytes(&tx.to_bytes()).unwrap();
+        assert_eq!(stored, ward_chain::tx::StoredTx::Unsigned(tx.clone()));
+    }
 }

@@ -15,7 +15,7 @@
 
 use std::sync::Arc;
 
-use ward_executor::{ExecError, Executor, Tx, contract_address};
+use ward_executor::{ExecError, Executor, Payload, Tx, contract_address};
 use ward_primitives::{Address, Hash32};
 use ward_sdk::codec::{call_input, encode};
 use ward_state::{
@@ -65,15 +65,17 @@ impl Chain {
         let disk = MemoryBackend::new(plan.clone());
         let store = FaultyStore::new(RedbStore::open_on(disk.clone()).unwrap(), plan.clone());
         let exec = Executor::with_cache(Arc::new(store), cache.clone());
-        let deploy = |name: &str, input: Vec<u8>| Tx::Deploy {
-            value: 0,
+        let deploy = |name: &str, input: Vec<u8>| Tx {
             sender: ALICE,
-            code: contracts::wasm(name),
-            input,
             gas_limit: DEPLOY_GAS,
-            salt: name.as_bytes().to_vec(),
-            kind: Default::default(),
-            admin: None,
+            value: 0,
+            payload: Payload::Deploy {
+                code: contracts::wasm(name),
+                input,
+                salt: name.as_bytes().to_vec(),
+                kind: Default::default(),
+                admin: None,
+            },
         };
         let setup = exec
             .execute_block(
@@ -85,12 +87,11 @@ impl Chain {
             )
             .unwrap();
         let [token, escrow] = [0, 1].map(|i| setup[i].address.unwrap());
-        let call = |sender, to, input: Vec<u8>, gas_limit| Tx::Call {
-            value: 0,
+        let call = |sender, to, input: Vec<u8>, gas_limit| Tx {
             sender,
-            to,
-            input,
             gas_limit,
+            value: 0,
+            payload: Payload::Call { to, input },
         };
         let approved = exec
             .execute_block(

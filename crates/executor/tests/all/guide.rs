@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use ward_executor::{Executor, Runtimes, Tx};
+use ward_executor::{Executor, Payload, Runtimes, Tx};
 use ward_primitives::{Address, CodeKind, RuntimeName};
 use ward_vm::BackendKind;
 
@@ -29,24 +29,28 @@ fn token_test(kind: BackendKind) -> Result {
         &config,
     );
     let code = ward_testkit::contracts::wasm("token"); // builds contracts/ once per process
-    let deploy = Tx::Deploy {
-        value: 0,
+    let deploy = Tx {
         sender: ALICE,
-        code,
-        input: encode(&1_000u128),
         gas_limit: 100_000_000,
-        salt: vec![],
-        kind: CodeKind::Ward,
-        admin: None,
+        value: 0,
+        payload: Payload::Deploy {
+            code,
+            input: encode(&1_000u128),
+            salt: vec![],
+            kind: CodeKind::Ward,
+            admin: None,
+        },
     };
     let receipts = exec.execute_block(&[deploy], 1)?;
     let token = receipts[0].address.unwrap();
-    let transfer = Tx::Call {
-        value: 0,
+    let transfer = Tx {
         sender: ALICE,
-        to: token,
-        input: call_input("transfer", &(BOB, 100u128)),
         gas_limit: 10_000_000,
+        value: 0,
+        payload: Payload::Call {
+            to: token,
+            input: call_input("transfer", &(BOB, 100u128)),
+        },
     };
     let receipt = exec.execute_block(&[transfer], 2)?.remove(0);
     assert_eq!(receipt.status, "ok");
@@ -79,23 +83,27 @@ fn the_guide_s_runtimes_register_and_run() -> Result {
     let executor = Executor::new(store, backend, &config).with_runtimes(Arc::new(runtimes));
 
     // ward deploy --runtime stackvm program.bin; ward call ADDR --input <args>
-    let deploy = Tx::Deploy {
-        value: 0,
+    let deploy = Tx {
         sender: ALICE,
-        code: crate::contracts::sum_program(),
-        input: Vec::new(),
         gas_limit: 50_000_000,
-        salt: Vec::new(),
-        kind: CodeKind::Runtime(RuntimeName::new("stackvm").unwrap()),
-        admin: None,
+        value: 0,
+        payload: Payload::Deploy {
+            code: crate::contracts::sum_program(),
+            input: Vec::new(),
+            salt: Vec::new(),
+            kind: CodeKind::Runtime(RuntimeName::new("stackvm").unwrap()),
+            admin: None,
+        },
     };
     let program = executor.execute_block(&[deploy], 1)?[0].address.unwrap();
-    let sum = Tx::Call {
-        value: 0,
+    let sum = Tx {
         sender: ALICE,
-        to: program,
-        input: 10i64.to_le_bytes().to_vec(),
         gas_limit: 1_000_000,
+        value: 0,
+        payload: Payload::Call {
+            to: program,
+            input: 10i64.to_le_bytes().to_vec(),
+        },
     };
     let receipt = executor.execute_block(&[sum], 2)?.remove(0);
     assert_eq!(

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use ward_executor::{Executor, Tx};
+use ward_executor::{Executor, Payload, Tx};
 use ward_primitives::Address;
 use ward_state::{MemoryStore, Receipt};
 use ward_vm::{BackendKind, Config, CostSchedule, Policy};
@@ -58,15 +58,17 @@ impl Chain {
     }
 
     fn deploy(&mut self, wat: &str, salt: &[u8]) -> Address {
-        let tx = Tx::Deploy {
-            value: 0,
+        let tx = Tx {
             sender: ALICE,
-            code: wat::parse_str(wat).unwrap(),
-            input: Vec::new(),
             gas_limit: 100_000_000,
-            salt: salt.to_vec(),
-            kind: Default::default(),
-            admin: None,
+            value: 0,
+            payload: Payload::Deploy {
+                code: wat::parse_str(wat).unwrap(),
+                input: Vec::new(),
+                salt: salt.to_vec(),
+                kind: Default::default(),
+                admin: None,
+            },
         };
         let receipt = self.block(&[tx]).remove(0);
         assert_eq!(receipt.status, "ok", "{receipt:?}");
@@ -77,12 +79,11 @@ impl Chain {
     fn call_through(&mut self, caller: Address, to: Address, gas: u64) -> Receipt {
         let mut input = to.0.to_vec();
         input.extend(gas.to_le_bytes());
-        let tx = Tx::Call {
-            value: 0,
+        let tx = Tx {
             sender: ALICE,
-            to: caller,
-            input,
             gas_limit: 50_000_000,
+            value: 0,
+            payload: Payload::Call { to: caller, input },
         };
         self.block(&[tx]).remove(0)
     }
@@ -162,12 +163,14 @@ fn a_transaction_pays_for_its_top_frame_instance() {
     for kind in BackendKind::ALL {
         let mut chain = Chain::new(kind);
         let to = chain.deploy(&empty, b"e");
-        let tx = Tx::Call {
-            value: 0,
+        let tx = Tx {
             sender: ALICE,
-            to,
-            input: Vec::new(),
             gas_limit: 1_000_000,
+            value: 0,
+            payload: Payload::Call {
+                to,
+                input: Vec::new(),
+            },
         };
         let intrinsic = chain.exec.admit(&tx).unwrap();
         let receipt = chain.block(std::slice::from_ref(&tx)).remove(0);
@@ -179,12 +182,14 @@ fn a_transaction_pays_for_its_top_frame_instance() {
         );
         // A limit that covers the intrinsic cost but not the instance:
         // out of gas, all of it used.
-        let short = Tx::Call {
-            value: 0,
+        let short = Tx {
             sender: ALICE,
-            to,
-            input: Vec::new(),
             gas_limit: intrinsic + instance_gas(&empty) - 1,
+            value: 0,
+            payload: Payload::Call {
+                to,
+                input: Vec::new(),
+            },
         };
         let receipt = chain.block(std::slice::from_ref(&short)).remove(0);
         assert_eq!(receipt.status, "out_of_gas", "{kind}");
@@ -220,14 +225,16 @@ fn vm_instantiate_pays_for_the_childs_instance() {
         let mut spent = Vec::new();
         for (child, salt) in [(&small, b"1"), (&large, b"2")] {
             chain.deploy(child, salt);
-            let tx = Tx::Call {
-                value: 0,
+            let tx = Tx {
                 sender: ALICE,
-                to: parent,
-                input: ward_vm::CodeHash::of(&wat::parse_str(child).unwrap())
-                    .0
-                    .to_vec(),
                 gas_limit: 50_000_000,
+                value: 0,
+                payload: Payload::Call {
+                    to: parent,
+                    input: ward_vm::CodeHash::of(&wat::parse_str(child).unwrap())
+                        .0
+                        .to_vec(),
+                },
             };
             let receipt = chain.block(&[tx]).remove(0);
             assert_eq!(receipt.status, "ok", "{kind}: {receipt:?}");
@@ -270,12 +277,11 @@ fn a_transactions_events_are_bounded_in_bytes() {
         let send = |chain: &mut Chain, size: u64, count: u32| {
             let mut input = (size as u32).to_le_bytes().to_vec();
             input.extend(count.to_le_bytes());
-            let tx = Tx::Call {
-                value: 0,
+            let tx = Tx {
                 sender: ALICE,
-                to: emitter,
-                input,
                 gas_limit: 100_000_000,
+                value: 0,
+                payload: Payload::Call { to: emitter, input },
             };
             chain.block(&[tx]).remove(0)
         };

@@ -30,27 +30,25 @@ pub(crate) fn estimated<S: ward_state::StateCommit + Send + Sync + 'static>(
     tx: ward_executor::Tx,
     time: u64,
 ) -> ward_state::Receipt {
-    use ward_executor::Tx;
+    use ward_executor::Payload;
     use ward_state::Receipt;
     let with = |gas: u64| {
         let mut tx = tx.clone();
-        if let Tx::Call { gas_limit, .. } = &mut tx {
-            *gas_limit = gas;
-        }
+        tx.gas_limit = gas;
         exec.simulate_unsigned(tx, time).ok().map(|s| s.receipt)
     };
-    let checked = match &tx {
-        Tx::Call { .. } => exec
+    let checked = match &tx.payload {
+        Payload::Call { .. } => exec
             .estimate_gas(&tx, time, tx.gas_limit())
             .unwrap()
             .ok()
             .map(|e| (with(e.gas), with(e.gas * 99 / 100))),
-        Tx::Deploy { .. } | Tx::Admin { .. } => None,
+        Payload::Deploy { .. } | Payload::Admin { .. } => None,
     };
-    let is_call = matches!(tx, Tx::Call { .. });
-    let what = match &tx {
-        Tx::Call { to, input, .. } => format!("call of {to} with {}", hex::encode(input)),
-        Tx::Deploy { .. } | Tx::Admin { .. } => String::new(),
+    let is_call = matches!(tx.payload, Payload::Call { .. });
+    let what = match &tx.payload {
+        Payload::Call { to, input } => format!("call of {to} with {}", hex::encode(input)),
+        Payload::Deploy { .. } | Payload::Admin { .. } => String::new(),
     };
     let receipt = exec.execute_block(&[tx], time).unwrap().remove(0);
     if receipt.status == "ok" && is_call {

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use ward_executor::{Executor, Runtimes, Tx};
+use ward_executor::{Executor, Payload, Runtimes, Tx};
 use ward_primitives::{Address, CodeKind, RuntimeName};
 use ward_state::{MemoryStore, Receipt, StateRead};
 use ward_testkit::contracts;
@@ -57,26 +57,27 @@ fn executor(backend: BackendKind) -> Executor<MemoryStore> {
 }
 
 fn deploy(code: Vec<u8>, salt: &str, kind: CodeKind) -> Tx {
-    Tx::Deploy {
-        value: 0,
+    Tx {
         sender: ALICE,
-        code,
-        input: Vec::new(),
         gas_limit: 50_000_000,
-        salt: salt.as_bytes().to_vec(),
-        kind,
-        admin: None,
+        value: 0,
+        payload: Payload::Deploy {
+            code,
+            input: Vec::new(),
+            salt: salt.as_bytes().to_vec(),
+            kind,
+            admin: None,
+        },
     }
 }
 
 /// ALICE's call of `to`.
 pub(crate) fn call(to: Address, input: Vec<u8>, gas_limit: u64) -> Tx {
-    Tx::Call {
-        value: 0,
+    Tx {
         sender: ALICE,
-        to,
-        input,
         gas_limit,
+        value: 0,
+        payload: Payload::Call { to, input },
     }
 }
 

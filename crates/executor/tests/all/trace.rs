@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use ward_executor::{Access, BlockTx, CallKind, Executor, Trace, Tx};
+use ward_executor::{Access, BlockTx, CallKind, Executor, Payload, Trace, Tx};
 use ward_primitives::Address;
 use ward_sdk::codec::{call_input, encode};
 use ward_state::{MemoryStore, StateRead};
@@ -51,15 +51,17 @@ fn executor(kind: BackendKind) -> Executor<MemoryStore> {
 }
 
 fn deploy(exec: &Executor<MemoryStore>, code: Vec<u8>, input: Vec<u8>, salt: u8) -> Address {
-    let tx = Tx::Deploy {
-        value: 0,
+    let tx = Tx {
         sender: ALICE,
-        code,
-        input,
         gas_limit: 100_000_000,
-        salt: vec![salt],
-        kind: Default::default(),
-        admin: None,
+        value: 0,
+        payload: Payload::Deploy {
+            code,
+            input,
+            salt: vec![salt],
+            kind: Default::default(),
+            admin: None,
+        },
     };
     let receipt = exec
         .execute_block(&[tx], u64::from(salt))
@@ -283,9 +285,7 @@ fn estimates_are_the_least_gas_that_does_the_same() {
             let estimate = exec.estimate_gas(&tx, 10_000, u64::MAX).unwrap().unwrap();
             let with = |gas: u64| {
                 let mut tx = tx.clone();
-                if let Tx::Call { gas_limit, .. } = &mut tx {
-                    *gas_limit = gas;
-                }
+                tx.gas_limit = gas;
                 exec.simulate_unsigned(tx, 10_000).map(|s| s.receipt)
             };
             let at = with(estimate.gas).unwrap();

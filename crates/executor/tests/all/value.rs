@@ -7,7 +7,7 @@
 
 use std::{collections::BTreeMap, sync::Arc};
 
-use ward_executor::{Executor, Tx, contract_address};
+use ward_executor::{Executor, Payload, Tx, contract_address};
 use ward_primitives::{Address, Hash32};
 use ward_state::{MemoryStore, Receipt, StateRead};
 use ward_vm::{BackendKind, CodeHash, Config};
@@ -92,25 +92,26 @@ fn address_of(wat: &str) -> Address {
 }
 
 fn deploy(wat: &str, value: u128) -> Tx {
-    Tx::Deploy {
+    Tx {
         sender: ALICE,
-        code: wat::parse_str(wat).unwrap(),
-        input: Vec::new(),
         gas_limit: 50_000_000,
-        salt: Vec::new(),
-        kind: Default::default(),
         value,
-        admin: None,
+        payload: Payload::Deploy {
+            code: wat::parse_str(wat).unwrap(),
+            input: Vec::new(),
+            salt: Vec::new(),
+            kind: Default::default(),
+            admin: None,
+        },
     }
 }
 
 fn call(to: Address, input: Vec<u8>, value: u128) -> Tx {
-    Tx::Call {
+    Tx {
         sender: ALICE,
-        to,
-        input,
         gas_limit: GAS,
         value,
+        payload: Payload::Call { to, input },
     }
 }
 
@@ -276,15 +277,17 @@ fn evm_contracts_take_and_move_the_native_asset() {
             (&proxy, 6),
         ];
         for (time, (code, salt)) in evm_contracts.into_iter().enumerate() {
-            let deploy = Tx::Deploy {
+            let deploy = Tx {
                 sender: ALICE,
-                code: code.clone(),
-                input: Vec::new(),
                 gas_limit: 50_000_000,
-                salt: vec![salt],
-                kind: evm(),
                 value: 0,
-                admin: None,
+                payload: Payload::Deploy {
+                    code: code.clone(),
+                    input: Vec::new(),
+                    salt: vec![salt],
+                    kind: evm(),
+                    admin: None,
+                },
             };
             run(deploy, time as u64 + 1);
         }
@@ -310,12 +313,14 @@ fn evm_contracts_take_and_move_the_native_asset() {
         let r = run(call(forward_at, bob.0.to_vec(), 11), 7);
         assert_eq!(r.output, word(1));
         assert_eq!((balance(&inbox), balance(&bob)), (11, 0));
-        let from_bob = Tx::Call {
+        let from_bob = Tx {
             sender: bob,
-            to: echo_at,
-            input: Vec::new(),
             gas_limit: GAS,
             value: 0,
+            payload: Payload::Call {
+                to: echo_at,
+                input: Vec::new(),
+            },
         };
         run(from_bob, 7);
         assert_eq!((balance(&inbox), balance(&bob)), (0, 11));

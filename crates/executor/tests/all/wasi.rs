@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use ward_executor::{Executor, Tx};
+use ward_executor::{Executor, Payload, Tx};
 use ward_primitives::{Address, CodeKind};
 use ward_state::{MemoryStore, Receipt, StateRead};
 use ward_vm::{BackendKind, Config, ImportPolicy};
@@ -67,25 +67,29 @@ fn executor(store: Arc<MemoryStore>, backend: BackendKind) -> Executor<MemorySto
 }
 
 fn deploy(code: &str, salt: &[u8], kind: CodeKind) -> Tx {
-    Tx::Deploy {
-        value: 0,
+    Tx {
         sender: ALICE,
-        code: wat::parse_str(code).unwrap(),
-        input: Vec::new(),
         gas_limit: 40_000_000,
-        salt: salt.to_vec(),
-        kind,
-        admin: None,
+        value: 0,
+        payload: Payload::Deploy {
+            code: wat::parse_str(code).unwrap(),
+            input: Vec::new(),
+            salt: salt.to_vec(),
+            kind,
+            admin: None,
+        },
     }
 }
 
 fn call(to: Address, input: &[u8]) -> Tx {
-    Tx::Call {
-        value: 0,
+    Tx {
         sender: ALICE,
-        to,
-        input: input.to_vec(),
         gas_limit: 10_000_000,
+        value: 0,
+        payload: Payload::Call {
+            to,
+            input: input.to_vec(),
+        },
     }
 }
 
@@ -168,8 +172,11 @@ fn wasi_commands_run_as_contracts_identically_on_both_backends() {
 #[test]
 fn a_deploy_of_another_kind_round_trips_and_its_tag_is_canonical() {
     let tx = deploy(ECHO, b"s", CodeKind::Wasi);
+    // The unsigned tag, sender, gas limit and value, then the payload.
+    const PAYLOAD: usize = 1 + 32 + 8 + 16;
     let bytes = tx.to_bytes();
-    assert_eq!(bytes[0], 2);
+    assert_eq!(bytes[0], ward_chain::tx::UNSIGNED_TAG);
+    assert_eq!(bytes[PAYLOAD], 2);
     assert_eq!(bytes.len() as u64, tx.encoded_len());
     assert_eq!(Tx::from_bytes(&bytes).unwrap(), tx);
     // The Ward kind under tag 2 is not canonical, an unknown kind not a kind.
@@ -179,7 +186,7 @@ fn a_deploy_of_another_kind_round_trips_and_its_tag_is_canonical() {
         assert!(Tx::from_bytes(&wrong).is_err(), "kind {bad}");
     }
     let ward = deploy(ECHO, b"s", CodeKind::Ward);
-    assert_eq!(ward.to_bytes()[0], 0);
+    assert_eq!(ward.to_bytes()[PAYLOAD], 0);
     assert_eq!(ward.to_bytes().len() as u64, ward.encoded_len());
 }
 

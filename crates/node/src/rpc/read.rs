@@ -43,9 +43,7 @@ pub(super) fn stored_receipt(shared: &Shared, receipt: &Receipt) -> Result<Value
         .store
         .transaction(&receipt.tx)
         .map_err(RpcError::state)?;
-    let call = stored
-        .as_deref()
-        .and_then(|bytes| decode::stored_call(&receipt.tx, bytes));
+    let call = stored.as_deref().and_then(decode::stored_call);
     let called = call.as_ref().map(|(to, input)| Called { to, input });
     Ok(receipt_json(shared, receipt, called, None))
 }
@@ -59,12 +57,12 @@ pub(super) fn get_transaction(shared: &Shared, mut p: Params) -> Result<Value, R
         let stored = shared.store.transaction(&hash).map_err(RpcError::state)?;
         if let Some(bytes) = stored {
             let store = &*shared.store;
-            let schema = match decode::stored_call(&hash, &bytes) {
+            let schema = match decode::stored_call(&bytes) {
                 Some((to, _)) => shared.schemas.at(store, &to).map_err(RpcError::state)?,
                 None => None,
             };
             let mut transaction =
-                decode::transaction(&hash, &bytes, schema.as_deref()).unwrap_or(Value::Null);
+                decode::transaction(&bytes, schema.as_deref()).unwrap_or(Value::Null);
             if !full_input {
                 elide_input(&mut transaction);
             }

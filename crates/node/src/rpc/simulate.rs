@@ -31,7 +31,12 @@ pub(super) fn simulate(shared: &Shared, mut p: Params) -> Result<Value, RpcError
         let _ = (p.u64("nonce")?, p.bool("wait")?, p.amount("gas_price")?);
         p.done()?;
         within_read_cap(shared, gas_limit)?;
-        let tx = Tx::of_payload(from, payload.clone(), gas_limit, value);
+        let tx = Tx {
+            sender: from,
+            gas_limit,
+            value,
+            payload: payload.clone(),
+        };
         ((BlockTx::Unsigned(tx), (traced, profiled)), payload)
     };
     let ((tx, (traced, profiled)), mut trace) = (tx, None);
@@ -170,7 +175,7 @@ fn stored_tx(shared: &Shared, id: &Hash32) -> Result<BlockTx, RpcError> {
         .transaction(id)
         .map_err(RpcError::state)?
         .ok_or_else(missing)?;
-    crate::decode::block_tx(id, &bytes, &shared.settings.chain_id)
+    crate::decode::block_tx(&bytes, &shared.settings.chain_id)
         .ok_or_else(|| RpcError::new(-32002, "fault", format!("transaction {id} does not decode")))
 }
 
@@ -202,7 +207,12 @@ pub(super) fn estimate_gas(shared: &Shared, mut p: Params) -> Result<Value, RpcE
     let _ = (p.u64("nonce")?, p.amount("gas_price")?);
     p.done()?;
     within_read_cap(shared, gas)?;
-    let tx = Tx::of_payload(from, payload.clone(), gas, value);
+    let tx = Tx {
+        sender: from,
+        gas_limit: gas,
+        value,
+        payload: payload.clone(),
+    };
     let estimate = shared
         .reader(None)?
         .estimate_gas(&tx, unix_millis(), gas)

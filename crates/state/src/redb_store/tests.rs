@@ -1,17 +1,18 @@
 #![allow(clippy::unwrap_used, reason = "test")]
 
+use super::batch::pack;
 use super::*;
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::Arc};
 
 use crate::{BlockRecord, ContractInfo, Event, MemoryStore, Pruned, StateRead};
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
+pub(super) fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("ward-state-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
 
-fn sample_changes(height: u64) -> ChangeSet {
+pub(super) fn sample_changes(height: u64) -> ChangeSet {
     let a = Address([1; 32]);
     let mut changes = ChangeSet::default();
     changes.code.insert(Hash32([2; 32]), b"\0asm code".to_vec());
@@ -167,49 +168,7 @@ fn redb_matches_memory_and_survives_reopening() {
     assert!(answers[1].5.is_empty());
 }
 
-/// A write transaction on the store's database itself, to make it look
-/// like another format.
-fn raw_write(store: &RedbStore) -> WriteTransaction {
-    let db = store.db.read().unwrap();
-    db.as_ref().unwrap().begin_write().unwrap()
-}
-
-#[test]
-fn another_format_version_is_refused() {
-    let dir = temp_dir("version");
-    {
-        let store = RedbStore::create(&dir).unwrap();
-        let txn = raw_write(&store);
-        {
-            let mut meta = txn.open_table(META).unwrap();
-            meta.insert(FORMAT_KEY, 999).unwrap();
-        }
-        txn.commit().unwrap();
-    }
-    assert!(matches!(
-        RedbStore::open(&dir),
-        Err(StateError::FormatVersion { found: 999, .. })
-    ));
-    assert!(matches!(
-        RedbStore::open_read_only(&dir),
-        Err(StateError::FormatVersion { found: 999, .. })
-    ));
-}
-
-/// docs/storage-format.md states the version this build writes.
-#[test]
-fn the_format_document_states_this_version() {
-    let doc = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/storage-format.md"),
-    )
-    .unwrap();
-    let title = format!("# Storage format (version {STORAGE_FORMAT_VERSION})");
-    assert!(doc.starts_with(&title), "{title}");
-    let row = format!("| `meta` | `\"format_version\"` | `u64`: {STORAGE_FORMAT_VERSION} |");
-    assert!(doc.contains(&row), "{row}");
-}
-
-fn receipt_of(id: u8, height: u64) -> Receipt {
+pub(super) fn receipt_of(id: u8, height: u64) -> Receipt {
     let mut receipt = sample_changes(height).receipts.remove(0);
     receipt.tx = Hash32([id; 32]);
     receipt.index = u32::from(id);
@@ -261,63 +220,6 @@ fn receipts_and_transactions_are_found_by_id_across_batches() {
     );
     assert_eq!(redb.transaction(&Hash32([30; 32])).unwrap(), Some(vec![]));
     assert!(redb.receipt(&Hash32([15; 32])).unwrap().is_some());
-}
-
-fn tx_id(n: u16) -> Hash32 {
-    let mut id = [7u8; 32];
-    id[..2].copy_from_slice(&n.to_be_bytes());
-    Hash32(id)
-}
-
-/// A format 2 store (receipts and transactions each under its id) is
-/// refused read-only and upgraded by the first writable open, losing
-/// nothing.
-#[test]
-fn a_format_2_store_is_upgraded_by_a_writable_open() {
-    let dir = temp_dir("upgrade");
-    let receipts: Vec<Receipt> = (1..=5).map(|id| receipt_of(id, 1)).collect();
-    {
-        let store = RedbStore::create(&dir).unwrap();
-        let txn = raw_write(&store);
-        {
-            txn.delete_table(RECEIPT_BATCHES).unwrap();
-            txn.delete_table(TX_BATCHES).unwrap();
-            txn.delete_table(TX_INDEX).unwrap();
-            let mut old = txn.open_table(upgrade::RECEIPTS).unwrap();
-            for receipt in &receipts {
-                old.insert(receipt.tx.0.as_slice(), receipt.to_bytes().as_slice())
-                    .unwrap();
-            }
-            // More than two upgrade batches of transactions.
-            let mut old = txn.open_table(upgrade::TXS).unwrap();
-            for n in 0..2_100u16 {
-                old.insert(tx_id(n).0.as_slice(), n.to_le_bytes().as_slice())
-                    .unwrap();
-            }
-            let mut meta = txn.open_table(META).unwrap();
-            meta.insert(FORMAT_KEY, 2).unwrap();
-        }
-        txn.commit().unwrap();
-    }
-    assert!(matches!(
-        RedbStore::open_read_only(&dir),
-        Err(StateError::FormatVersion {
-            found: 2,
-            expected: STORAGE_FORMAT_VERSION
-        })
-    ));
-    drop(RedbStore::open(&dir).unwrap());
-    let store = RedbStore::open_read_only(&dir).unwrap();
-    for receipt in &receipts {
-        assert_eq!(store.receipt(&receipt.tx).unwrap().as_ref(), Some(receipt));
-    }
-    for n in 0..2_100u16 {
-        assert_eq!(
-            store.transaction(&tx_id(n)).unwrap(),
-            Some(n.to_le_bytes().to_vec())
-        );
-    }
-    assert_eq!(store.receipt(&Hash32([9; 32])).unwrap(), None);
 }
 
 proptest::proptest! {
@@ -562,39 +464,6 @@ fn a_mostly_free_file_is_compacted_and_reads_as_before() {
     drop(store);
     let store = RedbStore::open(&dir).unwrap();
     assert_eq!(store.block(40).unwrap().unwrap().header.height, 40);
-    drop(store);
-    let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// A format 3 store is refused read-only and upgraded by a writable open:
-/// its index of replaced nodes starts empty and fills from then on.
-#[test]
-fn a_format_3_store_is_upgraded_to_index_replaced_nodes() {
-    let dir = temp_dir("format3");
-    {
-        let store = RedbStore::create(&dir).unwrap();
-        store.commit(sample_changes(1)).unwrap();
-        store
-            .write(|txn| {
-                txn.delete_table(TREE_STALE)?;
-                txn.open_table(META)?.insert(FORMAT_KEY, 3)?;
-                Ok(())
-            })
-            .unwrap();
-    }
-    assert!(matches!(
-        RedbStore::open_read_only(&dir),
-        Err(StateError::FormatVersion { found: 3, .. })
-    ));
-    let store = RedbStore::open(&dir).unwrap();
-    assert_eq!(
-        store.format_version().unwrap(),
-        Some(u64::from(STORAGE_FORMAT_VERSION))
-    );
-    let mut changes = sample_changes(2);
-    changes.tree.stale.push(vec![1]);
-    store.commit(changes).unwrap();
-    assert_eq!(crate::StatePrune::prune(&store, 2).unwrap().nodes, 1);
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);
 }

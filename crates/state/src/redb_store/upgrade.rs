@@ -1,11 +1,12 @@
 //! Upgrades of older storage formats, run by the first writable open
 //! (`docs/storage-format.md`, "Upgrading").
 
-use redb::{ReadableTable, TableDefinition, WriteTransaction};
+use redb::{ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
 use ward_primitives::Hash32;
 
 use super::{
-    BATCH_KEY, FORMAT_KEY, META, RECEIPT_BATCHES, TREE_STALE, TREE_WRITES, TX_BATCHES, store_batch,
+    BATCH_KEY, FORMAT_KEY, META, RECEIPT_BATCHES, SETTINGS, TREE_STALE, TREE_WRITES, TX_BATCHES,
+    store_batch,
 };
 use crate::{Decode, Receipt, STORAGE_FORMAT_VERSION};
 
@@ -82,12 +83,57 @@ pub(super) fn from_3(txn: &WriteTransaction) -> Result<(), redb::Error> {
 pub(super) fn from_4(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(TREE_WRITES)?;
     let mut meta = txn.open_table(META)?;
+    meta.insert(FORMAT_KEY, 5)?;
+    Ok(())
+}
+
+/// Upgrades a format 5 store that holds no unsigned transaction (what
+/// [`may_hold_unsigned`] rules out first): format 6 changed only their
+/// encoding, so nothing else moves.
+pub(super) fn from_5(txn: &WriteTransaction) -> Result<(), redb::Error> {
+    let mut meta = txn.open_table(META)?;
     meta.insert(FORMAT_KEY, u64::from(STORAGE_FORMAT_VERSION))?;
     Ok(())
 }
 
+/// Whether a store of an older `version` may hold an embedder's unsigned
+/// transactions, which format 6 encodes differently (and so names by other
+/// ids): it holds transactions and no recorded settings. A node records
+/// its chain's settings and stores signed and impersonated transactions
+/// only, whose encoding did not change; an embedder's store (`ward
+/// deploy`, `call`, `demo`) records none.
+pub(super) fn may_hold_unsigned(txn: &ReadTransaction, version: u64) -> Result<bool, redb::Error> {
+    if !is_empty(txn, SETTINGS)? {
+        return Ok(false);
+    }
+    if version == 2 {
+        return Ok(!is_empty(txn, TXS)?);
+    }
+    Ok(!is_empty(txn, TX_BATCHES)?)
+}
+
+/// Why [`may_hold_unsigned`] refuses a store.
+pub(super) const UNSIGNED_REASON: &str = "an embedder's unsigned transactions, whose encoding \
+     (and so whose ids) format 6 changed; it cannot be upgraded: read it with the Ward that \
+     wrote it, or start a new data directory";
+
+/// Whether `table` is missing or has no entry.
+fn is_empty<K: redb::Key + 'static, V: redb::Value + 'static>(
+    txn: &ReadTransaction,
+    table: TableDefinition<'_, K, V>,
+) -> Result<bool, redb::Error> {
+    match txn.open_table(table) {
+        Ok(table) => Ok(table.first()?.is_none()),
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(true),
+        Err(other) => Err(other.into()),
+    }
+}
+
 /// Older formats a writable open upgrades.
-pub(super) const UPGRADABLE: &[u64] = &[2, 3, 4];
+pub(super) const UPGRADABLE: &[u64] = &[2, 3, 4, 5];
 
 /// How many receipts (or transactions) an upgraded store keeps per batch.
 const UPGRADE_BATCH: usize = 1024;
+
+#[cfg(test)]
+mod tests;

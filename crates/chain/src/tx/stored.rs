@@ -1,0 +1,106 @@
+//! The one decoder of a stored transaction: its first byte says which
+//! sender kind it is, so nothing is guessed (`docs/transactions.md`,
+//! "One encoding").
+
+use ward_primitives::Address;
+
+use super::{
+    IMPERSONATED_TAG, SignedTx, TX_VERSION, TxBody, TxError, UNSIGNED_TAG, Unsigned,
+    account_address, impersonated_from_bytes,
+};
+
+/// Who stands behind a transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sender {
+    /// The holder of this Ed25519 key signed it.
+    Signed([u8; 32]),
+    /// A dev node sent it as this address without its key
+    /// (`impersonate`).
+    Impersonated(Address),
+    /// An embedder sent it as this address.
+    Unsigned(Address),
+}
+
+impl Sender {
+    /// The sending account.
+    pub fn address(&self) -> Address {
+        match self {
+            Sender::Signed(public_key) => account_address(public_key),
+            Sender::Impersonated(address) | Sender::Unsigned(address) => *address,
+        }
+    }
+}
+
+/// A transaction as a block stores it, of any sender kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoredTx {
+    /// Signed by its sender (not verified here: the block that holds it
+    /// was).
+    Signed(SignedTx),
+    /// A dev node's, sent as an address it impersonates.
+    Impersonated(Address, TxBody),
+    /// An embedder's own.
+    Unsigned(Unsigned),
+}
+
+impl StoredTx {
+    /// Reads a stored transaction: [`TX_VERSION`] starts a signed one,
+    /// [`IMPERSONATED_TAG`] an impersonated one, [`UNSIGNED_TAG`] an
+    /// unsigned one; anything else is refused.
+    ///
+    /// # Errors
+    ///
+    /// Bytes that are not exactly one transaction of its kind, or of no
+    /// kind.
+    pub fn from_bytes(bytes: &[u8]) -> Result<StoredTx, TxError> {
+        match bytes.first() {
+            Some(&TX_VERSION) => SignedTx::from_bytes(bytes).map(StoredTx::Signed),
+            Some(&IMPERSONATED_TAG) => {
+                let tx = impersonated_from_bytes(bytes)?;
+                Ok(StoredTx::Impersonated(tx.sender(), tx.body().clone()))
+            }
+            Some(&UNSIGNED_TAG) => Ok(StoredTx::Unsigned(Unsigned::from_bytes(bytes)?)),
+            Some(&other) => Err(TxError::Version(other)),
+            None => Err(TxError::Malformed(ward_primitives::codec::CodecError(
+                "no bytes".into(),
+            ))),
+        }
+    }
+
+    /// Who sent it.
+    pub fn sender(&self) -> Sender {
+        match self {
+            StoredTx::Signed(tx) => Sender::Signed(tx.body.public_key),
+            StoredTx::Impersonated(address, _) => Sender::Impersonated(*address),
+            StoredTx::Unsigned(tx) => Sender::Unsigned(tx.sender),
+        }
+    }
+
+    /// Its body, for a signed or impersonated one (chain id, nonce, price).
+    pub fn body(&self) -> Option<&TxBody> {
+        match self {
+            StoredTx::Signed(tx) => Some(&tx.body),
+            StoredTx::Impersonated(_, body) => Some(body),
+            StoredTx::Unsigned(_) => None,
+        }
+    }
+
+    /// What it does.
+    pub fn payload(&self) -> &super::Payload {
+        match self {
+            StoredTx::Signed(tx) => &tx.body.payload,
+            StoredTx::Impersonated(_, body) => &body.payload,
+            StoredTx::Unsigned(tx) => &tx.payload,
+        }
+    }
+
+    /// Its gas limit and value.
+    pub fn gas_and_value(&self) -> (u64, u128) {
+        match self {
+            StoredTx::Signed(SignedTx { body, .. }) | StoredTx::Impersonated(_, body) => {
+                (body.gas_limit, body.value)
+            }
+            StoredTx::Unsigned(tx) => (tx.gas_limit, tx.value),
+        }
+    }
+}

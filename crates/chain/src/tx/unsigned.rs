@@ -1,0 +1,111 @@
+//! An embedder's own transaction: sent as an address it names, with no
+//! signature, nonce, chain id or price (a data directory's operator runs
+//! it: `ward deploy` and `ward call` without `--node`, the in-process
+//! chains of `ward-test`, the C and Go hosts). No node admits one.
+
+use ward_primitives::{
+    Address, Hash32,
+    codec::{CodecError, Decode, Encode},
+};
+
+use super::Payload;
+
+/// The first byte of an unsigned transaction's encoding: no signed
+/// transaction starts with it (they start with [`super::TX_VERSION`]), nor
+/// an impersonated one ([`super::IMPERSONATED_TAG`]).
+pub const UNSIGNED_TAG: u8 = 0xd0;
+
+/// An embedder's unsigned transaction: its sender, gas limit, the native
+/// asset it moves, and what it does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unsigned {
+    /// Who sends it (the embedder vouches for it).
+    pub sender: Address,
+    /// The most gas it may use.
+    pub gas_limit: u64,
+    /// Native asset moved from the sender to the callee or the new
+    /// contract.
+    pub value: u128,
+    /// What it does.
+    pub payload: Payload,
+}
+
+impl Unsigned {
+    /// Its gas limit.
+    pub fn gas_limit(&self) -> u64 {
+        self.gas_limit
+    }
+
+    /// Its gas limit, to change.
+    pub fn gas_limit_mut(&mut self) -> &mut u64 {
+        &mut self.gas_limit
+    }
+
+    /// The native asset it moves (none for an admin payload, whatever
+    /// its `value` field says).
+    pub fn value(&self) -> u128 {
+        match self.payload {
+            Payload::Admin { .. } => 0,
+            _ => self.value,
+        }
+    }
+
+    /// Who sends it.
+    pub fn sender(&self) -> Address {
+        self.sender
+    }
+
+    /// The input its first frame runs with ([`Payload::input`]).
+    pub fn input(&self) -> &[u8] {
+        self.payload.input()
+    }
+
+    /// The canonical encoding (what a block stores): [`UNSIGNED_TAG`],
+    /// the sender, the gas limit, the value, then the payload as every
+    /// transaction encodes it ([`Payload::encode_to`]).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.encoded_len() as usize);
+        UNSIGNED_TAG.encode(&mut out);
+        self.sender.encode(&mut out);
+        self.gas_limit.encode(&mut out);
+        self.value.encode(&mut out);
+        self.payload.encode_to(&mut out);
+        out
+    }
+
+    /// The length of [`Unsigned::to_bytes`], without encoding.
+    pub fn encoded_len(&self) -> u64 {
+        1 + 32 + 8 + 16 + self.payload.encoded_len()
+    }
+
+    /// Its hash: BLAKE3 of its encoding.
+    pub fn hash(&self) -> Hash32 {
+        Hash32(*blake3::hash(&self.to_bytes()).as_bytes())
+    }
+
+    /// Reads one from exactly `bytes`.
+    ///
+    /// # Errors
+    ///
+    /// Bytes that are not one unsigned transaction.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Unsigned, CodecError> {
+        let Some((&UNSIGNED_TAG, mut input)) = bytes.split_first() else {
+            return Err(CodecError("not an unsigned transaction".into()));
+        };
+        let tx = Unsigned::decode_body(&mut input)?;
+        if !input.is_empty() {
+            return Err(CodecError(format!("{} trailing bytes", input.len())));
+        }
+        Ok(tx)
+    }
+
+    /// What follows [`UNSIGNED_TAG`].
+    fn decode_body(input: &mut &[u8]) -> Result<Unsigned, CodecError> {
+        Ok(Unsigned {
+            sender: Address::decode(input)?,
+            gas_limit: u64::decode(input)?,
+            value: u128::decode(input)?,
+            payload: Payload::decode_from(input)?,
+        })
+    }
+}

@@ -1,0 +1,53 @@
+//! Receipts as the executor writes them: a plain transfer's and a
+//! frame's.
+
+use ward_primitives::Address;
+use ward_state::{Event, Receipt};
+use ward_vm::{Execution, Status};
+
+use crate::{Tx, consensus_message};
+
+/// The receipt of a plain transfer: a call with value and no input to an
+/// address with no contract.
+pub(crate) fn transferred(tx: &Tx, height: u64, intrinsic: u64) -> Receipt {
+    Receipt {
+        tx: tx.hash(),
+        height,
+        index: 0,
+        status: Status::Ok.as_str().to_owned(),
+        exit_code: 0,
+        output: Vec::new(),
+        gas_used: intrinsic,
+        events: Vec::new(),
+        error_kind: None,
+        error_message: None,
+        address: None,
+        runtime_gas: None,
+        fee: 0,
+    }
+}
+
+pub(crate) fn receipt_of(
+    tx: &Tx,
+    height: u64,
+    execution: &Execution,
+    events: Vec<Event>,
+    address: Option<Address>,
+) -> Receipt {
+    let outcome = &execution.outcome;
+    Receipt {
+        tx: tx.hash(),
+        height,
+        index: 0,
+        status: outcome.status.as_str().to_string(),
+        exit_code: outcome.exit_code,
+        output: outcome.output.clone(),
+        gas_used: outcome.gas_used.get(),
+        events,
+        error_kind: outcome.error.as_ref().map(|e| e.kind.as_str().to_string()),
+        error_message: outcome.error.as_ref().map(consensus_message),
+        address,
+        runtime_gas: execution.runtime_gas,
+        fee: 0,
+    }
+}

@@ -10,20 +10,23 @@ use std::{
 
 use anyhow::{Context, bail};
 use clap::Args;
-use serde_json::{Value, json};
+use serde_json::Value;
 use ward_chain::{CodeKind, tx::Payload};
 use ward_executor::{Executor, Tx};
-use ward_state::{Address, Hash32, Receipt, RedbStore, StateError, StateRead};
+use ward_state::{Address, Hash32, RedbStore, StateError, StateRead};
 use ward_vm::{BackendKind, CacheOptions, Config, ModuleCache};
 
 use ward_chain::schema::{Schema, Type};
-use ward_cli::{
-    parse::{self, hex},
-    values,
-};
+use ward_cli::{parse, values};
 use ward_node::decode::{Called, Schemas};
 
 use crate::evm::AbiCall;
+
+mod print;
+mod read;
+
+pub(crate) use print::{Show, print_receipt, receipt_json};
+pub(crate) use read::{MethodsArgs, ReceiptArgs, StateArgs, methods, query, receipt, state};
 
 /// Options every chain command takes.
 #[derive(Args, Debug)]
@@ -199,40 +202,6 @@ pub(crate) struct CallArgs {
     common: Common,
 }
 
-/// `ward receipt TX`.
-#[derive(Args, Debug)]
-pub(crate) struct ReceiptArgs {
-    /// The transaction identifier a receipt printed.
-    tx: String,
-    #[command(flatten)]
-    common: Common,
-}
-
-/// `ward methods ADDR`.
-#[derive(Args, Debug)]
-pub(crate) struct MethodsArgs {
-    /// The contract's address.
-    address: String,
-    #[command(flatten)]
-    common: Common,
-}
-
-/// `ward state ADDR [KEY]`.
-#[derive(Args, Debug)]
-pub(crate) struct StateArgs {
-    /// The contract's address.
-    address: String,
-    /// One key (as hex), or every entry when absent.
-    key: Option<String>,
-    /// With --node and KEY: print the node's `getStorage` answer, the value
-    /// with its proof against the latest state root, as JSON (what `ward
-    /// verify-proof` checks).
-    #[arg(long, requires = "key")]
-    proof: bool,
-    #[command(flatten)]
-    common: Common,
-}
-
 const DEFAULT_SENDER: Address = Address([1; 32]);
 
 /// `--key` signs transactions for a node; without `--node` there is no one
@@ -319,7 +288,7 @@ pub(crate) fn open_executor(
     Ok(Executor::with_cache(store, Arc::new(cache)).with_runtimes(Arc::new(runtimes)))
 }
 
-fn open_store(dir: &Path, access: Access) -> anyhow::Result<RedbStore> {
+pub(super) fn open_store(dir: &Path, access: Access) -> anyhow::Result<RedbStore> {
     let opened = match access {
         Access::Create => RedbStore::create(dir),
         Access::Write => RedbStore::open(dir),
@@ -332,135 +301,6 @@ fn open_store(dir: &Path, access: Access) -> anyhow::Result<RedbStore> {
         ),
         other => anyhow::Error::new(other).context("cannot open the state"),
     })
-}
-
-/// An event topic as text when it is printable, else as hex.
-fn topic(bytes: &[u8]) -> String {
-    match std::str::from_utf8(bytes) {
-        Ok(text) if !text.is_empty() && text.chars().all(|c| c.is_ascii_graphic()) => {
-            text.to_string()
-        }
-        _ => hex(bytes),
-    }
-}
-
-/// How a receipt is printed.
-pub(crate) struct Show<'a> {
-    pub(crate) backend: Option<BackendKind>,
-    pub(crate) json: bool,
-    pub(crate) committed: bool,
-    pub(crate) decode: Option<&'a Type>,
-    /// An EVM contract's ABI, to decode by.
-    pub(crate) abi: Option<&'a AbiCall>,
-}
-
-/// A receipt's JSON (the node's shape, `docs/node.md`) decorated with the
-/// schemas of the contracts in `state`; `own` is a contract not in the
-/// state (a deploy that was not committed).
-pub(crate) fn receipt_json<S: StateRead + ?Sized>(
-    state: &S,
-    receipt: &Receipt,
-    called: Option<Called<'_>>,
-    own: Option<(Address, Arc<Schema>)>,
-) -> Value {
-    let schemas = Schemas::new();
-    let mut object = ward_node::json::receipt(receipt);
-    ward_node::decode::decorate(&mut object, receipt, called, &mut |address| match &own {
-        Some((at, schema)) if at == address => Some(schema.clone()),
-        _ => schemas.at(state, address).ok().flatten(),
-    });
-    object
-}
-
-/// Prints a receipt: `object` is its JSON as [`receipt_json`] (or a node)
-/// made it; `--decode` and the backend are added here.
-pub(crate) fn print_receipt(receipt: &Receipt, mut object: Value, show: &Show<'_>) -> ExitCode {
-    if let Some(backend) = show.backend {
-        object["backend"] = json!(backend.as_str());
-    }
-    if let Some(abi) = show.abi {
-        abi.decorate(&mut object, receipt);
-    }
-    if let (Some(ty), "ok") = (show.decode, receipt.status.as_str()) {
-        match ward_chain::schema::value::decode(ty, &receipt.output) {
-            Ok(value) => {
-                object["decoded"] = value;
-                if let Some(map) = object.as_object_mut() {
-                    map.remove("decode_error");
-                }
-            }
-            Err(e) => {
-                object["decoded"] = Value::Null;
-                object["decode_error"] = json!(format!("the output is not a `{ty}`: {e}"));
-            }
-        }
-    }
-    if show.json {
-        println!("{object}");
-    } else {
-        print_text(receipt, &object, show);
-    }
-    if receipt.status == "out_of_gas" {
-        crate::note_default_gas();
-    }
-    if receipt.status == "ok" {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
-}
-
-fn print_text(receipt: &Receipt, object: &Value, show: &Show<'_>) {
-    if let Some(address) = receipt.address {
-        println!("address:   {address}");
-    }
-    if let Some(method) = object["method"].as_str() {
-        println!("method:    {method}");
-    }
-    println!("status:    {}", receipt.status);
-    if let Some(kind) = &receipt.error_kind {
-        println!(
-            "error:     {kind} ({})",
-            receipt.error_message.clone().unwrap_or_default()
-        );
-    }
-    println!("exit code: {}", receipt.exit_code);
-    println!("output:    {}", hex(&receipt.output));
-    if let Some(error) = object["decode_error"].as_str() {
-        println!("decoded:   ({error})");
-    } else if receipt.status == "reverted" {
-        if let Some(message) = object["decoded"].as_str() {
-            println!("message:   {message}");
-        }
-    } else if let Some(decoded) = object.get("decoded").filter(|d| !d.is_null()) {
-        println!("decoded:   {decoded}");
-    }
-    println!("gas used:  {}", receipt.gas_used);
-    if let Some(units) = receipt.runtime_gas {
-        println!("gas (vm):  {units} (the system runtime's own units: EVM gas for EVM code)");
-    }
-    let shown = object["events"].as_array().cloned().unwrap_or_default();
-    for (i, e) in receipt.events.iter().enumerate() {
-        let decoded = shown.get(i);
-        match decoded.and_then(|d| d["name"].as_str()) {
-            Some(name) => println!(
-                "event:     {} {name} {}",
-                e.contract,
-                decoded.map_or(Value::Null, |d| d["fields"].clone())
-            ),
-            None => println!(
-                "event:     {} {} {}",
-                e.contract,
-                topic(&e.topic),
-                hex(&e.data)
-            ),
-        }
-    }
-    if show.committed {
-        println!("tx:        {} (block {})", receipt.tx, receipt.height);
-    } else {
-        println!("state at:  block {} (nothing committed)", receipt.height);
-    }
 }
 
 /// The next block's time: one second after the last block's, so that runs
@@ -516,7 +356,7 @@ fn json_args(text: &str) -> anyhow::Result<Value> {
 /// The input of `ward call` / `ward query`: hex, a method and its `--arg`s,
 /// or a method and its `--json-args` encoded with the schema that
 /// `schema` finds for the contract.
-fn call_input(
+pub(super) fn call_input(
     args: &CallArgs,
     schema: impl FnOnce() -> anyhow::Result<Option<Schema>>,
 ) -> anyhow::Result<(Vec<u8>, Option<AbiCall>)> {
@@ -555,7 +395,10 @@ pub(crate) fn raw_input(hex: &str, file: Option<&std::path::Path>) -> anyhow::Re
 }
 
 /// The schema of the contract at `at` in a local state.
-fn local_schema<S: StateRead + ?Sized>(state: &S, at: &Address) -> anyhow::Result<Option<Schema>> {
+pub(super) fn local_schema<S: StateRead + ?Sized>(
+    state: &S,
+    at: &Address,
+) -> anyhow::Result<Option<Schema>> {
     if state.contract(at)?.is_none() {
         bail!("no contract at {at}");
     }
@@ -769,165 +612,4 @@ pub(crate) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
         crate::trace::show(&args.common, tx, &crate::trace::ProfileArgs::default())?;
     }
     Ok(code)
-}
-
-pub(crate) fn query(args: CallArgs) -> anyhow::Result<ExitCode> {
-    let gas = match args.gas {
-        Some(parse::GasArg::Auto) => bail!("a query is not a transaction: give --gas a limit"),
-        Some(parse::GasArg::Limit(gas)) => gas,
-        None => crate::gas_or_default(None, DEFAULT_CALL_GAS),
-    };
-    if args.trace {
-        bail!(
-            "a query commits nothing to trace: simulate with the node's simulateTransaction and \"trace\": true"
-        );
-    }
-    if args.payment.value.is_some() || args.payment.gas_price.is_some() {
-        bail!(
-            "a query moves no value and pays nothing: --value and --gas-price are for `ward call`"
-        );
-    }
-    let (from, to) = (sender(args.sender.as_ref())?, address(&args.address)?);
-    if let Some(url) = &args.common.node {
-        let (input, abi) = call_input(&args, || crate::remote::schema(url, &to))?;
-        return crate::remote::query(
-            url,
-            (from, to, &input),
-            gas,
-            &args.common,
-            (args.decode.as_ref(), abi.as_ref()),
-        );
-    }
-    no_key(args.key.as_ref())?;
-    let exec = open(&args.common, Access::Read)?;
-    let (input, abi) = call_input(&args, || local_schema(&**exec.store(), &to))?;
-    let receipt = exec.query(from, to, input.clone(), gas)?;
-    let object = receipt_json(
-        &**exec.store(),
-        &receipt,
-        Some(Called {
-            to: &to,
-            input: &input,
-        }),
-        None,
-    );
-    Ok(print_receipt(
-        &receipt,
-        object,
-        &Show {
-            backend: Some(args.common.backend),
-            json: args.common.json,
-            committed: false,
-            decode: args.decode.as_ref(),
-            abi: abi.as_ref(),
-        },
-    ))
-}
-
-pub(crate) fn receipt(args: ReceiptArgs) -> anyhow::Result<ExitCode> {
-    let tx = Hash32(parse::bytes32(&args.tx)?);
-    if let Some(url) = &args.common.node {
-        return crate::remote::receipt(url, tx, &args.common);
-    }
-    let store = open_store(&args.common.data_dir, Access::Read)?;
-    let Some(receipt) = store.receipt(&tx)? else {
-        bail!("no receipt for {tx}");
-    };
-    let stored = store.transaction(&tx)?;
-    let call = stored.as_deref().and_then(ward_node::decode::stored_call);
-    let called = call.as_ref().map(|(to, input)| Called { to, input });
-    let object = receipt_json(&store, &receipt, called, None);
-    Ok(print_receipt(
-        &receipt,
-        object,
-        &Show {
-            backend: None,
-            json: args.common.json,
-            committed: true,
-            decode: None,
-            abi: None,
-        },
-    ))
-}
-
-pub(crate) fn methods(args: MethodsArgs) -> anyhow::Result<ExitCode> {
-    let at = address(&args.address)?;
-    let schema = match &args.common.node {
-        Some(url) => crate::remote::schema(url, &at)?,
-        None => local_schema(&open_store(&args.common.data_dir, Access::Read)?, &at)?,
-    };
-    let Some(schema) = schema else {
-        bail!("the contract at {at} has no schema (a module not built with ward_sdk::contract!)");
-    };
-    if args.common.json {
-        println!(
-            "{}",
-            json!({ "address": at.to_string(), "schema": schema.to_json() })
-        );
-    } else {
-        print!("{}", schema.describe());
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-pub(crate) fn state(args: StateArgs) -> anyhow::Result<ExitCode> {
-    let at = address(&args.address)?;
-    let key = args.key.as_deref().map(parse::hex_bytes).transpose()?;
-    if args.proof {
-        let (Some(url), Some(key)) = (&args.common.node, &key) else {
-            bail!("--proof asks a node for a proof: pass --node URL (or set WARD_NODE)");
-        };
-        println!("{}", crate::remote::proof(url, &at, key)?);
-        return Ok(ExitCode::SUCCESS);
-    }
-    let (info, entries) = match &args.common.node {
-        Some(url) => crate::remote::state(url, &at, key)?,
-        None => {
-            let store = open_store(&args.common.data_dir, Access::Read)?;
-            let Some(info) = store.contract(&at)? else {
-                bail!("no contract at {at}");
-            };
-            let entries = match key {
-                Some(key) => store
-                    .storage(&at, &key)?
-                    .map(|v| vec![(key, v)])
-                    .unwrap_or_default(),
-                None => store.storage_entries(&at)?,
-            };
-            (info, entries)
-        }
-    };
-    if args.common.json {
-        let object = json!({
-            "address": at.to_string(),
-            "code_hash": info.code_hash.to_string(),
-            "deployer": info.deployer.to_string(),
-            "created_at": info.created_at,
-            "kind": info.kind.as_str(),
-            "admin": info.admin.map(|a| a.to_string()),
-            "code_history": info.code_history().iter().map(|(since, hash)| json!({"since": since, "code_hash": hash.to_string()})).collect::<Vec<_>>(),
-            "storage": entries.iter().map(|(k, v)| json!({"key": hex(k), "value": hex(v)})).collect::<Vec<_>>(),
-        });
-        println!("{object}");
-    } else {
-        println!("address:   {at}");
-        println!("code hash: {}", info.code_hash);
-        println!("deployer:  {}", info.deployer);
-        println!("created:   block {}", info.created_at);
-        println!("kind:      {}", info.kind);
-        match info.admin {
-            Some(admin) => println!("admin:     {admin}"),
-            None => println!("admin:     none (immutable)"),
-        }
-        let history = info.code_history();
-        if history.len() > 1 {
-            for (since, hash) in &history {
-                println!("code:      {hash} from block {since}");
-            }
-        }
-        for (k, v) in &entries {
-            println!("{} = {}", hex(k), hex(v));
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }

@@ -31,17 +31,20 @@
 //! ```
 
 mod analyze;
+mod imports;
+mod limits;
 mod loops;
 mod nan;
 mod ops;
 mod rewrite;
 pub mod schedule;
 
-use std::fmt;
-
 use thiserror::Error;
-use wasmparser::{ValType, WasmFeatures};
+use wasmparser::WasmFeatures;
 
+pub(crate) use imports::write_signature;
+pub use imports::{HostSignature, ImportPolicy};
+pub use limits::Limits;
 pub use schedule::{CostSchedule, InstanceShape, SCHEDULE_VERSION};
 
 /// Exported by engine-metered modules: the meter, a mutable i64 global
@@ -258,129 +261,6 @@ impl Policy {
     }
 }
 
-/// Which imports a module may declare.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum ImportPolicy {
-    /// Functions only, each by module, name and exact signature, from this
-    /// list: no imported memories, tables or globals. The default is the
-    /// Ward ABI ([`ImportPolicy::abi`]); an embedder appends its own host
-    /// functions.
-    Functions(Vec<HostSignature>),
-    /// Any import, resolved and type-checked when instantiating: for an
-    /// embedder that links modules together itself (the spec runner).
-    Any,
-    /// Syscalls only: functions of `module`, under any name, whose
-    /// parameters are at most `max_params` `i64`s and whose result is
-    /// nothing or one `i64`. What a module run by another module imports:
-    /// each call suspends it and hands the import's index and arguments to
-    /// the embedder.
-    Syscalls {
-        /// The one import module (`"env"`).
-        module: String,
-        /// Most parameters a syscall takes.
-        max_params: u8,
-    },
-}
-
-impl ImportPolicy {
-    /// The functions of the Ward host ABI, in table order.
-    pub fn abi() -> Self {
-        ImportPolicy::Functions(Self::ward_signatures().collect())
-    }
-
-    /// The Ward ABI and WASI preview 1 (`wasi_snapshot_preview1`), for
-    /// programs built by a WASI toolchain.
-    pub fn wasi() -> Self {
-        let wasi = ward_abi::WasiFn::ALL.iter().map(|f| {
-            HostSignature::of_table(ward_abi::WASI_MODULE, f.name(), f.params(), f.results())
-        });
-        ImportPolicy::Functions(Self::ward_signatures().chain(wasi).collect())
-    }
-
-    /// The Ward table's functions, in table order.
-    fn ward_signatures() -> impl Iterator<Item = HostSignature> {
-        ward_abi::HostFn::ALL
-            .iter()
-            .map(|f| HostSignature::of_table(ward_abi::MODULE, f.name(), f.params(), f.results()))
-    }
-
-    /// Whether `params -> results` is a syscall's signature under
-    /// [`ImportPolicy::Syscalls`] with `max_params`.
-    pub fn is_syscall_signature(params: &[ValType], results: &[ValType], max_params: u8) -> bool {
-        params.len() <= usize::from(max_params)
-            && params.iter().all(|t| *t == ValType::I64)
-            && matches!(results, [] | [ValType::I64])
-    }
-}
-
-impl Default for ImportPolicy {
-    fn default() -> Self {
-        ImportPolicy::abi()
-    }
-}
-
-impl HostSignature {
-    /// The signature of a row of one of `ward-abi`'s tables.
-    fn of_table(
-        module: &str,
-        name: &str,
-        params: &[ward_abi::ValType],
-        results: &[ward_abi::ValType],
-    ) -> HostSignature {
-        let wasm = |t: &ward_abi::ValType| match t {
-            ward_abi::ValType::I32 => ValType::I32,
-            ward_abi::ValType::I64 => ValType::I64,
-        };
-        HostSignature {
-            module: module.to_string(),
-            name: name.to_string(),
-            params: params.iter().map(wasm).collect(),
-            results: results.iter().map(wasm).collect(),
-        }
-    }
-}
-
-/// A function a module may import.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct HostSignature {
-    /// Import module.
-    pub module: String,
-    /// Import name.
-    pub name: String,
-    /// Parameter types.
-    pub params: Vec<ValType>,
-    /// Result types.
-    pub results: Vec<ValType>,
-}
-
-impl fmt::Display for HostSignature {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}: ", self.module, self.name)?;
-        write_signature(f, &self.params, &self.results)
-    }
-}
-
-/// `[i32 i64] -> [i32]`.
-pub(crate) fn write_signature(
-    f: &mut impl fmt::Write,
-    params: &[ValType],
-    results: &[ValType],
-) -> fmt::Result {
-    let list = |f: &mut dyn fmt::Write, types: &[ValType]| -> fmt::Result {
-        f.write_char('[')?;
-        for (i, t) in types.iter().enumerate() {
-            if i > 0 {
-                f.write_char(' ')?;
-            }
-            write!(f, "{t}")?;
-        }
-        f.write_char(']')
-    };
-    list(f, params)?;
-    f.write_str(" -> ")?;
-    list(f, results)
-}
-
 /// A module that passed the policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Prepared {
@@ -576,195 +456,6 @@ fn features_used(wasm: &[u8], features: Features) -> Vec<&'static str> {
     })
     .map(|(name, _)| name)
     .collect()
-}
-
-/// The limits a module is checked against. Each is a consensus value, named
-/// in the error when exceeded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Limits {
-    /// Largest module accepted, in bytes. Default: 4 MiB.
-    pub max_module_bytes: u64,
-    /// Largest instrumented module, in bytes. Default: 16 MiB.
-    pub max_instrumented_bytes: u64,
-    /// Largest linear memory, in 64 KiB pages: a module declaring more
-    /// initial pages is rejected, and `memory.grow` past it returns -1.
-    /// Default: 256 pages (16 MiB).
-    pub max_memory_pages: u32,
-    /// Largest table, in elements: a module declaring more initial elements
-    /// is rejected, and `table.grow` past it returns -1. Default: 10 000.
-    pub max_table_elements: u32,
-    /// Type-section entries. Default: 1 000.
-    pub max_types: u32,
-    /// Functions (declared and bodies). Default: 10 000.
-    pub max_functions: u32,
-    /// Imports. Default: 100.
-    pub max_imports: u32,
-    /// Exports. Default: 1 000.
-    pub max_exports: u32,
-    /// Globals. Default: 1 000.
-    pub max_globals: u32,
-    /// Tables. Default: 8.
-    pub max_tables: u32,
-    /// Data segments. Default: 1 000.
-    pub max_data_segments: u32,
-    /// Element segments. Default: 1 000.
-    pub max_element_segments: u32,
-    /// Total bytes of all data segments. Default: 1 MiB.
-    pub max_data_bytes: u64,
-    /// Parameters of one function type. Default: 32. At most 998 is
-    /// enforced whatever the value (the instrumentation adds two).
-    pub max_params: u32,
-    /// Results of one function type. Default: 8. At most 999 is enforced
-    /// whatever the value (the instrumentation adds one).
-    pub max_results: u32,
-    /// Parameters plus locals of one function. Default: 1 024.
-    pub max_locals: u32,
-    /// Parameters plus locals summed over all functions. Default: 65 536.
-    pub max_total_locals: u64,
-    /// Bytes of one function body. Default: 256 KiB.
-    pub max_body_bytes: u32,
-    /// Nesting depth of blocks, loops and ifs. Default: 256.
-    pub max_nesting_depth: u32,
-    /// Targets of one `br_table`. Default: 4 096.
-    pub max_br_table_targets: u32,
-    /// Stack units available to a call: each active frame costs
-    /// `1 + params + locals + peak operand stack height` (plus its thunk's
-    /// own frame when entered from outside). Default: 32 768.
-    pub max_stack_units: u32,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_module_bytes: 4 * 1024 * 1024,
-            max_instrumented_bytes: 16 * 1024 * 1024,
-            max_memory_pages: 256,
-            max_table_elements: 10_000,
-            max_types: 1_000,
-            max_functions: 10_000,
-            max_imports: 100,
-            max_exports: 1_000,
-            max_globals: 1_000,
-            max_tables: 8,
-            max_data_segments: 1_000,
-            max_element_segments: 1_000,
-            max_data_bytes: 1024 * 1024,
-            max_params: 32,
-            max_results: 8,
-            max_locals: 1_024,
-            max_total_locals: 65_536,
-            max_body_bytes: 256 * 1024,
-            max_nesting_depth: 256,
-            max_br_table_targets: 4_096,
-            max_stack_units: 32_768,
-        }
-    }
-}
-
-impl Limits {
-    /// The limits' names, in the order of [`Limits::entries`].
-    pub const NAMES: [&'static str; 21] = [
-        "max_module_bytes",
-        "max_instrumented_bytes",
-        "max_memory_pages",
-        "max_table_elements",
-        "max_types",
-        "max_functions",
-        "max_imports",
-        "max_exports",
-        "max_globals",
-        "max_tables",
-        "max_data_segments",
-        "max_element_segments",
-        "max_data_bytes",
-        "max_params",
-        "max_results",
-        "max_locals",
-        "max_total_locals",
-        "max_body_bytes",
-        "max_nesting_depth",
-        "max_br_table_targets",
-        "max_stack_units",
-    ];
-
-    /// Every limit, in declaration order, widened to 64 bits. Destructures
-    /// exhaustively so that no limit can be left out of the fingerprint.
-    pub fn entries(&self) -> [u64; 21] {
-        let Limits {
-            max_module_bytes,
-            max_instrumented_bytes,
-            max_memory_pages,
-            max_table_elements,
-            max_types,
-            max_functions,
-            max_imports,
-            max_exports,
-            max_globals,
-            max_tables,
-            max_data_segments,
-            max_element_segments,
-            max_data_bytes,
-            max_params,
-            max_results,
-            max_locals,
-            max_total_locals,
-            max_body_bytes,
-            max_nesting_depth,
-            max_br_table_targets,
-            max_stack_units,
-        } = *self;
-        [
-            max_module_bytes,
-            max_instrumented_bytes,
-            u64::from(max_memory_pages),
-            u64::from(max_table_elements),
-            u64::from(max_types),
-            u64::from(max_functions),
-            u64::from(max_imports),
-            u64::from(max_exports),
-            u64::from(max_globals),
-            u64::from(max_tables),
-            u64::from(max_data_segments),
-            u64::from(max_element_segments),
-            max_data_bytes,
-            u64::from(max_params),
-            u64::from(max_results),
-            u64::from(max_locals),
-            max_total_locals,
-            u64::from(max_body_bytes),
-            u64::from(max_nesting_depth),
-            u64::from(max_br_table_targets),
-            u64::from(max_stack_units),
-        ]
-    }
-
-    /// Limits as large as WebAssembly itself allows, for running trusted
-    /// test suites. Never for untrusted code. The stack limit stays finite.
-    pub fn unbounded() -> Self {
-        Limits {
-            max_module_bytes: u64::MAX,
-            max_instrumented_bytes: u64::MAX,
-            max_memory_pages: 65_536,
-            max_table_elements: u32::MAX,
-            max_types: u32::MAX,
-            max_functions: u32::MAX,
-            max_imports: u32::MAX,
-            max_exports: u32::MAX,
-            max_globals: u32::MAX,
-            max_tables: u32::MAX,
-            max_data_segments: u32::MAX,
-            max_element_segments: u32::MAX,
-            max_data_bytes: u64::MAX,
-            max_params: u32::MAX,
-            max_results: u32::MAX,
-            max_locals: u32::MAX,
-            max_total_locals: u64::MAX,
-            max_body_bytes: u32::MAX,
-            max_nesting_depth: u32::MAX,
-            max_br_table_targets: u32::MAX,
-            max_stack_units: 32_768,
-        }
-    }
 }
 
 /// Why a module was refused by the policy.

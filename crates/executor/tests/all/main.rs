@@ -1,5 +1,6 @@
 //! The executor's integration tests: one binary (see STYLE.md).
 
+mod calls;
 mod children;
 mod contracts;
 mod create;

@@ -12,191 +12,14 @@ use ward_instrument::CostSchedule;
 use ward_primitives::Gas;
 
 use crate::{
-    ChainError, ErrorKind, Failure, FaultKind, NodeFault, Reply, Request, Value,
+    ErrorKind, Failure, FaultKind, NodeFault,
     budget::{MemoryBudget, MemoryCharge},
 };
 
+pub use embedder::{Chain, Host, HostAnswer, HostStop, NoChain, NoHost};
+
 /// Most bytes of debug log kept per call; later lines are dropped.
 pub const MAX_DEBUG_LOG_BYTES: usize = 64 * 1024;
-
-/// The embedder's side of embedder-defined host imports
-/// ([`crate::Config::host_imports`]).
-///
-/// A host may answer at once (the fast path: no suspension) or ask to
-/// suspend the guest, in which case the embedder receives a
-/// [`Request::Host`] and later resumes the guest with the answer.
-pub trait Host: Send {
-    /// The guest called host import `index` with `args`. `memory` is the
-    /// calling instance's exported `"memory"` (empty if it exports none).
-    fn call(&mut self, index: usize, args: &[Value], memory: &mut [u8]) -> HostAnswer;
-}
-
-/// The chain a contract runs on: its storage, events and block context,
-/// as the embedder's executor sees them for the current call frame.
-///
-/// Methods fail in two ways that must not be confused:
-/// [`ChainError::Refused`] for what the frame may not do, such as writing
-/// in a read-only call (the guest traps with `host_error`, and that is its
-/// outcome), and [`ChainError::Fault`] when the node itself failed (the
-/// call is aborted with the [`NodeFault`] and produces no outcome at all).
-pub trait Chain: Send {
-    /// The value under `key` in the running contract's storage.
-    ///
-    /// # Errors
-    ///
-    /// A fault when the state cannot be read.
-    fn storage_read(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, ChainError>;
-    /// Writes (`Some`) or removes (`None`) the value under `key`.
-    ///
-    /// # Errors
-    ///
-    /// A refusal in a read-only call; a fault when the state fails.
-    fn storage_write(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), ChainError>;
-    /// Records an event of the running contract.
-    ///
-    /// # Errors
-    ///
-    /// A refusal in a read-only call.
-    fn emit_event(&mut self, topic: &[u8], data: &[u8]) -> Result<(), ChainError>;
-    /// The caller's address.
-    fn caller(&self) -> [u8; 32];
-    /// The running contract's address.
-    fn self_address(&self) -> [u8; 32];
-    /// The block height.
-    fn block_height(&self) -> u64;
-    /// The block time.
-    fn block_time(&self) -> u64;
-    /// The stored code whose BLAKE3 hash ([`crate::CodeHash::of`]) is
-    /// `hash` (`vm_compile_stored`, which finds a module compiled before by
-    /// that hash); none by default.
-    ///
-    /// # Errors
-    ///
-    /// A fault when the state cannot be read.
-    fn code(&mut self, hash: &[u8; 32]) -> Result<Option<Vec<u8>>, ChainError> {
-        let _ = hash;
-        Ok(None)
-    }
-
-    /// The code of the contract at `address` (`ward.code_at`), or `None`
-    /// when there is none. The default knows no contracts.
-    ///
-    /// # Errors
-    ///
-    /// A fault when the state cannot be read.
-    fn code_at(&mut self, address: &[u8; 32]) -> Result<Option<Vec<u8>>, ChainError> {
-        let _ = address;
-        Ok(None)
-    }
-
-    /// The native asset this call received (`ward.call_value`). The
-    /// default: none.
-    fn call_value(&self) -> u128 {
-        0
-    }
-
-    /// The native-asset balance of `address` (`ward.balance`). The
-    /// default has no asset.
-    ///
-    /// # Errors
-    ///
-    /// A refusal where there is no asset; a fault when the state fails.
-    fn balance(&mut self, address: &[u8; 32]) -> Result<u128, ChainError> {
-        let _ = address;
-        Err(ChainError::refused("this chain has no native asset"))
-    }
-
-    /// Moves `amount` from the running contract to `to` (`ward.transfer`):
-    /// `Ok(false)`, moving nothing, when the contract holds less.
-    ///
-    /// # Errors
-    ///
-    /// A refusal in a read-only call or where there is no asset; a fault
-    /// when the state fails.
-    fn transfer(&mut self, to: &[u8; 32], amount: u128) -> Result<bool, ChainError> {
-        let _ = (to, amount);
-        Err(ChainError::refused("this chain has no native asset"))
-    }
-}
-
-/// No chain: storage and events trap with `host_error`; the context reads
-/// as zeros. What a bare `execute` gets.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NoChain;
-
-const NO_STATE: &str = "no state is attached to this call";
-
-impl Chain for NoChain {
-    fn storage_read(&mut self, _key: &[u8]) -> Result<Option<Vec<u8>>, ChainError> {
-        Err(ChainError::refused(NO_STATE))
-    }
-    fn storage_write(&mut self, _key: &[u8], _value: Option<&[u8]>) -> Result<(), ChainError> {
-        Err(ChainError::refused(NO_STATE))
-    }
-    fn emit_event(&mut self, _topic: &[u8], _data: &[u8]) -> Result<(), ChainError> {
-        Err(ChainError::refused(NO_STATE))
-    }
-    fn caller(&self) -> [u8; 32] {
-        [0; 32]
-    }
-    fn self_address(&self) -> [u8; 32] {
-        [0; 32]
-    }
-    fn block_height(&self) -> u64 {
-        0
-    }
-    fn block_time(&self) -> u64 {
-        0
-    }
-}
-
-/// What a [`Host`] does with a call.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum HostAnswer {
-    /// Return these values now.
-    Return(Vec<Value>),
-    /// Suspend the guest; the embedder gets a [`Request::Host`].
-    Suspend,
-    /// Trap the guest with `host_error`: the guest's doing.
-    Trap(String),
-    /// The host itself failed: the call is aborted with this fault and
-    /// produces no outcome.
-    Fault(NodeFault),
-}
-
-/// A host with no imports of its own: every call traps.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NoHost;
-
-impl Host for NoHost {
-    fn call(&mut self, index: usize, _args: &[Value], _memory: &mut [u8]) -> HostAnswer {
-        HostAnswer::Trap(format!("host import {index} has no implementation"))
-    }
-}
-
-/// Why a host function stopped the guest instead of returning.
-#[derive(Debug)]
-pub enum HostStop {
-    /// `exit(code)`: the call ends now with this code.
-    Exit(i32),
-    /// The guest traps.
-    Trap(Failure),
-    /// The guest suspends until the embedder replies.
-    Suspend(Request),
-}
-
-impl fmt::Display for HostStop {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            HostStop::Exit(code) => write!(f, "exit({code})"),
-            HostStop::Trap(failure) => write!(f, "{failure}"),
-            HostStop::Suspend(request) => write!(f, "suspended: {request:?}"),
-        }
-    }
-}
-
-impl std::error::Error for HostStop {}
 
 /// Everything the host functions of one call act on: input, output, gas,
 /// logs and the embedder's [`Host`].
@@ -327,11 +150,11 @@ impl CallContext {
     }
 
     /// Hands this call's storage reads and writes and its events to the
-    /// embedder as requests ([`Request::StorageRead`],
-    /// [`Request::StorageWrite`], [`Request::Event`]), which it answers
-    /// with [`Reply::Storage`] or [`Reply::Done`], instead of asking the
-    /// call's [`Chain`]; the chain still gives the call's caller, address,
-    /// height, time and value. Each is charged before it is asked, as
+    /// embedder as requests ([`crate::Request::StorageRead`],
+    /// [`crate::Request::StorageWrite`], [`crate::Request::Event`]), which
+    /// it answers with [`crate::Reply::Storage`] or [`crate::Reply::Done`],
+    /// instead of asking the call's [`Chain`]; the chain still gives the
+    /// call's caller, address, height, time and value. Each is charged before it is asked, as
     /// through a chain, so the gas is the same. The backend must have been
     /// made with [`crate::Config::chain_requests`]; on one that was not,
     /// the call's first host call aborts it (a misuse). A start function
@@ -634,193 +457,6 @@ impl CallContext {
         }
         self.fault = None;
     }
-
-    /// Records that the node failed during this call and returns the stop
-    /// that unwinds the guest. The first fault is the one reported; the
-    /// guest cannot catch the trap, and every later host call traps too.
-    pub fn abort(&mut self, fault: NodeFault) -> HostStop {
-        if self.fault.is_none() {
-            self.fault = Some(fault);
-        }
-        aborted()
-    }
-
-    /// Whether a node fault aborted the call.
-    pub fn is_aborted(&self) -> bool {
-        self.fault.is_some()
-    }
-
-    /// Takes the node fault that aborted the call, if any. Whoever settles
-    /// a finished call takes it, so that the fault, never the trap that
-    /// unwound the guest, is what the run reports.
-    pub fn take_fault(&mut self) -> Option<NodeFault> {
-        self.fault.take()
-    }
-
-    /// The stop for a chain method's error: a `host_error` trap for a
-    /// refusal, an abort for a fault.
-    fn chain_stop(&mut self, err: ChainError) -> HostStop {
-        match err {
-            ChainError::Refused(reason) => host_error(reason),
-            ChainError::Fault(fault) => self.abort(fault),
-        }
-    }
-
-    /// Completes a `ward.call` the embedder serviced (`None`: it resumed
-    /// the guest without a reply): charges the callee's gas, keeps its
-    /// return data, and gives the status the guest sees.
-    ///
-    /// # Errors
-    ///
-    /// A trap for [`Reply::Trap`]; an abort ([`FaultKind::Misuse`]) when
-    /// the reply is missing or of another kind.
-    pub fn complete_call(&mut self, reply: Option<Reply>) -> Result<Value, HostStop> {
-        match reply {
-            Some(Reply::Call {
-                status,
-                return_data,
-                gas_used,
-            }) => {
-                self.return_data = return_data;
-                self.charge(gas_used)?;
-                Ok(Value::I32(status))
-            }
-            Some(Reply::Trap(message)) => Err(host_error(message)),
-            other => Err(self.misuse(format!("a `ward.call` resumed with {other:?}"))),
-        }
-    }
-
-    /// Completes a storage read, a write or an event that suspended as a
-    /// request ([`CallContext::with_chain_requests`]) with the embedder's
-    /// reply (`None`: it resumed without one): a read's value goes into
-    /// `memory` where the guest asked for it, and its length (or -1) is
-    /// the guest's result; a write or an event returns nothing.
-    ///
-    /// # Errors
-    ///
-    /// A trap for [`Reply::Trap`]; an abort ([`FaultKind::Misuse`]) when
-    /// the reply is missing or does not answer the request.
-    pub fn complete_chain(
-        &mut self,
-        f: ward_abi::HostFn,
-        reply: Option<Reply>,
-        memory: &mut [u8],
-    ) -> Result<Option<Value>, HostStop> {
-        let pending = self.pending_read.take();
-        match (f, reply) {
-            (_, Some(Reply::Trap(message))) => Err(host_error(message)),
-            (ward_abi::HostFn::StorageRead, Some(Reply::Storage(value))) => {
-                let Some(dst) = pending.filter(|dst| dst.end <= memory.len()) else {
-                    return Err(self.misuse("a storage read completed without its request".into()));
-                };
-                Ok(Some(abi::read_into(memory, dst, value)))
-            }
-            (
-                ward_abi::HostFn::StorageWrite
-                | ward_abi::HostFn::StorageRemove
-                | ward_abi::HostFn::EmitEvent,
-                Some(Reply::Done),
-            ) => Ok(None),
-            (f, other) => Err(self.misuse(format!("`ward.{}` resumed with {other:?}", f.name()))),
-        }
-    }
-
-    /// Completes embedder host import `index` (whose results have the
-    /// types `expected`) with the embedder's reply (`None`: it resumed the
-    /// guest without one), returning the values the guest receives.
-    ///
-    /// # Errors
-    ///
-    /// A trap for [`Reply::Trap`]; an abort ([`FaultKind::Misuse`]) when
-    /// the reply is missing, of another kind, or of other types.
-    pub fn complete_host(
-        &mut self,
-        index: usize,
-        expected: &[crate::ValType],
-        reply: Option<Reply>,
-    ) -> Result<Vec<Value>, HostStop> {
-        match reply {
-            Some(Reply::Values(values))
-                if values.len() == expected.len()
-                    && values.iter().zip(expected).all(|(v, t)| v.ty() == *t) =>
-            {
-                Ok(values)
-            }
-            Some(Reply::Trap(message)) => Err(host_error(message)),
-            other => Err(self.misuse(format!(
-                "host import {index} answered {other:?}, expected values of types {expected:?}"
-            ))),
-        }
-    }
-
-    /// Aborts the call for the embedder's misuse of the ABI.
-    fn misuse(&mut self, message: String) -> HostStop {
-        self.abort(NodeFault::new(FaultKind::Misuse, message))
-    }
-
-    /// Runs embedder-defined host import `index`.
-    ///
-    /// # Errors
-    ///
-    /// [`HostStop::Suspend`] when the host asks to suspend, or
-    /// [`HostStop::Trap`] when it fails.
-    pub fn call_host(
-        &mut self,
-        index: usize,
-        args: &[Value],
-        memory: &mut [u8],
-    ) -> Result<Vec<Value>, HostStop> {
-        if self.is_aborted() {
-            return Err(aborted());
-        }
-        self.charge(self.unprepaid(u64::from(self.schedule.host_call)))?;
-        match self.host.call(index, args, memory) {
-            HostAnswer::Return(values) => Ok(values),
-            HostAnswer::Suspend if !self.suspend_allowed => Err(HostStop::Trap(Failure::new(
-                ErrorKind::HostError,
-                "a start function cannot suspend",
-            ))),
-            HostAnswer::Suspend => Err(HostStop::Suspend(Request::Host {
-                index,
-                args: args.to_vec(),
-            })),
-            HostAnswer::Trap(message) => {
-                Err(HostStop::Trap(Failure::new(ErrorKind::HostError, message)))
-            }
-            HostAnswer::Fault(fault) => Err(self.abort(fault)),
-        }
-    }
-}
-
-impl CallContext {
-    /// A syscall: import number `index` with `args`, whose result types
-    /// are `results`. Pays the host-call base, then always suspends: the
-    /// embedder answers it.
-    ///
-    /// # Errors
-    ///
-    /// [`HostStop::Suspend`] with a [`Request::Syscall`]; a trap in a
-    /// start function (which cannot suspend) or when out of gas.
-    pub fn call_syscall(
-        &mut self,
-        index: usize,
-        args: &[Value],
-        results: &[crate::ValType],
-    ) -> Result<Vec<Value>, HostStop> {
-        if self.is_aborted() {
-            return Err(aborted());
-        }
-        self.charge(self.unprepaid(u64::from(self.schedule.host_call)))?;
-        if !self.suspend_allowed {
-            return Err(host_error("a start function cannot make a syscall".into()));
-        }
-        Err(HostStop::Suspend(Request::Syscall {
-            index,
-            args: args.to_vec(),
-            returns: !results.is_empty(),
-            gas_left: self.gas_left.get(),
-        }))
-    }
 }
 
 /// The trap that unwinds a guest whose call a node fault aborted. Nothing
@@ -834,6 +470,8 @@ fn host_error(message: String) -> HostStop {
 }
 
 mod abi;
+mod embedder;
+mod suspend;
 #[cfg(test)]
 mod tests;
 mod vm;

@@ -104,7 +104,7 @@ unit: setup contracts browser wasi-c go cluster
 	@# would compile revm again.
 	cd contracts && $(CARGO) test --locked --workspace --exclude evm
 	@# `cargo test` built the example with the workspace's features; `cargo
-	@# run -p ward-vm` would rebuild wasmtime with ward-vm's alone.
+	@# run -p ward-backends` would rebuild wasmtime with its features alone.
 	target/debug/examples/embed
 
 # The library crates published to crates.io (CHANGELOG.md, "Versioning"):

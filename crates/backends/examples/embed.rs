@@ -1,7 +1,7 @@
 //! Embedding Ward as a library: a plugin host with host functions of its
 //! own, limits, a shared module cache and both backends.
 //!
-//! `cargo run -p ward-vm --example embed` (also run by `make test`). The
+//! `cargo run -p ward-backends --example embed` (also run by `make test`). The
 //! walk-through is docs/embedding.md.
 //!
 //! The host offers plugins two functions in module `"host"`:

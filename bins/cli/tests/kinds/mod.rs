@@ -220,19 +220,23 @@ fn a_data_directory_runs_solidity_contracts_for_the_evm_runtime() {
     let token = deployed["address"].as_str().unwrap().to_owned();
     let to = "0x00000000000000000000000000000000000000aa";
     let args = format!("{{\"to\": \"{to}\", \"value\": 7}}");
-    let out = ward(&[
-        "call",
-        &token,
-        "--abi",
-        &abi,
-        "--method",
-        "transfer",
-        "--json-args",
-        &args,
-        "--data-dir",
-        &dir,
-        "--json",
-    ]);
+    // `transfer` on the token, its arguments as JSON.
+    let transfer = |args: &str| {
+        ward(&[
+            "call",
+            &token,
+            "--abi",
+            &abi,
+            "--method",
+            "transfer",
+            "--json-args",
+            args,
+            "--data-dir",
+            &dir,
+            "--json",
+        ])
+    };
+    let out = transfer(&args);
     let sent = last_json(&out);
     assert_eq!(sent["decoded"], true, "{sent}");
     assert_eq!(sent["events"][0]["fields"]["value"], 7);
@@ -241,19 +245,7 @@ fn a_data_directory_runs_solidity_contracts_for_the_evm_runtime() {
     assert!(evm_gas > 20_000, "{sent}");
     assert!(sent["gas_used"].as_u64().unwrap() > 64 * evm_gas, "{sent}");
     let args = format!("[\"{to}\", 71]");
-    let out = ward(&[
-        "call",
-        &token,
-        "--abi",
-        &abi,
-        "--method",
-        "transfer",
-        "--json-args",
-        &args,
-        "--data-dir",
-        &dir,
-        "--json",
-    ]);
+    let out = transfer(&args);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(last_json(&out)["decoded"], "insufficient balance");
     // Not a runtime's name: a usage error, nothing deployed.

@@ -491,16 +491,20 @@ fn solidity_contracts_run_on_a_node_with_the_evm_runtime() {
 
     let bob = "0xb0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0";
     let args = format!("[\"{bob}\", 1200]");
-    let (code, sent) = cli(&[
-        "call",
-        &token,
-        "--abi",
-        &token_abi,
-        "--method",
-        "transfer",
-        "--json-args",
-        &args,
-    ]);
+    // `ward call` or `ward query` of the token's METHOD with JSON ARGS.
+    let token_cli = |command: &str, method: &str, args: &str| {
+        cli(&[
+            command,
+            &token,
+            "--abi",
+            &token_abi,
+            "--method",
+            method,
+            "--json-args",
+            args,
+        ])
+    };
+    let (code, sent) = token_cli("call", "transfer", &args);
     assert_eq!((code, sent["decoded"].as_bool()), (0, Some(true)), "{sent}");
     assert_eq!(
         sent["events"][0]["fields"]["to"]
@@ -510,28 +514,10 @@ fn solidity_contracts_run_on_a_node_with_the_evm_runtime() {
         bob
     );
     let query = format!("[\"{bob}\"]");
-    let (_, balance) = cli(&[
-        "query",
-        &token,
-        "--abi",
-        &token_abi,
-        "--method",
-        "balanceOf",
-        "--json-args",
-        &query,
-    ]);
+    let (_, balance) = token_cli("query", "balanceOf", &query);
     assert_eq!(balance["decoded"], 1200, "{balance}");
     let too_much = format!("[\"{bob}\", 99999]");
-    let (code, reverted) = cli(&[
-        "call",
-        &token,
-        "--abi",
-        &token_abi,
-        "--method",
-        "transfer",
-        "--json-args",
-        &too_much,
-    ]);
+    let (code, reverted) = token_cli("call", "transfer", &too_much);
     assert_eq!((code, reverted["status"].as_str()), (1, Some("reverted")));
     assert_eq!(reverted["decoded"], "insufficient balance");
     drop(node);

@@ -13,6 +13,8 @@ use ward_primitives::{Address, CodeKind, Hash32};
 use ward_state::{MemoryStore, Receipt, StateRead};
 use ward_vm::{BackendKind, CodeHash, Config};
 
+use crate::runtimes::forwarder;
+
 const ALICE: Address = Address([0xa1; 32]);
 
 /// Deploys its input as a contract (salt: 32 zero bytes, deploy input:
@@ -52,26 +54,6 @@ const STORE: &str = r#"(module
     (call $input (i32.const 100) (i32.const 0) (call $isize))
     (call $write (i32.const 4) (i32.const 1) (i32.const 100) (call $isize))
     (call $out (i32.const 5) (i32.const 6))))"#;
-
-/// Delegate-calls the contract at its input's first 32 bytes with the
-/// rest; outputs the return data and returns the status.
-const DELEGATOR: &str = r#"(module
-  (import "ward" "input_size" (func $isize (result i32)))
-  (import "ward" "input_read" (func $input (param i32 i32 i32)))
-  (import "ward" "call" (func $call (param i32 i32 i32 i64 i32) (result i32)))
-  (import "ward" "return_data_size" (func $size (result i32)))
-  (import "ward" "return_data_read" (func $rd (param i32 i32 i32)))
-  (import "ward" "output_write" (func $out (param i32 i32)))
-  (import "ward" "gas_left" (func $gas (result i64)))
-  (memory (export "memory") 2)
-  (func (export "main") (result i32) (local $status i32)
-    (call $input (i32.const 0) (i32.const 0) (call $isize))
-    (local.set $status
-      (call $call (i32.const 0) (i32.const 32) (i32.sub (call $isize) (i32.const 32))
-        (i64.sub (call $gas) (i64.const 100000)) (i32.const 2)))
-    (call $rd (i32.const 65536) (i32.const 0) (call $size))
-    (call $out (i32.const 65536) (call $size))
-    (local.get $status)))"#;
 
 fn scenario(backend: BackendKind) -> Vec<Receipt> {
     let config = Config::default();
@@ -135,7 +117,7 @@ fn scenario(backend: BackendKind) -> Vec<Receipt> {
 
     // A delegate call runs the stored code on the delegator's storage.
     let store = run(deploy(STORE, "store")).address.unwrap();
-    let delegator = run(deploy(DELEGATOR, "delegator")).address.unwrap();
+    let delegator = run(deploy(&forwarder(2), "delegator")).address.unwrap();
     let mut input = store.0.to_vec();
     input.extend_from_slice(b"value");
     let delegated = run(call(delegator, input));

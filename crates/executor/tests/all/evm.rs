@@ -19,7 +19,7 @@ use ward_testkit::evm::{
 };
 use ward_vm::{BackendKind, Config};
 
-use crate::runtimes::FORWARDER;
+use crate::runtimes::forwarder;
 
 const ALICE: Address = Address([0xa1; 32]);
 const BOB: Address = Address([0xb0; 32]);
@@ -385,7 +385,7 @@ fn edges(chain: &mut Chain) -> Vec<Address> {
 
     // Wasm to EVM: a Ward contract forwards calldata to the probe.
     let forwarder = chain.deploy(
-        wat::parse_str(FORWARDER).unwrap(),
+        wat::parse_str(forwarder(0)).unwrap(),
         Vec::new(),
         CodeKind::Ward,
     );
@@ -728,7 +728,7 @@ fn a_wasm_to_evm_to_wasm_chain_traces_alike_on_both_backends() {
         let probe = chain.deploy(creation("Probe"), Vec::new(), evm());
         let echo = chain.deploy(wat::parse_str(ECHO).unwrap(), Vec::new(), CodeKind::Ward);
         let forwarder = chain.deploy(
-            wat::parse_str(FORWARDER).unwrap(),
+            wat::parse_str(forwarder(0)).unwrap(),
             Vec::new(),
             CodeKind::Ward,
         );

@@ -18,9 +18,11 @@ use crate::contracts::sum_program;
 const ALICE: Address = Address([0xa1; 32]);
 
 /// A Ward contract that calls the contract at the first 32 bytes of its
-/// input with the rest, outputs the return data, and reverts with the
-/// call's status when it was not ok.
-pub(crate) const FORWARDER: &str = r#"(module
+/// input with the rest and `ward.call`'s `flags` (0 a call, 2 a delegate
+/// call), outputs the return data, and returns the call's status.
+pub(crate) fn forwarder(flags: u32) -> String {
+    format!(
+        r#"(module
   (import "ward" "input_size" (func $isize (result i32)))
   (import "ward" "input_read" (func $input (param i32 i32 i32)))
   (import "ward" "call" (func $call (param i32 i32 i32 i64 i32) (result i32)))
@@ -33,10 +35,12 @@ pub(crate) const FORWARDER: &str = r#"(module
     (call $input (i32.const 0) (i32.const 0) (call $isize))
     (local.set $status
       (call $call (i32.const 0) (i32.const 32) (i32.sub (call $isize) (i32.const 32))
-        (i64.sub (call $gas) (i64.const 100000)) (i32.const 0)))
+        (i64.sub (call $gas) (i64.const 100000)) (i32.const {flags})))
     (call $rd (i32.const 65536) (i32.const 0) (call $size))
     (call $out (i32.const 65536) (call $size))
-    (local.get $status)))"#;
+    (local.get $status)))"#
+    )
+}
 
 fn stackvm() -> CodeKind {
     CodeKind::Runtime(RuntimeName::new("stackvm").unwrap())
@@ -124,7 +128,7 @@ fn stackvm_scenario(backend: BackendKind) -> Vec<Receipt> {
     // A Wasm contract calls it: the runtime's frame runs while the caller
     // waits, and the caller gets its output.
     let forwarder = run(deploy(
-        wat::parse_str(FORWARDER).unwrap(),
+        wat::parse_str(forwarder(0)).unwrap(),
         "fwd",
         CodeKind::Ward,
     ));

@@ -21,7 +21,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use ward_executor::{Executor, Tx};
+//! use ward_executor::{Executor, Payload, Tx};
 //! use ward_primitives::{Address, CodeKind};
 //! use ward_state::{MemoryStore, StateRead};
 //! use ward_vm::{BackendKind, Config};
@@ -41,9 +41,19 @@
 //!     (call $read (i32.const 8) (i32.const 0) (local.get $n))
 //!     (call $write (i32.const 0) (i32.const 1) (i32.const 8) (local.get $n))))"#)?;
 //! let (alice, salt, input) = (Address([0xa1; 32]), vec![], vec![]);
-//! let deploy = Tx { sender: alice, gas_limit: 10_000_000, value: 0, payload: Payload::Deploy { code, input, salt, kind: CodeKind::Ward, admin: None } };
+//! let deploy = Tx {
+//!     sender: alice,
+//!     gas_limit: 10_000_000,
+//!     value: 0,
+//!     payload: Payload::Deploy { code, input, salt, kind: CodeKind::Ward, admin: None },
+//! };
 //! let contract = executor.execute_block(&[deploy], 1)?[0].address.unwrap();
-//! let call = Tx { sender: alice, gas_limit: 1_000_000, value: 0, payload: Payload::Call { to: contract, input: b"hello".to_vec() } };
+//! let call = Tx {
+//!     sender: alice,
+//!     gas_limit: 1_000_000,
+//!     value: 0,
+//!     payload: Payload::Call { to: contract, input: b"hello".to_vec() },
+//! };
 //! assert_eq!(executor.execute_block(&[call], 2)?[0].status, "ok");
 //! // Each block committed: the store holds the write.
 //! assert_eq!(executor.store().storage(&contract, b"k")?, Some(b"hello".to_vec()));

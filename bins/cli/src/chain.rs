@@ -449,7 +449,7 @@ pub(crate) fn with_margin(needed: u64) -> u64 {
 
 /// Sets a transaction's gas limit.
 pub(crate) fn with_gas(mut tx: Tx, gas: u64) -> Tx {
-    *tx.gas_limit_mut() = gas;
+    tx.gas_limit = gas;
     tx
 }
 

@@ -49,7 +49,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         let mut run = |gas: u64| -> Result<Option<Receipt>, ExecError> {
             simulations += 1;
             let mut tx = tx.clone();
-            *tx.gas_limit_mut() = gas;
+            tx.gas_limit = gas;
             match self.simulate_unsigned(tx, time) {
                 Ok(simulation) => Ok(Some(simulation.receipt)),
                 // Below the intrinsic cost: not even admitted.

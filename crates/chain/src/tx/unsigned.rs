@@ -36,11 +36,6 @@ impl Unsigned {
         self.gas_limit
     }
 
-    /// Its gas limit, to change.
-    pub fn gas_limit_mut(&mut self) -> &mut u64 {
-        &mut self.gas_limit
-    }
-
     /// The native asset it moves (none for an admin payload, whatever
     /// its `value` field says).
     pub fn value(&self) -> u128 {

@@ -111,7 +111,7 @@ unit: setup contracts browser wasi-c go cluster
 # their rustdoc must build without a warning, and each must package.
 PUBLISHED = ward-primitives ward-abi ward-instrument ward-wasi ward-vm \
   ward-vm-wasmtime ward-vm-wasmi ward-backends ward-chain ward-state \
-  ward-snapshot ward-executor ward-debug ward-build ward-test ward-node \
+  ward-snapshot ward-executor ward-debug ward-build ward-rpc ward-test ward-node \
   ward-capi ward-sdk
 
 package: setup
@@ -185,7 +185,7 @@ fuzz-diff: setup
 # ships. The RSS limit leaves room for redb's transient allocations on
 # damaged files (up to 4 GiB: fuzz/known/README.md).
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS ?= module values records journal store chain schema wasi
+FUZZ_TARGETS ?= module values records journal store chain schema wasi rpc
 fuzz-cov: setup
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
 	cp Cargo.lock fuzz/Cargo.lock

@@ -37,11 +37,11 @@ pub(crate) struct BackupArgs {
 pub(crate) fn backup(args: BackupArgs) -> anyhow::Result<ExitCode> {
     let (height, path) = match (&args.node, &args.data_dir) {
         (Some(url), _) => {
-            let answer = Client::new(url)?.call("backup", json!({ "name": args.target }))?;
-            (
-                answer["height"].as_u64().unwrap_or(0),
-                answer["path"].as_str().unwrap_or("?").to_owned(),
-            )
+            let asked = ward_rpc::params::Backup {
+                name: args.target.clone(),
+            };
+            let answer = Client::new(url)?.call::<ward_rpc::methods::Backup>(&asked)?;
+            (answer.value.height, answer.value.path)
         }
         (None, Some(dir)) => {
             let store = RedbStore::open_read_only(dir)?;

@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
+use ward_rpc::{Applied, CallError, Method};
 
 /// An error the node answered with: its JSON-RPC error.
 #[derive(Debug, thiserror::Error)]
@@ -39,9 +40,10 @@ impl Client {
         })
     }
 
-    /// Calls `method`: its result, or the node's error as [`NodeRefused`].
-    pub(crate) fn call(&self, method: &str, params: Value) -> anyhow::Result<Value> {
-        let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+    /// Calls method `M`: its result (with the node's height), or the
+    /// node's error as [`NodeRefused`].
+    pub(crate) fn call<M: Method>(&self, params: &M::Params) -> anyhow::Result<Applied<M::Output>> {
+        let body = ward_rpc::request::<M>(1, params);
         let mut response = self
             .agent
             .post(&self.rpc)
@@ -60,18 +62,16 @@ impl Client {
         if status != 200 {
             anyhow::bail!("the node answered HTTP {status}: {}", text.trim());
         }
-        let mut value: Value = serde_json::from_str(&text)
+        let value: Value = serde_json::from_str(&text)
             .map_err(|e| anyhow::anyhow!("the node's answer is not JSON: {e}"))?;
-        if let Some(error) = value.get("error") {
-            return Err(NodeRefused {
-                kind: error["data"]["kind"]
-                    .as_str()
-                    .unwrap_or("unknown")
-                    .to_owned(),
-                message: error["message"].as_str().unwrap_or("").to_owned(),
+        match ward_rpc::result::<M>(value) {
+            Ok(applied) => Ok(applied),
+            Err(CallError::Rpc(error)) => Err(NodeRefused {
+                kind: error.data.kind,
+                message: error.message,
             }
-            .into());
+            .into()),
+            Err(CallError::Shape(why)) => Err(anyhow::anyhow!("{why}")),
         }
-        Ok(value["result"].take())
     }
 }

@@ -119,17 +119,13 @@ pub(crate) fn balance(args: BalanceArgs) -> anyhow::Result<ExitCode> {
     let (object, asset, decimals) = match &args.common.node {
         Some(url) => {
             let client = Client::new(url)?;
-            let mut params = json!({ "address": address.to_string() });
-            if let Some(height) = args.height {
-                params["height"] = json!(height);
-            }
-            let answer = client.call("getBalance", params)?;
-            let asset = answer["asset"].as_str().unwrap_or("WARD").to_owned();
-            let decimals = answer["decimals"]
-                .as_u64()
-                .and_then(|d| u8::try_from(d).ok())
-                .context("the node names no asset decimals")?;
-            (answer, asset, decimals)
+            let asked = ward_rpc::params::GetBalance {
+                address,
+                height: args.height,
+            };
+            let answer = client.call::<ward_rpc::methods::GetBalance>(&asked)?;
+            let (asset, decimals) = (answer.value.asset.clone(), answer.value.decimals);
+            (serde_json::to_value(answer)?, asset, decimals)
         }
         None => {
             if args.height.is_some() {

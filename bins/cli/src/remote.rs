@@ -4,10 +4,14 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use serde_json::{Value, json};
+use serde_json::Value;
 use ward_chain::schema::{Schema, Type};
 use ward_chain::tx::{Payload, TxBody, account_address};
-use ward_cli::parse::hex;
+use ward_rpc::{
+    Applied, methods, params,
+    results::{self, Found, Network, Sent},
+    wire::{Amount, Bytes},
+};
 use ward_state::{Address, ContractInfo, Entries, Hash32};
 use ward_vm::BackendKind;
 
@@ -17,20 +21,25 @@ use crate::{
     evm::AbiCall,
 };
 
-fn backend_of(network: &Value) -> Option<BackendKind> {
-    network["backend"].as_str().and_then(|s| s.parse().ok())
+fn backend_of(network: &Network) -> Option<BackendKind> {
+    network.backend.parse().ok()
 }
 
-fn receipt_of(value: &Value) -> anyhow::Result<ward_state::Receipt> {
-    ward_node::json::receipt_from(value)
-        .map_err(|e| anyhow::anyhow!("the node's receipt does not read: {e}"))
+/// A receipt the node sent, as the CLI prints it: the chain's receipt
+/// and the node's JSON of it.
+fn printable(receipt: Applied<results::Receipt>) -> anyhow::Result<(ward_state::Receipt, Value)> {
+    let chain = ward_node::json::receipt_from(&receipt.value);
+    let json = serde_json::to_value(&receipt).context("the node's receipt does not write")?;
+    Ok((chain, json))
 }
 
-fn hash32(value: &Value, what: &str) -> anyhow::Result<Hash32> {
-    value
-        .as_str()
-        .and_then(Hash32::from_hex)
-        .with_context(|| format!("the node's {what} is not a 32-byte hex value"))
+/// The account the node signs for by default: its first dev account.
+fn first_dev_account(network: &Network) -> anyhow::Result<Address> {
+    network
+        .dev_accounts
+        .as_ref()
+        .and_then(|accounts| accounts.first().copied())
+        .context("the node is not in dev mode, so it signs for no one: pass --key FILE")
 }
 
 /// Sends a deploy or call, signed here (`--key`) or by the node for a dev
@@ -43,24 +52,15 @@ pub(crate) fn submit(
     (decode, abi): (Option<&Type>, Option<&AbiCall>),
 ) -> anyhow::Result<(ExitCode, Hash32)> {
     let client = Client::new(url)?;
-    let network = client.call("getNetwork", json!({}))?;
-    let decimals = network["asset"]["decimals"]
-        .as_u64()
-        .and_then(|d| u8::try_from(d).ok())
-        .context("the node names no asset decimals")?;
+    let network = client.call::<methods::GetNetwork>(&params::Empty {})?.value;
+    let decimals = network.asset.decimals;
     let value = payment
         .value
         .as_ref()
         .map(|v| v.in_smallest(decimals))
         .transpose()?
         .unwrap_or(0);
-    let gas_price = match payment.gas_price {
-        Some(price) => price,
-        None => network["min_gas_price"]
-            .as_str()
-            .and_then(|p| p.parse().ok())
-            .context("the node names no minimum gas price")?,
-    };
+    let gas_price = payment.gas_price.unwrap_or(network.min_gas_price.0);
     let gas = match gas {
         Some(gas) => gas,
         None => estimate(&client, &network, &signer, (&payload, value))?,
@@ -69,13 +69,9 @@ pub(crate) fn submit(
         Signer::Key(key) => {
             let public_key = key.verifying_key().to_bytes();
             let from = account_address(&public_key);
-            let nonce = client.call("getNonce", json!({ "address": from.to_string() }))?["pending"]
-                .as_u64()
-                .context("the node's nonce is not a number")?;
-            let chain_id = network["chain_id"]
-                .as_str()
-                .context("the node names no chain id")?
-                .to_owned();
+            let address = params::AddressOnly { address: from };
+            let nonce = client.call::<methods::GetNonce>(&address)?.value.pending;
+            let chain_id = network.chain_id.clone();
             let tx = TxBody {
                 gas_price,
                 value,
@@ -86,36 +82,44 @@ pub(crate) fn submit(
                 payload,
             }
             .sign(&key);
-            client.call(
-                "sendRawTransaction",
-                json!({ "tx": hex(&tx.to_bytes()), "wait": true }),
-            )?
+            let raw = params::Raw {
+                tx: Bytes(tx.to_bytes()),
+                wait: Some(true),
+            };
+            client.call::<methods::SendRawTransaction>(&raw)?
         }
         Signer::Dev(from) => {
             let from = match from {
-                Some(address) => address.to_string(),
-                None => network["dev_accounts"][0]
-                    .as_str()
-                    .context(
-                        "the node is not in dev mode, so it signs for no one: pass --key FILE",
-                    )?
-                    .to_owned(),
+                Some(address) => address,
+                None => first_dev_account(&network)?,
             };
-            let mut params = json!({
-                "from": from,
-                "gas": gas,
-                "wait": true,
-                "value": value.to_string(),
-                "gas_price": gas_price.to_string(),
-            });
-            payload_json(&payload, &mut params);
-            client.call("sendTransaction", params)?
+            let (deploy, call, admin) = payload_params(&payload);
+            let params = params::Transaction {
+                from,
+                deploy,
+                call,
+                admin,
+                gas: Some(gas),
+                value: Some(Amount(value)),
+                gas_price: Some(Amount(gas_price)),
+                nonce: None,
+                wait: Some(true),
+            };
+            client.call::<methods::SendTransaction>(&params)?
         }
     };
-    let tx = hash32(&receipt["tx"], "transaction id")?;
+    let receipt = match receipt.value {
+        Sent::Receipt(r) => Applied {
+            value: *r,
+            applied_height: receipt.applied_height,
+        },
+        Sent::Pending { tx } => bail!("the node answered {tx} without its receipt"),
+    };
+    let tx = receipt.value.tx;
+    let (chain, json) = printable(receipt)?;
     let code = print_receipt(
-        &receipt_of(&receipt)?,
-        receipt,
+        &chain,
+        json,
         &Show {
             backend: backend_of(&network),
             json: common.json,
@@ -136,14 +140,18 @@ pub(crate) fn query(
     (decode, abi): (Option<&Type>, Option<&AbiCall>),
 ) -> anyhow::Result<ExitCode> {
     let client = Client::new(url)?;
-    let network = client.call("getNetwork", json!({}))?;
-    let receipt = client.call(
-        "query",
-        json!({ "to": to.to_string(), "from": from.to_string(), "input": hex(input), "gas": gas }),
-    )?;
+    let network = client.call::<methods::GetNetwork>(&params::Empty {})?.value;
+    let query = params::Query {
+        to,
+        input: Some(Bytes(input.to_vec())),
+        gas: Some(gas),
+        from: Some(from),
+        ..params::Query::default()
+    };
+    let (chain, json) = printable(client.call::<methods::Query>(&query)?)?;
     Ok(print_receipt(
-        &receipt_of(&receipt)?,
-        receipt,
+        &chain,
+        json,
         &Show {
             backend: backend_of(&network),
             json: common.json,
@@ -157,13 +165,22 @@ pub(crate) fn query(
 /// A receipt by transaction hash.
 pub(crate) fn receipt(url: &str, tx: Hash32, common: &Common) -> anyhow::Result<ExitCode> {
     let client = Client::new(url)?;
-    let receipt = client.call("getTransaction", json!({ "tx": tx.to_string() }))?;
-    if receipt["status"] == "pending" {
-        bail!("transaction {tx} is pending: it is in no block yet");
-    }
+    let asked = params::GetTransaction {
+        tx,
+        full_input: None,
+    };
+    let found = client.call::<methods::GetTransaction>(&asked)?;
+    let receipt = match found.value {
+        Found::Receipt(receipt) => Applied {
+            value: *receipt,
+            applied_height: found.applied_height,
+        },
+        Found::Pending { .. } => bail!("transaction {tx} is pending: it is in no block yet"),
+    };
+    let (chain, json) = printable(receipt)?;
     Ok(print_receipt(
-        &receipt_of(&receipt)?,
-        receipt,
+        &chain,
+        json,
         &Show {
             backend: None,
             json: common.json,
@@ -178,35 +195,42 @@ pub(crate) fn receipt(url: &str, tx: Hash32, common: &Common) -> anyhow::Result<
 /// the transaction the signer would send.
 fn estimate(
     client: &Client,
-    network: &Value,
+    network: &Network,
     signer: &Signer,
     (payload, value): (&Payload, u128),
 ) -> anyhow::Result<u64> {
     let from = match signer {
-        Signer::Key(key) => account_address(&key.verifying_key().to_bytes()).to_string(),
-        Signer::Dev(Some(address)) => address.to_string(),
-        Signer::Dev(None) => network["dev_accounts"][0]
-            .as_str()
-            .context("the node is not in dev mode, so it signs for no one: pass --key FILE")?
-            .to_owned(),
+        Signer::Key(key) => account_address(&key.verifying_key().to_bytes()),
+        Signer::Dev(Some(address)) => *address,
+        Signer::Dev(None) => first_dev_account(network)?,
     };
-    let mut params = json!({ "from": from, "value": value.to_string() });
-    payload_json(payload, &mut params);
-    let estimate = client.call("estimateGas", params)?;
-    let (gas, needed) = (estimate["gas"].as_u64(), estimate["gas_needed"].as_u64());
-    let (Some(gas), Some(needed)) = (gas, needed) else {
-        bail!("the node's estimate does not read: {estimate}");
+    let (deploy, call, admin) = payload_params(payload);
+    let params = params::Estimate {
+        from,
+        deploy,
+        call,
+        admin,
+        value: Some(Amount(value)),
+        ..params::Estimate::default()
     };
+    let estimate = client.call::<methods::EstimateGas>(&params)?.value;
     eprintln!(
-        "gas: auto, {gas} ({needed} needed, plus {} %)",
-        estimate["margin_percent"]
+        "gas: auto, {} ({} needed, plus {} %)",
+        estimate.gas, estimate.gas_needed, estimate.margin_percent
     );
-    Ok(gas)
+    Ok(estimate.gas)
 }
 
-/// A payload as `sendTransaction`'s `deploy` or `call` field of `params`.
-fn payload_json(payload: &Payload, params: &mut Value) {
-    match payload {
+/// A payload as the `deploy`, `call` and `admin` params of
+/// `sendTransaction` and `estimateGas` (one of them set).
+fn payload_params(
+    payload: &Payload,
+) -> (
+    Option<params::Deploy>,
+    Option<params::Call>,
+    Option<params::Admin>,
+) {
+    match payload.clone() {
         Payload::Deploy {
             code,
             input,
@@ -214,49 +238,65 @@ fn payload_json(payload: &Payload, params: &mut Value) {
             kind,
             admin,
         } => {
-            params["deploy"] = json!({
-                "code": hex(code),
-                "input": hex(input),
-                "salt": hex(salt),
-                "kind": kind.as_str(),
-                "admin": admin.map(|a| a.to_string()),
-            });
+            let deploy = params::Deploy {
+                code: Bytes(code),
+                input: Some(Bytes(input)),
+                args: None,
+                salt: Some(Bytes(salt)),
+                kind: Some(kind.as_str().to_owned()),
+                admin,
+            };
+            (Some(deploy), None, None)
         }
         Payload::Call { to, input } => {
-            params["call"] = json!({ "to": to.to_string(), "input": hex(input) });
+            let call = params::Call {
+                to,
+                input: Some(Bytes(input)),
+                ..params::Call::default()
+            };
+            (None, Some(call), None)
         }
         Payload::Admin { contract, action } => {
-            params["admin"] = match action {
-                ward_chain::tx::AdminAction::Upgrade { code, input } => json!({
-                    "contract": contract.to_string(),
-                    "upgrade": { "code": hex(code), "input": hex(input) },
-                }),
-                ward_chain::tx::AdminAction::SetAdmin(admin) => json!({
-                    "contract": contract.to_string(),
-                    "set_admin": admin.map(|a| a.to_string()),
-                }),
+            let (upgrade, set_admin) = match action {
+                ward_chain::tx::AdminAction::Upgrade { code, input } => (
+                    Some(params::Upgrade {
+                        code: Bytes(code),
+                        input: Some(Bytes(input)),
+                    }),
+                    None,
+                ),
+                ward_chain::tx::AdminAction::SetAdmin(admin) => (None, Some(admin)),
             };
+            let admin = params::Admin {
+                contract,
+                upgrade,
+                set_admin,
+            };
+            (None, None, Some(admin))
         }
     }
 }
 
 /// The schema of the contract at `at`, from the node's `getContract`.
 pub(crate) fn schema(url: &str, at: &Address) -> anyhow::Result<Option<Schema>> {
-    let contract = Client::new(url)?.call("getContract", json!({ "address": at.to_string() }))?;
-    match &contract["schema"] {
-        Value::Null => Ok(None),
-        schema => Ok(Some(
-            Schema::from_json(schema).context("the node's schema does not read")?,
-        )),
-    }
+    let address = params::AddressOnly { address: *at };
+    let contract = Client::new(url)?.call::<methods::GetContract>(&address)?;
+    contract
+        .value
+        .schema
+        .map(|schema| Schema::from_json(&schema).context("the node's schema does not read"))
+        .transpose()
 }
 
 /// One storage entry with its proof, as the node's JSON.
 pub(crate) fn proof(url: &str, at: &Address, key: &[u8]) -> anyhow::Result<Value> {
-    Client::new(url)?.call(
-        "getStorage",
-        json!({ "address": at.to_string(), "key": hex(key) }),
-    )
+    let asked = params::GetStorage {
+        address: *at,
+        key: Bytes(key.to_vec()),
+        height: None,
+    };
+    let proven = Client::new(url)?.call::<methods::GetStorage>(&asked)?;
+    serde_json::to_value(proven).context("the node's proof does not write")
 }
 
 /// A contract and its storage (or one key), read page by page.
@@ -266,67 +306,50 @@ pub(crate) fn state(
     key: Option<Vec<u8>>,
 ) -> anyhow::Result<(ContractInfo, Entries)> {
     let client = Client::new(url)?;
-    let contract = client.call("getContract", json!({ "address": at.to_string() }))?;
-    let info = ContractInfo {
-        code_hash: hash32(&contract["code_hash"], "code hash")?,
-        deployer: Address(hash32(&contract["deployer"], "deployer")?.0),
-        created_at: contract["created_at"]
-            .as_u64()
-            .context("the node's created_at is not a number")?,
-        kind: match contract["kind"].as_str() {
-            None => ward_primitives::CodeKind::Ward,
-            Some(name) => ward_primitives::CodeKind::parse(name)
-                .with_context(|| format!("the node's contract kind {name:?} is unknown"))?,
-        },
-        admin: match &contract["admin"] {
-            Value::Null => None,
-            admin => Some(Address(hash32(admin, "admin")?.0)),
-        },
+    let address = params::AddressOnly { address: *at };
+    let contract = client.call::<methods::GetContract>(&address)?.value;
+    let mut info = ContractInfo {
+        code_hash: contract.code_hash,
+        deployer: contract.deployer,
+        created_at: contract.created_at,
+        kind: ward_primitives::CodeKind::parse(&contract.kind)
+            .with_context(|| format!("the node's contract kind {:?} is unknown", contract.kind))?,
+        admin: contract.admin,
         history: Vec::new(),
     };
-    let mut info = info;
     // One code since creation is what an empty history means.
-    let history = contract["code_history"]
-        .as_array()
-        .map_or(&[][..], Vec::as_slice);
-    if history.len() > 1 {
-        for entry in history {
-            let since = entry["since"]
-                .as_u64()
-                .context("the node's code_history.since is not a number")?;
-            info.history.push((
-                since,
-                hash32(&entry["code_hash"], "code_history.code_hash")?,
-            ));
-        }
+    if contract.code_history.len() > 1 {
+        info.history = contract
+            .code_history
+            .iter()
+            .map(|entry| (entry.since, entry.code_hash))
+            .collect();
     }
-    let bytes = |value: &Value| -> anyhow::Result<Vec<u8>> {
-        let text = value.as_str().context("the node's value is not hex")?;
-        Ok(ward_cli::parse::hex_bytes(text)?)
-    };
     let mut entries = Vec::new();
     match key {
         Some(key) => {
-            let proven = client.call(
-                "getStorage",
-                json!({ "address": at.to_string(), "key": hex(&key) }),
-            )?;
-            if !proven["value"].is_null() {
-                entries.push((key, bytes(&proven["value"])?));
+            let asked = params::GetStorage {
+                address: *at,
+                key: Bytes(key.clone()),
+                height: None,
+            };
+            let proven = client.call::<methods::GetStorage>(&asked)?.value;
+            if let Some(value) = proven.value {
+                entries.push((key, value.0));
             }
         }
         None => {
-            let mut cursor = Value::Null;
+            let mut cursor = None;
             loop {
-                let page = client.call(
-                    "getStorageRange",
-                    json!({ "address": at.to_string(), "cursor": cursor, "limit": 1000 }),
-                )?;
-                for entry in page["entries"].as_array().context("no entries")? {
-                    entries.push((bytes(&entry["key"])?, bytes(&entry["value"])?));
-                }
-                cursor = page["cursor"].clone();
-                if cursor.is_null() {
+                let asked = params::GetStorageRange {
+                    address: *at,
+                    cursor,
+                    limit: Some(1000),
+                };
+                let page = client.call::<methods::GetStorageRange>(&asked)?.value;
+                entries.extend(page.entries.into_iter().map(|e| (e.key.0, e.value.0)));
+                cursor = page.cursor;
+                if cursor.is_none() {
                     break;
                 }
             }

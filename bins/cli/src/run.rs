@@ -217,14 +217,17 @@ fn trace_and_profile(
 ) -> anyhow::Result<(Option<serde_json::Value>, Option<String>)> {
     let trace = tracer.map(|t| {
         let trace = t.finish(execution, events.to_vec());
-        let mut json = ward_node::decode::trace(&trace, &mut |_| None);
+        let mut shown = ward_node::decode::trace(&trace, &mut |_| None);
         if args.profile.profile {
             let name = args.file.file_name().unwrap_or(args.file.as_os_str());
-            json["profile"] = crate::trace::profile_json(&trace, Some(&name.to_string_lossy()));
+            shown.profile = Some(crate::trace::profile_json(
+                &trace,
+                Some(&name.to_string_lossy()),
+            ));
         }
-        json
+        shown
     });
-    let profile = match trace.as_ref().and_then(|t| t.get("profile")) {
+    let profile = match trace.as_ref().and_then(|t| t.profile.as_ref()) {
         Some(profile) => {
             let title = format!("Gas of {}", args.file.display());
             let files = crate::trace::write_profile(profile, &args.profile, &title)?;
@@ -232,6 +235,7 @@ fn trace_and_profile(
         }
         None => None,
     };
+    let trace = trace.map(serde_json::to_value).transpose()?;
     Ok((trace, profile))
 }
 

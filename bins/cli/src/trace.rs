@@ -13,7 +13,7 @@ use std::{
 
 use anyhow::{Context, bail};
 use clap::Args;
-use serde_json::{Value, json};
+use serde_json::Value;
 use ward_node::decode::Schemas;
 use ward_state::{Hash32, StatePrune, StateRead};
 
@@ -54,11 +54,16 @@ pub(crate) fn trace(args: TraceArgs) -> anyhow::Result<ExitCode> {
 /// profile when `profile` asks.
 pub(crate) fn show(common: &Common, tx: Hash32, profile: &ProfileArgs) -> anyhow::Result<()> {
     let trace = match &common.node {
-        Some(url) => crate::client::Client::new(url)?.call(
-            "traceTransaction",
-            json!({ "tx": tx.to_string(), "profile": profile.profile }),
-        )?,
-        None => local(common, tx, profile.profile)?,
+        Some(url) => {
+            let asked = ward_rpc::params::TraceTransaction {
+                tx,
+                profile: Some(profile.profile),
+            };
+            let trace = crate::client::Client::new(url)?
+                .call::<ward_rpc::methods::TraceTransaction>(&asked)?;
+            serde_json::to_value(trace)?
+        }
+        None => serde_json::to_value(local(common, tx, profile.profile)?)?,
     };
     let title = format!("Gas of {tx}");
     let written = match &trace.get("profile") {
@@ -77,7 +82,7 @@ pub(crate) fn show(common: &Common, tx: Hash32, profile: &ProfileArgs) -> anyhow
 }
 
 /// The trace of `tx` from the data directory's own store.
-fn local(common: &Common, tx: Hash32, profiled: bool) -> anyhow::Result<Value> {
+fn local(common: &Common, tx: Hash32, profiled: bool) -> anyhow::Result<ward_rpc::results::Trace> {
     let exec = open(common, Access::Read)?;
     let store = exec.store().clone();
     let Some(receipt) = store.receipt(&tx)? else {
@@ -120,7 +125,7 @@ fn local(common: &Common, tx: Hash32, profiled: bool) -> anyhow::Result<Value> {
         schemas.at(&*store, address).ok().flatten()
     });
     if profiled {
-        out["profile"] = profile_json(&trace, None);
+        out.profile = Some(profile_json(&trace, None));
     }
     Ok(out)
 }

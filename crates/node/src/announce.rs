@@ -4,7 +4,6 @@
 
 use std::sync::{Arc, OnceLock};
 
-use serde_json::json;
 use ward_executor::Block;
 use ward_primitives::Address;
 
@@ -38,7 +37,7 @@ impl Announced {
 
     pub(crate) fn header(&self) -> &Arc<str> {
         self.header
-            .get_or_init(|| json::block(&self.block.record).to_string().into())
+            .get_or_init(|| to_text(&json::block(&self.block.record)))
     }
 
     pub(crate) fn events(&self) -> &[RenderedEvent] {
@@ -46,18 +45,25 @@ impl Announced {
             let mut out = Vec::new();
             for receipt in &self.block.receipts {
                 for (index, event) in receipt.events.iter().enumerate() {
-                    let mut result = json::event(event);
-                    result["height"] = json!(receipt.height);
-                    result["tx"] = json!(receipt.tx.to_string());
-                    result["index"] = json!(index);
+                    let result = ward_rpc::results::Event {
+                        height: Some(receipt.height),
+                        tx: Some(receipt.tx),
+                        index: u32::try_from(index).ok(),
+                        ..json::event(event)
+                    };
                     out.push(RenderedEvent {
                         contract: event.contract,
                         topic: event.topic.clone(),
-                        result: result.to_string().into(),
+                        result: to_text(&result),
                     });
                 }
             }
             out
         })
     }
+}
+
+/// A result as JSON text (plain data: it always serializes).
+fn to_text(value: &impl serde::Serialize) -> Arc<str> {
+    serde_json::to_string(value).unwrap_or_default().into()
 }

@@ -8,7 +8,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use ward_chain::{
     schema::{Schema, split_call},
     tx::{Payload, Sender, StoredTx},
@@ -16,7 +16,10 @@ use ward_chain::{
 use ward_primitives::{Address, Hash32};
 use ward_state::{Receipt, StateError, StateRead};
 
-use crate::json::hex;
+use ward_rpc::{
+    results,
+    wire::{Amount, Bytes},
+};
 
 /// Schemas by code hash, read from the state once. A module's schema never
 /// changes; a module without one (or with one that no longer reads) is
@@ -83,12 +86,12 @@ pub struct Called<'a> {
 }
 
 /// Adds to `object` (a receipt's JSON, [`crate::json::receipt`]) what the
-/// schemas say: `"method"` and `"decoded"` (a call's output as JSON, by the
-/// method's return type; a revert's message as a string), and `"name"` and
-/// `"fields"` on each event a schema declares. Where bytes do not fit the
-/// schema, `"decode_error"` says why and the raw hex stands.
+/// schemas say: `method` and `decoded` (a call's output as JSON, by the
+/// method's return type; a revert's message as a string), and `name` and
+/// `fields` on each event a schema declares. Where bytes do not fit the
+/// schema, `decode_error` says why and the raw hex stands.
 pub fn decorate(
-    object: &mut Value,
+    object: &mut results::Receipt,
     receipt: &Receipt,
     called: Option<Called<'_>>,
     schema_of: &mut dyn FnMut(&Address) -> Option<Arc<Schema>>,
@@ -96,106 +99,111 @@ pub fn decorate(
     if let Some(called) = called
         && let Some((method, _)) = split_call(called.input)
     {
-        object["method"] = json!(method);
+        object.method = Some(method.to_owned());
         if receipt.status == "ok"
             && let Some(schema) = schema_of(called.to)
         {
             match schema.decode_output(method, &receipt.output) {
-                Ok(value) => object["decoded"] = value,
-                Err(e) => object["decode_error"] = json!(e.to_string()),
+                Ok(value) => object.decoded = Some(value),
+                Err(e) => object.decode_error = Some(e.to_string()),
             }
         }
     }
     if receipt.status == "reverted"
         && let Ok(message) = std::str::from_utf8(&receipt.output)
     {
-        object["decoded"] = json!(message);
+        object.decoded = Some(Value::String(message.to_owned()));
     }
-    let Some(events) = object.get_mut("events").and_then(Value::as_array_mut) else {
-        return;
-    };
-    for (out, event) in events.iter_mut().zip(&receipt.events) {
+    for (out, event) in object.events.iter_mut().zip(&receipt.events) {
         let Some(schema) = schema_of(&event.contract) else {
             continue;
         };
         match schema.decode_event(&event.topic, &event.data) {
             Some(Ok((declared, fields))) => {
-                out["name"] = json!(declared.name);
-                out["fields"] = fields;
+                out.name = Some(declared.name.clone());
+                out.fields = Some(fields);
             }
-            Some(Err(e)) => out["decode_error"] = json!(e.to_string()),
+            Some(Err(e)) => out.decode_error = Some(e.to_string()),
             None => {}
         }
     }
 }
 
-/// `who` with the fields of a transaction body other than its payload.
-fn with_body(mut who: Value, body: &ward_chain::tx::TxBody) -> Value {
-    who["nonce"] = json!(body.nonce);
-    who["gas_limit"] = json!(body.gas_limit);
-    who["gas_price"] = json!(body.gas_price.to_string());
-    who["value"] = json!(body.value.to_string());
-    who["chain_id"] = json!(body.chain_id);
-    who
+/// A transaction's fields other than its payload, from its body.
+fn with_body(who: results::Transaction, body: &ward_chain::tx::TxBody) -> results::Transaction {
+    results::Transaction {
+        nonce: Some(body.nonce),
+        gas_limit: body.gas_limit,
+        gas_price: Some(Amount(body.gas_price)),
+        value: Amount(body.value),
+        chain_id: Some(body.chain_id.clone()),
+        ..who
+    }
 }
 
-/// Who sent a stored transaction and how (the JSON fields of
-/// [`transaction`] before its payload's), and its payload: a signed one
-/// (its hash is `id`), a dev node's impersonated one, or an embedder's
-/// unsigned one.
-fn sender_and_payload(bytes: &[u8]) -> Option<(Value, Payload)> {
+/// Who sent a stored transaction and how (the fields of [`transaction`]
+/// other than its payload's), and its payload: a signed one, a dev
+/// node's impersonated one, or an embedder's unsigned one.
+fn sender_and_payload(bytes: &[u8]) -> Option<(results::Transaction, Payload)> {
     let stored = StoredTx::from_bytes(bytes).ok()?;
     let payload = stored.payload().clone();
     let who = match (&stored, stored.sender()) {
         (StoredTx::Signed(signed), Sender::Signed(public_key)) => with_body(
-            json!({
-                "signed": true,
-                "from": ward_chain::tx::account_address(&public_key).to_string(),
-                "public_key": hex(&public_key),
-            }),
+            results::Transaction {
+                signed: true,
+                from: ward_chain::tx::account_address(&public_key),
+                public_key: Some(public_key.to_vec().into()),
+                ..results::Transaction::default()
+            },
             &signed.body,
         ),
         (StoredTx::Impersonated(from, body), _) => with_body(
-            json!({
-                "signed": false,
-                "impersonated": true,
-                "from": from.to_string(),
-            }),
+            results::Transaction {
+                signed: false,
+                impersonated: Some(true),
+                from: *from,
+                ..results::Transaction::default()
+            },
             body,
         ),
-        (StoredTx::Unsigned(tx), _) => json!({
-            "signed": false,
-            "from": tx.sender.to_string(),
-            "gas_limit": tx.gas_limit,
-            "value": tx.value().to_string(),
-        }),
+        (StoredTx::Unsigned(tx), _) => results::Transaction {
+            signed: false,
+            from: tx.sender,
+            gas_limit: tx.gas_limit,
+            value: Amount(tx.value()),
+            ..results::Transaction::default()
+        },
         _ => return None,
     };
     Some((who, payload))
 }
 
-/// A stored transaction's encoding (the `txs` table) as JSON: a signed
-/// or impersonated one with its sender, nonce and payload, or an
-/// embedder's unsigned one; a call's arguments decoded by `schema`'s
-/// method (the called contract's), a deploy's by its own module's `init`.
-/// `None` when the bytes are no transaction.
-pub fn transaction(bytes: &[u8], schema: Option<&Schema>) -> Option<Value> {
-    let (mut object, payload) = sender_and_payload(bytes)?;
+/// A stored transaction's encoding (the `txs` table) as the RPC shows
+/// it: a signed or impersonated one with its sender, nonce and payload,
+/// or an embedder's unsigned one; a call's arguments decoded by
+/// `schema`'s method (the called contract's), a deploy's by its own
+/// module's `init`. `None` when the bytes are no transaction.
+pub fn transaction(bytes: &[u8], schema: Option<&Schema>) -> Option<results::Transaction> {
+    let (mut shown, payload) = sender_and_payload(bytes)?;
     match payload {
         Payload::Call { to, input } => {
-            let mut call = json!({ "to": to.to_string(), "input": hex(&input) });
+            let mut call = results::CallShown {
+                to,
+                input: Some(input.clone().into()),
+                ..results::CallShown::default()
+            };
             if let Some((method, args)) = split_call(&input) {
-                call["method"] = json!(method);
+                call.method = Some(method.to_owned());
                 if let Some(m) = schema.and_then(|s| s.method(method)) {
-                    call["signature"] = json!(m.signature());
-                    call["params"] = params_json(&m.args);
+                    call.signature = Some(m.signature());
+                    call.params = Some(params_shown(&m.args));
                     match decode_args(&m.args, args) {
-                        Ok(args) => call["args"] = args,
-                        Err(e) => call["decode_error"] = json!(e),
+                        Ok(args) => call.args = Some(args),
+                        Err(e) => call.decode_error = Some(e),
                     }
                 }
             }
-            object["call"] = call;
+            shown.call = Some(call);
         }
         Payload::Deploy {
             code,
@@ -203,53 +211,68 @@ pub fn transaction(bytes: &[u8], schema: Option<&Schema>) -> Option<Value> {
             salt,
             kind,
             admin,
-        } => {
-            let hash = Hash32(ward_vm::CodeHash::of(&code).0);
-            let mut deploy = json!({
-                "code_hash": hash.to_string(),
-                "code_size": code.len(),
-                "input": hex(&input),
-                "salt": hex(&salt),
-                "kind": kind.as_str(),
-                "admin": admin.map(|a| a.to_string()),
-            });
-            if let Ok(Some(own)) = Schema::from_module(&code)
-                && let Some(params) = &own.init
-            {
-                deploy["params"] = params_json(params);
-                match decode_args(params, &input) {
-                    Ok(args) => deploy["args"] = args,
-                    Err(e) => deploy["decode_error"] = json!(e),
-                }
-            }
-            object["deploy"] = deploy;
-        }
+        } => shown.deploy = Some(deploy_shown(&code, input, salt, kind, admin)),
         Payload::Admin { contract, action } => {
-            object["admin"] = match action {
-                ward_chain::tx::AdminAction::Upgrade { code, input } => json!({
-                    "contract": contract.to_string(),
-                    "upgrade": {
-                        "code_hash": Hash32(ward_vm::CodeHash::of(&code).0).to_string(),
-                        "code_size": code.len(),
-                        "migrate_input": hex(&input),
-                    },
-                }),
-                ward_chain::tx::AdminAction::SetAdmin(admin) => json!({
-                    "contract": contract.to_string(),
-                    "set_admin": admin.map(|a| a.to_string()),
-                }),
+            let mut admin = results::AdminShown {
+                contract,
+                ..results::AdminShown::default()
             };
+            match action {
+                ward_chain::tx::AdminAction::Upgrade { code, input } => {
+                    admin.upgrade = Some(results::UpgradeShown {
+                        code_hash: Hash32(ward_vm::CodeHash::of(&code).0),
+                        code_size: code.len(),
+                        migrate_input: input.into(),
+                    });
+                }
+                ward_chain::tx::AdminAction::SetAdmin(to) => admin.set_admin = Some(to),
+            }
+            shown.admin = Some(admin);
         }
     }
-    Some(object)
+    Some(shown)
+}
+
+/// A deploy as `getTransaction` shows it, `init`'s arguments decoded by
+/// the module's own schema.
+fn deploy_shown(
+    code: &[u8],
+    input: Vec<u8>,
+    salt: Vec<u8>,
+    kind: ward_primitives::CodeKind,
+    admin: Option<Address>,
+) -> results::DeployShown {
+    let mut deploy = results::DeployShown {
+        code_hash: Hash32(ward_vm::CodeHash::of(code).0),
+        code_size: code.len(),
+        input: Some(input.clone().into()),
+        input_size: None,
+        salt: salt.into(),
+        kind: kind.as_str().to_owned(),
+        admin,
+        ..results::DeployShown::default()
+    };
+    if let Ok(Some(own)) = Schema::from_module(code)
+        && let Some(params) = &own.init
+    {
+        deploy.params = Some(params_shown(params));
+        match decode_args(params, &input) {
+            Ok(args) => deploy.args = Some(args),
+            Err(e) => deploy.decode_error = Some(e),
+        }
+    }
+    deploy
 }
 
 /// Parameters in declaration order, `[{"name", "type"}]` (`args` is an
 /// object, whose keys a JSON reader may reorder).
-fn params_json(params: &[ward_chain::schema::Param]) -> Value {
+fn params_shown(params: &[ward_chain::schema::Param]) -> Vec<results::Param> {
     params
         .iter()
-        .map(|p| json!({ "name": p.name, "type": p.ty.to_string() }))
+        .map(|p| results::Param {
+            name: p.name.clone(),
+            ty: p.ty.to_string(),
+        })
         .collect()
 }
 
@@ -290,136 +313,161 @@ pub fn block_tx(bytes: &[u8], chain_id: &str) -> Option<ward_executor::BlockTx> 
     })
 }
 
-/// A call trace as JSON (`docs/node.md`, `traceTransaction`): the
-/// receipt, what was charged outside any frame, `gas_accounted`, and the
-/// frame tree, each frame's method, arguments, output and events decoded
-/// by the schema `schema_of` gives for the code it ran, and the backtrace
-/// of a frame that ended without returning ([`crate::profile::backtrace`]).
+/// A call trace as the RPC shows it (`docs/node.md`, `traceTransaction`):
+/// the receipt, what was charged outside any frame, `gas_accounted`, and
+/// the frame tree, each frame's method, arguments, output and events
+/// decoded by the schema `schema_of` gives for the code it ran, and the
+/// backtrace of a frame that ended without returning
+/// ([`crate::profile::backtrace`]).
 pub fn trace(
     trace: &ward_executor::Trace,
     schema_of: &mut dyn FnMut(&Address) -> Option<Arc<Schema>>,
-) -> Value {
+) -> results::Trace {
     let symbols = crate::profile::TraceSymbols::of(trace);
-    json!({
-        "receipt": crate::json::receipt(&trace.receipt),
-        "charged": trace
+    results::Trace {
+        receipt: crate::json::receipt(&trace.receipt),
+        charged: trace
             .charged
             .iter()
-            .map(|(what, gas)| json!({ "what": what, "gas": gas }))
-            .collect::<Vec<_>>(),
-        "gas_accounted": trace.gas_accounted(),
-        "root": trace.root.as_ref().map(|root| frame_json(root, schema_of, &symbols)),
-    })
+            .map(|(what, gas)| results::Charge {
+                what: (*what).to_owned(),
+                gas: *gas,
+            })
+            .collect(),
+        gas_accounted: trace.gas_accounted(),
+        root: trace
+            .root
+            .as_ref()
+            .map(|root| frame_shown(root, schema_of, &symbols)),
+        profile: None,
+    }
 }
 
-fn frame_json(
+fn frame_shown(
     frame: &ward_executor::TraceFrame,
     schema_of: &mut dyn FnMut(&Address) -> Option<Arc<Schema>>,
     symbols: &crate::profile::TraceSymbols,
-) -> Value {
+) -> results::Frame {
     let schema = schema_of(&frame.code_address);
-    let mut out = json!({
-        "call": frame.call.as_str(),
-        "address": frame.address.to_string(),
-        "code_address": frame.code_address.to_string(),
-        "caller": frame.caller.to_string(),
-        "kind": frame.kind.as_str(),
-        "input": hex(&frame.input),
-        "value": frame.value.to_string(),
-        "gas_given": frame.gas_given,
-        "gas_used": frame.gas_used,
-        "self_gas": frame.self_gas(),
-        "runtime_gas": frame.runtime_gas,
-        "status": frame.status.as_str(),
-        "error": frame.error.as_ref().map(|(kind, message)| json!({ "kind": kind.as_str(), "message": message })),
-        "output": hex(&frame.output),
-    });
-    let method = ward_chain::schema::split_call(&frame.input);
-    if let Some((name, args)) = method {
-        out["method"] = json!(name);
+    let mut out = results::Frame {
+        call: frame.call.as_str().to_owned(),
+        address: frame.address,
+        code_address: frame.code_address,
+        caller: frame.caller,
+        kind: frame.kind.as_str().to_owned(),
+        input: frame.input.clone().into(),
+        value: Amount(frame.value),
+        gas_given: frame.gas_given,
+        gas_used: frame.gas_used,
+        self_gas: frame.self_gas(),
+        runtime_gas: frame.runtime_gas,
+        status: frame.status.as_str().to_owned(),
+        error: frame
+            .error
+            .as_ref()
+            .map(|(kind, message)| results::Failure {
+                kind: kind.as_str().to_owned(),
+                message: message.clone(),
+            }),
+        output: frame.output.clone().into(),
+        accesses: frame
+            .accesses
+            .iter()
+            .map(|access| access_shown(access, schema.as_deref()))
+            .collect(),
+        children: frame.children.iter().map(child_shown).collect(),
+        backtrace: crate::profile::backtrace(frame, symbols),
+        ..results::Frame::default()
+    };
+    if let Some((name, args)) = ward_chain::schema::split_call(&frame.input) {
+        out.method = Some(name.to_owned());
         if let Some(params) = schema
             .as_ref()
             .and_then(|s| s.method(name))
             .map(|m| &m.args)
         {
-            let ty = ward_chain::schema::Type::Tuple(params.iter().map(|p| p.ty.clone()).collect());
-            if let Ok(Value::Array(values)) = ward_chain::schema::value::decode(&ty, args) {
-                out["args"] =
-                    Value::Object(params.iter().map(|p| p.name.clone()).zip(values).collect());
-            }
+            out.args = decode_args(params, args).ok();
         }
         if frame.status == ward_vm::Status::Ok
             && let Some(Ok(decoded)) = schema
                 .as_ref()
                 .map(|s| s.decode_output(name, &frame.output))
         {
-            out["decoded"] = decoded;
+            out.decoded = Some(decoded);
         }
     }
     if frame.status == ward_vm::Status::Reverted
         && let Ok(message) = std::str::from_utf8(&frame.output)
     {
-        out["decoded"] = json!(message);
+        out.decoded = Some(Value::String(message.to_owned()));
     }
-    out["accesses"] = frame
-        .accesses
-        .iter()
-        .map(|access| match access {
-            ward_executor::Access::Read { key, value } => {
-                json!({ "read": { "key": hex(key), "value": value.as_deref().map(hex) } })
-            }
-            ward_executor::Access::Write { key, old, new } => json!({ "write": {
-                "key": hex(key),
-                "old": old.as_deref().map(hex),
-                "new": new.as_deref().map(hex),
-            } }),
-            ward_executor::Access::Event { topic, data } => {
-                let mut event = json!({ "topic": hex(topic), "data": hex(data) });
-                if let Some(Some(Ok((declared, fields)))) =
-                    schema.as_ref().map(|s| s.decode_event(topic, data))
-                {
-                    event["name"] = json!(declared.name);
-                    event["fields"] = fields;
-                }
-                json!({ "event": event })
-            }
-        })
-        .collect();
-    out["children"] = frame.children.iter().map(child_json).collect();
-    if let Some(backtrace) = crate::profile::backtrace(frame, symbols) {
-        out["backtrace"] = backtrace;
-    }
-    out["calls"] = frame
+    out.calls = frame
         .calls
         .iter()
-        .map(|c| frame_json(c, schema_of, symbols))
+        .map(|c| frame_shown(c, schema_of, symbols))
         .collect();
     out
 }
 
-/// A step of a child (`vm_*`) as JSON.
-fn child_json(step: &ward_vm::ChildEvent) -> Value {
-    let call = match &step.call {
-        ward_vm::ChildCall::Run { export, args, gas } => {
-            json!({ "run": { "export": export, "args": args, "gas": gas } })
+/// A frame's read, write or event, an event decoded by `schema`.
+fn access_shown(access: &ward_executor::Access, schema: Option<&Schema>) -> results::Access {
+    let bytes = |b: &Option<Vec<u8>>| b.clone().map(Bytes::from);
+    match access {
+        ward_executor::Access::Read { key, value } => results::Access::Read {
+            key: key.clone().into(),
+            value: bytes(value),
+        },
+        ward_executor::Access::Write { key, old, new } => results::Access::Write {
+            key: key.clone().into(),
+            old: bytes(old),
+            new: bytes(new),
+        },
+        ward_executor::Access::Event { topic, data } => {
+            let mut event = results::TracedEvent {
+                topic: topic.clone().into(),
+                data: data.clone().into(),
+                ..results::TracedEvent::default()
+            };
+            if let Some(Some(Ok((declared, fields)))) = schema.map(|s| s.decode_event(topic, data))
+            {
+                event.name = Some(declared.name.clone());
+                event.fields = Some(fields);
+            }
+            results::Access::Event(event)
         }
-        ward_vm::ChildCall::Resume { value } => json!({ "resume": { "value": value } }),
+    }
+}
+
+/// A step of a child (`vm_*`).
+fn child_shown(step: &ward_vm::ChildEvent) -> results::ChildStep {
+    let call = match &step.call {
+        ward_vm::ChildCall::Run { export, args, gas } => results::ChildCall::Run {
+            export: export.clone(),
+            args: args.clone(),
+            gas: *gas,
+        },
+        ward_vm::ChildCall::Resume { value } => results::ChildCall::Resume { value: *value },
     };
     let result = match &step.result {
-        Ok(ward_vm::ChildStep::Finished { result, gas_left }) => {
-            json!({ "finished": { "result": result, "gas_left": gas_left } })
-        }
+        Ok(ward_vm::ChildStep::Finished { result, gas_left }) => results::ChildResult::Finished {
+            result: *result,
+            gas_left: *gas_left,
+        },
         Ok(ward_vm::ChildStep::Syscall {
             index,
             args,
             gas_left,
-        }) => json!({ "syscall": { "index": index, "args": args, "gas_left": gas_left } }),
-        Err(error) => json!({ "failed": format!("{error:?}") }),
+        }) => results::ChildResult::Syscall {
+            index: *index,
+            args: args.clone(),
+            gas_left: *gas_left,
+        },
+        Err(error) => results::ChildResult::Failed(format!("{error:?}")),
     };
-    json!({
-        "instance": step.instance,
-        "call": call,
-        "result": result,
-        "gas_used": step.gas_used,
-    })
+    results::ChildStep {
+        instance: step.instance,
+        call,
+        result,
+        gas_used: step.gas_used,
+    }
 }

@@ -3,10 +3,11 @@
 //! store's or the producer's [`Failure`]) get their codes. No layer
 //! below the RPC names [`RpcError`].
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use ward_chain::tx::TxError;
 use ward_executor::ExecError;
 use ward_primitives::Hash32;
+use ward_rpc::{ErrorData, ErrorObject};
 use ward_state::StateError;
 
 use crate::{mempool::Refusal, state::Failure};
@@ -92,7 +93,7 @@ impl RpcError {
     /// -32003: a `wait` ran out of time.
     pub(crate) fn timeout(tx: Hash32) -> Self {
         RpcError {
-            extra: Some(("tx".into(), json!(tx.to_string()))),
+            extra: Some(("tx".into(), Value::String(tx.to_string()))),
             ..RpcError::new(
                 -32003,
                 "timeout",
@@ -129,12 +130,15 @@ impl RpcError {
     }
 
     /// The `error` member of a response.
-    pub(crate) fn to_json(&self) -> Value {
-        let mut data = json!({ "kind": self.kind });
-        if let Some((name, value)) = &self.extra {
-            data[name] = value.clone();
+    pub(crate) fn to_wire(&self) -> ErrorObject {
+        ErrorObject {
+            code: self.code,
+            message: self.message.clone(),
+            data: ErrorData {
+                kind: self.kind.clone(),
+                extra: self.extra.iter().cloned().collect(),
+            },
         }
-        json!({ "code": self.code, "message": self.message, "data": data })
     }
 }
 

@@ -14,12 +14,13 @@
 use std::{sync::Arc, time::Duration};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use ward_chain::tree::{self, StateKey};
 use ward_primitives::Hash32;
+use ward_rpc::{CallError, ErrorObject, Method, methods, params};
 use ward_state::{ChangeSet, RedbStore, StateCommit, StateError, Upstream};
 
-use crate::{json::unhex, settings::ChainSettings, startup::NodeError};
+use crate::{settings::ChainSettings, startup::NodeError};
 
 /// Where a fork's base comes from: `ward serve --fork URL
 /// [--fork-height H]`.
@@ -69,10 +70,14 @@ impl Source {
         }
     }
 
-    /// One call: its result, its error object as `Ok(Err(..))`, or why
-    /// the source could not be asked.
-    fn call(&self, method: &str, params: Value) -> Result<Result<Value, Value>, String> {
-        let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+    /// One call of method `M`: its result, the source's error as
+    /// `Ok(Err(..))`, or why the source could not be asked or answered
+    /// in another shape.
+    fn call<M: Method>(
+        &self,
+        params: &M::Params,
+    ) -> Result<Result<M::Output, ErrorObject>, String> {
+        let body = ward_rpc::request::<M>(1, params);
         let mut response = self
             .agent
             .post(format!("{}/rpc", self.url))
@@ -85,49 +90,41 @@ impl Source {
             .limit(64 << 20)
             .read_to_string()
             .map_err(|e| format!("{}: {e}", self.url))?;
-        let mut value: Value = serde_json::from_str(&text)
-            .map_err(|e| format!("{}: the answer to {method} is not JSON: {e}", self.url))?;
-        match value.get_mut("error") {
-            Some(error) => Ok(Err(error.take())),
-            None => Ok(Ok(value["result"].take())),
+        let value: Value = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: the answer to {} is not JSON: {e}", self.url, M::NAME))?;
+        match ward_rpc::result::<M>(value) {
+            Ok(applied) => Ok(Ok(applied.value)),
+            Err(CallError::Rpc(error)) => Ok(Err(error)),
+            Err(CallError::Shape(why)) => Err(format!("{}: {why}", self.url)),
         }
     }
 
     /// [`Source::call`] where an error object is a failure too.
-    fn result(&self, method: &str, params: Value) -> Result<Value, String> {
-        self.call(method, params)?
-            .map_err(|error| format!("{}: {method}: {error}", self.url))
-    }
-
-    fn hex_field(&self, value: &Value, name: &str) -> Result<Option<Vec<u8>>, String> {
-        match &value[name] {
-            Value::Null => Ok(None),
-            Value::String(text) => unhex(text)
-                .map(Some)
-                .map_err(|e| format!("{}: {name}: {e}", self.url)),
-            other => Err(format!("{}: {name} is {other}", self.url)),
-        }
+    fn result<M: Method>(&self, params: &M::Params) -> Result<M::Output, String> {
+        self.call::<M>(params)?
+            .map_err(|error| format!("{}: {}: {error}", self.url, M::NAME))
     }
 }
 
 impl Upstream for Source {
     fn tree_value(&self, key_hash: &Hash32, height: u64) -> Result<Option<Vec<u8>>, StateError> {
+        let params = params::GetStateValue {
+            key_hash: *key_hash,
+            height: Some(height),
+        };
         let got = self
-            .result(
-                "getStateValue",
-                json!({ "key_hash": key_hash.to_string(), "height": height }),
-            )
+            .result::<methods::GetStateValue>(&params)
             .map_err(StateError::Upstream)?;
-        self.hex_field(&got, "value").map_err(StateError::Upstream)
+        Ok(got.value.map(Vec::from))
     }
 
     fn code(&self, hash: &Hash32) -> Result<Option<Vec<u8>>, StateError> {
         match self
-            .call("getCode", json!({ "code_hash": hash.to_string() }))
+            .call::<methods::GetCode>(&params::GetCode { code_hash: *hash })
             .map_err(StateError::Upstream)?
         {
-            Ok(got) => self.hex_field(&got, "code").map_err(StateError::Upstream),
-            Err(error) if error["data"]["kind"] == "not_found" => Ok(None),
+            Ok(got) => Ok(Some(got.code.0)),
+            Err(error) if error.data.kind == "not_found" => Ok(None),
             Err(error) => Err(StateError::Upstream(format!(
                 "{}: getCode: {error}",
                 self.url
@@ -201,8 +198,12 @@ fn check_runtimes(
 
 /// The source's block `height`, its hash checked.
 fn source_block(source: &Source, height: u64) -> Result<ward_state::BlockRecord, String> {
-    let value = source.result("getBlock", json!({ "height": height }))?;
-    crate::json::block_from(&value).map_err(|e| format!("its block {height}: {e}"))
+    let params = params::GetBlock {
+        height: Some(height),
+        hash: None,
+    };
+    let block = source.result::<methods::GetBlock>(&params)?;
+    crate::json::block_from(&block).map_err(|e| format!("its block {height}: {e}"))
 }
 
 /// A new fork: the source's settings, then its block as the store's
@@ -216,18 +217,13 @@ fn create(
     dev_accounts: &[ward_primitives::Address],
 ) -> Result<(ChainSettings, u64), NodeError> {
     let network = source
-        .result("getNetwork", json!({}))
+        .result::<methods::GetNetwork>(&params::Empty {})
         .map_err(NodeError::Settings)?;
-    let settings: ChainSettings = serde_json::from_value(network["settings"].clone())
+    let settings: ChainSettings = serde_json::from_value(network.settings)
         .map_err(|e| NodeError::Settings(format!("its chain settings do not read: {e}")))?;
     settings.check_versions("it")?;
     check_runtimes(&settings, runtimes)?;
-    let height = match fork.height {
-        Some(height) => height,
-        None => network["height"]
-            .as_u64()
-            .ok_or_else(|| NodeError::Settings("its height is not a number".into()))?,
-    };
+    let height = fork.height.unwrap_or(network.height);
     if height == 0 {
         return Err(NodeError::Settings(
             "its chain has no block yet to fork after".into(),

@@ -9,61 +9,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use ward_executor::{ChainLimits, Fees};
 use ward_primitives::Address;
 
-/// An amount of the native asset, in its smallest unit.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Amount(pub u128);
-
-impl Serialize for Amount {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0.to_string())
-    }
-}
-
-impl<'de> Deserialize<'de> for Amount {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Text(String),
-            Number(u64),
-        }
-        match Raw::deserialize(deserializer)? {
-            Raw::Number(n) if n <= 1 << 53 => Ok(Amount(u128::from(n))),
-            Raw::Number(n) => Err(serde::de::Error::custom(format!(
-                "{n} is past 2^53: write amounts as strings"
-            ))),
-            Raw::Text(text) => parse_amount(&text)
-                .map(Amount)
-                .map_err(serde::de::Error::custom),
-        }
-    }
-}
-
-/// An amount in the smallest unit: decimal digits only (`_` allowed
-/// between them).
-///
-/// # Errors
-///
-/// Anything else, or a number past `u128::MAX`.
-pub fn parse_amount(text: &str) -> Result<u128, String> {
-    let digits: String = text.chars().filter(|c| *c != '_').collect();
-    if digits.is_empty()
-        || !digits.bytes().all(|b| b.is_ascii_digit())
-        || text.starts_with('_')
-        || text.ends_with('_')
-    {
-        return Err(format!(
-            "{text:?} is not an amount: decimal digits in the smallest unit"
-        ));
-    }
-    digits
-        .parse::<u128>()
-        .map_err(|_| format!("{text} is past the largest amount, {}", u128::MAX))
-}
+/// An amount of the native asset (the RPC's wire type), and its parser.
+pub use ward_rpc::wire::{Amount, parse_amount};
 
 /// The chain's native asset.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -14,6 +14,7 @@
 //! | [`journal`] | a sequence of state operations | the journal answers as an ordered map with a snapshot per frame does |
 //! | [`store`] | damage to a database file | a read-only open answers correctly or with a typed error and never changes the file |
 //! | [`schema`] | a module's schema section, codec bytes, JSON arguments | a section decodes to an error or to a schema that encodes back to the same bytes (and through its JSON form); values decode to JSON that encodes back to the same bytes; JSON arguments are encoded or refused |
+//! | [`rpc`] | a JSON-RPC body's params and results | every method's params and result types read any JSON to a value or an error, and what they write reads back to the same JSON; a response reads as a result or an error |
 //! | [`chain`] | a node's wire bytes | signed transactions and headers decode to an error or to a value that encodes back to the same bytes; a proof from anyone is checked without a panic and never holds for a value it does not prove |
 
 use std::{
@@ -300,6 +301,36 @@ pub fn store(data: &[u8]) {
     }
     let after = std::fs::read(&file).unwrap_or_else(|e| panic!("{e}"));
     assert!(after == bytes, "a read changed the file");
+}
+
+/// JSON as a node's RPC receives it (params) and a client receives it
+/// (results, responses): through every method's types, a value that
+/// reads writes back to JSON that reads to the same JSON again, and no
+/// input panics.
+pub fn rpc(data: &[u8]) {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
+    type Again =
+        fn(&str, serde_json::Value) -> Option<Result<serde_json::Value, serde_json::Error>>;
+    let sides: [(&str, Again); 2] = [
+        ("params", ward_rpc::params_again),
+        ("result", ward_rpc::result_again),
+    ];
+    for method in ward_rpc::METHODS {
+        for (side, again) in sides {
+            let Some(Ok(written)) = again(method, value.clone()) else {
+                continue;
+            };
+            let twice = again(method, written.clone()).map(|r| r.map_err(|e| e.to_string()));
+            assert!(
+                twice.as_ref().is_some_and(|r| r.as_ref() == Ok(&written)),
+                "{method} {side}: {written} reads back as {twice:?}"
+            );
+        }
+    }
+    let _ = ward_rpc::result::<ward_rpc::methods::GetTransaction>(value.clone());
+    let _ = ward_rpc::result::<ward_rpc::methods::SendTransaction>(value);
 }
 
 /// Bytes as a node receives them: a signed transaction (canonical: one

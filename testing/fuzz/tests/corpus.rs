@@ -76,6 +76,11 @@ fn chain_corpus() {
     replay("chain", ward_fuzz::chain, 1);
 }
 
+#[test]
+fn rpc_corpus() {
+    replay("rpc", ward_fuzz::rpc, 1);
+}
+
 /// The chain target's positive paths, which random bytes rarely reach: a
 /// signed transaction, a header, and a proof that holds (for its own value
 /// and key, which the target does not ask about) from a real tree.

@@ -47,7 +47,7 @@ pub(crate) fn receipt_json<S: StateRead + ?Sized>(
         Some((at, schema)) if at == address => Some(schema.clone()),
         _ => schemas.at(state, address).ok().flatten(),
     });
-    object
+    serde_json::to_value(object).unwrap_or(Value::Null)
 }
 
 /// Prints a receipt: `object` is its JSON as [`receipt_json`] (or a node)

@@ -4,30 +4,18 @@
 //! on a node without `--dev`, and those that make blocks answer
 //! `unavailable` on a replica, whose blocks are its cluster's.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value};
 use tokio::sync::oneshot::Sender;
 use ward_primitives::{Address, CodeKind};
+use ward_rpc::{Method, params, results};
 use ward_state::StateRead;
 
-use super::{Answer, Gone, Params, RpcError};
+use super::{Answer, Gone, RpcError, run};
 use crate::{
     json,
     state::{Failure, Pool, Shared},
     sync::lock,
 };
-
-/// The dev methods (`--dev` only), as [`super::METHODS`] lists them.
-pub const DEV_METHODS: &[&str] = &[
-    "mine",
-    "setNextBlockTime",
-    "setBalance",
-    "setStorage",
-    "setCode",
-    "impersonate",
-    "stopImpersonating",
-    "snapshot",
-    "revert",
-];
 
 /// The most blocks one `mine` call builds.
 pub const MAX_MINE_BLOCKS: u64 = 1000;
@@ -38,72 +26,57 @@ pub const MAX_MINE_BLOCKS: u64 = 1000;
 /// later times to take.
 pub const MAX_BLOCK_TIME: u64 = (1 << 53) - 1;
 
-/// Runs dev method `method` (one of [`DEV_METHODS`]).
+/// Runs dev method `method` (one of [`ward_rpc::DEV_METHODS`]).
 pub(super) fn dispatch(
     shared: &Shared,
     method: &str,
-    mut p: Params,
+    p: Map<String, Value>,
     gone: &Gone,
 ) -> Result<Answer, RpcError> {
+    use ward_rpc::methods::*;
     dev(shared, method)?;
-    let value = |v: Result<Value, RpcError>| v.map(Answer::Value);
     match method {
-        "impersonate" | "stopImpersonating" => {
-            let address = p.address("address")?;
-            p.done()?;
-            let mut set = lock(&shared.impersonating);
-            if method == "impersonate" {
-                set.insert(address);
-            } else {
-                set.remove(&address);
-            }
-            let on = set.contains(&address);
-            value(Ok(
-                json!({ "address": address.to_string(), "impersonated": on }),
-            ))
+        Impersonate::NAME | StopImpersonating::NAME => {
+            run::<Impersonate>(p, |p| Ok(impersonate(shared, p.address, method)))
         }
-        "snapshot" => {
-            p.done()?;
-            value(snapshot(shared))
-        }
+        Snapshot::NAME => run::<Snapshot>(p, |_| snapshot(shared)),
         // The rest make blocks or steer them: a replica's are its
         // proposer's.
         _ => {
             single(shared, method)?;
             match method {
-                "mine" => {
-                    let blocks = p.u64("blocks")?.unwrap_or(1);
-                    p.done()?;
-                    mine_n(shared, blocks, gone)
+                Mine::NAME => run::<Mine>(p, |p| mine_n(shared, p.blocks.unwrap_or(1), gone)),
+                SetNextBlockTime::NAME => {
+                    run::<SetNextBlockTime>(p, |p| set_next_block_time(shared, p.time))
                 }
-                "setNextBlockTime" => {
-                    let time = p
-                        .u64("time")?
-                        .ok_or_else(|| RpcError::invalid_params("\"time\" is required"))?;
-                    p.done()?;
-                    value(set_next_block_time(shared, time))
-                }
-                "setBalance" => {
-                    let address = p.address("address")?;
-                    let balance = p
-                        .amount("balance")?
-                        .ok_or_else(|| RpcError::invalid_params("\"balance\" is required"))?;
-                    p.done()?;
-                    lock(&shared.pool).preset.balances.insert(address, balance);
+                SetBalance::NAME => run::<SetBalance>(p, |p| {
+                    // The pool's lock is let go before `mine` takes it.
+                    lock(&shared.pool)
+                        .preset
+                        .balances
+                        .insert(p.address, p.balance.0);
                     mine(shared)
-                }
-                "setStorage" => set_storage(shared, p),
-                "setCode" => set_code(shared, p),
-                "revert" => {
-                    let id = p
-                        .u64("id")?
-                        .ok_or_else(|| RpcError::invalid_params("\"id\" is required"))?;
-                    p.done()?;
-                    value(revert(shared, id))
-                }
+                }),
+                SetStorage::NAME => run::<SetStorage>(p, |p| set_storage(shared, p)),
+                SetCode::NAME => run::<SetCode>(p, |p| set_code(shared, p)),
+                Revert::NAME => run::<Revert>(p, |p| revert(shared, p.id)),
                 other => Err(RpcError::method_not_found(other)),
             }
         }
+    }
+}
+
+/// `impersonate` (or, as `method` says, `stopImpersonating`) `address`.
+fn impersonate(shared: &Shared, address: Address, method: &str) -> results::Impersonation {
+    let mut set = lock(&shared.impersonating);
+    if method == ward_rpc::methods::Impersonate::NAME {
+        set.insert(address);
+    } else {
+        set.remove(&address);
+    }
+    results::Impersonation {
+        address,
+        impersonated: set.contains(&address),
     }
 }
 
@@ -149,14 +122,14 @@ fn ask_producer<T>(
 }
 
 /// A block now (empty if nothing is ready), returned once committed.
-pub(super) fn mine(shared: &Shared) -> Result<Answer, RpcError> {
+pub(super) fn mine(shared: &Shared) -> Result<results::Block, RpcError> {
     let block = ask_producer(shared, |pool, answer| pool.mine.push(answer))?;
-    Ok(Answer::Value(json::block(&block.record)))
+    Ok(json::block(&block.record))
 }
 
 /// `blocks` blocks, one after the other; the last one is returned. Stops
 /// when the caller is `gone` (it went away, or its request timed out).
-fn mine_n(shared: &Shared, blocks: u64, gone: &Gone) -> Result<Answer, RpcError> {
+fn mine_n(shared: &Shared, blocks: u64, gone: &Gone) -> Result<results::Block, RpcError> {
     if !(1..=MAX_MINE_BLOCKS).contains(&blocks) {
         return Err(RpcError::invalid_params(format!(
             "\"blocks\" is 1 to {MAX_MINE_BLOCKS}"
@@ -173,7 +146,7 @@ fn mine_n(shared: &Shared, blocks: u64, gone: &Gone) -> Result<Answer, RpcError>
     Ok(last)
 }
 
-fn set_next_block_time(shared: &Shared, time: u64) -> Result<Value, RpcError> {
+fn set_next_block_time(shared: &Shared, time: u64) -> Result<results::BlockTime, RpcError> {
     let height = shared.store.height().map_err(RpcError::state)?;
     let last = shared
         .store
@@ -191,7 +164,7 @@ fn set_next_block_time(shared: &Shared, time: u64) -> Result<Value, RpcError> {
         )));
     }
     lock(&shared.pool).next_time = Some(time);
-    Ok(json!({ "time": time }))
+    Ok(results::BlockTime { time })
 }
 
 /// The contract at `address`, or `not_found`.
@@ -205,19 +178,14 @@ fn contract(shared: &Shared, address: &Address) -> Result<ward_state::ContractIn
 
 /// `setStorage {address, key, value}`: one storage entry of a contract
 /// (`value` null removes it), at the start of a block built at once.
-fn set_storage(shared: &Shared, mut p: Params) -> Result<Answer, RpcError> {
-    let address = p.address("address")?;
-    let key = p
-        .bytes("key")?
-        .ok_or_else(|| RpcError::invalid_params("\"key\" is required"))?;
-    let present = p.0.contains_key("value");
-    let value = p.bytes("value")?;
-    if !present {
+fn set_storage(shared: &Shared, p: params::SetStorage) -> Result<results::Block, RpcError> {
+    let (address, key) = (p.address, p.key.0);
+    let Some(value) = p.value else {
         return Err(RpcError::invalid_params(
             "\"value\" is required (null removes the entry)",
         ));
-    }
-    p.done()?;
+    };
+    let value = value.map(Vec::from);
     contract(shared, &address)?;
     // What a contract could have written itself.
     let (max_key, max_value) = (ward_abi::MAX_KEY_BYTES, ward_abi::MAX_VALUE_BYTES);
@@ -246,12 +214,8 @@ fn set_storage(shared: &Shared, mut p: Params) -> Result<Answer, RpcError> {
 /// storage, balance and admin stay), at the start of a block built at
 /// once. A Ward or WASI contract's new module must pass the checks a
 /// deploy makes.
-fn set_code(shared: &Shared, mut p: Params) -> Result<Answer, RpcError> {
-    let address = p.address("address")?;
-    let code = p
-        .bytes("code")?
-        .ok_or_else(|| RpcError::invalid_params("\"code\" is required"))?;
-    p.done()?;
+fn set_code(shared: &Shared, p: params::SetCode) -> Result<results::Block, RpcError> {
+    let (address, code) = (p.address, p.code.0);
     let info = contract(shared, &address)?;
     if matches!(info.kind, CodeKind::Ward | CodeKind::Wasi) {
         shared.cache.get_or_compile(&code).map_err(|failure| {
@@ -270,16 +234,16 @@ fn set_code(shared: &Shared, mut p: Params) -> Result<Answer, RpcError> {
 
 /// `snapshot`: the whole chain as it is now (its committed blocks), to
 /// go back to with `revert`.
-fn snapshot(shared: &Shared) -> Result<Value, RpcError> {
+fn snapshot(shared: &Shared) -> Result<results::Snapshot, RpcError> {
     // Taken between two commits: the producer's blocks are each one.
     let id = shared.store.savepoint().map_err(RpcError::state)?;
     let height = shared.store.height().map_err(RpcError::state)?;
-    Ok(json!({ "id": id, "height": height }))
+    Ok(results::Snapshot { id, height })
 }
 
 /// `revert {id}`: the chain put back as it was at snapshot `id`, on the
 /// producer's thread between two blocks.
-fn revert(shared: &Shared, id: u64) -> Result<Value, RpcError> {
+fn revert(shared: &Shared, id: u64) -> Result<results::Snapshot, RpcError> {
     let height = ask_producer(shared, |pool, answer| pool.reverts.push((id, answer)))?;
-    Ok(json!({ "id": id, "height": height }))
+    Ok(results::Snapshot { id, height })
 }

@@ -16,38 +16,36 @@ use std::{
     time::Duration,
 };
 
+use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Map, Value, json};
 use ward_chain::{
     schema::Schema,
     tx::{Payload, SignedTx, TxBody, VerifiedTx},
 };
 use ward_executor::{ExecError, Tx};
-use ward_primitives::{Address, CodeKind, Hash32};
+use ward_primitives::{Address, Hash32};
+use ward_rpc::{Method, params, results, wire::Amount};
 use ward_state::StateRead;
 
-mod admin;
 mod dev;
+mod payload;
 mod read;
 mod simulate;
 
 pub(crate) use crate::error::RpcError;
 use crate::{
-    decode::Called,
-    json::{hex, unhex, unhex32},
-    mempool::Committed,
-    metrics::Metrics,
-    producer::unix_millis,
-    state::Shared,
+    decode::Called, mempool::Committed, metrics::Metrics, producer::unix_millis, state::Shared,
     sync::lock,
 };
-pub use dev::{DEV_METHODS, MAX_BLOCK_TIME, MAX_MINE_BLOCKS};
+pub use dev::{MAX_BLOCK_TIME, MAX_MINE_BLOCKS};
 pub use read::INLINE_INPUT_BYTES;
 use read::{
     block_at, get_balance, get_block, get_contract, get_events, get_storage, get_storage_range,
-    get_transaction, query, receipt_json, stored_receipt,
+    get_transaction, query, receipt_shown, stored_receipt,
 };
 pub use simulate::ESTIMATE_MARGIN_PERCENT;
 pub(crate) use simulate::flame_graph;
+pub use ward_rpc::{DEV_METHODS, METHODS};
 
 /// One request's response (none for a notification).
 pub(crate) async fn one(
@@ -71,7 +69,7 @@ pub(crate) async fn one(
 pub(crate) fn response(id: Value, result: Result<Value, RpcError>) -> Value {
     match result {
         Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),
-        Err(error) => json!({ "jsonrpc": "2.0", "id": id, "error": error.to_json() }),
+        Err(error) => json!({ "jsonrpc": "2.0", "id": id, "error": error.to_wire() }),
     }
 }
 
@@ -197,40 +195,6 @@ pub(crate) fn bounded(answer: &Value, room: usize) -> String {
     response(answer["id"].clone(), Err(error)).to_string()
 }
 
-/// The JSON-RPC methods a node answers, and the names they are measured
-/// under (bounded: unknown names are "unknown").
-pub const METHODS: &[&str] = &[
-    "sendTransaction",
-    "sendRawTransaction",
-    "simulateTransaction",
-    "getTransaction",
-    "traceTransaction",
-    "estimateGas",
-    "query",
-    "getStorage",
-    "getStorageRange",
-    "getContract",
-    "getBlock",
-    "getLatestBlock",
-    "getEvents",
-    "getNonce",
-    "getBalance",
-    "getNetwork",
-    "getStateValue",
-    "getCode",
-    "backup",
-    // The dev methods (`DEV_METHODS`).
-    "mine",
-    "setNextBlockTime",
-    "setBalance",
-    "setStorage",
-    "setCode",
-    "impersonate",
-    "stopImpersonating",
-    "snapshot",
-    "revert",
-];
-
 /// Runs one request to its result, waiting for a transaction's block at
 /// most until `deadline`.
 pub(crate) async fn call(
@@ -260,17 +224,23 @@ pub(crate) async fn call(
             match tokio::time::timeout_at(deadline, receiver).await {
                 Ok(Ok(Ok(committed))) => {
                     let reader = shared.clone();
-                    let mut receipt = tokio::task::spawn_blocking(move || {
-                        stored_receipt(&reader, &committed.receipt).map(|r| (r, committed.block))
+                    let receipt = tokio::task::spawn_blocking(move || {
+                        stored_receipt(&reader, &committed.receipt).map(|receipt| {
+                            results::Receipt {
+                                block: Some(committed.block),
+                                ..receipt
+                            }
+                        })
                     })
                     .await
                     .map_err(|e| RpcError::new(-32603, "internal", e.to_string()))?;
-                    if let Ok((receipt, block)) = &mut receipt {
-                        receipt["block"] = json!(block.to_string());
-                    }
                     // Its block is applied by now.
                     applied = shared.store.height().ok();
-                    receipt.map(|(r, _)| r)
+                    let sent = receipt.map(|r| results::Sent::Receipt(Box::new(r)));
+                    sent.and_then(|sent| {
+                        serde_json::to_value(sent)
+                            .map_err(|e| RpcError::new(-32603, "internal", e.to_string()))
+                    })
                 }
                 Ok(Ok(Err(refusal))) => Err(refusal.into()),
                 Ok(Err(_)) => Err(RpcError::unavailable("the node is shutting down")),
@@ -281,7 +251,7 @@ pub(crate) async fn call(
     };
     let result = result.map(|mut value| {
         if let (Value::Object(object), Some(height)) = (&mut value, applied) {
-            object.insert("applied_height".into(), json!(height));
+            object.insert("applied_height".into(), Value::from(height));
         }
         value
     });
@@ -317,153 +287,78 @@ impl Drop for Gone {
     }
 }
 
-/// Named parameters, taken one by one; any left over is an error.
-struct Params(Map<String, Value>);
+/// A method's params as its type in `ward_rpc::params`: unknown fields,
+/// missing ones and mistyped ones are `invalid_params`.
+fn params<T: DeserializeOwned>(params: Map<String, Value>) -> Result<T, RpcError> {
+    serde_json::from_value(Value::Object(params))
+        .map_err(|e| RpcError::invalid_params(e.to_string()))
+}
 
-impl Params {
-    fn take(&mut self, name: &str) -> Option<Value> {
-        self.0.remove(name).filter(|v| !v.is_null())
-    }
+/// A method's result on the wire.
+fn answer<T: Serialize>(result: Result<T, RpcError>) -> Result<Answer, RpcError> {
+    result.and_then(|value| {
+        serde_json::to_value(value)
+            .map(Answer::Value)
+            .map_err(|e| RpcError::new(-32603, "internal", e.to_string()))
+    })
+}
 
-    fn string(&mut self, name: &str) -> Result<Option<String>, RpcError> {
-        match self.take(name) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(_) => Err(RpcError::invalid_params(format!(
-                "{name:?} must be a string"
-            ))),
-        }
-    }
-
-    fn required_string(&mut self, name: &str) -> Result<String, RpcError> {
-        self.string(name)?
-            .ok_or_else(|| RpcError::invalid_params(format!("{name:?} is required")))
-    }
-
-    fn bytes(&mut self, name: &str) -> Result<Option<Vec<u8>>, RpcError> {
-        self.string(name)?
-            .map(|s| unhex(&s).map_err(|e| RpcError::invalid_params(format!("{name:?}: {e}"))))
-            .transpose()
-    }
-
-    fn address(&mut self, name: &str) -> Result<Address, RpcError> {
-        let text = self.required_string(name)?;
-        unhex32(&text)
-            .map(Address)
-            .map_err(|e| RpcError::invalid_params(format!("{name:?}: {e}")))
-    }
-
-    fn hash(&mut self, name: &str) -> Result<Hash32, RpcError> {
-        self.address(name).map(|a| Hash32(a.0))
-    }
-
-    fn u64(&mut self, name: &str) -> Result<Option<u64>, RpcError> {
-        match self.take(name) {
-            None => Ok(None),
-            Some(value) => value.as_u64().map(Some).ok_or_else(|| {
-                RpcError::invalid_params(format!("{name:?} must be a non-negative integer"))
-            }),
-        }
-    }
-
-    /// An amount of the native asset: a string of decimal digits, or a
-    /// number up to 2^53.
-    fn amount(&mut self, name: &str) -> Result<Option<u128>, RpcError> {
-        match self.take(name) {
-            None => Ok(None),
-            Some(value) => serde_json::from_value::<crate::genesis::Amount>(value)
-                .map(|a| Some(a.0))
-                .map_err(|e| RpcError::invalid_params(format!("{name:?}: {e}"))),
-        }
-    }
-
-    fn bool(&mut self, name: &str) -> Result<bool, RpcError> {
-        match self.take(name) {
-            None => Ok(false),
-            Some(Value::Bool(b)) => Ok(b),
-            Some(_) => Err(RpcError::invalid_params(format!(
-                "{name:?} must be a boolean"
-            ))),
-        }
-    }
-
-    fn object(&mut self, name: &str) -> Result<Option<Params>, RpcError> {
-        match self.take(name) {
-            None => Ok(None),
-            Some(Value::Object(map)) => Ok(Some(Params(map))),
-            Some(_) => Err(RpcError::invalid_params(format!(
-                "{name:?} must be an object"
-            ))),
-        }
-    }
-
-    /// Refuses fields no one asked for.
-    fn done(self) -> Result<(), RpcError> {
-        match self.0.keys().next() {
-            None => Ok(()),
-            Some(name) => Err(RpcError::invalid_params(format!("unknown field {name:?}"))),
-        }
-    }
+/// Runs method `M` with its typed params through `run`.
+fn run<M: Method>(
+    p: Map<String, Value>,
+    run: impl FnOnce(M::Params) -> Result<M::Output, RpcError>,
+) -> Result<Answer, RpcError> {
+    answer(params::<M::Params>(p).and_then(run))
 }
 
 fn dispatch(
     shared: &Shared,
     method: &str,
-    params: Map<String, Value>,
+    p: Map<String, Value>,
     gone: &Gone,
 ) -> Result<Answer, RpcError> {
-    let mut p = Params(params);
-    let value = |v: Result<Value, RpcError>| v.map(Answer::Value);
+    use ward_rpc::methods::*;
     match method {
-        "sendTransaction" => send_transaction(shared, p),
-        "sendRawTransaction" => {
-            let tx = p
-                .bytes("tx")?
-                .ok_or_else(|| RpcError::invalid_params("\"tx\" is required"))?;
-            let wait = p.bool("wait")?;
-            p.done()?;
-            let verified = crate::admission::verify(shared, &tx)?;
-            submit(shared, verified, wait)
+        SendTransaction::NAME => {
+            // Before the params: a node without --dev says so first.
+            dev::dev(shared, method)?;
+            send_transaction(shared, params(p)?)
         }
-        "simulateTransaction" => value(simulate::simulate(shared, p)),
-        "traceTransaction" => value(simulate::trace_transaction(shared, p)),
-        "estimateGas" => value(simulate::estimate_gas(shared, p)),
-        "getTransaction" => value(get_transaction(shared, p)),
-        "query" => value(query(shared, p)),
-        "getStorage" => value(get_storage(shared, p)),
-        "getStorageRange" => value(get_storage_range(shared, p)),
-        "getContract" => value(get_contract(shared, p)),
-        "getBlock" => value(get_block(shared, p)),
-        "getLatestBlock" => {
-            p.done()?;
+        SendRawTransaction::NAME => {
+            let raw: ward_rpc::params::Raw = params(p)?;
+            let verified = crate::admission::verify(shared, &raw.tx.0)?;
+            submit(shared, verified, raw.wait.unwrap_or(false))
+        }
+        SimulateTransaction::NAME => {
+            run::<SimulateTransaction>(p, |p| simulate::simulate(shared, p))
+        }
+        TraceTransaction::NAME => {
+            run::<TraceTransaction>(p, |p| simulate::trace_transaction(shared, p))
+        }
+        EstimateGas::NAME => run::<EstimateGas>(p, |p| simulate::estimate_gas(shared, p)),
+        GetTransaction::NAME => run::<GetTransaction>(p, |p| get_transaction(shared, p)),
+        Query::NAME => run::<Query>(p, |p| query(shared, p)),
+        GetStorage::NAME => run::<GetStorage>(p, |p| get_storage(shared, p)),
+        GetStorageRange::NAME => run::<GetStorageRange>(p, |p| get_storage_range(shared, p)),
+        GetContract::NAME => run::<GetContract>(p, |p| get_contract(shared, p.address)),
+        GetBlock::NAME => run::<GetBlock>(p, |p| get_block(shared, p)),
+        GetLatestBlock::NAME => run::<GetLatestBlock>(p, |_| {
             let height = shared.store.height().map_err(RpcError::state)?;
-            value(block_at(shared, height))
-        }
-        "getEvents" => value(get_events(shared, p)),
-        "getNonce" => {
-            let address = p.address("address")?;
-            p.done()?;
+            block_at(shared, height)
+        }),
+        GetEvents::NAME => run::<GetEvents>(p, |p| get_events(shared, p)),
+        GetNonce::NAME => run::<GetNonce>(p, |p| {
             // Both read under the pool's lock, as for sendTransaction.
             let pool = lock(&shared.pool);
-            let nonce = shared.store.nonce(&address).map_err(RpcError::state)?;
-            let pending = pool.mempool.next_free_nonce(&address, nonce);
-            drop(pool);
-            value(Ok(json!({ "nonce": nonce, "pending": pending })))
-        }
-        "getBalance" => value(get_balance(shared, p)),
-        "getStateValue" => value(read::get_state_value(shared, p)),
-        "getCode" => value(read::get_code(shared, p)),
-        "getNetwork" => {
-            p.done()?;
-            value(Ok(network(shared)))
-        }
-        "backup" => {
-            let name = p
-                .string("name")?
-                .ok_or_else(|| RpcError::invalid_params("\"name\" is required"))?;
-            p.done()?;
-            value(backup(shared, &name))
-        }
+            let nonce = shared.store.nonce(&p.address).map_err(RpcError::state)?;
+            let pending = pool.mempool.next_free_nonce(&p.address, nonce);
+            Ok(results::Nonce { nonce, pending })
+        }),
+        GetBalance::NAME => run::<GetBalance>(p, |p| get_balance(shared, p)),
+        GetStateValue::NAME => run::<GetStateValue>(p, |p| read::get_state_value(shared, p)),
+        GetCode::NAME => run::<GetCode>(p, |p| read::get_code(shared, p.code_hash)),
+        GetNetwork::NAME => run::<GetNetwork>(p, |_| Ok(network(shared))),
+        Backup::NAME => run::<Backup>(p, |p| backup(shared, &p.name)),
         method if DEV_METHODS.contains(&method) => dev::dispatch(shared, method, p, gone),
         other => Err(RpcError::method_not_found(other)),
     }
@@ -471,7 +366,7 @@ fn dispatch(
 
 /// `backup`: a consistent copy of the store into `--backup-dir/NAME`,
 /// while blocks go on.
-fn backup(shared: &Shared, name: &str) -> Result<Value, RpcError> {
+fn backup(shared: &Shared, name: &str) -> Result<results::Backup, RpcError> {
     let Some(dir) = &shared.config.backup_dir else {
         return Err(RpcError::unavailable(
             "backups are off: start the node with --backup-dir DIR",
@@ -492,159 +387,61 @@ fn backup(shared: &Shared, name: &str) -> Result<Value, RpcError> {
     let _one = lock(&shared.backing_up);
     let height = tokio::task::block_in_place(|| shared.store.backup_into(&target))
         .map_err(|e| RpcError::refused("backup", e.to_string()))?;
-    Ok(json!({ "height": height, "path": target.display().to_string() }))
+    Ok(results::Backup {
+        height,
+        path: target.display().to_string(),
+    })
 }
 
-fn network(shared: &Shared) -> Value {
-    let mut out = json!({
-        "chain_id": shared.settings.chain_id,
-        "backend": shared.config.backend.as_str(),
-        "abi_version": shared.settings.abi_version,
-        "schedule_version": shared.settings.schedule_version,
-        "max_tx_bytes": shared.settings.max_tx_bytes,
-        "max_tx_gas": shared.settings.max_tx_gas,
-        "max_block_gas": shared.settings.max_block_gas,
-        "block_time_ms": shared.config.block_time_ms,
-        "height": shared.store.height().unwrap_or(0),
-        "dev": shared.config.dev,
-        "asset": { "name": shared.settings.asset.name, "decimals": shared.settings.asset.decimals },
-        "min_gas_price": shared.min_gas_price().to_string(),
-        "chain_min_gas_price": shared.settings.min_gas_price.0.to_string(),
-        "fee_collector": shared.settings.fee_collector,
-        "genesis_root": shared.settings.genesis_root,
+fn network(shared: &Shared) -> results::Network {
+    let settings = &shared.settings;
+    results::Network {
+        chain_id: settings.chain_id.clone(),
+        backend: shared.config.backend.as_str().to_owned(),
+        abi_version: settings.abi_version,
+        schedule_version: settings.schedule_version,
+        max_tx_bytes: settings.max_tx_bytes,
+        max_tx_gas: settings.max_tx_gas,
+        max_block_gas: settings.max_block_gas,
+        block_time_ms: shared.config.block_time_ms,
+        height: shared.store.height().unwrap_or(0),
+        dev: shared.config.dev,
+        asset: results::Asset {
+            name: settings.asset.name.clone(),
+            decimals: settings.asset.decimals,
+        },
+        min_gas_price: Amount(shared.min_gas_price()),
+        chain_min_gas_price: settings.min_gas_price,
+        fee_collector: settings.fee_collector.clone(),
+        genesis_root: settings.genesis_root.clone(),
         // The whole record every node of the chain agrees on: what a
         // fork of it takes (`ward serve --fork`).
-        "settings": serde_json::to_value(&shared.settings).unwrap_or(Value::Null),
-        "fork": crate::fork::recorded(&shared.store).ok().flatten(),
-    });
-    if shared.config.dev {
-        out["dev_accounts"] = shared
-            .dev_keys
-            .iter()
-            .map(|k| {
-                json!(ward_chain::tx::account_address(&k.verifying_key().to_bytes()).to_string())
-            })
-            .collect();
-    }
-    out
-}
-
-/// `deploy` / `call` objects of `sendTransaction` and
-/// `simulateTransaction`.
-fn payload(shared: &Shared, p: &mut Params) -> Result<Payload, RpcError> {
-    if let Some(admin) = p.object("admin")? {
-        return admin::payload(admin);
-    }
-    match (p.object("deploy")?, p.object("call")?) {
-        (Some(mut d), None) => {
-            let code = d
-                .bytes("code")?
-                .ok_or_else(|| RpcError::invalid_params("\"deploy.code\" is required"))?;
-            let input = match (d.bytes("input")?, d.take("args")) {
-                (Some(_), Some(_)) => {
-                    return Err(RpcError::invalid_params(
-                        "\"deploy.input\" and \"deploy.args\" exclude each other",
-                    ));
-                }
-                (Some(input), None) => input,
-                (None, Some(args)) => {
-                    let schema = Schema::from_module(&code)
-                        .map_err(|e| RpcError::bad_arguments(e.to_string()))?
-                        .ok_or_else(|| {
-                            RpcError::bad_arguments(
-                                "the module has no schema to encode \"args\" with: pass \"input\"",
-                            )
-                        })?;
-                    schema
-                        .encode_init(&args)
-                        .map_err(|e| RpcError::bad_arguments(e.to_string()))?
-                }
-                (None, None) => Vec::new(),
-            };
-            let salt = d.bytes("salt")?.unwrap_or_default();
-            let kind = match d.string("kind")?.as_deref() {
-                None => CodeKind::Ward,
-                Some(name) => CodeKind::parse(name).ok_or_else(|| {
-                    RpcError::invalid_params(format!(
-                        "deploy.kind: {name:?} is not \"ward\", \"wasi\" or a runtime's name"
-                    ))
-                })?,
-            };
-            let admin = d.string("admin")?.map(|text| unhex32(&text).map(Address));
-            let admin = admin
-                .transpose()
-                .map_err(|e| RpcError::invalid_params(format!("\"deploy.admin\": {e}")))?;
-            let payload = Payload::Deploy {
-                code,
-                input,
-                salt,
-                kind,
-                admin,
-            };
-            d.done()?;
-            Ok(payload)
-        }
-        (None, Some(mut c)) => {
-            let to = c.address("to")?;
-            let input = call_input(shared, &to, &mut c)?;
-            c.done()?;
-            Ok(Payload::Call { to, input })
-        }
-        _ => Err(RpcError::invalid_params(
-            "exactly one of \"deploy\", \"call\" and \"admin\" is required",
-        )),
-    }
-}
-
-/// A call's input: `input` as hex, or `method` and its JSON `args`
-/// encoded with the schema of the contract at `to`.
-fn call_input(shared: &Shared, to: &Address, p: &mut Params) -> Result<Vec<u8>, RpcError> {
-    let input = p.bytes("input")?;
-    let method = p.string("method")?;
-    let args = p.take("args");
-    match (input, method) {
-        (Some(_), Some(_)) => Err(RpcError::invalid_params(
-            "\"input\" and \"method\" exclude each other",
-        )),
-        (input, None) => {
-            if args.is_some() {
-                return Err(RpcError::invalid_params("\"args\" needs \"method\""));
-            }
-            Ok(input.unwrap_or_default())
-        }
-        (None, Some(method)) => {
-            let store = &*shared.store;
-            let Some(schema) = shared.schemas.at(store, to).map_err(RpcError::state)? else {
-                if store.contract(to).map_err(RpcError::state)?.is_none() {
-                    return Err(RpcError::not_found(format!("no contract at {to}")));
-                }
-                return Err(RpcError::bad_arguments(format!(
-                    "the contract at {to} has no schema: pass \"input\" as hex"
-                )));
-            };
-            schema
-                .encode_call(&method, &args.unwrap_or(Value::Null))
-                .map_err(|e| RpcError::bad_arguments(e.to_string()))
-        }
+        settings: serde_json::to_value(settings).unwrap_or(Value::Null),
+        fork: crate::fork::recorded(&shared.store)
+            .ok()
+            .flatten()
+            .and_then(|fork| serde_json::to_value(fork).ok()),
+        dev_accounts: shared.config.dev.then(|| {
+            shared
+                .dev_keys
+                .iter()
+                .map(|k| ward_chain::tx::account_address(&k.verifying_key().to_bytes()))
+                .collect()
+        }),
     }
 }
 
 /// The default gas limit of `sendTransaction` and `simulateTransaction`.
 const DEFAULT_GAS: u64 = 10_000_000;
 
-fn send_transaction(shared: &Shared, mut p: Params) -> Result<Answer, RpcError> {
-    dev::dev(shared, "sendTransaction")?;
-    let from = p.address("from")?;
-    let payload = payload(shared, &mut p)?;
-    let gas = p.u64("gas")?.unwrap_or(DEFAULT_GAS);
-    let value = p.amount("value")?.unwrap_or(0);
+fn send_transaction(shared: &Shared, p: params::Transaction) -> Result<Answer, RpcError> {
+    let from = p.from;
+    let payload = payload::of(shared, p.deploy, p.call, p.admin)?;
+    let gas = p.gas.unwrap_or(DEFAULT_GAS);
+    let value = p.value.map_or(0, |a| a.0);
     // The node's minimum unless the client names a price.
-    let gas_price = p
-        .amount("gas_price")?
-        .unwrap_or_else(|| shared.min_gas_price());
-    let wait = p.bool("wait")?;
-    let nonce = p.u64("nonce")?;
-    p.done()?;
+    let gas_price = p.gas_price.map_or_else(|| shared.min_gas_price(), |a| a.0);
+    let wait = p.wait.unwrap_or(false);
     let key = shared
         .dev_keys
         .iter()
@@ -655,7 +452,7 @@ fn send_transaction(shared: &Shared, mut p: Params) -> Result<Answer, RpcError> 
             "{from} is neither one of this node's dev accounts nor impersonated (`impersonate`)"
         )));
     }
-    let nonce = match nonce {
+    let nonce = match p.nonce {
         Some(n) => n,
         None => {
             // The store's nonce read under the pool's lock: a block is
@@ -698,7 +495,7 @@ fn submit(shared: &Shared, tx: VerifiedTx, wait: bool) -> Result<Answer, RpcErro
     if wait {
         Ok(Answer::Wait(hash, receiver))
     } else {
-        Ok(Answer::Value(json!({ "tx": hash.to_string() })))
+        answer(Ok(results::Sent::Pending { tx: hash }))
     }
 }
 

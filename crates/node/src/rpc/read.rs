@@ -3,31 +3,31 @@
 
 use std::sync::Arc;
 
-use serde_json::{Value, json};
 use ward_chain::{
     schema::Schema,
     tree::{self, StateKey},
 };
 use ward_primitives::{Address, Hash32};
+use ward_rpc::{params, results, wire::Bytes};
 use ward_state::{Receipt, StateRead, StateTree};
 
-use super::{Params, RpcError, call_input, exec_error, within_read_cap};
+use super::{RpcError, exec_error, payload, within_read_cap};
 use crate::{
     decode::{self, Called},
-    json::{self, hex, unhex32},
+    json,
     state::Shared,
     sync::lock,
 };
 
-/// A receipt's JSON with what the schemas of the contracts involved say
+/// A receipt with what the schemas of the contracts involved say
 /// (`called`: the call it answers; `extra`: a contract not yet in the
 /// state, a simulated deploy's).
-pub(super) fn receipt_json(
+pub(super) fn receipt_shown(
     shared: &Shared,
     receipt: &Receipt,
     called: Option<Called<'_>>,
     extra: Option<(Address, Arc<Schema>)>,
-) -> Value {
+) -> results::Receipt {
     let mut object = json::receipt(receipt);
     let store = &*shared.store;
     decode::decorate(&mut object, receipt, called, &mut |address| match &extra {
@@ -37,21 +37,26 @@ pub(super) fn receipt_json(
     object
 }
 
-/// A committed receipt's JSON, decoded by the transaction stored with it.
-pub(super) fn stored_receipt(shared: &Shared, receipt: &Receipt) -> Result<Value, RpcError> {
+/// A committed receipt, decoded by the transaction stored with it.
+pub(super) fn stored_receipt(
+    shared: &Shared,
+    receipt: &Receipt,
+) -> Result<results::Receipt, RpcError> {
     let stored = shared
         .store
         .transaction(&receipt.tx)
         .map_err(RpcError::state)?;
     let call = stored.as_deref().and_then(decode::stored_call);
     let called = call.as_ref().map(|(to, input)| Called { to, input });
-    Ok(receipt_json(shared, receipt, called, None))
+    Ok(receipt_shown(shared, receipt, called, None))
 }
 
-pub(super) fn get_transaction(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
-    let hash = p.hash("tx")?;
-    let full_input = p.bool("full_input")?;
-    p.done()?;
+pub(super) fn get_transaction(
+    shared: &Shared,
+    p: params::GetTransaction,
+) -> Result<results::Found, RpcError> {
+    let hash = p.tx;
+    let full_input = p.full_input.unwrap_or(false);
     if let Some(receipt) = shared.store.receipt(&hash).map_err(RpcError::state)? {
         let mut out = stored_receipt(shared, &receipt)?;
         let stored = shared.store.transaction(&hash).map_err(RpcError::state)?;
@@ -61,17 +66,19 @@ pub(super) fn get_transaction(shared: &Shared, mut p: Params) -> Result<Value, R
                 Some((to, _)) => shared.schemas.at(store, &to).map_err(RpcError::state)?,
                 None => None,
             };
-            let mut transaction =
-                decode::transaction(&bytes, schema.as_deref()).unwrap_or(Value::Null);
-            if !full_input {
-                elide_input(&mut transaction);
+            let mut transaction = decode::transaction(&bytes, schema.as_deref());
+            if !full_input && let Some(transaction) = &mut transaction {
+                elide_input(transaction);
             }
-            out["transaction"] = transaction;
+            out.transaction = transaction;
         }
-        return Ok(out);
+        return Ok(results::Found::Receipt(Box::new(out)));
     }
     if lock(&shared.pool).mempool.contains(&hash) {
-        return Ok(json!({ "tx": hash.to_string(), "status": "pending" }));
+        return Ok(results::Found::Pending {
+            tx: hash,
+            status: "pending".into(),
+        });
     }
     // An id alone cannot say whether it was pruned: a pruning node says
     // what it keeps.
@@ -91,29 +98,32 @@ pub const INLINE_INPUT_BYTES: usize = 4096;
 /// Replaces a transaction's input longer than [`INLINE_INPUT_BYTES`] with
 /// `null`, beside its size (`input_size`): a batch of reads of large
 /// transactions stays small.
-fn elide_input(transaction: &mut Value) {
-    for part in ["call", "deploy"] {
-        let Some(input) = transaction[part]["input"].as_str() else {
-            continue;
-        };
-        let size = input.len().saturating_sub(2) / 2;
+fn elide_input(transaction: &mut results::Transaction) {
+    let inputs = [
+        transaction
+            .call
+            .as_mut()
+            .map(|c| (&mut c.input, &mut c.input_size)),
+        transaction
+            .deploy
+            .as_mut()
+            .map(|d| (&mut d.input, &mut d.input_size)),
+    ];
+    for (input, input_size) in inputs.into_iter().flatten() {
+        let size = input.as_ref().map_or(0, |i| i.0.len());
         if size > INLINE_INPUT_BYTES {
-            transaction[part]["input"] = Value::Null;
-            transaction[part]["input_size"] = json!(size);
+            *input = None;
+            *input_size = Some(size);
         }
     }
 }
 
-pub(super) fn query(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
-    let to = p.address("to")?;
-    let input = call_input(shared, &to, &mut p)?;
-    let height = p.u64("height")?;
-    let gas = p.u64("gas")?.unwrap_or(shared.config.limits.query_gas_cap);
-    let from = match p.string("from")? {
-        None => Address::default(),
-        Some(text) => Address(unhex32(&text).map_err(RpcError::invalid_params)?),
-    };
-    p.done()?;
+pub(super) fn query(shared: &Shared, p: params::Query) -> Result<results::Receipt, RpcError> {
+    let to = p.to;
+    let input = payload::input(shared, &to, p.input, p.method, p.args)?;
+    let height = p.height;
+    let gas = p.gas.unwrap_or(shared.config.limits.query_gas_cap);
+    let from = p.from.unwrap_or_default();
     within_read_cap(shared, gas)?;
     let reader = shared.reader(height)?;
     if reader
@@ -127,7 +137,7 @@ pub(super) fn query(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
     let receipt = reader
         .query(from, to, input.clone(), gas)
         .map_err(|e| exec_error(&e))?;
-    Ok(receipt_json(
+    Ok(receipt_shown(
         shared,
         &receipt,
         Some(Called {
@@ -138,62 +148,64 @@ pub(super) fn query(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
     ))
 }
 
-pub(super) fn get_storage(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
-    let address = p.address("address")?;
-    let key = p
-        .bytes("key")?
-        .ok_or_else(|| RpcError::invalid_params("\"key\" is required"))?;
-    let height = reached_height(shared, p)?;
-    let tree_key = StateKey::Storage(&address, &key).to_bytes();
+pub(super) fn get_storage(
+    shared: &Shared,
+    p: params::GetStorage,
+) -> Result<results::Storage, RpcError> {
+    let height = reached_height(shared, p.height)?;
+    let tree_key = StateKey::Storage(&p.address, &p.key.0).to_bytes();
     let (state_root, value, proof) = proven(shared, height, &tree_key)?;
-    Ok(json!({
-        "address": address.to_string(),
-        "key": hex(&key),
-        "value": value.as_deref().map(hex),
-        "proof": proof.as_deref().map(hex),
-        "state_root": state_root.to_string(),
-        "height": height,
-    }))
+    Ok(results::Storage {
+        address: p.address,
+        key: p.key,
+        value: value.map(Bytes),
+        proof: proof.map(Bytes),
+        state_root,
+        height,
+    })
 }
 
 /// `getStateValue {key_hash, height?}`: the state tree's value for a key
 /// hash ([`ward_chain::tree::key_hash`] of a state key's bytes) after block
 /// `height` (default: the latest), `null` when absent. What a forking
 /// node (`ward serve --fork`) reads state through.
-pub(super) fn get_state_value(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
-    let key_hash = p.hash("key_hash")?;
-    let height = reached_height(shared, p)?;
+pub(super) fn get_state_value(
+    shared: &Shared,
+    p: params::GetStateValue,
+) -> Result<results::StateValue, RpcError> {
+    let key_hash = p.key_hash;
+    let height = reached_height(shared, p.height)?;
     kept_state(shared, height)?;
     let value = shared
         .store
         .tree_value(&key_hash, height)
         .map_err(RpcError::state)?;
-    Ok(json!({
-        "key_hash": key_hash.to_string(),
-        "height": height,
-        "value": value.as_deref().map(hex),
-    }))
+    Ok(results::StateValue {
+        key_hash,
+        height,
+        value: value.map(Bytes),
+    })
 }
 
 /// `getCode {code_hash}`: the code stored under a hash (`not_found` when
 /// none is).
-pub(super) fn get_code(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
-    let code_hash = p.hash("code_hash")?;
-    p.done()?;
+pub(super) fn get_code(shared: &Shared, code_hash: Hash32) -> Result<results::Code, RpcError> {
     let code = shared
         .store
         .code(&code_hash)
         .map_err(RpcError::state)?
         .ok_or_else(|| RpcError::not_found(format!("no code {code_hash}")))?;
-    Ok(json!({ "code_hash": code_hash.to_string(), "code": hex(&code) }))
+    Ok(results::Code {
+        code_hash,
+        code: Bytes(code),
+    })
 }
 
-/// The last parameter, `height` (default: the latest block), which the
-/// chain must have reached.
-fn reached_height(shared: &Shared, mut p: Params) -> Result<u64, RpcError> {
+/// A `height` (default: the latest block), which the chain must have
+/// reached.
+fn reached_height(shared: &Shared, height: Option<u64>) -> Result<u64, RpcError> {
     let latest = shared.store.height().map_err(RpcError::state)?;
-    let height = p.u64("height")?.unwrap_or(latest);
-    p.done()?;
+    let height = height.unwrap_or(latest);
     if height > latest {
         return Err(RpcError::not_found(format!(
             "no block {height}: the chain is at {latest}"
@@ -252,9 +264,12 @@ type Proof = (ward_primitives::Hash32, Option<Vec<u8>>, Option<Vec<u8>>);
 
 /// An account's or contract's balance after block `height` (default: the
 /// latest), with its proof against that block's state root.
-pub(super) fn get_balance(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
-    let address = p.address("address")?;
-    let height = reached_height(shared, p)?;
+pub(super) fn get_balance(
+    shared: &Shared,
+    p: params::GetBalance,
+) -> Result<results::Balance, RpcError> {
+    let address = p.address;
+    let height = reached_height(shared, p.height)?;
     let tree_key = StateKey::Balance(&address).to_bytes();
     let (state_root, value, proof) = proven(shared, height, &tree_key)?;
     let balance = match &value {
@@ -269,26 +284,28 @@ pub(super) fn get_balance(shared: &Shared, mut p: Params) -> Result<Value, RpcEr
                 )
             })?,
     };
-    Ok(json!({
-        "address": address.to_string(),
-        "balance": balance.to_string(),
-        "value": value.as_deref().map(hex),
-        "proof": proof.as_deref().map(hex),
-        "state_root": state_root.to_string(),
-        "height": height,
-        "asset": shared.settings.asset.name,
-        "decimals": shared.settings.asset.decimals,
-    }))
+    Ok(results::Balance {
+        address,
+        balance: ward_rpc::wire::Amount(balance),
+        value: value.map(Bytes),
+        proof: proof.map(Bytes),
+        state_root,
+        height,
+        asset: shared.settings.asset.name.clone(),
+        decimals: shared.settings.asset.decimals,
+    })
 }
 
 /// Most entries or events one page returns.
 const MAX_PAGE: u64 = 1000;
 
-pub(super) fn get_storage_range(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
-    let address = p.address("address")?;
-    let cursor = p.bytes("cursor")?;
-    let limit = p.u64("limit")?.unwrap_or(100).clamp(1, MAX_PAGE);
-    p.done()?;
+pub(super) fn get_storage_range(
+    shared: &Shared,
+    p: params::GetStorageRange,
+) -> Result<results::StorageRange, RpcError> {
+    let address = p.address;
+    let cursor = p.cursor.map(Vec::from);
+    let limit = p.limit.unwrap_or(100).clamp(1, MAX_PAGE);
     // One more than asked, to know whether there is a next page.
     let mut entries = shared
         .store
@@ -297,21 +314,28 @@ pub(super) fn get_storage_range(shared: &Shared, mut p: Params) -> Result<Value,
     let more = entries.len() > limit as usize;
     entries.truncate(limit as usize);
     let next = if more {
-        entries.last().map(|(k, _)| json!(hex(k)))
+        entries.last().map(|(k, _)| Bytes(k.clone()))
     } else {
         None
     };
-    Ok(json!({
-        "address": address.to_string(),
-        "height": shared.store.height().map_err(RpcError::state)?,
-        "entries": entries.iter().map(|(k, v)| json!({ "key": hex(k), "value": hex(v) })).collect::<Vec<_>>(),
-        "cursor": next,
-    }))
+    Ok(results::StorageRange {
+        address,
+        height: shared.store.height().map_err(RpcError::state)?,
+        entries: entries
+            .into_iter()
+            .map(|(key, value)| results::Entry {
+                key: Bytes(key),
+                value: Bytes(value),
+            })
+            .collect(),
+        cursor: next,
+    })
 }
 
-pub(super) fn get_contract(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
-    let address = p.address("address")?;
-    p.done()?;
+pub(super) fn get_contract(
+    shared: &Shared,
+    address: Address,
+) -> Result<results::Contract, RpcError> {
     let info = shared
         .store
         .contract(&address)
@@ -326,21 +350,24 @@ pub(super) fn get_contract(shared: &Shared, mut p: Params) -> Result<Value, RpcE
         .schemas
         .at(&*shared.store, &address)
         .map_err(RpcError::state)?;
-    Ok(json!({
-        "address": address.to_string(),
-        "code_hash": info.code_hash.to_string(),
-        "code_size": code_size,
-        "deployer": info.deployer.to_string(),
-        "created_at": info.created_at,
-        "kind": info.kind.as_str(),
-        "admin": info.admin.map(|a| a.to_string()),
-        "code_history": info
+    Ok(results::Contract {
+        address,
+        code_hash: info.code_hash,
+        code_size,
+        deployer: info.deployer,
+        created_at: info.created_at,
+        kind: info.kind.as_str().to_owned(),
+        admin: info.admin,
+        code_history: info
             .code_history()
             .iter()
-            .map(|(since, hash)| json!({ "since": since, "code_hash": hash.to_string() }))
-            .collect::<Vec<_>>(),
-        "schema": schema.map(|s| s.to_json()),
-    }))
+            .map(|(since, code_hash)| results::CodeSince {
+                since: *since,
+                code_hash: *code_hash,
+            })
+            .collect(),
+        schema: schema.map(|s| s.to_json()),
+    })
 }
 
 pub(super) fn block_record(
@@ -375,23 +402,12 @@ pub(super) fn block_record(
     Err(RpcError::not_found(format!("no block {height}")))
 }
 
-pub(super) fn block_at(shared: &Shared, height: u64) -> Result<Value, RpcError> {
+pub(super) fn block_at(shared: &Shared, height: u64) -> Result<results::Block, RpcError> {
     Ok(json::block(&block_record(shared, height)?))
 }
 
-pub(super) fn get_block(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
-    let height = p.u64("height")?;
-    let hash = match p.take("hash") {
-        None => None,
-        Some(Value::String(text)) => {
-            Some(Hash32(unhex32(&text).map_err(|e| {
-                RpcError::invalid_params(format!("\"hash\": {e}"))
-            })?))
-        }
-        Some(_) => return Err(RpcError::invalid_params("\"hash\" must be a string")),
-    };
-    p.done()?;
-    match (height, hash) {
+pub(super) fn get_block(shared: &Shared, p: params::GetBlock) -> Result<results::Block, RpcError> {
+    match (p.height, p.hash) {
         (Some(height), None) => block_at(shared, height),
         (None, Some(hash)) => {
             let height = shared
@@ -410,30 +426,25 @@ pub(super) fn get_block(shared: &Shared, mut p: Params) -> Result<Value, RpcErro
 /// Blocks one `getEvents` call reads at most before it returns a cursor.
 const MAX_SCAN_BLOCKS: u64 = 10_000;
 
-pub(super) fn get_events(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
-    let contract = match p.string("contract")? {
-        None => None,
-        Some(text) => {
-            Some(Address(unhex32(&text).map_err(|e| {
-                RpcError::invalid_params(format!("\"contract\": {e}"))
-            })?))
-        }
-    };
-    let topic = p.bytes("topic")?;
+pub(super) fn get_events(
+    shared: &Shared,
+    p: params::GetEvents,
+) -> Result<results::Events, RpcError> {
+    let contract = p.contract;
+    let topic = p.topic.map(Vec::from);
     let latest = shared.store.height().map_err(RpcError::state)?;
     // By default from the first block kept (a pruning node's window).
     let first_kept =
         ward_state::StatePrune::pruned_below(&*shared.store).map_err(RpcError::state)?;
-    let from = p.u64("from_height")?.unwrap_or(first_kept).max(1);
-    let to = p.u64("to_height")?.unwrap_or(latest).min(latest);
-    let limit = p.u64("limit")?.unwrap_or(100).clamp(1, MAX_PAGE) as usize;
+    let from = p.from_height.unwrap_or(first_kept).max(1);
+    let to = p.to_height.unwrap_or(latest).min(latest);
+    let limit = p.limit.unwrap_or(100).clamp(1, MAX_PAGE) as usize;
     // A cursor is "height:receipt:event", the first event not yet returned.
-    let start = match p.string("cursor")? {
+    let start = match p.cursor {
         None => (from, 0, 0),
         Some(text) => parse_cursor(&text)
             .ok_or_else(|| RpcError::invalid_params(format!("bad cursor {text:?}")))?,
     };
-    p.done()?;
     let mut events = Vec::new();
     let mut height = start.0.max(from);
     let scan_end = to.min(height.saturating_add(MAX_SCAN_BLOCKS - 1));
@@ -457,22 +468,23 @@ pub(super) fn get_events(shared: &Shared, mut p: Params) -> Result<Value, RpcErr
                     continue;
                 }
                 if events.len() == limit {
-                    return Ok(json!({
-                        "events": events,
-                        "cursor": format!("{height}:{r}:{e}"),
-                    }));
+                    return Ok(results::Events {
+                        events,
+                        cursor: Some(format!("{height}:{r}:{e}")),
+                    });
                 }
-                let mut out = json::event(event);
-                out["height"] = json!(height);
-                out["tx"] = json!(id.to_string());
-                out["index"] = json!(e);
-                events.push(out);
+                events.push(results::Event {
+                    height: Some(height),
+                    tx: Some(*id),
+                    index: u32::try_from(e).ok(),
+                    ..json::event(event)
+                });
             }
         }
         height += 1;
     }
     let cursor = (scan_end < to).then(|| format!("{}:0:0", scan_end + 1));
-    Ok(json!({ "events": events, "cursor": cursor }))
+    Ok(results::Events { events, cursor })
 }
 
 fn parse_cursor(text: &str) -> Option<(u64, usize, usize)> {

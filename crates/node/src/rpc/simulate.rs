@@ -8,38 +8,50 @@ use super::*;
 use ward_executor::{BlockTx, Trace};
 use ward_state::StatePrune;
 
-pub(super) fn simulate(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
+pub(super) fn simulate(shared: &Shared, p: params::Simulate) -> Result<results::Receipt, RpcError> {
     let reader = shared.reader(None)?;
     let time = unix_millis();
-    let (tx, payload) = if let Some(raw) = p.bytes("tx")? {
-        let traced = p.bool("trace")?;
-        let profiled = p.bool("profile")?;
-        p.done()?;
-        let tx = SignedTx::verify_bytes(&raw, &shared.settings.chain_id).map_err(RpcError::from)?;
-        within_read_cap(shared, tx.body().gas_limit)?;
-        let payload = tx.body().payload.clone();
-        ((BlockTx::Signed(Box::new(tx)), (traced, profiled)), payload)
-    } else {
-        let from = p.address("from")?;
-        let payload = payload(shared, &mut p)?;
-        let gas_limit = p.u64("gas")?.unwrap_or(DEFAULT_GAS);
-        let value = p.amount("value")?.unwrap_or(0);
-        let traced = p.bool("trace")?;
-        let profiled = p.bool("profile")?;
-        // Accepted for the same shape as sendTransaction; a simulation
-        // has no nonce to check, pays no fee and waits for nothing.
-        let _ = (p.u64("nonce")?, p.bool("wait")?, p.amount("gas_price")?);
-        p.done()?;
-        within_read_cap(shared, gas_limit)?;
-        let tx = Tx {
-            sender: from,
-            gas_limit,
-            value,
-            payload: payload.clone(),
-        };
-        ((BlockTx::Unsigned(tx), (traced, profiled)), payload)
+    let (traced, profiled) = (p.trace.unwrap_or(false), p.profile.unwrap_or(false));
+    let (tx, payload) = match (p.tx, p.from) {
+        (Some(raw), None) => {
+            let unsigned = [
+                p.deploy.is_some() || p.call.is_some() || p.admin.is_some(),
+                p.gas.is_some() || p.value.is_some() || p.gas_price.is_some(),
+                p.nonce.is_some() || p.wait.is_some(),
+            ];
+            if unsigned.contains(&true) {
+                return Err(RpcError::invalid_params(
+                    "\"tx\" is a whole signed transaction: no other transaction field goes with it",
+                ));
+            }
+            let tx = SignedTx::verify_bytes(&raw.0, &shared.settings.chain_id)
+                .map_err(RpcError::from)?;
+            within_read_cap(shared, tx.body().gas_limit)?;
+            let payload = tx.body().payload.clone();
+            (BlockTx::Signed(Box::new(tx)), payload)
+        }
+        (None, Some(from)) => {
+            let payload = payload::of(shared, p.deploy, p.call, p.admin)?;
+            let gas_limit = p.gas.unwrap_or(DEFAULT_GAS);
+            // `nonce`, `wait` and `gas_price` are taken for the same
+            // shape as sendTransaction; a simulation has no nonce to
+            // check, pays no fee and waits for nothing.
+            within_read_cap(shared, gas_limit)?;
+            let tx = Tx {
+                sender: from,
+                gas_limit,
+                value: p.value.map_or(0, |a| a.0),
+                payload: payload.clone(),
+            };
+            (BlockTx::Unsigned(tx), payload)
+        }
+        _ => {
+            return Err(RpcError::invalid_params(
+                "exactly one of \"tx\" (signed) and \"from\" (unsigned) is required",
+            ));
+        }
     };
-    let ((tx, (traced, profiled)), mut trace) = (tx, None);
+    let mut trace = None;
     if profiled && !traced {
         return Err(RpcError::invalid_params(
             "a profile comes with a trace: add \"trace\": true",
@@ -67,29 +79,30 @@ pub(super) fn simulate(shared: &Shared, mut p: Params) -> Result<Value, RpcError
     };
     let mut out = match &payload {
         Payload::Call { to, input } => {
-            receipt_json(shared, receipt, Some(Called { to, input }), None)
+            receipt_shown(shared, receipt, Some(Called { to, input }), None)
         }
         Payload::Deploy { .. } | Payload::Admin { .. } => {
-            receipt_json(shared, receipt, None, own.clone())
+            receipt_shown(shared, receipt, None, own.clone())
         }
     };
-    out["storage"] = simulation
-        .changes
-        .storage
-        .iter()
-        .map(|((address, key), value)| {
-            json!({
-                "address": address.to_string(),
-                "key": hex(key),
-                "value": value.as_deref().map(hex),
+    out.storage = Some(
+        simulation
+            .changes
+            .storage
+            .iter()
+            .map(|((address, key), value)| results::StorageWrite {
+                address: *address,
+                key: key.clone().into(),
+                value: value.clone().map(ward_rpc::wire::Bytes),
             })
-        })
-        .collect();
+            .collect(),
+    );
     if let Some(trace) = trace {
-        out["trace"] = trace_json(shared, &trace, own.as_ref());
+        let mut shown = trace_shown(shared, &trace, own.as_ref());
         if profiled {
-            out["trace"]["profile"] = profile_json(&trace);
+            shown.profile = Some(profile_json(&trace));
         }
+        out.trace = Some(Box::new(shown));
     }
     Ok(out)
 }
@@ -103,14 +116,14 @@ fn profile_json(trace: &Trace) -> Value {
 /// `traceTransaction {tx, profile}`: the committed transaction replayed on
 /// the state after its block's parent, with the transactions before it in
 /// its block run first; with `profile`, its gas profile too.
-pub(super) fn trace_transaction(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
-    let hash = p.hash("tx")?;
-    let profiled = p.bool("profile")?;
-    p.done()?;
-    let trace = replay(shared, hash)?;
-    let mut out = trace_json(shared, &trace, None);
-    if profiled {
-        out["profile"] = profile_json(&trace);
+pub(super) fn trace_transaction(
+    shared: &Shared,
+    p: params::TraceTransaction,
+) -> Result<results::Trace, RpcError> {
+    let trace = replay(shared, p.tx)?;
+    let mut out = trace_shown(shared, &trace, None);
+    if p.profile.unwrap_or(false) {
+        out.profile = Some(profile_json(&trace));
     }
     Ok(out)
 }
@@ -179,13 +192,13 @@ fn stored_tx(shared: &Shared, id: &Hash32) -> Result<BlockTx, RpcError> {
         .ok_or_else(|| RpcError::new(-32002, "fault", format!("transaction {id} does not decode")))
 }
 
-/// A trace as JSON ([`crate::decode::trace`]), decoded by the schemas of
-/// the contracts it ran (and `own`, a deploy's schema).
-pub(crate) fn trace_json(
+/// A trace as the RPC shows it ([`crate::decode::trace`]), decoded by
+/// the schemas of the contracts it ran (and `own`, a deploy's schema).
+pub(crate) fn trace_shown(
     shared: &Shared,
     trace: &Trace,
     own: Option<&(Address, Arc<Schema>)>,
-) -> Value {
+) -> results::Trace {
     crate::decode::trace(trace, &mut |address: &Address| match own {
         Some((at, schema)) if at == address => Some(schema.clone()),
         _ => shared.schemas.at(&*shared.store, address).ok().flatten(),
@@ -198,14 +211,15 @@ pub const ESTIMATE_MARGIN_PERCENT: u64 = 10;
 
 /// `estimateGas`: `simulateTransaction`'s unsigned params, `gas` the most
 /// to try (default and cap: `--query-gas-cap`).
-pub(super) fn estimate_gas(shared: &Shared, mut p: Params) -> Result<Value, RpcError> {
-    let from = p.address("from")?;
-    let payload = payload(shared, &mut p)?;
+pub(super) fn estimate_gas(
+    shared: &Shared,
+    p: params::Estimate,
+) -> Result<results::Estimate, RpcError> {
+    let from = p.from;
+    let payload = payload::of(shared, p.deploy, p.call, p.admin)?;
     let cap = shared.config.limits.query_gas_cap;
-    let gas = p.u64("gas")?.unwrap_or(cap);
-    let value = p.amount("value")?.unwrap_or(0);
-    let _ = (p.u64("nonce")?, p.amount("gas_price")?);
-    p.done()?;
+    let gas = p.gas.unwrap_or(cap);
+    let value = p.value.map_or(0, |a| a.0);
     within_read_cap(shared, gas)?;
     let tx = Tx {
         sender: from,
@@ -224,12 +238,12 @@ pub(super) fn estimate_gas(shared: &Shared, mut p: Params) -> Result<Value, RpcE
                 Payload::Call { to, input } => Some(Called { to, input }),
                 Payload::Deploy { .. } | Payload::Admin { .. } => None,
             };
-            let answer = receipt_json(shared, &receipt, called, None);
-            let why = answer["decoded"]
-                .as_str()
-                .map(str::to_owned)
-                .or_else(|| answer["error"]["message"].as_str().map(str::to_owned))
-                .unwrap_or_default();
+            let answer = receipt_shown(shared, &receipt, called, None);
+            let why = match (answer.decoded, answer.error) {
+                (Some(Value::String(message)), _) => message,
+                (_, Some(error)) => error.message,
+                _ => String::new(),
+            };
             return Err(RpcError::refused(
                 "execution_failed",
                 format!(
@@ -241,11 +255,14 @@ pub(super) fn estimate_gas(shared: &Shared, mut p: Params) -> Result<Value, RpcE
     };
     let margin = estimate.gas / 100 * ESTIMATE_MARGIN_PERCENT
         + (estimate.gas % 100) * ESTIMATE_MARGIN_PERCENT / 100;
-    Ok(json!({
-        "gas": estimate.gas.saturating_add(margin).min(gas.max(estimate.gas)),
-        "gas_needed": estimate.gas,
-        "gas_used": estimate.receipt.gas_used,
-        "margin_percent": ESTIMATE_MARGIN_PERCENT,
-        "simulations": estimate.simulations,
-    }))
+    Ok(results::Estimate {
+        gas: estimate
+            .gas
+            .saturating_add(margin)
+            .min(gas.max(estimate.gas)),
+        gas_needed: estimate.gas,
+        gas_used: estimate.receipt.gas_used,
+        margin_percent: ESTIMATE_MARGIN_PERCENT,
+        simulations: u64::from(estimate.simulations),
+    })
 }

@@ -301,6 +301,10 @@ fn every_dev_control_is_refused_without_dev() {
     });
     let someone = Address([0xb0; 32]).to_string();
     let calls = [
+        (
+            "sendTransaction",
+            json!({ "from": someone, "call": { "to": someone } }),
+        ),
         ("mine", json!({ "blocks": 2 })),
         ("setNextBlockTime", json!({ "time": 1 })),
         ("setBalance", json!({ "address": someone, "balance": "1" })),

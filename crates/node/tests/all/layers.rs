@@ -223,3 +223,36 @@ fn the_architecture_picture_of_the_node_is_its_imports() {
         }
     }
 }
+
+/// The method handlers build no JSON by hand: params are read and
+/// results written through `ward_rpc`'s types, and `json!` stands only
+/// in the envelope (`rpc/mod.rs`'s `response` and `check_request`).
+#[test]
+fn the_method_handlers_build_no_json_by_hand() {
+    let rpc = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/rpc");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&rpc).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut function = String::new();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            if let Some(rest) = code
+                .strip_prefix("fn ")
+                .or_else(|| code.strip_prefix("pub(crate) fn "))
+                .or_else(|| code.strip_prefix("pub(super) fn "))
+                .or_else(|| code.strip_prefix("pub fn "))
+                .or_else(|| code.strip_prefix("pub(crate) async fn "))
+            {
+                function = rest.split(['(', '<']).next().unwrap_or("").to_owned();
+            }
+            let envelope = path.ends_with("mod.rs")
+                && ["response", "check_request"].contains(&function.as_str());
+            if code.contains("json!(") && !envelope {
+                let file = path.file_name().unwrap().to_string_lossy();
+                found.push(format!("rpc/{file}:{} in {function}", n + 1));
+            }
+        }
+    }
+    assert!(found.is_empty(), "json! outside the envelope: {found:?}");
+}

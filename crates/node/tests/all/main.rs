@@ -156,8 +156,45 @@ pub(crate) fn call(node: &Node, method: &str, params: Value) -> Result<Value, Va
     let mut response: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(response["id"], 7);
     match response.get_mut("error") {
-        Some(error) => Err(error.take()),
-        None => Ok(response["result"].take()),
+        Some(error) => {
+            let error = error.take();
+            let typed = serde_json::from_value::<ward_rpc::ErrorObject>(error.clone());
+            assert!(
+                typed.is_ok(),
+                "{method}: {error} is no error object: {typed:?}"
+            );
+            Err(error)
+        }
+        None => {
+            let result = response["result"].take();
+            in_its_types(method, &params, &result);
+            Ok(result)
+        }
+    }
+}
+
+/// Every answer a test gets is checked against `ward_rpc`'s types: the
+/// params it was given read as the method's (it succeeded), and its
+/// result, `applied_height` aside, reads as the method's result type and
+/// writes back unchanged: the node writes nothing the types lack.
+fn in_its_types(method: &str, params: &Value, result: &Value) {
+    let Some(again) = ward_rpc::result_again(method, result.clone()) else {
+        return;
+    };
+    let mut expected = result.clone();
+    if let Some(object) = expected.as_object_mut() {
+        object.remove("applied_height");
+    }
+    let mut again = again.unwrap_or_else(|e| panic!("{method}: {result} does not read: {e}"));
+    if let Some(object) = again.as_object_mut() {
+        object.remove("applied_height");
+    }
+    assert_eq!(
+        again, expected,
+        "{method}: the result type differs from the node's"
+    );
+    if let Some(Err(e)) = ward_rpc::params_again(method, params.clone()) {
+        panic!("{method}: the node took {params}, which its params type refuses: {e}");
     }
 }
 

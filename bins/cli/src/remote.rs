@@ -334,7 +334,7 @@ pub(crate) fn state(
                 height: None,
             };
             let proven = client.call::<methods::GetStorage>(&asked)?.value;
-            if let Some(value) = proven.value {
+            if let Some(value) = proven.proven.value {
                 entries.push((key, value.0));
             }
         }

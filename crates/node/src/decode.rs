@@ -189,18 +189,17 @@ pub fn transaction(bytes: &[u8], schema: Option<&Schema>) -> Option<results::Tra
         Payload::Call { to, input } => {
             let mut call = results::CallShown {
                 to,
-                input: Some(input.clone().into()),
+                input: results::InputShown {
+                    input: Some(input.clone().into()),
+                    ..results::InputShown::default()
+                },
                 ..results::CallShown::default()
             };
             if let Some((method, args)) = split_call(&input) {
                 call.method = Some(method.to_owned());
                 if let Some(m) = schema.and_then(|s| s.method(method)) {
                     call.signature = Some(m.signature());
-                    call.params = Some(params_shown(&m.args));
-                    match decode_args(&m.args, args) {
-                        Ok(args) => call.args = Some(args),
-                        Err(e) => call.decode_error = Some(e),
-                    }
+                    decoded(&mut call.input, &m.args, args);
                 }
             }
             shown.call = Some(call);
@@ -245,23 +244,30 @@ fn deploy_shown(
     let mut deploy = results::DeployShown {
         code_hash: Hash32(ward_vm::CodeHash::of(code).0),
         code_size: code.len(),
-        input: Some(input.clone().into()),
-        input_size: None,
         salt: salt.into(),
         kind: kind.as_str().to_owned(),
         admin,
-        ..results::DeployShown::default()
+        input: results::InputShown {
+            input: Some(input.clone().into()),
+            ..results::InputShown::default()
+        },
     };
     if let Ok(Some(own)) = Schema::from_module(code)
         && let Some(params) = &own.init
     {
-        deploy.params = Some(params_shown(params));
-        match decode_args(params, &input) {
-            Ok(args) => deploy.args = Some(args),
-            Err(e) => deploy.decode_error = Some(e),
-        }
+        decoded(&mut deploy.input, params, &input);
     }
     deploy
+}
+
+/// `shown`'s parameters and its arguments decoded from `bytes` (or why
+/// they do not decode).
+fn decoded(shown: &mut results::InputShown, params: &[ward_chain::schema::Param], bytes: &[u8]) {
+    shown.params = Some(params_shown(params));
+    match decode_args(params, bytes) {
+        Ok(args) => shown.args = Some(args),
+        Err(e) => shown.decode_error = Some(e),
+    }
 }
 
 /// Parameters in declaration order, `[{"name", "type"}]` (`args` is an

@@ -88,39 +88,56 @@ pub struct Upgrade {
     pub input: Option<Bytes>,
 }
 
-/// `sendTransaction`, `simulateTransaction`, `estimateGas`: a sender and
-/// exactly one of `deploy`, `call` and `admin`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Transaction {
-    /// The sender: a dev account or an impersonated address when sent;
-    /// any address in a simulation.
-    #[serde(with = "word")]
-    pub from: Address,
-    /// A deploy.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deploy: Option<Deploy>,
-    /// A call.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub call: Option<Call>,
-    /// An admin transaction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub admin: Option<Admin>,
-    /// The gas limit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gas: Option<u64>,
-    /// The native asset moved to the callee or new contract.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<Amount>,
-    /// The price of a unit of gas (default: the node's minimum).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gas_price: Option<Amount>,
-    /// The nonce (default: the sender's next free one).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nonce: Option<u64>,
-    /// Answer with the receipt once committed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub wait: Option<bool>,
+/// Declares a params type of an unsigned transaction: the fields named
+/// in the call, then exactly one of `deploy`, `call` and `admin` (the
+/// method checks that), and the gas, value, price and nonce, so that the
+/// three methods that take one take the same fields alike.
+macro_rules! unsigned_params {
+    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident: $ty:ty,)* }) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($(#[$fmeta])* pub $field: $ty,)*
+            /// A deploy.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub deploy: Option<Deploy>,
+            /// A call.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub call: Option<Call>,
+            /// An admin transaction.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub admin: Option<Admin>,
+            /// The gas limit (`estimateGas`: the most to try, default and
+            /// cap `--query-gas-cap`).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub gas: Option<u64>,
+            /// The native asset moved to the callee or new contract.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub value: Option<Amount>,
+            /// The price of a unit of gas (default: the node's minimum;
+            /// a simulation or an estimate pays none).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub gas_price: Option<Amount>,
+            /// The nonce (default: the sender's next free one; not
+            /// checked by a simulation or an estimate).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub nonce: Option<u64>,
+        }
+    };
+}
+
+unsigned_params! {
+    /// `sendTransaction`: a dev account (or an impersonated address) and
+    /// what it sends.
+    Transaction {
+        /// The sender.
+        #[serde(with = "word")]
+        from: Address,
+        /// Answer with the receipt once committed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        wait: Option<bool>,
+    }
 }
 
 /// `sendRawTransaction`.
@@ -134,78 +151,36 @@ pub struct Raw {
     pub wait: Option<bool>,
 }
 
-/// `simulateTransaction`: a signed transaction (`tx`) or an unsigned one
-/// (the fields of [`Transaction`]), with a trace and a profile on request.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Simulate {
-    /// A signed transaction's encoding (its nonce is checked); the other
-    /// transaction fields are refused beside it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tx: Option<Bytes>,
-    /// The sender of an unsigned one.
-    #[serde(default, with = "opt_word", skip_serializing_if = "Option::is_none")]
-    pub from: Option<Address>,
-    /// A deploy.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deploy: Option<Deploy>,
-    /// A call.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub call: Option<Call>,
-    /// An admin transaction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub admin: Option<Admin>,
-    /// The gas limit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gas: Option<u64>,
-    /// The native asset moved.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<Amount>,
-    /// Accepted for `sendTransaction`'s shape; a simulation pays no fee.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gas_price: Option<Amount>,
-    /// Accepted for `sendTransaction`'s shape; not checked.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nonce: Option<u64>,
-    /// Accepted for `sendTransaction`'s shape; nothing to wait for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub wait: Option<bool>,
-    /// The frames too.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trace: Option<bool>,
-    /// The trace's gas profile too (needs `trace`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<bool>,
+unsigned_params! {
+    /// `simulateTransaction`: a signed transaction (`tx`, with no other
+    /// transaction field) or an unsigned one (`from` and the rest), with
+    /// a trace and a profile on request.
+    Simulate {
+        /// A signed transaction's encoding (its nonce is checked).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tx: Option<Bytes>,
+        /// The sender of an unsigned one: any address.
+        #[serde(default, with = "opt_word", skip_serializing_if = "Option::is_none")]
+        from: Option<Address>,
+        /// Accepted for `sendTransaction`'s shape; nothing to wait for.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        wait: Option<bool>,
+        /// The frames too.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        trace: Option<bool>,
+        /// The trace's gas profile too (needs `trace`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        profile: Option<bool>,
+    }
 }
 
-/// `estimateGas`: an unsigned transaction; `gas` is the most to try.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Estimate {
-    /// The sender.
-    #[serde(with = "word")]
-    pub from: Address,
-    /// A deploy.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deploy: Option<Deploy>,
-    /// A call.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub call: Option<Call>,
-    /// An admin transaction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub admin: Option<Admin>,
-    /// The most gas to try (default and cap: `--query-gas-cap`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gas: Option<u64>,
-    /// The native asset moved.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<Amount>,
-    /// Accepted for `sendTransaction`'s shape.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gas_price: Option<Amount>,
-    /// Accepted for `sendTransaction`'s shape.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nonce: Option<u64>,
+unsigned_params! {
+    /// `estimateGas`: an unsigned transaction; `gas` is the most to try.
+    Estimate {
+        /// The sender.
+        #[serde(with = "word")]
+        from: Address,
+    }
 }
 
 /// `getTransaction`.

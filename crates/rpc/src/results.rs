@@ -203,32 +203,42 @@ pub struct Param {
     pub ty: String,
 }
 
+/// A call's or deploy's input as `getTransaction` shows it, with its
+/// arguments decoded by the schema.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InputShown {
+    /// The input (`null` past 4096 bytes unless `full_input`).
+    pub input: Option<Bytes>,
+    /// The input's size when it is left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_size: Option<usize>,
+    /// The parameters in declaration order (a call's method's, or a
+    /// deploy's `init`'s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<Vec<Param>>,
+    /// The arguments by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Option<Value>,
+    /// Why the input does not fit the schema.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decode_error: Option<String>,
+}
+
 /// A call as `getTransaction` shows it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CallShown {
     /// The contract called.
     #[serde(with = "word")]
     pub to: Address,
-    /// Its input (`null` past 4096 bytes unless `full_input`).
-    pub input: Option<Bytes>,
-    /// The input's size when it is left out.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input_size: Option<usize>,
     /// The method the input names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
     /// Its signature in the contract's schema.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
-    /// Its parameters in declaration order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub params: Option<Vec<Param>>,
-    /// Its arguments by name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub args: Option<Value>,
-    /// Why the input does not fit the schema.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub decode_error: Option<String>,
+    /// The input, decoded.
+    #[serde(flatten)]
+    pub input: InputShown,
 }
 
 /// A deploy as `getTransaction` shows it.
@@ -239,11 +249,6 @@ pub struct DeployShown {
     pub code_hash: Hash32,
     /// Its code's size.
     pub code_size: usize,
-    /// `init`'s input (`null` past 4096 bytes unless `full_input`).
-    pub input: Option<Bytes>,
-    /// The input's size when it is left out.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input_size: Option<usize>,
     /// Its address's salt.
     pub salt: Bytes,
     /// What it runs as.
@@ -251,15 +256,9 @@ pub struct DeployShown {
     /// Who may upgrade it.
     #[serde(with = "opt_word")]
     pub admin: Option<Address>,
-    /// `init`'s parameters in declaration order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub params: Option<Vec<Param>>,
-    /// `init`'s arguments by name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub args: Option<Value>,
-    /// Why the input does not fit the schema.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub decode_error: Option<String>,
+    /// `init`'s input, decoded.
+    #[serde(flatten)]
+    pub input: InputShown,
 }
 
 /// An admin transaction as `getTransaction` shows it.
@@ -487,15 +486,12 @@ pub enum ChildResult {
     Failed(String),
 }
 
-/// `getStorage`: a value with its proof.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Storage {
-    /// The contract.
-    #[serde(with = "word")]
-    pub address: Address,
-    /// The key.
-    pub key: Bytes,
-    /// The value (`null` when absent).
+/// A value of the state tree after a block, with its proof against
+/// that block's state root.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proven {
+    /// The value (`null` when absent; a balance's is 16 bytes
+    /// little-endian, `null` for zero).
     pub value: Option<Bytes>,
     /// Its proof against `state_root` (`null` on a fork).
     pub proof: Option<Bytes>,
@@ -506,6 +502,19 @@ pub struct Storage {
     pub height: u64,
 }
 
+/// `getStorage`: a value with its proof.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Storage {
+    /// The contract.
+    #[serde(with = "word")]
+    pub address: Address,
+    /// The key.
+    pub key: Bytes,
+    /// The value, proven.
+    #[serde(flatten)]
+    pub proven: Proven,
+}
+
 /// `getBalance`: a balance with its proof.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Balance {
@@ -514,19 +523,13 @@ pub struct Balance {
     pub address: Address,
     /// In the asset's smallest unit.
     pub balance: Amount,
-    /// The state tree's value (16 bytes little-endian; `null` for zero).
-    pub value: Option<Bytes>,
-    /// Its proof (`null` on a fork).
-    pub proof: Option<Bytes>,
-    /// The block's state root.
-    #[serde(with = "word")]
-    pub state_root: Hash32,
-    /// The block.
-    pub height: u64,
     /// The native asset's name.
     pub asset: String,
     /// Its decimals.
     pub decimals: u8,
+    /// The balance's value in the state tree, proven.
+    #[serde(flatten)]
+    pub proven: Proven,
 }
 
 /// `getStorageRange`: a page of a contract's entries in key order.

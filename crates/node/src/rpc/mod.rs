@@ -322,10 +322,10 @@ fn dispatch(
         SendTransaction::NAME => {
             // Before the params: a node without --dev says so first.
             dev::dev(shared, method)?;
-            send_transaction(shared, params(p)?)
+            send_transaction(shared, params::<<SendTransaction as Method>::Params>(p)?)
         }
         SendRawTransaction::NAME => {
-            let raw: ward_rpc::params::Raw = params(p)?;
+            let raw: <SendRawTransaction as Method>::Params = params(p)?;
             let verified = crate::admission::verify(shared, &raw.tx.0)?;
             submit(shared, verified, raw.wait.unwrap_or(false))
         }

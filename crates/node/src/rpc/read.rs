@@ -100,20 +100,14 @@ pub const INLINE_INPUT_BYTES: usize = 4096;
 /// transactions stays small.
 fn elide_input(transaction: &mut results::Transaction) {
     let inputs = [
-        transaction
-            .call
-            .as_mut()
-            .map(|c| (&mut c.input, &mut c.input_size)),
-        transaction
-            .deploy
-            .as_mut()
-            .map(|d| (&mut d.input, &mut d.input_size)),
+        transaction.call.as_mut().map(|c| &mut c.input),
+        transaction.deploy.as_mut().map(|d| &mut d.input),
     ];
-    for (input, input_size) in inputs.into_iter().flatten() {
-        let size = input.as_ref().map_or(0, |i| i.0.len());
+    for shown in inputs.into_iter().flatten() {
+        let size = shown.input.as_ref().map_or(0, |i| i.0.len());
         if size > INLINE_INPUT_BYTES {
-            *input = None;
-            *input_size = Some(size);
+            shown.input = None;
+            shown.input_size = Some(size);
         }
     }
 }
@@ -154,14 +148,10 @@ pub(super) fn get_storage(
 ) -> Result<results::Storage, RpcError> {
     let height = reached_height(shared, p.height)?;
     let tree_key = StateKey::Storage(&p.address, &p.key.0).to_bytes();
-    let (state_root, value, proof) = proven(shared, height, &tree_key)?;
     Ok(results::Storage {
         address: p.address,
         key: p.key,
-        value: value.map(Bytes),
-        proof: proof.map(Bytes),
-        state_root,
-        height,
+        proven: proven(shared, height, &tree_key)?,
     })
 }
 
@@ -226,10 +216,16 @@ fn kept_state(shared: &Shared, height: u64) -> Result<(), RpcError> {
     Ok(())
 }
 
-/// `tree_key`'s value after block `height` with its proof, and that
-/// block's state root. Height 0 is the genesis state (none: the empty
-/// tree, and no proof to give).
-fn proven(shared: &Shared, height: u64, tree_key: &[u8]) -> Result<Proof, RpcError> {
+/// `tree_key`'s value after block `height` with its proof (none on a
+/// fork), and that block's state root. Height 0 is the genesis state
+/// (none: the empty tree, and no proof to give).
+fn proven(shared: &Shared, height: u64, tree_key: &[u8]) -> Result<results::Proven, RpcError> {
+    let shown = |state_root, value: Option<Vec<u8>>, proof: Option<Vec<u8>>| results::Proven {
+        value: value.map(Bytes),
+        proof: proof.map(Bytes),
+        state_root,
+        height,
+    };
     kept_state(shared, height)?;
     let tree = StateTree(&*shared.store);
     let fault = |e: tree::TreeError<ward_state::StateError>| {
@@ -244,7 +240,7 @@ fn proven(shared: &Shared, height: u64, tree_key: &[u8]) -> Result<Proof, RpcErr
             .store
             .tree_value(&tree::key_hash(tree_key), height)
             .map_err(RpcError::state)?;
-        return Ok((state_root, value, None));
+        return Ok(shown(state_root, value, None));
     }
     let state_root = if height == 0 {
         tree::root(&tree, 0).map_err(fault)?
@@ -252,15 +248,11 @@ fn proven(shared: &Shared, height: u64, tree_key: &[u8]) -> Result<Proof, RpcErr
         block_record(shared, height)?.header.state_root
     };
     if state_root == tree::EMPTY_ROOT && height == 0 {
-        return Ok((state_root, None, Some(Vec::new())));
+        return Ok(shown(state_root, None, Some(Vec::new())));
     }
     let proven = tree::prove(&tree, height, tree_key).map_err(fault)?;
-    Ok((state_root, proven.value, Some(proven.proof)))
+    Ok(shown(state_root, proven.value, Some(proven.proof)))
 }
-
-/// A block's state root, a value in its tree and the proof of it (none
-/// on a fork).
-type Proof = (ward_primitives::Hash32, Option<Vec<u8>>, Option<Vec<u8>>);
 
 /// An account's or contract's balance after block `height` (default: the
 /// latest), with its proof against that block's state root.
@@ -271,10 +263,10 @@ pub(super) fn get_balance(
     let address = p.address;
     let height = reached_height(shared, p.height)?;
     let tree_key = StateKey::Balance(&address).to_bytes();
-    let (state_root, value, proof) = proven(shared, height, &tree_key)?;
-    let balance = match &value {
+    let proven = proven(shared, height, &tree_key)?;
+    let balance = match &proven.value {
         None => 0,
-        Some(bytes) => <[u8; 16]>::try_from(bytes.as_slice())
+        Some(bytes) => <[u8; 16]>::try_from(bytes.0.as_slice())
             .map(u128::from_le_bytes)
             .map_err(|_| {
                 RpcError::new(
@@ -287,12 +279,9 @@ pub(super) fn get_balance(
     Ok(results::Balance {
         address,
         balance: ward_rpc::wire::Amount(balance),
-        value: value.map(Bytes),
-        proof: proof.map(Bytes),
-        state_root,
-        height,
         asset: shared.settings.asset.name.clone(),
         decimals: shared.settings.asset.decimals,
+        proven,
     })
 }
 

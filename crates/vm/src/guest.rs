@@ -212,6 +212,34 @@ macro_rules! define_profile_hooks {
     }};
 }
 
+/// Defines in a backend's linker every function of an ABI table as a
+/// typed function that hands its arguments to the backend's `$call`
+/// (`ward_abi::for_each_host_function!` and `for_each_wasi_function!`
+/// call it: none can be missed, and both backends define them alike).
+/// The backend names its linker, caller, result and error types.
+#[macro_export]
+macro_rules! define_abi_functions {
+    ($define:ident $Table:ident $call:ident ($linker:ty, $caller:ty, $result:ty, $error:ty);
+     $( $(#[doc = $doc:literal])* $name:ident $variant:ident
+        ( $($param:ident : $pty:ident),* ) $(-> $ret:ident)? { $($rules:tt)* } )*) => {
+        fn $define(linker: &mut $linker) -> $result {
+            $(
+                linker.func_wrap(
+                    $Table::MODULE,
+                    stringify!($name),
+                    |mut caller: $caller, $($param: $pty),*|
+                        -> Result<$crate::define_abi_functions!(@ty $($ret)?), $error> {
+                        $call(&mut caller, $Table::$variant, &[$($crate::Value::from($param)),*])
+                    },
+                )?;
+            )*
+            Ok(())
+        }
+    };
+    (@ty) => { () };
+    (@ty $ret:ident) => { $ret };
+}
+
 /// The three profiling hooks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProfileHook {

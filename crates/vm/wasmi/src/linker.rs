@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use ward_abi::{HostFn, WasiFn};
 use ward_vm::{
-    Config, ErrorKind, Failure, HostStop, ValType, Value,
+    Config, ErrorKind, Failure, HostStop, ValType, Value, define_abi_functions,
     guest::{self, AbiResult},
 };
 use wasmi::{Caller, Engine, Linker, Val};
@@ -14,31 +14,15 @@ use crate::guest::Guest;
 use crate::sandbox::StoreData;
 use crate::trap::Stop;
 
-/// Defines every host ABI function as a typed wasmi function, generated
-/// from the ABI table so that none can be missed.
-macro_rules! define_abi {
-    ($define:ident $Table:ident $call:ident;
-     $( $(#[doc = $doc:literal])* $name:ident $variant:ident
-        ( $($param:ident : $pty:ident),* ) $(-> $ret:ident)? { $($rules:tt)* } )*) => {
-        fn $define(linker: &mut Linker<StoreData>) -> Result<(), wasmi::errors::LinkerError> {
-            $(
-                linker.func_wrap(
-                    $Table::MODULE,
-                    stringify!($name),
-                    |mut caller: Caller<'_, StoreData>, $($param: $pty),*| -> Result<define_abi!(@ty $($ret)?), wasmi::Error> {
-                        $call(&mut caller, $Table::$variant, &[$(Value::from($param)),*])
-                    },
-                )?;
-            )*
-            Ok(())
-        }
-    };
-    (@ty) => { () };
-    (@ty $ret:ident) => { $ret };
-}
-
-ward_abi::for_each_host_function!(define_abi, define_abi HostFn abi_call;);
-ward_abi::for_each_wasi_function!(define_abi, define_wasi WasiFn wasi_call;);
+// Every host ABI and WASI function, typed, from the ABI table.
+ward_abi::for_each_host_function!(
+    define_abi_functions,
+    define_abi HostFn abi_call (Linker<StoreData>, Caller<'_, StoreData>, Result<(), wasmi::errors::LinkerError>, wasmi::Error);
+);
+ward_abi::for_each_wasi_function!(
+    define_abi_functions,
+    define_wasi WasiFn wasi_call (Linker<StoreData>, Caller<'_, StoreData>, Result<(), wasmi::errors::LinkerError>, wasmi::Error);
+);
 
 /// One wasmi linker for the backend: the host ABI and the configured host
 /// imports (a suspension is a host error that the sandbox resumes from).

@@ -9,7 +9,7 @@ use std::{
 
 use ward_abi::{HostFn, WasiFn};
 use ward_vm::{
-    Config, ErrorKind, Failure, HostStop, Reply, Request, ValType, Value,
+    Config, ErrorKind, Failure, HostStop, Reply, Request, ValType, Value, define_abi_functions,
     guest::{self, AbiResult},
 };
 use wasmtime::{Caller, Engine, Linker, Val};
@@ -18,31 +18,15 @@ use crate::convert::{from_val, func_type, to_val};
 use crate::guest::Guest;
 use crate::sandbox::{StoreData, lock};
 
-/// Defines every host ABI function as a typed wasmtime function, generated
-/// from the ABI table so that none can be missed.
-macro_rules! define_abi {
-    ($define:ident $Table:ident $call:ident;
-     $( $(#[doc = $doc:literal])* $name:ident $variant:ident
-        ( $($param:ident : $pty:ident),* ) $(-> $ret:ident)? { $($rules:tt)* } )*) => {
-        fn $define(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
-            $(
-                linker.func_wrap(
-                    $Table::MODULE,
-                    stringify!($name),
-                    |mut caller: Caller<'_, StoreData>, $($param: $pty),*| -> wasmtime::Result<define_abi!(@ty $($ret)?)> {
-                        $call(&mut caller, $Table::$variant, &[$(Value::from($param)),*])
-                    },
-                )?;
-            )*
-            Ok(())
-        }
-    };
-    (@ty) => { () };
-    (@ty $ret:ident) => { $ret };
-}
-
-ward_abi::for_each_host_function!(define_abi, define_abi HostFn abi_call;);
-ward_abi::for_each_wasi_function!(define_abi, define_wasi WasiFn wasi_call;);
+// Every host ABI and WASI function, typed, from the ABI table.
+ward_abi::for_each_host_function!(
+    define_abi_functions,
+    define_abi HostFn abi_call (Linker<StoreData>, Caller<'_, StoreData>, wasmtime::Result<()>, wasmtime::Error);
+);
+ward_abi::for_each_wasi_function!(
+    define_abi_functions,
+    define_wasi WasiFn wasi_call (Linker<StoreData>, Caller<'_, StoreData>, wasmtime::Result<()>, wasmtime::Error);
+);
 
 /// One wasmtime linker for the backend: the host ABI (`ward.call` as an
 /// async function, on the guest's fiber) and the configured host imports.

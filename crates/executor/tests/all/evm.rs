@@ -342,12 +342,13 @@ fn token_and_escrow(chain: &mut Chain) -> Vec<Address> {
     vec![token, escrow]
 }
 
-#[test]
-fn an_erc20_and_an_escrow_run_identically_on_both_backends() {
+/// Runs `scenario` on a fresh chain on each backend: the receipts it
+/// logged and the storage of the contracts it returns are the same.
+fn same_on_both_backends(scenario: fn(&mut Chain) -> Vec<Address>) {
     let mut runs = Vec::new();
     for kind in BackendKind::ALL {
         let mut chain = Chain::new(kind);
-        let contracts = token_and_escrow(&mut chain);
+        let contracts = scenario(&mut chain);
         let storage: Vec<_> = contracts
             .iter()
             .map(|c| chain.exec.store().storage_entries(c).unwrap())
@@ -355,6 +356,11 @@ fn an_erc20_and_an_escrow_run_identically_on_both_backends() {
         runs.push((chain.log, storage));
     }
     assert_eq!(runs[0], runs[1]);
+}
+
+#[test]
+fn an_erc20_and_an_escrow_run_identically_on_both_backends() {
+    same_on_both_backends(token_and_escrow);
 }
 
 /// The probe's `callWasm(echo, "abc")`.
@@ -523,17 +529,7 @@ fn edges(chain: &mut Chain) -> Vec<Address> {
 
 #[test]
 fn calls_between_the_evm_and_wasm_and_failures_agree_on_both_backends() {
-    let mut runs = Vec::new();
-    for kind in BackendKind::ALL {
-        let mut chain = Chain::new(kind);
-        let contracts = edges(&mut chain);
-        let storage: Vec<_> = contracts
-            .iter()
-            .map(|c| chain.exec.store().storage_entries(c).unwrap())
-            .collect();
-        runs.push((chain.log, storage));
-    }
-    assert_eq!(runs[0], runs[1]);
+    same_on_both_backends(edges);
 }
 
 /// The address `CREATE` gives the `nonce`th (below 128) contract made by
@@ -619,17 +615,7 @@ fn factories_and_proxies(chain: &mut Chain) -> Vec<Address> {
 
 #[test]
 fn contracts_create_contracts_and_delegate_identically_on_both_backends() {
-    let mut runs = Vec::new();
-    for kind in BackendKind::ALL {
-        let mut chain = Chain::new(kind);
-        let contracts = factories_and_proxies(&mut chain);
-        let storage: Vec<_> = contracts
-            .iter()
-            .map(|c| chain.exec.store().storage_entries(c).unwrap())
-            .collect();
-        runs.push((chain.log, storage));
-    }
-    assert_eq!(runs[0], runs[1]);
+    same_on_both_backends(factories_and_proxies);
 }
 
 /// Gas estimation and traces through the EVM runtime: each call of the

@@ -46,6 +46,35 @@ pub(crate) struct Common {
     pub(crate) node: Option<String>,
 }
 
+/// Who sends a transaction: `--sender` (a data directory's, or a node's
+/// dev account) or `--key` (signed here, for a node). `deploy`, `call`,
+/// `transfer`, `upgrade` and `set-admin` take it alike.
+#[derive(Args, Debug, Default)]
+pub(crate) struct Sender {
+    /// The sender's address, as hex (the deployer, the caller, the
+    /// admin; default: 32 bytes of 0x01; with --node, the node's first
+    /// dev account, which the node signs for).
+    #[arg(long, conflicts_with = "key")]
+    pub(crate) sender: Option<String>,
+    /// Sign with this key file (`ward key new`); needs --node.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: Option<PathBuf>,
+}
+
+impl Sender {
+    /// Who signs for a node.
+    pub(crate) fn signer(&self) -> anyhow::Result<Signer> {
+        Signer::of(self.key.as_ref(), self.sender.as_ref())
+    }
+
+    /// The sender of a data directory's transaction (no key: a data
+    /// directory takes no signatures).
+    pub(crate) fn local(&self) -> anyhow::Result<Address> {
+        no_key(self.key.as_ref())?;
+        sender(self.sender.as_ref())
+    }
+}
+
 /// What a transaction moves and pays (`docs/economics.md`).
 #[derive(Args, Debug, Default)]
 pub(crate) struct Payment {
@@ -109,13 +138,8 @@ pub(crate) struct DeployArgs {
     /// (`ward set-admin`); without it the contract is immutable.
     #[arg(long, value_name = "ADDRESS")]
     admin: Option<String>,
-    /// The deployer's address, as hex (default: 32 bytes of 0x01; with
-    /// --node, the node's first dev account, which the node signs for).
-    #[arg(long, conflicts_with = "key")]
-    sender: Option<String>,
-    /// Sign with this key file (`ward key new`); needs --node.
-    #[arg(long, value_name = "FILE")]
-    key: Option<PathBuf>,
+    #[command(flatten)]
+    from: Sender,
     /// Deploy a WASI command (`docs/wasi.md`): calls run `_start` with the
     /// input as stdin and the output from stdout; nothing runs at deploy.
     #[arg(long, conflicts_with_all = ["arg", "json_args", "runtime"])]
@@ -189,13 +213,8 @@ pub(crate) struct CallArgs {
     /// `ward trace` does).
     #[arg(long)]
     trace: bool,
-    /// The caller's address, as hex (default: 32 bytes of 0x01; with
-    /// --node, the node's first dev account, which the node signs for).
-    #[arg(long, conflicts_with = "key")]
-    sender: Option<String>,
-    /// Sign with this key file (`ward key new`); needs --node.
-    #[arg(long, value_name = "FILE")]
-    key: Option<PathBuf>,
+    #[command(flatten)]
+    from: Sender,
     #[command(flatten)]
     pub(crate) payment: Payment,
     #[command(flatten)]
@@ -476,7 +495,7 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
             kind,
             admin,
         };
-        let signer = Signer::of(args.key.as_ref(), args.sender.as_ref())?;
+        let signer = args.from.signer()?;
         return crate::remote::submit(
             url,
             (payload, gas, &args.payment),
@@ -486,9 +505,8 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
         )
         .map(|(code, _)| code);
     }
-    no_key(args.key.as_ref())?;
     let tx = Tx {
-        sender: sender(args.sender.as_ref())?,
+        sender: args.from.local()?,
         gas_limit: gas.unwrap_or(0),
         value: args.payment.local_value()?,
         payload: Payload::Deploy {
@@ -573,7 +591,7 @@ pub(crate) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
     let (code, tx) = if let Some(url) = &args.common.node {
         let (input, abi) = call_input(&args, || crate::remote::schema(url, &to))?;
         let payload = Payload::Call { to, input };
-        let signer = Signer::of(args.key.as_ref(), args.sender.as_ref())?;
+        let signer = args.from.signer()?;
         crate::remote::submit(
             url,
             (payload, gas, &args.payment),
@@ -582,11 +600,11 @@ pub(crate) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
             (args.decode.as_ref(), abi.as_ref()),
         )?
     } else {
-        no_key(args.key.as_ref())?;
+        let sender = args.from.local()?;
         let exec = open(&args.common, Access::Write)?;
         let (input, abi) = call_input(&args, || local_schema(&**exec.store(), &to))?;
         let tx = Tx {
-            sender: sender(args.sender.as_ref())?,
+            sender,
             gas_limit: gas.unwrap_or(0),
             value: args.payment.local_value()?,
             payload: Payload::Call { to, input },

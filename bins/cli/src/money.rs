@@ -14,7 +14,7 @@ use ward_node::genesis::{Amount as GenesisAmount, Asset, Genesis};
 use ward_state::StateRead;
 
 use crate::{
-    chain::{self, Access, Common, Payment, Signer},
+    chain::{self, Access, Common, Payment},
     client::Client,
 };
 
@@ -177,13 +177,8 @@ pub(crate) struct TransferArgs {
     /// The gas price (default: the node's minimum); needs --node.
     #[arg(long, value_parser = parse::amount_arg, value_name = "PRICE")]
     gas_price: Option<u128>,
-    /// The sender's address (with --node, one of the node's dev accounts,
-    /// the first by default).
-    #[arg(long, conflicts_with = "key")]
-    sender: Option<String>,
-    /// Sign with this key file (`ward key new`); needs --node.
-    #[arg(long, value_name = "FILE")]
-    key: Option<PathBuf>,
+    #[command(flatten)]
+    from: chain::Sender,
     #[command(flatten)]
     common: Common,
 }
@@ -204,7 +199,7 @@ pub(crate) fn transfer(args: TransferArgs) -> anyhow::Result<ExitCode> {
             to,
             input: Vec::new(),
         };
-        let signer = Signer::of(args.key.as_ref(), args.sender.as_ref())?;
+        let signer = args.from.signer()?;
         return crate::remote::submit(
             url,
             (payload, Some(gas), &payment),
@@ -214,10 +209,10 @@ pub(crate) fn transfer(args: TransferArgs) -> anyhow::Result<ExitCode> {
         )
         .map(|(code, _)| code);
     }
-    chain::no_key(args.key.as_ref())?;
+    let sender = args.from.local()?;
     let exec = chain::open(&args.common, Access::Write)?;
     let tx = Tx {
-        sender: chain::sender(args.sender.as_ref())?,
+        sender,
         gas_limit: gas,
         value: payment.local_value()?,
         payload: Payload::Call {

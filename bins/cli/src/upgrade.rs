@@ -11,8 +11,8 @@ use ward_executor::Tx;
 use ward_primitives::Address;
 
 use crate::chain::{
-    Access, Common, DEFAULT_CALL_GAS, DEFAULT_DEPLOY_GAS, Payment, Signer, address, estimate_local,
-    gas_choice, no_key, open, raw_input, sender, submit, with_gas,
+    Access, Common, DEFAULT_CALL_GAS, DEFAULT_DEPLOY_GAS, Payment, Sender, address, estimate_local,
+    gas_choice, open, raw_input, submit, with_gas,
 };
 
 /// Arguments of `ward upgrade`.
@@ -33,13 +33,8 @@ pub(crate) struct UpgradeArgs {
     /// deploy does, then `migrate` runs), or `auto`.
     #[arg(long, value_parser = parse::gas_or_auto)]
     gas: Option<parse::GasArg>,
-    /// The admin's address, as hex (default: 32 bytes of 0x01; with
-    /// --node, the node's first dev account).
-    #[arg(long, conflicts_with = "key")]
-    sender: Option<String>,
-    /// Sign with this key file (`ward key new`); needs --node.
-    #[arg(long, value_name = "FILE")]
-    key: Option<PathBuf>,
+    #[command(flatten)]
+    from: Sender,
     #[command(flatten)]
     common: Common,
 }
@@ -55,13 +50,8 @@ pub(crate) struct SetAdminArgs {
     /// Gas limit (default 10000000), or `auto`.
     #[arg(long, value_parser = parse::gas_or_auto)]
     gas: Option<parse::GasArg>,
-    /// The current admin's address, as hex (default: 32 bytes of 0x01;
-    /// with --node, the node's first dev account).
-    #[arg(long, conflicts_with = "key")]
-    sender: Option<String>,
-    /// Sign with this key file (`ward key new`); needs --node.
-    #[arg(long, value_name = "FILE")]
-    key: Option<PathBuf>,
+    #[command(flatten)]
+    from: Sender,
     #[command(flatten)]
     common: Common,
 }
@@ -79,13 +69,7 @@ pub(crate) fn upgrade(args: UpgradeArgs) -> anyhow::Result<ExitCode> {
     };
     let action = AdminAction::Upgrade { code, input };
     let gas = gas_choice(args.gas, DEFAULT_DEPLOY_GAS);
-    send(
-        contract,
-        action,
-        gas,
-        (args.sender.as_ref(), args.key.as_ref()),
-        &args.common,
-    )
+    send(contract, action, gas, &args.from, &args.common)
 }
 
 pub(crate) fn set_admin(args: SetAdminArgs) -> anyhow::Result<ExitCode> {
@@ -99,7 +83,7 @@ pub(crate) fn set_admin(args: SetAdminArgs) -> anyhow::Result<ExitCode> {
         contract,
         AdminAction::SetAdmin(admin),
         gas,
-        (args.sender.as_ref(), args.key.as_ref()),
+        &args.from,
         &args.common,
     )
 }
@@ -110,19 +94,18 @@ fn send(
     contract: Address,
     action: AdminAction,
     gas: Option<u64>,
-    (from, key): (Option<&String>, Option<&PathBuf>),
+    from: &Sender,
     common: &Common,
 ) -> anyhow::Result<ExitCode> {
     if let Some(url) = &common.node {
         let payload = Payload::Admin { contract, action };
-        let signer = Signer::of(key, from)?;
+        let signer = from.signer()?;
         let payment = Payment::default();
         return crate::remote::submit(url, (payload, gas, &payment), signer, common, (None, None))
             .map(|(code, _)| code);
     }
-    no_key(key)?;
     let tx = Tx {
-        sender: sender(from)?,
+        sender: from.local()?,
         gas_limit: gas.unwrap_or(0),
         value: 0,
         payload: Payload::Admin { contract, action },

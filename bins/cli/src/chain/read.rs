@@ -65,7 +65,7 @@ pub(crate) fn query(args: CallArgs) -> anyhow::Result<ExitCode> {
             "a query moves no value and pays nothing: --value and --gas-price are for `ward call`"
         );
     }
-    let (from, to) = (sender(args.sender.as_ref())?, address(&args.address)?);
+    let (from, to) = (sender(args.from.sender.as_ref())?, address(&args.address)?);
     if let Some(url) = &args.common.node {
         let (input, abi) = call_input(&args, || crate::remote::schema(url, &to))?;
         return crate::remote::query(
@@ -76,7 +76,7 @@ pub(crate) fn query(args: CallArgs) -> anyhow::Result<ExitCode> {
             (args.decode.as_ref(), abi.as_ref()),
         );
     }
-    no_key(args.key.as_ref())?;
+    no_key(args.from.key.as_ref())?;
     let exec = open(&args.common, Access::Read)?;
     let (input, abi) = call_input(&args, || local_schema(&**exec.store(), &to))?;
     let receipt = exec.query(from, to, input.clone(), gas)?;

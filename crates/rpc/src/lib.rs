@@ -81,16 +81,6 @@ macro_rules! methods {
         /// The methods only a node started with `--dev` answers.
         pub const DEV_METHODS: &[&str] = &[$($dname,)*];
 
-        /// Whether `params` are what method `name` takes (`None`: no such
-        /// method).
-        pub fn params_fit(name: &str, params: Value) -> Option<Result<(), serde_json::Error>> {
-            match name {
-                $($cname => Some(fits::<<methods::$cty as Method>::Params>(params)),)*
-                $($dname => Some(fits::<<methods::$dty as Method>::Params>(params)),)*
-                _ => None,
-            }
-        }
-
         /// `params` read as what method `name` takes and written again
         /// (`None`: no such method).
         pub fn params_again(name: &str, params: Value) -> Option<Result<Value, serde_json::Error>> {
@@ -112,10 +102,6 @@ macro_rules! methods {
             }
         }
     };
-}
-
-fn fits<T: DeserializeOwned>(value: Value) -> Result<(), serde_json::Error> {
-    serde_json::from_value::<T>(value).map(drop)
 }
 
 fn again<T: Serialize + DeserializeOwned>(value: Value) -> Result<Value, serde_json::Error> {

@@ -8,7 +8,7 @@ use clap::Args;
 use serde_json::json;
 use ward_state::RedbStore;
 
-use crate::client::Client;
+use ward_rpc::client::Client;
 
 /// `ward backup`.
 #[derive(Args, Debug)]

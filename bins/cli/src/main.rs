@@ -26,7 +26,6 @@ mod no_bench;
 #[cfg(not(feature = "bench"))]
 use no_bench as bench;
 mod chain;
-mod client;
 mod compile;
 mod demo;
 mod evm;
@@ -301,8 +300,12 @@ fn main() -> ExitCode {
 /// the command line asked for that cannot be done.
 fn error_kind(err: &anyhow::Error) -> &'static str {
     for cause in err.chain() {
-        if cause.is::<client::NodeRefused>() {
-            return "node";
+        if let Some(client) = cause.downcast_ref::<ward_rpc::client::ClientError>() {
+            return match client {
+                ward_rpc::client::ClientError::Unreachable { .. } => "io",
+                ward_rpc::client::ClientError::Url(_) => "usage",
+                _ => "node",
+            };
         }
         if cause.is::<ward_state::StateError>() {
             return "store";

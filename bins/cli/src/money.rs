@@ -13,10 +13,9 @@ use ward_executor::Tx;
 use ward_node::genesis::{Amount as GenesisAmount, Asset, Genesis};
 use ward_state::StateRead;
 
-use crate::{
-    chain::{self, Access, Common, Payment},
-    client::Client,
-};
+use ward_rpc::client::Client;
+
+use crate::chain::{self, Access, Common, Payment};
 
 /// `ward genesis FILE`.
 #[derive(Args, Debug)]

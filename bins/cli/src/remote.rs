@@ -8,7 +8,9 @@ use serde_json::Value;
 use ward_chain::schema::{Schema, Type};
 use ward_chain::tx::{Payload, TxBody, account_address};
 use ward_rpc::{
-    Applied, methods, params,
+    Applied,
+    client::Client,
+    methods, params,
     results::{self, Found, Network, Sent},
     wire::{Amount, Bytes},
 };
@@ -17,7 +19,6 @@ use ward_vm::BackendKind;
 
 use crate::{
     chain::{Common, Payment, Show, Signer, print_receipt},
-    client::Client,
     evm::AbiCall,
 };
 

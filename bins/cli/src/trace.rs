@@ -59,7 +59,7 @@ pub(crate) fn show(common: &Common, tx: Hash32, profile: &ProfileArgs) -> anyhow
                 tx,
                 profile: Some(profile.profile),
             };
-            let trace = crate::client::Client::new(url)?
+            let trace = ward_rpc::client::Client::new(url)?
                 .call::<ward_rpc::methods::TraceTransaction>(&asked)?;
             serde_json::to_value(trace)?
         }

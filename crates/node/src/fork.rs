@@ -14,10 +14,13 @@
 use std::{sync::Arc, time::Duration};
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use ward_chain::tree::{self, StateKey};
 use ward_primitives::Hash32;
-use ward_rpc::{CallError, ErrorObject, Method, methods, params};
+use ward_rpc::{
+    ErrorObject, Method,
+    client::{Client, ClientError},
+    methods, params,
+};
 use ward_state::{ChangeSet, RedbStore, StateCommit, StateError, Upstream};
 
 use crate::{settings::ChainSettings, startup::NodeError};
@@ -53,21 +56,16 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A JSON-RPC client of the source node.
 struct Source {
-    agent: ureq::Agent,
+    client: Client,
     url: String,
 }
 
 impl Source {
-    fn new(url: &str) -> Source {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(TIMEOUT))
-            .build()
-            .into();
-        Source {
-            agent,
+    fn new(url: &str) -> Result<Source, ClientError> {
+        Ok(Source {
+            client: Client::with(url, TIMEOUT, 64 << 20)?,
             url: url.trim_end_matches('/').to_owned(),
-        }
+        })
     }
 
     /// One call of method `M`: its result, the source's error as
@@ -77,25 +75,10 @@ impl Source {
         &self,
         params: &M::Params,
     ) -> Result<Result<M::Output, ErrorObject>, String> {
-        let body = ward_rpc::request::<M>(1, params);
-        let mut response = self
-            .agent
-            .post(format!("{}/rpc", self.url))
-            .header("content-type", "application/json")
-            .send(body.to_string())
-            .map_err(|e| format!("{}: {e}", self.url))?;
-        let text = response
-            .body_mut()
-            .with_config()
-            .limit(64 << 20)
-            .read_to_string()
-            .map_err(|e| format!("{}: {e}", self.url))?;
-        let value: Value = serde_json::from_str(&text)
-            .map_err(|e| format!("{}: the answer to {} is not JSON: {e}", self.url, M::NAME))?;
-        match ward_rpc::result::<M>(value) {
+        match self.client.call::<M>(params) {
             Ok(applied) => Ok(Ok(applied.value)),
-            Err(CallError::Rpc(error)) => Ok(Err(error)),
-            Err(CallError::Shape(why)) => Err(format!("{}: {why}", self.url)),
+            Err(ClientError::Rpc(error)) => Ok(Err(error)),
+            Err(other) => Err(format!("{}: {other}", self.url)),
         }
     }
 
@@ -151,7 +134,7 @@ pub(crate) fn open(
     dev_accounts: &[ward_primitives::Address],
 ) -> Result<ChainSettings, NodeError> {
     let failed = |why: String| NodeError::Settings(format!("--fork {}: {why}", fork.url));
-    let source = Source::new(&fork.url);
+    let source = Source::new(&fork.url).map_err(|e| failed(e.to_string()))?;
     let (settings, height) = match (ChainSettings::recorded(store)?, recorded(store)?) {
         (Some(settings), Some(record)) => {
             if fork.height.is_some_and(|h| h != record.height) {

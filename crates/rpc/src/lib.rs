@@ -20,6 +20,8 @@
 //! assert_eq!((nonce.value.nonce, nonce.value.pending, nonce.applied_height), (3, 4, Some(9)));
 //! ```
 
+#[cfg(feature = "client")]
+pub mod client;
 pub mod error;
 pub mod params;
 pub mod results;

@@ -17,7 +17,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use ward_executor::{ChainLimits, Executor, Payload, Tx};
+use ward_executor::{ChainLimits, Deploy, Executor, Payload, Tx};
 use ward_primitives::CodeKind;
 use ward_state::{Address, MemoryStore};
 use ward_vm::{BackendKind, Config};
@@ -696,13 +696,11 @@ impl Prepared {
             sender: SENDER,
             gas_limit: ChainLimits::default().max_tx_gas,
             value: 0,
-            payload: Payload::Deploy {
-                code,
-                input: Vec::new(),
-                salt: self.nonce.to_le_bytes().to_vec(),
-                kind,
-                admin: None,
-            },
+            payload: Payload::Deploy(
+                Deploy::new(code, Vec::new())
+                    .with_salt(self.nonce.to_le_bytes().to_vec())
+                    .with_kind(kind),
+            ),
         };
         let receipt = self.block(vec![tx])?.remove(0);
         match (receipt.status.as_str(), receipt.address) {

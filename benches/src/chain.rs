@@ -6,7 +6,7 @@
 
 use std::{collections::BTreeMap, hint::black_box, sync::Arc};
 
-use ward_executor::{Executor, Payload, Tx};
+use ward_executor::{Deploy, Executor, Payload, Tx};
 use ward_state::{Address, MemoryStore, RedbStore, StateCommit, StateRead};
 use ward_vm::{BackendKind, Config};
 
@@ -107,13 +107,7 @@ fn deploy_code<S: StateCommit + Send + Sync + 'static>(
                 // The most one transaction may use (ChainLimits).
                 gas_limit: 200_000_000,
                 value: 0,
-                payload: Payload::Deploy {
-                    code,
-                    input,
-                    salt: salt.to_vec(),
-                    kind: ward_primitives::CodeKind::Ward,
-                    admin: None,
-                },
+                payload: Payload::Deploy(Deploy::new(code, input).with_salt(salt.to_vec())),
             }],
             0,
         )

@@ -22,7 +22,7 @@ use revm::{
     database::{CacheDB, EmptyDB},
     primitives::{Address as EvmAddress, Bytes, U256},
 };
-use ward_chain::tx::{Payload, SignedTx, TxBody};
+use ward_chain::tx::{Deploy, Payload, SignedTx, TxBody};
 use ward_primitives::Address;
 use ward_sdk::codec::{call_input, encode};
 use ward_vm::BackendKind;
@@ -159,13 +159,7 @@ fn deployed(
     let deploy = holder.tx(
         0,
         200_000_000,
-        Payload::Deploy {
-            code,
-            input,
-            salt: Vec::new(),
-            kind,
-            admin: None,
-        },
+        Payload::Deploy(Deploy::new(code, input).with_kind(kind)),
     );
     let block = exec
         .execute_signed_block(&[deploy], 1)

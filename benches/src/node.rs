@@ -18,7 +18,7 @@ use std::{
 
 use ed25519_dalek::SigningKey;
 use serde_json::{Value, json};
-use ward_chain::tx::{Payload, SignedTx, TxBody, VerifiedTx, account_address};
+use ward_chain::tx::{Deploy, Payload, SignedTx, TxBody, VerifiedTx, account_address};
 use ward_executor::Executor;
 use ward_node::{Node, NodeConfig};
 use ward_primitives::{Address, Hash32};
@@ -64,7 +64,7 @@ fn sign(key: &SigningKey, nonce: u64, payload: Payload) -> SignedTx {
         chain_id: CHAIN.into(),
         public_key: key.verifying_key().to_bytes(),
         nonce,
-        gas_limit: if matches!(payload, Payload::Deploy { .. }) {
+        gas_limit: if matches!(payload, Payload::Deploy(_)) {
             100_000_000
         } else {
             GAS
@@ -88,13 +88,10 @@ pub(crate) fn setup(code: &[u8], senders: usize) -> (Address, Vec<SignedTx>) {
     let deploy = sign(
         &owner,
         0,
-        Payload::Deploy {
-            code: code.to_vec(),
-            input: ward_sdk::codec::encode(&1_000_000_000_000u128),
-            salt: Vec::new(),
-            kind: ward_primitives::CodeKind::Ward,
-            admin: None,
-        },
+        Payload::Deploy(Deploy::new(
+            code.to_vec(),
+            ward_sdk::codec::encode(&1_000_000_000_000u128),
+        )),
     );
     let from = account_address(&owner.verifying_key().to_bytes());
     let token = ward_executor::contract_address(&from, &Hash32(CodeHash::of(code).0), &[]);

@@ -9,7 +9,7 @@
 
 use std::hint::black_box;
 
-use ward_executor::{Payload, Tx};
+use ward_executor::{Deploy, Payload, Tx};
 use ward_primitives::Address;
 use ward_sdk::codec::{call_input, encode};
 use ward_vm::BackendKind;
@@ -43,13 +43,7 @@ pub fn transfers(kind: BackendKind, threads: usize, conflict: bool) -> Option<Wo
                 sender: owner,
                 gas_limit: 200_000_000,
                 value: 0,
-                payload: Payload::Deploy {
-                    code,
-                    input: encode(&u128::MAX),
-                    salt: Vec::new(),
-                    kind: ward_primitives::CodeKind::Ward,
-                    admin: None,
-                },
+                payload: Payload::Deploy(Deploy::new(code, encode(&u128::MAX))),
             }],
             1,
         )

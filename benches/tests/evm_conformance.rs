@@ -21,7 +21,7 @@ use revm::{
     primitives::{Address as EvmAddress, Bytes, hardfork::SpecId},
     state::AccountInfo,
 };
-use ward_executor::{ChainLimits, Executor, Payload, Runtimes, Tx};
+use ward_executor::{ChainLimits, Deploy, Executor, Payload, Runtimes, Tx};
 use ward_primitives::{Address, CodeKind, RuntimeName};
 use ward_state::{MemoryStore, StateRead};
 use ward_testkit::evm::{
@@ -281,13 +281,11 @@ impl Ward {
                 sender: *sender,
                 gas_limit,
                 value: self.value,
-                payload: Payload::Deploy {
-                    code: data,
-                    input: Vec::new(),
-                    salt: self.salt.to_le_bytes().to_vec(),
-                    kind: CodeKind::Runtime(RuntimeName::new("evm").unwrap()),
-                    admin: None,
-                },
+                payload: Payload::Deploy(
+                    Deploy::new(data, Vec::new())
+                        .with_salt(self.salt.to_le_bytes().to_vec())
+                        .with_kind(CodeKind::Runtime(RuntimeName::new("evm").unwrap())),
+                ),
             },
         };
         let intrinsic = self.exec.admit(&tx).unwrap();

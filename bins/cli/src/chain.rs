@@ -11,7 +11,10 @@ use std::{
 use anyhow::{Context, bail};
 use clap::Args;
 use serde_json::Value;
-use ward_chain::{CodeKind, tx::Payload};
+use ward_chain::{
+    CodeKind,
+    tx::{Deploy, Payload},
+};
 use ward_executor::{Executor, Tx};
 use ward_state::{Address, Hash32, RedbStore, StateError, StateRead};
 use ward_vm::{BackendKind, CacheOptions, Config, ModuleCache};
@@ -342,7 +345,7 @@ pub(crate) fn submit(
     let receipt = &receipts[0];
     let called = match &tx.payload {
         ward_executor::Payload::Call { to, input } => Some(Called { to, input }),
-        ward_executor::Payload::Deploy { .. } | ward_executor::Payload::Admin { .. } => None,
+        ward_executor::Payload::Deploy(_) | ward_executor::Payload::Admin { .. } => None,
     };
     let object = receipt_json(&**exec.store(), receipt, called, None);
     let code = print_receipt(
@@ -488,13 +491,12 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
         None => CodeKind::Ward,
     };
     if let Some(url) = &args.common.node {
-        let payload = Payload::Deploy {
-            code,
-            input,
-            salt,
-            kind,
-            admin,
-        };
+        let payload = Payload::Deploy(
+            Deploy::new(code, input)
+                .with_salt(salt)
+                .with_kind(kind)
+                .with_admin(admin),
+        );
         let signer = args.from.signer()?;
         return crate::remote::submit(
             url,
@@ -509,13 +511,12 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
         sender: args.from.local()?,
         gas_limit: gas.unwrap_or(0),
         value: args.payment.local_value()?,
-        payload: Payload::Deploy {
-            code,
-            input,
-            salt,
-            kind,
-            admin,
-        },
+        payload: Payload::Deploy(
+            Deploy::new(code, input)
+                .with_salt(salt)
+                .with_kind(kind)
+                .with_admin(admin),
+        ),
     };
     // Arguments first: a refused command creates nothing.
     let exec = open(&args.common, Access::Create)?;

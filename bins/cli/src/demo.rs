@@ -13,7 +13,7 @@ use std::{path::PathBuf, process::ExitCode};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use ward_executor::{Executor, Payload, Tx};
+use ward_executor::{Deploy, Executor, Payload, Tx};
 use ward_sdk::codec::{Decode, Encode, call_input, decode_exact, encode};
 use ward_state::{Address, Receipt, RedbStore, StateRead};
 use ward_vm::BackendKind;
@@ -213,13 +213,9 @@ fn vault(exec: &Executor<RedbStore>, code: Vec<u8>) -> anyhow::Result<Vec<(Strin
                 sender: ALICE,
                 gas_limit: DEPLOY_GAS,
                 value: 0,
-                payload: Payload::Deploy {
-                    code,
-                    input: encode(&()),
-                    salt: b"vault".to_vec(),
-                    kind: Default::default(),
-                    admin: None,
-                },
+                payload: Payload::Deploy(
+                    Deploy::new(code, encode(&())).with_salt(b"vault".to_vec()),
+                ),
             },
         ),
         (
@@ -264,25 +260,17 @@ fn deploy(
             sender: ALICE,
             gas_limit: DEPLOY_GAS,
             value: 0,
-            payload: Payload::Deploy {
-                code: token_code,
-                input: encode(&1_000_000u128),
-                salt: b"token".to_vec(),
-                kind: ward_primitives::CodeKind::Ward,
-                admin: None,
-            },
+            payload: Payload::Deploy(
+                Deploy::new(token_code, encode(&1_000_000u128)).with_salt(b"token".to_vec()),
+            ),
         },
         Tx {
             sender: ALICE,
             gas_limit: DEPLOY_GAS,
             value: 0,
-            payload: Payload::Deploy {
-                code: escrow_code,
-                input: Vec::new(),
-                salt: b"escrow".to_vec(),
-                kind: ward_primitives::CodeKind::Ward,
-                admin: None,
-            },
+            payload: Payload::Deploy(
+                Deploy::new(escrow_code, Vec::new()).with_salt(b"escrow".to_vec()),
+            ),
         },
     ];
     let receipts = exec.execute_block(&deploys, TIME)?;

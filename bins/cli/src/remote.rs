@@ -232,20 +232,14 @@ fn payload_params(
     Option<params::Admin>,
 ) {
     match payload.clone() {
-        Payload::Deploy {
-            code,
-            input,
-            salt,
-            kind,
-            admin,
-        } => {
+        Payload::Deploy(deploy) => {
             let deploy = params::Deploy {
-                code: Bytes(code),
-                input: Some(Bytes(input)),
+                code: Bytes(deploy.code),
+                input: Some(Bytes(deploy.input)),
                 args: None,
-                salt: Some(Bytes(salt)),
-                kind: Some(kind.as_str().to_owned()),
-                admin,
+                salt: Some(Bytes(deploy.salt)),
+                kind: Some(deploy.kind.as_str().to_owned()),
+                admin: deploy.admin,
             };
             (Some(deploy), None, None)
         }

@@ -6,8 +6,8 @@
 
 use std::{path::Path, process::Command, sync::Arc};
 
-use ward_executor::{BlockTx, Executor, Payload, Tx};
-use ward_primitives::{Address, CodeKind};
+use ward_executor::{BlockTx, Deploy, Executor, Payload, Tx};
+use ward_primitives::Address;
 use ward_state::MemoryStore;
 use ward_vm::BackendKind;
 
@@ -30,13 +30,10 @@ fn executor_gas(kind: BackendKind) -> Vec<u64> {
         sender: alice,
         gas_limit: 100_000_000,
         value: 0,
-        payload: Payload::Deploy {
-            code: ward_testkit::contracts::wasm("token"),
-            input: encode(&1_000u128),
-            salt: Vec::new(),
-            kind: CodeKind::Ward,
-            admin: None,
-        },
+        payload: Payload::Deploy(Deploy::new(
+            ward_testkit::contracts::wasm("token"),
+            encode(&1_000u128),
+        )),
     };
     let mut gas = Vec::new();
     let mut run = |tx: Tx, time: u64| {

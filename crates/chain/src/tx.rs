@@ -19,7 +19,7 @@ use ward_primitives::{
     codec::{CodecError, Decode, Encode, take},
 };
 
-pub use payload::{AdminAction, Payload, decode_admin, encode_admin};
+pub use payload::{AdminAction, Deploy, Payload, decode_admin, encode_admin};
 pub use stored::{Sender, StoredTx};
 pub use unsigned::{UNSIGNED_TAG, Unsigned};
 

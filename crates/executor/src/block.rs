@@ -131,7 +131,7 @@ pub fn tx_of(verified: &VerifiedTx) -> Tx {
 fn unrunnable(tx: &Tx, height: u64, intrinsic: u64, message: String) -> Receipt {
     let kind = match tx.payload {
         Payload::Call { .. } | Payload::Admin { .. } => ErrorKind::NoContract,
-        Payload::Deploy { .. } => ErrorKind::AddressTaken,
+        Payload::Deploy(_) => ErrorKind::AddressTaken,
     };
     Receipt {
         tx: Hash32::default(),

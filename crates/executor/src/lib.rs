@@ -8,8 +8,8 @@
 //! I/O failures and invalid transactions are errors ([`ExecError`]), and
 //! then the block commits nothing.
 //!
-//! - `Deploy { sender, code, input, gas_limit, salt }` validates and
-//!   compiles the code (a rejection is a receipt), stores it once per hash,
+//! - A deploy ([`Payload::Deploy`], a [`Deploy`]'s code, input, salt,
+//!   kind and admin) validates and compiles the code (a rejection is a receipt), stores it once per hash,
 //!   derives the address from `(sender, code hash, salt)` and runs the
 //!   optional `deploy` export; a deploy that fails leaves no code, no
 //!   address and no cache entry.
@@ -21,7 +21,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use ward_executor::{Executor, Payload, Tx};
+//! use ward_executor::{Deploy, Executor, Payload, Tx};
 //! use ward_primitives::{Address, CodeKind};
 //! use ward_state::{MemoryStore, StateRead};
 //! use ward_vm::{BackendKind, Config};
@@ -45,7 +45,7 @@
 //!     sender: alice,
 //!     gas_limit: 10_000_000,
 //!     value: 0,
-//!     payload: Payload::Deploy { code, input, salt, kind: CodeKind::Ward, admin: None },
+//!     payload: Payload::Deploy(Deploy::new(code, input).with_salt(salt)),
 //! };
 //! let contract = executor.execute_block(&[deploy], 1)?[0].address.unwrap();
 //! let call = Tx {
@@ -95,7 +95,7 @@ pub use runtime::{Runtimes, envelope, runtime_address};
 pub use trace::{Access, BlockTx, CallKind, ScratchTrace, Trace, TraceFrame, scratch_chain_traced};
 pub use tx::{Tx, contract_address, tx_id};
 pub use view::View;
-pub use ward_chain::tx::{AdminAction, Payload};
+pub use ward_chain::tx::{AdminAction, Deploy, Payload};
 
 use deploy::{put_contract, runs_deploy};
 use error::state_fault;
@@ -632,13 +632,13 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     self.administer(journal, (tx, id), (*sender, *contract, action), left, at)?;
                 (execution, None)
             }
-            Payload::Deploy {
+            Payload::Deploy(Deploy {
                 code,
                 salt,
                 kind,
                 admin,
                 ..
-            } => {
+            }) => {
                 let code_hash = Hash32(CodeHash::of(code).0);
                 let mut address = contract_address(sender, &code_hash, salt);
                 if runtime::is_runtime(*kind) {

@@ -11,7 +11,7 @@ use std::{
 use serde_json::Value;
 use ward_chain::{
     schema::{Schema, split_call},
-    tx::{Payload, Sender, StoredTx},
+    tx::{Deploy, Payload, Sender, StoredTx},
 };
 use ward_primitives::{Address, Hash32};
 use ward_state::{Receipt, StateError, StateRead};
@@ -204,13 +204,7 @@ pub fn transaction(bytes: &[u8], schema: Option<&Schema>) -> Option<results::Tra
             }
             shown.call = Some(call);
         }
-        Payload::Deploy {
-            code,
-            input,
-            salt,
-            kind,
-            admin,
-        } => shown.deploy = Some(deploy_shown(&code, input, salt, kind, admin)),
+        Payload::Deploy(deploy) => shown.deploy = Some(deploy_shown(deploy)),
         Payload::Admin { contract, action } => {
             let mut admin = results::AdminShown {
                 contract,
@@ -234,30 +228,24 @@ pub fn transaction(bytes: &[u8], schema: Option<&Schema>) -> Option<results::Tra
 
 /// A deploy as `getTransaction` shows it, `init`'s arguments decoded by
 /// the module's own schema.
-fn deploy_shown(
-    code: &[u8],
-    input: Vec<u8>,
-    salt: Vec<u8>,
-    kind: ward_primitives::CodeKind,
-    admin: Option<Address>,
-) -> results::DeployShown {
-    let mut deploy = results::DeployShown {
-        code_hash: Hash32(ward_vm::CodeHash::of(code).0),
-        code_size: code.len(),
-        salt: salt.into(),
-        kind: kind.as_str().to_owned(),
-        admin,
+fn deploy_shown(deploy: Deploy) -> results::DeployShown {
+    let mut shown = results::DeployShown {
+        code_hash: Hash32(ward_vm::CodeHash::of(&deploy.code).0),
+        code_size: deploy.code.len(),
+        salt: deploy.salt.into(),
+        kind: deploy.kind.as_str().to_owned(),
+        admin: deploy.admin,
         input: results::InputShown {
-            input: Some(input.clone().into()),
+            input: Some(deploy.input.clone().into()),
             ..results::InputShown::default()
         },
     };
-    if let Ok(Some(own)) = Schema::from_module(code)
+    if let Ok(Some(own)) = Schema::from_module(&deploy.code)
         && let Some(params) = &own.init
     {
-        decoded(&mut deploy.input, params, &input);
+        decoded(&mut shown.input, params, &deploy.input);
     }
-    deploy
+    shown
 }
 
 /// `shown`'s parameters and its arguments decoded from `bytes` (or why
@@ -300,7 +288,7 @@ fn decode_args(params: &[ward_chain::schema::Param], bytes: &[u8]) -> Result<Val
 pub fn stored_call(bytes: &[u8]) -> Option<(Address, Vec<u8>)> {
     match StoredTx::from_bytes(bytes).ok()?.payload() {
         Payload::Call { to, input } => Some((*to, input.clone())),
-        Payload::Deploy { .. } | Payload::Admin { .. } => None,
+        Payload::Deploy(_) | Payload::Admin { .. } => None,
     }
 }
 

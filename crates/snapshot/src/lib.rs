@@ -27,7 +27,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use ward_executor::{Executor, Payload, Tx};
+//! use ward_executor::{Deploy, Executor, Payload, Tx};
 //! use ward_primitives::{Address, CodeKind};
 //! use ward_state::{MemoryStore, StateRead};
 //! use ward_vm::{BackendKind, Config};
@@ -39,7 +39,7 @@
 //! let code = wat::parse_str(r#"(module (memory (export "memory") 1) (func (export "main")))"#)?;
 //! let deploy = Tx {
 //!     sender: Address([1; 32]), gas_limit: 10_000_000, value: 0,
-//!     payload: Payload::Deploy { code, input: vec![], salt: vec![], kind: CodeKind::Ward, admin: None },
+//!     payload: Payload::Deploy(Deploy::new(code, vec![])),
 //! };
 //! executor.execute_block(&[deploy], 1)?;
 //!

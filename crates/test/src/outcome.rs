@@ -265,7 +265,7 @@ impl Outcome {
     fn what(&self) -> String {
         let deploy = matches!(
             &self.trace,
-            Some((_, _, BlockTx::Unsigned(tx))) if matches!(tx.payload, Payload::Deploy { .. })
+            Some((_, _, BlockTx::Unsigned(tx))) if matches!(tx.payload, Payload::Deploy(_))
         );
         match (&self.method, &self.contract) {
             (Some(method), Some(contract)) => format!("{}.{method}", contract.name()),

@@ -18,7 +18,7 @@ use std::{
 
 use ed25519_dalek::SigningKey;
 use serde_json::{Value, json};
-use ward_chain::tx::{Payload, SignedTx, TxBody, account_address, dev_key};
+use ward_chain::tx::{Deploy, Payload, SignedTx, TxBody, account_address, dev_key};
 use ward_primitives::{Address, Hash32};
 use ward_testkit::etcd::Etcd;
 
@@ -152,7 +152,7 @@ pub(super) fn rpc(
 }
 
 pub(super) fn sign(key: &SigningKey, nonce: u64, payload: Payload) -> SignedTx {
-    let gas = if matches!(payload, Payload::Deploy { .. }) {
+    let gas = if matches!(payload, Payload::Deploy(_)) {
         100_000_000
     } else {
         2_000_000
@@ -300,13 +300,10 @@ fn a_cluster_loses_nothing_when_etcd_and_replicas_are_killed() {
     let deploy = sign(
         &owner,
         0,
-        Payload::Deploy {
-            code: code.clone(),
-            input: ward_sdk::codec::encode(&1_000_000_000_000u128),
-            salt: Vec::new(),
-            kind: Default::default(),
-            admin: None,
-        },
+        Payload::Deploy(Deploy::new(
+            code.clone(),
+            ward_sdk::codec::encode(&1_000_000_000_000u128),
+        )),
     );
     assert!(deliver(&urls, &deploy, true, || 0));
     let from = account_address(&owner.verifying_key().to_bytes());

@@ -15,7 +15,7 @@ use std::{
 };
 
 use serde_json::{Value, json};
-use ward_chain::tx::{Payload, SignedTx};
+use ward_chain::tx::{Deploy, Payload, SignedTx};
 use ward_primitives::Address;
 use ward_testkit::etcd::Etcd;
 
@@ -217,13 +217,7 @@ fn a_joiner_killed_twice_mid_sync_under_load_ends_with_the_same_root() {
     // The state: the fill contract's keys.
     let owner = &funded()[0];
     let code = wat::parse_str(FILL).unwrap();
-    let deploy = Payload::Deploy {
-        code,
-        input: Vec::new(),
-        salt: Vec::new(),
-        kind: Default::default(),
-        admin: None,
-    };
+    let deploy = Payload::Deploy(Deploy::new(code, Vec::new()));
     let fill = commit(&urls[0], &sign_with(owner, 0, 100_000_000, 0, deploy), "ok")["address"]
         .as_str()
         .map(|a| Address::from_hex(a).unwrap())

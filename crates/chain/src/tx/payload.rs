@@ -10,21 +10,8 @@ use ward_primitives::{
 /// What a transaction does.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Payload {
-    /// Deploys `code`, running its `deploy` export (if any) with `input`;
-    /// the address derives from the sender, the code's hash and `salt`.
-    Deploy {
-        /// The module's bytes.
-        code: Vec<u8>,
-        /// Input to `deploy`.
-        input: Vec<u8>,
-        /// Distinguishes deployments of the same code by the same sender.
-        salt: Vec<u8>,
-        /// What the code runs as: a Ward contract, or a WASI command
-        /// (`docs/wasi.md`).
-        kind: CodeKind,
-        /// Who may upgrade it (`None`: nobody; it is immutable).
-        admin: Option<Address>,
-    },
+    /// Deploys a contract.
+    Deploy(Deploy),
     /// Calls `main` of the contract at `to`.
     Call {
         /// The contract.
@@ -39,6 +26,123 @@ pub enum Payload {
         /// What to do.
         action: AdminAction,
     },
+}
+
+/// A deploy: runs `code`'s `deploy` export (if any) with `input`; the
+/// address derives from the sender, the code's hash and `salt`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deploy {
+    /// The module's bytes.
+    pub code: Vec<u8>,
+    /// Input to `deploy`.
+    pub input: Vec<u8>,
+    /// Distinguishes deployments of the same code by the same sender.
+    pub salt: Vec<u8>,
+    /// What the code runs as: a Ward contract, a WASI command
+    /// (`docs/wasi.md`), or a system runtime's code.
+    pub kind: CodeKind,
+    /// Who may upgrade it (`None`: nobody; it is immutable).
+    pub admin: Option<Address>,
+}
+
+impl Deploy {
+    /// The deploy of a Ward contract with no salt and no admin.
+    pub fn new(code: Vec<u8>, input: Vec<u8>) -> Deploy {
+        Deploy {
+            code,
+            input,
+            salt: Vec::new(),
+            kind: CodeKind::Ward,
+            admin: None,
+        }
+    }
+
+    /// With `salt`, which tells apart deploys of the same code by the
+    /// same sender.
+    #[must_use]
+    pub fn with_salt(mut self, salt: Vec<u8>) -> Deploy {
+        self.salt = salt;
+        self
+    }
+
+    /// Running as `kind` (a WASI command, a system runtime's code).
+    #[must_use]
+    pub fn with_kind(mut self, kind: CodeKind) -> Deploy {
+        self.kind = kind;
+        self
+    }
+
+    /// With `admin`, who may upgrade it.
+    #[must_use]
+    pub fn with_admin(mut self, admin: Option<Address>) -> Deploy {
+        self.admin = admin;
+        self
+    }
+
+    /// The tag of its encoding: 0 a Ward contract's, 2 another kind's, 3
+    /// with an admin.
+    fn tag(&self) -> u8 {
+        match (self.admin, self.kind != CodeKind::Ward) {
+            (Some(_), _) => 3,
+            (None, true) => 2,
+            (None, false) => 0,
+        }
+    }
+
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        let tag = self.tag();
+        tag.encode(out);
+        self.code.encode(out);
+        self.input.encode(out);
+        self.salt.encode(out);
+        match tag {
+            2 => self.kind.encode_explicit(out),
+            3 => self.kind.encode_any(out),
+            _ => {}
+        }
+        if let Some(admin) = self.admin {
+            admin.encode(out);
+        }
+    }
+
+    fn decode_after(tag: u8, input: &mut &[u8]) -> Result<Deploy, CodecError> {
+        Ok(Deploy {
+            code: Vec::decode(input)?,
+            input: Vec::decode(input)?,
+            salt: Vec::decode(input)?,
+            kind: match tag {
+                0 => CodeKind::Ward,
+                2 => CodeKind::decode_explicit(input)?,
+                _ => CodeKind::decode_any(input)?,
+            },
+            admin: if tag == 3 {
+                Some(Address::decode(input)?)
+            } else {
+                None
+            },
+        })
+    }
+
+    fn encoded_len(&self) -> u64 {
+        let kind = match self.tag() {
+            3 => self.kind.any_len() + 32,
+            2 => self.kind.explicit_len(),
+            _ => 0,
+        };
+        1 + 4
+            + self.code.len() as u64
+            + 4
+            + self.input.len() as u64
+            + 4
+            + self.salt.len() as u64
+            + kind
+    }
+}
+
+impl From<Deploy> for Payload {
+    fn from(deploy: Deploy) -> Payload {
+        Payload::Deploy(deploy)
+    }
 }
 
 /// What a contract's admin may do (`docs/contracts.md`, "Upgrades").
@@ -123,31 +227,7 @@ impl Payload {
     /// included, then the admin), 4 what a contract's admin does.
     pub fn encode_to(&self, out: &mut Vec<u8>) {
         match self {
-            Payload::Deploy {
-                code,
-                input,
-                salt,
-                kind,
-                admin,
-            } => {
-                let tag = match (admin, *kind != CodeKind::Ward) {
-                    (Some(_), _) => 3u8,
-                    (None, true) => 2,
-                    (None, false) => 0,
-                };
-                tag.encode(out);
-                code.encode(out);
-                input.encode(out);
-                salt.encode(out);
-                match tag {
-                    2 => kind.encode_explicit(out),
-                    3 => kind.encode_any(out),
-                    _ => {}
-                }
-                if let Some(admin) = admin {
-                    admin.encode(out);
-                }
-            }
+            Payload::Deploy(deploy) => deploy.encode_to(out),
             Payload::Call { to, input } => {
                 1u8.encode(out);
                 to.encode(out);
@@ -169,21 +249,7 @@ impl Payload {
     /// An unknown tag or kind, or a field cut short.
     pub fn decode_from(input: &mut &[u8]) -> Result<Payload, CodecError> {
         Ok(match u8::decode(input)? {
-            tag @ (0 | 2 | 3) => Payload::Deploy {
-                code: Vec::decode(input)?,
-                input: Vec::decode(input)?,
-                salt: Vec::decode(input)?,
-                kind: match tag {
-                    0 => CodeKind::Ward,
-                    2 => CodeKind::decode_explicit(input)?,
-                    _ => CodeKind::decode_any(input)?,
-                },
-                admin: if tag == 3 {
-                    Some(Address::decode(input)?)
-                } else {
-                    None
-                },
-            },
+            tag @ (0 | 2 | 3) => Payload::Deploy(Deploy::decode_after(tag, input)?),
             1 => Payload::Call {
                 to: Address::decode(input)?,
                 input: Vec::decode(input)?,
@@ -201,20 +267,7 @@ impl Payload {
     pub fn encoded_len(&self) -> u64 {
         let bytes = |b: &[u8]| 4 + b.len() as u64;
         match self {
-            Payload::Deploy {
-                code,
-                input,
-                salt,
-                kind,
-                admin,
-            } => {
-                let kind = match (admin, kind) {
-                    (Some(_), kind) => kind.any_len() + 32,
-                    (None, CodeKind::Ward) => 0,
-                    (None, kind) => kind.explicit_len(),
-                };
-                1 + bytes(code) + bytes(input) + bytes(salt) + kind
-            }
+            Payload::Deploy(deploy) => deploy.encoded_len(),
             Payload::Call { input, .. } => 1 + 32 + bytes(input),
             Payload::Admin { action, .. } => {
                 1 + 32
@@ -230,7 +283,7 @@ impl Payload {
     /// upgrade's `migrate`'s (empty for an admin change).
     pub fn input(&self) -> &[u8] {
         match self {
-            Payload::Deploy { input, .. } | Payload::Call { input, .. } => input,
+            Payload::Deploy(Deploy { input, .. }) | Payload::Call { input, .. } => input,
             Payload::Admin {
                 action: AdminAction::Upgrade { input, .. },
                 ..

@@ -21,13 +21,11 @@ fn call(nonce: u64) -> TxBody {
 
 fn deploy_as(kind: CodeKind) -> TxBody {
     TxBody {
-        payload: Payload::Deploy {
-            code: b"\0asm\x01\0\0\0".to_vec(),
-            input: vec![1, 2],
-            salt: b"s".to_vec(),
-            kind,
-            admin: None,
-        },
+        payload: Payload::Deploy(
+            Deploy::new(b"\0asm\x01\0\0\0".to_vec(), vec![1, 2])
+                .with_salt(b"s".to_vec())
+                .with_kind(kind),
+        ),
         ..call(3)
     }
 }
@@ -39,7 +37,7 @@ fn deploy() -> TxBody {
 #[test]
 fn both_payloads_round_trip_and_verify() {
     let mut upgradable = deploy();
-    if let Payload::Deploy { admin, .. } = &mut upgradable.payload {
+    if let Payload::Deploy(Deploy { admin, .. }) = &mut upgradable.payload {
         *admin = Some(Address([5; 32]));
     }
     let admin = |action| TxBody {
@@ -72,6 +70,14 @@ fn both_payloads_round_trip_and_verify() {
         assert_eq!(verified.hash(), tx.hash());
         assert_eq!(verified.bytes(), bytes.as_slice());
         assert_eq!(verified.sender(), body.sender());
+        // Its length is known without encoding, whatever its tag.
+        let mut payload = Vec::new();
+        body.payload.encode_to(&mut payload);
+        assert_eq!(payload.len() as u64, body.payload.encoded_len());
+        assert_eq!(
+            Payload::decode_from(&mut payload.as_slice()).unwrap(),
+            body.payload
+        );
     }
 }
 

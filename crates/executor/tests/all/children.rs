@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use ward_executor::{ChainLimits, Executor, Payload, Tx};
+use ward_executor::{ChainLimits, Deploy, Executor, Payload, Tx};
 use ward_primitives::Address;
 use ward_state::{MemoryStore, Receipt, StateRead};
 use ward_vm::{BackendKind, Config};
@@ -103,13 +103,9 @@ impl Chain {
             sender: ALICE,
             gas_limit: 10_000_000,
             value: 0,
-            payload: Payload::Deploy {
-                code: wat::parse_str(code).unwrap(),
-                input: Vec::new(),
-                salt: salt.to_vec(),
-                kind: Default::default(),
-                admin: None,
-            },
+            payload: Payload::Deploy(
+                Deploy::new(wat::parse_str(code).unwrap(), Vec::new()).with_salt(salt.to_vec()),
+            ),
         };
         let receipts = exec
             .execute_block(&[deploy(CHILD, b"c"), deploy(NEST, b"n")], 1)
@@ -376,13 +372,10 @@ fn a_thousand_children_in_one_transaction_leave_nothing_behind() {
                 sender: ALICE,
                 gas_limit: 10_000_000,
                 value: 0,
-                payload: Payload::Deploy {
-                    code: wat::parse_str(CYCLES).unwrap(),
-                    input: Vec::new(),
-                    salt: b"cycles".to_vec(),
-                    kind: Default::default(),
-                    admin: None,
-                },
+                payload: Payload::Deploy(
+                    Deploy::new(wat::parse_str(CYCLES).unwrap(), Vec::new())
+                        .with_salt(b"cycles".to_vec()),
+                ),
             };
             chain.height += 1;
             let at = chain.exec.execute_block(&[deploy], chain.height).unwrap()[0]

@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use ward_executor::{Executor, Payload, Tx};
+use ward_executor::{Deploy, Executor, Payload, Tx};
 use ward_primitives::Address;
 use ward_state::{MemoryStore, Receipt, StateRead};
 use ward_testkit::contracts;
@@ -214,13 +214,7 @@ fn deploys_check_the_schema_section() {
             sender: ALICE,
             gas_limit: DEPLOY_GAS,
             value: 0,
-            payload: Payload::Deploy {
-                code: malformed,
-                input: Vec::new(),
-                salt: Vec::new(),
-                kind: Default::default(),
-                admin: None,
-            },
+            payload: Payload::Deploy(Deploy::new(malformed, Vec::new())),
         });
         assert_eq!(receipt.status, "rejected", "{receipt:?}");
         assert_eq!(receipt.error_kind.as_deref(), Some("invalid_schema"));
@@ -231,13 +225,7 @@ fn deploys_check_the_schema_section() {
             sender: ALICE,
             gas_limit: DEPLOY_GAS,
             value: 0,
-            payload: Payload::Deploy {
-                code: plain,
-                input: Vec::new(),
-                salt: Vec::new(),
-                kind: Default::default(),
-                admin: None,
-            },
+            payload: Payload::Deploy(Deploy::new(plain, Vec::new())),
         });
         assert_eq!(receipt.status, "ok");
         vec![receipt.address.unwrap()]

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use ward_executor::{Executor, Payload, Tx, contract_address};
+use ward_executor::{Deploy, Executor, Payload, Tx, contract_address};
 use ward_primitives::{Address, CodeKind, Hash32};
 use ward_state::{MemoryStore, Receipt, StateRead};
 use ward_vm::{BackendKind, CodeHash, Config};
@@ -73,13 +73,10 @@ fn scenario(backend: BackendKind) -> Vec<Receipt> {
         sender: ALICE,
         gas_limit: 50_000_000,
         value: 0,
-        payload: Payload::Deploy {
-            code: wat::parse_str(code).unwrap(),
-            input: Vec::new(),
-            salt: salt.as_bytes().to_vec(),
-            kind: CodeKind::Ward,
-            admin: None,
-        },
+        payload: Payload::Deploy(
+            Deploy::new(wat::parse_str(code).unwrap(), Vec::new())
+                .with_salt(salt.as_bytes().to_vec()),
+        ),
     };
     let call = |to: Address, input: Vec<u8>| Tx {
         sender: ALICE,

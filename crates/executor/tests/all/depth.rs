@@ -13,7 +13,7 @@
 
 use std::{path::Path, sync::Arc};
 
-use ward_executor::{BlockTx, ChainLimits, Executor, Payload, Tx};
+use ward_executor::{BlockTx, ChainLimits, Deploy, Executor, Payload, Tx};
 use ward_primitives::Address;
 use ward_state::{MemoryStore, StateRead};
 use ward_vm::{BackendKind, Config};
@@ -84,13 +84,7 @@ impl Chain {
             sender: ALICE,
             gas_limit: 10_000_000,
             value: 0,
-            payload: Payload::Deploy {
-                code: wat::parse_str(code).unwrap(),
-                input: Vec::new(),
-                salt: Vec::new(),
-                kind: Default::default(),
-                admin: None,
-            },
+            payload: Payload::Deploy(Deploy::new(wat::parse_str(code).unwrap(), Vec::new())),
         };
         let at = exec.execute_block(&[deploy], 1).unwrap()[0]
             .address

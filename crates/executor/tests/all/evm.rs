@@ -10,7 +10,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use ward_executor::{Executor, Payload, Runtimes, Tx};
+use ward_executor::{Deploy, Executor, Payload, Runtimes, Tx};
 use ward_primitives::{Address, CodeKind, RuntimeName};
 use ward_state::{MemoryStore, Receipt, StateRead};
 use ward_testkit::evm::{
@@ -91,13 +91,7 @@ impl Chain {
             sender: ALICE,
             gas_limit: 50_000_000,
             value: 0,
-            payload: Payload::Deploy {
-                code,
-                input,
-                salt,
-                kind,
-                admin: None,
-            },
+            payload: Payload::Deploy(Deploy::new(code, input).with_salt(salt).with_kind(kind)),
         });
         assert_eq!(receipt.status, "ok", "{receipt:?}");
         receipt.address.unwrap()
@@ -167,13 +161,11 @@ fn token_and_escrow(chain: &mut Chain) -> Vec<Address> {
         sender: ALICE,
         gas_limit: 50_000_000,
         value: 0,
-        payload: Payload::Deploy {
-            code: creation("Token"),
-            input: init,
-            salt: b"token".to_vec(),
-            kind: evm(),
-            admin: None,
-        },
+        payload: Payload::Deploy(
+            Deploy::new(creation("Token"), init)
+                .with_salt(b"token".to_vec())
+                .with_kind(evm()),
+        ),
     };
     let deployed = chain.submit(deploy);
     assert_eq!(deployed.status, "ok", "{deployed:?}");

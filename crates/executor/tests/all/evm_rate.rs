@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use ward_executor::{ChainLimits, Executor, Payload, Runtimes, Tx};
+use ward_executor::{ChainLimits, Deploy, Executor, Payload, Runtimes, Tx};
 use ward_primitives::{Address, CodeKind, RuntimeName};
 use ward_state::MemoryStore;
 use ward_testkit::evm::{
@@ -43,13 +43,9 @@ fn chain(metering: Metering) -> (Executor<MemoryStore>, Address) {
                 sender: ALICE,
                 gas_limit: 200_000_000,
                 value: 0,
-                payload: Payload::Deploy {
-                    code: creation("Work"),
-                    input: Vec::new(),
-                    salt: Vec::new(),
-                    kind: CodeKind::Runtime(evm),
-                    admin: None,
-                },
+                payload: Payload::Deploy(
+                    Deploy::new(creation("Work"), Vec::new()).with_kind(CodeKind::Runtime(evm)),
+                ),
             }],
             1,
         )

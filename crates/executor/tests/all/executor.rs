@@ -5,7 +5,9 @@
 
 use std::sync::Arc;
 
-use ward_executor::{ChainLimits, ExecError, Executor, Payload, Refusal, Tx, contract_address};
+use ward_executor::{
+    ChainLimits, Deploy, ExecError, Executor, Payload, Refusal, Tx, contract_address,
+};
 use ward_primitives::{Address, Hash32};
 use ward_state::{MemoryStore, Receipt, RedbStore, StateCommit, StateRead};
 use ward_vm::{BackendKind, Config};
@@ -64,13 +66,9 @@ pub(crate) fn deploy_tx(code: &[u8], input: &[u8], salt: &[u8]) -> Tx {
         sender: ALICE,
         gas_limit: 10_000_000,
         value: 0,
-        payload: Payload::Deploy {
-            code: code.to_vec(),
-            input: input.to_vec(),
-            salt: salt.to_vec(),
-            kind: Default::default(),
-            admin: None,
-        },
+        payload: Payload::Deploy(
+            Deploy::new(code.to_vec(), input.to_vec()).with_salt(salt.to_vec()),
+        ),
     }
 }
 
@@ -563,7 +561,7 @@ fn transactions_decode_from_exactly_their_encoding() {
     let upgradable = |value: u128| {
         let mut tx = deploy_tx(b"\0asm\x01\0\0\0", b"in", b"salt");
         tx.value = value;
-        if let Payload::Deploy { admin, .. } = &mut tx.payload {
+        if let Payload::Deploy(Deploy { admin, .. }) = &mut tx.payload {
             *admin = Some(Address([4; 32]));
         }
         tx

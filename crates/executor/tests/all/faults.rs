@@ -15,7 +15,7 @@
 
 use std::sync::Arc;
 
-use ward_executor::{ExecError, Executor, Payload, Tx, contract_address};
+use ward_executor::{Deploy, ExecError, Executor, Payload, Tx, contract_address};
 use ward_primitives::{Address, Hash32};
 use ward_sdk::codec::{call_input, encode};
 use ward_state::{
@@ -69,13 +69,9 @@ impl Chain {
             sender: ALICE,
             gas_limit: DEPLOY_GAS,
             value: 0,
-            payload: Payload::Deploy {
-                code: contracts::wasm(name),
-                input,
-                salt: name.as_bytes().to_vec(),
-                kind: Default::default(),
-                admin: None,
-            },
+            payload: Payload::Deploy(
+                Deploy::new(contracts::wasm(name), input).with_salt(name.as_bytes().to_vec()),
+            ),
         };
         let setup = exec
             .execute_block(

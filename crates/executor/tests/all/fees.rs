@@ -10,7 +10,7 @@ use std::{collections::BTreeMap, sync::Arc};
 
 use ward_chain::{
     tree::{self, StateKey},
-    tx::{Payload, TxBody, VerifiedTx, dev_key},
+    tx::{Deploy, Payload, TxBody, VerifiedTx, dev_key},
 };
 use ward_executor::{ExecError, Executor, Fees, Refusal, contract_address};
 use ward_primitives::{Address, Hash32};
@@ -64,13 +64,7 @@ fn signed(key: u32, nonce: u64, price: u128, value: u128, payload: Payload) -> V
 }
 
 fn deploy(key: u32, nonce: u64, price: u128, value: u128) -> VerifiedTx {
-    let payload = Payload::Deploy {
-        code: behave(),
-        input: Vec::new(),
-        salt: Vec::new(),
-        kind: Default::default(),
-        admin: None,
-    };
+    let payload = Payload::Deploy(Deploy::new(behave(), Vec::new()));
     signed(key, nonce, price, value, payload)
 }
 

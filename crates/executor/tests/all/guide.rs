@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use ward_executor::{Executor, Payload, Runtimes, Tx};
+use ward_executor::{Deploy, Executor, Payload, Runtimes, Tx};
 use ward_primitives::{Address, CodeKind, RuntimeName};
 use ward_vm::BackendKind;
 
@@ -33,13 +33,7 @@ fn token_test(kind: BackendKind) -> Result {
         sender: ALICE,
         gas_limit: 100_000_000,
         value: 0,
-        payload: Payload::Deploy {
-            code,
-            input: encode(&1_000u128),
-            salt: vec![],
-            kind: CodeKind::Ward,
-            admin: None,
-        },
+        payload: Payload::Deploy(Deploy::new(code, encode(&1_000u128))),
     };
     let receipts = exec.execute_block(&[deploy], 1)?;
     let token = receipts[0].address.unwrap();
@@ -87,13 +81,10 @@ fn the_guide_s_runtimes_register_and_run() -> Result {
         sender: ALICE,
         gas_limit: 50_000_000,
         value: 0,
-        payload: Payload::Deploy {
-            code: crate::contracts::sum_program(),
-            input: Vec::new(),
-            salt: Vec::new(),
-            kind: CodeKind::Runtime(RuntimeName::new("stackvm").unwrap()),
-            admin: None,
-        },
+        payload: Payload::Deploy(
+            Deploy::new(crate::contracts::sum_program(), Vec::new())
+                .with_kind(CodeKind::Runtime(RuntimeName::new("stackvm").unwrap())),
+        ),
     };
     let program = executor.execute_block(&[deploy], 1)?[0].address.unwrap();
     let sum = Tx {

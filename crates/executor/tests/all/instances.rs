@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use ward_executor::{Executor, Payload, Tx};
+use ward_executor::{Deploy, Executor, Payload, Tx};
 use ward_primitives::Address;
 use ward_state::{MemoryStore, Receipt};
 use ward_vm::{BackendKind, Config, CostSchedule, Policy};
@@ -62,13 +62,9 @@ impl Chain {
             sender: ALICE,
             gas_limit: 100_000_000,
             value: 0,
-            payload: Payload::Deploy {
-                code: wat::parse_str(wat).unwrap(),
-                input: Vec::new(),
-                salt: salt.to_vec(),
-                kind: Default::default(),
-                admin: None,
-            },
+            payload: Payload::Deploy(
+                Deploy::new(wat::parse_str(wat).unwrap(), Vec::new()).with_salt(salt.to_vec()),
+            ),
         };
         let receipt = self.block(&[tx]).remove(0);
         assert_eq!(receipt.status, "ok", "{receipt:?}");

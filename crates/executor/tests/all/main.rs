@@ -44,12 +44,12 @@ pub(crate) fn estimated<S: ward_state::StateCommit + Send + Sync + 'static>(
             .unwrap()
             .ok()
             .map(|e| (with(e.gas), with(e.gas * 99 / 100))),
-        Payload::Deploy { .. } | Payload::Admin { .. } => None,
+        Payload::Deploy(_) | Payload::Admin { .. } => None,
     };
     let is_call = matches!(tx.payload, Payload::Call { .. });
     let what = match &tx.payload {
         Payload::Call { to, input } => format!("call of {to} with {}", hex::encode(input)),
-        Payload::Deploy { .. } | Payload::Admin { .. } => String::new(),
+        Payload::Deploy(_) | Payload::Admin { .. } => String::new(),
     };
     let receipt = exec.execute_block(&[tx], time).unwrap().remove(0);
     if receipt.status == "ok" && is_call {

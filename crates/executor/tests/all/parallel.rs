@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use ed25519_dalek::SigningKey;
-use ward_chain::tx::{Payload, SignedTx, TxBody, VerifiedTx, account_address, dev_key};
+use ward_chain::tx::{Deploy, Payload, SignedTx, TxBody, VerifiedTx, account_address, dev_key};
 use ward_executor::Executor;
 use ward_primitives::{Address, Hash32};
 use ward_sdk::codec::{call_input, encode};
@@ -151,13 +151,7 @@ fn random_chain(seed: u64, accounts: usize, blocks: usize) -> (usize, usize) {
             }
         })
         .collect();
-    let deploy = |code: &[u8], input: Vec<u8>| Payload::Deploy {
-        code: code.to_vec(),
-        input,
-        salt: Vec::new(),
-        kind: Default::default(),
-        admin: None,
-    };
+    let deploy = |code: &[u8], input: Vec<u8>| Payload::Deploy(Deploy::new(code.to_vec(), input));
     let setup = vec![
         sign(
             &mut owner,
@@ -231,13 +225,9 @@ fn random_chain(seed: u64, accounts: usize, blocks: usize) -> (usize, usize) {
                     sign(
                         sender,
                         100_000_000,
-                        Payload::Deploy {
-                            code: contracts::wasm("counter"),
-                            input: Vec::new(),
-                            salt,
-                            kind: Default::default(),
-                            admin: None,
-                        },
+                        Payload::Deploy(
+                            Deploy::new(contracts::wasm("counter"), Vec::new()).with_salt(salt),
+                        ),
                     )
                 }
             };

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use ward_executor::{Executor, Payload, Runtimes, Tx};
+use ward_executor::{Deploy, Executor, Payload, Runtimes, Tx};
 use ward_primitives::{Address, CodeKind, RuntimeName};
 use ward_state::{MemoryStore, Receipt, StateRead};
 use ward_testkit::contracts;
@@ -65,13 +65,11 @@ fn deploy(code: Vec<u8>, salt: &str, kind: CodeKind) -> Tx {
         sender: ALICE,
         gas_limit: 50_000_000,
         value: 0,
-        payload: Payload::Deploy {
-            code,
-            input: Vec::new(),
-            salt: salt.as_bytes().to_vec(),
-            kind,
-            admin: None,
-        },
+        payload: Payload::Deploy(
+            Deploy::new(code, Vec::new())
+                .with_salt(salt.as_bytes().to_vec())
+                .with_kind(kind),
+        ),
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use ward_chain::{
     block::merkle_root,
     tree::{self, StateKey},
-    tx::{Payload, TxBody, VerifiedTx, dev_key},
+    tx::{Deploy, Payload, TxBody, VerifiedTx, dev_key},
 };
 use ward_executor::{Block, ExecError, Executor, Refusal, contract_address};
 use ward_primitives::{Address, Hash32};
@@ -39,13 +39,10 @@ fn deploy(key: u32, nonce: u64) -> VerifiedTx {
     signed(
         key,
         nonce,
-        Payload::Deploy {
-            code: wat::parse_str(COUNTER).unwrap(),
-            input: 40u64.to_le_bytes().to_vec(),
-            salt: Vec::new(),
-            kind: Default::default(),
-            admin: None,
-        },
+        Payload::Deploy(Deploy::new(
+            wat::parse_str(COUNTER).unwrap(),
+            40u64.to_le_bytes().to_vec(),
+        )),
     )
 }
 

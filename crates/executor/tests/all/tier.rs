@@ -8,7 +8,7 @@
 use std::{sync::Arc, time::Duration};
 
 use ed25519_dalek::SigningKey;
-use ward_chain::tx::{Payload, SignedTx, TxBody, VerifiedTx, dev_key};
+use ward_chain::tx::{Deploy, Payload, SignedTx, TxBody, VerifiedTx, dev_key};
 use ward_executor::{Block, Executor};
 use ward_primitives::Address;
 use ward_sdk::codec::{call_input, encode};
@@ -50,13 +50,10 @@ fn two_blocks(exec: &Executor<MemoryStore>) -> Vec<Block> {
         &owner,
         0,
         200_000_000,
-        Payload::Deploy {
-            code: contracts::wasm("token"),
-            input: encode(&1_000_000u128),
-            salt: Vec::new(),
-            kind: Default::default(),
-            admin: None,
-        },
+        Payload::Deploy(Deploy::new(
+            contracts::wasm("token"),
+            encode(&1_000_000u128),
+        )),
     );
     let first = exec.execute_signed_block(&[deploy], 10).unwrap();
     let token = first.receipts[0].address.unwrap();
@@ -141,13 +138,7 @@ fn without_a_hold_later_calls_reach_wasmtime() {
         &owner,
         31,
         200_000_000,
-        Payload::Deploy {
-            code: contracts::wasm("token"),
-            input: encode(&5u128),
-            salt: vec![1],
-            kind: Default::default(),
-            admin: None,
-        },
+        Payload::Deploy(Deploy::new(contracts::wasm("token"), encode(&5u128)).with_salt(vec![1])),
     );
     let block = exec.execute_signed_block(&[deploy], 30).unwrap();
     assert_eq!(block.receipts[0].status, "ok");

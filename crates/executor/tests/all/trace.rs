@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use ward_executor::{Access, BlockTx, CallKind, Executor, Payload, Trace, Tx};
+use ward_executor::{Access, BlockTx, CallKind, Deploy, Executor, Payload, Trace, Tx};
 use ward_primitives::Address;
 use ward_sdk::codec::{call_input, encode};
 use ward_state::{MemoryStore, StateRead};
@@ -55,13 +55,7 @@ fn deploy(exec: &Executor<MemoryStore>, code: Vec<u8>, input: Vec<u8>, salt: u8)
         sender: ALICE,
         gas_limit: 100_000_000,
         value: 0,
-        payload: Payload::Deploy {
-            code,
-            input,
-            salt: vec![salt],
-            kind: Default::default(),
-            admin: None,
-        },
+        payload: Payload::Deploy(Deploy::new(code, input).with_salt(vec![salt])),
     };
     let receipt = exec
         .execute_block(&[tx], u64::from(salt))

@@ -7,7 +7,7 @@
 
 use std::{collections::BTreeMap, sync::Arc};
 
-use ward_executor::{Executor, Payload, Tx, contract_address};
+use ward_executor::{Deploy, Executor, Payload, Tx, contract_address};
 use ward_primitives::{Address, Hash32};
 use ward_state::{MemoryStore, Receipt, StateRead};
 use ward_vm::{BackendKind, CodeHash, Config};
@@ -96,13 +96,7 @@ fn deploy(wat: &str, value: u128) -> Tx {
         sender: ALICE,
         gas_limit: 50_000_000,
         value,
-        payload: Payload::Deploy {
-            code: wat::parse_str(wat).unwrap(),
-            input: Vec::new(),
-            salt: Vec::new(),
-            kind: Default::default(),
-            admin: None,
-        },
+        payload: Payload::Deploy(Deploy::new(wat::parse_str(wat).unwrap(), Vec::new())),
     }
 }
 
@@ -281,13 +275,11 @@ fn evm_contracts_take_and_move_the_native_asset() {
                 sender: ALICE,
                 gas_limit: 50_000_000,
                 value: 0,
-                payload: Payload::Deploy {
-                    code: code.clone(),
-                    input: Vec::new(),
-                    salt: vec![salt],
-                    kind: evm(),
-                    admin: None,
-                },
+                payload: Payload::Deploy(
+                    Deploy::new(code.clone(), Vec::new())
+                        .with_salt(vec![salt])
+                        .with_kind(evm()),
+                ),
             };
             run(deploy, time as u64 + 1);
         }

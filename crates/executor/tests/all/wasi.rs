@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use ward_executor::{Executor, Payload, Tx};
+use ward_executor::{Deploy, Executor, Payload, Tx};
 use ward_primitives::{Address, CodeKind};
 use ward_state::{MemoryStore, Receipt, StateRead};
 use ward_vm::{BackendKind, Config, ImportPolicy};
@@ -71,13 +71,11 @@ fn deploy(code: &str, salt: &[u8], kind: CodeKind) -> Tx {
         sender: ALICE,
         gas_limit: 40_000_000,
         value: 0,
-        payload: Payload::Deploy {
-            code: wat::parse_str(code).unwrap(),
-            input: Vec::new(),
-            salt: salt.to_vec(),
-            kind,
-            admin: None,
-        },
+        payload: Payload::Deploy(
+            Deploy::new(wat::parse_str(code).unwrap(), Vec::new())
+                .with_salt(salt.to_vec())
+                .with_kind(kind),
+        ),
     }
 }
 

@@ -7,7 +7,7 @@
 use serde_json::Value;
 use ward_chain::{
     schema::Schema,
-    tx::{AdminAction, Payload},
+    tx::{AdminAction, Deploy, Payload},
 };
 use ward_primitives::{Address, CodeKind};
 use ward_rpc::{params, wire::Bytes};
@@ -66,13 +66,12 @@ fn deploy_payload(d: params::Deploy) -> Result<Payload, RpcError> {
             ))
         })?,
     };
-    Ok(Payload::Deploy {
-        code: d.code.0,
-        input,
-        salt: d.salt.map(Vec::from).unwrap_or_default(),
-        kind,
-        admin: d.admin,
-    })
+    Ok(Payload::Deploy(
+        Deploy::new(d.code.0, input)
+            .with_salt(d.salt.map(Vec::from).unwrap_or_default())
+            .with_kind(kind)
+            .with_admin(d.admin),
+    ))
 }
 
 /// `{"contract", "upgrade": {"code", "input"}}` or `{"contract",

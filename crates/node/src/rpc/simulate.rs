@@ -72,16 +72,19 @@ pub(super) fn simulate(shared: &Shared, p: params::Simulate) -> Result<results::
     };
     let receipt = &simulation.receipt;
     let own = match &payload {
-        Payload::Deploy { code, .. } => receipt
-            .address
-            .zip(Schema::from_module(code).ok().flatten().map(Arc::new)),
+        Payload::Deploy(deploy) => receipt.address.zip(
+            Schema::from_module(&deploy.code)
+                .ok()
+                .flatten()
+                .map(Arc::new),
+        ),
         Payload::Call { .. } | Payload::Admin { .. } => None,
     };
     let mut out = match &payload {
         Payload::Call { to, input } => {
             receipt_shown(shared, receipt, Some(Called { to, input }), None)
         }
-        Payload::Deploy { .. } | Payload::Admin { .. } => {
+        Payload::Deploy(_) | Payload::Admin { .. } => {
             receipt_shown(shared, receipt, None, own.clone())
         }
     };
@@ -236,7 +239,7 @@ pub(super) fn estimate_gas(
         Err(receipt) => {
             let called = match &payload {
                 Payload::Call { to, input } => Some(Called { to, input }),
-                Payload::Deploy { .. } | Payload::Admin { .. } => None,
+                Payload::Deploy(_) | Payload::Admin { .. } => None,
             };
             let answer = receipt_shown(shared, &receipt, called, None);
             let why = match (answer.decoded, answer.error) {

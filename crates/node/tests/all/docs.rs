@@ -160,7 +160,7 @@ fn tags(lines: &[&str]) -> std::collections::BTreeSet<u8> {
 /// a new version, cannot go undocumented.
 #[test]
 fn the_transaction_document_lists_every_payload_and_version() {
-    use ward_chain::tx::{AdminAction, Payload, TxBody};
+    use ward_chain::tx::{AdminAction, Deploy, Payload, TxBody};
     use ward_primitives::{Address, CodeKind, RuntimeName};
     let doc = doc("transactions.md");
     let body = |payload: Payload| TxBody {
@@ -176,12 +176,12 @@ fn the_transaction_document_lists_every_payload_and_version() {
     // nonce, the gas limit, the price and the value.
     let at = 1 + 4 + 1 + 32 + 8 + 8 + 16 + 16;
     let tag = |payload: Payload| ward_primitives::codec::Encode::to_bytes(&body(payload))[at];
-    let deploy = |kind: CodeKind, admin: Option<Address>| Payload::Deploy {
-        code: vec![],
-        input: vec![],
-        salt: vec![],
-        kind,
-        admin,
+    let deploy = |kind: CodeKind, admin: Option<Address>| {
+        Payload::Deploy(
+            Deploy::new(vec![], vec![])
+                .with_kind(kind)
+                .with_admin(admin),
+        )
     };
     let admin = |action| Payload::Admin {
         contract: Address::default(),

@@ -29,7 +29,7 @@ mod ws;
 use std::{path::PathBuf, time::Duration};
 
 use serde_json::{Value, json};
-use ward_chain::tx::{Payload, TxBody, dev_key};
+use ward_chain::tx::{Deploy, Payload, TxBody, dev_key};
 use ward_node::{Node, NodeConfig};
 use ward_primitives::Address;
 use ward_vm::BackendKind;
@@ -67,13 +67,7 @@ pub(crate) fn counter_code() -> Vec<u8> {
 
 /// The deploy of [`COUNTER`], without input or salt.
 pub(crate) fn counter_deploy() -> Payload {
-    Payload::Deploy {
-        code: counter_code(),
-        input: Vec::new(),
-        salt: Vec::new(),
-        kind: Default::default(),
-        admin: None,
-    }
+    Payload::Deploy(Deploy::new(counter_code(), Vec::new()))
 }
 
 /// Where [`temp_dir`] and [`dev_node`] put a test's data directory

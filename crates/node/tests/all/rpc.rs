@@ -1,7 +1,7 @@
 //! Every method over HTTP, on both backends.
 
 use serde_json::{Value, json};
-use ward_chain::tx::Payload;
+use ward_chain::tx::{Deploy, Payload};
 use ward_primitives::{Address, Hash32};
 
 use crate::*;
@@ -470,13 +470,7 @@ fn two_nodes_fed_the_same_transactions_agree_on_every_root() {
             "ward-dev",
             2,
             0,
-            Payload::Deploy {
-                code,
-                input: vec![],
-                salt: vec![],
-                kind: Default::default(),
-                admin: None,
-            },
+            Payload::Deploy(Deploy::new(code, vec![])),
         )],
         vec![
             raw(

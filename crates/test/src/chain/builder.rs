@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use ward_chain::schema::Schema;
-use ward_executor::{AdminAction, Payload, Tx};
-use ward_primitives::{Address, CodeKind};
+use ward_executor::{AdminAction, Deploy, Payload, Tx};
+use ward_primitives::Address;
 use ward_sdk::codec::{Encode, call_input, encode};
 
 use super::{CALL_GAS, Chain, Contract, DEPLOY_GAS};
@@ -119,13 +119,11 @@ impl TxBuilder<'_> {
             sender: self.sender,
             gas_limit: self.gas.unwrap_or(DEPLOY_GAS),
             value: self.value,
-            payload: Payload::Deploy {
-                code: wasm.bytes().to_vec(),
-                input,
-                salt: self.salt.unwrap_or_else(|| wasm.name().as_bytes().to_vec()),
-                kind: CodeKind::Ward,
-                admin: self.admin,
-            },
+            payload: Payload::Deploy(
+                Deploy::new(wasm.bytes().to_vec(), input)
+                    .with_salt(self.salt.unwrap_or_else(|| wasm.name().as_bytes().to_vec()))
+                    .with_admin(self.admin),
+            ),
         };
         let contract = Contract {
             address: Address([0; 32]),

@@ -161,12 +161,23 @@ fn the_disk_cache_gets_the_compiled_artifact_once_it_is_made() {
     let backend = tiered(&config, 1);
     let cache = ModuleCache::new(backend.clone(), &config, options()).unwrap();
     cache.get_or_compile(&wasm).unwrap();
-    for _ in 0..600 {
-        if backend.stats().compiled == 1 {
+    // The worker counts the compile, then publishes it, and only then is
+    // the artifact written (atomically, by a rename): wait for the file,
+    // which is what this test is about, not for the count.
+    let stored = || {
+        std::fs::read_dir(&dir).is_ok_and(|entries| {
+            entries
+                .flatten()
+                .any(|e| e.path().extension().is_some_and(|x| x == "wmod"))
+        })
+    };
+    for _ in 0..1200 {
+        if stored() {
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+    assert!(stored(), "no artifact written in 120 s");
     assert_eq!(backend.stats().compiled, 1);
     // A plain wasmtime node finds the artifact and compiles nothing.
     let plain = ward_testkit::backend(BackendKind::Wasmtime, &config);

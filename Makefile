@@ -185,7 +185,7 @@ fuzz-diff: setup
 # ships. The RSS limit leaves room for redb's transient allocations on
 # damaged files (up to 4 GiB: fuzz/known/README.md).
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS ?= module values records journal store chain schema wasi rpc
+FUZZ_TARGETS ?= module values records journal store chain schema wasi rpc eth
 fuzz-cov: setup
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
 	cp Cargo.lock fuzz/Cargo.lock

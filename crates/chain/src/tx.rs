@@ -9,6 +9,7 @@
 //! (`verify_strict`: no small-order keys, canonical `S`), so no one but
 //! the signer can produce a second valid encoding of the same body.
 
+pub mod eth;
 mod payload;
 mod stored;
 mod unsigned;

@@ -15,6 +15,7 @@
 //! | [`store`] | damage to a database file | a read-only open answers correctly or with a typed error and never changes the file |
 //! | [`schema`] | a module's schema section, codec bytes, JSON arguments | a section decodes to an error or to a schema that encodes back to the same bytes (and through its JSON form); values decode to JSON that encodes back to the same bytes; JSON arguments are encoded or refused |
 //! | [`rpc`] | a JSON-RPC body's params and results | every method's params and result types read any JSON to a value or an error, and what they write reads back to the same JSON; a response reads as a result or an error |
+//! | [`eth`] | an Ethereum transaction's envelope | it reads to a typed error or to a transaction whose envelope is the bytes, hashed as wallets hash it, whose stored form reads back the same |
 //! | [`chain`] | a node's wire bytes | signed transactions and headers decode to an error or to a value that encodes back to the same bytes; a proof from anyone is checked without a panic and never holds for a value it does not prove |
 
 use std::{
@@ -331,6 +332,33 @@ pub fn rpc(data: &[u8]) {
     }
     let _ = ward_rpc::result::<ward_rpc::methods::GetTransaction>(value.clone());
     let _ = ward_rpc::result::<ward_rpc::methods::SendTransaction>(value);
+}
+
+/// An Ethereum transaction as a wallet sends it (`eth_sendRawTransaction`'s
+/// bytes): it reads to a typed error or to a transaction whose envelope
+/// is exactly the bytes, named by their keccak-256, whose stored form
+/// reads back the same, and whose sender is recovered; never a panic.
+pub fn eth(data: &[u8]) {
+    use ward_chain::tx::eth::{EthTx, as_eth_address};
+    let Ok(tx) = EthTx::decode(data) else {
+        let _ = EthTx::from_stored(data);
+        return;
+    };
+    assert!(tx.envelope() == data, "a decoded envelope is not its bytes");
+    let hash = <sha3::Keccak256 as sha3::Digest>::digest(data);
+    assert!(
+        tx.hash().0[..] == hash[..],
+        "the hash is not keccak of the envelope"
+    );
+    assert!(
+        EthTx::from_stored(&tx.to_stored()).as_ref() == Ok(&tx),
+        "the stored form reads differently"
+    );
+    assert!(as_eth_address(&tx.sender()) == Some(tx.from()));
+    assert!(
+        EthTx::verify(data, tx.chain_id).is_ok(),
+        "its own chain refuses it"
+    );
 }
 
 /// Bytes as a node receives them: a signed transaction (canonical: one

@@ -77,6 +77,11 @@ fn chain_corpus() {
 }
 
 #[test]
+fn eth_corpus() {
+    replay("eth", ward_fuzz::eth, 1);
+}
+
+#[test]
 fn rpc_corpus() {
     replay("rpc", ward_fuzz::rpc, 1);
 }

@@ -1,0 +1,255 @@
+//! Ethereum transactions as wallets sign them (`docs/ethereum.md`):
+//! legacy ones with EIP-155 replay protection, EIP-2930 and EIP-1559
+//! envelopes (EIP-2718), their sender recovered from the secp256k1
+//! signature with a low `s` only (EIP-2), and their hash what wallets
+//! compute, keccak-256 of the envelope.
+//!
+//! An Ethereum account is a Ward account: its Ward address is 12 zero
+//! bytes followed by its 20 ([`eth_address`]), the form the EVM runtime
+//! already gives its contracts. The stored form of an Ethereum
+//! transaction is [`ETH_TAG`] followed by the envelope exactly as it was
+//! signed ([`EthTx::to_stored`]).
+//!
+//! Blob (type 3) and set-code (type 4) transactions are refused, as is
+//! a legacy transaction without a chain id (geth's default too).
+
+use alloy_consensus::{Transaction, TxEnvelope, crypto::secp256k1};
+use alloy_eips::eip2718::{Decodable2718, Encodable2718};
+use alloy_primitives::{TxKind, keccak256};
+use ward_primitives::{Address, Hash32};
+
+/// The first byte of a stored Ethereum transaction; the envelope follows.
+pub const ETH_TAG: u8 = 0xd2;
+
+/// The longest envelope read, in bytes (geth's limit for a transaction
+/// in its pool: 4 slots of 32 KiB).
+pub const MAX_ETH_TX_BYTES: usize = 128 * 1024;
+
+/// Which of Ethereum's transaction types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EthTxType {
+    /// Type 0, with EIP-155's chain id in `v`.
+    Legacy,
+    /// Type 1: an access list, one gas price.
+    Eip2930,
+    /// Type 2: a fee cap and a priority fee.
+    Eip1559,
+}
+
+impl EthTxType {
+    /// Its number (a receipt's `type`).
+    pub fn number(self) -> u8 {
+        match self {
+            EthTxType::Legacy => 0,
+            EthTxType::Eip2930 => 1,
+            EthTxType::Eip1559 => 2,
+        }
+    }
+}
+
+/// Why Ethereum transaction bytes were refused. The messages are geth's
+/// where geth has one, because clients match on them.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EthTxError {
+    /// No bytes, more than [`MAX_ETH_TX_BYTES`], bad RLP, a field out of
+    /// range or bytes after the transaction.
+    #[error("rlp: {0}")]
+    Malformed(String),
+    /// A blob or set-code transaction, or a type Ethereum has not
+    /// defined.
+    #[error("transaction type {ty} not supported: {why}")]
+    Unsupported {
+        /// The type byte.
+        ty: u8,
+        /// Why.
+        why: &'static str,
+    },
+    /// A legacy transaction without EIP-155's chain id.
+    #[error("only replay-protected (EIP-155) transactions allowed over RPC")]
+    Unprotected,
+    /// Signed for another chain.
+    #[error("invalid chain id for signer: have {found} want {expected}")]
+    WrongChain {
+        /// This chain's Ethereum chain id.
+        expected: u64,
+        /// The transaction's.
+        found: u64,
+    },
+    /// `s` above half the curve's order (EIP-2), or a signature no key
+    /// made.
+    #[error("invalid transaction v, r, s values")]
+    BadSignature,
+    /// A value Ward's native asset cannot hold (above 2^128 - 1).
+    #[error("value {0} is above the largest amount (2^128 - 1)")]
+    ValueTooLarge(String),
+}
+
+/// A verified Ethereum transaction: its fields, its sender and its hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EthTx {
+    envelope: Vec<u8>,
+    hash: Hash32,
+    from: [u8; 20],
+    /// Its type.
+    pub ty: EthTxType,
+    /// The chain it was signed for.
+    pub chain_id: u64,
+    /// The sender's transaction count before this one.
+    pub nonce: u64,
+    /// The most gas it may use.
+    pub gas_limit: u64,
+    /// The most it pays per unit of gas: the gas price of a legacy or
+    /// EIP-2930 transaction, `maxFeePerGas` of an EIP-1559 one.
+    pub max_fee_per_gas: u128,
+    /// What it offers the producer above the base fee: the gas price of
+    /// a legacy or EIP-2930 transaction, `maxPriorityFeePerGas` of an
+    /// EIP-1559 one.
+    pub max_priority_fee_per_gas: u128,
+    /// The native asset it moves.
+    pub value: u128,
+    /// The called address, or `None` for a deploy of EVM creation code.
+    pub to: Option<[u8; 20]>,
+    /// The call data, or the creation code.
+    pub input: Vec<u8>,
+}
+
+impl EthTx {
+    /// Reads a signed envelope as a wallet sends it
+    /// (`eth_sendRawTransaction`'s bytes) and recovers its sender; the
+    /// chain id is not checked here ([`EthTx::verify`] does).
+    ///
+    /// # Errors
+    ///
+    /// [`EthTxError`], never a panic, whatever the bytes.
+    pub fn decode(envelope: &[u8]) -> Result<EthTx, EthTxError> {
+        let ty = match envelope.first() {
+            None => return Err(EthTxError::Malformed("no bytes".into())),
+            Some(_) if envelope.len() > MAX_ETH_TX_BYTES => {
+                return Err(EthTxError::Malformed(format!(
+                    "{} bytes, at most {MAX_ETH_TX_BYTES}",
+                    envelope.len()
+                )));
+            }
+            Some(0xc0..) => EthTxType::Legacy,
+            Some(1) => EthTxType::Eip2930,
+            Some(2) => EthTxType::Eip1559,
+            Some(3) => return Err(unsupported(3, "blob transactions carry no blobs here")),
+            Some(4) => return Err(unsupported(4, "set-code (EIP-7702) transactions")),
+            Some(&ty) => return Err(unsupported(ty, "not a transaction type this chain reads")),
+        };
+        let tx = TxEnvelope::decode_2718_exact(envelope)
+            .map_err(|e| EthTxError::Malformed(e.to_string()))?;
+        // One transaction, one encoding, one hash.
+        if tx.encoded_2718() != envelope {
+            return Err(EthTxError::Malformed("not the canonical encoding".into()));
+        }
+        let chain_id = tx.chain_id().ok_or(EthTxError::Unprotected)?;
+        let from = secp256k1::recover_signer(tx.signature(), tx.signature_hash())
+            .map_err(|_| EthTxError::BadSignature)?;
+        let value = u128::try_from(tx.value())
+            .map_err(|_| EthTxError::ValueTooLarge(tx.value().to_string()))?;
+        let to = match tx.kind() {
+            TxKind::Create => None,
+            TxKind::Call(to) => Some(to.into_array()),
+        };
+        Ok(EthTx {
+            hash: Hash32(keccak256(envelope).0),
+            envelope: envelope.to_vec(),
+            from: from.into_array(),
+            ty,
+            chain_id,
+            nonce: tx.nonce(),
+            gas_limit: tx.gas_limit(),
+            max_fee_per_gas: tx.max_fee_per_gas(),
+            max_priority_fee_per_gas: tx
+                .max_priority_fee_per_gas()
+                .unwrap_or(tx.max_fee_per_gas()),
+            value,
+            to,
+            input: tx.input().to_vec(),
+        })
+    }
+
+    /// [`EthTx::decode`], and signed for chain `chain_id`.
+    ///
+    /// # Errors
+    ///
+    /// [`EthTxError::WrongChain`] besides [`EthTx::decode`]'s.
+    pub fn verify(envelope: &[u8], chain_id: u64) -> Result<EthTx, EthTxError> {
+        let tx = EthTx::decode(envelope)?;
+        if tx.chain_id != chain_id {
+            return Err(EthTxError::WrongChain {
+                expected: chain_id,
+                found: tx.chain_id,
+            });
+        }
+        Ok(tx)
+    }
+
+    /// Reads a stored one ([`ETH_TAG`], then the envelope).
+    ///
+    /// # Errors
+    ///
+    /// Another first byte, or [`EthTx::decode`]'s.
+    pub fn from_stored(bytes: &[u8]) -> Result<EthTx, EthTxError> {
+        match bytes.split_first() {
+            Some((&ETH_TAG, envelope)) => EthTx::decode(envelope),
+            _ => Err(EthTxError::Malformed(
+                "a stored Ethereum transaction starts with 0xd2".into(),
+            )),
+        }
+    }
+
+    /// How a block stores it: [`ETH_TAG`], then the envelope.
+    pub fn to_stored(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(1 + self.envelope.len());
+        out.push(ETH_TAG);
+        out.extend_from_slice(&self.envelope);
+        out
+    }
+
+    /// The envelope as it was signed.
+    pub fn envelope(&self) -> &[u8] {
+        &self.envelope
+    }
+
+    /// Its hash as wallets compute it: keccak-256 of the envelope.
+    pub fn hash(&self) -> Hash32 {
+        self.hash
+    }
+
+    /// The sender's 20-byte Ethereum address.
+    pub fn from(&self) -> [u8; 20] {
+        self.from
+    }
+
+    /// The sender's Ward account ([`eth_address`] of [`EthTx::from`]).
+    pub fn sender(&self) -> Address {
+        eth_address(self.from)
+    }
+}
+
+fn unsupported(ty: u8, why: &'static str) -> EthTxError {
+    EthTxError::Unsupported { ty, why }
+}
+
+/// The Ward account of a 20-byte Ethereum address: 12 zero bytes, then
+/// the 20.
+pub fn eth_address(address: [u8; 20]) -> Address {
+    let mut out = [0u8; 32];
+    out[12..].copy_from_slice(&address);
+    Address(out)
+}
+
+/// The 20-byte form of a Ward address whose first 12 bytes are zero
+/// (an Ethereum account's or an EVM contract's), else `None`.
+pub fn as_eth_address(address: &Address) -> Option<[u8; 20]> {
+    let (zeros, tail) = address.0.split_at(12);
+    let mut out = [0u8; 20];
+    out.copy_from_slice(tail);
+    zeros.iter().all(|b| *b == 0).then_some(out)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,256 @@
+use alloy_consensus::{SignableTransaction, Signed, TxEip1559, TxEip2930, TxLegacy};
+use alloy_primitives::{B256, Bytes, Signature, U256};
+use proptest::prelude::*;
+
+use super::*;
+
+const KEY: [u8; 32] = [0x46; 32];
+const CHAIN: u64 = 31_337;
+
+fn key_address(key: [u8; 32]) -> [u8; 20] {
+    let signing = k256_key(key);
+    secp256k1::public_key_to_address(*signing.verifying_key()).into_array()
+}
+
+fn k256_key(key: [u8; 32]) -> k256::ecdsa::SigningKey {
+    k256::ecdsa::SigningKey::from_slice(&key).unwrap()
+}
+
+fn sign<T>(tx: T, key: [u8; 32]) -> Vec<u8>
+where
+    T: SignableTransaction<Signature>,
+    TxEnvelope: From<Signed<T>>,
+{
+    let signature = secp256k1::sign_message(B256::from(key), tx.signature_hash()).unwrap();
+    TxEnvelope::from(tx.into_signed(signature)).encoded_2718()
+}
+
+fn legacy(chain_id: Option<u64>) -> TxLegacy {
+    TxLegacy {
+        chain_id,
+        nonce: 9,
+        gas_price: 20_000_000_000,
+        gas_limit: 21_000,
+        to: TxKind::Call([0x35; 20].into()),
+        value: U256::from(10u128.pow(18)),
+        input: Bytes::new(),
+    }
+}
+
+fn eip1559(to: TxKind, value: U256) -> TxEip1559 {
+    TxEip1559 {
+        chain_id: CHAIN,
+        nonce: 3,
+        gas_limit: 100_000,
+        max_fee_per_gas: 3_000,
+        max_priority_fee_per_gas: 2,
+        to,
+        value,
+        access_list: Default::default(),
+        input: Bytes::from(vec![0xa9, 0x05, 0x9c, 0xbb]),
+    }
+}
+
+fn eip2930() -> TxEip2930 {
+    TxEip2930 {
+        chain_id: CHAIN,
+        nonce: 0,
+        gas_price: 1_000,
+        gas_limit: 60_000,
+        to: TxKind::Create,
+        value: U256::ZERO,
+        access_list: Default::default(),
+        input: Bytes::from(vec![0x60, 0x80, 0x60, 0x40]),
+    }
+}
+
+/// EIP-155's own example: its bytes, signed with key 0x46…46 for chain
+/// 1, are read back with the sender the EIP names.
+#[test]
+fn the_eip_155_example_reads_with_its_published_sender() {
+    let raw = "f86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025a028ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276a067cbe9d8997f761aecb703304b3800ccf555c9f3dc64214b297fb1966a3b6d83";
+    let bytes = hex_bytes(raw);
+    let tx = EthTx::verify(&bytes, 1).unwrap();
+    assert_eq!(hex(&tx.from()), "9d8a62f656a8d1615c1294fd71e9cfb3e4855a4f");
+    assert_eq!(tx.from(), key_address(KEY));
+    assert_eq!(tx.ty, EthTxType::Legacy);
+    assert_eq!((tx.chain_id, tx.nonce, tx.gas_limit), (1, 9, 21_000));
+    assert_eq!(tx.max_fee_per_gas, 20_000_000_000);
+    assert_eq!(tx.max_priority_fee_per_gas, 20_000_000_000);
+    assert_eq!(tx.value, 10u128.pow(18));
+    assert_eq!(tx.to, Some([0x35; 20]));
+    assert!(tx.input.is_empty());
+    assert_eq!(tx.hash(), Hash32(keccak256(&bytes).0));
+    // The same transaction signed here is the same bytes (RFC 6979).
+    assert_eq!(sign(legacy(Some(1)), KEY), bytes);
+}
+
+#[test]
+fn every_supported_type_reads_with_its_sender_hash_and_fields() {
+    let to = TxKind::Call([7; 20].into());
+    let cases = [
+        (sign(legacy(Some(CHAIN)), KEY), EthTxType::Legacy),
+        (sign(eip2930(), KEY), EthTxType::Eip2930),
+        (sign(eip1559(to, U256::from(5)), KEY), EthTxType::Eip1559),
+    ];
+    for (bytes, ty) in cases {
+        let tx = EthTx::verify(&bytes, CHAIN).unwrap();
+        assert_eq!(tx.ty, ty);
+        assert_eq!(tx.from(), key_address(KEY));
+        assert_eq!(tx.sender(), eth_address(key_address(KEY)));
+        assert_eq!(as_eth_address(&tx.sender()), Some(tx.from()));
+        let decoded = TxEnvelope::decode_2718_exact(&bytes).unwrap();
+        assert_eq!(tx.hash().0, decoded.tx_hash().0, "{ty:?}");
+        assert_eq!(tx.envelope(), bytes.as_slice());
+        assert_eq!(EthTx::from_stored(&tx.to_stored()).unwrap(), tx);
+        assert_eq!(tx.to_stored()[0], ETH_TAG);
+    }
+    let tx = EthTx::decode(&sign(eip1559(to, U256::from(5)), KEY)).unwrap();
+    assert_eq!(
+        (tx.max_fee_per_gas, tx.max_priority_fee_per_gas),
+        (3_000, 2)
+    );
+    assert_eq!((tx.to, tx.value, tx.nonce), (Some([7; 20]), 5, 3));
+    assert_eq!(tx.input, vec![0xa9, 0x05, 0x9c, 0xbb]);
+    let create = EthTx::decode(&sign(eip2930(), KEY)).unwrap();
+    assert_eq!(create.to, None);
+    assert_eq!(create.input, vec![0x60, 0x80, 0x60, 0x40]);
+}
+
+#[test]
+fn another_chain_and_an_unprotected_legacy_are_refused() {
+    let bytes = sign(eip1559(TxKind::Create, U256::ZERO), KEY);
+    assert_eq!(
+        EthTx::verify(&bytes, 1),
+        Err(EthTxError::WrongChain {
+            expected: 1,
+            found: CHAIN
+        })
+    );
+    let unprotected = sign(legacy(None), KEY);
+    assert_eq!(EthTx::decode(&unprotected), Err(EthTxError::Unprotected));
+}
+
+/// The same signature with `s` replaced by `n - s` (and `v` flipped)
+/// recovers the same key: EIP-2 makes the high one invalid, so a
+/// transaction has one valid encoding and one hash.
+#[test]
+fn a_high_s_twin_of_a_valid_signature_is_refused() {
+    let tx = eip1559(TxKind::Call([1; 20].into()), U256::from(1));
+    let low = secp256k1::sign_message(B256::from(KEY), tx.signature_hash()).unwrap();
+    let order = U256::from_be_slice(&hex_bytes(
+        "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141",
+    ));
+    let high = Signature::new(low.r(), order - low.s(), !low.v());
+    assert_eq!(
+        secp256k1::recover_signer_unchecked(&high, tx.signature_hash())
+            .unwrap()
+            .into_array(),
+        key_address(KEY),
+        "the twin is a valid signature but for EIP-2"
+    );
+    let bytes = TxEnvelope::from(tx.into_signed(high)).encoded_2718();
+    assert_eq!(EthTx::decode(&bytes), Err(EthTxError::BadSignature));
+}
+
+#[test]
+fn blob_set_code_and_unknown_types_are_refused_by_their_byte() {
+    for ty in [3u8, 4, 5, 0x7f, 0xbf] {
+        let mut bytes = sign(eip1559(TxKind::Create, U256::ZERO), KEY);
+        bytes[0] = ty;
+        assert!(
+            matches!(EthTx::decode(&bytes), Err(EthTxError::Unsupported { ty: t, .. }) if t == ty),
+            "{ty}"
+        );
+    }
+    let message = EthTx::decode(&[3, 0xc0]).unwrap_err().to_string();
+    assert!(
+        message.contains("transaction type 3 not supported"),
+        "{message}"
+    );
+}
+
+#[test]
+fn cut_padded_empty_and_oversized_bytes_are_malformed() {
+    for bytes in [
+        sign(legacy(Some(CHAIN)), KEY),
+        sign(eip2930(), KEY),
+        sign(eip1559(TxKind::Create, U256::ZERO), KEY),
+    ] {
+        for cut in 0..bytes.len() {
+            assert!(EthTx::decode(&bytes[..cut]).is_err(), "{cut}");
+        }
+        let mut long = bytes.clone();
+        long.push(0);
+        assert!(matches!(
+            EthTx::decode(&long),
+            Err(EthTxError::Malformed(_))
+        ));
+    }
+    assert_eq!(
+        EthTx::decode(&[]),
+        Err(EthTxError::Malformed("no bytes".into()))
+    );
+    let mut big = eip1559(TxKind::Create, U256::ZERO);
+    big.input = Bytes::from(vec![0; MAX_ETH_TX_BYTES]);
+    assert!(matches!(
+        EthTx::decode(&sign(big, KEY)),
+        Err(EthTxError::Malformed(why)) if why.contains("at most")
+    ));
+    assert!(EthTx::from_stored(&sign(eip2930(), KEY)).is_err());
+}
+
+#[test]
+fn a_value_above_the_native_assets_range_is_refused() {
+    let tx = eip1559(
+        TxKind::Call([1; 20].into()),
+        U256::from(u128::MAX) + U256::from(1),
+    );
+    assert!(matches!(
+        EthTx::decode(&sign(tx, KEY)),
+        Err(EthTxError::ValueTooLarge(_))
+    ));
+    let most = eip1559(TxKind::Call([1; 20].into()), U256::from(u128::MAX));
+    assert_eq!(EthTx::decode(&sign(most, KEY)).unwrap().value, u128::MAX);
+}
+
+#[test]
+fn ward_addresses_with_a_32_byte_head_have_no_ethereum_form() {
+    assert_eq!(as_eth_address(&Address([1; 32])), None);
+    assert_eq!(as_eth_address(&eth_address([9; 20])), Some([9; 20]));
+}
+
+proptest! {
+    #[test]
+    fn any_bytes_read_to_a_transaction_or_an_error(
+        ty in prop::sample::select(vec![0x01u8, 0x02, 0x03, 0xc0, 0xf8, 0xf9]),
+        body in prop::collection::vec(any::<u8>(), 0..300),
+    ) {
+        let mut bytes = vec![ty];
+        bytes.extend(body);
+        let _ = EthTx::decode(&bytes);
+        let _ = EthTx::from_stored(&bytes);
+    }
+
+    #[test]
+    fn a_changed_byte_never_keeps_the_sender(index in 0usize..200, bit in 0u8..8) {
+        let bytes = sign(eip1559(TxKind::Call([2; 20].into()), U256::from(9)), KEY);
+        let mut changed = bytes.clone();
+        let index = index % bytes.len();
+        changed[index] ^= 1 << bit;
+        if let Ok(tx) = EthTx::decode(&changed) {
+            prop_assert_ne!(tx.from(), key_address(KEY));
+        }
+    }
+}
+
+fn hex_bytes(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

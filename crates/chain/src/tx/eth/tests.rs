@@ -71,7 +71,10 @@ fn the_eip_155_example_reads_with_its_published_sender() {
     let raw = "f86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025a028ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276a067cbe9d8997f761aecb703304b3800ccf555c9f3dc64214b297fb1966a3b6d83";
     let bytes = hex_bytes(raw);
     let tx = EthTx::verify(&bytes, 1).unwrap();
-    assert_eq!(hex(&tx.from()), "9d8a62f656a8d1615c1294fd71e9cfb3e4855a4f");
+    assert_eq!(
+        hex::encode(tx.from()),
+        "9d8a62f656a8d1615c1294fd71e9cfb3e4855a4f"
+    );
     assert_eq!(tx.from(), key_address(KEY));
     assert_eq!(tx.ty, EthTxType::Legacy);
     assert_eq!((tx.chain_id, tx.nonce, tx.gas_limit), (1, 9, 21_000));
@@ -245,12 +248,5 @@ proptest! {
 }
 
 fn hex_bytes(text: &str) -> Vec<u8> {
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::decode(text).unwrap()
 }

@@ -149,9 +149,7 @@ pub fn envelope(code: &[u8], input: &[u8]) -> Vec<u8> {
 /// address ([`crate::contract_address`]) with its first 12 bytes zeroed, so
 /// that the contract has a 20-byte address (an EVM address) too.
 pub fn runtime_address(address: Address) -> Address {
-    let mut bytes = address.0;
-    bytes[..12].fill(0);
-    Address(bytes)
+    address.eth_form()
 }
 
 /// What a frame runs: a contract's module, or a registered runtime with

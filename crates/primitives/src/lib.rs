@@ -348,6 +348,32 @@ bytes32! {
 }
 
 impl Address {
+    /// The account of a 20-byte (Ethereum, EVM) address: 12 zero bytes,
+    /// then the 20. An Ethereum account's and an EVM contract's Ward
+    /// address.
+    pub fn from_eth(address: [u8; 20]) -> Address {
+        let mut out = [0u8; 32];
+        out[12..].copy_from_slice(&address);
+        Address(out)
+    }
+
+    /// The 20-byte form of an address whose first 12 bytes are zero
+    /// ([`Address::from_eth`]'s), else `None`.
+    pub fn eth(&self) -> Option<[u8; 20]> {
+        let (zeros, tail) = self.0.split_at(12);
+        let mut out = [0u8; 20];
+        out.copy_from_slice(tail);
+        zeros.iter().all(|b| *b == 0).then_some(out)
+    }
+
+    /// This address with its first 12 bytes zeroed: the account of its
+    /// last 20 bytes read as a 20-byte address.
+    pub fn eth_form(&self) -> Address {
+        let mut out = self.0;
+        out[..12].fill(0);
+        Address(out)
+    }
+
     /// Where value sent to this address's 20-byte EVM form waits: the
     /// address of 12 zero bytes and this one's last 20, which the EVM
     /// runtime pays when it cannot know the 32-byte account behind a
@@ -355,9 +381,8 @@ impl Address {
     /// (`docs/economics.md`). `None` when this address is that form
     /// already.
     pub fn inbox(&self) -> Option<Address> {
-        let mut inbox = [0u8; 32];
-        inbox[12..].copy_from_slice(&self.0[12..]);
-        (inbox != self.0).then_some(Address(inbox))
+        let inbox = self.eth_form();
+        (inbox != *self).then_some(inbox)
     }
 }
 

@@ -339,7 +339,7 @@ pub fn rpc(data: &[u8]) {
 /// is exactly the bytes, named by their keccak-256, whose stored form
 /// reads back the same, and whose sender is recovered; never a panic.
 pub fn eth(data: &[u8]) {
-    use ward_chain::tx::eth::{EthTx, as_eth_address};
+    use ward_chain::tx::eth::EthTx;
     let Ok(tx) = EthTx::decode(data) else {
         let _ = EthTx::from_stored(data);
         return;
@@ -354,7 +354,7 @@ pub fn eth(data: &[u8]) {
         EthTx::from_stored(&tx.to_stored()).as_ref() == Ok(&tx),
         "the stored form reads differently"
     );
-    assert!(as_eth_address(&tx.sender()) == Some(tx.from()));
+    assert!(tx.sender().eth() == Some(tx.from()));
     assert!(
         EthTx::verify(data, tx.chain_id).is_ok(),
         "its own chain refuses it"

@@ -5,7 +5,7 @@
 //! compute, keccak-256 of the envelope.
 //!
 //! An Ethereum account is a Ward account: its Ward address is 12 zero
-//! bytes followed by its 20 ([`eth_address`]), the form the EVM runtime
+//! bytes followed by its 20 ([`Address::from_eth`]), the form the EVM runtime
 //! already gives its contracts. The stored form of an Ethereum
 //! transaction is [`ETH_TAG`] followed by the envelope exactly as it was
 //! signed ([`EthTx::to_stored`]).
@@ -224,31 +224,15 @@ impl EthTx {
         self.from
     }
 
-    /// The sender's Ward account ([`eth_address`] of [`EthTx::from`]).
+    /// The sender's Ward account ([`Address::from_eth`] of
+    /// [`EthTx::from`]).
     pub fn sender(&self) -> Address {
-        eth_address(self.from)
+        Address::from_eth(self.from)
     }
 }
 
 fn unsupported(ty: u8, why: &'static str) -> EthTxError {
     EthTxError::Unsupported { ty, why }
-}
-
-/// The Ward account of a 20-byte Ethereum address: 12 zero bytes, then
-/// the 20.
-pub fn eth_address(address: [u8; 20]) -> Address {
-    let mut out = [0u8; 32];
-    out[12..].copy_from_slice(&address);
-    Address(out)
-}
-
-/// The 20-byte form of a Ward address whose first 12 bytes are zero
-/// (an Ethereum account's or an EVM contract's), else `None`.
-pub fn as_eth_address(address: &Address) -> Option<[u8; 20]> {
-    let (zeros, tail) = address.0.split_at(12);
-    let mut out = [0u8; 20];
-    out.copy_from_slice(tail);
-    zeros.iter().all(|b| *b == 0).then_some(out)
 }
 
 #[cfg(test)]

@@ -100,8 +100,8 @@ fn every_supported_type_reads_with_its_sender_hash_and_fields() {
         let tx = EthTx::verify(&bytes, CHAIN).unwrap();
         assert_eq!(tx.ty, ty);
         assert_eq!(tx.from(), key_address(KEY));
-        assert_eq!(tx.sender(), eth_address(key_address(KEY)));
-        assert_eq!(as_eth_address(&tx.sender()), Some(tx.from()));
+        assert_eq!(tx.sender(), Address::from_eth(key_address(KEY)));
+        assert_eq!(tx.sender().eth(), Some(tx.from()));
         let decoded = TxEnvelope::decode_2718_exact(&bytes).unwrap();
         assert_eq!(tx.hash().0, decoded.tx_hash().0, "{ty:?}");
         assert_eq!(tx.envelope(), bytes.as_slice());
@@ -219,8 +219,9 @@ fn a_value_above_the_native_assets_range_is_refused() {
 
 #[test]
 fn ward_addresses_with_a_32_byte_head_have_no_ethereum_form() {
-    assert_eq!(as_eth_address(&Address([1; 32])), None);
-    assert_eq!(as_eth_address(&eth_address([9; 20])), Some([9; 20]));
+    assert_eq!(Address([1; 32]).eth(), None);
+    assert_eq!(Address::from_eth([9; 20]).eth(), Some([9; 20]));
+    assert_eq!(Address([1; 32]).eth_form().eth(), Some([1; 20]));
 }
 
 proptest! {

@@ -36,6 +36,10 @@ pub(crate) struct GenesisArgs {
     /// Who receives fees (default: they are burned).
     #[arg(long, value_name = "ADDRESS")]
     fee_collector: Option<String>,
+    /// The numeric chain id Ethereum transactions are signed for
+    /// (default: the chain takes none; `docs/ethereum.md`).
+    #[arg(long, value_name = "N")]
+    eth_chain_id: Option<u64>,
     /// The asset's name.
     #[arg(long, default_value = "WARD")]
     asset: String,
@@ -56,6 +60,7 @@ pub(crate) fn genesis(args: GenesisArgs) -> anyhow::Result<ExitCode> {
             .fee_collector
             .map(|a| chain::address(&a).map(|a| a.to_string()))
             .transpose()?,
+        eth_chain_id: args.eth_chain_id,
         balances: Default::default(),
         limits: Default::default(),
     };

@@ -96,7 +96,10 @@ fn local(common: &Common, tx: Hash32, profiled: bool) -> anyhow::Result<ward_rpc
         );
     }
     let settings = ward_node::settings::ChainSettings::recorded(&store)?;
-    let chain_id = settings.as_ref().map_or("", |s| s.chain_id.as_str());
+    let rules = settings.as_ref().map_or_else(
+        || ward_chain::tx::ChainRules::new(""),
+        ward_node::settings::ChainSettings::rules,
+    );
     let block = store
         .block(receipt.height)?
         .with_context(|| format!("block {} is not kept here", receipt.height))?;
@@ -107,7 +110,7 @@ fn local(common: &Common, tx: Hash32, profiled: bool) -> anyhow::Result<ward_rpc
             let bytes = store
                 .transaction(id)?
                 .with_context(|| format!("transaction {id} is not kept here"))?;
-            ward_node::decode::block_tx(&bytes, chain_id)
+            ward_node::decode::block_tx(&bytes, &rules)
                 .with_context(|| format!("transaction {id} does not decode"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;

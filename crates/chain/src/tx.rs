@@ -101,6 +101,12 @@ pub enum TxError {
     /// The signature does not verify against the body and the key.
     #[error("bad signature")]
     BadSignature,
+    /// An Ethereum transaction refused ([`eth::EthTxError`]).
+    #[error(transparent)]
+    Ethereum(#[from] eth::EthTxError),
+    /// An Ethereum transaction on a chain that has no Ethereum chain id.
+    #[error("this chain takes no Ethereum transactions (its genesis sets no eth_chain_id)")]
+    NoEthereum,
 }
 
 /// The address of the account whose public key is `public_key`: BLAKE3 of
@@ -256,13 +262,19 @@ impl SignedTx {
         let signature = Signature::from_bytes(&self.signature);
         key.verify_strict(&self.body.hash().0, &signature)
             .map_err(|_| TxError::BadSignature)?;
+        Ok(self.clone().verified())
+    }
+
+    /// The [`VerifiedTx`] of a transaction whose chain and signature
+    /// were checked.
+    fn verified(self) -> VerifiedTx {
         let bytes = self.to_bytes();
-        Ok(VerifiedTx {
+        VerifiedTx {
             hash: Hash32(*blake3::hash(&bytes).as_bytes()),
             sender: account_address(&self.body.public_key),
             bytes,
-            tx: self.clone(),
-        })
+            body: self.body,
+        }
     }
 
     /// A [`VerifiedTx`] without checking the chain or the signature: for
@@ -270,13 +282,7 @@ impl SignedTx {
     /// Anything built on it accepts forged transactions.
     #[cfg(feature = "unchecked")]
     pub fn verified_unchecked(self) -> VerifiedTx {
-        let bytes = self.to_bytes();
-        VerifiedTx {
-            hash: Hash32(*blake3::hash(&bytes).as_bytes()),
-            sender: account_address(&self.body.public_key),
-            bytes,
-            tx: self,
-        }
+        self.verified()
     }
 
     /// Decodes and verifies in one step.
@@ -311,10 +317,7 @@ impl TxBody {
             hash: Hash32(*blake3::hash(&bytes).as_bytes()),
             sender,
             bytes,
-            tx: SignedTx {
-                body: self,
-                signature: [0; 64],
-            },
+            body: self,
         }
     }
 }
@@ -344,28 +347,46 @@ pub fn impersonated_from_bytes(bytes: &[u8]) -> Result<VerifiedTx, TxError> {
 }
 
 /// A transaction whose chain and signature were checked: only
-/// [`SignedTx::verify`] makes one, but for a dev node's impersonated
-/// transactions ([`TxBody::impersonated`]), which carry no signature.
+/// [`SignedTx::verify`] and [`eth::EthTx::verified`] make one, but for a
+/// dev node's impersonated transactions ([`TxBody::impersonated`]), which
+/// carry no signature. Whatever its sender kind, it is a [`TxBody`] (an
+/// Ethereum transaction's as [`eth::EthTx::verified`] reads it), a
+/// sender, a hash and its stored bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifiedTx {
-    tx: SignedTx,
+    body: TxBody,
     hash: Hash32,
     sender: Address,
     bytes: Vec<u8>,
 }
 
 impl VerifiedTx {
-    /// The transaction.
-    pub fn tx(&self) -> &SignedTx {
-        &self.tx
+    /// Reads and verifies a stored transaction for the chain `rules`
+    /// describe: a signed one ([`SignedTx::verify`]) or an Ethereum one
+    /// ([`eth::EthTx::verified`]). A dev node's impersonated transaction
+    /// and an embedder's unsigned one are refused: no one signed them.
+    ///
+    /// # Errors
+    ///
+    /// Bytes that are not one, another chain's, or a bad signature.
+    pub fn from_stored(bytes: &[u8], rules: &ChainRules) -> Result<VerifiedTx, TxError> {
+        match bytes.first() {
+            Some(&eth::ETH_TAG) => {
+                let tx = eth::EthTx::from_stored(bytes)?;
+                rules.check_eth_chain(tx.chain_id)?;
+                Ok(tx.verified(rules))
+            }
+            _ => SignedTx::verify_bytes(bytes, &rules.chain_id),
+        }
     }
 
-    /// Its body.
+    /// Its body: what its sender asked for.
     pub fn body(&self) -> &TxBody {
-        &self.tx.body
+        &self.body
     }
 
-    /// Its hash.
+    /// Its hash: BLAKE3 of its bytes, or for an Ethereum transaction
+    /// keccak-256 of its envelope (what wallets compute).
     pub fn hash(&self) -> Hash32 {
         self.hash
     }
@@ -382,9 +403,57 @@ impl VerifiedTx {
         self.bytes.first() == Some(&IMPERSONATED_TAG)
     }
 
-    /// Its canonical encoding.
+    /// Whether it is an Ethereum transaction ([`eth::EthTx`]).
+    pub fn is_ethereum(&self) -> bool {
+        self.bytes.first() == Some(&eth::ETH_TAG)
+    }
+
+    /// Its canonical encoding: how a block stores it.
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
+    }
+}
+
+/// What a chain checks a transaction against.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainRules {
+    /// Its chain id, which Ward's own transactions name.
+    pub chain_id: String,
+    /// Its numeric Ethereum chain id (EIP-155), which Ethereum
+    /// transactions name; `None`: it takes none.
+    pub eth_chain_id: Option<u64>,
+    /// Its base fee: the least gas price a transaction pays, and what an
+    /// EIP-1559 transaction's priority fee is added to
+    /// ([`eth::EthTx::gas_price`]).
+    pub base_fee: u128,
+}
+
+impl ChainRules {
+    /// The rules of chain `chain_id`, which takes no Ethereum
+    /// transactions and has no base fee.
+    pub fn new(chain_id: &str) -> ChainRules {
+        ChainRules {
+            chain_id: chain_id.to_owned(),
+            eth_chain_id: None,
+            base_fee: 0,
+        }
+    }
+
+    /// Checks that an Ethereum transaction signed for `found` is meant
+    /// for this chain.
+    ///
+    /// # Errors
+    ///
+    /// [`TxError::NoEthereum`] on a chain without an Ethereum chain id,
+    /// [`eth::EthTxError::WrongChain`] for another chain's.
+    pub fn check_eth_chain(&self, found: u64) -> Result<(), TxError> {
+        match self.eth_chain_id {
+            None => Err(TxError::NoEthereum),
+            Some(expected) if expected != found => {
+                Err(eth::EthTxError::WrongChain { expected, found }.into())
+            }
+            Some(_) => Ok(()),
+        }
     }
 }
 

@@ -506,17 +506,23 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         };
         collect_inbox(journal, &sender)?;
         let max_fee = self.reserve_fee(journal, item, index)?;
-        let mut receipt =
-            match self.execute_tx(journal, (&item.tx, item.id), intrinsic, height, time, trace) {
-                Ok(receipt) => receipt,
-                // A signed transaction that cannot run still pays its
-                // intrinsic cost and uses its nonce: a receipt, not a
-                // block the whole chain can be made to abort.
-                Err(ExecError::InvalidTx(message)) if item.nonce.is_some() => {
-                    unrunnable(&item.tx, height, intrinsic, message)
-                }
-                Err(error) => return Err(error),
-            };
+        let mut receipt = match self.execute_tx(
+            journal,
+            (&item.tx, item.id, item.nonce),
+            intrinsic,
+            height,
+            time,
+            trace,
+        ) {
+            Ok(receipt) => receipt,
+            // A signed transaction that cannot run still pays its
+            // intrinsic cost and uses its nonce: a receipt, not a
+            // block the whole chain can be made to abort.
+            Err(ExecError::InvalidTx(message)) if item.nonce.is_some() => {
+                unrunnable(&item.tx, height, intrinsic, message)
+            }
+            Err(error) => return Err(error),
+        };
         if let Some(next) = next_nonce {
             // After the transaction's own revert: a failed transaction
             // uses its nonce too.

@@ -576,13 +576,19 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         Ok(receipt_of(&tx, height, &execution, Vec::new(), None))
     }
 
-    /// Runs one admitted transaction, whose id in the block is `id`, on
-    /// the gas its limit leaves after its intrinsic cost, which its receipt
-    /// includes.
+    /// Runs one admitted transaction, whose id in the block is `id` (and
+    /// whose nonce is `nonce`, for a signed one), on the gas its limit
+    /// leaves after its intrinsic cost, which its receipt includes.
+    ///
+    /// An Ethereum account (an address of [`Address::from_eth`]'s form)
+    /// is served as Ethereum serves it: a call of an address with no
+    /// contract moves the value and succeeds, whatever the input, and a
+    /// signed deploy lands at the `CREATE` address of its 20 bytes and
+    /// nonce ([`ward_chain::tx::eth::create_address`]).
     fn execute_tx(
         &self,
         journal: &SharedJournal<S>,
-        (tx, id): (&Tx, Hash32),
+        (tx, id, nonce): (&Tx, Hash32, Option<u64>),
         intrinsic: u64,
         height: u64,
         time: u64,
@@ -601,9 +607,12 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         let sender = &tx.sender;
         let (mut execution, address) = match &tx.payload {
             Payload::Call { to, input } => {
-                if value > 0 && input.is_empty() && lock(journal).contract(to)?.is_none() {
+                let plain = (value > 0 && input.is_empty()) || sender.eth().is_some();
+                if plain && lock(journal).contract(to)?.is_none() {
                     // Value, no input and no contract: a plain transfer
-                    // (without value, a call to no contract is a mistake).
+                    // (without value, a call to no contract is a mistake,
+                    // but for an Ethereum account, which Ethereum lets
+                    // call any address).
                     move_value(journal, *sender, *to, value)?;
                     return Ok(transferred(tx, height, intrinsic));
                 }
@@ -640,10 +649,15 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 ..
             }) => {
                 let code_hash = Hash32(CodeHash::of(code).0);
-                let mut address = contract_address(sender, &code_hash, salt);
-                if runtime::is_runtime(*kind) {
-                    address = runtime_address(address);
-                }
+                let address = match (sender.eth(), nonce) {
+                    (Some(from), Some(nonce)) => {
+                        Address::from_eth(ward_chain::tx::eth::create_address(from, nonce))
+                    }
+                    _ if runtime::is_runtime(*kind) => {
+                        runtime_address(contract_address(sender, &code_hash, salt))
+                    }
+                    _ => contract_address(sender, &code_hash, salt),
+                };
                 if lock(journal).contract(&address)?.is_some() {
                     return Err(ExecError::InvalidTx(format!(
                         "a contract already exists at {address}"

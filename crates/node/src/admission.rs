@@ -7,7 +7,7 @@
 //! its proposer takes from that mempool only what [`verify_shared`] and
 //! the same rules pass.
 
-use ward_chain::tx::{SignedTx, VerifiedTx};
+use ward_chain::tx::{ChainRules, VerifiedTx};
 use ward_primitives::Hash32;
 use ward_state::StateRead;
 
@@ -43,14 +43,16 @@ pub(crate) fn admit(
     Ok(())
 }
 
-/// `bytes` as a transaction of this chain, signed by its sender.
+/// `bytes` as a transaction of this chain, signed by its sender: Ward's
+/// own encoding, or an Ethereum transaction's stored form (`0xd2` and
+/// the envelope).
 ///
 /// # Errors
 ///
 /// [`Refusal::Tx`] for bytes that are not one, another chain's, or a bad
 /// signature.
 pub(crate) fn verify(shared: &Shared, bytes: &[u8]) -> Result<VerifiedTx, Refusal> {
-    SignedTx::verify_bytes(bytes, &shared.settings.chain_id)
+    VerifiedTx::from_stored(bytes, &shared.settings.rules())
         .map_err(|error| counted(shared, error.into()))
 }
 
@@ -179,9 +181,9 @@ fn can_pay(shared: &Shared, mempool: &Mempool, tx: &VerifiedTx) -> Result<(), Re
 pub(crate) fn verify_shared(
     bytes: &[u8],
     hash: Hash32,
-    chain_id: &str,
+    rules: &ChainRules,
 ) -> Result<VerifiedTx, Refusal> {
-    let tx = SignedTx::verify_bytes(bytes, chain_id)?;
+    let tx = VerifiedTx::from_stored(bytes, rules)?;
     let max = crate::replica::MAX_CLUSTER_TX_BYTES;
     if bytes.len() > max {
         return Err(Refusal::TooLargeForCluster {

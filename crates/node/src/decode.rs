@@ -11,7 +11,7 @@ use std::{
 use serde_json::Value;
 use ward_chain::{
     schema::{Schema, split_call},
-    tx::{Deploy, Payload, Sender, StoredTx},
+    tx::{ChainRules, Deploy, Payload, Sender, StoredTx, VerifiedTx},
 };
 use ward_primitives::{Address, Hash32};
 use ward_state::{Receipt, StateError, StateRead};
@@ -146,7 +146,7 @@ fn with_body(who: results::Transaction, body: &ward_chain::tx::TxBody) -> result
 /// node's impersonated one, or an embedder's unsigned one.
 fn sender_and_payload(bytes: &[u8]) -> Option<(results::Transaction, Payload)> {
     let stored = StoredTx::from_bytes(bytes).ok()?;
-    let payload = stored.payload().clone();
+    let payload = stored.payload();
     let who = match (&stored, stored.sender()) {
         (StoredTx::Signed(signed), Sender::Signed(public_key)) => with_body(
             results::Transaction {
@@ -171,6 +171,20 @@ fn sender_and_payload(bytes: &[u8]) -> Option<(results::Transaction, Payload)> {
             from: tx.sender,
             gas_limit: tx.gas_limit,
             value: Amount(tx.value()),
+            ..results::Transaction::default()
+        },
+        (StoredTx::Ethereum(tx), _) => results::Transaction {
+            signed: true,
+            from: tx.sender(),
+            nonce: Some(tx.nonce),
+            gas_limit: tx.gas_limit,
+            value: Amount(tx.value),
+            ethereum: Some(results::EthShown {
+                ty: tx.ty.number(),
+                chain_id: tx.chain_id,
+                max_fee_per_gas: Amount(tx.max_fee_per_gas),
+                max_priority_fee_per_gas: Amount(tx.max_priority_fee_per_gas),
+            }),
             ..results::Transaction::default()
         },
         _ => return None,
@@ -287,18 +301,19 @@ fn decode_args(params: &[ward_chain::schema::Param], bytes: &[u8]) -> Result<Val
 /// is a call.
 pub fn stored_call(bytes: &[u8]) -> Option<(Address, Vec<u8>)> {
     match StoredTx::from_bytes(bytes).ok()?.payload() {
-        Payload::Call { to, input } => Some((*to, input.clone())),
+        Payload::Call { to, input } => Some((to, input)),
         Payload::Deploy(_) | Payload::Admin { .. } => None,
     }
 }
 
 /// A stored transaction (its encoding) as the executor replays it:
-/// signed for `chain_id`, a dev node's impersonated one, or an
-/// embedder's own ([`StoredTx`] says which).
-pub fn block_tx(bytes: &[u8], chain_id: &str) -> Option<ward_executor::BlockTx> {
+/// signed (by a Ward or an Ethereum key) for the chain `rules` describe,
+/// a dev node's impersonated one, or an embedder's own ([`StoredTx`] says
+/// which).
+pub fn block_tx(bytes: &[u8], rules: &ChainRules) -> Option<ward_executor::BlockTx> {
     Some(match StoredTx::from_bytes(bytes).ok()? {
-        StoredTx::Signed(signed) => {
-            ward_executor::BlockTx::Signed(Box::new(signed.verify(chain_id).ok()?))
+        StoredTx::Signed(_) | StoredTx::Ethereum(_) => {
+            ward_executor::BlockTx::Signed(Box::new(VerifiedTx::from_stored(bytes, rules).ok()?))
         }
         StoredTx::Impersonated(sender, body) => {
             ward_executor::BlockTx::Signed(Box::new(body.impersonated(sender)))

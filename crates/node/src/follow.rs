@@ -12,7 +12,7 @@
 use std::{sync::Arc, time::Duration};
 
 use tokio::runtime::Handle;
-use ward_chain::tx::{SignedTx, VerifiedTx};
+use ward_chain::tx::VerifiedTx;
 use ward_executor::{ExecError, PreparedBlock};
 use ward_primitives::Hash32;
 use ward_state::StateRead;
@@ -409,11 +409,11 @@ fn apply(
         }
     };
     let log_roots = Roots::of(&entry.header);
-    let chain = &shared.settings.chain_id;
+    let rules = shared.settings.rules();
     let txs: Result<Vec<VerifiedTx>, String> = entry
         .txs
         .iter()
-        .map(|tx| SignedTx::verify_bytes(tx, chain).map_err(|e| e.to_string()))
+        .map(|tx| VerifiedTx::from_stored(tx, &rules).map_err(|e| e.to_string()))
         .collect();
     let prepared = match txs {
         Err(error) => Err(format!("a transaction does not verify: {error}")),
@@ -740,7 +740,7 @@ fn select(
     let mut drop = Vec::new();
     let mut candidates = Mempool::new(usize::MAX, usize::MAX);
     for (hash, bytes) in pool {
-        let tx = match crate::admission::verify_shared(&bytes, hash, &shared.settings.chain_id) {
+        let tx = match crate::admission::verify_shared(&bytes, hash, &shared.settings.rules()) {
             Ok(tx) => tx,
             Err(refusal) => {
                 tracing::warn!(tx = %hash, %refusal, "dropped from the shared mempool");

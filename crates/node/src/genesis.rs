@@ -81,6 +81,11 @@ pub struct Genesis {
     /// Who receives fees (an address); absent or `null`: fees are burned.
     #[serde(default)]
     pub fee_collector: Option<String>,
+    /// The numeric chain id Ethereum transactions are signed for
+    /// (EIP-155, `docs/ethereum.md`); absent or `null`: the chain takes
+    /// no Ethereum transactions.
+    #[serde(default)]
+    pub eth_chain_id: Option<u64>,
     /// Limits other than this build's defaults.
     #[serde(default)]
     pub limits: GenesisLimits,
@@ -89,6 +94,10 @@ pub struct Genesis {
 /// Each dev account's starting balance on a `--dev` chain: a billion whole
 /// units of an 18-decimal asset.
 pub const DEV_BALANCE: u128 = 1_000_000_000 * 10u128.pow(18);
+
+/// The Ethereum chain id of a `--dev` chain: Hardhat's and anvil's, which
+/// wallets and frameworks know as a local development chain.
+pub const DEV_ETH_CHAIN_ID: u64 = 31_337;
 
 impl Genesis {
     /// The genesis of a `--dev` chain without a file: the default asset,
@@ -109,6 +118,7 @@ impl Genesis {
             balances,
             min_gas_price: Amount(0),
             fee_collector: None,
+            eth_chain_id: Some(DEV_ETH_CHAIN_ID),
             limits: GenesisLimits::default(),
         }
     }
@@ -124,6 +134,7 @@ impl Genesis {
                 .collect(),
             min_gas_price: Amount(1),
             fee_collector: None,
+            eth_chain_id: None,
             limits: GenesisLimits::default(),
         }
     }

@@ -115,6 +115,10 @@ pub struct ChainSettings {
     /// Who receives fees; `None`: they are burned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fee_collector: Option<String>,
+    /// The numeric chain id Ethereum transactions are signed for
+    /// ([`Genesis::eth_chain_id`]); absent: the chain takes none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eth_chain_id: Option<u64>,
     /// The state root of the genesis state (the balances the chain
     /// started with), hex: it names the genesis, so that nodes of another
     /// genesis are refused.
@@ -139,6 +143,7 @@ impl ChainSettings {
             asset: Asset::default(),
             min_gas_price: Amount(0),
             fee_collector: None,
+            eth_chain_id: None,
             genesis_root: String::new(),
         }
     }
@@ -161,6 +166,16 @@ impl ChainSettings {
             min_gas_price: self.min_gas_price.0,
             collector,
         })
+    }
+
+    /// What transactions are checked against: the chain id, the
+    /// Ethereum chain id, and the base fee (the least gas price).
+    pub fn rules(&self) -> ward_chain::tx::ChainRules {
+        ward_chain::tx::ChainRules {
+            chain_id: self.chain_id.clone(),
+            eth_chain_id: self.eth_chain_id,
+            base_fee: self.min_gas_price.0,
+        }
     }
 
     /// The executor's limits.
@@ -201,6 +216,7 @@ impl ChainSettings {
                 .map_err(NodeError::Settings)?
                 .collector
                 .map(|a| a.to_string()),
+            eth_chain_id: genesis.eth_chain_id,
             genesis_root: root.to_string(),
             ..ChainSettings::new(&genesis.chain_id, &limits)
         })

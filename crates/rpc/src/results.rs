@@ -191,6 +191,24 @@ pub struct Transaction {
     /// An admin transaction.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin: Option<AdminShown>,
+    /// An Ethereum transaction's own fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ethereum: Option<EthShown>,
+}
+
+/// What an Ethereum transaction says beyond Ward's fields
+/// (`docs/ethereum.md`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EthShown {
+    /// Its type: 0 legacy, 1 EIP-2930, 2 EIP-1559.
+    #[serde(rename = "type")]
+    pub ty: u8,
+    /// The Ethereum chain id it was signed for.
+    pub chain_id: u64,
+    /// Its fee cap (a legacy one's gas price).
+    pub max_fee_per_gas: Amount,
+    /// Its priority fee (a legacy one's gas price).
+    pub max_priority_fee_per_gas: Amount,
 }
 
 /// A parameter of a schema's method, in declaration order.

@@ -16,7 +16,9 @@
 use alloy_consensus::{Transaction, TxEnvelope, crypto::secp256k1};
 use alloy_eips::eip2718::{Decodable2718, Encodable2718};
 use alloy_primitives::{TxKind, keccak256};
-use ward_primitives::{Address, Hash32};
+use ward_primitives::{Address, CodeKind, Hash32, RuntimeName};
+
+use super::{ChainRules, Deploy, Payload, TxBody, VerifiedTx};
 
 /// The first byte of a stored Ethereum transaction; the envelope follows.
 pub const ETH_TAG: u8 = 0xd2;
@@ -229,6 +231,71 @@ impl EthTx {
     pub fn sender(&self) -> Address {
         Address::from_eth(self.from)
     }
+
+    /// What it pays per unit of gas on a chain whose base fee is
+    /// `base_fee` (EIP-1559's effective gas price): its priority fee
+    /// above the base fee, but never more than its fee cap. Below the
+    /// base fee when the cap is: admission refuses it then.
+    pub fn gas_price(&self, base_fee: u128) -> u128 {
+        self.max_fee_per_gas
+            .min(base_fee.saturating_add(self.max_priority_fee_per_gas))
+    }
+
+    /// What it does in Ward's terms: a call of the contract (or a
+    /// transfer to the account) at `to`'s Ward address, or with no `to`
+    /// a deploy of its input as EVM creation code for the `evm` runtime
+    /// (the sender's `CREATE` address, [`create_address`]).
+    pub fn payload(&self) -> Payload {
+        match self.to {
+            Some(to) => Payload::Call {
+                to: Address::from_eth(to),
+                input: self.input.clone(),
+            },
+            None => Payload::Deploy(
+                Deploy::new(self.input.clone(), Vec::new()).with_kind(CodeKind::Runtime(evm())),
+            ),
+        }
+    }
+
+    /// The chain's one transaction model's form of it, on the chain
+    /// `rules` describe (whose Ethereum chain id the caller checked): its
+    /// body has that chain's id, no public key, the gas price
+    /// [`EthTx::gas_price`] gives at the chain's base fee, and
+    /// [`EthTx::payload`]; its hash is [`EthTx::hash`], its bytes
+    /// [`EthTx::to_stored`].
+    pub fn verified(&self, rules: &ChainRules) -> VerifiedTx {
+        VerifiedTx {
+            body: TxBody {
+                chain_id: rules.chain_id.clone(),
+                public_key: [0; 32],
+                nonce: self.nonce,
+                gas_limit: self.gas_limit,
+                gas_price: self.gas_price(rules.base_fee),
+                value: self.value,
+                payload: self.payload(),
+            },
+            hash: self.hash,
+            sender: self.sender(),
+            bytes: self.to_stored(),
+        }
+    }
+}
+
+/// The name of the system runtime an Ethereum deploy's creation code
+/// runs on (`docs/evm.md`).
+pub const EVM_RUNTIME: &str = "evm";
+
+fn evm() -> RuntimeName {
+    RuntimeName::new(EVM_RUNTIME).expect("`evm` is a valid runtime name")
+}
+
+/// The address `CREATE` gives the contract that `from` deploys with its
+/// transaction number `nonce`: the last 20 bytes of keccak-256 of the
+/// RLP list of the two, as Ethereum computes it.
+pub fn create_address(from: [u8; 20], nonce: u64) -> [u8; 20] {
+    alloy_primitives::Address::from(from)
+        .create(nonce)
+        .into_array()
 }
 
 fn unsupported(ty: u8, why: &'static str) -> EthTxError {

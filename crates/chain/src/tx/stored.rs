@@ -5,8 +5,10 @@
 use ward_primitives::Address;
 
 use super::{
-    IMPERSONATED_TAG, SignedTx, TX_VERSION, TxBody, TxError, UNSIGNED_TAG, Unsigned,
-    account_address, impersonated_from_bytes,
+    IMPERSONATED_TAG, Payload, SignedTx, TX_VERSION, TxBody, TxError, UNSIGNED_TAG, Unsigned,
+    account_address,
+    eth::{ETH_TAG, EthTx},
+    impersonated_from_bytes,
 };
 
 /// Who stands behind a transaction.
@@ -19,6 +21,9 @@ pub enum Sender {
     Impersonated(Address),
     /// An embedder sent it as this address.
     Unsigned(Address),
+    /// The holder of the secp256k1 key of this 20-byte Ethereum address
+    /// signed it.
+    Ethereum([u8; 20]),
 }
 
 impl Sender {
@@ -27,6 +32,7 @@ impl Sender {
         match self {
             Sender::Signed(public_key) => account_address(public_key),
             Sender::Impersonated(address) | Sender::Unsigned(address) => *address,
+            Sender::Ethereum(address) => Address::from_eth(*address),
         }
     }
 }
@@ -41,12 +47,16 @@ pub enum StoredTx {
     Impersonated(Address, TxBody),
     /// An embedder's own.
     Unsigned(Unsigned),
+    /// An Ethereum transaction as its sender signed it (not checked
+    /// against a chain here: the block that holds it was).
+    Ethereum(Box<EthTx>),
 }
 
 impl StoredTx {
     /// Reads a stored transaction: [`TX_VERSION`] starts a signed one,
     /// [`IMPERSONATED_TAG`] an impersonated one, [`UNSIGNED_TAG`] an
-    /// unsigned one; anything else is refused.
+    /// unsigned one, [`ETH_TAG`] an Ethereum one; anything else is
+    /// refused.
     ///
     /// # Errors
     ///
@@ -60,6 +70,7 @@ impl StoredTx {
                 Ok(StoredTx::Impersonated(tx.sender(), tx.body().clone()))
             }
             Some(&UNSIGNED_TAG) => Ok(StoredTx::Unsigned(Unsigned::from_bytes(bytes)?)),
+            Some(&ETH_TAG) => Ok(StoredTx::Ethereum(Box::new(EthTx::from_stored(bytes)?))),
             Some(&other) => Err(TxError::Version(other)),
             None => Err(TxError::Malformed(ward_primitives::codec::CodecError(
                 "no bytes".into(),
@@ -73,6 +84,7 @@ impl StoredTx {
             StoredTx::Signed(tx) => Sender::Signed(tx.body.public_key),
             StoredTx::Impersonated(address, _) => Sender::Impersonated(*address),
             StoredTx::Unsigned(tx) => Sender::Unsigned(tx.sender),
+            StoredTx::Ethereum(tx) => Sender::Ethereum(tx.from()),
         }
     }
 
@@ -81,16 +93,17 @@ impl StoredTx {
         match self {
             StoredTx::Signed(tx) => Some(&tx.body),
             StoredTx::Impersonated(_, body) => Some(body),
-            StoredTx::Unsigned(_) => None,
+            StoredTx::Unsigned(_) | StoredTx::Ethereum(_) => None,
         }
     }
 
-    /// What it does.
-    pub fn payload(&self) -> &super::Payload {
+    /// What it does ([`EthTx::payload`] for an Ethereum one).
+    pub fn payload(&self) -> Payload {
         match self {
-            StoredTx::Signed(tx) => &tx.body.payload,
-            StoredTx::Impersonated(_, body) => &body.payload,
-            StoredTx::Unsigned(tx) => &tx.payload,
+            StoredTx::Signed(tx) => tx.body.payload.clone(),
+            StoredTx::Impersonated(_, body) => body.payload.clone(),
+            StoredTx::Unsigned(tx) => tx.payload.clone(),
+            StoredTx::Ethereum(tx) => tx.payload(),
         }
     }
 
@@ -101,6 +114,7 @@ impl StoredTx {
                 (body.gas_limit, body.value)
             }
             StoredTx::Unsigned(tx) => (tx.gas_limit, tx.value),
+            StoredTx::Ethereum(tx) => (tx.gas_limit, tx.value),
         }
     }
 }

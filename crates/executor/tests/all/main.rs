@@ -5,6 +5,7 @@ mod children;
 mod contracts;
 mod create;
 mod depth;
+mod ethereum;
 mod evm;
 mod evm_rate;
 mod executor;

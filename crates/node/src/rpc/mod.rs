@@ -20,7 +20,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Map, Value, json};
 use ward_chain::{
     schema::Schema,
-    tx::{Payload, SignedTx, TxBody, VerifiedTx},
+    tx::{Payload, TxBody, VerifiedTx},
 };
 use ward_executor::{ExecError, Tx};
 use ward_primitives::{Address, Hash32};

@@ -24,7 +24,7 @@ pub(super) fn simulate(shared: &Shared, p: params::Simulate) -> Result<results::
                     "\"tx\" is a whole signed transaction: no other transaction field goes with it",
                 ));
             }
-            let tx = SignedTx::verify_bytes(&raw.0, &shared.settings.chain_id)
+            let tx = VerifiedTx::from_stored(&raw.0, &shared.settings.rules())
                 .map_err(RpcError::from)?;
             within_read_cap(shared, tx.body().gas_limit)?;
             let payload = tx.body().payload.clone();
@@ -191,7 +191,7 @@ fn stored_tx(shared: &Shared, id: &Hash32) -> Result<BlockTx, RpcError> {
         .transaction(id)
         .map_err(RpcError::state)?
         .ok_or_else(missing)?;
-    crate::decode::block_tx(&bytes, &shared.settings.chain_id)
+    crate::decode::block_tx(&bytes, &shared.settings.rules())
         .ok_or_else(|| RpcError::new(-32002, "fault", format!("transaction {id} does not decode")))
 }
 

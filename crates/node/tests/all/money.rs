@@ -35,6 +35,7 @@ fn genesis() -> Genesis {
             .collect(),
         min_gas_price: Amount(2),
         fee_collector: None,
+        eth_chain_id: None,
         limits: GenesisLimits::default(),
     }
 }

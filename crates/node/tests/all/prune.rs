@@ -153,6 +153,7 @@ fn a_pruning_node_under_steady_transfers_holds_its_file_within_a_bound() {
             .collect(),
         min_gas_price: Amount(1),
         fee_collector: None,
+        eth_chain_id: None,
         limits: GenesisLimits {
             max_tx_gas: Some(GAS),
             max_block_gas: Some(GAS * PER_BLOCK),

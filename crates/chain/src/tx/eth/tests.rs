@@ -3,6 +3,7 @@ use alloy_primitives::{B256, Bytes, Signature, U256};
 use proptest::prelude::*;
 
 use super::*;
+use crate::tx::{Sender, StoredTx, TxError};
 
 const KEY: [u8; 32] = [0x46; 32];
 const CHAIN: u64 = 31_337;
@@ -215,6 +216,95 @@ fn a_value_above_the_native_assets_range_is_refused() {
     ));
     let most = eip1559(TxKind::Call([1; 20].into()), U256::from(u128::MAX));
     assert_eq!(EthTx::decode(&sign(most, KEY)).unwrap().value, u128::MAX);
+}
+
+/// The chain's one transaction model reads an Ethereum transaction as a
+/// call of `to`'s Ward address, or a deploy of EVM creation code, at the
+/// effective gas price of the chain's base fee; its stored bytes read
+/// back by their first byte.
+#[test]
+fn an_ethereum_transaction_is_one_sender_kind_of_the_one_model() {
+    let rules = |eth_chain_id, base_fee| ChainRules {
+        chain_id: "ward-eth".into(),
+        eth_chain_id,
+        base_fee,
+    };
+    let call = EthTx::verify(
+        &sign(eip1559(TxKind::Call([7; 20].into()), U256::from(5)), KEY),
+        CHAIN,
+    )
+    .unwrap();
+    let verified = call.verified(&rules(Some(CHAIN), 1_000));
+    assert_eq!(verified.hash(), call.hash());
+    assert_eq!(verified.sender(), Address::from_eth(key_address(KEY)));
+    assert_eq!(verified.bytes(), call.to_stored().as_slice());
+    assert!(verified.is_ethereum() && !verified.is_impersonated());
+    let body = verified.body();
+    assert_eq!((body.nonce, body.gas_limit, body.value), (3, 100_000, 5));
+    assert_eq!(body.chain_id, "ward-eth");
+    assert_eq!(
+        body.payload,
+        Payload::Call {
+            to: Address::from_eth([7; 20]),
+            input: vec![0xa9, 0x05, 0x9c, 0xbb]
+        }
+    );
+    // EIP-1559's effective price: the priority fee above the base fee,
+    // capped by the fee cap (3 000 and 2 here).
+    assert_eq!(body.gas_price, 1_002);
+    assert_eq!(call.gas_price(2_999), 3_000);
+    assert_eq!(call.gas_price(5_000), 3_000, "the cap, below the base fee");
+    assert_eq!(call.gas_price(u128::MAX), 3_000);
+    assert_eq!(
+        VerifiedTx::from_stored(&call.to_stored(), &rules(Some(CHAIN), 1_000)),
+        Ok(verified)
+    );
+    assert_eq!(
+        VerifiedTx::from_stored(&call.to_stored(), &rules(None, 0)),
+        Err(TxError::NoEthereum)
+    );
+    assert_eq!(
+        VerifiedTx::from_stored(&call.to_stored(), &rules(Some(1), 0)),
+        Err(TxError::Ethereum(EthTxError::WrongChain {
+            expected: 1,
+            found: CHAIN
+        }))
+    );
+    let stored = StoredTx::from_bytes(&call.to_stored()).unwrap();
+    assert_eq!(stored.sender(), Sender::Ethereum(key_address(KEY)));
+    assert_eq!(stored.sender().address(), call.sender());
+    assert_eq!(stored.gas_and_value(), (100_000, 5));
+    assert_eq!(stored.body(), None);
+
+    // A legacy transaction pays its gas price whatever the base fee.
+    let legacy = EthTx::verify(&sign(legacy(Some(CHAIN)), KEY), CHAIN).unwrap();
+    assert_eq!(legacy.gas_price(0), 20_000_000_000);
+    assert_eq!(legacy.gas_price(7), 20_000_000_000);
+
+    let create = EthTx::verify(&sign(eip2930(), KEY), CHAIN).unwrap();
+    let Payload::Deploy(deploy) = create.payload() else {
+        panic!("not a deploy: {:?}", create.payload());
+    };
+    assert_eq!(deploy.code, vec![0x60, 0x80, 0x60, 0x40]);
+    assert!(deploy.input.is_empty() && deploy.salt.is_empty() && deploy.admin.is_none());
+    assert_eq!(deploy.kind.as_str(), EVM_RUNTIME);
+}
+
+/// `CREATE`'s address as Ethereum computes it: the example every
+/// explanation of it uses (sender 0x6ac7…dbf0, nonces 0 and 1).
+#[test]
+fn create_addresses_are_ethereums() {
+    let sender: [u8; 20] = hex_bytes("6ac7ea33f8831ea9dcc53393aaa88b25a785dbf0")
+        .try_into()
+        .unwrap();
+    assert_eq!(
+        hex::encode(create_address(sender, 0)),
+        "cd234a471b72ba2f1ccf0a70fcaba648a5eecd8d"
+    );
+    assert_eq!(
+        hex::encode(create_address(sender, 1)),
+        "343c43a37d37dff08ae8c4a11544c718abb4fcf8"
+    );
 }
 
 #[test]

@@ -1,0 +1,223 @@
+//! Ethereum transactions in blocks (`docs/ethereum.md`), on both backends
+//! and on one or two threads: a deploy of EVM creation code lands at the
+//! sender's `CREATE` address, an ERC-20 transfer runs as signed, value
+//! reaches a fresh key's account and the key spends it, a call of an
+//! address with no contract is a transfer whatever its input (as on
+//! Ethereum), and the fee is exactly `gas_used × effective gas price`.
+//! Every receipt and the state root agree everywhere.
+
+#![allow(clippy::unwrap_used, reason = "test")]
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope, TxLegacy, crypto::secp256k1};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{B256, Bytes, TxKind, U256};
+use ward_chain::tx::{
+    ChainRules, VerifiedTx,
+    eth::{EthTx, create_address},
+};
+use ward_executor::{Block, Executor, Fees};
+use ward_primitives::Address;
+use ward_state::{MemoryStore, StateRead};
+use ward_testkit::evm::{address_word, calldata, creation, word, word_at};
+use ward_vm::{BackendKind, Config};
+
+const ETH_CHAIN: u64 = 31_337;
+const BASE_FEE: u128 = 7;
+const FUNDS: u128 = 10u128.pow(24);
+
+fn rules() -> ChainRules {
+    ChainRules {
+        chain_id: "ward-eth".into(),
+        eth_chain_id: Some(ETH_CHAIN),
+        base_fee: BASE_FEE,
+    }
+}
+
+/// A secp256k1 key and its 20-byte address.
+struct Key {
+    secret: B256,
+    address: [u8; 20],
+}
+
+impl Key {
+    fn new(byte: u8) -> Key {
+        let secret = B256::from([byte; 32]);
+        let signing = k256::ecdsa::SigningKey::from_slice(secret.as_slice()).unwrap();
+        let address = secp256k1::public_key_to_address(*signing.verifying_key()).into_array();
+        Key { secret, address }
+    }
+
+    fn account(&self) -> Address {
+        Address::from_eth(self.address)
+    }
+}
+
+/// Signs `tx` (EIP-1559) with `key`, read back as a block takes it.
+fn eip1559(key: &Key, nonce: u64, to: TxKind, value: u128, input: Vec<u8>) -> VerifiedTx {
+    let tx = TxEip1559 {
+        chain_id: ETH_CHAIN,
+        nonce,
+        gas_limit: 60_000_000,
+        max_fee_per_gas: 100,
+        max_priority_fee_per_gas: 3,
+        to,
+        value: U256::from(value),
+        access_list: Default::default(),
+        input: Bytes::from(input),
+    };
+    let signature = secp256k1::sign_message(key.secret, tx.signature_hash()).unwrap();
+    verified(&TxEnvelope::from(tx.into_signed(signature)).encoded_2718())
+}
+
+/// A legacy (EIP-155) transaction of `key`.
+fn legacy(key: &Key, nonce: u64, to: [u8; 20], value: u128, price: u128) -> VerifiedTx {
+    let tx = TxLegacy {
+        chain_id: Some(ETH_CHAIN),
+        nonce,
+        gas_price: price,
+        gas_limit: 21_000,
+        to: TxKind::Call(to.into()),
+        value: U256::from(value),
+        input: Bytes::new(),
+    };
+    let signature = secp256k1::sign_message(key.secret, tx.signature_hash()).unwrap();
+    verified(&TxEnvelope::from(tx.into_signed(signature)).encoded_2718())
+}
+
+fn verified(envelope: &[u8]) -> VerifiedTx {
+    let tx = EthTx::verify(envelope, ETH_CHAIN).unwrap();
+    let verified = tx.verified(&rules());
+    assert_eq!(
+        VerifiedTx::from_stored(verified.bytes(), &rules()),
+        Ok(verified.clone())
+    );
+    verified
+}
+
+fn executor(kind: BackendKind, threads: usize, funded: &[&Key]) -> Executor<MemoryStore> {
+    let config = Config::default();
+    let exec = Executor::new(
+        Arc::new(MemoryStore::default()),
+        ward_testkit::backend(kind, &config),
+        &config,
+    )
+    .with_runtimes(crate::evm::runtimes(kind))
+    .with_fees(Fees {
+        min_gas_price: BASE_FEE,
+        collector: None,
+    })
+    .with_threads(threads);
+    let accounts: BTreeMap<Address, u128> = funded.iter().map(|k| (k.account(), FUNDS)).collect();
+    exec.genesis(&accounts).unwrap();
+    exec
+}
+
+/// The blocks of the scenario, run on `exec`; its blocks.
+fn scenario(exec: &Executor<MemoryStore>) -> Vec<Block> {
+    let (alice, fresh) = (Key::new(0xa1), Key::new(0xf5));
+    let token = create_address(alice.address, 0);
+    let supply = 1_000_000u128;
+    let mut init = creation("Token");
+    init.extend(word(supply));
+    let transfer = |to: &[u8; 20], amount: u128| {
+        let mut to32 = [0u8; 32];
+        to32[12..].copy_from_slice(to);
+        calldata(
+            "transfer(address,uint256)",
+            &[address_word(&to32), word(amount)],
+        )
+    };
+    let blocks = [
+        vec![eip1559(&alice, 0, TxKind::Create, 0, init)],
+        vec![
+            eip1559(
+                &alice,
+                1,
+                TxKind::Call(token.into()),
+                0,
+                transfer(&fresh.address, 250),
+            ),
+            legacy(&alice, 2, fresh.address, 5 * 10u128.pow(18), 20),
+            // Input to an address with no contract: Ethereum runs it as a
+            // transfer (of nothing here), and so does Ward for an
+            // Ethereum account.
+            eip1559(&alice, 3, TxKind::Call([0x99; 20].into()), 0, vec![1, 2, 3]),
+        ],
+        // The fresh key spends what it was sent.
+        vec![legacy(&fresh, 0, alice.address, 10u128.pow(18), 20)],
+    ];
+    blocks
+        .iter()
+        .enumerate()
+        .map(|(i, txs)| exec.execute_signed_block(txs, 1_000 + i as u64).unwrap())
+        .collect()
+}
+
+#[test]
+fn ethereum_transactions_run_as_on_ethereum_on_both_backends_and_threads() {
+    let (alice, fresh) = (Key::new(0xa1), Key::new(0xf5));
+    let mut runs = Vec::new();
+    for kind in BackendKind::ALL {
+        for threads in [1, 2] {
+            let exec = executor(kind, threads, &[&alice]);
+            let blocks = scenario(&exec);
+            let store = exec.store();
+            let balances: Vec<u128> = [alice.account(), fresh.account()]
+                .iter()
+                .map(|a| store.balance(a).unwrap())
+                .collect();
+            runs.push((blocks, balances));
+        }
+    }
+    for run in &runs[1..] {
+        assert_eq!(run, &runs[0]);
+    }
+    let (blocks, balances) = &runs[0];
+    let receipts: Vec<_> = blocks.iter().flat_map(|b| b.receipts.clone()).collect();
+    for receipt in &receipts {
+        assert_eq!(receipt.status, "ok", "{receipt:?}");
+    }
+    // The deploy lands at CREATE(alice, 0), a contract of the EVM.
+    let token = Address::from_eth(create_address(alice.address, 0));
+    assert_eq!(receipts[0].address, Some(token));
+    let exec = executor(BackendKind::Wasmi, 1, &[&alice]);
+    scenario(&exec);
+    let info = exec.store().contract(&token).unwrap().unwrap();
+    assert_eq!(info.kind.as_str(), "evm");
+    let balance_of = exec
+        .query(
+            alice.account(),
+            token,
+            calldata("balanceOf(address)", &[address_word(&fresh.account().0)]),
+            10_000_000,
+        )
+        .unwrap();
+    assert_eq!(word_at(&balance_of.output, 0), 250);
+    // Fees are gas used times the effective price: min(100, 7 + 3) for
+    // the EIP-1559 ones, 20 for the legacy ones.
+    let prices = [10, 10, 20, 10, 20];
+    for (receipt, price) in receipts.iter().zip(prices) {
+        assert_eq!(
+            receipt.fee,
+            u128::from(receipt.gas_used) * price,
+            "{receipt:?}"
+        );
+    }
+    let fees: u128 = receipts[..4].iter().map(|r| r.fee).sum();
+    assert_eq!(
+        balances[0],
+        FUNDS - fees - 5 * 10u128.pow(18) + 10u128.pow(18)
+    );
+    assert_eq!(balances[1], 4 * 10u128.pow(18) - receipts[4].fee);
+    assert_eq!(exec.store().nonce(&alice.account()).unwrap(), 4);
+    assert_eq!(exec.store().nonce(&fresh.account()).unwrap(), 1);
+    // The call of an address with no contract created none.
+    assert!(
+        exec.store()
+            .contract(&Address::from_eth([0x99; 20]))
+            .unwrap()
+            .is_none()
+    );
+}

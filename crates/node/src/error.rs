@@ -25,6 +25,10 @@ pub struct RpcError {
     pub kind: String,
     /// More fields of `data` (a pending transaction's hash).
     pub extra: Option<(String, Value)>,
+    /// An Ethereum method's error (`docs/ethereum.md`): `data` is this
+    /// value as Ethereum clients read it (a revert's data as hex), or
+    /// absent for `null`, instead of Ward's `{kind, ...}`.
+    pub eth: Option<Box<Value>>,
 }
 
 impl RpcError {
@@ -34,7 +38,22 @@ impl RpcError {
             message: message.into(),
             kind: kind.to_owned(),
             extra: None,
+            eth: None,
         }
+    }
+
+    /// An Ethereum method's error: `code`, `message` and, if any, `data`
+    /// as Ethereum clients read them.
+    pub(crate) fn eth(code: i64, message: String, data: Option<Value>) -> Self {
+        RpcError {
+            eth: Some(Box::new(data.unwrap_or(Value::Null))),
+            ..RpcError::new(code, "eth", message)
+        }
+    }
+
+    /// This error in Ethereum's shape: its code and message, no `data`.
+    pub(crate) fn into_eth(self) -> Self {
+        RpcError::eth(self.code, self.message, None)
     }
 
     /// -32700: the body is not JSON.
@@ -127,6 +146,23 @@ impl RpcError {
             "dev_only",
             format!("{method} is only available on a node started with --dev"),
         )
+    }
+
+    /// The `error` member of a response as JSON: [`RpcError::to_wire`],
+    /// or for an Ethereum method's error `{code, message[, data]}`.
+    pub(crate) fn to_json(&self) -> Value {
+        match &self.eth {
+            None => serde_json::to_value(self.to_wire()).unwrap_or(Value::Null),
+            Some(data) => {
+                let mut error = serde_json::Map::new();
+                error.insert("code".into(), self.code.into());
+                error.insert("message".into(), self.message.clone().into());
+                if !data.is_null() {
+                    error.insert("data".into(), (**data).clone());
+                }
+                Value::Object(error)
+            }
+        }
     }
 
     /// The `error` member of a response.

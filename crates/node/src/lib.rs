@@ -44,6 +44,7 @@ mod config;
 pub mod decode;
 mod error;
 mod etcd_limits;
+pub mod eth;
 mod expiry;
 mod explorer;
 #[cfg(feature = "etcd")]

@@ -73,7 +73,7 @@ pub(crate) async fn serve(
         .route("/snapshots", get(snapshot_list))
         .route("/snapshots/{height}/manifest", get(snapshot_manifest))
         .route("/snapshots/{height}/chunks/{index}", get(snapshot_chunk))
-        .route("/", get(explorer::page))
+        .route("/", get(explorer::page).post(rpc_handler))
         .route("/block/{key}", get(explorer::page))
         .route("/tx/{key}", get(explorer::page))
         .route("/contract/{key}", get(explorer::page))

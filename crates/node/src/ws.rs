@@ -337,9 +337,9 @@ fn request(
             }
         };
         let result = if method == "subscribe" {
-            subscribe(shared, subscriptions, next_id, &request.params)
+            subscribe(shared, subscriptions, next_id, &request.params.named())
         } else {
-            unsubscribe(subscriptions, &request.params)
+            unsubscribe(subscriptions, &request.params.named())
         };
         return request.id.map(|id| rpc::response(id, result));
     }

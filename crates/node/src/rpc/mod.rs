@@ -39,6 +39,7 @@ use crate::{
 };
 pub use dev::{MAX_BLOCK_TIME, MAX_MINE_BLOCKS};
 pub use read::INLINE_INPUT_BYTES;
+pub(crate) use read::block_record;
 use read::{
     block_at, get_balance, get_block, get_contract, get_events, get_storage, get_storage_range,
     get_transaction, query, receipt_shown, stored_receipt,
@@ -69,7 +70,7 @@ pub(crate) async fn one(
 pub(crate) fn response(id: Value, result: Result<Value, RpcError>) -> Value {
     match result {
         Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),
-        Err(error) => json!({ "jsonrpc": "2.0", "id": id, "error": error.to_wire() }),
+        Err(error) => json!({ "jsonrpc": "2.0", "id": id, "error": error.to_json() }),
     }
 }
 
@@ -104,9 +105,11 @@ pub(crate) fn json_depth_exceeds(body: &[u8], max: usize) -> bool {
     false
 }
 
-/// What a method answers: a value, or a transaction to wait for.
+/// What a method answers: a value, an Ethereum method's value (which
+/// gets no `applied_height`), or a transaction to wait for.
 pub(crate) enum Answer {
     Value(Value),
+    Eth(Value),
     Wait(
         Hash32,
         tokio::sync::oneshot::Receiver<Result<Committed, crate::mempool::Refusal>>,
@@ -118,7 +121,24 @@ pub(crate) struct Request {
     /// `None` for a notification (no `id`): no response.
     pub(crate) id: Option<Value>,
     pub(crate) method: String,
-    pub(crate) params: Map<String, Value>,
+    pub(crate) params: Params,
+}
+
+/// A request's params: one object of named fields for Ward's methods,
+/// Ethereum's positional array for its methods ([`crate::eth`]).
+pub(crate) enum Params {
+    Named(Map<String, Value>),
+    Positional(Value),
+}
+
+impl Params {
+    /// The named params (none for positional ones).
+    pub(crate) fn named(&self) -> Map<String, Value> {
+        match self {
+            Params::Named(params) => params.clone(),
+            Params::Positional(_) => Map::new(),
+        }
+    }
 }
 
 /// A request that is not valid: the id to answer with and why.
@@ -160,6 +180,17 @@ fn check_request(value: Value) -> Result<Request, (Value, RpcError)> {
     let Some(Value::String(method)) = object.remove("method") else {
         return Err(invalid("\"method\" must be a string"));
     };
+    if crate::eth::is_eth(&method) {
+        let params = object.remove("params").unwrap_or(Value::Null);
+        if let Some(extra) = object.keys().next() {
+            return Err(invalid(&format!("unknown member {extra:?}")));
+        }
+        return Ok(Request {
+            id,
+            method,
+            params: Params::Positional(params),
+        });
+    }
     let params = match object.remove("params") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(params)) => params,
@@ -180,7 +211,11 @@ fn check_request(value: Value) -> Result<Request, (Value, RpcError)> {
     if let Some(extra) = object.keys().next() {
         return Err(invalid(&format!("unknown member {extra:?}")));
     }
-    Ok(Request { id, method, params })
+    Ok(Request {
+        id,
+        method,
+        params: Params::Named(params),
+    })
 }
 
 /// `answer` as JSON text, or, when that is longer than `room` bytes
@@ -212,14 +247,19 @@ pub(crate) async fn call(
     let _dropped = gone.clone();
     let answer = {
         let shared = shared.clone();
-        tokio::task::spawn_blocking(move || {
-            dispatch(&shared, &request.method, request.params, &gone)
+        tokio::task::spawn_blocking(move || match request.params {
+            Params::Named(params) => dispatch(&shared, &request.method, params, &gone),
+            Params::Positional(params) => {
+                crate::eth::dispatch(&shared, &request.method, params).map(Answer::Eth)
+            }
         })
         .await
         .map_err(|e| RpcError::new(-32603, "internal", e.to_string()))?
     };
+    // Ethereum's answers are Ethereum's shapes alone: no applied height.
+    let eth = matches!(answer, Ok(Answer::Eth(_)));
     let result = match answer {
-        Ok(Answer::Value(value)) => Ok(value),
+        Ok(Answer::Eth(value) | Answer::Value(value)) => Ok(value),
         Ok(Answer::Wait(hash, receiver)) => {
             match tokio::time::timeout_at(deadline, receiver).await {
                 Ok(Ok(Ok(committed))) => {
@@ -250,12 +290,14 @@ pub(crate) async fn call(
         Err(error) => Err(error),
     };
     let result = result.map(|mut value| {
-        if let (Value::Object(object), Some(height)) = (&mut value, applied) {
+        if let (false, Value::Object(object), Some(height)) = (eth, &mut value, applied) {
             object.insert("applied_height".into(), Value::from(height));
         }
         value
     });
-    let name = if METHODS.contains(&method.as_str()) {
+    let name = if METHODS.contains(&method.as_str())
+        || crate::eth::ETH_METHODS.contains(&method.as_str())
+    {
         method.as_str()
     } else {
         "unknown"
@@ -513,7 +555,7 @@ fn within_read_cap(shared: &Shared, gas: u64) -> Result<(), RpcError> {
 
 /// An executor error as an RPC error: a refusal is the caller's, a read
 /// past its wall-clock budget a `timeout`, anything else the node's.
-fn exec_error(error: &ExecError) -> RpcError {
+pub(crate) fn exec_error(error: &ExecError) -> RpcError {
     match error {
         error if crate::producer::is_timeout(error) => RpcError::refused(
             "timeout",

@@ -7,6 +7,7 @@
 mod cluster;
 mod dev;
 mod docs;
+mod eth;
 mod explorer;
 mod fork;
 mod layers;

@@ -1,0 +1,549 @@
+//! The Ethereum JSON-RPC (`docs/ethereum.md`): the `eth_*`, `net_*` and
+//! `web3_*` methods Ethereum tools call, on the same endpoints as Ward's
+//! own methods, answered from the same store, mempool and executor.
+//! Params are positional, as Ethereum's are; quantities are hex; errors
+//! carry geth's messages and, for a revert, code 3 with the revert data.
+//! The shapes are alloy's (`alloy-rpc-types-eth`), which follow the
+//! execution APIs' schemas; `shape.rs` builds them from Ward's blocks,
+//! transactions and receipts.
+
+use alloy_primitives::{Address as EthAddress, B256, Bytes, TxKind, U64, U256};
+use alloy_rpc_types_eth::{
+    BlockId, BlockNumberOrTag, FeeHistory, Filter, SyncStatus, TransactionRequest,
+};
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::Value;
+use ward_chain::tx::{Deploy, Payload, eth::EthTx};
+use ward_executor::{ExecError, Tx};
+use ward_primitives::{Address, CodeKind, Hash32, RuntimeName};
+use ward_state::{Receipt, StateRead};
+
+use crate::{
+    error::RpcError, mempool::Refusal, producer::unix_millis, rpc::exec_error, state::Shared,
+};
+
+mod shape;
+
+/// The Ethereum methods this node answers (`docs/ethereum.md` has the
+/// whole table, with what is refused and why).
+pub const ETH_METHODS: &[&str] = &[
+    "web3_clientVersion",
+    "web3_sha3",
+    "net_version",
+    "net_listening",
+    "net_peerCount",
+    "eth_chainId",
+    "eth_syncing",
+    "eth_blockNumber",
+    "eth_gasPrice",
+    "eth_maxPriorityFeePerGas",
+    "eth_feeHistory",
+    "eth_accounts",
+    "eth_getBalance",
+    "eth_getTransactionCount",
+    "eth_getCode",
+    "eth_getStorageAt",
+    "eth_call",
+    "eth_estimateGas",
+    "eth_sendRawTransaction",
+    "eth_getTransactionByHash",
+    "eth_getTransactionReceipt",
+    "eth_getBlockByNumber",
+    "eth_getBlockByHash",
+    "eth_getBlockTransactionCountByNumber",
+    "eth_getBlockTransactionCountByHash",
+    "eth_getLogs",
+];
+
+/// Whether `method` is one of Ethereum's (answered here, or refused here
+/// with Ethereum's error shape).
+pub(crate) fn is_eth(method: &str) -> bool {
+    ["eth_", "net_", "web3_"]
+        .iter()
+        .any(|prefix| method.starts_with(prefix))
+}
+
+/// Blocks one `eth_getLogs` reads at most (a range of more is refused:
+/// ask for less, as geth's and most providers' limits say).
+pub const MAX_LOG_BLOCKS: u64 = 10_000;
+
+/// What `eth_estimateGas` adds for the bytes an Ethereum envelope has
+/// beyond the unsigned transaction the estimate runs (type, chain id,
+/// nonce, fees, the signature): Ward's intrinsic cost counts every stored
+/// byte (`docs/gas.md`), and the signed envelope is at most this many
+/// bytes longer, plus its access list.
+pub const ENVELOPE_EXTRA_BYTES: u64 = 100;
+
+/// Runs Ethereum method `method` with its positional `params`.
+///
+/// # Errors
+///
+/// Ethereum-shaped [`RpcError`]s ([`RpcError::eth`]).
+pub(crate) fn dispatch(shared: &Shared, method: &str, params: Value) -> Result<Value, RpcError> {
+    let p = Params::new(params)?;
+    match method {
+        "web3_clientVersion" => to_json(format!("ward/v{}", env!("CARGO_PKG_VERSION"))),
+        "web3_sha3" => {
+            let data: Bytes = p.at(0)?;
+            to_json(alloy_primitives::keccak256(&data))
+        }
+        "net_version" => to_json(eth_chain_id(shared)?.to_string()),
+        "net_listening" => to_json(true),
+        "net_peerCount" => to_json(U64::ZERO),
+        "eth_chainId" => to_json(U64::from(eth_chain_id(shared)?)),
+        "eth_syncing" => to_json(SyncStatus::None),
+        "eth_blockNumber" => to_json(U64::from(head(shared)?)),
+        "eth_gasPrice" => to_json(U256::from(shared.min_gas_price())),
+        "eth_maxPriorityFeePerGas" => to_json(U256::from(priority_fee(shared))),
+        "eth_feeHistory" => fee_history(shared, &p),
+        "eth_accounts" => to_json(Vec::<EthAddress>::new()),
+        "eth_getBalance" => {
+            let (address, state) = (p.at::<EthAddress>(0)?, state_at(shared, &p, 1)?);
+            to_json(U256::from(
+                state.balance(&ward(address)).map_err(state_error)?,
+            ))
+        }
+        "eth_getTransactionCount" => {
+            let (address, state) = (p.at::<EthAddress>(0)?, state_at(shared, &p, 1)?);
+            to_json(U64::from(state.nonce(&ward(address)).map_err(state_error)?))
+        }
+        "eth_getCode" => {
+            let (address, state) = (p.at::<EthAddress>(0)?, state_at(shared, &p, 1)?);
+            to_json(Bytes::from(code(&state, &ward(address))?))
+        }
+        "eth_getStorageAt" => {
+            let address = p.at::<EthAddress>(0)?;
+            let slot: U256 = p.at(1)?;
+            let state = state_at(shared, &p, 2)?;
+            let value = state
+                .storage(&ward(address), &slot.to_be_bytes::<32>())
+                .map_err(state_error)?;
+            to_json(storage_word(value.as_deref()))
+        }
+        "eth_call" => call(shared, &p),
+        "eth_estimateGas" => estimate_gas(shared, &p),
+        "eth_sendRawTransaction" => send_raw(shared, &p),
+        "eth_getTransactionByHash" => {
+            let hash: B256 = p.at(0)?;
+            to_json(shape::transaction(shared, Hash32(hash.0))?)
+        }
+        "eth_getTransactionReceipt" => {
+            let hash: B256 = p.at(0)?;
+            to_json(shape::receipt(shared, Hash32(hash.0))?)
+        }
+        "eth_getBlockByNumber" => {
+            let tag: BlockNumberOrTag = p.at(0)?;
+            let full = p.opt::<bool>(1)?.unwrap_or(false);
+            match number(shared, tag)? {
+                Some(height) => to_json(shape::block(shared, height, full)?),
+                None => Ok(Value::Null),
+            }
+        }
+        "eth_getBlockByHash" => {
+            let hash: B256 = p.at(0)?;
+            let full = p.opt::<bool>(1)?.unwrap_or(false);
+            match height_of(shared, hash)? {
+                Some(height) => to_json(shape::block(shared, height, full)?),
+                None => Ok(Value::Null),
+            }
+        }
+        "eth_getBlockTransactionCountByNumber" => {
+            let tag: BlockNumberOrTag = p.at(0)?;
+            match number(shared, tag)? {
+                Some(height) => to_json(U64::from(shape::block_record(shared, height)?.txs.len())),
+                None => Ok(Value::Null),
+            }
+        }
+        "eth_getBlockTransactionCountByHash" => {
+            let hash: B256 = p.at(0)?;
+            match height_of(shared, hash)? {
+                Some(height) => to_json(U64::from(shape::block_record(shared, height)?.txs.len())),
+                None => Ok(Value::Null),
+            }
+        }
+        "eth_getLogs" => {
+            let filter: Filter = p.at(0)?;
+            to_json(shape::logs(shared, &filter)?)
+        }
+        other => Err(RpcError::eth(
+            -32601,
+            format!("the method {other} does not exist/is not available"),
+            None,
+        )),
+    }
+}
+
+/// Positional params.
+struct Params(Vec<Value>);
+
+impl Params {
+    fn new(params: Value) -> Result<Params, RpcError> {
+        match params {
+            Value::Null => Ok(Params(Vec::new())),
+            Value::Array(items) => Ok(Params(items)),
+            _ => Err(invalid("params are a JSON array (positional)")),
+        }
+    }
+
+    /// Param `index`, which must be there.
+    fn at<T: DeserializeOwned>(&self, index: usize) -> Result<T, RpcError> {
+        self.opt(index)?
+            .ok_or_else(|| invalid(&format!("missing value for required argument {index}")))
+    }
+
+    /// Param `index`, absent or `null` being `None`.
+    fn opt<T: DeserializeOwned>(&self, index: usize) -> Result<Option<T>, RpcError> {
+        match self.0.get(index) {
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => serde_json::from_value(value.clone())
+                .map(Some)
+                .map_err(|e| invalid(&format!("invalid argument {index}: {e}"))),
+        }
+    }
+}
+
+fn invalid(message: &str) -> RpcError {
+    RpcError::eth(-32602, message.to_owned(), None)
+}
+
+fn to_json<T: Serialize>(value: T) -> Result<Value, RpcError> {
+    serde_json::to_value(value).map_err(|e| RpcError::eth(-32603, e.to_string(), None))
+}
+
+/// The Ward account of a 20-byte address.
+fn ward(address: EthAddress) -> Address {
+    Address::from_eth(address.into_array())
+}
+
+fn state_error(error: ward_state::StateError) -> RpcError {
+    RpcError::eth(-32002, error.to_string(), None)
+}
+
+/// The chain's Ethereum chain id, or why it has none.
+fn eth_chain_id(shared: &Shared) -> Result<u64, RpcError> {
+    shared.settings.eth_chain_id.ok_or_else(|| {
+        RpcError::eth(
+            -32000,
+            "this chain takes no Ethereum transactions: its genesis sets no eth_chain_id".into(),
+            None,
+        )
+    })
+}
+
+/// What a transaction must offer above the base fee for this node to
+/// admit it: its own floor (`--min-gas-price`) less the chain's.
+fn priority_fee(shared: &Shared) -> u128 {
+    shared
+        .min_gas_price()
+        .saturating_sub(shared.settings.min_gas_price.0)
+}
+
+fn head(shared: &Shared) -> Result<u64, RpcError> {
+    shared.store.height().map_err(state_error)
+}
+
+/// The height a block tag names: every tag but `earliest` is the head,
+/// since a Ward block is final once made and a dev node mines what it
+/// admits at once. `None` for a number past the head.
+fn number(shared: &Shared, tag: BlockNumberOrTag) -> Result<Option<u64>, RpcError> {
+    let head = head(shared)?;
+    Ok(match tag {
+        BlockNumberOrTag::Earliest => Some(0),
+        BlockNumberOrTag::Number(n) => (n <= head).then_some(n),
+        BlockNumberOrTag::Latest
+        | BlockNumberOrTag::Pending
+        | BlockNumberOrTag::Safe
+        | BlockNumberOrTag::Finalized => Some(head),
+    })
+}
+
+fn height_of(shared: &Shared, hash: B256) -> Result<Option<u64>, RpcError> {
+    shared
+        .store
+        .block_height(&Hash32(hash.0))
+        .map_err(state_error)
+}
+
+/// The height param `index` names (default `latest`), which must exist.
+fn block_param(shared: &Shared, p: &Params, index: usize) -> Result<u64, RpcError> {
+    let id = p.opt::<BlockId>(index)?.unwrap_or_default();
+    let found = match id {
+        BlockId::Number(tag) => number(shared, tag)?,
+        BlockId::Hash(hash) => height_of(shared, hash.block_hash)?,
+    };
+    found.ok_or_else(|| RpcError::eth(-32000, "header not found".into(), None))
+}
+
+/// The state after the block param `index` names, which this node must
+/// still keep.
+fn state_at(
+    shared: &Shared,
+    p: &Params,
+    index: usize,
+) -> Result<ward_state::Snapshot<std::sync::Arc<ward_state::RedbStore>>, RpcError> {
+    let height = block_param(shared, p, index)?;
+    kept(shared, height)?;
+    ward_state::Snapshot::new(shared.store.clone(), height).map_err(state_error)
+}
+
+/// Refuses a height whose state this node pruned.
+fn kept(shared: &Shared, height: u64) -> Result<(), RpcError> {
+    use ward_state::StatePrune;
+    let kept_from = shared.store.pruned_below().map_err(state_error)?;
+    if height < kept_from {
+        return Err(RpcError::eth(
+            -32000,
+            format!(
+                "missing trie node: the state at block {height} is pruned, this node keeps it from block {kept_from}"
+            ),
+            None,
+        ));
+    }
+    Ok(())
+}
+
+/// A contract's code: an EVM contract's bytecode, a Wasm contract's
+/// module; empty for an account.
+fn code<S: StateRead>(state: &S, address: &Address) -> Result<Vec<u8>, RpcError> {
+    let Some(info) = state.contract(address).map_err(state_error)? else {
+        return Ok(Vec::new());
+    };
+    Ok(state
+        .code(&info.code_hash)
+        .map_err(state_error)?
+        .unwrap_or_default())
+}
+
+/// A storage value as a 32-byte word: an EVM slot's value is stored
+/// big-endian and 32 bytes long; a shorter Wasm value is right-aligned,
+/// a longer one cut to its first 32 bytes.
+fn storage_word(value: Option<&[u8]>) -> B256 {
+    let mut word = [0u8; 32];
+    if let Some(value) = value {
+        let value = &value[..value.len().min(32)];
+        word[32 - value.len()..].copy_from_slice(value);
+    }
+    B256::from(word)
+}
+
+/// The most gas `eth_call` and `eth_estimateGas` run with: the node's
+/// `--query-gas-cap`, or on a dev node the chain's `max_tx_gas` (as
+/// Hardhat and anvil allow any: a contract's deploy is estimated there).
+fn read_cap(shared: &Shared) -> u64 {
+    let cap = shared.config.limits.query_gas_cap;
+    if shared.config.dev {
+        cap.max(shared.settings.max_tx_gas)
+    } else {
+        cap
+    }
+}
+
+/// The Ward transaction a call request describes (unsigned: a call or an
+/// estimate runs it without a signature or a fee), and its gas cap.
+fn request_tx(shared: &Shared, request: &TransactionRequest) -> Result<(Tx, u64), RpcError> {
+    let cap = read_cap(shared);
+    let gas = request.gas.unwrap_or(cap).min(cap);
+    let input = request.input.input().cloned().unwrap_or_default().to_vec();
+    let payload = match request.to {
+        Some(TxKind::Call(to)) => Payload::Call {
+            to: ward(to),
+            input,
+        },
+        None | Some(TxKind::Create) => {
+            let evm = RuntimeName::new(ward_chain::tx::eth::EVM_RUNTIME)
+                .ok_or_else(|| RpcError::eth(-32603, "no evm runtime name".into(), None))?;
+            Payload::Deploy(Deploy::new(input, Vec::new()).with_kind(CodeKind::Runtime(evm)))
+        }
+    };
+    let value = request.value.unwrap_or_default();
+    let value = u128::try_from(value)
+        .map_err(|_| invalid("value is above the largest amount (2^128 - 1)"))?;
+    let sender = ward(request.from.unwrap_or_default());
+    Ok((
+        Tx {
+            sender,
+            gas_limit: gas,
+            value,
+            payload,
+        },
+        gas,
+    ))
+}
+
+/// `eth_call`: the request run on the state after the block it names,
+/// committing nothing; its output, or its revert as code 3 with the
+/// revert data.
+fn call(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
+    let request: TransactionRequest = p.at(0)?;
+    let height = block_param(shared, p, 1)?;
+    kept(shared, height)?;
+    let (tx, _) = request_tx(shared, &request)?;
+    let reader = shared.reader(Some(height)).map_err(RpcError::from)?;
+    let simulation = reader
+        .simulate_unsigned(tx, unix_millis())
+        .map_err(|e| eth_exec_error(&e))?;
+    let receipt = simulation.receipt;
+    if receipt.status != "ok" {
+        return Err(failed(&receipt));
+    }
+    to_json(Bytes::from(receipt.output))
+}
+
+/// `eth_estimateGas`: Ward's estimate (`estimateGas`) of the request on
+/// the latest state, with room for the signed envelope's extra bytes
+/// and its access list, and Ward's margin.
+fn estimate_gas(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
+    let request: TransactionRequest = p.at(0)?;
+    let height = block_param(shared, p, 1)?;
+    kept(shared, height)?;
+    let (tx, cap) = request_tx(shared, &request)?;
+    let reader = shared.reader(Some(height)).map_err(RpcError::from)?;
+    let estimate = reader
+        .estimate_gas(&tx, unix_millis(), cap)
+        .map_err(|e| eth_exec_error(&e))?
+        .map_err(|receipt| failed(&receipt))?;
+    let access_list = request
+        .access_list
+        .as_ref()
+        .map_or(0, |list| alloy_rlp::Encodable::length(list) as u64);
+    let intrinsic = |bytes| {
+        shared
+            .executor
+            .admit_sized(shared.settings.max_tx_gas, bytes)
+            .unwrap_or(0)
+    };
+    let envelope = intrinsic(ENVELOPE_EXTRA_BYTES + access_list).saturating_sub(intrinsic(0));
+    let gas = estimate.gas.saturating_add(envelope);
+    let margin = gas / 100 * crate::rpc::ESTIMATE_MARGIN_PERCENT;
+    to_json(U64::from(gas.saturating_add(margin)))
+}
+
+/// A call or estimate that did not succeed: a revert as code 3 with its
+/// data (what ethers, viem and web3.py decode `Error(string)` and custom
+/// errors from), anything else as -32000 with Ward's reason.
+fn failed(receipt: &Receipt) -> RpcError {
+    let output = Bytes::from(receipt.output.clone());
+    if receipt.status == "reverted" {
+        let reason = revert_reason(&receipt.output).map_or_else(
+            || "execution reverted".to_owned(),
+            |r| format!("execution reverted: {r}"),
+        );
+        return RpcError::eth(3, reason, Some(Value::String(output.to_string())));
+    }
+    let why = receipt
+        .error_message
+        .clone()
+        .unwrap_or_else(|| receipt.status.clone());
+    let message = match receipt.error_kind.as_deref() {
+        Some("out_of_gas") => format!("out of gas: {why}"),
+        _ => format!("execution failed ({}): {why}", receipt.status),
+    };
+    RpcError::eth(-32000, message, None)
+}
+
+/// The message of a revert with `Error(string)`'s data.
+fn revert_reason(output: &[u8]) -> Option<String> {
+    use alloy_sol_types::{Revert, SolError};
+    Revert::abi_decode(output).ok().map(|revert| revert.reason)
+}
+
+/// `eth_sendRawTransaction`: the envelope verified for this chain and
+/// admitted as any transaction is; its hash.
+fn send_raw(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
+    let envelope: Bytes = p.at(0)?;
+    let chain_id = eth_chain_id(shared)?;
+    let tx =
+        EthTx::verify(&envelope, chain_id).map_err(|e| refused(&Refusal::Tx(e.into()), shared))?;
+    let hash = tx.hash();
+    let verified = tx.verified(&shared.settings.rules());
+    crate::admission::admit(shared, verified, None).map_err(|r| refused(&r, shared))?;
+    to_json(B256::from(hash.0))
+}
+
+/// A refusal as geth says it (clients match on these messages).
+fn refused(refusal: &Refusal, shared: &Shared) -> RpcError {
+    use ward_chain::tx::{TxError, eth::EthTxError};
+    use ward_executor::Refusal as Rule;
+
+    use crate::mempool::Refused;
+    let message = match refusal {
+        Refusal::Pool(Refused::NonceUsed { next, got }) => {
+            format!("nonce too low: next nonce {next}, tx nonce {got}")
+        }
+        Refusal::Rules(Rule::Nonce { expected, got }) if got < expected => {
+            format!("nonce too low: next nonce {expected}, tx nonce {got}")
+        }
+        Refusal::Pool(
+            Refused::NonceTooFar { next, got } | Refused::TooManyGapped { next, got },
+        ) => {
+            format!("nonce too high: next nonce {next}, tx nonce {got}")
+        }
+        Refusal::Pool(Refused::Known(_)) | Refusal::Committed(_) => "already known".into(),
+        Refusal::Pool(Refused::Underpriced { .. }) => "replacement transaction underpriced".into(),
+        Refusal::Pool(
+            Refused::Full(_) | Refused::FullBytes { .. } | Refused::FullAtPrice { .. },
+        ) => "txpool is full".into(),
+        Refusal::Rules(Rule::Funds { .. }) => {
+            format!("insufficient funds for gas * price + value: {refusal}")
+        }
+        Refusal::Rules(Rule::GasPrice { .. }) => format!(
+            "max fee per gas less than block base fee: {refusal} (the base fee is {}, this node admits from {})",
+            shared.settings.min_gas_price.0,
+            shared.min_gas_price()
+        ),
+        Refusal::Rules(Rule::IntrinsicCost { .. }) => format!("intrinsic gas too low: {refusal}"),
+        Refusal::Rules(Rule::GasAboveMaximum { .. }) => {
+            format!("exceeds block gas limit: {refusal}")
+        }
+        Refusal::Tx(TxError::Ethereum(EthTxError::WrongChain { .. })) => {
+            format!("invalid chain id: {refusal}")
+        }
+        Refusal::Tx(TxError::Ethereum(EthTxError::BadSignature)) => {
+            "invalid sender: invalid transaction v, r, s values".into()
+        }
+        other => other.to_string(),
+    };
+    let code = RpcError::from(refusal.clone()).code;
+    RpcError::eth(if code == -32000 { -32000 } else { code }, message, None)
+}
+
+/// An executor error of a call or an estimate.
+fn eth_exec_error(error: &ExecError) -> RpcError {
+    let ward = exec_error(error);
+    RpcError::eth(ward.code, ward.message, None)
+}
+
+/// `eth_feeHistory`: Ward's base fee is the chain's constant least gas
+/// price; the rewards are what this node wants above it.
+fn fee_history(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
+    let count: U64 = p.at(0)?;
+    let newest: BlockNumberOrTag = p.at(1)?;
+    let percentiles: Option<Vec<f64>> = p.opt(2)?;
+    let newest = number(shared, newest)?
+        .ok_or_else(|| RpcError::eth(-32000, "header not found".into(), None))?;
+    let count = count.to::<u64>().clamp(1, 1024).min(newest + 1);
+    let oldest = newest + 1 - count;
+    let base = shared.settings.min_gas_price.0;
+    let max_gas = shared.settings.max_block_gas.max(1);
+    let mut ratios = Vec::new();
+    for height in oldest..=newest {
+        let used: u64 = if height == 0 {
+            0
+        } else {
+            shape::receipts(shared, height)?
+                .iter()
+                .map(|r| r.gas_used)
+                .sum()
+        };
+        ratios.push(used as f64 / max_gas as f64);
+    }
+    let reward = percentiles.map(|ps| vec![vec![priority_fee(shared); ps.len()]; count as usize]);
+    to_json(FeeHistory {
+        base_fee_per_gas: vec![base; count as usize + 1],
+        gas_used_ratio: ratios,
+        base_fee_per_blob_gas: Vec::new(),
+        blob_gas_used_ratio: Vec::new(),
+        oldest_block: oldest,
+        reward,
+    })
+}

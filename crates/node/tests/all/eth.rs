@@ -1,0 +1,437 @@
+//! The Ethereum JSON-RPC over real HTTP (`docs/ethereum.md`), on both
+//! backends: an Ethereum account funded by a Ward transfer deploys the
+//! Solidity ERC-20 with a signed EIP-1559 transaction at its `CREATE`
+//! address, transfers with a legacy one, reads its logs, calls and
+//! estimates, and is refused as geth refuses; every balance change is
+//! `value + gasUsed × effectiveGasPrice` to the unit, and the two
+//! backends give the same receipts.
+
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope, TxLegacy, crypto::secp256k1};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{B256, Bytes, TxKind, U256, keccak256};
+use serde_json::{Value, json};
+use ward_chain::tx::{dev_address, eth::create_address};
+use ward_node::Node;
+use ward_primitives::Address;
+use ward_testkit::evm::{calldata, creation, word};
+
+use crate::{PATIENCE, both_backends, call, dev_node, eventually, ok, post};
+
+const CHAIN: u64 = 31_337;
+
+/// A secp256k1 key and its address.
+struct Key {
+    secret: B256,
+    address: [u8; 20],
+}
+
+impl Key {
+    fn new(byte: u8) -> Key {
+        let secret = B256::from([byte; 32]);
+        let signing = k256::ecdsa::SigningKey::from_slice(secret.as_slice()).unwrap();
+        let address = secp256k1::public_key_to_address(*signing.verifying_key()).into_array();
+        Key { secret, address }
+    }
+
+    fn hex(&self) -> String {
+        format!("0x{}", hex::encode(self.address))
+    }
+
+    fn sign<T: SignableTransaction<alloy_primitives::Signature>>(&self, tx: T) -> Vec<u8>
+    where
+        TxEnvelope: From<alloy_consensus::Signed<T>>,
+    {
+        let signature = secp256k1::sign_message(self.secret, tx.signature_hash()).unwrap();
+        TxEnvelope::from(tx.into_signed(signature)).encoded_2718()
+    }
+}
+
+/// One Ethereum call: its result, or its error object.
+fn eth(node: &Node, method: &str, params: Value) -> Result<Value, Value> {
+    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+    let (status, text) = post(node, &body.to_string());
+    assert_eq!(status, 200, "{text}");
+    let mut response: Value = serde_json::from_str(&text).unwrap();
+    assert!(response.get("applied_height").is_none());
+    match response.get_mut("error") {
+        Some(error) => Err(error.take()),
+        None => Ok(response["result"].take()),
+    }
+}
+
+fn eth_ok(node: &Node, method: &str, params: Value) -> Value {
+    eth(node, method, params).unwrap_or_else(|e| panic!("{method}: {e}"))
+}
+
+fn quantity(value: &Value) -> u128 {
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("{value} is no quantity"));
+    u128::from_str_radix(text.trim_start_matches("0x"), 16).unwrap()
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    format!("0x{}", hex::encode(bytes))
+}
+
+/// Sends `raw` and waits for its receipt; the receipt.
+fn send(node: &Node, raw: &[u8]) -> Value {
+    let hash = eth_ok(node, "eth_sendRawTransaction", json!([hex_of(raw)]));
+    let expected = keccak256(raw);
+    assert_eq!(
+        hash,
+        json!(expected.to_string()),
+        "the hash wallets compute"
+    );
+    let mut receipt = Value::Null;
+    eventually("a receipt", PATIENCE, || {
+        receipt = eth_ok(node, "eth_getTransactionReceipt", json!([hash]));
+        !receipt.is_null()
+    });
+    receipt
+}
+
+fn balance(node: &Node, who: &str) -> u128 {
+    quantity(&eth_ok(node, "eth_getBalance", json!([who, "latest"])))
+}
+
+fn address_word(address: &[u8; 20]) -> [u8; 32] {
+    let mut word = [0u8; 32];
+    word[12..].copy_from_slice(address);
+    word
+}
+
+/// The whole scenario on one backend; the receipts it got.
+fn scenario(node: &Node) -> Vec<Value> {
+    let (alice, bob) = (Key::new(0xa1), Key::new(0xb0));
+    assert_eq!(eth_ok(node, "eth_chainId", json!([])), json!("0x7a69"));
+    assert_eq!(eth_ok(node, "net_version", json!([])), json!("31337"));
+    let version = eth_ok(node, "web3_clientVersion", json!([]));
+    assert!(version.as_str().unwrap().starts_with("ward/v"), "{version}");
+    assert_eq!(eth_ok(node, "eth_syncing", json!([])), json!(false));
+
+    // A Ward key funds the Ethereum account: a plain transfer to its Ward
+    // address.
+    let funds = 10u128.pow(21);
+    let funded = ok(
+        node,
+        "sendTransaction",
+        json!({ "from": dev_address(0).to_string(), "wait": true, "value": funds.to_string(),
+                "call": { "to": Address::from_eth(alice.address).to_string(), "input": "0x" } }),
+    );
+    assert_eq!(funded["status"], "ok", "{funded}");
+    assert_eq!(balance(node, &alice.hex()), funds);
+    assert_eq!(
+        eth_ok(
+            node,
+            "eth_getTransactionCount",
+            json!([alice.hex(), "latest"])
+        ),
+        json!("0x0")
+    );
+    // The Ward transaction shows with its sender's last 20 bytes.
+    let ward_tx = eth_ok(node, "eth_getTransactionByHash", json!([funded["tx"]]));
+    assert_eq!(
+        ward_tx["from"],
+        json!(hex_of(&dev_address(0).0[12..])),
+        "{ward_tx}"
+    );
+
+    // Deploy the ERC-20 with an EIP-1559 transaction, its gas estimated.
+    let supply = 1_000_000u128;
+    let mut init = creation("Token");
+    init.extend(word(supply));
+    let estimate = eth_ok(
+        node,
+        "eth_estimateGas",
+        json!([{ "from": alice.hex(), "data": hex_of(&init) }]),
+    );
+    let deploy = TxEip1559 {
+        chain_id: CHAIN,
+        nonce: 0,
+        gas_limit: quantity(&estimate) as u64,
+        max_fee_per_gas: 10,
+        max_priority_fee_per_gas: 2,
+        to: TxKind::Create,
+        value: U256::ZERO,
+        access_list: Default::default(),
+        input: Bytes::from(init.clone()),
+    };
+    let before = balance(node, &alice.hex());
+    let deployed = send(node, &alice.sign(deploy));
+    assert_eq!(deployed["status"], "0x1", "{deployed}");
+    assert_eq!(deployed["type"], "0x2");
+    let token = hex_of(&create_address(alice.address, 0));
+    assert_eq!(deployed["contractAddress"], json!(token), "{deployed}");
+    assert!(deployed["to"].is_null());
+    let paid = quantity(&deployed["gasUsed"]) * quantity(&deployed["effectiveGasPrice"]);
+    assert_eq!(
+        quantity(&deployed["effectiveGasPrice"]),
+        2,
+        "base 0 + tip 2"
+    );
+    assert_eq!(before - balance(node, &alice.hex()), paid);
+    let code = eth_ok(node, "eth_getCode", json!([token, "latest"]));
+    assert!(code.as_str().unwrap().len() > 100, "{code}");
+
+    // Transfer to bob with a legacy transaction; its log, in the receipt
+    // and through eth_getLogs.
+    let transfer = calldata(
+        "transfer(address,uint256)",
+        &[address_word(&bob.address), word(250)],
+    );
+    let legacy = TxLegacy {
+        chain_id: Some(CHAIN),
+        nonce: 1,
+        gas_price: 3,
+        gas_limit: 5_000_000,
+        to: TxKind::Call(create_address(alice.address, 0).into()),
+        value: U256::ZERO,
+        input: Bytes::from(transfer.clone()),
+    };
+    let before = balance(node, &alice.hex());
+    let transferred = send(node, &alice.sign(legacy.clone()));
+    assert_eq!(transferred["status"], "0x1", "{transferred}");
+    assert_eq!(transferred["type"], "0x0");
+    assert_eq!(transferred["to"], json!(token));
+    let paid = quantity(&transferred["gasUsed"]) * 3;
+    assert_eq!(before - balance(node, &alice.hex()), paid);
+    let logs = transferred["logs"].as_array().unwrap();
+    assert_eq!(logs.len(), 1, "{transferred}");
+    let topic0 = keccak256(b"Transfer(address,address,uint256)").to_string();
+    assert_eq!(logs[0]["address"], json!(token));
+    assert_eq!(logs[0]["topics"][0], json!(topic0));
+    assert_eq!(
+        logs[0]["topics"][2],
+        json!(hex_of(&address_word(&bob.address)))
+    );
+    assert_eq!(logs[0]["data"], json!(hex_of(&word(250))));
+    assert_eq!(logs[0]["transactionHash"], transferred["transactionHash"]);
+    assert_eq!(logs[0]["blockHash"], transferred["blockHash"]);
+    let found = eth_ok(
+        node,
+        "eth_getLogs",
+        json!([{ "fromBlock": "earliest", "toBlock": "latest", "address": token, "topics": [topic0] }]),
+    );
+    assert_eq!(
+        found.as_array().unwrap().len(),
+        2,
+        "mint and transfer: {found}"
+    );
+    assert_eq!(found[1], logs[0]);
+    let none = eth_ok(
+        node,
+        "eth_getLogs",
+        json!([{ "fromBlock": "earliest", "address": hex_of(&[9; 20]) }]),
+    );
+    assert_eq!(none, json!([]));
+
+    // Reads: eth_call, a revert's reason as code 3 with its data.
+    let balance_of = |who: &[u8; 20]| {
+        let input = calldata("balanceOf(address)", &[address_word(who)]);
+        let out = eth_ok(
+            node,
+            "eth_call",
+            json!([{ "to": token, "data": hex_of(&input) }, "latest"]),
+        );
+        quantity(&out)
+    };
+    assert_eq!(balance_of(&bob.address), 250);
+    assert_eq!(balance_of(&alice.address), supply - 250);
+    let too_much = calldata(
+        "transfer(address,uint256)",
+        &[address_word(&alice.address), word(251)],
+    );
+    let reverted = eth(
+        node,
+        "eth_call",
+        json!([{ "from": bob.hex(), "to": token, "data": hex_of(&too_much) }]),
+    )
+    .unwrap_err();
+    assert_eq!(reverted["code"], 3, "{reverted}");
+    assert_eq!(
+        reverted["message"],
+        "execution reverted: insufficient balance"
+    );
+    let data = reverted["data"].as_str().unwrap();
+    assert!(data.starts_with("0x08c379a0"), "Error(string): {data}");
+    let estimate_error = eth(
+        node,
+        "eth_estimateGas",
+        json!([{ "from": bob.hex(), "to": token, "data": hex_of(&too_much) }]),
+    )
+    .unwrap_err();
+    assert_eq!(estimate_error["code"], 3, "{estimate_error}");
+
+    // Blocks and transactions.
+    let block = eth_ok(node, "eth_getBlockByNumber", json!(["latest", true]));
+    assert_eq!(block["hash"], transferred["blockHash"], "{block}");
+    assert_eq!(
+        block["transactions"][0]["hash"],
+        transferred["transactionHash"]
+    );
+    assert_eq!(block["transactions"][0]["from"], json!(alice.hex()));
+    assert_eq!(block["baseFeePerGas"], "0x0");
+    let by_hash = eth_ok(node, "eth_getBlockByHash", json!([block["hash"], false]));
+    assert_eq!(by_hash["transactions"][0], transferred["transactionHash"]);
+    assert_eq!(by_hash["number"], block["number"]);
+    let tx = eth_ok(
+        node,
+        "eth_getTransactionByHash",
+        json!([transferred["transactionHash"]]),
+    );
+    assert_eq!(tx["nonce"], "0x1");
+    assert_eq!(tx["input"], json!(hex_of(&transfer)));
+    assert_eq!(
+        eth_ok(
+            node,
+            "eth_getTransactionByHash",
+            json!([B256::ZERO.to_string()])
+        ),
+        Value::Null
+    );
+    assert_eq!(
+        eth_ok(
+            node,
+            "eth_getTransactionCount",
+            json!([alice.hex(), "latest"])
+        ),
+        json!("0x2")
+    );
+    // The nonce before the deploy, at the block of the funding transfer.
+    let funded_block = eth_ok(node, "eth_getTransactionByHash", json!([funded["tx"]]));
+    assert_eq!(
+        eth_ok(
+            node,
+            "eth_getTransactionCount",
+            json!([alice.hex(), funded_block["blockNumber"]])
+        ),
+        json!("0x0")
+    );
+
+    // Refusals as geth words them.
+    let again = eth(
+        node,
+        "eth_sendRawTransaction",
+        json!([hex_of(&alice.sign(legacy.clone()))]),
+    )
+    .unwrap_err();
+    assert_eq!(again["message"], "already known", "{again}");
+    let mut stale = legacy.clone();
+    stale.gas_price = 4;
+    let low = eth(
+        node,
+        "eth_sendRawTransaction",
+        json!([hex_of(&alice.sign(stale))]),
+    )
+    .unwrap_err();
+    assert!(
+        low["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("nonce too low"),
+        "{low}"
+    );
+    let mut other_chain = legacy.clone();
+    other_chain.chain_id = Some(1);
+    other_chain.nonce = 2;
+    let wrong = eth(
+        node,
+        "eth_sendRawTransaction",
+        json!([hex_of(&alice.sign(other_chain))]),
+    )
+    .unwrap_err();
+    assert!(
+        wrong["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid chain id"),
+        "{wrong}"
+    );
+    let mut rich = legacy.clone();
+    rich.nonce = 2;
+    rich.value = U256::from(funds * 2);
+    let poor = eth(
+        node,
+        "eth_sendRawTransaction",
+        json!([hex_of(&alice.sign(rich))]),
+    )
+    .unwrap_err();
+    assert!(
+        poor["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("insufficient funds for gas * price + value"),
+        "{poor}"
+    );
+    let blob = eth(node, "eth_sendRawTransaction", json!(["0x03c0"])).unwrap_err();
+    assert!(
+        blob["message"]
+            .as_str()
+            .unwrap()
+            .contains("transaction type 3 not supported"),
+        "{blob}"
+    );
+    let unknown = eth(node, "eth_noSuchMethod", json!([])).unwrap_err();
+    assert_eq!(unknown["code"], -32601);
+
+    // Bob, a fresh key, spends what he was sent.
+    let to_bob = TxLegacy {
+        chain_id: Some(CHAIN),
+        nonce: 2,
+        gas_price: 0,
+        gas_limit: 21_000,
+        to: TxKind::Call(bob.address.into()),
+        value: U256::from(10u128.pow(18)),
+        input: Bytes::new(),
+    };
+    let sent = send(node, &alice.sign(to_bob));
+    assert_eq!(sent["status"], "0x1", "{sent}");
+    let back = TxEip1559 {
+        chain_id: CHAIN,
+        nonce: 0,
+        gas_limit: 21_000,
+        max_fee_per_gas: 1,
+        max_priority_fee_per_gas: 1,
+        to: TxKind::Call(alice.address.into()),
+        value: U256::from(10u128.pow(17)),
+        access_list: Default::default(),
+        input: Bytes::new(),
+    };
+    let spent = send(node, &bob.sign(back));
+    assert_eq!(spent["status"], "0x1", "{spent}");
+    let fee = quantity(&spent["gasUsed"]) * quantity(&spent["effectiveGasPrice"]);
+    assert_eq!(balance(node, &bob.hex()), 9 * 10u128.pow(17) - fee);
+
+    vec![funded_block, deployed, transferred, sent, spent]
+}
+
+#[test]
+fn ethereum_tools_json_rpc_deploys_calls_and_refuses_as_geth_on_both_backends() {
+    let runs = both_backends().map(|backend| {
+        let node = dev_node("eth-rpc", |c| {
+            c.backend = backend;
+            let path = ward_testkit::contracts::out_dir().join("evm.wasm");
+            c.runtimes = vec![
+                ward_node::runtimes::RuntimeSpec::parse(&format!("evm={}", path.display()))
+                    .unwrap(),
+            ];
+        });
+        let mut receipts = scenario(&node);
+        // What differs between runs: the times and hashes of blocks.
+        for receipt in &mut receipts {
+            for key in ["blockHash", "blockNumber", "blockTimestamp"] {
+                receipt.as_object_mut().unwrap().remove(key);
+            }
+            if let Some(logs) = receipt["logs"].as_array_mut() {
+                for log in logs {
+                    log.as_object_mut().unwrap().remove("blockHash");
+                    log.as_object_mut().unwrap().remove("blockNumber");
+                }
+            }
+        }
+        let _ = call(&node, "getNetwork", json!({}));
+        receipts
+    });
+    assert_eq!(runs[0], runs[1]);
+}

@@ -272,6 +272,18 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             writeln!(out, "({i}) {address} key 0x{}", hex(key))?;
         }
     }
+    let eth_accounts = node.dev_eth_accounts();
+    if !eth_accounts.is_empty() {
+        writeln!(
+            out,
+            "Ethereum dev accounts, chain id {} (the test mnemonic {:?}, m/44'/60'/0'/0/i: never use them elsewhere)",
+            node.settings().eth_chain_id.unwrap_or_default(),
+            ward_chain::tx::eth::DEV_MNEMONIC
+        )?;
+        for (i, (address, key)) in eth_accounts.iter().enumerate() {
+            writeln!(out, "({i}) 0x{} key 0x{}", hex(address), hex(key))?;
+        }
+    }
     writeln!(out, "listening on {}", node.url())?;
     out.flush()?;
     drop(out);

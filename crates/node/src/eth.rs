@@ -39,6 +39,7 @@ pub const ETH_METHODS: &[&str] = &[
     "eth_maxPriorityFeePerGas",
     "eth_feeHistory",
     "eth_accounts",
+    "eth_sendTransaction",
     "eth_getBalance",
     "eth_getTransactionCount",
     "eth_getCode",
@@ -96,7 +97,8 @@ pub(crate) fn dispatch(shared: &Shared, method: &str, params: Value) -> Result<V
         "eth_gasPrice" => to_json(U256::from(shared.min_gas_price())),
         "eth_maxPriorityFeePerGas" => to_json(U256::from(priority_fee(shared))),
         "eth_feeHistory" => fee_history(shared, &p),
-        "eth_accounts" => to_json(Vec::<EthAddress>::new()),
+        "eth_accounts" => to_json(dev_accounts(shared)),
+        "eth_sendTransaction" => send_transaction(shared, &p),
         "eth_getBalance" => {
             let (address, state) = (p.at::<EthAddress>(0)?, state_at(shared, &p, 1)?);
             to_json(U256::from(
@@ -406,16 +408,7 @@ fn estimate_gas(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
         .access_list
         .as_ref()
         .map_or(0, |list| alloy_rlp::Encodable::length(list) as u64);
-    let intrinsic = |bytes| {
-        shared
-            .executor
-            .admit_sized(shared.settings.max_tx_gas, bytes)
-            .unwrap_or(0)
-    };
-    let envelope = intrinsic(ENVELOPE_EXTRA_BYTES + access_list).saturating_sub(intrinsic(0));
-    let gas = estimate.gas.saturating_add(envelope);
-    let margin = gas / 100 * crate::rpc::ESTIMATE_MARGIN_PERCENT;
-    to_json(U64::from(gas.saturating_add(margin)))
+    to_json(U64::from(with_envelope(shared, estimate.gas, access_list)))
 }
 
 /// A call or estimate that did not succeed: a revert as code 3 with its
@@ -546,4 +539,158 @@ fn fee_history(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
         oldest_block: oldest,
         reward,
     })
+}
+
+/// A dev node's Ethereum accounts (the test mnemonic's first ten); none
+/// elsewhere.
+fn dev_accounts(shared: &Shared) -> Vec<EthAddress> {
+    if !shared.config.dev {
+        return Vec::new();
+    }
+    (0..ward_chain::tx::DEV_ACCOUNTS)
+        .map(|i| EthAddress::from(ward_chain::tx::eth::dev_eth_address(i)))
+        .collect()
+}
+
+/// `eth_sendTransaction` on a dev node: the request completed (the next
+/// free nonce, the gas `eth_estimateGas` gives, an EIP-1559 price of the
+/// base fee twice and this node's tip, or a legacy one when it names
+/// `gasPrice`), signed with the dev account's key, or sent as an address
+/// the node impersonates; admitted as any transaction. Its hash.
+fn send_transaction(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
+    use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope, TxLegacy};
+    use alloy_eips::eip2718::Encodable2718;
+    if !shared.config.dev {
+        return Err(RpcError::eth(
+            -32601,
+            "eth_sendTransaction signs with a dev node's accounts, and this node was not started with --dev: sign the transaction and send it with eth_sendRawTransaction".into(),
+            None,
+        ));
+    }
+    let request: TransactionRequest = p.at(0)?;
+    let from = request
+        .from
+        .ok_or_else(|| invalid("\"from\" is required"))?;
+    let sender = ward(from);
+    let key = (0..ward_chain::tx::DEV_ACCOUNTS)
+        .find(|i| ward_chain::tx::eth::dev_eth_address(*i) == from.into_array())
+        .map(ward_chain::tx::eth::dev_eth_key);
+    let impersonated = crate::sync::lock(&shared.impersonating).contains(&sender);
+    if key.is_none() && !impersonated {
+        return Err(RpcError::eth(
+            -32000,
+            format!("unknown account {from}: neither a dev account of this node nor impersonated"),
+            None,
+        ));
+    }
+    let chain_id = eth_chain_id(shared)?;
+    let nonce = match request.nonce {
+        Some(nonce) => nonce,
+        None => {
+            let pool = crate::sync::lock(&shared.pool);
+            let next = shared.store.nonce(&sender).map_err(state_error)?;
+            pool.mempool.next_free_nonce(&sender, next)
+        }
+    };
+    let (tx, cap) = request_tx(shared, &request)?;
+    let gas = match request.gas {
+        Some(gas) => gas,
+        None => estimated(shared, &tx, cap)?,
+    };
+    let base = shared.settings.min_gas_price.0;
+    let tip = request
+        .max_priority_fee_per_gas
+        .unwrap_or_else(|| priority_fee(shared));
+    let max_fee = request
+        .max_fee_per_gas
+        .unwrap_or_else(|| base.saturating_mul(2).saturating_add(tip));
+    let input = request.input.input().cloned().unwrap_or_default();
+    let to = request.to.unwrap_or(TxKind::Create);
+    let value = U256::from(tx.value);
+    let Some(secret) = key else {
+        // Impersonated: the one model's body, unsigned, as `impersonate`
+        // sends Ward's own.
+        let price = request
+            .gas_price
+            .unwrap_or_else(|| max_fee.min(base.saturating_add(tip)));
+        let body = ward_chain::tx::TxBody {
+            chain_id: shared.settings.chain_id.clone(),
+            public_key: [0; 32],
+            nonce,
+            gas_limit: gas,
+            gas_price: price,
+            value: tx.value,
+            payload: tx.payload,
+        };
+        let verified = body.impersonated(sender);
+        let hash = verified.hash();
+        crate::admission::admit(shared, verified, None).map_err(|r| refused(&r, shared))?;
+        return to_json(B256::from(hash.0));
+    };
+    let secret = B256::from(secret);
+    let sign = |hash: B256| {
+        alloy_consensus::crypto::secp256k1::sign_message(secret, hash)
+            .map_err(|e| RpcError::eth(-32603, format!("signing failed: {e}"), None))
+    };
+    let envelope = match request.gas_price {
+        Some(gas_price) => {
+            let tx = TxLegacy {
+                chain_id: Some(chain_id),
+                nonce,
+                gas_price,
+                gas_limit: gas,
+                to,
+                value,
+                input,
+            };
+            let signature = sign(tx.signature_hash())?;
+            TxEnvelope::from(tx.into_signed(signature))
+        }
+        None => {
+            let tx = TxEip1559 {
+                chain_id,
+                nonce,
+                gas_limit: gas,
+                max_fee_per_gas: max_fee,
+                max_priority_fee_per_gas: tip,
+                to,
+                value,
+                access_list: request.access_list.clone().unwrap_or_default(),
+                input,
+            };
+            let signature = sign(tx.signature_hash())?;
+            TxEnvelope::from(tx.into_signed(signature))
+        }
+    };
+    let tx = EthTx::verify(&envelope.encoded_2718(), chain_id)
+        .map_err(|e| refused(&Refusal::Tx(e.into()), shared))?;
+    let hash = tx.hash();
+    crate::admission::admit(shared, tx.verified(&shared.settings.rules()), None)
+        .map_err(|r| refused(&r, shared))?;
+    to_json(B256::from(hash.0))
+}
+
+/// The gas `eth_estimateGas` gives `tx`.
+fn estimated(shared: &Shared, tx: &Tx, cap: u64) -> Result<u64, RpcError> {
+    let estimate = shared
+        .reader(None)
+        .map_err(RpcError::from)?
+        .estimate_gas(tx, unix_millis(), cap)
+        .map_err(|e| eth_exec_error(&e))?
+        .map_err(|receipt| failed(&receipt))?;
+    Ok(with_envelope(shared, estimate.gas, 0))
+}
+
+/// `gas` with room for an envelope's extra bytes and `access_list` bytes
+/// of access list, and Ward's margin.
+fn with_envelope(shared: &Shared, gas: u64, access_list: u64) -> u64 {
+    let intrinsic = |bytes| {
+        shared
+            .executor
+            .admit_sized(shared.settings.max_tx_gas, bytes)
+            .unwrap_or(0)
+    };
+    let envelope = intrinsic(ENVELOPE_EXTRA_BYTES + access_list).saturating_sub(intrinsic(0));
+    let gas = gas.saturating_add(envelope);
+    gas.saturating_add(gas / 100 * crate::rpc::ESTIMATE_MARGIN_PERCENT)
 }

@@ -95,22 +95,31 @@ pub struct Genesis {
 /// units of an 18-decimal asset.
 pub const DEV_BALANCE: u128 = 1_000_000_000 * 10u128.pow(18);
 
+/// Every dev account's address: Ward's Ed25519 ones
+/// ([`ward_chain::tx::dev_address`]), then the Ethereum ones of the test
+/// mnemonic ([`ward_chain::tx::eth::dev_eth_address`]).
+pub fn dev_addresses() -> Vec<Address> {
+    let accounts = 0..ward_chain::tx::DEV_ACCOUNTS;
+    accounts
+        .clone()
+        .map(ward_chain::tx::dev_address)
+        .chain(accounts.map(|i| Address::from_eth(ward_chain::tx::eth::dev_eth_address(i))))
+        .collect()
+}
+
 /// The Ethereum chain id of a `--dev` chain: Hardhat's and anvil's, which
 /// wallets and frameworks know as a local development chain.
 pub const DEV_ETH_CHAIN_ID: u64 = 31_337;
 
 impl Genesis {
     /// The genesis of a `--dev` chain without a file: the default asset,
-    /// every dev account funded with [`DEV_BALANCE`], free gas allowed,
-    /// fees burned.
+    /// every dev account ([`dev_addresses`]: Ward's and the test
+    /// mnemonic's) funded with [`DEV_BALANCE`], free gas allowed, fees
+    /// burned, Ethereum chain id [`DEV_ETH_CHAIN_ID`].
     pub fn dev(chain_id: &str) -> Genesis {
-        let balances = (0..ward_chain::tx::DEV_ACCOUNTS)
-            .map(|i| {
-                (
-                    ward_chain::tx::dev_address(i).to_string(),
-                    Amount(DEV_BALANCE),
-                )
-            })
+        let balances = dev_addresses()
+            .into_iter()
+            .map(|address| (address.to_string(), Amount(DEV_BALANCE)))
             .collect();
         Genesis {
             chain_id: chain_id.to_owned(),
@@ -259,7 +268,7 @@ mod tests {
     fn a_genesis_is_checked() {
         let good = Genesis::dev("ward-x");
         good.check().unwrap();
-        assert_eq!(good.accounts().unwrap().len(), 10);
+        assert_eq!(good.accounts().unwrap().len(), 20);
         let json = serde_json::to_vec(&good).unwrap();
         assert_eq!(Genesis::from_json(&json).unwrap(), good);
         let refused = |change: fn(&mut Genesis)| {

@@ -288,6 +288,22 @@ impl Node {
         &self.shared.settings
     }
 
+    /// The dev Ethereum accounts' 20-byte addresses and secret keys: the
+    /// test mnemonic's first ten (empty without dev mode).
+    pub fn dev_eth_accounts(&self) -> Vec<([u8; 20], [u8; 32])> {
+        if !self.shared.config.dev {
+            return Vec::new();
+        }
+        (0..ward_chain::tx::DEV_ACCOUNTS)
+            .map(|i| {
+                (
+                    ward_chain::tx::eth::dev_eth_address(i),
+                    ward_chain::tx::eth::dev_eth_key(i),
+                )
+            })
+            .collect()
+    }
+
     /// The dev accounts' addresses and secret keys (empty without dev
     /// mode).
     pub fn dev_accounts(&self) -> Vec<(ward_primitives::Address, [u8; 32])> {

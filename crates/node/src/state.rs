@@ -193,9 +193,7 @@ impl Shared {
         let settings = match &config.fork {
             Some(fork) => {
                 check_fork(&config)?;
-                let dev_accounts: Vec<_> = (0..ward_chain::tx::DEV_ACCOUNTS)
-                    .map(ward_chain::tx::dev_address)
-                    .collect();
+                let dev_accounts = crate::genesis::dev_addresses();
                 crate::fork::open(&store, fork, &registered, &dev_accounts)?
             }
             None => {

@@ -281,6 +281,43 @@ impl EthTx {
     }
 }
 
+/// The test mnemonic Hardhat, anvil and every Ethereum tool's examples
+/// use: a `--dev` chain funds its first [`super::DEV_ACCOUNTS`] accounts
+/// (`m/44'/60'/0'/0/i`). Anyone can derive their keys: development
+/// chains only.
+pub const DEV_MNEMONIC: &str = "test test test test test test test test test test test junk";
+
+/// The secret key of dev Ethereum account `index`: BIP-39's seed of
+/// [`DEV_MNEMONIC`] (no passphrase), derived along BIP-44's Ethereum
+/// path `m/44'/60'/0'/0/index` (BIP-32), as Hardhat and anvil derive it.
+///
+/// # Panics
+///
+/// Never for an index below 2^31 (a BIP-32 path's unhardened range);
+/// higher ones are not accounts.
+pub fn dev_eth_key(index: u32) -> [u8; 32] {
+    static SEED: std::sync::OnceLock<[u8; 64]> = std::sync::OnceLock::new();
+    let seed = SEED.get_or_init(|| {
+        let mut seed = [0u8; 64];
+        pbkdf2::pbkdf2_hmac::<sha2::Sha512>(DEV_MNEMONIC.as_bytes(), b"mnemonic", 2048, &mut seed);
+        seed
+    });
+    let path: bip32::DerivationPath = format!("m/44'/60'/0'/0/{index}")
+        .parse()
+        .expect("a BIP-44 path with an index below 2^31 parses");
+    bip32::XPrv::derive_from_path(seed, &path)
+        .expect("derivation from a 64-byte seed succeeds but with negligible probability")
+        .to_bytes()
+}
+
+/// The 20-byte address of dev Ethereum account `index`
+/// ([`dev_eth_key`]'s).
+pub fn dev_eth_address(index: u32) -> [u8; 20] {
+    let key = k256::ecdsa::SigningKey::from_slice(&dev_eth_key(index))
+        .expect("a derived key is a valid secp256k1 key");
+    secp256k1::public_key_to_address(*key.verifying_key()).into_array()
+}
+
 /// The name of the system runtime an Ethereum deploy's creation code
 /// runs on (`docs/evm.md`).
 pub const EVM_RUNTIME: &str = "evm";

@@ -375,6 +375,41 @@ fn scenario(node: &Node) -> Vec<Value> {
     let unknown = eth(node, "eth_noSuchMethod", json!([])).unwrap_err();
     assert_eq!(unknown["code"], -32601);
 
+    // The dev node's accounts are the test mnemonic's, and it signs for
+    // them.
+    let accounts = eth_ok(node, "eth_accounts", json!([]));
+    assert_eq!(accounts.as_array().unwrap().len(), 10);
+    assert_eq!(accounts[0], "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266");
+    let dev0 = accounts[0].as_str().unwrap().to_owned();
+    let before = balance(node, &dev0);
+    let hash = eth_ok(
+        node,
+        "eth_sendTransaction",
+        json!([{ "from": dev0, "to": bob.hex(), "value": "0xde0b6b3a7640000" }]),
+    );
+    let mut by_node = Value::Null;
+    eventually("a receipt", PATIENCE, || {
+        by_node = eth_ok(node, "eth_getTransactionReceipt", json!([hash]));
+        !by_node.is_null()
+    });
+    assert_eq!(by_node["status"], "0x1", "{by_node}");
+    assert_eq!(by_node["type"], "0x2");
+    let fee = quantity(&by_node["gasUsed"]) * quantity(&by_node["effectiveGasPrice"]);
+    assert_eq!(before - balance(node, &dev0), 10u128.pow(18) + fee);
+    let stranger = eth(
+        node,
+        "eth_sendTransaction",
+        json!([{ "from": alice.hex(), "to": bob.hex() }]),
+    )
+    .unwrap_err();
+    assert!(
+        stranger["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("unknown account"),
+        "{stranger}"
+    );
+
     // Bob, a fresh key, spends what he was sent.
     let to_bob = TxLegacy {
         chain_id: Some(CHAIN),
@@ -401,7 +436,7 @@ fn scenario(node: &Node) -> Vec<Value> {
     let spent = send(node, &bob.sign(back));
     assert_eq!(spent["status"], "0x1", "{spent}");
     let fee = quantity(&spent["gasUsed"]) * quantity(&spent["effectiveGasPrice"]);
-    assert_eq!(balance(node, &bob.hex()), 9 * 10u128.pow(17) - fee);
+    assert_eq!(balance(node, &bob.hex()), 19 * 10u128.pow(17) - fee);
 
     vec![funded_block, deployed, transferred, sent, spent]
 }

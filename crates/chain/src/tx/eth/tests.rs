@@ -307,6 +307,30 @@ fn create_addresses_are_ethereums() {
     );
 }
 
+/// The dev accounts are Hardhat's and anvil's: the keys and addresses
+/// both print for the test mnemonic.
+#[test]
+fn dev_accounts_are_the_test_mnemonics() {
+    let published = [
+        (
+            "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+            "f39fd6e51aad88f6f4ce6ab8827279cfffb92266",
+        ),
+        (
+            "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+            "70997970c51812dc3a010c7d01b50e0d17dc79c8",
+        ),
+        (
+            "2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6",
+            "a0ee7a142d267c1f36714e4a8f75612f20a79720",
+        ),
+    ];
+    for ((key, address), index) in published.iter().zip([0, 1, 9]) {
+        assert_eq!(hex::encode(dev_eth_key(index)), *key, "{index}");
+        assert_eq!(hex::encode(dev_eth_address(index)), *address, "{index}");
+    }
+}
+
 #[test]
 fn ward_addresses_with_a_32_byte_head_have_no_ethereum_form() {
     assert_eq!(Address([1; 32]).eth(), None);

@@ -138,6 +138,15 @@ pub fn self_address() -> Address {
     Address(out)
 }
 
+/// The account that sent the transaction (a query's caller): the same
+/// in every frame of it, the EVM's `ORIGIN`.
+pub fn origin() -> Address {
+    let mut out = [0u8; 32];
+    // SAFETY: see the module comment (32 bytes are written).
+    unsafe { sys::origin(ptr(out.as_mut_ptr())) };
+    Address(out)
+}
+
 /// The height of the block being executed.
 pub fn block_height() -> u64 {
     // SAFETY: takes no pointer.

@@ -318,8 +318,8 @@ impl Host for WardHost {
     }
 
     fn caller(&self) -> Address {
-        // `ORIGIN`: Ward frames do not know the transaction's sender.
-        Address::ZERO
+        // `ORIGIN`: the transaction's sender, whatever frame asks.
+        evm_address(&env::origin().0)
     }
 
     fn blob_hash(&self, _number: usize) -> Option<U256> {

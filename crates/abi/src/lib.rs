@@ -24,7 +24,7 @@
 //! assert!(f.results().is_empty());
 //! assert!(f.uses().memory && f.uses().gas && !f.uses().suspends);
 //! assert_eq!(f.cost().to_string(), "host_call + host_per_byte * len");
-//! assert_eq!(HostFn::ALL.len(), 39);
+//! assert_eq!(HostFn::ALL.len(), 40);
 //! ```
 
 #![no_std]
@@ -42,8 +42,9 @@ pub const MODULE: &str = "ward";
 
 /// Version of this table. Bumped on any change of name, signature or meaning.
 /// Version 6 added the native asset: `call_value`, `balance`, `transfer`,
-/// `call_with_value` and `create_with_value`.
-pub const ABI_VERSION: u32 = 6;
+/// `call_with_value` and `create_with_value`; version 7 `origin`, the
+/// transaction's sender (the EVM's `ORIGIN`).
+pub const ABI_VERSION: u32 = 7;
 
 /// Bytes of an amount of the native asset in guest memory: a `u128`,
 /// little-endian.
@@ -223,6 +224,9 @@ macro_rules! for_each_host_function {
             caller Caller(dst: i32) { uses [Memory] cost [] }
             /// Writes the 32-byte address of the running contract to `dst`.
             self_address SelfAddress(dst: i32) { uses [Memory] cost [] }
+            /// Writes the 32-byte address of the account that sent the transaction (a query's
+            /// caller) to `dst`: the EVM's `ORIGIN`, the same in every frame of it.
+            origin Origin(dst: i32) { uses [Memory] cost [] }
             /// Returns the height of the block being executed.
             block_height BlockHeight() -> i64 { uses [] cost [] }
             /// Returns the time of the block being executed (seconds).

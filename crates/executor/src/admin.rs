@@ -133,6 +133,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 journal: journal.clone(),
                 address: contract,
                 caller: sender,
+                origin: sender,
                 height: at.height,
                 time: at.time,
                 read_only: false,

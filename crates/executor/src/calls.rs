@@ -133,6 +133,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     ) -> Result<Execution, ExecError> {
         let mut frames = Frames {
             journal: root.journal.clone(),
+            origin: root.origin,
             height: root.height,
             time: root.time,
             current: Current {
@@ -314,6 +315,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             journal: frames.journal.clone(),
             address,
             caller: from,
+            origin: frames.origin,
             height: frames.height,
             time: frames.time,
             read_only,

@@ -95,6 +95,7 @@ fn enter_deploy<S: StateCommit + Send + Sync + 'static>(
         journal: frames.journal.clone(),
         address,
         caller: creator.address,
+        origin: frames.origin,
         height: frames.height,
         time: frames.time,
         read_only: false,

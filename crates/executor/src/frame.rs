@@ -25,6 +25,7 @@ pub(crate) fn scratch_frame() -> (ScratchJournal, Frame<ward_state::MemoryStore>
         journal: journal.clone(),
         address: Address::default(),
         caller: Address::default(),
+        origin: Address::default(),
         height: 0,
         time: 0,
         read_only: false,
@@ -52,6 +53,9 @@ pub(crate) struct Frame<S: StateCommit + Send + Sync + 'static> {
     pub(crate) journal: SharedJournal<S>,
     pub(crate) address: Address,
     pub(crate) caller: Address,
+    /// The account that sent the transaction (`ward.origin`): a query's
+    /// caller.
+    pub(crate) origin: Address,
     pub(crate) height: u64,
     pub(crate) time: u64,
     pub(crate) read_only: bool,
@@ -118,6 +122,10 @@ impl<S: StateCommit + Send + Sync + 'static> Chain for Frame<S> {
 
     fn caller(&self) -> [u8; 32] {
         self.caller.0
+    }
+
+    fn origin(&self) -> [u8; 32] {
+        self.origin.0
     }
 
     fn self_address(&self) -> [u8; 32] {

@@ -199,6 +199,7 @@ impl Deployed {
             journal: journal.clone(),
             address: self.address,
             caller: self.deployer,
+            origin: self.deployer,
             height: self.height,
             time: self.time,
             read_only: false,
@@ -225,6 +226,8 @@ struct Waiting {
 /// their callees, over the block's journal.
 struct Frames<S: StateCommit + Send + Sync + 'static> {
     journal: SharedJournal<S>,
+    /// The transaction's sender, every frame's `ward.origin`.
+    origin: Address,
     height: u64,
     time: u64,
     /// The running frame.
@@ -564,6 +567,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             journal: journal.clone(),
             address: to,
             caller: sender,
+            origin: sender,
             height,
             time,
             read_only: true,
@@ -623,6 +627,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     journal: journal.clone(),
                     address: *to,
                     caller: *sender,
+                    origin: *sender,
                     height,
                     time,
                     read_only: false,

@@ -14,7 +14,7 @@ use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope, TxLegacy, cryp
 use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{B256, Bytes, TxKind, U256};
 use ward_chain::tx::{
-    ChainRules, VerifiedTx,
+    ChainRules, Deploy, Payload, VerifiedTx,
     eth::{EthTx, create_address},
 };
 use ward_executor::{Block, Executor, Fees};
@@ -220,4 +220,77 @@ fn ethereum_transactions_run_as_on_ethereum_on_both_backends_and_threads() {
             .unwrap()
             .is_none()
     );
+}
+
+/// EVM code whose every call returns `ORIGIN` as a word: runtime
+/// `ORIGIN PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN`, and creation code
+/// that returns it.
+fn origin_contract() -> Vec<u8> {
+    let runtime = [0x32, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3];
+    let mut creation = vec![0x68];
+    creation.extend(runtime);
+    creation.extend([0x60, 0x00, 0x52, 0x60, 0x09, 0x60, 0x17, 0xf3]);
+    creation
+}
+
+/// `tx.origin` is the transaction's sender in every frame: called
+/// directly by a signed Ethereum transaction, and through a Wasm contract
+/// that forwards the call (where `msg.sender` is the forwarder).
+#[test]
+fn origin_is_the_transactions_sender_in_every_frame() {
+    let alice = Key::new(0xa1);
+    let mut runs = Vec::new();
+    for kind in BackendKind::ALL {
+        let exec = executor(kind, 1, &[&alice]);
+        let deploy = eip1559(&alice, 0, TxKind::Create, 0, origin_contract());
+        exec.execute_signed_block(&[deploy], 1_000).unwrap();
+        let contract = Address::from_eth(create_address(alice.address, 0));
+        let forwarder = wat::parse_str(crate::runtimes::forwarder(0)).unwrap();
+        let unsigned = |sender: Address, payload: Payload| ward_executor::Tx {
+            sender,
+            gas_limit: 10_000_000,
+            value: 0,
+            payload,
+        };
+        let deployed = exec
+            .execute_block(
+                &[unsigned(
+                    Address([7; 32]),
+                    Payload::Deploy(Deploy::new(forwarder, Vec::new())),
+                )],
+                1_001,
+            )
+            .unwrap();
+        let forwarder = deployed[0].address.unwrap();
+        let direct = eip1559(
+            &alice,
+            1,
+            TxKind::Call(contract.eth().unwrap().into()),
+            0,
+            Vec::new(),
+        );
+        let block = exec.execute_signed_block(&[direct], 1_002).unwrap();
+        let receipt = &block.receipts[0];
+        assert_eq!(receipt.status, "ok", "{receipt:?}");
+        assert_eq!(
+            receipt.output,
+            alice.account().0.to_vec(),
+            "ORIGIN is alice"
+        );
+        let call = Payload::Call {
+            to: forwarder,
+            input: contract.0.to_vec(),
+        };
+        let forwarded = exec
+            .execute_block(&[unsigned(alice.account(), call)], 1_003)
+            .unwrap();
+        assert_eq!(forwarded[0].status, "ok", "{:?}", forwarded[0]);
+        assert_eq!(
+            forwarded[0].output,
+            alice.account().0.to_vec(),
+            "ORIGIN through a Wasm frame"
+        );
+        runs.push((block, forwarded));
+    }
+    assert_eq!(runs[0], runs[1]);
 }

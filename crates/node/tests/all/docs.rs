@@ -467,3 +467,45 @@ fn the_economics_document_states_the_constants_and_a_genesis_that_reads() {
     assert_eq!(genesis.chain_limits().max_block_gas, 200_000_000);
     assert_eq!(genesis.fees().unwrap().collector, None);
 }
+
+/// docs/ethereum.md's method table lists exactly the Ethereum methods the
+/// node answers, and its numbers are the code's.
+#[test]
+fn the_ethereum_document_lists_every_method_and_states_the_constants() {
+    let text = doc("ethereum.md");
+    let table = section(&text, "| method | status |", "Any other");
+    let mut listed = std::collections::BTreeSet::new();
+    for row in table.iter().filter(|l| l.starts_with("| `")) {
+        let first = row.split('|').nth(1).unwrap_or_default();
+        for name in first.split('`').skip(1).step_by(2) {
+            listed.insert(name.to_owned());
+        }
+    }
+    let answered: std::collections::BTreeSet<String> = ward_node::eth::ETH_METHODS
+        .iter()
+        .map(|m| (*m).to_owned())
+        .collect();
+    assert_eq!(
+        listed, answered,
+        "docs/ethereum.md's table against ETH_METHODS"
+    );
+    for (number, phrase) in [
+        (ward_node::eth::MAX_LOG_BLOCKS, "at most 10 000 blocks"),
+        (
+            ward_node::eth::ENVELOPE_EXTRA_BYTES,
+            "`ENVELOPE_EXTRA_BYTES`, 100,",
+        ),
+        (ward_node::genesis::DEV_ETH_CHAIN_ID, "is **31337**"),
+        (ward_node::ESTIMATE_MARGIN_PERCENT, "and 10 %"),
+    ] {
+        assert!(
+            text.contains(phrase),
+            "docs/ethereum.md should say {phrase:?}"
+        );
+        assert!(
+            phrase.replace(' ', "").contains(&number.to_string()),
+            "{phrase:?} is not {number}"
+        );
+    }
+    assert!(text.contains(ward_chain::tx::eth::DEV_MNEMONIC));
+}

@@ -117,6 +117,10 @@ impl CallContext {
                 let address = self.chain.self_address();
                 write_address(args, memory, &address)
             }
+            HostFn::Origin => {
+                let address = self.chain.origin();
+                write_address(args, memory, &address)
+            }
             HostFn::BlockHeight => count_i64(self.chain.block_height()),
             HostFn::BlockTime => count_i64(self.chain.block_time()),
             HostFn::HashSha256 | HostFn::HashKeccak256 | HostFn::HashBlake3 => {

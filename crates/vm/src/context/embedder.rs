@@ -48,6 +48,12 @@ pub trait Chain: Send {
     fn caller(&self) -> [u8; 32];
     /// The running contract's address.
     fn self_address(&self) -> [u8; 32];
+    /// The address of the account that sent the transaction
+    /// (`ward.origin`). The default: the caller, which for a call that
+    /// is its transaction's only frame is the sender.
+    fn origin(&self) -> [u8; 32] {
+        self.caller()
+    }
     /// The block height.
     fn block_height(&self) -> u64;
     /// The block time.

@@ -100,26 +100,37 @@ pub(crate) fn dispatch(shared: &Shared, method: &str, params: Value) -> Result<V
         "eth_accounts" => to_json(dev_accounts(shared)),
         "eth_sendTransaction" => send_transaction(shared, &p),
         "eth_getBalance" => {
-            let (address, state) = (p.at::<EthAddress>(0)?, state_at(shared, &p, 1)?);
-            to_json(U256::from(
-                state.balance(&ward(address)).map_err(state_error)?,
-            ))
+            let address = ward(p.at::<EthAddress>(0)?);
+            let balance = read_state(shared, &p, 1, |state| state.balance(&address))?;
+            to_json(U256::from(balance))
         }
         "eth_getTransactionCount" => {
-            let (address, state) = (p.at::<EthAddress>(0)?, state_at(shared, &p, 1)?);
-            to_json(U64::from(state.nonce(&ward(address)).map_err(state_error)?))
+            let address = ward(p.at::<EthAddress>(0)?);
+            let nonce = read_state(shared, &p, 1, |state| state.nonce(&address))?;
+            let pending = matches!(
+                p.opt::<BlockId>(1)?,
+                Some(BlockId::Number(BlockNumberOrTag::Pending))
+            );
+            if pending {
+                // What the sender's next transaction takes: past the ones
+                // waiting in the mempool.
+                let pool = crate::sync::lock(&shared.pool);
+                return to_json(U64::from(pool.mempool.next_free_nonce(&address, nonce)));
+            }
+            to_json(U64::from(nonce))
         }
         "eth_getCode" => {
-            let (address, state) = (p.at::<EthAddress>(0)?, state_at(shared, &p, 1)?);
-            to_json(Bytes::from(code(&state, &ward(address))?))
+            let address = ward(p.at::<EthAddress>(0)?);
+            to_json(Bytes::from(read_state(shared, &p, 1, |state| {
+                code(state, &address)
+            })?))
         }
         "eth_getStorageAt" => {
-            let address = p.at::<EthAddress>(0)?;
+            let address = ward(p.at::<EthAddress>(0)?);
             let slot: U256 = p.at(1)?;
-            let state = state_at(shared, &p, 2)?;
-            let value = state
-                .storage(&ward(address), &slot.to_be_bytes::<32>())
-                .map_err(state_error)?;
+            let value = read_state(shared, &p, 2, |state| {
+                state.storage(&address, &slot.to_be_bytes::<32>())
+            })?;
             to_json(storage_word(value.as_deref()))
         }
         "eth_call" => call(shared, &p),
@@ -276,16 +287,23 @@ fn block_param(shared: &Shared, p: &Params, index: usize) -> Result<u64, RpcErro
     found.ok_or_else(|| RpcError::eth(-32000, "header not found".into(), None))
 }
 
-/// The state after the block param `index` names, which this node must
-/// still keep.
-fn state_at(
+/// `read` of the state after the block param `index` names, which this
+/// node must still keep: the head's from the store's own tables (what
+/// its receipts were committed with), an earlier block's from the state
+/// tree's version of it.
+fn read_state<T>(
     shared: &Shared,
     p: &Params,
     index: usize,
-) -> Result<ward_state::Snapshot<std::sync::Arc<ward_state::RedbStore>>, RpcError> {
+    read: impl FnOnce(&dyn StateRead) -> Result<T, ward_state::StateError>,
+) -> Result<T, RpcError> {
     let height = block_param(shared, p, index)?;
+    if height == head(shared)? {
+        return read(&*shared.store).map_err(state_error);
+    }
     kept(shared, height)?;
-    ward_state::Snapshot::new(shared.store.clone(), height).map_err(state_error)
+    let snapshot = ward_state::Snapshot::new(shared.store.clone(), height).map_err(state_error)?;
+    read(&snapshot).map_err(state_error)
 }
 
 /// Refuses a height whose state this node pruned.
@@ -306,14 +324,11 @@ fn kept(shared: &Shared, height: u64) -> Result<(), RpcError> {
 
 /// A contract's code: an EVM contract's bytecode, a Wasm contract's
 /// module; empty for an account.
-fn code<S: StateRead>(state: &S, address: &Address) -> Result<Vec<u8>, RpcError> {
-    let Some(info) = state.contract(address).map_err(state_error)? else {
+fn code(state: &dyn StateRead, address: &Address) -> Result<Vec<u8>, ward_state::StateError> {
+    let Some(info) = state.contract(address)? else {
         return Ok(Vec::new());
     };
-    Ok(state
-        .code(&info.code_hash)
-        .map_err(state_error)?
-        .unwrap_or_default())
+    Ok(state.code(&info.code_hash)?.unwrap_or_default())
 }
 
 /// A storage value as a 32-byte word: an EVM slot's value is stored

@@ -231,3 +231,8 @@ impl NodeConfig {
         }
     }
 }
+
+/// What `estimateGas` (and `eth_estimateGas`) adds to the least gas that
+/// does the job, in percent: room for the state to change between the
+/// estimate and the block.
+pub const ESTIMATE_MARGIN_PERCENT: u64 = 10;

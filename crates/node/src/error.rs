@@ -51,11 +51,6 @@ impl RpcError {
         }
     }
 
-    /// This error in Ethereum's shape: its code and message, no `data`.
-    pub(crate) fn into_eth(self) -> Self {
-        RpcError::eth(self.code, self.message, None)
-    }
-
     /// -32700: the body is not JSON.
     pub(crate) fn parse(message: impl Into<String>) -> Self {
         RpcError::new(-32700, "parse", message)
@@ -175,6 +170,22 @@ impl RpcError {
                 extra: self.extra.iter().cloned().collect(),
             },
         }
+    }
+}
+
+/// A read's or simulation's executor error (a node's `query`,
+/// `simulateTransaction`, `estimateGas`, and Ethereum's `eth_call`) as
+/// JSON-RPC says it: its wall-clock budget, a refusal, an invalid
+/// transaction, or the node's fault.
+pub(crate) fn exec_error(error: &ExecError) -> RpcError {
+    match error {
+        error if crate::producer::is_timeout(error) => RpcError::refused(
+            "timeout",
+            "the read ran past this node's wall-clock budget for reads (--read-timeout-ms)",
+        ),
+        ExecError::Refused { refusal, .. } => RpcError::refused("limit", refusal.to_string()),
+        ExecError::InvalidTx(message) => RpcError::refused("invalid", message.clone()),
+        other => RpcError::fault(other),
     }
 }
 

@@ -19,7 +19,10 @@ use ward_primitives::{Address, CodeKind, Hash32, RuntimeName};
 use ward_state::{Receipt, StateRead};
 
 use crate::{
-    error::RpcError, mempool::Refusal, producer::unix_millis, rpc::exec_error, state::Shared,
+    error::{RpcError, exec_error},
+    mempool::Refusal,
+    producer::unix_millis,
+    state::Shared,
 };
 
 mod shape;
@@ -511,8 +514,8 @@ fn refused(refusal: &Refusal, shared: &Shared) -> RpcError {
         }
         other => other.to_string(),
     };
-    let code = RpcError::from(refusal.clone()).code;
-    RpcError::eth(if code == -32000 { -32000 } else { code }, message, None)
+    // The code Ward gives the refusal (-32000, or a node's own failing).
+    RpcError::eth(RpcError::from(refusal.clone()).code, message, None)
 }
 
 /// An executor error of a call or an estimate.
@@ -707,5 +710,5 @@ fn with_envelope(shared: &Shared, gas: u64, access_list: u64) -> u64 {
     };
     let envelope = intrinsic(ENVELOPE_EXTRA_BYTES + access_list).saturating_sub(intrinsic(0));
     let gas = gas.saturating_add(envelope);
-    gas.saturating_add(gas / 100 * crate::rpc::ESTIMATE_MARGIN_PERCENT)
+    gas.saturating_add(gas / 100 * crate::config::ESTIMATE_MARGIN_PERCENT)
 }

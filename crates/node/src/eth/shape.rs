@@ -36,9 +36,20 @@ fn eth(address: &Address) -> EthAddress {
     EthAddress::from_slice(&address.0[12..])
 }
 
-/// The block at `height`, which must be kept here.
+/// The block at `height`, which must be kept here (a pruned node, or
+/// one restored from a snapshot, keeps only later ones).
 pub(super) fn block_record(shared: &Shared, height: u64) -> Result<BlockRecord, RpcError> {
-    crate::rpc::block_record(shared, height).map_err(RpcError::into_eth)
+    shared
+        .store
+        .block(height)
+        .map_err(state_error)?
+        .ok_or_else(|| {
+            RpcError::eth(
+                -32000,
+                format!("block {height} is not kept by this node (pruned, or before its history)"),
+                None,
+            )
+        })
 }
 
 /// The receipts of block `height`, in order.

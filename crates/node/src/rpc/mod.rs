@@ -22,7 +22,7 @@ use ward_chain::{
     schema::Schema,
     tx::{Payload, TxBody, VerifiedTx},
 };
-use ward_executor::{ExecError, Tx};
+use ward_executor::Tx;
 use ward_primitives::{Address, Hash32};
 use ward_rpc::{Method, params, results, wire::Amount};
 use ward_state::StateRead;
@@ -32,19 +32,19 @@ mod payload;
 mod read;
 mod simulate;
 
+pub use crate::config::ESTIMATE_MARGIN_PERCENT;
 pub(crate) use crate::error::RpcError;
+use crate::error::exec_error;
 use crate::{
     decode::Called, mempool::Committed, metrics::Metrics, producer::unix_millis, state::Shared,
     sync::lock,
 };
 pub use dev::{MAX_BLOCK_TIME, MAX_MINE_BLOCKS};
 pub use read::INLINE_INPUT_BYTES;
-pub(crate) use read::block_record;
 use read::{
     block_at, get_balance, get_block, get_contract, get_events, get_storage, get_storage_range,
     get_transaction, query, receipt_shown, stored_receipt,
 };
-pub use simulate::ESTIMATE_MARGIN_PERCENT;
 pub(crate) use simulate::flame_graph;
 pub use ward_rpc::{DEV_METHODS, METHODS};
 
@@ -555,17 +555,6 @@ fn within_read_cap(shared: &Shared, gas: u64) -> Result<(), RpcError> {
 
 /// An executor error as an RPC error: a refusal is the caller's, a read
 /// past its wall-clock budget a `timeout`, anything else the node's.
-pub(crate) fn exec_error(error: &ExecError) -> RpcError {
-    match error {
-        error if crate::producer::is_timeout(error) => RpcError::refused(
-            "timeout",
-            "the read ran past this node's wall-clock budget for reads (--read-timeout-ms)",
-        ),
-        ExecError::Refused { refusal, .. } => RpcError::refused("limit", refusal.to_string()),
-        ExecError::InvalidTx(message) => RpcError::refused("invalid", message.clone()),
-        other => RpcError::fault(other),
-    }
-}
 
 /// How long a `wait` may take within a request's time.
 pub(crate) fn wait_budget(timeout: Duration) -> Duration {

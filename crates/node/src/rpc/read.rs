@@ -359,7 +359,7 @@ pub(super) fn get_contract(
     })
 }
 
-pub(crate) fn block_record(
+pub(super) fn block_record(
     shared: &Shared,
     height: u64,
 ) -> Result<ward_state::BlockRecord, RpcError> {

@@ -4,6 +4,8 @@
 //! its gas profile on request (`"profile": true`), and the profile's flame
 //! graph (`GET /trace/{tx}/flamegraph.svg`). `docs/debugging.md`.
 
+use crate::config::ESTIMATE_MARGIN_PERCENT;
+
 use super::*;
 use ward_executor::{BlockTx, Trace};
 use ward_state::StatePrune;
@@ -207,10 +209,6 @@ pub(crate) fn trace_shown(
         _ => shared.schemas.at(&*shared.store, address).ok().flatten(),
     })
 }
-
-/// What `estimateGas` adds to the least gas that does the job, in percent:
-/// room for the state to change between the estimate and the block.
-pub const ESTIMATE_MARGIN_PERCENT: u64 = 10;
 
 /// `estimateGas`: `simulateTransaction`'s unsigned params, `gas` the most
 /// to try (default and cap: `--query-gas-cap`).

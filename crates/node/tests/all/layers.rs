@@ -140,7 +140,7 @@ fn the_nodes_modules_import_one_way() {
     // below fails with a typed error (`mempool::Refusal`,
     // `state::Failure`), which gets its JSON-RPC code at the edge.
     let edge = [
-        "lib", "server", "ws", "rpc", "read", "simulate", "dev", "admin",
+        "lib", "server", "ws", "rpc", "read", "simulate", "dev", "admin", "eth", "shape",
     ];
     for (module, names) in &graph {
         if !edge.contains(&module.as_str()) {

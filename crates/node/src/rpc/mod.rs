@@ -553,9 +553,6 @@ fn within_read_cap(shared: &Shared, gas: u64) -> Result<(), RpcError> {
     Ok(())
 }
 
-/// An executor error as an RPC error: a refusal is the caller's, a read
-/// past its wall-clock budget a `timeout`, anything else the node's.
-
 /// How long a `wait` may take within a request's time.
 pub(crate) fn wait_budget(timeout: Duration) -> Duration {
     timeout.saturating_sub((timeout / 10).min(Duration::from_secs(1)))

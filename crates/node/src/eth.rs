@@ -13,9 +13,9 @@ use alloy_rpc_types_eth::{
 };
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
-use ward_chain::tx::{Deploy, Payload, eth::EthTx};
+use ward_chain::tx::{Payload, eth::EthTx};
 use ward_executor::{ExecError, Tx};
-use ward_primitives::{Address, CodeKind, Hash32, RuntimeName};
+use ward_primitives::{Address, Hash32};
 use ward_state::{Receipt, StateRead};
 
 use crate::{
@@ -369,11 +369,7 @@ fn request_tx(shared: &Shared, request: &TransactionRequest) -> Result<(Tx, u64)
             to: ward(to),
             input,
         },
-        None | Some(TxKind::Create) => {
-            let evm = RuntimeName::new(ward_chain::tx::eth::EVM_RUNTIME)
-                .ok_or_else(|| RpcError::eth(-32603, "no evm runtime name".into(), None))?;
-            Payload::Deploy(Deploy::new(input, Vec::new()).with_kind(CodeKind::Runtime(evm)))
-        }
+        None | Some(TxKind::Create) => ward_chain::tx::eth::evm_deploy(input),
     };
     let value = request.value.unwrap_or_default();
     let value = u128::try_from(value)

@@ -251,9 +251,7 @@ impl EthTx {
                 to: Address::from_eth(to),
                 input: self.input.clone(),
             },
-            None => Payload::Deploy(
-                Deploy::new(self.input.clone(), Vec::new()).with_kind(CodeKind::Runtime(evm())),
-            ),
+            None => evm_deploy(self.input.clone()),
         }
     }
 
@@ -322,8 +320,12 @@ pub fn dev_eth_address(index: u32) -> [u8; 20] {
 /// runs on (`docs/evm.md`).
 pub const EVM_RUNTIME: &str = "evm";
 
-fn evm() -> RuntimeName {
-    RuntimeName::new(EVM_RUNTIME).expect("`evm` is a valid runtime name")
+/// The deploy of EVM creation code `code` (constructor arguments
+/// appended, as the EVM takes them) for the [`EVM_RUNTIME`]: what an
+/// Ethereum transaction without `to` does.
+pub fn evm_deploy(code: Vec<u8>) -> Payload {
+    let evm = RuntimeName::new(EVM_RUNTIME).expect("`evm` is a valid runtime name");
+    Payload::Deploy(Deploy::new(code, Vec::new()).with_kind(CodeKind::Runtime(evm)))
 }
 
 /// The address `CREATE` gives the contract that `from` deploys with its

@@ -458,9 +458,14 @@ fn revert_reason(output: &[u8]) -> Option<String> {
 /// admitted as any transaction is; its hash.
 fn send_raw(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     let envelope: Bytes = p.at(0)?;
-    let chain_id = eth_chain_id(shared)?;
+    admit_envelope(shared, &envelope, eth_chain_id(shared)?)
+}
+
+/// A signed envelope verified for chain `chain_id` and admitted as any
+/// transaction is; its hash (what wallets compute).
+fn admit_envelope(shared: &Shared, envelope: &[u8], chain_id: u64) -> Result<Value, RpcError> {
     let tx =
-        EthTx::verify(&envelope, chain_id).map_err(|e| refused(&Refusal::Tx(e.into()), shared))?;
+        EthTx::verify(envelope, chain_id).map_err(|e| refused(&Refusal::Tx(e.into()), shared))?;
     let hash = tx.hash();
     let verified = tx.verified(&shared.settings.rules());
     crate::admission::admit(shared, verified, None).map_err(|r| refused(&r, shared))?;
@@ -676,12 +681,7 @@ fn send_transaction(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
             TxEnvelope::from(tx.into_signed(signature))
         }
     };
-    let tx = EthTx::verify(&envelope.encoded_2718(), chain_id)
-        .map_err(|e| refused(&Refusal::Tx(e.into()), shared))?;
-    let hash = tx.hash();
-    crate::admission::admit(shared, tx.verified(&shared.settings.rules()), None)
-        .map_err(|r| refused(&r, shared))?;
-    to_json(B256::from(hash.0))
+    admit_envelope(shared, &envelope.encoded_2718(), chain_id)
 }
 
 /// The gas `eth_estimateGas` gives `tx`.

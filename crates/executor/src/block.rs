@@ -425,7 +425,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         let intrinsic = self.admit_block(items)?;
         let journal: SharedJournal<S> =
             Arc::new(Mutex::new(Journal::new(View::plain(self.store.clone()))));
-        preset.apply(&journal)?;
+        preset.apply(&journal, height)?;
         let receipts = if self.threads > 1 && items.len() > 1 {
             self.run_parallel(&journal, items, &intrinsic, height, time)?
         } else {
@@ -484,6 +484,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         (height, time): (u64, u64),
         trace: Option<&crate::trace::Tracer>,
     ) -> Result<Receipt, ExecError> {
+        let time = self.contract_time(time);
         let sender = item.tx.sender();
         let next_nonce = match item.nonce {
             None => None,

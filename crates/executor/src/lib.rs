@@ -134,6 +134,9 @@ pub struct Executor<S: StateCommit + Send + Sync + 'static> {
     fees: Fees,
     /// The state tree's nodes near the root, kept between blocks.
     tree_cache: ward_chain::tree::TreeCache,
+    /// Block times per second: 1, or 1000 for a chain whose blocks are
+    /// timed in milliseconds (a node's); contracts see seconds.
+    time_per_second: u64,
 }
 
 /// What the last block run on several threads did with the workers'
@@ -344,7 +347,27 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             speculation: Mutex::new(Speculation::default()),
             tree_cache: ward_chain::tree::TreeCache::new(),
             fees: Fees::default(),
+            time_per_second: 1,
         }
+    }
+
+    /// Block times are milliseconds (a node's are): contracts still see
+    /// seconds (`ward.block_time`, the EVM's `TIMESTAMP`, WASI's clocks),
+    /// the block's time divided by 1000. By default block times are
+    /// seconds, as contracts see them.
+    pub fn with_millisecond_blocks(mut self) -> Self {
+        self.time_per_second = 1000;
+        self
+    }
+
+    /// Whether block times are milliseconds ([`Executor::with_millisecond_blocks`]).
+    pub fn millisecond_blocks(&self) -> bool {
+        self.time_per_second == 1000
+    }
+
+    /// What contracts see of block time `time`: seconds.
+    pub(crate) fn contract_time(&self, time: u64) -> u64 {
+        time / self.time_per_second
     }
 
     /// Sets how gas is paid for (default: [`Fees::default`], free gas
@@ -552,7 +575,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         self.gas_within_maximum(gas_limit)
             .map_err(|refusal| ExecError::Refused { index: 0, refusal })?;
         let height = self.store.height()?;
-        let time = self.store.block(height)?.map_or(0, |b| b.header.time);
+        let time = self.contract_time(self.store.block(height)?.map_or(0, |b| b.header.time));
         let journal: SharedJournal<S> =
             Arc::new(Mutex::new(Journal::new(View::plain(self.store.clone()))));
         lock(&journal).begin_tx(self.limits.max_tx_event_bytes);

@@ -18,6 +18,10 @@ pub struct Patch {
     /// New code for existing contracts (its address, storage, balance and
     /// deployer stay).
     pub code: BTreeMap<Address, Vec<u8>>,
+    /// The kind of contract `code` creates at an address that has none
+    /// (deployed by nobody, the zero address, in this block); without
+    /// one, code for such an address is refused.
+    pub creates: BTreeMap<Address, CodeKind>,
 }
 
 impl Patch {
@@ -35,6 +39,9 @@ impl Patch {
         for (key, value) in older.storage {
             self.storage.entry(key).or_insert(value);
         }
+        for (address, kind) in older.creates {
+            self.creates.entry(address).or_insert(kind);
+        }
         for (address, code) in older.code {
             self.code.entry(address).or_insert(code);
         }
@@ -49,6 +56,7 @@ impl Patch {
     pub(crate) fn apply<S: StateCommit + Send + Sync + 'static>(
         &self,
         journal: &SharedJournal<S>,
+        height: u64,
     ) -> Result<(), ExecError> {
         let mut j = lock(journal);
         for (address, balance) in &self.balances {
@@ -58,9 +66,22 @@ impl Patch {
             j.write(*address, key, value.clone())?;
         }
         for (address, code) in &self.code {
-            let info = j.contract(address)?.ok_or_else(|| {
-                ExecError::InvalidTx(format!("setCode: no contract at {address}"))
-            })?;
+            let info = match (j.contract(address)?, self.creates.get(address)) {
+                (Some(info), _) => info,
+                (None, Some(kind)) => ContractInfo {
+                    code_hash: Hash32::default(),
+                    deployer: Address::default(),
+                    created_at: height,
+                    kind: *kind,
+                    admin: None,
+                    history: Vec::new(),
+                },
+                (None, None) => {
+                    return Err(ExecError::InvalidTx(format!(
+                        "setCode: no contract at {address}"
+                    )));
+                }
+            };
             let code_hash = Hash32(CodeHash::of(code).0);
             j.put_code(code_hash, code.clone());
             j.create_contract(*address, ContractInfo { code_hash, ..info });

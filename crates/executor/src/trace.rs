@@ -498,6 +498,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             runtimes: self.runtimes.clone(),
             fees: self.fees,
             tree_cache: ward_chain::tree::TreeCache::new(),
+            time_per_second: self.time_per_second,
         })
     }
 

@@ -1,13 +1,14 @@
 //! A committed block as its subscribers get it: the block, and what its
 //! notifications show, rendered as JSON once for every WebSocket
-//! connection (`ws`) when the first one needs it.
+//! connection (`ws`) when the first one needs it, in Ward's shapes and
+//! in Ethereum's (`eth_subscribe`).
 
 use std::sync::{Arc, OnceLock};
 
 use ward_executor::Block;
 use ward_primitives::Address;
 
-use crate::json;
+use crate::{eth::shape, json, state::Shared};
 
 /// A committed block as subscribers get it: the block, and its
 /// notifications' results rendered once, when a connection first needs
@@ -16,6 +17,15 @@ pub(crate) struct Announced {
     pub(crate) block: Arc<Block>,
     header: OnceLock<Arc<str>>,
     events: OnceLock<Vec<RenderedEvent>>,
+    eth_header: OnceLock<Arc<str>>,
+    eth_logs: OnceLock<Vec<RenderedLog>>,
+}
+
+/// A log as `eth_subscribe`'s `logs` shows it, with the log to match
+/// subscriptions' filters.
+pub(crate) struct RenderedLog {
+    pub(crate) log: alloy_primitives::Log,
+    pub(crate) result: Arc<str>,
 }
 
 /// An event's notification result, with its contract and topic to match
@@ -32,7 +42,33 @@ impl Announced {
             block,
             header: OnceLock::new(),
             events: OnceLock::new(),
+            eth_header: OnceLock::new(),
+            eth_logs: OnceLock::new(),
         }
+    }
+
+    /// Its header as `eth_subscribe`'s `newHeads` shows it.
+    pub(crate) fn eth_header(&self, shared: &Shared) -> &Arc<str> {
+        self.eth_header.get_or_init(|| {
+            let block = &self.block;
+            let height = block.record.header.height;
+            let shown =
+                shape::block_of(shared, height, Some(&block.record), &block.receipts, false);
+            shown.map_or_else(|_| Arc::from("null"), |b| to_text(&b.header))
+        })
+    }
+
+    /// Its logs as `eth_subscribe`'s `logs` shows them.
+    pub(crate) fn eth_logs(&self) -> &[RenderedLog] {
+        self.eth_logs.get_or_init(|| {
+            shape::block_logs(&self.block.record, &self.block.receipts)
+                .into_iter()
+                .map(|log| RenderedLog {
+                    result: to_text(&log),
+                    log: log.inner,
+                })
+                .collect()
+        })
     }
 
     pub(crate) fn header(&self) -> &Arc<str> {

@@ -21,11 +21,12 @@ use ward_state::{Receipt, StateRead};
 use crate::{
     error::{RpcError, exec_error},
     mempool::Refusal,
-    producer::unix_millis,
     state::Shared,
 };
 
-mod shape;
+pub mod dev;
+pub mod filters;
+pub(crate) mod shape;
 
 /// The Ethereum methods this node answers (`docs/ethereum.md` has the
 /// whole table, with what is refused and why).
@@ -57,14 +58,20 @@ pub const ETH_METHODS: &[&str] = &[
     "eth_getBlockTransactionCountByNumber",
     "eth_getBlockTransactionCountByHash",
     "eth_getLogs",
+    "eth_newFilter",
+    "eth_newBlockFilter",
+    "eth_getFilterChanges",
+    "eth_getFilterLogs",
+    "eth_uninstallFilter",
 ];
 
 /// Whether `method` is one of Ethereum's (answered here, or refused here
 /// with Ethereum's error shape).
 pub(crate) fn is_eth(method: &str) -> bool {
-    ["eth_", "net_", "web3_"]
+    ["eth_", "net_", "web3_", "debug_"]
         .iter()
         .any(|prefix| method.starts_with(prefix))
+        || dev::is_alias(method)
 }
 
 /// Blocks one `eth_getLogs` reads at most (a range of more is refused:
@@ -181,11 +188,14 @@ pub(crate) fn dispatch(shared: &Shared, method: &str, params: Value) -> Result<V
             let filter: Filter = p.at(0)?;
             to_json(shape::logs(shared, &filter)?)
         }
-        other => Err(RpcError::eth(
-            -32601,
-            format!("the method {other} does not exist/is not available"),
-            None,
-        )),
+        other if dev::is_alias(other) => dev::dispatch(shared, other, &p),
+        other => filters::dispatch(shared, other, &p).unwrap_or_else(|| {
+            Err(RpcError::eth(
+                -32601,
+                format!("the method {other} does not exist/is not available"),
+                None,
+            ))
+        }),
     }
 }
 
@@ -396,7 +406,7 @@ fn call(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     let (tx, _) = request_tx(shared, &request)?;
     let reader = shared.reader(Some(height)).map_err(RpcError::from)?;
     let simulation = reader
-        .simulate_unsigned(tx, unix_millis())
+        .simulate_unsigned(tx, crate::producer::query_time(shared))
         .map_err(|e| eth_exec_error(&e))?;
     let receipt = simulation.receipt;
     if receipt.status != "ok" {
@@ -415,7 +425,7 @@ fn estimate_gas(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     let (tx, cap) = request_tx(shared, &request)?;
     let reader = shared.reader(Some(height)).map_err(RpcError::from)?;
     let estimate = reader
-        .estimate_gas(&tx, unix_millis(), cap)
+        .estimate_gas(&tx, crate::producer::query_time(shared), cap)
         .map_err(|e| eth_exec_error(&e))?
         .map_err(|receipt| failed(&receipt))?;
     let access_list = request
@@ -689,7 +699,7 @@ fn estimated(shared: &Shared, tx: &Tx, cap: u64) -> Result<u64, RpcError> {
     let estimate = shared
         .reader(None)
         .map_err(RpcError::from)?
-        .estimate_gas(tx, unix_millis(), cap)
+        .estimate_gas(tx, crate::producer::query_time(shared), cap)
         .map_err(|e| eth_exec_error(&e))?
         .map_err(|receipt| failed(&receipt))?;
     Ok(with_envelope(shared, estimate.gas, 0))

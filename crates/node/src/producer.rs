@@ -147,14 +147,39 @@ fn take(shared: &Shared, pool: &Pool) -> Vec<VerifiedTx> {
         })
 }
 
-/// The next block's time: as `setNextBlockTime` chose, else the clock,
+/// The time a query or an estimate runs at: the next block's as this
+/// producer would choose it now (the clock, ahead by a dev node's
+/// `evm_increaseTime`, or `setNextBlockTime`'s choice; after the last
+/// block's), without using up that choice.
+pub(crate) fn query_time(shared: &Shared) -> u64 {
+    let last = shared
+        .store
+        .height()
+        .and_then(|height| shared.store.block(height))
+        .ok()
+        .flatten()
+        .map_or(0, |b| b.header.time);
+    let (chosen, offset) = {
+        let pool = lock(&shared.pool);
+        (pool.next_time, pool.time_offset)
+    };
+    chosen
+        .unwrap_or_else(|| unix_millis().saturating_add(offset))
+        .max(last.saturating_add(1))
+}
+
+/// The next block's time: as `setNextBlockTime` chose, else the clock
+/// (ahead by a dev node's `evm_increaseTime`),
 /// and always after the last block's.
 fn block_time(shared: &Shared) -> Result<u64, ExecError> {
     let height = shared.store.height()?;
     let last = shared.store.block(height)?.map_or(0, |b| b.header.time);
-    let chosen = lock(&shared.pool).next_time.take();
+    let (chosen, offset) = {
+        let mut pool = lock(&shared.pool);
+        (pool.next_time.take(), pool.time_offset)
+    };
     Ok(chosen
-        .unwrap_or_else(unix_millis)
+        .unwrap_or_else(|| unix_millis().saturating_add(offset))
         .max(last.saturating_add(1)))
 }
 

@@ -3,6 +3,7 @@
 //! the data directory's disk cache.
 
 use std::{
+    collections::BTreeMap,
     path::{Path, PathBuf},
     sync::Arc,
 };
@@ -93,6 +94,47 @@ pub fn default_path(name: &RuntimeName) -> Option<PathBuf> {
     };
     let path = dir.join(file);
     path.is_file().then_some(path)
+}
+
+/// The runtimes a dev node (`--dev`, no `--runtime`) registers: those
+/// its chain recorded when it has one (each from [`default_path`]),
+/// else, for a new chain, the EVM runtime when its module is found, so
+/// that Ethereum tools deploy Solidity on a dev node as on Hardhat's or
+/// anvil's. `specs` when they name any, or off a dev node.
+///
+/// # Errors
+///
+/// A recorded runtime whose module is not found.
+pub fn dev_defaults(
+    specs: &[RuntimeSpec],
+    dev: bool,
+    recorded: Option<&BTreeMap<String, String>>,
+) -> Result<Vec<RuntimeSpec>, NodeError> {
+    if !dev || !specs.is_empty() {
+        return Ok(specs.to_vec());
+    }
+    match recorded {
+        Some(records) => records
+            .iter()
+            .map(|(name, record)| {
+                let metered = if record.ends_with(METERED) {
+                    METERED
+                } else {
+                    ""
+                };
+                RuntimeSpec::parse(&format!("{name}{metered}"))
+            })
+            .collect(),
+        None => Ok(RuntimeName::new("evm")
+            .and_then(|name| default_path(&name).map(|path| (name, path)))
+            .map(|(name, path)| RuntimeSpec {
+                name,
+                path,
+                metering: Metering::SelfMetered,
+            })
+            .into_iter()
+            .collect()),
+    }
 }
 
 /// How the chain's settings record a registered runtime: its code hash

@@ -52,6 +52,9 @@ pub(crate) struct Pool {
     pub(crate) mine: Vec<oneshot::Sender<Result<Arc<Block>, Failure>>>,
     /// The next block's time, if `setNextBlockTime` chose it.
     pub(crate) next_time: Option<u64>,
+    /// Milliseconds a dev node's clock runs ahead of the machine's
+    /// (`evm_increaseTime`, `evm_setNextBlockTimestamp`).
+    pub(crate) time_offset: u64,
     /// What `setBalance`, `setStorage` and `setCode` set at the start of
     /// the next block.
     pub(crate) preset: ward_executor::Patch,
@@ -95,6 +98,8 @@ pub(crate) struct Shared {
     /// The addresses a dev node sends as without their keys
     /// (`impersonate`).
     pub(crate) impersonating: Mutex<std::collections::BTreeSet<ward_primitives::Address>>,
+    /// Ethereum's polled filters (`eth_newFilter`).
+    pub(crate) eth_filters: Mutex<crate::eth::filters::Filters>,
 }
 
 /// Refuses what a fork cannot be: anything but a single dev node that
@@ -180,8 +185,14 @@ impl Shared {
             disk_dir: Some(config.data_dir.join("cache")),
             ..CacheOptions::default()
         };
-        let (runtimes, registered) = crate::runtimes::register(
+        let recorded = ChainSettings::recorded(&store)?;
+        let specs = crate::runtimes::dev_defaults(
             &config.runtimes,
+            config.dev && config.fork.is_none(),
+            recorded.as_ref().map(|s| &s.runtimes),
+        )?;
+        let (runtimes, registered) = crate::runtimes::register(
+            &specs,
             &backend,
             &vm_config,
             Some(&config.data_dir.join("cache")),
@@ -218,6 +229,7 @@ impl Shared {
                 .map_err(|e| NodeError::Config(format!("module cache: {e}")))?,
         );
         let executor = Executor::with_cache(store.clone(), cache.clone())
+            .with_millisecond_blocks()
             .with_runtimes(runtimes.clone())
             .with_limits(settings.limits())
             .with_timeout(Some(config.tx_timeout))
@@ -247,6 +259,7 @@ impl Shared {
                 penalties: crate::mempool::Penalties::default(),
                 mine: Vec::new(),
                 next_time: None,
+                time_offset: 0,
                 preset: ward_executor::Patch::default(),
                 reverts: Vec::new(),
                 stopping: false,
@@ -263,6 +276,7 @@ impl Shared {
             snapshots,
             backing_up: Mutex::new(()),
             impersonating: Mutex::default(),
+            eth_filters: Mutex::default(),
             config,
             settings,
             store,
@@ -291,6 +305,7 @@ impl Shared {
             }
         }?;
         Ok(Executor::with_cache(Arc::new(snapshot), self.cache.clone())
+            .with_millisecond_blocks()
             .with_runtimes(self.executor.runtimes().clone())
             .with_limits(self.settings.limits())
             .with_fees(*self.executor.fees())

@@ -2,7 +2,10 @@
 //! (`{"topic": "blocks"}` or `{"topic": "events", "contract"?,
 //! "event_topic"?}`) and `unsubscribe` (`{"id"}`). Notifications are
 //! `{"jsonrpc": "2.0", "method": "subscription", "params": {"id",
-//! "result"}}`.
+//! "result"}}`. Ethereum's `eth_subscribe` (`["newHeads"]`, or `["logs",
+//! filter]`) and `eth_unsubscribe` answer as geth does: hex ids, and
+//! notifications `{"method": "eth_subscription", "params":
+//! {"subscription", "result"}}` in Ethereum's shapes.
 //!
 //! Nothing is buffered without bound, and a client that does not read
 //! costs the node little and not for long. A connection is two tasks: a
@@ -27,6 +30,7 @@ use std::{
     time::Duration,
 };
 
+use alloy_rpc_types_eth::Filter;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::{SinkExt, StreamExt, stream::SplitSink};
 use serde_json::{Value, json};
@@ -47,12 +51,18 @@ enum Topic {
         contract: Option<Address>,
         topic: Option<Vec<u8>>,
     },
+    /// `eth_subscribe` `newHeads`.
+    EthHeads,
+    /// `eth_subscribe` `logs`, with its filter.
+    EthLogs(Box<Filter>),
 }
 
 /// One message waiting for the writer.
 enum Outgoing {
     /// A notification: the subscription's id and its (shared) result.
     Note(u64, Arc<str>),
+    /// An `eth_subscription` notification.
+    EthNote(u64, Arc<str>),
     /// A reply, as text.
     Text(String),
 }
@@ -60,13 +70,16 @@ enum Outgoing {
 /// What a notification's frame adds to its result, in bytes (its id
 /// aside, counted at 20).
 const NOTE_FRAME_BYTES: usize =
-    r#"{"jsonrpc":"2.0","method":"subscription","params":{"id":,"result":}}"#.len() + 20;
+    r#"{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"","result":}}"#.len()
+        + 20;
 
 impl Outgoing {
     /// What it will take on the wire: what it counts for in the queues.
     fn size(&self) -> usize {
         match self {
-            Outgoing::Note(_, result) => result.len() + NOTE_FRAME_BYTES,
+            Outgoing::Note(_, result) | Outgoing::EthNote(_, result) => {
+                result.len() + NOTE_FRAME_BYTES
+            }
             Outgoing::Text(text) => text.len(),
         }
     }
@@ -77,6 +90,9 @@ impl Outgoing {
             // a notification reads as it did when built as a `Value`.
             Outgoing::Note(id, result) => format!(
                 r#"{{"jsonrpc":"2.0","method":"subscription","params":{{"id":{id},"result":{result}}}}}"#
+            ),
+            Outgoing::EthNote(id, result) => format!(
+                r#"{{"jsonrpc":"2.0","method":"eth_subscription","params":{{"subscription":"{id:#x}","result":{result}}}}}"#
             ),
             Outgoing::Text(text) => text,
         }
@@ -198,7 +214,7 @@ pub(crate) async fn serve(socket: WebSocket, shared: Arc<Shared>, mut stop: watc
                 Some(Ok(_)) => {}
             },
             block = blocks.recv() => match block {
-                Ok(block) => notify(&outbox, &subscriptions, &block),
+                Ok(block) => notify(&shared, &outbox, &subscriptions, &block),
                 Err(RecvError::Lagged(_)) => break Some("slow subscriber: fell behind the block queue".into()),
                 Err(RecvError::Closed) => break Some("the node is shutting down".into()),
             },
@@ -269,9 +285,28 @@ async fn write(
 
 /// Queues what `block` means to each subscription, in order; stops at
 /// the first that does not fit (the connection is then dropped).
-fn notify(outbox: &Outbox, subscriptions: &BTreeMap<u64, Topic>, block: &Announced) {
+fn notify(
+    shared: &Shared,
+    outbox: &Outbox,
+    subscriptions: &BTreeMap<u64, Topic>,
+    block: &Announced,
+) {
     for (&id, topic) in subscriptions {
         match topic {
+            Topic::EthHeads => {
+                if !outbox.push(Outgoing::EthNote(id, block.eth_header(shared).clone())) {
+                    return;
+                }
+            }
+            Topic::EthLogs(filter) => {
+                for log in block.eth_logs() {
+                    if filter.matches(&log.log)
+                        && !outbox.push(Outgoing::EthNote(id, log.result.clone()))
+                    {
+                        return;
+                    }
+                }
+            }
             Topic::Blocks => {
                 if !outbox.push(Outgoing::Note(id, block.header().clone())) {
                     return;
@@ -328,6 +363,24 @@ fn request(
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_owned();
+    if method == "eth_subscribe" || method == "eth_unsubscribe" {
+        let request = match rpc::request(value) {
+            Ok(request) => request,
+            Err(invalid) => {
+                let (id, error) = *invalid;
+                return Some(rpc::response(id, Err(error)));
+            }
+        };
+        let rpc::Params::Positional(params) = &request.params else {
+            return None;
+        };
+        let result = if method == "eth_subscribe" {
+            eth_subscribe(shared, subscriptions, next_id, params)
+        } else {
+            eth_unsubscribe(subscriptions, params)
+        };
+        return request.id.map(|id| rpc::response(id, result));
+    }
     if method == "subscribe" || method == "unsubscribe" {
         let request = match rpc::request(value) {
             Ok(request) => request,
@@ -364,6 +417,62 @@ fn request(
         }
     });
     None
+}
+
+/// `eth_subscribe ["newHeads"]` or `["logs", filter]`: a hex id.
+fn eth_subscribe(
+    shared: &Shared,
+    subscriptions: &mut BTreeMap<u64, Topic>,
+    next_id: &mut u64,
+    params: &Value,
+) -> Result<Value, RpcError> {
+    let bad = |m: &str| RpcError::eth(-32602, m.to_owned(), None);
+    let max = shared.config.limits.max_subscriptions;
+    if subscriptions.len() >= max {
+        return Err(RpcError::eth(
+            -32005,
+            format!("at most {max} subscriptions per connection"),
+            None,
+        ));
+    }
+    let topic = match params.get(0).and_then(Value::as_str) {
+        Some("newHeads") => Topic::EthHeads,
+        Some("logs") => {
+            let filter = match params.get(1) {
+                None | Some(Value::Null) => Filter::default(),
+                Some(filter) => serde_json::from_value(filter.clone())
+                    .map_err(|e| bad(&format!("invalid logs filter: {e}")))?,
+            };
+            Topic::EthLogs(Box::new(filter))
+        }
+        Some(other @ ("newPendingTransactions" | "syncing")) => {
+            return Err(bad(&format!(
+                "{other} is not offered: a Ward node mines what it admits into its next block; subscribe to newHeads"
+            )));
+        }
+        _ => return Err(bad("subscribe to \"newHeads\" or \"logs\"")),
+    };
+    let id = *next_id;
+    *next_id += 1;
+    subscriptions.insert(id, topic);
+    Ok(json!(format!("{id:#x}")))
+}
+
+/// `eth_unsubscribe [id]`: whether there was such a subscription.
+fn eth_unsubscribe(
+    subscriptions: &mut BTreeMap<u64, Topic>,
+    params: &Value,
+) -> Result<Value, RpcError> {
+    let id = params
+        .get(0)
+        .and_then(Value::as_str)
+        .and_then(|id| u64::from_str_radix(id.strip_prefix("0x")?, 16).ok())
+        .ok_or_else(|| RpcError::eth(-32602, "a subscription id is a hex string".into(), None))?;
+    let eth = matches!(
+        subscriptions.get(&id),
+        Some(Topic::EthHeads | Topic::EthLogs(_))
+    );
+    Ok(json!(eth && subscriptions.remove(&id).is_some()))
 }
 
 fn subscribe(

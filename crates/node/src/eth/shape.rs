@@ -89,6 +89,18 @@ pub(super) fn block(shared: &Shared, height: u64, full: bool) -> Result<Block, R
             receipts(shared, height)?,
         )
     };
+    block_of(shared, height, record.as_ref(), &receipts, full)
+}
+
+/// Block `height` (`record` and its `receipts`; no record for genesis)
+/// in Ethereum's shape, its transactions as hashes or whole.
+pub(crate) fn block_of(
+    shared: &Shared,
+    height: u64,
+    record: Option<&BlockRecord>,
+    receipts: &[Receipt],
+    full: bool,
+) -> Result<Block, RpcError> {
     let mut bloom = Bloom::default();
     for log in receipts
         .iter()
@@ -98,35 +110,26 @@ pub(super) fn block(shared: &Shared, height: u64, full: bool) -> Result<Block, R
         bloom.accrue_raw_log(log.0, log.1.topics());
     }
     let header = Header {
-        parent_hash: record
-            .as_ref()
-            .map_or(B256::ZERO, |r| B256::from(r.header.parent.0)),
+        parent_hash: record.map_or(B256::ZERO, |r| B256::from(r.header.parent.0)),
         ommers_hash: EMPTY_OMMERS,
         beneficiary: EthAddress::ZERO,
-        state_root: record
-            .as_ref()
-            .map_or(B256::ZERO, |r| B256::from(r.header.state_root.0)),
-        transactions_root: record
-            .as_ref()
-            .map_or(B256::ZERO, |r| B256::from(r.header.tx_root.0)),
-        receipts_root: record
-            .as_ref()
-            .map_or(B256::ZERO, |r| B256::from(r.header.receipts_root.0)),
+        state_root: record.map_or(B256::ZERO, |r| B256::from(r.header.state_root.0)),
+        transactions_root: record.map_or(B256::ZERO, |r| B256::from(r.header.tx_root.0)),
+        receipts_root: record.map_or(B256::ZERO, |r| B256::from(r.header.receipts_root.0)),
         logs_bloom: bloom,
         difficulty: U256::ZERO,
         number: height,
         gas_limit: shared.settings.max_block_gas,
         gas_used: receipts.iter().map(|r| r.gas_used).sum(),
-        timestamp: record.as_ref().map_or(0, |r| r.header.time / 1000),
+        timestamp: record.map_or(0, |r| r.header.time / 1000),
         extra_data: Bytes::new(),
         mix_hash: B256::ZERO,
         nonce: B64::ZERO,
         base_fee_per_gas: Some(base_fee(shared)),
         ..Header::default()
     };
-    let hash = record.as_ref().map_or(B256::ZERO, block_hash);
+    let hash = record.map_or(B256::ZERO, block_hash);
     let hashes: Vec<B256> = record
-        .as_ref()
         .map(|r| r.txs.iter().map(|h| B256::from(h.0)).collect())
         .unwrap_or_default();
     let transactions = if full {
@@ -360,17 +363,24 @@ pub(super) fn logs(shared: &Shared, filter: &Filter) -> Result<Vec<Log>, RpcErro
     let mut out = Vec::new();
     for height in from.max(1)..=to {
         let record = block_record(shared, height)?;
-        let hash = block_hash(&record);
-        let mut index = 0;
-        for receipt in receipts(shared, height)? {
-            for event in &receipt.events {
-                let log = log(event, &receipt, hash, index);
-                index += 1;
-                if filter.matches(&log.inner) {
-                    out.push(log);
-                }
-            }
-        }
+        let receipts = receipts(shared, height)?;
+        out.extend(
+            block_logs(&record, &receipts)
+                .into_iter()
+                .filter(|log| filter.matches(&log.inner)),
+        );
     }
     Ok(out)
+}
+
+/// Every log of a block (`record` and its `receipts`), in order.
+pub(crate) fn block_logs(record: &BlockRecord, receipts: &[Receipt]) -> Vec<Log> {
+    let hash = block_hash(record);
+    let mut out = Vec::new();
+    for receipt in receipts {
+        for event in &receipt.events {
+            out.push(log(event, receipt, hash, out.len()));
+        }
+    }
+    out
 }

@@ -67,7 +67,11 @@ pub(super) fn dispatch(
 }
 
 /// `impersonate` (or, as `method` says, `stopImpersonating`) `address`.
-fn impersonate(shared: &Shared, address: Address, method: &str) -> results::Impersonation {
+pub(crate) fn impersonate(
+    shared: &Shared,
+    address: Address,
+    method: &str,
+) -> results::Impersonation {
     let mut set = lock(&shared.impersonating);
     if method == ward_rpc::methods::Impersonate::NAME {
         set.insert(address);
@@ -81,7 +85,7 @@ fn impersonate(shared: &Shared, address: Address, method: &str) -> results::Impe
 }
 
 /// Refuses a dev method on a node without `--dev`.
-pub(super) fn dev(shared: &Shared, method: &str) -> Result<(), RpcError> {
+pub(crate) fn dev(shared: &Shared, method: &str) -> Result<(), RpcError> {
     if shared.config.dev {
         Ok(())
     } else {
@@ -91,7 +95,7 @@ pub(super) fn dev(shared: &Shared, method: &str) -> Result<(), RpcError> {
 
 /// Refuses what only a single node's producer does: a replica's blocks
 /// are its proposer's.
-pub(super) fn single(shared: &Shared, method: &str) -> Result<(), RpcError> {
+pub(crate) fn single(shared: &Shared, method: &str) -> Result<(), RpcError> {
     match shared.replica {
         None => Ok(()),
         Some(_) => Err(RpcError::unavailable(format!(
@@ -122,7 +126,7 @@ fn ask_producer<T>(
 }
 
 /// A block now (empty if nothing is ready), returned once committed.
-pub(super) fn mine(shared: &Shared) -> Result<results::Block, RpcError> {
+pub(crate) fn mine(shared: &Shared) -> Result<results::Block, RpcError> {
     let block = ask_producer(shared, |pool, answer| pool.mine.push(answer))?;
     Ok(json::block(&block.record))
 }
@@ -146,7 +150,10 @@ fn mine_n(shared: &Shared, blocks: u64, gone: &Gone) -> Result<results::Block, R
     Ok(last)
 }
 
-fn set_next_block_time(shared: &Shared, time: u64) -> Result<results::BlockTime, RpcError> {
+pub(crate) fn set_next_block_time(
+    shared: &Shared,
+    time: u64,
+) -> Result<results::BlockTime, RpcError> {
     let height = shared.store.height().map_err(RpcError::state)?;
     let last = shared
         .store
@@ -234,7 +241,7 @@ fn set_code(shared: &Shared, p: params::SetCode) -> Result<results::Block, RpcEr
 
 /// `snapshot`: the whole chain as it is now (its committed blocks), to
 /// go back to with `revert`.
-fn snapshot(shared: &Shared) -> Result<results::Snapshot, RpcError> {
+pub(crate) fn snapshot(shared: &Shared) -> Result<results::Snapshot, RpcError> {
     // Taken between two commits: the producer's blocks are each one.
     let id = shared.store.savepoint().map_err(RpcError::state)?;
     let height = shared.store.height().map_err(RpcError::state)?;
@@ -243,7 +250,7 @@ fn snapshot(shared: &Shared) -> Result<results::Snapshot, RpcError> {
 
 /// `revert {id}`: the chain put back as it was at snapshot `id`, on the
 /// producer's thread between two blocks.
-fn revert(shared: &Shared, id: u64) -> Result<results::Snapshot, RpcError> {
+pub(crate) fn revert(shared: &Shared, id: u64) -> Result<results::Snapshot, RpcError> {
     let height = ask_producer(shared, |pool, answer| pool.reverts.push((id, answer)))?;
     Ok(results::Snapshot { id, height })
 }

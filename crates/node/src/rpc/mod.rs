@@ -27,7 +27,7 @@ use ward_primitives::{Address, Hash32};
 use ward_rpc::{Method, params, results, wire::Amount};
 use ward_state::StateRead;
 
-mod dev;
+pub(crate) mod dev;
 mod payload;
 mod read;
 mod simulate;
@@ -35,10 +35,7 @@ mod simulate;
 pub use crate::config::ESTIMATE_MARGIN_PERCENT;
 pub(crate) use crate::error::RpcError;
 use crate::error::exec_error;
-use crate::{
-    decode::Called, mempool::Committed, metrics::Metrics, producer::unix_millis, state::Shared,
-    sync::lock,
-};
+use crate::{decode::Called, mempool::Committed, metrics::Metrics, state::Shared, sync::lock};
 pub use dev::{MAX_BLOCK_TIME, MAX_MINE_BLOCKS};
 pub use read::INLINE_INPUT_BYTES;
 use read::{
@@ -297,6 +294,7 @@ pub(crate) async fn call(
     });
     let name = if METHODS.contains(&method.as_str())
         || crate::eth::ETH_METHODS.contains(&method.as_str())
+        || crate::eth::dev::DEV_ALIASES.contains(&method.as_str())
     {
         method.as_str()
     } else {

@@ -1,0 +1,209 @@
+//! A dev node's controls under the names Hardhat and anvil give them
+//! (`evm_*`, `hardhat_*`, `anvil_*`), so that their tests' helpers work
+//! unchanged: each is Ward's own dev method (`crate::rpc::dev`) with
+//! Ethereum's params and results. Times are in seconds, as Ethereum's
+//! blocks show them; Ward's are in milliseconds.
+
+use alloy_primitives::{Address as EthAddress, B256, Bytes, U64, U256};
+use serde_json::Value;
+use ward_primitives::CodeKind;
+use ward_rpc::Method as _;
+use ward_state::StateRead as _;
+
+use super::{Params, invalid, to_json, ward};
+use crate::{error::RpcError, rpc::dev, state::Shared, sync::lock};
+
+/// The Hardhat and anvil names this node answers on a dev node.
+pub const DEV_ALIASES: &[&str] = &[
+    "evm_snapshot",
+    "evm_revert",
+    "evm_mine",
+    "evm_increaseTime",
+    "evm_setNextBlockTimestamp",
+    "hardhat_mine",
+    "anvil_mine",
+    "hardhat_setBalance",
+    "anvil_setBalance",
+    "hardhat_setCode",
+    "anvil_setCode",
+    "hardhat_setStorageAt",
+    "anvil_setStorageAt",
+    "hardhat_impersonateAccount",
+    "anvil_impersonateAccount",
+    "hardhat_stopImpersonatingAccount",
+    "anvil_stopImpersonatingAccount",
+];
+
+/// Whether `method` is named as Hardhat's or anvil's controls are.
+pub(crate) fn is_alias(method: &str) -> bool {
+    ["evm_", "hardhat_", "anvil_"]
+        .iter()
+        .any(|prefix| method.starts_with(prefix))
+}
+
+/// Runs Hardhat or anvil control `method`.
+pub(super) fn dispatch(shared: &Shared, method: &str, p: &Params) -> Result<Value, RpcError> {
+    if !DEV_ALIASES.contains(&method) {
+        return Err(RpcError::eth(
+            -32601,
+            format!("the method {method} does not exist/is not available"),
+            None,
+        ));
+    }
+    dev::dev(shared, method).map_err(eth_error)?;
+    let base = method.split_once('_').map_or(method, |(_, name)| name);
+    match base {
+        "snapshot" => to_json(U64::from(dev::snapshot(shared).map_err(eth_error)?.id)),
+        "revert" => {
+            let id: U64 = p.at(0)?;
+            match dev::revert(shared, id.to::<u64>()) {
+                Ok(_) => to_json(true),
+                // An unknown snapshot (or one a revert used up): false,
+                // as Hardhat and anvil answer.
+                Err(e) if e.kind == "not_found" => to_json(false),
+                Err(e) => Err(eth_error(e)),
+            }
+        }
+        "impersonateAccount" | "stopImpersonatingAccount" => {
+            let address = ward(p.at::<EthAddress>(0)?);
+            let ward_method = if base == "impersonateAccount" {
+                ward_rpc::methods::Impersonate::NAME
+            } else {
+                ward_rpc::methods::StopImpersonating::NAME
+            };
+            dev::impersonate(shared, address, ward_method);
+            to_json(true)
+        }
+        _ => {
+            dev::single(shared, method).map_err(eth_error)?;
+            blocks(shared, method, base, p)
+        }
+    }
+}
+
+/// The controls that make blocks or steer them.
+fn blocks(shared: &Shared, method: &str, base: &str, p: &Params) -> Result<Value, RpcError> {
+    match base {
+        "mine" => mine(shared, method, p),
+        "increaseTime" => {
+            let ms = seconds_to_ms(p.at(0)?)?;
+            let mut pool = lock(&shared.pool);
+            pool.time_offset = pool.time_offset.saturating_add(ms);
+            // The total offset in seconds, as Hardhat answers.
+            to_json((pool.time_offset / 1000).to_string())
+        }
+        "setNextBlockTimestamp" => {
+            let seconds: U256 = p.at(0)?;
+            next_block_time(shared, seconds_to_ms(seconds)?)?;
+            Ok(Value::Null)
+        }
+        "setBalance" => {
+            let address = ward(p.at::<EthAddress>(0)?);
+            let balance: U256 = p.at(1)?;
+            let balance =
+                u128::try_from(balance).map_err(|_| invalid("a balance is at most 2^128 - 1"))?;
+            lock(&shared.pool).preset.balances.insert(address, balance);
+            dev::mine(shared).map_err(eth_error)?;
+            to_json(true)
+        }
+        "setCode" => {
+            let address = ward(p.at::<EthAddress>(0)?);
+            let code: Bytes = p.at(1)?;
+            set_code(shared, address, code.to_vec())
+        }
+        "setStorageAt" => {
+            let address = ward(p.at::<EthAddress>(0)?);
+            let slot: U256 = p.at(1)?;
+            let value: B256 = p.at(2)?;
+            // As the EVM runtime keeps a slot: its 32 bytes, zero absent.
+            let value = (value != B256::ZERO).then(|| value.to_vec());
+            lock(&shared.pool)
+                .preset
+                .storage
+                .insert((address, slot.to_be_bytes::<32>().to_vec()), value);
+            dev::mine(shared).map_err(eth_error)?;
+            to_json(true)
+        }
+        other => Err(RpcError::eth(
+            -32601,
+            format!("the method {other} does not exist/is not available"),
+            None,
+        )),
+    }
+}
+
+/// `evm_mine [timestamp]` (one block, at that time), `hardhat_mine` and
+/// `anvil_mine [blocks, interval]` (that many, `interval` seconds apart).
+fn mine(shared: &Shared, method: &str, p: &Params) -> Result<Value, RpcError> {
+    if method == "evm_mine" {
+        if let Some(seconds) = p.opt::<U256>(0)? {
+            next_block_time(shared, seconds_to_ms(seconds)?)?;
+        }
+        dev::mine(shared).map_err(eth_error)?;
+        return to_json(U64::ZERO);
+    }
+    let blocks = p.opt::<U64>(0)?.map_or(1, |n| n.saturating_to::<u64>());
+    if !(1..=dev::MAX_MINE_BLOCKS).contains(&blocks) {
+        return Err(invalid(&format!(
+            "{method} mines 1 to {} blocks at a time",
+            dev::MAX_MINE_BLOCKS
+        )));
+    }
+    let interval = seconds_to_ms(p.opt::<U256>(1)?.unwrap_or(U256::from(1)))?;
+    let mut last = dev::mine(shared).map_err(eth_error)?;
+    for _ in 1..blocks {
+        next_block_time(shared, last.time.saturating_add(interval.max(1)))?;
+        last = dev::mine(shared).map_err(eth_error)?;
+    }
+    Ok(Value::Null)
+}
+
+/// The next block at `time` (milliseconds), and the ones after it
+/// following on from it, as Hardhat's do.
+fn next_block_time(shared: &Shared, time: u64) -> Result<(), RpcError> {
+    dev::set_next_block_time(shared, time).map_err(eth_error)?;
+    let mut pool = lock(&shared.pool);
+    pool.time_offset = time.saturating_sub(crate::producer::unix_millis());
+    Ok(())
+}
+
+/// Seconds since the epoch as Ward's milliseconds.
+fn seconds_to_ms(seconds: U256) -> Result<u64, RpcError> {
+    u64::try_from(seconds)
+        .ok()
+        .and_then(|s| s.checked_mul(1000))
+        .ok_or_else(|| invalid("the time is too far ahead"))
+}
+
+/// `hardhat_setCode`: an existing contract's code replaced, or an EVM
+/// contract made at an address that has none, as Hardhat and anvil do.
+/// A Ward or WASI contract's new module must pass a deploy's checks.
+fn set_code(
+    shared: &Shared,
+    address: ward_primitives::Address,
+    code: Vec<u8>,
+) -> Result<Value, RpcError> {
+    let existing = shared
+        .store
+        .contract(&address)
+        .map_err(super::state_error)?;
+    {
+        let mut pool = lock(&shared.pool);
+        if existing.is_none() {
+            let evm = ward_primitives::RuntimeName::new(ward_chain::tx::eth::EVM_RUNTIME)
+                .ok_or_else(|| invalid("no EVM runtime name"))?;
+            pool.preset.creates.insert(address, CodeKind::Runtime(evm));
+        }
+        pool.preset.code.insert(address, code);
+    }
+    dev::mine(shared).map_err(eth_error)?;
+    to_json(true)
+}
+
+/// A Ward dev method's error as an Ethereum client reads one.
+fn eth_error(error: RpcError) -> RpcError {
+    if error.eth.is_some() {
+        return error;
+    }
+    RpcError::eth(error.code, error.message, None)
+}

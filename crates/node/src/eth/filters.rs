@@ -1,0 +1,194 @@
+//! Ethereum's polled filters (`eth_newFilter`, `eth_newBlockFilter`,
+//! `eth_getFilterChanges`, `eth_getFilterLogs`, `eth_uninstallFilter`):
+//! what ethers and web3.py use for events over HTTP. A filter remembers
+//! the next block it has not shown; each poll shows the blocks since, at
+//! most [`MAX_LOG_BLOCKS`] of them (the rest at the next poll). A node
+//! keeps at most [`MAX_FILTERS`], and forgets one not polled for
+//! [`FILTER_IDLE`], as geth does.
+
+use std::{
+    collections::BTreeMap,
+    time::{Duration, Instant},
+};
+
+use alloy_primitives::{B256, U256};
+use alloy_rpc_types_eth::{BlockNumberOrTag, Filter, FilterBlockOption};
+use serde_json::Value;
+
+use super::{MAX_LOG_BLOCKS, Params, head, invalid, number, shape, to_json};
+use crate::{error::RpcError, state::Shared, sync::lock};
+
+/// The most filters a node keeps at once.
+pub const MAX_FILTERS: usize = 1024;
+
+/// How long a filter no one polls is kept (geth's deadline).
+pub const FILTER_IDLE: Duration = Duration::from_secs(300);
+
+/// One installed filter.
+struct Installed {
+    /// Logs matching a filter, or new blocks' hashes (`None`).
+    logs: Option<Filter>,
+    /// The first block not yet shown.
+    next: u64,
+    polled: Instant,
+}
+
+/// A node's installed filters, by id.
+#[derive(Default)]
+pub(crate) struct Filters {
+    installed: BTreeMap<u64, Installed>,
+    last_id: u64,
+}
+
+impl Filters {
+    /// Installs a filter whose first block is `next`; its id.
+    fn install(&mut self, logs: Option<Filter>, next: u64) -> Result<u64, RpcError> {
+        let now = ward_vm::clock::now();
+        self.installed
+            .retain(|_, f| now.duration_since(f.polled) < FILTER_IDLE);
+        if self.installed.len() >= MAX_FILTERS {
+            return Err(RpcError::eth(
+                -32005,
+                format!("too many filters: at most {MAX_FILTERS}, uninstall some"),
+                None,
+            ));
+        }
+        self.last_id += 1;
+        self.installed.insert(
+            self.last_id,
+            Installed {
+                logs,
+                next,
+                polled: now,
+            },
+        );
+        Ok(self.last_id)
+    }
+}
+
+/// Runs filter method `method`, or `None` when it is not one.
+pub(super) fn dispatch(
+    shared: &Shared,
+    method: &str,
+    p: &Params,
+) -> Option<Result<Value, RpcError>> {
+    Some(match method {
+        "eth_newFilter" => new_filter(shared, p),
+        "eth_newBlockFilter" => head(shared).and_then(|head| {
+            let id = lock(&shared.eth_filters).install(None, head + 1)?;
+            to_json(U256::from(id))
+        }),
+        "eth_getFilterChanges" => changes(shared, p),
+        "eth_getFilterLogs" => filter_logs(shared, p),
+        "eth_uninstallFilter" => {
+            id(p).and_then(|id| to_json(lock(&shared.eth_filters).installed.remove(&id).is_some()))
+        }
+        _ => return None,
+    })
+}
+
+fn id(p: &Params) -> Result<u64, RpcError> {
+    let id: U256 = p.at(0)?;
+    u64::try_from(id).map_err(|_| not_found())
+}
+
+fn not_found() -> RpcError {
+    RpcError::eth(-32000, "filter not found".into(), None)
+}
+
+/// `eth_newFilter`: shows the matching logs of blocks from its
+/// `fromBlock` (default: the next block) to its `toBlock`.
+fn new_filter(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
+    let filter: Filter = p.at(0)?;
+    let head = head(shared)?;
+    let next = match filter.block_option {
+        FilterBlockOption::AtBlockHash(_) => {
+            return Err(invalid(
+                "a filter follows new blocks: give fromBlock/toBlock, not blockHash (eth_getLogs takes one)",
+            ));
+        }
+        FilterBlockOption::Range { from_block, .. } => match from_block {
+            None | Some(BlockNumberOrTag::Latest | BlockNumberOrTag::Pending) => head + 1,
+            Some(tag) => number(shared, tag)?.unwrap_or(head + 1).max(1),
+        },
+    };
+    let id = lock(&shared.eth_filters).install(Some(filter), next)?;
+    to_json(U256::from(id))
+}
+
+/// The last block filter `logs` shows: its `toBlock`, or the head.
+fn last_block(shared: &Shared, logs: &Filter, head: u64) -> Result<u64, RpcError> {
+    match logs.block_option {
+        FilterBlockOption::Range {
+            to_block: Some(BlockNumberOrTag::Number(_) | BlockNumberOrTag::Earliest),
+            ..
+        } => {
+            let to = logs
+                .block_option
+                .get_to_block()
+                .copied()
+                .unwrap_or_default();
+            Ok(number(shared, to)?.unwrap_or(head).min(head))
+        }
+        _ => Ok(head),
+    }
+}
+
+/// `eth_getFilterChanges`: what filter `id` matched since its last poll.
+fn changes(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
+    let id = id(p)?;
+    let head = head(shared)?;
+    let (logs, next) = {
+        let mut filters = lock(&shared.eth_filters);
+        let installed = filters.installed.get_mut(&id).ok_or_else(not_found)?;
+        installed.polled = ward_vm::clock::now();
+        // After `evm_revert` the head may be below what it showed.
+        installed.next = installed.next.min(head + 1);
+        (installed.logs.clone(), installed.next)
+    };
+    let last = match &logs {
+        Some(filter) => last_block(shared, filter, head)?,
+        None => head,
+    };
+    let last = last.min(next.saturating_add(MAX_LOG_BLOCKS - 1));
+    let answer = match &logs {
+        None => {
+            let mut hashes = Vec::new();
+            for height in next..=last {
+                hashes.push(B256::from(shape::block_record(shared, height)?.hash().0));
+            }
+            to_json(hashes)?
+        }
+        Some(filter) => {
+            let mut out = Vec::new();
+            for height in next..=last {
+                let record = shape::block_record(shared, height)?;
+                let receipts = shape::receipts(shared, height)?;
+                out.extend(
+                    shape::block_logs(&record, &receipts)
+                        .into_iter()
+                        .filter(|log| filter.matches(&log.inner)),
+                );
+            }
+            to_json(out)?
+        }
+    };
+    if let Some(installed) = lock(&shared.eth_filters).installed.get_mut(&id) {
+        installed.next = installed.next.max(last + 1);
+    }
+    Ok(answer)
+}
+
+/// `eth_getFilterLogs`: every log a log filter matches, as `eth_getLogs`
+/// with its filter.
+fn filter_logs(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
+    let id = id(p)?;
+    let filter = {
+        let mut filters = lock(&shared.eth_filters);
+        let installed = filters.installed.get_mut(&id).ok_or_else(not_found)?;
+        installed.polled = ward_vm::clock::now();
+        installed.logs.clone()
+    };
+    let filter = filter.ok_or_else(|| invalid("eth_getFilterLogs takes a log filter"))?;
+    to_json(shape::logs(shared, &filter)?)
+}

@@ -5,7 +5,7 @@
 CARGO ?= cargo
 WARD  := target/debug/ward
 
-.PHONY: demo test setup contracts browser wasi-c go bench-go package publish-check cluster cluster-demo parallel-long fmt clippy unit bench bench-report metering fuzz fuzz-diff fuzz-cov loops
+.PHONY: demo test setup contracts eth-clients browser wasi-c go bench-go package publish-check cluster cluster-demo parallel-long fmt clippy unit bench bench-report metering fuzz fuzz-diff fuzz-cov loops
 
 # rustfmt and clippy ship with rustup's default profile; add them if a
 # minimal toolchain lacks them (no-op when present).
@@ -38,6 +38,7 @@ demo: setup contracts
 	  $(WARD) state $$TOKEN --data-dir $(DEMO_DIR)
 	@scripts/demo-evm.sh $(WARD) target/demo-evm
 	@scripts/demo-node.sh $(WARD) target/demo-node target/contracts/wasm32-unknown-unknown/release
+	@scripts/eth-clients.sh $(WARD) target/eth-clients demo
 
 # The example contracts (contracts/), built for wasm32-unknown-unknown; the
 # script finds or installs a toolchain (see contracts/build.sh).
@@ -106,6 +107,15 @@ unit: setup contracts browser wasi-c go cluster
 	@# `cargo test` built the example with the workspace's features; `cargo
 	@# run -p ward-backends` would rebuild wasmtime with its features alone.
 	target/debug/examples/embed
+	@# Real Ethereum clients against a dev node, with the `ward` that
+	@# `cargo test` built (docs/ethereum.md).
+	scripts/eth-clients.sh $(WARD) target/eth-clients
+
+# ethers v6, web3.py with eth-account, and Hardhat 2 (npm and PyPI, pinned,
+# cached in target/eth-clients) against a `ward serve --dev` each.
+eth-clients: setup contracts
+	$(CARGO) build --locked -p ward-cli
+	scripts/eth-clients.sh $(WARD) target/eth-clients
 
 # The library crates published to crates.io (CHANGELOG.md, "Versioning"):
 # their rustdoc must build without a warning, and each must package.

@@ -8,7 +8,9 @@
 # and requirements.txt pin, installed under CACHE and installed again only
 # when those files change.
 #
-# Usage: scripts/eth-clients.sh WARD CACHE [ethers|web3|hardhat]...
+# `demo` runs testing/ethereum/demo.mjs instead, for `make demo`.
+#
+# Usage: scripts/eth-clients.sh WARD CACHE [ethers|web3|hardhat|demo]...
 set -euo pipefail
 WARD=$(realpath "$1")
 CACHE=$(mkdir -p "$2" && realpath "$2")
@@ -108,6 +110,15 @@ start_node() {
 
 for suite in "${SUITES[@]}"; do
   case $suite in
+    demo)
+      need node nodejs
+      need npm npm
+      npm_install "$ROOT/testing/ethereum" js
+      start_node demo
+      echo "== ethers v6 deploys and calls a Solidity ERC-20 on ward serve --dev at $WARD_RPC =="
+      (cd "$CACHE/js" && timeout 300 node demo.mjs)
+      stop_node
+      ;;
     ethers)
       need node nodejs
       need npm npm
@@ -137,7 +148,7 @@ for suite in "${SUITES[@]}"; do
       stop_node
       ;;
     *)
-      echo "eth-clients: unknown suite $suite (ethers, web3, hardhat)"
+      echo "eth-clients: unknown suite $suite (ethers, web3, hardhat, demo)"
       exit 2
       ;;
   esac

@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use ward_executor::Block;
 use ward_primitives::Address;
 
-use crate::{eth::shape, json, state::Shared};
+use crate::json;
 
 /// A committed block as subscribers get it: the block, and its
 /// notifications' results rendered once, when a connection first needs
@@ -47,33 +47,24 @@ impl Announced {
         }
     }
 
-    /// Its header as `eth_subscribe`'s `newHeads` shows it.
-    pub(crate) fn eth_header(&self, shared: &Shared) -> &Arc<str> {
-        self.eth_header.get_or_init(|| {
-            let block = &self.block;
-            let height = block.record.header.height;
-            let shown =
-                shape::block_of(shared, height, Some(&block.record), &block.receipts, false);
-            shown.map_or_else(|_| Arc::from("null"), |b| to_text(&b.header))
-        })
-    }
-
-    /// Its logs as `eth_subscribe`'s `logs` shows them.
-    pub(crate) fn eth_logs(&self) -> &[RenderedLog] {
-        self.eth_logs.get_or_init(|| {
-            shape::block_logs(&self.block.record, &self.block.receipts)
-                .into_iter()
-                .map(|log| RenderedLog {
-                    result: to_text(&log),
-                    log: log.inner,
-                })
-                .collect()
-        })
-    }
-
     pub(crate) fn header(&self) -> &Arc<str> {
         self.header
             .get_or_init(|| to_text(&json::block(&self.block.record)))
+    }
+
+    /// Its header as `eth_subscribe`'s `newHeads` shows it, rendered by
+    /// `render` (`eth::head_notification`) the first time.
+    pub(crate) fn eth_header(&self, render: impl FnOnce(&Block) -> Arc<str>) -> &Arc<str> {
+        self.eth_header.get_or_init(|| render(&self.block))
+    }
+
+    /// Its logs as `eth_subscribe`'s `logs` shows them, rendered by
+    /// `render` (`eth::log_notifications`) the first time.
+    pub(crate) fn eth_logs(
+        &self,
+        render: impl FnOnce(&Block) -> Vec<RenderedLog>,
+    ) -> &[RenderedLog] {
+        self.eth_logs.get_or_init(|| render(&self.block))
     }
 
     pub(crate) fn events(&self) -> &[RenderedEvent] {
@@ -100,6 +91,6 @@ impl Announced {
 }
 
 /// A result as JSON text (plain data: it always serializes).
-fn to_text(value: &impl serde::Serialize) -> Arc<str> {
+pub(crate) fn to_text(value: &impl serde::Serialize) -> Arc<str> {
     serde_json::to_string(value).unwrap_or_default().into()
 }

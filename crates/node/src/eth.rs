@@ -24,7 +24,6 @@ use crate::{
     state::Shared,
 };
 
-pub mod dev;
 pub mod filters;
 pub(crate) mod shape;
 
@@ -71,7 +70,56 @@ pub(crate) fn is_eth(method: &str) -> bool {
     ["eth_", "net_", "web3_", "debug_"]
         .iter()
         .any(|prefix| method.starts_with(prefix))
-        || dev::is_alias(method)
+        || is_alias(method)
+}
+
+/// The Hardhat and anvil names this node answers on a dev node.
+pub const DEV_ALIASES: &[&str] = &[
+    "evm_snapshot",
+    "evm_revert",
+    "evm_mine",
+    "evm_increaseTime",
+    "evm_setNextBlockTimestamp",
+    "hardhat_mine",
+    "anvil_mine",
+    "hardhat_setBalance",
+    "anvil_setBalance",
+    "hardhat_setCode",
+    "anvil_setCode",
+    "hardhat_setStorageAt",
+    "anvil_setStorageAt",
+    "hardhat_impersonateAccount",
+    "anvil_impersonateAccount",
+    "hardhat_stopImpersonatingAccount",
+    "anvil_stopImpersonatingAccount",
+];
+
+/// Whether `method` is named as Hardhat's or anvil's controls are.
+pub(crate) fn is_alias(method: &str) -> bool {
+    ["evm_", "hardhat_", "anvil_"]
+        .iter()
+        .any(|prefix| method.starts_with(prefix))
+}
+
+/// A committed block's header as `eth_subscribe`'s `newHeads` shows it.
+pub(crate) fn head_notification(
+    shared: &Shared,
+    block: &ward_executor::Block,
+) -> std::sync::Arc<str> {
+    let height = block.record.header.height;
+    shape::block_of(shared, height, Some(&block.record), &block.receipts, false)
+        .map_or_else(|_| "null".into(), |b| crate::announce::to_text(&b.header))
+}
+
+/// A committed block's logs as `eth_subscribe`'s `logs` shows them.
+pub(crate) fn log_notifications(block: &ward_executor::Block) -> Vec<crate::announce::RenderedLog> {
+    shape::block_logs(&block.record, &block.receipts)
+        .into_iter()
+        .map(|log| crate::announce::RenderedLog {
+            result: crate::announce::to_text(&log),
+            log: log.inner,
+        })
+        .collect()
 }
 
 /// Blocks one `eth_getLogs` reads at most (a range of more is refused:
@@ -188,7 +236,6 @@ pub(crate) fn dispatch(shared: &Shared, method: &str, params: Value) -> Result<V
             let filter: Filter = p.at(0)?;
             to_json(shape::logs(shared, &filter)?)
         }
-        other if dev::is_alias(other) => dev::dispatch(shared, other, &p),
         other => filters::dispatch(shared, other, &p).unwrap_or_else(|| {
             Err(RpcError::eth(
                 -32601,
@@ -200,10 +247,10 @@ pub(crate) fn dispatch(shared: &Shared, method: &str, params: Value) -> Result<V
 }
 
 /// Positional params.
-struct Params(Vec<Value>);
+pub(crate) struct Params(pub(crate) Vec<Value>);
 
 impl Params {
-    fn new(params: Value) -> Result<Params, RpcError> {
+    pub(crate) fn new(params: Value) -> Result<Params, RpcError> {
         match params {
             Value::Null => Ok(Params(Vec::new())),
             Value::Array(items) => Ok(Params(items)),
@@ -212,13 +259,13 @@ impl Params {
     }
 
     /// Param `index`, which must be there.
-    fn at<T: DeserializeOwned>(&self, index: usize) -> Result<T, RpcError> {
+    pub(crate) fn at<T: DeserializeOwned>(&self, index: usize) -> Result<T, RpcError> {
         self.opt(index)?
             .ok_or_else(|| invalid(&format!("missing value for required argument {index}")))
     }
 
     /// Param `index`, absent or `null` being `None`.
-    fn opt<T: DeserializeOwned>(&self, index: usize) -> Result<Option<T>, RpcError> {
+    pub(crate) fn opt<T: DeserializeOwned>(&self, index: usize) -> Result<Option<T>, RpcError> {
         match self.0.get(index) {
             None | Some(Value::Null) => Ok(None),
             Some(value) => serde_json::from_value(value.clone())
@@ -228,20 +275,20 @@ impl Params {
     }
 }
 
-fn invalid(message: &str) -> RpcError {
+pub(crate) fn invalid(message: &str) -> RpcError {
     RpcError::eth(-32602, message.to_owned(), None)
 }
 
-fn to_json<T: Serialize>(value: T) -> Result<Value, RpcError> {
+pub(crate) fn to_json<T: Serialize>(value: T) -> Result<Value, RpcError> {
     serde_json::to_value(value).map_err(|e| RpcError::eth(-32603, e.to_string(), None))
 }
 
 /// The Ward account of a 20-byte address.
-fn ward(address: EthAddress) -> Address {
+pub(crate) fn ward(address: EthAddress) -> Address {
     Address::from_eth(address.into_array())
 }
 
-fn state_error(error: ward_state::StateError) -> RpcError {
+pub(crate) fn state_error(error: ward_state::StateError) -> RpcError {
     RpcError::eth(-32002, error.to_string(), None)
 }
 

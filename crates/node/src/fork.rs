@@ -168,6 +168,29 @@ pub(crate) fn open(
     Ok(settings)
 }
 
+/// The system runtimes of the chain a fork serves, by their settings
+/// records: those it recorded, or for a new fork the source's.
+///
+/// # Errors
+///
+/// [`NodeError::Settings`] when the source cannot be read.
+pub(crate) fn chain_runtimes(
+    store: &RedbStore,
+    fork: &ForkConfig,
+) -> Result<std::collections::BTreeMap<String, String>, NodeError> {
+    if let Some(settings) = ChainSettings::recorded(store)? {
+        return Ok(settings.runtimes);
+    }
+    let failed = |why: String| NodeError::Settings(format!("--fork {}: {why}", fork.url));
+    let source = Source::new(&fork.url).map_err(|e| failed(e.to_string()))?;
+    let network = source
+        .result::<methods::GetNetwork>(&params::Empty {})
+        .map_err(failed)?;
+    let settings: ChainSettings = serde_json::from_value(network.settings)
+        .map_err(|e| failed(format!("its chain settings do not read: {e}")))?;
+    Ok(settings.runtimes)
+}
+
 /// The source chain's runtimes must be those this node registers.
 fn check_runtimes(
     settings: &ChainSettings,

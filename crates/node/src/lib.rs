@@ -54,6 +54,7 @@ pub mod genesis;
 pub mod json;
 pub mod mempool;
 mod metrics;
+mod polled;
 mod producer;
 pub mod profile;
 pub mod replica;

@@ -99,7 +99,7 @@ pub(crate) struct Shared {
     /// (`impersonate`).
     pub(crate) impersonating: Mutex<std::collections::BTreeSet<ward_primitives::Address>>,
     /// Ethereum's polled filters (`eth_newFilter`).
-    pub(crate) eth_filters: Mutex<crate::eth::filters::Filters>,
+    pub(crate) eth_filters: Mutex<crate::polled::Filters>,
 }
 
 /// Refuses what a fork cannot be: anything but a single dev node that
@@ -185,12 +185,14 @@ impl Shared {
             disk_dir: Some(config.data_dir.join("cache")),
             ..CacheOptions::default()
         };
-        let recorded = ChainSettings::recorded(&store)?;
-        let specs = crate::runtimes::dev_defaults(
-            &config.runtimes,
-            config.dev && config.fork.is_none(),
-            recorded.as_ref().map(|s| &s.runtimes),
-        )?;
+        // A dev node without --runtime takes its chain's runtimes (a
+        // fork's source's), or the EVM runtime for a new chain.
+        let recorded = match (&config.fork, config.dev && config.runtimes.is_empty()) {
+            (_, false) => None,
+            (Some(fork), true) => Some(crate::fork::chain_runtimes(&store, fork)?),
+            (None, true) => ChainSettings::recorded(&store)?.map(|s| s.runtimes),
+        };
+        let specs = crate::runtimes::dev_defaults(&config.runtimes, config.dev, recorded.as_ref())?;
         let (runtimes, registered) = crate::runtimes::register(
             &specs,
             &backend,

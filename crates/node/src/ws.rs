@@ -294,12 +294,17 @@ fn notify(
     for (&id, topic) in subscriptions {
         match topic {
             Topic::EthHeads => {
-                if !outbox.push(Outgoing::EthNote(id, block.eth_header(shared).clone())) {
+                if !outbox.push(Outgoing::EthNote(
+                    id,
+                    block
+                        .eth_header(|b| crate::eth::head_notification(shared, b))
+                        .clone(),
+                )) {
                     return;
                 }
             }
             Topic::EthLogs(filter) => {
-                for log in block.eth_logs() {
+                for log in block.eth_logs(crate::eth::log_notifications) {
                     if filter.matches(&log.log)
                         && !outbox.push(Outgoing::EthNote(id, log.result.clone()))
                     {

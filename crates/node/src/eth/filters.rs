@@ -6,17 +6,14 @@
 //! keeps at most [`MAX_FILTERS`], and forgets one not polled for
 //! [`FILTER_IDLE`], as geth does.
 
-use std::{
-    collections::BTreeMap,
-    time::{Duration, Instant},
-};
+use std::time::Duration;
 
 use alloy_primitives::{B256, U256};
 use alloy_rpc_types_eth::{BlockNumberOrTag, Filter, FilterBlockOption};
 use serde_json::Value;
 
 use super::{MAX_LOG_BLOCKS, Params, head, invalid, number, shape, to_json};
-use crate::{error::RpcError, state::Shared, sync::lock};
+use crate::{error::RpcError, polled::Installed, state::Shared, sync::lock};
 
 /// The most filters a node keeps at once.
 pub const MAX_FILTERS: usize = 1024;
@@ -24,46 +21,17 @@ pub const MAX_FILTERS: usize = 1024;
 /// How long a filter no one polls is kept (geth's deadline).
 pub const FILTER_IDLE: Duration = Duration::from_secs(300);
 
-/// One installed filter.
-struct Installed {
-    /// Logs matching a filter, or new blocks' hashes (`None`).
-    logs: Option<Filter>,
-    /// The first block not yet shown.
-    next: u64,
-    polled: Instant,
-}
-
-/// A node's installed filters, by id.
-#[derive(Default)]
-pub(crate) struct Filters {
-    installed: BTreeMap<u64, Installed>,
-    last_id: u64,
-}
-
-impl Filters {
-    /// Installs a filter whose first block is `next`; its id.
-    fn install(&mut self, logs: Option<Filter>, next: u64) -> Result<u64, RpcError> {
-        let now = ward_vm::clock::now();
-        self.installed
-            .retain(|_, f| now.duration_since(f.polled) < FILTER_IDLE);
-        if self.installed.len() >= MAX_FILTERS {
-            return Err(RpcError::eth(
+/// Installs a filter whose first block is `next`; its id.
+fn install(shared: &Shared, logs: Option<Filter>, next: u64) -> Result<u64, RpcError> {
+    lock(&shared.eth_filters)
+        .install(logs, next, MAX_FILTERS, FILTER_IDLE)
+        .ok_or_else(|| {
+            RpcError::eth(
                 -32005,
                 format!("too many filters: at most {MAX_FILTERS}, uninstall some"),
                 None,
-            ));
-        }
-        self.last_id += 1;
-        self.installed.insert(
-            self.last_id,
-            Installed {
-                logs,
-                next,
-                polled: now,
-            },
-        );
-        Ok(self.last_id)
-    }
+            )
+        })
 }
 
 /// Runs filter method `method`, or `None` when it is not one.
@@ -75,7 +43,7 @@ pub(super) fn dispatch(
     Some(match method {
         "eth_newFilter" => new_filter(shared, p),
         "eth_newBlockFilter" => head(shared).and_then(|head| {
-            let id = lock(&shared.eth_filters).install(None, head + 1)?;
+            let id = install(shared, None, head + 1)?;
             to_json(U256::from(id))
         }),
         "eth_getFilterChanges" => changes(shared, p),
@@ -112,7 +80,7 @@ fn new_filter(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
             Some(tag) => number(shared, tag)?.unwrap_or(head + 1).max(1),
         },
     };
-    let id = lock(&shared.eth_filters).install(Some(filter), next)?;
+    let id = install(shared, Some(filter), next)?;
     to_json(U256::from(id))
 }
 
@@ -140,7 +108,7 @@ fn changes(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     let head = head(shared)?;
     let (logs, next) = {
         let mut filters = lock(&shared.eth_filters);
-        let installed = filters.installed.get_mut(&id).ok_or_else(not_found)?;
+        let installed: &mut Installed = filters.installed.get_mut(&id).ok_or_else(not_found)?;
         installed.polled = ward_vm::clock::now();
         // After `evm_revert` the head may be below what it showed.
         installed.next = installed.next.min(head + 1);
@@ -185,7 +153,7 @@ fn filter_logs(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     let id = id(p)?;
     let filter = {
         let mut filters = lock(&shared.eth_filters);
-        let installed = filters.installed.get_mut(&id).ok_or_else(not_found)?;
+        let installed: &mut Installed = filters.installed.get_mut(&id).ok_or_else(not_found)?;
         installed.polled = ward_vm::clock::now();
         installed.logs.clone()
     };

@@ -67,7 +67,7 @@ pub(super) fn dispatch(
 }
 
 /// `impersonate` (or, as `method` says, `stopImpersonating`) `address`.
-pub(crate) fn impersonate(
+pub(super) fn impersonate(
     shared: &Shared,
     address: Address,
     method: &str,
@@ -85,7 +85,7 @@ pub(crate) fn impersonate(
 }
 
 /// Refuses a dev method on a node without `--dev`.
-pub(crate) fn dev(shared: &Shared, method: &str) -> Result<(), RpcError> {
+pub(super) fn dev(shared: &Shared, method: &str) -> Result<(), RpcError> {
     if shared.config.dev {
         Ok(())
     } else {
@@ -95,7 +95,7 @@ pub(crate) fn dev(shared: &Shared, method: &str) -> Result<(), RpcError> {
 
 /// Refuses what only a single node's producer does: a replica's blocks
 /// are its proposer's.
-pub(crate) fn single(shared: &Shared, method: &str) -> Result<(), RpcError> {
+pub(super) fn single(shared: &Shared, method: &str) -> Result<(), RpcError> {
     match shared.replica {
         None => Ok(()),
         Some(_) => Err(RpcError::unavailable(format!(
@@ -126,7 +126,7 @@ fn ask_producer<T>(
 }
 
 /// A block now (empty if nothing is ready), returned once committed.
-pub(crate) fn mine(shared: &Shared) -> Result<results::Block, RpcError> {
+pub(super) fn mine(shared: &Shared) -> Result<results::Block, RpcError> {
     let block = ask_producer(shared, |pool, answer| pool.mine.push(answer))?;
     Ok(json::block(&block.record))
 }
@@ -150,7 +150,7 @@ fn mine_n(shared: &Shared, blocks: u64, gone: &Gone) -> Result<results::Block, R
     Ok(last)
 }
 
-pub(crate) fn set_next_block_time(
+pub(super) fn set_next_block_time(
     shared: &Shared,
     time: u64,
 ) -> Result<results::BlockTime, RpcError> {
@@ -241,7 +241,7 @@ fn set_code(shared: &Shared, p: params::SetCode) -> Result<results::Block, RpcEr
 
 /// `snapshot`: the whole chain as it is now (its committed blocks), to
 /// go back to with `revert`.
-pub(crate) fn snapshot(shared: &Shared) -> Result<results::Snapshot, RpcError> {
+pub(super) fn snapshot(shared: &Shared) -> Result<results::Snapshot, RpcError> {
     // Taken between two commits: the producer's blocks are each one.
     let id = shared.store.savepoint().map_err(RpcError::state)?;
     let height = shared.store.height().map_err(RpcError::state)?;
@@ -250,7 +250,7 @@ pub(crate) fn snapshot(shared: &Shared) -> Result<results::Snapshot, RpcError> {
 
 /// `revert {id}`: the chain put back as it was at snapshot `id`, on the
 /// producer's thread between two blocks.
-pub(crate) fn revert(shared: &Shared, id: u64) -> Result<results::Snapshot, RpcError> {
+pub(super) fn revert(shared: &Shared, id: u64) -> Result<results::Snapshot, RpcError> {
     let height = ask_producer(shared, |pool, answer| pool.reverts.push((id, answer)))?;
     Ok(results::Snapshot { id, height })
 }

@@ -27,7 +27,8 @@ use ward_primitives::{Address, Hash32};
 use ward_rpc::{Method, params, results, wire::Amount};
 use ward_state::StateRead;
 
-pub(crate) mod dev;
+mod dev;
+mod hardhat;
 mod payload;
 mod read;
 mod simulate;
@@ -35,7 +36,10 @@ mod simulate;
 pub use crate::config::ESTIMATE_MARGIN_PERCENT;
 pub(crate) use crate::error::RpcError;
 use crate::error::exec_error;
-use crate::{decode::Called, mempool::Committed, metrics::Metrics, state::Shared, sync::lock};
+use crate::{
+    decode::Called, mempool::Committed, metrics::Metrics, producer::query_time, state::Shared,
+    sync::lock,
+};
 pub use dev::{MAX_BLOCK_TIME, MAX_MINE_BLOCKS};
 pub use read::INLINE_INPUT_BYTES;
 use read::{
@@ -246,6 +250,9 @@ pub(crate) async fn call(
         let shared = shared.clone();
         tokio::task::spawn_blocking(move || match request.params {
             Params::Named(params) => dispatch(&shared, &request.method, params, &gone),
+            Params::Positional(params) if crate::eth::is_alias(&request.method) => {
+                hardhat::dispatch(&shared, &request.method, params).map(Answer::Eth)
+            }
             Params::Positional(params) => {
                 crate::eth::dispatch(&shared, &request.method, params).map(Answer::Eth)
             }
@@ -294,7 +301,7 @@ pub(crate) async fn call(
     });
     let name = if METHODS.contains(&method.as_str())
         || crate::eth::ETH_METHODS.contains(&method.as_str())
-        || crate::eth::dev::DEV_ALIASES.contains(&method.as_str())
+        || crate::eth::DEV_ALIASES.contains(&method.as_str())
     {
         method.as_str()
     } else {

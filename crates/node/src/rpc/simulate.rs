@@ -12,7 +12,7 @@ use ward_state::StatePrune;
 
 pub(super) fn simulate(shared: &Shared, p: params::Simulate) -> Result<results::Receipt, RpcError> {
     let reader = shared.reader(None)?;
-    let time = crate::producer::query_time(shared);
+    let time = query_time(shared);
     let (traced, profiled) = (p.trace.unwrap_or(false), p.profile.unwrap_or(false));
     let (tx, payload) = match (p.tx, p.from) {
         (Some(raw), None) => {
@@ -230,7 +230,7 @@ pub(super) fn estimate_gas(
     };
     let estimate = shared
         .reader(None)?
-        .estimate_gas(&tx, crate::producer::query_time(shared), gas)
+        .estimate_gas(&tx, query_time(shared), gas)
         .map_err(|e| exec_error(&e))?;
     let estimate = match estimate {
         Ok(estimate) => estimate,

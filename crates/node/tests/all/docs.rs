@@ -508,4 +508,27 @@ fn the_ethereum_document_lists_every_method_and_states_the_constants() {
         );
     }
     assert!(text.contains(ward_chain::tx::eth::DEV_MNEMONIC));
+    // The Hardhat and anvil names: the dev table lists exactly those
+    // answered; the filter bounds are the code's.
+    let dev = section(&text, "| method | Ward's | answers |", "Automine");
+    let mut aliases = std::collections::BTreeSet::new();
+    for row in dev.iter().filter(|l| l.starts_with("| `")) {
+        let first = row.split('|').nth(1).unwrap_or_default();
+        for name in first.split('`').skip(1).step_by(2) {
+            aliases.insert(name.split(' ').next().unwrap_or_default().to_owned());
+        }
+    }
+    let answered: std::collections::BTreeSet<String> = ward_node::eth::DEV_ALIASES
+        .iter()
+        .map(|m| (*m).to_owned())
+        .collect();
+    assert_eq!(aliases, answered, "docs/ethereum.md's dev table");
+    assert!(text.contains(&format!(
+        "at most {} filters (`MAX_FILTERS`)",
+        ward_node::eth::filters::MAX_FILTERS
+    )));
+    assert!(text.contains(&format!(
+        "{} seconds (`FILTER_IDLE`",
+        ward_node::eth::filters::FILTER_IDLE.as_secs()
+    )));
 }

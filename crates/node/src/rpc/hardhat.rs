@@ -1,6 +1,6 @@
 //! A dev node's controls under the names Hardhat and anvil give them
 //! (`evm_*`, `hardhat_*`, `anvil_*`), so that their tests' helpers work
-//! unchanged: each is Ward's own dev method (`crate::rpc::dev`) with
+//! unchanged: each is Ward's own dev method (`rpc/dev.rs`) with
 //! Ethereum's params and results. Times are in seconds, as Ethereum's
 //! blocks show them; Ward's are in milliseconds.
 
@@ -10,39 +10,25 @@ use ward_primitives::CodeKind;
 use ward_rpc::Method as _;
 use ward_state::StateRead as _;
 
-use super::{Params, invalid, to_json, ward};
-use crate::{error::RpcError, rpc::dev, state::Shared, sync::lock};
-
-/// The Hardhat and anvil names this node answers on a dev node.
-pub const DEV_ALIASES: &[&str] = &[
-    "evm_snapshot",
-    "evm_revert",
-    "evm_mine",
-    "evm_increaseTime",
-    "evm_setNextBlockTimestamp",
-    "hardhat_mine",
-    "anvil_mine",
-    "hardhat_setBalance",
-    "anvil_setBalance",
-    "hardhat_setCode",
-    "anvil_setCode",
-    "hardhat_setStorageAt",
-    "anvil_setStorageAt",
-    "hardhat_impersonateAccount",
-    "anvil_impersonateAccount",
-    "hardhat_stopImpersonatingAccount",
-    "anvil_stopImpersonatingAccount",
-];
-
-/// Whether `method` is named as Hardhat's or anvil's controls are.
-pub(crate) fn is_alias(method: &str) -> bool {
-    ["evm_", "hardhat_", "anvil_"]
-        .iter()
-        .any(|prefix| method.starts_with(prefix))
-}
+use super::dev;
+use crate::{
+    error::RpcError,
+    eth::{DEV_ALIASES, Params, invalid, to_json, ward},
+    state::Shared,
+    sync::lock,
+};
 
 /// Runs Hardhat or anvil control `method`.
-pub(super) fn dispatch(shared: &Shared, method: &str, p: &Params) -> Result<Value, RpcError> {
+pub(super) fn dispatch(
+    shared: &Shared,
+    method: &str,
+    params: serde_json::Value,
+) -> Result<Value, RpcError> {
+    let p = &Params::new(params)?;
+    run(shared, method, p)
+}
+
+fn run(shared: &Shared, method: &str, p: &Params) -> Result<Value, RpcError> {
     if !DEV_ALIASES.contains(&method) {
         return Err(RpcError::eth(
             -32601,
@@ -186,7 +172,7 @@ fn set_code(
     let existing = shared
         .store
         .contract(&address)
-        .map_err(super::state_error)?;
+        .map_err(crate::eth::state_error)?;
     {
         let mut pool = lock(&shared.pool);
         if existing.is_none() {

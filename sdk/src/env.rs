@@ -147,6 +147,13 @@ pub fn origin() -> Address {
     Address(out)
 }
 
+/// The chain's numeric Ethereum chain id (the EVM's `CHAINID`, what
+/// Ethereum transactions are signed for), or 0 when the chain takes none.
+pub fn chain_id() -> u64 {
+    // SAFETY: takes no pointer.
+    unsafe { sys::chain_id() as u64 }
+}
+
 /// The height of the block being executed.
 pub fn block_height() -> u64 {
     // SAFETY: takes no pointer.

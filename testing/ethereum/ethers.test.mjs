@@ -167,6 +167,8 @@ test("a revert's reason and custom errors are decoded", { timeout: 120_000 }, as
     return true;
   });
   assert.equal(await locker.connect(stranger).origin(), stranger.address);
+  // CHAINID is what transactions are signed for (EIP-712 domains use it).
+  assert.equal(await locker.chain(), CHAIN_ID);
 });
 
 test("time moves with evm_increaseTime; the locked value is released to the unit", { timeout: 120_000 }, async () => {

@@ -310,7 +310,12 @@ impl Host for WardHost {
     }
 
     fn chain_id(&self) -> U256 {
-        U256::from(CHAIN_ID)
+        // The chain's Ethereum chain id, what its Ethereum transactions
+        // are signed for; "ward" on a chain that takes none.
+        match env::chain_id() {
+            0 => U256::from(CHAIN_ID),
+            id => U256::from(id),
+        }
     }
 
     fn effective_gas_price(&self) -> U256 {

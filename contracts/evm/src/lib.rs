@@ -40,7 +40,8 @@ pub const GAS_RATE: u64 = 64;
 /// The EVM revision the runtime implements.
 pub const SPEC: SpecId = SpecId::PRAGUE;
 
-/// What `CHAINID` returns: "ward" in ASCII.
+/// What `CHAINID` returns on a chain without an Ethereum chain id
+/// (`ward.chain_id` answers 0): "ward" in ASCII.
 pub const CHAIN_ID: u64 = 0x7761_7264;
 
 /// What `GASLIMIT` returns: a Ward block's gas maximum (200 000 000, the

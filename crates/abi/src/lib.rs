@@ -24,7 +24,7 @@
 //! assert!(f.results().is_empty());
 //! assert!(f.uses().memory && f.uses().gas && !f.uses().suspends);
 //! assert_eq!(f.cost().to_string(), "host_call + host_per_byte * len");
-//! assert_eq!(HostFn::ALL.len(), 40);
+//! assert_eq!(HostFn::ALL.len(), 41);
 //! ```
 
 #![no_std]
@@ -43,8 +43,9 @@ pub const MODULE: &str = "ward";
 /// Version of this table. Bumped on any change of name, signature or meaning.
 /// Version 6 added the native asset: `call_value`, `balance`, `transfer`,
 /// `call_with_value` and `create_with_value`; version 7 `origin`, the
-/// transaction's sender (the EVM's `ORIGIN`).
-pub const ABI_VERSION: u32 = 7;
+/// transaction's sender (the EVM's `ORIGIN`); version 8 `chain_id`, the
+/// chain's Ethereum chain id (the EVM's `CHAINID`).
+pub const ABI_VERSION: u32 = 8;
 
 /// Bytes of an amount of the native asset in guest memory: a `u128`,
 /// little-endian.
@@ -231,6 +232,9 @@ macro_rules! for_each_host_function {
             block_height BlockHeight() -> i64 { uses [] cost [] }
             /// Returns the time of the block being executed (seconds).
             block_time BlockTime() -> i64 { uses [] cost [] }
+            /// Returns the chain's numeric Ethereum chain id (the EVM's `CHAINID`, what
+            /// Ethereum transactions are signed for), or 0 when the chain takes none.
+            chain_id ChainId() -> i64 { uses [] cost [] }
             /// Writes the SHA-256 digest (32 bytes) of the `len` bytes at `src` to `dst`.
             hash_sha256 HashSha256(src: i32, len: i32, dst: i32) { uses [Memory, Gas] cost [HashPer64Bytes * words(len)] }
             /// Writes the Keccak-256 digest (32 bytes, Ethereum's) of the `len` bytes at `src` to `dst`.

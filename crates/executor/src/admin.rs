@@ -136,6 +136,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 origin: sender,
                 height: at.height,
                 time: at.time,
+                chain_id: self.eth_chain_id,
                 read_only: false,
                 trace: at.trace.cloned(),
             };

@@ -136,6 +136,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             origin: root.origin,
             height: root.height,
             time: root.time,
+            chain_id: root.chain_id,
             current: Current {
                 address: root.address,
                 caller: root.caller,
@@ -318,6 +319,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             origin: frames.origin,
             height: frames.height,
             time: frames.time,
+            chain_id: frames.chain_id,
             read_only,
             trace: frames.trace.clone(),
         };

@@ -98,6 +98,7 @@ fn enter_deploy<S: StateCommit + Send + Sync + 'static>(
         origin: frames.origin,
         height: frames.height,
         time: frames.time,
+        chain_id: frames.chain_id,
         read_only: false,
         trace: frames.trace.clone(),
     }

@@ -28,6 +28,7 @@ pub(crate) fn scratch_frame() -> (ScratchJournal, Frame<ward_state::MemoryStore>
         origin: Address::default(),
         height: 0,
         time: 0,
+        chain_id: 0,
         read_only: false,
         trace: None,
     };
@@ -58,6 +59,8 @@ pub(crate) struct Frame<S: StateCommit + Send + Sync + 'static> {
     pub(crate) origin: Address,
     pub(crate) height: u64,
     pub(crate) time: u64,
+    /// The chain's Ethereum chain id, 0 for none (`ward.chain_id`).
+    pub(crate) chain_id: u64,
     pub(crate) read_only: bool,
     /// The native asset this frame received (`ward.call_value`).
     pub(crate) value: u128,
@@ -138,6 +141,10 @@ impl<S: StateCommit + Send + Sync + 'static> Chain for Frame<S> {
 
     fn block_time(&self) -> u64 {
         self.time
+    }
+
+    fn chain_id(&self) -> u64 {
+        self.chain_id
     }
 
     fn call_value(&self) -> u128 {

@@ -134,6 +134,8 @@ pub struct Executor<S: StateCommit + Send + Sync + 'static> {
     fees: Fees,
     /// The state tree's nodes near the root, kept between blocks.
     tree_cache: ward_chain::tree::TreeCache,
+    /// The chain's Ethereum chain id, 0 for none (`ward.chain_id`).
+    eth_chain_id: u64,
     /// Block times per second: 1, or 1000 for a chain whose blocks are
     /// timed in milliseconds (a node's); contracts see seconds.
     time_per_second: u64,
@@ -158,6 +160,8 @@ struct Deployed {
     deployer: Address,
     height: u64,
     time: u64,
+    /// The chain's Ethereum chain id (`ward.chain_id`).
+    chain_id: u64,
     kind: CodeKind,
     /// The native asset the deploy moved to it.
     value: u128,
@@ -205,6 +209,7 @@ impl Deployed {
             origin: self.deployer,
             height: self.height,
             time: self.time,
+            chain_id: self.chain_id,
             read_only: false,
             trace: self.trace.clone(),
         }
@@ -233,6 +238,8 @@ struct Frames<S: StateCommit + Send + Sync + 'static> {
     origin: Address,
     height: u64,
     time: u64,
+    /// The chain's Ethereum chain id (`ward.chain_id`).
+    chain_id: u64,
     /// The running frame.
     current: Current,
     /// Callers waiting for their callees, innermost last.
@@ -348,7 +355,16 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             tree_cache: ward_chain::tree::TreeCache::new(),
             fees: Fees::default(),
             time_per_second: 1,
+            eth_chain_id: 0,
         }
+    }
+
+    /// Contracts see `chain_id` as the chain's Ethereum chain id
+    /// (`ward.chain_id`, the EVM's `CHAINID`; default: none, 0). It is a
+    /// chain setting (`eth_chain_id`): every node of a chain sets the same.
+    pub fn with_eth_chain_id(mut self, chain_id: Option<u64>) -> Self {
+        self.eth_chain_id = chain_id.unwrap_or(0);
+        self
     }
 
     /// Block times are milliseconds (a node's are): contracts still see
@@ -593,6 +609,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             origin: sender,
             height,
             time,
+            chain_id: self.eth_chain_id,
             read_only: true,
             trace: None,
         };
@@ -653,6 +670,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     origin: *sender,
                     height,
                     time,
+                    chain_id: self.eth_chain_id,
                     read_only: false,
                     trace: trace.cloned(),
                 };
@@ -697,6 +715,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     deployer: *sender,
                     height,
                     time,
+                    chain_id: self.eth_chain_id,
                     kind: *kind,
                     value,
                     admin: *admin,

@@ -236,7 +236,8 @@ impl Shared {
             .with_limits(settings.limits())
             .with_timeout(Some(config.tx_timeout))
             .with_threads(config.threads)
-            .with_fees(settings.fees()?);
+            .with_fees(settings.fees()?)
+            .with_eth_chain_id(settings.eth_chain_id);
         write_genesis(&store, &executor, &settings, genesis)?;
         let dev_keys = if config.dev {
             (0..ward_chain::tx::DEV_ACCOUNTS)
@@ -311,6 +312,7 @@ impl Shared {
             .with_runtimes(self.executor.runtimes().clone())
             .with_limits(self.settings.limits())
             .with_fees(*self.executor.fees())
+            .with_eth_chain_id(self.settings.eth_chain_id)
             .with_timeout(Some(self.config.limits.read_timeout)))
     }
 

@@ -294,3 +294,74 @@ fn origin_is_the_transactions_sender_in_every_frame() {
     }
     assert_eq!(runs[0], runs[1]);
 }
+
+/// EVM code whose every call returns `op`'s word (one opcode that
+/// pushes a word: `CHAINID`, `TIMESTAMP`), as `origin_contract` does.
+fn word_contract(op: u8) -> Vec<u8> {
+    let runtime = [op, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3];
+    let mut creation = vec![0x68];
+    creation.extend(runtime);
+    creation.extend([0x60, 0x00, 0x52, 0x60, 0x09, 0x60, 0x17, 0xf3]);
+    creation
+}
+
+/// What contract `op` answers to alice's call in a block at `time`, on
+/// `exec`.
+fn pushed_by(exec: &Executor<MemoryStore>, alice: &Key, op: u8, time: u64) -> Vec<u8> {
+    let nonce = exec.store().nonce(&alice.account()).unwrap();
+    let deploy = eip1559(alice, nonce, TxKind::Create, 0, word_contract(op));
+    exec.execute_signed_block(&[deploy], time).unwrap();
+    let contract = create_address(alice.address, nonce);
+    let call = eip1559(
+        alice,
+        nonce + 1,
+        TxKind::Call(contract.into()),
+        0,
+        Vec::new(),
+    );
+    let block = exec.execute_signed_block(&[call], time + 1).unwrap();
+    let receipt = &block.receipts[0];
+    assert_eq!(receipt.status, "ok", "{receipt:?}");
+    receipt.output.clone()
+}
+
+fn be_word(n: u64) -> Vec<u8> {
+    let mut word = vec![0; 24];
+    word.extend(n.to_be_bytes());
+    word
+}
+
+/// `CHAINID` is the chain's Ethereum chain id (`ward.chain_id`), what
+/// its transactions are signed for, and "ward" on a chain without one;
+/// `TIMESTAMP` is seconds when blocks are timed in milliseconds.
+#[test]
+fn chainid_is_the_chains_and_timestamp_is_in_seconds() {
+    let alice = Key::new(0xa1);
+    for kind in BackendKind::ALL {
+        let exec = executor(kind, 1, &[&alice]).with_eth_chain_id(Some(ETH_CHAIN));
+        assert_eq!(
+            pushed_by(&exec, &alice, 0x46, 1_000),
+            be_word(ETH_CHAIN),
+            "{kind:?}"
+        );
+        let none = executor(kind, 1, &[&alice]);
+        assert_eq!(
+            pushed_by(&none, &alice, 0x46, 1_000),
+            be_word(0x7761_7264),
+            "{kind:?}"
+        );
+        let millis = executor(kind, 1, &[&alice]).with_millisecond_blocks();
+        let time = 1_700_000_000_123;
+        assert_eq!(
+            pushed_by(&millis, &alice, 0x42, time),
+            be_word((time + 1) / 1000),
+            "{kind:?}"
+        );
+        let seconds = executor(kind, 1, &[&alice]);
+        assert_eq!(
+            pushed_by(&seconds, &alice, 0x42, 1_000),
+            be_word(1_001),
+            "{kind:?}"
+        );
+    }
+}

@@ -123,6 +123,7 @@ impl CallContext {
             }
             HostFn::BlockHeight => count_i64(self.chain.block_height()),
             HostFn::BlockTime => count_i64(self.chain.block_time()),
+            HostFn::ChainId => count_i64(self.chain.chain_id()),
             HostFn::HashSha256 | HostFn::HashKeccak256 | HostFn::HashBlake3 => {
                 hash(f, args, memory)
             }

@@ -58,6 +58,11 @@ pub trait Chain: Send {
     fn block_height(&self) -> u64;
     /// The block time.
     fn block_time(&self) -> u64;
+    /// The chain's numeric Ethereum chain id (`ward.chain_id`); 0, none,
+    /// by default.
+    fn chain_id(&self) -> u64 {
+        0
+    }
     /// The stored code whose BLAKE3 hash ([`crate::CodeHash::of`]) is
     /// `hash` (`vm_compile_stored`, which finds a module compiled before by
     /// that hash); none by default.

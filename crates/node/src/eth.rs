@@ -62,6 +62,8 @@ pub const ETH_METHODS: &[&str] = &[
     "eth_getFilterChanges",
     "eth_getFilterLogs",
     "eth_uninstallFilter",
+    "debug_traceTransaction",
+    "debug_traceCall",
 ];
 
 /// Whether `method` is one of Ethereum's (answered here, or refused here
@@ -338,7 +340,7 @@ fn height_of(shared: &Shared, hash: B256) -> Result<Option<u64>, RpcError> {
 }
 
 /// The height param `index` names (default `latest`), which must exist.
-fn block_param(shared: &Shared, p: &Params, index: usize) -> Result<u64, RpcError> {
+pub(crate) fn block_param(shared: &Shared, p: &Params, index: usize) -> Result<u64, RpcError> {
     let id = p.opt::<BlockId>(index)?.unwrap_or_default();
     let found = match id {
         BlockId::Number(tag) => number(shared, tag)?,
@@ -367,7 +369,7 @@ fn read_state<T>(
 }
 
 /// Refuses a height whose state this node pruned.
-fn kept(shared: &Shared, height: u64) -> Result<(), RpcError> {
+pub(crate) fn kept(shared: &Shared, height: u64) -> Result<(), RpcError> {
     use ward_state::StatePrune;
     let kept_from = shared.store.pruned_below().map_err(state_error)?;
     if height < kept_from {
@@ -417,7 +419,10 @@ fn read_cap(shared: &Shared) -> u64 {
 
 /// The Ward transaction a call request describes (unsigned: a call or an
 /// estimate runs it without a signature or a fee), and its gas cap.
-fn request_tx(shared: &Shared, request: &TransactionRequest) -> Result<(Tx, u64), RpcError> {
+pub(crate) fn request_tx(
+    shared: &Shared,
+    request: &TransactionRequest,
+) -> Result<(Tx, u64), RpcError> {
     let cap = read_cap(shared);
     let gas = request.gas.unwrap_or(cap).min(cap);
     let input = request.input.input().cloned().unwrap_or_default().to_vec();
@@ -506,7 +511,7 @@ fn failed(receipt: &Receipt) -> RpcError {
 }
 
 /// The message of a revert with `Error(string)`'s data.
-fn revert_reason(output: &[u8]) -> Option<String> {
+pub(crate) fn revert_reason(output: &[u8]) -> Option<String> {
     use alloy_sol_types::{Revert, SolError};
     Revert::abi_decode(output).ok().map(|revert| revert.reason)
 }

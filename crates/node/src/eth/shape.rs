@@ -294,7 +294,7 @@ pub(super) fn receipt(
 }
 
 /// An event's address and its Ethereum log data.
-fn log_data_of(event: &Event) -> (EthAddress, LogData) {
+pub(crate) fn log_data_of(event: &Event) -> (EthAddress, LogData) {
     let topics: Vec<B256> = if event.topic.len().is_multiple_of(32) && event.topic.len() <= 128 {
         event.topic.chunks(32).map(B256::from_slice).collect()
     } else {

@@ -27,6 +27,7 @@ use ward_primitives::{Address, Hash32};
 use ward_rpc::{Method, params, results, wire::Amount};
 use ward_state::StateRead;
 
+mod debug;
 mod dev;
 mod hardhat;
 mod payload;
@@ -250,6 +251,9 @@ pub(crate) async fn call(
         let shared = shared.clone();
         tokio::task::spawn_blocking(move || match request.params {
             Params::Named(params) => dispatch(&shared, &request.method, params, &gone),
+            Params::Positional(params) if request.method.starts_with("debug_") => {
+                debug::dispatch(&shared, &request.method, params).map(Answer::Eth)
+            }
             Params::Positional(params) if crate::eth::is_alias(&request.method) => {
                 hardhat::dispatch(&shared, &request.method, params).map(Answer::Eth)
             }

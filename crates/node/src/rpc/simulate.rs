@@ -153,7 +153,7 @@ pub(crate) fn flame_graph(shared: &Shared, hash: Hash32) -> Result<Vec<u8>, RpcE
 }
 
 /// The trace of committed transaction `hash`, replayed.
-fn replay(shared: &Shared, hash: Hash32) -> Result<Trace, RpcError> {
+pub(super) fn replay(shared: &Shared, hash: Hash32) -> Result<Trace, RpcError> {
     let store = &*shared.store;
     let Some(receipt) = store.receipt(&hash).map_err(RpcError::state)? else {
         let kept_from = store.pruned_below().map_err(RpcError::state)?;

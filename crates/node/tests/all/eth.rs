@@ -470,3 +470,122 @@ fn ethereum_tools_json_rpc_deploys_calls_and_refuses_as_geth_on_both_backends() 
     });
     assert_eq!(runs[0], runs[1]);
 }
+
+/// Sends `data` to `to` (a deploy for `None`) from dev account 0 through
+/// `eth_sendTransaction`; its receipt.
+fn dev_send(node: &Node, to: Option<&str>, data: &[u8]) -> Value {
+    let from = eth_ok(node, "eth_accounts", json!([]))[0].clone();
+    let mut request = json!({ "from": from, "data": hex_of(data) });
+    if let Some(to) = to {
+        request["to"] = json!(to);
+    }
+    let hash = eth_ok(node, "eth_sendTransaction", json!([request]));
+    let mut receipt = Value::Null;
+    eventually("a receipt", PATIENCE, || {
+        receipt = eth_ok(node, "eth_getTransactionReceipt", json!([hash]));
+        !receipt.is_null()
+    });
+    receipt
+}
+
+/// `debug_traceTransaction` and `debug_traceCall` with `callTracer`:
+/// Escrow's `open` calling Token's `transferFrom`, in geth's shape, the
+/// same on both backends; a revert's reason; other tracers refused.
+#[test]
+fn debug_traces_are_geths_call_tracer_on_both_backends() {
+    let runs = both_backends().map(|backend| {
+        let node = dev_node("eth-debug", |c| c.backend = backend);
+        let me = eth_ok(&node, "eth_accounts", json!([]))[0]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut me_word = [0u8; 32];
+        me_word[12..].copy_from_slice(&hex::decode(&me[2..]).unwrap());
+        let mut init = creation("Token");
+        init.extend(word(1_000));
+        let token = dev_send(&node, None, &init)["contractAddress"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut token_word = [0u8; 32];
+        token_word[12..].copy_from_slice(&hex::decode(&token[2..]).unwrap());
+        let mut init = creation("Escrow");
+        init.extend(token_word);
+        let escrow = dev_send(&node, None, &init)["contractAddress"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut escrow_word = [0u8; 32];
+        escrow_word[12..].copy_from_slice(&hex::decode(&escrow[2..]).unwrap());
+        let approve = calldata("approve(address,uint256)", &[escrow_word, word(300)]);
+        dev_send(&node, Some(&token), &approve);
+        let open = calldata("open(address,uint256)", &[me_word, word(300)]);
+        let opened = dev_send(&node, Some(&escrow), &open);
+        let tracer = json!({ "tracer": "callTracer", "tracerConfig": { "withLog": true } });
+        let trace = eth_ok(
+            &node,
+            "debug_traceTransaction",
+            json!([opened["transactionHash"], tracer]),
+        );
+        assert_eq!(trace["type"], "CALL", "{trace}");
+        assert_eq!(trace["from"], json!(me), "{trace}");
+        assert_eq!(trace["to"], json!(escrow), "{trace}");
+        assert_eq!(trace["input"], json!(hex_of(&open)), "{trace}");
+        assert_eq!(trace["gasUsed"], opened["gasUsed"], "{trace}");
+        let inner = &trace["calls"][0];
+        assert_eq!(inner["type"], "CALL", "{trace}");
+        assert_eq!(inner["from"], json!(escrow), "{trace}");
+        assert_eq!(inner["to"], json!(token), "{trace}");
+        assert!(
+            inner["input"]
+                .as_str()
+                .unwrap()
+                .starts_with(&hex_of(&calldata(
+                    "transferFrom(address,address,uint256)",
+                    &[]
+                ))),
+            "{trace}"
+        );
+        assert_eq!(inner["logs"].as_array().unwrap().len(), 1, "{trace}");
+        assert!(quantity(&inner["gasUsed"]) < quantity(&trace["gasUsed"]));
+        let top_only = json!({ "tracer": "callTracer", "tracerConfig": { "onlyTopCall": true } });
+        let top = eth_ok(
+            &node,
+            "debug_traceTransaction",
+            json!([opened["transactionHash"], top_only]),
+        );
+        assert!(top.get("calls").is_none(), "{top}");
+
+        // A call that reverts: its reason, and no state changed.
+        let too_much = calldata("transfer(address,uint256)", &[escrow_word, word(10_000)]);
+        let call = json!({ "from": me, "to": token, "data": hex_of(&too_much) });
+        let traced = eth_ok(&node, "debug_traceCall", json!([call, "latest", tracer]));
+        assert_eq!(traced["error"], "execution reverted", "{traced}");
+        assert_eq!(traced["revertReason"], "insufficient balance", "{traced}");
+        for other in [json!({}), json!({ "tracer": "prestateTracer" })] {
+            let refused = eth(
+                &node,
+                "debug_traceTransaction",
+                json!([opened["transactionHash"], other]),
+            )
+            .unwrap_err();
+            assert_eq!(refused["code"], -32602, "{refused}");
+        }
+        let unknown = eth(
+            &node,
+            "debug_traceTransaction",
+            json!([format!("0x{}", "11".repeat(32)), tracer]),
+        )
+        .unwrap_err();
+        assert!(
+            unknown["message"]
+                .as_str()
+                .unwrap()
+                .contains("no transaction"),
+            "{unknown}"
+        );
+        // What differs between runs: nothing in a trace.
+        (trace, traced)
+    });
+    assert_eq!(runs[0], runs[1]);
+}

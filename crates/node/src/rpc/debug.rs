@@ -1,0 +1,250 @@
+//! `debug_traceTransaction` and `debug_traceCall` with geth's
+//! `callTracer` (`docs/ethereum.md`): Ward's call traces (the frames
+//! `traceTransaction` shows) in the shape explorers such as Blockscout
+//! and Otterscan read. Gas is Ward gas, as in receipts.
+
+use alloy_primitives::{Address as EthAddress, B256, Bytes, U64, U256};
+use alloy_rpc_types_eth::TransactionRequest;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use ward_executor::{Access, BlockTx, CallKind, Trace, TraceFrame};
+use ward_primitives::{Address, Hash32};
+use ward_vm::Status;
+
+use super::{query_time, simulate};
+use crate::{
+    error::{RpcError, exec_error},
+    eth::{self, Params, invalid, shape, to_json},
+    state::Shared,
+};
+
+/// The tracer options this node takes: geth's `callTracer` and its
+/// `onlyTopCall` and `withLog`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Options {
+    tracer: Option<String>,
+    #[serde(default)]
+    tracer_config: Config,
+    /// geth's `timeout`: taken and not used (a trace is bounded as any
+    /// call is).
+    #[serde(default)]
+    #[allow(dead_code, reason = "accepted as geth accepts it")]
+    timeout: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Config {
+    #[serde(default)]
+    only_top_call: bool,
+    #[serde(default)]
+    with_log: bool,
+}
+
+/// One frame as geth's `callTracer` shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CallFrame {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    from: EthAddress,
+    to: EthAddress,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<U256>,
+    gas: U64,
+    gas_used: U64,
+    input: Bytes,
+    #[serde(skip_serializing_if = "is_empty")]
+    output: Bytes,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revert_reason: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    calls: Vec<CallFrame>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    logs: Vec<CallLog>,
+}
+
+/// An event a frame emitted (`withLog`).
+#[derive(Debug, Serialize)]
+struct CallLog {
+    address: EthAddress,
+    topics: Vec<B256>,
+    data: Bytes,
+}
+
+/// Runs `debug_traceTransaction` or `debug_traceCall`.
+pub(super) fn dispatch(shared: &Shared, method: &str, params: Value) -> Result<Value, RpcError> {
+    let p = Params::new(params)?;
+    match method {
+        "debug_traceTransaction" => {
+            let hash: B256 = p.at(0)?;
+            let config = options(&p, 1)?;
+            let trace = simulate::replay(shared, Hash32(hash.0)).map_err(eth_error)?;
+            to_json(shown(&trace, &config)?)
+        }
+        "debug_traceCall" => {
+            let request: TransactionRequest = p.at(0)?;
+            let height = eth::block_param(shared, &p, 1)?;
+            eth::kept(shared, height)?;
+            let config = options(&p, 2)?;
+            let (tx, _) = eth::request_tx(shared, &request)?;
+            let (_, trace) = shared
+                .reader(Some(height))
+                .map_err(|e| eth_error(e.into()))?
+                .simulate_traced(&BlockTx::Unsigned(tx), query_time(shared))
+                .map_err(|e| eth_error(exec_error(&e)))?;
+            to_json(shown(&trace, &config)?)
+        }
+        other => Err(RpcError::eth(
+            -32601,
+            format!("the method {other} does not exist/is not available"),
+            None,
+        )),
+    }
+}
+
+/// The tracer options at param `index`: `callTracer` only.
+fn options(p: &Params, index: usize) -> Result<Config, RpcError> {
+    let options: Options = p.opt(index)?.unwrap_or_default();
+    match options.tracer.as_deref() {
+        Some("callTracer") => Ok(options.tracer_config),
+        Some(other) => Err(invalid(&format!(
+            "tracer {other:?} is not offered: this node traces calls (\"callTracer\"), not EVM steps or state diffs"
+        ))),
+        None => Err(invalid(
+            "give {\"tracer\": \"callTracer\"}: this node traces calls, not EVM steps (geth's default struct logger)",
+        )),
+    }
+}
+
+/// A trace's top frame as `callTracer` shows it.
+fn shown(trace: &Trace, config: &Config) -> Result<CallFrame, RpcError> {
+    let root = trace
+        .root
+        .as_ref()
+        .ok_or_else(|| RpcError::eth(-32000, "the transaction ran no frame".into(), None))?;
+    let mut top = frame(root, config, true);
+    // What its receipt says it used, intrinsic cost included.
+    top.gas_used = U64::from(trace.receipt.gas_used);
+    Ok(top)
+}
+
+fn frame(frame: &TraceFrame, config: &Config, top: bool) -> CallFrame {
+    let kind = match frame.call {
+        CallKind::Call | CallKind::Inner => "CALL",
+        CallKind::ReadOnly => "STATICCALL",
+        CallKind::Delegate => "DELEGATECALL",
+        CallKind::Deploy | CallKind::Create => "CREATE",
+    };
+    let to = match frame.call {
+        CallKind::Delegate => frame.code_address,
+        _ => frame.address,
+    };
+    let value = match frame.call {
+        CallKind::ReadOnly | CallKind::Delegate => None,
+        _ => Some(U256::from(frame.value)),
+    };
+    let (error, revert_reason) = match frame.status {
+        Status::Ok => (None, None),
+        Status::Reverted => (
+            Some("execution reverted".to_owned()),
+            eth::revert_reason(&frame.output),
+        ),
+        Status::OutOfGas => (Some("out of gas".to_owned()), None),
+        _ => (
+            Some(
+                frame
+                    .error
+                    .as_ref()
+                    .map_or_else(|| format!("{:?}", frame.status), |(_, m)| m.clone()),
+            ),
+            None,
+        ),
+    };
+    let calls = if config.only_top_call && top {
+        Vec::new()
+    } else {
+        frame
+            .calls
+            .iter()
+            .map(|callee| self::frame(callee, config, false))
+            .collect()
+    };
+    let logs = if config.with_log {
+        frame
+            .accesses
+            .iter()
+            .filter_map(|access| match access {
+                Access::Event { topic, data } => {
+                    let event = ward_state::Event {
+                        contract: frame.address,
+                        topic: topic.clone(),
+                        data: data.clone(),
+                    };
+                    let (address, log) = shape::log_data_of(&event);
+                    Some(CallLog {
+                        address,
+                        topics: log.topics().to_vec(),
+                        data: log.data,
+                    })
+                }
+                _ => None,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    CallFrame {
+        kind,
+        from: eth20(&frame.caller),
+        to: eth20(&to),
+        value,
+        gas: U64::from(frame.gas_given),
+        gas_used: U64::from(frame.gas_used),
+        input: Bytes::from(input(frame, top)),
+        output: Bytes::from(frame.output.clone()),
+        error,
+        revert_reason,
+        calls,
+        logs,
+    }
+}
+
+fn is_empty(bytes: &Bytes) -> bool {
+    bytes.is_empty()
+}
+
+/// A frame's input as Ethereum shows it. A system runtime's top frame
+/// received the runtime's envelope (`docs/runtimes.md`: the code's
+/// length, the code, the input): a call shows the input, a deploy the
+/// code and its input (an EVM deploy's init code and arguments). Inner
+/// frames record the input their caller passed.
+fn input(frame: &TraceFrame, top: bool) -> Vec<u8> {
+    let input = &frame.input;
+    if !top || !matches!(frame.kind, ward_primitives::CodeKind::Runtime(_)) || input.len() < 4 {
+        return input.clone();
+    }
+    let code = u32::from_le_bytes([input[0], input[1], input[2], input[3]]) as usize;
+    match frame.call {
+        CallKind::Deploy | CallKind::Create => input[4..].to_vec(),
+        _ => input
+            .get(4 + code..)
+            .map_or_else(|| input.clone(), <[u8]>::to_vec),
+    }
+}
+
+/// An address's last 20 bytes, as Ethereum's shapes show every address.
+fn eth20(address: &Address) -> EthAddress {
+    EthAddress::from_slice(&address.0[12..])
+}
+
+/// A Ward error as an Ethereum client reads one.
+fn eth_error(error: RpcError) -> RpcError {
+    if error.eth.is_some() {
+        return error;
+    }
+    RpcError::eth(error.code, error.message, None)
+}

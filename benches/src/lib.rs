@@ -13,6 +13,7 @@ pub mod chain;
 pub mod cluster;
 #[cfg(feature = "revm")]
 pub mod erc20;
+pub mod eth_node;
 pub mod node;
 pub mod parallel;
 pub mod probe;

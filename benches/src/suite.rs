@@ -785,7 +785,81 @@ fn node_plans(plans: &mut Vec<Plan>) {
                 })),
             });
         }
+        eth_node_plans(plans, kind, &run, load, senders);
     }
+}
+
+/// `node_eth_transfer` ([`crate::eth_node`]): Ethereum-signed ERC-20
+/// transfers (the Solidity token on the EVM runtime) through a node,
+/// beside `node_transfer`'s rate in the same run (`run`); the same
+/// transfers signed by Ed25519 keys (`node_eth_transfer_sig`: what
+/// Ethereum's signatures cost through the node); and one check of each
+/// kind in process (`eth_verify`, secp256k1 recovery beside Ed25519).
+fn eth_node_plans(
+    plans: &mut Vec<Plan>,
+    kind: BackendKind,
+    node_run: &std::sync::Arc<std::sync::OnceLock<Option<crate::node::NodeFigures>>>,
+    load: Duration,
+    senders: usize,
+) {
+    use std::sync::{Arc, OnceLock};
+
+    use crate::eth_node::{EthNodeFigures, node_eth_transfer};
+
+    if crate::sdk_contract("evm").is_none() {
+        eprintln!("note: node_eth_transfer skipped: contracts/evm is not built (make contracts)");
+        return;
+    }
+    let run: Arc<OnceLock<Option<EthNodeFigures>>> = Arc::default();
+    let eth = move || *run.get_or_init(|| node_eth_transfer(kind, load, senders));
+    let eth_again = eth.clone();
+    let eth_third = eth.clone();
+    let node_run = node_run.clone();
+    plans.push(Plan {
+        name: "node_eth_transfer".into(),
+        backend: kind,
+        unit: "tx/s",
+        items: 1,
+        sides: Sides::Counted(Box::new(move || {
+            let ward = node_run.get_or_init(|| crate::node::node_transfer(kind, load, senders));
+            match (eth(), ward) {
+                (Some(e), Some(w)) => (
+                    e.eth_tps,
+                    w.node_tps,
+                    "node_transfer: Ward-signed SDK-token transfers, same run".into(),
+                ),
+                _ => (f64::NAN, f64::NAN, "not run".into()),
+            }
+        })),
+    });
+    plans.push(Plan {
+        name: "node_eth_transfer_sig".into(),
+        backend: kind,
+        unit: "tx/s",
+        items: 1,
+        sides: Sides::Counted(Box::new(move || match eth_again() {
+            Some(e) => (
+                e.eth_tps,
+                e.ward_tps,
+                "the same Solidity-token transfers signed by Ed25519 keys".into(),
+            ),
+            None => (f64::NAN, f64::NAN, "not run".into()),
+        })),
+    });
+    plans.push(Plan {
+        name: "eth_verify".into(),
+        backend: kind,
+        unit: "us",
+        items: 1,
+        sides: Sides::Counted(Box::new(move || match eth_third() {
+            Some(e) => (
+                e.eth_verify_us,
+                e.ward_verify_us,
+                "a Ward transaction's check (Ed25519)".into(),
+            ),
+            None => (f64::NAN, f64::NAN, "not run".into()),
+        })),
+    });
 }
 
 /// `cluster_transfer` ([`crate::cluster`]): transfers committed per second

@@ -285,6 +285,16 @@ impl EthTx {
 /// chains only.
 pub const DEV_MNEMONIC: &str = "test test test test test test test test test test test junk";
 
+/// The 20-byte address of secp256k1 public key `key`: the last 20 bytes
+/// of keccak-256 of its uncompressed form, as Ethereum derives it.
+pub fn address_of(key: &k256::ecdsa::VerifyingKey) -> [u8; 20] {
+    let point = key.to_encoded_point(false);
+    let hash = alloy_primitives::keccak256(&point.as_bytes()[1..]);
+    let mut out = [0u8; 20];
+    out.copy_from_slice(&hash[12..]);
+    out
+}
+
 /// The secret key of dev Ethereum account `index`: BIP-39's seed of
 /// [`DEV_MNEMONIC`] (no passphrase), derived along BIP-44's Ethereum
 /// path `m/44'/60'/0'/0/index` (BIP-32), as Hardhat and anvil derive it.
@@ -313,7 +323,7 @@ pub fn dev_eth_key(index: u32) -> [u8; 32] {
 pub fn dev_eth_address(index: u32) -> [u8; 20] {
     let key = k256::ecdsa::SigningKey::from_slice(&dev_eth_key(index))
         .expect("a derived key is a valid secp256k1 key");
-    secp256k1::public_key_to_address(*key.verifying_key()).into_array()
+    address_of(key.verifying_key())
 }
 
 /// The name of the system runtime an Ethereum deploy's creation code

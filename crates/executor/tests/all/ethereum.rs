@@ -45,7 +45,7 @@ impl Key {
     fn new(byte: u8) -> Key {
         let secret = B256::from([byte; 32]);
         let signing = k256::ecdsa::SigningKey::from_slice(secret.as_slice()).unwrap();
-        let address = secp256k1::public_key_to_address(*signing.verifying_key()).into_array();
+        let address = ward_chain::tx::eth::address_of(signing.verifying_key());
         Key { secret, address }
     }
 

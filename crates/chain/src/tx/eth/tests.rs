@@ -10,7 +10,7 @@ const CHAIN: u64 = 31_337;
 
 fn key_address(key: [u8; 32]) -> [u8; 20] {
     let signing = k256_key(key);
-    secp256k1::public_key_to_address(*signing.verifying_key()).into_array()
+    super::address_of(signing.verifying_key())
 }
 
 fn k256_key(key: [u8; 32]) -> k256::ecdsa::SigningKey {

@@ -1,0 +1,274 @@
+//! `node_eth_transfer`: Ethereum-signed ERC-20 transfers through a node.
+//!
+//! As `node_transfer` ([`crate::node`]), but each sender is a secp256k1
+//! account signing EIP-1559 transactions that call the Solidity ERC-20
+//! (`contracts/evm/solidity/Token.sol`) on the EVM runtime, sent over HTTP
+//! and acknowledged once committed (`sendRawTransaction` with `wait`, the
+//! envelope in the chain's stored form). Beside it, in the same run, the
+//! same transfers of the same token signed by Ed25519 keys (Ward's own
+//! transactions), which isolates what Ethereum's signatures cost, and the
+//! time one signature check takes in process for each kind.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope, crypto::secp256k1};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{B256, TxKind, U256};
+use ed25519_dalek::SigningKey;
+use serde_json::{Value, json};
+use ward_chain::tx::{ChainRules, Payload, TxBody, VerifiedTx, account_address, eth};
+use ward_node::{Node, NodeConfig};
+use ward_primitives::Address;
+use ward_vm::BackendKind;
+
+use crate::node::{CHAIN, height, temp_dir};
+
+/// What one `node_eth_transfer` run measured.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EthNodeFigures {
+    /// Ethereum-signed transfers committed per second through the node.
+    pub eth_tps: f64,
+    /// The same transfers signed by Ed25519 keys, per second.
+    pub ward_tps: f64,
+    /// One Ethereum transaction's check in process (decode, secp256k1
+    /// recovery), microseconds.
+    pub eth_verify_us: f64,
+    /// One Ward transaction's check in process (decode, Ed25519), µs.
+    pub ward_verify_us: f64,
+}
+
+/// The Solidity ERC-20's creation code, hex.
+const TOKEN_BIN: &str = include_str!("../../contracts/evm/solidity/Token.bin");
+const GAS: u64 = 20_000_000;
+/// The Ethereum chain id of a dev chain.
+const ETH_CHAIN: u64 = 31_337;
+/// Where every transfer goes.
+const RECIPIENT: [u8; 20] = [0xb0; 20];
+
+/// Sender `i`'s secp256k1 key and its 20-byte address.
+fn eth_key(i: usize) -> (B256, [u8; 20]) {
+    let secret = B256::from(alloy_primitives::keccak256(format!(
+        "ward bench sender {i}"
+    )));
+    let signing = k256::ecdsa::SigningKey::from_slice(secret.as_slice()).expect("a valid key");
+    let address = ward_chain::tx::eth::address_of(signing.verifying_key());
+    (secret, address)
+}
+
+fn ward_key(i: usize) -> SigningKey {
+    ward_chain::tx::dev_key(3_000 + i as u32)
+}
+
+/// Calldata of `transfer(to, amount)`.
+fn transfer_data(to: [u8; 20], amount: u128) -> Vec<u8> {
+    let mut data = alloy_primitives::keccak256("transfer(address,uint256)")[..4].to_vec();
+    data.extend([0u8; 12]);
+    data.extend(to);
+    data.extend(U256::from(amount).to_be_bytes::<32>());
+    data
+}
+
+/// An EIP-1559 transaction signed by `secret`, in the chain's stored
+/// form (`0xd2` and the envelope).
+fn eth_tx(secret: B256, nonce: u64, to: TxKind, input: Vec<u8>) -> Vec<u8> {
+    let tx = TxEip1559 {
+        chain_id: ETH_CHAIN,
+        nonce,
+        gas_limit: if to == TxKind::Create {
+            100_000_000
+        } else {
+            GAS
+        },
+        max_fee_per_gas: 0,
+        max_priority_fee_per_gas: 0,
+        to,
+        value: U256::ZERO,
+        access_list: Default::default(),
+        input: input.into(),
+    };
+    let signature = secp256k1::sign_message(secret, tx.signature_hash()).expect("signs");
+    let mut stored = vec![eth::ETH_TAG];
+    stored.extend(TxEnvelope::from(tx.into_signed(signature)).encoded_2718());
+    stored
+}
+
+/// A Ward transaction calling `to` with `input`, signed by `key`.
+fn ward_tx(key: &SigningKey, nonce: u64, to: Address, input: Vec<u8>) -> Vec<u8> {
+    TxBody {
+        gas_price: 0,
+        value: 0,
+        chain_id: CHAIN.into(),
+        public_key: key.verifying_key().to_bytes(),
+        nonce,
+        gas_limit: GAS,
+        payload: Payload::Call { to, input },
+    }
+    .sign(key)
+    .to_bytes()
+}
+
+fn post(agent: &ureq::Agent, url: &str, bytes: &[u8], wait: bool) -> Result<Value, String> {
+    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "sendRawTransaction",
+                       "params": { "tx": format!("0x{}", hex::encode(bytes)), "wait": wait } });
+    let mut response = agent
+        .post(url)
+        .header("content-type", "application/json")
+        .send(body.to_string())
+        .map_err(|e| e.to_string())?;
+    let text = response
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| e.to_string())?;
+    let value: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    match value.get("error") {
+        Some(error) => Err(error.to_string()),
+        None => Ok(value["result"].clone()),
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into()
+}
+
+/// A dev node with the EVM runtime and the Token deployed by the test
+/// mnemonic's account 0, which gives every sender (both kinds) tokens.
+/// The node, its `/rpc` URL and the token's Ward address.
+fn node_with_token(kind: BackendKind, senders: usize) -> Option<(Node, String, Address)> {
+    let dir = temp_dir("eth-node");
+    let mut config = NodeConfig::new(dir);
+    config.listen = "127.0.0.1:0".parse().ok()?;
+    config.backend = kind;
+    config.chain_id = CHAIN.into();
+    config.dev = true;
+    config.runtimes = vec![ward_node::runtimes::RuntimeSpec::parse("evm").ok()?];
+    config.limits.mempool_size = senders * 8 + 64;
+    config.limits.max_connections = senders + 16;
+    let node = Node::start(config).expect("the node starts");
+    let url = format!("{}/rpc", node.url());
+    let agent = agent();
+    let owner = B256::from(eth::dev_eth_key(0));
+    let owner_address = eth::dev_eth_address(0);
+    let mut init = hex::decode(TOKEN_BIN.trim()).expect("Token.bin is hex");
+    init.extend(U256::from(10u128.pow(30)).to_be_bytes::<32>());
+    post(&agent, &url, &eth_tx(owner, 0, TxKind::Create, init), true).expect("deploys");
+    let token20 = eth::create_address(owner_address, 0);
+    let token = Address::from_eth(token20);
+    let mut nonce = 1;
+    for i in 0..senders {
+        let ward = account_address(&ward_key(i).verifying_key().to_bytes());
+        let mut ward20 = [0u8; 20];
+        ward20.copy_from_slice(&ward.0[12..]);
+        for to in [eth_key(i).1, ward20] {
+            let tx = eth_tx(
+                owner,
+                nonce,
+                TxKind::Call(token20.into()),
+                transfer_data(to, 10u128.pow(24)),
+            );
+            post(&agent, &url, &tx, nonce % 32 == 0).expect("funds");
+            nonce += 1;
+        }
+    }
+    let last = eth_tx(
+        owner,
+        nonce,
+        TxKind::Call(token20.into()),
+        transfer_data(RECIPIENT, 1),
+    );
+    post(&agent, &url, &last, true).expect("funds");
+    Some((node, url, token))
+}
+
+/// `senders` threads, each sending what `make(i, nonce)` signs one at a
+/// time for `load`; transactions committed per second.
+fn drive(
+    url: &str,
+    load: Duration,
+    senders: usize,
+    make: Arc<dyn Fn(usize, u64) -> Vec<u8> + Send + Sync>,
+) -> f64 {
+    let count = Arc::new(Mutex::new(0usize));
+    let started = ward_vm::clock::now();
+    let deadline = started + load;
+    let threads: Vec<_> = (0..senders)
+        .map(|i| {
+            let (url, count, make) = (url.to_owned(), count.clone(), make.clone());
+            std::thread::spawn(move || {
+                let agent = agent();
+                let mut nonce = 0;
+                while !ward_vm::clock::passed(deadline) {
+                    match post(&agent, &url, &make(i, nonce), true) {
+                        Ok(receipt) if receipt["status"] == "ok" => nonce += 1,
+                        Ok(receipt) => panic!("a transfer failed: {receipt}"),
+                        Err(e) => panic!("a transfer was refused: {e}"),
+                    }
+                }
+                *count.lock().unwrap_or_else(|e| e.into_inner()) += nonce as usize;
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("a sender panicked");
+    }
+    let elapsed = (ward_vm::clock::now() - started).as_secs_f64();
+    *count.lock().unwrap_or_else(|e| e.into_inner()) as f64 / elapsed
+}
+
+/// Microseconds per check of each of `txs` (stored bytes) for `rules`.
+fn verify_us(txs: &[Vec<u8>], rules: &ChainRules) -> f64 {
+    let started = ward_vm::clock::now();
+    for tx in txs {
+        std::hint::black_box(VerifiedTx::from_stored(tx, rules).expect("verifies"));
+    }
+    (ward_vm::clock::now() - started).as_secs_f64() * 1e6 / txs.len() as f64
+}
+
+/// Runs the Ethereum-signed transfers, then the Ed25519-signed ones, each
+/// on a fresh node under `senders` accounts for `load`, and times one
+/// check of each kind in process. `None` when the EVM runtime is not built.
+pub fn node_eth_transfer(
+    kind: BackendKind,
+    load: Duration,
+    senders: usize,
+) -> Option<EthNodeFigures> {
+    crate::sdk_contract("evm")?;
+    let (node, url, token) = node_with_token(kind, senders)?;
+    let token20: [u8; 20] = token.eth()?;
+    let eth_make: Arc<dyn Fn(usize, u64) -> Vec<u8> + Send + Sync> = Arc::new(move |i, nonce| {
+        eth_tx(
+            eth_key(i).0,
+            nonce,
+            TxKind::Call(token20.into()),
+            transfer_data(RECIPIENT, 1),
+        )
+    });
+    let eth_tps = drive(&url, load, senders, eth_make.clone());
+    let _ = height(&agent(), &url);
+    node.shutdown().expect("the node stops");
+
+    let (node, url, token) = node_with_token(kind, senders)?;
+    let ward_make: Arc<dyn Fn(usize, u64) -> Vec<u8> + Send + Sync> =
+        Arc::new(move |i, nonce| ward_tx(&ward_key(i), nonce, token, transfer_data(RECIPIENT, 1)));
+    let ward_tps = drive(&url, load, senders, ward_make.clone());
+    node.shutdown().expect("the node stops");
+
+    let rules = ChainRules {
+        chain_id: CHAIN.into(),
+        eth_chain_id: Some(ETH_CHAIN),
+        base_fee: 0,
+    };
+    let eth_txs: Vec<Vec<u8>> = (0..2_000).map(|n| eth_make(n % 64, n as u64)).collect();
+    let ward_txs: Vec<Vec<u8>> = (0..2_000).map(|n| ward_make(n % 64, n as u64)).collect();
+    Some(EthNodeFigures {
+        eth_tps,
+        ward_tps,
+        eth_verify_us: verify_us(&eth_txs, &rules),
+        ward_verify_us: verify_us(&ward_txs, &rules),
+    })
+}

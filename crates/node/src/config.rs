@@ -150,8 +150,13 @@ pub struct NodeConfig {
     pub tier_up: bool,
     /// The system runtimes contracts may be deployed for (`--runtime`):
     /// recorded in the chain's settings when it is created, and then the
-    /// same on every start. Default: none.
+    /// same on every start. Default: none, except on a dev node
+    /// ([`NodeConfig::dev_runtimes`]).
     pub runtimes: Vec<runtimes::RuntimeSpec>,
+    /// A dev node given no `runtimes` registers its chain's recorded
+    /// ones, or for a new chain the EVM runtime when its module is found
+    /// ([`runtimes::dev_defaults`]). Default: true.
+    pub dev_runtimes: bool,
     /// The genesis of a new chain (`--genesis FILE`), checked against an
     /// existing one's. Without one, a `--dev` node's chain starts from
     /// [`Genesis::dev`]; any other new chain is refused.
@@ -205,6 +210,7 @@ impl NodeConfig {
             threads: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
             tier_up: true,
             runtimes: Vec::new(),
+            dev_runtimes: true,
             genesis: None,
             min_gas_price: 0,
             snapshot_interval: None,

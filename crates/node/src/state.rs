@@ -187,12 +187,13 @@ impl Shared {
         };
         // A dev node without --runtime takes its chain's runtimes (a
         // fork's source's), or the EVM runtime for a new chain.
-        let recorded = match (&config.fork, config.dev && config.runtimes.is_empty()) {
+        let defaults = config.dev && config.dev_runtimes && config.runtimes.is_empty();
+        let recorded = match (&config.fork, defaults) {
             (_, false) => None,
             (Some(fork), true) => Some(crate::fork::chain_runtimes(&store, fork)?),
             (None, true) => ChainSettings::recorded(&store)?.map(|s| s.runtimes),
         };
-        let specs = crate::runtimes::dev_defaults(&config.runtimes, config.dev, recorded.as_ref())?;
+        let specs = crate::runtimes::dev_defaults(&config.runtimes, defaults, recorded.as_ref())?;
         let (runtimes, registered) = crate::runtimes::register(
             &specs,
             &backend,

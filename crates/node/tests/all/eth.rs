@@ -20,24 +20,32 @@ use crate::{PATIENCE, both_backends, call, dev_node, eventually, ok, post};
 const CHAIN: u64 = 31_337;
 
 /// A secp256k1 key and its address.
-struct Key {
+pub(super) struct Key {
     secret: B256,
-    address: [u8; 20],
+    pub(super) address: [u8; 20],
 }
 
 impl Key {
-    fn new(byte: u8) -> Key {
+    pub(super) fn new(byte: u8) -> Key {
         let secret = B256::from([byte; 32]);
         let signing = k256::ecdsa::SigningKey::from_slice(secret.as_slice()).unwrap();
         let address = ward_chain::tx::eth::address_of(signing.verifying_key());
         Key { secret, address }
     }
 
-    fn hex(&self) -> String {
+    /// The test mnemonic's account `index`, which a dev genesis funds.
+    pub(super) fn dev(index: u32) -> Key {
+        let secret = B256::from(ward_chain::tx::eth::dev_eth_key(index));
+        let signing = k256::ecdsa::SigningKey::from_slice(secret.as_slice()).unwrap();
+        let address = ward_chain::tx::eth::address_of(signing.verifying_key());
+        Key { secret, address }
+    }
+
+    pub(super) fn hex(&self) -> String {
         format!("0x{}", hex::encode(self.address))
     }
 
-    fn sign<T: SignableTransaction<alloy_primitives::Signature>>(&self, tx: T) -> Vec<u8>
+    pub(super) fn sign<T: SignableTransaction<alloy_primitives::Signature>>(&self, tx: T) -> Vec<u8>
     where
         TxEnvelope: From<alloy_consensus::Signed<T>>,
     {
@@ -47,7 +55,7 @@ impl Key {
 }
 
 /// One Ethereum call: its result, or its error object.
-fn eth(node: &Node, method: &str, params: Value) -> Result<Value, Value> {
+pub(super) fn eth(node: &Node, method: &str, params: Value) -> Result<Value, Value> {
     let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
     let (status, text) = post(node, &body.to_string());
     assert_eq!(status, 200, "{text}");
@@ -59,7 +67,7 @@ fn eth(node: &Node, method: &str, params: Value) -> Result<Value, Value> {
     }
 }
 
-fn eth_ok(node: &Node, method: &str, params: Value) -> Value {
+pub(super) fn eth_ok(node: &Node, method: &str, params: Value) -> Value {
     eth(node, method, params).unwrap_or_else(|e| panic!("{method}: {e}"))
 }
 
@@ -70,12 +78,12 @@ fn quantity(value: &Value) -> u128 {
     u128::from_str_radix(text.trim_start_matches("0x"), 16).unwrap()
 }
 
-fn hex_of(bytes: &[u8]) -> String {
+pub(super) fn hex_of(bytes: &[u8]) -> String {
     format!("0x{}", hex::encode(bytes))
 }
 
 /// Sends `raw` and waits for its receipt; the receipt.
-fn send(node: &Node, raw: &[u8]) -> Value {
+pub(super) fn send(node: &Node, raw: &[u8]) -> Value {
     let hash = eth_ok(node, "eth_sendRawTransaction", json!([hex_of(raw)]));
     let expected = keccak256(raw);
     assert_eq!(

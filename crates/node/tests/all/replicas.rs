@@ -200,11 +200,24 @@ fn replicas_agree_and_a_damaged_one_is_detected() {
                 == 10
         })
     });
+    // Ethereum transactions through every replica: value from the test
+    // mnemonic's accounts to fresh keys, which spend some of it back
+    // through another replica; the same receipts everywhere.
+    let eth_receipts = ethereum_transfers(&nodes);
     let top = height(&a);
     until("b and c reach a's height", || {
         height(&b) >= top && height(&c) >= top
     });
     same_blocks(&nodes, top);
+    for (hash, receipt) in &eth_receipts {
+        for n in nodes {
+            let mut seen = super::eth::eth_ok(n, "eth_getTransactionReceipt", json!([hash]));
+            seen.as_object_mut().unwrap().remove("blockTimestamp");
+            let mut expected = receipt.clone();
+            expected.as_object_mut().unwrap().remove("blockTimestamp");
+            assert_eq!(seen, expected, "{hash} on {}", n.url());
+        }
+    }
     let count = |n: &Node| {
         ok(
             n,
@@ -327,6 +340,9 @@ fn replicas_agree_and_a_damaged_one_is_detected() {
     let mut single_dir = std::path::PathBuf::new();
     let single = super::dev_node("replicas-single", |config| {
         single_dir = config.data_dir.clone();
+        // A chain the replicas could follow but for its blocks: no
+        // runtimes, as theirs.
+        config.dev_runtimes = false;
     });
     let receipt = ok(
         &single,
@@ -349,4 +365,51 @@ fn replicas_agree_and_a_damaged_one_is_detected() {
     drop(members);
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&single_dir);
+}
+
+/// Signed Ethereum transfers (EIP-1559 out, legacy back) sent through
+/// each of `nodes` in turn, each waited for; their hashes and receipts.
+fn ethereum_transfers(nodes: &[&Node]) -> Vec<(Value, Value)> {
+    use alloy_consensus::{TxEip1559, TxLegacy};
+    use alloy_primitives::{TxKind, U256};
+
+    use super::eth::{Key, send};
+    let mut out = Vec::new();
+    for i in 0..3u32 {
+        let (from, to) = (Key::dev(i), Key::new(0xe0 + i as u8));
+        let out_tx = TxEip1559 {
+            chain_id: 31_337,
+            nonce: 0,
+            gas_limit: 1_000_000,
+            max_fee_per_gas: 0,
+            max_priority_fee_per_gas: 0,
+            to: TxKind::Call(to.address.into()),
+            value: U256::from(1_000 + u64::from(i)),
+            access_list: Default::default(),
+            input: Default::default(),
+        };
+        let receipt = send(nodes[i as usize], &from.sign(out_tx));
+        assert_eq!(receipt["status"], "0x1", "{receipt}");
+        let hash = receipt["transactionHash"].clone();
+        out.push((hash.clone(), receipt));
+        // The next replica admits the spend once it has applied the
+        // block that funds it (replicas apply blocks on their own time).
+        let next = nodes[(i as usize + 1) % nodes.len()];
+        until("the next replica applies the funding block", || {
+            !super::eth::eth_ok(next, "eth_getTransactionReceipt", json!([hash])).is_null()
+        });
+        let back = TxLegacy {
+            chain_id: Some(31_337),
+            nonce: 0,
+            gas_price: 0,
+            gas_limit: 1_000_000,
+            to: TxKind::Call(from.address.into()),
+            value: U256::from(7),
+            input: Default::default(),
+        };
+        let receipt = send(next, &to.sign(back));
+        assert_eq!(receipt["status"], "0x1", "{receipt}");
+        out.push((receipt["transactionHash"].clone(), receipt));
+    }
+    out
 }

@@ -62,6 +62,16 @@ pub const ETH_METHODS: &[&str] = &[
     "eth_getFilterChanges",
     "eth_getFilterLogs",
     "eth_uninstallFilter",
+    "eth_getBlockReceipts",
+    "eth_getTransactionByBlockNumberAndIndex",
+    "eth_getTransactionByBlockHashAndIndex",
+    "eth_getUncleCountByBlockNumber",
+    "eth_getUncleCountByBlockHash",
+    "eth_getUncleByBlockNumberAndIndex",
+    "eth_getUncleByBlockHashAndIndex",
+    "eth_coinbase",
+    "eth_mining",
+    "eth_hashrate",
     "debug_traceTransaction",
     "debug_traceCall",
 ];
@@ -234,6 +244,39 @@ pub(crate) fn dispatch(shared: &Shared, method: &str, params: Value) -> Result<V
                 None => Ok(Value::Null),
             }
         }
+        "eth_getBlockReceipts" => match block_id(shared, p.at::<BlockId>(0)?)? {
+            Some(height) => {
+                let record = shape::block_record(shared, height)?;
+                let mut out = Vec::new();
+                for hash in &record.txs {
+                    out.extend(shape::receipt(shared, *hash)?);
+                }
+                to_json(out)
+            }
+            None => Ok(Value::Null),
+        },
+        "eth_getTransactionByBlockNumberAndIndex" | "eth_getTransactionByBlockHashAndIndex" => {
+            let id = if method.contains("Hash") {
+                BlockId::from(p.at::<B256>(0)?)
+            } else {
+                BlockId::Number(p.at::<BlockNumberOrTag>(0)?)
+            };
+            let index: U64 = p.at(1)?;
+            let Some(height) = block_id(shared, id)? else {
+                return Ok(Value::Null);
+            };
+            let record = shape::block_record(shared, height)?;
+            match record.txs.get(index.to::<usize>()) {
+                Some(hash) => to_json(shape::transaction(shared, *hash)?),
+                None => Ok(Value::Null),
+            }
+        }
+        // Ward's blocks have no uncles, no miner and no proof of work.
+        "eth_getUncleCountByBlockNumber" | "eth_getUncleCountByBlockHash" => to_json(U64::ZERO),
+        "eth_getUncleByBlockNumberAndIndex" | "eth_getUncleByBlockHashAndIndex" => Ok(Value::Null),
+        "eth_coinbase" => to_json(EthAddress::ZERO),
+        "eth_mining" => to_json(false),
+        "eth_hashrate" => to_json(U64::ZERO),
         "eth_getLogs" => {
             let filter: Filter = p.at(0)?;
             to_json(shape::logs(shared, &filter)?)
@@ -337,6 +380,14 @@ fn height_of(shared: &Shared, hash: B256) -> Result<Option<u64>, RpcError> {
         .store
         .block_height(&Hash32(hash.0))
         .map_err(state_error)
+}
+
+/// The height `id` names, if this node has such a block.
+fn block_id(shared: &Shared, id: BlockId) -> Result<Option<u64>, RpcError> {
+    match id {
+        BlockId::Number(tag) => number(shared, tag),
+        BlockId::Hash(hash) => height_of(shared, hash.block_hash),
+    }
 }
 
 /// The height param `index` names (default `latest`), which must exist.

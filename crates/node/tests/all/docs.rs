@@ -473,7 +473,11 @@ fn the_economics_document_states_the_constants_and_a_genesis_that_reads() {
 #[test]
 fn the_ethereum_document_lists_every_method_and_states_the_constants() {
     let text = doc("ethereum.md");
-    let table = section(&text, "| method | status |", "Any other");
+    let table = section(
+        &text,
+        "| method | status |",
+        "The execution APIs' other methods",
+    );
     let mut listed = std::collections::BTreeSet::new();
     for row in table.iter().filter(|l| l.starts_with("| `")) {
         let first = row.split('|').nth(1).unwrap_or_default();
@@ -489,6 +493,14 @@ fn the_ethereum_document_lists_every_method_and_states_the_constants() {
         listed, answered,
         "docs/ethereum.md's table against ETH_METHODS"
     );
+    // The refused ones are none of those answered.
+    let refused = section(&text, "| refused | why |", "Any other");
+    for row in refused.iter().filter(|l| l.starts_with("| `")) {
+        let first = row.split('|').nth(1).unwrap_or_default();
+        for name in first.split('`').skip(1).step_by(2) {
+            assert!(!answered.contains(name), "{name} is answered, not refused");
+        }
+    }
     for (number, phrase) in [
         (ward_node::eth::MAX_LOG_BLOCKS, "at most 10 000 blocks"),
         (

@@ -563,6 +563,38 @@ fn debug_traces_are_geths_call_tracer_on_both_backends() {
             json!([opened["transactionHash"], top_only]),
         );
         assert!(top.get("calls").is_none(), "{top}");
+        // The block-indexed reads, and what a block without uncles or
+        // miner answers.
+        let block = opened["blockNumber"].clone();
+        let receipts = eth_ok(&node, "eth_getBlockReceipts", json!([block]));
+        assert_eq!(receipts[0]["transactionHash"], opened["transactionHash"]);
+        let first = eth_ok(
+            &node,
+            "eth_getTransactionByBlockNumberAndIndex",
+            json!([block, "0x0"]),
+        );
+        assert_eq!(first["hash"], opened["transactionHash"], "{first}");
+        let by_hash = eth_ok(
+            &node,
+            "eth_getTransactionByBlockHashAndIndex",
+            json!([opened["blockHash"], "0x0"]),
+        );
+        assert_eq!(by_hash, first);
+        let past = json!([block, "0x1"]);
+        assert!(eth_ok(&node, "eth_getTransactionByBlockNumberAndIndex", past).is_null());
+        assert_eq!(
+            eth_ok(&node, "eth_getUncleCountByBlockNumber", json!([block])),
+            "0x0"
+        );
+        assert!(
+            eth_ok(
+                &node,
+                "eth_getUncleByBlockNumberAndIndex",
+                json!([block, "0x0"])
+            )
+            .is_null()
+        );
+        assert_eq!(eth_ok(&node, "eth_mining", json!([])), false);
 
         // A call that reverts: its reason, and no state changed.
         let too_much = calldata("transfer(address,uint256)", &[escrow_word, word(10_000)]);

@@ -614,12 +614,13 @@ fn a_wasi_command_is_deployed_as_such_and_called_over_http() {
         // any block.
         let bad = json!({ "from": from, "deploy": { "code": code, "kind": "EVM!" } });
         assert_eq!(error_kind(&node, "sendTransaction", bad), "invalid_params");
-        // A runtime's name this chain has not registered is a rejected
-        // deploy, which creates nothing.
+        // A runtime's name this chain has not registered (a dev chain
+        // registers `evm` only) is a rejected deploy, which creates
+        // nothing.
         let unknown = ok(
             &node,
             "sendTransaction",
-            json!({ "from": from, "deploy": { "code": code, "kind": "evm" }, "wait": true }),
+            json!({ "from": from, "deploy": { "code": code, "kind": "stackvm" }, "wait": true }),
         );
         assert_eq!(unknown["status"], "rejected", "{unknown}");
         assert!(unknown["address"].is_null(), "{unknown}");

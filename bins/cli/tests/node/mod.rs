@@ -522,9 +522,13 @@ fn solidity_contracts_run_on_a_node_with_the_evm_runtime() {
     assert_eq!(reverted["decoded"], "insufficient balance");
     drop(node);
 
-    // The chain recorded the runtime: a node without it is refused.
+    // The chain recorded the runtime: a node naming other runtimes is
+    // refused (before it serves anything, so the command exits) ...
+    let other = ward_testkit::contracts::out_dir().join("stackvm.wasm");
     let out = Command::new(env!("CARGO_BIN_EXE_ward"))
-        .args(["serve", "--dev", "--listen", "127.0.0.1:0", "--data-dir"])
+        .args(["serve", "--dev", "--listen", "127.0.0.1:0", "--runtime"])
+        .arg(format!("stackvm={}", other.display()))
+        .arg("--data-dir")
         .arg(&dir)
         .output()
         .unwrap();
@@ -534,7 +538,8 @@ fn solidity_contracts_run_on_a_node_with_the_evm_runtime() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let node = serve(&dir, &["--runtime", &runtime]);
+    // ... and a dev node naming none takes those it recorded.
+    let node = serve(&dir, &[]);
     let url = node.url.clone();
     let out = ward(&[
         "query",

@@ -110,23 +110,11 @@ fn ward_tx(key: &SigningKey, nonce: u64, to: Address, input: Vec<u8>) -> Vec<u8>
     .to_bytes()
 }
 
+/// `sendRawTransaction` of stored bytes `bytes`.
 fn post(agent: &ureq::Agent, url: &str, bytes: &[u8], wait: bool) -> Result<Value, String> {
     let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "sendRawTransaction",
                        "params": { "tx": format!("0x{}", hex::encode(bytes)), "wait": wait } });
-    let mut response = agent
-        .post(url)
-        .header("content-type", "application/json")
-        .send(body.to_string())
-        .map_err(|e| e.to_string())?;
-    let text = response
-        .body_mut()
-        .read_to_string()
-        .map_err(|e| e.to_string())?;
-    let value: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-    match value.get("error") {
-        Some(error) => Err(error.to_string()),
-        None => Ok(value["result"].clone()),
-    }
+    crate::node::post(agent, url, &body)
 }
 
 fn agent() -> ureq::Agent {

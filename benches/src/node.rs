@@ -107,7 +107,7 @@ fn hex(bytes: &[u8]) -> String {
     format!("0x{}", ::hex::encode(bytes))
 }
 
-fn post(agent: &ureq::Agent, url: &str, body: &Value) -> Result<Value, String> {
+pub(crate) fn post(agent: &ureq::Agent, url: &str, body: &Value) -> Result<Value, String> {
     let mut response = agent
         .post(url)
         .header("content-type", "application/json")

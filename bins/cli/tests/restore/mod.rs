@@ -294,7 +294,16 @@ fn a_restore_trusts_only_the_block_hash_and_genesis_it_is_given() {
     // serves the directory without being told the genesis again.
     let kept = root.join("kept");
     assert_eq!(restore(&snapshot, &kept, true).status.code(), Some(0));
-    let node = crate::node::serve_plain(&kept, &[]);
+    // The chain is a dev chain's, which registered the EVM runtime: a
+    // node serving it registers the same.
+    ward_testkit::contracts::build().unwrap();
+    let evm = format!(
+        "evm={}",
+        ward_testkit::contracts::out_dir()
+            .join("evm.wasm")
+            .display()
+    );
+    let node = crate::node::serve_plain(&kept, &["--runtime", &evm]);
     let height =
         crate::node::rpc(&node.url, "getLatestBlock", json!({})).unwrap()["height"].clone();
     assert_eq!(height, 2);
@@ -313,7 +322,7 @@ fn a_restore_trusts_only_the_block_hash_and_genesis_it_is_given() {
     assert_eq!(refused.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(stderr.contains("without its settings"), "{stderr}");
-    let node = crate::node::serve_plain(&bare, &["--genesis", &path(&genesis)]);
+    let node = crate::node::serve_plain(&bare, &["--genesis", &path(&genesis), "--runtime", &evm]);
     let height =
         crate::node::rpc(&node.url, "getLatestBlock", json!({})).unwrap()["height"].clone();
     assert_eq!(height, 2);

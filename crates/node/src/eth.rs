@@ -25,6 +25,7 @@ use crate::{
 };
 
 pub mod filters;
+mod send;
 pub(crate) mod shape;
 
 /// The Ethereum methods this node answers (`docs/ethereum.md` has the
@@ -168,7 +169,7 @@ pub(crate) fn dispatch(shared: &Shared, method: &str, params: Value) -> Result<V
         "eth_maxPriorityFeePerGas" => to_json(U256::from(priority_fee(shared))),
         "eth_feeHistory" => fee_history(shared, &p),
         "eth_accounts" => to_json(dev_accounts(shared)),
-        "eth_sendTransaction" => send_transaction(shared, &p),
+        "eth_sendTransaction" => send::send_transaction(shared, &p),
         "eth_getBalance" => {
             let address = ward(p.at::<EthAddress>(0)?);
             let balance = read_state(shared, &p, 1, |state| state.balance(&address))?;
@@ -206,6 +207,31 @@ pub(crate) fn dispatch(shared: &Shared, method: &str, params: Value) -> Result<V
         "eth_call" => call(shared, &p),
         "eth_estimateGas" => estimate_gas(shared, &p),
         "eth_sendRawTransaction" => send_raw(shared, &p),
+        "eth_getLogs" => {
+            let filter: Filter = p.at(0)?;
+            to_json(shape::logs(shared, &filter)?)
+        }
+        other => block_reads(shared, other, &p)
+            .or_else(|| filters::dispatch(shared, other, &p))
+            .unwrap_or_else(|| {
+                Err(RpcError::eth(
+                    -32601,
+                    format!("the method {other} does not exist/is not available"),
+                    None,
+                ))
+            }),
+    }
+}
+
+/// Runs block and transaction read `method` (by hash, by block and
+/// index, a block's receipts, and what a chain without uncles or miner
+/// answers), or `None` when it is not one.
+fn block_reads(shared: &Shared, method: &str, p: &Params) -> Option<Result<Value, RpcError>> {
+    block_read(shared, method, p).transpose()
+}
+
+fn block_read(shared: &Shared, method: &str, p: &Params) -> Result<Option<Value>, RpcError> {
+    let value = match method {
         "eth_getTransactionByHash" => {
             let hash: B256 = p.at(0)?;
             to_json(shape::transaction(shared, Hash32(hash.0))?)
@@ -263,7 +289,7 @@ pub(crate) fn dispatch(shared: &Shared, method: &str, params: Value) -> Result<V
             };
             let index: U64 = p.at(1)?;
             let Some(height) = block_id(shared, id)? else {
-                return Ok(Value::Null);
+                return Ok(Some(Value::Null));
             };
             let record = shape::block_record(shared, height)?;
             match record.txs.get(index.to::<usize>()) {
@@ -277,18 +303,9 @@ pub(crate) fn dispatch(shared: &Shared, method: &str, params: Value) -> Result<V
         "eth_coinbase" => to_json(EthAddress::ZERO),
         "eth_mining" => to_json(false),
         "eth_hashrate" => to_json(U64::ZERO),
-        "eth_getLogs" => {
-            let filter: Filter = p.at(0)?;
-            to_json(shape::logs(shared, &filter)?)
-        }
-        other => filters::dispatch(shared, other, &p).unwrap_or_else(|| {
-            Err(RpcError::eth(
-                -32601,
-                format!("the method {other} does not exist/is not available"),
-                None,
-            ))
-        }),
-    }
+        _ => return Ok(None),
+    };
+    value.map(Some)
 }
 
 /// Positional params.
@@ -682,130 +699,6 @@ fn dev_accounts(shared: &Shared) -> Vec<EthAddress> {
     (0..ward_chain::tx::DEV_ACCOUNTS)
         .map(|i| EthAddress::from(ward_chain::tx::eth::dev_eth_address(i)))
         .collect()
-}
-
-/// `eth_sendTransaction` on a dev node: the request completed (the next
-/// free nonce, the gas `eth_estimateGas` gives, an EIP-1559 price of the
-/// base fee twice and this node's tip, or a legacy one when it names
-/// `gasPrice`), signed with the dev account's key, or sent as an address
-/// the node impersonates; admitted as any transaction. Its hash.
-fn send_transaction(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
-    use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope, TxLegacy};
-    use alloy_eips::eip2718::Encodable2718;
-    if !shared.config.dev {
-        return Err(RpcError::eth(
-            -32601,
-            "eth_sendTransaction signs with a dev node's accounts, and this node was not started with --dev: sign the transaction and send it with eth_sendRawTransaction".into(),
-            None,
-        ));
-    }
-    let request: TransactionRequest = p.at(0)?;
-    let from = request
-        .from
-        .ok_or_else(|| invalid("\"from\" is required"))?;
-    let sender = ward(from);
-    let key = (0..ward_chain::tx::DEV_ACCOUNTS)
-        .find(|i| ward_chain::tx::eth::dev_eth_address(*i) == from.into_array())
-        .map(ward_chain::tx::eth::dev_eth_key);
-    let impersonated = crate::sync::lock(&shared.impersonating).contains(&sender);
-    if key.is_none() && !impersonated {
-        return Err(RpcError::eth(
-            -32000,
-            format!("unknown account {from}: neither a dev account of this node nor impersonated"),
-            None,
-        ));
-    }
-    let chain_id = eth_chain_id(shared)?;
-    let nonce = match request.nonce {
-        Some(nonce) => nonce,
-        None => {
-            let pool = crate::sync::lock(&shared.pool);
-            let next = shared.store.nonce(&sender).map_err(state_error)?;
-            pool.mempool.next_free_nonce(&sender, next)
-        }
-    };
-    let (tx, cap) = request_tx(shared, &request)?;
-    let gas = match request.gas {
-        Some(gas) => gas,
-        None => estimated(shared, &tx, cap)?,
-    };
-    let base = shared.settings.min_gas_price.0;
-    let tip = request
-        .max_priority_fee_per_gas
-        .unwrap_or_else(|| priority_fee(shared));
-    let max_fee = request
-        .max_fee_per_gas
-        .unwrap_or_else(|| base.saturating_mul(2).saturating_add(tip));
-    let input = request.input.input().cloned().unwrap_or_default();
-    let to = request.to.unwrap_or(TxKind::Create);
-    let value = U256::from(tx.value);
-    let Some(secret) = key else {
-        // Impersonated: the one model's body, unsigned, as `impersonate`
-        // sends Ward's own.
-        let price = request
-            .gas_price
-            .unwrap_or_else(|| max_fee.min(base.saturating_add(tip)));
-        let body = ward_chain::tx::TxBody {
-            chain_id: shared.settings.chain_id.clone(),
-            public_key: [0; 32],
-            nonce,
-            gas_limit: gas,
-            gas_price: price,
-            value: tx.value,
-            payload: tx.payload,
-        };
-        let verified = body.impersonated(sender);
-        let hash = verified.hash();
-        crate::admission::admit(shared, verified, None).map_err(|r| refused(&r, shared))?;
-        return to_json(B256::from(hash.0));
-    };
-    let secret = B256::from(secret);
-    let sign = |hash: B256| {
-        alloy_consensus::crypto::secp256k1::sign_message(secret, hash)
-            .map_err(|e| RpcError::eth(-32603, format!("signing failed: {e}"), None))
-    };
-    let envelope = match request.gas_price {
-        Some(gas_price) => {
-            let tx = TxLegacy {
-                chain_id: Some(chain_id),
-                nonce,
-                gas_price,
-                gas_limit: gas,
-                to,
-                value,
-                input,
-            };
-            let signature = sign(tx.signature_hash())?;
-            TxEnvelope::from(tx.into_signed(signature))
-        }
-        None => {
-            let tx = TxEip1559 {
-                chain_id,
-                nonce,
-                gas_limit: gas,
-                max_fee_per_gas: max_fee,
-                max_priority_fee_per_gas: tip,
-                to,
-                value,
-                access_list: request.access_list.clone().unwrap_or_default(),
-                input,
-            };
-            let signature = sign(tx.signature_hash())?;
-            TxEnvelope::from(tx.into_signed(signature))
-        }
-    };
-    admit_envelope(shared, &envelope.encoded_2718(), chain_id)
-}
-
-/// The gas `eth_estimateGas` gives `tx`.
-fn estimated(shared: &Shared, tx: &Tx, cap: u64) -> Result<u64, RpcError> {
-    let estimate = shared
-        .reader(None)
-        .map_err(RpcError::from)?
-        .estimate_gas(tx, crate::producer::query_time(shared), cap)
-        .map_err(|e| eth_exec_error(&e))?
-        .map_err(|receipt| failed(&receipt))?;
-    Ok(with_envelope(shared, estimate.gas, 0))
 }
 
 /// `gas` with room for an envelope's extra bytes and `access_list` bytes

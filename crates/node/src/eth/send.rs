@@ -1,0 +1,128 @@
+//! `eth_sendTransaction`: a dev node completes, signs (or sends as an
+//! impersonated address) and admits a request for its accounts.
+
+use super::*;
+
+/// `eth_sendTransaction` on a dev node: the request completed (the next
+/// free nonce, the gas `eth_estimateGas` gives, an EIP-1559 price of the
+/// base fee twice and this node's tip, or a legacy one when it names
+/// `gasPrice`), signed with the dev account's key, or sent as an address
+/// the node impersonates; admitted as any transaction. Its hash.
+pub(super) fn send_transaction(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
+    use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope, TxLegacy};
+    use alloy_eips::eip2718::Encodable2718;
+    if !shared.config.dev {
+        return Err(RpcError::eth(
+            -32601,
+            "eth_sendTransaction signs with a dev node's accounts, and this node was not started with --dev: sign the transaction and send it with eth_sendRawTransaction".into(),
+            None,
+        ));
+    }
+    let request: TransactionRequest = p.at(0)?;
+    let from = request
+        .from
+        .ok_or_else(|| invalid("\"from\" is required"))?;
+    let sender = ward(from);
+    let key = (0..ward_chain::tx::DEV_ACCOUNTS)
+        .find(|i| ward_chain::tx::eth::dev_eth_address(*i) == from.into_array())
+        .map(ward_chain::tx::eth::dev_eth_key);
+    let impersonated = crate::sync::lock(&shared.impersonating).contains(&sender);
+    if key.is_none() && !impersonated {
+        return Err(RpcError::eth(
+            -32000,
+            format!("unknown account {from}: neither a dev account of this node nor impersonated"),
+            None,
+        ));
+    }
+    let chain_id = eth_chain_id(shared)?;
+    let nonce = match request.nonce {
+        Some(nonce) => nonce,
+        None => {
+            let pool = crate::sync::lock(&shared.pool);
+            let next = shared.store.nonce(&sender).map_err(state_error)?;
+            pool.mempool.next_free_nonce(&sender, next)
+        }
+    };
+    let (tx, cap) = request_tx(shared, &request)?;
+    let gas = match request.gas {
+        Some(gas) => gas,
+        None => estimated(shared, &tx, cap)?,
+    };
+    let base = shared.settings.min_gas_price.0;
+    let tip = request
+        .max_priority_fee_per_gas
+        .unwrap_or_else(|| priority_fee(shared));
+    let max_fee = request
+        .max_fee_per_gas
+        .unwrap_or_else(|| base.saturating_mul(2).saturating_add(tip));
+    let input = request.input.input().cloned().unwrap_or_default();
+    let to = request.to.unwrap_or(TxKind::Create);
+    let value = U256::from(tx.value);
+    let Some(secret) = key else {
+        // Impersonated: the one model's body, unsigned, as `impersonate`
+        // sends Ward's own.
+        let price = request
+            .gas_price
+            .unwrap_or_else(|| max_fee.min(base.saturating_add(tip)));
+        let body = ward_chain::tx::TxBody {
+            chain_id: shared.settings.chain_id.clone(),
+            public_key: [0; 32],
+            nonce,
+            gas_limit: gas,
+            gas_price: price,
+            value: tx.value,
+            payload: tx.payload,
+        };
+        let verified = body.impersonated(sender);
+        let hash = verified.hash();
+        crate::admission::admit(shared, verified, None).map_err(|r| refused(&r, shared))?;
+        return to_json(B256::from(hash.0));
+    };
+    let secret = B256::from(secret);
+    let sign = |hash: B256| {
+        alloy_consensus::crypto::secp256k1::sign_message(secret, hash)
+            .map_err(|e| RpcError::eth(-32603, format!("signing failed: {e}"), None))
+    };
+    let envelope = match request.gas_price {
+        Some(gas_price) => {
+            let tx = TxLegacy {
+                chain_id: Some(chain_id),
+                nonce,
+                gas_price,
+                gas_limit: gas,
+                to,
+                value,
+                input,
+            };
+            let signature = sign(tx.signature_hash())?;
+            TxEnvelope::from(tx.into_signed(signature))
+        }
+        None => {
+            let tx = TxEip1559 {
+                chain_id,
+                nonce,
+                gas_limit: gas,
+                max_fee_per_gas: max_fee,
+                max_priority_fee_per_gas: tip,
+                to,
+                value,
+                access_list: request.access_list.clone().unwrap_or_default(),
+                input,
+            };
+            let signature = sign(tx.signature_hash())?;
+            TxEnvelope::from(tx.into_signed(signature))
+        }
+    };
+    admit_envelope(shared, &envelope.encoded_2718(), chain_id)
+}
+
+/// The gas `eth_estimateGas` gives `tx`.
+fn estimated(shared: &Shared, tx: &Tx, cap: u64) -> Result<u64, RpcError> {
+    let estimate = shared
+        .reader(None)
+        .map_err(RpcError::from)?
+        .estimate_gas(tx, crate::producer::query_time(shared), cap)
+        .map_err(|e| eth_exec_error(&e))?
+        .map_err(|receipt| failed(&receipt))?;
+    Ok(with_envelope(shared, estimate.gas, 0))
+}

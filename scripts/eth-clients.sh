@@ -125,7 +125,7 @@ for suite in "${SUITES[@]}"; do
       npm_install "$ROOT/testing/ethereum" js
       start_node ethers
       echo "== ethers v6 (node --test) against $WARD_RPC =="
-      (cd "$CACHE/js" && timeout 600 node --test --test-concurrency=1 ./*.test.mjs)
+      (cd "$CACHE/js" && timeout 600 node --test ./*.test.mjs)
       stop_node
       ;;
     web3)

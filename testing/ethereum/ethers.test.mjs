@@ -8,7 +8,7 @@
 //
 // WARD_RPC and WARD_WS name the node; WARD_SOLIDITY the artifacts.
 
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import {
@@ -230,4 +230,4 @@ test("value to a fresh key, which the key then spends", { timeout: 120_000 }, as
   assert.equal(nonce, 1);
 });
 
-test.after(() => provider.destroy());
+after(() => provider.destroy());

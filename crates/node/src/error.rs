@@ -51,6 +51,15 @@ impl RpcError {
         }
     }
 
+    /// This error as an Ethereum client reads one: its code and message,
+    /// without Ward's `data.kind` (an Ethereum error stays as it is).
+    pub(crate) fn into_eth(self) -> Self {
+        if self.eth.is_some() {
+            return self;
+        }
+        RpcError::eth(self.code, self.message, None)
+    }
+
     /// -32700: the body is not JSON.
     pub(crate) fn parse(message: impl Into<String>) -> Self {
         RpcError::new(-32700, "parse", message)

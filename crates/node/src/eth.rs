@@ -14,7 +14,7 @@ use alloy_rpc_types_eth::{
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 use ward_chain::tx::{Payload, eth::EthTx};
-use ward_executor::{ExecError, Tx};
+use ward_executor::Tx;
 use ward_primitives::{Address, Hash32};
 use ward_state::{Receipt, StateRead};
 
@@ -527,7 +527,7 @@ fn call(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     let reader = shared.reader(Some(height)).map_err(RpcError::from)?;
     let simulation = reader
         .simulate_unsigned(tx, crate::producer::query_time(shared))
-        .map_err(|e| eth_exec_error(&e))?;
+        .map_err(|e| exec_error(&e).into_eth())?;
     let receipt = simulation.receipt;
     if receipt.status != "ok" {
         return Err(failed(&receipt));
@@ -546,7 +546,7 @@ fn estimate_gas(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     let reader = shared.reader(Some(height)).map_err(RpcError::from)?;
     let estimate = reader
         .estimate_gas(&tx, crate::producer::query_time(shared), cap)
-        .map_err(|e| eth_exec_error(&e))?
+        .map_err(|e| exec_error(&e).into_eth())?
         .map_err(|receipt| failed(&receipt))?;
     let access_list = request
         .access_list
@@ -647,12 +647,6 @@ fn refused(refusal: &Refusal, shared: &Shared) -> RpcError {
     };
     // The code Ward gives the refusal (-32000, or a node's own failing).
     RpcError::eth(RpcError::from(refusal.clone()).code, message, None)
-}
-
-/// An executor error of a call or an estimate.
-fn eth_exec_error(error: &ExecError) -> RpcError {
-    let ward = exec_error(error);
-    RpcError::eth(ward.code, ward.message, None)
 }
 
 /// `eth_feeHistory`: Ward's base fee is the chain's constant least gas

@@ -122,7 +122,7 @@ fn estimated(shared: &Shared, tx: &Tx, cap: u64) -> Result<u64, RpcError> {
         .reader(None)
         .map_err(RpcError::from)?
         .estimate_gas(tx, crate::producer::query_time(shared), cap)
-        .map_err(|e| eth_exec_error(&e))?
+        .map_err(|e| exec_error(&e).into_eth())?
         .map_err(|receipt| failed(&receipt))?;
     Ok(with_envelope(shared, estimate.gas, 0))
 }

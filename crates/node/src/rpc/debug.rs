@@ -82,7 +82,7 @@ pub(super) fn dispatch(shared: &Shared, method: &str, params: Value) -> Result<V
         "debug_traceTransaction" => {
             let hash: B256 = p.at(0)?;
             let config = options(&p, 1)?;
-            let trace = simulate::replay(shared, Hash32(hash.0)).map_err(eth_error)?;
+            let trace = simulate::replay(shared, Hash32(hash.0)).map_err(RpcError::into_eth)?;
             to_json(shown(&trace, &config)?)
         }
         "debug_traceCall" => {
@@ -93,9 +93,9 @@ pub(super) fn dispatch(shared: &Shared, method: &str, params: Value) -> Result<V
             let (tx, _) = eth::request_tx(shared, &request)?;
             let (_, trace) = shared
                 .reader(Some(height))
-                .map_err(|e| eth_error(e.into()))?
+                .map_err(|e| RpcError::from(e).into_eth())?
                 .simulate_traced(&BlockTx::Unsigned(tx), query_time(shared))
-                .map_err(|e| eth_error(exec_error(&e)))?;
+                .map_err(|e| exec_error(&e).into_eth())?;
             to_json(shown(&trace, &config)?)
         }
         other => Err(RpcError::eth(
@@ -239,12 +239,4 @@ fn input(frame: &TraceFrame, top: bool) -> Vec<u8> {
 /// An address's last 20 bytes, as Ethereum's shapes show every address.
 fn eth20(address: &Address) -> EthAddress {
     EthAddress::from_slice(&address.0[12..])
-}
-
-/// A Ward error as an Ethereum client reads one.
-fn eth_error(error: RpcError) -> RpcError {
-    if error.eth.is_some() {
-        return error;
-    }
-    RpcError::eth(error.code, error.message, None)
 }

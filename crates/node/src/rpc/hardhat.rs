@@ -36,10 +36,12 @@ fn run(shared: &Shared, method: &str, p: &Params) -> Result<Value, RpcError> {
             None,
         ));
     }
-    dev::dev(shared, method).map_err(eth_error)?;
+    dev::dev(shared, method).map_err(RpcError::into_eth)?;
     let base = method.split_once('_').map_or(method, |(_, name)| name);
     match base {
-        "snapshot" => to_json(U64::from(dev::snapshot(shared).map_err(eth_error)?.id)),
+        "snapshot" => to_json(U64::from(
+            dev::snapshot(shared).map_err(RpcError::into_eth)?.id,
+        )),
         "revert" => {
             let id: U64 = p.at(0)?;
             match dev::revert(shared, id.to::<u64>()) {
@@ -47,7 +49,7 @@ fn run(shared: &Shared, method: &str, p: &Params) -> Result<Value, RpcError> {
                 // An unknown snapshot (or one a revert used up): false,
                 // as Hardhat and anvil answer.
                 Err(e) if e.kind == "not_found" => to_json(false),
-                Err(e) => Err(eth_error(e)),
+                Err(e) => Err(e.into_eth()),
             }
         }
         "impersonateAccount" | "stopImpersonatingAccount" => {
@@ -61,7 +63,7 @@ fn run(shared: &Shared, method: &str, p: &Params) -> Result<Value, RpcError> {
             to_json(true)
         }
         _ => {
-            dev::single(shared, method).map_err(eth_error)?;
+            dev::single(shared, method).map_err(RpcError::into_eth)?;
             blocks(shared, method, base, p)
         }
     }
@@ -89,7 +91,7 @@ fn blocks(shared: &Shared, method: &str, base: &str, p: &Params) -> Result<Value
             let balance =
                 u128::try_from(balance).map_err(|_| invalid("a balance is at most 2^128 - 1"))?;
             lock(&shared.pool).preset.balances.insert(address, balance);
-            dev::mine(shared).map_err(eth_error)?;
+            dev::mine(shared).map_err(RpcError::into_eth)?;
             to_json(true)
         }
         "setCode" => {
@@ -107,7 +109,7 @@ fn blocks(shared: &Shared, method: &str, base: &str, p: &Params) -> Result<Value
                 .preset
                 .storage
                 .insert((address, slot.to_be_bytes::<32>().to_vec()), value);
-            dev::mine(shared).map_err(eth_error)?;
+            dev::mine(shared).map_err(RpcError::into_eth)?;
             to_json(true)
         }
         other => Err(RpcError::eth(
@@ -125,7 +127,7 @@ fn mine(shared: &Shared, method: &str, p: &Params) -> Result<Value, RpcError> {
         if let Some(seconds) = p.opt::<U256>(0)? {
             next_block_time(shared, seconds_to_ms(seconds)?)?;
         }
-        dev::mine(shared).map_err(eth_error)?;
+        dev::mine(shared).map_err(RpcError::into_eth)?;
         return to_json(U64::ZERO);
     }
     let blocks = p.opt::<U64>(0)?.map_or(1, |n| n.saturating_to::<u64>());
@@ -136,10 +138,10 @@ fn mine(shared: &Shared, method: &str, p: &Params) -> Result<Value, RpcError> {
         )));
     }
     let interval = seconds_to_ms(p.opt::<U256>(1)?.unwrap_or(U256::from(1)))?;
-    let mut last = dev::mine(shared).map_err(eth_error)?;
+    let mut last = dev::mine(shared).map_err(RpcError::into_eth)?;
     for _ in 1..blocks {
         next_block_time(shared, last.time.saturating_add(interval.max(1)))?;
-        last = dev::mine(shared).map_err(eth_error)?;
+        last = dev::mine(shared).map_err(RpcError::into_eth)?;
     }
     Ok(Value::Null)
 }
@@ -147,7 +149,7 @@ fn mine(shared: &Shared, method: &str, p: &Params) -> Result<Value, RpcError> {
 /// The next block at `time` (milliseconds), and the ones after it
 /// following on from it, as Hardhat's do.
 fn next_block_time(shared: &Shared, time: u64) -> Result<(), RpcError> {
-    dev::set_next_block_time(shared, time).map_err(eth_error)?;
+    dev::set_next_block_time(shared, time).map_err(RpcError::into_eth)?;
     let mut pool = lock(&shared.pool);
     pool.time_offset = time.saturating_sub(crate::producer::unix_millis());
     Ok(())
@@ -182,14 +184,6 @@ fn set_code(
         }
         pool.preset.code.insert(address, code);
     }
-    dev::mine(shared).map_err(eth_error)?;
+    dev::mine(shared).map_err(RpcError::into_eth)?;
     to_json(true)
-}
-
-/// A Ward dev method's error as an Ethereum client reads one.
-fn eth_error(error: RpcError) -> RpcError {
-    if error.eth.is_some() {
-        return error;
-    }
-    RpcError::eth(error.code, error.message, None)
 }

@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
 # Real Ethereum clients against a Ward dev node (docs/ethereum.md):
-# ethers v6 with node's test runner (testing/ethereum/*.test.mjs), web3.py
-# and eth-account with pytest (testing/ethereum/test_*.py) and Hardhat 2
-# (examples/hardhat, `npx hardhat test --network ward --no-compile`), each
-# against a fresh `ward serve --dev` on a free loopback port, stopped
-# after. The clients come from npm and PyPI at the versions the lock files
-# and requirements.txt pin, installed under CACHE and installed again only
-# when those files change.
+# ethers v6, viem and Foundry's cast with node's test runner
+# (testing/ethereum/{ethers,viem,cast}.test.mjs), web3.py and eth-account
+# with pytest (testing/ethereum/test_*.py, the execution APIs' schemas
+# among them) and Hardhat 2 (examples/hardhat, `npx hardhat test --network
+# ward --no-compile`), each against a fresh `ward serve --dev` on a free
+# loopback port, stopped after. The clients come from npm and PyPI at the
+# versions the lock files and requirements.txt pin, installed under CACHE
+# and installed again only when those files change.
 #
 # `demo` runs testing/ethereum/demo.mjs instead, for `make demo`.
 #
-# Usage: scripts/eth-clients.sh WARD CACHE [ethers|web3|hardhat|demo]...
+# Usage: scripts/eth-clients.sh WARD CACHE [ethers|viem|cast|web3|hardhat|demo]...
 set -euo pipefail
 WARD=$(realpath "$1")
 CACHE=$(mkdir -p "$2" && realpath "$2")
 shift 2
 SUITES=("$@")
-[ ${#SUITES[@]} -gt 0 ] || SUITES=(ethers web3 hardhat)
+[ ${#SUITES[@]} -gt 0 ] || SUITES=(ethers viem cast web3 hardhat)
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export WARD_SOLIDITY=$ROOT/contracts/evm/solidity
 # The chain the clients meet: a dev node (`--dev`: the mnemonic's
@@ -66,7 +67,7 @@ pip_install() {
   local into=$CACHE/py stamp
   stamp=$(sha256sum "$ROOT/testing/ethereum/requirements.txt" | cut -d' ' -f1)
   if [ "$(cat "$into/.installed" 2>/dev/null)" != "$stamp" ]; then
-    echo "eth-clients: pip install (web3.py, eth-account, pytest)"
+    echo "eth-clients: pip install (web3.py, eth-account, pytest, jsonschema)"
     rm -rf "$into"
     python3 -m venv "$into"
     "$into/bin/pip" install -q --disable-pip-version-check -r "$ROOT/testing/ethereum/requirements.txt"
@@ -119,13 +120,13 @@ for suite in "${SUITES[@]}"; do
       (cd "$CACHE/js" && timeout 300 node demo.mjs)
       stop_node
       ;;
-    ethers)
+    ethers | viem | cast)
       need node nodejs
       need npm npm
       npm_install "$ROOT/testing/ethereum" js
-      start_node ethers
-      echo "== ethers v6 (node --test) against $WARD_RPC =="
-      (cd "$CACHE/js" && timeout 600 node --test ./*.test.mjs)
+      start_node "$suite"
+      echo "== $suite (node --test) against $WARD_RPC =="
+      (cd "$CACHE/js" && timeout 600 node --test "./$suite.test.mjs")
       stop_node
       ;;
     web3)
@@ -133,7 +134,7 @@ for suite in "${SUITES[@]}"; do
       python3 -c 'import ensurepip' 2>/dev/null || need_package python3-venv
       pip_install
       start_node web3
-      echo "== web3.py and eth-account (pytest) against $WARD_RPC =="
+      echo "== web3.py, eth-account and the execution APIs' schemas (pytest) against $WARD_RPC =="
       timeout 600 "$CACHE/py/bin/python" -m pytest -q -p no:cacheprovider "$ROOT/testing/ethereum"
       stop_node
       ;;
@@ -148,7 +149,7 @@ for suite in "${SUITES[@]}"; do
       stop_node
       ;;
     *)
-      echo "eth-clients: unknown suite $suite (ethers, web3, hardhat, demo)"
+      echo "eth-clients: unknown suite $suite (ethers, viem, cast, web3, hardhat, demo)"
       exit 2
       ;;
   esac

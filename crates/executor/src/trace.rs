@@ -535,12 +535,49 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             .enumerate()
             .map(|(i, tx)| tx.item(height, i))
             .collect();
-        let (trace, _) = self.traced_on(Arc::new(parent))?.trace_items(
+        let (mut traces, _) = self.traced_on(Arc::new(parent))?.trace_items(
             &items[..=index],
+            index,
             height,
             block.header.time,
         )?;
-        Ok(trace)
+        traces.pop().ok_or_else(|| {
+            ExecError::Fault(NodeFault::new(
+                FaultKind::Invariant,
+                "a replay traced nothing",
+            ))
+        })
+    }
+
+    /// Every transaction of committed block `height` (its `txs`, in
+    /// order) replayed on its parent's state, each one traced: one run
+    /// of the block, not one per transaction.
+    ///
+    /// # Errors
+    ///
+    /// As [`Executor::trace_block_tx`].
+    pub fn trace_block(&self, height: u64, txs: &[BlockTx]) -> Result<Vec<Trace>, ExecError> {
+        let Some(block) = self.store.block(height)? else {
+            return Err(ExecError::InvalidTx(format!("no block {height}")));
+        };
+        if height == 0 {
+            return Err(ExecError::InvalidTx(
+                "the genesis block has no parent state to replay on".into(),
+            ));
+        }
+        if txs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let parent = ward_state::Snapshot::new(self.store.clone(), height - 1)?;
+        let items: Vec<block::Item> = txs
+            .iter()
+            .enumerate()
+            .map(|(i, tx)| tx.item(height, i))
+            .collect();
+        let (traces, _) =
+            self.traced_on(Arc::new(parent))?
+                .trace_items(&items, 0, height, block.header.time)?;
+        Ok(traces)
     }
 
     /// What `tx` would do as the only transaction of the next block at
@@ -555,9 +592,18 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         time: u64,
     ) -> Result<(Simulation, Trace), ExecError> {
         let height = self.store.height()? + 1;
-        let (trace, changes) =
-            self.traced_on(self.store.clone())?
-                .trace_items(&[tx.item(height, 0)], height, time)?;
+        let (mut traces, changes) = self.traced_on(self.store.clone())?.trace_items(
+            &[tx.item(height, 0)],
+            0,
+            height,
+            time,
+        )?;
+        let trace = traces.pop().ok_or_else(|| {
+            ExecError::Fault(NodeFault::new(
+                FaultKind::Invariant,
+                "a simulation traced nothing",
+            ))
+        })?;
         let simulation = Simulation {
             receipt: trace.receipt.clone(),
             changes,
@@ -565,40 +611,34 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         Ok((simulation, trace))
     }
 
-    /// Runs `items` in order as block `height` over one journal, the last
-    /// one traced: its trace, and the changes of them all.
+    /// Runs `items` in order as block `height` over one journal, those
+    /// from `traced_from` on traced: their traces, and the changes of
+    /// them all.
     fn trace_items(
         &self,
         items: &[block::Item],
+        traced_from: usize,
         height: u64,
         time: u64,
-    ) -> Result<(Trace, ward_state::ChangeSet), ExecError> {
+    ) -> Result<(Vec<Trace>, ward_state::ChangeSet), ExecError> {
         let intrinsic = self.admit_block(items)?;
         let journal: SharedJournal<S> =
             Arc::new(Mutex::new(Journal::new(View::plain(self.store.clone()))));
-        let Some(last) = items.len().checked_sub(1) else {
-            return Err(ExecError::InvalidTx("nothing to trace".into()));
-        };
-        for (index, item) in items[..last].iter().enumerate() {
-            self.run_item(
+        let mut traces = Vec::new();
+        for (index, item) in items.iter().enumerate() {
+            let tracer: Option<Tracer> = (index >= traced_from).then(Arc::default);
+            let receipt = self.run_item(
                 &journal,
                 item,
                 intrinsic[index],
                 index,
                 (height, time),
-                None,
+                tracer.as_ref(),
             )?;
+            if let Some(tracer) = tracer {
+                traces.push(lock(&tracer).finish(receipt));
+            }
         }
-        let tracer: Tracer = Arc::default();
-        let receipt = self.run_item(
-            &journal,
-            &items[last],
-            intrinsic[last],
-            last,
-            (height, time),
-            Some(&tracer),
-        )?;
-        let trace = lock(&tracer).finish(receipt);
         let journal = Arc::try_unwrap(journal).map_err(|_| {
             ExecError::Fault(NodeFault::new(
                 FaultKind::Invariant,
@@ -609,7 +649,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             .into_inner()
             .unwrap_or_else(|e| e.into_inner())
             .into_changes();
-        Ok((trace, changes))
+        Ok((traces, changes))
     }
 }
 

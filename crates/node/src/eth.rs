@@ -25,57 +25,11 @@ use crate::{
 };
 
 pub mod filters;
+mod methods;
 mod send;
 pub(crate) mod shape;
 
-/// The Ethereum methods this node answers (`docs/ethereum.md` has the
-/// whole table, with what is refused and why).
-pub const ETH_METHODS: &[&str] = &[
-    "web3_clientVersion",
-    "web3_sha3",
-    "net_version",
-    "net_listening",
-    "net_peerCount",
-    "eth_chainId",
-    "eth_syncing",
-    "eth_blockNumber",
-    "eth_gasPrice",
-    "eth_maxPriorityFeePerGas",
-    "eth_feeHistory",
-    "eth_accounts",
-    "eth_sendTransaction",
-    "eth_getBalance",
-    "eth_getTransactionCount",
-    "eth_getCode",
-    "eth_getStorageAt",
-    "eth_call",
-    "eth_estimateGas",
-    "eth_sendRawTransaction",
-    "eth_getTransactionByHash",
-    "eth_getTransactionReceipt",
-    "eth_getBlockByNumber",
-    "eth_getBlockByHash",
-    "eth_getBlockTransactionCountByNumber",
-    "eth_getBlockTransactionCountByHash",
-    "eth_getLogs",
-    "eth_newFilter",
-    "eth_newBlockFilter",
-    "eth_getFilterChanges",
-    "eth_getFilterLogs",
-    "eth_uninstallFilter",
-    "eth_getBlockReceipts",
-    "eth_getTransactionByBlockNumberAndIndex",
-    "eth_getTransactionByBlockHashAndIndex",
-    "eth_getUncleCountByBlockNumber",
-    "eth_getUncleCountByBlockHash",
-    "eth_getUncleByBlockNumberAndIndex",
-    "eth_getUncleByBlockHashAndIndex",
-    "eth_coinbase",
-    "eth_mining",
-    "eth_hashrate",
-    "debug_traceTransaction",
-    "debug_traceCall",
-];
+pub use methods::{DEV_ALIASES, ETH_METHODS, REFUSED};
 
 /// Whether `method` is one of Ethereum's (answered here, or refused here
 /// with Ethereum's error shape).
@@ -85,27 +39,6 @@ pub(crate) fn is_eth(method: &str) -> bool {
         .any(|prefix| method.starts_with(prefix))
         || is_alias(method)
 }
-
-/// The Hardhat and anvil names this node answers on a dev node.
-pub const DEV_ALIASES: &[&str] = &[
-    "evm_snapshot",
-    "evm_revert",
-    "evm_mine",
-    "evm_increaseTime",
-    "evm_setNextBlockTimestamp",
-    "hardhat_mine",
-    "anvil_mine",
-    "hardhat_setBalance",
-    "anvil_setBalance",
-    "hardhat_setCode",
-    "anvil_setCode",
-    "hardhat_setStorageAt",
-    "anvil_setStorageAt",
-    "hardhat_impersonateAccount",
-    "anvil_impersonateAccount",
-    "hardhat_stopImpersonatingAccount",
-    "anvil_stopImpersonatingAccount",
-];
 
 /// Whether `method` is named as Hardhat's or anvil's controls are.
 pub(crate) fn is_alias(method: &str) -> bool {
@@ -166,6 +99,8 @@ pub(crate) fn dispatch(shared: &Shared, method: &str, params: Value) -> Result<V
         "eth_syncing" => to_json(SyncStatus::None),
         "eth_blockNumber" => to_json(U64::from(head(shared)?)),
         "eth_gasPrice" => to_json(U256::from(shared.min_gas_price())),
+        // The next block's base fee: the chain's constant one.
+        "eth_baseFee" => to_json(U256::from(shared.settings.min_gas_price.0)),
         "eth_maxPriorityFeePerGas" => to_json(U256::from(priority_fee(shared))),
         "eth_feeHistory" => fee_history(shared, &p),
         "eth_accounts" => to_json(dev_accounts(shared)),
@@ -204,6 +139,7 @@ pub(crate) fn dispatch(shared: &Shared, method: &str, params: Value) -> Result<V
             })?;
             to_json(storage_word(value.as_deref()))
         }
+        "eth_getStorageValues" => storage_values(shared, &p),
         "eth_call" => call(shared, &p),
         "eth_estimateGas" => estimate_gas(shared, &p),
         "eth_sendRawTransaction" => send_raw(shared, &p),
@@ -213,14 +149,54 @@ pub(crate) fn dispatch(shared: &Shared, method: &str, params: Value) -> Result<V
         }
         other => block_reads(shared, other, &p)
             .or_else(|| filters::dispatch(shared, other, &p))
-            .unwrap_or_else(|| {
-                Err(RpcError::eth(
-                    -32601,
-                    format!("the method {other} does not exist/is not available"),
-                    None,
-                ))
-            }),
+            .unwrap_or_else(|| Err(not_answered(other))),
     }
+}
+
+/// -32601 for a method this node does not answer: with the reason for
+/// one of the execution APIs' it refuses ([`REFUSED`]).
+pub(crate) fn not_answered(method: &str) -> RpcError {
+    let message = match REFUSED.iter().find(|(name, _)| *name == method) {
+        Some((_, why)) => format!("the method {method} is not offered here: {why}"),
+        None => format!("the method {method} does not exist/is not available"),
+    };
+    RpcError::eth(-32601, message, None)
+}
+
+/// Slots one `eth_getStorageValues` reads at most.
+pub const MAX_STORAGE_VALUES: usize = 1024;
+
+/// `eth_getStorageValues`: `{address: [slot, ...]}` at one block, each
+/// slot's 32-byte word.
+fn storage_values(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
+    let requests: std::collections::BTreeMap<EthAddress, Vec<U256>> = p.at(0)?;
+    if requests.values().map(Vec::len).sum::<usize>() > MAX_STORAGE_VALUES {
+        return Err(invalid(&format!(
+            "at most {MAX_STORAGE_VALUES} slots in one request"
+        )));
+    }
+    let values = read_state(shared, p, 1, |state| {
+        let mut out = serde_json::Map::new();
+        for (address, slots) in &requests {
+            let contract = ward(*address);
+            let mut words = Vec::with_capacity(slots.len());
+            for slot in slots {
+                let value = state.storage(&contract, &slot.to_be_bytes::<32>())?;
+                words.push(Value::from(storage_word(value.as_deref()).to_string()));
+            }
+            out.insert(address.to_string(), Value::Array(words));
+        }
+        Ok(out)
+    })?;
+    Ok(Value::Object(values))
+}
+
+/// A block's transaction ids (none for genesis, which has no record).
+fn block_txs(shared: &Shared, height: u64) -> Result<Vec<Hash32>, RpcError> {
+    if height == 0 {
+        return Ok(Vec::new());
+    }
+    Ok(shape::block_record(shared, height)?.txs)
 }
 
 /// Runs block and transaction read `method` (by hash, by block and
@@ -259,22 +235,21 @@ fn block_read(shared: &Shared, method: &str, p: &Params) -> Result<Option<Value>
         "eth_getBlockTransactionCountByNumber" => {
             let tag: BlockNumberOrTag = p.at(0)?;
             match number(shared, tag)? {
-                Some(height) => to_json(U64::from(shape::block_record(shared, height)?.txs.len())),
+                Some(height) => to_json(U64::from(block_txs(shared, height)?.len())),
                 None => Ok(Value::Null),
             }
         }
         "eth_getBlockTransactionCountByHash" => {
             let hash: B256 = p.at(0)?;
             match height_of(shared, hash)? {
-                Some(height) => to_json(U64::from(shape::block_record(shared, height)?.txs.len())),
+                Some(height) => to_json(U64::from(block_txs(shared, height)?.len())),
                 None => Ok(Value::Null),
             }
         }
         "eth_getBlockReceipts" => match block_id(shared, p.at::<BlockId>(0)?)? {
             Some(height) => {
-                let record = shape::block_record(shared, height)?;
                 let mut out = Vec::new();
-                for hash in &record.txs {
+                for hash in &block_txs(shared, height)? {
                     out.extend(shape::receipt(shared, *hash)?);
                 }
                 to_json(out)
@@ -291,8 +266,7 @@ fn block_read(shared: &Shared, method: &str, p: &Params) -> Result<Option<Value>
             let Some(height) = block_id(shared, id)? else {
                 return Ok(Some(Value::Null));
             };
-            let record = shape::block_record(shared, height)?;
-            match record.txs.get(index.to::<usize>()) {
+            match block_txs(shared, height)?.get(index.to::<usize>()) {
                 Some(hash) => to_json(shape::transaction(shared, *hash)?),
                 None => Ok(Value::Null),
             }

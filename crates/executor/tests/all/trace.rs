@@ -86,6 +86,16 @@ fn traced(exec: &Executor<MemoryStore>, before: Tx, tx: Tx) -> Trace {
     });
     exec.execute_block(&again, 2_000).unwrap();
     assert_eq!(exec.trace_block_tx(height, &block, 1).unwrap(), trace);
+    // The whole block in one replay: each transaction's trace as alone.
+    let all = exec.trace_block(height, &block).unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0], exec.trace_block_tx(height, &block, 0).unwrap());
+    assert_eq!(all[0].receipt, receipts[0]);
+    assert_eq!(all[1], trace);
+    assert!(
+        exec.trace_block(0, &[]).is_err(),
+        "genesis has no parent state"
+    );
     trace
 }
 

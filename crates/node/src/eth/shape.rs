@@ -121,7 +121,7 @@ pub(crate) fn block_of(
         number: height,
         gas_limit: shared.settings.max_block_gas,
         gas_used: receipts.iter().map(|r| r.gas_used).sum(),
-        timestamp: record.map_or(0, |r| r.header.time / 1000),
+        timestamp: record.map_or(0, seconds),
         extra_data: Bytes::new(),
         mix_hash: B256::ZERO,
         nonce: B64::ZERO,
@@ -129,13 +129,20 @@ pub(crate) fn block_of(
         ..Header::default()
     };
     let hash = record.map_or(B256::ZERO, block_hash);
+    // Ward's block record (header and transaction ids) as stored: not an
+    // RLP block's size, which Ward's blocks have none of.
+    let size = record.map_or(0, |r| {
+        let mut bytes = Vec::new();
+        ward_state::Encode::encode(r, &mut bytes);
+        bytes.len()
+    });
     let hashes: Vec<B256> = record
         .map(|r| r.txs.iter().map(|h| B256::from(h.0)).collect())
         .unwrap_or_default();
     let transactions = if full {
         let mut txs = Vec::new();
         for (index, receipt) in receipts.iter().enumerate() {
-            txs.push(included(shared, receipt, hash, index)?);
+            txs.push(included(shared, receipt, (hash, header.timestamp), index)?);
         }
         BlockTransactions::Full(txs)
     } else {
@@ -146,7 +153,7 @@ pub(crate) fn block_of(
             hash,
             inner: header,
             total_difficulty: Some(U256::ZERO),
-            size: None,
+            size: Some(U256::from(size)),
         },
         uncles: Vec::new(),
         transactions,
@@ -160,7 +167,7 @@ fn base_fee(shared: &Shared) -> u64 {
 }
 
 /// `eth_getTransactionByHash`: a committed transaction, or `None`.
-pub(super) fn transaction(shared: &Shared, hash: Hash32) -> Result<Option<Transaction>, RpcError> {
+pub(crate) fn transaction(shared: &Shared, hash: Hash32) -> Result<Option<Transaction>, RpcError> {
     let Some(receipt) = shared.store.receipt(&hash).map_err(state_error)? else {
         return Ok(None);
     };
@@ -168,16 +175,22 @@ pub(super) fn transaction(shared: &Shared, hash: Hash32) -> Result<Option<Transa
     Ok(Some(included(
         shared,
         &receipt,
-        block_hash(&record),
+        (block_hash(&record), seconds(&record)),
         receipt.index as usize,
     )?))
 }
 
-/// The committed transaction of `receipt`, in the block `block_hash`.
+/// A block's time as Ethereum shows it: seconds (Ward's are
+/// milliseconds).
+fn seconds(record: &BlockRecord) -> u64 {
+    record.header.time / 1000
+}
+
+/// The committed transaction of `receipt`, in the block `(hash, time)`.
 fn included(
     shared: &Shared,
     receipt: &Receipt,
-    block_hash: B256,
+    (block_hash, block_time): (B256, u64),
     index: usize,
 ) -> Result<Transaction, RpcError> {
     let bytes = shared
@@ -192,7 +205,7 @@ fn included(
         block_number: Some(receipt.height),
         transaction_index: Some(index as u64),
         effective_gas_price: Some(price),
-        block_timestamp: None,
+        block_timestamp: Some(block_time),
     })
 }
 
@@ -249,14 +262,14 @@ pub(super) fn receipt(
     let before = block.get(..index).unwrap_or_default();
     let cumulative = before.iter().map(|r| r.gas_used).sum::<u64>() + receipt.gas_used;
     let first_log = before.iter().map(|r| r.events.len()).sum::<usize>();
-    let block_hash = block_hash(&record);
+    let block = (block_hash(&record), seconds(&record));
     let logs: Vec<Log> = receipt
         .events
         .iter()
         .enumerate()
-        .map(|(i, event)| log(event, &receipt, block_hash, first_log + i))
+        .map(|(i, event)| log(event, &receipt, block, first_log + i))
         .collect();
-    let tx = included(shared, &receipt, block_hash, index)?;
+    let tx = included(shared, &receipt, block, index)?;
     let inner = EthReceipt {
         status: Eip658Value::Eip658(receipt.status == "ok"),
         cumulative_gas_used: cumulative,
@@ -281,7 +294,7 @@ pub(super) fn receipt(
         inner: envelope,
         transaction_hash: B256::from(hash.0),
         transaction_index: Some(index as u64),
-        block_hash: Some(block_hash),
+        block_hash: Some(block.0),
         block_number: Some(receipt.height),
         gas_used: receipt.gas_used,
         effective_gas_price: tx.effective_gas_price.unwrap_or_default(),
@@ -306,14 +319,15 @@ pub(crate) fn log_data_of(event: &Event) -> (EthAddress, LogData) {
     )
 }
 
-/// Event `event` of `receipt`, the `index`th log of its block.
-fn log(event: &Event, receipt: &Receipt, block_hash: B256, index: usize) -> Log {
+/// Event `event` of `receipt`, the `index`th log of its block
+/// `(hash, time)`.
+fn log(event: &Event, receipt: &Receipt, (block_hash, time): (B256, u64), index: usize) -> Log {
     let (address, data) = log_data_of(event);
     Log {
         inner: alloy_primitives::Log { address, data },
         block_hash: Some(block_hash),
         block_number: Some(receipt.height),
-        block_timestamp: None,
+        block_timestamp: Some(time),
         transaction_hash: Some(B256::from(receipt.tx.0)),
         transaction_index: Some(u64::from(receipt.index)),
         log_index: Some(index as u64),
@@ -375,11 +389,11 @@ pub(super) fn logs(shared: &Shared, filter: &Filter) -> Result<Vec<Log>, RpcErro
 
 /// Every log of a block (`record` and its `receipts`), in order.
 pub(crate) fn block_logs(record: &BlockRecord, receipts: &[Receipt]) -> Vec<Log> {
-    let hash = block_hash(record);
+    let block = (block_hash(record), seconds(record));
     let mut out = Vec::new();
     for receipt in receipts {
         for event in &receipt.events {
-            out.push(log(event, receipt, hash, out.len()));
+            out.push(log(event, receipt, block, out.len()));
         }
     }
     out

@@ -1,7 +1,8 @@
-//! `debug_traceTransaction` and `debug_traceCall` with geth's
-//! `callTracer` (`docs/ethereum.md`): Ward's call traces (the frames
-//! `traceTransaction` shows) in the shape explorers such as Blockscout
-//! and Otterscan read. Gas is Ward gas, as in receipts.
+//! `debug_traceTransaction`, `debug_traceCall` and `debug_traceBlockBy*`
+//! with geth's `callTracer` (`docs/ethereum.md`): Ward's call traces (the
+//! frames `traceTransaction` shows) in the shape explorers such as
+//! Blockscout and Otterscan read. Gas is Ward gas, as in receipts. And
+//! `debug_getRawTransaction`: an Ethereum transaction's signed bytes.
 
 use alloy_primitives::{Address as EthAddress, B256, Bytes, U64, U256};
 use alloy_rpc_types_eth::TransactionRequest;
@@ -75,7 +76,43 @@ struct CallLog {
     data: Bytes,
 }
 
-/// Runs `debug_traceTransaction` or `debug_traceCall`.
+/// One transaction's trace in a block's (`debug_traceBlockBy*`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BlockEntry {
+    tx_hash: B256,
+    result: CallFrame,
+}
+
+/// What a transaction that ran no frame (a plain transfer) shows as its
+/// top call: what it asked for.
+struct Asked {
+    from: EthAddress,
+    to: EthAddress,
+    value: U256,
+    gas: u64,
+    input: Bytes,
+}
+
+impl Asked {
+    /// What committed transaction `hash` asked for.
+    fn committed(shared: &Shared, hash: B256) -> Result<Asked, RpcError> {
+        use alloy_consensus::Transaction as _;
+        let tx = shape::transaction(shared, Hash32(hash.0))?
+            .ok_or_else(|| RpcError::eth(-32000, format!("transaction {hash} not found"), None))?;
+        Ok(Asked {
+            from: tx.inner.signer(),
+            to: tx.inner.to().unwrap_or_default(),
+            value: tx.inner.value(),
+            gas: tx.inner.gas_limit(),
+            input: tx.inner.input().clone(),
+        })
+    }
+}
+
+/// Runs `debug_traceTransaction`, `debug_traceCall`,
+/// `debug_traceBlockByNumber`, `debug_traceBlockByHash` or
+/// `debug_getRawTransaction`.
 pub(super) fn dispatch(shared: &Shared, method: &str, params: Value) -> Result<Value, RpcError> {
     let p = Params::new(params)?;
     match method {
@@ -83,7 +120,25 @@ pub(super) fn dispatch(shared: &Shared, method: &str, params: Value) -> Result<V
             let hash: B256 = p.at(0)?;
             let config = options(&p, 1)?;
             let trace = simulate::replay(shared, Hash32(hash.0)).map_err(RpcError::into_eth)?;
-            to_json(shown(&trace, &config)?)
+            to_json(shown(&trace, &config, || Asked::committed(shared, hash))?)
+        }
+        "debug_traceBlockByNumber" | "debug_traceBlockByHash" => {
+            let height = eth::block_param(shared, &p, 0)?;
+            let config = options(&p, 1)?;
+            let traces = simulate::replay_block(shared, height).map_err(RpcError::into_eth)?;
+            let mut out = Vec::with_capacity(traces.len());
+            for trace in &traces {
+                let hash = B256::from(trace.receipt.tx.0);
+                out.push(BlockEntry {
+                    tx_hash: hash,
+                    result: shown(trace, &config, || Asked::committed(shared, hash))?,
+                });
+            }
+            to_json(out)
+        }
+        "debug_getRawTransaction" => {
+            let hash: B256 = p.at(0)?;
+            raw_transaction(shared, Hash32(hash.0))
         }
         "debug_traceCall" => {
             let request: TransactionRequest = p.at(0)?;
@@ -91,16 +146,52 @@ pub(super) fn dispatch(shared: &Shared, method: &str, params: Value) -> Result<V
             eth::kept(shared, height)?;
             let config = options(&p, 2)?;
             let (tx, _) = eth::request_tx(shared, &request)?;
+            let asked = Asked {
+                from: eth20(&tx.sender),
+                to: request
+                    .to
+                    .and_then(|to| to.to().copied())
+                    .unwrap_or_default(),
+                value: request.value.unwrap_or_default(),
+                gas: tx.gas_limit,
+                input: request.input.input().cloned().unwrap_or_default(),
+            };
             let (_, trace) = shared
                 .reader(Some(height))
                 .map_err(|e| RpcError::from(e).into_eth())?
                 .simulate_traced(&BlockTx::Unsigned(tx), query_time(shared))
                 .map_err(|e| exec_error(&e).into_eth())?;
-            to_json(shown(&trace, &config)?)
+            to_json(shown(&trace, &config, || Ok(asked))?)
         }
-        other => Err(RpcError::eth(
-            -32601,
-            format!("the method {other} does not exist/is not available"),
+        other => Err(eth::not_answered(other)),
+    }
+}
+
+/// `debug_getRawTransaction`: an Ethereum transaction's envelope as its
+/// sender signed it (`0x` when this node has no such transaction, as
+/// geth answers and the execution APIs' schema, bytes, allows).
+fn raw_transaction(shared: &Shared, hash: Hash32) -> Result<Value, RpcError> {
+    use ward_chain::tx::StoredTx;
+    use ward_state::StateRead as _;
+    let Some(bytes) = shared
+        .store
+        .transaction(&hash)
+        .map_err(|e| RpcError::state(e).into_eth())?
+    else {
+        return to_json(Bytes::new());
+    };
+    match StoredTx::from_bytes(&bytes) {
+        Ok(StoredTx::Ethereum(tx)) => to_json(Bytes::copy_from_slice(tx.envelope())),
+        Ok(_) => Err(RpcError::eth(
+            -32000,
+            format!(
+                "transaction {hash} is Ward's own, not an Ethereum transaction: getTransaction gives it"
+            ),
+            None,
+        )),
+        Err(e) => Err(RpcError::eth(
+            -32002,
+            format!("stored transaction {hash}: {e}"),
             None,
         )),
     }
@@ -120,12 +211,32 @@ fn options(p: &Params, index: usize) -> Result<Config, RpcError> {
     }
 }
 
-/// A trace's top frame as `callTracer` shows it.
-fn shown(trace: &Trace, config: &Config) -> Result<CallFrame, RpcError> {
-    let root = trace
-        .root
-        .as_ref()
-        .ok_or_else(|| RpcError::eth(-32000, "the transaction ran no frame".into(), None))?;
+/// A trace's top frame as `callTracer` shows it; for a transaction that
+/// ran none (a plain transfer), a call frame of what it `asked`, as geth
+/// shows a transfer.
+fn shown(
+    trace: &Trace,
+    config: &Config,
+    asked: impl FnOnce() -> Result<Asked, RpcError>,
+) -> Result<CallFrame, RpcError> {
+    let Some(root) = trace.root.as_ref() else {
+        let asked = asked()?;
+        let failed = trace.receipt.status != "ok";
+        return Ok(CallFrame {
+            kind: "CALL",
+            from: asked.from,
+            to: asked.to,
+            value: Some(asked.value),
+            gas: U64::from(asked.gas),
+            gas_used: U64::from(trace.receipt.gas_used),
+            input: asked.input,
+            output: Bytes::new(),
+            error: failed.then(|| trace.receipt.status.clone()),
+            revert_reason: None,
+            calls: Vec::new(),
+            logs: Vec::new(),
+        });
+    };
     let mut top = frame(root, config, true);
     // What its receipt says it used, intrinsic cost included.
     top.gas_used = U64::from(trace.receipt.gas_used);

@@ -185,6 +185,27 @@ pub(super) fn replay(shared: &Shared, hash: Hash32) -> Result<Trace, RpcError> {
         .map_err(|e| exec_error(&e))
 }
 
+/// The traces of every transaction of committed block `height`,
+/// replayed in one run of the block.
+pub(super) fn replay_block(shared: &Shared, height: u64) -> Result<Vec<Trace>, RpcError> {
+    let kept_from = shared.store.pruned_below().map_err(RpcError::state)?;
+    if height == 0 || height <= kept_from {
+        return Err(RpcError::pruned(format!(
+            "block {height} has no parent state here to replay on (genesis has none; this node keeps state from block {kept_from})"
+        )));
+    }
+    let block = read::block_record(shared, height)?;
+    let txs = block
+        .txs
+        .iter()
+        .map(|id| stored_tx(shared, id))
+        .collect::<Result<Vec<_>, _>>()?;
+    shared
+        .reader(None)?
+        .trace_block(height, &txs)
+        .map_err(|e| exec_error(&e))
+}
+
 /// A stored transaction of a block, as the executor replays it.
 fn stored_tx(shared: &Shared, id: &Hash32) -> Result<BlockTx, RpcError> {
     let missing = || RpcError::pruned(format!("transaction {id} is not kept here"));

@@ -493,14 +493,24 @@ fn the_ethereum_document_lists_every_method_and_states_the_constants() {
         listed, answered,
         "docs/ethereum.md's table against ETH_METHODS"
     );
-    // The refused ones are none of those answered.
+    // The refused ones are the code's, and none of those answered.
     let refused = section(&text, "| refused | why |", "Any other");
+    let mut listed_refused = std::collections::BTreeSet::new();
     for row in refused.iter().filter(|l| l.starts_with("| `")) {
         let first = row.split('|').nth(1).unwrap_or_default();
         for name in first.split('`').skip(1).step_by(2) {
             assert!(!answered.contains(name), "{name} is answered, not refused");
+            listed_refused.insert(name.to_owned());
         }
     }
+    let code_refused: std::collections::BTreeSet<String> = ward_node::eth::REFUSED
+        .iter()
+        .map(|(name, _)| (*name).to_owned())
+        .collect();
+    assert_eq!(
+        listed_refused, code_refused,
+        "docs/ethereum.md's refused table against REFUSED"
+    );
     for (number, phrase) in [
         (ward_node::eth::MAX_LOG_BLOCKS, "at most 10 000 blocks"),
         (
@@ -509,6 +519,10 @@ fn the_ethereum_document_lists_every_method_and_states_the_constants() {
         ),
         (ward_node::genesis::DEV_ETH_CHAIN_ID, "is **31337**"),
         (ward_node::ESTIMATE_MARGIN_PERCENT, "and 10 %"),
+        (
+            ward_node::eth::MAX_STORAGE_VALUES as u64,
+            "at most 1024 slots (`MAX_STORAGE_VALUES`)",
+        ),
     ] {
         assert!(
             text.contains(phrase),

@@ -468,8 +468,9 @@ fn ethereum_tools_json_rpc_deploys_calls_and_refuses_as_geth_on_both_backends() 
             }
             if let Some(logs) = receipt["logs"].as_array_mut() {
                 for log in logs {
-                    log.as_object_mut().unwrap().remove("blockHash");
-                    log.as_object_mut().unwrap().remove("blockNumber");
+                    for key in ["blockHash", "blockNumber", "blockTimestamp"] {
+                        log.as_object_mut().unwrap().remove(key);
+                    }
                 }
             }
         }

@@ -138,6 +138,7 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 gas_limit: Gas::new(gas),
                 debug_log: args.debug_log || args.wasi,
                 timeout: args.timeout_ms.map(Duration::from_millis),
+                cancel: None,
             };
             // `ward run` defines no suspending imports: nothing can ask.
             let mut service = |_| Reply::Trap("no host services in `ward run`".into());

@@ -107,6 +107,11 @@ typedef enum WardBackend {
 // Freed with [`ward_call_free`], before its module and engine.
 typedef struct WardCall WardCall;
 
+// A cancellation flag. May be used from any number of threads at once;
+// freed with [`ward_cancel_free`] (a call that was given it keeps its
+// own reference, so the flag may be freed before the call).
+typedef struct WardCancel WardCancel;
+
 // An engine: one backend with one policy, and the cache of the modules
 // it compiled, by code hash. Safe to use from any number of threads at
 // once. Freed with [`ward_engine_free`] once no module or call of it is
@@ -165,6 +170,10 @@ typedef struct WardCallOptions {
   // without reaching the host, and the calls it asks for are read-only
   // too.
   bool read_only;
+  // A flag that ends the call when another thread raises it
+  // ([`crate::ward_call_cancel`]); NULL: none. The call keeps its own
+  // reference: the flag may be freed before the call.
+  const struct WardCancel *cancel;
 } WardCallOptions;
 
 // A request's fields; those its kind does not use are empty. Pointers
@@ -322,7 +331,7 @@ enum WardStatus ward_call_options_default(struct WardCallOptions *options);
 // Each pointer, valid for the call:
 // - `engine`: NULL, or a `WardEngine` this API returned and that is not freed;
 // - `module`: NULL, or a `WardModule` this API returned and that is not freed;
-// - `options`: NULL, or a valid `WardCallOptions`;
+// - `options`: NULL, or a valid `WardCallOptions` whose `cancel` is NULL or a `WardCancel` this API returned and that is not freed;
 // - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 struct WardCall *ward_call_begin(const struct WardEngine *engine,
                                  const struct WardModule *module,
@@ -426,6 +435,27 @@ enum WardStatus ward_call_reply_trap(struct WardCall *call,
 enum WardStatus ward_call_outcome(const struct WardCall *call,
                                   struct WardOutcome *out,
                                   struct WardError **error);
+
+// A flag not yet raised; freed with [`ward_cancel_free`]. Never NULL.
+struct WardCancel *ward_cancel_new(void);
+
+// Raises the flag: every call given it ends at its next check, and
+// calls given it later end at once. Safe from any thread, any number of
+// times; NULL does nothing.
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `cancel`: NULL, or a `WardCancel` this API returned and that is not freed.
+void ward_call_cancel(const struct WardCancel *cancel);
+
+// Frees a flag (NULL: nothing). Calls that were given it keep working.
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `cancel`: NULL, or a `WardCancel` this API returned and that is not freed and used by no other thread during the call.
+void ward_cancel_free(struct WardCancel *cancel);
 
 // Fills `options` with the defaults: wasmtime, Ward's memory limit, no
 // backstop, no disk cache.

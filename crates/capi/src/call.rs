@@ -48,6 +48,10 @@ pub struct WardCallOptions {
     /// without reaching the host, and the calls it asks for are read-only
     /// too.
     pub read_only: bool,
+    /// A flag that ends the call when another thread raises it
+    /// ([`crate::ward_call_cancel`]); NULL: none. The call keeps its own
+    /// reference: the flag may be freed before the call.
+    pub cancel: *const crate::WardCancel,
 }
 
 /// Where a call stands.
@@ -248,6 +252,7 @@ fn defaults() -> WardCallOptions {
         value: [0; 16],
         stack_base: 0,
         read_only: false,
+        cancel: std::ptr::null(),
     }
 }
 
@@ -261,7 +266,7 @@ fn defaults() -> WardCallOptions {
 /// Each pointer, valid for the call:
 /// - `engine`: NULL, or a `WardEngine` this API returned and that is not freed;
 /// - `module`: NULL, or a `WardModule` this API returned and that is not freed;
-/// - `options`: NULL, or a valid `WardCallOptions`;
+/// - `options`: NULL, or a valid `WardCallOptions` whose `cancel` is NULL or a `WardCancel` this API returned and that is not freed;
 /// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ward_call_begin(
@@ -285,11 +290,22 @@ pub unsafe extern "C" fn ward_call_begin(
         let entry = unsafe { boundary::optional_str(options.entry, "entry") }?.unwrap_or("main");
         // SAFETY: `options` is as the contract above says.
         let input = unsafe { boundary::bytes(options.input, options.input_len, "input") }?;
+        let cancel = if options.cancel.is_null() {
+            None
+        } else {
+            // SAFETY: `options.cancel` is NULL or a live `WardCancel`, as the contract above says.
+            Some(
+                unsafe { boundary::borrow(options.cancel, "cancel") }?
+                    .0
+                    .clone(),
+            )
+        };
         let run = RunOptions {
             input: input.to_vec(),
             gas_limit: Gas::new(options.gas_limit),
             debug_log: false,
             timeout: engine.timeout,
+            cancel,
         };
         let env = Env {
             caller: options.caller,

@@ -86,6 +86,7 @@
 
 mod boundary;
 mod call;
+mod cancel;
 mod engine;
 mod module;
 
@@ -99,6 +100,7 @@ pub use call::{
     ward_call_reply_call, ward_call_reply_done, ward_call_reply_read, ward_call_reply_trap,
     ward_call_request, ward_call_state,
 };
+pub use cancel::{WardCancel, ward_call_cancel, ward_cancel_free, ward_cancel_new};
 pub use engine::{
     WardBackend, WardEngine, WardEngineOptions, ward_engine_free, ward_engine_health,
     ward_engine_new, ward_engine_options_default, ward_validate, ward_version,

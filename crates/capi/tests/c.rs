@@ -195,6 +195,9 @@ fn the_c_program_passes_with_the_rust_api_s_gas() {
     ] {
         let printed = printed_gas(&stdout, name);
         assert_eq!(printed, rust_gas(kind), "{name}: C vs Rust\n{stdout}");
+        // ward_call_cancel from a second thread ended a spinning call.
+        let cancelled = format!("{name}: a spinning call cancelled from another thread: cancelled");
+        assert!(stdout.contains(&cancelled), "{stdout}");
     }
     assert_eq!(
         printed_gas(&stdout, "wasmtime"),

@@ -81,6 +81,8 @@ fn the_checked_in_header_is_the_generated_one() {
         "ward_call_begin",
         "ward_call_reply_read",
         "ward_error_free",
+        "ward_cancel_new",
+        "ward_call_cancel",
     ] {
         assert!(header.contains(&format!("{name}(")), "{name}");
     }

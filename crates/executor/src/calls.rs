@@ -151,6 +151,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             deadline: self
                 .timeout
                 .and_then(|t| ward_vm::clock::now().checked_add(t)),
+            cancel: self.cancel_flag(),
             tx: id,
             entered: 0,
             trace: root.trace.clone(),
@@ -160,6 +161,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             input,
             gas_limit,
             timeout: frames.time_left(),
+            cancel: frames.cancel.clone(),
             ..RunOptions::default()
         };
         frames.slot = frames.instances.take();
@@ -167,11 +169,8 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         let mut progress = self.start(&code, entry, options, context);
         loop {
             progress = match progress {
-                Progress::Finished(execution) if is_timeout(&execution) => {
-                    return Err(ExecError::Fault(NodeFault::new(
-                        FaultKind::Timeout,
-                        "the transaction ran past the executor's wall-clock limit",
-                    )));
+                Progress::Finished(execution) if let Some(fault) = interrupted(&execution) => {
+                    return Err(ExecError::Fault(fault));
                 }
                 Progress::Finished(execution) => {
                     frames.trace_close(&execution);
@@ -335,6 +334,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             input: code.input(call.input),
             gas_limit: call.gas,
             timeout: frames.time_left(),
+            cancel: frames.cancel.clone(),
             ..RunOptions::default()
         };
         Ok(self.start(&code, kind.call_entry(), options, context))

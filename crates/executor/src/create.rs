@@ -216,6 +216,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             input,
             gas_limit,
             timeout: frames.time_left(),
+            cancel: frames.cancel.clone(),
             ..RunOptions::default()
         };
         Ok(self.start(&code, "deploy", options, context))

@@ -75,6 +75,7 @@ mod patch;
 mod query;
 mod receipt;
 mod runtime;
+mod setup;
 mod trace;
 mod tx;
 mod view;
@@ -109,9 +110,9 @@ use ward_abi::call::{FAILED as CALL_FAILED, OK as CALL_OK, REVERTED as CALL_REVE
 use ward_primitives::{Address, CodeKind, Gas, Hash32};
 use ward_state::{ContractInfo, Encode, Event, Journal, Receipt, StateCommit, StateError};
 use ward_vm::{
-    Backend, CacheOptions, CallContext, Chain, ChainError, CodeHash, Config, Entry, ErrorKind,
-    Execution, Failure, FaultKind, InstanceBudget, InstanceSlot, MemoryBudget, ModuleCache,
-    NodeFault, Outcome, Progress, Reply, Request, RunOptions, Status,
+    Backend, CallContext, Chain, ChainError, CodeHash, Entry, ErrorKind, Execution, Failure,
+    FaultKind, InstanceBudget, InstanceSlot, MemoryBudget, ModuleCache, NodeFault, Outcome,
+    Progress, Reply, Request, RunOptions, Status,
 };
 
 /// The executor: a store, a backend and the compiled-module cache.
@@ -123,6 +124,9 @@ pub struct Executor<S: StateCommit + Send + Sync + 'static> {
     limits: ChainLimits,
     /// A wall-clock limit per transaction: a node fault when it runs out.
     timeout: Option<Duration>,
+    /// The flag that ends the calls run from now on when raised
+    /// ([`Executor::set_cancel`]): a node fault, never a receipt.
+    cancel: Mutex<Option<ward_vm::Cancel>>,
     /// Where the last block's time went.
     timings: Mutex<BlockTimings>,
     /// Threads a block runs on (1: in order on the caller's thread).
@@ -254,6 +258,8 @@ struct Frames<S: StateCommit + Send + Sync + 'static> {
     slot: Option<InstanceSlot>,
     /// When the transaction's wall-clock backstop runs out, if it has one.
     deadline: Option<Instant>,
+    /// The flag that cancels the transaction ([`Executor::set_cancel`]).
+    cancel: Option<ward_vm::Cancel>,
     /// The transaction's id in its block (a signed one's hash, an unsigned
     /// one's [`tx_id`]): seeds a WASI frame's random bytes.
     tx: Hash32,
@@ -329,139 +335,6 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
-    /// An executor over `store`, running contracts on `backend` (created
-    /// with `config`).
-    pub fn new(store: Arc<S>, backend: Arc<dyn Backend>, config: &Config) -> Self {
-        let cache = ModuleCache::new(backend, config, CacheOptions::default())
-            .unwrap_or_else(|_| unreachable!("a cache without a disk directory cannot fail"));
-        Executor::with_cache(store, Arc::new(cache))
-    }
-
-    /// An executor over `store` sharing `cache` (its backend and config)
-    /// with other executors: what one compiled, the others do not compile
-    /// again.
-    pub fn with_cache(store: Arc<S>, cache: Arc<ModuleCache>) -> Self {
-        let runtimes = Arc::new(Runtimes::new(cache.backend().clone(), cache.config()));
-        Executor {
-            store,
-            backend: cache.backend().clone(),
-            schedule: cache.config().policy.schedule,
-            runtimes,
-            cache,
-            limits: ChainLimits::default(),
-            timeout: None,
-            timings: Mutex::new(BlockTimings::default()),
-            threads: 1,
-            speculation: Mutex::new(Speculation::default()),
-            tree_cache: ward_chain::tree::TreeCache::new(),
-            fees: Fees::default(),
-            time_per_second: 1,
-            eth_chain_id: 0,
-        }
-    }
-
-    /// Contracts see `chain_id` as the chain's Ethereum chain id
-    /// (`ward.chain_id`, the EVM's `CHAINID`; default: none, 0). It is a
-    /// chain setting (`eth_chain_id`): every node of a chain sets the same.
-    pub fn with_eth_chain_id(mut self, chain_id: Option<u64>) -> Self {
-        self.eth_chain_id = chain_id.unwrap_or(0);
-        self
-    }
-
-    /// Block times are milliseconds (a node's are): contracts still see
-    /// seconds (`ward.block_time`, the EVM's `TIMESTAMP`, WASI's clocks),
-    /// the block's time divided by 1000. By default block times are
-    /// seconds, as contracts see them.
-    pub fn with_millisecond_blocks(mut self) -> Self {
-        self.time_per_second = 1000;
-        self
-    }
-
-    /// Whether block times are milliseconds ([`Executor::with_millisecond_blocks`]).
-    pub fn millisecond_blocks(&self) -> bool {
-        self.time_per_second == 1000
-    }
-
-    /// What contracts see of block time `time`: seconds.
-    pub(crate) fn contract_time(&self, time: u64) -> u64 {
-        time / self.time_per_second
-    }
-
-    /// Sets how gas is paid for (default: [`Fees::default`], free gas
-    /// for transactions that name no price).
-    pub fn with_fees(mut self, fees: Fees) -> Self {
-        self.fees = fees;
-        self
-    }
-
-    /// How gas is paid for.
-    pub fn fees(&self) -> &Fees {
-        &self.fees
-    }
-
-    /// Runs blocks on `threads` threads (at least 1; default 1): every
-    /// transaction optimistically against the block's starting state,
-    /// then an in-order pass that keeps a result when nothing it read was
-    /// written by an earlier transaction and runs it again otherwise.
-    /// Receipts, events, gas and state are exactly those of running in
-    /// order (`crate::parallel`).
-    pub fn with_threads(mut self, threads: usize) -> Self {
-        self.threads = threads.max(1);
-        self
-    }
-
-    /// Runs contracts deployed for system runtimes on `runtimes` (default:
-    /// none registered), which must be on this executor's backend. Which
-    /// runtimes a chain has, under which names, is a consensus value.
-    pub fn with_runtimes(mut self, runtimes: Arc<Runtimes>) -> Self {
-        self.runtimes = runtimes;
-        self
-    }
-
-    /// The system runtimes.
-    pub fn runtimes(&self) -> &Arc<Runtimes> {
-        &self.runtimes
-    }
-
-    /// The threads a block runs on.
-    pub fn threads(&self) -> usize {
-        self.threads
-    }
-
-    /// What the last block run on several threads did with its workers'
-    /// results.
-    pub fn last_speculation(&self) -> Speculation {
-        *lock(&self.speculation)
-    }
-
-    /// Sets the chain's limits (defaults: [`ChainLimits::default`]).
-    pub fn with_limits(mut self, limits: ChainLimits) -> Self {
-        self.limits = limits;
-        self
-    }
-
-    /// The chain's limits.
-    pub fn limits(&self) -> &ChainLimits {
-        &self.limits
-    }
-
-    /// Bounds the linear memory all frames of a transaction hold at once
-    /// ([`ChainLimits::tx_memory_bytes`]).
-    pub fn with_tx_memory_bytes(mut self, bytes: u64) -> Self {
-        self.limits.tx_memory_bytes = bytes;
-        self
-    }
-
-    /// A wall-clock backstop per transaction. Gas already bounds the time
-    /// a transaction takes; this guards the node against a schedule that
-    /// underprices something. When it runs out, the block is aborted with
-    /// a [`FaultKind::Timeout`] node fault (how far code gets in a given
-    /// time differs between machines, so it can never be a receipt).
-    pub fn with_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
     /// Checks `tx` against the limits and returns its intrinsic cost
     /// (`tx_base + tx_per_byte * encoded size`), which it pays before
     /// anything runs.
@@ -757,10 +630,20 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     }
 }
 
-/// Whether a frame ended on the wall clock.
-fn is_timeout(execution: &Execution) -> bool {
-    let failure = execution.outcome.error.as_ref();
-    failure.is_some_and(|f| f.kind == ErrorKind::Timeout)
+/// The node fault of a frame that ended on the wall clock or was
+/// cancelled: never a receipt.
+fn interrupted(execution: &Execution) -> Option<NodeFault> {
+    match execution.outcome.error.as_ref().map(|f| f.kind) {
+        Some(ErrorKind::Timeout) => Some(NodeFault::new(
+            FaultKind::Timeout,
+            "the transaction ran past the executor's wall-clock limit",
+        )),
+        Some(ErrorKind::Cancelled) => Some(NodeFault::new(
+            FaultKind::Cancelled,
+            "the embedder cancelled the block's run",
+        )),
+        _ => None,
+    }
 }
 
 /// Moves a transaction's `value` from `from` to `to` over the journal. The

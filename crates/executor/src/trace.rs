@@ -492,6 +492,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             schedule: self.schedule,
             limits: self.limits,
             timeout: self.timeout,
+            cancel: Mutex::new(self.cancel_flag()),
             timings: Mutex::new(BlockTimings::default()),
             threads: 1,
             speculation: Mutex::new(Speculation::default()),

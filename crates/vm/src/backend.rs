@@ -603,6 +603,11 @@ pub trait Sandbox: Send {
     /// still running at the deadline fails with `timeout`.
     fn set_deadline(&mut self, deadline: Option<Instant>);
 
+    /// Sets the flag that cancels calls (`None`: none). A call running
+    /// when it is cancelled fails with `cancelled` at its next
+    /// interruption check ([`crate::Cancel`]).
+    fn set_cancel(&mut self, cancel: Option<crate::Cancel>);
+
     /// The call context. Unavailable while a call is suspended.
     ///
     /// # Errors

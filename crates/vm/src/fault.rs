@@ -31,11 +31,14 @@ pub enum FaultKind {
     /// differs between machines, so in a chain context this is the node's
     /// failure, never an outcome.
     Timeout,
+    /// The embedder cancelled the work ([`crate::Cancel`]): it gave up on
+    /// the block or the call, which is its business, never an outcome.
+    Cancelled,
 }
 
 impl FaultKind {
     /// The kind's name (`storage`, `corruption`, `misuse`, `invariant`,
-    /// `timeout`).
+    /// `timeout`, `cancelled`).
     pub fn as_str(self) -> &'static str {
         match self {
             FaultKind::Storage => "storage",
@@ -43,6 +46,7 @@ impl FaultKind {
             FaultKind::Misuse => "misuse",
             FaultKind::Invariant => "invariant",
             FaultKind::Timeout => "timeout",
+            FaultKind::Cancelled => "cancelled",
         }
     }
 }

@@ -40,6 +40,7 @@
 mod backend;
 mod budget;
 mod cache;
+mod cancel;
 mod children;
 pub mod clock;
 mod config;
@@ -66,6 +67,7 @@ pub use budget::{
     MemoryCharge,
 };
 pub use cache::{CacheKey, CacheOptions, CacheStats, CodeHash, ModuleCache};
+pub use cancel::{Cancel, interrupted};
 pub use children::{
     ChildCall, ChildError, ChildEvent, ChildLimits, ChildLog, ChildStep, Children,
     MAX_SYSCALL_PARAMS, SYSCALL_MODULE, child_config,

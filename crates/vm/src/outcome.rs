@@ -19,7 +19,8 @@ pub enum Status {
     Trapped,
     /// Gas ran out.
     OutOfGas,
-    /// The wall-clock backstop fired.
+    /// The call was interrupted: the wall-clock backstop fired, or the
+    /// embedder cancelled it ([`crate::Cancel`]).
     Timeout,
     /// The module never ran: invalid, outside policy, or not linkable.
     Rejected,
@@ -102,6 +103,8 @@ error_kinds! {
     OutOfGas = "out_of_gas" => OutOfGas,
     /// The wall-clock deadline passed.
     Timeout = "timeout" => Timeout,
+    /// The embedder cancelled the call ([`crate::Cancel`]).
+    Cancelled = "cancelled" => Timeout,
     /// The bytes are not a valid module.
     InvalidWasm = "invalid_wasm" => Rejected,
     /// The module uses a feature outside the configured set.

@@ -343,7 +343,8 @@ pub trait Recyclable: Sandbox + Sized + 'static {
     fn reset_globals(&mut self, instance: Self::Instance, compiled: &Self::Compiled) -> bool;
 
     /// Forgets the finished call: its context (the embedder's chain and
-    /// host end here, as they would with the store), handles and deadline.
+    /// host end here, as they would with the store), handles, deadline and
+    /// cancel flag.
     fn clear(&mut self);
 }
 

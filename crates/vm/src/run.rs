@@ -202,6 +202,8 @@ pub struct RunOptions {
     pub debug_log: bool,
     /// Wall-clock backstop, from before instantiation to the end of the call.
     pub timeout: Option<Duration>,
+    /// Ends the call from another thread ([`crate::Cancel`]).
+    pub cancel: Option<crate::Cancel>,
 }
 
 impl Default for RunOptions {
@@ -211,6 +213,7 @@ impl Default for RunOptions {
             gas_limit: Gas::MAX,
             debug_log: false,
             timeout: None,
+            cancel: None,
         }
     }
 }
@@ -422,6 +425,7 @@ pub fn begin(
     }
     let mut sandbox = backend.sandbox_for(module, context.with_debug_log(options.debug_log));
     sandbox.set_deadline(deadline);
+    sandbox.set_cancel(options.cancel);
     let (instance, meter) = match instantiate_metered(&mut *sandbox, module, &[]) {
         Ok(instantiated) => instantiated,
         Err(_) if let Some(fault) = take_fault(&mut *sandbox) => {

@@ -106,6 +106,7 @@ impl Home {
             *slot = CallContext::default();
         }
         sandbox.set_deadline(None);
+        sandbox.set_cancel(None);
         // Only an entry that returned leaves the instance as it found it:
         // an `exit` unwinds frames whose epilogues never run (the call
         // depth, a compiled language's shadow stack pointer), so the
@@ -300,6 +301,7 @@ impl SystemRuntimes {
             Ok(slot) => {
                 *slot = context;
                 cached.sandbox.set_deadline(deadline);
+                cached.sandbox.set_cancel(options.cancel.clone());
                 match &cached.meter {
                     Some(meter) => meter
                         .arm(&mut *cached.sandbox, gas, base)

@@ -441,6 +441,10 @@ impl Sandbox for TieredSandbox {
         self.inner.set_deadline(deadline);
     }
 
+    fn set_cancel(&mut self, cancel: Option<crate::Cancel>) {
+        self.inner.set_cancel(cancel);
+    }
+
     fn context(&mut self) -> Result<&mut CallContext, SandboxError> {
         self.inner.context()
     }

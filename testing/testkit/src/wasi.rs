@@ -35,7 +35,7 @@ pub fn run(
         input: stdin.to_vec(),
         gas_limit: Gas::new(gas),
         debug_log: true,
-        timeout: None,
+        ..RunOptions::default()
     };
     backends.each(|backend| {
         let wasi = Wasi::new(config).unwrap_or_else(|e| panic!("WASI setup: {}", e.name()));

@@ -3,15 +3,20 @@
  * and under a sanitizer or valgrind): both backends, typed rejections,
  * the SDK token deployed and called with JSON arguments, its storage kept
  * in a map of this program's, its outputs and events decoded, the errors
- * of misuse, and every object freed.
+ * of misuse, a spinning call cancelled from another thread, and every
+ * object freed.
  *
  * Usage: ward_test TOKEN.wasm   (prints one line per step; the last is
  * "all passed", and the exit code is 0, when everything held)
  */
 
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ward.h"
 
@@ -326,6 +331,55 @@ static void token(struct WardEngine *engine, const unsigned char *wasm, size_t w
   ward_module_free(module);
 }
 
+/* Raises the flag after 20 ms (or at once on a machine slow to start the
+ * call: the outcome is the same). */
+static void *cancel_later(void *cancel) {
+  struct timespec wait = {0, 20 * 1000 * 1000};
+  nanosleep(&wait, NULL);
+  ward_call_cancel(cancel);
+  return NULL;
+}
+
+/* A spinning call, with more gas than it could burn, ends when another
+ * thread raises its flag: status timeout, error kind cancelled. */
+static void cancellation(struct WardEngine *engine, const char *name) {
+  /* (module (memory (export "memory") 1) (func (export "main") (loop (br 0)))) */
+  const unsigned char spin[] = {
+      0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00,
+      0x00, 0x03, 0x02, 0x01, 0x00, 0x05, 0x03, 0x01, 0x00, 0x01, 0x07, 0x11, 0x02,
+      0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 0x02, 0x00, 0x04, 0x6d, 0x61, 0x69,
+      0x6e, 0x00, 0x00, 0x0a, 0x09, 0x01, 0x07, 0x00, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b};
+  struct WardError *error = NULL;
+  struct WardModule *module = ward_module_new(engine, spin, sizeof spin, &error);
+  CHECK(module != NULL, "spin: %s", error ? ward_error_message(error) : "?");
+  ward_error_free(error);
+  if (module == NULL) return;
+  struct WardCancel *cancel = ward_cancel_new();
+  struct WardCallOptions options;
+  ward_call_options_default(&options);
+  options.gas_limit = UINT64_MAX;
+  options.cancel = cancel;
+  pthread_t canceller;
+  CHECK(pthread_create(&canceller, NULL, cancel_later, cancel) == 0, "a thread");
+  struct WardCall *call = ward_call_begin(engine, module, &options, NULL);
+  pthread_join(canceller, NULL);
+  CHECK(call != NULL, "begun");
+  if (call != NULL) {
+    CHECK(ward_call_state(call) == WARD_CALL_STATE_FINISHED, "finished");
+    struct WardOutcome o = outcome_of(call);
+    CHECK(strcmp(o.status, "timeout") == 0, "status %s", o.status);
+    CHECK(o.error_kind && strcmp(o.error_kind, "cancelled") == 0, "kind %s",
+          o.error_kind ? o.error_kind : "none");
+    printf("%s: a spinning call cancelled from another thread: %s\n", name, o.error_kind);
+    ward_call_free(call);
+  }
+  /* The flag may be freed first; raising NULL is nothing. */
+  ward_cancel_free(cancel);
+  ward_call_cancel(NULL);
+  ward_cancel_free(NULL);
+  ward_module_free(module);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s TOKEN.wasm\n", argv[0]);
@@ -352,6 +406,7 @@ int main(int argc, char **argv) {
     CHECK(ward_engine_health(engine, NULL) == WARD_STATUS_OK, "a healthy engine");
     rejections(engine);
     token(engine, wasm, wasm_len, names[i]);
+    cancellation(engine, names[i]);
     ward_engine_free(engine);
   }
   free(wasm);

@@ -1,6 +1,7 @@
 //! The executor's integration tests: one binary (see STYLE.md).
 
 mod calls;
+mod cancel;
 mod children;
 mod contracts;
 mod create;

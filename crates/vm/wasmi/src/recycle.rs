@@ -64,5 +64,6 @@ impl Recyclable for WasmiSandbox {
         self.instances.clear();
         self.externs.clear();
         self.deadline = None;
+        self.cancel = None;
     }
 }

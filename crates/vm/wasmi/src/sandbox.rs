@@ -36,6 +36,7 @@ impl WasmiBackend {
             externs: SmallVec::new(),
             suspended: None,
             deadline: None,
+            cancel: None,
             home: None,
             reset: None,
         }
@@ -138,6 +139,8 @@ pub(crate) struct WasmiSandbox {
     pub(crate) externs: SmallVec<[wasmi::Extern; 4]>,
     pub(crate) suspended: Option<Suspended>,
     pub(crate) deadline: Option<Instant>,
+    /// Ends the running call at its next fuel slice ([`ward_vm::Cancel`]).
+    pub(crate) cancel: Option<ward_vm::Cancel>,
     /// Whether some instance imports a host function that may suspend.
     pub(crate) may_suspend: bool,
     /// Set by [`ward_vm::Backend::sandbox_for`] for a recyclable module.
@@ -180,18 +183,25 @@ impl WasmiSandbox {
         }
     }
 
-    /// Refills the fuel slice; `false` once the deadline has passed.
-    pub(crate) fn refuel(&mut self) -> bool {
+    /// Refills the fuel slice: the failure that ends the call instead
+    /// once it is cancelled or its deadline has passed.
+    pub(crate) fn refuel(&mut self) -> Result<(), Failure> {
         if !self.shared.config.interruptible {
-            return true;
+            return Ok(());
         }
-        let fuel = match self.deadline {
-            None => u64::MAX,
-            Some(deadline) if ward_vm::clock::passed(deadline) => return false,
-            Some(_) => FUEL_SLICE,
+        if let Some(stop) = ward_vm::interrupted(self.cancel.as_ref(), self.deadline) {
+            return Err(stop);
+        }
+        // Sliced when something may interrupt the call, else one budget.
+        let fuel = if self.deadline.is_none() && self.cancel.is_none() {
+            u64::MAX
+        } else {
+            FUEL_SLICE
         };
         // Fuel metering is on whenever the backend is interruptible.
-        self.store.set_fuel(fuel).is_ok()
+        self.store
+            .set_fuel(fuel)
+            .map_err(|e| Failure::new(ErrorKind::HostError, e.to_string()))
     }
 
     /// Runs a call until it finishes or suspends.
@@ -209,8 +219,8 @@ impl WasmiSandbox {
                     };
                 }
                 Ok(ResumableCall::OutOfFuel(invocation)) => {
-                    if !self.refuel() {
-                        return Step::Failed(Failure::new(ErrorKind::Timeout, "deadline passed"));
+                    if let Err(stop) = self.refuel() {
+                        return Step::Failed(stop);
                     }
                     result = invocation.resume(&mut self.store, &mut outputs);
                 }
@@ -393,6 +403,10 @@ impl Sandbox for WasmiSandbox {
         self.deadline = deadline;
     }
 
+    fn set_cancel(&mut self, cancel: Option<ward_vm::Cancel>) {
+        self.cancel = cancel;
+    }
+
     fn context(&mut self) -> Result<&mut CallContext, SandboxError> {
         self.idle()?;
         Ok(&mut self.store.data_mut().context)
@@ -476,10 +490,15 @@ impl WasmiSandbox {
             Ok(params) => params,
             Err(e) => return embedder_error(e),
         };
-        // Nothing can suspend and no deadline needs fuel slices: an entry
-        // point (no parameters, nothing or an i32 back) takes wasmi's typed,
-        // non-resumable path.
-        if params.is_empty() && !self.may_suspend && self.deadline.is_none() && self.refuel() {
+        // Nothing can suspend and no deadline or cancel flag needs fuel
+        // slices: an entry point (no parameters, nothing or an i32 back)
+        // takes wasmi's typed, non-resumable path.
+        if params.is_empty()
+            && !self.may_suspend
+            && self.deadline.is_none()
+            && self.cancel.is_none()
+            && self.refuel().is_ok()
+        {
             if let Ok(typed) = func.typed::<(), ()>(&self.store) {
                 return match typed.call(&mut self.store, ()) {
                     Ok(()) => Step::Returned(Vec::new()),
@@ -495,8 +514,8 @@ impl WasmiSandbox {
         }
         let result_count = func.ty(&self.store).results().len();
         let mut outputs = vec![Val::I32(0); result_count];
-        if !self.refuel() {
-            return Step::Failed(Failure::new(ErrorKind::Timeout, "deadline passed"));
+        if let Err(stop) = self.refuel() {
+            return Step::Failed(stop);
         }
         let result = func.call_resumable(&mut self.store, &params, &mut outputs);
         self.drive(result, outputs)

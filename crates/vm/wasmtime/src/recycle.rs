@@ -77,5 +77,6 @@ impl Recyclable for WasmtimeSandbox {
         self.instances.clear();
         self.externs.clear();
         self.deadline = None;
+        self.cancel = None;
     }
 }

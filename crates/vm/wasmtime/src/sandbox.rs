@@ -18,7 +18,7 @@ use ward_vm::{
 use wasmtime::{Engine, Instance, Linker, Store, StoreLimits, Val};
 
 use crate::convert::{from_val, to_val};
-use crate::engine::{Compiled, EPOCH_TICK, Shared, WasmtimeBackend};
+use crate::engine::{Compiled, Shared, WasmtimeBackend};
 use crate::guest::CallerExports;
 use crate::trap::{instantiation_failure, trap_failure};
 
@@ -33,11 +33,22 @@ impl WasmtimeBackend {
             limits: self.shared.limits.clone(),
             slot: None,
             exports: CallerExports::default(),
+            deadline: None,
+            cancel: None,
         };
         let mut store = Store::new(&self.engine, data);
         store.limiter(|data| data);
         if interruptible {
-            store.epoch_deadline_trap();
+            // Each tick past the armed epoch checks the cancel flag and
+            // the deadline, and goes on for another tick when neither
+            // stops the call.
+            store.epoch_deadline_callback(|store| {
+                let data = store.data();
+                match ward_vm::interrupted(data.cancel.as_ref(), data.deadline) {
+                    Some(stop) => Err(wasmtime::Error::new(HostStop::Trap(stop))),
+                    None => Ok(wasmtime::UpdateDeadline::Continue(1)),
+                }
+            });
             store.set_epoch_deadline(NO_DEADLINE);
         }
         WasmtimeSandbox {
@@ -49,6 +60,7 @@ impl WasmtimeBackend {
             externs: SmallVec::new(),
             async_required: false,
             deadline: None,
+            cancel: None,
             ticker: interruptible,
             home: None,
         }
@@ -128,6 +140,10 @@ pub(crate) struct StoreData {
     /// Made when an instance imports something that can suspend.
     pub(crate) slot: Option<Arc<Mutex<Slot>>>,
     pub(crate) exports: CallerExports,
+    /// What the epoch callback checks: the running call's deadline and
+    /// cancel flag (copied in when a call is armed).
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) cancel: Option<ward_vm::Cancel>,
 }
 
 /// A memory must fit the instance limit and then the transaction's memory
@@ -186,6 +202,8 @@ pub(crate) struct WasmtimeSandbox {
     /// must go through the async (fiber) entry points.
     pub(crate) async_required: bool,
     pub(crate) deadline: Option<Instant>,
+    /// Ends the running call at its next epoch tick ([`ward_vm::Cancel`]).
+    pub(crate) cancel: Option<ward_vm::Cancel>,
     /// Epoch interruption is on (the engine was configured interruptible).
     pub(crate) ticker: bool,
     /// Set by [`ward_vm::Backend::sandbox_for`] for a recyclable module.
@@ -249,14 +267,15 @@ impl WasmtimeSandbox {
         if !self.ticker {
             return;
         }
-        let ticks = match self.deadline {
-            None => NO_DEADLINE,
-            Some(deadline) => {
-                let left = ward_vm::clock::left(deadline);
-                // At least one tick, rounded up, so that a deadline is never
-                // "already passed" because of rounding.
-                (left.as_micros() / EPOCH_TICK.as_micros()).saturating_add(1) as u64
-            }
+        let data = store.data_mut();
+        data.deadline = self.deadline;
+        data.cancel = self.cancel.clone();
+        // Checked at every tick (about a millisecond) when something may
+        // interrupt the call: the epoch callback decides.
+        let ticks = if self.deadline.is_none() && self.cancel.is_none() {
+            NO_DEADLINE
+        } else {
+            1
         };
         store.set_epoch_deadline(ticks);
     }
@@ -456,6 +475,10 @@ impl Sandbox for WasmtimeSandbox {
 
     fn set_deadline(&mut self, deadline: Option<Instant>) {
         self.deadline = deadline;
+    }
+
+    fn set_cancel(&mut self, cancel: Option<ward_vm::Cancel>) {
+        self.cancel = cancel;
     }
 
     fn context(&mut self) -> Result<&mut CallContext, SandboxError> {

@@ -31,6 +31,12 @@ pub(crate) fn trap_failure(err: &wasmtime::Error) -> Failure {
 /// Maps an instantiation error: link type errors, traps in a start function
 /// or segment initialisation, or resource limits.
 pub(crate) fn instantiation_failure(err: wasmtime::Error) -> Failure {
+    if let Some(HostStop::Trap(stop)) = err.downcast_ref::<HostStop>()
+        && matches!(stop.kind, ErrorKind::Timeout | ErrorKind::Cancelled)
+    {
+        // The epoch callback interrupted the start function.
+        return stop.clone();
+    }
     if let Some(stop) = err.downcast_ref::<HostStop>() {
         return Failure::new(
             ErrorKind::InstantiationTrap,

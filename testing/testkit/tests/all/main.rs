@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, reason = "test helpers")]
 
 mod cache;
+mod cancel;
 mod chain;
 mod children;
 mod differential;

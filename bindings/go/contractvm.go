@@ -1,6 +1,7 @@
 package ward
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -53,9 +54,21 @@ func AccountAddress(sender string) [32]byte {
 	return sha256.Sum256([]byte("ward-account:" + sender))
 }
 
+// ErrTxFailed is what every *CallError is (errors.Is): the call ran, or
+// was refused before running, and did not succeed; its gas was used all
+// the same and nothing it wrote is kept.
+var ErrTxFailed = errors.New("ward: the contract call failed")
+
+// ErrOutOfGas is a *CallError whose call ran out of gas (errors.Is); it
+// is ErrTxFailed too.
+var ErrOutOfGas = errors.New("ward: the contract call ran out of gas")
+
 // CallError is a call that ran and did not succeed: reverted (Message is
 // the contract's revert message), trapped, out of gas, or refused before
-// running (Status "rejected"). Its gas was used all the same.
+// running (Status "rejected"). Its gas was used all the same. It is
+// ErrTxFailed, and ErrOutOfGas when it ran out of gas (errors.Is). A
+// call the engine stopped (a cancelled context, the engine's timeout) is
+// not a CallError: it has no outcome.
 type CallError struct {
 	Status  string
 	Kind    string
@@ -65,6 +78,12 @@ type CallError struct {
 
 func (e *CallError) Error() string {
 	return fmt.Sprintf("contract call %s (%s): %s", e.Status, e.Kind, e.Message)
+}
+
+// Is makes errors.Is(err, ErrTxFailed) true of every CallError and
+// errors.Is(err, ErrOutOfGas) of one that ran out of gas.
+func (e *CallError) Is(target error) bool {
+	return target == ErrTxFailed || (target == ErrOutOfGas && e.Status == "out_of_gas")
 }
 
 // Result is what a successful call returned: its gas, its output as JSON
@@ -100,8 +119,13 @@ func NewContractVM(backend Backend) (*ContractVM, error) {
 	return &ContractVM{engine: engine, modules: map[string]*Module{}}, nil
 }
 
-// Close frees the VM's engine and modules.
-func (vm *ContractVM) Close() {
+// Close frees the VM's engine and modules; calls still running must have
+// ended first. It returns ctx.Err() wrapped when ctx has already ended
+// (and then frees nothing).
+func (vm *ContractVM) Close(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("ward: close: %w", err)
+	}
 	vm.mu.Lock()
 	defer vm.mu.Unlock()
 	for _, m := range vm.modules {
@@ -109,12 +133,16 @@ func (vm *ContractVM) Close() {
 	}
 	vm.modules = map[string]*Module{}
 	vm.engine.Close()
+	return nil
 }
 
 // Validate checks a contract's module against Ward's policy: validation,
 // features, limits, imports, a schema that reads, and that it can be
 // instrumented for gas.
-func (vm *ContractVM) Validate(wasm []byte) error {
+func (vm *ContractVM) Validate(ctx context.Context, wasm []byte) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("ward: validate: %w", err)
+	}
 	if err := vm.engine.Validate(wasm); err != nil {
 		return err
 	}
@@ -142,11 +170,14 @@ func (vm *ContractVM) module(wasm []byte) (*Module, error) {
 // Call runs method of the contract contractID, whose code is wasm, with
 // argsJSON (its arguments as a JSON object by name; "init" is the
 // contract's constructor) and at most gasLimit gas, on env. It returns
-// the gas used; a call that did not succeed is a *CallError (its writes
-// and events are dropped, its gas used all the same), a failure of env's
-// or Ward's another error.
-func (vm *ContractVM) Call(contractID string, wasm []byte, method string, argsJSON string, gasLimit uint64, env Env) (uint64, error) {
-	result, err := vm.Invoke(contractID, wasm, method, argsJSON, gasLimit, env)
+// the gas used; a call that did not succeed is a *CallError (ErrTxFailed,
+// and ErrOutOfGas when out of gas: its writes and events are dropped,
+// its gas used all the same), a failure of env's or Ward's another
+// error. A ctx that is cancelled or expires ends the call promptly with
+// ctx.Err() wrapped, and nothing of it is kept; so does the engine's
+// timeout, with ErrTimeout.
+func (vm *ContractVM) Call(ctx context.Context, contractID string, wasm []byte, method string, argsJSON []byte, gasLimit uint64, env Env) (uint64, error) {
+	result, err := vm.Invoke(ctx, contractID, wasm, method, argsJSON, gasLimit, env)
 	var failed *CallError
 	if errors.As(err, &failed) {
 		return failed.GasUsed, err
@@ -156,7 +187,7 @@ func (vm *ContractVM) Call(contractID string, wasm []byte, method string, argsJS
 
 // Invoke is Call with what the call returned: its output as JSON and its
 // events.
-func (vm *ContractVM) Invoke(contractID string, wasm []byte, method string, argsJSON string, gasLimit uint64, env Env) (Result, error) {
+func (vm *ContractVM) Invoke(ctx context.Context, contractID string, wasm []byte, method string, argsJSON []byte, gasLimit uint64, env Env) (Result, error) {
 	module, err := vm.module(wasm)
 	if err != nil {
 		return Result{}, err
@@ -165,22 +196,23 @@ func (vm *ContractVM) Invoke(contractID string, wasm []byte, method string, args
 	var input []byte
 	if method == "init" {
 		entry = "deploy"
-		input, err = module.EncodeInit(argsJSON)
+		input, err = module.EncodeInit(string(argsJSON))
 	} else {
-		input, err = module.EncodeCall(method, argsJSON)
+		input, err = module.EncodeCall(method, string(argsJSON))
 	}
 	if err != nil {
 		return Result{}, err
 	}
 	top := &frame{env: env}
 	host := &contractHost{
+		ctx:     ctx,
 		vm:      vm,
 		frame:   top,
 		module:  module,
 		storage: contractID,
 		self:    ContractAddress(contractID),
 	}
-	outcome, err := vm.engine.Call(module, CallOptions{
+	outcome, err := vm.engine.CallContext(ctx, module, CallOptions{
 		Entry:    entry,
 		Input:    input,
 		GasLimit: gasLimit,
@@ -298,6 +330,8 @@ func (f *frame) commit() error {
 
 // contractHost serves one contract call's requests from its frame.
 type contractHost struct {
+	// ctx ends the whole call, nested calls included.
+	ctx    context.Context
 	vm     *ContractVM
 	frame  *frame
 	module *Module
@@ -348,6 +382,7 @@ func (h *contractHost) Call(request CallRequest) (CallResult, error) {
 	}
 	nested := h.frame.child()
 	callee := &contractHost{
+		ctx:     h.ctx,
 		vm:      h.vm,
 		frame:   nested,
 		module:  module,
@@ -358,7 +393,7 @@ func (h *contractHost) Call(request CallRequest) (CallResult, error) {
 		// The callee's code on the caller's storage, as the caller.
 		callee.storage, callee.self = h.storage, h.self
 	}
-	outcome, err := h.vm.engine.Call(module, CallOptions{
+	outcome, err := h.vm.engine.CallContext(h.ctx, module, CallOptions{
 		Input:     request.Input,
 		GasLimit:  request.Gas,
 		Caller:    h.self,

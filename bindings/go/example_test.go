@@ -1,6 +1,7 @@
 package ward_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -42,13 +43,13 @@ func Example_counter() {
 		fmt.Println(err)
 		return
 	}
-	defer vm.Close()
+	defer vm.Close(context.Background())
 	env := &chain{storage: map[string][]byte{}}
-	if _, err := vm.Call("counter", wasm, "init", `{"start": 5}`, 1_000_000, env); err != nil {
+	if _, err := vm.Call(context.Background(), "counter", wasm, "init", []byte(`{"start": 5}`), 1_000_000, env); err != nil {
 		fmt.Println(err)
 		return
 	}
-	result, err := vm.Invoke("counter", wasm, "increment", `{"by": 2}`, 1_000_000, env)
+	result, err := vm.Invoke(context.Background(), "counter", wasm, "increment", []byte(`{"by": 2}`), 1_000_000, env)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -9,8 +9,10 @@
 // first (`cargo build -p ward-capi`, or `make go`).
 //
 // An Engine is safe for use by many goroutines at once; so is a Module.
-// Engine.Call runs one call to its end on the calling goroutine, asking
-// its Host for what the guest needs.
+// Engine.CallContext runs one call to its end on the calling goroutine,
+// asking its Host for what the guest needs; a context that is cancelled
+// or expires ends the call within about a millisecond, with ctx.Err()
+// wrapped in the error.
 package ward
 
 /*
@@ -22,9 +24,11 @@ package ward
 import "C"
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 	"time"
 	"unsafe"
 )
@@ -370,7 +374,8 @@ func (r *Refusal) Error() string { return r.Message }
 
 // Outcome is how a call ended.
 type Outcome struct {
-	// Status is ok, reverted, trapped, out_of_gas, timeout or rejected.
+	// Status is ok, reverted, trapped, out_of_gas or rejected (a call
+	// that timed out or was cancelled has no outcome: it is an error).
 	Status       string
 	ExitCode     int32
 	GasUsed      uint64
@@ -382,11 +387,29 @@ type Outcome struct {
 // Ok tells whether the call succeeded.
 func (o Outcome) Ok() bool { return o.Status == "ok" }
 
-// Call runs module from opts.Entry to its end on this goroutine, asking
-// host for its storage, events and calls. The error is Ward's or the
-// host's (then there is no outcome); how the guest fared, a revert or a
-// trap included, is the Outcome.
+// ErrTimeout is the engine's wall-clock backstop (EngineOptions's
+// timeout) ending a call: the engine's fault, never the guest's outcome
+// (how far code gets in a given time differs between machines).
+var ErrTimeout = errors.New("ward: the call ran past the engine's wall-clock limit")
+
+// Call is CallContext without a context: nothing but gas and the engine's
+// backstop ends the call.
 func (e *Engine) Call(module *Module, opts CallOptions, host Host) (Outcome, error) {
+	return e.CallContext(context.Background(), module, opts, host)
+}
+
+// CallContext runs module from opts.Entry to its end on this goroutine,
+// asking host for its storage, events and calls. The error is Ward's or
+// the host's (then there is no outcome); how the guest fared, a revert or
+// a trap included, is the Outcome. When ctx is cancelled or expires the
+// call ends (at the engine's next check, about a millisecond, or before
+// the host's next request is served) and the error wraps ctx.Err(): the
+// call has no outcome, and nothing it asked for may be kept. An engine
+// timeout is ErrTimeout, not an outcome.
+func (e *Engine) CallContext(ctx context.Context, module *Module, opts CallOptions, host Host) (Outcome, error) {
+	if err := ctx.Err(); err != nil {
+		return Outcome{}, fmt.Errorf("ward: call not started: %w", err)
+	}
 	var copts C.struct_WardCallOptions
 	C.ward_call_options_default(&copts)
 	var entry *C.char
@@ -414,6 +437,26 @@ func (e *Engine) Call(module *Module, opts CallOptions, host Host) (Outcome, err
 	copts.block_time = C.uint64_t(opts.Time)
 	copts.stack_base = C.uint32_t(opts.StackBase)
 	copts.read_only = C.bool(opts.ReadOnly)
+	if ctx.Done() != nil {
+		// A flag the context's end raises from a goroutine of its own,
+		// stopped (and waited for) before the flag is freed.
+		flag := C.ward_cancel_new()
+		defer C.ward_cancel_free(flag)
+		copts.cancel = flag
+		stop := make(chan struct{})
+		var watcher sync.WaitGroup
+		watcher.Add(1)
+		go func() {
+			defer watcher.Done()
+			select {
+			case <-ctx.Done():
+				C.ward_call_cancel(flag)
+			case <-stop:
+			}
+		}()
+		defer watcher.Wait()
+		defer close(stop)
+	}
 	var cerr *C.struct_WardError
 	call := C.ward_call_begin(e.ptr, module.ptr, &copts, &cerr)
 	if call == nil {
@@ -421,6 +464,9 @@ func (e *Engine) Call(module *Module, opts CallOptions, host Host) (Outcome, err
 	}
 	defer C.ward_call_free(call)
 	for C.ward_call_state(call) == C.WARD_CALL_STATE_SUSPENDED {
+		if err := ctx.Err(); err != nil {
+			return Outcome{}, fmt.Errorf("ward: call cancelled: %w", err)
+		}
 		if err := serve(call, host); err != nil {
 			return Outcome{}, err
 		}
@@ -438,6 +484,15 @@ func (e *Engine) Call(module *Module, opts CallOptions, host Host) (Outcome, err
 	if out.error_kind != nil {
 		outcome.ErrorKind = C.GoString(out.error_kind)
 		outcome.ErrorMessage = C.GoString(out.error_message)
+	}
+	switch outcome.ErrorKind {
+	case "cancelled":
+		if err := ctx.Err(); err != nil {
+			return Outcome{}, fmt.Errorf("ward: call cancelled: %w", err)
+		}
+		return Outcome{}, fmt.Errorf("ward: call cancelled")
+	case "timeout":
+		return Outcome{}, ErrTimeout
 	}
 	return outcome, nil
 }

@@ -1,6 +1,7 @@
 package ward
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -11,6 +12,9 @@ import (
 	"sync"
 	"testing"
 )
+
+// ctx is the context of calls no test cancels.
+var ctx = context.Background()
 
 // contractFile is an example contract's module: from WARD_<NAME>_WASM
 // (crates/capi/tests/go.rs sets them), else `make contracts`'s output.
@@ -141,12 +145,12 @@ func tokenSteps(t *testing.T, vm *ContractVM, token []byte, env *memEnv) []uint6
 	t.Helper()
 	bob := addressJSON(AccountAddress("bob"))
 	var gas []uint64
-	used, err := vm.Call("token", token, "init", `{"initial_supply": "1000"}`, 10_000_000, env)
+	used, err := vm.Call(ctx, "token", token, "init", []byte(`{"initial_supply": "1000"}`), 10_000_000, env)
 	if err != nil {
 		t.Fatalf("deploy: %v", err)
 	}
 	gas = append(gas, used)
-	result, err := vm.Invoke("token", token, "transfer", `{"to": `+bob+`, "amount": "250"}`, 10_000_000, env)
+	result, err := vm.Invoke(ctx, "token", token, "transfer", []byte(`{"to": `+bob+`, "amount": "250"}`), 10_000_000, env)
 	if err != nil {
 		t.Fatalf("transfer: %v", err)
 	}
@@ -154,13 +158,13 @@ func tokenSteps(t *testing.T, vm *ContractVM, token []byte, env *memEnv) []uint6
 		t.Fatalf("transfer's events: %+v", result.Events)
 	}
 	gas = append(gas, result.GasUsed)
-	result, err = vm.Invoke("token", token, "balance_of", `{"who": `+bob+`}`, 10_000_000, env)
+	result, err = vm.Invoke(ctx, "token", token, "balance_of", []byte(`{"who": `+bob+`}`), 10_000_000, env)
 	if err != nil || result.OutputJSON != `"250"` {
 		t.Fatalf("balance_of: %v %q", err, result.OutputJSON)
 	}
 	gas = append(gas, result.GasUsed)
 	writes := env.writes
-	used, err = vm.Call("token", token, "transfer", `{"to": `+bob+`, "amount": "5000"}`, 10_000_000, env)
+	used, err = vm.Call(ctx, "token", token, "transfer", []byte(`{"to": `+bob+`, "amount": "5000"}`), 10_000_000, env)
 	var failed *CallError
 	if !errors.As(err, &failed) || failed.Status != "reverted" || !strings.Contains(failed.Message, "insufficient balance") {
 		t.Fatalf("overdraft: %v", err)
@@ -186,7 +190,7 @@ func TestTokenHasTheRustExecutorsGasOnBothBackends(t *testing.T) {
 		if fmt.Sprint(gas) != fmt.Sprint(expected) {
 			t.Errorf("%s: gas %v, the Rust executor's %v", backend, gas, expected)
 		}
-		vm.Close()
+		vm.Close(ctx)
 	}
 }
 
@@ -205,7 +209,7 @@ func TestEscrowCallsTheTokenThroughNestedCalls(t *testing.T) {
 		env.register("escrow", escrow)
 		call := func(id string, wasm []byte, method, args string) Result {
 			t.Helper()
-			result, err := vm.Invoke(id, wasm, method, args, 50_000_000, env)
+			result, err := vm.Invoke(ctx, id, wasm, method, []byte(args), 50_000_000, env)
 			if err != nil {
 				t.Fatalf("%s %s.%s: %v", backend, id, method, err)
 			}
@@ -236,7 +240,7 @@ func TestEscrowCallsTheTokenThroughNestedCalls(t *testing.T) {
 		if got := call("token", token, "balance_of", `{"who": `+alice+`}`).OutputJSON; got != `"700"` {
 			t.Fatalf("%s alice holds %s", backend, got)
 		}
-		vm.Close()
+		vm.Close(ctx)
 	}
 }
 
@@ -263,18 +267,18 @@ func TestAModuleThatCannotBeInstrumentedIsRefusedNotRunRaw(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := vm.Validate(wasm); !IsRejected(err) {
+		if err := vm.Validate(ctx, wasm); !IsRejected(err) {
 			t.Fatalf("%s: Validate said %v", backend, err)
 		}
 		env := newEnv("alice")
-		_, err = vm.Call("raw", wasm, "anything", "", 1_000_000, env)
+		_, err = vm.Call(ctx, "raw", wasm, "anything", nil, 1_000_000, env)
 		if !IsRejected(err) {
 			t.Fatalf("%s: Call said %v", backend, err)
 		}
 		if env.reads != 0 || env.writes != 0 {
 			t.Fatalf("%s: a refused module touched the chain", backend)
 		}
-		vm.Close()
+		vm.Close(ctx)
 	}
 }
 
@@ -296,20 +300,20 @@ func TestManyGoroutinesCallAtOnce(t *testing.T) {
 			go func(w int) {
 				defer wg.Done()
 				env := newEnv("alice")
-				if _, err := vm.Call("token", token, "init", `{"initial_supply": "1000"}`, 10_000_000, env); err != nil {
+				if _, err := vm.Call(ctx, "token", token, "init", []byte(`{"initial_supply": "1000"}`), 10_000_000, env); err != nil {
 					failures <- err
 					return
 				}
 				to := addressJSON(AccountAddress(fmt.Sprint("bob", w)))
 				for i := 0; i < transfers; i++ {
-					used, err := vm.Call("token", token, "transfer", `{"to": `+to+`, "amount": "1"}`, 10_000_000, env)
+					used, err := vm.Call(ctx, "token", token, "transfer", []byte(`{"to": `+to+`, "amount": "1"}`), 10_000_000, env)
 					if err != nil {
 						failures <- err
 						return
 					}
 					gas[w] = append(gas[w], used)
 				}
-				result, err := vm.Invoke("token", token, "balance_of", `{"who": `+to+`}`, 10_000_000, env)
+				result, err := vm.Invoke(ctx, "token", token, "balance_of", []byte(`{"who": `+to+`}`), 10_000_000, env)
 				if err != nil || result.OutputJSON != fmt.Sprintf(`"%d"`, transfers) {
 					failures <- fmt.Errorf("worker %d: %v %s", w, err, result.OutputJSON)
 				}
@@ -325,7 +329,7 @@ func TestManyGoroutinesCallAtOnce(t *testing.T) {
 				t.Errorf("%s: worker %d's gas %v, worker 0's %v", backend, w, gas[w], gas[0])
 			}
 		}
-		vm.Close()
+		vm.Close(ctx)
 	}
 }
 
@@ -412,15 +416,15 @@ func BenchmarkTransfer(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer vm.Close()
+	defer vm.Close(ctx)
 	env := newEnv("alice")
-	if _, err := vm.Call("token", token, "init", `{"initial_supply": "1000000000"}`, 10_000_000, env); err != nil {
+	if _, err := vm.Call(ctx, "token", token, "init", []byte(`{"initial_supply": "1000000000"}`), 10_000_000, env); err != nil {
 		b.Fatal(err)
 	}
 	args := `{"to": ` + addressJSON(AccountAddress("bob")) + `, "amount": "1"}`
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := vm.Call("token", token, "transfer", args, 10_000_000, env); err != nil {
+		if _, err := vm.Call(ctx, "token", token, "transfer", []byte(args), 10_000_000, env); err != nil {
 			b.Fatal(err)
 		}
 	}

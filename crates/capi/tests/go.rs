@@ -1,6 +1,7 @@
 //! The Go package (`bindings/go`): `go vet` and `go test`, with the Rust
 //! executor's gas for the token's calls handed to the Go tests, which
-//! must find the same through the Go ContractVM on both backends.
+//! must find the same through the Go ContractVM on both backends; the
+//! concurrent and cancelling tests again under `-race`.
 
 #![allow(clippy::unwrap_used, reason = "test")]
 
@@ -119,6 +120,9 @@ fn the_go_package_vets_and_passes_with_the_executor_s_gas() {
         "TestEscrowCallsTheTokenThroughNestedCalls",
         "TestAModuleThatCannotBeInstrumentedIsRefusedNotRunRaw",
         "TestManyGoroutinesCallAtOnce",
+        "TestAContextEndsASpinningCall",
+        "TestAnEndedContextRunsNothing",
+        "TestSentinelErrors",
         "Example_counter",
     ] {
         assert!(
@@ -127,4 +131,24 @@ fn the_go_package_vets_and_passes_with_the_executor_s_gas() {
         );
     }
     assert!(!tested.contains("--- SKIP"), "{tested}");
+    // The tests of many goroutines and of cancellation from a goroutine,
+    // under the race detector.
+    let raced = run(&[
+        "test",
+        "-count=1",
+        "-race",
+        "-v",
+        "-run",
+        "TestManyGoroutinesCallAtOnce|TestAContextEndsASpinningCall",
+        "./...",
+    ]);
+    for test in [
+        "TestManyGoroutinesCallAtOnce",
+        "TestAContextEndsASpinningCall",
+    ] {
+        assert!(
+            raced.contains(&format!("--- PASS: {test}")),
+            "{test} under -race:\n{raced}"
+        );
+    }
 }

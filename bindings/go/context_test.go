@@ -1,0 +1,158 @@
+package ward
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"testing"
+	"time"
+)
+
+// spinWasm is (module (memory (export "memory") 1)
+// (func (export "main") (loop (br 0)))): it runs until something ends it.
+var spinWasm = []byte{
+	0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00,
+	0x00, 0x03, 0x02, 0x01, 0x00, 0x05, 0x03, 0x01, 0x00, 0x01, 0x07, 0x11, 0x02,
+	0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 0x02, 0x00, 0x04, 0x6d, 0x61, 0x69,
+	0x6e, 0x00, 0x00, 0x0a, 0x09, 0x01, 0x07, 0x00, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b,
+}
+
+// endless is more gas than a spin burns before any context here ends.
+const endless = uint64(1) << 60
+
+func spinModule(t testing.TB, backend Backend, options EngineOptions) (*Engine, *Module) {
+	t.Helper()
+	options.Backend = backend
+	engine, err := NewEngine(options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	module, err := engine.Prepare(spinWasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return engine, module
+}
+
+// A cancelled context ends a spinning call with context.Canceled; an
+// expired one with context.DeadlineExceeded; neither is an outcome.
+func TestAContextEndsASpinningCall(t *testing.T) {
+	for _, backend := range backends {
+		engine, module := spinModule(t, backend, EngineOptions{})
+		cancelled, cancel := context.WithCancel(context.Background())
+		go func() {
+			time.Sleep(20 * time.Millisecond)
+			cancel()
+		}()
+		_, err := engine.CallContext(cancelled, module, CallOptions{GasLimit: endless}, nil)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("%s: cancelled: %v", backend, err)
+		}
+		var failed *CallError
+		if errors.As(err, &failed) || errors.Is(err, ErrTxFailed) {
+			t.Fatalf("%s: a cancelled call is no failed transaction: %v", backend, err)
+		}
+		expiring, stop := context.WithTimeout(context.Background(), 10*time.Millisecond)
+		_, err = engine.CallContext(expiring, module, CallOptions{GasLimit: endless}, nil)
+		stop()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("%s: expired: %v", backend, err)
+		}
+		module.Close()
+		engine.Close()
+	}
+}
+
+// A context already ended runs nothing: the chain is not touched.
+func TestAnEndedContextRunsNothing(t *testing.T) {
+	token := contractFile(t, "token")
+	for _, backend := range backends {
+		vm, err := NewContractVM(backend)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ended, cancel := context.WithCancel(context.Background())
+		cancel()
+		env := newEnv("alice")
+		if _, err := vm.Call(ended, "token", token, "init", []byte(`{"initial_supply": "1"}`), 10_000_000, env); !errors.Is(err, context.Canceled) {
+			t.Fatalf("%s: %v", backend, err)
+		}
+		if env.reads != 0 || env.writes != 0 {
+			t.Fatalf("%s: a call with an ended context touched the chain", backend)
+		}
+		if err := vm.Validate(ended, token); !errors.Is(err, context.Canceled) {
+			t.Fatalf("%s: Validate: %v", backend, err)
+		}
+		if err := vm.Close(ended); !errors.Is(err, context.Canceled) {
+			t.Fatalf("%s: Close: %v", backend, err)
+		}
+		if err := vm.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Out of gas and a revert are sentinel errors; the engine's timeout is
+// its own fault, not a failed transaction.
+func TestSentinelErrors(t *testing.T) {
+	token := contractFile(t, "token")
+	for _, backend := range backends {
+		vm, err := NewContractVM(backend)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := newEnv("alice")
+		if _, err := vm.Call(ctx, "token", token, "init", []byte(`{"initial_supply": "1000"}`), 10_000_000, env); err != nil {
+			t.Fatal(err)
+		}
+		bob := addressJSON(AccountAddress("bob"))
+		_, err = vm.Call(ctx, "token", token, "transfer", []byte(`{"to": `+bob+`, "amount": "5000"}`), 10_000_000, env)
+		if !errors.Is(err, ErrTxFailed) || errors.Is(err, ErrOutOfGas) {
+			t.Fatalf("%s: a revert: %v", backend, err)
+		}
+		used, err := vm.Call(ctx, "token", token, "transfer", []byte(`{"to": `+bob+`, "amount": "1"}`), 2_000, env)
+		if !errors.Is(err, ErrOutOfGas) || !errors.Is(err, ErrTxFailed) || used != 2_000 {
+			t.Fatalf("%s: out of gas: %v (gas %d)", backend, err, used)
+		}
+		if err := vm.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+
+		engine, module := spinModule(t, backend, EngineOptions{Timeout: 5 * time.Millisecond})
+		_, err = engine.Call(module, CallOptions{GasLimit: endless}, nil)
+		if !errors.Is(err, ErrTimeout) || errors.Is(err, ErrTxFailed) {
+			t.Fatalf("%s: the engine's timeout: %v", backend, err)
+		}
+		module.Close()
+		engine.Close()
+	}
+}
+
+// BenchmarkCancelLatency reports how long after cancel() a spinning call
+// returns, p50 and p99 over the runs (`go test -bench CancelLatency`).
+func BenchmarkCancelLatency(b *testing.B) {
+	for _, backend := range backends {
+		b.Run(backend.String(), func(b *testing.B) {
+			engine, module := spinModule(b, backend, EngineOptions{})
+			defer engine.Close()
+			defer module.Close()
+			latencies := make([]time.Duration, 0, b.N)
+			for i := 0; i < b.N; i++ {
+				running, cancel := context.WithCancel(context.Background())
+				cancelledAt := make(chan time.Time, 1)
+				go func() {
+					time.Sleep(5 * time.Millisecond)
+					cancelledAt <- time.Now()
+					cancel()
+				}()
+				if _, err := engine.CallContext(running, module, CallOptions{GasLimit: endless}, nil); !errors.Is(err, context.Canceled) {
+					b.Fatal(err)
+				}
+				latencies = append(latencies, time.Since(<-cancelledAt))
+			}
+			sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
+			b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds()), "p50-µs")
+			b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds()), "p99-µs")
+		})
+	}
+}

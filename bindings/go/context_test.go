@@ -2,8 +2,10 @@ package ward
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 )
@@ -154,5 +156,80 @@ func BenchmarkCancelLatency(b *testing.B) {
 			b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds()), "p50-µs")
 			b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds()), "p99-µs")
 		})
+	}
+}
+
+// A module without a schema is called by export, its arguments reaching
+// it as they are; value in a nested call is refused (the VM keeps no
+// balances); an export that takes parameters is no method.
+func TestContractsWithoutASchema(t *testing.T) {
+	raw := contractFile(t, "raw")
+	for _, backend := range backends {
+		vm, err := NewContractVM(backend)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := newEnv("alice")
+		args := []byte(`{"any": ["bytes", 1]}`)
+		result, err := vm.Invoke(ctx, "raw", raw, "echo", args, 1_000_000, env)
+		if err != nil || result.OutputJSON != string(args) {
+			t.Fatalf("%s: echo: %v %q", backend, err, result.OutputJSON)
+		}
+		if _, err := vm.Call(ctx, "raw", raw, "store", []byte("kept"), 1_000_000, env); err != nil {
+			t.Fatalf("%s: store: %v", backend, err)
+		}
+		if value, found, _ := env.Get("raw", []byte("k")); !found || string(value) != "kept" {
+			t.Fatalf("%s: stored %q %v", backend, value, found)
+		}
+		var failed *CallError
+		_, err = vm.Call(ctx, "raw", raw, "fail", nil, 1_000_000, env)
+		if !errors.As(err, &failed) || failed.Status != "reverted" || !errors.Is(err, ErrTxFailed) {
+			t.Fatalf("%s: fail: %v", backend, err)
+		}
+		writes := env.writes
+		_, err = vm.Call(ctx, "raw", raw, "pay", nil, 1_000_000, env)
+		if !errors.As(err, &failed) || failed.Kind != "host_error" || !strings.Contains(failed.Message, "native asset") {
+			t.Fatalf("%s: pay: %v", backend, err)
+		}
+		if env.writes != writes {
+			t.Fatalf("%s: a refused payment wrote", backend)
+		}
+		_, err = vm.Call(ctx, "raw", raw, "add", nil, 1_000_000, env)
+		if !errors.As(err, &failed) || failed.Status != "rejected" || failed.Kind != "bad_entry_signature" {
+			t.Fatalf("%s: add: %v", backend, err)
+		}
+		if err := vm.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Prepared modules are kept by their code's hash; past the limit the
+// least recently used leaves first.
+func TestPreparedModulesLeaveLeastRecentlyUsedFirst(t *testing.T) {
+	vm, err := NewContractVM(Wasmtime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vm.Close(ctx)
+	vm.limit = 2
+	a, b, c := spinWasm, contractFile(t, "raw"), contractFile(t, "counter")
+	for _, wasm := range [][]byte{a, b, a, c} {
+		if _, err := vm.module(wasm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kept := func(wasm []byte) bool {
+		_, ok := vm.modules[sha256.Sum256(wasm)]
+		return ok
+	}
+	if !kept(a) || kept(b) || !kept(c) || vm.order.Len() != 2 {
+		t.Fatalf("kept a %v, b %v, c %v (%d)", kept(a), kept(b), kept(c), vm.order.Len())
+	}
+	// The same bytes again are the same module.
+	first, _ := vm.module(c)
+	again, _ := vm.module(append([]byte{}, c...))
+	if first != again {
+		t.Fatal("the same code prepared twice")
 	}
 }

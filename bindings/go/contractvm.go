@@ -1,6 +1,7 @@
 package ward
 
 import (
+	"container/list"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -87,7 +88,8 @@ func (e *CallError) Is(target error) bool {
 }
 
 // Result is what a successful call returned: its gas, its output as JSON
-// by the method's return type ("null" for none), and its events.
+// by the method's return type ("null" for none; for a module without a
+// schema, the bytes it wrote, as they are), and its events.
 type Result struct {
 	GasUsed    uint64
 	OutputJSON string
@@ -102,12 +104,22 @@ type Result struct {
 type ContractVM struct {
 	engine *Engine
 	mu     sync.Mutex
-	// Prepared modules by their bytes (the engine caches compiled code by
-	// hash; this spares the lookup's hashing).
-	modules map[string]*Module
+	// Prepared modules by the SHA-256 of their code, the most recently
+	// used at the front of order; past limit the least recently used
+	// leaves (freed by its finalizer once no call holds it).
+	modules map[[32]byte]*list.Element
+	order   *list.List
+	limit   int
 }
 
-// The most modules a ContractVM keeps prepared before it starts over.
+// prepared is a module a ContractVM keeps, and whether it has a schema.
+type prepared struct {
+	hash       [32]byte
+	module     *Module
+	schemaless bool
+}
+
+// The most modules a ContractVM keeps prepared.
 const maxModules = 256
 
 // NewContractVM makes a VM on backend.
@@ -116,7 +128,7 @@ func NewContractVM(backend Backend) (*ContractVM, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ContractVM{engine: engine, modules: map[string]*Module{}}, nil
+	return &ContractVM{engine: engine, modules: map[[32]byte]*list.Element{}, order: list.New(), limit: maxModules}, nil
 }
 
 // Close frees the VM's engine and modules; calls still running must have
@@ -128,10 +140,11 @@ func (vm *ContractVM) Close(ctx context.Context) error {
 	}
 	vm.mu.Lock()
 	defer vm.mu.Unlock()
-	for _, m := range vm.modules {
-		m.Close()
+	for e := vm.order.Front(); e != nil; e = e.Next() {
+		e.Value.(*prepared).module.Close()
 	}
-	vm.modules = map[string]*Module{}
+	vm.modules = map[[32]byte]*list.Element{}
+	vm.order.Init()
 	vm.engine.Close()
 	return nil
 }
@@ -150,26 +163,41 @@ func (vm *ContractVM) Validate(ctx context.Context, wasm []byte) error {
 	return err
 }
 
-func (vm *ContractVM) module(wasm []byte) (*Module, error) {
+// module is wasm prepared: kept by its code's hash, least recently used
+// first out.
+func (vm *ContractVM) module(wasm []byte) (*prepared, error) {
+	hash := sha256.Sum256(wasm)
 	vm.mu.Lock()
 	defer vm.mu.Unlock()
-	if m, ok := vm.modules[string(wasm)]; ok {
-		return m, nil
+	if e, ok := vm.modules[hash]; ok {
+		vm.order.MoveToFront(e)
+		return e.Value.(*prepared), nil
 	}
 	m, err := vm.engine.Prepare(wasm)
 	if err != nil {
 		return nil, err
 	}
-	if len(vm.modules) >= maxModules {
-		vm.modules = map[string]*Module{}
+	schema, err := m.Schema()
+	if err != nil {
+		return nil, err
 	}
-	vm.modules[string(wasm)] = m
-	return m, nil
+	for vm.order.Len() >= vm.limit {
+		// Not closed here: a call may still run it (the finalizer frees it).
+		oldest := vm.order.Remove(vm.order.Back()).(*prepared)
+		delete(vm.modules, oldest.hash)
+	}
+	p := &prepared{hash: hash, module: m, schemaless: schema == "null"}
+	vm.modules[hash] = vm.order.PushFront(p)
+	return p, nil
 }
 
 // Call runs method of the contract contractID, whose code is wasm, with
 // argsJSON (its arguments as a JSON object by name; "init" is the
-// contract's constructor) and at most gasLimit gas, on env. It returns
+// contract's constructor) and at most gasLimit gas, on env. A module
+// without a schema (no `ward.schema` section) is called by export:
+// method names any export that takes nothing and returns nothing or an
+// i32 (nonzero: a revert with that code), argsJSON reaches it as they are
+// through ward.input_read, and "init" runs its `deploy` export, if any. It returns
 // the gas used; a call that did not succeed is a *CallError (ErrTxFailed,
 // and ErrOutOfGas when out of gas: its writes and events are dropped,
 // its gas used all the same), a failure of env's or Ward's another
@@ -188,16 +216,22 @@ func (vm *ContractVM) Call(ctx context.Context, contractID string, wasm []byte, 
 // Invoke is Call with what the call returned: its output as JSON and its
 // events.
 func (vm *ContractVM) Invoke(ctx context.Context, contractID string, wasm []byte, method string, argsJSON []byte, gasLimit uint64, env Env) (Result, error) {
-	module, err := vm.module(wasm)
+	p, err := vm.module(wasm)
 	if err != nil {
 		return Result{}, err
 	}
+	module := p.module
 	entry := "main"
 	var input []byte
-	if method == "init" {
+	switch {
+	case p.schemaless && method == "init":
+		entry, input = "deploy", argsJSON
+	case p.schemaless:
+		entry, input = method, argsJSON
+	case method == "init":
 		entry = "deploy"
 		input, err = module.EncodeInit(string(argsJSON))
-	} else {
+	default:
 		input, err = module.EncodeCall(method, string(argsJSON))
 	}
 	if err != nil {
@@ -235,7 +269,10 @@ func (vm *ContractVM) Invoke(ctx context.Context, contractID string, wasm []byte
 		return Result{}, err
 	}
 	output := "null"
-	if method != "init" {
+	if p.schemaless && len(outcome.Output) > 0 {
+		// What the contract wrote, as it wrote it.
+		output = string(outcome.Output)
+	} else if !p.schemaless && method != "init" {
 		if output, err = module.DecodeOutput(method, outcome.Output); err != nil {
 			return Result{}, err
 		}
@@ -368,6 +405,11 @@ func (h *contractHost) Emit(topic, data []byte) error {
 // Call runs the callee as a call of its own in a nested frame: kept if it
 // succeeds, dropped if not; its gas is charged to the caller.
 func (h *contractHost) Call(request CallRequest) (CallResult, error) {
+	if request.Value != [16]byte{} {
+		// The VM keeps no balances, so value could only be made from
+		// nothing: the guest that asks traps.
+		return CallResult{}, &Refusal{Message: "a ContractVM moves no native asset: call without value"}
+	}
 	id, wasm, found, err := h.frame.env.Contract(request.Address)
 	if err != nil {
 		return CallResult{}, err
@@ -375,11 +417,12 @@ func (h *contractHost) Call(request CallRequest) (CallResult, error) {
 	if !found {
 		return CallResult{Status: 2}, nil
 	}
-	module, err := h.vm.module(wasm)
+	p, err := h.vm.module(wasm)
 	if err != nil {
 		// A callee that does not prepare fails as a call, not the caller.
 		return CallResult{Status: 2}, nil
 	}
+	module := p.module
 	nested := h.frame.child()
 	callee := &contractHost{
 		ctx:     h.ctx,

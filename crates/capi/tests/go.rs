@@ -61,6 +61,35 @@ fn executor_gas(kind: BackendKind) -> Vec<u64> {
     gas
 }
 
+/// A contract without a schema, called by export (`TestContractsWithoutASchema`):
+/// `echo` writes back its input, `store` keeps it under "k", `fail`
+/// reverts with 7, `pay` calls another contract with value, `add` takes
+/// parameters (no method).
+const RAW: &str = r#"(module
+  (import "ward" "input_size" (func $input_size (result i32)))
+  (import "ward" "input_read" (func $input_read (param i32 i32 i32)))
+  (import "ward" "output_write" (func $output_write (param i32 i32)))
+  (import "ward" "storage_write" (func $storage_write (param i32 i32 i32 i32)))
+  (import "ward" "call_with_value" (func $call (param i32 i32 i32 i64 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "k")
+  (data (i32.const 64) "\01")
+  (func $input (result i32)
+    (call $input_read (i32.const 256) (i32.const 0) (call $input_size))
+    (call $input_size))
+  (func (export "echo") (call $output_write (i32.const 256) (call $input)))
+  (func (export "store") (call $storage_write (i32.const 0) (i32.const 1) (i32.const 256) (call $input)))
+  (func (export "fail") (result i32) (i32.const 7))
+  (func (export "pay")
+    (drop (call $call (i32.const 128) (i32.const 0) (i32.const 0) (i64.const 100000) (i32.const 0) (i32.const 64))))
+  (func (export "add") (param i64 i64) (result i64) (i64.add (local.get 0) (local.get 1))))"#;
+
+fn raw() -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("ward-capi-go-{}-raw.wasm", std::process::id()));
+    std::fs::write(&path, ward_testkit::wasm(RAW)).unwrap();
+    path
+}
+
 #[test]
 fn the_go_package_vets_and_passes_with_the_executor_s_gas() {
     let go = std::env::var("GO").unwrap_or_else(|_| "go".into());
@@ -96,6 +125,7 @@ fn the_go_package_vets_and_passes_with_the_executor_s_gas() {
             .env("WARD_TOKEN_WASM", contract("token"))
             .env("WARD_ESCROW_WASM", contract("escrow"))
             .env("WARD_COUNTER_WASM", contract("counter"))
+            .env("WARD_RAW_WASM", raw())
             .env("WARD_EXPECTED_GAS", &expected)
             // The Go side reads it as Rust's does ([`ward_testkit::all_required`]).
             .env(
@@ -123,6 +153,8 @@ fn the_go_package_vets_and_passes_with_the_executor_s_gas() {
         "TestAContextEndsASpinningCall",
         "TestAnEndedContextRunsNothing",
         "TestSentinelErrors",
+        "TestContractsWithoutASchema",
+        "TestPreparedModulesLeaveLeastRecentlyUsedFirst",
         "Example_counter",
     ] {
         assert!(

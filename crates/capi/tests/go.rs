@@ -155,6 +155,8 @@ fn the_go_package_vets_and_passes_with_the_executor_s_gas() {
         "TestSentinelErrors",
         "TestContractsWithoutASchema",
         "TestPreparedModulesLeaveLeastRecentlyUsedFirst",
+        "TestTokenTransfersPayTheirFeesToTheUnit",
+        "TestABlockGivenUpOnLeavesNoTrace",
         "Example_counter",
     ] {
         assert!(

@@ -1,0 +1,158 @@
+package chain
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	ward "example.invalid/ward/bindings/go"
+)
+
+var backends = []ward.Backend{ward.Wasmtime, ward.Wasmi}
+
+// contract is an example contract's module: from WARD_<NAME>_WASM
+// (crates/capi/tests/go.rs sets them), else `make contracts`'s output.
+func contract(t *testing.T, name string) []byte {
+	t.Helper()
+	path := os.Getenv("WARD_" + strings.ToUpper(name) + "_WASM")
+	if path == "" {
+		path = filepath.Join("..", "..", "..", "..", "target", "contracts", "wasm32-unknown-unknown", "release", name+".wasm")
+	}
+	wasm, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%s: %v (run the tests through `cargo test -p ward-capi --test go`)", path, err)
+	}
+	return wasm
+}
+
+func account(name string) string {
+	a := ward.AccountAddress(name)
+	return `"0x` + hex.EncodeToString(a[:]) + `"`
+}
+
+// The SDK token through the chain: a deploy, a transfer, an overdraft
+// and an out-of-gas call that pay their fees and keep nothing else, a
+// read, a sender who cannot pay; every balance to the unit, and the state
+// read back from its file.
+func TestTokenTransfersPayTheirFeesToTheUnit(t *testing.T) {
+	token := contract(t, "token")
+	const price = 3
+	for _, backend := range backends {
+		vm, err := ward.NewContractVM(backend)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "state.json")
+		genesis := map[string]uint64{"alice": 1_000_000_000, "bob": 1_000_000_000}
+		chain, err := Open(vm, path, price, genesis)
+		if err != nil {
+			t.Fatal(err)
+		}
+		receipts, err := chain.ApplyBlock(context.Background(), 1_000, []Tx{
+			{Kind: DeployContract, Sender: "alice", ContractID: "token", Code: token, Args: []byte(`{"initial_supply": "1000"}`), GasLimit: 10_000_000},
+			{Kind: CallContract, Sender: "alice", ContractID: "token", Method: "transfer", Args: []byte(`{"to": ` + account("bob") + `, "amount": "250"}`), GasLimit: 10_000_000},
+			{Kind: CallContract, Sender: "alice", ContractID: "token", Method: "transfer", Args: []byte(`{"to": ` + account("bob") + `, "amount": "5000"}`), GasLimit: 10_000_000},
+			{Kind: CallContract, Sender: "bob", ContractID: "token", Method: "transfer", Args: []byte(`{"to": ` + account("alice") + `, "amount": "50"}`), GasLimit: 2_000},
+			{Kind: CallContract, Sender: "alice", ContractID: "token", Method: "balance_of", Args: []byte(`{"who": ` + account("bob") + `}`), GasLimit: 10_000_000},
+			{Kind: CallContract, Sender: "carol", ContractID: "token", Method: "balance_of", Args: []byte(`{"who": ` + account("bob") + `}`), GasLimit: 10_000_000},
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", backend, err)
+		}
+		statuses := []string{}
+		for _, r := range receipts {
+			statuses = append(statuses, r.Status)
+			if r.Fee != r.GasUsed*price {
+				t.Fatalf("%s: fee %d for gas %d", backend, r.Fee, r.GasUsed)
+			}
+		}
+		if want := []string{"ok", "ok", "failed", "failed", "ok", "failed"}; !reflect.DeepEqual(statuses, want) {
+			t.Fatalf("%s: statuses %v, want %v: %+v", backend, statuses, want, receipts)
+		}
+		if !strings.Contains(receipts[2].Error, "insufficient balance") || receipts[3].GasUsed != 2_000 || receipts[5].GasUsed != 0 {
+			t.Fatalf("%s: %+v", backend, receipts)
+		}
+		if receipts[4].Output != `"250"` {
+			t.Fatalf("%s: bob holds %s", backend, receipts[4].Output)
+		}
+		state := chain.State()
+		alice := receipts[0].Fee + receipts[1].Fee + receipts[2].Fee + receipts[4].Fee
+		if state.Balances["alice"] != 1_000_000_000-alice || state.Balances["bob"] != 1_000_000_000-receipts[3].Fee {
+			t.Fatalf("%s: balances %v", backend, state.Balances)
+		}
+		if state.Height != 1 {
+			t.Fatalf("%s: height %d", backend, state.Height)
+		}
+		reopened, err := Open(vm, path, price, nil)
+		if err != nil || !reflect.DeepEqual(reopened.State(), state) {
+			t.Fatalf("%s: the state read back differs: %v\n%+v\n%+v", backend, err, reopened.State(), state)
+		}
+		if err := vm.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// spin is (module (memory (export "memory") 1) (func (export "main")
+// (loop (br 0)))): a contract without a schema that never returns.
+var spin = []byte{
+	0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00,
+	0x00, 0x03, 0x02, 0x01, 0x00, 0x05, 0x03, 0x01, 0x00, 0x01, 0x07, 0x11, 0x02,
+	0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 0x02, 0x00, 0x04, 0x6d, 0x61, 0x69,
+	0x6e, 0x00, 0x00, 0x0a, 0x09, 0x01, 0x07, 0x00, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b,
+}
+
+// A block the chain gives up on (its context cancelled while a contract
+// spins) is abandoned: the error wraps context.Canceled, and neither the
+// state nor its file changed.
+func TestABlockGivenUpOnLeavesNoTrace(t *testing.T) {
+	for _, backend := range backends {
+		vm, err := ward.NewContractVM(backend)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "state.json")
+		chain, err := Open(vm, path, 1, map[string]uint64{"alice": 1 << 62})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := chain.ApplyBlock(context.Background(), 1, []Tx{
+			{Kind: DeployContract, Sender: "alice", ContractID: "spin", Code: spin, GasLimit: 1_000_000},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		before, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		balance := chain.State().Balances["alice"]
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			time.Sleep(20 * time.Millisecond)
+			cancel()
+		}()
+		_, err = chain.ApplyBlock(ctx, 2, []Tx{
+			{Kind: CallContract, Sender: "alice", ContractID: "spin", Method: "main", GasLimit: 1 << 60},
+		})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("%s: %v", backend, err)
+		}
+		after, err := os.ReadFile(path)
+		if err != nil || !bytes.Equal(before, after) {
+			t.Fatalf("%s: the state file changed: %v", backend, err)
+		}
+		if chain.State().Height != 1 || chain.State().Balances["alice"] != balance {
+			t.Fatalf("%s: the state changed: %+v", backend, chain.State())
+		}
+		if err := vm.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -143,3 +143,34 @@ fn a_recycled_instance_forgets_the_last_calls_flag() {
     }
     assert_eq!(runs[0], runs[1], "the backends agree");
 }
+
+/// The tiered backend (wasmi until wasmtime has compiled the module)
+/// passes the flag to whichever tier runs the call.
+#[test]
+fn the_tiered_backend_cancels_on_either_tier() {
+    let config = ward_vm::Config::default();
+    let tiered = ward_backends::tiered(&config).unwrap();
+    let spin = spin();
+    let module = ward_vm::compile(&tiered, &config, &spin).unwrap();
+    for _ in 0..2 {
+        let cancel = Cancel::new();
+        let canceller = {
+            let cancel = cancel.clone();
+            thread::spawn(move || {
+                thread::sleep(Duration::from_millis(20));
+                cancel.cancel();
+            })
+        };
+        let run = ward_vm::execute(
+            &tiered,
+            &module,
+            &Entry::Main("main".into()),
+            options(Some(cancel)),
+            ward_vm::CallContext::default(),
+            &mut |r| ward_vm::Reply::Trap(format!("unexpected {r:?}")),
+        )
+        .unwrap();
+        canceller.join().unwrap();
+        assert_cancelled(&run);
+    }
+}

@@ -522,32 +522,19 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         txs: &[BlockTx],
         index: usize,
     ) -> Result<Trace, ExecError> {
-        let Some(block) = self.store.block(height)? else {
-            return Err(ExecError::InvalidTx(format!("no block {height}")));
-        };
-        if index >= txs.len() || height == 0 {
+        if index >= txs.len() {
             return Err(ExecError::InvalidTx(format!(
                 "block {height} has no transaction {index}"
             )));
         }
-        let parent = ward_state::Snapshot::new(self.store.clone(), height - 1)?;
-        let items: Vec<block::Item> = txs
-            .iter()
-            .enumerate()
-            .map(|(i, tx)| tx.item(height, i))
-            .collect();
-        let (mut traces, _) = self.traced_on(Arc::new(parent))?.trace_items(
-            &items[..=index],
-            index,
-            height,
-            block.header.time,
-        )?;
-        traces.pop().ok_or_else(|| {
-            ExecError::Fault(NodeFault::new(
-                FaultKind::Invariant,
-                "a replay traced nothing",
-            ))
-        })
+        self.replay_traced(height, &txs[..=index], index)?
+            .pop()
+            .ok_or_else(|| {
+                ExecError::Fault(NodeFault::new(
+                    FaultKind::Invariant,
+                    "a replay traced nothing",
+                ))
+            })
     }
 
     /// Every transaction of committed block `height` (its `txs`, in
@@ -558,6 +545,18 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     ///
     /// As [`Executor::trace_block_tx`].
     pub fn trace_block(&self, height: u64, txs: &[BlockTx]) -> Result<Vec<Trace>, ExecError> {
+        self.replay_traced(height, txs, 0)
+    }
+
+    /// `txs`, the first of committed block `height`'s transactions,
+    /// replayed on its parent's state, those from `traced_from` on
+    /// traced: their traces.
+    fn replay_traced(
+        &self,
+        height: u64,
+        txs: &[BlockTx],
+        traced_from: usize,
+    ) -> Result<Vec<Trace>, ExecError> {
         let Some(block) = self.store.block(height)? else {
             return Err(ExecError::InvalidTx(format!("no block {height}")));
         };
@@ -575,9 +574,12 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             .enumerate()
             .map(|(i, tx)| tx.item(height, i))
             .collect();
-        let (traces, _) =
-            self.traced_on(Arc::new(parent))?
-                .trace_items(&items, 0, height, block.header.time)?;
+        let (traces, _) = self.traced_on(Arc::new(parent))?.trace_items(
+            &items,
+            traced_from,
+            height,
+            block.header.time,
+        )?;
         Ok(traces)
     }
 

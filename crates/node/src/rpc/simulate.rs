@@ -172,12 +172,7 @@ pub(super) fn replay(shared: &Shared, hash: Hash32) -> Result<Trace, RpcError> {
             "block {height}'s parent state is pruned: this node keeps it from block {kept_from} (--prune-history)"
         )));
     }
-    let block = read::block_record(shared, height)?;
-    let txs = block
-        .txs
-        .iter()
-        .map(|id| stored_tx(shared, id))
-        .collect::<Result<Vec<_>, _>>()?;
+    let txs = stored_txs(shared, height)?;
     let index = receipt.index as usize;
     shared
         .reader(None)?
@@ -194,16 +189,20 @@ pub(super) fn replay_block(shared: &Shared, height: u64) -> Result<Vec<Trace>, R
             "block {height} has no parent state here to replay on (genesis has none; this node keeps state from block {kept_from})"
         )));
     }
-    let block = read::block_record(shared, height)?;
-    let txs = block
-        .txs
-        .iter()
-        .map(|id| stored_tx(shared, id))
-        .collect::<Result<Vec<_>, _>>()?;
+    let txs = stored_txs(shared, height)?;
     shared
         .reader(None)?
         .trace_block(height, &txs)
         .map_err(|e| exec_error(&e))
+}
+
+/// Committed block `height`'s transactions, as the executor replays them.
+fn stored_txs(shared: &Shared, height: u64) -> Result<Vec<BlockTx>, RpcError> {
+    read::block_record(shared, height)?
+        .txs
+        .iter()
+        .map(|id| stored_tx(shared, id))
+        .collect()
 }
 
 /// A stored transaction of a block, as the executor replays it.

@@ -407,6 +407,17 @@ func (h *mapHost) Create(CallRequest) (CallResult, error) {
 // arguments, a journal, an in-memory chain): crates/capi/examples
 // puts it beside the same transfer through Ward's Rust API.
 func BenchmarkTransfer(b *testing.B) {
+	benchTransfer(b, false)
+}
+
+// BenchmarkTransferCancellable is BenchmarkTransfer with each call under a
+// context of its own that can be cancelled (what a chain that may give up
+// on a block pays: a cancel flag and a watching goroutine per call).
+func BenchmarkTransferCancellable(b *testing.B) {
+	benchTransfer(b, true)
+}
+
+func benchTransfer(b *testing.B, cancellable bool) {
 	token := contractFile(b, "token")
 	backend := Wasmtime
 	if os.Getenv("WARD_BENCH_BACKEND") == "wasmi" {
@@ -424,7 +435,13 @@ func BenchmarkTransfer(b *testing.B) {
 	args := `{"to": ` + addressJSON(AccountAddress("bob")) + `, "amount": "1"}`
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := vm.Call(ctx, "token", token, "transfer", []byte(args), 10_000_000, env); err != nil {
+		callCtx, cancel := ctx, context.CancelFunc(func() {})
+		if cancellable {
+			callCtx, cancel = context.WithCancel(ctx)
+		}
+		_, err := vm.Call(callCtx, "token", token, "transfer", []byte(args), 10_000_000, env)
+		cancel()
+		if err != nil {
 			b.Fatal(err)
 		}
 	}

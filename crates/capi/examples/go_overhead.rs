@@ -3,7 +3,8 @@
 //! bench-go`, release builds): the Rust API with a `Chain` (the baseline),
 //! the Rust API with its storage served as requests (what the C API does
 //! underneath), and Go's `Engine.Call` and `ContractVM.Call` (cgo, and
-//! for the VM also JSON arguments and a journal). Each figure is the
+//! for the VM also JSON arguments and a journal), the latter also under a
+//! cancellable context per call (a cancel flag and a watching goroutine). Each figure is the
 //! median of five rounds; the ratios are against the baseline.
 
 #![allow(clippy::unwrap_used, reason = "a benchmark's driver")]
@@ -195,18 +196,22 @@ fn main() {
     std::fs::write(&token, ward_testkit::contracts::wasm("token")).unwrap();
     let dir = root.join("bindings/go");
     println!("token transfer, ns per transfer (median of {ROUNDS} rounds of {TRANSFERS}):");
-    println!("backend  | Rust, Chain | Rust, requests | Go Engine.Call | Go ContractVM.Call");
+    println!(
+        "backend  | Rust, Chain | Rust, requests | Go Engine.Call | Go ContractVM.Call | the same, cancellable ctx"
+    );
     for kind in [BackendKind::Wasmtime, BackendKind::Wasmi] {
         let base = rust(kind, false);
         let requested = rust(kind, true);
         let engine = go("BenchmarkEngineTransfer", kind, &dir, &library, &token);
         let vm = go("BenchmarkTransfer", kind, &dir, &library, &token);
+        let cancellable = go("BenchmarkTransferCancellable", kind, &dir, &library, &token);
         println!(
-            "{:8} | {base:>11.0} | {requested:>8.0} {:>5.2}x | {engine:>8.0} {:>5.2}x | {vm:>10.0} {:>5.2}x",
+            "{:8} | {base:>11.0} | {requested:>8.0} {:>5.2}x | {engine:>8.0} {:>5.2}x | {vm:>10.0} {:>5.2}x | {cancellable:>10.0} {:>5.2}x",
             kind.as_str(),
             requested / base,
             engine / base,
             vm / base,
+            cancellable / base,
         );
     }
     let _ = std::fs::remove_file(token);

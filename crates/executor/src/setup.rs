@@ -139,7 +139,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// A wall-clock backstop per transaction. Gas already bounds the time
     /// a transaction takes; this guards the node against a schedule that
     /// underprices something. When it runs out, the block is aborted with
-    /// a [`FaultKind::Timeout`] node fault (how far code gets in a given
+    /// a [`ward_vm::FaultKind::Timeout`] node fault (how far code gets in a given
     /// time differs between machines, so it can never be a receipt).
     pub fn with_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.timeout = timeout;
@@ -149,7 +149,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// Makes `cancel` (or nothing) the flag of every transaction run from
     /// now on: raised from any thread, it ends the running call at its
     /// next check (about a millisecond) and the block with a
-    /// [`FaultKind::Cancelled`] node fault that commits nothing, as an
+    /// [`ward_vm::FaultKind::Cancelled`] node fault that commits nothing, as an
     /// embedder that gives up on a block needs. A raised flag stays
     /// raised: give each block its own.
     pub fn set_cancel(&self, cancel: Option<ward_vm::Cancel>) {

@@ -1,9 +1,11 @@
 package ward
 
 import (
+	"bytes"
 	"container/list"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -31,6 +33,15 @@ type Env interface {
 	// Contract is the contract at address (ContractAddress of its ID):
 	// its ID and code, for a call from one contract to another.
 	Contract(address [32]byte) (contractID string, wasm []byte, found bool, err error)
+}
+
+// WASISeeder is an Env that chooses the random seed of a call's WASI
+// contracts (random_get; for example the transaction's hash). Without it
+// the seed is SHA-256 of the contract ID, the sender, and the block's
+// height and time. A nested call's seed derives from its top call's, the
+// callee's address and the call's index, so no two frames share a stream.
+type WASISeeder interface {
+	WASISeed() [32]byte
 }
 
 // Event is an event a contract emitted: its topic and data, and, where
@@ -75,6 +86,8 @@ type CallError struct {
 	Kind    string
 	Message string
 	GasUsed uint64
+	// Log is what the call logged before it failed (Outcome.Log).
+	Log []string
 }
 
 func (e *CallError) Error() string {
@@ -89,11 +102,13 @@ func (e *CallError) Is(target error) bool {
 
 // Result is what a successful call returned: its gas, its output as JSON
 // by the method's return type ("null" for none; for a module without a
-// schema, the bytes it wrote, as they are), and its events.
+// schema, the bytes it wrote, as they are), its events, and what it
+// logged (Outcome.Log: debug_log, a WASI contract's stdout and stderr).
 type Result struct {
 	GasUsed    uint64
 	OutputJSON string
 	Events     []Event
+	Log        []string
 }
 
 // ContractVM runs contracts by ID, method name and JSON arguments, on
@@ -122,9 +137,10 @@ type prepared struct {
 // The most modules a ContractVM keeps prepared.
 const maxModules = 256
 
-// NewContractVM makes a VM on backend.
+// NewContractVM makes a VM on backend. Contracts may import WASI preview
+// 1 (wasi_snapshot_preview1, as TinyGo's wasip1 target builds them).
 func NewContractVM(backend Backend) (*ContractVM, error) {
-	engine, err := NewEngine(EngineOptions{Backend: backend})
+	engine, err := NewEngine(EngineOptions{Backend: backend, WASI: true})
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +213,14 @@ func (vm *ContractVM) module(wasm []byte) (*prepared, error) {
 // without a schema (no `ward.schema` section) is called by export:
 // method names any export that takes nothing and returns nothing or an
 // i32 (nonzero: a revert with that code), argsJSON reaches it as they are
-// through ward.input_read, and "init" runs its `deploy` export, if any. It returns
+// through ward.input_read (and as stdin), and "init" runs its `deploy`
+// export, if any. A module importing WASI is such a module: its
+// _initialize runs before each method, _start only when named, proc_exit
+// ends the call with its code (nonzero: a revert), what it writes to
+// stdout and stderr is the Result's Log, its clocks are the block's time
+// and its random bytes are seeded as WASISeeder says. A call from one
+// contract to a WASI contract names the method in its input: the
+// method's name, a NUL byte, then the arguments. It returns
 // the gas used; a call that did not succeed is a *CallError (ErrTxFailed,
 // and ErrOutOfGas when out of gas: its writes and events are dropped,
 // its gas used all the same), a failure of env's or Ward's another
@@ -245,6 +268,8 @@ func (vm *ContractVM) Invoke(ctx context.Context, contractID string, wasm []byte
 		module:  module,
 		storage: contractID,
 		self:    ContractAddress(contractID),
+		seed:    seedOf(contractID, env),
+		entered: new(uint64),
 	}
 	outcome, err := vm.engine.CallContext(ctx, module, CallOptions{
 		Entry:    entry,
@@ -254,6 +279,7 @@ func (vm *ContractVM) Invoke(ctx context.Context, contractID string, wasm []byte
 		Self:     host.self,
 		Height:   env.Height(),
 		Time:     env.Time(),
+		WASISeed: host.seed,
 	}, host)
 	if err != nil {
 		return Result{}, err
@@ -277,7 +303,19 @@ func (vm *ContractVM) Invoke(ctx context.Context, contractID string, wasm []byte
 			return Result{}, err
 		}
 	}
-	return Result{GasUsed: outcome.GasUsed, OutputJSON: output, Events: top.events}, nil
+	return Result{GasUsed: outcome.GasUsed, OutputJSON: output, Events: top.events, Log: outcome.Log}, nil
+}
+
+// seedOf is the WASI random seed of a first call of contractID on env.
+func seedOf(contractID string, env Env) [32]byte {
+	if seeder, ok := env.(WASISeeder); ok {
+		return seeder.WASISeed()
+	}
+	var block [16]byte
+	binary.LittleEndian.PutUint64(block[:8], env.Height())
+	binary.LittleEndian.PutUint64(block[8:], env.Time())
+	id, sender := sha256.Sum256([]byte(contractID)), sha256.Sum256([]byte(env.Sender()))
+	return sha256.Sum256(append(append(append([]byte("ward-wasi-seed:"), id[:]...), sender[:]...), block[:]...))
 }
 
 func failure(o Outcome) *CallError {
@@ -289,7 +327,7 @@ func failure(o Outcome) *CallError {
 	if kind == "" {
 		kind = o.Status
 	}
-	return &CallError{Status: o.Status, Kind: kind, Message: message, GasUsed: o.GasUsed}
+	return &CallError{Status: o.Status, Kind: kind, Message: message, GasUsed: o.GasUsed, Log: o.Log}
 }
 
 // frame is one call's writes and events, over its caller's (or, for the
@@ -376,6 +414,10 @@ type contractHost struct {
 	// delegated call); self is the address it runs as.
 	storage string
 	self    [32]byte
+	// seed is the frame's WASI random seed; entered counts the frames of
+	// the whole call, shared by its nested hosts.
+	seed    [32]byte
+	entered *uint64
 }
 
 func (h *contractHost) Read(key []byte) ([]byte, bool, error) {
@@ -424,6 +466,9 @@ func (h *contractHost) Call(request CallRequest) (CallResult, error) {
 	}
 	module := p.module
 	nested := h.frame.child()
+	*h.entered++
+	var index [8]byte
+	binary.LittleEndian.PutUint64(index[:], *h.entered)
 	callee := &contractHost{
 		ctx:     h.ctx,
 		vm:      h.vm,
@@ -431,13 +476,25 @@ func (h *contractHost) Call(request CallRequest) (CallResult, error) {
 		module:  module,
 		storage: id,
 		self:    request.Address,
+		seed:    sha256.Sum256(append(append(append([]byte{}, h.seed[:]...), request.Address[:]...), index[:]...)),
+		entered: h.entered,
+	}
+	entry, input := "", request.Input
+	if module.WASI() {
+		// A WASI contract's method is named: "method\x00arguments".
+		name, args, _ := bytes.Cut(request.Input, []byte{0})
+		entry, input = string(name), args
+		if entry == "" || entry == "_initialize" {
+			return CallResult{Status: 2}, nil
+		}
 	}
 	if request.Delegate {
 		// The callee's code on the caller's storage, as the caller.
 		callee.storage, callee.self = h.storage, h.self
 	}
 	outcome, err := h.vm.engine.CallContext(h.ctx, module, CallOptions{
-		Input:     request.Input,
+		Entry:     entry,
+		Input:     input,
 		GasLimit:  request.Gas,
 		Caller:    h.self,
 		Self:      callee.self,
@@ -446,6 +503,7 @@ func (h *contractHost) Call(request CallRequest) (CallResult, error) {
 		Value:     request.Value,
 		StackBase: request.StackBase,
 		ReadOnly:  request.ReadOnly,
+		WASISeed:  callee.seed,
 	}, callee)
 	if err != nil {
 		return CallResult{}, err

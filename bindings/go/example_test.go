@@ -2,6 +2,7 @@ package ward_test
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -56,4 +57,35 @@ func Example_counter() {
 	}
 	fmt.Println("count", result.OutputJSON, "events", len(result.Events))
 	// Output: count "7" events 1
+}
+
+// docs/embedding.md's WASI example: the Rust guestbook, built for
+// wasm32-wasip1 with the standard library (contracts/wasi-guestbook),
+// signed through a ContractVM; what it prints is the call's Log.
+func Example_wasi() {
+	path := os.Getenv("WARD_GUESTBOOK_WASM")
+	if path == "" {
+		path = filepath.Join("..", "..", "target", "contracts", "wasm32-wasip1", "release", "wasi_guestbook.wasm")
+	}
+	wasm, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	vm, err := ward.NewContractVM(ward.Wasmi)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer vm.Close(context.Background())
+	env := &chain{storage: map[string][]byte{}}
+	// A WASI contract's method is an export; the arguments are its input.
+	result, err := vm.Invoke(context.Background(), "book", wasm, "sign", []byte("hello"), 10_000_000, env)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	notes := binary.LittleEndian.Uint64([]byte(result.OutputJSON))
+	fmt.Printf("notes %d log %q\n", notes, result.Log)
+	// Output: notes 1 log ["LOG"]
 }

@@ -126,6 +126,10 @@ type EngineOptions struct {
 	// CacheDir keeps compiled modules on disk between runs ("": memory
 	// only).
 	CacheDir string
+	// WASI lets modules import wasi_snapshot_preview1 (docs/wasi.md):
+	// each call of such a module gets a fresh, deterministic WASI state,
+	// and what it writes to stdout and stderr becomes its Log.
+	WASI bool
 }
 
 // Engine is one backend with one policy and a cache of the modules it
@@ -141,6 +145,7 @@ func NewEngine(options EngineOptions) (*Engine, error) {
 	opts.backend = C.enum_WardBackend(options.Backend)
 	opts.max_memory_pages = C.uint32_t(options.MaxMemoryPages)
 	opts.timeout_ms = C.uint64_t(options.Timeout / time.Millisecond)
+	opts.wasi = C.bool(options.WASI)
 	if options.CacheDir != "" {
 		dir := C.CString(options.CacheDir)
 		defer C.free(unsafe.Pointer(dir))
@@ -210,6 +215,14 @@ func (e *Engine) Prepare(wasm []byte) (*Module, error) {
 	module := &Module{ptr: ptr, engine: e}
 	runtime.SetFinalizer(module, (*Module).Close)
 	return module, nil
+}
+
+// WASI tells whether the module imports WASI preview 1
+// (wasi_snapshot_preview1): its calls get a WASI state (CallOptions).
+func (m *Module) WASI() bool {
+	wasi := bool(C.ward_module_wasi(m.ptr))
+	runtime.KeepAlive(m)
+	return wasi
 }
 
 // Close frees the module.
@@ -312,7 +325,9 @@ func (m *Module) DecodeEvent(topic, data []byte) (string, error) {
 }
 
 // CallOptions says what to run. Entry "" is "main"; a deploy runs
-// "deploy", an upgrade "migrate".
+// "deploy", an upgrade "migrate". A WASI module's Entry is any export of
+// type [] -> [] or [] -> [i32] (its _initialize runs first when it has
+// one), or "_start" to run it as a command whose stdout is the Output.
 type CallOptions struct {
 	Entry    string
 	Input    []byte
@@ -328,6 +343,9 @@ type CallOptions struct {
 	// ReadOnly calls may not write or emit (their writes trap before the
 	// host sees them), and what they call is read-only too.
 	ReadOnly bool
+	// WASISeed keys a WASI module's random_get (BLAKE3 over a counter:
+	// reproducible, not secret); a chain derives it from the transaction.
+	WASISeed [32]byte
 }
 
 // CallRequest is a guest's call into another contract (or, with Code
@@ -382,6 +400,11 @@ type Outcome struct {
 	Output       []byte
 	ErrorKind    string
 	ErrorMessage string
+	// Log is what the guest logged, in order: its debug_log calls and a
+	// WASI module's writes to stderr (and to stdout, but for _start), one
+	// entry per call or write as written, at most 64 KiB (a last entry
+	// says how many more were dropped).
+	Log []string
 }
 
 // Ok tells whether the call succeeded.
@@ -437,6 +460,9 @@ func (e *Engine) CallContext(ctx context.Context, module *Module, opts CallOptio
 	copts.block_time = C.uint64_t(opts.Time)
 	copts.stack_base = C.uint32_t(opts.StackBase)
 	copts.read_only = C.bool(opts.ReadOnly)
+	for i := range opts.WASISeed {
+		copts.wasi_seed[i] = C.uint8_t(opts.WASISeed[i])
+	}
 	if ctx.Done() != nil {
 		// A flag the context's end raises from a goroutine of its own,
 		// stopped (and waited for) before the flag is freed.
@@ -484,6 +510,16 @@ func (e *Engine) CallContext(ctx context.Context, module *Module, opts CallOptio
 	if out.error_kind != nil {
 		outcome.ErrorKind = C.GoString(out.error_kind)
 		outcome.ErrorMessage = C.GoString(out.error_message)
+	}
+	if n := C.ward_call_log_count(call); n > 0 {
+		outcome.Log = make([]string, 0, int(n))
+		for i := C.size_t(0); i < n; i++ {
+			var line *C.uint8_t
+			var length C.size_t
+			if C.ward_call_log_line(call, i, &line, &length, nil) == C.WARD_STATUS_OK {
+				outcome.Log = append(outcome.Log, string(goBytes(line, length)))
+			}
+		}
 	}
 	switch outcome.ErrorKind {
 	case "cancelled":

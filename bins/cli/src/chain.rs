@@ -147,6 +147,11 @@ pub(crate) struct DeployArgs {
     /// input as stdin and the output from stdout; nothing runs at deploy.
     #[arg(long, conflicts_with_all = ["arg", "json_args", "runtime"])]
     wasi: bool,
+    /// Deploy a WASI reactor (`docs/wasi.md`): its exports are its methods,
+    /// a call's input naming one (the name, a NUL byte, then the method's
+    /// input), `_initialize` run before each; nothing runs at deploy.
+    #[arg(long, conflicts_with_all = ["arg", "json_args", "runtime", "wasi"])]
+    wasi_reactor: bool,
     /// Deploy for the system runtime registered under NAME
     /// (`docs/runtimes.md`): FILE is its code, not Wasm (for `evm`, the
     /// creation bytecode, as raw bytes or as the hex text solc writes; the
@@ -488,6 +493,7 @@ pub(crate) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
     let kind = match &args.runtime {
         Some(name) => runtime_kind(name)?,
         None if args.wasi => CodeKind::Wasi,
+        None if args.wasi_reactor => CodeKind::WasiReactor,
         None => CodeKind::Ward,
     };
     if let Some(url) = &args.common.node {
@@ -535,7 +541,7 @@ fn runtime_kind(name: &str) -> anyhow::Result<CodeKind> {
     match CodeKind::parse(name) {
         Some(kind @ CodeKind::Runtime(_)) => Ok(kind),
         _ => bail!(
-            "`{name}` is not a runtime's name (1 to 16 of a-z, 0-9 and -, starting with a letter; not ward or wasi)"
+            "`{name}` is not a runtime's name (1 to 16 of a-z, 0-9 and -, starting with a letter; not ward, wasi or wasi-reactor)"
         ),
     }
 }

@@ -21,7 +21,9 @@ pub struct WardCallOptions {
     /// The exported function to run (NUL-terminated; NULL: `main`):
     /// `main` for a call, `deploy` for a contract's creation, `migrate`
     /// for an upgrade. It takes and returns nothing, or returns an `i32`
-    /// (nonzero: a revert with that code).
+    /// (nonzero: a revert with that code). A WASI module's method is any
+    /// such export (its `_initialize` runs first when it has one); `_start`
+    /// runs its command instead (see `docs/embedding.md`).
     pub entry: *const c_char,
     /// The call's input (what the guest reads with `input_read`).
     pub input: *const u8,
@@ -52,6 +54,9 @@ pub struct WardCallOptions {
     /// ([`crate::ward_call_cancel`]); NULL: none. The call keeps its own
     /// reference: the flag may be freed before the call.
     pub cancel: *const crate::WardCancel,
+    /// A WASI module's random seed: `random_get` returns BLAKE3 keyed by
+    /// it over a counter (reproducible, not secret; `docs/wasi.md`).
+    pub wasi_seed: [u8; 32],
 }
 
 /// Where a call stands.
@@ -253,6 +258,7 @@ fn defaults() -> WardCallOptions {
         stack_base: 0,
         read_only: false,
         cancel: std::ptr::null(),
+        wasi_seed: [0; 32],
     }
 }
 
@@ -303,7 +309,9 @@ pub unsafe extern "C" fn ward_call_begin(
         let run = RunOptions {
             input: input.to_vec(),
             gas_limit: Gas::new(options.gas_limit),
-            debug_log: false,
+            // The guest's log (`debug_log`, WASI's stdout and stderr):
+            // bounded, read with `ward_call_log_line`.
+            debug_log: true,
             timeout: engine.timeout,
             cancel,
         };
@@ -318,10 +326,14 @@ pub unsafe extern "C" fn ward_call_begin(
             .with_chain(Box::new(env))
             .with_chain_requests()
             .with_stack_base(options.stack_base);
+        let (entry, context) = match module.wasi {
+            true => crate::wasi::prepare(&module.module, entry, &options, context),
+            false => (Entry::Main(entry.to_owned()), context),
+        };
         let progress = ward_vm::begin(
             &**engine.cache.backend(),
             &module.module,
-            &Entry::Main(entry.to_owned()),
+            &entry,
             run,
             context,
         );
@@ -338,6 +350,14 @@ pub unsafe extern "C" fn ward_call_begin(
 }
 
 impl WardCall {
+    /// The finished call's log lines (none before it finished).
+    pub(crate) fn log(&self) -> &[String] {
+        match &self.state {
+            State::Finished(execution) => &execution.debug_log,
+            _ => &[],
+        }
+    }
+
     /// Takes `progress` as the call's state, answering at once what a
     /// read-only call may not ask.
     fn advance(&mut self, mut progress: Progress) {

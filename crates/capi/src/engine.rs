@@ -35,6 +35,11 @@ pub struct WardEngineOptions {
     /// A directory where compiled modules are kept, checked, between runs
     /// (NUL-terminated UTF-8; NULL: in memory only).
     pub cache_dir: *const c_char,
+    /// Whether modules may import `wasi_snapshot_preview1` (WASI preview
+    /// 1, `docs/wasi.md`): each call of such a module gets a fresh,
+    /// deterministic WASI state and sends what it writes to stdout and
+    /// stderr to its log. Part of the policy, like `max_memory_pages`.
+    pub wasi: bool,
 }
 
 /// An engine: one backend with one policy, and the cache of the modules
@@ -47,7 +52,7 @@ pub struct WardEngine {
 }
 
 /// Fills `options` with the defaults: wasmtime, Ward's memory limit, no
-/// backstop, no disk cache.
+/// backstop, no disk cache, no WASI.
 ///
 /// # Safety
 ///
@@ -63,6 +68,7 @@ pub unsafe extern "C" fn ward_engine_options_default(
             max_memory_pages: 0,
             timeout_ms: 0,
             cache_dir: std::ptr::null(),
+            wasi: false,
         };
         // SAFETY: `options` is NULL or writable, as the contract above says.
         unsafe { boundary::put(options, defaults, "options") }
@@ -90,6 +96,7 @@ pub unsafe extern "C" fn ward_engine_new(
                 max_memory_pages: 0,
                 timeout_ms: 0,
                 cache_dir: std::ptr::null(),
+                wasi: false,
             }
         } else {
             // SAFETY: `options` is as the contract above says.
@@ -110,6 +117,9 @@ impl WardEngine {
         };
         if options.max_memory_pages != 0 {
             config.policy.limits.max_memory_pages = options.max_memory_pages;
+        }
+        if options.wasi {
+            config.policy.imports = ward_vm::ImportPolicy::wasi();
         }
         let kind = match options.backend {
             WardBackend::Wasmtime => BackendKind::Wasmtime,

@@ -89,6 +89,7 @@ mod call;
 mod cancel;
 mod engine;
 mod module;
+mod wasi;
 
 pub use boundary::{
     WardBytes, WardError, WardStatus, ward_bytes_free, ward_error_code, ward_error_free,
@@ -110,3 +111,4 @@ pub use module::{
     ward_module_encode_init, ward_module_free, ward_module_hash, ward_module_new,
     ward_module_schema,
 };
+pub use wasi::{ward_call_log_count, ward_call_log_line, ward_module_wasi};

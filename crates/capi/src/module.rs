@@ -20,6 +20,8 @@ pub struct WardModule {
     pub(crate) module: Module,
     hash: [u8; 32],
     schema: Option<Schema>,
+    /// It imports `wasi_snapshot_preview1`: its calls get a WASI state.
+    pub(crate) wasi: bool,
 }
 
 /// A rejection as an error: its kind is Ward's error kind.
@@ -69,10 +71,15 @@ pub unsafe extern "C" fn ward_module_new(
             .cache
             .get_or_compile(wasm)
             .map_err(|failure| rejected(&failure))?;
+        let wasi = module
+            .imports()
+            .iter()
+            .any(|import| import.module == ward_abi::WASI_MODULE);
         Ok(WardModule {
             module,
             hash: ward_vm::CodeHash::of(wasm).0,
             schema,
+            wasi,
         })
     });
     // SAFETY: `error` is NULL or writable, as the contract above says.

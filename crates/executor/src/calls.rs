@@ -9,16 +9,30 @@ use super::*;
 const REFUSED: &str = "the call failed before its callee ran: no contract there, the stack or instance budget spent, a delegate call to code of another kind, or value where none may move";
 
 impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
-    /// Starts `entry` of `code` with `options` and `context`: a fresh
-    /// instance of a contract's module, or a pooled instance of a runtime.
+    /// Starts `entry` of `code`, of `kind`, with `options` and `context`:
+    /// a fresh instance of a contract's module, or a pooled instance of a
+    /// runtime. A WASI reactor's call (entry `""`) runs the method its
+    /// input names ([`reactor_entry`]).
     pub(crate) fn start(
         &self,
-        code: &Code,
+        (code, kind): (&Code, CodeKind),
         entry: &str,
         options: RunOptions,
         context: CallContext,
     ) -> Progress {
-        let entry = Entry::Main(entry.into());
+        let mut options = options;
+        let entry = match (code, kind) {
+            (Code::Wasm(module, _), CodeKind::WasiReactor) if entry.is_empty() => {
+                match reactor_entry(module, &options.input) {
+                    Ok((entry, args)) => {
+                        options.input = args;
+                        entry
+                    }
+                    Err(failure) => return Progress::Finished(Execution::rejected(failure)),
+                }
+            }
+            _ => Entry::Main(entry.into()),
+        };
         match code {
             Code::Wasm(module, _) => {
                 ward_vm::begin(&*self.backend, module, &entry, options, context)
@@ -83,7 +97,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             }
             context = context.with_children(children);
         }
-        if kind == CodeKind::Wasi {
+        if kind.is_wasi() {
             let mut seed = blake3::Hasher::new_derive_key("ward wasi random 2026-11");
             seed.update(&frames.tx.0);
             seed.update(&address.0);
@@ -98,6 +112,10 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             // No preopens: a configuration that cannot fail.
             if let Ok(wasi) = ward_wasi::Wasi::new(&config) {
                 context = context.with_wasi(wasi);
+            }
+            if kind == CodeKind::WasiReactor {
+                // A method's output is what it writes through `ward`.
+                context = context.with_wasi_stdout_logged();
             }
         }
         frames.entered += 1;
@@ -166,7 +184,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         };
         frames.slot = frames.instances.take();
         let context = self.context((kind, &code), &mut frames, root, (0, gas_limit))?;
-        let mut progress = self.start(&code, entry, options, context);
+        let mut progress = self.start((&code, kind), entry, options, context);
         loop {
             progress = match progress {
                 Progress::Finished(execution) if let Some(fault) = interrupted(&execution) => {
@@ -337,6 +355,39 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             cancel: frames.cancel.clone(),
             ..RunOptions::default()
         };
-        Ok(self.start(&code, kind.call_entry(), options, context))
+        Ok(self.start((&code, kind), kind.call_entry(), options, context))
     }
+}
+
+/// What a call of a WASI reactor runs (`docs/wasi.md`): its input is the
+/// method's name, a NUL byte, then the method's own input (what it reads
+/// with `ward.input_read`, or from stdin). The method is any export of
+/// an entry point's type but `_initialize`, which runs before it when the
+/// module exports one.
+pub(crate) fn reactor_entry(
+    module: &ward_vm::Module,
+    input: &[u8],
+) -> Result<(Entry, Vec<u8>), Failure> {
+    const INITIALIZE: &str = "_initialize";
+    let refused = |message: String| Failure::new(ErrorKind::EntryNotFound, message);
+    let Some(split) = input.iter().position(|&b| b == 0) else {
+        return Err(refused(
+            "a WASI reactor's call names its method: the method's name, a NUL byte, then its input"
+                .into(),
+        ));
+    };
+    let name = std::str::from_utf8(&input[..split])
+        .map_err(|_| refused("the method's name is not UTF-8".into()))?;
+    if name.is_empty() || name == INITIALIZE {
+        return Err(refused(format!("`{name}` is not a method")));
+    }
+    let args = input[split + 1..].to_vec();
+    let entry = match module.export_func(INITIALIZE) {
+        Some(_) => Entry::Initialized {
+            initialize: INITIALIZE.into(),
+            main: name.into(),
+        },
+        None => Entry::Main(name.into()),
+    };
+    Ok((entry, args))
 }

@@ -219,7 +219,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             cancel: frames.cancel.clone(),
             ..RunOptions::default()
         };
-        Ok(self.start(&code, "deploy", options, context))
+        Ok(self.start((&code, creator.kind), "deploy", options, context))
     }
 
     /// A runtime without `deploy`: the code is stored as it is, for Ward's

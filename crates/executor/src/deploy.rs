@@ -155,7 +155,8 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
 }
 
 /// Whether `module` may be deployed as `kind`: a Ward contract imports
-/// nothing from WASI; a WASI command exports `_start: [] -> []`.
+/// nothing from WASI; a WASI command exports `_start: [] -> []`; a WASI
+/// reactor's `_initialize`, when it has one, is `[] -> []`.
 pub(crate) fn fits_kind(module: &ward_vm::Module, kind: CodeKind) -> Result<(), Failure> {
     match kind {
         CodeKind::Ward => match module
@@ -166,7 +167,7 @@ pub(crate) fn fits_kind(module: &ward_vm::Module, kind: CodeKind) -> Result<(), 
             Some(import) => Err(Failure::new(
                 ErrorKind::UnknownImport,
                 format!(
-                    "import {}.{}: WASI is refused unless the contract is deployed as a WASI command (`ward deploy --wasi`)",
+                    "import {}.{}: WASI is refused unless the contract is deployed as a WASI command or reactor (`ward deploy --wasi` or `--wasi-reactor`)",
                     import.module, import.name
                 ),
             )),
@@ -184,6 +185,13 @@ pub(crate) fn fits_kind(module: &ward_vm::Module, kind: CodeKind) -> Result<(), 
                 format!("`_start` has type {ty}; a WASI command's is [] -> []"),
             )),
             Some(_) => Ok(()),
+        },
+        CodeKind::WasiReactor => match module.export_func("_initialize") {
+            Some(ty) if !ty.params.is_empty() || !ty.results.is_empty() => Err(Failure::new(
+                ErrorKind::BadEntrySignature,
+                format!("`_initialize` has type {ty}; a WASI reactor's is [] -> []"),
+            )),
+            _ => Ok(()),
         },
     }
 }

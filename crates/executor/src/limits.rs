@@ -51,10 +51,5 @@ impl Default for ChainLimits {
 
 /// What a WASI contract's frame may hold (`docs/wasi.md`): tighter than
 /// `ward run`'s, since every frame of a transaction may have one.
-pub const CONTRACT_WASI_LIMITS: ward_wasi::Limits = ward_wasi::Limits {
-    max_bytes: 1 << 20,
-    max_nodes: 1_024,
-    max_path_bytes: 1_024,
-    max_fds: 64,
-    max_stream_bytes: 1 << 20,
-};
+/// The same as a C or Go host's (`ward_wasi::Limits::CONTRACT`).
+pub const CONTRACT_WASI_LIMITS: ward_wasi::Limits = ward_wasi::Limits::CONTRACT;

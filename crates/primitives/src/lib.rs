@@ -35,6 +35,12 @@ pub enum CodeKind {
     /// call's input as stdin and its output from stdout, WASI beside the
     /// `ward` ABI; nothing runs when it is deployed.
     Wasi,
+    /// A WASI preview 1 reactor (`docs/wasi.md`): its exports are its
+    /// methods, named by a call's input (`method`, a NUL byte, then the
+    /// method's input), `_initialize` run before each when it has one;
+    /// stdout and stderr go to the debug log; nothing runs when it is
+    /// deployed.
+    WasiReactor,
     /// Code for the system runtime the chain registered under this name
     /// (`docs/runtimes.md`): not Wasm, but the runtime's input (an EVM
     /// contract's bytecode for `evm`).
@@ -43,13 +49,19 @@ pub enum CodeKind {
 
 impl CodeKind {
     /// Its tag in encodings: 0 Ward, 1 WASI, 2 a system runtime (whose
-    /// name follows the tag).
+    /// name follows the tag), 3 a WASI reactor.
     pub const fn tag(self) -> u8 {
         match self {
             CodeKind::Ward => 0,
             CodeKind::Wasi => 1,
             CodeKind::Runtime(_) => 2,
+            CodeKind::WasiReactor => 3,
         }
+    }
+
+    /// Whether its code runs with WASI preview 1 (a command or a reactor).
+    pub const fn is_wasi(self) -> bool {
+        matches!(self, CodeKind::Wasi | CodeKind::WasiReactor)
     }
 
     /// Writes the kind explicitly (after a Ward record or deploy, which
@@ -83,6 +95,7 @@ impl CodeKind {
         let bad = |what: &str| codec::CodecError(alloc::format!("{what} code kind"));
         match u8::decode(input)? {
             1 => Ok(CodeKind::Wasi),
+            3 => Ok(CodeKind::WasiReactor),
             2 => {
                 let name = alloc::vec::Vec::<u8>::decode(input)?;
                 core::str::from_utf8(&name)
@@ -123,30 +136,36 @@ impl CodeKind {
         self.explicit_len()
     }
 
-    /// The kind a user names: `ward`, `wasi`, or a runtime's name.
+    /// The kind a user names: `ward`, `wasi`, `wasi-reactor`, or a
+    /// runtime's name.
     pub fn parse(name: &str) -> Option<CodeKind> {
         match name {
             "ward" => Some(CodeKind::Ward),
             "wasi" => Some(CodeKind::Wasi),
+            "wasi-reactor" => Some(CodeKind::WasiReactor),
             name => RuntimeName::new(name).map(CodeKind::Runtime),
         }
     }
 
-    /// Its name in results: `ward`, `wasi`, or the runtime's.
+    /// Its name in results: `ward`, `wasi`, `wasi-reactor`, or the
+    /// runtime's.
     pub fn as_str(&self) -> &str {
         match self {
             CodeKind::Ward => "ward",
             CodeKind::Wasi => "wasi",
+            CodeKind::WasiReactor => "wasi-reactor",
             CodeKind::Runtime(name) => name.as_str(),
         }
     }
 
     /// The export a call runs: `main` (a Ward contract's, or the
-    /// runtime's) or `_start`.
+    /// runtime's) or `_start`; none (`""`) for a WASI reactor, whose
+    /// call's input names the method (see [`CodeKind::WasiReactor`]).
     pub const fn call_entry(self) -> &'static str {
         match self {
             CodeKind::Ward | CodeKind::Runtime(_) => "main",
             CodeKind::Wasi => "_start",
+            CodeKind::WasiReactor => "",
         }
     }
 }
@@ -179,7 +198,8 @@ impl RuntimeName {
                 .iter()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
             && name != "ward"
-            && name != "wasi";
+            && name != "wasi"
+            && name != "wasi-reactor";
         if !fits {
             return None;
         }

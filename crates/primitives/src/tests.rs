@@ -28,6 +28,7 @@ fn runtime_names_are_checked_and_kinds_round_trip() {
         "1evm",
         "ward",
         "wasi",
+        "wasi-reactor",
         "e_v_m",
         "a-very-long-runtime-name",
     ] {
@@ -35,7 +36,11 @@ fn runtime_names_are_checked_and_kinds_round_trip() {
     }
     let evm = RuntimeName::new("evm").unwrap();
     assert_eq!(evm.as_str(), "evm");
-    for kind in [CodeKind::Wasi, CodeKind::Runtime(evm)] {
+    for kind in [
+        CodeKind::Wasi,
+        CodeKind::WasiReactor,
+        CodeKind::Runtime(evm),
+    ] {
         let mut bytes = alloc::vec::Vec::new();
         kind.encode_explicit(&mut bytes);
         assert_eq!(bytes.len() as u64, kind.explicit_len());
@@ -47,5 +52,6 @@ fn runtime_names_are_checked_and_kinds_round_trip() {
     // Ward's kind is never written explicitly, and names are checked.
     assert!(CodeKind::decode_explicit(&mut &[0u8][..]).is_err());
     assert!(CodeKind::decode_explicit(&mut &[2u8, 1, 0, 0, 0, b'W'][..]).is_err());
-    assert!(CodeKind::decode_explicit(&mut &[3u8][..]).is_err());
+    assert_eq!(CodeKind::WasiReactor.tag(), 3);
+    assert!(CodeKind::decode_explicit(&mut &[4u8][..]).is_err());
 }

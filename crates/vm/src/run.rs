@@ -158,6 +158,16 @@ pub enum Entry {
         /// The arguments.
         args: Vec<Value>,
     },
+    /// A WASI reactor's method: export `initialize` (`[] -> []`, the
+    /// reactor's `_initialize`) runs first, then `main` as [`Entry::Main`]
+    /// runs, in the same instance and on the same gas. When `initialize`
+    /// ends the call (a trap, `proc_exit`), `main` does not run.
+    Initialized {
+        /// The export run first.
+        initialize: String,
+        /// The entry point run after it.
+        main: String,
+    },
 }
 
 /// The shapes an entry point may have.
@@ -299,6 +309,9 @@ pub struct Running {
     /// Where a system runtime's instance goes back when the call is over
     /// (`None`: a fresh sandbox, recycled by the backend).
     home: Option<crate::system::Home>,
+    /// The entry point to call when the running function returns
+    /// ([`Entry::Initialized`]: the method after `_initialize`).
+    then: Option<(crate::Extern, Vec<Value>)>,
 }
 
 impl std::fmt::Debug for Running {
@@ -372,6 +385,12 @@ impl Running {
     }
 
     fn advance(mut self, step: Step) -> Progress {
+        let mut step = step;
+        while matches!(step, Step::Returned(_))
+            && let Some((func, args)) = self.then.take()
+        {
+            step = self.sandbox.call(func, &args);
+        }
         match step {
             Step::Suspended(request) => {
                 self.suspensions += 1;
@@ -415,6 +434,10 @@ pub fn begin(
         Ok(resolved) => resolved,
         Err(failure) => return Progress::Finished(Execution::rejected(failure)),
     };
+    let initialize = match initializer(module, entry) {
+        Ok(initialize) => initialize,
+        Err(failure) => return Progress::Finished(Execution::rejected(failure)),
+    };
     let mut context = context;
     context.reset(options.input, options.gas_limit.min(MAX_GAS));
     context.support_chain_requests(backend.chain_requests());
@@ -447,7 +470,17 @@ pub fn begin(
         )));
     };
     let memory = exported_memory(&mut *sandbox, instance);
-    let step = sandbox.call(func, &args);
+    let (first, then) = match initialize.map(|name| sandbox.export(instance, name)) {
+        None => ((func, args), None),
+        Some(Some(init)) => ((init, Vec::new()), Some((func, args))),
+        Some(None) => {
+            return Progress::Finished(Execution::rejected(Failure::new(
+                ErrorKind::EntryNotFound,
+                format!("no function export `{}`", initialize.unwrap_or_default()),
+            )));
+        }
+    };
+    let step = sandbox.call(first.0, &first.1);
     Running {
         sandbox,
         memory,
@@ -455,8 +488,27 @@ pub fn begin(
         shape,
         suspensions: 0,
         home: None,
+        then,
     }
     .advance(step)
+}
+
+/// [`Entry::Initialized`]'s export run first, checked: `[] -> []`.
+fn initializer<'a>(module: &Module, entry: &'a Entry) -> Result<Option<&'a str>, Failure> {
+    let Entry::Initialized { initialize, .. } = entry else {
+        return Ok(None);
+    };
+    match module.export_func(initialize) {
+        None => Err(Failure::new(
+            ErrorKind::EntryNotFound,
+            format!("no function export `{initialize}`"),
+        )),
+        Some(ty) if EntryShape::of(ty) == Some(EntryShape::Unit) => Ok(Some(initialize)),
+        Some(ty) => Err(Failure::new(
+            ErrorKind::BadEntrySignature,
+            format!("`{initialize}` has type {ty}; expected [] -> []"),
+        )),
+    }
 }
 
 /// Charges `context` for an instance of `module` ([`Module::instance_gas`])
@@ -494,6 +546,7 @@ pub(crate) fn begin_in(
         shape,
         suspensions: 0,
         home: Some(home),
+        then: None,
     }
     .advance(step)
 }
@@ -598,6 +651,7 @@ pub(crate) fn resolve_entry<'a>(
 ) -> Result<(&'a str, Vec<Value>, Option<EntryShape>), Failure> {
     let name = match entry {
         Entry::Main(name) | Entry::Invoke { name, .. } => name.as_str(),
+        Entry::Initialized { main, .. } => main.as_str(),
     };
     let Some(ty) = module.export_func(name) else {
         return Err(Failure::new(
@@ -606,7 +660,7 @@ pub(crate) fn resolve_entry<'a>(
         ));
     };
     match entry {
-        Entry::Main(_) => match EntryShape::of(ty) {
+        Entry::Main(_) | Entry::Initialized { .. } => match EntryShape::of(ty) {
             Some(shape) => Ok((name, shape.args(), Some(shape))),
             None => Err(Failure::new(
                 ErrorKind::BadEntrySignature,

@@ -259,6 +259,13 @@ impl SystemRuntimes {
                 format!("no system runtime with code hash {code}"),
             )));
         };
+        if let Entry::Initialized { initialize, .. } = entry {
+            // A runtime's pooled instance is initialised once, when built.
+            return Progress::Finished(Execution::rejected(Failure::new(
+                ErrorKind::EntryNotFound,
+                format!("a system runtime runs no `{initialize}` before its entry"),
+            )));
+        }
         let (name, args, shape) = match resolve_entry(&module, entry) {
             Ok(resolved) => resolved,
             Err(failure) => return Progress::Finished(Execution::rejected(failure)),

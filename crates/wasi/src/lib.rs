@@ -93,6 +93,18 @@ pub struct Limits {
     pub max_stream_bytes: u64,
 }
 
+impl Limits {
+    /// What a contract's call may hold (`docs/wasi.md`): tighter than the
+    /// default, since every frame of a transaction may have one.
+    pub const CONTRACT: Limits = Limits {
+        max_bytes: 1 << 20,
+        max_nodes: 1_024,
+        max_path_bytes: 1_024,
+        max_fds: 64,
+        max_stream_bytes: 1 << 20,
+    };
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {

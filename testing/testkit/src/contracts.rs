@@ -61,6 +61,20 @@ pub fn wasm(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// The module of example contract `name` built for `wasm32-wasip1` with
+/// Rust's standard library (`contracts/build.sh`'s `WASI_ALL`:
+/// `wasi-guestbook`).
+///
+/// # Panics
+///
+/// As [`wasm`].
+pub fn wasip1_wasm(name: &str) -> Vec<u8> {
+    let dir = build().unwrap_or_else(|e| panic!("{e}"));
+    let file = name.replace('-', "_");
+    let path = dir.join(format!("../../wasm32-wasip1/release/{file}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 /// The module of example contract `name` built with its function names and
 /// DWARF line tables (`contracts/build.sh`'s `debug-info` profile: `faults`).
 ///

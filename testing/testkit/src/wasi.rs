@@ -51,3 +51,7 @@ pub fn run(
         )
     })
 }
+
+/// A WASI contract of the shape TinyGo's `wasip1` target builds (a
+/// reactor: `_initialize`, methods as exports; see the file's comment).
+pub const TINYGO_REACTOR: &str = include_str!("wasi/tinygo_reactor.wat");

@@ -21,6 +21,7 @@ mod tier;
 mod trace;
 mod value;
 mod wasi;
+mod wasi_reactor;
 
 /// Runs `tx` alone in a block at `time`. A call that succeeds is first
 /// estimated (`Executor::estimate_gas`, capped at its own limit): with

@@ -224,7 +224,7 @@ fn set_storage(shared: &Shared, p: params::SetStorage) -> Result<results::Block,
 fn set_code(shared: &Shared, p: params::SetCode) -> Result<results::Block, RpcError> {
     let (address, code) = (p.address, p.code.0);
     let info = contract(shared, &address)?;
-    if matches!(info.kind, CodeKind::Ward | CodeKind::Wasi) {
+    if matches!(info.kind, CodeKind::Ward) || info.kind.is_wasi() {
         shared.cache.get_or_compile(&code).map_err(|failure| {
             RpcError::refused(
                 "invalid",

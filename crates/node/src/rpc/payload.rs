@@ -62,7 +62,7 @@ fn deploy_payload(d: params::Deploy) -> Result<Payload, RpcError> {
         None => CodeKind::Ward,
         Some(name) => CodeKind::parse(name).ok_or_else(|| {
             RpcError::invalid_params(format!(
-                "deploy.kind: {name:?} is not \"ward\", \"wasi\" or a runtime's name"
+                "deploy.kind: {name:?} is not \"ward\", \"wasi\", \"wasi-reactor\" or a runtime's name"
             ))
         })?,
     };

@@ -61,6 +61,10 @@ pub struct CallContext {
     /// (made from the default [`ward_wasi::WasiConfig`] at its first WASI
     /// call when the embedder gave none).
     wasi: Option<Box<ward_wasi::Wasi>>,
+    /// Whether WASI's stdout goes to the debug log, a line per write, as
+    /// stderr does, instead of to the output (a WASI reactor's method,
+    /// whose output is what it writes through the `ward` ABI).
+    wasi_stdout_logged: bool,
     /// The modules this call's guest runs (`vm_*`), when the embedder
     /// offers them.
     children: Option<Box<crate::Children>>,
@@ -138,6 +142,7 @@ impl CallContext {
             runtime_gas: None,
             fault: None,
             memory: None,
+            wasi_stdout_logged: false,
             memory_refused: false,
             wasi: None,
             children: None,
@@ -255,6 +260,14 @@ impl CallContext {
     /// preopened files, clocks): see [`ward_wasi::Wasi::new`].
     pub fn with_wasi(mut self, wasi: ward_wasi::Wasi) -> Self {
         self.wasi = Some(Box::new(wasi));
+        self
+    }
+
+    /// Sends WASI's stdout to the debug log, a line per write, as stderr
+    /// is: for a method of a WASI reactor, whose output is what it writes
+    /// through the `ward` ABI.
+    pub fn with_wasi_stdout_logged(mut self) -> Self {
+        self.wasi_stdout_logged = true;
         self
     }
 

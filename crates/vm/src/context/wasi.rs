@@ -24,7 +24,11 @@ impl Io for Streams<'_> {
     }
 
     fn stdout(&mut self, data: &[u8]) {
-        self.0.output.extend_from_slice(data);
+        if !self.0.wasi_stdout_logged {
+            self.0.output.extend_from_slice(data);
+        } else if let Some(log) = &mut self.0.debug_log {
+            log.push(data);
+        }
     }
 
     fn stderr(&mut self, data: &[u8]) {

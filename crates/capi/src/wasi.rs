@@ -1,0 +1,140 @@
+//! Calls of modules that import WASI preview 1 (`docs/wasi.md`,
+//! `docs/embedding.md`): a fresh, deterministic WASI state per call, and
+//! the call's log (`debug_log`, and what WASI writes to stdout and
+//! stderr).
+
+use ward_vm::{CallContext, Entry, Module};
+use ward_wasi::{Limits, Wasi, WasiConfig};
+
+use crate::{
+    WardCall, WardCallOptions,
+    boundary::{self, WardError, WardStatus},
+};
+
+/// A WASI reactor's initialiser, run before each method in its instance.
+const INITIALIZE: &str = "_initialize";
+/// A WASI command's entry: its output is what it writes to stdout.
+const START: &str = "_start";
+
+/// The entry and context of a call of `entry` in `module`, a module that
+/// imports WASI. Its WASI state is fresh: `argv` is the contract's
+/// address (`0x` and hex), no environment, no files; realtime is the
+/// block's time (seconds x 10^9), random bytes are keyed by the call's
+/// `wasi_seed`; limits are a contract's ([`Limits::CONTRACT`]). A method
+/// (any entry but `_start`) runs after `_initialize` when the module
+/// exports one, and what it writes to stdout goes to its log as stderr
+/// does; `_start` runs as a command, its stdout being its output.
+pub(crate) fn prepare(
+    module: &Module,
+    entry: &str,
+    options: &WardCallOptions,
+    context: CallContext,
+) -> (Entry, CallContext) {
+    let config = WasiConfig {
+        args: vec![address(&options.self_address).into_bytes()],
+        now_nanos: options.block_time.saturating_mul(1_000_000_000),
+        seed: options.wasi_seed,
+        limits: Limits::CONTRACT,
+        ..WasiConfig::default()
+    };
+    // No preopens: a configuration that cannot fail.
+    let context = match Wasi::new(&config) {
+        Ok(wasi) => context.with_wasi(wasi),
+        Err(_) => context,
+    };
+    if entry == START {
+        return (Entry::Main(entry.to_owned()), context);
+    }
+    let context = context.with_wasi_stdout_logged();
+    let entry = match module.export_func(INITIALIZE) {
+        Some(_) if entry != INITIALIZE => Entry::Initialized {
+            initialize: INITIALIZE.to_owned(),
+            main: entry.to_owned(),
+        },
+        _ => Entry::Main(entry.to_owned()),
+    };
+    (entry, context)
+}
+
+fn address(bytes: &[u8; 32]) -> String {
+    let mut text = String::with_capacity(66);
+    text.push_str("0x");
+    for byte in bytes {
+        text.push_str(&format!("{byte:02x}"));
+    }
+    text
+}
+
+/// How many lines the finished call logged: its `debug_log` calls and,
+/// for a WASI module, each write to stderr (and to stdout, but for
+/// `_start`), in order, at most 64 KiB of them (a last line says how many
+/// more were dropped). 0 for a call that has not finished, or NULL.
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `call`: NULL, or a `WardCall` this API returned and that is not freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ward_call_log_count(call: *const WardCall) -> usize {
+    boundary::guarded(|| {
+        // SAFETY: `call` is as the contract above says.
+        let call = unsafe { boundary::borrow(call, "call") }?;
+        Ok(call.log().len())
+    })
+    .unwrap_or(0)
+}
+
+/// Points `*line` and `*line_len` at the finished call's log line
+/// `index` (UTF-8, a write's bytes as they were, invalid sequences
+/// replaced), valid until the call is freed.
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `call`: NULL, or a `WardCall` this API returned and that is not freed;
+/// - `line`: NULL, or a `const uint8_t *` this may write;
+/// - `line_len`: NULL, or a `size_t` this may write;
+/// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ward_call_log_line(
+    call: *const WardCall,
+    index: usize,
+    line: *mut *const u8,
+    line_len: *mut usize,
+    error: *mut *mut WardError,
+) -> WardStatus {
+    let result = boundary::guarded(|| {
+        // SAFETY: `call` is as the contract above says.
+        let call = unsafe { boundary::borrow(call, "call") }?;
+        let log = call.log();
+        let Some(text) = log.get(index) else {
+            return Err(WardError::invalid(format!(
+                "log line {index} of {}: no such line",
+                log.len()
+            )));
+        };
+        // SAFETY: `line` is NULL or writable, as the contract above says.
+        unsafe { boundary::put(line, text.as_ptr(), "line") }?;
+        // SAFETY: `line_len` is NULL or writable, as the contract above says.
+        unsafe { boundary::put(line_len, text.len(), "line_len") }
+    });
+    // SAFETY: `error` is NULL or writable, as the contract above says.
+    unsafe { boundary::status(error, result) }
+}
+
+/// Whether `module` imports WASI preview 1 (`wasi_snapshot_preview1`), so
+/// that its calls get a WASI state (false for NULL).
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `module`: NULL, or a `WardModule` this API returned and that is not freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ward_module_wasi(module: *const crate::WardModule) -> bool {
+    boundary::guarded(|| {
+        // SAFETY: `module` is as the contract above says.
+        let module = unsafe { boundary::borrow(module, "module") }?;
+        Ok(module.wasi)
+    })
+    .unwrap_or(false)
+}

@@ -87,5 +87,5 @@ func Example_wasi() {
 	}
 	notes := binary.LittleEndian.Uint64([]byte(result.OutputJSON))
 	fmt.Printf("notes %d log %q\n", notes, result.Log)
-	// Output: notes 1 log ["LOG"]
+	// Output: notes 1 log ["0f11e07d signed: hello"]
 }

@@ -326,8 +326,8 @@ func (m *Module) DecodeEvent(topic, data []byte) (string, error) {
 
 // CallOptions says what to run. Entry "" is "main"; a deploy runs
 // "deploy", an upgrade "migrate". A WASI module's Entry is any export of
-// type [] -> [] or [] -> [i32] (its _initialize runs first when it has
-// one), or "_start" to run it as a command whose stdout is the Output.
+// type [] -> [] or [] -> [i32], _start included (its _initialize runs
+// first when it has one); what it writes to stdout and stderr is the Log.
 type CallOptions struct {
 	Entry    string
 	Input    []byte
@@ -400,9 +400,9 @@ type Outcome struct {
 	Output       []byte
 	ErrorKind    string
 	ErrorMessage string
-	// Log is what the guest logged, in order: its debug_log calls and a
-	// WASI module's writes to stderr (and to stdout, but for _start), one
-	// entry per call or write as written, at most 64 KiB (a last entry
+	// Log is what the guest logged, in order: its debug_log calls and the
+	// lines a WASI module wrote to stdout and stderr (without their
+	// newlines), at most 64 KiB (a last entry
 	// says how many more were dropped).
 	Log []string
 }

@@ -143,7 +143,9 @@ typedef struct WardCallOptions {
   // The exported function to run (NUL-terminated; NULL: `main`):
   // `main` for a call, `deploy` for a contract's creation, `migrate`
   // for an upgrade. It takes and returns nothing, or returns an `i32`
-  // (nonzero: a revert with that code).
+  // (nonzero: a revert with that code). A WASI module's method is any
+  // such export, `_start` included (its `_initialize` runs first when it
+  // has one; see `docs/embedding.md`).
   const char *entry;
   // The call's input (what the guest reads with `input_read`).
   const uint8_t *input;
@@ -174,6 +176,9 @@ typedef struct WardCallOptions {
   // ([`crate::ward_call_cancel`]); NULL: none. The call keeps its own
   // reference: the flag may be freed before the call.
   const struct WardCancel *cancel;
+  // A WASI module's random seed: `random_get` returns BLAKE3 keyed by
+  // it over a counter (reproducible, not secret; `docs/wasi.md`).
+  uint8_t wasi_seed[32];
 } WardCallOptions;
 
 // A request's fields; those its kind does not use are empty. Pointers
@@ -255,6 +260,11 @@ typedef struct WardEngineOptions {
   // A directory where compiled modules are kept, checked, between runs
   // (NUL-terminated UTF-8; NULL: in memory only).
   const char *cache_dir;
+  // Whether modules may import `wasi_snapshot_preview1` (WASI preview
+  // 1, `docs/wasi.md`): each call of such a module gets a fresh,
+  // deterministic WASI state and sends what it writes to stdout and
+  // stderr to its log. Part of the policy, like `max_memory_pages`.
+  bool wasi;
 } WardEngineOptions;
 
 #ifdef __cplusplus
@@ -458,7 +468,7 @@ void ward_call_cancel(const struct WardCancel *cancel);
 void ward_cancel_free(struct WardCancel *cancel);
 
 // Fills `options` with the defaults: wasmtime, Ward's memory limit, no
-// backstop, no disk cache.
+// backstop, no disk cache, no WASI.
 //
 // # Safety
 //
@@ -630,6 +640,43 @@ enum WardStatus ward_module_decode_event(const struct WardModule *module,
                                          size_t data_len,
                                          char **out,
                                          struct WardError **error);
+
+// How many lines the finished call logged: its `debug_log` calls and,
+// for a WASI module, the lines it wrote to stdout and to stderr (without
+// their newlines), in order, at most 64 KiB of them (a last line says how many
+// more were dropped). 0 for a call that has not finished, or NULL.
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `call`: NULL, or a `WardCall` this API returned and that is not freed.
+size_t ward_call_log_count(const struct WardCall *call);
+
+// Points `*line` and `*line_len` at the finished call's log line
+// `index` (UTF-8, invalid sequences replaced), valid until the call is
+// freed.
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `call`: NULL, or a `WardCall` this API returned and that is not freed;
+// - `line`: NULL, or a `const uint8_t *` this may write;
+// - `line_len`: NULL, or a `size_t` this may write;
+// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
+enum WardStatus ward_call_log_line(const struct WardCall *call,
+                                   size_t index,
+                                   const uint8_t **line,
+                                   size_t *line_len,
+                                   struct WardError **error);
+
+// Whether `module` imports WASI preview 1 (`wasi_snapshot_preview1`), so
+// that its calls get a WASI state (false for NULL).
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `module`: NULL, or a `WardModule` this API returned and that is not freed.
+bool ward_module_wasi(const struct WardModule *module);
 
 #ifdef __cplusplus
 }  // extern "C"

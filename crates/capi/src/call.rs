@@ -22,8 +22,8 @@ pub struct WardCallOptions {
     /// `main` for a call, `deploy` for a contract's creation, `migrate`
     /// for an upgrade. It takes and returns nothing, or returns an `i32`
     /// (nonzero: a revert with that code). A WASI module's method is any
-    /// such export (its `_initialize` runs first when it has one); `_start`
-    /// runs its command instead (see `docs/embedding.md`).
+    /// such export, `_start` included (its `_initialize` runs first when it
+    /// has one; see `docs/embedding.md`).
     pub entry: *const c_char,
     /// The call's input (what the guest reads with `input_read`).
     pub input: *const u8,
@@ -326,17 +326,20 @@ pub unsafe extern "C" fn ward_call_begin(
             .with_chain(Box::new(env))
             .with_chain_requests()
             .with_stack_base(options.stack_base);
-        let (entry, context) = match module.wasi {
+        let prepared = match module.wasi {
             true => crate::wasi::prepare(&module.module, entry, &options, context),
-            false => (Entry::Main(entry.to_owned()), context),
+            false => Ok((Entry::Main(entry.to_owned()), context)),
         };
-        let progress = ward_vm::begin(
-            &**engine.cache.backend(),
-            &module.module,
-            &entry,
-            run,
-            context,
-        );
+        let progress = match prepared {
+            Ok((entry, context)) => ward_vm::begin(
+                &**engine.cache.backend(),
+                &module.module,
+                &entry,
+                run,
+                context,
+            ),
+            Err(failure) => Progress::Finished(Execution::rejected(failure)),
+        };
         let mut call = WardCall {
             state: State::Gone,
             read_only: options.read_only,

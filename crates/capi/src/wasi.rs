@@ -3,7 +3,7 @@
 //! the call's log (`debug_log`, and what WASI writes to stdout and
 //! stderr).
 
-use ward_vm::{CallContext, Entry, Module};
+use ward_vm::{CallContext, Entry, ErrorKind, Failure, Module};
 use ward_wasi::{Limits, Wasi, WasiConfig};
 
 use crate::{
@@ -13,23 +13,32 @@ use crate::{
 
 /// A WASI reactor's initialiser, run before each method in its instance.
 const INITIALIZE: &str = "_initialize";
-/// A WASI command's entry: its output is what it writes to stdout.
-const START: &str = "_start";
 
 /// The entry and context of a call of `entry` in `module`, a module that
 /// imports WASI. Its WASI state is fresh: `argv` is the contract's
 /// address (`0x` and hex), no environment, no files; realtime is the
 /// block's time (seconds x 10^9), random bytes are keyed by the call's
-/// `wasi_seed`; limits are a contract's ([`Limits::CONTRACT`]). A method
-/// (any entry but `_start`) runs after `_initialize` when the module
-/// exports one, and what it writes to stdout goes to its log as stderr
-/// does; `_start` runs as a command, its stdout being its output.
+/// `wasi_seed`; limits are a contract's ([`Limits::CONTRACT`]). The entry
+/// is a method (`_start` too, run only when named), run after
+/// `_initialize` when the module exports one; what it writes to stdout
+/// goes to its log as stderr does (its output is what it writes with
+/// `ward.output_write`), as a WASI reactor's in the executor.
+///
+/// # Errors
+///
+/// `entry_not_found` for `_initialize`, which is no method.
 pub(crate) fn prepare(
     module: &Module,
     entry: &str,
     options: &WardCallOptions,
     context: CallContext,
-) -> (Entry, CallContext) {
+) -> Result<(Entry, CallContext), Failure> {
+    if entry == INITIALIZE {
+        return Err(Failure::new(
+            ErrorKind::EntryNotFound,
+            "`_initialize` is no method: it runs before each",
+        ));
+    }
     let config = WasiConfig {
         args: vec![address(&options.self_address).into_bytes()],
         now_nanos: options.block_time.saturating_mul(1_000_000_000),
@@ -42,18 +51,15 @@ pub(crate) fn prepare(
         Ok(wasi) => context.with_wasi(wasi),
         Err(_) => context,
     };
-    if entry == START {
-        return (Entry::Main(entry.to_owned()), context);
-    }
     let context = context.with_wasi_stdout_logged();
     let entry = match module.export_func(INITIALIZE) {
-        Some(_) if entry != INITIALIZE => Entry::Initialized {
+        Some(_) => Entry::Initialized {
             initialize: INITIALIZE.to_owned(),
             main: entry.to_owned(),
         },
-        _ => Entry::Main(entry.to_owned()),
+        None => Entry::Main(entry.to_owned()),
     };
-    (entry, context)
+    Ok((entry, context))
 }
 
 fn address(bytes: &[u8; 32]) -> String {
@@ -66,8 +72,8 @@ fn address(bytes: &[u8; 32]) -> String {
 }
 
 /// How many lines the finished call logged: its `debug_log` calls and,
-/// for a WASI module, each write to stderr (and to stdout, but for
-/// `_start`), in order, at most 64 KiB of them (a last line says how many
+/// for a WASI module, the lines it wrote to stdout and to stderr (without
+/// their newlines), in order, at most 64 KiB of them (a last line says how many
 /// more were dropped). 0 for a call that has not finished, or NULL.
 ///
 /// # Safety
@@ -85,8 +91,8 @@ pub unsafe extern "C" fn ward_call_log_count(call: *const WardCall) -> usize {
 }
 
 /// Points `*line` and `*line_len` at the finished call's log line
-/// `index` (UTF-8, a write's bytes as they were, invalid sequences
-/// replaced), valid until the call is freed.
+/// `index` (UTF-8, invalid sequences replaced), valid until the call is
+/// freed.
 ///
 /// # Safety
 ///

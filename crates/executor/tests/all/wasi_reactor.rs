@@ -43,10 +43,11 @@ fn executor(store: Arc<MemoryStore>, backend: BackendKind) -> Executor<MemorySto
     Executor::new(store, ward_testkit::backend(backend, &config), &config)
 }
 
+/// A deploy with gas for its bytes (the guestbook has Rust's `std`).
 fn deploy(code: Vec<u8>, salt: &[u8], kind: CodeKind) -> Tx {
     Tx {
         sender: ALICE,
-        gas_limit: 40_000_000,
+        gas_limit: 1_000 * code.len() as u64 + 20_000_000,
         value: 0,
         payload: Payload::Deploy(
             Deploy::new(code, Vec::new())

@@ -61,10 +61,14 @@ pub struct CallContext {
     /// (made from the default [`ward_wasi::WasiConfig`] at its first WASI
     /// call when the embedder gave none).
     wasi: Option<Box<ward_wasi::Wasi>>,
-    /// Whether WASI's stdout goes to the debug log, a line per write, as
-    /// stderr does, instead of to the output (a WASI reactor's method,
-    /// whose output is what it writes through the `ward` ABI).
+    /// Whether WASI's stdout and stderr go to the debug log a line at a
+    /// time (a WASI reactor's method, whose output is what it writes
+    /// through the `ward` ABI), instead of stdout to the output and each
+    /// stderr write to the log as it is.
     wasi_stdout_logged: bool,
+    /// The unfinished last line written to stdout and to stderr, in that
+    /// mode: logged when its newline comes, or when the call ends.
+    wasi_partial: [Vec<u8>; 2],
     /// The modules this call's guest runs (`vm_*`), when the embedder
     /// offers them.
     children: Option<Box<crate::Children>>,
@@ -143,6 +147,7 @@ impl CallContext {
             fault: None,
             memory: None,
             wasi_stdout_logged: false,
+            wasi_partial: [Vec::new(), Vec::new()],
             memory_refused: false,
             wasi: None,
             children: None,
@@ -263,9 +268,10 @@ impl CallContext {
         self
     }
 
-    /// Sends WASI's stdout to the debug log, a line per write, as stderr
-    /// is: for a method of a WASI reactor, whose output is what it writes
-    /// through the `ward` ABI.
+    /// Sends WASI's stdout and stderr to the debug log a line at a time
+    /// (each line without its newline; an unfinished last line when the
+    /// call ends): for a method of a WASI reactor, whose output is what it
+    /// writes through the `ward` ABI.
     pub fn with_wasi_stdout_logged(mut self) -> Self {
         self.wasi_stdout_logged = true;
         self
@@ -445,6 +451,14 @@ impl CallContext {
 
     /// Takes the debug log lines collected so far (empty when logging is off).
     pub fn take_debug_log(&mut self) -> Vec<String> {
+        for stream in 0..2 {
+            let partial = std::mem::take(&mut self.wasi_partial[stream]);
+            if !partial.is_empty()
+                && let Some(log) = &mut self.debug_log
+            {
+                log.push(&partial);
+            }
+        }
         match &mut self.debug_log {
             Some(log) => {
                 let mut lines = std::mem::take(&mut log.lines);
@@ -468,7 +482,33 @@ impl CallContext {
         if let Some(log) = &mut self.debug_log {
             *log = DebugLog::default();
         }
+        self.wasi_partial = [Vec::new(), Vec::new()];
         self.fault = None;
+    }
+}
+
+impl CallContext {
+    /// Logs what a WASI program wrote to `stream` (0 stdout, 1 stderr) a
+    /// line at a time ([`CallContext::with_wasi_stdout_logged`]); an
+    /// unfinished line waits for its newline (or the call's end), at most
+    /// [`MAX_DEBUG_LOG_BYTES`] of it.
+    pub(crate) fn log_wasi_lines(&mut self, stream: usize, data: &[u8]) {
+        let Some(log) = &mut self.debug_log else {
+            return;
+        };
+        let partial = &mut self.wasi_partial[stream];
+        let mut rest = data;
+        while let Some(end) = rest.iter().position(|&b| b == b'\n') {
+            partial.extend_from_slice(&rest[..end]);
+            log.push(partial);
+            partial.clear();
+            rest = &rest[end + 1..];
+        }
+        partial.extend_from_slice(rest);
+        if partial.len() > MAX_DEBUG_LOG_BYTES {
+            log.push(partial);
+            partial.clear();
+        }
     }
 }
 

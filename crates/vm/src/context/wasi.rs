@@ -24,15 +24,17 @@ impl Io for Streams<'_> {
     }
 
     fn stdout(&mut self, data: &[u8]) {
-        if !self.0.wasi_stdout_logged {
+        if self.0.wasi_stdout_logged {
+            self.0.log_wasi_lines(0, data);
+        } else {
             self.0.output.extend_from_slice(data);
-        } else if let Some(log) = &mut self.0.debug_log {
-            log.push(data);
         }
     }
 
     fn stderr(&mut self, data: &[u8]) {
-        if let Some(log) = &mut self.0.debug_log {
+        if self.0.wasi_stdout_logged {
+            self.0.log_wasi_lines(1, data);
+        } else if let Some(log) = &mut self.0.debug_log {
             log.push(data);
         }
     }

@@ -187,6 +187,76 @@ fn deploy_wasi_makes_a_wasi_command_a_contract() {
     );
 }
 
+/// `ward deploy --wasi-reactor`: a module of TinyGo's wasip1 shape called
+/// by method (the name, a NUL byte, the input), on both backends, its
+/// kind in `ward state`; `--wasi` and `--wasi-reactor` exclude each other.
+#[test]
+fn deploy_wasi_reactor_makes_its_exports_methods() {
+    let dir = data_dir("wasi-reactor");
+    let module = temp_file(
+        "tinygo-reactor.wat",
+        ward_testkit::wasi::TINYGO_REACTOR.as_bytes(),
+    );
+    let module = module.to_str().unwrap();
+    let deployed = last_json(&ward(&[
+        "deploy",
+        module,
+        "--wasi-reactor",
+        "--gas",
+        "50000000",
+        "--data-dir",
+        &dir,
+        "--json",
+    ]));
+    assert_eq!(deployed["status"], "ok", "{deployed}");
+    let address = deployed["address"].as_str().unwrap().to_string();
+    let mut outputs = Vec::new();
+    for backend in ["wasmtime", "wasmi"] {
+        // "greet", NUL, "ward": its output "hi" through `ward`.
+        let called = last_json(&ward(&[
+            "call",
+            &address,
+            "--input",
+            "0x67726565740077617264",
+            "--data-dir",
+            &dir,
+            "--backend",
+            backend,
+            "--json",
+        ]));
+        assert_eq!(called["status"], "ok", "{called}");
+        assert_eq!(called["output"], "0x6869");
+        outputs.push(called["gas_used"].clone());
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    // No method named: refused, a receipt.
+    let refused = last_json(&ward(&[
+        "call",
+        &address,
+        "--input",
+        "0x6772656574",
+        "--data-dir",
+        &dir,
+        "--json",
+    ]));
+    assert_eq!(refused["error"]["kind"], "entry_not_found", "{refused}");
+    let state = last_json(&ward(&["state", &address, "--data-dir", &dir, "--json"]));
+    assert_eq!(state["kind"], "wasi-reactor", "{state}");
+    assert_eq!(
+        ward(&[
+            "deploy",
+            module,
+            "--wasi",
+            "--wasi-reactor",
+            "--data-dir",
+            &dir
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+}
+
 /// A data directory registers the runtimes this checkout builds: a
 /// Solidity ERC-20 deployed for `evm`, a transfer and its event decoded by
 /// the ABI, and a revert's message, each in a process of its own.

@@ -3,6 +3,7 @@ package ward_test
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -88,4 +89,43 @@ func Example_wasi() {
 	notes := binary.LittleEndian.Uint64([]byte(result.OutputJSON))
 	fmt.Printf("notes %d log %q\n", notes, result.Log)
 	// Output: notes 1 log ["0f11e07d signed: hello"]
+}
+
+// docs/embedding.md's example of a contract without a schema, the
+// sentinel errors and a context: a module whose exports echo their input
+// (echo) and revert (fail), as crates/capi/tests/go.rs writes it to
+// WARD_RAW_WASM.
+func Example_schemaless() {
+	wasm, err := os.ReadFile(os.Getenv("WARD_RAW_WASM"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	vm, err := ward.NewContractVM(ward.Wasmtime)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer vm.Close(context.Background())
+	env := &chain{storage: map[string][]byte{}}
+	ctx := context.Background()
+	// No schema: the method is an export, the arguments its raw input.
+	result, err := vm.Invoke(ctx, "raw", wasm, "echo", []byte(`{"any": "bytes"}`), 1_000_000, env)
+	fmt.Println(result.OutputJSON, err)
+	// A revert is a *CallError, and every CallError is ErrTxFailed.
+	_, err = vm.Call(ctx, "raw", wasm, "fail", nil, 1_000_000, env)
+	fmt.Println(errors.Is(err, ward.ErrTxFailed), errors.Is(err, ward.ErrOutOfGas))
+	// Out of gas is ErrOutOfGas (and ErrTxFailed).
+	_, err = vm.Call(ctx, "raw", wasm, "echo", nil, 10, env)
+	fmt.Println(errors.Is(err, ward.ErrTxFailed), errors.Is(err, ward.ErrOutOfGas))
+	// An ended context runs nothing: the error wraps ctx.Err(), no outcome.
+	ended, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = vm.Call(ended, "raw", wasm, "echo", nil, 1_000_000, env)
+	fmt.Println(errors.Is(err, context.Canceled), errors.Is(err, ward.ErrTxFailed))
+	// Output:
+	// {"any": "bytes"} <nil>
+	// true false
+	// true true
+	// true false
 }

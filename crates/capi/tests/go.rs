@@ -203,8 +203,10 @@ fn the_go_package_vets_and_passes_with_the_executor_s_gas() {
         "TestPreparedModulesLeaveLeastRecentlyUsedFirst",
         "TestTokenTransfersPayTheirFeesToTheUnit",
         "TestABlockGivenUpOnLeavesNoTrace",
+        "TestAWASIContractPaysItsFeesToTheUnit",
         "Example_counter",
         "Example_wasi",
+        "Example_schemaless",
     ] {
         assert!(
             tested.contains(&format!("--- PASS: {test}")),

@@ -11,6 +11,8 @@ package chain
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -41,13 +43,15 @@ type Tx struct {
 }
 
 // Receipt is what a transaction did: "ok" or "failed" (why in Error),
-// the gas it used and the fee it paid, and a call's output.
+// the gas it used and the fee it paid, a call's output, and what it
+// logged (a WASI contract's stdout and stderr lines).
 type Receipt struct {
 	Status  string
 	GasUsed uint64
 	Fee     uint64
 	Output  string
 	Error   string
+	Log     []string
 }
 
 // State is everything the chain keeps: balances, contracts' code and
@@ -151,8 +155,8 @@ func (c *Chain) ApplyBlock(ctx context.Context, time uint64, txs []Tx) ([]Receip
 	next := c.state.clone()
 	next.Height++
 	receipts := make([]Receipt, 0, len(txs))
-	for _, tx := range txs {
-		receipt, err := c.apply(ctx, next, time, tx)
+	for index, tx := range txs {
+		receipt, err := c.apply(ctx, next, time, index, tx)
 		if err != nil {
 			return nil, fmt.Errorf("block %d abandoned: %w", next.Height, err)
 		}
@@ -167,7 +171,7 @@ func (c *Chain) ApplyBlock(ctx context.Context, time uint64, txs []Tx) ([]Receip
 
 // apply runs one transaction on state: a receipt, or the error that
 // abandons the block.
-func (c *Chain) apply(ctx context.Context, state *State, time uint64, tx Tx) (Receipt, error) {
+func (c *Chain) apply(ctx context.Context, state *State, time uint64, index int, tx Tx) (Receipt, error) {
 	maxFee := tx.GasLimit * c.GasPrice
 	if c.GasPrice != 0 && maxFee/c.GasPrice != tx.GasLimit {
 		return Receipt{Status: "failed", Error: "gas limit × price overflows"}, nil
@@ -175,7 +179,7 @@ func (c *Chain) apply(ctx context.Context, state *State, time uint64, tx Tx) (Re
 	if state.Balances[tx.Sender] < maxFee {
 		return Receipt{Status: "failed", Error: "insufficient funds for gas × price"}, nil
 	}
-	env := &env{state: state, sender: tx.Sender, height: state.Height, time: time}
+	env := &env{state: state, sender: tx.Sender, height: state.Height, time: time, index: index}
 	method, code := tx.Method, state.Contracts[tx.ContractID]
 	switch tx.Kind {
 	case DeployContract:
@@ -211,9 +215,9 @@ func (c *Chain) apply(ctx context.Context, state *State, time uint64, tx Tx) (Re
 	}
 	fee := result.GasUsed * c.GasPrice
 	state.Balances[tx.Sender] -= fee
-	receipt := Receipt{Status: "ok", GasUsed: result.GasUsed, Fee: fee, Output: result.OutputJSON}
+	receipt := Receipt{Status: "ok", GasUsed: result.GasUsed, Fee: fee, Output: result.OutputJSON, Log: result.Log}
 	if failed != nil {
-		receipt.Status, receipt.Output, receipt.Error = "failed", "", failed.Error()
+		receipt.Status, receipt.Output, receipt.Error, receipt.Log = "failed", "", failed.Error(), failed.Log
 	}
 	return receipt, nil
 }
@@ -223,6 +227,18 @@ type env struct {
 	state        *State
 	sender       string
 	height, time uint64
+	// index is the transaction's place in its block.
+	index int
+}
+
+// WASISeed keys a WASI contract's random bytes (ward.WASISeeder): the
+// block's height and the transaction's index, so that no two
+// transactions draw the same stream and every node draws the same.
+func (e *env) WASISeed() [32]byte {
+	var at [16]byte
+	binary.LittleEndian.PutUint64(at[:8], e.height)
+	binary.LittleEndian.PutUint64(at[8:], uint64(e.index))
+	return sha256.Sum256(append([]byte("example-chain-wasi-seed:"), at[:]...))
 }
 
 func (e *env) Get(id string, key []byte) ([]byte, bool, error) {

@@ -100,6 +100,74 @@ func TestTokenTransfersPayTheirFeesToTheUnit(t *testing.T) {
 	}
 }
 
+// A WASI contract through the chain: the Rust guestbook, built for
+// wasm32-wasip1 (contracts/wasi-guestbook), deployed without a
+// constructor, signed by two senders and read, its lines in the
+// receipts' logs, a revert (std::process::exit) that pays its fee and
+// keeps nothing else; every balance to the unit, the same on both
+// backends.
+func TestAWASIContractPaysItsFeesToTheUnit(t *testing.T) {
+	book := contract(t, "guestbook")
+	const price = 2
+	var runs [][]Receipt
+	for _, backend := range backends {
+		vm, err := ward.NewContractVM(backend)
+		if err != nil {
+			t.Fatal(err)
+		}
+		genesis := map[string]uint64{"alice": 1_000_000_000, "bob": 1_000_000_000}
+		chain, err := Open(vm, filepath.Join(t.TempDir(), "state.json"), price, genesis)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bob := ward.AccountAddress("bob")
+		receipts, err := chain.ApplyBlock(context.Background(), 1_700_000_000, []Tx{
+			{Kind: DeployContract, Sender: "alice", ContractID: "book", Code: book, GasLimit: 10_000_000},
+			{Kind: CallContract, Sender: "alice", ContractID: "book", Method: "sign", Args: []byte("first"), GasLimit: 10_000_000},
+			{Kind: CallContract, Sender: "bob", ContractID: "book", Method: "sign", Args: []byte("second"), GasLimit: 10_000_000},
+			{Kind: CallContract, Sender: "alice", ContractID: "book", Method: "read", Args: bob[:], GasLimit: 10_000_000},
+			{Kind: CallContract, Sender: "bob", ContractID: "book", Method: "leave", Args: []byte{4}, GasLimit: 10_000_000},
+			{Kind: CallContract, Sender: "bob", ContractID: "book", Method: "sign", Args: []byte("third"), GasLimit: 1_000},
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", backend, err)
+		}
+		statuses := []string{}
+		for _, r := range receipts {
+			statuses = append(statuses, r.Status)
+			if r.Fee != r.GasUsed*price {
+				t.Fatalf("%s: fee %d for gas %d", backend, r.Fee, r.GasUsed)
+			}
+		}
+		if want := []string{"ok", "ok", "ok", "ok", "failed", "failed"}; !reflect.DeepEqual(statuses, want) {
+			t.Fatalf("%s: statuses %v, want %v: %+v", backend, statuses, want, receipts)
+		}
+		if receipts[3].Output != "second" || len(receipts[2].Log) != 1 || !strings.HasSuffix(receipts[2].Log[0], " signed: second") {
+			t.Fatalf("%s: %+v", backend, receipts)
+		}
+		if receipts[5].GasUsed != 1_000 {
+			t.Fatalf("%s: out of gas used %d", backend, receipts[5].GasUsed)
+		}
+		state := chain.State()
+		alice := receipts[0].Fee + receipts[1].Fee + receipts[3].Fee
+		bobs := receipts[2].Fee + receipts[4].Fee + receipts[5].Fee
+		if state.Balances["alice"] != 1_000_000_000-alice || state.Balances["bob"] != 1_000_000_000-bobs {
+			t.Fatalf("%s: balances %v", backend, state.Balances)
+		}
+		// Two notes and the count: the failed calls kept nothing.
+		if n := len(state.Storage["book"]); n != 3 {
+			t.Fatalf("%s: %d storage entries: %v", backend, n, state.Storage["book"])
+		}
+		runs = append(runs, receipts)
+		if err := vm.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !reflect.DeepEqual(runs[0], runs[1]) {
+		t.Fatalf("the backends differ:\n%+v\n%+v", runs[0], runs[1])
+	}
+}
+
 // spin is (module (memory (export "memory") 1) (func (export "main")
 // (loop (br 0)))): a contract without a schema that never returns.
 var spin = []byte{

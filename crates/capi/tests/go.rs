@@ -84,26 +84,6 @@ const RAW: &str = r#"(module
     (drop (call $call (i32.const 128) (i32.const 0) (i32.const 0) (i64.const 100000) (i32.const 0) (i32.const 64))))
   (func (export "add") (param i64 i64) (result i64) (i64.add (local.get 0) (local.get 1))))"#;
 
-/// A Ward contract that calls the contract whose address is the first
-/// 32 bytes of its input with the rest, and outputs the return data
-/// (`TestWASIContractsOfTinyGosShape`'s nested call).
-const RELAY: &str = r#"(module
-  (import "ward" "input_size" (func $size_in (result i32)))
-  (import "ward" "input_read" (func $input (param i32 i32 i32)))
-  (import "ward" "call" (func $call (param i32 i32 i32 i64 i32) (result i32)))
-  (import "ward" "return_data_size" (func $size (result i32)))
-  (import "ward" "return_data_read" (func $rd (param i32 i32 i32)))
-  (import "ward" "output_write" (func $out (param i32 i32)))
-  (import "ward" "exit" (func $exit (param i32)))
-  (memory (export "memory") 1)
-  (func (export "main")
-    (call $input (i32.const 0) (i32.const 0) (call $size_in))
-    (if (call $call (i32.const 0) (i32.const 32) (i32.sub (call $size_in) (i32.const 32))
-          (i64.const 2000000) (i32.const 0))
-      (then (call $exit (i32.const 9))))
-    (call $rd (i32.const 1024) (i32.const 0) (call $size))
-    (call $out (i32.const 1024) (call $size))))"#;
-
 /// `wasm` written to a file of this process's, named after `name`.
 fn written(name: &str, wasm: &[u8]) -> std::path::PathBuf {
     let path =
@@ -154,7 +134,7 @@ fn the_go_package_vets_and_passes_with_the_executor_s_gas() {
             .env("WARD_RAW_WASM", raw())
             .env(
                 "WARD_RELAY_WASM",
-                written("relay", &ward_testkit::wasm(RELAY)),
+                written("relay", &ward_testkit::wasm(ward_testkit::wasi::RELAY)),
             )
             .env(
                 "WARD_TINYGO_WASM",

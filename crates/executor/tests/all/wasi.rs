@@ -60,7 +60,7 @@ const CALLER: &str = r#"(module
     (call $rd (i32.const 128) (i32.const 0) (call $size))
     (call $out (i32.const 128) (call $size))))"#;
 
-fn executor(store: Arc<MemoryStore>, backend: BackendKind) -> Executor<MemoryStore> {
+pub(crate) fn executor(store: Arc<MemoryStore>, backend: BackendKind) -> Executor<MemoryStore> {
     let mut config = Config::default();
     config.policy.imports = ImportPolicy::wasi();
     Executor::new(store, ward_testkit::backend(backend, &config), &config)

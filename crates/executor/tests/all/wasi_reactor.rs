@@ -9,39 +9,16 @@
 
 use std::sync::Arc;
 
-use ward_executor::{Deploy, Executor, Payload, Tx};
+use ward_executor::{Deploy, Payload, Tx};
 use ward_primitives::{Address, CodeKind};
 use ward_state::{MemoryStore, Receipt, StateRead};
-use ward_vm::{BackendKind, Config, ImportPolicy};
+use ward_vm::BackendKind;
+
+use super::wasi::executor;
 
 const ALICE: Address = Address([0xa1; 32]);
 const BOB: Address = Address([0xb0; 32]);
 const TIME: u64 = 1_700_000_012;
-
-/// A Ward contract that calls the contract whose address is the first 32
-/// bytes of its input with the rest as input, and outputs the return data.
-const CALLER: &str = r#"(module
-  (import "ward" "input_size" (func $size_in (result i32)))
-  (import "ward" "input_read" (func $input (param i32 i32 i32)))
-  (import "ward" "call" (func $call (param i32 i32 i32 i64 i32) (result i32)))
-  (import "ward" "return_data_size" (func $size (result i32)))
-  (import "ward" "return_data_read" (func $rd (param i32 i32 i32)))
-  (import "ward" "output_write" (func $out (param i32 i32)))
-  (import "ward" "exit" (func $exit (param i32)))
-  (memory (export "memory") 1)
-  (func (export "main")
-    (call $input (i32.const 0) (i32.const 0) (call $size_in))
-    (if (call $call (i32.const 0) (i32.const 32) (i32.sub (call $size_in) (i32.const 32))
-          (i64.const 2000000) (i32.const 0))
-      (then (call $exit (i32.const 9))))
-    (call $rd (i32.const 1024) (i32.const 0) (call $size))
-    (call $out (i32.const 1024) (call $size))))"#;
-
-fn executor(store: Arc<MemoryStore>, backend: BackendKind) -> Executor<MemoryStore> {
-    let mut config = Config::default();
-    config.policy.imports = ImportPolicy::wasi();
-    Executor::new(store, ward_testkit::backend(backend, &config), &config)
-}
 
 /// A deploy with gas for its bytes (the guestbook has Rust's `std`).
 fn deploy(code: Vec<u8>, salt: &[u8], kind: CodeKind) -> Tx {
@@ -94,7 +71,11 @@ fn tinygo_scenario(backend: BackendKind) -> (Vec<Vec<Receipt>>, Option<Vec<u8>>)
                     b"bad",
                     CodeKind::WasiReactor,
                 ),
-                deploy(wat::parse_str(CALLER).unwrap(), b"caller", CodeKind::Ward),
+                deploy(
+                    wat::parse_str(ward_testkit::wasi::RELAY).unwrap(),
+                    b"caller",
+                    CodeKind::Ward,
+                ),
             ],
             TIME - 12,
         )

@@ -1,8 +1,8 @@
 package ward
 
 import (
+	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"sort"
 	"strings"
@@ -220,7 +220,7 @@ func TestPreparedModulesLeaveLeastRecentlyUsedFirst(t *testing.T) {
 		}
 	}
 	kept := func(wasm []byte) bool {
-		_, ok := vm.modules[sha256.Sum256(wasm)]
+		_, ok := vm.modules[vm.key(wasm)]
 		return ok
 	}
 	if !kept(a) || kept(b) || !kept(c) || vm.order.Len() != 2 {
@@ -231,5 +231,12 @@ func TestPreparedModulesLeaveLeastRecentlyUsedFirst(t *testing.T) {
 	again, _ := vm.module(append([]byte{}, c...))
 	if first != again {
 		t.Fatal("the same code prepared twice")
+	}
+	// Other code found under a module's hash (forced here) never runs as
+	// it: the code is compared, and the module prepared again.
+	first.code = a
+	replaced, err := vm.module(c)
+	if err != nil || replaced == first || !bytes.Equal(replaced.code, c) || vm.order.Len() != 2 {
+		t.Fatalf("a hash collision: %v %v", err, replaced == first)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"sync"
 )
 
@@ -119,17 +120,23 @@ type Result struct {
 type ContractVM struct {
 	engine *Engine
 	mu     sync.Mutex
-	// Prepared modules by the SHA-256 of their code, the most recently
-	// used at the front of order; past limit the least recently used
-	// leaves (freed by its finalizer once no call holds it).
-	modules map[[32]byte]*list.Element
+	// Prepared modules by a hash of their code (hash/maphash, checked
+	// against the code on every hit: a chain hands the code in with every
+	// call, and a cryptographic hash of it would cost more than the call
+	// itself), the most recently used at the front of order; past limit
+	// the least recently used leaves (freed by its finalizer once no call
+	// holds it).
+	seed    maphash.Seed
+	modules map[uint64]*list.Element
 	order   *list.List
 	limit   int
 }
 
-// prepared is a module a ContractVM keeps, and whether it has a schema.
+// prepared is a module a ContractVM keeps, its code, and whether it has
+// a schema.
 type prepared struct {
-	hash       [32]byte
+	key        uint64
+	code       []byte
 	module     *Module
 	schemaless bool
 }
@@ -144,7 +151,7 @@ func NewContractVM(backend Backend) (*ContractVM, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ContractVM{engine: engine, modules: map[[32]byte]*list.Element{}, order: list.New(), limit: maxModules}, nil
+	return &ContractVM{engine: engine, seed: maphash.MakeSeed(), modules: map[uint64]*list.Element{}, order: list.New(), limit: maxModules}, nil
 }
 
 // Close frees the VM's engine and modules; calls still running must have
@@ -159,7 +166,7 @@ func (vm *ContractVM) Close(ctx context.Context) error {
 	for e := vm.order.Front(); e != nil; e = e.Next() {
 		e.Value.(*prepared).module.Close()
 	}
-	vm.modules = map[[32]byte]*list.Element{}
+	vm.modules = map[uint64]*list.Element{}
 	vm.order.Init()
 	vm.engine.Close()
 	return nil
@@ -179,15 +186,25 @@ func (vm *ContractVM) Validate(ctx context.Context, wasm []byte) error {
 	return err
 }
 
+// key is what wasm is kept under.
+func (vm *ContractVM) key(wasm []byte) uint64 {
+	return maphash.Bytes(vm.seed, wasm)
+}
+
 // module is wasm prepared: kept by its code's hash, least recently used
 // first out.
 func (vm *ContractVM) module(wasm []byte) (*prepared, error) {
-	hash := sha256.Sum256(wasm)
+	key := vm.key(wasm)
 	vm.mu.Lock()
 	defer vm.mu.Unlock()
-	if e, ok := vm.modules[hash]; ok {
-		vm.order.MoveToFront(e)
-		return e.Value.(*prepared), nil
+	if e, ok := vm.modules[key]; ok {
+		if p := e.Value.(*prepared); bytes.Equal(p.code, wasm) {
+			vm.order.MoveToFront(e)
+			return p, nil
+		}
+		// Other code under the same 64-bit hash: it makes way.
+		vm.order.Remove(e)
+		delete(vm.modules, key)
 	}
 	m, err := vm.engine.Prepare(wasm)
 	if err != nil {
@@ -200,10 +217,10 @@ func (vm *ContractVM) module(wasm []byte) (*prepared, error) {
 	for vm.order.Len() >= vm.limit {
 		// Not closed here: a call may still run it (the finalizer frees it).
 		oldest := vm.order.Remove(vm.order.Back()).(*prepared)
-		delete(vm.modules, oldest.hash)
+		delete(vm.modules, oldest.key)
 	}
-	p := &prepared{hash: hash, module: m, schemaless: schema == "null"}
-	vm.modules[hash] = vm.order.PushFront(p)
+	p := &prepared{key: key, code: append([]byte{}, wasm...), module: m, schemaless: schema == "null"}
+	vm.modules[key] = vm.order.PushFront(p)
 	return p, nil
 }
 

@@ -3,16 +3,13 @@
 //! the call's log (`debug_log`, and what WASI writes to stdout and
 //! stderr).
 
-use ward_vm::{CallContext, Entry, ErrorKind, Failure, Module};
+use ward_vm::{CallContext, Entry, Failure, Module};
 use ward_wasi::{Limits, Wasi, WasiConfig};
 
 use crate::{
     WardCall, WardCallOptions,
     boundary::{self, WardError, WardStatus},
 };
-
-/// A WASI reactor's initialiser, run before each method in its instance.
-const INITIALIZE: &str = "_initialize";
 
 /// The entry and context of a call of `entry` in `module`, a module that
 /// imports WASI. Its WASI state is fresh: `argv` is the contract's
@@ -26,19 +23,15 @@ const INITIALIZE: &str = "_initialize";
 ///
 /// # Errors
 ///
-/// `entry_not_found` for `_initialize`, which is no method.
+/// `entry_not_found` for `_initialize`, which is no method
+/// ([`Entry::reactor_method`]).
 pub(crate) fn prepare(
     module: &Module,
     entry: &str,
     options: &WardCallOptions,
     context: CallContext,
 ) -> Result<(Entry, CallContext), Failure> {
-    if entry == INITIALIZE {
-        return Err(Failure::new(
-            ErrorKind::EntryNotFound,
-            "`_initialize` is no method: it runs before each",
-        ));
-    }
+    let method = Entry::reactor_method(module, entry)?;
     let config = WasiConfig {
         args: vec![address(&options.self_address).into_bytes()],
         now_nanos: options.block_time.saturating_mul(1_000_000_000),
@@ -51,15 +44,7 @@ pub(crate) fn prepare(
         Ok(wasi) => context.with_wasi(wasi),
         Err(_) => context,
     };
-    let context = context.with_wasi_stdout_logged();
-    let entry = match module.export_func(INITIALIZE) {
-        Some(_) => Entry::Initialized {
-            initialize: INITIALIZE.to_owned(),
-            main: entry.to_owned(),
-        },
-        None => Entry::Main(entry.to_owned()),
-    };
-    Ok((entry, context))
+    Ok((method, context.with_wasi_stdout_logged()))
 }
 
 fn address(bytes: &[u8; 32]) -> String {

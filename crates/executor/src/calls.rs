@@ -361,33 +361,20 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
 
 /// What a call of a WASI reactor runs (`docs/wasi.md`): its input is the
 /// method's name, a NUL byte, then the method's own input (what it reads
-/// with `ward.input_read`, or from stdin). The method is any export of
-/// an entry point's type but `_initialize`, which runs before it when the
-/// module exports one.
+/// with `ward.input_read`, or from stdin); the method is as
+/// [`Entry::reactor_method`] says.
 pub(crate) fn reactor_entry(
     module: &ward_vm::Module,
     input: &[u8],
 ) -> Result<(Entry, Vec<u8>), Failure> {
-    const INITIALIZE: &str = "_initialize";
-    let refused = |message: String| Failure::new(ErrorKind::EntryNotFound, message);
+    let refused = |message: &str| Failure::new(ErrorKind::EntryNotFound, message);
     let Some(split) = input.iter().position(|&b| b == 0) else {
         return Err(refused(
-            "a WASI reactor's call names its method: the method's name, a NUL byte, then its input"
-                .into(),
+            "a WASI reactor's call names its method: the method's name, a NUL byte, then its input",
         ));
     };
     let name = std::str::from_utf8(&input[..split])
-        .map_err(|_| refused("the method's name is not UTF-8".into()))?;
-    if name.is_empty() || name == INITIALIZE {
-        return Err(refused(format!("`{name}` is not a method")));
-    }
-    let args = input[split + 1..].to_vec();
-    let entry = match module.export_func(INITIALIZE) {
-        Some(_) => Entry::Initialized {
-            initialize: INITIALIZE.into(),
-            main: name.into(),
-        },
-        None => Entry::Main(name.into()),
-    };
-    Ok((entry, args))
+        .map_err(|_| refused("the method's name is not UTF-8"))?;
+    let entry = Entry::reactor_method(module, name)?;
+    Ok((entry, input[split + 1..].to_vec()))
 }

@@ -170,6 +170,35 @@ pub enum Entry {
     },
 }
 
+/// A WASI reactor's initialiser (`docs/wasi.md`), run before each of its
+/// methods in the method's instance.
+const WASI_INITIALIZE: &str = "_initialize";
+
+impl Entry {
+    /// Method `method` of `module`, a WASI reactor: [`Entry::Initialized`]
+    /// after its `_initialize` when it exports one, else [`Entry::Main`].
+    ///
+    /// # Errors
+    ///
+    /// `entry_not_found` for an empty name or `_initialize`, which is no
+    /// method (an export the module lacks is found missing when it runs).
+    pub fn reactor_method(module: &Module, method: &str) -> Result<Entry, Failure> {
+        if method.is_empty() || method == WASI_INITIALIZE {
+            return Err(Failure::new(
+                ErrorKind::EntryNotFound,
+                format!("`{method}` is not a method: `_initialize` runs before each"),
+            ));
+        }
+        Ok(match module.export_func(WASI_INITIALIZE) {
+            Some(_) => Entry::Initialized {
+                initialize: WASI_INITIALIZE.into(),
+                main: method.into(),
+            },
+            None => Entry::Main(method.into()),
+        })
+    }
+}
+
 /// The shapes an entry point may have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EntryShape {

@@ -4,7 +4,7 @@
 //! stderr).
 
 use ward_vm::{CallContext, Entry, Failure, Module};
-use ward_wasi::{Limits, Wasi, WasiConfig};
+use ward_wasi::{Wasi, WasiConfig};
 
 use crate::{
     WardCall, WardCallOptions,
@@ -15,7 +15,7 @@ use crate::{
 /// imports WASI. Its WASI state is fresh: `argv` is the contract's
 /// address (`0x` and hex), no environment, no files; realtime is the
 /// block's time (seconds x 10^9), random bytes are keyed by the call's
-/// `wasi_seed`; limits are a contract's ([`Limits::CONTRACT`]). The entry
+/// `wasi_seed`; limits are a contract's ([`WasiConfig::contract`]). The entry
 /// is a method (`_start` too, run only when named), run after
 /// `_initialize` when the module exports one; what it writes to stdout
 /// goes to its log as stderr does (its output is what it writes with
@@ -32,28 +32,17 @@ pub(crate) fn prepare(
     context: CallContext,
 ) -> Result<(Entry, CallContext), Failure> {
     let method = Entry::reactor_method(module, entry)?;
-    let config = WasiConfig {
-        args: vec![address(&options.self_address).into_bytes()],
-        now_nanos: options.block_time.saturating_mul(1_000_000_000),
-        seed: options.wasi_seed,
-        limits: Limits::CONTRACT,
-        ..WasiConfig::default()
-    };
+    let config = WasiConfig::contract(
+        ward_primitives::Address(options.self_address).to_string(),
+        options.block_time,
+        options.wasi_seed,
+    );
     // No preopens: a configuration that cannot fail.
     let context = match Wasi::new(&config) {
         Ok(wasi) => context.with_wasi(wasi),
         Err(_) => context,
     };
     Ok((method, context.with_wasi_stdout_logged()))
-}
-
-fn address(bytes: &[u8; 32]) -> String {
-    let mut text = String::with_capacity(66);
-    text.push_str("0x");
-    for byte in bytes {
-        text.push_str(&format!("{byte:02x}"));
-    }
-    text
 }
 
 /// How many lines the finished call logged: its `debug_log` calls and,

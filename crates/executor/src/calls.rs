@@ -102,13 +102,11 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             seed.update(&frames.tx.0);
             seed.update(&address.0);
             seed.update(&frames.entered.to_le_bytes());
-            let config = ward_wasi::WasiConfig {
-                args: vec![address.to_string().into_bytes()],
-                now_nanos: frames.time.saturating_mul(1_000_000_000),
-                seed: *seed.finalize().as_bytes(),
-                limits: CONTRACT_WASI_LIMITS,
-                ..ward_wasi::WasiConfig::default()
-            };
+            let config = ward_wasi::WasiConfig::contract(
+                address.to_string(),
+                frames.time,
+                *seed.finalize().as_bytes(),
+            );
             // No preopens: a configuration that cannot fail.
             if let Ok(wasi) = ward_wasi::Wasi::new(&config) {
                 context = context.with_wasi(wasi);

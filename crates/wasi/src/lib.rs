@@ -176,6 +176,22 @@ impl Default for WasiConfig {
     }
 }
 
+impl WasiConfig {
+    /// A contract's call (`docs/wasi.md`): `argv` is only `argv0` (its
+    /// address), no environment, no files, realtime the block's time
+    /// (`block_time` seconds x 10^9), random bytes keyed by `seed`, a
+    /// contract's [`Limits::CONTRACT`].
+    pub fn contract(argv0: String, block_time: u64, seed: [u8; 32]) -> WasiConfig {
+        WasiConfig {
+            args: vec![argv0.into_bytes()],
+            now_nanos: block_time.saturating_mul(1_000_000_000),
+            seed,
+            limits: Limits::CONTRACT,
+            ..WasiConfig::default()
+        }
+    }
+}
+
 /// What a program's standard streams and gas are to the embedder.
 pub trait Io {
     /// What ends the call on the embedder's side (out of gas).

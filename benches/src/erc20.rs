@@ -186,22 +186,35 @@ fn ward_sdk_token(kind: BackendKind) -> Option<Deployed> {
 /// Ward: the SDK token deployed by one holder, then blocks of transfers
 /// from it with real nonces, each block committed in memory.
 pub fn ward_transfers(kind: BackendKind, repeat: bool) -> Option<Work> {
-    let (exec, token, holder) = ward_sdk_token(kind)?;
+    Some(transfer_blocks(
+        ward_sdk_token(kind)?,
+        1_000_000,
+        move |sent| {
+            let to = Address(recipient(sent, repeat));
+            call_input("transfer", &(to, 1u128))
+        },
+    ))
+}
+
+/// Blocks of [`ERC20_TXS`] transfers from the holder of a deployed token,
+/// with real nonces, each committed: the `n`th transfer's input is
+/// `input(n)`, its gas limit `gas`.
+fn transfer_blocks(
+    (exec, token, holder): Deployed,
+    gas: u64,
+    input: impl Fn(u64) -> Vec<u8> + 'static,
+) -> Work {
     let mut nonce = 1u64;
     let mut sent = 0u64;
     let mut time = 1;
-    Some(Box::new(move || {
+    Box::new(move || {
         let txs: Vec<_> = (0..ERC20_TXS)
             .map(|_| {
-                let to = Address(recipient(sent, repeat));
-                let signed = holder.tx(
-                    nonce,
-                    1_000_000,
-                    Payload::Call {
-                        to: token,
-                        input: call_input("transfer", &(to, 1u128)),
-                    },
-                );
+                let call = Payload::Call {
+                    to: token,
+                    input: input(sent),
+                };
+                let signed = holder.tx(nonce, gas, call);
                 nonce += 1;
                 sent += 1;
                 signed
@@ -211,7 +224,7 @@ pub fn ward_transfers(kind: BackendKind, repeat: bool) -> Option<Work> {
         let block = exec.execute_signed_block(&txs, time).expect("executes");
         assert!(block.receipts.iter().all(|r| r.status == "ok"));
         black_box(block);
-    }))
+    })
 }
 
 /// The transfer of one token unit to `to`'s EVM address: selector
@@ -250,24 +263,8 @@ fn ward_evm_token(kind: BackendKind) -> Option<Deployed> {
 /// nonces, each block committed in memory (its state root included).
 /// `None` when the runtime is not built.
 pub fn ward_evm_transfers(kind: BackendKind) -> Option<Work> {
-    let (exec, token, holder) = ward_evm_token(kind)?;
-    let mut nonce = 1u64;
-    let mut sent = 0u64;
-    let mut time = 1;
-    Some(Box::new(move || {
-        let txs: Vec<_> = (0..ERC20_TXS)
-            .map(|_| {
-                let input = transfer_calldata(&recipient(sent, false));
-                let signed = holder.tx(nonce, 5_000_000, Payload::Call { to: token, input });
-                nonce += 1;
-                sent += 1;
-                signed
-            })
-            .collect();
-        time += 1;
-        let block = exec.execute_signed_block(&txs, time).expect("executes");
-        assert!(block.receipts.iter().all(|r| r.status == "ok"));
-        black_box(block);
+    Some(transfer_blocks(ward_evm_token(kind)?, 5_000_000, |sent| {
+        transfer_calldata(&recipient(sent, false))
     }))
 }
 

@@ -97,17 +97,10 @@ fn eth_tx(secret: B256, nonce: u64, to: TxKind, input: Vec<u8>) -> Vec<u8> {
 
 /// A Ward transaction calling `to` with `input`, signed by `key`.
 fn ward_tx(key: &SigningKey, nonce: u64, to: Address, input: Vec<u8>) -> Vec<u8> {
-    TxBody {
-        gas_price: 0,
-        value: 0,
-        chain_id: CHAIN.into(),
-        public_key: key.verifying_key().to_bytes(),
-        nonce,
-        gas_limit: GAS,
-        payload: Payload::Call { to, input },
-    }
-    .sign(key)
-    .to_bytes()
+    let call = Payload::Call { to, input };
+    TxBody::new(CHAIN, &key.verifying_key(), nonce, GAS, call)
+        .sign(key)
+        .to_bytes()
 }
 
 /// `sendRawTransaction` of stored bytes `bytes`.

@@ -58,20 +58,12 @@ fn sender(i: usize) -> SigningKey {
 }
 
 fn sign(key: &SigningKey, nonce: u64, payload: Payload) -> SignedTx {
-    TxBody {
-        gas_price: 0,
-        value: 0,
-        chain_id: CHAIN.into(),
-        public_key: key.verifying_key().to_bytes(),
-        nonce,
-        gas_limit: if matches!(payload, Payload::Deploy(_)) {
-            100_000_000
-        } else {
-            GAS
-        },
-        payload,
-    }
-    .sign(key)
+    let gas_limit = if matches!(payload, Payload::Deploy(_)) {
+        100_000_000
+    } else {
+        GAS
+    };
+    TxBody::new(CHAIN, &key.verifying_key(), nonce, gas_limit, payload).sign(key)
 }
 
 fn transfer(token: Address, to: Address, amount: u128) -> Payload {

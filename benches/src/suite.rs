@@ -114,6 +114,46 @@ pub struct Plan {
     sides: Sides,
 }
 
+impl Plan {
+    /// A timed figure in `unit` per item of `items`: Ward's work beside
+    /// its baselines, each built when the figure runs.
+    fn timed(
+        name: impl Into<String>,
+        backend: BackendKind,
+        (unit, items): (&'static str, u32),
+        ward: impl FnOnce() -> Work + 'static,
+        baselines: Vec<(String, Box<dyn FnOnce() -> Work>)>,
+    ) -> Self {
+        Plan {
+            name: name.into(),
+            backend,
+            unit,
+            items,
+            sides: Sides::Timed {
+                ward: Box::new(ward),
+                baselines,
+            },
+        }
+    }
+
+    /// A figure counted once, not timed (one item of `unit`): `count`
+    /// gives Ward's figure, the baseline's, and the baseline's label.
+    fn counted(
+        name: impl Into<String>,
+        backend: BackendKind,
+        unit: &'static str,
+        count: impl FnOnce() -> (f64, f64, String) + 'static,
+    ) -> Self {
+        Plan {
+            name: name.into(),
+            backend,
+            unit,
+            items: 1,
+            sides: Sides::Counted(Box::new(count)),
+        }
+    }
+}
+
 /// Builds a timed figure's sides.
 fn build(
     ward: Box<dyn FnOnce() -> Work>,
@@ -297,80 +337,67 @@ pub fn plans(config: &Config) -> Vec<Plan> {
                 recycle_bytes,
                 ..config.clone()
             };
-            plans.push(Plan {
-                name: name.into(),
-                backend: kind,
-                unit: "us",
-                items: 1,
-                sides: Sides::Timed {
-                    ward: Box::new(move || {
-                        let backend = shared.unwrap_or_else(|| ward_backend(kind, &config));
-                        ward_cached_call(backend, &config, TRIVIAL_WAT)
-                    }),
-                    baselines: raw_plans(kind, TRIVIAL_WAT),
+            plans.push(Plan::timed(
+                name,
+                kind,
+                ("us", 1),
+                move || {
+                    let backend = shared.unwrap_or_else(|| ward_backend(kind, &config));
+                    ward_cached_call(backend, &config, TRIVIAL_WAT)
                 },
-            });
+                raw_plans(kind, TRIVIAL_WAT),
+            ));
         }
         // Host calls.
         {
             let (backend, config) = (backend.clone(), config.clone());
             let wat = host_call_wat();
-            plans.push(Plan {
-                name: format!("host_call_x{HOST_CALLS}"),
-                backend: kind,
-                unit: "us",
-                items: 1,
-                sides: Sides::Timed {
-                    ward: Box::new(move || ward_cached_call(backend, &config, &host_call_wat())),
-                    baselines: raw_plans(kind, &wat),
-                },
-            });
+            plans.push(Plan::timed(
+                format!("host_call_x{HOST_CALLS}"),
+                kind,
+                ("us", 1),
+                move || ward_cached_call(backend, &config, &host_call_wat()),
+                raw_plans(kind, &wat),
+            ));
         }
         // Cold first call of a module never seen.
         {
             let (backend, config) = (backend.clone(), config.clone());
-            plans.push(Plan {
-                name: "cold_call".into(),
-                backend: kind,
-                unit: "us",
-                items: 1,
-                sides: Sides::Timed {
-                    ward: Box::new(move || {
-                        let cache =
-                            ModuleCache::new(backend.clone(), &config, CacheOptions::default())
-                                .expect("cache");
-                        let mut n = 0u32;
-                        Box::new(move || {
-                            n += 1;
-                            let module = cache.get_or_compile(&unique_module(n)).expect("compiles");
-                            execute_ok(&*backend, &module, b"");
-                        })
-                    }),
-                    baselines: vec![("compile+instantiate".into(), raw_cold(kind))],
+            plans.push(Plan::timed(
+                "cold_call",
+                kind,
+                ("us", 1),
+                move || {
+                    let cache = ModuleCache::new(backend.clone(), &config, CacheOptions::default())
+                        .expect("cache");
+                    let mut n = 0u32;
+                    Box::new(move || {
+                        n += 1;
+                        let module = cache.get_or_compile(&unique_module(n)).expect("compiles");
+                        execute_ok(&*backend, &module, b"");
+                    })
                 },
-            });
+                vec![("compile+instantiate".into(), raw_cold(kind))],
+            ));
         }
         // Compiling a ~1 MB module.
         {
             let (backend, config, bytes) = (backend.clone(), config.clone(), large.clone());
             let raw_bytes = large.clone();
-            plans.push(Plan {
-                name: "compile_1mb".into(),
-                backend: kind,
-                unit: "ms",
-                items: 1,
-                sides: Sides::Timed {
-                    ward: Box::new(move || {
-                        Box::new(move || {
-                            black_box(
-                                ward_vm::compile(&*backend, &config, large_bytes(&bytes))
-                                    .expect("compiles"),
-                            );
-                        })
-                    }),
-                    baselines: vec![("compile".into(), raw_compile(kind, raw_bytes))],
+            plans.push(Plan::timed(
+                "compile_1mb",
+                kind,
+                ("ms", 1),
+                move || {
+                    Box::new(move || {
+                        black_box(
+                            ward_vm::compile(&*backend, &config, large_bytes(&bytes))
+                                .expect("compiles"),
+                        );
+                    })
                 },
-            });
+                vec![("compile".into(), raw_compile(kind, raw_bytes))],
+            ));
         }
         // The instrumentation pass alone on the ~1 MB module (validation,
         // limits, metering, NaN canonicalisation), beside wasmi's own
@@ -379,23 +406,20 @@ pub fn plans(config: &Config) -> Vec<Plan> {
         if kind == BackendKind::Wasmi {
             let (policy, bytes) = (config.effective_policy().into_owned(), large.clone());
             let lazy_bytes = large.clone();
-            plans.push(Plan {
-                name: "instrument_1mb".into(),
-                backend: kind,
-                unit: "ms",
-                items: 1,
-                sides: Sides::Timed {
-                    ward: Box::new(move || {
-                        Box::new(move || {
-                            black_box(
-                                ward_instrument::prepare(large_bytes(&bytes), &policy)
-                                    .expect("instruments"),
-                            );
-                        })
-                    }),
-                    baselines: vec![("wasmi compile (lazy)".into(), raw_compile(kind, lazy_bytes))],
+            plans.push(Plan::timed(
+                "instrument_1mb",
+                kind,
+                ("ms", 1),
+                move || {
+                    Box::new(move || {
+                        black_box(
+                            ward_instrument::prepare(large_bytes(&bytes), &policy)
+                                .expect("instruments"),
+                        );
+                    })
                 },
-            });
+                vec![("wasmi compile (lazy)".into(), raw_compile(kind, lazy_bytes))],
+            ));
         }
         // The first call of the ~1 MB module, never compiled before:
         // instrumented, then on wasmtime with tier-up (run on wasmi while
@@ -405,95 +429,86 @@ pub fn plans(config: &Config) -> Vec<Plan> {
         {
             let (config, bytes) = (config.clone(), large.clone());
             let raw_bytes = large.clone();
-            plans.push(Plan {
-                name: "cold_call_1mb".into(),
-                backend: kind,
-                unit: "ms",
-                items: 1,
-                sides: Sides::Timed {
-                    ward: Box::new(move || {
-                        let config = Config {
-                            tier_up: true,
-                            ..config
-                        };
-                        // One backend for every call: its worker compiles
-                        // one module at a time, as a node's would.
-                        let backend = ward_backend(kind, &config);
-                        Box::new(move || {
-                            let module = ward_vm::compile(&*backend, &config, large_bytes(&bytes))
-                                .expect("compiles");
-                            execute_ok(&*backend, &module, b"");
-                        })
-                    }),
-                    baselines: vec![("wasmi eager compile+call".into(), raw_cold_eager(raw_bytes))],
+            plans.push(Plan::timed(
+                "cold_call_1mb",
+                kind,
+                ("ms", 1),
+                move || {
+                    let config = Config {
+                        tier_up: true,
+                        ..config
+                    };
+                    // One backend for every call: its worker compiles
+                    // one module at a time, as a node's would.
+                    let backend = ward_backend(kind, &config);
+                    Box::new(move || {
+                        let module = ward_vm::compile(&*backend, &config, large_bytes(&bytes))
+                            .expect("compiles");
+                        execute_ok(&*backend, &module, b"");
+                    })
                 },
-            });
+                vec![("wasmi eager compile+call".into(), raw_cold_eager(raw_bytes))],
+            ));
         }
         // Loading the ~1 MB module from the disk cache (wasmtime: wasmi
         // keeps no artifacts).
         if kind == BackendKind::Wasmtime {
             let (backend, config, bytes) = (backend.clone(), config.clone(), large.clone());
             let (raw_bytes, config_for_raw) = (large.clone(), config.clone());
-            plans.push(Plan {
-                name: "disk_load_1mb".into(),
-                backend: kind,
-                unit: "ms",
-                items: 1,
-                sides: Sides::Timed {
-                    ward: Box::new(move || {
-                        let options = CacheOptions {
-                            disk_dir: Some(bench_dir("disk")),
-                            ..CacheOptions::default()
-                        };
-                        let cache = ModuleCache::new(backend, &config, options).expect("cache");
-                        cache.get_or_compile(large_bytes(&bytes)).expect("compiles");
-                        Box::new(move || {
-                            cache.clear_memory();
-                            black_box(cache.get_or_compile(large_bytes(&bytes)).expect("loads"));
-                        })
-                    }),
-                    baselines: vec![(
-                        "deserialize".into(),
-                        raw_deserialize(config_for_raw, raw_bytes),
-                    )],
+            plans.push(Plan::timed(
+                "disk_load_1mb",
+                kind,
+                ("ms", 1),
+                move || {
+                    let options = CacheOptions {
+                        disk_dir: Some(bench_dir("disk")),
+                        ..CacheOptions::default()
+                    };
+                    let cache = ModuleCache::new(backend, &config, options).expect("cache");
+                    cache.get_or_compile(large_bytes(&bytes)).expect("compiles");
+                    Box::new(move || {
+                        cache.clear_memory();
+                        black_box(cache.get_or_compile(large_bytes(&bytes)).expect("loads"));
+                    })
                 },
-            });
+                vec![(
+                    "deserialize".into(),
+                    raw_deserialize(config_for_raw, raw_bytes),
+                )],
+            ));
         }
         // A call into a system runtime's reused instance.
         {
             let (backend, config) = (backend.clone(), config.clone());
-            plans.push(Plan {
-                name: "system_call".into(),
-                backend: kind,
-                unit: "us",
-                items: 1,
-                sides: Sides::Timed {
-                    ward: Box::new(move || {
-                        let runtimes = SystemRuntimes::new(backend, &config);
-                        let code = runtimes
-                            .register(
-                                &wat::parse_str(TRIVIAL_WAT).expect("parses"),
-                                Metering::Instrumented,
+            plans.push(Plan::timed(
+                "system_call",
+                kind,
+                ("us", 1),
+                move || {
+                    let runtimes = SystemRuntimes::new(backend, &config);
+                    let code = runtimes
+                        .register(
+                            &wat::parse_str(TRIVIAL_WAT).expect("parses"),
+                            Metering::Instrumented,
+                        )
+                        .expect("registers");
+                    let mut service = no_service();
+                    Box::new(move || {
+                        let run = runtimes
+                            .call(
+                                &code,
+                                main_entry(),
+                                RunOptions::default(),
+                                CallContext::default(),
+                                &mut service,
                             )
-                            .expect("registers");
-                        let mut service = no_service();
-                        Box::new(move || {
-                            let run = runtimes
-                                .call(
-                                    &code,
-                                    main_entry(),
-                                    RunOptions::default(),
-                                    CallContext::default(),
-                                    &mut service,
-                                )
-                                .expect("no node fault without a chain");
-                            assert_eq!(run.outcome.status, Status::Ok);
-                            black_box(run);
-                        })
-                    }),
-                    baselines: vec![("reused instance".into(), raw_reused_call(kind))],
+                            .expect("no node fault without a chain");
+                        assert_eq!(run.outcome.status, Status::Ok);
+                        black_box(run);
+                    })
                 },
-            });
+                vec![("reused instance".into(), raw_reused_call(kind))],
+            ));
         }
     }
     // Contracts with state, wasmtime and wasmi alike, each beside the same
@@ -504,42 +519,33 @@ pub fn plans(config: &Config) -> Vec<Plan> {
             ("transfer_redb", crate::chain::ward_transfers_redb),
         ];
         for (name, ward) in transfers {
-            plans.push(Plan {
-                name: name.into(),
-                backend: kind,
-                unit: "us",
-                items: crate::chain::BLOCK_TXS as u32,
-                sides: Sides::Timed {
-                    ward: Box::new(move || ward(kind)),
-                    baselines: raw_chain_floors(crate::chain::raw_transfers),
-                },
-            });
+            plans.push(Plan::timed(
+                name,
+                kind,
+                ("us", crate::chain::BLOCK_TXS as u32),
+                move || ward(kind),
+                raw_chain_floors(crate::chain::raw_transfers),
+            ));
         }
-        plans.push(Plan {
-            name: "contract_call".into(),
-            backend: kind,
-            unit: "us",
-            items: 100,
-            sides: Sides::Timed {
-                ward: Box::new(move || crate::chain::ward_call_round_trip(kind)),
-                baselines: raw_chain_floors(crate::chain::raw_call_round_trip),
-            },
-        });
+        plans.push(Plan::timed(
+            "contract_call",
+            kind,
+            ("us", 100),
+            move || crate::chain::ward_call_round_trip(kind),
+            raw_chain_floors(crate::chain::raw_call_round_trip),
+        ));
         // A child's whole life (compile from the cache, instantiate, run,
         // destroy) beside a call to another contract, both through Ward.
-        plans.push(Plan {
-            name: "child_cycle".into(),
-            backend: kind,
-            unit: "us",
-            items: 100,
-            sides: Sides::Timed {
-                ward: Box::new(move || crate::chain::ward_child_cycle(kind)),
-                baselines: vec![(
-                    "Ward contract_call".into(),
-                    Box::new(move || crate::chain::ward_call_round_trip(kind)),
-                )],
-            },
-        });
+        plans.push(Plan::timed(
+            "child_cycle",
+            kind,
+            ("us", 100),
+            move || crate::chain::ward_child_cycle(kind),
+            vec![(
+                "Ward contract_call".into(),
+                Box::new(move || crate::chain::ward_call_round_trip(kind)),
+            )],
+        ));
     }
     sdk_token_plans(&mut plans);
     parallel_plans(&mut plans);
@@ -571,28 +577,19 @@ fn sdk_token_plans(plans: &mut Vec<Plan>) {
         let (timed, counted) = (sdk.clone(), sdk.clone());
         let hand_written: Box<dyn FnOnce() -> Work> =
             Box::new(move || ward_token_transfers(kind, &Token::hand_written()));
-        plans.push(Plan {
-            name: "sdk_transfer".into(),
-            backend: kind,
-            unit: "us",
-            items: crate::chain::BLOCK_TXS as u32,
-            sides: Sides::Timed {
-                ward: Box::new(move || ward_token_transfers(kind, &timed)),
-                baselines: vec![(label.clone(), hand_written)],
-            },
-        });
+        plans.push(Plan::timed(
+            "sdk_transfer",
+            kind,
+            ("us", crate::chain::BLOCK_TXS as u32),
+            move || ward_token_transfers(kind, &timed),
+            vec![(label.clone(), hand_written)],
+        ));
         let gas_label = label.clone();
-        plans.push(Plan {
-            name: "sdk_transfer_gas".into(),
-            backend: kind,
-            unit: "gas",
-            items: 1,
-            sides: Sides::Counted(Box::new(move || {
-                let ward = counted.transfer_gas(kind) as f64;
-                let baseline = Token::hand_written().transfer_gas(kind) as f64;
-                (ward, baseline, gas_label)
-            })),
-        });
+        plans.push(Plan::counted("sdk_transfer_gas", kind, "gas", move || {
+            let ward = counted.transfer_gas(kind) as f64;
+            let baseline = Token::hand_written().transfer_gas(kind) as f64;
+            (ward, baseline, gas_label)
+        }));
     }
 }
 
@@ -610,22 +607,16 @@ fn parallel_plans(plans: &mut Vec<Plan>) {
             ("parallel_block_free", false),
             ("parallel_block_conflict", true),
         ] {
-            let one: Box<dyn FnOnce() -> Work> = Box::new(move || {
-                crate::parallel::transfers(kind, 1, conflict).expect("the token is built")
-            });
-            plans.push(Plan {
-                name: name.into(),
-                backend: kind,
-                unit: "us",
-                items: crate::parallel::PARALLEL_TXS as u32,
-                sides: Sides::Timed {
-                    ward: Box::new(move || {
-                        crate::parallel::transfers(kind, threads, conflict)
-                            .expect("the token is built")
-                    }),
-                    baselines: vec![("one thread".into(), one)],
-                },
-            });
+            let transfers = move |threads| {
+                crate::parallel::transfers(kind, threads, conflict).expect("the token is built")
+            };
+            plans.push(Plan::timed(
+                name,
+                kind,
+                ("us", crate::parallel::PARALLEL_TXS as u32),
+                move || transfers(threads),
+                vec![("one thread".into(), Box::new(move || transfers(1)))],
+            ));
         }
     }
 }
@@ -642,34 +633,27 @@ fn erc20_plans(plans: &mut Vec<Plan>) {
     }
     for kind in BackendKind::ALL {
         for (name, repeat) in [("erc20_transfer", false), ("erc20_transfer_repeat", true)] {
-            let revm: Box<dyn FnOnce() -> Work> =
-                Box::new(move || crate::erc20::revm_transfers(repeat));
-            plans.push(Plan {
-                name: name.into(),
-                backend: kind,
-                unit: "us",
-                items: crate::erc20::ERC20_TXS as u32,
-                sides: Sides::Timed {
-                    ward: Box::new(move || {
-                        crate::erc20::ward_transfers(kind, repeat).expect("the token is built")
-                    }),
-                    baselines: vec![("revm 43, solc ERC-20".into(), revm)],
-                },
-            });
+            plans.push(Plan::timed(
+                name,
+                kind,
+                ("us", crate::erc20::ERC20_TXS as u32),
+                move || crate::erc20::ward_transfers(kind, repeat).expect("the token is built"),
+                vec![(
+                    "revm 43, solc ERC-20".into(),
+                    Box::new(move || crate::erc20::revm_transfers(repeat)),
+                )],
+            ));
         }
-        let revm: Box<dyn FnOnce() -> Work> = Box::new(crate::erc20::revm_transfer_uncommitted);
-        plans.push(Plan {
-            name: "erc20_transfer_exec".into(),
-            backend: kind,
-            unit: "us",
-            items: 1,
-            sides: Sides::Timed {
-                ward: Box::new(move || {
-                    crate::erc20::ward_transfer_uncommitted(kind).expect("the token is built")
-                }),
-                baselines: vec![("revm 43, transact without commit".into(), revm)],
-            },
-        });
+        plans.push(Plan::timed(
+            "erc20_transfer_exec",
+            kind,
+            ("us", 1),
+            move || crate::erc20::ward_transfer_uncommitted(kind).expect("the token is built"),
+            vec![(
+                "revm 43, transact without commit".into(),
+                Box::new(crate::erc20::revm_transfer_uncommitted),
+            )],
+        ));
     }
 }
 
@@ -686,33 +670,28 @@ fn evm_plans(plans: &mut Vec<Plan>) {
         return;
     }
     for kind in BackendKind::ALL {
-        let revm: Box<dyn FnOnce() -> Work> = Box::new(move || crate::erc20::revm_transfers(false));
-        plans.push(Plan {
-            name: "evm_erc20_transfer".into(),
-            backend: kind,
-            unit: "us",
-            items: crate::erc20::ERC20_TXS as u32,
-            sides: Sides::Timed {
-                ward: Box::new(move || {
-                    crate::erc20::ward_evm_transfers(kind).expect("the EVM runtime is built")
-                }),
-                baselines: vec![("revm 43 natively, the same solc ERC-20".into(), revm)],
+        plans.push(Plan::timed(
+            "evm_erc20_transfer",
+            kind,
+            ("us", crate::erc20::ERC20_TXS as u32),
+            move || crate::erc20::ward_evm_transfers(kind).expect("the EVM runtime is built"),
+            vec![(
+                "revm 43 natively, the same solc ERC-20".into(),
+                Box::new(|| crate::erc20::revm_transfers(false)),
+            )],
+        ));
+        plans.push(Plan::timed(
+            "evm_erc20_transfer_exec",
+            kind,
+            ("us", 1),
+            move || {
+                crate::erc20::ward_evm_transfer_uncommitted(kind).expect("the EVM runtime is built")
             },
-        });
-        let revm: Box<dyn FnOnce() -> Work> = Box::new(crate::erc20::revm_transfer_uncommitted);
-        plans.push(Plan {
-            name: "evm_erc20_transfer_exec".into(),
-            backend: kind,
-            unit: "us",
-            items: 1,
-            sides: Sides::Timed {
-                ward: Box::new(move || {
-                    crate::erc20::ward_evm_transfer_uncommitted(kind)
-                        .expect("the EVM runtime is built")
-                }),
-                baselines: vec![("revm 43 natively, transact without commit".into(), revm)],
-            },
-        });
+            vec![(
+                "revm 43 natively, transact without commit".into(),
+                Box::new(crate::erc20::revm_transfer_uncommitted),
+            )],
+        ));
     }
 }
 
@@ -772,18 +751,12 @@ fn node_plans(plans: &mut Vec<Plan>) {
         ];
         for (name, unit, pick) in figures {
             let run = run.clone();
-            plans.push(Plan {
-                name: name.into(),
-                backend: kind,
-                unit,
-                items: 1,
-                sides: Sides::Counted(Box::new(move || {
-                    match run.get_or_init(|| node_transfer(kind, load, senders)) {
-                        Some(figures) => pick(figures),
-                        None => (f64::NAN, f64::NAN, "not run".into()),
-                    }
-                })),
-            });
+            plans.push(Plan::counted(name, kind, unit, move || {
+                match run.get_or_init(|| node_transfer(kind, load, senders)) {
+                    Some(figures) => pick(figures),
+                    None => (f64::NAN, f64::NAN, "not run".into()),
+                }
+            }));
         }
         eth_node_plans(plans, kind, &run, load, senders);
     }
@@ -802,6 +775,9 @@ fn eth_node_plans(
     load: Duration,
     senders: usize,
 ) {
+    /// One figure of the run: (Ward's, the baseline's, the baseline's label).
+    type EthPick = fn(&EthNodeFigures) -> (f64, f64, String);
+
     use std::sync::{Arc, OnceLock};
 
     use crate::eth_node::{EthNodeFigures, node_eth_transfer};
@@ -812,17 +788,14 @@ fn eth_node_plans(
     }
     let run: Arc<OnceLock<Option<EthNodeFigures>>> = Arc::default();
     let eth = move || *run.get_or_init(|| node_eth_transfer(kind, load, senders));
-    let eth_again = eth.clone();
-    let eth_third = eth.clone();
-    let node_run = node_run.clone();
-    plans.push(Plan {
-        name: "node_eth_transfer".into(),
-        backend: kind,
-        unit: "tx/s",
-        items: 1,
-        sides: Sides::Counted(Box::new(move || {
+    let (first, node_run) = (eth.clone(), node_run.clone());
+    plans.push(Plan::counted(
+        "node_eth_transfer",
+        kind,
+        "tx/s",
+        move || {
             let ward = node_run.get_or_init(|| crate::node::node_transfer(kind, load, senders));
-            match (eth(), ward) {
+            match (first(), ward) {
                 (Some(e), Some(w)) => (
                     e.eth_tps,
                     w.node_tps,
@@ -830,36 +803,31 @@ fn eth_node_plans(
                 ),
                 _ => (f64::NAN, f64::NAN, "not run".into()),
             }
-        })),
-    });
-    plans.push(Plan {
-        name: "node_eth_transfer_sig".into(),
-        backend: kind,
-        unit: "tx/s",
-        items: 1,
-        sides: Sides::Counted(Box::new(move || match eth_again() {
-            Some(e) => (
+        },
+    ));
+    let figures: [(&str, &'static str, EthPick); 2] = [
+        ("node_eth_transfer_sig", "tx/s", |e| {
+            (
                 e.eth_tps,
                 e.ward_tps,
                 "the same Solidity-token transfers signed by Ed25519 keys".into(),
-            ),
-            None => (f64::NAN, f64::NAN, "not run".into()),
-        })),
-    });
-    plans.push(Plan {
-        name: "eth_verify".into(),
-        backend: kind,
-        unit: "us",
-        items: 1,
-        sides: Sides::Counted(Box::new(move || match eth_third() {
-            Some(e) => (
+            )
+        }),
+        ("eth_verify", "us", |e| {
+            (
                 e.eth_verify_us,
                 e.ward_verify_us,
                 "a Ward transaction's check (Ed25519)".into(),
-            ),
+            )
+        }),
+    ];
+    for (name, unit, pick) in figures {
+        let eth = eth.clone();
+        plans.push(Plan::counted(name, kind, unit, move || match eth() {
+            Some(e) => pick(&e),
             None => (f64::NAN, f64::NAN, "not run".into()),
-        })),
-    });
+        }));
+    }
 }
 
 /// `cluster_transfer` ([`crate::cluster`]): transfers committed per second
@@ -874,25 +842,19 @@ fn cluster_plans(plans: &mut Vec<Plan>) {
     let load = Duration::from_secs(crate::env_secs("WARD_NODE_BENCH_SECS", 5));
     let senders = crate::env_secs("WARD_NODE_BENCH_SENDERS", 64) as usize;
     for kind in BackendKind::ALL {
-        plans.push(Plan {
-            name: "cluster_transfer".into(),
-            backend: kind,
-            unit: "tx/s",
-            items: 1,
-            sides: Sides::Counted(Box::new(move || {
-                match crate::cluster::cluster_transfer(kind, load, senders) {
-                    Some(f) => (
-                        f.cluster_tps,
-                        f.single_tps,
-                        format!(
-                            "one node, same load ({:.0}-tx blocks in the cluster)",
-                            f.cluster_block_txs
-                        ),
+        plans.push(Plan::counted("cluster_transfer", kind, "tx/s", move || {
+            match crate::cluster::cluster_transfer(kind, load, senders) {
+                Some(f) => (
+                    f.cluster_tps,
+                    f.single_tps,
+                    format!(
+                        "one node, same load ({:.0}-tx blocks in the cluster)",
+                        f.cluster_block_txs
                     ),
-                    None => (f64::NAN, f64::NAN, "not run".into()),
-                }
-            })),
-        });
+                ),
+                None => (f64::NAN, f64::NAN, "not run".into()),
+            }
+        }));
     }
 }
 

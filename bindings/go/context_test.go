@@ -69,10 +69,7 @@ func TestAContextEndsASpinningCall(t *testing.T) {
 func TestAnEndedContextRunsNothing(t *testing.T) {
 	token := contractFile(t, "token")
 	for _, backend := range backends {
-		vm, err := NewContractVM(backend)
-		if err != nil {
-			t.Fatal(err)
-		}
+		vm := contractVM(t, backend)
 		ended, cancel := context.WithCancel(context.Background())
 		cancel()
 		env := newEnv("alice")
@@ -99,16 +96,13 @@ func TestAnEndedContextRunsNothing(t *testing.T) {
 func TestSentinelErrors(t *testing.T) {
 	token := contractFile(t, "token")
 	for _, backend := range backends {
-		vm, err := NewContractVM(backend)
-		if err != nil {
-			t.Fatal(err)
-		}
+		vm := contractVM(t, backend)
 		env := newEnv("alice")
 		if _, err := vm.Call(ctx, "token", token, "init", []byte(`{"initial_supply": "1000"}`), 10_000_000, env); err != nil {
 			t.Fatal(err)
 		}
 		bob := addressJSON(AccountAddress("bob"))
-		_, err = vm.Call(ctx, "token", token, "transfer", []byte(`{"to": `+bob+`, "amount": "5000"}`), 10_000_000, env)
+		_, err := vm.Call(ctx, "token", token, "transfer", []byte(`{"to": `+bob+`, "amount": "5000"}`), 10_000_000, env)
 		if !errors.Is(err, ErrTxFailed) || errors.Is(err, ErrOutOfGas) {
 			t.Fatalf("%s: a revert: %v", backend, err)
 		}
@@ -165,10 +159,7 @@ func BenchmarkCancelLatency(b *testing.B) {
 func TestContractsWithoutASchema(t *testing.T) {
 	raw := contractFile(t, "raw")
 	for _, backend := range backends {
-		vm, err := NewContractVM(backend)
-		if err != nil {
-			t.Fatal(err)
-		}
+		vm := contractVM(t, backend)
 		env := newEnv("alice")
 		args := []byte(`{"any": ["bytes", 1]}`)
 		result, err := vm.Invoke(ctx, "raw", raw, "echo", args, 1_000_000, env)

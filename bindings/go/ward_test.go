@@ -31,6 +31,16 @@ func contractFile(t testing.TB, name string) []byte {
 	return wasm
 }
 
+// contractVM is a new ContractVM on backend; the test closes it.
+func contractVM(t testing.TB, backend Backend) *ContractVM {
+	t.Helper()
+	vm, err := NewContractVM(backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vm
+}
+
 // memEnv is a chain in memory: storage by contract, events, contracts by
 // address, and counts of what it was asked.
 type memEnv struct {
@@ -182,10 +192,7 @@ func TestTokenHasTheRustExecutorsGasOnBothBackends(t *testing.T) {
 	token := contractFile(t, "token")
 	expected := expectedGas(t)
 	for _, backend := range backends {
-		vm, err := NewContractVM(backend)
-		if err != nil {
-			t.Fatal(err)
-		}
+		vm := contractVM(t, backend)
 		gas := tokenSteps(t, vm, token, newEnv("alice"))
 		if fmt.Sprint(gas) != fmt.Sprint(expected) {
 			t.Errorf("%s: gas %v, the Rust executor's %v", backend, gas, expected)
@@ -200,10 +207,7 @@ func TestTokenHasTheRustExecutorsGasOnBothBackends(t *testing.T) {
 func TestEscrowCallsTheTokenThroughNestedCalls(t *testing.T) {
 	token, escrow := contractFile(t, "token"), contractFile(t, "escrow")
 	for _, backend := range backends {
-		vm, err := NewContractVM(backend)
-		if err != nil {
-			t.Fatal(err)
-		}
+		vm := contractVM(t, backend)
 		env := newEnv("alice")
 		env.register("token", token)
 		env.register("escrow", escrow)
@@ -263,15 +267,12 @@ func TestAModuleThatCannotBeInstrumentedIsRefusedNotRunRaw(t *testing.T) {
 		0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b,
 	}
 	for _, backend := range backends {
-		vm, err := NewContractVM(backend)
-		if err != nil {
-			t.Fatal(err)
-		}
+		vm := contractVM(t, backend)
 		if err := vm.Validate(ctx, wasm); !IsRejected(err) {
 			t.Fatalf("%s: Validate said %v", backend, err)
 		}
 		env := newEnv("alice")
-		_, err = vm.Call(ctx, "raw", wasm, "anything", nil, 1_000_000, env)
+		_, err := vm.Call(ctx, "raw", wasm, "anything", nil, 1_000_000, env)
 		if !IsRejected(err) {
 			t.Fatalf("%s: Call said %v", backend, err)
 		}
@@ -288,10 +289,7 @@ func TestManyGoroutinesCallAtOnce(t *testing.T) {
 	token := contractFile(t, "token")
 	const workers, transfers = 16, 20
 	for _, backend := range backends {
-		vm, err := NewContractVM(backend)
-		if err != nil {
-			t.Fatal(err)
-		}
+		vm := contractVM(t, backend)
 		var wg sync.WaitGroup
 		gas := make([][]uint64, workers)
 		failures := make(chan error, workers)

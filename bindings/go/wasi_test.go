@@ -48,10 +48,7 @@ func TestWASIContractsOfTinyGosShape(t *testing.T) {
 	wasm, relay := contractFile(t, "tinygo"), contractFile(t, "relay")
 	var runs []wasiRun
 	for _, backend := range backends {
-		vm, err := NewContractVM(backend)
-		if err != nil {
-			t.Fatal(err)
-		}
+		vm := contractVM(t, backend)
 		var run wasiRun
 		env := seeded("alice", 1)
 		env.register("tinygo", wasm)
@@ -135,10 +132,7 @@ func TestARustWasip1Contract(t *testing.T) {
 	wasm := contractFile(t, "guestbook")
 	var runs []wasiRun
 	for _, backend := range backends {
-		vm, err := NewContractVM(backend)
-		if err != nil {
-			t.Fatal(err)
-		}
+		vm := contractVM(t, backend)
 		var run wasiRun
 		alice, bob := seeded("alice", 1), seeded("bob", 1)
 		bob.storage = alice.storage // one chain, two senders
@@ -167,7 +161,7 @@ func TestARustWasip1Contract(t *testing.T) {
 			t.Fatalf("%s: stamp %d", backend, stamp)
 		}
 		var failed *CallError
-		_, err = vm.Call(ctx, "book", wasm, "read", []byte("short"), 10_000_000, alice)
+		_, err := vm.Call(ctx, "book", wasm, "read", []byte("short"), 10_000_000, alice)
 		if !errors.As(err, &failed) || failed.Status != "reverted" || len(failed.Log) != 1 ||
 			!strings.Contains(failed.Log[0], "32-byte address") {
 			t.Fatalf("%s: a short read: %v %q", backend, err, failed)

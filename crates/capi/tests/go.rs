@@ -134,7 +134,7 @@ fn the_go_package_vets_and_passes_with_the_executor_s_gas() {
             .env("WARD_RAW_WASM", raw())
             .env(
                 "WARD_RELAY_WASM",
-                written("relay", &ward_testkit::wasm(ward_testkit::wasi::RELAY)),
+                written("relay", &ward_testkit::wasm(&ward_testkit::wasi::relay())),
             )
             .env(
                 "WARD_TINYGO_WASM",

@@ -165,6 +165,27 @@ impl Encode for TxBody {
 }
 
 impl TxBody {
+    /// A body from the key that will sign it, at no gas price and moving
+    /// no value (set [`TxBody::gas_price`] and [`TxBody::value`] after,
+    /// or with struct update syntax, for a transaction that pays).
+    pub fn new(
+        chain_id: &str,
+        key: &VerifyingKey,
+        nonce: u64,
+        gas_limit: u64,
+        payload: Payload,
+    ) -> Self {
+        Self {
+            chain_id: chain_id.into(),
+            public_key: key.to_bytes(),
+            nonce,
+            gas_limit,
+            gas_price: 0,
+            value: 0,
+            payload,
+        }
+    }
+
     /// What is signed: BLAKE3 of the body's encoding.
     pub fn hash(&self) -> Hash32 {
         Hash32(*blake3::hash(&self.to_bytes()).as_bytes())

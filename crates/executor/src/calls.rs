@@ -173,13 +173,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             trace: root.trace.clone(),
         };
         frames.trace_open(|| crate::trace::Opening::root(entry, &root, kind, &input, gas_limit));
-        let options = RunOptions {
-            input,
-            gas_limit,
-            timeout: frames.time_left(),
-            cancel: frames.cancel.clone(),
-            ..RunOptions::default()
-        };
+        let options = frames.run_options(input, gas_limit);
         frames.slot = frames.instances.take();
         let context = self.context((kind, &code), &mut frames, root, (0, gas_limit))?;
         let mut progress = self.start((&code, kind), entry, options, context);
@@ -346,13 +340,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             value,
         };
         let context = self.context((kind, &code), frames, frame, (call.stack_base, call.gas))?;
-        let options = RunOptions {
-            input: code.input(call.input),
-            gas_limit: call.gas,
-            timeout: frames.time_left(),
-            cancel: frames.cancel.clone(),
-            ..RunOptions::default()
-        };
+        let options = frames.run_options(code.input(call.input), call.gas);
         Ok(self.start((&code, kind), kind.call_entry(), options, context))
     }
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use ward_abi::call::{FAILED as CALL_FAILED, OK as CALL_OK};
 use ward_primitives::{Address, CodeKind, Gas, Hash32};
 use ward_state::{ContractInfo, StateCommit};
-use ward_vm::{CodeHash, FaultKind, NodeFault, Progress, Reply, RunOptions, Running};
+use ward_vm::{CodeHash, FaultKind, NodeFault, Progress, Reply, Running};
 
 use crate::{
     Current, ExecError, Executor, Frame, Frames, SharedJournal, Waiting, contract_address, lock,
@@ -212,13 +212,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             frame,
             (request.stack_base, gas_limit),
         )?;
-        let options = RunOptions {
-            input,
-            gas_limit,
-            timeout: frames.time_left(),
-            cancel: frames.cancel.clone(),
-            ..RunOptions::default()
-        };
+        let options = frames.run_options(input, gas_limit);
         Ok(self.start((&code, creator.kind), "deploy", options, context))
     }
 

@@ -275,6 +275,18 @@ impl<S: StateCommit + Send + Sync + 'static> Frames<S> {
         self.deadline
             .map(|d| d.saturating_duration_since(ward_vm::clock::now()))
     }
+
+    /// A frame's run options: its input and gas, under the transaction's
+    /// backstop and cancel flag.
+    fn run_options(&self, input: Vec<u8>, gas_limit: Gas) -> RunOptions {
+        RunOptions {
+            input,
+            gas_limit,
+            timeout: self.time_left(),
+            cancel: self.cancel.clone(),
+            ..RunOptions::default()
+        }
+    }
 }
 
 impl<S: StateCommit + Send + Sync + 'static> Frames<S> {

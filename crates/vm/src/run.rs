@@ -364,6 +364,30 @@ pub enum Progress {
 }
 
 impl Running {
+    /// Calls `func` in `instance` and runs it to its first suspension or
+    /// its end; `then` is called when it returns, and the instance goes
+    /// back to `home` when the call is over.
+    fn start(
+        (mut sandbox, instance): (Box<dyn Sandbox>, InstanceId),
+        (meter, shape): (Option<Meter>, Option<EntryShape>),
+        (func, args): (crate::Extern, &[Value]),
+        then: Option<(crate::Extern, Vec<Value>)>,
+        home: Option<crate::system::Home>,
+    ) -> Progress {
+        let memory = exported_memory(&mut *sandbox, instance);
+        let step = sandbox.call(func, args);
+        Running {
+            sandbox,
+            memory,
+            meter,
+            shape,
+            suspensions: 0,
+            home,
+            then,
+        }
+        .advance(step)
+    }
+
     /// The suspended guest's exported memory, if it has one.
     fn memory(&self) -> Result<crate::Extern, SandboxError> {
         self.memory
@@ -498,7 +522,6 @@ pub fn begin(
             format!("no function export `{name}`"),
         )));
     };
-    let memory = exported_memory(&mut *sandbox, instance);
     let (first, then) = match initialize.map(|name| sandbox.export(instance, name)) {
         None => ((func, args), None),
         Some(Some(init)) => ((init, Vec::new()), Some((func, args))),
@@ -509,17 +532,13 @@ pub fn begin(
             )));
         }
     };
-    let step = sandbox.call(first.0, &first.1);
-    Running {
-        sandbox,
-        memory,
-        meter,
-        shape,
-        suspensions: 0,
-        home: None,
+    Running::start(
+        (sandbox, instance),
+        (meter, shape),
+        (first.0, &first.1),
         then,
-    }
-    .advance(step)
+        None,
+    )
 }
 
 /// [`Entry::Initialized`]'s export run first, checked: `[] -> []`.
@@ -565,19 +584,13 @@ pub(crate) fn begin_in(
     (func, args, shape): (crate::Extern, &[Value], Option<EntryShape>),
     home: crate::system::Home,
 ) -> Progress {
-    let mut sandbox = sandbox;
-    let memory = exported_memory(&mut *sandbox, instance);
-    let step = sandbox.call(func, args);
-    Running {
-        sandbox,
-        memory,
-        meter,
-        shape,
-        suspensions: 0,
-        home: Some(home),
-        then: None,
-    }
-    .advance(step)
+    Running::start(
+        (sandbox, instance),
+        (meter, shape),
+        (func, args),
+        None,
+        Some(home),
+    )
 }
 
 /// `instance`'s exported memory, if it has one.

@@ -93,19 +93,11 @@ fn rpc_corpus() {
 fn chain_accepts_what_is_valid() {
     use ward_chain::tx::{Payload, TxBody, dev_key};
     let key = dev_key(0);
-    let tx = TxBody {
-        gas_price: 0,
-        value: 0,
-        chain_id: "ward-dev".into(),
-        public_key: key.verifying_key().to_bytes(),
-        nonce: 3,
-        gas_limit: 1_000,
-        payload: Payload::Call {
-            to: ward_state::Address([1; 32]),
-            input: b"in".to_vec(),
-        },
-    }
-    .sign(&key);
+    let call = Payload::Call {
+        to: ward_state::Address([1; 32]),
+        input: b"in".to_vec(),
+    };
+    let tx = TxBody::new("ward-dev", &key.verifying_key(), 3, 1_000, call).sign(&key);
     ward_fuzz::chain(&tx.to_bytes());
     let header = ward_chain::block::Header {
         height: 9,

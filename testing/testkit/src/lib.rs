@@ -84,6 +84,36 @@ pub fn wasm(text: &str) -> Vec<u8> {
     wat::parse_str(text).expect("test module parses")
 }
 
+/// A module in WebAssembly text that imports Ward's host functions
+/// `imports` (their names, separated by spaces), each as `$` and its
+/// name with the signature of the ABI's table
+/// (`ward_abi::for_each_host_function!`), followed by `fields` (its
+/// memory, functions, exports).
+///
+/// # Panics
+///
+/// When a name is not one of Ward's host functions.
+pub fn module_importing(imports: &str, fields: &str) -> String {
+    let mut text = String::from("(module");
+    for name in imports.split_whitespace() {
+        let f = ward_abi::HostFn::from_name(name)
+            .unwrap_or_else(|| panic!("`{name}` is not a Ward host function"));
+        let list = |kind: &str, types: &[ward_abi::ValType]| -> String {
+            types.iter().map(|t| format!(" ({kind} {t})")).collect()
+        };
+        text.push_str(&format!(
+            "\n  (import \"{}\" \"{name}\" (func ${name}{}{}))",
+            ward_abi::MODULE,
+            list("param", f.params()),
+            list("result", f.results()),
+        ));
+    }
+    text.push_str("\n  ");
+    text.push_str(fields);
+    text.push(')');
+    text
+}
+
 /// Compiles `wasm` and runs `entry` on `backend`, servicing suspensions with
 /// `service`. A module rejected at compile time yields a `rejected` execution.
 ///

@@ -60,19 +60,16 @@ pub const TINYGO_REACTOR: &str = include_str!("wasi/tinygo_reactor.wat");
 /// bytes of its input with the rest of it (2 000 000 gas), and outputs
 /// the return data; exit code 9 when the call failed. How the tests call
 /// a WASI reactor's method from a contract.
-pub const RELAY: &str = r#"(module
-  (import "ward" "input_size" (func $size_in (result i32)))
-  (import "ward" "input_read" (func $input (param i32 i32 i32)))
-  (import "ward" "call" (func $call (param i32 i32 i32 i64 i32) (result i32)))
-  (import "ward" "return_data_size" (func $size (result i32)))
-  (import "ward" "return_data_read" (func $rd (param i32 i32 i32)))
-  (import "ward" "output_write" (func $out (param i32 i32)))
-  (import "ward" "exit" (func $exit (param i32)))
-  (memory (export "memory") 1)
+pub fn relay() -> String {
+    crate::module_importing(
+        "input_size input_read call return_data_size return_data_read output_write exit",
+        r#"(memory (export "memory") 1)
   (func (export "main")
-    (call $input (i32.const 0) (i32.const 0) (call $size_in))
-    (if (call $call (i32.const 0) (i32.const 32) (i32.sub (call $size_in) (i32.const 32))
+    (call $input_read (i32.const 0) (i32.const 0) (call $input_size))
+    (if (call $call (i32.const 0) (i32.const 32) (i32.sub (call $input_size) (i32.const 32))
           (i64.const 2000000) (i32.const 0))
       (then (call $exit (i32.const 9))))
-    (call $rd (i32.const 1024) (i32.const 0) (call $size))
-    (call $out (i32.const 1024) (call $size))))"#;
+    (call $return_data_read (i32.const 1024) (i32.const 0) (call $return_data_size))
+    (call $output_write (i32.const 1024) (call $return_data_size)))"#,
+    )
+}

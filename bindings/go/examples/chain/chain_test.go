@@ -66,16 +66,7 @@ func TestTokenTransfersPayTheirFeesToTheUnit(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", backend, err)
 		}
-		statuses := []string{}
-		for _, r := range receipts {
-			statuses = append(statuses, r.Status)
-			if r.Fee != r.GasUsed*price {
-				t.Fatalf("%s: fee %d for gas %d", backend, r.Fee, r.GasUsed)
-			}
-		}
-		if want := []string{"ok", "ok", "failed", "failed", "ok", "failed"}; !reflect.DeepEqual(statuses, want) {
-			t.Fatalf("%s: statuses %v, want %v: %+v", backend, statuses, want, receipts)
-		}
+		checkReceipts(t, backend, receipts, price, "ok", "ok", "failed", "failed", "ok", "failed")
 		if !strings.Contains(receipts[2].Error, "insufficient balance") || receipts[3].GasUsed != 2_000 || receipts[5].GasUsed != 0 {
 			t.Fatalf("%s: %+v", backend, receipts)
 		}
@@ -132,16 +123,7 @@ func TestAWASIContractPaysItsFeesToTheUnit(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", backend, err)
 		}
-		statuses := []string{}
-		for _, r := range receipts {
-			statuses = append(statuses, r.Status)
-			if r.Fee != r.GasUsed*price {
-				t.Fatalf("%s: fee %d for gas %d", backend, r.Fee, r.GasUsed)
-			}
-		}
-		if want := []string{"ok", "ok", "ok", "ok", "failed", "failed"}; !reflect.DeepEqual(statuses, want) {
-			t.Fatalf("%s: statuses %v, want %v: %+v", backend, statuses, want, receipts)
-		}
+		checkReceipts(t, backend, receipts, price, "ok", "ok", "ok", "ok", "failed", "failed")
 		if receipts[3].Output != "second" || len(receipts[2].Log) != 1 || !strings.HasSuffix(receipts[2].Log[0], " signed: second") {
 			t.Fatalf("%s: %+v", backend, receipts)
 		}
@@ -222,5 +204,21 @@ func TestABlockGivenUpOnLeavesNoTrace(t *testing.T) {
 		if err := vm.Close(context.Background()); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// checkReceipts fails t unless the receipts have the statuses want and
+// each fee is its gas times price.
+func checkReceipts(t *testing.T, backend ward.Backend, receipts []Receipt, price uint64, want ...string) {
+	t.Helper()
+	statuses := []string{}
+	for _, r := range receipts {
+		statuses = append(statuses, r.Status)
+		if r.Fee != r.GasUsed*price {
+			t.Fatalf("%s: fee %d for gas %d", backend, r.Fee, r.GasUsed)
+		}
+	}
+	if !reflect.DeepEqual(statuses, want) {
+		t.Fatalf("%s: statuses %v, want %v: %+v", backend, statuses, want, receipts)
 	}
 }

@@ -149,25 +149,8 @@ fn deploy_wasi_makes_a_wasi_command_a_contract() {
     assert_eq!(refused["error"]["kind"], "unknown_import");
     let deployed = deploy_json("wasi-hello.wat", &dir, &["--wasi"]);
     let address = deployed["address"].as_str().unwrap().to_string();
-    let mut outputs = Vec::new();
-    for backend in ["wasmtime", "wasmi"] {
-        let called = last_json(&ward(&[
-            "call",
-            &address,
-            "--input",
-            "0x77617264",
-            "--data-dir",
-            &dir,
-            "--backend",
-            backend,
-            "--json",
-        ]));
-        assert_eq!(called["status"], "ok", "{called}");
-        // "hello, ward\n": stdin in, stdout out.
-        assert_eq!(called["output"], "0x68656c6c6f2c20776172640a");
-        outputs.push((called["output"].clone(), called["gas_used"].clone()));
-    }
-    assert_eq!(outputs[0], outputs[1]);
+    // "hello, ward\n": stdin in, stdout out.
+    call_on_both(&dir, &address, "0x77617264", "0x68656c6c6f2c20776172640a");
     let state = last_json(&ward(&["state", &address, "--data-dir", &dir, "--json"]));
     assert_eq!(state["kind"], "wasi", "{state}");
     // --wasi has no init arguments to encode.
@@ -185,6 +168,29 @@ fn deploy_wasi_makes_a_wasi_command_a_contract() {
         .code(),
         Some(2)
     );
+}
+
+/// `ward call` of the contract at `address` with `input` (hex), on each
+/// backend: `ok`, the output `output`, the same gas on both.
+fn call_on_both(dir: &str, address: &str, input: &str, output: &str) {
+    let mut gas = Vec::new();
+    for backend in ["wasmtime", "wasmi"] {
+        let called = last_json(&ward(&[
+            "call",
+            address,
+            "--input",
+            input,
+            "--data-dir",
+            dir,
+            "--backend",
+            backend,
+            "--json",
+        ]));
+        assert_eq!(called["status"], "ok", "{called}");
+        assert_eq!(called["output"], output, "{called}");
+        gas.push(called["gas_used"].clone());
+    }
+    assert_eq!(gas[0], gas[1]);
 }
 
 /// `ward deploy --wasi-reactor`: a module of TinyGo's wasip1 shape called
@@ -210,25 +216,8 @@ fn deploy_wasi_reactor_makes_its_exports_methods() {
     ]));
     assert_eq!(deployed["status"], "ok", "{deployed}");
     let address = deployed["address"].as_str().unwrap().to_string();
-    let mut outputs = Vec::new();
-    for backend in ["wasmtime", "wasmi"] {
-        // "greet", NUL, "ward": its output "hi" through `ward`.
-        let called = last_json(&ward(&[
-            "call",
-            &address,
-            "--input",
-            "0x67726565740077617264",
-            "--data-dir",
-            &dir,
-            "--backend",
-            backend,
-            "--json",
-        ]));
-        assert_eq!(called["status"], "ok", "{called}");
-        assert_eq!(called["output"], "0x6869");
-        outputs.push(called["gas_used"].clone());
-    }
-    assert_eq!(outputs[0], outputs[1]);
+    // "greet", NUL, "ward": its output "hi" through `ward`.
+    call_on_both(&dir, &address, "0x67726565740077617264", "0x6869");
     // No method named: refused, a receipt.
     let refused = last_json(&ward(&[
         "call",

@@ -172,11 +172,7 @@ pub(super) fn sign_with(
     TxBody {
         gas_price: PRICE,
         value,
-        chain_id: CHAIN.into(),
-        public_key: key.verifying_key().to_bytes(),
-        nonce,
-        gas_limit: gas,
-        payload,
+        ..TxBody::new(CHAIN, &key.verifying_key(), nonce, gas, payload)
     }
     .sign(key)
 }

@@ -27,43 +27,22 @@ fn call_and_deploy_take_their_input_from_a_file() {
     ]));
     assert_eq!(deployed["status"], "ok", "{deployed}");
     let address = deployed["address"].as_str().unwrap().to_string();
+    let call_with = |file: &std::path::Path, more: &[&str]| {
+        let file = file.to_string_lossy();
+        let mut args: Vec<&str> = vec!["call", &address, "--data-dir", &dir, "--input-file", &file];
+        args.extend(more);
+        ward(&args)
+    };
     // "get", from a file: the count the deploy's input set.
     let get = temp_file("get.bin", b"get");
-    let out = ward(&[
-        "call",
-        &address,
-        "--data-dir",
-        &dir,
-        "--input-file",
-        &get.to_string_lossy(),
-        "--json",
-    ]);
+    let out = call_with(&get, &["--json"]);
     assert_eq!(last_json(&out)["output"], "0x2900000000000000");
     // An input of 1.3 MB, which no command line takes as hex.
     let large = temp_file("large.bin", &vec![7u8; 1_300_000]);
-    let out = ward(&[
-        "call",
-        &address,
-        "--data-dir",
-        &dir,
-        "--input-file",
-        &large.to_string_lossy(),
-        "--gas",
-        "50000000",
-        "--json",
-    ]);
+    let out = call_with(&large, &["--gas", "50000000", "--json"]);
     assert_eq!(last_json(&out)["status"], "ok", "{}", stderr(&out));
     // One input only.
-    let both = ward(&[
-        "call",
-        &address,
-        "--data-dir",
-        &dir,
-        "--input",
-        "0x00",
-        "--input-file",
-        &get.to_string_lossy(),
-    ]);
+    let both = call_with(&get, &["--input", "0x00"]);
     assert_eq!(both.status.code(), Some(2));
 }
 

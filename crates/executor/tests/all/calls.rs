@@ -46,24 +46,23 @@ pub(crate) const PROXY: &str = r#"(module
 
 /// Calls itself `n` levels deep (input: n as 4 bytes LE); outputs the
 /// status of the first level that failed, or 0.
-const RECURSE: &str = r#"(module
-  (import "ward" "input_read" (func $input_read (param i32 i32 i32)))
-  (import "ward" "output_write" (func $out (param i32 i32)))
-  (import "ward" "self_address" (func $self (param i32)))
-  (import "ward" "call" (func $call (param i32 i32 i32 i64 i32) (result i32)))
-  (import "ward" "return_data_read" (func $rd_read (param i32 i32 i32)))
-  (memory (export "memory") 1)
+fn recurse() -> String {
+    ward_testkit::module_importing(
+        "input_read output_write self_address call return_data_read",
+        r#"(memory (export "memory") 1)
   (func (export "main") (local $status i32)
     (call $input_read (i32.const 100) (i32.const 0) (i32.const 4))
     (if (i32.eqz (i32.load (i32.const 100)))
-      (then (i32.store (i32.const 200) (i32.const 0)) (call $out (i32.const 200) (i32.const 4)) (return)))
-    (call $self (i32.const 0))
+      (then (i32.store (i32.const 200) (i32.const 0)) (call $output_write (i32.const 200) (i32.const 4)) (return)))
+    (call $self_address (i32.const 0))
     (i32.store (i32.const 104) (i32.sub (i32.load (i32.const 100)) (i32.const 1)))
     (local.set $status (call $call (i32.const 0) (i32.const 104) (i32.const 4) (i64.const 0x7fffffffffffffff) (i32.const 0)))
     (if (local.get $status)
       (then (i32.store (i32.const 200) (local.get $status)))
-      (else (call $rd_read (i32.const 200) (i32.const 0) (i32.const 4))))
-    (call $out (i32.const 200) (i32.const 4))))"#;
+      (else (call $return_data_read (i32.const 200) (i32.const 0) (i32.const 4))))
+    (call $output_write (i32.const 200) (i32.const 4)))"#,
+    )
+}
 
 pub(crate) fn proxy_input(target: &Address, flags: u32, gas: u64, inner: &[u8]) -> Vec<u8> {
     let mut input = target.0.to_vec();
@@ -138,9 +137,7 @@ fn calls_scenario(kind: BackendKind) -> (Vec<Receipt>, ward_state::Entries, ward
 
 #[test]
 fn calls_between_contracts_agree_on_both_backends() {
-    let a = calls_scenario(BackendKind::Wasmtime);
-    let b = calls_scenario(BackendKind::Wasmi);
-    assert_eq!(a, b);
+    crate::on_both_backends_alike(calls_scenario);
 }
 
 /// A 1024-deep chain of calls (reentrant: the contract calls itself) runs
@@ -157,7 +154,7 @@ fn a_1024_deep_chain_runs_and_the_1025th_call_fails_to_its_caller() {
             max_block_gas: u64::MAX,
             ..ChainLimits::default()
         });
-        let code = wat::parse_str(RECURSE).unwrap();
+        let code = wat::parse_str(recurse()).unwrap();
         let at = exec
             .execute_block(&[deploy_tx(&code, b"", b"")], 1)
             .unwrap()[0]

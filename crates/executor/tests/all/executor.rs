@@ -170,9 +170,7 @@ fn scenario(kind: BackendKind) -> (Vec<Vec<Receipt>>, ward_state::Entries) {
 
 #[test]
 fn blocks_of_deploys_and_calls_agree_on_both_backends() {
-    let a = scenario(BackendKind::Wasmtime);
-    let b = scenario(BackendKind::Wasmi);
-    assert_eq!(a, b);
+    crate::on_both_backends_alike(scenario);
 }
 
 #[test]
@@ -329,24 +327,21 @@ fn state_persists_on_redb_across_reopening() {
 /// each). Output: (kind, level), u32 LE each: (0, 0) when everything ran,
 /// (1, level) when a `memory.grow` was refused there, (2, level) when a
 /// call from there failed.
-const HOG: &str = r#"(module
-  (import "ward" "input_read" (func $input_read (param i32 i32 i32)))
-  (import "ward" "output_write" (func $out (param i32 i32)))
-  (import "ward" "self_address" (func $self (param i32)))
-  (import "ward" "call" (func $call (param i32 i32 i32 i64 i32) (result i32)))
-  (import "ward" "return_data_read" (func $rd_read (param i32 i32 i32)))
-  (memory (export "memory") 1)
+fn hog_module() -> String {
+    ward_testkit::module_importing(
+        "input_read output_write self_address call return_data_read",
+        r#"(memory (export "memory") 1)
   (func (export "main") (local $i i32)
     (call $input_read (i32.const 100) (i32.const 0) (i32.const 12))
     (i64.store (i32.const 200) (i64.const 0))
     (if (i32.eq (memory.grow (i32.load (i32.const 104))) (i32.const -1))
       (then (i32.store (i32.const 200) (i32.const 1))
             (i32.store (i32.const 204) (i32.load (i32.const 100)))
-            (call $out (i32.const 200) (i32.const 8))
+            (call $output_write (i32.const 200) (i32.const 8))
             (return)))
     (if (i32.eqz (i32.load (i32.const 100)))
-      (then (call $out (i32.const 200) (i32.const 8)) (return)))
-    (call $self (i32.const 0))
+      (then (call $output_write (i32.const 200) (i32.const 8)) (return)))
+    (call $self_address (i32.const 0))
     (i32.store (i32.const 112) (i32.sub (i32.load (i32.const 100)) (i32.const 1)))
     (i64.store (i32.const 116) (i64.load (i32.const 104)))
     (block $done
@@ -357,11 +352,13 @@ const HOG: &str = r#"(module
           (then (i32.store (i32.const 200) (i32.const 2))
                 (i32.store (i32.const 204) (i32.load (i32.const 100)))
                 (br $done)))
-        (call $rd_read (i32.const 200) (i32.const 0) (i32.const 8))
+        (call $return_data_read (i32.const 200) (i32.const 0) (i32.const 8))
         (br_if $done (i32.load (i32.const 200)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next)))
-    (call $out (i32.const 200) (i32.const 8))))"#;
+    (call $output_write (i32.const 200) (i32.const 8)))"#,
+    )
+}
 
 /// The memory of every live frame of a transaction counts against one
 /// budget (64 MiB by default): a frame whose memory would not fit fails to
@@ -379,7 +376,7 @@ fn a_transaction_s_frames_share_one_memory_budget() {
     for kind in BackendKind::ALL {
         let store = Arc::new(MemoryStore::default());
         let exec = executor(store.clone(), kind);
-        let [at] = deploy_all(&exec, &[HOG])[..] else {
+        let [at] = deploy_all(&exec, &[&hog_module()])[..] else {
             unreachable!()
         };
         let receipts = exec
@@ -419,7 +416,7 @@ fn the_memory_budget_is_configurable() {
     for kind in BackendKind::ALL {
         let store = Arc::new(MemoryStore::default());
         let exec = executor(store, kind).with_tx_memory_bytes(3 << 16);
-        let [at] = deploy_all(&exec, &[HOG])[..] else {
+        let [at] = deploy_all(&exec, &[&hog_module()])[..] else {
             unreachable!()
         };
         let mut input = 5u32.to_le_bytes().to_vec();

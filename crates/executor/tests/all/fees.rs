@@ -50,13 +50,9 @@ fn behave_address(key: u32) -> Address {
 fn signed(key: u32, nonce: u64, price: u128, value: u128, payload: Payload) -> VerifiedTx {
     let signer = dev_key(key);
     TxBody {
-        chain_id: CHAIN.into(),
-        public_key: signer.verifying_key().to_bytes(),
-        nonce,
-        gas_limit: GAS,
         gas_price: price,
         value,
-        payload,
+        ..TxBody::new(CHAIN, &signer.verifying_key(), nonce, GAS, payload)
     }
     .sign(&signer)
     .verify(CHAIN)

@@ -23,6 +23,15 @@ mod value;
 mod wasi;
 mod wasi_reactor;
 
+/// Runs `scenario` on each backend and asserts that both give the same
+/// result (status, output, gas, state: whatever the scenario returns).
+pub(crate) fn on_both_backends_alike<T: PartialEq + std::fmt::Debug>(
+    scenario: fn(ward_vm::BackendKind) -> T,
+) {
+    let wasmtime = scenario(ward_vm::BackendKind::Wasmtime);
+    assert_eq!(wasmtime, scenario(ward_vm::BackendKind::Wasmi));
+}
+
 /// Runs `tx` alone in a block at `time`. A call that succeeds is first
 /// estimated (`Executor::estimate_gas`, capped at its own limit): with
 /// the estimate it does the same (status, output, events), and with 1 %

@@ -103,16 +103,8 @@ struct Account {
 }
 
 fn sign(account: &mut Account, gas_limit: u64, payload: Payload) -> SignedTx {
-    let tx = TxBody {
-        gas_price: 0,
-        value: 0,
-        chain_id: CHAIN.into(),
-        public_key: account.key.verifying_key().to_bytes(),
-        nonce: account.nonce,
-        gas_limit,
-        payload,
-    }
-    .sign(&account.key);
+    let key = account.key.verifying_key();
+    let tx = TxBody::new(CHAIN, &key, account.nonce, gas_limit, payload).sign(&account.key);
     account.nonce += 1;
     tx
 }

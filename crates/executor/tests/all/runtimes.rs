@@ -21,24 +21,19 @@ const ALICE: Address = Address([0xa1; 32]);
 /// input with the rest and `ward.call`'s `flags` (0 a call, 2 a delegate
 /// call), outputs the return data, and returns the call's status.
 pub(crate) fn forwarder(flags: u32) -> String {
-    format!(
-        r#"(module
-  (import "ward" "input_size" (func $isize (result i32)))
-  (import "ward" "input_read" (func $input (param i32 i32 i32)))
-  (import "ward" "call" (func $call (param i32 i32 i32 i64 i32) (result i32)))
-  (import "ward" "return_data_size" (func $size (result i32)))
-  (import "ward" "return_data_read" (func $rd (param i32 i32 i32)))
-  (import "ward" "output_write" (func $out (param i32 i32)))
-  (import "ward" "gas_left" (func $gas (result i64)))
-  (memory (export "memory") 2)
+    ward_testkit::module_importing(
+        "input_size input_read call return_data_size return_data_read output_write gas_left",
+        &format!(
+            r#"(memory (export "memory") 2)
   (func (export "main") (result i32) (local $status i32)
-    (call $input (i32.const 0) (i32.const 0) (call $isize))
+    (call $input_read (i32.const 0) (i32.const 0) (call $input_size))
     (local.set $status
-      (call $call (i32.const 0) (i32.const 32) (i32.sub (call $isize) (i32.const 32))
-        (i64.sub (call $gas) (i64.const 100000)) (i32.const {flags})))
-    (call $rd (i32.const 65536) (i32.const 0) (call $size))
-    (call $out (i32.const 65536) (call $size))
-    (local.get $status)))"#
+      (call $call (i32.const 0) (i32.const 32) (i32.sub (call $input_size) (i32.const 32))
+        (i64.sub (call $gas_left) (i64.const 100000)) (i32.const {flags})))
+    (call $return_data_read (i32.const 65536) (i32.const 0) (call $return_data_size))
+    (call $output_write (i32.const 65536) (call $return_data_size))
+    (local.get $status))"#
+        ),
     )
 }
 

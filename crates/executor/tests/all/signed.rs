@@ -21,18 +21,10 @@ const CHAIN: &str = "ward-test";
 
 fn signed(key: u32, nonce: u64, payload: Payload) -> VerifiedTx {
     let key = dev_key(key);
-    TxBody {
-        gas_price: 0,
-        value: 0,
-        chain_id: CHAIN.into(),
-        public_key: key.verifying_key().to_bytes(),
-        nonce,
-        gas_limit: 10_000_000,
-        payload,
-    }
-    .sign(&key)
-    .verify(CHAIN)
-    .unwrap()
+    TxBody::new(CHAIN, &key.verifying_key(), nonce, 10_000_000, payload)
+        .sign(&key)
+        .verify(CHAIN)
+        .unwrap()
 }
 
 fn deploy(key: u32, nonce: u64) -> VerifiedTx {

@@ -19,16 +19,7 @@ use ward_vm::{BackendKind, CacheOptions, Config, ModuleCache, TieredBackend};
 const CHAIN: &str = "ward-tier";
 
 fn signed(key: &SigningKey, nonce: u64, gas_limit: u64, payload: Payload) -> VerifiedTx {
-    let tx = TxBody {
-        gas_price: 0,
-        value: 0,
-        chain_id: CHAIN.into(),
-        public_key: key.verifying_key().to_bytes(),
-        nonce,
-        gas_limit,
-        payload,
-    }
-    .sign(key);
+    let tx = TxBody::new(CHAIN, &key.verifying_key(), nonce, gas_limit, payload).sign(key);
     SignedTx::verify_bytes(&tx.to_bytes(), CHAIN).unwrap()
 }
 

@@ -44,21 +44,19 @@ const ECHO: &str = r#"(module
 
 /// A Ward contract that calls the contract whose address is its input
 /// with the input "ward" and outputs the return data.
-const CALLER: &str = r#"(module
-  (import "ward" "input_read" (func $input (param i32 i32 i32)))
-  (import "ward" "call" (func $call (param i32 i32 i32 i64 i32) (result i32)))
-  (import "ward" "return_data_size" (func $size (result i32)))
-  (import "ward" "return_data_read" (func $rd (param i32 i32 i32)))
-  (import "ward" "output_write" (func $out (param i32 i32)))
-  (import "ward" "exit" (func $exit (param i32)))
-  (memory (export "memory") 1)
+fn caller() -> String {
+    ward_testkit::module_importing(
+        "input_read call return_data_size return_data_read output_write exit",
+        r#"(memory (export "memory") 1)
   (data (i32.const 64) "ward")
   (func (export "main")
-    (call $input (i32.const 0) (i32.const 0) (i32.const 32))
+    (call $input_read (i32.const 0) (i32.const 0) (i32.const 32))
     (if (call $call (i32.const 0) (i32.const 64) (i32.const 4) (i64.const 1000000) (i32.const 0))
       (then (call $exit (i32.const 9))))
-    (call $rd (i32.const 128) (i32.const 0) (call $size))
-    (call $out (i32.const 128) (call $size))))"#;
+    (call $return_data_read (i32.const 128) (i32.const 0) (call $return_data_size))
+    (call $output_write (i32.const 128) (call $return_data_size)))"#,
+    )
+}
 
 pub(crate) fn executor(store: Arc<MemoryStore>, backend: BackendKind) -> Executor<MemoryStore> {
     let mut config = Config::default();
@@ -100,8 +98,8 @@ fn scenario(backend: BackendKind) -> (Vec<Vec<Receipt>>, Option<Vec<u8>>) {
             &[
                 deploy(ECHO, b"as-ward", CodeKind::Ward),
                 deploy(ECHO, b"as-wasi", CodeKind::Wasi),
-                deploy(CALLER, b"no-start", CodeKind::Wasi),
-                deploy(CALLER, b"caller", CodeKind::Ward),
+                deploy(&caller(), b"no-start", CodeKind::Wasi),
+                deploy(&caller(), b"caller", CodeKind::Ward),
             ],
             1_700_000_000,
         )
@@ -219,7 +217,7 @@ fn wasi_contracts_trace_alike_on_both_backends() {
             .execute_block(
                 &[
                     deploy(ECHO, b"as-wasi", CodeKind::Wasi),
-                    deploy(CALLER, b"caller", CodeKind::Ward),
+                    deploy(&caller(), b"caller", CodeKind::Ward),
                 ],
                 1_700_000_000,
             )

@@ -72,7 +72,7 @@ fn tinygo_scenario(backend: BackendKind) -> (Vec<Vec<Receipt>>, Option<Vec<u8>>)
                     CodeKind::WasiReactor,
                 ),
                 deploy(
-                    wat::parse_str(ward_testkit::wasi::RELAY).unwrap(),
+                    wat::parse_str(ward_testkit::wasi::relay()).unwrap(),
                     b"caller",
                     CodeKind::Ward,
                 ),

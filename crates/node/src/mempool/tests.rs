@@ -13,17 +13,13 @@ fn priced(key: u32, nonce: u64, gas: u64, price: u128) -> VerifiedTx {
 /// A signed transaction with `input` bytes of input.
 fn signed(key: u32, nonce: u64, gas: u64, price: u128, input: usize) -> VerifiedTx {
     let key = dev_key(key);
+    let call = Payload::Call {
+        to: Address([1; 32]),
+        input: vec![7; input],
+    };
     TxBody {
         gas_price: price,
-        value: 0,
-        chain_id: "t".into(),
-        public_key: key.verifying_key().to_bytes(),
-        nonce,
-        gas_limit: gas,
-        payload: Payload::Call {
-            to: Address([1; 32]),
-            input: vec![7; input],
-        },
+        ..TxBody::new("t", &key.verifying_key(), nonce, gas, call)
     }
     .sign(&key)
     .verify("t")

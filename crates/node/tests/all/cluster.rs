@@ -177,16 +177,11 @@ fn the_block_log_is_fenced_and_survives_the_etcd_leader() {
     }
     let dir: PathBuf = crate::temp_dir("etcd");
     let mut members = Etcd::start(&dir);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        tokio::time::timeout(Duration::from_secs(300), scenario(&mut members))
-            .await
-            .expect("the etcd scenario took over 2 minutes")
-    });
+    crate::run_async(
+        "the etcd scenario",
+        Duration::from_secs(300),
+        scenario(&mut members),
+    );
     drop(members);
     let _ = std::fs::remove_dir_all(&dir);
 }

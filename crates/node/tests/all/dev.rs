@@ -108,14 +108,7 @@ fn revert_puts_the_whole_chain_back_to_a_snapshot() {
             "not_found",
             "a revert uses up its snapshot"
         );
-        assert_eq!(
-            ok(
-                &node,
-                "getNonce",
-                json!({ "address": dev_address(0).to_string() })
-            )["nonce"],
-            2
-        );
+        assert_eq!(crate::dev_nonce(&node, 0), 2);
 
         // The chain goes on from there, past where it had been: the same
         // calls make the same states as on a chain that never went back

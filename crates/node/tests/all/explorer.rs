@@ -425,20 +425,11 @@ macro_rules! in_browser {
         let node = dev_node($name, $configure);
         let driver = start_driver();
         let profile = crate::temp_dir(concat!($name, "-profile"));
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            tokio::time::timeout($limit, $scenario(&node, &driver, &profile))
-                .await
-                .expect(concat!(
-                    "the ",
-                    stringify!($scenario),
-                    " scenario ran out of time"
-                ))
-        });
+        crate::run_async(
+            concat!("the ", stringify!($scenario), " scenario"),
+            $limit,
+            $scenario(&node, &driver, &profile),
+        );
         drop(driver);
         node.shutdown().unwrap();
         let _ = std::fs::remove_dir_all(&profile);

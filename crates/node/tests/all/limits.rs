@@ -323,13 +323,7 @@ fn a_directory_of_another_chain_is_refused_and_state_survives_a_restart() {
         json!({ "from": dev_address(0).to_string(), "call": { "to": receipt["address"] }, "wait": true }),
     );
     assert_eq!(called["status"], "ok");
-    let metrics = agent()
-        .get(format!("{}/metrics", node.url()))
-        .call()
-        .unwrap()
-        .body_mut()
-        .read_to_string()
-        .unwrap();
+    let metrics = crate::metrics(&node);
     assert!(
         metrics.contains("ward_module_cache_disk_loads_total 1"),
         "{metrics}"
@@ -342,14 +336,7 @@ fn a_directory_of_another_chain_is_refused_and_state_survives_a_restart() {
         ok(&node, "getTransaction", json!({ "tx": receipt["tx"] }))["status"],
         "ok"
     );
-    assert_eq!(
-        ok(
-            &node,
-            "getNonce",
-            json!({ "address": dev_address(0).to_string() })
-        )["nonce"],
-        2
-    );
+    assert_eq!(crate::dev_nonce(&node, 0), 2);
     node.shutdown().unwrap();
 }
 

@@ -38,35 +38,28 @@ use ward_vm::BackendKind;
 /// A counter: `main` adds one to "n", stores its input under "last",
 /// emits "set" with the input, and outputs the count (8 bytes); input
 /// "revert" exits 7 after writing.
-pub(crate) const COUNTER: &str = r#"(module
-  (import "ward" "input_size" (func $size (result i32)))
-  (import "ward" "input_read" (func $read_in (param i32 i32 i32)))
-  (import "ward" "output_write" (func $out (param i32 i32)))
-  (import "ward" "exit" (func $exit (param i32)))
-  (import "ward" "storage_read" (func $get (param i32 i32 i32 i32) (result i64)))
-  (import "ward" "storage_write" (func $put (param i32 i32 i32 i32)))
-  (import "ward" "emit_event" (func $emit (param i32 i32 i32 i32)))
-  (memory (export "memory") 4)
+const COUNTER_FIELDS: &str = r#"(memory (export "memory") 4)
   (data (i32.const 0) "n")
   (data (i32.const 8) "last")
   (data (i32.const 16) "set")
   (func (export "main") (local $len i32)
-    (drop (call $get (i32.const 0) (i32.const 1) (i32.const 32) (i32.const 8)))
+    (drop (call $storage_read (i32.const 0) (i32.const 1) (i32.const 32) (i32.const 8)))
     (i64.store (i32.const 32) (i64.add (i64.load (i32.const 32)) (i64.const 1)))
-    (call $put (i32.const 0) (i32.const 1) (i32.const 32) (i32.const 8))
-    (local.set $len (call $size))
-    (call $read_in (i32.const 64) (i32.const 0) (local.get $len))
-    (call $put (i32.const 8) (i32.const 4) (i32.const 64) (local.get $len))
-    (call $emit (i32.const 16) (i32.const 3) (i32.const 64) (local.get $len))
+    (call $storage_write (i32.const 0) (i32.const 1) (i32.const 32) (i32.const 8))
+    (local.set $len (call $input_size))
+    (call $input_read (i32.const 64) (i32.const 0) (local.get $len))
+    (call $storage_write (i32.const 8) (i32.const 4) (i32.const 64) (local.get $len))
+    (call $emit_event (i32.const 16) (i32.const 3) (i32.const 64) (local.get $len))
     (if (i32.eq (i32.load (i32.const 64)) (i32.const 0x65766572)) ;; "reve"
       (then (call $exit (i32.const 7))))
-    (call $out (i32.const 32) (i32.const 8))))"#;
+    (call $output_write (i32.const 32) (i32.const 8)))"#;
 
 pub(crate) fn counter_code() -> Vec<u8> {
-    wat::parse_str(COUNTER).unwrap()
+    let imports = "input_size input_read output_write exit storage_read storage_write emit_event";
+    ward_testkit::wasm(&ward_testkit::module_importing(imports, COUNTER_FIELDS))
 }
 
-/// The deploy of [`COUNTER`], without input or salt.
+/// The deploy of [`counter_code`], without input or salt.
 pub(crate) fn counter_deploy() -> Payload {
     Payload::Deploy(Deploy::new(counter_code(), Vec::new()))
 }
@@ -219,16 +212,7 @@ pub(crate) fn raw_with_gas(
     payload: Payload,
 ) -> String {
     let key = dev_key(key);
-    let tx = TxBody {
-        gas_price: 0,
-        value: 0,
-        chain_id: chain.into(),
-        public_key: key.verifying_key().to_bytes(),
-        nonce,
-        gas_limit: gas,
-        payload,
-    }
-    .sign(&key);
+    let tx = TxBody::new(chain, &key.verifying_key(), nonce, gas, payload).sign(&key);
     format!("0x{}", hex::encode(tx.to_bytes()))
 }
 
@@ -240,7 +224,7 @@ pub(crate) fn both_backends() -> [BackendKind; 2] {
     [BackendKind::Wasmtime, BackendKind::Wasmi]
 }
 
-/// A call of the test [`COUNTER`] at `counter` from dev account 0 with
+/// A call of the test [`counter_code`] at `counter` from dev account 0 with
 /// `input`, waited for: its receipt.
 pub(crate) fn bump_with(node: &Node, counter: &Value, input: &str) -> Value {
     ok(
@@ -250,7 +234,55 @@ pub(crate) fn bump_with(node: &Node, counter: &Value, input: &str) -> Value {
     )
 }
 
-/// The test [`COUNTER`]'s count ("n", 8 bytes little-endian; 0 when
+/// Runs `scenario` to its end on a runtime of two threads; the test fails
+/// when it takes longer than `limit`.
+pub(crate) fn run_async<F: std::future::Future>(
+    what: &str,
+    limit: Duration,
+    scenario: F,
+) -> F::Output {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        tokio::time::timeout(limit, scenario)
+            .await
+            .unwrap_or_else(|_| panic!("{what} took over {limit:?}"))
+    })
+}
+
+/// Dev account 0's first transaction, deploying the test [`counter_code`]:
+/// its receipt.
+pub(crate) fn deploy_counter(node: &Node) -> Value {
+    let chain = node.settings().chain_id.clone();
+    let tx = raw(&chain, 0, 0, counter_deploy());
+    ok(
+        node,
+        "sendRawTransaction",
+        json!({ "tx": tx, "wait": true }),
+    )
+}
+
+/// What `getNonce` says of dev account `key`'s transaction count.
+pub(crate) fn dev_nonce(node: &Node, key: u32) -> Value {
+    let address = dev_address(key).to_string();
+    ok(node, "getNonce", json!({ "address": address }))["nonce"].clone()
+}
+
+/// The node's Prometheus page, `/metrics`.
+pub(crate) fn metrics(node: &Node) -> String {
+    agent()
+        .get(format!("{}/metrics", node.url()))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap()
+}
+
+/// The test [`counter_code`]'s count ("n", 8 bytes little-endian; 0 when
 /// unset), read with `getStorage`.
 pub(crate) fn counter_count(node: &Node, counter: &Value) -> u64 {
     let got = ok(

@@ -42,17 +42,14 @@ fn genesis() -> Genesis {
 
 fn signed(key: u32, nonce: u64, price: u128, value: u128, to: Address) -> String {
     let signer = dev_key(key);
+    let call = Payload::Call {
+        to,
+        input: Vec::new(),
+    };
     let tx = TxBody {
-        chain_id: CHAIN.into(),
-        public_key: signer.verifying_key().to_bytes(),
-        nonce,
-        gas_limit: GAS,
         gas_price: price,
         value,
-        payload: Payload::Call {
-            to,
-            input: Vec::new(),
-        },
+        ..TxBody::new(CHAIN, &signer.verifying_key(), nonce, GAS, call)
     }
     .sign(&signer);
     format!("0x{}", hex::encode(tx.to_bytes()))
@@ -171,13 +168,7 @@ fn a_flood_from_unfunded_keys_leaves_every_block_empty() {
     }
     assert_eq!(refused, 5_000);
     assert_eq!(ok(&node, "getNetwork", json!({}))["height"], 0, "no block");
-    let metrics = crate::agent()
-        .get(format!("{}/metrics", node.url()))
-        .call()
-        .unwrap()
-        .body_mut()
-        .read_to_string()
-        .unwrap();
+    let metrics = crate::metrics(&node);
     assert!(metrics.contains("ward_mempool_size 0"), "{metrics}");
     node.shutdown().unwrap();
 }

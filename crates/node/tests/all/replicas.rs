@@ -105,6 +105,13 @@ pub(super) fn until(what: &str, check: impl FnMut() -> bool) {
     super::eventually(what, super::PATIENCE, check);
 }
 
+/// Waits until `node` is the cluster's leader.
+pub(super) fn until_leader(name: &str, node: &Node) {
+    until(&format!("{name} leads"), || {
+        health(node).1["replica"]["role"] == "leader"
+    });
+}
+
 pub(super) fn height(node: &Node) -> u64 {
     ok(node, "getLatestBlock", json!({}))["height"]
         .as_u64()
@@ -161,7 +168,7 @@ fn replicas_agree_and_a_damaged_one_is_detected() {
         BackendKind::Wasmtime,
         false,
     );
-    until("a leads", || health(&a).1["replica"]["role"] == "leader");
+    until_leader("a", &a);
     let b = replica(
         "b",
         &dir.join("b"),

@@ -68,9 +68,7 @@ fn a_cluster_stays_within_etcds_quota_and_a_replica_joins_by_state_sync() {
         snapshotting(name, &dir, &endpoints, backend, &how, sync)
     };
     let a = start("a", BackendKind::Wasmtime, false);
-    until("a leads", || {
-        super::replicas::health(&a).1["replica"]["role"] == "leader"
-    });
+    super::replicas::until_leader("a", &a);
     let b = start("b", BackendKind::Wasmi, false);
     let c = start("c", BackendKind::Wasmtime, false);
     let deploy = super::counter_deploy();

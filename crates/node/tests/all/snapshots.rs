@@ -34,12 +34,7 @@ fn a_node_takes_keeps_and_serves_snapshots_that_restore() {
     let url = node.url();
     let chain = node.settings().chain_id.clone();
     // Some state beyond the dev balances: a contract and its storage.
-    let deploy = super::counter_deploy();
-    let deployed = ok(
-        &node,
-        "sendRawTransaction",
-        json!({ "tx": raw(&chain, 0, 0, deploy), "wait": true }),
-    );
+    let deployed = crate::deploy_counter(&node);
     assert_eq!(deployed["status"], "ok", "{deployed}");
     // A snapshot due while the last is still being taken is skipped (by
     // design): each is waited for before the next falls due, so that a
@@ -174,13 +169,7 @@ fn a_node_takes_keeps_and_serves_snapshots_that_restore() {
 fn a_running_node_backs_up_and_a_node_starts_from_the_copy() {
     let backups = temp_dir("backups");
     let node = dev_node("backup", |c| c.backup_dir = Some(backups.clone()));
-    let chain = node.settings().chain_id.clone();
-    let deploy = super::counter_deploy();
-    let deployed = ok(
-        &node,
-        "sendRawTransaction",
-        json!({ "tx": raw(&chain, 0, 0, deploy), "wait": true }),
-    );
+    let deployed = crate::deploy_counter(&node);
     for _ in 0..3 {
         ok(&node, "mine", json!({}));
     }
@@ -245,12 +234,7 @@ fn a_restarted_node_lists_only_snapshots_whose_every_chunk_is_there() {
         ward_node::Node::start(config).unwrap()
     };
     let node = start();
-    let chain = node.settings().chain_id.clone();
-    ok(
-        &node,
-        "sendRawTransaction",
-        json!({ "tx": raw(&chain, 0, 0, super::counter_deploy()), "wait": true }),
-    );
+    crate::deploy_counter(&node);
     let heights = |url: &str| -> Vec<u64> {
         listed(url)
             .iter()

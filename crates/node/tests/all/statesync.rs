@@ -47,9 +47,7 @@ fn an_empty_replica_state_syncs_around_a_bad_chunk_and_agrees() {
         snapshotting(name, &dir, &endpoints, backend, &how, sync)
     };
     let a = start("a", BackendKind::Wasmtime, false);
-    until("a leads", || {
-        super::replicas::health(&a).1["replica"]["role"] == "leader"
-    });
+    super::replicas::until_leader("a", &a);
     let b = start("b", BackendKind::Wasmi, false);
 
     let deploy = super::counter_deploy();

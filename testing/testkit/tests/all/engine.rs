@@ -264,28 +264,30 @@ fn debug_log_is_collected_when_enabled_and_changes_nothing_else() {
 
 #[test]
 fn import_resolution_is_typed() {
-    rejected(
-        &wasm(r#"(module (import "ward" "no_such_fn" (func)) (func (export "main")))"#),
-        ErrorKind::UnknownImport,
-    );
-    rejected(
-        &wasm(r#"(module (import "env" "f" (func)) (func (export "main")))"#),
-        ErrorKind::UnknownImport,
-    );
-    rejected(
-        &wasm(
-            r#"(module (import "ward" "input_size" (func (result i64))) (func (export "main")))"#,
+    for (import, kind) in [
+        (
+            r#"(import "ward" "no_such_fn" (func))"#,
+            ErrorKind::UnknownImport,
         ),
-        ErrorKind::ImportSignatureMismatch,
-    );
-    rejected(
-        &wasm(r#"(module (import "ward" "input_size" (global i32)) (func (export "main")))"#),
-        ErrorKind::ImportSignatureMismatch,
-    );
-    rejected(
-        &wasm(r#"(module (import "env" "memory" (memory 1)) (func (export "main")))"#),
-        ErrorKind::UnknownImport,
-    );
+        (r#"(import "env" "f" (func))"#, ErrorKind::UnknownImport),
+        (
+            r#"(import "ward" "input_size" (func (result i64)))"#,
+            ErrorKind::ImportSignatureMismatch,
+        ),
+        (
+            r#"(import "ward" "input_size" (global i32))"#,
+            ErrorKind::ImportSignatureMismatch,
+        ),
+        (
+            r#"(import "env" "memory" (memory 1))"#,
+            ErrorKind::UnknownImport,
+        ),
+    ] {
+        rejected(
+            &wasm(&format!(r#"(module {import} (func (export "main")))"#)),
+            kind,
+        );
+    }
 }
 
 #[test]

@@ -67,6 +67,7 @@ pub mod event;
 pub mod heap;
 mod panic;
 pub mod schema;
+pub mod sol;
 pub mod storage;
 pub mod sys;
 pub mod vm;
@@ -256,8 +257,41 @@ macro_rules! record {
 /// clients use to call the contract with JSON (docs/contracts.md). The
 /// macro recurses once per item and attribute: a very long contract may
 /// need a higher `#![recursion_limit]`.
+///
+/// # The Solidity ABI
+///
+/// `abi: solidity;` first makes a contract that Solidity code and Ethereum
+/// tools call as one of their own ([`sol`]):
+///
+/// ```text
+/// ward_sdk::contract! {
+///     abi: solidity;
+///     init(ARG: TYPE, ...) { ... }                        // the constructor
+///     pub event NAME { #[indexed] FIELD: TYPE, ... }      // a log; indexed fields are topics
+///     pub error NAME { FIELD: TYPE, ... }                 // a custom error (`Err(NAME { ... })`)
+///     #[view] / #[pure] / #[payable]                      // the function's mutability
+///     pub fn METHOD(ARG: TYPE, ...) -> RESULT { ... }     // selector of its camelCase name
+/// }
+/// ```
+///
+/// The exported `main` dispatches on the calldata's 4-byte selector (of
+/// the function's name in camelCase: `balance_of` is `balanceOf`), decodes
+/// the arguments ([`sol::SolType`]) and writes the result as the ABI
+/// encodes it. A method's `Err` reverts with its revert data (a
+/// [`Revert`] as `Error(string)`, a declared `error` with its selector),
+/// and so do [`sol::revert`] and [`sol_require!`]; an unknown selector,
+/// calldata that does not decode, and value sent to what is not
+/// `#[payable]` revert with no data, as Solidity's do. Events go out
+/// with [`sol::emit`]. The module carries the ABI JSON in the
+/// [`sol::abi::SECTION`] custom section, which `ward build` writes beside
+/// the `.wasm`.
 #[macro_export]
 macro_rules! contract {
+    (abi: solidity; $($items:tt)*) => {
+        $crate::__sol_contract! {
+            @next init[] fns[] events[] errors[] attrs[] mutability[NonPayable] $($items)*
+        }
+    };
     ($($items:tt)*) => {
         $crate::__contract! { @next init[] methods[] events[] attrs[] ro[false false] $($items)* }
     };

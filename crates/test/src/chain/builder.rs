@@ -95,7 +95,7 @@ impl TxBuilder<'_> {
     /// Deploys `wasm` with `init`'s arguments: the outcome, success or
     /// not ([`Outcome::contract`] for the contract).
     pub fn deploy(self, wasm: &Wasm, init: &impl Encode) -> Outcome {
-        self.deploy_input(wasm, encode(init))
+        self.deploy_raw(wasm, encode(init))
     }
 
     /// Deploys `wasm` with `init`'s arguments as JSON, through its schema.
@@ -111,10 +111,13 @@ impl TxBuilder<'_> {
         let input = schema
             .encode_init(&init)
             .unwrap_or_else(|e| panic!("ward-test: init: {e}"));
-        self.deploy_input(wasm, input)
+        self.deploy_raw(wasm, input)
     }
 
-    fn deploy_input(self, wasm: &Wasm, input: Vec<u8>) -> Outcome {
+    /// Deploys `wasm` with `input` as it is (a contract of the Solidity
+    /// ABI takes its constructor's arguments ABI-encoded:
+    /// `ward_sdk::sol::encode_params`).
+    pub fn deploy_raw(self, wasm: &Wasm, input: Vec<u8>) -> Outcome {
         let tx = Tx {
             sender: self.sender,
             gas_limit: self.gas.unwrap_or(DEPLOY_GAS),

@@ -313,3 +313,26 @@ pub fn revm_transfer_uncommitted() -> Work {
         black_box(result);
     })
 }
+
+/// `rust_vs_solidity_erc20_gas`: the Ward gas of one transfer of the
+/// Rust ERC-20 (`contracts/erc20`, the SDK's Solidity ABI) and of the
+/// same transfer of the Solidity token on Ward's EVM runtime, each to a
+/// new recipient, on `kind`. `None` when either is not built.
+pub fn rust_vs_solidity_gas(kind: BackendKind) -> Option<(f64, f64)> {
+    let transfer = |(exec, token, holder): Deployed| {
+        let input = transfer_calldata(&recipient(0, false));
+        let call = holder.tx(1, 5_000_000, Payload::Call { to: token, input });
+        let block = exec.execute_signed_block(&[call], 2).expect("executes");
+        let receipt = &block.receipts[0];
+        assert_eq!(receipt.status, "ok", "{receipt:?}");
+        receipt.gas_used as f64
+    };
+    let rust = deployed(
+        crate::unbounded_executor(kind),
+        Signer::new(3_002),
+        crate::sdk_contract("erc20")?,
+        U256::MAX.to_be_bytes::<32>().to_vec(),
+        ward_primitives::CodeKind::Ward,
+    );
+    Some((transfer(rust), transfer(ward_evm_token(kind)?)))
+}

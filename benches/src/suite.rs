@@ -662,7 +662,8 @@ fn erc20_plans(plans: &mut Vec<Plan>) {
 /// transfer, in blocks of 1,000 to new recipients, each side committing
 /// its state (Ward: with its Merkle state root); and
 /// `evm_erc20_transfer_exec`: one transfer executed and not committed, on
-/// each side (execution alone).
+/// each side (execution alone); and `rust_vs_solidity_erc20_gas`, the
+/// Rust ERC-20's gas per transfer beside the Solidity token's on Ward.
 #[cfg(feature = "revm")]
 fn evm_plans(plans: &mut Vec<Plan>) {
     if crate::sdk_contract("evm").is_none() {
@@ -679,6 +680,19 @@ fn evm_plans(plans: &mut Vec<Plan>) {
                 "revm 43 natively, the same solc ERC-20".into(),
                 Box::new(|| crate::erc20::revm_transfers(false)),
             )],
+        ));
+        plans.push(Plan::counted(
+            "rust_vs_solidity_erc20_gas",
+            kind,
+            "gas",
+            move || match crate::erc20::rust_vs_solidity_gas(kind) {
+                Some((rust, solidity)) => (
+                    rust,
+                    solidity,
+                    "the Solidity token on the EVM runtime, same transfer".into(),
+                ),
+                None => (f64::NAN, f64::NAN, "contracts/erc20 is not built".into()),
+            },
         ));
         plans.push(Plan::timed(
             "evm_erc20_transfer_exec",

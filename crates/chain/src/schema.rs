@@ -108,6 +108,48 @@ fn signature(name: &str, params: &[Param]) -> String {
     format!("{name}({})", params.join(", "))
 }
 
+/// The custom section of a contract with the Solidity ABI
+/// (`ward_sdk::contract!` with `abi: solidity;`): its ABI JSON, as solc
+/// writes it.
+pub const SOL_ABI_SECTION: &str = "ward.sol-abi";
+
+/// The ABI JSON in `module`'s [`SOL_ABI_SECTION`]: `None` when there is
+/// none (or the bytes are not a module).
+///
+/// # Errors
+///
+/// When there are two such sections, or the JSON is not UTF-8.
+pub fn solidity_abi(module: &[u8]) -> Result<Option<String>, SchemaError> {
+    custom_section(module, SOL_ABI_SECTION)?
+        .map(|bytes| {
+            String::from_utf8(bytes.to_vec())
+                .map_err(|_| SchemaError(format!("the `{SOL_ABI_SECTION}` section is not UTF-8")))
+        })
+        .transpose()
+}
+
+/// The one custom section of `module` named `name`: `None` when there is
+/// none (or the bytes are not a module, which compiling them reports).
+fn custom_section<'m>(module: &'m [u8], name: &str) -> Result<Option<&'m [u8]>, SchemaError> {
+    let mut found = None;
+    for payload in wasmparser::Parser::new(0).parse_all(module) {
+        let Ok(payload) = payload else {
+            return Ok(None);
+        };
+        if let wasmparser::Payload::CustomSection(section) = payload
+            && section.name() == name
+        {
+            if found.is_some() {
+                return Err(SchemaError(format!(
+                    "the module has more than one `{name}` section"
+                )));
+            }
+            found = Some(section.data());
+        }
+    }
+    Ok(found)
+}
+
 /// A contract's schema.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Schema {
@@ -133,23 +175,9 @@ impl Schema {
     ///
     /// When the section is there but malformed, or there are two.
     pub fn from_module(module: &[u8]) -> Result<Option<Schema>, SchemaError> {
-        let mut found = None;
-        for payload in wasmparser::Parser::new(0).parse_all(module) {
-            let Ok(payload) = payload else {
-                return Ok(None);
-            };
-            if let wasmparser::Payload::CustomSection(section) = payload
-                && section.name() == SECTION
-            {
-                if found.is_some() {
-                    return Err(SchemaError(format!(
-                        "the module has more than one `{SECTION}` section"
-                    )));
-                }
-                found = Some(Schema::decode(section.data())?);
-            }
-        }
-        Ok(found)
+        custom_section(module, SECTION)?
+            .map(Schema::decode)
+            .transpose()
     }
 
     /// Reads and checks a section's bytes.

@@ -305,7 +305,12 @@ impl Chain {
         self.run_query(contract, Some(method), input).json()
     }
 
-    fn run_query(&self, contract: &Contract, method: Option<&str>, input: Vec<u8>) -> Outcome {
+    pub(crate) fn run_query(
+        &self,
+        contract: &Contract,
+        method: Option<&str>,
+        input: Vec<u8>,
+    ) -> Outcome {
         let receipts: Vec<Receipt> = self
             .lanes
             .iter()

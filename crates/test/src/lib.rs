@@ -27,11 +27,14 @@
 //! [`Chain::snapshot`] / [`Chain::restore`] go back to an earlier state.
 //! A call that fails where the test expected success panics with the
 //! decoded revert message and the transaction's trace, backtrace
-//! included.
+//! included. Contracts of the Solidity ABI are called by function with
+//! ABI-encoded arguments ([`Chain::call_sol`], [`Chain::query_sol`],
+//! [`mod@sol`]).
 
 mod chain;
 mod outcome;
 mod render;
+pub mod sol;
 mod wasm;
 
 pub use chain::{

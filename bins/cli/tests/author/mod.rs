@@ -119,6 +119,65 @@ fn a_new_crate_passes_its_tests_builds_and_deploys() {
     std::fs::remove_dir_all(&root).unwrap();
 }
 
+/// `ward new --abi solidity`: the crate passes its tests, and `ward
+/// build` writes the ABI JSON and a Solidity interface beside the module.
+#[test]
+fn a_solidity_abi_crate_passes_its_tests_and_builds_its_abi_files() {
+    let root = scratch("sol");
+    let dir = root.join("greeter-sol");
+    ok(
+        &ward(&[
+            "new",
+            "greeter-sol",
+            "--abi",
+            "solidity",
+            "--path",
+            dir.to_str().unwrap(),
+        ]),
+        "ward new --abi solidity",
+    );
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let tested = in_crate(&dir, &cargo, &["test"]);
+    ok(&tested, "cargo test");
+    let stdout = String::from_utf8_lossy(&tested.stdout);
+    assert!(
+        stdout.contains("test greets_counts_and_logs ... ok"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("2 passed"), "{stdout}");
+
+    let built = in_crate(&dir, env!("CARGO_BIN_EXE_ward"), &["build", "--json"]);
+    ok(&built, "ward build");
+    let report = last_json(&built);
+    let abi_path = report["abi"].as_str().unwrap().to_owned();
+    assert!(
+        abi_path.ends_with("release/greeter-sol.abi.json"),
+        "{abi_path}"
+    );
+    let abi: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&abi_path).unwrap()).unwrap();
+    let names: Vec<&str> = abi
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|item| item["name"].as_str())
+        .collect();
+    assert_eq!(names, ["greet", "visits", "Greeted"], "{abi}");
+    assert_eq!(abi[0]["type"], "constructor", "{abi}");
+    assert_eq!(abi[2]["stateMutability"], "view", "{abi}");
+    let interface = std::fs::read_to_string(report["interface"].as_str().unwrap()).unwrap();
+    for line in [
+        "pragma solidity ^0.8.0;",
+        "interface IGreeterSol {",
+        "event Greeted(address indexed who, string name, uint64 visit);",
+        "function greet(string memory name) external returns (string memory);",
+        "function visits() external view returns (uint64);",
+    ] {
+        assert!(interface.contains(line), "{line:?} is not in:\n{interface}");
+    }
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
 #[test]
 fn new_and_build_refuse_what_they_cannot_do() {
     let root = scratch("refused");

@@ -267,7 +267,7 @@ const fn push_name(buf: &mut [u8; MAX_SIGNATURE], n: usize, name: &Name) -> usiz
 pub fn encode_call<T: SolType>(selector: [u8; 4], args: &T) -> Vec<u8> {
     let mut out = Vec::with_capacity(4 + T::HEAD);
     out.extend_from_slice(&selector);
-    encode_params_to(args, &mut out);
+    args.encode_value(&mut out);
     out
 }
 
@@ -275,12 +275,8 @@ pub fn encode_call<T: SolType>(selector: [u8; 4], args: &T) -> Vec<u8> {
 /// content, with no offset in front even when it is dynamic.
 pub fn encode_params<T: SolType>(values: &T) -> Vec<u8> {
     let mut out = Vec::with_capacity(T::HEAD);
-    encode_params_to(values, &mut out);
+    values.encode_value(&mut out);
     out
-}
-
-fn encode_params_to<T: SolType>(values: &T, out: &mut Vec<u8>) {
-    values.encode_to(out);
 }
 
 /// Reads parameters (or results) encoded as [`encode_params`] writes them.

@@ -271,6 +271,55 @@ pub fn encode_call<T: SolType>(selector: [u8; 4], args: &T) -> Vec<u8> {
     out
 }
 
+/// A call of the Rust function `function` (or the Solidity one: a
+/// camelCase name is its own [`solidity_name`]) with `args`, a tuple of
+/// its arguments (`&()` for none, `&(x,)` for one): its
+/// [`function_selector`], then the arguments.
+pub fn calldata<T: SolType>(function: &str, args: &T) -> Vec<u8> {
+    let one = [T::NAME];
+    let types: &[Name] = match &T::NAME {
+        Name::Tuple(types) => types,
+        _ => &one,
+    };
+    encode_call(function_selector(function, types), args)
+}
+
+/// A call of `function` (as [`calldata`] names it) with `args` on the
+/// contract at `to`, a Solidity one or a Rust one of the Solidity ABI,
+/// as `IERC20(token).transfer(to, amount)` makes it: set its value, gas
+/// or read-only mode (`STATICCALL`) on the [`Call`](crate::call::Call),
+/// then read its result with [`CallResult::sol`](crate::call::CallResult::sol).
+///
+/// ```no_run
+/// use ward_sdk::{Address, sol::{self, U256}};
+///
+/// let token = Address::from_eth([0x5f; 20]);
+/// let to = Address::from_eth([0xb0; 20]);
+/// let moved: bool = sol::call(token, "transfer", &(to, U256::from(7u64))).invoke().sol();
+/// ```
+pub fn call<T: SolType>(to: Address, function: &str, args: &T) -> crate::call::Call {
+    crate::call::Call::raw(to, calldata(function, args))
+}
+
+impl crate::call::CallResult {
+    /// The result of a call of the Solidity ABI ([`call`]), as Solidity's
+    /// external calls give it: when the callee reverted, this contract
+    /// reverts with the callee's revert data unchanged, so that a reason
+    /// or custom error reaches the transaction's sender; when it failed
+    /// otherwise or returned something that is not an `R`, this contract
+    /// reverts with no data.
+    pub fn sol<R: SolType>(&self) -> R {
+        match self.status {
+            crate::call::CallStatus::Ok => match decode_params::<(R,)>(&self.data) {
+                Ok((value,)) => value,
+                Err(_) => revert_with(&[]),
+            },
+            crate::call::CallStatus::Reverted => revert_with(&self.data),
+            crate::call::CallStatus::Failed => revert_with(&[]),
+        }
+    }
+}
+
 /// `values` encoded as a function's parameters (or results): a tuple's
 /// content, with no offset in front even when it is dynamic.
 pub fn encode_params<T: SolType>(values: &T) -> Vec<u8> {

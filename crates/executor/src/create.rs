@@ -12,6 +12,7 @@
 use std::sync::Arc;
 
 use ward_abi::call::{FAILED as CALL_FAILED, OK as CALL_OK};
+use ward_chain::tx::eth::{create2_address, wasm_creation_code};
 use ward_primitives::{Address, CodeKind, Gas, Hash32};
 use ward_state::{ContractInfo, StateCommit};
 use ward_vm::{CodeHash, FaultKind, NodeFault, Progress, Reply, Running};
@@ -127,7 +128,16 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         let code_hash = Hash32(CodeHash::of(&request.code).0);
         let address = match creator.kind {
             CodeKind::Runtime(_) => crate::runtime_address(Address(request.salt)),
-            _ => contract_address(&creator.address, &code_hash, &request.salt),
+            // A contract of 20-byte form (deployed from an Ethereum
+            // account) creates as the EVM's CREATE2 does, so Ethereum
+            // tools compute the address.
+            _ => match creator.address.eth() {
+                Some(from) => {
+                    let init = [wasm_creation_code(&request.code), request.input.clone()].concat();
+                    Address::from_eth(create2_address(from, request.salt, &init))
+                }
+                None => contract_address(&creator.address, &code_hash, &request.salt),
+            },
         };
         if lock(&frames.journal).contract(&address)?.is_some() {
             return Ok(resume(running, CALL_FAILED, Vec::new(), Gas::ZERO));

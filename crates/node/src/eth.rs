@@ -473,7 +473,9 @@ pub(crate) fn request_tx(
             to: ward(to),
             input,
         },
-        None | Some(TxKind::Create) => ward_chain::tx::eth::evm_deploy(input),
+        None | Some(TxKind::Create) => {
+            ward_chain::tx::eth::creation_payload(&input).map_err(|e| invalid(&e.to_string()))?
+        }
     };
     let value = request.value.unwrap_or_default();
     let value = u128::try_from(value)

@@ -7,7 +7,7 @@ pub use builder::TxBuilder;
 use std::sync::Arc;
 
 use serde_json::Value;
-use ward_chain::schema::Schema;
+use ward_chain::{schema::Schema, tx::TxBody};
 use ward_executor::{BlockTx, ExecError, Executor, Patch, Payload, Tx};
 use ward_primitives::{Address, Hash32};
 use ward_sdk::codec::{Decode, Encode, call_input};
@@ -533,10 +533,18 @@ impl Chain {
             let lane = &self.lanes[0];
             Executor::with_cache(Arc::new(lane.exec.store().fork()), lane.cache.clone())
         });
+        let block_tx = self.block_tx(&tx);
         let mut receipts = Vec::with_capacity(self.lanes.len());
         let mut roots = Vec::with_capacity(self.lanes.len());
         for lane in &self.lanes {
-            let receipt = match lane.exec.execute_block(std::slice::from_ref(&tx), time) {
+            let ran = match &block_tx {
+                BlockTx::Signed(signed) => lane
+                    .exec
+                    .execute_signed_block(std::slice::from_ref(signed), time)
+                    .map(|block| block.receipts),
+                BlockTx::Unsigned(tx) => lane.exec.execute_block(std::slice::from_ref(tx), time),
+            };
+            let receipt = match ran {
                 Ok(mut receipts) => receipts.remove(0),
                 Err(ExecError::Refused { refusal, .. }) => {
                     // Refused before it ran: no block, nothing charged.
@@ -554,12 +562,33 @@ impl Chain {
         if let Some(before) = estimate_on {
             check_estimate(&before, &tx, time, &receipt);
         }
-        let source = (
-            self.lanes[0].exec.clone(),
-            receipt.height,
-            BlockTx::Unsigned(tx),
-        );
+        let source = (self.lanes[0].exec.clone(), receipt.height, block_tx);
         Outcome::new(receipt, method, contract, Some(source))
+    }
+
+    /// How `tx` runs: an Ethereum account's ([`Address::from_eth`]'s
+    /// form) as a transaction it signed, with its nonce, so that its
+    /// deploys land at `CREATE` addresses (`docs/evm.md`, "Addresses")
+    /// and Solidity contracts can name them; any other as the embedder's.
+    fn block_tx(&self, tx: &Tx) -> BlockTx {
+        if tx.sender.eth().is_none() {
+            return BlockTx::Unsigned(tx.clone());
+        }
+        let nonce = self.lanes[0]
+            .exec
+            .store()
+            .nonce(&tx.sender)
+            .unwrap_or_else(|e| panic!("ward-test: {e}"));
+        let body = TxBody {
+            chain_id: "ward-test".into(),
+            public_key: [0; 32],
+            nonce,
+            gas_limit: tx.gas_limit,
+            gas_price: 0,
+            value: tx.value,
+            payload: tx.payload.clone(),
+        };
+        BlockTx::Signed(Box::new(body.impersonated(tx.sender)))
     }
 
     /// A refusal must come from the first lane, before any other ran.

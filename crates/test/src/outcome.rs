@@ -263,10 +263,11 @@ impl Outcome {
     }
 
     fn what(&self) -> String {
-        let deploy = matches!(
-            &self.trace,
-            Some((_, _, BlockTx::Unsigned(tx))) if matches!(tx.payload, Payload::Deploy(_))
-        );
+        let deploy = match &self.trace {
+            Some((_, _, BlockTx::Unsigned(tx))) => matches!(tx.payload, Payload::Deploy(_)),
+            Some((_, _, BlockTx::Signed(tx))) => matches!(tx.body().payload, Payload::Deploy(_)),
+            None => false,
+        };
         match (&self.method, &self.contract) {
             (Some(method), Some(contract)) => format!("{}.{method}", contract.name()),
             (None, Some(contract)) if deploy => format!("the deploy of {}", contract.name()),

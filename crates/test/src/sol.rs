@@ -3,25 +3,11 @@
 //! Rust name (its selector is its camelCase name's), arguments and
 //! results ABI-encoded, reverts as Solidity's revert data.
 
-use ward_sdk::sol::{self, Name, SolType};
+use ward_sdk::sol::{self, SolType};
 
 use crate::{Address, Chain, Contract, Outcome, TxBuilder, Wasm};
 
-/// The selector of the Rust function `function` taking `args`: a tuple of
-/// the arguments (`&()` for none, `&(x,)` for one).
-pub fn selector<T: SolType>(function: &str) -> [u8; 4] {
-    let one = [T::NAME];
-    let types: &[Name] = match &T::NAME {
-        Name::Tuple(types) => types,
-        _ => &one,
-    };
-    sol::function_selector(function, types)
-}
-
-/// A call of `function` with `args`: the selector, then the arguments.
-pub fn calldata<T: SolType>(function: &str, args: &T) -> Vec<u8> {
-    sol::encode_call(selector::<T>(function), args)
-}
+pub use ward_sdk::sol::calldata;
 
 impl Chain {
     /// Deploys `wasm` from `sender`, its constructor's arguments
@@ -101,4 +87,18 @@ impl Outcome {
         );
         self
     }
+}
+
+/// Where a deploy by Ethereum account `deployer` with its transaction
+/// number `nonce` lands: `CREATE`'s address, as on Ethereum (an Ethereum
+/// account's transactions in ward-test run as it signed them).
+///
+/// # Panics
+///
+/// When `deployer` is not of [`Address::from_eth`]'s form.
+pub fn create_address(deployer: Address, nonce: u64) -> Address {
+    let from = deployer
+        .eth()
+        .unwrap_or_else(|| panic!("ward-test: {deployer} is not an Ethereum account"));
+    Address::from_eth(ward_chain::tx::eth::create_address(from, nonce))
 }

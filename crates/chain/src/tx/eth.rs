@@ -85,6 +85,10 @@ pub enum EthTxError {
     /// A value Ward's native asset cannot hold (above 2^128 - 1).
     #[error("value {0} is above the largest amount (2^128 - 1)")]
     ValueTooLarge(String),
+    /// Creation data that starts with [`WASM_CREATION_PREFIX`] but whose
+    /// length field points past its end.
+    #[error("wasm creation data: {0}")]
+    BadWasmCreation(String),
 }
 
 /// A verified Ethereum transaction: its fields, its sender and its hash.
@@ -110,7 +114,8 @@ pub struct EthTx {
     pub max_priority_fee_per_gas: u128,
     /// The native asset it moves.
     pub value: u128,
-    /// The called address, or `None` for a deploy of EVM creation code.
+    /// The called address, or `None` for a deploy (of EVM creation code,
+    /// or of Wasm in [`wasm_creation_code`]'s form).
     pub to: Option<[u8; 20]>,
     /// The call data, or the creation code.
     pub input: Vec<u8>,
@@ -155,6 +160,9 @@ impl EthTx {
             TxKind::Create => None,
             TxKind::Call(to) => Some(to.into_array()),
         };
+        if to.is_none() {
+            creation_payload(tx.input())?;
+        }
         Ok(EthTx {
             hash: Hash32(keccak256(envelope).0),
             envelope: envelope.to_vec(),
@@ -243,15 +251,16 @@ impl EthTx {
 
     /// What it does in Ward's terms: a call of the contract (or a
     /// transfer to the account) at `to`'s Ward address, or with no `to`
-    /// a deploy of its input as EVM creation code for the `evm` runtime
-    /// (the sender's `CREATE` address, [`create_address`]).
+    /// a deploy ([`creation_payload`]) at the sender's `CREATE` address
+    /// ([`create_address`]).
     pub fn payload(&self) -> Payload {
         match self.to {
             Some(to) => Payload::Call {
                 to: Address::from_eth(to),
                 input: self.input.clone(),
             },
-            None => evm_deploy(self.input.clone()),
+            // `decode` refused creation data `creation_payload` refuses.
+            None => creation_payload(&self.input).unwrap_or_else(|_| evm_deploy(Vec::new())),
         }
     }
 
@@ -338,12 +347,73 @@ pub fn evm_deploy(code: Vec<u8>) -> Payload {
     Payload::Deploy(Deploy::new(code, Vec::new()).with_kind(CodeKind::Runtime(evm)))
 }
 
+/// The first bytes of a Wasm contract's creation data in an Ethereum
+/// transaction ([`wasm_creation_code`]): `0xEF`, which no EVM creation
+/// code can start with (EIP-3541 reserves it: such code halts at once),
+/// then `W` and the format's version, 0.
+pub const WASM_CREATION_PREFIX: [u8; 3] = [0xef, 0x57, 0x00];
+
+/// The creation data that deploys Wasm module `wasm` from an Ethereum
+/// transaction, before the constructor's arguments: [`WASM_CREATION_PREFIX`],
+/// the module's length (4 bytes, big-endian), the module. Ethereum tools
+/// append the ABI-encoded arguments to it as they append them to EVM
+/// creation code, and the constructor (`init`) gets them as its input.
+/// This is what `ward build` writes as `NAME.bin`, in hex, as solc does.
+///
+/// # Panics
+///
+/// For a module of 4 GiB or more, which no transaction could carry.
+pub fn wasm_creation_code(wasm: &[u8]) -> Vec<u8> {
+    let len = u32::try_from(wasm.len()).expect("a module under 4 GiB");
+    let mut out = Vec::with_capacity(WASM_CREATION_PREFIX.len() + 4 + wasm.len());
+    out.extend_from_slice(&WASM_CREATION_PREFIX);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(wasm);
+    out
+}
+
+/// What an Ethereum deploy's creation data deploys: with
+/// [`WASM_CREATION_PREFIX`], the Wasm module of [`wasm_creation_code`]'s
+/// form, the bytes after it the constructor's input; otherwise EVM
+/// creation code ([`evm_deploy`]).
+///
+/// # Errors
+///
+/// [`EthTxError::BadWasmCreation`] for data with the prefix whose length
+/// field is cut short or runs past the data's end.
+pub fn creation_payload(data: &[u8]) -> Result<Payload, EthTxError> {
+    let Some(rest) = data.strip_prefix(&WASM_CREATION_PREFIX) else {
+        return Ok(evm_deploy(data.to_vec()));
+    };
+    let bad = |why: &str| EthTxError::BadWasmCreation(why.to_string());
+    let (len, rest) = rest
+        .split_first_chunk::<4>()
+        .ok_or_else(|| bad("no 4-byte length after the prefix"))?;
+    let len = usize::try_from(u32::from_be_bytes(*len)).map_err(|_| bad("too long"))?;
+    let (wasm, input) = rest
+        .split_at_checked(len)
+        .ok_or_else(|| bad(&format!("a {len}-byte module in {} bytes", rest.len())))?;
+    Ok(Payload::Deploy(Deploy::new(wasm.to_vec(), input.to_vec())))
+}
+
 /// The address `CREATE` gives the contract that `from` deploys with its
 /// transaction number `nonce`: the last 20 bytes of keccak-256 of the
 /// RLP list of the two, as Ethereum computes it.
 pub fn create_address(from: [u8; 20], nonce: u64) -> [u8; 20] {
     alloy_primitives::Address::from(from)
         .create(nonce)
+        .into_array()
+}
+
+/// The address `CREATE2` gives the contract that `from` creates with
+/// `salt` from creation data `init_code` (the constructor's arguments
+/// included): the last 20 bytes of keccak-256 of `0xff`, `from`, `salt`
+/// and keccak-256 of `init_code`, as the EVM computes it. A Wasm contract
+/// of 20-byte form creates Wasm contracts here, `init_code` being
+/// [`wasm_creation_code`] and the constructor's input.
+pub fn create2_address(from: [u8; 20], salt: [u8; 32], init_code: &[u8]) -> [u8; 20] {
+    alloy_primitives::Address::from(from)
+        .create2_from_code(salt, init_code)
         .into_array()
 }
 

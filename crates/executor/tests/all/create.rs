@@ -8,12 +8,17 @@
 
 use std::sync::Arc;
 
+use alloy_primitives::TxKind;
+use ward_chain::tx::eth::{create_address, create2_address, wasm_creation_code};
 use ward_executor::{Deploy, Executor, Payload, Tx, contract_address};
 use ward_primitives::{Address, CodeKind, Hash32};
 use ward_state::{MemoryStore, Receipt, StateRead};
 use ward_vm::{BackendKind, CodeHash, Config};
 
-use crate::runtimes::forwarder;
+use crate::{
+    ethereum::{Key, executor, signed},
+    runtimes::forwarder,
+};
 
 const ALICE: Address = Address([0xa1; 32]);
 
@@ -133,5 +138,55 @@ fn scenario(backend: BackendKind) -> Vec<Receipt> {
 #[test]
 fn wasm_contracts_create_contracts_and_delegate_on_both_backends() {
     let runs: Vec<Vec<Receipt>> = BackendKind::ALL.into_iter().map(scenario).collect();
+    assert_eq!(runs[0], runs[1]);
+}
+
+/// A Wasm contract deployed from an Ethereum account has a 20-byte
+/// address (`CREATE`'s), and creates at the address the EVM's `CREATE2`
+/// gives its salt and creation data (the Wasm creation code, then the
+/// constructor's input), so that Ethereum tools compute it as they
+/// compute a Solidity factory's (`docs/evm.md`, "Addresses").
+#[test]
+fn a_contract_of_20_byte_form_creates_at_create2_addresses() {
+    let alice = Key::new(0xa1);
+    let factory_code = wat::parse_str(FACTORY).unwrap();
+    let store_code = wat::parse_str(STORE).unwrap();
+    let factory = create_address(alice.address, 0);
+    let child = Address::from_eth(create2_address(
+        factory,
+        [0; 32],
+        &[wasm_creation_code(&store_code), b"init".to_vec()].concat(),
+    ));
+    let mut runs = Vec::new();
+    for kind in BackendKind::ALL {
+        let exec = executor(kind, 1, &[&alice]);
+        let send = |nonce, to, input| {
+            let tx = signed(&alice, (nonce, 50_000_000), to, 0, input);
+            exec.execute_signed_block(&[tx], 1_000 + nonce)
+                .unwrap()
+                .receipts
+                .remove(0)
+        };
+        let deployed = send(0, TxKind::Create, wasm_creation_code(&factory_code));
+        assert_eq!(deployed.address, Some(Address::from_eth(factory)));
+        let made = send(1, TxKind::Call(factory.into()), store_code.clone());
+        assert_eq!(
+            (made.status.as_str(), &made.output),
+            ("ok", &child.0.to_vec())
+        );
+        let info = exec.store().contract(&child).unwrap().unwrap();
+        assert_eq!(
+            (info.kind, info.deployer),
+            (CodeKind::Ward, Address::from_eth(factory))
+        );
+        assert_eq!(
+            exec.store().storage(&child, b"init").unwrap(),
+            Some(b"init".to_vec())
+        );
+        // The same salt and creation data again: the address is taken.
+        let taken = send(2, TxKind::Call(factory.into()), store_code.clone());
+        assert_eq!(taken.exit_code, 2, "{taken:?}");
+        runs.push((deployed, made, taken));
+    }
     assert_eq!(runs[0], runs[1]);
 }

@@ -25,7 +25,7 @@ use ward_vm::{BackendKind, Config};
 
 const ETH_CHAIN: u64 = 31_337;
 const BASE_FEE: u128 = 7;
-const FUNDS: u128 = 10u128.pow(24);
+pub(crate) const FUNDS: u128 = 10u128.pow(24);
 
 fn rules() -> ChainRules {
     ChainRules {
@@ -36,30 +36,42 @@ fn rules() -> ChainRules {
 }
 
 /// A secp256k1 key and its 20-byte address.
-struct Key {
+pub(crate) struct Key {
     secret: B256,
-    address: [u8; 20],
+    pub(crate) address: [u8; 20],
 }
 
 impl Key {
-    fn new(byte: u8) -> Key {
+    pub(crate) fn new(byte: u8) -> Key {
         let secret = B256::from([byte; 32]);
         let signing = k256::ecdsa::SigningKey::from_slice(secret.as_slice()).unwrap();
         let address = ward_chain::tx::eth::address_of(signing.verifying_key());
         Key { secret, address }
     }
 
-    fn account(&self) -> Address {
+    pub(crate) fn account(&self) -> Address {
         Address::from_eth(self.address)
     }
 }
 
-/// Signs `tx` (EIP-1559) with `key`, read back as a block takes it.
+/// Signs `tx` (EIP-1559, at most 60 M gas) with `key`, read back as a
+/// block takes it.
 fn eip1559(key: &Key, nonce: u64, to: TxKind, value: u128, input: Vec<u8>) -> VerifiedTx {
+    signed(key, (nonce, 60_000_000), to, value, input)
+}
+
+/// Signs an EIP-1559 transaction of `key` with `nonce` and `gas_limit`.
+pub(crate) fn signed(
+    key: &Key,
+    (nonce, gas_limit): (u64, u64),
+    to: TxKind,
+    value: u128,
+    input: Vec<u8>,
+) -> VerifiedTx {
     let tx = TxEip1559 {
         chain_id: ETH_CHAIN,
         nonce,
-        gas_limit: 60_000_000,
+        gas_limit,
         max_fee_per_gas: 100,
         max_priority_fee_per_gas: 3,
         to,
@@ -96,7 +108,11 @@ fn verified(envelope: &[u8]) -> VerifiedTx {
     verified
 }
 
-fn executor(kind: BackendKind, threads: usize, funded: &[&Key]) -> Executor<MemoryStore> {
+pub(crate) fn executor(
+    kind: BackendKind,
+    threads: usize,
+    funded: &[&Key],
+) -> Executor<MemoryStore> {
     let config = Config::default();
     let exec = Executor::new(
         Arc::new(MemoryStore::default()),

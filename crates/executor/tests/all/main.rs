@@ -17,6 +17,7 @@ mod instances;
 mod parallel;
 mod runtimes;
 mod signed;
+mod sol_calls;
 mod solidity_abi;
 mod tier;
 mod trace;

@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, reason = "test")]
 
 use ward_primitives::{Address, CodeKind, RuntimeName};
-use ward_sdk::sol::{self, Name, SolType, U256, name};
+use ward_sdk::sol::{self, U256, calldata, name};
 use ward_state::Receipt;
 use ward_testkit::evm::creation;
 use ward_vm::BackendKind;
@@ -26,17 +26,6 @@ fn eth(address: Address) -> Address {
 
 fn units(n: u128) -> U256 {
     U256::from(n)
-}
-
-/// Calldata of Solidity function `function` (camelCase, as written in
-/// Solidity) with `args`.
-fn calldata<T: SolType>(function: &str, args: &T) -> Vec<u8> {
-    let one = [T::NAME];
-    let types: &[Name] = match &T::NAME {
-        Name::Tuple(types) => types,
-        _ => &one,
-    };
-    sol::encode_call(sol::selector(function, types), args)
 }
 
 /// The calls both tokens take, in order: (sender, calldata, what it is).

@@ -290,8 +290,53 @@ fn an_ethereum_transaction_is_one_sender_kind_of_the_one_model() {
     assert_eq!(deploy.kind.as_str(), EVM_RUNTIME);
 }
 
+/// Creation data with the Wasm prefix deploys the module, the bytes after
+/// it the constructor's input; any other data is EVM creation code; data
+/// with the prefix and a length that does not fit is refused by
+/// `decode`, with a typed error.
+#[test]
+fn wasm_creation_data_deploys_wasm_and_bad_lengths_are_refused() {
+    let wasm = b"\0asm\x01\0\0\0".to_vec();
+    let mut data = wasm_creation_code(&wasm);
+    assert_eq!(data[..7], [0xef, 0x57, 0x00, 0, 0, 0, 8]);
+    data.extend_from_slice(&[7; 32]);
+    let Payload::Deploy(deploy) = creation_payload(&data).unwrap() else {
+        panic!("a deploy");
+    };
+    assert_eq!((deploy.code, deploy.input), (wasm.clone(), vec![7; 32]));
+    assert_eq!(deploy.kind, CodeKind::Ward);
+    let Payload::Deploy(evm) = creation_payload(&[0x60, 0x80]).unwrap() else {
+        panic!("a deploy");
+    };
+    assert_eq!(evm.kind.as_str(), EVM_RUNTIME);
+
+    let create = |input: Vec<u8>| {
+        let mut tx = eip1559(TxKind::Create, U256::ZERO);
+        tx.input = Bytes::from(input);
+        EthTx::decode(&sign(tx, KEY))
+    };
+    let tx = create(data.clone()).unwrap();
+    assert_eq!(tx.payload(), creation_payload(&data).unwrap());
+    for bad in [
+        WASM_CREATION_PREFIX.to_vec(),
+        [&WASM_CREATION_PREFIX[..], &[0, 0, 0]].concat(),
+        [&WASM_CREATION_PREFIX[..], &[0, 0, 0, 9], &wasm].concat(),
+        [&WASM_CREATION_PREFIX[..], &[0xff; 4]].concat(),
+    ] {
+        assert!(
+            matches!(create(bad.clone()), Err(EthTxError::BadWasmCreation(_))),
+            "{bad:02x?}"
+        );
+    }
+    // A call's input is calldata, whatever its first bytes.
+    let mut call = eip1559(TxKind::Call([0x35; 20].into()), U256::ZERO);
+    call.input = Bytes::from(WASM_CREATION_PREFIX.to_vec());
+    assert!(EthTx::decode(&sign(call, KEY)).is_ok());
+}
+
 /// `CREATE`'s address as Ethereum computes it: the example every
-/// explanation of it uses (sender 0x6ac7…dbf0, nonces 0 and 1).
+/// explanation of it uses (sender 0x6ac7…dbf0, nonces 0 and 1); and
+/// `CREATE2`'s, EIP-1014's.
 #[test]
 fn create_addresses_are_ethereums() {
     let sender: [u8; 20] = hex_bytes("6ac7ea33f8831ea9dcc53393aaa88b25a785dbf0")
@@ -304,6 +349,20 @@ fn create_addresses_are_ethereums() {
     assert_eq!(
         hex::encode(create_address(sender, 1)),
         "343c43a37d37dff08ae8c4a11544c718abb4fcf8"
+    );
+    // EIP-1014's first and fifth examples.
+    assert_eq!(
+        hex::encode(create2_address([0; 20], [0; 32], &[0])),
+        "4d1a2e2bb4f88f0250f26ffff098b0b30b26bf38"
+    );
+    let deadbeef: [u8; 20] = hex_bytes("00000000000000000000000000000000deadbeef")
+        .try_into()
+        .unwrap();
+    let mut salt = [0u8; 32];
+    salt[28..].copy_from_slice(&[0xca, 0xfe, 0xba, 0xbe]);
+    assert_eq!(
+        hex::encode(create2_address(deadbeef, salt, &[0xde, 0xad, 0xbe, 0xef])),
+        "60f3f640a8508fc6a86d45df051962668e1e8ac7"
     );
 }
 

@@ -3,7 +3,8 @@
 # ethers v6, viem and Foundry's cast with node's test runner
 # (testing/ethereum/{ethers,viem,cast}.test.mjs), web3.py and eth-account
 # with pytest (testing/ethereum/test_*.py, the execution APIs' schemas
-# among them) and Hardhat 2 (examples/hardhat, `npx hardhat test --network
+# among them; ethers and web3.py also deploy the Rust ERC-20 that `ward
+# build` makes ABI JSON and bytecode for) and Hardhat 2 (examples/hardhat, `npx hardhat test --network
 # ward --no-compile`), each against a fresh `ward serve --dev` on a free
 # loopback port, stopped after. The clients come from npm and PyPI at the
 # versions the lock files and requirements.txt pin, installed under CACHE
@@ -109,6 +110,18 @@ start_node() {
   WARD_WS=${WARD_WS%/}/ws
 }
 
+# The Rust ERC-20's ABI JSON and bytecode, as `ward build` writes them for
+# Ethereum tools (docs/contracts.md), into target/contracts, where `make
+# contracts` built its module: sets WARD_RUST_ERC20, their directory.
+rust_erc20() {
+  [ -z "${WARD_RUST_ERC20:-}" ] || return 0
+  local out abi
+  out=$(CARGO_TARGET_DIR=$ROOT/target/contracts "$WARD" build --path "$ROOT/contracts/erc20" --locked --json | tail -1)
+  abi=$(sed -n 's/.*"abi":"\([^"]*\)".*/\1/p' <<<"$out")
+  [ -n "$abi" ] || { echo "eth-clients: ward build gave no ABI: $out"; exit 1; }
+  export WARD_RUST_ERC20=$(dirname "$abi")
+}
+
 for suite in "${SUITES[@]}"; do
   case $suite in
     demo)
@@ -124,6 +137,7 @@ for suite in "${SUITES[@]}"; do
       need node nodejs
       need npm npm
       npm_install "$ROOT/testing/ethereum" js
+      rust_erc20
       start_node "$suite"
       echo "== $suite (node --test) against $WARD_RPC =="
       (cd "$CACHE/js" && timeout 600 node --test "./$suite.test.mjs")
@@ -133,6 +147,7 @@ for suite in "${SUITES[@]}"; do
       need python3 python3
       python3 -c 'import ensurepip' 2>/dev/null || need_package python3-venv
       pip_install
+      rust_erc20
       start_node web3
       echo "== web3.py, eth-account and the execution APIs' schemas (pytest) against $WARD_RPC =="
       timeout 600 "$CACHE/py/bin/python" -m pytest -q -p no:cacheprovider "$ROOT/testing/ethereum"

@@ -6,7 +6,13 @@
 // and every balance change checked to the unit against
 // `value + gasUsed × effectiveGasPrice`.
 //
-// WARD_RPC and WARD_WS name the node; WARD_SOLIDITY the artifacts.
+// The Rust ERC-20 (contracts/erc20) is deployed and used as any ERC-20,
+// from the ABI JSON and bytecode `ward build` writes for it, and the
+// Solidity Escrow holds it.
+//
+// WARD_RPC and WARD_WS name the node; WARD_SOLIDITY the artifacts;
+// WARD_RUST_ERC20 the directory of `ward build`'s erc20.abi.json and
+// erc20.bin.
 
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
@@ -15,6 +21,7 @@ import {
   ContractFactory,
   Contract,
   HDNodeWallet,
+  getCreateAddress,
   JsonRpcProvider,
   Wallet,
   WebSocketProvider,
@@ -24,6 +31,7 @@ import {
 const RPC = process.env.WARD_RPC;
 const WS = process.env.WARD_WS;
 const SOLIDITY = process.env.WARD_SOLIDITY;
+const RUST_ERC20 = process.env.WARD_RUST_ERC20;
 const MNEMONIC = "test test test test test test test test test test test junk";
 const CHAIN_ID = 31337n;
 
@@ -231,3 +239,62 @@ test("value to a fresh key, which the key then spends", { timeout: 120_000 }, as
 });
 
 after(() => provider.destroy());
+
+test("the Rust ERC-20 from ward build's ABI and bytecode is an ERC-20 to ethers and Solidity", { timeout: 300_000 }, async () => {
+  const owner = account(9);
+  const spender = account(0);
+  const to = Wallet.createRandom().address;
+  const abi = JSON.parse(readFileSync(`${RUST_ERC20}/erc20.abi.json`, "utf8"));
+  const bytecode = readFileSync(`${RUST_ERC20}/erc20.bin`, "utf8").trim();
+  assert.match(bytecode, /^0xef5700/);
+  const nonce = await provider.getTransactionCount(owner.address);
+  const token = await new ContractFactory(abi, bytecode, owner).deploy(10n ** 6n);
+  await token.waitForDeployment();
+  // A 20-byte address, CREATE's, as for a Solidity contract.
+  const address = await token.getAddress();
+  assert.equal(address, getCreateAddress({ from: owner.address, nonce }));
+  assert.notEqual(await provider.getCode(address), "0x");
+  assert.deepEqual(
+    [await token.name(), await token.symbol(), await token.decimals(), await token.totalSupply()],
+    ["Ward Rust Token", "WRT", 18n, 10n ** 6n],
+  );
+
+  const receipt = await (await token.transfer(to, 250n)).wait();
+  assert.equal(receipt.logs.length, 1);
+  const event = token.interface.parseLog(receipt.logs[0]);
+  assert.equal(event.name, "Transfer");
+  assert.deepEqual([event.args.from, event.args.to, event.args.value], [owner.address, to, 250n]);
+  assert.equal(await token.balanceOf(to), 250n);
+
+  await (await token.approve(spender.address, 100n)).wait();
+  assert.equal(await token.allowance(owner.address, spender.address), 100n);
+  await (await token.connect(spender).transferFrom(owner.address, to, 60n)).wait();
+  assert.equal(await token.balanceOf(to), 310n);
+  // Solidity's reasons, which ethers decodes from the estimate.
+  await assert.rejects(token.connect(spender).transferFrom(owner.address, to, 41n), (e) => {
+    assert.equal(e.code, "CALL_EXCEPTION");
+    assert.equal(e.reason, "insufficient allowance");
+    return true;
+  });
+  await assert.rejects(token.connect(spender).transfer(owner.address, 1n), (e) => {
+    assert.equal(e.reason, "insufficient balance");
+    return true;
+  });
+
+  // The Solidity Escrow holds and moves it through IERC20, and passes
+  // its reasons on.
+  const escrow = await deploy("Escrow", owner, address);
+  const escrowAddress = await escrow.getAddress();
+  await (await token.approve(escrowAddress, 500n)).wait();
+  const opened = await (await escrow.open(to, 500n)).wait();
+  const names = opened.logs.map((l) => (l.address === address ? token : escrow).interface.parseLog(l).name);
+  assert.deepEqual(names, ["Transfer", "Opened"]);
+  assert.equal(await escrow.held(), 500n);
+  await assert.rejects(escrow.open(to, 1n), (e) => {
+    assert.equal(e.reason, "insufficient allowance");
+    return true;
+  });
+  await (await escrow.release(0n)).wait();
+  assert.equal(await token.balanceOf(to), 810n);
+  assert.equal(await token.balanceOf(escrowAddress), 0n);
+});

@@ -6,7 +6,11 @@ topic, evm_snapshot/evm_revert, reverts decoded, a transfer to a fresh key
 that the key then spends, and every balance change checked to the unit
 against value + gasUsed * effectiveGasPrice.
 
-WARD_RPC names the node, WARD_SOLIDITY the artifacts.
+The Rust ERC-20 (contracts/erc20) is deployed from the ABI JSON and
+bytecode `ward build` writes for it, and used as any ERC-20.
+
+WARD_RPC names the node, WARD_SOLIDITY the artifacts, WARD_RUST_ERC20 the
+directory of `ward build`'s erc20.abi.json and erc20.bin.
 """
 
 import json
@@ -14,12 +18,14 @@ import os
 from pathlib import Path
 
 import pytest
+import rlp
 from eth_account import Account
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound
 
 RPC = os.environ["WARD_RPC"]
 SOLIDITY = Path(os.environ["WARD_SOLIDITY"])
+RUST_ERC20 = Path(os.environ["WARD_RUST_ERC20"])
 MNEMONIC = "test test test test test test test test test test test junk"
 CHAIN_ID = 31337
 
@@ -70,8 +76,8 @@ def fee(receipt):
     return receipt["gasUsed"] * receipt["effectiveGasPrice"]
 
 
-def deploy(signer, name, *args, value=0, legacy=False):
-    abi, bytecode = artifact(name)
+def deploy(signer, name, *args, value=0, legacy=False, built=None):
+    abi, bytecode = built or artifact(name)
     factory = w3.eth.contract(abi=abi, bytecode=bytecode)
     tx = factory.constructor(*args).build_transaction({"from": signer.address, "value": value, "gas": 0})
     del tx["gas"]
@@ -187,3 +193,38 @@ def test_weth_to_the_unit():
     after = w3.eth.get_balance(alice.address)
     assert after == before - 2 * 10**18 + 5 * 10**17 - fee(deposited) - fee(withdrawn)
     assert weth.functions.balanceOf(alice.address).call() == 15 * 10**17
+
+
+def test_the_rust_erc20_from_ward_build():
+    owner, spender = account(9), account(8)
+    to = Account.create().address
+    built = (
+        json.loads((RUST_ERC20 / "erc20.abi.json").read_text()),
+        (RUST_ERC20 / "erc20.bin").read_text().strip(),
+    )
+    assert built[1].startswith("0xef5700")
+    nonce = w3.eth.get_transaction_count(owner.address)
+    token, deployed = deploy(owner, "erc20", 10**6, built=built)
+    # CREATE's address of the deployer and its nonce, as for Solidity.
+    created = Web3.keccak(rlp.encode([bytes.fromhex(owner.address[2:]), nonce]))[12:]
+    assert token.address == Web3.to_checksum_address(created)
+    assert token.functions.name().call() == "Ward Rust Token"
+    assert token.functions.decimals().call() == 18
+    assert token.functions.totalSupply().call() == 10**6
+
+    transferred = call(owner, token.functions.transfer(to, 250))
+    (event,) = token.events.Transfer().process_receipt(transferred)
+    assert (event["args"]["from"], event["args"]["to"], event["args"]["value"]) == (owner.address, to, 250)
+    logs = token.events.Transfer().get_logs(from_block=deployed["blockNumber"], argument_filters={"to": to})
+    assert [log["args"]["value"] for log in logs] == [250]
+
+    approved = call(owner, token.functions.approve(spender.address, 100))
+    (approval,) = token.events.Approval().process_receipt(approved)
+    assert approval["args"]["value"] == 100
+    call(spender, token.functions.transferFrom(owner.address, to, 60))
+    assert token.functions.balanceOf(to).call() == 310
+    assert token.functions.allowance(owner.address, spender.address).call() == 40
+    with pytest.raises(ContractLogicError, match="insufficient allowance"):
+        token.functions.transferFrom(owner.address, to, 41).call({"from": spender.address})
+    with pytest.raises(ContractLogicError, match="insufficient balance"):
+        token.functions.transfer(owner.address, 1).call({"from": Account.create().address})

@@ -182,8 +182,9 @@ pub(crate) fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
                         "bytes": report.module_bytes,
                         "instrumented_bytes": report.instrumented_bytes,
                         "schema": schema.as_ref().map(ward_chain::schema::Schema::to_json),
-                        "abi": solidity.as_ref().map(|(abi, _)| abi),
-                        "interface": solidity.as_ref().map(|(_, sol)| sol),
+                        "abi": solidity.as_ref().map(|f| &f.abi),
+                        "interface": solidity.as_ref().map(|f| &f.interface),
+                        "bytecode": solidity.as_ref().map(|f| &f.bytecode),
                     })
                 );
             } else {
@@ -194,9 +195,10 @@ pub(crate) fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
                     built.route.as_str()
                 );
                 println!("module:           {}", built.wasm.display());
-                if let Some((abi, sol)) = &solidity {
-                    println!("ABI JSON:         {}", abi.display());
-                    println!("interface:        {}", sol.display());
+                if let Some(files) = &solidity {
+                    println!("ABI JSON:         {}", files.abi.display());
+                    println!("interface:        {}", files.interface.display());
+                    println!("bytecode:         {}", files.bytecode.display());
                 }
                 crate::inspect::print_report(&report, schema.as_ref(), false);
             }
@@ -214,15 +216,27 @@ pub(crate) fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The files `ward build` writes beside a module of the Solidity ABI.
+struct SolidityFiles {
+    /// `NAME.abi.json`: the ABI JSON the module carries, as solc writes
+    /// `NAME.abi`.
+    abi: PathBuf,
+    /// `INAME.sol`: a Solidity interface for the contracts that call it.
+    interface: PathBuf,
+    /// `NAME.bin`: the creation data that deploys the module from an
+    /// Ethereum transaction, in `0x` hex as Hardhat's artifacts hold it
+    /// (`ward_chain::tx::eth::wasm_creation_code`): ethers' and web3.py's
+    /// contract factories append the constructor's arguments to it.
+    bytecode: PathBuf,
+}
+
 /// For a contract with the Solidity ABI, what Ethereum tools load beside
-/// its module: `NAME.abi.json` (the ABI JSON the module carries, as solc
-/// writes `NAME.abi`) and `INAME.sol` (a Solidity interface for the
-/// contracts that call it); their paths. `None` for a contract of Ward's
-/// own codec.
+/// its module ([`SolidityFiles`]). `None` for a contract of Ward's own
+/// codec.
 fn write_solidity_files(
     built: &ward_build::Built,
     module: &[u8],
-) -> anyhow::Result<Option<(PathBuf, PathBuf)>> {
+) -> anyhow::Result<Option<SolidityFiles>> {
     let Some(json) = ward_chain::schema::solidity_abi(module)? else {
         return Ok(None);
     };
@@ -235,13 +249,20 @@ fn write_solidity_files(
         built.package,
         abi.to_sol(&name, None)
     );
-    let abi_path = dir.join(format!("{}.abi.json", built.package));
-    let sol_path = dir.join(format!("{name}.sol"));
-    std::fs::write(&abi_path, json)
-        .with_context(|| format!("cannot write {}", abi_path.display()))?;
-    std::fs::write(&sol_path, interface)
-        .with_context(|| format!("cannot write {}", sol_path.display()))?;
-    Ok(Some((abi_path, sol_path)))
+    let files = SolidityFiles {
+        abi: dir.join(format!("{}.abi.json", built.package)),
+        interface: dir.join(format!("{name}.sol")),
+        bytecode: dir.join(format!("{}.bin", built.package)),
+    };
+    let creation = ward_cli::parse::hex(&ward_chain::tx::eth::wasm_creation_code(module));
+    for (path, text) in [
+        (&files.abi, json),
+        (&files.interface, interface),
+        (&files.bytecode, creation),
+    ] {
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(Some(files))
 }
 
 /// The interface's name: `I`, then the package's name in CamelCase

@@ -192,6 +192,9 @@ impl Package {
             dir: dir.to_path_buf(),
             message,
         };
+        // Absolute: cargo runs in `dir`, where a relative path would be
+        // read from `dir` again.
+        let dir = &std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
         let manifest = dir.join("Cargo.toml");
         let output = run(Command::new(cargo())
             .current_dir(dir)

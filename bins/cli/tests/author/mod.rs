@@ -146,7 +146,12 @@ fn a_solidity_abi_crate_passes_its_tests_and_builds_its_abi_files() {
     );
     assert!(stdout.contains("2 passed"), "{stdout}");
 
-    let built = in_crate(&dir, env!("CARGO_BIN_EXE_ward"), &["build", "--json"]);
+    // From the crate's parent, by a relative path.
+    let built = in_crate(
+        &root,
+        env!("CARGO_BIN_EXE_ward"),
+        &["build", "--json", "--path", "greeter-sol"],
+    );
     ok(&built, "ward build");
     let report = last_json(&built);
     let abi_path = report["abi"].as_str().unwrap().to_owned();
@@ -175,6 +180,15 @@ fn a_solidity_abi_crate_passes_its_tests_and_builds_its_abi_files() {
     ] {
         assert!(interface.contains(line), "{line:?} is not in:\n{interface}");
     }
+    // The bytecode Ethereum tools deploy: the Wasm creation data of the
+    // module, in hex.
+    let wasm = std::fs::read(report["wasm"].as_str().unwrap()).unwrap();
+    let bin = std::fs::read_to_string(report["bytecode"].as_str().unwrap()).unwrap();
+    assert!(bin.starts_with("0xef5700"), "{}", &bin[..16]);
+    assert_eq!(
+        hex::decode(&bin[2..]).unwrap(),
+        ward_chain::tx::eth::wasm_creation_code(&wasm)
+    );
     std::fs::remove_dir_all(&root).unwrap();
 }
 

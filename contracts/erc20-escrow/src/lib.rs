@@ -119,7 +119,10 @@ ward_sdk::contract! {
     #[payable]
     pub fn open_wrapped(seller: Address) -> U256 {
         let amount = U256::from(value());
-        sol::call(its_token(), "deposit", &()).value(value()).invoke().sol::<()>();
+        sol::call(its_token(), "deposit", &())
+            .value(value())
+            .invoke()
+            .sol::<()>();
         opened(sender(), seller, amount)
     }
 
@@ -149,6 +152,9 @@ ward_sdk::contract! {
     /// What the escrow holds of its token: a read-only call (`STATICCALL`).
     #[view]
     pub fn held() -> U256 {
-        sol::call(its_token(), "balance_of", &(me(),)).read_only().invoke().sol()
+        sol::call(its_token(), "balance_of", &(me(),))
+            .read_only()
+            .invoke()
+            .sol()
     }
 }

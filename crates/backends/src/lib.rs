@@ -4,7 +4,9 @@
 //! user choose an engine names it by [`BackendKind`] and gets an
 //! `Arc<dyn Backend>`; only this crate and the backends themselves name
 //! the backend types. An embedder that wants one engine only can depend on
-//! that backend crate alone.
+//! that backend crate alone, or on this one without its default
+//! `wasmtime` feature (wasmi alone, which builds in a fraction of the
+//! time: what `ward-test` does unless asked for both).
 //!
 //! ```
 //! use ward_vm::{BackendKind, Config};
@@ -19,9 +21,20 @@
 
 use std::sync::Arc;
 
-use ward_vm::{Backend, BackendKind, Config, Failure, TieredBackend};
+#[cfg(feature = "wasmtime")]
+use ward_vm::TieredBackend;
+use ward_vm::{Backend, BackendKind, Config, Failure};
 use ward_vm_wasmi::WasmiBackend;
+#[cfg(feature = "wasmtime")]
 use ward_vm_wasmtime::WasmtimeBackend;
+
+/// The backends this build has: both, or wasmi alone without the
+/// `wasmtime` feature.
+pub const BUILT: &[BackendKind] = if cfg!(feature = "wasmtime") {
+    &BackendKind::ALL
+} else {
+    &[BackendKind::Wasmi]
+};
 
 /// Wasmtime with tier-up: wasmi runs a module until wasmtime (compiling
 /// on one worker thread, see [`Config::tier_up`]) has compiled it.
@@ -29,6 +42,7 @@ use ward_vm_wasmtime::WasmtimeBackend;
 /// # Errors
 ///
 /// When either engine cannot be built for `config`.
+#[cfg(feature = "wasmtime")]
 pub fn tiered(config: &Config) -> Result<TieredBackend, Failure> {
     let config = Config {
         tier_up: true,
@@ -46,11 +60,21 @@ pub fn tiered(config: &Config) -> Result<TieredBackend, Failure> {
 ///
 /// # Errors
 ///
-/// When the engine cannot be built for `config`.
+/// When the engine cannot be built for `config`, or is not in this build
+/// ([`BUILT`]).
 pub fn new(kind: BackendKind, config: &Config) -> Result<Arc<dyn Backend>, Failure> {
     Ok(match kind {
+        #[cfg(feature = "wasmtime")]
         BackendKind::Wasmtime if config.tier_up => Arc::new(tiered(config)?),
+        #[cfg(feature = "wasmtime")]
         BackendKind::Wasmtime => Arc::new(WasmtimeBackend::new(config)?),
+        #[cfg(not(feature = "wasmtime"))]
+        BackendKind::Wasmtime => {
+            return Err(Failure::new(
+                ward_vm::ErrorKind::UnsupportedFeature,
+                "this build of ward-backends has no wasmtime (its `wasmtime` feature is off)",
+            ));
+        }
         BackendKind::Wasmi => Arc::new(WasmiBackend::new(config)?),
     })
 }

@@ -142,6 +142,7 @@ impl Flame {
     ///
     /// When `inferno` cannot draw it (an empty profile draws an SVG that
     /// says so).
+    #[cfg(feature = "svg")]
     pub fn svg(&self, title: &str) -> std::io::Result<Vec<u8>> {
         svg(&self.folded(), title)
     }
@@ -196,6 +197,7 @@ impl Flame {
 /// # Errors
 ///
 /// When `inferno` cannot draw it.
+#[cfg(feature = "svg")]
 pub fn svg(folded: &str, title: &str) -> std::io::Result<Vec<u8>> {
     let mut options = inferno::flamegraph::Options::default();
     options.title = title.to_owned();
@@ -273,6 +275,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "svg")]
     fn the_svg_is_the_same_every_time_and_names_the_frames() {
         let f = sample();
         let one = f.svg("gas").unwrap_or_default();

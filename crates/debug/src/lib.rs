@@ -33,5 +33,7 @@
 mod flame;
 mod symbols;
 
-pub use flame::{Flame, FlameNode, FunctionGas, svg};
+#[cfg(feature = "svg")]
+pub use flame::svg;
+pub use flame::{Flame, FlameNode, FunctionGas};
 pub use symbols::{SourceFrame, Symbols};

@@ -112,11 +112,21 @@ impl std::fmt::Debug for Chain {
     }
 }
 
+/// The backends [`Chain::new`] runs on: both, or wasmi alone without the
+/// `wasmtime` feature.
+pub const BACKENDS: &[BackendKind] = if cfg!(feature = "wasmtime") {
+    &BackendKind::ALL
+} else {
+    &[BackendKind::Wasmi]
+};
+
 impl Chain {
     /// A chain on both backends: every transaction and query runs on
-    /// each, and they must agree.
+    /// each, and they must agree. Without the `wasmtime` feature (on by
+    /// default; `ward new` turns it off for a fast first build), on
+    /// wasmi alone ([`BACKENDS`]).
     pub fn new() -> Chain {
-        Chain::on(&BackendKind::ALL)
+        Chain::on(BACKENDS)
     }
 
     /// A chain on `kinds` only (one backend: faster, no cross-check).

@@ -6,7 +6,11 @@
 //! gas, events) and on the state root after every block, or the test
 //! fails and says where they differ. A contract comes from the crate
 //! under test, built for wasm32 on first use and cached
-//! ([`this_crate!`]), or from any module ([`Wasm`]).
+//! ([`this_crate!`]), or from any module ([`Wasm`]). Without the
+//! default `wasmtime` feature (`default-features = false`, what `ward
+//! new` writes, so that a new crate's first `cargo test` builds no
+//! Cranelift), the chain runs on wasmi alone ([`BACKENDS`]);
+//! `cargo test --features ward-test/wasmtime` runs both in lockstep.
 //!
 //! ```no_run
 //! use ward_test::{Chain, account};
@@ -38,7 +42,7 @@ pub mod sol;
 mod wasm;
 
 pub use chain::{
-    BLOCK_TIME, CALL_GAS, Chain, Contract, DEPLOY_GAS, START_TIME, Snapshot, TxBuilder,
+    BACKENDS, BLOCK_TIME, CALL_GAS, Chain, Contract, DEPLOY_GAS, START_TIME, Snapshot, TxBuilder,
 };
 pub use outcome::Outcome;
 pub use wasm::Wasm;

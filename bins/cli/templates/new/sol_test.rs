@@ -1,6 +1,7 @@
-//! {{name}} on an in-process chain, called as Ethereum tools call it:
-//! every call runs on both of Ward's backends, which must agree on every
-//! result, gas figure and state root.
+//! {{name}} on an in-process chain, called as Ethereum tools call it.
+//! With `--features ward-test/wasmtime`, every call runs on both of
+//! Ward's backends, which must agree on every result, gas figure and
+//! state root.
 
 use {{crate}}::Greeted;
 use ward_sdk::sol::SolEvent;

@@ -1,5 +1,6 @@
-//! {{name}} on an in-process chain: every call runs on both of Ward's
-//! backends, which must agree on every result, gas figure and state root.
+//! {{name}} on an in-process chain. With `--features ward-test/wasmtime`,
+//! every call runs on both of Ward's backends, which must agree on every
+//! result, gas figure and state root.
 
 use {{crate}}::Greeted;
 use ward_test::{Chain, account};

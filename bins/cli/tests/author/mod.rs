@@ -70,6 +70,10 @@ fn a_new_crate_passes_its_tests_builds_and_deploys() {
         "{stdout}"
     );
     assert!(stdout.contains("2 passed"), "{stdout}");
+    // The README's second line: both backends, in lockstep.
+    let both = in_crate(&dir, &cargo, &["test", "--features", "ward-test/wasmtime"]);
+    ok(&both, "cargo test --features ward-test/wasmtime");
+    assert!(String::from_utf8_lossy(&both.stdout).contains("2 passed"));
 
     let built = in_crate(&dir, env!("CARGO_BIN_EXE_ward"), &["build", "--json"]);
     ok(&built, "ward build");

@@ -168,3 +168,36 @@ fn the_fuzz_targets_are_listed_wherever_they_are_counted() {
     listed.sort_unstable();
     assert_eq!(listed, targets, "the Makefile's FUZZ_TARGETS");
 }
+
+/// The `[profile.dev...]` sections of a manifest, as (section, line) pairs.
+fn dev_profile(manifest: &str) -> std::collections::BTreeSet<(String, String)> {
+    let mut section = String::new();
+    let mut out = std::collections::BTreeSet::new();
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            section = line.to_owned();
+        } else if section.starts_with("[profile.dev") && !line.is_empty() && !line.starts_with('#')
+        {
+            out.insert((section.clone(), line.to_owned()));
+        }
+    }
+    out
+}
+
+/// A crate from `ward new` and Ward's contracts build their tests with one
+/// dev profile, and Ward's workspace with at least its settings: the same
+/// units, so that the CLI's test of `ward new` shares what the contracts'
+/// tests compiled, and the proc macros a new crate's first build compiles
+/// stay unoptimised (docs/contracts.md, section 2).
+#[test]
+fn the_dev_profiles_of_new_crates_contracts_and_ward_agree() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let read = |path: &str| std::fs::read_to_string(root.join(path)).unwrap();
+    let template = dev_profile(&read("bins/cli/templates/new/Cargo.toml"));
+    let contracts = dev_profile(&read("contracts/Cargo.toml"));
+    let ward = dev_profile(&read("Cargo.toml"));
+    assert_eq!(template, contracts);
+    assert!(template.len() > 20, "{template:?}");
+    let missing: Vec<_> = template.difference(&ward).collect();
+    assert!(missing.is_empty(), "Ward's Cargo.toml lacks {missing:?}");
+}

@@ -8,21 +8,14 @@ use std::path::Path;
 use ward_sdk::sol::U256;
 use ward_test::{Address, Chain, Contract, Wasm, sol};
 
-fn eth(byte: u8) -> Address {
-    Address::from_eth([byte; 20])
-}
-
-fn units(n: u64) -> U256 {
-    U256::from(n)
-}
-
-fn balance(chain: &Chain, token: &Contract, who: Address) -> U256 {
-    chain.query_sol(token, "balance_of", &(who,))
-}
-
 #[test]
 fn deals_move_the_token_and_reverts_carry_its_reasons() {
-    let (alice, bob) = (eth(0xa1), eth(0xb0));
+    // Ethereum accounts: their transactions run as they signed them.
+    let (alice, bob) = (Address::from_eth([0xa1; 20]), Address::from_eth([0xb0; 20]));
+    let units = |n: u64| U256::from(n);
+    let balance = |chain: &Chain, token: &Contract, who| -> U256 {
+        chain.query_sol(token, "balance_of", &(who,))
+    };
     let mut chain = Chain::new();
     let erc20 = Wasm::build(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../erc20"));
     let token = chain.deploy_sol(alice, &erc20, &(units(1_000),));

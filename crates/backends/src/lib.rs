@@ -28,14 +28,6 @@ use ward_vm_wasmi::WasmiBackend;
 #[cfg(feature = "wasmtime")]
 use ward_vm_wasmtime::WasmtimeBackend;
 
-/// The backends this build has: both, or wasmi alone without the
-/// `wasmtime` feature.
-pub const BUILT: &[BackendKind] = if cfg!(feature = "wasmtime") {
-    &BackendKind::ALL
-} else {
-    &[BackendKind::Wasmi]
-};
-
 /// Wasmtime with tier-up: wasmi runs a module until wasmtime (compiling
 /// on one worker thread, see [`Config::tier_up`]) has compiled it.
 ///
@@ -60,8 +52,8 @@ pub fn tiered(config: &Config) -> Result<TieredBackend, Failure> {
 ///
 /// # Errors
 ///
-/// When the engine cannot be built for `config`, or is not in this build
-/// ([`BUILT`]).
+/// When the engine cannot be built for `config`, or is wasmtime in a
+/// build without the `wasmtime` feature.
 pub fn new(kind: BackendKind, config: &Config) -> Result<Arc<dyn Backend>, Failure> {
     Ok(match kind {
         #[cfg(feature = "wasmtime")]

@@ -28,7 +28,7 @@ use ward_primitives::{Address, Hash32};
 use ward_state::{BlockRecord, ChangeSet, Journal, Receipt, StateCommit, StateError, StateTree};
 use ward_vm::{ErrorKind, FaultKind, NodeFault};
 
-use crate::{ExecError, Executor, Refusal, SharedJournal, Tx, View, lock, tx_id};
+use crate::{ExecError, Executor, Refusal, SharedJournal, Tx, View, lock, tx_id, view::Pending};
 
 /// A committed block: its record (header and transaction ids) and its
 /// receipts.
@@ -50,6 +50,18 @@ pub struct PreparedBlock {
     timings: BlockTimings,
     /// The tree's new nodes near the root, cached once committed.
     fresh: tree::FreshNodes,
+}
+
+/// A block executed over the state before it, neither rooted nor
+/// committed ([`Executor::execute_items`]).
+#[derive(Debug)]
+pub(crate) struct Executed {
+    pub(crate) height: u64,
+    time: u64,
+    ids: Vec<Hash32>,
+    receipts: Vec<Receipt>,
+    pub(crate) changes: ChangeSet,
+    took: std::time::Duration,
 }
 
 /// What a transaction would do ([`Executor::simulate`]): nothing of it is
@@ -272,7 +284,8 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
 
     /// Runs `item` alone as block `height` without committing.
     fn simulate_item(&self, item: Item, height: u64, time: u64) -> Result<Simulation, ExecError> {
-        let (mut receipts, changes) = self.run_items(&[item], height, time, &Patch::default())?;
+        let (mut receipts, changes) =
+            self.run_items(&[item], (height, time), &Patch::default(), None)?;
         let receipt = receipts
             .pop()
             .ok_or_else(|| ExecError::Fault(NodeFault::new(FaultKind::Invariant, "no receipt")))?;
@@ -353,9 +366,48 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         time: u64,
         preset: &Patch,
     ) -> Result<PreparedBlock, ExecError> {
+        let executed = self.execute_items(items, (height, time), preset, None)?;
+        self.seal(executed)
+    }
+
+    /// Runs `items` as block `height` at `time` over the store, with
+    /// `pending` (the block before, not yet committed) above it: its
+    /// receipts and changes, neither rooted nor committed.
+    pub(crate) fn execute_items(
+        &self,
+        items: &[Item],
+        (height, time): (u64, u64),
+        preset: &Patch,
+        pending: Option<&Arc<Pending>>,
+    ) -> Result<Executed, ExecError> {
         let started = ward_vm::clock::now();
-        let (receipts, mut changes) = self.run_items(items, height, time, preset)?;
-        let executed = ward_vm::clock::now();
+        let (receipts, mut changes) = self.run_items(items, (height, time), preset, pending)?;
+        changes.txs = items
+            .iter()
+            .map(|item| (item.id, item.bytes.clone()))
+            .collect();
+        Ok(Executed {
+            height,
+            time,
+            ids: items.iter().map(|item| item.id).collect(),
+            receipts,
+            changes,
+            took: ward_vm::clock::now() - started,
+        })
+    }
+
+    /// Roots an executed block over the store, which holds the block
+    /// before it: its state tree update and header.
+    pub(crate) fn seal(&self, executed: Executed) -> Result<PreparedBlock, ExecError> {
+        let Executed {
+            height,
+            time,
+            ids,
+            receipts,
+            mut changes,
+            took,
+        } = executed;
+        let started = ward_vm::clock::now();
         let parent = match height.checked_sub(1) {
             Some(0) | None => Hash32::default(),
             Some(previous) => self
@@ -378,7 +430,6 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         .map_err(tree_error)?;
         changes.tree = update;
         let rooted = ward_vm::clock::now();
-        let ids: Vec<Hash32> = items.iter().map(|item| item.id).collect();
         let receipt_hashes: Vec<Hash32> = receipts.iter().map(Receipt::consensus_hash).collect();
         let record = BlockRecord {
             header: Header {
@@ -391,16 +442,12 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             },
             txs: ids,
         };
-        changes.txs = items
-            .iter()
-            .map(|item| (item.id, item.bytes.clone()))
-            .collect();
         Ok(PreparedBlock {
             block: Block { record, receipts },
             changes,
             timings: BlockTimings {
-                execute: executed - started,
-                state_root: rooted - executed,
+                execute: took,
+                state_root: rooted - started,
                 commit: std::time::Duration::ZERO,
             },
             fresh,
@@ -418,16 +465,19 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     fn run_items(
         &self,
         items: &[Item],
-        height: u64,
-        time: u64,
+        (height, time): (u64, u64),
         preset: &Patch,
+        pending: Option<&Arc<Pending>>,
     ) -> Result<(Vec<Receipt>, ChangeSet), ExecError> {
         let intrinsic = self.admit_block(items)?;
-        let journal: SharedJournal<S> =
-            Arc::new(Mutex::new(Journal::new(View::plain(self.store.clone()))));
+        let journal: SharedJournal<S> = Arc::new(Mutex::new(Journal::new(View::over(
+            self.store.clone(),
+            pending.cloned(),
+            false,
+        ))));
         preset.apply(&journal, height)?;
         let receipts = if self.threads > 1 && items.len() > 1 {
-            self.run_parallel(&journal, items, &intrinsic, height, time)?
+            self.run_parallel(&journal, items, &intrinsic, (height, time), pending)?
         } else {
             let mut receipts = Vec::with_capacity(items.len());
             for (index, (item, intrinsic)) in items.iter().zip(intrinsic).enumerate() {

@@ -29,7 +29,9 @@ use std::sync::{
 
 use ward_state::{ChangeSet, Journal, ReadKey, Receipt, StateCommit};
 
-use crate::{ExecError, Executor, SharedJournal, Speculation, View, block::Item, lock};
+use crate::{
+    ExecError, Executor, SharedJournal, Speculation, View, block::Item, lock, view::Pending,
+};
 
 /// A worker's result for one transaction.
 struct Speculated {
@@ -111,8 +113,8 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         journal: &SharedJournal<S>,
         items: &[Item],
         intrinsic: &[u64],
-        height: u64,
-        time: u64,
+        (height, time): (u64, u64),
+        pending: Option<&Arc<Pending>>,
     ) -> Result<Vec<Receipt>, ExecError> {
         let len = items.len();
         let board = Board {
@@ -126,7 +128,8 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             for _ in 0..workers {
                 scope.spawn(|| {
                     while let Some(index) = board.take_when_calm(len) {
-                        let result = self.speculate_caught(items, intrinsic, index, height, time);
+                        let result =
+                            self.speculate_caught(items, intrinsic, index, (height, time), pending);
                         board.post(index, result);
                     }
                 });
@@ -171,8 +174,13 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     // Not ready: run one ahead too rather than wait.
                     match board.take(len) {
                         Some(ahead) => {
-                            let result =
-                                self.speculate_caught(items, intrinsic, ahead, height, time);
+                            let result = self.speculate_caught(
+                                items,
+                                intrinsic,
+                                ahead,
+                                (height, time),
+                                pending,
+                            );
                             board.post(ahead, result);
                         }
                         None => board.wait_ready(index),
@@ -201,11 +209,11 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         items: &[Item],
         intrinsic: &[u64],
         index: usize,
-        height: u64,
-        time: u64,
+        at: (u64, u64),
+        pending: Option<&Arc<Pending>>,
     ) -> Speculated {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.speculate(items, intrinsic, index, height, time)
+            self.speculate(items, intrinsic, index, at, pending)
         }))
         .unwrap_or_else(|_| Speculated {
             receipt: None,
@@ -221,11 +229,13 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         items: &[Item],
         intrinsic: &[u64],
         index: usize,
-        height: u64,
-        time: u64,
+        (height, time): (u64, u64),
+        pending: Option<&Arc<Pending>>,
     ) -> Speculated {
-        let journal: SharedJournal<S> = Arc::new(Mutex::new(Journal::new(View::recording(
+        let journal: SharedJournal<S> = Arc::new(Mutex::new(Journal::new(View::over(
             self.store.clone(),
+            pending.cloned(),
+            true,
         ))));
         let receipt = self
             .run_item(

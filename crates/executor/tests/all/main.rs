@@ -15,6 +15,7 @@ mod fees;
 mod guide;
 mod instances;
 mod parallel;
+mod pipeline;
 mod runtimes;
 mod signed;
 mod sol_calls;

@@ -1,9 +1,11 @@
-//! Parallel blocks equal sequential ones: random blocks of signed
-//! transactions (token transfers, approvals, transfer_from, escrow deposits
-//! and releases calling the token, deploys, reverts, out of gas, reads of
-//! what an earlier transaction wrote), over 2 to many accounts (from full
-//! contention to almost none), on both backends at 1, 2 and 4 threads:
-//! byte-identical receipts (status, output, gas, events) and state roots.
+//! Parallel and pipelined blocks equal sequential ones: random blocks of
+//! signed transactions (token transfers, approvals, transfer_from, escrow
+//! deposits and releases calling the token, deploys, reverts, out of gas,
+//! reads of what an earlier transaction wrote), over 2 to many accounts
+//! (from full contention to almost none), on both backends at 1, 2 and 4
+//! threads, and through a [`Pipeline`] (each block run while the one
+//! before commits) at 2: byte-identical receipts (status, output,
+//! gas, events), headers and state roots.
 //!
 //! `WARD_PARALLEL_CASES` sets how many random chains (default 6) and
 //! `WARD_PARALLEL_ACCOUNTS` the largest account count (default 1,000);
@@ -15,19 +17,27 @@ use std::sync::Arc;
 
 use ed25519_dalek::SigningKey;
 use ward_chain::tx::{Deploy, Payload, SignedTx, TxBody, VerifiedTx, account_address, dev_key};
-use ward_executor::Executor;
+use ward_executor::{Block, Executor, Pipeline};
 use ward_primitives::{Address, Hash32};
 use ward_sdk::codec::{call_input, encode};
-use ward_state::{MemoryStore, Receipt};
+use ward_state::{MemoryStore, Receipt, StateRead};
 use ward_testkit::{Rng, contracts, env_or};
 use ward_vm::{BackendKind, CodeHash, Config};
 
 const CHAIN: &str = "ward-parallel";
 const THREADS: [usize; 3] = [1, 2, 4];
+/// A pipeline on one thread is `pipeline`'s test's; here it meets the
+/// parallel executor.
+const PIPELINED_THREADS: [usize; 1] = [2];
 
-/// One chain: an executor per (backend, threads), fed the same blocks.
+/// One chain: an executor per (backend, threads), fed the same blocks,
+/// and a pipeline per (backend, threads), whose blocks are compared with
+/// the first executor's once they are committed.
 struct Chains {
     runs: Vec<(String, Executor<MemoryStore>)>,
+    pipelines: Vec<(String, Pipeline<MemoryStore>)>,
+    /// The first run's blocks, by height - 1.
+    blocks: Vec<Block>,
     time: u64,
     /// Over every parallel run: results kept, run again.
     kept: usize,
@@ -37,24 +47,31 @@ struct Chains {
 impl Chains {
     fn new() -> Chains {
         let config = Config::default();
-        let mut runs = Vec::new();
+        let (mut runs, mut pipelines) = (Vec::new(), Vec::new());
         for kind in BackendKind::ALL {
             let backend = ward_testkit::backend(kind, &config);
-            for threads in THREADS {
+            let executor = |threads| {
                 // Blocks hold many deploys: no block gas maximum to meet.
                 let limits = ward_executor::ChainLimits {
                     max_block_gas: u64::MAX,
                     ..ward_executor::ChainLimits::default()
                 };
-                let exec =
-                    Executor::new(Arc::new(MemoryStore::default()), backend.clone(), &config)
-                        .with_limits(limits)
-                        .with_threads(threads);
-                runs.push((format!("{kind} x{threads}"), exec));
+                Executor::new(Arc::new(MemoryStore::default()), backend.clone(), &config)
+                    .with_limits(limits)
+                    .with_threads(threads)
+            };
+            for threads in THREADS {
+                runs.push((format!("{kind} x{threads}"), executor(threads)));
+            }
+            for threads in PIPELINED_THREADS {
+                let pipeline = Pipeline::new(Arc::new(executor(threads))).unwrap();
+                pipelines.push((format!("{kind} x{threads} pipelined"), pipeline));
             }
         }
         Chains {
             runs,
+            pipelines,
+            blocks: Vec::new(),
             time: 1_700_000_000,
             kept: 0,
             rerun: 0,
@@ -69,9 +86,25 @@ impl Chains {
             .iter()
             .map(|tx| SignedTx::verify_bytes(&tx.to_bytes(), CHAIN).unwrap())
             .collect();
+        for (name, pipeline) in &mut self.pipelines {
+            let pushed = pipeline.push(&txs, self.time);
+            assert!(pushed.executed.is_ok(), "{name}: {:?}", pushed.executed);
+            if let Some(committed) = pushed.committed {
+                let block = committed.unwrap();
+                let height = block.record.header.height;
+                assert_eq!(
+                    block,
+                    self.blocks[height as usize - 1],
+                    "{name}, block {height}"
+                );
+            }
+        }
         let mut first: Option<(String, Vec<Receipt>, Hash32)> = None;
         for (name, exec) in &self.runs {
             let done = exec.execute_signed_block(&txs, self.time).unwrap();
+            if first.is_none() {
+                self.blocks.push(done.clone());
+            }
             if exec.threads() > 1 {
                 let speculation = exec.last_speculation();
                 self.kept += speculation.kept;
@@ -93,6 +126,21 @@ impl Chains {
             }
         }
         first.map(|(_, receipts, _)| receipts).unwrap_or_default()
+    }
+
+    /// Waits for every pipeline's last block: each equal to the first
+    /// run's, and each pipeline's store at the first run's height.
+    fn finish(&mut self) {
+        for (name, pipeline) in &mut self.pipelines {
+            let block = pipeline.flush().expect("a block in flight").unwrap();
+            assert_eq!(
+                block,
+                *self.blocks.last().unwrap(),
+                "{name}: the last block"
+            );
+            let height = pipeline.executor().store().height().unwrap();
+            assert_eq!(height as usize, self.blocks.len(), "{name}");
+        }
     }
 }
 
@@ -227,6 +275,7 @@ fn random_chain(seed: u64, accounts: usize, blocks: usize) -> (usize, usize) {
         }
         chains.block(&block);
     }
+    chains.finish();
     (chains.kept, chains.rerun)
 }
 

@@ -1,0 +1,218 @@
+//! The block pipeline (`Pipeline`): a refused block keeps the one before
+//! it and its own height for the next, and a storage fault anywhere in a
+//! pipelined run (while a block executes, is rooted or commits) loses no
+//! block it reported committed and applies none twice: pushed again, the
+//! chain ends where the sequential one does, on both backends. Equality
+//! with sequential blocks over random chains is `parallel`'s test.
+
+#![allow(clippy::unwrap_used, reason = "test")]
+
+use std::sync::Arc;
+
+use ward_chain::tx::{Deploy, Payload, SignedTx, TxBody, VerifiedTx, dev_address, dev_key};
+use ward_executor::{Block, ExecError, Executor, Pipeline, Refusal};
+use ward_primitives::Address;
+use ward_sdk::codec::{call_input, encode};
+use ward_state::{
+    MemoryStore, StateCommit, StateRead,
+    faults::{FaultPlan, FaultyStore},
+};
+use ward_testkit::contracts;
+use ward_vm::{BackendKind, CodeHash, Config};
+
+const CHAIN: &str = "ward-pipeline";
+const OWNER: u32 = 70_000;
+const HOLDERS: u32 = 4;
+
+fn time(height: u64) -> u64 {
+    1_700_000_000 + height
+}
+
+fn verified(tx: &SignedTx) -> VerifiedTx {
+    SignedTx::verify_bytes(&tx.to_bytes(), CHAIN).unwrap()
+}
+
+/// A token deploy, its funding of a few holders, then blocks of transfers
+/// among them: block 1 deploys, block 2 funds, the rest transfer.
+fn blocks(transfer_blocks: usize) -> Vec<Vec<VerifiedTx>> {
+    let code = contracts::wasm("token");
+    let owner = dev_address(OWNER);
+    let token = ward_executor::contract_address(
+        &owner,
+        &ward_primitives::Hash32(CodeHash::of(&code).0),
+        &[],
+    );
+    let mut nonces = vec![0u64; HOLDERS as usize + 1];
+    let mut sign = |who: u32, gas: u64, payload: Payload| {
+        let key = dev_key(OWNER + who);
+        let nonce = &mut nonces[who as usize];
+        let tx = TxBody::new(CHAIN, &key.verifying_key(), *nonce, gas, payload).sign(&key);
+        *nonce += 1;
+        verified(&tx)
+    };
+    let call = |to: Address, amount: u128| Payload::Call {
+        to: token,
+        input: call_input("transfer", &(to, amount)),
+    };
+    let mut out = vec![vec![sign(
+        0,
+        100_000_000,
+        Payload::Deploy(Deploy::new(code.clone(), encode(&1_000_000u128))),
+    )]];
+    out.push(
+        (1..=HOLDERS)
+            .map(|h| sign(0, 2_000_000, call(dev_address(OWNER + h), 10_000)))
+            .collect(),
+    );
+    for b in 0..transfer_blocks {
+        out.push(
+            (0..12u32)
+                .map(|i| {
+                    let from = 1 + (i + b as u32) % HOLDERS;
+                    let to = dev_address(OWNER + 1 + (i * 3 + 1) % HOLDERS);
+                    sign(from, 2_000_000, call(to, u128::from(i) + 1))
+                })
+                .collect(),
+        );
+    }
+    out
+}
+
+fn executor<S: StateCommit + Send + Sync + 'static>(kind: BackendKind, store: S) -> Executor<S> {
+    let config = Config::default();
+    Executor::new(
+        Arc::new(store),
+        ward_testkit::backend(kind, &config),
+        &config,
+    )
+}
+
+/// The blocks run one after the other, committed each time.
+fn sequential(kind: BackendKind, blocks: &[Vec<VerifiedTx>]) -> Vec<Block> {
+    let exec = executor(kind, MemoryStore::default());
+    blocks
+        .iter()
+        .enumerate()
+        .map(|(i, txs)| exec.execute_signed_block(txs, time(i as u64 + 1)).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_refused_block_keeps_the_block_before_it_and_its_height() {
+    for kind in BackendKind::ALL {
+        let blocks = blocks(2);
+        let reference = sequential(kind, &blocks);
+        let mut pipeline = Pipeline::new(Arc::new(executor(kind, MemoryStore::default()))).unwrap();
+        for (i, txs) in blocks.iter().take(3).enumerate() {
+            let pushed = pipeline.push(txs, time(i as u64 + 1));
+            assert_eq!(pushed.executed.unwrap(), i as u64 + 1);
+            if i > 0 {
+                assert_eq!(pushed.committed.unwrap().unwrap(), reference[i - 1]);
+            }
+        }
+        // Block 4 with its second transaction's nonce used already (block
+        // 3's): refused while block 3 commits.
+        let mut bad = blocks[3].clone();
+        bad[1] = blocks[2][1].clone();
+        let pushed = pipeline.push(&bad, time(4));
+        assert_eq!(pushed.committed.unwrap().unwrap(), reference[2], "{kind}");
+        assert!(
+            matches!(
+                pushed.executed,
+                Err(ExecError::Refused {
+                    index: 1,
+                    refusal: Refusal::Nonce { .. }
+                })
+            ),
+            "{kind}: {:?}",
+            pushed.executed
+        );
+        assert_eq!(pipeline.next_height(), 4);
+        assert!(pipeline.flush().is_none(), "nothing is in flight");
+        // The good block 4 takes the refused one's height.
+        let pushed = pipeline.push(&blocks[3], time(4));
+        assert!(pushed.committed.is_none());
+        assert_eq!(pushed.executed.unwrap(), 4);
+        assert_eq!(pipeline.flush().unwrap().unwrap(), reference[3], "{kind}");
+        assert_eq!(pipeline.executor().store().height().unwrap(), 4);
+    }
+}
+
+/// Pushes `blocks` until all are committed, pushing again whatever a
+/// fault dropped; checks every block reported committed against
+/// `reference`, in order, once each. Returns the faults met.
+fn drive<S: StateCommit + Send + Sync + 'static>(
+    pipeline: &mut Pipeline<S>,
+    blocks: &[Vec<VerifiedTx>],
+    reference: &[Block],
+) -> usize {
+    let mut committed = 0u64;
+    let mut faults = 0;
+    let mut check = |outcome: Option<Result<Block, ExecError>>, faults: &mut usize| match outcome {
+        Some(Ok(block)) => {
+            let height = block.record.header.height;
+            assert_eq!(height, committed + 1, "blocks are committed once, in order");
+            assert_eq!(block, reference[height as usize - 1]);
+            committed = height;
+        }
+        Some(Err(ExecError::State(_))) => *faults += 1,
+        Some(Err(other)) => panic!("not a storage fault: {other:?}"),
+        None => {}
+    };
+    for _ in 0..blocks.len() * 4 {
+        let next = pipeline.next_height();
+        if next as usize > blocks.len() {
+            match pipeline.flush() {
+                None => break,
+                outcome => check(outcome, &mut faults),
+            }
+            continue;
+        }
+        let pushed = pipeline.push(&blocks[next as usize - 1], time(next));
+        check(pushed.committed, &mut faults);
+        match pushed.executed {
+            Ok(height) => assert_eq!(height, next),
+            Err(ExecError::State(_)) => faults += 1,
+            // Dropped because the block before failed to commit.
+            Err(ExecError::Fault(_)) => {}
+            Err(other) => panic!("not a storage fault: {other:?}"),
+        }
+    }
+    assert_eq!(committed as usize, blocks.len(), "every block committed");
+    faults
+}
+
+#[test]
+fn a_storage_fault_anywhere_loses_no_committed_block() {
+    for kind in BackendKind::ALL {
+        let blocks = blocks(4);
+        let reference = sequential(kind, &blocks);
+        // How many store operations a clean pipelined run makes.
+        let plan = Arc::new(FaultPlan::default());
+        let store = FaultyStore::new(MemoryStore::default(), plan.clone());
+        let mut pipeline = Pipeline::new(Arc::new(executor(kind, store))).unwrap();
+        let start = plan.operations();
+        assert_eq!(drive(&mut pipeline, &blocks, &reference), 0);
+        let total = plan.operations() - start;
+        drop(pipeline);
+
+        // A fault at each of 40 points spread over the run (which thread
+        // meets it depends on timing; every outcome must keep the chain).
+        let mut met = 0;
+        for n in 0..40u64 {
+            let plan = Arc::new(FaultPlan::default());
+            let store = FaultyStore::new(MemoryStore::default(), plan.clone());
+            let mut pipeline = Pipeline::new(Arc::new(executor(kind, store))).unwrap();
+            plan.fail_at(plan.operations() + 1 + n * total / 40);
+            met += drive(&mut pipeline, &blocks, &reference);
+            assert!(plan.tripped(), "{kind}: fault {n} never fired");
+            let store = pipeline.executor().store().clone();
+            drop(pipeline);
+            for (i, block) in reference.iter().enumerate() {
+                let stored = store.block(i as u64 + 1).unwrap();
+                assert_eq!(stored.as_ref(), Some(&block.record), "{kind}: fault {n}");
+            }
+        }
+        assert_eq!(met, 40, "{kind}: each fault is met once");
+    }
+}

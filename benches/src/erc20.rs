@@ -12,7 +12,11 @@
 //! `MemoryStore`). Neither side checks a signature: Ward's transactions
 //! are made with `SignedTx::verified_unchecked`. `erc20_transfer` sends
 //! each transfer to a new recipient (a fresh storage slot each time);
-//! `erc20_transfer_repeat` sends them all to one.
+//! `erc20_transfer_repeat` sends them all to one. Ward runs its blocks
+//! through a `Pipeline`, as a node does: block N+1 executes while block
+//! N's state root and commit run on the other core, and each iteration
+//! waits for the commit before it; `erc20_transfer_serial` is the same
+//! blocks one after the other on one thread, beside it in the same run.
 
 use std::hint::black_box;
 
@@ -183,12 +187,23 @@ fn ward_sdk_token(kind: BackendKind) -> Option<Deployed> {
     ))
 }
 
+/// How Ward's side commits its blocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Commit {
+    /// Each block executed, rooted and committed before the next starts.
+    Serial,
+    /// Through a [`ward_executor::Pipeline`]: each block executed while
+    /// the one before is rooted and committed on another thread.
+    Pipelined,
+}
+
 /// Ward: the SDK token deployed by one holder, then blocks of transfers
 /// from it with real nonces, each block committed in memory.
-pub fn ward_transfers(kind: BackendKind, repeat: bool) -> Option<Work> {
+pub fn ward_transfers(kind: BackendKind, repeat: bool, commit: Commit) -> Option<Work> {
     Some(transfer_blocks(
         ward_sdk_token(kind)?,
         1_000_000,
+        commit,
         move |sent| {
             let to = Address(recipient(sent, repeat));
             call_input("transfer", &(to, 1u128))
@@ -202,11 +217,15 @@ pub fn ward_transfers(kind: BackendKind, repeat: bool) -> Option<Work> {
 fn transfer_blocks(
     (exec, token, holder): Deployed,
     gas: u64,
+    commit: Commit,
     input: impl Fn(u64) -> Vec<u8> + 'static,
 ) -> Work {
     let mut nonce = 1u64;
     let mut sent = 0u64;
     let mut time = 1;
+    let exec = std::sync::Arc::new(exec);
+    let mut pipeline = (commit == Commit::Pipelined)
+        .then(|| ward_executor::Pipeline::new(exec.clone()).expect("a pipeline starts"));
     Box::new(move || {
         let txs: Vec<_> = (0..ERC20_TXS)
             .map(|_| {
@@ -221,9 +240,18 @@ fn transfer_blocks(
             })
             .collect();
         time += 1;
-        let block = exec.execute_signed_block(&txs, time).expect("executes");
-        assert!(block.receipts.iter().all(|r| r.status == "ok"));
-        black_box(block);
+        let block = match &mut pipeline {
+            None => Some(exec.execute_signed_block(&txs, time).expect("executes")),
+            Some(pipeline) => {
+                let pushed = pipeline.push(&txs, time);
+                pushed.executed.expect("executes");
+                pushed.committed.map(|block| block.expect("commits"))
+            }
+        };
+        if let Some(block) = block {
+            assert!(block.receipts.iter().all(|r| r.status == "ok"));
+            black_box(block);
+        }
     })
 }
 
@@ -262,10 +290,13 @@ fn ward_evm_token(kind: BackendKind) -> Option<Deployed> {
 /// holder, then blocks of transfers from it to new recipients with real
 /// nonces, each block committed in memory (its state root included).
 /// `None` when the runtime is not built.
-pub fn ward_evm_transfers(kind: BackendKind) -> Option<Work> {
-    Some(transfer_blocks(ward_evm_token(kind)?, 5_000_000, |sent| {
-        transfer_calldata(&recipient(sent, false))
-    }))
+pub fn ward_evm_transfers(kind: BackendKind, commit: Commit) -> Option<Work> {
+    Some(transfer_blocks(
+        ward_evm_token(kind)?,
+        5_000_000,
+        commit,
+        |sent| transfer_calldata(&recipient(sent, false)),
+    ))
 }
 
 /// Ward's EVM runtime: one transfer to a new recipient executed on the

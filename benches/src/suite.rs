@@ -623,7 +623,9 @@ fn parallel_plans(plans: &mut Vec<Plan>) {
 
 /// `erc20_transfer` and `erc20_transfer_repeat` ([`crate::erc20`]): the
 /// SDK token's transfer through Ward beside revm on a solc-compiled
-/// ERC-20, per transfer, in blocks of 1,000; and `erc20_transfer_exec`:
+/// ERC-20, per transfer, in blocks of 1,000 through Ward's block pipeline
+/// (`erc20_transfer_serial`: the same blocks one after the other, on one
+/// thread); and `erc20_transfer_exec`:
 /// one transfer executed and not committed, on each side.
 #[cfg(feature = "revm")]
 fn erc20_plans(plans: &mut Vec<Plan>) {
@@ -632,12 +634,19 @@ fn erc20_plans(plans: &mut Vec<Plan>) {
         return;
     }
     for kind in BackendKind::ALL {
-        for (name, repeat) in [("erc20_transfer", false), ("erc20_transfer_repeat", true)] {
+        use crate::erc20::Commit::{Pipelined, Serial};
+        for (name, repeat, commit) in [
+            ("erc20_transfer", false, Pipelined),
+            ("erc20_transfer_serial", false, Serial),
+            ("erc20_transfer_repeat", true, Pipelined),
+        ] {
             plans.push(Plan::timed(
                 name,
                 kind,
                 ("us", crate::erc20::ERC20_TXS as u32),
-                move || crate::erc20::ward_transfers(kind, repeat).expect("the token is built"),
+                move || {
+                    crate::erc20::ward_transfers(kind, repeat, commit).expect("the token is built")
+                },
                 vec![(
                     "revm 43, solc ERC-20".into(),
                     Box::new(move || crate::erc20::revm_transfers(repeat)),
@@ -675,7 +684,10 @@ fn evm_plans(plans: &mut Vec<Plan>) {
             "evm_erc20_transfer",
             kind,
             ("us", crate::erc20::ERC20_TXS as u32),
-            move || crate::erc20::ward_evm_transfers(kind).expect("the EVM runtime is built"),
+            move || {
+                crate::erc20::ward_evm_transfers(kind, crate::erc20::Commit::Pipelined)
+                    .expect("the EVM runtime is built")
+            },
             vec![(
                 "revm 43 natively, the same solc ERC-20".into(),
                 Box::new(|| crate::erc20::revm_transfers(false)),

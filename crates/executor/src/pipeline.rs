@@ -27,7 +27,7 @@ use ward_state::StateCommit;
 use ward_vm::{FaultKind, NodeFault};
 
 use crate::{
-    Block, ExecError, Executor, Patch,
+    Block, ExecError, Executor, Patch, Tx,
     block::{Executed, Item},
     view::Pending,
 };
@@ -120,8 +120,23 @@ impl<S: StateCommit + Send + Sync + 'static> Pipeline<S> {
     /// hands this one to the committer.
     pub fn push(&mut self, txs: &[VerifiedTx], time: u64) -> Pushed {
         let items: Vec<Item> = txs.iter().map(Item::signed).collect();
+        self.push_items(&items, time)
+    }
+
+    /// [`Pipeline::push`] for the embedder's own transactions, as
+    /// [`Executor::execute_block`] runs them.
+    pub fn push_unsigned(&mut self, txs: &[Tx], time: u64) -> Pushed {
+        let items: Vec<Item> = txs
+            .iter()
+            .enumerate()
+            .map(|(index, tx)| Item::unsigned(tx.clone(), self.next, index as u32))
+            .collect();
+        self.push_items(&items, time)
+    }
+
+    fn push_items(&mut self, items: &[Item], time: u64) -> Pushed {
         let executed = self.executor.execute_items(
-            &items,
+            items,
             (self.next, time),
             &Patch::default(),
             self.in_flight.as_ref(),

@@ -216,3 +216,56 @@ fn a_storage_fault_anywhere_loses_no_committed_block() {
         assert_eq!(met, 40, "{kind}: each fault is met once");
     }
 }
+
+#[test]
+fn the_embedders_blocks_through_a_pipeline_equal_sequential_ones() {
+    for kind in BackendKind::ALL {
+        let owner = Address([0xa1; 32]);
+        let code = contracts::wasm("token");
+        let deploy = ward_executor::Tx {
+            sender: owner,
+            gas_limit: 100_000_000,
+            value: 0,
+            payload: Payload::Deploy(Deploy::new(code.clone(), encode(&1_000_000u128))),
+        };
+        let token = ward_executor::contract_address(
+            &owner,
+            &ward_primitives::Hash32(CodeHash::of(&code).0),
+            &[],
+        );
+        let transfer = |n: u8| ward_executor::Tx {
+            sender: owner,
+            gas_limit: 2_000_000,
+            value: 0,
+            payload: Payload::Call {
+                to: token,
+                input: call_input("transfer", &(Address([n; 32]), u128::from(n))),
+            },
+        };
+        let blocks: Vec<Vec<ward_executor::Tx>> = std::iter::once(vec![deploy])
+            .chain((0..4u8).map(|b| (0..5u8).map(|i| transfer(b * 5 + i + 1)).collect()))
+            .collect();
+        let serial = executor(kind, MemoryStore::default());
+        let mut pipeline = Pipeline::new(Arc::new(executor(kind, MemoryStore::default()))).unwrap();
+        let mut receipts = Vec::new();
+        for (i, txs) in blocks.iter().enumerate() {
+            let height = i as u64 + 1;
+            let expected = serial.execute_block(txs, time(height)).unwrap();
+            assert!(expected.iter().all(|r| r.status == "ok"), "{expected:?}");
+            receipts.push(expected);
+            let pushed = pipeline.push_unsigned(txs, time(height));
+            assert_eq!(pushed.executed.unwrap(), height);
+            if let Some(block) = pushed.committed {
+                assert_eq!(block.unwrap().receipts, receipts[i - 1], "{kind}");
+            }
+        }
+        assert_eq!(pipeline.flush().unwrap().unwrap().receipts, receipts[4]);
+        for height in 1..=5 {
+            assert_eq!(
+                pipeline.executor().store().block(height).unwrap(),
+                serial.store().block(height).unwrap(),
+                "{kind}: block {height}"
+            );
+        }
+    }
+}

@@ -121,20 +121,10 @@ impl<S: StateRead> StateRead for View<S> {
     fn storage_entries(&self, address: &Address) -> Result<Entries, StateError> {
         self.record(|| ReadKey::StorageRange(*address));
         let stored = self.store.storage_entries(address)?;
-        let Some(pending) = &self.pending else {
-            return Ok(stored);
-        };
-        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = stored.into_iter().collect();
-        for ((a, key), value) in pending.storage.range((*address, Vec::new())..) {
-            if a != address {
-                break;
-            }
-            match value {
-                Some(v) => merged.insert(key.clone(), v.clone()),
-                None => merged.remove(key),
-            };
-        }
-        Ok(merged.into_iter().collect())
+        Ok(match &self.pending {
+            Some(pending) => ward_state::overlay_entries(stored, address, &pending.storage),
+            None => stored,
+        })
     }
 
     fn nonce(&self, account: &Address) -> Result<u64, StateError> {

@@ -33,6 +33,27 @@ pub enum ReadKey {
     Balance(Address),
 }
 
+/// `address`'s storage entries `stored`, with `writes` (storage writes
+/// of any contracts, `None` removing a key) applied above them, in key
+/// order: what a layer of writes over a store lists.
+pub fn overlay_entries(
+    stored: Entries,
+    address: &Address,
+    writes: &BTreeMap<(Address, Vec<u8>), Option<Vec<u8>>>,
+) -> Entries {
+    let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = stored.into_iter().collect();
+    for ((a, key), value) in writes.range((*address, Vec::new())..) {
+        if a != address {
+            break;
+        }
+        match value {
+            Some(v) => merged.insert(key.clone(), v.clone()),
+            None => merged.remove(key),
+        };
+    }
+    merged.into_iter().collect()
+}
+
 /// A position to revert to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Checkpoint {
@@ -365,18 +386,11 @@ impl<B: StateRead> Journal<B> {
     ///
     /// When the store under it fails.
     pub fn storage_entries(&self, address: &Address) -> Result<Entries, StateError> {
-        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> =
-            self.base.storage_entries(address)?.into_iter().collect();
-        for ((a, key), value) in self.storage.range((*address, Vec::new())..) {
-            if a != address {
-                break;
-            }
-            match value {
-                Some(v) => merged.insert(key.clone(), v.clone()),
-                None => merged.remove(key),
-            };
-        }
-        Ok(merged.into_iter().collect())
+        Ok(overlay_entries(
+            self.base.storage_entries(address)?,
+            address,
+            &self.storage,
+        ))
     }
 
     /// Whether the overlay holds a write to what `key` names (a storage

@@ -37,7 +37,7 @@ mod snapshot;
 use std::{collections::BTreeMap, path::PathBuf};
 
 pub use codec::{CodecError, Decode, Encode};
-pub use journal::{Checkpoint, EventsFull, Journal, ReadKey};
+pub use journal::{Checkpoint, EventsFull, Journal, ReadKey, overlay_entries};
 pub use memory::MemoryStore;
 pub use redb_store::{COMPACT_FROM_BYTES, DATABASE_FILE, RedbStore, Upstream};
 pub use snapshot::Snapshot;

@@ -485,7 +485,17 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 format!("the engine for traced runs cannot be set up: {failure}"),
             ))
         })?;
-        Ok(Executor {
+        Ok(self.sibling_on(store, cache))
+    }
+
+    /// This executor (its runtimes, limits and fees) on `store` with the
+    /// engine of `cache`, on one thread.
+    fn sibling_on<T: StateCommit + Send + Sync + 'static>(
+        &self,
+        store: Arc<T>,
+        cache: Arc<ModuleCache>,
+    ) -> Executor<T> {
+        Executor {
             store,
             backend: cache.backend().clone(),
             cache,
@@ -501,7 +511,44 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             tree_cache: ward_chain::tree::TreeCache::new(),
             time_per_second: self.time_per_second,
             eth_chain_id: self.eth_chain_id,
-        })
+        }
+    }
+
+    /// Committed block `height` (whose transactions are `txs`, in order)
+    /// run again on its parent's state, as its producer ran it, and
+    /// rooted: the block as replayed, header and receipts, which equals
+    /// the stored one unless the store or the node that built it went
+    /// wrong. A dev node's preset state (`setBalance`, `setStorage`,
+    /// `setCode`) is not among the transactions, so a block that carried
+    /// one replays otherwise.
+    ///
+    /// # Errors
+    ///
+    /// No such block, the genesis (no parent), a parent state no longer
+    /// kept, or a fault.
+    pub fn replay_block(&self, height: u64, txs: &[BlockTx]) -> Result<Block, ExecError> {
+        let Some(block) = self.store.block(height)? else {
+            return Err(ExecError::InvalidTx(format!("no block {height}")));
+        };
+        if height == 0 {
+            return Err(ExecError::InvalidTx(
+                "the genesis block has no parent state to replay on".into(),
+            ));
+        }
+        let parent = ward_state::Snapshot::new(self.store.clone(), height - 1)?;
+        let replaying = self.sibling_on(Arc::new(parent), self.cache.clone());
+        let items: Vec<block::Item> = txs
+            .iter()
+            .enumerate()
+            .map(|(i, tx)| tx.item(height, i))
+            .collect();
+        let executed = replaying.execute_items(
+            &items,
+            (height, block.header.time),
+            &crate::Patch::default(),
+            None,
+        )?;
+        Ok(replaying.seal(executed)?.block)
     }
 
     /// Replays the `index`th of `txs`, block `height`'s transactions as

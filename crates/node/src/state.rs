@@ -71,7 +71,7 @@ pub(crate) struct Shared {
     pub(crate) store: Arc<RedbStore>,
     pub(crate) cache: Arc<ModuleCache>,
     /// The producer's executor, the only writer.
-    pub(crate) executor: Executor<RedbStore>,
+    pub(crate) executor: Arc<Executor<RedbStore>>,
     pub(crate) pool: Mutex<Pool>,
     /// Wakes the producer.
     pub(crate) wake: Condvar,
@@ -285,7 +285,7 @@ impl Shared {
             settings,
             store,
             cache,
-            executor,
+            executor: Arc::new(executor),
         })
     }
 

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use ward_chain::tx::{Deploy, Payload, SignedTx, TxBody, VerifiedTx, dev_address, dev_key};
-use ward_executor::{Block, ExecError, Executor, Pipeline, Refusal};
+use ward_executor::{Block, BlockTx, ExecError, Executor, Pipeline, Refusal};
 use ward_primitives::Address;
 use ward_sdk::codec::{call_input, encode};
 use ward_state::{
@@ -267,5 +267,42 @@ fn the_embedders_blocks_through_a_pipeline_equal_sequential_ones() {
                 "{kind}: block {height}"
             );
         }
+    }
+}
+
+#[test]
+fn every_pipelined_block_replays_to_itself_on_its_parents_state() {
+    for kind in BackendKind::ALL {
+        let blocks = blocks(2);
+        let mut pipeline = Pipeline::new(Arc::new(executor(kind, MemoryStore::default()))).unwrap();
+        for (i, txs) in blocks.iter().enumerate() {
+            assert!(pipeline.push(txs, time(i as u64 + 1)).executed.is_ok());
+        }
+        let last = pipeline.flush().unwrap().unwrap();
+        let exec = pipeline.executor().clone();
+        drop(pipeline);
+        let signed = |txs: &[VerifiedTx]| -> Vec<BlockTx> {
+            txs.iter()
+                .map(|tx| BlockTx::Signed(Box::new(tx.clone())))
+                .collect()
+        };
+        for (i, txs) in blocks.iter().enumerate() {
+            let height = i as u64 + 1;
+            let replayed = exec.replay_block(height, &signed(txs)).unwrap();
+            let stored = exec.store().block(height).unwrap().unwrap();
+            assert_eq!(replayed.record, stored, "{kind}: block {height}");
+        }
+        assert_eq!(exec.replay_block(4, &signed(&blocks[3])).unwrap(), last);
+        // Two transactions swapped: another block (nonces out of turn are
+        // refused).
+        let mut swapped = signed(&blocks[3]);
+        swapped.swap(0, 1);
+        let replayed = exec.replay_block(4, &swapped);
+        assert!(replayed.map(|b| b.record != last.record).unwrap_or(true));
+        assert!(
+            exec.replay_block(0, &[]).is_err(),
+            "the genesis has no parent"
+        );
+        assert!(exec.replay_block(5, &[]).is_err(), "no block 5");
     }
 }

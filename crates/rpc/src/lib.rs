@@ -132,6 +132,8 @@ methods! {
         GetContract = "getContract", params::AddressOnly => results::Contract;
         /// A block by height or hash.
         GetBlock = "getBlock", params::GetBlock => results::Block;
+        /// A committed block run again on its parent's state, beside it.
+        ReplayBlock = "replayBlock", params::GetBlock => results::Replay;
         /// The latest block.
         GetLatestBlock = "getLatestBlock", params::Empty => results::Block;
         /// A page of events.

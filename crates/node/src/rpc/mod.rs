@@ -393,6 +393,7 @@ fn dispatch(
         GetStorageRange::NAME => run::<GetStorageRange>(p, |p| get_storage_range(shared, p)),
         GetContract::NAME => run::<GetContract>(p, |p| get_contract(shared, p.address)),
         GetBlock::NAME => run::<GetBlock>(p, |p| get_block(shared, p)),
+        ReplayBlock::NAME => run::<ReplayBlock>(p, |p| simulate::replay_stored_block(shared, p)),
         GetLatestBlock::NAME => run::<GetLatestBlock>(p, |_| {
             let height = shared.store.height().map_err(RpcError::state)?;
             block_at(shared, height)

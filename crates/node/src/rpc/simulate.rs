@@ -196,6 +196,34 @@ pub(super) fn replay_block(shared: &Shared, height: u64) -> Result<Vec<Trace>, R
         .map_err(|e| exec_error(&e))
 }
 
+/// `replayBlock`: the block `p` names, as stored and as its transactions
+/// build it again on its parent's state (a block of a dev node's preset
+/// state replays otherwise: the preset is not among its transactions).
+pub(super) fn replay_stored_block(
+    shared: &Shared,
+    p: params::GetBlock,
+) -> Result<results::Replay, RpcError> {
+    let stored = read::get_block(shared, p)?;
+    let height = stored.height;
+    let kept_from = shared.store.pruned_below().map_err(RpcError::state)?;
+    if height == 0 || height <= kept_from {
+        return Err(RpcError::pruned(format!(
+            "block {height} has no parent state here to replay on (genesis has none; this node keeps state from block {kept_from})"
+        )));
+    }
+    let txs = stored_txs(shared, height)?;
+    let replayed = shared
+        .executor
+        .replay_block(height, &txs)
+        .map_err(|e| exec_error(&e))?;
+    let replayed = crate::json::block(&replayed.record);
+    Ok(results::Replay {
+        equal: replayed == stored,
+        stored,
+        replayed,
+    })
+}
+
 /// Committed block `height`'s transactions, as the executor replays them.
 fn stored_txs(shared: &Shared, height: u64) -> Result<Vec<BlockTx>, RpcError> {
     read::block_record(shared, height)?

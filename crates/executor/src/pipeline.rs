@@ -61,9 +61,20 @@ pub struct Pushed {
     pub executed: Result<u64, ExecError>,
 }
 
+impl Pushed {
+    fn failed(error: ExecError) -> Pushed {
+        Pushed {
+            committed: None,
+            executed: Err(error),
+        }
+    }
+}
+
 impl<S: StateCommit + Send + Sync + 'static> Pipeline<S> {
-    /// A pipeline over `executor`, whose store it then writes alone: its
-    /// first block is the store's next.
+    /// A pipeline over `executor`, whose store it writes alone while a
+    /// block is in flight (between a push and the flush that returns
+    /// nothing in flight, others may write it: the next push starts from
+    /// the store's height). Its first block is the store's next.
     ///
     /// # Errors
     ///
@@ -119,6 +130,9 @@ impl<S: StateCommit + Send + Sync + 'static> Pipeline<S> {
     /// is committed) while that block commits; then waits for it and
     /// hands this one to the committer.
     pub fn push(&mut self, txs: &[VerifiedTx], time: u64) -> Pushed {
+        if let Err(error) = self.refresh() {
+            return Pushed::failed(error);
+        }
         let items: Vec<Item> = txs.iter().map(Item::signed).collect();
         self.push_items(&items, time)
     }
@@ -126,6 +140,9 @@ impl<S: StateCommit + Send + Sync + 'static> Pipeline<S> {
     /// [`Pipeline::push`] for the embedder's own transactions, as
     /// [`Executor::execute_block`] runs them.
     pub fn push_unsigned(&mut self, txs: &[Tx], time: u64) -> Pushed {
+        if let Err(error) = self.refresh() {
+            return Pushed::failed(error);
+        }
         let items: Vec<Item> = txs
             .iter()
             .enumerate()
@@ -164,6 +181,15 @@ impl<S: StateCommit + Send + Sync + 'static> Pipeline<S> {
             committed,
             executed,
         }
+    }
+
+    /// With nothing in flight, the next height is the store's next: the
+    /// store may have been written by others since the last flush.
+    fn refresh(&mut self) -> Result<(), ExecError> {
+        if self.in_flight.is_none() {
+            self.next = self.executor.store().height()? + 1;
+        }
+        Ok(())
     }
 
     /// Waits for the block in flight: `None` when there is none.

@@ -28,6 +28,7 @@ pub(crate) struct Metrics {
     pub(crate) transactions: Family<Labels, Counter>,
     pub(crate) refused: Family<Labels, Counter>,
     pub(crate) blocks: Counter,
+    pub(crate) pipelined: Counter,
     pub(crate) height: Gauge,
     pub(crate) gas_used: Counter,
     pub(crate) mempool: Gauge,
@@ -49,6 +50,7 @@ impl Metrics {
             transactions: Family::default(),
             refused: Family::default(),
             blocks: Counter::default(),
+            pipelined: Counter::default(),
             height: Gauge::default(),
             gas_used: Counter::default(),
             mempool: Gauge::default(),
@@ -73,6 +75,11 @@ impl Metrics {
             metrics.refused.clone(),
         );
         registry.register("blocks", "Blocks committed", metrics.blocks.clone());
+        registry.register(
+            "blocks_pipelined",
+            "Blocks committed while the next one executed",
+            metrics.pipelined.clone(),
+        );
         registry.register(
             "height",
             "The latest block's height",

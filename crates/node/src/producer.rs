@@ -1,10 +1,22 @@
-//! The block producer: one thread, the only writer of the store.
+//! The block producer: one thread, the only writer of the store (with
+//! its pipeline's committer).
 //!
 //! It waits for work (transactions with `--block-time-ms 0`, the next
 //! interval otherwise, or a `mine` call), takes what fits from the
 //! mempool, executes it as the next block, and once the block is durably
 //! committed acknowledges its transactions, evicts nonces it used, and
 //! hands the block to subscribers.
+//!
+//! Blocks go through a [`Pipeline`]: while block N's state root and
+//! commit run on the committer thread, the producer takes block N+1 from
+//! the mempool (each sender from its nonce after block N) and executes it
+//! over block N's changes; only then does it wait for block N, and
+//! acknowledge it. When nothing more is ready, it waits for the block in
+//! flight before it sleeps, so a transaction is never acknowledged later
+//! than its block's commit plus one block's execution. Anything out of
+//! the ordinary (a refusal, a fault, a dev node's preset state, a revert)
+//! first lands the block in flight, then takes the one-block-at-a-time
+//! path below.
 //!
 //! A transaction refused by the executor (a nonce out of turn) is evicted
 //! with the refusal. A node fault (a timeout, storage) while executing a
@@ -13,13 +25,15 @@
 //! storage fault also stops production (`/health` reports it).
 
 use std::{
+    collections::BTreeMap,
     sync::Arc,
     time::{Duration, Instant},
 };
 
 use ward_chain::tx::VerifiedTx;
-use ward_executor::{Block, ExecError};
-use ward_state::StateRead;
+use ward_executor::{Block, ExecError, Pipeline};
+use ward_primitives::Address;
+use ward_state::{RedbStore, StateRead};
 use ward_vm::FaultKind;
 
 use crate::{
@@ -43,32 +57,109 @@ pub(crate) fn unix_millis() -> u64 {
 /// What the producer does next.
 enum Work {
     /// Build a block of these (maybe none: an interval or a `mine`).
-    Block(
-        Vec<VerifiedTx>,
-        Vec<tokio::sync::oneshot::Sender<Result<Arc<Block>, Failure>>>,
-    ),
+    Block(Vec<VerifiedTx>, Vec<Waiter>),
     /// Go back to these dev snapshots (`revert`), in order.
     Revert(Vec<(u64, tokio::sync::oneshot::Sender<Result<u64, Failure>>)>),
     Stop,
 }
 
+/// A `mine` call waiting for its block.
+type Waiter = tokio::sync::oneshot::Sender<Result<Arc<Block>, Failure>>;
+
+/// A block executed and handed to the pipeline's committer, not yet
+/// acknowledged.
+struct InFlight {
+    txs: Vec<VerifiedTx>,
+    mine: Vec<Waiter>,
+    started: Instant,
+    time: u64,
+    /// Each of its senders' next nonce after it.
+    nonces: BTreeMap<Address, u64>,
+}
+
+impl InFlight {
+    fn new(txs: Vec<VerifiedTx>, mine: Vec<Waiter>, started: Instant, time: u64) -> Self {
+        let nonces = txs
+            .iter()
+            .map(|tx| (tx.sender(), tx.body().nonce.saturating_add(1)))
+            .collect();
+        InFlight {
+            txs,
+            mine,
+            started,
+            time,
+            nonces,
+        }
+    }
+}
+
 pub(crate) fn run(shared: &Arc<Shared>) {
     let interval = Duration::from_millis(shared.config.block_time_ms);
     let mut next_tick = ward_vm::clock::now() + interval;
+    let mut pipeline = match Pipeline::new(shared.executor.clone()) {
+        Ok(pipeline) => Some(pipeline),
+        Err(error) => {
+            tracing::warn!(%error, "no block pipeline: blocks are built one at a time");
+            None
+        }
+    };
+    let mut in_flight: Option<InFlight> = None;
     loop {
-        let (txs, mine) = match next_work(shared, interval, &mut next_tick) {
+        let work = match next_work(shared, interval, &mut next_tick, in_flight.as_ref()) {
+            Some(work) => work,
+            // Nothing more is ready: the block in flight lands first.
+            None => {
+                land(shared, &mut pipeline, in_flight.take());
+                continue;
+            }
+        };
+        let (txs, mine) = match work {
             Work::Block(txs, mine) => (txs, mine),
             Work::Revert(reverts) => {
+                land(shared, &mut pipeline, in_flight.take());
                 for (id, waiter) in reverts {
                     let _ = waiter.send(revert(shared, id));
                 }
                 continue;
             }
-            Work::Stop => break,
+            Work::Stop => {
+                land(shared, &mut pipeline, in_flight.take());
+                break;
+            }
         };
-        let block = produce(shared, txs);
-        for waiter in mine {
-            let _ = waiter.send(block.clone());
+        // A dev node's preset state goes the one-block way (its block
+        // time too, so that a chosen time is taken once).
+        let preset = !lock(&shared.pool).preset.is_empty();
+        let after = in_flight.as_ref().map(|flight| flight.time);
+        let time = (pipeline.is_some() && !preset)
+            .then(|| block_time(shared, after).ok())
+            .flatten();
+        let (Some(pipe), Some(time)) = (&mut pipeline, time) else {
+            // One block at a time: a dev node's preset state, or a time
+            // that could not be read.
+            land(shared, &mut pipeline, in_flight.take());
+            answer(mine, &produce(shared, txs));
+            continue;
+        };
+        let started = ward_vm::clock::now();
+        let pushed = pipe.push(&txs, time);
+        let overlapped = pushed.committed.is_some();
+        let previous_failed = acknowledge(shared, in_flight.take(), pushed.committed);
+        match pushed.executed {
+            Ok(_) => {
+                if overlapped && !previous_failed {
+                    shared.metrics.pipelined.inc();
+                }
+                in_flight = Some(InFlight::new(txs, mine, started, time));
+            }
+            // It ran over a block that never committed; production has
+            // stopped on that fault, its transactions stay waiting.
+            Err(_) if previous_failed => {
+                answer(mine, &Err(Failure::Fault("the block before it failed".into())));
+            }
+            // Nothing is in flight: the one-block path evicts what was
+            // refused and finds a transaction that aborts its block.
+            Err(_) => answer(mine, &produce(shared, txs)),
         }
     }
     // Whatever still waits will not be in a block from this node.
@@ -84,17 +175,74 @@ pub(crate) fn run(shared: &Arc<Shared>) {
     tracing::info!("block producer stopped");
 }
 
-/// Waits until there is a block to build or the node stops.
-fn next_work(shared: &Shared, interval: Duration, next_tick: &mut Instant) -> Work {
+fn answer(mine: Vec<Waiter>, block: &Result<Arc<Block>, Failure>) {
+    for waiter in mine {
+        let _ = waiter.send(block.clone());
+    }
+}
+
+/// Waits for the block in flight, if any, and acknowledges it.
+fn land(shared: &Shared, pipeline: &mut Option<Pipeline<RedbStore>>, flight: Option<InFlight>) {
+    if flight.is_some() {
+        let outcome = pipeline.as_mut().and_then(Pipeline::flush);
+        acknowledge(shared, flight, outcome);
+    }
+}
+
+/// Acknowledges the block that was in flight with its commit's outcome;
+/// whether that commit failed.
+fn acknowledge(
+    shared: &Shared,
+    flight: Option<InFlight>,
+    outcome: Option<Result<Block, ExecError>>,
+) -> bool {
+    let Some(flight) = flight else {
+        return false;
+    };
+    let outcome = outcome.unwrap_or_else(|| {
+        Err(ExecError::Fault(ward_vm::NodeFault::new(
+            FaultKind::Invariant,
+            "the block in flight has no outcome",
+        )))
+    });
+    match outcome {
+        Ok(block) => {
+            let block = Arc::new(block);
+            let elapsed = ward_vm::clock::now() - flight.started;
+            committed(shared, &block, &flight.txs, elapsed);
+            answer(flight.mine, &Ok(block));
+            false
+        }
+        Err(error) => {
+            let failure = fault(shared, &error);
+            tracing::error!(%error, txs = flight.txs.len(), "a block failed to commit: its transactions wait");
+            answer(flight.mine, &Err(failure));
+            true
+        }
+    }
+}
+
+/// What to do next: waits until there is a block to build or the node
+/// stops, unless a block is in flight (`pending`): then `None` where it
+/// would wait.
+fn next_work(
+    shared: &Shared,
+    interval: Duration,
+    next_tick: &mut Instant,
+    pending: Option<&InFlight>,
+) -> Option<Work> {
     let mut pool = lock(&shared.pool);
     loop {
         if pool.stopping {
-            return Work::Stop;
+            return Some(Work::Stop);
         }
         if !pool.reverts.is_empty() {
-            return Work::Revert(std::mem::take(&mut pool.reverts));
+            return Some(Work::Revert(std::mem::take(&mut pool.reverts)));
         }
         if lock(&shared.fault).is_some() {
+            if pending.is_some() {
+                return None;
+            }
             // Production stopped on a storage fault: only shutdown is left.
             pool = shared.wake.wait(pool).unwrap_or_else(|e| e.into_inner());
             continue;
@@ -106,6 +254,16 @@ fn next_work(shared: &Shared, interval: Duration, next_tick: &mut Instant) -> Wo
             ward_vm::clock::passed(*next_tick)
         };
         if mine || due {
+            let txs = take(shared, &pool, pending);
+            if txs.is_empty() && interval.is_zero() && !mine {
+                if pending.is_some() {
+                    return None;
+                }
+                // Nothing ready (waiting on earlier nonces): sleep until
+                // something arrives.
+                pool = shared.wake.wait(pool).unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
             if !interval.is_zero() && due {
                 *next_tick += interval;
                 // Never build a backlog of empty blocks after a stall.
@@ -114,14 +272,10 @@ fn next_work(shared: &Shared, interval: Duration, next_tick: &mut Instant) -> Wo
                     *next_tick = now + interval;
                 }
             }
-            let txs = take(shared, &pool);
-            if txs.is_empty() && interval.is_zero() && !mine {
-                // Nothing ready (waiting on earlier nonces): sleep until
-                // something arrives.
-                pool = shared.wake.wait(pool).unwrap_or_else(|e| e.into_inner());
-                continue;
-            }
-            return Work::Block(txs, std::mem::take(&mut pool.mine));
+            return Some(Work::Block(txs, std::mem::take(&mut pool.mine)));
+        }
+        if pending.is_some() {
+            return None;
         }
         let wait = if interval.is_zero() {
             Duration::from_secs(1)
@@ -136,11 +290,17 @@ fn next_work(shared: &Shared, interval: Duration, next_tick: &mut Instant) -> Wo
     }
 }
 
-/// The mempool's next block; a store failure reads as nothing ready.
-fn take(shared: &Shared, pool: &Pool) -> Vec<VerifiedTx> {
+/// The mempool's next block, after the block in flight (`pending`) if
+/// any; a store failure reads as nothing ready.
+fn take(shared: &Shared, pool: &Pool, pending: Option<&InFlight>) -> Vec<VerifiedTx> {
     let max_gas = shared.settings.max_block_gas;
     pool.mempool
-        .take(max_gas, |sender| shared.store.nonce(sender))
+        .take(max_gas, |sender| {
+            match pending.and_then(|flight| flight.nonces.get(sender)) {
+                Some(next) => Ok(*next),
+                None => shared.store.nonce(sender),
+            }
+        })
         .unwrap_or_else(|e| {
             tracing::error!(error = %e, "cannot read nonces for the next block");
             Vec::new()
@@ -169,11 +329,16 @@ pub(crate) fn query_time(shared: &Shared) -> u64 {
 }
 
 /// The next block's time: as `setNextBlockTime` chose, else the clock
-/// (ahead by a dev node's `evm_increaseTime`),
-/// and always after the last block's.
-fn block_time(shared: &Shared) -> Result<u64, ExecError> {
-    let height = shared.store.height()?;
-    let last = shared.store.block(height)?.map_or(0, |b| b.header.time);
+/// (ahead by a dev node's `evm_increaseTime`), and always after the last
+/// block's: the one in flight (at `after`), else the store's latest.
+fn block_time(shared: &Shared, after: Option<u64>) -> Result<u64, ExecError> {
+    let last = match after {
+        Some(time) => time,
+        None => {
+            let height = shared.store.height()?;
+            shared.store.block(height)?.map_or(0, |b| b.header.time)
+        }
+    };
     let (chosen, offset) = {
         let mut pool = lock(&shared.pool);
         (pool.next_time.take(), pool.time_offset)
@@ -197,7 +362,7 @@ fn produce(shared: &Shared, mut txs: Vec<VerifiedTx>) -> Result<Arc<Block>, Fail
         pool.preset = newer;
     };
     loop {
-        let time = match block_time(shared) {
+        let time = match block_time(shared, None) {
             Ok(time) => time,
             Err(e) => {
                 keep(preset);

@@ -27,7 +27,7 @@ use ward_state::StateCommit;
 use ward_vm::{FaultKind, NodeFault};
 
 use crate::{
-    Block, ExecError, Executor, Patch, Tx,
+    Block, BlockTimings, ExecError, Executor, Patch, Tx,
     block::{Executed, Item},
     view::Pending,
 };
@@ -43,8 +43,11 @@ pub struct Pipeline<S: StateCommit + Send + Sync + 'static> {
     in_flight: Option<Arc<Pending>>,
     /// To the committer; `None` once dropped.
     jobs: Option<mpsc::SyncSender<Executed>>,
-    /// From the committer: each block's outcome, in order.
-    done: mpsc::Receiver<Result<Block, ExecError>>,
+    /// From the committer: each block's outcome and where its time went,
+    /// in order.
+    done: mpsc::Receiver<(Result<Block, ExecError>, BlockTimings)>,
+    /// Where the time of the last block returned went.
+    timings: BlockTimings,
     committer: Option<JoinHandle<()>>,
 }
 
@@ -93,7 +96,9 @@ impl<S: StateCommit + Send + Sync + 'static> Pipeline<S> {
                         let outcome = executor
                             .seal(executed)
                             .and_then(|prepared| executor.commit_prepared(prepared));
-                        if outcomes.send(outcome).is_err() {
+                        // Read here: the next block's commit sets them again.
+                        let timings = executor.last_block_timings();
+                        if outcomes.send((outcome, timings)).is_err() {
                             break;
                         }
                     }
@@ -111,6 +116,7 @@ impl<S: StateCommit + Send + Sync + 'static> Pipeline<S> {
             in_flight: None,
             jobs: Some(jobs),
             done,
+            timings: BlockTimings::default(),
             committer: Some(committer),
         })
     }
@@ -123,6 +129,14 @@ impl<S: StateCommit + Send + Sync + 'static> Pipeline<S> {
     /// The height the next pushed block gets.
     pub fn next_height(&self) -> u64 {
         self.next
+    }
+
+    /// Where the time of the last block [`Pipeline::push`] or
+    /// [`Pipeline::flush`] returned went (its execution, its root, its
+    /// commit); [`Executor::last_block_timings`] may be the next one's
+    /// already.
+    pub fn last_timings(&self) -> BlockTimings {
+        self.timings
     }
 
     /// Executes signed transactions as the next block at `time` (as
@@ -208,7 +222,11 @@ impl<S: StateCommit + Send + Sync + 'static> Pipeline<S> {
     /// the next block is the store's next again.
     fn wait(&mut self) -> Option<Result<Block, ExecError>> {
         self.in_flight.take()?;
-        let outcome = self.done.recv().unwrap_or_else(|_| Err(committer_gone()));
+        let (outcome, timings) = self
+            .done
+            .recv()
+            .unwrap_or_else(|_| (Err(committer_gone()), BlockTimings::default()));
+        self.timings = timings;
         if outcome.is_err() {
             match self.executor.store().height() {
                 Ok(height) => self.next = height + 1,

@@ -479,7 +479,13 @@ fn commit(
     replica
         .log_head
         .fetch_max(header.height, std::sync::atomic::Ordering::Relaxed);
-    committed(shared, &block, txs, ward_vm::clock::now() - started);
+    let timings = shared.executor.last_block_timings();
+    committed(
+        shared,
+        &block,
+        txs,
+        (ward_vm::clock::now() - started, timings),
+    );
     let roots = Roots::of(&header);
     let id = &replica.config.replica_id;
     let published = handle.block_on(async {

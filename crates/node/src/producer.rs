@@ -31,7 +31,7 @@ use std::{
 };
 
 use ward_chain::tx::VerifiedTx;
-use ward_executor::{Block, ExecError, Pipeline};
+use ward_executor::{Block, BlockTimings, ExecError, Pipeline};
 use ward_primitives::Address;
 use ward_state::{RedbStore, StateRead};
 use ward_vm::FaultKind;
@@ -144,7 +144,11 @@ pub(crate) fn run(shared: &Arc<Shared>) {
         let started = ward_vm::clock::now();
         let pushed = pipe.push(&txs, time);
         let overlapped = pushed.committed.is_some();
-        let previous_failed = acknowledge(shared, in_flight.take(), pushed.committed);
+        let previous_failed = acknowledge(
+            shared,
+            in_flight.take(),
+            (pushed.committed, pipe.last_timings()),
+        );
         match pushed.executed {
             Ok(_) => {
                 if overlapped && !previous_failed {
@@ -155,7 +159,10 @@ pub(crate) fn run(shared: &Arc<Shared>) {
             // It ran over a block that never committed; production has
             // stopped on that fault, its transactions stay waiting.
             Err(_) if previous_failed => {
-                answer(mine, &Err(Failure::Fault("the block before it failed".into())));
+                answer(
+                    mine,
+                    &Err(Failure::Fault("the block before it failed".into())),
+                );
             }
             // Nothing is in flight: the one-block path evicts what was
             // refused and finds a transaction that aborts its block.
@@ -184,8 +191,11 @@ fn answer(mine: Vec<Waiter>, block: &Result<Arc<Block>, Failure>) {
 /// Waits for the block in flight, if any, and acknowledges it.
 fn land(shared: &Shared, pipeline: &mut Option<Pipeline<RedbStore>>, flight: Option<InFlight>) {
     if flight.is_some() {
-        let outcome = pipeline.as_mut().and_then(Pipeline::flush);
-        acknowledge(shared, flight, outcome);
+        let Some(pipeline) = pipeline else {
+            return;
+        };
+        let outcome = pipeline.flush();
+        acknowledge(shared, flight, (outcome, pipeline.last_timings()));
     }
 }
 
@@ -194,7 +204,7 @@ fn land(shared: &Shared, pipeline: &mut Option<Pipeline<RedbStore>>, flight: Opt
 fn acknowledge(
     shared: &Shared,
     flight: Option<InFlight>,
-    outcome: Option<Result<Block, ExecError>>,
+    (outcome, timings): (Option<Result<Block, ExecError>>, BlockTimings),
 ) -> bool {
     let Some(flight) = flight else {
         return false;
@@ -209,7 +219,7 @@ fn acknowledge(
         Ok(block) => {
             let block = Arc::new(block);
             let elapsed = ward_vm::clock::now() - flight.started;
-            committed(shared, &block, &flight.txs, elapsed);
+            committed(shared, &block, &flight.txs, (elapsed, timings));
             answer(flight.mine, &Ok(block));
             false
         }
@@ -383,7 +393,13 @@ fn produce(shared: &Shared, mut txs: Vec<VerifiedTx>) -> Result<Arc<Block>, Fail
         match result {
             Ok(block) => {
                 let block = Arc::new(block);
-                committed(shared, &block, &txs, ward_vm::clock::now() - started);
+                let timings = shared.executor.last_block_timings();
+                committed(
+                    shared,
+                    &block,
+                    &txs,
+                    (ward_vm::clock::now() - started, timings),
+                );
                 return Ok(block);
             }
             Err(ExecError::Refused { index, refusal }) => {
@@ -455,10 +471,9 @@ pub(crate) fn committed(
     shared: &Shared,
     block: &Arc<Block>,
     txs: &[VerifiedTx],
-    elapsed: Duration,
+    (elapsed, timings): (Duration, BlockTimings),
 ) {
     let metrics: &Metrics = &shared.metrics;
-    let timings = shared.executor.last_block_timings();
     let header = &block.record.header;
     let hash = block.record.hash();
     {

@@ -88,7 +88,7 @@ fn is_zero(page: &[u8]) -> bool {
     let (words, rest) = page.as_chunks::<8>();
     let folded = words
         .iter()
-        .fold(0u64, |acc, w| acc | u64::from_ne_bytes(*w));
+        .fold(0u64, |acc, w| acc | u64::from_le_bytes(*w));
     folded == 0 && rest.iter().all(|&b| b == 0)
 }
 

@@ -637,16 +637,14 @@ pub struct Block {
     pub txs: Vec<Hash32>,
 }
 
-/// `replayBlock`: a committed block as stored and as its transactions
-/// build it again on its parent's state.
+/// `replayBlock`: a committed block as stored and as replayed on its parent.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Replay {
     /// The block as stored.
     pub stored: Block,
     /// The block as replayed.
     pub replayed: Block,
-    /// Whether the two are the same block (so the same state root,
-    /// receipts and hash).
+    /// Whether they are the same block (state root, receipts and hash).
     pub equal: bool,
 }
 

@@ -33,7 +33,11 @@ use crate::{
 };
 
 /// Blocks executed on the caller's thread and committed on another, in
-/// order ([`crate::pipeline`'s module documentation](self)).
+/// order: block N+1 executes (over the store with block N's changes above
+/// it) while block N is rooted and committed. Blocks are committed one at
+/// a time, in height order, so the store, the roots and the receipts are
+/// those of [`Executor::execute_signed_block`] run block after block, and
+/// [`Pushed::committed`] reports a block only once its commit returned.
 pub struct Pipeline<S: StateCommit + Send + Sync + 'static> {
     executor: Arc<Executor<S>>,
     /// The height the next pushed block gets.

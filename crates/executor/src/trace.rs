@@ -514,6 +514,30 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         }
     }
 
+    /// Committed block `height`'s record and `txs`, its transactions, as
+    /// the block's items: what a replay on its parent's state starts from.
+    /// The genesis (no parent) and a missing block are errors.
+    fn stored_block_items(
+        &self,
+        height: u64,
+        txs: &[BlockTx],
+    ) -> Result<(ward_state::BlockRecord, Vec<block::Item>), ExecError> {
+        let Some(block) = self.store.block(height)? else {
+            return Err(ExecError::InvalidTx(format!("no block {height}")));
+        };
+        if height == 0 {
+            return Err(ExecError::InvalidTx(
+                "the genesis block has no parent state to replay on".into(),
+            ));
+        }
+        let items = txs
+            .iter()
+            .enumerate()
+            .map(|(i, tx)| tx.item(height, i))
+            .collect();
+        Ok((block, items))
+    }
+
     /// Committed block `height` (whose transactions are `txs`, in order)
     /// run again on its parent's state, as its producer ran it, and
     /// rooted: the block as replayed, header and receipts, which equals
@@ -527,21 +551,9 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// No such block, the genesis (no parent), a parent state no longer
     /// kept, or a fault.
     pub fn replay_block(&self, height: u64, txs: &[BlockTx]) -> Result<Block, ExecError> {
-        let Some(block) = self.store.block(height)? else {
-            return Err(ExecError::InvalidTx(format!("no block {height}")));
-        };
-        if height == 0 {
-            return Err(ExecError::InvalidTx(
-                "the genesis block has no parent state to replay on".into(),
-            ));
-        }
+        let (block, items) = self.stored_block_items(height, txs)?;
         let parent = ward_state::Snapshot::new(self.store.clone(), height - 1)?;
         let replaying = self.sibling_on(Arc::new(parent), self.cache.clone());
-        let items: Vec<block::Item> = txs
-            .iter()
-            .enumerate()
-            .map(|(i, tx)| tx.item(height, i))
-            .collect();
         let executed = replaying.execute_items(
             &items,
             (height, block.header.time),
@@ -604,23 +616,11 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         txs: &[BlockTx],
         traced_from: usize,
     ) -> Result<Vec<Trace>, ExecError> {
-        let Some(block) = self.store.block(height)? else {
-            return Err(ExecError::InvalidTx(format!("no block {height}")));
-        };
-        if height == 0 {
-            return Err(ExecError::InvalidTx(
-                "the genesis block has no parent state to replay on".into(),
-            ));
-        }
-        if txs.is_empty() {
+        let (block, items) = self.stored_block_items(height, txs)?;
+        if items.is_empty() {
             return Ok(Vec::new());
         }
         let parent = ward_state::Snapshot::new(self.store.clone(), height - 1)?;
-        let items: Vec<block::Item> = txs
-            .iter()
-            .enumerate()
-            .map(|(i, tx)| tx.item(height, i))
-            .collect();
         let (traces, _) = self.traced_on(Arc::new(parent))?.trace_items(
             &items,
             traced_from,

@@ -16,6 +16,12 @@ use anyhow::Context;
 
 use clap::{Parser, Subcommand};
 
+/// The binary's allocator: a pipelined block's allocations are freed on
+/// the committer thread, which glibc's arenas serialise (ARCHITECTURE.md
+/// has the A/B figures, beside the executor's `Pipeline`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod author;
 mod backends;
 mod backup;

@@ -43,9 +43,13 @@ pub trait Guest {
 /// it in wasm. A suspending function (`ward.call`) returns its request as
 /// [`HostStop::Suspend`]; finish it with [`complete_abi_call`].
 ///
+/// Inlined into each function's trampoline, where `f` is a constant: what
+/// it uses, its cost and its arm of [`CallContext::call_abi`] fold away.
+///
 /// # Errors
 ///
 /// The [`HostStop`] that ends or suspends the guest.
+#[inline(always)]
 pub fn abi_call(
     guest: &mut impl Guest,
     f: HostFn,
@@ -53,9 +57,7 @@ pub fn abi_call(
 ) -> Result<Option<Value>, HostStop> {
     // What `charge_gas` charges belongs to the function that asked.
     let label = (f != HostFn::ChargeGas).then(|| (ward_abi::MODULE, f.name()));
-    table_call(guest, f.uses(), label, |context, memory| {
-        context.call_abi(f, args, memory)
-    })
+    table_call(guest, f.uses(), label, Table::Abi(f), args)
 }
 
 /// One call of WASI function `f` with `args`: as [`abi_call`], through
@@ -70,24 +72,33 @@ pub fn wasi_call(
     args: &[Value],
 ) -> Result<Option<Value>, HostStop> {
     let label = Some((WasiFn::MODULE, f.name()));
-    table_call(guest, f.uses(), label, |context, memory| {
-        context.call_wasi(f, args, memory)
-    })
+    table_call(guest, f.uses(), label, Table::Wasi(f), args)
 }
 
-/// A call of a table function that `uses` what it says: the prepaid base,
-/// the caller's meter brought in and written back around functions that
-/// charge, its memory for those that touch it.
+/// A function of one of the ABI tables.
+#[derive(Clone, Copy)]
+enum Table {
+    Abi(HostFn),
+    Wasi(WasiFn),
+}
+
+/// A call of table function `f` that `uses` what it says: the prepaid
+/// base, the caller's meter brought in and written back around functions
+/// that charge, its memory for those that touch it. (An enum, not a
+/// closure, so that it inlines whole: a closure here stayed a call.)
+#[inline(always)]
 fn table_call(
     guest: &mut impl Guest,
     uses: Uses,
     label: Option<(&'static str, &'static str)>,
-    call: impl FnOnce(&mut CallContext, &mut [u8]) -> Result<Option<Value>, HostStop>,
+    f: Table,
+    args: &[Value],
 ) -> Result<Option<Value>, HostStop> {
     let metered = guest.is_metered();
     // An engine-metered caller prepaid the fixed cost with its segment.
     guest.context().set_base_prepaid(metered);
-    if let Some(label) = label {
+    let profiled = label.filter(|_| guest.context().profile().is_some());
+    if let Some(label) = profiled {
         profile_host_enter(guest, label);
     }
     let sync = metered && uses.gas;
@@ -99,22 +110,27 @@ fn table_call(
         let left = guest.meter().max(0).unsigned_abs();
         guest.context().set_gas_left(Gas::new(left));
     }
-    let result = if uses.memory {
-        let (context, memory) = guest.context_and_memory();
-        call(context, memory)
+    let (context, memory) = if uses.memory {
+        guest.context_and_memory()
     } else {
-        call(guest.context(), &mut [])
+        (guest.context(), &mut [][..])
+    };
+    let result = match f {
+        Table::Abi(f) => context.call_abi(f, args, memory),
+        Table::Wasi(f) => context.call_wasi(f, args, memory),
     };
     if sync {
         store_meter(guest);
     }
-    if label.is_some() {
+    if profiled.is_some() {
         profile_host_exit(guest, &result);
     }
     result
 }
 
 /// Notes, when profiled, that the guest calls host function `label`.
+#[cold]
+#[inline(never)]
 fn profile_host_enter(guest: &mut impl Guest, label: (&'static str, &'static str)) {
     if guest.context().profile().is_none() {
         return;
@@ -130,6 +146,8 @@ fn profile_host_enter(guest: &mut impl Guest, label: (&'static str, &'static str
 /// Notes, when profiled, how the host function the guest called ended: a
 /// suspension stays open until it completes, a stop that ends the guest
 /// stays open for good (the backtrace shows it).
+#[cold]
+#[inline(never)]
 fn profile_host_exit<T>(guest: &mut impl Guest, result: &Result<T, HostStop>) {
     if guest.context().profile().is_none() {
         return;

@@ -87,6 +87,7 @@ impl CallContext {
     ///
     /// A [`HostStop`] when the guest must not simply continue: `exit`,
     /// `out_of_gas`, or a trap on a bad pointer or length.
+    #[inline(always)]
     pub fn call_abi(&mut self, f: HostFn, args: &[Value], memory: &mut [u8]) -> Answer {
         if self.is_aborted() {
             return Err(aborted());

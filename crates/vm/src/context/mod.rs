@@ -199,6 +199,7 @@ impl CallContext {
     }
 
     /// The call's profile recorder, if it is profiled.
+    #[inline]
     pub fn profile(&self) -> Option<&crate::ProfileLog> {
         self.profile.as_ref()
     }
@@ -285,6 +286,7 @@ impl CallContext {
 
     /// Declares whether the caller's instrumentation prepays the fixed cost
     /// of host calls (backends set it per call: engine-metered callers do).
+    #[inline]
     pub fn set_base_prepaid(&mut self, prepaid: bool) {
         self.base_prepaid = prepaid;
     }
@@ -404,6 +406,7 @@ impl CallContext {
     ///
     /// When less is left: the gas is emptied and the call ends with
     /// `out_of_gas`.
+    #[inline]
     pub fn charge(&mut self, amount: u64) -> Result<(), HostStop> {
         match self.gas_left.checked_sub(Gas::new(amount)) {
             Some(left) => {
@@ -427,6 +430,7 @@ impl CallContext {
     /// # Errors
     ///
     /// `out_of_gas` when less is left.
+    #[inline(always)]
     fn pay(&mut self, cost: ward_abi::Cost, len: impl Fn(usize) -> u64) -> Result<(), HostStop> {
         let sched = &self.schedule;
         let cost = cost.evaluate(
@@ -439,6 +443,7 @@ impl CallContext {
 
     /// What a host call whose documented cost is `cost` still owes: less
     /// the fixed part when the caller's instrumentation prepaid it.
+    #[inline]
     fn unprepaid(&self, cost: u64) -> u64 {
         if self.costs_waived {
             0

@@ -16,6 +16,7 @@ impl CallContext {
     }
 
     /// Whether a node fault aborted the call.
+    #[inline]
     pub fn is_aborted(&self) -> bool {
         self.fault.is_some()
     }

@@ -66,6 +66,8 @@ pub(crate) fn define_host(
 
 /// One call of a host ABI function. `ward.call` suspends by returning its
 /// request as a host error: the sandbox finishes it on resumption.
+/// Inlined into each function's closure, with `f` a constant there.
+#[inline(always)]
 fn abi_call<R: AbiResult>(
     caller: &mut Caller<'_, StoreData>,
     f: HostFn,

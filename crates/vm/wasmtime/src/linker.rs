@@ -104,6 +104,8 @@ struct HostCall {
 }
 
 /// One call of a host ABI function: the fast path, never suspends.
+/// Inlined into each function's closure, with `f` a constant there.
+#[inline(always)]
 fn abi_call<R: AbiResult>(
     caller: &mut Caller<'_, StoreData>,
     f: HostFn,

@@ -23,8 +23,8 @@
 use std::time::Duration;
 
 use etcd_client::{
-    Client, Compare, CompareOp, ConnectOptions, GetOptions, PutOptions, SortOrder, SortTarget, Txn,
-    TxnOp, WatchOptions, WatchStream,
+    Client, Compare, CompareOp, ConnectOptions, GetOptions, GetResponse, KeyValue, PutOptions,
+    SortOrder, SortTarget, Txn, TxnOp, TxnOpResponse, TxnResponse, WatchOptions, WatchStream,
 };
 use ward_primitives::Hash32;
 
@@ -32,6 +32,12 @@ pub use crate::etcd_limits::MAX_ENTRY_BYTES as MAX_BLOCK_BYTES;
 
 /// Most operations etcd takes in one transaction (`--max-txn-ops`).
 const MAX_TXN_OPS: usize = 128;
+
+/// How many of a block's transactions [`BlockLog::append`] takes out of
+/// the shared mempool in the append's own etcd transaction (its other
+/// two operations write the block and the head); the caller removes the
+/// rest with [`BlockLog::pool_remove`].
+pub const REMOVED_WITH_APPEND: usize = MAX_TXN_OPS - 2;
 
 /// What went wrong talking to etcd, or with what was asked of it.
 #[derive(Debug, thiserror::Error)]
@@ -120,22 +126,32 @@ impl BlockLog {
     pub async fn head(&mut self) -> Result<Head, ClusterError> {
         let key = self.key("head");
         let response = self.client.get(key, None).await?;
-        match response.kvs().first() {
-            None => Ok(Head {
-                height: 0,
-                revision: 0,
-            }),
-            Some(kv) => {
-                let height = std::str::from_utf8(kv.value())
-                    .ok()
-                    .and_then(|text| text.parse().ok())
-                    .ok_or_else(|| ClusterError::Corrupt("the head is not a height".into()))?;
-                Ok(Head {
-                    height,
-                    revision: kv.mod_revision(),
-                })
-            }
-        }
+        head_of(response.kvs().first())
+    }
+
+    /// The log's head and at most `limit` transactions of the shared
+    /// mempool ([`BlockLog::pool`]), read at one revision in one round
+    /// trip: what a proposer's turn starts from.
+    ///
+    /// # Errors
+    ///
+    /// etcd's, a head that is not a height or a pool key that is not a
+    /// hash.
+    pub async fn head_and_pool(
+        &mut self,
+        limit: i64,
+    ) -> Result<(Head, Vec<(Hash32, Vec<u8>)>), ClusterError> {
+        let prefix = format!("{}pool/", self.prefix);
+        let txn = Txn::new().and_then([
+            TxnOp::get(self.key("head"), None),
+            TxnOp::get(prefix.clone(), Some(pool_options(limit))),
+        ]);
+        let response = self.client.txn(txn).await?;
+        let mut gets = gets(&response).into_iter();
+        let (Some(head), Some(pool)) = (gets.next(), gets.next()) else {
+            return Err(ClusterError::Corrupt("a read without its answers".into()));
+        };
+        Ok((head_of(head.kvs().first())?, pool_of(&prefix, pool.kvs())?))
     }
 
     /// Tries to become the proposer as `id` with a lease of `ttl` seconds:
@@ -209,7 +225,11 @@ impl BlockLog {
         Ok(())
     }
 
-    /// Appends `block` after `head` while `leadership` is the current one.
+    /// Appends `block` after `head` while `leadership` is the current one,
+    /// and in the same etcd transaction takes the first
+    /// [`REMOVED_WITH_APPEND`] of `included` (the block's transactions)
+    /// out of the shared mempool: they leave it exactly when the block
+    /// enters the log. The caller removes the rest.
     ///
     /// # Errors
     ///
@@ -219,20 +239,28 @@ impl BlockLog {
         leadership: &Leadership,
         head: Head,
         block: &[u8],
+        included: &[Hash32],
     ) -> Result<Append, ClusterError> {
         if block.len() > MAX_BLOCK_BYTES {
             return Err(ClusterError::TooLarge(block.len()));
         }
         let height = head.height + 1;
+        let mut ops = vec![
+            TxnOp::put(self.block_key(height), block, None),
+            TxnOp::put(self.key("head"), height.to_string(), None),
+        ];
+        ops.extend(
+            included
+                .iter()
+                .take(REMOVED_WITH_APPEND)
+                .map(|tx| TxnOp::delete(self.pool_key(tx), None)),
+        );
         let txn = Txn::new()
             .when([
                 Compare::mod_revision(self.key("head"), CompareOp::Equal, head.revision),
                 Compare::create_revision(self.key("leader"), CompareOp::Equal, leadership.revision),
             ])
-            .and_then([
-                TxnOp::put(self.block_key(height), block, None),
-                TxnOp::put(self.key("head"), height.to_string(), None),
-            ]);
+            .and_then(ops);
         let response = self.client.txn(txn).await?;
         if !response.succeeded() {
             return Ok(Append::Fenced);
@@ -333,24 +361,11 @@ impl BlockLog {
     /// etcd's, or a pool key that is not a hash.
     pub async fn pool(&mut self, limit: i64) -> Result<Vec<(Hash32, Vec<u8>)>, ClusterError> {
         let prefix = format!("{}pool/", self.prefix);
-        let options = GetOptions::new()
-            .with_prefix()
-            .with_sort(SortTarget::Create, SortOrder::Ascend)
-            .with_limit(limit);
-        let response = self.client.get(prefix.clone(), Some(options)).await?;
-        response
-            .kvs()
-            .iter()
-            .map(|kv| {
-                let hash = kv
-                    .key_str()
-                    .ok()
-                    .and_then(|k| k.strip_prefix(&prefix))
-                    .and_then(Hash32::from_hex)
-                    .ok_or_else(|| ClusterError::Corrupt("a pool key that is not a hash".into()))?;
-                Ok((hash, kv.value().to_vec()))
-            })
-            .collect()
+        let response = self
+            .client
+            .get(prefix.clone(), Some(pool_options(limit)))
+            .await?;
+        pool_of(&prefix, response.kvs())
     }
 
     /// Removes transactions from the shared mempool (in a block, or never
@@ -370,7 +385,9 @@ impl BlockLog {
         Ok(())
     }
 
-    /// Publishes what replica `id` got for block `height`.
+    /// Publishes what replica `id` got for block `height`, and answers
+    /// what every replica published for it so far (this one's included),
+    /// by replica id, as [`BlockLog::roots`] would.
     ///
     /// # Errors
     ///
@@ -380,17 +397,23 @@ impl BlockLog {
         height: u64,
         id: &str,
         roots: &[u8],
-    ) -> Result<(), ClusterError> {
-        // With the replica's applied height, in one round trip: what the
-        // log's retention reads.
-        let key = format!("{}roots/{height:020}/{id}", self.prefix);
+    ) -> Result<Vec<(String, Vec<u8>)>, ClusterError> {
+        // With the replica's applied height (what the log's retention
+        // reads) and the read of everyone's, in one round trip.
+        let under = format!("{}roots/{height:020}/", self.prefix);
+        let key = format!("{under}{id}");
         let applied = format!("{}applied/{id}", self.prefix);
         let txn = Txn::new().and_then([
             TxnOp::put(key, roots, None),
             TxnOp::put(applied, height.to_string(), None),
+            TxnOp::get(under.clone(), Some(GetOptions::new().with_prefix())),
         ]);
-        self.client.txn(txn).await?;
-        Ok(())
+        let response = self.client.txn(txn).await?;
+        let all = gets(&response)
+            .first()
+            .map(|read| by_id_of(&under, read.kvs()))
+            .unwrap_or_default();
+        Ok(all)
     }
 
     /// Every replica's applied height (as it last published roots), by
@@ -602,14 +625,7 @@ impl BlockLog {
             .client
             .get(prefix.clone(), Some(GetOptions::new().with_prefix()))
             .await?;
-        Ok(response
-            .kvs()
-            .iter()
-            .filter_map(|kv| {
-                let id = kv.key_str().ok()?.strip_prefix(&prefix)?;
-                Some((id.to_owned(), kv.value().to_vec()))
-            })
-            .collect())
+        Ok(by_id_of(&prefix, response.kvs()))
     }
 
     /// Watches every key under the prefix: each change is a message.
@@ -700,4 +716,68 @@ impl Drop for Claim {
     fn drop(&mut self) {
         self.keeper.abort();
     }
+}
+
+/// The shared mempool's read: oldest first, at most `limit`.
+fn pool_options(limit: i64) -> GetOptions {
+    GetOptions::new()
+        .with_prefix()
+        .with_sort(SortTarget::Create, SortOrder::Ascend)
+        .with_limit(limit)
+}
+
+/// The head as its key holds it (none: an empty log).
+fn head_of(kv: Option<&KeyValue>) -> Result<Head, ClusterError> {
+    let Some(kv) = kv else {
+        return Ok(Head {
+            height: 0,
+            revision: 0,
+        });
+    };
+    let height = std::str::from_utf8(kv.value())
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .ok_or_else(|| ClusterError::Corrupt("the head is not a height".into()))?;
+    Ok(Head {
+        height,
+        revision: kv.mod_revision(),
+    })
+}
+
+/// The shared mempool's entries under `prefix`: each with its hash as its
+/// key names it.
+fn pool_of(prefix: &str, kvs: &[KeyValue]) -> Result<Vec<(Hash32, Vec<u8>)>, ClusterError> {
+    kvs.iter()
+        .map(|kv| {
+            let hash = kv
+                .key_str()
+                .ok()
+                .and_then(|k| k.strip_prefix(prefix))
+                .and_then(Hash32::from_hex)
+                .ok_or_else(|| ClusterError::Corrupt("a pool key that is not a hash".into()))?;
+            Ok((hash, kv.value().to_vec()))
+        })
+        .collect()
+}
+
+/// The values under `prefix`, by the rest of their key (a replica id).
+fn by_id_of(prefix: &str, kvs: &[KeyValue]) -> Vec<(String, Vec<u8>)> {
+    kvs.iter()
+        .filter_map(|kv| {
+            let id = kv.key_str().ok()?.strip_prefix(prefix)?;
+            Some((id.to_owned(), kv.value().to_vec()))
+        })
+        .collect()
+}
+
+/// The answers of a transaction's reads, in order.
+fn gets(response: &TxnResponse) -> Vec<GetResponse> {
+    response
+        .op_responses()
+        .into_iter()
+        .filter_map(|op| match op {
+            TxnOpResponse::Get(read) => Some(read),
+            _ => None,
+        })
+        .collect()
 }

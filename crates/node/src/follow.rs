@@ -18,7 +18,7 @@ use ward_primitives::Hash32;
 use ward_state::StateRead;
 
 use crate::{
-    cluster::{Append, BlockLog, ClusterError, Head, Leadership},
+    cluster::{Append, BlockLog, ClusterError, Head, Leadership, REMOVED_WITH_APPEND},
     mempool::{Mempool, Refusal, Refused},
     producer::{committed, fault, unix_millis},
     replica::{Divergence, Entry, MAX_ENTRY_BYTES, ROOTS_KEPT, Replica, Roots},
@@ -488,11 +488,11 @@ fn commit(
     );
     let roots = Roots::of(&header);
     let id = &replica.config.replica_id;
-    let published = handle.block_on(async {
-        log.publish_roots(header.height, id, roots.to_json().to_string().as_bytes())
-            .await?;
-        log.roots(header.height).await
-    });
+    let published = handle.block_on(log.publish_roots(
+        header.height,
+        id,
+        roots.to_json().to_string().as_bytes(),
+    ));
     match published {
         Ok(all) => compare_peers(replica, header.height, &roots, &all),
         // Publishing is for others to compare: the block stands.
@@ -599,11 +599,7 @@ fn propose(
     held: &Lead,
     empty_too: bool,
 ) -> Result<Proposed, TurnError> {
-    let (head, pool) = handle.block_on(async {
-        let head = log.head().await?;
-        let pool = log.pool(POOL_READ).await?;
-        Ok::<_, ClusterError>((head, pool))
-    })?;
+    let (head, pool) = handle.block_on(log.head_and_pool(POOL_READ))?;
     if head.height != shared.store.height()? {
         // Behind the log: apply first.
         return Ok(Proposed::Nothing);
@@ -669,12 +665,18 @@ fn append(
         header: prepared.block.record.header,
         txs: txs.iter().map(|tx| tx.bytes().to_vec()).collect(),
     };
-    match handle.block_on(log.append(&held.leadership, head, &entry.to_bytes()))? {
+    // The block's transactions leave the shared mempool in the append's
+    // own etcd transaction (as many as it takes).
+    let included: Vec<Hash32> = txs.iter().map(VerifiedTx::hash).collect();
+    let bytes = entry.to_bytes();
+    match handle.block_on(log.append(&held.leadership, head, &bytes, &included))? {
         Append::Fenced => Ok(Proposed::Fenced),
         Append::Appended(_) => {
             commit(shared, replica, log, handle, prepared, txs, started)?;
-            let included: Vec<Hash32> = txs.iter().map(VerifiedTx::hash).collect();
-            if let Err(error) = handle.block_on(log.pool_remove(&included)) {
+            let rest = included.get(REMOVED_WITH_APPEND..).unwrap_or_default();
+            if !rest.is_empty()
+                && let Err(error) = handle.block_on(log.pool_remove(rest))
+            {
                 // The next proposer drops them: their nonces are used.
                 tracing::warn!(%error, "committed transactions stay in the shared mempool");
             }

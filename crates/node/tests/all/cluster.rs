@@ -1,7 +1,8 @@
 //! The block log against a real three-member etcd cluster on loopback:
 //! one proposer at a time, appends fenced on the head and the leadership,
 //! a deposed proposer refused, a block at the size limit, the shared
-//! mempool, published roots and their pruning, the recorded settings, and
+//! mempool (left by a block's transactions with its append), published
+//! roots and their pruning, the recorded settings, and
 //! the log carrying on when the etcd leader is killed.
 //!
 //! Needs Debian's `etcd-server` (`make test` installs it as root); without
@@ -9,7 +10,9 @@
 
 use std::{path::PathBuf, time::Duration};
 
-use ward_node::cluster::{Append, BlockLog, ClusterError, Head, MAX_BLOCK_BYTES};
+use ward_node::cluster::{
+    Append, BlockLog, ClusterError, Head, MAX_BLOCK_BYTES, REMOVED_WITH_APPEND,
+};
 use ward_primitives::Hash32;
 use ward_testkit::etcd::Etcd;
 
@@ -53,7 +56,11 @@ async fn scenario(members: &mut Etcd) {
     let mut head = a.head().await.unwrap();
     assert_eq!(head.height, 0);
     for height in 1..=3 {
-        match a.append(&first, head, &block(height, 100)).await.unwrap() {
+        match a
+            .append(&first, head, &block(height, 100), &[])
+            .await
+            .unwrap()
+        {
             Append::Appended(next) => {
                 assert_eq!(next.height, height);
                 head = next;
@@ -75,7 +82,7 @@ async fn scenario(members: &mut Etcd) {
         revision: head.revision - 1,
     };
     assert_eq!(
-        a.append(&first, stale, &block(2, 100)).await.unwrap(),
+        a.append(&first, stale, &block(2, 100), &[]).await.unwrap(),
         Append::Fenced
     );
     assert_eq!(a.head().await.unwrap(), head);
@@ -83,13 +90,14 @@ async fn scenario(members: &mut Etcd) {
     // A block at the limit fits in one etcd request; one byte more is
     // refused before anything is sent.
     let big = block(4, MAX_BLOCK_BYTES);
-    head = match a.append(&first, head, &big).await.unwrap() {
+    head = match a.append(&first, head, &big, &[]).await.unwrap() {
         Append::Appended(next) => next,
         Append::Fenced => panic!("the block at the limit was fenced"),
     };
     assert_eq!(b.read(4, 1).await.unwrap(), vec![(4, big)]);
     assert!(matches!(
-        a.append(&first, head, &block(5, MAX_BLOCK_BYTES + 1)).await,
+        a.append(&first, head, &block(5, MAX_BLOCK_BYTES + 1), &[])
+            .await,
         Err(ClusterError::TooLarge(_))
     ));
 
@@ -103,10 +111,16 @@ async fn scenario(members: &mut Etcd) {
     let second = b.campaign("b", 10).await.unwrap().expect("b leads now");
     let current = a.head().await.unwrap();
     assert_eq!(
-        a.append(&first, current, &block(5, 100)).await.unwrap(),
+        a.append(&first, current, &block(5, 100), &[])
+            .await
+            .unwrap(),
         Append::Fenced
     );
-    head = match b.append(&second, current, &block(5, 100)).await.unwrap() {
+    head = match b
+        .append(&second, current, &block(5, 100), &[])
+        .await
+        .unwrap()
+    {
         Append::Appended(next) => next,
         Append::Fenced => panic!("the new leader was fenced"),
     };
@@ -125,10 +139,51 @@ async fn scenario(members: &mut Etcd) {
     a.pool_remove(&[t1, t2]).await.unwrap();
     assert!(b.pool(10).await.unwrap().is_empty());
 
+    // A proposer's turn reads the head and the pool in one round trip. A
+    // block's transactions leave the pool with its append, and only if
+    // it is appended: the first REMOVED_WITH_APPEND of them; the proposer
+    // removes the rest.
+    let many: Vec<Hash32> = (0..REMOVED_WITH_APPEND + 2)
+        .map(|i| Hash32([i as u8 + 10; 32]))
+        .collect();
+    for tx in &many {
+        assert!(a.pool_put(tx, b"tx").await.unwrap());
+    }
+    let (read, pool) = b.head_and_pool(1000).await.unwrap();
+    assert_eq!(read, head);
+    assert_eq!(pool.iter().map(|(tx, _)| *tx).collect::<Vec<_>>(), many);
+    assert_eq!(
+        a.append(&first, head, &block(6, 100), &many).await.unwrap(),
+        Append::Fenced
+    );
+    assert_eq!(b.pool(1000).await.unwrap().len(), many.len(), "fenced");
+    head = match b
+        .append(&second, head, &block(6, 100), &many)
+        .await
+        .unwrap()
+    {
+        Append::Appended(next) => next,
+        Append::Fenced => panic!("the leader's append with its transactions was fenced"),
+    };
+    let left: Vec<Hash32> = b
+        .pool(1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(tx, _)| tx)
+        .collect();
+    assert_eq!(left, many[REMOVED_WITH_APPEND..]);
+    b.pool_remove(&left).await.unwrap();
+    assert_eq!(b.head_and_pool(1000).await.unwrap(), (head, Vec::new()));
+
     // Roots are published per replica and pruned below a height.
+    // Publishing answers what every replica published for the block.
     for height in 1..=3 {
-        a.publish_roots(height, "a", b"ra").await.unwrap();
-        b.publish_roots(height, "b", b"rb").await.unwrap();
+        assert_eq!(
+            a.publish_roots(height, "a", b"ra").await.unwrap(),
+            vec![("a".to_owned(), b"ra".to_vec())]
+        );
+        assert_eq!(b.publish_roots(height, "b", b"rb").await.unwrap().len(), 2);
     }
     assert_eq!(
         b.roots(2).await.unwrap(),
@@ -155,7 +210,7 @@ async fn scenario(members: &mut Etcd) {
     let after = loop {
         let head = c.head().await;
         if let Ok(head) = head
-            && let Ok(Append::Appended(next)) = c.append(&second, head, &block(6, 100)).await
+            && let Ok(Append::Appended(next)) = c.append(&second, head, &block(7, 100), &[]).await
         {
             break next;
         }
@@ -165,8 +220,8 @@ async fn scenario(members: &mut Etcd) {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    assert_eq!(after.height, 6);
-    assert_eq!(c.read(1, 100).await.unwrap().len(), 6);
+    assert_eq!(after.height, 7);
+    assert_eq!(c.read(1, 100).await.unwrap().len(), 7);
 }
 
 #[test]

@@ -259,6 +259,14 @@ fn the_replication_document_states_the_constants() {
     )));
     let defaults = ClusterConfig::new(Vec::new(), String::new());
     assert_eq!(defaults.log_retention_blocks, DEFAULT_LOG_RETENTION);
+    #[cfg(feature = "etcd")]
+    {
+        let removed = ward_node::cluster::REMOVED_WITH_APPEND;
+        assert!(doc.contains(&format!(
+            "(the\nfirst {removed}, `cluster::REMOVED_WITH_APPEND`: etcd takes {} operations",
+            removed + 2
+        )));
+    }
 }
 
 /// A JSON value's shape: its kind, and for objects their keys' shapes,

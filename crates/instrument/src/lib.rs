@@ -298,14 +298,17 @@ pub struct Prepared {
 /// module has), [`PolicyError::ReservedName`], [`PolicyError::UnknownImport`]
 /// or [`PolicyError::ImportSignatureMismatch`].
 pub fn prepare(wasm: &[u8], policy: &Policy) -> Result<Prepared, PolicyError> {
-    prepare_analyzed(wasm, policy).map(|(prepared, _)| prepared)
+    prepare_analyzed(wasm, policy, None).map(|(prepared, _)| prepared)
 }
 
 /// [`prepare`], also handing back the analysis it made (which [`inspect`]
-/// reports from, so a module is validated once).
+/// reports from, so a module is validated once). `threads` sets how many
+/// threads instrument the bodies (`None`: as many as the module's size
+/// warrants); the output is the same for any.
 fn prepare_analyzed<'a>(
     wasm: &'a [u8],
     policy: &Policy,
+    threads: Option<usize>,
 ) -> Result<(Prepared, analyze::Analysis<'a>), PolicyError> {
     let instrument = policy.metering != Metering::None;
     let analysis = analyze::analyze(
@@ -342,7 +345,7 @@ fn prepare_analyzed<'a>(
         reset: recyclable,
         profile: policy.profile,
     };
-    let (out, prepaid_loops) = rewrite::rewrite(&analysis, &plan)?;
+    let (out, prepaid_loops) = rewrite::rewrite(&analysis, &plan, threads)?;
     ensure_within(
         "max_instrumented_bytes",
         policy.limits.max_instrumented_bytes,
@@ -399,7 +402,7 @@ pub struct Inspection {
 ///
 /// Exactly the error [`prepare`] would return.
 pub fn inspect(wasm: &[u8], policy: &Policy) -> Result<Inspection, PolicyError> {
-    let (prepared, analysis) = prepare_analyzed(wasm, policy)?;
+    let (prepared, analysis) = prepare_analyzed(wasm, policy, None)?;
     let instrumented_bytes =
         (prepared.metering != Metering::None).then_some(prepared.wasm.len() as u64);
     let mut found = analysis.measures.found;

@@ -364,3 +364,101 @@ fn the_meters_always_fit_in_a_signature() {
         );
     }
 }
+
+/// A module of `count` functions, about 200 bytes of code each: a loop, a
+/// host call, float arithmetic, a call of the next function; every 100th
+/// exported (so it gets a thunk).
+fn many_functions(count: u32) -> Vec<u8> {
+    use wasm_encoder::{
+        BlockType, CodeSection, EntityType, ExportKind, ExportSection, Function, FunctionSection,
+        ImportSection, Instruction as I, Module, TypeSection, ValType,
+    };
+    let mut module = Module::new();
+    let mut types = TypeSection::new();
+    types.ty().function([], [ValType::I32]);
+    types.ty().function([ValType::I64], [ValType::I64]);
+    module.section(&types);
+    let mut imports = ImportSection::new();
+    imports.import("ward", "input_size", EntityType::Function(0));
+    module.section(&imports);
+    let mut functions = FunctionSection::new();
+    let mut exports = ExportSection::new();
+    for f in 0..count {
+        functions.function(1);
+        if f % 100 == 0 {
+            exports.export(&format!("f{f}"), ExportKind::Func, f + 1);
+        }
+    }
+    module.section(&functions);
+    module.section(&exports);
+    let mut code = CodeSection::new();
+    for f in 0..count {
+        let mut body = Function::new([(1, ValType::I64)]);
+        body.instructions()
+            .local_get(0)
+            .local_set(1)
+            .loop_(BlockType::Empty)
+            .local_get(1)
+            .i64_const(1)
+            .i64_sub()
+            .local_tee(1)
+            .i64_const(0)
+            .i64_gt_s()
+            .br_if(0)
+            .end();
+        for k in 0..12 {
+            body.instructions()
+                .local_get(1)
+                .i64_const(i64::from(f) * 31 + k)
+                .i64_add()
+                .i64_const(k * 7 + 1)
+                .i64_xor()
+                .local_set(1);
+        }
+        body.instruction(&I::Call(0))
+            .instruction(&I::I64ExtendI32U)
+            .instruction(&I::F64Const(1.5.into()))
+            .instruction(&I::LocalGet(1))
+            .instruction(&I::F64ConvertI64S)
+            .instruction(&I::F64Mul)
+            .instruction(&I::I64ReinterpretF64)
+            .instruction(&I::I64Add)
+            .instruction(&I::LocalSet(1));
+        if f + 1 < count {
+            body.instruction(&I::LocalGet(1))
+                .instruction(&I::Call(f + 2))
+                .instruction(&I::LocalSet(1));
+        }
+        body.instruction(&I::LocalGet(1)).instruction(&I::End);
+        code.function(&body);
+    }
+    module.section(&code);
+    module.finish()
+}
+
+#[test]
+fn a_large_module_instruments_the_same_on_any_number_of_threads() {
+    // Over the size from which `prepare` itself takes more than one
+    // thread (on a machine of more than one core).
+    let wasm = many_functions(1800);
+    assert!(
+        wasm.len() > crate::rewrite::PARALLEL_CODE_BYTES + 40_000,
+        "{} bytes",
+        wasm.len()
+    );
+    let profiled = Policy {
+        profile: true,
+        ..Policy::default()
+    };
+    for policy in [Policy::default(), profiled] {
+        let one = crate::prepare_analyzed(&wasm, &policy, Some(1)).unwrap().0;
+        assert!(one.prepaid_loops > 0, "the loops are prepaid");
+        for threads in [Some(2), Some(3), Some(7), None] {
+            let many = crate::prepare_analyzed(&wasm, &policy, threads).unwrap().0;
+            assert_eq!(many.wasm, one.wasm, "{threads:?} threads");
+            assert_eq!(many.prepaid_loops, one.prepaid_loops, "{threads:?} threads");
+        }
+        let mut validator = wasmparser::Validator::new();
+        assert!(validator.validate_all(&one.wasm).is_ok());
+    }
+}

@@ -23,7 +23,7 @@ pub(super) struct BodyCtx<'p, 's> {
     pub(super) plan: &'p Plan<'s>,
     pub(super) globals: Globals,
     pub(super) imported_funcs: u32,
-    pub(super) frame_cost: &'p dyn Fn(u32) -> u32,
+    pub(super) frame_cost: &'p (dyn Fn(u32) -> u32 + Sync),
     pub(super) module: ModuleTypes<'p>,
     /// The profiling hooks, when profiled.
     pub(super) hooks: Option<&'p Hooks>,

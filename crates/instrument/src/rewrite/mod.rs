@@ -107,6 +107,7 @@ pub(crate) struct Plan<'s> {
 /// Redirects escaping function references to their thunks, and moves every
 /// defined function up past the profiling hooks' imports (when there are
 /// any).
+#[derive(Clone)]
 struct Redirect {
     thunk_of: Vec<Option<u32>>,
     imported_funcs: u32,
@@ -211,8 +212,13 @@ fn frame_cost(a: &Analysis<'_>, plan: &Plan<'_>, f: u32) -> u32 {
 
 /// The instrumented module, and how many loops it prepays. Sections come
 /// in the order the binary format requires; those Ward does not change
-/// are copied as they were.
-pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<(Vec<u8>, u32), PolicyError> {
+/// are copied as they were. The bodies are instrumented on `threads`
+/// threads (`None`: [`threads_for`]).
+pub(crate) fn rewrite(
+    a: &Analysis<'_>,
+    plan: &Plan<'_>,
+    threads: Option<usize>,
+) -> Result<(Vec<u8>, u32), PolicyError> {
     let mut layout = Layout::new(a, plan);
     let (mut types, result_types, metered_types) = sections::types(a, plan)?;
     let hooks = plan
@@ -245,7 +251,9 @@ pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<(Vec<u8>, u32
         module.section(&elements);
     }
     raw(&mut module, a, SectionId::DataCount);
-    let (mut code, prepaid_loops) = bodies(a, plan, &mut layout, &result_types, hooks.as_ref())?;
+    let threads = threads.unwrap_or_else(|| threads_for(a));
+    let (mut code, prepaid_loops) =
+        bodies(a, plan, &mut layout, &result_types, hooks.as_ref(), threads)?;
     for &f in &layout.thunks {
         let callee = layout.redirect.defined(f);
         code.function(&thunks::thunk(a, plan, layout.globals, f, callee));
@@ -263,14 +271,39 @@ pub(crate) fn rewrite(a: &Analysis<'_>, plan: &Plan<'_>) -> Result<(Vec<u8>, u32
     Ok((module.finish(), prepaid_loops))
 }
 
+/// Code bytes from which a module's bodies are instrumented on more than
+/// one thread: below it, a thread costs more than it saves.
+pub(crate) const PARALLEL_CODE_BYTES: usize = 256 << 10;
+
+/// Most threads that instrument one module's bodies.
+const MAX_THREADS: usize = 4;
+
+/// How many threads instrument `a`'s bodies: one for a small module, else
+/// as many as the machine has cores, at most [`MAX_THREADS`].
+fn threads_for(a: &Analysis<'_>) -> usize {
+    let code: usize = a.bodies.iter().map(|body| body.code.len()).sum();
+    if code < PARALLEL_CODE_BYTES {
+        return 1;
+    }
+    std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .clamp(1, MAX_THREADS)
+}
+
 /// The code section's instrumented bodies (the thunks and `__ward_reset`
 /// follow them), and how many loops they prepay.
+///
+/// On `threads` threads, a module's bodies are split into consecutive
+/// runs, one per thread; the runs are written in order, and the error
+/// returned is the first body's in index order, as on one thread: the
+/// output never depends on the thread count (`tests.rs` checks it).
 fn bodies(
     a: &Analysis<'_>,
     plan: &Plan<'_>,
     layout: &mut Layout,
     result_types: &ResultTypes,
     hooks: Option<&profile::Hooks>,
+    threads: usize,
 ) -> Result<(CodeSection, u32), PolicyError> {
     let frame_cost = |f: u32| frame_cost(a, plan, f);
     let ctx = BodyCtx {
@@ -285,22 +318,88 @@ fn bodies(
             global_types: &a.global_types,
         },
     };
+    let run = a.bodies.len().div_ceil(threads.max(1)).max(1);
     let mut code = CodeSection::new();
+    let (first, rest) = std::thread::scope(|scope| {
+        // Each later run on a thread of its own (or here, if the thread
+        // cannot start), with its own copy of the index map.
+        let workers: Vec<_> = (run..a.bodies.len())
+            .step_by(run)
+            .map(|start| {
+                let range = start..(start + run).min(a.bodies.len());
+                let (ctx, mut redirect) = (&ctx, layout.redirect.clone());
+                let work = move || {
+                    let mut functions = Vec::with_capacity(range.len());
+                    let prepaid =
+                        instrument_run(a, range, ctx, result_types, &mut redirect, |f| {
+                            functions.push(f);
+                        })?;
+                    Ok::<_, PolicyError>((functions, prepaid))
+                };
+                std::thread::Builder::new()
+                    .name("ward-instrument".into())
+                    .spawn_scoped(scope, work.clone())
+                    .map_err(|_| work)
+            })
+            .collect();
+        // The first run here, straight into the section.
+        let first = instrument_run(
+            a,
+            0..run.min(a.bodies.len()),
+            &ctx,
+            result_types,
+            &mut layout.redirect,
+            |f| {
+                code.function(&f);
+            },
+        );
+        let rest: Vec<_> = workers
+            .into_iter()
+            .map(|worker| match worker {
+                Ok(handle) => handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                Err(work) => work(),
+            })
+            .collect();
+        (first, rest)
+    });
+    let mut prepaid_loops = first?;
+    for run in rest {
+        let (functions, prepaid) = run?;
+        for function in &functions {
+            code.function(function);
+        }
+        prepaid_loops += prepaid;
+    }
+    Ok((code, prepaid_loops))
+}
+
+/// Instruments bodies `range`, in order, handing each to `out`: how many
+/// loops they prepay.
+fn instrument_run(
+    a: &Analysis<'_>,
+    range: std::ops::Range<usize>,
+    ctx: &BodyCtx<'_, '_>,
+    result_types: &ResultTypes,
+    redirect: &mut Redirect,
+    mut out: impl FnMut(wasm_encoder::Function),
+) -> Result<u32, PolicyError> {
     let mut prepaid_loops = 0;
     // One body's operators at a time, in buffers reused for the next: the
     // whole module's would be tens of megabytes written, read and freed.
     let mut ops = Ops::default();
-    for (index, body) in a.bodies.iter().enumerate() {
+    for index in range {
+        let body = &a.bodies[index];
         ops.decode(body, a.features)?;
         let ty = &a.types[a.func_types[a.imported_funcs as usize + index] as usize];
         let block = result_types.block_type(ty.results())?;
         let f = a.imported_funcs + index as u32;
-        let (function, prepaid) =
-            instrument_body((f, body), &ops, ty, block, &ctx, &mut layout.redirect)?;
-        code.function(&function);
+        let (function, prepaid) = instrument_body((f, body), &ops, ty, block, ctx, redirect)?;
+        out(function);
         prepaid_loops += prepaid;
     }
-    Ok((code, prepaid_loops))
+    Ok(prepaid_loops)
 }
 
 fn val_type(ty: wasmparser::ValType) -> Result<ValType, PolicyError> {

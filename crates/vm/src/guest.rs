@@ -55,9 +55,7 @@ pub fn abi_call(
     f: HostFn,
     args: &[Value],
 ) -> Result<Option<Value>, HostStop> {
-    // What `charge_gas` charges belongs to the function that asked.
-    let label = (f != HostFn::ChargeGas).then(|| (ward_abi::MODULE, f.name()));
-    table_call(guest, f.uses(), label, Table::Abi(f), args)
+    table_call(guest, Table::Abi(f), args)
 }
 
 /// One call of WASI function `f` with `args`: as [`abi_call`], through
@@ -71,8 +69,7 @@ pub fn wasi_call(
     f: WasiFn,
     args: &[Value],
 ) -> Result<Option<Value>, HostStop> {
-    let label = Some((WasiFn::MODULE, f.name()));
-    table_call(guest, f.uses(), label, Table::Wasi(f), args)
+    table_call(guest, Table::Wasi(f), args)
 }
 
 /// A function of one of the ABI tables.
@@ -82,22 +79,39 @@ enum Table {
     Wasi(WasiFn),
 }
 
-/// A call of table function `f` that `uses` what it says: the prepaid
-/// base, the caller's meter brought in and written back around functions
-/// that charge, its memory for those that touch it. (An enum, not a
-/// closure, so that it inlines whole: a closure here stayed a call.)
+impl Table {
+    /// What the function touches.
+    #[inline(always)]
+    fn uses(self) -> Uses {
+        match self {
+            Table::Abi(f) => f.uses(),
+            Table::Wasi(f) => f.uses(),
+        }
+    }
+
+    /// Its name in a profile; `None` for `charge_gas`, whose charge
+    /// belongs to the function that asked.
+    #[inline(always)]
+    fn label(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Table::Abi(HostFn::ChargeGas) => None,
+            Table::Abi(f) => Some((ward_abi::MODULE, f.name())),
+            Table::Wasi(f) => Some((WasiFn::MODULE, f.name())),
+        }
+    }
+}
+
+/// A call of table function `f`, around what it uses: the prepaid base,
+/// the caller's meter brought in and written back around functions that
+/// charge, its memory for those that touch it. (An enum, not a closure,
+/// so that it inlines whole: a closure here stayed a call.)
 #[inline(always)]
-fn table_call(
-    guest: &mut impl Guest,
-    uses: Uses,
-    label: Option<(&'static str, &'static str)>,
-    f: Table,
-    args: &[Value],
-) -> Result<Option<Value>, HostStop> {
+fn table_call(guest: &mut impl Guest, f: Table, args: &[Value]) -> Result<Option<Value>, HostStop> {
+    let uses = f.uses();
     let metered = guest.is_metered();
     // An engine-metered caller prepaid the fixed cost with its segment.
     guest.context().set_base_prepaid(metered);
-    let profiled = label.filter(|_| guest.context().profile().is_some());
+    let profiled = f.label().filter(|_| guest.context().profile().is_some());
     if let Some(label) = profiled {
         profile_host_enter(guest, label);
     }

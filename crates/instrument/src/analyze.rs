@@ -8,7 +8,10 @@ use wasmparser::{
     TypeRef, ValType, Validator, WasmFeatures,
 };
 
+mod bodies;
 mod checks;
+
+use bodies::{ParsedBody, Pending, Rules};
 
 use checks::{
     check_counts, check_import, check_pages, check_table, classify_error, external_kind,
@@ -17,8 +20,7 @@ use checks::{
 
 use crate::{
     Features, FloatPolicy, ImportPolicy, Limits, PolicyError, RESERVED_PREFIX, ensure_within,
-    invalid,
-    ops::{self, FloatUse, touches_floats},
+    invalid, ops,
 };
 
 /// One defined function, as the rewrite needs it.
@@ -152,6 +154,14 @@ impl Measures {
         *entry = (*entry).max(found);
         ensure_within(limit, value, found)
     }
+
+    /// Takes in what another pass over other bodies found.
+    fn merge(&mut self, other: Measures) {
+        for (limit, found) in other.found {
+            let entry = self.found.entry(limit).or_insert(0);
+            *entry = (*entry).max(found);
+        }
+    }
 }
 
 /// A section of the input, kept for the rewrite.
@@ -174,6 +184,7 @@ pub(crate) fn analyze<'a>(
     floats: FloatPolicy,
     imports: &ImportPolicy,
     collect: bool,
+    threads: Option<usize>,
 ) -> Result<Analysis<'a>, PolicyError> {
     let mut an = Analyzer {
         wasm,
@@ -187,6 +198,9 @@ pub(crate) fn analyze<'a>(
         body_refs: Vec::new(),
         data_bytes: 0,
         allocs: wasmparser::FuncValidatorAllocations::default(),
+        threads,
+        code_threads: 1,
+        pending: Vec::new(),
     };
     an.m.check(
         "max_module_bytes",
@@ -196,13 +210,21 @@ pub(crate) fn analyze<'a>(
     an.a.features = features.wasm_features();
     let mut validator = Validator::new_with_features(features.wasm_features());
     for payload in Parser::new(0).parse_all(wasm) {
-        let payload = payload.map_err(|e| an.classify(e))?;
-        // Counts are checked against the limits before the validator (or
-        // anything else) allocates for them.
-        check_counts(&payload, limits, &mut an.m)?;
-        let valid = validator.payload(&payload).map_err(|e| an.classify(e))?;
-        an.payload(&payload, valid)?;
+        let step = payload.map_err(|e| an.classify(e)).and_then(|payload| {
+            // Counts are checked against the limits before the validator
+            // (or anything else) allocates for them.
+            check_counts(&payload, limits, &mut an.m)?;
+            let valid = validator.payload(&payload).map_err(|e| an.classify(e))?;
+            an.payload(&payload, valid)
+        });
+        if let Err(error) = step {
+            // Bodies read before it, not yet checked, come first: one of
+            // them is where a single pass would have stopped.
+            an.check_pending()?;
+            return Err(error);
+        }
     }
+    an.check_pending()?;
     Ok(an.finish())
 }
 
@@ -222,6 +244,12 @@ struct Analyzer<'a, 'p> {
     data_bytes: u64,
     /// The function validator's allocations, reused from body to body.
     allocs: wasmparser::FuncValidatorAllocations,
+    /// Threads that check bodies: as asked, else by the code's size.
+    threads: Option<usize>,
+    /// Threads that check this module's bodies (more than one: the bodies
+    /// wait in `pending` until the module has been read, or has failed).
+    code_threads: usize,
+    pending: Vec<Pending<'a>>,
 }
 
 impl<'a> Analyzer<'a, '_> {
@@ -290,6 +318,12 @@ impl<'a> Analyzer<'a, '_> {
                     self.data_bytes,
                 )?;
                 self.keep_raw(SectionId::Data, reader.range());
+            }
+            Payload::CodeSectionStart { size, .. } => {
+                self.code_threads = self
+                    .threads
+                    .unwrap_or_else(|| crate::rewrite::threads_for_code(*size as usize))
+                    .max(1);
             }
             Payload::CodeSectionEntry(body) => self.body(body, valid)?,
             Payload::CustomSection(reader) => {
@@ -432,36 +466,66 @@ impl<'a> Analyzer<'a, '_> {
     }
 
     /// One function body: validated, measured against the limits, and kept
-    /// when collecting.
+    /// when collecting; with several threads, checked once the whole module
+    /// has been read.
     fn body(
         &mut self,
         body: &FunctionBody<'a>,
         valid: wasmparser::ValidPayload<'a>,
     ) -> Result<(), PolicyError> {
-        let limits = self.limits;
-        self.m.check(
-            "max_body_bytes",
-            u64::from(limits.max_body_bytes),
-            body.range().len() as u64,
-        )?;
         let wasmparser::ValidPayload::Func(func, _) = valid else {
+            self.m.check(
+                "max_body_bytes",
+                u64::from(self.limits.max_body_bytes),
+                body.range().len() as u64,
+            )?;
             return Err(PolicyError::Invalid {
                 offset: body.range().start,
                 message: "function body out of place".into(),
             });
         };
-        let mut fv = func.into_validator(std::mem::take(&mut self.allocs));
-        let parsed =
-            read_body(&mut fv, body, limits, self.floats, &mut self.m).map_err(|e| match e {
-                BodyError::Wasm(err) => self.classify(err),
-                BodyError::Policy(p) => p,
-            })?;
-        let type_index = self
-            .a
-            .func_types
-            .get(fv.index() as usize)
-            .copied()
-            .unwrap_or(0);
+        if self.code_threads > 1 {
+            self.pending.push((func, body.clone()));
+            return Ok(());
+        }
+        let rules = Rules {
+            wasm: self.wasm,
+            limits: self.limits,
+            floats: self.floats,
+        };
+        let checked = bodies::check(rules, (func, body.clone()), &mut self.allocs, &mut self.m)?;
+        self.accept(checked)
+    }
+
+    /// Checks the bodies waiting, on [`Analyzer::code_threads`] threads,
+    /// and takes them in index order: the first error in that order.
+    fn check_pending(&mut self) -> Result<(), PolicyError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let rules = Rules {
+            wasm: self.wasm,
+            limits: self.limits,
+            floats: self.floats,
+        };
+        let pending = std::mem::take(&mut self.pending);
+        for run in bodies::check_all(rules, pending, self.code_threads) {
+            self.m.merge(run.measures);
+            for checked in run.checked {
+                self.accept(checked)?;
+            }
+            if let Some(error) = run.failed {
+                return Err(error);
+            }
+        }
+        Ok(())
+    }
+
+    /// What only the module's order can check about a valid body (its
+    /// locals against the module's total), and what the rewrite keeps.
+    fn accept(&mut self, (index, parsed): (u32, ParsedBody<'a>)) -> Result<(), PolicyError> {
+        let limits = self.limits;
+        let type_index = self.a.func_types.get(index as usize).copied().unwrap_or(0);
         let params = self
             .a
             .types
@@ -479,7 +543,6 @@ impl<'a> Analyzer<'a, '_> {
             limits.max_total_locals,
             self.total_locals,
         )?;
-        self.allocs = fv.into_allocations();
         for &function_index in &parsed.refs {
             self.a.escape(function_index);
             mark(&mut self.body_refs, function_index);
@@ -546,133 +609,4 @@ impl Analysis<'_> {
         }
         Ok(())
     }
-}
-
-struct ParsedBody<'a> {
-    locals: Vec<(u32, ValType)>,
-    declared_locals: u64,
-    code: &'a [u8],
-    code_offset: usize,
-    floats: bool,
-    max_height: u32,
-    /// Functions the body takes a `ref.func` of.
-    refs: Vec<u32>,
-    /// Whether an op changes a table or drops a segment.
-    writes_tables: bool,
-}
-
-enum BodyError {
-    Wasm(wasmparser::BinaryReaderError),
-    Policy(PolicyError),
-}
-
-impl From<wasmparser::BinaryReaderError> for BodyError {
-    fn from(err: wasmparser::BinaryReaderError) -> Self {
-        BodyError::Wasm(err)
-    }
-}
-
-impl From<PolicyError> for BodyError {
-    fn from(err: PolicyError) -> Self {
-        BodyError::Policy(err)
-    }
-}
-
-fn read_body<'a>(
-    fv: &mut wasmparser::FuncValidator<wasmparser::ValidatorResources>,
-    body: &FunctionBody<'a>,
-    limits: &Limits,
-    floats: FloatPolicy,
-    m: &mut Measures,
-) -> Result<ParsedBody<'a>, BodyError> {
-    let mut locals = Vec::new();
-    let mut declared_locals: u64 = 0;
-    let mut reader = body.get_locals_reader()?;
-    let runs = reader.get_count();
-    for _ in 0..runs {
-        let offset = reader.original_position();
-        let (count, ty) = reader.read()?;
-        declared_locals += u64::from(count);
-        // Checked before the validator records (and allocates for) them.
-        m.check("max_locals", u64::from(limits.max_locals), declared_locals)?;
-        if floats == FloatPolicy::Reject && is_float(&ty) {
-            return Err(float_refused("a local").into());
-        }
-        fv.define_locals(offset, count, ty)?;
-        locals.push((count, ty));
-    }
-    // Decode with exactly the policy's features, as the validator does (a
-    // multi-byte memory index is malformed without multi-memory).
-    let mut binary = reader.get_binary_reader();
-    binary.set_features(*fv.features());
-    let code_start = binary.original_position();
-    let code = &body.as_bytes()[code_start - body.range().start..];
-    let mut ops_reader = wasmparser::OperatorsReader::new(binary);
-    let mut floats_touched = false;
-    let (mut max_height, mut max_nesting) = (0, 0);
-    let mut refs = Vec::new();
-    let mut writes_tables = false;
-    let max_nesting_depth = limits.max_nesting_depth;
-    while !ops_reader.eof() {
-        let offset = ops_reader.original_position();
-        let op = ops_reader.read()?;
-        fv.op(offset, &op)?;
-        max_height = max_height.max(fv.operand_stack_height());
-        // Kept here and recorded once per body: a map update per op was a
-        // tenth of the pass.
-        let nesting = fv.control_stack_height();
-        if nesting > max_nesting {
-            max_nesting = nesting;
-            if nesting > max_nesting_depth {
-                m.check(
-                    "max_nesting_depth",
-                    u64::from(max_nesting_depth),
-                    u64::from(nesting),
-                )?;
-            }
-        }
-        if let Operator::BrTable { targets } = &op {
-            m.check(
-                "max_br_table_targets",
-                u64::from(limits.max_br_table_targets),
-                u64::from(targets.len()),
-            )?;
-        }
-        let class = ops::class(&op);
-        let touches = touches_floats(&op, class);
-        floats_touched |= touches;
-        match floats {
-            FloatPolicy::Reject if touches => {
-                return Err(float_refused("an instruction").into());
-            }
-            FloatPolicy::Canonicalize if class.float == FloatUse::LaneNan => {
-                return Err(PolicyError::UnsupportedFeature {
-                    message: "SIMD float arithmetic can make NaNs that are not canonicalised"
-                        .to_owned(),
-                }
-                .into());
-            }
-            FloatPolicy::Reject | FloatPolicy::Canonicalize => {}
-        }
-        writes_tables |= class.writes_tables;
-        if let Operator::RefFunc { function_index } = op {
-            refs.push(function_index);
-        }
-    }
-    ops_reader.finish()?;
-    m.check(
-        "max_nesting_depth",
-        u64::from(max_nesting_depth),
-        u64::from(max_nesting),
-    )?;
-    Ok(ParsedBody {
-        locals,
-        declared_locals,
-        code,
-        code_offset: code_start,
-        floats: floats_touched,
-        max_height,
-        refs,
-        writes_tables,
-    })
 }

@@ -303,8 +303,9 @@ pub fn prepare(wasm: &[u8], policy: &Policy) -> Result<Prepared, PolicyError> {
 
 /// [`prepare`], also handing back the analysis it made (which [`inspect`]
 /// reports from, so a module is validated once). `threads` sets how many
-/// threads instrument the bodies (`None`: as many as the module's size
-/// warrants); the output is the same for any.
+/// threads validate and instrument the bodies (`None`: as many as the
+/// module's size warrants); the output, and the error, are the same for
+/// any.
 fn prepare_analyzed<'a>(
     wasm: &'a [u8],
     policy: &Policy,
@@ -318,6 +319,7 @@ fn prepare_analyzed<'a>(
         policy.floats,
         &policy.imports,
         instrument,
+        threads,
     )?;
     let has_start = analysis.start.is_some();
     let instance_gas = policy.schedule.instance_cost(&analysis.shape);

@@ -369,6 +369,21 @@ fn the_meters_always_fit_in_a_signature() {
 /// host call, float arithmetic, a call of the next function; every 100th
 /// exported (so it gets a thunk).
 fn many_functions(count: u32) -> Vec<u8> {
+    many_functions_spoiled(count, &[], false)
+}
+
+/// How [`many_functions_spoiled`] spoils a function.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Spoil {
+    /// A value left on the stack at its end: invalid.
+    Invalid,
+    /// More locals than the default limit.
+    Locals,
+}
+
+/// [`many_functions`] with the functions `spoiled` names spoiled, and with
+/// `bad_data` a data section after the code that cannot be read.
+fn many_functions_spoiled(count: u32, spoiled: &[(u32, Spoil)], bad_data: bool) -> Vec<u8> {
     use wasm_encoder::{
         BlockType, CodeSection, EntityType, ExportKind, ExportSection, Function, FunctionSection,
         ImportSection, Instruction as I, Module, TypeSection, ValType,
@@ -393,7 +408,15 @@ fn many_functions(count: u32) -> Vec<u8> {
     module.section(&exports);
     let mut code = CodeSection::new();
     for f in 0..count {
-        let mut body = Function::new([(1, ValType::I64)]);
+        let spoil = spoiled.iter().find(|(at, _)| *at == f).map(|&(_, how)| how);
+        let mut body = if spoil == Some(Spoil::Locals) {
+            Function::new([(1, ValType::I64), (2_000, ValType::I32)])
+        } else {
+            Function::new([(1, ValType::I64)])
+        };
+        if spoil == Some(Spoil::Invalid) {
+            body.instructions().i32_const(7);
+        }
         body.instructions()
             .local_get(0)
             .local_set(1)
@@ -433,6 +456,13 @@ fn many_functions(count: u32) -> Vec<u8> {
         code.function(&body);
     }
     module.section(&code);
+    if bad_data {
+        // A data section of one segment that ends in the middle.
+        module.section(&wasm_encoder::RawSection {
+            id: 11,
+            data: &[1, 0, 0x41],
+        });
+    }
     module.finish()
 }
 
@@ -451,14 +481,102 @@ fn a_large_module_instruments_the_same_on_any_number_of_threads() {
         ..Policy::default()
     };
     for policy in [Policy::default(), profiled] {
-        let one = crate::prepare_analyzed(&wasm, &policy, Some(1)).unwrap().0;
+        let (one, analysis) = crate::prepare_analyzed(&wasm, &policy, Some(1)).unwrap();
         assert!(one.prepaid_loops > 0, "the loops are prepaid");
+        let measured = analysis.measures.found;
+        assert!(measured.contains_key("max_body_bytes"), "{measured:?}");
         for threads in [Some(2), Some(3), Some(7), None] {
-            let many = crate::prepare_analyzed(&wasm, &policy, threads).unwrap().0;
+            let (many, analysis) = crate::prepare_analyzed(&wasm, &policy, threads).unwrap();
             assert_eq!(many.wasm, one.wasm, "{threads:?} threads");
             assert_eq!(many.prepaid_loops, one.prepaid_loops, "{threads:?} threads");
+            assert_eq!(analysis.measures.found, measured, "{threads:?} threads");
         }
         let mut validator = wasmparser::Validator::new();
         assert!(validator.validate_all(&one.wasm).is_ok());
+    }
+}
+
+#[test]
+fn a_large_module_fails_with_the_same_error_on_any_number_of_threads() {
+    use Spoil::{Invalid, Locals};
+    // 1,800 bodies: with 2 threads, runs from 0 and 900; with 3, from 0,
+    // 600 and 1200; with 7, every 258. Each case's first error in index
+    // order is `expected`, whichever run the later ones fall in.
+    let total_locals = |limit: u64| Policy {
+        limits: Limits {
+            max_total_locals: limit,
+            ..Limits::default()
+        },
+        ..Policy::default()
+    };
+    let invalid = |e: &PolicyError| matches!(e, PolicyError::Invalid { message, .. } if message.contains("values remaining"));
+    let unreadable = |e: &PolicyError| matches!(e, PolicyError::Invalid { message, .. } if message.contains("end-of-file"));
+    let limit = |name: &'static str| move |e: &PolicyError| matches!(e, PolicyError::LimitExceeded { limit, .. } if *limit == name);
+    type Case = (
+        &'static [(u32, Spoil)],
+        bool,
+        Policy,
+        Box<dyn Fn(&PolicyError) -> bool>,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            &[(1500, Invalid), (1700, Locals)],
+            false,
+            Policy::default(),
+            Box::new(invalid),
+        ),
+        (
+            &[(200, Invalid), (300, Locals)],
+            false,
+            Policy::default(),
+            Box::new(invalid),
+        ),
+        (
+            &[(1000, Locals), (1100, Invalid)],
+            false,
+            Policy::default(),
+            Box::new(limit("max_locals")),
+        ),
+        (
+            &[(899, Locals), (901, Invalid)],
+            false,
+            Policy::default(),
+            Box::new(limit("max_locals")),
+        ),
+        // Two locals a body (a parameter and a local): over 3,000 at 1,500.
+        (
+            &[(1600, Invalid)],
+            false,
+            total_locals(3_000),
+            Box::new(limit("max_total_locals")),
+        ),
+        (
+            &[(1400, Invalid)],
+            false,
+            total_locals(3_000),
+            Box::new(invalid),
+        ),
+        // A section after the code that cannot be read comes after every
+        // body's error, and is the error when the bodies are valid.
+        (
+            &[(1799, Invalid)],
+            true,
+            Policy::default(),
+            Box::new(invalid),
+        ),
+        (&[], true, Policy::default(), Box::new(unreadable)),
+    ];
+    for (spoiled, bad_data, policy, expected) in cases {
+        let wasm = many_functions_spoiled(1800, spoiled, bad_data);
+        let fail = |threads| {
+            crate::prepare_analyzed(&wasm, &policy, threads)
+                .map(drop)
+                .expect_err("the module is refused")
+        };
+        let one = fail(Some(1));
+        assert!(expected(&one), "{spoiled:?}: {one}");
+        for threads in [Some(2), Some(3), Some(7), None] {
+            assert_eq!(fail(threads), one, "{spoiled:?} on {threads:?} threads");
+        }
     }
 }

@@ -278,10 +278,15 @@ pub(crate) const PARALLEL_CODE_BYTES: usize = 256 << 10;
 /// Most threads that instrument one module's bodies.
 const MAX_THREADS: usize = 4;
 
-/// How many threads instrument `a`'s bodies: one for a small module, else
-/// as many as the machine has cores, at most [`MAX_THREADS`].
+/// How many threads instrument `a`'s bodies: see [`threads_for_code`].
 fn threads_for(a: &Analysis<'_>) -> usize {
-    let code: usize = a.bodies.iter().map(|body| body.code.len()).sum();
+    threads_for_code(a.bodies.iter().map(|body| body.code.len()).sum())
+}
+
+/// How many threads work on `code` bytes of bodies (pass one validates
+/// them, the rewrite instruments them): one for a small module, else as
+/// many as the machine has cores, at most [`MAX_THREADS`].
+pub(crate) fn threads_for_code(code: usize) -> usize {
     if code < PARALLEL_CODE_BYTES {
         return 1;
     }

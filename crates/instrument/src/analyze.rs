@@ -322,7 +322,7 @@ impl<'a> Analyzer<'a, '_> {
             Payload::CodeSectionStart { size, .. } => {
                 self.code_threads = self
                     .threads
-                    .unwrap_or_else(|| crate::rewrite::threads_for_code(*size as usize))
+                    .unwrap_or_else(|| crate::runs::threads_for_code(*size as usize))
                     .max(1);
             }
             Payload::CodeSectionEntry(body) => self.body(body, valid)?,
@@ -509,7 +509,7 @@ impl<'a> Analyzer<'a, '_> {
             floats: self.floats,
         };
         let pending = std::mem::take(&mut self.pending);
-        for run in bodies::check_all(rules, pending, self.code_threads) {
+        for run in bodies::check_all(rules, &pending, self.code_threads) {
             self.m.merge(run.measures);
             for checked in run.checked {
                 self.accept(checked)?;

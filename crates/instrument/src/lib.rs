@@ -37,6 +37,7 @@ mod loops;
 mod nan;
 mod ops;
 mod rewrite;
+mod runs;
 pub mod schedule;
 
 use thiserror::Error;

@@ -472,7 +472,7 @@ fn a_large_module_instruments_the_same_on_any_number_of_threads() {
     // thread (on a machine of more than one core).
     let wasm = many_functions(1800);
     assert!(
-        wasm.len() > crate::rewrite::PARALLEL_CODE_BYTES + 40_000,
+        wasm.len() > crate::runs::PARALLEL_CODE_BYTES + 40_000,
         "{} bytes",
         wasm.len()
     );

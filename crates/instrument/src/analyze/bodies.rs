@@ -5,8 +5,6 @@
 //! the results in index order, and an error of the module after them
 //! last, so the error it reports is the one a single pass stops at.
 
-use std::sync::Mutex;
-
 use wasmparser::{
     FuncToValidate, FuncValidatorAllocations, FunctionBody, Operator, ValType, ValidatorResources,
 };
@@ -61,66 +59,38 @@ pub(super) struct Run<'a> {
     pub measures: Measures,
 }
 
-/// Checks `pending` on up to `threads` threads, in consecutive runs (the
-/// first on this thread, each other on a thread of its own, or here if
-/// that thread cannot start): the runs, in order.
+/// Checks `pending` on up to `threads` threads, in consecutive runs
+/// ([`crate::runs::in_runs`]): the runs, in order.
 pub(super) fn check_all<'a>(
     rules: Rules<'_>,
-    pending: Vec<Pending<'a>>,
+    pending: &[Pending<'a>],
     threads: usize,
 ) -> Vec<Run<'a>> {
-    let size = pending.len().div_ceil(threads.max(1)).max(1);
-    let mut slots: Vec<Mutex<Vec<Pending<'a>>>> = Vec::new();
-    let mut pending = pending.into_iter();
-    loop {
-        let run: Vec<_> = pending.by_ref().take(size).collect();
-        if run.is_empty() {
-            break;
-        }
-        slots.push(Mutex::new(run));
-    }
-    let work = |slot: &Mutex<Vec<Pending<'a>>>| {
-        let run = std::mem::take(&mut *slot.lock().unwrap_or_else(|e| e.into_inner()));
-        check_run(rules, run)
-    };
-    std::thread::scope(|scope| {
-        let (first, others) = match slots.split_first() {
-            Some(split) => split,
-            None => return Vec::new(),
-        };
-        let workers: Vec<_> = others
-            .iter()
-            .map(|slot| {
-                std::thread::Builder::new()
-                    .name("ward-validate".into())
-                    .spawn_scoped(scope, move || work(slot))
-                    .map_err(|_| slot)
-            })
-            .collect();
-        let mut runs = vec![work(first)];
-        runs.extend(workers.into_iter().map(|worker| {
-            match worker {
-                Ok(handle) => handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                // The thread never started: its run is still in its slot.
-                Err(slot) => work(slot),
-            }
-        }));
-        runs
-    })
+    let run = |range| check_run(rules, &pending[range]);
+    let (first, rest) = crate::runs::in_runs(pending.len(), threads, "ward-validate", run, run);
+    let mut runs = vec![first];
+    runs.extend(rest);
+    runs
 }
 
 /// Checks `run` in order, stopping at the first body that fails.
-fn check_run<'a>(rules: Rules<'_>, run: Vec<Pending<'a>>) -> Run<'a> {
+fn check_run<'a>(rules: Rules<'_>, run: &[Pending<'a>]) -> Run<'a> {
     let mut allocs = FuncValidatorAllocations::default();
     let mut out = Run {
         checked: Vec::with_capacity(run.len()),
         failed: None,
         measures: Measures::default(),
     };
-    for pending in run {
-        match check(rules, pending, &mut allocs, &mut out.measures) {
+    for (func, body) in run {
+        // The validator takes its function by value: a copy of the
+        // handle (the module's resources are shared).
+        let func = FuncToValidate {
+            resources: func.resources.clone(),
+            index: func.index,
+            ty: func.ty,
+            features: func.features,
+        };
+        match check(rules, (func, body.clone()), &mut allocs, &mut out.measures) {
             Ok(checked) => out.checked.push(checked),
             Err(error) => {
                 out.failed = Some(error);

@@ -271,28 +271,10 @@ pub(crate) fn rewrite(
     Ok((module.finish(), prepaid_loops))
 }
 
-/// Code bytes from which a module's bodies are instrumented on more than
-/// one thread: below it, a thread costs more than it saves.
-pub(crate) const PARALLEL_CODE_BYTES: usize = 256 << 10;
-
-/// Most threads that instrument one module's bodies.
-const MAX_THREADS: usize = 4;
-
-/// How many threads instrument `a`'s bodies: see [`threads_for_code`].
+/// How many threads instrument `a`'s bodies: see
+/// [`crate::runs::threads_for_code`].
 fn threads_for(a: &Analysis<'_>) -> usize {
-    threads_for_code(a.bodies.iter().map(|body| body.code.len()).sum())
-}
-
-/// How many threads work on `code` bytes of bodies (pass one validates
-/// them, the rewrite instruments them): one for a small module, else as
-/// many as the machine has cores, at most [`MAX_THREADS`].
-pub(crate) fn threads_for_code(code: usize) -> usize {
-    if code < PARALLEL_CODE_BYTES {
-        return 1;
-    }
-    std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .clamp(1, MAX_THREADS)
+    crate::runs::threads_for_code(a.bodies.iter().map(|body| body.code.len()).sum())
 }
 
 /// The code section's instrumented bodies (the thunks and `__ward_reset`
@@ -323,52 +305,27 @@ fn bodies(
             global_types: &a.global_types,
         },
     };
-    let run = a.bodies.len().div_ceil(threads.max(1)).max(1);
     let mut code = CodeSection::new();
-    let (first, rest) = std::thread::scope(|scope| {
-        // Each later run on a thread of its own (or here, if the thread
-        // cannot start), with its own copy of the index map.
-        let workers: Vec<_> = (run..a.bodies.len())
-            .step_by(run)
-            .map(|start| {
-                let range = start..(start + run).min(a.bodies.len());
-                let (ctx, mut redirect) = (&ctx, layout.redirect.clone());
-                let work = move || {
-                    let mut functions = Vec::with_capacity(range.len());
-                    let prepaid =
-                        instrument_run(a, range, ctx, result_types, &mut redirect, |f| {
-                            functions.push(f);
-                        })?;
-                    Ok::<_, PolicyError>((functions, prepaid))
-                };
-                std::thread::Builder::new()
-                    .name("ward-instrument".into())
-                    .spawn_scoped(scope, work.clone())
-                    .map_err(|_| work)
-            })
-            .collect();
-        // The first run here, straight into the section.
-        let first = instrument_run(
-            a,
-            0..run.min(a.bodies.len()),
-            &ctx,
-            result_types,
-            &mut layout.redirect,
-            |f| {
+    // Each later run with its own copy of the index map as it is now; the
+    // first here, straight into the section.
+    let redirect = layout.redirect.clone();
+    let (first, rest) = crate::runs::in_runs(
+        a.bodies.len(),
+        threads,
+        "ward-instrument",
+        |range| {
+            instrument_run(a, range, &ctx, result_types, &mut layout.redirect, |f| {
                 code.function(&f);
-            },
-        );
-        let rest: Vec<_> = workers
-            .into_iter()
-            .map(|worker| match worker {
-                Ok(handle) => handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                Err(work) => work(),
             })
-            .collect();
-        (first, rest)
-    });
+        },
+        |range| {
+            let (mut functions, mut redirect) = (Vec::new(), redirect.clone());
+            let prepaid = instrument_run(a, range, &ctx, result_types, &mut redirect, |f| {
+                functions.push(f);
+            })?;
+            Ok::<_, PolicyError>((functions, prepaid))
+        },
+    );
     let mut prepaid_loops = first?;
     for run in rest {
         let (functions, prepaid) = run?;

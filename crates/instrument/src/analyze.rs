@@ -252,7 +252,7 @@ struct Analyzer<'a, 'p> {
     pending: Vec<Pending<'a>>,
 }
 
-impl<'a> Analyzer<'a, '_> {
+impl<'a, 'p> Analyzer<'a, 'p> {
     fn classify(&self, err: wasmparser::BinaryReaderError) -> PolicyError {
         classify_error(self.wasm, err)
     }
@@ -488,13 +488,23 @@ impl<'a> Analyzer<'a, '_> {
             self.pending.push((func, body.clone()));
             return Ok(());
         }
-        let rules = Rules {
+        let checked = bodies::check(
+            self.rules(),
+            (func, body.clone()),
+            &mut self.allocs,
+            &mut self.m,
+        )?;
+        self.accept(checked)
+    }
+
+    /// What checking a body needs, borrowed from the module and the policy
+    /// rather than from the analyzer.
+    fn rules(&self) -> Rules<'a, 'p> {
+        Rules {
             wasm: self.wasm,
             limits: self.limits,
             floats: self.floats,
-        };
-        let checked = bodies::check(rules, (func, body.clone()), &mut self.allocs, &mut self.m)?;
-        self.accept(checked)
+        }
     }
 
     /// Checks the bodies waiting, on [`Analyzer::code_threads`] threads,
@@ -503,13 +513,8 @@ impl<'a> Analyzer<'a, '_> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let rules = Rules {
-            wasm: self.wasm,
-            limits: self.limits,
-            floats: self.floats,
-        };
         let pending = std::mem::take(&mut self.pending);
-        for run in bodies::check_all(rules, &pending, self.code_threads) {
+        for run in bodies::check_all(self.rules(), &pending, self.code_threads) {
             self.m.merge(run.measures);
             for checked in run.checked {
                 self.accept(checked)?;

@@ -20,8 +20,8 @@ pub(super) type Pending<'a> = (FuncToValidate<ValidatorResources>, FunctionBody<
 
 /// What checking a body needs besides the body: the same on every thread.
 #[derive(Clone, Copy)]
-pub(super) struct Rules<'p> {
-    pub wasm: &'p [u8],
+pub(super) struct Rules<'w, 'p> {
+    pub wasm: &'w [u8],
     pub limits: &'p Limits,
     pub floats: FloatPolicy,
 }
@@ -29,7 +29,7 @@ pub(super) struct Rules<'p> {
 /// Checks one body: its size, then each operator. Its function index and
 /// what was parsed; `allocs` are the validator's buffers, reused.
 pub(super) fn check<'a>(
-    rules: Rules<'_>,
+    rules: Rules<'_, '_>,
     (func, body): Pending<'a>,
     allocs: &mut FuncValidatorAllocations,
     m: &mut Measures,
@@ -62,7 +62,7 @@ pub(super) struct Run<'a> {
 /// Checks `pending` on up to `threads` threads, in consecutive runs
 /// ([`crate::runs::in_runs`]): the runs, in order.
 pub(super) fn check_all<'a>(
-    rules: Rules<'_>,
+    rules: Rules<'_, '_>,
     pending: &[Pending<'a>],
     threads: usize,
 ) -> Vec<Run<'a>> {
@@ -74,7 +74,7 @@ pub(super) fn check_all<'a>(
 }
 
 /// Checks `run` in order, stopping at the first body that fails.
-fn check_run<'a>(rules: Rules<'_>, run: &[Pending<'a>]) -> Run<'a> {
+fn check_run<'a>(rules: Rules<'_, '_>, run: &[Pending<'a>]) -> Run<'a> {
     let mut allocs = FuncValidatorAllocations::default();
     let mut out = Run {
         checked: Vec::with_capacity(run.len()),

@@ -189,6 +189,12 @@ pub struct NodeConfig {
     /// as needed and kept (`docs/node.md`, "Forking a chain"). `None`
     /// (the default): a chain of its own.
     pub fork: Option<fork::ForkConfig>,
+    /// The store on this disk in memory instead of the data directory's
+    /// file: for tests that inject storage faults under a running node
+    /// ([`ward_state::faults`]). Everything else (the chain file, the
+    /// module cache) stays in the data directory. `None` (the default):
+    /// the file.
+    pub disk: Option<ward_state::faults::MemoryBackend>,
 }
 
 impl NodeConfig {
@@ -219,6 +225,7 @@ impl NodeConfig {
             backup_dir: None,
             prune_history: None,
             fork: None,
+            disk: None,
         }
     }
 }

@@ -239,6 +239,11 @@ impl Node {
         if let Some(cluster) = &config.cluster {
             cluster.check().map_err(NodeError::Config)?;
         }
+        if config.disk.is_some() && (config.cluster.is_some() || config.state_sync) {
+            return Err(NodeError::Config(
+                "a store on a disk in memory runs a single node without state sync".into(),
+            ));
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("ward-rpc")

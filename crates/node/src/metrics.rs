@@ -29,6 +29,7 @@ pub(crate) struct Metrics {
     pub(crate) refused: Family<Labels, Counter>,
     pub(crate) blocks: Counter,
     pub(crate) pipelined: Counter,
+    pub(crate) dropped: Counter,
     pub(crate) height: Gauge,
     pub(crate) gas_used: Counter,
     pub(crate) mempool: Gauge,
@@ -51,6 +52,7 @@ impl Metrics {
             refused: Family::default(),
             blocks: Counter::default(),
             pipelined: Counter::default(),
+            dropped: Counter::default(),
             height: Gauge::default(),
             gas_used: Counter::default(),
             mempool: Gauge::default(),
@@ -79,6 +81,11 @@ impl Metrics {
             "blocks_pipelined",
             "Blocks committed while the next one executed",
             metrics.pipelined.clone(),
+        );
+        registry.register(
+            "blocks_dropped",
+            "Blocks executed over a block whose commit failed, dropped unacknowledged",
+            metrics.dropped.clone(),
         );
         registry.register(
             "height",

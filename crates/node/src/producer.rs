@@ -159,6 +159,7 @@ pub(crate) fn run(shared: &Arc<Shared>) {
             // It ran over a block that never committed; production has
             // stopped on that fault, its transactions stay waiting.
             Err(_) if previous_failed => {
+                shared.metrics.dropped.inc();
                 answer(
                     mine,
                     &Err(Failure::Fault("the block before it failed".into())),

@@ -176,8 +176,13 @@ impl Shared {
         config: NodeConfig,
         join: impl FnOnce(&ChainSettings) -> Result<Option<Replica>, NodeError>,
     ) -> Result<Shared, NodeError> {
-        crate::settings::check_store_present(&config.data_dir)?;
-        let store = Arc::new(RedbStore::create(&config.data_dir)?);
+        let store = Arc::new(match &config.disk {
+            Some(disk) => RedbStore::open_on(disk.clone())?,
+            None => {
+                crate::settings::check_store_present(&config.data_dir)?;
+                RedbStore::create(&config.data_dir)?
+            }
+        });
         let vm_config = crate::config::contract_config(config.tier_up);
         let backend = ward_backends::new(config.backend, &vm_config)
             .map_err(|f| NodeError::Config(f.message))?;

@@ -54,6 +54,10 @@ pub struct FaultPlan {
     count: AtomicU64,
     /// The 1-based operation to fail; 0 for none.
     fail_at: AtomicU64,
+    /// Disk writes, resizes and syncs counted so far.
+    writes: AtomicU64,
+    /// The 1-based disk write, resize or sync to fail; 0 for none.
+    fail_write_at: AtomicU64,
     /// Whether the armed operation has failed.
     tripped: AtomicBool,
 }
@@ -66,15 +70,30 @@ impl FaultPlan {
         self.fail_at.store(n, Ordering::SeqCst);
     }
 
+    /// Fails the `n`th write, resize or sync of a [`MemoryBackend`]
+    /// (counted from 1 since the plan was made; `0` disarms): what only a
+    /// commit does, so the fault lands in one whichever reads other
+    /// threads make meanwhile. Clears [`FaultPlan::tripped`].
+    pub fn fail_write_at(&self, n: u64) {
+        self.tripped.store(false, Ordering::SeqCst);
+        self.fail_write_at.store(n, Ordering::SeqCst);
+    }
+
     /// Fails nothing from now on; [`FaultPlan::tripped`] still says
     /// whether the armed operation failed.
     pub fn disarm(&self) {
         self.fail_at.store(0, Ordering::SeqCst);
+        self.fail_write_at.store(0, Ordering::SeqCst);
     }
 
     /// How many operations have been counted.
     pub fn operations(&self) -> u64 {
         self.count.load(Ordering::SeqCst)
+    }
+
+    /// How many disk writes, resizes and syncs have been counted.
+    pub fn writes(&self) -> u64 {
+        self.writes.load(Ordering::SeqCst)
     }
 
     /// Whether the armed operation has happened (and failed).
@@ -85,7 +104,23 @@ impl FaultPlan {
     /// Counts one operation of kind `what`; fails it if it is the armed one.
     fn tick(&self, what: &str) -> io::Result<()> {
         let n = self.count.fetch_add(1, Ordering::SeqCst) + 1;
-        if n == self.fail_at.load(Ordering::SeqCst) {
+        let armed = self.fail_at.load(Ordering::SeqCst);
+        self.fail(what, n, n == armed)
+    }
+
+    /// Counts one disk write, resize or sync, as an operation and as a
+    /// write; fails it if it is the armed one of either count.
+    fn tick_write(&self, what: &str) -> io::Result<()> {
+        let n = self.count.fetch_add(1, Ordering::SeqCst) + 1;
+        let w = self.writes.fetch_add(1, Ordering::SeqCst) + 1;
+        let armed = n == self.fail_at.load(Ordering::SeqCst)
+            || w == self.fail_write_at.load(Ordering::SeqCst);
+        self.fail(what, n, armed)
+    }
+
+    /// Operation `n`, of kind `what`: an injected I/O error if `armed`.
+    fn fail(&self, what: &str, n: u64, armed: bool) -> io::Result<()> {
+        if armed {
             self.tripped.store(true, Ordering::SeqCst);
             return Err(io::Error::other(format!(
                 "injected fault: {what} (operation {n})"
@@ -146,7 +181,7 @@ impl StorageBackend for MemoryBackend {
     }
 
     fn set_len(&self, len: u64) -> io::Result<()> {
-        self.plan.tick("resize")?;
+        self.plan.tick_write("resize")?;
         let len = usize::try_from(len).map_err(|_| Self::out_of_range())?;
         self.bytes
             .write()
@@ -156,11 +191,11 @@ impl StorageBackend for MemoryBackend {
     }
 
     fn sync_data(&self) -> io::Result<()> {
-        self.plan.tick("sync")
+        self.plan.tick_write("sync")
     }
 
     fn write(&self, offset: u64, data: &[u8]) -> io::Result<()> {
-        self.plan.tick("write")?;
+        self.plan.tick_write("write")?;
         let mut bytes = self.bytes.write().unwrap_or_else(|e| e.into_inner());
         let start = usize::try_from(offset).map_err(|_| Self::out_of_range())?;
         let target = start

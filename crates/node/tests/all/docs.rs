@@ -566,3 +566,33 @@ fn the_ethereum_document_lists_every_method_and_states_the_constants() {
         ward_node::eth::filters::FILTER_IDLE.as_secs()
     )));
 }
+
+/// Every series a node exports on `/metrics` is named in docs/node.md as
+/// a scraper sees it (a counter with its `_total`).
+#[test]
+fn every_metric_is_documented() {
+    let doc = doc("node.md");
+    let node = crate::dev_node("metric-names", |_| {});
+    let page = crate::metrics(&node);
+    let mut named = 0;
+    for line in page.lines() {
+        let Some(rest) = line.strip_prefix("# TYPE ") else {
+            continue;
+        };
+        let mut words = rest.split_whitespace();
+        let (Some(name), Some(kind)) = (words.next(), words.next()) else {
+            panic!("a TYPE line without a name and a kind: {line}");
+        };
+        let series = match kind {
+            "counter" => format!("`{name}_total"),
+            _ => format!("`{name}"),
+        };
+        assert!(
+            doc.contains(&series),
+            "docs/node.md does not name {series}`"
+        );
+        named += 1;
+    }
+    assert!(named >= 10, "only {named} series on /metrics:\n{page}");
+    node.shutdown().unwrap();
+}

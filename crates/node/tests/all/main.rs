@@ -9,6 +9,7 @@ mod dev;
 mod docs;
 mod eth;
 mod explorer;
+mod faults;
 mod fork;
 mod layers;
 mod limits;

@@ -377,13 +377,7 @@ fn a_node_killed_under_load_keeps_every_acknowledged_transaction_once() {
     let dir = node_dir("crash");
     let mut pipelined = 0;
     let acknowledged: Arc<Mutex<Vec<String>>> = Arc::default();
-    let mut rng = 0x2545_f491_4f6c_dd1du64;
-    let mut random = move |below: u64| {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng % below
-    };
+    let mut rng = ward_testkit::Rng::new(0x2545_f491_4f6c_dd1d);
     for round in 0..crash_rounds() {
         let before = acknowledged.lock().unwrap().len();
         let mut node = serve(&dir, &[]);
@@ -418,7 +412,7 @@ fn a_node_killed_under_load_keeps_every_acknowledged_transaction_once() {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        std::thread::sleep(Duration::from_millis(random(800)));
+        std::thread::sleep(Duration::from_millis(rng.next() % 800));
         pipelined += counter(&url, "ward_blocks_pipelined");
         node.child.kill().unwrap();
         node.child.wait().unwrap();

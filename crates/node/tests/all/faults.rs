@@ -135,13 +135,7 @@ fn a_disk_fault_in_a_pipelined_commit_loses_no_acknowledged_transaction() {
     let plan = Arc::new(FaultPlan::default());
     let disk = MemoryBackend::new(plan.clone());
     let told: Arc<Mutex<Told>> = Arc::default();
-    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
-    let mut random = move |below: u64| {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng % below
-    };
+    let mut rng = ward_testkit::Rng::new(0x9e37_79b9_7f4a_7c15);
     let (mut pipelined, mut dropped) = (0, 0);
     for round in 0..ROUNDS {
         let before = told.lock().unwrap().acknowledged.len();
@@ -158,7 +152,7 @@ fn a_disk_fault_in_a_pipelined_commit_loses_no_acknowledged_transaction() {
         });
         // One of the next commits' disk writes fails: at a random write
         // of one of them, while blocks keep coming.
-        plan.fail_write_at(plan.writes() + 1 + random(24));
+        plan.fail_write_at(plan.writes() + 1 + rng.next() % 24);
         eventually("the injected fault", PATIENCE, || plan.tripped());
         eventually("production stopped on the fault", PATIENCE, || {
             health(&node) == (503, "faulted".to_owned())

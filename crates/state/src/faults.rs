@@ -11,6 +11,10 @@
 //! - [`FaultyStore`] wraps any store and counts every [`StateRead`] call
 //!   and every [`StateCommit::commit`] (what the executor sees).
 //!
+//! [`FaultPlan::fail_write_at`] arms the Nth disk write, resize or sync
+//! alone, which only a commit makes: under a running node, whose RPC
+//! threads read meanwhile, the fault still lands in a commit.
+//!
 //! The armed operation fails once with an I/O error; later ones succeed,
 //! as after a transient fault. A failing backend write writes nothing.
 //!

@@ -235,26 +235,8 @@ impl TieredBackend {
     }
 }
 
-/// How far below the thread that starts it the compile worker runs (a
-/// `nice` increment; Linux, where the nice value is a thread's). The
-/// compile is background work: on two cores it would otherwise take one
-/// from the calls and blocks running meanwhile (a cold call's validation
-/// runs on every core). At 10 the scheduler weighs it at about a tenth
-/// of a foreground thread, so a compile still finishes under full load.
-pub const TIER_UP_NICE: i32 = 10;
-
-/// Lowers the calling thread's priority by [`TIER_UP_NICE`]; a system
-/// that refuses keeps the worker at its priority (with a warning).
-fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    if let Err(e) = rustix::process::nice(TIER_UP_NICE) {
-        tracing::warn!("tier-up's compile thread keeps its priority: {e}");
-    }
-}
-
 /// The worker: compiles each queued module on the fast tier.
 fn compile_jobs(fast: &dyn Backend, jobs: &mpsc::Receiver<Job>, stats: &Stats) {
-    lower_priority();
     for job in jobs {
         let Some(slot) = job.slot.upgrade() else {
             continue;

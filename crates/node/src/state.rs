@@ -169,6 +169,19 @@ fn write_genesis(
     Ok(())
 }
 
+/// The node's store: the data directory's file (refused when the chain
+/// file says a store should be there and it is missing), or the test
+/// disk in memory of [`NodeConfig::disk`].
+fn open_store(config: &NodeConfig) -> Result<RedbStore, NodeError> {
+    match &config.disk {
+        Some(disk) => Ok(RedbStore::open_on(disk.clone())?),
+        None => {
+            crate::settings::check_store_present(&config.data_dir)?;
+            Ok(RedbStore::create(&config.data_dir)?)
+        }
+    }
+}
+
 impl Shared {
     /// Opens the data directory and the engine; `join` connects a replica
     /// to its cluster once the chain's settings are known.
@@ -176,13 +189,7 @@ impl Shared {
         config: NodeConfig,
         join: impl FnOnce(&ChainSettings) -> Result<Option<Replica>, NodeError>,
     ) -> Result<Shared, NodeError> {
-        let store = Arc::new(match &config.disk {
-            Some(disk) => RedbStore::open_on(disk.clone())?,
-            None => {
-                crate::settings::check_store_present(&config.data_dir)?;
-                RedbStore::create(&config.data_dir)?
-            }
-        });
+        let store = Arc::new(open_store(&config)?);
         let vm_config = crate::config::contract_config(config.tier_up);
         let backend = ward_backends::new(config.backend, &vm_config)
             .map_err(|f| NodeError::Config(f.message))?;

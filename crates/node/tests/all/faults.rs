@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use ward_node::{Node, NodeConfig};
 use ward_state::faults::{FaultPlan, MemoryBackend};
 
-use crate::{PATIENCE, agent, dev_address, eventually, ok, temp_dir};
+use crate::{PATIENCE, agent, dev_address, eventually, health, ok, temp_dir};
 
 /// Rounds of load, fault and restart.
 const ROUNDS: u64 = 3;
@@ -36,20 +36,6 @@ fn start(dir: &std::path::Path, disk: &MemoryBackend) -> Node {
     config.dev = true;
     config.disk = Some(disk.clone());
     Node::start(config).unwrap()
-}
-
-/// `/health`: its HTTP status and its `status` field.
-fn health(node: &Node) -> (u16, String) {
-    let mut response = agent()
-        .get(format!("{}/health", node.url()))
-        .call()
-        .unwrap();
-    let status = response.status().as_u16();
-    let body: Value = serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
-    (
-        status,
-        body["status"].as_str().unwrap_or_default().to_owned(),
-    )
 }
 
 /// Counter `name` of the node's Prometheus page.
@@ -155,7 +141,8 @@ fn a_disk_fault_in_a_pipelined_commit_loses_no_acknowledged_transaction() {
         plan.fail_write_at(plan.writes() + 1 + rng.next() % 24);
         eventually("the injected fault", PATIENCE, || plan.tripped());
         eventually("production stopped on the fault", PATIENCE, || {
-            health(&node) == (503, "faulted".to_owned())
+            let (status, body) = health(&node);
+            (status, body["status"].as_str()) == (503, Some("faulted"))
         });
         pipelined += counter(&node, "ward_blocks_pipelined");
         dropped += counter(&node, "ward_blocks_dropped");
@@ -176,7 +163,12 @@ fn a_disk_fault_in_a_pipelined_commit_loses_no_acknowledged_transaction() {
         // transaction once, in whole chained blocks; and it produces
         // again.
         let node = start(&dir, &disk);
-        assert_eq!(health(&node), (200, "ok".to_owned()), "round {round}");
+        let (status, body) = health(&node);
+        assert_eq!(
+            (status, body["status"].as_str()),
+            (200, Some("ok")),
+            "round {round}: {body}"
+        );
         let seen = chain(&node);
         let told_now = told.lock().unwrap();
         for tx in &told_now.acknowledged {

@@ -272,6 +272,17 @@ pub(crate) fn dev_nonce(node: &Node, key: u32) -> Value {
     ok(node, "getNonce", json!({ "address": address }))["nonce"].clone()
 }
 
+/// `GET /health`: its HTTP status and its body.
+pub(crate) fn health(node: &Node) -> (u16, Value) {
+    let mut response = agent()
+        .get(format!("{}/health", node.url()))
+        .call()
+        .unwrap();
+    let status = response.status().as_u16();
+    let body = response.body_mut().read_to_string().unwrap();
+    (status, serde_json::from_str(&body).unwrap())
+}
+
 /// The node's Prometheus page, `/metrics`.
 pub(crate) fn metrics(node: &Node) -> String {
     agent()

@@ -15,7 +15,7 @@ use ward_primitives::Address;
 use ward_state::{ChangeSet, RedbStore, StateCommit};
 use ward_vm::BackendKind;
 
-use super::{call, counter_code, ok, raw};
+use super::{call, counter_code, health, ok, raw};
 
 pub(super) const CHAIN: &str = "ward-dev";
 
@@ -88,16 +88,6 @@ pub(super) fn snapshotting(
     config.snapshot_keep = 2;
     config.state_sync = sync;
     Node::start(config).unwrap()
-}
-
-pub(super) fn health(node: &Node) -> (u16, Value) {
-    let mut response = super::agent()
-        .get(format!("{}/health", node.url()))
-        .call()
-        .unwrap();
-    let status = response.status().as_u16();
-    let body = response.body_mut().read_to_string().unwrap();
-    (status, serde_json::from_str(&body).unwrap())
 }
 
 /// Waits until `check` holds (at most [`super::PATIENCE`]).

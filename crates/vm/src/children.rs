@@ -9,8 +9,15 @@
 //! A child never runs Ward's ABI, so it never nests further children, and
 //! each of its steps runs to a syscall, a return or a failure before its
 //! parent continues.
+//!
+//! A child runs under its parent's wall-clock deadline and cancel flag
+//! ([`Children::set_interrupt`], which [`crate::begin`] calls with the
+//! call's own): a child that spins stops when its parent would, and the
+//! parent's call ends with the same `timeout` or `cancelled`
+//! ([`ChildError::Interrupted`]), never with a code the guest could act
+//! on.
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::{collections::BTreeMap, sync::Arc, time::Instant};
 
 use ward_instrument::ImportPolicy;
 use ward_primitives::Gas;
@@ -61,6 +68,13 @@ pub enum ChildError {
     Trapped(ErrorKind),
     /// Too many live modules or instances, or the memory budget.
     LimitExceeded,
+    /// The parent's deadline passed or its cancel flag was raised while
+    /// the child ran (`ErrorKind::Timeout` or `ErrorKind::Cancelled`).
+    /// Never a code the guest sees: how far a child gets in a given time
+    /// differs between machines, so the parent's call ends with the same
+    /// kind (a node's business, never a receipt). The instance cannot be
+    /// used again.
+    Interrupted(ErrorKind),
 }
 
 /// What a step of a child ended in.
@@ -178,6 +192,10 @@ pub struct Children {
     used: u64,
     /// Where each step is recorded, when the parent is traced.
     log: Option<ChildLog>,
+    /// The parent call's wall-clock deadline and cancel flag, which every
+    /// step of every child runs under.
+    deadline: Option<Instant>,
+    cancel: Option<crate::Cancel>,
 }
 
 impl Children {
@@ -205,7 +223,17 @@ impl Children {
             next_instance: 0,
             used: 0,
             log: None,
+            deadline: None,
+            cancel: None,
         }
+    }
+
+    /// Runs every child from now on under `deadline` and `cancel` (the
+    /// parent call's: [`crate::begin`] sets them). A child interrupted
+    /// by either fails with [`ChildError::Interrupted`].
+    pub fn set_interrupt(&mut self, deadline: Option<Instant>, cancel: Option<crate::Cancel>) {
+        self.deadline = deadline;
+        self.cancel = cancel;
     }
 
     /// Records every run and resume, with what it ended in, into `log`.
@@ -344,6 +372,8 @@ impl Children {
         // A recycled instance of the module when the backend keeps one
         // (given back by `destroy`), as for contracts.
         let mut sandbox = self.cache.backend().sandbox_for(&module, context);
+        sandbox.set_deadline(self.deadline);
+        sandbox.set_cancel(self.cancel.clone());
         let (instance, meter) =
             run::instantiate_metered(&mut *sandbox, &module, &[]).map_err(|f| match f.kind {
                 ErrorKind::LimitExceeded => ChildError::LimitExceeded,
@@ -411,6 +441,8 @@ impl Children {
         }
         let values: Vec<Value> = args.iter().map(|&a| Value::I64(a)).collect();
         child.left = gas;
+        child.sandbox.set_deadline(self.deadline);
+        child.sandbox.set_cancel(self.cancel.clone());
         let step = child.sandbox.call(func, &values);
         let settled = child.settle(step);
         let used = child.take_used(&settled);
@@ -443,6 +475,8 @@ impl Children {
         } else {
             Vec::new()
         });
+        child.sandbox.set_deadline(self.deadline);
+        child.sandbox.set_cancel(self.cancel.clone());
         let step = child.sandbox.resume(reply);
         let settled = child.settle(step);
         let used = child.take_used(&settled);
@@ -592,6 +626,9 @@ impl Child {
                 };
                 Err(match failure.kind {
                     ErrorKind::OutOfGas => ChildError::OutOfGas,
+                    kind @ (ErrorKind::Timeout | ErrorKind::Cancelled) => {
+                        ChildError::Interrupted(kind)
+                    }
                     kind => ChildError::Trapped(kind),
                 })
             }

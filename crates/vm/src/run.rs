@@ -499,6 +499,8 @@ pub fn begin(
         let limit = context.gas_limit();
         return Progress::Finished(Execution::of(Outcome::failed(failure, limit)));
     }
+    // The call's children (`vm_run`) stop when it would.
+    context.interrupt_children(deadline, options.cancel.as_ref());
     let mut sandbox = backend.sandbox_for(module, context.with_debug_log(options.debug_log));
     sandbox.set_deadline(deadline);
     sandbox.set_cancel(options.cancel);

@@ -304,6 +304,8 @@ impl SystemRuntimes {
         let deadline = options
             .timeout
             .and_then(|t| crate::clock::now().checked_add(t));
+        let mut context = context;
+        context.interrupt_children(deadline, options.cancel.as_ref());
         let armed = match cached.sandbox.context() {
             Ok(slot) => {
                 *slot = context;

@@ -114,6 +114,37 @@ pub fn module_importing(imports: &str, fields: &str) -> String {
     text
 }
 
+/// A module whose `main` compiles a child that loops forever (`(loop (br
+/// 0))`, from its own data), instantiates it and runs it through
+/// `vm_run` with all the gas the call has; `main` returns 3 (a revert)
+/// if that run ends at all, 1 or 2 if the child could not be compiled or
+/// instantiated. Only its call's deadline or cancel flag stop it before
+/// its gas runs out, and then the call must end `timeout` or `cancelled`
+/// (`ward_vm::ChildError::Interrupted`). The C and Go tests run it too
+/// (`bindings/go/testdata/spin_child.wasm` is these bytes).
+pub fn spinning_parent() -> Vec<u8> {
+    let child =
+        wasm(r#"(module (memory (export "memory") 1) (func (export "spin") (loop (br 0))))"#);
+    let escaped: String = child.iter().map(|b| format!("\\{b:02x}")).collect();
+    wasm(&module_importing(
+        "vm_compile vm_instantiate vm_run",
+        &format!(
+            r#"(memory (export "memory") 1)
+  (data (i32.const 0) "spin")
+  (data (i32.const 1024) "{escaped}")
+  (func (export "main") (result i32) (local $m i64) (local $c i64)
+    (local.set $m (call $vm_compile (i32.const 1024) (i32.const {len})))
+    (if (i64.lt_s (local.get $m) (i64.const 0)) (then (return (i32.const 1))))
+    (local.set $c (call $vm_instantiate (local.get $m)))
+    (if (i64.lt_s (local.get $c) (i64.const 0)) (then (return (i32.const 2))))
+    (drop (call $vm_run (local.get $c) (i32.const 0) (i32.const 4) (i32.const 0) (i32.const 0)
+      (i64.const 0x7fffffffffffffff) (i32.const 512)))
+    (i32.const 3))"#,
+            len = child.len()
+        ),
+    ))
+}
+
 /// Compiles `wasm` and runs `entry` on `backend`, servicing suspensions with
 /// `service`. A module rejected at compile time yields a `rejected` execution.
 ///

@@ -407,3 +407,69 @@ fn a_thousand_children_in_one_transaction_leave_nothing_behind() {
     // Every cycle's child grew into the 3 pages the parent left.
     assert_eq!(words, vec![1000, 3], "{:?}", receipts[0]);
 }
+
+/// A child that spins forever, run by a contract with all of a very high
+/// `max_tx_gas` ([`ward_testkit::spinning_parent`]), stops when the
+/// transaction's wall-clock backstop runs out or its cancel flag is
+/// raised, as its parent would: the block ends with a `timeout` or
+/// `cancelled` node fault and commits nothing, on both backends. Before,
+/// a child got neither, and ran until its gas ran out (minutes here).
+#[test]
+fn a_spinning_child_stops_on_the_transaction_s_timeout_and_cancel_flag() {
+    let limits = ChainLimits {
+        max_tx_gas: 1 << 50,
+        max_block_gas: u64::MAX,
+        ..ChainLimits::default()
+    };
+    for kind in BackendKind::ALL {
+        let store = Arc::new(MemoryStore::default());
+        let config = Config::default();
+        let backend = ward_testkit::backend(kind, &config);
+        let exec = Executor::new(store.clone(), backend.clone(), &config).with_limits(limits);
+        let deploy = Tx {
+            sender: ALICE,
+            gas_limit: 100_000_000,
+            value: 0,
+            payload: Payload::Deploy(Deploy::new(ward_testkit::spinning_parent(), Vec::new())),
+        };
+        let parent = exec.execute_block(&[deploy], 1).unwrap()[0]
+            .address
+            .unwrap();
+        let call = Tx {
+            sender: ALICE,
+            gas_limit: 1 << 50,
+            value: 0,
+            payload: Payload::Call {
+                to: parent,
+                input: Vec::new(),
+            },
+        };
+        // The backstop.
+        let timed = Executor::new(store.clone(), backend, &config)
+            .with_limits(limits)
+            .with_timeout(Some(std::time::Duration::from_millis(50)));
+        let fault = match timed.execute_block(std::slice::from_ref(&call), 2) {
+            Err(ward_executor::ExecError::Fault(fault)) => fault,
+            other => panic!("{kind}: the backstop: {other:?}"),
+        };
+        assert_eq!(fault.kind(), ward_vm::FaultKind::Timeout, "{kind}: {fault}");
+        // The cancel flag, raised from another thread.
+        let cancel = ward_vm::Cancel::new();
+        exec.set_cancel(Some(cancel.clone()));
+        let raiser = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            cancel.cancel();
+        });
+        let fault = match exec.execute_block(std::slice::from_ref(&call), 2) {
+            Err(ward_executor::ExecError::Fault(fault)) => fault,
+            other => panic!("{kind}: the cancel flag: {other:?}"),
+        };
+        raiser.join().unwrap();
+        assert_eq!(
+            fault.kind(),
+            ward_vm::FaultKind::Cancelled,
+            "{kind}: {fault}"
+        );
+        assert_eq!(store.height().unwrap(), 1, "{kind}: nothing committed");
+    }
+}

@@ -23,6 +23,9 @@ impl ChildError {
             ChildError::OutOfGas => vm::OUT_OF_GAS,
             ChildError::LimitExceeded => vm::LIMIT_EXCEEDED,
             ChildError::Trapped(kind) => trapped(kind),
+            // Never given to the guest (`CallContext::call_vm` ends the
+            // parent's call instead); `host_error`'s code if it were.
+            ChildError::Interrupted(_) => trapped(ErrorKind::HostError),
         }
     }
 }
@@ -60,6 +63,18 @@ impl CallContext {
         self.children.take()
     }
 
+    /// Runs the children under the call's `deadline` and `cancel` flag
+    /// ([`Children::set_interrupt`]; [`crate::begin`] calls it).
+    pub(crate) fn interrupt_children(
+        &mut self,
+        deadline: Option<std::time::Instant>,
+        cancel: Option<&crate::Cancel>,
+    ) {
+        if let Some(children) = self.children.as_mut() {
+            children.set_interrupt(deadline, cancel.cloned());
+        }
+    }
+
     /// One `vm_*` function (the table's cost already paid).
     pub(super) fn call_vm(&mut self, f: HostFn, args: Args<'_>, memory: &mut [u8]) -> Answer {
         let Some(mut children) = self.children.take() else {
@@ -71,6 +86,14 @@ impl CallContext {
         self.children = Some(children);
         let charged = self.charge(used);
         let result = result?;
+        if let Err(ChildError::Interrupted(kind)) = result {
+            // The parent's deadline or cancel flag: its call ends the same
+            // way, with no outcome a guest could act on.
+            return Err(HostStop::Trap(crate::Failure::new(
+                kind,
+                "a child module was interrupted by the call's deadline or cancel flag",
+            )));
+        }
         charged?;
         value(result.unwrap_or_else(ChildError::code))
     }

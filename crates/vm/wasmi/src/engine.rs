@@ -109,12 +109,27 @@ pub(crate) fn engine_config(config: &Config) -> wasmi::Config {
         .wasm_custom_page_sizes(false)
         .wasm_wide_arithmetic(false)
         .consume_fuel(config.interruptible)
+        // Fuel only measures time here (gas is Ward's instrumentation), in
+        // slices between deadline checks. wasmi also charges a function's
+        // lazy translation (7 fuel a byte) from the slice it is first
+        // called in, where a shortfall is not resumable: the call failed
+        // with out-of-fuel, which reads as `timeout`, when a large
+        // function (the EVM runtime's) was first called late in a slice.
+        // Translation is bounded by the policy's body limits: it is free.
+        .fuel_cost(wasmi::CustomFuelCosts {
+            bytes_copied_per_fuel: BYTES_COPIED_PER_FUEL,
+            fuel_per_bytes_translated: 0,
+            fuel_per_bytes_validated: 0,
+        })
         // Ward's own call-depth limit (instrumentation) must always fire
         // first: allow far more frames and stack than it can use.
         .set_max_recursion_depth(MAX_RECURSION_DEPTH)
         .set_max_stack_height(MAX_STACK_HEIGHT);
     c
 }
+
+/// Bytes a bulk copy moves per unit of fuel: wasmi's own default.
+const BYTES_COPIED_PER_FUEL: u32 = 64;
 
 /// The wasmi release the workspace pins.
 pub(crate) const WASMI_VERSION: &str = "2.0.0";

@@ -265,6 +265,13 @@ typedef struct WardEngineOptions {
   // deterministic WASI state and sends what it writes to stdout and
   // stderr to its log. Part of the policy, like `max_memory_pages`.
   bool wasi;
+  // Whether a guest may run modules of its own through the `vm_*`
+  // functions (ABI version 3, docs/host-abi.md): each call gets its own
+  // children, compiled under the child policy through a cache the
+  // engine keeps, paid for from the call's gas, within its stack
+  // budget, and stopped by its timeout and cancel flag as the call is.
+  // Without it every `vm_*` call answers `vm::UNAVAILABLE` (-1).
+  bool children;
 } WardEngineOptions;
 
 #ifdef __cplusplus
@@ -311,7 +318,8 @@ void ward_error_free(struct WardError *error);
 // # Safety
 //
 // Each pointer, valid for the call:
-// - `bytes`: bytes this API returned (`data` NULL or as returned), freed once.
+// - `bytes`: bytes this API returned (`data` NULL or as returned, `len`
+//   as returned), freed once.
 void ward_bytes_free(struct WardBytes bytes);
 
 // Frees a string Ward returned (NULL: nothing).
@@ -468,7 +476,7 @@ void ward_call_cancel(const struct WardCancel *cancel);
 void ward_cancel_free(struct WardCancel *cancel);
 
 // Fills `options` with the defaults: wasmtime, Ward's memory limit, no
-// backstop, no disk cache, no WASI.
+// backstop, no disk cache, no WASI, no children.
 //
 // # Safety
 //
@@ -487,6 +495,19 @@ enum WardStatus ward_engine_options_default(struct WardEngineOptions *options);
 // - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 struct WardEngine *ward_engine_new(const struct WardEngineOptions *options,
                                    struct WardError **error);
+
+// The gas a deploy of `code_len` bytes of code is charged before its
+// module is validated, as Ward's executor charges it (`deploy_base +
+// deploy_per_byte × code_len` of the engine's schedule, saturating;
+// `docs/gas.md`, "Deploys"): validating, instrumenting and compiling
+// code is work every node does, a module the policy refuses included.
+// 0 for NULL.
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `engine`: NULL, or a `WardEngine` this API returned and that is not freed.
+uint64_t ward_engine_deploy_gas(const struct WardEngine *engine, size_t code_len);
 
 // Frees an engine (NULL: nothing). Its modules and calls must be freed
 // first.
@@ -564,6 +585,20 @@ void ward_module_free(struct WardModule *module);
 // - `out`: NULL, or a `[u8; 32]` this may write.
 enum WardStatus ward_module_hash(const struct WardModule *module, uint8_t (*out)[32]);
 
+// The gas a call of `module` is charged when it is refused before its
+// code runs (a method or arguments its schema refuses, an entry it does
+// not export): the module's instance cost, which every call of it pays
+// before its code runs (`docs/gas.md`, "Instances"), and `host_per_byte`
+// for each of the `input_len` bytes of input read to refuse it;
+// saturating. A host charges it so that a malformed call is never free.
+// 0 for NULL.
+//
+// # Safety
+//
+// Each pointer, valid for the call:
+// - `module`: NULL, or a `WardModule` this API returned and that is not freed.
+uint64_t ward_module_refused_call_gas(const struct WardModule *module, size_t input_len);
+
 // The module's schema as JSON (`docs/contracts.md`), into `*out` (free
 // it with [`crate::ward_string_free`]); `null` for a module without one.
 //
@@ -584,7 +619,11 @@ enum WardStatus ward_module_schema(const struct WardModule *module,
 // # Safety
 //
 // Each pointer, valid for the call:
-// - `bytes`: bytes this API returned (`data` NULL or as returned), freed once.
+// - `module`: NULL, or a `WardModule` this API returned and that is not freed;
+// - `method`: NULL or a NUL-terminated string, unchanged during the call;
+// - `args_json`: NULL or a NUL-terminated string, unchanged during the call;
+// - `out`: NULL, or a `WardBytes` this may write (bytes the caller then frees);
+// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 enum WardStatus ward_module_encode_call(const struct WardModule *module,
                                         const char *method,
                                         const char *args_json,
@@ -597,7 +636,10 @@ enum WardStatus ward_module_encode_call(const struct WardModule *module,
 // # Safety
 //
 // Each pointer, valid for the call:
-// - `bytes`: bytes this API returned (`data` NULL or as returned), freed once.
+// - `module`: NULL, or a `WardModule` this API returned and that is not freed;
+// - `args_json`: NULL or a NUL-terminated string, unchanged during the call;
+// - `out`: NULL, or a `WardBytes` this may write (bytes the caller then frees);
+// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 enum WardStatus ward_module_encode_init(const struct WardModule *module,
                                         const char *args_json,
                                         struct WardBytes *out,

@@ -368,9 +368,10 @@ pub unsafe extern "C" fn ward_error_free(error: *mut WardError) {
 /// # Safety
 ///
 /// Each pointer, valid for the call:
-/// - `bytes`: bytes this API returned (`data` NULL or as returned), freed once.
+/// - `bytes`: bytes this API returned (`data` NULL or as returned, `len`
+///   as returned), freed once.
 #[unsafe(no_mangle)]
-pub extern "C" fn ward_bytes_free(bytes: WardBytes) {
+pub unsafe extern "C" fn ward_bytes_free(bytes: WardBytes) {
     if bytes.data.is_null() {
         return;
     }

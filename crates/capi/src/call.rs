@@ -322,10 +322,22 @@ pub unsafe extern "C" fn ward_call_begin(
             time: options.block_time,
             value: u128::from_le_bytes(options.value),
         };
-        let context = CallContext::default()
+        let mut context = CallContext::default()
             .with_chain(Box::new(env))
             .with_chain_requests()
             .with_stack_base(options.stack_base);
+        if engine.children {
+            // Checked when the engine was made: a later failure is Ward's.
+            let cache = engine.cache.children().map_err(|failure| {
+                WardError::new(WardStatus::Internal, "internal", failure.message)
+            })?;
+            // They run under the call's timeout and cancel flag
+            // (`ward_vm::begin` hands them over).
+            context = context.with_children(ward_vm::Children::with_cache(
+                cache,
+                ward_vm::ChildLimits::default(),
+            ));
+        }
         let prepared = match module.wasi {
             true => crate::wasi::prepare(&module.module, entry, &options, context),
             false => Ok((Entry::Main(entry.to_owned()), context)),

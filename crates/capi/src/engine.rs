@@ -40,6 +40,13 @@ pub struct WardEngineOptions {
     /// deterministic WASI state and sends what it writes to stdout and
     /// stderr to its log. Part of the policy, like `max_memory_pages`.
     pub wasi: bool,
+    /// Whether a guest may run modules of its own through the `vm_*`
+    /// functions (ABI version 3, docs/host-abi.md): each call gets its own
+    /// children, compiled under the child policy through a cache the
+    /// engine keeps, paid for from the call's gas, within its stack
+    /// budget, and stopped by its timeout and cancel flag as the call is.
+    /// Without it every `vm_*` call answers `vm::UNAVAILABLE` (-1).
+    pub children: bool,
 }
 
 /// An engine: one backend with one policy, and the cache of the modules
@@ -49,10 +56,11 @@ pub struct WardEngineOptions {
 pub struct WardEngine {
     pub(crate) cache: Arc<ModuleCache>,
     pub(crate) timeout: Option<Duration>,
+    pub(crate) children: bool,
 }
 
 /// Fills `options` with the defaults: wasmtime, Ward's memory limit, no
-/// backstop, no disk cache, no WASI.
+/// backstop, no disk cache, no WASI, no children.
 ///
 /// # Safety
 ///
@@ -63,15 +71,8 @@ pub unsafe extern "C" fn ward_engine_options_default(
     options: *mut WardEngineOptions,
 ) -> WardStatus {
     boundary::report(boundary::guarded(|| {
-        let defaults = WardEngineOptions {
-            backend: WardBackend::Wasmtime,
-            max_memory_pages: 0,
-            timeout_ms: 0,
-            cache_dir: std::ptr::null(),
-            wasi: false,
-        };
         // SAFETY: `options` is NULL or writable, as the contract above says.
-        unsafe { boundary::put(options, defaults, "options") }
+        unsafe { boundary::put(options, WardEngineOptions::DEFAULT, "options") }
     }))
 }
 
@@ -91,13 +92,7 @@ pub unsafe extern "C" fn ward_engine_new(
 ) -> *mut WardEngine {
     let result = boundary::guarded(|| {
         let options = if options.is_null() {
-            WardEngineOptions {
-                backend: WardBackend::Wasmtime,
-                max_memory_pages: 0,
-                timeout_ms: 0,
-                cache_dir: std::ptr::null(),
-                wasi: false,
-            }
+            WardEngineOptions::DEFAULT
         } else {
             // SAFETY: `options` is as the contract above says.
             *unsafe { boundary::borrow(options, "options") }?
@@ -106,6 +101,18 @@ pub unsafe extern "C" fn ward_engine_new(
     });
     // SAFETY: `error` is NULL or writable, as the contract above says.
     unsafe { boundary::object(error, result) }
+}
+
+impl WardEngineOptions {
+    /// What [`ward_engine_options_default`] fills in.
+    const DEFAULT: WardEngineOptions = WardEngineOptions {
+        backend: WardBackend::Wasmtime,
+        max_memory_pages: 0,
+        timeout_ms: 0,
+        cache_dir: std::ptr::null(),
+        wasi: false,
+        children: false,
+    };
 }
 
 impl WardEngine {
@@ -140,11 +147,46 @@ impl WardEngine {
             },
         )
         .map_err(|e| engine_failed(format!("the module cache: {e}")))?;
+        let cache = Arc::new(cache);
+        if options.children {
+            // Set up now, so that an engine that cannot run children is
+            // refused here rather than failing its calls.
+            cache
+                .children()
+                .map_err(|failure| engine_failed(format!("children: {}", failure.message)))?;
+        }
         Ok(WardEngine {
-            cache: Arc::new(cache),
+            cache,
             timeout: (options.timeout_ms != 0).then(|| Duration::from_millis(options.timeout_ms)),
+            children: options.children,
         })
     }
+}
+
+/// The gas a deploy of `code_len` bytes of code is charged before its
+/// module is validated, as Ward's executor charges it (`deploy_base +
+/// deploy_per_byte × code_len` of the engine's schedule, saturating;
+/// `docs/gas.md`, "Deploys"): validating, instrumenting and compiling
+/// code is work every node does, a module the policy refuses included.
+/// 0 for NULL.
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `engine`: NULL, or a `WardEngine` this API returned and that is not freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ward_engine_deploy_gas(engine: *const WardEngine, code_len: usize) -> u64 {
+    boundary::guarded(|| {
+        // SAFETY: `engine` is as the contract above says.
+        let engine = unsafe { boundary::borrow(engine, "engine") }?;
+        Ok(engine
+            .cache
+            .config()
+            .policy
+            .schedule
+            .deploy_cost(code_len as u64))
+    })
+    .unwrap_or(0)
 }
 
 /// Frees an engine (NULL: nothing). Its modules and calls must be freed

@@ -103,12 +103,12 @@ pub use call::{
 };
 pub use cancel::{WardCancel, ward_call_cancel, ward_cancel_free, ward_cancel_new};
 pub use engine::{
-    WardBackend, WardEngine, WardEngineOptions, ward_engine_free, ward_engine_health,
-    ward_engine_new, ward_engine_options_default, ward_validate, ward_version,
+    WardBackend, WardEngine, WardEngineOptions, ward_engine_deploy_gas, ward_engine_free,
+    ward_engine_health, ward_engine_new, ward_engine_options_default, ward_validate, ward_version,
 };
 pub use module::{
     WardModule, ward_module_decode_event, ward_module_decode_output, ward_module_encode_call,
     ward_module_encode_init, ward_module_free, ward_module_hash, ward_module_new,
-    ward_module_schema,
+    ward_module_refused_call_gas, ward_module_schema,
 };
 pub use wasi::{ward_call_log_count, ward_call_log_line, ward_module_wasi};

@@ -22,6 +22,8 @@ pub struct WardModule {
     schema: Option<Schema>,
     /// It imports `wasi_snapshot_preview1`: its calls get a WASI state.
     pub(crate) wasi: bool,
+    /// Its engine's `host_per_byte` ([`ward_module_refused_call_gas`]).
+    host_per_byte: u64,
 }
 
 /// A rejection as an error: its kind is Ward's error kind.
@@ -80,6 +82,7 @@ pub unsafe extern "C" fn ward_module_new(
             hash: ward_vm::CodeHash::of(wasm).0,
             schema,
             wasi,
+            host_per_byte: u64::from(engine.cache.config().policy.schedule.host_per_byte),
         })
     });
     // SAFETY: `error` is NULL or writable, as the contract above says.
@@ -119,7 +122,39 @@ pub unsafe extern "C" fn ward_module_hash(
     }))
 }
 
+/// The gas a call of `module` is charged when it is refused before its
+/// code runs (a method or arguments its schema refuses, an entry it does
+/// not export): the module's instance cost, which every call of it pays
+/// before its code runs (`docs/gas.md`, "Instances"), and `host_per_byte`
+/// for each of the `input_len` bytes of input read to refuse it;
+/// saturating. A host charges it so that a malformed call is never free.
+/// 0 for NULL.
+///
+/// # Safety
+///
+/// Each pointer, valid for the call:
+/// - `module`: NULL, or a `WardModule` this API returned and that is not freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ward_module_refused_call_gas(
+    module: *const WardModule,
+    input_len: usize,
+) -> u64 {
+    boundary::guarded(|| {
+        // SAFETY: `module` is as the contract above says.
+        let module = unsafe { boundary::borrow(module, "module") }?;
+        Ok(module.refused_call_gas(input_len))
+    })
+    .unwrap_or(0)
+}
+
 impl WardModule {
+    /// See [`ward_module_refused_call_gas`].
+    pub(crate) fn refused_call_gas(&self, input_len: usize) -> u64 {
+        self.module
+            .instance_gas()
+            .saturating_add(self.host_per_byte.saturating_mul(input_len as u64))
+    }
+
     fn schema(&self) -> Result<&Schema, WardError> {
         self.schema.as_ref().ok_or_else(|| {
             WardError::new(
@@ -171,7 +206,11 @@ pub unsafe extern "C" fn ward_module_schema(
 /// # Safety
 ///
 /// Each pointer, valid for the call:
-/// - `bytes`: bytes this API returned (`data` NULL or as returned), freed once.
+/// - `module`: NULL, or a `WardModule` this API returned and that is not freed;
+/// - `method`: NULL or a NUL-terminated string, unchanged during the call;
+/// - `args_json`: NULL or a NUL-terminated string, unchanged during the call;
+/// - `out`: NULL, or a `WardBytes` this may write (bytes the caller then frees);
+/// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ward_module_encode_call(
     module: *const WardModule,
@@ -185,7 +224,8 @@ pub unsafe extern "C" fn ward_module_encode_call(
         let module = unsafe { boundary::borrow(module, "module") }?;
         // SAFETY: `method` is as the contract above says.
         let method = unsafe { boundary::required_str(method, "method") }?;
-        let args = json_arguments(args_json)?;
+        // SAFETY: `args_json` is as the contract above says.
+        let args = unsafe { json_arguments(args_json) }?;
         let input = module
             .schema()?
             .encode_call(method, &args)
@@ -203,7 +243,10 @@ pub unsafe extern "C" fn ward_module_encode_call(
 /// # Safety
 ///
 /// Each pointer, valid for the call:
-/// - `bytes`: bytes this API returned (`data` NULL or as returned), freed once.
+/// - `module`: NULL, or a `WardModule` this API returned and that is not freed;
+/// - `args_json`: NULL or a NUL-terminated string, unchanged during the call;
+/// - `out`: NULL, or a `WardBytes` this may write (bytes the caller then frees);
+/// - `error`: NULL, or a `WardError *` this may write (an error the caller then frees).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ward_module_encode_init(
     module: *const WardModule,
@@ -214,7 +257,8 @@ pub unsafe extern "C" fn ward_module_encode_init(
     let result = boundary::guarded(|| {
         // SAFETY: `module` is as the contract above says.
         let module = unsafe { boundary::borrow(module, "module") }?;
-        let args = json_arguments(args_json)?;
+        // SAFETY: `args_json` is as the contract above says.
+        let args = unsafe { json_arguments(args_json) }?;
         let input = module
             .schema()?
             .encode_init(&args)
@@ -226,8 +270,14 @@ pub unsafe extern "C" fn ward_module_encode_init(
     unsafe { boundary::status(error, result) }
 }
 
-fn json_arguments(args_json: *const c_char) -> Result<serde_json::Value, WardError> {
-    // SAFETY: `args_json` is as the contract above says.
+/// `args_json` read as JSON (NULL: `null`).
+///
+/// # Safety
+///
+/// `args_json` is NULL or a NUL-terminated string, unchanged during the
+/// call.
+unsafe fn json_arguments(args_json: *const c_char) -> Result<serde_json::Value, WardError> {
+    // SAFETY: as this function's contract says.
     match unsafe { boundary::optional_str(args_json, "args_json") }? {
         None => Ok(serde_json::Value::Null),
         Some(text) => serde_json::from_str(text)

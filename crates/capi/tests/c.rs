@@ -67,6 +67,14 @@ fn token_file() -> PathBuf {
     path
 }
 
+/// The program's second argument: a parent that spins a child
+/// ([`ward_testkit::spinning_parent`]).
+fn parent_file() -> PathBuf {
+    let path = std::env::temp_dir().join(format!("ward-capi-{}-parent.wasm", std::process::id()));
+    std::fs::write(&path, ward_testkit::spinning_parent()).unwrap();
+    path
+}
+
 /// A storage map as the Rust API's `Chain`, with the C program's caller,
 /// address, height and time.
 #[derive(Clone, Default)]
@@ -182,7 +190,11 @@ fn the_c_program_passes_with_the_rust_api_s_gas() {
         return skipped();
     };
     let token = token_file();
-    let out = Command::new(&program).arg(&token).output().unwrap();
+    let out = Command::new(&program)
+        .arg(&token)
+        .arg(parent_file())
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success() && stdout.ends_with("all passed\n"),
@@ -198,6 +210,11 @@ fn the_c_program_passes_with_the_rust_api_s_gas() {
         // ward_call_cancel from a second thread ended a spinning call.
         let cancelled = format!("{name}: a spinning call cancelled from another thread: cancelled");
         assert!(stdout.contains(&cancelled), "{stdout}");
+        // A child spinning under a call stops with it.
+        for (by, kind) in [("timeout", "timeout"), ("cancel flag", "cancelled")] {
+            let stopped = format!("{name}: a spinning child stopped by its call's {by}: {kind}");
+            assert!(stdout.contains(&stopped), "{stdout}");
+        }
     }
     assert_eq!(
         printed_gas(&stdout, "wasmtime"),
@@ -214,6 +231,7 @@ fn the_c_program_is_clean_under_address_sanitizer() {
     let token = token_file();
     let out = Command::new(&program)
         .arg(&token)
+        .arg(parent_file())
         // wasmtime handles its own guard-page faults (a guest's out-of-
         // bounds access): the sanitizer leaves SIGSEGV to it; leaks are
         // reported at exit.

@@ -16,7 +16,8 @@ mod support;
 
 /// The gas of each step's own call (its trace's top frame, which is what
 /// a ContractVM's call costs: the executor adds the transaction's
-/// intrinsic cost and a deploy's per-byte charge around it): the token's
+/// intrinsic cost around it) and, for the deploy, the charge for its code
+/// that both take (`deploy_base + deploy_per_byte × len`): the token's
 /// deploy with 1000, a transfer of 250, a balance, an overdraft.
 fn executor_gas(kind: BackendKind) -> Vec<u64> {
     use ward_sdk::codec::{call_input, encode};
@@ -58,6 +59,8 @@ fn executor_gas(kind: BackendKind) -> Vec<u64> {
     assert_eq!(run(call(call_input("balance_of", &bob)), 3).status, "ok");
     let overdraft = run(call(call_input("transfer", &(bob, 5_000u128))), 4);
     assert_eq!(overdraft.status, "reverted");
+    let code = ward_testkit::contracts::wasm("token").len() as u64;
+    gas[0] += config.policy.schedule.deploy_cost(code);
     gas
 }
 
@@ -84,16 +87,47 @@ const RAW: &str = r#"(module
     (drop (call $call (i32.const 128) (i32.const 0) (i32.const 0) (i64.const 100000) (i32.const 0) (i32.const 64))))
   (func (export "add") (param i64 i64) (result i64) (i64.add (local.get 0) (local.get 1))))"#;
 
+/// The small modules the Go tests keep in `bindings/go/testdata` (so that
+/// `go test ./...` needs nothing but `make contracts` and the library),
+/// by name, as they are built from their text here.
+fn testdata() -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        ("raw", ward_testkit::wasm(RAW)),
+        ("relay", ward_testkit::wasm(&ward_testkit::wasi::relay())),
+        (
+            "tinygo",
+            ward_testkit::wasm(ward_testkit::wasi::TINYGO_REACTOR),
+        ),
+        ("spin_child", ward_testkit::spinning_parent()),
+    ]
+}
+
+/// The Go package's test data is what its sources build today (`BLESS=1
+/// cargo test -p ward-capi --test go` writes it anew).
+#[test]
+fn the_go_test_data_is_built_from_its_sources() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bindings/go/testdata");
+    for (name, wasm) in testdata() {
+        let path = dir.join(format!("{name}.wasm"));
+        if std::env::var_os("BLESS").is_some() {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, &wasm).unwrap();
+        }
+        let kept = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            kept == wasm,
+            "{} is stale: run `BLESS=1 cargo test -p ward-capi --test go`",
+            path.display()
+        );
+    }
+}
+
 /// `wasm` written to a file of this process's, named after `name`.
 fn written(name: &str, wasm: &[u8]) -> std::path::PathBuf {
     let path =
         std::env::temp_dir().join(format!("ward-capi-go-{}-{name}.wasm", std::process::id()));
     std::fs::write(&path, wasm).unwrap();
     path
-}
-
-fn raw() -> std::path::PathBuf {
-    written("raw", &ward_testkit::wasm(RAW))
 }
 
 #[test]
@@ -131,18 +165,6 @@ fn the_go_package_vets_and_passes_with_the_executor_s_gas() {
             .env("WARD_TOKEN_WASM", contract("token"))
             .env("WARD_ESCROW_WASM", contract("escrow"))
             .env("WARD_COUNTER_WASM", contract("counter"))
-            .env("WARD_RAW_WASM", raw())
-            .env(
-                "WARD_RELAY_WASM",
-                written("relay", &ward_testkit::wasm(&ward_testkit::wasi::relay())),
-            )
-            .env(
-                "WARD_TINYGO_WASM",
-                written(
-                    "tinygo",
-                    &ward_testkit::wasm(ward_testkit::wasi::TINYGO_REACTOR),
-                ),
-            )
             .env(
                 "WARD_GUESTBOOK_WASM",
                 written(
@@ -184,6 +206,9 @@ fn the_go_package_vets_and_passes_with_the_executor_s_gas() {
         "TestTokenTransfersPayTheirFeesToTheUnit",
         "TestABlockGivenUpOnLeavesNoTrace",
         "TestAWASIContractPaysItsFeesToTheUnit",
+        "TestMalformedTransactionsFailAndPayWithoutHaltingTheBlock",
+        "TestAChildSpinningUnderACallStopsWithIt",
+        "TestChildrenAreOfferedOnlyWhenAsked",
         "Example_counter",
         "Example_wasi",
         "Example_schemaless",
@@ -214,4 +239,34 @@ fn the_go_package_vets_and_passes_with_the_executor_s_gas() {
             "{test} under -race:\n{raced}"
         );
     }
+    // As a Go user runs it (docs/embedding.md): `go test ./...` with
+    // nothing from this test but where the library is, after `make
+    // contracts`. Only the test of the Rust executor's figures skips.
+    let mut plain = Command::new(&go);
+    plain
+        .args(["test", "-count=1", "-v", "./..."])
+        .current_dir(&dir)
+        .env("CGO_LDFLAGS", format!("-L{}", library.display()));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("WARD_") {
+            plain.env_remove(name);
+        }
+    }
+    let out = plain.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "go test ./... as a Go user runs it:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let skipped: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("--- SKIP: "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(
+        skipped,
+        ["TestTokenHasTheRustExecutorsGasOnBothBackends"],
+        "{stdout}"
+    );
 }

@@ -87,3 +87,178 @@ fn the_checked_in_header_is_the_generated_one() {
         assert!(header.contains(&format!("{name}(")), "{name}");
     }
 }
+
+/// A function of the crate's source, as text: its doc comment, whether
+/// it is `unsafe`, its name and its parameters.
+struct Function {
+    file: String,
+    doc: String,
+    is_unsafe: bool,
+    exported: bool,
+    name: String,
+    params: Vec<(String, String)>,
+}
+
+/// Every `fn` in `src/` (methods included), read from the text: the
+/// parameter list is the balanced parentheses after the name.
+fn functions() -> Vec<Function> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (at, line) in lines.iter().enumerate() {
+            let trimmed = line.trim_start();
+            let Some(fn_at) = trimmed.find("fn ") else {
+                continue;
+            };
+            let head = &trimmed[..fn_at];
+            let is_item = head.split_whitespace().all(|w| {
+                matches!(
+                    w,
+                    "pub" | "pub(crate)" | "unsafe" | "extern" | "\"C\"" | "const"
+                )
+            });
+            if !is_item || trimmed.starts_with("//") {
+                continue;
+            }
+            // The signature up to the parameters' closing parenthesis.
+            let rest: String = lines[at..].join("\n");
+            let rest = &rest[rest.find("fn ").unwrap() + 3..];
+            let Some(open) = rest.find(['(', '<']) else {
+                continue;
+            };
+            let name = rest[..open].trim().to_owned();
+            let open = rest.find('(').unwrap();
+            let (mut depth, mut close) = (0, open);
+            for (i, c) in rest[open..].char_indices() {
+                match c {
+                    '(' => depth += 1,
+                    ')' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            close = open + i;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let params = split_params(&rest[open + 1..close]);
+            // Its doc comment: the `///` lines above it, past attributes.
+            let mut doc = Vec::new();
+            for above in lines[..at].iter().rev() {
+                let above = above.trim_start();
+                if let Some(text) = above.strip_prefix("///") {
+                    doc.push(text.to_owned());
+                } else if !above.starts_with("#[") {
+                    break;
+                }
+            }
+            doc.reverse();
+            found.push(Function {
+                file: path.file_name().unwrap().to_string_lossy().into_owned(),
+                doc: doc.join("\n"),
+                is_unsafe: head.contains("unsafe"),
+                exported: head.contains("extern"),
+                name,
+                params,
+            });
+        }
+    }
+    found
+}
+
+/// `name: type` pairs of a parameter list (commas inside brackets kept).
+fn split_params(list: &str) -> Vec<(String, String)> {
+    let mut params = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    let list = format!("{list},");
+    for (i, c) in list.char_indices() {
+        match c {
+            '(' | '<' | '[' => depth += 1,
+            ')' | '>' | ']' => depth -= 1,
+            ',' if depth == 0 => {
+                let param = list[start..i].trim();
+                if let Some((name, ty)) = param.split_once(':') {
+                    params.push((name.trim().to_owned(), ty.trim().to_owned()));
+                }
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    params
+}
+
+/// Whether a parameter of type `ty` hands the function memory it must
+/// trust: a raw pointer, or `WardBytes` (which owns one).
+fn takes_memory(ty: &str) -> bool {
+    ty.contains("*const") || ty.contains("*mut") || ty.contains("WardBytes")
+}
+
+#[test]
+fn every_function_that_takes_a_raw_pointer_is_unsafe_and_says_what_it_needs() {
+    let functions = functions();
+    let exported: Vec<_> = functions.iter().filter(|f| f.exported).collect();
+    // The C API as cbindgen sees it: every exported function is declared
+    // in the header, and this test found each of them.
+    let header = generated();
+    for f in &exported {
+        assert!(
+            header.contains(&format!("{}(", f.name)),
+            "{} is not in the header",
+            f.name
+        );
+    }
+    let declared = header.matches(" ward_").count();
+    assert!(
+        exported.len() >= 30,
+        "only {} exported functions found",
+        exported.len()
+    );
+    assert!(
+        declared >= exported.len(),
+        "{declared} declarations, {} functions",
+        exported.len()
+    );
+    let mut wrong = Vec::new();
+    for f in &functions {
+        let raw: Vec<_> = f.params.iter().filter(|(_, ty)| takes_memory(ty)).collect();
+        if raw.is_empty() {
+            continue;
+        }
+        if !f.is_unsafe {
+            wrong.push(format!(
+                "{}: `{}` takes a raw pointer and is not unsafe",
+                f.file, f.name
+            ));
+            continue;
+        }
+        let Some(safety) = f.doc.split("# Safety").nth(1) else {
+            wrong.push(format!(
+                "{}: `{}` has no `# Safety` section",
+                f.file, f.name
+            ));
+            continue;
+        };
+        if !f.exported {
+            continue;
+        }
+        // An entry point names each of its pointers in its contract.
+        for (name, _) in raw {
+            if !safety.contains(&format!("- `{name}`")) {
+                wrong.push(format!(
+                    "{}: `{}`'s `# Safety` does not say what `{name}` must be",
+                    f.file, f.name
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

@@ -380,9 +380,63 @@ static void cancellation(struct WardEngine *engine, const char *name) {
   ward_module_free(module);
 }
 
+/* A parent that runs a child spinning forever with all of its call's gas
+ * (PARENT.wasm: ward_testkit::spinning_parent) stops as the call does:
+ * `timeout` when the engine's backstop runs out, `cancelled` when another
+ * thread raises the call's flag. */
+static void children(enum WardBackend backend, const char *name,
+                     const unsigned char *parent, size_t parent_len) {
+  for (int timed = 0; timed < 2; timed++) {
+    struct WardEngineOptions engine_options;
+    ward_engine_options_default(&engine_options);
+    CHECK(!engine_options.children, "no children by default");
+    engine_options.backend = backend;
+    engine_options.children = true;
+    engine_options.timeout_ms = timed ? 50 : 0;
+    struct WardError *error = NULL;
+    struct WardEngine *engine = ward_engine_new(&engine_options, &error);
+    CHECK(engine != NULL, "engine: %s", error ? ward_error_message(error) : "?");
+    ward_error_free(error);
+    if (engine == NULL) return;
+    struct WardModule *module = ward_module_new(engine, parent, parent_len, &error);
+    CHECK(module != NULL, "parent: %s", error ? ward_error_message(error) : "?");
+    ward_error_free(error);
+    struct WardCancel *cancel = timed ? NULL : ward_cancel_new();
+    struct WardCallOptions options;
+    ward_call_options_default(&options);
+    options.gas_limit = (uint64_t)1 << 50;
+    options.cancel = cancel;
+    pthread_t canceller;
+    if (cancel) CHECK(pthread_create(&canceller, NULL, cancel_later, cancel) == 0, "a thread");
+    struct WardCall *call = module ? ward_call_begin(engine, module, &options, NULL) : NULL;
+    if (cancel) pthread_join(canceller, NULL);
+    CHECK(call != NULL, "begun");
+    if (call != NULL) {
+      CHECK(ward_call_state(call) == WARD_CALL_STATE_FINISHED, "finished");
+      struct WardOutcome o = outcome_of(call);
+      const char *want = timed ? "timeout" : "cancelled";
+      CHECK(strcmp(o.status, "timeout") == 0, "status %s", o.status);
+      CHECK(o.error_kind && strcmp(o.error_kind, want) == 0, "kind %s, want %s",
+            o.error_kind ? o.error_kind : "none", want);
+      printf("%s: a spinning child stopped by its call's %s: %s\n", name,
+             timed ? "timeout" : "cancel flag", o.error_kind ? o.error_kind : "none");
+      ward_call_free(call);
+    }
+    ward_cancel_free(cancel);
+    ward_module_free(module);
+    ward_engine_free(engine);
+  }
+}
+
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: %s TOKEN.wasm\n", argv[0]);
+  if (argc != 3) {
+    fprintf(stderr, "usage: %s TOKEN.wasm PARENT.wasm\n", argv[0]);
+    return 2;
+  }
+  size_t parent_len = 0;
+  unsigned char *parent = read_file(argv[2], &parent_len);
+  if (parent == NULL) {
+    fprintf(stderr, "cannot read %s\n", argv[2]);
     return 2;
   }
   size_t wasm_len = 0;
@@ -408,8 +462,10 @@ int main(int argc, char **argv) {
     token(engine, wasm, wasm_len, names[i]);
     cancellation(engine, names[i]);
     ward_engine_free(engine);
+    children(backends[i], names[i], parent, parent_len);
   }
   free(wasm);
+  free(parent);
   /* Freeing NULL is nothing. */
   ward_engine_free(NULL);
   ward_module_free(NULL);

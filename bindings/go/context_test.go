@@ -65,6 +65,70 @@ func TestAContextEndsASpinningCall(t *testing.T) {
 	}
 }
 
+// A guest's child that spins forever with all of its call's gas
+// (testdata/spin_child.wasm: a parent that compiles the child from its
+// own data and runs it through vm_run) stops as its call does: the
+// engine's Timeout ends it with ErrTimeout, a cancelled context with
+// context.Canceled. Before, a child heeded neither.
+func TestAChildSpinningUnderACallStopsWithIt(t *testing.T) {
+	parent := contractFile(t, "spin_child")
+	for _, backend := range backends {
+		for _, timed := range []bool{true, false} {
+			options := EngineOptions{Backend: backend, Children: true}
+			if timed {
+				options.Timeout = 50 * time.Millisecond
+			}
+			engine, err := NewEngine(options)
+			if err != nil {
+				t.Fatal(err)
+			}
+			module, err := engine.Prepare(parent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			if !timed {
+				go func() {
+					time.Sleep(20 * time.Millisecond)
+					cancel()
+				}()
+			}
+			_, err = engine.CallContext(ctx, module, CallOptions{GasLimit: endless}, nil)
+			cancel()
+			if timed && !errors.Is(err, ErrTimeout) {
+				t.Fatalf("%s: timed out: %v", backend, err)
+			}
+			if !timed && !errors.Is(err, context.Canceled) {
+				t.Fatalf("%s: cancelled: %v", backend, err)
+			}
+			module.Close()
+			engine.Close()
+		}
+	}
+}
+
+// Without Children, a guest's vm_* calls answer "unavailable" (-1): the
+// parent returns 1, a revert, having compiled nothing.
+func TestChildrenAreOfferedOnlyWhenAsked(t *testing.T) {
+	parent := contractFile(t, "spin_child")
+	for _, backend := range backends {
+		engine, err := NewEngine(EngineOptions{Backend: backend})
+		if err != nil {
+			t.Fatal(err)
+		}
+		module, err := engine.Prepare(parent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outcome, err := engine.CallContext(context.Background(), module, CallOptions{GasLimit: 10_000_000}, nil)
+		if err != nil || outcome.Status != "reverted" || outcome.ExitCode != 1 {
+			t.Fatalf("%s: %+v %v", backend, outcome, err)
+		}
+		module.Close()
+		engine.Close()
+	}
+}
+
 // A context already ended runs nothing: the chain is not touched.
 func TestAnEndedContextRunsNothing(t *testing.T) {
 	token := contractFile(t, "token")
@@ -73,7 +137,7 @@ func TestAnEndedContextRunsNothing(t *testing.T) {
 		ended, cancel := context.WithCancel(context.Background())
 		cancel()
 		env := newEnv("alice")
-		if _, err := vm.Call(ended, "token", token, "init", []byte(`{"initial_supply": "1"}`), 10_000_000, env); !errors.Is(err, context.Canceled) {
+		if _, err := vm.Call(ended, "token", token, "init", []byte(`{"initial_supply": "1"}`), 100_000_000, env); !errors.Is(err, context.Canceled) {
 			t.Fatalf("%s: %v", backend, err)
 		}
 		if env.reads != 0 || env.writes != 0 {
@@ -98,7 +162,7 @@ func TestSentinelErrors(t *testing.T) {
 	for _, backend := range backends {
 		vm := contractVM(t, backend)
 		env := newEnv("alice")
-		if _, err := vm.Call(ctx, "token", token, "init", []byte(`{"initial_supply": "1000"}`), 10_000_000, env); err != nil {
+		if _, err := vm.Call(ctx, "token", token, "init", []byte(`{"initial_supply": "1000"}`), 100_000_000, env); err != nil {
 			t.Fatal(err)
 		}
 		bob := addressJSON(AccountAddress("bob"))
@@ -163,8 +227,8 @@ func TestContractsWithoutASchema(t *testing.T) {
 		env := newEnv("alice")
 		args := []byte(`{"any": ["bytes", 1]}`)
 		result, err := vm.Invoke(ctx, "raw", raw, "echo", args, 1_000_000, env)
-		if err != nil || result.OutputJSON != string(args) {
-			t.Fatalf("%s: echo: %v %q", backend, err, result.OutputJSON)
+		if err != nil || string(result.Output) != string(args) || result.OutputJSON != "null" {
+			t.Fatalf("%s: echo: %v %q %s", backend, err, result.Output, result.OutputJSON)
 		}
 		if _, err := vm.Call(ctx, "raw", raw, "store", []byte("kept"), 1_000_000, env); err != nil {
 			t.Fatalf("%s: store: %v", backend, err)

@@ -101,12 +101,14 @@ func (e *CallError) Is(target error) bool {
 	return target == ErrTxFailed || (target == ErrOutOfGas && e.Status == "out_of_gas")
 }
 
-// Result is what a successful call returned: its gas, its output as JSON
-// by the method's return type ("null" for none; for a module without a
-// schema, the bytes it wrote, as they are), its events, and what it
-// logged (Outcome.Log: debug_log, a WASI contract's stdout and stderr).
+// Result is what a successful call returned: its gas, its output as it
+// wrote it and, for a contract with a schema, as JSON by the method's
+// return type ("null" for none, and for a contract without a schema), its
+// events, and what it logged (Outcome.Log: debug_log, a WASI contract's
+// stdout and stderr).
 type Result struct {
 	GasUsed    uint64
+	Output     []byte
 	OutputJSON string
 	Events     []Event
 	Log        []string
@@ -237,13 +239,20 @@ func (vm *ContractVM) module(wasm []byte) (*prepared, error) {
 // stdout and stderr is the Result's Log, its clocks are the block's time
 // and its random bytes are seeded as WASISeeder says. A call from one
 // contract to a WASI contract names the method in its input: the
-// method's name, a NUL byte, then the arguments. It returns
-// the gas used; a call that did not succeed is a *CallError (ErrTxFailed,
-// and ErrOutOfGas when out of gas: its writes and events are dropped,
-// its gas used all the same), a failure of env's or Ward's another
-// error. A ctx that is cancelled or expires ends the call promptly with
-// ctx.Err() wrapped, and nothing of it is kept; so does the engine's
-// timeout, with ErrTimeout.
+// method's name, a NUL byte, then the arguments.
+//
+// "init" is a deploy, charged as Ward's executor charges one: DeployGas
+// of the code first (a limit below it is out of gas, the whole limit
+// used), then the constructor on what is left. It returns the gas used.
+// Everything that is the caller's doing is a *CallError with the gas it
+// used (ErrTxFailed, and ErrOutOfGas when out of gas; its writes and
+// events are dropped): a revert, a trap, running out of gas, code the
+// policy refuses at a deploy (DeployGas), a method or arguments the
+// schema refuses or an export that does not exist (RefusedCallGas),
+// output that does not fit the method's declared type. Any other error is
+// env's or Ward's, not the transaction's. A ctx that is cancelled or
+// expires ends the call promptly with ctx.Err() wrapped, and nothing of
+// it is kept; so does the engine's timeout, with ErrTimeout.
 func (vm *ContractVM) Call(ctx context.Context, contractID string, wasm []byte, method string, argsJSON []byte, gasLimit uint64, env Env) (uint64, error) {
 	result, err := vm.Invoke(ctx, contractID, wasm, method, argsJSON, gasLimit, env)
 	var failed *CallError
@@ -253,10 +262,34 @@ func (vm *ContractVM) Call(ctx context.Context, contractID string, wasm []byte, 
 	return result.GasUsed, err
 }
 
-// Invoke is Call with what the call returned: its output as JSON and its
-// events.
+// refused is the *CallError of a call refused before its code ran, having
+// used charge (more than gasLimit: out of gas, all of it used).
+func refused(kind, message string, charge, gasLimit uint64) *CallError {
+	if charge > gasLimit {
+		return &CallError{Status: "out_of_gas", Kind: "out_of_gas", Message: kind + ": " + message, GasUsed: gasLimit}
+	}
+	return &CallError{Status: "rejected", Kind: kind, Message: message, GasUsed: charge}
+}
+
+// Invoke is Call with what the call returned: its output and its events.
 func (vm *ContractVM) Invoke(ctx context.Context, contractID string, wasm []byte, method string, argsJSON []byte, gasLimit uint64, env Env) (Result, error) {
+	if err := ctx.Err(); err != nil {
+		// An ended context runs nothing, and charges nothing.
+		return Result{}, fmt.Errorf("ward: call not started: %w", err)
+	}
+	// A deploy pays for its code before anything is checked.
+	var deployed uint64
+	if method == "init" {
+		deployed = vm.engine.DeployGas(len(wasm))
+		if deployed > gasLimit {
+			return Result{}, refused("deploy", "the gas limit does not cover the deploy's charge for its code", deployed, gasLimit)
+		}
+	}
 	p, err := vm.module(wasm)
+	var rejection *Error
+	if method == "init" && errors.As(err, &rejection) && rejection.Status == StatusRejected {
+		return Result{}, refused(rejection.Kind, rejection.Message, deployed, gasLimit)
+	}
 	if err != nil {
 		return Result{}, err
 	}
@@ -273,6 +306,12 @@ func (vm *ContractVM) Invoke(ctx context.Context, contractID string, wasm []byte
 		input, err = module.EncodeInit(string(argsJSON))
 	default:
 		input, err = module.EncodeCall(method, string(argsJSON))
+	}
+	if errors.As(err, &rejection) && rejection.Status == StatusBadArguments {
+		// The schema refuses the method or its arguments: the sender's
+		// doing, paid for.
+		charge := deployed + module.RefusedCallGas(len(argsJSON))
+		return Result{}, refused(rejection.Kind, rejection.Message, charge, gasLimit)
 	}
 	if err != nil {
 		return Result{}, err
@@ -291,7 +330,7 @@ func (vm *ContractVM) Invoke(ctx context.Context, contractID string, wasm []byte
 	outcome, err := vm.engine.CallContext(ctx, module, CallOptions{
 		Entry:    entry,
 		Input:    input,
-		GasLimit: gasLimit,
+		GasLimit: gasLimit - deployed,
 		Caller:   AccountAddress(env.Sender()),
 		Self:     host.self,
 		Height:   env.Height(),
@@ -303,24 +342,30 @@ func (vm *ContractVM) Invoke(ctx context.Context, contractID string, wasm []byte
 	}
 	if method == "init" && outcome.Status == "rejected" && outcome.ErrorKind == "entry_not_found" {
 		// A contract without a constructor: nothing runs at its deploy.
-		return Result{GasUsed: outcome.GasUsed, OutputJSON: "null"}, nil
+		return Result{GasUsed: deployed + outcome.GasUsed, OutputJSON: "null"}, nil
+	}
+	if outcome.Status == "rejected" {
+		// No such entry, or one of another shape: refused before it ran.
+		charge := deployed + outcome.GasUsed + module.RefusedCallGas(len(input))
+		return Result{}, refused(outcome.ErrorKind, outcome.ErrorMessage, charge, gasLimit)
 	}
 	if !outcome.Ok() {
-		return Result{}, failure(outcome)
+		failed := failure(outcome)
+		failed.GasUsed += deployed
+		return Result{}, failed
+	}
+	output := "null"
+	if !p.schemaless && method != "init" {
+		if output, err = module.DecodeOutput(method, outcome.Output); err != nil {
+			// The contract returned what its schema says it does not:
+			// its failure, nothing of it kept.
+			return Result{}, &CallError{Status: "trapped", Kind: "bad_output", Message: err.Error(), GasUsed: deployed + outcome.GasUsed, Log: outcome.Log}
+		}
 	}
 	if err := top.commit(); err != nil {
 		return Result{}, err
 	}
-	output := "null"
-	if p.schemaless && len(outcome.Output) > 0 {
-		// What the contract wrote, as it wrote it.
-		output = string(outcome.Output)
-	} else if !p.schemaless && method != "init" {
-		if output, err = module.DecodeOutput(method, outcome.Output); err != nil {
-			return Result{}, err
-		}
-	}
-	return Result{GasUsed: outcome.GasUsed, OutputJSON: output, Events: top.events, Log: outcome.Log}, nil
+	return Result{GasUsed: deployed + outcome.GasUsed, Output: outcome.Output, OutputJSON: output, Events: top.events, Log: outcome.Log}, nil
 }
 
 // seedOf is the WASI random seed of a first call of contractID on env.

@@ -47,7 +47,7 @@ func Example_counter() {
 	}
 	defer vm.Close(context.Background())
 	env := &chain{storage: map[string][]byte{}}
-	if _, err := vm.Call(context.Background(), "counter", wasm, "init", []byte(`{"start": 5}`), 1_000_000, env); err != nil {
+	if _, err := vm.Call(context.Background(), "counter", wasm, "init", []byte(`{"start": 5}`), 100_000_000, env); err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -86,7 +86,7 @@ func Example_wasi() {
 		fmt.Println(err)
 		return
 	}
-	notes := binary.LittleEndian.Uint64([]byte(result.OutputJSON))
+	notes := binary.LittleEndian.Uint64(result.Output)
 	fmt.Printf("notes %d log %q\n", notes, result.Log)
 	// Output: notes 1 log ["0f11e07d signed: hello"]
 }
@@ -94,9 +94,9 @@ func Example_wasi() {
 // docs/embedding.md's example of a contract without a schema, the
 // sentinel errors and a context: a module whose exports echo their input
 // (echo) and revert (fail), as crates/capi/tests/go.rs writes it to
-// WARD_RAW_WASM.
+// testdata/raw.wasm.
 func Example_schemaless() {
-	wasm, err := os.ReadFile(os.Getenv("WARD_RAW_WASM"))
+	wasm, err := os.ReadFile(filepath.Join("testdata", "raw.wasm"))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -111,7 +111,7 @@ func Example_schemaless() {
 	ctx := context.Background()
 	// No schema: the method is an export, the arguments its raw input.
 	result, err := vm.Invoke(ctx, "raw", wasm, "echo", []byte(`{"any": "bytes"}`), 1_000_000, env)
-	fmt.Println(result.OutputJSON, err)
+	fmt.Println(string(result.Output), err)
 	// A revert is a *CallError, and every CallError is ErrTxFailed.
 	_, err = vm.Call(ctx, "raw", wasm, "fail", nil, 1_000_000, env)
 	fmt.Println(errors.Is(err, ward.ErrTxFailed), errors.Is(err, ward.ErrOutOfGas))

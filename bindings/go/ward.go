@@ -130,6 +130,11 @@ type EngineOptions struct {
 	// each call of such a module gets a fresh, deterministic WASI state,
 	// and what it writes to stdout and stderr becomes its Log.
 	WASI bool
+	// Children lets a guest run modules of its own through the vm_*
+	// functions (ABI version 3, docs/host-abi.md): each call gets its own,
+	// paid for from its gas and stopped by its Timeout and its context as
+	// the call is. Without it every vm_* call answers "unavailable".
+	Children bool
 }
 
 // Engine is one backend with one policy and a cache of the modules it
@@ -146,6 +151,7 @@ func NewEngine(options EngineOptions) (*Engine, error) {
 	opts.max_memory_pages = C.uint32_t(options.MaxMemoryPages)
 	opts.timeout_ms = C.uint64_t(options.Timeout / time.Millisecond)
 	opts.wasi = C.bool(options.WASI)
+	opts.children = C.bool(options.Children)
 	if options.CacheDir != "" {
 		dir := C.CString(options.CacheDir)
 		defer C.free(unsafe.Pointer(dir))
@@ -159,6 +165,16 @@ func NewEngine(options EngineOptions) (*Engine, error) {
 	engine := &Engine{ptr: ptr}
 	runtime.SetFinalizer(engine, (*Engine).Close)
 	return engine, nil
+}
+
+// DeployGas is the gas a deploy of codeLen bytes is charged before its
+// module is validated, as Ward's executor charges it (deploy_base +
+// deploy_per_byte × codeLen, docs/gas.md "Deploys"): validating,
+// instrumenting and compiling code is work, a refused module's included.
+func (e *Engine) DeployGas(codeLen int) uint64 {
+	gas := uint64(C.ward_engine_deploy_gas(e.ptr, C.size_t(codeLen)))
+	runtime.KeepAlive(e)
+	return gas
 }
 
 // Close frees the engine; its modules must not be used after.
@@ -223,6 +239,17 @@ func (m *Module) WASI() bool {
 	wasi := bool(C.ward_module_wasi(m.ptr))
 	runtime.KeepAlive(m)
 	return wasi
+}
+
+// RefusedCallGas is the gas a call of the module is charged when it is
+// refused before its code runs (a method or arguments its schema refuses,
+// an export it lacks): its instance cost, which every call of it pays, and
+// host_per_byte for each of inputLen bytes read to refuse it. A host
+// charges it so that a malformed call is never free.
+func (m *Module) RefusedCallGas(inputLen int) uint64 {
+	gas := uint64(C.ward_module_refused_call_gas(m.ptr, C.size_t(inputLen)))
+	runtime.KeepAlive(m)
+	return gas
 }
 
 // Close frees the module.

@@ -16,19 +16,32 @@ import (
 // ctx is the context of calls no test cancels.
 var ctx = context.Background()
 
-// contractFile is an example contract's module: from WARD_<NAME>_WASM
-// (crates/capi/tests/go.rs sets them), else `make contracts`'s output.
+// contractFile is a module the tests run: from WARD_<NAME>_WASM when it
+// is set; else testdata/<name>.wasm, the small modules this package keeps
+// (crates/capi/tests/go.rs checks them against the text they are built
+// from); else an example contract as `make contracts` builds it.
 func contractFile(t testing.TB, name string) []byte {
 	t.Helper()
 	path := os.Getenv("WARD_" + strings.ToUpper(name) + "_WASM")
 	if path == "" {
-		path = filepath.Join("..", "..", "target", "contracts", "wasm32-unknown-unknown", "release", name+".wasm")
+		path = filepath.Join("testdata", name+".wasm")
+		if _, err := os.Stat(path); err != nil {
+			path = builtContract(name)
+		}
 	}
 	wasm, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%s: %v (run `make contracts`, or the tests through `cargo test -p ward-capi --test go`)", path, err)
+		t.Fatalf("%s: %v (run `make contracts` at the repository's root first)", path, err)
 	}
 	return wasm
+}
+
+// builtContract is where `make contracts` puts example contract name.
+func builtContract(name string) string {
+	if name == "guestbook" {
+		return filepath.Join("..", "..", "target", "contracts", "wasm32-wasip1", "release", "wasi_guestbook.wasm")
+	}
+	return filepath.Join("..", "..", "target", "contracts", "wasm32-unknown-unknown", "release", name+".wasm")
 }
 
 // contractVM is a new ContractVM on backend; the test closes it.
@@ -155,7 +168,7 @@ func tokenSteps(t *testing.T, vm *ContractVM, token []byte, env *memEnv) []uint6
 	t.Helper()
 	bob := addressJSON(AccountAddress("bob"))
 	var gas []uint64
-	used, err := vm.Call(ctx, "token", token, "init", []byte(`{"initial_supply": "1000"}`), 10_000_000, env)
+	used, err := vm.Call(ctx, "token", token, "init", []byte(`{"initial_supply": "1000"}`), 100_000_000, env)
 	if err != nil {
 		t.Fatalf("deploy: %v", err)
 	}
@@ -213,7 +226,7 @@ func TestEscrowCallsTheTokenThroughNestedCalls(t *testing.T) {
 		env.register("escrow", escrow)
 		call := func(id string, wasm []byte, method, args string) Result {
 			t.Helper()
-			result, err := vm.Invoke(ctx, id, wasm, method, []byte(args), 50_000_000, env)
+			result, err := vm.Invoke(ctx, id, wasm, method, []byte(args), 100_000_000, env)
 			if err != nil {
 				t.Fatalf("%s %s.%s: %v", backend, id, method, err)
 			}
@@ -298,7 +311,7 @@ func TestManyGoroutinesCallAtOnce(t *testing.T) {
 			go func(w int) {
 				defer wg.Done()
 				env := newEnv("alice")
-				if _, err := vm.Call(ctx, "token", token, "init", []byte(`{"initial_supply": "1000"}`), 10_000_000, env); err != nil {
+				if _, err := vm.Call(ctx, "token", token, "init", []byte(`{"initial_supply": "1000"}`), 100_000_000, env); err != nil {
 					failures <- err
 					return
 				}
@@ -427,7 +440,7 @@ func benchTransfer(b *testing.B, cancellable bool) {
 	}
 	defer vm.Close(ctx)
 	env := newEnv("alice")
-	if _, err := vm.Call(ctx, "token", token, "init", []byte(`{"initial_supply": "1000000000"}`), 10_000_000, env); err != nil {
+	if _, err := vm.Call(ctx, "token", token, "init", []byte(`{"initial_supply": "1000000000"}`), 100_000_000, env); err != nil {
 		b.Fatal(err)
 	}
 	args := `{"to": ` + addressJSON(AccountAddress("bob")) + `, "amount": "1"}`

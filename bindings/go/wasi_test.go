@@ -34,7 +34,7 @@ type wasiRun struct {
 }
 
 func (r *wasiRun) add(result Result) {
-	r.outputs = append(r.outputs, result.OutputJSON)
+	r.outputs = append(r.outputs, string(result.Output))
 	r.gas = append(r.gas, result.GasUsed)
 	r.logs = append(r.logs, result.Log)
 }
@@ -62,25 +62,25 @@ func TestWASIContractsOfTinyGosShape(t *testing.T) {
 			return result
 		}
 		greeted := invoke("greet", []byte("bob"))
-		if greeted.OutputJSON != "hi" || !reflect.DeepEqual(greeted.Log, []string{"hello, bob", "greeted"}) {
-			t.Fatalf("%s: greet: %q %q", backend, greeted.OutputJSON, greeted.Log)
+		if string(greeted.Output) != "hi" || !reflect.DeepEqual(greeted.Log, []string{"hello, bob", "greeted"}) {
+			t.Fatalf("%s: greet: %q %q", backend, greeted.Output, greeted.Log)
 		}
 		if value, _, _ := env.Get("tinygo", []byte("greeted")); string(value) != "bob" {
 			t.Fatalf("%s: stored %q", backend, value)
 		}
-		now := binary.LittleEndian.Uint64([]byte(invoke("now", nil).OutputJSON))
+		now := binary.LittleEndian.Uint64(invoke("now", nil).Output)
 		if now != env.Time()*1_000_000_000 {
 			t.Fatalf("%s: realtime %d", backend, now)
 		}
 		self := ContractAddress("tinygo")
-		if who := invoke("whoami", nil).OutputJSON; who != "0x"+hex.EncodeToString(self[:]) {
+		if who := string(invoke("whoami", nil).Output); who != "0x"+hex.EncodeToString(self[:]) {
 			t.Fatalf("%s: argv[0] %q", backend, who)
 		}
 		// The same seed draws the same bytes; another seed others.
-		first, again := invoke("entropy", nil).OutputJSON, invoke("entropy", nil).OutputJSON
+		first, again := string(invoke("entropy", nil).Output), string(invoke("entropy", nil).Output)
 		other, err := vm.Invoke(ctx, "tinygo", wasm, "entropy", nil, 10_000_000, seeded("alice", 2))
-		if err != nil || len(first) != 16 || first != again || other.OutputJSON == first {
-			t.Fatalf("%s: entropy %x %x %x %v", backend, first, again, other.OutputJSON, err)
+		if err != nil || len(first) != 16 || first != again || string(other.Output) == first {
+			t.Fatalf("%s: entropy %x %x %x %v", backend, first, again, other.Output, err)
 		}
 		var failed *CallError
 		_, err = vm.Call(ctx, "tinygo", wasm, "quit", []byte("abc"), 10_000_000, env)
@@ -88,8 +88,8 @@ func TestWASIContractsOfTinyGosShape(t *testing.T) {
 			t.Fatalf("%s: quit: %v", backend, err)
 		}
 		invoke("quit", nil)
-		if started := invoke("_start", nil); started.OutputJSON != "null" || !reflect.DeepEqual(started.Log, []string{"started"}) {
-			t.Fatalf("%s: _start: %q %q", backend, started.OutputJSON, started.Log)
+		if started := invoke("_start", nil); len(started.Output) != 0 || started.OutputJSON != "null" || !reflect.DeepEqual(started.Log, []string{"started"}) {
+			t.Fatalf("%s: _start: %q %q", backend, started.Output, started.Log)
 		}
 		for _, method := range []string{"_initialize", "missing"} {
 			_, err = vm.Call(ctx, "tinygo", wasm, method, nil, 10_000_000, env)
@@ -100,8 +100,8 @@ func TestWASIContractsOfTinyGosShape(t *testing.T) {
 		// A Ward contract calls a method by its name, a NUL, then its input.
 		nested := append(append(self[:0:0], self[:]...), []byte("greet\x00carol")...)
 		relayed, err := vm.Invoke(ctx, "relay", relay, "main", nested, 10_000_000, env)
-		if err != nil || relayed.OutputJSON != "hi" {
-			t.Fatalf("%s: relayed: %v %q", backend, err, relayed.OutputJSON)
+		if err != nil || string(relayed.Output) != "hi" {
+			t.Fatalf("%s: relayed: %v %q", backend, err, relayed.Output)
 		}
 		run.add(relayed)
 		if value, _, _ := env.Get("tinygo", []byte("greeted")); string(value) != "carol" {
@@ -145,7 +145,7 @@ func TestARustWasip1Contract(t *testing.T) {
 			run.add(result)
 			return result
 		}
-		count := func(r Result) uint64 { return binary.LittleEndian.Uint64([]byte(r.OutputJSON)) }
+		count := func(r Result) uint64 { return binary.LittleEndian.Uint64(r.Output) }
 		if n := count(invoke(alice, "sign", []byte("first!"))); n != 1 {
 			t.Fatalf("%s: count %d", backend, n)
 		}
@@ -154,7 +154,7 @@ func TestARustWasip1Contract(t *testing.T) {
 			t.Fatalf("%s: sign: %d %q", backend, count(signed), signed.Log)
 		}
 		bobs := AccountAddress("bob")
-		if note := invoke(alice, "read", bobs[:]).OutputJSON; note != "hello from bob" {
+		if note := string(invoke(alice, "read", bobs[:]).Output); note != "hello from bob" {
 			t.Fatalf("%s: read %q", backend, note)
 		}
 		if stamp := count(invoke(alice, "stamp", nil)); stamp != alice.Time() {
@@ -166,7 +166,7 @@ func TestARustWasip1Contract(t *testing.T) {
 			!strings.Contains(failed.Log[0], "32-byte address") {
 			t.Fatalf("%s: a short read: %v %q", backend, err, failed)
 		}
-		if !bytes.Equal([]byte(invoke(alice, "dice", []byte("x")).OutputJSON), []byte(invoke(alice, "dice", []byte("x")).OutputJSON)) {
+		if !bytes.Equal(invoke(alice, "dice", []byte("x")).Output, invoke(alice, "dice", []byte("x")).Output) {
 			t.Fatalf("%s: the same seed drew different dice", backend)
 		}
 		runs = append(runs, run)

@@ -4,7 +4,11 @@
 // debited from the sender whether the call succeeded or not, and nothing
 // else of a failed call kept; state in a file, replaced whole after each
 // block; and a block the chain gives up on (its context cancelled or
-// expired) abandoned, leaving no trace.
+// expired) abandoned, leaving no trace. Nothing a transaction carries can
+// make the chain abandon a block: code the policy refuses, an unknown
+// method, arguments that do not decode are failed receipts that pay for
+// the work they caused (ward.CallError's gas); only the chain's own
+// failures (its context, its file, the engine) abandon one.
 //
 // Standard library and the ward package only.
 package chain
@@ -43,15 +47,17 @@ type Tx struct {
 }
 
 // Receipt is what a transaction did: "ok" or "failed" (why in Error),
-// the gas it used and the fee it paid, a call's output, and what it
+// the gas it used and the fee it paid, a call's output (as the contract
+// wrote it, and as JSON by its schema: "null" without one), and what it
 // logged (a WASI contract's stdout and stderr lines).
 type Receipt struct {
-	Status  string
-	GasUsed uint64
-	Fee     uint64
-	Output  string
-	Error   string
-	Log     []string
+	Status     string
+	GasUsed    uint64
+	Fee        uint64
+	Output     []byte
+	OutputJSON string
+	Error      string
+	Log        []string
 }
 
 // State is everything the chain keeps: balances, contracts' code and
@@ -186,12 +192,8 @@ func (c *Chain) apply(ctx context.Context, state *State, time uint64, index int,
 		if _, taken := state.Contracts[tx.ContractID]; taken {
 			return Receipt{Status: "failed", Error: "contract ID taken"}, nil
 		}
-		if err := c.vm.Validate(ctx, tx.Code); err != nil {
-			if ctx.Err() != nil {
-				return Receipt{}, err
-			}
-			return Receipt{Status: "failed", Error: err.Error()}, nil
-		}
+		// The VM validates the code as part of the deploy, and charges
+		// for it whether it is refused or not (ward.Engine.DeployGas).
 		method, code = "init", tx.Code
 	case CallContract:
 		if code == nil {
@@ -215,9 +217,10 @@ func (c *Chain) apply(ctx context.Context, state *State, time uint64, index int,
 	}
 	fee := result.GasUsed * c.GasPrice
 	state.Balances[tx.Sender] -= fee
-	receipt := Receipt{Status: "ok", GasUsed: result.GasUsed, Fee: fee, Output: result.OutputJSON, Log: result.Log}
+	receipt := Receipt{Status: "ok", GasUsed: result.GasUsed, Fee: fee, Output: result.Output, OutputJSON: result.OutputJSON, Log: result.Log}
 	if failed != nil {
-		receipt.Status, receipt.Output, receipt.Error, receipt.Log = "failed", "", failed.Error(), failed.Log
+		receipt.Status, receipt.Output, receipt.OutputJSON = "failed", nil, ""
+		receipt.Error, receipt.Log = failed.Error(), failed.Log
 	}
 	return receipt, nil
 }

@@ -23,11 +23,15 @@ func contract(t *testing.T, name string) []byte {
 	t.Helper()
 	path := os.Getenv("WARD_" + strings.ToUpper(name) + "_WASM")
 	if path == "" {
-		path = filepath.Join("..", "..", "..", "..", "target", "contracts", "wasm32-unknown-unknown", "release", name+".wasm")
+		built := filepath.Join("..", "..", "..", "..", "target", "contracts")
+		path = filepath.Join(built, "wasm32-unknown-unknown", "release", name+".wasm")
+		if name == "guestbook" {
+			path = filepath.Join(built, "wasm32-wasip1", "release", "wasi_guestbook.wasm")
+		}
 	}
 	wasm, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%s: %v (run the tests through `cargo test -p ward-capi --test go`)", path, err)
+		t.Fatalf("%s: %v (run `make contracts` at the repository's root first)", path, err)
 	}
 	return wasm
 }
@@ -56,7 +60,7 @@ func TestTokenTransfersPayTheirFeesToTheUnit(t *testing.T) {
 			t.Fatal(err)
 		}
 		receipts, err := chain.ApplyBlock(context.Background(), 1_000, []Tx{
-			{Kind: DeployContract, Sender: "alice", ContractID: "token", Code: token, Args: []byte(`{"initial_supply": "1000"}`), GasLimit: 10_000_000},
+			{Kind: DeployContract, Sender: "alice", ContractID: "token", Code: token, Args: []byte(`{"initial_supply": "1000"}`), GasLimit: 100_000_000},
 			{Kind: CallContract, Sender: "alice", ContractID: "token", Method: "transfer", Args: []byte(`{"to": ` + account("bob") + `, "amount": "250"}`), GasLimit: 10_000_000},
 			{Kind: CallContract, Sender: "alice", ContractID: "token", Method: "transfer", Args: []byte(`{"to": ` + account("bob") + `, "amount": "5000"}`), GasLimit: 10_000_000},
 			{Kind: CallContract, Sender: "bob", ContractID: "token", Method: "transfer", Args: []byte(`{"to": ` + account("alice") + `, "amount": "50"}`), GasLimit: 2_000},
@@ -70,8 +74,8 @@ func TestTokenTransfersPayTheirFeesToTheUnit(t *testing.T) {
 		if !strings.Contains(receipts[2].Error, "insufficient balance") || receipts[3].GasUsed != 2_000 || receipts[5].GasUsed != 0 {
 			t.Fatalf("%s: %+v", backend, receipts)
 		}
-		if receipts[4].Output != `"250"` {
-			t.Fatalf("%s: bob holds %s", backend, receipts[4].Output)
+		if receipts[4].OutputJSON != `"250"` {
+			t.Fatalf("%s: bob holds %s", backend, receipts[4].OutputJSON)
 		}
 		state := chain.State()
 		alice := receipts[0].Fee + receipts[1].Fee + receipts[2].Fee + receipts[4].Fee
@@ -113,7 +117,7 @@ func TestAWASIContractPaysItsFeesToTheUnit(t *testing.T) {
 		}
 		bob := ward.AccountAddress("bob")
 		receipts, err := chain.ApplyBlock(context.Background(), 1_700_000_000, []Tx{
-			{Kind: DeployContract, Sender: "alice", ContractID: "book", Code: book, GasLimit: 10_000_000},
+			{Kind: DeployContract, Sender: "alice", ContractID: "book", Code: book, GasLimit: 200_000_000},
 			{Kind: CallContract, Sender: "alice", ContractID: "book", Method: "sign", Args: []byte("first"), GasLimit: 10_000_000},
 			{Kind: CallContract, Sender: "bob", ContractID: "book", Method: "sign", Args: []byte("second"), GasLimit: 10_000_000},
 			{Kind: CallContract, Sender: "alice", ContractID: "book", Method: "read", Args: bob[:], GasLimit: 10_000_000},
@@ -124,7 +128,7 @@ func TestAWASIContractPaysItsFeesToTheUnit(t *testing.T) {
 			t.Fatalf("%s: %v", backend, err)
 		}
 		checkReceipts(t, backend, receipts, price, "ok", "ok", "ok", "ok", "failed", "failed")
-		if receipts[3].Output != "second" || len(receipts[2].Log) != 1 || !strings.HasSuffix(receipts[2].Log[0], " signed: second") {
+		if string(receipts[3].Output) != "second" || receipts[3].OutputJSON != "null" || len(receipts[2].Log) != 1 || !strings.HasSuffix(receipts[2].Log[0], " signed: second") {
 			t.Fatalf("%s: %+v", backend, receipts)
 		}
 		if receipts[5].GasUsed != 1_000 {
@@ -140,6 +144,112 @@ func TestAWASIContractPaysItsFeesToTheUnit(t *testing.T) {
 		if n := len(state.Storage["book"]); n != 3 {
 			t.Fatalf("%s: %d storage entries: %v", backend, n, state.Storage["book"])
 		}
+		runs = append(runs, receipts)
+		if err := vm.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !reflect.DeepEqual(runs[0], runs[1]) {
+		t.Fatalf("the backends differ:\n%+v\n%+v", runs[0], runs[1])
+	}
+}
+
+// Malformed transactions among good ones (an unknown method, arguments
+// that do not decode, code the policy refuses, an export a schemaless
+// contract lacks) are failed receipts that pay for what they caused, and
+// the block goes on: every receipt's fee is its gas times the price,
+// every balance is to the unit, and the good transactions did what they
+// do. Before, one such transaction abandoned the whole block.
+func TestMalformedTransactionsFailAndPayWithoutHaltingTheBlock(t *testing.T) {
+	token := contract(t, "token")
+	const price = 3
+	var runs [][]Receipt
+	for _, backend := range backends {
+		vm, err := ward.NewContractVM(backend)
+		if err != nil {
+			t.Fatal(err)
+		}
+		engine, err := ward.NewEngine(ward.EngineOptions{Backend: backend, WASI: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		genesis := map[string]uint64{"alice": 1_000_000_000, "bob": 1_000_000_000, "mallory": 1_000_000_000}
+		chain, err := Open(vm, filepath.Join(t.TempDir(), "state.json"), price, genesis)
+		if err != nil {
+			t.Fatal(err)
+		}
+		garbage := []byte("\x00asm not really a module")
+		transfer := func(amount string) []byte {
+			return []byte(`{"to": ` + account("bob") + `, "amount": "` + amount + `"}`)
+		}
+		receipts, err := chain.ApplyBlock(context.Background(), 1_000, []Tx{
+			{Kind: DeployContract, Sender: "alice", ContractID: "token", Code: token, Args: []byte(`{"initial_supply": "1000"}`), GasLimit: 100_000_000},
+			{Kind: CallContract, Sender: "mallory", ContractID: "token", Method: "no_such_method", Args: []byte(`{}`), GasLimit: 10_000_000},
+			{Kind: CallContract, Sender: "alice", ContractID: "token", Method: "transfer", Args: transfer("100"), GasLimit: 10_000_000},
+			{Kind: CallContract, Sender: "mallory", ContractID: "token", Method: "transfer", Args: []byte(`{"to": 7, "amount": "lots"}`), GasLimit: 10_000_000},
+			{Kind: CallContract, Sender: "mallory", ContractID: "token", Method: "transfer", Args: []byte(`not json`), GasLimit: 10_000_000},
+			{Kind: DeployContract, Sender: "mallory", ContractID: "junk", Code: garbage, GasLimit: 100_000_000},
+			{Kind: DeployContract, Sender: "mallory", ContractID: "junk2", Code: garbage, GasLimit: 1_000},
+			{Kind: DeployContract, Sender: "mallory", ContractID: "spin", Code: spin, GasLimit: 100_000_000},
+			{Kind: CallContract, Sender: "mallory", ContractID: "spin", Method: "no_export", GasLimit: 10_000_000},
+			{Kind: CallContract, Sender: "mallory", ContractID: "token", Method: "transfer", Args: transfer("1"), GasLimit: 10},
+			{Kind: CallContract, Sender: "alice", ContractID: "token", Method: "transfer", Args: transfer("50"), GasLimit: 10_000_000},
+			{Kind: CallContract, Sender: "alice", ContractID: "token", Method: "balance_of", Args: []byte(`{"who": ` + account("bob") + `}`), GasLimit: 10_000_000},
+		})
+		if err != nil {
+			t.Fatalf("%s: a malformed transaction abandoned the block: %v", backend, err)
+		}
+		checkReceipts(t, backend, receipts, price,
+			"ok", "failed", "ok", "failed", "failed", "failed", "failed", "ok", "failed", "failed", "ok", "ok")
+		if receipts[11].OutputJSON != `"150"` {
+			t.Fatalf("%s: bob holds %s", backend, receipts[11].OutputJSON)
+		}
+		// What each refusal was charged, from Ward's own figures.
+		module, err := engine.Prepare(token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spinModule, err := engine.Prepare(spin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[int]uint64{
+			1: module.RefusedCallGas(len(`{}`)),
+			3: module.RefusedCallGas(len(`{"to": 7, "amount": "lots"}`)),
+			4: module.RefusedCallGas(len(`not json`)),
+			5: engine.DeployGas(len(garbage)),
+			6: 1_000, // the limit: below the deploy's charge
+			8: spinModule.RefusedCallGas(0),
+			9: 10, // out of gas
+		}
+		for i, gas := range want {
+			if gas == 0 || receipts[i].GasUsed != gas {
+				t.Fatalf("%s: receipt %d used %d gas, want %d: %+v", backend, i, receipts[i].GasUsed, gas, receipts[i])
+			}
+		}
+		if !strings.Contains(receipts[1].Error, "no_such_method") || !strings.Contains(receipts[5].Error, "invalid_wasm") {
+			t.Fatalf("%s: %q / %q", backend, receipts[1].Error, receipts[5].Error)
+		}
+		if receipts[7].GasUsed < engine.DeployGas(len(spin)) {
+			t.Fatalf("%s: a deploy paid %d, less than its code's charge", backend, receipts[7].GasUsed)
+		}
+		state := chain.State()
+		var paid = map[string]uint64{}
+		senders := []string{"alice", "mallory", "alice", "mallory", "mallory", "mallory", "mallory", "mallory", "mallory", "mallory", "alice", "alice"}
+		for i, r := range receipts {
+			paid[senders[i]] += r.Fee
+		}
+		for _, who := range []string{"alice", "bob", "mallory"} {
+			if state.Balances[who] != 1_000_000_000-paid[who] {
+				t.Fatalf("%s: %s holds %d, paid %d: %v", backend, who, state.Balances[who], paid[who], state.Balances)
+			}
+		}
+		if _, kept := state.Contracts["junk"]; kept || len(state.Contracts) != 2 {
+			t.Fatalf("%s: contracts %v", backend, state.Contracts)
+		}
+		module.Close()
+		spinModule.Close()
+		engine.Close()
 		runs = append(runs, receipts)
 		if err := vm.Close(context.Background()); err != nil {
 			t.Fatal(err)

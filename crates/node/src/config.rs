@@ -131,7 +131,9 @@ pub struct NodeConfig {
     /// match).
     pub max_block_gas: Option<u64>,
     /// Dev mode: dev accounts the node signs for, `mine`,
-    /// `setNextBlockTime`.
+    /// `setNextBlockTime`, and Ethereum's block times: every block's
+    /// second (what contracts see) after its parent's
+    /// ([`NodeConfig::strict_block_seconds`]).
     pub dev: bool,
     /// Limits on clients.
     pub limits: RpcLimits,
@@ -231,6 +233,32 @@ impl NodeConfig {
 }
 
 impl NodeConfig {
+    /// Whether every block's time in seconds, what contracts see
+    /// (`block.timestamp`), is greater than its parent's, as Ethereum's
+    /// consensus rule and the nodes its tools test against (Hardhat,
+    /// anvil, geth's dev mode) require, so that an estimate made in one
+    /// second and a block mined in the next agree, and a time a test
+    /// takes as past is past: a dev node's blocks, which then run ahead
+    /// of the clock when they come faster than one a second, as
+    /// Hardhat's do. Other nodes keep millisecond times and may make
+    /// many blocks in one second (under load they do); their estimates
+    /// cover every second the next block can take instead
+    /// (`docs/ethereum.md`, "Block time").
+    pub fn strict_block_seconds(&self) -> bool {
+        self.dev
+    }
+
+    /// The earliest time (milliseconds) a block after one at `last` may
+    /// take: the next millisecond, or with
+    /// [`NodeConfig::strict_block_seconds`] the start of the next second.
+    pub fn earliest_block_time(&self, last: u64) -> u64 {
+        if self.strict_block_seconds() {
+            (last / 1000).saturating_add(1).saturating_mul(1000)
+        } else {
+            last.saturating_add(1)
+        }
+    }
+
     /// How many blocks apart snapshots are taken (0: never): the
     /// configured interval, else every `--log-retention-blocks` blocks on
     /// a replica (256 by default: a snapshot costs a scan of the whole

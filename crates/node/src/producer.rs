@@ -336,12 +336,74 @@ pub(crate) fn query_time(shared: &Shared) -> u64 {
     };
     chosen
         .unwrap_or_else(|| unix_millis().saturating_add(offset))
-        .max(last.saturating_add(1))
+        .max(shared.config.earliest_block_time(last))
+}
+
+/// The times an estimate runs at so that it is an upper bound for the
+/// block the transaction lands in ([`query_time`] first): contracts see
+/// seconds, so one run per second that block can take. With strict
+/// seconds, or a time `setNextBlockTime` chose, that is the one second
+/// [`query_time`] is in; otherwise a block on demand lands within about
+/// a second of now, and an interval's within its interval, so the
+/// seconds from [`query_time`]'s to the one a second or an interval
+/// later (two runs, more only for intervals over a second).
+pub(crate) fn estimate_times(shared: &Shared) -> Vec<u64> {
+    let first = query_time(shared);
+    if shared.config.strict_block_seconds() || lock(&shared.pool).next_time.is_some() {
+        return vec![first];
+    }
+    let reach = first.saturating_add(shared.config.block_time_ms.max(1000));
+    let mut times = vec![first];
+    let mut second = first / 1000;
+    while second < reach / 1000 && times.len() < MAX_ESTIMATE_SECONDS {
+        second += 1;
+        times.push(second.saturating_mul(1000));
+    }
+    times
+}
+
+/// The most seconds [`estimate_times`] covers (an interval of minutes
+/// is still estimated in at most this many runs).
+const MAX_ESTIMATE_SECONDS: usize = 8;
+
+/// `tx`'s gas estimate on `reader` (capped at `cap`) as an upper bound
+/// for the block it lands in: the largest of its estimates at
+/// [`estimate_times`]. It fails (`Ok(Err(receipt))`) when it fails at
+/// the first of them, the time a block made now would take; a time at
+/// which it fails later adds nothing, since no gas limit helps it then.
+pub(crate) fn estimate_gas<S>(
+    shared: &Shared,
+    reader: &ward_executor::Executor<S>,
+    tx: &ward_executor::Tx,
+    cap: u64,
+) -> Result<Result<ward_executor::Estimate, ward_state::Receipt>, ExecError>
+where
+    S: ward_state::StateCommit + Send + Sync + 'static,
+{
+    let mut best: Option<ward_executor::Estimate> = None;
+    for time in estimate_times(shared) {
+        match reader.estimate_gas(tx, time, cap)? {
+            Ok(estimate) => {
+                if best.as_ref().is_none_or(|b| estimate.gas > b.gas) {
+                    best = Some(estimate);
+                }
+            }
+            Err(receipt) if best.is_none() => return Ok(Err(receipt)),
+            Err(_) => {}
+        }
+    }
+    best.map(Ok).ok_or_else(|| {
+        ExecError::Fault(ward_vm::NodeFault::new(
+            FaultKind::Invariant,
+            "an estimate ran at no time",
+        ))
+    })
 }
 
 /// The next block's time: as `setNextBlockTime` chose, else the clock
 /// (ahead by a dev node's `evm_increaseTime`), and always after the last
-/// block's: the one in flight (at `after`), else the store's latest.
+/// block's (`NodeConfig::earliest_block_time`): the one in flight (at `after`), else the
+/// store's latest.
 fn block_time(shared: &Shared, after: Option<u64>) -> Result<u64, ExecError> {
     let last = match after {
         Some(time) => time,
@@ -356,7 +418,7 @@ fn block_time(shared: &Shared, after: Option<u64>) -> Result<u64, ExecError> {
     };
     Ok(chosen
         .unwrap_or_else(|| unix_millis().saturating_add(offset))
-        .max(last.saturating_add(1)))
+        .max(shared.config.earliest_block_time(last)))
 }
 
 /// Builds, commits and announces a block of `txs`; a block of none

@@ -21,10 +21,12 @@ use crate::{
 pub const MAX_MINE_BLOCKS: u64 = 1000;
 
 /// The latest time `setNextBlockTime` may choose, in milliseconds since
-/// the Unix epoch: 2^53 - 1 (the year 287 396, and the largest integer a
-/// JavaScript client reads exactly), so that blocks after it still have
-/// later times to take.
-pub const MAX_BLOCK_TIME: u64 = (1 << 53) - 1;
+/// the Unix epoch: the start of the second before the last whole second
+/// below 2^53 (the largest integer a JavaScript client reads exactly; the
+/// year 287 396), so that the next block, in a later second (a dev
+/// node's rule, `NodeConfig::strict_block_seconds`), still has a time a
+/// client reads exactly, and later blocks have later times to take.
+pub const MAX_BLOCK_TIME: u64 = (((1 << 53) - 1) / 1000 - 1) * 1000;
 
 /// Runs dev method `method` (one of [`ward_rpc::DEV_METHODS`]).
 pub(super) fn dispatch(
@@ -160,9 +162,14 @@ pub(super) fn set_next_block_time(
         .block(height)
         .map_err(RpcError::state)?
         .map_or(0, |b| b.header.time);
-    if time <= last {
+    let earliest = shared.config.earliest_block_time(last);
+    if time < earliest {
+        let rule = match shared.config.strict_block_seconds() {
+            true => "each block's second is after its parent's",
+            false => "block times increase",
+        };
         return Err(RpcError::invalid_params(format!(
-            "block times increase: the last block's is {last}"
+            "{rule}: the last block's time is {last}, the next may be {earliest} at the earliest"
         )));
     }
     if time > MAX_BLOCK_TIME {

@@ -29,7 +29,7 @@ pub(super) fn dispatch(
 }
 
 fn run(shared: &Shared, method: &str, p: &Params) -> Result<Value, RpcError> {
-    if !DEV_ALIASES.contains(&method) {
+    if crate::eth::EthMethod::find(DEV_ALIASES, method).is_none() {
         return Err(RpcError::eth(
             -32601,
             format!("the method {method} does not exist/is not available"),
@@ -140,7 +140,11 @@ fn mine(shared: &Shared, method: &str, p: &Params) -> Result<Value, RpcError> {
     let interval = seconds_to_ms(p.opt::<U256>(1)?.unwrap_or(U256::from(1)))?;
     let mut last = dev::mine(shared).map_err(RpcError::into_eth)?;
     for _ in 1..blocks {
-        next_block_time(shared, last.time.saturating_add(interval.max(1)))?;
+        let next = last
+            .time
+            .saturating_add(interval)
+            .max(shared.config.earliest_block_time(last.time));
+        next_block_time(shared, next)?;
         last = dev::mine(shared).map_err(RpcError::into_eth)?;
     }
     Ok(Value::Null)

@@ -276,9 +276,7 @@ pub(super) fn estimate_gas(
         value,
         payload: payload.clone(),
     };
-    let estimate = shared
-        .reader(None)?
-        .estimate_gas(&tx, query_time(shared), gas)
+    let estimate = crate::producer::estimate_gas(shared, &shared.reader(None)?, &tx, gas)
         .map_err(|e| exec_error(&e))?;
     let estimate = match estimate {
         Ok(estimate) => estimate,

@@ -13,7 +13,7 @@ use alloy_rpc_types_eth::{
 };
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
-use ward_chain::tx::{Payload, eth::EthTx};
+use ward_chain::tx::Payload;
 use ward_executor::Tx;
 use ward_primitives::{Address, Hash32};
 use ward_state::{Receipt, StateRead};
@@ -24,12 +24,15 @@ use crate::{
     state::Shared,
 };
 
+mod check;
 pub mod filters;
+pub mod logs;
 mod methods;
 mod send;
 pub(crate) mod shape;
 
-pub use methods::{DEV_ALIASES, ETH_METHODS, REFUSED};
+pub(crate) use check::check_params;
+pub use methods::{DEV_ALIASES, ETH_METHODS, EthMethod, REFUSED};
 
 /// Whether `method` is one of Ethereum's (answered here, or refused here
 /// with Ethereum's error shape).
@@ -145,7 +148,7 @@ pub(crate) fn dispatch(shared: &Shared, method: &str, params: Value) -> Result<V
         "eth_sendRawTransaction" => send_raw(shared, &p),
         "eth_getLogs" => {
             let filter: Filter = p.at(0)?;
-            to_json(shape::logs(shared, &filter)?)
+            to_json(logs::get_logs(shared, &filter)?)
         }
         other => block_reads(shared, other, &p)
             .or_else(|| filters::dispatch(shared, other, &p))
@@ -520,15 +523,28 @@ fn estimate_gas(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     kept(shared, height)?;
     let (tx, cap) = request_tx(shared, &request)?;
     let reader = shared.reader(Some(height)).map_err(RpcError::from)?;
-    let estimate = reader
-        .estimate_gas(&tx, crate::producer::query_time(shared), cap)
+    let estimate = crate::producer::estimate_gas(shared, &reader, &tx, cap)
         .map_err(|e| exec_error(&e).into_eth())?
-        .map_err(|receipt| failed(&receipt))?;
+        .map_err(|receipt| estimate_failed(&receipt, cap))?;
     let access_list = request
         .access_list
         .as_ref()
         .map_or(0, |list| alloy_rlp::Encodable::length(list) as u64);
     to_json(U64::from(with_envelope(shared, estimate.gas, access_list)))
+}
+
+/// An estimate that does not succeed even at `cap`: out of gas there is
+/// geth's "gas required exceeds allowance (cap)", which clients match
+/// on; anything else as [`failed`] says it.
+pub(crate) fn estimate_failed(receipt: &Receipt, cap: u64) -> RpcError {
+    if receipt.error_kind.as_deref() == Some("out_of_gas") {
+        return RpcError::eth(
+            -32000,
+            format!("gas required exceeds allowance ({cap})"),
+            None,
+        );
+    }
+    failed(receipt)
 }
 
 /// A call or estimate that did not succeed: a revert as code 3 with its
@@ -564,16 +580,20 @@ pub(crate) fn revert_reason(output: &[u8]) -> Option<String> {
 /// admitted as any transaction is; its hash.
 fn send_raw(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     let envelope: Bytes = p.at(0)?;
-    admit_envelope(shared, &envelope, eth_chain_id(shared)?)
+    eth_chain_id(shared)?;
+    admit_envelope(shared, &envelope)
 }
 
-/// A signed envelope verified for chain `chain_id` and admitted as any
-/// transaction is; its hash (what wallets compute).
-fn admit_envelope(shared: &Shared, envelope: &[u8], chain_id: u64) -> Result<Value, RpcError> {
-    let tx =
-        EthTx::verify(envelope, chain_id).map_err(|e| refused(&Refusal::Tx(e.into()), shared))?;
-    let hash = tx.hash();
-    let verified = tx.verified(&shared.settings.rules());
+/// A signed envelope verified for this chain and admitted as any
+/// transaction is, through the same door as Ward's own
+/// ([`crate::admission::verify`], which counts its refusals); its hash
+/// (what wallets compute).
+fn admit_envelope(shared: &Shared, envelope: &[u8]) -> Result<Value, RpcError> {
+    let mut stored = Vec::with_capacity(1 + envelope.len());
+    stored.push(ward_chain::tx::eth::ETH_TAG);
+    stored.extend_from_slice(envelope);
+    let verified = crate::admission::verify(shared, &stored).map_err(|r| refused(&r, shared))?;
+    let hash = verified.hash();
     crate::admission::admit(shared, verified, None).map_err(|r| refused(&r, shared))?;
     to_json(B256::from(hash.0))
 }
@@ -631,6 +651,9 @@ fn fee_history(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     let count: U64 = p.at(0)?;
     let newest: BlockNumberOrTag = p.at(1)?;
     let percentiles: Option<Vec<f64>> = p.opt(2)?;
+    if let Some(percentiles) = &percentiles {
+        reward_percentiles(percentiles)?;
+    }
     let newest = number(shared, newest)?
         .ok_or_else(|| RpcError::eth(-32000, "header not found".into(), None))?;
     let count = count.to::<u64>().clamp(1, 1024).min(newest + 1);
@@ -658,6 +681,34 @@ fn fee_history(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
         oldest_block: oldest,
         reward,
     })
+}
+
+/// Reward percentiles `eth_feeHistory` takes at most.
+pub const MAX_REWARD_PERCENTILES: usize = 100;
+
+/// Refuses reward percentiles as geth does, before any answer is built:
+/// at most [`MAX_REWARD_PERCENTILES`] of them, each in 0 to 100,
+/// ascending.
+fn reward_percentiles(percentiles: &[f64]) -> Result<(), RpcError> {
+    if percentiles.len() > MAX_REWARD_PERCENTILES {
+        return Err(invalid(&format!(
+            "too many reward percentiles: {}, at most {MAX_REWARD_PERCENTILES}",
+            percentiles.len()
+        )));
+    }
+    for (i, &p) in percentiles.iter().enumerate() {
+        if !(0.0..=100.0).contains(&p) {
+            return Err(invalid(&format!("invalid reward percentile: #{i}:{p}")));
+        }
+        if i > 0 && p < percentiles[i - 1] {
+            return Err(invalid(&format!(
+                "invalid reward percentile: #{}:{} > #{i}:{p}",
+                i - 1,
+                percentiles[i - 1]
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A dev node's Ethereum accounts (the test mnemonic's first ten); none

@@ -172,10 +172,13 @@ async fn stopping(stop: &mut watch::Receiver<bool>) {
 
 /// What every request passes before it is routed: a `Host` the node
 /// answers to (a page on a domain that resolves to loopback cannot reach
-/// it), on a reserved slot only `/health` and `/metrics`, and for `/rpc`
-/// and `/ws` a page of an allowed `Origin` (none, for clients that are
-/// not browsers) and, for `/rpc`, a JSON body: a form or `text/plain`
-/// POST, which a browser sends from any page without asking, is refused.
+/// it), on a reserved slot only `/health` and `/metrics`, and for every
+/// request that can act ([`acts`]: any `POST`, whatever its path, and
+/// `/ws`) a page of an allowed `Origin` (none, for clients that are not
+/// browsers) and, for a `POST`, a JSON body: a form or `text/plain` POST,
+/// which a browser sends from any page without asking, is refused. The
+/// rules follow the request's method, not a list of paths, so that no
+/// route that answers JSON-RPC (`/rpc`, `/`) can be left out.
 async fn guard(State(access): State<Arc<Access>>, request: Request, next: Next) -> Response {
     let refuse = |status: StatusCode, why: String| (status, format!("{why}\n")).into_response();
     let path = request.uri().path();
@@ -199,7 +202,7 @@ async fn guard(State(access): State<Arc<Access>>, request: Request, next: Next) 
             format!("host {host:?} is not allowed (ward serve --allow-host)"),
         );
     }
-    if path == "/rpc" || path == "/ws" {
+    if acts(request.method(), path) {
         if let Some(origin) = headers.get(header::ORIGIN) {
             let origin = origin.to_str().unwrap_or("");
             if !access.origin_allowed(origin) {
@@ -217,6 +220,12 @@ async fn guard(State(access): State<Arc<Access>>, request: Request, next: Next) 
         }
     }
     next.run(request).await
+}
+
+/// Whether a request can act on the node (send, steer a dev node, open
+/// a subscription): every `POST`, and a WebSocket's upgrade.
+fn acts(method: &axum::http::Method, path: &str) -> bool {
+    method == axum::http::Method::POST || path == "/ws"
 }
 
 /// Whether the request says its body is JSON.

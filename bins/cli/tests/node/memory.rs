@@ -75,3 +75,87 @@ fn concurrent_large_reads_keep_the_nodes_memory_bounded() {
         MAX_GROWTH_BYTES >> 20
     );
 }
+
+/// A contract whose `main` emits 4,000 events of 200 bytes each.
+const CHATTY: &str = r#"(module
+  (import "ward" "emit_event" (func $emit (param i32 i32 i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "chatter")
+  (func (export "main") (local $i i32)
+    (loop $more
+      (call $emit (i32.const 0) (i32.const 7) (i32.const 64) (i32.const 200))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $more (i32.lt_u (local.get $i) (i32.const 4000))))))"#;
+
+/// How much a node's peak memory may grow under 32 log queries at once
+/// over 52,000 logs: each is refused once its count passes `MAX_LOGS`
+/// (10,000), having held one block's receipts at a time and no log
+/// (measured: 65 to 124 MiB, the answered query of 8,000 logs included).
+/// Before, each built its whole 25 MB answer first and the node grew by
+/// about 2 GB.
+const MAX_LOG_GROWTH_BYTES: u64 = 256 << 20;
+
+#[test]
+fn concurrent_log_queries_are_refused_before_their_answers_are_built() {
+    let dir = node_dir("memory-logs");
+    let served = serve(&dir, &["--request-timeout-ms", "600000"]);
+    let url = served.url.clone();
+    let network = rpc(&url, "getNetwork", json!({})).unwrap();
+    let from = network["dev_accounts"][0].clone();
+    let code = format!("0x{}", hex::encode(ward_testkit::wasm(CHATTY)));
+    let deployed = rpc(
+        &url,
+        "sendTransaction",
+        json!({ "from": from, "deploy": { "code": code }, "gas": 50_000_000, "wait": true }),
+    )
+    .unwrap();
+    let contract = deployed["address"].clone();
+    let mut heights = Vec::new();
+    for _ in 0..13 {
+        let sent = rpc(
+            &url,
+            "sendTransaction",
+            json!({ "from": from, "call": { "to": contract, "input": "0x" }, "gas": 50_000_000, "wait": true }),
+        )
+        .unwrap();
+        assert_eq!(sent["status"], "ok", "{sent}");
+        heights.push(sent["height"].as_u64().unwrap());
+    }
+    let before = proc_bytes(served.child.id(), "VmHWM:");
+    let threads: Vec<_> = (0..32)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let query = json!([{ "fromBlock": "0x0", "toBlock": "latest" }]);
+                rpc(&url, "eth_getLogs", query).unwrap_err()
+            })
+        })
+        .collect();
+    for thread in threads {
+        let error = thread.join().unwrap();
+        assert!(
+            error.contains("-32005") && error.contains("query returned more than 10000 results"),
+            "{error}"
+        );
+    }
+    // A range within the bound is answered whole.
+    let (first, second) = (format!("{:#x}", heights[0]), format!("{:#x}", heights[1]));
+    let some = rpc(
+        &url,
+        "eth_getLogs",
+        json!([{ "fromBlock": first, "toBlock": second }]),
+    )
+    .unwrap();
+    assert_eq!(some.as_array().unwrap().len(), 8_000);
+    let growth = proc_bytes(served.child.id(), "VmHWM:").saturating_sub(before);
+    eprintln!(
+        "the node's peak memory grew by {} MiB under 32 log queries",
+        growth >> 20
+    );
+    assert!(
+        growth <= MAX_LOG_GROWTH_BYTES,
+        "the node's peak memory grew by {} MiB, more than {} MiB",
+        growth >> 20,
+        MAX_LOG_GROWTH_BYTES >> 20
+    );
+}

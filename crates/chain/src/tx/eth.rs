@@ -89,6 +89,15 @@ pub enum EthTxError {
     /// length field points past its end.
     #[error("wasm creation data: {0}")]
     BadWasmCreation(String),
+    /// An EIP-1559 transaction that offers a tip above its fee cap:
+    /// invalid on Ethereum (geth, Hardhat and anvil refuse it).
+    #[error("max priority fee per gas higher than max fee per gas: {tip} > {cap}")]
+    TipAboveFeeCap {
+        /// `maxPriorityFeePerGas`.
+        tip: u128,
+        /// `maxFeePerGas`.
+        cap: u128,
+    },
 }
 
 /// A verified Ethereum transaction: its fields, its sender and its hash.
@@ -162,6 +171,14 @@ impl EthTx {
         };
         if to.is_none() {
             creation_payload(tx.input())?;
+        }
+        if let Some(tip) = tx.max_priority_fee_per_gas()
+            && tip > tx.max_fee_per_gas()
+        {
+            return Err(EthTxError::TipAboveFeeCap {
+                tip,
+                cap: tx.max_fee_per_gas(),
+            });
         }
         Ok(EthTx {
             hash: Hash32(keccak256(envelope).0),

@@ -118,7 +118,7 @@ fn changes(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
         Some(filter) => last_block(shared, filter, head)?,
         None => head,
     };
-    let last = last.min(next.saturating_add(MAX_LOG_BLOCKS - 1));
+    let mut last = last.min(next.saturating_add(MAX_LOG_BLOCKS - 1));
     let answer = match &logs {
         None => {
             let mut hashes = Vec::new();
@@ -128,19 +128,23 @@ fn changes(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
             to_json(hashes)?
         }
         Some(filter) => {
-            let mut out = Vec::new();
-            for height in next..=last {
-                let record = shape::block_record(shared, height)?;
-                let receipts = shape::receipts(shared, height)?;
-                out.extend(
-                    shape::block_logs(&record, &receipts)
-                        .into_iter()
-                        .filter(|log| filter.matches(&log.inner)),
-                );
+            // Cut at the block that would pass the bound: the next poll
+            // starts there (a block that alone passes it is answered).
+            let max_bytes = shared.config.limits.max_response_bytes;
+            match super::logs::past_bound(shared, filter, (next, last), max_bytes)? {
+                Some(height) if height > next => last = height - 1,
+                Some(height) => last = height,
+                None => {}
             }
-            to_json(out)?
+            to_json(super::logs::matching(shared, filter, (next, last))?)?
         }
     };
+    finish(shared, id, last, answer)
+}
+
+/// A filter's changes `answer`, read up to block `last`: the next poll
+/// starts after it.
+fn finish(shared: &Shared, id: u64, last: u64, answer: Value) -> Result<Value, RpcError> {
     if let Some(installed) = lock(&shared.eth_filters).installed.get_mut(&id) {
         installed.next = installed.next.max(last + 1);
     }
@@ -158,5 +162,5 @@ fn filter_logs(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
         installed.logs.clone()
     };
     let filter = filter.ok_or_else(|| invalid("eth_getFilterLogs takes a log filter"))?;
-    to_json(shape::logs(shared, &filter)?)
+    to_json(super::logs::get_logs(shared, &filter)?)
 }

@@ -35,6 +35,22 @@ pub(super) fn send_transaction(shared: &Shared, p: &Params) -> Result<Value, Rpc
         ));
     }
     let chain_id = eth_chain_id(shared)?;
+    if let Some(asked) = request.chain_id
+        && asked != chain_id
+    {
+        return Err(RpcError::eth(
+            -32000,
+            format!("invalid chain id: the request names {asked}, this chain's is {chain_id}"),
+            None,
+        ));
+    }
+    if request.gas_price.is_some()
+        && (request.max_fee_per_gas.is_some() || request.max_priority_fee_per_gas.is_some())
+    {
+        return Err(invalid(
+            "both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified",
+        ));
+    }
     let nonce = match request.nonce {
         Some(nonce) => nonce,
         None => {
@@ -113,16 +129,14 @@ pub(super) fn send_transaction(shared: &Shared, p: &Params) -> Result<Value, Rpc
             TxEnvelope::from(tx.into_signed(signature))
         }
     };
-    admit_envelope(shared, &envelope.encoded_2718(), chain_id)
+    admit_envelope(shared, &envelope.encoded_2718())
 }
 
 /// The gas `eth_estimateGas` gives `tx`.
 fn estimated(shared: &Shared, tx: &Tx, cap: u64) -> Result<u64, RpcError> {
-    let estimate = shared
-        .reader(None)
-        .map_err(RpcError::from)?
-        .estimate_gas(tx, crate::producer::query_time(shared), cap)
+    let reader = shared.reader(None).map_err(RpcError::from)?;
+    let estimate = crate::producer::estimate_gas(shared, &reader, tx, cap)
         .map_err(|e| exec_error(&e).into_eth())?
-        .map_err(|receipt| failed(&receipt))?;
+        .map_err(|receipt| estimate_failed(&receipt, cap))?;
     Ok(with_envelope(shared, estimate.gas, 0))
 }

@@ -17,14 +17,12 @@ use alloy_eips::eip2718::Decodable2718;
 use alloy_primitives::{
     Address as EthAddress, B64, B256, Bloom, Bytes, LogData, Signature, TxKind, U256,
 };
-use alloy_rpc_types_eth::{
-    Block, BlockNumberOrTag, BlockTransactions, Filter, Log, Transaction, TransactionReceipt,
-};
+use alloy_rpc_types_eth::{Block, BlockTransactions, Log, Transaction, TransactionReceipt};
 use ward_chain::tx::{Payload, StoredTx, eth::EthTx};
 use ward_primitives::{Address, Hash32};
 use ward_state::{BlockRecord, Event, Receipt, StateRead};
 
-use super::{MAX_LOG_BLOCKS, number, state_error};
+use super::state_error;
 use crate::{error::RpcError, state::Shared};
 
 /// The hash of an empty list of ommers (keccak-256 of RLP `[]`), which
@@ -333,58 +331,6 @@ fn log(event: &Event, receipt: &Receipt, (block_hash, time): (B256, u64), index:
         log_index: Some(index as u64),
         removed: false,
     }
-}
-
-/// `eth_getLogs`: the logs `filter` matches, in order, over at most
-/// [`MAX_LOG_BLOCKS`] blocks.
-pub(super) fn logs(shared: &Shared, filter: &Filter) -> Result<Vec<Log>, RpcError> {
-    use alloy_rpc_types_eth::FilterBlockOption;
-    let (from, to) = match &filter.block_option {
-        FilterBlockOption::AtBlockHash(hash) => {
-            let Some(height) = super::height_of(shared, *hash)? else {
-                return Err(RpcError::eth(-32000, "unknown block".into(), None));
-            };
-            (height, height)
-        }
-        FilterBlockOption::Range {
-            from_block,
-            to_block,
-        } => {
-            let at = |tag: Option<BlockNumberOrTag>| -> Result<u64, RpcError> {
-                let head = super::head(shared)?;
-                Ok(number(shared, tag.unwrap_or_default())?.unwrap_or(head))
-            };
-            (at(*from_block)?, at(*to_block)?)
-        }
-    };
-    if from > to {
-        return Err(RpcError::eth(
-            -32000,
-            format!("invalid block range params: from {from} is after to {to}"),
-            None,
-        ));
-    }
-    if to - from >= MAX_LOG_BLOCKS {
-        return Err(RpcError::eth(
-            -32005,
-            format!(
-                "query exceeds the limit of {MAX_LOG_BLOCKS} blocks: ask for {from} to {} and go on from there",
-                from + MAX_LOG_BLOCKS - 1
-            ),
-            None,
-        ));
-    }
-    let mut out = Vec::new();
-    for height in from.max(1)..=to {
-        let record = block_record(shared, height)?;
-        let receipts = receipts(shared, height)?;
-        out.extend(
-            block_logs(&record, &receipts)
-                .into_iter()
-                .filter(|log| filter.matches(&log.inner)),
-        );
-    }
-    Ok(out)
 }
 
 /// Every log of a block (`record` and its `receipts`), in order.

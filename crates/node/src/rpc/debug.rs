@@ -238,8 +238,12 @@ fn shown(
         });
     };
     let mut top = frame(root, config, true);
-    // What its receipt says it used, intrinsic cost included.
+    // As geth's top frame: the transaction's gas limit and what its
+    // receipt says it used, intrinsic cost included (the frame itself
+    // got less than the limit: never a gasUsed above its gas).
     top.gas_used = U64::from(trace.receipt.gas_used);
+    let limit = asked().map_or(0, |asked| asked.gas);
+    top.gas = U64::from(limit.max(trace.receipt.gas_used));
     Ok(top)
 }
 

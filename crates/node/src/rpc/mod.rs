@@ -50,6 +50,10 @@ use read::{
 pub(crate) use simulate::flame_graph;
 pub use ward_rpc::{DEV_METHODS, METHODS};
 
+/// Ward's methods answered on `/ws` only (the WebSocket's module), beside
+/// [`METHODS`].
+pub(crate) const WS_METHODS: &[&str] = &["subscribe", "unsubscribe"];
+
 /// One request's response (none for a notification).
 pub(crate) async fn one(
     shared: &Arc<Shared>,
@@ -193,6 +197,11 @@ fn check_request(value: Value) -> Result<Request, (Value, RpcError)> {
             params: Params::Positional(params),
         });
     }
+    if !METHODS.contains(&method.as_str()) && !WS_METHODS.contains(&method.as_str()) {
+        // Neither Ward's nor Ethereum's (`personal_sign`, a typo): no such
+        // method, whatever its params look like.
+        return Err((reply_id, RpcError::method_not_found(&method)));
+    }
     let params = match object.remove("params") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(params)) => params,
@@ -251,15 +260,7 @@ pub(crate) async fn call(
         let shared = shared.clone();
         tokio::task::spawn_blocking(move || match request.params {
             Params::Named(params) => dispatch(&shared, &request.method, params, &gone),
-            Params::Positional(params) if request.method.starts_with("debug_") => {
-                debug::dispatch(&shared, &request.method, params).map(Answer::Eth)
-            }
-            Params::Positional(params) if crate::eth::is_alias(&request.method) => {
-                hardhat::dispatch(&shared, &request.method, params).map(Answer::Eth)
-            }
-            Params::Positional(params) => {
-                crate::eth::dispatch(&shared, &request.method, params).map(Answer::Eth)
-            }
+            Params::Positional(params) => positional(&shared, &request.method, params),
         })
         .await
         .map_err(|e| RpcError::new(-32603, "internal", e.to_string()))?
@@ -304,8 +305,8 @@ pub(crate) async fn call(
         value
     });
     let name = if METHODS.contains(&method.as_str())
-        || crate::eth::ETH_METHODS.contains(&method.as_str())
-        || crate::eth::DEV_ALIASES.contains(&method.as_str())
+        || crate::eth::EthMethod::find(crate::eth::ETH_METHODS, &method).is_some()
+        || crate::eth::EthMethod::find(crate::eth::DEV_ALIASES, &method).is_some()
     {
         method.as_str()
     } else {
@@ -317,6 +318,21 @@ pub(crate) async fn call(
         .get_or_create(&Metrics::label("method", name))
         .observe((ward_vm::clock::now() - started).as_secs_f64());
     result
+}
+
+/// Runs an Ethereum request (`eth_*`, `debug_*`, Hardhat's and anvil's
+/// names) with its positional `params`, checked against its method's row
+/// first ([`crate::eth::check_params`]).
+fn positional(shared: &Shared, method: &str, params: Value) -> Result<Answer, RpcError> {
+    crate::eth::check_params(method, &params)?;
+    let value = if method.starts_with("debug_") {
+        debug::dispatch(shared, method, params)
+    } else if crate::eth::is_alias(method) {
+        hardhat::dispatch(shared, method, params)
+    } else {
+        crate::eth::dispatch(shared, method, params)
+    };
+    value.map(Answer::Eth)
 }
 
 /// Whether the request a method runs for was abandoned: its clones share

@@ -74,6 +74,8 @@ fn the_limits_table_states_the_defaults() {
     );
     let mine = format!("(default 1, at most {})", ward_node::MAX_MINE_BLOCKS);
     assert!(doc.contains(&mine), "{mine}");
+    let latest = format!("`MAX_BLOCK_TIME`\n({} ms", ward_node::MAX_BLOCK_TIME);
+    assert!(doc.contains(&latest), "{latest}");
     let bounds = format!(
         "bounded as\na contract's own writes are ({} and {} bytes)",
         ward_abi::MAX_KEY_BYTES,
@@ -495,7 +497,7 @@ fn the_ethereum_document_lists_every_method_and_states_the_constants() {
     }
     let answered: std::collections::BTreeSet<String> = ward_node::eth::ETH_METHODS
         .iter()
-        .map(|m| (*m).to_owned())
+        .map(|m| m.name.to_owned())
         .collect();
     assert_eq!(
         listed, answered,
@@ -554,7 +556,7 @@ fn the_ethereum_document_lists_every_method_and_states_the_constants() {
     }
     let answered: std::collections::BTreeSet<String> = ward_node::eth::DEV_ALIASES
         .iter()
-        .map(|m| (*m).to_owned())
+        .map(|m| m.name.to_owned())
         .collect();
     assert_eq!(aliases, answered, "docs/ethereum.md's dev table");
     assert!(text.contains(&format!(
@@ -565,6 +567,27 @@ fn the_ethereum_document_lists_every_method_and_states_the_constants() {
         "{} seconds (`FILTER_IDLE`",
         ward_node::eth::filters::FILTER_IDLE.as_secs()
     )));
+    for (stated, constant) in [
+        (
+            "at most {} logs (`MAX_LOGS`",
+            ward_node::eth::logs::MAX_LOGS,
+        ),
+        (
+            "at most {} reward percentiles (`MAX_REWARD_PERCENTILES`)",
+            ward_node::eth::MAX_REWARD_PERCENTILES,
+        ),
+    ] {
+        let grouped = constant
+            .to_string()
+            .as_bytes()
+            .rchunks(3)
+            .rev()
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let line = stated.replace("{}", &grouped);
+        assert!(text.contains(&line), "docs/ethereum.md: {line}");
+    }
 }
 
 /// Every series a node exports on `/metrics` is named in docs/node.md as

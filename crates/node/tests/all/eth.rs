@@ -630,3 +630,44 @@ fn debug_traces_are_geths_call_tracer_on_both_backends() {
     });
     assert_eq!(runs[0], runs[1]);
 }
+
+/// A dev node with the EVM runtime, started fresh.
+fn fresh_evm_node(name: &str, backend: ward_vm::BackendKind) -> Node {
+    dev_node(name, |c| {
+        c.backend = backend;
+        let path = ward_testkit::contracts::out_dir().join("evm.wasm");
+        c.runtimes = vec![
+            ward_node::runtimes::RuntimeSpec::parse(&format!("evm={}", path.display())).unwrap(),
+        ];
+    })
+}
+
+/// The first read of every kind on a fresh node answers, on both
+/// backends: an estimate of the ERC-20's deploy, a call of its creation
+/// code, a trace of one. Before, wasmi charged the lazy translation of
+/// the EVM runtime's largest function to what was left of a fuel slice,
+/// and the first read on a fresh node ended at once with the read
+/// timeout (a shortfall there is not resumable); the same read again
+/// answered, its functions translated by then.
+#[test]
+fn the_first_read_of_every_kind_on_a_fresh_node_answers_on_both_backends() {
+    let mut init = creation("Token");
+    init.extend(word(1_000_000));
+    let request =
+        || json!({ "from": "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266", "data": hex_of(&init) });
+    for backend in both_backends() {
+        for read in ["eth_estimateGas", "eth_call", "debug_traceCall"] {
+            let node = fresh_evm_node(&format!("first-{read}"), backend);
+            let params = match read {
+                "debug_traceCall" => json!([request(), "latest", { "tracer": "callTracer" }]),
+                _ => json!([request()]),
+            };
+            let answer = eth(&node, read, params);
+            assert!(
+                answer.is_ok(),
+                "{backend}: {read} on a fresh node: {answer:?}"
+            );
+            node.shutdown().unwrap();
+        }
+    }
+}

@@ -11,6 +11,7 @@ mod eth;
 mod explorer;
 mod faults;
 mod fork;
+mod hostile;
 mod layers;
 mod limits;
 mod money;
@@ -25,6 +26,7 @@ mod schema;
 mod snapshots;
 #[cfg(feature = "etcd")]
 mod statesync;
+mod time;
 mod trace;
 mod ws;
 

@@ -53,6 +53,21 @@ pub enum ClusterError {
     Corrupt(String),
 }
 
+impl ClusterError {
+    /// Whether etcd could not be reached (a member down, a connection
+    /// refused, no leader yet): worth trying again, unlike an answer.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            ClusterError::Etcd(etcd_client::Error::TransportError(_)) => true,
+            ClusterError::Etcd(etcd_client::Error::GRpcStatus(status)) => matches!(
+                status.code(),
+                tonic::Code::Unavailable | tonic::Code::DeadlineExceeded
+            ),
+            _ => false,
+        }
+    }
+}
+
 /// The log's last block as a proposer read it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Head {

@@ -33,7 +33,7 @@ use ward_snapshot::{Manifest, SettingsCheck, Trust, Verified};
 use ward_state::{DATABASE_FILE, RedbStore, StateRead};
 
 use crate::{
-    cluster::{BlockLog, Claim},
+    cluster::{BlockLog, Claim, ClusterError},
     replica::ClusterConfig,
     replica::Entry,
     snapshots::Listed,
@@ -51,6 +51,28 @@ pub(crate) struct Advert {
 
 /// How often a joiner waiting for a snapshot says so.
 const WAIT_NOTICE: Duration = Duration::from_secs(10);
+
+/// How long a joiner keeps asking etcd while it cannot be reached (a
+/// member down, an election) before it gives up.
+const ETCD_PATIENCE: Duration = Duration::from_secs(60);
+
+/// `ask`'s answer, asked again while etcd cannot be reached (the
+/// endpoint of a member that is down), for at most [`ETCD_PATIENCE`].
+fn patiently<T>(
+    what: &str,
+    mut ask: impl FnMut() -> Result<T, ClusterError>,
+) -> Result<T, ClusterError> {
+    let deadline = ward_vm::clock::now() + ETCD_PATIENCE;
+    loop {
+        match ask() {
+            Err(error) if error.is_unavailable() && !ward_vm::clock::passed(deadline) => {
+                tracing::info!(%error, "state sync: {what}: etcd unavailable, asking again");
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            answer => return answer,
+        }
+    }
+}
 
 /// Restores the newest advertised snapshot into `data_dir` when it holds
 /// no state yet (or a state the log has been compacted past); does
@@ -75,7 +97,7 @@ pub(crate) fn join(
     }
     let id = &cluster.replica_id;
     // Held at 0 (all of it) until a snapshot is chosen.
-    let mut claim = Claim::take(handle, &log, id, 0)
+    let mut claim = patiently("claiming the log", || Claim::take(handle, &log, id, 0))
         .map_err(|e| NodeError::Config(format!("state sync: cannot claim the log: {e}")))?;
     let scratch = data_dir.join(".state-sync");
     let _ = std::fs::remove_dir_all(&scratch);
@@ -132,9 +154,10 @@ fn needs_sync(handle: &Handle, log: &mut BlockLog, data_dir: &Path) -> Result<bo
     if height == 0 {
         return Ok(true);
     }
-    let first = handle
-        .block_on(log.first())
-        .map_err(|e| NodeError::Config(format!("state sync: {e}")))?;
+    let first = patiently("reading the log's first block", || {
+        handle.block_on(log.first())
+    })
+    .map_err(|e| NodeError::Config(format!("state sync: {e}")))?;
     if first == 0 || first <= height + 1 {
         tracing::info!(
             height,
@@ -161,10 +184,11 @@ fn restore(
     verified: &Verified,
 ) -> Result<(), NodeError> {
     let failed = |e: String| NodeError::Config(format!("state sync: {e}"));
-    let cluster_settings = handle
-        .block_on(log.recorded_settings())
-        .map_err(|e| failed(e.to_string()))?
-        .ok_or_else(|| failed("the cluster has recorded no chain settings".into()))?;
+    let cluster_settings = patiently("reading the chain's settings", || {
+        handle.block_on(log.recorded_settings())
+    })
+    .map_err(|e| failed(e.to_string()))?
+    .ok_or_else(|| failed("the cluster has recorded no chain settings".into()))?;
     let check = |settings: &BTreeMap<String, Vec<u8>>| {
         let only_chain =
             settings.len() == 1 && settings.get(crate::settings::RECORD) == Some(&cluster_settings);

@@ -5,7 +5,7 @@
 CARGO ?= cargo
 WARD  := target/debug/ward
 
-.PHONY: demo test setup contracts eth-clients browser wasi-c go bench-go package publish-check cluster cluster-demo parallel-long fmt clippy unit bench bench-report metering fuzz fuzz-diff fuzz-cov loops
+.PHONY: demo test test-data setup contracts eth-clients browser wasi-c go bench-go package publish-check cluster cluster-demo parallel-long fmt clippy unit bench bench-report metering fuzz fuzz-diff fuzz-cov loops
 
 # rustfmt and clippy ship with rustup's default profile; add them if a
 # minimal toolchain lacks them (no-op when present).
@@ -14,31 +14,9 @@ setup:
 	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 	@$(CARGO) clippy --version >/dev/null 2>&1 || rustup component add clippy
 
-DEMO_DIR := target/demo-data
-BOB      := 0xb0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0
-
 demo: setup contracts
 	$(CARGO) build --locked -p ward-cli
-	@echo "== a raw module (examples/hello.wat), input 'ward', on both backends =="
-	$(WARD) run examples/hello.wat --input 0x77617264 --backend wasmtime
-	$(WARD) run examples/hello.wat --input 0x77617264 --backend wasmi
-	@echo "== a hostile module (an infinite loop): out of gas at the same gas on both (exit code 1 expected) =="
-	$(WARD) run examples/spin.wat --gas 1000000 --json --backend wasmtime || test $$? -eq 1
-	$(WARD) run examples/spin.wat --gas 1000000 --json --backend wasmi || test $$? -eq 1
-	@echo "== a WASI program (examples/wasi-hello.wat, docs/wasi.md): stdin in, stdout out, same gas on both =="
-	$(WARD) run --wasi examples/wasi-hello.wat --input 0x77617264 --backend wasmtime
-	$(WARD) run --wasi examples/wasi-hello.wat --input 0x77617264 --backend wasmi
-	@echo "== the SDK-built token and escrow in a fresh data directory ($(DEMO_DIR), redb) =="
-	@rm -rf $(DEMO_DIR)
-	@$(WARD) demo --data-dir $(DEMO_DIR) > target/demo.log || { cat target/demo.log; exit 1; }
-	@cat target/demo.log
-	@TOKEN=$$(sed -n 's/^token contract: *//p' target/demo.log); \
-	  echo "== a new process opens $(DEMO_DIR) again, on the other backend: bob's balance, then the token's storage =="; \
-	  $(WARD) query $$TOKEN --method balance_of --arg address:$(BOB) --decode u128 --data-dir $(DEMO_DIR) --backend wasmi && \
-	  $(WARD) state $$TOKEN --data-dir $(DEMO_DIR)
-	@scripts/demo-evm.sh $(WARD) target/demo-evm
-	@scripts/demo-node.sh $(WARD) target/demo-node target/contracts/wasm32-unknown-unknown/release
-	@scripts/eth-clients.sh $(WARD) target/eth-clients demo
+	scripts/demo.sh $(WARD)
 
 # The example contracts (contracts/), built for wasm32-unknown-unknown; the
 # script finds or installs a toolchain (see contracts/build.sh).
@@ -95,10 +73,11 @@ go:
 # by skipping (REQUIRE_ALL=0 to let them skip on a machine without them).
 REQUIRE_ALL ?= 1
 
-unit: setup contracts browser wasi-c go cluster
+unit: setup contracts browser wasi-c go cluster test-data
 	@if [ "$(REQUIRE_ALL)" = 1 ] && ! command -v protoc >/dev/null; then \
 	  echo "make test: protoc is missing, so the replication tests (ward-node's etcd feature) cannot be built: run as root, or install protobuf-compiler (REQUIRE_ALL=0 to skip them)"; exit 1; fi
-	WARD_REQUIRE_ALL=$(REQUIRE_ALL) $(CARGO) test --locked --workspace $(GATE_FEATURES)
+	. target/test-data/env && export WARD_SPEC_DIR WARD_WASI_SUITE_DIR && \
+	  WARD_REQUIRE_ALL=$(REQUIRE_ALL) $(CARGO) test --locked --workspace $(GATE_FEATURES)
 	@# The example contracts' own tests (contracts/*/tests, on ward-test),
 	@# in their workspace; its host build shares target/ with the one above.
 	@# evm has none (docs/evm.md's tests drive it), and its host build
@@ -110,6 +89,20 @@ unit: setup contracts browser wasi-c go cluster
 	@# Real Ethereum clients against a dev node, with the `ward` that
 	@# `cargo test` built (docs/ethereum.md).
 	scripts/eth-clients.sh $(WARD) target/eth-clients
+	@# The commands the README and docs tell a user to type, run as they
+	@# would run them (bins/cli/tests/docs checks that every `make` target
+	@# they name is run here or says why not): `make demo`'s steps and the
+	@# cluster demo, with the same `ward`.
+	scripts/demo.sh $(WARD) > target/demo-run.log 2>&1 || { cat target/demo-run.log; exit 1; }
+	@if command -v protoc >/dev/null; then \
+	  scripts/cluster-demo.sh $(WARD) target/cluster-demo > target/cluster-demo.log 2>&1 || { cat target/cluster-demo.log; exit 1; }; \
+	elif [ "$(REQUIRE_ALL)" = 1 ]; then echo "make test: the cluster demo needs protoc and etcd (make cluster, as root)"; exit 1; fi
+
+# The WebAssembly spec suite and the WASI test suite the tests read, from
+# WARD_SPEC_DIR / WARD_WASI_SUITE_DIR, ../shared, or fetched at their
+# pinned commits into target/test-data (scripts/test-data.sh).
+test-data:
+	@scripts/test-data.sh
 
 # ethers v6, web3.py with eth-account, and Hardhat 2 (npm and PyPI, pinned,
 # cached in target/eth-clients) against a `ward serve --dev` each.

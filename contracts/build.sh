@@ -7,7 +7,7 @@
 # (the WASI reactors of WASI_ALL in .../wasm32-wasip1/release/);
 # those of DEBUG_INFO are also built with their names and line tables (the
 # `debug-info` profile, docs/debugging.md) into .../debug-info/.
-# Toolchain, in this order (see ../shared/CONTRACT_TOOLCHAIN.md):
+# Toolchain, in this order (docs/contracts.md, "6. Building"):
 #   1. rustup's wasm32-unknown-unknown standard library (added if missing);
 #   2. Debian's rustc-web + rust-web-src, building core/alloc from source
 #      (-Zbuild-std), installed with apt-get when missing and we are root.

@@ -105,7 +105,12 @@ roots() {
 # Each replica signs for its own dev account (0, 1, 2): a replica assigns
 # nonces from what it has applied, so one account per replica never races.
 SENDER=()
-for i in 0 1 2; do SENDER[$i]=$(sed -n "s/^($i) \(0x[0-9a-f]*\) key.*/\1/p" "$DIR/r0.out"); done
+# (Ward's accounts have 32-byte addresses; the Ethereum dev accounts
+# `ward serve --dev` prints after them have 20-byte ones.)
+for i in 0 1 2; do
+  SENDER[$i]=$(sed -n "s/^($i) \(0x[0-9a-f]\{64\}\) key.*/\1/p" "$DIR/r0.out")
+  [ -n "${SENDER[$i]}" ] || { echo "cluster-demo: no dev account ($i) in $DIR/r0.out" >&2; exit 1; }
+done
 call() { "$WARD" call "$COUNTER" --node "${URL[$1]}" --sender "${SENDER[$1]}" --json | field tx | sed "s/^/  through r$1: tx /"; }
 
 echo "== a counter deployed through r0, then a call through each replica =="

@@ -4,7 +4,7 @@
 //! for `ward build` and `ward-test`: find the crate's package and its
 //! `cdylib` with `cargo metadata`, pick a toolchain route, run `cargo
 //! build`, and return where the module is. The routes, in this order
-//! (`../shared/CONTRACT_TOOLCHAIN.md` in Ward's development notes):
+//! (`docs/contracts.md`, "6. Building", shows them by hand):
 //!
 //! 1. [`Route::Rustup`]: rustup's `wasm32-unknown-unknown` standard
 //!    library, when it is installed (this crate never downloads it);

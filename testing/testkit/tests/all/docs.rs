@@ -201,3 +201,50 @@ fn the_dev_profiles_of_new_crates_contracts_and_ward_agree() {
     let missing: Vec<_> = template.difference(&ward).collect();
     assert!(missing.is_empty(), "Ward's Cargo.toml lacks {missing:?}");
 }
+
+/// ARCHITECTURE.md's invariants are numbered 1, 2, 3, ... in order, and
+/// every source file it names (`name.rs`) is one in the tree.
+#[test]
+fn architecture_numbers_its_invariants_in_order_and_names_files_that_exist() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let text = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+    let invariants = text
+        .split("\n## Invariants\n")
+        .nth(1)
+        .expect("an Invariants section");
+    let invariants = invariants.split("\n## ").next().unwrap_or_default();
+    let numbers: Vec<u32> = invariants
+        .lines()
+        .filter_map(|line| line.split_once(". ")?.0.parse().ok())
+        .collect();
+    let expected: Vec<u32> = (1..=numbers.len() as u32).collect();
+    assert!(numbers.len() >= 9, "{numbers:?}");
+    assert_eq!(numbers, expected, "ARCHITECTURE.md's invariants");
+    // Every `*.rs` file name in backticks exists somewhere in the tree.
+    let mut names = std::collections::BTreeSet::new();
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if name != "target" && name != "node_modules" && !name.starts_with('.') {
+                    stack.push(path);
+                }
+            } else if let Some(stem) = name.strip_suffix(".rs") {
+                names.insert(format!("{stem}.rs"));
+            }
+        }
+    }
+    let missing: Vec<&str> = text
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|quoted| quoted.ends_with(".rs") && !quoted.contains(' ') && !quoted.contains("::"))
+        .filter(|quoted| !names.contains(quoted.rsplit('/').next().unwrap_or_default()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md names files that are not in the tree: {missing:?}"
+    );
+}

@@ -17,4 +17,5 @@ mod profile;
 mod shape;
 mod syscalls;
 mod system;
+mod testdata;
 mod wasi;

@@ -24,12 +24,18 @@ const endless = uint64(1) << 60
 
 func spinModule(t testing.TB, backend Backend, options EngineOptions) (*Engine, *Module) {
 	t.Helper()
+	return preparedOn(t, backend, options, spinWasm)
+}
+
+// preparedOn is wasm prepared on a new engine of backend with options.
+func preparedOn(t testing.TB, backend Backend, options EngineOptions, wasm []byte) (*Engine, *Module) {
+	t.Helper()
 	options.Backend = backend
 	engine, err := NewEngine(options)
 	if err != nil {
 		t.Fatal(err)
 	}
-	module, err := engine.Prepare(spinWasm)
+	module, err := engine.Prepare(wasm)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,18 +80,11 @@ func TestAChildSpinningUnderACallStopsWithIt(t *testing.T) {
 	parent := contractFile(t, "spin_child")
 	for _, backend := range backends {
 		for _, timed := range []bool{true, false} {
-			options := EngineOptions{Backend: backend, Children: true}
+			options := EngineOptions{Children: true}
 			if timed {
 				options.Timeout = 50 * time.Millisecond
 			}
-			engine, err := NewEngine(options)
-			if err != nil {
-				t.Fatal(err)
-			}
-			module, err := engine.Prepare(parent)
-			if err != nil {
-				t.Fatal(err)
-			}
+			engine, module := preparedOn(t, backend, options, parent)
 			ctx, cancel := context.WithCancel(context.Background())
 			if !timed {
 				go func() {
@@ -93,7 +92,7 @@ func TestAChildSpinningUnderACallStopsWithIt(t *testing.T) {
 					cancel()
 				}()
 			}
-			_, err = engine.CallContext(ctx, module, CallOptions{GasLimit: endless}, nil)
+			_, err := engine.CallContext(ctx, module, CallOptions{GasLimit: endless}, nil)
 			cancel()
 			if timed && !errors.Is(err, ErrTimeout) {
 				t.Fatalf("%s: timed out: %v", backend, err)
@@ -112,14 +111,7 @@ func TestAChildSpinningUnderACallStopsWithIt(t *testing.T) {
 func TestChildrenAreOfferedOnlyWhenAsked(t *testing.T) {
 	parent := contractFile(t, "spin_child")
 	for _, backend := range backends {
-		engine, err := NewEngine(EngineOptions{Backend: backend})
-		if err != nil {
-			t.Fatal(err)
-		}
-		module, err := engine.Prepare(parent)
-		if err != nil {
-			t.Fatal(err)
-		}
+		engine, module := preparedOn(t, backend, EngineOptions{}, parent)
 		outcome, err := engine.CallContext(context.Background(), module, CallOptions{GasLimit: 10_000_000}, nil)
 		if err != nil || outcome.Status != "reverted" || outcome.ExitCode != 1 {
 			t.Fatalf("%s: %+v %v", backend, outcome, err)

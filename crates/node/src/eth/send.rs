@@ -35,22 +35,7 @@ pub(super) fn send_transaction(shared: &Shared, p: &Params) -> Result<Value, Rpc
         ));
     }
     let chain_id = eth_chain_id(shared)?;
-    if let Some(asked) = request.chain_id
-        && asked != chain_id
-    {
-        return Err(RpcError::eth(
-            -32000,
-            format!("invalid chain id: the request names {asked}, this chain's is {chain_id}"),
-            None,
-        ));
-    }
-    if request.gas_price.is_some()
-        && (request.max_fee_per_gas.is_some() || request.max_priority_fee_per_gas.is_some())
-    {
-        return Err(invalid(
-            "both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified",
-        ));
-    }
+    check_request(&request, chain_id)?;
     let nonce = match request.nonce {
         Some(nonce) => nonce,
         None => {
@@ -130,6 +115,28 @@ pub(super) fn send_transaction(shared: &Shared, p: &Params) -> Result<Value, Rpc
         }
     };
     admit_envelope(shared, &envelope.encoded_2718())
+}
+
+/// Refuses what geth refuses of a request before anything is filled in:
+/// another chain's id, or both a legacy price and EIP-1559 fees.
+fn check_request(request: &TransactionRequest, chain_id: u64) -> Result<(), RpcError> {
+    if let Some(asked) = request.chain_id
+        && asked != chain_id
+    {
+        return Err(RpcError::eth(
+            -32000,
+            format!("invalid chain id: the request names {asked}, this chain's is {chain_id}"),
+            None,
+        ));
+    }
+    if request.gas_price.is_some()
+        && (request.max_fee_per_gas.is_some() || request.max_priority_fee_per_gas.is_some())
+    {
+        return Err(invalid(
+            "both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified",
+        ));
+    }
+    Ok(())
 }
 
 /// The gas `eth_estimateGas` gives `tx`.

@@ -412,13 +412,20 @@ fn block_time(shared: &Shared, after: Option<u64>) -> Result<u64, ExecError> {
             shared.store.block(height)?.map_or(0, |b| b.header.time)
         }
     };
-    let (chosen, offset) = {
-        let mut pool = lock(&shared.pool);
-        (pool.next_time.take(), pool.time_offset)
-    };
-    Ok(chosen
-        .unwrap_or_else(|| unix_millis().saturating_add(offset))
-        .max(shared.config.earliest_block_time(last)))
+    let now = unix_millis();
+    let mut pool = lock(&shared.pool);
+    let time = pool
+        .next_time
+        .take()
+        .unwrap_or_else(|| now.saturating_add(pool.time_offset))
+        .max(shared.config.earliest_block_time(last));
+    if shared.config.strict_block_seconds() {
+        // A block pushed ahead of the clock (blocks faster than one a
+        // second) carries the chain's clock with it, as Hardhat's does:
+        // later blocks, an `evm_increaseTime` included, go on from it.
+        pool.time_offset = pool.time_offset.max(time.saturating_sub(now));
+    }
+    Ok(time)
 }
 
 /// Builds, commits and announces a block of `txs`; a block of none

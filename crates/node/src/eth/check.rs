@@ -84,11 +84,17 @@ pub(crate) fn check_params(method: &str, params: &serde_json::Value) -> Result<(
 }
 
 /// Why `value`, a block param, is not one geth reads: a tag, a canonical
-/// quantity, or an object with a `blockNumber` quantity or a `blockHash`.
+/// quantity, a block hash (32 bytes of hex, EIP-1898), or an object with
+/// a `blockNumber` quantity or a `blockHash`.
 fn block_id(value: &serde_json::Value) -> Result<(), String> {
+    let hash = |text: &str| {
+        text.strip_prefix("0x")
+            .is_some_and(|d| d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit()))
+    };
     match value {
         serde_json::Value::String(text) => match text.as_str() {
             "latest" | "earliest" | "pending" | "safe" | "finalized" => Ok(()),
+            text if hash(text) => Ok(()),
             text => quantity(text),
         },
         serde_json::Value::Object(object) => match object.get("blockNumber") {

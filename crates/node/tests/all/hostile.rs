@@ -134,6 +134,13 @@ fn input_geth_refuses_is_refused_not_misread() {
         eth_ok(&node, "eth_getBlockByNumber", json!(["0x0", false]))["number"],
         json!("0x0")
     );
+    // A block hash is a block param too (EIP-1898), not a long number.
+    eth_ok(&node, "evm_mine", json!([]));
+    let block = eth_ok(&node, "eth_getBlockByNumber", json!(["latest", false]))["hash"].clone();
+    let receipts = eth(&node, "eth_getBlockReceipts", json!([block]));
+    assert!(receipts.is_ok(), "{receipts:?}");
+    let balance = eth(&node, "eth_getBalance", json!([alice, block]));
+    assert!(balance.is_ok(), "{balance:?}");
     // A storage slot must be 1 to 64 hex digits.
     for slot in [
         json!(123),

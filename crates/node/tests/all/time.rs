@@ -211,5 +211,23 @@ fn a_dev_node_gives_each_block_a_second_of_its_own() {
         "setNextBlockTime",
         json!({ "time": (last / 1000 + 1) * 1000 }),
     );
+    ok(&node, "mine", json!({}));
+    // Blocks faster than one a second run ahead of the clock, and the
+    // chain's clock goes on from there: `evm_increaseTime` moves it that
+    // far past the last block, not past the wall clock (a lock an hour
+    // out was still a second early after an hour's increase).
+    for _ in 0..10 {
+        ok(&node, "mine", json!({}));
+    }
+    let latest = |node: &Node| {
+        ok(node, "getLatestBlock", json!({}))["time"]
+            .as_u64()
+            .unwrap()
+    };
+    let before = latest(&node);
+    eth_ok(&node, "evm_increaseTime", json!([3600]));
+    ok(&node, "mine", json!({}));
+    let after = latest(&node);
+    assert!(after >= before + 3_600_000, "{before} -> {after}");
     node.shutdown().unwrap();
 }

@@ -15,7 +15,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use ward_executor::{Deploy, Executor, Payload, Tx};
 use ward_sdk::codec::{Decode, Encode, call_input, decode_exact, encode};
-use ward_state::{Address, Receipt, RedbStore, StateRead};
+use ward_state::{Address, Receipt, RedbStore, StateRead, Status};
 use ward_vm::BackendKind;
 
 /// `ward demo`.
@@ -75,7 +75,7 @@ fn query<T: Decode>(
     args: &impl Encode,
 ) -> anyhow::Result<T> {
     let receipt = exec.query(ALICE, to, call_input(method, args), GAS)?;
-    if receipt.status != "ok" {
+    if !receipt.status.is_ok() {
         bail!("query {method} ended {}", receipt.status);
     }
     decode_exact(&receipt.output).map_err(|e| anyhow::anyhow!("query {method}: {e}"))
@@ -86,7 +86,7 @@ fn print_receipt(label: &str, receipt: &Receipt) {
         "  {label:<44} {:<10} gas {:>8}",
         receipt.status, receipt.gas_used
     );
-    if receipt.status == "reverted" {
+    if receipt.status == Status::Reverted {
         line += &format!("  \"{}\"", String::from_utf8_lossy(&receipt.output));
     } else if let Some(kind) = &receipt.error_kind {
         line += &format!("  {kind}");

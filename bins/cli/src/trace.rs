@@ -15,6 +15,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use serde_json::Value;
 use ward_node::decode::Schemas;
+use ward_rpc::results::{BacktraceEntry, Profile};
 use ward_state::{Hash32, StatePrune, StateRead};
 
 use crate::chain::{Access, Common, open};
@@ -59,23 +60,26 @@ pub(crate) fn show(common: &Common, tx: Hash32, profile: &ProfileArgs) -> anyhow
                 tx,
                 profile: Some(profile.profile),
             };
-            let trace = ward_rpc::client::Client::new(url)?
-                .call::<ward_rpc::methods::TraceTransaction>(&asked)?;
-            serde_json::to_value(trace)?
+            ward_rpc::client::Client::new(url)?
+                .call::<ward_rpc::methods::TraceTransaction>(&asked)?
         }
-        None => serde_json::to_value(local(common, tx, profile.profile)?)?,
+        None => ward_rpc::Applied {
+            value: local(common, tx, profile.profile)?,
+            applied_height: None,
+        },
     };
     let title = format!("Gas of {tx}");
-    let written = match &trace.get("profile") {
+    let written = match &trace.value.profile {
         Some(p) if profile.profile => Some(write_profile(p, profile, &title)?),
         _ => None,
     };
+    let shown = serde_json::to_value(&trace)?;
     if common.json {
-        println!("{trace}");
+        println!("{shown}");
         return Ok(());
     }
-    print!("{}", render(&trace, std::io::stdout().is_terminal()));
-    if let (Some(p), Some(files)) = (trace.get("profile"), written) {
+    print!("{}", render(&shown, std::io::stdout().is_terminal()));
+    if let (Some(p), Some(files)) = (&trace.value.profile, written) {
         print!("{}", render_profile(p, &files));
     }
     Ok(())
@@ -128,26 +132,26 @@ fn local(common: &Common, tx: Hash32, profiled: bool) -> anyhow::Result<ward_rpc
         schemas.at(&*store, address).ok().flatten()
     });
     if profiled {
-        out.profile = Some(profile_json(&trace, None));
+        out.profile = Some(profile_of(&trace, None));
     }
     Ok(out)
 }
 
-/// A trace's gas profile as JSON, as the node gives it; its root named
-/// `root` when given (else by the transaction).
-pub(crate) fn profile_json(trace: &ward_executor::Trace, root: Option<&str>) -> Value {
+/// A trace's gas profile as the node gives it; its root named `root` when
+/// given (else by the transaction).
+pub(crate) fn profile_of(trace: &ward_executor::Trace, root: Option<&str>) -> Profile {
     let symbols = ward_node::profile::TraceSymbols::of(trace);
     let flame = match root {
         Some(root) => ward_node::profile::flame_of_call(trace, &symbols, root),
         None => ward_node::profile::flame(trace, &symbols),
     };
-    ward_node::profile::profile_json(&flame)
+    ward_node::profile::summarize(&flame)
 }
 
 /// Writes a profile's folded stacks and flame graph (titled `title`) where
 /// `args` says: the two paths.
 pub(crate) fn write_profile(
-    profile: &Value,
+    profile: &Profile,
     args: &ProfileArgs,
     title: &str,
 ) -> anyhow::Result<[PathBuf; 2]> {
@@ -155,8 +159,8 @@ pub(crate) fn write_profile(
         .profile_out
         .clone()
         .unwrap_or_else(|| PathBuf::from("ward-profile"));
-    let folded = profile["folded"].as_str().unwrap_or("");
-    let title = format!("{title}: {} gas", profile["total"]);
+    let folded = &profile.folded;
+    let title = format!("{title}: {} gas", profile.total);
     let svg = ward_debug::svg(folded, &title).context("drawing the flame graph")?;
     let paths = [with_suffix(&prefix, "folded"), with_suffix(&prefix, "svg")];
     std::fs::write(&paths[0], folded).with_context(|| format!("writing {}", paths[0].display()))?;
@@ -176,21 +180,11 @@ fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
 const PROFILE_ROWS: usize = 15;
 
 /// A profile's top functions as a table, and where its files are.
-pub(crate) fn render_profile(profile: &Value, files: &[PathBuf; 2]) -> String {
-    let mut out = format!("gas profile: {} gas\n", profile["total"]);
+pub(crate) fn render_profile(profile: &Profile, files: &[PathBuf; 2]) -> String {
+    let mut out = format!("gas profile: {} gas\n", profile.total);
     out += &format!("{:>10} {:>10}  function\n", "self", "total");
-    for f in profile["top"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .take(PROFILE_ROWS)
-    {
-        out += &format!(
-            "{:>10} {:>10}  {}\n",
-            f["self_gas"].as_u64().unwrap_or(0),
-            f["total_gas"].as_u64().unwrap_or(0),
-            f["name"].as_str().unwrap_or("?")
-        );
+    for f in profile.top.iter().take(PROFILE_ROWS) {
+        out += &format!("{:>10} {:>10}  {}\n", f.self_gas, f.total_gas, f.name);
     }
     out += &format!(
         "folded stacks: {}\nflame graph:   {}\n",
@@ -264,8 +258,10 @@ fn frame(f: &Value, depth: usize, paint: &dyn Fn(&str, &str) -> String, out: &mu
     }
     if let Some(backtrace) = f.get("backtrace") {
         out.push_str(&format!("{pad}  backtrace:\n"));
-        for line in ward_node::profile::backtrace_lines(backtrace) {
-            out.push_str(&format!("{pad}    {}\n", paint("33", &line)));
+        let entries: Vec<BacktraceEntry> =
+            serde_json::from_value(backtrace.clone()).unwrap_or_default();
+        for entry in entries {
+            out.push_str(&format!("{pad}    {}\n", paint("33", &entry.line())));
         }
     }
     match f.get("decoded").filter(|d| !d.is_null()) {

@@ -53,12 +53,17 @@ fn executor_gas(kind: BackendKind) -> Vec<u64> {
         payload: Payload::Call { to: token, input },
     };
     assert_eq!(
-        run(call(call_input("transfer", &(bob, 250u128))), 2).status,
+        run(call(call_input("transfer", &(bob, 250u128))), 2)
+            .status
+            .as_str(),
         "ok"
     );
-    assert_eq!(run(call(call_input("balance_of", &bob)), 3).status, "ok");
+    assert_eq!(
+        run(call(call_input("balance_of", &bob)), 3).status.as_str(),
+        "ok"
+    );
     let overdraft = run(call(call_input("transfer", &(bob, 5_000u128))), 4);
-    assert_eq!(overdraft.status, "reverted");
+    assert_eq!(overdraft.status.as_str(), "reverted");
     let code = ward_testkit::contracts::wasm("token").len() as u64;
     gas[0] += config.policy.schedule.deploy_cost(code);
     gas

@@ -4,7 +4,15 @@
 //! record keeps its code history; each change is an event of the
 //! contract's, emitted by the chain.
 
-use super::*;
+use crate::deploy::put_contract;
+use crate::error::ExecError;
+use crate::frame::Frame;
+use crate::runtime::Code;
+use crate::tx::Tx;
+use crate::{Executor, SharedJournal, lock, trace};
+use ward_primitives::{Address, CodeKind, Gas, Hash32};
+use ward_state::{ContractInfo, Encode, Event, StateCommit};
+use ward_vm::{CodeHash, ErrorKind, Execution, Failure, Outcome};
 
 use ward_chain::tx::AdminAction;
 

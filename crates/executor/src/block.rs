@@ -149,7 +149,7 @@ fn unrunnable(tx: &Tx, height: u64, intrinsic: u64, message: String) -> Receipt 
         tx: Hash32::default(),
         height,
         index: 0,
-        status: kind.status().as_str().to_owned(),
+        status: kind.status(),
         exit_code: 0,
         output: Vec::new(),
         gas_used: intrinsic,

@@ -2,7 +2,18 @@
 //! every `ward.call` it makes run as frames of their own, each with its
 //! call context.
 
-use super::*;
+use crate::error::ExecError;
+use crate::frame::Frame;
+use crate::runtime::Code;
+use crate::tx::Tx;
+use crate::{CallRequest, Current, Executor, Frames, Waiting, create, interrupted, lock, runtime};
+use ward_abi::call::FAILED as CALL_FAILED;
+use ward_primitives::{Address, CodeKind, Gas, Hash32};
+use ward_state::StateCommit;
+use ward_vm::{
+    CallContext, Entry, ErrorKind, Execution, Failure, FaultKind, InstanceBudget, MemoryBudget,
+    NodeFault, Progress, Reply, Request, RunOptions,
+};
 
 /// Why a traced call failed before its callee ran (the executor does not
 /// tell the reasons apart there).

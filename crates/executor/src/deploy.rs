@@ -1,7 +1,14 @@
 //! Deploys: the deploy charge, Ward's checks of the code, the contract's
 //! record, and the `deploy` entry point (or a system runtime's).
 
-use super::*;
+use crate::error::ExecError;
+use crate::runtime::Code;
+use crate::tx::Tx;
+use crate::{Deployed, Executor, SharedJournal, lock, runtime};
+use std::sync::Arc;
+use ward_primitives::{Address, CodeKind, Gas, Hash32};
+use ward_state::{ContractInfo, StateCommit};
+use ward_vm::{CodeHash, ErrorKind, Execution, Failure, Outcome, Status};
 
 impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// A deploy once its address is known to be free: the deploy charge,

@@ -1,7 +1,11 @@
 //! Gas estimation: the smallest gas limit with which a transaction does
 //! what it does with the most gas it could be given, found by simulation.
 
-use super::*;
+use crate::Executor;
+use crate::error::ExecError;
+use crate::tx::Tx;
+use ward_state::{Receipt, StateCommit};
+use ward_vm::{FaultKind, NodeFault};
 
 /// What [`Executor::estimate_gas`] found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,7 +68,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 "a simulation at the cap was neither run nor refused",
             )));
         };
-        if best.status != "ok" {
+        if !best.status.is_ok() {
             return Ok(Err(best));
         }
         let fits =

@@ -2,7 +2,13 @@
 //! transaction's journal), and the scratch chain of a call outside any
 //! block (`ward run`).
 
-use super::*;
+use crate::error::state_fault;
+use crate::view::View;
+use crate::{SharedJournal, lock};
+use std::sync::{Arc, Mutex};
+use ward_primitives::{Address, Hash32};
+use ward_state::{Event, Journal, StateCommit, StateError};
+use ward_vm::{Chain, ChainError, Status};
 
 /// The journal of a [`scratch_chain`].
 pub type ScratchJournal = Arc<Mutex<Journal<View<ward_state::MemoryStore>>>>;

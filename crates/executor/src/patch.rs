@@ -4,7 +4,12 @@
 //! before its transactions, through the same journal they use, so the
 //! block's state root covers it like any other change.
 
-use super::*;
+use crate::block::Block;
+use crate::error::ExecError;
+use crate::{Executor, SharedJournal, lock};
+use ward_primitives::{Address, CodeKind, Hash32};
+use ward_state::{ContractInfo, StateCommit};
+use ward_vm::CodeHash;
 
 use std::collections::BTreeMap;
 

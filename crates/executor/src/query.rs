@@ -1,6 +1,15 @@
 //! Read-only calls on the committed state (`query`).
 
-use super::*;
+use crate::error::ExecError;
+use crate::frame::Frame;
+use crate::receipt::receipt_of;
+use crate::tx::{Tx, tx_id};
+use crate::view::View;
+use crate::{Executor, SharedJournal, lock};
+use std::sync::{Arc, Mutex};
+use ward_chain::tx::Payload;
+use ward_primitives::{Address, Gas};
+use ward_state::{Journal, Receipt, StateCommit};
 
 impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// Runs `main` of `to` read-only on the committed state: storage writes

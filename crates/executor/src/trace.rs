@@ -6,7 +6,18 @@
 
 use std::collections::BTreeMap;
 
-use super::*;
+use crate::block::{Block, BlockTimings, Simulation};
+use crate::error::ExecError;
+use crate::frame::Frame;
+use crate::receipt::receipt_of;
+use crate::tx::Tx;
+use crate::view::View;
+use crate::{CallRequest, Current, Executor, Frames, SharedJournal, Speculation, block, lock};
+use std::sync::{Arc, Mutex};
+use ward_chain::tx::Payload;
+use ward_primitives::{Address, CodeKind, Gas, Hash32};
+use ward_state::{Event, Journal, Receipt, StateCommit};
+use ward_vm::{Chain, CodeHash, ErrorKind, Execution, FaultKind, ModuleCache, NodeFault, Status};
 
 /// How a frame was entered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,7 +6,8 @@
 //! same [`Tx`] of their payload ([`tx_of`](crate::tx_of)). Beside them:
 //! a transaction's id as executed, and a deploy's address.
 
-use super::*;
+use ward_primitives::{Address, Hash32};
+use ward_state::Encode;
 
 /// An embedder's unsigned transaction: its sender, gas limit, value and
 /// the chain's [`Payload`](ward_chain::tx::Payload).

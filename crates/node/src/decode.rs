@@ -13,7 +13,7 @@ use ward_chain::{
     schema::{Schema, split_call},
     tx::{ChainRules, Deploy, Payload, Sender, StoredTx, VerifiedTx},
 };
-use ward_primitives::{Address, Hash32};
+use ward_primitives::{Address, Hash32, Status};
 use ward_state::{Receipt, StateError, StateRead};
 
 use ward_rpc::{
@@ -100,7 +100,7 @@ pub fn decorate(
         && let Some((method, _)) = split_call(called.input)
     {
         object.method = Some(method.to_owned());
-        if receipt.status == "ok"
+        if receipt.status.is_ok()
             && let Some(schema) = schema_of(called.to)
         {
             match schema.decode_output(method, &receipt.output) {
@@ -109,7 +109,7 @@ pub fn decorate(
             }
         }
     }
-    if receipt.status == "reverted"
+    if receipt.status == Status::Reverted
         && let Ok(message) = std::str::from_utf8(&receipt.output)
     {
         object.decoded = Some(Value::String(message.to_owned()));
@@ -370,7 +370,7 @@ fn frame_shown(
         gas_used: frame.gas_used,
         self_gas: frame.self_gas(),
         runtime_gas: frame.runtime_gas,
-        status: frame.status.as_str().to_owned(),
+        status: frame.status,
         error: frame
             .error
             .as_ref()

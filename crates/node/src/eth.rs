@@ -15,7 +15,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 use ward_chain::tx::Payload;
 use ward_executor::Tx;
-use ward_primitives::{Address, Hash32};
+use ward_primitives::{Address, Hash32, Status};
 use ward_state::{Receipt, StateRead};
 
 use crate::{
@@ -508,7 +508,7 @@ fn call(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
         .simulate_unsigned(tx, crate::producer::query_time(shared))
         .map_err(|e| exec_error(&e).into_eth())?;
     let receipt = simulation.receipt;
-    if receipt.status != "ok" {
+    if !receipt.status.is_ok() {
         return Err(failed(&receipt));
     }
     to_json(Bytes::from(receipt.output))
@@ -552,7 +552,7 @@ pub(crate) fn estimate_failed(receipt: &Receipt, cap: u64) -> RpcError {
 /// errors from), anything else as -32000 with Ward's reason.
 fn failed(receipt: &Receipt) -> RpcError {
     let output = Bytes::from(receipt.output.clone());
-    if receipt.status == "reverted" {
+    if receipt.status == Status::Reverted {
         let reason = revert_reason(&receipt.output).map_or_else(
             || "execution reverted".to_owned(),
             |r| format!("execution reverted: {r}"),
@@ -562,7 +562,7 @@ fn failed(receipt: &Receipt) -> RpcError {
     let why = receipt
         .error_message
         .clone()
-        .unwrap_or_else(|| receipt.status.clone());
+        .unwrap_or_else(|| receipt.status.to_string());
     let message = match receipt.error_kind.as_deref() {
         Some("out_of_gas") => format!("out of gas: {why}"),
         _ => format!("execution failed ({}): {why}", receipt.status),

@@ -13,7 +13,6 @@
 
 use std::{sync::Arc, time::Duration};
 
-use serde::{Deserialize, Serialize};
 use ward_chain::tree::{self, StateKey};
 use ward_primitives::Hash32;
 use ward_rpc::{
@@ -35,18 +34,9 @@ pub struct ForkConfig {
     pub height: Option<u64>,
 }
 
-/// What a fork records in its store: where it came from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ForkRecord {
-    /// The source it was forked from (a restart may name another node of
-    /// the same chain).
-    pub url: String,
-    /// The source's block the fork builds on.
-    pub height: u64,
-    /// That block's hash: another source must hold the same block.
-    pub hash: String,
-}
+/// What a fork records in its store, where it came from, is what
+/// `getNetwork` shows of it.
+pub use ward_rpc::results::Fork as ForkRecord;
 
 /// The name of the record in the store's settings table.
 const RECORD: &str = "fork";

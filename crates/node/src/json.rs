@@ -20,7 +20,7 @@ pub fn event(event: &Event) -> results::Event {
 /// A receipt: the CLI's receipt fields, plus `index`.
 pub fn receipt(receipt: &Receipt) -> results::Receipt {
     results::Receipt {
-        status: receipt.status.clone(),
+        status: receipt.status,
         exit_code: receipt.exit_code,
         output: receipt.output.clone().into(),
         gas_used: receipt.gas_used,
@@ -86,7 +86,7 @@ pub fn receipt_from(value: &results::Receipt) -> Receipt {
         tx: value.tx,
         height: value.height,
         index: value.index,
-        status: value.status.clone(),
+        status: value.status,
         exit_code: value.exit_code,
         output: value.output.0.clone(),
         gas_used: value.gas_used,
@@ -118,7 +118,7 @@ mod tests {
             tx: Hash32([1; 32]),
             height: 4,
             index: 2,
-            status: "reverted".into(),
+            status: ward_primitives::Status::Reverted,
             exit_code: -3,
             output: b"no".to_vec(),
             gas_used: 77,

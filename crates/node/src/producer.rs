@@ -575,7 +575,7 @@ pub(crate) fn committed(
     for receipt in &block.receipts {
         metrics
             .transactions
-            .get_or_create(&Metrics::label("status", &receipt.status))
+            .get_or_create(&Metrics::label("status", receipt.status.as_str()))
             .inc();
         metrics.gas_used.inc_by(receipt.gas_used);
         metrics

@@ -10,10 +10,10 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
 use ward_debug::{Flame, Symbols};
 use ward_executor::{CallKind, Trace, TraceFrame};
 use ward_primitives::{Address, Hash32};
+use ward_rpc::results::{BacktraceEntry, FunctionGas, Profile};
 use ward_vm::{ProfileLabel, Profiler};
 
 /// The symbols of every module a trace's frames ran.
@@ -45,7 +45,7 @@ impl TraceSymbols {
 /// function with the source frames of its current call (inlined ones
 /// first) when its module has DWARF. `None` when it returned, or ran no
 /// profiled Wasm.
-pub fn backtrace(frame: &TraceFrame, symbols: &TraceSymbols) -> Option<Value> {
+pub fn backtrace(frame: &TraceFrame, symbols: &TraceSymbols) -> Option<Vec<BacktraceEntry>> {
     let profile = frame.profile.as_ref()?;
     if frame.status == ward_vm::Status::Ok {
         return None;
@@ -60,18 +60,22 @@ pub fn backtrace(frame: &TraceFrame, symbols: &TraceSymbols) -> Option<Value> {
         let node = &profile.nodes()[index];
         match node.label {
             ProfileLabel::Host(module, name) => {
-                out.push(json!({ "function": format!("{module}.{name}"), "host": true }));
+                out.push(BacktraceEntry {
+                    function: format!("{module}.{name}"),
+                    host: true,
+                    ..BacktraceEntry::default()
+                });
             }
             ProfileLabel::Func(func) => out.extend(function_frames(func, node.site, module)),
             ProfileLabel::Frame => {}
         }
     }
-    Some(Value::Array(out))
+    Some(out)
 }
 
 /// Wasm function `func` at `site`: one entry per source frame there
 /// (inlined functions first, marked), or one without a source position.
-fn function_frames(func: u32, site: Option<u32>, module: Option<&Symbols>) -> Vec<Value> {
+fn function_frames(func: u32, site: Option<u32>, module: Option<&Symbols>) -> Vec<BacktraceEntry> {
     let name = module.map_or_else(
         || format!("func[{func}]"),
         |s| s.describe(func).into_owned(),
@@ -81,54 +85,34 @@ fn function_frames(func: u32, site: Option<u32>, module: Option<&Symbols>) -> Ve
         _ => Vec::new(),
     };
     let Some((outer, inlined)) = sources.split_last() else {
-        return vec![json!({ "function": name, "func_index": func, "offset": site })];
+        return vec![BacktraceEntry {
+            function: name,
+            func_index: Some(func),
+            offset: site,
+            ..BacktraceEntry::default()
+        }];
     };
-    let mut out: Vec<Value> = inlined
+    let mut out: Vec<BacktraceEntry> = inlined
         .iter()
-        .map(|source| {
-            json!({
-                "function": source.function,
-                "file": source.file,
-                "line": source.line,
-                "column": source.column,
-                "inlined": true,
-            })
+        .map(|source| BacktraceEntry {
+            function: source.function.clone().unwrap_or_else(|| "?".into()),
+            inlined: true,
+            file: source.file.clone(),
+            line: source.line,
+            column: source.column,
+            ..BacktraceEntry::default()
         })
         .collect();
-    out.push(json!({
-        "function": name,
-        "func_index": func,
-        "offset": site,
-        "file": outer.file,
-        "line": outer.line,
-        "column": outer.column,
-    }));
+    out.push(BacktraceEntry {
+        function: name,
+        func_index: Some(func),
+        offset: site,
+        file: outer.file.clone(),
+        line: outer.line,
+        column: outer.column,
+        ..BacktraceEntry::default()
+    });
     out
-}
-
-/// A backtrace's entries as lines of text: `function at file:line:column`.
-pub fn backtrace_lines(backtrace: &Value) -> Vec<String> {
-    let mut lines = Vec::new();
-    for entry in backtrace.as_array().into_iter().flatten() {
-        let function = entry["function"].as_str().unwrap_or("?");
-        let mut line = function.to_owned();
-        if let Some(file) = entry["file"].as_str() {
-            line += &format!(" at {file}");
-            if let Some(n) = entry["line"].as_u64() {
-                line += &format!(":{n}");
-                if let Some(c) = entry["column"].as_u64().filter(|&c| c > 0) {
-                    line += &format!(":{c}");
-                }
-            }
-        } else if let Some(offset) = entry["offset"].as_u64() {
-            line += &format!(" at offset {offset:#x}");
-        }
-        if entry["inlined"].as_bool() == Some(true) {
-            line += " (inlined)";
-        }
-        lines.push(line);
-    }
-    lines
 }
 
 /// The gas profile of `trace`: its total is the receipt's gas. Its root is
@@ -279,23 +263,27 @@ fn short(hex: &str) -> String {
     format!("{}…{}", &hex[..8], &hex[hex.len() - 4..])
 }
 
-/// How many functions [`profile_json`] lists.
+/// How many functions [`summarize`] lists.
 pub const TOP_FUNCTIONS: usize = 40;
 
-/// A profile as JSON: its total, the functions with the most self gas
-/// (up to [`TOP_FUNCTIONS`]), and its folded stacks.
-pub fn profile_json(flame: &Flame) -> Value {
+/// A profile as an RPC result: its total, the functions with the most
+/// self gas (up to [`TOP_FUNCTIONS`]), and its folded stacks.
+pub fn summarize(flame: &Flame) -> Profile {
     let root = &flame.nodes()[Flame::ROOT].name;
-    let top: Vec<Value> = flame
+    let top = flame
         .top()
         .into_iter()
         .filter(|f| f.total_gas > 0 && &f.name != root)
         .take(TOP_FUNCTIONS)
-        .map(|f| json!({ "name": f.name, "self_gas": f.self_gas, "total_gas": f.total_gas }))
+        .map(|f| FunctionGas {
+            name: f.name,
+            self_gas: f.self_gas,
+            total_gas: f.total_gas,
+        })
         .collect();
-    json!({
-        "total": flame.total(),
-        "top": top,
-        "folded": flame.folded(),
-    })
+    Profile {
+        total: flame.total(),
+        top,
+        folded: flame.folded(),
+    }
 }

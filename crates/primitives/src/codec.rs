@@ -139,6 +139,20 @@ impl Decode for String {
     }
 }
 
+/// A [`crate::Status`] is encoded as its name's bytes (as a receipt's
+/// status always was).
+impl Encode for crate::Status {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.as_str().as_bytes().encode(out);
+    }
+}
+impl Decode for crate::Status {
+    fn decode(input: &mut &[u8]) -> Result<Self, CodecError> {
+        let name = String::decode(input)?;
+        crate::Status::parse(&name).ok_or_else(|| CodecError(format!("no status {name:?}")))
+    }
+}
+
 impl Encode for Address {
     fn encode(&self, out: &mut Vec<u8>) {
         out.extend(self.0);

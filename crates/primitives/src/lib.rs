@@ -24,6 +24,70 @@ pub mod schema;
 
 use core::fmt;
 
+/// How a run or a transaction ended, at the coarsest level: what a
+/// receipt records (`ward_state::Receipt::status`) and an execution's
+/// outcome says (`ward_vm::Outcome`). Typed everywhere; its name
+/// ([`Status::as_str`]) is what encodings and the wire carry.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    /// Finished with exit code 0 (the default, as a receipt being built
+    /// starts).
+    #[default]
+    Ok,
+    /// Finished with a nonzero exit code; output is kept.
+    Reverted,
+    /// A trap: the guest did something invalid. Output is discarded.
+    Trapped,
+    /// Gas ran out.
+    OutOfGas,
+    /// The call was interrupted: the wall-clock backstop fired, or the
+    /// embedder cancelled it.
+    Timeout,
+    /// The module never ran: invalid, outside policy, or not linkable.
+    Rejected,
+}
+
+impl Status {
+    /// Every status, in the order of their declaration.
+    pub const ALL: [Status; 6] = [
+        Status::Ok,
+        Status::Reverted,
+        Status::Trapped,
+        Status::OutOfGas,
+        Status::Timeout,
+        Status::Rejected,
+    ];
+
+    /// The status's name: `ok`, `reverted`, `trapped`, `out_of_gas`,
+    /// `timeout` or `rejected`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Reverted => "reverted",
+            Status::Trapped => "trapped",
+            Status::OutOfGas => "out_of_gas",
+            Status::Timeout => "timeout",
+            Status::Rejected => "rejected",
+        }
+    }
+
+    /// The status named `name` ([`Status::as_str`]).
+    pub fn parse(name: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// Whether it is [`Status::Ok`].
+    pub const fn is_ok(self) -> bool {
+        matches!(self, Status::Ok)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What a contract's code runs as, chosen when it is deployed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum CodeKind {

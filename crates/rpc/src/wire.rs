@@ -161,6 +161,24 @@ impl Word for Hash32 {
     }
 }
 
+/// `#[serde(with = "status")]`: a [`Status`](ward_primitives::Status) as
+/// its name (`ok`, `reverted`, ...); any other name is refused.
+pub mod status {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+    use ward_primitives::Status;
+
+    /// Writes the status's name.
+    pub fn serialize<S: Serializer>(status: &Status, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(status.as_str())
+    }
+
+    /// Reads a status's name.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Status, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Status::parse(&name).ok_or_else(|| D::Error::custom(format!("no status {name:?}")))
+    }
+}
+
 /// `#[serde(with = "word")]`: an [`Address`] or [`Hash32`] as `0x` and 64
 /// hex digits.
 pub mod word {

@@ -2,7 +2,7 @@
 //! written down in `docs/storage-format.md`.
 
 use ward_primitives::{
-    Address, CodeKind, Hash32,
+    Address, CodeKind, Hash32, Status,
     codec::{decode_list, encode_list},
 };
 
@@ -136,7 +136,7 @@ impl Decode for Receipt {
             tx: Hash32::decode(input)?,
             height: u64::decode(input)?,
             index: u32::decode(input)?,
-            status: String::decode(input)?,
+            status: Status::decode(input)?,
             exit_code: i32::decode(input)?,
             output: Vec::decode(input)?,
             gas_used: u64::decode(input)?,
@@ -223,7 +223,7 @@ mod tests {
             tx: Hash32([3; 32]),
             height: 7,
             index: 1,
-            status: "reverted".into(),
+            status: Status::Reverted,
             exit_code: 2,
             output: b"no".to_vec(),
             gas_used: 1234,

@@ -45,7 +45,7 @@ pub use ward_chain::{
     block::Header,
     tree::{TreeStore, TreeUpdate},
 };
-pub use ward_primitives::{Address, Hash32};
+pub use ward_primitives::{Address, Hash32, Status};
 
 /// Version of the on-disk layout (`docs/storage-format.md`). A store
 /// written with another version is refused when opened.
@@ -197,8 +197,9 @@ pub struct Receipt {
     pub height: u64,
     /// Its position in the block.
     pub index: u32,
-    /// `ok`, `reverted`, `trapped`, `out_of_gas`, `timeout`, `rejected`.
-    pub status: String,
+    /// How it ended (encoded as its name: `ok`, `reverted`, `trapped`,
+    /// `out_of_gas`, `timeout`, `rejected`).
+    pub status: Status,
     /// The exit code (nonzero for reverts).
     pub exit_code: i32,
     /// The output bytes.

@@ -646,7 +646,7 @@ impl Chain {
 /// Checks `exec`'s estimate for `tx` against `receipt`, its outcome in a
 /// block at `time` on `exec`'s state ([`Chain::check_estimates`]).
 fn check_estimate(exec: &Executor<MemoryStore>, tx: &Tx, time: u64, receipt: &Receipt) {
-    if receipt.status != "ok" || !matches!(tx.payload, Payload::Call { .. }) {
+    if !receipt.status.is_ok() || !matches!(tx.payload, Payload::Call { .. }) {
         return;
     }
     let with = |gas: u64| {

@@ -7,7 +7,7 @@ use ward_executor::{BlockTx, Executor, Payload};
 use ward_primitives::Address;
 use ward_sdk::codec::{Decode, decode_exact};
 use ward_sdk::event::Event;
-use ward_state::{MemoryStore, Receipt};
+use ward_state::{MemoryStore, Receipt, Status};
 
 use crate::{chain::Contract, render};
 
@@ -20,6 +20,8 @@ pub(crate) type TraceSource = (Arc<Executor<MemoryStore>>, u64, BlockTx);
 #[derive(Clone)]
 pub struct Outcome {
     receipt: Receipt,
+    /// Refused before it ran: no block holds it.
+    refused: bool,
     method: Option<String>,
     contract: Option<Contract>,
     trace: Option<TraceSource>,
@@ -43,6 +45,7 @@ impl Outcome {
     ) -> Outcome {
         Outcome {
             receipt,
+            refused: false,
             method,
             contract,
             trace,
@@ -61,7 +64,7 @@ impl Outcome {
             tx: Default::default(),
             height: 0,
             index: 0,
-            status: "refused".to_owned(),
+            status: Status::Rejected,
             exit_code: 0,
             output: Vec::new(),
             gas_used: 0,
@@ -72,7 +75,10 @@ impl Outcome {
             runtime_gas: None,
             fee: 0,
         };
-        Outcome::new(receipt, method, contract, None)
+        Outcome {
+            refused: true,
+            ..Outcome::new(receipt, method, contract, None)
+        }
     }
 
     /// The receipt (for a refused transaction, one made up here: status
@@ -84,12 +90,15 @@ impl Outcome {
     /// `ok`, `reverted`, `trapped`, `out_of_gas`, `timeout`, `rejected`,
     /// or `refused` (never ran: [`Outcome::receipt`]).
     pub fn status(&self) -> &str {
-        &self.receipt.status
+        if self.refused {
+            return "refused";
+        }
+        self.receipt.status.as_str()
     }
 
     /// It succeeded.
     pub fn is_ok(&self) -> bool {
-        self.receipt.status == "ok"
+        !self.refused && self.receipt.status.is_ok()
     }
 
     /// The gas it used.
@@ -108,14 +117,14 @@ impl Outcome {
         if self.is_ok() {
             return None;
         }
-        if self.receipt.status == "reverted" && !self.receipt.output.is_empty() {
+        if self.receipt.status == Status::Reverted && !self.receipt.output.is_empty() {
             return Some(String::from_utf8_lossy(&self.receipt.output).into_owned());
         }
         Some(
             self.receipt
                 .error_message
                 .clone()
-                .unwrap_or_else(|| self.receipt.status.clone()),
+                .unwrap_or_else(|| self.status().to_owned()),
         )
     }
 
@@ -132,7 +141,7 @@ impl Outcome {
     #[track_caller]
     pub fn assert_reverted(&self, needle: &str) -> &Self {
         let message = self.error().unwrap_or_default();
-        if self.receipt.status != "reverted" || !message.contains(needle) {
+        if self.status() != "reverted" || !message.contains(needle) {
             panic!(
                 "{}",
                 self.failure(&format!("expected a revert containing {needle:?}"))
@@ -144,7 +153,7 @@ impl Outcome {
     /// Panics unless it ended with `status` (`out_of_gas`, `trapped`, ...).
     #[track_caller]
     pub fn assert_status(&self, status: &str) -> &Self {
-        if self.receipt.status != status {
+        if self.status() != status {
             panic!("{}", self.failure(&format!("expected status {status}")));
         }
         self

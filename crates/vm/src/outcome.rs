@@ -8,44 +8,9 @@ use std::fmt;
 
 use ward_primitives::Gas;
 
-/// How a run ended, at the coarsest level.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Status {
-    /// Finished with exit code 0.
-    Ok,
-    /// Finished with a nonzero exit code; output is kept.
-    Reverted,
-    /// A trap: the guest did something invalid. Output is discarded.
-    Trapped,
-    /// Gas ran out.
-    OutOfGas,
-    /// The call was interrupted: the wall-clock backstop fired, or the
-    /// embedder cancelled it ([`crate::Cancel`]).
-    Timeout,
-    /// The module never ran: invalid, outside policy, or not linkable.
-    Rejected,
-}
-
-impl Status {
-    /// The status's name in results: `ok`, `reverted`, `trapped`,
-    /// `out_of_gas`, `timeout` or `rejected`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Ok => "ok",
-            Status::Reverted => "reverted",
-            Status::Trapped => "trapped",
-            Status::OutOfGas => "out_of_gas",
-            Status::Timeout => "timeout",
-            Status::Rejected => "rejected",
-        }
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// How a run ended, at the coarsest level (`ward_primitives::Status`,
+/// which receipts record too).
+pub use ward_primitives::Status;
 
 macro_rules! error_kinds {
     ($( $(#[doc = $doc:literal])* $variant:ident = $name:literal => $status:ident, )*) => {

@@ -252,7 +252,7 @@ fn seed() -> &'static Mutex<Seed> {
                     tx: Hash32([height as u8; 32]),
                     height,
                     index: 0,
-                    status: "ok".into(),
+                    status: ward_state::Status::Ok,
                     exit_code: 0,
                     output: vec![1; 10],
                     gas_used: height,

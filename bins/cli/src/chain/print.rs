@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use ward_chain::schema::{Schema, Type};
 use ward_cli::parse::hex;
 use ward_node::decode::{Called, Schemas};
-use ward_state::{Address, Receipt, StateRead};
+use ward_state::{Address, Receipt, StateRead, Status};
 use ward_vm::BackendKind;
 
 use crate::evm::AbiCall;
@@ -78,10 +78,10 @@ pub(crate) fn print_receipt(receipt: &Receipt, mut object: Value, show: &Show<'_
     } else {
         print_text(receipt, &object, show);
     }
-    if receipt.status == "out_of_gas" {
+    if receipt.status == Status::OutOfGas {
         crate::note_default_gas();
     }
-    if receipt.status == "ok" {
+    if receipt.status.is_ok() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -106,7 +106,7 @@ pub(super) fn print_text(receipt: &Receipt, object: &Value, show: &Show<'_>) {
     println!("output:    {}", hex(&receipt.output));
     if let Some(error) = object["decode_error"].as_str() {
         println!("decoded:   ({error})");
-    } else if receipt.status == "reverted" {
+    } else if receipt.status == Status::Reverted {
         if let Some(message) = object["decoded"].as_str() {
             println!("message:   {message}");
         }

@@ -105,7 +105,7 @@ fn calls_scenario(kind: BackendKind) -> (Vec<Receipt>, ward_state::Entries, ward
         )
         .unwrap();
     for r in &receipts {
-        assert_eq!(r.status, "ok", "{kind}: {r:?}");
+        assert_eq!(r.status.as_str(), "ok", "{kind}: {r:?}");
     }
     let statuses: Vec<i32> = receipts.iter().map(status_of).collect();
     assert_eq!(statuses, [0, 1, 2, 2, 2, 2], "{kind}");
@@ -171,9 +171,9 @@ fn a_1024_deep_chain_runs_and_the_1025th_call_fails_to_its_caller() {
                 2,
             )
             .unwrap();
-        assert_eq!(deep[0].status, "ok", "{kind}: {:?}", deep[0]);
+        assert_eq!(deep[0].status.as_str(), "ok", "{kind}: {:?}", deep[0]);
         assert_eq!(status_of(&deep[0]), 0, "{kind}: 1024 frames run");
-        assert_eq!(deep[1].status, "ok");
+        assert_eq!(deep[1].status.as_str(), "ok");
         assert_eq!(status_of(&deep[1]), 2, "{kind}: the 1025th frame fails");
         outputs.push(deep);
     }
@@ -240,7 +240,12 @@ fn reentrant_frames_see_current_state_and_unused_gas_returns() {
         let receipts = exec
             .execute_block(&[call_tx(a, &b.0, 10_000_000)], 2)
             .unwrap();
-        assert_eq!(receipts[0].status, "ok", "{kind}: {:?}", receipts[0]);
+        assert_eq!(
+            receipts[0].status.as_str(),
+            "ok",
+            "{kind}: {:?}",
+            receipts[0]
+        );
         assert_eq!(receipts[0].output, 1u64.to_le_bytes(), "{kind}");
         runs.push(receipts[0].clone());
         // Unused gas returns: far less than the 5 000 000 forwarded was paid.
@@ -277,7 +282,7 @@ fn a_reverted_frame_takes_its_childrens_writes_and_events_with_it() {
             )
             .unwrap();
         let r = &receipts[0];
-        assert_eq!(r.status, "ok", "{kind}: {r:?}");
+        assert_eq!(r.status.as_str(), "ok", "{kind}: {r:?}");
         assert_eq!(status_of(r), 1, "{kind}: B reverted");
         // C's count and C's event are gone with B; A's own writes stay.
         assert_eq!(count(&*store, &c), Some(0), "{kind}");

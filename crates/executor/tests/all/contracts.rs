@@ -216,7 +216,7 @@ fn deploys_check_the_schema_section() {
             value: 0,
             payload: Payload::Deploy(Deploy::new(malformed, Vec::new())),
         });
-        assert_eq!(receipt.status, "rejected", "{receipt:?}");
+        assert_eq!(receipt.status.as_str(), "rejected", "{receipt:?}");
         assert_eq!(receipt.error_kind.as_deref(), Some("invalid_schema"));
         assert!(receipt.address.is_none());
         assert!(receipt.error_message.unwrap().contains("ends inside"));
@@ -227,7 +227,7 @@ fn deploys_check_the_schema_section() {
             value: 0,
             payload: Payload::Deploy(Deploy::new(plain, Vec::new())),
         });
-        assert_eq!(receipt.status, "ok");
+        assert_eq!(receipt.status.as_str(), "ok");
         vec![receipt.address.unwrap()]
     });
 }

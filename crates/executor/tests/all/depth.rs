@@ -112,7 +112,7 @@ impl Chain {
             .execute_block(&[self.call(levels)], self.time)
             .unwrap()
             .remove(0);
-        receipt.status == "ok"
+        receipt.status.is_ok()
     }
 
     /// What stopped the level below the deepest that runs: the deepest

@@ -193,7 +193,7 @@ fn ethereum_transactions_run_as_on_ethereum_on_both_backends_and_threads() {
     let (blocks, balances) = &runs[0];
     let receipts: Vec<_> = blocks.iter().flat_map(|b| b.receipts.clone()).collect();
     for receipt in &receipts {
-        assert_eq!(receipt.status, "ok", "{receipt:?}");
+        assert_eq!(receipt.status.as_str(), "ok", "{receipt:?}");
     }
     // The deploy lands at CREATE(alice, 0), a contract of the EVM.
     let token = Address::from_eth(create_address(alice.address, 0));
@@ -287,7 +287,7 @@ fn origin_is_the_transactions_sender_in_every_frame() {
         );
         let block = exec.execute_signed_block(&[direct], 1_002).unwrap();
         let receipt = &block.receipts[0];
-        assert_eq!(receipt.status, "ok", "{receipt:?}");
+        assert_eq!(receipt.status.as_str(), "ok", "{receipt:?}");
         assert_eq!(
             receipt.output,
             alice.account().0.to_vec(),
@@ -300,7 +300,7 @@ fn origin_is_the_transactions_sender_in_every_frame() {
         let forwarded = exec
             .execute_block(&[unsigned(alice.account(), call)], 1_003)
             .unwrap();
-        assert_eq!(forwarded[0].status, "ok", "{:?}", forwarded[0]);
+        assert_eq!(forwarded[0].status.as_str(), "ok", "{:?}", forwarded[0]);
         assert_eq!(
             forwarded[0].output,
             alice.account().0.to_vec(),
@@ -337,7 +337,7 @@ fn pushed_by(exec: &Executor<MemoryStore>, alice: &Key, op: u8, time: u64) -> Ve
     );
     let block = exec.execute_signed_block(&[call], time + 1).unwrap();
     let receipt = &block.receipts[0];
-    assert_eq!(receipt.status, "ok", "{receipt:?}");
+    assert_eq!(receipt.status.as_str(), "ok", "{receipt:?}");
     receipt.output.clone()
 }
 

@@ -51,7 +51,7 @@ fn chain(metering: Metering) -> (Executor<MemoryStore>, Address) {
         )
         .unwrap()
         .remove(0);
-    assert_eq!(deployed.status, "ok", "{deployed:?}");
+    assert_eq!(deployed.status.as_str(), "ok", "{deployed:?}");
     (exec, deployed.address.unwrap())
 }
 
@@ -77,7 +77,7 @@ fn the_gas_rate_covers_the_wasm_the_runtime_runs() {
             },
         };
         let receipt = exec.simulate_unsigned(tx, 2).unwrap().receipt;
-        assert_eq!(receipt.status, "ok", "{receipt:?}");
+        assert_eq!(receipt.status.as_str(), "ok", "{receipt:?}");
         (receipt.gas_used, receipt.runtime_gas.unwrap())
     };
     let mut workloads: Vec<Workload> = vec![

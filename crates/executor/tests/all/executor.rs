@@ -120,7 +120,12 @@ fn scenario(kind: BackendKind) -> (Vec<Vec<Receipt>>, ward_state::Entries) {
         exec.execute_block(&[deploy_tx(&code, &5u64.to_le_bytes(), b"s")], 100)
             .unwrap(),
     );
-    assert_eq!(blocks[0][0].status, "ok", "{kind}: {:?}", blocks[0][0]);
+    assert_eq!(
+        blocks[0][0].status.as_str(),
+        "ok",
+        "{kind}: {:?}",
+        blocks[0][0]
+    );
     assert_eq!(blocks[0][0].address, Some(address));
     assert_eq!(count(&*store, &address), Some(5));
     blocks.push(
@@ -150,7 +155,7 @@ fn scenario(kind: BackendKind) -> (Vec<Vec<Receipt>>, ward_state::Entries) {
     assert_eq!(blocks[1][5].output, 8u64.to_le_bytes());
     assert_eq!(blocks[1][1].exit_code, 7);
     for r in &blocks[1] {
-        assert_eq!(r.events.len(), usize::from(r.status == "ok"), "{r:?}");
+        assert_eq!(r.events.len(), usize::from(r.status.is_ok()), "{r:?}");
         assert!(r.gas_used > 0);
     }
     assert_eq!(blocks[1][4].gas_used, 100_000);
@@ -191,7 +196,7 @@ fn a_failed_deploy_leaves_no_code_no_address() {
         let receipts = exec
             .execute_block(&[deploy_tx(&reverting, b"", b"")], 1)
             .unwrap();
-        assert_eq!(receipts[0].status, "reverted");
+        assert_eq!(receipts[0].status.as_str(), "reverted");
         assert_eq!(receipts[0].address, None);
         let hash = Hash32(ward_vm::CodeHash::of(&reverting).0);
         let address = contract_address(&ALICE, &hash, b"");
@@ -205,7 +210,7 @@ fn a_failed_deploy_leaves_no_code_no_address() {
         // A module the policy rejects is a receipt too.
         let junk = deploy_tx(b"not wasm", b"", b"");
         let receipts = exec.execute_block(std::slice::from_ref(&junk), 2).unwrap();
-        assert_eq!(receipts[0].status, "rejected");
+        assert_eq!(receipts[0].status.as_str(), "rejected");
         assert_eq!(receipts[0].error_kind.as_deref(), Some("invalid_wasm"));
         assert_eq!(
             receipts[0].gas_used,
@@ -254,7 +259,7 @@ fn deploys_pay_for_their_bytes_before_anything_is_validated() {
         let mut short = deploy_tx(&code, b"", b"a");
         short.gas_limit = cost - 1;
         let starved = exec.execute_block(&[short], 1).unwrap().remove(0);
-        assert_eq!(starved.status, "out_of_gas", "{kind}");
+        assert_eq!(starved.status.as_str(), "out_of_gas", "{kind}");
         assert_eq!(starved.gas_used, cost - 1);
         assert_eq!(starved.address, None);
         let hash = ward_vm::CodeHash::of(&code);
@@ -264,7 +269,7 @@ fn deploys_pay_for_their_bytes_before_anything_is_validated() {
         let mut exact = deploy_tx(&code, b"", b"b");
         exact.gas_limit = cost;
         let deployed = exec.execute_block(&[exact], 2).unwrap().remove(0);
-        assert_eq!(deployed.status, "ok", "{kind}");
+        assert_eq!(deployed.status.as_str(), "ok", "{kind}");
         assert_eq!(deployed.gas_used, cost);
         runs.push((starved, deployed));
     }
@@ -283,7 +288,7 @@ fn queries_are_read_only_and_commit_nothing() {
         let address = receipts[0].address.unwrap();
         // `main` writes: in a query that is a host_error trap.
         let query = exec.query(ALICE, address, Vec::new(), 1_000_000).unwrap();
-        assert_eq!(query.status, "trapped");
+        assert_eq!(query.status.as_str(), "trapped");
         assert_eq!(query.error_kind.as_deref(), Some("host_error"));
         assert_eq!(count(&*store, &address), Some(0));
         assert_eq!(store.height().unwrap(), 1);
@@ -313,7 +318,10 @@ fn state_persists_on_redb_across_reopening() {
     let store = Arc::new(RedbStore::create(&dir).unwrap());
     assert_eq!(store.height().unwrap(), 2);
     assert_eq!(count(&*store, &address), Some(1));
-    assert_eq!(store.receipt(&tx_hash).unwrap().unwrap().status, "ok");
+    assert_eq!(
+        store.receipt(&tx_hash).unwrap().unwrap().status.as_str(),
+        "ok"
+    );
     // And the reopened state runs on the other backend too.
     let exec = executor(store.clone(), BackendKind::Wasmi);
     exec.execute_block(&[call_tx(address, b"", 1_000_000)], 3)
@@ -399,7 +407,7 @@ fn a_transaction_s_frames_share_one_memory_budget() {
         let outputs: Vec<(u32, u32)> = receipts
             .iter()
             .map(|r| {
-                assert_eq!(r.status, "ok", "{kind}: {r:?}");
+                assert_eq!(r.status.as_str(), "ok", "{kind}: {r:?}");
                 let word = |i: usize| u32::from_le_bytes(r.output[i..i + 4].try_into().unwrap());
                 (word(0), word(4))
             })

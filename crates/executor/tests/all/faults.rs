@@ -100,7 +100,7 @@ impl Chain {
                 TIME + 1,
             )
             .unwrap();
-        assert_eq!(approved[0].status, "ok");
+        assert_eq!(approved[0].status.as_str(), "ok");
         drop(exec);
 
         let counter_code = contracts::wasm("counter");

@@ -107,7 +107,7 @@ fn a_sender_pays_exactly_gas_used_times_price_whatever_the_outcome() {
         let exec = chain(kind, 1, Fees::default());
         let alice = account(0);
         let block = exec.execute_signed_block(&[deploy(0, 0, 2, 0)], 1).unwrap();
-        assert_eq!(block.receipts[0].status, "ok");
+        assert_eq!(block.receipts[0].status.as_str(), "ok");
         assert_eq!(
             block.receipts[0].fee,
             u128::from(block.receipts[0].gas_used) * 2
@@ -127,7 +127,7 @@ fn a_sender_pays_exactly_gas_used_times_price_whatever_the_outcome() {
             let tx = call(0, nonce as u64 + 1, 3, 0, behave_address(0), op);
             let block = exec.execute_signed_block(&[tx], 2 + nonce as u64).unwrap();
             let receipt = &block.receipts[0];
-            assert_eq!(receipt.status, status, "{kind}: op {op}");
+            assert_eq!(receipt.status.as_str(), status, "{kind}: op {op}");
             assert_eq!(
                 receipt.fee,
                 u128::from(receipt.gas_used) * 3,

@@ -47,7 +47,7 @@ fn token_test(kind: BackendKind) -> Result {
         },
     };
     let receipt = exec.execute_block(&[transfer], 2)?.remove(0);
-    assert_eq!(receipt.status, "ok");
+    assert_eq!(receipt.status.as_str(), "ok");
     let balance = exec.query(ALICE, token, call_input("balance_of", &BOB), 10_000_000)?;
     assert_eq!(decode_exact::<u128>(&balance.output), Ok(100));
     Ok(())

@@ -67,7 +67,7 @@ impl Chain {
             ),
         };
         let receipt = self.block(&[tx]).remove(0);
-        assert_eq!(receipt.status, "ok", "{receipt:?}");
+        assert_eq!(receipt.status.as_str(), "ok", "{receipt:?}");
         receipt.address.unwrap()
     }
 
@@ -170,7 +170,7 @@ fn a_transaction_pays_for_its_top_frame_instance() {
         };
         let intrinsic = chain.exec.admit(&tx).unwrap();
         let receipt = chain.block(std::slice::from_ref(&tx)).remove(0);
-        assert_eq!(receipt.status, "ok", "{kind}");
+        assert_eq!(receipt.status.as_str(), "ok", "{kind}");
         assert_eq!(
             receipt.gas_used,
             intrinsic + instance_gas(&empty),
@@ -188,7 +188,7 @@ fn a_transaction_pays_for_its_top_frame_instance() {
             },
         };
         let receipt = chain.block(std::slice::from_ref(&short)).remove(0);
-        assert_eq!(receipt.status, "out_of_gas", "{kind}");
+        assert_eq!(receipt.status.as_str(), "out_of_gas", "{kind}");
         assert_eq!(receipt.gas_used, short.gas_limit(), "{kind}");
     }
 }
@@ -233,7 +233,7 @@ fn vm_instantiate_pays_for_the_childs_instance() {
                 },
             };
             let receipt = chain.block(&[tx]).remove(0);
-            assert_eq!(receipt.status, "ok", "{kind}: {receipt:?}");
+            assert_eq!(receipt.status.as_str(), "ok", "{kind}: {receipt:?}");
             spent.push(u64::from_le_bytes(receipt.output.try_into().unwrap()));
         }
         assert_eq!(
@@ -282,7 +282,7 @@ fn a_transactions_events_are_bounded_in_bytes() {
             chain.block(&[tx]).remove(0)
         };
         let within = send(&mut chain, per_event, fits);
-        assert_eq!(within.status, "ok", "{kind}: {within:?}");
+        assert_eq!(within.status.as_str(), "ok", "{kind}: {within:?}");
         let bytes: u64 = within
             .events
             .iter()
@@ -301,7 +301,7 @@ fn a_transactions_events_are_bounded_in_bytes() {
         );
         // The next transaction has a budget of its own.
         let again = send(&mut chain, per_event, fits);
-        assert_eq!(again.status, "ok", "{kind}");
+        assert_eq!(again.status.as_str(), "ok", "{kind}");
         seen.push((within, over, again));
     }
     assert_eq!(seen[0], seen[1], "both backends agree");

@@ -67,7 +67,7 @@ pub(crate) fn estimated<S: ward_state::StateCommit + Send + Sync + 'static>(
         Payload::Deploy(_) | Payload::Admin { .. } => String::new(),
     };
     let receipt = exec.execute_block(&[tx], time).unwrap().remove(0);
-    if receipt.status == "ok" && is_call {
+    if receipt.status.is_ok() && is_call {
         let (estimate, less) = checked.expect("a call that succeeds has an estimate");
         let same = |r: &Receipt| {
             r.status == receipt.status && r.output == receipt.output && r.events == receipt.events

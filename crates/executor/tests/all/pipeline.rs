@@ -251,7 +251,7 @@ fn the_embedders_blocks_through_a_pipeline_equal_sequential_ones() {
         for (i, txs) in blocks.iter().enumerate() {
             let height = i as u64 + 1;
             let expected = serial.execute_block(txs, time(height)).unwrap();
-            assert!(expected.iter().all(|r| r.status == "ok"), "{expected:?}");
+            assert!(expected.iter().all(|r| r.status.is_ok()), "{expected:?}");
             receipts.push(expected);
             let pushed = pipeline.push_unsigned(txs, time(height));
             assert_eq!(pushed.executed.unwrap(), height);

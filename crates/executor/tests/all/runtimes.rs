@@ -97,7 +97,7 @@ fn stackvm_scenario(backend: BackendKind) -> Vec<Receipt> {
     // A program deployed for the runtime is stored as it is, at a 20-byte
     // address, paying Ward's deploy cost for its bytes.
     let sum = run(deploy(sum_program(), "sum", stackvm()));
-    assert_eq!(sum.status, "ok", "{backend}: {sum:?}");
+    assert_eq!(sum.status.as_str(), "ok", "{backend}: {sum:?}");
     let sum = sum.address.unwrap();
     assert_eq!(sum.0[..12], [0u8; 12], "{backend}");
     let info = exec.store().contract(&sum).unwrap().unwrap();
@@ -159,7 +159,7 @@ fn stackvm_scenario(backend: BackendKind) -> Vec<Receipt> {
     // A runtime the chain has not registered is refused, creating nothing.
     let unknown = CodeKind::Runtime(RuntimeName::new("nope").unwrap());
     let refused = run(deploy(vec![1, 2, 3], "nope", unknown));
-    assert_eq!(refused.status, "rejected", "{refused:?}");
+    assert_eq!(refused.status.as_str(), "rejected", "{refused:?}");
     assert!(refused.address.is_none());
     log
 }

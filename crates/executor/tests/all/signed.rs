@@ -162,7 +162,7 @@ fn nonces_run_in_turn_and_a_failed_transaction_uses_its_own() {
     let block = exec
         .execute_signed_block(&[call(0, 1, counter, b"revert")], 2)
         .unwrap();
-    assert_eq!(block.receipts[0].status, "reverted");
+    assert_eq!(block.receipts[0].status.as_str(), "reverted");
     assert_eq!(exec.store().nonce(&account).unwrap(), 2);
     assert_eq!(
         exec.store().storage(&counter, b"count").unwrap(),
@@ -259,7 +259,11 @@ fn a_snapshot_reads_the_state_as_of_its_height() {
         let receipt = reader
             .query(Address([1; 32]), counter, Vec::new(), 1_000_000)
             .unwrap();
-        assert_eq!(receipt.status, "trapped", "a write in a query traps");
+        assert_eq!(
+            receipt.status.as_str(),
+            "trapped",
+            "a write in a query traps"
+        );
         assert!(reader.store().contract(&counter).unwrap().is_some());
     }
     let before = ward_state::Snapshot::new(store.clone(), 0).unwrap();

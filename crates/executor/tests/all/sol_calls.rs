@@ -279,7 +279,7 @@ fn rust_and_solidity_contracts_call_each_other_as_peers_on_both_backends() {
     // Every contract is at its CREATE address; the Rust ones are Wasm.
     for (index, name) in CONTRACTS.iter().enumerate() {
         let deployed = receipt(blocks, index);
-        assert_eq!(deployed.status, "ok", "{name}: {deployed:?}");
+        assert_eq!(deployed.status.as_str(), "ok", "{name}: {deployed:?}");
         assert_eq!(deployed.address, Some(contract(&alice, index)), "{name}");
     }
     let steps = steps(&alice, &Key::new(BOB));
@@ -299,7 +299,7 @@ fn rust_and_solidity_contracts_call_each_other_as_peers_on_both_backends() {
         ("a STATICCALL of a Rust view", "ok"),
     ];
     for (what, status) in expected {
-        assert_eq!(at(what).status, status, "{what}: {:?}", at(what));
+        assert_eq!(at(what).status.as_str(), status, "{what}: {:?}", at(what));
     }
     let (address, uint256) = (sol::name::<Address>(), sol::name::<U256>());
     // Each escrow's open moved the other language's tokens in: the
@@ -333,7 +333,7 @@ fn rust_and_solidity_contracts_call_each_other_as_peers_on_both_backends() {
         ),
     ] {
         let reverted = at(what);
-        assert_eq!(reverted.status, "reverted", "{what}: {reverted:?}");
+        assert_eq!(reverted.status.as_str(), "reverted", "{what}: {reverted:?}");
         assert_eq!(
             sol::decode_error_message(&reverted.output).as_deref(),
             Some(reason),

@@ -99,7 +99,7 @@ fn seen(receipt: &Receipt) -> (String, Vec<u8>, Vec<Log>) {
         .iter()
         .map(|e| (e.topic.clone(), e.data.clone()))
         .collect();
-    (receipt.status.clone(), receipt.output.clone(), logs)
+    (receipt.status.to_string(), receipt.output.clone(), logs)
 }
 
 /// Both tokens on one chain on `kind`: each call's receipt from the

@@ -132,7 +132,7 @@ fn without_a_hold_later_calls_reach_wasmtime() {
         Payload::Deploy(Deploy::new(contracts::wasm("token"), encode(&5u128)).with_salt(vec![1])),
     );
     let block = exec.execute_signed_block(&[deploy], 30).unwrap();
-    assert_eq!(block.receipts[0].status, "ok");
+    assert_eq!(block.receipts[0].status.as_str(), "ok");
     let after = backend.stats();
     assert_eq!(after.quick, before.quick);
     assert_eq!(after.fast, before.fast + 1);

@@ -132,8 +132,8 @@ fn value_moves_between_contracts_and_a_revert_takes_back_its_frames_moves() {
         };
         let status = |r: &Receipt| i32::from_le_bytes(r.output[..4].try_into().unwrap());
 
-        assert_eq!(run(deploy(PAYER, 1_000), 1).status, "ok");
-        assert_eq!(run(deploy(RECEIVER, 0), 2).status, "ok");
+        assert_eq!(run(deploy(PAYER, 1_000), 1).status.as_str(), "ok");
+        assert_eq!(run(deploy(RECEIVER, 0), 2).status.as_str(), "ok");
         assert_eq!(balances(&exec), [999_000, 1_000, 0]);
 
         // A call with value: the callee sees it and keeps it.
@@ -161,7 +161,7 @@ fn value_moves_between_contracts_and_a_revert_takes_back_its_frames_moves() {
         // A callee that reverts gives its value back to its caller, whose
         // call goes on: the transaction's own value (13) comes back too.
         let r = run(call(receiver, Vec::new(), 13), 9);
-        assert_eq!(r.status, "reverted");
+        assert_eq!(r.status.as_str(), "reverted");
         assert_eq!(balances(&exec), [999_000, 850, 150]);
         let r = run(call(receiver, Vec::new(), 7), 10);
         assert_eq!(r.output, 7u128.to_le_bytes());
@@ -258,7 +258,7 @@ fn evm_contracts_take_and_move_the_native_asset() {
         let mut log = Vec::new();
         let mut run = |tx: Tx, time: u64| {
             let receipt = exec.execute_block(&[tx], time).unwrap().remove(0);
-            assert_eq!(receipt.status, "ok", "{:?}", receipt.error_message);
+            assert_eq!(receipt.status.as_str(), "ok", "{:?}", receipt.error_message);
             log.push(receipt.clone());
             receipt
         };

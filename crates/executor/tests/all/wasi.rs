@@ -105,7 +105,7 @@ fn scenario(backend: BackendKind) -> (Vec<Vec<Receipt>>, Option<Vec<u8>>) {
         )
         .unwrap();
     // WASI imports need the WASI kind; a WASI command needs `_start`.
-    assert_eq!(deploys[0].status, "rejected", "{:?}", deploys[0]);
+    assert_eq!(deploys[0].status.as_str(), "rejected", "{:?}", deploys[0]);
     assert_eq!(deploys[0].error_kind.as_deref(), Some("unknown_import"));
     assert!(
         deploys[0]
@@ -114,9 +114,9 @@ fn scenario(backend: BackendKind) -> (Vec<Vec<Receipt>>, Option<Vec<u8>>) {
             .unwrap()
             .contains("--wasi")
     );
-    assert_eq!(deploys[1].status, "ok", "{:?}", deploys[1]);
+    assert_eq!(deploys[1].status.as_str(), "ok", "{:?}", deploys[1]);
     assert_eq!(deploys[2].error_kind.as_deref(), Some("entry_not_found"));
-    assert_eq!(deploys[3].status, "ok");
+    assert_eq!(deploys[3].status.as_str(), "ok");
     let echo = deploys[1].address.unwrap();
     let caller = deploys[3].address.unwrap();
     assert_eq!(store.contract(&echo).unwrap().unwrap().kind, CodeKind::Wasi);
@@ -137,7 +137,7 @@ fn scenario(backend: BackendKind) -> (Vec<Vec<Receipt>>, Option<Vec<u8>>) {
         )
         .unwrap();
     let output = &calls[0].output;
-    assert_eq!(calls[0].status, "ok", "{:?}", calls[0]);
+    assert_eq!(calls[0].status.as_str(), "ok", "{:?}", calls[0]);
     assert_eq!(&output[..10], b"echo:hello");
     // Realtime is the block's time.
     let now = u64::from_le_bytes(output[10..18].try_into().unwrap());
@@ -152,7 +152,7 @@ fn scenario(backend: BackendKind) -> (Vec<Vec<Receipt>>, Option<Vec<u8>>) {
     );
     assert!(calls[2].output.starts_with(b"echo:fail"));
     // A Ward contract's ward.call runs the WASI command's `_start`.
-    assert_eq!(calls[3].status, "ok", "{:?}", calls[3]);
+    assert_eq!(calls[3].status.as_str(), "ok", "{:?}", calls[3]);
     assert_eq!(&calls[3].output[..9], b"echo:ward");
     let last = store.storage(&echo, b"last").unwrap();
     assert_eq!(last.as_deref(), Some(&b"ward"[..]));

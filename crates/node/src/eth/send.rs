@@ -1,7 +1,20 @@
 //! `eth_sendTransaction`: a dev node completes, signs (or sends as an
 //! impersonated address) and admits a request for its accounts.
 
-use super::*;
+use alloy_primitives::{B256, TxKind, U256};
+use alloy_rpc_types_eth::TransactionRequest;
+use serde_json::Value;
+use ward_executor::Tx;
+use ward_state::StateRead;
+
+use super::{
+    Params, admit_envelope, estimate_failed, eth_chain_id, invalid, priority_fee, refused,
+    request_tx, state_error, to_json, ward, with_envelope,
+};
+use crate::{
+    error::{RpcError, exec_error},
+    state::Shared,
+};
 
 /// `eth_sendTransaction` on a dev node: the request completed (the next
 /// free nonce, the gas `eth_estimateGas` gives, an EIP-1559 price of the

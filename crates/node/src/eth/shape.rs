@@ -269,7 +269,7 @@ pub(super) fn receipt(
         .collect();
     let tx = included(shared, &receipt, block, index)?;
     let inner = EthReceipt {
-        status: Eip658Value::Eip658(receipt.status == "ok"),
+        status: Eip658Value::Eip658(receipt.status.is_ok()),
         cumulative_gas_used: cumulative,
         logs,
     };

@@ -184,7 +184,7 @@ fn waiters_hear_of_commits_and_evictions() {
         tx: first.hash(),
         height: 1,
         index: 0,
-        status: "ok".into(),
+        status: ward_primitives::Status::Ok,
         exit_code: 0,
         output: vec![],
         gas_used: 1,

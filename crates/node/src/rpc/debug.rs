@@ -221,7 +221,7 @@ fn shown(
 ) -> Result<CallFrame, RpcError> {
     let Some(root) = trace.root.as_ref() else {
         let asked = asked()?;
-        let failed = trace.receipt.status != "ok";
+        let failed = !trace.receipt.status.is_ok();
         return Ok(CallFrame {
             kind: "CALL",
             from: asked.from,
@@ -231,7 +231,7 @@ fn shown(
             gas_used: U64::from(trace.receipt.gas_used),
             input: asked.input,
             output: Bytes::new(),
-            error: failed.then(|| trace.receipt.status.clone()),
+            error: failed.then(|| trace.receipt.status.to_string()),
             revert_reason: None,
             calls: Vec::new(),
             logs: Vec::new(),

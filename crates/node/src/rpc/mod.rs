@@ -18,12 +18,8 @@ use std::{
 
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Map, Value, json};
-use ward_chain::{
-    schema::Schema,
-    tx::{Payload, TxBody, VerifiedTx},
-};
-use ward_executor::Tx;
-use ward_primitives::{Address, Hash32};
+use ward_chain::tx::{TxBody, VerifiedTx};
+use ward_primitives::Hash32;
 use ward_rpc::{Method, params, results, wire::Amount};
 use ward_state::StateRead;
 
@@ -38,14 +34,13 @@ pub use crate::config::ESTIMATE_MARGIN_PERCENT;
 pub(crate) use crate::error::RpcError;
 use crate::error::exec_error;
 use crate::{
-    decode::Called, mempool::Committed, metrics::Metrics, producer::query_time, state::Shared,
-    sync::lock,
+    mempool::Committed, metrics::Metrics, producer::query_time, state::Shared, sync::lock,
 };
 pub use dev::{MAX_BLOCK_TIME, MAX_MINE_BLOCKS};
 pub use read::INLINE_INPUT_BYTES;
 use read::{
     block_at, get_balance, get_block, get_contract, get_events, get_storage, get_storage_range,
-    get_transaction, query, receipt_shown, stored_receipt,
+    get_transaction, query, stored_receipt,
 };
 pub(crate) use simulate::flame_graph;
 pub use ward_rpc::{DEV_METHODS, METHODS};
@@ -485,10 +480,7 @@ fn network(shared: &Shared) -> results::Network {
         // The whole record every node of the chain agrees on: what a
         // fork of it takes (`ward serve --fork`).
         settings: serde_json::to_value(settings).unwrap_or(Value::Null),
-        fork: crate::fork::recorded(&shared.store)
-            .ok()
-            .flatten()
-            .and_then(|fork| serde_json::to_value(fork).ok()),
+        fork: crate::fork::recorded(&shared.store).ok().flatten(),
         dev_accounts: shared.config.dev.then(|| {
             shared
                 .dev_keys

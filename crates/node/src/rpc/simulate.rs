@@ -6,9 +6,23 @@
 
 use crate::config::ESTIMATE_MARGIN_PERCENT;
 
-use super::*;
+use std::sync::Arc;
+
+use serde_json::Value;
+use ward_chain::{
+    schema::Schema,
+    tx::{Payload, VerifiedTx},
+};
+use ward_executor::Tx;
+use ward_primitives::{Address, Hash32};
+use ward_rpc::{params, results};
+
+use super::{
+    DEFAULT_GAS, RpcError, exec_error, payload, read, read::receipt_shown, within_read_cap,
+};
+use crate::{decode::Called, producer::query_time, state::Shared};
 use ward_executor::{BlockTx, Trace};
-use ward_state::StatePrune;
+use ward_state::{StatePrune, StateRead};
 
 pub(super) fn simulate(shared: &Shared, p: params::Simulate) -> Result<results::Receipt, RpcError> {
     let reader = shared.reader(None)?;
@@ -105,17 +119,17 @@ pub(super) fn simulate(shared: &Shared, p: params::Simulate) -> Result<results::
     if let Some(trace) = trace {
         let mut shown = trace_shown(shared, &trace, own.as_ref());
         if profiled {
-            shown.profile = Some(profile_json(&trace));
+            shown.profile = Some(summarize(&trace));
         }
         out.trace = Some(Box::new(shown));
     }
     Ok(out)
 }
 
-/// A trace's gas profile as JSON ([`crate::profile::profile_json`]).
-fn profile_json(trace: &Trace) -> Value {
+/// A trace's gas profile ([`crate::profile::summarize`]).
+fn summarize(trace: &Trace) -> results::Profile {
     let symbols = crate::profile::TraceSymbols::of(trace);
-    crate::profile::profile_json(&crate::profile::flame(trace, &symbols))
+    crate::profile::summarize(&crate::profile::flame(trace, &symbols))
 }
 
 /// `traceTransaction {tx, profile}`: the committed transaction replayed on
@@ -128,7 +142,7 @@ pub(super) fn trace_transaction(
     let trace = replay(shared, p.tx)?;
     let mut out = trace_shown(shared, &trace, None);
     if p.profile.unwrap_or(false) {
-        out.profile = Some(profile_json(&trace));
+        out.profile = Some(summarize(&trace));
     }
     Ok(out)
 }

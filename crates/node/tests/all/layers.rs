@@ -141,7 +141,7 @@ fn the_nodes_modules_import_one_way() {
     // `state::Failure`), which gets its JSON-RPC code at the edge.
     let edge = [
         "lib", "server", "ws", "rpc", "read", "simulate", "dev", "admin", "eth", "shape",
-        "filters", "hardhat", "debug", "logs", "check",
+        "filters", "hardhat", "debug", "logs", "check", "send",
     ];
     for (module, names) in &graph {
         if !edge.contains(&module.as_str()) {

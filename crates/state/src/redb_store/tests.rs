@@ -65,7 +65,7 @@ pub(super) fn sample_changes(height: u64) -> ChangeSet {
         tx: Hash32([height as u8; 32]),
         height,
         index: 0,
-        status: "ok".into(),
+        status: crate::Status::Ok,
         exit_code: 0,
         output: vec![1, 2],
         gas_used: 99,

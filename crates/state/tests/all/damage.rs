@@ -42,7 +42,7 @@ fn block_changes(height: u64) -> ChangeSet {
         tx: Hash32([0x80 | height as u8; 32]),
         height,
         index: 0,
-        status: "ok".into(),
+        status: ward_state::Status::Ok,
         exit_code: 0,
         output: vec![height as u8; 40],
         gas_used: 1_000 + height,

@@ -29,12 +29,11 @@ fmt: setup
 
 # The gate's one feature set, so that clippy and the tests each resolve and
 # build the workspace once: ward-benches' `revm-native` (revm built natively
-# for the EVM runtime's conformance test, docs/evm.md), ward-cli's `bench`
-# (`ward bench`, which the product's default build leaves out) and, when protoc is
+# for the EVM runtime's conformance test, docs/evm.md) and, when protoc is
 # installed, ward-node's `etcd` (the replicated block log: etcd-client's
 # build runs protoc; `cluster` installs it and etcd-server as root), so
 # that `cargo build` needs Rust alone.
-GATE_FEATURES = --features ward-benches/revm-native,ward-cli/bench$$(command -v protoc >/dev/null && echo ,ward-node/etcd,ward-cli/etcd)
+GATE_FEATURES = --features ward-benches/revm-native$$(command -v protoc >/dev/null && echo ,ward-node/etcd,ward-cli/etcd,ward-benches/etcd)
 
 cluster:
 	@scripts/install-cluster.sh
@@ -50,7 +49,7 @@ clippy: setup cluster
 	$(CARGO) clippy --locked --workspace --all-targets $(GATE_FEATURES) -- -D warnings
 	# bench-report's build (`revm` turns on ward-chain's unchecked
 	# transactions, so the gate's tests never see them): it must compile.
-	$(CARGO) clippy --locked -p ward-cli --features revm -- -D warnings
+	$(CARGO) clippy --locked -p ward-benches --features revm -- -D warnings
 
 # The explorer's browser test drives Debian's Chromium (installed here as
 # root when missing; without it that test prints why and skips).
@@ -143,13 +142,13 @@ bench: setup
 bench-go: setup contracts go
 	$(CARGO) run --locked --release -p ward-capi --example go_overhead
 
-# Every `ward bench` figure with every baseline: revm on a solc-compiled
+# Every `ward-bench` figure with every baseline: revm on a solc-compiled
 # ERC-20 (erc20_transfer, feature `revm`) and, with protoc and etcd-server
 # (installed by `cluster` as root), the replicated cluster. The table goes
 # to stderr, the JSON to stdout's last line.
 bench-report: setup contracts cluster
-	$(CARGO) build --locked --release -p ward-cli --features revm$$(command -v protoc >/dev/null && echo ,etcd)
-	target/release/ward bench --json
+	$(CARGO) build --locked --release -p ward-benches --bin ward-bench --features revm$$(command -v protoc >/dev/null && echo ,etcd)
+	target/release/ward-bench --json
 
 # Parallel blocks against sequential ones, long: many random chains up to
 # 10,000 accounts on both backends at 1, 2 and 4 threads (make test runs 6).

@@ -1,5 +1,5 @@
 //! Engine benchmarks: Ward beside the raw engine, same run. The figures are
-//! the ones `ward bench` reports (warm call, host calls, cold call, compile
+//! the ones `ward-bench` reports (warm call, host calls, cold call, compile
 //! and disk-cache load of a ~1 MB module, system-runtime call), each with
 //! every raw configuration it is compared against.
 //!

@@ -1,4 +1,4 @@
-//! Runs one side of one `ward bench` figure in a loop, for profilers:
+//! Runs one side of one `ward-bench` figure in a loop, for profilers:
 //! `cargo run --release -p ward-benches --example warm_probe -- NAME BACKEND SIDE SECONDS`
 //! where SIDE is `ward` or the index of a baseline.
 

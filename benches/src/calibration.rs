@@ -1,4 +1,4 @@
-//! `ward bench gas_calibration`: what one gas buys in wall time, path by
+//! `ward-bench gas_calibration`: what one gas buys in wall time, path by
 //! path, in the spirit of NEAR's parameter estimator.
 //!
 //! Every path is a transaction whose contract repeats one kind of work
@@ -744,7 +744,7 @@ impl Prepared {
         let receipts = self.block(vec![tx])?;
         let elapsed = start.elapsed();
         let receipt = &receipts[0];
-        if receipt.status != "ok" {
+        if !receipt.status.is_ok() {
             return Err(format!(
                 "{} after {} gas: {:?}",
                 receipt.status, receipt.gas_used, receipt.error_message

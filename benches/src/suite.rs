@@ -1,4 +1,4 @@
-//! The suite `ward bench` runs: each Ward figure beside the same work on
+//! The suite `ward-bench` runs: each Ward figure beside the same work on
 //! the raw engine, measured in the same run, as a ratio.
 
 use std::{

@@ -1,8 +1,8 @@
-//! Every timed figure of `ward bench` builds and runs: a figure that
+//! Every timed figure of `ward-bench` builds and runs: a figure that
 //! panics (a limit it no longer meets, a contract not deployed) fails
 //! here, not in the middle of someone's benchmark run. Counted figures
 //! (gas, and the node and cluster loads, which take seconds) are left to
-//! `ward bench`.
+//! `ward-bench`.
 
 #![allow(clippy::unwrap_used, reason = "test")]
 

@@ -4,7 +4,6 @@
 //! `--invoke`) in a fresh sandbox on either backend and prints the typed
 //! outcome: human-readable by default, one JSON object on stdout's last line
 //! with `--json`. `ward inspect FILE` validates and describes a module.
-//! `ward bench` runs the benchmark suite beside the raw engines.
 //! Exit codes: 0 when the status is `ok` (or the module is valid), 1 for any
 //! other outcome, 2 for usage, I/O and store errors (with `--json`, stdout's
 //! last line is then `{"status": "error", "error": {"kind", "message"}}`,
@@ -25,12 +24,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod author;
 mod backends;
 mod backup;
-#[cfg(feature = "bench")]
 mod bench;
-#[cfg(not(feature = "bench"))]
-mod no_bench;
-#[cfg(not(feature = "bench"))]
-use no_bench as bench;
 mod chain;
 mod compile;
 mod demo;
@@ -70,8 +64,8 @@ enum Command {
     /// Compile a module ahead of time into a checked artifact (FILE.cwasm)
     /// a node's disk cache loads without compiling.
     Compile(compile::CompileArgs),
-    /// Run Ward's benchmark suite: each figure beside the raw engine's for
-    /// the same work, measured in the same run, as a ratio.
+    /// Moved: the benchmark suite is `ward-bench` (says how to run it).
+    #[command(hide = true)]
     Bench(bench::BenchArgs),
     /// Deploy a contract into the data directory's state; prints its address.
     Deploy(chain::DeployArgs),

@@ -98,7 +98,7 @@ pub struct CostSchedule {
     pub deploy_base: u32,
     /// Per byte of a deployed module, charged with `deploy_base`: pays for
     /// validation, instrumentation, compilation (about 1 µs a byte on
-    /// wasmtime, `ward bench`'s `compile_1mb`) and storing the code.
+    /// wasmtime, `ward-bench`'s `compile_1mb`) and storing the code.
     pub deploy_per_byte: u32,
     /// Every transaction, before anything else: admitting, hashing and
     /// recording it in a block and its receipt.

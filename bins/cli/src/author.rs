@@ -254,7 +254,7 @@ fn write_solidity_files(
         interface: dir.join(format!("{name}.sol")),
         bytecode: dir.join(format!("{}.bin", built.package)),
     };
-    let creation = ward_cli::parse::hex(&ward_chain::tx::eth::wasm_creation_code(module));
+    let creation = ward_text::parse::hex(&ward_chain::tx::eth::wasm_creation_code(module));
     for (path, text) in [
         (&files.abi, json),
         (&files.interface, interface),

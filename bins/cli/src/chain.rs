@@ -20,8 +20,8 @@ use ward_state::{Address, Hash32, RedbStore, StateError, StateRead};
 use ward_vm::{BackendKind, CacheOptions, Config, ModuleCache};
 
 use ward_chain::schema::{Schema, Type};
-use ward_cli::{parse, values};
 use ward_node::decode::{Called, Schemas};
+use ward_text::{parse, values};
 
 use crate::evm::AbiCall;
 

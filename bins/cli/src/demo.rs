@@ -241,7 +241,7 @@ fn vault(exec: &Executor<RedbStore>, code: Vec<u8>) -> anyhow::Result<Vec<(Strin
     for (who, amount) in &balances {
         println!(
             "  {who:<16} {amount} ({} WARD)",
-            ward_cli::parse::whole_units(*amount, 18)
+            ward_text::parse::whole_units(*amount, 18)
         );
     }
     println!("  vault holds     {}", exec.store().balance(&vault)?);

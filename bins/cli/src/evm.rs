@@ -8,8 +8,8 @@ use alloy_dyn_abi::{DynSolType, DynSolValue, EventExt, FunctionExt, JsonAbiExt, 
 use alloy_json_abi::{Function, JsonAbi, Param};
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
-use ward_cli::parse::hex;
 use ward_state::Receipt;
+use ward_text::parse::hex;
 
 /// An ABI, and the function a call names.
 pub(crate) struct AbiCall {
@@ -238,7 +238,7 @@ pub(crate) fn creation_code(bytes: &[u8]) -> Vec<u8> {
         && digits.len().is_multiple_of(2)
         && digits.chars().all(|c| c.is_ascii_hexdigit());
     match is_hex
-        .then(|| ward_cli::parse::hex_bytes(&format!("0x{digits}")).ok())
+        .then(|| ward_text::parse::hex_bytes(&format!("0x{digits}")).ok())
         .flatten()
     {
         Some(code) => code,

@@ -12,7 +12,7 @@ use clap::{Args, Subcommand};
 use ed25519_dalek::SigningKey;
 use serde_json::json;
 use ward_chain::tx::account_address;
-use ward_cli::parse;
+use ward_text::parse;
 
 /// `ward key`.
 #[derive(Args, Debug)]

@@ -8,10 +8,10 @@ use anyhow::{Context, bail};
 use clap::Args;
 use serde_json::json;
 use ward_chain::tx::Payload;
-use ward_cli::parse::{self, Amount, whole_units};
 use ward_executor::Tx;
 use ward_node::genesis::{Amount as GenesisAmount, Asset, Genesis};
 use ward_state::StateRead;
+use ward_text::parse::{self, Amount, whole_units};
 
 use ward_rpc::client::Client;
 

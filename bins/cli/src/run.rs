@@ -10,7 +10,7 @@ use ward_vm::{
     ValType, Value,
 };
 
-use ward_cli::parse::{self, hex};
+use ward_text::parse::{self, hex};
 
 /// Default gas limit for `ward run`.
 const DEFAULT_GAS: u64 = 10_000_000_000;

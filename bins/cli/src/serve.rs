@@ -3,8 +3,8 @@
 use std::{io::Write, net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::Args;
-use ward_cli::parse;
 use ward_node::{ClusterConfig, Node, NodeConfig, NodeError, RpcLimits};
+use ward_text::parse;
 use ward_vm::BackendKind;
 
 /// `ward serve`.

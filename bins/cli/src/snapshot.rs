@@ -10,11 +10,11 @@ use std::{
 };
 
 use clap::{Args, Subcommand};
-use ward_cli::parse;
 use ward_node::ChainSettings;
 use ward_primitives::Hash32;
 use ward_snapshot::{Limits, SettingsCheck, Trust, Verified};
 use ward_state::{DATABASE_FILE, RedbStore};
+use ward_text::parse;
 
 /// `ward snapshot`.
 #[derive(Args, Debug)]

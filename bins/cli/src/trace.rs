@@ -46,7 +46,7 @@ pub(crate) struct ProfileArgs {
 }
 
 pub(crate) fn trace(args: TraceArgs) -> anyhow::Result<ExitCode> {
-    let tx = Hash32(ward_cli::parse::bytes32(&args.tx)?);
+    let tx = Hash32(ward_text::parse::bytes32(&args.tx)?);
     show(&args.common, tx, &args.profile)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -330,7 +330,7 @@ fn short_value(value: &Value) -> String {
 /// A key as text when it is printable, else hex.
 fn key(value: &Value) -> String {
     let hex = value.as_str().unwrap_or("");
-    match ward_cli::parse::hex_bytes(hex)
+    match ward_text::parse::hex_bytes(hex)
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
     {

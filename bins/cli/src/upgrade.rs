@@ -6,9 +6,9 @@ use std::{path::PathBuf, process::ExitCode};
 use anyhow::Context;
 use clap::Args;
 use ward_chain::tx::{AdminAction, Payload};
-use ward_cli::{parse, values};
 use ward_executor::Tx;
 use ward_primitives::Address;
+use ward_text::{parse, values};
 
 use crate::chain::{
     Access, Common, DEFAULT_CALL_GAS, DEFAULT_DEPLOY_GAS, Payment, Sender, address, estimate_local,

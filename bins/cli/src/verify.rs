@@ -8,8 +8,8 @@ use anyhow::Context;
 use clap::Args;
 use serde_json::Value;
 use ward_chain::tree::{self, StateKey, verify_storage};
-use ward_cli::parse;
 use ward_state::{Address, Hash32};
+use ward_text::parse;
 
 /// `ward verify-proof`.
 #[derive(Args, Debug)]

@@ -581,6 +581,15 @@ impl Reader<'_> {
     }
 }
 
+/// The start of a call's input: `method`'s name in the codec (its length
+/// as a little-endian `u32`, then its bytes), which the arguments follow.
+pub fn call_prefix(method: &str) -> Vec<u8> {
+    let mut input = Vec::with_capacity(4 + method.len());
+    input.extend_from_slice(&(method.len() as u32).to_le_bytes());
+    input.extend_from_slice(method.as_bytes());
+    input
+}
+
 /// Splits a call's input into its method name and argument bytes, as the
 /// SDK's `main` does; `None` when it does not start with a name.
 pub fn split_call(input: &[u8]) -> Option<(&str, &[u8])> {

@@ -306,6 +306,9 @@ impl Gas {
     pub const ZERO: Gas = Gas(0);
     /// The largest amount of gas representable.
     pub const MAX: Gas = Gas(u64::MAX);
+    /// The most gas a call can be given: the meter keeps gas in an `i64`
+    /// global (`ward_vm::MAX_GAS`), so limits above it are refused.
+    pub const MAX_LIMIT: Gas = Gas(i64::MAX as u64);
 
     /// Wraps a raw amount.
     pub const fn new(amount: u64) -> Self {

@@ -27,7 +27,7 @@ pub struct Meter {
 }
 
 /// Gas values live in an i64 global: limits are clamped to this.
-pub const MAX_GAS: Gas = Gas::new(i64::MAX as u64);
+pub const MAX_GAS: Gas = Gas::MAX_LIMIT;
 
 /// `gas` as the value of a `__ward_gas` global (clamped to [`MAX_GAS`]).
 pub fn gas_global_value(gas: Gas) -> i64 {

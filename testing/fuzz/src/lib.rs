@@ -55,9 +55,10 @@ pub fn module(data: &[u8]) {
     assert_eq!(observed[0], observed[1], "the backends disagree");
 }
 
-/// Command-line text through every parser `ward` has.
+/// Command-line text through every parser `ward` has (`ward-text`).
 pub fn values(data: &[u8]) {
-    use ward_cli::{parse, values};
+    use ward_chain::schema::{Type, value::decode};
+    use ward_text::{parse, values};
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
@@ -78,13 +79,22 @@ pub fn values(data: &[u8]) {
     let _ = parse::wasm_i64(text);
     let _ = parse::gas_arg(text);
     let _ = parse::float::<f64>(text, "f64");
-    // `--arg TYPE:VALUE` and `--decode TYPE` over whatever the text holds.
+    // `--arg TYPE:VALUE` and `--decode TYPE` over whatever the text holds:
+    // what an argument encodes to decodes as its type.
     let mut out = Vec::new();
-    let _ = values::encode_arg(text, &mut out);
-    if let Some((ty, rest)) = text.split_once(' ')
-        && let Ok(ty) = ty.parse::<values::Type>()
+    if values::encode_arg(text, &mut out).is_ok()
+        && let Some((ty, _)) = text.split_once(':')
+        && let Ok(ty) = ty.parse::<Type>()
     {
-        let _ = values::decode(&ty, rest.as_bytes());
+        assert!(
+            decode(&ty, &out).is_ok(),
+            "{text}: its encoding does not decode"
+        );
+    }
+    if let Some((ty, rest)) = text.split_once(' ')
+        && let Ok(ty) = ty.parse::<Type>()
+    {
+        let _ = decode(&ty, rest.as_bytes());
     }
 }
 

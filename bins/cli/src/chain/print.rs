@@ -5,9 +5,9 @@ use std::{process::ExitCode, sync::Arc};
 
 use serde_json::{Value, json};
 use ward_chain::schema::{Schema, Type};
-use ward_cli::parse::hex;
 use ward_node::decode::{Called, Schemas};
 use ward_state::{Address, Receipt, StateRead, Status};
+use ward_text::parse::hex;
 use ward_vm::BackendKind;
 
 use crate::evm::AbiCall;

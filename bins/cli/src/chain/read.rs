@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use anyhow::bail;
 use clap::Args;
 use serde_json::json;
-use ward_cli::parse::{self, hex};
 use ward_node::decode::Called;
 use ward_state::{Hash32, StateRead};
+use ward_text::parse::{self, hex};
 
 use super::{
     Access, CallArgs, Common, DEFAULT_CALL_GAS, Show, address, call_input, local_schema, no_key,

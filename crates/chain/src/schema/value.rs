@@ -53,9 +53,7 @@ impl Schema {
                 }
             )));
         };
-        let mut input = Vec::new();
-        input.extend_from_slice(&(method.len() as u32).to_le_bytes());
-        input.extend_from_slice(method.as_bytes());
+        let mut input = super::call_prefix(method);
         encode_args(&m.signature(), &m.args, args, &mut input)?;
         Ok(input)
     }

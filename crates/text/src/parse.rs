@@ -168,7 +168,7 @@ pub fn u64_arg(text: &str) -> Result<u64, ParseError> {
 /// call can hold (`i64::MAX`), which is refused rather than reduced.
 pub fn gas_arg(text: &str) -> Result<u64, ParseError> {
     let gas: u64 = integer(text)?;
-    if gas > ward_vm::MAX_GAS.get() {
+    if gas > ward_primitives::Gas::MAX_LIMIT.get() {
         return Err(ParseError::Range {
             text: text.to_owned(),
             what: "a gas limit (at most 9223372036854775807)",

@@ -28,7 +28,9 @@ use ward_primitives::{Address, Hash32};
 use ward_state::{BlockRecord, ChangeSet, Journal, Receipt, StateCommit, StateError, StateTree};
 use ward_vm::{ErrorKind, FaultKind, NodeFault};
 
-use crate::{ExecError, Executor, Refusal, SharedJournal, Tx, View, lock, tx_id, view::Pending};
+use crate::{
+    ExecError, Executor, Inadmissible, SharedJournal, Tx, View, lock, tx_id, view::Pending,
+};
 
 /// A committed block: its record (header and transaction ids) and its
 /// receipts.
@@ -251,7 +253,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// # Errors
     ///
     /// A state failure, or a refused transaction ([`ExecError::Refused`]
-    /// with [`Refusal::Nonce`] for a nonce out of turn); nothing is
+    /// with [`Inadmissible::Nonce`] for a nonce out of turn); nothing is
     /// committed.
     pub fn execute_signed_block(&self, txs: &[VerifiedTx], time: u64) -> Result<Block, ExecError> {
         let height = self.store.height()? + 1;
@@ -546,7 +548,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     _ => {
                         return Err(ExecError::Refused {
                             index,
-                            refusal: Refusal::Nonce {
+                            refusal: Inadmissible::Nonce {
                                 expected,
                                 got: nonce,
                             },

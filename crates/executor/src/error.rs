@@ -28,7 +28,7 @@ pub enum ExecError {
         /// Its position in the block.
         index: usize,
         /// Why.
-        refusal: Refusal,
+        refusal: Inadmissible,
     },
 }
 
@@ -36,7 +36,7 @@ pub enum ExecError {
 /// ([`Executor::admit`](crate::Executor::admit)).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum Refusal {
+pub enum Inadmissible {
     /// The transaction's encoding is larger than [`ChainLimits::max_tx_bytes`](crate::ChainLimits::max_tx_bytes).
     #[error("{bytes} bytes, more than the limit of {max}")]
     TooLarge {

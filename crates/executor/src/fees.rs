@@ -5,14 +5,14 @@
 
 use ward_primitives::Address;
 
-use crate::Refusal;
+use crate::Inadmissible;
 
 /// How a chain charges for gas. Consensus values: the nodes of one chain
 /// must agree on them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Fees {
     /// The lowest gas price a signed transaction may name; one below it is
-    /// refused ([`Refusal::GasPrice`]). Default: 0.
+    /// refused ([`Inadmissible::GasPrice`]). Default: 0.
     pub min_gas_price: u128,
     /// Who receives the fees, credited once at the end of each block;
     /// `None` burns them. Default: burned.
@@ -36,7 +36,7 @@ impl Fees {
     ///
     /// # Errors
     ///
-    /// [`Refusal::GasPrice`] below the floor; [`Refusal::Funds`] when the
+    /// [`Inadmissible::GasPrice`] below the floor; [`Inadmissible::Funds`] when the
     /// fee alone overflows.
     pub fn cost(
         &self,
@@ -44,17 +44,17 @@ impl Fees {
         gas_limit: u64,
         gas_price: u128,
         value: u128,
-    ) -> Result<Cost, Refusal> {
+    ) -> Result<Cost, Inadmissible> {
         let min = self.min_gas_price;
         if signed && gas_price < min {
-            return Err(Refusal::GasPrice {
+            return Err(Inadmissible::GasPrice {
                 price: gas_price,
                 min,
             });
         }
         let max_fee = u128::from(gas_limit)
             .checked_mul(gas_price)
-            .ok_or(Refusal::Funds {
+            .ok_or(Inadmissible::Funds {
                 need: u128::MAX,
                 have: 0,
             })?;
@@ -79,11 +79,11 @@ impl Cost {
     ///
     /// # Errors
     ///
-    /// [`Refusal::Funds`].
-    pub fn affordable(&self, have: u128) -> Result<(), Refusal> {
+    /// [`Inadmissible::Funds`].
+    pub fn affordable(&self, have: u128) -> Result<(), Inadmissible> {
         match self.need {
             Some(need) if need <= have => Ok(()),
-            need => Err(Refusal::Funds {
+            need => Err(Inadmissible::Funds {
                 need: need.unwrap_or(u128::MAX),
                 have,
             }),

@@ -88,7 +88,7 @@ use std::{
 
 pub use admin::{ADMIN_TOPIC, UPGRADED_TOPIC};
 pub use block::{Block, BlockTimings, PreparedBlock, Simulation, genesis_root, tx_of};
-pub use error::{ExecError, Refusal};
+pub use error::{ExecError, Inadmissible};
 pub use estimate::Estimate;
 pub use fees::{Cost, Fees};
 pub use frame::{ScratchJournal, scratch_chain};
@@ -355,7 +355,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     ///
     /// Why it is refused: too large, a gas limit above the maximum, or one
     /// that does not cover the intrinsic cost.
-    pub fn admit(&self, tx: &Tx) -> Result<u64, Refusal> {
+    pub fn admit(&self, tx: &Tx) -> Result<u64, Inadmissible> {
         self.admit_sized(tx.gas_limit(), tx.encoded_len())
     }
 
@@ -365,9 +365,9 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// # Errors
     ///
     /// As [`Executor::admit`].
-    pub fn admit_sized(&self, gas: u64, bytes: u64) -> Result<u64, Refusal> {
+    pub fn admit_sized(&self, gas: u64, bytes: u64) -> Result<u64, Inadmissible> {
         if bytes > self.limits.max_tx_bytes {
-            return Err(Refusal::TooLarge {
+            return Err(Inadmissible::TooLarge {
                 bytes,
                 max: self.limits.max_tx_bytes,
             });
@@ -375,7 +375,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         self.gas_within_maximum(gas)?;
         let cost = self.schedule.intrinsic_cost(bytes);
         if gas < cost {
-            return Err(Refusal::IntrinsicCost { gas, cost, bytes });
+            return Err(Inadmissible::IntrinsicCost { gas, cost, bytes });
         }
         Ok(cost)
     }
@@ -429,9 +429,9 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     }
 
     /// Refuses a gas limit above [`ChainLimits::max_tx_gas`].
-    fn gas_within_maximum(&self, gas: u64) -> Result<(), Refusal> {
+    fn gas_within_maximum(&self, gas: u64) -> Result<(), Inadmissible> {
         if gas > self.limits.max_tx_gas {
-            return Err(Refusal::GasAboveMaximum {
+            return Err(Inadmissible::GasAboveMaximum {
                 gas,
                 max: self.limits.max_tx_gas,
             });
@@ -450,7 +450,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             costs.push(self.admit_sized(gas, item.size).map_err(refused)?);
             block_gas = block_gas.saturating_add(gas);
             if block_gas > self.limits.max_block_gas {
-                return Err(refused(Refusal::BlockGasAboveMaximum {
+                return Err(refused(Inadmissible::BlockGasAboveMaximum {
                     gas: block_gas,
                     max: self.limits.max_block_gas,
                 }));

@@ -12,7 +12,7 @@ use ward_primitives::Hash32;
 use ward_state::StateRead;
 
 use crate::{
-    mempool::{Mempool, Refusal, Refused, Waiter, max_cost},
+    mempool::{Mempool, PoolRule, Refusal, Waiter, max_cost},
     state::Shared,
     sync::lock,
 };
@@ -115,7 +115,7 @@ fn admit_here(
     let next = shared.store.nonce(&tx.sender()).map_err(unavailable)?;
     let nonce = tx.body().nonce;
     if nonce < next {
-        return Err(Refused::NonceUsed { next, got: nonce }.into());
+        return Err(PoolRule::NonceUsed { next, got: nonce }.into());
     }
     can_pay(shared, &pool.mempool, &tx)?;
     pool.mempool.insert(tx, next, waiter)?;
@@ -139,7 +139,7 @@ fn can_pay(shared: &Shared, mempool: &Mempool, tx: &VerifiedTx) -> Result<(), Re
         .cost(true, body.gas_limit, body.gas_price, body.value)?;
     let floor = shared.min_gas_price();
     if body.gas_price < floor {
-        return Err(ward_executor::Refusal::GasPrice {
+        return Err(ward_executor::Inadmissible::GasPrice {
             price: body.gas_price,
             min: floor,
         }

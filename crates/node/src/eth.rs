@@ -601,25 +601,25 @@ fn admit_envelope(shared: &Shared, envelope: &[u8]) -> Result<Value, RpcError> {
 /// A refusal as geth says it (clients match on these messages).
 fn refused(refusal: &Refusal, shared: &Shared) -> RpcError {
     use ward_chain::tx::{TxError, eth::EthTxError};
-    use ward_executor::Refusal as Rule;
+    use ward_executor::Inadmissible as Rule;
 
-    use crate::mempool::Refused;
+    use crate::mempool::PoolRule;
     let message = match refusal {
-        Refusal::Pool(Refused::NonceUsed { next, got }) => {
+        Refusal::Pool(PoolRule::NonceUsed { next, got }) => {
             format!("nonce too low: next nonce {next}, tx nonce {got}")
         }
         Refusal::Rules(Rule::Nonce { expected, got }) if got < expected => {
             format!("nonce too low: next nonce {expected}, tx nonce {got}")
         }
         Refusal::Pool(
-            Refused::NonceTooFar { next, got } | Refused::TooManyGapped { next, got },
+            PoolRule::NonceTooFar { next, got } | PoolRule::TooManyGapped { next, got },
         ) => {
             format!("nonce too high: next nonce {next}, tx nonce {got}")
         }
-        Refusal::Pool(Refused::Known(_)) | Refusal::Committed(_) => "already known".into(),
-        Refusal::Pool(Refused::Underpriced { .. }) => "replacement transaction underpriced".into(),
+        Refusal::Pool(PoolRule::Known(_)) | Refusal::Committed(_) => "already known".into(),
+        Refusal::Pool(PoolRule::Underpriced { .. }) => "replacement transaction underpriced".into(),
         Refusal::Pool(
-            Refused::Full(_) | Refused::FullBytes { .. } | Refused::FullAtPrice { .. },
+            PoolRule::Full(_) | PoolRule::FullBytes { .. } | PoolRule::FullAtPrice { .. },
         ) => "txpool is full".into(),
         Refusal::Rules(Rule::Funds { .. }) => {
             format!("insufficient funds for gas * price + value: {refusal}")

@@ -19,7 +19,7 @@ use ward_state::StateRead;
 
 use crate::{
     cluster::{Append, BlockLog, ClusterError, Head, Leadership, REMOVED_WITH_APPEND},
-    mempool::{Mempool, Refusal, Refused},
+    mempool::{Mempool, PoolRule, Refusal},
     producer::{committed, fault, unix_millis},
     replica::{Divergence, Entry, MAX_ENTRY_BYTES, ROOTS_KEPT, Replica, Roots},
     state::Shared,
@@ -757,7 +757,7 @@ fn select(
             }
         };
         let next = shared.store.nonce(&tx.sender())?;
-        if let Err(Refused::NonceUsed { .. }) = candidates.insert(tx, next, None) {
+        if let Err(PoolRule::NonceUsed { .. }) = candidates.insert(tx, next, None) {
             drop.push(hash);
         }
     }

@@ -34,7 +34,7 @@ use ward_primitives::{Address, Hash32};
 
 mod refusal;
 
-pub(crate) use refusal::{Refusal, Refused};
+pub(crate) use refusal::{PoolRule, Refusal};
 
 /// How far past a sender's next nonce a transaction may be.
 pub const MAX_NONCE_GAP: u64 = 64;
@@ -266,7 +266,7 @@ impl Mempool {
         tx: VerifiedTx,
         next_nonce: u64,
         waiter: Option<Waiter>,
-    ) -> Result<(), Refused> {
+    ) -> Result<(), PoolRule> {
         self.insert_at(tx, next_nonce, waiter, ward_vm::clock::now())
     }
 
@@ -277,7 +277,7 @@ impl Mempool {
         next_nonce: u64,
         waiter: Option<Waiter>,
         now: Instant,
-    ) -> Result<(), Refused> {
+    ) -> Result<(), PoolRule> {
         // Expiry runs from inserts, at most once a second.
         if self
             .expired_at
@@ -289,16 +289,16 @@ impl Mempool {
         let hash = tx.hash();
         let nonce = tx.body().nonce;
         if self.by_hash.contains_key(&hash) {
-            return Err(Refused::Known(hash));
+            return Err(PoolRule::Known(hash));
         }
         if nonce < next_nonce {
-            return Err(Refused::NonceUsed {
+            return Err(PoolRule::NonceUsed {
                 next: next_nonce,
                 got: nonce,
             });
         }
         if nonce - next_nonce >= MAX_NONCE_GAP {
-            return Err(Refused::NonceTooFar {
+            return Err(PoolRule::NonceTooFar {
                 next: next_nonce,
                 got: nonce,
             });
@@ -315,7 +315,7 @@ impl Mempool {
             if price.saturating_mul(100) < old_price.saturating_mul(REPLACE_PERCENT)
                 || price <= old_price
             {
-                return Err(Refused::Underpriced {
+                return Err(PoolRule::Underpriced {
                     pending: old_price,
                     got: price,
                 });
@@ -341,7 +341,7 @@ impl Mempool {
         if gapped {
             let own = queue.map_or(0, |q| q.gapped);
             if own >= MAX_GAPPED_PER_SENDER || self.gapped >= self.max_gapped() {
-                return Err(Refused::TooManyGapped {
+                return Err(PoolRule::TooManyGapped {
                     next: next_nonce,
                     got: nonce,
                 });
@@ -381,7 +381,7 @@ impl Mempool {
     /// (`gapped`: behind a nonce gap): a runnable one takes the place of
     /// the gapped one that arrived last, or else of the cheapest, if it
     /// pays more.
-    fn make_room(&mut self, gapped: bool, price: u128) -> Result<(), Refused> {
+    fn make_room(&mut self, gapped: bool, price: u128) -> Result<(), PoolRule> {
         let gapped_one = (!gapped).then(|| self.newest_gapped()).flatten();
         let (displaced, error) = match gapped_one {
             Some(hash) => (
@@ -394,9 +394,9 @@ impl Mempool {
                 let (cheapest, hash) = self
                     .cheapest()
                     .filter(|_| !gapped)
-                    .ok_or(Refused::Full(self.capacity))?;
+                    .ok_or(PoolRule::Full(self.capacity))?;
                 if cheapest >= price {
-                    return Err(Refused::FullAtPrice {
+                    return Err(PoolRule::FullAtPrice {
                         capacity: self.capacity,
                         cheapest,
                         got: price,
@@ -425,7 +425,7 @@ impl Mempool {
         gapped: bool,
         price: u128,
         replaced: Option<Hash32>,
-    ) -> Result<Vec<(Hash32, Refusal)>, Refused> {
+    ) -> Result<Vec<(Hash32, Refusal)>, PoolRule> {
         let freed_by_replacing = replaced
             .and_then(|old| self.by_hash.get(&old))
             .map_or(0, |p| p.tx.bytes().len());
@@ -454,7 +454,7 @@ impl Mempool {
             out.push((hash, error));
         }
         if freed < over {
-            return Err(Refused::FullBytes {
+            return Err(PoolRule::FullBytes {
                 capacity: self.max_bytes,
                 size,
                 cheapest: self.cheapest().map_or(0, |(price, _)| price),

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use ward_executor::{
-    ChainLimits, Deploy, ExecError, Executor, Payload, Refusal, Tx, contract_address,
+    ChainLimits, Deploy, ExecError, Executor, Inadmissible, Payload, Tx, contract_address,
 };
 use ward_primitives::{Address, Hash32};
 use ward_state::{MemoryStore, Receipt, RedbStore, StateCommit, StateRead};
@@ -460,7 +460,7 @@ fn unpayable_oversized_and_over_cap_transactions_are_refused_before_any_block() 
             refusal(&[call_tx(at, b"", 10_000_000), cheap.clone()]),
             (
                 1,
-                Refusal::IntrinsicCost {
+                Inadmissible::IntrinsicCost {
                     gas: 1_000,
                     cost,
                     bytes: cheap.to_bytes().len() as u64
@@ -477,17 +477,20 @@ fn unpayable_oversized_and_over_cap_transactions_are_refused_before_any_block() 
         let max = exec.limits().max_tx_gas;
         assert_eq!(
             refusal(&[call_tx(at, b"", max + 1)]),
-            (0, Refusal::GasAboveMaximum { gas: max + 1, max })
+            (0, Inadmissible::GasAboveMaximum { gas: max + 1, max })
         );
         // A deploy larger than the limit (the 50 MB deploy with no
         // gas was stored whole): refused for its size before anything.
         let big = deploy_tx(&vec![0; 6 << 20], b"", b"big");
-        assert!(matches!(refusal(&[big]), (0, Refusal::TooLarge { .. })));
+        assert!(matches!(
+            refusal(&[big]),
+            (0, Inadmissible::TooLarge { .. })
+        ));
         // Twenty-one calls at 10 M gas: the last is past 200 M.
         let many = vec![call_tx(at, b"", 10_000_000); 21];
         assert!(matches!(
             refusal(&many),
-            (20, Refusal::BlockGasAboveMaximum { .. })
+            (20, Inadmissible::BlockGasAboveMaximum { .. })
         ));
         // None of that reached the store.
         assert_eq!(store.height().unwrap(), 2, "{kind}");

@@ -12,7 +12,7 @@ use ward_chain::{
     tree::{self, StateKey},
     tx::{Deploy, Payload, TxBody, VerifiedTx, dev_key},
 };
-use ward_executor::{ExecError, Executor, Fees, Refusal, contract_address};
+use ward_executor::{ExecError, Executor, Fees, Inadmissible, contract_address};
 use ward_primitives::{Address, Hash32};
 use ward_state::{Decode, Encode, MemoryStore, Receipt, StateRead, StateTree};
 use ward_testkit::{Rng, env_or};
@@ -173,21 +173,21 @@ fn what_cannot_be_paid_for_is_refused_and_changes_nothing() {
     assert_eq!(index, 0);
     assert_eq!(
         refusal,
-        Refusal::Funds {
+        Inadmissible::Funds {
             need: u128::from(GAS) * 5,
             have: 0
         }
     );
     // Below the chain's minimum price, funded or not.
     let (_, refusal) = refused(exec.execute_signed_block(&[transfer(0, 0, 4, 0, account(1))], 1));
-    assert_eq!(refusal, Refusal::GasPrice { price: 4, min: 5 });
+    assert_eq!(refusal, Inadmissible::GasPrice { price: 4, min: 5 });
     // The value counts too: enough for the gas, not for gas and value.
     let value = FUNDS - u128::from(GAS) * 5 + 1;
     let (_, refusal) =
         refused(exec.execute_signed_block(&[transfer(0, 0, 5, value, account(1))], 1));
     assert_eq!(
         refusal,
-        Refusal::Funds {
+        Inadmissible::Funds {
             need: FUNDS + 1,
             have: FUNDS
         }
@@ -197,7 +197,7 @@ fn what_cannot_be_paid_for_is_refused_and_changes_nothing() {
         refused(exec.execute_signed_block(&[transfer(0, 0, u128::MAX / 2, 0, account(1))], 1));
     assert!(matches!(
         refusal,
-        Refusal::Funds {
+        Inadmissible::Funds {
             need: u128::MAX,
             ..
         }

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use ward_chain::tx::{Deploy, Payload, SignedTx, TxBody, VerifiedTx, dev_address, dev_key};
-use ward_executor::{Block, BlockTx, ExecError, Executor, Pipeline, Refusal};
+use ward_executor::{Block, BlockTx, ExecError, Executor, Inadmissible, Pipeline};
 use ward_primitives::Address;
 use ward_sdk::codec::{call_input, encode};
 use ward_state::{
@@ -121,7 +121,7 @@ fn a_refused_block_keeps_the_block_before_it_and_its_height() {
                 pushed.executed,
                 Err(ExecError::Refused {
                     index: 1,
-                    refusal: Refusal::Nonce { .. }
+                    refusal: Inadmissible::Nonce { .. }
                 })
             ),
             "{kind}: {:?}",

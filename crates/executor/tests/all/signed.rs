@@ -10,7 +10,7 @@ use ward_chain::{
     tree::{self, StateKey},
     tx::{Deploy, Payload, TxBody, VerifiedTx, dev_key},
 };
-use ward_executor::{Block, ExecError, Executor, Refusal, contract_address};
+use ward_executor::{Block, ExecError, Executor, Inadmissible, contract_address};
 use ward_primitives::{Address, Hash32};
 use ward_state::{MemoryStore, RedbStore, StateCommit, StateRead, StateTree};
 use ward_vm::{BackendKind, CodeHash, Config};
@@ -150,7 +150,7 @@ fn nonces_run_in_turn_and_a_failed_transaction_uses_its_own() {
         assert!(
             matches!(
                 err,
-                ExecError::Refused { index: i, refusal: Refusal::Nonce { expected: e, got: g } }
+                ExecError::Refused { index: i, refusal: Inadmissible::Nonce { expected: e, got: g } }
                     if i == index && e == expected && g == got
             ),
             "{err}"

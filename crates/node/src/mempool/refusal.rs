@@ -7,9 +7,10 @@ use ward_primitives::{Address, Hash32};
 
 use super::{MAX_NONCE_GAP, REPLACE_PERCENT};
 
-/// Why the mempool itself refused a transaction.
+/// A rule of the mempool's own that a transaction breaks (its bounds, its
+/// order of nonces and prices): one cause of a [`Refusal`].
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum Refused {
+pub(crate) enum PoolRule {
     #[error("the mempool is full ({0} transactions)")]
     Full(usize),
     #[error(
@@ -47,16 +48,16 @@ pub(crate) enum Refused {
     },
 }
 
-impl Refused {
+impl PoolRule {
     fn kind(&self) -> &'static str {
         match self {
-            Refused::Full(_) | Refused::FullAtPrice { .. } | Refused::FullBytes { .. } => {
+            PoolRule::Full(_) | PoolRule::FullAtPrice { .. } | PoolRule::FullBytes { .. } => {
                 "mempool_full"
             }
-            Refused::Known(_) => "known",
-            Refused::TooManyGapped { .. } => "nonce_gap",
-            Refused::Underpriced { .. } => "underpriced",
-            Refused::NonceUsed { .. } | Refused::NonceTooFar { .. } => "nonce",
+            PoolRule::Known(_) => "known",
+            PoolRule::TooManyGapped { .. } => "nonce_gap",
+            PoolRule::Underpriced { .. } => "underpriced",
+            PoolRule::NonceUsed { .. } | PoolRule::NonceTooFar { .. } => "nonce",
         }
     }
 }
@@ -73,10 +74,10 @@ pub(crate) enum Refusal {
     /// intrinsic cost, the nonce, the price, the funds): at admission, or
     /// at block time.
     #[error(transparent)]
-    Rules(#[from] ward_executor::Refusal),
+    Rules(#[from] ward_executor::Inadmissible),
     /// The mempool's own bounds and order.
     #[error(transparent)]
-    Pool(#[from] Refused),
+    Pool(#[from] PoolRule),
     /// A committed transaction, sent again.
     #[error("transaction {0} was already submitted")]
     Committed(Hash32),
@@ -119,7 +120,7 @@ pub(crate) enum Refusal {
 impl Refusal {
     /// The word programs read (`data.kind`).
     pub(crate) fn kind(&self) -> &'static str {
-        use ward_executor::Refusal as Rule;
+        use ward_executor::Inadmissible as Rule;
         match self {
             Refusal::Tx(TxError::WrongChain { .. }) => "chain_id",
             Refusal::Tx(TxError::BadSignature | TxError::InvalidKey) => "signature",

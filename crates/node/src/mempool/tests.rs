@@ -40,19 +40,19 @@ fn refusals_name_their_reason() {
     pool.insert(tx(0, 5, 1), 5, None).unwrap();
     assert_eq!(
         pool.insert(tx(0, 5, 1), 5, None),
-        Err(Refused::Known(tx(0, 5, 1).hash()))
+        Err(PoolRule::Known(tx(0, 5, 1).hash()))
     );
     assert_eq!(
         pool.insert(tx(0, 5, 2), 5, None),
-        Err(Refused::Underpriced { pending: 0, got: 0 })
+        Err(PoolRule::Underpriced { pending: 0, got: 0 })
     );
     assert_eq!(
         pool.insert(tx(0, 4, 1), 5, None),
-        Err(Refused::NonceUsed { next: 5, got: 4 })
+        Err(PoolRule::NonceUsed { next: 5, got: 4 })
     );
     assert_eq!(
         pool.insert(tx(0, 5 + MAX_NONCE_GAP, 1), 5, None),
-        Err(Refused::NonceTooFar {
+        Err(PoolRule::NonceTooFar {
             next: 5,
             got: 5 + MAX_NONCE_GAP
         })
@@ -60,7 +60,7 @@ fn refusals_name_their_reason() {
     pool.insert(tx(1, 0, 1), 0, None).unwrap();
     assert_eq!(
         pool.insert(tx(2, 0, 1), 0, None),
-        Err(Refused::FullAtPrice {
+        Err(PoolRule::FullAtPrice {
             capacity: 2,
             cheapest: 0,
             got: 0
@@ -69,7 +69,7 @@ fn refusals_name_their_reason() {
     // Behind a gap, full is full whatever it pays.
     assert_eq!(
         pool.insert(priced(3, 1, 1, 9), 0, None),
-        Err(Refused::Full(2))
+        Err(PoolRule::Full(2))
     );
     assert_eq!(pool.len(), 2);
 }
@@ -101,7 +101,7 @@ fn a_replacement_pays_ten_percent_more() {
     for low in [0, 100, 109] {
         assert_eq!(
             pool.insert(priced(0, 0, 2, low), 0, None),
-            Err(Refused::Underpriced {
+            Err(PoolRule::Underpriced {
                 pending: 100,
                 got: low
             })
@@ -126,7 +126,7 @@ fn a_full_mempool_drops_its_cheapest_for_a_better_price() {
     // Not above the cheapest: refused.
     assert!(matches!(
         pool.insert(priced(3, 0, 1, 2), 0, None),
-        Err(Refused::FullAtPrice { cheapest: 2, .. })
+        Err(PoolRule::FullAtPrice { cheapest: 2, .. })
     ));
     // Above it: the newest of the cheapest goes.
     pool.insert(priced(3, 0, 1, 3), 0, None).unwrap();
@@ -222,7 +222,7 @@ fn gapped_transactions_are_bounded_per_sender_and_released_by_their_gap() {
     let next = MAX_GAPPED_PER_SENDER as u64 + 1;
     assert_eq!(
         pool.insert(tx(0, next, 1), 0, None),
-        Err(Refused::TooManyGapped { next: 0, got: next })
+        Err(PoolRule::TooManyGapped { next: 0, got: next })
     );
     // Filling the gap makes them runnable, and no longer counted.
     pool.insert(tx(0, 0, 1), 0, None).unwrap();
@@ -266,7 +266,7 @@ fn strangers_with_gaps_cannot_fill_the_mempool() {
     // No gapped one left: a runnable one must outbid the cheapest.
     assert_eq!(
         pool_with_waiter.insert(tx(4, 0, 1), 0, None),
-        Err(Refused::FullAtPrice {
+        Err(PoolRule::FullAtPrice {
             capacity: 2,
             cheapest: 0,
             got: 0
@@ -320,7 +320,7 @@ fn the_byte_bound_displaces_the_cheapest_or_refuses_losing_nothing() {
     let big = sized(3, 0, 1, 1800);
     assert!(matches!(
         pool.insert(big, 0, None),
-        Err(Refused::FullBytes {
+        Err(PoolRule::FullBytes {
             cheapest: 1,
             got: 1,
             ..
@@ -347,7 +347,7 @@ fn the_byte_bound_displaces_the_cheapest_or_refuses_losing_nothing() {
     // Behind a nonce gap, nothing is displaced whatever it pays.
     assert!(matches!(
         pool.insert(sized(5, 1, 100, 1000), 0, None),
-        Err(Refused::FullBytes { .. })
+        Err(PoolRule::FullBytes { .. })
     ));
     assert!(pool.take_evicted().is_empty());
     assert!(pool.contains(&replacement.hash()));

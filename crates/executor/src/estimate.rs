@@ -32,8 +32,9 @@ fn same_outcome(a: &Receipt, b: &Receipt) -> bool {
 impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// The smallest gas limit for `tx` (whose own limit is ignored) as the
     /// only transaction of the next block at `time`, with the outcome it
-    /// has at `cap` (at most [`ChainLimits::max_tx_gas`]): a simulation at
-    /// the cap, one at the gas it used there, and a binary search between
+    /// has at `cap` (at most
+    /// [`ChainLimits::max_tx_gas`](crate::ChainLimits::max_tx_gas)): a
+    /// simulation at the cap, one at the gas it used there, and a binary search between
     /// the two when that is not enough (a call that forwards a share of
     /// its gas, as the EVM's 63/64, or prepays a loop, needs more than it
     /// uses). `Ok(Err(receipt))` when `tx` does not succeed even at the

@@ -18,8 +18,9 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// # Errors
     ///
     /// A state failure, no contract at `to`, or a gas limit above
-    /// [`ChainLimits::max_tx_gas`] (a query is not a transaction and pays
-    /// no intrinsic cost, but it is bounded the same).
+    /// [`ChainLimits::max_tx_gas`](crate::ChainLimits::max_tx_gas) (a
+    /// query is not a transaction and pays no intrinsic cost, but it is
+    /// bounded the same).
     pub fn query(
         &self,
         sender: Address,

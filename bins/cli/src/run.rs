@@ -221,7 +221,7 @@ fn trace_and_profile(
         let mut shown = ward_node::decode::trace(&trace, &mut |_| None);
         if args.profile.profile {
             let name = args.file.file_name().unwrap_or(args.file.as_os_str());
-            shown.profile = Some(crate::trace::profile_of(
+            shown.profile = Some(ward_node::profile::profile_of(
                 &trace,
                 Some(&name.to_string_lossy()),
             ));

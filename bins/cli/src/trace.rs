@@ -132,20 +132,9 @@ fn local(common: &Common, tx: Hash32, profiled: bool) -> anyhow::Result<ward_rpc
         schemas.at(&*store, address).ok().flatten()
     });
     if profiled {
-        out.profile = Some(profile_of(&trace, None));
+        out.profile = Some(ward_node::profile::profile_of(&trace, None));
     }
     Ok(out)
-}
-
-/// A trace's gas profile as the node gives it; its root named `root` when
-/// given (else by the transaction).
-pub(crate) fn profile_of(trace: &ward_executor::Trace, root: Option<&str>) -> Profile {
-    let symbols = ward_node::profile::TraceSymbols::of(trace);
-    let flame = match root {
-        Some(root) => ward_node::profile::flame_of_call(trace, &symbols, root),
-        None => ward_node::profile::flame(trace, &symbols),
-    };
-    ward_node::profile::summarize(&flame)
 }
 
 /// Writes a profile's folded stacks and flame graph (titled `title`) where

@@ -263,6 +263,20 @@ fn short(hex: &str) -> String {
     format!("{}…{}", &hex[..8], &hex[hex.len() - 4..])
 }
 
+/// `trace`'s gas profile as an RPC result, by the symbols of its modules:
+/// its root named `root` with its top frame's functions under it (a call
+/// outside any chain, [`flame_of_call`]), else the whole transaction
+/// ([`flame`]). What `traceTransaction`, `simulateTransaction` and the
+/// CLI's `--profile` show.
+pub fn profile_of(trace: &Trace, root: Option<&str>) -> Profile {
+    let symbols = TraceSymbols::of(trace);
+    let flame = match root {
+        Some(root) => flame_of_call(trace, &symbols, root),
+        None => flame(trace, &symbols),
+    };
+    summarize(&flame)
+}
+
 /// How many functions [`summarize`] lists.
 pub const TOP_FUNCTIONS: usize = 40;
 

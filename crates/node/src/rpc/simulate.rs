@@ -119,17 +119,11 @@ pub(super) fn simulate(shared: &Shared, p: params::Simulate) -> Result<results::
     if let Some(trace) = trace {
         let mut shown = trace_shown(shared, &trace, own.as_ref());
         if profiled {
-            shown.profile = Some(summarize(&trace));
+            shown.profile = Some(crate::profile::profile_of(&trace, None));
         }
         out.trace = Some(Box::new(shown));
     }
     Ok(out)
-}
-
-/// A trace's gas profile ([`crate::profile::summarize`]).
-fn summarize(trace: &Trace) -> results::Profile {
-    let symbols = crate::profile::TraceSymbols::of(trace);
-    crate::profile::summarize(&crate::profile::flame(trace, &symbols))
 }
 
 /// `traceTransaction {tx, profile}`: the committed transaction replayed on
@@ -142,7 +136,7 @@ pub(super) fn trace_transaction(
     let trace = replay(shared, p.tx)?;
     let mut out = trace_shown(shared, &trace, None);
     if p.profile.unwrap_or(false) {
-        out.profile = Some(summarize(&trace));
+        out.profile = Some(crate::profile::profile_of(&trace, None));
     }
     Ok(out)
 }

@@ -114,7 +114,7 @@ eth-clients: setup contracts
 PUBLISHED = ward-primitives ward-abi ward-instrument ward-wasi ward-vm \
   ward-vm-wasmtime ward-vm-wasmi ward-backends ward-chain ward-state \
   ward-snapshot ward-executor ward-debug ward-build ward-rpc ward-test ward-node \
-  ward-capi ward-sdk
+  ward-capi ward-sdk ward-devkeys
 
 package: setup
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --no-deps $(addprefix -p ,$(PUBLISHED))

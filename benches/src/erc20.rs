@@ -27,6 +27,7 @@ use revm::{
     primitives::{Address as EvmAddress, Bytes, U256},
 };
 use ward_chain::tx::{Deploy, Payload, SignedTx, TxBody};
+use ward_devkeys as devkeys;
 use ward_primitives::Address;
 use ward_sdk::codec::{call_input, encode};
 use ward_vm::BackendKind;
@@ -121,7 +122,7 @@ struct Signer([u8; 32]);
 impl Signer {
     /// Dev account `seed`'s.
     fn new(seed: u32) -> Self {
-        Signer(ward_chain::tx::dev_key(seed).verifying_key().to_bytes())
+        Signer(devkeys::key(seed).verifying_key().to_bytes())
     }
 
     fn tx(&self, nonce: u64, gas_limit: u64, payload: Payload) -> ward_chain::tx::VerifiedTx {

@@ -20,6 +20,7 @@ use alloy_primitives::{B256, TxKind, U256};
 use ed25519_dalek::SigningKey;
 use serde_json::{Value, json};
 use ward_chain::tx::{ChainRules, Payload, TxBody, VerifiedTx, account_address, eth};
+use ward_devkeys as devkeys;
 use ward_node::{Node, NodeConfig};
 use ward_primitives::Address;
 use ward_vm::BackendKind;
@@ -59,7 +60,7 @@ fn eth_key(i: usize) -> (B256, [u8; 20]) {
 }
 
 fn ward_key(i: usize) -> SigningKey {
-    ward_chain::tx::dev_key(3_000 + i as u32)
+    devkeys::key(3_000 + i as u32)
 }
 
 /// Calldata of `transfer(to, amount)`.
@@ -133,8 +134,8 @@ fn node_with_token(kind: BackendKind, senders: usize) -> Option<(Node, String, A
     let node = Node::start(config).expect("the node starts");
     let url = format!("{}/rpc", node.url());
     let agent = agent();
-    let owner = B256::from(eth::dev_eth_key(0));
-    let owner_address = eth::dev_eth_address(0);
+    let owner = B256::from(devkeys::eth_key(0));
+    let owner_address = devkeys::eth_address(0);
     let mut init = hex::decode(TOKEN_BIN.trim()).expect("Token.bin is hex");
     init.extend(U256::from(10u128.pow(30)).to_be_bytes::<32>());
     post(&agent, &url, &eth_tx(owner, 0, TxKind::Create, init), true).expect("deploys");
@@ -205,7 +206,7 @@ fn drive(
 fn verify_us(txs: &[Vec<u8>], rules: &ChainRules) -> f64 {
     let started = ward_vm::clock::now();
     for tx in txs {
-        std::hint::black_box(VerifiedTx::from_stored(tx, rules).expect("verifies"));
+        std::hint::black_box(VerifiedTx::from_bytes(tx, rules).expect("verifies"));
     }
     (ward_vm::clock::now() - started).as_secs_f64() * 1e6 / txs.len() as f64
 }
@@ -240,9 +241,8 @@ pub fn node_eth_transfer(
     node.shutdown().expect("the node stops");
 
     let rules = ChainRules {
-        chain_id: CHAIN.into(),
         eth_chain_id: Some(ETH_CHAIN),
-        base_fee: 0,
+        ..ChainRules::new(CHAIN)
     };
     let eth_txs: Vec<Vec<u8>> = (0..2_000).map(|n| eth_make(n % 64, n as u64)).collect();
     let ward_txs: Vec<Vec<u8>> = (0..2_000).map(|n| ward_make(n % 64, n as u64)).collect();

@@ -21,7 +21,8 @@ use std::{
 
 use ed25519_dalek::SigningKey;
 use serde_json::{Value, json};
-use ward_chain::tx::{Deploy, Payload, SignedTx, TxBody, VerifiedTx, account_address};
+use ward_chain::tx::{ChainRules, Deploy, Payload, SignedTx, TxBody, VerifiedTx, account_address};
+use ward_devkeys as devkeys;
 use ward_executor::Executor;
 use ward_node::{Node, NodeConfig};
 use ward_primitives::{Address, Hash32};
@@ -53,11 +54,11 @@ pub struct NodeFigures {
 }
 
 fn owner() -> SigningKey {
-    ward_chain::tx::dev_key(1_000)
+    devkeys::key(1_000)
 }
 
 fn sender(i: usize) -> SigningKey {
-    ward_chain::tx::dev_key(2_000 + i as u32)
+    devkeys::key(2_000 + i as u32)
 }
 
 fn sign(key: &SigningKey, nonce: u64, payload: Payload) -> SignedTx {
@@ -252,7 +253,7 @@ pub fn node_transfer(kind: BackendKind, load: Duration, senders: usize) -> Optio
     let config = Config::default();
     let exec = Executor::new(store, crate::ward_backend(kind, &config), &config);
     let verify = |tx: &SignedTx| -> VerifiedTx {
-        SignedTx::verify_bytes(&tx.to_bytes(), CHAIN).expect("verifies")
+        VerifiedTx::from_bytes(&tx.to_bytes(), &ChainRules::new(CHAIN)).expect("verifies")
     };
     let setup_verified: Vec<VerifiedTx> = setup_txs.iter().map(verify).collect();
     exec.execute_signed_block(&setup_verified[..1], 1)
@@ -288,7 +289,7 @@ pub fn node_transfer(kind: BackendKind, load: Duration, senders: usize) -> Optio
     for chunk in bytes.chunks(per_block) {
         let txs: Vec<VerifiedTx> = chunk
             .iter()
-            .map(|b| SignedTx::verify_bytes(b, CHAIN).expect("verifies"))
+            .map(|b| VerifiedTx::from_bytes(b, &ChainRules::new(CHAIN)).expect("verifies"))
             .collect();
         let pushed = pipeline.push(&txs, time);
         pushed.executed.expect("executes");

@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use serde_json::json;
 use ward_chain::tx::Payload;
+use ward_devkeys as devkeys;
 use ward_executor::Tx;
 use ward_node::genesis::{Amount as GenesisAmount, Asset, Genesis};
 use ward_state::StateRead;
@@ -65,7 +66,7 @@ pub(crate) fn genesis(args: GenesisArgs) -> anyhow::Result<ExitCode> {
         limits: Default::default(),
     };
     if args.fund.is_empty() {
-        let dev = ward_chain::tx::dev_address(0);
+        let dev = devkeys::address(0);
         genesis.balances.insert(
             dev.to_string(),
             GenesisAmount(ward_node::genesis::DEV_BALANCE),

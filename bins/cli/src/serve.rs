@@ -3,6 +3,7 @@
 use std::{io::Write, net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::Args;
+use ward_devkeys as devkeys;
 use ward_node::{ClusterConfig, Node, NodeConfig, NodeError, RpcLimits};
 use ward_text::parse;
 use ward_vm::BackendKind;
@@ -266,7 +267,7 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         writeln!(
             out,
             "dev accounts (keys derived from the published seed {:?}: never use them elsewhere)",
-            ward_chain::tx::DEV_SEED
+            devkeys::SEED
         )?;
         for (i, (address, key)) in accounts.iter().enumerate() {
             writeln!(out, "({i}) {address} key 0x{}", hex(key))?;
@@ -278,7 +279,7 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             out,
             "Ethereum dev accounts, chain id {} (the test mnemonic {:?}, m/44'/60'/0'/0/i: never use them elsewhere)",
             node.settings().eth_chain_id.unwrap_or_default(),
-            ward_chain::tx::eth::DEV_MNEMONIC
+            devkeys::MNEMONIC
         )?;
         for (i, (address, key)) in eth_accounts.iter().enumerate() {
             writeln!(out, "({i}) 0x{} key 0x{}", hex(address), hex(key))?;

@@ -7,7 +7,7 @@
 
 use std::{path::Path, process::Command, sync::Arc};
 
-use ward_executor::{BlockTx, Deploy, Executor, Payload, Tx};
+use ward_executor::{Deploy, Executor, Payload, Tx};
 use ward_primitives::Address;
 use ward_state::MemoryStore;
 use ward_vm::BackendKind;
@@ -39,9 +39,7 @@ fn executor_gas(kind: BackendKind) -> Vec<u64> {
     };
     let mut gas = Vec::new();
     let mut run = |tx: Tx, time: u64| {
-        let (_, trace) = exec
-            .simulate_traced(&BlockTx::Unsigned(tx.clone()), time)
-            .unwrap();
+        let (_, trace) = exec.simulate_traced(&tx.clone().vouched(), time).unwrap();
         gas.push(trace.root.unwrap().gas_used);
         exec.execute_block(&[tx], time).unwrap().remove(0)
     };

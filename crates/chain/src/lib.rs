@@ -14,10 +14,11 @@
 //! Jellyfish Merkle tree's, ICS-23's) apply unchanged.
 //!
 //! ```
-//! use ward_chain::tx::{Payload, TxBody, dev_key};
+//! use ed25519_dalek::SigningKey;
+//! use ward_chain::tx::{ChainRules, Payload, TxBody, VerifiedTx};
 //! use ward_primitives::Address;
 //!
-//! let key = dev_key(0);
+//! let key = SigningKey::from_bytes(&[7; 32]);
 //! let tx = TxBody {
 //!     chain_id: "ward-dev".into(),
 //!     public_key: key.verifying_key().to_bytes(),
@@ -28,8 +29,10 @@
 //!     payload: Payload::Call { to: Address([7; 32]), input: vec![] },
 //! }
 //! .sign(&key);
-//! let verified = tx.verify("ward-dev").unwrap();
+//! // The one way from bytes to a transaction that runs.
+//! let verified = VerifiedTx::from_bytes(&tx.to_bytes(), &ChainRules::new("ward-dev")).unwrap();
 //! assert_eq!(verified.sender(), ward_chain::tx::account_address(&tx.body.public_key));
+//! assert_eq!(verified.value(), 250);
 //! assert!(tx.verify("another-chain").is_err());
 //! ```
 

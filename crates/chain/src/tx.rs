@@ -13,6 +13,7 @@ pub mod eth;
 mod payload;
 mod stored;
 mod unsigned;
+mod verified;
 
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use ward_primitives::{
@@ -23,6 +24,8 @@ use ward_primitives::{
 pub use payload::{AdminAction, Deploy, Payload, decode_admin, encode_admin};
 pub use stored::{Sender, StoredTx};
 pub use unsigned::{UNSIGNED_TAG, Unsigned};
+use verified::Fields;
+pub use verified::{ChainRules, VerifiedTx};
 
 /// The only transaction version this build reads (the first byte). Version
 /// 2 added the gas price and the value.
@@ -30,14 +33,6 @@ pub const TX_VERSION: u8 = 2;
 
 /// The longest chain id, in bytes.
 pub const MAX_CHAIN_ID_BYTES: usize = 64;
-
-/// How many dev accounts [`dev_key`] is meant for (a `--dev` node funds
-/// and prints these).
-pub const DEV_ACCOUNTS: u32 = 10;
-
-/// The published seed of the dev accounts: anyone can derive their keys,
-/// so they are for development chains only.
-pub const DEV_SEED: &str = "ward dev accounts 2026-11 v1";
 
 /// What the sender signs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -107,6 +102,10 @@ pub enum TxError {
     /// An Ethereum transaction on a chain that has no Ethereum chain id.
     #[error("this chain takes no Ethereum transactions (its genesis sets no eth_chain_id)")]
     NoEthereum,
+    /// A transaction no one signed (a dev node's impersonated one, an
+    /// embedder's unsigned one) where the rules vouch for no one.
+    #[error("an unsigned transaction: only the node or embedder that made it runs it")]
+    Unsigned,
 }
 
 /// The address of the account whose public key is `public_key`: BLAKE3 of
@@ -117,17 +116,6 @@ pub fn account_address(public_key: &[u8; 32]) -> Address {
     hasher.update(b"ward-account-address");
     hasher.update(public_key);
     Address(*hasher.finalize().as_bytes())
-}
-
-/// The signing key of dev account `index`: BLAKE3's key derivation with
-/// [`DEV_SEED`] as context over the index (`u32`, little-endian).
-pub fn dev_key(index: u32) -> SigningKey {
-    SigningKey::from_bytes(&blake3::derive_key(DEV_SEED, &index.to_le_bytes()))
-}
-
-/// The address of dev account `index` ([`dev_key`]'s account).
-pub fn dev_address(index: u32) -> Address {
-    account_address(&dev_key(index).verifying_key().to_bytes())
 }
 
 fn valid_chain_id(id: &str) -> bool {
@@ -290,12 +278,12 @@ impl SignedTx {
     /// were checked.
     fn verified(self) -> VerifiedTx {
         let bytes = self.to_bytes();
-        VerifiedTx {
-            hash: Hash32(*blake3::hash(&bytes).as_bytes()),
-            sender: account_address(&self.body.public_key),
+        VerifiedTx::new(
+            Sender::Signed(self.body.public_key),
+            self.body.into_fields(),
+            Hash32(*blake3::hash(&bytes).as_bytes()),
             bytes,
-            body: self.body,
-        }
+        )
     }
 
     /// A [`VerifiedTx`] without checking the chain or the signature: for
@@ -304,15 +292,6 @@ impl SignedTx {
     #[cfg(feature = "unchecked")]
     pub fn verified_unchecked(self) -> VerifiedTx {
         self.verified()
-    }
-
-    /// Decodes and verifies in one step.
-    ///
-    /// # Errors
-    ///
-    /// As [`SignedTx::from_bytes`] and [`SignedTx::verify`].
-    pub fn verify_bytes(bytes: &[u8], chain_id: &str) -> Result<VerifiedTx, TxError> {
-        SignedTx::from_bytes(bytes)?.verify(chain_id)
     }
 }
 
@@ -327,30 +306,43 @@ impl TxBody {
     /// anvil's `anvil_impersonateAccount`). Its encoding is
     /// [`IMPERSONATED_TAG`], the sender's 32 bytes, then the body (whose
     /// public key says nothing and is all zeros by convention); its hash
-    /// is BLAKE3 of that. [`SignedTx::verify_bytes`] refuses it, so no
+    /// is BLAKE3 of that. [`StoredTx::verify`] refuses it unless the
+    /// rules vouch for what no one signed ([`ChainRules::vouched`]), so no
     /// node that checks signatures (a replica, a follower) takes a block
     /// that holds one: only the dev node that made it runs it.
     pub fn impersonated(self, sender: Address) -> VerifiedTx {
+        let bytes = self.impersonated_bytes(sender);
+        VerifiedTx::new(
+            Sender::Impersonated(sender),
+            self.into_fields(),
+            Hash32(*blake3::hash(&bytes).as_bytes()),
+            bytes,
+        )
+    }
+
+    /// [`TxBody::impersonated`]'s encoding.
+    fn impersonated_bytes(&self, sender: Address) -> Vec<u8> {
         let mut bytes = vec![IMPERSONATED_TAG];
         bytes.extend(sender.0);
         bytes.extend(self.to_bytes());
-        VerifiedTx {
-            hash: Hash32(*blake3::hash(&bytes).as_bytes()),
-            sender,
-            bytes,
-            body: self,
+        bytes
+    }
+
+    /// What it asks for, without who asks or where.
+    fn into_fields(self) -> Fields {
+        Fields {
+            nonce: self.nonce,
+            gas_limit: self.gas_limit,
+            gas_price: self.gas_price,
+            value: self.value,
+            payload: self.payload,
         }
     }
 }
 
 /// Reads an impersonated transaction as [`TxBody::impersonated`] encodes
-/// it: what a dev node finds again in its own blocks (a trace's replay,
-/// `getTransaction`).
-///
-/// # Errors
-///
-/// Bytes that are not one.
-pub fn impersonated_from_bytes(bytes: &[u8]) -> Result<VerifiedTx, TxError> {
+/// it ([`StoredTx::from_bytes`] reads every kind).
+fn impersonated_from_bytes(bytes: &[u8]) -> Result<(Address, TxBody), TxError> {
     let Some((&IMPERSONATED_TAG, mut input)) = bytes.split_first() else {
         return Err(CodecError("not an impersonated transaction".into()).into());
     };
@@ -359,123 +351,11 @@ pub fn impersonated_from_bytes(bytes: &[u8]) -> Result<VerifiedTx, TxError> {
     if !input.is_empty() {
         return Err(CodecError(format!("{} trailing bytes", input.len())).into());
     }
-    let verified = body.impersonated(sender);
     // Canonical: the bytes read are the bytes it encodes to.
-    if verified.bytes != bytes {
+    if body.impersonated_bytes(sender) != bytes {
         return Err(CodecError("not a canonical impersonated transaction".into()).into());
     }
-    Ok(verified)
-}
-
-/// A transaction whose chain and signature were checked: only
-/// [`SignedTx::verify`] and [`eth::EthTx::verified`] make one, but for a
-/// dev node's impersonated transactions ([`TxBody::impersonated`]), which
-/// carry no signature. Whatever its sender kind, it is a [`TxBody`] (an
-/// Ethereum transaction's as [`eth::EthTx::verified`] reads it), a
-/// sender, a hash and its stored bytes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct VerifiedTx {
-    body: TxBody,
-    hash: Hash32,
-    sender: Address,
-    bytes: Vec<u8>,
-}
-
-impl VerifiedTx {
-    /// Reads and verifies a stored transaction for the chain `rules`
-    /// describe: a signed one ([`SignedTx::verify`]) or an Ethereum one
-    /// ([`eth::EthTx::verified`]). A dev node's impersonated transaction
-    /// and an embedder's unsigned one are refused: no one signed them.
-    ///
-    /// # Errors
-    ///
-    /// Bytes that are not one, another chain's, or a bad signature.
-    pub fn from_stored(bytes: &[u8], rules: &ChainRules) -> Result<VerifiedTx, TxError> {
-        match bytes.first() {
-            Some(&eth::ETH_TAG) => {
-                let tx = eth::EthTx::from_stored(bytes)?;
-                rules.check_eth_chain(tx.chain_id)?;
-                Ok(tx.verified(rules))
-            }
-            _ => SignedTx::verify_bytes(bytes, &rules.chain_id),
-        }
-    }
-
-    /// Its body: what its sender asked for.
-    pub fn body(&self) -> &TxBody {
-        &self.body
-    }
-
-    /// Its hash: BLAKE3 of its bytes, or for an Ethereum transaction
-    /// keccak-256 of its envelope (what wallets compute).
-    pub fn hash(&self) -> Hash32 {
-        self.hash
-    }
-
-    /// The signer's address (an impersonated transaction's: the address
-    /// it was sent as).
-    pub fn sender(&self) -> Address {
-        self.sender
-    }
-
-    /// Whether it is a dev node's impersonated transaction, which no one
-    /// signed ([`TxBody::impersonated`]).
-    pub fn is_impersonated(&self) -> bool {
-        self.bytes.first() == Some(&IMPERSONATED_TAG)
-    }
-
-    /// Whether it is an Ethereum transaction ([`eth::EthTx`]).
-    pub fn is_ethereum(&self) -> bool {
-        self.bytes.first() == Some(&eth::ETH_TAG)
-    }
-
-    /// Its canonical encoding: how a block stores it.
-    pub fn bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-}
-
-/// What a chain checks a transaction against.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ChainRules {
-    /// Its chain id, which Ward's own transactions name.
-    pub chain_id: String,
-    /// Its numeric Ethereum chain id (EIP-155), which Ethereum
-    /// transactions name; `None`: it takes none.
-    pub eth_chain_id: Option<u64>,
-    /// Its base fee: the least gas price a transaction pays, and what an
-    /// EIP-1559 transaction's priority fee is added to
-    /// ([`eth::EthTx::gas_price`]).
-    pub base_fee: u128,
-}
-
-impl ChainRules {
-    /// The rules of chain `chain_id`, which takes no Ethereum
-    /// transactions and has no base fee.
-    pub fn new(chain_id: &str) -> ChainRules {
-        ChainRules {
-            chain_id: chain_id.to_owned(),
-            eth_chain_id: None,
-            base_fee: 0,
-        }
-    }
-
-    /// Checks that an Ethereum transaction signed for `found` is meant
-    /// for this chain.
-    ///
-    /// # Errors
-    ///
-    /// [`TxError::NoEthereum`] on a chain without an Ethereum chain id,
-    /// [`eth::EthTxError::WrongChain`] for another chain's.
-    pub fn check_eth_chain(&self, found: u64) -> Result<(), TxError> {
-        match self.eth_chain_id {
-            None => Err(TxError::NoEthereum),
-            Some(expected) if expected != found => {
-                Err(eth::EthTxError::WrongChain { expected, found }.into())
-            }
-            Some(_) => Ok(()),
-        }
-    }
+    Ok((sender, body))
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use crate::deploy::put_contract;
 use crate::error::ExecError;
 use crate::frame::Frame;
 use crate::runtime::Code;
-use crate::tx::Tx;
 use crate::{Executor, SharedJournal, lock, trace};
+use ward_chain::tx::VerifiedTx;
 use ward_primitives::{Address, CodeKind, Gas, Hash32};
 use ward_state::{ContractInfo, Encode, Event, StateCommit};
 use ward_vm::{CodeHash, ErrorKind, Execution, Failure, Outcome};
@@ -41,7 +41,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     pub(crate) fn administer(
         &self,
         journal: &SharedJournal<S>,
-        (tx, id): (&Tx, Hash32),
+        (tx, id): (&VerifiedTx, Hash32),
         (sender, contract, action): (Address, Address, &AdminAction),
         limit: Gas,
         at: AdminAt<'_>,
@@ -89,7 +89,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     fn upgrade(
         &self,
         journal: &SharedJournal<S>,
-        (tx, id): (&Tx, Hash32),
+        (tx, id): (&VerifiedTx, Hash32),
         (sender, contract, info, code): (Address, Address, ContractInfo, &[u8]),
         limit: Gas,
         at: AdminAt<'_>,

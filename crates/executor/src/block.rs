@@ -1,12 +1,12 @@
 //! Blocks: running transactions in order over one journal, then the
 //! header (parent, roots) and one commit.
 //!
-//! Two kinds of transaction reach a block. The embedder's own
-//! ([`Executor::execute_block`]: unsigned, no nonce, stored under their
-//! [`tx_id`]) and signed ones ([`Executor::execute_signed_block`]: checked
-//! by `ward_chain::tx`, stored under their hash, each with its sender's
-//! next nonce, which the block then advances whether the transaction
-//! succeeds or fails).
+//! A block runs [`VerifiedTx`]s, the one form of a transaction that runs
+//! (`ward_chain::tx`), whatever their kind: one signed (by a Ward or an
+//! Ethereum key) or impersonated is stored under its hash and carries its
+//! sender's next nonce, which the block advances whether it succeeds or
+//! fails; an embedder's unsigned one ([`Executor::execute_block`]) has no
+//! nonce and is stored under its [`tx_id`](crate::tx_id).
 //!
 //! The header commits to the transactions' ids, the receipts' consensus
 //! hashes and the state tree's root after the block
@@ -29,7 +29,7 @@ use ward_state::{BlockRecord, ChangeSet, Journal, Receipt, StateCommit, StateErr
 use ward_vm::{ErrorKind, FaultKind, NodeFault};
 
 use crate::{
-    ExecError, Executor, Inadmissible, SharedJournal, Tx, View, lock, tx_id, view::Pending,
+    ExecError, Executor, Inadmissible, SharedJournal, View, lock, tx::id_at, view::Pending,
 };
 
 /// A committed block: its record (header and transaction ids) and its
@@ -87,63 +87,45 @@ pub struct BlockTimings {
     pub commit: std::time::Duration,
 }
 
-/// A transaction as a block runs it.
-pub(crate) struct Item {
-    pub(crate) tx: Tx,
-    /// What its receipt and encoding are stored under.
+/// A transaction as a block runs it: the transaction and what its
+/// receipt and encoding are stored under.
+#[derive(Clone, Copy)]
+pub(crate) struct Item<'a> {
+    pub(crate) tx: &'a VerifiedTx,
     pub(crate) id: Hash32,
-    /// Its stored encoding.
-    pub(crate) bytes: Vec<u8>,
-    /// Its size for the intrinsic cost and the size limit.
-    pub(crate) size: u64,
-    /// A signed transaction's nonce.
-    pub(crate) nonce: Option<u64>,
-    /// What it pays per gas (the embedder's own transactions: nothing).
-    pub(crate) gas_price: u128,
 }
 
-impl Item {
-    /// The embedder's transaction at `index` of block `height`.
-    pub(crate) fn unsigned(tx: Tx, height: u64, index: u32) -> Item {
-        Item {
-            id: tx_id(&tx, height, index),
-            bytes: tx.to_bytes(),
-            size: tx.encoded_len(),
-            nonce: None,
-            gas_price: 0,
-            tx,
-        }
+impl<'a> Item<'a> {
+    /// `tx` at `index` of block `height`: stored under its hash, or an
+    /// embedder's unsigned one (which two identical copies may share)
+    /// under its [`tx_id`] there.
+    pub(crate) fn at(tx: &'a VerifiedTx, height: u64, index: usize) -> Item<'a> {
+        let id = if tx.is_sequenced() {
+            tx.hash()
+        } else {
+            id_at(tx.hash(), height, index as u32)
+        };
+        Item { tx, id }
     }
 
-    pub(crate) fn signed(verified: &VerifiedTx) -> Item {
-        Item {
-            tx: tx_of(verified),
-            id: verified.hash(),
-            bytes: verified.bytes().to_vec(),
-            size: verified.bytes().len() as u64,
-            nonce: Some(verified.body().nonce),
-            gas_price: verified.body().gas_price,
-        }
+    /// `txs` as block `height`'s items.
+    pub(crate) fn all(txs: &'a [VerifiedTx], height: u64) -> Vec<Item<'a>> {
+        txs.iter()
+            .enumerate()
+            .map(|(index, tx)| Item::at(tx, height, index))
+            .collect()
     }
-}
 
-/// The executor's view of a signed (or impersonated) transaction: the
-/// same [`Tx`] as an embedder's, sent by the address of the key that
-/// signed it. An admin payload moves no value.
-pub fn tx_of(verified: &VerifiedTx) -> Tx {
-    let body = verified.body();
-    Tx {
-        sender: verified.sender(),
-        gas_limit: body.gas_limit,
-        value: body.value,
-        payload: body.payload.clone(),
+    /// Its nonce, for a transaction that runs in nonce order.
+    pub(crate) fn nonce(&self) -> Option<u64> {
+        self.tx.is_sequenced().then(|| self.tx.nonce())
     }
 }
 
 /// The receipt of a signed transaction that could not run at all: a call
 /// to no contract, a deploy to a taken address.
-fn unrunnable(tx: &Tx, height: u64, intrinsic: u64, message: String) -> Receipt {
-    let kind = match tx.payload {
+fn unrunnable(tx: &VerifiedTx, height: u64, intrinsic: u64, message: String) -> Receipt {
+    let kind = match tx.payload() {
         Payload::Call { .. } | Payload::Admin { .. } => ErrorKind::NoContract,
         Payload::Deploy(_) => ErrorKind::AddressTaken,
     };
@@ -240,8 +222,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         time: u64,
     ) -> Result<Block, ExecError> {
         let height = self.store.height()? + 1;
-        let items: Vec<Item> = txs.iter().map(Item::signed).collect();
-        self.commit_block(&items, height, time, preset)
+        self.commit_block(&Item::all(txs, height), height, time, preset)
     }
 
     /// Executes signed transactions (chain and signature already checked:
@@ -257,8 +238,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// committed.
     pub fn execute_signed_block(&self, txs: &[VerifiedTx], time: u64) -> Result<Block, ExecError> {
         let height = self.store.height()? + 1;
-        let items: Vec<Item> = txs.iter().map(Item::signed).collect();
-        self.commit_block(&items, height, time, &Patch::default())
+        self.commit_block(&Item::all(txs, height), height, time, &Patch::default())
     }
 
     /// What `tx` would do as the only transaction of the next block at
@@ -269,23 +249,16 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// As [`Executor::execute_signed_block`].
     pub fn simulate(&self, tx: &VerifiedTx, time: u64) -> Result<Simulation, ExecError> {
         let height = self.store.height()? + 1;
-        self.simulate_item(Item::signed(tx), height, time)
-    }
-
-    /// What the embedder's transaction `tx` would do as the only
-    /// transaction of the next block at `time` (no signature, no nonce),
-    /// without committing anything: a dry run on behalf of any sender.
-    ///
-    /// # Errors
-    ///
-    /// As [`Executor::execute_block`].
-    pub fn simulate_unsigned(&self, tx: Tx, time: u64) -> Result<Simulation, ExecError> {
-        let height = self.store.height()? + 1;
-        self.simulate_item(Item::unsigned(tx, height, 0), height, time)
+        self.simulate_item(Item::at(tx, height, 0), height, time)
     }
 
     /// Runs `item` alone as block `height` without committing.
-    fn simulate_item(&self, item: Item, height: u64, time: u64) -> Result<Simulation, ExecError> {
+    fn simulate_item(
+        &self,
+        item: Item<'_>,
+        height: u64,
+        time: u64,
+    ) -> Result<Simulation, ExecError> {
         let (mut receipts, changes) =
             self.run_items(&[item], (height, time), &Patch::default(), None)?;
         let receipt = receipts
@@ -297,7 +270,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// Runs `items` as block `height`, builds its header and commits it.
     pub(crate) fn commit_block(
         &self,
-        items: &[Item],
+        items: &[Item<'_>],
         height: u64,
         time: u64,
         preset: &Patch,
@@ -320,8 +293,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         time: u64,
     ) -> Result<PreparedBlock, ExecError> {
         let height = self.store.height()? + 1;
-        let items: Vec<Item> = txs.iter().map(Item::signed).collect();
-        self.prepare_items(&items, height, time, &Patch::default())
+        self.prepare_items(&Item::all(txs, height), height, time, &Patch::default())
     }
 
     /// Commits a block [`Executor::prepare_signed_block`] built, if the
@@ -363,7 +335,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// Runs `items` as block `height` and builds its header and changes.
     fn prepare_items(
         &self,
-        items: &[Item],
+        items: &[Item<'_>],
         height: u64,
         time: u64,
         preset: &Patch,
@@ -377,7 +349,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// receipts and changes, neither rooted nor committed.
     pub(crate) fn execute_items(
         &self,
-        items: &[Item],
+        items: &[Item<'_>],
         (height, time): (u64, u64),
         preset: &Patch,
         pending: Option<&Arc<Pending>>,
@@ -386,7 +358,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         let (receipts, mut changes) = self.run_items(items, (height, time), preset, pending)?;
         changes.txs = items
             .iter()
-            .map(|item| (item.id, item.bytes.clone()))
+            .map(|item| (item.id, item.tx.bytes().to_vec()))
             .collect();
         Ok(Executed {
             height,
@@ -466,7 +438,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// block's state changes (no header, nothing committed).
     fn run_items(
         &self,
-        items: &[Item],
+        items: &[Item<'_>],
         (height, time): (u64, u64),
         preset: &Patch,
         pending: Option<&Arc<Pending>>,
@@ -530,7 +502,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     pub(crate) fn run_item(
         &self,
         journal: &SharedJournal<S>,
-        item: &Item,
+        item: &Item<'_>,
         intrinsic: u64,
         index: usize,
         (height, time): (u64, u64),
@@ -538,7 +510,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     ) -> Result<Receipt, ExecError> {
         let time = self.contract_time(time);
         let sender = item.tx.sender();
-        let next_nonce = match item.nonce {
+        let next_nonce = match item.nonce() {
             None => None,
             Some(nonce) => {
                 let expected = lock(journal).nonce(&sender)?;
@@ -559,23 +531,17 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         };
         collect_inbox(journal, &sender)?;
         let max_fee = self.reserve_fee(journal, item, index)?;
-        let mut receipt = match self.execute_tx(
-            journal,
-            (&item.tx, item.id, item.nonce),
-            intrinsic,
-            height,
-            time,
-            trace,
-        ) {
-            Ok(receipt) => receipt,
-            // A signed transaction that cannot run still pays its
-            // intrinsic cost and uses its nonce: a receipt, not a
-            // block the whole chain can be made to abort.
-            Err(ExecError::InvalidTx(message)) if item.nonce.is_some() => {
-                unrunnable(&item.tx, height, intrinsic, message)
-            }
-            Err(error) => return Err(error),
-        };
+        let mut receipt =
+            match self.execute_tx(journal, (item.tx, item.id), intrinsic, height, time, trace) {
+                Ok(receipt) => receipt,
+                // A signed transaction that cannot run still pays its
+                // intrinsic cost and uses its nonce: a receipt, not a
+                // block the whole chain can be made to abort.
+                Err(ExecError::InvalidTx(message)) if item.tx.is_sequenced() => {
+                    unrunnable(item.tx, height, intrinsic, message)
+                }
+                Err(error) => return Err(error),
+            };
         if let Some(next) = next_nonce {
             // After the transaction's own revert: a failed transaction
             // uses its nonce too.
@@ -583,7 +549,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         }
         // The fee for the gas used, whatever the outcome; the rest of what
         // was reserved goes back.
-        receipt.fee = u128::from(receipt.gas_used.min(item.tx.gas_limit())) * item.gas_price;
+        receipt.fee = u128::from(receipt.gas_used.min(item.tx.gas_limit())) * item.tx.gas_price();
         let refund = max_fee - receipt.fee;
         if refund > 0 {
             let mut j = lock(journal);
@@ -607,16 +573,16 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     fn reserve_fee(
         &self,
         journal: &SharedJournal<S>,
-        item: &Item,
+        item: &Item<'_>,
         index: usize,
     ) -> Result<u128, ExecError> {
         let refused = |refusal| ExecError::Refused { index, refusal };
         let cost = self
             .fees()
             .cost(
-                item.nonce.is_some(),
+                item.tx.is_sequenced(),
                 item.tx.gas_limit(),
-                item.gas_price,
+                item.tx.gas_price(),
                 item.tx.value(),
             )
             .map_err(refused)?;

@@ -5,9 +5,9 @@
 use crate::error::ExecError;
 use crate::frame::Frame;
 use crate::runtime::Code;
-use crate::tx::Tx;
 use crate::{CallRequest, Current, Executor, Frames, Waiting, create, interrupted, lock, runtime};
 use ward_abi::call::FAILED as CALL_FAILED;
+use ward_chain::tx::VerifiedTx;
 use ward_primitives::{Address, CodeKind, Gas, Hash32};
 use ward_state::StateCommit;
 use ward_vm::{
@@ -140,7 +140,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         code: Code,
         kind: CodeKind,
         entry: &str,
-        (tx, id): (&Tx, Hash32),
+        (tx, id): (&VerifiedTx, Hash32),
         gas_limit: Gas,
         root: Frame<S>,
     ) -> Result<Execution, ExecError> {

@@ -3,9 +3,9 @@
 
 use crate::error::ExecError;
 use crate::runtime::Code;
-use crate::tx::Tx;
 use crate::{Deployed, Executor, SharedJournal, lock, runtime};
 use std::sync::Arc;
+use ward_chain::tx::VerifiedTx;
 use ward_primitives::{Address, CodeKind, Gas, Hash32};
 use ward_state::{ContractInfo, StateCommit};
 use ward_vm::{CodeHash, ErrorKind, Execution, Failure, Outcome, Status};
@@ -17,7 +17,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     pub(crate) fn deploy(
         &self,
         journal: &SharedJournal<S>,
-        tx: (&Tx, Hash32),
+        tx: (&VerifiedTx, Hash32),
         code: &[u8],
         limit: Gas,
         at: Deployed,
@@ -113,7 +113,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     pub(crate) fn deploy_for_runtime(
         &self,
         journal: &SharedJournal<S>,
-        tx: (&Tx, Hash32),
+        tx: (&VerifiedTx, Hash32),
         code: &[u8],
         limit: Gas,
         (at, name): (Deployed, ward_primitives::RuntimeName),

@@ -30,7 +30,9 @@ fn same_outcome(a: &Receipt, b: &Receipt) -> bool {
 }
 
 impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
-    /// The smallest gas limit for `tx` (whose own limit is ignored) as the
+    /// The smallest gas limit for the embedder's transaction `tx` (whose
+    /// own limit is ignored; no signature, no nonce: a dry run on behalf
+    /// of any sender) as the
     /// only transaction of the next block at `time`, with the outcome it
     /// has at `cap` (at most
     /// [`ChainLimits::max_tx_gas`](crate::ChainLimits::max_tx_gas)): a
@@ -42,7 +44,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     ///
     /// # Errors
     ///
-    /// As [`Executor::simulate_unsigned`], at the cap.
+    /// As [`Executor::simulate`], at the cap.
     pub fn estimate_gas(
         &self,
         tx: &Tx,
@@ -55,7 +57,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             simulations += 1;
             let mut tx = tx.clone();
             tx.gas_limit = gas;
-            match self.simulate_unsigned(tx, time) {
+            match self.simulate(&tx.vouched(), time) {
                 Ok(simulation) => Ok(Some(simulation.receipt)),
                 // Below the intrinsic cost: not even admitted.
                 Err(ExecError::Refused { .. }) if gas < cap => Ok(None),

@@ -87,7 +87,7 @@ use std::{
 };
 
 pub use admin::{ADMIN_TOPIC, UPGRADED_TOPIC};
-pub use block::{Block, BlockTimings, PreparedBlock, Simulation, genesis_root, tx_of};
+pub use block::{Block, BlockTimings, PreparedBlock, Simulation, genesis_root};
 pub use error::{ExecError, Inadmissible};
 pub use estimate::Estimate;
 pub use fees::{Cost, Fees};
@@ -96,7 +96,7 @@ pub use limits::{CONTRACT_WASI_LIMITS, ChainLimits};
 pub use patch::Patch;
 pub use pipeline::{Pipeline, Pushed};
 pub use runtime::{Runtimes, envelope, runtime_address};
-pub use trace::{Access, BlockTx, CallKind, ScratchTrace, Trace, TraceFrame, scratch_chain_traced};
+pub use trace::{Access, CallKind, ScratchTrace, Trace, TraceFrame, scratch_chain_traced};
 pub use tx::{Tx, contract_address, tx_id};
 pub use view::View;
 pub use ward_chain::tx::{AdminAction, Deploy, Payload};
@@ -108,6 +108,7 @@ use receipt::{receipt_of, transferred};
 use runtime::Code;
 
 use ward_abi::call::{FAILED as CALL_FAILED, OK as CALL_OK, REVERTED as CALL_REVERTED};
+use ward_chain::tx::VerifiedTx;
 use ward_primitives::{Address, CodeKind, Gas, Hash32};
 use ward_state::{Journal, Receipt, StateCommit, StateError};
 use ward_vm::{
@@ -418,13 +419,14 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// A state failure or an invalid transaction; nothing is committed.
     pub fn execute_block(&self, txs: &[Tx], time: u64) -> Result<Vec<Receipt>, ExecError> {
         let height = self.store.height()? + 1;
-        let items = txs
-            .iter()
-            .enumerate()
-            .map(|(index, tx)| block::Item::unsigned(tx.clone(), height, index as u32))
-            .collect::<Vec<_>>();
+        let txs: Vec<VerifiedTx> = txs.iter().cloned().map(Tx::vouched).collect();
         Ok(self
-            .commit_block(&items, height, time, &Patch::default())?
+            .commit_block(
+                &block::Item::all(&txs, height),
+                height,
+                time,
+                &Patch::default(),
+            )?
             .receipts)
     }
 
@@ -441,13 +443,14 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
 
     /// Admits every transaction of a block and the block's total gas;
     /// returns each one's intrinsic cost.
-    fn admit_block(&self, items: &[block::Item]) -> Result<Vec<u64>, ExecError> {
+    fn admit_block(&self, items: &[block::Item<'_>]) -> Result<Vec<u64>, ExecError> {
         let mut block_gas = 0u64;
         let mut costs = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
             let refused = |refusal| ExecError::Refused { index, refusal };
             let gas = item.tx.gas_limit();
-            costs.push(self.admit_sized(gas, item.size).map_err(refused)?);
+            let size = item.tx.bytes().len() as u64;
+            costs.push(self.admit_sized(gas, size).map_err(refused)?);
             block_gas = block_gas.saturating_add(gas);
             if block_gas > self.limits.max_block_gas {
                 return Err(refused(Inadmissible::BlockGasAboveMaximum {
@@ -471,7 +474,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     fn execute_tx(
         &self,
         journal: &SharedJournal<S>,
-        (tx, id, nonce): (&Tx, Hash32, Option<u64>),
+        (tx, id): (&VerifiedTx, Hash32),
         intrinsic: u64,
         height: u64,
         time: u64,
@@ -487,8 +490,8 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             (j.checkpoint(), j.events().len())
         };
         let value = tx.value();
-        let sender = &tx.sender;
-        let (mut execution, address) = match &tx.payload {
+        let sender = &tx.sender();
+        let (mut execution, address) = match tx.payload() {
             Payload::Call { to, input } => {
                 let plain = (value > 0 && input.is_empty()) || sender.eth().is_some();
                 if plain && lock(journal).contract(to)?.is_none() {
@@ -534,9 +537,9 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 ..
             }) => {
                 let code_hash = Hash32(CodeHash::of(code).0);
-                let address = match (sender.eth(), nonce) {
-                    (Some(from), Some(nonce)) => {
-                        Address::from_eth(ward_chain::tx::eth::create_address(from, nonce))
+                let address = match sender.eth() {
+                    Some(from) if tx.is_sequenced() => {
+                        Address::from_eth(ward_chain::tx::eth::create_address(from, tx.nonce()))
                     }
                     _ if runtime::is_runtime(*kind) => {
                         runtime_address(contract_address(sender, &code_hash, salt))

@@ -111,7 +111,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     pub(crate) fn run_parallel(
         &self,
         journal: &SharedJournal<S>,
-        items: &[Item],
+        items: &[Item<'_>],
         intrinsic: &[u64],
         (height, time): (u64, u64),
         pending: Option<&Arc<Pending>>,
@@ -206,7 +206,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// nothing, and the walk runs the transaction).
     fn speculate_caught(
         &self,
-        items: &[Item],
+        items: &[Item<'_>],
         intrinsic: &[u64],
         index: usize,
         at: (u64, u64),
@@ -226,7 +226,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// state, recording what it reads.
     fn speculate(
         &self,
-        items: &[Item],
+        items: &[Item<'_>],
         intrinsic: &[u64],
         index: usize,
         (height, time): (u64, u64),

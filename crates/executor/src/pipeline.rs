@@ -151,7 +151,7 @@ impl<S: StateCommit + Send + Sync + 'static> Pipeline<S> {
         if let Err(error) = self.refresh() {
             return Pushed::failed(error);
         }
-        let items: Vec<Item> = txs.iter().map(Item::signed).collect();
+        let items = Item::all(txs, self.next);
         self.push_items(&items, time)
     }
 
@@ -161,15 +161,12 @@ impl<S: StateCommit + Send + Sync + 'static> Pipeline<S> {
         if let Err(error) = self.refresh() {
             return Pushed::failed(error);
         }
-        let items: Vec<Item> = txs
-            .iter()
-            .enumerate()
-            .map(|(index, tx)| Item::unsigned(tx.clone(), self.next, index as u32))
-            .collect();
+        let txs: Vec<VerifiedTx> = txs.iter().cloned().map(Tx::vouched).collect();
+        let items = Item::all(&txs, self.next);
         self.push_items(&items, time)
     }
 
-    fn push_items(&mut self, items: &[Item], time: u64) -> Pushed {
+    fn push_items(&mut self, items: &[Item<'_>], time: u64) -> Pushed {
         let executed = self.executor.execute_items(
             items,
             (self.next, time),

@@ -5,11 +5,13 @@ use ward_primitives::Address;
 use ward_state::{Event, Receipt};
 use ward_vm::{Execution, Status};
 
-use crate::{Tx, consensus_message};
+use ward_chain::tx::VerifiedTx;
+
+use crate::consensus_message;
 
 /// The receipt of a plain transfer: a call with value and no input to an
 /// address with no contract.
-pub(crate) fn transferred(tx: &Tx, height: u64, intrinsic: u64) -> Receipt {
+pub(crate) fn transferred(tx: &VerifiedTx, height: u64, intrinsic: u64) -> Receipt {
     Receipt {
         tx: tx.hash(),
         height,
@@ -28,7 +30,7 @@ pub(crate) fn transferred(tx: &Tx, height: u64, intrinsic: u64) -> Receipt {
 }
 
 pub(crate) fn receipt_of(
-    tx: &Tx,
+    tx: &VerifiedTx,
     height: u64,
     execution: &Execution,
     events: Vec<Event>,

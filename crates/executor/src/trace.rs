@@ -14,7 +14,7 @@ use crate::tx::Tx;
 use crate::view::View;
 use crate::{CallRequest, Current, Executor, Frames, SharedJournal, Speculation, block, lock};
 use std::sync::{Arc, Mutex};
-use ward_chain::tx::Payload;
+use ward_chain::tx::{Payload, VerifiedTx};
 use ward_primitives::{Address, CodeKind, Gas, Hash32};
 use ward_state::{Event, Journal, Receipt, StateCommit};
 use ward_vm::{Chain, CodeHash, ErrorKind, Execution, FaultKind, ModuleCache, NodeFault, Status};
@@ -463,25 +463,6 @@ impl Recorder {
     }
 }
 
-/// A transaction of a block, as a replay needs it: signed, or the
-/// embedder's own.
-#[derive(Clone, Debug)]
-pub enum BlockTx {
-    /// A signed transaction.
-    Signed(Box<ward_chain::tx::VerifiedTx>),
-    /// The embedder's transaction (no signature, no nonce).
-    Unsigned(Tx),
-}
-
-impl BlockTx {
-    fn item(&self, height: u64, index: usize) -> block::Item {
-        match self {
-            BlockTx::Signed(tx) => block::Item::signed(tx),
-            BlockTx::Unsigned(tx) => block::Item::unsigned(tx.clone(), height, index as u32),
-        }
-    }
-}
-
 impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// This executor (its engine, runtimes, limits and fees) on `store`,
     /// its modules prepared with the profiling hooks: a traced run's.
@@ -528,11 +509,11 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// Committed block `height`'s record and `txs`, its transactions, as
     /// the block's items: what a replay on its parent's state starts from.
     /// The genesis (no parent) and a missing block are errors.
-    fn stored_block_items(
+    fn stored_block_items<'a>(
         &self,
         height: u64,
-        txs: &[BlockTx],
-    ) -> Result<(ward_state::BlockRecord, Vec<block::Item>), ExecError> {
+        txs: &'a [VerifiedTx],
+    ) -> Result<(ward_state::BlockRecord, Vec<block::Item<'a>>), ExecError> {
         let Some(block) = self.store.block(height)? else {
             return Err(ExecError::InvalidTx(format!("no block {height}")));
         };
@@ -541,12 +522,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 "the genesis block has no parent state to replay on".into(),
             ));
         }
-        let items = txs
-            .iter()
-            .enumerate()
-            .map(|(i, tx)| tx.item(height, i))
-            .collect();
-        Ok((block, items))
+        Ok((block, block::Item::all(txs, height)))
     }
 
     /// Committed block `height` (whose transactions are `txs`, in order)
@@ -561,7 +537,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     ///
     /// No such block, the genesis (no parent), a parent state no longer
     /// kept, or a fault.
-    pub fn replay_block(&self, height: u64, txs: &[BlockTx]) -> Result<Block, ExecError> {
+    pub fn replay_block(&self, height: u64, txs: &[VerifiedTx]) -> Result<Block, ExecError> {
         let (block, items) = self.stored_block_items(height, txs)?;
         let parent = ward_state::Snapshot::new(self.store.clone(), height - 1)?;
         let replaying = self.sibling_on(Arc::new(parent), self.cache.clone());
@@ -589,7 +565,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     pub fn trace_block_tx(
         &self,
         height: u64,
-        txs: &[BlockTx],
+        txs: &[VerifiedTx],
         index: usize,
     ) -> Result<Trace, ExecError> {
         if index >= txs.len() {
@@ -614,7 +590,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// # Errors
     ///
     /// As [`Executor::trace_block_tx`].
-    pub fn trace_block(&self, height: u64, txs: &[BlockTx]) -> Result<Vec<Trace>, ExecError> {
+    pub fn trace_block(&self, height: u64, txs: &[VerifiedTx]) -> Result<Vec<Trace>, ExecError> {
         self.replay_traced(height, txs, 0)
     }
 
@@ -624,7 +600,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     fn replay_traced(
         &self,
         height: u64,
-        txs: &[BlockTx],
+        txs: &[VerifiedTx],
         traced_from: usize,
     ) -> Result<Vec<Trace>, ExecError> {
         let (block, items) = self.stored_block_items(height, txs)?;
@@ -649,12 +625,12 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// As [`Executor::simulate`].
     pub fn simulate_traced(
         &self,
-        tx: &BlockTx,
+        tx: &VerifiedTx,
         time: u64,
     ) -> Result<(Simulation, Trace), ExecError> {
         let height = self.store.height()? + 1;
         let (mut traces, changes) = self.traced_on(self.store.clone())?.trace_items(
-            &[tx.item(height, 0)],
+            &[block::Item::at(tx, height, 0)],
             0,
             height,
             time,
@@ -677,7 +653,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// them all.
     fn trace_items(
         &self,
-        items: &[block::Item],
+        items: &[block::Item<'_>],
         traced_from: usize,
         height: u64,
         time: u64,
@@ -768,6 +744,6 @@ impl ScratchTrace {
                 input: Vec::new(),
             },
         };
-        recorder.finish(receipt_of(&tx, 0, execution, events, None))
+        recorder.finish(receipt_of(&tx.vouched(), 0, execution, events, None))
     }
 }

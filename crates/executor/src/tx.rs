@@ -1,10 +1,10 @@
 //! A transaction as the executor runs it: the chain's one transaction
 //! model (`ward_chain::tx`: one payload type, one encoding whose first
-//! byte names the sender kind). An embedder's own transaction is the
-//! chain's [`Unsigned`](ward_chain::tx::Unsigned), named [`Tx`] here; a
-//! node's signed and impersonated ones are `VerifiedTx`s, run as the
-//! same [`Tx`] of their payload ([`tx_of`](crate::tx_of)). Beside them:
-//! a transaction's id as executed, and a deploy's address.
+//! byte names the sender kind, one `VerifiedTx` that runs). An
+//! embedder's own transaction is the chain's
+//! [`Unsigned`](ward_chain::tx::Unsigned), named [`Tx`] here, which runs
+//! as the `VerifiedTx` it vouches for (`Unsigned::vouched`). Beside
+//! them: a transaction's id as executed, and a deploy's address.
 
 use ward_primitives::{Address, Hash32};
 use ward_state::Encode;
@@ -18,8 +18,13 @@ pub use ward_chain::tx::Unsigned as Tx;
 /// (same sender, target, input and gas) are distinct executions; receipts
 /// are stored and looked up (`ward receipt`) by this identifier.
 pub fn tx_id(tx: &Tx, height: u64, index: u32) -> Hash32 {
+    id_at(tx.hash(), height, index)
+}
+
+/// [`tx_id`] of the transaction whose hash is `hash`.
+pub(crate) fn id_at(hash: Hash32, height: u64, index: u32) -> Hash32 {
     let mut out = b"ward-tx-id".to_vec();
-    tx.hash().encode(&mut out);
+    hash.encode(&mut out);
     height.encode(&mut out);
     index.encode(&mut out);
     Hash32(*blake3::hash(&out).as_bytes())

@@ -52,7 +52,7 @@ pub(crate) fn admit(
 /// [`Refusal::Tx`] for bytes that are not one, another chain's, or a bad
 /// signature.
 pub(crate) fn verify(shared: &Shared, bytes: &[u8]) -> Result<VerifiedTx, Refusal> {
-    VerifiedTx::from_stored(bytes, &shared.settings.rules())
+    VerifiedTx::from_bytes(bytes, &shared.settings.rules())
         .map_err(|error| counted(shared, error.into()))
 }
 
@@ -76,7 +76,7 @@ fn admit_here(
     let hash = tx.hash();
     shared
         .executor
-        .admit_sized(tx.body().gas_limit, tx.bytes().len() as u64)?;
+        .admit_sized(tx.gas_limit(), tx.bytes().len() as u64)?;
     let copy = tx.clone();
     let mut pool = lock(&shared.pool);
     if pool.stopping {
@@ -113,7 +113,7 @@ fn admit_here(
         return Err(Refusal::Committed(hash));
     }
     let next = shared.store.nonce(&tx.sender()).map_err(unavailable)?;
-    let nonce = tx.body().nonce;
+    let nonce = tx.nonce();
     if nonce < next {
         return Err(PoolRule::NonceUsed { next, got: nonce }.into());
     }
@@ -132,15 +132,16 @@ fn unavailable(error: ward_state::StateError) -> Refusal {
 /// them), the sender's other pending transactions counted, then this
 /// node's own price floor (`--min-gas-price`) where it is higher.
 fn can_pay(shared: &Shared, mempool: &Mempool, tx: &VerifiedTx) -> Result<(), Refusal> {
-    let body = tx.body();
-    let cost = shared
-        .executor
-        .fees()
-        .cost(true, body.gas_limit, body.gas_price, body.value)?;
+    let cost = shared.executor.fees().cost(
+        tx.is_sequenced(),
+        tx.gas_limit(),
+        tx.gas_price(),
+        tx.value(),
+    )?;
     let floor = shared.min_gas_price();
-    if body.gas_price < floor {
+    if tx.gas_price() < floor {
         return Err(ward_executor::Inadmissible::GasPrice {
-            price: body.gas_price,
+            price: tx.gas_price(),
             min: floor,
         }
         .into());
@@ -160,7 +161,7 @@ fn can_pay(shared: &Shared, mempool: &Mempool, tx: &VerifiedTx) -> Result<(), Re
         .balance(&sender)
         .map_err(unavailable)?
         .saturating_add(inbox);
-    cost.and(mempool.pending_cost(&sender, body.nonce))
+    cost.and(mempool.pending_cost(&sender, tx.nonce()))
         .affordable(have)?;
     Ok(())
 }
@@ -183,7 +184,7 @@ pub(crate) fn verify_shared(
     hash: Hash32,
     rules: &ChainRules,
 ) -> Result<VerifiedTx, Refusal> {
-    let tx = VerifiedTx::from_stored(bytes, rules)?;
+    let tx = VerifiedTx::from_bytes(bytes, rules)?;
     let max = crate::replica::MAX_CLUSTER_TX_BYTES;
     if bytes.len() > max {
         return Err(Refusal::TooLargeForCluster {

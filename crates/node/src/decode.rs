@@ -306,20 +306,12 @@ pub fn stored_call(bytes: &[u8]) -> Option<(Address, Vec<u8>)> {
     }
 }
 
-/// A stored transaction (its encoding) as the executor replays it:
-/// signed (by a Ward or an Ethereum key) for the chain `rules` describe,
-/// a dev node's impersonated one, or an embedder's own ([`StoredTx`] says
-/// which).
-pub fn block_tx(bytes: &[u8], rules: &ChainRules) -> Option<ward_executor::BlockTx> {
-    Some(match StoredTx::from_bytes(bytes).ok()? {
-        StoredTx::Signed(_) | StoredTx::Ethereum(_) => {
-            ward_executor::BlockTx::Signed(Box::new(VerifiedTx::from_stored(bytes, rules).ok()?))
-        }
-        StoredTx::Impersonated(sender, body) => {
-            ward_executor::BlockTx::Signed(Box::new(body.impersonated(sender)))
-        }
-        StoredTx::Unsigned(tx) => ward_executor::BlockTx::Unsigned(tx),
-    })
+/// A transaction of this node's own blocks (its encoding) as the
+/// executor replays it: verified for the chain `rules` describe, which
+/// vouch for what no one signed (a dev node's impersonated transactions,
+/// an embedder's unsigned ones), since this node's blocks hold them.
+pub fn block_tx(bytes: &[u8], rules: &ChainRules) -> Option<VerifiedTx> {
+    VerifiedTx::from_bytes(bytes, &rules.clone().vouching()).ok()
 }
 
 /// A call trace as the RPC shows it (`docs/node.md`, `traceTransaction`):

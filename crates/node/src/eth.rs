@@ -14,6 +14,7 @@ use alloy_rpc_types_eth::{
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 use ward_chain::tx::Payload;
+use ward_devkeys as devkeys;
 use ward_executor::Tx;
 use ward_primitives::{Address, Hash32, Status};
 use ward_state::{Receipt, StateRead};
@@ -505,7 +506,7 @@ fn call(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     let (tx, _) = request_tx(shared, &request)?;
     let reader = shared.reader(Some(height)).map_err(RpcError::from)?;
     let simulation = reader
-        .simulate_unsigned(tx, crate::producer::query_time(shared))
+        .simulate(&tx.vouched(), crate::producer::query_time(shared))
         .map_err(|e| exec_error(&e).into_eth())?;
     let receipt = simulation.receipt;
     if !receipt.status.is_ok() {
@@ -717,8 +718,8 @@ fn dev_accounts(shared: &Shared) -> Vec<EthAddress> {
     if !shared.config.dev {
         return Vec::new();
     }
-    (0..ward_chain::tx::DEV_ACCOUNTS)
-        .map(|i| EthAddress::from(ward_chain::tx::eth::dev_eth_address(i)))
+    (0..devkeys::ACCOUNTS)
+        .map(|i| EthAddress::from(devkeys::eth_address(i)))
         .collect()
 }
 

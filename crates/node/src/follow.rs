@@ -413,7 +413,7 @@ fn apply(
     let txs: Result<Vec<VerifiedTx>, String> = entry
         .txs
         .iter()
-        .map(|tx| VerifiedTx::from_stored(tx, &rules).map_err(|e| e.to_string()))
+        .map(|tx| VerifiedTx::from_bytes(tx, &rules).map_err(|e| e.to_string()))
         .collect();
     let prepared = match txs {
         Err(error) => Err(format!("a transaction does not verify: {error}")),

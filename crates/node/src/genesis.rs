@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use ward_devkeys as devkeys;
 use ward_executor::{ChainLimits, Fees};
 use ward_primitives::Address;
 
@@ -96,14 +97,14 @@ pub struct Genesis {
 pub const DEV_BALANCE: u128 = 1_000_000_000 * 10u128.pow(18);
 
 /// Every dev account's address: Ward's Ed25519 ones
-/// ([`ward_chain::tx::dev_address`]), then the Ethereum ones of the test
-/// mnemonic ([`ward_chain::tx::eth::dev_eth_address`]).
+/// ([`devkeys::address`]), then the Ethereum ones of the test
+/// mnemonic ([`devkeys::eth_address`]).
 pub fn dev_addresses() -> Vec<Address> {
-    let accounts = 0..ward_chain::tx::DEV_ACCOUNTS;
+    let accounts = 0..devkeys::ACCOUNTS;
     accounts
         .clone()
-        .map(ward_chain::tx::dev_address)
-        .chain(accounts.map(|i| Address::from_eth(ward_chain::tx::eth::dev_eth_address(i))))
+        .map(devkeys::address)
+        .chain(accounts.map(|i| Address::from_eth(devkeys::eth_address(i))))
         .collect()
 }
 

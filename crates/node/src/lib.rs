@@ -71,6 +71,7 @@ mod sync;
 mod ws;
 
 use std::{net::SocketAddr, sync::Arc, thread::JoinHandle, time::Duration};
+use ward_devkeys as devkeys;
 
 pub use access::Access;
 pub use config::{DEFAULT_CHAIN_ID, DEFAULT_LISTEN, NodeConfig, RpcLimits, contract_config};
@@ -300,13 +301,8 @@ impl Node {
         if !self.shared.config.dev {
             return Vec::new();
         }
-        (0..ward_chain::tx::DEV_ACCOUNTS)
-            .map(|i| {
-                (
-                    ward_chain::tx::eth::dev_eth_address(i),
-                    ward_chain::tx::eth::dev_eth_key(i),
-                )
-            })
+        (0..devkeys::ACCOUNTS)
+            .map(|i| (devkeys::eth_address(i), devkeys::eth_key(i)))
             .collect()
     }
 

@@ -173,10 +173,9 @@ impl Queue {
 /// What `tx` can take from its sender: `gas_limit × gas_price + value`,
 /// saturating.
 pub(crate) fn max_cost(tx: &VerifiedTx) -> u128 {
-    let body = tx.body();
-    u128::from(body.gas_limit)
-        .saturating_mul(body.gas_price)
-        .saturating_add(body.value)
+    u128::from(tx.gas_limit())
+        .saturating_mul(tx.gas_price())
+        .saturating_add(tx.value())
 }
 
 /// The pending transactions.
@@ -287,7 +286,7 @@ impl Mempool {
             self.expire(now);
         }
         let hash = tx.hash();
-        let nonce = tx.body().nonce;
+        let nonce = tx.nonce();
         if self.by_hash.contains_key(&hash) {
             return Err(PoolRule::Known(hash));
         }
@@ -304,7 +303,7 @@ impl Mempool {
             });
         }
         let sender = tx.sender();
-        let price = tx.body().gas_price;
+        let price = tx.gas_price();
         let pending = self
             .by_sender
             .get(&sender)
@@ -494,7 +493,7 @@ impl Mempool {
         }
         self.arrival.values().rev().copied().find(|hash| {
             self.by_hash.get(hash).is_some_and(|p| {
-                let nonce = p.tx.body().nonce;
+                let nonce = p.tx.nonce();
                 self.by_sender
                     .get(&p.tx.sender())
                     .is_some_and(|q| q.would_be_gapped(nonce, 0))
@@ -520,7 +519,7 @@ impl Mempool {
             let gapped = self
                 .by_sender
                 .get(&pending.tx.sender())
-                .is_some_and(|q| q.would_be_gapped(pending.tx.body().nonce, 0));
+                .is_some_and(|q| q.would_be_gapped(pending.tx.nonce(), 0));
             if waited >= PENDING_TTL {
                 expired.push((
                     *hash,
@@ -584,7 +583,7 @@ impl Mempool {
             let Some(pending) = queue.nonces.get(&nonce).and_then(|h| self.by_hash.get(h)) else {
                 continue;
             };
-            let limit = pending.tx.body().gas_limit;
+            let limit = pending.tx.gas_limit();
             if gas.saturating_add(limit) > max_gas {
                 continue;
             }
@@ -607,7 +606,7 @@ impl Mempool {
         self.arrival.remove(&pending.seq);
         let sender = pending.tx.sender();
         if let Some(queue) = self.by_sender.get_mut(&sender) {
-            queue.nonces.remove(&pending.tx.body().nonce);
+            queue.nonces.remove(&pending.tx.nonce());
             queue.cost = queue.cost.saturating_sub(pending.cost);
         }
         self.recount(&sender, None);

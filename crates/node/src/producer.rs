@@ -81,7 +81,7 @@ impl InFlight {
     fn new(txs: Vec<VerifiedTx>, mine: Vec<Waiter>, started: Instant, time: u64) -> Self {
         let nonces = txs
             .iter()
-            .map(|tx| (tx.sender(), tx.body().nonce.saturating_add(1)))
+            .map(|tx| (tx.sender(), tx.nonce().saturating_add(1)))
             .collect();
         InFlight {
             txs,

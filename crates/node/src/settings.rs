@@ -168,13 +168,14 @@ impl ChainSettings {
         })
     }
 
-    /// What transactions are checked against: the chain id, the
-    /// Ethereum chain id, and the base fee (the least gas price).
+    /// What transactions from others are checked against: the chain id,
+    /// the Ethereum chain id, and the base fee (the least gas price);
+    /// nothing unsigned is taken.
     pub fn rules(&self) -> ward_chain::tx::ChainRules {
         ward_chain::tx::ChainRules {
-            chain_id: self.chain_id.clone(),
             eth_chain_id: self.eth_chain_id,
             base_fee: self.min_gas_price.0,
+            ..ward_chain::tx::ChainRules::new(&self.chain_id)
         }
     }
 

@@ -5,6 +5,7 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use ed25519_dalek::SigningKey;
 use tokio::sync::{broadcast, oneshot};
+use ward_devkeys as devkeys;
 use ward_executor::{Block, Executor};
 use ward_state::{RedbStore, Snapshot, StateRead};
 use ward_vm::{CacheOptions, ModuleCache};
@@ -253,9 +254,7 @@ impl Shared {
             .with_eth_chain_id(settings.eth_chain_id);
         write_genesis(&store, &executor, &settings, genesis)?;
         let dev_keys = if config.dev {
-            (0..ward_chain::tx::DEV_ACCOUNTS)
-                .map(ward_chain::tx::dev_key)
-                .collect()
+            (0..devkeys::ACCOUNTS).map(devkeys::key).collect()
         } else {
             Vec::new()
         };

@@ -7,8 +7,11 @@ pub use builder::TxBuilder;
 use std::sync::Arc;
 
 use serde_json::Value;
-use ward_chain::{schema::Schema, tx::TxBody};
-use ward_executor::{BlockTx, ExecError, Executor, Patch, Payload, Tx};
+use ward_chain::{
+    schema::Schema,
+    tx::{TxBody, VerifiedTx},
+};
+use ward_executor::{ExecError, Executor, Patch, Payload, Tx};
 use ward_primitives::{Address, Hash32};
 use ward_sdk::codec::{Decode, Encode, call_input};
 use ward_state::{MemoryStore, Receipt, StateRead};
@@ -547,13 +550,10 @@ impl Chain {
         let mut receipts = Vec::with_capacity(self.lanes.len());
         let mut roots = Vec::with_capacity(self.lanes.len());
         for lane in &self.lanes {
-            let ran = match &block_tx {
-                BlockTx::Signed(signed) => lane
-                    .exec
-                    .execute_signed_block(std::slice::from_ref(signed), time)
-                    .map(|block| block.receipts),
-                BlockTx::Unsigned(tx) => lane.exec.execute_block(std::slice::from_ref(tx), time),
-            };
+            let ran = lane
+                .exec
+                .execute_signed_block(std::slice::from_ref(&block_tx), time)
+                .map(|block| block.receipts);
             let receipt = match ran {
                 Ok(mut receipts) => receipts.remove(0),
                 Err(ExecError::Refused { refusal, .. }) => {
@@ -580,9 +580,9 @@ impl Chain {
     /// form) as a transaction it signed, with its nonce, so that its
     /// deploys land at `CREATE` addresses (`docs/evm.md`, "Addresses")
     /// and Solidity contracts can name them; any other as the embedder's.
-    fn block_tx(&self, tx: &Tx) -> BlockTx {
+    fn block_tx(&self, tx: &Tx) -> VerifiedTx {
         if tx.sender.eth().is_none() {
-            return BlockTx::Unsigned(tx.clone());
+            return tx.clone().vouched();
         }
         let nonce = self.lanes[0]
             .exec
@@ -598,7 +598,7 @@ impl Chain {
             value: tx.value,
             payload: tx.payload.clone(),
         };
-        BlockTx::Signed(Box::new(body.impersonated(tx.sender)))
+        body.impersonated(tx.sender)
     }
 
     /// A refusal must come from the first lane, before any other ran.
@@ -652,7 +652,7 @@ fn check_estimate(exec: &Executor<MemoryStore>, tx: &Tx, time: u64, receipt: &Re
     let with = |gas: u64| {
         let mut tx = tx.clone();
         tx.gas_limit = gas;
-        exec.simulate_unsigned(tx, time).ok().map(|s| s.receipt)
+        exec.simulate(&tx.vouched(), time).ok().map(|s| s.receipt)
     };
     let same = |r: &Option<Receipt>| {
         r.as_ref().is_some_and(|r| {

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use ward_executor::{BlockTx, Executor, Payload};
+use ward_chain::tx::VerifiedTx;
+use ward_executor::{Executor, Payload};
 use ward_primitives::Address;
 use ward_sdk::codec::{Decode, decode_exact};
 use ward_sdk::event::Event;
@@ -13,7 +14,7 @@ use crate::{chain::Contract, render};
 
 /// Where a transaction's trace can be replayed from: the executor, its
 /// block and the transaction.
-pub(crate) type TraceSource = (Arc<Executor<MemoryStore>>, u64, BlockTx);
+pub(crate) type TraceSource = (Arc<Executor<MemoryStore>>, u64, VerifiedTx);
 
 /// A transaction's or query's outcome: its receipt, and what is needed to
 /// decode it and to trace it when it failed.
@@ -272,11 +273,10 @@ impl Outcome {
     }
 
     fn what(&self) -> String {
-        let deploy = match &self.trace {
-            Some((_, _, BlockTx::Unsigned(tx))) => matches!(tx.payload, Payload::Deploy(_)),
-            Some((_, _, BlockTx::Signed(tx))) => matches!(tx.body().payload, Payload::Deploy(_)),
-            None => false,
-        };
+        let deploy = self
+            .trace
+            .as_ref()
+            .is_some_and(|(_, _, tx)| matches!(tx.payload(), Payload::Deploy(_)));
         match (&self.method, &self.contract) {
             (Some(method), Some(contract)) => format!("{}.{method}", contract.name()),
             (None, Some(contract)) if deploy => format!("the deploy of {}", contract.name()),

@@ -349,9 +349,9 @@ pub fn rpc(data: &[u8]) {
 /// is exactly the bytes, named by their keccak-256, whose stored form
 /// reads back the same, and whose sender is recovered; never a panic.
 pub fn eth(data: &[u8]) {
-    use ward_chain::tx::eth::EthTx;
+    use ward_chain::tx::{StoredTx, eth::EthTx};
     let Ok(tx) = EthTx::decode(data) else {
-        let _ = EthTx::from_stored(data);
+        let _ = StoredTx::from_bytes(data);
         return;
     };
     assert!(tx.envelope() == data, "a decoded envelope is not its bytes");
@@ -361,7 +361,7 @@ pub fn eth(data: &[u8]) {
         "the hash is not keccak of the envelope"
     );
     assert!(
-        EthTx::from_stored(&tx.to_stored()).as_ref() == Ok(&tx),
+        StoredTx::from_bytes(&tx.to_stored()) == Ok(StoredTx::Ethereum(Box::new(tx.clone()))),
         "the stored form reads differently"
     );
     assert!(tx.sender().eth() == Some(tx.from()));

@@ -10,6 +10,7 @@
 //! replays all of it, as `make fuzz-cov` does after fuzzing.
 
 use std::path::{Path, PathBuf};
+use ward_devkeys as devkeys;
 
 /// The corpus of `target`, in name order.
 fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
@@ -91,8 +92,8 @@ fn rpc_corpus() {
 /// and key, which the target does not ask about) from a real tree.
 #[test]
 fn chain_accepts_what_is_valid() {
-    use ward_chain::tx::{Payload, TxBody, dev_key};
-    let key = dev_key(0);
+    use ward_chain::tx::{Payload, TxBody};
+    let key = devkeys::key(0);
     let call = Payload::Call {
         to: ward_state::Address([1; 32]),
         input: b"in".to_vec(),

@@ -18,7 +18,8 @@ use std::{
 
 use ed25519_dalek::SigningKey;
 use serde_json::{Value, json};
-use ward_chain::tx::{Deploy, Payload, SignedTx, TxBody, account_address, dev_key};
+use ward_chain::tx::{ChainRules, Deploy, Payload, SignedTx, TxBody, VerifiedTx, account_address};
+use ward_devkeys as devkeys;
 use ward_primitives::{Address, Hash32};
 use ward_testkit::etcd::Etcd;
 
@@ -35,8 +36,8 @@ pub(super) const PRICE: u128 = 3;
 
 /// The keys the genesis funds: the token's owner, then the senders.
 pub(super) fn funded() -> Vec<SigningKey> {
-    std::iter::once(dev_key(1_000))
-        .chain((0..SENDERS).map(|i| dev_key(2_000 + i as u32)))
+    std::iter::once(devkeys::key(1_000))
+        .chain((0..SENDERS).map(|i| devkeys::key(2_000 + i as u32)))
         .collect()
 }
 
@@ -292,7 +293,7 @@ fn a_cluster_loses_nothing_when_etcd_and_replicas_are_killed() {
     let urls: Urls = Arc::new(Mutex::new(replicas.iter().map(|r| r.url.clone()).collect()));
 
     // The token and its holders, through r0.
-    let owner = dev_key(1_000);
+    let owner = devkeys::key(1_000);
     let deploy = sign(
         &owner,
         0,
@@ -305,7 +306,9 @@ fn a_cluster_loses_nothing_when_etcd_and_replicas_are_killed() {
     let from = account_address(&owner.verifying_key().to_bytes());
     let token =
         ward_executor::contract_address(&from, &Hash32(ward_vm::CodeHash::of(&code).0), &[]);
-    let senders: Vec<SigningKey> = (0..SENDERS).map(|i| dev_key(2_000 + i as u32)).collect();
+    let senders: Vec<SigningKey> = (0..SENDERS)
+        .map(|i| devkeys::key(2_000 + i as u32))
+        .collect();
     for (i, key) in senders.iter().enumerate() {
         let to = account_address(&key.verifying_key().to_bytes());
         let tx = sign(&owner, 1 + i as u64, transfer(token, to, 1_000_000));
@@ -562,7 +565,7 @@ fn replay(endpoints: &[String], dir: &Path, top: u64) -> Replayed {
         let txs: Vec<_> = entry
             .txs
             .iter()
-            .map(|t| SignedTx::verify_bytes(t, CHAIN).unwrap())
+            .map(|t| VerifiedTx::from_bytes(t, &ChainRules::new(CHAIN)).unwrap())
             .collect();
         out.txs.extend(txs.iter().map(|t| t.hash()));
         let block = executor

@@ -18,7 +18,7 @@ use alloy_eips::eip2718::{Decodable2718, Encodable2718};
 use alloy_primitives::{TxKind, keccak256};
 use ward_primitives::{Address, CodeKind, Hash32, RuntimeName};
 
-use super::{ChainRules, Deploy, Payload, TxBody, VerifiedTx};
+use super::{Deploy, Payload, Sender, VerifiedTx, verified::Fields};
 
 /// The first byte of a stored Ethereum transaction; the envelope follows.
 pub const ETH_TAG: u8 = 0xd2;
@@ -219,7 +219,7 @@ impl EthTx {
     /// # Errors
     ///
     /// Another first byte, or [`EthTx::decode`]'s.
-    pub fn from_stored(bytes: &[u8]) -> Result<EthTx, EthTxError> {
+    pub(crate) fn from_stored(bytes: &[u8]) -> Result<EthTx, EthTxError> {
         match bytes.split_first() {
             Some((&ETH_TAG, envelope)) => EthTx::decode(envelope),
             _ => Err(EthTxError::Malformed(
@@ -281,35 +281,25 @@ impl EthTx {
         }
     }
 
-    /// The chain's one transaction model's form of it, on the chain
-    /// `rules` describe (whose Ethereum chain id the caller checked): its
-    /// body has that chain's id, no public key, the gas price
-    /// [`EthTx::gas_price`] gives at the chain's base fee, and
-    /// [`EthTx::payload`]; its hash is [`EthTx::hash`], its bytes
-    /// [`EthTx::to_stored`].
-    pub fn verified(&self, rules: &ChainRules) -> VerifiedTx {
-        VerifiedTx {
-            body: TxBody {
-                chain_id: rules.chain_id.clone(),
-                public_key: [0; 32],
+    /// The transaction as it runs on a chain whose base fee is
+    /// `base_fee` (the caller checked its chain id): its gas price
+    /// [`EthTx::gas_price`] at that fee, its payload [`EthTx::payload`],
+    /// its hash [`EthTx::hash`], its bytes [`EthTx::to_stored`].
+    pub(crate) fn verified(&self, base_fee: u128) -> VerifiedTx {
+        VerifiedTx::new(
+            Sender::Ethereum(self.from),
+            Fields {
                 nonce: self.nonce,
                 gas_limit: self.gas_limit,
-                gas_price: self.gas_price(rules.base_fee),
+                gas_price: self.gas_price(base_fee),
                 value: self.value,
                 payload: self.payload(),
             },
-            hash: self.hash,
-            sender: self.sender(),
-            bytes: self.to_stored(),
-        }
+            self.hash,
+            self.to_stored(),
+        )
     }
 }
-
-/// The test mnemonic Hardhat, anvil and every Ethereum tool's examples
-/// use: a `--dev` chain funds its first [`super::DEV_ACCOUNTS`] accounts
-/// (`m/44'/60'/0'/0/i`). Anyone can derive their keys: development
-/// chains only.
-pub const DEV_MNEMONIC: &str = "test test test test test test test test test test test junk";
 
 /// The 20-byte address of secp256k1 public key `key`: the last 20 bytes
 /// of keccak-256 of its uncompressed form, as Ethereum derives it.
@@ -319,37 +309,6 @@ pub fn address_of(key: &k256::ecdsa::VerifyingKey) -> [u8; 20] {
     let mut out = [0u8; 20];
     out.copy_from_slice(&hash[12..]);
     out
-}
-
-/// The secret key of dev Ethereum account `index`: BIP-39's seed of
-/// [`DEV_MNEMONIC`] (no passphrase), derived along BIP-44's Ethereum
-/// path `m/44'/60'/0'/0/index` (BIP-32), as Hardhat and anvil derive it.
-///
-/// # Panics
-///
-/// Never for an index below 2^31 (a BIP-32 path's unhardened range);
-/// higher ones are not accounts.
-pub fn dev_eth_key(index: u32) -> [u8; 32] {
-    static SEED: std::sync::OnceLock<[u8; 64]> = std::sync::OnceLock::new();
-    let seed = SEED.get_or_init(|| {
-        let mut seed = [0u8; 64];
-        pbkdf2::pbkdf2_hmac::<sha2::Sha512>(DEV_MNEMONIC.as_bytes(), b"mnemonic", 2048, &mut seed);
-        seed
-    });
-    let path: bip32::DerivationPath = format!("m/44'/60'/0'/0/{index}")
-        .parse()
-        .expect("a BIP-44 path with an index below 2^31 parses");
-    bip32::XPrv::derive_from_path(seed, &path)
-        .expect("derivation from a 64-byte seed succeeds but with negligible probability")
-        .to_bytes()
-}
-
-/// The 20-byte address of dev Ethereum account `index`
-/// ([`dev_eth_key`]'s).
-pub fn dev_eth_address(index: u32) -> [u8; 20] {
-    let key = k256::ecdsa::SigningKey::from_slice(&dev_eth_key(index))
-        .expect("a derived key is a valid secp256k1 key");
-    address_of(key.verifying_key())
 }
 
 /// The name of the system runtime an Ethereum deploy's creation code

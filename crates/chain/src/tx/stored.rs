@@ -1,6 +1,7 @@
 //! The one decoder of a stored transaction: its first byte says which
 //! sender kind it is, so nothing is guessed (`docs/transactions.md`,
-//! "One encoding").
+//! "One encoding"). [`StoredTx::verify`] then makes the one thing that
+//! runs, a [`super::VerifiedTx`].
 
 use ward_primitives::Address;
 
@@ -66,8 +67,8 @@ impl StoredTx {
         match bytes.first() {
             Some(&TX_VERSION) => SignedTx::from_bytes(bytes).map(StoredTx::Signed),
             Some(&IMPERSONATED_TAG) => {
-                let tx = impersonated_from_bytes(bytes)?;
-                Ok(StoredTx::Impersonated(tx.sender(), tx.body().clone()))
+                let (sender, body) = impersonated_from_bytes(bytes)?;
+                Ok(StoredTx::Impersonated(sender, body))
             }
             Some(&UNSIGNED_TAG) => Ok(StoredTx::Unsigned(Unsigned::from_bytes(bytes)?)),
             Some(&ETH_TAG) => Ok(StoredTx::Ethereum(Box::new(EthTx::from_stored(bytes)?))),

@@ -4,6 +4,17 @@ use ward_primitives::CodeKind;
 
 use super::*;
 
+/// A fixed signing key per index (the published dev keys live outside
+/// this crate, in `ward-devkeys`).
+fn dev_key(index: u8) -> SigningKey {
+    SigningKey::from_bytes(&[index + 1; 32])
+}
+
+/// Bytes as the one way in reads them, for `chain`.
+fn verify_bytes(bytes: &[u8], chain: &str) -> Result<VerifiedTx, TxError> {
+    VerifiedTx::from_bytes(bytes, &ChainRules::new(chain))
+}
+
 fn call(nonce: u64) -> TxBody {
     TxBody {
         gas_price: 0,
@@ -161,15 +172,6 @@ fn every_refusal_has_its_reason() {
     check_chain_id("ward-dev.test_1").unwrap();
 }
 
-#[test]
-fn dev_keys_are_fixed_and_distinct() {
-    // The published seed gives these keys on every machine.
-    let first = dev_key(0).verifying_key().to_bytes();
-    assert_eq!(first, dev_key(0).verifying_key().to_bytes());
-    let addresses: std::collections::BTreeSet<_> = (0..DEV_ACCOUNTS).map(dev_address).collect();
-    assert_eq!(addresses.len(), DEV_ACCOUNTS as usize);
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -181,13 +183,13 @@ proptest! {
         let mut bytes = tx.to_bytes();
         let at = index.index(bytes.len());
         bytes[at] ^= flip;
-        prop_assert!(SignedTx::verify_bytes(&bytes, "ward-dev").is_err());
+        prop_assert!(verify_bytes(&bytes, "ward-dev").is_err());
     }
 
     /// Decoding arbitrary bytes never panics.
     #[test]
     fn arbitrary_bytes_decode_or_fail(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
-        let _ = SignedTx::verify_bytes(&bytes, "ward-dev");
+        let _ = verify_bytes(&bytes, "ward-dev");
     }
 }
 
@@ -215,37 +217,87 @@ fn an_impersonated_transaction_round_trips_and_no_signature_check_takes_it() {
     let sender = Address([0x77; 32]);
     let body = TxBody {
         public_key: [0; 32],
+        gas_price: 3,
+        value: 11,
         ..call(4)
     };
     let tx = body.clone().impersonated(sender);
-    assert!(tx.is_impersonated());
+    assert_eq!(tx.origin(), Sender::Impersonated(sender));
     assert_eq!(tx.sender(), sender);
-    assert_eq!(tx.body(), &body);
+    assert_eq!(
+        (tx.nonce(), tx.gas_limit(), tx.gas_price(), tx.value()),
+        (4, body.gas_limit, 3, 11)
+    );
+    assert_eq!(tx.payload(), &body.payload);
+    assert!(tx.is_sequenced());
     assert_eq!(tx.bytes()[0], IMPERSONATED_TAG);
-    let read = impersonated_from_bytes(tx.bytes()).unwrap();
+    let stored = StoredTx::from_bytes(tx.bytes()).unwrap();
+    assert_eq!(stored, StoredTx::Impersonated(sender, body.clone()));
+    // Only rules that vouch take it back, as it was.
+    let rules = ChainRules::new("ward-dev");
+    assert_eq!(stored.clone().verify(&rules), Err(TxError::Unsigned));
+    let read = stored.verify(&rules.vouching()).unwrap();
     assert_eq!(read, tx);
-    assert_eq!(read.hash(), tx.hash());
     // Another sender, another transaction.
     assert_ne!(
         body.clone().impersonated(Address([0x78; 32])).hash(),
         tx.hash()
     );
     // Neither a signed transaction's reader nor a truncated or padded copy.
-    assert!(SignedTx::verify_bytes(tx.bytes(), "ward-dev").is_err());
+    assert_eq!(verify_bytes(tx.bytes(), "ward-dev"), Err(TxError::Unsigned));
     assert!(SignedTx::from_bytes(tx.bytes()).is_err());
     for cut in 0..tx.bytes().len() {
-        assert!(
-            impersonated_from_bytes(&tx.bytes()[..cut]).is_err(),
-            "{cut}"
-        );
+        assert!(StoredTx::from_bytes(&tx.bytes()[..cut]).is_err(), "{cut}");
     }
     let mut long = tx.bytes().to_vec();
     long.push(0);
-    assert!(impersonated_from_bytes(&long).is_err());
+    assert!(StoredTx::from_bytes(&long).is_err());
     // A signed transaction is not an impersonated one.
     let signed = call(1).sign(&dev_key(1));
     assert!(impersonated_from_bytes(&signed.to_bytes()).is_err());
-    assert!(!signed.verify("ward-dev").unwrap().is_impersonated());
+    assert_eq!(
+        signed.verify("ward-dev").unwrap().origin(),
+        Sender::Signed(signed.body.public_key)
+    );
+}
+
+/// An embedder's unsigned transaction runs only where the rules vouch
+/// for it, with no nonce and no price, and moves no value when it
+/// administers a contract.
+#[test]
+fn an_unsigned_transaction_runs_only_vouched_for() {
+    let sender = Address([0x44; 32]);
+    let unsigned = Unsigned {
+        sender,
+        gas_limit: 90_000,
+        value: 5,
+        payload: Payload::Call {
+            to: Address([9; 32]),
+            input: b"go".to_vec(),
+        },
+    };
+    let stored = StoredTx::from_bytes(&unsigned.to_bytes()).unwrap();
+    assert_eq!(
+        stored.clone().verify(&ChainRules::new("ward-dev")),
+        Err(TxError::Unsigned)
+    );
+    let tx = stored
+        .verify(&ChainRules::new("ward-dev").vouching())
+        .unwrap();
+    assert_eq!(tx, unsigned.clone().vouched());
+    assert_eq!(tx.origin(), Sender::Unsigned(sender));
+    assert!(!tx.is_sequenced());
+    assert_eq!((tx.gas_limit(), tx.gas_price(), tx.value()), (90_000, 0, 5));
+    assert_eq!(tx.input(), b"go");
+    assert_eq!(tx.hash(), unsigned.hash());
+    let admin = Unsigned {
+        payload: Payload::Admin {
+            contract: Address([6; 32]),
+            action: AdminAction::SetAdmin(None),
+        },
+        ..unsigned
+    };
+    assert_eq!(admin.vouched().value(), 0);
 }
 
 /// Every sender kind is read by its first byte, through one decoder, and
@@ -283,6 +335,13 @@ fn a_stored_transaction_is_read_by_its_first_byte_alone() {
         assert_eq!(read(&signed).sender(), Sender::Signed(body.public_key));
         assert_eq!(read(&impersonated).sender(), Sender::Impersonated(sender));
         assert_eq!(read(&impersonated).body(), Some(&body));
+        // Read and verified, every kind is the same request.
+        let rules = ChainRules::new("ward-dev").vouching();
+        for bytes in [&signed, &impersonated] {
+            let tx = read(bytes).verify(&rules).unwrap();
+            assert_eq!(tx.payload(), &body.payload);
+            assert_eq!((tx.nonce(), tx.gas_limit()), (body.nonce, body.gas_limit));
+        }
         assert_eq!(read(&unsigned_bytes), StoredTx::Unsigned(unsigned.clone()));
         assert_eq!(read(&unsigned_bytes).sender().address(), sender);
         // Cut short or padded, none reads.

@@ -8,7 +8,7 @@ use ward_primitives::{
     codec::{CodecError, Decode, Encode},
 };
 
-use super::Payload;
+use super::{Payload, Sender, VerifiedTx, verified::Fields};
 
 /// The first byte of an unsigned transaction's encoding: no signed
 /// transaction starts with it (they start with [`super::TX_VERSION`]), nor
@@ -76,6 +76,26 @@ impl Unsigned {
     /// Its hash: BLAKE3 of its encoding.
     pub fn hash(&self) -> Hash32 {
         Hash32(*blake3::hash(&self.to_bytes()).as_bytes())
+    }
+
+    /// The transaction as it runs, its sender vouched for by the
+    /// embedder that made it (no signature, no nonce): what
+    /// [`super::StoredTx::verify`] gives under rules that vouch.
+    pub fn vouched(self) -> VerifiedTx {
+        let bytes = self.to_bytes();
+        let hash = Hash32(*blake3::hash(&bytes).as_bytes());
+        VerifiedTx::new(
+            Sender::Unsigned(self.sender),
+            Fields {
+                nonce: 0,
+                gas_limit: self.gas_limit,
+                gas_price: 0,
+                value: self.value,
+                payload: self.payload,
+            },
+            hash,
+            bytes,
+        )
     }
 
     /// Reads one from exactly `bytes`.

@@ -13,7 +13,7 @@
 
 use std::{path::Path, sync::Arc};
 
-use ward_executor::{BlockTx, ChainLimits, Deploy, Executor, Payload, Tx};
+use ward_executor::{ChainLimits, Deploy, Executor, Payload, Tx};
 use ward_primitives::Address;
 use ward_state::{MemoryStore, StateRead};
 use ward_vm::{BackendKind, Config};
@@ -126,7 +126,7 @@ impl Chain {
         let height = self.exec.store().height().unwrap();
         let trace = self
             .exec
-            .trace_block_tx(height, &[BlockTx::Unsigned(tx)], 0)
+            .trace_block_tx(height, &[tx.vouched()], 0)
             .unwrap();
         let mut frame = trace.root.as_ref().unwrap();
         while let Some(next) = frame.calls.last() {

@@ -29,9 +29,9 @@ pub(crate) const FUNDS: u128 = 10u128.pow(24);
 
 fn rules() -> ChainRules {
     ChainRules {
-        chain_id: "ward-eth".into(),
         eth_chain_id: Some(ETH_CHAIN),
         base_fee: BASE_FEE,
+        ..ChainRules::new("ward-eth")
     }
 }
 
@@ -100,11 +100,8 @@ fn legacy(key: &Key, nonce: u64, to: [u8; 20], value: u128, price: u128) -> Veri
 
 fn verified(envelope: &[u8]) -> VerifiedTx {
     let tx = EthTx::verify(envelope, ETH_CHAIN).unwrap();
-    let verified = tx.verified(&rules());
-    assert_eq!(
-        VerifiedTx::from_stored(verified.bytes(), &rules()),
-        Ok(verified.clone())
-    );
+    let verified = VerifiedTx::from_bytes(&tx.to_stored(), &rules()).unwrap();
+    assert_eq!(verified.hash(), tx.hash());
     verified
 }
 

@@ -661,7 +661,7 @@ fn evm_calls_estimate_tightly_and_trace_their_frames() {
                 .unwrap();
             let less = chain
                 .exec
-                .simulate_unsigned(tx(estimate.gas * 99 / 100), 1_700_000_000)
+                .simulate(&tx(estimate.gas * 99 / 100).vouched(), 1_700_000_000)
                 .map(|s| s.receipt);
             assert!(
                 less.as_ref().map_or(true, |r| !r.status.is_ok()
@@ -674,11 +674,7 @@ fn evm_calls_estimate_tightly_and_trace_their_frames() {
             let height = chain.exec.store().height().unwrap();
             let trace = chain
                 .exec
-                .trace_block_tx(
-                    height,
-                    &[ward_executor::BlockTx::Unsigned(tx(estimate.gas))],
-                    0,
-                )
+                .trace_block_tx(height, &[tx(estimate.gas).vouched()], 0)
                 .unwrap();
             assert_eq!(trace.receipt, receipt);
             assert_eq!(trace.gas_accounted(), receipt.gas_used);
@@ -726,7 +722,7 @@ fn a_wasm_to_evm_to_wasm_chain_traces_alike_on_both_backends() {
         let height = chain.exec.store().height().unwrap();
         let trace = chain
             .exec
-            .trace_block_tx(height, &[ward_executor::BlockTx::Unsigned(tx)], 0)
+            .trace_block_tx(height, &[tx.vouched()], 0)
             .unwrap();
         assert_eq!(trace.receipt, receipt);
         assert_eq!(trace.gas_accounted(), receipt.gas_used);

@@ -76,7 +76,7 @@ fn the_gas_rate_covers_the_wasm_the_runtime_runs() {
                 input: input.to_vec(),
             },
         };
-        let receipt = exec.simulate_unsigned(tx, 2).unwrap().receipt;
+        let receipt = exec.simulate(&tx.vouched(), 2).unwrap().receipt;
         assert_eq!(receipt.status.as_str(), "ok", "{receipt:?}");
         (receipt.gas_used, receipt.runtime_gas.unwrap())
     };

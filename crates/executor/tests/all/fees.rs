@@ -10,8 +10,9 @@ use std::{collections::BTreeMap, sync::Arc};
 
 use ward_chain::{
     tree::{self, StateKey},
-    tx::{Deploy, Payload, TxBody, VerifiedTx, dev_key},
+    tx::{Deploy, Payload, TxBody, VerifiedTx},
 };
+use ward_devkeys as devkeys;
 use ward_executor::{ExecError, Executor, Fees, Inadmissible, contract_address};
 use ward_primitives::{Address, Hash32};
 use ward_state::{Decode, Encode, MemoryStore, Receipt, StateRead, StateTree};
@@ -40,7 +41,7 @@ fn behave() -> Vec<u8> {
 }
 
 fn account(key: u32) -> Address {
-    ward_chain::tx::dev_address(key)
+    devkeys::address(key)
 }
 
 fn behave_address(key: u32) -> Address {
@@ -48,7 +49,7 @@ fn behave_address(key: u32) -> Address {
 }
 
 fn signed(key: u32, nonce: u64, price: u128, value: u128, payload: Payload) -> VerifiedTx {
-    let signer = dev_key(key);
+    let signer = devkeys::key(key);
     TxBody {
         gas_price: price,
         value,

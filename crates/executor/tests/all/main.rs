@@ -51,7 +51,7 @@ pub(crate) fn estimated<S: ward_state::StateCommit + Send + Sync + 'static>(
     let with = |gas: u64| {
         let mut tx = tx.clone();
         tx.gas_limit = gas;
-        exec.simulate_unsigned(tx, time).ok().map(|s| s.receipt)
+        exec.simulate(&tx.vouched(), time).ok().map(|s| s.receipt)
     };
     let checked = match &tx.payload {
         Payload::Call { .. } => exec

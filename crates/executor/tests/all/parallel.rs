@@ -16,7 +16,8 @@
 use std::sync::Arc;
 
 use ed25519_dalek::SigningKey;
-use ward_chain::tx::{Deploy, Payload, SignedTx, TxBody, VerifiedTx, account_address, dev_key};
+use ward_chain::tx::{ChainRules, Deploy, Payload, SignedTx, TxBody, VerifiedTx, account_address};
+use ward_devkeys as devkeys;
 use ward_executor::{Block, Executor, Pipeline};
 use ward_primitives::{Address, Hash32};
 use ward_sdk::codec::{call_input, encode};
@@ -84,7 +85,7 @@ impl Chains {
         self.time += 5;
         let txs: Vec<VerifiedTx> = block
             .iter()
-            .map(|tx| SignedTx::verify_bytes(&tx.to_bytes(), CHAIN).unwrap())
+            .map(|tx| VerifiedTx::from_bytes(&tx.to_bytes(), &ChainRules::new(CHAIN)).unwrap())
             .collect();
         for (name, pipeline) in &mut self.pipelines {
             let pushed = pipeline.push(&txs, self.time);
@@ -170,8 +171,8 @@ fn random_chain(seed: u64, accounts: usize, blocks: usize) -> (usize, usize) {
     let mut rng = Rng::new(seed);
     let mut chains = Chains::new();
     let mut owner = Account {
-        key: dev_key(90_000),
-        address: ward_chain::tx::dev_address(90_000),
+        key: devkeys::key(90_000),
+        address: devkeys::address(90_000),
         nonce: 0,
     };
     let token_code = contracts::wasm("token");
@@ -182,7 +183,7 @@ fn random_chain(seed: u64, accounts: usize, blocks: usize) -> (usize, usize) {
         ward_executor::contract_address(&owner.address, &Hash32(CodeHash::of(&escrow_code).0), &[]);
     let mut holders: Vec<Account> = (0..accounts)
         .map(|i| {
-            let key = dev_key(100_000 + i as u32);
+            let key = devkeys::key(100_000 + i as u32);
             let address = account_address(&key.verifying_key().to_bytes());
             Account {
                 key,

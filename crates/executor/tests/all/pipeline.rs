@@ -9,8 +9,9 @@
 
 use std::sync::Arc;
 
-use ward_chain::tx::{Deploy, Payload, SignedTx, TxBody, VerifiedTx, dev_address, dev_key};
-use ward_executor::{Block, BlockTx, ExecError, Executor, Inadmissible, Pipeline};
+use ward_chain::tx::{ChainRules, Deploy, Payload, SignedTx, TxBody, VerifiedTx};
+use ward_devkeys as devkeys;
+use ward_executor::{Block, ExecError, Executor, Inadmissible, Pipeline};
 use ward_primitives::Address;
 use ward_sdk::codec::{call_input, encode};
 use ward_state::{
@@ -29,14 +30,14 @@ fn time(height: u64) -> u64 {
 }
 
 fn verified(tx: &SignedTx) -> VerifiedTx {
-    SignedTx::verify_bytes(&tx.to_bytes(), CHAIN).unwrap()
+    VerifiedTx::from_bytes(&tx.to_bytes(), &ChainRules::new(CHAIN)).unwrap()
 }
 
 /// A token deploy, its funding of a few holders, then blocks of transfers
 /// among them: block 1 deploys, block 2 funds, the rest transfer.
 fn blocks(transfer_blocks: usize) -> Vec<Vec<VerifiedTx>> {
     let code = contracts::wasm("token");
-    let owner = dev_address(OWNER);
+    let owner = devkeys::address(OWNER);
     let token = ward_executor::contract_address(
         &owner,
         &ward_primitives::Hash32(CodeHash::of(&code).0),
@@ -44,7 +45,7 @@ fn blocks(transfer_blocks: usize) -> Vec<Vec<VerifiedTx>> {
     );
     let mut nonces = vec![0u64; HOLDERS as usize + 1];
     let mut sign = |who: u32, gas: u64, payload: Payload| {
-        let key = dev_key(OWNER + who);
+        let key = devkeys::key(OWNER + who);
         let nonce = &mut nonces[who as usize];
         let tx = TxBody::new(CHAIN, &key.verifying_key(), *nonce, gas, payload).sign(&key);
         *nonce += 1;
@@ -61,7 +62,7 @@ fn blocks(transfer_blocks: usize) -> Vec<Vec<VerifiedTx>> {
     )]];
     out.push(
         (1..=HOLDERS)
-            .map(|h| sign(0, 2_000_000, call(dev_address(OWNER + h), 10_000)))
+            .map(|h| sign(0, 2_000_000, call(devkeys::address(OWNER + h), 10_000)))
             .collect(),
     );
     for b in 0..transfer_blocks {
@@ -69,7 +70,7 @@ fn blocks(transfer_blocks: usize) -> Vec<Vec<VerifiedTx>> {
             (0..12u32)
                 .map(|i| {
                     let from = 1 + (i + b as u32) % HOLDERS;
-                    let to = dev_address(OWNER + 1 + (i * 3 + 1) % HOLDERS);
+                    let to = devkeys::address(OWNER + 1 + (i * 3 + 1) % HOLDERS);
                     sign(from, 2_000_000, call(to, u128::from(i) + 1))
                 })
                 .collect(),
@@ -281,21 +282,16 @@ fn every_pipelined_block_replays_to_itself_on_its_parents_state() {
         let last = pipeline.flush().unwrap().unwrap();
         let exec = pipeline.executor().clone();
         drop(pipeline);
-        let signed = |txs: &[VerifiedTx]| -> Vec<BlockTx> {
-            txs.iter()
-                .map(|tx| BlockTx::Signed(Box::new(tx.clone())))
-                .collect()
-        };
         for (i, txs) in blocks.iter().enumerate() {
             let height = i as u64 + 1;
-            let replayed = exec.replay_block(height, &signed(txs)).unwrap();
+            let replayed = exec.replay_block(height, txs).unwrap();
             let stored = exec.store().block(height).unwrap().unwrap();
             assert_eq!(replayed.record, stored, "{kind}: block {height}");
         }
-        assert_eq!(exec.replay_block(4, &signed(&blocks[3])).unwrap(), last);
+        assert_eq!(exec.replay_block(4, &blocks[3]).unwrap(), last);
         // Two transactions swapped: another block (nonces out of turn are
         // refused).
-        let mut swapped = signed(&blocks[3]);
+        let mut swapped = blocks[3].clone();
         swapped.swap(0, 1);
         let replayed = exec.replay_block(4, &swapped);
         assert!(replayed.map(|b| b.record != last.record).unwrap_or(true));

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use ward_chain::{
     block::merkle_root,
     tree::{self, StateKey},
-    tx::{Deploy, Payload, TxBody, VerifiedTx, dev_key},
+    tx::{Deploy, Payload, TxBody, VerifiedTx},
 };
+use ward_devkeys as devkeys;
 use ward_executor::{Block, ExecError, Executor, Inadmissible, contract_address};
 use ward_primitives::{Address, Hash32};
 use ward_state::{MemoryStore, RedbStore, StateCommit, StateRead, StateTree};
@@ -20,7 +21,7 @@ use crate::executor::COUNTER;
 const CHAIN: &str = "ward-test";
 
 fn signed(key: u32, nonce: u64, payload: Payload) -> VerifiedTx {
-    let key = dev_key(key);
+    let key = devkeys::key(key);
     TxBody::new(CHAIN, &key.verifying_key(), nonce, 10_000_000, payload)
         .sign(&key)
         .verify(CHAIN)

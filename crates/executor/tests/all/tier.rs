@@ -8,7 +8,8 @@
 use std::{sync::Arc, time::Duration};
 
 use ed25519_dalek::SigningKey;
-use ward_chain::tx::{Deploy, Payload, SignedTx, TxBody, VerifiedTx, dev_key};
+use ward_chain::tx::{ChainRules, Deploy, Payload, TxBody, VerifiedTx};
+use ward_devkeys as devkeys;
 use ward_executor::{Block, Executor};
 use ward_primitives::Address;
 use ward_sdk::codec::{call_input, encode};
@@ -20,7 +21,7 @@ const CHAIN: &str = "ward-tier";
 
 fn signed(key: &SigningKey, nonce: u64, gas_limit: u64, payload: Payload) -> VerifiedTx {
     let tx = TxBody::new(CHAIN, &key.verifying_key(), nonce, gas_limit, payload).sign(key);
-    SignedTx::verify_bytes(&tx.to_bytes(), CHAIN).unwrap()
+    VerifiedTx::from_bytes(&tx.to_bytes(), &ChainRules::new(CHAIN)).unwrap()
 }
 
 /// Wasmi, then wasmtime, each built with `tier_up` as a node's are
@@ -36,7 +37,7 @@ fn tiered(config: &Config, hold_until: u64) -> Arc<TieredBackend> {
 /// The same two blocks (the token deployed; then transfers, approvals, a
 /// transfer that reverts and one that runs out of gas) on `exec`.
 fn two_blocks(exec: &Executor<MemoryStore>) -> Vec<Block> {
-    let owner = dev_key(0);
+    let owner = devkeys::key(0);
     let deploy = signed(
         &owner,
         0,
@@ -54,7 +55,7 @@ fn two_blocks(exec: &Executor<MemoryStore>) -> Vec<Block> {
     };
     let mut txs = Vec::new();
     for n in 1..=30u64 {
-        let to = ward_chain::tx::dev_address(1 + n as u32 % 5);
+        let to = devkeys::address(1 + n as u32 % 5);
         let payload = match n % 6 {
             0 => call("approve", &(to, u128::from(n))),
             // More than the owner holds: reverts.
@@ -124,7 +125,7 @@ fn without_a_hold_later_calls_reach_wasmtime() {
     }
     assert_eq!(backend.stats().compiled, 1);
     let before = backend.stats();
-    let owner = dev_key(0);
+    let owner = devkeys::key(0);
     let deploy = signed(
         &owner,
         31,

@@ -7,7 +7,8 @@
 
 use std::sync::Arc;
 
-use ward_executor::{Access, BlockTx, CallKind, Deploy, Executor, Payload, Trace, Tx};
+use ward_chain::tx::VerifiedTx;
+use ward_executor::{Access, CallKind, Deploy, Executor, Payload, Trace, Tx};
 use ward_primitives::Address;
 use ward_sdk::codec::{call_input, encode};
 use ward_state::{MemoryStore, StateRead};
@@ -75,16 +76,12 @@ fn traced(exec: &Executor<MemoryStore>, before: Tx, tx: Tx) -> Trace {
     let txs = [before, tx];
     let receipts = exec.execute_block(&txs, 1_000).unwrap();
     let height = exec.store().height().unwrap();
-    let block: Vec<BlockTx> = txs.into_iter().map(BlockTx::Unsigned).collect();
+    let block: Vec<VerifiedTx> = txs.clone().map(Tx::vouched).to_vec();
     let trace = exec.trace_block_tx(height, &block, 1).unwrap();
     assert_eq!(trace.receipt, receipts[1]);
     assert_eq!(trace.gas_accounted(), trace.receipt.gas_used, "{trace:#?}");
     // A later block changes the state; the replay reads the old one.
-    let again = [block[0].clone()].map(|tx| match tx {
-        BlockTx::Unsigned(tx) => tx,
-        BlockTx::Signed(_) => unreachable!(),
-    });
-    exec.execute_block(&again, 2_000).unwrap();
+    exec.execute_block(&txs[..1], 2_000).unwrap();
     assert_eq!(exec.trace_block_tx(height, &block, 1).unwrap(), trace);
     // The whole block in one replay: each transaction's trace as alone.
     let all = exec.trace_block(height, &block).unwrap();
@@ -290,7 +287,7 @@ fn estimates_are_the_least_gas_that_does_the_same() {
             let with = |gas: u64| {
                 let mut tx = tx.clone();
                 tx.gas_limit = gas;
-                exec.simulate_unsigned(tx, 10_000).map(|s| s.receipt)
+                exec.simulate(&tx.vouched(), 10_000).map(|s| s.receipt)
             };
             let at = with(estimate.gas).unwrap();
             assert_eq!(at, estimate.receipt);

@@ -210,7 +210,7 @@ fn docs_state_the_contract_limits() {
 /// both backends, the WASI frame under the Ward caller.
 #[test]
 fn wasi_contracts_trace_alike_on_both_backends() {
-    use ward_executor::{Access, BlockTx};
+    use ward_executor::Access;
     let traces = [BackendKind::Wasmtime, BackendKind::Wasmi].map(|backend| {
         let exec = executor(Arc::new(MemoryStore::default()), backend);
         let deploys = exec
@@ -229,7 +229,7 @@ fn wasi_contracts_trace_alike_on_both_backends() {
             call(caller, &echo.0),
         ];
         let receipts = exec.execute_block(&txs, 1_700_000_012).unwrap();
-        let block: Vec<BlockTx> = txs.into_iter().map(BlockTx::Unsigned).collect();
+        let block: Vec<_> = txs.map(ward_executor::Tx::vouched).to_vec();
         [1, 2].map(|index| {
             let trace = exec.trace_block_tx(2, &block, index).unwrap();
             assert_eq!(trace.receipt, receipts[index]);

@@ -4,6 +4,7 @@
 use alloy_primitives::{B256, TxKind, U256};
 use alloy_rpc_types_eth::TransactionRequest;
 use serde_json::Value;
+use ward_devkeys as devkeys;
 use ward_executor::Tx;
 use ward_state::StateRead;
 
@@ -36,9 +37,9 @@ pub(super) fn send_transaction(shared: &Shared, p: &Params) -> Result<Value, Rpc
         .from
         .ok_or_else(|| invalid("\"from\" is required"))?;
     let sender = ward(from);
-    let key = (0..ward_chain::tx::DEV_ACCOUNTS)
-        .find(|i| ward_chain::tx::eth::dev_eth_address(*i) == from.into_array())
-        .map(ward_chain::tx::eth::dev_eth_key);
+    let key = (0..devkeys::ACCOUNTS)
+        .find(|i| devkeys::eth_address(*i) == from.into_array())
+        .map(devkeys::eth_key);
     let impersonated = crate::sync::lock(&shared.impersonating).contains(&sender);
     if key.is_none() && !impersonated {
         return Err(RpcError::eth(

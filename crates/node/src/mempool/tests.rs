@@ -1,4 +1,5 @@
-use ward_chain::tx::{Payload, TxBody, dev_key};
+use ward_chain::tx::{Payload, TxBody};
+use ward_devkeys as devkeys;
 
 use super::*;
 
@@ -12,7 +13,7 @@ fn priced(key: u32, nonce: u64, gas: u64, price: u128) -> VerifiedTx {
 
 /// A signed transaction with `input` bytes of input.
 fn signed(key: u32, nonce: u64, gas: u64, price: u128, input: usize) -> VerifiedTx {
-    let key = dev_key(key);
+    let key = devkeys::key(key);
     let call = Payload::Call {
         to: Address([1; 32]),
         input: vec![7; input],
@@ -30,7 +31,7 @@ fn nonces(pool: &Mempool, max_gas: u64, next: u64) -> Vec<(Address, u64)> {
     pool.take(max_gas, |_| Ok::<_, ()>(next))
         .unwrap()
         .iter()
-        .map(|t| (t.sender(), t.body().nonce))
+        .map(|t| (t.sender(), t.nonce()))
         .collect()
 }
 

@@ -8,7 +8,7 @@ use alloy_primitives::{Address as EthAddress, B256, Bytes, U64, U256};
 use alloy_rpc_types_eth::TransactionRequest;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use ward_executor::{Access, BlockTx, CallKind, Trace, TraceFrame};
+use ward_executor::{Access, CallKind, Trace, TraceFrame};
 use ward_primitives::{Address, Hash32};
 use ward_vm::Status;
 
@@ -159,7 +159,7 @@ pub(super) fn dispatch(shared: &Shared, method: &str, params: Value) -> Result<V
             let (_, trace) = shared
                 .reader(Some(height))
                 .map_err(|e| RpcError::from(e).into_eth())?
-                .simulate_traced(&BlockTx::Unsigned(tx), query_time(shared))
+                .simulate_traced(&tx.vouched(), query_time(shared))
                 .map_err(|e| exec_error(&e).into_eth())?;
             to_json(shown(&trace, &config, || Ok(asked))?)
         }

@@ -21,7 +21,7 @@ use super::{
     DEFAULT_GAS, RpcError, exec_error, payload, read, read::receipt_shown, within_read_cap,
 };
 use crate::{decode::Called, producer::query_time, state::Shared};
-use ward_executor::{BlockTx, Trace};
+use ward_executor::Trace;
 use ward_state::{StatePrune, StateRead};
 
 pub(super) fn simulate(shared: &Shared, p: params::Simulate) -> Result<results::Receipt, RpcError> {
@@ -40,11 +40,11 @@ pub(super) fn simulate(shared: &Shared, p: params::Simulate) -> Result<results::
                     "\"tx\" is a whole signed transaction: no other transaction field goes with it",
                 ));
             }
-            let tx = VerifiedTx::from_stored(&raw.0, &shared.settings.rules())
-                .map_err(RpcError::from)?;
-            within_read_cap(shared, tx.body().gas_limit)?;
-            let payload = tx.body().payload.clone();
-            (BlockTx::Signed(Box::new(tx)), payload)
+            let tx =
+                VerifiedTx::from_bytes(&raw.0, &shared.settings.rules()).map_err(RpcError::from)?;
+            within_read_cap(shared, tx.gas_limit())?;
+            let payload = tx.payload().clone();
+            (tx, payload)
         }
         (None, Some(from)) => {
             let payload = payload::of(shared, p.deploy, p.call, p.admin)?;
@@ -59,7 +59,7 @@ pub(super) fn simulate(shared: &Shared, p: params::Simulate) -> Result<results::
                 value: p.value.map_or(0, |a| a.0),
                 payload: payload.clone(),
             };
-            (BlockTx::Unsigned(tx), payload)
+            (tx.vouched(), payload)
         }
         _ => {
             return Err(RpcError::invalid_params(
@@ -80,11 +80,7 @@ pub(super) fn simulate(shared: &Shared, p: params::Simulate) -> Result<results::
         trace = Some(traced);
         simulation
     } else {
-        match tx {
-            BlockTx::Signed(tx) => reader.simulate(&tx, time),
-            BlockTx::Unsigned(tx) => reader.simulate_unsigned(tx, time),
-        }
-        .map_err(|e| exec_error(&e))?
+        reader.simulate(&tx, time).map_err(|e| exec_error(&e))?
     };
     let receipt = &simulation.receipt;
     let own = match &payload {
@@ -233,7 +229,7 @@ pub(super) fn replay_stored_block(
 }
 
 /// Committed block `height`'s transactions, as the executor replays them.
-fn stored_txs(shared: &Shared, height: u64) -> Result<Vec<BlockTx>, RpcError> {
+fn stored_txs(shared: &Shared, height: u64) -> Result<Vec<VerifiedTx>, RpcError> {
     read::block_record(shared, height)?
         .txs
         .iter()
@@ -242,7 +238,7 @@ fn stored_txs(shared: &Shared, height: u64) -> Result<Vec<BlockTx>, RpcError> {
 }
 
 /// A stored transaction of a block, as the executor replays it.
-fn stored_tx(shared: &Shared, id: &Hash32) -> Result<BlockTx, RpcError> {
+fn stored_tx(shared: &Shared, id: &Hash32) -> Result<VerifiedTx, RpcError> {
     let missing = || RpcError::pruned(format!("transaction {id} is not kept here"));
     let bytes = shared
         .store

@@ -3,12 +3,13 @@
 //! each refused on a node without `--dev`.
 
 use serde_json::{Value, json};
+use ward_devkeys as devkeys;
 use ward_node::NodeConfig;
 use ward_primitives::Address;
 
 use crate::{
-    PATIENCE, both_backends, bump_with, call, counter_code, counter_count as count, dev_address,
-    dev_node, error_kind, eventually, ok, temp_dir,
+    PATIENCE, both_backends, bump_with, call, counter_code, counter_count as count, dev_node,
+    error_kind, eventually, ok, temp_dir,
 };
 
 /// What a call of the test counter sends, from dev account 0.
@@ -21,7 +22,7 @@ fn deploy_counter(node: &ward_node::Node) -> Value {
     ok(
         node,
         "sendTransaction",
-        json!({ "from": dev_address(0).to_string(), "deploy": { "code": code }, "gas": 100_000_000, "wait": true }),
+        json!({ "from": devkeys::address(0).to_string(), "deploy": { "code": code }, "gas": 100_000_000, "wait": true }),
     )["address"]
         .clone()
 }
@@ -74,7 +75,7 @@ fn revert_puts_the_whole_chain_back_to_a_snapshot() {
         let gapped = ok(
             &node,
             "sendTransaction",
-            json!({ "from": dev_address(1).to_string(), "call": { "to": counter, "input": "0x" }, "nonce": 5 }),
+            json!({ "from": devkeys::address(1).to_string(), "call": { "to": counter, "input": "0x" }, "nonce": 5 }),
         );
         assert_eq!(
             ok(&node, "getTransaction", json!({ "tx": gapped["tx"] }))["status"],

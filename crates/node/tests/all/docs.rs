@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use serde_json::json;
+use ward_devkeys as devkeys;
 use ward_node::{RpcLimits, mempool::MAX_NONCE_GAP};
 
 fn doc(name: &str) -> String {
@@ -93,8 +94,8 @@ fn the_limits_table_states_the_defaults() {
     assert!(doc.contains(&compact), "{compact}");
     assert!(doc.contains(ward_node::DEFAULT_LISTEN));
     assert!(doc.contains(ward_node::DEFAULT_CHAIN_ID));
-    assert!(doc.contains(ward_chain::tx::DEV_SEED));
-    assert_eq!(ward_chain::tx::DEV_ACCOUNTS, 10, "docs/node.md says ten");
+    assert!(doc.contains(devkeys::SEED));
+    assert_eq!(devkeys::ACCOUNTS, 10, "docs/node.md says ten");
     assert!(doc.contains(&format!("{MAX_NONCE_GAP} or more past")));
     use ward_node::mempool::{GAPPED_TTL, MAX_GAPPED_PER_SENDER, PENDING_TTL};
     assert!(doc.contains(&format!("at most {MAX_GAPPED_PER_SENDER} per sender")));
@@ -315,7 +316,7 @@ fn same_shape(doc: &serde_json::Value, real: &serde_json::Value, at: &str) -> Re
 fn every_json_rpc_example_answers_in_its_documented_shape() {
     use serde_json::Value;
 
-    use crate::{call, dev_address, dev_node, ok, raw};
+    use crate::{call, dev_node, ok, raw};
 
     let doc = doc("node.md");
     let mut examples = Vec::new();
@@ -338,7 +339,7 @@ fn every_json_rpc_example_answers_in_its_documented_shape() {
     let node = dev_node("doc-examples", |c| {
         c.backup_dir = Some(crate::temp_dir("doc-backups"));
     });
-    let from = dev_address(0).to_string();
+    let from = devkeys::address(0).to_string();
     let counter_code = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../examples/counter.wat"
@@ -543,7 +544,7 @@ fn the_ethereum_document_lists_every_method_and_states_the_constants() {
             "{phrase:?} is not {number}"
         );
     }
-    assert!(text.contains(ward_chain::tx::eth::DEV_MNEMONIC));
+    assert!(text.contains(devkeys::MNEMONIC));
     // The Hardhat and anvil names: the dev table lists exactly those
     // answered; the filter bounds are the code's.
     let dev = section(&text, "| method | Ward's | answers |", "Automine");

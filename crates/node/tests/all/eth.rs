@@ -10,7 +10,8 @@ use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope, TxLegacy, cryp
 use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{B256, Bytes, TxKind, U256, keccak256};
 use serde_json::{Value, json};
-use ward_chain::tx::{dev_address, eth::create_address};
+use ward_chain::tx::eth::create_address;
+use ward_devkeys as devkeys;
 use ward_node::Node;
 use ward_primitives::Address;
 use ward_testkit::evm::{calldata, creation, word};
@@ -35,7 +36,7 @@ impl Key {
 
     /// The test mnemonic's account `index`, which a dev genesis funds.
     pub(super) fn dev(index: u32) -> Key {
-        let secret = B256::from(ward_chain::tx::eth::dev_eth_key(index));
+        let secret = B256::from(devkeys::eth_key(index));
         let signing = k256::ecdsa::SigningKey::from_slice(secret.as_slice()).unwrap();
         let address = ward_chain::tx::eth::address_of(signing.verifying_key());
         Key { secret, address }
@@ -124,7 +125,7 @@ fn scenario(node: &Node) -> Vec<Value> {
     let funded = ok(
         node,
         "sendTransaction",
-        json!({ "from": dev_address(0).to_string(), "wait": true, "value": funds.to_string(),
+        json!({ "from": devkeys::address(0).to_string(), "wait": true, "value": funds.to_string(),
                 "call": { "to": Address::from_eth(alice.address).to_string(), "input": "0x" } }),
     );
     assert_eq!(funded["status"], "ok", "{funded}");
@@ -141,7 +142,7 @@ fn scenario(node: &Node) -> Vec<Value> {
     let ward_tx = eth_ok(node, "eth_getTransactionByHash", json!([funded["tx"]]));
     assert_eq!(
         ward_tx["from"],
-        json!(hex_of(&dev_address(0).0[12..])),
+        json!(hex_of(&devkeys::address(0).0[12..])),
         "{ward_tx}"
     );
 

@@ -17,9 +17,10 @@ use std::{
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
+use ward_devkeys as devkeys;
 use ward_node::Node;
 
-use crate::{dev_address, dev_node, ok};
+use crate::{dev_node, ok};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -131,7 +132,7 @@ fn send(node: &Node, call: Value) -> Value {
     let receipt = ok(
         node,
         "sendTransaction",
-        json!({ "from": dev_address(0).to_string(), "call": call, "gas_price": "3", "wait": true }),
+        json!({ "from": devkeys::address(0).to_string(), "call": call, "gas_price": "3", "wait": true }),
     );
     assert_eq!(receipt["status"], "ok", "{receipt}");
     receipt
@@ -143,7 +144,7 @@ async fn scenario(node: &Node, driver: &Driver, profile: &Path) {
         node,
         "sendTransaction",
         json!({
-            "from": dev_address(0).to_string(),
+            "from": devkeys::address(0).to_string(),
             "deploy": { "code": format!("0x{}", hex::encode(&code)), "args": { "initial_supply": "1000000" } },
             "gas": 100_000_000,
             "wait": true,
@@ -305,7 +306,7 @@ async fn scenario(node: &Node, driver: &Driver, profile: &Path) {
         node,
         "sendTransaction",
         json!({
-            "from": dev_address(0).to_string(),
+            "from": devkeys::address(0).to_string(),
             "deploy": { "code": format!("0x{}", hex::encode(&code)) },
             "gas": 10_000_000,
             "wait": true,
@@ -315,7 +316,7 @@ async fn scenario(node: &Node, driver: &Driver, profile: &Path) {
         node,
         "sendTransaction",
         json!({
-            "from": dev_address(0).to_string(),
+            "from": devkeys::address(0).to_string(),
             "call": { "to": deployed["address"], "input": "0x" },
             "wait": true,
         }),
@@ -360,7 +361,7 @@ fn have_browser() -> bool {
 /// the rest when asked (it fetched every one at once before). Integers
 /// past 2^53 stay exact (a JavaScript number would drop digits).
 async fn paging(node: &Node, driver: &Driver, profile: &Path) {
-    let from = dev_address(0).to_string();
+    let from = devkeys::address(0).to_string();
     for _ in 0..60 {
         ok(
             node,

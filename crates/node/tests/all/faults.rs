@@ -19,10 +19,11 @@ use std::{
 };
 
 use serde_json::{Value, json};
+use ward_devkeys as devkeys;
 use ward_node::{Node, NodeConfig};
 use ward_state::faults::{FaultPlan, MemoryBackend};
 
-use crate::{PATIENCE, agent, dev_address, eventually, health, ok, temp_dir};
+use crate::{PATIENCE, agent, eventually, health, ok, temp_dir};
 
 /// Rounds of load, fault and restart.
 const ROUNDS: u64 = 3;
@@ -61,7 +62,7 @@ struct Told {
 /// and moves the sender's nonce) from dev account `key`, waiting for
 /// each, until `stop` or until the node stops answering.
 fn send(url: String, key: u32, stop: Arc<AtomicBool>, told: Arc<Mutex<Told>>) {
-    let from = dev_address(key).to_string();
+    let from = devkeys::address(key).to_string();
     let to = format!("0x{}", "ee".repeat(32));
     let agent = agent();
     while !stop.load(Ordering::Relaxed) {
@@ -181,7 +182,7 @@ fn a_disk_fault_in_a_pipelined_commit_loses_no_acknowledged_transaction() {
         let receipt = ok(
             &node,
             "sendTransaction",
-            json!({ "from": dev_address(SENDERS).to_string(), "call": { "to": format!("0x{}", "ee".repeat(32)) }, "wait": true }),
+            json!({ "from": devkeys::address(SENDERS).to_string(), "call": { "to": format!("0x{}", "ee".repeat(32)) }, "wait": true }),
         );
         told.lock()
             .unwrap()

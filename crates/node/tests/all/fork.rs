@@ -3,13 +3,14 @@
 //! never touches the source.
 
 use serde_json::{Value, json};
+use ward_devkeys as devkeys;
 use ward_node::{NodeConfig, fork::ForkConfig};
 use ward_primitives::Address;
 use ward_vm::BackendKind;
 
 use crate::{
-    bump_with as bump, call, counter_code, counter_count as count, dev_address, dev_node,
-    error_kind, ok, temp_dir,
+    bump_with as bump, call, counter_code, counter_count as count, dev_node, error_kind, ok,
+    temp_dir,
 };
 
 fn fork_of(name: &str, source: &ward_node::Node, height: Option<u64>) -> ward_node::Node {
@@ -36,7 +37,7 @@ fn a_fork_reads_the_source_s_state_and_writes_only_its_own() {
     let counter = ok(
         &source,
         "sendTransaction",
-        json!({ "from": dev_address(0).to_string(), "deploy": { "code": code }, "gas": 100_000_000, "wait": true }),
+        json!({ "from": devkeys::address(0).to_string(), "deploy": { "code": code }, "gas": 100_000_000, "wait": true }),
     )["address"]
         .clone();
     bump(&source, &counter, "0x01");
@@ -115,7 +116,7 @@ fn a_fork_reads_the_source_s_state_and_writes_only_its_own() {
         ok(
             &fork,
             "getBalance",
-            json!({ "address": dev_address(3).to_string() })
+            json!({ "address": devkeys::address(3).to_string() })
         )["balance"],
         ward_node::genesis::DEV_BALANCE.to_string()
     );
@@ -131,7 +132,7 @@ fn a_fork_reads_the_source_s_state_and_writes_only_its_own() {
     let simulated = ok(
         &old,
         "simulateTransaction",
-        json!({ "from": dev_address(0).to_string(), "call": { "to": counter, "input": "0x09" } }),
+        json!({ "from": devkeys::address(0).to_string(), "call": { "to": counter, "input": "0x09" } }),
     );
     assert_eq!(
         simulated["output"],

@@ -9,6 +9,7 @@ use std::{
 use serde_json::{Value, json};
 
 use crate::*;
+use ward_devkeys as devkeys;
 
 /// How long a test waits for an answer the node owes (a bound for a hung
 /// node, far past what a loaded machine takes: an answer that is owed
@@ -289,7 +290,7 @@ fn a_directory_of_another_chain_is_refused_and_state_survives_a_restart() {
     let receipt = ok(
         &node,
         "sendTransaction",
-        json!({ "from": dev_address(0).to_string(), "deploy": { "code": format!("0x{}", ::hex::encode(counter_code())) }, "wait": true }),
+        json!({ "from": devkeys::address(0).to_string(), "deploy": { "code": format!("0x{}", ::hex::encode(counter_code())) }, "wait": true }),
     );
     let root = ok(&node, "getLatestBlock", json!({}))["state_root"].clone();
     node.shutdown().unwrap();
@@ -320,7 +321,7 @@ fn a_directory_of_another_chain_is_refused_and_state_survives_a_restart() {
     let called = ok(
         &node,
         "sendTransaction",
-        json!({ "from": dev_address(0).to_string(), "call": { "to": receipt["address"] }, "wait": true }),
+        json!({ "from": devkeys::address(0).to_string(), "call": { "to": receipt["address"] }, "wait": true }),
     );
     assert_eq!(called["status"], "ok");
     let metrics = crate::metrics(&node);
@@ -359,7 +360,7 @@ fn a_transaction_past_the_backstop_is_not_taken_again_and_its_sender_waits() {
     let deployed = ok(
         &node,
         "sendTransaction",
-        json!({ "from": dev_address(0).to_string(), "deploy": { "code": code }, "wait": true }),
+        json!({ "from": devkeys::address(0).to_string(), "deploy": { "code": code }, "wait": true }),
     );
     let spin = Address(ward_node::json::unhex32(deployed["address"].as_str().unwrap()).unwrap());
     let tx = raw_call(1, 0, spin);
@@ -414,7 +415,7 @@ fn free_reads_have_their_own_gas_cap_and_time_budget() {
     let deployed = ok(
         &node,
         "sendTransaction",
-        json!({ "from": dev_address(0).to_string(), "deploy": { "code": code }, "wait": true }),
+        json!({ "from": devkeys::address(0).to_string(), "deploy": { "code": code }, "wait": true }),
     );
     let spin = deployed["address"].clone();
     // Within the cap, past the time budget: `timeout`, and the node goes on.
@@ -426,7 +427,7 @@ fn free_reads_have_their_own_gas_cap_and_time_budget() {
         error_kind(
             &node,
             "simulateTransaction",
-            json!({ "from": dev_address(0).to_string(), "call": { "to": spin }, "gas": 150_000_000 })
+            json!({ "from": devkeys::address(0).to_string(), "call": { "to": spin }, "gas": 150_000_000 })
         ),
         "timeout"
     );
@@ -439,7 +440,7 @@ fn free_reads_have_their_own_gas_cap_and_time_budget() {
         error_kind(
             &node,
             "simulateTransaction",
-            json!({ "from": dev_address(0).to_string(), "call": { "to": spin }, "gas": 150_000_001 })
+            json!({ "from": devkeys::address(0).to_string(), "call": { "to": spin }, "gas": 150_000_001 })
         ),
         "invalid_params"
     );
@@ -456,7 +457,7 @@ fn large_transactions_are_read_back_in_bounded_answers() {
         &node,
         "sendTransaction",
         json!({
-            "from": dev_address(0).to_string(),
+            "from": devkeys::address(0).to_string(),
             "call": { "to": Address([3; 32]).to_string(), "input": format!("0x{}", hex::encode(&input)) },
             "gas": 50_000_000,
             "wait": true

@@ -33,7 +33,8 @@ mod ws;
 use std::{path::PathBuf, time::Duration};
 
 use serde_json::{Value, json};
-use ward_chain::tx::{Deploy, Payload, TxBody, dev_key};
+use ward_chain::tx::{Deploy, Payload, TxBody};
+use ward_devkeys as devkeys;
 use ward_node::{Node, NodeConfig};
 use ward_primitives::Address;
 use ward_vm::BackendKind;
@@ -199,8 +200,6 @@ pub(crate) fn error_kind(node: &Node, method: &str, params: Value) -> String {
     error["data"]["kind"].as_str().unwrap().to_owned()
 }
 
-pub(crate) use ward_chain::tx::dev_address;
-
 /// A transaction signed by dev key `key`, as `sendRawTransaction` hex.
 pub(crate) fn raw(chain: &str, key: u32, nonce: u64, payload: Payload) -> String {
     raw_with_gas(chain, key, nonce, 5_000_000, payload)
@@ -214,7 +213,7 @@ pub(crate) fn raw_with_gas(
     gas: u64,
     payload: Payload,
 ) -> String {
-    let key = dev_key(key);
+    let key = devkeys::key(key);
     let tx = TxBody::new(chain, &key.verifying_key(), nonce, gas, payload).sign(&key);
     format!("0x{}", hex::encode(tx.to_bytes()))
 }
@@ -233,7 +232,7 @@ pub(crate) fn bump_with(node: &Node, counter: &Value, input: &str) -> Value {
     ok(
         node,
         "sendTransaction",
-        json!({ "from": dev_address(0).to_string(), "call": { "to": counter, "input": input }, "wait": true }),
+        json!({ "from": devkeys::address(0).to_string(), "call": { "to": counter, "input": input }, "wait": true }),
     )
 }
 
@@ -270,7 +269,7 @@ pub(crate) fn deploy_counter(node: &Node) -> Value {
 
 /// What `getNonce` says of dev account `key`'s transaction count.
 pub(crate) fn dev_nonce(node: &Node, key: u32) -> Value {
-    let address = dev_address(key).to_string();
+    let address = devkeys::address(key).to_string();
     ok(node, "getNonce", json!({ "address": address }))["nonce"].clone()
 }
 

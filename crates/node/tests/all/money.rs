@@ -8,15 +8,16 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 use ward_chain::{
     tree::{self, StateKey},
-    tx::{Payload, TxBody, dev_key},
+    tx::{Payload, TxBody},
 };
+use ward_devkeys as devkeys;
 use ward_node::{
     Genesis, Node,
     genesis::{Amount, Asset, GenesisLimits},
 };
 use ward_primitives::Address;
 
-use crate::{call, dev_address, dev_node, error_kind, ok, post};
+use crate::{call, dev_node, error_kind, ok, post};
 
 const CHAIN: &str = "ward-money";
 const GAS: u64 = 1_000_000;
@@ -31,7 +32,7 @@ fn genesis() -> Genesis {
             decimals: 6,
         },
         balances: (0..3)
-            .map(|i| (dev_address(i).to_string(), Amount(FUNDS)))
+            .map(|i| (devkeys::address(i).to_string(), Amount(FUNDS)))
             .collect(),
         min_gas_price: Amount(2),
         fee_collector: None,
@@ -41,7 +42,7 @@ fn genesis() -> Genesis {
 }
 
 fn signed(key: u32, nonce: u64, price: u128, value: u128, to: Address) -> String {
-    let signer = dev_key(key);
+    let signer = devkeys::key(key);
     let call = Payload::Call {
         to,
         input: Vec::new(),
@@ -84,7 +85,7 @@ fn a_chain_from_a_genesis_charges_for_gas_and_refuses_who_cannot_pay() {
     let at0 = ok(
         &node,
         "getBalance",
-        json!({ "address": dev_address(1).to_string(), "height": 0 }),
+        json!({ "address": devkeys::address(1).to_string(), "height": 0 }),
     );
     assert_eq!(at0["balance"], FUNDS.to_string());
     assert_eq!(at0["state_root"], network["genesis_root"]);
@@ -111,7 +112,7 @@ fn a_chain_from_a_genesis_charges_for_gas_and_refuses_who_cannot_pay() {
     assert_eq!(first["status"], "ok");
     let fee: u128 = first["fee"].as_str().unwrap().parse().unwrap();
     assert_eq!(fee, 2 * u128::from(first["gas_used"].as_u64().unwrap()));
-    assert_eq!(balance(&node, dev_address(1)), FUNDS - half - fee);
+    assert_eq!(balance(&node, devkeys::address(1)), FUNDS - half - fee);
     assert_eq!(balance(&node, carol), half);
     // The balance is in the state tree: its proof holds against the root.
     let proven = ok(&node, "getBalance", json!({ "address": carol.to_string() }));
@@ -126,7 +127,7 @@ fn a_chain_from_a_genesis_charges_for_gas_and_refuses_who_cannot_pay() {
     // Key 7 holds nothing, but its inbox (where an EVM contract's value
     // to its 20-byte form waits) does: admission counts it, and key 7's
     // transaction collects it before paying its fee.
-    let seven = dev_address(7);
+    let seven = devkeys::address(7);
     let inbox = seven.inbox().unwrap();
     let funded = ok(
         &node,
@@ -229,7 +230,7 @@ fn a_dev_node_moves_value_and_sets_balances() {
         &node,
         "sendTransaction",
         json!({
-            "from": dev_address(0).to_string(),
+            "from": devkeys::address(0).to_string(),
             "call": { "to": bob.to_string() },
             "value": "1000000000000000000",
             "gas_price": "7",
@@ -241,7 +242,7 @@ fn a_dev_node_moves_value_and_sets_balances() {
     let fee: u128 = sent["fee"].as_str().unwrap().parse().unwrap();
     assert_eq!(fee, 7 * u128::from(sent["gas_used"].as_u64().unwrap()));
     assert_eq!(
-        balance(&node, dev_address(0)),
+        balance(&node, devkeys::address(0)),
         ward_node::genesis::DEV_BALANCE - 10u128.pow(18) - fee
     );
     let block = ok(
@@ -273,7 +274,7 @@ fn a_resent_transaction_or_a_used_nonce_is_refused_as_such_after_funds_fell() {
         json!({ "tx": first, "wait": true }),
     );
     assert_eq!(receipt["status"], "ok", "{receipt}");
-    assert!(balance(&node, dev_address(1)) < FUNDS / 2);
+    assert!(balance(&node, devkeys::address(1)) < FUNDS / 2);
     let again = call(&node, "sendRawTransaction", json!({ "tx": first })).unwrap_err();
     assert_eq!(again["data"]["kind"], "known", "{again}");
     let reused = signed(1, 0, 2, FUNDS / 2 + 2, to);

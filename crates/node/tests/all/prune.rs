@@ -5,6 +5,7 @@
 
 use serde_json::{Value, json};
 use ward_chain::tx::Payload;
+use ward_devkeys as devkeys;
 use ward_primitives::Address;
 
 use crate::{counter_deploy, dev_node, error_kind, ok, raw};
@@ -132,7 +133,7 @@ const PER_BLOCK: u64 = 50;
 /// and the window of 64 blocks then holds more). Both sizes are printed.
 #[test]
 fn a_pruning_node_under_steady_transfers_holds_its_file_within_a_bound() {
-    use ward_chain::tx::{TxBody, dev_key};
+    use ward_chain::tx::TxBody;
     use ward_node::genesis::{Amount, Asset, GenesisLimits};
     const CHAIN: &str = "ward-prune-load";
     const SENDERS: u32 = 20;
@@ -149,7 +150,7 @@ fn a_pruning_node_under_steady_transfers_holds_its_file_within_a_bound() {
             decimals: 0,
         },
         balances: (0..SENDERS)
-            .map(|i| (crate::dev_address(i).to_string(), Amount(1 << 60)))
+            .map(|i| (devkeys::address(i).to_string(), Amount(1 << 60)))
             .collect(),
         min_gas_price: Amount(1),
         fee_collector: None,
@@ -177,7 +178,7 @@ fn a_pruning_node_under_steady_transfers_holds_its_file_within_a_bound() {
     let files = ["load-pruning", "load-archive"]
         .map(|name| crate::data_dir(name).join(ward_state::DATABASE_FILE));
     let size = |i: usize| std::fs::metadata(&files[i]).unwrap().len();
-    let keys: Vec<_> = (0..SENDERS).map(dev_key).collect();
+    let keys: Vec<_> = (0..SENDERS).map(devkeys::key).collect();
     let mut sizes: Vec<[u64; 2]> = Vec::new();
     let mut last = String::new();
     for round in 0..transfers.div_ceil(BATCH) {
@@ -230,7 +231,7 @@ fn a_pruning_node_under_steady_transfers_holds_its_file_within_a_bound() {
         for node in &nodes {
             let deadline = ward_vm::clock::now() + crate::PATIENCE;
             for sender in 0..SENDERS {
-                let address = crate::dev_address(sender).to_string();
+                let address = devkeys::address(sender).to_string();
                 while ok(node, "getNonce", json!({ "address": address }))["nonce"] != sent {
                     assert!(!ward_vm::clock::passed(deadline), "the node stalled");
                     std::thread::sleep(std::time::Duration::from_millis(10));

@@ -10,6 +10,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 use ward_chain::tx::Payload;
+use ward_devkeys as devkeys;
 use ward_node::{ClusterConfig, Node, NodeConfig};
 use ward_primitives::Address;
 use ward_state::{ChangeSet, RedbStore, StateCommit};
@@ -192,7 +193,7 @@ fn replicas_agree_and_a_damaged_one_is_detected() {
             ok(
                 n,
                 "getNonce",
-                json!({ "address": super::dev_address(3).to_string() }),
+                json!({ "address": devkeys::address(3).to_string() }),
             )["nonce"]
                 == 10
         })
@@ -246,7 +247,7 @@ fn replicas_agree_and_a_damaged_one_is_detected() {
 
     // A transaction that fits a single node but not an etcd request is
     // refused by a replica before anything is shared.
-    let key = ward_chain::tx::dev_key(4);
+    let key = devkeys::key(4);
     let big = ward_chain::tx::TxBody {
         gas_price: 0,
         value: 0,
@@ -344,7 +345,7 @@ fn replicas_agree_and_a_damaged_one_is_detected() {
     let receipt = ok(
         &single,
         "sendTransaction",
-        json!({ "from": super::dev_address(5).to_string(),
+        json!({ "from": devkeys::address(5).to_string(),
                 "deploy": { "code": format!("0x{}", hex::encode(counter_code())) },
                 "wait": true }),
     );

@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 use ward_chain::tx::{Deploy, Payload};
+use ward_devkeys as devkeys;
 use ward_primitives::{Address, Hash32};
 
 use crate::*;
@@ -17,7 +18,7 @@ fn address(value: &Value) -> Address {
 /// Deploys the counter from dev account 0 and calls it twice (once
 /// reverting); returns its address.
 fn counter(node: &Node) -> Address {
-    let from = dev_address(0).to_string();
+    let from = devkeys::address(0).to_string();
     let deployed = ok(
         node,
         "sendTransaction",
@@ -44,10 +45,10 @@ fn every_method_answers_in_its_documented_shape() {
         assert_eq!(network["backend"], backend.as_str());
         assert_eq!(network["abi_version"], ward_vm::ABI_VERSION);
         assert_eq!(network["schedule_version"], ward_vm::SCHEDULE_VERSION);
-        assert_eq!(network["dev_accounts"][0], dev_address(0).to_string());
+        assert_eq!(network["dev_accounts"][0], devkeys::address(0).to_string());
 
         let counter = counter(&node);
-        let from = dev_address(0);
+        let from = devkeys::address(0);
 
         // Blocks: latest, by height, by hash; their shape.
         let latest = ok(&node, "getLatestBlock", json!({}));
@@ -305,7 +306,7 @@ fn bad_transactions_are_refused_before_any_block() {
         "invalid_params"
     );
     // A gas limit above the block's maximum.
-    let key = dev_key(0);
+    let key = devkeys::key(0);
     let big = ward_chain::tx::TxBody {
         gas_price: 0,
         value: 0,
@@ -357,7 +358,7 @@ fn bad_transactions_are_refused_before_any_block() {
         ok(
             &node,
             "getNonce",
-            json!({ "address": dev_address(0).to_string() })
+            json!({ "address": devkeys::address(0).to_string() })
         ),
         json!({ "nonce": 1, "pending": 1, "applied_height": 1 })
     );
@@ -373,7 +374,7 @@ fn bad_transactions_are_refused_before_any_block() {
     for (method, params) in [
         (
             "sendTransaction",
-            json!({ "from": dev_address(0).to_string(), "call": { "to": to.to_string() } }),
+            json!({ "from": devkeys::address(0).to_string(), "call": { "to": to.to_string() } }),
         ),
         ("mine", json!({})),
         ("setNextBlockTime", json!({ "time": 1 })),
@@ -464,7 +465,7 @@ fn two_nodes_fed_the_same_transactions_agree_on_every_root() {
     ];
     let code = counter_code();
     let counter = ward_executor::contract_address(
-        &dev_address(2),
+        &devkeys::address(2),
         &Hash32(ward_vm::CodeHash::of(&code).0),
         &[],
     );
@@ -530,7 +531,7 @@ fn a_transaction_that_aborts_its_block_is_evicted_with_the_error() {
         c.tx_timeout = std::time::Duration::from_millis(20)
     });
     let spin = wat::parse_str(crate::SPIN).unwrap();
-    let from = dev_address(0).to_string();
+    let from = devkeys::address(0).to_string();
     let deployed = ok(
         &node,
         "sendTransaction",
@@ -553,7 +554,7 @@ fn a_transaction_that_aborts_its_block_is_evicted_with_the_error() {
     );
     let deploy = json!({ "from": from, "deploy": { "code": hex(&counter_code()) }, "wait": true });
     assert_eq!(error_kind(&node, "sendTransaction", deploy), "throttled");
-    let other = dev_address(1).to_string();
+    let other = devkeys::address(1).to_string();
     let next = ok(
         &node,
         "sendTransaction",
@@ -582,7 +583,7 @@ fn a_wasi_command_is_deployed_as_such_and_called_over_http() {
     ))
     .unwrap();
     let code = hex(&wat::parse_str(code).unwrap());
-    let from = dev_address(0).to_string();
+    let from = devkeys::address(0).to_string();
     let mut outputs = Vec::new();
     for backend in both_backends() {
         let node = dev_node(&format!("wasi-{backend:?}"), |c| c.backend = backend);

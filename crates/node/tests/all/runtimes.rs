@@ -2,11 +2,12 @@
 //! (`--runtime NAME=PATH,metered`, docs/runtimes.md).
 
 use serde_json::{Value, json};
+use ward_devkeys as devkeys;
 use ward_node::{NodeConfig, runtimes::RuntimeSpec};
 use ward_primitives::RuntimeName;
 use ward_vm::{BackendKind, Metering};
 
-use crate::{dev_address, ok, temp_dir};
+use crate::{ok, temp_dir};
 
 /// stackvm bytecode summing 1..=n (n: the input's i64), as the executor's
 /// tests have it.
@@ -46,7 +47,7 @@ fn config(dir: &str, backend: BackendKind, metering: Metering, fresh: bool) -> N
 /// Deploys the sum program and runs it on 10: the receipt of the call,
 /// and the chain's record of the runtime.
 fn sum(node: &ward_node::Node) -> (Value, String) {
-    let from = dev_address(0).to_string();
+    let from = devkeys::address(0).to_string();
     let code = format!("0x{}", hex::encode(sum_program()));
     let deployed = ok(
         node,

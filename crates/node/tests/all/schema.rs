@@ -3,9 +3,10 @@
 //! that do not fit the schema happens before anything reaches a block.
 
 use serde_json::{Value, json};
+use ward_devkeys as devkeys;
 use ward_node::Node;
 
-use crate::{both_backends, call, dev_address, dev_node, ok};
+use crate::{both_backends, call, dev_node, ok};
 
 fn hex(bytes: &[u8]) -> String {
     format!("0x{}", hex::encode(bytes))
@@ -19,7 +20,7 @@ fn token(node: &Node) -> String {
         node,
         "sendTransaction",
         json!({
-            "from": dev_address(0).to_string(),
+            "from": devkeys::address(0).to_string(),
             "deploy": { "code": hex(&code), "args": { "initial_supply": "1000000" } },
             "gas": 100_000_000,
             "wait": true,
@@ -57,7 +58,7 @@ fn scenario(node: &Node) -> Vec<Value> {
         node,
         "sendTransaction",
         json!({
-            "from": dev_address(0).to_string(),
+            "from": devkeys::address(0).to_string(),
             "call": { "to": token, "method": "transfer", "args": { "to": BOB, "amount": "250" } },
             "wait": true,
         }),
@@ -69,13 +70,13 @@ fn scenario(node: &Node) -> Vec<Value> {
     assert_eq!(event["name"], "Transfer");
     assert_eq!(event["fields"]["to"], BOB);
     assert_eq!(event["fields"]["amount"], "250");
-    assert_eq!(event["fields"]["from"], dev_address(0).to_string());
+    assert_eq!(event["fields"]["from"], devkeys::address(0).to_string());
 
     let tx = ok(node, "getTransaction", json!({ "tx": sent["tx"] }));
     assert_eq!(tx["events"][0]["name"], "Transfer");
     let transaction = &tx["transaction"];
     assert_eq!(transaction["signed"], true);
-    assert_eq!(transaction["from"], dev_address(0).to_string());
+    assert_eq!(transaction["from"], devkeys::address(0).to_string());
     assert_eq!(transaction["call"]["method"], "transfer");
     assert_eq!(
         transaction["call"]["signature"],
@@ -102,7 +103,7 @@ fn scenario(node: &Node) -> Vec<Value> {
         node,
         "simulateTransaction",
         json!({
-            "from": dev_address(1).to_string(),
+            "from": devkeys::address(1).to_string(),
             "call": { "to": token, "method": "transfer", "args": { "to": BOB, "amount": "1" } },
         }),
     );
@@ -140,7 +141,7 @@ fn arguments_that_do_not_fit_are_refused_before_any_block() {
         let error = crate::call(
             &node,
             "sendTransaction",
-            json!({ "from": dev_address(0).to_string(), "call": call, "wait": true }),
+            json!({ "from": devkeys::address(0).to_string(), "call": call, "wait": true }),
         )
         .unwrap_err();
         (
@@ -196,7 +197,7 @@ fn arguments_that_do_not_fit_are_refused_before_any_block() {
         ok(
             &node,
             "getNonce",
-            json!({ "address": dev_address(0).to_string() })
+            json!({ "address": devkeys::address(0).to_string() })
         )["pending"],
         1
     );

@@ -12,12 +12,12 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use ward_chain::tx::{Deploy, Payload};
+use ward_devkeys as devkeys;
 use ward_node::{Node, NodeConfig};
 use ward_vm::BackendKind;
 
 use super::{
-    PATIENCE, both_backends, dev_address, eth::eth_ok, eth::hex_of, eventually, ok, raw_with_gas,
-    temp_dir,
+    PATIENCE, both_backends, eth::eth_ok, eth::hex_of, eventually, ok, raw_with_gas, temp_dir,
 };
 
 /// `main` reads its stored block time "t"; when the block's differs it
@@ -130,7 +130,7 @@ fn ward_rounds(kind: BackendKind, seed: u64) -> Vec<String> {
     for nonce in 1..=ROUNDS as u64 {
         before_a_second_turns(&mut rng);
         let call = json!({ "to": contract, "input": "0x" });
-        let from = dev_address(0).to_string();
+        let from = devkeys::address(0).to_string();
         let estimate = ok(&node, "estimateGas", json!({ "from": from, "call": call }));
         let gas = estimate["gas"].as_u64().unwrap();
         let payload = Payload::Call {

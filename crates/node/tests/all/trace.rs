@@ -5,15 +5,16 @@
 //! traced simulation agreeing with the plain one.
 
 use serde_json::{Value, json};
+use ward_devkeys as devkeys;
 use ward_vm::BackendKind;
 
-use crate::{agent, both_backends, dev_address, dev_node, error_kind, ok};
+use crate::{agent, both_backends, dev_node, error_kind, ok};
 
 #[test]
 fn a_committed_transfer_is_traced_and_a_simulation_too() {
     let node = dev_node("trace", |_| {});
-    let from = dev_address(0).to_string();
-    let bob = dev_address(1).to_string();
+    let from = devkeys::address(0).to_string();
+    let bob = devkeys::address(1).to_string();
     let code = format!("0x{}", hex::encode(ward_testkit::contracts::wasm("token")));
     let deployed = ok(
         &node,
@@ -120,7 +121,7 @@ fn folded_total(folded: &Value) -> u64 {
 fn a_panic_in_a_helper_shows_its_function_and_line() {
     let [a, b] = [BackendKind::Wasmtime, BackendKind::Wasmi].map(|backend| {
         let node = dev_node("panic-trace", |c| c.backend = backend);
-        let from = dev_address(0).to_string();
+        let from = devkeys::address(0).to_string();
         let code = ward_testkit::contracts::wasm_with_debug_info("faults");
         let deployed = ok(
             &node,
@@ -205,8 +206,8 @@ fn gas_profiles_of_token_transfers_add_up_to_their_receipts() {
             let path = ward_testkit::contracts::out_dir().join("evm.wasm");
             c.runtimes = vec![ward_node::runtimes::RuntimeSpec::parse(&format!("evm={}", path.display())).unwrap()];
         });
-        let from = dev_address(0).to_string();
-        let bob = dev_address(1);
+        let from = devkeys::address(0).to_string();
+        let bob = devkeys::address(1);
         let send = |payload: Value| {
             let mut tx = json!({ "from": from, "wait": true, "gas": 100_000_000 });
             tx.as_object_mut().unwrap().extend(payload.as_object().unwrap().clone());

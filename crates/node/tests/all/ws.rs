@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use tungstenite::{Message, WebSocket, stream::MaybeTlsStream};
 
 use crate::*;
+use ward_devkeys as devkeys;
 
 type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
 
@@ -53,7 +54,7 @@ fn blocks_and_events_reach_subscribers() {
     request(&mut socket, 4, "getNetwork", json!({}));
     assert_eq!(next(&mut socket)["result"]["chain_id"], "ward-dev");
 
-    let from = dev_address(0).to_string();
+    let from = devkeys::address(0).to_string();
     let deployed = ok(
         &node,
         "sendTransaction",
@@ -103,7 +104,7 @@ fn a_subscriber_that_does_not_read_is_dropped() {
     let mut socket = connect(&node);
     request(&mut socket, 1, "subscribe", json!({ "topic": "events" }));
     assert_eq!(next(&mut socket)["result"], 1);
-    let from = dev_address(0).to_string();
+    let from = devkeys::address(0).to_string();
     let deployed = ok(
         &node,
         "sendTransaction",
@@ -162,7 +163,7 @@ fn a_reply_over_the_response_bound_is_an_error_over_websocket_too() {
         &node,
         "sendTransaction",
         json!({
-            "from": dev_address(0).to_string(),
+            "from": devkeys::address(0).to_string(),
             "call": { "to": ward_primitives::Address([3; 32]).to_string(), "input": format!("0x{}", ::hex::encode(&input)) },
             "gas": 50_000_000,
             "wait": true

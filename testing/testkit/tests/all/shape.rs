@@ -303,3 +303,81 @@ fn the_executor_and_the_node_import_by_name() {
     }
     assert!(wholesale.is_empty(), "use super::* in {wholesale:#?}");
 }
+
+/// The first bytes that name a stored transaction's sender kind
+/// (`docs/transactions.md`, "One encoding").
+const SENDER_KIND_TAGS: [&str; 4] = ["TX_VERSION", "IMPERSONATED_TAG", "UNSIGNED_TAG", "ETH_TAG"];
+
+/// A transaction has one way in: in the whole product, one function
+/// dispatches on the sender kind's first byte (`StoredTx::from_bytes`:
+/// the one that names several kinds' tags, or matches a first byte
+/// against one; each kind's own reader checks its own tag alone), and
+/// one function
+/// takes bytes to a `VerifiedTx` (`VerifiedTx::from_bytes`): any other
+/// that does (the node's admission, which counts refusals) goes through
+/// it.
+#[test]
+fn one_function_reads_a_transactions_first_byte_and_one_verifies_bytes() {
+    let mut dispatchers = Vec::new();
+    let mut from_bytes = Vec::new();
+    for dir in ["crates", "bins", "sdk", "benches/src", "testing/fuzz/src"] {
+        for path in sources(&root().join(dir)) {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            for (start, length, _) in functions(&path) {
+                let body = &lines[start - 1..start - 1 + length];
+                let matched: std::collections::BTreeSet<&str> = SENDER_KIND_TAGS
+                    .into_iter()
+                    .filter(|tag| {
+                        body.iter().any(|line| {
+                            let code = code_of(line);
+                            code.contains(&format!("&{tag})"))
+                                || code.contains(&format!("&{tag},"))
+                                || code.contains(&format!("::{tag})"))
+                        })
+                    })
+                    .collect();
+                let name = format!("{}:{start}", path.display());
+                let matches_first_byte = body.iter().any(|line| {
+                    let code = code_of(line);
+                    code.contains("match ") && code.contains(".first()")
+                });
+                if matched.len() > 1 || (matches_first_byte && !matched.is_empty()) {
+                    dispatchers.push(name.clone());
+                }
+                let opening = body
+                    .iter()
+                    .position(|line| code_of(line).trim_end().ends_with('{'))
+                    .unwrap_or(0);
+                let signature: String = body[..=opening].iter().map(|line| code_of(line)).collect();
+                let through_the_one = body[1..]
+                    .iter()
+                    .any(|line| code_of(line).contains("VerifiedTx::from_bytes("));
+                if signature.contains("&[u8]")
+                    && signature.contains("Result<VerifiedTx")
+                    && !through_the_one
+                {
+                    from_bytes.push(name);
+                }
+            }
+        }
+    }
+    assert_eq!(
+        dispatchers.len(),
+        1,
+        "first-byte dispatch in {dispatchers:#?}"
+    );
+    assert!(
+        dispatchers[0].contains("crates/chain/src/tx/stored.rs"),
+        "{dispatchers:?}"
+    );
+    assert_eq!(
+        from_bytes.len(),
+        1,
+        "bytes to VerifiedTx in {from_bytes:#?}"
+    );
+    assert!(
+        from_bytes[0].contains("crates/chain/src/tx/verified.rs"),
+        "{from_bytes:?}"
+    );
+}

@@ -3,7 +3,7 @@ use alloy_primitives::{B256, Bytes, Signature, U256};
 use proptest::prelude::*;
 
 use super::*;
-use crate::tx::{Sender, StoredTx, TxError};
+use crate::tx::{ChainRules, Sender, StoredTx, TxError};
 
 const KEY: [u8; 32] = [0x46; 32];
 const CHAIN: u64 = 31_337;
@@ -225,46 +225,44 @@ fn a_value_above_the_native_assets_range_is_refused() {
 #[test]
 fn an_ethereum_transaction_is_one_sender_kind_of_the_one_model() {
     let rules = |eth_chain_id, base_fee| ChainRules {
-        chain_id: "ward-eth".into(),
         eth_chain_id,
         base_fee,
+        ..ChainRules::new("ward-eth")
     };
     let call = EthTx::verify(
         &sign(eip1559(TxKind::Call([7; 20].into()), U256::from(5)), KEY),
         CHAIN,
     )
     .unwrap();
-    let verified = call.verified(&rules(Some(CHAIN), 1_000));
+    let verify = |rules: &ChainRules| {
+        StoredTx::from_bytes(&call.to_stored()).and_then(|stored| stored.verify(rules))
+    };
+    let verified = verify(&rules(Some(CHAIN), 1_000)).unwrap();
     assert_eq!(verified.hash(), call.hash());
     assert_eq!(verified.sender(), Address::from_eth(key_address(KEY)));
     assert_eq!(verified.bytes(), call.to_stored().as_slice());
-    assert!(verified.is_ethereum() && !verified.is_impersonated());
-    let body = verified.body();
-    assert_eq!((body.nonce, body.gas_limit, body.value), (3, 100_000, 5));
-    assert_eq!(body.chain_id, "ward-eth");
+    assert_eq!(verified.origin(), Sender::Ethereum(key_address(KEY)));
+    assert!(verified.is_sequenced());
     assert_eq!(
-        body.payload,
-        Payload::Call {
+        (verified.nonce(), verified.gas_limit(), verified.value()),
+        (3, 100_000, 5)
+    );
+    assert_eq!(
+        verified.payload(),
+        &Payload::Call {
             to: Address::from_eth([7; 20]),
             input: vec![0xa9, 0x05, 0x9c, 0xbb]
         }
     );
     // EIP-1559's effective price: the priority fee above the base fee,
     // capped by the fee cap (3 000 and 2 here).
-    assert_eq!(body.gas_price, 1_002);
+    assert_eq!(verified.gas_price(), 1_002);
     assert_eq!(call.gas_price(2_999), 3_000);
     assert_eq!(call.gas_price(5_000), 3_000, "the cap, below the base fee");
     assert_eq!(call.gas_price(u128::MAX), 3_000);
+    assert_eq!(verify(&rules(None, 0)), Err(TxError::NoEthereum));
     assert_eq!(
-        VerifiedTx::from_stored(&call.to_stored(), &rules(Some(CHAIN), 1_000)),
-        Ok(verified)
-    );
-    assert_eq!(
-        VerifiedTx::from_stored(&call.to_stored(), &rules(None, 0)),
-        Err(TxError::NoEthereum)
-    );
-    assert_eq!(
-        VerifiedTx::from_stored(&call.to_stored(), &rules(Some(1), 0)),
+        verify(&rules(Some(1), 0)),
         Err(TxError::Ethereum(EthTxError::WrongChain {
             expected: 1,
             found: CHAIN
@@ -364,30 +362,6 @@ fn create_addresses_are_ethereums() {
         hex::encode(create2_address(deadbeef, salt, &[0xde, 0xad, 0xbe, 0xef])),
         "60f3f640a8508fc6a86d45df051962668e1e8ac7"
     );
-}
-
-/// The dev accounts are Hardhat's and anvil's: the keys and addresses
-/// both print for the test mnemonic.
-#[test]
-fn dev_accounts_are_the_test_mnemonics() {
-    let published = [
-        (
-            "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
-            "f39fd6e51aad88f6f4ce6ab8827279cfffb92266",
-        ),
-        (
-            "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
-            "70997970c51812dc3a010c7d01b50e0d17dc79c8",
-        ),
-        (
-            "2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6",
-            "a0ee7a142d267c1f36714e4a8f75612f20a79720",
-        ),
-    ];
-    for ((key, address), index) in published.iter().zip([0, 1, 9]) {
-        assert_eq!(hex::encode(dev_eth_key(index)), *key, "{index}");
-        assert_eq!(hex::encode(dev_eth_address(index)), *address, "{index}");
-    }
 }
 
 #[test]

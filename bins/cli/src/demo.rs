@@ -53,7 +53,7 @@ fn name(who: &Address) -> String {
 }
 
 fn open(args: &DemoArgs) -> anyhow::Result<Executor<RedbStore>> {
-    crate::chain::open_executor(&args.data_dir, args.backend, crate::chain::Access::Create)
+    crate::common::open_executor(&args.data_dir, args.backend, crate::common::Access::Create)
 }
 
 fn call(sender: Address, to: Address, method: &str, args: &impl Encode) -> Tx {

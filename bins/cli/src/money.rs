@@ -16,7 +16,8 @@ use ward_text::parse::{self, Amount, whole_units};
 
 use ward_rpc::client::Client;
 
-use crate::chain::{self, Access, Common, Payment};
+use crate::chain;
+use crate::common::{self, Access, Common, Payment};
 
 /// `ward genesis FILE`.
 #[derive(Args, Debug)]
@@ -59,7 +60,7 @@ pub(crate) fn genesis(args: GenesisArgs) -> anyhow::Result<ExitCode> {
         min_gas_price: GenesisAmount(args.min_gas_price),
         fee_collector: args
             .fee_collector
-            .map(|a| chain::address(&a).map(|a| a.to_string()))
+            .map(|a| common::address(&a).map(|a| a.to_string()))
             .transpose()?,
         eth_chain_id: args.eth_chain_id,
         balances: Default::default(),
@@ -79,7 +80,7 @@ pub(crate) fn genesis(args: GenesisArgs) -> anyhow::Result<ExitCode> {
         let (address, amount) = fund
             .split_once('=')
             .with_context(|| format!("--fund {fund:?}: expected ADDRESS=AMOUNT"))?;
-        let address = chain::address(address)?;
+        let address = common::address(address)?;
         let amount = parse::amount_arg(amount)?;
         genesis
             .balances
@@ -120,7 +121,7 @@ pub(crate) fn shown(amount: u128, asset: &str, decimals: u8) -> String {
 }
 
 pub(crate) fn balance(args: BalanceArgs) -> anyhow::Result<ExitCode> {
-    let address = chain::address(&args.address)?;
+    let address = common::address(&args.address)?;
     let (object, asset, decimals) = match &args.common.node {
         Some(url) => {
             let client = Client::new(url)?;
@@ -136,7 +137,7 @@ pub(crate) fn balance(args: BalanceArgs) -> anyhow::Result<ExitCode> {
             if args.height.is_some() {
                 bail!("--height needs --node: a data directory answers for its latest state");
             }
-            let exec = chain::open(&args.common, Access::Read)?;
+            let exec = common::open(&args.common, Access::Read)?;
             let balance = exec.store().balance(&address)?;
             let asset = Asset::default();
             let object = json!({ "address": address.to_string(), "balance": balance.to_string() });
@@ -183,7 +184,7 @@ pub(crate) struct TransferArgs {
     #[arg(long, value_parser = parse::amount_arg, value_name = "PRICE")]
     gas_price: Option<u128>,
     #[command(flatten)]
-    from: chain::Sender,
+    from: common::Sender,
     #[command(flatten)]
     common: Common,
 }
@@ -194,7 +195,7 @@ pub(crate) const DEFAULT_TRANSFER_GAS: u64 = 100_000;
 
 pub(crate) fn transfer(args: TransferArgs) -> anyhow::Result<ExitCode> {
     let gas = crate::gas_or_default(args.gas, DEFAULT_TRANSFER_GAS);
-    let to = chain::address(&args.to)?;
+    let to = common::address(&args.to)?;
     let payment = Payment {
         value: Some(args.amount),
         gas_price: args.gas_price,
@@ -215,7 +216,7 @@ pub(crate) fn transfer(args: TransferArgs) -> anyhow::Result<ExitCode> {
         .map(|(code, _)| code);
     }
     let sender = args.from.local()?;
-    let exec = chain::open(&args.common, Access::Write)?;
+    let exec = common::open(&args.common, Access::Write)?;
     let tx = Tx {
         sender,
         gas_limit: gas,

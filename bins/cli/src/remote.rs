@@ -18,8 +18,9 @@ use ward_state::{Address, ContractInfo, Entries, Hash32};
 use ward_vm::BackendKind;
 
 use crate::{
-    chain::{Common, Payment, Show, Signer, print_receipt},
+    common::{Common, Payment, Signer},
     evm::AbiCall,
+    print::{Show, print_receipt},
 };
 
 fn backend_of(network: &Network) -> Option<BackendKind> {

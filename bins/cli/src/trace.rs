@@ -18,7 +18,7 @@ use ward_node::decode::Schemas;
 use ward_rpc::results::{BacktraceEntry, Profile};
 use ward_state::{Hash32, StatePrune, StateRead};
 
-use crate::chain::{Access, Common, open};
+use crate::common::{Access, Common, open};
 
 /// `ward trace TX`.
 #[derive(Args, Debug)]

@@ -11,9 +11,9 @@ use ward_primitives::Address;
 use ward_text::{parse, values};
 
 use crate::chain::{
-    Access, Common, DEFAULT_CALL_GAS, DEFAULT_DEPLOY_GAS, Payment, Sender, address, estimate_local,
-    gas_choice, open, raw_input, submit, with_gas,
+    DEFAULT_CALL_GAS, DEFAULT_DEPLOY_GAS, estimate_local, gas_choice, raw_input, submit, with_gas,
 };
+use crate::common::{Access, Common, Payment, Sender, address, open};
 
 /// Arguments of `ward upgrade`.
 #[derive(Args, Debug)]

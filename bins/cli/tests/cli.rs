@@ -18,6 +18,7 @@ mod chain;
 mod compile;
 mod docs;
 mod kinds;
+mod layers;
 mod node;
 mod restore;
 mod schema;

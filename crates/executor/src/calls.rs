@@ -183,7 +183,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             entered: 0,
             trace: root.trace.clone(),
         };
-        frames.trace_open(|| crate::trace::Opening::root(entry, &root, kind, &input, gas_limit));
+        frames.trace_open(|| root.opening(entry, kind, &input, gas_limit));
         let options = frames.run_options(input, gas_limit);
         frames.slot = frames.instances.take();
         let context = self.context((kind, &code), &mut frames, root, (0, gas_limit))?;

@@ -3,12 +3,16 @@
 //! block (`ward run`).
 
 use crate::error::state_fault;
+use crate::receipt::receipt_of;
+use crate::trace::{CallKind, Opening, Trace, Tracer};
+use crate::tx::Tx;
 use crate::view::View;
 use crate::{SharedJournal, lock};
 use std::sync::{Arc, Mutex};
-use ward_primitives::{Address, Hash32};
+use ward_chain::tx::Payload;
+use ward_primitives::{Address, CodeKind, Gas, Hash32};
 use ward_state::{Event, Journal, StateCommit, StateError};
-use ward_vm::{Chain, ChainError, Status};
+use ward_vm::{Chain, ChainError, CodeHash, Execution};
 
 /// The journal of a [`scratch_chain`].
 pub type ScratchJournal = Arc<Mutex<Journal<View<ward_state::MemoryStore>>>>;
@@ -41,20 +45,6 @@ pub(crate) fn scratch_frame() -> (ScratchJournal, Frame<ward_state::MemoryStore>
     (journal, frame)
 }
 
-/// A receipt is consensus data, and engines word their traps differently
-/// (and may change the wording between releases): a trap the engine
-/// detected is described by its kind alone. Messages Ward writes itself
-/// (host errors, policy rejections, gas and stack) are the same on every
-/// backend and are kept.
-pub(crate) fn consensus_message(failure: &ward_vm::Failure) -> String {
-    use ward_vm::ErrorKind as K;
-    match failure.kind {
-        K::HostError | K::OutOfGas | K::StackOverflow => failure.message.clone(),
-        kind if kind.status() == Status::Rejected => failure.message.clone(),
-        kind => kind.as_str().replace('_', " "),
-    }
-}
-
 /// One call frame's view of the chain.
 pub(crate) struct Frame<S: StateCommit + Send + Sync + 'static> {
     pub(crate) journal: SharedJournal<S>,
@@ -71,7 +61,7 @@ pub(crate) struct Frame<S: StateCommit + Send + Sync + 'static> {
     /// The native asset this frame received (`ward.call_value`).
     pub(crate) value: u128,
     /// The recorder, when the run is traced.
-    pub(crate) trace: Option<crate::trace::Tracer>,
+    pub(crate) trace: Option<Tracer>,
 }
 
 impl<S: StateCommit + Send + Sync + 'static> Chain for Frame<S> {
@@ -194,5 +184,85 @@ impl<S: StateCommit + Send + Sync + 'static> Chain for Frame<S> {
                 ),
             })),
         }
+    }
+}
+
+impl<S: StateCommit + Send + Sync + 'static> Frame<S> {
+    /// How a trace opens this frame as a transaction's top frame (or a
+    /// query's), running `entry` of code of `kind` with `input`.
+    pub(crate) fn opening(&self, entry: &str, kind: CodeKind, input: &[u8], gas: Gas) -> Opening {
+        let call = match (entry, self.read_only) {
+            ("deploy", _) => CallKind::Deploy,
+            (_, true) => CallKind::ReadOnly,
+            _ => CallKind::Call,
+        };
+        Opening {
+            call,
+            address: self.address,
+            code_address: self.address,
+            caller: self.caller,
+            kind,
+            input: input.to_vec(),
+            value: self.value,
+            gas_given: gas.get(),
+        }
+    }
+}
+
+/// The recorder of a single call outside any block (`ward run --trace`),
+/// made with [`scratch_chain_traced`].
+pub struct ScratchTrace(Tracer);
+
+/// [`crate::scratch_chain`] whose frame is recorded: the call of `main`
+/// (or an export) with `input` and `gas` at the zero address, as one
+/// frame of kind `kind`.
+pub fn scratch_chain_traced(
+    kind: CodeKind,
+    input: &[u8],
+    gas: u64,
+) -> (Box<dyn Chain>, crate::ScratchJournal, ScratchTrace) {
+    let (journal, mut frame) = scratch_frame();
+    let tracer: Tracer = Arc::default();
+    lock(&tracer).open(Opening {
+        call: CallKind::Call,
+        address: frame.address,
+        code_address: frame.address,
+        caller: frame.caller,
+        kind,
+        input: input.to_vec(),
+        value: 0,
+        gas_given: gas,
+    });
+    frame.trace = Some(tracer.clone());
+    (Box::new(frame), journal, ScratchTrace(tracer))
+}
+
+impl ScratchTrace {
+    /// Records where the call's gas goes, given `gas`, for `code`, the
+    /// module that runs (prepared with the profiling hooks, `ward_vm`'s
+    /// `Policy::profile`): the call's context takes the returned log
+    /// (`CallContext::with_profile`).
+    pub fn profile(&self, code: &[u8], gas: u64) -> ward_vm::ProfileLog {
+        let log = ward_vm::Profiler::log(gas);
+        let hash = Hash32(CodeHash::of(code).0);
+        lock(&self.0).profile(log.clone(), hash, Some(code.to_vec()));
+        log
+    }
+
+    /// The trace of the call that ended in `execution`, which emitted
+    /// `events` (kept only if it succeeded).
+    pub fn finish(self, execution: &Execution, events: Vec<Event>) -> Trace {
+        let mut recorder = lock(&self.0);
+        recorder.close(execution, execution.outcome.gas_used);
+        let tx = Tx {
+            sender: Address::default(),
+            gas_limit: 0,
+            value: 0,
+            payload: Payload::Call {
+                to: Address::default(),
+                input: Vec::new(),
+            },
+        };
+        recorder.finish(receipt_of(&tx.vouched(), 0, execution, events, None))
     }
 }

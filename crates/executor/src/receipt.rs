@@ -7,8 +7,6 @@ use ward_vm::{Execution, Status};
 
 use ward_chain::tx::VerifiedTx;
 
-use crate::consensus_message;
-
 /// The receipt of a plain transfer: a call with value and no input to an
 /// address with no contract.
 pub(crate) fn transferred(tx: &VerifiedTx, height: u64, intrinsic: u64) -> Receipt {
@@ -51,5 +49,19 @@ pub(crate) fn receipt_of(
         address,
         runtime_gas: execution.runtime_gas,
         fee: 0,
+    }
+}
+
+/// A receipt is consensus data, and engines word their traps differently
+/// (and may change the wording between releases): a trap the engine
+/// detected is described by its kind alone. Messages Ward writes itself
+/// (host errors, policy rejections, gas and stack) are the same on every
+/// backend and are kept.
+pub(crate) fn consensus_message(failure: &ward_vm::Failure) -> String {
+    use ward_vm::ErrorKind as K;
+    match failure.kind {
+        K::HostError | K::OutOfGas | K::StackOverflow => failure.message.clone(),
+        kind if kind.status() == Status::Rejected => failure.message.clone(),
+        kind => kind.as_str().replace('_', " "),
     }
 }

@@ -11,6 +11,7 @@ pub mod contracts;
 pub mod differential;
 pub mod etcd;
 pub mod evm;
+pub mod imports;
 pub mod wasi;
 
 use ward_vm::{

@@ -10,10 +10,9 @@ use ward_node::decode::Called;
 use ward_state::{Hash32, StateRead};
 use ward_text::parse::{self, hex};
 
-use super::{
-    Access, CallArgs, Common, DEFAULT_CALL_GAS, Show, address, call_input, local_schema, no_key,
-    open, open_store, print_receipt, receipt_json, sender,
-};
+use super::{CallArgs, DEFAULT_CALL_GAS, call_input, local_schema};
+use crate::common::{Access, Common, address, no_key, open, open_store, sender};
+use crate::print::{Show, print_receipt, receipt_json};
 
 /// `ward receipt TX`.
 #[derive(Args, Debug)]

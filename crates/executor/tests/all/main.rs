@@ -14,6 +14,7 @@ mod faults;
 mod fees;
 mod guide;
 mod instances;
+mod layers;
 mod parallel;
 mod pipeline;
 mod runtimes;

@@ -15,6 +15,7 @@ mod loops;
 mod metering;
 mod profile;
 mod shape;
+mod suspend;
 mod syscalls;
 mod system;
 mod testdata;

@@ -57,12 +57,7 @@ pub(super) fn raw_cold(kind: BackendKind) -> Box<dyn FnOnce() -> Work> {
                     n += 1;
                     let module =
                         wasmtime::Module::new(&engine, unique_module(n)).expect("compiles");
-                    let mut store = wasmtime::Store::new(&engine, ());
-                    let instance =
-                        wasmtime::Instance::new(&mut store, &module, &[]).expect("instantiates");
-                    let main = instance
-                        .get_typed_func::<(), ()>(&mut store, "main")
-                        .expect("main");
+                    let (mut store, main) = wasmtime_main(&engine, &module);
                     main.call(&mut store, ()).expect("runs");
                 })
             }
@@ -136,12 +131,7 @@ pub(super) fn raw_reused_call(kind: BackendKind) -> Box<dyn FnOnce() -> Work> {
             BackendKind::Wasmtime => {
                 let engine = wasmtime::Engine::default();
                 let module = wasmtime::Module::new(&engine, &wasm).expect("compiles");
-                let mut store = wasmtime::Store::new(&engine, ());
-                let instance =
-                    wasmtime::Instance::new(&mut store, &module, &[]).expect("instantiates");
-                let main = instance
-                    .get_typed_func::<(), ()>(&mut store, "main")
-                    .expect("main");
+                let (mut store, main) = wasmtime_main(&engine, &module);
                 Box::new(move || main.call(&mut store, ()).expect("runs"))
             }
             BackendKind::Wasmi => {
@@ -158,4 +148,18 @@ pub(super) fn raw_reused_call(kind: BackendKind) -> Box<dyn FnOnce() -> Work> {
             }
         }
     })
+}
+
+/// `module` instantiated with no imports in a store of its own on
+/// `engine`, and its `main`.
+fn wasmtime_main(
+    engine: &wasmtime::Engine,
+    module: &wasmtime::Module,
+) -> (wasmtime::Store<()>, wasmtime::TypedFunc<(), ()>) {
+    let mut store = wasmtime::Store::new(engine, ());
+    let instance = wasmtime::Instance::new(&mut store, module, &[]).expect("instantiates");
+    let main = instance
+        .get_typed_func::<(), ()>(&mut store, "main")
+        .expect("main");
+    (store, main)
 }

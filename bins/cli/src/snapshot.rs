@@ -10,7 +10,7 @@ use std::{
 };
 
 use clap::{Args, Subcommand};
-use ward_node::ChainSettings;
+use ward_node::{ChainSettings, ChainSettingsExt as _};
 use ward_primitives::Hash32;
 use ward_snapshot::{Limits, SettingsCheck, Trust, Verified};
 use ward_state::{DATABASE_FILE, RedbStore};

@@ -15,6 +15,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use serde_json::Value;
 use ward_node::decode::Schemas;
+use ward_node::{ChainSettings, ChainSettingsExt};
 use ward_rpc::results::{BacktraceEntry, Profile};
 use ward_state::{Hash32, StatePrune, StateRead};
 
@@ -99,10 +100,10 @@ fn local(common: &Common, tx: Hash32, profiled: bool) -> anyhow::Result<ward_rpc
             receipt.height
         );
     }
-    let settings = ward_node::settings::ChainSettings::recorded(&store)?;
+    let settings = <ChainSettings as ChainSettingsExt>::recorded(&store)?;
     let rules = settings.as_ref().map_or_else(
         || ward_chain::tx::ChainRules::new(""),
-        ward_node::settings::ChainSettings::rules,
+        ChainSettingsExt::rules,
     );
     let block = store
         .block(receipt.height)?

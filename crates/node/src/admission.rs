@@ -11,8 +11,9 @@ use ward_chain::tx::{ChainRules, VerifiedTx};
 use ward_primitives::Hash32;
 use ward_state::StateRead;
 
+use crate::settings::ChainSettingsExt as _;
 use crate::{
-    mempool::{Mempool, PoolRule, Refusal, Waiter, max_cost},
+    mempool::{Mempool, Penalties, PoolRule, Refusal, Waiter, max_cost},
     state::Shared,
     sync::lock,
 };
@@ -39,7 +40,7 @@ pub(crate) fn admit(
     }
     #[cfg(not(feature = "etcd"))]
     drop((tx, evicted));
-    shared.wake.notify_all();
+    shared.pool.notify();
     Ok(())
 }
 
@@ -73,15 +74,27 @@ fn admit_here(
     tx: VerifiedTx,
     waiter: Option<Waiter>,
 ) -> Result<(VerifiedTx, Vec<Hash32>), Refusal> {
-    let hash = tx.hash();
     shared
         .executor
         .admit_sized(tx.gas_limit(), tx.bytes().len() as u64)?;
     let copy = tx.clone();
-    let mut pool = lock(&shared.pool);
-    if pool.stopping {
-        return Err(Refusal::shutting_down());
-    }
+    let evicted = shared.pool.admit(tx, waiter, |mempool, penalties| {
+        check(shared, &copy, mempool, penalties)
+    })?;
+    Ok((copy, evicted))
+}
+
+/// The checks a transaction passes under the pool's lock, in order: the
+/// node can take writes, the sender is not penalized, the chain has not
+/// done it already, its nonce is not used, the sender can pay. The
+/// sender's committed nonce.
+fn check(
+    shared: &Shared,
+    tx: &VerifiedTx,
+    mempool: &Mempool,
+    penalties: &Penalties,
+) -> Result<u64, Refusal> {
+    let hash = tx.hash();
     if let Some(fault) = lock(&shared.fault).as_ref() {
         return Err(Refusal::Unavailable(format!(
             "block production stopped on a fault: {fault}"
@@ -99,10 +112,7 @@ fn admit_here(
             return Err(Refusal::TooLargeForCluster { size, max });
         }
     }
-    if let Some(refusal) = pool
-        .penalties
-        .refusal(&hash, &tx.sender(), ward_vm::clock::now())
-    {
+    if let Some(refusal) = penalties.refusal(&hash, &tx.sender(), ward_vm::clock::now()) {
         return Err(refusal);
     }
     // What the chain already did is said before what the sender can pay:
@@ -117,10 +127,8 @@ fn admit_here(
     if nonce < next {
         return Err(PoolRule::NonceUsed { next, got: nonce }.into());
     }
-    can_pay(shared, &pool.mempool, &tx)?;
-    pool.mempool.insert(tx, next, waiter)?;
-    shared.metrics.mempool.set(pool.mempool.len() as i64);
-    Ok((copy, pool.mempool.take_evicted()))
+    can_pay(shared, mempool, tx)?;
+    Ok(next)
 }
 
 /// A store that cannot be read: the node's fault, not the transaction's.
@@ -232,9 +240,7 @@ fn share(
     let refused = Refusal::Unavailable(format!(
         "the cluster's mempool did not take it ({error}): send it again"
     ));
-    let mut pool = lock(&shared.pool);
-    pool.mempool.evict(&hash, &refused);
-    shared.metrics.mempool.set(pool.mempool.len() as i64);
+    shared.pool.evict(&hash, &refused);
     Err(refused)
 }
 

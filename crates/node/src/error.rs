@@ -10,7 +10,7 @@ use ward_primitives::Hash32;
 use ward_rpc::{ErrorData, ErrorObject};
 use ward_state::StateError;
 
-use crate::{mempool::Refusal, state::Failure};
+use crate::{failure::Failure, mempool::Refusal};
 
 /// A JSON-RPC error: a standard code, a message for people, and
 /// `data.kind` naming Ward's reason for programs.

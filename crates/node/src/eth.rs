@@ -116,17 +116,21 @@ pub(crate) fn dispatch(shared: &Shared, method: &str, params: Value) -> Result<V
         }
         "eth_getTransactionCount" => {
             let address = ward(p.at::<EthAddress>(0)?);
-            let nonce = read_state(shared, &p, 1, |state| state.nonce(&address))?;
             let pending = matches!(
                 p.opt::<BlockId>(1)?,
                 Some(BlockId::Number(BlockNumberOrTag::Pending))
             );
             if pending {
                 // What the sender's next transaction takes: past the ones
-                // waiting in the mempool.
-                let pool = crate::sync::lock(&shared.pool);
-                return to_json(U64::from(pool.mempool.next_free_nonce(&address, nonce)));
+                // waiting in the mempool, read with the committed nonce
+                // under the pool's lock.
+                let (_, pending) = shared
+                    .pool
+                    .pending_nonce(&address, |address| shared.store.nonce(address))
+                    .map_err(state_error)?;
+                return to_json(U64::from(pending));
             }
+            let nonce = read_state(shared, &p, 1, |state| state.nonce(&address))?;
             to_json(U64::from(nonce))
         }
         "eth_getCode" => {

@@ -7,7 +7,7 @@ use std::{sync::Arc, time::Duration};
 
 use tokio::sync::watch;
 
-use crate::{state::Shared, sync::lock};
+use crate::state::Shared;
 
 /// How often expiry runs.
 const EVERY: Duration = Duration::from_secs(1);
@@ -22,13 +22,8 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             _ = tick.tick() => {}
             _ = stop.changed() => return,
         }
-        let evicted = {
-            let mut pool = lock(&shared.pool);
-            if pool.mempool.expire(ward_vm::clock::now()) == 0 {
-                continue;
-            }
-            shared.metrics.mempool.set(pool.mempool.len() as i64);
-            pool.mempool.take_evicted()
+        let Some(evicted) = shared.pool.expire(ward_vm::clock::now()) else {
+            continue;
         };
         #[cfg(feature = "etcd")]
         if let Some(replica) = &shared.replica {

@@ -17,6 +17,7 @@ use ward_executor::{ExecError, PreparedBlock};
 use ward_primitives::Hash32;
 use ward_state::StateRead;
 
+use crate::settings::ChainSettingsExt as _;
 use crate::{
     cluster::{Append, BlockLog, ClusterError, Head, Leadership, REMOVED_WITH_APPEND},
     mempool::{Mempool, PoolRule, Refusal},
@@ -62,7 +63,7 @@ pub(crate) fn connect(
     config: &crate::replica::ClusterConfig,
     settings: &crate::settings::ChainSettings,
 ) -> Result<BlockLog, crate::startup::NodeError> {
-    let ours = settings.to_record()?;
+    let ours = crate::settings::to_record(settings)?;
     // etcd may still be electing its leader: try for a while.
     let deadline = ward_vm::clock::now() + Duration::from_secs(30);
     let (log, recorded) = loop {
@@ -120,7 +121,7 @@ pub(crate) async fn watch(shared: Arc<Shared>) {
                 poke(&shared, replica);
             }
         }
-        if lock(&shared.pool).stopping {
+        if shared.pool.is_stopping() {
             return;
         }
         poke(&shared, replica);
@@ -129,28 +130,19 @@ pub(crate) async fn watch(shared: Arc<Shared>) {
 }
 
 fn poke(shared: &Shared, replica: &Replica) {
-    let _pool = lock(&shared.pool);
-    replica
-        .changes
-        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    shared.wake.notify_all();
+    shared.pool.notify_after(|| {
+        replica
+            .changes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    });
 }
 
 /// Sleeps up to `limit` unless something changed since `seen`; whether
 /// the node is stopping.
 fn wait(shared: &Shared, replica: &Replica, seen: u64, limit: Duration) -> bool {
-    let pool = lock(&shared.pool);
-    if pool.stopping {
-        return true;
-    }
-    if replica.changes.load(std::sync::atomic::Ordering::SeqCst) != seen {
-        return false;
-    }
-    let (pool, _) = shared
-        .wake
-        .wait_timeout(pool, limit)
-        .unwrap_or_else(|e| e.into_inner());
-    pool.stopping
+    shared.pool.wait(limit, || {
+        replica.changes.load(std::sync::atomic::Ordering::SeqCst) != seen
+    })
 }
 
 /// The loop.
@@ -165,7 +157,7 @@ pub(crate) fn run(shared: &Arc<Shared>, handle: &Handle) {
     let mut next_tick = ward_vm::clock::now() + interval;
     loop {
         let seen = replica.changes.load(std::sync::atomic::Ordering::SeqCst);
-        if lock(&shared.pool).stopping {
+        if shared.pool.is_stopping() {
             break;
         }
         if replica.diverged().is_some() || lock(&shared.fault).is_some() {
@@ -220,9 +212,7 @@ pub(crate) fn run(shared: &Arc<Shared>, handle: &Handle) {
     if let Some(held) = lead.take() {
         step_down(replica, &mut log, handle, &held);
     }
-    let mut pool = lock(&shared.pool);
-    pool.mempool.clear(&Refusal::shutting_down());
-    shared.metrics.mempool.set(0);
+    shared.pool.clear(&Refusal::shutting_down());
     tracing::info!("replica stopped");
 }
 
@@ -568,12 +558,9 @@ fn diverge(
     }
     let message = divergence.to_string();
     *lock(&replica.divergence) = Some(divergence);
-    {
-        let mut pool = lock(&shared.pool);
-        pool.mempool.clear(&Refusal::Unavailable(format!(
-            "this replica diverged: {message}"
-        )));
-    }
+    shared.pool.clear(&Refusal::Unavailable(format!(
+        "this replica diverged: {message}"
+    )));
     if replica.config.halt_on_divergence {
         // `send_replace` keeps the value even when no one waits yet:
         // `send` drops it without receivers, and a waiter that comes later

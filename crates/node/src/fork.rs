@@ -22,6 +22,7 @@ use ward_rpc::{
 };
 use ward_state::{ChangeSet, RedbStore, StateCommit, StateError, Upstream};
 
+use crate::settings::ChainSettingsExt as _;
 use crate::{settings::ChainSettings, startup::NodeError};
 
 /// Where a fork's base comes from: `ward serve --fork URL
@@ -176,9 +177,7 @@ pub(crate) fn chain_runtimes(
     let network = source
         .result::<methods::GetNetwork>(&params::Empty {})
         .map_err(failed)?;
-    let settings: ChainSettings = serde_json::from_value(network.settings)
-        .map_err(|e| failed(format!("its chain settings do not read: {e}")))?;
-    Ok(settings.runtimes)
+    Ok(network.settings.runtimes)
 }
 
 /// The source chain's runtimes must be those this node registers.
@@ -186,7 +185,8 @@ fn check_runtimes(
     settings: &ChainSettings,
     runtimes: &[(ward_primitives::RuntimeName, String)],
 ) -> Result<(), NodeError> {
-    settings.check_runtimes(
+    crate::settings::check_runtimes(
+        settings,
         &crate::settings::runtime_records(runtimes),
         "the source chain has",
     )
@@ -215,9 +215,8 @@ fn create(
     let network = source
         .result::<methods::GetNetwork>(&params::Empty {})
         .map_err(NodeError::Settings)?;
-    let settings: ChainSettings = serde_json::from_value(network.settings)
-        .map_err(|e| NodeError::Settings(format!("its chain settings do not read: {e}")))?;
-    settings.check_versions("it")?;
+    let settings = network.settings;
+    crate::settings::check_versions(&settings, "it")?;
     check_runtimes(&settings, runtimes)?;
     let height = fork.height.unwrap_or(network.height);
     if height == 0 {
@@ -252,9 +251,10 @@ fn create(
         serde_json::to_vec(&record)
             .map_err(|e| NodeError::Settings(format!("cannot encode the fork's record: {e}")))?,
     );
-    changes
-        .settings
-        .insert(crate::settings::RECORD.to_owned(), settings.to_record()?);
+    changes.settings.insert(
+        crate::settings::RECORD.to_owned(),
+        crate::settings::to_record(&settings)?,
+    );
     store.commit(changes)?;
     tracing::info!(url = %fork.url, height, "forked the source's chain");
     Ok((settings, height))

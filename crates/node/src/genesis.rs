@@ -17,29 +17,13 @@ use ward_primitives::Address;
 /// An amount of the native asset (the RPC's wire type), and its parser.
 pub use ward_rpc::wire::{Amount, parse_amount};
 
-/// The chain's native asset.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Asset {
-    /// Its ticker: 1 to 16 ASCII letters and digits.
-    pub name: String,
-    /// How many decimal places one whole unit has (the smallest unit is
-    /// 10^-decimals of it): at most [`MAX_DECIMALS`].
-    pub decimals: u8,
-}
+/// The chain's native asset; a genesis checks its name and decimals
+/// ([`MAX_DECIMALS`]).
+pub use ward_rpc::results::Asset;
 
 /// The most decimals an asset may have: 10^30 smallest units make a whole
 /// one, leaving room for 3.4e8 whole units in a `u128`.
 pub const MAX_DECIMALS: u8 = 30;
-
-impl Default for Asset {
-    fn default() -> Self {
-        Asset {
-            name: "WARD".into(),
-            decimals: 18,
-        }
-    }
-}
 
 /// Limits a genesis may set; each one left out is this build's default
 /// ([`ChainLimits::default`]).

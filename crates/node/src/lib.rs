@@ -47,6 +47,7 @@ mod etcd_limits;
 pub mod eth;
 mod expiry;
 mod explorer;
+mod failure;
 #[cfg(feature = "etcd")]
 mod follow;
 pub mod fork;
@@ -55,6 +56,7 @@ pub mod json;
 pub mod mempool;
 mod metrics;
 mod polled;
+mod pool;
 mod producer;
 pub mod profile;
 pub mod replica;
@@ -84,7 +86,7 @@ pub use rpc::{
     METHODS,
 };
 pub use server::RESERVED_CONNECTIONS;
-pub use settings::ChainSettings;
+pub use settings::{ChainSettings, ChainSettingsExt};
 pub use startup::NodeError;
 
 /// Connects a replica to its cluster (none for a single node).

@@ -37,9 +37,11 @@ use ward_state::{RedbStore, StateRead};
 use ward_vm::FaultKind;
 
 use crate::{
-    mempool::{Committed, Refusal},
+    failure::Failure,
+    mempool::{Mempool, Refusal},
     metrics::Metrics,
-    state::{Failure, Pool, Shared},
+    pool::{MineWaiter as Waiter, Work},
+    state::Shared,
     sync::lock,
 };
 
@@ -53,18 +55,6 @@ pub(crate) fn unix_millis() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
-
-/// What the producer does next.
-enum Work {
-    /// Build a block of these (maybe none: an interval or a `mine`).
-    Block(Vec<VerifiedTx>, Vec<Waiter>),
-    /// Go back to these dev snapshots (`revert`), in order.
-    Revert(Vec<(u64, tokio::sync::oneshot::Sender<Result<u64, Failure>>)>),
-    Stop,
-}
-
-/// A `mine` call waiting for its block.
-type Waiter = tokio::sync::oneshot::Sender<Result<Arc<Block>, Failure>>;
 
 /// A block executed and handed to the pipeline's committer, not yet
 /// acknowledged.
@@ -129,7 +119,7 @@ pub(crate) fn run(shared: &Arc<Shared>) {
         };
         // A dev node's preset state goes the one-block way (its block
         // time too, so that a chosen time is taken once).
-        let preset = !lock(&shared.pool).preset.is_empty();
+        let preset = shared.pool.has_preset();
         let after = in_flight.as_ref().map(|flight| flight.time);
         let time = (pipeline.is_some() && !preset)
             .then(|| block_time(shared, after).ok())
@@ -171,15 +161,7 @@ pub(crate) fn run(shared: &Arc<Shared>) {
         }
     }
     // Whatever still waits will not be in a block from this node.
-    let mut pool = lock(&shared.pool);
-    pool.mempool.clear(&Refusal::shutting_down());
-    for waiter in pool.mine.drain(..) {
-        let _ = waiter.send(Err(Failure::shutting_down()));
-    }
-    for (_, waiter) in pool.reverts.drain(..) {
-        let _ = waiter.send(Err(Failure::shutting_down()));
-    }
-    shared.metrics.mempool.set(0);
+    shared.pool.shut_down();
     tracing::info!("block producer stopped");
 }
 
@@ -242,70 +224,19 @@ fn next_work(
     next_tick: &mut Instant,
     pending: Option<&InFlight>,
 ) -> Option<Work> {
-    let mut pool = lock(&shared.pool);
-    loop {
-        if pool.stopping {
-            return Some(Work::Stop);
-        }
-        if !pool.reverts.is_empty() {
-            return Some(Work::Revert(std::mem::take(&mut pool.reverts)));
-        }
-        if lock(&shared.fault).is_some() {
-            if pending.is_some() {
-                return None;
-            }
-            // Production stopped on a storage fault: only shutdown is left.
-            pool = shared.wake.wait(pool).unwrap_or_else(|e| e.into_inner());
-            continue;
-        }
-        let mine = !pool.mine.is_empty();
-        let due = if interval.is_zero() {
-            pool.mempool.len() > 0
-        } else {
-            ward_vm::clock::passed(*next_tick)
-        };
-        if mine || due {
-            let txs = take(shared, &pool, pending);
-            if txs.is_empty() && interval.is_zero() && !mine {
-                if pending.is_some() {
-                    return None;
-                }
-                // Nothing ready (waiting on earlier nonces): sleep until
-                // something arrives.
-                pool = shared.wake.wait(pool).unwrap_or_else(|e| e.into_inner());
-                continue;
-            }
-            if !interval.is_zero() && due {
-                *next_tick += interval;
-                // Never build a backlog of empty blocks after a stall.
-                let now = ward_vm::clock::now();
-                if *next_tick < now {
-                    *next_tick = now + interval;
-                }
-            }
-            return Some(Work::Block(txs, std::mem::take(&mut pool.mine)));
-        }
-        if pending.is_some() {
-            return None;
-        }
-        let wait = if interval.is_zero() {
-            Duration::from_secs(1)
-        } else {
-            ward_vm::clock::left(*next_tick)
-        };
-        pool = shared
-            .wake
-            .wait_timeout(pool, wait)
-            .map(|(guard, _)| guard)
-            .unwrap_or_else(|e| e.into_inner().0);
-    }
+    shared.pool.next_work(
+        (interval, next_tick),
+        pending.is_some(),
+        || lock(&shared.fault).is_some(),
+        |mempool| take(shared, mempool, pending),
+    )
 }
 
 /// The mempool's next block, after the block in flight (`pending`) if
 /// any; a store failure reads as nothing ready.
-fn take(shared: &Shared, pool: &Pool, pending: Option<&InFlight>) -> Vec<VerifiedTx> {
+fn take(shared: &Shared, mempool: &Mempool, pending: Option<&InFlight>) -> Vec<VerifiedTx> {
     let max_gas = shared.settings.max_block_gas;
-    pool.mempool
+    mempool
         .take(max_gas, |sender| {
             match pending.and_then(|flight| flight.nonces.get(sender)) {
                 Some(next) => Ok(*next),
@@ -330,10 +261,7 @@ pub(crate) fn query_time(shared: &Shared) -> u64 {
         .ok()
         .flatten()
         .map_or(0, |b| b.header.time);
-    let (chosen, offset) = {
-        let pool = lock(&shared.pool);
-        (pool.next_time, pool.time_offset)
-    };
+    let (chosen, offset) = shared.pool.clock();
     chosen
         .unwrap_or_else(|| unix_millis().saturating_add(offset))
         .max(shared.config.earliest_block_time(last))
@@ -349,7 +277,7 @@ pub(crate) fn query_time(shared: &Shared) -> u64 {
 /// later (two runs, more only for intervals over a second).
 pub(crate) fn estimate_times(shared: &Shared) -> Vec<u64> {
     let first = query_time(shared);
-    if shared.config.strict_block_seconds() || lock(&shared.pool).next_time.is_some() {
+    if shared.config.strict_block_seconds() || shared.pool.clock().0.is_some() {
         return vec![first];
     }
     let reach = first.saturating_add(shared.config.block_time_ms.max(1000));
@@ -412,20 +340,15 @@ fn block_time(shared: &Shared, after: Option<u64>) -> Result<u64, ExecError> {
             shared.store.block(height)?.map_or(0, |b| b.header.time)
         }
     };
-    let now = unix_millis();
-    let mut pool = lock(&shared.pool);
-    let time = pool
-        .next_time
-        .take()
-        .unwrap_or_else(|| now.saturating_add(pool.time_offset))
-        .max(shared.config.earliest_block_time(last));
-    if shared.config.strict_block_seconds() {
-        // A block pushed ahead of the clock (blocks faster than one a
-        // second) carries the chain's clock with it, as Hardhat's does:
-        // later blocks, an `evm_increaseTime` included, go on from it.
-        pool.time_offset = pool.time_offset.max(time.saturating_sub(now));
-    }
-    Ok(time)
+    // With strict seconds, a block pushed ahead of the clock (blocks
+    // faster than one a second) carries the chain's clock with it, as
+    // Hardhat's does: later blocks, an `evm_increaseTime` included, go on
+    // from it.
+    Ok(shared.pool.take_block_time(
+        unix_millis(),
+        shared.config.earliest_block_time(last),
+        shared.config.strict_block_seconds(),
+    ))
 }
 
 /// Builds, commits and announces a block of `txs`; a block of none
@@ -433,14 +356,9 @@ fn block_time(shared: &Shared, after: Option<u64>) -> Result<u64, ExecError> {
 fn produce(shared: &Shared, mut txs: Vec<VerifiedTx>) -> Result<Arc<Block>, Failure> {
     // A dev node's `setBalance`, `setStorage`, `setCode`: set at the
     // start of this block, or of the next one if this one fails.
-    let preset = std::mem::take(&mut lock(&shared.pool).preset);
-    let keep = |preset: ward_executor::Patch| {
-        let mut pool = lock(&shared.pool);
-        // What was set since this block began wins over what it carried.
-        let mut newer = std::mem::take(&mut pool.preset);
-        newer.keep_older(preset);
-        pool.preset = newer;
-    };
+    let preset = shared.pool.take_preset();
+    // What was set since this block began wins over what it carried.
+    let keep = |preset: ward_executor::Patch| shared.pool.keep_preset(preset);
     loop {
         let time = match block_time(shared, None) {
             Ok(time) => time,
@@ -475,9 +393,7 @@ fn produce(shared: &Shared, mut txs: Vec<VerifiedTx>) -> Result<Arc<Block>, Fail
             Err(ExecError::Refused { index, refusal }) => {
                 let tx = txs.remove(index.min(txs.len().saturating_sub(1)));
                 tracing::warn!(tx = %tx.hash(), %refusal, "transaction refused at block time");
-                let mut pool = lock(&shared.pool);
-                pool.mempool.evict(&tx.hash(), &Refusal::Rules(refusal));
-                shared.metrics.mempool.set(pool.mempool.len() as i64);
+                shared.pool.evict(&tx.hash(), &Refusal::Rules(refusal));
             }
             Err(error) if txs.len() > 1 => {
                 tracing::warn!(%error, txs = txs.len(), "block aborted: retrying its transactions one by one");
@@ -494,15 +410,13 @@ fn produce(shared: &Shared, mut txs: Vec<VerifiedTx>) -> Result<Arc<Block>, Fail
                 let failure = fault(shared, &error);
                 if let Some(tx) = txs.first() {
                     tracing::error!(tx = %tx.hash(), %error, "transaction aborted its block: evicted");
-                    let mut pool = lock(&shared.pool);
-                    if is_timeout(&error) {
-                        // Never again, and not its sender for a while.
-                        pool.penalties
-                            .timed_out(tx.hash(), tx.sender(), ward_vm::clock::now());
-                    }
-                    pool.mempool
-                        .evict(&tx.hash(), &Refusal::Aborted(failure.to_string()));
-                    shared.metrics.mempool.set(pool.mempool.len() as i64);
+                    // One that timed out: never again, and not its sender
+                    // for a while.
+                    shared.pool.evict_aborted(
+                        tx,
+                        is_timeout(&error),
+                        &Refusal::Aborted(failure.to_string()),
+                    );
                 }
                 return Err(failure);
             }
@@ -546,23 +460,10 @@ pub(crate) fn committed(
     let metrics: &Metrics = &shared.metrics;
     let header = &block.record.header;
     let hash = block.record.hash();
-    {
-        let mut pool = lock(&shared.pool);
-        for receipt in &block.receipts {
-            let ack = Committed {
-                receipt: receipt.clone(),
-                block: hash,
-            };
-            pool.mempool.committed(&receipt.tx, &ack);
-        }
-        let senders: std::collections::BTreeSet<_> = txs.iter().map(VerifiedTx::sender).collect();
-        for sender in senders {
-            if let Ok(next) = shared.store.nonce(&sender) {
-                pool.mempool.evict_stale(&sender, next);
-            }
-        }
-        metrics.mempool.set(pool.mempool.len() as i64);
-    }
+    let senders: std::collections::BTreeSet<_> = txs.iter().map(VerifiedTx::sender).collect();
+    shared.pool.committed(hash, block, senders, |sender| {
+        shared.store.nonce(sender).ok()
+    });
     metrics.blocks.inc();
     metrics
         .height
@@ -651,13 +552,7 @@ fn revert(shared: &Shared, id: u64) -> Result<u64, Failure> {
     }
     shared.executor.forget_state_caches();
     let height = shared.store.height()?;
-    {
-        let mut pool = lock(&shared.pool);
-        pool.mempool.clear(&Refusal::Reverted { id, height });
-        pool.preset = ward_executor::Patch::default();
-        pool.next_time = None;
-        shared.metrics.mempool.set(0);
-    }
+    shared.pool.reverted(id, height);
     shared
         .metrics
         .height

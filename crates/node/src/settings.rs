@@ -4,10 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
 use ward_executor::{ChainLimits, Fees};
 use ward_primitives::{Address, RuntimeName};
 use ward_state::{RedbStore, StateRead};
+
+pub use ward_rpc::results::ChainSettings;
 
 use crate::{
     genesis::{Amount, Asset, Genesis},
@@ -58,11 +59,6 @@ pub fn record_chain_file(dir: &std::path::Path, settings: &ChainSettings) -> Res
     Ok(())
 }
 
-/// No bound (a field absent from an older record).
-fn unbounded() -> u64 {
-    u64::MAX
-}
-
 /// The name of the record in the store's settings table.
 pub(crate) const RECORD: &str = "chain";
 
@@ -75,60 +71,99 @@ pub(crate) fn runtime_records(runtimes: &[(RuntimeName, String)]) -> BTreeMap<St
         .collect()
 }
 
-/// What a chain's nodes must agree on.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChainSettings {
-    /// The chain id transactions are signed for.
-    pub chain_id: String,
-    /// The host ABI version contracts were deployed against.
-    pub abi_version: u32,
-    /// The gas schedule's version.
-    pub schedule_version: u32,
-    /// Largest transaction, in bytes.
-    pub max_tx_bytes: u64,
-    /// Largest gas limit of one transaction.
-    pub max_tx_gas: u64,
-    /// Largest sum of gas limits in one block.
-    pub max_block_gas: u64,
-    /// Linear memory all frames of one transaction may hold.
-    pub tx_memory_bytes: u64,
-    /// Instances (frames and children) alive at once in one transaction.
-    pub max_instances: u64,
-    /// Topic and data bytes the events of one transaction may hold.
-    /// Absent from records of chains before schedule version 6 (which this
-    /// build refuses anyway): unbounded.
-    #[serde(default = "unbounded")]
-    pub max_tx_event_bytes: u64,
-    /// The system runtimes contracts may be deployed for: each name's
-    /// module's code hash, hex, followed by `,metered` for an
-    /// engine-metered one (`docs/runtimes.md`). Absent from records
-    /// written before runtimes existed: none.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub runtimes: BTreeMap<String, String>,
-    /// The native asset (`docs/economics.md`).
-    #[serde(default)]
-    pub asset: Asset,
-    /// The lowest gas price a transaction may name.
-    #[serde(default)]
-    pub min_gas_price: Amount,
-    /// Who receives fees; `None`: they are burned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fee_collector: Option<String>,
-    /// The numeric chain id Ethereum transactions are signed for
-    /// ([`Genesis::eth_chain_id`]); absent: the chain takes none.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub eth_chain_id: Option<u64>,
-    /// The state root of the genesis state (the balances the chain
-    /// started with), hex: it names the genesis, so that nodes of another
-    /// genesis are refused.
-    #[serde(default)]
-    pub genesis_root: String,
+/// What a node does with the chain's settings: reads them from a genesis
+/// or a store, checks them against its own and a snapshot's, and applies
+/// them (the executor's fees and limits, the transactions' rules). The
+/// record itself is ward-rpc's [`ChainSettings`], as the wire carries it.
+pub trait ChainSettingsExt: Sized {
+    /// This build's settings for `chain_id` with `limits`.
+    fn new(chain_id: &str, limits: &ChainLimits) -> Self;
+
+    /// The fee rules.
+    ///
+    /// # Errors
+    ///
+    /// A recorded collector that is not an address.
+    fn fees(&self) -> Result<Fees, NodeError>;
+
+    /// What transactions from others are checked against: the chain id,
+    /// the Ethereum chain id, and the base fee (the least gas price);
+    /// nothing unsigned is taken.
+    fn rules(&self) -> ward_chain::tx::ChainRules;
+
+    /// The executor's limits.
+    fn limits(&self) -> ChainLimits;
+
+    /// The settings of `genesis` on this build, with `max_block_gas` if
+    /// given, and the state root its balances make.
+    ///
+    /// # Errors
+    ///
+    /// A genesis that does not check, or a store failure.
+    fn of_genesis(
+        genesis: &Genesis,
+        max_block_gas: Option<u64>,
+        runtimes: BTreeMap<String, String>,
+    ) -> Result<ChainSettings, NodeError>;
+
+    /// The settings that differ between `self` and `other`, each as
+    /// `name: VALUE (self), VALUE (other)`, by field name.
+    fn differences(&self, other: &ChainSettings) -> Vec<(String, String, String)>;
+
+    /// Refuses `other` unless it is these settings, naming every setting
+    /// that differs with its value in each (`mine` and `theirs` say whose
+    /// they are).
+    ///
+    /// # Errors
+    ///
+    /// [`NodeError::Settings`].
+    fn check_same(&self, mine: &str, other: &ChainSettings, theirs: &str) -> Result<(), NodeError>;
+
+    /// Checks the settings a snapshot carries (by name, as the store
+    /// records them) against `genesis`'s on this build, with
+    /// `max_block_gas` when the chain was created with one other than
+    /// the genesis's: what `ward snapshot restore --genesis` keeps. The
+    /// system runtimes are taken as recorded: a node started on the
+    /// directory checks them against the modules it is given.
+    ///
+    /// # Errors
+    ///
+    /// Why they are not the genesis's, naming each setting that differs.
+    fn check_snapshot(
+        settings: &BTreeMap<String, Vec<u8>>,
+        genesis: &Genesis,
+        max_block_gas: Option<u64>,
+    ) -> Result<(), String>;
+
+    /// The settings recorded in `store`, if a node ever served it.
+    ///
+    /// # Errors
+    ///
+    /// A store failure, or a record that does not decode.
+    fn recorded(store: &RedbStore) -> Result<Option<ChainSettings>, NodeError>;
+
+    /// The settings of the chain in `store`: those recorded, checked
+    /// against this build, the command line and `genesis` (if given), or,
+    /// for a store without any, those of `genesis` (with `max_block_gas`
+    /// if given), recorded now. A new chain needs a genesis: a file's, or
+    /// a `--dev` node's ([`Genesis::dev`]).
+    ///
+    /// # Errors
+    ///
+    /// Another chain's directory, settings this build or the command line
+    /// disagrees with, another genesis, a new chain without one, or a
+    /// store failure.
+    fn open(
+        store: &RedbStore,
+        chain_id: &str,
+        max_block_gas: Option<u64>,
+        runtimes: &[(RuntimeName, String)],
+        genesis: Option<&Genesis>,
+    ) -> Result<ChainSettings, NodeError>;
 }
 
-impl ChainSettings {
-    /// This build's settings for `chain_id` with `limits`.
-    pub fn new(chain_id: &str, limits: &ChainLimits) -> Self {
+impl ChainSettingsExt for ChainSettings {
+    fn new(chain_id: &str, limits: &ChainLimits) -> Self {
         ChainSettings {
             chain_id: chain_id.to_owned(),
             abi_version: ward_vm::ABI_VERSION,
@@ -148,12 +183,7 @@ impl ChainSettings {
         }
     }
 
-    /// The fee rules.
-    ///
-    /// # Errors
-    ///
-    /// A recorded collector that is not an address.
-    pub fn fees(&self) -> Result<Fees, NodeError> {
+    fn fees(&self) -> Result<Fees, NodeError> {
         let collector = match &self.fee_collector {
             None => None,
             Some(text) => Some(Address::from_hex(text).ok_or_else(|| {
@@ -168,10 +198,7 @@ impl ChainSettings {
         })
     }
 
-    /// What transactions from others are checked against: the chain id,
-    /// the Ethereum chain id, and the base fee (the least gas price);
-    /// nothing unsigned is taken.
-    pub fn rules(&self) -> ward_chain::tx::ChainRules {
+    fn rules(&self) -> ward_chain::tx::ChainRules {
         ward_chain::tx::ChainRules {
             eth_chain_id: self.eth_chain_id,
             base_fee: self.min_gas_price.0,
@@ -179,8 +206,7 @@ impl ChainSettings {
         }
     }
 
-    /// The executor's limits.
-    pub fn limits(&self) -> ChainLimits {
+    fn limits(&self) -> ChainLimits {
         ChainLimits {
             max_tx_bytes: self.max_tx_bytes,
             max_tx_gas: self.max_tx_gas,
@@ -191,13 +217,7 @@ impl ChainSettings {
         }
     }
 
-    /// The settings of `genesis` on this build, with `max_block_gas` if
-    /// given, and the state root its balances make.
-    ///
-    /// # Errors
-    ///
-    /// A genesis that does not check, or a store failure.
-    pub fn of_genesis(
+    fn of_genesis(
         genesis: &Genesis,
         max_block_gas: Option<u64>,
         runtimes: BTreeMap<String, String>,
@@ -223,9 +243,7 @@ impl ChainSettings {
         })
     }
 
-    /// The settings that differ between `self` and `other`, each as
-    /// `name: VALUE (self), VALUE (other)`, by field name.
-    pub fn differences(&self, other: &ChainSettings) -> Vec<(String, String, String)> {
+    fn differences(&self, other: &ChainSettings) -> Vec<(String, String, String)> {
         let object = |s: &ChainSettings| match serde_json::to_value(s) {
             Ok(serde_json::Value::Object(map)) => map,
             _ => serde_json::Map::new(),
@@ -243,19 +261,7 @@ impl ChainSettings {
             .collect()
     }
 
-    /// Refuses `other` unless it is these settings, naming every setting
-    /// that differs with its value in each (`mine` and `theirs` say whose
-    /// they are).
-    ///
-    /// # Errors
-    ///
-    /// [`NodeError::Settings`].
-    pub fn check_same(
-        &self,
-        mine: &str,
-        other: &ChainSettings,
-        theirs: &str,
-    ) -> Result<(), NodeError> {
+    fn check_same(&self, mine: &str, other: &ChainSettings, theirs: &str) -> Result<(), NodeError> {
         let differ = self.differences(other);
         if differ.is_empty() {
             return Ok(());
@@ -270,17 +276,7 @@ impl ChainSettings {
         )))
     }
 
-    /// Checks the settings a snapshot carries (by name, as the store
-    /// records them) against `genesis`'s on this build, with
-    /// `max_block_gas` when the chain was created with one other than
-    /// the genesis's: what `ward snapshot restore --genesis` keeps. The
-    /// system runtimes are taken as recorded: a node started on the
-    /// directory checks them against the modules it is given.
-    ///
-    /// # Errors
-    ///
-    /// Why they are not the genesis's, naming each setting that differs.
-    pub fn check_snapshot(
+    fn check_snapshot(
         settings: &BTreeMap<String, Vec<u8>>,
         genesis: &Genesis,
         max_block_gas: Option<u64>,
@@ -300,12 +296,7 @@ impl ChainSettings {
             .map_err(|e| e.to_string())
     }
 
-    /// The settings recorded in `store`, if a node ever served it.
-    ///
-    /// # Errors
-    ///
-    /// A store failure, or a record that does not decode.
-    pub fn recorded(store: &RedbStore) -> Result<Option<ChainSettings>, NodeError> {
+    fn recorded(store: &RedbStore) -> Result<Option<ChainSettings>, NodeError> {
         let Some(bytes) = store.setting(RECORD)? else {
             return Ok(None);
         };
@@ -314,58 +305,7 @@ impl ChainSettings {
         })
     }
 
-    /// The settings as a store or the cluster records them.
-    pub(crate) fn to_record(&self) -> Result<Vec<u8>, NodeError> {
-        serde_json::to_vec(self)
-            .map_err(|e| NodeError::Settings(format!("cannot encode the settings: {e}")))
-    }
-
-    /// Refuses a chain whose ABI or gas schedule this build does not run;
-    /// `chain` names it in the message.
-    pub(crate) fn check_versions(&self, chain: &str) -> Result<(), NodeError> {
-        if (self.abi_version, self.schedule_version)
-            != (ward_vm::ABI_VERSION, ward_vm::SCHEDULE_VERSION)
-        {
-            return Err(NodeError::Settings(format!(
-                "{chain} runs ABI version {} and gas schedule {}, this build {} and {}",
-                self.abi_version,
-                self.schedule_version,
-                ward_vm::ABI_VERSION,
-                ward_vm::SCHEDULE_VERSION
-            )));
-        }
-        Ok(())
-    }
-
-    /// Refuses a chain whose system runtimes are not those this node
-    /// registers (`runtimes`, as [`runtime_records`] has them); `chain`
-    /// says whose runtimes they are in the message.
-    pub(crate) fn check_runtimes(
-        &self,
-        runtimes: &BTreeMap<String, String>,
-        chain: &str,
-    ) -> Result<(), NodeError> {
-        if &self.runtimes != runtimes {
-            return Err(NodeError::Settings(format!(
-                "{chain} system runtimes {:?}, this node registers {:?} (pass --runtime NAME=PATH for each, with the chain's modules)",
-                self.runtimes, runtimes
-            )));
-        }
-        Ok(())
-    }
-
-    /// The settings of the chain in `store`: those recorded, checked
-    /// against this build, the command line and `genesis` (if given), or,
-    /// for a store without any, those of `genesis` (with `max_block_gas`
-    /// if given), recorded now. A new chain needs a genesis: a file's, or
-    /// a `--dev` node's ([`Genesis::dev`]).
-    ///
-    /// # Errors
-    ///
-    /// Another chain's directory, settings this build or the command line
-    /// disagrees with, another genesis, a new chain without one, or a
-    /// store failure.
-    pub fn open(
+    fn open(
         store: &RedbStore,
         chain_id: &str,
         max_block_gas: Option<u64>,
@@ -394,7 +334,7 @@ impl ChainSettings {
                 ));
             };
             let settings = ChainSettings::of_genesis(genesis, max_block_gas, runtimes)?;
-            store.put_setting(RECORD, &settings.to_record()?)?;
+            store.put_setting(RECORD, &to_record(&settings)?)?;
             return Ok(settings);
         };
         if recorded.chain_id != chain_id {
@@ -403,8 +343,8 @@ impl ChainSettings {
                 recorded.chain_id, chain_id, recorded.chain_id
             )));
         }
-        recorded.check_versions("the chain")?;
-        recorded.check_runtimes(&runtimes, "the chain was created with")?;
+        check_versions(&recorded, "the chain")?;
+        check_runtimes(&recorded, &runtimes, "the chain was created with")?;
         if let Some(gas) = max_block_gas
             && gas != recorded.max_block_gas
         {
@@ -423,6 +363,46 @@ impl ChainSettings {
         }
         Ok(recorded)
     }
+}
+
+/// The settings as a store or the cluster records them.
+pub(crate) fn to_record(settings: &ChainSettings) -> Result<Vec<u8>, NodeError> {
+    serde_json::to_vec(settings)
+        .map_err(|e| NodeError::Settings(format!("cannot encode the settings: {e}")))
+}
+
+/// Refuses a chain whose ABI or gas schedule this build does not run;
+/// `chain` names it in the message.
+pub(crate) fn check_versions(settings: &ChainSettings, chain: &str) -> Result<(), NodeError> {
+    if (settings.abi_version, settings.schedule_version)
+        != (ward_vm::ABI_VERSION, ward_vm::SCHEDULE_VERSION)
+    {
+        return Err(NodeError::Settings(format!(
+            "{chain} runs ABI version {} and gas schedule {}, this build {} and {}",
+            settings.abi_version,
+            settings.schedule_version,
+            ward_vm::ABI_VERSION,
+            ward_vm::SCHEDULE_VERSION
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses a chain whose system runtimes are not those this node
+/// registers (`runtimes`, as [`runtime_records`] has them); `chain`
+/// says whose runtimes they are in the message.
+pub(crate) fn check_runtimes(
+    settings: &ChainSettings,
+    runtimes: &BTreeMap<String, String>,
+    chain: &str,
+) -> Result<(), NodeError> {
+    if &settings.runtimes != runtimes {
+        return Err(NodeError::Settings(format!(
+            "{chain} system runtimes {:?}, this node registers {:?} (pass --runtime NAME=PATH for each, with the chain's modules)",
+            settings.runtimes, runtimes
+        )));
+    }
+    Ok(())
 }
 
 /// The state root `genesis`'s balances make at height 0 (computed, not

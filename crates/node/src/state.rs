@@ -1,70 +1,20 @@
 //! What the node's threads share: the store, the executor, the mempool,
 //! the producer's controls, subscriptions and metrics.
 
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 
 use ed25519_dalek::SigningKey;
-use tokio::sync::{broadcast, oneshot};
+use tokio::sync::broadcast;
 use ward_devkeys as devkeys;
-use ward_executor::{Block, Executor};
+use ward_executor::Executor;
 use ward_state::{RedbStore, Snapshot, StateRead};
 use ward_vm::{CacheOptions, ModuleCache};
 
+use crate::settings::ChainSettingsExt as _;
 use crate::{
-    config::NodeConfig, decode::Schemas, mempool::Mempool, metrics::Metrics, replica::Replica,
-    settings::ChainSettings, startup::NodeError, sync::lock,
+    config::NodeConfig, decode::Schemas, failure::Failure, mempool::Mempool, metrics::Metrics,
+    pool::Pool, replica::Replica, settings::ChainSettings, startup::NodeError,
 };
-
-/// Why the node could not do what a request asked of its store or its
-/// producer (typed; the RPC's edge gives it a code).
-#[derive(Clone, Debug, thiserror::Error)]
-pub(crate) enum Failure {
-    /// What was asked for is not there.
-    #[error("{0}")]
-    NotFound(String),
-    /// The node cannot do it now (shutting down, stopped on a fault).
-    #[error("{0}")]
-    Unavailable(String),
-    /// The node failed (its store, an executor fault): never the
-    /// request's doing.
-    #[error("{0}")]
-    Fault(String),
-}
-
-impl From<ward_state::StateError> for Failure {
-    fn from(error: ward_state::StateError) -> Self {
-        Failure::Fault(error.to_string())
-    }
-}
-
-impl Failure {
-    /// The node is shutting down.
-    pub(crate) fn shutting_down() -> Failure {
-        Failure::Unavailable("the node is shutting down".into())
-    }
-}
-
-/// What the producer is asked, under one lock with the mempool.
-pub(crate) struct Pool {
-    pub(crate) mempool: Mempool,
-    /// Transactions that ran past the backstop, and their senders.
-    pub(crate) penalties: crate::mempool::Penalties,
-    /// `mine` calls waiting for their block.
-    pub(crate) mine: Vec<oneshot::Sender<Result<Arc<Block>, Failure>>>,
-    /// The next block's time, if `setNextBlockTime` chose it.
-    pub(crate) next_time: Option<u64>,
-    /// Milliseconds a dev node's clock runs ahead of the machine's
-    /// (`evm_increaseTime`, `evm_setNextBlockTimestamp`).
-    pub(crate) time_offset: u64,
-    /// What `setBalance`, `setStorage` and `setCode` set at the start of
-    /// the next block.
-    pub(crate) preset: ward_executor::Patch,
-    /// `revert` calls waiting for the producer: the snapshot's id, and
-    /// where to say the height it went back to.
-    pub(crate) reverts: Vec<(u64, oneshot::Sender<Result<u64, Failure>>)>,
-    /// Shutting down: finish the block in progress, then stop.
-    pub(crate) stopping: bool,
-}
 
 pub(crate) struct Shared {
     pub(crate) config: NodeConfig,
@@ -73,9 +23,8 @@ pub(crate) struct Shared {
     pub(crate) cache: Arc<ModuleCache>,
     /// The producer's executor, the only writer.
     pub(crate) executor: Arc<Executor<RedbStore>>,
-    pub(crate) pool: Mutex<Pool>,
-    /// Wakes the producer.
-    pub(crate) wake: Condvar,
+    /// What waits for the next block, behind its one lock.
+    pub(crate) pool: Pool,
     /// Every committed block, for subscribers.
     pub(crate) blocks: broadcast::Sender<Arc<crate::announce::Announced>>,
     /// Bytes queued for WebSocket connections, all of them together
@@ -268,18 +217,11 @@ impl Shared {
             .height
             .set(i64::try_from(store.height()?).unwrap_or(i64::MAX));
         Ok(Shared {
-            pool: Mutex::new(Pool {
-                mempool: Mempool::new(config.limits.mempool_size, config.limits.mempool_bytes)
+            pool: Pool::new(
+                Mempool::new(config.limits.mempool_size, config.limits.mempool_bytes)
                     .with_gapped_ttl(config.limits.mempool_gapped_ttl),
-                penalties: crate::mempool::Penalties::default(),
-                mine: Vec::new(),
-                next_time: None,
-                time_offset: 0,
-                preset: ward_executor::Patch::default(),
-                reverts: Vec::new(),
-                stopping: false,
-            }),
-            wake: Condvar::new(),
+                metrics.mempool.clone(),
+            ),
             blocks: broadcast::channel(config.limits.ws_queue.max(1)).0,
             ws_queued: Arc::default(),
             metrics,
@@ -336,7 +278,6 @@ impl Shared {
 
     /// Asks the producer to finish its block and stop.
     pub(crate) fn stop_producer(&self) {
-        lock(&self.pool).stopping = true;
-        self.wake.notify_all();
+        self.pool.stop();
     }
 }

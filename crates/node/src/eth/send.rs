@@ -53,9 +53,11 @@ pub(super) fn send_transaction(shared: &Shared, p: &Params) -> Result<Value, Rpc
     let nonce = match request.nonce {
         Some(nonce) => nonce,
         None => {
-            let pool = crate::sync::lock(&shared.pool);
-            let next = shared.store.nonce(&sender).map_err(state_error)?;
-            pool.mempool.next_free_nonce(&sender, next)
+            let (_, pending) = shared
+                .pool
+                .pending_nonce(&sender, |address| shared.store.nonce(address))
+                .map_err(state_error)?;
+            pending
         }
     };
     let (tx, cap) = request_tx(shared, &request)?;

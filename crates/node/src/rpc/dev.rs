@@ -11,11 +11,7 @@ use ward_rpc::{Method, params, results};
 use ward_state::StateRead;
 
 use super::{Answer, Gone, RpcError, run};
-use crate::{
-    json,
-    state::{Failure, Pool, Shared},
-    sync::lock,
-};
+use crate::{failure::Failure, json, state::Shared, sync::lock};
 
 /// The most blocks one `mine` call builds.
 pub const MAX_MINE_BLOCKS: u64 = 1000;
@@ -52,11 +48,9 @@ pub(super) fn dispatch(
                     run::<SetNextBlockTime>(p, |p| set_next_block_time(shared, p.time))
                 }
                 SetBalance::NAME => run::<SetBalance>(p, |p| {
-                    // The pool's lock is let go before `mine` takes it.
-                    lock(&shared.pool)
-                        .preset
-                        .balances
-                        .insert(p.address, p.balance.0);
+                    shared.pool.preset(|preset| {
+                        preset.balances.insert(p.address, p.balance.0);
+                    });
                     mine(shared)
                 }),
                 SetStorage::NAME => run::<SetStorage>(p, |p| set_storage(shared, p)),
@@ -107,20 +101,13 @@ pub(super) fn single(shared: &Shared, method: &str) -> Result<(), RpcError> {
 }
 
 /// Hands the producer a request (`queue` puts it, with the sender of its
-/// answer, in the pool), wakes it, and waits for the answer.
+/// answer, in the pool, which wakes the producer), and waits for the
+/// answer.
 fn ask_producer<T>(
-    shared: &Shared,
-    queue: impl FnOnce(&mut Pool, Sender<Result<T, Failure>>),
+    queue: impl FnOnce(Sender<Result<T, Failure>>) -> Result<(), Failure>,
 ) -> Result<T, RpcError> {
     let (sender, receiver) = tokio::sync::oneshot::channel();
-    {
-        let mut pool = lock(&shared.pool);
-        if pool.stopping {
-            return Err(RpcError::unavailable("the node is shutting down"));
-        }
-        queue(&mut pool, sender);
-    }
-    shared.wake.notify_all();
+    queue(sender)?;
     let answer = receiver
         .blocking_recv()
         .map_err(|_| RpcError::unavailable("the node is shutting down"))?;
@@ -129,7 +116,7 @@ fn ask_producer<T>(
 
 /// A block now (empty if nothing is ready), returned once committed.
 pub(super) fn mine(shared: &Shared) -> Result<results::Block, RpcError> {
-    let block = ask_producer(shared, |pool, answer| pool.mine.push(answer))?;
+    let block = ask_producer(|answer| shared.pool.queue_mine(answer))?;
     Ok(json::block(&block.record))
 }
 
@@ -177,7 +164,7 @@ pub(super) fn set_next_block_time(
             "{time} is past the latest block time a chain may reach, {MAX_BLOCK_TIME} ms: every later block needs a later time"
         )));
     }
-    lock(&shared.pool).next_time = Some(time);
+    shared.pool.set_next_time(time);
     Ok(results::BlockTime { time })
 }
 
@@ -217,10 +204,9 @@ fn set_storage(shared: &Shared, p: params::SetStorage) -> Result<results::Block,
             value.len()
         )));
     }
-    lock(&shared.pool)
-        .preset
-        .storage
-        .insert((address, key), value);
+    shared.pool.preset(|preset| {
+        preset.storage.insert((address, key), value);
+    });
     mine(shared)
 }
 
@@ -242,7 +228,9 @@ fn set_code(shared: &Shared, p: params::SetCode) -> Result<results::Block, RpcEr
             )
         })?;
     }
-    lock(&shared.pool).preset.code.insert(address, code);
+    shared.pool.preset(|preset| {
+        preset.code.insert(address, code);
+    });
     mine(shared)
 }
 
@@ -258,6 +246,6 @@ pub(super) fn snapshot(shared: &Shared) -> Result<results::Snapshot, RpcError> {
 /// `revert {id}`: the chain put back as it was at snapshot `id`, on the
 /// producer's thread between two blocks.
 pub(super) fn revert(shared: &Shared, id: u64) -> Result<results::Snapshot, RpcError> {
-    let height = ask_producer(shared, |pool, answer| pool.reverts.push((id, answer)))?;
+    let height = ask_producer(|answer| shared.pool.queue_revert((id, answer)))?;
     Ok(results::Snapshot { id, height })
 }

@@ -15,7 +15,6 @@ use crate::{
     error::RpcError,
     eth::{DEV_ALIASES, Params, invalid, to_json, ward},
     state::Shared,
-    sync::lock,
 };
 
 /// Runs Hardhat or anvil control `method`.
@@ -75,10 +74,9 @@ fn blocks(shared: &Shared, method: &str, base: &str, p: &Params) -> Result<Value
         "mine" => mine(shared, method, p),
         "increaseTime" => {
             let ms = seconds_to_ms(p.at(0)?)?;
-            let mut pool = lock(&shared.pool);
-            pool.time_offset = pool.time_offset.saturating_add(ms);
+            let offset = shared.pool.advance_clock(ms);
             // The total offset in seconds, as Hardhat answers.
-            to_json((pool.time_offset / 1000).to_string())
+            to_json((offset / 1000).to_string())
         }
         "setNextBlockTimestamp" => {
             let seconds: U256 = p.at(0)?;
@@ -90,7 +88,9 @@ fn blocks(shared: &Shared, method: &str, base: &str, p: &Params) -> Result<Value
             let balance: U256 = p.at(1)?;
             let balance =
                 u128::try_from(balance).map_err(|_| invalid("a balance is at most 2^128 - 1"))?;
-            lock(&shared.pool).preset.balances.insert(address, balance);
+            shared.pool.preset(|preset| {
+                preset.balances.insert(address, balance);
+            });
             dev::mine(shared).map_err(RpcError::into_eth)?;
             to_json(true)
         }
@@ -105,10 +105,11 @@ fn blocks(shared: &Shared, method: &str, base: &str, p: &Params) -> Result<Value
             let value: B256 = p.at(2)?;
             // As the EVM runtime keeps a slot: its 32 bytes, zero absent.
             let value = (value != B256::ZERO).then(|| value.to_vec());
-            lock(&shared.pool)
-                .preset
-                .storage
-                .insert((address, slot.to_be_bytes::<32>().to_vec()), value);
+            shared.pool.preset(|preset| {
+                preset
+                    .storage
+                    .insert((address, slot.to_be_bytes::<32>().to_vec()), value);
+            });
             dev::mine(shared).map_err(RpcError::into_eth)?;
             to_json(true)
         }
@@ -154,8 +155,7 @@ fn mine(shared: &Shared, method: &str, p: &Params) -> Result<Value, RpcError> {
 /// following on from it, as Hardhat's do.
 fn next_block_time(shared: &Shared, time: u64) -> Result<(), RpcError> {
     dev::set_next_block_time(shared, time).map_err(RpcError::into_eth)?;
-    let mut pool = lock(&shared.pool);
-    pool.time_offset = time.saturating_sub(crate::producer::unix_millis());
+    shared.pool.set_clock(time, crate::producer::unix_millis());
     Ok(())
 }
 
@@ -179,15 +179,20 @@ fn set_code(
         .store
         .contract(&address)
         .map_err(crate::eth::state_error)?;
-    {
-        let mut pool = lock(&shared.pool);
-        if existing.is_none() {
-            let evm = ward_primitives::RuntimeName::new(ward_chain::tx::eth::EVM_RUNTIME)
-                .ok_or_else(|| invalid("no EVM runtime name"))?;
-            pool.preset.creates.insert(address, CodeKind::Runtime(evm));
+    let created = match existing {
+        Some(_) => None,
+        None => Some(
+            ward_primitives::RuntimeName::new(ward_chain::tx::eth::EVM_RUNTIME)
+                .ok_or_else(|| invalid("no EVM runtime name"))?,
+        ),
+    };
+    // The code and, for a new contract, its kind, set together.
+    shared.pool.preset(|preset| {
+        if let Some(evm) = created {
+            preset.creates.insert(address, CodeKind::Runtime(evm));
         }
-        pool.preset.code.insert(address, code);
-    }
+        preset.code.insert(address, code);
+    });
     dev::mine(shared).map_err(RpcError::into_eth)?;
     to_json(true)
 }

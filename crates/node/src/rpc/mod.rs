@@ -412,9 +412,10 @@ fn dispatch(
         GetEvents::NAME => run::<GetEvents>(p, |p| get_events(shared, p)),
         GetNonce::NAME => run::<GetNonce>(p, |p| {
             // Both read under the pool's lock, as for sendTransaction.
-            let pool = lock(&shared.pool);
-            let nonce = shared.store.nonce(&p.address).map_err(RpcError::state)?;
-            let pending = pool.mempool.next_free_nonce(&p.address, nonce);
+            let (nonce, pending) = shared
+                .pool
+                .pending_nonce(&p.address, |address| shared.store.nonce(address))
+                .map_err(RpcError::state)?;
             Ok(results::Nonce { nonce, pending })
         }),
         GetBalance::NAME => run::<GetBalance>(p, |p| get_balance(shared, p)),
@@ -479,7 +480,7 @@ fn network(shared: &Shared) -> results::Network {
         genesis_root: settings.genesis_root.clone(),
         // The whole record every node of the chain agrees on: what a
         // fork of it takes (`ward serve --fork`).
-        settings: serde_json::to_value(settings).unwrap_or(Value::Null),
+        settings: settings.clone(),
         fork: crate::fork::recorded(&shared.store).ok().flatten(),
         dev_accounts: shared.config.dev.then(|| {
             shared
@@ -520,9 +521,11 @@ fn send_transaction(shared: &Shared, p: params::Transaction) -> Result<Answer, R
             // this lock, so the two agree here. Read before the lock, a
             // commit and eviction in between freed a used nonce, and the
             // same transaction was built again (`known`).
-            let pool = lock(&shared.pool);
-            let next = shared.store.nonce(&from).map_err(RpcError::state)?;
-            pool.mempool.next_free_nonce(&from, next)
+            let (_, pending) = shared
+                .pool
+                .pending_nonce(&from, |address| shared.store.nonce(address))
+                .map_err(RpcError::state)?;
+            pending
         }
     };
     let body = TxBody {

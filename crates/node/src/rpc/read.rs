@@ -16,7 +16,6 @@ use crate::{
     decode::{self, Called},
     json,
     state::Shared,
-    sync::lock,
 };
 
 /// A receipt with what the schemas of the contracts involved say
@@ -74,7 +73,7 @@ pub(super) fn get_transaction(
         }
         return Ok(results::Found::Receipt(Box::new(out)));
     }
-    if lock(&shared.pool).mempool.contains(&hash) {
+    if shared.pool.contains(&hash) {
         return Ok(results::Found::Pending {
             tx: hash,
             status: "pending".into(),

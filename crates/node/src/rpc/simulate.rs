@@ -5,6 +5,7 @@
 //! graph (`GET /trace/{tx}/flamegraph.svg`). `docs/debugging.md`.
 
 use crate::config::ESTIMATE_MARGIN_PERCENT;
+use crate::settings::ChainSettingsExt as _;
 
 use std::sync::Arc;
 

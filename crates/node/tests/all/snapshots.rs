@@ -109,7 +109,9 @@ fn a_node_takes_keeps_and_serves_snapshots_that_restore() {
         // The settings kept, checked against the dev genesis.
         let genesis = ward_node::Genesis::dev(&chain);
         let check = |settings: &std::collections::BTreeMap<String, Vec<u8>>| {
-            ward_node::ChainSettings::check_snapshot(settings, &genesis, None)
+            <ward_node::ChainSettings as ward_node::ChainSettingsExt>::check_snapshot(
+                settings, &genesis, None,
+            )
         };
         let trust = ward_snapshot::Trust {
             block_hash: hash,

@@ -11,12 +11,14 @@
 
 pub mod blocks;
 pub mod node;
+pub mod settings;
 pub mod state;
 pub mod traces;
 pub mod transactions;
 
 pub use blocks::*;
 pub use node::*;
+pub use settings::*;
 pub use state::*;
 pub use traces::*;
 pub use transactions::*;

@@ -1,10 +1,9 @@
 //! The node itself: its network, backups and a dev node's controls.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use ward_primitives::Address;
 
-use super::state::Asset;
+use super::settings::{Asset, ChainSettings};
 use crate::wire::{Amount, word};
 
 /// `getNetwork`.
@@ -42,7 +41,7 @@ pub struct Network {
     pub genesis_root: String,
     /// The whole record every node of the chain agrees on, as
     /// `DIR/chain.json` holds it.
-    pub settings: Value,
+    pub settings: ChainSettings,
     /// Where a fork came from (`null`: not a fork).
     pub fork: Option<Fork>,
     /// A dev node's accounts.

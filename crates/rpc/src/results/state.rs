@@ -143,12 +143,3 @@ pub struct Code {
     /// The code.
     pub code: Bytes,
 }
-
-/// The native asset.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Asset {
-    /// Its name.
-    pub name: String,
-    /// Its decimals.
-    pub decimals: u8,
-}

@@ -178,8 +178,9 @@ impl Pool {
 
     /// Takes `tx` in if `checks` pass under the lock (given the mempool
     /// and the penalties; they return the sender's committed nonce), on a
-    /// node that is not stopping; wakes the producer. What its arrival
-    /// evicted.
+    /// node that is not stopping. What its arrival evicted. The caller
+    /// wakes the producer ([`Pool::notify`]) once the transaction is
+    /// wherever else it goes (a replica's shared mempool), as before.
     ///
     /// # Errors
     ///
@@ -197,10 +198,7 @@ impl Pool {
         let next = checks(&contents.mempool, &contents.penalties)?;
         contents.mempool.insert(tx, next, waiter)?;
         self.measure(&contents);
-        let evicted = contents.mempool.take_evicted();
-        drop(contents);
-        self.wake.notify_all();
-        Ok(evicted)
+        Ok(contents.mempool.take_evicted())
     }
 
     /// Removes `hash`; its waiter hears `why`.

@@ -9,7 +9,6 @@ use crate::error::ExecError;
 use crate::frame::Frame;
 use crate::runtime::Code;
 use crate::{Executor, SharedJournal, lock, trace};
-use ward_chain::tx::VerifiedTx;
 use ward_primitives::{Address, CodeKind, Gas, Hash32};
 use ward_state::{ContractInfo, Encode, Event, StateCommit};
 use ward_vm::{CodeHash, ErrorKind, Execution, Failure, Outcome};
@@ -41,7 +40,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     pub(crate) fn administer(
         &self,
         journal: &SharedJournal<S>,
-        (tx, id): (&VerifiedTx, Hash32),
+        (input, id): (&[u8], Hash32),
         (sender, contract, action): (Address, Address, &AdminAction),
         limit: Gas,
         at: AdminAt<'_>,
@@ -78,9 +77,13 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 });
                 Ok(Execution::of(Outcome::finished(0, Vec::new(), Gas::ZERO)))
             }
-            AdminAction::Upgrade { code, .. } => {
-                self.upgrade(journal, (tx, id), (sender, contract, info, code), limit, at)
-            }
+            AdminAction::Upgrade { code, .. } => self.upgrade(
+                journal,
+                (input, id),
+                (sender, contract, info, code),
+                limit,
+                at,
+            ),
         }
     }
 
@@ -89,7 +92,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     fn upgrade(
         &self,
         journal: &SharedJournal<S>,
-        (tx, id): (&VerifiedTx, Hash32),
+        (input, id): (&[u8], Hash32),
         (sender, contract, info, code): (Address, Address, ContractInfo, &[u8]),
         limit: Gas,
         at: AdminAt<'_>,
@@ -153,7 +156,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 Code::Wasm(module, code_hash),
                 kind,
                 "migrate",
-                (tx, id),
+                (input, id),
                 left,
                 frame,
             )?

@@ -7,7 +7,6 @@ use crate::frame::Frame;
 use crate::runtime::Code;
 use crate::{CallRequest, Current, Executor, Frames, Waiting, create, interrupted, lock, runtime};
 use ward_abi::call::FAILED as CALL_FAILED;
-use ward_chain::tx::VerifiedTx;
 use ward_primitives::{Address, CodeKind, Gas, Hash32};
 use ward_state::StateCommit;
 use ward_vm::{
@@ -140,11 +139,11 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         code: Code,
         kind: CodeKind,
         entry: &str,
-        (tx, id): (&VerifiedTx, Hash32),
+        (input, id): (&[u8], Hash32),
         gas_limit: Gas,
         root: Frame<S>,
     ) -> Result<Execution, ExecError> {
-        let input = code.input(tx.input().to_vec());
+        let input = code.input(input.to_vec());
         self.run_with(code, kind, entry, (input, id), gas_limit, root)
     }
 

@@ -5,7 +5,6 @@ use crate::error::ExecError;
 use crate::runtime::Code;
 use crate::{Deployed, Executor, SharedJournal, lock, runtime};
 use std::sync::Arc;
-use ward_chain::tx::VerifiedTx;
 use ward_primitives::{Address, CodeKind, Gas, Hash32};
 use ward_state::{ContractInfo, StateCommit};
 use ward_vm::{CodeHash, ErrorKind, Execution, Failure, Outcome, Status};
@@ -17,7 +16,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     pub(crate) fn deploy(
         &self,
         journal: &SharedJournal<S>,
-        tx: (&VerifiedTx, Hash32),
+        tx: (&[u8], Hash32),
         code: &[u8],
         limit: Gas,
         at: Deployed,
@@ -113,7 +112,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     pub(crate) fn deploy_for_runtime(
         &self,
         journal: &SharedJournal<S>,
-        tx: (&VerifiedTx, Hash32),
+        (input, id): (&[u8], Hash32),
         code: &[u8],
         limit: Gas,
         (at, name): (Deployed, ward_primitives::RuntimeName),
@@ -150,10 +149,9 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         }
         record(journal, Vec::new());
         let frame = at.frame(journal);
-        let input = tx.0.input();
         let envelope = runtime::envelope(code, input);
         let code = Code::Runtime(runtime, Arc::new(Vec::new()));
-        let execution = self.run_with(code, at.kind, "deploy", (envelope, tx.1), limit, frame)?;
+        let execution = self.run_with(code, at.kind, "deploy", (envelope, id), limit, frame)?;
         if execution.outcome.status == Status::Ok {
             record(journal, execution.outcome.output.clone());
         }

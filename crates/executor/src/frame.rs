@@ -263,6 +263,6 @@ impl ScratchTrace {
                 input: Vec::new(),
             },
         };
-        recorder.finish(receipt_of(&tx.vouched(), 0, execution, events, None))
+        recorder.finish(receipt_of(tx.hash(), 0, execution, events, None))
     }
 }

@@ -501,7 +501,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     // but for an Ethereum account, which Ethereum lets
                     // call any address).
                     move_value(journal, *sender, *to, value)?;
-                    return Ok(transferred(tx, height, intrinsic));
+                    return Ok(transferred(tx.hash(), height, intrinsic));
                 }
                 let (code, kind) = self.code_of(journal, to)?;
                 move_value(journal, *sender, *to, value)?;
@@ -518,7 +518,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     trace: trace.cloned(),
                 };
                 let entry = kind.call_entry();
-                (self.run(code, kind, entry, (tx, id), left, frame)?, None)
+                (self.run(code, kind, entry, (input, id), left, frame)?, None)
             }
             Payload::Admin { contract, action } => {
                 let at = admin::AdminAt {
@@ -526,8 +526,13 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     time,
                     trace,
                 };
-                let execution =
-                    self.administer(journal, (tx, id), (*sender, *contract, action), left, at)?;
+                let execution = self.administer(
+                    journal,
+                    (tx.input(), id),
+                    (*sender, *contract, action),
+                    left,
+                    at,
+                )?;
                 (execution, None)
             }
             Payload::Deploy(Deploy {
@@ -565,7 +570,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     trace: trace.cloned(),
                 };
                 move_value(journal, *sender, address, value)?;
-                let execution = self.deploy(journal, (tx, id), code, left, deployed)?;
+                let execution = self.deploy(journal, (tx.input(), id), code, left, deployed)?;
                 (execution, Some(address))
             }
         };
@@ -581,7 +586,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             Vec::new()
         };
         let address = address.filter(|_| execution.outcome.status == Status::Ok);
-        Ok(receipt_of(tx, height, &execution, events, address))
+        Ok(receipt_of(tx.hash(), height, &execution, events, address))
     }
 
     /// What the contract at `address` runs (its compiled module, or its

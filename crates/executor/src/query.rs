@@ -55,9 +55,15 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         };
         let (code, kind) = self.code_of(&journal, &to)?;
         let id = tx_id(&tx, height, 0);
-        let tx = tx.vouched();
         let entry = kind.call_entry();
-        let execution = self.run(code, kind, entry, (&tx, id), Gas::new(gas_limit), frame)?;
-        Ok(receipt_of(&tx, height, &execution, Vec::new(), None))
+        let execution = self.run(
+            code,
+            kind,
+            entry,
+            (tx.input(), id),
+            Gas::new(gas_limit),
+            frame,
+        )?;
+        Ok(receipt_of(tx.hash(), height, &execution, Vec::new(), None))
     }
 }

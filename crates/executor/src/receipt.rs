@@ -1,17 +1,15 @@
 //! Receipts as the executor writes them: a plain transfer's and a
 //! frame's.
 
-use ward_primitives::Address;
+use ward_primitives::{Address, Hash32};
 use ward_state::{Event, Receipt};
 use ward_vm::{Execution, Status};
 
-use ward_chain::tx::VerifiedTx;
-
-/// The receipt of a plain transfer: a call with value and no input to an
-/// address with no contract.
-pub(crate) fn transferred(tx: &VerifiedTx, height: u64, intrinsic: u64) -> Receipt {
+/// The receipt of a plain transfer, transaction `tx`: a call with value
+/// and no input to an address with no contract.
+pub(crate) fn transferred(tx: Hash32, height: u64, intrinsic: u64) -> Receipt {
     Receipt {
-        tx: tx.hash(),
+        tx,
         height,
         index: 0,
         status: Status::Ok,
@@ -27,8 +25,9 @@ pub(crate) fn transferred(tx: &VerifiedTx, height: u64, intrinsic: u64) -> Recei
     }
 }
 
+/// The receipt of transaction `tx`, whose frame ended in `execution`.
 pub(crate) fn receipt_of(
-    tx: &VerifiedTx,
+    tx: Hash32,
     height: u64,
     execution: &Execution,
     events: Vec<Event>,
@@ -36,7 +35,7 @@ pub(crate) fn receipt_of(
 ) -> Receipt {
     let outcome = &execution.outcome;
     Receipt {
-        tx: tx.hash(),
+        tx,
         height,
         index: 0,
         status: outcome.status,

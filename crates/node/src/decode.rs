@@ -11,7 +11,7 @@ use std::{
 use serde_json::Value;
 use ward_chain::{
     schema::{Schema, split_call},
-    tx::{ChainRules, Deploy, Payload, Sender, StoredTx, VerifiedTx},
+    tx::{Deploy, Payload, Sender, StoredTx},
 };
 use ward_primitives::{Address, Hash32, Status};
 use ward_state::{Receipt, StateError, StateRead};
@@ -304,14 +304,6 @@ pub fn stored_call(bytes: &[u8]) -> Option<(Address, Vec<u8>)> {
         Payload::Call { to, input } => Some((to, input)),
         Payload::Deploy(_) | Payload::Admin { .. } => None,
     }
-}
-
-/// A transaction of this node's own blocks (its encoding) as the
-/// executor replays it: verified for the chain `rules` describe, which
-/// vouch for what no one signed (a dev node's impersonated transactions,
-/// an embedder's unsigned ones), since this node's blocks hold them.
-pub fn block_tx(bytes: &[u8], rules: &ChainRules) -> Option<VerifiedTx> {
-    VerifiedTx::from_bytes(bytes, &rules.clone().vouching()).ok()
 }
 
 /// A call trace as the RPC shows it (`docs/node.md`, `traceTransaction`):

@@ -291,4 +291,14 @@ impl Payload {
             Payload::Admin { .. } => &[],
         }
     }
+
+    /// The native asset a transaction of this payload moves when it names
+    /// `value`: all of it, but none for an admin payload, whatever its
+    /// encoding says.
+    pub fn moved_value(&self, value: u128) -> u128 {
+        match self {
+            Payload::Admin { .. } => 0,
+            Payload::Deploy(_) | Payload::Call { .. } => value,
+        }
+    }
 }

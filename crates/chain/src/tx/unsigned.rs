@@ -39,10 +39,7 @@ impl Unsigned {
     /// The native asset it moves (none for an admin payload, whatever
     /// its `value` field says).
     pub fn value(&self) -> u128 {
-        match self.payload {
-            Payload::Admin { .. } => 0,
-            _ => self.value,
-        }
+        self.payload.moved_value(self.value)
     }
 
     /// Who sends it.

@@ -94,10 +94,7 @@ impl VerifiedTx {
     /// The native asset it moves to the callee or the new contract (none
     /// for an admin payload, whatever its encoding says).
     pub fn value(&self) -> u128 {
-        match self.fields.payload {
-            Payload::Admin { .. } => 0,
-            _ => self.fields.value,
-        }
+        self.fields.payload.moved_value(self.fields.value)
     }
 
     /// What it does.

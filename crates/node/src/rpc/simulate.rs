@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use ward_chain::{
     schema::Schema,
-    tx::{Payload, VerifiedTx},
+    tx::{ChainRules, Payload, VerifiedTx},
 };
 use ward_executor::Tx;
 use ward_primitives::{Address, Hash32};
@@ -229,24 +229,28 @@ pub(super) fn replay_stored_block(
     })
 }
 
-/// Committed block `height`'s transactions, as the executor replays them.
+/// Committed block `height`'s transactions, as the executor replays them:
+/// verified under this chain's rules, which vouch for what no one signed
+/// (this node's own blocks hold a dev node's impersonated transactions).
 fn stored_txs(shared: &Shared, height: u64) -> Result<Vec<VerifiedTx>, RpcError> {
+    let rules = shared.settings.rules().vouching();
     read::block_record(shared, height)?
         .txs
         .iter()
-        .map(|id| stored_tx(shared, id))
+        .map(|id| stored_tx(shared, &rules, id))
         .collect()
 }
 
-/// A stored transaction of a block, as the executor replays it.
-fn stored_tx(shared: &Shared, id: &Hash32) -> Result<VerifiedTx, RpcError> {
+/// A stored transaction of a block, verified under `rules`.
+fn stored_tx(shared: &Shared, rules: &ChainRules, id: &Hash32) -> Result<VerifiedTx, RpcError> {
     let missing = || RpcError::pruned(format!("transaction {id} is not kept here"));
     let bytes = shared
         .store
         .transaction(id)
         .map_err(RpcError::state)?
         .ok_or_else(missing)?;
-    crate::decode::block_tx(&bytes, &shared.settings.rules())
+    VerifiedTx::from_bytes(&bytes, rules)
+        .ok()
         .ok_or_else(|| RpcError::new(-32002, "fault", format!("transaction {id} does not decode")))
 }
 

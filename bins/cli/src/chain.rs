@@ -25,9 +25,9 @@ use crate::common::{Access, Common, Payment, Sender, address, open};
 use crate::evm::AbiCall;
 use crate::print::{Show, print_receipt, receipt_json};
 
-mod read;
-
-pub(crate) use read::{MethodsArgs, ReceiptArgs, StateArgs, methods, query, receipt, state};
+/// The commands that read: `ward query`, `ward receipt`, `ward state`,
+/// `ward methods` (they build on this module's call input and schemas).
+pub(crate) mod read;
 
 /// `ward deploy FILE`.
 #[derive(Args, Debug)]

@@ -81,15 +81,15 @@ enum Command {
     /// Run a contract's `main` read-only on the committed state; commits nothing.
     Query(chain::CallArgs),
     /// Print a stored receipt.
-    Receipt(chain::ReceiptArgs),
+    Receipt(chain::read::ReceiptArgs),
     /// Replay a committed transaction on its block's parent state and
     /// print its frames: contracts, methods, gas, reads, writes, events.
     Trace(trace::TraceArgs),
     /// Print a contract and its storage (or one key).
-    State(chain::StateArgs),
+    State(chain::read::StateArgs),
     /// List a deployed contract's constructor, methods and events with
     /// their signatures, from its schema.
-    Methods(chain::MethodsArgs),
+    Methods(chain::read::MethodsArgs),
     /// Ward's main job on its embedded defaults: deploy the SDK-built token
     /// and escrow into an empty data directory, run a block of transfers,
     /// escrow deposits and releases and a failing transfer, query, re-open.
@@ -270,11 +270,11 @@ fn main() -> ExitCode {
         Command::Call(args) => chain::call(args),
         Command::Upgrade(args) => upgrade::upgrade(args),
         Command::SetAdmin(args) => upgrade::set_admin(args),
-        Command::Query(args) => chain::query(args),
-        Command::Receipt(args) => chain::receipt(args),
+        Command::Query(args) => chain::read::query(args),
+        Command::Receipt(args) => chain::read::receipt(args),
         Command::Trace(args) => trace::trace(args),
-        Command::State(args) => chain::state(args),
-        Command::Methods(args) => chain::methods(args),
+        Command::State(args) => chain::read::state(args),
+        Command::Methods(args) => chain::read::methods(args),
         Command::Demo(args) => demo::demo(args),
         Command::Serve(args) => serve::serve(args),
         Command::Key(args) => key::key(args),

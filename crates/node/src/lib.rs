@@ -38,13 +38,13 @@
 pub mod access;
 mod admission;
 mod announce;
+mod api;
 #[cfg(feature = "etcd")]
 pub mod cluster;
 mod config;
 pub mod decode;
 mod error;
 mod etcd_limits;
-pub mod eth;
 mod expiry;
 mod explorer;
 mod failure;
@@ -60,7 +60,6 @@ mod pool;
 mod producer;
 pub mod profile;
 pub mod replica;
-mod rpc;
 pub mod runtimes;
 mod server;
 pub mod settings;
@@ -76,15 +75,17 @@ use std::{net::SocketAddr, sync::Arc, thread::JoinHandle, time::Duration};
 use ward_devkeys as devkeys;
 
 pub use access::Access;
+pub use api::{
+    DEV_METHODS, ESTIMATE_MARGIN_PERCENT, METHODS, dev,
+    dev::{MAX_BLOCK_TIME, MAX_MINE_BLOCKS},
+    eth,
+    ward::INLINE_INPUT_BYTES,
+};
 pub use config::{DEFAULT_CHAIN_ID, DEFAULT_LISTEN, NodeConfig, RpcLimits, contract_config};
 pub use error::RpcError;
 pub use genesis::Genesis;
 pub use producer::PRUNE_EVERY;
 pub use replica::ClusterConfig;
-pub use rpc::{
-    DEV_METHODS, ESTIMATE_MARGIN_PERCENT, INLINE_INPUT_BYTES, MAX_BLOCK_TIME, MAX_MINE_BLOCKS,
-    METHODS,
-};
 pub use server::RESERVED_CONNECTIONS;
 pub use settings::{ChainSettings, ChainSettingsExt};
 pub use startup::NodeError;

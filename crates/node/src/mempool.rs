@@ -34,14 +34,8 @@ use ward_primitives::{Address, Hash32};
 
 mod refusal;
 
+pub use refusal::{MAX_NONCE_GAP, REPLACE_PERCENT};
 pub(crate) use refusal::{PoolRule, Refusal};
-
-/// How far past a sender's next nonce a transaction may be.
-pub const MAX_NONCE_GAP: u64 = 64;
-
-/// The gas price a replacement must reach, in percent of the pending
-/// transaction's.
-pub const REPLACE_PERCENT: u128 = 110;
 
 /// Most gapped transactions (behind a nonce that is not pending) one
 /// sender may have waiting.

@@ -25,14 +25,7 @@ use tokio::{
 };
 use ward_state::{Hash32, StateRead};
 
-use crate::{
-    access::Access,
-    explorer,
-    rpc::{self, RpcError},
-    state::Shared,
-    sync::lock,
-    ws,
-};
+use crate::{access::Access, api, error::RpcError, explorer, state::Shared, sync::lock, ws};
 
 /// Connections kept for `/health` and `/metrics` once the others are
 /// all taken: a monitor still gets an answer from a node whose slots
@@ -258,9 +251,9 @@ fn json_response(status: StatusCode, value: &Value) -> Response {
 async fn rpc_handler(State(app): State<AppState>, body: Bytes) -> Response {
     let shared = app.shared;
     let limits = &shared.config.limits;
-    let deadline = tokio::time::Instant::now() + rpc::wait_budget(limits.request_timeout);
-    let error = |e: RpcError| json_response(StatusCode::OK, &rpc::response(Value::Null, Err(e)));
-    if rpc::json_depth_exceeds(&body, limits.max_json_depth) {
+    let deadline = tokio::time::Instant::now() + api::wait_budget(limits.request_timeout);
+    let error = |e: RpcError| json_response(StatusCode::OK, &api::response(Value::Null, Err(e)));
+    if api::json_depth_exceeds(&body, limits.max_json_depth) {
         return error(RpcError::invalid_request(
             "too_deep",
             format!("JSON nested deeper than {} levels", limits.max_json_depth),
@@ -293,10 +286,10 @@ async fn rpc_handler(State(app): State<AppState>, body: Bytes) -> Response {
             let mut body = String::from("[");
             let mut total = 0usize;
             for item in items {
-                let Some(response) = rpc::one(&shared, item, deadline).await else {
+                let Some(response) = api::one(&shared, item, deadline).await else {
                     continue;
                 };
-                let text = rpc::bounded(&response, limits.max_response_bytes.saturating_sub(total));
+                let text = api::bounded(&response, limits.max_response_bytes.saturating_sub(total));
                 total += text.len();
                 if body.len() > 1 {
                     body.push(',');
@@ -310,10 +303,10 @@ async fn rpc_handler(State(app): State<AppState>, body: Bytes) -> Response {
                 json_text(StatusCode::OK, body)
             }
         }
-        single => match rpc::one(&shared, single, deadline).await {
+        single => match api::one(&shared, single, deadline).await {
             Some(response) => json_text(
                 StatusCode::OK,
-                rpc::bounded(&response, limits.max_response_bytes),
+                api::bounded(&response, limits.max_response_bytes),
             ),
             None => StatusCode::NO_CONTENT.into_response(),
         },
@@ -426,7 +419,7 @@ async fn flame_graph(State(app): State<AppState>, Path(tx): Path<String>) -> Res
         }
     };
     let shared = app.shared;
-    match tokio::task::spawn_blocking(move || rpc::flame_graph(&shared, hash)).await {
+    match tokio::task::spawn_blocking(move || api::flame_graph(&shared, hash)).await {
         Ok(Ok(svg)) => ([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response(),
         Ok(Err(error)) => {
             let status = match error.kind.as_str() {

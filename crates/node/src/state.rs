@@ -133,6 +133,35 @@ fn open_store(config: &NodeConfig) -> Result<RedbStore, NodeError> {
 }
 
 impl Shared {
+    /// `address`'s committed nonce and the next one free past its
+    /// transactions in the mempool, read together under the pool's lock
+    /// (a block is committed, then its transactions leave the mempool
+    /// under it, so the two agree).
+    pub(crate) fn nonces(
+        &self,
+        address: &ward_primitives::Address,
+    ) -> Result<(u64, u64), ward_state::StateError> {
+        self.pool
+            .pending_nonce(address, |address| self.store.nonce(address))
+    }
+
+    /// Whether a dev node sends as `address` without its key.
+    pub(crate) fn impersonates(&self, address: &ward_primitives::Address) -> bool {
+        crate::sync::lock(&self.impersonating).contains(address)
+    }
+
+    /// Starts (`on`) or stops sending as `address` without its key;
+    /// whether it is impersonated now.
+    pub(crate) fn impersonate(&self, address: ward_primitives::Address, on: bool) -> bool {
+        let mut set = crate::sync::lock(&self.impersonating);
+        if on {
+            set.insert(address);
+        } else {
+            set.remove(&address);
+        }
+        set.contains(&address)
+    }
+
     /// Opens the data directory and the engine; `join` connects a replica
     /// to its cluster once the chain's settings are known.
     pub(crate) fn open(

@@ -39,8 +39,9 @@ use ward_primitives::Address;
 
 use crate::{
     announce::Announced,
+    api,
+    error::RpcError,
     json::{unhex, unhex32},
-    rpc::{self, RpcError},
     state::Shared,
 };
 
@@ -205,7 +206,7 @@ pub(crate) async fn serve(socket: WebSocket, shared: Arc<Shared>, mut stop: watc
                     }
                 }
                 Some(Ok(Message::Binary(_))) => {
-                    let reply = rpc::response(
+                    let reply = api::response(
                         Value::Null,
                         Err(RpcError::invalid_request("invalid_request", "requests are text frames")),
                     );
@@ -259,7 +260,7 @@ async fn write(
                     // for its id (as over HTTP).
                     Outgoing::Text(text) if text.len() > room => {
                         serde_json::from_str::<Value>(&text)
-                            .map_or_else(|_| text, |answer| rpc::bounded(&answer, room))
+                            .map_or_else(|_| text, |answer| api::bounded(&answer, room))
                     }
                     item => item.into_text(),
                 };
@@ -297,14 +298,14 @@ fn notify(
                 if !outbox.push(Outgoing::EthNote(
                     id,
                     block
-                        .eth_header(|b| crate::eth::head_notification(shared, b))
+                        .eth_header(|b| crate::api::eth::shape::head_notification(shared, b))
                         .clone(),
                 )) {
                     return;
                 }
             }
             Topic::EthLogs(filter) => {
-                for log in block.eth_logs(crate::eth::log_notifications) {
+                for log in block.eth_logs(crate::api::eth::shape::log_notifications) {
                     if filter.matches(&log.log)
                         && !outbox.push(Outgoing::EthNote(id, log.result.clone()))
                     {
@@ -344,9 +345,9 @@ fn request(
 ) -> Option<Value> {
     let limits = &shared.config.limits;
     if text.len() > limits.max_body_bytes
-        || rpc::json_depth_exceeds(text.as_bytes(), limits.max_json_depth)
+        || api::json_depth_exceeds(text.as_bytes(), limits.max_json_depth)
     {
-        return Some(rpc::response(
+        return Some(api::response(
             Value::Null,
             Err(RpcError::invalid_request(
                 "too_deep",
@@ -357,7 +358,7 @@ fn request(
     let value: Value = match serde_json::from_str(text) {
         Ok(value) => value,
         Err(e) => {
-            return Some(rpc::response(
+            return Some(api::response(
                 Value::Null,
                 Err(RpcError::parse(e.to_string())),
             ));
@@ -369,14 +370,14 @@ fn request(
         .unwrap_or("")
         .to_owned();
     if method == "eth_subscribe" || method == "eth_unsubscribe" {
-        let request = match rpc::request(value) {
+        let request = match api::request(value) {
             Ok(request) => request,
             Err(invalid) => {
                 let (id, error) = *invalid;
-                return Some(rpc::response(id, Err(error)));
+                return Some(api::response(id, Err(error)));
             }
         };
-        let rpc::Params::Positional(params) = &request.params else {
+        let api::Params::Positional(params) = &request.params else {
             return None;
         };
         let result = if method == "eth_subscribe" {
@@ -384,14 +385,14 @@ fn request(
         } else {
             eth_unsubscribe(subscriptions, params)
         };
-        return request.id.map(|id| rpc::response(id, result));
+        return request.id.map(|id| api::response(id, result));
     }
     if method == "subscribe" || method == "unsubscribe" {
-        let request = match rpc::request(value) {
+        let request = match api::request(value) {
             Ok(request) => request,
             Err(invalid) => {
                 let (id, error) = *invalid;
-                return Some(rpc::response(id, Err(error)));
+                return Some(api::response(id, Err(error)));
             }
         };
         let result = if method == "subscribe" {
@@ -399,10 +400,10 @@ fn request(
         } else {
             unsubscribe(subscriptions, &request.params.named())
         };
-        return request.id.map(|id| rpc::response(id, result));
+        return request.id.map(|id| api::response(id, result));
     }
     if value.is_array() {
-        return Some(rpc::response(
+        return Some(api::response(
             Value::Null,
             Err(RpcError::invalid_request(
                 "invalid_request",
@@ -415,9 +416,9 @@ fn request(
     let shared = shared.clone();
     let outbox = outbox.clone();
     let deadline =
-        tokio::time::Instant::now() + rpc::wait_budget(shared.config.limits.request_timeout);
+        tokio::time::Instant::now() + api::wait_budget(shared.config.limits.request_timeout);
     tokio::spawn(async move {
-        if let Some(reply) = rpc::one(&shared, value, deadline).await {
+        if let Some(reply) = api::one(&shared, value, deadline).await {
             outbox.push(Outgoing::Text(reply.to_string()));
         }
     });

@@ -5,7 +5,13 @@
 use ward_chain::tx::TxError;
 use ward_primitives::{Address, Hash32};
 
-use super::{MAX_NONCE_GAP, REPLACE_PERCENT};
+/// How far past a sender's next nonce a transaction may be (the
+/// mempool's rule, which its refusals name).
+pub const MAX_NONCE_GAP: u64 = 64;
+
+/// The gas price a replacement must reach, in percent of the pending
+/// transaction's.
+pub const REPLACE_PERCENT: u128 = 110;
 
 /// A rule of the mempool's own that a transaction breaks (its bounds, its
 /// order of nonces and prices): one cause of a [`Refusal`].

@@ -555,7 +555,7 @@ fn the_ethereum_document_lists_every_method_and_states_the_constants() {
             aliases.insert(name.split(' ').next().unwrap_or_default().to_owned());
         }
     }
-    let answered: std::collections::BTreeSet<String> = ward_node::eth::DEV_ALIASES
+    let answered: std::collections::BTreeSet<String> = ward_node::dev::DEV_ALIASES
         .iter()
         .map(|m| m.name.to_owned())
         .collect();

@@ -22,7 +22,7 @@ use ward_chain::tx::{Payload, StoredTx, eth::EthTx};
 use ward_primitives::{Address, Hash32};
 use ward_state::{BlockRecord, Event, Receipt, StateRead};
 
-use super::state_error;
+use super::params::state_error;
 use crate::{error::RpcError, state::Shared};
 
 /// The hash of an empty list of ommers (keccak-256 of RLP `[]`), which
@@ -343,4 +343,25 @@ pub(crate) fn block_logs(record: &BlockRecord, receipts: &[Receipt]) -> Vec<Log>
         }
     }
     out
+}
+
+/// A committed block's header as `eth_subscribe`'s `newHeads` shows it.
+pub(crate) fn head_notification(
+    shared: &Shared,
+    block: &ward_executor::Block,
+) -> std::sync::Arc<str> {
+    let height = block.record.header.height;
+    block_of(shared, height, Some(&block.record), &block.receipts, false)
+        .map_or_else(|_| "null".into(), |b| crate::announce::to_text(&b.header))
+}
+
+/// A committed block's logs as `eth_subscribe`'s `logs` shows them.
+pub(crate) fn log_notifications(block: &ward_executor::Block) -> Vec<crate::announce::RenderedLog> {
+    block_logs(&block.record, &block.receipts)
+        .into_iter()
+        .map(|log| crate::announce::RenderedLog {
+            result: crate::announce::to_text(&log),
+            log: log.inner,
+        })
+        .collect()
 }

@@ -11,7 +11,9 @@ use ward_primitives::{Address, Hash32};
 use ward_rpc::{params, results, wire::Bytes};
 use ward_state::{Receipt, StateRead, StateTree};
 
-use super::{RpcError, exec_error, payload, within_read_cap};
+use crate::api::history::block_record;
+use crate::api::payload;
+use crate::error::{RpcError, exec_error};
 use crate::{
     decode::{self, Called},
     json,
@@ -37,7 +39,7 @@ pub(super) fn receipt_shown(
 }
 
 /// A committed receipt, decoded by the transaction stored with it.
-pub(super) fn stored_receipt(
+pub(crate) fn stored_receipt(
     shared: &Shared,
     receipt: &Receipt,
 ) -> Result<results::Receipt, RpcError> {
@@ -358,38 +360,6 @@ pub(super) fn get_contract(
     })
 }
 
-pub(super) fn block_record(
-    shared: &Shared,
-    height: u64,
-) -> Result<ward_state::BlockRecord, RpcError> {
-    if let Some(block) = shared.store.block(height).map_err(RpcError::state)? {
-        return Ok(block);
-    }
-    let latest = shared.store.height().map_err(RpcError::state)?;
-    if let Some(base) = shared.store.forked_at()
-        && height < base
-    {
-        return Err(RpcError::not_found(format!(
-            "block {height} is the source chain's, before this fork's base block {base}: ask the source"
-        )));
-    }
-    if height <= latest && height > 0 {
-        // Every height up to the latest was a block: this node does not
-        // keep it (pruned, or its chain was restored from a snapshot
-        // above it).
-        use ward_state::StatePrune;
-        let kept_from = shared.store.pruned_below().map_err(RpcError::state)?;
-        return Err(RpcError::pruned(if height < kept_from {
-            format!(
-                "block {height} is pruned: this node keeps blocks from {kept_from} (--prune-history)"
-            )
-        } else {
-            format!("block {height} is not kept here: this node's history starts later")
-        }));
-    }
-    Err(RpcError::not_found(format!("no block {height}")))
-}
-
 pub(super) fn block_at(shared: &Shared, height: u64) -> Result<results::Block, RpcError> {
     Ok(json::block(&block_record(shared, height)?))
 }
@@ -483,4 +453,16 @@ fn parse_cursor(text: &str) -> Option<(u64, usize, usize)> {
         parts.next()?.parse().ok()?,
     );
     parts.next().is_none().then_some(cursor)
+}
+
+/// Refuses a free read (`query`, `simulateTransaction`) of more gas than
+/// the node's read cap (`--query-gas-cap`).
+pub(super) fn within_read_cap(shared: &Shared, gas: u64) -> Result<(), RpcError> {
+    let cap = shared.config.limits.query_gas_cap;
+    if gas > cap {
+        return Err(RpcError::invalid_params(format!(
+            "gas {gas} is above this node's cap for reads of {cap} (--query-gas-cap)"
+        )));
+    }
+    Ok(())
 }

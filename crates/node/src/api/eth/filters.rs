@@ -12,7 +12,12 @@ use alloy_primitives::{B256, U256};
 use alloy_rpc_types_eth::{BlockNumberOrTag, Filter, FilterBlockOption};
 use serde_json::Value;
 
-use super::{MAX_LOG_BLOCKS, Params, head, invalid, number, shape, to_json};
+use super::{
+    chain::{head, number},
+    logs::{self, MAX_LOG_BLOCKS},
+    params::{Params, invalid, to_json},
+    shape,
+};
 use crate::{error::RpcError, polled::Installed, state::Shared, sync::lock};
 
 /// The most filters a node keeps at once.
@@ -34,25 +39,16 @@ fn install(shared: &Shared, logs: Option<Filter>, next: u64) -> Result<u64, RpcE
         })
 }
 
-/// Runs filter method `method`, or `None` when it is not one.
-pub(super) fn dispatch(
-    shared: &Shared,
-    method: &str,
-    p: &Params,
-) -> Option<Result<Value, RpcError>> {
-    Some(match method {
-        "eth_newFilter" => new_filter(shared, p),
-        "eth_newBlockFilter" => head(shared).and_then(|head| {
-            let id = install(shared, None, head + 1)?;
-            to_json(U256::from(id))
-        }),
-        "eth_getFilterChanges" => changes(shared, p),
-        "eth_getFilterLogs" => filter_logs(shared, p),
-        "eth_uninstallFilter" => {
-            id(p).and_then(|id| to_json(lock(&shared.eth_filters).installed.remove(&id).is_some()))
-        }
-        _ => return None,
-    })
+/// `eth_newBlockFilter`: shows the hashes of blocks from the next one.
+pub(super) fn new_block_filter(shared: &Shared, _: &Params) -> Result<Value, RpcError> {
+    let id = install(shared, None, head(shared)? + 1)?;
+    to_json(U256::from(id))
+}
+
+/// `eth_uninstallFilter`: whether there was such a filter.
+pub(super) fn uninstall(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
+    let id = id(p)?;
+    to_json(lock(&shared.eth_filters).installed.remove(&id).is_some())
 }
 
 fn id(p: &Params) -> Result<u64, RpcError> {
@@ -66,7 +62,7 @@ fn not_found() -> RpcError {
 
 /// `eth_newFilter`: shows the matching logs of blocks from its
 /// `fromBlock` (default: the next block) to its `toBlock`.
-fn new_filter(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
+pub(super) fn new_filter(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     let filter: Filter = p.at(0)?;
     let head = head(shared)?;
     let next = match filter.block_option {
@@ -103,7 +99,7 @@ fn last_block(shared: &Shared, logs: &Filter, head: u64) -> Result<u64, RpcError
 }
 
 /// `eth_getFilterChanges`: what filter `id` matched since its last poll.
-fn changes(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
+pub(super) fn changes(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     let id = id(p)?;
     let head = head(shared)?;
     let (logs, next) = {
@@ -131,12 +127,12 @@ fn changes(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
             // Cut at the block that would pass the bound: the next poll
             // starts there (a block that alone passes it is answered).
             let max_bytes = shared.config.limits.max_response_bytes;
-            match super::logs::past_bound(shared, filter, (next, last), max_bytes)? {
+            match logs::past_bound(shared, filter, (next, last), max_bytes)? {
                 Some(height) if height > next => last = height - 1,
                 Some(height) => last = height,
                 None => {}
             }
-            to_json(super::logs::matching(shared, filter, (next, last))?)?
+            to_json(logs::matching(shared, filter, (next, last))?)?
         }
     };
     finish(shared, id, last, answer)
@@ -153,7 +149,7 @@ fn finish(shared: &Shared, id: u64, last: u64, answer: Value) -> Result<Value, R
 
 /// `eth_getFilterLogs`: every log a log filter matches, as `eth_getLogs`
 /// with its filter.
-fn filter_logs(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
+pub(super) fn filter_logs(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     let id = id(p)?;
     let filter = {
         let mut filters = lock(&shared.eth_filters);
@@ -162,5 +158,5 @@ fn filter_logs(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
         installed.logs.clone()
     };
     let filter = filter.ok_or_else(|| invalid("eth_getFilterLogs takes a log filter"))?;
-    to_json(super::logs::get_logs(shared, &filter)?)
+    to_json(logs::read_logs(shared, &filter)?)
 }

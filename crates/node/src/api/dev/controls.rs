@@ -1,17 +1,14 @@
 //! A dev node's controls (`--dev`; `docs/node.md`, "Dev mode"): blocks
 //! on demand, their time, state set directly, sending as any address, and
-//! snapshots of the whole chain to go back to. Each answers `dev_only`
-//! on a node without `--dev`, and those that make blocks answer
-//! `unavailable` on a replica, whose blocks are its cluster's.
+//! snapshots of the whole chain to go back to: what the dev wing's
+//! methods do, under Ward's names and under Hardhat's and anvil's.
 
-use serde_json::{Map, Value};
 use tokio::sync::oneshot::Sender;
 use ward_primitives::{Address, CodeKind};
-use ward_rpc::{Method, params, results};
+use ward_rpc::{params, results};
 use ward_state::StateRead;
 
-use super::{Answer, Gone, RpcError, run};
-use crate::{failure::Failure, json, state::Shared, sync::lock};
+use crate::{api::answer::Gone, error::RpcError, failure::Failure, json, state::Shared};
 
 /// The most blocks one `mine` call builds.
 pub const MAX_MINE_BLOCKS: u64 = 1000;
@@ -24,79 +21,11 @@ pub const MAX_MINE_BLOCKS: u64 = 1000;
 /// client reads exactly, and later blocks have later times to take.
 pub const MAX_BLOCK_TIME: u64 = (((1 << 53) - 1) / 1000 - 1) * 1000;
 
-/// Runs dev method `method` (one of [`ward_rpc::DEV_METHODS`]).
-pub(super) fn dispatch(
-    shared: &Shared,
-    method: &str,
-    p: Map<String, Value>,
-    gone: &Gone,
-) -> Result<Answer, RpcError> {
-    use ward_rpc::methods::*;
-    dev(shared, method)?;
-    match method {
-        Impersonate::NAME | StopImpersonating::NAME => {
-            run::<Impersonate>(p, |p| Ok(impersonate(shared, p.address, method)))
-        }
-        Snapshot::NAME => run::<Snapshot>(p, |_| snapshot(shared)),
-        // The rest make blocks or steer them: a replica's are its
-        // proposer's.
-        _ => {
-            single(shared, method)?;
-            match method {
-                Mine::NAME => run::<Mine>(p, |p| mine_n(shared, p.blocks.unwrap_or(1), gone)),
-                SetNextBlockTime::NAME => {
-                    run::<SetNextBlockTime>(p, |p| set_next_block_time(shared, p.time))
-                }
-                SetBalance::NAME => run::<SetBalance>(p, |p| {
-                    shared.pool.preset(|preset| {
-                        preset.balances.insert(p.address, p.balance.0);
-                    });
-                    mine(shared)
-                }),
-                SetStorage::NAME => run::<SetStorage>(p, |p| set_storage(shared, p)),
-                SetCode::NAME => run::<SetCode>(p, |p| set_code(shared, p)),
-                Revert::NAME => run::<Revert>(p, |p| revert(shared, p.id)),
-                other => Err(RpcError::method_not_found(other)),
-            }
-        }
-    }
-}
-
-/// `impersonate` (or, as `method` says, `stopImpersonating`) `address`.
-pub(super) fn impersonate(
-    shared: &Shared,
-    address: Address,
-    method: &str,
-) -> results::Impersonation {
-    let mut set = lock(&shared.impersonating);
-    if method == ward_rpc::methods::Impersonate::NAME {
-        set.insert(address);
-    } else {
-        set.remove(&address);
-    }
+/// `impersonate` (`on`) or `stopImpersonating` `address`.
+pub(super) fn impersonate(shared: &Shared, address: Address, on: bool) -> results::Impersonation {
     results::Impersonation {
         address,
-        impersonated: set.contains(&address),
-    }
-}
-
-/// Refuses a dev method on a node without `--dev`.
-pub(super) fn dev(shared: &Shared, method: &str) -> Result<(), RpcError> {
-    if shared.config.dev {
-        Ok(())
-    } else {
-        Err(RpcError::dev_only(method))
-    }
-}
-
-/// Refuses what only a single node's producer does: a replica's blocks
-/// are its proposer's.
-pub(super) fn single(shared: &Shared, method: &str) -> Result<(), RpcError> {
-    match shared.replica {
-        None => Ok(()),
-        Some(_) => Err(RpcError::unavailable(format!(
-            "{method} is not available on a replica: blocks are the cluster proposer's"
-        ))),
+        impersonated: shared.impersonate(address, on),
     }
 }
 
@@ -122,7 +51,11 @@ pub(super) fn mine(shared: &Shared) -> Result<results::Block, RpcError> {
 
 /// `blocks` blocks, one after the other; the last one is returned. Stops
 /// when the caller is `gone` (it went away, or its request timed out).
-fn mine_n(shared: &Shared, blocks: u64, gone: &Gone) -> Result<results::Block, RpcError> {
+pub(super) fn mine_n(
+    shared: &Shared,
+    blocks: u64,
+    gone: &Gone,
+) -> Result<results::Block, RpcError> {
     if !(1..=MAX_MINE_BLOCKS).contains(&blocks) {
         return Err(RpcError::invalid_params(format!(
             "\"blocks\" is 1 to {MAX_MINE_BLOCKS}"
@@ -179,7 +112,10 @@ fn contract(shared: &Shared, address: &Address) -> Result<ward_state::ContractIn
 
 /// `setStorage {address, key, value}`: one storage entry of a contract
 /// (`value` null removes it), at the start of a block built at once.
-fn set_storage(shared: &Shared, p: params::SetStorage) -> Result<results::Block, RpcError> {
+pub(super) fn set_storage(
+    shared: &Shared,
+    p: params::SetStorage,
+) -> Result<results::Block, RpcError> {
     let (address, key) = (p.address, p.key.0);
     let Some(value) = p.value else {
         return Err(RpcError::invalid_params(
@@ -214,7 +150,7 @@ fn set_storage(shared: &Shared, p: params::SetStorage) -> Result<results::Block,
 /// storage, balance and admin stay), at the start of a block built at
 /// once. A Ward or WASI contract's new module must pass the checks a
 /// deploy makes.
-fn set_code(shared: &Shared, p: params::SetCode) -> Result<results::Block, RpcError> {
+pub(super) fn set_code(shared: &Shared, p: params::SetCode) -> Result<results::Block, RpcError> {
     let (address, code) = (p.address, p.code.0);
     let info = contract(shared, &address)?;
     if matches!(info.kind, CodeKind::Ward) || info.kind.is_wasi() {

@@ -6,8 +6,24 @@
 
 use alloy_rpc_types_eth::{BlockNumberOrTag, Filter, FilterBlockOption, Log};
 
-use super::{MAX_LOG_BLOCKS, number, shape};
+use serde_json::Value;
+
+use super::{
+    chain::{head, height_of, number},
+    params::{Params, to_json},
+    shape,
+};
 use crate::{error::RpcError, state::Shared};
+
+/// Blocks one `eth_getLogs` reads at most (a range of more is refused:
+/// ask for less, as geth's and most providers' limits say).
+pub const MAX_LOG_BLOCKS: u64 = 10_000;
+
+/// `eth_getLogs`.
+pub(super) fn get_logs(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
+    let filter: Filter = p.at(0)?;
+    to_json(read_logs(shared, &filter)?)
+}
 
 /// Logs one `eth_getLogs` answers at most (Infura's and Alchemy's limit):
 /// past it, the query is refused with the range to ask for instead.
@@ -72,10 +88,10 @@ fn json_bytes(inner: &alloy_primitives::Log) -> usize {
 
 /// `eth_getLogs`: the logs `filter` matches, in order, over at most
 /// [`MAX_LOG_BLOCKS`] blocks and [`MAX_LOGS`] logs.
-pub(super) fn get_logs(shared: &Shared, filter: &Filter) -> Result<Vec<Log>, RpcError> {
+pub(super) fn read_logs(shared: &Shared, filter: &Filter) -> Result<Vec<Log>, RpcError> {
     let (from, to) = match &filter.block_option {
         FilterBlockOption::AtBlockHash(hash) => {
-            let Some(height) = super::height_of(shared, *hash)? else {
+            let Some(height) = height_of(shared, *hash)? else {
                 return Err(RpcError::eth(-32000, "unknown block".into(), None));
             };
             (height, height)
@@ -85,7 +101,7 @@ pub(super) fn get_logs(shared: &Shared, filter: &Filter) -> Result<Vec<Log>, Rpc
             to_block,
         } => {
             let at = |tag: Option<BlockNumberOrTag>| -> Result<u64, RpcError> {
-                let head = super::head(shared)?;
+                let head = head(shared)?;
                 Ok(number(shared, tag.unwrap_or_default())?.unwrap_or(head))
             };
             (at(*from_block)?, at(*to_block)?)

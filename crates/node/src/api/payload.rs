@@ -13,11 +13,14 @@ use ward_primitives::{Address, CodeKind};
 use ward_rpc::{params, wire::Bytes};
 use ward_state::StateRead;
 
-use super::RpcError;
+use crate::error::RpcError;
 use crate::state::Shared;
 
+/// The default gas limit of `sendTransaction` and `simulateTransaction`.
+pub(crate) const DEFAULT_GAS: u64 = 10_000_000;
+
 /// Exactly one of `deploy`, `call` and `admin`, as a payload.
-pub(super) fn of(
+pub(crate) fn of(
     shared: &Shared,
     deploy: Option<params::Deploy>,
     call: Option<params::Call>,
@@ -97,7 +100,7 @@ fn admin_payload(a: params::Admin) -> Result<Payload, RpcError> {
 
 /// A call's input: `input` as hex, or `method` and its JSON `args`
 /// encoded with the schema of the contract at `to`.
-pub(super) fn input(
+pub(crate) fn input(
     shared: &Shared,
     to: &Address,
     input: Option<Bytes>,

@@ -1,19 +1,20 @@
 //! `eth_sendTransaction`: a dev node completes, signs (or sends as an
 //! impersonated address) and admits a request for its accounts.
 
-use alloy_primitives::{B256, TxKind, U256};
+use alloy_primitives::{B256, Bytes, TxKind, U256};
 use alloy_rpc_types_eth::TransactionRequest;
 use serde_json::Value;
 use ward_devkeys as devkeys;
 use ward_executor::Tx;
-use ward_state::StateRead;
 
 use super::{
-    Params, admit_envelope, estimate_failed, eth_chain_id, invalid, priority_fee, refused,
-    request_tx, state_error, to_json, ward, with_envelope,
+    calls::{estimate_failed, request_tx, with_envelope},
+    chain::{eth_chain_id, priority_fee},
+    params::{Params, invalid, state_error, to_json, ward},
 };
 use crate::{
     error::{RpcError, exec_error},
+    mempool::Refusal,
     state::Shared,
 };
 
@@ -40,7 +41,7 @@ pub(super) fn send_transaction(shared: &Shared, p: &Params) -> Result<Value, Rpc
     let key = (0..devkeys::ACCOUNTS)
         .find(|i| devkeys::eth_address(*i) == from.into_array())
         .map(devkeys::eth_key);
-    let impersonated = crate::sync::lock(&shared.impersonating).contains(&sender);
+    let impersonated = shared.impersonates(&sender);
     if key.is_none() && !impersonated {
         return Err(RpcError::eth(
             -32000,
@@ -52,13 +53,7 @@ pub(super) fn send_transaction(shared: &Shared, p: &Params) -> Result<Value, Rpc
     check_request(&request, chain_id)?;
     let nonce = match request.nonce {
         Some(nonce) => nonce,
-        None => {
-            let (_, pending) = shared
-                .pool
-                .pending_nonce(&sender, |address| shared.store.nonce(address))
-                .map_err(state_error)?;
-            pending
-        }
+        None => shared.nonces(&sender).map_err(state_error)?.1,
     };
     let (tx, cap) = request_tx(shared, &request)?;
     let gas = match request.gas {
@@ -81,16 +76,17 @@ pub(super) fn send_transaction(shared: &Shared, p: &Params) -> Result<Value, Rpc
         let price = request
             .gas_price
             .unwrap_or_else(|| max_fee.min(base.saturating_add(tip)));
-        let body = ward_chain::tx::TxBody {
-            chain_id: shared.settings.chain_id.clone(),
-            public_key: [0; 32],
-            nonce,
-            gas_limit: gas,
-            gas_price: price,
-            value: tx.value,
-            payload: tx.payload,
-        };
-        let verified = body.impersonated(sender);
+        let verified = crate::api::sending::impersonated(
+            shared,
+            sender,
+            crate::api::sending::Draft {
+                nonce,
+                gas_limit: gas,
+                gas_price: price,
+                value: tx.value,
+                payload: tx.payload,
+            },
+        );
         let hash = verified.hash();
         crate::admission::admit(shared, verified, None).map_err(|r| refused(&r, shared))?;
         return to_json(B256::from(hash.0));
@@ -162,4 +158,73 @@ fn estimated(shared: &Shared, tx: &Tx, cap: u64) -> Result<u64, RpcError> {
         .map_err(|e| exec_error(&e).into_eth())?
         .map_err(|receipt| estimate_failed(&receipt, cap))?;
     Ok(with_envelope(shared, estimate.gas, 0))
+}
+
+/// `eth_sendRawTransaction`: the envelope verified for this chain and
+/// admitted as any transaction is; its hash.
+pub(super) fn send_raw(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
+    let envelope: Bytes = p.at(0)?;
+    eth_chain_id(shared)?;
+    admit_envelope(shared, &envelope)
+}
+
+/// A signed envelope verified for this chain and admitted as any
+/// transaction is, through the same door as Ward's own
+/// ([`crate::admission::verify`], which counts its refusals); its hash
+/// (what wallets compute).
+fn admit_envelope(shared: &Shared, envelope: &[u8]) -> Result<Value, RpcError> {
+    let mut stored = Vec::with_capacity(1 + envelope.len());
+    stored.push(ward_chain::tx::eth::ETH_TAG);
+    stored.extend_from_slice(envelope);
+    let verified = crate::admission::verify(shared, &stored).map_err(|r| refused(&r, shared))?;
+    let hash = verified.hash();
+    crate::admission::admit(shared, verified, None).map_err(|r| refused(&r, shared))?;
+    to_json(B256::from(hash.0))
+}
+
+/// A refusal as geth says it (clients match on these messages).
+fn refused(refusal: &Refusal, shared: &Shared) -> RpcError {
+    use ward_chain::tx::{TxError, eth::EthTxError};
+    use ward_executor::Inadmissible as Rule;
+
+    use crate::mempool::PoolRule;
+    let message = match refusal {
+        Refusal::Pool(PoolRule::NonceUsed { next, got }) => {
+            format!("nonce too low: next nonce {next}, tx nonce {got}")
+        }
+        Refusal::Rules(Rule::Nonce { expected, got }) if got < expected => {
+            format!("nonce too low: next nonce {expected}, tx nonce {got}")
+        }
+        Refusal::Pool(
+            PoolRule::NonceTooFar { next, got } | PoolRule::TooManyGapped { next, got },
+        ) => {
+            format!("nonce too high: next nonce {next}, tx nonce {got}")
+        }
+        Refusal::Pool(PoolRule::Known(_)) | Refusal::Committed(_) => "already known".into(),
+        Refusal::Pool(PoolRule::Underpriced { .. }) => "replacement transaction underpriced".into(),
+        Refusal::Pool(
+            PoolRule::Full(_) | PoolRule::FullBytes { .. } | PoolRule::FullAtPrice { .. },
+        ) => "txpool is full".into(),
+        Refusal::Rules(Rule::Funds { .. }) => {
+            format!("insufficient funds for gas * price + value: {refusal}")
+        }
+        Refusal::Rules(Rule::GasPrice { .. }) => format!(
+            "max fee per gas less than block base fee: {refusal} (the base fee is {}, this node admits from {})",
+            shared.settings.min_gas_price.0,
+            shared.min_gas_price()
+        ),
+        Refusal::Rules(Rule::IntrinsicCost { .. }) => format!("intrinsic gas too low: {refusal}"),
+        Refusal::Rules(Rule::GasAboveMaximum { .. }) => {
+            format!("exceeds block gas limit: {refusal}")
+        }
+        Refusal::Tx(TxError::Ethereum(EthTxError::WrongChain { .. })) => {
+            format!("invalid chain id: {refusal}")
+        }
+        Refusal::Tx(TxError::Ethereum(EthTxError::BadSignature)) => {
+            "invalid sender: invalid transaction v, r, s values".into()
+        }
+        other => other.to_string(),
+    };
+    // The code Ward gives the refusal (-32000, or a node's own failing).
+    RpcError::eth(RpcError::from(refusal.clone()).code, message, None)
 }

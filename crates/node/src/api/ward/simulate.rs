@@ -12,18 +12,19 @@ use std::sync::Arc;
 use serde_json::Value;
 use ward_chain::{
     schema::Schema,
-    tx::{ChainRules, Payload, VerifiedTx},
+    tx::{Payload, VerifiedTx},
 };
 use ward_executor::Tx;
-use ward_primitives::{Address, Hash32};
+use ward_primitives::Address;
 use ward_rpc::{params, results};
 
-use super::{
-    DEFAULT_GAS, RpcError, exec_error, payload, read, read::receipt_shown, within_read_cap,
-};
+use super::read::{self, receipt_shown, within_read_cap};
+use crate::api::history;
+use crate::api::payload::{self, DEFAULT_GAS};
+use crate::error::{RpcError, exec_error};
 use crate::{decode::Called, producer::query_time, state::Shared};
 use ward_executor::Trace;
-use ward_state::{StatePrune, StateRead};
+use ward_state::StatePrune;
 
 pub(super) fn simulate(shared: &Shared, p: params::Simulate) -> Result<results::Receipt, RpcError> {
     let reader = shared.reader(None)?;
@@ -130,75 +131,12 @@ pub(super) fn trace_transaction(
     shared: &Shared,
     p: params::TraceTransaction,
 ) -> Result<results::Trace, RpcError> {
-    let trace = replay(shared, p.tx)?;
+    let trace = history::transaction(shared, p.tx)?;
     let mut out = trace_shown(shared, &trace, None);
     if p.profile.unwrap_or(false) {
         out.profile = Some(crate::profile::profile_of(&trace, None));
     }
     Ok(out)
-}
-
-/// The flame graph of committed transaction `hash`'s gas profile, as SVG.
-///
-/// # Errors
-///
-/// As `traceTransaction`; `internal` when the graph cannot be drawn.
-pub(crate) fn flame_graph(shared: &Shared, hash: Hash32) -> Result<Vec<u8>, RpcError> {
-    let trace = replay(shared, hash)?;
-    let symbols = crate::profile::TraceSymbols::of(&trace);
-    let flame = crate::profile::flame(&trace, &symbols);
-    let title = format!(
-        "Gas of {hash}: {} ({} gas)",
-        trace.receipt.status,
-        flame.total()
-    );
-    flame
-        .svg(&title)
-        .map_err(|e| RpcError::new(-32603, "internal", e.to_string()))
-}
-
-/// The trace of committed transaction `hash`, replayed.
-pub(super) fn replay(shared: &Shared, hash: Hash32) -> Result<Trace, RpcError> {
-    let store = &*shared.store;
-    let Some(receipt) = store.receipt(&hash).map_err(RpcError::state)? else {
-        let kept_from = store.pruned_below().map_err(RpcError::state)?;
-        return Err(RpcError::not_found(if kept_from > 0 {
-            format!(
-                "no transaction {hash} in blocks from {kept_from} on (older ones are pruned here)"
-            )
-        } else {
-            format!("no transaction {hash} in a block")
-        }));
-    };
-    let height = receipt.height;
-    let kept_from = store.pruned_below().map_err(RpcError::state)?;
-    if height <= kept_from {
-        return Err(RpcError::pruned(format!(
-            "block {height}'s parent state is pruned: this node keeps it from block {kept_from} (--prune-history)"
-        )));
-    }
-    let txs = stored_txs(shared, height)?;
-    let index = receipt.index as usize;
-    shared
-        .reader(None)?
-        .trace_block_tx(height, &txs, index)
-        .map_err(|e| exec_error(&e))
-}
-
-/// The traces of every transaction of committed block `height`,
-/// replayed in one run of the block.
-pub(super) fn replay_block(shared: &Shared, height: u64) -> Result<Vec<Trace>, RpcError> {
-    let kept_from = shared.store.pruned_below().map_err(RpcError::state)?;
-    if height == 0 || height <= kept_from {
-        return Err(RpcError::pruned(format!(
-            "block {height} has no parent state here to replay on (genesis has none; this node keeps state from block {kept_from})"
-        )));
-    }
-    let txs = stored_txs(shared, height)?;
-    shared
-        .reader(None)?
-        .trace_block(height, &txs)
-        .map_err(|e| exec_error(&e))
 }
 
 /// `replayBlock`: the block `p` names, as stored and as its transactions
@@ -216,7 +154,7 @@ pub(super) fn replay_stored_block(
             "block {height} has no parent state here to replay on (genesis has none; this node keeps state from block {kept_from})"
         )));
     }
-    let txs = stored_txs(shared, height)?;
+    let txs = history::stored_txs(shared, height)?;
     let replayed = shared
         .executor
         .replay_block(height, &txs)
@@ -227,31 +165,6 @@ pub(super) fn replay_stored_block(
         stored,
         replayed,
     })
-}
-
-/// Committed block `height`'s transactions, as the executor replays them:
-/// verified under this chain's rules, which vouch for what no one signed
-/// (this node's own blocks hold a dev node's impersonated transactions).
-fn stored_txs(shared: &Shared, height: u64) -> Result<Vec<VerifiedTx>, RpcError> {
-    let rules = shared.settings.rules().vouching();
-    read::block_record(shared, height)?
-        .txs
-        .iter()
-        .map(|id| stored_tx(shared, &rules, id))
-        .collect()
-}
-
-/// A stored transaction of a block, verified under `rules`.
-fn stored_tx(shared: &Shared, rules: &ChainRules, id: &Hash32) -> Result<VerifiedTx, RpcError> {
-    let missing = || RpcError::pruned(format!("transaction {id} is not kept here"));
-    let bytes = shared
-        .store
-        .transaction(id)
-        .map_err(RpcError::state)?
-        .ok_or_else(missing)?;
-    VerifiedTx::from_bytes(&bytes, rules)
-        .ok()
-        .ok_or_else(|| RpcError::new(-32002, "fault", format!("transaction {id} does not decode")))
 }
 
 /// A trace as the RPC shows it ([`crate::decode::trace`]), decoded by

@@ -1,10 +1,7 @@
 //! An Ethereum request's positional params checked against its method's
 //! row ([`super::methods`]) before it runs, as geth reads them.
 
-use super::{
-    invalid,
-    methods::{DEV_ALIASES, ETH_METHODS, EthMethod},
-};
+use super::{methods::EthMethod, params::invalid};
 use crate::error::RpcError;
 
 /// Checks an Ethereum request's positional `params` against its method's
@@ -14,13 +11,9 @@ use crate::error::RpcError;
 /// block 1), a storage slot of 1 to 64 hex digits, a block hash where a
 /// hash is asked for, and no state or block overrides, which this node
 /// does not apply (a call run without them would answer for another
-/// state). A method without a row is left to its dispatcher.
-pub(crate) fn check_params(method: &str, params: &serde_json::Value) -> Result<(), RpcError> {
-    let Some(row) =
-        EthMethod::find(ETH_METHODS, method).or_else(|| EthMethod::find(DEV_ALIASES, method))
-    else {
-        return Ok(());
-    };
+/// state).
+pub(crate) fn check_params(row: &EthMethod, params: &serde_json::Value) -> Result<(), RpcError> {
+    let method = row.name;
     let items: &[serde_json::Value] = match params {
         serde_json::Value::Array(items) => items,
         _ => return Ok(()),

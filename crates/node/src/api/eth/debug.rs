@@ -12,10 +12,16 @@ use ward_executor::{Access, CallKind, Trace, TraceFrame};
 use ward_primitives::{Address, Hash32};
 use ward_vm::Status;
 
-use super::{query_time, simulate};
+use super::{
+    calls::{request_tx, revert_reason},
+    chain::{block_param, kept},
+    params::{Params, invalid, to_json},
+    shape,
+};
 use crate::{
+    api::history as replay,
     error::{RpcError, exec_error},
-    eth::{self, Params, invalid, shape, to_json},
+    producer::query_time,
     state::Shared,
 };
 
@@ -110,69 +116,65 @@ impl Asked {
     }
 }
 
-/// Runs `debug_traceTransaction`, `debug_traceCall`,
-/// `debug_traceBlockByNumber`, `debug_traceBlockByHash` or
-/// `debug_getRawTransaction`.
-pub(super) fn dispatch(shared: &Shared, method: &str, params: Value) -> Result<Value, RpcError> {
-    let p = Params::new(params)?;
-    match method {
-        "debug_traceTransaction" => {
-            let hash: B256 = p.at(0)?;
-            let config = options(&p, 1)?;
-            let trace = simulate::replay(shared, Hash32(hash.0)).map_err(RpcError::into_eth)?;
-            to_json(shown(&trace, &config, || Asked::committed(shared, hash))?)
-        }
-        "debug_traceBlockByNumber" | "debug_traceBlockByHash" => {
-            let height = eth::block_param(shared, &p, 0)?;
-            let config = options(&p, 1)?;
-            let traces = simulate::replay_block(shared, height).map_err(RpcError::into_eth)?;
-            let mut out = Vec::with_capacity(traces.len());
-            for trace in &traces {
-                let hash = B256::from(trace.receipt.tx.0);
-                out.push(BlockEntry {
-                    tx_hash: hash,
-                    result: shown(trace, &config, || Asked::committed(shared, hash))?,
-                });
-            }
-            to_json(out)
-        }
-        "debug_getRawTransaction" => {
-            let hash: B256 = p.at(0)?;
-            raw_transaction(shared, Hash32(hash.0))
-        }
-        "debug_traceCall" => {
-            let request: TransactionRequest = p.at(0)?;
-            let height = eth::block_param(shared, &p, 1)?;
-            eth::kept(shared, height)?;
-            let config = options(&p, 2)?;
-            let (tx, _) = eth::request_tx(shared, &request)?;
-            let asked = Asked {
-                from: eth20(&tx.sender),
-                to: request
-                    .to
-                    .and_then(|to| to.to().copied())
-                    .unwrap_or_default(),
-                value: request.value.unwrap_or_default(),
-                gas: tx.gas_limit,
-                input: request.input.input().cloned().unwrap_or_default(),
-            };
-            let (_, trace) = shared
-                .reader(Some(height))
-                .map_err(|e| RpcError::from(e).into_eth())?
-                .simulate_traced(&tx.vouched(), query_time(shared))
-                .map_err(|e| exec_error(&e).into_eth())?;
-            to_json(shown(&trace, &config, || Ok(asked))?)
-        }
-        other => Err(eth::not_answered(other)),
+/// `debug_traceTransaction`: a committed transaction replayed.
+pub(super) fn trace_transaction(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
+    let hash: B256 = p.at(0)?;
+    let config = options(p, 1)?;
+    let trace = replay::transaction(shared, Hash32(hash.0)).map_err(RpcError::into_eth)?;
+    to_json(shown(&trace, &config, || Asked::committed(shared, hash))?)
+}
+
+/// `debug_traceBlockByNumber` and `debug_traceBlockByHash`: a committed
+/// block's transactions replayed.
+pub(super) fn trace_block(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
+    let height = block_param(shared, p, 0)?;
+    let config = options(p, 1)?;
+    let traces = replay::block(shared, height).map_err(RpcError::into_eth)?;
+    let mut out = Vec::with_capacity(traces.len());
+    for trace in &traces {
+        let hash = B256::from(trace.receipt.tx.0);
+        out.push(BlockEntry {
+            tx_hash: hash,
+            result: shown(trace, &config, || Asked::committed(shared, hash))?,
+        });
     }
+    to_json(out)
+}
+
+/// `debug_traceCall`: a call request run traced on the state after a
+/// block, committing nothing.
+pub(super) fn trace_call(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
+    let request: TransactionRequest = p.at(0)?;
+    let height = block_param(shared, p, 1)?;
+    kept(shared, height)?;
+    let config = options(p, 2)?;
+    let (tx, _) = request_tx(shared, &request)?;
+    let asked = Asked {
+        from: eth20(&tx.sender),
+        to: request
+            .to
+            .and_then(|to| to.to().copied())
+            .unwrap_or_default(),
+        value: request.value.unwrap_or_default(),
+        gas: tx.gas_limit,
+        input: request.input.input().cloned().unwrap_or_default(),
+    };
+    let (_, trace) = shared
+        .reader(Some(height))
+        .map_err(|e| RpcError::from(e).into_eth())?
+        .simulate_traced(&tx.vouched(), query_time(shared))
+        .map_err(|e| exec_error(&e).into_eth())?;
+    to_json(shown(&trace, &config, || Ok(asked))?)
 }
 
 /// `debug_getRawTransaction`: an Ethereum transaction's envelope as its
 /// sender signed it (`0x` when this node has no such transaction, as
 /// geth answers and the execution APIs' schema, bytes, allows).
-fn raw_transaction(shared: &Shared, hash: Hash32) -> Result<Value, RpcError> {
+pub(super) fn raw_transaction(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     use ward_chain::tx::StoredTx;
     use ward_state::StateRead as _;
+    let hash: B256 = p.at(0)?;
+    let hash = Hash32(hash.0);
     let Some(bytes) = shared
         .store
         .transaction(&hash)
@@ -266,7 +268,7 @@ fn frame(frame: &TraceFrame, config: &Config, top: bool) -> CallFrame {
         Status::Ok => (None, None),
         Status::Reverted => (
             Some("execution reverted".to_owned()),
-            eth::revert_reason(&frame.output),
+            revert_reason(&frame.output),
         ),
         Status::OutOfGas => (Some("out of gas".to_owned()), None),
         _ => (

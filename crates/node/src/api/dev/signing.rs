@@ -1,0 +1,72 @@
+//! `sendTransaction` on a dev node: Ward's transaction completed (the
+//! next free nonce, the node's price, the default gas), signed with the
+//! dev account's key or sent as an address the node impersonates, and
+//! admitted as any transaction is.
+
+use ward_chain::tx::TxBody;
+use ward_rpc::params;
+
+use crate::{
+    api::{
+        answer::Answer,
+        payload::{self, DEFAULT_GAS},
+        sending::{self, Draft, submit},
+    },
+    error::RpcError,
+    state::Shared,
+};
+
+pub(super) fn send_transaction(
+    shared: &Shared,
+    p: params::Transaction,
+) -> Result<Answer, RpcError> {
+    let from = p.from;
+    let payload = payload::of(shared, p.deploy, p.call, p.admin)?;
+    let gas = p.gas.unwrap_or(DEFAULT_GAS);
+    let value = p.value.map_or(0, |a| a.0);
+    // The node's minimum unless the client names a price.
+    let gas_price = p.gas_price.map_or_else(|| shared.min_gas_price(), |a| a.0);
+    let wait = p.wait.unwrap_or(false);
+    let key = shared
+        .dev_keys
+        .iter()
+        .find(|k| ward_chain::tx::account_address(&k.verifying_key().to_bytes()) == from);
+    let impersonated = key.is_none() && shared.impersonates(&from);
+    if key.is_none() && !impersonated {
+        return Err(RpcError::invalid_params(format!(
+            "{from} is neither one of this node's dev accounts nor impersonated (`impersonate`)"
+        )));
+    }
+    let nonce = match p.nonce {
+        Some(n) => n,
+        // The store's nonce read under the pool's lock: a block is
+        // committed, then its transactions leave the mempool under this
+        // lock, so the two agree here. Read before the lock, a commit and
+        // eviction in between freed a used nonce, and the same
+        // transaction was built again (`known`).
+        None => shared.nonces(&from).map_err(RpcError::state)?.1,
+    };
+    let draft = Draft {
+        nonce,
+        gas_limit: gas,
+        gas_price,
+        value,
+        payload,
+    };
+    let tx = match key {
+        Some(key) => TxBody {
+            chain_id: shared.settings.chain_id.clone(),
+            public_key: key.verifying_key().to_bytes(),
+            nonce: draft.nonce,
+            gas_limit: draft.gas_limit,
+            gas_price: draft.gas_price,
+            value: draft.value,
+            payload: draft.payload,
+        }
+        .sign(key)
+        .verify(&shared.settings.chain_id)
+        .map_err(RpcError::from)?,
+        None => sending::impersonated(shared, from, draft),
+    };
+    submit(shared, tx, wait)
+}

@@ -1,0 +1,107 @@
+//! What the Ethereum methods read the chain through: the head, the
+//! height a block tag or hash names, the state after a block this node
+//! still keeps, the chain's Ethereum id and the fees it asks.
+
+use alloy_primitives::B256;
+use alloy_rpc_types_eth::{BlockId, BlockNumberOrTag};
+use ward_primitives::Hash32;
+use ward_state::StateRead;
+
+use super::params::{Params, state_error};
+use crate::{error::RpcError, state::Shared};
+
+/// The chain's Ethereum chain id, or why it has none.
+pub(crate) fn eth_chain_id(shared: &Shared) -> Result<u64, RpcError> {
+    shared.settings.eth_chain_id.ok_or_else(|| {
+        RpcError::eth(
+            -32000,
+            "this chain takes no Ethereum transactions: its genesis sets no eth_chain_id".into(),
+            None,
+        )
+    })
+}
+
+/// What a transaction must offer above the base fee for this node to
+/// admit it: its own floor (`--min-gas-price`) less the chain's.
+pub(crate) fn priority_fee(shared: &Shared) -> u128 {
+    shared
+        .min_gas_price()
+        .saturating_sub(shared.settings.min_gas_price.0)
+}
+
+/// The latest block's height.
+pub(crate) fn head(shared: &Shared) -> Result<u64, RpcError> {
+    shared.store.height().map_err(state_error)
+}
+
+/// The height a block tag names: every tag but `earliest` is the head,
+/// since a Ward block is final once made and a dev node mines what it
+/// admits at once. `None` for a number past the head.
+pub(crate) fn number(shared: &Shared, tag: BlockNumberOrTag) -> Result<Option<u64>, RpcError> {
+    let head = head(shared)?;
+    Ok(match tag {
+        BlockNumberOrTag::Earliest => Some(0),
+        BlockNumberOrTag::Number(n) => (n <= head).then_some(n),
+        BlockNumberOrTag::Latest
+        | BlockNumberOrTag::Pending
+        | BlockNumberOrTag::Safe
+        | BlockNumberOrTag::Finalized => Some(head),
+    })
+}
+
+/// The height of the block with hash `hash`, if this node has it.
+pub(crate) fn height_of(shared: &Shared, hash: B256) -> Result<Option<u64>, RpcError> {
+    shared
+        .store
+        .block_height(&Hash32(hash.0))
+        .map_err(state_error)
+}
+
+/// The height `id` names, if this node has such a block.
+pub(crate) fn block_id(shared: &Shared, id: BlockId) -> Result<Option<u64>, RpcError> {
+    match id {
+        BlockId::Number(tag) => number(shared, tag),
+        BlockId::Hash(hash) => height_of(shared, hash.block_hash),
+    }
+}
+
+/// The height param `index` names (default `latest`), which must exist.
+pub(crate) fn block_param(shared: &Shared, p: &Params, index: usize) -> Result<u64, RpcError> {
+    let id = p.opt::<BlockId>(index)?.unwrap_or_default();
+    block_id(shared, id)?.ok_or_else(|| RpcError::eth(-32000, "header not found".into(), None))
+}
+
+/// `read` of the state after the block param `index` names, which this
+/// node must still keep: the head's from the store's own tables (what
+/// its receipts were committed with), an earlier block's from the state
+/// tree's version of it.
+pub(crate) fn read_state<T>(
+    shared: &Shared,
+    p: &Params,
+    index: usize,
+    read: impl FnOnce(&dyn StateRead) -> Result<T, ward_state::StateError>,
+) -> Result<T, RpcError> {
+    let height = block_param(shared, p, index)?;
+    if height == head(shared)? {
+        return read(&*shared.store).map_err(state_error);
+    }
+    kept(shared, height)?;
+    let snapshot = ward_state::Snapshot::new(shared.store.clone(), height).map_err(state_error)?;
+    read(&snapshot).map_err(state_error)
+}
+
+/// Refuses a height whose state this node pruned.
+pub(crate) fn kept(shared: &Shared, height: u64) -> Result<(), RpcError> {
+    use ward_state::StatePrune;
+    let kept_from = shared.store.pruned_below().map_err(state_error)?;
+    if height < kept_from {
+        return Err(RpcError::eth(
+            -32000,
+            format!(
+                "missing trie node: the state at block {height} is pruned, this node keeps it from block {kept_from}"
+            ),
+            None,
+        ));
+    }
+    Ok(())
+}

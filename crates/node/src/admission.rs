@@ -15,7 +15,6 @@ use crate::settings::ChainSettingsExt as _;
 use crate::{
     mempool::{Mempool, Penalties, PoolRule, Refusal, Waiter, max_cost},
     state::Shared,
-    sync::lock,
 };
 
 /// Takes `tx` into the mempool (`waiter`, if any, hears of its block),
@@ -31,7 +30,7 @@ pub(crate) fn admit(
 ) -> Result<(), Refusal> {
     let (tx, evicted) = admit_here(shared, tx, waiter).map_err(|r| counted(shared, r))?;
     #[cfg(feature = "etcd")]
-    if let Some(replica) = &shared.replica {
+    if let Some(replica) = shared.replica() {
         // What this replica evicted (displaced, replaced, expired) leaves
         // the shared mempool too: it holds no more than the replicas'
         // mempools do.
@@ -40,7 +39,7 @@ pub(crate) fn admit(
     }
     #[cfg(not(feature = "etcd"))]
     drop((tx, evicted));
-    shared.pool.notify();
+    shared.pool().notify();
     Ok(())
 }
 
@@ -53,14 +52,14 @@ pub(crate) fn admit(
 /// [`Refusal::Tx`] for bytes that are not one, another chain's, or a bad
 /// signature.
 pub(crate) fn verify(shared: &Shared, bytes: &[u8]) -> Result<VerifiedTx, Refusal> {
-    VerifiedTx::from_bytes(bytes, &shared.settings.rules())
+    VerifiedTx::from_bytes(bytes, &shared.settings().rules())
         .map_err(|error| counted(shared, error.into()))
 }
 
 /// `refusal`, counted in the node's metrics by its kind.
 fn counted(shared: &Shared, refusal: Refusal) -> Refusal {
     shared
-        .metrics
+        .metrics()
         .refused
         .get_or_create(&crate::metrics::Metrics::label("kind", refusal.kind()))
         .inc();
@@ -75,10 +74,10 @@ fn admit_here(
     waiter: Option<Waiter>,
 ) -> Result<(VerifiedTx, Vec<Hash32>), Refusal> {
     shared
-        .executor
+        .executor()
         .admit_sized(tx.gas_limit(), tx.bytes().len() as u64)?;
     let copy = tx.clone();
-    let evicted = shared.pool.admit(tx, waiter, |mempool, penalties| {
+    let evicted = shared.pool().admit(tx, waiter, |mempool, penalties| {
         check(shared, &copy, mempool, penalties)
     })?;
     Ok((copy, evicted))
@@ -95,12 +94,12 @@ fn check(
     penalties: &Penalties,
 ) -> Result<u64, Refusal> {
     let hash = tx.hash();
-    if let Some(fault) = lock(&shared.fault).as_ref() {
+    if let Some(fault) = shared.fault().as_ref() {
         return Err(Refusal::Unavailable(format!(
             "block production stopped on a fault: {fault}"
         )));
     }
-    if let Some(replica) = &shared.replica {
+    if let Some(replica) = shared.replica() {
         if let Some(divergence) = replica.diverged() {
             return Err(Refusal::Unavailable(format!(
                 "this replica diverged and refuses writes: {divergence}"
@@ -119,10 +118,15 @@ fn check(
     // a committed transaction sent again is `known`, one with a used
     // nonce `nonce`, even once its sender's balance fell below its cost.
     // A pending duplicate is the mempool's own refusal.
-    if shared.store.receipt(&hash).map_err(unavailable)?.is_some() {
+    if shared
+        .store()
+        .receipt(&hash)
+        .map_err(unavailable)?
+        .is_some()
+    {
         return Err(Refusal::Committed(hash));
     }
-    let next = shared.store.nonce(&tx.sender()).map_err(unavailable)?;
+    let next = shared.store().nonce(&tx.sender()).map_err(unavailable)?;
     let nonce = tx.nonce();
     if nonce < next {
         return Err(PoolRule::NonceUsed { next, got: nonce }.into());
@@ -140,7 +144,7 @@ fn unavailable(error: ward_state::StateError) -> Refusal {
 /// them), the sender's other pending transactions counted, then this
 /// node's own price floor (`--min-gas-price`) where it is higher.
 fn can_pay(shared: &Shared, mempool: &Mempool, tx: &VerifiedTx) -> Result<(), Refusal> {
-    let cost = shared.executor.fees().cost(
+    let cost = shared.executor().fees().cost(
         tx.is_sequenced(),
         tx.gas_limit(),
         tx.gas_price(),
@@ -161,11 +165,11 @@ fn can_pay(shared: &Shared, mempool: &Mempool, tx: &VerifiedTx) -> Result<(), Re
     // What waits in the sender's inbox is collected before the fee is
     // reserved (`Address::inbox`).
     let inbox = match sender.inbox() {
-        Some(inbox) => shared.store.balance(&inbox).map_err(unavailable)?,
+        Some(inbox) => shared.store().balance(&inbox).map_err(unavailable)?,
         None => 0,
     };
     let have = shared
-        .store
+        .store()
         .balance(&sender)
         .map_err(unavailable)?
         .saturating_add(inbox);
@@ -240,7 +244,7 @@ fn share(
     let refused = Refusal::Unavailable(format!(
         "the cluster's mempool did not take it ({error}): send it again"
     ));
-    shared.pool.evict(&hash, &refused);
+    shared.pool().evict(&hash, &refused);
     Err(refused)
 }
 

@@ -22,11 +22,11 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             _ = tick.tick() => {}
             _ = stop.changed() => return,
         }
-        let Some(evicted) = shared.pool.expire(ward_vm::clock::now()) else {
+        let Some(evicted) = shared.pool().expire(ward_vm::clock::now()) else {
             continue;
         };
         #[cfg(feature = "etcd")]
-        if let Some(replica) = &shared.replica {
+        if let Some(replica) = shared.replica() {
             let mut log = replica.log.clone();
             if let Err(error) = log.pool_remove(&evicted).await {
                 tracing::warn!(%error, count = evicted.len(), "expired transactions stay in the shared mempool");

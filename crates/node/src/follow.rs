@@ -111,7 +111,7 @@ pub(crate) fn connect(
 /// Wakes the loop on every change under the prefix, reconnecting the
 /// watch when etcd drops it, until the node stops.
 pub(crate) async fn watch(shared: Arc<Shared>) {
-    let Some(replica) = shared.replica.as_ref() else {
+    let Some(replica) = shared.replica() else {
         return;
     };
     let mut log = replica.log.clone();
@@ -121,7 +121,7 @@ pub(crate) async fn watch(shared: Arc<Shared>) {
                 poke(&shared, replica);
             }
         }
-        if shared.pool.is_stopping() {
+        if shared.pool().is_stopping() {
             return;
         }
         poke(&shared, replica);
@@ -130,7 +130,7 @@ pub(crate) async fn watch(shared: Arc<Shared>) {
 }
 
 fn poke(shared: &Shared, replica: &Replica) {
-    shared.pool.notify_after(|| {
+    shared.pool().notify_after(|| {
         replica
             .changes
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -140,27 +140,27 @@ fn poke(shared: &Shared, replica: &Replica) {
 /// Sleeps up to `limit` unless something changed since `seen`; whether
 /// the node is stopping.
 fn wait(shared: &Shared, replica: &Replica, seen: u64, limit: Duration) -> bool {
-    shared.pool.wait(limit, || {
+    shared.pool().wait(limit, || {
         replica.changes.load(std::sync::atomic::Ordering::SeqCst) != seen
     })
 }
 
 /// The loop.
 pub(crate) fn run(shared: &Arc<Shared>, handle: &Handle) {
-    let Some(replica) = shared.replica.as_ref() else {
+    let Some(replica) = shared.replica() else {
         return;
     };
     let mut log = replica.log.clone();
     let mut lead: Option<Lead> = None;
     let mut based = false;
-    let interval = Duration::from_millis(shared.config.block_time_ms);
+    let interval = Duration::from_millis(shared.config().block_time_ms);
     let mut next_tick = ward_vm::clock::now() + interval;
     loop {
         let seen = replica.changes.load(std::sync::atomic::Ordering::SeqCst);
-        if shared.pool.is_stopping() {
+        if shared.pool().is_stopping() {
             break;
         }
-        if replica.diverged().is_some() || lock(&shared.fault).is_some() {
+        if replica.diverged().is_some() || shared.is_faulted() {
             // Stopped for good: keep answering reads until shut down.
             if let Some(held) = lead.take() {
                 step_down(replica, &mut log, handle, &held);
@@ -212,7 +212,7 @@ pub(crate) fn run(shared: &Arc<Shared>, handle: &Handle) {
     if let Some(held) = lead.take() {
         step_down(replica, &mut log, handle, &held);
     }
-    shared.pool.clear(&Refusal::shutting_down());
+    shared.pool().clear(&Refusal::shutting_down());
     tracing::info!("replica stopped");
 }
 
@@ -234,7 +234,7 @@ fn check_base(
     log: &mut BlockLog,
     handle: &Handle,
 ) -> Result<(), TurnError> {
-    let height = shared.store.height()?;
+    let height = shared.store().height()?;
     if height == 0 {
         return Ok(());
     }
@@ -245,10 +245,10 @@ fn check_base(
             replica.config.prefix
         );
         tracing::error!(%error, "replica stopped");
-        *lock(&shared.fault) = Some(error);
+        shared.set_fault(error);
         return Ok(());
     };
-    let ours = shared.store.block(height)?.map(|b| b.header);
+    let ours = shared.store().block(height)?.map(|b| b.header);
     let log_header = Entry::from_bytes(&bytes).ok().map(|e| e.header);
     if let (Some(ours), Some(theirs)) = (ours, log_header)
         && ours != theirs
@@ -353,7 +353,7 @@ fn catch_up(
     handle: &Handle,
 ) -> Result<bool, TurnError> {
     loop {
-        let height = shared.store.height()?;
+        let height = shared.store().height()?;
         let entries = handle.block_on(log.read(height + 1, LOG_READ))?;
         let Some(&(last, _)) = entries.last() else {
             return Ok(false);
@@ -362,14 +362,14 @@ fn catch_up(
             .log_head
             .fetch_max(last, std::sync::atomic::Ordering::Relaxed);
         for (at, bytes) in entries {
-            let next = shared.store.height()? + 1;
+            let next = shared.store().height()? + 1;
             if at != next {
                 let error = format!(
                     "the log skips from block {} to {at}: it was compacted past this replica; restart it with --state-sync (it then restores a newer snapshot)",
                     next - 1
                 );
                 tracing::error!(%error, "replica stopped");
-                *lock(&shared.fault) = Some(error);
+                shared.set_fault(error);
                 return Ok(true);
             }
             if !apply(shared, replica, log, handle, at, &bytes)? {
@@ -394,12 +394,12 @@ fn apply(
         Err(error) => {
             let error = format!("log entry {height} does not decode: {error}");
             tracing::error!(%error, "replica stopped");
-            *lock(&shared.fault) = Some(error);
+            shared.set_fault(error);
             return Ok(false);
         }
     };
     let log_roots = Roots::of(&entry.header);
-    let rules = shared.settings.rules();
+    let rules = shared.settings().rules();
     let txs: Result<Vec<VerifiedTx>, String> = entry
         .txs
         .iter()
@@ -408,7 +408,7 @@ fn apply(
     let prepared = match txs {
         Err(error) => Err(format!("a transaction does not verify: {error}")),
         Ok(txs) => match shared
-            .executor
+            .executor()
             .prepare_signed_block(&txs, entry.header.time)
         {
             Ok(prepared) => Ok((prepared, txs)),
@@ -459,7 +459,7 @@ fn commit(
     started: std::time::Instant,
 ) -> Result<(), TurnError> {
     let block = shared
-        .executor
+        .executor()
         .commit_prepared(prepared)
         .inspect_err(|error| {
             fault(shared, error);
@@ -469,7 +469,7 @@ fn commit(
     replica
         .log_head
         .fetch_max(header.height, std::sync::atomic::Ordering::Relaxed);
-    let timings = shared.executor.last_block_timings();
+    let timings = shared.executor().last_block_timings();
     committed(
         shared,
         &block,
@@ -558,14 +558,14 @@ fn diverge(
     }
     let message = divergence.to_string();
     *lock(&replica.divergence) = Some(divergence);
-    shared.pool.clear(&Refusal::Unavailable(format!(
+    shared.pool().clear(&Refusal::Unavailable(format!(
         "this replica diverged: {message}"
     )));
     if replica.config.halt_on_divergence {
         // `send_replace` keeps the value even when no one waits yet:
         // `send` drops it without receivers, and a waiter that comes later
         // would never learn of the halt.
-        shared.halted.send_replace(Some(message));
+        shared.halt(message);
     }
 }
 
@@ -587,7 +587,7 @@ fn propose(
     empty_too: bool,
 ) -> Result<Proposed, TurnError> {
     let (head, pool) = handle.block_on(log.head_and_pool(POOL_READ))?;
-    if head.height != shared.store.height()? {
+    if head.height != shared.store().height()? {
         // Behind the log: apply first.
         return Ok(Proposed::Nothing);
     }
@@ -597,7 +597,7 @@ fn propose(
             break None;
         }
         let time = next_time(shared)?;
-        match shared.executor.prepare_signed_block(&txs, time) {
+        match shared.executor().prepare_signed_block(&txs, time) {
             Ok(prepared) => break Some(prepared),
             Err(ExecError::Refused { index, refusal }) => {
                 let tx = txs.remove(index.min(txs.len().saturating_sub(1)));
@@ -618,7 +618,7 @@ fn propose(
                     tracing::error!(tx = %tx.hash(), %error, "transaction aborted its block: dropped");
                     drop.push(tx.hash());
                 }
-                if lock(&shared.fault).is_some() {
+                if shared.is_faulted() {
                     return Err(error.into());
                 }
             }
@@ -735,7 +735,7 @@ fn select(
     let mut drop = Vec::new();
     let mut candidates = Mempool::new(usize::MAX, usize::MAX);
     for (hash, bytes) in pool {
-        let tx = match crate::admission::verify_shared(&bytes, hash, &shared.settings.rules()) {
+        let tx = match crate::admission::verify_shared(&bytes, hash, &shared.settings().rules()) {
             Ok(tx) => tx,
             Err(refusal) => {
                 tracing::warn!(tx = %hash, %refusal, "dropped from the shared mempool");
@@ -743,13 +743,13 @@ fn select(
                 continue;
             }
         };
-        let next = shared.store.nonce(&tx.sender())?;
+        let next = shared.store().nonce(&tx.sender())?;
         if let Err(PoolRule::NonceUsed { .. }) = candidates.insert(tx, next, None) {
             drop.push(hash);
         }
     }
-    let mut txs = candidates.take(shared.settings.max_block_gas, |sender| {
-        shared.store.nonce(sender)
+    let mut txs = candidates.take(shared.settings().max_block_gas, |sender| {
+        shared.store().nonce(sender)
     })?;
     let mut size = Entry::encoded_len([]);
     let fits = txs
@@ -765,7 +765,7 @@ fn select(
 
 /// The next block's time: the clock, and always after the last block's.
 fn next_time(shared: &Shared) -> Result<u64, TurnError> {
-    let height = shared.store.height()?;
-    let last = shared.store.block(height)?.map_or(0, |b| b.header.time);
+    let height = shared.store().height()?;
+    let last = shared.store().block(height)?.map_or(0, |b| b.header.time);
     Ok(unix_millis().max(last.saturating_add(1)))
 }

@@ -152,10 +152,10 @@ fn sync_state(
 /// A replica advertises its snapshots in etcd, under its URL.
 #[cfg(feature = "etcd")]
 fn advertise(shared: &Arc<state::Shared>, runtime: &tokio::runtime::Runtime, addr: SocketAddr) {
-    let Some(replica) = shared.replica.as_ref() else {
+    let Some(replica) = shared.replica() else {
         return;
     };
-    if shared.config.snapshot_every() == 0 {
+    if shared.config().snapshot_every() == 0 {
         tracing::warn!(
             "this replica takes no snapshots (--snapshot-interval 0): the cluster's log is compacted only below a snapshot two replicas hold, so without two others taking them it grows until etcd's quota stops the cluster"
         );
@@ -164,7 +164,7 @@ fn advertise(shared: &Arc<state::Shared>, runtime: &tokio::runtime::Runtime, add
     let (handle, log) = (runtime.handle().clone(), replica.log.clone());
     let id = replica.config.replica_id.clone();
     let url = format!("http://{addr}");
-    shared.snapshots.advertise_with(Box::new(move |held| {
+    shared.snapshots().advertise_with(Box::new(move |held| {
         let advert = statesync::Advert {
             url: url.clone(),
             snapshots: held.to_vec(),
@@ -198,7 +198,7 @@ fn spawn_writer(
 ) -> Result<JoinHandle<()>, NodeError> {
     let shared = shared.clone();
     #[cfg(feature = "etcd")]
-    if shared.replica.is_some() {
+    if shared.replica().is_some() {
         runtime.spawn(follow::watch(shared.clone()));
         let handle = runtime.handle().clone();
         return Ok(std::thread::Builder::new()
@@ -260,19 +260,19 @@ impl Node {
             join(&handle, cluster.as_ref(), settings)
         })?);
         #[cfg(feature = "etcd")]
-        if let Some(replica) = &shared.replica {
+        if let Some(replica) = shared.replica() {
             *sync::lock(&replica.claim) = claim;
         }
         #[cfg(not(feature = "etcd"))]
         let _: Option<std::convert::Infallible> = claim;
-        let listener = runtime.block_on(tokio::net::TcpListener::bind(shared.config.listen))?;
+        let listener = runtime.block_on(tokio::net::TcpListener::bind(shared.config().listen))?;
         let addr = listener.local_addr()?;
         let (stop_server, stopped) = tokio::sync::watch::channel(false);
         runtime.spawn(expiry::run(shared.clone(), stopped.clone()));
         let server = runtime.spawn(server::serve(listener, shared.clone(), stopped));
         let producer = spawn_writer(&shared, &runtime)?;
         advertise(&shared, &runtime, addr);
-        tracing::info!(%addr, chain = %shared.settings.chain_id, "node started");
+        tracing::info!(%addr, chain = %shared.settings().chain_id, "node started");
         Ok(Node {
             shared,
             addr,
@@ -295,13 +295,13 @@ impl Node {
 
     /// The chain's settings.
     pub fn settings(&self) -> &ChainSettings {
-        &self.shared.settings
+        self.shared.settings()
     }
 
     /// The dev Ethereum accounts' 20-byte addresses and secret keys: the
     /// test mnemonic's first ten (empty without dev mode).
     pub fn dev_eth_accounts(&self) -> Vec<([u8; 20], [u8; 32])> {
-        if !self.shared.config.dev {
+        if !self.shared.config().dev {
             return Vec::new();
         }
         (0..devkeys::ACCOUNTS)
@@ -313,7 +313,7 @@ impl Node {
     /// mode).
     pub fn dev_accounts(&self) -> Vec<(ward_primitives::Address, [u8; 32])> {
         self.shared
-            .dev_keys
+            .dev_keys()
             .iter()
             .map(|key| {
                 (
@@ -332,7 +332,7 @@ impl Node {
     /// (`--halt-on-divergence`), or when the signal handlers cannot be
     /// installed.
     pub fn wait_for_signal(&self) -> Result<(), NodeError> {
-        let mut halted = self.shared.halted.subscribe();
+        let mut halted = self.shared.halts();
         self.runtime.block_on(async {
             use tokio::signal::unix::{SignalKind, signal};
             let mut terminate = signal(SignalKind::terminate())?;
@@ -353,7 +353,7 @@ impl Node {
     /// Waits until the node halts itself (a replica's divergence with
     /// `halt_on_divergence`), at most `limit`: why, if it did.
     pub fn wait_for_halt(&self, limit: Duration) -> Option<String> {
-        let mut halted = self.shared.halted.subscribe();
+        let mut halted = self.shared.halts();
         self.runtime.block_on(async {
             tokio::time::timeout(limit, halted.wait_for(Option::is_some))
                 .await
@@ -375,7 +375,7 @@ impl Node {
         if self.producer.join().is_err() {
             tracing::error!("the block producer panicked");
         }
-        self.shared.snapshots.finish();
+        self.shared.snapshots().finish();
         let served = self
             .runtime
             .block_on(async { tokio::time::timeout(Duration::from_secs(5), self.server).await });

@@ -42,7 +42,6 @@ use crate::{
     metrics::Metrics,
     pool::{MineWaiter as Waiter, Work},
     state::Shared,
-    sync::lock,
 };
 
 /// Milliseconds since the Unix epoch: the block time a producer proposes.
@@ -84,9 +83,9 @@ impl InFlight {
 }
 
 pub(crate) fn run(shared: &Arc<Shared>) {
-    let interval = Duration::from_millis(shared.config.block_time_ms);
+    let interval = Duration::from_millis(shared.config().block_time_ms);
     let mut next_tick = ward_vm::clock::now() + interval;
-    let mut pipeline = match Pipeline::new(shared.executor.clone()) {
+    let mut pipeline = match Pipeline::new(shared.executor().clone()) {
         Ok(pipeline) => Some(pipeline),
         Err(error) => {
             tracing::warn!(%error, "no block pipeline: blocks are built one at a time");
@@ -119,7 +118,7 @@ pub(crate) fn run(shared: &Arc<Shared>) {
         };
         // A dev node's preset state goes the one-block way (its block
         // time too, so that a chosen time is taken once).
-        let preset = shared.pool.has_preset();
+        let preset = shared.pool().has_preset();
         let after = in_flight.as_ref().map(|flight| flight.time);
         let time = (pipeline.is_some() && !preset)
             .then(|| block_time(shared, after).ok())
@@ -142,14 +141,14 @@ pub(crate) fn run(shared: &Arc<Shared>) {
         match pushed.executed {
             Ok(_) => {
                 if overlapped && !previous_failed {
-                    shared.metrics.pipelined.inc();
+                    shared.metrics().pipelined.inc();
                 }
                 in_flight = Some(InFlight::new(txs, mine, started, time));
             }
             // It ran over a block that never committed; production has
             // stopped on that fault, its transactions stay waiting.
             Err(_) if previous_failed => {
-                shared.metrics.dropped.inc();
+                shared.metrics().dropped.inc();
                 answer(
                     mine,
                     &Err(Failure::Fault("the block before it failed".into())),
@@ -161,7 +160,7 @@ pub(crate) fn run(shared: &Arc<Shared>) {
         }
     }
     // Whatever still waits will not be in a block from this node.
-    shared.pool.shut_down();
+    shared.pool().shut_down();
     tracing::info!("block producer stopped");
 }
 
@@ -224,10 +223,10 @@ fn next_work(
     next_tick: &mut Instant,
     pending: Option<&InFlight>,
 ) -> Option<Work> {
-    shared.pool.next_work(
+    shared.pool().next_work(
         (interval, next_tick),
         pending.is_some(),
-        || lock(&shared.fault).is_some(),
+        || shared.is_faulted(),
         |mempool| take(shared, mempool, pending),
     )
 }
@@ -235,12 +234,12 @@ fn next_work(
 /// The mempool's next block, after the block in flight (`pending`) if
 /// any; a store failure reads as nothing ready.
 fn take(shared: &Shared, mempool: &Mempool, pending: Option<&InFlight>) -> Vec<VerifiedTx> {
-    let max_gas = shared.settings.max_block_gas;
+    let max_gas = shared.settings().max_block_gas;
     mempool
         .take(max_gas, |sender| {
             match pending.and_then(|flight| flight.nonces.get(sender)) {
                 Some(next) => Ok(*next),
-                None => shared.store.nonce(sender),
+                None => shared.store().nonce(sender),
             }
         })
         .unwrap_or_else(|e| {
@@ -255,16 +254,16 @@ fn take(shared: &Shared, mempool: &Mempool, pending: Option<&InFlight>) -> Vec<V
 /// block's), without using up that choice.
 pub(crate) fn query_time(shared: &Shared) -> u64 {
     let last = shared
-        .store
+        .store()
         .height()
-        .and_then(|height| shared.store.block(height))
+        .and_then(|height| shared.store().block(height))
         .ok()
         .flatten()
         .map_or(0, |b| b.header.time);
-    let (chosen, offset) = shared.pool.clock();
+    let (chosen, offset) = shared.pool().clock();
     chosen
         .unwrap_or_else(|| unix_millis().saturating_add(offset))
-        .max(shared.config.earliest_block_time(last))
+        .max(shared.config().earliest_block_time(last))
 }
 
 /// The times an estimate runs at so that it is an upper bound for the
@@ -277,10 +276,10 @@ pub(crate) fn query_time(shared: &Shared) -> u64 {
 /// later (two runs, more only for intervals over a second).
 pub(crate) fn estimate_times(shared: &Shared) -> Vec<u64> {
     let first = query_time(shared);
-    if shared.config.strict_block_seconds() || shared.pool.clock().0.is_some() {
+    if shared.config().strict_block_seconds() || shared.pool().clock().0.is_some() {
         return vec![first];
     }
-    let reach = first.saturating_add(shared.config.block_time_ms.max(1000));
+    let reach = first.saturating_add(shared.config().block_time_ms.max(1000));
     let mut times = vec![first];
     let mut second = first / 1000;
     while second < reach / 1000 && times.len() < MAX_ESTIMATE_SECONDS {
@@ -336,18 +335,18 @@ fn block_time(shared: &Shared, after: Option<u64>) -> Result<u64, ExecError> {
     let last = match after {
         Some(time) => time,
         None => {
-            let height = shared.store.height()?;
-            shared.store.block(height)?.map_or(0, |b| b.header.time)
+            let height = shared.store().height()?;
+            shared.store().block(height)?.map_or(0, |b| b.header.time)
         }
     };
     // With strict seconds, a block pushed ahead of the clock (blocks
     // faster than one a second) carries the chain's clock with it, as
     // Hardhat's does: later blocks, an `evm_increaseTime` included, go on
     // from it.
-    Ok(shared.pool.take_block_time(
+    Ok(shared.pool().take_block_time(
         unix_millis(),
-        shared.config.earliest_block_time(last),
-        shared.config.strict_block_seconds(),
+        shared.config().earliest_block_time(last),
+        shared.config().strict_block_seconds(),
     ))
 }
 
@@ -356,9 +355,9 @@ fn block_time(shared: &Shared, after: Option<u64>) -> Result<u64, ExecError> {
 fn produce(shared: &Shared, mut txs: Vec<VerifiedTx>) -> Result<Arc<Block>, Failure> {
     // A dev node's `setBalance`, `setStorage`, `setCode`: set at the
     // start of this block, or of the next one if this one fails.
-    let preset = shared.pool.take_preset();
+    let preset = shared.pool().take_preset();
     // What was set since this block began wins over what it carried.
-    let keep = |preset: ward_executor::Patch| shared.pool.keep_preset(preset);
+    let keep = |preset: ward_executor::Patch| shared.pool().keep_preset(preset);
     loop {
         let time = match block_time(shared, None) {
             Ok(time) => time,
@@ -369,10 +368,10 @@ fn produce(shared: &Shared, mut txs: Vec<VerifiedTx>) -> Result<Arc<Block>, Fail
         };
         let started = ward_vm::clock::now();
         let result = if preset.is_empty() {
-            shared.executor.execute_signed_block(&txs, time)
+            shared.executor().execute_signed_block(&txs, time)
         } else {
             shared
-                .executor
+                .executor()
                 .execute_signed_block_presetting(&preset, &txs, time)
         };
         if result.is_err() && !matches!(result, Err(ExecError::Refused { .. })) {
@@ -381,7 +380,7 @@ fn produce(shared: &Shared, mut txs: Vec<VerifiedTx>) -> Result<Arc<Block>, Fail
         match result {
             Ok(block) => {
                 let block = Arc::new(block);
-                let timings = shared.executor.last_block_timings();
+                let timings = shared.executor().last_block_timings();
                 committed(
                     shared,
                     &block,
@@ -393,13 +392,13 @@ fn produce(shared: &Shared, mut txs: Vec<VerifiedTx>) -> Result<Arc<Block>, Fail
             Err(ExecError::Refused { index, refusal }) => {
                 let tx = txs.remove(index.min(txs.len().saturating_sub(1)));
                 tracing::warn!(tx = %tx.hash(), %refusal, "transaction refused at block time");
-                shared.pool.evict(&tx.hash(), &Refusal::Rules(refusal));
+                shared.pool().evict(&tx.hash(), &Refusal::Rules(refusal));
             }
             Err(error) if txs.len() > 1 => {
                 tracing::warn!(%error, txs = txs.len(), "block aborted: retrying its transactions one by one");
                 let mut last = Err(fault(shared, &error));
                 for tx in txs {
-                    if lock(&shared.fault).is_some() {
+                    if shared.is_faulted() {
                         break;
                     }
                     last = produce(shared, vec![tx]);
@@ -412,7 +411,7 @@ fn produce(shared: &Shared, mut txs: Vec<VerifiedTx>) -> Result<Arc<Block>, Fail
                     tracing::error!(tx = %tx.hash(), %error, "transaction aborted its block: evicted");
                     // One that timed out: never again, and not its sender
                     // for a while.
-                    shared.pool.evict_aborted(
+                    shared.pool().evict_aborted(
                         tx,
                         is_timeout(&error),
                         &Refusal::Aborted(failure.to_string()),
@@ -437,7 +436,7 @@ pub(crate) fn fault(shared: &Shared, error: &ExecError) -> Failure {
     };
     if matches!(kind, Some(FaultKind::Storage | FaultKind::Corruption)) {
         tracing::error!(%error, "storage fault: block production stopped");
-        *lock(&shared.fault) = Some(error.to_string());
+        shared.set_fault(error.to_string());
     }
     Failure::Fault(error.to_string())
 }
@@ -457,12 +456,12 @@ pub(crate) fn committed(
     txs: &[VerifiedTx],
     (elapsed, timings): (Duration, BlockTimings),
 ) {
-    let metrics: &Metrics = &shared.metrics;
+    let metrics: &Metrics = shared.metrics();
     let header = &block.record.header;
     let hash = block.record.hash();
     let senders: std::collections::BTreeSet<_> = txs.iter().map(VerifiedTx::sender).collect();
-    shared.pool.committed(hash, block, senders, |sender| {
-        shared.store.nonce(sender).ok()
+    shared.pool().committed(hash, block, senders, |sender| {
+        shared.store().nonce(sender).ok()
     });
     metrics.blocks.inc();
     metrics
@@ -492,9 +491,11 @@ pub(crate) fn committed(
         "block committed"
     );
     let _ = shared
-        .blocks
+        .blocks()
         .send(Arc::new(crate::announce::Announced::new(block.clone())));
-    shared.snapshots.after_commit(&shared.store, header.height);
+    shared
+        .snapshots()
+        .after_commit(shared.store(), header.height);
     prune(shared, header.height);
 }
 
@@ -507,14 +508,14 @@ pub const PRUNE_EVERY: u64 = 16;
 /// most of it free.
 fn prune(shared: &Shared, height: u64) {
     use ward_state::StatePrune;
-    let Some(keep) = shared.config.prune_history else {
+    let Some(keep) = shared.config().prune_history else {
         return;
     };
     if !height.is_multiple_of(PRUNE_EVERY) || height <= keep {
         return;
     }
     let keep_from = height - keep;
-    match shared.store.prune(keep_from) {
+    match shared.store().prune(keep_from) {
         Ok(pruned) => tracing::debug!(
             keep_from,
             nodes = pruned.nodes,
@@ -530,7 +531,7 @@ fn prune(shared: &Shared, height: u64) {
         }
     }
     match shared
-        .store
+        .store()
         .compact_if_sparse(ward_state::COMPACT_FROM_BYTES)
     {
         Ok(Some((before, after))) => tracing::info!(before, after, "state file compacted"),
@@ -545,16 +546,16 @@ fn prune(shared: &Shared, height: u64) {
 /// thread, which is then between blocks. Returns the height it went back
 /// to.
 fn revert(shared: &Shared, id: u64) -> Result<u64, Failure> {
-    if !shared.store.restore_savepoint(id)? {
+    if !shared.store().restore_savepoint(id)? {
         return Err(Failure::NotFound(format!(
             "no snapshot {id} (a revert uses up its snapshot and every later one)"
         )));
     }
-    shared.executor.forget_state_caches();
-    let height = shared.store.height()?;
-    shared.pool.reverted(id, height);
+    shared.executor().forget_state_caches();
+    let height = shared.store().height()?;
+    shared.pool().reverted(id, height);
     shared
-        .metrics
+        .metrics()
         .height
         .set(i64::try_from(height).unwrap_or(i64::MAX));
     tracing::info!(id, height, "reverted to a dev snapshot");

@@ -25,7 +25,7 @@ use tokio::{
 };
 use ward_state::{Hash32, StateRead};
 
-use crate::{access::Access, api, error::RpcError, explorer, state::Shared, sync::lock, ws};
+use crate::{access::Access, api, error::RpcError, explorer, state::Shared, ws};
 
 /// Connections kept for `/health` and `/metrics` once the others are
 /// all taken: a monitor still gets an answer from a node whose slots
@@ -56,8 +56,8 @@ pub(crate) async fn serve(
     shared: Arc<Shared>,
     stop: watch::Receiver<bool>,
 ) -> io::Result<()> {
-    let limits = shared.config.limits.clone();
-    let access = Arc::new(shared.config.access.clone());
+    let limits = shared.config().limits.clone();
+    let access = Arc::new(shared.config().access.clone());
     let app = Router::new()
         .route("/rpc", post(rpc_handler))
         .route("/ws", get(ws_handler))
@@ -250,7 +250,7 @@ fn json_response(status: StatusCode, value: &Value) -> Response {
 
 async fn rpc_handler(State(app): State<AppState>, body: Bytes) -> Response {
     let shared = app.shared;
-    let limits = &shared.config.limits;
+    let limits = &shared.config().limits;
     let deadline = tokio::time::Instant::now() + api::wait_budget(limits.request_timeout);
     let error = |e: RpcError| json_response(StatusCode::OK, &api::response(Value::Null, Err(e)));
     if api::json_depth_exceeds(&body, limits.max_json_depth) {
@@ -322,7 +322,7 @@ fn json_text(status: StatusCode, text: String) -> Response {
 const WS_BUFFER_BYTES: usize = 16 << 10;
 
 async fn ws_handler(State(app): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
-    let limit = app.shared.config.limits.max_body_bytes;
+    let limit = app.shared.config().limits.max_body_bytes;
     // Small buffers: a connection costs little while it idles, and its
     // writer sends (and flushes) one message at a time anyway
     // (`ws::serve`, whose queues bound what waits).
@@ -336,9 +336,9 @@ async fn ws_handler(State(app): State<AppState>, upgrade: WebSocketUpgrade) -> R
 
 async fn health(State(app): State<AppState>) -> Response {
     let shared = app.shared;
-    let height = shared.store.height().unwrap_or(0);
-    let diverged = shared.replica.as_ref().and_then(|r| r.diverged());
-    let (status, mut body) = match (lock(&shared.fault).clone(), diverged) {
+    let height = shared.store().height().unwrap_or(0);
+    let diverged = shared.replica().and_then(|r| r.diverged());
+    let (status, mut body) = match (shared.fault(), diverged) {
         (_, Some(divergence)) => (
             StatusCode::SERVICE_UNAVAILABLE,
             json!({ "status": "diverged", "height": height, "error": divergence.to_string() }),
@@ -347,7 +347,7 @@ async fn health(State(app): State<AppState>) -> Response {
             StatusCode::SERVICE_UNAVAILABLE,
             json!({ "status": "faulted", "height": height, "error": error }),
         ),
-        (None, None) => match shared.cache.backend().health() {
+        (None, None) => match shared.cache().backend().health() {
             Ok(()) => (StatusCode::OK, json!({ "status": "ok", "height": height })),
             // Blocks go on, but a helper thread of the engine is down
             // (wasmtime's timeout thread: the backstop never fires).
@@ -357,7 +357,7 @@ async fn health(State(app): State<AppState>) -> Response {
             ),
         },
     };
-    if let Some(replica) = &shared.replica {
+    if let Some(replica) = shared.replica() {
         body["replica"] = replica.status();
     }
     json_response(status, &body)
@@ -367,7 +367,7 @@ async fn health(State(app): State<AppState>) -> Response {
 async fn snapshot_list(State(app): State<AppState>) -> Response {
     json_response(
         StatusCode::OK,
-        &json!({ "snapshots": app.shared.snapshots.list() }),
+        &json!({ "snapshots": app.shared.snapshots().list() }),
     )
 }
 
@@ -380,7 +380,7 @@ fn not_held() -> Response {
 
 /// `GET /snapshots/HEIGHT/manifest`: its `manifest.json`.
 async fn snapshot_manifest(State(app): State<AppState>, Path(height): Path<u64>) -> Response {
-    match app.shared.snapshots.manifest(height) {
+    match app.shared.snapshots().manifest(height) {
         Some(manifest) => json_response(StatusCode::OK, &json!(manifest)),
         None => not_held(),
     }
@@ -391,7 +391,7 @@ async fn snapshot_chunk(
     State(app): State<AppState>,
     Path((height, index)): Path<(u64, usize)>,
 ) -> Response {
-    let Some(path) = app.shared.snapshots.chunk_path(height, index) else {
+    let Some(path) = app.shared.snapshots().chunk_path(height, index) else {
         return not_held();
     };
     match tokio::task::spawn_blocking(move || std::fs::read(path)).await {
@@ -433,7 +433,7 @@ async fn flame_graph(State(app): State<AppState>, Path(tx): Path<String>) -> Res
 }
 
 async fn metrics(State(app): State<AppState>) -> Response {
-    let text = app.shared.metrics.render(app.shared.cache.stats());
+    let text = app.shared.metrics().render(app.shared.cache().stats());
     (
         [(
             header::CONTENT_TYPE,

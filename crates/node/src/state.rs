@@ -17,39 +17,39 @@ use crate::{
 };
 
 pub(crate) struct Shared {
-    pub(crate) config: NodeConfig,
-    pub(crate) settings: ChainSettings,
-    pub(crate) store: Arc<RedbStore>,
-    pub(crate) cache: Arc<ModuleCache>,
+    config: NodeConfig,
+    settings: ChainSettings,
+    store: Arc<RedbStore>,
+    cache: Arc<ModuleCache>,
     /// The producer's executor, the only writer.
-    pub(crate) executor: Arc<Executor<RedbStore>>,
+    executor: Arc<Executor<RedbStore>>,
     /// What waits for the next block, behind its one lock.
-    pub(crate) pool: Pool,
+    pool: Pool,
     /// Every committed block, for subscribers.
-    pub(crate) blocks: broadcast::Sender<Arc<crate::announce::Announced>>,
+    blocks: broadcast::Sender<Arc<crate::announce::Announced>>,
     /// Bytes queued for WebSocket connections, all of them together
     /// (`RpcLimits::ws_total_bytes` bounds it).
-    pub(crate) ws_queued: Arc<std::sync::atomic::AtomicUsize>,
-    pub(crate) metrics: Metrics,
-    pub(crate) dev_keys: Vec<SigningKey>,
+    ws_queued: Arc<std::sync::atomic::AtomicUsize>,
+    metrics: Metrics,
+    dev_keys: Vec<SigningKey>,
     /// A storage fault that stopped block production.
-    pub(crate) fault: Mutex<Option<String>>,
+    fault: Mutex<Option<String>>,
     /// Contract schemas by code hash.
-    pub(crate) schemas: Schemas,
+    schemas: Schemas,
     /// A replica's status (`ward serve --etcd`); `None` for a single node.
-    pub(crate) replica: Option<Replica>,
+    replica: Option<Replica>,
     /// Why the node halted itself (a replica's divergence with
     /// `--halt-on-divergence`).
-    pub(crate) halted: tokio::sync::watch::Sender<Option<String>>,
+    halted: tokio::sync::watch::Sender<Option<String>>,
     /// The snapshots it takes and serves.
-    pub(crate) snapshots: Arc<crate::snapshots::Snapshots>,
+    snapshots: Arc<crate::snapshots::Snapshots>,
     /// Held while a backup is written.
-    pub(crate) backing_up: Mutex<()>,
+    backing_up: Mutex<()>,
     /// The addresses a dev node sends as without their keys
     /// (`impersonate`).
-    pub(crate) impersonating: Mutex<std::collections::BTreeSet<ward_primitives::Address>>,
+    impersonating: Mutex<std::collections::BTreeSet<ward_primitives::Address>>,
     /// Ethereum's polled filters (`eth_newFilter`).
-    pub(crate) eth_filters: Mutex<crate::polled::Filters>,
+    eth_filters: Mutex<crate::polled::Filters>,
 }
 
 /// Refuses what a fork cannot be: anything but a single dev node that
@@ -133,6 +133,112 @@ fn open_store(config: &NodeConfig) -> Result<RedbStore, NodeError> {
 }
 
 impl Shared {
+    /// The node's configuration.
+    pub(crate) fn config(&self) -> &NodeConfig {
+        &self.config
+    }
+
+    /// The chain's settings, as recorded at its genesis.
+    pub(crate) fn settings(&self) -> &ChainSettings {
+        &self.settings
+    }
+
+    /// The store: blocks, receipts and the state at the head.
+    pub(crate) fn store(&self) -> &Arc<RedbStore> {
+        &self.store
+    }
+
+    /// The module cache the producer and every reader share.
+    pub(crate) fn cache(&self) -> &Arc<ModuleCache> {
+        &self.cache
+    }
+
+    /// The producer's executor, the only writer.
+    pub(crate) fn executor(&self) -> &Arc<Executor<RedbStore>> {
+        &self.executor
+    }
+
+    /// What waits for the next block, behind its one lock.
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Every committed block, for subscribers.
+    pub(crate) fn blocks(&self) -> &broadcast::Sender<Arc<crate::announce::Announced>> {
+        &self.blocks
+    }
+
+    /// Bytes queued for WebSocket connections, all of them together.
+    pub(crate) fn ws_queued(&self) -> &Arc<std::sync::atomic::AtomicUsize> {
+        &self.ws_queued
+    }
+
+    /// The node's metrics.
+    pub(crate) fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// A dev node's Ward accounts' keys (none elsewhere).
+    pub(crate) fn dev_keys(&self) -> &[SigningKey] {
+        &self.dev_keys
+    }
+
+    /// Contract schemas by code hash.
+    pub(crate) fn schemas(&self) -> &Schemas {
+        &self.schemas
+    }
+
+    /// A replica's status; `None` for a single node.
+    pub(crate) fn replica(&self) -> Option<&Replica> {
+        self.replica.as_ref()
+    }
+
+    /// The snapshots the node takes and serves.
+    pub(crate) fn snapshots(&self) -> &Arc<crate::snapshots::Snapshots> {
+        &self.snapshots
+    }
+
+    /// The storage fault that stopped block production, if one did.
+    pub(crate) fn fault(&self) -> Option<String> {
+        crate::sync::lock(&self.fault).clone()
+    }
+
+    /// Whether a storage fault stopped block production.
+    pub(crate) fn is_faulted(&self) -> bool {
+        crate::sync::lock(&self.fault).is_some()
+    }
+
+    /// Records the storage fault that stops block production.
+    pub(crate) fn set_fault(&self, fault: String) {
+        *crate::sync::lock(&self.fault) = Some(fault);
+    }
+
+    /// Halts the node for `why` (a replica's divergence with
+    /// `--halt-on-divergence`).
+    #[cfg(feature = "etcd")]
+    pub(crate) fn halt(&self, why: String) {
+        self.halted.send_replace(Some(why));
+    }
+
+    /// Why the node halts itself, as it changes.
+    pub(crate) fn halts(&self) -> tokio::sync::watch::Receiver<Option<String>> {
+        self.halted.subscribe()
+    }
+
+    /// Held while a backup is written: one at a time, each reads the
+    /// whole store.
+    pub(crate) fn one_backup(&self) -> std::sync::MutexGuard<'_, ()> {
+        crate::sync::lock(&self.backing_up)
+    }
+
+    /// `f` of Ethereum's polled filters, under their lock.
+    pub(crate) fn with_eth_filters<T>(
+        &self,
+        f: impl FnOnce(&mut crate::polled::Filters) -> T,
+    ) -> T {
+        f(&mut crate::sync::lock(&self.eth_filters))
+    }
+
     /// `address`'s committed nonce and the next one free past its
     /// transactions in the mempool, read together under the pool's lock
     /// (a block is committed, then its transactions leave the mempool

@@ -170,14 +170,14 @@ impl Outbox {
 
 pub(crate) async fn serve(socket: WebSocket, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let (sink, mut stream) = socket.split();
-    let mut blocks = shared.blocks.subscribe();
-    let limits = shared.config.limits.clone();
+    let mut blocks = shared.blocks().subscribe();
+    let limits = shared.config().limits.clone();
     let (send, queued) = mpsc::unbounded_channel();
     let (slow, mut slow_watch) = watch::channel(None);
     let outbox = Outbox {
         send,
         mine: Arc::new(AtomicUsize::new(0)),
-        all: shared.ws_queued.clone(),
+        all: shared.ws_queued().clone(),
         max_mine: limits.ws_queue_bytes,
         max_all: limits.ws_total_bytes,
         slow,
@@ -343,7 +343,7 @@ fn request(
     next_id: &mut u64,
     text: &str,
 ) -> Option<Value> {
-    let limits = &shared.config.limits;
+    let limits = &shared.config().limits;
     if text.len() > limits.max_body_bytes
         || api::json_depth_exceeds(text.as_bytes(), limits.max_json_depth)
     {
@@ -416,7 +416,7 @@ fn request(
     let shared = shared.clone();
     let outbox = outbox.clone();
     let deadline =
-        tokio::time::Instant::now() + api::wait_budget(shared.config.limits.request_timeout);
+        tokio::time::Instant::now() + api::wait_budget(shared.config().limits.request_timeout);
     tokio::spawn(async move {
         if let Some(reply) = api::one(&shared, value, deadline).await {
             outbox.push(Outgoing::Text(reply.to_string()));
@@ -433,7 +433,7 @@ fn eth_subscribe(
     params: &Value,
 ) -> Result<Value, RpcError> {
     let bad = |m: &str| RpcError::eth(-32602, m.to_owned(), None);
-    let max = shared.config.limits.max_subscriptions;
+    let max = shared.config().limits.max_subscriptions;
     if subscriptions.len() >= max {
         return Err(RpcError::eth(
             -32005,
@@ -487,7 +487,7 @@ fn subscribe(
     next_id: &mut u64,
     params: &serde_json::Map<String, Value>,
 ) -> Result<Value, RpcError> {
-    let max = shared.config.limits.max_subscriptions;
+    let max = shared.config().limits.max_subscriptions;
     if subscriptions.len() >= max {
         return Err(RpcError::invalid_request(
             "limit",

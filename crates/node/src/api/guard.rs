@@ -20,10 +20,10 @@ impl Needs {
     /// Refuses `method` on a node that does not have what it needs:
     /// `dev_only` without `--dev`, `unavailable` on a replica.
     pub(crate) fn check(self, shared: &Shared, method: &str) -> Result<(), RpcError> {
-        if self != Needs::Nothing && !shared.config.dev {
+        if self != Needs::Nothing && !shared.config().dev {
             return Err(RpcError::dev_only(method));
         }
-        if self == Needs::OwnBlocks && shared.replica.is_some() {
+        if self == Needs::OwnBlocks && shared.replica().is_some() {
             return Err(RpcError::unavailable(format!(
                 "{method} is not available on a replica: blocks are the cluster proposer's"
             )));

@@ -22,11 +22,11 @@ pub(crate) fn block_record(
     shared: &Shared,
     height: u64,
 ) -> Result<ward_state::BlockRecord, RpcError> {
-    if let Some(block) = shared.store.block(height).map_err(RpcError::state)? {
+    if let Some(block) = shared.store().block(height).map_err(RpcError::state)? {
         return Ok(block);
     }
-    let latest = shared.store.height().map_err(RpcError::state)?;
-    if let Some(base) = shared.store.forked_at()
+    let latest = shared.store().height().map_err(RpcError::state)?;
+    if let Some(base) = shared.store().forked_at()
         && height < base
     {
         return Err(RpcError::not_found(format!(
@@ -38,7 +38,7 @@ pub(crate) fn block_record(
         // keep it (pruned, or its chain was restored from a snapshot
         // above it).
         use ward_state::StatePrune;
-        let kept_from = shared.store.pruned_below().map_err(RpcError::state)?;
+        let kept_from = shared.store().pruned_below().map_err(RpcError::state)?;
         return Err(RpcError::pruned(if height < kept_from {
             format!(
                 "block {height} is pruned: this node keeps blocks from {kept_from} (--prune-history)"
@@ -71,7 +71,7 @@ pub(crate) fn flame_graph(shared: &Shared, hash: Hash32) -> Result<Vec<u8>, RpcE
 
 /// The trace of committed transaction `hash`, replayed.
 pub(crate) fn transaction(shared: &Shared, hash: Hash32) -> Result<Trace, RpcError> {
-    let store = &*shared.store;
+    let store = &**shared.store();
     let Some(receipt) = store.receipt(&hash).map_err(RpcError::state)? else {
         let kept_from = store.pruned_below().map_err(RpcError::state)?;
         return Err(RpcError::not_found(if kept_from > 0 {
@@ -100,7 +100,7 @@ pub(crate) fn transaction(shared: &Shared, hash: Hash32) -> Result<Trace, RpcErr
 /// The traces of every transaction of committed block `height`,
 /// replayed in one run of the block.
 pub(crate) fn block(shared: &Shared, height: u64) -> Result<Vec<Trace>, RpcError> {
-    let kept_from = shared.store.pruned_below().map_err(RpcError::state)?;
+    let kept_from = shared.store().pruned_below().map_err(RpcError::state)?;
     if height == 0 || height <= kept_from {
         return Err(RpcError::pruned(format!(
             "block {height} has no parent state here to replay on (genesis has none; this node keeps state from block {kept_from})"
@@ -117,7 +117,7 @@ pub(crate) fn block(shared: &Shared, height: u64) -> Result<Vec<Trace>, RpcError
 /// verified under this chain's rules, which vouch for what no one signed
 /// (this node's own blocks hold a dev node's impersonated transactions).
 pub(crate) fn stored_txs(shared: &Shared, height: u64) -> Result<Vec<VerifiedTx>, RpcError> {
-    let rules = shared.settings.rules().vouching();
+    let rules = shared.settings().rules().vouching();
     block_record(shared, height)?
         .txs
         .iter()
@@ -129,7 +129,7 @@ pub(crate) fn stored_txs(shared: &Shared, height: u64) -> Result<Vec<VerifiedTx>
 fn stored_tx(shared: &Shared, rules: &ChainRules, id: &Hash32) -> Result<VerifiedTx, RpcError> {
     let missing = || RpcError::pruned(format!("transaction {id} is not kept here"));
     let bytes = shared
-        .store
+        .store()
         .transaction(id)
         .map_err(RpcError::state)?
         .ok_or_else(missing)?;

@@ -223,7 +223,7 @@ pub(crate) async fn call(
     let method = request.method.clone();
     let positional_params = matches!(request.params, Params::Positional(_));
     // Read before the answer: what it shows includes at least this block.
-    let mut applied = shared.store.height().ok();
+    let mut applied = shared.store().height().ok();
     // Set when this future is dropped: the client went away, or the
     // request ran out of time, and a long method (`mine`) stops.
     let gone = Gone::default();
@@ -259,7 +259,7 @@ pub(crate) async fn call(
                     .await
                     .map_err(|e| RpcError::new(-32603, "internal", e.to_string()))?;
                     // Its block is applied by now.
-                    applied = shared.store.height().ok();
+                    applied = shared.store().height().ok();
                     let sent = receipt.map(|r| results::Sent::Receipt(Box::new(r)));
                     sent.and_then(|sent| {
                         serde_json::to_value(sent)
@@ -291,7 +291,7 @@ pub(crate) async fn call(
         "unknown"
     };
     shared
-        .metrics
+        .metrics()
         .rpc_seconds
         .get_or_create(&Metrics::label("method", name))
         .observe((ward_vm::clock::now() - started).as_secs_f64());

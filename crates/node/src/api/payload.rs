@@ -118,8 +118,8 @@ pub(crate) fn input(
             Ok(input.map(Vec::from).unwrap_or_default())
         }
         (None, Some(method)) => {
-            let store = &*shared.store;
-            let Some(schema) = shared.schemas.at(store, to).map_err(RpcError::state)? else {
+            let store = &**shared.store();
+            let Some(schema) = shared.schemas().at(store, to).map_err(RpcError::state)? else {
                 if store.contract(to).map_err(RpcError::state)?.is_none() {
                     return Err(RpcError::not_found(format!("no contract at {to}")));
                 }

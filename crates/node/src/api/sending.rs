@@ -27,7 +27,7 @@ pub(crate) struct Draft {
 /// transaction is.
 pub(crate) fn impersonated(shared: &Shared, from: Address, draft: Draft) -> VerifiedTx {
     TxBody {
-        chain_id: shared.settings.chain_id.clone(),
+        chain_id: shared.settings().chain_id.clone(),
         public_key: [0; 32],
         nonce: draft.nonce,
         gas_limit: draft.gas_limit,

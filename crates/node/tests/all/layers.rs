@@ -243,3 +243,29 @@ fn the_method_handlers_build_no_json_by_hand() {
     }
     assert!(found.is_empty(), "json! outside the envelope: {found:?}");
 }
+
+/// The node's shared state is a facade: its fields are private, and the
+/// wings and loops reach it through named operations (`nonces`,
+/// `impersonate`, `with_eth_filters`, `set_fault`, …), so no lock of it
+/// is taken outside `state.rs` (the compiler holds it; this test says
+/// why, and fails if a field is opened again).
+#[test]
+fn the_shared_state_has_no_open_field() {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/state.rs"))
+        .unwrap();
+    let start = text.find("pub(crate) struct Shared {").unwrap();
+    let body = &text[start..start + text[start..].find("\n}\n").unwrap()];
+    let fields: Vec<&str> = body
+        .lines()
+        .skip(1)
+        .map(str::trim)
+        .filter(|line| !line.starts_with("//") && line.contains(':'))
+        .collect();
+    assert!(fields.len() > 10, "found the fields: {fields:?}");
+    for field in fields {
+        assert!(
+            !field.starts_with("pub"),
+            "an open field of Shared: {field}"
+        );
+    }
+}

@@ -45,7 +45,7 @@ fn ask_producer<T>(
 
 /// A block now (empty if nothing is ready), returned once committed.
 pub(super) fn mine(shared: &Shared) -> Result<results::Block, RpcError> {
-    let block = ask_producer(|answer| shared.pool.queue_mine(answer))?;
+    let block = ask_producer(|answer| shared.pool().queue_mine(answer))?;
     Ok(json::block(&block.record))
 }
 
@@ -76,15 +76,15 @@ pub(super) fn set_next_block_time(
     shared: &Shared,
     time: u64,
 ) -> Result<results::BlockTime, RpcError> {
-    let height = shared.store.height().map_err(RpcError::state)?;
+    let height = shared.store().height().map_err(RpcError::state)?;
     let last = shared
-        .store
+        .store()
         .block(height)
         .map_err(RpcError::state)?
         .map_or(0, |b| b.header.time);
-    let earliest = shared.config.earliest_block_time(last);
+    let earliest = shared.config().earliest_block_time(last);
     if time < earliest {
-        let rule = match shared.config.strict_block_seconds() {
+        let rule = match shared.config().strict_block_seconds() {
             true => "each block's second is after its parent's",
             false => "block times increase",
         };
@@ -97,14 +97,14 @@ pub(super) fn set_next_block_time(
             "{time} is past the latest block time a chain may reach, {MAX_BLOCK_TIME} ms: every later block needs a later time"
         )));
     }
-    shared.pool.set_next_time(time);
+    shared.pool().set_next_time(time);
     Ok(results::BlockTime { time })
 }
 
 /// The contract at `address`, or `not_found`.
 fn contract(shared: &Shared, address: &Address) -> Result<ward_state::ContractInfo, RpcError> {
     shared
-        .store
+        .store()
         .contract(address)
         .map_err(RpcError::state)?
         .ok_or_else(|| RpcError::not_found(format!("no contract at {address}")))
@@ -140,7 +140,7 @@ pub(super) fn set_storage(
             value.len()
         )));
     }
-    shared.pool.preset(|preset| {
+    shared.pool().preset(|preset| {
         preset.storage.insert((address, key), value);
     });
     mine(shared)
@@ -154,7 +154,7 @@ pub(super) fn set_code(shared: &Shared, p: params::SetCode) -> Result<results::B
     let (address, code) = (p.address, p.code.0);
     let info = contract(shared, &address)?;
     if matches!(info.kind, CodeKind::Ward) || info.kind.is_wasi() {
-        shared.cache.get_or_compile(&code).map_err(|failure| {
+        shared.cache().get_or_compile(&code).map_err(|failure| {
             RpcError::refused(
                 "invalid",
                 format!(
@@ -164,7 +164,7 @@ pub(super) fn set_code(shared: &Shared, p: params::SetCode) -> Result<results::B
             )
         })?;
     }
-    shared.pool.preset(|preset| {
+    shared.pool().preset(|preset| {
         preset.code.insert(address, code);
     });
     mine(shared)
@@ -174,14 +174,14 @@ pub(super) fn set_code(shared: &Shared, p: params::SetCode) -> Result<results::B
 /// go back to with `revert`.
 pub(super) fn snapshot(shared: &Shared) -> Result<results::Snapshot, RpcError> {
     // Taken between two commits: the producer's blocks are each one.
-    let id = shared.store.savepoint().map_err(RpcError::state)?;
-    let height = shared.store.height().map_err(RpcError::state)?;
+    let id = shared.store().savepoint().map_err(RpcError::state)?;
+    let height = shared.store().height().map_err(RpcError::state)?;
     Ok(results::Snapshot { id, height })
 }
 
 /// `revert {id}`: the chain put back as it was at snapshot `id`, on the
 /// producer's thread between two blocks.
 pub(super) fn revert(shared: &Shared, id: u64) -> Result<results::Snapshot, RpcError> {
-    let height = ask_producer(|answer| shared.pool.queue_revert((id, answer)))?;
+    let height = ask_producer(|answer| shared.pool().queue_revert((id, answer)))?;
     Ok(results::Snapshot { id, height })
 }

@@ -49,7 +49,7 @@ pub(super) fn stop_impersonating(shared: &Shared, p: &Params) -> Result<Value, R
 /// seconds, as Hardhat answers.
 pub(super) fn increase_time(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     let ms = seconds_to_ms(p.at(0)?)?;
-    let offset = shared.pool.advance_clock(ms);
+    let offset = shared.pool().advance_clock(ms);
     to_json((offset / 1000).to_string())
 }
 
@@ -65,7 +65,7 @@ pub(super) fn set_balance(shared: &Shared, p: &Params) -> Result<Value, RpcError
     let address = ward(p.at::<EthAddress>(0)?);
     let balance: U256 = p.at(1)?;
     let balance = u128::try_from(balance).map_err(|_| invalid("a balance is at most 2^128 - 1"))?;
-    shared.pool.preset(|preset| {
+    shared.pool().preset(|preset| {
         preset.balances.insert(address, balance);
     });
     controls::mine(shared).map_err(RpcError::into_eth)?;
@@ -79,7 +79,7 @@ pub(super) fn set_storage_at(shared: &Shared, p: &Params) -> Result<Value, RpcEr
     let slot: U256 = p.at(1)?;
     let value: B256 = p.at(2)?;
     let value = (value != B256::ZERO).then(|| value.to_vec());
-    shared.pool.preset(|preset| {
+    shared.pool().preset(|preset| {
         preset
             .storage
             .insert((address, slot.to_be_bytes::<32>().to_vec()), value);
@@ -113,7 +113,7 @@ pub(super) fn mine(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
         let next = last
             .time
             .saturating_add(interval)
-            .max(shared.config.earliest_block_time(last.time));
+            .max(shared.config().earliest_block_time(last.time));
         next_block_time(shared, next)?;
         last = controls::mine(shared).map_err(RpcError::into_eth)?;
     }
@@ -124,7 +124,9 @@ pub(super) fn mine(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
 /// following on from it, as Hardhat's do.
 fn next_block_time(shared: &Shared, time: u64) -> Result<(), RpcError> {
     controls::set_next_block_time(shared, time).map_err(RpcError::into_eth)?;
-    shared.pool.set_clock(time, crate::producer::unix_millis());
+    shared
+        .pool()
+        .set_clock(time, crate::producer::unix_millis());
     Ok(())
 }
 
@@ -143,7 +145,7 @@ pub(super) fn set_code(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     let address = ward(p.at::<EthAddress>(0)?);
     let code: Bytes = p.at(1)?;
     let code = code.to_vec();
-    let existing = shared.store.contract(&address).map_err(state_error)?;
+    let existing = shared.store().contract(&address).map_err(state_error)?;
     let created = match existing {
         Some(_) => None,
         None => Some(
@@ -152,7 +154,7 @@ pub(super) fn set_code(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
         ),
     };
     // The code and, for a new contract, its kind, set together.
-    shared.pool.preset(|preset| {
+    shared.pool().preset(|preset| {
         if let Some(evm) = created {
             preset.creates.insert(address, CodeKind::Runtime(evm));
         }

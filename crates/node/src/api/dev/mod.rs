@@ -113,7 +113,7 @@ pub(crate) fn dispatch(
             run::<SetNextBlockTime>(p, |p| controls::set_next_block_time(shared, p.time))
         }
         SetBalance::NAME => run::<SetBalance>(p, |p| {
-            shared.pool.preset(|preset| {
+            shared.pool().preset(|preset| {
                 preset.balances.insert(p.address, p.balance.0);
             });
             controls::mine(shared)

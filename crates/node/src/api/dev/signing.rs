@@ -28,7 +28,7 @@ pub(super) fn send_transaction(
     let gas_price = p.gas_price.map_or_else(|| shared.min_gas_price(), |a| a.0);
     let wait = p.wait.unwrap_or(false);
     let key = shared
-        .dev_keys
+        .dev_keys()
         .iter()
         .find(|k| ward_chain::tx::account_address(&k.verifying_key().to_bytes()) == from);
     let impersonated = key.is_none() && shared.impersonates(&from);
@@ -55,7 +55,7 @@ pub(super) fn send_transaction(
     };
     let tx = match key {
         Some(key) => TxBody {
-            chain_id: shared.settings.chain_id.clone(),
+            chain_id: shared.settings().chain_id.clone(),
             public_key: key.verifying_key().to_bytes(),
             nonce: draft.nonce,
             gas_limit: draft.gas_limit,
@@ -64,7 +64,7 @@ pub(super) fn send_transaction(
             payload: draft.payload,
         }
         .sign(key)
-        .verify(&shared.settings.chain_id)
+        .verify(&shared.settings().chain_id)
         .map_err(RpcError::from)?,
         None => sending::impersonated(shared, from, draft),
     };

@@ -91,7 +91,7 @@ pub(super) fn storage_values(shared: &Shared, p: &Params) -> Result<Value, RpcEr
 /// `eth_accounts`: a dev node's Ethereum accounts (the test mnemonic's
 /// first ten); none elsewhere.
 pub(super) fn accounts(shared: &Shared, _: &Params) -> Result<Value, RpcError> {
-    let accounts: Vec<EthAddress> = if shared.config.dev {
+    let accounts: Vec<EthAddress> = if shared.config().dev {
         (0..devkeys::ACCOUNTS)
             .map(|i| EthAddress::from(devkeys::eth_address(i)))
             .collect()

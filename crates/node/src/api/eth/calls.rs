@@ -30,9 +30,9 @@ pub const ENVELOPE_EXTRA_BYTES: u64 = 100;
 /// `--query-gas-cap`, or on a dev node the chain's `max_tx_gas` (as
 /// Hardhat and anvil allow any: a contract's deploy is estimated there).
 fn read_cap(shared: &Shared) -> u64 {
-    let cap = shared.config.limits.query_gas_cap;
-    if shared.config.dev {
-        cap.max(shared.settings.max_tx_gas)
+    let cap = shared.config().limits.query_gas_cap;
+    if shared.config().dev {
+        cap.max(shared.settings().max_tx_gas)
     } else {
         cap
     }
@@ -157,8 +157,8 @@ pub(crate) fn revert_reason(output: &[u8]) -> Option<String> {
 pub(super) fn with_envelope(shared: &Shared, gas: u64, access_list: u64) -> u64 {
     let intrinsic = |bytes| {
         shared
-            .executor
-            .admit_sized(shared.settings.max_tx_gas, bytes)
+            .executor()
+            .admit_sized(shared.settings().max_tx_gas, bytes)
             .unwrap_or(0)
     };
     let envelope = intrinsic(ENVELOPE_EXTRA_BYTES + access_list).saturating_sub(intrinsic(0));

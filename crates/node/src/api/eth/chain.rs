@@ -12,7 +12,7 @@ use crate::{error::RpcError, state::Shared};
 
 /// The chain's Ethereum chain id, or why it has none.
 pub(crate) fn eth_chain_id(shared: &Shared) -> Result<u64, RpcError> {
-    shared.settings.eth_chain_id.ok_or_else(|| {
+    shared.settings().eth_chain_id.ok_or_else(|| {
         RpcError::eth(
             -32000,
             "this chain takes no Ethereum transactions: its genesis sets no eth_chain_id".into(),
@@ -26,12 +26,12 @@ pub(crate) fn eth_chain_id(shared: &Shared) -> Result<u64, RpcError> {
 pub(crate) fn priority_fee(shared: &Shared) -> u128 {
     shared
         .min_gas_price()
-        .saturating_sub(shared.settings.min_gas_price.0)
+        .saturating_sub(shared.settings().min_gas_price.0)
 }
 
 /// The latest block's height.
 pub(crate) fn head(shared: &Shared) -> Result<u64, RpcError> {
-    shared.store.height().map_err(state_error)
+    shared.store().height().map_err(state_error)
 }
 
 /// The height a block tag names: every tag but `earliest` is the head,
@@ -52,7 +52,7 @@ pub(crate) fn number(shared: &Shared, tag: BlockNumberOrTag) -> Result<Option<u6
 /// The height of the block with hash `hash`, if this node has it.
 pub(crate) fn height_of(shared: &Shared, hash: B256) -> Result<Option<u64>, RpcError> {
     shared
-        .store
+        .store()
         .block_height(&Hash32(hash.0))
         .map_err(state_error)
 }
@@ -83,17 +83,18 @@ pub(crate) fn read_state<T>(
 ) -> Result<T, RpcError> {
     let height = block_param(shared, p, index)?;
     if height == head(shared)? {
-        return read(&*shared.store).map_err(state_error);
+        return read(&**shared.store()).map_err(state_error);
     }
     kept(shared, height)?;
-    let snapshot = ward_state::Snapshot::new(shared.store.clone(), height).map_err(state_error)?;
+    let snapshot =
+        ward_state::Snapshot::new(shared.store().clone(), height).map_err(state_error)?;
     read(&snapshot).map_err(state_error)
 }
 
 /// Refuses a height whose state this node pruned.
 pub(crate) fn kept(shared: &Shared, height: u64) -> Result<(), RpcError> {
     use ward_state::StatePrune;
-    let kept_from = shared.store.pruned_below().map_err(state_error)?;
+    let kept_from = shared.store().pruned_below().map_err(state_error)?;
     if height < kept_from {
         return Err(RpcError::eth(
             -32000,

@@ -176,7 +176,7 @@ pub(super) fn raw_transaction(shared: &Shared, p: &Params) -> Result<Value, RpcE
     let hash: B256 = p.at(0)?;
     let hash = Hash32(hash.0);
     let Some(bytes) = shared
-        .store
+        .store()
         .transaction(&hash)
         .map_err(|e| RpcError::state(e).into_eth())?
     else {

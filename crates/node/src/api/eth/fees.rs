@@ -19,7 +19,7 @@ pub(super) fn gas_price(shared: &Shared, _: &Params) -> Result<Value, RpcError> 
 
 /// `eth_baseFee`: the next block's, the chain's constant one.
 pub(super) fn base_fee(shared: &Shared, _: &Params) -> Result<Value, RpcError> {
-    to_json(U256::from(shared.settings.min_gas_price.0))
+    to_json(U256::from(shared.settings().min_gas_price.0))
 }
 
 /// `eth_maxPriorityFeePerGas`: what this node wants above the base fee.
@@ -40,8 +40,8 @@ pub(super) fn fee_history(shared: &Shared, p: &Params) -> Result<Value, RpcError
         .ok_or_else(|| RpcError::eth(-32000, "header not found".into(), None))?;
     let count = count.to::<u64>().clamp(1, 1024).min(newest + 1);
     let oldest = newest + 1 - count;
-    let base = shared.settings.min_gas_price.0;
-    let max_gas = shared.settings.max_block_gas.max(1);
+    let base = shared.settings().min_gas_price.0;
+    let max_gas = shared.settings().max_block_gas.max(1);
     let mut ratios = Vec::new();
     for height in oldest..=newest {
         let used: u64 = if height == 0 {

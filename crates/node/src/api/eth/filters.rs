@@ -18,7 +18,7 @@ use super::{
     params::{Params, invalid, to_json},
     shape,
 };
-use crate::{error::RpcError, polled::Installed, state::Shared, sync::lock};
+use crate::{error::RpcError, polled::Installed, state::Shared};
 
 /// The most filters a node keeps at once.
 pub const MAX_FILTERS: usize = 1024;
@@ -28,8 +28,8 @@ pub const FILTER_IDLE: Duration = Duration::from_secs(300);
 
 /// Installs a filter whose first block is `next`; its id.
 fn install(shared: &Shared, logs: Option<Filter>, next: u64) -> Result<u64, RpcError> {
-    lock(&shared.eth_filters)
-        .install(logs, next, MAX_FILTERS, FILTER_IDLE)
+    shared
+        .with_eth_filters(|filters| filters.install(logs, next, MAX_FILTERS, FILTER_IDLE))
         .ok_or_else(|| {
             RpcError::eth(
                 -32005,
@@ -48,7 +48,7 @@ pub(super) fn new_block_filter(shared: &Shared, _: &Params) -> Result<Value, Rpc
 /// `eth_uninstallFilter`: whether there was such a filter.
 pub(super) fn uninstall(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     let id = id(p)?;
-    to_json(lock(&shared.eth_filters).installed.remove(&id).is_some())
+    to_json(shared.with_eth_filters(|filters| filters.installed.remove(&id).is_some()))
 }
 
 fn id(p: &Params) -> Result<u64, RpcError> {
@@ -102,14 +102,13 @@ fn last_block(shared: &Shared, logs: &Filter, head: u64) -> Result<u64, RpcError
 pub(super) fn changes(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     let id = id(p)?;
     let head = head(shared)?;
-    let (logs, next) = {
-        let mut filters = lock(&shared.eth_filters);
+    let (logs, next) = shared.with_eth_filters(|filters| {
         let installed: &mut Installed = filters.installed.get_mut(&id).ok_or_else(not_found)?;
         installed.polled = ward_vm::clock::now();
         // After `evm_revert` the head may be below what it showed.
         installed.next = installed.next.min(head + 1);
-        (installed.logs.clone(), installed.next)
-    };
+        Ok::<_, RpcError>((installed.logs.clone(), installed.next))
+    })?;
     let last = match &logs {
         Some(filter) => last_block(shared, filter, head)?,
         None => head,
@@ -126,7 +125,7 @@ pub(super) fn changes(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
         Some(filter) => {
             // Cut at the block that would pass the bound: the next poll
             // starts there (a block that alone passes it is answered).
-            let max_bytes = shared.config.limits.max_response_bytes;
+            let max_bytes = shared.config().limits.max_response_bytes;
             match logs::past_bound(shared, filter, (next, last), max_bytes)? {
                 Some(height) if height > next => last = height - 1,
                 Some(height) => last = height,
@@ -141,9 +140,11 @@ pub(super) fn changes(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
 /// A filter's changes `answer`, read up to block `last`: the next poll
 /// starts after it.
 fn finish(shared: &Shared, id: u64, last: u64, answer: Value) -> Result<Value, RpcError> {
-    if let Some(installed) = lock(&shared.eth_filters).installed.get_mut(&id) {
-        installed.next = installed.next.max(last + 1);
-    }
+    shared.with_eth_filters(|filters| {
+        if let Some(installed) = filters.installed.get_mut(&id) {
+            installed.next = installed.next.max(last + 1);
+        }
+    });
     Ok(answer)
 }
 
@@ -151,12 +152,11 @@ fn finish(shared: &Shared, id: u64, last: u64, answer: Value) -> Result<Value, R
 /// with its filter.
 pub(super) fn filter_logs(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     let id = id(p)?;
-    let filter = {
-        let mut filters = lock(&shared.eth_filters);
+    let filter = shared.with_eth_filters(|filters| {
         let installed: &mut Installed = filters.installed.get_mut(&id).ok_or_else(not_found)?;
         installed.polled = ward_vm::clock::now();
-        installed.logs.clone()
-    };
+        Ok::<_, RpcError>(installed.logs.clone())
+    })?;
     let filter = filter.ok_or_else(|| invalid("eth_getFilterLogs takes a log filter"))?;
     to_json(logs::read_logs(shared, &filter)?)
 }

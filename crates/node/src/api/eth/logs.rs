@@ -124,7 +124,7 @@ pub(super) fn read_logs(shared: &Shared, filter: &Filter) -> Result<Vec<Log>, Rp
             None,
         ));
     }
-    let max_bytes = shared.config.limits.max_response_bytes;
+    let max_bytes = shared.config().limits.max_response_bytes;
     match past_bound(shared, filter, (from, to), max_bytes)? {
         None => matching(shared, filter, (from, to)),
         Some(stopped) => {

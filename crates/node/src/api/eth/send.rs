@@ -26,7 +26,7 @@ use crate::{
 pub(super) fn send_transaction(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope, TxLegacy};
     use alloy_eips::eip2718::Encodable2718;
-    if !shared.config.dev {
+    if !shared.config().dev {
         return Err(RpcError::eth(
             -32601,
             "eth_sendTransaction signs with a dev node's accounts, and this node was not started with --dev: sign the transaction and send it with eth_sendRawTransaction".into(),
@@ -60,7 +60,7 @@ pub(super) fn send_transaction(shared: &Shared, p: &Params) -> Result<Value, Rpc
         Some(gas) => gas,
         None => estimated(shared, &tx, cap)?,
     };
-    let base = shared.settings.min_gas_price.0;
+    let base = shared.settings().min_gas_price.0;
     let tip = request
         .max_priority_fee_per_gas
         .unwrap_or_else(|| priority_fee(shared));
@@ -210,7 +210,7 @@ fn refused(refusal: &Refusal, shared: &Shared) -> RpcError {
         }
         Refusal::Rules(Rule::GasPrice { .. }) => format!(
             "max fee per gas less than block base fee: {refusal} (the base fee is {}, this node admits from {})",
-            shared.settings.min_gas_price.0,
+            shared.settings().min_gas_price.0,
             shared.min_gas_price()
         ),
         Refusal::Rules(Rule::IntrinsicCost { .. }) => format!("intrinsic gas too low: {refusal}"),

@@ -38,7 +38,7 @@ fn eth(address: &Address) -> EthAddress {
 /// one restored from a snapshot, keeps only later ones).
 pub(super) fn block_record(shared: &Shared, height: u64) -> Result<BlockRecord, RpcError> {
     shared
-        .store
+        .store()
         .block(height)
         .map_err(state_error)?
         .ok_or_else(|| {
@@ -58,7 +58,7 @@ pub(super) fn receipts(shared: &Shared, height: u64) -> Result<Vec<Receipt>, Rpc
         .iter()
         .map(|hash| {
             shared
-                .store
+                .store()
                 .receipt(hash)
                 .map_err(state_error)?
                 .ok_or_else(|| missing(&format!("the receipt of {hash}")))
@@ -117,7 +117,7 @@ pub(crate) fn block_of(
         logs_bloom: bloom,
         difficulty: U256::ZERO,
         number: height,
-        gas_limit: shared.settings.max_block_gas,
+        gas_limit: shared.settings().max_block_gas,
         gas_used: receipts.iter().map(|r| r.gas_used).sum(),
         timestamp: record.map_or(0, seconds),
         extra_data: Bytes::new(),
@@ -161,12 +161,12 @@ pub(crate) fn block_of(
 
 /// The chain's base fee as a header holds it (saturating at `u64`).
 fn base_fee(shared: &Shared) -> u64 {
-    u64::try_from(shared.settings.min_gas_price.0).unwrap_or(u64::MAX)
+    u64::try_from(shared.settings().min_gas_price.0).unwrap_or(u64::MAX)
 }
 
 /// `eth_getTransactionByHash`: a committed transaction, or `None`.
 pub(crate) fn transaction(shared: &Shared, hash: Hash32) -> Result<Option<Transaction>, RpcError> {
-    let Some(receipt) = shared.store.receipt(&hash).map_err(state_error)? else {
+    let Some(receipt) = shared.store().receipt(&hash).map_err(state_error)? else {
         return Ok(None);
     };
     let record = block_record(shared, receipt.height)?;
@@ -192,7 +192,7 @@ fn included(
     index: usize,
 ) -> Result<Transaction, RpcError> {
     let bytes = shared
-        .store
+        .store()
         .transaction(&receipt.tx)
         .map_err(state_error)?
         .ok_or_else(|| missing(&format!("transaction {}", receipt.tx)))?;
@@ -219,7 +219,7 @@ fn envelope(
     if let StoredTx::Ethereum(tx) = &stored {
         let envelope = TxEnvelope::decode_2718_exact(tx.envelope())
             .map_err(|e| RpcError::eth(-32002, format!("stored transaction {hash}: {e}"), None))?;
-        let price = EthTx::gas_price(tx, shared.settings.min_gas_price.0);
+        let price = EthTx::gas_price(tx, shared.settings().min_gas_price.0);
         return Ok((envelope, EthAddress::from(tx.from()), price));
     }
     let (gas_limit, value) = stored.gas_and_value();
@@ -232,7 +232,7 @@ fn envelope(
         Payload::Admin { contract, .. } => (TxKind::Call(eth(&contract)), Vec::new()),
     };
     let legacy = TxLegacy {
-        chain_id: shared.settings.eth_chain_id,
+        chain_id: shared.settings().eth_chain_id,
         nonce,
         gas_price: price,
         gas_limit,
@@ -251,7 +251,7 @@ pub(super) fn receipt(
     shared: &Shared,
     hash: Hash32,
 ) -> Result<Option<TransactionReceipt>, RpcError> {
-    let Some(receipt) = shared.store.receipt(&hash).map_err(state_error)? else {
+    let Some(receipt) = shared.store().receipt(&hash).map_err(state_error)? else {
         return Ok(None);
     };
     let record = block_record(shared, receipt.height)?;

@@ -21,7 +21,6 @@ use crate::{
     },
     error::RpcError,
     state::Shared,
-    sync::lock,
 };
 use read::{
     block_at, get_balance, get_block, get_contract, get_events, get_storage, get_storage_range,
@@ -57,7 +56,7 @@ pub(crate) fn dispatch(
         GetBlock::NAME => run::<GetBlock>(p, |p| get_block(shared, p)),
         ReplayBlock::NAME => run::<ReplayBlock>(p, |p| simulate::replay_stored_block(shared, p)),
         GetLatestBlock::NAME => run::<GetLatestBlock>(p, |_| {
-            let height = shared.store.height().map_err(RpcError::state)?;
+            let height = shared.store().height().map_err(RpcError::state)?;
             block_at(shared, height)
         }),
         GetEvents::NAME => run::<GetEvents>(p, |p| get_events(shared, p)),
@@ -78,7 +77,7 @@ pub(crate) fn dispatch(
 /// `backup`: a consistent copy of the store into `--backup-dir/NAME`,
 /// while blocks go on.
 fn backup(shared: &Shared, name: &str) -> Result<results::Backup, RpcError> {
-    let Some(dir) = &shared.config.backup_dir else {
+    let Some(dir) = &shared.config().backup_dir else {
         return Err(RpcError::unavailable(
             "backups are off: start the node with --backup-dir DIR",
         ));
@@ -95,8 +94,8 @@ fn backup(shared: &Shared, name: &str) -> Result<results::Backup, RpcError> {
     }
     let target = dir.join(name);
     // One backup at a time: each reads the whole store.
-    let _one = lock(&shared.backing_up);
-    let height = tokio::task::block_in_place(|| shared.store.backup_into(&target))
+    let _one = shared.one_backup();
+    let height = tokio::task::block_in_place(|| shared.store().backup_into(&target))
         .map_err(|e| RpcError::refused("backup", e.to_string()))?;
     Ok(results::Backup {
         height,
@@ -105,18 +104,18 @@ fn backup(shared: &Shared, name: &str) -> Result<results::Backup, RpcError> {
 }
 
 fn network(shared: &Shared) -> results::Network {
-    let settings = &shared.settings;
+    let settings = shared.settings();
     results::Network {
         chain_id: settings.chain_id.clone(),
-        backend: shared.config.backend.as_str().to_owned(),
+        backend: shared.config().backend.as_str().to_owned(),
         abi_version: settings.abi_version,
         schedule_version: settings.schedule_version,
         max_tx_bytes: settings.max_tx_bytes,
         max_tx_gas: settings.max_tx_gas,
         max_block_gas: settings.max_block_gas,
-        block_time_ms: shared.config.block_time_ms,
-        height: shared.store.height().unwrap_or(0),
-        dev: shared.config.dev,
+        block_time_ms: shared.config().block_time_ms,
+        height: shared.store().height().unwrap_or(0),
+        dev: shared.config().dev,
         asset: results::Asset {
             name: settings.asset.name.clone(),
             decimals: settings.asset.decimals,
@@ -128,10 +127,10 @@ fn network(shared: &Shared) -> results::Network {
         // The whole record every node of the chain agrees on: what a
         // fork of it takes (`ward serve --fork`).
         settings: settings.clone(),
-        fork: crate::fork::recorded(&shared.store).ok().flatten(),
-        dev_accounts: shared.config.dev.then(|| {
+        fork: crate::fork::recorded(shared.store()).ok().flatten(),
+        dev_accounts: shared.config().dev.then(|| {
             shared
-                .dev_keys
+                .dev_keys()
                 .iter()
                 .map(|k| ward_chain::tx::account_address(&k.verifying_key().to_bytes()))
                 .collect()

@@ -30,10 +30,10 @@ pub(super) fn receipt_shown(
     extra: Option<(Address, Arc<Schema>)>,
 ) -> results::Receipt {
     let mut object = json::receipt(receipt);
-    let store = &*shared.store;
+    let store = &**shared.store();
     decode::decorate(&mut object, receipt, called, &mut |address| match &extra {
         Some((at, schema)) if at == address => Some(schema.clone()),
-        _ => shared.schemas.at(store, address).ok().flatten(),
+        _ => shared.schemas().at(store, address).ok().flatten(),
     });
     object
 }
@@ -44,7 +44,7 @@ pub(crate) fn stored_receipt(
     receipt: &Receipt,
 ) -> Result<results::Receipt, RpcError> {
     let stored = shared
-        .store
+        .store()
         .transaction(&receipt.tx)
         .map_err(RpcError::state)?;
     let call = stored.as_deref().and_then(decode::stored_call);
@@ -58,13 +58,13 @@ pub(super) fn get_transaction(
 ) -> Result<results::Found, RpcError> {
     let hash = p.tx;
     let full_input = p.full_input.unwrap_or(false);
-    if let Some(receipt) = shared.store.receipt(&hash).map_err(RpcError::state)? {
+    if let Some(receipt) = shared.store().receipt(&hash).map_err(RpcError::state)? {
         let mut out = stored_receipt(shared, &receipt)?;
-        let stored = shared.store.transaction(&hash).map_err(RpcError::state)?;
+        let stored = shared.store().transaction(&hash).map_err(RpcError::state)?;
         if let Some(bytes) = stored {
-            let store = &*shared.store;
+            let store = &**shared.store();
             let schema = match decode::stored_call(&bytes) {
-                Some((to, _)) => shared.schemas.at(store, &to).map_err(RpcError::state)?,
+                Some((to, _)) => shared.schemas().at(store, &to).map_err(RpcError::state)?,
                 None => None,
             };
             let mut transaction = decode::transaction(&bytes, schema.as_deref());
@@ -75,7 +75,7 @@ pub(super) fn get_transaction(
         }
         return Ok(results::Found::Receipt(Box::new(out)));
     }
-    if shared.pool.contains(&hash) {
+    if shared.pool().contains(&hash) {
         return Ok(results::Found::Pending {
             tx: hash,
             status: "pending".into(),
@@ -84,7 +84,7 @@ pub(super) fn get_transaction(
     // An id alone cannot say whether it was pruned: a pruning node says
     // what it keeps.
     use ward_state::StatePrune;
-    let kept_from = shared.store.pruned_below().map_err(RpcError::state)?;
+    let kept_from = shared.store().pruned_below().map_err(RpcError::state)?;
     Err(RpcError::not_found(if kept_from > 0 {
         format!("no transaction {hash} in blocks from {kept_from} on (older ones are pruned here)")
     } else {
@@ -117,7 +117,7 @@ pub(super) fn query(shared: &Shared, p: params::Query) -> Result<results::Receip
     let to = p.to;
     let input = payload::input(shared, &to, p.input, p.method, p.args)?;
     let height = p.height;
-    let gas = p.gas.unwrap_or(shared.config.limits.query_gas_cap);
+    let gas = p.gas.unwrap_or(shared.config().limits.query_gas_cap);
     let from = p.from.unwrap_or_default();
     within_read_cap(shared, gas)?;
     let reader = shared.reader(height)?;
@@ -168,7 +168,7 @@ pub(super) fn get_state_value(
     let height = reached_height(shared, p.height)?;
     kept_state(shared, height)?;
     let value = shared
-        .store
+        .store()
         .tree_value(&key_hash, height)
         .map_err(RpcError::state)?;
     Ok(results::StateValue {
@@ -182,7 +182,7 @@ pub(super) fn get_state_value(
 /// none is).
 pub(super) fn get_code(shared: &Shared, code_hash: Hash32) -> Result<results::Code, RpcError> {
     let code = shared
-        .store
+        .store()
         .code(&code_hash)
         .map_err(RpcError::state)?
         .ok_or_else(|| RpcError::not_found(format!("no code {code_hash}")))?;
@@ -195,7 +195,7 @@ pub(super) fn get_code(shared: &Shared, code_hash: Hash32) -> Result<results::Co
 /// A `height` (default: the latest block), which the chain must have
 /// reached.
 fn reached_height(shared: &Shared, height: Option<u64>) -> Result<u64, RpcError> {
-    let latest = shared.store.height().map_err(RpcError::state)?;
+    let latest = shared.store().height().map_err(RpcError::state)?;
     let height = height.unwrap_or(latest);
     if height > latest {
         return Err(RpcError::not_found(format!(
@@ -208,7 +208,7 @@ fn reached_height(shared: &Shared, height: Option<u64>) -> Result<u64, RpcError>
 /// Refuses `height` when this node has pruned its state.
 fn kept_state(shared: &Shared, height: u64) -> Result<(), RpcError> {
     use ward_state::StatePrune;
-    let kept_from = shared.store.pruned_below().map_err(RpcError::state)?;
+    let kept_from = shared.store().pruned_below().map_err(RpcError::state)?;
     if height < kept_from {
         return Err(RpcError::pruned(format!(
             "the state at block {height} is pruned: this node keeps it from block {kept_from} (--prune-history)"
@@ -228,17 +228,17 @@ fn proven(shared: &Shared, height: u64, tree_key: &[u8]) -> Result<results::Prov
         height,
     };
     kept_state(shared, height)?;
-    let tree = StateTree(&*shared.store);
+    let tree = StateTree(&**shared.store());
     let fault = |e: tree::TreeError<ward_state::StateError>| {
         RpcError::new(-32002, "fault", format!("{e:?}"))
     };
-    if shared.store.forked_at().is_some() {
+    if shared.store().forked_at().is_some() {
         // A fork's tree holds only what its own blocks wrote: the value
         // is read through the fork, and no proof would say anything of
         // the source's state.
         let state_root = block_record(shared, height)?.header.state_root;
         let value = shared
-            .store
+            .store()
             .tree_value(&tree::key_hash(tree_key), height)
             .map_err(RpcError::state)?;
         return Ok(shown(state_root, value, None));
@@ -280,8 +280,8 @@ pub(super) fn get_balance(
     Ok(results::Balance {
         address,
         balance: ward_rpc::wire::Amount(balance),
-        asset: shared.settings.asset.name.clone(),
-        decimals: shared.settings.asset.decimals,
+        asset: shared.settings().asset.name.clone(),
+        decimals: shared.settings().asset.decimals,
         proven,
     })
 }
@@ -298,7 +298,7 @@ pub(super) fn get_storage_range(
     let limit = p.limit.unwrap_or(100).clamp(1, MAX_PAGE);
     // One more than asked, to know whether there is a next page.
     let mut entries = shared
-        .store
+        .store()
         .storage_page(&address, cursor.as_deref(), limit as usize + 1)
         .map_err(RpcError::state)?;
     let more = entries.len() > limit as usize;
@@ -310,7 +310,7 @@ pub(super) fn get_storage_range(
     };
     Ok(results::StorageRange {
         address,
-        height: shared.store.height().map_err(RpcError::state)?,
+        height: shared.store().height().map_err(RpcError::state)?,
         entries: entries
             .into_iter()
             .map(|(key, value)| results::Entry {
@@ -327,18 +327,18 @@ pub(super) fn get_contract(
     address: Address,
 ) -> Result<results::Contract, RpcError> {
     let info = shared
-        .store
+        .store()
         .contract(&address)
         .map_err(RpcError::state)?
         .ok_or_else(|| RpcError::not_found(format!("no contract at {address}")))?;
     let code_size = shared
-        .store
+        .store()
         .code(&info.code_hash)
         .map_err(RpcError::state)?
         .map_or(0, |c| c.len());
     let schema = shared
-        .schemas
-        .at(&*shared.store, &address)
+        .schemas()
+        .at(&**shared.store(), &address)
         .map_err(RpcError::state)?;
     Ok(results::Contract {
         address,
@@ -369,7 +369,7 @@ pub(super) fn get_block(shared: &Shared, p: params::GetBlock) -> Result<results:
         (Some(height), None) => block_at(shared, height),
         (None, Some(hash)) => {
             let height = shared
-                .store
+                .store()
                 .block_height(&hash)
                 .map_err(RpcError::state)?
                 .ok_or_else(|| RpcError::not_found(format!("no block {hash}")))?;
@@ -390,10 +390,10 @@ pub(super) fn get_events(
 ) -> Result<results::Events, RpcError> {
     let contract = p.contract;
     let topic = p.topic.map(Vec::from);
-    let latest = shared.store.height().map_err(RpcError::state)?;
+    let latest = shared.store().height().map_err(RpcError::state)?;
     // By default from the first block kept (a pruning node's window).
     let first_kept =
-        ward_state::StatePrune::pruned_below(&*shared.store).map_err(RpcError::state)?;
+        ward_state::StatePrune::pruned_below(&**shared.store()).map_err(RpcError::state)?;
     let from = p.from_height.unwrap_or(first_kept).max(1);
     let to = p.to_height.unwrap_or(latest).min(latest);
     let limit = p.limit.unwrap_or(100).clamp(1, MAX_PAGE) as usize;
@@ -413,7 +413,7 @@ pub(super) fn get_events(
             if r < first_receipt {
                 continue;
             }
-            let Some(receipt) = shared.store.receipt(id).map_err(RpcError::state)? else {
+            let Some(receipt) = shared.store().receipt(id).map_err(RpcError::state)? else {
                 continue;
             };
             for (e, event) in receipt.events.iter().enumerate() {
@@ -458,7 +458,7 @@ fn parse_cursor(text: &str) -> Option<(u64, usize, usize)> {
 /// Refuses a free read (`query`, `simulateTransaction`) of more gas than
 /// the node's read cap (`--query-gas-cap`).
 pub(super) fn within_read_cap(shared: &Shared, gas: u64) -> Result<(), RpcError> {
-    let cap = shared.config.limits.query_gas_cap;
+    let cap = shared.config().limits.query_gas_cap;
     if gas > cap {
         return Err(RpcError::invalid_params(format!(
             "gas {gas} is above this node's cap for reads of {cap} (--query-gas-cap)"

@@ -42,8 +42,8 @@ pub(super) fn simulate(shared: &Shared, p: params::Simulate) -> Result<results::
                     "\"tx\" is a whole signed transaction: no other transaction field goes with it",
                 ));
             }
-            let tx =
-                VerifiedTx::from_bytes(&raw.0, &shared.settings.rules()).map_err(RpcError::from)?;
+            let tx = VerifiedTx::from_bytes(&raw.0, &shared.settings().rules())
+                .map_err(RpcError::from)?;
             within_read_cap(shared, tx.gas_limit())?;
             let payload = tx.payload().clone();
             (tx, payload)
@@ -148,7 +148,7 @@ pub(super) fn replay_stored_block(
 ) -> Result<results::Replay, RpcError> {
     let stored = read::get_block(shared, p)?;
     let height = stored.height;
-    let kept_from = shared.store.pruned_below().map_err(RpcError::state)?;
+    let kept_from = shared.store().pruned_below().map_err(RpcError::state)?;
     if height == 0 || height <= kept_from {
         return Err(RpcError::pruned(format!(
             "block {height} has no parent state here to replay on (genesis has none; this node keeps state from block {kept_from})"
@@ -156,7 +156,7 @@ pub(super) fn replay_stored_block(
     }
     let txs = history::stored_txs(shared, height)?;
     let replayed = shared
-        .executor
+        .executor()
         .replay_block(height, &txs)
         .map_err(|e| exec_error(&e))?;
     let replayed = crate::json::block(&replayed.record);
@@ -176,7 +176,11 @@ pub(crate) fn trace_shown(
 ) -> results::Trace {
     crate::decode::trace(trace, &mut |address: &Address| match own {
         Some((at, schema)) if at == address => Some(schema.clone()),
-        _ => shared.schemas.at(&*shared.store, address).ok().flatten(),
+        _ => shared
+            .schemas()
+            .at(&**shared.store(), address)
+            .ok()
+            .flatten(),
     })
 }
 
@@ -188,7 +192,7 @@ pub(super) fn estimate_gas(
 ) -> Result<results::Estimate, RpcError> {
     let from = p.from;
     let payload = payload::of(shared, p.deploy, p.call, p.admin)?;
-    let cap = shared.config.limits.query_gas_cap;
+    let cap = shared.config().limits.query_gas_cap;
     let gas = p.gas.unwrap_or(cap);
     let value = p.value.map_or(0, |a| a.0);
     within_read_cap(shared, gas)?;

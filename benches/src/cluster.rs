@@ -65,7 +65,7 @@ pub fn cluster_transfer(
     senders: usize,
 ) -> Option<ClusterFigures> {
     let code = crate::sdk_contract("token")?;
-    if let Some(why) = ward_testkit::etcd::missing() {
+    if let Some(why) = ward_etcd::missing() {
         eprintln!("note: cluster_transfer skipped: {why}");
         return None;
     }
@@ -77,7 +77,7 @@ pub fn cluster_transfer(
     let _ = std::fs::remove_dir_all(&dir);
 
     let dir = temp_dir("cluster");
-    let etcd = ward_testkit::etcd::Etcd::start(&dir.join("etcd"));
+    let etcd = ward_etcd::Etcd::start(&dir.join("etcd"));
     let replicas: Vec<Node> = (0..3)
         .map(|i| {
             let mut config = config(dir.join(format!("r{i}")), kind, senders);

@@ -82,6 +82,14 @@ fn architecture_lists_every_dependency_between_ward_crates() {
     }
     let manifests = manifest_deps(&root);
     assert!(manifests.contains_key("ward-fuzz"), "{manifests:?}");
+    // The products on top link no test support: the benchmarks reach
+    // etcd through its own crate, the CLI links neither.
+    for product in ["ward-benches", "ward-cli"] {
+        assert!(
+            !manifests[product].contains(&"ward-testkit".to_owned()),
+            "{product} depends on the testkit"
+        );
+    }
     for name in manifests.keys() {
         let Some(layer) = layer_of.get(name) else {
             panic!("ARCHITECTURE.md's picture has no layer for {name}");

@@ -1,4 +1,4 @@
-//! A real etcd cluster for tests: three members of Debian's `etcd-server`
+//! A real etcd cluster for tests and the cluster benchmark: three members of Debian's `etcd-server`
 //! on free loopback ports, each logging to a file, all killed when the
 //! [`Etcd`] is dropped.
 

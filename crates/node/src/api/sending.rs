@@ -3,8 +3,8 @@
 //! transaction sent as an address the node impersonates, unsigned, its
 //! sender written beside it.
 
-use ward_chain::tx::{Payload, TxBody, VerifiedTx};
-use ward_primitives::Address;
+use ward_chain::tx::{TxBody, VerifiedTx};
+use ward_executor::Tx;
 use ward_rpc::results;
 
 use crate::{
@@ -13,29 +13,32 @@ use crate::{
     state::Shared,
 };
 
-/// What a dev node's transaction asks, its nonce already chosen.
-pub(crate) struct Draft {
-    pub(crate) nonce: u64,
-    pub(crate) gas_limit: u64,
-    pub(crate) gas_price: u128,
-    pub(crate) value: u128,
-    pub(crate) payload: Payload,
-}
-
-/// `draft` sent as `from`, which the node impersonates: the one model's
-/// body with no key (`TxBody::impersonated`), admitted as any
-/// transaction is.
-pub(crate) fn impersonated(shared: &Shared, from: Address, draft: Draft) -> VerifiedTx {
+/// Ward's transaction body for what `tx` asks, from the key
+/// `public_key`, at `nonce` and `gas_price`: what a dev account signs.
+pub(crate) fn body(
+    shared: &Shared,
+    public_key: [u8; 32],
+    tx: Tx,
+    nonce: u64,
+    gas_price: u128,
+) -> TxBody {
     TxBody {
         chain_id: shared.settings().chain_id.clone(),
-        public_key: [0; 32],
-        nonce: draft.nonce,
-        gas_limit: draft.gas_limit,
-        gas_price: draft.gas_price,
-        value: draft.value,
-        payload: draft.payload,
+        public_key,
+        nonce,
+        gas_limit: tx.gas_limit,
+        gas_price,
+        value: tx.value,
+        payload: tx.payload,
     }
-    .impersonated(from)
+}
+
+/// `tx` sent as its sender, an address the node impersonates: the one
+/// model's body with no key (`TxBody::impersonated`), admitted as any
+/// transaction is.
+pub(crate) fn impersonated(shared: &Shared, tx: Tx, nonce: u64, gas_price: u128) -> VerifiedTx {
+    let from = tx.sender;
+    body(shared, [0; 32], tx, nonce, gas_price).impersonated(from)
 }
 
 /// Admits a verified transaction (`admission`), waiting for its block

@@ -3,14 +3,14 @@
 //! dev account's key or sent as an address the node impersonates, and
 //! admitted as any transaction is.
 
-use ward_chain::tx::TxBody;
+use ward_executor::Tx;
 use ward_rpc::params;
 
 use crate::{
     api::{
         answer::Answer,
         payload::{self, DEFAULT_GAS},
-        sending::{self, Draft, submit},
+        sending::{self, submit},
     },
     error::RpcError,
     state::Shared,
@@ -46,27 +46,18 @@ pub(super) fn send_transaction(
         // transaction was built again (`known`).
         None => shared.nonces(&from).map_err(RpcError::state)?.1,
     };
-    let draft = Draft {
-        nonce,
+    let tx = Tx {
+        sender: from,
         gas_limit: gas,
-        gas_price,
         value,
         payload,
     };
     let tx = match key {
-        Some(key) => TxBody {
-            chain_id: shared.settings().chain_id.clone(),
-            public_key: key.verifying_key().to_bytes(),
-            nonce: draft.nonce,
-            gas_limit: draft.gas_limit,
-            gas_price: draft.gas_price,
-            value: draft.value,
-            payload: draft.payload,
-        }
-        .sign(key)
-        .verify(&shared.settings().chain_id)
-        .map_err(RpcError::from)?,
-        None => sending::impersonated(shared, from, draft),
+        Some(key) => sending::body(shared, key.verifying_key().to_bytes(), tx, nonce, gas_price)
+            .sign(key)
+            .verify(&shared.settings().chain_id)
+            .map_err(RpcError::from)?,
+        None => sending::impersonated(shared, tx, nonce, gas_price),
     };
     submit(shared, tx, wait)
 }

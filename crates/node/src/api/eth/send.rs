@@ -76,17 +76,11 @@ pub(super) fn send_transaction(shared: &Shared, p: &Params) -> Result<Value, Rpc
         let price = request
             .gas_price
             .unwrap_or_else(|| max_fee.min(base.saturating_add(tip)));
-        let verified = crate::api::sending::impersonated(
-            shared,
-            sender,
-            crate::api::sending::Draft {
-                nonce,
-                gas_limit: gas,
-                gas_price: price,
-                value: tx.value,
-                payload: tx.payload,
-            },
-        );
+        let tx = Tx {
+            gas_limit: gas,
+            ..tx
+        };
+        let verified = crate::api::sending::impersonated(shared, tx, nonce, price);
         let hash = verified.hash();
         crate::admission::admit(shared, verified, None).map_err(|r| refused(&r, shared))?;
         return to_json(B256::from(hash.0));

@@ -98,15 +98,35 @@ pub(super) fn estimate_gas(shared: &Shared, p: &Params) -> Result<Value, RpcErro
     let height = block_param(shared, p, 1)?;
     kept(shared, height)?;
     let (tx, cap) = request_tx(shared, &request)?;
-    let reader = shared.reader(Some(height)).map_err(RpcError::from)?;
-    let estimate = crate::producer::estimate_gas(shared, &reader, &tx, cap)
-        .map_err(|e| exec_error(&e).into_eth())?
-        .map_err(|receipt| estimate_failed(&receipt, cap))?;
     let access_list = request
         .access_list
         .as_ref()
         .map_or(0, |list| alloy_rlp::Encodable::length(list) as u64);
-    to_json(U64::from(with_envelope(shared, estimate.gas, access_list)))
+    to_json(U64::from(estimated(
+        shared,
+        Some(height),
+        &tx,
+        cap,
+        access_list,
+    )?))
+}
+
+/// The gas `eth_estimateGas` gives `tx` on the state after `height` (the
+/// head's for `None`): Ward's estimate at most `cap`, with room for an
+/// envelope's extra bytes and `access_list` bytes of access list, and
+/// Ward's margin.
+pub(super) fn estimated(
+    shared: &Shared,
+    height: Option<u64>,
+    tx: &Tx,
+    cap: u64,
+    access_list: u64,
+) -> Result<u64, RpcError> {
+    let reader = shared.reader(height).map_err(RpcError::from)?;
+    let estimate = crate::producer::estimate_gas(shared, &reader, tx, cap)
+        .map_err(|e| exec_error(&e).into_eth())?
+        .map_err(|receipt| estimate_failed(&receipt, cap))?;
+    Ok(with_envelope(shared, estimate.gas, access_list))
 }
 
 /// An estimate that does not succeed even at `cap`: out of gas there is
@@ -154,7 +174,7 @@ pub(crate) fn revert_reason(output: &[u8]) -> Option<String> {
 
 /// `gas` with room for an envelope's extra bytes and `access_list` bytes
 /// of access list, and Ward's margin.
-pub(super) fn with_envelope(shared: &Shared, gas: u64, access_list: u64) -> u64 {
+fn with_envelope(shared: &Shared, gas: u64, access_list: u64) -> u64 {
     let intrinsic = |bytes| {
         shared
             .executor()

@@ -8,15 +8,11 @@ use ward_devkeys as devkeys;
 use ward_executor::Tx;
 
 use super::{
-    calls::{estimate_failed, request_tx, with_envelope},
+    calls::{estimated, request_tx},
     chain::{eth_chain_id, priority_fee},
     params::{Params, invalid, state_error, to_json, ward},
 };
-use crate::{
-    error::{RpcError, exec_error},
-    mempool::Refusal,
-    state::Shared,
-};
+use crate::{error::RpcError, mempool::Refusal, state::Shared};
 
 /// `eth_sendTransaction` on a dev node: the request completed (the next
 /// free nonce, the gas `eth_estimateGas` gives, an EIP-1559 price of the
@@ -58,7 +54,7 @@ pub(super) fn send_transaction(shared: &Shared, p: &Params) -> Result<Value, Rpc
     let (tx, cap) = request_tx(shared, &request)?;
     let gas = match request.gas {
         Some(gas) => gas,
-        None => estimated(shared, &tx, cap)?,
+        None => estimated(shared, None, &tx, cap, 0)?,
     };
     let base = shared.settings().min_gas_price.0;
     let tip = request
@@ -143,15 +139,6 @@ fn check_request(request: &TransactionRequest, chain_id: u64) -> Result<(), RpcE
         ));
     }
     Ok(())
-}
-
-/// The gas `eth_estimateGas` gives `tx`.
-fn estimated(shared: &Shared, tx: &Tx, cap: u64) -> Result<u64, RpcError> {
-    let reader = shared.reader(None).map_err(RpcError::from)?;
-    let estimate = crate::producer::estimate_gas(shared, &reader, tx, cap)
-        .map_err(|e| exec_error(&e).into_eth())?
-        .map_err(|receipt| estimate_failed(&receipt, cap))?;
-    Ok(with_envelope(shared, estimate.gas, 0))
 }
 
 /// `eth_sendRawTransaction`: the envelope verified for this chain and

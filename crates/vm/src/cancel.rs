@@ -8,10 +8,12 @@
 //! checks at each epoch tick (about a millisecond), wasmi at the end of
 //! each fuel slice (about a millisecond of work), the same points the
 //! wall-clock deadline uses, so it needs [`crate::Config::interruptible`]
-//! (the default). A call suspended in the host is not running: the
-//! embedder sees the cancel when the host call returns and the guest runs
-//! again. Like a timeout, a cancelled call is the node's business, never
-//! a transaction's outcome: the executor commits nothing of it.
+//! (the default). Both also check before an entry starts, so a flag
+//! raised before the call ends it before any of its code runs. A call
+//! suspended in the host is not running: the embedder sees the cancel
+//! when the host call returns and the guest runs again. Like a timeout,
+//! a cancelled call is the node's business, never a transaction's
+//! outcome: the executor commits nothing of it.
 
 use std::sync::{
     Arc,

@@ -578,6 +578,14 @@ impl WasmtimeSandbox {
             _ => return embedder_error(SandboxError::BadHandle(ExternKind::Func)),
         };
         self.arm_deadline();
+        // A flag raised (or a deadline passed) before the call starts ends
+        // it before any code runs, as wasmi's first fuel slice does: the
+        // first epoch tick may come only after a short call has finished.
+        if self.ticker
+            && let Some(stop) = ward_vm::interrupted(self.cancel.as_ref(), self.deadline)
+        {
+            return Step::Failed(stop);
+        }
         let Some(mut store) = self.store.take() else {
             return embedder_error(SandboxError::Busy);
         };

@@ -67,9 +67,17 @@ fn a_spinning_call_cancelled_from_another_thread_ends_cancelled() {
 fn a_call_cancelled_before_it_starts_never_runs_its_loop() {
     let cancel = Cancel::new();
     cancel.cancel();
-    let runs =
-        Backends::default().run(&spin(), &Entry::Main("main".into()), &options(Some(cancel)));
+    let backends = Backends::default();
+    let entry = Entry::Main("main".into());
+    let runs = backends.run(&spin(), &entry, &options(Some(cancel.clone())));
     runs.iter().for_each(assert_cancelled);
+    // A call that would end long before the first epoch tick is cancelled
+    // too: both backends look at the flag before the entry runs, not at a
+    // first tick (which a starved ticker thread may deliver late).
+    let empty = wasm(r#"(module (func (export "main")))"#);
+    let runs = backends.run(&empty, &entry, &options(Some(cancel)));
+    runs.iter().for_each(assert_cancelled);
+    assert_eq!(runs[0], runs[1], "the backends agree");
 }
 
 #[test]

@@ -434,6 +434,32 @@ fn the_evm_runtime_matches_revm_run_natively() {
         proxy_code.extend(address_word(&logic.0));
         let proxy = deploy(&mut native, &mut ward, proxy_code);
         let salt = word(0x5a17);
+        // Transient storage shared by a transaction's frames, undone with
+        // a reverted frame, a lock against reentry, gone afterwards.
+        let transient = deploy(&mut native, &mut ward, creation("Transient"));
+        let transient_txs = [
+            (
+                calldata("run(uint256)", &[word(5)]),
+                [word(5), word(5)].concat(),
+            ),
+            (calldata("leftover()", &[]), word(0).to_vec()),
+            (calldata("guarded(bool)", &[word(1)]), word(0).to_vec()),
+            (calldata("guarded(bool)", &[word(0)]), word(0).to_vec()),
+            (
+                calldata("run(uint256)", &[word(9)]),
+                [word(9), word(9)].concat(),
+            ),
+        ];
+        for (i, (data, expected)) in transient_txs.into_iter().enumerate() {
+            let (w, _, limit) = ward.run(&ALICE, Some(transient), data.clone());
+            let (n, _) = native.run(&ALICE, Some(evm20(&transient)), (data, limit));
+            assert_eq!(w, n, "{kind}: transient transaction {i}");
+            assert_eq!(
+                (w.status, w.output.clone()),
+                ("ok", expected),
+                "{kind}: transient transaction {i}"
+            );
+        }
         let mut txs = txs;
         txs.extend([
             (ALICE, factory, calldata("make(uint256)", &[word(5)])),
@@ -470,7 +496,7 @@ fn the_evm_runtime_matches_revm_run_natively() {
         }
         assert_eq!(made.len(), 2, "{kind}: make and make2");
         precompiles(&mut native, &mut ward, kind);
-        for contract in [token, escrow, factory, logic, proxy]
+        for contract in [token, escrow, factory, logic, proxy, transient]
             .into_iter()
             .chain(made)
         {

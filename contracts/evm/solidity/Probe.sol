@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Edges of Ward's EVM runtime: a Wasm contract reached through the Ward
 // call address, precompiles, endless loops, exceptional halts, and
-// transient storage (refused).
+// transient storage.
 pragma solidity 0.8.28;
 
 contract Probe {

@@ -80,13 +80,6 @@ fn keccak(ctx: InstructionContext<'_, WardHost, EthInterpreter>) -> InstructionE
     Ok(())
 }
 
-/// `TLOAD` and `TSTORE` halt: transient storage lives for a transaction,
-/// which one Ward frame cannot see (`docs/evm.md`).
-fn refused(ctx: InstructionContext<'_, WardHost, EthInterpreter>) -> InstructionExecResult {
-    let _ = ctx;
-    Err(InstructionResult::NotActivated)
-}
-
 impl Frame {
     /// A frame running `code` on `calldata` with `limit` EVM gas (a
     /// deploy's frame runs the creation code, with no calldata).
@@ -115,8 +108,6 @@ impl Frame {
             limit,
         );
         let mut table = instruction_table::<EthInterpreter, WardHost>();
-        table[opcode::TLOAD as usize] = revm_interpreter::Instruction::new(refused);
-        table[opcode::TSTORE as usize] = revm_interpreter::Instruction::new(refused);
         table[opcode::KECCAK256 as usize] = revm_interpreter::Instruction::new(keccak);
         Frame {
             interpreter,

@@ -441,12 +441,29 @@ impl Host for WardHost {
         Ok(StateLoad::new(slot.present, cold))
     }
 
-    fn tstore(&mut self, _address: Address, _key: StorageKey, _value: StorageValue) {
-        // Refused by the instruction table (`crate::frame`).
+    // Transient storage is Ward's (`ward.transient_*`): the frames of one
+    // transaction share it, a reverted frame's writes are undone, and it
+    // is gone when the transaction ends. `address` is this frame's own.
+    fn tstore(&mut self, _address: Address, key: StorageKey, value: StorageValue) {
+        let key = key.to_be_bytes::<32>();
+        let value = value.to_be_bytes::<32>();
+        // Zero is absent: an empty value removes the key.
+        let len = if value == [0; 32] { 0 } else { 32 };
+        // SAFETY: the key and the value are live buffers of 32 bytes.
+        unsafe { sys::transient_write(key.as_ptr() as i32, 32, value.as_ptr() as i32, len) };
     }
 
-    fn tload(&mut self, _address: Address, _key: StorageKey) -> StorageValue {
-        StorageValue::ZERO
+    fn tload(&mut self, _address: Address, key: StorageKey) -> StorageValue {
+        let key = key.to_be_bytes::<32>();
+        let mut value = [0u8; 32];
+        // SAFETY: the key and the destination are live buffers of 32 bytes.
+        let len =
+            unsafe { sys::transient_read(key.as_ptr() as i32, 32, value.as_mut_ptr() as i32, 32) };
+        if len == 32 {
+            StorageValue::from_be_bytes(value)
+        } else {
+            StorageValue::ZERO
+        }
     }
 
     fn load_account_info_skip_cold_load(

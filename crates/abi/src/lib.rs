@@ -24,7 +24,7 @@
 //! assert!(f.results().is_empty());
 //! assert!(f.uses().memory && f.uses().gas && !f.uses().suspends);
 //! assert_eq!(f.cost().to_string(), "host_call + host_per_byte * len");
-//! assert_eq!(HostFn::ALL.len(), 41);
+//! assert_eq!(HostFn::ALL.len(), 43);
 //! ```
 
 #![no_std]
@@ -44,8 +44,10 @@ pub const MODULE: &str = "ward";
 /// Version 6 added the native asset: `call_value`, `balance`, `transfer`,
 /// `call_with_value` and `create_with_value`; version 7 `origin`, the
 /// transaction's sender (the EVM's `ORIGIN`); version 8 `chain_id`, the
-/// chain's Ethereum chain id (the EVM's `CHAINID`).
-pub const ABI_VERSION: u32 = 8;
+/// chain's Ethereum chain id (the EVM's `CHAINID`); version 9
+/// `transient_read` and `transient_write`, storage that lives for one
+/// transaction (the EVM's `TLOAD` and `TSTORE`).
+pub const ABI_VERSION: u32 = 9;
 
 /// Bytes of an amount of the native asset in guest memory: a `u128`,
 /// little-endian.
@@ -55,6 +57,10 @@ pub const AMOUNT_BYTES: u32 = 16;
 pub const MAX_KEY_BYTES: u32 = 256;
 /// Longest storage value, in bytes.
 pub const MAX_VALUE_BYTES: u32 = 64 * 1024;
+/// The most key and value bytes a transaction's transient storage holds at
+/// once (`transient_write`): an EVM transaction of 30 000 000 gas fills at
+/// most 19.2 MB with `TSTORE`s of 100 gas each.
+pub const MAX_TX_TRANSIENT_BYTES: u64 = 32 * 1024 * 1024;
 /// Longest event topic, in bytes.
 pub const MAX_TOPIC_BYTES: u32 = 256;
 /// Longest event data, in bytes.
@@ -313,6 +319,17 @@ macro_rules! for_each_host_function {
             vm_write_memory VmWriteMemory(instance: i64, offset: i64, src: i32, len: i32) -> i64 { uses [Memory, Gas] cost [HostPerByte * bytes(len)] }
             /// Destroys child `instance`; 0 or a negative [`vm`] error.
             vm_destroy VmDestroy(instance: i64) -> i64 { uses [] cost [] }
+            /// Reads the value under the `key_len` bytes at `key` in the running contract's
+            /// transient storage, which lives for one transaction (the EVM's `TLOAD`,
+            /// EIP-1153): copies at most `dst_cap` bytes of it to `dst` and returns its full
+            /// length, or -1 when absent.
+            transient_read TransientRead(key: i32, key_len: i32, dst: i32, dst_cap: i32) -> i64 { uses [Memory, Gas] cost [HostPerByte * bytes(key_len, dst_cap)] }
+            /// Stores the `val_len` bytes at `val` under the `key_len` bytes at `key` in the
+            /// running contract's transient storage; an empty value removes the key. Undone
+            /// if the frame reverts, forgotten when the transaction ends. Traps with
+            /// `host_error` in a read-only call, and when the transaction's transient storage
+            /// would hold more than [`MAX_TX_TRANSIENT_BYTES`] of keys and values.
+            transient_write TransientWrite(key: i32, key_len: i32, val: i32, val_len: i32) { uses [Memory, Gas] cost [HostPerByte * bytes(key_len, val_len)] }
         }
     };
 }

@@ -152,6 +152,13 @@ fn host_abi_doc_table_is_the_rendered_abi_table() {
         super::call::REVERTED
     );
     assert!(doc.contains(&status), "docs/host-abi.md lacks {status:?}");
+    // The transient storage budget, in the MiB the document states.
+    assert_eq!(super::MAX_TX_TRANSIENT_BYTES % (1024 * 1024), 0);
+    let budget = std::format!(
+        "`MAX_TX_TRANSIENT_BYTES` ({} MiB)",
+        super::MAX_TX_TRANSIENT_BYTES / (1024 * 1024)
+    );
+    assert!(doc.contains(&budget), "docs/host-abi.md lacks {budget:?}");
 }
 
 /// The function table of docs/wasi.md is rendered from the WASI table;

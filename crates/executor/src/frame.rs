@@ -96,6 +96,28 @@ impl<S: StateCommit + Send + Sync + 'static> Chain for Frame<S> {
             .map_err(state_fault)
     }
 
+    fn transient_read(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, ChainError> {
+        Ok(lock(&self.journal).transient().read(&self.address, key))
+    }
+
+    fn transient_write(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), ChainError> {
+        if self.read_only {
+            return Err(ChainError::refused(
+                "transient storage write in a read-only call",
+            ));
+        }
+        let max = ward_abi::MAX_TX_TRANSIENT_BYTES;
+        lock(&self.journal)
+            .transient()
+            .write(self.address, key, value.map(<[u8]>::to_vec), max)
+            .map_err(|full| {
+                ChainError::refused(format!(
+                    "the transaction's transient storage would hold more than {} bytes of keys and values (MAX_TX_TRANSIENT_BYTES)",
+                    full.max_bytes
+                ))
+            })
+    }
+
     fn emit_event(&mut self, topic: &[u8], data: &[u8]) -> Result<(), ChainError> {
         if self.read_only {
             return Err(ChainError::refused("event in a read-only call"));

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use ward_primitives::{Address, Hash32};
 
-use crate::{ChangeSet, ContractInfo, Entries, Event, StateError, StateRead};
+use crate::{ChangeSet, ContractInfo, Entries, Event, StateError, StateRead, transient::Transient};
 
 /// One thing a transaction read from the state under its journal: what a
 /// parallel block checks against the writes of the transactions before it
@@ -59,6 +59,7 @@ pub fn overlay_entries(
 pub struct Checkpoint {
     undo: usize,
     events: usize,
+    transient: usize,
 }
 
 enum Undo {
@@ -102,6 +103,8 @@ pub struct Journal<B: StateRead> {
     /// bytes its events may hold ([`Journal::begin_tx`]).
     tx_events: (usize, u64),
     undo: Vec<Undo>,
+    /// The current transaction's transient storage.
+    transient: Transient,
 }
 
 /// An event that would take its transaction's events past their budget
@@ -126,13 +129,22 @@ impl<B: StateRead> Journal<B> {
             event_bytes: vec![0],
             tx_events: (0, u64::MAX),
             undo: Vec::new(),
+            transient: Transient::default(),
         }
     }
 
     /// A transaction starts: its events may hold at most `max_event_bytes`
-    /// topic and data bytes in all ([`Journal::try_emit`]).
+    /// topic and data bytes in all ([`Journal::try_emit`]), and its
+    /// transient storage starts empty.
     pub fn begin_tx(&mut self, max_event_bytes: u64) {
         self.tx_events = (self.events.len(), max_event_bytes);
+        self.transient.clear();
+    }
+
+    /// The current transaction's transient storage, to read and write:
+    /// a revert to an earlier checkpoint undoes its writes.
+    pub fn transient(&mut self) -> &mut Transient {
+        &mut self.transient
     }
 
     /// Records `event` unless the current transaction's events would then
@@ -163,6 +175,7 @@ impl<B: StateRead> Journal<B> {
         Checkpoint {
             undo: self.undo.len(),
             events: self.events.len(),
+            transient: self.transient.mark(),
         }
     }
 
@@ -218,6 +231,7 @@ impl<B: StateRead> Journal<B> {
         self.events
             .truncate(checkpoint.events.min(self.events.len()));
         self.event_bytes.truncate(self.events.len() + 1);
+        self.transient.revert(checkpoint.transient);
     }
 
     /// A storage value as the journal sees it now.

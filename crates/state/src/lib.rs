@@ -33,6 +33,7 @@ mod journal;
 mod memory;
 mod redb_store;
 mod snapshot;
+mod transient;
 
 use std::{collections::BTreeMap, path::PathBuf};
 
@@ -41,6 +42,7 @@ pub use journal::{Checkpoint, EventsFull, Journal, ReadKey, overlay_entries};
 pub use memory::MemoryStore;
 pub use redb_store::{COMPACT_FROM_BYTES, DATABASE_FILE, RedbStore, Upstream};
 pub use snapshot::Snapshot;
+pub use transient::{Transient, TransientFull};
 pub use ward_chain::{
     block::Header,
     tree::{TreeStore, TreeUpdate},

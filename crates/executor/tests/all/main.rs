@@ -23,6 +23,7 @@ mod sol_calls;
 mod solidity_abi;
 mod tier;
 mod trace;
+mod transient;
 mod value;
 mod wasi;
 mod wasi_reactor;

@@ -149,6 +149,8 @@ impl CallContext {
             HostFn::ReturnDataRead => self.return_data_read(args, memory),
             HostFn::VerifyEd25519 => verify_ed25519(args, memory),
             HostFn::CodeAt => self.code_at(args, memory),
+            HostFn::TransientRead => self.transient_read(args, memory),
+            HostFn::TransientWrite => self.transient_write(args, memory),
             HostFn::VmCompile
             | HostFn::VmCompileStored
             | HostFn::VmLookup
@@ -294,6 +296,37 @@ impl CallContext {
         }
         let removed = self.chain.storage_write(&memory[key], None);
         removed.map_err(|e| self.chain_stop(e))?;
+        Ok(None)
+    }
+
+    fn transient_read(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+        let key = args.bounded(0, 1, memory, ward_abi::MAX_KEY_BYTES, "transient_read: key")?;
+        let dst = args.range(2, 3, memory, "transient_read: destination")?;
+        let value = self
+            .chain
+            .transient_read(&memory[key])
+            .map_err(|e| self.chain_stop(e))?;
+        Ok(Some(read_into(memory, dst, value)))
+    }
+
+    fn transient_write(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+        let key = args.bounded(
+            0,
+            1,
+            memory,
+            ward_abi::MAX_KEY_BYTES,
+            "transient_write: key",
+        )?;
+        let value = args.bounded(
+            2,
+            3,
+            memory,
+            ward_abi::MAX_VALUE_BYTES,
+            "transient_write: value",
+        )?;
+        let value = (!value.is_empty()).then(|| &memory[value]);
+        let written = self.chain.transient_write(&memory[key], value);
+        written.map_err(|e| self.chain_stop(e))?;
         Ok(None)
     }
 

@@ -114,7 +114,35 @@ pub trait Chain: Send {
         let _ = (to, amount);
         Err(ChainError::refused("this chain has no native asset"))
     }
+
+    /// The value under `key` in the running contract's transient storage
+    /// (`ward.transient_read`), which lives for one transaction. The
+    /// default keeps none.
+    ///
+    /// # Errors
+    ///
+    /// A refusal where there is no transient storage.
+    fn transient_read(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, ChainError> {
+        let _ = key;
+        Err(ChainError::refused(NO_TRANSIENT))
+    }
+
+    /// Writes (`Some`) or removes (`None`) the value under `key` in the
+    /// running contract's transient storage (`ward.transient_write`),
+    /// undone with the frame's other writes if it reverts.
+    ///
+    /// # Errors
+    ///
+    /// A refusal in a read-only call, past the transaction's
+    /// [`ward_abi::MAX_TX_TRANSIENT_BYTES`], or where there is no
+    /// transient storage.
+    fn transient_write(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), ChainError> {
+        let _ = (key, value);
+        Err(ChainError::refused(NO_TRANSIENT))
+    }
 }
+
+const NO_TRANSIENT: &str = "this host keeps no transient storage";
 
 /// No chain: storage and events trap with `host_error`; the context reads
 /// as zeros. What a bare `execute` gets.

@@ -17,7 +17,7 @@ cd "$(dirname "$0")"
 
 TARGET=wasm32-unknown-unknown
 TARGET_DIR=../target/contracts
-ALL=(counter counter2 token erc20 erc20-escrow escrow vault registry stackvm plugins evm faults)
+ALL=(counter counter2 token erc20 erc20-escrow escrow vault registry stackvm plugins evm faults lock)
 # Contracts built for wasm32-wasip1 with Rust's standard library.
 WASI_ALL=(wasi-guestbook)
 DEBUG_INFO=(faults)

@@ -70,6 +70,7 @@ pub mod schema;
 pub mod sol;
 pub mod storage;
 pub mod sys;
+pub mod transient;
 pub mod vm;
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use ward_executor::{Deploy, Executor, Payload, Tx};
 use ward_state::{Address, MemoryStore, RedbStore, StateCommit, StateRead};
 use ward_vm::{BackendKind, Config};
 
-use crate::Work;
+use crate::{Work, scratch::Scratch};
 
 /// Transactions per block in the transfer figures.
 pub const BLOCK_TXS: usize = 1000;
@@ -230,13 +230,17 @@ pub fn ward_token_transfers(kind: BackendKind, token: &Token) -> Work {
 
 /// Ward: 1000 transfers on redb, one block, one durable commit.
 pub fn ward_transfers_redb(kind: BackendKind) -> Work {
-    let dir = std::env::temp_dir().join(format!("ward-bench-redb-{}-{kind}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    transfer_blocks(
-        Arc::new(RedbStore::create(&dir).expect("opens redb")),
+    let dir = Scratch::new(&format!("redb-{kind}"));
+    let mut work = transfer_blocks(
+        Arc::new(RedbStore::create(dir.path()).expect("opens redb")),
         kind,
         &Token::hand_written(),
-    )
+    );
+    // The directory goes when the figure's work is dropped.
+    Box::new(move || {
+        let _ = &dir;
+        work()
+    })
 }
 
 /// Ward: a transaction whose contract calls another (empty) one.

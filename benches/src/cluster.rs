@@ -13,7 +13,10 @@ use std::time::Duration;
 use ward_node::{ClusterConfig, Node, NodeConfig};
 use ward_vm::BackendKind;
 
-use crate::node::{CHAIN, drive, fund, height, setup, temp_dir};
+use crate::{
+    node::{CHAIN, drive, fund, height, setup},
+    scratch::Scratch,
+};
 
 /// What one `cluster_transfer` run measured.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -70,17 +73,18 @@ pub fn cluster_transfer(
         return None;
     }
 
-    let dir = temp_dir("single");
-    let node = Node::start(config(dir.clone(), kind, senders)).expect("the node starts");
+    let dir = Scratch::new("single");
+    let node =
+        Node::start(config(dir.path().to_path_buf(), kind, senders)).expect("the node starts");
     let (single_tps, _) = measure(&[format!("{}/rpc", node.url())], &code, load, senders);
     node.shutdown().expect("the node stops");
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
 
-    let dir = temp_dir("cluster");
-    let etcd = ward_etcd::Etcd::start(&dir.join("etcd"));
+    let dir = Scratch::new("cluster");
+    let etcd = ward_etcd::Etcd::start(&dir.path().join("etcd"));
     let replicas: Vec<Node> = (0..3)
         .map(|i| {
-            let mut config = config(dir.join(format!("r{i}")), kind, senders);
+            let mut config = config(dir.path().join(format!("r{i}")), kind, senders);
             let mut cluster = ClusterConfig::new(etcd.clients.clone(), format!("r{i}"));
             cluster.prefix = "/ward-bench/".into();
             config.cluster = Some(cluster);
@@ -96,7 +100,7 @@ pub fn cluster_transfer(
         replica.shutdown().expect("a replica stops");
     }
     drop(etcd);
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
     Some(ClusterFigures {
         cluster_tps,
         single_tps,

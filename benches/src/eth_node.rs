@@ -25,7 +25,10 @@ use ward_node::{Node, NodeConfig};
 use ward_primitives::Address;
 use ward_vm::BackendKind;
 
-use crate::node::{CHAIN, height, temp_dir};
+use crate::{
+    node::{CHAIN, height},
+    scratch::Scratch,
+};
 
 /// What one `node_eth_transfer` run measured.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -120,10 +123,11 @@ fn agent() -> ureq::Agent {
 
 /// A dev node with the EVM runtime and the Token deployed by the test
 /// mnemonic's account 0, which gives every sender (both kinds) tokens.
-/// The node, its `/rpc` URL and the token's Ward address.
-fn node_with_token(kind: BackendKind, senders: usize) -> Option<(Node, String, Address)> {
-    let dir = temp_dir("eth-node");
-    let mut config = NodeConfig::new(dir);
+/// The node, its `/rpc` URL, the token's Ward address and the node's
+/// directory (to drop after the node stops).
+fn node_with_token(kind: BackendKind, senders: usize) -> Option<(Node, String, Address, Scratch)> {
+    let dir = Scratch::new("eth-node");
+    let mut config = NodeConfig::new(dir.path().to_path_buf());
     config.listen = "127.0.0.1:0".parse().ok()?;
     config.backend = kind;
     config.chain_id = CHAIN.into();
@@ -164,7 +168,7 @@ fn node_with_token(kind: BackendKind, senders: usize) -> Option<(Node, String, A
         transfer_data(RECIPIENT, 1),
     );
     post(&agent, &url, &last, true).expect("funds");
-    Some((node, url, token))
+    Some((node, url, token, dir))
 }
 
 /// `senders` threads, each sending what `make(i, nonce)` signs one at a
@@ -220,7 +224,7 @@ pub fn node_eth_transfer(
     senders: usize,
 ) -> Option<EthNodeFigures> {
     crate::sdk_contract("evm")?;
-    let (node, url, token) = node_with_token(kind, senders)?;
+    let (node, url, token, dir) = node_with_token(kind, senders)?;
     let token20: [u8; 20] = token.eth()?;
     let eth_make: Arc<dyn Fn(usize, u64) -> Vec<u8> + Send + Sync> = Arc::new(move |i, nonce| {
         eth_tx(
@@ -233,12 +237,14 @@ pub fn node_eth_transfer(
     let eth_tps = drive(&url, load, senders, eth_make.clone());
     let _ = height(&agent(), &url);
     node.shutdown().expect("the node stops");
+    drop(dir);
 
-    let (node, url, token) = node_with_token(kind, senders)?;
+    let (node, url, token, dir) = node_with_token(kind, senders)?;
     let ward_make: Arc<dyn Fn(usize, u64) -> Vec<u8> + Send + Sync> =
         Arc::new(move |i, nonce| ward_tx(&ward_key(i), nonce, token, transfer_data(RECIPIENT, 1)));
     let ward_tps = drive(&url, load, senders, ward_make.clone());
     node.shutdown().expect("the node stops");
+    drop(dir);
 
     let rules = ChainRules {
         eth_chain_id: Some(ETH_CHAIN),

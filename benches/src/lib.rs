@@ -17,6 +17,7 @@ pub mod eth_node;
 pub mod node;
 pub mod parallel;
 pub mod probe;
+pub mod scratch;
 pub mod state;
 pub mod suite;
 

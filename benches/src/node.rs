@@ -29,6 +29,8 @@ use ward_primitives::{Address, Hash32};
 use ward_state::RedbStore;
 use ward_vm::{BackendKind, CodeHash, Config};
 
+use crate::scratch::Scratch;
+
 pub(crate) const CHAIN: &str = "ward-bench";
 const GAS: u64 = 2_000_000;
 
@@ -134,12 +136,6 @@ pub(crate) fn send(
     )
 }
 
-pub(crate) fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("ward-bench-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
 pub(crate) fn height(agent: &ureq::Agent, url: &str) -> u64 {
     post(
         agent,
@@ -212,8 +208,8 @@ pub fn node_transfer(kind: BackendKind, load: Duration, senders: usize) -> Optio
     let (token, setup_txs) = setup(&code, senders);
 
     // The node.
-    let dir = temp_dir("node");
-    let mut config = NodeConfig::new(dir.clone());
+    let dir = Scratch::new("node");
+    let mut config = NodeConfig::new(dir.path().to_path_buf());
     config.listen = "127.0.0.1:0".parse().ok()?;
     config.backend = kind;
     config.chain_id = CHAIN.into();
@@ -235,7 +231,7 @@ pub fn node_transfer(kind: BackendKind, load: Duration, senders: usize) -> Optio
     let elapsed = (ward_vm::clock::now() - started).as_secs_f64();
     let blocks = height(&agent, &url).saturating_sub(start_height).max(1);
     node.shutdown().expect("the node stops");
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
     let mut latencies = latencies;
     latencies.sort_by(f64::total_cmp);
     let count = latencies.len();
@@ -248,8 +244,8 @@ pub fn node_transfer(kind: BackendKind, load: Duration, senders: usize) -> Optio
 
     // The same work in process: as many transfers, from the same senders
     // in turn, in blocks of the node's size, each decoded and verified.
-    let dir = temp_dir("inprocess");
-    let store = Arc::new(RedbStore::create(&dir).expect("a redb store"));
+    let dir = Scratch::new("inprocess");
+    let store = Arc::new(RedbStore::create(dir.path()).expect("a redb store"));
     let config = Config::default();
     let exec = Executor::new(store, crate::ward_backend(kind, &config), &config);
     let verify = |tx: &SignedTx| -> VerifiedTx {
@@ -300,7 +296,7 @@ pub fn node_transfer(kind: BackendKind, load: Duration, senders: usize) -> Optio
     add(last, &pipeline);
     let inprocess = (ward_vm::clock::now() - started).as_secs_f64();
     drop(pipeline);
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
     let in_blocks = count.div_ceil(per_block).max(1);
     Some(NodeFigures {
         node_tps: count as f64 / elapsed,

@@ -3,7 +3,6 @@
 
 use std::{
     hint::black_box,
-    path::PathBuf,
     sync::{Arc, OnceLock},
     time::{Duration, Instant},
 };
@@ -13,7 +12,7 @@ use ward_vm::{
     RunOptions, Status, SystemRuntimes,
 };
 
-use crate::{HOST_CALLS, TRIVIAL_WAT, Work, host_call_wat, ward_backend};
+use crate::{HOST_CALLS, TRIVIAL_WAT, Work, host_call_wat, scratch::Scratch, ward_backend};
 
 mod chain;
 mod raw;
@@ -326,13 +325,6 @@ pub(super) fn large_bytes(lazy: &OnceLock<Vec<u8>>) -> &[u8] {
     lazy.get_or_init(|| large_module(1 << 20))
 }
 
-/// A directory for the disk-cache figures, emptied first.
-fn bench_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ward-bench-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
 /// Every figure of the suite, planned (nothing is measured until
 /// [`Plan::run`]).
 pub fn plans(config: &Config) -> Vec<Plan> {
@@ -473,13 +465,15 @@ pub fn plans(config: &Config) -> Vec<Plan> {
                 kind,
                 ("ms", 1),
                 move || {
+                    let dir = Scratch::new("disk");
                     let options = CacheOptions {
-                        disk_dir: Some(bench_dir("disk")),
+                        disk_dir: Some(dir.path().to_path_buf()),
                         ..CacheOptions::default()
                     };
                     let cache = ModuleCache::new(backend, &config, options).expect("cache");
                     cache.get_or_compile(large_bytes(&bytes)).expect("compiles");
                     Box::new(move || {
+                        let _ = &dir;
                         cache.clear_memory();
                         black_box(cache.get_or_compile(large_bytes(&bytes)).expect("loads"));
                     })

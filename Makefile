@@ -5,7 +5,7 @@
 CARGO ?= cargo
 WARD  := target/debug/ward
 
-.PHONY: demo test test-data setup contracts eth-clients browser wasi-c go bench-go package publish-check cluster cluster-demo parallel-long fmt clippy unit bench bench-report metering fuzz fuzz-diff fuzz-cov loops
+.PHONY: demo test test-data setup contracts eth-clients openzeppelin browser wasi-c go bench-go package publish-check cluster cluster-demo parallel-long fmt clippy unit bench bench-report metering fuzz fuzz-diff fuzz-cov loops
 
 # rustfmt and clippy ship with rustup's default profile; add them if a
 # minimal toolchain lacks them (no-op when present).
@@ -88,6 +88,10 @@ unit: setup contracts browser wasi-c go cluster test-data
 	@# Real Ethereum clients against a dev node, with the `ward` that
 	@# `cargo test` built (docs/ethereum.md).
 	scripts/eth-clients.sh $(WARD) target/eth-clients
+	@# OpenZeppelin Contracts' own Hardhat tests for ERC-20 and its
+	@# extensions, access and utils/cryptography against a dev node
+	@# (`make openzeppelin` runs them all, on both backends).
+	scripts/openzeppelin.sh $(WARD) target/openzeppelin gate wasmtime
 	@# The commands the README and docs tell a user to type, run as they
 	@# would run them (bins/cli/tests/docs checks that every `make` target
 	@# they name is run here or says why not): `make demo`'s steps and the
@@ -102,6 +106,15 @@ unit: setup contracts browser wasi-c go cluster test-data
 # pinned commits into target/test-data (scripts/test-data.sh).
 test-data:
 	@scripts/test-data.sh
+
+# OpenZeppelin Contracts v5.1.0's own Hardhat test suite, unchanged,
+# against a Ward dev node on each backend, beside the same suite on
+# Hardhat's own network; passed / failed / pending, and the failures
+# against testing/openzeppelin/known-failures.txt (docs/ethereum.md,
+# "Conformance").
+openzeppelin: setup contracts
+	$(CARGO) build --locked -p ward-cli
+	scripts/openzeppelin.sh $(WARD) target/openzeppelin all
 
 # ethers v6, web3.py with eth-account, and Hardhat 2 (npm and PyPI, pinned,
 # cached in target/eth-clients) against a `ward serve --dev` each.

@@ -10,21 +10,13 @@ WARD=$1 DIR=$2 CONTRACTS=$3
 BOB=0xb0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0
 rm -rf "$DIR"
 mkdir -p "$DIR"
-"$WARD" serve --dev --data-dir "$DIR/node" --listen 127.0.0.1:0 >"$DIR/serve.out" 2>"$DIR/serve.log" &
-PID=$!
-trap 'kill "$PID" 2>/dev/null || true' EXIT
-URL=
-for _ in $(seq 1 600); do
-  URL=$(sed -n 's/^listening on //p' "$DIR/serve.out")
-  [ -n "$URL" ] && break
-  kill -0 "$PID" 2>/dev/null || { cat "$DIR/serve.log"; exit 1; }
-  sleep 0.1
-done
-[ -n "$URL" ] || { echo "ward serve did not start"; cat "$DIR/serve.log"; exit 1; }
+. "$(dirname "$0")/dev-node.sh"
+dev_node_serve "$DIR"
+URL=${WARD_RPC%/}
 export WARD_NODE=$URL
 field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" | tail -1; }
 
-echo "== a node: ward serve --dev at $URL ($DIR/node); the CLI sends through it =="
+echo "== a node: ward serve --dev at $URL ($DIR/data); the CLI sends through it =="
 TOKEN=$("$WARD" deploy "$CONTRACTS/token.wasm" --json-args '{"initial_supply": "1000000"}' --json | field address)
 echo "token deployed by dev account 0 at $TOKEN; its methods, from the schema in its module:"
 "$WARD" methods "$TOKEN"
@@ -50,8 +42,8 @@ echo "== and against another root, the same proof fails (exit 1 expected) =="
 
 kill -TERM "$PID"
 wait "$PID"
-trap - EXIT
+PID=
 echo "== the node stopped on SIGTERM (exit 0) =="
 echo "== to explore this chain in a browser, start the node again on its data directory: =="
-echo "   $WARD serve --dev --data-dir $DIR/node"
+echo "   $WARD serve --dev --data-dir $DIR/data"
 echo "   and open http://127.0.0.1:8645/ (the explorer: blocks, transactions, contracts)"

@@ -23,16 +23,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export WARD_SOLIDITY=$ROOT/contracts/evm/solidity
 # The chain the clients meet: a dev node (`--dev`: the mnemonic's
 # accounts in eth_accounts, eth_sendTransaction, evm_* controls) on a
-# genesis like a public chain's, with a base fee of 1 gwei (a dev chain's
-# own is 0), so that fees are paid and every balance check counts them;
-# the test mnemonic's first ten accounts hold 10 000 ETH each.
-DEV_ACCOUNTS=(
-  0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 0x70997970C51812dc3A010C7d01b50e0d17dc79C8
-  0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC 0x90F79bf6EB2c4f870365E785982E1f101E93b906
-  0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65 0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc
-  0x976EA74026E726554dB657fA54763abd0C3a0aa9 0x14dC79964da2C08b23698B3D3cc7Ca32193d9955
-  0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f 0xa0Ee7A142d267C1f36714E4a8F75612F20a79720
-)
+# genesis like a public chain's (scripts/dev-node.sh).
+. "$ROOT/scripts/dev-node.sh"
 
 # Command $1, from Debian package $2 (installed as root when missing).
 need() {
@@ -76,38 +68,9 @@ pip_install() {
   fi
 }
 
-PID=
-stop_node() {
-  [ -n "$PID" ] || return 0
-  kill -TERM "$PID" 2>/dev/null || true
-  wait "$PID" 2>/dev/null || true
-  PID=
-}
-trap stop_node EXIT
-
 # A fresh dev node on a free port: sets WARD_RPC and WARD_WS.
 start_node() {
-  local dir=$CACHE/node-$1
-  rm -rf "$dir"
-  mkdir -p "$dir"
-  local funds=()
-  for address in "${DEV_ACCOUNTS[@]}"; do
-    funds+=(--fund "0x000000000000000000000000${address#0x}=10000000000000000000000")
-  done
-  "$WARD" genesis "$dir/genesis.json" --chain-id ward-eth-clients --eth-chain-id 31337 \
-    --min-gas-price 1000000000 "${funds[@]}" >/dev/null
-  "$WARD" serve --dev --genesis "$dir/genesis.json" --data-dir "$dir/data" --listen 127.0.0.1:0 >"$dir/serve.out" 2>"$dir/serve.log" &
-  PID=$!
-  local url=
-  for _ in $(seq 1 600); do
-    url=$(sed -n 's/^listening on //p' "$dir/serve.out")
-    [ -n "$url" ] && break
-    kill -0 "$PID" 2>/dev/null || { cat "$dir/serve.log"; exit 1; }
-    sleep 0.1
-  done
-  [ -n "$url" ] || { echo "ward serve did not start"; cat "$dir/serve.log"; exit 1; }
-  export WARD_RPC=${url%/}/ WARD_WS=${url/http:/ws:}
-  WARD_WS=${WARD_WS%/}/ws
+  dev_node_start "$CACHE/node-$1" ward-eth-clients ""
 }
 
 # The Rust ERC-20's ABI JSON and bytecode, as `ward build` writes them for
@@ -131,7 +94,7 @@ for suite in "${SUITES[@]}"; do
       start_node demo
       echo "== ethers v6 deploys and calls a Solidity ERC-20 on ward serve --dev at $WARD_RPC =="
       (cd "$CACHE/js" && timeout 300 node demo.mjs)
-      stop_node
+      dev_node_stop
       ;;
     ethers | viem | cast)
       need node nodejs
@@ -141,7 +104,7 @@ for suite in "${SUITES[@]}"; do
       start_node "$suite"
       echo "== $suite (node --test) against $WARD_RPC =="
       (cd "$CACHE/js" && timeout 600 node --test "./$suite.test.mjs")
-      stop_node
+      dev_node_stop
       ;;
     web3)
       need python3 python3
@@ -151,7 +114,7 @@ for suite in "${SUITES[@]}"; do
       start_node web3
       echo "== web3.py, eth-account and the execution APIs' schemas (pytest) against $WARD_RPC =="
       timeout 600 "$CACHE/py/bin/python" -m pytest -q -p no:cacheprovider "$ROOT/testing/ethereum"
-      stop_node
+      dev_node_stop
       ;;
     hardhat)
       need node nodejs
@@ -161,7 +124,7 @@ for suite in "${SUITES[@]}"; do
       echo "== Hardhat 2 (npx hardhat test --network ward --no-compile) against $WARD_RPC =="
       (cd "$CACHE/hardhat" && HARDHAT_DISABLE_TELEMETRY_PROMPT=true timeout 600 \
         npx hardhat test --network ward --no-compile)
-      stop_node
+      dev_node_stop
       ;;
     *)
       echo "eth-clients: unknown suite $suite (ethers, viem, cast, web3, hardhat, demo)"

@@ -149,6 +149,8 @@ def calls(c):
         "eth_syncing": [[]],
         "eth_coinbase": [[]],
         "eth_accounts": [[]],
+        # A dev node signs for its accounts (the chain's first one).
+        "eth_sign": [[answer("eth_accounts", [])[0], "0xdeadbeef"]],
         "eth_blockNumber": [[]],
         "eth_gasPrice": [[]],
         "eth_baseFee": [[]],

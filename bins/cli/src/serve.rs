@@ -66,6 +66,19 @@ pub(crate) struct ServeArgs {
     /// `revert`, `impersonate`, `setBalance`, `setStorage`, `setCode`.
     #[arg(long)]
     dev: bool,
+    /// What this dev node answers to `web3_clientVersion` (default:
+    /// `ward/v<version>`). Hardhat's network helpers (`loadFixture`,
+    /// `time`, `mine`) drive only a node whose answer starts with
+    /// `HardhatNetwork`: `--client-version HardhatNetwork/2.22.0/ward`.
+    #[arg(long, value_name = "TEXT", requires = "dev")]
+    client_version: Option<String>,
+    /// Answer a send whose transaction fails in its automined block with
+    /// an error that carries the revert data and the transaction's hash
+    /// (the transaction is mined all the same), as Hardhat's network does
+    /// (`throwOnTransactionFailures`); without it, the hash, as geth and
+    /// anvil answer.
+    #[arg(long, requires = "dev")]
+    throw_on_tx_failures: bool,
     /// Fork the chain of the node at URL (needs --dev and a new data
     /// directory, or one forked before): its settings and a block of its
     /// as this chain's base, its state read as needed and kept here;
@@ -214,6 +227,8 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     config.snapshot_keep = usize::try_from(args.snapshot_keep).unwrap_or(usize::MAX);
     config.max_block_gas = args.max_block_gas;
     config.dev = args.dev;
+    config.client_version = args.client_version;
+    config.throw_on_tx_failures = args.throw_on_tx_failures;
     config.fork = args.fork.map(|url| ward_node::fork::ForkConfig {
         url,
         height: args.fork_height,

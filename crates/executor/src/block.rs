@@ -249,6 +249,23 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// As [`Executor::execute_signed_block`].
     pub fn simulate(&self, tx: &VerifiedTx, time: u64) -> Result<Simulation, ExecError> {
         let height = self.store.height()? + 1;
+        self.simulate_in(tx, height, time)
+    }
+
+    /// What `tx` would do on the state this executor reads, in a block
+    /// numbered `height` at `time`, without committing anything: the
+    /// state after block N with block N's own number and time is how an
+    /// Ethereum call at block N runs (geth's `eth_call`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Executor::execute_signed_block`].
+    pub fn simulate_in(
+        &self,
+        tx: &VerifiedTx,
+        height: u64,
+        time: u64,
+    ) -> Result<Simulation, ExecError> {
         self.simulate_item(Item::at(tx, height, 0), height, time)
     }
 

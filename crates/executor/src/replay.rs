@@ -179,6 +179,20 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         time: u64,
     ) -> Result<(Simulation, Trace), ExecError> {
         let height = self.store.height()? + 1;
+        self.simulate_traced_in(tx, height, time)
+    }
+
+    /// [`Executor::simulate_in`] with its trace.
+    ///
+    /// # Errors
+    ///
+    /// As [`Executor::simulate`].
+    pub fn simulate_traced_in(
+        &self,
+        tx: &VerifiedTx,
+        height: u64,
+        time: u64,
+    ) -> Result<(Simulation, Trace), ExecError> {
         let (mut traces, changes) = self.traced_on(self.store.clone())?.trace_items(
             &[block::Item::at(tx, height, 0)],
             0,

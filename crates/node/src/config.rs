@@ -135,6 +135,19 @@ pub struct NodeConfig {
     /// second (what contracts see) after its parent's
     /// ([`NodeConfig::strict_block_seconds`]).
     pub dev: bool,
+    /// What a dev node answers to `web3_clientVersion`
+    /// (`--client-version`): tools that drive only the dev nodes they
+    /// know by this answer (Hardhat's network helpers accept one that
+    /// starts with `HardhatNetwork`) drive this one too. `None` (the
+    /// default): `ward/v<version>`. Only with `dev`.
+    pub client_version: Option<String>,
+    /// Whether a dev node answers a send whose transaction fails in its
+    /// automined block with an error carrying the revert data and the
+    /// transaction's hash (`--throw-on-tx-failures`), as Hardhat's
+    /// network does by default (`throwOnTransactionFailures`); the
+    /// transaction is mined all the same. Off: the hash, as geth and
+    /// anvil answer. Only with `dev`.
+    pub throw_on_tx_failures: bool,
     /// Limits on clients.
     pub limits: RpcLimits,
     /// Which pages' origins and which host names may reach the node.
@@ -211,6 +224,8 @@ impl NodeConfig {
             block_time_ms: 0,
             max_block_gas: None,
             dev: false,
+            client_version: None,
+            throw_on_tx_failures: false,
             limits: RpcLimits::default(),
             access: Access::default(),
             tx_timeout: Duration::from_secs(10),

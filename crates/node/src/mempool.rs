@@ -547,6 +547,11 @@ impl Mempool {
         self.by_hash.contains_key(hash)
     }
 
+    /// The pending transaction `hash`, if it waits here.
+    pub(crate) fn get(&self, hash: &Hash32) -> Option<&VerifiedTx> {
+        self.by_hash.get(hash).map(|pending| &pending.tx)
+    }
+
     /// Transactions for the next block: the highest gas price first (ties:
     /// the earliest arrival), each sender's in nonce order from its next
     /// nonce (`next_nonce`), their gas limits adding up to at most

@@ -45,6 +45,29 @@ pub(crate) enum Work {
     Stop,
 }
 
+/// When the producer builds a block: as soon as transactions wait
+/// (automine), every interval, or both; neither leaves them waiting for
+/// a `mine`. A node starts as its `block_time_ms` says (0: automine, no
+/// interval; N: every N ms, no automine); a dev node changes it
+/// (`evm_setAutomine`, `evm_setIntervalMining`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Mining {
+    /// A block as soon as transactions wait.
+    pub(crate) automine: bool,
+    /// A block every this long (zero: none).
+    pub(crate) interval: Duration,
+}
+
+impl Mining {
+    /// What `block_time_ms` says.
+    pub(crate) fn of(block_time_ms: u64) -> Mining {
+        Mining {
+            automine: block_time_ms == 0,
+            interval: Duration::from_millis(block_time_ms),
+        }
+    }
+}
+
 /// What the lock guards.
 struct Contents {
     mempool: Mempool,
@@ -56,12 +79,21 @@ struct Contents {
     /// Milliseconds a dev node's clock runs ahead of the machine's
     /// (`evm_increaseTime`, `evm_setNextBlockTimestamp`).
     time_offset: u64,
+    /// The dev clock (its offset and the next block's chosen time) as
+    /// each snapshot found it, by snapshot id: a revert puts it back, as
+    /// Hardhat's does, so a test's time travel ends with the test.
+    clocks: std::collections::BTreeMap<u64, (u64, Option<u64>)>,
     /// What `setBalance`, `setStorage` and `setCode` set at the start of
     /// the next block.
     preset: Patch,
     reverts: Vec<RevertWaiter>,
     /// Shutting down: finish the block in progress, then stop.
     stopping: bool,
+    /// When blocks are built.
+    mining: Mining,
+    /// `mining` changed since the producer last looked: its next tick
+    /// starts again from now.
+    mining_changed: bool,
 }
 
 /// The pool of what waits for the next block, and its lock.
@@ -73,8 +105,9 @@ pub(crate) struct Pool {
 }
 
 impl Pool {
-    /// A pool around `mempool`, reporting its size to `size`.
-    pub(crate) fn new(mempool: Mempool, size: Gauge) -> Pool {
+    /// A pool around `mempool`, reporting its size to `size`, building
+    /// blocks as `mining` says.
+    pub(crate) fn new(mempool: Mempool, size: Gauge, mining: Mining) -> Pool {
         Pool {
             contents: Mutex::new(Contents {
                 mempool,
@@ -82,9 +115,12 @@ impl Pool {
                 mine: Vec::new(),
                 next_time: None,
                 time_offset: 0,
+                clocks: std::collections::BTreeMap::new(),
                 preset: Patch::default(),
                 reverts: Vec::new(),
                 stopping: false,
+                mining,
+                mining_changed: true,
             }),
             wake: Condvar::new(),
             size,
@@ -174,6 +210,12 @@ impl Pool {
         let contents = self.lock();
         let next = committed(address)?;
         Ok((next, contents.mempool.next_free_nonce(address, next)))
+    }
+
+    /// The transaction `hash` if it waits in the mempool (a dev node
+    /// with automine off keeps what it admits there until a `mine`).
+    pub(crate) fn pending(&self, hash: &Hash32) -> Option<VerifiedTx> {
+        self.lock().mempool.get(hash).cloned()
     }
 
     /// Takes `tx` in if `checks` pass under the lock (given the mempool
@@ -273,11 +315,12 @@ impl Pool {
     /// (`take` chooses its transactions from the mempool), a revert, or
     /// the node stops; while `faulted` says production stopped, only
     /// shutdown. With a block in flight (`in_flight`) `None` where it
-    /// would wait. Blocks are due every `interval` from `next_tick`, or
-    /// (a zero interval) when transactions are ready.
+    /// would wait. A block is due as [`Mining`] says: when a `mine`
+    /// asks, on each tick of the interval (`next_tick`, where the next
+    /// one falls), and with automine when transactions are ready.
     pub(crate) fn next_work(
         &self,
-        (interval, next_tick): (Duration, &mut Instant),
+        next_tick: &mut Instant,
         in_flight: bool,
         faulted: impl Fn() -> bool,
         take: impl Fn(&Mempool) -> Vec<VerifiedTx>,
@@ -298,32 +341,27 @@ impl Pool {
                 contents = self.wake.wait(contents).unwrap_or_else(|e| e.into_inner());
                 continue;
             }
+            let Mining { automine, interval } = contents.mining;
+            if std::mem::take(&mut contents.mining_changed) {
+                *next_tick = ward_vm::clock::now() + interval;
+            }
             let mine = !contents.mine.is_empty();
-            let due = if interval.is_zero() {
-                contents.mempool.len() > 0
-            } else {
-                ward_vm::clock::passed(*next_tick)
-            };
-            if mine || due {
+            let ticked = !interval.is_zero() && ward_vm::clock::passed(*next_tick);
+            if mine || ticked || (automine && contents.mempool.len() > 0) {
                 let txs = take(&contents.mempool);
-                if txs.is_empty() && interval.is_zero() && !mine {
-                    if in_flight {
-                        return None;
+                // Nothing ready (waiting on earlier nonces), and no block
+                // asked for: wait for more.
+                if !txs.is_empty() || mine || ticked {
+                    if ticked {
+                        *next_tick += interval;
+                        // Never build a backlog of empty blocks after a stall.
+                        let now = ward_vm::clock::now();
+                        if *next_tick < now {
+                            *next_tick = now + interval;
+                        }
                     }
-                    // Nothing ready (waiting on earlier nonces): sleep until
-                    // something arrives.
-                    contents = self.wake.wait(contents).unwrap_or_else(|e| e.into_inner());
-                    continue;
+                    return Some(Work::Block(txs, std::mem::take(&mut contents.mine)));
                 }
-                if !interval.is_zero() && due {
-                    *next_tick += interval;
-                    // Never build a backlog of empty blocks after a stall.
-                    let now = ward_vm::clock::now();
-                    if *next_tick < now {
-                        *next_tick = now + interval;
-                    }
-                }
-                return Some(Work::Block(txs, std::mem::take(&mut contents.mine)));
             }
             if in_flight {
                 return None;
@@ -413,6 +451,21 @@ impl Pool {
         contents.preset = newer;
     }
 
+    /// When blocks are built.
+    pub(crate) fn mining(&self) -> Mining {
+        self.lock().mining
+    }
+
+    /// Changes when blocks are built (`evm_setAutomine`,
+    /// `evm_setIntervalMining`) and wakes the producer, whose next tick
+    /// starts from now.
+    pub(crate) fn set_mining(&self, change: impl FnOnce(&mut Mining)) {
+        let mut contents = self.lock();
+        change(&mut contents.mining);
+        contents.mining_changed = true;
+        self.wake.notify_all();
+    }
+
     /// The next block's time, chosen (`setNextBlockTime`).
     pub(crate) fn set_next_time(&self, time: u64) {
         self.lock().next_time = Some(time);
@@ -454,13 +507,27 @@ impl Pool {
         time
     }
 
+    /// Keeps the dev clock as it is now for snapshot `id`.
+    pub(crate) fn snapshot_clock(&self, id: u64) {
+        let mut contents = self.lock();
+        let clock = (contents.time_offset, contents.next_time);
+        contents.clocks.insert(id, clock);
+    }
+
     /// After a revert to snapshot `id` at `height`: nothing of what waited
-    /// or was set is left.
+    /// or was set is left, and the dev clock is as the snapshot found it
+    /// (the snapshot and every later one used up).
     pub(crate) fn reverted(&self, id: u64, height: u64) {
         let mut contents = self.lock();
         contents.mempool.clear(&Refusal::Reverted { id, height });
         contents.preset = Patch::default();
-        contents.next_time = None;
+        let kept = contents.clocks.split_off(&id);
+        let (offset, next_time) = kept
+            .get(&id)
+            .copied()
+            .unwrap_or((contents.time_offset, None));
+        contents.time_offset = offset;
+        contents.next_time = next_time;
         self.measure(&contents);
     }
 }

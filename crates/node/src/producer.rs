@@ -68,10 +68,7 @@ struct InFlight {
 
 impl InFlight {
     fn new(txs: Vec<VerifiedTx>, mine: Vec<Waiter>, started: Instant, time: u64) -> Self {
-        let nonces = txs
-            .iter()
-            .map(|tx| (tx.sender(), tx.nonce().saturating_add(1)))
-            .collect();
+        let nonces = next_nonces(&txs);
         InFlight {
             txs,
             mine,
@@ -83,8 +80,8 @@ impl InFlight {
 }
 
 pub(crate) fn run(shared: &Arc<Shared>) {
-    let interval = Duration::from_millis(shared.config().block_time_ms);
-    let mut next_tick = ward_vm::clock::now() + interval;
+    // Set by the pool before its first tick.
+    let mut next_tick = ward_vm::clock::now();
     let mut pipeline = match Pipeline::new(shared.executor().clone()) {
         Ok(pipeline) => Some(pipeline),
         Err(error) => {
@@ -94,7 +91,7 @@ pub(crate) fn run(shared: &Arc<Shared>) {
     };
     let mut in_flight: Option<InFlight> = None;
     loop {
-        let work = match next_work(shared, interval, &mut next_tick, in_flight.as_ref()) {
+        let work = match next_work(shared, &mut next_tick, in_flight.as_ref()) {
             Some(work) => work,
             // Nothing more is ready: the block in flight lands first.
             None => {
@@ -217,14 +214,9 @@ fn acknowledge(
 /// What to do next: waits until there is a block to build or the node
 /// stops, unless a block is in flight (`pending`): then `None` where it
 /// would wait.
-fn next_work(
-    shared: &Shared,
-    interval: Duration,
-    next_tick: &mut Instant,
-    pending: Option<&InFlight>,
-) -> Option<Work> {
+fn next_work(shared: &Shared, next_tick: &mut Instant, pending: Option<&InFlight>) -> Option<Work> {
     shared.pool().next_work(
-        (interval, next_tick),
+        next_tick,
         pending.is_some(),
         || shared.is_faulted(),
         |mempool| take(shared, mempool, pending),
@@ -447,9 +439,22 @@ pub(crate) fn is_timeout(error: &ExecError) -> bool {
     matches!(error, ExecError::Fault(fault) if fault.kind() == FaultKind::Timeout)
 }
 
+/// Each sender's next nonce after `txs`, a block's transactions in order:
+/// each of them uses its nonce, and a block changes no other account's.
+fn next_nonces(txs: &[VerifiedTx]) -> BTreeMap<Address, u64> {
+    let mut next = BTreeMap::new();
+    for tx in txs.iter().filter(|tx| tx.is_sequenced()) {
+        let nonce: &mut u64 = next.entry(tx.sender()).or_default();
+        *nonce = (*nonce).max(tx.nonce().saturating_add(1));
+    }
+    next
+}
+
 /// Acknowledges a committed block's transactions (`txs`, in order) and
-/// evicts what their nonces made stale: a block changes no other
-/// account's nonce.
+/// evicts what their nonces made stale. The nonces come from the block
+/// itself, not the store: while a block is acknowledged the pipeline may
+/// already have committed the next one, whose transactions are not
+/// stale.
 pub(crate) fn committed(
     shared: &Shared,
     block: &Arc<Block>,
@@ -459,10 +464,12 @@ pub(crate) fn committed(
     let metrics: &Metrics = shared.metrics();
     let header = &block.record.header;
     let hash = block.record.hash();
-    let senders: std::collections::BTreeSet<_> = txs.iter().map(VerifiedTx::sender).collect();
-    shared.pool().committed(hash, block, senders, |sender| {
-        shared.store().nonce(sender).ok()
-    });
+    let nonces = next_nonces(txs);
+    shared
+        .pool()
+        .committed(hash, block, nonces.keys().copied(), |sender| {
+            nonces.get(sender).copied()
+        });
     metrics.blocks.inc();
     metrics
         .height

@@ -45,6 +45,9 @@ pub(crate) struct Shared {
     snapshots: Arc<crate::snapshots::Snapshots>,
     /// Held while a backup is written.
     backing_up: Mutex<()>,
+    /// Held while a dev node completes and admits a transaction it sends
+    /// for a client (`sendTransaction`, `eth_sendTransaction`).
+    sending: Mutex<()>,
     /// The addresses a dev node sends as without their keys
     /// (`impersonate`).
     impersonating: Mutex<std::collections::BTreeSet<ward_primitives::Address>>,
@@ -231,6 +234,15 @@ impl Shared {
         crate::sync::lock(&self.backing_up)
     }
 
+    /// Held while a dev node takes the next free nonce of a sender for a
+    /// transaction it completes, and admits it: requests sent at once
+    /// (OpenZeppelin's `batchInBlock`, with automine off) each take
+    /// their own nonce, as Hardhat's serial node gives them, where read
+    /// side by side two took the same one (`already known`).
+    pub(crate) fn one_send(&self) -> std::sync::MutexGuard<'_, ()> {
+        crate::sync::lock(&self.sending)
+    }
+
     /// `f` of Ethereum's polled filters, under their lock.
     pub(crate) fn with_eth_filters<T>(
         &self,
@@ -274,6 +286,17 @@ impl Shared {
         config: NodeConfig,
         join: impl FnOnce(&ChainSettings) -> Result<Option<Replica>, NodeError>,
     ) -> Result<Shared, NodeError> {
+        if config.client_version.is_some() && !config.dev {
+            return Err(NodeError::Config(
+                "--client-version needs --dev: only a dev node answers as another client".into(),
+            ));
+        }
+        if config.throw_on_tx_failures && !config.dev {
+            return Err(NodeError::Config(
+                "--throw-on-tx-failures needs --dev: only a dev node mines a send before answering it"
+                    .into(),
+            ));
+        }
         let store = Arc::new(open_store(&config)?);
         let vm_config = crate::config::contract_config(config.tier_up);
         let backend = ward_backends::new(config.backend, &vm_config)
@@ -356,6 +379,7 @@ impl Shared {
                 Mempool::new(config.limits.mempool_size, config.limits.mempool_bytes)
                     .with_gapped_ttl(config.limits.mempool_gapped_ttl),
                 metrics.mempool.clone(),
+                crate::pool::Mining::of(config.block_time_ms),
             ),
             blocks: broadcast::channel(config.limits.ws_queue.max(1)).0,
             ws_queued: Arc::default(),
@@ -367,6 +391,7 @@ impl Shared {
             halted: tokio::sync::watch::channel(None).0,
             snapshots,
             backing_up: Mutex::new(()),
+            sending: Mutex::new(()),
             impersonating: Mutex::default(),
             eth_filters: Mutex::default(),
             config,

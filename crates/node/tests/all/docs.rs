@@ -534,6 +534,10 @@ fn the_ethereum_document_lists_every_method_and_states_the_constants() {
             ward_node::eth::MAX_STORAGE_VALUES as u64,
             "at most 1024 slots (`MAX_STORAGE_VALUES`)",
         ),
+        (
+            ward_node::dev::MAX_INTERVAL_MS,
+            "at most 86400000, a day: `MAX_INTERVAL_MS`",
+        ),
     ] {
         assert!(
             text.contains(phrase),

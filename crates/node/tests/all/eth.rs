@@ -633,9 +633,17 @@ fn debug_traces_are_geths_call_tracer_on_both_backends() {
 }
 
 /// A dev node with the EVM runtime, started fresh.
-fn fresh_evm_node(name: &str, backend: ward_vm::BackendKind) -> Node {
+pub(super) fn fresh_evm_node(name: &str, backend: ward_vm::BackendKind) -> Node {
+    fresh_evm_node_with(name, |c| c.backend = backend)
+}
+
+/// [`fresh_evm_node`] configured by `configure` too.
+pub(super) fn fresh_evm_node_with(
+    name: &str,
+    configure: impl FnOnce(&mut ward_node::NodeConfig),
+) -> Node {
     dev_node(name, |c| {
-        c.backend = backend;
+        configure(c);
         let path = ward_testkit::contracts::out_dir().join("evm.wasm");
         c.runtimes = vec![
             ward_node::runtimes::RuntimeSpec::parse(&format!("evm={}", path.display())).unwrap(),

@@ -200,9 +200,7 @@ fn a_fork_is_a_dev_node_of_its_own_directory() {
     let own = dev_node("fork-own", |_| {});
     ok(&own, "mine", json!({}));
     own.shutdown().unwrap();
-    let mut config = NodeConfig::new(
-        std::env::temp_dir().join(format!("ward-node-{}-fork-own", std::process::id())),
-    );
+    let mut config = NodeConfig::new(crate::data_dir("fork-own"));
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.dev = true;
     config.fork = Some(ForkConfig {
@@ -216,7 +214,7 @@ fn a_fork_is_a_dev_node_of_its_own_directory() {
     ok(&fork, "mine", json!({}));
     let height = latest(&fork)["height"].clone();
     fork.shutdown().unwrap();
-    let dir = std::env::temp_dir().join(format!("ward-node-{}-fork-again", std::process::id()));
+    let dir = crate::data_dir("fork-again");
     let mut plain = NodeConfig::new(dir.clone());
     plain.listen = "127.0.0.1:0".parse().unwrap();
     plain.dev = true;

@@ -180,7 +180,7 @@ fn input_geth_refuses_is_refused_not_misread() {
     }
     // A name that is neither Ward's nor answered here: no such method.
     for method in [
-        "personal_sign",
+        "personal_unlockAccount",
         "personal_listAccounts",
         "admin_peers",
         "getNothing",

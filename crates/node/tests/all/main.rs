@@ -11,6 +11,7 @@ mod eth;
 mod explorer;
 mod faults;
 mod fork;
+mod hardhat;
 mod hostile;
 mod layers;
 mod limits;
@@ -69,9 +70,50 @@ pub(crate) fn counter_deploy() -> Payload {
 }
 
 /// Where [`temp_dir`] and [`dev_node`] put a test's data directory
-/// `name` (not removed).
+/// `name`: in this test process's own directory, which the next run of
+/// the tests removes (a test cannot remove what a node it stopped may
+/// still be writing, and the harness has no end to clean up at).
 pub(crate) fn data_dir(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("ward-node-{}-{name}", std::process::id()))
+    static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    ROOT.get_or_init(|| {
+        let tmp = std::env::temp_dir();
+        remove_dead_runs(&tmp);
+        let root = tmp.join(format!("ward-node-tests-{}", std::process::id()));
+        std::fs::create_dir_all(&root).unwrap();
+        root
+    })
+    .join(name)
+}
+
+/// Removes what the test processes that are no longer running left under
+/// `tmp`: their `ward-node-tests-PID` directories (and the
+/// `ward-node-PID-NAME` ones of earlier versions). A process is known to
+/// be gone by its `/proc` entry, so elsewhere than Linux nothing is
+/// removed.
+fn remove_dead_runs(tmp: &std::path::Path) {
+    if !std::path::Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix("ward-node-")) else {
+            continue;
+        };
+        let rest = rest.strip_prefix("tests-").unwrap_or(rest);
+        let pid: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        if pid.is_empty() || std::path::Path::new("/proc").join(&pid).exists() {
+            continue;
+        }
+        let path = entry.path();
+        let _ = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+    }
 }
 
 /// A fresh data directory under the system's temporary directory.

@@ -21,7 +21,7 @@ fn sum_program() -> Vec<u8> {
 }
 
 fn stackvm(metering: Metering) -> RuntimeSpec {
-    let path = std::env::temp_dir().join(format!("ward-node-{}-stackvm.wasm", std::process::id()));
+    let path = crate::data_dir("stackvm.wasm");
     std::fs::write(&path, ward_testkit::contracts::wasm("stackvm")).unwrap();
     RuntimeSpec {
         name: RuntimeName::new("stackvm").unwrap(),
@@ -34,7 +34,7 @@ fn config(dir: &str, backend: BackendKind, metering: Metering, fresh: bool) -> N
     let dir = if fresh {
         temp_dir(dir)
     } else {
-        std::env::temp_dir().join(format!("ward-node-{}-{dir}", std::process::id()))
+        crate::data_dir(dir)
     };
     let mut config = NodeConfig::new(dir);
     config.listen = "127.0.0.1:0".parse().unwrap();

@@ -170,11 +170,12 @@ pub(super) fn set_code(shared: &Shared, p: params::SetCode) -> Result<results::B
     mine(shared)
 }
 
-/// `snapshot`: the whole chain as it is now (its committed blocks), to
-/// go back to with `revert`.
+/// `snapshot`: the whole chain as it is now (its committed blocks) and
+/// the dev clock, to go back to with `revert`.
 pub(super) fn snapshot(shared: &Shared) -> Result<results::Snapshot, RpcError> {
     // Taken between two commits: the producer's blocks are each one.
     let id = shared.store().savepoint().map_err(RpcError::state)?;
+    shared.pool().snapshot_clock(id);
     let height = shared.store().height().map_err(RpcError::state)?;
     Ok(results::Snapshot { id, height })
 }

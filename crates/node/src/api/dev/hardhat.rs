@@ -97,6 +97,42 @@ pub(super) fn evm_mine(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     to_json(U64::ZERO)
 }
 
+/// `evm_setAutomine`, `anvil_setAutomine`: whether a block is built as
+/// soon as transactions wait; off, they wait for a `mine` or the
+/// interval (OpenZeppelin's tests put several in one block so).
+pub(super) fn set_automine(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
+    let on: bool = p.at(0)?;
+    shared.pool().set_mining(|mining| mining.automine = on);
+    to_json(true)
+}
+
+/// `hardhat_getAutomine`, `anvil_getAutomine`.
+pub(super) fn automine(shared: &Shared, _: &Params) -> Result<Value, RpcError> {
+    to_json(shared.pool().mining().automine)
+}
+
+/// `evm_setIntervalMining`, `anvil_setIntervalMining`: a block every so
+/// many milliseconds (0: none), beside automine. Hardhat's random
+/// interval (`[min, max]`) is refused: a dev node's blocks come when
+/// chosen.
+pub(super) fn set_interval_mining(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
+    let ms: u64 = p
+        .at(0)
+        .map_err(|_| invalid("the interval is a number of milliseconds (0: none)"))?;
+    if ms > MAX_INTERVAL_MS {
+        return Err(invalid(&format!(
+            "the interval is at most {MAX_INTERVAL_MS} ms"
+        )));
+    }
+    shared
+        .pool()
+        .set_mining(|mining| mining.interval = std::time::Duration::from_millis(ms));
+    to_json(true)
+}
+
+/// The longest `evm_setIntervalMining` interval: a day.
+pub const MAX_INTERVAL_MS: u64 = 86_400_000;
+
 /// `hardhat_mine` and `anvil_mine [blocks, interval]`: that many blocks,
 /// `interval` seconds apart.
 pub(super) fn mine(shared: &Shared, p: &Params) -> Result<Value, RpcError> {

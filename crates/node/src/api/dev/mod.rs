@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use ward_rpc::Method;
 
 pub use controls::{MAX_BLOCK_TIME, MAX_MINE_BLOCKS};
+pub use hardhat::MAX_INTERVAL_MS;
 
 use crate::{
     api::{
@@ -35,6 +36,24 @@ pub const DEV_ALIASES: &[M] = &[
         1,
         None,
         hardhat::set_next_block_timestamp,
+    )
+    .needing(Needs::OwnBlocks),
+    M::new("evm_setAutomine", 1, None, hardhat::set_automine).needing(Needs::OwnBlocks),
+    M::new("anvil_setAutomine", 1, None, hardhat::set_automine).needing(Needs::OwnBlocks),
+    M::new("hardhat_getAutomine", 0, None, hardhat::automine).needing(Needs::OwnBlocks),
+    M::new("anvil_getAutomine", 0, None, hardhat::automine).needing(Needs::OwnBlocks),
+    M::new(
+        "evm_setIntervalMining",
+        1,
+        None,
+        hardhat::set_interval_mining,
+    )
+    .needing(Needs::OwnBlocks),
+    M::new(
+        "anvil_setIntervalMining",
+        1,
+        None,
+        hardhat::set_interval_mining,
     )
     .needing(Needs::OwnBlocks),
     M::new("hardhat_mine", 2, None, hardhat::mine).needing(Needs::OwnBlocks),

@@ -37,6 +37,8 @@ pub(super) fn send_transaction(
             "{from} is neither one of this node's dev accounts nor impersonated (`impersonate`)"
         )));
     }
+    // The next free nonce is taken and used before another send reads it.
+    let _sending = shared.one_send();
     let nonce = match p.nonce {
         Some(n) => n,
         // The store's nonce read under the pool's lock: a block is

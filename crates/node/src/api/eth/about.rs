@@ -11,9 +11,13 @@ use super::{
 };
 use crate::{error::RpcError, state::Shared};
 
-/// `web3_clientVersion`.
-pub(super) fn client_version(_: &Shared, _: &Params) -> Result<Value, RpcError> {
-    to_json(format!("ward/v{}", env!("CARGO_PKG_VERSION")))
+/// `web3_clientVersion`: `ward/v<version>`, or a dev node's
+/// `--client-version`.
+pub(super) fn client_version(shared: &Shared, _: &Params) -> Result<Value, RpcError> {
+    match &shared.config().client_version {
+        Some(version) => to_json(version),
+        None => to_json(format!("ward/v{}", env!("CARGO_PKG_VERSION"))),
+    }
 }
 
 /// `web3_sha3`: the Keccak-256 of its data.

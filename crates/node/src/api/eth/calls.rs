@@ -11,7 +11,7 @@ use ward_primitives::Status;
 use ward_state::Receipt;
 
 use super::{
-    chain::{block_param, kept},
+    chain::{block_param, call_block, kept},
     params::{Params, invalid, to_json, ward},
 };
 use crate::{
@@ -72,16 +72,16 @@ pub(crate) fn request_tx(
 }
 
 /// `eth_call`: the request run on the state after the block it names,
+/// with that block's number and time (`pending`: the next block's),
 /// committing nothing; its output, or its revert as code 3 with the
 /// revert data.
 pub(super) fn call(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     let request: TransactionRequest = p.at(0)?;
-    let height = block_param(shared, p, 1)?;
-    kept(shared, height)?;
+    let at = call_block(shared, p, 1)?;
     let (tx, _) = request_tx(shared, &request)?;
-    let reader = shared.reader(Some(height)).map_err(RpcError::from)?;
+    let reader = shared.reader(Some(at.state)).map_err(RpcError::from)?;
     let simulation = reader
-        .simulate(&tx.vouched(), crate::producer::query_time(shared))
+        .simulate_in(&tx.vouched(), at.number, at.time)
         .map_err(|e| exec_error(&e).into_eth())?;
     let receipt = simulation.receipt;
     if !receipt.status.is_ok() {
@@ -172,8 +172,15 @@ pub(crate) fn revert_reason(output: &[u8]) -> Option<String> {
     Revert::abi_decode(output).ok().map(|revert| revert.reason)
 }
 
+/// The code of a revert with `Panic(uint256)`'s data (Solidity's checked
+/// arithmetic, failed asserts, bad array indexes).
+pub(crate) fn panic_code(output: &[u8]) -> Option<alloy_primitives::U256> {
+    use alloy_sol_types::{Panic, SolError};
+    Panic::abi_decode(output).ok().map(|panic| panic.code)
+}
+
 /// `gas` with room for an envelope's extra bytes and `access_list` bytes
-/// of access list, and Ward's margin.
+/// of access list, and Ward's margin, at most the chain's `max_tx_gas`.
 fn with_envelope(shared: &Shared, gas: u64, access_list: u64) -> u64 {
     let intrinsic = |bytes| {
         shared
@@ -183,5 +190,8 @@ fn with_envelope(shared: &Shared, gas: u64, access_list: u64) -> u64 {
     };
     let envelope = intrinsic(ENVELOPE_EXTRA_BYTES + access_list).saturating_sub(intrinsic(0));
     let gas = gas.saturating_add(envelope);
+    // Never more than a transaction may name: one that needs nearly all
+    // of it (a callee that uses what it is given) is still sent.
     gas.saturating_add(gas / 100 * crate::config::ESTIMATE_MARGIN_PERCENT)
+        .min(shared.settings().max_tx_gas)
 }

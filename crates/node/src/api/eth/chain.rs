@@ -71,6 +71,46 @@ pub(crate) fn block_param(shared: &Shared, p: &Params, index: usize) -> Result<u
     block_id(shared, id)?.ok_or_else(|| RpcError::eth(-32000, "header not found".into(), None))
 }
 
+/// Where a call at a block runs: on the state after block `state`, in a
+/// block environment numbered `number` at `time`.
+pub(crate) struct CallBlock {
+    pub(crate) state: u64,
+    pub(crate) number: u64,
+    pub(crate) time: u64,
+}
+
+/// Where a call at the block param `index` (default `latest`) runs, as
+/// geth runs it: on the state after the block it names, with that
+/// block's own number and time (so a contract's `block.number` at
+/// `latest` is the latest block's); at `pending`, with the next block's
+/// number and the time a block made now would take. The block must be
+/// kept.
+pub(crate) fn call_block(shared: &Shared, p: &Params, index: usize) -> Result<CallBlock, RpcError> {
+    let pending = matches!(
+        p.opt::<BlockId>(index)?,
+        Some(BlockId::Number(BlockNumberOrTag::Pending))
+    );
+    let state = block_param(shared, p, index)?;
+    kept(shared, state)?;
+    if pending {
+        return Ok(CallBlock {
+            state,
+            number: state + 1,
+            time: crate::producer::query_time(shared),
+        });
+    }
+    let time = shared
+        .store()
+        .block(state)
+        .map_err(state_error)?
+        .map_or(0, |block| block.header.time);
+    Ok(CallBlock {
+        state,
+        number: state,
+        time,
+    })
+}
+
 /// `read` of the state after the block param `index` names, which this
 /// node must still keep: the head's from the store's own tables (what
 /// its receipts were committed with), an earlier block's from the state

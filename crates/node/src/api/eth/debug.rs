@@ -14,14 +14,13 @@ use ward_vm::Status;
 
 use super::{
     calls::{request_tx, revert_reason},
-    chain::{block_param, kept},
+    chain::{block_param, call_block},
     params::{Params, invalid, to_json},
     shape,
 };
 use crate::{
     api::history as replay,
     error::{RpcError, exec_error},
-    producer::query_time,
     state::Shared,
 };
 
@@ -141,12 +140,11 @@ pub(super) fn trace_block(shared: &Shared, p: &Params) -> Result<Value, RpcError
     to_json(out)
 }
 
-/// `debug_traceCall`: a call request run traced on the state after a
-/// block, committing nothing.
+/// `debug_traceCall`: a call request run traced as `eth_call` runs it,
+/// committing nothing.
 pub(super) fn trace_call(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     let request: TransactionRequest = p.at(0)?;
-    let height = block_param(shared, p, 1)?;
-    kept(shared, height)?;
+    let at = call_block(shared, p, 1)?;
     let config = options(p, 2)?;
     let (tx, _) = request_tx(shared, &request)?;
     let asked = Asked {
@@ -160,9 +158,9 @@ pub(super) fn trace_call(shared: &Shared, p: &Params) -> Result<Value, RpcError>
         input: request.input.input().cloned().unwrap_or_default(),
     };
     let (_, trace) = shared
-        .reader(Some(height))
+        .reader(Some(at.state))
         .map_err(|e| RpcError::from(e).into_eth())?
-        .simulate_traced(&tx.vouched(), query_time(shared))
+        .simulate_traced_in(&tx.vouched(), at.number, at.time)
         .map_err(|e| exec_error(&e).into_eth())?;
     to_json(shown(&trace, &config, || Ok(asked))?)
 }

@@ -75,8 +75,10 @@ pub const REFUSED: &[(&str, &str)] = &[
         "eth_getProof",
         "Ward's state root is not a Merkle-Patricia root, so no EIP-1186 proof exists; Ward's getStorage and getBalance give proofs against Ward's root",
     ),
-    ("eth_sign", "a node holds no user's key"),
-    ("eth_signTransaction", "a node holds no user's key"),
+    (
+        "eth_signTransaction",
+        "a node holds no user's key (a dev node signs what it sends, eth_sendTransaction, and messages, eth_sign)",
+    ),
     (
         "eth_createAccessList",
         "access lists do not change Ward's gas: send none",

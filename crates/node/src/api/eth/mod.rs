@@ -24,6 +24,7 @@ pub(crate) mod methods;
 pub(crate) mod params;
 mod send;
 pub(crate) mod shape;
+mod sign;
 
 pub use accounts::MAX_STORAGE_VALUES;
 pub use calls::ENVELOPE_EXTRA_BYTES;
@@ -32,6 +33,8 @@ pub use logs::MAX_LOG_BLOCKS;
 pub use methods::{EthMethod, REFUSED};
 
 use methods::EthMethod as M;
+
+use crate::api::guard::Needs;
 
 /// The Ethereum methods this node answers, each with what runs it
 /// (`docs/ethereum.md` has the whole table, with what is refused and
@@ -49,6 +52,9 @@ pub const ETH_METHODS: &[EthMethod] = &[
     M::new("eth_maxPriorityFeePerGas", 0, None, fees::max_priority_fee),
     M::new("eth_feeHistory", 3, Some(1), fees::fee_history),
     M::new("eth_accounts", 0, None, accounts::accounts),
+    M::new("eth_sign", 2, None, sign::eth_sign).needing(Needs::Dev),
+    M::new("personal_sign", 3, None, sign::personal_sign).needing(Needs::Dev),
+    M::new("eth_signTypedData_v4", 2, None, sign::sign_typed_data).needing(Needs::Dev),
     M::new("eth_sendTransaction", 1, None, send::send_transaction),
     M::new("eth_getBalance", 2, Some(1), accounts::balance),
     M::new(
@@ -131,7 +137,7 @@ pub const ETH_METHODS: &[EthMethod] = &[
 /// Whether `method` is named as Ethereum's are (answered here, or
 /// refused here with Ethereum's error shape).
 pub(crate) fn is_eth(method: &str) -> bool {
-    ["eth_", "net_", "web3_", "debug_"]
+    ["eth_", "net_", "web3_", "debug_", "personal_"]
         .iter()
         .any(|prefix| method.starts_with(prefix))
 }

@@ -4,15 +4,22 @@
 use alloy_primitives::{B256, Bytes, TxKind, U256};
 use alloy_rpc_types_eth::TransactionRequest;
 use serde_json::Value;
-use ward_devkeys as devkeys;
+use tokio::sync::oneshot;
+use ward_chain::tx::VerifiedTx;
 use ward_executor::Tx;
+use ward_primitives::Hash32;
+use ward_state::Status;
 
 use super::{
     calls::{estimated, request_tx},
     chain::{eth_chain_id, priority_fee},
     params::{Params, invalid, state_error, to_json, ward},
 };
-use crate::{error::RpcError, mempool::Refusal, state::Shared};
+use crate::{
+    error::RpcError,
+    mempool::{Committed, Refusal},
+    state::Shared,
+};
 
 /// `eth_sendTransaction` on a dev node: the request completed (the next
 /// free nonce, the gas `eth_estimateGas` gives, an EIP-1559 price of the
@@ -34,9 +41,7 @@ pub(super) fn send_transaction(shared: &Shared, p: &Params) -> Result<Value, Rpc
         .from
         .ok_or_else(|| invalid("\"from\" is required"))?;
     let sender = ward(from);
-    let key = (0..devkeys::ACCOUNTS)
-        .find(|i| devkeys::eth_address(*i) == from.into_array())
-        .map(devkeys::eth_key);
+    let key = super::sign::dev_key(from);
     let impersonated = shared.impersonates(&sender);
     if key.is_none() && !impersonated {
         return Err(RpcError::eth(
@@ -47,10 +52,6 @@ pub(super) fn send_transaction(shared: &Shared, p: &Params) -> Result<Value, Rpc
     }
     let chain_id = eth_chain_id(shared)?;
     check_request(&request, chain_id)?;
-    let nonce = match request.nonce {
-        Some(nonce) => nonce,
-        None => shared.nonces(&sender).map_err(state_error)?.1,
-    };
     let (tx, cap) = request_tx(shared, &request)?;
     let gas = match request.gas {
         Some(gas) => gas,
@@ -63,9 +64,13 @@ pub(super) fn send_transaction(shared: &Shared, p: &Params) -> Result<Value, Rpc
     let max_fee = request
         .max_fee_per_gas
         .unwrap_or_else(|| base.saturating_mul(2).saturating_add(tip));
-    let input = request.input.input().cloned().unwrap_or_default();
-    let to = request.to.unwrap_or(TxKind::Create);
-    let value = U256::from(tx.value);
+    // The next free nonce is taken and used before another send reads it
+    // (held until the transaction is admitted, not while it is mined).
+    let sending = shared.one_send();
+    let nonce = match request.nonce {
+        Some(nonce) => nonce,
+        None => shared.nonces(&sender).map_err(state_error)?.1,
+    };
     let Some(secret) = key else {
         // Impersonated: the one model's body, unsigned, as `impersonate`
         // sends Ward's own.
@@ -77,15 +82,14 @@ pub(super) fn send_transaction(shared: &Shared, p: &Params) -> Result<Value, Rpc
             ..tx
         };
         let verified = crate::api::sending::impersonated(shared, tx, nonce, price);
-        let hash = verified.hash();
-        crate::admission::admit(shared, verified, None).map_err(|r| refused(&r, shared))?;
-        return to_json(B256::from(hash.0));
+        let admitted = admit(shared, verified)?;
+        drop(sending);
+        return answered(shared, admitted);
     };
-    let secret = B256::from(secret);
-    let sign = |hash: B256| {
-        alloy_consensus::crypto::secp256k1::sign_message(secret, hash)
-            .map_err(|e| RpcError::eth(-32603, format!("signing failed: {e}"), None))
-    };
+    let sign = |hash: B256| super::sign::sign_hash(secret, hash);
+    let input = request.input.input().cloned().unwrap_or_default();
+    let to = request.to.unwrap_or(TxKind::Create);
+    let value = U256::from(tx.value);
     let envelope = match request.gas_price {
         Some(gas_price) => {
             let tx = TxLegacy {
@@ -116,7 +120,11 @@ pub(super) fn send_transaction(shared: &Shared, p: &Params) -> Result<Value, Rpc
             TxEnvelope::from(tx.into_signed(signature))
         }
     };
-    admit_envelope(shared, &envelope.encoded_2718())
+    let verified = crate::admission::verify(shared, &stored(&envelope.encoded_2718()))
+        .map_err(|r| refused(&r, shared))?;
+    let admitted = admit(shared, verified)?;
+    drop(sending);
+    answered(shared, admitted)
 }
 
 /// Refuses what geth refuses of a request before anything is filled in:
@@ -146,21 +154,98 @@ fn check_request(request: &TransactionRequest, chain_id: u64) -> Result<(), RpcE
 pub(super) fn send_raw(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     let envelope: Bytes = p.at(0)?;
     eth_chain_id(shared)?;
-    admit_envelope(shared, &envelope)
+    let verified =
+        crate::admission::verify(shared, &stored(&envelope)).map_err(|r| refused(&r, shared))?;
+    let admitted = admit(shared, verified)?;
+    answered(shared, admitted)
 }
 
-/// A signed envelope verified for this chain and admitted as any
-/// transaction is, through the same door as Ward's own
-/// ([`crate::admission::verify`], which counts its refusals); its hash
-/// (what wallets compute).
-fn admit_envelope(shared: &Shared, envelope: &[u8]) -> Result<Value, RpcError> {
+/// An Ethereum envelope in the form a chain stores it (its tag, then the
+/// envelope), for the same door as Ward's own transactions
+/// ([`crate::admission::verify`], which counts its refusals).
+fn stored(envelope: &[u8]) -> Vec<u8> {
     let mut stored = Vec::with_capacity(1 + envelope.len());
     stored.push(ward_chain::tx::eth::ETH_TAG);
     stored.extend_from_slice(envelope);
-    let verified = crate::admission::verify(shared, &stored).map_err(|r| refused(&r, shared))?;
-    let hash = verified.hash();
-    crate::admission::admit(shared, verified, None).map_err(|r| refused(&r, shared))?;
+    stored
+}
+
+/// An admitted transaction's hash (what wallets compute), and where its
+/// block is told when the send answers only once it is mined.
+type Admitted = (
+    Hash32,
+    Option<oneshot::Receiver<Result<Committed, Refusal>>>,
+);
+
+/// Admits `tx` as any transaction is. On a dev node with automine on, the
+/// send is answered once the transaction is in a committed block, as
+/// Hardhat's and anvil's automine answer it, so a client that reads the
+/// receipt or the state right after the hash finds them; otherwise, and
+/// for one behind a nonce gap (which waits for the transactions before
+/// it), at once.
+fn admit(shared: &Shared, tx: VerifiedTx) -> Result<Admitted, RpcError> {
+    let hash = tx.hash();
+    let mined = shared.config().dev
+        && shared.pool().mining().automine
+        && shared.nonces(&tx.sender()).map_err(state_error)?.1 >= tx.nonce();
+    let (waiter, receiver) = oneshot::channel();
+    crate::admission::admit(shared, tx, mined.then_some(waiter))
+        .map_err(|r| refused(&r, shared))?;
+    Ok((hash, mined.then_some(receiver)))
+}
+
+/// The hash of an admitted transaction, once its block is committed if
+/// [`admit`] said to wait for it; a refusal that came before its block
+/// (its block failed, the node reverted) as the send's error, and with
+/// `--throw-on-tx-failures` a mined transaction that failed as
+/// [`failed_in_block`] says.
+fn answered(shared: &Shared, (hash, receiver): Admitted) -> Result<Value, RpcError> {
+    if let Some(receiver) = receiver {
+        match receiver.blocking_recv() {
+            Ok(Ok(committed)) => {
+                if shared.config().throw_on_tx_failures && committed.receipt.status != Status::Ok {
+                    return Err(failed_in_block(hash, &committed.receipt));
+                }
+            }
+            Ok(Err(refusal)) => return Err(refused(&refusal, shared)),
+            Err(_) => {
+                return Err(RpcError::unavailable("the node is shutting down").into_eth());
+            }
+        }
+    }
     to_json(B256::from(hash.0))
+}
+
+/// A send whose transaction failed in its block, as Hardhat's network
+/// answers it: -32603 with the EVM's account of it, and as data that
+/// message, the transaction's hash and the revert data (which
+/// hardhat-chai-matchers and ethers decode custom errors from).
+fn failed_in_block(hash: Hash32, receipt: &ward_state::Receipt) -> RpcError {
+    let why = match receipt.status {
+        Status::Reverted => super::calls::revert_reason(&receipt.output).map_or_else(
+            || match super::calls::panic_code(&receipt.output) {
+                Some(code) => format!("reverted with panic code {code:#x}"),
+                None if receipt.output.is_empty() => "reverted without a reason string".into(),
+                None => format!(
+                    "reverted with an unrecognized custom error (return data: {})",
+                    Bytes::from(receipt.output.clone())
+                ),
+            },
+            |reason| format!("reverted with reason string '{reason}'"),
+        ),
+        _ if receipt.error_kind.as_deref() == Some("out_of_gas") => "out of gas".into(),
+        status => format!(
+            "{status}: {}",
+            receipt.error_message.as_deref().unwrap_or("no message")
+        ),
+    };
+    let message = format!("VM Exception while processing transaction: {why}");
+    let data = serde_json::json!({
+        "message": message,
+        "txHash": B256::from(hash.0),
+        "data": Bytes::from(receipt.output.clone()),
+    });
+    RpcError::eth(-32603, message, Some(data))
 }
 
 /// A refusal as geth says it (clients match on these messages).

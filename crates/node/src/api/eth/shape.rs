@@ -164,10 +164,22 @@ fn base_fee(shared: &Shared) -> u64 {
     u64::try_from(shared.settings().min_gas_price.0).unwrap_or(u64::MAX)
 }
 
-/// `eth_getTransactionByHash`: a committed transaction, or `None`.
+/// `eth_getTransactionByHash`: a committed transaction, one waiting in
+/// the mempool (no block yet, as geth shows a pending one), or `None`.
 pub(crate) fn transaction(shared: &Shared, hash: Hash32) -> Result<Option<Transaction>, RpcError> {
     let Some(receipt) = shared.store().receipt(&hash).map_err(state_error)? else {
-        return Ok(None);
+        let Some(pending) = shared.pool().pending(&hash) else {
+            return Ok(None);
+        };
+        let (envelope, from, price) = envelope(shared, pending.bytes(), hash)?;
+        return Ok(Some(Transaction {
+            inner: Recovered::new_unchecked(envelope, from),
+            block_hash: None,
+            block_number: None,
+            transaction_index: None,
+            effective_gas_price: Some(price),
+            block_timestamp: None,
+        }));
     };
     let record = block_record(shared, receipt.height)?;
     Ok(Some(included(

@@ -105,7 +105,7 @@ impl VerifiedTx {
     /// it, with an access list of `access`'s size: for what a dev node
     /// runs without a signature (an impersonated account's or an
     /// embedder's, which [`ChainRules::vouched`] alone takes). Its
-    /// encoding is [`gas::ETH_GAS_TAG`]'s and its hash BLAKE3 of that.
+    /// encoding is [`super::ETH_GAS_TAG`]'s and its hash BLAKE3 of that.
     /// `None` for a signed transaction (its signer chose its gas: an
     /// Ethereum one counts EVM gas already) and for one in EVM gas
     /// already.

@@ -467,17 +467,21 @@ fn ethereum_gas_is_evm_gas_as_ethereum_counts_it() {
         );
         // An embedder's call in EVM gas (what a dev node's eth_call
         // runs): the same gas as the signed one's.
-        let unsigned = Tx {
-            sender: alice.account(),
-            gas_limit: 100_000,
-            value: 0,
-            payload: Payload::Call {
-                to: Address::from_eth(contract),
-                input: Vec::new(),
-            },
-        }
-        .vouched_in(GasUnit::Ethereum(AccessListSize::default()));
-        let block = exec.execute_signed_block(&[unsigned], 1_005).unwrap();
+        let unsigned = |access| {
+            Tx {
+                sender: alice.account(),
+                gas_limit: 100_000,
+                value: 0,
+                payload: Payload::Call {
+                    to: Address::from_eth(contract),
+                    input: Vec::new(),
+                },
+            }
+            .vouched_in(GasUnit::Ethereum(access))
+        };
+        let block = exec
+            .execute_signed_block(&[unsigned(AccessListSize::default())], 1_005)
+            .unwrap();
         let same = &block.receipts[0];
         assert_eq!(
             (same.gas_used, word_at(&same.output, 0)),
@@ -485,19 +489,10 @@ fn ethereum_gas_is_evm_gas_as_ethereum_counts_it() {
             "{same:?}"
         );
         // Its access list's size counts: 2 400 an address, 1 900 a key.
-        let listed = Tx {
-            sender: alice.account(),
-            gas_limit: 100_000,
-            value: 0,
-            payload: Payload::Call {
-                to: Address::from_eth(contract),
-                input: Vec::new(),
-            },
-        }
-        .vouched_in(GasUnit::Ethereum(AccessListSize {
+        let listed = unsigned(AccessListSize {
             accounts: 1,
             keys: 2,
-        }));
+        });
         let block = exec.execute_signed_block(&[listed], 1_006).unwrap();
         let listed = &block.receipts[0];
         assert_eq!(listed.gas_used, 21_017 + 2_400 + 2 * 1_900, "{listed:?}");

@@ -27,6 +27,7 @@ pub(crate) mod shape;
 mod sign;
 
 pub use accounts::MAX_STORAGE_VALUES;
+pub use calls::ENVELOPE_EXTRA_BYTES;
 pub use fees::MAX_REWARD_PERCENTILES;
 pub use logs::MAX_LOG_BLOCKS;
 pub use methods::{EthMethod, REFUSED};

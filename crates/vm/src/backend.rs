@@ -671,4 +671,13 @@ pub trait Sandbox: Send {
     /// state of a new one (memory, mutable globals) and drops the context.
     /// Dropping a sandbox never recycles anything. The default drops it.
     fn finish(self: Box<Self>) {}
+
+    /// Whether faster code for what this sandbox instantiated is ready
+    /// since (a tiered backend's quick tier, once the fast tier has
+    /// compiled the module): an embedder that keeps instances for later
+    /// calls builds a new one instead. Outcomes and gas are the same on
+    /// either: only time differs. The default: never.
+    fn superseded(&self) -> bool {
+        false
+    }
 }

@@ -340,14 +340,16 @@ impl SystemRuntimes {
     }
 
     /// An idle instance of `code` from this thread's pool, of the current
-    /// generation.
+    /// generation and on the fastest code there is for it (one built on a
+    /// tiered backend's quick tier is dropped once the fast tier has
+    /// compiled the runtime).
     fn take(&self, code: &CodeHash) -> Option<Cached> {
         let current = self.generation.load(Ordering::Acquire);
         INSTANCES.with(|m| {
             let mut pools = m.borrow_mut();
             let pool = pools.get_mut(&(self.id, *code))?;
             while let Some(cached) = pool.pop() {
-                if cached.generation == current {
+                if cached.generation == current && !cached.sandbox.superseded() {
                     return Some(cached);
                 }
             }
@@ -412,12 +414,15 @@ impl SystemRuntimes {
     }
 
     /// A fresh instance, its start function run with gas that no call pays.
+    /// On a tiered backend it is on the quick tier until the fast one has
+    /// compiled the runtime, so a fresh node's first call of a large
+    /// runtime (the EVM's) does not wait for that compile.
     fn build(&self, module: &Module) -> Result<Cached, Built> {
         self.builds.fetch_add(1, Ordering::Relaxed);
         let generation = self.generation.load(Ordering::Acquire);
         let mut context = CallContext::default();
         context.reset(Vec::new(), crate::MAX_GAS);
-        let mut sandbox = self.backend.sandbox(context);
+        let mut sandbox = self.backend.sandbox_for(module, context);
         let (instance, meter) =
             instantiate_metered(&mut *sandbox, module, &[]).map_err(|failure| {
                 match sandbox.context().ok().and_then(CallContext::take_fault) {

@@ -377,6 +377,7 @@ impl TieredBackend {
             tier,
             quick: self.quick.kind(),
             fast: self.fast.kind(),
+            pending: None,
         })
     }
 }
@@ -393,6 +394,9 @@ struct TieredSandbox {
     tier: Tier,
     quick: BackendKind,
     fast: BackendKind,
+    /// The fast tier's compile of what a quick-tier sandbox instantiated:
+    /// once it is done, the sandbox is [`Sandbox::superseded`].
+    pending: Option<Arc<Slot>>,
 }
 
 impl Sandbox for TieredSandbox {
@@ -402,7 +406,10 @@ impl Sandbox for TieredSandbox {
             return self.inner.instantiate(module, links);
         };
         let inner = match self.tier {
-            Tier::Quick => code.module(module, self.quick, false),
+            Tier::Quick => {
+                self.pending = Some(code.slot.clone());
+                code.module(module, self.quick, false)
+            }
             Tier::Fast => {
                 code.slot.wait();
                 code.module(module, self.fast, true)
@@ -481,5 +488,11 @@ impl Sandbox for TieredSandbox {
 
     fn finish(self: Box<Self>) {
         self.inner.finish();
+    }
+
+    fn superseded(&self) -> bool {
+        self.pending
+            .as_ref()
+            .is_some_and(|slot| slot.ready().is_some())
     }
 }

@@ -37,7 +37,7 @@ pub(crate) fn forwarder(flags: u32) -> String {
     )
 }
 
-fn stackvm() -> CodeKind {
+pub(crate) fn stackvm() -> CodeKind {
     CodeKind::Runtime(RuntimeName::new("stackvm").unwrap())
 }
 
@@ -55,7 +55,7 @@ fn executor(backend: BackendKind) -> Executor<MemoryStore> {
         .with_runtimes(Arc::new(runtimes))
 }
 
-fn deploy(code: Vec<u8>, salt: &str, kind: CodeKind) -> Tx {
+pub(crate) fn deploy(code: Vec<u8>, salt: &str, kind: CodeKind) -> Tx {
     Tx {
         sender: ALICE,
         gas_limit: 50_000_000,
@@ -78,7 +78,7 @@ pub(crate) fn call(to: Address, input: Vec<u8>, gas_limit: u64) -> Tx {
     }
 }
 
-fn args(values: &[i64]) -> Vec<u8> {
+pub(crate) fn args(values: &[i64]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 

@@ -179,3 +179,65 @@ fn the_disk_cache_gets_the_compiled_artifact_once_it_is_made() {
     assert_eq!((stats.disk_hits, stats.compiles), (1, 0), "{stats:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A system runtime's first instance is built on the quick tier, so a
+/// fresh node's first call of a large runtime (the EVM's) does not wait
+/// for the fast tier's compile; once that compile is done, the pooled
+/// quick instance is dropped and the next call builds one on the fast
+/// tier. Outcome and gas are wasmtime's on both. Before, the first call
+/// waited for the compile, which on a loaded machine outlasted a
+/// request's timeout.
+#[test]
+fn a_system_runtime_starts_on_the_quick_tier_and_moves_up() {
+    use crate::{
+        contracts::sum_program,
+        runtimes::{args, call, deploy, stackvm},
+    };
+    let config = Config::default();
+    let stackvm_executor = |backend: Arc<dyn ward_vm::Backend>| {
+        let mut runtimes = ward_executor::Runtimes::new(backend.clone(), &config);
+        runtimes
+            .register(
+                ward_primitives::RuntimeName::new("stackvm").unwrap(),
+                &contracts::wasm("stackvm"),
+            )
+            .unwrap();
+        Executor::new(Arc::new(MemoryStore::default()), backend, &config)
+            .with_runtimes(Arc::new(runtimes))
+    };
+    let run = |exec: &Executor<MemoryStore>, tx| exec.execute_block(&[tx], 1).unwrap().remove(0);
+    let outcome = |r: &ward_state::Receipt| (r.status, r.output.clone(), r.gas_used);
+    let plain = stackvm_executor(ward_testkit::backend(BackendKind::Wasmtime, &config));
+    let sum = run(&plain, deploy(sum_program(), "sum", stackvm()));
+    let sum = sum.address.unwrap();
+    let expected = run(&plain, call(sum, args(&[100]), 1_000_000));
+    assert_eq!(expected.status.as_str(), "ok", "{expected:?}");
+    let expected = outcome(&expected);
+
+    // Held: the first sandbox handed out is on the quick tier.
+    let backend = tiered(&config, 1);
+    let exec = stackvm_executor(backend.clone());
+    let builds = || exec.runtimes().system().instance_builds();
+    assert_eq!(
+        run(&exec, deploy(sum_program(), "sum", stackvm())).address,
+        Some(sum)
+    );
+    let first = run(&exec, call(sum, args(&[100]), 1_000_000));
+    assert_eq!(outcome(&first), expected);
+    assert_eq!(builds(), 1);
+    assert_eq!((backend.stats().quick, backend.stats().fast), (1, 0));
+    for _ in 0..1200 {
+        if backend.stats().compiled == 1 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(backend.stats().compiled, 1, "no compile in 120 s");
+    let second = run(&exec, call(sum, args(&[100]), 1_000_000));
+    assert_eq!(outcome(&second), expected);
+    assert_eq!(builds(), 2, "the quick instance was superseded");
+    assert_eq!((backend.stats().quick, backend.stats().fast), (1, 1));
+    let third = run(&exec, call(sum, args(&[100]), 1_000_000));
+    assert_eq!(outcome(&third), expected);
+    assert_eq!(builds(), 2, "the fast instance is kept");
+}

@@ -611,9 +611,6 @@ fn transactions_decode_from_exactly_their_encoding() {
     // a signed one's first byte is never an unsigned one's.
     for tx in &txs {
         let stored = ward_chain::tx::StoredTx::from_bytes(&tx.to_bytes()).unwrap();
-        assert_eq!(
-            stored,
-            ward_chain::tx::StoredTx::Unsigned(tx.clone(), ward_chain::tx::GasUnit::Ward)
-        );
+        assert_eq!(stored, ward_chain::tx::StoredTx::Unsigned(tx.clone()));
     }
 }

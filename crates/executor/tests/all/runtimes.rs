@@ -42,8 +42,12 @@ pub(crate) fn stackvm() -> CodeKind {
 }
 
 fn executor(backend: BackendKind) -> Executor<MemoryStore> {
+    stackvm_executor(ward_testkit::backend(backend, &Config::default()))
+}
+
+/// An executor on `backend` with `stackvm` registered.
+pub(crate) fn stackvm_executor(backend: Arc<dyn ward_vm::Backend>) -> Executor<MemoryStore> {
     let config = Config::default();
-    let backend = ward_testkit::backend(backend, &config);
     let mut runtimes = Runtimes::new(backend.clone(), &config);
     runtimes
         .register(

@@ -191,20 +191,9 @@ fn the_disk_cache_gets_the_compiled_artifact_once_it_is_made() {
 fn a_system_runtime_starts_on_the_quick_tier_and_moves_up() {
     use crate::{
         contracts::sum_program,
-        runtimes::{args, call, deploy, stackvm},
+        runtimes::{args, call, deploy, stackvm, stackvm_executor},
     };
     let config = Config::default();
-    let stackvm_executor = |backend: Arc<dyn ward_vm::Backend>| {
-        let mut runtimes = ward_executor::Runtimes::new(backend.clone(), &config);
-        runtimes
-            .register(
-                ward_primitives::RuntimeName::new("stackvm").unwrap(),
-                &contracts::wasm("stackvm"),
-            )
-            .unwrap();
-        Executor::new(Arc::new(MemoryStore::default()), backend, &config)
-            .with_runtimes(Arc::new(runtimes))
-    };
     let run = |exec: &Executor<MemoryStore>, tx| exec.execute_block(&[tx], 1).unwrap().remove(0);
     let outcome = |r: &ward_state::Receipt| (r.status, r.output.clone(), r.gas_used);
     let plain = stackvm_executor(ward_testkit::backend(BackendKind::Wasmtime, &config));

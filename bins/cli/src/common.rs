@@ -158,12 +158,13 @@ pub(crate) fn open_executor(
     config.policy.imports = ward_vm::ImportPolicy::wasi();
     let backend =
         crate::backends::create(backend, &config).map_err(|f| anyhow::anyhow!("{}", f.message))?;
-    // Commands that write keep compiled modules in the data directory's
-    // verified disk cache (as `ward serve` does), so the next process does
-    // not recompile them; a read never writes the directory.
-    let disk_dir = (access != Access::Read).then(|| dir.join("cache"));
+    // Compiled modules are kept in the data directory's verified disk
+    // cache (as `ward serve` does), so the next process does not compile
+    // them again (the EVM runtime takes seconds); a read loads from it but
+    // never writes the directory.
     let options = CacheOptions {
-        disk_dir,
+        disk_dir: Some(dir.join("cache")),
+        disk_read_only: access == Access::Read,
         ..CacheOptions::default()
     };
     // The runtimes this checkout builds, where their modules are found
@@ -173,8 +174,7 @@ pub(crate) fn open_executor(
         .iter()
         .filter_map(|name| ward_node::runtimes::RuntimeSpec::parse(name).ok())
         .collect();
-    let disk = (access != Access::Read).then(|| dir.join("cache"));
-    let (runtimes, _) = ward_node::runtimes::register(&specs, &backend, &config, disk.as_deref())?;
+    let (runtimes, _) = ward_node::runtimes::register(&specs, &backend, &config, &options)?;
     let cache = ModuleCache::new(backend, &config, options)
         .with_context(|| format!("cannot open the module cache in {}", dir.display()))?;
     Ok(Executor::with_cache(store, Arc::new(cache)).with_runtimes(Arc::new(runtimes)))

@@ -151,6 +151,11 @@ pub(crate) struct ServeArgs {
     /// the background (tier-up; same outcomes and gas either way).
     #[arg(long)]
     no_tier_up: bool,
+    /// Where compiled contracts and system runtimes are kept for the next
+    /// start (default: DATA_DIR/cache). Nodes on one machine may share
+    /// one: a module one compiled, the others load without compiling.
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
     /// A system runtime contracts may be deployed for (repeatable):
     /// NAME=PATH, or NAME alone for `NAME.wasm` from WARD_RUNTIMES or this
     /// checkout's `make contracts` (`docs/runtimes.md`); `,metered` after
@@ -234,6 +239,7 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         height: args.fork_height,
     });
     config.tier_up = !args.no_tier_up;
+    config.cache_dir = args.cache_dir;
     config.runtimes = args
         .runtimes
         .iter()

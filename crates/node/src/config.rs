@@ -210,6 +210,12 @@ pub struct NodeConfig {
     /// module cache) stays in the data directory. `None` (the default):
     /// the file.
     pub disk: Option<ward_state::faults::MemoryBackend>,
+    /// Where compiled modules and system runtimes are kept for the next
+    /// start (`--cache-dir`). `None` (the default): the data directory's
+    /// `cache`. Nodes on one machine may share one directory: its files
+    /// are written whole under a temporary name and checked when read
+    /// (`docs/node.md`, `--cache-dir`).
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl NodeConfig {
@@ -243,7 +249,18 @@ impl NodeConfig {
             prune_history: None,
             fork: None,
             disk: None,
+            cache_dir: None,
         }
+    }
+}
+
+impl NodeConfig {
+    /// The module cache's directory: [`NodeConfig::cache_dir`], or the
+    /// data directory's `cache`.
+    pub fn module_cache_dir(&self) -> PathBuf {
+        self.cache_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("cache"))
     }
 }
 

@@ -2,11 +2,7 @@
 //! (`docs/runtimes.md`): named modules read from files, compiled through
 //! the data directory's disk cache.
 
-use std::{
-    collections::BTreeMap,
-    path::{Path, PathBuf},
-    sync::Arc,
-};
+use std::{collections::BTreeMap, path::PathBuf, sync::Arc};
 
 use ward_executor::Runtimes;
 use ward_primitives::RuntimeName;
@@ -149,7 +145,8 @@ pub fn record(code: &CodeHash, metering: Metering) -> String {
 }
 
 /// Registers every runtime of `specs` on `backend` (created with
-/// `config`), compiled through a disk cache in `disk_dir` when given.
+/// `config`), compiled through a module cache with `cache`'s options (its
+/// disk directory, when given, keeps them for the next process).
 /// Returns the registry and each runtime's name and settings record
 /// ([`record`]), in name order.
 ///
@@ -160,7 +157,7 @@ pub fn register(
     specs: &[RuntimeSpec],
     backend: &Arc<dyn Backend>,
     config: &Config,
-    disk_dir: Option<&Path>,
+    cache: &CacheOptions,
 ) -> Result<(Runtimes, Vec<(RuntimeName, String)>), NodeError> {
     let mut runtimes = Runtimes::new(backend.clone(), config);
     // By name: a name registered twice is its last registration's, as in
@@ -174,12 +171,8 @@ pub fn register(
                 spec.path.display()
             ))
         })?;
-        let options = CacheOptions {
-            disk_dir: disk_dir.map(Path::to_path_buf),
-            ..CacheOptions::default()
-        };
         let code = runtimes
-            .register_cached(spec.name, &wasm, spec.metering, options)
+            .register_cached(spec.name, &wasm, spec.metering, cache.clone())
             .map_err(|f| {
                 NodeError::Config(format!(
                     "runtime `{}` ({}) is refused: {}",

@@ -302,7 +302,7 @@ impl Shared {
         let backend = ward_backends::new(config.backend, &vm_config)
             .map_err(|f| NodeError::Config(f.message))?;
         let options = CacheOptions {
-            disk_dir: Some(config.data_dir.join("cache")),
+            disk_dir: Some(config.module_cache_dir()),
             ..CacheOptions::default()
         };
         // A dev node without --runtime takes its chain's runtimes (a
@@ -314,12 +314,8 @@ impl Shared {
             (None, true) => ChainSettings::recorded(&store)?.map(|s| s.runtimes),
         };
         let specs = crate::runtimes::dev_defaults(&config.runtimes, defaults, recorded.as_ref())?;
-        let (runtimes, registered) = crate::runtimes::register(
-            &specs,
-            &backend,
-            &vm_config,
-            Some(&config.data_dir.join("cache")),
-        )?;
+        let (runtimes, registered) =
+            crate::runtimes::register(&specs, &backend, &vm_config, &options)?;
         let runtimes = Arc::new(runtimes);
         let dev_genesis = (config.dev && config.genesis.is_none())
             .then(|| crate::genesis::Genesis::dev(&config.chain_id));

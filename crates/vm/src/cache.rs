@@ -119,6 +119,11 @@ pub struct CacheOptions {
     pub disk_dir: Option<PathBuf>,
     /// Bytes of artifacts kept on disk. Default: 1 GiB.
     pub disk_bytes: u64,
+    /// Read the disk cache but never write it: what is compiled stays in
+    /// memory, a file that does not check is left where it is, dropped
+    /// artifacts are not imported, and a missing directory is not
+    /// created (a read-only command on a data directory). Default: false.
+    pub disk_read_only: bool,
 }
 
 impl Default for CacheOptions {
@@ -127,6 +132,7 @@ impl Default for CacheOptions {
             memory_bytes: 256 << 20,
             disk_dir: None,
             disk_bytes: 1 << 30,
+            disk_read_only: false,
         }
     }
 }
@@ -210,6 +216,9 @@ impl ModuleCache {
         options: CacheOptions,
     ) -> std::io::Result<Self> {
         let disk = match &options.disk_dir {
+            Some(dir) if options.disk_read_only => {
+                DiskCache::existing(dir.clone(), options.disk_bytes)
+            }
             Some(dir) => Some(DiskCache::open(dir.clone(), options.disk_bytes)?),
             None => None,
         };
@@ -239,7 +248,7 @@ impl ModuleCache {
     /// was made for this cache is installed and its file removed; one
     /// that does not is left where it is, and said so in the log.
     fn import_dropped(&self) {
-        let Some(disk) = &self.disk else {
+        let Some(disk) = self.writable_disk() else {
             return;
         };
         for path in disk.dropped() {
@@ -311,9 +320,8 @@ impl ModuleCache {
     /// config, engine or gas schedule, or a failed write.
     pub fn import(&self, file: &[u8]) -> Result<CodeHash, String> {
         let disk = self
-            .disk
-            .as_ref()
-            .ok_or("this cache has no disk directory to import into")?;
+            .writable_disk()
+            .ok_or("this cache has no disk directory it may write to import into")?;
         let (key, _) = crate::disk::decode_any(file)?;
         let code = CacheKey::code_in(key).ok_or("not a Ward cache key")?;
         let ours = self.key(code);
@@ -591,13 +599,20 @@ impl ModuleCache {
             code = %key.code,
             "disk cache entry refused ({reason}); recompiling"
         );
-        disk.remove(key);
+        if !self.options.disk_read_only {
+            disk.remove(key);
+        }
+    }
+
+    /// The disk cache, if there is one and it may be written.
+    fn writable_disk(&self) -> Option<&Arc<DiskCache>> {
+        self.disk.as_ref().filter(|_| !self.options.disk_read_only)
     }
 
     fn compile_and_store(&self, key: &CacheKey, wasm: &[u8]) -> Result<Module, Failure> {
         self.compiles.fetch_add(1, Ordering::Relaxed);
         let result = crate::compile(&*self.backend, &self.config, wasm);
-        if let (Ok(module), Some(disk)) = (&result, &self.disk) {
+        if let (Ok(module), Some(disk)) = (&result, self.writable_disk()) {
             let (metering, has_start, recyclable, instance_gas) = (
                 module.metering(),
                 module.has_start(),

@@ -93,6 +93,16 @@ impl DiskCache {
         })
     }
 
+    /// The cache in `dir` if the directory exists, for reading only:
+    /// nothing is created.
+    pub(crate) fn existing(dir: PathBuf, max_bytes: u64) -> Option<Self> {
+        dir.is_dir().then(|| DiskCache {
+            dir,
+            max_bytes,
+            temp_counter: AtomicU64::new(0),
+        })
+    }
+
     fn path(&self, key: &CacheKey) -> PathBuf {
         self.dir.join(format!("{}.{EXTENSION}", hex(&key.digest())))
     }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::{example, last_json, ward};
-use crate::node::{node_dir, serve};
+use crate::node::{node_dir, serve_plain};
 
 /// A counter of the node's `/metrics` (OpenMetrics text).
 fn metric(url: &str, name: &str) -> u64 {
@@ -46,7 +46,9 @@ fn deploy_and_call(url: &str) -> (u64, u64) {
 fn a_compiled_artifact_dropped_into_a_node_s_cache_is_loaded_without_a_compile() {
     // Without it: the node compiles the contract.
     let plain = node_dir("compile-plain");
-    let node = serve(&plain, &[]);
+    // Dev nodes with their own cache (`serve` would share one).
+    let serve = |dir: &std::path::Path| serve_plain(dir, &["--dev"]);
+    let node = serve(&plain);
     let (compiles, _) = deploy_and_call(&node.url);
     eprintln!("without: {compiles} compiles");
     assert!(compiles >= 1, "{compiles}");
@@ -68,7 +70,7 @@ fn a_compiled_artifact_dropped_into_a_node_s_cache_is_loaded_without_a_compile()
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("code hash"));
-    let node = serve(&dir, &[]);
+    let node = serve(&dir);
     assert!(!artifact.exists(), "imported when the node started");
     let (compiles, loads) = deploy_and_call(&node.url);
     eprintln!("ahead of time: {compiles} compiles, {loads} disk loads");

@@ -82,9 +82,11 @@ fn listening_url(child: &mut Child) -> String {
 }
 
 /// Starts `ward serve --dev` on `dir` and a free port; returns once it
-/// printed its `listening on` line.
+/// printed its `listening on` line. The dev nodes of a test run share one
+/// `--cache-dir`, so the EVM runtime is compiled by the first of them.
 pub(crate) fn serve(dir: &std::path::Path, extra: &[&str]) -> Served {
-    let mut flags = vec!["--dev"];
+    let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("ward-cli-module-cache");
+    let mut flags = vec!["--dev", "--cache-dir", cache.to_str().unwrap()];
     flags.extend(extra);
     serve_plain(dir, &flags)
 }

@@ -341,6 +341,65 @@ fn a_directory_of_another_chain_is_refused_and_state_survives_a_restart() {
     node.shutdown().unwrap();
 }
 
+/// Two nodes on two data directories sharing one `--cache-dir`: a
+/// contract the first compiled, the second loads from the disk without
+/// compiling it, and neither data directory holds a cache of its own.
+#[test]
+fn nodes_sharing_a_cache_directory_compile_a_module_once() {
+    let cache = temp_dir("shared-cache");
+    let start = |name: &str| {
+        let mut config = NodeConfig::new(temp_dir(name));
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.dev = true;
+        // The contract's module alone in the cache's counts.
+        config.dev_runtimes = false;
+        config.cache_dir = Some(cache.clone());
+        Node::start(config).unwrap()
+    };
+    let deploy = |node: &Node| {
+        ok(
+            node,
+            "sendTransaction",
+            json!({ "from": devkeys::address(0).to_string(), "deploy": { "code": format!("0x{}", ::hex::encode(counter_code())) }, "wait": true }),
+        )
+    };
+    let first = start("shared-cache-a");
+    assert_eq!(deploy(&first)["status"], "ok");
+    let written = || {
+        std::fs::read_dir(&cache)
+            .map(|files| {
+                files
+                    .flatten()
+                    .any(|f| f.path().extension().is_some_and(|e| e == "wmod"))
+            })
+            .unwrap_or(false)
+    };
+    // Written once wasmtime's compile (in the background) is done.
+    eventually(
+        "the first node's artifact in the shared cache",
+        PATIENCE,
+        written,
+    );
+    assert!(crate::metrics(&first).contains("ward_module_cache_misses_total 1"));
+    first.shutdown().unwrap();
+
+    let second = start("shared-cache-b");
+    assert_eq!(deploy(&second)["status"], "ok");
+    let metrics = crate::metrics(&second);
+    assert!(
+        metrics.contains("ward_module_cache_disk_loads_total 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("ward_module_cache_misses_total 0"),
+        "{metrics}"
+    );
+    second.shutdown().unwrap();
+    for name in ["shared-cache-a", "shared-cache-b"] {
+        assert!(!data_dir(name).join("cache").exists(), "{name}");
+    }
+}
+
 /// `key`'s call of `to` with all the gas a transaction may have, as
 /// `sendRawTransaction` hex.
 fn raw_call(key: u32, nonce: u64, to: Address) -> String {

@@ -151,13 +151,23 @@ pub(crate) fn eventually(what: &str, limit: Duration, mut check: impl FnMut() ->
 /// snapshot, a block) before calling it stalled.
 pub(crate) const PATIENCE: Duration = Duration::from_secs(120);
 
-/// A dev node on a free loopback port.
+/// A dev node on a free loopback port. Its module cache is the one all
+/// dev nodes of this test run share (`--cache-dir`): the EVM runtime,
+/// seconds of wasmtime compile, is compiled by the first and loaded by
+/// the others. Nodes configured from `NodeConfig::new` keep theirs in
+/// their data directory and compile it themselves.
 pub(crate) fn dev_node(name: &str, configure: impl FnOnce(&mut NodeConfig)) -> Node {
     let mut config = NodeConfig::new(temp_dir(name));
+    config.cache_dir = Some(shared_module_cache());
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.dev = true;
     configure(&mut config);
     Node::start(config).unwrap()
+}
+
+/// The module cache the dev nodes of a test run share.
+pub(crate) fn shared_module_cache() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ward-node-module-cache")
 }
 
 pub(crate) fn agent() -> ureq::Agent {

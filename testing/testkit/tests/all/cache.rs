@@ -109,6 +109,83 @@ fn hits_misses_and_disk_loads_give_identical_outcomes_and_gas() {
     assert_agree(&per_backend);
 }
 
+/// A read-only disk cache (a read-only command on a data directory) loads
+/// what a writable one stored, and writes nothing: not a missing
+/// directory, not what it compiles, not a deletion of a file that does
+/// not check.
+#[test]
+fn a_read_only_disk_cache_loads_and_never_writes() {
+    let config = Config::default();
+    let kind = BackendKind::Wasmtime;
+    let read_only = |dir: &std::path::Path| CacheOptions {
+        disk_read_only: true,
+        ..disk_options(dir)
+    };
+    let files = |dir: &std::path::Path| -> Vec<_> {
+        let mut names: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|f| f.unwrap().file_name())
+            .collect();
+        names.sort();
+        names
+    };
+    let bytes = work_module();
+    let direct = {
+        let b = backend(kind, &config);
+        run_module(&*b, &ward_vm::compile(&*b, &config, &bytes).unwrap())
+    };
+
+    // A missing directory stays missing; the module is compiled in memory.
+    let root = temp_dir("read-only");
+    let missing = root.join("cache");
+    let reader = cache(kind, &config, read_only(&missing));
+    let module = reader.get_or_compile(&bytes).unwrap();
+    assert_eq!(
+        run_module(&**reader.backend(), &module).outcome,
+        direct.outcome
+    );
+    assert_eq!(reader.stats().compiles, 1);
+    assert!(!missing.exists());
+
+    // What a writable cache stored, a read-only one loads, adding nothing.
+    let writer = cache(kind, &config, disk_options(&missing));
+    writer.get_or_compile(&bytes).unwrap();
+    let stored = files(&missing);
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    let reader = cache(kind, &config, read_only(&missing));
+    let loaded = reader.get_or_compile(&bytes).unwrap();
+    assert_eq!((reader.stats().disk_hits, reader.stats().compiles), (1, 0));
+    assert_eq!(
+        run_module(&**reader.backend(), &loaded).outcome,
+        direct.outcome
+    );
+    let other = wasm(r#"(module (func (export "main")))"#);
+    reader.get_or_compile(&other).unwrap();
+    assert_eq!(files(&missing), stored, "a compile was written");
+
+    // A damaged file is refused and compiled around, and left in place.
+    let path = missing.join(&stored[0]);
+    let mut damaged = std::fs::read(&path).unwrap();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 1;
+    std::fs::write(&path, &damaged).unwrap();
+    let reader = cache(kind, &config, read_only(&missing));
+    let module = reader.get_or_compile(&bytes).unwrap();
+    assert_eq!(
+        (reader.stats().disk_rejects, reader.stats().compiles),
+        (1, 1)
+    );
+    assert_eq!(
+        run_module(&**reader.backend(), &module).outcome,
+        direct.outcome
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), damaged);
+    // Importing needs a directory it may write.
+    let artifact = writer.artifact(&bytes).unwrap();
+    assert!(reader.import(&artifact).is_err());
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
 #[test]
 fn concurrent_compiles_of_one_module_compile_once() {
     let config = Config::default();

@@ -115,7 +115,7 @@ fn a_pruning_node_keeps_its_window_and_answers_pruned_below_it() {
 
 /// How many transfers the disk-bound test pushes through each node
 /// (`WARD_PRUNE_TRANSFERS` overrides, for a longer run by hand).
-const TRANSFERS: u64 = 100_000;
+const TRANSFERS: u64 = 40_000;
 
 /// The most transfers a block of the disk-bound test holds (its chain's
 /// block gas is this many transfers' limits).

@@ -30,8 +30,7 @@ use std::sync::{
 use ward_state::{ChangeSet, Journal, ReadKey, Receipt, StateCommit};
 
 use crate::{
-    ExecError, Executor, Intrinsic, SharedJournal, Speculation, View, block::Item, lock,
-    view::Pending,
+    ExecError, Executor, SharedJournal, Speculation, View, block::Item, lock, view::Pending,
 };
 
 /// A worker's result for one transaction.
@@ -113,7 +112,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         &self,
         journal: &SharedJournal<S>,
         items: &[Item<'_>],
-        intrinsic: &[Intrinsic],
+        intrinsic: &[u64],
         (height, time): (u64, u64),
         pending: Option<&Arc<Pending>>,
     ) -> Result<Vec<Receipt>, ExecError> {
@@ -208,7 +207,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     fn speculate_caught(
         &self,
         items: &[Item<'_>],
-        intrinsic: &[Intrinsic],
+        intrinsic: &[u64],
         index: usize,
         at: (u64, u64),
         pending: Option<&Arc<Pending>>,
@@ -228,7 +227,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     fn speculate(
         &self,
         items: &[Item<'_>],
-        intrinsic: &[Intrinsic],
+        intrinsic: &[u64],
         index: usize,
         (height, time): (u64, u64),
         pending: Option<&Arc<Pending>>,

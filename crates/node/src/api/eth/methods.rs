@@ -81,7 +81,7 @@ pub const REFUSED: &[(&str, &str)] = &[
     ),
     (
         "eth_createAccessList",
-        "an access list costs its intrinsic gas here but warms nothing (the EVM runtime does not pre-warm what it names): send none",
+        "access lists do not change Ward's gas: send none",
     ),
     (
         "eth_simulateV1",

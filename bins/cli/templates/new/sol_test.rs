@@ -1,5 +1,5 @@
 //! {{name}} on an in-process chain, called as Ethereum tools call it.
-//! With `--features ward-test/wasmtime`, every call runs on both of
+//! With `--features wasmtime`, every call runs on both of
 //! Ward's backends, which must agree on every result, gas figure and
 //! state root.
 

@@ -1,4 +1,4 @@
-//! {{name}} on an in-process chain. With `--features ward-test/wasmtime`,
+//! {{name}} on an in-process chain. With `--features wasmtime`,
 //! every call runs on both of Ward's backends, which must agree on every
 //! result, gas figure and state root.
 

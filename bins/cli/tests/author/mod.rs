@@ -2,8 +2,10 @@
 //! its own tests as written, builds, and deploys.
 
 use std::{
+    io::Read,
     path::{Path, PathBuf},
-    process::{Command, Output},
+    process::{Command, Output, Stdio},
+    time::Duration,
 };
 
 use super::{last_json, ward};
@@ -23,13 +25,91 @@ fn shared_target() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target")
 }
 
+/// How long one command in a new crate may take: a first host build on a
+/// slow, loaded machine, with room to spare. A command that waits for
+/// something that never comes (a lock, the network) fails the test with
+/// what it printed, instead of holding the gate until CI stops it.
+const COMMAND_BOUND: Duration = Duration::from_secs(40 * 60);
+
 fn in_crate(dir: &Path, program: &str, args: &[&str]) -> Output {
-    Command::new(program)
+    let mut child = Command::new(program)
         .args(args)
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", shared_target())
-        .output()
-        .unwrap()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let deadline = ward_vm::clock::now() + COMMAND_BOUND;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if ward_vm::clock::passed(deadline) {
+            let _ = child.kill();
+            let _ = child.wait();
+            let (out, err) = (stdout.join().unwrap(), stderr.join().unwrap());
+            panic!(
+                "`{program} {}` in {} did not end in {COMMAND_BOUND:?}:\n{}\n{}",
+                args.join(" "),
+                dir.display(),
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(&err)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
+/// Every registry package in the crate's Cargo.lock, at a version Ward's
+/// own contracts' Cargo.lock has: `cargo test`, with or without the
+/// `wasmtime` feature, resolved nothing anew from the registry, so the
+/// crate builds with what Ward was tested with, whatever crates.io holds
+/// today.
+fn no_version_drift(dir: &Path) {
+    let packages = |text: &str| -> std::collections::BTreeSet<(String, String)> {
+        let field = |block: &str, key: &str| {
+            block.lines().find_map(|line| {
+                let value = line.strip_prefix(key)?.strip_prefix(" = \"")?;
+                Some(value.trim_end_matches('"').to_owned())
+            })
+        };
+        text.split("[[package]]")
+            .filter(|block| field(block, "source").is_some())
+            .map(|block| {
+                (
+                    field(block, "name").unwrap(),
+                    field(block, "version").unwrap(),
+                )
+            })
+            .collect()
+    };
+    let ours = packages(include_str!("../../../../contracts/Cargo.lock"));
+    let theirs = packages(&std::fs::read_to_string(dir.join("Cargo.lock")).unwrap());
+    let drifted: Vec<_> = theirs.difference(&ours).collect();
+    assert!(
+        drifted.is_empty(),
+        "resolved anew from the registry: {drifted:?}"
+    );
+    assert!(
+        theirs.iter().any(|(name, _)| name == "wasmtime"),
+        "the lock lost wasmtime's dependencies"
+    );
 }
 
 fn ok(out: &Output, what: &str) {
@@ -70,9 +150,16 @@ fn a_new_crate_passes_its_tests_builds_and_deploys() {
         "{stdout}"
     );
     assert!(stdout.contains("2 passed"), "{stdout}");
-    // The README's second line: both backends, in lockstep.
-    let both = in_crate(&dir, &cargo, &["test", "--features", "ward-test/wasmtime"]);
-    ok(&both, "cargo test --features ward-test/wasmtime");
+    // The README's second line: both backends, in lockstep. `--locked`:
+    // the first run's lock already has wasmtime's dependencies, at the
+    // versions of Ward's contracts.
+    no_version_drift(&dir);
+    let both = in_crate(
+        &dir,
+        &cargo,
+        &["test", "--locked", "--features", "wasmtime"],
+    );
+    ok(&both, "cargo test --locked --features wasmtime");
     assert!(String::from_utf8_lossy(&both.stdout).contains("2 passed"));
 
     let built = in_crate(&dir, env!("CARGO_BIN_EXE_ward"), &["build", "--json"]);

@@ -252,9 +252,7 @@ impl NodeConfig {
             cache_dir: None,
         }
     }
-}
 
-impl NodeConfig {
     /// The module cache's directory: [`NodeConfig::cache_dir`], or the
     /// data directory's `cache`.
     pub fn module_cache_dir(&self) -> PathBuf {
@@ -262,9 +260,7 @@ impl NodeConfig {
             .clone()
             .unwrap_or_else(|| self.data_dir.join("cache"))
     }
-}
 
-impl NodeConfig {
     /// Whether every block's time in seconds, what contracts see
     /// (`block.timestamp`), is greater than its parent's, as Ethereum's
     /// consensus rule and the nodes its tools test against (Hardhat,

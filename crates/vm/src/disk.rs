@@ -84,13 +84,11 @@ fn metering_from_byte(b: u8) -> Option<Metering> {
 }
 
 impl DiskCache {
+    /// The cache in `dir`, which is created if it is missing.
     pub(crate) fn open(dir: PathBuf, max_bytes: u64) -> io::Result<Self> {
         fs::create_dir_all(&dir)?;
-        Ok(DiskCache {
-            dir,
-            max_bytes,
-            temp_counter: AtomicU64::new(0),
-        })
+        Self::existing(dir, max_bytes)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotADirectory, "not a directory"))
     }
 
     /// The cache in `dir` if the directory exists, for reading only:

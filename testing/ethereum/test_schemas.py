@@ -110,6 +110,10 @@ class Chain:
         estimate = {"from": self.sender.address, "data": tx.get("data", "0x"), "value": hex(tx["value"])}
         if "to" in tx:
             estimate["to"] = tx["to"]
+        if "accessList" in tx:
+            # An access list costs intrinsic gas (EIP-2930): the estimate
+            # must see it, as a wallet's does.
+            estimate["accessList"] = tx["accessList"]
         tx["gas"] = int(answer("eth_estimateGas", [estimate]), 16)
         signed = self.sender.sign_transaction(tx)
         hash_ = answer("eth_sendRawTransaction", ["0x" + signed.raw_transaction.hex().removeprefix("0x")])

@@ -75,6 +75,9 @@ REQUIRE_ALL ?= 1
 unit: setup contracts browser wasi-c go cluster test-data
 	@if [ "$(REQUIRE_ALL)" = 1 ] && ! command -v protoc >/dev/null; then \
 	  echo "make test: protoc is missing, so the replication tests (ward-node's etcd feature) cannot be built: run as root, or install protobuf-compiler (REQUIRE_ALL=0 to skip them)"; exit 1; fi
+	@# The crates `ward new`'s crate builds with (contracts/Cargo.lock):
+	@# the CLI's author tests build one offline, inside this cargo test.
+	cd contracts && $(CARGO) fetch --locked
 	. target/test-data/env && export WARD_SPEC_DIR WARD_WASI_SUITE_DIR && \
 	  WARD_REQUIRE_ALL=$(REQUIRE_ALL) $(CARGO) test --locked --workspace $(GATE_FEATURES)
 	@# The example contracts' own tests (contracts/*/tests, on ward-test),

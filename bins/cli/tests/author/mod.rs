@@ -31,11 +31,16 @@ fn shared_target() -> PathBuf {
 /// what it printed, instead of holding the gate until CI stops it.
 const COMMAND_BOUND: Duration = Duration::from_secs(40 * 60);
 
+/// Runs `program` in the new crate, offline: the crate builds with what
+/// contracts/Cargo.lock pins, which `make unit` fetches first (`cargo
+/// fetch --locked` in contracts/), never with what the registry holds
+/// that day; a crate missing from the cache fails at once, by name.
 fn in_crate(dir: &Path, program: &str, args: &[&str]) -> Output {
     let mut child = Command::new(program)
         .args(args)
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", shared_target())
+        .env("CARGO_NET_OFFLINE", "true")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

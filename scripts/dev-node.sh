@@ -5,10 +5,12 @@
 #
 # starts a fresh `ward serve --dev` on a free loopback port, its data in
 # DIR, on a genesis like a public chain's: Ethereum chain id 31337, a base
-# fee of 1 gwei (a dev chain's own is 0), so that fees are paid and every
-# balance check counts them, and the test mnemonic's first ten accounts
-# (DEV_ACCOUNTS, a dev node's eth_accounts) with 10 000 ETH each. TX_GAS,
-# when not empty, is the chain's max_tx_gas and max_block_gas. It sets
+# fee of 1 gwei per EVM gas (a least gas price of 15 625 000 wei per Ward
+# gas, 64 of which make an EVM gas; a dev chain's own is 0), so that fees
+# are paid and every balance check counts them, and the test mnemonic's
+# first ten accounts (DEV_ACCOUNTS, a dev node's eth_accounts) with 10 000
+# ETH each. TX_GAS, when not empty, is the chain's max_tx_gas and
+# max_block_gas (Ward gas). It sets
 # PID, WARD_RPC and WARD_WS; dev_node_stop (run on exit too) stops it.
 # dev_node_serve (below) starts one on the dev chain's own defaults.
 
@@ -38,7 +40,7 @@ dev_node_start() {
     funds+=(--fund "0x000000000000000000000000${address#0x}=10000000000000000000000")
   done
   "$WARD" genesis "$dir/genesis.json" --chain-id "$chain" --eth-chain-id 31337 \
-    --min-gas-price 1000000000 "${funds[@]}" >/dev/null
+    --min-gas-price 15625000 "${funds[@]}" >/dev/null
   if [ -n "$gas" ]; then
     node -e '
       const fs = require("fs"), [file, gas] = process.argv.slice(1);

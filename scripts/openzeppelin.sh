@@ -34,12 +34,14 @@ OZ_COMMIT=69c8def5f222ff96f2b5beff05dfba996368aa79
 # The dev node answers as Hardhat's network does, so that its network
 # helpers (loadFixture, time, mine) drive it (docs/ethereum.md).
 CLIENT_VERSION=HardhatNetwork/2.22.2/ward
-# A transaction's gas limit, and the chain's max_tx_gas: 30 000 000 EVM
-# gas at 64 Ward gas each. Hardhat's network sends every transaction with
-# its block's gas limit; the suite's `localhost` network does the same
-# (ward.config.js), and the node answers a send whose transaction fails
-# with the revert as Hardhat's does (--throw-on-tx-failures).
-export WARD_TX_GAS=1920000000
+# A transaction's gas limit in EVM gas, Hardhat's block gas limit: the
+# chain's max_tx_gas and max_block_gas are 64 Ward gas for each. Hardhat's
+# network sends every transaction with its block's gas limit; the suite's
+# `localhost` network does the same (ward.config.js), and the node answers
+# a send whose transaction fails with the revert as Hardhat's does
+# (--throw-on-tx-failures).
+export WARD_TX_GAS=30000000
+CHAIN_GAS=$((WARD_TX_GAS * 64))
 export HARDHAT_DISABLE_TELEMETRY_PROMPT=true
 . "$ROOT/scripts/dev-node.sh"
 
@@ -114,10 +116,11 @@ mapfile -t TESTS < <(test_files)
 # A fresh dev node on backend $1 (scripts/dev-node.sh), its chain like
 # Hardhat's network: the test mnemonic's accounts with 10 000 ETH each, a
 # 1 gwei base fee, chain id 31337, and a block (and a transaction) of
-# WARD_TX_GAS: OpenZeppelin's exposed mocks are large contracts, whose
-# deploys need more than Ward's default 200 000 000. Sets WARD_RPC.
+# WARD_TX_GAS EVM gas: OpenZeppelin's exposed mocks are large contracts,
+# whose deploys need more than Ward's default 200 000 000 Ward gas (3 125
+# 000 EVM gas). Sets WARD_RPC.
 start_node() {
-  dev_node_start "$CACHE/node-$1" ward-openzeppelin "$WARD_TX_GAS" \
+  dev_node_start "$CACHE/node-$1" ward-openzeppelin "$CHAIN_GAS" \
     --client-version "$CLIENT_VERSION" --throw-on-tx-failures --backend "$1"
 }
 

@@ -81,10 +81,12 @@ fn eth_tx(secret: B256, nonce: u64, to: TxKind, input: Vec<u8>) -> Vec<u8> {
     let tx = TxEip1559 {
         chain_id: ETH_CHAIN,
         nonce,
+        // EVM gas: as much Ward gas as a Ward transfer's `GAS`, and a
+        // deploy of at most a transaction's 200 000 000 Ward gas.
         gas_limit: if to == TxKind::Create {
-            100_000_000
+            200_000_000 / ward_executor::EVM_GAS_RATE
         } else {
-            GAS
+            GAS / ward_executor::EVM_GAS_RATE
         },
         max_fee_per_gas: 0,
         max_priority_fee_per_gas: 0,

@@ -10,8 +10,8 @@
 //   jobs Hardhat builds are merged into jobs of at most
 //   WARD_COMPILE_CHUNK files each (a file's imports come with it);
 // - the `localhost` network: the node at WARD_RPC, whose dev accounts
-//   sign, and a fixed gas limit (WARD_TX_GAS, the chain's max_tx_gas)
-//   for every transaction. Hardhat's own network sends each transaction
+//   sign, and a fixed gas limit (WARD_TX_GAS, in EVM gas: the chain's
+//   max_tx_gas over 64) for every transaction. Hardhat's own network sends each transaction
 //   with its block's gas limit instead of an estimate, and hardhat-ethers
 //   does the same on `localhost` when its `gas` is a number. OZ's
 //   fixtures need it: the Governor's sends a delegation and a transfer
@@ -52,7 +52,7 @@ subtask(TASK_COMPILE_SOLIDITY_MERGE_COMPILATION_JOBS, async ({ compilationJobs }
 config.networks.localhost = {
   url: process.env.WARD_RPC || 'http://127.0.0.1:8645/',
   timeout: 120000,
-  gas: Number(process.env.WARD_TX_GAS || 1920000000),
+  gas: Number(process.env.WARD_TX_GAS || 30000000),
 };
 config.mocha = { ...(config.mocha || {}), timeout: 120000 };
 // Each test's title and outcome, for the runner to count and compare.

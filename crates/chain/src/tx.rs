@@ -10,6 +10,7 @@
 //! the signer can produce a second valid encoding of the same body.
 
 pub mod eth;
+mod gas;
 mod payload;
 mod stored;
 mod unsigned;
@@ -21,6 +22,7 @@ use ward_primitives::{
     codec::{CodecError, Decode, Encode, take},
 };
 
+pub use gas::{AccessListSize, ETH_GAS_TAG, GasUnit};
 pub use payload::{AdminAction, Deploy, Payload, decode_admin, encode_admin};
 pub use stored::{Sender, StoredTx};
 pub use unsigned::{UNSIGNED_TAG, Unsigned};
@@ -320,6 +322,13 @@ impl TxBody {
         )
     }
 
+    /// [`TxBody::impersonated`], counting gas in `unit`: what a dev node
+    /// sends for an Ethereum tool (`eth_sendTransaction` from an address
+    /// it impersonates) counts EVM gas ([`VerifiedTx::in_evm_gas`]).
+    pub fn impersonated_in(self, sender: Address, unit: GasUnit) -> VerifiedTx {
+        self.impersonated(sender).in_unit(unit)
+    }
+
     /// [`TxBody::impersonated`]'s encoding.
     fn impersonated_bytes(&self, sender: Address) -> Vec<u8> {
         let mut bytes = vec![IMPERSONATED_TAG];
@@ -336,6 +345,7 @@ impl TxBody {
             gas_price: self.gas_price,
             value: self.value,
             payload: self.payload,
+            unit: GasUnit::Ward,
         }
     }
 }

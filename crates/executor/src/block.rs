@@ -29,7 +29,8 @@ use ward_state::{BlockRecord, ChangeSet, Journal, Receipt, StateCommit, StateErr
 use ward_vm::{ErrorKind, FaultKind, NodeFault};
 
 use crate::{
-    ExecError, Executor, Inadmissible, SharedJournal, View, lock, tx::id_at, view::Pending,
+    ExecError, Executor, Inadmissible, Intrinsic, SharedJournal, View, lock, tx::id_at,
+    view::Pending,
 };
 
 /// A committed block: its record (header and transaction ids) and its
@@ -520,7 +521,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         &self,
         journal: &SharedJournal<S>,
         item: &Item<'_>,
-        intrinsic: u64,
+        intrinsic: Intrinsic,
         index: usize,
         (height, time): (u64, u64),
         trace: Option<&crate::trace::Tracer>,
@@ -555,7 +556,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 // intrinsic cost and uses its nonce: a receipt, not a
                 // block the whole chain can be made to abort.
                 Err(ExecError::InvalidTx(message)) if item.tx.is_sequenced() => {
-                    unrunnable(item.tx, height, intrinsic, message)
+                    unrunnable(item.tx, height, intrinsic.gas_used(0), message)
                 }
                 Err(error) => return Err(error),
             };
@@ -594,15 +595,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         index: usize,
     ) -> Result<u128, ExecError> {
         let refused = |refusal| ExecError::Refused { index, refusal };
-        let cost = self
-            .fees()
-            .cost(
-                item.tx.is_sequenced(),
-                item.tx.gas_limit(),
-                item.tx.gas_price(),
-                item.tx.value(),
-            )
-            .map_err(refused)?;
+        let cost = self.fees().cost(item.tx).map_err(refused)?;
         if cost.need == Some(0) {
             return Ok(0);
         }

@@ -1,9 +1,11 @@
 //! Gas estimation: the smallest gas limit with which a transaction does
 //! what it does with the most gas it could be given, found by simulation.
 
-use crate::Executor;
+use ward_chain::tx::GasUnit;
+
 use crate::error::ExecError;
 use crate::tx::Tx;
+use crate::{Executor, intrinsic::EVM_GAS_RATE};
 use ward_state::{Receipt, StateCommit};
 use ward_vm::{FaultKind, NodeFault};
 
@@ -51,13 +53,34 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         time: u64,
         cap: u64,
     ) -> Result<Result<Estimate, Receipt>, ExecError> {
-        let cap = cap.min(self.limits.max_tx_gas);
+        self.estimate_gas_in(tx, GasUnit::Ward, time, cap)
+    }
+
+    /// [`Executor::estimate_gas`] for `tx` counting gas in `unit`: in EVM
+    /// gas, as an Ethereum tool estimates it (`eth_estimateGas`), the cap
+    /// and the estimate count EVM gas.
+    ///
+    /// # Errors
+    ///
+    /// As [`Executor::estimate_gas`].
+    pub fn estimate_gas_in(
+        &self,
+        tx: &Tx,
+        unit: GasUnit,
+        time: u64,
+        cap: u64,
+    ) -> Result<Result<Estimate, Receipt>, ExecError> {
+        let max = match unit {
+            GasUnit::Ward => self.limits.max_tx_gas,
+            GasUnit::Ethereum(_) => self.limits.max_tx_gas / EVM_GAS_RATE,
+        };
+        let cap = cap.min(max);
         let mut simulations = 0;
         let mut run = |gas: u64| -> Result<Option<Receipt>, ExecError> {
             simulations += 1;
             let mut tx = tx.clone();
             tx.gas_limit = gas;
-            match self.simulate(&tx.vouched(), time) {
+            match self.simulate(&tx.vouched_in(unit), time) {
                 Ok(simulation) => Ok(Some(simulation.receipt)),
                 // Below the intrinsic cost: not even admitted.
                 Err(ExecError::Refused { .. }) if gas < cap => Ok(None),

@@ -3,16 +3,18 @@
 //! for a block (which reserves the fee before running a transaction) and
 //! for a node's mempool (which admits by the same rules).
 
+use ward_chain::tx::{GasUnit, VerifiedTx};
 use ward_primitives::Address;
 
-use crate::Inadmissible;
+use crate::{Inadmissible, intrinsic::EVM_GAS_RATE};
 
 /// How a chain charges for gas. Consensus values: the nodes of one chain
 /// must agree on them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Fees {
-    /// The lowest gas price a signed transaction may name; one below it is
-    /// refused ([`Inadmissible::GasPrice`]). Default: 0.
+    /// The lowest gas price a signed transaction may name, per Ward gas
+    /// (per EVM gas, [`EVM_GAS_RATE`] times it: [`Fees::min_price`]); one
+    /// below it is refused ([`Inadmissible::GasPrice`]). Default: 0.
     pub min_gas_price: u128,
     /// Who receives the fees, credited once at the end of each block;
     /// `None` burns them. Default: burned.
@@ -29,24 +31,42 @@ pub struct Cost {
     pub need: Option<u128>,
 }
 
+/// A price per Ward gas as a price per unit of `unit` (saturating).
+pub fn price_per(unit: GasUnit, per_ward_gas: u128) -> u128 {
+    match unit {
+        GasUnit::Ward => per_ward_gas,
+        GasUnit::Ethereum(_) => per_ward_gas.saturating_mul(u128::from(EVM_GAS_RATE)),
+    }
+}
+
+/// `gas` of `unit` in Ward gas (saturating): what a block's gas maximum
+/// counts of a transaction's limit.
+pub fn ward_gas(unit: GasUnit, gas: u64) -> u64 {
+    match unit {
+        GasUnit::Ward => gas,
+        GasUnit::Ethereum(_) => gas.saturating_mul(EVM_GAS_RATE),
+    }
+}
+
 impl Fees {
-    /// The cost of a transaction with `gas_limit`, `gas_price` and
-    /// `value`, after the chain's price floor (for a `signed` one: an
-    /// operator's unsigned transactions pay what they name).
+    /// The lowest gas price a signed transaction in `unit` may name.
+    pub fn min_price(&self, unit: GasUnit) -> u128 {
+        price_per(unit, self.min_gas_price)
+    }
+
+    /// The cost of `tx` (its gas limit, gas price and value, in its gas
+    /// unit), after the chain's price floor (for a signed or impersonated
+    /// one: an operator's unsigned transactions pay what they name).
     ///
     /// # Errors
     ///
     /// [`Inadmissible::GasPrice`] below the floor; [`Inadmissible::Funds`] when the
     /// fee alone overflows.
-    pub fn cost(
-        &self,
-        signed: bool,
-        gas_limit: u64,
-        gas_price: u128,
-        value: u128,
-    ) -> Result<Cost, Inadmissible> {
-        let min = self.min_gas_price;
-        if signed && gas_price < min {
+    pub fn cost(&self, tx: &VerifiedTx) -> Result<Cost, Inadmissible> {
+        let (gas_limit, gas_price) = (tx.gas_limit(), tx.gas_price());
+        let value = tx.value();
+        let min = self.min_price(tx.gas_unit());
+        if tx.is_sequenced() && gas_price < min {
             return Err(Inadmissible::GasPrice {
                 price: gas_price,
                 min,

@@ -69,6 +69,7 @@ mod error;
 mod estimate;
 mod fees;
 mod frame;
+mod intrinsic;
 mod limits;
 mod parallel;
 mod patch;
@@ -91,8 +92,9 @@ pub use admin::{ADMIN_TOPIC, UPGRADED_TOPIC};
 pub use block::{Block, BlockTimings, PreparedBlock, Simulation, genesis_root};
 pub use error::{ExecError, Inadmissible};
 pub use estimate::Estimate;
-pub use fees::{Cost, Fees};
+pub use fees::{Cost, Fees, price_per, ward_gas};
 pub use frame::{ScratchJournal, ScratchTrace, scratch_chain, scratch_chain_traced};
+pub use intrinsic::{EVM_GAS_RATE, Intrinsic};
 pub use limits::{CONTRACT_WASI_LIMITS, ChainLimits};
 pub use patch::Patch;
 pub use pipeline::{Pipeline, Pushed};
@@ -382,6 +384,43 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         Ok(cost)
     }
 
+    /// Checks a transaction of any kind against the limits and returns
+    /// what it pays before anything runs, in its own gas unit: Ward's
+    /// intrinsic cost ([`Executor::admit_sized`]) for one in Ward gas,
+    /// Ethereum's intrinsic gas for one in EVM gas, whose limit counts
+    /// [`EVM_GAS_RATE`] Ward gas per unit against the chain's maximum.
+    ///
+    /// # Errors
+    ///
+    /// As [`Executor::admit`], each figure in the transaction's unit.
+    pub fn admit_verified(&self, tx: &VerifiedTx) -> Result<Intrinsic, Inadmissible> {
+        let (gas, bytes) = (tx.gas_limit(), tx.bytes().len() as u64);
+        if !tx.gas_unit().is_ethereum() {
+            return self.admit_sized(gas, bytes).map(Intrinsic::ward);
+        }
+        if bytes > self.limits.max_tx_bytes {
+            return Err(Inadmissible::TooLarge {
+                bytes,
+                max: self.limits.max_tx_bytes,
+            });
+        }
+        let intrinsic = Intrinsic::of(tx, 0);
+        if intrinsic.to_ward(gas) > self.most_tx_gas() {
+            return Err(Inadmissible::GasAboveMaximum {
+                gas,
+                max: self.most_tx_gas() / EVM_GAS_RATE,
+            });
+        }
+        if gas < intrinsic.least_limit() {
+            return Err(Inadmissible::IntrinsicCost {
+                gas,
+                cost: intrinsic.least_limit(),
+                bytes,
+            });
+        }
+        Ok(intrinsic)
+    }
+
     /// Limits the instances alive at once in a transaction
     /// ([`ChainLimits::max_instances`]; at least 1, the root frame).
     pub fn with_max_instances(mut self, instances: u64) -> Self {
@@ -433,26 +472,30 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
 
     /// Refuses a gas limit above [`ChainLimits::max_tx_gas`].
     fn gas_within_maximum(&self, gas: u64) -> Result<(), Inadmissible> {
-        if gas > self.limits.max_tx_gas {
-            return Err(Inadmissible::GasAboveMaximum {
-                gas,
-                max: self.limits.max_tx_gas,
-            });
+        let max = self.most_tx_gas();
+        if gas > max {
+            return Err(Inadmissible::GasAboveMaximum { gas, max });
         }
         Ok(())
     }
 
-    /// Admits every transaction of a block and the block's total gas;
-    /// returns each one's intrinsic cost.
-    fn admit_block(&self, items: &[block::Item<'_>]) -> Result<Vec<u64>, ExecError> {
+    /// The most Ward gas one transaction may name: the chain's
+    /// `max_tx_gas`, and no more than a block holds (one that no block
+    /// can hold would wait in a mempool for ever).
+    fn most_tx_gas(&self) -> u64 {
+        self.limits.max_tx_gas.min(self.limits.max_block_gas)
+    }
+
+    /// Admits every transaction of a block and the block's total gas (in
+    /// Ward gas); returns each one's intrinsic cost.
+    fn admit_block(&self, items: &[block::Item<'_>]) -> Result<Vec<Intrinsic>, ExecError> {
         let mut block_gas = 0u64;
         let mut costs = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
             let refused = |refusal| ExecError::Refused { index, refusal };
-            let gas = item.tx.gas_limit();
-            let size = item.tx.bytes().len() as u64;
-            costs.push(self.admit_sized(gas, size).map_err(refused)?);
-            block_gas = block_gas.saturating_add(gas);
+            let intrinsic = self.admit_verified(item.tx).map_err(refused)?;
+            costs.push(intrinsic);
+            block_gas = block_gas.saturating_add(intrinsic.to_ward(item.tx.gas_limit()));
             if block_gas > self.limits.max_block_gas {
                 return Err(refused(Inadmissible::BlockGasAboveMaximum {
                     gas: block_gas,
@@ -465,7 +508,8 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
 
     /// Runs one admitted transaction, whose id in the block is `id` (and
     /// whose nonce is `nonce`, for a signed one), on the gas its limit
-    /// leaves after its intrinsic cost, which its receipt includes.
+    /// leaves after its intrinsic cost, which its receipt includes (in
+    /// the transaction's unit: [`Intrinsic`]).
     ///
     /// An Ethereum account (an address of [`Address::from_eth`]'s form)
     /// is served as Ethereum serves it: a call of an address with no
@@ -476,14 +520,14 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         &self,
         journal: &SharedJournal<S>,
         (tx, id): (&VerifiedTx, Hash32),
-        intrinsic: u64,
+        intrinsic: Intrinsic,
         height: u64,
         time: u64,
         trace: Option<&trace::Tracer>,
     ) -> Result<Receipt, ExecError> {
-        let left = Gas::new(tx.gas_limit().saturating_sub(intrinsic));
+        let left = Gas::new(intrinsic.frames_gas(tx.gas_limit()));
         if let Some(trace) = trace {
-            lock(trace).charge("intrinsic", intrinsic);
+            lock(trace).charge("intrinsic", intrinsic.ward_cost());
         }
         let (checkpoint, events_before) = {
             let mut j = lock(journal);
@@ -501,7 +545,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     // but for an Ethereum account, which Ethereum lets
                     // call any address).
                     move_value(journal, *sender, *to, value)?;
-                    return Ok(transferred(tx.hash(), height, intrinsic));
+                    return Ok(transferred(tx.hash(), height, intrinsic.gas_used(0)));
                 }
                 let (code, kind) = self.code_of(journal, to)?;
                 move_value(journal, *sender, *to, value)?;
@@ -574,10 +618,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 (execution, Some(address))
             }
         };
-        execution.outcome.gas_used = execution
-            .outcome
-            .gas_used
-            .saturating_add(Gas::new(intrinsic));
+        execution.outcome.gas_used = Gas::new(intrinsic.gas_used(execution.outcome.gas_used.get()));
         let mut j = lock(journal);
         let events = if execution.outcome.status == Status::Ok {
             j.events().get(events_before..).unwrap_or_default().to_vec()

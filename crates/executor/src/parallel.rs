@@ -30,7 +30,8 @@ use std::sync::{
 use ward_state::{ChangeSet, Journal, ReadKey, Receipt, StateCommit};
 
 use crate::{
-    ExecError, Executor, SharedJournal, Speculation, View, block::Item, lock, view::Pending,
+    ExecError, Executor, Intrinsic, SharedJournal, Speculation, View, block::Item, lock,
+    view::Pending,
 };
 
 /// A worker's result for one transaction.
@@ -112,7 +113,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         &self,
         journal: &SharedJournal<S>,
         items: &[Item<'_>],
-        intrinsic: &[u64],
+        intrinsic: &[Intrinsic],
         (height, time): (u64, u64),
         pending: Option<&Arc<Pending>>,
     ) -> Result<Vec<Receipt>, ExecError> {
@@ -207,7 +208,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     fn speculate_caught(
         &self,
         items: &[Item<'_>],
-        intrinsic: &[u64],
+        intrinsic: &[Intrinsic],
         index: usize,
         at: (u64, u64),
         pending: Option<&Arc<Pending>>,
@@ -227,7 +228,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     fn speculate(
         &self,
         items: &[Item<'_>],
-        intrinsic: &[u64],
+        intrinsic: &[Intrinsic],
         index: usize,
         (height, time): (u64, u64),
         pending: Option<&Arc<Pending>>,

@@ -160,8 +160,11 @@ pub struct Trace {
 }
 
 impl Trace {
-    /// Everything the trace accounts for: its charges and every frame's
-    /// own gas. Equal to the receipt's gas.
+    /// Everything the trace accounts for, in Ward gas: its charges and
+    /// every frame's own gas. Equal to the receipt's gas for a
+    /// transaction in Ward gas; one in EVM gas used its intrinsic gas and
+    /// the rest of this over [`crate::EVM_GAS_RATE`], rounded up
+    /// ([`crate::Intrinsic::gas_used`]).
     pub fn gas_accounted(&self) -> u64 {
         let charged: u64 = self.charged.iter().map(|(_, gas)| gas).sum();
         let frames: u64 = self

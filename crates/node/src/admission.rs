@@ -73,9 +73,7 @@ fn admit_here(
     tx: VerifiedTx,
     waiter: Option<Waiter>,
 ) -> Result<(VerifiedTx, Vec<Hash32>), Refusal> {
-    shared
-        .executor()
-        .admit_sized(tx.gas_limit(), tx.bytes().len() as u64)?;
+    shared.executor().admit_verified(&tx)?;
     let copy = tx.clone();
     let evicted = shared.pool().admit(tx, waiter, |mempool, penalties| {
         check(shared, &copy, mempool, penalties)
@@ -144,13 +142,8 @@ fn unavailable(error: ward_state::StateError) -> Refusal {
 /// them), the sender's other pending transactions counted, then this
 /// node's own price floor (`--min-gas-price`) where it is higher.
 fn can_pay(shared: &Shared, mempool: &Mempool, tx: &VerifiedTx) -> Result<(), Refusal> {
-    let cost = shared.executor().fees().cost(
-        tx.is_sequenced(),
-        tx.gas_limit(),
-        tx.gas_price(),
-        tx.value(),
-    )?;
-    let floor = shared.min_gas_price();
+    let cost = shared.executor().fees().cost(tx)?;
+    let floor = ward_executor::price_per(tx.gas_unit(), shared.min_gas_price());
     if tx.gas_price() < floor {
         return Err(ward_executor::Inadmissible::GasPrice {
             price: tx.gas_price(),

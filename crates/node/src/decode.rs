@@ -157,7 +157,7 @@ fn sender_and_payload(bytes: &[u8]) -> Option<(results::Transaction, Payload)> {
             },
             &signed.body,
         ),
-        (StoredTx::Impersonated(from, body), _) => with_body(
+        (StoredTx::Impersonated(from, body, _), _) => with_body(
             results::Transaction {
                 signed: false,
                 impersonated: Some(true),
@@ -166,7 +166,7 @@ fn sender_and_payload(bytes: &[u8]) -> Option<(results::Transaction, Payload)> {
             },
             body,
         ),
-        (StoredTx::Unsigned(tx), _) => results::Transaction {
+        (StoredTx::Unsigned(tx, _), _) => results::Transaction {
             signed: false,
             from: tx.sender,
             gas_limit: tx.gas_limit,
@@ -188,6 +188,10 @@ fn sender_and_payload(bytes: &[u8]) -> Option<(results::Transaction, Payload)> {
             ..results::Transaction::default()
         },
         _ => return None,
+    };
+    let who = results::Transaction {
+        evm_gas: stored.gas_unit().is_ethereum().then_some(true),
+        ..who
     };
     Some((who, payload))
 }

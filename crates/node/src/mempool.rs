@@ -114,7 +114,9 @@ pub(crate) struct Committed {
 
 struct Pending {
     tx: VerifiedTx,
-    /// Its gas price.
+    /// Its gas price per Ward gas (an Ethereum transaction's, per EVM
+    /// gas, over [`ward_executor::EVM_GAS_RATE`]), so that transactions
+    /// of both units compare.
     price: u128,
     /// The most it can take from its sender: `gas_limit × gas_price +
     /// value` (saturating).
@@ -170,6 +172,16 @@ pub(crate) fn max_cost(tx: &VerifiedTx) -> u128 {
     u128::from(tx.gas_limit())
         .saturating_mul(tx.gas_price())
         .saturating_add(tx.value())
+}
+
+/// What `tx` pays per Ward gas: its gas price, or an Ethereum one's
+/// (per EVM gas) over [`ward_executor::EVM_GAS_RATE`].
+fn per_ward_gas(tx: &VerifiedTx) -> u128 {
+    if tx.gas_unit().is_ethereum() {
+        tx.gas_price() / u128::from(ward_executor::EVM_GAS_RATE)
+    } else {
+        tx.gas_price()
+    }
 }
 
 /// The pending transactions.
@@ -297,7 +309,7 @@ impl Mempool {
             });
         }
         let sender = tx.sender();
-        let price = tx.gas_price();
+        let price = per_ward_gas(&tx);
         let pending = self
             .by_sender
             .get(&sender)
@@ -582,7 +594,8 @@ impl Mempool {
             let Some(pending) = queue.nonces.get(&nonce).and_then(|h| self.by_hash.get(h)) else {
                 continue;
             };
-            let limit = pending.tx.gas_limit();
+            // Ward gas, as the block's maximum counts it.
+            let limit = ward_executor::ward_gas(pending.tx.gas_unit(), pending.tx.gas_limit());
             if gas.saturating_add(limit) > max_gas {
                 continue;
             }

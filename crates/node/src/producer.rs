@@ -285,7 +285,7 @@ pub(crate) fn estimate_times(shared: &Shared) -> Vec<u64> {
 /// is still estimated in at most this many runs).
 const MAX_ESTIMATE_SECONDS: usize = 8;
 
-/// `tx`'s gas estimate on `reader` (capped at `cap`) as an upper bound
+/// `tx`'s gas estimate in `unit` on `reader` (capped at `cap`) as an upper bound
 /// for the block it lands in: the largest of its estimates at
 /// [`estimate_times`]. It fails (`Ok(Err(receipt))`) when it fails at
 /// the first of them, the time a block made now would take; a time at
@@ -293,7 +293,7 @@ const MAX_ESTIMATE_SECONDS: usize = 8;
 pub(crate) fn estimate_gas<S>(
     shared: &Shared,
     reader: &ward_executor::Executor<S>,
-    tx: &ward_executor::Tx,
+    (tx, unit): (&ward_executor::Tx, ward_chain::tx::GasUnit),
     cap: u64,
 ) -> Result<Result<ward_executor::Estimate, ward_state::Receipt>, ExecError>
 where
@@ -301,7 +301,7 @@ where
 {
     let mut best: Option<ward_executor::Estimate> = None;
     for time in estimate_times(shared) {
-        match reader.estimate_gas(tx, time, cap)? {
+        match reader.estimate_gas_in(tx, unit, time, cap)? {
             Ok(estimate) => {
                 if best.as_ref().is_none_or(|b| estimate.gas > b.gas) {
                     best = Some(estimate);

@@ -201,7 +201,10 @@ impl ChainSettingsExt for ChainSettings {
     fn rules(&self) -> ward_chain::tx::ChainRules {
         ward_chain::tx::ChainRules {
             eth_chain_id: self.eth_chain_id,
-            base_fee: self.min_gas_price.0,
+            base_fee: ward_executor::price_per(
+                ward_chain::tx::GasUnit::Ethereum(Default::default()),
+                self.min_gas_price.0,
+            ),
             ..ward_chain::tx::ChainRules::new(&self.chain_id)
         }
     }

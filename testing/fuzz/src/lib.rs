@@ -25,7 +25,7 @@ use std::{
 };
 
 use arbitrary::Unstructured;
-use ward_chain::tx::StoredTx;
+use ward_chain::tx::{GasUnit, StoredTx};
 use ward_state::{
     Address, BlockRecord, ChangeSet, ContractInfo, DATABASE_FILE, Decode, Encode, Entries, Event,
     Hash32, Journal, MemoryStore, Receipt, RedbStore, StateCommit, StateRead,
@@ -114,13 +114,22 @@ pub fn records(data: &[u8]) {
     round_trip::<Receipt>(data);
     round_trip::<BlockRecord>(data);
     round_trip::<ContractInfo>(data);
-    if let Ok(StoredTx::Unsigned(tx)) = StoredTx::from_bytes(data) {
+    if let Ok(StoredTx::Unsigned(tx, GasUnit::Ward)) = StoredTx::from_bytes(data) {
         assert_eq!(
             tx.to_bytes(),
             data,
             "a decoded transaction encodes differently"
         );
         assert_eq!(tx.encoded_len(), data.len() as u64, "encoded_len is wrong");
+    }
+    // An unsigned or impersonated one (in either gas) is stored as the
+    // bytes it was read from once a vouching chain verifies it.
+    if let Ok(stored @ (StoredTx::Unsigned(..) | StoredTx::Impersonated(..))) =
+        StoredTx::from_bytes(data)
+    {
+        let rules = ward_chain::tx::ChainRules::new("fuzz").vouching();
+        let tx = stored.verify(&rules).expect("vouched for");
+        assert_eq!(tx.bytes(), data, "a verified transaction's bytes differ");
     }
 }
 

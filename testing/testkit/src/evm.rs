@@ -8,7 +8,8 @@ use sha3::Digest as _;
 
 /// Ward gas per EVM gas: `contracts/evm`'s `GAS_RATE`, which the
 /// conformance test (`benches/tests/evm_conformance.rs`) proves the
-/// runtime charges.
+/// runtime charges, and the executor's (`ward_executor::EVM_GAS_RATE`:
+/// its tests check all three agree).
 pub const GAS_RATE: u64 = 64;
 
 /// The EVM runtime's module, built like the example contracts.

@@ -18,7 +18,7 @@ use alloy_eips::eip2718::{Decodable2718, Encodable2718};
 use alloy_primitives::{TxKind, keccak256};
 use ward_primitives::{Address, CodeKind, Hash32, RuntimeName};
 
-use super::{Deploy, Payload, Sender, VerifiedTx, verified::Fields};
+use super::{AccessListSize, Deploy, GasUnit, Payload, Sender, VerifiedTx, verified::Fields};
 
 /// The first byte of a stored Ethereum transaction; the envelope follows.
 pub const ETH_TAG: u8 = 0xd2;
@@ -128,6 +128,8 @@ pub struct EthTx {
     pub to: Option<[u8; 20]>,
     /// The call data, or the creation code.
     pub input: Vec<u8>,
+    /// Its access list's size (EIP-2930; none for a legacy one).
+    pub access_list: AccessListSize,
 }
 
 impl EthTx {
@@ -195,6 +197,7 @@ impl EthTx {
             value,
             to,
             input: tx.input().to_vec(),
+            access_list: access_list_size(&tx),
         })
     }
 
@@ -294,11 +297,22 @@ impl EthTx {
                 gas_price: self.gas_price(base_fee),
                 value: self.value,
                 payload: self.payload(),
+                unit: GasUnit::Ethereum(self.access_list),
             },
             self.hash,
             self.to_stored(),
         )
     }
+}
+
+/// How many addresses and storage keys `tx`'s access list names.
+fn access_list_size(tx: &TxEnvelope) -> AccessListSize {
+    tx.access_list()
+        .map(|list| AccessListSize {
+            accounts: list.len() as u64,
+            keys: list.iter().map(|item| item.storage_keys.len() as u64).sum(),
+        })
+        .unwrap_or_default()
 }
 
 /// The 20-byte address of secp256k1 public key `key`: the last 20 bytes

@@ -232,7 +232,10 @@ fn an_impersonated_transaction_round_trips_and_no_signature_check_takes_it() {
     assert!(tx.is_sequenced());
     assert_eq!(tx.bytes()[0], IMPERSONATED_TAG);
     let stored = StoredTx::from_bytes(tx.bytes()).unwrap();
-    assert_eq!(stored, StoredTx::Impersonated(sender, body.clone()));
+    assert_eq!(
+        stored,
+        StoredTx::Impersonated(sender, body.clone(), GasUnit::Ward)
+    );
     // Only rules that vouch take it back, as it was.
     let rules = ChainRules::new("ward-dev");
     assert_eq!(stored.clone().verify(&rules), Err(TxError::Unsigned));
@@ -342,7 +345,10 @@ fn a_stored_transaction_is_read_by_its_first_byte_alone() {
             assert_eq!(tx.payload(), &body.payload);
             assert_eq!((tx.nonce(), tx.gas_limit()), (body.nonce, body.gas_limit));
         }
-        assert_eq!(read(&unsigned_bytes), StoredTx::Unsigned(unsigned.clone()));
+        assert_eq!(
+            read(&unsigned_bytes),
+            StoredTx::Unsigned(unsigned.clone(), GasUnit::Ward)
+        );
         assert_eq!(read(&unsigned_bytes).sender().address(), sender);
         // Cut short or padded, none reads.
         for bytes in [&signed, &impersonated, &unsigned_bytes] {
@@ -354,7 +360,13 @@ fn a_stored_transaction_is_read_by_its_first_byte_alone() {
     }
     // Any other first byte is no transaction: an unsigned transaction of
     // the encoding before format 6 started with a payload tag 0 to 6.
-    let kinds = [TX_VERSION, IMPERSONATED_TAG, UNSIGNED_TAG, eth::ETH_TAG];
+    let kinds = [
+        TX_VERSION,
+        IMPERSONATED_TAG,
+        UNSIGNED_TAG,
+        eth::ETH_TAG,
+        ETH_GAS_TAG,
+    ];
     for first in (0..=u8::MAX).filter(|b| !kinds.contains(b)) {
         assert!(matches!(
             StoredTx::from_bytes(&[first, 0, 0, 0]),
@@ -369,13 +381,96 @@ proptest! {
     /// what reads is the canonical encoding of what it read.
     #[test]
     fn arbitrary_bytes_read_as_a_stored_transaction_or_fail(
-        first in prop::sample::select(vec![TX_VERSION, IMPERSONATED_TAG, UNSIGNED_TAG, eth::ETH_TAG]),
+        first in prop::sample::select(vec![TX_VERSION, IMPERSONATED_TAG, UNSIGNED_TAG, eth::ETH_TAG, ETH_GAS_TAG]),
         rest in prop::collection::vec(any::<u8>(), 0..200),
     ) {
         let mut bytes = vec![first];
         bytes.extend(rest);
-        if let Ok(StoredTx::Unsigned(tx)) = StoredTx::from_bytes(&bytes) {
-            prop_assert_eq!(tx.to_bytes(), bytes);
+        if let Ok(StoredTx::Unsigned(tx, GasUnit::Ward)) = StoredTx::from_bytes(&bytes) {
+            prop_assert_eq!(tx.to_bytes(), bytes.clone());
+        }
+        // Whatever reads, verified where the rules vouch, is stored as
+        // the bytes it was read from.
+        if let Ok(stored) = StoredTx::from_bytes(&bytes)
+            && !matches!(stored, StoredTx::Signed(_) | StoredTx::Ethereum(_))
+        {
+            let tx = stored.verify(&ChainRules::new("any").vouching()).unwrap();
+            prop_assert_eq!(tx.bytes(), &bytes[..]);
         }
     }
+}
+
+/// An impersonated or unsigned transaction marked as counting EVM gas
+/// ([`ETH_GAS_TAG`]) round-trips with its access list's size, hashes
+/// apart from the same one in Ward gas, and is taken only where the rules
+/// vouch; signed ones and ones in EVM gas already are not marked again,
+/// and the mark wraps nothing else.
+#[test]
+fn a_transaction_in_evm_gas_round_trips_with_its_mark() {
+    let sender = Address([0x77; 32]);
+    let access = AccessListSize {
+        accounts: 2,
+        keys: 5,
+    };
+    let unit = GasUnit::Ethereum(access);
+    let body = TxBody {
+        public_key: [0; 32],
+        gas_price: 3,
+        ..call(4)
+    };
+    let ward = body.clone().impersonated(sender);
+    let evm = body.clone().impersonated_in(sender, unit);
+    assert_eq!(ward.gas_unit(), GasUnit::Ward);
+    assert_eq!(evm.gas_unit(), unit);
+    assert!(evm.gas_unit().is_ethereum());
+    assert_ne!(evm.hash(), ward.hash());
+    assert_eq!(evm.bytes()[0], ETH_GAS_TAG);
+    assert_eq!(&evm.bytes()[17..], ward.bytes());
+    let stored = StoredTx::from_bytes(evm.bytes()).unwrap();
+    assert_eq!(stored, StoredTx::Impersonated(sender, body.clone(), unit));
+    assert_eq!(stored.gas_unit(), unit);
+    let rules = ChainRules::new("ward-dev");
+    assert_eq!(stored.clone().verify(&rules), Err(TxError::Unsigned));
+    assert_eq!(stored.verify(&rules.clone().vouching()).unwrap(), evm);
+    // An embedder's unsigned one, the same way.
+    let unsigned = Unsigned {
+        sender,
+        gas_limit: 50_000,
+        value: 0,
+        payload: Payload::Call {
+            to: Address([9; 32]),
+            input: vec![1],
+        },
+    };
+    let marked = unsigned.clone().vouched_in(unit);
+    let read = StoredTx::from_bytes(marked.bytes()).unwrap();
+    assert_eq!(read, StoredTx::Unsigned(unsigned.clone(), unit));
+    assert_eq!(read.verify(&rules.clone().vouching()).unwrap(), marked);
+    assert_eq!(
+        unsigned.clone().vouched_in(GasUnit::Ward),
+        unsigned.clone().vouched()
+    );
+    // Marked once only, and never a signed transaction.
+    assert!(marked.in_evm_gas(access).is_none());
+    let key = SigningKey::from_bytes(&[5; 32]);
+    assert!(
+        body.clone()
+            .sign(&key)
+            .verified()
+            .in_evm_gas(access)
+            .is_none()
+    );
+    // The mark wraps an impersonated or unsigned transaction only: not a
+    // signed one, not another mark, not nothing.
+    let signed = body.sign(&key).to_bytes();
+    let wrap = |inner: &[u8]| {
+        let mut bytes = vec![ETH_GAS_TAG];
+        bytes.extend([0u8; 16]);
+        bytes.extend(inner);
+        bytes
+    };
+    assert!(StoredTx::from_bytes(&wrap(&signed)).is_err());
+    assert!(StoredTx::from_bytes(&wrap(evm.bytes())).is_err());
+    assert!(StoredTx::from_bytes(&wrap(&[])).is_err());
+    assert!(StoredTx::from_bytes(&[ETH_GAS_TAG, 1, 2]).is_err());
 }

@@ -8,7 +8,7 @@ use ward_primitives::{
     codec::{CodecError, Decode, Encode},
 };
 
-use super::{Payload, Sender, VerifiedTx, verified::Fields};
+use super::{GasUnit, Payload, Sender, VerifiedTx, verified::Fields};
 
 /// The first byte of an unsigned transaction's encoding: no signed
 /// transaction starts with it (they start with [`super::TX_VERSION`]), nor
@@ -89,10 +89,18 @@ impl Unsigned {
                 gas_price: 0,
                 value: self.value,
                 payload: self.payload,
+                unit: GasUnit::Ward,
             },
             hash,
             bytes,
         )
+    }
+
+    /// [`Unsigned::vouched`], counting gas in `unit`: a dev node's
+    /// simulation of what an Ethereum tool asks (`eth_call`,
+    /// `eth_estimateGas`) counts EVM gas ([`VerifiedTx::in_evm_gas`]).
+    pub fn vouched_in(self, unit: GasUnit) -> VerifiedTx {
+        self.vouched().in_unit(unit)
     }
 
     /// Reads one from exactly `bytes`.

@@ -4,7 +4,10 @@
 
 use ward_primitives::{Address, Hash32};
 
-use super::{Payload, Sender, StoredTx, TxError, eth};
+use super::{
+    Payload, Sender, StoredTx, TxError, eth,
+    gas::{self, AccessListSize, GasUnit},
+};
 
 /// A transaction whose sender is established: a signature checked for
 /// this chain (Ward's Ed25519, Ethereum's secp256k1), or a dev node or
@@ -32,6 +35,7 @@ pub(crate) struct Fields {
     pub(crate) gas_price: u128,
     pub(crate) value: u128,
     pub(crate) payload: Payload,
+    pub(crate) unit: GasUnit,
 }
 
 impl VerifiedTx {
@@ -80,15 +84,56 @@ impl VerifiedTx {
         self.fields.nonce
     }
 
-    /// The most gas it may use, its intrinsic cost included.
+    /// The most gas it may use, its intrinsic cost included, in its
+    /// [`VerifiedTx::gas_unit`].
     pub fn gas_limit(&self) -> u64 {
         self.fields.gas_limit
     }
 
-    /// What it pays per unit of gas (an Ethereum transaction's at the
-    /// base fee of the rules it was verified under).
+    /// What it pays per unit of its gas (an Ethereum transaction's at the
+    /// base fee of the rules it was verified under, per EVM gas).
     pub fn gas_price(&self) -> u128 {
         self.fields.gas_price
+    }
+
+    /// Whose gas its limit, its price and its receipt's gas count.
+    pub fn gas_unit(&self) -> GasUnit {
+        self.fields.unit
+    }
+
+    /// The same transaction counting EVM gas, as an Ethereum tool means
+    /// it, with an access list of `access`'s size: for what a dev node
+    /// runs without a signature (an impersonated account's or an
+    /// embedder's, which [`ChainRules::vouched`] alone takes). Its
+    /// encoding is [`super::ETH_GAS_TAG`]'s and its hash BLAKE3 of that.
+    /// `None` for a signed transaction (its signer chose its gas: an
+    /// Ethereum one counts EVM gas already) and for one in EVM gas
+    /// already.
+    pub fn in_evm_gas(self, access: AccessListSize) -> Option<VerifiedTx> {
+        let unsigned = matches!(self.origin, Sender::Impersonated(_) | Sender::Unsigned(_));
+        (unsigned && self.fields.unit == GasUnit::Ward).then(|| self.wrapped(access))
+    }
+
+    /// An unsigned or impersonated one, made in Ward gas, in `unit`.
+    pub(crate) fn in_unit(self, unit: GasUnit) -> VerifiedTx {
+        match unit {
+            GasUnit::Ward => self,
+            GasUnit::Ethereum(access) => self.wrapped(access),
+        }
+    }
+
+    /// [`VerifiedTx::in_evm_gas`] for an unsigned one in Ward gas.
+    fn wrapped(self, access: AccessListSize) -> VerifiedTx {
+        let bytes = gas::wrap(access, &self.bytes);
+        VerifiedTx {
+            origin: self.origin,
+            fields: Fields {
+                unit: GasUnit::Ethereum(access),
+                ..self.fields
+            },
+            hash: Hash32(*blake3::hash(&bytes).as_bytes()),
+            bytes,
+        }
     }
 
     /// The native asset it moves to the callee or the new contract (none
@@ -138,9 +183,11 @@ impl StoredTx {
                 rules.check_eth_chain(tx.chain_id)?;
                 Ok(tx.verified(rules.base_fee))
             }
-            StoredTx::Impersonated(sender, body) if rules.vouched => Ok(body.impersonated(sender)),
-            StoredTx::Unsigned(tx) if rules.vouched => Ok(tx.vouched()),
-            StoredTx::Impersonated(..) | StoredTx::Unsigned(_) => Err(TxError::Unsigned),
+            StoredTx::Impersonated(sender, body, unit) if rules.vouched => {
+                Ok(body.impersonated(sender).in_unit(unit))
+            }
+            StoredTx::Unsigned(tx, unit) if rules.vouched => Ok(tx.vouched_in(unit)),
+            StoredTx::Impersonated(..) | StoredTx::Unsigned(..) => Err(TxError::Unsigned),
         }
     }
 }
@@ -153,9 +200,8 @@ pub struct ChainRules {
     /// Its numeric Ethereum chain id (EIP-155), which Ethereum
     /// transactions name; `None`: it takes none.
     pub eth_chain_id: Option<u64>,
-    /// Its base fee: the least gas price a transaction pays, and what an
-    /// EIP-1559 transaction's priority fee is added to
-    /// ([`eth::EthTx::gas_price`]).
+    /// Its Ethereum base fee, per EVM gas: what an EIP-1559
+    /// transaction's priority fee is added to ([`eth::EthTx::gas_price`]).
     pub base_fee: u128,
     /// Whether transactions no one signed are taken: a dev node's
     /// impersonated ones and an embedder's unsigned ones. Only for

@@ -161,7 +161,7 @@ fn a_contract_of_20_byte_form_creates_at_create2_addresses() {
     for kind in BackendKind::ALL {
         let exec = executor(kind, 1, &[&alice]);
         let send = |nonce, to, input| {
-            let tx = signed(&alice, (nonce, 50_000_000), to, 0, input);
+            let tx = signed(&alice, (nonce, 3_000_000), to, 0, input);
             exec.execute_signed_block(&[tx], 1_000 + nonce)
                 .unwrap()
                 .receipts

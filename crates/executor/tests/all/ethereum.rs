@@ -3,8 +3,9 @@
 //! sender's `CREATE` address, an ERC-20 transfer runs as signed, value
 //! reaches a fresh key's account and the key spends it, a call of an
 //! address with no contract is a transfer whatever its input (as on
-//! Ethereum), and the fee is exactly `gas_used × effective gas price`.
-//! Every receipt and the state root agree everywhere.
+//! Ethereum), and the fee is exactly `gas_used × effective gas price`,
+//! in EVM gas as Ethereum counts it. Every receipt and the state root
+//! agree everywhere.
 
 #![allow(clippy::unwrap_used, reason = "test")]
 
@@ -24,7 +25,10 @@ use ward_testkit::evm::{address_word, calldata, creation, word, word_at};
 use ward_vm::{BackendKind, Config};
 
 const ETH_CHAIN: u64 = 31_337;
-const BASE_FEE: u128 = 7;
+/// The chain's least gas price, per Ward gas: a base fee of 64 per EVM
+/// gas.
+const MIN_GAS_PRICE: u128 = 1;
+const BASE_FEE: u128 = 64;
 pub(crate) const FUNDS: u128 = 10u128.pow(24);
 
 fn rules() -> ChainRules {
@@ -54,10 +58,11 @@ impl Key {
     }
 }
 
-/// Signs `tx` (EIP-1559, at most 60 M gas) with `key`, read back as a
-/// block takes it.
+/// Signs `tx` (EIP-1559, at most 1 M EVM gas, 64 M Ward gas: three fit
+/// in a block of Ward's default 200 M) with `key`, read back as a block
+/// takes it.
 fn eip1559(key: &Key, nonce: u64, to: TxKind, value: u128, input: Vec<u8>) -> VerifiedTx {
-    signed(key, (nonce, 60_000_000), to, value, input)
+    signed(key, (nonce, 1_000_000), to, value, input)
 }
 
 /// Signs an EIP-1559 transaction of `key` with `nonce` and `gas_limit`.
@@ -118,7 +123,7 @@ pub(crate) fn executor(
     )
     .with_runtimes(crate::evm::runtimes(kind))
     .with_fees(Fees {
-        min_gas_price: BASE_FEE,
+        min_gas_price: MIN_GAS_PRICE,
         collector: None,
     })
     .with_threads(threads);
@@ -152,14 +157,14 @@ fn scenario(exec: &Executor<MemoryStore>) -> Vec<Block> {
                 0,
                 transfer(&fresh.address, 250),
             ),
-            legacy(&alice, 2, fresh.address, 5 * 10u128.pow(18), 20),
+            legacy(&alice, 2, fresh.address, 5 * 10u128.pow(18), 80),
             // Input to an address with no contract: Ethereum runs it as a
             // transfer (of nothing here), and so does Ward for an
             // Ethereum account.
             eip1559(&alice, 3, TxKind::Call([0x99; 20].into()), 0, vec![1, 2, 3]),
         ],
         // The fresh key spends what it was sent.
-        vec![legacy(&fresh, 0, alice.address, 10u128.pow(18), 20)],
+        vec![legacy(&fresh, 0, alice.address, 10u128.pow(18), 80)],
     ];
     blocks
         .iter()
@@ -208,9 +213,9 @@ fn ethereum_transactions_run_as_on_ethereum_on_both_backends_and_threads() {
         )
         .unwrap();
     assert_eq!(word_at(&balance_of.output, 0), 250);
-    // Fees are gas used times the effective price: min(100, 7 + 3) for
-    // the EIP-1559 ones, 20 for the legacy ones.
-    let prices = [10, 10, 20, 10, 20];
+    // Fees are gas used times the effective price: min(100, 64 + 3) for
+    // the EIP-1559 ones, 80 for the legacy ones.
+    let prices = [67, 67, 80, 67, 80];
     for (receipt, price) in receipts.iter().zip(prices) {
         assert_eq!(
             receipt.fee,
@@ -377,4 +382,141 @@ fn chainid_is_the_chains_and_timestamp_is_in_seconds() {
             "{kind:?}"
         );
     }
+}
+
+/// An Ethereum transaction counts EVM gas as Ethereum does
+/// (`docs/ethereum.md`, "Gas and fees"): Ethereum's intrinsic gas, the
+/// rest given to the top frame (`gasleft()` is what Ethereum's would
+/// be), the gas used the intrinsic gas and the frames' EVM gas with
+/// EIP-7623's floor under it, its limit refused below the intrinsic gas
+/// or above the chain's maximum over 64; an embedder's transaction marked
+/// as counting EVM gas runs the same. Both backends alike.
+#[test]
+fn ethereum_gas_is_evm_gas_as_ethereum_counts_it() {
+    use ward_chain::tx::{AccessListSize, GasUnit};
+    use ward_executor::{EVM_GAS_RATE, ExecError, Inadmissible, Tx};
+    let alice = Key::new(0xa1);
+    let mut runs = Vec::new();
+    for kind in BackendKind::ALL {
+        let exec = executor(kind, 1, &[&alice]);
+        // A plain transfer: 21 000, paid at its price.
+        let transfer = legacy(&alice, 0, [0x42; 20], 1, 80);
+        let block = exec.execute_signed_block(&[transfer], 1_000).unwrap();
+        let paid = &block.receipts[0];
+        assert_eq!((paid.gas_used, paid.fee), (21_000, 21_000 * 80), "{paid:?}");
+        // `GAS PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN`: what `gasleft()`
+        // was, after GAS's own 2.
+        let deploy = eip1559(&alice, 1, TxKind::Create, 0, word_contract(0x5a));
+        exec.execute_signed_block(&[deploy], 1_001).unwrap();
+        let contract = create_address(alice.address, 1);
+        let call = |nonce, gas, input: Vec<u8>| {
+            signed(
+                &alice,
+                (nonce, gas),
+                TxKind::Call(contract.into()),
+                0,
+                input,
+            )
+        };
+        let block = exec
+            .execute_signed_block(&[call(2, 100_000, Vec::new())], 1_002)
+            .unwrap();
+        let called = &block.receipts[0];
+        assert_eq!(called.status.as_str(), "ok", "{called:?}");
+        assert_eq!(word_at(&called.output, 0), 100_000 - 21_000 - 2);
+        // GAS 2, PUSH1 3, MSTORE 3 and a word of memory 3, PUSH1 3, PUSH1
+        // 3, RETURN 0: 17 EVM gas beyond the intrinsic 21 000.
+        assert_eq!(
+            (called.gas_used, called.runtime_gas),
+            (21_017, Some(17)),
+            "{called:?}"
+        );
+        // 1 000 nonzero bytes of data: 16 000 more intrinsic gas, but the
+        // floor of 10 per token (4 per nonzero byte) is 61 000.
+        let data = vec![0xff; 1_000];
+        let block = exec
+            .execute_signed_block(&[call(3, 61_000, data.clone())], 1_003)
+            .unwrap();
+        let floored = &block.receipts[0];
+        assert_eq!(word_at(&floored.output, 0), 61_000 - 37_000 - 2);
+        assert_eq!(floored.gas_used, 61_000, "{floored:?}");
+        // Below the floor, below the intrinsic gas, above the maximum:
+        // refused, the block not made.
+        let refusal = |tx| match exec.execute_signed_block(&[tx], 1_004) {
+            Err(ExecError::Refused { refusal, .. }) => refusal,
+            other => panic!("{other:?}"),
+        };
+        let short = call(4, 60_999, data);
+        let bytes = short.bytes().len() as u64;
+        assert_eq!(
+            refusal(short),
+            Inadmissible::IntrinsicCost {
+                gas: 60_999,
+                cost: 61_000,
+                bytes,
+            }
+        );
+        assert!(matches!(
+            refusal(call(4, 20_999, Vec::new())),
+            Inadmissible::IntrinsicCost { cost: 21_000, .. }
+        ));
+        let max = 200_000_000 / EVM_GAS_RATE;
+        assert_eq!(
+            refusal(call(4, max + 1, Vec::new())),
+            Inadmissible::GasAboveMaximum { gas: max + 1, max }
+        );
+        // An embedder's call in EVM gas (what a dev node's eth_call
+        // runs): the same gas as the signed one's.
+        let unsigned = |access| {
+            Tx {
+                sender: alice.account(),
+                gas_limit: 100_000,
+                value: 0,
+                payload: Payload::Call {
+                    to: Address::from_eth(contract),
+                    input: Vec::new(),
+                },
+            }
+            .vouched_in(GasUnit::Ethereum(access))
+        };
+        let block = exec
+            .execute_signed_block(&[unsigned(AccessListSize::default())], 1_005)
+            .unwrap();
+        let same = &block.receipts[0];
+        assert_eq!(
+            (same.gas_used, word_at(&same.output, 0)),
+            (21_017, 100_000 - 21_000 - 2),
+            "{same:?}"
+        );
+        // Its access list's size counts: 2 400 an address, 1 900 a key.
+        let listed = unsigned(AccessListSize {
+            accounts: 1,
+            keys: 2,
+        });
+        let block = exec.execute_signed_block(&[listed], 1_006).unwrap();
+        let listed = &block.receipts[0];
+        assert_eq!(listed.gas_used, 21_017 + 2_400 + 2 * 1_900, "{listed:?}");
+        runs.push(exec.store().balance(&alice.account()).unwrap());
+    }
+    assert_eq!(runs[0], runs[1]);
+}
+
+/// The executor's EVM gas rate and revision are the EVM runtime's own
+/// (`contracts/evm`, a crate built for Wasm that this one cannot import).
+#[test]
+fn the_evm_gas_rate_and_revision_are_the_runtimes() {
+    let runtime = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../contracts/evm/src/lib.rs"),
+    )
+    .unwrap();
+    assert_eq!(ward_testkit::evm::GAS_RATE, ward_executor::EVM_GAS_RATE);
+    let rate = format!("pub const GAS_RATE: u64 = {};", ward_executor::EVM_GAS_RATE);
+    assert!(runtime.contains(&rate), "contracts/evm says {rate:?}");
+    let intrinsic = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/intrinsic.rs"),
+    )
+    .unwrap();
+    let spec = "SpecId::PRAGUE;";
+    assert!(runtime.contains(&format!("pub const SPEC: SpecId = {spec}")));
+    assert!(intrinsic.contains(&format!("const SPEC: SpecId = {spec}")));
 }

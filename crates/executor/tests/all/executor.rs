@@ -479,6 +479,27 @@ fn unpayable_oversized_and_over_cap_transactions_are_refused_before_any_block() 
             refusal(&[call_tx(at, b"", max + 1)]),
             (0, Inadmissible::GasAboveMaximum { gas: max + 1, max })
         );
+        // On a chain whose blocks hold less than max_tx_gas, a transaction
+        // no block can hold is refused as above the maximum: admitted, it
+        // would wait in a mempool for ever.
+        let block_gas = max / 2;
+        let small = executor(Arc::new(MemoryStore::default()), kind).with_limits(ChainLimits {
+            max_block_gas: block_gas,
+            ..*exec.limits()
+        });
+        match small.execute_block(&[call_tx(at, b"", block_gas + 1)], 1) {
+            Err(ExecError::Refused { index, refusal }) => assert_eq!(
+                (index, refusal),
+                (
+                    0,
+                    Inadmissible::GasAboveMaximum {
+                        gas: block_gas + 1,
+                        max: block_gas
+                    }
+                )
+            ),
+            other => panic!("{kind}: not refused: {other:?}"),
+        }
         // A deploy larger than the limit (the 50 MB deploy with no
         // gas was stored whole): refused for its size before anything.
         let big = deploy_tx(&vec![0; 6 << 20], b"", b"big");
@@ -611,6 +632,9 @@ fn transactions_decode_from_exactly_their_encoding() {
     // a signed one's first byte is never an unsigned one's.
     for tx in &txs {
         let stored = ward_chain::tx::StoredTx::from_bytes(&tx.to_bytes()).unwrap();
-        assert_eq!(stored, ward_chain::tx::StoredTx::Unsigned(tx.clone()));
+        assert_eq!(
+            stored,
+            ward_chain::tx::StoredTx::Unsigned(tx.clone(), ward_chain::tx::GasUnit::Ward)
+        );
     }
 }

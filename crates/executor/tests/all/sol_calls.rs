@@ -243,7 +243,8 @@ fn run(kind: BackendKind) -> (Vec<Block>, u128, u128) {
         blocks.push(exec.execute_signed_block(&[tx], time).unwrap());
     };
     for data in deploys(&alice) {
-        send(&alice, TxKind::Create, 0, data, 150_000_000);
+        // Ethereum transactions name EVM gas: most of what one may use.
+        send(&alice, TxKind::Create, 0, data, 3_000_000);
     }
     for step in steps(&alice, &bob) {
         let key = if step.from == ALICE { &alice } else { &bob };
@@ -253,7 +254,7 @@ fn run(kind: BackendKind) -> (Vec<Block>, u128, u128) {
             TxKind::Call(to.into()),
             step.value,
             step.input,
-            30_000_000,
+            500_000,
         );
     }
     let store = exec.store();

@@ -3,7 +3,7 @@
 //! transaction sent as an address the node impersonates, unsigned, its
 //! sender written beside it.
 
-use ward_chain::tx::{TxBody, VerifiedTx};
+use ward_chain::tx::{GasUnit, TxBody, VerifiedTx};
 use ward_executor::Tx;
 use ward_rpc::results;
 
@@ -33,12 +33,19 @@ pub(crate) fn body(
     }
 }
 
-/// `tx` sent as its sender, an address the node impersonates: the one
-/// model's body with no key (`TxBody::impersonated`), admitted as any
+/// `tx` sent as its sender, an address the node impersonates, counting
+/// gas in `unit` (EVM gas for an Ethereum tool's send): the one model's
+/// body with no key (`TxBody::impersonated_in`), admitted as any
 /// transaction is.
-pub(crate) fn impersonated(shared: &Shared, tx: Tx, nonce: u64, gas_price: u128) -> VerifiedTx {
+pub(crate) fn impersonated(
+    shared: &Shared,
+    tx: Tx,
+    nonce: u64,
+    gas_price: u128,
+    unit: GasUnit,
+) -> VerifiedTx {
     let from = tx.sender;
-    body(shared, [0; 32], tx, nonce, gas_price).impersonated(from)
+    body(shared, [0; 32], tx, nonce, gas_price).impersonated_in(from, unit)
 }
 
 /// Admits a verified transaction (`admission`), waiting for its block

@@ -525,8 +525,8 @@ fn the_ethereum_document_lists_every_method_and_states_the_constants() {
     for (number, phrase) in [
         (ward_node::eth::MAX_LOG_BLOCKS, "at most 10 000 blocks"),
         (
-            ward_node::eth::ENVELOPE_EXTRA_BYTES,
-            "`ENVELOPE_EXTRA_BYTES`, 100,",
+            ward_executor::EVM_GAS_RATE,
+            "`(gasLimit - intrinsic) × 64` Ward gas",
         ),
         (ward_node::genesis::DEV_ETH_CHAIN_ID, "is **31337**"),
         (ward_node::ESTIMATE_MARGIN_PERCENT, "and 10 %"),

@@ -193,7 +193,7 @@ fn scenario(node: &Node) -> Vec<Value> {
         chain_id: Some(CHAIN),
         nonce: 1,
         gas_price: 3,
-        gas_limit: 5_000_000,
+        gas_limit: 1_000_000,
         to: TxKind::Call(create_address(alice.address, 0).into()),
         value: U256::ZERO,
         input: Bytes::from(transfer.clone()),

@@ -442,6 +442,9 @@ fn an_estimate_is_at_most_what_a_transaction_may_name() {
         c.limits.read_timeout = PATIENCE;
         c.tx_timeout = PATIENCE;
     });
+    // What an Ethereum transaction may name: the chain's maximum in EVM
+    // gas (312 500).
+    let max = MAX_TX_GAS / ward_executor::EVM_GAS_RATE;
     // Counts down from the calldata's first word: 40 EVM gas a round.
     let runtime = [
         0x60, 0x00, 0x35, // n
@@ -475,8 +478,8 @@ fn an_estimate_is_at_most_what_a_transaction_may_name() {
         match eth(&node, "eth_estimateGas", json!([request(rounds)])) {
             Ok(gas) => {
                 let gas = number(&gas);
-                assert!(gas <= MAX_TX_GAS, "{rounds} rounds: {gas}");
-                if gas == MAX_TX_GAS && clamped.is_none() {
+                assert!(gas <= max, "{rounds} rounds: {gas}");
+                if gas == max && clamped.is_none() {
                     clamped = Some(rounds);
                 }
             }
@@ -529,7 +532,7 @@ fn a_failed_send_is_an_error_with_its_revert_data_when_asked() {
                 c.throw_on_tx_failures = true;
             });
             let reverter = deploy_reverter(&node);
-            let send = json!({ "from": dev_address(1), "to": reverter, "gas": "0x1000000" });
+            let send = json!({ "from": dev_address(1), "to": reverter, "gas": "0x1e8480" });
             let error = eth(&node, "eth_sendTransaction", json!([send])).unwrap_err();
             assert_eq!(error["code"], -32603, "{error}");
             assert_eq!(error["data"]["data"], word.as_str(), "{error}");
@@ -557,7 +560,7 @@ fn a_failed_send_is_an_error_with_its_revert_data_when_asked() {
 
     let node = fresh_evm_node("hardhat-throw-off", ward_vm::BackendKind::Wasmi);
     let reverter = deploy_reverter(&node);
-    let send = json!({ "from": dev_address(1), "to": reverter, "gas": "0x1000000" });
+    let send = json!({ "from": dev_address(1), "to": reverter, "gas": "0x1e8480" });
     let hash = eth_ok(&node, "eth_sendTransaction", json!([send]));
     let receipt = eth_ok(&node, "eth_getTransactionReceipt", json!([hash]));
     assert_eq!(receipt["status"], "0x0", "{receipt}");
@@ -585,7 +588,13 @@ fn a_failed_send_is_an_error_with_its_revert_data_when_asked() {
 #[test]
 fn sends_at_once_in_blocks_of_one_are_all_mined() {
     let gas = 100_000u64;
-    let node = dev_node("hardhat-one-per-block", |c| c.max_block_gas = Some(gas));
+    // A block holds one transaction's gas: its EVM gas in Ward gas.
+    let node = dev_node("hardhat-one-per-block", |c| {
+        c.max_block_gas = Some(ward_executor::ward_gas(
+            ward_chain::tx::GasUnit::Ethereum(Default::default()),
+            gas,
+        ));
+    });
     let sends = 48;
     let answers: Vec<Result<Value, Value>> = std::thread::scope(|scope| {
         let sends: Vec<_> = (0..sends)

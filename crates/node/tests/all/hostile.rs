@@ -202,13 +202,20 @@ fn input_geth_refuses_is_refused_not_misread() {
 fn geth_s_wording_where_clients_parse_it() {
     let node = node("hostile-wording");
     let alice = Key::dev(0);
-    // An estimate that cannot finish within its cap.
+    // An estimate that cannot finish within its cap: one EVM gas more
+    // than the creation's intrinsic gas (Prague's: EIP-3860's words,
+    // EIP-7623's floor), which leaves its constructor nothing to run on.
     let mut init = creation("Token");
     init.extend(word(1_000));
+    let zeros = init.iter().filter(|b| **b == 0).count() as u64;
+    let others = init.len() as u64 - zeros;
+    let standard = 53_000 + 4 * zeros + 16 * others + 2 * (init.len() as u64).div_ceil(32);
+    let floor = 21_000 + 10 * (zeros + 4 * others);
+    let cap = standard.max(floor) + 1;
     let (code, message) = refused(
         &node,
         "eth_estimateGas",
-        json!([{ "from": alice.hex(), "data": hex_of(&init), "gas": "0x30d40" }]),
+        json!([{ "from": alice.hex(), "data": hex_of(&init), "gas": format!("{cap:#x}") }]),
     );
     assert!(
         code == -32000 && message.starts_with("gas required exceeds allowance"),

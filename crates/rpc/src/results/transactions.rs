@@ -173,6 +173,11 @@ pub struct Transaction {
     pub nonce: Option<u64>,
     /// Its gas limit.
     pub gas_limit: u64,
+    /// Its gas limit, its gas price and its receipt's gas count EVM gas
+    /// (`docs/ethereum.md`, "Gas"): an Ethereum transaction's, or one a
+    /// dev node sent for an Ethereum tool. Absent: Ward gas.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evm_gas: Option<bool>,
     /// Its gas price (none for an embedder's unsigned one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gas_price: Option<Amount>,

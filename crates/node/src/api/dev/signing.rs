@@ -3,6 +3,7 @@
 //! dev account's key or sent as an address the node impersonates, and
 //! admitted as any transaction is.
 
+use ward_chain::tx::GasUnit;
 use ward_executor::Tx;
 use ward_rpc::params;
 
@@ -59,7 +60,7 @@ pub(super) fn send_transaction(
             .sign(key)
             .verify(&shared.settings().chain_id)
             .map_err(RpcError::from)?,
-        None => sending::impersonated(shared, tx, nonce, gas_price),
+        None => sending::impersonated(shared, tx, nonce, gas_price, GasUnit::Ward),
     };
     submit(shared, tx, wait)
 }

@@ -5,8 +5,8 @@
 use alloy_primitives::{Bytes, TxKind, U64};
 use alloy_rpc_types_eth::TransactionRequest;
 use serde_json::Value;
-use ward_chain::tx::Payload;
-use ward_executor::Tx;
+use ward_chain::tx::{AccessListSize, GasUnit, Payload, VerifiedTx};
+use ward_executor::{EVM_GAS_RATE, Tx};
 use ward_primitives::Status;
 use ward_state::Receipt;
 
@@ -19,31 +19,45 @@ use crate::{
     state::Shared,
 };
 
-/// What `eth_estimateGas` adds for the bytes an Ethereum envelope has
-/// beyond the unsigned transaction the estimate runs (type, chain id,
-/// nonce, fees, the signature): Ward's intrinsic cost counts every stored
-/// byte (`docs/gas.md`), and the signed envelope is at most this many
-/// bytes longer, plus its access list.
-pub const ENVELOPE_EXTRA_BYTES: u64 = 100;
-
-/// The most gas `eth_call` and `eth_estimateGas` run with: the node's
-/// `--query-gas-cap`, or on a dev node the chain's `max_tx_gas` (as
-/// Hardhat and anvil allow any: a contract's deploy is estimated there).
+/// The most gas `eth_call` and `eth_estimateGas` run with, in EVM gas:
+/// the node's `--query-gas-cap`, or on a dev node the chain's
+/// `max_tx_gas` (as Hardhat and anvil allow any: a contract's deploy is
+/// estimated there), both Ward gas, over [`EVM_GAS_RATE`].
 fn read_cap(shared: &Shared) -> u64 {
     let cap = shared.config().limits.query_gas_cap;
-    if shared.config().dev {
+    let cap = if shared.config().dev {
         cap.max(shared.settings().max_tx_gas)
     } else {
         cap
+    };
+    cap / EVM_GAS_RATE
+}
+
+/// What a call request asks, as Ward runs it.
+pub(crate) struct Request {
+    /// The transaction (unsigned: a call or an estimate runs it without a
+    /// signature or a fee), its gas in EVM gas.
+    pub(crate) tx: Tx,
+    /// The most gas it may be given, in EVM gas: the request's gas, at
+    /// most the node's read cap.
+    pub(crate) cap: u64,
+    /// EVM gas, with the request's access list.
+    pub(crate) unit: GasUnit,
+}
+
+impl Request {
+    /// The transaction as it runs, counting EVM gas.
+    pub(crate) fn verified(&self) -> VerifiedTx {
+        self.tx.clone().vouched_in(self.unit)
     }
 }
 
-/// The Ward transaction a call request describes (unsigned: a call or an
-/// estimate runs it without a signature or a fee), and its gas cap.
+/// The transaction a call request describes, counting EVM gas as the
+/// tool that sent it does.
 pub(crate) fn request_tx(
     shared: &Shared,
     request: &TransactionRequest,
-) -> Result<(Tx, u64), RpcError> {
+) -> Result<Request, RpcError> {
     let cap = read_cap(shared);
     let gas = request.gas.unwrap_or(cap).min(cap);
     let input = request.input.input().cloned().unwrap_or_default().to_vec();
@@ -60,15 +74,25 @@ pub(crate) fn request_tx(
     let value = u128::try_from(value)
         .map_err(|_| invalid("value is above the largest amount (2^128 - 1)"))?;
     let sender = ward(request.from.unwrap_or_default());
-    Ok((
-        Tx {
+    let access = request
+        .access_list
+        .as_ref()
+        .map_or_else(AccessListSize::default, |list| AccessListSize {
+            accounts: list.len() as u64,
+            keys: list.iter().map(|item| item.storage_keys.len() as u64).sum(),
+        });
+    Ok(Request {
+        tx: Tx {
             sender,
             gas_limit: gas,
             value,
             payload,
         },
-        gas,
-    ))
+        // The request's gas, where it names one, is the estimate's cap,
+        // as geth's is.
+        cap: gas,
+        unit: GasUnit::Ethereum(access),
+    })
 }
 
 /// `eth_call`: the request run on the state after the block it names,
@@ -78,10 +102,10 @@ pub(crate) fn request_tx(
 pub(super) fn call(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     let request: TransactionRequest = p.at(0)?;
     let at = call_block(shared, p, 1)?;
-    let (tx, _) = request_tx(shared, &request)?;
+    let request = request_tx(shared, &request)?;
     let reader = shared.reader(Some(at.state)).map_err(RpcError::from)?;
     let simulation = reader
-        .simulate_in(&tx.vouched(), at.number, at.time)
+        .simulate_in(&request.verified(), at.number, at.time)
         .map_err(|e| exec_error(&e).into_eth())?;
     let receipt = simulation.receipt;
     if !receipt.status.is_ok() {
@@ -91,42 +115,30 @@ pub(super) fn call(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
 }
 
 /// `eth_estimateGas`: Ward's estimate (`estimateGas`) of the request on
-/// the latest state, with room for the signed envelope's extra bytes
-/// and its access list, and Ward's margin.
+/// the latest state, in EVM gas (Ethereum's intrinsic gas of its data
+/// and access list counted), with Ward's margin.
 pub(super) fn estimate_gas(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     let request: TransactionRequest = p.at(0)?;
     let height = block_param(shared, p, 1)?;
     kept(shared, height)?;
-    let (tx, cap) = request_tx(shared, &request)?;
-    let access_list = request
-        .access_list
-        .as_ref()
-        .map_or(0, |list| alloy_rlp::Encodable::length(list) as u64);
-    to_json(U64::from(estimated(
-        shared,
-        Some(height),
-        &tx,
-        cap,
-        access_list,
-    )?))
+    let request = request_tx(shared, &request)?;
+    to_json(U64::from(estimated(shared, Some(height), &request)?))
 }
 
-/// The gas `eth_estimateGas` gives `tx` on the state after `height` (the
-/// head's for `None`): Ward's estimate at most `cap`, with room for an
-/// envelope's extra bytes and `access_list` bytes of access list, and
-/// Ward's margin.
+/// The gas `eth_estimateGas` gives `request` on the state after
+/// `height` (the head's for `None`): Ward's estimate in EVM gas, at most
+/// its cap, with Ward's margin.
 pub(super) fn estimated(
     shared: &Shared,
     height: Option<u64>,
-    tx: &Tx,
-    cap: u64,
-    access_list: u64,
+    request: &Request,
 ) -> Result<u64, RpcError> {
     let reader = shared.reader(height).map_err(RpcError::from)?;
-    let estimate = crate::producer::estimate_gas(shared, &reader, tx, cap)
+    let cap = request.cap;
+    let estimate = crate::producer::estimate_gas(shared, &reader, (&request.tx, request.unit), cap)
         .map_err(|e| exec_error(&e).into_eth())?
         .map_err(|receipt| estimate_failed(&receipt, cap))?;
-    Ok(with_envelope(shared, estimate.gas, access_list))
+    Ok(with_margin(estimate.gas, cap))
 }
 
 /// An estimate that does not succeed even at `cap`: out of gas there is
@@ -179,19 +191,10 @@ pub(crate) fn panic_code(output: &[u8]) -> Option<alloy_primitives::U256> {
     Panic::abi_decode(output).ok().map(|panic| panic.code)
 }
 
-/// `gas` with room for an envelope's extra bytes and `access_list` bytes
-/// of access list, and Ward's margin, at most the chain's `max_tx_gas`.
-fn with_envelope(shared: &Shared, gas: u64, access_list: u64) -> u64 {
-    let intrinsic = |bytes| {
-        shared
-            .executor()
-            .admit_sized(shared.settings().max_tx_gas, bytes)
-            .unwrap_or(0)
-    };
-    let envelope = intrinsic(ENVELOPE_EXTRA_BYTES + access_list).saturating_sub(intrinsic(0));
-    let gas = gas.saturating_add(envelope);
-    // Never more than a transaction may name: one that needs nearly all
-    // of it (a callee that uses what it is given) is still sent.
+/// `gas` with Ward's margin, at most `cap`: never more than a
+/// transaction may name, so one that needs nearly all of it (a callee
+/// that uses what it is given) is still sent.
+fn with_margin(gas: u64, cap: u64) -> u64 {
     gas.saturating_add(gas / 100 * crate::config::ESTIMATE_MARGIN_PERCENT)
-        .min(shared.settings().max_tx_gas)
+        .min(cap)
 }

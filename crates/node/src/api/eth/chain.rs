@@ -1,6 +1,6 @@
 //! What the Ethereum methods read the chain through: the head, the
 //! height a block tag or hash names, the state after a block this node
-//! still keeps, the chain's Ethereum id and the fees it asks.
+//! still keeps, the chain's Ethereum id.
 
 use alloy_primitives::B256;
 use alloy_rpc_types_eth::{BlockId, BlockNumberOrTag};
@@ -19,14 +19,6 @@ pub(crate) fn eth_chain_id(shared: &Shared) -> Result<u64, RpcError> {
             None,
         )
     })
-}
-
-/// What a transaction must offer above the base fee for this node to
-/// admit it: its own floor (`--min-gas-price`) less the chain's.
-pub(crate) fn priority_fee(shared: &Shared) -> u128 {
-    shared
-        .min_gas_price()
-        .saturating_sub(shared.settings().min_gas_price.0)
 }
 
 /// The latest block's height.

@@ -1,14 +1,15 @@
 //! `debug_traceTransaction`, `debug_traceCall` and `debug_traceBlockBy*`
 //! with geth's `callTracer` (`docs/ethereum.md`): Ward's call traces (the
 //! frames `traceTransaction` shows) in the shape explorers such as
-//! Blockscout and Otterscan read. Gas is Ward gas, as in receipts. And
+//! Blockscout and Otterscan read. Gas is EVM gas, as in Ethereum's
+//! receipts: a frame's Ward gas over the EVM runtime's rate. And
 //! `debug_getRawTransaction`: an Ethereum transaction's signed bytes.
 
 use alloy_primitives::{Address as EthAddress, B256, Bytes, U64, U256};
 use alloy_rpc_types_eth::TransactionRequest;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use ward_executor::{Access, CallKind, Trace, TraceFrame};
+use ward_executor::{Access, CallKind, EVM_GAS_RATE, Trace, TraceFrame};
 use ward_primitives::{Address, Hash32};
 use ward_vm::Status;
 
@@ -120,7 +121,10 @@ pub(super) fn trace_transaction(shared: &Shared, p: &Params) -> Result<Value, Rp
     let hash: B256 = p.at(0)?;
     let config = options(p, 1)?;
     let trace = replay::transaction(shared, Hash32(hash.0)).map_err(RpcError::into_eth)?;
-    to_json(shown(&trace, &config, || Asked::committed(shared, hash))?)
+    let used = shape::evm_gas_used(shared, &trace.receipt)?;
+    to_json(shown(&trace, used, &config, || {
+        Asked::committed(shared, hash)
+    })?)
 }
 
 /// `debug_traceBlockByNumber` and `debug_traceBlockByHash`: a committed
@@ -132,9 +136,10 @@ pub(super) fn trace_block(shared: &Shared, p: &Params) -> Result<Value, RpcError
     let mut out = Vec::with_capacity(traces.len());
     for trace in &traces {
         let hash = B256::from(trace.receipt.tx.0);
+        let used = shape::evm_gas_used(shared, &trace.receipt)?;
         out.push(BlockEntry {
             tx_hash: hash,
-            result: shown(trace, &config, || Asked::committed(shared, hash))?,
+            result: shown(trace, used, &config, || Asked::committed(shared, hash))?,
         });
     }
     to_json(out)
@@ -146,23 +151,25 @@ pub(super) fn trace_call(shared: &Shared, p: &Params) -> Result<Value, RpcError>
     let request: TransactionRequest = p.at(0)?;
     let at = call_block(shared, p, 1)?;
     let config = options(p, 2)?;
-    let (tx, _) = request_tx(shared, &request)?;
+    let ward = request_tx(shared, &request)?;
     let asked = Asked {
-        from: eth20(&tx.sender),
+        from: eth20(&ward.tx.sender),
         to: request
             .to
             .and_then(|to| to.to().copied())
             .unwrap_or_default(),
         value: request.value.unwrap_or_default(),
-        gas: tx.gas_limit,
+        gas: ward.tx.gas_limit,
         input: request.input.input().cloned().unwrap_or_default(),
     };
     let (_, trace) = shared
         .reader(Some(at.state))
         .map_err(|e| RpcError::from(e).into_eth())?
-        .simulate_traced_in(&tx.vouched(), at.number, at.time)
+        .simulate_traced_in(&ward.verified(), at.number, at.time)
         .map_err(|e| exec_error(&e).into_eth())?;
-    to_json(shown(&trace, &config, || Ok(asked))?)
+    to_json(shown(&trace, trace.receipt.gas_used, &config, || {
+        Ok(asked)
+    })?)
 }
 
 /// `debug_getRawTransaction`: an Ethereum transaction's envelope as its
@@ -211,11 +218,12 @@ fn options(p: &Params, index: usize) -> Result<Config, RpcError> {
     }
 }
 
-/// A trace's top frame as `callTracer` shows it; for a transaction that
-/// ran none (a plain transfer), a call frame of what it `asked`, as geth
-/// shows a transfer.
+/// A trace's top frame as `callTracer` shows it, its transaction having
+/// used `used` EVM gas; for a transaction that ran none (a plain
+/// transfer), a call frame of what it `asked`, as geth shows a transfer.
 fn shown(
     trace: &Trace,
+    used: u64,
     config: &Config,
     asked: impl FnOnce() -> Result<Asked, RpcError>,
 ) -> Result<CallFrame, RpcError> {
@@ -228,7 +236,7 @@ fn shown(
             to: asked.to,
             value: Some(asked.value),
             gas: U64::from(asked.gas),
-            gas_used: U64::from(trace.receipt.gas_used),
+            gas_used: U64::from(used),
             input: asked.input,
             output: Bytes::new(),
             error: failed.then(|| trace.receipt.status.to_string()),
@@ -239,11 +247,11 @@ fn shown(
     };
     let mut top = frame(root, config, true);
     // As geth's top frame: the transaction's gas limit and what its
-    // receipt says it used, intrinsic cost included (the frame itself
-    // got less than the limit: never a gasUsed above its gas).
-    top.gas_used = U64::from(trace.receipt.gas_used);
+    // receipt says it used, intrinsic gas included (the frame itself got
+    // less than the limit: never a gasUsed above its gas).
+    top.gas_used = U64::from(used);
     let limit = asked().map_or(0, |asked| asked.gas);
-    top.gas = U64::from(limit.max(trace.receipt.gas_used));
+    top.gas = U64::from(limit.max(used));
     Ok(top)
 }
 
@@ -317,8 +325,8 @@ fn frame(frame: &TraceFrame, config: &Config, top: bool) -> CallFrame {
         from: eth20(&frame.caller),
         to: eth20(&to),
         value,
-        gas: U64::from(frame.gas_given),
-        gas_used: U64::from(frame.gas_used),
+        gas: U64::from(frame.gas_given / EVM_GAS_RATE),
+        gas_used: U64::from(frame.gas_used.div_ceil(EVM_GAS_RATE)),
         input: Bytes::from(input(frame, top)),
         output: Bytes::from(frame.output.clone()),
         error,

@@ -6,20 +6,21 @@ use alloy_rpc_types_eth::{BlockNumberOrTag, FeeHistory};
 use serde_json::Value;
 
 use super::{
-    chain::{number, priority_fee},
+    chain::number,
+    gas::{self, block_gas_limit, node_gas_price, priority_fee},
     params::{Params, invalid, to_json},
     shape,
 };
 use crate::{error::RpcError, state::Shared};
 
-/// `eth_gasPrice`: the least this node admits.
+/// `eth_gasPrice`: the least this node admits, per EVM gas.
 pub(super) fn gas_price(shared: &Shared, _: &Params) -> Result<Value, RpcError> {
-    to_json(U256::from(shared.min_gas_price()))
+    to_json(U256::from(node_gas_price(shared)))
 }
 
 /// `eth_baseFee`: the next block's, the chain's constant one.
 pub(super) fn base_fee(shared: &Shared, _: &Params) -> Result<Value, RpcError> {
-    to_json(U256::from(shared.settings().min_gas_price.0))
+    to_json(U256::from(gas::base_fee(shared)))
 }
 
 /// `eth_maxPriorityFeePerGas`: what this node wants above the base fee.
@@ -40,17 +41,14 @@ pub(super) fn fee_history(shared: &Shared, p: &Params) -> Result<Value, RpcError
         .ok_or_else(|| RpcError::eth(-32000, "header not found".into(), None))?;
     let count = count.to::<u64>().clamp(1, 1024).min(newest + 1);
     let oldest = newest + 1 - count;
-    let base = shared.settings().min_gas_price.0;
-    let max_gas = shared.settings().max_block_gas.max(1);
+    let base = gas::base_fee(shared);
+    let max_gas = block_gas_limit(shared).max(1);
     let mut ratios = Vec::new();
     for height in oldest..=newest {
         let used: u64 = if height == 0 {
             0
         } else {
-            shape::receipts(shared, height)?
-                .iter()
-                .map(|r| r.gas_used)
-                .sum()
+            shape::block_gas_used(shared, &shape::receipts(shared, height)?)?
         };
         ratios.push(used as f64 / max_gas as f64);
     }

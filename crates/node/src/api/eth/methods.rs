@@ -81,7 +81,7 @@ pub const REFUSED: &[(&str, &str)] = &[
     ),
     (
         "eth_createAccessList",
-        "access lists do not change Ward's gas: send none",
+        "an access list costs its intrinsic gas here but warms nothing (the EVM runtime does not pre-warm what it names): send none",
     ),
     (
         "eth_simulateV1",

@@ -19,6 +19,7 @@ pub(crate) mod check;
 mod debug;
 mod fees;
 pub mod filters;
+pub(crate) mod gas;
 pub mod logs;
 pub(crate) mod methods;
 pub(crate) mod params;
@@ -27,7 +28,6 @@ pub(crate) mod shape;
 mod sign;
 
 pub use accounts::MAX_STORAGE_VALUES;
-pub use calls::ENVELOPE_EXTRA_BYTES;
 pub use fees::MAX_REWARD_PERCENTILES;
 pub use logs::MAX_LOG_BLOCKS;
 pub use methods::{EthMethod, REFUSED};

@@ -12,7 +12,8 @@ use ward_state::Status;
 
 use super::{
     calls::{estimated, request_tx},
-    chain::{eth_chain_id, priority_fee},
+    chain::eth_chain_id,
+    gas::{base_fee, node_gas_price, priority_fee},
     params::{Params, invalid, state_error, to_json, ward},
 };
 use crate::{
@@ -52,12 +53,13 @@ pub(super) fn send_transaction(shared: &Shared, p: &Params) -> Result<Value, Rpc
     }
     let chain_id = eth_chain_id(shared)?;
     check_request(&request, chain_id)?;
-    let (tx, cap) = request_tx(shared, &request)?;
+    let asked = request_tx(shared, &request)?;
     let gas = match request.gas {
         Some(gas) => gas,
-        None => estimated(shared, None, &tx, cap, 0)?,
+        None => estimated(shared, None, &asked)?,
     };
-    let base = shared.settings().min_gas_price.0;
+    let (tx, unit) = (asked.tx, asked.unit);
+    let base = base_fee(shared);
     let tip = request
         .max_priority_fee_per_gas
         .unwrap_or_else(|| priority_fee(shared));
@@ -81,7 +83,7 @@ pub(super) fn send_transaction(shared: &Shared, p: &Params) -> Result<Value, Rpc
             gas_limit: gas,
             ..tx
         };
-        let verified = crate::api::sending::impersonated(shared, tx, nonce, price);
+        let verified = crate::api::sending::impersonated(shared, tx, nonce, price, unit);
         let admitted = admit(shared, verified)?;
         drop(sending);
         return answered(shared, admitted);
@@ -276,8 +278,8 @@ fn refused(refusal: &Refusal, shared: &Shared) -> RpcError {
         }
         Refusal::Rules(Rule::GasPrice { .. }) => format!(
             "max fee per gas less than block base fee: {refusal} (the base fee is {}, this node admits from {})",
-            shared.settings().min_gas_price.0,
-            shared.min_gas_price()
+            base_fee(shared),
+            node_gas_price(shared)
         ),
         Refusal::Rules(Rule::IntrinsicCost { .. }) => format!("intrinsic gas too low: {refusal}"),
         Refusal::Rules(Rule::GasAboveMaximum { .. }) => {

@@ -18,11 +18,14 @@ use alloy_primitives::{
     Address as EthAddress, B64, B256, Bloom, Bytes, LogData, Signature, TxKind, U256,
 };
 use alloy_rpc_types_eth::{Block, BlockTransactions, Log, Transaction, TransactionReceipt};
-use ward_chain::tx::{Payload, StoredTx, eth::EthTx};
+use ward_chain::tx::{GasUnit, Payload, StoredTx, eth::EthTx};
 use ward_primitives::{Address, Hash32};
 use ward_state::{BlockRecord, Event, Receipt, StateRead};
 
-use super::params::state_error;
+use super::{
+    gas::{self, block_gas_limit, evm_gas, per_evm_gas},
+    params::state_error,
+};
 use crate::{error::RpcError, state::Shared};
 
 /// The hash of an empty list of ommers (keccak-256 of RLP `[]`), which
@@ -117,8 +120,8 @@ pub(crate) fn block_of(
         logs_bloom: bloom,
         difficulty: U256::ZERO,
         number: height,
-        gas_limit: shared.settings().max_block_gas,
-        gas_used: receipts.iter().map(|r| r.gas_used).sum(),
+        gas_limit: block_gas_limit(shared),
+        gas_used: block_gas_used(shared, receipts)?,
         timestamp: record.map_or(0, seconds),
         extra_data: Bytes::new(),
         mix_hash: B256::ZERO,
@@ -159,9 +162,49 @@ pub(crate) fn block_of(
     })
 }
 
-/// The chain's base fee as a header holds it (saturating at `u64`).
+/// The chain's base fee as a header holds it (per EVM gas, saturating
+/// at `u64`).
 fn base_fee(shared: &Shared) -> u64 {
-    u64::try_from(shared.settings().min_gas_price.0).unwrap_or(u64::MAX)
+    u64::try_from(gas::base_fee(shared)).unwrap_or(u64::MAX)
+}
+
+/// Whose gas the transaction of `receipt` counts.
+fn unit_of(shared: &Shared, receipt: &Receipt) -> Result<GasUnit, RpcError> {
+    let bytes = stored_bytes(shared, receipt)?;
+    StoredTx::from_bytes(&bytes)
+        .map(|tx| tx.gas_unit())
+        .map_err(|e| {
+            RpcError::eth(
+                -32002,
+                format!("stored transaction {}: {e}", receipt.tx),
+                None,
+            )
+        })
+}
+
+/// The gas `receipt`'s transaction used, as Ethereum counts it
+/// ([`evm_gas`]).
+pub(super) fn evm_gas_used(shared: &Shared, receipt: &Receipt) -> Result<u64, RpcError> {
+    Ok(evm_gas(unit_of(shared, receipt)?, receipt.gas_used))
+}
+
+/// The gas a block's transactions (their `receipts`) used, as Ethereum
+/// counts it.
+pub(crate) fn block_gas_used(shared: &Shared, receipts: &[Receipt]) -> Result<u64, RpcError> {
+    let mut used = 0u64;
+    for receipt in receipts {
+        used = used.saturating_add(evm_gas_used(shared, receipt)?);
+    }
+    Ok(used)
+}
+
+/// The stored bytes of `receipt`'s transaction.
+fn stored_bytes(shared: &Shared, receipt: &Receipt) -> Result<Vec<u8>, RpcError> {
+    shared
+        .store()
+        .transaction(&receipt.tx)
+        .map_err(state_error)?
+        .ok_or_else(|| missing(&format!("transaction {}", receipt.tx)))
 }
 
 /// `eth_getTransactionByHash`: a committed transaction, one waiting in
@@ -203,11 +246,7 @@ fn included(
     (block_hash, block_time): (B256, u64),
     index: usize,
 ) -> Result<Transaction, RpcError> {
-    let bytes = shared
-        .store()
-        .transaction(&receipt.tx)
-        .map_err(state_error)?
-        .ok_or_else(|| missing(&format!("transaction {}", receipt.tx)))?;
+    let bytes = stored_bytes(shared, receipt)?;
     let (envelope, from, price) = envelope(shared, &bytes, receipt.tx)?;
     Ok(Transaction {
         inner: Recovered::new_unchecked(envelope, from),
@@ -220,7 +259,8 @@ fn included(
 }
 
 /// A stored transaction as an Ethereum envelope, its sender's 20 bytes
-/// and the price it paid per gas.
+/// and the price it paid per EVM gas (one in Ward gas shows its limit
+/// and price per EVM gas: [`evm_gas`], [`per_evm_gas`]).
 fn envelope(
     shared: &Shared,
     bytes: &[u8],
@@ -231,13 +271,20 @@ fn envelope(
     if let StoredTx::Ethereum(tx) = &stored {
         let envelope = TxEnvelope::decode_2718_exact(tx.envelope())
             .map_err(|e| RpcError::eth(-32002, format!("stored transaction {hash}: {e}"), None))?;
-        let price = EthTx::gas_price(tx, shared.settings().min_gas_price.0);
+        let price = EthTx::gas_price(tx, gas::base_fee(shared));
         return Ok((envelope, EthAddress::from(tx.from()), price));
     }
+    let unit = stored.gas_unit();
     let (gas_limit, value) = stored.gas_and_value();
+    let gas_limit = evm_gas(unit, gas_limit);
     let (nonce, price) = stored
         .body()
         .map_or((0, 0), |body| (body.nonce, body.gas_price));
+    let price = if unit.is_ethereum() {
+        price
+    } else {
+        per_evm_gas(price)
+    };
     let (to, input) = match stored.payload() {
         Payload::Call { to, input } => (TxKind::Call(eth(&to)), input),
         Payload::Deploy(deploy) => (TxKind::Create, deploy.code),
@@ -270,7 +317,8 @@ pub(super) fn receipt(
     let block = receipts(shared, receipt.height)?;
     let index = receipt.index as usize;
     let before = block.get(..index).unwrap_or_default();
-    let cumulative = before.iter().map(|r| r.gas_used).sum::<u64>() + receipt.gas_used;
+    let gas_used = evm_gas_used(shared, &receipt)?;
+    let cumulative = block_gas_used(shared, before)?.saturating_add(gas_used);
     let first_log = before.iter().map(|r| r.events.len()).sum::<usize>();
     let block = (block_hash(&record), seconds(&record));
     let logs: Vec<Log> = receipt
@@ -306,7 +354,7 @@ pub(super) fn receipt(
         transaction_index: Some(index as u64),
         block_hash: Some(block.0),
         block_number: Some(receipt.height),
-        gas_used: receipt.gas_used,
+        gas_used,
         effective_gas_price: tx.effective_gas_price.unwrap_or_default(),
         blob_gas_used: None,
         blob_gas_price: None,

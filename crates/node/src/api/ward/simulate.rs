@@ -202,8 +202,13 @@ pub(super) fn estimate_gas(
         value,
         payload: payload.clone(),
     };
-    let estimate = crate::producer::estimate_gas(shared, &shared.reader(None)?, &tx, gas)
-        .map_err(|e| exec_error(&e))?;
+    let estimate = crate::producer::estimate_gas(
+        shared,
+        &shared.reader(None)?,
+        (&tx, ward_chain::tx::GasUnit::Ward),
+        gas,
+    )
+    .map_err(|e| exec_error(&e))?;
     let estimate = match estimate {
         Ok(estimate) => estimate,
         Err(receipt) => {

@@ -17,7 +17,8 @@
 # CACHE/suite with testing/openzeppelin/ward.config.js beside its own
 # config, installed with `npm ci` (again only when its lock file changes),
 # and compiled by npm's solcjs (testing/openzeppelin's lock pins it) in
-# chunks; Hardhat's cache keeps the artifacts between runs.
+# chunks, for `gate` only the contracts its tests deploy; Hardhat's cache
+# keeps the artifacts between runs.
 set -euo pipefail
 WARD=$(realpath "$1")
 CACHE=$(mkdir -p "$2" && realpath "$2")
@@ -101,6 +102,9 @@ cp "$HERE/package.json" "$HERE/package-lock.json" "$CACHE/solc/"
 npm_ci "$CACHE/solc" "$HERE/package-lock.json"
 export WARD_SOLCJS=$CACHE/solc/node_modules/solc/soljson.js
 
+# The gate's part compiles the contracts its tests name, and what they
+# import (ward.config.js, WARD_COMPILE_FOR); `all` compiles every file.
+if [ "$PART" = gate ]; then export WARD_COMPILE_FOR="${FILES[*]}"; fi
 echo "openzeppelin: compiling (solcjs, cached by Hardhat)"
 (cd "$SUITE" && npx hardhat --config ward.config.js compile --quiet)
 

@@ -650,3 +650,19 @@ fn the_economics_document_states_the_transfer_gas() {
         "docs/economics.md states another default than {default}"
     );
 }
+
+/// CONTRIBUTING.md states the default budget `.ci/run` gives the gate.
+#[test]
+fn the_contributing_guide_states_the_ci_budget() {
+    let run = std::fs::read_to_string(root().join(".ci/run")).unwrap();
+    let budget = run
+        .split("WARD_CI_BUDGET:-")
+        .nth(1)
+        .and_then(|rest| rest.split('}').next())
+        .expect(".ci/run has a default WARD_CI_BUDGET");
+    let guide = std::fs::read_to_string(root().join("CONTRIBUTING.md")).unwrap();
+    assert!(
+        guide.contains(&format!("`WARD_CI_BUDGET` seconds (default {budget})")),
+        "CONTRIBUTING.md states another budget than {budget}"
+    );
+}

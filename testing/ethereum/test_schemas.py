@@ -139,6 +139,11 @@ def chain():
     return Chain()
 
 
+# The named tracers this node offers; their output is tracer-specific
+# (the spec checks the entries' shape around it).
+TRACERS = ["callTracer", "prestateTracer"]
+
+
 def calls(c):
     """Each answered method with the params its answers are checked for:
     found and not found, every block tag, hashes and whole transactions."""
@@ -184,9 +189,10 @@ def calls(c):
         "eth_uninstallFilter": [[answer("eth_newBlockFilter", [])], ["0x77"]],
         "eth_sendRawTransaction": [],  # checked by Chain.send (answers validated below)
         "eth_sendTransaction": [[{"from": account(0).address, "to": c.to, "value": "0x1"}]],
-        "debug_traceTransaction": [[h, {"tracer": "callTracer"}] for h in hashes],
-        "debug_traceBlockByNumber": [[c.block, {"tracer": "callTracer"}]],
-        "debug_traceBlockByHash": [[c.block_hash, {"tracer": "callTracer"}]],
+        "debug_traceTransaction": [[h, {"tracer": t}] for h in hashes for t in TRACERS]
+        + [[h, {"tracer": "prestateTracer", "tracerConfig": {"diffMode": True}}] for h in hashes],
+        "debug_traceBlockByNumber": [[c.block, {"tracer": t}] for t in TRACERS],
+        "debug_traceBlockByHash": [[c.block_hash, {"tracer": t}] for t in TRACERS],
         "debug_getRawTransaction": [[h] for h in hashes[:-1]] + [[missing]],
     }
 

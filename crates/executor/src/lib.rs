@@ -98,6 +98,7 @@ pub use intrinsic::{EVM_GAS_RATE, Intrinsic};
 pub use limits::{CONTRACT_WASI_LIMITS, ChainLimits};
 pub use patch::Patch;
 pub use pipeline::{Pipeline, Pushed};
+pub use replay::TracedTx;
 pub use runtime::{Runtimes, envelope, runtime_address};
 pub use trace::{Access, CallKind, Trace, TraceFrame};
 pub use tx::{Tx, contract_address, tx_id};

@@ -10,7 +10,7 @@ use crate::trace::{Trace, Tracer};
 use crate::view::View;
 use crate::{Executor, SharedJournal, Speculation, lock};
 use ward_chain::tx::VerifiedTx;
-use ward_state::{Journal, StateCommit};
+use ward_state::{ChangeSet, Journal, StateCommit};
 use ward_vm::{FaultKind, ModuleCache, NodeFault};
 
 impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
@@ -118,19 +118,44 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         txs: &[VerifiedTx],
         index: usize,
     ) -> Result<Trace, ExecError> {
+        Ok(self.trace_block_tx_state(height, txs, index)?.trace)
+    }
+
+    /// [`Executor::trace_block_tx`] with the state around the
+    /// transaction: what the block's transactions before it changed, and
+    /// what they and it changed, over the state after block `height − 1`
+    /// (a prestate tracer's two sides).
+    ///
+    /// # Errors
+    ///
+    /// As [`Executor::trace_block_tx`].
+    pub fn trace_block_tx_state(
+        &self,
+        height: u64,
+        txs: &[VerifiedTx],
+        index: usize,
+    ) -> Result<TracedTx, ExecError> {
         if index >= txs.len() {
             return Err(ExecError::InvalidTx(format!(
                 "block {height} has no transaction {index}"
             )));
         }
-        self.replay_traced(height, &txs[..=index], index)?
-            .pop()
-            .ok_or_else(|| {
-                ExecError::Fault(NodeFault::new(
-                    FaultKind::Invariant,
-                    "a replay traced nothing",
-                ))
-            })
+        let TracedRun {
+            mut traces,
+            before,
+            after,
+        } = self.replay_traced(height, &txs[..=index], index)?;
+        let trace = traces.pop().ok_or_else(|| {
+            ExecError::Fault(NodeFault::new(
+                FaultKind::Invariant,
+                "a replay traced nothing",
+            ))
+        })?;
+        Ok(TracedTx {
+            trace,
+            before,
+            after,
+        })
     }
 
     /// Every transaction of committed block `height` (its `txs`, in
@@ -141,7 +166,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     ///
     /// As [`Executor::trace_block_tx`].
     pub fn trace_block(&self, height: u64, txs: &[VerifiedTx]) -> Result<Vec<Trace>, ExecError> {
-        self.replay_traced(height, txs, 0)
+        Ok(self.replay_traced(height, txs, 0)?.traces)
     }
 
     /// `txs`, the first of committed block `height`'s transactions,
@@ -152,19 +177,22 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         height: u64,
         txs: &[VerifiedTx],
         traced_from: usize,
-    ) -> Result<Vec<Trace>, ExecError> {
+    ) -> Result<TracedRun, ExecError> {
         let (block, items) = self.stored_block_items(height, txs)?;
         if items.is_empty() {
-            return Ok(Vec::new());
+            return Ok(TracedRun {
+                traces: Vec::new(),
+                before: ChangeSet::default(),
+                after: ChangeSet::default(),
+            });
         }
         let parent = ward_state::Snapshot::new(self.store.clone(), height - 1)?;
-        let (traces, _) = self.traced_on(Arc::new(parent))?.trace_items(
+        self.traced_on(Arc::new(parent))?.trace_items(
             &items,
             traced_from,
             height,
             block.header.time,
-        )?;
-        Ok(traces)
+        )
     }
 
     /// What `tx` would do as the only transaction of the next block at
@@ -193,7 +221,9 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         height: u64,
         time: u64,
     ) -> Result<(Simulation, Trace), ExecError> {
-        let (mut traces, changes) = self.traced_on(self.store.clone())?.trace_items(
+        let TracedRun {
+            mut traces, after, ..
+        } = self.traced_on(self.store.clone())?.trace_items(
             &[block::Item::at(tx, height, 0)],
             0,
             height,
@@ -207,26 +237,30 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         })?;
         let simulation = Simulation {
             receipt: trace.receipt.clone(),
-            changes,
+            changes: after,
         };
         Ok((simulation, trace))
     }
 
     /// Runs `items` in order as block `height` over one journal, those
-    /// from `traced_from` on traced: their traces, and the changes of
-    /// them all.
+    /// from `traced_from` on traced: their traces, the changes of the
+    /// items before `traced_from`, and the changes of them all.
     fn trace_items(
         &self,
         items: &[block::Item<'_>],
         traced_from: usize,
         height: u64,
         time: u64,
-    ) -> Result<(Vec<Trace>, ward_state::ChangeSet), ExecError> {
+    ) -> Result<TracedRun, ExecError> {
         let intrinsic = self.admit_block(items)?;
         let journal: SharedJournal<S> =
             Arc::new(Mutex::new(Journal::new(View::plain(self.store.clone()))));
         let mut traces = Vec::new();
+        let mut before = ChangeSet::default();
         for (index, item) in items.iter().enumerate() {
+            if index == traced_from {
+                before = lock(&journal).changes();
+            }
             let tracer: Option<Tracer> = (index >= traced_from).then(Arc::default);
             let receipt = self.run_item(
                 &journal,
@@ -246,10 +280,37 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 "a traced run's journal is still shared after it",
             ))
         })?;
-        let changes = journal
+        let after = journal
             .into_inner()
             .unwrap_or_else(|e| e.into_inner())
             .into_changes();
-        Ok((traces, changes))
+        Ok(TracedRun {
+            traces,
+            before,
+            after,
+        })
     }
+}
+
+/// What [`Executor::trace_items`] gives.
+struct TracedRun {
+    traces: Vec<Trace>,
+    /// The changes of the items before the first traced one.
+    before: ChangeSet,
+    /// The changes of them all.
+    after: ChangeSet,
+}
+
+/// A transaction of a committed block, replayed traced, with the state
+/// around it ([`Executor::trace_block_tx_state`]): the state it started
+/// on is its block's parent state with `before` over it, the state it
+/// left is the same with `after` over it.
+#[derive(Debug)]
+pub struct TracedTx {
+    /// Its trace.
+    pub trace: Trace,
+    /// What the block's transactions before it changed.
+    pub before: ChangeSet,
+    /// What they and it changed.
+    pub after: ChangeSet,
 }

@@ -447,6 +447,19 @@ impl<B: StateRead> Journal<B> {
         }
     }
 
+    /// A copy of the overlay as a change set (without block or
+    /// receipts): what [`Journal::into_changes`] would give now.
+    pub fn changes(&self) -> ChangeSet {
+        ChangeSet {
+            code: self.code.clone(),
+            contracts: self.contracts.clone(),
+            storage: self.storage.clone(),
+            nonces: self.nonces.clone(),
+            balances: self.balances.clone(),
+            ..ChangeSet::default()
+        }
+    }
+
     /// The overlay as a change set (without block or receipts).
     pub fn into_changes(self) -> ChangeSet {
         ChangeSet {

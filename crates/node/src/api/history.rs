@@ -6,7 +6,7 @@
 //! /trace/{tx}/flamegraph.svg`).
 
 use ward_chain::tx::{ChainRules, VerifiedTx};
-use ward_executor::Trace;
+use ward_executor::{Trace, TracedTx};
 use ward_primitives::Hash32;
 use ward_state::{StatePrune, StateRead};
 
@@ -71,6 +71,15 @@ pub(crate) fn flame_graph(shared: &Shared, hash: Hash32) -> Result<Vec<u8>, RpcE
 
 /// The trace of committed transaction `hash`, replayed.
 pub(crate) fn transaction(shared: &Shared, hash: Hash32) -> Result<Trace, RpcError> {
+    Ok(transaction_state(shared, hash)?.0.trace)
+}
+
+/// Committed transaction `hash` replayed traced, with the state around
+/// it ([`ward_executor::TracedTx`]) and the height of its block.
+pub(crate) fn transaction_state(
+    shared: &Shared,
+    hash: Hash32,
+) -> Result<(TracedTx, u64), RpcError> {
     let store = &**shared.store();
     let Some(receipt) = store.receipt(&hash).map_err(RpcError::state)? else {
         let kept_from = store.pruned_below().map_err(RpcError::state)?;
@@ -91,10 +100,11 @@ pub(crate) fn transaction(shared: &Shared, hash: Hash32) -> Result<Trace, RpcErr
     }
     let txs = stored_txs(shared, height)?;
     let index = receipt.index as usize;
-    shared
+    let traced = shared
         .reader(None)?
-        .trace_block_tx(height, &txs, index)
-        .map_err(|e| exec_error(&e))
+        .trace_block_tx_state(height, &txs, index)
+        .map_err(|e| exec_error(&e))?;
+    Ok((traced, height))
 }
 
 /// The traces of every transaction of committed block `height`,

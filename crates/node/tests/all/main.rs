@@ -16,6 +16,7 @@ mod hostile;
 mod layers;
 mod limits;
 mod money;
+mod prestate;
 mod prune;
 #[cfg(feature = "etcd")]
 mod replicas;

@@ -104,7 +104,7 @@ pub(super) fn accounts(shared: &Shared, _: &Params) -> Result<Value, RpcError> {
 /// A storage value as a 32-byte word: an EVM slot's value is stored
 /// big-endian and 32 bytes long; a shorter Wasm value is right-aligned,
 /// a longer one cut to its first 32 bytes.
-fn storage_word(value: Option<&[u8]>) -> B256 {
+pub(super) fn storage_word(value: Option<&[u8]>) -> B256 {
     let mut word = [0u8; 32];
     if let Some(value) = value {
         let value = &value[..value.len().min(32)];

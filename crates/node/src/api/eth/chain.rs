@@ -114,13 +114,20 @@ pub(crate) fn read_state<T>(
     read: impl FnOnce(&dyn StateRead) -> Result<T, ward_state::StateError>,
 ) -> Result<T, RpcError> {
     let height = block_param(shared, p, index)?;
+    read(&*state_at(shared, height)?).map_err(state_error)
+}
+
+/// The state after block `height`, which this node must still keep: the
+/// head's from the store's own tables, an earlier block's from the state
+/// tree's version of it.
+pub(crate) fn state_at(shared: &Shared, height: u64) -> Result<Box<dyn StateRead>, RpcError> {
     if height == head(shared)? {
-        return read(&**shared.store()).map_err(state_error);
+        return Ok(Box::new(shared.store().clone()));
     }
     kept(shared, height)?;
     let snapshot =
         ward_state::Snapshot::new(shared.store().clone(), height).map_err(state_error)?;
-    read(&snapshot).map_err(state_error)
+    Ok(Box::new(snapshot))
 }
 
 /// Refuses a height whose state this node pruned.

@@ -2,7 +2,9 @@
 //! with geth's `callTracer` (`docs/ethereum.md`): Ward's call traces (the
 //! frames `traceTransaction` shows) in the shape explorers such as
 //! Blockscout and Otterscan read. Gas is EVM gas, as in Ethereum's
-//! receipts: a frame's Ward gas over the EVM runtime's rate. And
+//! receipts: a frame's Ward gas over the EVM runtime's rate. With geth's
+//! `prestateTracer` (and its `diffMode`), the accounts a transaction
+//! touched, before and after it (`prestate.rs`). And
 //! `debug_getRawTransaction`: an Ethereum transaction's signed bytes.
 
 use alloy_primitives::{Address as EthAddress, B256, Bytes, U64, U256};
@@ -15,9 +17,9 @@ use ward_vm::Status;
 
 use super::{
     calls::{request_tx, revert_reason},
-    chain::{block_param, call_block},
-    params::{Params, invalid, to_json},
-    shape,
+    chain::{block_param, call_block, state_at},
+    params::{Params, invalid, state_error, to_json, ward},
+    prestate, shape,
 };
 use crate::{
     api::history as replay,
@@ -25,19 +27,26 @@ use crate::{
     state::Shared,
 };
 
-/// The tracer options this node takes: geth's `callTracer` and its
-/// `onlyTopCall` and `withLog`.
+/// The tracer options this node takes: geth's `callTracer` with its
+/// `onlyTopCall` and `withLog`, and its `prestateTracer` with
+/// `diffMode`, `disableCode` and `disableStorage`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Options {
     tracer: Option<String>,
     #[serde(default)]
-    tracer_config: Config,
+    tracer_config: Option<Value>,
     /// geth's `timeout`: taken and not used (a trace is bounded as any
     /// call is).
     #[serde(default)]
     #[allow(dead_code, reason = "accepted as geth accepts it")]
     timeout: Option<String>,
+}
+
+/// The tracer asked for, with its configuration.
+enum Tracer {
+    Call(Config),
+    Prestate(prestate::Config),
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -87,7 +96,7 @@ struct CallLog {
 #[serde(rename_all = "camelCase")]
 struct BlockEntry {
     tx_hash: B256,
-    result: CallFrame,
+    result: Value,
 }
 
 /// What a transaction that ran no frame (a plain transfer) shows as its
@@ -95,6 +104,8 @@ struct BlockEntry {
 struct Asked {
     from: EthAddress,
     to: EthAddress,
+    /// `to`, `None` for a creation.
+    recipient: Option<EthAddress>,
     value: U256,
     gas: u64,
     input: Bytes,
@@ -109,6 +120,7 @@ impl Asked {
         Ok(Asked {
             from: tx.inner.signer(),
             to: tx.inner.to().unwrap_or_default(),
+            recipient: tx.inner.to(),
             value: tx.inner.value(),
             gas: tx.inner.gas_limit(),
             input: tx.inner.input().clone(),
@@ -119,27 +131,61 @@ impl Asked {
 /// `debug_traceTransaction`: a committed transaction replayed.
 pub(super) fn trace_transaction(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     let hash: B256 = p.at(0)?;
-    let config = options(p, 1)?;
-    let trace = replay::transaction(shared, Hash32(hash.0)).map_err(RpcError::into_eth)?;
-    let used = shape::evm_gas_used(shared, &trace.receipt)?;
-    to_json(shown(&trace, used, &config, || {
-        Asked::committed(shared, hash)
-    })?)
+    match options(p, 1)? {
+        Tracer::Call(config) => {
+            let trace = replay::transaction(shared, Hash32(hash.0)).map_err(RpcError::into_eth)?;
+            let used = shape::evm_gas_used(shared, &trace.receipt)?;
+            to_json(shown(&trace, used, &config, || {
+                Asked::committed(shared, hash)
+            })?)
+        }
+        Tracer::Prestate(config) => committed_prestate(shared, hash, &config),
+    }
+}
+
+/// `prestateTracer` of committed transaction `hash`: replayed on its
+/// block's parent state, after the block's transactions before it.
+fn committed_prestate(
+    shared: &Shared,
+    hash: B256,
+    config: &prestate::Config,
+) -> Result<Value, RpcError> {
+    let (traced, height) =
+        replay::transaction_state(shared, Hash32(hash.0)).map_err(RpcError::into_eth)?;
+    let asked = Asked::committed(shared, hash)?;
+    let parent = state_at(shared, height - 1)?;
+    prestate::shown(
+        &traced.trace,
+        &*parent,
+        (&traced.before, &traced.after),
+        (ward(asked.from), asked.recipient.map(ward)),
+        config,
+    )
+    .map_err(state_error)
 }
 
 /// `debug_traceBlockByNumber` and `debug_traceBlockByHash`: a committed
-/// block's transactions replayed.
+/// block's transactions replayed (with `prestateTracer`, each on its
+/// own, after those before it).
 pub(super) fn trace_block(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     let height = block_param(shared, p, 0)?;
-    let config = options(p, 1)?;
+    let tracer = options(p, 1)?;
     let traces = replay::block(shared, height).map_err(RpcError::into_eth)?;
     let mut out = Vec::with_capacity(traces.len());
     for trace in &traces {
         let hash = B256::from(trace.receipt.tx.0);
-        let used = shape::evm_gas_used(shared, &trace.receipt)?;
+        let result = match &tracer {
+            Tracer::Call(config) => {
+                let used = shape::evm_gas_used(shared, &trace.receipt)?;
+                to_json(shown(trace, used, config, || {
+                    Asked::committed(shared, hash)
+                })?)?
+            }
+            Tracer::Prestate(config) => committed_prestate(shared, hash, config)?,
+        };
         out.push(BlockEntry {
             tx_hash: hash,
-            result: shown(trace, used, &config, || Asked::committed(shared, hash))?,
+            result,
         });
     }
     to_json(out)
@@ -150,26 +196,38 @@ pub(super) fn trace_block(shared: &Shared, p: &Params) -> Result<Value, RpcError
 pub(super) fn trace_call(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     let request: TransactionRequest = p.at(0)?;
     let at = call_block(shared, p, 1)?;
-    let config = options(p, 2)?;
-    let ward = request_tx(shared, &request)?;
+    let tracer = options(p, 2)?;
+    let ward_tx = request_tx(shared, &request)?;
+    let recipient = request.to.and_then(|to| to.to().copied());
     let asked = Asked {
-        from: eth20(&ward.tx.sender),
-        to: request
-            .to
-            .and_then(|to| to.to().copied())
-            .unwrap_or_default(),
+        from: eth20(&ward_tx.tx.sender),
+        to: recipient.unwrap_or_default(),
+        recipient,
         value: request.value.unwrap_or_default(),
-        gas: ward.tx.gas_limit,
+        gas: ward_tx.tx.gas_limit,
         input: request.input.input().cloned().unwrap_or_default(),
     };
-    let (_, trace) = shared
+    let (simulation, trace) = shared
         .reader(Some(at.state))
         .map_err(|e| RpcError::from(e).into_eth())?
-        .simulate_traced_in(&ward.verified(), at.number, at.time)
+        .simulate_traced_in(&ward_tx.verified(), at.number, at.time)
         .map_err(|e| exec_error(&e).into_eth())?;
-    to_json(shown(&trace, trace.receipt.gas_used, &config, || {
-        Ok(asked)
-    })?)
+    match tracer {
+        Tracer::Call(config) => to_json(shown(&trace, trace.receipt.gas_used, &config, || {
+            Ok(asked)
+        })?),
+        Tracer::Prestate(config) => {
+            let state = state_at(shared, at.state)?;
+            prestate::shown(
+                &trace,
+                &*state,
+                (&ward_state::ChangeSet::default(), &simulation.changes),
+                (ward_tx.tx.sender, recipient.map(ward)),
+                &config,
+            )
+            .map_err(state_error)
+        }
+    }
 }
 
 /// `debug_getRawTransaction`: an Ethereum transaction's envelope as its
@@ -204,16 +262,26 @@ pub(super) fn raw_transaction(shared: &Shared, p: &Params) -> Result<Value, RpcE
     }
 }
 
-/// The tracer options at param `index`: `callTracer` only.
-fn options(p: &Params, index: usize) -> Result<Config, RpcError> {
+/// The tracer options at param `index`: `callTracer` or
+/// `prestateTracer`, each with its own `tracerConfig`.
+fn options(p: &Params, index: usize) -> Result<Tracer, RpcError> {
     let options: Options = p.opt(index)?.unwrap_or_default();
+    let config = options
+        .tracer_config
+        .unwrap_or(Value::Object(Default::default()));
+    let config_error = |e: serde_json::Error| invalid(&format!("tracerConfig: {e}"));
     match options.tracer.as_deref() {
-        Some("callTracer") => Ok(options.tracer_config),
+        Some("callTracer") => Ok(Tracer::Call(
+            serde_json::from_value(config).map_err(config_error)?,
+        )),
+        Some("prestateTracer") => Ok(Tracer::Prestate(
+            serde_json::from_value(config).map_err(config_error)?,
+        )),
         Some(other) => Err(invalid(&format!(
-            "tracer {other:?} is not offered: this node traces calls (\"callTracer\"), not EVM steps or state diffs"
+            "tracer {other:?} is not offered: this node traces calls (\"callTracer\") and the state they touch (\"prestateTracer\"), not EVM steps"
         ))),
         None => Err(invalid(
-            "give {\"tracer\": \"callTracer\"}: this node traces calls, not EVM steps (geth's default struct logger)",
+            "give {\"tracer\": \"callTracer\"} or {\"tracer\": \"prestateTracer\"}: this node traces calls and state, not EVM steps (geth's default struct logger)",
         )),
     }
 }
@@ -360,6 +428,6 @@ fn input(frame: &TraceFrame, top: bool) -> Vec<u8> {
 }
 
 /// An address's last 20 bytes, as Ethereum's shapes show every address.
-fn eth20(address: &Address) -> EthAddress {
+pub(super) fn eth20(address: &Address) -> EthAddress {
     EthAddress::from_slice(&address.0[12..])
 }

@@ -23,6 +23,7 @@ pub(crate) mod gas;
 pub mod logs;
 pub(crate) mod methods;
 pub(crate) mod params;
+mod prestate;
 mod send;
 pub(crate) mod shape;
 mod sign;

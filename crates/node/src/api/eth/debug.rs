@@ -12,13 +12,13 @@ use alloy_rpc_types_eth::TransactionRequest;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ward_executor::{Access, CallKind, EVM_GAS_RATE, Trace, TraceFrame};
-use ward_primitives::{Address, Hash32};
+use ward_primitives::Hash32;
 use ward_vm::Status;
 
 use super::{
     calls::{request_tx, revert_reason},
     chain::{block_param, call_block, state_at},
-    params::{Params, invalid, state_error, to_json, ward},
+    params::{Params, eth20, invalid, state_error, to_json, ward},
     prestate, shape,
 };
 use crate::{
@@ -425,9 +425,4 @@ fn input(frame: &TraceFrame, top: bool) -> Vec<u8> {
             .get(4 + code..)
             .map_or_else(|| input.clone(), <[u8]>::to_vec),
     }
-}
-
-/// An address's last 20 bytes, as Ethereum's shapes show every address.
-pub(super) fn eth20(address: &Address) -> EthAddress {
-    EthAddress::from_slice(&address.0[12..])
 }

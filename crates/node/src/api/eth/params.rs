@@ -52,6 +52,11 @@ pub(crate) fn ward(address: EthAddress) -> Address {
     Address::from_eth(address.into_array())
 }
 
+/// An address's last 20 bytes, as Ethereum's shapes show every address.
+pub(crate) fn eth20(address: &Address) -> EthAddress {
+    EthAddress::from_slice(&address.0[12..])
+}
+
 /// A store's failure as Ethereum's -32002.
 pub(crate) fn state_error(error: ward_state::StateError) -> RpcError {
     RpcError::eth(-32002, error.to_string(), None)

@@ -21,7 +21,7 @@ use ward_executor::{Access, CallKind, Trace, TraceFrame};
 use ward_primitives::Address;
 use ward_state::{ChangeSet, Journal, StateError, StateRead};
 
-use super::{accounts::storage_word as word, debug::eth20};
+use super::{accounts::storage_word as word, params::eth20};
 
 /// `tracerConfig` of `prestateTracer`, as geth takes it.
 #[derive(Debug, Default, Deserialize)]

@@ -110,17 +110,24 @@ pub(crate) fn transaction_state(
 /// The traces of every transaction of committed block `height`,
 /// replayed in one run of the block.
 pub(crate) fn block(shared: &Shared, height: u64) -> Result<Vec<Trace>, RpcError> {
+    replayable(shared, height)?;
+    let txs = stored_txs(shared, height)?;
+    shared
+        .reader(None)?
+        .trace_block(height, &txs)
+        .map_err(|e| exec_error(&e))
+}
+
+/// Refuses block `height` when its parent state is not here to replay
+/// it on (the genesis has none; a pruning node keeps a window).
+pub(crate) fn replayable(shared: &Shared, height: u64) -> Result<(), RpcError> {
     let kept_from = shared.store().pruned_below().map_err(RpcError::state)?;
     if height == 0 || height <= kept_from {
         return Err(RpcError::pruned(format!(
             "block {height} has no parent state here to replay on (genesis has none; this node keeps state from block {kept_from})"
         )));
     }
-    let txs = stored_txs(shared, height)?;
-    shared
-        .reader(None)?
-        .trace_block(height, &txs)
-        .map_err(|e| exec_error(&e))
+    Ok(())
 }
 
 /// Committed block `height`'s transactions, as the executor replays them:

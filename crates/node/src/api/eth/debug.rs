@@ -103,8 +103,7 @@ struct BlockEntry {
 /// top call: what it asked for.
 struct Asked {
     from: EthAddress,
-    to: EthAddress,
-    /// `to`, `None` for a creation.
+    /// Whom it called, `None` for a creation.
     recipient: Option<EthAddress>,
     value: U256,
     gas: u64,
@@ -119,7 +118,6 @@ impl Asked {
             .ok_or_else(|| RpcError::eth(-32000, format!("transaction {hash} not found"), None))?;
         Ok(Asked {
             from: tx.inner.signer(),
-            to: tx.inner.to().unwrap_or_default(),
             recipient: tx.inner.to(),
             value: tx.inner.value(),
             gas: tx.inner.gas_limit(),
@@ -169,24 +167,33 @@ fn committed_prestate(
 /// own, after those before it).
 pub(super) fn trace_block(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     let height = block_param(shared, p, 0)?;
-    let tracer = options(p, 1)?;
-    let traces = replay::block(shared, height).map_err(RpcError::into_eth)?;
-    let mut out = Vec::with_capacity(traces.len());
-    for trace in &traces {
-        let hash = B256::from(trace.receipt.tx.0);
-        let result = match &tracer {
-            Tracer::Call(config) => {
+    let mut out = Vec::new();
+    match options(p, 1)? {
+        Tracer::Call(config) => {
+            let traces = replay::block(shared, height).map_err(RpcError::into_eth)?;
+            for trace in &traces {
+                let hash = B256::from(trace.receipt.tx.0);
                 let used = shape::evm_gas_used(shared, &trace.receipt)?;
-                to_json(shown(trace, used, config, || {
-                    Asked::committed(shared, hash)
-                })?)?
+                out.push(BlockEntry {
+                    tx_hash: hash,
+                    result: to_json(shown(trace, used, &config, || {
+                        Asked::committed(shared, hash)
+                    })?)?,
+                });
             }
-            Tracer::Prestate(config) => committed_prestate(shared, hash, config)?,
-        };
-        out.push(BlockEntry {
-            tx_hash: hash,
-            result,
-        });
+        }
+        // Each transaction replayed on its own, after those before it.
+        Tracer::Prestate(config) => {
+            replay::replayable(shared, height).map_err(RpcError::into_eth)?;
+            let block = replay::block_record(shared, height).map_err(RpcError::into_eth)?;
+            for id in &block.txs {
+                let hash = B256::from(id.0);
+                out.push(BlockEntry {
+                    tx_hash: hash,
+                    result: committed_prestate(shared, hash, &config)?,
+                });
+            }
+        }
     }
     to_json(out)
 }
@@ -201,7 +208,6 @@ pub(super) fn trace_call(shared: &Shared, p: &Params) -> Result<Value, RpcError>
     let recipient = request.to.and_then(|to| to.to().copied());
     let asked = Asked {
         from: eth20(&ward_tx.tx.sender),
-        to: recipient.unwrap_or_default(),
         recipient,
         value: request.value.unwrap_or_default(),
         gas: ward_tx.tx.gas_limit,
@@ -301,7 +307,7 @@ fn shown(
         return Ok(CallFrame {
             kind: "CALL",
             from: asked.from,
-            to: asked.to,
+            to: asked.recipient.unwrap_or_default(),
             value: Some(asked.value),
             gas: U64::from(asked.gas),
             gas_used: U64::from(used),

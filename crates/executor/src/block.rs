@@ -194,13 +194,32 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// A state failure, or a store that has a block or a genesis state
     /// already (a fault: nothing is written).
     pub fn genesis(&self, accounts: &BTreeMap<Address, u128>) -> Result<Hash32, ExecError> {
+        self.genesis_state(genesis_changes(accounts))
+    }
+
+    /// [`Executor::genesis`] for a whole state: balances, nonces,
+    /// contracts with their code and storage (`changes`' block, receipts
+    /// and transactions must be empty). What a test that starts from a
+    /// given state writes: Ethereum's state tests' `pre`
+    /// (`testing/statetests`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Executor::genesis`]; a change set that closes a block or
+    /// carries receipts is refused as a fault, and nothing is written.
+    pub fn genesis_state(&self, mut changes: ChangeSet) -> Result<Hash32, ExecError> {
         if self.store.height()? != 0 {
             return Err(ExecError::Fault(NodeFault::new(
                 FaultKind::Invariant,
                 "a genesis state goes into a store without blocks",
             )));
         }
-        let mut changes = genesis_changes(accounts);
+        if changes.block.is_some() || !changes.receipts.is_empty() || !changes.txs.is_empty() {
+            return Err(ExecError::Fault(NodeFault::new(
+                FaultKind::Invariant,
+                "a genesis state holds no block, receipt or transaction",
+            )));
+        }
         changes.tree = tree::update(&StateTree(&*self.store), 0, &changes.tree_changes())
             .map_err(tree_error)?;
         let root = changes.tree.root;
@@ -547,6 +566,16 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 }
             }
         };
+        if matches!(item.tx.origin(), ward_chain::tx::Sender::Ethereum(_)) {
+            // EIP-3607: an address that holds code sends nothing signed.
+            let code = lock(journal).contract(&sender)?.map(|c| c.code_hash);
+            if code.is_some_and(|hash| hash.0 != ward_vm::CodeHash::of(&[]).0) {
+                return Err(ExecError::Refused {
+                    index,
+                    refusal: Inadmissible::SenderNotEoa { sender },
+                });
+            }
+        }
         collect_inbox(journal, &sender)?;
         let max_fee = self.reserve_fee(journal, item, index)?;
         let mut receipt =

@@ -53,6 +53,25 @@ pub enum Inadmissible {
         /// The maximum.
         max: u64,
     },
+    /// An Ethereum creation whose EVM initcode is longer than EIP-3860
+    /// allows ([`MAX_INITCODE_SIZE`](crate::MAX_INITCODE_SIZE)): Ethereum
+    /// refuses the transaction, as geth's "max initcode size exceeded".
+    #[error("max initcode size exceeded: {bytes} bytes of initcode, above the limit of {max}")]
+    InitcodeTooLarge {
+        /// Its initcode's length.
+        bytes: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// A signed Ethereum transaction whose sender's address holds a
+    /// contract with code: EIP-3607 refuses it, as geth's "sender not an
+    /// eoa" (no one can hold the key of a contract's address but by a
+    /// collision).
+    #[error("sender not an eoa: {sender} holds a contract's code (EIP-3607)")]
+    SenderNotEoa {
+        /// The sender.
+        sender: ward_primitives::Address,
+    },
     /// Its gas limit does not cover its intrinsic cost.
     #[error("gas limit {gas} does not cover its intrinsic cost of {cost} gas ({bytes} bytes)")]
     IntrinsicCost {

@@ -24,6 +24,22 @@ use ward_primitives::CodeKind;
 /// above its intrinsic gas.
 pub const EVM_GAS_RATE: u64 = 64;
 
+/// EIP-3860's longest initcode an Ethereum creation may carry: twice
+/// EIP-170's longest code (`contracts/evm`'s `MAX_CODE_SIZE`, 24 576
+/// bytes), as `CREATE` and `CREATE2` allow inside the runtime.
+pub const MAX_INITCODE_SIZE: usize = 2 * 0x6000;
+
+/// The length of `payload`'s EVM initcode, if it is a creation of EVM
+/// code.
+pub(crate) fn evm_initcode_len(payload: &Payload) -> Option<usize> {
+    match payload {
+        Payload::Deploy(deploy) if matches!(&deploy.kind, CodeKind::Runtime(name) if name.as_str() == EVM_RUNTIME) => {
+            Some(deploy.code.len())
+        }
+        _ => None,
+    }
+}
+
 /// The Ethereum revision whose intrinsic gas a transaction in EVM gas
 /// pays: the EVM runtime's (`contracts/evm`'s `SPEC`).
 const SPEC: SpecId = SpecId::PRAGUE;

@@ -94,7 +94,7 @@ pub use error::{ExecError, Inadmissible};
 pub use estimate::Estimate;
 pub use fees::{Cost, Fees, price_per, ward_gas};
 pub use frame::{ScratchJournal, ScratchTrace, scratch_chain, scratch_chain_traced};
-pub use intrinsic::{EVM_GAS_RATE, Intrinsic};
+pub use intrinsic::{EVM_GAS_RATE, Intrinsic, MAX_INITCODE_SIZE};
 pub use limits::{CONTRACT_WASI_LIMITS, ChainLimits};
 pub use patch::Patch;
 pub use pipeline::{Pipeline, Pushed};
@@ -403,6 +403,14 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             return Err(Inadmissible::TooLarge {
                 bytes,
                 max: self.limits.max_tx_bytes,
+            });
+        }
+        if let Some(len) = intrinsic::evm_initcode_len(tx.payload())
+            && len > MAX_INITCODE_SIZE
+        {
+            return Err(Inadmissible::InitcodeTooLarge {
+                bytes: len as u64,
+                max: MAX_INITCODE_SIZE as u64,
             });
         }
         let intrinsic = Intrinsic::of(tx, 0);

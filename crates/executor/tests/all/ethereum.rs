@@ -519,4 +519,78 @@ fn the_evm_gas_rate_and_revision_are_the_runtimes() {
     let spec = "SpecId::PRAGUE;";
     assert!(runtime.contains(&format!("pub const SPEC: SpecId = {spec}")));
     assert!(intrinsic.contains(&format!("const SPEC: SpecId = {spec}")));
+    // EIP-3860's initcode limit is twice the runtime's EIP-170 limit.
+    let code = format!(
+        "pub const MAX_CODE_SIZE: usize = {:#x};",
+        ward_executor::MAX_INITCODE_SIZE / 2
+    );
+    assert!(runtime.contains(&code), "contracts/evm says {code:?}");
+}
+
+/// EIP-3860: an Ethereum creation whose initcode is longer than 49 152
+/// bytes is refused before it runs, as Ethereum refuses it; one at the
+/// limit runs.
+#[test]
+fn an_ethereum_creation_past_the_initcode_limit_is_refused() {
+    use ward_executor::{ExecError, Inadmissible, MAX_INITCODE_SIZE};
+    let alice = Key::new(0xa1);
+    let exec = executor(BackendKind::Wasmtime, 1, &[&alice]);
+    // STOP, then padding: creates a contract with no code.
+    let initcode = |len: usize| vec![0u8; len];
+    let create = |nonce, len| signed(&alice, (nonce, 3_000_000), TxKind::Create, 0, initcode(len));
+    let long = create(0, MAX_INITCODE_SIZE + 1);
+    assert_eq!(
+        exec.admit_verified(&long).unwrap_err(),
+        Inadmissible::InitcodeTooLarge {
+            bytes: MAX_INITCODE_SIZE as u64 + 1,
+            max: MAX_INITCODE_SIZE as u64,
+        }
+    );
+    match exec.execute_signed_block(&[long], 1_000) {
+        Err(ExecError::Refused { refusal, .. }) => {
+            assert!(matches!(refusal, Inadmissible::InitcodeTooLarge { .. }))
+        }
+        other => panic!("{other:?}"),
+    }
+    let block = exec
+        .execute_signed_block(&[create(0, MAX_INITCODE_SIZE)], 1_000)
+        .unwrap();
+    assert_eq!(
+        block.receipts[0].status.as_str(),
+        "ok",
+        "{:?}",
+        block.receipts[0]
+    );
+}
+
+/// EIP-3607: a signed Ethereum transaction from an address that holds a
+/// contract's code is refused; from the same address without code, it
+/// runs.
+#[test]
+fn a_sender_that_holds_code_is_refused() {
+    use ward_executor::{ExecError, Inadmissible, Patch};
+    use ward_primitives::{CodeKind, RuntimeName};
+    let alice = Key::new(0xa1);
+    let exec = executor(BackendKind::Wasmtime, 1, &[&alice]);
+    let transfer = || legacy(&alice, 0, [0x42; 20], 1, 80);
+    let code = Patch {
+        code: [(alice.account(), vec![0x00])].into(),
+        creates: [(
+            alice.account(),
+            CodeKind::Runtime(RuntimeName::new("evm").unwrap()),
+        )]
+        .into(),
+        ..Patch::default()
+    };
+    match exec.execute_signed_block_presetting(&code, &[transfer()], 1_000) {
+        Err(ExecError::Refused { refusal, .. }) => assert_eq!(
+            refusal,
+            Inadmissible::SenderNotEoa {
+                sender: alice.account()
+            }
+        ),
+        other => panic!("{other:?}"),
+    }
+    let block = exec.execute_signed_block(&[transfer()], 1_000).unwrap();
+    assert_eq!(block.receipts[0].status.as_str(), "ok");
 }

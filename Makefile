@@ -5,7 +5,7 @@
 CARGO ?= cargo
 WARD  := target/debug/ward
 
-.PHONY: demo test test-data setup contracts eth-clients openzeppelin browser wasi-c go bench-go package publish-check cluster cluster-demo parallel-long fmt clippy unit bench bench-report metering fuzz fuzz-diff fuzz-cov loops
+.PHONY: demo test test-data setup contracts eth-clients openzeppelin evm-conformance browser wasi-c go bench-go package publish-check cluster cluster-demo parallel-long fmt clippy unit bench bench-report metering fuzz fuzz-diff fuzz-cov loops
 
 # rustfmt and clippy ship with rustup's default profile; add them if a
 # minimal toolchain lacks them (no-op when present).
@@ -79,7 +79,7 @@ unit: setup contracts browser wasi-c go cluster test-data
 	@# The crates `ward new`'s crate builds with (contracts/Cargo.lock):
 	@# the CLI's author tests build one offline, inside this cargo test.
 	cd contracts && $(CARGO) fetch --locked
-	. target/test-data/env && export WARD_SPEC_DIR WARD_WASI_SUITE_DIR && \
+	. target/test-data/env && export WARD_SPEC_DIR WARD_WASI_SUITE_DIR WARD_STATE_TESTS_DIR && \
 	  WARD_REQUIRE_ALL=$(REQUIRE_ALL) $(CARGO) test --locked --workspace $(GATE_FEATURES)
 	@# The example contracts' own tests (contracts/*/tests, on ward-test),
 	@# in their workspace; its host build shares target/ with the one above.
@@ -119,6 +119,16 @@ test-data:
 openzeppelin: setup contracts
 	$(CARGO) build --locked -p ward-cli
 	scripts/openzeppelin.sh $(WARD) target/openzeppelin all
+
+# Ethereum's GeneralStateTests (ethereum/tests, filled for Cancun), every
+# case, through the EVM runtime on both backends against revm run natively,
+# with a progress bar; the differences against
+# testing/statetests/known-differences.txt (docs/evm.md, "Ethereum's state
+# tests"). `make test` runs a fixed sample of every folder.
+evm-conformance: setup contracts test-data
+	$(CARGO) build --locked -p ward-statetests --bin ward-statetest
+	. target/test-data/env && target/debug/ward-statetest \
+	  --known testing/statetests/known-differences.txt "$$WARD_STATE_TESTS_DIR"
 
 # ethers v6, web3.py with eth-account, and Hardhat 2 (npm and PyPI, pinned,
 # cached in target/eth-clients) against a `ward serve --dev` each.

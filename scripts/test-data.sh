@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
 # The test data `make test` reads and this repository does not carry
-# (CONTRIBUTING.md, "Test data"): the WebAssembly core spec suite and the
-# official WASI test suite. For each, in this order:
-#   1. the directory its variable names (WARD_SPEC_DIR, WARD_WASI_SUITE_DIR);
+# (CONTRIBUTING.md, "Test data"): the WebAssembly core spec suite, the
+# official WASI test suite and Ethereum's GeneralStateTests. For each, in
+# this order:
+#   1. the directory its variable names (WARD_SPEC_DIR, WARD_WASI_SUITE_DIR,
+#      WARD_STATE_TESTS_DIR);
 #   2. the team's offline copy beside the checkout (../shared, or
 #      WARD_SHARED_DIR), which this machine and CI have;
 #   3. a copy fetched with git at its pinned upstream commit into
 #      target/test-data (once: a finished fetch is stamped with its commit,
 #      which git checked object by object), checked for the files the
 #      tests read.
-# Writes the two variables to target/test-data/env for `make test` to
+# Writes the three variables to target/test-data/env for `make test` to
 # read, or fails with one line naming what it could not fetch and the
 # variables that point at a local copy.
 #
 #   scripts/test-data.sh [OUT_DIR]     (default: target/test-data)
 #
-# WARD_SPEC_URL / WARD_WASI_SUITE_URL (and _COMMIT) fetch from elsewhere,
+# WARD_SPEC_URL / WARD_WASI_SUITE_URL / WARD_STATE_TESTS_URL (and
+# _COMMIT) fetch from elsewhere,
 # a mirror or, in the script's own test, a local repository.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +31,9 @@ SPEC_COMMIT=${WARD_SPEC_COMMIT:-a8101597d3c3c660086c3cd1eedee608ff18d3c3}
 WASI_URL=${WARD_WASI_SUITE_URL:-https://github.com/WebAssembly/wasi-testsuite}
 # Branch prod/testsuite-base at 9f80ca35.
 WASI_COMMIT=${WARD_WASI_SUITE_COMMIT:-9f80ca35444cfd9e63100725615140a346652e6c}
+STATE_URL=${WARD_STATE_TESTS_URL:-https://github.com/ethereum/tests}
+# 2024-10-24, its GeneralStateTests filled for Cancun.
+STATE_COMMIT=${WARD_STATE_TESTS_COMMIT:-4c87ebbf024a3e9ec842bcce90564f629a3bcd82}
 
 # fetch NAME URL COMMIT DIR: DIR holds URL's tree at COMMIT, or this fails
 # with why on stderr.
@@ -92,8 +98,12 @@ spec=$(resolve "the WebAssembly spec suite" wasm-testsuite WARD_SPEC_DIR "$SHARE
   "$SPEC_URL" "$SPEC_COMMIT" . '*.wast' 100)
 wasi=$(resolve "the WASI test suite" wasi-testsuite WARD_WASI_SUITE_DIR "$SHARED/wasi-testsuite/rust" \
   "$WASI_URL" "$WASI_COMMIT" tests/rust/testsuite/wasm32-wasip1 '*.wasm' 40)
+# Its folders (stExample, ...; the files are one level down).
+state=$(resolve "Ethereum's state tests" ethereum-tests WARD_STATE_TESTS_DIR \
+  "$SHARED/ethereum-tests/GeneralStateTests" "$STATE_URL" "$STATE_COMMIT" GeneralStateTests '*' 40)
 {
   echo "WARD_SPEC_DIR=$spec"
   echo "WARD_WASI_SUITE_DIR=$wasi"
+  echo "WARD_STATE_TESTS_DIR=$state"
 } > "$OUT/env"
-echo "test data: spec suite $spec; WASI suite $wasi"
+echo "test data: spec suite $spec; WASI suite $wasi; state tests $state"

@@ -24,6 +24,10 @@ const NOT_RUN_BY_THE_GATE: &[(&str, &str)] = &[
     ),
     ("metering", "about ten minutes of metering measurements"),
     (
+        "evm-conformance",
+        "every state test case, most of an hour; the gate runs its fixed sample of every folder",
+    ),
+    (
         "parallel-long",
         "the long form of a test the gate runs 6 cases of",
     ),

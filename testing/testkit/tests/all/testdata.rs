@@ -56,7 +56,11 @@ fn repository(dir: &Path, sub: &str, ext: &str, count: usize) -> String {
 fn script(out: &Path, vars: &[(&str, String)]) -> Output {
     let mut command = Command::new(root().join("scripts/test-data.sh"));
     command.arg(out);
-    for name in ["WARD_SPEC_DIR", "WARD_WASI_SUITE_DIR"] {
+    for name in [
+        "WARD_SPEC_DIR",
+        "WARD_WASI_SUITE_DIR",
+        "WARD_STATE_TESTS_DIR",
+    ] {
         command.env_remove(name);
     }
     command.env("WARD_SHARED_DIR", out.join("no-shared-here"));
@@ -77,11 +81,18 @@ fn the_suites_are_fetched_at_their_pinned_commits_or_one_line_says_what_to_point
     let wasi = dir.join("wasi-upstream");
     let spec_commit = repository(&spec, "", "wast", 100);
     let wasi_commit = repository(&wasi, "tests/rust/testsuite/wasm32-wasip1", "wasm", 40);
+    let state = dir.join("state-upstream");
+    let state_commit = repository(&state, "GeneralStateTests", "json", 40);
     let vars = vec![
         ("WARD_SPEC_URL", format!("file://{}", spec.display())),
         ("WARD_SPEC_COMMIT", spec_commit.clone()),
         ("WARD_WASI_SUITE_URL", format!("file://{}", wasi.display())),
         ("WARD_WASI_SUITE_COMMIT", wasi_commit.clone()),
+        (
+            "WARD_STATE_TESTS_URL",
+            format!("file://{}", state.display()),
+        ),
+        ("WARD_STATE_TESTS_COMMIT", state_commit.clone()),
     ];
     let out = dir.join("cache");
     // Fetched, checked, and the variables written for `make test`.
@@ -96,12 +107,16 @@ fn the_suites_are_fetched_at_their_pinned_commits_or_one_line_says_what_to_point
     let fetched_wasi = out
         .join(format!("wasi-testsuite-{}", &wasi_commit[..8]))
         .join("tests/rust/testsuite/wasm32-wasip1");
+    let fetched_state = out
+        .join(format!("ethereum-tests-{}", &state_commit[..8]))
+        .join("GeneralStateTests");
     assert_eq!(
         env,
         format!(
-            "WARD_SPEC_DIR={}\nWARD_WASI_SUITE_DIR={}\n",
+            "WARD_SPEC_DIR={}\nWARD_WASI_SUITE_DIR={}\nWARD_STATE_TESTS_DIR={}\n",
             fetched_spec.canonicalize().unwrap().display(),
-            fetched_wasi.canonicalize().unwrap().display()
+            fetched_wasi.canonicalize().unwrap().display(),
+            fetched_state.canonicalize().unwrap().display()
         )
     );
     assert_eq!(git(&fetched_spec, &["rev-parse", "HEAD"]), spec_commit);

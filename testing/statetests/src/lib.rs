@@ -1,0 +1,311 @@
+//! Ethereum's GeneralStateTests (ethereum/tests, filled for Cancun)
+//! through Ward's EVM runtime, differentially against revm run natively
+//! (`docs/evm.md`, "Ethereum's state tests").
+//!
+//! Each case (a file's test, one `post.Cancun` entry: the transaction's
+//! data, gas and value by their indexes) runs three ways:
+//!
+//! 1. revm at Cancun, the fixture's fork: it must reproduce the fixture
+//!    (its state root and logs hash, or the refusal it expects), which
+//!    proves the reference. A case it does not reproduce is counted and
+//!    set aside.
+//! 2. revm at Prague, the revision Ward's runtime compiles
+//!    ([`native`]): the outcome Ward is held to, with gas and fees as
+//!    Ward's chain counts them for an Ethereum transaction
+//!    ([`native::Native::as_ward_counts`]).
+//! 3. Ward, on each backend ([`ward`]): status, output, logs, EVM gas,
+//!    and every account's balance, nonce, code and storage must be the
+//!    same as 2's, and the same on both backends.
+//!
+//! A case whose Ward run differs must be listed in the known-differences
+//! file ([`Known`]) under its cause.
+
+pub mod known;
+pub mod native;
+pub mod post;
+pub mod ward;
+
+use std::path::{Path, PathBuf};
+
+use revm::primitives::hardfork::SpecId;
+use revm_statetest_types::{SpecName, TestSuite};
+
+pub use known::Known;
+pub use ward::WardSide;
+
+/// The fork the fixtures were filled for.
+pub const FIXTURE_FORK: SpecName = SpecName::Cancun;
+
+/// The EVM revision Ward's runtime compiles (`contracts/evm`).
+pub const RUNTIME_SPEC: SpecId = SpecId::PRAGUE;
+
+/// How one case went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// revm at the fixture's fork does not reproduce the fixture: no
+    /// reference, not compared.
+    NotReproduced,
+    /// Ward's runtime did what revm did, on every backend.
+    Same,
+    /// Ward's runtime differs from revm: where, one line each (the first
+    /// backend's; both backends agree), and the likely cause.
+    Differs(Vec<String>, Cause),
+    /// The backends disagree with each other: never acceptable.
+    BackendsDisagree(Vec<String>),
+}
+
+/// What a difference comes from, as far as the runner can tell: a
+/// first sorting of the differences, which the known-differences file
+/// then names case by case (`--write-known`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Cause {
+    /// An account holds more wei than the native asset's range, or all of
+    /// them together do.
+    BalanceRange,
+    /// The transaction's gas limit is more than Ward gas (a u64 at 64
+    /// per EVM gas) can stand for.
+    GasLimitRange,
+    /// Only the gas used differs (and the sender's balance, which paid
+    /// for it).
+    GasOnly,
+    /// The case's code reads the block or transaction environment that
+    /// the runtime answers with constants.
+    Environment,
+    /// Not sorted yet.
+    Other,
+}
+
+/// The opcodes whose answers the runtime does not take from the block:
+/// `BLOCKHASH`, `COINBASE`, `PREVRANDAO`, `GASLIMIT`, `BASEFEE`,
+/// `BLOBHASH`, `BLOBBASEFEE`, `GASPRICE`.
+const ENVIRONMENT_OPCODES: [u8; 8] = [0x40, 0x41, 0x44, 0x45, 0x48, 0x49, 0x4a, 0x3a];
+
+impl Cause {
+    /// Its heading in the known-differences file.
+    pub fn heading(self) -> &'static str {
+        match self {
+            Cause::BalanceRange => {
+                "balance range: the pre-state's balances (one, or all together) are more than 2^128 - 1 wei, beyond the native asset's range (docs/economics.md)"
+            }
+            Cause::GasLimitRange => {
+                "gas limit range: the transaction's gas limit is above 2^63 / 64 EVM gas, more than Ward gas (a u64, 64 per EVM gas) can stand for"
+            }
+            Cause::GasOnly => {
+                "gas only: status, output, logs and state agree; the EVM gas differs (and with it what the sender paid)"
+            }
+            Cause::Environment => {
+                "block environment: the case's code reads COINBASE, GASPRICE, BASEFEE, PREVRANDAO, GASLIMIT, BLOCKHASH or the blob opcodes, which the runtime answers with constants"
+            }
+            Cause::Other => "not yet sorted: state, status or output differ",
+        }
+    }
+
+    fn of(unit: &revm_statetest_types::TestUnit, differences: &[String]) -> Cause {
+        let parts = &unit.transaction;
+        let sender = parts
+            .sender
+            .or_else(|| {
+                parts
+                    .secret_key
+                    .and_then(|k| revm_statetest_types::recover_address(k.as_slice()))
+            })
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        let gas_only = differences.iter().all(|line| {
+            line.starts_with("gas used:")
+                || (!sender.is_empty() && line.starts_with(&format!("{sender} balance:")))
+        });
+        if gas_only {
+            return Cause::GasOnly;
+        }
+        let reads_environment = unit
+            .pre
+            .values()
+            .any(|account| opcodes(&account.code).any(|op| ENVIRONMENT_OPCODES.contains(&op)));
+        if reads_environment {
+            Cause::Environment
+        } else {
+            Cause::Other
+        }
+    }
+}
+
+/// The opcodes of EVM code, its pushes' data skipped.
+fn opcodes(code: &[u8]) -> impl Iterator<Item = u8> + '_ {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let op = *code.get(at)?;
+        at += 1;
+        if (0x60..=0x7f).contains(&op) {
+            at += usize::from(op - 0x5f);
+        }
+        Some(op)
+    })
+}
+
+/// One case's result.
+#[derive(Clone, Debug)]
+pub struct CaseResult {
+    /// `FILE::TEST[d,g,v]`, the file relative to the suite's root.
+    pub id: String,
+    /// How it went.
+    pub verdict: Verdict,
+}
+
+/// Every fixture file under `root`, sorted.
+pub fn files(root: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "json") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// How many cases of each sample file `make test` runs.
+pub const SAMPLE_CASES_PER_FILE: usize = 8;
+
+/// The fixed sample `make test` runs (`sample.txt`): one file of every
+/// folder under `root`, the one whose largest gas limit is least.
+///
+/// # Errors
+///
+/// When a listed file is not under `root`.
+pub fn sample(root: &Path) -> std::io::Result<Vec<PathBuf>> {
+    include_str!("../sample.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| {
+            let path = root.join(line);
+            if path.is_file() {
+                Ok(path)
+            } else {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!(
+                        "sample.txt names {line}, which {} does not hold",
+                        root.display()
+                    ),
+                ))
+            }
+        })
+        .collect()
+}
+
+/// The folders under `root` that hold fixture files, relative to it.
+///
+/// # Errors
+///
+/// When `root` cannot be read.
+pub fn folders(root: &Path) -> std::io::Result<std::collections::BTreeSet<PathBuf>> {
+    Ok(files(root)?
+        .iter()
+        .filter_map(|f| f.parent()?.strip_prefix(root).ok().map(Path::to_path_buf))
+        .collect())
+}
+
+/// Runs the cases of `file` (a path under `root`) on `sides`: every one,
+/// or the first `limit`.
+///
+/// # Errors
+///
+/// When the file cannot be read or is not a fixture.
+pub fn run_file(
+    root: &Path,
+    file: &Path,
+    sides: &[WardSide],
+    limit: Option<usize>,
+) -> anyhow::Result<Vec<CaseResult>> {
+    let text = std::fs::read_to_string(file)?;
+    let suite: TestSuite =
+        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let relative = file
+        .strip_prefix(root)
+        .unwrap_or(file)
+        .display()
+        .to_string();
+    let mut out = Vec::new();
+    for (name, unit) in &suite.0 {
+        let Some(tests) = unit.post.get(&FIXTURE_FORK) else {
+            continue;
+        };
+        for test in tests {
+            if limit.is_some_and(|limit| out.len() >= limit) {
+                break;
+            }
+            let i = &test.indexes;
+            let id = format!("{relative}::{name}[{},{},{}]", i.data, i.gas, i.value);
+            let verdict = run_case(unit, test, sides);
+            out.push(CaseResult { id, verdict });
+        }
+    }
+    Ok(out)
+}
+
+fn run_case(
+    unit: &revm_statetest_types::TestUnit,
+    test: &revm_statetest_types::Test,
+    sides: &[WardSide],
+) -> Verdict {
+    match native::run(unit, test, FIXTURE_FORK.to_spec_id()) {
+        Ok(native) if native.reproduces(test) => {}
+        // revm cannot build the transaction: the fixture must expect it
+        // refused, and Ward must refuse it too (below).
+        Err(_) if test.expect_exception.is_some() => {}
+        _ => return Verdict::NotReproduced,
+    }
+    let expected = match native::run(unit, test, RUNTIME_SPEC) {
+        Ok(native) => native.as_ward_counts(),
+        Err(_) => native::refused(unit),
+    };
+    let mut first: Option<Result<post::Outcome, String>> = None;
+    for side in sides {
+        let got = side.run(unit, test).map_err(|e| e.0);
+        match &first {
+            None => first = Some(got),
+            Some(seen) if *seen != got => {
+                return Verdict::BackendsDisagree(vec![format!(
+                    "{}: {:?}; the first backend: {:?}",
+                    side.kind(),
+                    got.map(|o| (o.status, o.gas)),
+                    seen.as_ref().map(|o| (o.status, o.gas))
+                )]);
+            }
+            Some(_) => {}
+        }
+    }
+    match first {
+        None => Verdict::Same,
+        Some(Err(why)) => {
+            // A transfer past a u128 balance, which a chain whose
+            // supply fits the native asset cannot make, faults the
+            // executor: the pre-state's balances add up beyond it.
+            let cause = if why.contains("2^128") || why.contains("balance would overflow") {
+                Cause::BalanceRange
+            } else if why.contains("gas limit of") {
+                Cause::GasLimitRange
+            } else {
+                Cause::Other
+            };
+            Verdict::Differs(vec![why], cause)
+        }
+        Some(Ok(got)) => {
+            let differences = expected.differences(&got);
+            if differences.is_empty() {
+                Verdict::Same
+            } else {
+                let cause = Cause::of(unit, &differences);
+                Verdict::Differs(differences, cause)
+            }
+        }
+    }
+}

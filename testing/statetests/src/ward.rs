@@ -1,0 +1,370 @@
+//! A case run through Ward: its `pre` written as a chain's genesis state
+//! (each account at the Ward address of 12 zero bytes and its 20, code
+//! as contracts of the `evm` runtime), its transaction signed with the
+//! fixture's key as an Ethereum transaction of the case's chain id, and
+//! run as block 1 at the case's timestamp by an executor on one backend.
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use alloy_consensus::{
+    SignableTransaction, TxEip1559, TxEip2930, TxEnvelope, TxLegacy, crypto::secp256k1,
+};
+use alloy_eips::{
+    eip2718::Encodable2718,
+    eip2930::{AccessList, AccessListItem},
+};
+use revm::{
+    context::TransactionType,
+    primitives::{Address as EvmAddress, B256, Bytes, TxKind, U256},
+};
+use revm_statetest_types::{Test, TestUnit};
+use ward_chain::tx::{ChainRules, VerifiedTx, eth::ETH_TAG};
+use ward_executor::{ChainLimits, ExecError, Executor, Fees, Runtimes};
+use ward_primitives::{Address, CodeKind, Hash32, RuntimeName};
+use ward_state::{ChangeSet, ContractInfo, MemoryStore, StateRead, StateScan};
+use ward_vm::{Backend, BackendKind, CodeHash, Config};
+
+use crate::post::{Account, Outcome, Status};
+
+/// Why a case cannot be set up on a Ward chain at all: a limit of
+/// Ward's own, named.
+#[derive(Debug)]
+pub struct Unrepresentable(pub String);
+
+/// One backend with the EVM runtime registered, for every case.
+pub struct WardSide {
+    kind: BackendKind,
+    backend: Arc<dyn Backend>,
+    runtimes: Arc<Runtimes>,
+    config: Config,
+}
+
+/// The Ward address of a 20-byte Ethereum address.
+fn ward_address(address: &EvmAddress) -> Address {
+    let mut out = [0u8; 32];
+    out[12..].copy_from_slice(address.as_slice());
+    Address(out)
+}
+
+fn evm_runtime() -> RuntimeName {
+    RuntimeName::new("evm").expect("a valid runtime name")
+}
+
+impl WardSide {
+    /// `kind`'s backend with the EVM runtime's module (built like the
+    /// example contracts) registered.
+    ///
+    /// # Errors
+    ///
+    /// When the backend cannot be made or the module does not register.
+    pub fn new(kind: BackendKind) -> anyhow::Result<WardSide> {
+        let config = Config::default();
+        let backend = ward_backends_for(kind, &config)?;
+        let mut runtimes = Runtimes::new(backend.clone(), &config);
+        runtimes
+            .register(evm_runtime(), &ward_testkit::evm::runtime())
+            .map_err(|e| anyhow::anyhow!("the EVM runtime does not register: {e:?}"))?;
+        Ok(WardSide {
+            kind,
+            backend,
+            runtimes: Arc::new(runtimes),
+            config,
+        })
+    }
+
+    /// The backend's name.
+    pub fn kind(&self) -> BackendKind {
+        self.kind
+    }
+
+    /// Runs `test` of `unit`.
+    ///
+    /// # Errors
+    ///
+    /// A case Ward cannot represent, or a fault of the executor (which no
+    /// input should cause: reported as a difference by the caller).
+    pub fn run(&self, unit: &TestUnit, test: &Test) -> Result<Outcome, Unrepresentable> {
+        let chain_id = crate::native::chain_id(unit);
+        let limits = ChainLimits {
+            max_tx_gas: u64::MAX / 2,
+            max_block_gas: u64::MAX / 2,
+            ..ChainLimits::default()
+        };
+        let exec = Executor::new(
+            Arc::new(MemoryStore::default()),
+            self.backend.clone(),
+            &self.config,
+        )
+        .with_runtimes(self.runtimes.clone())
+        .with_limits(limits)
+        .with_eth_chain_id(Some(chain_id))
+        .with_fees(Fees::default());
+        exec.genesis_state(pre_state(unit)?)
+            .map_err(|e| Unrepresentable(format!("the pre-state is refused: {e}")))?;
+        let refused = || Outcome {
+            status: Status::Refused,
+            output: Bytes::new(),
+            logs: Vec::new(),
+            gas: 0,
+            accounts: accounts(exec.store()),
+        };
+        let base_fee: u128 = unit
+            .env
+            .current_base_fee
+            .unwrap_or_default()
+            .try_into()
+            .map_err(|_| Unrepresentable("a base fee beyond 2^128".into()))?;
+        let rules = ChainRules {
+            eth_chain_id: Some(chain_id),
+            base_fee,
+            ..ChainRules::new("statetest")
+        };
+        // Ward gas is a u64 at 64 per EVM gas: a limit above this has
+        // no Ward gas to stand for it.
+        let most = u64::MAX / 2 / ward_executor::EVM_GAS_RATE;
+        if let Some(limit) = unit.transaction.gas_limit.get(test.indexes.gas)
+            && *limit > U256::from(most)
+        {
+            return Err(Unrepresentable(format!(
+                "a gas limit of {limit} EVM gas, above the {most} that 64 Ward gas each leave in a u64"
+            )));
+        }
+        let Some(stored) = transaction(unit, test, chain_id) else {
+            return Ok(refused());
+        };
+        let Ok(tx) = VerifiedTx::from_bytes(&stored, &rules) else {
+            return Ok(refused());
+        };
+        if exec.admit_verified(&tx).is_err() {
+            return Ok(refused());
+        }
+        let time: u64 = unit
+            .env
+            .current_timestamp
+            .try_into()
+            .map_err(|_| Unrepresentable("a timestamp beyond 2^64".into()))?;
+        let block = match exec.execute_signed_block(&[tx], time) {
+            Ok(block) => block,
+            Err(ExecError::Refused { .. }) => return Ok(refused()),
+            Err(e) => return Err(Unrepresentable(format!("the executor failed: {e}"))),
+        };
+        let receipt = &block.receipts[0];
+        let status = match (receipt.status.as_str(), receipt.exit_code) {
+            ("ok", _) => Status::Ok,
+            ("reverted", 1) => Status::Reverted,
+            ("rejected", _) => Status::Refused,
+            _ => Status::Halted,
+        };
+        let output = match receipt.address {
+            Some(address) if status == Status::Ok => Bytes::copy_from_slice(&address.0[12..]),
+            _ => Bytes::from(receipt.output.clone()),
+        };
+        let logs = receipt
+            .events
+            .iter()
+            .map(|e| {
+                (
+                    EvmAddress::from_slice(&e.contract.0[12..]),
+                    e.topic.chunks(32).map(B256::from_slice).collect(),
+                    Bytes::from(e.data.clone()),
+                )
+            })
+            .collect();
+        Ok(Outcome {
+            status,
+            output,
+            logs,
+            gas: receipt.gas_used,
+            accounts: accounts(exec.store()),
+        })
+    }
+}
+
+fn ward_backends_for(kind: BackendKind, config: &Config) -> anyhow::Result<Arc<dyn Backend>> {
+    ward_backends::new(kind, config).map_err(|e| anyhow::anyhow!("{kind} backend: {e}"))
+}
+
+/// The case's `pre` as a genesis state.
+fn pre_state(unit: &TestUnit) -> Result<ChangeSet, Unrepresentable> {
+    let mut changes = ChangeSet::default();
+    for (address, info) in &unit.pre {
+        let at = ward_address(address);
+        let balance: u128 = info.balance.try_into().map_err(|_| {
+            Unrepresentable(format!(
+                "{address} holds more than 2^128 - 1 wei, beyond the native asset's range"
+            ))
+        })?;
+        if balance != 0 {
+            changes.balances.insert(at, balance);
+        }
+        let storage: Vec<_> = info.storage.iter().filter(|(_, v)| !v.is_zero()).collect();
+        // An account without code but with storage (what a creation
+        // that collided left, EIP-7610) is a contract whose code is
+        // empty: Ward keeps storage only for contracts.
+        if info.code.is_empty() && storage.is_empty() {
+            if info.nonce != 0 {
+                changes.nonces.insert(at, info.nonce);
+            }
+            continue;
+        }
+        let code_hash = Hash32(CodeHash::of(&info.code).0);
+        changes.code.insert(code_hash, info.code.to_vec());
+        changes.contracts.insert(
+            at,
+            ContractInfo {
+                code_hash,
+                deployer: Address::default(),
+                created_at: 0,
+                kind: CodeKind::Runtime(evm_runtime()),
+                admin: None,
+                history: Vec::new(),
+            },
+        );
+        for (key, value) in storage {
+            changes.storage.insert(
+                (at, key.to_be_bytes::<32>().to_vec()),
+                Some(value.to_be_bytes::<32>().to_vec()),
+            );
+        }
+        // The runtime keeps a contract's nonce under `nonce`, 1 when
+        // absent (docs/evm.md).
+        if info.nonce != 1 {
+            changes.storage.insert(
+                (at, b"nonce".to_vec()),
+                Some(info.nonce.to_le_bytes().to_vec()),
+            );
+        }
+    }
+    Ok(changes)
+}
+
+/// Every account of the store that is not empty, as the EVM sees it.
+fn accounts(store: &MemoryStore) -> BTreeMap<EvmAddress, Account> {
+    let (_, state) = store.whole_state().expect("a memory store reads");
+    let mut out: BTreeMap<EvmAddress, Account> = BTreeMap::new();
+    let evm = |address: &Address| EvmAddress::from_slice(&address.0[12..]);
+    for (address, balance) in &state.balances {
+        out.entry(evm(address)).or_default().balance = U256::from(*balance);
+    }
+    for (address, nonce) in &state.nonces {
+        out.entry(evm(address)).or_default().nonce = *nonce;
+    }
+    for (address, info) in &state.contracts {
+        let account = out.entry(evm(address)).or_default();
+        account.code = state
+            .code
+            .get(&info.code_hash)
+            .cloned()
+            .or_else(|| store.code(&info.code_hash).ok().flatten())
+            .unwrap_or_default()
+            .into();
+        account.nonce = 1;
+    }
+    for ((address, key), value) in &state.storage {
+        let Some(value) = value else { continue };
+        let account = out.entry(evm(address)).or_default();
+        if key == b"nonce" && value.len() == 8 {
+            account.nonce = u64::from_le_bytes(value.as_slice().try_into().expect("8 bytes"));
+        } else if key.len() == 32 && value.len() == 32 {
+            let value = U256::from_be_slice(value);
+            if !value.is_zero() {
+                account.storage.insert(U256::from_be_slice(key), value);
+            }
+        }
+    }
+    out.retain(|_, account| !account.is_empty());
+    out
+}
+
+/// The case's transaction, signed with the fixture's key for
+/// `chain_id`, in the chain's stored form: `None` when it cannot be
+/// made (no key, a field beyond its type), which Ward refuses as it
+/// refuses a transaction it cannot read.
+///
+/// A legacy transaction is signed with EIP-155's chain id (the fixtures'
+/// are not, and a Ward chain refuses those as geth does): the signature
+/// changes, what the transaction asks does not.
+fn transaction(unit: &TestUnit, test: &Test, chain_id: u64) -> Option<Vec<u8>> {
+    let parts = &unit.transaction;
+    let secret = parts.secret_key?;
+    let index = &test.indexes;
+    let input = parts.data.get(index.data)?.clone();
+    let gas_limit: u64 = (*parts.gas_limit.get(index.gas)?).try_into().ok()?;
+    let value = *parts.value.get(index.value)?;
+    let nonce: u64 = parts.nonce.try_into().ok()?;
+    let to = match parts.to {
+        Some(to) => TxKind::Call(to),
+        None => TxKind::Create,
+    };
+    let chain_id = match parts.chain_id {
+        Some(id) => id.try_into().ok()?,
+        None => chain_id,
+    };
+    let access_list = || {
+        AccessList(
+            parts
+                .access_lists
+                .get(index.data)
+                .cloned()
+                .flatten()
+                .unwrap_or_default()
+                .iter()
+                .map(|item| AccessListItem {
+                    address: item.address,
+                    storage_keys: item.storage_keys.clone(),
+                })
+                .collect(),
+        )
+    };
+    let u128_of = |v: Option<U256>| -> Option<u128> { v.unwrap_or_default().try_into().ok() };
+    let envelope: TxEnvelope = match parts.tx_type(index.data)? {
+        TransactionType::Legacy => {
+            let tx = TxLegacy {
+                chain_id: Some(chain_id),
+                nonce,
+                gas_price: u128_of(parts.gas_price)?,
+                gas_limit,
+                to,
+                value,
+                input,
+            };
+            let signature = secp256k1::sign_message(secret, tx.signature_hash()).ok()?;
+            tx.into_signed(signature).into()
+        }
+        TransactionType::Eip2930 => {
+            let tx = TxEip2930 {
+                chain_id,
+                nonce,
+                gas_price: u128_of(parts.gas_price)?,
+                gas_limit,
+                to,
+                value,
+                access_list: access_list(),
+                input,
+            };
+            let signature = secp256k1::sign_message(secret, tx.signature_hash()).ok()?;
+            tx.into_signed(signature).into()
+        }
+        TransactionType::Eip1559 => {
+            let tx = TxEip1559 {
+                chain_id,
+                nonce,
+                gas_limit,
+                max_fee_per_gas: u128_of(parts.max_fee_per_gas)?,
+                max_priority_fee_per_gas: u128_of(parts.max_priority_fee_per_gas)?,
+                to,
+                value,
+                access_list: access_list(),
+                input,
+            };
+            let signature = secp256k1::sign_message(secret, tx.signature_hash()).ok()?;
+            tx.into_signed(signature).into()
+        }
+        // Blob and set-code transactions: a Ward chain refuses their
+        // types (docs/ethereum.md, "Transactions").
+        _ => return None,
+    };
+    let mut stored = vec![ETH_TAG];
+    stored.extend(envelope.encoded_2718());
+    Some(stored)
+}

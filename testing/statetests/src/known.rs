@@ -15,6 +15,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::{CaseResult, Cause, Verdict};
+
 /// The file, read.
 #[derive(Clone, Debug, Default)]
 pub struct Known {
@@ -107,6 +109,66 @@ fn covers(entry: &str, id: &str) -> bool {
     match id.strip_prefix(entry) {
         Some(rest) => rest.is_empty() || entry.ends_with('/') || rest.starts_with('['),
         None => false,
+    }
+}
+
+/// A run's cases counted against the file.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    /// Cases run.
+    pub cases: u64,
+    /// Of them, those revm at the fixture's fork reproduces.
+    pub reproduced: u64,
+    /// Of those, the ones Ward's runtime ran as revm did.
+    pub same: u64,
+    /// Differing cases the file lists.
+    pub listed: u64,
+    /// Per sorted cause, the differing cases (listed or not).
+    pub by_cause: BTreeMap<Cause, u64>,
+    /// Each differing test (`FILE::TEST`) under the last-sorted cause of
+    /// its cases (an entry covers them all).
+    pub tests: BTreeMap<String, Cause>,
+    /// Differing cases the file does not list: id, cause, where.
+    pub unlisted: Vec<(String, Cause, Vec<String>)>,
+    /// Cases the backends disagree on: id, how.
+    pub disagree: Vec<(String, Vec<String>)>,
+    /// What the cases did to the file's entries.
+    pub tally: Tally,
+}
+
+impl Summary {
+    /// Counts `results` against `known`.
+    pub fn of(results: &[CaseResult], known: &Known) -> Summary {
+        let mut out = Summary::default();
+        for result in results {
+            out.cases += 1;
+            match &result.verdict {
+                Verdict::NotReproduced => {}
+                Verdict::Same => {
+                    out.reproduced += 1;
+                    out.same += 1;
+                    known.check(&result.id, false, &mut out.tally);
+                }
+                Verdict::Differs(lines, cause) => {
+                    out.reproduced += 1;
+                    *out.by_cause.entry(*cause).or_default() += 1;
+                    let test = result.id.rsplit_once('[').map_or(&*result.id, |(t, _)| t);
+                    let worst = out.tests.entry(test.to_owned()).or_insert(*cause);
+                    *worst = (*worst).max(*cause);
+                    if known.check(&result.id, true, &mut out.tally).is_some() {
+                        out.listed += 1;
+                    } else {
+                        out.unlisted
+                            .push((result.id.clone(), *cause, lines.clone()));
+                    }
+                }
+                Verdict::BackendsDisagree(lines) => {
+                    out.reproduced += 1;
+                    out.disagree.push((result.id.clone(), lines.clone()));
+                }
+            }
+        }
+        out
     }
 }
 

@@ -28,7 +28,7 @@ use std::{
 use anyhow::{Context, bail};
 use std::collections::{BTreeMap, BTreeSet};
 
-use ward_statetests::{CaseResult, Cause, Known, Verdict, WardSide, known::Tally};
+use ward_statetests::{CaseResult, Cause, Known, WardSide, known::Summary};
 use ward_vm::BackendKind;
 
 struct Args {
@@ -205,51 +205,24 @@ fn report(
     errors: &[(String, String)],
     files: usize,
 ) -> bool {
-    let mut tally = Tally::default();
-    // Each test under the last-sorted cause of its cases (an entry covers
-    // all of them).
-    let mut worst: BTreeMap<String, Cause> = BTreeMap::new();
-    let mut cause_counts: BTreeMap<Cause, u64> = BTreeMap::new();
-    let (mut reproduced, mut same, mut listed, mut unlisted, mut disagree) = (0, 0, 0, 0, 0);
-    for result in results {
-        match &result.verdict {
-            Verdict::NotReproduced => {}
-            Verdict::Same => {
-                reproduced += 1;
-                same += 1;
-                known.check(&result.id, false, &mut tally);
-            }
-            Verdict::Differs(lines, cause) => {
-                reproduced += 1;
-                *cause_counts.entry(*cause).or_default() += 1;
-                let test = result.id.rsplit_once('[').map_or(&*result.id, |(t, _)| t);
-                let entry = worst.entry(test.to_owned()).or_insert(*cause);
-                *entry = (*entry).max(*cause);
-                if known.check(&result.id, true, &mut tally).is_some() {
-                    listed += 1;
-                } else {
-                    unlisted += 1;
-                    println!("differs, not listed: {} ({cause:?})", result.id);
-                    for line in lines.iter().take(6) {
-                        println!("    {line}");
-                    }
-                }
-            }
-            Verdict::BackendsDisagree(lines) => {
-                reproduced += 1;
-                disagree += 1;
-                println!("the backends disagree: {}", result.id);
-                for line in lines {
-                    println!("    {line}");
-                }
-            }
+    let mut summary = Summary::of(results, known);
+    for (id, cause, lines) in &summary.unlisted {
+        println!("differs, not listed: {id} ({cause:?})");
+        for line in lines.iter().take(6) {
+            println!("    {line}");
+        }
+    }
+    for (id, lines) in &summary.disagree {
+        println!("the backends disagree: {id}");
+        for line in lines {
+            println!("    {line}");
         }
     }
     // A fixture revm's reader cannot read is a difference too, listed by
     // its file.
     let mut unreadable = 0;
     for (file, error) in errors {
-        if known.check(file, true, &mut tally).is_none() {
+        if known.check(file, true, &mut summary.tally).is_none() {
             unreadable += 1;
             println!("unreadable, not listed: {file}: {error}");
         }
@@ -263,27 +236,32 @@ fn report(
         results.len()
     );
     println!(
-        "  revm at Cancun reproduces the fixture: {reproduced} (not: {})",
-        results.len() - reproduced
+        "  revm at Cancun reproduces the fixture: {} (not: {})",
+        summary.reproduced,
+        summary.cases - summary.reproduced
     );
-    println!("  of those, Ward's runtime gives revm's outcome: {same}");
     println!(
-        "  differ, listed in the known differences ({} entries): {listed}",
-        known.len()
+        "  of those, Ward's runtime gives revm's outcome: {}",
+        summary.same
     );
-    for (cause, count) in known.by_cause(&tally) {
+    println!(
+        "  differ, listed in the known differences ({} entries): {}",
+        known.len(),
+        summary.listed
+    );
+    for (cause, count) in known.by_cause(&summary.tally) {
         if count > 0 {
             println!("      {count:>6}  {cause}");
         }
     }
-    println!("  differ, not listed: {unlisted}");
+    println!("  differ, not listed: {}", summary.unlisted.len());
     println!("  differences by the runner's sorting (listed or not):");
-    for (cause, count) in &cause_counts {
+    for (cause, count) in &summary.by_cause {
         println!("      {count:>6}  {cause:?}");
     }
     if let Some(path) = &args.write_known {
         let mut causes: BTreeMap<Cause, BTreeSet<&str>> = BTreeMap::new();
-        for (test, cause) in &worst {
+        for (test, cause) in &summary.tests {
             causes.entry(*cause).or_default().insert(test);
         }
         let mut text = String::from(
@@ -308,13 +286,13 @@ fn report(
             return false;
         }
     }
-    println!("  the backends disagree: {disagree}");
-    let passing = known.passing(&tally);
+    println!("  the backends disagree: {}", summary.disagree.len());
+    let passing = known.passing(&summary.tally);
     if !passing.is_empty() {
         println!("  listed, but every case they cover ran the same (remove them):");
         for entry in passing {
             println!("      {entry}");
         }
     }
-    unlisted == 0 && disagree == 0 && unreadable == 0
+    summary.unlisted.is_empty() && summary.disagree.is_empty() && unreadable == 0
 }

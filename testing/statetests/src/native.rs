@@ -135,17 +135,7 @@ pub fn run(unit: &TestUnit, test: &Test, spec: SpecId) -> Result<Native, String>
     }
     let state_root = state_root_unhashed(trie);
     let (outcome, logs_hash, fees) = match result {
-        Err(_) => (
-            Outcome {
-                status: Status::Refused,
-                output: Bytes::new(),
-                logs: Vec::new(),
-                gas: 0,
-                accounts,
-            },
-            logs_hash(&[]),
-            Fees::default(),
-        ),
+        Err(_) => (Outcome::refused(accounts), logs_hash(&[]), Fees::default()),
         Ok(result) => {
             let gas = *result.gas();
             let basefee = u128::from(block.basefee);
@@ -218,13 +208,7 @@ pub fn refused(unit: &TestUnit) -> Outcome {
         })
         .filter(|(_, account)| !account.is_empty())
         .collect();
-    Outcome {
-        status: Status::Refused,
-        output: Bytes::new(),
-        logs: Vec::new(),
-        gas: 0,
-        accounts,
-    }
+    Outcome::refused(accounts)
 }
 
 /// keccak-256 of the RLP list of `logs`.

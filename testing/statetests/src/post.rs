@@ -63,6 +63,18 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// A transaction refused before it ran, leaving `accounts` as they
+    /// were.
+    pub fn refused(accounts: BTreeMap<Address, Account>) -> Outcome {
+        Outcome {
+            status: Status::Refused,
+            output: Bytes::new(),
+            logs: Vec::new(),
+            gas: 0,
+            accounts,
+        }
+    }
+
     /// Where `got` differs from this outcome, one line each (none: the
     /// same).
     pub fn differences(&self, got: &Outcome) -> Vec<String> {

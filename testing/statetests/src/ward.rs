@@ -101,13 +101,7 @@ impl WardSide {
         .with_fees(Fees::default());
         exec.genesis_state(pre_state(unit)?)
             .map_err(|e| Unrepresentable(format!("the pre-state is refused: {e}")))?;
-        let refused = || Outcome {
-            status: Status::Refused,
-            output: Bytes::new(),
-            logs: Vec::new(),
-            gas: 0,
-            accounts: accounts(exec.store()),
-        };
+        let refused = || Outcome::refused(accounts(exec.store()));
         let base_fee: u128 = unit
             .env
             .current_base_fee
@@ -276,6 +270,16 @@ fn accounts(store: &MemoryStore) -> BTreeMap<EvmAddress, Account> {
     out
 }
 
+/// `tx` signed with `secret`.
+fn sign<T>(tx: T, secret: B256) -> Option<TxEnvelope>
+where
+    T: SignableTransaction<alloy_primitives::Signature>,
+    alloy_consensus::Signed<T>: Into<TxEnvelope>,
+{
+    let signature = secp256k1::sign_message(secret, tx.signature_hash()).ok()?;
+    Some(tx.into_signed(signature).into())
+}
+
 /// The case's transaction, signed with the fixture's key for
 /// `chain_id`, in the chain's stored form: `None` when it cannot be
 /// made (no key, a field beyond its type), which Ward refuses as it
@@ -328,8 +332,7 @@ fn transaction(unit: &TestUnit, test: &Test, chain_id: u64) -> Option<Vec<u8>> {
                 value,
                 input,
             };
-            let signature = secp256k1::sign_message(secret, tx.signature_hash()).ok()?;
-            tx.into_signed(signature).into()
+            sign(tx, secret)?
         }
         TransactionType::Eip2930 => {
             let tx = TxEip2930 {
@@ -342,8 +345,7 @@ fn transaction(unit: &TestUnit, test: &Test, chain_id: u64) -> Option<Vec<u8>> {
                 access_list: access_list(),
                 input,
             };
-            let signature = secp256k1::sign_message(secret, tx.signature_hash()).ok()?;
-            tx.into_signed(signature).into()
+            sign(tx, secret)?
         }
         TransactionType::Eip1559 => {
             let tx = TxEip1559 {
@@ -357,8 +359,7 @@ fn transaction(unit: &TestUnit, test: &Test, chain_id: u64) -> Option<Vec<u8>> {
                 access_list: access_list(),
                 input,
             };
-            let signature = secp256k1::sign_message(secret, tx.signature_hash()).ok()?;
-            tx.into_signed(signature).into()
+            sign(tx, secret)?
         }
         // Blob and set-code transactions: a Ward chain refuses their
         // types (docs/ethereum.md, "Transactions").

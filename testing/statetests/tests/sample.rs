@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, reason = "test")]
 
-use ward_statetests::{Known, Verdict, WardSide, known::Tally};
+use ward_statetests::{Known, WardSide, known::Summary};
 use ward_vm::BackendKind;
 
 #[test]
@@ -39,38 +39,30 @@ fn the_sample_of_every_folder_runs_as_revm_runs_it_or_is_listed() {
         "sample.txt names one file of every folder"
     );
     assert_eq!(files.len(), folders.len());
-    let mut tally = Tally::default();
-    let (mut cases, mut reproduced, mut same) = (0, 0, 0);
-    let mut unlisted = Vec::new();
+    let mut results = Vec::new();
     for file in &files {
-        for case in ward_statetests::run_file(
-            &dir,
-            file,
-            &sides,
-            Some(ward_statetests::SAMPLE_CASES_PER_FILE),
-        )
-        .unwrap()
-        {
-            cases += 1;
-            match case.verdict {
-                Verdict::NotReproduced => {}
-                Verdict::Same => {
-                    reproduced += 1;
-                    same += 1;
-                    known.check(&case.id, false, &mut tally);
-                }
-                Verdict::Differs(lines, cause) => {
-                    reproduced += 1;
-                    if known.check(&case.id, true, &mut tally).is_none() {
-                        unlisted.push(format!("{} ({cause:?}): {}", case.id, lines.join("; ")));
-                    }
-                }
-                Verdict::BackendsDisagree(lines) => {
-                    panic!("the backends disagree on {}: {}", case.id, lines.join("; "))
-                }
-            }
-        }
+        results.extend(
+            ward_statetests::run_file(
+                &dir,
+                file,
+                &sides,
+                Some(ward_statetests::SAMPLE_CASES_PER_FILE),
+            )
+            .unwrap(),
+        );
     }
+    let summary = Summary::of(&results, &known);
+    let (cases, reproduced, same) = (summary.cases, summary.reproduced, summary.same);
+    assert!(
+        summary.disagree.is_empty(),
+        "the backends disagree: {:?}",
+        summary.disagree
+    );
+    let unlisted: Vec<String> = summary
+        .unlisted
+        .iter()
+        .map(|(id, cause, lines)| format!("{id} ({cause:?}): {}", lines.join("; ")))
+        .collect();
     println!(
         "{} files, {cases} cases: revm reproduces {reproduced}, Ward's runtime gives revm's outcome in {same}",
         files.len()

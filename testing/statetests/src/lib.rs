@@ -20,6 +20,7 @@
 //! A case whose Ward run differs must be listed in the known-differences
 //! file ([`Known`]) under its cause.
 
+pub mod fixture;
 pub mod known;
 pub mod native;
 pub mod post;
@@ -27,14 +28,15 @@ pub mod ward;
 
 use std::path::{Path, PathBuf};
 
+use fixture::Suite;
 use revm::primitives::hardfork::SpecId;
-use revm_statetest_types::{SpecName, TestSuite};
 
 pub use known::Known;
 pub use ward::WardSide;
 
-/// The fork the fixtures were filled for.
-pub const FIXTURE_FORK: SpecName = SpecName::Cancun;
+/// The fork the fixtures were filled for: its name in `post`, and its
+/// revision.
+pub const FIXTURE_FORK: (&str, SpecId) = ("Cancun", SpecId::CANCUN);
 
 /// The EVM revision Ward's runtime compiles (`contracts/evm`).
 pub const RUNTIME_SPEC: SpecId = SpecId::PRAGUE;
@@ -100,15 +102,10 @@ impl Cause {
         }
     }
 
-    fn of(unit: &revm_statetest_types::TestUnit, differences: &[String]) -> Cause {
-        let parts = &unit.transaction;
-        let sender = parts
-            .sender
-            .or_else(|| {
-                parts
-                    .secret_key
-                    .and_then(|k| revm_statetest_types::recover_address(k.as_slice()))
-            })
+    fn of(unit: &fixture::Unit, differences: &[String]) -> Cause {
+        let sender = unit
+            .transaction
+            .sender()
             .map(|s| s.to_string())
             .unwrap_or_default();
         let gas_only = differences.iter().all(|line| {
@@ -226,7 +223,7 @@ pub fn run_file(
     limit: Option<usize>,
 ) -> anyhow::Result<Vec<CaseResult>> {
     let text = std::fs::read_to_string(file)?;
-    let suite: TestSuite =
+    let suite: Suite =
         serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let relative = file
         .strip_prefix(root)
@@ -235,7 +232,7 @@ pub fn run_file(
         .to_string();
     let mut out = Vec::new();
     for (name, unit) in &suite.0 {
-        let Some(tests) = unit.post.get(&FIXTURE_FORK) else {
+        let Some(tests) = unit.post.get(FIXTURE_FORK.0) else {
             continue;
         };
         for test in tests {
@@ -251,12 +248,8 @@ pub fn run_file(
     Ok(out)
 }
 
-fn run_case(
-    unit: &revm_statetest_types::TestUnit,
-    test: &revm_statetest_types::Test,
-    sides: &[WardSide],
-) -> Verdict {
-    match native::run(unit, test, FIXTURE_FORK.to_spec_id()) {
+fn run_case(unit: &fixture::Unit, test: &fixture::Case, sides: &[WardSide]) -> Verdict {
+    match native::run(unit, test, FIXTURE_FORK.1) {
         Ok(native) if native.reproduces(test) => {}
         // revm cannot build the transaction: the fixture must expect it
         // refused, and Ward must refuse it too (below).

@@ -268,7 +268,7 @@ fn report(
             "# Drafted by `ward-statetest --write-known`: every test that differed,\n# under the cause the runner sorted it by.\n",
         );
         if !errors.is_empty() {
-            text.push_str("\n## unreadable: revm-statetest-types cannot read the fixture (revm's own runner skips it too)\n");
+            text.push_str("\n## unreadable: the fixture is malformed (a value written `0x:bigint 0x1...`), and revm's own runner skips it too\n");
             for (file, _) in errors {
                 text.push_str(file);
                 text.push('\n');

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::fixture::{Case as Test, Unit as TestUnit};
 use alloy_trie::{
     TrieAccount,
     root::{state_root_unhashed, storage_root_unhashed},
@@ -16,7 +17,6 @@ use revm::{
     database::State,
     primitives::{B256, Bytes, U256, hardfork::SpecId, keccak256},
 };
-use revm_statetest_types::{Test, TestUnit};
 
 use crate::post::{Account, Outcome, Status};
 
@@ -56,25 +56,21 @@ fn environment(
     spec: SpecId,
 ) -> Result<(CfgEnv, BlockEnv, TxEnv), String> {
     let mut cfg = CfgEnv::default();
-    cfg.chain_id = chain_id(unit);
+    cfg.chain_id = unit.chain_id();
     cfg.set_spec_and_mainnet_gas_params(spec);
     cfg.set_max_blobs_per_tx(if spec.is_enabled_in(SpecId::PRAGUE) {
         9
     } else {
         6
     });
-    let block = unit.block_env(&mut cfg);
-    let tx = test.tx_env(unit).map_err(|e| e.to_string())?;
+    let block = unit.block_env(&cfg);
+    let tx = unit.tx_env(test)?;
     Ok((cfg, block, tx))
 }
 
 /// The chain id the case's block runs under (1 unless it says).
 pub fn chain_id(unit: &TestUnit) -> u64 {
-    unit.env
-        .current_chain_id
-        .unwrap_or(U256::ONE)
-        .try_into()
-        .unwrap_or(1)
+    unit.chain_id()
 }
 
 /// Runs `test` of `unit` at `spec`: `Err` when revm cannot even build
@@ -195,7 +191,7 @@ pub fn refused(unit: &TestUnit) -> Outcome {
         .map(|(address, info)| {
             let account = Account {
                 balance: info.balance,
-                nonce: info.nonce,
+                nonce: info.nonce.saturating_to(),
                 code: info.code.clone(),
                 storage: info
                     .storage

@@ -6,6 +6,7 @@
 
 use std::{collections::BTreeMap, sync::Arc};
 
+use crate::fixture::{Case as Test, Unit as TestUnit};
 use alloy_consensus::{
     SignableTransaction, TxEip1559, TxEip2930, TxEnvelope, TxLegacy, crypto::secp256k1,
 };
@@ -17,7 +18,6 @@ use revm::{
     context::TransactionType,
     primitives::{Address as EvmAddress, B256, Bytes, TxKind, U256},
 };
-use revm_statetest_types::{Test, TestUnit};
 use ward_chain::tx::{ChainRules, VerifiedTx, eth::ETH_TAG};
 use ward_executor::{ChainLimits, ExecError, Executor, Fees, Runtimes};
 use ward_primitives::{Address, CodeKind, Hash32, RuntimeName};
@@ -191,13 +191,17 @@ fn pre_state(unit: &TestUnit) -> Result<ChangeSet, Unrepresentable> {
         if balance != 0 {
             changes.balances.insert(at, balance);
         }
+        let nonce: u64 = info
+            .nonce
+            .try_into()
+            .map_err(|_| Unrepresentable(format!("{address}'s nonce is beyond 2^64")))?;
         let storage: Vec<_> = info.storage.iter().filter(|(_, v)| !v.is_zero()).collect();
         // An account without code but with storage (what a creation
         // that collided left, EIP-7610) is a contract whose code is
         // empty: Ward keeps storage only for contracts.
         if info.code.is_empty() && storage.is_empty() {
-            if info.nonce != 0 {
-                changes.nonces.insert(at, info.nonce);
+            if nonce != 0 {
+                changes.nonces.insert(at, nonce);
             }
             continue;
         }
@@ -222,11 +226,10 @@ fn pre_state(unit: &TestUnit) -> Result<ChangeSet, Unrepresentable> {
         }
         // The runtime keeps a contract's nonce under `nonce`, 1 when
         // absent (docs/evm.md).
-        if info.nonce != 1 {
-            changes.storage.insert(
-                (at, b"nonce".to_vec()),
-                Some(info.nonce.to_le_bytes().to_vec()),
-            );
+        if nonce != 1 {
+            changes
+                .storage
+                .insert((at, b"nonce".to_vec()), Some(nonce.to_le_bytes().to_vec()));
         }
     }
     Ok(changes)
@@ -307,15 +310,11 @@ fn transaction(unit: &TestUnit, test: &Test, chain_id: u64) -> Option<Vec<u8>> {
     let access_list = || {
         AccessList(
             parts
-                .access_lists
-                .get(index.data)
-                .cloned()
-                .flatten()
-                .unwrap_or_default()
-                .iter()
-                .map(|item| AccessListItem {
-                    address: item.address,
-                    storage_keys: item.storage_keys.clone(),
+                .access_list(index.data)
+                .into_iter()
+                .map(|entry| AccessListItem {
+                    address: entry.address,
+                    storage_keys: entry.storage_keys,
                 })
                 .collect(),
         )

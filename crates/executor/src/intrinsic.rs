@@ -29,13 +29,13 @@ pub const EVM_GAS_RATE: u64 = 64;
 /// bytes), as `CREATE` and `CREATE2` allow inside the runtime.
 pub const MAX_INITCODE_SIZE: usize = 2 * 0x6000;
 
-/// The length of `payload`'s EVM initcode, if it is a creation of EVM
-/// code.
-pub(crate) fn evm_initcode_len(payload: &Payload) -> Option<usize> {
+/// `payload`'s EVM initcode, if it is a creation of EVM code.
+pub(crate) fn evm_initcode(payload: &Payload) -> Option<&[u8]> {
     match payload {
-        Payload::Deploy(deploy) if matches!(&deploy.kind, CodeKind::Runtime(name) if name.as_str() == EVM_RUNTIME) => {
-            Some(deploy.code.len())
-        }
+        Payload::Deploy(deploy) => match &deploy.kind {
+            CodeKind::Runtime(name) if name.as_str() == EVM_RUNTIME => Some(&deploy.code),
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -141,10 +141,8 @@ fn ethereum_data(payload: &Payload) -> (std::borrow::Cow<'_, [u8]>, bool) {
         Payload::Call { input, .. } => (input.as_slice().into(), false),
         Payload::Admin { .. } => (payload.input().into(), false),
         Payload::Deploy(deploy) => {
-            let evm =
-                matches!(&deploy.kind, CodeKind::Runtime(name) if name.as_str() == EVM_RUNTIME);
-            if evm {
-                return (deploy.code.as_slice().into(), true);
+            if let Some(initcode) = evm_initcode(payload) {
+                return (initcode.into(), true);
             }
             // `wasm_creation_code`'s form (its length field saturates
             // where no transaction reaches).

@@ -405,11 +405,11 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 max: self.limits.max_tx_bytes,
             });
         }
-        if let Some(len) = intrinsic::evm_initcode_len(tx.payload())
-            && len > MAX_INITCODE_SIZE
+        if let Some(initcode) = intrinsic::evm_initcode(tx.payload())
+            && initcode.len() > MAX_INITCODE_SIZE
         {
             return Err(Inadmissible::InitcodeTooLarge {
-                bytes: len as u64,
+                bytes: initcode.len() as u64,
                 max: MAX_INITCODE_SIZE as u64,
             });
         }

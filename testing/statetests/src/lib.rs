@@ -260,9 +260,9 @@ fn run_case(unit: &fixture::Unit, test: &fixture::Case, sides: &[WardSide]) -> V
         Ok(native) => native.as_ward_counts(),
         Err(_) => native::refused(unit),
     };
-    let mut first: Option<Result<post::Outcome, String>> = None;
+    let mut first: Option<Result<post::Outcome, ward::Unrepresentable>> = None;
     for side in sides {
-        let got = side.run(unit, test).map_err(|e| e.0);
+        let got = side.run(unit, test);
         match &first {
             None => first = Some(got),
             Some(seen) if *seen != got => {
@@ -278,19 +278,7 @@ fn run_case(unit: &fixture::Unit, test: &fixture::Case, sides: &[WardSide]) -> V
     }
     match first {
         None => Verdict::Same,
-        Some(Err(why)) => {
-            // A transfer past a u128 balance, which a chain whose
-            // supply fits the native asset cannot make, faults the
-            // executor: the pre-state's balances add up beyond it.
-            let cause = if why.contains("2^128") || why.contains("balance would overflow") {
-                Cause::BalanceRange
-            } else if why.contains("gas limit of") {
-                Cause::GasLimitRange
-            } else {
-                Cause::Other
-            };
-            Verdict::Differs(vec![why], cause)
-        }
+        Some(Err(ward::Unrepresentable(cause, why))) => Verdict::Differs(vec![why], cause),
         Some(Ok(got)) => {
             let differences = expected.differences(&got);
             if differences.is_empty() {

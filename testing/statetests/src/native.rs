@@ -68,11 +68,6 @@ fn environment(
     Ok((cfg, block, tx))
 }
 
-/// The chain id the case's block runs under (1 unless it says).
-pub fn chain_id(unit: &TestUnit) -> u64 {
-    unit.chain_id()
-}
-
 /// Runs `test` of `unit` at `spec`: `Err` when revm cannot even build
 /// the transaction (the fixture expects it refused, or it is malformed).
 pub fn run(unit: &TestUnit, test: &Test, spec: SpecId) -> Result<Native, String> {

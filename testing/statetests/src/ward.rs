@@ -24,12 +24,16 @@ use ward_primitives::{Address, CodeKind, Hash32, RuntimeName};
 use ward_state::{ChangeSet, ContractInfo, MemoryStore, StateRead, StateScan};
 use ward_vm::{Backend, BackendKind, CodeHash, Config};
 
-use crate::post::{Account, Outcome, Status};
+use crate::{
+    Cause,
+    post::{Account, Outcome, Status},
+};
 
-/// Why a case cannot be set up on a Ward chain at all: a limit of
-/// Ward's own, named.
-#[derive(Debug)]
-pub struct Unrepresentable(pub String);
+/// Why a case cannot be set up on a Ward chain at all (a limit of
+/// Ward's own, named), or the executor failed on it: the cause it is
+/// sorted under, and what happened.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Unrepresentable(pub Cause, pub String);
 
 /// One backend with the EVM runtime registered, for every case.
 pub struct WardSide {
@@ -39,15 +43,8 @@ pub struct WardSide {
     config: Config,
 }
 
-/// The Ward address of a 20-byte Ethereum address.
-fn ward_address(address: &EvmAddress) -> Address {
-    let mut out = [0u8; 32];
-    out[12..].copy_from_slice(address.as_slice());
-    Address(out)
-}
-
 fn evm_runtime() -> RuntimeName {
-    RuntimeName::new("evm").expect("a valid runtime name")
+    RuntimeName::new(ward_chain::tx::eth::EVM_RUNTIME).expect("a valid runtime name")
 }
 
 impl WardSide {
@@ -84,7 +81,7 @@ impl WardSide {
     /// A case Ward cannot represent, or a fault of the executor (which no
     /// input should cause: reported as a difference by the caller).
     pub fn run(&self, unit: &TestUnit, test: &Test) -> Result<Outcome, Unrepresentable> {
-        let chain_id = crate::native::chain_id(unit);
+        let chain_id = unit.chain_id();
         let limits = ChainLimits {
             max_tx_gas: u64::MAX / 2,
             max_block_gas: u64::MAX / 2,
@@ -100,14 +97,14 @@ impl WardSide {
         .with_eth_chain_id(Some(chain_id))
         .with_fees(Fees::default());
         exec.genesis_state(pre_state(unit)?)
-            .map_err(|e| Unrepresentable(format!("the pre-state is refused: {e}")))?;
+            .map_err(|e| Unrepresentable(Cause::Other, format!("the pre-state is refused: {e}")))?;
         let refused = || Outcome::refused(accounts(exec.store()));
         let base_fee: u128 = unit
             .env
             .current_base_fee
             .unwrap_or_default()
             .try_into()
-            .map_err(|_| Unrepresentable("a base fee beyond 2^128".into()))?;
+            .map_err(|_| Unrepresentable(Cause::Other, "a base fee beyond 2^128".into()))?;
         let rules = ChainRules {
             eth_chain_id: Some(chain_id),
             base_fee,
@@ -119,9 +116,12 @@ impl WardSide {
         if let Some(limit) = unit.transaction.gas_limit.get(test.indexes.gas)
             && *limit > U256::from(most)
         {
-            return Err(Unrepresentable(format!(
-                "a gas limit of {limit} EVM gas, above the {most} that 64 Ward gas each leave in a u64"
-            )));
+            return Err(Unrepresentable(
+                Cause::GasLimitRange,
+                format!(
+                    "a gas limit of {limit} EVM gas, above the {most} that 64 Ward gas each leave in a u64"
+                ),
+            ));
         }
         let Some(stored) = transaction(unit, test, chain_id) else {
             return Ok(refused());
@@ -136,11 +136,25 @@ impl WardSide {
             .env
             .current_timestamp
             .try_into()
-            .map_err(|_| Unrepresentable("a timestamp beyond 2^64".into()))?;
+            .map_err(|_| Unrepresentable(Cause::Other, "a timestamp beyond 2^64".into()))?;
         let block = match exec.execute_signed_block(&[tx], time) {
             Ok(block) => block,
             Err(ExecError::Refused { .. }) => return Ok(refused()),
-            Err(e) => return Err(Unrepresentable(format!("the executor failed: {e}"))),
+            Err(e) => {
+                // A transfer past a u128 balance, which a chain whose
+                // supply fits the native asset cannot make, faults the
+                // executor: the pre-state's balances add up beyond it.
+                let message = e.to_string();
+                let cause = if message.contains("balance would overflow") {
+                    Cause::BalanceRange
+                } else {
+                    Cause::Other
+                };
+                return Err(Unrepresentable(
+                    cause,
+                    format!("the executor failed: {message}"),
+                ));
+            }
         };
         let receipt = &block.receipts[0];
         let status = match (receipt.status.as_str(), receipt.exit_code) {
@@ -182,19 +196,19 @@ fn ward_backends_for(kind: BackendKind, config: &Config) -> anyhow::Result<Arc<d
 fn pre_state(unit: &TestUnit) -> Result<ChangeSet, Unrepresentable> {
     let mut changes = ChangeSet::default();
     for (address, info) in &unit.pre {
-        let at = ward_address(address);
+        let at = Address::from_eth(address.0.0);
         let balance: u128 = info.balance.try_into().map_err(|_| {
-            Unrepresentable(format!(
-                "{address} holds more than 2^128 - 1 wei, beyond the native asset's range"
-            ))
+            Unrepresentable(
+                Cause::BalanceRange,
+                format!("{address} holds more than 2^128 - 1 wei, beyond the native asset's range"),
+            )
         })?;
         if balance != 0 {
             changes.balances.insert(at, balance);
         }
-        let nonce: u64 = info
-            .nonce
-            .try_into()
-            .map_err(|_| Unrepresentable(format!("{address}'s nonce is beyond 2^64")))?;
+        let nonce: u64 = info.nonce.try_into().map_err(|_| {
+            Unrepresentable(Cause::Other, format!("{address}'s nonce is beyond 2^64"))
+        })?;
         let storage: Vec<_> = info.storage.iter().filter(|(_, v)| !v.is_zero()).collect();
         // An account without code but with storage (what a creation
         // that collided left, EIP-7610) is a contract whose code is

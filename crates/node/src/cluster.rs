@@ -55,13 +55,15 @@ pub enum ClusterError {
 
 impl ClusterError {
     /// Whether etcd could not be reached (a member down, a connection
-    /// refused, no leader yet): worth trying again, unlike an answer.
+    /// refused, no leader yet) or did not answer in time (a member
+    /// stalled, a loaded disk: the client's own timeout, which tonic
+    /// reports as `Cancelled`): worth trying again, unlike an answer.
     pub fn is_unavailable(&self) -> bool {
         match self {
             ClusterError::Etcd(etcd_client::Error::TransportError(_)) => true,
             ClusterError::Etcd(etcd_client::Error::GRpcStatus(status)) => matches!(
                 status.code(),
-                tonic::Code::Unavailable | tonic::Code::DeadlineExceeded
+                tonic::Code::Unavailable | tonic::Code::DeadlineExceeded | tonic::Code::Cancelled
             ),
             _ => false,
         }

@@ -89,9 +89,10 @@ pub(crate) fn join(
     cluster: &ClusterConfig,
     data_dir: &Path,
 ) -> Result<Option<Claim>, NodeError> {
-    let mut log = handle
-        .block_on(BlockLog::connect(&cluster.endpoints, &cluster.prefix))
-        .map_err(|e| NodeError::Config(format!("state sync: {e}")))?;
+    let mut log = patiently("connecting to etcd", || {
+        handle.block_on(BlockLog::connect(&cluster.endpoints, &cluster.prefix))
+    })
+    .map_err(|e| NodeError::Config(format!("state sync: {e}")))?;
     if !needs_sync(handle, &mut log, data_dir)? {
         return Ok(None);
     }
@@ -120,7 +121,16 @@ pub(crate) fn join(
                 return Ok(Some(claim));
             }
             Ok(None) => {
-                let first = handle.block_on(log.first()).unwrap_or(0);
+                // An unanswered read is asked again, never taken for an
+                // empty log: the log may have been compacted long ago.
+                let first = match handle.block_on(log.first()) {
+                    Ok(first) => first,
+                    Err(why) => {
+                        tracing::warn!(%why, "state sync: reading the log's first block failed, trying again");
+                        std::thread::sleep(Duration::from_millis(500));
+                        continue;
+                    }
+                };
                 if first <= 1 {
                     tracing::info!(
                         "state sync: no snapshot advertised, and the log holds every block: replaying it from the first"

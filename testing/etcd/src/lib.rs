@@ -192,6 +192,28 @@ impl Etcd {
         }
     }
 
+    /// Stops member `index` where it is (SIGSTOP): its connections stay
+    /// open and its answers stop coming, as from a member stalled on its
+    /// disk. [`Etcd::resume`] lets it go on.
+    pub fn pause(&self, index: usize) {
+        self.signal(index, "-STOP");
+    }
+
+    /// Lets a paused member go on (SIGCONT).
+    pub fn resume(&self, index: usize) {
+        self.signal(index, "-CONT");
+    }
+
+    fn signal(&self, index: usize, signal: &str) {
+        if let Some(Some(child)) = self.children.get(index) {
+            let status = Command::new("kill")
+                .args([signal, &child.id().to_string()])
+                .status()
+                .expect("kill runs");
+            assert!(status.success(), "kill {signal} member {index}: {status}");
+        }
+    }
+
     /// The client endpoints of the members still running.
     pub fn running(&self) -> Vec<String> {
         self.clients

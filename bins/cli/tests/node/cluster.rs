@@ -84,8 +84,17 @@ pub(super) fn start_replica_with(
     extra: &[&str],
 ) -> Replica {
     let mut child = spawn_replica_with(dir, id, backend, etcd, prefix, extra);
-    let url = super::listening_url(&mut child);
-    Replica { child, url }
+    match super::try_listening_url(&mut child) {
+        Ok(url) => Replica { child, url },
+        Err(why) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            let log = std::fs::read_to_string(dir.join(format!("{id}.log"))).unwrap_or_default();
+            let lines: Vec<&str> = log.lines().collect();
+            let tail = lines[lines.len().saturating_sub(60)..].join("\n");
+            panic!("replica {id} does not listen: {why}; the end of its log:\n{tail}")
+        }
+    }
 }
 
 /// [`start_replica_with`]'s process, just started (a state sync may keep

@@ -66,6 +66,12 @@ pub(crate) fn node_dir(name: &str) -> PathBuf {
 /// (its stdout piped), waiting at most 300 s (a bound for a hung process,
 /// far past what a loaded machine takes).
 fn listening_url(child: &mut Child) -> String {
+    try_listening_url(child).expect("ward serve prints its address")
+}
+
+/// [`listening_url`], or why there is none: the process ended (its exit
+/// status) or did not print it within 300 s.
+fn try_listening_url(child: &mut Child) -> Result<String, String> {
     let stdout = child.stdout.take().unwrap();
     let (send, receive) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -76,9 +82,16 @@ fn listening_url(child: &mut Child) -> String {
             }
         }
     });
-    receive
-        .recv_timeout(Duration::from_secs(300))
-        .expect("ward serve prints its address")
+    match receive.recv_timeout(Duration::from_secs(300)) {
+        Ok(url) => Ok(url),
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            Err("no `listening on` line within 300 s".to_owned())
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            let status = child.wait().map_err(|e| e.to_string())?;
+            Err(format!("it closed its stdout and ended: {status}"))
+        }
+    }
 }
 
 /// Starts `ward serve --dev` on `dir` and a free port; returns once it

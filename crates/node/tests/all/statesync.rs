@@ -1,7 +1,8 @@
 //! State sync on a real three-member etcd cluster: two replicas take and
 //! advertise snapshots, one of them serving a corrupted chunk; a third
 //! starts empty with `state_sync`, restores from the good copy, reports the
-//! bad one, and then follows the others' blocks and agrees with them.
+//! bad one, and then follows the others' blocks and agrees with them. A
+//! joiner started while etcd stalls waits for it.
 
 use serde_json::json;
 use ward_node::Node;
@@ -104,6 +105,66 @@ fn an_empty_replica_state_syncs_around_a_bad_chunk_and_agrees() {
     });
     assert!(reports.iter().any(|(key, _)| key == "a/c"), "{reports:?}");
     for node in [c, b, a] {
+        node.shutdown().unwrap();
+    }
+    drop(members);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A joiner started while every etcd member is stalled (SIGSTOPped: its
+/// connections open, no answer coming, so each request ends at the
+/// client's own timeout) asks again until etcd answers, as it does while
+/// a member is down, rather than exiting; it then follows the cluster.
+#[test]
+fn a_joiner_started_while_etcd_stalls_waits_for_it() {
+    if let Some(why) = ward_testkit::etcd::missing() {
+        ward_testkit::skip(&why);
+        return;
+    }
+    let dir = super::temp_dir("statesync-stall");
+    let members = ward_testkit::etcd::Etcd::start(&dir);
+    let endpoints = members.clients.clone();
+    let how = Snapshotting {
+        prefix: "/ward-stall/",
+        interval: 4,
+        retention: None,
+        mempool_bytes: None,
+    };
+    let a = snapshotting("a", &dir, &endpoints, BackendKind::Wasmtime, &how, false);
+    super::replicas::until_leader("a", &a);
+    let receipt = send(&a, 0, 0, super::counter_deploy(), true);
+    let counter = Address::from_hex(receipt["address"].as_str().unwrap()).unwrap();
+
+    for member in 0..3 {
+        members.pause(member);
+    }
+    let joining = {
+        let (dir, endpoints) = (dir.clone(), endpoints.clone());
+        std::thread::spawn(move || {
+            let how = Snapshotting {
+                prefix: "/ward-stall/",
+                interval: 4,
+                retention: None,
+                mempool_bytes: None,
+            };
+            snapshotting("b", &dir, &endpoints, BackendKind::Wasmi, &how, true)
+        })
+    };
+    // Longer than the client's request timeout (2 s): the joiner's first
+    // requests go unanswered.
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    for member in 0..3 {
+        members.resume(member);
+    }
+    let b = joining.join().expect("the joiner starts once etcd answers");
+    send(&a, 1, 0, bump(counter, b"after"), true);
+    let top = height(&a);
+    until("b catches up", || height(&b) >= top);
+    for h in 1..=top {
+        let root = |n: &Node| ok(n, "getBlock", json!({ "height": h }))["state_root"].clone();
+        assert_eq!(root(&b), root(&a), "block {h}");
+    }
+    for node in [b, a] {
         node.shutdown().unwrap();
     }
     drop(members);

@@ -332,28 +332,37 @@ impl Frame {
     }
 
     /// Runs a Ward call or create (`call`, given the Ward gas to forward)
-    /// with `forwarded` EVM gas, once this frame's own gas so far is
-    /// charged (so that Ward's gas left is what the EVM's is); returns its
-    /// status and the EVM gas it used. The callee's Ward gas, charged by
-    /// the host, is turned into EVM gas rounded up (the rounding is
-    /// charged too).
+    /// with `forwarded` EVM gas; returns its status and the EVM gas it
+    /// used. The callee's Ward gas, charged by the host, is turned into
+    /// EVM gas rounded up (the rounding is charged too).
+    ///
+    /// This frame's own EVM gas so far is charged after the call, not
+    /// before: Ward gives a callee at most all but one 64th of the Ward gas
+    /// left (`docs/host-abi.md`), and that 64th, taken of Ward gas, rounds
+    /// differently from EIP-150's of EVM gas, which `forwarded` already
+    /// obeys: with only the EVM's remaining gas left in Ward, the cap could
+    /// fall up to 63 Ward gas short, and the callee got one EVM gas less
+    /// than on Ethereum. With the frame's own gas still in (the call's own
+    /// cost, at least 100 EVM gas, is among it), the cap is never below
+    /// the forward.
     fn ward_call(&mut self, forwarded: u64, call: impl FnOnce(i64) -> i32) -> (i32, u64) {
         let own = self
             .interpreter
             .gas
             .total_gas_spent()
-            .saturating_sub(forwarded);
-        self.charge_spent(own);
+            .saturating_sub(forwarded)
+            .saturating_sub(self.charged);
         let before = env::gas_left();
         let status = call(i64::try_from(forwarded.saturating_mul(GAS_RATE)).unwrap_or(i64::MAX));
         self.host.invalidate();
         let used_ward = before.saturating_sub(env::gas_left());
         let used = used_ward.div_ceil(GAS_RATE).min(forwarded);
         let rounding = (used * GAS_RATE).saturating_sub(used_ward);
-        if rounding > 0 {
-            env::charge_gas(rounding);
+        let owed = rounding.saturating_add(own.saturating_mul(GAS_RATE));
+        if owed > 0 {
+            env::charge_gas(owed);
         }
-        self.charged += used;
+        self.charged += own + used;
         (status, used)
     }
 

@@ -69,6 +69,10 @@ URL=() WARD_PID=()
 start_replica() {
   local i=$1
   shift
+  # Made here, not by the background job's redirection: the loop below
+  # may read it before that job has opened it (and a failed sed ends
+  # this script, under set -e).
+  : >"$DIR/r$i.out"
   "$WARD" serve --dev --etcd "$ENDPOINTS" --replica-id "r$i" --backend "${BACKEND[$i]}" \
     --snapshot-interval 4 --log-retention-blocks 4 "$@" \
     --data-dir "$DIR/r$i" --listen 127.0.0.1:0 >"$DIR/r$i.out" 2>>"$DIR/r$i.log" &

@@ -57,6 +57,9 @@ dev_node_start() {
 dev_node_serve() {
   local dir=$1
   shift
+  # Made here, not by the background job's redirection: the loop below
+  # may read it before that job has opened it.
+  : >"$dir/serve.out"
   "$WARD" serve --dev "$@" --data-dir "$dir/data" --listen 127.0.0.1:0 \
     >"$dir/serve.out" 2>"$dir/serve.log" &
   PID=$!

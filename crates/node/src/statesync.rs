@@ -120,32 +120,30 @@ pub(crate) fn join(
                 );
                 return Ok(Some(claim));
             }
-            Ok(None) => {
-                // An unanswered read is asked again, never taken for an
-                // empty log: the log may have been compacted long ago.
-                let first = match handle.block_on(log.first()) {
-                    Ok(first) => first,
-                    Err(why) => {
-                        tracing::warn!(%why, "state sync: reading the log's first block failed, trying again");
-                        std::thread::sleep(Duration::from_millis(500));
-                        continue;
-                    }
-                };
-                if first <= 1 {
+            Ok(None) => match handle.block_on(log.first()) {
+                // An unanswered read is asked again (below), never taken
+                // for an empty log: the log may have been compacted long
+                // ago.
+                Err(why) => {
+                    tracing::warn!(%why, "state sync: reading the log's first block failed, trying again");
+                }
+                Ok(first) if first <= 1 => {
                     tracing::info!(
                         "state sync: no snapshot advertised, and the log holds every block: replaying it from the first"
                     );
                     return Ok(Some(claim));
                 }
-                if ward_vm::clock::passed(noticed) {
-                    tracing::info!(
-                        log_starts_at = first,
-                        waited_s = started.elapsed().as_secs(),
-                        "state sync: waiting for a replica to advertise a snapshot (replicas take one every --snapshot-interval blocks)"
-                    );
-                    noticed = ward_vm::clock::now() + WAIT_NOTICE;
+                Ok(first) => {
+                    if ward_vm::clock::passed(noticed) {
+                        tracing::info!(
+                            log_starts_at = first,
+                            waited_s = started.elapsed().as_secs(),
+                            "state sync: waiting for a replica to advertise a snapshot (replicas take one every --snapshot-interval blocks)"
+                        );
+                        noticed = ward_vm::clock::now() + WAIT_NOTICE;
+                    }
                 }
-            }
+            },
             Err(why) => tracing::warn!(%why, "state sync: attempt failed, trying again"),
         }
         let _ = std::fs::remove_dir_all(&scratch);

@@ -56,6 +56,7 @@ pub(super) fn replica_config(
 }
 
 /// How a test's replica takes snapshots and joins.
+#[derive(Clone, Copy)]
 pub(super) struct Snapshotting<'a> {
     pub(super) prefix: &'a str,
     /// A snapshot every this many blocks (2 kept).

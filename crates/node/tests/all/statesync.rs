@@ -141,12 +141,6 @@ fn a_joiner_started_while_etcd_stalls_waits_for_it() {
     let joining = {
         let (dir, endpoints) = (dir.clone(), endpoints.clone());
         std::thread::spawn(move || {
-            let how = Snapshotting {
-                prefix: "/ward-stall/",
-                interval: 4,
-                retention: None,
-                mempool_bytes: None,
-            };
             snapshotting("b", &dir, &endpoints, BackendKind::Wasmi, &how, true)
         })
     };

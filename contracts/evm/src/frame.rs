@@ -36,9 +36,10 @@ pub(crate) fn payee(target: &Address) -> ward_sdk::Address {
 const CALL_OK: i32 = 0;
 const CALL_REVERTED: i32 = 1;
 
-/// Ward's `call` flags: a read-only call, a delegate call.
+/// Ward's `call` flags: a read-only call, a delegate call, a code call.
 const READ_ONLY: i32 = 1;
 const DELEGATE: i32 = 2;
+const CALL_CODE: i32 = 4;
 
 /// The Ward storage key of this contract's EVM nonce (shorter than any
 /// slot's 32-byte key, so it never collides with one).
@@ -103,7 +104,7 @@ impl Frame {
             SharedMemory::new(),
             ExtBytecode::new(Bytecode::new_raw(code)),
             inputs,
-            false,
+            crate::access::in_static_call(),
             SPEC,
             limit,
         );
@@ -168,9 +169,9 @@ impl Frame {
             .as_bytes_memory(&self.interpreter.memory)
             .to_vec();
         let forwarded = inputs.gas_limit;
-        if inputs.scheme == CallScheme::CallCode {
-            return (InstructionResult::NotActivated, Vec::new(), 0);
-        }
+        // A `CALLCODE`'s value moves from this contract to itself: it must
+        // have it, and nothing changes.
+        let to_self = inputs.scheme == CallScheme::CallCode;
         // The native asset a `CALL` moves (a `DELEGATECALL`'s value is
         // only apparent: nothing moves).
         let value = match inputs.transfer_value() {
@@ -185,7 +186,7 @@ impl Frame {
         let target = inputs.bytecode_address;
         if target != WARD_CALL {
             if self.host.precompiles.contains(&target) {
-                if value > 0 && env::transfer(&payee(&target), value).is_err() {
+                if value > 0 && !to_self && env::transfer(&payee(&target), value).is_err() {
                     return (InstructionResult::OutOfFunds, Vec::new(), forwarded);
                 }
                 return self.precompile(&target, &input, forwarded);
@@ -193,7 +194,7 @@ impl Frame {
             if inputs.known_bytecode.1.is_empty() {
                 // An account without code: the value moves, and the call
                 // succeeds at once.
-                if value > 0 {
+                if value > 0 && !to_self {
                     if env::transfer(&payee(&target), value).is_err() {
                         return (InstructionResult::OutOfFunds, Vec::new(), forwarded);
                     }
@@ -213,10 +214,18 @@ impl Frame {
             (ward_address(&target), input)
         };
         let mut flags = if inputs.is_static { READ_ONLY } else { 0 };
-        if inputs.scheme == CallScheme::DelegateCall {
-            flags |= DELEGATE;
+        match inputs.scheme {
+            CallScheme::DelegateCall => flags |= DELEGATE,
+            CallScheme::CallCode => flags |= CALL_CODE,
+            _ => {}
         }
         let amount = value.to_le_bytes();
+        // The frame that makes the first `STATICCALL` marks the static
+        // context its callees see, and unmarks it when the call returns.
+        let enters_static = inputs.is_static && !self.interpreter.runtime_flag.is_static;
+        if enters_static {
+            crate::access::set_static_call(true);
+        }
         let (status, used) = self.ward_call(forwarded, |gas| {
             // SAFETY: the address, the input and the amount are live
             // buffers of the given lengths.
@@ -241,6 +250,9 @@ impl Frame {
                 }
             }
         });
+        if enters_static {
+            crate::access::set_static_call(false);
+        }
         let data = ward_sdk::call::return_data();
         match status {
             CALL_OK => (InstructionResult::Return, data, forwarded - used),
@@ -385,6 +397,8 @@ impl Frame {
         let nonce = read_nonce();
         write_nonce(nonce + 1);
         let address = inputs.created_address(nonce);
+        // Accessed by the creation (EIP-2929), whether it succeeds or not.
+        crate::access::mark_address(&address);
         let salt = ward_address(&address);
         let code = inputs.init_code().clone();
         let amount = value.to_le_bytes();

@@ -7,7 +7,10 @@
 //! one calling back into this contract) sees what this frame wrote, and a
 //! frame that fails leaves nothing behind (Ward reverts it). After every
 //! outgoing call the cached values are read again (the callee may have
-//! changed them); warmth (EIP-2929) lasts for the frame.
+//! changed them). What the EVM keeps for the whole transaction, the
+//! accessed addresses and slots (EIP-2929) and the slots' original values
+//! (EIP-2200), is in Ward's transient storage (`crate::access`); this
+//! frame's caches only spare it the asking again.
 
 use alloc::{borrow::Cow, collections::BTreeMap, vec::Vec};
 use core::cell::Cell;
@@ -26,12 +29,12 @@ use revm_interpreter::{
 use revm_precompile::{PrecompileSpecId, Precompiles};
 use ward_sdk::{env, heap, sys};
 
-use crate::{CHAIN_ID, SPEC, WARD_CALL, evm_address, ward_address};
+use crate::{CHAIN_ID, SPEC, WARD_CALL, access, evm_address, ward_address};
 
 /// A storage slot as this frame knows it.
 #[derive(Clone, Copy)]
 struct Slot {
-    /// Its value when the frame first read it.
+    /// Its value when the transaction began.
     original: U256,
     /// Its value now, unless `stale`.
     present: U256,
@@ -52,6 +55,8 @@ struct Account {
 pub(crate) struct WardHost {
     pub(crate) me: Address,
     pub(crate) caller: Address,
+    /// The transaction's sender (`ORIGIN`).
+    origin: Address,
     /// This contract's code (empty while it is being deployed), analysed
     /// only if the frame asks for its own account.
     code: Bytes,
@@ -89,9 +94,19 @@ pub(crate) fn init_once() {
 
 impl WardHost {
     pub(crate) fn new(code: Bytes) -> Self {
+        let me = evm_address(&env::self_address().0);
+        let caller = evm_address(&env::caller().0);
+        let origin = evm_address(&env::origin().0);
+        if caller == origin {
+            // The transaction's own target (only a sender, which runs no
+            // code, calls it): accessed from the start (EIP-2929), as what
+            // every later frame calls is accessed by its caller.
+            access::mark_address(&me);
+        }
         WardHost {
-            me: evm_address(&env::self_address().0),
-            caller: evm_address(&env::caller().0),
+            me,
+            caller,
+            origin,
             code,
             gas_params: GasParams::new_spec(SPEC),
             height: env::block_height(),
@@ -114,7 +129,8 @@ impl WardHost {
         }
     }
 
-    /// Slot `key`: cold when this frame had not touched it.
+    /// Slot `key`, accessed: cold when the transaction had not accessed
+    /// it.
     fn slot(&mut self, key: U256) -> (Slot, bool) {
         match self.slots.get_mut(&key) {
             Some(slot) if !slot.stale => (*slot, false),
@@ -124,24 +140,50 @@ impl WardHost {
                 (*slot, false)
             }
             None => {
-                let value = read_slot(&key);
+                let present = read_slot(&key);
+                let (original, cold) = match access::slot_original(&key) {
+                    Some(original) => (original, false),
+                    None => {
+                        access::mark_slot(&key, &present);
+                        (present, true)
+                    }
+                };
                 let slot = Slot {
-                    original: value,
-                    present: value,
+                    original,
+                    present,
                     stale: false,
                 };
                 self.slots.insert(key, slot);
-                (slot, true)
+                (slot, cold)
             }
         }
+    }
+
+    /// Whether slot `key` is warm (without accessing it).
+    fn slot_warm(&self, key: &U256) -> bool {
+        self.slots.contains_key(key) || access::slot_original(key).is_some()
+    }
+
+    /// Whether `address` is warm (without accessing it): this frame has
+    /// loaded it, it is warm by EIP-2929's rules (this contract, its
+    /// caller, the sender, a precompile), or the transaction has accessed
+    /// it.
+    fn warm(&self, address: &Address) -> bool {
+        self.accounts.contains_key(address)
+            || *address == self.me
+            || *address == self.caller
+            || *address == self.origin
+            || self.is_precompile(address)
+            || access::address_accessed(address)
     }
 
     /// Loads `address` (its code when it is a contract's); cold when this
     /// frame had not touched it.
     fn account(&mut self, address: Address) -> (&Account, bool) {
-        let warm_by_rule =
-            address == self.me || address == self.caller || self.is_precompile(&address);
-        let cold = !self.accounts.contains_key(&address) && !warm_by_rule;
+        let cold = !self.warm(&address);
+        if cold {
+            access::mark_address(&address);
+        }
         if !self.accounts.contains_key(&address) {
             let code = if address == self.me {
                 Some(self.code.to_vec())
@@ -324,7 +366,7 @@ impl Host for WardHost {
 
     fn caller(&self) -> Address {
         // `ORIGIN`: the transaction's sender, whatever frame asks.
-        evm_address(&env::origin().0)
+        self.origin
     }
 
     fn blob_hash(&self, _number: usize) -> Option<U256> {
@@ -405,7 +447,7 @@ impl Host for WardHost {
         if address != self.me {
             return Err(LoadError::DBError);
         }
-        if skip_cold_load && !self.slots.contains_key(&key) {
+        if skip_cold_load && !self.slot_warm(&key) {
             return Err(LoadError::ColdLoadSkipped);
         }
         let (slot, cold) = self.slot(key);
@@ -434,7 +476,7 @@ impl Host for WardHost {
         if address != self.me {
             return Err(LoadError::DBError);
         }
-        if skip_cold_load && !self.slots.contains_key(&key) {
+        if skip_cold_load && !self.slot_warm(&key) {
             return Err(LoadError::ColdLoadSkipped);
         }
         let (slot, cold) = self.slot(key);
@@ -472,11 +514,7 @@ impl Host for WardHost {
         _load_code: bool,
         skip_cold_load: bool,
     ) -> Result<AccountInfoLoad<'_>, LoadError> {
-        let warm = self.accounts.contains_key(&address)
-            || address == self.me
-            || address == self.caller
-            || self.is_precompile(&address);
-        if !warm && skip_cold_load {
+        if skip_cold_load && !self.warm(&address) {
             return Err(LoadError::ColdLoadSkipped);
         }
         let (account, cold) = self.account(address);

@@ -21,6 +21,7 @@
 
 extern crate alloc;
 
+mod access;
 mod frame;
 mod host;
 

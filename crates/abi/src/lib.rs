@@ -46,8 +46,10 @@ pub const MODULE: &str = "ward";
 /// transaction's sender (the EVM's `ORIGIN`); version 8 `chain_id`, the
 /// chain's Ethereum chain id (the EVM's `CHAINID`); version 9
 /// `transient_read` and `transient_write`, storage that lives for one
-/// transaction (the EVM's `TLOAD` and `TSTORE`).
-pub const ABI_VERSION: u32 = 9;
+/// transaction (the EVM's `TLOAD` and `TSTORE`); version 10 the call flag
+/// [`call::CALL_CODE`] (the EVM's `CALLCODE`), and a system runtime's
+/// transient bookkeeping ([`TRANSIENT_WORD_BYTES`]).
+pub const ABI_VERSION: u32 = 10;
 
 /// Bytes of an amount of the native asset in guest memory: a `u128`,
 /// little-endian.
@@ -61,6 +63,15 @@ pub const MAX_VALUE_BYTES: u32 = 64 * 1024;
 /// once (`transient_write`): an EVM transaction of 30 000 000 gas fills at
 /// most 19.2 MB with `TSTORE`s of 100 gas each.
 pub const MAX_TX_TRANSIENT_BYTES: u64 = 32 * 1024 * 1024;
+/// The length of the EVM's transient keys (`TSTORE`'s word). In a system
+/// runtime's frame a longer transient key is the runtime's own
+/// bookkeeping (`docs/runtimes.md`, "Bookkeeping"): written even in a
+/// read-only call, undone with the frame as any transient write.
+pub const TRANSIENT_WORD_BYTES: usize = 32;
+/// The first byte of a system runtime's bookkeeping key that lives in one
+/// space all the runtime's frames of a transaction share, rather than in
+/// the running contract's (the EVM's accessed addresses, EIP-2929).
+pub const RUNTIME_SHARED_PREFIX: u8 = 0xff;
 /// Longest event topic, in bytes.
 pub const MAX_TOPIC_BYTES: u32 = 256;
 /// Longest event data, in bytes.
@@ -88,8 +99,15 @@ pub mod call {
     /// `DELEGATECALL`. Only between contracts of the same kind; otherwise
     /// the call fails.
     pub const DELEGATE: i32 = 2;
+    /// Flag: run the callee's code in the caller's own context as a call
+    /// from the caller to itself (its address, storage and events stay
+    /// the caller's, its caller is the caller, and the value, if any,
+    /// moves from the caller to itself): the EVM's `CALLCODE`. Only
+    /// between contracts of the same kind; otherwise the call fails. With
+    /// [`DELEGATE`] it is a `host_error`.
+    pub const CALL_CODE: i32 = 4;
     /// Every flag bit; any other bit set is a `host_error`.
-    pub const KNOWN_FLAGS: i32 = READ_ONLY | DELEGATE;
+    pub const KNOWN_FLAGS: i32 = READ_ONLY | DELEGATE | CALL_CODE;
     /// Stack units a call to another contract adds to the transaction's
     /// one stack budget (`max_stack_units`), between the caller's depth at
     /// the call and the callee's first frame: what the host's own frames

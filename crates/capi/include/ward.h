@@ -88,6 +88,7 @@ typedef enum WardRequestKind {
   // Run `main` of the contract at `address` with `input`, at most `gas`,
   // as a call of its own (`stack_base`, `read_only`; `delegate`: in the
   // caller's own storage), then answer with [`ward_call_reply_call`].
+  // (A code call, `ward_abi`'s `CALL_CODE`, is not asked: it fails.)
   WARD_REQUEST_KIND_CALL = 5,
   // Deploy `code` with `input` to an address from `salt`, at most
   // `gas`, then answer with [`ward_call_reply_call`] (the new address as

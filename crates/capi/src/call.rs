@@ -4,8 +4,8 @@
 use std::ffi::{CString, c_char};
 
 use ward_vm::{
-    CallContext, Chain, ChainError, Entry, Execution, Gas, NodeFault, Progress, Reply, Request,
-    RunOptions, Running,
+    CallContext, CallMode, Chain, ChainError, Entry, Execution, Gas, NodeFault, Progress, Reply,
+    Request, RunOptions, Running,
 };
 
 use crate::{
@@ -92,6 +92,7 @@ pub enum WardRequestKind {
     /// Run `main` of the contract at `address` with `input`, at most `gas`,
     /// as a call of its own (`stack_base`, `read_only`; `delegate`: in the
     /// caller's own storage), then answer with [`ward_call_reply_call`].
+    /// (A code call, `ward_abi`'s `CALL_CODE`, is not asked: it fails.)
     Call = 5,
     /// Deploy `code` with `input` to an address from `salt`, at most
     /// `gas`, then answer with [`ward_call_reply_call`] (the new address as
@@ -378,6 +379,23 @@ impl WardCall {
     fn advance(&mut self, mut progress: Progress) {
         loop {
             progress = match progress {
+                Progress::Suspended(running, request)
+                    if matches!(
+                        request,
+                        Request::Call {
+                            mode: CallMode::Code,
+                            ..
+                        }
+                    ) =>
+                {
+                    // A code call (the EVM's `CALLCODE`, `docs/c-api.md`)
+                    // is not offered to a host: it fails at once.
+                    running.resume(Reply::Call {
+                        status: 2, // failed (`ward_abi::call::FAILED`)
+                        return_data: Vec::new(),
+                        gas_used: 0,
+                    })
+                }
                 Progress::Suspended(running, mut request) => {
                     let refused = self.read_only
                         && matches!(
@@ -546,7 +564,7 @@ pub unsafe extern "C" fn ward_call_request(
                     input,
                     gas,
                     read_only,
-                    delegate,
+                    mode,
                     stack_base,
                     value,
                 } => {
@@ -554,7 +572,7 @@ pub unsafe extern "C" fn ward_call_request(
                     shown.address = *address;
                     (shown.input, shown.input_len) = raw(input);
                     (shown.gas, shown.stack_base) = (*gas, *stack_base);
-                    (shown.read_only, shown.delegate) = (*read_only, *delegate);
+                    (shown.read_only, shown.delegate) = (*read_only, *mode == CallMode::Delegate);
                     shown.amount = value.to_le_bytes();
                 }
                 Request::Create {

@@ -89,6 +89,8 @@ mod call;
 mod cancel;
 mod engine;
 mod module;
+#[cfg(test)]
+mod tests;
 mod wasi;
 
 pub use boundary::{

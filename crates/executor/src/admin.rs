@@ -150,6 +150,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 chain_id: self.eth_chain_id,
                 read_only: false,
                 trace: at.trace.cloned(),
+                runtime_space: None,
             };
             let left = limit.saturating_sub(charge);
             self.run(

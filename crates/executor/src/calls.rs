@@ -10,8 +10,8 @@ use ward_abi::call::FAILED as CALL_FAILED;
 use ward_primitives::{Address, CodeKind, Gas, Hash32};
 use ward_state::StateCommit;
 use ward_vm::{
-    CallContext, Entry, ErrorKind, Execution, Failure, FaultKind, InstanceBudget, MemoryBudget,
-    NodeFault, Progress, Reply, Request, RunOptions,
+    CallContext, CallMode, Entry, ErrorKind, Execution, Failure, FaultKind, InstanceBudget,
+    MemoryBudget, NodeFault, Progress, Reply, Request, RunOptions,
 };
 
 /// Why a traced call failed before its callee ran (the executor does not
@@ -67,10 +67,13 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         &self,
         (kind, code): (CodeKind, &Code),
         frames: &mut Frames<S>,
-        frame: Frame<S>,
+        mut frame: Frame<S>,
         (stack_base, gas): (u32, Gas),
     ) -> Result<CallContext, ExecError> {
         let address = frame.address;
+        if let CodeKind::Runtime(name) = &kind {
+            frame.runtime_space = Some(runtime::shared_space(name));
+        }
         let mut context = CallContext::default()
             .with_chain(Box::new(frame))
             .with_memory_budget(&frames.memory)
@@ -206,7 +209,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                         input,
                         gas,
                         read_only,
-                        delegate,
+                        mode,
                         stack_base,
                         value,
                     },
@@ -216,7 +219,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                         input,
                         gas: Gas::new(gas),
                         read_only,
-                        delegate,
+                        mode,
                         stack_base,
                         value,
                     };
@@ -286,11 +289,17 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         };
         let caller = frames.current;
         let read_only = caller.read_only || call.read_only;
-        // Value moves only in a plain call: a read-only call may not move
-        // it, and a delegate call runs as the caller, who keeps its own.
-        let value_ok = call.value == 0 || !(read_only || call.delegate);
+        // Value moves in a plain call, which may not be read-only, and in
+        // a code call, from the caller to itself (nothing changes); a
+        // delegate call runs as the caller, who keeps its own.
+        let value_ok = call.value == 0
+            || match call.mode {
+                CallMode::Plain => !read_only,
+                CallMode::Delegate => false,
+                CallMode::Code => true,
+            };
         let callee = callee
-            .filter(|(_, kind)| !call.delegate || *kind == caller.kind)
+            .filter(|(_, kind)| !call.mode.in_caller() || *kind == caller.kind)
             .filter(|_| value_ok);
         let failed = |running: ward_vm::Running| {
             running.resume(Reply::Call {
@@ -304,14 +313,10 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             frames.trace_refused(|| opening(caller.kind), REFUSED);
             return Ok(failed(running));
         };
-        let (address, from) = if call.delegate {
-            (caller.address, caller.caller)
-        } else {
-            (call.to, caller.address)
-        };
+        let (address, from) = call.runs_as(&caller);
         let checkpoint = lock(&frames.journal).checkpoint();
         // Inside the callee's checkpoint: its revert gives the value back.
-        if !lock(&frames.journal).transfer(caller.address, call.to, call.value)? {
+        if !lock(&frames.journal).transfer(caller.address, address, call.value)? {
             frames.trace_refused(|| opening(kind), "the caller cannot pay the value");
             return Ok(failed(running));
         }
@@ -325,10 +330,9 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         });
         // A delegate frame runs as its caller, with the value the caller
         // received (nothing moved: `value_ok` refused a nonzero one).
-        let value = if call.delegate {
-            caller.value
-        } else {
-            call.value
+        let value = match call.mode {
+            CallMode::Delegate => caller.value,
+            CallMode::Plain | CallMode::Code => call.value,
         };
         let frame = Frame {
             value,
@@ -341,6 +345,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             chain_id: frames.chain_id,
             read_only,
             trace: frames.trace.clone(),
+            runtime_space: None,
         };
         frames.current = Current {
             address,

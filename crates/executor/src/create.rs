@@ -102,6 +102,7 @@ fn enter_deploy<S: StateCommit + Send + Sync + 'static>(
         chain_id: frames.chain_id,
         read_only: false,
         trace: frames.trace.clone(),
+        runtime_space: None,
     }
 }
 

@@ -41,6 +41,7 @@ pub(crate) fn scratch_frame() -> (ScratchJournal, Frame<ward_state::MemoryStore>
         chain_id: 0,
         read_only: false,
         trace: None,
+        runtime_space: None,
     };
     (journal, frame)
 }
@@ -62,6 +63,30 @@ pub(crate) struct Frame<S: StateCommit + Send + Sync + 'static> {
     pub(crate) value: u128,
     /// The recorder, when the run is traced.
     pub(crate) trace: Option<Tracer>,
+    /// For a system runtime's frame, the transient space its frames share
+    /// in the transaction ([`crate::runtime::shared_space`]); `None` for a
+    /// contract's frame.
+    pub(crate) runtime_space: Option<Address>,
+}
+
+impl<S: StateCommit + Send + Sync + 'static> Frame<S> {
+    /// Where transient `key` lives, and whether it is a system runtime's
+    /// own bookkeeping (`docs/runtimes.md`, "Bookkeeping"): in a runtime's
+    /// frame, a key longer than [`ward_abi::TRANSIENT_WORD_BYTES`] is
+    /// bookkeeping, and one that also starts with
+    /// [`ward_abi::RUNTIME_SHARED_PREFIX`] lives in the space the
+    /// runtime's frames share; every other key is the contract's own.
+    fn transient_place(&self, key: &[u8]) -> (Address, bool) {
+        match self.runtime_space {
+            Some(shared) if key.len() > ward_abi::TRANSIENT_WORD_BYTES => {
+                match key.first() == Some(&ward_abi::RUNTIME_SHARED_PREFIX) {
+                    true => (shared, true),
+                    false => (self.address, true),
+                }
+            }
+            _ => (self.address, false),
+        }
+    }
 }
 
 impl<S: StateCommit + Send + Sync + 'static> Chain for Frame<S> {
@@ -97,11 +122,15 @@ impl<S: StateCommit + Send + Sync + 'static> Chain for Frame<S> {
     }
 
     fn transient_read(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, ChainError> {
-        Ok(lock(&self.journal).transient().read(&self.address, key))
+        let (space, _) = self.transient_place(key);
+        Ok(lock(&self.journal).transient().read(&space, key))
     }
 
     fn transient_write(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), ChainError> {
-        if self.read_only {
+        let (space, bookkeeping) = self.transient_place(key);
+        // A runtime's bookkeeping is not the contract's state: a read-only
+        // frame keeps it too (the EVM warms what a `STATICCALL` touches).
+        if self.read_only && !bookkeeping {
             return Err(ChainError::refused(
                 "transient storage write in a read-only call",
             ));
@@ -109,7 +138,7 @@ impl<S: StateCommit + Send + Sync + 'static> Chain for Frame<S> {
         let max = ward_abi::MAX_TX_TRANSIENT_BYTES;
         lock(&self.journal)
             .transient()
-            .write(self.address, key, value.map(<[u8]>::to_vec), max)
+            .write(space, key, value.map(<[u8]>::to_vec), max)
             .map_err(|full| {
                 ChainError::refused(format!(
                     "the transaction's transient storage would hold more than {} bytes of keys and values (MAX_TX_TRANSIENT_BYTES)",

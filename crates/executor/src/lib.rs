@@ -222,6 +222,7 @@ impl Deployed {
             chain_id: self.chain_id,
             read_only: false,
             trace: self.trace.clone(),
+            runtime_space: None,
         }
     }
 }
@@ -335,11 +336,25 @@ struct CallRequest {
     input: Vec<u8>,
     gas: Gas,
     read_only: bool,
-    delegate: bool,
+    mode: ward_vm::CallMode,
     /// Where the callee's stack starts.
     stack_base: u32,
     /// The native asset moved to the callee.
     value: u128,
+}
+
+impl CallRequest {
+    /// The address the callee's frame runs as and its caller, when
+    /// `caller` makes the call: the callee's own address and the caller,
+    /// or in the caller's context the caller's address and (for a
+    /// delegate call) its caller or (for a code call) the caller itself.
+    fn runs_as(&self, caller: &Current) -> (Address, Address) {
+        match self.mode {
+            ward_vm::CallMode::Plain => (self.to, caller.address),
+            ward_vm::CallMode::Delegate => (caller.address, caller.caller),
+            ward_vm::CallMode::Code => (caller.address, caller.address),
+        }
+    }
 }
 
 /// The journal shared by the frames of a block.
@@ -569,6 +584,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     chain_id: self.eth_chain_id,
                     read_only: false,
                     trace: trace.cloned(),
+                    runtime_space: None,
                 };
                 let entry = kind.call_entry();
                 (self.run(code, kind, entry, (input, id), left, frame)?, None)

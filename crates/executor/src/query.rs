@@ -52,6 +52,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             chain_id: self.eth_chain_id,
             read_only: true,
             trace: None,
+            runtime_space: None,
         };
         let (code, kind) = self.code_of(&journal, &to)?;
         let id = tx_id(&tx, height, 0);

@@ -178,6 +178,17 @@ impl Code {
     }
 }
 
+/// The transient space the frames of runtime `name` share in a
+/// transaction (`docs/runtimes.md`, "Bookkeeping"): an address derived from
+/// the name, which no contract's address is.
+pub(crate) fn shared_space(name: &RuntimeName) -> Address {
+    let hash = blake3::derive_key(
+        "ward runtime transient space 2026-11",
+        name.as_str().as_bytes(),
+    );
+    Address(hash)
+}
+
 /// Whether `kind` is a runtime's.
 pub(crate) fn is_runtime(kind: CodeKind) -> bool {
     matches!(kind, CodeKind::Runtime(_))

@@ -25,6 +25,9 @@ pub enum CallKind {
     ReadOnly,
     /// A delegate `ward.call`: the callee's code as the caller.
     Delegate,
+    /// A code `ward.call`: the callee's code as a call from the caller to
+    /// itself (the EVM's `CALLCODE`).
+    Code,
     /// A `ward.create`, running the new contract's `deploy`.
     Create,
 }
@@ -38,6 +41,7 @@ impl CallKind {
             CallKind::Inner => "inner_call",
             CallKind::ReadOnly => "read_only_call",
             CallKind::Delegate => "delegate_call",
+            CallKind::Code => "code_call",
             CallKind::Create => "create",
         }
     }
@@ -215,18 +219,13 @@ impl Opening {
         read_only: bool,
         kind: CodeKind,
     ) -> Opening {
-        let call_kind = if call.delegate {
-            CallKind::Delegate
-        } else if read_only {
-            CallKind::ReadOnly
-        } else {
-            CallKind::Inner
+        let call_kind = match call.mode {
+            ward_vm::CallMode::Delegate => CallKind::Delegate,
+            ward_vm::CallMode::Code => CallKind::Code,
+            ward_vm::CallMode::Plain if read_only => CallKind::ReadOnly,
+            ward_vm::CallMode::Plain => CallKind::Inner,
         };
-        let (address, from) = if call.delegate {
-            (caller.address, caller.caller)
-        } else {
-            (call.to, caller.address)
-        };
+        let (address, from) = call.runs_as(caller);
         Opening {
             call: call_kind,
             address,

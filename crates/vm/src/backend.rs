@@ -395,6 +395,29 @@ pub struct Link {
     pub item: Extern,
 }
 
+/// Whose context a callee's code runs in (`ward_abi::call`'s flags).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CallMode {
+    /// The callee's own: its address, storage and events, the caller as
+    /// its caller.
+    #[default]
+    Plain,
+    /// The caller's, as the caller (`DELEGATE`, the EVM's
+    /// `DELEGATECALL`): the caller's address, caller and value.
+    Delegate,
+    /// The caller's, as a call from the caller to itself (`CALL_CODE`,
+    /// the EVM's `CALLCODE`): the caller's address, the caller as the
+    /// caller, the call's value.
+    Code,
+}
+
+impl CallMode {
+    /// Whether the callee's code runs in the caller's context.
+    pub fn in_caller(self) -> bool {
+        self != CallMode::Plain
+    }
+}
+
 /// What the guest asks of the embedder when it suspends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -432,9 +455,8 @@ pub enum Request {
         gas: u64,
         /// Whether the callee (and its callees) may not write or emit.
         read_only: bool,
-        /// Whether the callee's code runs in the caller's own context
-        /// (`ward_abi::call::DELEGATE`).
-        delegate: bool,
+        /// Whose context the callee's code runs in.
+        mode: CallMode,
         /// Where the callee's stack starts in the transaction's one stack
         /// budget ([`crate::CallContext::with_stack_base`]): the caller's
         /// depth at the call plus `ward_abi::call::STACK_UNITS`.

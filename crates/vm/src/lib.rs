@@ -59,8 +59,8 @@ mod tier;
 mod value;
 
 pub use backend::{
-    Backend, BackendKind, EngineModule, Extern, ExternKind, InstanceId, Link, Module, Reply,
-    Request, Sandbox, SandboxError, Step, meter_export_by_name,
+    Backend, BackendKind, CallMode, EngineModule, Extern, ExternKind, InstanceId, Link, Module,
+    Reply, Request, Sandbox, SandboxError, Step, meter_export_by_name,
 };
 pub use budget::{
     DEFAULT_TX_INSTANCES, DEFAULT_TX_MEMORY_BYTES, InstanceBudget, InstanceSlot, MemoryBudget,

@@ -389,6 +389,19 @@ impl CallContext {
         if flags & !ward_abi::call::KNOWN_FLAGS != 0 {
             return Err(host_error(format!("call: unknown flags {flags:#x}")));
         }
+        let mode = match (
+            flags & ward_abi::call::DELEGATE != 0,
+            flags & ward_abi::call::CALL_CODE != 0,
+        ) {
+            (false, false) => crate::CallMode::Plain,
+            (true, false) => crate::CallMode::Delegate,
+            (false, true) => crate::CallMode::Code,
+            (true, true) => {
+                return Err(host_error(
+                    "call: DELEGATE and CALL_CODE are exclusive".into(),
+                ));
+            }
+        };
         if !self.suspend_allowed {
             return Err(host_error("call: a start function cannot call".into()));
         }
@@ -402,7 +415,7 @@ impl CallContext {
             // enough to handle the failure.
             gas: requested.min(self.gas_left.get() - self.gas_left.get() / 64),
             read_only: flags & ward_abi::call::READ_ONLY != 0,
-            delegate: flags & ward_abi::call::DELEGATE != 0,
+            mode,
             stack_base: self.stack_above(ward_abi::call::STACK_UNITS),
             value: value.unwrap_or(0),
         }))

@@ -334,10 +334,11 @@ fn frame(frame: &TraceFrame, config: &Config, top: bool) -> CallFrame {
         CallKind::Call | CallKind::Inner => "CALL",
         CallKind::ReadOnly => "STATICCALL",
         CallKind::Delegate => "DELEGATECALL",
+        CallKind::Code => "CALLCODE",
         CallKind::Deploy | CallKind::Create => "CREATE",
     };
     let to = match frame.call {
-        CallKind::Delegate => frame.code_address,
+        CallKind::Delegate | CallKind::Code => frame.code_address,
         _ => frame.address,
     };
     let value = match frame.call {

@@ -93,7 +93,14 @@ pub(crate) fn mark_address(address: &Address) {
     let key = address_key(address);
     let mark = [1u8];
     // SAFETY: the key and the value are live buffers of the given lengths.
-    unsafe { sys::transient_write(key.as_ptr() as i32, key.len() as i32, mark.as_ptr() as i32, 1) };
+    unsafe {
+        sys::transient_write(
+            key.as_ptr() as i32,
+            key.len() as i32,
+            mark.as_ptr() as i32,
+            1,
+        )
+    };
 }
 
 /// Slot `slot` of the running contract's original value, if the

@@ -375,21 +375,19 @@ impl WardCall {
     }
 
     /// Takes `progress` as the call's state, answering at once what a
-    /// read-only call may not ask.
+    /// read-only call may not ask, and a code call.
     fn advance(&mut self, mut progress: Progress) {
         loop {
             progress = match progress {
-                Progress::Suspended(running, request)
-                    if matches!(
-                        request,
-                        Request::Call {
-                            mode: CallMode::Code,
-                            ..
-                        }
-                    ) =>
-                {
-                    // A code call (the EVM's `CALLCODE`, `docs/c-api.md`)
-                    // is not offered to a host: it fails at once.
+                Progress::Suspended(
+                    running,
+                    Request::Call {
+                        mode: CallMode::Code,
+                        ..
+                    },
+                ) => {
+                    // A code call (the EVM's `CALLCODE`) is not offered to
+                    // a host: it fails at once (`docs/embedding.md`).
                     running.resume(Reply::Call {
                         status: 2, // failed (`ward_abi::call::FAILED`)
                         return_data: Vec::new(),

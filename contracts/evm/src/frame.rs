@@ -17,7 +17,7 @@ use revm_interpreter::{
 };
 use ward_sdk::{env, sys};
 
-use crate::{GAS_RATE, MAX_CODE_SIZE, SPEC, WARD_CALL, host::WardHost, ward_address};
+use crate::{GAS_RATE, MAX_CODE_SIZE, SPEC, host::WardHost, ward_address};
 
 /// The Ward account value sent to the 20-byte `target` reaches: the
 /// frame's caller's own 32-byte address when `target` is its last 20
@@ -184,7 +184,8 @@ impl Frame {
             _ => 0,
         };
         let target = inputs.bytecode_address;
-        if target != WARD_CALL {
+        let gateway = self.host.is_gateway(&target);
+        if !gateway {
             if self.host.precompiles.contains(&target) {
                 if value > 0 && !to_self && env::transfer(&payee(&target), value).is_err() {
                     return (InstructionResult::OutOfFunds, Vec::new(), forwarded);
@@ -203,7 +204,7 @@ impl Frame {
                 return (InstructionResult::Stop, Vec::new(), forwarded);
             }
         }
-        let (address, input) = if target == WARD_CALL {
+        let (address, input) = if gateway {
             if input.len() < 32 {
                 return (InstructionResult::Revert, Vec::new(), forwarded);
             }

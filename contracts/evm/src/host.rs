@@ -13,7 +13,7 @@
 //! frame's caches only spare it the asking again.
 
 use alloc::{borrow::Cow, collections::BTreeMap, vec::Vec};
-use core::cell::Cell;
+use core::cell::{Cell, OnceCell};
 
 use revm_interpreter::{
     Host,
@@ -66,6 +66,9 @@ pub(crate) struct WardHost {
     slots: BTreeMap<U256, Slot>,
     accounts: BTreeMap<Address, Account>,
     pub(crate) precompiles: &'static Precompiles,
+    /// Whether [`WARD_CALL`] is the way to Wasm contracts here (no
+    /// contract holds that address), once asked.
+    gateway: OnceCell<bool>,
 }
 
 /// Whether the instance's lasting state is built.
@@ -114,6 +117,7 @@ impl WardHost {
             slots: BTreeMap::new(),
             accounts: BTreeMap::new(),
             precompiles: Precompiles::new(PrecompileSpecId::from_spec_id(SPEC)),
+            gateway: OnceCell::new(),
         }
     }
 
@@ -237,7 +241,17 @@ impl WardHost {
 
     /// Whether `address` runs here rather than as a Ward call.
     pub(crate) fn is_precompile(&self, address: &Address) -> bool {
-        *address == WARD_CALL || self.precompiles.contains(address)
+        self.is_gateway(address) || self.precompiles.contains(address)
+    }
+
+    /// Whether `address` is [`WARD_CALL`], the way to Wasm contracts: it
+    /// is, unless a contract holds that address (as Ethereum's state
+    /// tests deploy one), which is then called as any other.
+    pub(crate) fn is_gateway(&self, address: &Address) -> bool {
+        *address == WARD_CALL
+            && *self
+                .gateway
+                .get_or_init(|| code_at(&ward_address(&WARD_CALL)).is_none())
     }
 }
 
@@ -364,6 +378,10 @@ impl Host for WardHost {
         U256::ZERO
     }
 
+    #[expect(
+        clippy::misnamed_getters,
+        reason = "revm's `Host::caller` answers `ORIGIN`, the transaction's sender"
+    )]
     fn caller(&self) -> Address {
         // `ORIGIN`: the transaction's sender, whatever frame asks.
         self.origin

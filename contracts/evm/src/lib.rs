@@ -54,7 +54,8 @@ pub const MAX_CODE_SIZE: usize = 0x6000;
 
 /// The address through which an EVM contract calls a contract whose Ward
 /// address does not fit in 20 bytes (a Wasm contract): the input is the
-/// 32-byte Ward address, then the calldata.
+/// 32-byte Ward address, then the calldata; unless a contract holds this
+/// address, which is then called as any other.
 pub const WARD_CALL: Address = Address::new([
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xca, 0x11,
 ]);

@@ -22,7 +22,7 @@
 
 use alloc::vec::Vec;
 
-pub use ward_abi::{MAX_TX_TRANSIENT_BYTES, RUNTIME_SHARED_PREFIX, TRANSIENT_WORD_BYTES};
+pub use ward_abi::{MAX_TX_TRANSIENT_BYTES, RUNTIME_SHARED_PREFIX, TRANSIENT_WORD_BYTES, evm};
 
 use crate::{
     env::{len, ptr},

@@ -7,44 +7,34 @@
 //! a frame that reverts or fails, as the EVM undoes a reverted frame's
 //! accesses.
 //!
-//! - An accessed address: `[0xff, 0x01]` and its 32-byte Ward address, in
-//!   the space every EVM frame of the transaction shares; the value is
-//!   one byte.
-//! - An accessed slot of the running contract: `0x01` and the slot's
-//!   32-byte key, in the contract's own space; the value is the slot's
-//!   original value (32 bytes, big-endian).
-//! - A static context (`STATICCALL`): `[0xff, 0x02]` and 32 zero bytes,
-//!   in the shared space, while a frame that was not static itself waits
-//!   for the `STATICCALL` it made. Ward's read-only call keeps the callee
-//!   from writing, but the callee's EVM must know it is static, so that
-//!   a write halts as the EVM's does (using all its gas) rather than
-//!   trapping in Ward.
+//! The keys are `ward_abi::evm`'s (the executor seeds them from an
+//! Ethereum transaction's access list):
+//!
+//! - an accessed address, in the space every EVM frame of the
+//!   transaction shares;
+//! - an accessed slot of the running contract, in the contract's own
+//!   space, holding the slot's original value;
+//! - the static context (`STATICCALL`), in the shared space, while a
+//!   frame that was not static itself waits for the `STATICCALL` it
+//!   made. Ward's read-only call keeps the callee from writing, but the
+//!   callee's EVM must know it is static, so that a write halts as the
+//!   EVM's does (using all its gas) rather than trapping in Ward.
 
 use revm_interpreter::primitives::{Address, U256};
-use ward_sdk::{sys, transient::RUNTIME_SHARED_PREFIX};
+use ward_sdk::{sys, transient::evm as keys};
 
 use crate::ward_address;
 
-/// The tag of an accessed address's key, after the shared prefix.
-const ADDRESS_TAG: u8 = 0x01;
-/// The tag of the static context's key, after the shared prefix.
-const STATIC_TAG: u8 = 0x02;
-/// The tag of an accessed slot's key.
-const SLOT_TAG: u8 = 0x01;
-
 fn address_key(address: &Address) -> [u8; 34] {
-    let mut key = [0u8; 34];
-    key[0] = RUNTIME_SHARED_PREFIX;
-    key[1] = ADDRESS_TAG;
-    key[2..].copy_from_slice(&ward_address(address));
-    key
+    keys::accessed_address_key(&ward_address(address))
+}
+
+fn slot_key(slot: &U256) -> [u8; 33] {
+    keys::accessed_slot_key(&slot.to_be_bytes::<32>())
 }
 
 fn static_key() -> [u8; 34] {
-    let mut key = [0u8; 34];
-    key[0] = RUNTIME_SHARED_PREFIX;
-    key[1] = STATIC_TAG;
-    key
+    keys::STATIC_CONTEXT_KEY
 }
 
 /// Whether the running frame is inside a `STATICCALL`.
@@ -70,13 +60,6 @@ pub(crate) fn set_static_call(on: bool) {
             i32::from(on),
         )
     };
-}
-
-fn slot_key(slot: &U256) -> [u8; 33] {
-    let mut key = [0u8; 33];
-    key[0] = SLOT_TAG;
-    key[1..].copy_from_slice(&slot.to_be_bytes::<32>());
-    key
 }
 
 /// Whether the transaction has accessed `address` (without marking it).

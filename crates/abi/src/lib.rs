@@ -72,6 +72,43 @@ pub const TRANSIENT_WORD_BYTES: usize = 32;
 /// space all the runtime's frames of a transaction share, rather than in
 /// the running contract's (the EVM's accessed addresses, EIP-2929).
 pub const RUNTIME_SHARED_PREFIX: u8 = 0xff;
+/// The EVM runtime's bookkeeping keys (`docs/evm.md`, "Frames"): what it
+/// keeps for a whole transaction across its frames, which the executor
+/// seeds from an Ethereum transaction's access list (EIP-2930).
+pub mod evm {
+    use super::RUNTIME_SHARED_PREFIX;
+
+    /// An address the transaction has accessed (EIP-2929), by its 32-byte
+    /// Ward address, in the space the runtime's frames share: the value
+    /// is one byte.
+    pub fn accessed_address_key(address: &[u8; 32]) -> [u8; 34] {
+        let mut key = [0u8; 34];
+        key[..2].copy_from_slice(&[RUNTIME_SHARED_PREFIX, 0x01]);
+        key[2..].copy_from_slice(address);
+        key
+    }
+
+    /// A slot of the running contract the transaction has accessed, in
+    /// the contract's own space: the value is the slot's original value
+    /// (EIP-2200: its value when the transaction began, 32 bytes
+    /// big-endian).
+    pub fn accessed_slot_key(slot: &[u8; 32]) -> [u8; 33] {
+        let mut key = [0u8; 33];
+        key[0] = 0x01;
+        key[1..].copy_from_slice(slot);
+        key
+    }
+
+    /// Present, in the shared space, while a frame that was not static
+    /// itself waits for the `STATICCALL` it made: its callees are static.
+    pub const STATIC_CONTEXT_KEY: [u8; 34] = {
+        let mut key = [0u8; 34];
+        key[0] = RUNTIME_SHARED_PREFIX;
+        key[1] = 0x02;
+        key
+    };
+}
+
 /// Longest event topic, in bytes.
 pub const MAX_TOPIC_BYTES: u32 = 256;
 /// Longest event data, in bytes.

@@ -60,6 +60,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod access_list;
 mod admin;
 mod block;
 mod calls;
@@ -556,6 +557,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         let (checkpoint, events_before) = {
             let mut j = lock(journal);
             j.begin_tx(self.limits.max_tx_event_bytes);
+            access_list::seed(&mut j, tx)?;
             (j.checkpoint(), j.events().len())
         };
         let value = tx.value();

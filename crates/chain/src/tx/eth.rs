@@ -305,6 +305,28 @@ impl EthTx {
     }
 }
 
+/// What an access list (EIP-2930) names: each address, with its storage
+/// keys.
+pub type AccessList = Vec<([u8; 20], Vec<[u8; 32]>)>;
+
+/// The access list of the Ethereum transaction `envelope` (EIP-2718),
+/// empty when it names none or is not one.
+pub fn access_list_of(envelope: &[u8]) -> AccessList {
+    let Ok(tx) = TxEnvelope::decode_2718_exact(envelope) else {
+        return AccessList::new();
+    };
+    tx.access_list()
+        .map(|list| {
+            list.iter()
+                .map(|item| {
+                    let keys = item.storage_keys.iter().map(|key| key.0).collect();
+                    (item.address.into_array(), keys)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// How many addresses and storage keys `tx`'s access list names.
 fn access_list_size(tx: &TxEnvelope) -> AccessListSize {
     tx.access_list()

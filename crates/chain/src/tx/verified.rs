@@ -101,6 +101,17 @@ impl VerifiedTx {
         self.fields.unit
     }
 
+    /// What its access list (EIP-2930) names: a signed Ethereum
+    /// transaction's; empty for every other kind (what a dev node sends
+    /// for an Ethereum tool without a signature keeps only its list's
+    /// size, [`GasUnit::Ethereum`]).
+    pub fn access_list(&self) -> super::eth::AccessList {
+        match self.bytes.split_first() {
+            Some((&super::eth::ETH_TAG, envelope)) => super::eth::access_list_of(envelope),
+            _ => super::eth::AccessList::new(),
+        }
+    }
+
     /// The same transaction counting EVM gas, as an Ethereum tool means
     /// it, with an access list of `access`'s size: for what a dev node
     /// runs without a signature (an impersonated account's or an

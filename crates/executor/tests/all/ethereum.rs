@@ -73,6 +73,25 @@ pub(crate) fn signed(
     value: u128,
     input: Vec<u8>,
 ) -> VerifiedTx {
+    signed_with_access(
+        key,
+        (nonce, gas_limit),
+        to,
+        value,
+        input,
+        Default::default(),
+    )
+}
+
+/// [`signed`] with an access list (EIP-2930).
+pub(crate) fn signed_with_access(
+    key: &Key,
+    (nonce, gas_limit): (u64, u64),
+    to: TxKind,
+    value: u128,
+    input: Vec<u8>,
+    access_list: alloy_eips::eip2930::AccessList,
+) -> VerifiedTx {
     let tx = TxEip1559 {
         chain_id: ETH_CHAIN,
         nonce,
@@ -81,7 +100,7 @@ pub(crate) fn signed(
         max_priority_fee_per_gas: 3,
         to,
         value: U256::from(value),
-        access_list: Default::default(),
+        access_list,
         input: Bytes::from(input),
     };
     let signature = secp256k1::sign_message(key.secret, tx.signature_hash()).unwrap();

@@ -4,8 +4,10 @@
 //! again when the frame that accessed them reverts), the static context
 //! of a `STATICCALL` (a write in it halts as the EVM's does, using all
 //! the callee's gas), and `CALLCODE` (the callee's code on the caller's
-//! storage, as a call from the caller to itself). Raw bytecode, so that
-//! each figure is the EVM's own; the same on both backends.
+//! storage, as a call from the caller to itself), and what a signed
+//! transaction's access list (EIP-2930) names, warm from the start. Raw
+//! bytecode, so that each figure is the EVM's own; the same on both
+//! backends.
 
 #![allow(clippy::unwrap_used, reason = "test")]
 
@@ -216,4 +218,73 @@ fn call_code(kind: BackendKind) -> Figures {
 #[test]
 fn callcode_runs_the_callees_code_as_a_call_to_itself_on_both_backends() {
     crate::on_both_backends_alike(call_code);
+}
+
+/// Code that measures the gas of `PUSH1 5, SLOAD, POP, GAS` (107 with
+/// slot 5 warm, 2 107 cold) and returns it as one word.
+fn slot_probe() -> Vec<u8> {
+    vec![
+        0x5a, 0x60, 0x05, 0x54, 0x50, 0x5a, 0x90, 0x03, 0x5f, 0x52, 0x60, 0x20, 0x5f, 0xf3,
+    ]
+}
+
+fn access_lists(kind: BackendKind) -> Figures {
+    use crate::ethereum::{Key, executor, signed_with_access};
+    use alloy_eips::eip2930::{AccessList, AccessListItem};
+    use alloy_primitives::{B256, TxKind};
+
+    let alice = Key::new(0xa1);
+    let exec = executor(kind, 1, &[&alice]);
+    let mut nonce = 0;
+    let mut send = |to: TxKind, input: Vec<u8>, list: AccessList| {
+        let tx = signed_with_access(&alice, (nonce, 1_000_000), to, 0, input, list);
+        nonce += 1;
+        let block = exec.execute_signed_block(&[tx], 1_000 + nonce).unwrap();
+        let receipt = block.receipts[0].clone();
+        assert_eq!(receipt.status.as_str(), "ok", "{receipt:?}");
+        receipt
+    };
+    let balance_probe = send(
+        TxKind::Create,
+        deploying(&probe(0xf3)),
+        AccessList::default(),
+    );
+    let slot_probe = send(
+        TxKind::Create,
+        deploying(&slot_probe()),
+        AccessList::default(),
+    );
+    let [balance_probe, slot_probe] =
+        [balance_probe, slot_probe].map(|r| r.address.unwrap().eth().unwrap());
+    let x = AccessListItem {
+        address: X.into(),
+        storage_keys: Vec::new(),
+    };
+    let five = AccessListItem {
+        address: slot_probe.into(),
+        storage_keys: vec![B256::with_last_byte(5)],
+    };
+    let mut figures = Figures::new();
+    for (name, to, list, expected) in [
+        ("BALANCE", balance_probe, AccessList::default(), 2_607),
+        ("BALANCE, X listed", balance_probe, AccessList(vec![x]), 107),
+        ("SLOAD", slot_probe, AccessList::default(), 2_107),
+        (
+            "SLOAD, slot listed",
+            slot_probe,
+            AccessList(vec![five]),
+            107,
+        ),
+    ] {
+        let receipt = send(TxKind::Call(to.into()), Vec::new(), list);
+        let cost = u128::from_be_bytes(receipt.output[16..32].try_into().unwrap());
+        assert_eq!(cost, expected, "{name} on {kind:?}");
+        figures.push((name.into(), receipt.output, receipt.gas_used));
+    }
+    figures
+}
+
+#[test]
+fn a_signed_transactions_access_list_is_warm_from_its_start_on_both_backends() {
+    crate::on_both_backends_alike(access_lists);
 }

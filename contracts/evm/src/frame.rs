@@ -396,7 +396,12 @@ impl Frame {
             _ => return (InstructionResult::OutOfFunds, None, Vec::new(), forwarded),
         };
         let nonce = read_nonce();
-        write_nonce(nonce + 1);
+        let Some(next) = nonce.checked_add(1) else {
+            // EIP-2681: a nonce at its maximum creates nothing, and the
+            // creation fails with its gas given back.
+            return (InstructionResult::Return, None, Vec::new(), forwarded);
+        };
+        write_nonce(next);
         let address = inputs.created_address(nonce);
         // Accessed by the creation (EIP-2929), whether it succeeds or not.
         crate::access::mark_address(&address);

@@ -197,8 +197,14 @@ impl WardHost {
                 code_at(&ward_address(&address))
             };
             let account = match code {
-                Some(code) if !code.is_empty() || address == self.me => {
-                    let hash = keccak(&code);
+                // A contract, with code or without (EIP-161: a created
+                // contract's nonce is 1, so it is never empty).
+                Some(code) => {
+                    let hash = if code.is_empty() {
+                        KECCAK_EMPTY
+                    } else {
+                        keccak(&code)
+                    };
                     Account {
                         info: AccountInfo {
                             balance: U256::ZERO,
@@ -211,7 +217,7 @@ impl WardHost {
                         balance_stale: true,
                     }
                 }
-                _ => Account {
+                None => Account {
                     info: AccountInfo {
                         balance: U256::ZERO,
                         nonce: 0,

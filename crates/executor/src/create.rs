@@ -14,7 +14,7 @@ use std::sync::Arc;
 use ward_abi::call::{FAILED as CALL_FAILED, OK as CALL_OK};
 use ward_chain::tx::eth::{create2_address, wasm_creation_code};
 use ward_primitives::{Address, CodeKind, Gas, Hash32};
-use ward_state::{ContractInfo, StateCommit};
+use ward_state::{ContractInfo, Journal, StateCommit, StateError, StateRead};
 use ward_vm::{CodeHash, FaultKind, NodeFault, Progress, Reply, Running};
 
 use crate::{
@@ -106,6 +106,16 @@ fn enter_deploy<S: StateCommit + Send + Sync + 'static>(
     }
 }
 
+/// Whether no contract may be created at `address`: a contract is
+/// there, or an account whose nonce is not zero (EIP-684: it has sent a
+/// transaction or created a contract), as on Ethereum.
+pub(crate) fn address_taken<V: StateRead>(
+    journal: &Journal<V>,
+    address: &Address,
+) -> Result<bool, StateError> {
+    Ok(journal.contract(address)?.is_some() || journal.nonce(address)? > 0)
+}
+
 impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     /// A `ward.create` from the running frame: the deploy starts as a
     /// frame of its own while the creator waits, or the creator resumes at
@@ -140,7 +150,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 None => contract_address(&creator.address, &code_hash, &request.salt),
             },
         };
-        if lock(&frames.journal).contract(&address)?.is_some() {
+        if address_taken(&lock(&frames.journal), &address)? {
             return Ok(resume(running, CALL_FAILED, Vec::new(), Gas::ZERO));
         }
         let checkpoint = lock(&frames.journal).checkpoint();

@@ -623,9 +623,9 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     }
                     _ => contract_address(sender, &code_hash, salt),
                 };
-                if lock(journal).contract(&address)?.is_some() {
+                if create::address_taken(&lock(journal), &address)? {
                     return Err(ExecError::InvalidTx(format!(
-                        "a contract already exists at {address}"
+                        "a contract already exists at {address}, or an account that has sent transactions"
                     )));
                 }
                 let deployed = Deployed {

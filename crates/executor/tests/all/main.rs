@@ -8,6 +8,7 @@ mod create;
 mod depth;
 mod ethereum;
 mod evm;
+mod evm_accounts;
 mod evm_frames;
 mod evm_rate;
 mod executor;

@@ -1,0 +1,162 @@
+//! Accounts as the EVM sees them (`docs/evm.md`): a created contract
+//! without code is not empty (EIP-161: its nonce is 1, so a call with
+//! value to it pays no new-account gas), a creation collides with an
+//! account that has a nonce (EIP-684), and a creator whose nonce is at
+//! its greatest creates nothing and goes on (EIP-2681). Raw bytecode
+//! in a genesis state, the same on both backends.
+
+#![allow(clippy::unwrap_used, reason = "test")]
+
+use std::sync::Arc;
+
+use ward_executor::{Executor, Payload, Tx};
+use ward_primitives::{Address, CodeKind, Hash32, RuntimeName};
+use ward_state::{ChangeSet, ContractInfo, MemoryStore, Receipt, StateRead};
+use ward_vm::{BackendKind, CodeHash, Config};
+
+const ALICE: Address = Address([0xa1; 32]);
+
+/// A chain on `kind` whose genesis holds `contracts` (EVM code at 20-byte
+/// addresses, with the runtime's `nonce` entry when given) and `nonces`
+/// of accounts without code; ALICE funded.
+fn chain(
+    kind: BackendKind,
+    contracts: &[([u8; 20], Vec<u8>, Option<u64>)],
+    nonces: &[[u8; 20]],
+) -> Executor<MemoryStore> {
+    let config = Config::default();
+    let exec = Executor::new(
+        Arc::new(MemoryStore::default()),
+        ward_testkit::backend(kind, &config),
+        &config,
+    )
+    .with_runtimes(crate::evm::runtimes(kind));
+    let mut changes = ChangeSet::default();
+    changes.balances.insert(ALICE, 1_000_000);
+    for (address, code, nonce) in contracts {
+        let at = Address::from_eth(*address);
+        let code_hash = Hash32(CodeHash::of(code).0);
+        changes.code.insert(code_hash, code.clone());
+        changes.contracts.insert(
+            at,
+            ContractInfo {
+                code_hash,
+                deployer: Address::default(),
+                created_at: 0,
+                kind: CodeKind::Runtime(RuntimeName::new("evm").unwrap()),
+                admin: None,
+                history: Vec::new(),
+            },
+        );
+        if let Some(nonce) = nonce {
+            let value = nonce.to_le_bytes().to_vec();
+            changes.storage.insert((at, b"nonce".to_vec()), Some(value));
+        }
+    }
+    for address in nonces {
+        changes.nonces.insert(Address::from_eth(*address), 1);
+    }
+    exec.genesis_state(changes).unwrap();
+    exec
+}
+
+fn call(exec: &Executor<MemoryStore>, to: [u8; 20], value: u128) -> Receipt {
+    let tx = Tx {
+        sender: ALICE,
+        gas_limit: 10_000_000,
+        value,
+        payload: Payload::Call {
+            to: Address::from_eth(to),
+            input: Vec::new(),
+        },
+    };
+    let receipt = crate::estimated(exec, tx, 1_700_000_000);
+    assert_eq!(receipt.status.as_str(), "ok", "{receipt:?}");
+    receipt
+}
+
+/// The address `CREATE` gives `creator` at `nonce` (below 128).
+fn create_address(creator: [u8; 20], nonce: u8) -> [u8; 20] {
+    ward_chain::tx::eth::create_address(creator, u64::from(nonce))
+}
+
+/// `CREATE` with no code, the new address's word returned.
+const CREATE_EMPTY: [u8; 10] = [0x5f, 0x5f, 0x5f, 0xf0, 0x5f, 0x52, 0x60, 0x20, 0x5f, 0xf3];
+
+type Figures = Vec<(Vec<u8>, u64)>;
+
+fn empty_contract(kind: BackendKind) -> Figures {
+    let maker = [0x4d; 20];
+    // CREATE an empty contract, then measure a CALL of it with 1 wei
+    // and no gas: PUSH0 x4, PUSH1 1, DUP7 (the address), PUSH0, CALL,
+    // POP, GAS; returns the gas between the two GASes.
+    let code = vec![
+        0x5f, 0x5f, 0x5f, 0xf0, 0x5a, 0x5f, 0x5f, 0x5f, 0x5f, 0x60, 0x01, 0x86, 0x5f, 0xf1, 0x50,
+        0x5a, 0x90, 0x03, 0x5f, 0x52, 0x60, 0x20, 0x5f, 0xf3,
+    ];
+    let exec = chain(kind, &[(maker, code, None)], &[]);
+    let receipt = call(&exec, maker, 10);
+    let cost = u64::from_be_bytes(receipt.output[24..32].try_into().unwrap());
+    // The pushes and DUP (16), the warm call with value (100 + 9 000,
+    // less the 2 300 stipend the codeless callee gives back), POP and
+    // GAS (4): no 25 000 for a new account, since the contract exists.
+    assert_eq!(cost, 16 + 100 + 9_000 - 2_300 + 4, "on {kind:?}");
+    let created = Address::from_eth(create_address(maker, 1));
+    assert_eq!(exec.store().balance(&created).unwrap(), 1);
+    vec![(receipt.output, receipt.gas_used)]
+}
+
+#[test]
+fn a_created_contract_without_code_is_not_empty_on_both_backends() {
+    crate::on_both_backends_alike(empty_contract);
+}
+
+fn collisions(kind: BackendKind) -> Figures {
+    let (taken, free) = ([0xc1; 20], [0xc2; 20]);
+    let exec = chain(
+        kind,
+        &[
+            (taken, CREATE_EMPTY.to_vec(), None),
+            (free, CREATE_EMPTY.to_vec(), None),
+        ],
+        // An account that has sent a transaction where `taken` creates.
+        &[create_address(taken, 1)],
+    );
+    let collided = call(&exec, taken, 0);
+    assert_eq!(collided.output, [0u8; 32], "a collision creates nothing");
+    let mut word = [0u8; 32];
+    word[12..].copy_from_slice(&create_address(free, 1));
+    let created = call(&exec, free, 0);
+    assert_eq!(created.output, word, "on {kind:?}");
+    vec![
+        (collided.output, collided.gas_used),
+        (created.output, created.gas_used),
+    ]
+}
+
+#[test]
+fn a_creation_collides_with_an_account_that_has_a_nonce_on_both_backends() {
+    crate::on_both_backends_alike(collisions);
+}
+
+fn greatest_nonce(kind: BackendKind) -> Figures {
+    let creator = [0xee; 20];
+    let exec = chain(
+        kind,
+        &[(creator, CREATE_EMPTY.to_vec(), Some(u64::MAX))],
+        &[],
+    );
+    let receipt = call(&exec, creator, 0);
+    assert_eq!(receipt.output, [0u8; 32], "nothing is created");
+    let nonce = exec
+        .store()
+        .storage(&Address::from_eth(creator), b"nonce")
+        .unwrap();
+    assert_eq!(nonce, Some(u64::MAX.to_le_bytes().to_vec()), "on {kind:?}");
+    vec![(receipt.output, receipt.gas_used)]
+}
+
+#[test]
+fn a_creator_at_the_greatest_nonce_creates_nothing_on_both_backends() {
+    crate::on_both_backends_alike(greatest_nonce);
+}

@@ -37,71 +37,61 @@ fn static_key() -> [u8; 34] {
     keys::STATIC_CONTEXT_KEY
 }
 
-/// Whether the running frame is inside a `STATICCALL`.
-pub(crate) fn in_static_call() -> bool {
-    let key = static_key();
-    // SAFETY: the key is a live buffer of its length; a zero capacity
-    // writes nothing.
-    unsafe { sys::transient_read(key.as_ptr() as i32, key.len() as i32, 0, 0) >= 0 }
-}
-
-/// Marks (`true`) or unmarks the static context, around a `STATICCALL`
-/// made by a frame that is not static itself.
-pub(crate) fn set_static_call(on: bool) {
-    let key = static_key();
-    let mark = [1u8];
-    // SAFETY: the key and the value are live buffers of the given
-    // lengths (an empty value removes the key).
+/// Reads transient `key` into `dst`: its full length, or -1 when absent.
+fn read(key: &[u8], dst: &mut [u8]) -> i64 {
+    // SAFETY: the key and the destination are live buffers of the given
+    // lengths (an empty destination is written nothing).
     unsafe {
-        sys::transient_write(
+        sys::transient_read(
             key.as_ptr() as i32,
             key.len() as i32,
-            mark.as_ptr() as i32,
-            i32::from(on),
+            dst.as_mut_ptr() as i32,
+            dst.len() as i32,
         )
-    };
+    }
 }
 
-/// Whether the transaction has accessed `address` (without marking it).
-pub(crate) fn address_accessed(address: &Address) -> bool {
-    let key = address_key(address);
-    // SAFETY: the key is a live buffer of its length; a zero capacity
-    // writes nothing.
-    unsafe { sys::transient_read(key.as_ptr() as i32, key.len() as i32, 0, 0) >= 0 }
-}
-
-/// Marks `address` accessed for the rest of the transaction (unless the
-/// running frame fails).
-pub(crate) fn mark_address(address: &Address) {
-    let key = address_key(address);
-    let mark = [1u8];
+/// Writes transient `key` (an empty `value` removes it).
+fn write(key: &[u8], value: &[u8]) {
     // SAFETY: the key and the value are live buffers of the given lengths.
     unsafe {
         sys::transient_write(
             key.as_ptr() as i32,
             key.len() as i32,
-            mark.as_ptr() as i32,
-            1,
+            value.as_ptr() as i32,
+            value.len() as i32,
         )
     };
+}
+
+/// Whether the running frame is inside a `STATICCALL`.
+pub(crate) fn in_static_call() -> bool {
+    read(&static_key(), &mut []) >= 0
+}
+
+/// Marks (`true`) or unmarks the static context, around a `STATICCALL`
+/// made by a frame that is not static itself.
+pub(crate) fn set_static_call(on: bool) {
+    let mark: &[u8] = if on { &[1] } else { &[] };
+    write(&static_key(), mark);
+}
+
+/// Whether the transaction has accessed `address` (without marking it).
+pub(crate) fn address_accessed(address: &Address) -> bool {
+    read(&address_key(address), &mut []) >= 0
+}
+
+/// Marks `address` accessed for the rest of the transaction (unless the
+/// running frame fails).
+pub(crate) fn mark_address(address: &Address) {
+    write(&address_key(address), &[1]);
 }
 
 /// Slot `slot` of the running contract's original value, if the
 /// transaction has accessed it (without marking it).
 pub(crate) fn slot_original(slot: &U256) -> Option<U256> {
-    let key = slot_key(slot);
     let mut value = [0u8; 32];
-    // SAFETY: the key and the destination are live buffers of the given
-    // lengths.
-    let len = unsafe {
-        sys::transient_read(
-            key.as_ptr() as i32,
-            key.len() as i32,
-            value.as_mut_ptr() as i32,
-            32,
-        )
-    };
-    (len == 32).then(|| U256::from_be_bytes(value))
+    (read(&slot_key(slot), &mut value) == 32).then(|| U256::from_be_bytes(value))
 }
 
 /// Marks slot `slot` of the running contract accessed, with `original`
@@ -109,15 +99,5 @@ pub(crate) fn slot_original(slot: &U256) -> Option<U256> {
 /// first access, since nothing in the transaction can have written a
 /// slot it had not accessed.
 pub(crate) fn mark_slot(slot: &U256, original: &U256) {
-    let key = slot_key(slot);
-    let value = original.to_be_bytes::<32>();
-    // SAFETY: the key and the value are live buffers of the given lengths.
-    unsafe {
-        sys::transient_write(
-            key.as_ptr() as i32,
-            key.len() as i32,
-            value.as_ptr() as i32,
-            32,
-        )
-    };
+    write(&slot_key(slot), &original.to_be_bytes::<32>());
 }

@@ -57,6 +57,17 @@ pub(crate) fn runtimes(kind: BackendKind) -> Arc<Runtimes> {
         .clone()
 }
 
+/// An executor on `kind` over an empty store, with the EVM runtime.
+pub(crate) fn evm_executor(kind: BackendKind) -> Executor<MemoryStore> {
+    let config = Config::default();
+    Executor::new(
+        Arc::new(MemoryStore::default()),
+        ward_testkit::backend(kind, &config),
+        &config,
+    )
+    .with_runtimes(runtimes(kind))
+}
+
 /// One chain on one backend and every receipt it gave.
 pub(crate) struct Chain {
     pub(crate) exec: Executor<MemoryStore>,
@@ -65,15 +76,8 @@ pub(crate) struct Chain {
 
 impl Chain {
     pub(crate) fn new(kind: BackendKind) -> Chain {
-        let config = Config::default();
-        let exec = Executor::new(
-            Arc::new(MemoryStore::default()),
-            ward_testkit::backend(kind, &config),
-            &config,
-        )
-        .with_runtimes(runtimes(kind));
         Chain {
-            exec,
+            exec: evm_executor(kind),
             log: Vec::new(),
         }
     }

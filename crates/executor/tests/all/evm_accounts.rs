@@ -7,12 +7,10 @@
 
 #![allow(clippy::unwrap_used, reason = "test")]
 
-use std::sync::Arc;
-
 use ward_executor::{Executor, Payload, Tx};
 use ward_primitives::{Address, CodeKind, Hash32, RuntimeName};
 use ward_state::{ChangeSet, ContractInfo, MemoryStore, Receipt, StateRead};
-use ward_vm::{BackendKind, CodeHash, Config};
+use ward_vm::{BackendKind, CodeHash};
 
 const ALICE: Address = Address([0xa1; 32]);
 
@@ -24,13 +22,7 @@ fn chain(
     contracts: &[([u8; 20], Vec<u8>, Option<u64>)],
     nonces: &[[u8; 20]],
 ) -> Executor<MemoryStore> {
-    let config = Config::default();
-    let exec = Executor::new(
-        Arc::new(MemoryStore::default()),
-        ward_testkit::backend(kind, &config),
-        &config,
-    )
-    .with_runtimes(crate::evm::runtimes(kind));
+    let exec = crate::evm::evm_executor(kind);
     let mut changes = ChangeSet::default();
     changes.balances.insert(ALICE, 1_000_000);
     for (address, code, nonce) in contracts {

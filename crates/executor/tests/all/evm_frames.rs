@@ -11,12 +11,12 @@
 
 #![allow(clippy::unwrap_used, reason = "test")]
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::collections::BTreeMap;
 
 use ward_executor::{Deploy, Executor, Payload, Tx};
 use ward_primitives::{Address, CodeKind, RuntimeName};
 use ward_state::{MemoryStore, Receipt, StateRead};
-use ward_vm::{BackendKind, Config};
+use ward_vm::BackendKind;
 
 const ALICE: Address = Address([0xa1; 32]);
 /// An account without code whose balance the probes read.
@@ -77,13 +77,7 @@ fn twice(opcode: u8, target: &Address) -> Vec<u8> {
 
 /// One chain on `kind` with the EVM runtime, ALICE funded.
 fn chain(kind: BackendKind) -> Executor<MemoryStore> {
-    let config = Config::default();
-    let exec = Executor::new(
-        Arc::new(MemoryStore::default()),
-        ward_testkit::backend(kind, &config),
-        &config,
-    )
-    .with_runtimes(crate::evm::runtimes(kind));
+    let exec = crate::evm::evm_executor(kind);
     exec.genesis(&BTreeMap::from([(ALICE, 1_000_000)])).unwrap();
     exec
 }

@@ -28,8 +28,14 @@ use crate::{PATIENCE, agent, eventually, health, ok, temp_dir};
 /// Rounds of load, fault and restart.
 const ROUNDS: u64 = 3;
 
-/// Senders, each from its own dev account.
+/// Senders, each from its own dev account, waiting for each receipt.
 const SENDERS: u32 = 8;
+
+/// The dev account that sends without waiting, so that transactions keep
+/// arriving while a block commits: the next block then executes beside
+/// the commit (pipelined) whatever the machine's speed. With the waiting
+/// senders alone, all of them could wait on the same commit.
+const FLOODER: u32 = SENDERS + 1;
 
 fn start(dir: &std::path::Path, disk: &MemoryBackend) -> Node {
     let mut config = NodeConfig::new(dir.to_path_buf());
@@ -60,14 +66,16 @@ struct Told {
 
 /// Sends calls to a missing contract (each is a receipt, `no_contract`,
 /// and moves the sender's nonce) from dev account `key`, waiting for
-/// each, until `stop` or until the node stops answering.
+/// each unless it is the [`FLOODER`], until `stop` or until the node
+/// stops answering. Only receipts waited for are acknowledged.
 fn send(url: String, key: u32, stop: Arc<AtomicBool>, told: Arc<Mutex<Told>>) {
+    let wait = key != FLOODER;
     let from = devkeys::address(key).to_string();
     let to = format!("0x{}", "ee".repeat(32));
     let agent = agent();
     while !stop.load(Ordering::Relaxed) {
         let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "sendTransaction",
-            "params": { "from": from, "call": { "to": to }, "wait": true } });
+            "params": { "from": from, "call": { "to": to }, "wait": wait } });
         let Ok(mut response) = agent
             .post(format!("{url}/rpc"))
             .header("content-type", "application/json")
@@ -81,7 +89,9 @@ fn send(url: String, key: u32, stop: Arc<AtomicBool>, told: Arc<Mutex<Told>>) {
         };
         let mut told = told.lock().unwrap();
         if let Some(tx) = answer["result"]["tx"].as_str() {
-            told.acknowledged.push(tx.to_owned());
+            if wait {
+                told.acknowledged.push(tx.to_owned());
+            }
         } else {
             let kind = answer["error"]["data"]["kind"].as_str().unwrap_or("none");
             *told.errors.entry(kind.to_owned()).or_default() += 1;
@@ -129,6 +139,7 @@ fn a_disk_fault_in_a_pipelined_commit_loses_no_acknowledged_transaction() {
         let node = start(&dir, &disk);
         let stop = Arc::new(AtomicBool::new(false));
         let senders: Vec<_> = (0..SENDERS)
+            .chain([FLOODER])
             .map(|key| {
                 let (url, stop, told) = (node.url(), stop.clone(), told.clone());
                 std::thread::spawn(move || send(url, key, stop, told))

@@ -21,9 +21,12 @@
 //!   EVM's does (using all its gas) rather than trapping in Ward.
 
 use revm_interpreter::primitives::{Address, U256};
-use ward_sdk::{sys, transient::evm as keys};
+use ward_sdk::transient::evm as keys;
 
-use crate::ward_address;
+use crate::{
+    host::{transient_read as read, transient_write as write},
+    ward_address,
+};
 
 fn address_key(address: &Address) -> [u8; 34] {
     keys::accessed_address_key(&ward_address(address))
@@ -33,47 +36,16 @@ fn slot_key(slot: &U256) -> [u8; 33] {
     keys::accessed_slot_key(&slot.to_be_bytes::<32>())
 }
 
-fn static_key() -> [u8; 34] {
-    keys::STATIC_CONTEXT_KEY
-}
-
-/// Reads transient `key` into `dst`: its full length, or -1 when absent.
-fn read(key: &[u8], dst: &mut [u8]) -> i64 {
-    // SAFETY: the key and the destination are live buffers of the given
-    // lengths (an empty destination is written nothing).
-    unsafe {
-        sys::transient_read(
-            key.as_ptr() as i32,
-            key.len() as i32,
-            dst.as_mut_ptr() as i32,
-            dst.len() as i32,
-        )
-    }
-}
-
-/// Writes transient `key` (an empty `value` removes it).
-fn write(key: &[u8], value: &[u8]) {
-    // SAFETY: the key and the value are live buffers of the given lengths.
-    unsafe {
-        sys::transient_write(
-            key.as_ptr() as i32,
-            key.len() as i32,
-            value.as_ptr() as i32,
-            value.len() as i32,
-        )
-    };
-}
-
 /// Whether the running frame is inside a `STATICCALL`.
 pub(crate) fn in_static_call() -> bool {
-    read(&static_key(), &mut []) >= 0
+    read(&keys::STATIC_CONTEXT_KEY, &mut []) >= 0
 }
 
 /// Marks (`true`) or unmarks the static context, around a `STATICCALL`
 /// made by a frame that is not static itself.
 pub(crate) fn set_static_call(on: bool) {
     let mark: &[u8] = if on { &[1] } else { &[] };
-    write(&static_key(), mark);
+    write(&keys::STATIC_CONTEXT_KEY, mark);
 }
 
 /// Whether the transaction has accessed `address` (without marking it).

@@ -315,6 +315,36 @@ fn write_slot(key: &U256, value: &U256) {
     }
 }
 
+/// Reads transient `key` of this contract (or, for a bookkeeping key, of
+/// the runtime's shared space, `crate::access`) into `dst`: its full
+/// length, or -1 when absent.
+pub(crate) fn transient_read(key: &[u8], dst: &mut [u8]) -> i64 {
+    // SAFETY: the key and the destination are live buffers of the given
+    // lengths (an empty destination is written nothing).
+    unsafe {
+        sys::transient_read(
+            key.as_ptr() as i32,
+            key.len() as i32,
+            dst.as_mut_ptr() as i32,
+            dst.len() as i32,
+        )
+    }
+}
+
+/// Writes transient `key` as [`transient_read`] reads it (an empty
+/// `value` removes it).
+pub(crate) fn transient_write(key: &[u8], value: &[u8]) {
+    // SAFETY: the key and the value are live buffers of the given lengths.
+    unsafe {
+        sys::transient_write(
+            key.as_ptr() as i32,
+            key.len() as i32,
+            value.as_ptr() as i32,
+            value.len() as i32,
+        )
+    };
+}
+
 /// The code of the contract at Ward address `address`, if there is one.
 pub(crate) fn code_at(address: &[u8; 32]) -> Option<Vec<u8>> {
     // SAFETY: the address is 32 live bytes; a zero capacity writes nothing.
@@ -511,24 +541,17 @@ impl Host for WardHost {
     // transaction share it, a reverted frame's writes are undone, and it
     // is gone when the transaction ends. `address` is this frame's own.
     fn tstore(&mut self, _address: Address, key: StorageKey, value: StorageValue) {
-        let key = key.to_be_bytes::<32>();
         let value = value.to_be_bytes::<32>();
         // Zero is absent: an empty value removes the key.
-        let len = if value == [0; 32] { 0 } else { 32 };
-        // SAFETY: the key and the value are live buffers of 32 bytes.
-        unsafe { sys::transient_write(key.as_ptr() as i32, 32, value.as_ptr() as i32, len) };
+        let value: &[u8] = if value == [0; 32] { &[] } else { &value };
+        transient_write(&key.to_be_bytes::<32>(), value);
     }
 
     fn tload(&mut self, _address: Address, key: StorageKey) -> StorageValue {
-        let key = key.to_be_bytes::<32>();
         let mut value = [0u8; 32];
-        // SAFETY: the key and the destination are live buffers of 32 bytes.
-        let len =
-            unsafe { sys::transient_read(key.as_ptr() as i32, 32, value.as_mut_ptr() as i32, 32) };
-        if len == 32 {
-            StorageValue::from_be_bytes(value)
-        } else {
-            StorageValue::ZERO
+        match transient_read(&key.to_be_bytes::<32>(), &mut value) {
+            32 => StorageValue::from_be_bytes(value),
+            _ => StorageValue::ZERO,
         }
     }
 

@@ -17,7 +17,12 @@ use revm_interpreter::{
 };
 use ward_sdk::{env, sys};
 
-use crate::{GAS_RATE, MAX_CODE_SIZE, SPEC, host::WardHost, ward_address};
+use crate::{
+    GAS_RATE, MAX_CODE_SIZE, SPEC,
+    host::WardHost,
+    precompile::{self, Surcharge},
+    ward_address,
+};
 
 /// The Ward account value sent to the 20-byte `target` reaches: the
 /// frame's caller's own 32-byte address when `target` is its last 20
@@ -265,14 +270,14 @@ impl Frame {
     /// Runs precompile `at` on `input` with `forwarded` gas. SHA-256
     /// (`0x02`) hashes through Ward's host (`ward.hash_sha256`, native);
     /// the others run here, and those whose Wasm costs more per gas than
-    /// [`GAS_RATE`] pays for charge [`surcharge`] Ward gas more.
+    /// [`GAS_RATE`] pays for charge a [`Surcharge`] of Ward gas more.
     fn precompile(
         &mut self,
         at: &Address,
         input: &[u8],
         forwarded: u64,
     ) -> (InstructionResult, Vec<u8>, u64) {
-        let index = precompile_index(at);
+        let index = precompile::index(at);
         if index == Some(2) {
             let cost = 60 + 12 * (input.len() as u64).div_ceil(32);
             if cost > forwarded {
@@ -284,7 +289,7 @@ impl Frame {
                 forwarded - cost,
             );
         }
-        let Some(extra) = index.and_then(surcharge) else {
+        let Some(extra) = index.and_then(|index| Surcharge::of(index, input)) else {
             return (InstructionResult::PrecompileError, Vec::new(), 0);
         };
         let Some(precompile) = self.host.precompiles.get(at) else {
@@ -301,7 +306,7 @@ impl Frame {
             .total_gas_spent()
             .saturating_sub(forwarded);
         self.charge_spent(own);
-        let limit = forwarded.min(env::gas_left() / (GAS_RATE + extra));
+        let limit = forwarded.min(extra.limit(env::gas_left()));
         match precompile.execute(input, limit, 0) {
             Ok(output) if output.gas_used <= limit => {
                 let surcharge = match output.status {
@@ -312,14 +317,21 @@ impl Frame {
                     // work at the rate, and may come after the work (a
                     // proof that does not verify, a point outside the
                     // subgroup): it pays what the work's cost at the rate
-                    // and the surcharge comes to beyond that.
+                    // and the surcharge comes to beyond that. One before
+                    // the work pays nothing more.
                     revm_precompile::PrecompileStatus::Halt(_) => {
-                        let cost = cost_before_halt(index.unwrap_or(0), input.len()).min(limit);
-                        (GAS_RATE + extra)
-                            .saturating_mul(cost)
-                            .saturating_sub(GAS_RATE.saturating_mul(forwarded))
+                        match precompile::cost_before_halt(index.unwrap_or(0), input.len()) {
+                            0 => 0,
+                            cost => {
+                                let cost = cost.min(limit);
+                                GAS_RATE
+                                    .saturating_mul(cost)
+                                    .saturating_add(extra.on(cost))
+                                    .saturating_sub(GAS_RATE.saturating_mul(forwarded))
+                            }
+                        }
                     }
-                    _ => output.gas_used.saturating_mul(extra),
+                    _ => extra.on(output.gas_used),
                 };
                 if surcharge > 0 {
                     env::charge_gas(surcharge);
@@ -499,82 +511,6 @@ impl Frame {
         }
     }
 }
-
-/// The number of a precompile's address (`0x01`..), if it is that small.
-fn precompile_index(at: &Address) -> Option<u8> {
-    let bytes = at.as_slice();
-    bytes[..19].iter().all(|b| *b == 0).then_some(bytes[19])
-}
-
-/// Ward gas a precompile pays per unit of its EVM gas beyond
-/// [`GAS_RATE`] (`docs/evm.md`): what its Wasm costs over the rate, for
-/// the worst input shape measured by
-/// `crates/executor/tests/all/evm_rate.rs`, with about 15% to spare. `None`:
-/// not a precompile of [`crate::SPEC`].
-fn surcharge(index: u8) -> Option<u64> {
-    SURCHARGES.get(usize::from(index)).copied().flatten()
-}
-
-/// The EVM gas precompile `index` charges for an input of `len` bytes,
-/// for those that can halt after working (a failed check of curve points,
-/// subgroups or a proof), from revm's own gas constants; 0 for those that
-/// halt only before working (ecrecover never halts; modexp and blake2f
-/// halt on malformed lengths, flags or sizes only).
-fn cost_before_halt(index: u8, len: usize) -> u64 {
-    use revm_precompile::{bls12_381_const as bls, bls12_381_utils::msm_required_gas, bn254};
-    let count = |unit: usize| (len / unit) as u64;
-    match index {
-        6 => bn254::add::ISTANBUL_ADD_GAS_COST,
-        7 => bn254::mul::ISTANBUL_MUL_GAS_COST,
-        8 => {
-            bn254::pair::ISTANBUL_PAIR_BASE
-                + bn254::pair::ISTANBUL_PAIR_PER_POINT * count(bn254::PAIR_ELEMENT_LEN)
-        }
-        0x0a => revm_precompile::kzg_point_evaluation::GAS_COST,
-        0x0b => bls::G1_ADD_BASE_GAS_FEE,
-        0x0c => msm_required_gas(
-            len / bls::G1_MSM_INPUT_LENGTH,
-            &bls::DISCOUNT_TABLE_G1_MSM,
-            bls::G1_MSM_BASE_GAS_FEE,
-        ),
-        0x0d => bls::G2_ADD_BASE_GAS_FEE,
-        0x0e => msm_required_gas(
-            len / bls::G2_MSM_INPUT_LENGTH,
-            &bls::DISCOUNT_TABLE_G2_MSM,
-            bls::G2_MSM_BASE_GAS_FEE,
-        ),
-        0x0f => {
-            bls::PAIRING_OFFSET_BASE
-                + bls::PAIRING_MULTIPLIER_BASE * count(bls::PAIRING_INPUT_LENGTH)
-        }
-        0x10 => bls::MAP_FP_TO_G1_BASE_GAS_FEE,
-        0x11 => bls::MAP_FP2_TO_G2_BASE_GAS_FEE,
-        _ => 0,
-    }
-}
-
-/// [`surcharge`] by address: `0x01`..`0x11` (SHA-256, `0x02`, runs
-/// through the host and pays the rate alone).
-const SURCHARGES: [Option<u64>; 0x12] = [
-    None,
-    Some(6_000), // ecrecover: secp256k1 in Wasm
-    Some(0),     // sha256 (never reached: the host hashes)
-    Some(0),     // ripemd160: within the rate
-    Some(0),     // identity: within the rate
-    Some(3_200), // modexp: the worst shape is a long exponent on a small modulus
-    Some(1_100), // bn254 add
-    Some(1_150), // bn254 mul
-    Some(720),   // bn254 pairing
-    Some(270),   // blake2f, per round
-    Some(900),   // KZG point evaluation
-    Some(850),   // BLS12-381 G1 add
-    Some(1_500), // BLS12-381 G1 MSM (one point is the worst)
-    Some(860),   // BLS12-381 G2 add
-    Some(2_100), // BLS12-381 G2 MSM (one point is the worst)
-    Some(1_300), // BLS12-381 pairing (one pair is the worst)
-    Some(1_460), // BLS12-381 map to G1
-    Some(1_000), // BLS12-381 map to G2
-];
 
 /// This contract's EVM nonce: 1 until it first creates (EIP-161).
 fn read_nonce() -> u64 {

@@ -24,6 +24,7 @@ extern crate alloc;
 mod access;
 mod frame;
 mod host;
+mod precompile;
 
 use alloc::vec::Vec;
 

@@ -355,6 +355,16 @@ pub fn precompile_inputs() -> Vec<PrecompileInput> {
         ("modexp_8_long", 0x05, modexp_input(8, 256, 8, false)),
         ("modexp_16_long", 0x05, modexp_input(16, 256, 16, false)),
         ("modexp_32_long", 0x05, modexp_input(32, 256, 32, false)),
+        // Values in longer words than they need, as RSA verifications
+        // pass them (65 537 in a word as long as the modulus): priced by
+        // the work on the values, not by the words' length.
+        ("modexp_256_rsa", 0x05, modexp_rsa(256)),
+        ("modexp_512_rsa", 0x05, modexp_rsa(512)),
+        (
+            "modexp_32_in_256",
+            0x05,
+            modexp_widened(&modexp_input(32, 32, 32, false), 256),
+        ),
         ("blake2f_12", 0x09, blake2f_input(12)),
         ("blake2f_1000", 0x09, blake2f_input(1000)),
     ]);
@@ -392,6 +402,37 @@ pub fn modexp_input(base: usize, exponent: usize, modulus: usize, even: bool) ->
         *last = if even { *last & !1 } else { *last | 1 };
     }
     out.extend(m);
+    out
+}
+
+/// A modexp (`0x05`) input as an RSA signature check makes one: base and
+/// modulus of `len` bytes (as [`modexp_input`]'s), and the exponent
+/// 65 537 in a word of `len` bytes.
+pub fn modexp_rsa(len: usize) -> Vec<u8> {
+    let mut out = modexp_input(len, len, len, false);
+    let exponent = &mut out[96 + len..96 + 2 * len];
+    exponent.fill(0);
+    exponent[len - 3..].copy_from_slice(&[1, 0, 1]);
+    out
+}
+
+/// Modexp input `input` with its base, exponent and modulus each in a
+/// word of `width` bytes (leading zeros added): the same operation.
+pub fn modexp_widened(input: &[u8], width: usize) -> Vec<u8> {
+    let lengths: Vec<usize> = input[..96]
+        .chunks(32)
+        .map(|word| u128::from_be_bytes(word[16..].try_into().unwrap_or_default()) as usize)
+        .collect();
+    let mut out = Vec::new();
+    for _ in &lengths {
+        out.extend(word(width as u128));
+    }
+    let mut at = 96;
+    for len in lengths {
+        out.extend(std::iter::repeat_n(0, width - len));
+        out.extend(&input[at..at + len]);
+        at += len;
+    }
     out
 }
 

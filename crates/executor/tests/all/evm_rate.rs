@@ -176,12 +176,12 @@ fn documented_surcharges(doc: &str) -> Vec<(u8, u64)> {
         .collect()
 }
 
-/// The nonzero surcharges of `contracts/evm/src/frame.rs`'s `SURCHARGES`,
+/// The nonzero surcharges of `contracts/evm/src/precompile.rs`'s `SURCHARGES`,
 /// by address.
 fn runtime_surcharges() -> Vec<(u8, u64)> {
     let source = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../contracts/evm/src/frame.rs"
+        "/../../contracts/evm/src/precompile.rs"
     ))
     .unwrap();
     let table = source

@@ -1,0 +1,161 @@
+//! What a precompile pays beyond [`GAS_RATE`] (`docs/evm.md`, "Precompile
+//! surcharges"): the Ward gas its Wasm costs over what the rate pays,
+//! measured by `crates/executor/tests/all/evm_rate.rs` on the worst input
+//! shapes, with about 15% to spare.
+
+use revm_interpreter::primitives::{Address, U256};
+
+use crate::GAS_RATE;
+
+/// The Ward gas a precompile pays beyond [`GAS_RATE`] on one input.
+#[derive(Clone, Copy)]
+pub(crate) enum Surcharge {
+    /// So much per unit of the EVM gas it charges.
+    PerGas(u64),
+    /// So much for this input, whatever gas it is given (known before it
+    /// works).
+    Fixed(u64),
+}
+
+impl Surcharge {
+    /// Precompile `index`'s on `input`; `None`: not a precompile of
+    /// [`crate::SPEC`].
+    pub(crate) fn of(index: u8, input: &[u8]) -> Option<Self> {
+        let extra = SURCHARGES.get(usize::from(index)).copied().flatten()?;
+        Some(if index == 5 {
+            Self::Fixed(extra.saturating_mul(modexp_work(input)))
+        } else {
+            Self::PerGas(extra)
+        })
+    }
+
+    /// The most EVM gas `ward_gas` pays for at the rate with this
+    /// surcharge (0 when it cannot pay a fixed one).
+    pub(crate) fn limit(self, ward_gas: u64) -> u64 {
+        match self {
+            Self::PerGas(extra) => ward_gas / (GAS_RATE + extra),
+            Self::Fixed(extra) => ward_gas
+                .checked_sub(extra)
+                .map_or(0, |left| left / GAS_RATE),
+        }
+    }
+
+    /// The surcharge for work that costs `gas` EVM gas.
+    pub(crate) fn on(self, gas: u64) -> u64 {
+        match self {
+            Self::PerGas(extra) => gas.saturating_mul(extra),
+            Self::Fixed(extra) => extra,
+        }
+    }
+}
+
+/// The work of modexp (`0x05`) on `input`, in EVM gas: EIP-2565's price of
+/// the same operation with the leading zeros of its base, exponent and
+/// modulus left out, since the Wasm (aurora's modexp) strips them before it
+/// works. So a short exponent in a long word (RSA's 65 537 in a 512-byte
+/// one, priced by EIP-2565 as a 4 096-bit exponent) pays the surcharge of
+/// the short one; it is never more than the input's own EVM gas. 0 for
+/// lengths that do not fit in a `u64` (the precompile halts before it
+/// works).
+pub(crate) fn modexp_work(input: &[u8]) -> u64 {
+    let length = |at: usize| -> Option<u64> {
+        let mut word = [0u8; 32];
+        let present = input.get(at..).unwrap_or_default();
+        let n = present.len().min(32);
+        word[..n].copy_from_slice(&present[..n]);
+        u64::try_from(U256::from_be_bytes(word)).ok()
+    };
+    let (Some(base), Some(exponent), Some(modulus)) = (length(0), length(32), length(64)) else {
+        return 0;
+    };
+    // A value's length without its leading zeros, and those of its bytes
+    // the input holds (the rest are zeros).
+    let value = |start: u64, len: u64| -> (u64, &[u8]) {
+        let bound = |at: u64| {
+            usize::try_from(at.saturating_add(96)).map_or(input.len(), |at| at.min(input.len()))
+        };
+        let present = &input[bound(start)..bound(start.saturating_add(len))];
+        match present.iter().position(|b| *b != 0) {
+            Some(zeros) => (len - zeros as u64, &present[zeros..]),
+            None => (0, &[]),
+        }
+    };
+    let (base_len, _) = value(0, base);
+    let (exp_len, exp) = value(base, exponent);
+    let (mod_len, _) = value(base.saturating_add(exponent), modulus);
+    // The exponent's first 32 bytes (fewer when it is shorter), as
+    // EIP-2565 reads them.
+    let head = exp_len.min(32) as usize;
+    let mut word = [0u8; 32];
+    let present = exp.len().min(head);
+    word[32 - head..32 - head + present].copy_from_slice(&exp[..present]);
+    revm_precompile::modexp::berlin_gas_calc(base_len, exp_len, mod_len, &U256::from_be_bytes(word))
+}
+
+/// The number of a precompile's address (`0x01`..), if it is that small.
+pub(crate) fn index(at: &Address) -> Option<u8> {
+    let bytes = at.as_slice();
+    bytes[..19].iter().all(|b| *b == 0).then_some(bytes[19])
+}
+
+/// The EVM gas precompile `index` charges for an input of `len` bytes,
+/// for those that can halt after working (a failed check of curve points,
+/// subgroups or a proof), from revm's own gas constants; 0 for those that
+/// halt only before working (ecrecover never halts; modexp and blake2f
+/// halt on malformed lengths, flags or sizes only).
+pub(crate) fn cost_before_halt(index: u8, len: usize) -> u64 {
+    use revm_precompile::{bls12_381_const as bls, bls12_381_utils::msm_required_gas, bn254};
+    let count = |unit: usize| (len / unit) as u64;
+    match index {
+        6 => bn254::add::ISTANBUL_ADD_GAS_COST,
+        7 => bn254::mul::ISTANBUL_MUL_GAS_COST,
+        8 => {
+            bn254::pair::ISTANBUL_PAIR_BASE
+                + bn254::pair::ISTANBUL_PAIR_PER_POINT * count(bn254::PAIR_ELEMENT_LEN)
+        }
+        0x0a => revm_precompile::kzg_point_evaluation::GAS_COST,
+        0x0b => bls::G1_ADD_BASE_GAS_FEE,
+        0x0c => msm_required_gas(
+            len / bls::G1_MSM_INPUT_LENGTH,
+            &bls::DISCOUNT_TABLE_G1_MSM,
+            bls::G1_MSM_BASE_GAS_FEE,
+        ),
+        0x0d => bls::G2_ADD_BASE_GAS_FEE,
+        0x0e => msm_required_gas(
+            len / bls::G2_MSM_INPUT_LENGTH,
+            &bls::DISCOUNT_TABLE_G2_MSM,
+            bls::G2_MSM_BASE_GAS_FEE,
+        ),
+        0x0f => {
+            bls::PAIRING_OFFSET_BASE
+                + bls::PAIRING_MULTIPLIER_BASE * count(bls::PAIRING_INPUT_LENGTH)
+        }
+        0x10 => bls::MAP_FP_TO_G1_BASE_GAS_FEE,
+        0x11 => bls::MAP_FP2_TO_G2_BASE_GAS_FEE,
+        _ => 0,
+    }
+}
+
+/// [`Surcharge::PerGas`] by address (modexp's per unit of
+/// [`modexp_work`]): `0x01`..`0x11` (SHA-256, `0x02`, runs
+/// through the host and pays the rate alone).
+const SURCHARGES: [Option<u64>; 0x12] = [
+    None,
+    Some(6_000), // ecrecover: secp256k1 in Wasm
+    Some(0),     // sha256 (never reached: the host hashes)
+    Some(0),     // ripemd160: within the rate
+    Some(0),     // identity: within the rate
+    Some(3_200), // modexp, of its work: the worst shape is a long exponent on a small modulus
+    Some(1_100), // bn254 add
+    Some(1_150), // bn254 mul
+    Some(720),   // bn254 pairing
+    Some(270),   // blake2f, per round
+    Some(900),   // KZG point evaluation
+    Some(850),   // BLS12-381 G1 add
+    Some(1_500), // BLS12-381 G1 MSM (one point is the worst)
+    Some(860),   // BLS12-381 G2 add
+    Some(2_100), // BLS12-381 G2 MSM (one point is the worst)
+    Some(1_300), // BLS12-381 pairing (one pair is the worst)
+    Some(1_460), // BLS12-381 map to G1
+    Some(1_000), // BLS12-381 map to G2
+];

@@ -376,6 +376,7 @@ pub fn paths() -> Vec<Path> {
             "(drop (call $f (i32.const 4) (i32.const 1024) (i32.const 32)))",
         ),
         verify_ed25519(),
+        recover_secp256k1(),
     ];
     for hash in ["sha256", "keccak256", "blake3"] {
         for (size, len) in [("32", 32), ("64k", 65536)] {
@@ -575,6 +576,32 @@ fn verify_ed25519() -> Path {
         "host",
         "verify_ed25519",
         driver(import, 2, &data, body),
+        Target::None,
+    )
+}
+
+/// `recover_secp256k1` of a valid signature of a 32-byte digest per
+/// repeat (the whole recovery runs).
+fn recover_secp256k1() -> Path {
+    let key = k256::ecdsa::SigningKey::from_slice(&[7; 32]).expect("a valid key");
+    let (signature, recovery_id) = key
+        .sign_prehash_recoverable(&[9; 32])
+        .expect("a digest signs");
+    let data = format!(
+        r#"(data (i32.const 64) "{}") (data (i32.const 128) "{}")"#,
+        wat_bytes(&[9; 32]),
+        wat_bytes(&signature.to_bytes())
+    );
+    let import =
+        r#"(import "ward" "recover_secp256k1" (func $f (param i32 i32 i32 i32) (result i32)))"#;
+    let body = format!(
+        "(if (i32.eqz (call $f (i32.const 64) (i32.const 128) (i32.const {}) (i32.const 256))) (then unreachable))",
+        recovery_id.to_byte()
+    );
+    path(
+        "host",
+        "recover_secp256k1",
+        driver(import, 2, &data, &body),
         Target::None,
     )
 }

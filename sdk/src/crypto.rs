@@ -46,3 +46,26 @@ pub fn verify_ed25519(public_key: &[u8; 32], message: &[u8], signature: &[u8; 64
     };
     valid == 1
 }
+
+/// The secp256k1 public key (x then y, 64 bytes) that signed the 32-byte
+/// `digest` with `signature` (r then s) and `recovery_id` (0 or 1), as
+/// Ethereum's `ecrecover` recovers it; `None` when none does. Its
+/// Ethereum address is the last 20 bytes of the key's [`keccak256`].
+pub fn recover_secp256k1(
+    digest: &[u8; 32],
+    signature: &[u8; 64],
+    recovery_id: u8,
+) -> Option<[u8; 64]> {
+    let mut key = [0u8; 64];
+    // SAFETY: see the module comment (the digest is 32 bytes, the
+    // signature and the key 64).
+    let found = unsafe {
+        sys::recover_secp256k1(
+            ptr(digest.as_ptr()),
+            ptr(signature.as_ptr()),
+            i32::from(recovery_id),
+            ptr(key.as_mut_ptr()),
+        )
+    };
+    (found == 1).then_some(key)
+}

@@ -20,7 +20,7 @@ use ward_sdk::{env, sys};
 use crate::{
     GAS_RATE, MAX_CODE_SIZE, SPEC,
     host::WardHost,
-    precompile::{self, Surcharge},
+    precompile::{self, Native, Surcharge},
     ward_address,
 };
 
@@ -267,9 +267,9 @@ impl Frame {
         }
     }
 
-    /// Runs precompile `at` on `input` with `forwarded` gas. SHA-256
-    /// (`0x02`) hashes through Ward's host (`ward.hash_sha256`, native);
-    /// the others run here, and those whose Wasm costs more per gas than
+    /// Runs precompile `at` on `input` with `forwarded` gas. ecrecover
+    /// and SHA-256 (`0x01`, `0x02`) run natively in Ward's host
+    /// ([`Native`]); the others run here, and those whose Wasm costs more per gas than
     /// [`GAS_RATE`] pays for charge a [`Surcharge`] of Ward gas more.
     fn precompile(
         &mut self,
@@ -278,14 +278,14 @@ impl Frame {
         forwarded: u64,
     ) -> (InstructionResult, Vec<u8>, u64) {
         let index = precompile::index(at);
-        if index == Some(2) {
-            let cost = 60 + 12 * (input.len() as u64).div_ceil(32);
+        if let Some(native) = Native::of(index) {
+            let cost = native.cost(input);
             if cost > forwarded {
                 return (InstructionResult::PrecompileOOG, Vec::new(), 0);
             }
             return (
                 InstructionResult::Return,
-                crate::host::sha256(input).to_vec(),
+                native.run(input),
                 forwarded - cost,
             );
         }

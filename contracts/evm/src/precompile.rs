@@ -3,9 +3,69 @@
 //! measured by `crates/executor/tests/all/evm_rate.rs` on the worst input
 //! shapes, with about 15% to spare.
 
+use alloc::vec::Vec;
+
 use revm_interpreter::primitives::{Address, U256};
 
 use crate::GAS_RATE;
+
+/// A precompile Ward's host computes natively, which pays the rate alone.
+#[derive(Clone, Copy)]
+pub(crate) enum Native {
+    /// `0x01`, through `ward.recover_secp256k1` and `ward.hash_keccak256`.
+    Ecrecover,
+    /// `0x02`, through `ward.hash_sha256`.
+    Sha256,
+}
+
+impl Native {
+    /// Precompile `index`, if the host computes it.
+    pub(crate) fn of(index: Option<u8>) -> Option<Self> {
+        match index {
+            Some(1) => Some(Self::Ecrecover),
+            Some(2) => Some(Self::Sha256),
+            _ => None,
+        }
+    }
+
+    /// Its EVM gas on `input` (revm's).
+    pub(crate) fn cost(self, input: &[u8]) -> u64 {
+        match self {
+            Self::Ecrecover => 3_000,
+            Self::Sha256 => 60 + 12 * (input.len() as u64).div_ceil(32),
+        }
+    }
+
+    /// Its output on `input`: for ecrecover the signer's address as a
+    /// word, or nothing when `v` is not a word of 27 or 28 or no key
+    /// recovers (revm's, with the input right-padded to 128 bytes).
+    pub(crate) fn run(self, input: &[u8]) -> Vec<u8> {
+        match self {
+            Self::Sha256 => crate::host::sha256(input).to_vec(),
+            Self::Ecrecover => {
+                let mut padded = [0u8; 128];
+                let n = input.len().min(128);
+                padded[..n].copy_from_slice(&input[..n]);
+                let (digest, rest) = padded.split_at(32);
+                let (v, signature) = rest.split_at(32);
+                if v[..31].iter().any(|b| *b != 0) || !matches!(v[31], 27 | 28) {
+                    return Vec::new();
+                }
+                let (Ok(digest), Ok(signature)) = (digest.try_into(), signature.try_into()) else {
+                    return Vec::new();
+                };
+                match ward_sdk::crypto::recover_secp256k1(digest, signature, v[31] - 27) {
+                    Some(key) => {
+                        let mut word = ward_sdk::crypto::keccak256(&key);
+                        word[..12].fill(0);
+                        word.to_vec()
+                    }
+                    None => Vec::new(),
+                }
+            }
+        }
+    }
+}
 
 /// The Ward gas a precompile pays beyond [`GAS_RATE`] on one input.
 #[derive(Clone, Copy)]
@@ -136,12 +196,13 @@ pub(crate) fn cost_before_halt(index: u8, len: usize) -> u64 {
     }
 }
 
-/// [`Surcharge::PerGas`] by address (modexp's per unit of
-/// [`modexp_work`]): `0x01`..`0x11` (SHA-256, `0x02`, runs
-/// through the host and pays the rate alone).
+/// The surcharges by address, `0x01`..`0x11`: per unit of EVM gas
+/// ([`Surcharge::PerGas`]), modexp's per unit of [`modexp_work`].
+/// ecrecover and SHA-256 (`0x01`, `0x02`) run in the host ([`Native`])
+/// and pay the rate alone.
 const SURCHARGES: [Option<u64>; 0x12] = [
     None,
-    Some(6_000), // ecrecover: secp256k1 in Wasm
+    Some(0),     // ecrecover (never reached: the host recovers)
     Some(0),     // sha256 (never reached: the host hashes)
     Some(0),     // ripemd160: within the rate
     Some(0),     // identity: within the rate

@@ -24,7 +24,7 @@
 //! assert!(f.results().is_empty());
 //! assert!(f.uses().memory && f.uses().gas && !f.uses().suspends);
 //! assert_eq!(f.cost().to_string(), "host_call + host_per_byte * len");
-//! assert_eq!(HostFn::ALL.len(), 43);
+//! assert_eq!(HostFn::ALL.len(), 44);
 //! ```
 
 #![no_std]
@@ -48,8 +48,10 @@ pub const MODULE: &str = "ward";
 /// `transient_read` and `transient_write`, storage that lives for one
 /// transaction (the EVM's `TLOAD` and `TSTORE`); version 10 the call flag
 /// [`call::CALL_CODE`] (the EVM's `CALLCODE`), and a system runtime's
-/// transient bookkeeping ([`TRANSIENT_WORD_BYTES`]).
-pub const ABI_VERSION: u32 = 10;
+/// transient bookkeeping ([`TRANSIENT_WORD_BYTES`]); version 11
+/// `recover_secp256k1`, the public key of a secp256k1 signature (the EVM's
+/// `ecrecover`).
+pub const ABI_VERSION: u32 = 11;
 
 /// Bytes of an amount of the native asset in guest memory: a `u128`,
 /// little-endian.
@@ -305,6 +307,12 @@ macro_rules! for_each_host_function {
             /// Returns 1 when the 64-byte signature at `sig` is a valid (strict) Ed25519
             /// signature of the `msg_len` bytes at `msg` by the 32-byte key at `pubkey`, else 0.
             verify_ed25519 VerifyEd25519(pubkey: i32, msg: i32, msg_len: i32, sig: i32) -> i32 { uses [Memory, Gas] cost [VerifyEd25519 + HashPer64Bytes * words(msg_len)] }
+            /// Recovers the secp256k1 public key that signed the 32-byte digest at `hash`
+            /// with the 64-byte signature at `sig` (r then s, big-endian) and `recovery_id`
+            /// (0 or 1), as Ethereum's `ecrecover` does (an s in the group's upper half
+            /// counts): writes the key's 64 bytes (x then y) to `dst` and returns 1, or
+            /// returns 0 and writes nothing when no key recovers.
+            recover_secp256k1 RecoverSecp256k1(hash: i32, sig: i32, recovery_id: i32, dst: i32) -> i32 { uses [Memory, Gas] cost [RecoverSecp256k1] }
             /// Calls `main` of the contract at the 32-byte address `addr` with the
             /// `input_len` bytes at `input`, forwarding at most `gas` (and at most what is
             /// left). Flags: bit 0 makes the call read-only. Suspends the caller until the

@@ -108,6 +108,8 @@ pub enum Rate {
     HashPer64Bytes,
     /// `verify_ed25519`: a signature check.
     VerifyEd25519,
+    /// `recover_secp256k1`: a public key recovered from a signature.
+    RecoverSecp256k1,
     /// `deploy_base`: compiling or instantiating a module (a child's too).
     DeployBase,
     /// `deploy_per_byte`: per byte of a module compiled.
@@ -126,6 +128,7 @@ impl Rate {
             Rate::EventPerByte => "event_per_byte",
             Rate::HashPer64Bytes => "hash_per_64_bytes",
             Rate::VerifyEd25519 => "verify_ed25519",
+            Rate::RecoverSecp256k1 => "recover_secp256k1",
             Rate::DeployBase => "deploy_base",
             Rate::DeployPerByte => "deploy_per_byte",
         }

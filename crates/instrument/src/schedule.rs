@@ -15,7 +15,7 @@ use wasmparser::Operator;
 use crate::ops::{self, Cost};
 
 /// Version of the schedule. Part of every cache key and config fingerprint.
-pub const SCHEDULE_VERSION: u32 = 6;
+pub const SCHEDULE_VERSION: u32 = 7;
 
 /// What a module declares that making an instance of it costs: counted
 /// in the module as deployed (before instrumentation), defined items only.
@@ -94,6 +94,8 @@ pub struct CostSchedule {
     /// `verify_ed25519`, on top of `host_call` (plus `hash_per_64_bytes`
     /// for the message).
     pub verify_ed25519: u32,
+    /// `recover_secp256k1`, on top of `host_call`.
+    pub recover_secp256k1: u32,
     /// A deploy transaction, charged before the code is even validated.
     pub deploy_base: u32,
     /// Per byte of a deployed module, charged with `deploy_base`: pays for
@@ -153,6 +155,7 @@ impl Default for CostSchedule {
             event_per_byte: 1,
             hash_per_64_bytes: 150,
             verify_ed25519: 50_000,
+            recover_secp256k1: 50_000,
             deploy_base: 10_000,
             deploy_per_byte: 1_000,
             tx_base: 5_000,
@@ -199,7 +202,7 @@ impl CostSchedule {
     /// Every cost by name, in declaration order. Destructures the schedule
     /// exhaustively, so a new field cannot be left out of `docs/gas.md`,
     /// fingerprints or tests.
-    pub fn entries(&self) -> [(&'static str, u32); 36] {
+    pub fn entries(&self) -> [(&'static str, u32); 37] {
         let CostSchedule {
             base,
             int_mul,
@@ -227,6 +230,7 @@ impl CostSchedule {
             event_per_byte,
             hash_per_64_bytes,
             verify_ed25519,
+            recover_secp256k1,
             deploy_base,
             deploy_per_byte,
             tx_base,
@@ -265,6 +269,7 @@ impl CostSchedule {
             ("event_per_byte", event_per_byte),
             ("hash_per_64_bytes", hash_per_64_bytes),
             ("verify_ed25519", verify_ed25519),
+            ("recover_secp256k1", recover_secp256k1),
             ("deploy_base", deploy_base),
             ("deploy_per_byte", deploy_per_byte),
             ("tx_base", tx_base),
@@ -316,6 +321,7 @@ impl CostSchedule {
             Rate::EventPerByte => self.event_per_byte,
             Rate::HashPer64Bytes => self.hash_per_64_bytes,
             Rate::VerifyEd25519 => self.verify_ed25519,
+            Rate::RecoverSecp256k1 => self.recover_secp256k1,
             Rate::DeployBase => self.deploy_base,
             Rate::DeployPerByte => self.deploy_per_byte,
             // A rate this schedule does not know costs as much as the

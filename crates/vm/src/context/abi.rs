@@ -148,6 +148,7 @@ impl CallContext {
             HostFn::ReturnDataSize => count_i32(self.return_data.len()),
             HostFn::ReturnDataRead => self.return_data_read(args, memory),
             HostFn::VerifyEd25519 => verify_ed25519(args, memory),
+            HostFn::RecoverSecp256k1 => recover_secp256k1(args, memory),
             HostFn::CodeAt => self.code_at(args, memory),
             HostFn::TransientRead => self.transient_read(args, memory),
             HostFn::TransientWrite => self.transient_write(args, memory),
@@ -509,6 +510,27 @@ fn verify_ed25519(args: Args<'_>, memory: &mut [u8]) -> Answer {
     let sig = checked_range(args.i32(3), 64, memory.len(), "verify_ed25519: signature")?;
     let valid = crate::crypto::verify_ed25519(&memory[key], &memory[msg], &memory[sig]);
     Ok(Some(Value::I32(i32::from(valid))))
+}
+
+fn recover_secp256k1(args: Args<'_>, memory: &mut [u8]) -> Answer {
+    let hash = checked_range(args.i32(0), 32, memory.len(), "recover_secp256k1: hash")?;
+    let sig = checked_range(
+        args.i32(1),
+        64,
+        memory.len(),
+        "recover_secp256k1: signature",
+    )?;
+    let dst = checked_range(
+        args.i32(3),
+        64,
+        memory.len(),
+        "recover_secp256k1: destination",
+    )?;
+    let key = crate::crypto::recover_secp256k1(&memory[hash], &memory[sig], args.i32(2));
+    if let Some(key) = &key {
+        memory[dst].copy_from_slice(key);
+    }
+    Ok(Some(Value::I32(i32::from(key.is_some()))))
 }
 
 /// [`checked_range`] for a length the ABI bounds: a longer one traps with

@@ -130,6 +130,7 @@ const IMPORTS: &str = r#"
   (import "ward" "hash_keccak256" (func $keccak (param i32 i32 i32)))
   (import "ward" "hash_blake3" (func $blake3 (param i32 i32 i32)))
   (import "ward" "verify_ed25519" (func $verify (param i32 i32 i32 i32) (result i32)))
+  (import "ward" "recover_secp256k1" (func $recover (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
 "#;
 
@@ -219,6 +220,73 @@ fn chain_functions_behave_identically_on_both_backends() {
     assert_eq!(
         *chain.events.lock().unwrap(),
         vec![(b"topic".to_vec(), b"data".to_vec())]
+    );
+}
+
+/// `recover_secp256k1` recovers the signer as Ethereum's `ecrecover` does,
+/// costs the schedule's rate, recovers nothing from a malformed signature
+/// (no trap), and traps with `memory_out_of_bounds` on a destination
+/// outside memory.
+#[test]
+fn secp256k1_recovery_is_ecrecover_on_both_backends() {
+    // A widely quoted `ecrecover` example: digest, r and s (v = 28), and
+    // the signer's address.
+    let digest = hex("456e9aea5e197a1f1af7a3e85a3212fa4049a3ba34c2289b4c860fc0b0c64ef3");
+    let sig = hex(concat!(
+        "9242685bf161793cc25603c231bc2f568eb630ea16aa137d2664ac8038825608",
+        "4f8ae3bd7535248d0bd448298cc2e2071e56992d0774dc340c368ae950852ada"
+    ));
+    // The calls, or (`recover` false) constants in their place.
+    let module = |dst: u32, recover: bool| {
+        let call = |id: u32, at: u32| {
+            if recover {
+                format!(
+                    "(call $recover (i32.const 0) (i32.const 32) (i32.const {id}) (i32.const {at}))"
+                )
+            } else {
+                "(i32.const 0)".to_owned()
+            }
+        };
+        wasm(&format!(
+            r#"(module {IMPORTS}
+              (data (i32.const 0) "{digest}")
+              (data (i32.const 32) "{sig}")
+              (func (export "main")
+                (i32.store (i32.const 1000) {found})
+                (call $keccak (i32.const {dst}) (i32.const 64) (i32.const 1004))
+                ;; recovery id 2, then r of zero: nothing recovers
+                (i32.store (i32.const 1036) {bad_id})
+                (memory.fill (i32.const 32) (i32.const 0) (i32.const 32))
+                (i32.store (i32.const 1040) {zero_r})
+                (call $out (i32.const 1000) (i32.const 44))))"#,
+            digest = data_hex(&digest),
+            sig = data_hex(&sig),
+            found = call(1, dst),
+            bad_id = call(2, 2000),
+            zero_r = call(1, 2000),
+        ))
+    };
+    let (run, _) = run_both(&module(200, true), &[], false, 1_000_000);
+    assert_eq!(run.outcome.status, Status::Ok, "{:?}", run.outcome);
+    let out = &run.outcome.output;
+    assert_eq!(i32::from_le_bytes(out[0..4].try_into().unwrap()), 1);
+    assert_eq!(out[16..36], hex("7156526fbd7a3c72969b54f64e42c10fbb768c8a"));
+    assert_eq!(out[36..44], [0; 8]);
+    // Each call costs the schedule's rate (and a few instructions more
+    // than the constant in its place), found or not.
+    let (without, _) = run_both(&module(200, false), &[], false, 1_000_000);
+    let schedule = ward_vm::CostSchedule::default();
+    let recoveries = 3 * u64::from(schedule.host_call + schedule.recover_secp256k1);
+    let extra = run.outcome.gas_used.get() - without.outcome.gas_used.get();
+    assert!(
+        (recoveries..recoveries + 100).contains(&extra),
+        "three recoveries cost {extra}, the schedule says {recoveries}"
+    );
+    // A destination past the end of memory: a trap, not a write.
+    let (run, _) = run_both(&module(65_500, true), &[], false, 1_000_000);
+    assert_eq!(
+        run.outcome.error.map(|e| e.kind),
+        Some(ErrorKind::MemoryOutOfBounds)
     );
 }
 

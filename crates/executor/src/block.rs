@@ -614,9 +614,11 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     }
 
     /// Checks that `item`'s sender can pay `gas_limit × gas_price +
-    /// value` and takes the gas part from its balance: the most the
-    /// transaction can cost, of which [`Executor::run_item`] refunds what
-    /// it did not use. Returns what was taken.
+    /// value` (after giving it what it lacks, when senders are funded:
+    /// [`Executor::with_funded_senders`]) and takes the gas part from its
+    /// balance: the most the transaction can cost, of which
+    /// [`Executor::run_item`] refunds what it did not use. Returns what
+    /// was taken.
     fn reserve_fee(
         &self,
         journal: &SharedJournal<S>,
@@ -630,7 +632,11 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         }
         let sender = item.tx.sender();
         let mut j = lock(journal);
-        let have = j.balance(&sender)?;
+        let mut have = j.balance(&sender)?;
+        if let Some(need) = cost.need.filter(|need| self.fund_senders && *need > have) {
+            j.set_balance(sender, need);
+            have = need;
+        }
         cost.affordable(have).map_err(refused)?;
         if cost.max_fee > 0 {
             j.set_balance(sender, have - cost.max_fee);

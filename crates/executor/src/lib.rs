@@ -150,6 +150,9 @@ pub struct Executor<S: StateCommit + Send + Sync + 'static> {
     /// Block times per second: 1, or 1000 for a chain whose blocks are
     /// timed in milliseconds (a node's); contracts see seconds.
     time_per_second: u64,
+    /// Whether a sender that cannot pay for its transaction is first
+    /// given what it lacks ([`Executor::with_funded_senders`]).
+    fund_senders: bool,
 }
 
 /// What the last block run on several threads did with the workers'

@@ -53,6 +53,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             tree_cache: ward_chain::tree::TreeCache::new(),
             time_per_second: self.time_per_second,
             eth_chain_id: self.eth_chain_id,
+            fund_senders: self.fund_senders,
         }
     }
 

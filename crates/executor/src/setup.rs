@@ -41,7 +41,20 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
             fees: Fees::default(),
             time_per_second: 1,
             eth_chain_id: 0,
+            fund_senders: false,
         }
+    }
+
+    /// Runs every transaction as if its sender held what it needs: one
+    /// holding less than `gas_limit × gas_price + value` is given the
+    /// rest before it pays, as Hardhat's network and anvil run calls and
+    /// estimates (a dev node's `eth_call`, `eth_estimateGas` and
+    /// `debug_traceCall`). Only for an executor that commits nothing (a
+    /// node's reader over a snapshot): the state it makes is not a
+    /// chain's.
+    pub fn with_funded_senders(mut self) -> Self {
+        self.fund_senders = true;
+        self
     }
 
     /// Contracts see `chain_id` as the chain's Ethereum chain id

@@ -426,6 +426,24 @@ impl Shared {
             .with_timeout(Some(self.config.limits.read_timeout)))
     }
 
+    /// [`Shared::reader`] for Ethereum's calls and estimates (`eth_call`,
+    /// `eth_estimateGas`, `debug_traceCall`): on a dev node a sender that
+    /// cannot pay for the call is given what it lacks first, as Hardhat's
+    /// network and anvil run them
+    /// ([`Executor::with_funded_senders`]); elsewhere, as geth, it is
+    /// refused.
+    pub(crate) fn call_reader(
+        &self,
+        height: Option<u64>,
+    ) -> Result<Executor<Snapshot<Arc<RedbStore>>>, Failure> {
+        let reader = self.reader(height)?;
+        Ok(if self.config.dev {
+            reader.with_funded_senders()
+        } else {
+            reader
+        })
+    }
+
     /// The lowest gas price this node admits: its own floor or the
     /// chain's minimum, whichever is higher.
     pub(crate) fn min_gas_price(&self) -> u128 {

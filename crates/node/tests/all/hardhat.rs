@@ -499,6 +499,75 @@ fn an_estimate_is_at_most_what_a_transaction_may_name() {
     node.shutdown().unwrap();
 }
 
+/// Creation code that deploys `runtime` (at most 255 bytes) as it is.
+fn deploying(runtime: &[u8]) -> Vec<u8> {
+    let len = u8::try_from(runtime.len()).unwrap();
+    // PUSH1 len, PUSH1 12, PUSH1 0, CODECOPY, PUSH1 len, PUSH1 0, RETURN
+    let mut init = vec![
+        0x60, len, 0x60, 0x0c, 0x60, 0x00, 0x39, 0x60, len, 0x60, 0x00, 0xf3,
+    ];
+    init.extend(runtime);
+    init
+}
+
+/// A dev node runs `eth_call`, `eth_estimateGas` and `debug_traceCall`
+/// as if the sender could pay for them, as Hardhat's network and anvil
+/// do (OpenZeppelin's forwarder tests estimate a value call from a
+/// contract that holds nothing), and changes no balance; a node that is
+/// not a dev node refuses them, as geth does.
+#[test]
+fn a_dev_node_runs_calls_from_senders_that_cannot_pay() {
+    // Returns CALLVALUE as a word.
+    let echo = deploying(&[0x34, 0x5f, 0x52, 0x60, 0x20, 0x5f, 0xf3]);
+    let poor = "0x00000000000000000000000000000000000000aa";
+    let deploy = |node: &Node| {
+        let hash = eth_ok(
+            node,
+            "eth_sendTransaction",
+            json!([{ "from": dev_address(0), "data": hex_of(&echo) }]),
+        );
+        let receipt = eth_ok(node, "eth_getTransactionReceipt", json!([hash]));
+        receipt["contractAddress"].clone()
+    };
+    let node = fresh_evm_node_with("hardhat-poor-calls", |_| {});
+    let request = json!({ "from": poor, "to": deploy(&node), "value": "0xa" });
+    let output = eth_ok(&node, "eth_call", json!([request, "latest"]));
+    assert_eq!(output, json!(format!("0x{:064x}", 10)));
+    let gas = number(&eth_ok(&node, "eth_estimateGas", json!([request])));
+    assert!(gas > 21_000, "{gas}");
+    let traced = eth_ok(
+        &node,
+        "debug_traceCall",
+        json!([request, "latest", { "tracer": "callTracer" }]),
+    );
+    assert_eq!(traced["value"], "0xa", "{traced}");
+    assert!(traced.get("error").is_none(), "{traced}");
+    let balance = eth_ok(&node, "eth_getBalance", json!([poor, "latest"]));
+    assert_eq!(balance, "0x0");
+    node.shutdown().unwrap();
+
+    let plain = dev_node("hardhat-poor-calls-plain", |c| {
+        c.dev = false;
+        c.genesis = Some(ward_node::Genesis::dev(&c.chain_id));
+        let path = ward_testkit::contracts::out_dir().join("evm.wasm");
+        c.runtimes = vec![
+            ward_node::runtimes::RuntimeSpec::parse(&format!("evm={}", path.display())).unwrap(),
+        ];
+    });
+    let request =
+        json!({ "from": poor, "to": "0x00000000000000000000000000000000000000bb", "value": "0xa" });
+    for method in ["eth_call", "eth_estimateGas"] {
+        let error = eth(&plain, method, json!([request, "latest"])).unwrap_err();
+        assert!(
+            error["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("the sender holds 0")),
+            "{method}: {error}"
+        );
+    }
+    plain.shutdown().unwrap();
+}
+
 /// Deploys, from dev account 0, a contract whose every call reverts with
 /// one word of data (42); its address.
 fn deploy_reverter(node: &Node) -> Value {

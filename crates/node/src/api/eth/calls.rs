@@ -103,7 +103,7 @@ pub(super) fn call(shared: &Shared, p: &Params) -> Result<Value, RpcError> {
     let request: TransactionRequest = p.at(0)?;
     let at = call_block(shared, p, 1)?;
     let request = request_tx(shared, &request)?;
-    let reader = shared.reader(Some(at.state)).map_err(RpcError::from)?;
+    let reader = shared.call_reader(Some(at.state)).map_err(RpcError::from)?;
     let simulation = reader
         .simulate_in(&request.verified(), at.number, at.time)
         .map_err(|e| exec_error(&e).into_eth())?;
@@ -133,7 +133,7 @@ pub(super) fn estimated(
     height: Option<u64>,
     request: &Request,
 ) -> Result<u64, RpcError> {
-    let reader = shared.reader(height).map_err(RpcError::from)?;
+    let reader = shared.call_reader(height).map_err(RpcError::from)?;
     let cap = request.cap;
     let estimate = crate::producer::estimate_gas(shared, &reader, (&request.tx, request.unit), cap)
         .map_err(|e| exec_error(&e).into_eth())?

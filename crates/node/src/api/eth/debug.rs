@@ -214,7 +214,7 @@ pub(super) fn trace_call(shared: &Shared, p: &Params) -> Result<Value, RpcError>
         input: request.input.input().cloned().unwrap_or_default(),
     };
     let (simulation, trace) = shared
-        .reader(Some(at.state))
+        .call_reader(Some(at.state))
         .map_err(|e| RpcError::from(e).into_eth())?
         .simulate_traced_in(&ward_tx.verified(), at.number, at.time)
         .map_err(|e| exec_error(&e).into_eth())?;

@@ -67,6 +67,15 @@ pub enum Cause {
     /// The transaction's gas limit is more than Ward gas (a u64 at 64
     /// per EVM gas) can stand for.
     GasLimitRange,
+    /// A blob transaction (EIP-4844), which a Ward chain refuses.
+    Blobs,
+    /// A contract created in the transaction destroys itself (EIP-6780
+    /// deletes it; Ward's state deletes no contract).
+    SelfDestruct,
+    /// Frames nest deeper than EVM frames can on Ward.
+    Depth,
+    /// The transaction calls a precompile whose Wasm pays a surcharge.
+    Surcharge,
     /// Only the gas used differs (and the sender's balance, which paid
     /// for it).
     GasOnly,
@@ -76,6 +85,11 @@ pub enum Cause {
     /// Not sorted yet.
     Other,
 }
+
+/// Frames nested this deep on revm are more than Ward's stack budget
+/// holds for EVM frames (about 350, docs/evm.md "Depth"), with room
+/// for the frames' own shapes.
+const DEEP: usize = 300;
 
 /// The opcodes whose answers the runtime does not take from the block:
 /// `BLOCKHASH`, `COINBASE`, `PREVRANDAO`, `GASLIMIT`, `BASEFEE`,
@@ -92,6 +106,18 @@ impl Cause {
             Cause::GasLimitRange => {
                 "gas limit range: the transaction's gas limit is above 2^63 / 64 EVM gas, more than Ward gas (a u64, 64 per EVM gas) can stand for"
             }
+            Cause::Blobs => {
+                "blob transactions: the case's transaction carries blobs (EIP-4844), and a Ward chain refuses blob transactions by type, having no blobs to carry (docs/ethereum.md)"
+            }
+            Cause::SelfDestruct => {
+                "self-destruct in the creating transaction: EIP-6780 deletes a contract created and destroyed in one transaction; Ward's state deletes no contract, so it stays, with its nonce and storage (docs/evm.md)"
+            }
+            Cause::Depth => {
+                "call depth: revm's frames nest at least 300 deep; an EVM frame holds about 93 of a transaction's 32 768 stack units at a call, so EVM frames nest about 350 deep on Ward, short of Ethereum's 1 024 (docs/evm.md, \"Depth\")"
+            }
+            Cause::Surcharge => {
+                "precompile surcharge: the transaction calls modexp, bn254, blake2f, KZG or BLS12-381, whose Wasm pays Ward gas beyond the rate (docs/evm.md, \"Precompile surcharges\"): a caller sees more EVM gas used, and a frame's Ward gas runs out before its EVM gas would"
+            }
             Cause::GasOnly => {
                 "gas only: status, output, logs and state agree; the EVM gas differs (and with it what the sender paid)"
             }
@@ -102,7 +128,24 @@ impl Cause {
         }
     }
 
-    fn of(unit: &fixture::Unit, differences: &[String]) -> Cause {
+    /// The cause of `differences` in a case of `unit` whose run by revm
+    /// did what `seen` says: the first that applies of blobs,
+    /// self-destruct, depth, surcharge, gas only and environment.
+    fn of(unit: &fixture::Unit, differences: &[String], seen: &native::Seen) -> Cause {
+        if unit.transaction.max_fee_per_blob_gas.is_some()
+            || !unit.transaction.blob_versioned_hashes.is_empty()
+        {
+            return Cause::Blobs;
+        }
+        if seen.destroyed_new {
+            return Cause::SelfDestruct;
+        }
+        if seen.depth >= DEEP {
+            return Cause::Depth;
+        }
+        if seen.precompiles.iter().any(|at| *at >= 5) {
+            return Cause::Surcharge;
+        }
         let sender = unit
             .transaction
             .sender()
@@ -256,9 +299,9 @@ fn run_case(unit: &fixture::Unit, test: &fixture::Case, sides: &[WardSide]) -> V
         Err(_) if test.expect_exception.is_some() => {}
         _ => return Verdict::NotReproduced,
     }
-    let expected = match native::run(unit, test, RUNTIME_SPEC) {
-        Ok(native) => native.as_ward_counts(),
-        Err(_) => native::refused(unit),
+    let (expected, seen) = match native::run(unit, test, RUNTIME_SPEC) {
+        Ok(native) => (native.as_ward_counts(), native.seen),
+        Err(_) => (native::refused(unit), native::Seen::default()),
     };
     let mut first: Option<Result<post::Outcome, ward::Unrepresentable>> = None;
     for side in sides {
@@ -284,7 +327,7 @@ fn run_case(unit: &fixture::Unit, test: &fixture::Case, sides: &[WardSide]) -> V
             if differences.is_empty() {
                 Verdict::Same
             } else {
-                let cause = Cause::of(unit, &differences);
+                let cause = Cause::of(unit, &differences, &seen);
                 Verdict::Differs(differences, cause)
             }
         }

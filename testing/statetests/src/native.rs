@@ -11,11 +11,12 @@ use alloy_trie::{
     root::{state_root_unhashed, storage_root_unhashed},
 };
 use revm::{
-    Context, ExecuteCommitEvm, MainBuilder, MainContext,
+    Context, InspectCommitEvm, Inspector, MainBuilder, MainContext,
     context::{BlockEnv, CfgEnv, TxEnv, result::ExecutionResult},
     context_interface::Transaction,
     database::State,
-    primitives::{B256, Bytes, U256, hardfork::SpecId, keccak256},
+    interpreter::{CallInputs, CallOutcome, CreateInputs, CreateOutcome},
+    primitives::{Address, B256, Bytes, U256, hardfork::SpecId, keccak256},
 };
 
 use crate::post::{Account, Outcome, Status};
@@ -30,6 +31,74 @@ pub struct Native {
     pub logs_hash: B256,
     /// What Ward's chain charges differently, for [`Native::as_ward_counts`].
     fees: Fees,
+    /// What the run did that Ward's runtime does otherwise.
+    pub seen: Seen,
+}
+
+/// What a run did that the sorting of differences asks about
+/// ([`crate::Cause`]): which precompiles it called, how deep its frames
+/// went, whether a contract it created destroyed itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Seen {
+    /// The precompiles (`0x01`..`0x11`) it called, by number.
+    pub precompiles: std::collections::BTreeSet<u8>,
+    /// The most frames open at once (the transaction's own is 1).
+    pub depth: usize,
+    /// Whether a contract created in the transaction ran `SELFDESTRUCT`
+    /// (EIP-6780 deletes it).
+    pub destroyed_new: bool,
+    /// Frames open now.
+    open: usize,
+    /// The contracts created so far.
+    created: std::collections::BTreeSet<Address>,
+    /// Creations under way (a constructor that destroys its contract).
+    creating: usize,
+}
+
+impl Seen {
+    fn enter(&mut self) {
+        self.open += 1;
+        self.depth = self.depth.max(self.open);
+    }
+
+    fn leave(&mut self) {
+        self.open = self.open.saturating_sub(1);
+    }
+}
+
+impl<CTX> Inspector<CTX> for Seen {
+    fn call(&mut self, _: &mut CTX, inputs: &mut CallInputs) -> Option<CallOutcome> {
+        let at = inputs.bytecode_address;
+        if at.as_slice()[..19].iter().all(|b| *b == 0) && (1..=0x11).contains(&at.as_slice()[19]) {
+            self.precompiles.insert(at.as_slice()[19]);
+        }
+        self.enter();
+        None
+    }
+
+    fn call_end(&mut self, _: &mut CTX, _: &CallInputs, _: &mut CallOutcome) {
+        self.leave();
+    }
+
+    fn create(&mut self, _: &mut CTX, _: &mut CreateInputs) -> Option<CreateOutcome> {
+        self.creating += 1;
+        self.enter();
+        None
+    }
+
+    fn create_end(&mut self, _: &mut CTX, _: &CreateInputs, outcome: &mut CreateOutcome) {
+        if let Some(address) = outcome.address {
+            self.created.insert(address);
+        }
+        self.creating = self.creating.saturating_sub(1);
+        self.leave();
+    }
+
+    fn selfdestruct(&mut self, contract: Address, _: Address, _: U256) {
+        // Created earlier in the transaction, or (a creation under way)
+        // most likely the contract being constructed.
+        self.destroyed_new |= self.created.contains(&contract) || self.creating > 0;
+    }
 }
 
 /// A transaction's fees as Ethereum pays them.
@@ -76,14 +145,15 @@ pub fn run(unit: &TestUnit, test: &Test, spec: SpecId) -> Result<Native, String>
         .with_cached_prestate(unit.state())
         .with_bundle_update()
         .build();
+    let mut seen = Seen::default();
     let result = {
         let mut evm = Context::mainnet()
             .with_block(&block)
             .with_tx(&tx)
             .with_cfg(cfg)
             .with_db(&mut state)
-            .build_mainnet();
-        evm.transact_commit(&tx)
+            .build_mainnet_with_inspector(&mut seen);
+        evm.inspect_tx_commit(&tx)
     };
     let mut accounts = BTreeMap::new();
     let mut trie = Vec::new();
@@ -174,6 +244,7 @@ pub fn run(unit: &TestUnit, test: &Test, spec: SpecId) -> Result<Native, String>
         state_root,
         logs_hash,
         fees,
+        seen,
     })
 }
 

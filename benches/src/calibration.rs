@@ -377,6 +377,10 @@ pub fn paths() -> Vec<Path> {
         ),
         verify_ed25519(),
         recover_secp256k1(),
+        bn254("bn254_add", &[BN254_G1, BN254_G1].concat()),
+        bn254("bn254_mul", &[BN254_G1, &[0xff; 32]].concat()),
+        bn254("bn254_pairing_1", &[BN254_G1, BN254_G2].concat()),
+        bn254("bn254_pairing_4", &[BN254_G1, BN254_G2].concat().repeat(4)),
     ];
     for hash in ["sha256", "keccak256", "blake3"] {
         for (size, len) in [("32", 32), ("64k", 65536)] {
@@ -604,6 +608,67 @@ fn recover_secp256k1() -> Path {
         driver(import, 2, &data, &body),
         Target::None,
     )
+}
+
+/// bn254's G1 generator (1, 2) and G2 generator, as the host functions
+/// read them.
+const BN254_G1: &[u8] = &{
+    let mut point = [0u8; 64];
+    point[31] = 1;
+    point[63] = 2;
+    point
+};
+const BN254_G2: &[u8] = &hex_literal(concat!(
+    "198e9393920d483a7260bfb731fb5d25f1aa493335a9e71297e485b7aef312c2",
+    "1800deef121f1e76426a00665e5c4479674322d4f75edadd46debd5cd992f6ed",
+    "090689d0585ff075ec9e99ad690c3395bc4b313370b38ef355acdadcd122975b",
+    "12c85ea5db8c6deb4aab71808dcb408fe3d1e7690c43d37b4ce6cc0166fa7daa"
+));
+
+/// 128 bytes from their hex digits, at compile time.
+const fn hex_literal(digits: &str) -> [u8; 128] {
+    let digits = digits.as_bytes();
+    let mut out = [0u8; 128];
+    let mut i = 0;
+    while i < 128 {
+        out[i] = nibble(digits[2 * i]) << 4 | nibble(digits[2 * i + 1]);
+        i += 1;
+    }
+    out
+}
+
+const fn nibble(digit: u8) -> u8 {
+    match digit {
+        b'0'..=b'9' => digit - b'0',
+        _ => digit - b'a' + 10,
+    }
+}
+
+/// The bn254 host function `name` names (its prefix before a count) on
+/// `input` per repeat, which must succeed (a pairing of generators, not
+/// necessarily one: the whole check runs either way).
+fn bn254(name: &str, input: &[u8]) -> Path {
+    let data = format!(r#"(data (i32.const 1024) "{}")"#, wat_bytes(input));
+    let (import, call) = if name.starts_with("bn254_pairing") {
+        (
+            r#"(import "ward" "bn254_pairing" (func $f (param i32 i32) (result i32)))"#,
+            format!(
+                "(i32.lt_s (call $f (i32.const 1024) (i32.const {})) (i32.const 0))",
+                input.len()
+            ),
+        )
+    } else {
+        (
+            if name == "bn254_add" {
+                r#"(import "ward" "bn254_add" (func $f (param i32 i32) (result i32)))"#
+            } else {
+                r#"(import "ward" "bn254_mul" (func $f (param i32 i32) (result i32)))"#
+            },
+            "(i32.eqz (call $f (i32.const 1024) (i32.const 64)))".to_owned(),
+        )
+    };
+    let body = format!("(if {call} (then unreachable))");
+    path("host", name, driver(import, 2, &data, &body), Target::None)
 }
 
 /// EVM init code that returns `runtime` as the contract's code.

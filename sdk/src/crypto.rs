@@ -69,3 +69,39 @@ pub fn recover_secp256k1(
     };
     (found == 1).then_some(key)
 }
+
+/// The sum of two bn254 (alt_bn128) G1 points, as Ethereum's precompile
+/// `0x06` computes it: `input` is x1, y1, x2, y2 (32-byte big-endian
+/// coordinates; (0, 0) is the point at infinity). `None` when a point is
+/// not on the curve.
+pub fn bn254_add(input: &[u8; 128]) -> Option<[u8; 64]> {
+    let mut out = [0u8; 64];
+    // SAFETY: see the module comment (128 bytes in, 64 out).
+    let ok = unsafe { sys::bn254_add(ptr(input.as_ptr()), ptr(out.as_mut_ptr())) };
+    (ok == 1).then_some(out)
+}
+
+/// A bn254 G1 point (x, y) times a 32-byte big-endian scalar, as
+/// Ethereum's precompile `0x07` computes it. `None` when the point is not
+/// on the curve.
+pub fn bn254_mul(input: &[u8; 96]) -> Option<[u8; 64]> {
+    let mut out = [0u8; 64];
+    // SAFETY: see the module comment (96 bytes in, 64 out).
+    let ok = unsafe { sys::bn254_mul(ptr(input.as_ptr()), ptr(out.as_mut_ptr())) };
+    (ok == 1).then_some(out)
+}
+
+/// Whether the product of the bn254 pairings of `input`'s pairs (a G1
+/// point, 64 bytes, then a G2 point, 128) is one, as Ethereum's
+/// precompile `0x08` checks it (`true` for no pairs); `None` when `input`
+/// is not whole pairs or a point is invalid. At most
+/// `ward_abi::MAX_BN254_PAIRING_BYTES` (the host traps beyond it).
+pub fn bn254_pairing(input: &[u8]) -> Option<bool> {
+    // SAFETY: see the module comment.
+    let answer = unsafe { sys::bn254_pairing(ptr(input.as_ptr()), len(input.len())) };
+    match answer {
+        1 => Some(true),
+        0 => Some(false),
+        _ => None,
+    }
+}

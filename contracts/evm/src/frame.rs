@@ -267,9 +267,9 @@ impl Frame {
         }
     }
 
-    /// Runs precompile `at` on `input` with `forwarded` gas. ecrecover
-    /// and SHA-256 (`0x01`, `0x02`) run natively in Ward's host
-    /// ([`Native`]); the others run here, and those whose Wasm costs more per gas than
+    /// Runs precompile `at` on `input` with `forwarded` gas. ecrecover,
+    /// SHA-256 and bn254's (`0x01`, `0x02`, `0x06` to `0x08`) run natively
+    /// in Ward's host ([`Native`]); the others run here, and those whose Wasm costs more per gas than
     /// [`GAS_RATE`] pays for charge a [`Surcharge`] of Ward gas more.
     fn precompile(
         &mut self,
@@ -283,11 +283,10 @@ impl Frame {
             if cost > forwarded {
                 return (InstructionResult::PrecompileOOG, Vec::new(), 0);
             }
-            return (
-                InstructionResult::Return,
-                native.run(input),
-                forwarded - cost,
-            );
+            return match native.run(input) {
+                Some(output) => (InstructionResult::Return, output, forwarded - cost),
+                None => (InstructionResult::PrecompileError, Vec::new(), 0),
+            };
         }
         let Some(extra) = index.and_then(|index| Surcharge::of(index, input)) else {
             return (InstructionResult::PrecompileError, Vec::new(), 0);

@@ -16,7 +16,15 @@ pub(crate) enum Native {
     Ecrecover,
     /// `0x02`, through `ward.hash_sha256`.
     Sha256,
+    /// `0x06`, through `ward.bn254_add`.
+    Bn254Add,
+    /// `0x07`, through `ward.bn254_mul`.
+    Bn254Mul,
+    /// `0x08`, through `ward.bn254_pairing`.
+    Bn254Pairing,
 }
+
+use revm_precompile::bn254::{PAIR_ELEMENT_LEN as PAIR_BYTES, add, mul, pair};
 
 impl Native {
     /// Precompile `index`, if the host computes it.
@@ -24,46 +32,79 @@ impl Native {
         match index {
             Some(1) => Some(Self::Ecrecover),
             Some(2) => Some(Self::Sha256),
+            Some(6) => Some(Self::Bn254Add),
+            Some(7) => Some(Self::Bn254Mul),
+            Some(8) => Some(Self::Bn254Pairing),
             _ => None,
         }
     }
 
-    /// Its EVM gas on `input` (revm's).
+    /// Its EVM gas on `input` (revm's, Istanbul's for bn254).
     pub(crate) fn cost(self, input: &[u8]) -> u64 {
         match self {
             Self::Ecrecover => 3_000,
             Self::Sha256 => 60 + 12 * (input.len() as u64).div_ceil(32),
+            Self::Bn254Add => add::ISTANBUL_ADD_GAS_COST,
+            Self::Bn254Mul => mul::ISTANBUL_MUL_GAS_COST,
+            Self::Bn254Pairing => {
+                pair::ISTANBUL_PAIR_BASE
+                    + pair::ISTANBUL_PAIR_PER_POINT * (input.len() / PAIR_BYTES) as u64
+            }
         }
     }
 
-    /// Its output on `input`: for ecrecover the signer's address as a
-    /// word, or nothing when `v` is not a word of 27 or 28 or no key
-    /// recovers (revm's, with the input right-padded to 128 bytes).
-    pub(crate) fn run(self, input: &[u8]) -> Vec<u8> {
+    /// Its output on `input`, or `None` when it halts (a bn254 point that
+    /// is not one, a pairing input that is not whole pairs: the caller's
+    /// gas for it is used up, as the EVM's). ecrecover's is the signer's
+    /// address as a word, or nothing when `v` is not a word of 27 or 28 or
+    /// no key recovers; the inputs of ecrecover and of bn254's addition
+    /// and multiplication are right-padded with zeros (or cut) to their
+    /// lengths, as revm's.
+    pub(crate) fn run(self, input: &[u8]) -> Option<Vec<u8>> {
         match self {
-            Self::Sha256 => crate::host::sha256(input).to_vec(),
-            Self::Ecrecover => {
-                let mut padded = [0u8; 128];
-                let n = input.len().min(128);
-                padded[..n].copy_from_slice(&input[..n]);
-                let (digest, rest) = padded.split_at(32);
-                let (v, signature) = rest.split_at(32);
-                if v[..31].iter().any(|b| *b != 0) || !matches!(v[31], 27 | 28) {
-                    return Vec::new();
+            Self::Sha256 => Some(crate::host::sha256(input).to_vec()),
+            Self::Ecrecover => Some(ecrecover(&padded::<128>(input))),
+            Self::Bn254Add => ward_sdk::crypto::bn254_add(&padded::<128>(input)).map(Vec::from),
+            Self::Bn254Mul => ward_sdk::crypto::bn254_mul(&padded::<96>(input)).map(Vec::from),
+            Self::Bn254Pairing => {
+                if !input.len().is_multiple_of(PAIR_BYTES) {
+                    return None;
                 }
-                let (Ok(digest), Ok(signature)) = (digest.try_into(), signature.try_into()) else {
-                    return Vec::new();
-                };
-                match ward_sdk::crypto::recover_secp256k1(digest, signature, v[31] - 27) {
-                    Some(key) => {
-                        let mut word = ward_sdk::crypto::keccak256(&key);
-                        word[..12].fill(0);
-                        word.to_vec()
-                    }
-                    None => Vec::new(),
-                }
+                let holds = ward_sdk::crypto::bn254_pairing(input)?;
+                let mut word = [0u8; 32];
+                word[31] = u8::from(holds);
+                Some(word.to_vec())
             }
         }
+    }
+}
+
+/// `input`'s first `N` bytes, zeros after its end.
+fn padded<const N: usize>(input: &[u8]) -> [u8; N] {
+    let mut out = [0u8; N];
+    let n = input.len().min(N);
+    out[..n].copy_from_slice(&input[..n]);
+    out
+}
+
+/// ecrecover on its 128-byte input: the signer's address as a word, or
+/// nothing.
+fn ecrecover(input: &[u8; 128]) -> Vec<u8> {
+    let (digest, rest) = input.split_at(32);
+    let (v, signature) = rest.split_at(32);
+    if v[..31].iter().any(|b| *b != 0) || !matches!(v[31], 27 | 28) {
+        return Vec::new();
+    }
+    let (Ok(digest), Ok(signature)) = (digest.try_into(), signature.try_into()) else {
+        return Vec::new();
+    };
+    match ward_sdk::crypto::recover_secp256k1(digest, signature, v[31] - 27) {
+        Some(key) => {
+            let mut word = ward_sdk::crypto::keccak256(&key);
+            word[..12].fill(0);
+            word.to_vec()
+        }
+        None => Vec::new(),
     }
 }
 
@@ -161,18 +202,13 @@ pub(crate) fn index(at: &Address) -> Option<u8> {
 /// The EVM gas precompile `index` charges for an input of `len` bytes,
 /// for those that can halt after working (a failed check of curve points,
 /// subgroups or a proof), from revm's own gas constants; 0 for those that
-/// halt only before working (ecrecover never halts; modexp and blake2f
-/// halt on malformed lengths, flags or sizes only).
+/// halt only before working (modexp and blake2f halt on malformed
+/// lengths, flags or sizes only; the host computes the others that halt,
+/// [`Native`]).
 pub(crate) fn cost_before_halt(index: u8, len: usize) -> u64 {
-    use revm_precompile::{bls12_381_const as bls, bls12_381_utils::msm_required_gas, bn254};
+    use revm_precompile::{bls12_381_const as bls, bls12_381_utils::msm_required_gas};
     let count = |unit: usize| (len / unit) as u64;
     match index {
-        6 => bn254::add::ISTANBUL_ADD_GAS_COST,
-        7 => bn254::mul::ISTANBUL_MUL_GAS_COST,
-        8 => {
-            bn254::pair::ISTANBUL_PAIR_BASE
-                + bn254::pair::ISTANBUL_PAIR_PER_POINT * count(bn254::PAIR_ELEMENT_LEN)
-        }
         0x0a => revm_precompile::kzg_point_evaluation::GAS_COST,
         0x0b => bls::G1_ADD_BASE_GAS_FEE,
         0x0c => msm_required_gas(
@@ -198,8 +234,8 @@ pub(crate) fn cost_before_halt(index: u8, len: usize) -> u64 {
 
 /// The surcharges by address, `0x01`..`0x11`: per unit of EVM gas
 /// ([`Surcharge::PerGas`]), modexp's per unit of [`modexp_work`].
-/// ecrecover and SHA-256 (`0x01`, `0x02`) run in the host ([`Native`])
-/// and pay the rate alone.
+/// ecrecover, SHA-256 and bn254's three (`0x01`, `0x02`, `0x06` to
+/// `0x08`) run in the host ([`Native`]) and pay the rate alone.
 const SURCHARGES: [Option<u64>; 0x12] = [
     None,
     Some(0),     // ecrecover (never reached: the host recovers)
@@ -207,9 +243,9 @@ const SURCHARGES: [Option<u64>; 0x12] = [
     Some(0),     // ripemd160: within the rate
     Some(0),     // identity: within the rate
     Some(3_200), // modexp, of its work: the worst shape is a long exponent on a small modulus
-    Some(1_100), // bn254 add
-    Some(1_150), // bn254 mul
-    Some(720),   // bn254 pairing
+    Some(0),     // bn254 add (never reached: the host adds)
+    Some(0),     // bn254 mul (never reached: the host multiplies)
+    Some(0),     // bn254 pairing (never reached: the host pairs)
     Some(270),   // blake2f, per round
     Some(900),   // KZG point evaluation
     Some(850),   // BLS12-381 G1 add

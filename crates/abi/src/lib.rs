@@ -24,7 +24,7 @@
 //! assert!(f.results().is_empty());
 //! assert!(f.uses().memory && f.uses().gas && !f.uses().suspends);
 //! assert_eq!(f.cost().to_string(), "host_call + host_per_byte * len");
-//! assert_eq!(HostFn::ALL.len(), 44);
+//! assert_eq!(HostFn::ALL.len(), 47);
 //! ```
 
 #![no_std]
@@ -50,7 +50,8 @@ pub const MODULE: &str = "ward";
 /// [`call::CALL_CODE`] (the EVM's `CALLCODE`), and a system runtime's
 /// transient bookkeeping ([`TRANSIENT_WORD_BYTES`]); version 11
 /// `recover_secp256k1`, the public key of a secp256k1 signature (the EVM's
-/// `ecrecover`).
+/// `ecrecover`), and `bn254_add`, `bn254_mul` and `bn254_pairing` (the
+/// EVM's precompiles 0x06 to 0x08).
 pub const ABI_VERSION: u32 = 11;
 
 /// Bytes of an amount of the native asset in guest memory: a `u128`,
@@ -117,6 +118,9 @@ pub const MAX_TOPIC_BYTES: u32 = 256;
 pub const MAX_EVENT_DATA_BYTES: u32 = 64 * 1024;
 /// Longest message `verify_ed25519` accepts, in bytes.
 pub const MAX_MESSAGE_BYTES: u32 = 64 * 1024;
+/// Longest input `bn254_pairing` accepts, in bytes: 4 096 pairs, more
+/// than any Ethereum call can pay for (34 000 gas a pair).
+pub const MAX_BN254_PAIRING_BYTES: u32 = 192 * 4096;
 
 /// The name of the memory export host functions read and write.
 pub const MEMORY_EXPORT: &str = "memory";
@@ -313,6 +317,23 @@ macro_rules! for_each_host_function {
             /// counts): writes the key's 64 bytes (x then y) to `dst` and returns 1, or
             /// returns 0 and writes nothing when no key recovers.
             recover_secp256k1 RecoverSecp256k1(hash: i32, sig: i32, recovery_id: i32, dst: i32) -> i32 { uses [Memory, Gas] cost [RecoverSecp256k1] }
+            /// Adds the two bn254 (alt_bn128) G1 points in the 128 bytes at `input` (x1, y1,
+            /// x2, y2: 32-byte big-endian coordinates; (0, 0) is the point at infinity), as
+            /// Ethereum's precompile 0x06: writes the sum (64 bytes) to `dst` and returns 1,
+            /// or returns 0 and writes nothing when a point is not on the curve.
+            bn254_add Bn254Add(input: i32, dst: i32) -> i32 { uses [Memory, Gas] cost [Bn254Add] }
+            /// Multiplies the bn254 G1 point in the first 64 bytes at `input` by the 32-byte
+            /// big-endian scalar after it, as Ethereum's precompile 0x07: writes the product
+            /// (64 bytes) to `dst` and returns 1, or returns 0 and writes nothing when the
+            /// point is not on the curve.
+            bn254_mul Bn254Mul(input: i32, dst: i32) -> i32 { uses [Memory, Gas] cost [Bn254Mul] }
+            /// Checks the bn254 pairing of the `len` bytes at `input` (pairs of a G1 point, 64
+            /// bytes, and a G2 point, 128: x and y, each as its imaginary then real part), as
+            /// Ethereum's precompile 0x08: returns 1 when the product of the pairings is one
+            /// (as for no pairs), 0 when not, -1 when `len` is not a multiple of 192 or a
+            /// point is not on its curve or not in its subgroup. At most
+            /// [`MAX_BN254_PAIRING_BYTES`].
+            bn254_pairing Bn254Pairing(input: i32, len: i32) -> i32 { uses [Memory, Gas] cost [Bn254Pairing + Bn254PairingPer64Bytes * words(len)] }
             /// Calls `main` of the contract at the 32-byte address `addr` with the
             /// `input_len` bytes at `input`, forwarding at most `gas` (and at most what is
             /// left). Flags: bit 0 makes the call read-only. Suspends the caller until the

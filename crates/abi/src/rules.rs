@@ -110,6 +110,14 @@ pub enum Rate {
     VerifyEd25519,
     /// `recover_secp256k1`: a public key recovered from a signature.
     RecoverSecp256k1,
+    /// `bn254_add`: a sum of two bn254 G1 points.
+    Bn254Add,
+    /// `bn254_mul`: a bn254 G1 point times a scalar.
+    Bn254Mul,
+    /// `bn254_pairing`: a bn254 pairing check, before its pairs.
+    Bn254Pairing,
+    /// `bn254_pairing_per_64_bytes`: a pairing check's pairs, per 64 bytes.
+    Bn254PairingPer64Bytes,
     /// `deploy_base`: compiling or instantiating a module (a child's too).
     DeployBase,
     /// `deploy_per_byte`: per byte of a module compiled.
@@ -129,6 +137,10 @@ impl Rate {
             Rate::HashPer64Bytes => "hash_per_64_bytes",
             Rate::VerifyEd25519 => "verify_ed25519",
             Rate::RecoverSecp256k1 => "recover_secp256k1",
+            Rate::Bn254Add => "bn254_add",
+            Rate::Bn254Mul => "bn254_mul",
+            Rate::Bn254Pairing => "bn254_pairing",
+            Rate::Bn254PairingPer64Bytes => "bn254_pairing_per_64_bytes",
             Rate::DeployBase => "deploy_base",
             Rate::DeployPerByte => "deploy_per_byte",
         }

@@ -96,6 +96,15 @@ pub struct CostSchedule {
     pub verify_ed25519: u32,
     /// `recover_secp256k1`, on top of `host_call`.
     pub recover_secp256k1: u32,
+    /// `bn254_add`, on top of `host_call`.
+    pub bn254_add: u32,
+    /// `bn254_mul`, on top of `host_call`.
+    pub bn254_mul: u32,
+    /// `bn254_pairing`, on top of `host_call` (plus
+    /// `bn254_pairing_per_64_bytes` for the pairs).
+    pub bn254_pairing: u32,
+    /// `bn254_pairing`'s pairs, per 64 bytes (a pair is 3).
+    pub bn254_pairing_per_64_bytes: u32,
     /// A deploy transaction, charged before the code is even validated.
     pub deploy_base: u32,
     /// Per byte of a deployed module, charged with `deploy_base`: pays for
@@ -156,6 +165,10 @@ impl Default for CostSchedule {
             hash_per_64_bytes: 150,
             verify_ed25519: 50_000,
             recover_secp256k1: 50_000,
+            bn254_add: 6_000,
+            bn254_mul: 200_000,
+            bn254_pairing: 1_500_000,
+            bn254_pairing_per_64_bytes: 450_000,
             deploy_base: 10_000,
             deploy_per_byte: 1_000,
             tx_base: 5_000,
@@ -202,7 +215,7 @@ impl CostSchedule {
     /// Every cost by name, in declaration order. Destructures the schedule
     /// exhaustively, so a new field cannot be left out of `docs/gas.md`,
     /// fingerprints or tests.
-    pub fn entries(&self) -> [(&'static str, u32); 37] {
+    pub fn entries(&self) -> [(&'static str, u32); 41] {
         let CostSchedule {
             base,
             int_mul,
@@ -231,6 +244,10 @@ impl CostSchedule {
             hash_per_64_bytes,
             verify_ed25519,
             recover_secp256k1,
+            bn254_add,
+            bn254_mul,
+            bn254_pairing,
+            bn254_pairing_per_64_bytes,
             deploy_base,
             deploy_per_byte,
             tx_base,
@@ -270,6 +287,10 @@ impl CostSchedule {
             ("hash_per_64_bytes", hash_per_64_bytes),
             ("verify_ed25519", verify_ed25519),
             ("recover_secp256k1", recover_secp256k1),
+            ("bn254_add", bn254_add),
+            ("bn254_mul", bn254_mul),
+            ("bn254_pairing", bn254_pairing),
+            ("bn254_pairing_per_64_bytes", bn254_pairing_per_64_bytes),
             ("deploy_base", deploy_base),
             ("deploy_per_byte", deploy_per_byte),
             ("tx_base", tx_base),
@@ -322,6 +343,10 @@ impl CostSchedule {
             Rate::HashPer64Bytes => self.hash_per_64_bytes,
             Rate::VerifyEd25519 => self.verify_ed25519,
             Rate::RecoverSecp256k1 => self.recover_secp256k1,
+            Rate::Bn254Add => self.bn254_add,
+            Rate::Bn254Mul => self.bn254_mul,
+            Rate::Bn254Pairing => self.bn254_pairing,
+            Rate::Bn254PairingPer64Bytes => self.bn254_pairing_per_64_bytes,
             Rate::DeployBase => self.deploy_base,
             Rate::DeployPerByte => self.deploy_per_byte,
             // A rate this schedule does not know costs as much as the

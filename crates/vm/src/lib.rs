@@ -38,6 +38,7 @@
 //! ```
 
 mod backend;
+mod bn254;
 mod budget;
 mod cache;
 mod cancel;

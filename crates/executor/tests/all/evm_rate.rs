@@ -153,20 +153,41 @@ fn the_gas_rate_covers_the_wasm_the_runtime_runs() {
         worst.1,
         worst.0
     );
-    // ecrecover and SHA-256 run in Ward's host, whose calls a runtime
-    // makes free of the schedule's costs: what their EVM gas pays at the
-    // rate covers what the schedule charges a contract for the same host
-    // calls (a recovery and the key's Keccak-256; a 64-byte hash).
+    // ecrecover, SHA-256 and bn254's run in Ward's host, whose calls a
+    // runtime makes free of the schedule's costs: what their EVM gas pays
+    // at the rate covers what the schedule charges a contract for the
+    // same host calls (a recovery and the key's Keccak-256; a 64-byte
+    // hash; an addition, a multiplication; a pairing check's base and
+    // each pair, 192 bytes).
     let schedule = ward_vm::CostSchedule::default();
-    let hash =
-        |words: u64| u64::from(schedule.host_call) + u64::from(schedule.hash_per_64_bytes) * words;
-    let recovery = u64::from(schedule.host_call) + u64::from(schedule.recover_secp256k1) + hash(1);
-    assert!(
-        recovery <= GAS_RATE * 3_000,
-        "ecrecover's host calls cost {recovery} Ward gas, its 3 000 EVM gas pay {}",
-        GAS_RATE * 3_000
-    );
-    assert!(hash(1) <= GAS_RATE * 72, "SHA-256 of 64 bytes");
+    let call = |rate: u32| u64::from(schedule.host_call) + u64::from(rate);
+    let hash = |words: u64| call(0) + u64::from(schedule.hash_per_64_bytes) * words;
+    for (what, host, evm_gas) in [
+        (
+            "ecrecover",
+            call(schedule.recover_secp256k1) + hash(1),
+            3_000,
+        ),
+        ("SHA-256 of 64 bytes", hash(1), 72),
+        ("bn254 add", call(schedule.bn254_add), 150),
+        ("bn254 mul", call(schedule.bn254_mul), 6_000),
+        (
+            "bn254 pairing, no pairs",
+            call(schedule.bn254_pairing),
+            45_000,
+        ),
+        (
+            "bn254 pairing, per pair",
+            3 * u64::from(schedule.bn254_pairing_per_64_bytes),
+            34_000,
+        ),
+    ] {
+        assert!(
+            host <= GAS_RATE * evm_gas,
+            "{what}: the host calls cost {host} Ward gas, its {evm_gas} EVM gas pay {}",
+            GAS_RATE * evm_gas
+        );
+    }
     // docs/evm.md states the rate, and the runtime's surcharges.
     let doc =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/evm.md")).unwrap();

@@ -149,6 +149,21 @@ impl CallContext {
             HostFn::ReturnDataRead => self.return_data_read(args, memory),
             HostFn::VerifyEd25519 => verify_ed25519(args, memory),
             HostFn::RecoverSecp256k1 => recover_secp256k1(args, memory),
+            HostFn::Bn254Add => bn254_point(
+                args,
+                memory,
+                128,
+                ["bn254_add: input", "bn254_add: destination"],
+                crate::bn254::add,
+            ),
+            HostFn::Bn254Mul => bn254_point(
+                args,
+                memory,
+                96,
+                ["bn254_mul: input", "bn254_mul: destination"],
+                crate::bn254::mul,
+            ),
+            HostFn::Bn254Pairing => bn254_pairing(args, memory),
             HostFn::CodeAt => self.code_at(args, memory),
             HostFn::TransientRead => self.transient_read(args, memory),
             HostFn::TransientWrite => self.transient_write(args, memory),
@@ -531,6 +546,41 @@ fn recover_secp256k1(args: Args<'_>, memory: &mut [u8]) -> Answer {
         memory[dst].copy_from_slice(key);
     }
     Ok(Some(Value::I32(i32::from(key.is_some()))))
+}
+
+/// `bn254_add` and `bn254_mul`: `len` bytes at the first argument, the
+/// 64-byte point `f` makes of them written at the second (`what` names
+/// the two ranges).
+fn bn254_point(
+    args: Args<'_>,
+    memory: &mut [u8],
+    len: i32,
+    what: [&str; 2],
+    f: fn(&[u8]) -> Option<[u8; 64]>,
+) -> Answer {
+    let input = checked_range(args.i32(0), len, memory.len(), what[0])?;
+    let dst = checked_range(args.i32(1), 64, memory.len(), what[1])?;
+    let point = f(&memory[input]);
+    if let Some(point) = &point {
+        memory[dst].copy_from_slice(point);
+    }
+    Ok(Some(Value::I32(i32::from(point.is_some()))))
+}
+
+fn bn254_pairing(args: Args<'_>, memory: &mut [u8]) -> Answer {
+    let input = args.bounded(
+        0,
+        1,
+        memory,
+        ward_abi::MAX_BN254_PAIRING_BYTES,
+        "bn254_pairing: input",
+    )?;
+    let answer = match crate::bn254::pairing(&memory[input]) {
+        Some(true) => 1,
+        Some(false) => 0,
+        None => -1,
+    };
+    Ok(Some(Value::I32(answer)))
 }
 
 /// [`checked_range`] for a length the ABI bounds: a longer one traps with

@@ -131,6 +131,9 @@ const IMPORTS: &str = r#"
   (import "ward" "hash_blake3" (func $blake3 (param i32 i32 i32)))
   (import "ward" "verify_ed25519" (func $verify (param i32 i32 i32 i32) (result i32)))
   (import "ward" "recover_secp256k1" (func $recover (param i32 i32 i32 i32) (result i32)))
+  (import "ward" "bn254_add" (func $bn_add (param i32 i32) (result i32)))
+  (import "ward" "bn254_mul" (func $bn_mul (param i32 i32) (result i32)))
+  (import "ward" "bn254_pairing" (func $bn_pair (param i32 i32) (result i32)))
   (memory (export "memory") 1)
 "#;
 
@@ -287,6 +290,77 @@ fn secp256k1_recovery_is_ecrecover_on_both_backends() {
     assert_eq!(
         run.outcome.error.map(|e| e.kind),
         Some(ErrorKind::MemoryOutOfBounds)
+    );
+}
+
+/// The bn254 functions compute Ethereum's precompiles `0x06` to `0x08`
+/// on both backends: G1's generator doubled by addition and by
+/// multiplication, a pairing check that holds and one that does not, a
+/// point off the curve and an input of no whole pairs refused without a
+/// trap, each call at the schedule's rate.
+#[test]
+fn bn254_is_ethereums_on_both_backends() {
+    // G1's generator (1, 2), its negation (1, p - 2), G2's generator,
+    // and twice G1's generator.
+    let g1 = format!("{:064x}{:064x}", 1, 2);
+    let g1_neg = format!(
+        "{:064x}30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd45",
+        1
+    );
+    let g2 = concat!(
+        "198e9393920d483a7260bfb731fb5d25f1aa493335a9e71297e485b7aef312c2",
+        "1800deef121f1e76426a00665e5c4479674322d4f75edadd46debd5cd992f6ed",
+        "090689d0585ff075ec9e99ad690c3395bc4b313370b38ef355acdadcd122975b",
+        "12c85ea5db8c6deb4aab71808dcb408fe3d1e7690c43d37b4ce6cc0166fa7daa"
+    );
+    let double = concat!(
+        "030644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd3",
+        "15ed738c0e0a7c92e7845f96b2ae9c0a68a6a449e3538fc7ff3ebf7a5a18a2c4"
+    );
+    let off_curve = format!("{:064x}{:064x}", 1, 3);
+    let module = wasm(&format!(
+        r#"(module {IMPORTS}
+          (data (i32.const 0) "{g1}{g1}")
+          (data (i32.const 128) "{g1}{scalar}")
+          (data (i32.const 256) "{g1}{g2}{g1_neg}{g2}")
+          (data (i32.const 640) "{g1}{g2}{g1}{g2}")
+          (data (i32.const 1024) "{off_curve}{g1}")
+          (func (export "main")
+            (i32.store (i32.const 2000) (call $bn_add (i32.const 0) (i32.const 2004)))
+            (i32.store (i32.const 2068) (call $bn_mul (i32.const 128) (i32.const 2072)))
+            (i32.store (i32.const 2136) (call $bn_pair (i32.const 256) (i32.const 384)))
+            (i32.store (i32.const 2140) (call $bn_pair (i32.const 640) (i32.const 384)))
+            (i32.store (i32.const 2144) (call $bn_add (i32.const 1024) (i32.const 2200)))
+            (i32.store (i32.const 2148) (call $bn_pair (i32.const 256) (i32.const 100)))
+            (call $out (i32.const 2000) (i32.const 152))))"#,
+        g1 = data_hex(&hex(&g1)),
+        g1_neg = data_hex(&hex(&g1_neg)),
+        g2 = data_hex(&hex(g2)),
+        scalar = data_hex(&hex(&format!("{:064x}", 2))),
+        off_curve = data_hex(&hex(&off_curve)),
+    ));
+    let (run, _) = run_both(&module, &[], false, 100_000_000);
+    assert_eq!(run.outcome.status, Status::Ok, "{:?}", run.outcome);
+    let out = &run.outcome.output;
+    let word = |at: usize| i32::from_le_bytes(out[at..at + 4].try_into().unwrap());
+    assert_eq!(word(0), 1);
+    assert_eq!(out[4..68], hex(double));
+    assert_eq!(word(68), 1);
+    assert_eq!(out[72..136], hex(double));
+    assert_eq!([word(136), word(140), word(144), word(148)], [1, 0, 0, -1]);
+    // The calls cost the schedule's rates, and little more.
+    let schedule = ward_vm::CostSchedule::default();
+    let call = |rate: u32| u64::from(schedule.host_call + rate);
+    let pairing = |len: u64| {
+        call(schedule.bn254_pairing)
+            + u64::from(schedule.bn254_pairing_per_64_bytes) * len.div_ceil(64)
+    };
+    let rates =
+        2 * call(schedule.bn254_add) + call(schedule.bn254_mul) + 2 * pairing(384) + pairing(100);
+    let used = run.outcome.gas_used.get();
+    assert!(
+        (rates..rates + 20_000).contains(&used),
+        "used {used}, the rates come to {rates}"
     );
 }
 

@@ -37,10 +37,7 @@ mod tests {
     use super::{add, mul, pairing};
 
     fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap_or_default())
-            .collect()
+        hex::decode(s).unwrap_or_default()
     }
 
     /// G1's generator (1, 2), its double, and G2's generator.

@@ -54,10 +54,7 @@ mod tests {
     use super::recover_secp256k1;
 
     fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap_or_default())
-            .collect()
+        hex::decode(s).unwrap_or_default()
     }
 
     /// The Ethereum address of a recovered key: the last 20 bytes of

@@ -269,8 +269,12 @@ impl Frame {
 
     /// Runs precompile `at` on `input` with `forwarded` gas. ecrecover,
     /// SHA-256 and bn254's (`0x01`, `0x02`, `0x06` to `0x08`) run natively
-    /// in Ward's host ([`Native`]); the others run here, and those whose Wasm costs more per gas than
-    /// [`GAS_RATE`] pays for charge a [`Surcharge`] of Ward gas more.
+    /// in Ward's host ([`Native`]); the others run here, and those whose
+    /// Wasm costs more per gas than [`GAS_RATE`] pays for charge a
+    /// [`Surcharge`] of Ward gas more. Never inlined: in [`Frame::call`]
+    /// its locals would hold stack units at every Ward call, and EVM
+    /// frames would nest less deep (`docs/evm.md`, "Depth").
+    #[inline(never)]
     fn precompile(
         &mut self,
         at: &Address,

@@ -74,7 +74,8 @@ pub enum Cause {
     SelfDestruct,
     /// Frames nest deeper than EVM frames can on Ward.
     Depth,
-    /// The transaction calls a precompile whose Wasm pays a surcharge.
+    /// The transaction calls a precompile whose Wasm pays a surcharge
+    /// ([`SURCHARGED`]).
     Surcharge,
     /// Only the gas used differs (and the sender's balance, which paid
     /// for it).
@@ -85,6 +86,11 @@ pub enum Cause {
     /// Not sorted yet.
     Other,
 }
+
+/// The precompiles whose Wasm pays a surcharge (`docs/evm.md`): modexp,
+/// blake2f, KZG and BLS12-381's (ecrecover, SHA-256 and bn254's run in
+/// Ward's host).
+const SURCHARGED: [u8; 10] = [0x05, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11];
 
 /// Frames nested this deep on revm are more than Ward's stack budget
 /// holds for EVM frames (about 350, docs/evm.md "Depth"), with room
@@ -116,7 +122,7 @@ impl Cause {
                 "call depth: revm's frames nest at least 300 deep; an EVM frame holds about 93 of a transaction's 32 768 stack units at a call, so EVM frames nest about 350 deep on Ward, short of Ethereum's 1 024 (docs/evm.md, \"Depth\")"
             }
             Cause::Surcharge => {
-                "precompile surcharge: the transaction calls modexp, bn254, blake2f, KZG or BLS12-381, whose Wasm pays Ward gas beyond the rate (docs/evm.md, \"Precompile surcharges\"): a caller sees more EVM gas used, and a frame's Ward gas runs out before its EVM gas would"
+                "precompile surcharge: the transaction calls modexp, blake2f, KZG or BLS12-381, whose Wasm pays Ward gas beyond the rate (docs/evm.md, \"Precompile surcharges\"): a caller sees more EVM gas used, and a frame's Ward gas runs out before its EVM gas would"
             }
             Cause::GasOnly => {
                 "gas only: status, output, logs and state agree; the EVM gas differs (and with it what the sender paid)"
@@ -143,7 +149,7 @@ impl Cause {
         if seen.depth >= DEEP {
             return Cause::Depth;
         }
-        if seen.precompiles.iter().any(|at| *at >= 5) {
+        if seen.precompiles.iter().any(|at| SURCHARGED.contains(at)) {
             return Cause::Surcharge;
         }
         let sender = unit

@@ -81,7 +81,8 @@ pub enum Cause {
     /// for it).
     GasOnly,
     /// The case's code reads the block or transaction environment that
-    /// the runtime answers with constants.
+    /// the runtime answers with constants, or names the block's coinbase
+    /// (warm on Ethereum, EIP-3651).
     Environment,
     /// Not sorted yet.
     Other,
@@ -128,7 +129,7 @@ impl Cause {
                 "gas only: status, output, logs and state agree; the EVM gas differs (and with it what the sender paid)"
             }
             Cause::Environment => {
-                "block environment: the case's code reads COINBASE, GASPRICE, BASEFEE, PREVRANDAO, GASLIMIT, BLOCKHASH or the blob opcodes, which the runtime answers with constants"
+                "block environment: the case's code reads COINBASE, GASPRICE, BASEFEE, PREVRANDAO, GASLIMIT, BLOCKHASH or the blob opcodes, which the runtime answers with constants, or names the block's coinbase, which EIP-3651 warms and a Ward block has none of"
             }
             Cause::Other => "not yet sorted: state, status or output differ",
         }
@@ -136,7 +137,7 @@ impl Cause {
 
     /// The cause of `differences` in a case of `unit` whose run by revm
     /// did what `seen` says: the first that applies of blobs,
-    /// self-destruct, depth, surcharge, gas only and environment.
+    /// self-destruct, depth, surcharge, environment and gas only.
     fn of(unit: &fixture::Unit, differences: &[String], seen: &native::Seen) -> Cause {
         if unit.transaction.max_fee_per_blob_gas.is_some()
             || !unit.transaction.blob_versioned_hashes.is_empty()
@@ -152,6 +153,16 @@ impl Cause {
         if seen.precompiles.iter().any(|at| SURCHARGED.contains(at)) {
             return Cause::Surcharge;
         }
+        // Code that reads the block environment, or names the block's
+        // coinbase, which EIP-3651 warms and a Ward block has none of.
+        let coinbase = unit.env.current_coinbase;
+        let reads_environment = unit.pre.values().any(|account| {
+            opcodes(&account.code).any(|op| ENVIRONMENT_OPCODES.contains(&op))
+                || account.code.windows(20).any(|w| w == coinbase.as_slice())
+        });
+        if reads_environment {
+            return Cause::Environment;
+        }
         let sender = unit
             .transaction
             .sender()
@@ -162,14 +173,7 @@ impl Cause {
                 || (!sender.is_empty() && line.starts_with(&format!("{sender} balance:")))
         });
         if gas_only {
-            return Cause::GasOnly;
-        }
-        let reads_environment = unit
-            .pre
-            .values()
-            .any(|account| opcodes(&account.code).any(|op| ENVIRONMENT_OPCODES.contains(&op)));
-        if reads_environment {
-            Cause::Environment
+            Cause::GasOnly
         } else {
             Cause::Other
         }

@@ -22,6 +22,8 @@ use ward_primitives::CodeKind;
 use ward_state::{Address, MemoryStore};
 use ward_vm::{BackendKind, Config};
 
+mod crypto;
+
 /// The schedule's target: one gas is meant to be about a nanosecond of
 /// wasmtime time on the reference machine (`docs/gas.md`).
 pub const TARGET_NS_PER_GAS: f64 = 1.0;
@@ -375,13 +377,8 @@ pub fn paths() -> Vec<Path> {
             r#"(import "ward" "code_at" (func $f (param i32 i32 i32) (result i64)))"#,
             "(drop (call $f (i32.const 4) (i32.const 1024) (i32.const 32)))",
         ),
-        verify_ed25519(),
-        recover_secp256k1(),
-        bn254("bn254_add", &[BN254_G1, BN254_G1].concat()),
-        bn254("bn254_mul", &[BN254_G1, &[0xff; 32]].concat()),
-        bn254("bn254_pairing_1", &[BN254_G1, BN254_G2].concat()),
-        bn254("bn254_pairing_4", &[BN254_G1, BN254_G2].concat().repeat(4)),
     ];
+    paths.extend(crypto::paths());
     for hash in ["sha256", "keccak256", "blake3"] {
         for (size, len) in [("32", 32), ("64k", 65536)] {
             paths.push(host(
@@ -560,115 +557,6 @@ fn create() -> Path {
         driver(import, 2, &data, &body),
         Target::None,
     )
-}
-
-/// `verify_ed25519` of a valid signature of 32 bytes per repeat (the
-/// whole verification runs).
-fn verify_ed25519() -> Path {
-    use ed25519_dalek::Signer;
-    let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
-    let signature = key.sign(&[0; 32]);
-    let data = format!(
-        r#"(data (i32.const 64) "{}") (data (i32.const 128) "{}")"#,
-        wat_bytes(key.verifying_key().as_bytes()),
-        wat_bytes(&signature.to_bytes())
-    );
-    let import =
-        r#"(import "ward" "verify_ed25519" (func $f (param i32 i32 i32 i32) (result i32)))"#;
-    let body = "(if (i32.eqz (call $f (i32.const 64) (i32.const 1024) (i32.const 32) (i32.const 128))) (then unreachable))";
-    path(
-        "host",
-        "verify_ed25519",
-        driver(import, 2, &data, body),
-        Target::None,
-    )
-}
-
-/// `recover_secp256k1` of a valid signature of a 32-byte digest per
-/// repeat (the whole recovery runs).
-fn recover_secp256k1() -> Path {
-    let key = k256::ecdsa::SigningKey::from_slice(&[7; 32]).expect("a valid key");
-    let (signature, recovery_id) = key
-        .sign_prehash_recoverable(&[9; 32])
-        .expect("a digest signs");
-    let data = format!(
-        r#"(data (i32.const 64) "{}") (data (i32.const 128) "{}")"#,
-        wat_bytes(&[9; 32]),
-        wat_bytes(&signature.to_bytes())
-    );
-    let import =
-        r#"(import "ward" "recover_secp256k1" (func $f (param i32 i32 i32 i32) (result i32)))"#;
-    let body = format!(
-        "(if (i32.eqz (call $f (i32.const 64) (i32.const 128) (i32.const {}) (i32.const 256))) (then unreachable))",
-        recovery_id.to_byte()
-    );
-    path(
-        "host",
-        "recover_secp256k1",
-        driver(import, 2, &data, &body),
-        Target::None,
-    )
-}
-
-/// bn254's G1 generator (1, 2) and G2 generator, as the host functions
-/// read them.
-const BN254_G1: &[u8] = &{
-    let mut point = [0u8; 64];
-    point[31] = 1;
-    point[63] = 2;
-    point
-};
-const BN254_G2: &[u8] = &hex_literal(concat!(
-    "198e9393920d483a7260bfb731fb5d25f1aa493335a9e71297e485b7aef312c2",
-    "1800deef121f1e76426a00665e5c4479674322d4f75edadd46debd5cd992f6ed",
-    "090689d0585ff075ec9e99ad690c3395bc4b313370b38ef355acdadcd122975b",
-    "12c85ea5db8c6deb4aab71808dcb408fe3d1e7690c43d37b4ce6cc0166fa7daa"
-));
-
-/// 128 bytes from their hex digits, at compile time.
-const fn hex_literal(digits: &str) -> [u8; 128] {
-    let digits = digits.as_bytes();
-    let mut out = [0u8; 128];
-    let mut i = 0;
-    while i < 128 {
-        out[i] = nibble(digits[2 * i]) << 4 | nibble(digits[2 * i + 1]);
-        i += 1;
-    }
-    out
-}
-
-const fn nibble(digit: u8) -> u8 {
-    match digit {
-        b'0'..=b'9' => digit - b'0',
-        _ => digit - b'a' + 10,
-    }
-}
-
-/// The bn254 host function `name` names (its prefix before a count) on
-/// `input` per repeat, which must succeed (a pairing of generators, not
-/// necessarily one: the whole check runs either way).
-fn bn254(name: &str, input: &[u8]) -> Path {
-    let data = format!(r#"(data (i32.const 1024) "{}")"#, wat_bytes(input));
-    let (import, call) = if name.starts_with("bn254_pairing") {
-        (
-            r#"(import "ward" "bn254_pairing" (func $f (param i32 i32) (result i32)))"#,
-            format!(
-                "(i32.lt_s (call $f (i32.const 1024) (i32.const {})) (i32.const 0))",
-                input.len()
-            ),
-        )
-    } else {
-        (
-            if name == "bn254_add" {
-                r#"(import "ward" "bn254_add" (func $f (param i32 i32) (result i32)))"#
-            } else {
-                r#"(import "ward" "bn254_mul" (func $f (param i32 i32) (result i32)))"#
-            },
-            "(i32.eqz (call $f (i32.const 1024) (i32.const 64)))".to_owned(),
-        )
-    };
-    let body = format!("(if {call} (then unreachable))");
-    path("host", name, driver(import, 2, &data, &body), Target::None)
 }
 
 /// EVM init code that returns `runtime` as the contract's code.

@@ -192,10 +192,17 @@ impl Frame {
         let gateway = self.host.is_gateway(&target);
         if !gateway {
             if self.host.precompiles.contains(&target) {
-                if value > 0 && !to_self && env::transfer(&payee(&target), value).is_err() {
-                    return (InstructionResult::OutOfFunds, Vec::new(), forwarded);
+                // The value moves to the precompile's account when it
+                // succeeds, and stays when it fails (the EVM reverts a
+                // failed frame's transfer).
+                let (result, output, left) = self.precompile(&target, &input, forwarded);
+                if value > 0 && !to_self && result.is_ok() {
+                    if env::transfer(&payee(&target), value).is_err() {
+                        return (InstructionResult::OutOfFunds, Vec::new(), forwarded);
+                    }
+                    self.host.invalidate();
                 }
-                return self.precompile(&target, &input, forwarded);
+                return (result, output, left);
             }
             if inputs.known_bytecode.1.is_empty() {
                 // An account without code: the value moves, and the call

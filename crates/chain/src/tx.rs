@@ -343,6 +343,7 @@ impl TxBody {
             nonce: self.nonce,
             gas_limit: self.gas_limit,
             gas_price: self.gas_price,
+            fee_cap: self.gas_price,
             value: self.value,
             payload: self.payload,
             unit: GasUnit::Ward,

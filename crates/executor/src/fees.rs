@@ -16,6 +16,11 @@ pub struct Fees {
     /// (per EVM gas, [`EVM_GAS_RATE`] times it: [`Fees::min_price`]); one
     /// below it is refused ([`Inadmissible::GasPrice`]). Default: 0.
     pub min_gas_price: u128,
+    /// The lowest price per EVM gas an Ethereum transaction may pay, the
+    /// chain's base fee, where it is not [`Fees::min_gas_price`] times
+    /// [`EVM_GAS_RATE`] (one not a multiple of the rate: an Ethereum
+    /// fixture's). Default: `None`, the Ward price times the rate.
+    pub min_evm_gas_price: Option<u128>,
     /// Who receives the fees, credited once at the end of each block;
     /// `None` burns them. Default: burned.
     pub collector: Option<Address>,
@@ -27,7 +32,8 @@ pub struct Cost {
     /// `gas_limit × gas_price`: reserved before it runs, the unused part
     /// refunded after.
     pub max_fee: u128,
-    /// The fee and the value together (`None`: more than a `u128`).
+    /// The fee at its cap ([`VerifiedTx::fee_cap`]) and the value
+    /// together: what the sender must hold (`None`: more than a `u128`).
     pub need: Option<u128>,
 }
 
@@ -51,12 +57,18 @@ pub fn ward_gas(unit: GasUnit, gas: u64) -> u64 {
 impl Fees {
     /// The lowest gas price a signed transaction in `unit` may name.
     pub fn min_price(&self, unit: GasUnit) -> u128 {
-        price_per(unit, self.min_gas_price)
+        match (unit, self.min_evm_gas_price) {
+            (GasUnit::Ethereum(_), Some(price)) => price,
+            _ => price_per(unit, self.min_gas_price),
+        }
     }
 
     /// The cost of `tx` (its gas limit, gas price and value, in its gas
     /// unit), after the chain's price floor (for a signed or impersonated
-    /// one: an operator's unsigned transactions pay what they name).
+    /// one: an operator's unsigned transactions pay what they name). What
+    /// its sender must hold counts its fee cap ([`VerifiedTx::fee_cap`]),
+    /// not the price it pays, for the whole gas limit, as EIP-1559 has a
+    /// sender's balance checked.
     ///
     /// # Errors
     ///
@@ -78,9 +90,10 @@ impl Fees {
                 need: u128::MAX,
                 have: 0,
             })?;
+        let most = u128::from(gas_limit).checked_mul(tx.fee_cap().max(gas_price));
         Ok(Cost {
             max_fee,
-            need: max_fee.checked_add(value),
+            need: most.and_then(|most| most.checked_add(value)),
         })
     }
 }

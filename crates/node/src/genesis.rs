@@ -200,6 +200,7 @@ impl Genesis {
     pub fn fees(&self) -> Result<Fees, String> {
         Ok(Fees {
             min_gas_price: self.min_gas_price.0,
+            min_evm_gas_price: None,
             collector: self.fee_collector.as_deref().map(address).transpose()?,
         })
     }

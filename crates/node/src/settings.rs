@@ -194,6 +194,7 @@ impl ChainSettingsExt for ChainSettings {
         };
         Ok(Fees {
             min_gas_price: self.min_gas_price.0,
+            min_evm_gas_price: None,
             collector,
         })
     }

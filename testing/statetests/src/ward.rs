@@ -82,9 +82,22 @@ impl WardSide {
     /// input should cause: reported as a difference by the caller).
     pub fn run(&self, unit: &TestUnit, test: &Test) -> Result<Outcome, Unrepresentable> {
         let chain_id = unit.chain_id();
+        let base_fee: u128 = unit
+            .env
+            .current_base_fee
+            .unwrap_or_default()
+            .try_into()
+            .map_err(|_| Unrepresentable(Cause::Other, "a base fee beyond 2^128".into()))?;
+        // The block's gas limit, in Ward gas: a transaction asking more
+        // is refused, as Ethereum refuses one above its block's.
+        let block_gas = unit
+            .env
+            .current_gas_limit
+            .saturating_to::<u64>()
+            .saturating_mul(ward_executor::EVM_GAS_RATE);
         let limits = ChainLimits {
             max_tx_gas: u64::MAX / 2,
-            max_block_gas: u64::MAX / 2,
+            max_block_gas: block_gas.min(u64::MAX / 2),
             ..ChainLimits::default()
         };
         let exec = Executor::new(
@@ -95,16 +108,13 @@ impl WardSide {
         .with_runtimes(self.runtimes.clone())
         .with_limits(limits)
         .with_eth_chain_id(Some(chain_id))
-        .with_fees(Fees::default());
+        .with_fees(Fees {
+            min_evm_gas_price: Some(base_fee),
+            ..Fees::default()
+        });
         exec.genesis_state(pre_state(unit)?)
             .map_err(|e| Unrepresentable(Cause::Other, format!("the pre-state is refused: {e}")))?;
         let refused = || Outcome::refused(accounts(exec.store()));
-        let base_fee: u128 = unit
-            .env
-            .current_base_fee
-            .unwrap_or_default()
-            .try_into()
-            .map_err(|_| Unrepresentable(Cause::Other, "a base fee beyond 2^128".into()))?;
         let rules = ChainRules {
             eth_chain_id: Some(chain_id),
             base_fee,

@@ -295,6 +295,7 @@ impl EthTx {
                 nonce: self.nonce,
                 gas_limit: self.gas_limit,
                 gas_price: self.gas_price(base_fee),
+                fee_cap: self.max_fee_per_gas,
                 value: self.value,
                 payload: self.payload(),
                 unit: GasUnit::Ethereum(self.access_list),

@@ -87,6 +87,7 @@ impl Unsigned {
                 nonce: 0,
                 gas_limit: self.gas_limit,
                 gas_price: 0,
+                fee_cap: 0,
                 value: self.value,
                 payload: self.payload,
                 unit: GasUnit::Ward,

@@ -33,6 +33,9 @@ pub(crate) struct Fields {
     pub(crate) nonce: u64,
     pub(crate) gas_limit: u64,
     pub(crate) gas_price: u128,
+    /// The most it may pay per unit of gas: an EIP-1559 transaction's
+    /// fee cap, every other kind's gas price.
+    pub(crate) fee_cap: u128,
     pub(crate) value: u128,
     pub(crate) payload: Payload,
     pub(crate) unit: GasUnit,
@@ -94,6 +97,14 @@ impl VerifiedTx {
     /// base fee of the rules it was verified under, per EVM gas).
     pub fn gas_price(&self) -> u128 {
         self.fields.gas_price
+    }
+
+    /// The most it may pay per unit of its gas, whatever the base fee:
+    /// an EIP-1559 transaction's fee cap (`max_fee_per_gas`), which its
+    /// sender must be able to pay for its whole gas limit, as Ethereum
+    /// checks; every other kind's gas price.
+    pub fn fee_cap(&self) -> u128 {
+        self.fields.fee_cap
     }
 
     /// Whose gas its limit, its price and its receipt's gas count.

@@ -144,6 +144,7 @@ pub(crate) fn executor(
     .with_fees(Fees {
         min_gas_price: MIN_GAS_PRICE,
         collector: None,
+        min_evm_gas_price: None,
     })
     .with_threads(threads);
     let accounts: BTreeMap<Address, u128> = funded.iter().map(|k| (k.account(), FUNDS)).collect();
@@ -612,4 +613,83 @@ fn a_sender_that_holds_code_is_refused() {
     }
     let block = exec.execute_signed_block(&[transfer()], 1_000).unwrap();
     assert_eq!(block.receipts[0].status.as_str(), "ok");
+}
+
+/// EIP-1559's fee rules, at a base fee that is no multiple of the EVM
+/// gas rate (an Ethereum fixture's): a price or a fee cap below the base
+/// fee is refused, and a sender must hold its fee cap times its gas
+/// limit (and the value), though it pays the effective price.
+#[test]
+fn ethereum_fee_rules_hold_at_any_base_fee() {
+    use ward_executor::{ExecError, Inadmissible};
+    const BASE: u128 = 10;
+    let alice = Key::new(0xa1);
+    let rules = ChainRules {
+        base_fee: BASE,
+        ..rules()
+    };
+    let sign = |nonce: u64, (cap, tip): (u128, u128), gas_limit: u64| {
+        let tx = TxEip1559 {
+            chain_id: ETH_CHAIN,
+            nonce,
+            gas_limit,
+            max_fee_per_gas: cap,
+            max_priority_fee_per_gas: tip,
+            to: TxKind::Call([0x42; 20].into()),
+            value: U256::from(7u8),
+            access_list: Default::default(),
+            input: Bytes::new(),
+        };
+        let signature = secp256k1::sign_message(alice.secret, tx.signature_hash()).unwrap();
+        let envelope = TxEnvelope::from(tx.into_signed(signature)).encoded_2718();
+        let stored = EthTx::verify(&envelope, ETH_CHAIN).unwrap().to_stored();
+        VerifiedTx::from_bytes(&stored, &rules).unwrap()
+    };
+    // Enough for 21 000 gas at the effective price (13), not at the cap.
+    let held = 21_000 * 100 + 7 - 1;
+    let config = Config::default();
+    let exec = Executor::new(
+        Arc::new(MemoryStore::default()),
+        ward_testkit::backend(BackendKind::Wasmi, &config),
+        &config,
+    )
+    .with_fees(Fees {
+        min_evm_gas_price: Some(BASE),
+        ..Fees::default()
+    });
+    exec.genesis(&[(alice.account(), held)].into()).unwrap();
+    let below_base = sign(0, (BASE - 1, 1), 21_000);
+    assert_eq!(
+        exec.fees().cost(&below_base).unwrap_err(),
+        Inadmissible::GasPrice {
+            price: BASE - 1,
+            min: BASE
+        }
+    );
+    let capped = sign(0, (100, 3), 21_000);
+    assert_eq!(capped.gas_price(), BASE + 3);
+    assert_eq!(capped.fee_cap(), 100);
+    match exec.execute_signed_block(&[capped.clone()], 1) {
+        Err(ExecError::Refused { refusal, .. }) => assert_eq!(
+            refusal,
+            Inadmissible::Funds {
+                need: held + 1,
+                have: held
+            }
+        ),
+        other => panic!("{other:?}"),
+    }
+    // One more wei and it runs, paying the effective price.
+    let exec2 = Executor::new(
+        Arc::new(MemoryStore::default()),
+        ward_testkit::backend(BackendKind::Wasmi, &config),
+        &config,
+    )
+    .with_fees(*exec.fees());
+    exec2.genesis(&[(alice.account(), held + 1)].into()).unwrap();
+    let block = exec2.execute_signed_block(&[capped], 1).unwrap();
+    assert_eq!(block.receipts[0].status.as_str(), "ok");
+    assert_eq!(block.receipts[0].gas_used, 21_000);
+    let left = exec2.store().balance(&alice.account()).unwrap();
+    assert_eq!(left, held + 1 - 7 - 21_000 * (BASE + 3));
 }

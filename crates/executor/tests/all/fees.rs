@@ -161,6 +161,7 @@ fn what_cannot_be_paid_for_is_refused_and_changes_nothing() {
     let fees = Fees {
         min_gas_price: 5,
         collector: None,
+        min_evm_gas_price: None,
     };
     let exec = chain(BackendKind::Wasmi, 1, fees);
     let root_before = root(&exec);
@@ -273,6 +274,7 @@ fn the_collector_gets_every_fee_at_the_end_of_the_block() {
     let fees = Fees {
         min_gas_price: 1,
         collector: Some(collector),
+        min_evm_gas_price: None,
     };
     let exec = chain(BackendKind::Wasmtime, 1, fees);
     let txs = [deploy(0, 0, 3, 0), transfer(1, 0, 2, 10, account(2))];

@@ -377,6 +377,11 @@ pub fn paths() -> Vec<Path> {
             r#"(import "ward" "code_at" (func $f (param i32 i32 i32) (result i64)))"#,
             "(drop (call $f (i32.const 4) (i32.const 1024) (i32.const 32)))",
         ),
+        host(
+            "account_nonce",
+            r#"(import "ward" "account_nonce" (func $f (param i32) (result i64)))"#,
+            "(drop (call $f (i32.const 4)))",
+        ),
     ];
     paths.extend(crypto::paths());
     for hash in ["sha256", "keccak256", "blake3"] {

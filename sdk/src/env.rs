@@ -52,6 +52,14 @@ pub fn balance(address: &Address) -> u128 {
     u128::from_le_bytes(out)
 }
 
+/// The nonce of the account at `address`: how many transactions it has
+/// sent (0 for one that has sent none, and for a contract).
+pub fn account_nonce(address: &Address) -> u64 {
+    // SAFETY: see the module comment.
+    let nonce = unsafe { sys::account_nonce(ptr(address.0.as_ptr())) };
+    nonce as u64
+}
+
 /// Why [`transfer`] moved nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InsufficientBalance;

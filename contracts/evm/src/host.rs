@@ -217,10 +217,16 @@ impl WardHost {
                         balance_stale: true,
                     }
                 }
+                // An account: its nonce is Ward's, which with its
+                // balance makes it exist (EIP-161) without code.
                 None => Account {
                     info: AccountInfo {
                         balance: U256::ZERO,
-                        nonce: 0,
+                        nonce: if self.is_precompile(&address) {
+                            0
+                        } else {
+                            ward_sdk::env::account_nonce(&crate::frame::payee(&address))
+                        },
                         code_hash: KECCAK_EMPTY,
                         account_id: None,
                         code: Some(Bytecode::default()),

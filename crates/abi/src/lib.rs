@@ -24,7 +24,7 @@
 //! assert!(f.results().is_empty());
 //! assert!(f.uses().memory && f.uses().gas && !f.uses().suspends);
 //! assert_eq!(f.cost().to_string(), "host_call + host_per_byte * len");
-//! assert_eq!(HostFn::ALL.len(), 47);
+//! assert_eq!(HostFn::ALL.len(), 48);
 //! ```
 
 #![no_std]
@@ -51,8 +51,10 @@ pub const MODULE: &str = "ward";
 /// transient bookkeeping ([`TRANSIENT_WORD_BYTES`]); version 11
 /// `recover_secp256k1`, the public key of a secp256k1 signature (the EVM's
 /// `ecrecover`), and `bn254_add`, `bn254_mul` and `bn254_pairing` (the
-/// EVM's precompiles 0x06 to 0x08).
-pub const ABI_VERSION: u32 = 11;
+/// EVM's precompiles 0x06 to 0x08); version 12 `account_nonce`, an
+/// account's transaction count (what makes an EVM account without code
+/// or balance exist).
+pub const ABI_VERSION: u32 = 12;
 
 /// Bytes of an amount of the native asset in guest memory: a `u128`,
 /// little-endian.
@@ -378,6 +380,10 @@ macro_rules! for_each_host_function {
             /// contract there. A Wasm contract's code is its module; a system runtime's
             /// contract's is what the runtime keeps as its code (an EVM contract's bytecode).
             code_at CodeAt(addr: i32, dst: i32, dst_cap: i32) -> i64 { uses [Memory, Gas] cost [StorageRead + StoragePerByte * bytes(dst_cap)] }
+            /// Returns the nonce of the account at the 32-byte address `addr`: how many
+            /// transactions it has sent (0 for one that has sent none, and for a contract,
+            /// whose runtime keeps any count of its own).
+            account_nonce AccountNonce(addr: i32) -> i64 { uses [Memory, Gas] cost [StorageRead] }
             /// Compiles the `code_len` bytes at `code` as a child module (only `env` syscalls
             /// as imports); returns its id, or a negative [`vm`] error.
             vm_compile VmCompile(code: i32, code_len: i32) -> i64 { uses [Memory, Gas] cost [DeployBase + DeployPerByte * bytes(code_len)] }

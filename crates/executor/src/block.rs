@@ -578,6 +578,12 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         }
         collect_inbox(journal, &sender)?;
         let max_fee = self.reserve_fee(journal, item, index)?;
+        if let Some(next) = next_nonce {
+            // Before it runs, as Ethereum advances it (its code sees the
+            // sender's nonce so: EIP-161's existence), and outside its
+            // checkpoint: a failed transaction uses its nonce too.
+            lock(journal).set_nonce(sender, next);
+        }
         let mut receipt =
             match self.execute_tx(journal, (item.tx, item.id), intrinsic, height, time, trace) {
                 Ok(receipt) => receipt,
@@ -589,11 +595,6 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 }
                 Err(error) => return Err(error),
             };
-        if let Some(next) = next_nonce {
-            // After the transaction's own revert: a failed transaction
-            // uses its nonce too.
-            lock(journal).set_nonce(sender, next);
-        }
         // The fee for the gas used, whatever the outcome; the rest of what
         // was reserved goes back.
         receipt.fee = u128::from(receipt.gas_used.min(item.tx.gas_limit())) * item.tx.gas_price();

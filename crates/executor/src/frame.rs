@@ -219,6 +219,12 @@ impl<S: StateCommit + Send + Sync + 'static> Chain for Frame<S> {
             .map_err(state_fault)
     }
 
+    fn account_nonce(&mut self, address: &[u8; 32]) -> Result<u64, ChainError> {
+        lock(&self.journal)
+            .nonce(&Address(*address))
+            .map_err(state_fault)
+    }
+
     fn code_at(&mut self, address: &[u8; 32]) -> Result<Option<Vec<u8>>, ChainError> {
         let j = lock(&self.journal);
         let Some(info) = j.contract(&Address(*address)).map_err(state_fault)? else {

@@ -154,11 +154,20 @@ impl Cause {
             return Cause::Surcharge;
         }
         // Code that reads the block environment, or names the block's
-        // coinbase, which EIP-3651 warms and a Ward block has none of.
+        // coinbase (in a push of any width: `PUSH2 0xba5e`), which
+        // EIP-3651 warms and a Ward block has none of.
         let coinbase = unit.env.current_coinbase;
+        let names_coinbase = |data: &[u8]| {
+            data.len() <= 20
+                && !data.is_empty()
+                && coinbase.as_slice()[..20 - data.len()]
+                    .iter()
+                    .all(|&b| b == 0)
+                && coinbase.as_slice()[20 - data.len()..] == *data
+        };
         let reads_environment = unit.pre.values().any(|account| {
-            opcodes(&account.code).any(|op| ENVIRONMENT_OPCODES.contains(&op))
-                || account.code.windows(20).any(|w| w == coinbase.as_slice())
+            instructions(&account.code)
+                .any(|(op, data)| ENVIRONMENT_OPCODES.contains(&op) || names_coinbase(data))
         });
         if reads_environment {
             return Cause::Environment;
@@ -180,16 +189,20 @@ impl Cause {
     }
 }
 
-/// The opcodes of EVM code, its pushes' data skipped.
-fn opcodes(code: &[u8]) -> impl Iterator<Item = u8> + '_ {
+/// The instructions of EVM code: each opcode with its push's data
+/// (empty for any other).
+fn instructions(code: &[u8]) -> impl Iterator<Item = (u8, &[u8])> + '_ {
     let mut at = 0;
     std::iter::from_fn(move || {
         let op = *code.get(at)?;
         at += 1;
+        let mut data: &[u8] = &[];
         if (0x60..=0x7f).contains(&op) {
-            at += usize::from(op - 0x5f);
+            let end = (at + usize::from(op - 0x5f)).min(code.len());
+            data = &code[at..end];
+            at = end;
         }
-        Some(op)
+        Some((op, data))
     })
 }
 

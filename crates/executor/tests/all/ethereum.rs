@@ -669,7 +669,7 @@ fn ethereum_fee_rules_hold_at_any_base_fee() {
     let capped = sign(0, (100, 3), 21_000);
     assert_eq!(capped.gas_price(), BASE + 3);
     assert_eq!(capped.fee_cap(), 100);
-    match exec.execute_signed_block(&[capped.clone()], 1) {
+    match exec.execute_signed_block(std::slice::from_ref(&capped), 1) {
         Err(ExecError::Refused { refusal, .. }) => assert_eq!(
             refusal,
             Inadmissible::Funds {
@@ -686,7 +686,9 @@ fn ethereum_fee_rules_hold_at_any_base_fee() {
         &config,
     )
     .with_fees(*exec.fees());
-    exec2.genesis(&[(alice.account(), held + 1)].into()).unwrap();
+    exec2
+        .genesis(&[(alice.account(), held + 1)].into())
+        .unwrap();
     let block = exec2.execute_signed_block(&[capped], 1).unwrap();
     assert_eq!(block.receipts[0].status.as_str(), "ok");
     assert_eq!(block.receipts[0].gas_used, 21_000);

@@ -2,8 +2,11 @@
 //! without code is not empty (EIP-161: its nonce is 1, so a call with
 //! value to it pays no new-account gas), a creation collides with an
 //! account that has a nonce (EIP-684), and a creator whose nonce is at
-//! its greatest creates nothing and goes on (EIP-2681). Raw bytecode
-//! in a genesis state, the same on both backends.
+//! its greatest creates nothing and goes on (EIP-2681), an account with
+//! a nonce but no balance or code exists (EIP-161, its nonce read through
+//! `ward.account_nonce`), and value sent to a precompile stays there
+//! when it succeeds and not when it fails. Raw bytecode in a genesis
+//! state, the same on both backends.
 
 #![allow(clippy::unwrap_used, reason = "test")]
 
@@ -151,4 +154,94 @@ fn greatest_nonce(kind: BackendKind) -> Figures {
 #[test]
 fn a_creator_at_the_greatest_nonce_creates_nothing_on_both_backends() {
     crate::on_both_backends_alike(greatest_nonce);
+}
+
+/// `EXTCODEHASH` of `at`, then the gas a `CALL` of `at` with 1 wei and
+/// no gas takes; returns both words.
+fn hash_and_call_cost(at: [u8; 20]) -> Vec<u8> {
+    let mut code = vec![0x73];
+    code.extend(at);
+    // EXTCODEHASH, PUSH0 MSTORE; GAS, PUSH0 x4, PUSH1 1, PUSH20 at,
+    // PUSH0, CALL, POP, GAS, SWAP1, SUB, PUSH1 32 MSTORE; RETURN 64.
+    code.extend([
+        0x3f, 0x5f, 0x52, 0x5a, 0x5f, 0x5f, 0x5f, 0x5f, 0x60, 0x01, 0x73,
+    ]);
+    code.extend(at);
+    code.extend([
+        0x5f, 0xf1, 0x50, 0x5a, 0x90, 0x03, 0x60, 0x20, 0x52, 0x60, 0x40, 0x5f, 0xf3,
+    ]);
+    code
+}
+
+fn existing_accounts(kind: BackendKind) -> Figures {
+    let (probe, used, fresh) = ([0x9b; 20], [0x0e; 20], [0x0f; 20]);
+    let probe_fresh = [0x9c; 20];
+    let exec = chain(
+        kind,
+        &[
+            (probe, hash_and_call_cost(used), None),
+            (probe_fresh, hash_and_call_cost(fresh), None),
+        ],
+        &[used],
+    );
+    let with_nonce = call(&exec, probe, 10);
+    let empty = call(&exec, probe_fresh, 10);
+    let word = |receipt: &Receipt, at: usize| receipt.output[at * 32..at * 32 + 32].to_vec();
+    let cost = |receipt: &Receipt| u64::from_be_bytes(receipt.output[56..64].try_into().unwrap());
+    // An account with a nonce exists: its hash is that of no code...
+    assert_eq!(
+        word(&with_nonce, 0),
+        alloy_primitives::keccak256([]).to_vec(),
+        "on {kind:?}"
+    );
+    assert_eq!(word(&empty, 0), [0u8; 32], "an empty account has none");
+    // ... and a call with value to it pays no new-account gas: pushes
+    // (16), the call with value, warm since EXTCODEHASH (100 + 9 000 -
+    // 2 300), POP and GAS.
+    assert_eq!(cost(&with_nonce), 16 + 100 + 9_000 - 2_300 + 4);
+    assert_eq!(cost(&empty), cost(&with_nonce) + 25_000, "on {kind:?}");
+    vec![
+        (with_nonce.output, with_nonce.gas_used),
+        (empty.output, empty.gas_used),
+    ]
+}
+
+#[test]
+fn an_account_with_a_nonce_exists_on_both_backends() {
+    crate::on_both_backends_alike(existing_accounts);
+}
+
+fn precompile_value(kind: BackendKind) -> Figures {
+    let sender = [0x5e; 20];
+    // CALL identity (0x04) with 1 wei and all gas, then ecrecover (0x01)
+    // with 1 wei and no gas (which fails): PUSH0 x4, PUSH1 1, PUSH1 at,
+    // GAS / PUSH0, CALL, POP; returns nothing.
+    let mut code = Vec::new();
+    for (at, gas) in [(0x04, 0x5a), (0x01, 0x5f)] {
+        code.extend([
+            0x5f, 0x5f, 0x5f, 0x5f, 0x60, 0x01, 0x60, at, gas, 0xf1, 0x50,
+        ]);
+    }
+    code.push(0x00);
+    let exec = chain(kind, &[(sender, code, None)], &[]);
+    let receipt = call(&exec, sender, 10);
+    let balance = |at: u8| {
+        let mut address = [0u8; 20];
+        address[19] = at;
+        exec.store().balance(&Address::from_eth(address)).unwrap()
+    };
+    assert_eq!(
+        balance(0x04),
+        1,
+        "a precompile that succeeds keeps the value, on {kind:?}"
+    );
+    assert_eq!(balance(0x01), 0, "one that fails does not");
+    let left = exec.store().balance(&Address::from_eth(sender)).unwrap();
+    assert_eq!(left, 9);
+    vec![(receipt.output, receipt.gas_used)]
+}
+
+#[test]
+fn value_sent_to_a_precompile_stays_only_when_it_succeeds_on_both_backends() {
+    crate::on_both_backends_alike(precompile_value);
 }

@@ -165,6 +165,16 @@ impl CallContext {
             ),
             HostFn::Bn254Pairing => bn254_pairing(args, memory),
             HostFn::CodeAt => self.code_at(args, memory),
+            HostFn::AccountNonce => {
+                let addr = checked_range(args.i32(0), 32, memory.len(), "account_nonce: address")?;
+                let mut address = [0u8; 32];
+                address.copy_from_slice(&memory[addr]);
+                let nonce = self
+                    .chain
+                    .account_nonce(&address)
+                    .map_err(|e| self.chain_stop(e))?;
+                count_i64(nonce)
+            }
             HostFn::TransientRead => self.transient_read(args, memory),
             HostFn::TransientWrite => self.transient_write(args, memory),
             HostFn::VmCompile

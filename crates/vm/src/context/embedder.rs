@@ -86,6 +86,17 @@ pub trait Chain: Send {
         Ok(None)
     }
 
+    /// The nonce of the account at `address` (`ward.account_nonce`): how
+    /// many transactions it has sent. The default knows no accounts: 0.
+    ///
+    /// # Errors
+    ///
+    /// A fault when the state cannot be read.
+    fn account_nonce(&mut self, address: &[u8; 32]) -> Result<u64, ChainError> {
+        let _ = address;
+        Ok(0)
+    }
+
     /// The native asset this call received (`ward.call_value`). The
     /// default: none.
     fn call_value(&self) -> u128 {

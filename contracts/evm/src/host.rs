@@ -27,9 +27,9 @@ use revm_interpreter::{
     state::{AccountInfo, Bytecode},
 };
 use revm_precompile::{PrecompileSpecId, Precompiles};
-use ward_sdk::{env, heap, sys};
+use ward_sdk::{env, sys};
 
-use crate::{CHAIN_ID, SPEC, WARD_CALL, access, evm_address, ward_address};
+use crate::{CHAIN_ID, SPEC, WARD_CALL, access, evm_address, heap, ward_address};
 
 /// A storage slot as this frame knows it.
 #[derive(Clone, Copy)]
@@ -87,6 +87,8 @@ pub(crate) fn init_once() {
     if READY.0.get() {
         return;
     }
+    // Before anything asks revm for its crypto provider.
+    let _ = revm_precompile::install_crypto(crate::kzg::WardCrypto::new());
     let _ = Precompiles::new(PrecompileSpecId::from_spec_id(SPEC));
     let _ = GasParams::new_spec(SPEC);
     let _ = revm_precompile::crypto();

@@ -23,8 +23,19 @@ extern crate alloc;
 
 mod access;
 mod frame;
+#[cfg(target_arch = "wasm32")]
+mod heap;
 mod host;
+mod kzg;
 mod precompile;
+
+/// Off wasm32 (a host build, `cargo clippy`) the system allocator serves,
+/// and there is nothing to keep or reset.
+#[cfg(not(target_arch = "wasm32"))]
+mod heap {
+    pub(crate) fn keep() {}
+    pub(crate) unsafe fn reset() {}
+}
 
 use alloc::vec::Vec;
 
@@ -32,7 +43,7 @@ use revm_interpreter::{
     InstructionResult,
     primitives::{Address, hardfork::SpecId},
 };
-use ward_sdk::{env, heap};
+use ward_sdk::env;
 
 /// Ward gas charged per unit of EVM gas: at least what the Wasm the
 /// runtime runs per EVM gas would cost under Ward's own metering, for every

@@ -247,7 +247,7 @@ const SURCHARGES: [Option<u64>; 0x12] = [
     Some(0),     // bn254 mul (never reached: the host multiplies)
     Some(0),     // bn254 pairing (never reached: the host pairs)
     Some(270),   // blake2f, per round
-    Some(900),   // KZG point evaluation
+    Some(850),   // KZG point evaluation
     Some(850),   // BLS12-381 G1 add
     Some(1_500), // BLS12-381 G1 MSM (one point is the worst)
     Some(860),   // BLS12-381 G2 add

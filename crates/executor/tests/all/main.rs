@@ -10,6 +10,7 @@ mod ethereum;
 mod evm;
 mod evm_accounts;
 mod evm_frames;
+mod evm_instance;
 mod evm_rate;
 mod executor;
 mod faults;

@@ -161,6 +161,22 @@ impl Frame {
     }
 
     /// Charges what is left to charge once the frame is over.
+    /// Runs the precompile at this frame's own address on `calldata`
+    /// with all the frame's EVM gas, as Ethereum runs a transaction (or a
+    /// call) to a precompile's address; the executor runs the runtime
+    /// there with no code. `None` when the address holds no precompile.
+    pub(crate) fn run_as_precompile(&mut self, calldata: &[u8]) -> Option<InterpreterResult> {
+        let me = self.host.me;
+        if !self.host.precompiles.contains(&me) {
+            return None;
+        }
+        let limit = self.interpreter.gas.limit();
+        let (result, output, left) = self.precompile(&me, calldata, limit);
+        let mut gas = Gas::new(limit);
+        let _ = gas.record_regular_cost(limit - left);
+        Some(InterpreterResult::new(result, output.into(), gas))
+    }
+
     pub(crate) fn settle(&mut self, gas: &Gas) {
         self.charge_spent(gas.total_gas_spent());
     }

@@ -125,8 +125,14 @@ fn enter(deploying: bool) -> i32 {
         (code.to_vec(), data)
     };
     let limit = env::gas_left() / GAS_RATE;
+    let codeless = !deploying && code.is_empty();
     let mut frame = frame::Frame::new(code, calldata, limit, deploying);
-    let mut result = frame.run();
+    // No code at a precompile's address: the precompile runs (a
+    // transaction or a Ward call to it).
+    let mut result = match codeless.then(|| frame.run_as_precompile(calldata)) {
+        Some(Some(result)) => result,
+        _ => frame.run(),
+    };
     if deploying && result.result.is_ok() {
         frame::deposit(&mut result);
     }

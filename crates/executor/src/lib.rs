@@ -114,12 +114,17 @@ use runtime::Code;
 
 use ward_abi::call::{FAILED as CALL_FAILED, OK as CALL_OK, REVERTED as CALL_REVERTED};
 use ward_chain::tx::VerifiedTx;
-use ward_primitives::{Address, CodeKind, Gas, Hash32};
+use ward_primitives::{Address, CodeKind, Gas, Hash32, RuntimeName};
 use ward_state::{Journal, Receipt, StateCommit, StateError};
 use ward_vm::{
     Backend, CodeHash, ErrorKind, Execution, FaultKind, InstanceBudget, InstanceSlot, MemoryBudget,
     ModuleCache, NodeFault, Progress, Reply, RunOptions, Status,
 };
+
+/// The last EVM precompile's address at the EVM runtime's revision
+/// (Prague: `0x01` to `0x11`, BLS12-381's the last seven): a call of one
+/// of them that holds no contract runs the precompile.
+pub const LAST_PRECOMPILE: u8 = 0x11;
 
 /// The executor: a store, a backend and the compiled-module cache.
 pub struct Executor<S: StateCommit + Send + Sync + 'static> {
@@ -568,7 +573,10 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         let (mut execution, address) = match tx.payload() {
             Payload::Call { to, input } => {
                 let plain = (value > 0 && input.is_empty()) || sender.eth().is_some();
-                if plain && lock(journal).contract(to)?.is_none() {
+                if plain
+                    && lock(journal).contract(to)?.is_none()
+                    && self.precompile_at(to).is_none()
+                {
                     // Value, no input and no contract: a plain transfer
                     // (without value, a call to no contract is a mistake,
                     // but for an Ethereum account, which Ethereum lets
@@ -660,8 +668,27 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         Ok(receipt_of(tx.hash(), height, &execution, events, address))
     }
 
+    /// The EVM runtime with no code, where `address` is an EVM
+    /// precompile's (`0x01` to [`LAST_PRECOMPILE`]) without a contract and
+    /// the chain has the runtime: a call there runs the precompile, as on
+    /// Ethereum (`docs/evm.md`).
+    fn precompile_at(&self, address: &Address) -> Option<(Code, CodeKind)> {
+        let eth = address.eth()?;
+        let (zeros, index) = eth.split_at(19);
+        if zeros.iter().any(|b| *b != 0) || !(1..=LAST_PRECOMPILE).contains(&index[0]) {
+            return None;
+        }
+        let name = RuntimeName::new(ward_chain::tx::eth::EVM_RUNTIME)?;
+        let (runtime, _) = self.runtimes.get(&name)?;
+        Some((
+            Code::Runtime(runtime, Arc::new(Vec::new())),
+            CodeKind::Runtime(name),
+        ))
+    }
+
     /// What the contract at `address` runs (its compiled module, or its
-    /// runtime and code), and its kind.
+    /// runtime and code), and its kind; at a precompile's address without
+    /// a contract, the EVM runtime ([`Executor::precompile_at`]).
     fn code_of(
         &self,
         journal: &SharedJournal<S>,
@@ -669,7 +696,9 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
     ) -> Result<(Code, CodeKind), ExecError> {
         let info = lock(journal).contract(address)?;
         let Some(info) = info else {
-            return Err(ExecError::InvalidTx(format!("no contract at {address}")));
+            return self
+                .precompile_at(address)
+                .ok_or_else(|| ExecError::InvalidTx(format!("no contract at {address}")));
         };
         if let CodeKind::Runtime(name) = info.kind {
             // A runtime the chain's contracts use but this node lacks is

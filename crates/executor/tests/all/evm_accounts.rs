@@ -5,7 +5,8 @@
 //! its greatest creates nothing and goes on (EIP-2681), an account with
 //! a nonce but no balance or code exists (EIP-161, its nonce read through
 //! `ward.account_nonce`), and value sent to a precompile stays there
-//! when it succeeds and not when it fails. Raw bytecode in a genesis
+//! when it succeeds and not when it fails, and a transaction to a
+//! precompile's address runs the precompile. Raw bytecode in a genesis
 //! state, the same on both backends.
 
 #![allow(clippy::unwrap_used, reason = "test")]
@@ -244,4 +245,64 @@ fn precompile_value(kind: BackendKind) -> Figures {
 #[test]
 fn value_sent_to_a_precompile_stays_only_when_it_succeeds_on_both_backends() {
     crate::on_both_backends_alike(precompile_value);
+}
+
+/// A transaction to `to` with `input` and `value` from ALICE.
+fn send(exec: &Executor<MemoryStore>, to: u8, input: Vec<u8>, value: u128) -> Receipt {
+    let mut address = [0u8; 20];
+    address[19] = to;
+    let tx = Tx {
+        sender: ALICE,
+        gas_limit: 10_000_000,
+        value,
+        payload: Payload::Call {
+            to: Address::from_eth(address),
+            input,
+        },
+    };
+    crate::estimated(exec, tx, 1_700_000_000)
+}
+
+fn precompiles_called_directly(kind: BackendKind) -> Figures {
+    let exec = chain(kind, &[], &[]);
+    // SHA-256 of "abc", from a transaction to 0x02, as Ethereum runs it.
+    let hashed = send(&exec, 0x02, b"abc".to_vec(), 0);
+    assert_eq!(hashed.status.as_str(), "ok", "{hashed:?}");
+    assert_eq!(
+        hashed.output,
+        hex::decode("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad").unwrap()
+    );
+    // The identity with value: the value stays at 0x04.
+    let copied = send(&exec, 0x04, vec![7; 40], 5);
+    assert_eq!(
+        (copied.status.as_str(), copied.output.clone()),
+        ("ok", vec![7; 40])
+    );
+    let mut identity = [0u8; 20];
+    identity[19] = 4;
+    assert_eq!(
+        exec.store().balance(&Address::from_eth(identity)).unwrap(),
+        5
+    );
+    // bn254 addition of a point off the curve fails: the transaction
+    // halts, and its value goes back.
+    let failed = send(&exec, 0x06, vec![1; 128], 3);
+    assert_eq!(
+        (failed.status.as_str(), failed.exit_code),
+        ("reverted", 2),
+        "{failed:?}"
+    );
+    let mut adder = [0u8; 20];
+    adder[19] = 6;
+    assert_eq!(exec.store().balance(&Address::from_eth(adder)).unwrap(), 0);
+    vec![
+        (hashed.output, hashed.gas_used),
+        (copied.output, copied.gas_used),
+        (failed.output, failed.gas_used),
+    ]
+}
+
+#[test]
+fn a_transaction_to_a_precompile_runs_it_on_both_backends() {
+    crate::on_both_backends_alike(precompiles_called_directly);
 }

@@ -26,7 +26,7 @@ use ward_chain::{
 };
 use ward_primitives::{Address, Hash32};
 use ward_state::{BlockRecord, ChangeSet, Journal, Receipt, StateCommit, StateError, StateTree};
-use ward_vm::{ErrorKind, FaultKind, NodeFault};
+use ward_vm::{ErrorKind, FaultKind, NodeFault, Status};
 
 use crate::{
     ExecError, Executor, Inadmissible, Intrinsic, SharedJournal, View, lock, tx::id_at,
@@ -123,13 +123,37 @@ impl<'a> Item<'a> {
     }
 }
 
+/// The exit code of an EVM frame that halted (the EVM runtime's, as it
+/// reverts: `docs/evm.md`).
+const EVM_HALTED: i32 = 2;
+
 /// The receipt of a signed transaction that could not run at all: a call
-/// to no contract, a deploy to a taken address.
-fn unrunnable(tx: &VerifiedTx, height: u64, intrinsic: u64, message: String) -> Receipt {
+/// to no contract, a deploy to a taken address (for an Ethereum
+/// transaction, a creation that halts at once).
+fn unrunnable(tx: &VerifiedTx, height: u64, intrinsic: Intrinsic, message: String) -> Receipt {
     let kind = match tx.payload() {
         Payload::Call { .. } | Payload::Admin { .. } => ErrorKind::NoContract,
         Payload::Deploy(_) => ErrorKind::AddressTaken,
     };
+    if kind == ErrorKind::AddressTaken && tx.gas_unit().is_ethereum() {
+        // Ethereum runs a creation at a taken address (EIP-684, EIP-7610)
+        // and halts it at once, using all its gas: the EVM runtime's halt.
+        return Receipt {
+            tx: Hash32::default(),
+            height,
+            index: 0,
+            status: Status::Reverted,
+            exit_code: EVM_HALTED,
+            output: Vec::new(),
+            gas_used: tx.gas_limit(),
+            events: Vec::new(),
+            error_kind: None,
+            error_message: Some(message),
+            address: None,
+            runtime_gas: None,
+            fee: 0,
+        };
+    }
     Receipt {
         tx: Hash32::default(),
         height,
@@ -137,7 +161,7 @@ fn unrunnable(tx: &VerifiedTx, height: u64, intrinsic: u64, message: String) -> 
         status: kind.status(),
         exit_code: 0,
         output: Vec::new(),
-        gas_used: intrinsic,
+        gas_used: intrinsic.gas_used(0),
         events: Vec::new(),
         error_kind: Some(kind.as_str().to_owned()),
         error_message: Some(message),
@@ -591,7 +615,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 // intrinsic cost and uses its nonce: a receipt, not a
                 // block the whole chain can be made to abort.
                 Err(ExecError::InvalidTx(message)) if item.tx.is_sequenced() => {
-                    unrunnable(item.tx, height, intrinsic.gas_used(0), message)
+                    unrunnable(item.tx, height, intrinsic, message)
                 }
                 Err(error) => return Err(error),
             };

@@ -695,3 +695,43 @@ fn ethereum_fee_rules_hold_at_any_base_fee() {
     let left = exec2.store().balance(&alice.account()).unwrap();
     assert_eq!(left, held + 1 - 7 - 21_000 * (BASE + 3));
 }
+
+/// A creation at an address whose account has sent transactions runs,
+/// as Ethereum runs it (EIP-684), and halts at once using all its gas:
+/// the sender pays for all of it and its nonce advances, and nothing is
+/// created.
+#[test]
+fn an_ethereum_creation_at_a_taken_address_uses_all_its_gas() {
+    let alice = Key::new(0xa1);
+    let config = Config::default();
+    let exec = Executor::new(
+        Arc::new(MemoryStore::default()),
+        ward_testkit::backend(BackendKind::Wasmtime, &config),
+        &config,
+    )
+    .with_runtimes(crate::evm::runtimes(BackendKind::Wasmtime))
+    .with_fees(Fees {
+        min_gas_price: MIN_GAS_PRICE,
+        collector: None,
+        min_evm_gas_price: None,
+    });
+    let taken = Address::from_eth(create_address(alice.address, 0));
+    let mut genesis = ward_state::ChangeSet::default();
+    genesis.balances.insert(alice.account(), FUNDS);
+    genesis.nonces.insert(taken, 1);
+    exec.genesis_state(genesis).unwrap();
+    let create = signed(&alice, (0, 100_000), TxKind::Create, 0, vec![0x00]);
+    let price = create.gas_price();
+    let block = exec.execute_signed_block(&[create], 1_000).unwrap();
+    let receipt = &block.receipts[0];
+    assert_eq!(
+        (receipt.status.as_str(), receipt.exit_code, receipt.gas_used),
+        ("reverted", 2, 100_000),
+        "{receipt:?}"
+    );
+    assert_eq!(receipt.address, None);
+    assert!(exec.store().contract(&taken).unwrap().is_none());
+    assert_eq!(exec.store().nonce(&alice.account()).unwrap(), 1);
+    let paid = FUNDS - exec.store().balance(&alice.account()).unwrap();
+    assert_eq!(paid, 100_000 * price);
+}

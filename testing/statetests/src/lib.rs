@@ -74,6 +74,9 @@ pub enum Cause {
     SelfDestruct,
     /// Frames nest deeper than EVM frames can on Ward.
     Depth,
+    /// A log carries more data than one Ward event holds
+    /// ([`ward_abi::MAX_EVENT_DATA_BYTES`]).
+    EventSize,
     /// The transaction calls a precompile whose Wasm pays a surcharge
     /// ([`SURCHARGED`]).
     Surcharge,
@@ -122,6 +125,9 @@ impl Cause {
             Cause::Depth => {
                 "call depth: revm's frames nest at least 300 deep; an EVM frame holds about 93 of a transaction's 32 768 stack units at a call, so EVM frames nest about 350 deep on Ward, short of Ethereum's 1 024 (docs/evm.md, \"Depth\")"
             }
+            Cause::EventSize => {
+                "event size: a LOG carries more than the 64 KiB of data one Ward event holds (ward_abi::MAX_EVENT_DATA_BYTES, docs/host-abi.md); the runtime's emit_event traps, and the frame halts where Ethereum logs it"
+            }
             Cause::Surcharge => {
                 "precompile surcharge: the transaction calls modexp, blake2f, KZG or BLS12-381, whose Wasm pays Ward gas beyond the rate (docs/evm.md, \"Precompile surcharges\"): a caller sees more EVM gas used, and a frame's Ward gas runs out before its EVM gas would"
             }
@@ -149,6 +155,9 @@ impl Cause {
         }
         if seen.depth >= DEEP {
             return Cause::Depth;
+        }
+        if seen.largest_log > ward_abi::MAX_EVENT_DATA_BYTES as usize {
+            return Cause::EventSize;
         }
         if seen.precompiles.iter().any(|at| SURCHARGED.contains(at)) {
             return Cause::Surcharge;

@@ -37,7 +37,7 @@ pub struct Native {
 
 /// What a run did that the sorting of differences asks about
 /// ([`crate::Cause`]): which precompiles it called, how deep its frames
-/// went, whether a contract it created destroyed itself.
+/// went, whether a contract it created destroyed itself, its largest log.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Seen {
     /// The precompiles (`0x01`..`0x11`) it called, by number.
@@ -47,6 +47,8 @@ pub struct Seen {
     /// Whether a contract created in the transaction ran `SELFDESTRUCT`
     /// (EIP-6780 deletes it).
     pub destroyed_new: bool,
+    /// The most data one log carried, in bytes.
+    pub largest_log: usize,
     /// Frames open now.
     open: usize,
     /// The contracts created so far.
@@ -78,6 +80,10 @@ impl<CTX> Inspector<CTX> for Seen {
 
     fn call_end(&mut self, _: &mut CTX, _: &CallInputs, _: &mut CallOutcome) {
         self.leave();
+    }
+
+    fn log(&mut self, _: &mut CTX, log: revm::primitives::Log) {
+        self.largest_log = self.largest_log.max(log.data.data.len());
     }
 
     fn create(&mut self, _: &mut CTX, _: &mut CreateInputs) -> Option<CreateOutcome> {

@@ -95,9 +95,17 @@ impl WardSide {
             .current_gas_limit
             .saturating_to::<u64>()
             .saturating_mul(ward_executor::EVM_GAS_RATE);
+        // Ethereum bounds a transaction's events and memory by its gas
+        // alone; a Ward chain bounds them too (ChainLimits), by default
+        // at 1 MiB of events and 64 MiB of live frames' memory, which
+        // these fixtures' gas outgrows (a 5.9 MB log, 1 MB of calldata in
+        // each of 69 nested frames). The runner's chain sets them as high
+        // as the fixtures reach: they test the EVM, not a chain's bounds.
         let limits = ChainLimits {
             max_tx_gas: u64::MAX / 2,
             max_block_gas: block_gas.min(u64::MAX / 2),
+            max_tx_event_bytes: 256 << 20,
+            tx_memory_bytes: 1 << 30,
             ..ChainLimits::default()
         };
         let exec = Executor::new(

@@ -88,7 +88,7 @@ pub(crate) fn init_once() {
         return;
     }
     // Before anything asks revm for its crypto provider.
-    let _ = revm_precompile::install_crypto(crate::kzg::WardCrypto::new());
+    let _ = revm_precompile::install_crypto(crate::kzg::WardCrypto);
     let _ = Precompiles::new(PrecompileSpecId::from_spec_id(SPEC));
     let _ = GasParams::new_spec(SPEC);
     let _ = revm_precompile::crypto();
@@ -281,20 +281,6 @@ pub(crate) fn keccak(data: &[u8]) -> B256 {
         )
     };
     B256::new(out)
-}
-
-/// SHA-256 by Ward's host.
-pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    // SAFETY: `data` and the 32-byte destination are live buffers.
-    unsafe {
-        sys::hash_sha256(
-            data.as_ptr() as i32,
-            data.len() as i32,
-            out.as_mut_ptr() as i32,
-        )
-    };
-    out
 }
 
 /// Slot `key` of this contract from Ward storage (absent is zero).

@@ -62,7 +62,7 @@ impl Native {
     /// lengths, as revm's.
     pub(crate) fn run(self, input: &[u8]) -> Option<Vec<u8>> {
         match self {
-            Self::Sha256 => Some(crate::host::sha256(input).to_vec()),
+            Self::Sha256 => Some(ward_sdk::crypto::sha256(input).to_vec()),
             Self::Ecrecover => Some(ecrecover(&padded::<128>(input))),
             Self::Bn254Add => ward_sdk::crypto::bn254_add(&padded::<128>(input)).map(Vec::from),
             Self::Bn254Mul => ward_sdk::crypto::bn254_mul(&padded::<96>(input)).map(Vec::from),

@@ -163,17 +163,16 @@ impl Cause {
             return Cause::Surcharge;
         }
         // Code that reads the block environment, or names the block's
-        // coinbase (in a push of any width: `PUSH2 0xba5e`), which
+        // coinbase (in a push of any width: `PUSH2 0xba5e`, `PUSH32`), which
         // EIP-3651 warms and a Ward block has none of.
         let coinbase = unit.env.current_coinbase;
-        let names_coinbase = |data: &[u8]| {
-            data.len() <= 20
-                && !data.is_empty()
-                && coinbase.as_slice()[..20 - data.len()]
-                    .iter()
-                    .all(|&b| b == 0)
-                && coinbase.as_slice()[20 - data.len()..] == *data
+        let significant = |bytes: &[u8]| {
+            let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
+            bytes[start..].to_vec()
         };
+        let wanted = significant(coinbase.as_slice());
+        // A push of the coinbase's value, whatever its width.
+        let names_coinbase = |data: &[u8]| !wanted.is_empty() && significant(data) == wanted;
         let reads_environment = unit.pre.values().any(|account| {
             instructions(&account.code)
                 .any(|(op, data)| ENVIRONMENT_OPCODES.contains(&op) || names_coinbase(data))

@@ -166,9 +166,7 @@ impl CallContext {
             HostFn::Bn254Pairing => bn254_pairing(args, memory),
             HostFn::CodeAt => self.code_at(args, memory),
             HostFn::AccountNonce => {
-                let addr = checked_range(args.i32(0), 32, memory.len(), "account_nonce: address")?;
-                let mut address = [0u8; 32];
-                address.copy_from_slice(&memory[addr]);
+                let address = read_address(args.i32(0), memory, "account_nonce: address")?;
                 let nonce = self
                     .chain
                     .account_nonce(&address)
@@ -245,10 +243,8 @@ impl CallContext {
     }
 
     fn code_at(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
-        let addr = checked_range(args.i32(0), 32, memory.len(), "code_at: address")?;
+        let address = read_address(args.i32(0), memory, "code_at: address")?;
         let dst = args.range(1, 2, memory, "code_at: destination")?;
-        let mut address = [0u8; 32];
-        address.copy_from_slice(&memory[addr]);
         let code = self
             .chain
             .code_at(&address)
@@ -376,13 +372,9 @@ impl CallContext {
         Ok(None)
     }
 
-    /// `ward.call`: checks the request and suspends with it; the embedder
-    /// runs the callee and [`CallContext::complete_call`] finishes the call.
     fn balance(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
-        let addr = checked_range(args.i32(0), 32, memory.len(), "balance: address")?;
+        let address = read_address(args.i32(0), memory, "balance: address")?;
         let dst = checked_range(args.i32(1), 16, memory.len(), "balance: destination")?;
-        let mut address = [0u8; 32];
-        address.copy_from_slice(&memory[addr]);
         let balance = self
             .chain
             .balance(&address)
@@ -392,10 +384,8 @@ impl CallContext {
     }
 
     fn transfer(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
-        let addr = checked_range(args.i32(0), 32, memory.len(), "transfer: address")?;
+        let to = read_address(args.i32(0), memory, "transfer: address")?;
         let amount = read_amount(args.i32(1), memory, "transfer: amount")?;
-        let mut to = [0u8; 32];
-        to.copy_from_slice(&memory[addr]);
         let moved = self
             .chain
             .transfer(&to, amount)
@@ -505,6 +495,14 @@ fn read_amount(at: i32, memory: &[u8], what: &str) -> Result<u128, HostStop> {
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&memory[range]);
     Ok(u128::from_le_bytes(bytes))
+}
+
+/// The 32-byte address at `at` in guest memory.
+fn read_address(at: i32, memory: &[u8], what: &str) -> Result<[u8; 32], HostStop> {
+    let range = checked_range(at, 32, memory.len(), what)?;
+    let mut address = [0u8; 32];
+    address.copy_from_slice(&memory[range]);
+    Ok(address)
 }
 
 /// `caller` and `self_address`: a 32-byte address into guest memory.

@@ -129,9 +129,14 @@ fn enter(deploying: bool) -> i32 {
     let mut frame = frame::Frame::new(code, calldata, limit, deploying);
     // No code at a precompile's address: the precompile runs (a
     // transaction or a Ward call to it).
-    let mut result = match codeless.then(|| frame.run_as_precompile(calldata)) {
-        Some(Some(result)) => result,
-        _ => frame.run(),
+    let precompiled = if codeless {
+        frame.run_as_precompile(calldata)
+    } else {
+        None
+    };
+    let mut result = match precompiled {
+        Some(result) => result,
+        None => frame.run(),
     };
     if deploying && result.result.is_ok() {
         frame::deposit(&mut result);

@@ -135,35 +135,25 @@ fn unrunnable(tx: &VerifiedTx, height: u64, intrinsic: Intrinsic, message: Strin
         Payload::Call { .. } | Payload::Admin { .. } => ErrorKind::NoContract,
         Payload::Deploy(_) => ErrorKind::AddressTaken,
     };
-    if kind == ErrorKind::AddressTaken && tx.gas_unit().is_ethereum() {
-        // Ethereum runs a creation at a taken address (EIP-684, EIP-7610)
-        // and halts it at once, using all its gas: the EVM runtime's halt.
-        return Receipt {
-            tx: Hash32::default(),
-            height,
-            index: 0,
-            status: Status::Reverted,
-            exit_code: EVM_HALTED,
-            output: Vec::new(),
-            gas_used: tx.gas_limit(),
-            events: Vec::new(),
-            error_kind: None,
-            error_message: Some(message),
-            address: None,
-            runtime_gas: None,
-            fee: 0,
-        };
-    }
+    // Ethereum runs a creation at a taken address (EIP-684, EIP-7610) and
+    // halts it at once, using all its gas: the EVM runtime's halt.
+    let halts = kind == ErrorKind::AddressTaken && tx.gas_unit().is_ethereum();
+    let (status, exit_code, gas_used, error_kind) = if halts {
+        (Status::Reverted, EVM_HALTED, tx.gas_limit(), None)
+    } else {
+        let name = Some(kind.as_str().to_owned());
+        (kind.status(), 0, intrinsic.gas_used(0), name)
+    };
     Receipt {
         tx: Hash32::default(),
         height,
         index: 0,
-        status: kind.status(),
-        exit_code: 0,
+        status,
+        exit_code,
         output: Vec::new(),
-        gas_used: intrinsic.gas_used(0),
+        gas_used,
         events: Vec::new(),
-        error_kind: Some(kind.as_str().to_owned()),
+        error_kind,
         error_message: Some(message),
         address: None,
         runtime_gas: None,

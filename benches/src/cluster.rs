@@ -4,7 +4,7 @@
 //!
 //! Everything runs on this machine: etcd's members, the three replicas
 //! (in this process, each with its own redb directory) and the load
-//! generator (`crate::node::drive`: many accounts, each sending one
+//! generator (`crate::load::drive`: many accounts, each sending one
 //! SDK-token transfer at a time and waiting for its acknowledgement,
 //! spread over the replicas).
 
@@ -14,7 +14,8 @@ use ward_node::{ClusterConfig, Node, NodeConfig};
 use ward_vm::BackendKind;
 
 use crate::{
-    node::{CHAIN, drive, fund, height, setup},
+    load,
+    node::{CHAIN, fund, height, setup, transfers},
     scratch::Scratch,
 };
 
@@ -46,14 +47,12 @@ fn config(dir: std::path::PathBuf, kind: BackendKind, senders: usize) -> NodeCon
 /// over all of them: transfers per second, transfers per block.
 fn measure(urls: &[String], code: &[u8], load: Duration, senders: usize) -> (f64, f64) {
     let (token, setup_txs) = setup(code, senders);
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .into();
+    let agent = load::agent();
     fund(&agent, &urls[0], &setup_txs);
+    let requests = transfers(token, senders, load);
     let start_height = height(&agent, &urls[0]);
     let started = ward_vm::clock::now();
-    let count = drive(urls, token, load, senders).len();
+    let count = load::drive(urls, requests, load).latencies.len();
     let elapsed = (ward_vm::clock::now() - started).as_secs_f64();
     let blocks = height(&agent, &urls[0]).saturating_sub(start_height).max(1);
     (count as f64 / elapsed, count as f64 / blocks as f64)

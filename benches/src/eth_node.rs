@@ -9,16 +9,13 @@
 //! transactions), which isolates what Ethereum's signatures cost, and the
 //! time one signature check takes in process for each kind.
 
-use std::{
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
 use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope, crypto::secp256k1};
 use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{B256, TxKind, U256};
 use ed25519_dalek::SigningKey;
-use serde_json::{Value, json};
+use serde_json::Value;
 use ward_chain::tx::{ChainRules, Payload, TxBody, VerifiedTx, account_address, eth};
 use ward_devkeys as devkeys;
 use ward_node::{Node, NodeConfig};
@@ -26,6 +23,7 @@ use ward_primitives::Address;
 use ward_vm::BackendKind;
 
 use crate::{
+    load,
     node::{CHAIN, height},
     scratch::Scratch,
 };
@@ -111,16 +109,7 @@ fn ward_tx(key: &SigningKey, nonce: u64, to: Address, input: Vec<u8>) -> Vec<u8>
 
 /// `sendRawTransaction` of stored bytes `bytes`.
 fn post(agent: &ureq::Agent, url: &str, bytes: &[u8], wait: bool) -> Result<Value, String> {
-    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "sendRawTransaction",
-                       "params": { "tx": format!("0x{}", hex::encode(bytes)), "wait": wait } });
-    crate::node::post(agent, url, &body)
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .into()
+    load::post_text(agent, url, &load::send_request(bytes, wait))
 }
 
 /// A dev node with the EVM runtime and the Token deployed by the test
@@ -139,7 +128,7 @@ fn node_with_token(kind: BackendKind, senders: usize) -> Option<(Node, String, A
     config.limits.max_connections = senders + 16;
     let node = Node::start(config).expect("the node starts");
     let url = format!("{}/rpc", node.url());
-    let agent = agent();
+    let agent = load::agent();
     let owner = B256::from(devkeys::eth_key(0));
     let owner_address = devkeys::eth_address(0);
     let mut init = hex::decode(TOKEN_BIN.trim()).expect("Token.bin is hex");
@@ -173,39 +162,20 @@ fn node_with_token(kind: BackendKind, senders: usize) -> Option<(Node, String, A
     Some((node, url, token, dir))
 }
 
-/// `senders` threads, each sending what `make(i, nonce)` signs one at a
-/// time for `load`; transactions committed per second.
+/// `senders` threads, each sending what `make(i, nonce)` signs (before
+/// the window) one at a time for `load`; transactions committed per second.
 fn drive(
     url: &str,
     load: Duration,
     senders: usize,
-    make: Arc<dyn Fn(usize, u64) -> Vec<u8> + Send + Sync>,
+    make: &(dyn Fn(usize, u64) -> Vec<u8> + Sync),
 ) -> f64 {
-    let count = Arc::new(Mutex::new(0usize));
+    let requests = load::prepare(senders, load, make);
     let started = ward_vm::clock::now();
-    let deadline = started + load;
-    let threads: Vec<_> = (0..senders)
-        .map(|i| {
-            let (url, count, make) = (url.to_owned(), count.clone(), make.clone());
-            std::thread::spawn(move || {
-                let agent = agent();
-                let mut nonce = 0;
-                while !ward_vm::clock::passed(deadline) {
-                    match post(&agent, &url, &make(i, nonce), true) {
-                        Ok(receipt) if receipt["status"] == "ok" => nonce += 1,
-                        Ok(receipt) => panic!("a transfer failed: {receipt}"),
-                        Err(e) => panic!("a transfer was refused: {e}"),
-                    }
-                }
-                *count.lock().unwrap_or_else(|e| e.into_inner()) += nonce as usize;
-            })
-        })
-        .collect();
-    for thread in threads {
-        thread.join().expect("a sender panicked");
-    }
-    let elapsed = (ward_vm::clock::now() - started).as_secs_f64();
-    *count.lock().unwrap_or_else(|e| e.into_inner()) as f64 / elapsed
+    let count = load::drive(&[url.to_owned()], requests, load)
+        .latencies
+        .len();
+    count as f64 / (ward_vm::clock::now() - started).as_secs_f64()
 }
 
 /// Microseconds per check of each of `txs` (stored bytes) for `rules`.
@@ -236,15 +206,15 @@ pub fn node_eth_transfer(
             transfer_data(RECIPIENT, 1),
         )
     });
-    let eth_tps = drive(&url, load, senders, eth_make.clone());
-    let _ = height(&agent(), &url);
+    let eth_tps = drive(&url, load, senders, &*eth_make);
+    let _ = height(&load::agent(), &url);
     node.shutdown().expect("the node stops");
     drop(dir);
 
     let (node, url, token, dir) = node_with_token(kind, senders)?;
     let ward_make: Arc<dyn Fn(usize, u64) -> Vec<u8> + Send + Sync> =
         Arc::new(move |i, nonce| ward_tx(&ward_key(i), nonce, token, transfer_data(RECIPIENT, 1)));
-    let ward_tps = drive(&url, load, senders, ward_make.clone());
+    let ward_tps = drive(&url, load, senders, &*ward_make);
     node.shutdown().expect("the node stops");
     drop(dir);
 

@@ -11,9 +11,11 @@ pub mod calibration;
 pub mod chain;
 #[cfg(feature = "etcd")]
 pub mod cluster;
+pub mod cpu;
 #[cfg(feature = "revm")]
 pub mod erc20;
 pub mod eth_node;
+mod load;
 pub mod node;
 pub mod parallel;
 pub mod probe;

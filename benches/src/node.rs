@@ -13,11 +13,13 @@
 //! node's producer runs them (each block executed while the one before
 //! commits): the ratio is what the node adds (HTTP, the mempool,
 //! acknowledgements, the load generator's threads).
+//!
+//! The same two runs measured by what they spend: the node's CPU time per
+//! committed transaction (the process's during the load, less the load
+//! generator's threads' own, whose requests are signed before the window)
+//! beside the executor's in process (every thread of the pipeline).
 
-use std::{
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
 use ed25519_dalek::SigningKey;
 use serde_json::{Value, json};
@@ -29,7 +31,10 @@ use ward_primitives::{Address, Hash32};
 use ward_state::RedbStore;
 use ward_vm::{BackendKind, CodeHash, Config};
 
-use crate::scratch::Scratch;
+use crate::{
+    load::{self, post_text},
+    scratch::Scratch,
+};
 
 pub(crate) const CHAIN: &str = "ward-bench";
 const GAS: u64 = 2_000_000;
@@ -53,6 +58,14 @@ pub struct NodeFigures {
     pub state_root_ms: f64,
     /// Of that, the durable commit, ms.
     pub commit_ms: f64,
+    /// The node's CPU time per committed transaction (the process's
+    /// during the load, less the load generator's own threads'), µs.
+    pub node_cpu_us: f64,
+    /// The load generator's CPU time per transaction, µs.
+    pub load_cpu_us: f64,
+    /// The executor's CPU time per transaction in process (every thread
+    /// of the pipeline, decoding and verifying included), µs.
+    pub inprocess_cpu_us: f64,
 }
 
 fn owner() -> SigningKey {
@@ -101,50 +114,22 @@ pub(crate) fn setup(code: &[u8], senders: usize) -> (Address, Vec<SignedTx>) {
     (token, txs)
 }
 
-fn hex(bytes: &[u8]) -> String {
-    format!("0x{}", ::hex::encode(bytes))
-}
-
-pub(crate) fn post(agent: &ureq::Agent, url: &str, body: &Value) -> Result<Value, String> {
-    let mut response = agent
-        .post(url)
-        .header("content-type", "application/json")
-        .send(body.to_string())
-        .map_err(|e| e.to_string())?;
-    let text = response
-        .body_mut()
-        .read_to_string()
-        .map_err(|e| e.to_string())?;
-    let value: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-    match value.get("error") {
-        Some(error) => Err(error.to_string()),
-        None => Ok(value["result"].clone()),
-    }
-}
-
+/// `sendRawTransaction` of `tx` (`wait`: answered once committed).
 pub(crate) fn send(
     agent: &ureq::Agent,
     url: &str,
     tx: &SignedTx,
     wait: bool,
 ) -> Result<Value, String> {
-    post(
-        agent,
-        url,
-        &json!({ "jsonrpc": "2.0", "id": 1, "method": "sendRawTransaction",
-                 "params": { "tx": hex(&tx.to_bytes()), "wait": wait } }),
-    )
+    post_text(agent, url, &load::send_request(&tx.to_bytes(), wait))
 }
 
 pub(crate) fn height(agent: &ureq::Agent, url: &str) -> u64 {
-    post(
-        agent,
-        url,
-        &json!({ "jsonrpc": "2.0", "id": 1, "method": "getNetwork" }),
-    )
-    .ok()
-    .and_then(|n| n["height"].as_u64())
-    .unwrap_or(0)
+    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "getNetwork" });
+    post_text(agent, url, &body.to_string())
+        .ok()
+        .and_then(|n| n["height"].as_u64())
+        .unwrap_or(0)
 }
 
 /// Sends the setup's transactions to `url`, waiting for the last (and
@@ -159,46 +144,12 @@ pub(crate) fn fund(agent: &ureq::Agent, url: &str, setup: &[SignedTx]) {
 /// Where every transfer of the load goes.
 const RECIPIENT: Address = Address([0xb0; 32]);
 
-/// `senders` accounts, each a thread sending one transfer at a time
-/// (`wait`: acknowledged once committed) for `load`, spread over `urls`
-/// (`.../rpc`) by account: each acknowledgement's latency, in seconds.
-pub(crate) fn drive(urls: &[String], token: Address, load: Duration, senders: usize) -> Vec<f64> {
-    let latencies = Arc::new(Mutex::new(Vec::new()));
-    let deadline = ward_vm::clock::now() + load;
-    let threads: Vec<_> = (0..senders)
-        .map(|i| {
-            let (url, latencies) = (urls[i % urls.len()].clone(), latencies.clone());
-            std::thread::spawn(move || {
-                let agent: ureq::Agent = ureq::Agent::config_builder()
-                    .timeout_global(Some(Duration::from_secs(60)))
-                    .build()
-                    .into();
-                let key = sender(i);
-                let mut mine = Vec::new();
-                let mut nonce = 0;
-                while !ward_vm::clock::passed(deadline) {
-                    let tx = sign(&key, nonce, transfer(token, RECIPIENT, 1));
-                    let sent = ward_vm::clock::now();
-                    match send(&agent, &url, &tx, true) {
-                        Ok(receipt) if receipt["status"] == "ok" => {
-                            mine.push((ward_vm::clock::now() - sent).as_secs_f64());
-                            nonce += 1;
-                        }
-                        Ok(receipt) => panic!("a transfer failed: {receipt}"),
-                        Err(e) => panic!("a transfer was refused: {e}"),
-                    }
-                }
-                latencies
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .extend(mine);
-            })
-        })
-        .collect();
-    for thread in threads {
-        thread.join().expect("a sender panicked");
-    }
-    std::mem::take(&mut *latencies.lock().unwrap_or_else(|e| e.into_inner()))
+/// Each of `senders` accounts' transfers of the token at `token`, one
+/// unit each, signed before the timed window ([`load::prepare`]).
+pub(crate) fn transfers(token: Address, senders: usize, load: Duration) -> Vec<Vec<String>> {
+    load::prepare(senders, load, &|i, nonce| {
+        sign(&sender(i), nonce, transfer(token, RECIPIENT, 1)).to_bytes()
+    })
 }
 
 /// Runs the node under `senders` concurrent accounts for `load`, then the
@@ -220,19 +171,18 @@ pub fn node_transfer(kind: BackendKind, load: Duration, senders: usize) -> Optio
     config.limits.max_connections = senders + 16;
     let node = Node::start(config).expect("the node starts");
     let url = format!("{}/rpc", node.url());
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .into();
+    let agent = load::agent();
     fund(&agent, &url, &setup_txs);
+    let requests = transfers(token, senders, load);
     let start_height = height(&agent, &url);
-    let started = ward_vm::clock::now();
-    let latencies = drive(std::slice::from_ref(&url), token, load, senders);
+    let (started, cpu_started) = (ward_vm::clock::now(), crate::cpu::process());
+    let driven = load::drive(std::slice::from_ref(&url), requests, load);
+    let process_cpu = crate::cpu::process().saturating_sub(cpu_started);
     let elapsed = (ward_vm::clock::now() - started).as_secs_f64();
     let blocks = height(&agent, &url).saturating_sub(start_height).max(1);
     node.shutdown().expect("the node stops");
     drop(dir);
-    let mut latencies = latencies;
+    let mut latencies = driven.latencies;
     latencies.sort_by(f64::total_cmp);
     let count = latencies.len();
     let percentile = |p: f64| {
@@ -240,6 +190,7 @@ pub fn node_transfer(kind: BackendKind, load: Duration, senders: usize) -> Optio
             .get(((count as f64 * p) as usize).min(count.saturating_sub(1)))
             .map_or(f64::NAN, |s| s * 1e3)
     };
+    let per_tx_us = |cpu: Duration| cpu.as_secs_f64() * 1e6 / count.max(1) as f64;
     let block_txs = count as f64 / blocks as f64;
 
     // The same work in process: as many transfers, from the same senders
@@ -281,7 +232,7 @@ pub fn node_transfer(kind: BackendKind, load: Duration, senders: usize) -> Optio
             commit += timings.commit.as_secs_f64();
         }
     };
-    let started = ward_vm::clock::now();
+    let (started, cpu_started) = (ward_vm::clock::now(), crate::cpu::process());
     for chunk in bytes.chunks(per_block) {
         let txs: Vec<VerifiedTx> = chunk
             .iter()
@@ -295,6 +246,7 @@ pub fn node_transfer(kind: BackendKind, load: Duration, senders: usize) -> Optio
     let last = pipeline.flush();
     add(last, &pipeline);
     let inprocess = (ward_vm::clock::now() - started).as_secs_f64();
+    let inprocess_cpu = crate::cpu::process().saturating_sub(cpu_started);
     drop(pipeline);
     drop(dir);
     let in_blocks = count.div_ceil(per_block).max(1);
@@ -307,5 +259,8 @@ pub fn node_transfer(kind: BackendKind, load: Duration, senders: usize) -> Optio
         inprocess_block_ms: inprocess * 1e3 / in_blocks as f64,
         state_root_ms: root * 1e3 / in_blocks as f64,
         commit_ms: commit * 1e3 / in_blocks as f64,
+        node_cpu_us: per_tx_us(process_cpu.saturating_sub(driven.cpu)),
+        load_cpu_us: per_tx_us(driven.cpu),
+        inprocess_cpu_us: per_tx_us(inprocess_cpu),
     })
 }

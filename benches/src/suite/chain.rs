@@ -179,7 +179,9 @@ pub(super) fn evm_plans(plans: &mut Vec<Plan>) {
 /// percentile (`ms`, beside the in-process time of one block of the size
 /// the node built: the floor of any acknowledgement); and
 /// `node_state_root`, the state root's share of that block (`ms`, beside
-/// the whole block).
+/// the whole block); and `node_cpu_per_tx`, the node's CPU time per
+/// committed transaction (`µs`, the load generator's own threads apart)
+/// beside the executor's in process.
 pub(super) fn node_plans(plans: &mut Vec<Plan>) {
     use std::sync::{Arc, OnceLock};
 
@@ -197,7 +199,7 @@ pub(super) fn node_plans(plans: &mut Vec<Plan>) {
             let run = run.clone();
             move || *run.get_or_init(|| node_transfer(kind, load, senders))
         };
-        let figures: [(&str, &'static str, Pick<NodeFigures>); 4] = [
+        let figures: [(&str, &'static str, Pick<NodeFigures>); 5] = [
             ("node_transfer", "tx/s", |f| {
                 (
                     f.node_tps,
@@ -224,6 +226,16 @@ pub(super) fn node_plans(plans: &mut Vec<Plan>) {
                     f.state_root_ms,
                     f.inprocess_block_ms,
                     format!("the whole block in process (commit {:.2} ms)", f.commit_ms),
+                )
+            }),
+            ("node_cpu_per_tx", "µs", |f| {
+                (
+                    f.node_cpu_us,
+                    f.inprocess_cpu_us,
+                    format!(
+                        "executor in process, CPU (load generator apart: {:.0} µs)",
+                        f.load_cpu_us
+                    ),
                 )
             }),
         ];

@@ -6,13 +6,12 @@
 #![allow(clippy::unwrap_used, reason = "test")]
 
 use std::{
-    collections::BTreeMap,
     path::{Path, PathBuf},
     process::Command,
-    sync::{Arc, Mutex},
 };
 
-use ward_vm::{BackendKind, CallContext, Chain, ChainError, Config, Entry, Gas, RunOptions};
+use ward_testkit::{MapChain, MapContext};
+use ward_vm::{BackendKind, CallContext, Config, Entry, Gas, RunOptions};
 
 mod support;
 use support::library_dir;
@@ -75,42 +74,14 @@ fn parent_file() -> PathBuf {
     path
 }
 
-/// A storage map as the Rust API's `Chain`, with the C program's caller,
-/// address, height and time.
-#[derive(Clone, Default)]
-struct MapChain(Arc<Mutex<BTreeMap<Vec<u8>, Vec<u8>>>>, bool);
-
-impl Chain for MapChain {
-    fn storage_read(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, ChainError> {
-        Ok(self.0.lock().unwrap().get(key).cloned())
-    }
-    fn storage_write(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), ChainError> {
-        if self.1 {
-            return Err(ChainError::refused("storage write in a read-only call"));
-        }
-        let mut map = self.0.lock().unwrap();
-        match value {
-            Some(v) => map.insert(key.to_vec(), v.to_vec()),
-            None => map.remove(key),
-        };
-        Ok(())
-    }
-    fn emit_event(&mut self, _: &[u8], _: &[u8]) -> Result<(), ChainError> {
-        Ok(())
-    }
-    fn caller(&self) -> [u8; 32] {
-        [0xa1; 32]
-    }
-    fn self_address(&self) -> [u8; 32] {
-        [0x70; 32]
-    }
-    fn block_height(&self) -> u64 {
-        7
-    }
-    fn block_time(&self) -> u64 {
-        1_700_000_000_000
-    }
-}
+/// The C program's caller, address, height and time, for the Rust API's
+/// side of the comparison.
+const CONTEXT: MapContext = MapContext {
+    caller: [0xa1; 32],
+    address: [0x70; 32],
+    height: 7,
+    time: 1_700_000_000_000,
+};
 
 /// The gas of each of `calls` (entry, input, read-only) of `wasm`, in
 /// order on one map, by the Rust API (`ward_vm::execute` with a `Chain`).
@@ -123,13 +94,15 @@ fn rust_api_gas(
     let config = Config::default();
     let backend = ward_testkit::backend(kind, &config);
     let module = ward_vm::compile(&*backend, &config, wasm).unwrap();
-    let chain = MapChain::default();
+    let chain = MapChain {
+        context: CONTEXT,
+        ..MapChain::default()
+    };
     calls
         .into_iter()
         .map(|(entry, input, read_only)| {
             let mut none = |_| ward_vm::Reply::Trap("none".into());
-            let context =
-                CallContext::default().with_chain(Box::new(MapChain(chain.0.clone(), read_only)));
+            let context = CallContext::default().with_chain(Box::new(chain.sharing(read_only)));
             let options = RunOptions {
                 input,
                 gas_limit: Gas::new(gas),

@@ -14,7 +14,10 @@ pub mod differential;
 pub use ward_etcd as etcd;
 pub mod evm;
 pub mod imports;
+mod map_chain;
 pub mod wasi;
+
+pub use map_chain::{Events, MapChain, MapContext};
 
 use ward_vm::{
     Backend, BackendKind, CallContext, Config, Entry, Execution, Reply, Request, RunOptions,

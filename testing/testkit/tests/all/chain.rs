@@ -1,70 +1,13 @@
 //! The chain functions of the host ABI (storage, events, block context,
 //! hashing, signatures) on both backends, against a map-backed chain.
 
-use std::{
-    collections::BTreeMap,
-    sync::{Arc, Mutex},
-};
+use std::collections::BTreeMap;
 
-use ward_testkit::{assert_agree, wasm};
+use ward_testkit::{MapChain, assert_agree, wasm};
 use ward_vm::{
-    BackendKind, CallContext, Chain, ChainError, Config, Entry, ErrorKind, Execution, FaultKind,
-    Gas, NodeFault, Reply, Request, RunOptions, Status,
+    BackendKind, CallContext, Config, Entry, ErrorKind, Execution, FaultKind, Gas, Reply, Request,
+    RunOptions, Status,
 };
-
-type Events = Vec<(Vec<u8>, Vec<u8>)>;
-
-/// Storage in a shared map, events in a shared list.
-#[derive(Clone, Default)]
-struct MapChain {
-    storage: Arc<Mutex<BTreeMap<Vec<u8>, Vec<u8>>>>,
-    events: Arc<Mutex<Events>>,
-    read_only: bool,
-    /// Fail every read as a node fault (a broken disk).
-    broken: bool,
-}
-
-impl Chain for MapChain {
-    fn storage_read(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, ChainError> {
-        if self.broken {
-            return Err(NodeFault::new(FaultKind::Storage, "the disk is gone").into());
-        }
-        Ok(self.storage.lock().unwrap().get(key).cloned())
-    }
-    fn storage_write(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), ChainError> {
-        if self.read_only {
-            return Err(ChainError::refused("storage_write in a read-only call"));
-        }
-        let mut storage = self.storage.lock().unwrap();
-        match value {
-            Some(v) => storage.insert(key.to_vec(), v.to_vec()),
-            None => storage.remove(key),
-        };
-        Ok(())
-    }
-    fn emit_event(&mut self, topic: &[u8], data: &[u8]) -> Result<(), ChainError> {
-        if self.read_only {
-            return Err(ChainError::refused("emit_event in a read-only call"));
-        }
-        self.events
-            .lock()
-            .unwrap()
-            .push((topic.to_vec(), data.to_vec()));
-        Ok(())
-    }
-    fn caller(&self) -> [u8; 32] {
-        [0xca; 32]
-    }
-    fn self_address(&self) -> [u8; 32] {
-        [0x5e; 32]
-    }
-    fn block_height(&self) -> u64 {
-        42
-    }
-    fn block_time(&self) -> u64 {
-        1_700_000_000
-    }
-}
 
 fn run_with(kind: BackendKind, wasm: &[u8], chain: &MapChain, gas: u64) -> Execution {
     let config = Config::default();

@@ -9,7 +9,7 @@ use std::sync::{
 
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Map, Value};
-use ward_primitives::Hash32;
+use ward_primitives::{Address, Hash32};
 use ward_rpc::Method;
 
 use crate::{
@@ -20,10 +20,17 @@ use crate::{
 /// What a method answers: a value, or a transaction to wait for.
 pub(crate) enum Answer {
     Value(Value),
-    Wait(
-        Hash32,
-        tokio::sync::oneshot::Receiver<Result<Committed, Refusal>>,
-    ),
+    Wait(Waiting),
+}
+
+/// A transaction admitted with a waiter: its hash, where its block's
+/// receipt arrives, and what it called (its receipt's events and output
+/// are decoded by the callee's schema, without reading the transaction
+/// back from the store).
+pub(crate) struct Waiting {
+    pub(crate) hash: Hash32,
+    pub(crate) receiver: tokio::sync::oneshot::Receiver<Result<Committed, Refusal>>,
+    pub(crate) call: Option<(Address, Vec<u8>)>,
 }
 
 /// Whether the request a method runs for was abandoned: its clones share

@@ -28,7 +28,7 @@ pub(crate) mod ward;
 
 pub use crate::config::ESTIMATE_MARGIN_PERCENT;
 use crate::{error::RpcError, metrics::Metrics, state::Shared};
-use answer::{Answer, Gone};
+use answer::{Answer, Gone, Waiting};
 pub(crate) use history::flame_graph;
 pub use ward_rpc::{DEV_METHODS, METHODS};
 
@@ -228,9 +228,10 @@ pub(crate) async fn call(
     // request ran out of time, and a long method (`mine`) stops.
     let gone = Gone::default();
     let _dropped = gone.clone();
-    let answer = {
+    let inline = runs_inline(&shared, &request.method);
+    let run = {
         let shared = shared.clone();
-        tokio::task::spawn_blocking(move || match request.params {
+        move || match request.params {
             Params::Named(params) if DEV_METHODS.contains(&request.method.as_str()) => {
                 dev::dispatch(&shared, &request.method, params, &gone)
             }
@@ -238,33 +239,32 @@ pub(crate) async fn call(
             Params::Positional(params) => {
                 positional(&shared, &request.method, params).map(Answer::Value)
             }
-        })
-        .await
-        .map_err(|e| RpcError::new(-32603, "internal", e.to_string()))?
+        }
+    };
+    let answer = if inline {
+        run()
+    } else {
+        tokio::task::spawn_blocking(run)
+            .await
+            .map_err(|e| RpcError::new(-32603, "internal", e.to_string()))?
     };
     let result = match answer {
         Ok(Answer::Value(value)) => Ok(value),
-        Ok(Answer::Wait(hash, receiver)) => {
+        Ok(Answer::Wait(Waiting {
+            hash,
+            receiver,
+            call,
+        })) => {
             match tokio::time::timeout_at(deadline, receiver).await {
                 Ok(Ok(Ok(committed))) => {
-                    let reader = shared.clone();
-                    let receipt = tokio::task::spawn_blocking(move || {
-                        ward::stored_receipt(&reader, &committed.receipt).map(|receipt| {
-                            results::Receipt {
-                                block: Some(committed.block),
-                                ..receipt
-                            }
-                        })
-                    })
-                    .await
-                    .map_err(|e| RpcError::new(-32603, "internal", e.to_string()))?;
+                    let receipt = results::Receipt {
+                        block: Some(committed.block),
+                        ..ward::called_receipt(&shared, &committed.receipt, call.as_ref())
+                    };
                     // Its block is applied by now.
                     applied = shared.store().height().ok();
-                    let sent = receipt.map(|r| results::Sent::Receipt(Box::new(r)));
-                    sent.and_then(|sent| {
-                        serde_json::to_value(sent)
-                            .map_err(|e| RpcError::new(-32603, "internal", e.to_string()))
-                    })
+                    serde_json::to_value(results::Sent::Receipt(Box::new(receipt)))
+                        .map_err(|e| RpcError::new(-32603, "internal", e.to_string()))
                 }
                 Ok(Ok(Err(refusal))) => Err(refusal.into()),
                 Ok(Err(_)) => Err(RpcError::unavailable("the node is shutting down")),
@@ -296,6 +296,18 @@ pub(crate) async fn call(
         .get_or_create(&Metrics::label("method", name))
         .observe((ward_vm::clock::now() - started).as_secs_f64());
     result
+}
+
+/// Whether `method` runs on the runtime's own thread instead of the
+/// blocking pool: Ward's `sendRawTransaction` on a node that is no
+/// replica, whose work is bounded and short (decoding, one signature
+/// check, the admission's reads of the sender's account under the pool's
+/// lock). Handing it to the pool and back cost a third of the node's CPU
+/// per transaction over the executor's (`node_cpu_per_tx`); a replica's
+/// admission waits for etcd, so it stays on the pool.
+fn runs_inline(shared: &Shared, method: &str) -> bool {
+    use ward_rpc::{Method as _, methods::SendRawTransaction};
+    method == SendRawTransaction::NAME && shared.replica().is_none()
 }
 
 /// Runs a request with positional params: a row of the Ethereum wing

@@ -3,12 +3,12 @@
 //! transaction sent as an address the node impersonates, unsigned, its
 //! sender written beside it.
 
-use ward_chain::tx::{GasUnit, TxBody, VerifiedTx};
+use ward_chain::tx::{GasUnit, Payload, TxBody, VerifiedTx};
 use ward_executor::Tx;
 use ward_rpc::results;
 
 use crate::{
-    api::answer::{Answer, answer},
+    api::answer::{Answer, Waiting, answer},
     error::RpcError,
     state::Shared,
 };
@@ -52,10 +52,18 @@ pub(crate) fn impersonated(
 /// when asked.
 pub(crate) fn submit(shared: &Shared, tx: VerifiedTx, wait: bool) -> Result<Answer, RpcError> {
     let hash = tx.hash();
+    let call = match tx.payload() {
+        Payload::Call { to, input } if wait => Some((*to, input.clone())),
+        _ => None,
+    };
     let (sender, receiver) = tokio::sync::oneshot::channel();
     crate::admission::admit(shared, tx, wait.then_some(sender))?;
     if wait {
-        Ok(Answer::Wait(hash, receiver))
+        Ok(Answer::Wait(Waiting {
+            hash,
+            receiver,
+            call,
+        }))
     } else {
         answer(Ok(results::Sent::Pending { tx: hash }))
     }

@@ -12,7 +12,7 @@ use ward_rpc::{Method, results, wire::Amount};
 use ward_state::StateRead;
 
 pub use read::INLINE_INPUT_BYTES;
-pub(crate) use read::stored_receipt;
+pub(crate) use read::called_receipt;
 
 use crate::{
     api::{

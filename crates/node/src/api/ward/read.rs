@@ -48,8 +48,19 @@ pub(crate) fn stored_receipt(
         .transaction(&receipt.tx)
         .map_err(RpcError::state)?;
     let call = stored.as_deref().and_then(decode::stored_call);
-    let called = call.as_ref().map(|(to, input)| Called { to, input });
-    Ok(receipt_shown(shared, receipt, called, None))
+    Ok(called_receipt(shared, receipt, call.as_ref()))
+}
+
+/// A committed receipt of a transaction that called `call` (the callee
+/// and the input; `None` for a deploy or an admin transaction), decoded
+/// by the callee's schema.
+pub(crate) fn called_receipt(
+    shared: &Shared,
+    receipt: &Receipt,
+    call: Option<&(Address, Vec<u8>)>,
+) -> results::Receipt {
+    let called = call.map(|(to, input)| Called { to, input });
+    receipt_shown(shared, receipt, called, None)
 }
 
 pub(super) fn get_transaction(

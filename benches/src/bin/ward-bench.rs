@@ -47,6 +47,17 @@ struct BenchArgs {
 }
 
 fn main() -> ExitCode {
+    #[cfg(feature = "etcd")]
+    if let Ok(spec) = std::env::var(ward_benches::cluster::REPLICA_ENV) {
+        // Started by `cluster_transfer` as one of its replicas.
+        return match ward_benches::cluster::serve_replica(&spec) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: a cluster_transfer replica: {error}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let args = BenchArgs::parse();
     match bench(args) {
         Ok(code) => code,

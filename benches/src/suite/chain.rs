@@ -325,9 +325,16 @@ pub(super) fn eth_node_plans(
 
 /// `cluster_transfer` ([`crate::cluster`]): transfers committed per second
 /// through three replicas on etcd, beside one node under the same load in
-/// the same run (the ratio is what replication costs).
+/// the same run (the ratio is what replication costs); from the same run,
+/// `cluster_cpu_per_tx`, a replica's CPU time per transaction (the three
+/// replicas' mean) beside the single node's, and `cluster_follower_cpu`,
+/// a follower's beside the proposer's.
 #[cfg(feature = "etcd")]
 pub(super) fn cluster_plans(plans: &mut Vec<Plan>) {
+    use std::sync::{Arc, OnceLock};
+
+    use crate::cluster::{ClusterFigures, cluster_transfer};
+
     if crate::sdk_contract("token").is_none() {
         eprintln!("note: cluster_transfer skipped: contracts/token is not built (make contracts)");
         return;
@@ -335,18 +342,34 @@ pub(super) fn cluster_plans(plans: &mut Vec<Plan>) {
     let load = Duration::from_secs(crate::env_secs("WARD_NODE_BENCH_SECS", 5));
     let senders = crate::env_secs("WARD_NODE_BENCH_SENDERS", 64) as usize;
     for kind in BackendKind::ALL {
-        plans.push(Plan::counted("cluster_transfer", kind, "tx/s", move || {
-            match crate::cluster::cluster_transfer(kind, load, senders) {
-                Some(f) => (
+        let run: Arc<OnceLock<Option<ClusterFigures>>> = Arc::default();
+        let cluster = move || *run.get_or_init(|| cluster_transfer(kind, load, senders));
+        let figures: [(&str, &'static str, Pick<ClusterFigures>); 3] = [
+            ("cluster_transfer", "tx/s", |f| {
+                (
                     f.cluster_tps,
                     f.single_tps,
                     format!(
                         "one node, same load ({:.0}-tx blocks in the cluster)",
                         f.cluster_block_txs
                     ),
-                ),
-                None => (f64::NAN, f64::NAN, "not run".into()),
-            }
-        }));
+                )
+            }),
+            ("cluster_cpu_per_tx", "µs", |f| {
+                (
+                    f.replica_cpu_us,
+                    f.single_cpu_us,
+                    "one node's CPU, same load (a replica's: the three's mean)".into(),
+                )
+            }),
+            ("cluster_follower_cpu", "µs", |f| {
+                (
+                    f.follower_cpu_us,
+                    f.leader_cpu_us,
+                    "the proposer's CPU per transaction".into(),
+                )
+            }),
+        ];
+        push_picked(plans, kind, cluster, figures);
     }
 }

@@ -50,6 +50,8 @@ pub struct ClusterFigures {
     pub leader_cpu_us: f64,
     /// The followers' CPU time per transaction, each, on average, µs.
     pub follower_cpu_us: f64,
+    /// etcd's three members' CPU time per transaction, together, µs.
+    pub etcd_cpu_us: f64,
 }
 
 fn config(dir: std::path::PathBuf, kind: BackendKind, senders: usize) -> NodeConfig {
@@ -159,9 +161,14 @@ pub fn cluster_transfer(
         })
         .collect();
     let urls: Vec<String> = replicas.iter().map(|r| format!("{}/rpc", r.url)).collect();
+    // Each replica's clock, then etcd's members' together.
     let cluster = measure(&urls, &code, load, senders, &|| {
-        replicas.iter().map(Replica::cpu).collect()
+        let mut clocks: Vec<Duration> = replicas.iter().map(Replica::cpu).collect();
+        let etcd_cpu = etcd.pids().into_iter().filter_map(process_cpu).sum();
+        clocks.push(etcd_cpu);
+        clocks
     });
+    let (replica_spent, etcd_spent) = cluster.spent.split_at(replicas.len());
     let agent = load::agent();
     let leaders: Vec<bool> = replicas.iter().map(|r| r.leads(&agent)).collect();
     for replica in &mut replicas {
@@ -172,8 +179,7 @@ pub fn cluster_transfer(
 
     let per_tx = |cpu: Duration, count: usize| cpu.as_secs_f64() * 1e6 / count.max(1) as f64;
     let mean = |leader: bool| {
-        let picked: Vec<f64> = cluster
-            .spent
+        let picked: Vec<f64> = replica_spent
             .iter()
             .zip(&leaders)
             .filter(|(_, l)| **l == leader)
@@ -192,10 +198,11 @@ pub fn cluster_transfer(
         single_tps: single.tps,
         cluster_block_txs: cluster.block_txs,
         single_cpu_us: per_tx(single_cpu, single.count),
-        replica_cpu_us: per_tx(cluster.spent.iter().sum(), cluster.count)
-            / cluster.spent.len().max(1) as f64,
+        replica_cpu_us: per_tx(replica_spent.iter().sum(), cluster.count)
+            / replica_spent.len().max(1) as f64,
         leader_cpu_us: mean(true),
         follower_cpu_us: mean(false),
+        etcd_cpu_us: per_tx(etcd_spent.iter().sum(), cluster.count),
     })
 }
 

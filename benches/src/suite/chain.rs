@@ -359,7 +359,10 @@ pub(super) fn cluster_plans(plans: &mut Vec<Plan>) {
                 (
                     f.replica_cpu_us,
                     f.single_cpu_us,
-                    "one node's CPU, same load (a replica's: the three's mean)".into(),
+                    format!(
+                        "one node's CPU, same load (a replica's: the three's mean; etcd {:.0} µs)",
+                        f.etcd_cpu_us
+                    ),
                 )
             }),
             ("cluster_follower_cpu", "µs", |f| {

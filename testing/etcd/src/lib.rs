@@ -204,6 +204,11 @@ impl Etcd {
         self.signal(index, "-CONT");
     }
 
+    /// The process ids of the members still running, in order.
+    pub fn pids(&self) -> Vec<u32> {
+        self.children.iter().flatten().map(Child::id).collect()
+    }
+
     fn signal(&self, index: usize, signal: &str) {
         if let Some(Some(child)) = self.children.get(index) {
             let status = Command::new("kill")

@@ -9,7 +9,7 @@
 //! transactions), which isolates what Ethereum's signatures cost, and the
 //! time one signature check takes in process for each kind.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope, crypto::secp256k1};
 use alloy_eips::eip2718::Encodable2718;
@@ -198,23 +198,24 @@ pub fn node_eth_transfer(
     crate::sdk_contract("evm")?;
     let (node, url, token, dir) = node_with_token(kind, senders)?;
     let token20: [u8; 20] = token.eth()?;
-    let eth_make: Arc<dyn Fn(usize, u64) -> Vec<u8> + Send + Sync> = Arc::new(move |i, nonce| {
+    let eth_make = move |i: usize, nonce: u64| {
         eth_tx(
             eth_key(i).0,
             nonce,
             TxKind::Call(token20.into()),
             transfer_data(RECIPIENT, 1),
         )
-    });
-    let eth_tps = drive(&url, load, senders, &*eth_make);
+    };
+    let eth_tps = drive(&url, load, senders, &eth_make);
     let _ = height(&load::agent(), &url);
     node.shutdown().expect("the node stops");
     drop(dir);
 
     let (node, url, token, dir) = node_with_token(kind, senders)?;
-    let ward_make: Arc<dyn Fn(usize, u64) -> Vec<u8> + Send + Sync> =
-        Arc::new(move |i, nonce| ward_tx(&ward_key(i), nonce, token, transfer_data(RECIPIENT, 1)));
-    let ward_tps = drive(&url, load, senders, &*ward_make);
+    let ward_make = move |i: usize, nonce: u64| {
+        ward_tx(&ward_key(i), nonce, token, transfer_data(RECIPIENT, 1))
+    };
+    let ward_tps = drive(&url, load, senders, &ward_make);
     node.shutdown().expect("the node stops");
     drop(dir);
 

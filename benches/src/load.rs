@@ -7,10 +7,7 @@
 //! CPU time, so that a figure can put the node's CPU apart from the load's
 //! though both run in this process.
 
-use std::{
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -38,13 +35,11 @@ pub(crate) fn prepare(
 ) -> Vec<Vec<String>> {
     let each = (load.as_secs_f64() * MAX_RATE_PER_SENDER).ceil() as u64 + 16;
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let per_core = senders.div_ceil(cores).max(1);
     let mut bodies: Vec<Vec<String>> = vec![Vec::new(); senders];
     std::thread::scope(|scope| {
-        for (part, chunk) in bodies
-            .chunks_mut(senders.div_ceil(cores).max(1))
-            .enumerate()
-        {
-            let first = part * senders.div_ceil(cores).max(1);
+        for (part, chunk) in bodies.chunks_mut(per_core).enumerate() {
+            let first = part * per_core;
             scope.spawn(move || {
                 for (offset, mine) in chunk.iter_mut().enumerate() {
                     *mine = (0..each)
@@ -58,6 +53,7 @@ pub(crate) fn prepare(
 }
 
 /// What a load run measured.
+#[derive(Default)]
 pub(crate) struct Driven {
     /// Each acknowledgement's latency, in seconds.
     pub latencies: Vec<f64>,
@@ -71,63 +67,59 @@ pub(crate) struct Driven {
 /// Sends each sender's `bodies` in order from its own thread, one at a
 /// time, to `urls` (`.../rpc`, spread by sender) until `load` has passed.
 pub(crate) fn drive(urls: &[String], bodies: Vec<Vec<String>>, load: Duration) -> Driven {
-    let driven = Arc::new(Mutex::new(Driven {
-        latencies: Vec::new(),
-        cpu: Duration::ZERO,
-        ran_out: 0,
-    }));
     let deadline = ward_vm::clock::now() + load;
     let threads: Vec<_> = bodies
         .into_iter()
         .enumerate()
         .map(|(i, mine)| {
-            let (url, driven) = (urls[i % urls.len()].clone(), driven.clone());
-            std::thread::spawn(move || {
-                let started = crate::cpu::thread();
-                let agent = agent();
-                let mut latencies = Vec::with_capacity(mine.len());
-                let mut requests = mine.iter();
-                let mut ran_out = false;
-                while !ward_vm::clock::passed(deadline) {
-                    let Some(body) = requests.next() else {
-                        ran_out = true;
-                        break;
-                    };
-                    let sent = ward_vm::clock::now();
-                    match post_text(&agent, &url, body) {
-                        Ok(receipt) if receipt["status"] == "ok" => {
-                            latencies.push((ward_vm::clock::now() - sent).as_secs_f64());
-                        }
-                        Ok(receipt) => panic!("a transaction failed: {receipt}"),
-                        Err(e) => panic!("a transaction was refused: {e}"),
-                    }
-                }
-                let cpu = crate::cpu::thread().saturating_sub(started);
-                let mut driven = driven.lock().unwrap_or_else(|e| e.into_inner());
-                driven.latencies.extend(latencies);
-                driven.cpu += cpu;
-                driven.ran_out += usize::from(ran_out);
-            })
+            let url = urls[i % urls.len()].clone();
+            std::thread::spawn(move || send_until(&url, &mine, deadline))
         })
         .collect();
+    let mut driven = Driven::default();
     for thread in threads {
-        thread.join().expect("a sender panicked");
+        let mine = thread.join().expect("a sender panicked");
+        driven.latencies.extend(mine.latencies);
+        driven.cpu += mine.cpu;
+        driven.ran_out += mine.ran_out;
     }
-    let mut driven = driven.lock().unwrap_or_else(|e| e.into_inner());
     if driven.ran_out > 0 {
         eprintln!(
             "note: {} senders sent every transfer prepared for them ({MAX_RATE_PER_SENDER}/s each)",
             driven.ran_out
         );
     }
-    std::mem::replace(
-        &mut *driven,
-        Driven {
-            latencies: Vec::new(),
-            cpu: Duration::ZERO,
-            ran_out: 0,
-        },
-    )
+    driven
+}
+
+/// One sender: `requests` in order to `url`, each once the last is
+/// acknowledged, until `deadline` or the last; what it measured, with its
+/// own thread's CPU time.
+fn send_until(url: &str, requests: &[String], deadline: std::time::Instant) -> Driven {
+    let started = crate::cpu::thread();
+    let agent = agent();
+    let mut latencies = Vec::with_capacity(requests.len());
+    let mut requests = requests.iter();
+    let mut ran_out = 0;
+    while !ward_vm::clock::passed(deadline) {
+        let Some(body) = requests.next() else {
+            ran_out = 1;
+            break;
+        };
+        let sent = ward_vm::clock::now();
+        match post_text(&agent, url, body) {
+            Ok(receipt) if receipt["status"] == "ok" => {
+                latencies.push((ward_vm::clock::now() - sent).as_secs_f64());
+            }
+            Ok(receipt) => panic!("a transaction failed: {receipt}"),
+            Err(e) => panic!("a transaction was refused: {e}"),
+        }
+    }
+    Driven {
+        latencies,
+        cpu: crate::cpu::thread().saturating_sub(started),
+        ran_out,
+    }
 }
 
 /// An HTTP agent for one sender (or the setup).

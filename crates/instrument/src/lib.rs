@@ -71,6 +71,15 @@ pub const START_EXPORT: &str = "__ward_start";
 /// every such global back to its initializer. Unmetered, and never called
 /// by the module itself.
 pub const RESET_EXPORT: &str = "__ward_reset";
+/// Exported by instrumented modules that can be recycled and have a
+/// memory: a mutable i64 global, a bitmap of the memory's granules
+/// ([`dirty_shift`]) the module's own stores and bulk operations wrote
+/// since the embedder last set it to 0 (bit `i`: bytes `i << shift` up to
+/// `(i + 1) << shift`). A recycled instance is restored by rewriting those
+/// granules alone, and the ones its host functions wrote. Marking is
+/// conservative (a store may mark the granule after its own too) and
+/// unmetered: the gas is the same with it or without.
+pub const DIRTY_EXPORT: &str = "__ward_dirty";
 /// The import module of the profiling hooks a module prepared with
 /// [`Policy::profile`] calls (no module may import it itself):
 ///
@@ -97,7 +106,19 @@ pub const TRAP_STACK_OVERFLOW: i64 = -2;
 /// given bytes and policy (globals, exports, thunks, checks). Part of the
 /// policy's canonical bytes, so every cache key changes with it even when
 /// no gas figure does. Bump it with any change to the emitted code.
-pub const INSTRUMENTATION_VERSION: u32 = 10;
+pub const INSTRUMENTATION_VERSION: u32 = 11;
+
+/// The smallest granule [`DIRTY_EXPORT`] marks: a page of the host's
+/// memory, 4 KiB.
+pub const MIN_DIRTY_SHIFT: u32 = 12;
+
+/// The granule of [`DIRTY_EXPORT`]'s bitmap for a memory of
+/// `memory_bytes` bytes (its size when the instance was new), as a power
+/// of two: 4 KiB, or larger so that 64 granules cover the memory.
+pub fn dirty_shift(memory_bytes: u64) -> u32 {
+    let whole = memory_bytes.max(1).next_power_of_two().trailing_zeros();
+    whole.saturating_sub(6).max(MIN_DIRTY_SHIFT)
+}
 
 /// The WebAssembly features a module may use. A consensus value: nodes that
 /// disagree on it disagree on which modules are valid.
@@ -173,6 +194,11 @@ pub struct Policy {
     /// (traces, backtraces, gas profiles). The gas charged is the same
     /// with or without them.
     pub profile: bool,
+    /// Leave out the marks of written memory ([`DIRTY_EXPORT`]), so that
+    /// recycled instances are restored whole: for an interpreter, where
+    /// the marks cost more than the restore they save. Neither gas nor
+    /// behaviour changes.
+    pub whole_restores: bool,
 }
 
 /// How the instrumentation charges a *counted loop*: a loop of
@@ -208,6 +234,7 @@ impl Policy {
             schedule,
             loops,
             profile,
+            whole_restores,
         } = self;
         let Features { simd } = *features;
         let mut out = Vec::with_capacity(256);
@@ -232,6 +259,9 @@ impl Policy {
         // stays what it was.
         if *profile {
             out.extend(b"profile");
+        }
+        if *whole_restores {
+            out.extend(b"whole-restores");
         }
         for value in limits.entries() {
             out.extend(value.to_le_bytes());
@@ -346,6 +376,8 @@ fn prepare_analyzed<'a>(
         max_stack_units: policy.limits.max_stack_units.min(1 << 30),
         prepay_loops: policy.loops == LoopCharging::Prepaid,
         reset: recyclable,
+        dirty: (recyclable && analysis.memories == 1 && !policy.whole_restores)
+            .then(|| dirty_shift(analysis.shape.pages.saturating_mul(WASM_PAGE))),
         profile: policy.profile,
     };
     let (out, prepaid_loops) = rewrite::rewrite(&analysis, &plan, threads)?;
@@ -364,6 +396,9 @@ fn prepare_analyzed<'a>(
     };
     Ok((prepared, analysis))
 }
+
+/// The bytes of a WebAssembly memory page.
+const WASM_PAGE: u64 = 65_536;
 
 /// One limit beside what a module has.
 #[derive(Clone, Debug, PartialEq, Eq)]

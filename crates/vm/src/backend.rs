@@ -314,6 +314,15 @@ pub trait Backend: Send + Sync {
         self.sandbox(context)
     }
 
+    /// Whether modules compiled for it mark the memory they write, so that
+    /// a recycled instance is restored by the granules written
+    /// ([`ward_instrument::DIRTY_EXPORT`]) rather than whole. The default:
+    /// yes; an interpreter, where the marks cost more than the restore
+    /// they save, says no. Neither gas nor behaviour depends on it.
+    fn marks_writes(&self) -> bool {
+        true
+    }
+
     /// How many sandboxes [`Backend::sandbox_for`] has handed out with a
     /// recycled instance (for tests and reports). The default: none.
     fn recycled_instances(&self) -> u64 {

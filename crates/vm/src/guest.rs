@@ -11,7 +11,7 @@
 use ward_abi::{HostFn, Uses, WasiFn};
 use ward_primitives::Gas;
 
-use crate::{CallContext, HostStop, Reply, ValType, Value, gas_global_value};
+use crate::{CallContext, GuestMemory, HostStop, Reply, ValType, Value, gas_global_value};
 
 /// What a trampoline gives the ABI: the call's context and the calling
 /// instance's memory and gas meter.
@@ -129,10 +129,12 @@ fn table_call(guest: &mut impl Guest, f: Table, args: &[Value]) -> Result<Option
     } else {
         (guest.context(), &mut [][..])
     };
+    let mut memory = GuestMemory::new(memory);
     let result = match f {
-        Table::Abi(f) => context.call_abi(f, args, memory),
-        Table::Wasi(f) => context.call_wasi(f, args, memory),
+        Table::Abi(f) => context.call_abi(f, args, &mut memory),
+        Table::Wasi(f) => context.call_wasi(f, args, &mut memory),
     };
+    context.note_written(memory.written());
     if sync {
         store_meter(guest);
     }
@@ -324,7 +326,10 @@ pub fn complete_abi(
     // Charged when asked: nothing to bring back into the meter.
     let completed = {
         let (context, memory) = guest.context_and_memory();
-        context.complete_chain(f, reply, memory)
+        let mut memory = GuestMemory::new(memory);
+        let completed = context.complete_chain(f, reply, &mut memory);
+        context.note_written(memory.written());
+        completed
     };
     profile_host_exit(guest, &completed);
     completed
@@ -349,7 +354,10 @@ pub fn host_call(
     guest.context().set_base_prepaid(prepaid);
     profile_host_enter(guest, ("host", "import"));
     let (context, memory) = guest.context_and_memory();
-    let values = context.call_host(index, args, memory)?;
+    let mut memory = GuestMemory::new(memory);
+    let values = context.call_host(index, args, &mut memory);
+    context.note_written(memory.written());
+    let values = values?;
     complete_host_call(guest, index, expected, Some(Reply::Values(values)))
 }
 

@@ -78,7 +78,8 @@ pub use config::{
     Metering, Policy, Resolved, is_chain_request,
 };
 pub use context::{
-    CallContext, Chain, Host, HostAnswer, HostStop, MAX_DEBUG_LOG_BYTES, NoChain, NoHost,
+    CallContext, Chain, GuestMemory, Host, HostAnswer, HostStop, MAX_DEBUG_LOG_BYTES, NoChain,
+    NoHost,
 };
 pub use fault::{ChainError, FaultKind, NodeFault};
 pub use meter::{MAX_GAS, Meter, gas_global_value};

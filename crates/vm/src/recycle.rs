@@ -11,7 +11,7 @@
 
 use std::sync::{
     Arc, Mutex, OnceLock, PoisonError,
-    atomic::{AtomicU64, Ordering},
+    atomic::{AtomicBool, AtomicU64, Ordering},
 };
 
 use crate::{CallContext, Module, Reply, Sandbox, Step, Value};
@@ -32,23 +32,32 @@ pub struct MemoryImage {
     bytes: Box<[u8]>,
     /// `(start, end, zero)` in bytes, covering the image in order.
     runs: Vec<(usize, usize, bool)>,
+    /// Whether each page is all zero.
+    zero: Box<[bool]>,
+    /// The granule of the instrumentation's bitmap of written memory
+    /// ([`ward_instrument::dirty_shift`] of the image's size).
+    shift: u32,
 }
 
 impl MemoryImage {
     /// The image of `memory`, taken from a new instance before any call.
     pub fn new(memory: &[u8]) -> Self {
         let mut runs: Vec<(usize, usize, bool)> = Vec::new();
+        let mut zero = Vec::with_capacity(memory.len().div_ceil(PAGE));
         for (i, page) in memory.chunks(PAGE).enumerate() {
             let (start, end) = (i * PAGE, i * PAGE + page.len());
-            let zero = is_zero(page);
+            let is_zero = is_zero(page);
+            zero.push(is_zero);
             match runs.last_mut() {
-                Some(last) if last.2 == zero => last.1 = end,
-                _ => runs.push((start, end, zero)),
+                Some(last) if last.2 == is_zero => last.1 = end,
+                _ => runs.push((start, end, is_zero)),
             }
         }
         MemoryImage {
             bytes: memory.into(),
             runs,
+            zero: zero.into(),
+            shift: ward_instrument::dirty_shift(memory.len() as u64),
         }
     }
 
@@ -80,6 +89,81 @@ impl MemoryImage {
         }
         true
     }
+
+    /// [`MemoryImage::restore`] of the granules set in `written` alone
+    /// (the bitmap of [`ward_instrument::DIRTY_EXPORT`] and of the host's
+    /// writes, [`crate::GuestMemory`]): nothing else can differ from the
+    /// image. The full restore is the oracle: a debug build, or a process
+    /// that turned [`check_restores`] on, compares the whole memory with
+    /// the image afterwards; a difference is counted
+    /// ([`missed_restores`]), fixed by the full restore, and fails a debug
+    /// build's assertion, so that a write the marks missed fails a test
+    /// instead of leaking into the next call.
+    pub fn restore_written(&self, memory: &mut [u8], written: u64) -> bool {
+        if memory.len() != self.bytes.len() {
+            return false;
+        }
+        let mut bits = written;
+        while bits != 0 {
+            // A run of set bits: granules `first..first + run`.
+            let first = bits.trailing_zeros();
+            let run = (bits >> first).trailing_ones();
+            bits &= u64::MAX.checked_shl(first + run).unwrap_or(0);
+            let start = (first as usize) << self.shift;
+            let end = ((first + run) as usize) << self.shift;
+            self.restore_pages(memory, start.min(memory.len()), end.min(memory.len()));
+        }
+        if (cfg!(debug_assertions) || CHECK_RESTORES.load(Ordering::Relaxed))
+            && *memory != *self.bytes
+        {
+            MISSED_RESTORES.fetch_add(1, Ordering::Relaxed);
+            self.restore(memory);
+            debug_assert!(
+                false,
+                "a recycled instance's memory differed from its image outside the granules marked written ({written:#x})"
+            );
+        }
+        true
+    }
+
+    /// Restores bytes `start..end` (page-aligned, or the memory's end).
+    fn restore_pages(&self, memory: &mut [u8], start: usize, end: usize) {
+        let (Some(to), Some(from)) = (memory.get_mut(start..end), self.bytes.get(start..end))
+        else {
+            return;
+        };
+        let zero = self.zero.get(start / PAGE..).unwrap_or_default();
+        for ((page, image), &zero) in to.chunks_mut(PAGE).zip(from.chunks(PAGE)).zip(zero) {
+            if zero {
+                if !is_zero(page) {
+                    page.fill(0);
+                }
+            } else if page != image {
+                page.copy_from_slice(image);
+            }
+        }
+    }
+}
+
+/// Whether tracked restores are checked against the full one in a release
+/// build ([`check_restores`]).
+static CHECK_RESTORES: AtomicBool = AtomicBool::new(false);
+/// Tracked restores that the check found incomplete.
+static MISSED_RESTORES: AtomicU64 = AtomicU64::new(0);
+
+/// Checks every tracked restore ([`MemoryImage::restore_written`]) against
+/// the image in a release build too, as a debug build always does: for
+/// the differential tests and long fuzzing runs, never for a node (it
+/// reads the whole memory after every call).
+pub fn check_restores(on: bool) {
+    CHECK_RESTORES.store(on, Ordering::Relaxed);
+}
+
+/// How many tracked restores, in this process, left a byte different
+/// from the image that the full restore then fixed: a write the marks
+/// missed. Counted only where restores are checked ([`check_restores`]).
+pub fn missed_restores() -> u64 {
+    MISSED_RESTORES.load(Ordering::Relaxed)
 }
 
 /// Whether every byte of `page` is zero: a reduction the compiler
@@ -199,11 +283,16 @@ impl<T> RecyclePool<T> {
         Some((entry, bytes))
     }
 
-    /// Makes `memory` equal to the recorded image of a new instance
+    /// Makes `memory` equal to the recorded image of a new instance:
+    /// the granules in `written` when the writes were tracked
+    /// ([`MemoryImage::restore_written`]), else all of it
     /// ([`MemoryImage::restore`]); `false` when no image was recorded or
     /// the memory grew.
-    pub fn restore_memory(&self, memory: &mut [u8]) -> bool {
-        self.image.get().is_some_and(|image| image.restore(memory))
+    pub fn restore_memory(&self, memory: &mut [u8], written: Option<u64>) -> bool {
+        self.image.get().is_some_and(|image| match written {
+            Some(written) => image.restore_written(memory, written),
+            None => image.restore(memory),
+        })
     }
 
     /// Records the memory of a new instance, before any call, as the image
@@ -256,6 +345,10 @@ pub struct Home<M, I> {
     module: Arc<M>,
     ready: Option<I>,
     reusable: bool,
+    /// The embedder wrote into the instance's memory
+    /// ([`Sandbox::write_memory`]): its writes are not marked, so the
+    /// whole memory is restored.
+    embedder_wrote: bool,
 }
 
 impl<M, I> Home<M, I> {
@@ -266,6 +359,7 @@ impl<M, I> Home<M, I> {
             module,
             ready,
             reusable: true,
+            embedder_wrote: false,
         }
     }
 
@@ -308,10 +402,17 @@ impl<M, I> Home<M, I> {
         }
     }
 
+    /// The embedder wrote into the instance's memory: restore all of it.
+    pub fn note_embedder_write(&mut self) {
+        self.embedder_wrote = true;
+    }
+
     /// At the end of the sandbox: the module to give its instance back to,
-    /// when nothing ruled recycling out and the instance was claimed.
-    pub fn into_module(self) -> Option<Arc<M>> {
-        (self.reusable && self.ready.is_none()).then_some(self.module)
+    /// when nothing ruled recycling out and the instance was claimed, and
+    /// whether the granules marked written are all that changed (the
+    /// embedder wrote nothing).
+    pub fn into_module(self) -> Option<(Arc<M>, bool)> {
+        (self.reusable && self.ready.is_none()).then_some((self.module, !self.embedder_wrote))
     }
 }
 
@@ -350,6 +451,12 @@ pub trait Recyclable: Sandbox + Sized + 'static {
     /// The only instance's memory, to rewrite from the pool's image
     /// (`None` when it has none).
     fn memory_mut(&mut self) -> Option<&mut [u8]>;
+
+    /// The memory granules the instance's calls wrote: its
+    /// [`ward_instrument::DIRTY_EXPORT`] bitmap, set back to 0, with the
+    /// granules its host functions wrote ([`CallContext::take_written`]).
+    /// `None` when the module does not mark its writes.
+    fn take_written(&mut self, instance: Self::Instance, compiled: &Self::Compiled) -> Option<u64>;
 
     /// Sets the instance's mutable globals back through the
     /// instrumentation's `__ward_reset`, when the module has any. `false`
@@ -434,7 +541,7 @@ pub fn reply_values(reply: &Reply) -> &[Value] {
 /// [`Sandbox::finish`]: gives the sandbox's instance back to its module's
 /// pool, restored, when its home says it may be; else drops it.
 pub fn finish<S: Recyclable>(mut sandbox: Box<S>) {
-    let Some(compiled) = sandbox.home().take().and_then(Home::into_module) else {
+    let Some((compiled, tracked)) = sandbox.home().take().and_then(Home::into_module) else {
         return;
     };
     let Some((instance, bytes)) = sandbox.only_instance() else {
@@ -445,7 +552,12 @@ pub fn finish<S: Recyclable>(mut sandbox: Box<S>) {
     // the image (false when it grew), globals reset.
     pool.keep(Recycled { sandbox, instance }, bytes, |entry| {
         let sandbox = &mut entry.sandbox;
-        let restored = sandbox.memory_mut().is_none_or(|m| pool.restore_memory(m))
+        let written = sandbox
+            .take_written(entry.instance, &compiled)
+            .filter(|_| tracked);
+        let restored = sandbox
+            .memory_mut()
+            .is_none_or(|m| pool.restore_memory(m, written))
             && sandbox.reset_globals(entry.instance, &compiled);
         if restored {
             sandbox.clear();
@@ -479,6 +591,36 @@ mod tests {
         let mut grown = vec![0u8; new.len() + PAGE];
         assert!(!image.restore(&mut grown));
         assert!(grown.iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn a_tracked_restore_rewrites_the_marked_granules() {
+        // 64 KiB: 4 KiB granules, 16 of them.
+        let mut new = vec![0u8; 16 * PAGE];
+        new[5 * PAGE + 1] = 3;
+        let image = MemoryImage::new(&new);
+        let mut memory = new.clone();
+        memory[PAGE] = 1;
+        memory[5 * PAGE + 1] = 4;
+        memory[6 * PAGE] = 9;
+        assert!(image.restore_written(&mut memory, 1 << 1 | 0b11 << 5));
+        assert_eq!(memory, new);
+        assert!(!image.restore_written(&mut vec![0u8; 17 * PAGE], 1));
+        // Every bit, and a bitmap past the memory's granules.
+        memory.fill(0xff);
+        assert!(image.restore_written(&mut memory, u64::MAX));
+        assert_eq!(memory, new);
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "outside the granules marked written")]
+    fn a_write_the_marks_missed_fails_a_debug_build() {
+        let new = vec![0u8; 4 * PAGE];
+        let image = MemoryImage::new(&new);
+        let mut memory = new.clone();
+        memory[3 * PAGE] = 1;
+        image.restore_written(&mut memory, 1);
     }
 
     #[test]

@@ -19,8 +19,11 @@ use crate::{
 /// A `rejected` failure: `invalid_wasm`, `unsupported_feature` or
 /// `limit_exceeded`.
 pub fn compile(backend: &dyn Backend, config: &Config, wasm: &[u8]) -> Result<Module, Failure> {
-    let prepared =
-        ward_instrument::prepare(wasm, &config.effective_policy()).map_err(policy_failure)?;
+    let mut policy = config.effective_policy();
+    if !backend.marks_writes() {
+        policy.to_mut().whole_restores = true;
+    }
+    let prepared = ward_instrument::prepare(wasm, &policy).map_err(policy_failure)?;
     Ok(Module::prepared(
         backend.compile(&prepared.wasm)?,
         prepared.metering,

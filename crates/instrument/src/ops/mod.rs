@@ -113,6 +113,46 @@ pub(crate) enum Dynamic {
     TableGrow,
 }
 
+/// What a store writes: `bytes` bytes at its effective address (its
+/// address operand plus its offset), from a value of type `value`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Store {
+    pub(crate) bytes: u8,
+    pub(crate) value: StoreValue,
+}
+
+/// The type of the value a store takes off the stack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StoreValue {
+    I32,
+    I64,
+    F32,
+    F64,
+    V128,
+}
+
+/// The offset of a store's effective address past its address operand
+/// (only stores have one here: [`Class::store`] says which ops are).
+pub(crate) fn store_offset(op: &Operator<'_>) -> u64 {
+    match op {
+        Operator::I32Store { memarg }
+        | Operator::I64Store { memarg }
+        | Operator::F32Store { memarg }
+        | Operator::F64Store { memarg }
+        | Operator::I32Store8 { memarg }
+        | Operator::I32Store16 { memarg }
+        | Operator::I64Store8 { memarg }
+        | Operator::I64Store16 { memarg }
+        | Operator::I64Store32 { memarg }
+        | Operator::V128Store { memarg }
+        | Operator::V128Store8Lane { memarg, .. }
+        | Operator::V128Store16Lane { memarg, .. }
+        | Operator::V128Store32Lane { memarg, .. }
+        | Operator::V128Store64Lane { memarg, .. } => memarg.offset,
+        _ => 0,
+    }
+}
+
 /// Everything the pass knows about one instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Class {
@@ -123,6 +163,10 @@ pub(crate) struct Class {
     /// Changes a table or drops a segment: instance state that recycling
     /// must put back.
     pub(crate) writes_tables: bool,
+    /// A store: how many bytes it writes at its address, and the type of
+    /// the value it stores (what the rewrite keeps aside while it marks
+    /// the address written).
+    pub(crate) store: Option<Store>,
     /// Only computes: cannot trap, call, branch, touch memory or tables, or
     /// write a global (its segment's cost can be paid by the branch it
     /// leads to).
@@ -138,6 +182,7 @@ impl Class {
             float: FloatUse::None,
             dynamic: Dynamic::None,
             writes_tables: false,
+            store: None,
             pure: false,
         }
     }
@@ -156,6 +201,13 @@ impl Class {
 
     const fn pure(self) -> Class {
         Class { pure: true, ..self }
+    }
+
+    const fn stores(self, bytes: u8, value: StoreValue) -> Class {
+        Class {
+            store: Some(Store { bytes, value }),
+            ..self
+        }
     }
 
     const fn writes_tables(self) -> Class {

@@ -12,7 +12,7 @@
 // find them.
 #![allow(non_upper_case_globals)]
 
-use super::{Class, Cost, Dynamic, Float, FloatUse, Flow};
+use super::{Class, Cost, Dynamic, Float, FloatUse, Flow, StoreValue};
 
 macro_rules! classify {
     ($($class:expr => $($op:ident)*;)*) => {
@@ -61,9 +61,17 @@ classify! {
 
     // Memory.
     MEMORY => I32Load I64Load I32Load8S I32Load8U I32Load16S I32Load16U I64Load8S I64Load8U
-        I64Load16S I64Load16U I64Load32S I64Load32U I32Store I64Store I32Store8 I32Store16
-        I64Store8 I64Store16 I64Store32;
-    FLOAT_MEMORY => F32Load F64Load F32Store F64Store;
+        I64Load16S I64Load16U I64Load32S I64Load32U;
+    MEMORY.stores(4, StoreValue::I32) => I32Store;
+    MEMORY.stores(8, StoreValue::I64) => I64Store;
+    MEMORY.stores(1, StoreValue::I32) => I32Store8;
+    MEMORY.stores(2, StoreValue::I32) => I32Store16;
+    MEMORY.stores(1, StoreValue::I64) => I64Store8;
+    MEMORY.stores(2, StoreValue::I64) => I64Store16;
+    MEMORY.stores(4, StoreValue::I64) => I64Store32;
+    FLOAT_MEMORY => F32Load F64Load;
+    FLOAT_MEMORY.stores(4, StoreValue::F32) => F32Store;
+    FLOAT_MEMORY.stores(8, StoreValue::F64) => F64Store;
     TABLE => MemorySize;
     Class::costs(Cost::Grow).dynamic(Dynamic::MemoryGrow) => MemoryGrow;
     Class::costs(Cost::Bulk).dynamic(Dynamic::MemoryBulk) => MemoryInit MemoryCopy MemoryFill;
@@ -112,8 +120,13 @@ classify! {
     // SIMD memory: a `v128` load or store costs what a scalar one does.
     MEMORY => V128Load V128Load8x8S V128Load8x8U V128Load16x4S V128Load16x4U V128Load32x2S
         V128Load32x2U V128Load8Splat V128Load16Splat V128Load32Splat V128Load64Splat
-        V128Load32Zero V128Load64Zero V128Store V128Load8Lane V128Load16Lane V128Load32Lane
-        V128Load64Lane V128Store8Lane V128Store16Lane V128Store32Lane V128Store64Lane;
+        V128Load32Zero V128Load64Zero V128Load8Lane V128Load16Lane V128Load32Lane
+        V128Load64Lane;
+    MEMORY.stores(16, StoreValue::V128) => V128Store;
+    MEMORY.stores(1, StoreValue::V128) => V128Store8Lane;
+    MEMORY.stores(2, StoreValue::V128) => V128Store16Lane;
+    MEMORY.stores(4, StoreValue::V128) => V128Store32Lane;
+    MEMORY.stores(8, StoreValue::V128) => V128Store64Lane;
 
     // SIMD lane moves and bitwise work: one vector instruction each.
     BASE => V128Const I8x16Shuffle I8x16Swizzle

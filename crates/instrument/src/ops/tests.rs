@@ -140,3 +140,25 @@ fn like_instructions_are_classed_alike() {
     assert!(class_of("data.drop").writes_tables);
     assert!(!class_of("table.get").writes_tables);
 }
+
+#[test]
+fn every_store_and_only_stores_say_what_they_write() {
+    for (_, name, class) in enabled() {
+        let is_store = name.contains(".store");
+        assert_eq!(class.store.is_some(), is_store, "{name}");
+        let Some(store) = class.store else { continue };
+        // The width in the name, when it has one (`i64.store16`,
+        // `v128.store8_lane`), else the value's own.
+        let digits: String = name
+            .split_once(".store")
+            .map(|(_, rest)| rest.chars().take_while(char::is_ascii_digit).collect())
+            .unwrap_or_default();
+        let bits = match (digits.parse::<u32>().ok(), &name[..3]) {
+            (Some(bits), _) => bits,
+            (None, "i32" | "f32") => 32,
+            (None, "i64" | "f64") => 64,
+            (None, _) => 128,
+        };
+        assert_eq!(u32::from(store.bytes) * 8, bits, "{name}");
+    }
+}

@@ -49,6 +49,14 @@ pub(super) struct Scratch {
     pub(super) juggle: Vec<(ValType, u32)>,
     /// Three i64 locals for the prepayment of counted loops.
     pub(super) prepay: loops::PrepayLocals,
+    /// i32: a store's or a bulk operation's destination while its write is
+    /// marked ([`super::dirty`]), which also keeps an i32 value aside in
+    /// `length`, an f32 or f64 in `nan_f32` or `nan_f64`,
+    pub(super) mark_addr: u32,
+    /// an i64 here,
+    pub(super) mark_i64: u32,
+    /// and a v128 here (declared only in a body with a vector store).
+    pub(super) mark_v128: u32,
 }
 
 /// Labels of the cold exits, relative to the body's outermost level: a
@@ -101,7 +109,17 @@ pub(super) fn instrument_body(
         let before = counted.partition_point(|c| c.start <= s);
         before > 0 && s <= counted[before - 1].end + 1
     });
-    let (scratch, locals) = scratch(body, ty, ctx, nan_plan.as_ref(), !counted.is_empty())?;
+    let vector_stores = ops.classes.iter().any(|c| {
+        c.store
+            .is_some_and(|store| store.value == crate::ops::StoreValue::V128)
+    });
+    let (scratch, locals) = scratch(
+        body,
+        ty,
+        ctx,
+        nan_plan.as_ref(),
+        (!counted.is_empty(), vector_stores),
+    )?;
     let mut func = Function::new(locals);
     // The cold exits' blocks, then the body's own block.
     func.instruction(&Instruction::Block(BlockType::Empty))
@@ -155,7 +173,7 @@ fn scratch(
     ty: &wasmparser::FuncType,
     ctx: &BodyCtx<'_, '_>,
     nan_plan: Option<&NanPlan>,
-    prepays: bool,
+    (prepays, vector_stores): (bool, bool),
 ) -> Result<(Scratch, Vec<(u32, ValType)>), PolicyError> {
     let params = ty.params().len() as u32;
     let shift = meter_params(ctx.plan);
@@ -175,8 +193,19 @@ fn scratch(
         juggle.push((ty, next));
         next += count;
     }
+    let prepay = next;
     if prepays {
         locals.push((3, ValType::I64));
+        next += 3;
+    }
+    // The marking locals, only where the plan marks writes.
+    let marks = next;
+    if ctx.plan.dirty.is_some() {
+        locals.push((1, ValType::I32));
+        locals.push((1, ValType::I64));
+        if vector_stores {
+            locals.push((1, ValType::V128));
+        }
     }
     // The gas parameter is never read when not engine-metered.
     let gas = params;
@@ -189,11 +218,14 @@ fn scratch(
         depth: params + shift - 1,
         juggle,
         prepay: loops::PrepayLocals {
-            x: next,
-            y: next + 1,
-            k: next + 2,
+            x: prepay,
+            y: prepay + 1,
+            k: prepay + 2,
             gas,
         },
+        mark_addr: marks,
+        mark_i64: marks + 1,
+        mark_v128: marks + 2,
     };
     Ok((scratch, locals))
 }

@@ -9,10 +9,11 @@ use crate::{
     analyze::Ops,
     loops,
     nan::{self},
-    ops::{Dynamic, Flow},
+    ops::{Dynamic, Flow, store_offset},
 };
 
 use super::body::{BodyCtx, OUT_OF_GAS_LABEL, STACK_OVERFLOW_LABEL, Scratch, meter_params};
+use super::dirty;
 use super::emit::{
     DepthCheck, apply_fix, call_with_depth, charge, dynamic_charge_after, dynamic_charge_before,
     flush_gas, reload_gas,
@@ -184,6 +185,14 @@ impl Emitter<'_, '_, '_, '_> {
                     | Operator::RefFunc { .. }
             )
             && self.nan_plan.is_none_or(|p| !p.fixes.contains_key(&i))
+            && !self.marks_write(i)
+    }
+
+    /// Whether op `i` writes memory the plan marks ([`super::dirty`]).
+    fn marks_write(&self, i: usize) -> bool {
+        let class = self.ops.classes[i];
+        self.ctx.plan.dirty.is_some()
+            && (class.store.is_some() || class.dynamic == Dynamic::MemoryBulk)
     }
 
     /// An original local's index in the instrumented body.
@@ -283,6 +292,13 @@ impl Emitter<'_, '_, '_, '_> {
             return Ok(());
         }
         let (s, g, gas) = (self.s, self.ctx.globals, self.ctx.plan.gas);
+        if let (Some(shift), Some(dirty)) = (self.ctx.plan.dirty, g.dirty) {
+            if let Some(store) = class.store {
+                dirty::mark_store(&mut self.func, s, (dirty, shift), store, store_offset(op));
+            } else if class.dynamic == Dynamic::MemoryBulk {
+                dirty::mark_bulk(&mut self.func, s, (dirty, shift));
+            }
+        }
         let oog = self.nesting + OUT_OF_GAS_LABEL;
         if gas {
             dynamic_charge_before(&mut self.func, class, s, oog, self.ctx.plan.schedule);

@@ -39,7 +39,9 @@
 //!   instantiation, metered like any other code.
 //! - for a recyclable module only, `__ward_reset`, after the thunks: an
 //!   unmetered `[] -> []` function that sets every mutable global the
-//!   module defines back to its constant initialiser.
+//!   module defines back to its constant initialiser;
+//! - for a recyclable module with a memory, a third global, exported as
+//!   `__ward_dirty`: the bitmap of memory granules written (see `dirty`).
 //!
 //! Functions are emitted in this order: the original bodies (their indices
 //! unchanged), the thunks, then `__ward_reset`.
@@ -59,12 +61,16 @@
 //! - **stack**: before each direct call of a defined function, this
 //!   frame's depth plus the callee's frame cost is checked against the
 //!   limit and passed to the callee;
+//! - **written memory** (recyclable modules with a memory): before each
+//!   store and bulk operation, the granules it writes are or-ed into the
+//!   `__ward_dirty` bitmap, unmetered (see `dirty`);
 //! - **NaNs**: where [`crate::nan`] finds that a NaN produced by arithmetic
 //!   could be observed (stored, reinterpreted, signed, set in a global, or
 //!   passed across a call or a return), a select replaces it with the
 //!   canonical NaN.
 
 mod body;
+mod dirty;
 mod emit;
 mod emitter;
 mod profile;
@@ -100,6 +106,9 @@ pub(crate) struct Plan<'s> {
     /// Emit and export [`crate::RESET_EXPORT`] (when there are mutable
     /// globals to reset).
     pub reset: bool,
+    /// Mark the memory granules stores and bulk operations write in
+    /// [`crate::DIRTY_EXPORT`], granules of `1 << shift` bytes.
+    pub dirty: Option<u32>,
     /// Call the profiling hooks ([`crate::PROFILE_MODULE`]).
     pub profile: bool,
 }
@@ -148,12 +157,14 @@ impl Reencode for Redirect {
 /// inside both engines' native limits.
 const FRAME_BASE_UNITS: u64 = 8;
 
-/// Ward's two globals, after the module's own.
+/// Ward's globals, after the module's own.
 #[derive(Clone, Copy)]
 struct Globals {
     /// The meter: gas left (engine-metered), and the trap reason.
     gas: u32,
     depth: u32,
+    /// The granules written ([`crate::DIRTY_EXPORT`]), when marked.
+    dirty: Option<u32>,
 }
 
 /// Where Ward's functions and globals go: after the module's own, so that
@@ -196,6 +207,7 @@ impl Layout {
             globals: Globals {
                 gas: a.globals,
                 depth: a.globals + 1,
+                dirty: plan.dirty.map(|_| a.globals + 2),
             },
         }
     }
@@ -245,7 +257,7 @@ pub(crate) fn rewrite(
     ));
     raw(&mut module, a, SectionId::Table);
     raw(&mut module, a, SectionId::Memory);
-    module.section(&sections::globals(a, &mut layout.redirect)?);
+    module.section(&sections::globals(a, &mut layout.redirect, plan)?);
     module.section(&sections::exports(a, plan, &mut layout, reset.is_some())?);
     if let Some(elements) = sections::elements(a, &mut layout)? {
         module.section(&elements);

@@ -12,7 +12,7 @@ use wasm_encoder::{
 };
 
 use crate::{
-    GAS_EXPORT, PolicyError, RESET_EXPORT, STACK_EXPORT, START_EXPORT, TRAP_EXPORT,
+    DIRTY_EXPORT, GAS_EXPORT, PolicyError, RESET_EXPORT, STACK_EXPORT, START_EXPORT, TRAP_EXPORT,
     analyze::{Analysis, Section},
 };
 
@@ -148,10 +148,12 @@ pub(super) fn functions(
 }
 
 /// The global section: the originals (with redirected `ref.func`), then
-/// Ward's two, the meter (i64) and the depth (i32).
+/// Ward's: the meter (i64), the depth (i32) and, when marked, the written
+/// granules (i64).
 pub(super) fn globals(
     a: &Analysis<'_>,
     redirect: &mut Redirect,
+    plan: &Plan<'_>,
 ) -> Result<GlobalSection, PolicyError> {
     let mut globals = GlobalSection::new();
     for section in &a.sections {
@@ -168,6 +170,9 @@ pub(super) fn globals(
     };
     globals.global(mutable(ValType::I64), &ConstExpr::i64_const(0));
     globals.global(mutable(ValType::I32), &ConstExpr::i32_const(0));
+    if plan.dirty.is_some() {
+        globals.global(mutable(ValType::I64), &ConstExpr::i64_const(0));
+    }
     Ok(globals)
 }
 
@@ -195,6 +200,9 @@ pub(super) fn exports(
     let meter_name = if plan.gas { GAS_EXPORT } else { TRAP_EXPORT };
     exports.export(meter_name, ExportKind::Global, layout.globals.gas);
     exports.export(STACK_EXPORT, ExportKind::Global, layout.globals.depth);
+    if let Some(dirty) = layout.globals.dirty {
+        exports.export(DIRTY_EXPORT, ExportKind::Global, dirty);
+    }
     if let Some(start) = a.start {
         let target = layout
             .redirect

@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use ward_abi::HostFn;
 
-use super::{CallContext, HostStop, aborted, host_error};
+use super::{CallContext, GuestMemory, HostStop, aborted, host_error};
 use crate::{ErrorKind, Failure, Request, Value};
 
 /// A call's arguments, already of its signature's types (the engine
@@ -88,7 +88,7 @@ impl CallContext {
     /// A [`HostStop`] when the guest must not simply continue: `exit`,
     /// `out_of_gas`, or a trap on a bad pointer or length.
     #[inline(always)]
-    pub fn call_abi(&mut self, f: HostFn, args: &[Value], memory: &mut [u8]) -> Answer {
+    pub fn call_abi(&mut self, f: HostFn, args: &[Value], memory: &mut GuestMemory<'_>) -> Answer {
         if self.is_aborted() {
             return Err(aborted());
         }
@@ -187,7 +187,7 @@ impl CallContext {
         }
     }
 
-    fn input_read(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+    fn input_read(&mut self, args: Args<'_>, memory: &mut GuestMemory<'_>) -> Answer {
         let (dst, offset, len) = (args.i32(0), args.i32(1), args.i32(2));
         let src = checked_range(offset, len, self.input.len(), "input_read: input")?;
         let dst = checked_range(dst, len, memory.len(), "input_read: destination")?;
@@ -195,14 +195,14 @@ impl CallContext {
         Ok(None)
     }
 
-    fn output_write(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+    fn output_write(&mut self, args: Args<'_>, memory: &mut GuestMemory<'_>) -> Answer {
         let src = args.range(0, 1, memory, "output_write: source")?;
         self.output.clear();
         self.output.extend_from_slice(&memory[src]);
         Ok(None)
     }
 
-    fn debug_log(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+    fn debug_log(&mut self, args: Args<'_>, memory: &mut GuestMemory<'_>) -> Answer {
         let src = args.range(0, 1, memory, "debug_log: source")?;
         if let Some(log) = &mut self.debug_log {
             log.push(&memory[src]);
@@ -242,7 +242,7 @@ impl CallContext {
         }
     }
 
-    fn code_at(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+    fn code_at(&mut self, args: Args<'_>, memory: &mut GuestMemory<'_>) -> Answer {
         let address = read_address(args.i32(0), memory, "code_at: address")?;
         let dst = args.range(1, 2, memory, "code_at: destination")?;
         let code = self
@@ -270,7 +270,7 @@ impl CallContext {
         Err(HostStop::Suspend(request))
     }
 
-    fn storage_read(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+    fn storage_read(&mut self, args: Args<'_>, memory: &mut GuestMemory<'_>) -> Answer {
         let key = args.bounded(0, 1, memory, ward_abi::MAX_KEY_BYTES, "storage_read: key")?;
         let dst = args.range(2, 3, memory, "storage_read: destination")?;
         if self.chain_requests() {
@@ -288,7 +288,7 @@ impl CallContext {
         Ok(Some(read_into(memory, dst, value)))
     }
 
-    fn storage_write(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+    fn storage_write(&mut self, args: Args<'_>, memory: &mut GuestMemory<'_>) -> Answer {
         let key = args.bounded(0, 1, memory, ward_abi::MAX_KEY_BYTES, "storage_write: key")?;
         let value = args.bounded(
             2,
@@ -308,7 +308,7 @@ impl CallContext {
         Ok(None)
     }
 
-    fn storage_remove(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+    fn storage_remove(&mut self, args: Args<'_>, memory: &mut GuestMemory<'_>) -> Answer {
         let key = args.bounded(0, 1, memory, ward_abi::MAX_KEY_BYTES, "storage_remove: key")?;
         if self.chain_requests() {
             return self.chain_request(Request::StorageWrite {
@@ -321,7 +321,7 @@ impl CallContext {
         Ok(None)
     }
 
-    fn transient_read(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+    fn transient_read(&mut self, args: Args<'_>, memory: &mut GuestMemory<'_>) -> Answer {
         let key = args.bounded(0, 1, memory, ward_abi::MAX_KEY_BYTES, "transient_read: key")?;
         let dst = args.range(2, 3, memory, "transient_read: destination")?;
         let value = self
@@ -331,7 +331,7 @@ impl CallContext {
         Ok(Some(read_into(memory, dst, value)))
     }
 
-    fn transient_write(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+    fn transient_write(&mut self, args: Args<'_>, memory: &mut GuestMemory<'_>) -> Answer {
         let key = args.bounded(
             0,
             1,
@@ -352,7 +352,7 @@ impl CallContext {
         Ok(None)
     }
 
-    fn emit_event(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+    fn emit_event(&mut self, args: Args<'_>, memory: &mut GuestMemory<'_>) -> Answer {
         let topic = args.bounded(0, 1, memory, ward_abi::MAX_TOPIC_BYTES, "emit_event: topic")?;
         let data = args.bounded(
             2,
@@ -372,7 +372,7 @@ impl CallContext {
         Ok(None)
     }
 
-    fn balance(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+    fn balance(&mut self, args: Args<'_>, memory: &mut GuestMemory<'_>) -> Answer {
         let address = read_address(args.i32(0), memory, "balance: address")?;
         let dst = checked_range(args.i32(1), 16, memory.len(), "balance: destination")?;
         let balance = self
@@ -383,7 +383,7 @@ impl CallContext {
         Ok(None)
     }
 
-    fn transfer(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+    fn transfer(&mut self, args: Args<'_>, memory: &mut GuestMemory<'_>) -> Answer {
         let to = read_address(args.i32(0), memory, "transfer: address")?;
         let amount = read_amount(args.i32(1), memory, "transfer: amount")?;
         let moved = self
@@ -394,7 +394,12 @@ impl CallContext {
     }
 
     /// `ward.call` (`value`: none) and `ward.call_with_value`.
-    fn call(&mut self, args: Args<'_>, memory: &mut [u8], value: Option<u128>) -> Answer {
+    fn call(
+        &mut self,
+        args: Args<'_>,
+        memory: &mut GuestMemory<'_>,
+        value: Option<u128>,
+    ) -> Answer {
         let address = checked_range(args.i32(0), 32, memory.len(), "call: address")?;
         let input = args.range(1, 2, memory, "call: input")?;
         let requested = match args.i64(3) {
@@ -439,7 +444,12 @@ impl CallContext {
 
     /// `ward.create`: suspends with the deploy for the embedder, which runs
     /// it and [`CallContext::complete_call`] finishes it, as for a call.
-    fn create(&mut self, args: Args<'_>, memory: &mut [u8], value: Option<u128>) -> Answer {
+    fn create(
+        &mut self,
+        args: Args<'_>,
+        memory: &mut GuestMemory<'_>,
+        value: Option<u128>,
+    ) -> Answer {
         let code = args.range(0, 1, memory, "create: code")?;
         let input = args.range(2, 3, memory, "create: input")?;
         let salt = checked_range(args.i32(4), 32, memory.len(), "create: salt")?;
@@ -462,7 +472,7 @@ impl CallContext {
         }))
     }
 
-    fn return_data_read(&mut self, args: Args<'_>, memory: &mut [u8]) -> Answer {
+    fn return_data_read(&mut self, args: Args<'_>, memory: &mut GuestMemory<'_>) -> Answer {
         let (dst, offset, len) = (args.i32(0), args.i32(1), args.i32(2));
         let src = checked_range(
             offset,
@@ -478,7 +488,11 @@ impl CallContext {
 
 /// `storage_read`'s result: as much of `value` as fits copied to `dst`
 /// (in bounds), and its whole length, or -1 when there is none.
-pub(super) fn read_into(memory: &mut [u8], dst: Range<usize>, value: Option<Vec<u8>>) -> Value {
+pub(super) fn read_into(
+    memory: &mut GuestMemory<'_>,
+    dst: Range<usize>,
+    value: Option<Vec<u8>>,
+) -> Value {
     Value::I64(match value {
         None => -1,
         Some(value) => {
@@ -506,14 +520,14 @@ fn read_address(at: i32, memory: &[u8], what: &str) -> Result<[u8; 32], HostStop
 }
 
 /// `caller` and `self_address`: a 32-byte address into guest memory.
-fn write_address(args: Args<'_>, memory: &mut [u8], address: &[u8; 32]) -> Answer {
+fn write_address(args: Args<'_>, memory: &mut GuestMemory<'_>, address: &[u8; 32]) -> Answer {
     let dst = checked_range(args.i32(0), 32, memory.len(), "address destination")?;
     memory[dst].copy_from_slice(address);
     Ok(None)
 }
 
 /// The hash functions: a 32-byte digest of a range of guest memory.
-fn hash(f: HostFn, args: Args<'_>, memory: &mut [u8]) -> Answer {
+fn hash(f: HostFn, args: Args<'_>, memory: &mut GuestMemory<'_>) -> Answer {
     let src = args.range(0, 1, memory, "hash: source")?;
     let dst = checked_range(args.i32(2), 32, memory.len(), "hash: destination")?;
     let digest = crate::crypto::digest(f, &memory[src]);
@@ -521,7 +535,7 @@ fn hash(f: HostFn, args: Args<'_>, memory: &mut [u8]) -> Answer {
     Ok(None)
 }
 
-fn verify_ed25519(args: Args<'_>, memory: &mut [u8]) -> Answer {
+fn verify_ed25519(args: Args<'_>, memory: &mut GuestMemory<'_>) -> Answer {
     let key = checked_range(args.i32(0), 32, memory.len(), "verify_ed25519: key")?;
     let msg = args.bounded(
         1,
@@ -535,7 +549,7 @@ fn verify_ed25519(args: Args<'_>, memory: &mut [u8]) -> Answer {
     Ok(Some(Value::I32(i32::from(valid))))
 }
 
-fn recover_secp256k1(args: Args<'_>, memory: &mut [u8]) -> Answer {
+fn recover_secp256k1(args: Args<'_>, memory: &mut GuestMemory<'_>) -> Answer {
     let hash = checked_range(args.i32(0), 32, memory.len(), "recover_secp256k1: hash")?;
     let sig = checked_range(
         args.i32(1),
@@ -561,7 +575,7 @@ fn recover_secp256k1(args: Args<'_>, memory: &mut [u8]) -> Answer {
 /// the two ranges).
 fn bn254_point(
     args: Args<'_>,
-    memory: &mut [u8],
+    memory: &mut GuestMemory<'_>,
     len: i32,
     what: [&str; 2],
     f: fn(&[u8]) -> Option<[u8; 64]>,
@@ -575,7 +589,7 @@ fn bn254_point(
     Ok(Some(Value::I32(i32::from(point.is_some()))))
 }
 
-fn bn254_pairing(args: Args<'_>, memory: &mut [u8]) -> Answer {
+fn bn254_pairing(args: Args<'_>, memory: &mut GuestMemory<'_>) -> Answer {
     let input = args.bounded(
         0,
         1,

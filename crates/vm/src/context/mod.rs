@@ -17,6 +17,7 @@ use crate::{
 };
 
 pub use embedder::{Chain, Host, HostAnswer, HostStop, NoChain, NoHost};
+pub use memory::GuestMemory;
 
 /// Most bytes of debug log kept per call; later lines are dropped.
 pub const MAX_DEBUG_LOG_BYTES: usize = 64 * 1024;
@@ -86,6 +87,9 @@ pub struct CallContext {
     /// Where a suspended `storage_read` puts the value when the reply
     /// comes, and how much room there is.
     pending_read: Option<std::ops::Range<usize>>,
+    /// The memory granules host functions wrote ([`GuestMemory`]), until
+    /// a recycled instance's restore takes them.
+    written: u64,
 }
 
 #[derive(Default)]
@@ -156,6 +160,7 @@ impl CallContext {
             profile: None,
             chain_requests: false,
             pending_read: None,
+            written: 0,
         }
     }
 
@@ -184,6 +189,18 @@ impl CallContext {
                 "the call asks for chain requests, but its backend was made without Config::chain_requests",
             ));
         }
+    }
+
+    /// Notes the memory granules a host function wrote
+    /// ([`GuestMemory::written`]).
+    pub(crate) fn note_written(&mut self, written: u64) {
+        self.written |= written;
+    }
+
+    /// The memory granules host functions wrote since the last call of
+    /// this, as a bitmap like [`ward_instrument::DIRTY_EXPORT`]'s.
+    pub fn take_written(&mut self) -> u64 {
+        std::mem::take(&mut self.written)
     }
 
     /// Whether storage and events go to the embedder as requests.
@@ -529,6 +546,7 @@ fn host_error(message: String) -> HostStop {
 
 mod abi;
 mod embedder;
+mod memory;
 mod suspend;
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,7 @@
 //! Stopping and resuming a call: a node fault that aborts it, and the
 //! replies that complete a suspended chain, host or syscall request.
 
-use super::{CallContext, HostAnswer, HostStop, abi, aborted, host_error};
+use super::{CallContext, GuestMemory, HostAnswer, HostStop, abi, aborted, host_error};
 use crate::{ChainError, ErrorKind, Failure, FaultKind, NodeFault, Reply, Request, Value};
 
 impl CallContext {
@@ -75,7 +75,7 @@ impl CallContext {
         &mut self,
         f: ward_abi::HostFn,
         reply: Option<Reply>,
-        memory: &mut [u8],
+        memory: &mut GuestMemory<'_>,
     ) -> Result<Option<Value>, HostStop> {
         let pending = self.pending_read.take();
         match (f, reply) {
@@ -139,13 +139,13 @@ impl CallContext {
         &mut self,
         index: usize,
         args: &[Value],
-        memory: &mut [u8],
+        memory: &mut GuestMemory<'_>,
     ) -> Result<Vec<Value>, HostStop> {
         if self.is_aborted() {
             return Err(aborted());
         }
         self.charge(self.unprepaid(u64::from(self.schedule.host_call)))?;
-        match self.host.call(index, args, memory) {
+        match self.host.call(index, args, memory.all_mut()) {
             HostAnswer::Return(values) => Ok(values),
             HostAnswer::Suspend if !self.suspend_allowed => Err(HostStop::Trap(Failure::new(
                 ErrorKind::HostError,

@@ -7,7 +7,7 @@
 use ward_abi::{HostFn, vm};
 
 use super::{
-    CallContext,
+    CallContext, GuestMemory,
     abi::{Answer, Args, checked_range},
 };
 use crate::{ChildError, ChildStep, Children, ErrorKind, HostStop, Value};
@@ -76,7 +76,12 @@ impl CallContext {
     }
 
     /// One `vm_*` function (the table's cost already paid).
-    pub(super) fn call_vm(&mut self, f: HostFn, args: Args<'_>, memory: &mut [u8]) -> Answer {
+    pub(super) fn call_vm(
+        &mut self,
+        f: HostFn,
+        args: Args<'_>,
+        memory: &mut GuestMemory<'_>,
+    ) -> Answer {
         let Some(mut children) = self.children.take() else {
             return value(vm::UNAVAILABLE);
         };
@@ -103,7 +108,7 @@ impl CallContext {
         children: &mut Children,
         f: HostFn,
         args: Args<'_>,
-        memory: &mut [u8],
+        memory: &mut GuestMemory<'_>,
     ) -> Result<Result<i64, ChildError>, HostStop> {
         // Ids and offsets are non-negative.
         let id =

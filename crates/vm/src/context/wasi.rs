@@ -5,7 +5,7 @@
 use ward_abi::WasiFn;
 use ward_wasi::{Io, Stop, Wasi, WasiConfig};
 
-use super::{CallContext, HostStop, aborted, host_error};
+use super::{CallContext, GuestMemory, HostStop, aborted, host_error};
 use crate::Value;
 
 /// The context's side of a WASI call.
@@ -54,7 +54,7 @@ impl CallContext {
         &mut self,
         f: WasiFn,
         args: &[Value],
-        memory: &mut [u8],
+        memory: &mut GuestMemory<'_>,
     ) -> Result<Option<Value>, HostStop> {
         if self.is_aborted() {
             return Err(aborted());
@@ -77,7 +77,7 @@ impl CallContext {
                     .map_err(|e| host_error(format!("WASI: {}", e.name())))?,
             ),
         };
-        let result = wasi.call(f, bits, memory, &mut Streams(self));
+        let result = wasi.call(f, bits, memory.all_mut(), &mut Streams(self));
         self.wasi = Some(wasi);
         match result {
             Ok(errno) => Ok(f.results().first().map(|_| Value::I32(errno))),

@@ -45,6 +45,16 @@ impl Recyclable for WasmiSandbox {
         Some(memory.data_mut(&mut self.store))
     }
 
+    fn take_written(&mut self, _instance: Instance, _compiled: &Compiled) -> Option<u64> {
+        let host = self.store.data_mut().context.take_written();
+        // Found when the instance was new, and kept with the sandbox.
+        let dirty = self.dirty?;
+        let marked = dirty.get(&self.store).i64()?;
+        // A mutable i64 made by the instrumentation: setting it cannot fail.
+        dirty.set(&mut self.store, wasmi::Val::I64(0)).ok()?;
+        Some(marked as u64 | host)
+    }
+
     fn reset_globals(&mut self, _instance: Instance, _compiled: &Compiled) -> bool {
         // Found when the instance was new, and kept with the sandbox.
         let Some(reset) = self.reset else {

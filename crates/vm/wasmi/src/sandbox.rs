@@ -39,6 +39,7 @@ impl WasmiBackend {
             cancel: None,
             home: None,
             reset: None,
+            dirty: None,
         }
     }
 }
@@ -148,6 +149,8 @@ pub(crate) struct WasmiSandbox {
     /// The home module's `__ward_reset`, found when its instance was new
     /// (and kept with the sandbox when it is recycled).
     pub(crate) reset: Option<wasmi::Func>,
+    /// The home module's `__ward_dirty`, found with `reset`.
+    pub(crate) dirty: Option<wasmi::Global>,
 }
 
 impl WasmiSandbox {
@@ -363,6 +366,7 @@ impl Sandbox for WasmiSandbox {
                 compiled.recycled.record_image(memory.data(&self.store));
             }
             self.reset = instance.get_func(&self.store, ward_instrument::RESET_EXPORT);
+            self.dirty = instance.get_global(&self.store, ward_instrument::DIRTY_EXPORT);
         }
         self.store.data_mut().exports.add(memory, gas);
         self.instances.push(instance);
@@ -433,6 +437,11 @@ impl Sandbox for WasmiSandbox {
     ) -> Result<(), SandboxError> {
         let memory = self.memory_handle(memory)?;
         let offset = usize::try_from(offset).map_err(|_| SandboxError::OutOfBounds)?;
+        // Not marked in the instance's bitmap: a recycled instance is
+        // restored whole.
+        if let Some(home) = &mut self.home {
+            home.note_embedder_write();
+        }
         memory
             .write(&mut self.store, offset, data)
             .map_err(|_| SandboxError::OutOfBounds)

@@ -160,6 +160,7 @@ impl WasmtimeBackend {
         by_name.sort_by(|a, b| a.0.cmp(&b.0));
         let trap = module.get_export_index(ward_instrument::TRAP_EXPORT);
         let reset = module.get_export_index(ward_instrument::RESET_EXPORT);
+        let dirty = module.get_export_index(ward_instrument::DIRTY_EXPORT);
         let compiled = Compiled {
             module,
             pre,
@@ -167,6 +168,7 @@ impl WasmtimeBackend {
             gas,
             trap,
             reset,
+            dirty,
             by_name,
             recycled: RecyclePool::new(self.shared.budget.clone()),
         };
@@ -357,6 +359,9 @@ pub(crate) struct Compiled {
     pub(crate) trap: Option<wasmtime::ModuleExport>,
     /// `__ward_reset`, which a recycled instance's globals are reset with.
     pub(crate) reset: Option<wasmtime::ModuleExport>,
+    /// `__ward_dirty`, the memory granules a recycled instance's calls
+    /// wrote.
+    pub(crate) dirty: Option<wasmtime::ModuleExport>,
     /// Every export's index, by name, sorted: lookups without hashing.
     pub(crate) by_name: Vec<(String, wasmtime::ModuleExport)>,
     /// Recycled instances of this module.

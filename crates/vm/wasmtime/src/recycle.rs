@@ -5,7 +5,7 @@ use ward_vm::{
     CallContext,
     recycle::{Home, Recyclable, RecyclePool, Recycled},
 };
-use wasmtime::Instance;
+use wasmtime::{Instance, Val};
 
 use crate::engine::Compiled;
 use crate::sandbox::{NO_DEADLINE, WasmtimeSandbox, block_on};
@@ -42,6 +42,18 @@ impl Recyclable for WasmtimeSandbox {
         let store = self.store.as_mut()?;
         let memory = store.data().exports.newest().0?;
         Some(memory.data_mut(store))
+    }
+
+    fn take_written(&mut self, instance: Instance, compiled: &Compiled) -> Option<u64> {
+        let store = self.store.as_mut()?;
+        let host = store.data_mut().context.take_written();
+        let dirty = instance
+            .get_module_export(&mut *store, compiled.dirty.as_ref()?)
+            .and_then(wasmtime::Extern::into_global)?;
+        let marked = dirty.get(&mut *store).i64()?;
+        // A mutable i64 made by the instrumentation: setting it cannot fail.
+        dirty.set(&mut *store, Val::I64(0)).ok()?;
+        Some(marked as u64 | host)
     }
 
     fn reset_globals(&mut self, instance: Instance, compiled: &Compiled) -> bool {

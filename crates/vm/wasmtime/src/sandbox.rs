@@ -515,6 +515,11 @@ impl Sandbox for WasmtimeSandbox {
     ) -> Result<(), SandboxError> {
         let memory = self.memory(memory)?;
         let offset = to_usize(offset)?;
+        // Not marked in the instance's bitmap: a recycled instance is
+        // restored whole.
+        if let Some(home) = &mut self.home {
+            home.note_embedder_write();
+        }
         if self.store.is_none() {
             let data = data.to_vec();
             let op = MemoryOp::Write {

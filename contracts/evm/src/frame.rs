@@ -4,6 +4,7 @@
 
 use alloc::vec::Vec;
 
+use revm_interpreter::bytecode::JumpTable;
 use revm_interpreter::{
     CallInput, CallInputs, CallScheme, CreateInputs, FrameInput, Gas, Host, InputsImpl,
     InstructionContext, InstructionExecResult, InstructionResult, Interpreter, InterpreterAction,
@@ -86,10 +87,55 @@ fn keccak(ctx: InstructionContext<'_, WardHost, EthInterpreter>) -> InstructionE
     Ok(())
 }
 
+/// Zero bytes after the code, enough for revm to read any immediate past
+/// its end (a `PUSH32` at the last byte, then the `STOP` it appends).
+const PADDING: usize = 33;
+
+/// What `analyze` outputs for `code`: its jump table, a bit per byte of
+/// code (least significant first), set at each `JUMPDEST` revm's own
+/// analysis finds; empty when there is no legacy bytecode to analyse
+/// (none, or an EIP-7702 designator).
+pub(crate) fn analysis(code: &[u8]) -> Vec<u8> {
+    match Bytecode::new_raw_checked(Bytes::copy_from_slice(code)) {
+        Ok(bytecode) if !code.is_empty() => bytecode
+            .legacy_jump_table()
+            .map(|jumps| jumps.as_slice().to_vec())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// `code` as revm runs it: from `jumps` (its [`analysis`], passed by the
+/// executor) when they fit it, else analysed now.
+fn bytecode(code: Bytes, jumps: Option<&[u8]>) -> Bytecode {
+    match jumps {
+        Some(jumps) if !code.is_empty() && jumps.len() == code.len().div_ceil(8) => {
+            let mut padded = Vec::with_capacity(code.len() + PADDING);
+            padded.extend_from_slice(&code);
+            padded.resize(code.len() + PADDING, 0);
+            let table = JumpTable::from_slice(jumps, code.len());
+            // SAFETY: `padded` is the code followed by `PADDING` zeros, as
+            // many as revm's analysis ever appends, so no immediate is
+            // read past it; the table has a bit for every byte of code.
+            // Only which JUMPDESTs are valid comes from the executor, and
+            // that is this runtime's own analysis of the same code.
+            unsafe { Bytecode::new_analyzed(padded.into(), code.len(), table) }
+        }
+        _ => Bytecode::new_raw(code),
+    }
+}
+
 impl Frame {
     /// A frame running `code` on `calldata` with `limit` EVM gas (a
-    /// deploy's frame runs the creation code, with no calldata).
-    pub(crate) fn new(code: Vec<u8>, calldata: &[u8], limit: u64, deploying: bool) -> Frame {
+    /// deploy's frame runs the creation code, with no calldata); `jumps`
+    /// is the code's [`analysis`] when the executor passed it.
+    pub(crate) fn new(
+        code: Vec<u8>,
+        jumps: Option<&[u8]>,
+        calldata: &[u8],
+        limit: u64,
+        deploying: bool,
+    ) -> Frame {
         let code = Bytes::from(code);
         let host = WardHost::new(if deploying {
             Bytes::new()
@@ -107,7 +153,7 @@ impl Frame {
         };
         let interpreter = Interpreter::new(
             SharedMemory::new(),
-            ExtBytecode::new(Bytecode::new_raw(code)),
+            ExtBytecode::new(bytecode(code, jumps)),
             inputs,
             crate::access::in_static_call(),
             SPEC,

@@ -7,7 +7,10 @@
 //!
 //! - `deploy` runs the creation code (the deploy's code with its input
 //!   appended, as the EVM expects) and outputs the deployed bytecode;
-//! - `main` runs the contract's bytecode on the call's input (calldata).
+//! - `main` runs the contract's bytecode on the call's input (calldata);
+//! - `analyze` outputs the jump-table analysis of the bytecode it is
+//!   given, which the executor makes once per code hash and passes in
+//!   `main`'s envelope, so that a frame does not analyse its code again.
 //!
 //! Storage slots are Ward storage entries of the contract (32-byte key,
 //! 32-byte big-endian value, zero is absent); logs are Ward events;
@@ -102,10 +105,44 @@ pub extern "C" fn deploy() -> i32 {
 }
 
 /// Splits the system runtimes' envelope (`docs/runtimes.md`).
-fn split(input: &[u8]) -> Option<(&[u8], &[u8])> {
-    let len = u32::from_le_bytes(input.get(..4)?.try_into().ok()?) as usize;
+#[unsafe(no_mangle)]
+pub extern "C" fn analyze() -> i32 {
+    unsafe { heap::reset() };
+    env::set_output(&frame::analysis(&env::input()));
+    0
+}
+
+/// Set in an envelope's code length when the code's analysis follows the
+/// code (`docs/runtimes.md`).
+const ANALYZED: u32 = 1 << 31;
+
+/// An envelope's parts: the code, its analysis when the executor passed
+/// one, and the input.
+struct Envelope<'a> {
+    code: &'a [u8],
+    analysis: Option<&'a [u8]>,
+    input: &'a [u8],
+}
+
+fn split(input: &[u8]) -> Option<Envelope<'_>> {
+    let word = u32::from_le_bytes(input.get(..4)?.try_into().ok()?);
+    let len = (word & !ANALYZED) as usize;
     let code = input.get(4..4usize.checked_add(len)?)?;
-    Some((code, &input[4 + len..]))
+    let rest = &input[4 + len..];
+    if word & ANALYZED == 0 {
+        return Some(Envelope {
+            code,
+            analysis: None,
+            input: rest,
+        });
+    }
+    let analysis_len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+    let analysis = rest.get(4..4usize.checked_add(analysis_len)?)?;
+    Some(Envelope {
+        code,
+        analysis: Some(analysis),
+        input: &rest[4 + analysis_len..],
+    })
 }
 
 fn enter(deploying: bool) -> i32 {
@@ -114,7 +151,12 @@ fn enter(deploying: bool) -> i32 {
     // what `init_once` kept.
     unsafe { heap::reset() };
     let input = env::input();
-    let Some((code, data)) = split(&input) else {
+    let Some(Envelope {
+        code,
+        analysis,
+        input: data,
+    }) = split(&input)
+    else {
         return halt_all();
     };
     let (code, calldata): (Vec<u8>, &[u8]) = if deploying {
@@ -126,7 +168,7 @@ fn enter(deploying: bool) -> i32 {
     };
     let limit = env::gas_left() / GAS_RATE;
     let codeless = !deploying && code.is_empty();
-    let mut frame = frame::Frame::new(code, calldata, limit, deploying);
+    let mut frame = frame::Frame::new(code, analysis, calldata, limit, deploying);
     // No code at a precompile's address: the precompile runs (a
     // transaction or a Ward call to it).
     let precompiled = if codeless {

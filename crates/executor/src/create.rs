@@ -189,7 +189,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                 put_contract(&frames.journal, address, empty, Vec::new());
                 let input = crate::runtime::envelope(&request.code, &request.input);
                 (
-                    Code::Runtime(runtime, Arc::new(Vec::new())),
+                    Code::Runtime(runtime, Arc::new(crate::runtime::head(&[], None))),
                     input,
                     Gas::ZERO,
                     Some(info),

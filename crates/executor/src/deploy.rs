@@ -150,7 +150,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         record(journal, Vec::new());
         let frame = at.frame(journal);
         let envelope = runtime::envelope(code, input);
-        let code = Code::Runtime(runtime, Arc::new(Vec::new()));
+        let code = Code::Runtime(runtime, Arc::new(runtime::head(&[], None)));
         let execution = self.run_with(code, at.kind, "deploy", (envelope, id), limit, frame)?;
         if execution.outcome.status == Status::Ok {
             record(journal, execution.outcome.output.clone());

@@ -100,7 +100,9 @@ pub use limits::{CONTRACT_WASI_LIMITS, ChainLimits};
 pub use patch::Patch;
 pub use pipeline::{Pipeline, Pushed};
 pub use replay::TracedTx;
-pub use runtime::{Runtimes, envelope, runtime_address};
+pub use runtime::{
+    ANALYZED, HEAD_CACHE_BYTES, Runtimes, envelope, head, open_envelope, runtime_address,
+};
 pub use trace::{Access, CallKind, Trace, TraceFrame};
 pub use tx::{Tx, contract_address, tx_id};
 pub use view::View;
@@ -681,7 +683,7 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
         let name = RuntimeName::new(ward_chain::tx::eth::EVM_RUNTIME)?;
         let (runtime, _) = self.runtimes.get(&name)?;
         Some((
-            Code::Runtime(runtime, Arc::new(Vec::new())),
+            Code::Runtime(runtime, Arc::new(runtime::head(&[], None))),
             CodeKind::Runtime(name),
         ))
     }
@@ -711,8 +713,12 @@ impl<S: StateCommit + Send + Sync + 'static> Executor<S> {
                     ),
                 )));
             };
-            let code = self.stored_code(journal, address, &info.code_hash)?;
-            return Ok((Code::Runtime(runtime, Arc::new(code)), info.kind));
+            // Like a module, a contract's envelope head (its code, and
+            // the runtime's analysis of it) is kept by its code hash.
+            let head = self.runtimes.head(&name, &info.code_hash, || {
+                self.stored_code(journal, address, &info.code_hash)
+            })?;
+            return Ok((Code::Runtime(runtime, head), info.kind));
         }
         // Code is stored by its hash and never changes: a module the cache
         // holds under the hash is that code, so the code is read (a copy of

@@ -244,11 +244,7 @@ fn frame_name(frame: &TraceFrame) -> String {
 /// The call's input inside a runtime's envelope (all of it when it is
 /// not one).
 fn unwrap_envelope(input: &[u8]) -> &[u8] {
-    let Some(len) = input.get(..4) else {
-        return input;
-    };
-    let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
-    input.get(4 + len..).unwrap_or(input)
+    ward_executor::open_envelope(input).map_or(input, |(_, input)| input)
 }
 
 fn short_address(address: &Address) -> String {

@@ -36,7 +36,7 @@ const ECHO: &str = r#"(module
     (call $read (i32.const 5) (i32.const 0) (call $size))
     (call $out (i32.const 0) (i32.add (call $size) (i32.const 5)))))"#;
 
-fn evm() -> CodeKind {
+pub(crate) fn evm() -> CodeKind {
     CodeKind::Runtime(RuntimeName::new("evm").unwrap())
 }
 
@@ -163,7 +163,7 @@ fn events(receipt: &Receipt) -> Vec<(Vec<u8>, Vec<u8>)> {
 
 /// The ERC-20 and the escrow: deploys, transfers, allowances, a revert
 /// with its data, EVM to EVM calls. Returns the contracts.
-fn token_and_escrow(chain: &mut Chain) -> Vec<Address> {
+pub(crate) fn token_and_escrow(chain: &mut Chain) -> Vec<Address> {
     let supply = 1_000_000u128;
     let mut init = Vec::new();
     init.extend(word(supply));

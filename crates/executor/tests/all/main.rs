@@ -9,6 +9,7 @@ mod depth;
 mod ethereum;
 mod evm;
 mod evm_accounts;
+mod evm_analysis;
 mod evm_frames;
 mod evm_instance;
 mod evm_rate;

@@ -417,7 +417,8 @@ fn is_empty(bytes: &Bytes) -> bool {
 
 /// A frame's input as Ethereum shows it. A system runtime's top frame
 /// received the runtime's envelope (`docs/runtimes.md`: the code's
-/// length, the code, the input): a call shows the input, a deploy the
+/// length, the code, its analysis for a call, the input): a call shows
+/// the input, a deploy the
 /// code and its input (an EVM deploy's init code and arguments). Inner
 /// frames record the input their caller passed.
 fn input(frame: &TraceFrame, top: bool) -> Vec<u8> {
@@ -425,11 +426,9 @@ fn input(frame: &TraceFrame, top: bool) -> Vec<u8> {
     if !top || !matches!(frame.kind, ward_primitives::CodeKind::Runtime(_)) || input.len() < 4 {
         return input.clone();
     }
-    let code = u32::from_le_bytes([input[0], input[1], input[2], input[3]]) as usize;
     match frame.call {
         CallKind::Deploy | CallKind::Create => input[4..].to_vec(),
-        _ => input
-            .get(4 + code..)
-            .map_or_else(|| input.clone(), <[u8]>::to_vec),
+        _ => ward_executor::open_envelope(input)
+            .map_or_else(|| input.clone(), |(_, input)| input.to_vec()),
     }
 }

@@ -7,11 +7,18 @@
 //! identical by construction (the property every differential test
 //! checks); which tier ran a call is never observable but in time. A
 //! sandbox is on one tier for its life: a call in progress never moves.
+//!
+//! The worker is background work and runs [`TIER_UP_NICE`] below the
+//! thread that started it, so nobody may wait for it: a thread that needs
+//! the fast tier's code before the worker has made it (a fast-tier
+//! sandbox instantiating the module, a test's switch point) compiles it
+//! itself, at its own priority, and the first compile to finish is the
+//! one kept.
 
 use std::{
     any::Any,
     sync::{
-        Arc, Condvar, Mutex, OnceLock, Weak,
+        Arc, Mutex, OnceLock, Weak,
         atomic::{AtomicU64, Ordering},
         mpsc,
     },
@@ -61,42 +68,97 @@ pub struct TierStats {
     pub compiled: u64,
 }
 
-/// A background compile: the bytes, and where its result goes (skipped
-/// when every module holding the slot is gone).
+/// A background compile: where its result goes (skipped when every
+/// module holding the slot is gone, or when another thread compiled it
+/// first).
 struct Job {
-    wasm: Vec<u8>,
     slot: Weak<Slot>,
 }
 
 /// Work to do once a compile is done (the disk cache's write).
 type Then = Box<dyn FnOnce() + Send>;
 
-/// The fast tier's compile of one module, once it is done.
+/// The fast tier's compile of one module, once it is done, and what it
+/// takes to make it until then.
 #[derive(Default)]
 struct Slot {
     result: OnceLock<Option<Arc<dyn Any + Send + Sync>>>,
     state: Mutex<SlotState>,
-    ready: Condvar,
 }
 
 #[derive(Default)]
 struct SlotState {
     done: bool,
     then: Vec<Then>,
+    /// What the compile is made from, until it is done.
+    source: Option<Source>,
+}
+
+/// The fast backend, the bytes it compiles, and the counts a finished
+/// compile goes into.
+#[derive(Clone)]
+struct Source {
+    fast: Arc<dyn Backend>,
+    wasm: Arc<[u8]>,
+    stats: Arc<Stats>,
+}
+
+impl Source {
+    /// The fast tier's code for the bytes. The quick tier accepted them:
+    /// the fast one does too; if it does not, the module stays on the
+    /// quick tier.
+    fn compile(&self) -> Option<Arc<dyn Any + Send + Sync>> {
+        self.fast.compile(&self.wasm).ok().map(|engine| engine.code)
+    }
 }
 
 impl Slot {
+    /// A slot whose compile is yet to be made from `wasm` on `fast`.
+    fn pending(fast: Arc<dyn Backend>, wasm: &[u8], stats: Arc<Stats>) -> Slot {
+        Slot {
+            result: OnceLock::new(),
+            state: Mutex::new(SlotState {
+                source: Some(Source {
+                    fast,
+                    wasm: wasm.into(),
+                    stats,
+                }),
+                ..SlotState::default()
+            }),
+        }
+    }
+
+    /// A slot whose compile is `code`.
+    fn done(code: Arc<dyn Any + Send + Sync>) -> Slot {
+        let slot = Slot::default();
+        slot.set(Some(code));
+        slot
+    }
+
+    /// Keeps `code` as the compile, unless another thread's finished
+    /// first (a thread that needed it, or the worker); runs what waited
+    /// for it. The first is counted before it is published: whoever sees
+    /// the fast tier in use also sees the compile counted.
     fn set(&self, code: Option<Arc<dyn Any + Send + Sync>>) {
-        let _ = self.result.set(code);
         let then = {
-            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            let mut state = self.lock();
+            if state.done {
+                return;
+            }
+            if let Some(source) = state.source.take() {
+                source.stats.compiled.fetch_add(1, Ordering::Release);
+            }
+            let _ = self.result.set(code);
             state.done = true;
             std::mem::take(&mut state.then)
         };
-        self.ready.notify_all();
         for f in then {
             f();
         }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, SlotState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The fast tier's code if its compile is done (and succeeded).
@@ -104,19 +166,20 @@ impl Slot {
         self.result.get().and_then(Option::as_ref)
     }
 
-    /// Waits for the compile to finish.
-    fn wait(&self) -> Option<&Arc<dyn Any + Send + Sync>> {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        while !state.done {
-            state = self.ready.wait(state).unwrap_or_else(|e| e.into_inner());
+    /// The compile, made on this thread when it is not done yet (even
+    /// while the worker makes it too): nobody waits for the worker, which
+    /// runs at a lower priority.
+    fn compile_now(&self) -> Option<&Arc<dyn Any + Send + Sync>> {
+        let source = self.lock().source.clone();
+        if let Some(source) = source {
+            self.set(source.compile());
         }
-        drop(state);
         self.ready()
     }
 
     /// Runs `f` once the compile is done (now, if it is).
     fn then(&self, f: Then) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.lock();
         if state.done {
             drop(state);
             f();
@@ -187,8 +250,9 @@ impl TieredBackend {
     }
 
     /// Keeps every sandbox on the quick tier until `count` sandboxes have
-    /// been handed out, then waits for the fast tier's compile: a
-    /// deterministic switch point for tests.
+    /// been handed out, then has the fast tier's code (compiling it on
+    /// the calling thread if the worker has not): a deterministic switch
+    /// point for tests.
     pub fn hold_until(mut self, count: u64) -> Self {
         self.hold_until = count;
         self
@@ -203,19 +267,17 @@ impl TieredBackend {
         }
     }
 
-    /// Queues `wasm` for the fast tier, starting the worker if needed.
-    fn queue(&self, wasm: &[u8], slot: &Arc<Slot>) {
+    /// Queues `slot`'s compile for the worker, starting it if needed.
+    fn queue(&self, slot: &Arc<Slot>) {
         let job = Job {
-            wasm: wasm.to_vec(),
             slot: Arc::downgrade(slot),
         };
         let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
         let sender = jobs.get_or_insert_with(|| {
             let (sender, receiver) = mpsc::channel::<Job>();
-            let (fast, stats) = (self.fast.clone(), self.stats.clone());
             let spawned = std::thread::Builder::new()
                 .name("ward-tier-up".into())
-                .spawn(move || compile_jobs(&*fast, &receiver, &stats));
+                .spawn(move || compile_jobs(&receiver));
             if let Err(e) = spawned {
                 // No thread: jobs are never taken, and modules stay quick.
                 let why = format!(
@@ -235,20 +297,37 @@ impl TieredBackend {
     }
 }
 
-/// The worker: compiles each queued module on the fast tier.
-fn compile_jobs(fast: &dyn Backend, jobs: &mpsc::Receiver<Job>, stats: &Stats) {
+/// How far below the thread that starts it the compile worker runs (a
+/// `nice` increment; Linux, where the nice value is a thread's). The
+/// compile is background work: on two cores it would otherwise take one
+/// from the calls and blocks running meanwhile (a cold call's validation
+/// runs on every core). At 10 the scheduler weighs it at about a tenth
+/// of a foreground thread, so a compile still finishes under full load;
+/// and nobody waits for it (a thread that needs the code compiles it).
+pub const TIER_UP_NICE: i32 = 10;
+
+/// Lowers the calling thread's priority by [`TIER_UP_NICE`]; a system
+/// that refuses keeps the worker at its priority (with a warning).
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    if let Err(e) = rustix::process::nice(TIER_UP_NICE) {
+        tracing::warn!("tier-up's compile thread keeps its priority: {e}");
+    }
+}
+
+/// The worker: compiles each queued module on the fast tier, at a lower
+/// priority, unless a thread that needed it compiled it first.
+fn compile_jobs(jobs: &mpsc::Receiver<Job>) {
+    lower_priority();
     for job in jobs {
         let Some(slot) = job.slot.upgrade() else {
             continue;
         };
         drop(job.slot);
-        // The quick tier accepted these bytes: the fast one does too; if
-        // it does not, the module stays on the quick tier.
-        let code = fast.compile(&job.wasm).ok().map(|engine| engine.code);
-        // Counted before the result is published: whoever sees the fast
-        // tier in use also sees the compile counted.
-        stats.compiled.fetch_add(1, Ordering::Release);
-        slot.set(code);
+        let source = slot.lock().source.clone();
+        if let Some(source) = source {
+            slot.set(source.compile());
+        }
     }
 }
 
@@ -280,8 +359,8 @@ impl Backend for TieredBackend {
 
     fn compile(&self, wasm: &[u8]) -> Result<EngineModule, Failure> {
         let quick = self.quick.compile(wasm)?;
-        let slot = Arc::new(Slot::default());
-        self.queue(wasm, &slot);
+        let slot = Arc::new(Slot::pending(self.fast.clone(), wasm, self.stats.clone()));
+        self.queue(&slot);
         Ok(tiered(quick, self.fast.kind(), true, slot))
     }
 
@@ -324,8 +403,7 @@ impl Backend for TieredBackend {
         // `serialize` above produced, which is `fast.serialize`, and the
         // fingerprints are the same.
         let engine = unsafe { self.fast.deserialize(artifact)? };
-        let slot = Arc::new(Slot::default());
-        slot.set(Some(engine.code.clone()));
+        let slot = Arc::new(Slot::done(engine.code.clone()));
         Ok(tiered(engine, self.fast.kind(), false, slot))
     }
 
@@ -336,7 +414,7 @@ impl Backend for TieredBackend {
         };
         let held = handed_out <= self.hold_until;
         if !held && self.hold_until > 0 {
-            code.slot.wait();
+            code.slot.compile_now();
         }
         let fast = if held {
             None
@@ -411,7 +489,7 @@ impl Sandbox for TieredSandbox {
                 code.module(module, self.quick, false)
             }
             Tier::Fast => {
-                code.slot.wait();
+                code.slot.compile_now();
                 code.module(module, self.fast, true)
             }
         };

@@ -5,7 +5,14 @@
 
 #![allow(clippy::unwrap_used, reason = "test")]
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+        mpsc,
+    },
+    time::Duration,
+};
 
 use ed25519_dalek::SigningKey;
 use ward_chain::tx::{ChainRules, Deploy, Payload, TxBody, VerifiedTx};
@@ -15,7 +22,7 @@ use ward_primitives::Address;
 use ward_sdk::codec::{call_input, encode};
 use ward_state::MemoryStore;
 use ward_testkit::contracts;
-use ward_vm::{BackendKind, CacheOptions, Config, ModuleCache, TieredBackend};
+use ward_vm::{BackendKind, CacheOptions, CallContext, Config, ModuleCache, TieredBackend};
 
 const CHAIN: &str = "ward-tier";
 
@@ -229,4 +236,149 @@ fn a_system_runtime_starts_on_the_quick_tier_and_moves_up() {
     let third = run(&exec, call(sum, args(&[100]), 1_000_000));
     assert_eq!(outcome(&third), expected);
     assert_eq!(builds(), 2, "the fast instance is kept");
+}
+
+/// A thread's nice value, from its `/proc/.../stat` (the 19th field; the
+/// name before it is in parentheses and may hold spaces).
+#[cfg(target_os = "linux")]
+fn nice_of(stat: &std::path::Path) -> Option<(String, i32)> {
+    let text = std::fs::read_to_string(stat).ok()?;
+    let (open, close) = (text.find('(')?, text.rfind(')')?);
+    let name = text[open + 1..close].to_owned();
+    let nice = text[close + 1..].split_whitespace().nth(16)?.parse().ok()?;
+    Some((name, nice))
+}
+
+/// The compile worker runs `TIER_UP_NICE` below the thread that started
+/// it (Linux keeps a nice value per thread): background work that yields
+/// to the calls and blocks it serves. docs/embedding.md states the value.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_compile_worker_runs_below_the_thread_that_started_it() {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/embedding.md"),
+    )
+    .unwrap();
+    let stated = format!("`TIER_UP_NICE` ({})", ward_vm::TIER_UP_NICE);
+    assert!(doc.contains(&stated), "docs/embedding.md lacks {stated}");
+    let (_, own) = nice_of("/proc/thread-self/stat".as_ref()).unwrap();
+    let config = Config::default();
+    let backend = tiered(&config, 0);
+    // Compiled on this backend, past any module cache: its worker starts.
+    let _module = ward_vm::compile(&*backend, &config, &contracts::wasm("token")).unwrap();
+    // Every worker in this process (other tests start theirs from threads
+    // like this one) runs at the lowered priority once it has started: a
+    // new thread takes its name, then the worker lowers its priority, as
+    // their first steps, so one just spawned may not have yet. Polled,
+    // bounded for a stalled machine.
+    let expected = (own + ward_vm::TIER_UP_NICE).min(19);
+    let workers = || -> Vec<i32> {
+        std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .flatten()
+            .filter_map(|task| nice_of(&task.path().join("stat")))
+            .filter(|(name, _)| name == "ward-tier-up")
+            .map(|(_, nice)| nice)
+            .collect()
+    };
+    let deadline = ward_vm::clock::now() + Duration::from_secs(60);
+    loop {
+        let now = workers();
+        if !now.is_empty() && now.iter().all(|&nice| nice == expected) {
+            break;
+        }
+        assert!(
+            !ward_vm::clock::passed(deadline),
+            "workers at {now:?}, expected {expected} (this thread: {own})"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Wasmtime, whose compiles on tier-up's worker thread wait until the
+/// test lets them go (at most two minutes): a worker that does not
+/// finish while the test runs.
+struct StalledWorker {
+    inner: Arc<dyn ward_vm::Backend>,
+    release: Mutex<mpsc::Receiver<()>>,
+    /// Whether a worker's compile got past the stall.
+    worker_went_on: AtomicBool,
+}
+
+impl ward_vm::Backend for StalledWorker {
+    fn kind(&self) -> BackendKind {
+        self.inner.kind()
+    }
+
+    fn compile(&self, wasm: &[u8]) -> Result<ward_vm::EngineModule, ward_vm::Failure> {
+        if std::thread::current().name() == Some("ward-tier-up") {
+            let _ = self
+                .release
+                .lock()
+                .unwrap()
+                .recv_timeout(Duration::from_secs(120));
+            self.worker_went_on.store(true, Ordering::SeqCst);
+        }
+        self.inner.compile(wasm)
+    }
+
+    fn fingerprint(&self) -> String {
+        self.inner.fingerprint()
+    }
+
+    fn sandbox(&self, context: CallContext) -> Box<dyn ward_vm::Sandbox> {
+        self.inner.sandbox(context)
+    }
+
+    fn sibling(&self, config: &Config) -> Result<Arc<dyn ward_vm::Backend>, ward_vm::Failure> {
+        self.inner.sibling(config)
+    }
+}
+
+/// Nobody waits for the worker, which runs at a lower priority: a
+/// sandbox on the fast tier instantiating a module still compiling, and
+/// a test's switch point, compile it on their own thread. Here the
+/// worker is stalled until the end, and both get the module on wasmtime
+/// with the worker still stalled; the compile is counted once.
+#[test]
+fn a_thread_that_needs_the_compiled_code_makes_it_rather_than_wait() {
+    let config = Config {
+        tier_up: true,
+        ..Config::default()
+    };
+    let wasmtime = ward_testkit::backend(BackendKind::Wasmtime, &config);
+    let wasmi = ward_testkit::backend(BackendKind::Wasmi, &config);
+    for hold in [0u64, 2] {
+        let (release, stalled) = mpsc::channel();
+        let fast = Arc::new(StalledWorker {
+            inner: wasmtime.clone(),
+            release: Mutex::new(stalled),
+            worker_went_on: AtomicBool::new(false),
+        });
+        let backend = TieredBackend::new(wasmi.clone(), fast.clone()).hold_until(hold);
+        let module = ward_vm::compile(&backend, &config, &contracts::wasm("counter")).unwrap();
+        if hold == 0 {
+            // Any module's sandbox is on the fast tier: instantiating one
+            // still compiling needs its code now.
+            let mut sandbox = ward_vm::Backend::sandbox(&backend, CallContext::default());
+            sandbox.instantiate(&module, &[]).unwrap();
+        } else {
+            // The switch point: the sandboxes past the hold are fast.
+            for _ in 0..=hold {
+                drop(ward_vm::Backend::sandbox_for(
+                    &backend,
+                    &module,
+                    CallContext::default(),
+                ));
+            }
+        }
+        let stats = backend.stats();
+        assert!(
+            !fast.worker_went_on.load(Ordering::SeqCst),
+            "hold {hold}: the thread waited for the worker"
+        );
+        assert_eq!(stats.compiled, 1, "hold {hold}: {stats:?}");
+        assert!(stats.fast >= 1, "hold {hold}: {stats:?}");
+        drop(release);
+    }
 }

@@ -46,7 +46,13 @@ impl fmt::Display for ValType {
 ///
 /// Floats are carried as their bit patterns so that NaN payloads survive
 /// every conversion unchanged.
+///
+/// The tag is a `u32`: a host function's result is written to memory
+/// and read back within the trampoline, and with a one-byte tag the
+/// compiler stored a byte and loaded four over it, a store the processor
+/// cannot forward (a stall on every host call, `host_call_x1000`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
 pub enum Value {
     /// 32-bit integer.
     I32(i32),

@@ -267,7 +267,7 @@ impl CallContext {
                 "storage and events: a start function cannot ask the host".into(),
             ));
         }
-        Err(HostStop::Suspend(request))
+        Err(HostStop::Suspend(Box::new(request)))
     }
 
     fn storage_read(&mut self, args: Args<'_>, memory: &mut GuestMemory<'_>) -> Answer {
@@ -428,7 +428,7 @@ impl CallContext {
         }
         let mut to = [0u8; 32];
         to.copy_from_slice(&memory[address]);
-        Err(HostStop::Suspend(Request::Call {
+        Err(HostStop::Suspend(Box::new(Request::Call {
             address: to,
             input: memory[input].to_vec(),
             // At most all but one 64th of what is left (EIP-150's rule): a
@@ -439,7 +439,7 @@ impl CallContext {
             mode,
             stack_base: self.stack_above(ward_abi::call::STACK_UNITS),
             value: value.unwrap_or(0),
-        }))
+        })))
     }
 
     /// `ward.create`: suspends with the deploy for the embedder, which runs
@@ -462,14 +462,14 @@ impl CallContext {
         }
         let mut salt_bytes = [0u8; 32];
         salt_bytes.copy_from_slice(&memory[salt]);
-        Err(HostStop::Suspend(Request::Create {
+        Err(HostStop::Suspend(Box::new(Request::Create {
             code: memory[code].to_vec(),
             input: memory[input].to_vec(),
             salt: salt_bytes,
             gas: requested.min(self.gas_left.get() - self.gas_left.get() / 64),
             stack_base: self.stack_above(ward_abi::call::STACK_UNITS),
             value: value.unwrap_or(0),
-        }))
+        })))
     }
 
     fn return_data_read(&mut self, args: Args<'_>, memory: &mut GuestMemory<'_>) -> Answer {

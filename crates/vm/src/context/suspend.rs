@@ -151,10 +151,10 @@ impl CallContext {
                 ErrorKind::HostError,
                 "a start function cannot suspend",
             ))),
-            HostAnswer::Suspend => Err(HostStop::Suspend(Request::Host {
+            HostAnswer::Suspend => Err(HostStop::Suspend(Box::new(Request::Host {
                 index,
                 args: args.to_vec(),
-            })),
+            }))),
             HostAnswer::Trap(message) => {
                 Err(HostStop::Trap(Failure::new(ErrorKind::HostError, message)))
             }
@@ -185,11 +185,11 @@ impl CallContext {
         if !self.suspend_allowed {
             return Err(host_error("a start function cannot make a syscall".into()));
         }
-        Err(HostStop::Suspend(Request::Syscall {
+        Err(HostStop::Suspend(Box::new(Request::Syscall {
             index,
             args: args.to_vec(),
             returns: !results.is_empty(),
             gas_left: self.gas_left.get(),
-        }))
+        })))
     }
 }

@@ -229,7 +229,7 @@ impl WasmiSandbox {
                 }
                 Ok(ResumableCall::HostTrap(invocation)) => {
                     let request = match invocation.host_error().downcast_ref::<Stop>() {
-                        Some(Stop(HostStop::Suspend(request))) => request.clone(),
+                        Some(Stop(HostStop::Suspend(request))) => Request::clone(request),
                         _ => return step_from_error(invocation.into_host_error()),
                     };
                     let (host_index, expected) = match &request {

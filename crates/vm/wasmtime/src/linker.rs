@@ -144,7 +144,7 @@ async fn abi_call_suspending(
         .map_err(host_error)?;
     let value = match guest::abi_call(&mut Guest::new(&mut caller), f, &args) {
         Err(HostStop::Suspend(request)) => {
-            let reply = suspend(&mut caller, request).await;
+            let reply = suspend(&mut caller, *request).await;
             guest::complete_abi(&mut Guest::new(&mut caller), f, reply)
         }
         answered => answered,
@@ -207,7 +207,7 @@ async fn host_call(
     };
     let values = match first {
         Err(HostStop::Suspend(request)) => {
-            let reply = suspend(&mut caller, request).await;
+            let reply = suspend(&mut caller, *request).await;
             guest::complete_host_call(&mut Guest::new(&mut caller), index, &expected, reply)
         }
         answered => answered,

@@ -51,25 +51,40 @@ fn jumpdests(code: &[u8]) -> Vec<u8> {
     bits
 }
 
-/// What the runtime's `analyze` outputs for `code`.
-fn analyze(runtimes: &Runtimes, code: &[u8]) -> Vec<u8> {
+/// How the registered runtime's `entry` ends on `input` with `gas`, in
+/// `context`, outside any chain.
+fn run(
+    runtimes: &Runtimes,
+    entry: &str,
+    (input, gas): (Vec<u8>, Gas),
+    context: CallContext,
+) -> ward_vm::Outcome {
     let runtime = runtimes.names()[0].1;
     let options = RunOptions {
-        input: code.to_vec(),
+        input,
+        gas_limit: gas,
         ..RunOptions::default()
     };
+    let reply = &mut |_| Reply::Trap("unexpected".into());
     let execution = runtimes
         .system()
         .call(
             &runtime,
-            &Entry::Main("analyze".into()),
+            &Entry::Main(entry.into()),
             options,
-            CallContext::new(Vec::new(), Gas::MAX),
-            &mut |_| Reply::Trap("unexpected".into()),
+            context,
+            reply,
         )
         .unwrap();
-    assert_eq!(execution.outcome.status, Status::Ok, "{execution:?}");
-    execution.outcome.output
+    execution.outcome
+}
+
+/// What the runtime's `analyze` outputs for `code`.
+fn analyze(runtimes: &Runtimes, code: &[u8]) -> Vec<u8> {
+    let context = CallContext::new(Vec::new(), Gas::MAX);
+    let outcome = run(runtimes, "analyze", (code.to_vec(), Gas::MAX), context);
+    assert_eq!(outcome.status, Status::Ok, "{outcome:?}");
+    outcome.output
 }
 
 #[test]
@@ -162,25 +177,12 @@ fn an_engine_metered_runtime_analyses_in_its_frames() {
 /// runs by the analysis it is given (here a false one, which only the
 /// executor's own could make true).
 fn run_main(runtimes: &Runtimes, code: &[u8], analysis: Option<&[u8]>) -> (Status, i32) {
-    let runtime = runtimes.names()[0].1;
-    let options = RunOptions {
-        input: head(code, analysis),
-        gas_limit: Gas::new(10_000_000),
-        ..RunOptions::default()
-    };
-    let execution = runtimes
-        .system()
-        .call(
-            &runtime,
-            &Entry::Main("main".into()),
-            options,
-            CallContext::new(Vec::new(), Gas::new(10_000_000))
-                .with_chain(Box::new(Transient::default()))
-                .with_host_costs_waived(),
-            &mut |_| Reply::Trap("unexpected".into()),
-        )
-        .unwrap();
-    (execution.outcome.status, execution.outcome.exit_code)
+    let gas = Gas::new(10_000_000);
+    let context = CallContext::new(Vec::new(), gas)
+        .with_chain(Box::new(Transient::default()))
+        .with_host_costs_waived();
+    let outcome = run(runtimes, "main", (head(code, analysis), gas), context);
+    (outcome.status, outcome.exit_code)
 }
 
 /// A chain with transient storage (the EVM runtime keeps its

@@ -288,20 +288,35 @@ fn random_write(rng: &mut Rng, size: u32) -> String {
 }
 
 /// A module whose `run` makes `writes` random writes ([`random_write`])
-/// into a memory of `pages` pages that starts with data.
+/// into a memory of `pages` pages that starts with data, in three
+/// frames: its own, a callee's that returns, and a last callee's that
+/// ends the call with `exit` (so no frame above it returns).
 fn writing_module(rng: &mut Rng, pages: u32, writes: usize) -> String {
     let size = pages * 65_536;
-    let body: Vec<String> = (0..writes).map(|_| random_write(rng, size)).collect();
+    let mut body = |n: usize| -> String {
+        (0..n)
+            .map(|_| random_write(rng, size))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let (first, middle, callee, last) = (
+        body(writes / 3),
+        body(writes / 3),
+        body(writes / 6 + 1),
+        body(writes / 6 + 1),
+    );
     format!(
         r#"(module
   (import "ward" "input_read" (func $input_read (param i32 i32 i32)))
   (import "ward" "caller" (func $caller (param i32)))
   (import "ward" "hash_keccak256" (func $keccak (param i32 i32 i32)))
+  (import "ward" "exit" (func $exit (param i32)))
   (memory (export "memory") {pages})
   (data (i32.const {}) "data in the image")
-  (func (export "run") {}))"#,
+  (func $returns {callee})
+  (func $exits {last} (call $exit (i32.const 0)))
+  (func (export "run") {first} (call $returns) {middle} (call $exits)))"#,
         rng.next() as u32 % (size - 32),
-        body.join(" ")
     )
 }
 

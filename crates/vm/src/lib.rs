@@ -90,7 +90,7 @@ pub use run::{
     instantiate_metered, policy_failure,
 };
 pub use system::{MAX_POOLED, SystemRuntimes};
-pub use tier::{TIER_UP_NICE, TierStats, TieredBackend};
+pub use tier::{TierStats, TieredBackend};
 pub use value::{ExportType, ExternType, FuncType, ImportType, ValType, Value};
 pub use ward_abi::ABI_VERSION;
 pub use ward_instrument::{

@@ -8,12 +8,10 @@
 //! checks); which tier ran a call is never observable but in time. A
 //! sandbox is on one tier for its life: a call in progress never moves.
 //!
-//! The worker is background work and runs [`TIER_UP_NICE`] below the
-//! thread that started it, so nobody may wait for it: a thread that needs
-//! the fast tier's code before the worker has made it (a fast-tier
-//! sandbox instantiating the module, a test's switch point) compiles it
-//! itself, at its own priority, and the first compile to finish is the
-//! one kept.
+//! Nobody waits for the worker: a thread that needs the fast tier's code
+//! before the worker has made it (a fast-tier sandbox instantiating the
+//! module, a test's switch point) compiles it itself, and the first
+//! compile to finish is the one kept.
 
 use std::{
     any::Any,
@@ -167,8 +165,8 @@ impl Slot {
     }
 
     /// The compile, made on this thread when it is not done yet (even
-    /// while the worker makes it too): nobody waits for the worker, which
-    /// runs at a lower priority.
+    /// while the worker makes it too): nobody waits for the worker, whose
+    /// queue may hold other modules first.
     fn compile_now(&self) -> Option<&Arc<dyn Any + Send + Sync>> {
         let source = self.lock().source.clone();
         if let Some(source) = source {
@@ -297,28 +295,9 @@ impl TieredBackend {
     }
 }
 
-/// How far below the thread that starts it the compile worker runs (a
-/// `nice` increment; Linux, where the nice value is a thread's). The
-/// compile is background work: on two cores it would otherwise take one
-/// from the calls and blocks running meanwhile (a cold call's validation
-/// runs on every core). At 10 the scheduler weighs it at about a tenth
-/// of a foreground thread, so a compile still finishes under full load;
-/// and nobody waits for it (a thread that needs the code compiles it).
-pub const TIER_UP_NICE: i32 = 10;
-
-/// Lowers the calling thread's priority by [`TIER_UP_NICE`]; a system
-/// that refuses keeps the worker at its priority (with a warning).
-fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    if let Err(e) = rustix::process::nice(TIER_UP_NICE) {
-        tracing::warn!("tier-up's compile thread keeps its priority: {e}");
-    }
-}
-
-/// The worker: compiles each queued module on the fast tier, at a lower
-/// priority, unless a thread that needed it compiled it first.
+/// The worker: compiles each queued module on the fast tier, unless a
+/// thread that needed it compiled it first.
 fn compile_jobs(jobs: &mpsc::Receiver<Job>) {
-    lower_priority();
     for job in jobs {
         let Some(slot) = job.slot.upgrade() else {
             continue;

@@ -238,63 +238,6 @@ fn a_system_runtime_starts_on_the_quick_tier_and_moves_up() {
     assert_eq!(builds(), 2, "the fast instance is kept");
 }
 
-/// A thread's nice value, from its `/proc/.../stat` (the 19th field; the
-/// name before it is in parentheses and may hold spaces).
-#[cfg(target_os = "linux")]
-fn nice_of(stat: &std::path::Path) -> Option<(String, i32)> {
-    let text = std::fs::read_to_string(stat).ok()?;
-    let (open, close) = (text.find('(')?, text.rfind(')')?);
-    let name = text[open + 1..close].to_owned();
-    let nice = text[close + 1..].split_whitespace().nth(16)?.parse().ok()?;
-    Some((name, nice))
-}
-
-/// The compile worker runs `TIER_UP_NICE` below the thread that started
-/// it (Linux keeps a nice value per thread): background work that yields
-/// to the calls and blocks it serves. docs/embedding.md states the value.
-#[cfg(target_os = "linux")]
-#[test]
-fn the_compile_worker_runs_below_the_thread_that_started_it() {
-    let doc = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/embedding.md"),
-    )
-    .unwrap();
-    let stated = format!("`TIER_UP_NICE` ({})", ward_vm::TIER_UP_NICE);
-    assert!(doc.contains(&stated), "docs/embedding.md lacks {stated}");
-    let (_, own) = nice_of("/proc/thread-self/stat".as_ref()).unwrap();
-    let config = Config::default();
-    let backend = tiered(&config, 0);
-    // Compiled on this backend, past any module cache: its worker starts.
-    let _module = ward_vm::compile(&*backend, &config, &contracts::wasm("token")).unwrap();
-    // Every worker in this process (other tests start theirs from threads
-    // like this one) runs at the lowered priority once it has started: a
-    // new thread takes its name, then the worker lowers its priority, as
-    // their first steps, so one just spawned may not have yet. Polled,
-    // bounded for a stalled machine.
-    let expected = (own + ward_vm::TIER_UP_NICE).min(19);
-    let workers = || -> Vec<i32> {
-        std::fs::read_dir("/proc/self/task")
-            .unwrap()
-            .flatten()
-            .filter_map(|task| nice_of(&task.path().join("stat")))
-            .filter(|(name, _)| name == "ward-tier-up")
-            .map(|(_, nice)| nice)
-            .collect()
-    };
-    let deadline = ward_vm::clock::now() + Duration::from_secs(60);
-    loop {
-        let now = workers();
-        if !now.is_empty() && now.iter().all(|&nice| nice == expected) {
-            break;
-        }
-        assert!(
-            !ward_vm::clock::passed(deadline),
-            "workers at {now:?}, expected {expected} (this thread: {own})"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// Wasmtime, whose compiles on tier-up's worker thread wait until the
 /// test lets them go (at most two minutes): a worker that does not
 /// finish while the test runs.
@@ -335,9 +278,9 @@ impl ward_vm::Backend for StalledWorker {
     }
 }
 
-/// Nobody waits for the worker, which runs at a lower priority: a
-/// sandbox on the fast tier instantiating a module still compiling, and
-/// a test's switch point, compile it on their own thread. Here the
+/// Nobody waits for the worker (whose queue may hold other modules
+/// first): a sandbox on the fast tier instantiating a module still
+/// compiling, and a test's switch point, compile it on their own thread. Here the
 /// worker is stalled until the end, and both get the module on wasmtime
 /// with the worker still stalled; the compile is counted once.
 #[test]

@@ -25,14 +25,13 @@ pub const PER_MODULE: usize = 2;
 /// or copied.
 const PAGE: usize = 4096;
 
-/// The memory of a new instance, as runs of zero pages (most of a memory)
-/// and of pages with data.
+/// The memory of a new instance, and which of its pages are all zero
+/// (most of a memory).
 #[derive(Debug)]
 pub struct MemoryImage {
     bytes: Box<[u8]>,
-    /// `(start, end, zero)` in bytes, covering the image in order.
-    runs: Vec<(usize, usize, bool)>,
-    /// Whether each page is all zero.
+    /// Whether each page is all zero: such a page is restored by reading
+    /// only the memory, not the image too.
     zero: Box<[bool]>,
     /// The granule of the instrumentation's bitmap of written memory
     /// ([`ward_instrument::dirty_shift`] of the image's size).
@@ -42,21 +41,9 @@ pub struct MemoryImage {
 impl MemoryImage {
     /// The image of `memory`, taken from a new instance before any call.
     pub fn new(memory: &[u8]) -> Self {
-        let mut runs: Vec<(usize, usize, bool)> = Vec::new();
-        let mut zero = Vec::with_capacity(memory.len().div_ceil(PAGE));
-        for (i, page) in memory.chunks(PAGE).enumerate() {
-            let (start, end) = (i * PAGE, i * PAGE + page.len());
-            let is_zero = is_zero(page);
-            zero.push(is_zero);
-            match runs.last_mut() {
-                Some(last) if last.2 == is_zero => last.1 = end,
-                _ => runs.push((start, end, is_zero)),
-            }
-        }
         MemoryImage {
             bytes: memory.into(),
-            runs,
-            zero: zero.into(),
+            zero: memory.chunks(PAGE).map(is_zero).collect(),
             shift: ward_instrument::dirty_shift(memory.len() as u64),
         }
     }
@@ -72,21 +59,7 @@ impl MemoryImage {
         if memory.len() != self.bytes.len() {
             return false;
         }
-        for &(start, end, zero) in &self.runs {
-            let (Some(to), Some(from)) = (memory.get_mut(start..end), self.bytes.get(start..end))
-            else {
-                return false;
-            };
-            for (page, image) in to.chunks_mut(PAGE).zip(from.chunks(PAGE)) {
-                if zero {
-                    if !is_zero(page) {
-                        page.fill(0);
-                    }
-                } else if page != image {
-                    page.copy_from_slice(image);
-                }
-            }
-        }
+        self.restore_pages(memory, 0, memory.len());
         true
     }
 
@@ -576,7 +549,7 @@ mod tests {
         new[10] = 1;
         new[3 * PAGE + 7] = 9;
         let image = MemoryImage::new(&new);
-        assert_eq!(image.runs.len(), 4);
+        assert_eq!(*image.zero, [false, true, true, false, true, true]);
         let mut memory = vec![0xAAu8; new.len()];
         assert!(image.restore(&mut memory));
         assert_eq!(memory, new);

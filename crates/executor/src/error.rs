@@ -1,6 +1,7 @@
 //! What keeps a block or a transaction from executing: the node's faults
 //! and the refusals of a transaction that never enters a block.
 
+use ward_chain::block::Header;
 use ward_state::StateError;
 use ward_vm::{ChainError, FaultKind, NodeFault};
 
@@ -29,6 +30,15 @@ pub enum ExecError {
         index: usize,
         /// Why.
         refusal: Inadmissible,
+    },
+    /// A block sealed to another header than the one it had to have
+    /// ([`Pipeline::push_expecting`](crate::Pipeline::push_expecting)):
+    /// a replica's replay of a log entry that the log does not agree
+    /// with. Nothing of it is committed.
+    #[error("block {} sealed to another header than the expected one", .ours.height)]
+    Disagrees {
+        /// The header it sealed to.
+        ours: Box<Header>,
     },
 }
 

@@ -16,13 +16,19 @@
 //! Block N+1's execution and block N's commit overlap; two blocks are
 //! never committed at once, and a block whose predecessor failed to
 //! commit is dropped, never committed over a state it did not run on.
+//!
+//! A replica replaying the cluster's log pushes each entry with the header
+//! the log gives it ([`Pipeline::push_expecting`]): the committer seals
+//! the block and commits it only if it sealed to that header; otherwise
+//! the block is [`ExecError::Disagrees`], and neither it nor the block
+//! executed over it reaches the store.
 
 use std::{
     sync::{Arc, mpsc},
     thread::JoinHandle,
 };
 
-use ward_chain::tx::VerifiedTx;
+use ward_chain::{block::Header, tx::VerifiedTx};
 use ward_state::StateCommit;
 use ward_vm::{FaultKind, NodeFault};
 
@@ -45,8 +51,9 @@ pub struct Pipeline<S: StateCommit + Send + Sync + 'static> {
     /// The state of the block being committed, which the next block reads
     /// above the store; `None` when nothing is in flight.
     in_flight: Option<Arc<Pending>>,
-    /// To the committer; `None` once dropped.
-    jobs: Option<mpsc::SyncSender<Executed>>,
+    /// To the committer, each with the header it must seal to, if any;
+    /// `None` once dropped.
+    jobs: Option<mpsc::SyncSender<Job>>,
     /// From the committer: each block's outcome and where its time went,
     /// in order.
     done: mpsc::Receiver<(Result<Block, ExecError>, BlockTimings)>,
@@ -54,6 +61,9 @@ pub struct Pipeline<S: StateCommit + Send + Sync + 'static> {
     timings: BlockTimings,
     committer: Option<JoinHandle<()>>,
 }
+
+/// A block for the committer, and the header it must seal to, if any.
+type Job = (Executed, Option<Header>);
 
 /// What [`Pipeline::push`] did.
 #[derive(Debug)]
@@ -89,17 +99,22 @@ impl<S: StateCommit + Send + Sync + 'static> Pipeline<S> {
     /// cannot start.
     pub fn new(executor: Arc<Executor<S>>) -> Result<Self, ExecError> {
         let next = executor.store().height()? + 1;
-        let (jobs, inbox) = mpsc::sync_channel::<Executed>(1);
+        let (jobs, inbox) = mpsc::sync_channel::<Job>(1);
         let (outcomes, done) = mpsc::sync_channel(1);
         let committer = {
             let executor = executor.clone();
             std::thread::Builder::new()
                 .name("ward-commit".into())
                 .spawn(move || {
-                    for executed in inbox {
-                        let outcome = executor
-                            .seal(executed)
-                            .and_then(|prepared| executor.commit_prepared(prepared));
+                    for (executed, expected) in inbox {
+                        let outcome = executor.seal(executed).and_then(|prepared| match expected {
+                            Some(header) if header != prepared.block.record.header => {
+                                Err(ExecError::Disagrees {
+                                    ours: Box::new(prepared.block.record.header),
+                                })
+                            }
+                            _ => executor.commit_prepared(prepared),
+                        });
                         // Read here: the next block's commit sets them again.
                         let timings = executor.last_block_timings();
                         if outcomes.send((outcome, timings)).is_err() {
@@ -152,7 +167,20 @@ impl<S: StateCommit + Send + Sync + 'static> Pipeline<S> {
             return Pushed::failed(error);
         }
         let items = Item::all(txs, self.next);
-        self.push_items(&items, time)
+        self.push_items(&items, time, None)
+    }
+
+    /// [`Pipeline::push`] for a block whose header is known (a log entry a
+    /// replica replays): it is committed only if it seals to `expected`,
+    /// else its outcome is [`ExecError::Disagrees`] (with the header it
+    /// sealed to) and nothing of it, nor of the block pushed after it, is
+    /// committed. Its time is `expected`'s.
+    pub fn push_expecting(&mut self, txs: &[VerifiedTx], expected: &Header) -> Pushed {
+        if let Err(error) = self.refresh() {
+            return Pushed::failed(error);
+        }
+        let items = Item::all(txs, self.next);
+        self.push_items(&items, expected.time, Some(*expected))
     }
 
     /// [`Pipeline::push`] for the embedder's own transactions, as
@@ -163,10 +191,10 @@ impl<S: StateCommit + Send + Sync + 'static> Pipeline<S> {
         }
         let txs: Vec<VerifiedTx> = txs.iter().cloned().map(Tx::vouched).collect();
         let items = Item::all(&txs, self.next);
-        self.push_items(&items, time)
+        self.push_items(&items, time, None)
     }
 
-    fn push_items(&mut self, items: &[Item<'_>], time: u64) -> Pushed {
+    fn push_items(&mut self, items: &[Item<'_>], time: u64, expected: Option<Header>) -> Pushed {
         let executed = self.executor.execute_items(
             items,
             (self.next, time),
@@ -180,14 +208,14 @@ impl<S: StateCommit + Send + Sync + 'static> Pipeline<S> {
                 committed,
                 executed: Err(ExecError::Fault(NodeFault::new(
                     FaultKind::Storage,
-                    "the block before failed to commit, so this one was dropped",
+                    "the block before was not committed, so this one was dropped",
                 ))),
             };
         }
         let executed = executed.and_then(|executed| {
             let height = executed.height;
             let pending = Arc::new(Pending::of(height, &executed.changes));
-            self.send(executed)?;
+            self.send(executed, expected)?;
             self.in_flight = Some(pending);
             self.next = height + 1;
             Ok(height)
@@ -212,10 +240,10 @@ impl<S: StateCommit + Send + Sync + 'static> Pipeline<S> {
         self.wait()
     }
 
-    fn send(&self, executed: Executed) -> Result<(), ExecError> {
+    fn send(&self, executed: Executed, expected: Option<Header>) -> Result<(), ExecError> {
         self.jobs
             .as_ref()
-            .and_then(|jobs| jobs.send(executed).ok())
+            .and_then(|jobs| jobs.send((executed, expected)).ok())
             .ok_or_else(committer_gone)
     }
 

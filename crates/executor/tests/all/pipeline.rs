@@ -2,8 +2,10 @@
 //! it and its own height for the next, and a storage fault anywhere in a
 //! pipelined run (while a block executes, is rooted or commits) loses no
 //! block it reported committed and applies none twice: pushed again, the
-//! chain ends where the sequential one does, on both backends. Equality
-//! with sequential blocks over random chains is `parallel`'s test.
+//! chain ends where the sequential one does, on both backends; a block
+//! replayed with a header it does not seal to is never committed.
+//! Equality with sequential blocks over random chains is `parallel`'s
+//! test.
 
 #![allow(clippy::unwrap_used, reason = "test")]
 
@@ -136,6 +138,53 @@ fn a_refused_block_keeps_the_block_before_it_and_its_height() {
         assert_eq!(pushed.executed.unwrap(), 4);
         assert_eq!(pipeline.flush().unwrap().unwrap(), reference[3], "{kind}");
         assert_eq!(pipeline.executor().store().height().unwrap(), 4);
+    }
+}
+
+/// A replica's replay (`push_expecting`): blocks pushed with the headers
+/// the sequential chain sealed to commit as that chain did; a block
+/// pushed with any other header is `Disagrees` (with the header it sealed
+/// to), and neither it nor the block executed above it reaches the store.
+#[test]
+fn a_block_that_seals_to_another_header_than_expected_is_never_committed() {
+    for kind in BackendKind::ALL {
+        let blocks = blocks(3);
+        let reference = sequential(kind, &blocks);
+        let headers: Vec<_> = reference.iter().map(|b| b.record.header).collect();
+        let mut pipeline = Pipeline::new(Arc::new(executor(kind, MemoryStore::default()))).unwrap();
+        for (i, txs) in blocks.iter().take(3).enumerate() {
+            let pushed = pipeline.push_expecting(txs, &headers[i]);
+            assert_eq!(pushed.executed.unwrap(), i as u64 + 1, "{kind}");
+            if i > 0 {
+                assert_eq!(pushed.committed.unwrap().unwrap(), reference[i - 1]);
+            }
+        }
+        // Block 4 expected with another state root (what a proposer that
+        // computed another state would have logged).
+        let mut other = headers[3];
+        other.state_root.0[0] ^= 1;
+        let pushed = pipeline.push_expecting(&blocks[3], &other);
+        assert_eq!(pushed.committed.unwrap().unwrap(), reference[2], "{kind}");
+        assert_eq!(pushed.executed.unwrap(), 4);
+        // Block 5 runs above block 4's changes while block 4 is sealed.
+        let pushed = pipeline.push_expecting(&blocks[4], &headers[4]);
+        match pushed.committed {
+            Some(Err(ExecError::Disagrees { ours })) => assert_eq!(*ours, headers[3], "{kind}"),
+            other => panic!("{kind}: block 4 should disagree: {other:?}"),
+        }
+        assert!(pushed.executed.is_err(), "{kind}: block 5 ran above block 4");
+        assert!(pipeline.flush().is_none(), "nothing is in flight");
+        let store = pipeline.executor().store().clone();
+        assert_eq!(store.height().unwrap(), 3, "{kind}: block 4 is not committed");
+        // The store is block 3's: the replay goes on from there with the
+        // right headers, to the sequential chain's end.
+        assert_eq!(pipeline.next_height(), 4);
+        for (i, txs) in blocks.iter().enumerate().skip(3) {
+            let pushed = pipeline.push_expecting(txs, &headers[i]);
+            assert_eq!(pushed.executed.unwrap(), i as u64 + 1, "{kind}");
+        }
+        assert_eq!(pipeline.flush().unwrap().unwrap(), reference[4], "{kind}");
+        assert_eq!(store.block(5).unwrap().unwrap().header, headers[4]);
     }
 }
 

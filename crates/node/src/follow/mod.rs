@@ -1,9 +1,9 @@
 //! A replica's loop (feature `etcd`): one thread, the only writer of its
 //! store, in place of the single node's producer.
 //!
-//! Each turn it applies what the log holds past its height (replaying
-//! each entry and committing it only when its header equals the
-//! proposer's), keeps or seeks the proposer's lease, and, as the
+//! Each turn it applies what the log holds past its height (`replay`:
+//! each entry through a block pipeline, committed only when its header
+//! equals the proposer's), keeps or seeks the proposer's lease, and, as the
 //! proposer, builds the next block from the shared mempool, appends it
 //! fenced, and commits it. A divergence stops the loop for good; a fault
 //! of etcd is retried; a fault of the store stops it (`/health` says
@@ -13,25 +13,25 @@ use std::{sync::Arc, time::Duration};
 
 use tokio::runtime::Handle;
 use ward_chain::tx::VerifiedTx;
-use ward_executor::{ExecError, PreparedBlock};
+use ward_executor::{ExecError, Pipeline, PreparedBlock};
 use ward_primitives::Hash32;
-use ward_state::StateRead;
+use ward_state::{RedbStore, StateRead};
 
 use crate::settings::ChainSettingsExt as _;
 use crate::{
     cluster::{Append, BlockLog, ClusterError, Head, Leadership, REMOVED_WITH_APPEND},
     mempool::{Mempool, PoolRule, Refusal},
-    producer::{committed, fault, unix_millis},
+    producer::{fault, unix_millis},
     replica::{Divergence, Entry, MAX_ENTRY_BYTES, ROOTS_KEPT, Replica, Roots},
     state::Shared,
-    sync::lock,
 };
+
+mod replay;
+
+use replay::{TurnError, diverge, landed};
 
 /// How many shared-mempool transactions a proposer reads per block.
 const POOL_READ: i64 = 4_096;
-
-/// How many log entries a replica reads at once.
-const LOG_READ: i64 = 32;
 
 /// How long the loop sleeps with nothing seen to do (a change under the
 /// prefix wakes it sooner).
@@ -39,17 +39,6 @@ const IDLE: Duration = Duration::from_millis(250);
 
 /// How long it waits after etcd failed it.
 const BACKOFF: Duration = Duration::from_millis(200);
-
-/// Why a turn stopped early.
-#[derive(Debug, thiserror::Error)]
-enum TurnError {
-    #[error(transparent)]
-    Cluster(#[from] ClusterError),
-    #[error(transparent)]
-    Exec(#[from] ExecError),
-    #[error(transparent)]
-    State(#[from] ward_state::StateError),
-}
 
 /// The proposer's lease as this replica holds it.
 struct Lead {
@@ -151,6 +140,16 @@ pub(crate) fn run(shared: &Arc<Shared>, handle: &Handle) {
         return;
     };
     let mut log = replica.log.clone();
+    // Entries are replayed through it; the proposer's own blocks are
+    // committed beside it, with nothing in flight.
+    let mut pipeline = match Pipeline::new(shared.executor().clone()) {
+        Ok(pipeline) => pipeline,
+        Err(error) => {
+            tracing::error!(%error, "replica stopped");
+            shared.set_fault(error.to_string());
+            return;
+        }
+    };
     let mut lead: Option<Lead> = None;
     let mut based = false;
     let interval = Duration::from_millis(shared.config().block_time_ms);
@@ -184,7 +183,7 @@ pub(crate) fn run(shared: &Arc<Shared>, handle: &Handle) {
         let turn = turn(
             shared,
             replica,
-            &mut log,
+            (&mut log, &mut pipeline),
             handle,
             &mut lead,
             interval,
@@ -273,13 +272,13 @@ fn check_base(
 fn turn(
     shared: &Arc<Shared>,
     replica: &Replica,
-    log: &mut BlockLog,
+    (log, pipeline): (&mut BlockLog, &mut Pipeline<RedbStore>),
     handle: &Handle,
     lead: &mut Option<Lead>,
     interval: Duration,
     next_tick: &mut std::time::Instant,
 ) -> Result<bool, TurnError> {
-    if catch_up(shared, replica, log, handle)? {
+    if replay::catch_up(shared, replica, log, handle, pipeline)? {
         return Ok(false);
     }
     if !replica.config.propose {
@@ -344,111 +343,7 @@ fn turn(
     }
 }
 
-/// Applies every entry past this replica's height; `true` when it stopped
-/// (a divergence or a fault).
-fn catch_up(
-    shared: &Shared,
-    replica: &Replica,
-    log: &mut BlockLog,
-    handle: &Handle,
-) -> Result<bool, TurnError> {
-    loop {
-        let height = shared.store().height()?;
-        let entries = handle.block_on(log.read(height + 1, LOG_READ))?;
-        let Some(&(last, _)) = entries.last() else {
-            return Ok(false);
-        };
-        replica
-            .log_head
-            .fetch_max(last, std::sync::atomic::Ordering::Relaxed);
-        for (at, bytes) in entries {
-            let next = shared.store().height()? + 1;
-            if at != next {
-                let error = format!(
-                    "the log skips from block {} to {at}: it was compacted past this replica; restart it with --state-sync (it then restores a newer snapshot)",
-                    next - 1
-                );
-                tracing::error!(%error, "replica stopped");
-                shared.set_fault(error);
-                return Ok(true);
-            }
-            if !apply(shared, replica, log, handle, at, &bytes)? {
-                return Ok(true);
-            }
-        }
-    }
-}
-
-/// Replays one entry; `false` when it stopped here.
-fn apply(
-    shared: &Shared,
-    replica: &Replica,
-    log: &mut BlockLog,
-    handle: &Handle,
-    height: u64,
-    bytes: &[u8],
-) -> Result<bool, TurnError> {
-    let started = ward_vm::clock::now();
-    let entry = match Entry::from_bytes(bytes) {
-        Ok(entry) => entry,
-        Err(error) => {
-            let error = format!("log entry {height} does not decode: {error}");
-            tracing::error!(%error, "replica stopped");
-            shared.set_fault(error);
-            return Ok(false);
-        }
-    };
-    let log_roots = Roots::of(&entry.header);
-    let rules = shared.settings().rules();
-    let txs: Result<Vec<VerifiedTx>, String> = entry
-        .txs
-        .iter()
-        .map(|tx| VerifiedTx::from_bytes(tx, &rules).map_err(|e| e.to_string()))
-        .collect();
-    let prepared = match txs {
-        Err(error) => Err(format!("a transaction does not verify: {error}")),
-        Ok(txs) => match shared
-            .executor()
-            .prepare_signed_block(&txs, entry.header.time)
-        {
-            Ok(prepared) => Ok((prepared, txs)),
-            Err(error @ (ExecError::Refused { .. } | ExecError::InvalidTx(_))) => {
-                Err(error.to_string())
-            }
-            Err(error) => {
-                fault(shared, &error);
-                return Err(error.into());
-            }
-        },
-    };
-    let ours = prepared
-        .as_ref()
-        .map(|(p, _)| Roots::of(&p.block.record.header))
-        .map_err(Clone::clone);
-    let agrees = matches!(&prepared, Ok((p, _)) if p.block.record.header == entry.header);
-    if !agrees {
-        diverge(
-            shared,
-            replica,
-            log,
-            handle,
-            Divergence {
-                height,
-                log: log_roots,
-                ours,
-            },
-        );
-        return Ok(false);
-    }
-    let Ok((prepared, txs)) = prepared else {
-        return Ok(false);
-    };
-    commit(shared, replica, log, handle, prepared, &txs, started)?;
-    Ok(true)
-}
-
-/// Commits a block that agrees with the log, acknowledges it and
-/// publishes its roots.
+/// Commits the block this replica proposed, once it is in the log.
 fn commit(
     shared: &Shared,
     replica: &Replica,
@@ -464,109 +359,10 @@ fn commit(
         .inspect_err(|error| {
             fault(shared, error);
         })?;
-    let block = Arc::new(block);
-    let header = block.record.header;
-    replica
-        .log_head
-        .fetch_max(header.height, std::sync::atomic::Ordering::Relaxed);
     let timings = shared.executor().last_block_timings();
-    committed(
-        shared,
-        &block,
-        txs,
-        (ward_vm::clock::now() - started, timings),
-    );
-    let roots = Roots::of(&header);
-    let id = &replica.config.replica_id;
-    let published = handle.block_on(log.publish_roots(
-        header.height,
-        id,
-        roots.to_json().to_string().as_bytes(),
-    ));
-    match published {
-        Ok(all) => compare_peers(replica, header.height, &roots, &all),
-        // Publishing is for others to compare: the block stands.
-        Err(error) => tracing::warn!(%error, height = header.height, "roots not published"),
-    }
-    claim_progress(replica, handle, header.height);
+    let took = (ward_vm::clock::now() - started, timings);
+    landed(shared, replica, log, handle, &Arc::new(block), txs, took);
     Ok(())
-}
-
-/// A joiner's claim on the log after it applied block `height`: moved
-/// along every few blocks, and released once the replica is within the
-/// retention margin of the log's head (from then on its applied height
-/// holds the log, as any live replica's does).
-fn claim_progress(replica: &Replica, handle: &Handle, height: u64) {
-    let mut held = lock(&replica.claim);
-    let Some(claim) = held.as_mut() else {
-        return;
-    };
-    let head = replica.log_head.load(std::sync::atomic::Ordering::Relaxed);
-    if height.saturating_add(replica.config.log_retention_blocks) >= head {
-        if let Some(claim) = held.take() {
-            claim.release(handle);
-        }
-    } else if height.is_multiple_of(crate::replica::COMPACT_EVERY) {
-        claim.advance(handle, height);
-    }
-}
-
-/// Notes the replicas that published other roots for `height`.
-fn compare_peers(replica: &Replica, height: u64, ours: &Roots, all: &[(String, Vec<u8>)]) {
-    let mine = ours.to_json();
-    for (id, theirs) in all {
-        if *id == replica.config.replica_id {
-            continue;
-        }
-        let same = serde_json::from_slice::<serde_json::Value>(theirs).is_ok_and(|t| t == mine);
-        if !same {
-            tracing::error!(
-                peer = %id,
-                height,
-                ours = %mine,
-                theirs = %String::from_utf8_lossy(theirs),
-                "a replica published other roots"
-            );
-            lock(&replica.peers_disagree)
-                .entry(id.clone())
-                .or_insert(height);
-        }
-    }
-}
-
-/// Stops on a divergence: reports it, publishes what this replica got,
-/// and halts the process if asked to.
-fn diverge(
-    shared: &Shared,
-    replica: &Replica,
-    log: &mut BlockLog,
-    handle: &Handle,
-    divergence: Divergence,
-) {
-    tracing::error!(
-        height = divergence.height,
-        log_state_root = %divergence.log.state_root,
-        log_receipts_root = %divergence.log.receipts_root,
-        "{divergence}: this replica stopped applying and refuses writes"
-    );
-    let published = divergence.to_json()["ours"].to_string();
-    let id = &replica.config.replica_id;
-    if let Err(error) =
-        handle.block_on(log.publish_roots(divergence.height, id, published.as_bytes()))
-    {
-        tracing::warn!(%error, "the divergence was not published");
-    }
-    let message = divergence.to_string();
-    *lock(&replica.divergence) = Some(divergence);
-    shared.pool().clear(&Refusal::Unavailable(format!(
-        "this replica diverged: {message}"
-    )));
-    if replica.config.halt_on_divergence {
-        // `send_replace` keeps the value even when no one waits yet:
-        // `send` drops it without receivers, and a waiter that comes later
-        // would never learn of the halt.
-        shared.halt(message);
-    }
 }
 
 /// What a proposer's turn did.

@@ -186,13 +186,13 @@ fn replay(
     pipeline: &mut Pipeline<RedbStore>,
     flight: &mut Option<InFlight>,
 ) -> Result<bool, TurnError> {
+    let next = |flight: &Option<InFlight>| -> Result<u64, TurnError> {
+        Ok(match flight {
+            Some(block) => block.height + 1,
+            None => shared.store().height()? + 1,
+        })
+    };
     loop {
-        let next = |flight: &Option<InFlight>| -> Result<u64, TurnError> {
-            Ok(match flight {
-                Some(block) => block.height + 1,
-                None => shared.store().height()? + 1,
-            })
-        };
         let entries = handle.block_on(log.read(next(flight)?, LOG_READ))?;
         let Some(&(last, _)) = entries.last() else {
             return Ok(false);
@@ -202,65 +202,23 @@ fn replay(
             .fetch_max(last, std::sync::atomic::Ordering::Relaxed);
         for (at, bytes) in entries {
             let started = ward_vm::clock::now();
-            let expected = next(flight)?;
-            // What stops the replay at this entry lets the one before
-            // land first: it may be where the replica diverged.
-            let mut stop = |flight: &mut Option<InFlight>| -> Result<bool, TurnError> {
-                let outcome = pipeline.flush();
-                land(
-                    shared,
-                    replica,
-                    log,
-                    handle,
-                    pipeline,
-                    outcome,
-                    flight.take(),
-                )
-            };
-            if at != expected {
-                if stop(flight)? {
-                    return Ok(true);
-                }
-                let error = format!(
-                    "the log skips from block {} to {at}: it was compacted past this replica; restart it with --state-sync (it then restores a newer snapshot)",
-                    expected - 1
-                );
-                tracing::error!(%error, "replica stopped");
-                shared.set_fault(error);
-                return Ok(true);
-            }
-            let entry = match Entry::from_bytes(&bytes) {
-                Ok(entry) => entry,
-                Err(error) => {
-                    if stop(flight)? {
-                        return Ok(true);
+            let (entry, txs) = match prepare(shared, at, next(flight)?, &bytes) {
+                Ok(prepared) => prepared,
+                Err(stop) => {
+                    // The block before lands first: it may be where the
+                    // replica diverged.
+                    let outcome = pipeline.flush();
+                    if !land(
+                        shared,
+                        replica,
+                        log,
+                        handle,
+                        pipeline,
+                        outcome,
+                        flight.take(),
+                    )? {
+                        stop.apply(shared, replica, log, handle);
                     }
-                    let error = format!("log entry {at} does not decode: {error}");
-                    tracing::error!(%error, "replica stopped");
-                    shared.set_fault(error);
-                    return Ok(true);
-                }
-            };
-            let log_roots = Roots::of(&entry.header);
-            let rules = shared.settings().rules();
-            let verified: Result<Vec<VerifiedTx>, String> = entry
-                .txs
-                .iter()
-                .map(|tx| VerifiedTx::from_bytes(tx, &rules).map_err(|e| e.to_string()))
-                .collect();
-            let txs = match verified {
-                Ok(txs) => txs,
-                Err(error) => {
-                    if stop(flight)? {
-                        return Ok(true);
-                    }
-                    let ours = Err(format!("a transaction does not verify: {error}"));
-                    let at = Divergence {
-                        height: at,
-                        log: log_roots,
-                        ours,
-                    };
-                    diverge(shared, replica, log, handle, at);
                     return Ok(true);
                 }
             };
@@ -279,6 +237,7 @@ fn replay(
             )? {
                 return Ok(true);
             }
+            let log_roots = Roots::of(&entry.header);
             match executed {
                 Ok(height) => {
                     *flight = Some(InFlight {
@@ -290,12 +249,12 @@ fn replay(
                 }
                 Err(error @ (ExecError::Refused { .. } | ExecError::InvalidTx(_))) => {
                     let ours = Err(error.to_string());
-                    let at = Divergence {
+                    let stop = Stop::Diverge(Box::new(Divergence {
                         height: at,
                         log: log_roots,
                         ours,
-                    };
-                    diverge(shared, replica, log, handle, at);
+                    }));
+                    stop.apply(shared, replica, log, handle);
                     return Ok(true);
                 }
                 Err(error) => {
@@ -304,6 +263,60 @@ fn replay(
                 }
             }
         }
+    }
+}
+
+/// Why a replay stops at an entry.
+enum Stop {
+    /// This replica cannot go on (the log skips past it, an entry does
+    /// not decode): a fault.
+    Fault(String),
+    /// It got another block than the log's, or none.
+    Diverge(Box<Divergence>),
+}
+
+impl Stop {
+    fn apply(self, shared: &Shared, replica: &Replica, log: &mut BlockLog, handle: &Handle) {
+        match self {
+            Stop::Fault(error) => {
+                tracing::error!(%error, "replica stopped");
+                shared.set_fault(error);
+            }
+            Stop::Diverge(divergence) => diverge(shared, replica, log, handle, *divergence),
+        }
+    }
+}
+
+/// Entry `at` (`bytes`) decoded, with its transactions verified under the
+/// chain's rules, or why the replay stops there; `expected` is the height
+/// the replay is at.
+fn prepare(
+    shared: &Shared,
+    at: u64,
+    expected: u64,
+    bytes: &[u8],
+) -> Result<(Entry, Vec<VerifiedTx>), Stop> {
+    if at != expected {
+        return Err(Stop::Fault(format!(
+            "the log skips from block {} to {at}: it was compacted past this replica; restart it with --state-sync (it then restores a newer snapshot)",
+            expected - 1
+        )));
+    }
+    let entry = Entry::from_bytes(bytes)
+        .map_err(|error| Stop::Fault(format!("log entry {at} does not decode: {error}")))?;
+    let rules = shared.settings().rules();
+    let verified: Result<Vec<VerifiedTx>, _> = entry
+        .txs
+        .iter()
+        .map(|tx| VerifiedTx::from_bytes(tx, &rules))
+        .collect();
+    match verified {
+        Ok(txs) => Ok((entry, txs)),
+        Err(error) => Err(Stop::Diverge(Box::new(Divergence {
+            height: at,
+            log: Roots::of(&entry.header),
+            ours: Err(format!("a transaction does not verify: {error}")),
+        }))),
     }
 }
 

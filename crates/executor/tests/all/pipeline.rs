@@ -172,10 +172,17 @@ fn a_block_that_seals_to_another_header_than_expected_is_never_committed() {
             Some(Err(ExecError::Disagrees { ours })) => assert_eq!(*ours, headers[3], "{kind}"),
             other => panic!("{kind}: block 4 should disagree: {other:?}"),
         }
-        assert!(pushed.executed.is_err(), "{kind}: block 5 ran above block 4");
+        assert!(
+            pushed.executed.is_err(),
+            "{kind}: block 5 ran above block 4"
+        );
         assert!(pipeline.flush().is_none(), "nothing is in flight");
         let store = pipeline.executor().store().clone();
-        assert_eq!(store.height().unwrap(), 3, "{kind}: block 4 is not committed");
+        assert_eq!(
+            store.height().unwrap(),
+            3,
+            "{kind}: block 4 is not committed"
+        );
         // The store is block 3's: the replay goes on from there with the
         // right headers, to the sequential chain's end.
         assert_eq!(pipeline.next_height(), 4);

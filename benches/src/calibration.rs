@@ -706,15 +706,7 @@ impl Prepared {
 
     /// The transaction that runs the driver `n` times with `gas`.
     fn tx(&self, n: u32, gas: u64) -> Tx {
-        Tx {
-            sender: SENDER,
-            gas_limit: gas,
-            value: 0,
-            payload: Payload::Call {
-                to: self.driver,
-                input: input(n, &self.target),
-            },
-        }
+        Tx::call(SENDER, self.driver, input(n, &self.target), gas)
     }
 
     /// Runs the driver `n` times in one block of its own: the receipt's

@@ -51,13 +51,8 @@ const ETH_CHAIN: u64 = 31_337;
 const RECIPIENT: [u8; 20] = [0xb0; 20];
 
 /// Sender `i`'s secp256k1 key and its 20-byte address.
-fn eth_key(i: usize) -> (B256, [u8; 20]) {
-    let secret = B256::from(alloy_primitives::keccak256(format!(
-        "ward bench sender {i}"
-    )));
-    let signing = k256::ecdsa::SigningKey::from_slice(secret.as_slice()).expect("a valid key");
-    let address = ward_chain::tx::eth::address_of(signing.verifying_key());
-    (secret, address)
+fn eth_key(i: usize) -> devkeys::EthKey {
+    devkeys::EthKey::from_secret(alloy_primitives::keccak256(format!("ward bench sender {i}")).0)
 }
 
 fn ward_key(i: usize) -> SigningKey {
@@ -129,8 +124,8 @@ fn node_with_token(kind: BackendKind, senders: usize) -> Option<(Node, String, A
     let node = Node::start(config).expect("the node starts");
     let url = format!("{}/rpc", node.url());
     let agent = load::agent();
-    let owner = B256::from(devkeys::eth_key(0));
-    let owner_address = devkeys::eth_address(0);
+    let owner_key = devkeys::EthKey::dev(0);
+    let (owner, owner_address) = (B256::from(owner_key.secret), owner_key.address);
     let mut init = hex::decode(TOKEN_BIN.trim()).expect("Token.bin is hex");
     init.extend(U256::from(10u128.pow(30)).to_be_bytes::<32>());
     post(&agent, &url, &eth_tx(owner, 0, TxKind::Create, init), true).expect("deploys");
@@ -141,7 +136,7 @@ fn node_with_token(kind: BackendKind, senders: usize) -> Option<(Node, String, A
         let ward = account_address(&ward_key(i).verifying_key().to_bytes());
         let mut ward20 = [0u8; 20];
         ward20.copy_from_slice(&ward.0[12..]);
-        for to in [eth_key(i).1, ward20] {
+        for to in [eth_key(i).address, ward20] {
             let tx = eth_tx(
                 owner,
                 nonce,
@@ -200,7 +195,7 @@ pub fn node_eth_transfer(
     let token20: [u8; 20] = token.eth()?;
     let eth_make = move |i: usize, nonce: u64| {
         eth_tx(
-            eth_key(i).0,
+            B256::from(eth_key(i).secret),
             nonce,
             TxKind::Call(token20.into()),
             transfer_data(RECIPIENT, 1),

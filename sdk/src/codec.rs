@@ -312,16 +312,26 @@ macro_rules! tuple_codec {
         }
     )*};
 }
-tuple_codec! {
-    (A)
-    (A, B)
-    (A, B, C)
-    (A, B, C, D)
-    (A, B, C, D, E)
-    (A, B, C, D, E, F)
-    (A, B, C, D, E, F, G)
-    (A, B, C, D, E, F, G, H)
+
+/// Calls macro `$m` with every tuple of one to eight type parameters:
+/// the arities the codec and the schema implement.
+macro_rules! with_tuples {
+    ($m:ident) => {
+        $m! {
+            (A)
+            (A, B)
+            (A, B, C)
+            (A, B, C, D)
+            (A, B, C, D, E)
+            (A, B, C, D, E, F)
+            (A, B, C, D, E, F, G)
+            (A, B, C, D, E, F, G, H)
+        }
+    };
 }
+pub(crate) use with_tuples;
+
+with_tuples!(tuple_codec);
 
 /// The input of a call to method `method` with `args` (a tuple, or `()`):
 /// the method's name as a string, then the arguments.

@@ -34,6 +34,25 @@ pub(crate) fn len(n: usize) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
+/// A value the host copies into a buffer the guest offers:
+/// `read_into(buf)` asks for it into `buf` and answers its whole length
+/// (negative: there is none). `expected` bytes are offered first (a read
+/// is charged per byte offered); a longer value is asked for again, with
+/// room for all of it.
+pub(crate) fn read_value<N: TryInto<usize>>(
+    expected: usize,
+    mut read_into: impl FnMut(&mut [u8]) -> N,
+) -> Option<Vec<u8>> {
+    let mut buf = alloc::vec![0u8; expected];
+    let full = read_into(&mut buf).try_into().ok()?;
+    if full > buf.len() {
+        buf.resize(full, 0);
+        read_into(&mut buf);
+    }
+    buf.truncate(full);
+    Some(buf)
+}
+
 /// The native asset this call received, in the smallest unit
 /// (`docs/economics.md`): a transaction's value, or what the calling
 /// contract sent with [`Call::value`](crate::call::Call::value).

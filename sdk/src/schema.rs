@@ -122,25 +122,19 @@ impl<const N: usize> SchemaType for [u8; N] {
     };
 }
 
+impl SchemaType for () {
+    const TYPE: Ty = Ty::Tuple { of: &[] };
+}
+
 macro_rules! tuples {
-    ($( ($($name:ident),*) )*) => {
-        $( impl<$($name: SchemaType),*> SchemaType for ($($name,)*) {
-            const TYPE: Ty = Ty::Tuple { of: &[$($name::TYPE),*] };
+    ($( ($($name:ident),+) )*) => {
+        $( impl<$($name: SchemaType),+> SchemaType for ($($name,)+) {
+            const TYPE: Ty = Ty::Tuple { of: &[$($name::TYPE),+] };
         } )*
     };
 }
 
-tuples! {
-    ()
-    (A)
-    (A, B)
-    (A, B, C)
-    (A, B, C, D)
-    (A, B, C, D, E)
-    (A, B, C, D, E, F)
-    (A, B, C, D, E, F, G)
-    (A, B, C, D, E, F, G, H)
-}
+crate::codec::with_tuples!(tuples);
 
 /// A named argument of a method or `init`, or a field of an event.
 #[derive(Clone, Copy, Debug)]

@@ -28,7 +28,7 @@ pub use ward_abi::{MAX_KEY_BYTES, MAX_VALUE_BYTES};
 
 use crate::{
     codec::{Decode, Encode, decode_exact},
-    env::{len, ptr},
+    env::{len, ptr, read_value},
     sys,
 };
 
@@ -42,21 +42,9 @@ pub fn read(key: &[u8]) -> Option<Vec<u8>> {
 /// costs a second read. The typed views pass their type's
 /// [`Decode::SIZE_HINT`].
 pub fn read_sized(key: &[u8], expected: usize) -> Option<Vec<u8>> {
-    let mut buf = alloc::vec![0u8; expected];
-    // SAFETY: the host checks the ranges; `key` and `buf` are live slices
-    // of the lengths passed.
-    let full = unsafe {
-        sys::storage_read(
-            ptr(key.as_ptr()),
-            len(key.len()),
-            ptr(buf.as_mut_ptr()),
-            len(buf.len()),
-        )
-    };
-    let full = usize::try_from(full).ok()?;
-    if full > buf.len() {
-        buf.resize(full, 0);
-        // SAFETY: as above, with the buffer grown to the value's length.
+    read_value(expected, |buf| {
+        // SAFETY: the host checks the ranges; `key` and `buf` are live
+        // slices of the lengths passed.
         unsafe {
             sys::storage_read(
                 ptr(key.as_ptr()),
@@ -64,10 +52,8 @@ pub fn read_sized(key: &[u8], expected: usize) -> Option<Vec<u8>> {
                 ptr(buf.as_mut_ptr()),
                 len(buf.len()),
             )
-        };
-    }
-    buf.truncate(full);
-    Some(buf)
+        }
+    })
 }
 
 /// Stores `value` under `key`. Traps in a read-only call.

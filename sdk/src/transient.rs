@@ -25,13 +25,13 @@ use alloc::vec::Vec;
 pub use ward_abi::{MAX_TX_TRANSIENT_BYTES, RUNTIME_SHARED_PREFIX, TRANSIENT_WORD_BYTES, evm};
 
 use crate::{
-    env::{len, ptr},
+    env::{len, ptr, read_value},
     sys,
 };
 
 /// The value under `key` in this transaction's transient storage, if any.
 pub fn read(key: &[u8]) -> Option<Vec<u8>> {
-    let read_into = |buf: &mut Vec<u8>| {
+    read_value(64, |buf| {
         // SAFETY: the host checks the ranges; `key` and `buf` are live
         // slices of the lengths passed.
         unsafe {
@@ -42,15 +42,7 @@ pub fn read(key: &[u8]) -> Option<Vec<u8>> {
                 len(buf.len()),
             )
         }
-    };
-    let mut buf = alloc::vec![0u8; 64];
-    let full = usize::try_from(read_into(&mut buf)).ok()?;
-    if full > buf.len() {
-        buf.resize(full, 0);
-        read_into(&mut buf);
-    }
-    buf.truncate(full);
-    Some(buf)
+    })
 }
 
 /// Puts `value` under `key` for the rest of the transaction (an empty

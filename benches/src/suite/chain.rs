@@ -172,6 +172,19 @@ pub(super) fn evm_plans(plans: &mut Vec<Plan>) {
     }
 }
 
+/// How long a node benchmark loads the node, and with how many senders
+/// (`WARD_NODE_BENCH_SECS`, `WARD_NODE_BENCH_SENDERS`); `None`, with a
+/// note that `figure` is skipped, when the token it sends is not built.
+fn node_load(figure: &str) -> Option<(Duration, usize)> {
+    if crate::sdk_contract("token").is_none() {
+        eprintln!("note: {figure} skipped: contracts/token is not built (make contracts)");
+        return None;
+    }
+    let load = Duration::from_secs(crate::env_secs("WARD_NODE_BENCH_SECS", 5));
+    let senders = crate::env_secs("WARD_NODE_BENCH_SENDERS", 64) as usize;
+    Some((load, senders))
+}
+
 /// `node_transfer` ([`crate::node`]): one run per backend, shared by its
 /// three figures. Throughput (`tx/s`, the node beside the executor in
 /// process: the ratio is the node's share of the in-process rate) and the
@@ -187,12 +200,9 @@ pub(super) fn node_plans(plans: &mut Vec<Plan>) {
 
     use crate::node::{NodeFigures, node_transfer};
 
-    if crate::sdk_contract("token").is_none() {
-        eprintln!("note: node_transfer skipped: contracts/token is not built (make contracts)");
+    let Some((load, senders)) = node_load("node_transfer") else {
         return;
-    }
-    let load = Duration::from_secs(crate::env_secs("WARD_NODE_BENCH_SECS", 5));
-    let senders = crate::env_secs("WARD_NODE_BENCH_SENDERS", 64) as usize;
+    };
     for kind in BackendKind::ALL {
         let run: Arc<OnceLock<Option<NodeFigures>>> = Arc::default();
         let node = {
@@ -335,12 +345,9 @@ pub(super) fn cluster_plans(plans: &mut Vec<Plan>) {
 
     use crate::cluster::{ClusterFigures, cluster_transfer};
 
-    if crate::sdk_contract("token").is_none() {
-        eprintln!("note: cluster_transfer skipped: contracts/token is not built (make contracts)");
+    let Some((load, senders)) = node_load("cluster_transfer") else {
         return;
-    }
-    let load = Duration::from_secs(crate::env_secs("WARD_NODE_BENCH_SECS", 5));
-    let senders = crate::env_secs("WARD_NODE_BENCH_SENDERS", 64) as usize;
+    };
     for kind in BackendKind::ALL {
         let run: Arc<OnceLock<Option<ClusterFigures>>> = Arc::default();
         let cluster = move || *run.get_or_init(|| cluster_transfer(kind, load, senders));

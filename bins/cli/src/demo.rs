@@ -329,15 +329,7 @@ fn trade(exec: &Executor<RedbStore>, token: Address, escrow: Address) -> anyhow:
         ),
         (
             "alice -> bob: transfer 1 with 10,000 gas".into(),
-            Tx {
-                sender: ALICE,
-                gas_limit: 10_000,
-                value: 0,
-                payload: Payload::Call {
-                    to: token,
-                    input: call_input("transfer", &(BOB, 1u128)),
-                },
-            },
+            Tx::call(ALICE, token, call_input("transfer", &(BOB, 1u128)), 10_000),
         ),
     ];
     let txs: Vec<Tx> = block.iter().map(|(_, tx)| tx.clone()).collect();

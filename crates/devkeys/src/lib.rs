@@ -76,9 +76,42 @@ pub fn eth_key(index: u32) -> [u8; 32] {
 
 /// The 20-byte address of dev Ethereum account `index` ([`eth_key`]'s).
 pub fn eth_address(index: u32) -> [u8; 20] {
-    let key = k256::ecdsa::SigningKey::from_slice(&eth_key(index))
-        .expect("a derived key is a valid secp256k1 key");
-    ward_chain::tx::eth::address_of(key.verifying_key())
+    EthKey::dev(index).address
+}
+
+/// A secp256k1 secret key and its 20-byte Ethereum address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EthKey {
+    /// The secret key.
+    pub secret: [u8; 32],
+    /// Its Ethereum address.
+    pub address: [u8; 20],
+}
+
+impl EthKey {
+    /// The key `secret` is.
+    ///
+    /// # Panics
+    ///
+    /// When `secret` is no secp256k1 secret key (zero, or the curve's
+    /// order or more).
+    pub fn from_secret(secret: [u8; 32]) -> EthKey {
+        let signing =
+            k256::ecdsa::SigningKey::from_slice(&secret).expect("a valid secp256k1 secret key");
+        let address = ward_chain::tx::eth::address_of(signing.verifying_key());
+        EthKey { secret, address }
+    }
+
+    /// Dev Ethereum account `index` ([`eth_key`]).
+    pub fn dev(index: u32) -> EthKey {
+        EthKey::from_secret(eth_key(index))
+    }
+
+    /// Its Ward account: the 32-byte address an Ethereum address stands
+    /// for on Ward.
+    pub fn account(&self) -> Address {
+        Address::from_eth(self.address)
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@ use crate::tx::Tx;
 use crate::view::View;
 use crate::{SharedJournal, lock};
 use std::sync::{Arc, Mutex};
-use ward_chain::tx::Payload;
 use ward_primitives::{Address, CodeKind, Gas, Hash32};
 use ward_state::{Event, Journal, StateCommit, StateError};
 use ward_vm::{Chain, ChainError, CodeHash, Execution};
@@ -311,15 +310,7 @@ impl ScratchTrace {
     pub fn finish(self, execution: &Execution, events: Vec<Event>) -> Trace {
         let mut recorder = lock(&self.0);
         recorder.close(execution, execution.outcome.gas_used);
-        let tx = Tx {
-            sender: Address::default(),
-            gas_limit: 0,
-            value: 0,
-            payload: Payload::Call {
-                to: Address::default(),
-                input: Vec::new(),
-            },
-        };
+        let tx = Tx::call(Address::default(), Address::default(), Vec::new(), 0);
         recorder.finish(receipt_of(tx.hash(), 0, execution, events, None))
     }
 }

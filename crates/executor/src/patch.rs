@@ -73,14 +73,7 @@ impl Patch {
         for (address, code) in &self.code {
             let info = match (j.contract(address)?, self.creates.get(address)) {
                 (Some(info), _) => info,
-                (None, Some(kind)) => ContractInfo {
-                    code_hash: Hash32::default(),
-                    deployer: Address::default(),
-                    created_at: height,
-                    kind: *kind,
-                    admin: None,
-                    history: Vec::new(),
-                },
+                (None, Some(kind)) => ContractInfo::placed(Hash32::default(), *kind, height),
                 (None, None) => {
                     return Err(ExecError::InvalidTx(format!(
                         "setCode: no contract at {address}"

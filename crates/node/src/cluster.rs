@@ -440,12 +440,7 @@ impl BlockLog {
     ///
     /// etcd's.
     pub async fn applied(&mut self) -> Result<Vec<(String, u64)>, ClusterError> {
-        Ok(self
-            .by_id("applied/")
-            .await?
-            .into_iter()
-            .filter_map(|(id, v)| Some((id, std::str::from_utf8(&v).ok()?.parse().ok()?)))
-            .collect())
+        self.heights_by_id("applied/").await
     }
 
     /// Deletes the log's entries below `height`, then etcd's history up to
@@ -529,12 +524,7 @@ impl BlockLog {
     ///
     /// etcd's.
     pub async fn claims(&mut self) -> Result<Vec<(String, u64)>, ClusterError> {
-        Ok(self
-            .by_id("claims/")
-            .await?
-            .into_iter()
-            .filter_map(|(id, v)| Some((id, std::str::from_utf8(&v).ok()?.parse().ok()?)))
-            .collect())
+        self.heights_by_id("claims/").await
     }
 
     /// The chain's settings as the cluster recorded them, if it did.
@@ -643,6 +633,17 @@ impl BlockLog {
             .get(prefix.clone(), Some(GetOptions::new().with_prefix()))
             .await?;
         Ok(by_id_of(&prefix, response.kvs()))
+    }
+
+    /// [`Self::by_id`] for values that are heights in decimal; a value
+    /// that is not one is passed over.
+    async fn heights_by_id(&mut self, under: &str) -> Result<Vec<(String, u64)>, ClusterError> {
+        Ok(self
+            .by_id(under)
+            .await?
+            .into_iter()
+            .filter_map(|(id, v)| Some((id, std::str::from_utf8(&v).ok()?.parse().ok()?)))
+            .collect())
     }
 
     /// Watches every key under the prefix: each change is a message.

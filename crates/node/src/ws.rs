@@ -370,12 +370,9 @@ fn request(
         .unwrap_or("")
         .to_owned();
     if method == "eth_subscribe" || method == "eth_unsubscribe" {
-        let request = match api::request(value) {
+        let request = match parsed(value) {
             Ok(request) => request,
-            Err(invalid) => {
-                let (id, error) = *invalid;
-                return Some(api::response(id, Err(error)));
-            }
+            Err(answer) => return Some(answer),
         };
         let api::Params::Positional(params) = &request.params else {
             return None;
@@ -388,12 +385,9 @@ fn request(
         return request.id.map(|id| api::response(id, result));
     }
     if method == "subscribe" || method == "unsubscribe" {
-        let request = match api::request(value) {
+        let request = match parsed(value) {
             Ok(request) => request,
-            Err(invalid) => {
-                let (id, error) = *invalid;
-                return Some(api::response(id, Err(error)));
-            }
+            Err(answer) => return Some(answer),
         };
         let result = if method == "subscribe" {
             subscribe(shared, subscriptions, next_id, &request.params.named())
@@ -423,6 +417,14 @@ fn request(
         }
     });
     None
+}
+
+/// The request `value` is, or the error its id is answered with.
+fn parsed(value: Value) -> Result<api::Request, Value> {
+    api::request(value).map_err(|invalid| {
+        let (id, error) = *invalid;
+        api::response(id, Err(error))
+    })
 }
 
 /// `eth_subscribe ["newHeads"]` or `["logs", filter]`: a hex id.

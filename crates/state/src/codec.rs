@@ -8,7 +8,22 @@ use ward_primitives::{
 
 pub use ward_primitives::codec::{CodecError, Decode, Encode};
 
-use crate::{BlockRecord, ContractInfo, Event, Header, Receipt};
+use crate::{BlockRecord, ContractInfo, Event, Header, Receipt, StateError};
+
+/// A number the state tree holds as a value (a nonce, a balance), from
+/// the value's bytes: 0 where there are none.
+///
+/// # Errors
+///
+/// [`StateError::Corrupt`] when the bytes are not one number.
+pub(crate) fn tree_number<T: Decode + Default>(bytes: Option<Vec<u8>>) -> Result<T, StateError> {
+    bytes.map_or(Ok(T::default()), |bytes| {
+        T::from_bytes(&bytes).map_err(|e| StateError::Corrupt {
+            table: "tree_values",
+            message: e.0,
+        })
+    })
+}
 
 impl Encode for ContractInfo {
     fn encode(&self, out: &mut Vec<u8>) {

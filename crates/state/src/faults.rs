@@ -165,6 +165,14 @@ impl MemoryBackend {
     fn out_of_range() -> io::Error {
         io::Error::new(io::ErrorKind::InvalidInput, "range outside the file")
     }
+
+    /// The `len` bytes from `offset`, as indices (checked against the
+    /// file by the caller).
+    fn range(offset: u64, len: usize) -> io::Result<std::ops::Range<usize>> {
+        let start = usize::try_from(offset).map_err(|_| Self::out_of_range())?;
+        let end = start.checked_add(len).ok_or_else(Self::out_of_range)?;
+        Ok(start..end)
+    }
 }
 
 impl StorageBackend for MemoryBackend {
@@ -175,10 +183,8 @@ impl StorageBackend for MemoryBackend {
     fn read(&self, offset: u64, out: &mut [u8]) -> io::Result<()> {
         self.plan.tick("read")?;
         let bytes = self.bytes.read().unwrap_or_else(|e| e.into_inner());
-        let start = usize::try_from(offset).map_err(|_| Self::out_of_range())?;
-        let source = start
-            .checked_add(out.len())
-            .and_then(|end| bytes.get(start..end))
+        let source = bytes
+            .get(Self::range(offset, out.len())?)
             .ok_or_else(Self::out_of_range)?;
         out.copy_from_slice(source);
         Ok(())
@@ -201,10 +207,8 @@ impl StorageBackend for MemoryBackend {
     fn write(&self, offset: u64, data: &[u8]) -> io::Result<()> {
         self.plan.tick_write("write")?;
         let mut bytes = self.bytes.write().unwrap_or_else(|e| e.into_inner());
-        let start = usize::try_from(offset).map_err(|_| Self::out_of_range())?;
-        let target = start
-            .checked_add(data.len())
-            .and_then(|end| bytes.get_mut(start..end))
+        let target = bytes
+            .get_mut(Self::range(offset, data.len())?)
             .ok_or_else(Self::out_of_range)?;
         target.copy_from_slice(data);
         Ok(())

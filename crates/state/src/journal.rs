@@ -186,46 +186,15 @@ impl<B: StateRead> Journal<B> {
         while self.undo.len() > checkpoint.undo {
             let Some(entry) = self.undo.pop() else { break };
             match entry {
-                Undo::Storage { key, previous } => match previous {
-                    Some(value) => {
-                        self.storage.insert(key, value);
-                    }
-                    None => {
-                        self.storage.remove(&key);
-                    }
-                },
-                Undo::Contract { address, previous } => match previous {
-                    Some(info) => {
-                        self.contracts.insert(address, info);
-                    }
-                    None => {
-                        self.contracts.remove(&address);
-                    }
-                },
-                Undo::Code { hash, previous } => match previous {
-                    Some(bytes) => {
-                        self.code.insert(hash, bytes);
-                    }
-                    None => {
-                        self.code.remove(&hash);
-                    }
-                },
-                Undo::Nonce { account, previous } => match previous {
-                    Some(nonce) => {
-                        self.nonces.insert(account, nonce);
-                    }
-                    None => {
-                        self.nonces.remove(&account);
-                    }
-                },
-                Undo::Balance { address, previous } => match previous {
-                    Some(balance) => {
-                        self.balances.insert(address, balance);
-                    }
-                    None => {
-                        self.balances.remove(&address);
-                    }
-                },
+                Undo::Storage { key, previous } => put_back(&mut self.storage, key, previous),
+                Undo::Contract { address, previous } => {
+                    put_back(&mut self.contracts, address, previous);
+                }
+                Undo::Code { hash, previous } => put_back(&mut self.code, hash, previous),
+                Undo::Nonce { account, previous } => put_back(&mut self.nonces, account, previous),
+                Undo::Balance { address, previous } => {
+                    put_back(&mut self.balances, address, previous);
+                }
             }
         }
         self.events
@@ -469,6 +438,18 @@ impl<B: StateRead> Journal<B> {
             nonces: self.nonces,
             balances: self.balances,
             ..ChangeSet::default()
+        }
+    }
+}
+
+/// What `key` held in `map` before a write: `previous`, or nothing.
+fn put_back<K: Ord, V>(map: &mut BTreeMap<K, V>, key: K, previous: Option<V>) {
+    match previous {
+        Some(value) => {
+            map.insert(key, value);
+        }
+        None => {
+            map.remove(&key);
         }
     }
 }

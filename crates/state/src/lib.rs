@@ -169,6 +169,20 @@ pub struct ContractInfo {
 }
 
 impl ContractInfo {
+    /// A contract no transaction deployed, placed at height `created_at`
+    /// (by a genesis, a dev node's `setCode`, a test's state): no
+    /// deployer, no admin, no history.
+    pub fn placed(code_hash: Hash32, kind: ward_primitives::CodeKind, created_at: u64) -> Self {
+        ContractInfo {
+            code_hash,
+            deployer: Address::default(),
+            created_at,
+            kind,
+            admin: None,
+            history: Vec::new(),
+        }
+    }
+
     /// Its code history: `history`, or its one code since creation.
     pub fn code_history(&self) -> Vec<(u64, Hash32)> {
         if self.history.is_empty() {

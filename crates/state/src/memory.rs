@@ -127,24 +127,15 @@ impl StateRead for MemoryStore {
 
     fn receipt(&self, tx: &Hash32) -> Result<Option<Receipt>, StateError> {
         let t = self.read();
-        let Some((batch, pos)) = t.places.get(tx).and_then(|p| p.receipt) else {
-            return Ok(None);
-        };
-        Ok(t.receipts
-            .get(batch as usize)
-            .and_then(|b| b.get(pos as usize))
-            .cloned())
+        Ok(placed(
+            &t.receipts,
+            t.places.get(tx).and_then(|p| p.receipt),
+        ))
     }
 
     fn transaction(&self, id: &Hash32) -> Result<Option<Vec<u8>>, StateError> {
         let t = self.read();
-        let Some((batch, pos)) = t.places.get(id).and_then(|p| p.tx) else {
-            return Ok(None);
-        };
-        Ok(t.txs
-            .get(batch as usize)
-            .and_then(|b| b.get(pos as usize))
-            .cloned())
+        Ok(placed(&t.txs, t.places.get(id).and_then(|p| p.tx)))
     }
 
     fn nonce(&self, account: &Address) -> Result<u64, StateError> {
@@ -203,17 +194,29 @@ impl StateScan for MemoryStore {
     }
 }
 
+/// The record at `place` (its batch, its position in it) in `batches`.
+fn placed<T: Clone>(batches: &[Vec<T>], place: Option<(u32, u32)>) -> Option<T> {
+    let (batch, pos) = place?;
+    batches.get(batch as usize)?.get(pos as usize).cloned()
+}
+
+/// Takes `map`'s entries at heights up to `height`, leaving the later ones.
+fn take_through<V>(map: &mut BTreeMap<u64, V>, height: u64) -> BTreeMap<u64, V> {
+    match height.checked_add(1) {
+        Some(next) => {
+            let later = map.split_off(&next);
+            std::mem::replace(map, later)
+        }
+        None => std::mem::take(map),
+    }
+}
+
 impl Tables {
     /// [`StatePrune::prune`]'s tree nodes.
     fn prune_nodes(&mut self, keep_from: u64) -> u64 {
-        let heights: Vec<u64> = self
-            .tree_stale
-            .range(..=keep_from)
-            .map(|(h, _)| *h)
-            .collect();
         let mut pruned = 0;
-        for height in heights {
-            for key in self.tree_stale.remove(&height).unwrap_or_default() {
+        for keys in take_through(&mut self.tree_stale, keep_from).into_values() {
+            for key in keys {
                 let version = version_of(&key);
                 if let Some(nodes) = self.tree_nodes.get_mut(&version) {
                     pruned += u64::from(nodes.remove(&key).is_some());
@@ -229,14 +232,9 @@ impl Tables {
     /// [`StatePrune::prune`]'s tree values: those a later write up to
     /// `keep_from` superseded, and removals up to it.
     fn prune_values(&mut self, keep_from: u64) -> u64 {
-        let heights: Vec<u64> = self
-            .tree_writes
-            .range(..=keep_from)
-            .map(|(h, _)| *h)
-            .collect();
         let mut pruned = 0;
-        for height in heights {
-            for key in self.tree_writes.remove(&height).unwrap_or_default() {
+        for (height, keys) in take_through(&mut self.tree_writes, keep_from) {
+            for key in keys {
                 let mut gone: Vec<(Hash32, u64)> = self
                     .tree_values
                     .range((key, 0)..(key, height))

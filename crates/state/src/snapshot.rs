@@ -106,23 +106,11 @@ impl<S: StateRead> StateRead for Snapshot<S> {
     }
 
     fn nonce(&self, account: &Address) -> Result<u64, StateError> {
-        match self.value(StateKey::Nonce(account))? {
-            None => Ok(0),
-            Some(bytes) => u64::from_bytes(&bytes).map_err(|e| StateError::Corrupt {
-                table: "tree_values",
-                message: e.0,
-            }),
-        }
+        crate::codec::tree_number(self.value(StateKey::Nonce(account))?)
     }
 
     fn balance(&self, address: &Address) -> Result<u128, StateError> {
-        match self.value(StateKey::Balance(address))? {
-            None => Ok(0),
-            Some(bytes) => u128::from_bytes(&bytes).map_err(|e| StateError::Corrupt {
-                table: "tree_values",
-                message: e.0,
-            }),
-        }
+        crate::codec::tree_number(self.value(StateKey::Balance(address))?)
     }
 
     fn block_height(&self, hash: &Hash32) -> Result<Option<u64>, StateError> {

@@ -239,17 +239,10 @@ fn pre_state(unit: &TestUnit) -> Result<ChangeSet, Unrepresentable> {
         }
         let code_hash = Hash32(CodeHash::of(&info.code).0);
         changes.code.insert(code_hash, info.code.to_vec());
-        changes.contracts.insert(
-            at,
-            ContractInfo {
-                code_hash,
-                deployer: Address::default(),
-                created_at: 0,
-                kind: CodeKind::Runtime(evm_runtime()),
-                admin: None,
-                history: Vec::new(),
-            },
-        );
+        let evm = CodeKind::Runtime(evm_runtime());
+        changes
+            .contracts
+            .insert(at, ContractInfo::placed(code_hash, evm, 0));
         for (key, value) in storage {
             changes.storage.insert(
                 (at, key.to_be_bytes::<32>().to_vec()),

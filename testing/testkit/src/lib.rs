@@ -320,6 +320,18 @@ pub fn skip(why: &str) {
     eprintln!("skipped: {why}");
 }
 
+/// Whether etcd is on `PATH` for a test to start; where it is not, the
+/// test says why with [`skip`] (and so fails under [`REQUIRE_ALL`]).
+pub fn etcd_present() -> bool {
+    match etcd::missing() {
+        None => true,
+        Some(why) => {
+            skip(&why);
+            false
+        }
+    }
+}
+
 /// Test data kept beside the checkout rather than in it (the WebAssembly
 /// spec suite, the WASI test suite): the directory `variable` names, else
 /// `../shared/NAME` next to the workspace. `Err` says what is missing and

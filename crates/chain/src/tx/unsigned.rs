@@ -31,6 +31,17 @@ pub struct Unsigned {
 }
 
 impl Unsigned {
+    /// A call of `to` with `input` from `sender`, at most `gas_limit`
+    /// gas, moving nothing.
+    pub fn call(sender: Address, to: Address, input: Vec<u8>, gas_limit: u64) -> Unsigned {
+        Unsigned {
+            sender,
+            gas_limit,
+            value: 0,
+            payload: Payload::Call { to, input },
+        }
+    }
+
     /// Its gas limit.
     pub fn gas_limit(&self) -> u64 {
         self.gas_limit

@@ -85,11 +85,7 @@ impl StateRead for RedbStore {
         })?;
         match local {
             Some(nonce) => Ok(nonce),
-            None => self
-                .through_fork(StateKey::Nonce(account))?
-                .map_or(Ok(0), |bytes| {
-                    u64::from_bytes(&bytes).map_err(corrupt("tree_values"))
-                }),
+            None => crate::codec::tree_number(self.through_fork(StateKey::Nonce(account))?),
         }
     }
 
@@ -100,11 +96,7 @@ impl StateRead for RedbStore {
         })?;
         match local {
             Some(balance) => Ok(balance),
-            None => self
-                .through_fork(StateKey::Balance(address))?
-                .map_or(Ok(0), |bytes| {
-                    u128::from_bytes(&bytes).map_err(corrupt("tree_values"))
-                }),
+            None => crate::codec::tree_number(self.through_fork(StateKey::Balance(address))?),
         }
     }
 

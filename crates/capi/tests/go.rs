@@ -44,12 +44,7 @@ fn executor_gas(kind: BackendKind) -> Vec<u64> {
         exec.execute_block(&[tx], time).unwrap().remove(0)
     };
     let token = run(deploy, 1).address.unwrap();
-    let call = |input: Vec<u8>| Tx {
-        sender: alice,
-        gas_limit: 10_000_000,
-        value: 0,
-        payload: Payload::Call { to: token, input },
-    };
+    let call = |input: Vec<u8>| Tx::call(alice, token, input, 10_000_000);
     assert_eq!(
         run(call(call_input("transfer", &(bob, 250u128))), 2)
             .status

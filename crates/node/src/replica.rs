@@ -348,36 +348,26 @@ mod tests {
     fn the_log_is_kept_for_snapshots_two_replicas_hold_and_for_live_replicas() {
         // Snapshot 100 is held by two replicas, 120 by one: 100 counts.
         let snaps = [vec![80, 100], vec![100, 120], vec![]];
-        assert_eq!(
-            retention_point(130, 10, &[130, 125, 128], &snaps, &[]),
-            Some(90)
-        );
+        // At height 130, with `margin` and the replicas' `applied` heights
+        // and joiners' `claims`.
+        let point = |margin, applied: &[u64], claims: &[u64]| {
+            retention_point(130, margin, applied, &snaps, claims)
+        };
+        assert_eq!(point(10, &[130, 125, 128], &[]), Some(90));
         // A live replica behind that point holds the log back.
-        assert_eq!(
-            retention_point(130, 10, &[130, 121, 128], &snaps, &[]),
-            Some(90)
-        );
-        assert_eq!(
-            retention_point(130, 40, &[130, 95, 128], &snaps, &[]),
-            Some(60)
-        );
-        assert_eq!(
-            retention_point(130, 5, &[130, 97, 128], &snaps, &[]),
-            Some(95)
-        );
+        assert_eq!(point(10, &[130, 121, 128], &[]), Some(90));
+        assert_eq!(point(40, &[130, 95, 128], &[]), Some(60));
+        assert_eq!(point(5, &[130, 97, 128], &[]), Some(95));
         // One further behind than the margin does not: it must state-sync.
-        assert_eq!(
-            retention_point(130, 5, &[130, 20, 128], &snaps, &[]),
-            Some(95)
-        );
+        assert_eq!(point(5, &[130, 20, 128], &[]), Some(95));
         // No snapshot two replicas hold, no replica known, or nothing below
         // height 2: nothing goes.
         assert_eq!(
             retention_point(130, 5, &[130], &[vec![100], vec![120]], &[]),
             None
         );
-        assert_eq!(retention_point(130, 5, &[], &snaps, &[]), None);
-        assert_eq!(retention_point(130, 200, &[130], &snaps, &[]), None);
+        assert_eq!(point(5, &[], &[]), None);
+        assert_eq!(point(200, &[130], &[]), None);
         // A replica listing a height twice is still one replica.
         assert_eq!(
             retention_point(130, 5, &[130], &[vec![100, 100]], &[]),
@@ -386,15 +376,9 @@ mod tests {
         // A joiner's claim holds the log at its snapshot's height, however
         // far behind it is; a claim of 0 (replaying from the first block)
         // holds all of it.
-        assert_eq!(
-            retention_point(130, 5, &[130, 20, 128], &snaps, &[40]),
-            Some(40)
-        );
-        assert_eq!(
-            retention_point(130, 5, &[130, 128], &snaps, &[120]),
-            Some(95)
-        );
-        assert_eq!(retention_point(130, 5, &[130, 128], &snaps, &[0]), None);
+        assert_eq!(point(5, &[130, 20, 128], &[40]), Some(40));
+        assert_eq!(point(5, &[130, 128], &[120]), Some(95));
+        assert_eq!(point(5, &[130, 128], &[0]), None);
     }
 
     fn entry() -> Entry {

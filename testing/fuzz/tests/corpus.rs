@@ -47,44 +47,30 @@ fn replay(target: &str, check: fn(&[u8]), stride: usize) {
     println!("{target}: {} corpus inputs replayed", inputs.len());
 }
 
-#[test]
-fn module_corpus() {
-    replay("module", ward_fuzz::module, 8);
+/// A test a target: `name: target every N` replays every Nth input of
+/// `target`'s corpus through `ward_fuzz::target`.
+macro_rules! corpus_tests {
+    ($($test:ident: $target:ident every $stride:literal,)*) => {
+        $(
+            #[test]
+            fn $test() {
+                replay(stringify!($target), ward_fuzz::$target, $stride);
+            }
+        )*
+    };
 }
 
-#[test]
-fn values_corpus() {
-    replay("values", ward_fuzz::values, 1);
-}
-
-#[test]
-fn records_corpus() {
-    replay("records", ward_fuzz::records, 1);
-}
-
-#[test]
-fn journal_corpus() {
-    replay("journal", ward_fuzz::journal, 1);
-}
-
-#[test]
-fn store_corpus() {
-    replay("store", ward_fuzz::store, 1);
-}
-
-#[test]
-fn chain_corpus() {
-    replay("chain", ward_fuzz::chain, 1);
-}
-
-#[test]
-fn eth_corpus() {
-    replay("eth", ward_fuzz::eth, 1);
-}
-
-#[test]
-fn rpc_corpus() {
-    replay("rpc", ward_fuzz::rpc, 1);
+corpus_tests! {
+    module_corpus: module every 8,
+    values_corpus: values every 1,
+    records_corpus: records every 1,
+    journal_corpus: journal every 1,
+    store_corpus: store every 1,
+    chain_corpus: chain every 1,
+    eth_corpus: eth every 1,
+    rpc_corpus: rpc every 1,
+    schema_corpus: schema every 1,
+    wasi_corpus: wasi every 1,
 }
 
 /// The chain target's positive paths, which random bytes rarely reach: a
@@ -123,14 +109,4 @@ fn chain_accepts_what_is_valid() {
     bytes.push(b'k');
     bytes.extend(&proven.proof);
     ward_fuzz::chain(&bytes);
-}
-
-#[test]
-fn schema_corpus() {
-    replay("schema", ward_fuzz::schema, 1);
-}
-
-#[test]
-fn wasi_corpus() {
-    replay("wasi", ward_fuzz::wasi, 1);
 }

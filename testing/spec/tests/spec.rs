@@ -91,34 +91,26 @@ fn run_suite(kind: BackendKind, mode: Mode) {
     }
 }
 
-#[test]
-fn spec_suite_on_wasmtime_raw() {
-    run_suite(BackendKind::Wasmtime, Mode::Raw);
+/// A test a backend and mode: `name: Backend Mode` runs the whole suite
+/// on that backend, instrumented as that mode says.
+macro_rules! suites {
+    ($($test:ident: $backend:ident $mode:ident,)*) => {
+        $(
+            #[test]
+            fn $test() {
+                run_suite(BackendKind::$backend, Mode::$mode);
+            }
+        )*
+    };
 }
 
-#[test]
-fn spec_suite_on_wasmi_raw() {
-    run_suite(BackendKind::Wasmi, Mode::Raw);
-}
-
-#[test]
-fn spec_suite_on_wasmtime_instrumented_unlimited() {
-    run_suite(BackendKind::Wasmtime, Mode::Unlimited);
-}
-
-#[test]
-fn spec_suite_on_wasmi_instrumented_unlimited() {
-    run_suite(BackendKind::Wasmi, Mode::Unlimited);
-}
-
-#[test]
-fn spec_suite_on_wasmtime_metered() {
-    run_suite(BackendKind::Wasmtime, Mode::Metered);
-}
-
-#[test]
-fn spec_suite_on_wasmi_metered() {
-    run_suite(BackendKind::Wasmi, Mode::Metered);
+suites! {
+    spec_suite_on_wasmtime_raw: Wasmtime Raw,
+    spec_suite_on_wasmi_raw: Wasmi Raw,
+    spec_suite_on_wasmtime_instrumented_unlimited: Wasmtime Unlimited,
+    spec_suite_on_wasmi_instrumented_unlimited: Wasmi Unlimited,
+    spec_suite_on_wasmtime_metered: Wasmtime Metered,
+    spec_suite_on_wasmi_metered: Wasmi Metered,
 }
 
 #[test]

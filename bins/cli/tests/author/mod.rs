@@ -35,6 +35,19 @@ const COMMAND_BOUND: Duration = Duration::from_secs(40 * 60);
 /// contracts/Cargo.lock pins, which `make unit` fetches first (`cargo
 /// fetch --locked` in contracts/), never with what the registry holds
 /// that day; a crate missing from the cache fails at once, by name.
+/// The cargo running these tests.
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+/// A new crate's `cargo test` ran its two tests, `test` one of them.
+fn passes(tested: &Output, test: &str) {
+    ok(tested, "cargo test");
+    let stdout = String::from_utf8_lossy(&tested.stdout);
+    assert!(stdout.contains(&format!("test {test} ... ok")), "{stdout}");
+    assert!(stdout.contains("2 passed"), "{stdout}");
+}
+
 fn in_crate(dir: &Path, program: &str, args: &[&str]) -> Output {
     let mut child = Command::new(program)
         .args(args)
@@ -146,15 +159,11 @@ fn a_new_crate_passes_its_tests_builds_and_deploys() {
     }
 
     // Exactly what the README says: cargo test, then ward build.
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let tested = in_crate(&dir, &cargo, &["test"]);
-    ok(&tested, "cargo test");
-    let stdout = String::from_utf8_lossy(&tested.stdout);
-    assert!(
-        stdout.contains("test greets_counts_and_emits ... ok"),
-        "{stdout}"
+    let cargo = cargo();
+    passes(
+        &in_crate(&dir, &cargo, &["test"]),
+        "greets_counts_and_emits",
     );
-    assert!(stdout.contains("2 passed"), "{stdout}");
     // The README's second line: both backends, in lockstep. `--locked`:
     // the first run's lock already has wasmtime's dependencies, at the
     // versions of Ward's contracts.
@@ -232,15 +241,8 @@ fn a_solidity_abi_crate_passes_its_tests_and_builds_its_abi_files() {
         ]),
         "ward new --abi solidity",
     );
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let tested = in_crate(&dir, &cargo, &["test"]);
-    ok(&tested, "cargo test");
-    let stdout = String::from_utf8_lossy(&tested.stdout);
-    assert!(
-        stdout.contains("test greets_counts_and_logs ... ok"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("2 passed"), "{stdout}");
+    let cargo = cargo();
+    passes(&in_crate(&dir, &cargo, &["test"]), "greets_counts_and_logs");
 
     // From the crate's parent, by a relative path.
     let built = in_crate(

@@ -23,7 +23,7 @@ use ward_devkeys as devkeys;
 use ward_primitives::{Address, Hash32};
 use ward_testkit::etcd::Etcd;
 
-use super::node_dir;
+use super::{node_dir, rpc_with};
 
 pub(super) const CHAIN: &str = "ward-cluster-test";
 const PREFIX: &str = "/ward-load/";
@@ -135,32 +135,6 @@ pub(super) fn agent() -> ureq::Agent {
         .into()
 }
 
-/// One call: its result, or its error object (a transport failure is an
-/// error of kind "transport").
-pub(super) fn rpc(
-    agent: &ureq::Agent,
-    url: &str,
-    method: &str,
-    params: Value,
-) -> Result<Value, Value> {
-    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
-    let transport = |e: String| json!({ "data": { "kind": "transport" }, "message": e });
-    let mut response = agent
-        .post(format!("{url}/rpc"))
-        .header("content-type", "application/json")
-        .send(body.to_string())
-        .map_err(|e| transport(e.to_string()))?;
-    let text = response
-        .body_mut()
-        .read_to_string()
-        .map_err(|e| transport(e.to_string()))?;
-    let mut value: Value = serde_json::from_str(&text).map_err(|e| transport(e.to_string()))?;
-    match value.get_mut("error") {
-        Some(error) => Err(error.take()),
-        None => Ok(value["result"].take()),
-    }
-}
-
 pub(super) fn sign(key: &SigningKey, nonce: u64, payload: Payload) -> SignedTx {
     let gas = if matches!(payload, Payload::Deploy(_)) {
         100_000_000
@@ -216,7 +190,7 @@ fn deliver(urls: &Urls, tx: &SignedTx, wait: bool, mut pick: impl FnMut() -> usi
     loop {
         let target = url(urls, pick());
         let params = json!({ "tx": raw(tx), "wait": wait });
-        match rpc(&agent, &target, "sendRawTransaction", params) {
+        match rpc_with(&agent, &target, "sendRawTransaction", params) {
             Ok(result) => {
                 if wait {
                     assert_eq!(result["status"], "ok", "{result}");
@@ -254,7 +228,7 @@ fn deliver(urls: &Urls, tx: &SignedTx, wait: bool, mut pick: impl FnMut() -> usi
 }
 
 pub(super) fn height(url: &str) -> Option<u64> {
-    rpc(&agent(), url, "getLatestBlock", json!({}))
+    rpc_with(&agent(), url, "getLatestBlock", json!({}))
         .ok()
         .and_then(|b| b["height"].as_u64())
 }
@@ -280,8 +254,7 @@ pub(super) fn until(what: &str, limit: Duration, mut check: impl FnMut() -> bool
 
 #[test]
 fn a_cluster_loses_nothing_when_etcd_and_replicas_are_killed() {
-    if let Some(why) = ward_testkit::etcd::missing() {
-        ward_testkit::skip(&why);
+    if !ward_testkit::etcd_present() {
         return;
     }
     let contracts = ward_testkit::contracts::build().unwrap();
@@ -412,7 +385,7 @@ fn a_cluster_loses_nothing_when_etcd_and_replicas_are_killed() {
             all.iter().all(|u| {
                 senders.iter().all(|key| {
                     let address = account_address(&key.verifying_key().to_bytes());
-                    rpc(
+                    rpc_with(
                         &agent,
                         u,
                         "getNonce",
@@ -434,7 +407,7 @@ fn a_cluster_loses_nothing_when_etcd_and_replicas_are_killed() {
     let mut blocks: BTreeMap<u64, Value> = BTreeMap::new();
     for h in 1..=top {
         for u in &all {
-            let mut block = rpc(&agent, u, "getBlock", json!({ "height": h })).unwrap();
+            let mut block = rpc_with(&agent, u, "getBlock", json!({ "height": h })).unwrap();
             block.as_object_mut().unwrap().remove("applied_height");
             let first = blocks.entry(h).or_insert_with(|| block.clone());
             assert_eq!(&block, first, "block {h} at {u}");
@@ -445,7 +418,7 @@ fn a_cluster_loses_nothing_when_etcd_and_replicas_are_killed() {
         let receipts: Vec<Value> = all
             .iter()
             .map(|u| {
-                let mut r = rpc(
+                let mut r = rpc_with(
                     &agent,
                     u,
                     "getTransaction",
@@ -485,7 +458,7 @@ fn a_cluster_loses_nothing_when_etcd_and_replicas_are_killed() {
     for (key, balance) in funded().iter().zip(&replayed.balances) {
         let address = account_address(&key.verifying_key().to_bytes());
         for u in &all {
-            let answer = rpc(
+            let answer = rpc_with(
                 &agent,
                 u,
                 "getBalance",

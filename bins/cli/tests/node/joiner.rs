@@ -21,10 +21,10 @@ use ward_testkit::etcd::Etcd;
 
 use super::{
     cluster::{
-        Replica, agent, funded, genesis, health, height, raw, rpc, sign_with, spawn_replica_with,
+        Replica, agent, funded, genesis, health, height, raw, sign_with, spawn_replica_with,
         start_replica_with, until,
     },
-    node_dir,
+    node_dir, rpc_with,
 };
 
 /// A contract that writes `count` keys from `start` (input: two `u32`s),
@@ -50,7 +50,7 @@ const FILL: &str = r#"(module
 /// `status`. A loaded machine may take longer than a request's `wait`:
 /// then the receipt is polled for (at most 300 s).
 fn commit(url: &str, tx: &SignedTx, status: &str) -> Value {
-    let sent = rpc(
+    let sent = rpc_with(
         &agent(),
         url,
         "sendRawTransaction",
@@ -64,7 +64,8 @@ fn commit(url: &str, tx: &SignedTx, status: &str) -> Value {
             let hash = json!({ "tx": tx.hash().to_string() });
             let mut receipt = Value::Null;
             until("the receipt", Duration::from_secs(300), || {
-                receipt = rpc(&agent(), url, "getTransaction", hash.clone()).unwrap_or_default();
+                receipt =
+                    rpc_with(&agent(), url, "getTransaction", hash.clone()).unwrap_or_default();
                 receipt["status"].is_string() && receipt["status"] != "pending"
             });
             receipt
@@ -113,7 +114,7 @@ fn snapshots(url: &str) -> Vec<u64> {
 }
 
 fn root_at(url: &str, h: u64) -> Value {
-    let block = rpc(&agent(), url, "getBlock", json!({ "height": h })).unwrap();
+    let block = rpc_with(&agent(), url, "getBlock", json!({ "height": h })).unwrap();
     block["state_root"].clone()
 }
 
@@ -126,8 +127,7 @@ fn root_at(url: &str, h: u64) -> Value {
 /// starts, replays the log from its first block, and agrees.
 #[test]
 fn default_replicas_snapshot_and_a_joiner_with_nothing_advertised_replays() {
-    if let Some(why) = ward_testkit::etcd::missing() {
-        ward_testkit::skip(&why);
+    if !ward_testkit::etcd_present() {
         return;
     }
     const PREFIX: &str = "/ward-defaults/";
@@ -189,8 +189,7 @@ fn default_replicas_snapshot_and_a_joiner_with_nothing_advertised_replays() {
 /// ends at the others' height with their state root.
 #[test]
 fn a_joiner_killed_twice_mid_sync_under_load_ends_with_the_same_root() {
-    if let Some(why) = ward_testkit::etcd::missing() {
-        ward_testkit::skip(&why);
+    if !ward_testkit::etcd_present() {
         return;
     }
     const PREFIX: &str = "/ward-joiner/";
@@ -303,7 +302,8 @@ fn a_joiner_killed_twice_mid_sync_under_load_ends_with_the_same_root() {
     let reference = root_at(&urls[0], top);
     let paid = |url: &str| {
         let address = Address([0x55; 32]).to_string();
-        rpc(&agent(), url, "getBalance", json!({ "address": address })).unwrap()["balance"].clone()
+        rpc_with(&agent(), url, "getBalance", json!({ "address": address })).unwrap()["balance"]
+            .clone()
     };
     for url in &all {
         assert_eq!(root_at(url, top), reference, "{url}");
@@ -313,7 +313,7 @@ fn a_joiner_killed_twice_mid_sync_under_load_ends_with_the_same_root() {
     }
     // Its first store was replaced: it holds nothing at the height it
     // stopped at.
-    let gone = rpc(
+    let gone = rpc_with(
         &agent(),
         &joiner.url,
         "getBlock",

@@ -134,25 +134,39 @@ pub(crate) fn post_batch(agent: &ureq::Agent, url: &str, batch: Vec<Value>) -> V
     serde_json::from_str(&text).unwrap()
 }
 
+/// One call with a fresh agent that waits up to 120 s: its result, or its
+/// error as text.
 pub(crate) fn rpc(url: &str, method: &str, params: Value) -> Result<Value, String> {
-    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(120)))
         .build()
         .into();
+    rpc_with(&agent, url, method, params).map_err(|e| e.to_string())
+}
+
+/// One call: its result, or its error object (a transport failure is an
+/// error of kind "transport").
+pub(crate) fn rpc_with(
+    agent: &ureq::Agent,
+    url: &str,
+    method: &str,
+    params: Value,
+) -> Result<Value, Value> {
+    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+    let transport = |e: String| json!({ "data": { "kind": "transport" }, "message": e });
     let mut response = agent
         .post(format!("{url}/rpc"))
         .header("content-type", "application/json")
         .send(body.to_string())
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| transport(e.to_string()))?;
     let text = response
         .body_mut()
         .read_to_string()
-        .map_err(|e| e.to_string())?;
-    let value: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-    match value.get("error") {
-        Some(error) => Err(error.to_string()),
-        None => Ok(value["result"].clone()),
+        .map_err(|e| transport(e.to_string()))?;
+    let mut value: Value = serde_json::from_str(&text).map_err(|e| transport(e.to_string()))?;
+    match value.get_mut("error") {
+        Some(error) => Err(error.take()),
+        None => Ok(value["result"].take()),
     }
 }
 

@@ -135,15 +135,7 @@ impl Chain {
         }
         input.extend(hash.unwrap_or(self.child));
         self.height += 1;
-        let tx = Tx {
-            sender: ALICE,
-            gas_limit: 1 << 40,
-            value: 0,
-            payload: Payload::Call {
-                to: self.nest,
-                input,
-            },
-        };
+        let tx = Tx::call(ALICE, self.nest, input, 1 << 40);
         let receipt = self
             .exec
             .execute_block(&[tx], self.height)
@@ -383,15 +375,7 @@ fn a_thousand_children_in_one_transaction_leave_nothing_behind() {
                 .address
                 .unwrap();
             chain.height += 1;
-            let call = Tx {
-                sender: ALICE,
-                gas_limit: 1 << 40,
-                value: 0,
-                payload: Payload::Call {
-                    to: at,
-                    input: chain.child.to_vec(),
-                },
-            };
+            let call = Tx::call(ALICE, at, chain.child.to_vec(), 1 << 40);
             chain
                 .exec
                 .execute_block(&[call], chain.height)
@@ -436,15 +420,7 @@ fn a_spinning_child_stops_on_the_transaction_s_timeout_and_cancel_flag() {
         let parent = exec.execute_block(&[deploy], 1).unwrap()[0]
             .address
             .unwrap();
-        let call = Tx {
-            sender: ALICE,
-            gas_limit: 1 << 50,
-            value: 0,
-            payload: Payload::Call {
-                to: parent,
-                input: Vec::new(),
-            },
-        };
+        let call = Tx::call(ALICE, parent, Vec::new(), 1 << 50);
         // The backstop.
         let timed = Executor::new(store.clone(), backend, &config)
             .with_limits(limits)

@@ -148,7 +148,7 @@ fn wasm_contracts_create_contracts_and_delegate_on_both_backends() {
 /// compute a Solidity factory's (`docs/evm.md`, "Addresses").
 #[test]
 fn a_contract_of_20_byte_form_creates_at_create2_addresses() {
-    let alice = Key::new(0xa1);
+    let alice = Key::from_secret([0xa1; 32]);
     let factory_code = wat::parse_str(FACTORY).unwrap();
     let store_code = wat::parse_str(STORE).unwrap();
     let factory = create_address(alice.address, 0);

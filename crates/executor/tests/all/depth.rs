@@ -93,15 +93,12 @@ impl Chain {
     }
 
     fn call(&self, levels: u32) -> Tx {
-        Tx {
-            sender: ALICE,
-            gas_limit: ChainLimits::default().max_tx_gas,
-            value: 0,
-            payload: Payload::Call {
-                to: self.at,
-                input: levels.to_le_bytes().to_vec(),
-            },
-        }
+        Tx::call(
+            ALICE,
+            self.at,
+            levels.to_le_bytes().to_vec(),
+            ChainLimits::default().max_tx_gas,
+        )
     }
 
     /// Whether a chain of `levels` calls below the first succeeds.

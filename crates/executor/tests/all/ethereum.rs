@@ -40,23 +40,7 @@ fn rules() -> ChainRules {
 }
 
 /// A secp256k1 key and its 20-byte address.
-pub(crate) struct Key {
-    secret: B256,
-    pub(crate) address: [u8; 20],
-}
-
-impl Key {
-    pub(crate) fn new(byte: u8) -> Key {
-        let secret = B256::from([byte; 32]);
-        let signing = k256::ecdsa::SigningKey::from_slice(secret.as_slice()).unwrap();
-        let address = ward_chain::tx::eth::address_of(signing.verifying_key());
-        Key { secret, address }
-    }
-
-    pub(crate) fn account(&self) -> Address {
-        Address::from_eth(self.address)
-    }
-}
+pub(crate) use ward_devkeys::EthKey as Key;
 
 /// Signs `tx` (EIP-1559, at most 1 M EVM gas, 64 M Ward gas: three fit
 /// in a block of Ward's default 200 M) with `key`, read back as a block
@@ -103,7 +87,7 @@ pub(crate) fn signed_with_access(
         access_list,
         input: Bytes::from(input),
     };
-    let signature = secp256k1::sign_message(key.secret, tx.signature_hash()).unwrap();
+    let signature = secp256k1::sign_message(B256::from(key.secret), tx.signature_hash()).unwrap();
     verified(&TxEnvelope::from(tx.into_signed(signature)).encoded_2718())
 }
 
@@ -118,7 +102,7 @@ fn legacy(key: &Key, nonce: u64, to: [u8; 20], value: u128, price: u128) -> Veri
         value: U256::from(value),
         input: Bytes::new(),
     };
-    let signature = secp256k1::sign_message(key.secret, tx.signature_hash()).unwrap();
+    let signature = secp256k1::sign_message(B256::from(key.secret), tx.signature_hash()).unwrap();
     verified(&TxEnvelope::from(tx.into_signed(signature)).encoded_2718())
 }
 
@@ -154,7 +138,7 @@ pub(crate) fn executor(
 
 /// The blocks of the scenario, run on `exec`; its blocks.
 fn scenario(exec: &Executor<MemoryStore>) -> Vec<Block> {
-    let (alice, fresh) = (Key::new(0xa1), Key::new(0xf5));
+    let (alice, fresh) = (Key::from_secret([0xa1; 32]), Key::from_secret([0xf5; 32]));
     let token = create_address(alice.address, 0);
     let supply = 1_000_000u128;
     let mut init = creation("Token");
@@ -195,7 +179,7 @@ fn scenario(exec: &Executor<MemoryStore>) -> Vec<Block> {
 
 #[test]
 fn ethereum_transactions_run_as_on_ethereum_on_both_backends_and_threads() {
-    let (alice, fresh) = (Key::new(0xa1), Key::new(0xf5));
+    let (alice, fresh) = (Key::from_secret([0xa1; 32]), Key::from_secret([0xf5; 32]));
     let mut runs = Vec::new();
     for kind in BackendKind::ALL {
         for threads in [1, 2] {
@@ -276,7 +260,7 @@ fn origin_contract() -> Vec<u8> {
 /// that forwards the call (where `msg.sender` is the forwarder).
 #[test]
 fn origin_is_the_transactions_sender_in_every_frame() {
-    let alice = Key::new(0xa1);
+    let alice = Key::from_secret([0xa1; 32]);
     let mut runs = Vec::new();
     for kind in BackendKind::ALL {
         let exec = executor(kind, 1, &[&alice]);
@@ -374,7 +358,7 @@ fn be_word(n: u64) -> Vec<u8> {
 /// `TIMESTAMP` is seconds when blocks are timed in milliseconds.
 #[test]
 fn chainid_is_the_chains_and_timestamp_is_in_seconds() {
-    let alice = Key::new(0xa1);
+    let alice = Key::from_secret([0xa1; 32]);
     for kind in BackendKind::ALL {
         let exec = executor(kind, 1, &[&alice]).with_eth_chain_id(Some(ETH_CHAIN));
         assert_eq!(
@@ -415,7 +399,7 @@ fn chainid_is_the_chains_and_timestamp_is_in_seconds() {
 fn ethereum_gas_is_evm_gas_as_ethereum_counts_it() {
     use ward_chain::tx::{AccessListSize, GasUnit};
     use ward_executor::{EVM_GAS_RATE, ExecError, Inadmissible, Tx};
-    let alice = Key::new(0xa1);
+    let alice = Key::from_secret([0xa1; 32]);
     let mut runs = Vec::new();
     for kind in BackendKind::ALL {
         let exec = executor(kind, 1, &[&alice]);
@@ -488,15 +472,12 @@ fn ethereum_gas_is_evm_gas_as_ethereum_counts_it() {
         // An embedder's call in EVM gas (what a dev node's eth_call
         // runs): the same gas as the signed one's.
         let unsigned = |access| {
-            Tx {
-                sender: alice.account(),
-                gas_limit: 100_000,
-                value: 0,
-                payload: Payload::Call {
-                    to: Address::from_eth(contract),
-                    input: Vec::new(),
-                },
-            }
+            Tx::call(
+                alice.account(),
+                Address::from_eth(contract),
+                Vec::new(),
+                100_000,
+            )
             .vouched_in(GasUnit::Ethereum(access))
         };
         let block = exec
@@ -553,7 +534,7 @@ fn the_evm_gas_rate_and_revision_are_the_runtimes() {
 #[test]
 fn an_ethereum_creation_past_the_initcode_limit_is_refused() {
     use ward_executor::{ExecError, Inadmissible, MAX_INITCODE_SIZE};
-    let alice = Key::new(0xa1);
+    let alice = Key::from_secret([0xa1; 32]);
     let exec = executor(BackendKind::Wasmtime, 1, &[&alice]);
     // STOP, then padding: creates a contract with no code.
     let initcode = |len: usize| vec![0u8; len];
@@ -590,7 +571,7 @@ fn an_ethereum_creation_past_the_initcode_limit_is_refused() {
 fn a_sender_that_holds_code_is_refused() {
     use ward_executor::{ExecError, Inadmissible, Patch};
     use ward_primitives::{CodeKind, RuntimeName};
-    let alice = Key::new(0xa1);
+    let alice = Key::from_secret([0xa1; 32]);
     let exec = executor(BackendKind::Wasmtime, 1, &[&alice]);
     let transfer = || legacy(&alice, 0, [0x42; 20], 1, 80);
     let code = Patch {
@@ -623,7 +604,7 @@ fn a_sender_that_holds_code_is_refused() {
 fn ethereum_fee_rules_hold_at_any_base_fee() {
     use ward_executor::{ExecError, Inadmissible};
     const BASE: u128 = 10;
-    let alice = Key::new(0xa1);
+    let alice = Key::from_secret([0xa1; 32]);
     let rules = ChainRules {
         base_fee: BASE,
         ..rules()
@@ -640,7 +621,8 @@ fn ethereum_fee_rules_hold_at_any_base_fee() {
             access_list: Default::default(),
             input: Bytes::new(),
         };
-        let signature = secp256k1::sign_message(alice.secret, tx.signature_hash()).unwrap();
+        let signature =
+            secp256k1::sign_message(B256::from(alice.secret), tx.signature_hash()).unwrap();
         let envelope = TxEnvelope::from(tx.into_signed(signature)).encoded_2718();
         let stored = EthTx::verify(&envelope, ETH_CHAIN).unwrap().to_stored();
         VerifiedTx::from_bytes(&stored, &rules).unwrap()
@@ -702,7 +684,7 @@ fn ethereum_fee_rules_hold_at_any_base_fee() {
 /// created.
 #[test]
 fn an_ethereum_creation_at_a_taken_address_uses_all_its_gas() {
-    let alice = Key::new(0xa1);
+    let alice = Key::from_secret([0xa1; 32]);
     let config = Config::default();
     let exec = Executor::new(
         Arc::new(MemoryStore::default()),

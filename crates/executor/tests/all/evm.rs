@@ -206,15 +206,7 @@ pub(crate) fn token_and_escrow(chain: &mut Chain) -> Vec<Address> {
     );
     let intrinsic = chain
         .exec
-        .admit(&Tx {
-            sender: ALICE,
-            gas_limit: 30_000_000,
-            value: 0,
-            payload: Payload::Call {
-                to: token,
-                input: input.clone(),
-            },
-        })
+        .admit(&Tx::call(ALICE, token, input.clone(), 30_000_000))
         .unwrap();
     let transfer = chain.call(ALICE, token, input);
     // The receipt carries the EVM gas the runtime reported.
@@ -450,15 +442,7 @@ fn edges(chain: &mut Chain) -> Vec<Address> {
     // intrinsic cost, over the rate.
     let intrinsic = chain
         .exec
-        .admit(&Tx {
-            sender: ALICE,
-            gas_limit: 3_000_000,
-            value: 0,
-            payload: Payload::Call {
-                to: probe,
-                input: calldata("spin()", &[]),
-            },
-        })
+        .admit(&Tx::call(ALICE, probe, calldata("spin()", &[]), 3_000_000))
         .unwrap();
     assert_eq!(spin.runtime_gas, Some((3_000_000 - intrinsic) / GAS_RATE));
     // An exceptional halt reverts with code 2, no output, all its gas.
@@ -728,15 +712,7 @@ fn a_wasm_to_evm_to_wasm_chain_traces_alike_on_both_backends() {
         );
         let mut input = probe.0.to_vec();
         input.extend(call_wasm(&echo));
-        let tx = Tx {
-            sender: ALICE,
-            gas_limit: 30_000_000,
-            value: 0,
-            payload: Payload::Call {
-                to: forwarder,
-                input,
-            },
-        };
+        let tx = Tx::call(ALICE, forwarder, input, 30_000_000);
         let receipt = chain.submit(tx.clone());
         assert_eq!(receipt.status.as_str(), "ok", "{receipt:?}");
         let height = chain.exec.store().height().unwrap();

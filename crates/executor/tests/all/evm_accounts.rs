@@ -33,17 +33,10 @@ fn chain(
         let at = Address::from_eth(*address);
         let code_hash = Hash32(CodeHash::of(code).0);
         changes.code.insert(code_hash, code.clone());
-        changes.contracts.insert(
-            at,
-            ContractInfo {
-                code_hash,
-                deployer: Address::default(),
-                created_at: 0,
-                kind: CodeKind::Runtime(RuntimeName::new("evm").unwrap()),
-                admin: None,
-                history: Vec::new(),
-            },
-        );
+        let evm = CodeKind::Runtime(RuntimeName::new("evm").unwrap());
+        changes
+            .contracts
+            .insert(at, ContractInfo::placed(code_hash, evm, 0));
         if let Some(nonce) = nonce {
             let value = nonce.to_le_bytes().to_vec();
             changes.storage.insert((at, b"nonce".to_vec()), Some(value));

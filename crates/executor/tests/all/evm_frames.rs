@@ -227,7 +227,7 @@ fn access_lists(kind: BackendKind) -> Figures {
     use alloy_eips::eip2930::{AccessList, AccessListItem};
     use alloy_primitives::{B256, TxKind};
 
-    let alice = Key::new(0xa1);
+    let alice = Key::from_secret([0xa1; 32]);
     let exec = executor(kind, 1, &[&alice]);
     let mut nonce = 0;
     let mut send = |to: TxKind, input: Vec<u8>, list: AccessList| {

@@ -67,46 +67,24 @@ fn the_gas_rate_covers_the_wasm_the_runtime_runs() {
     // Ward gas and EVM gas (the receipt's runtime gas) of one call on
     // each chain (nothing committed).
     let gas = |exec: &Executor<MemoryStore>, input: &[u8]| {
-        let tx = Tx {
-            sender: ALICE,
-            gas_limit: 20_000_000_000,
-            value: 0,
-            payload: Payload::Call {
-                to: at,
-                input: input.to_vec(),
-            },
-        };
+        let tx = Tx::call(ALICE, at, input.to_vec(), 20_000_000_000);
         let receipt = exec.simulate(&tx.vouched(), 2).unwrap().receipt;
         assert_eq!(receipt.status.as_str(), "ok", "{receipt:?}");
         (receipt.gas_used, receipt.runtime_gas.unwrap())
     };
-    let mut workloads: Vec<Workload> = vec![
-        (
-            "arith",
-            Box::new(|n| calldata("arith(uint256)", &[word(n)])),
-            400,
-        ),
-        (
-            "memory",
-            Box::new(|n| calldata("memory_(uint256)", &[word(n)])),
-            400,
-        ),
-        (
-            "bigmath",
-            Box::new(|n| calldata("bigmath(uint256)", &[word(n)])),
-            200,
-        ),
-        (
-            "copying",
-            Box::new(|n| calldata("copying(uint256)", &[word(n)])),
-            100,
-        ),
-        (
-            "hashing",
-            Box::new(|n| calldata("hashing(uint256)", &[word(n)])),
-            100,
-        ),
-    ];
+    // The Solidity workloads: each method takes the units of work.
+    let mut workloads: Vec<Workload> = [
+        ("arith", "arith(uint256)", 400),
+        ("memory", "memory_(uint256)", 400),
+        ("bigmath", "bigmath(uint256)", 200),
+        ("copying", "copying(uint256)", 100),
+        ("hashing", "hashing(uint256)", 100),
+    ]
+    .into_iter()
+    .map(|(name, method, n)| -> Workload {
+        (name, Box::new(move |n| calldata(method, &[word(n)])), n)
+    })
+    .collect();
     // Every precompile, a few calls each (the expensive ones once more).
     for (name, address, data) in precompile_inputs() {
         let n = if matches!(address, 2..=4 | 6 | 9) {

@@ -37,15 +37,12 @@ fn token_test(kind: BackendKind) -> Result {
     };
     let receipts = exec.execute_block(&[deploy], 1)?;
     let token = receipts[0].address.unwrap();
-    let transfer = Tx {
-        sender: ALICE,
-        gas_limit: 10_000_000,
-        value: 0,
-        payload: Payload::Call {
-            to: token,
-            input: call_input("transfer", &(BOB, 100u128)),
-        },
-    };
+    let transfer = Tx::call(
+        ALICE,
+        token,
+        call_input("transfer", &(BOB, 100u128)),
+        10_000_000,
+    );
     let receipt = exec.execute_block(&[transfer], 2)?.remove(0);
     assert_eq!(receipt.status.as_str(), "ok");
     let balance = exec.query(ALICE, token, call_input("balance_of", &BOB), 10_000_000)?;
@@ -87,15 +84,7 @@ fn the_guide_s_runtimes_register_and_run() -> Result {
         ),
     };
     let program = executor.execute_block(&[deploy], 1)?[0].address.unwrap();
-    let sum = Tx {
-        sender: ALICE,
-        gas_limit: 1_000_000,
-        value: 0,
-        payload: Payload::Call {
-            to: program,
-            input: 10i64.to_le_bytes().to_vec(),
-        },
-    };
+    let sum = Tx::call(ALICE, program, 10i64.to_le_bytes().to_vec(), 1_000_000);
     let receipt = executor.execute_block(&[sum], 2)?.remove(0);
     assert_eq!(
         (receipt.status.as_str(), receipt.output),

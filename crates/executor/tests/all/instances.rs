@@ -75,12 +75,7 @@ impl Chain {
     fn call_through(&mut self, caller: Address, to: Address, gas: u64) -> Receipt {
         let mut input = to.0.to_vec();
         input.extend(gas.to_le_bytes());
-        let tx = Tx {
-            sender: ALICE,
-            gas_limit: 50_000_000,
-            value: 0,
-            payload: Payload::Call { to: caller, input },
-        };
+        let tx = Tx::call(ALICE, caller, input, 50_000_000);
         self.block(&[tx]).remove(0)
     }
 }
@@ -273,12 +268,7 @@ fn a_transactions_events_are_bounded_in_bytes() {
         let send = |chain: &mut Chain, size: u64, count: u32| {
             let mut input = (size as u32).to_le_bytes().to_vec();
             input.extend(count.to_le_bytes());
-            let tx = Tx {
-                sender: ALICE,
-                gas_limit: 100_000_000,
-                value: 0,
-                payload: Payload::Call { to: emitter, input },
-            };
+            let tx = Tx::call(ALICE, emitter, input, 100_000_000);
             chain.block(&[tx]).remove(0)
         };
         let within = send(&mut chain, per_event, fits);

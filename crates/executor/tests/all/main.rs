@@ -33,12 +33,18 @@ mod wasi;
 mod wasi_reactor;
 
 /// Runs `scenario` on each backend and asserts that both give the same
-/// result (status, output, gas, state: whatever the scenario returns).
+/// result (status, output, gas, state: whatever the scenario returns),
+/// which it returns.
 pub(crate) fn on_both_backends_alike<T: PartialEq + std::fmt::Debug>(
-    scenario: fn(ward_vm::BackendKind) -> T,
-) {
+    scenario: impl Fn(ward_vm::BackendKind) -> T,
+) -> T {
     let wasmtime = scenario(ward_vm::BackendKind::Wasmtime);
-    assert_eq!(wasmtime, scenario(ward_vm::BackendKind::Wasmi));
+    assert_eq!(
+        wasmtime,
+        scenario(ward_vm::BackendKind::Wasmi),
+        "the backends differ"
+    );
+    wasmtime
 }
 
 /// Runs `tx` alone in a block at `time`. A call that succeeds is first

@@ -290,14 +290,13 @@ fn the_embedders_blocks_through_a_pipeline_equal_sequential_ones() {
             &ward_primitives::Hash32(CodeHash::of(&code).0),
             &[],
         );
-        let transfer = |n: u8| ward_executor::Tx {
-            sender: owner,
-            gas_limit: 2_000_000,
-            value: 0,
-            payload: Payload::Call {
-                to: token,
-                input: call_input("transfer", &(Address([n; 32]), u128::from(n))),
-            },
+        let transfer = |n: u8| {
+            ward_executor::Tx::call(
+                owner,
+                token,
+                call_input("transfer", &(Address([n; 32]), u128::from(n))),
+                2_000_000,
+            )
         };
         let blocks: Vec<Vec<ward_executor::Tx>> = std::iter::once(vec![deploy])
             .chain((0..4u8).map(|b| (0..5u8).map(|i| transfer(b * 5 + i + 1)).collect()))

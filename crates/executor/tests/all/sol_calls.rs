@@ -231,7 +231,7 @@ fn steps(alice: &Key, bob: &Key) -> Vec<Step> {
 /// The whole scenario on `kind`: every block, and the native balances of
 /// WETH9 and alice at the end.
 fn run(kind: BackendKind) -> (Vec<Block>, u128, u128) {
-    let (alice, bob) = (Key::new(ALICE), Key::new(BOB));
+    let (alice, bob) = (Key::from_secret([ALICE; 32]), Key::from_secret([BOB; 32]));
     let exec = executor(kind, 1, &[&alice, &bob]);
     let mut nonces = BTreeMap::new();
     let mut blocks = Vec::new();
@@ -276,14 +276,14 @@ fn rust_and_solidity_contracts_call_each_other_as_peers_on_both_backends() {
     let runs: Vec<_> = BackendKind::ALL.iter().map(|kind| run(*kind)).collect();
     assert_eq!(runs[0], runs[1], "both backends: receipts, roots, balances");
     let (blocks, weth, alice_left) = &runs[0];
-    let alice = Key::new(ALICE);
+    let alice = Key::from_secret([ALICE; 32]);
     // Every contract is at its CREATE address; the Rust ones are Wasm.
     for (index, name) in CONTRACTS.iter().enumerate() {
         let deployed = receipt(blocks, index);
         assert_eq!(deployed.status.as_str(), "ok", "{name}: {deployed:?}");
         assert_eq!(deployed.address, Some(contract(&alice, index)), "{name}");
     }
-    let steps = steps(&alice, &Key::new(BOB));
+    let steps = steps(&alice, &Key::from_secret([BOB; 32]));
     let at = |what: &str| {
         let i = steps.iter().position(|s| s.what == what).unwrap();
         receipt(blocks, CONTRACTS.len() + i)

@@ -96,15 +96,9 @@ fn traced(exec: &Executor<MemoryStore>, before: Tx, tx: Tx) -> Trace {
     trace
 }
 
-fn on_both(scenario: impl Fn(BackendKind) -> Trace) -> Trace {
-    let [a, b] = [BackendKind::Wasmtime, BackendKind::Wasmi].map(&scenario);
-    assert_eq!(a, b, "the backends' traces differ");
-    a
-}
-
 #[test]
 fn a_chain_of_three_calls_with_a_revert_in_the_middle() {
-    let trace = on_both(|kind| {
+    let trace = crate::on_both_backends_alike(|kind| {
         let exec = executor(kind);
         let relay = wat::parse_str(RELAY).unwrap();
         let [a, b, c] = [1, 2, 3].map(|salt| deploy(&exec, relay.clone(), Vec::new(), salt));
@@ -166,7 +160,7 @@ fn a_chain_of_three_calls_with_a_revert_in_the_middle() {
 
 #[test]
 fn a_token_transfer() {
-    let trace = on_both(|kind| {
+    let trace = crate::on_both_backends_alike(|kind| {
         let exec = executor(kind);
         let token = deploy(
             &exec,
@@ -209,7 +203,7 @@ fn a_token_transfer() {
 
 #[test]
 fn an_out_of_gas_call() {
-    let trace = on_both(|kind| {
+    let trace = crate::on_both_backends_alike(|kind| {
         let exec = executor(kind);
         let relay = wat::parse_str(RELAY).unwrap();
         let a = deploy(&exec, relay, Vec::new(), 1);
@@ -242,7 +236,7 @@ fn a_trapping_call_is_traced_the_same_on_both_backends() {
                                   (i64.const 1000000) (i32.const 0)))
                 (drop (i32.div_u (i32.const 1) (i32.load (i32.const 100))))))
         (unreachable)))"#;
-    let trace = on_both(|kind| {
+    let trace = crate::on_both_backends_alike(|kind| {
         let exec = executor(kind);
         let traps = deploy(&exec, wat::parse_str(TRAPS).unwrap(), Vec::new(), 1);
         traced(
@@ -319,7 +313,7 @@ fn estimates_are_the_least_gas_that_does_the_same() {
 #[test]
 fn a_contract_running_a_child_shows_its_syscalls() {
     use ward_vm::{ChildCall, ChildStep};
-    let trace = on_both(|kind| {
+    let trace = crate::on_both_backends_alike(|kind| {
         let exec = executor(kind);
         let plugins = deploy(
             &exec,

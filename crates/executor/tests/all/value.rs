@@ -305,15 +305,7 @@ fn evm_contracts_take_and_move_the_native_asset() {
         let r = run(call(forward_at, bob.0.to_vec(), 11), 7);
         assert_eq!(r.output, word(1));
         assert_eq!((balance(&inbox), balance(&bob)), (11, 0));
-        let from_bob = Tx {
-            sender: bob,
-            gas_limit: GAS,
-            value: 0,
-            payload: Payload::Call {
-                to: echo_at,
-                input: Vec::new(),
-            },
-        };
+        let from_bob = Tx::call(bob, echo_at, Vec::new(), GAS);
         run(from_bob, 7);
         assert_eq!((balance(&inbox), balance(&bob)), (0, 11));
         // EVM to Wasm, through `WARD_CALL`: the receiver's `call_value`.

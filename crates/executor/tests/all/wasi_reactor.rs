@@ -165,11 +165,7 @@ fn tinygo_scenario(backend: BackendKind) -> (Vec<Vec<Receipt>>, Option<Vec<u8>>)
 
 #[test]
 fn a_tinygo_shaped_reactor_runs_as_a_contract_identically_on_both_backends() {
-    let runs: Vec<_> = BackendKind::ALL
-        .iter()
-        .map(|&b| tinygo_scenario(b))
-        .collect();
-    assert_eq!(runs[0], runs[1]);
+    crate::on_both_backends_alike(tinygo_scenario);
 }
 
 /// The Rust guestbook's receipts, on one backend.
@@ -231,9 +227,5 @@ fn guestbook_scenario(backend: BackendKind) -> Vec<Vec<Receipt>> {
 
 #[test]
 fn a_rust_wasip1_contract_runs_as_a_reactor_identically_on_both_backends() {
-    let runs: Vec<_> = BackendKind::ALL
-        .iter()
-        .map(|&b| guestbook_scenario(b))
-        .collect();
-    assert_eq!(runs[0], runs[1]);
+    crate::on_both_backends_alike(guestbook_scenario);
 }

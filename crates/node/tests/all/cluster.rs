@@ -8,7 +8,7 @@
 //! Needs Debian's `etcd-server` (`make test` installs it as root); without
 //! it the test prints why and skips.
 
-use std::{path::PathBuf, time::Duration};
+use std::time::Duration;
 
 use ward_node::cluster::{
     Append, BlockLog, ClusterError, Head, MAX_BLOCK_BYTES, REMOVED_WITH_APPEND,
@@ -226,12 +226,9 @@ async fn scenario(members: &mut Etcd) {
 
 #[test]
 fn the_block_log_is_fenced_and_survives_the_etcd_leader() {
-    if let Some(why) = ward_testkit::etcd::missing() {
-        ward_testkit::skip(&why);
+    let Some((dir, mut members)) = crate::etcd_cluster("etcd", &[]) else {
         return;
-    }
-    let dir: PathBuf = crate::temp_dir("etcd");
-    let mut members = Etcd::start(&dir);
+    };
     crate::run_async(
         "the etcd scenario",
         Duration::from_secs(300),

@@ -21,36 +21,29 @@ use crate::{PATIENCE, both_backends, call, dev_node, eventually, ok, post};
 const CHAIN: u64 = 31_337;
 
 /// A secp256k1 key and its address.
-pub(super) struct Key {
-    secret: B256,
-    pub(super) address: [u8; 20],
+pub(super) use devkeys::EthKey as Key;
+
+/// What the tests do with a key.
+pub(super) trait Signer {
+    /// Its address, as `0x` hex.
+    fn hex(&self) -> String;
+    /// `tx` signed, as `eth_sendRawTransaction` takes it.
+    fn sign<T: SignableTransaction<alloy_primitives::Signature>>(&self, tx: T) -> Vec<u8>
+    where
+        TxEnvelope: From<alloy_consensus::Signed<T>>;
 }
 
-impl Key {
-    pub(super) fn new(byte: u8) -> Key {
-        let secret = B256::from([byte; 32]);
-        let signing = k256::ecdsa::SigningKey::from_slice(secret.as_slice()).unwrap();
-        let address = ward_chain::tx::eth::address_of(signing.verifying_key());
-        Key { secret, address }
+impl Signer for Key {
+    fn hex(&self) -> String {
+        hex_of(&self.address)
     }
 
-    /// The test mnemonic's account `index`, which a dev genesis funds.
-    pub(super) fn dev(index: u32) -> Key {
-        let secret = B256::from(devkeys::eth_key(index));
-        let signing = k256::ecdsa::SigningKey::from_slice(secret.as_slice()).unwrap();
-        let address = ward_chain::tx::eth::address_of(signing.verifying_key());
-        Key { secret, address }
-    }
-
-    pub(super) fn hex(&self) -> String {
-        format!("0x{}", hex::encode(self.address))
-    }
-
-    pub(super) fn sign<T: SignableTransaction<alloy_primitives::Signature>>(&self, tx: T) -> Vec<u8>
+    fn sign<T: SignableTransaction<alloy_primitives::Signature>>(&self, tx: T) -> Vec<u8>
     where
         TxEnvelope: From<alloy_consensus::Signed<T>>,
     {
-        let signature = secp256k1::sign_message(self.secret, tx.signature_hash()).unwrap();
+        let signature =
+            secp256k1::sign_message(B256::from(self.secret), tx.signature_hash()).unwrap();
         TxEnvelope::from(tx.into_signed(signature)).encoded_2718()
     }
 }
@@ -66,6 +59,24 @@ pub(super) fn eth(node: &Node, method: &str, params: Value) -> Result<Value, Val
         Some(error) => Err(error.take()),
         None => Ok(response["result"].take()),
     }
+}
+
+/// The dev node's first account (`eth_accounts`), as `0x` hex.
+pub(super) fn first_account(node: &Node) -> String {
+    eth_ok(node, "eth_accounts", json!([]))[0]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The error `eth_sendRawTransaction` refuses `raw` with.
+fn refused(node: &Node, raw: &[u8]) -> Value {
+    eth(node, "eth_sendRawTransaction", json!([hex_of(raw)])).unwrap_err()
+}
+
+/// An error object's message.
+fn message(error: &Value) -> &str {
+    error["message"].as_str().unwrap()
 }
 
 pub(super) fn eth_ok(node: &Node, method: &str, params: Value) -> Value {
@@ -112,7 +123,7 @@ fn address_word(address: &[u8; 20]) -> [u8; 32] {
 
 /// The whole scenario on one backend; the receipts it got.
 fn scenario(node: &Node) -> Vec<Value> {
-    let (alice, bob) = (Key::new(0xa1), Key::new(0xb0));
+    let (alice, bob) = (Key::from_secret([0xa1; 32]), Key::from_secret([0xb0; 32]));
     assert_eq!(eth_ok(node, "eth_chainId", json!([])), json!("0x7a69"));
     assert_eq!(eth_ok(node, "net_version", json!([])), json!("31337"));
     let version = eth_ok(node, "web3_clientVersion", json!([]));
@@ -319,66 +330,28 @@ fn scenario(node: &Node) -> Vec<Value> {
     );
 
     // Refusals as geth words them.
-    let again = eth(
-        node,
-        "eth_sendRawTransaction",
-        json!([hex_of(&alice.sign(legacy.clone()))]),
-    )
-    .unwrap_err();
+    let again = refused(node, &alice.sign(legacy.clone()));
     assert_eq!(again["message"], "already known", "{again}");
     let mut stale = legacy.clone();
     stale.gas_price = 4;
-    let low = eth(
-        node,
-        "eth_sendRawTransaction",
-        json!([hex_of(&alice.sign(stale))]),
-    )
-    .unwrap_err();
-    assert!(
-        low["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("nonce too low"),
-        "{low}"
-    );
+    let low = refused(node, &alice.sign(stale));
+    assert!(message(&low).starts_with("nonce too low"), "{low}");
     let mut other_chain = legacy.clone();
     other_chain.chain_id = Some(1);
     other_chain.nonce = 2;
-    let wrong = eth(
-        node,
-        "eth_sendRawTransaction",
-        json!([hex_of(&alice.sign(other_chain))]),
-    )
-    .unwrap_err();
-    assert!(
-        wrong["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("invalid chain id"),
-        "{wrong}"
-    );
+    let wrong = refused(node, &alice.sign(other_chain));
+    assert!(message(&wrong).starts_with("invalid chain id"), "{wrong}");
     let mut rich = legacy.clone();
     rich.nonce = 2;
     rich.value = U256::from(funds * 2);
-    let poor = eth(
-        node,
-        "eth_sendRawTransaction",
-        json!([hex_of(&alice.sign(rich))]),
-    )
-    .unwrap_err();
+    let poor = refused(node, &alice.sign(rich));
     assert!(
-        poor["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("insufficient funds for gas * price + value"),
+        message(&poor).starts_with("insufficient funds for gas * price + value"),
         "{poor}"
     );
-    let blob = eth(node, "eth_sendRawTransaction", json!(["0x03c0"])).unwrap_err();
+    let blob = refused(node, &[0x03, 0xc0]);
     assert!(
-        blob["message"]
-            .as_str()
-            .unwrap()
-            .contains("transaction type 3 not supported"),
+        message(&blob).contains("transaction type 3 not supported"),
         "{blob}"
     );
     let unknown = eth(node, "eth_noSuchMethod", json!([])).unwrap_err();
@@ -412,10 +385,7 @@ fn scenario(node: &Node) -> Vec<Value> {
     )
     .unwrap_err();
     assert!(
-        stranger["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("unknown account"),
+        message(&stranger).starts_with("unknown account"),
         "{stranger}"
     );
 
@@ -484,7 +454,7 @@ fn ethereum_tools_json_rpc_deploys_calls_and_refuses_as_geth_on_both_backends() 
 /// Sends `data` to `to` (a deploy for `None`) from dev account 0 through
 /// `eth_sendTransaction`; its receipt.
 pub(super) fn dev_send(node: &Node, to: Option<&str>, data: &[u8]) -> Value {
-    let from = eth_ok(node, "eth_accounts", json!([]))[0].clone();
+    let from = first_account(node);
     let mut request = json!({ "from": from, "data": hex_of(data) });
     if let Some(to) = to {
         request["to"] = json!(to);
@@ -506,10 +476,7 @@ pub(super) fn dev_send(node: &Node, to: Option<&str>, data: &[u8]) -> Value {
 fn debug_traces_are_geths_call_tracer_on_both_backends() {
     let runs = both_backends().map(|backend| {
         let node = dev_node("eth-debug", |c| c.backend = backend);
-        let me = eth_ok(&node, "eth_accounts", json!([]))[0]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let me = first_account(&node);
         let mut me_word = [0u8; 32];
         me_word[12..].copy_from_slice(&hex::decode(&me[2..]).unwrap());
         let mut init = creation("Token");

@@ -110,6 +110,17 @@ async fn shot(client: &Client, name: &str) {
     std::fs::write(screenshots().join(name), png).unwrap();
 }
 
+/// Clicks the element `css` selects.
+async fn click(client: &Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
 /// Waits until the element at `css` has text containing `needle`.
 async fn text_of(client: &Client, css: &str, needle: &str) -> String {
     let deadline = tokio::time::Instant::now() + PATIENCE;
@@ -170,22 +181,10 @@ async fn scenario(node: &Node, driver: &Driver, profile: &Path) {
     shot(&client, "home.png").await;
 
     // From the new block's row to its block page, then to the transaction.
-    client
-        .find(Locator::Css(&format!("{row} td:first-child a")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, &format!("{row} td:first-child a")).await;
     text_of(&client, "h1", &format!("Block {height}")).await;
     let tx = sent["tx"].as_str().unwrap();
-    client
-        .find(Locator::Css("#txs a[href^=\"/tx/\"]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "#txs a[href^=\"/tx/\"]").await;
     text_of(&client, "#method", "transfer(to: address, amount: u128)").await;
     assert_eq!(
         client.current_url().await.unwrap().path(),
@@ -209,13 +208,7 @@ async fn scenario(node: &Node, driver: &Driver, profile: &Path) {
     text_of(&client, "#fee", &format!("{fee} (0.")).await;
     // The trace, replayed on request: the token's frame with its method,
     // arguments, and the event.
-    client
-        .find(Locator::Css("#show-trace"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "#show-trace").await;
     text_of(&client, "#trace li.frame .frame-method", "transfer").await;
     text_of(&client, "#trace ul.accesses", "event Transfer").await;
     shot(&client, "transaction.png").await;
@@ -241,13 +234,7 @@ async fn scenario(node: &Node, driver: &Driver, profile: &Path) {
         href,
         format!("/trace/{}/flamegraph.svg", sent["tx"].as_str().unwrap())
     );
-    client
-        .find(Locator::Css("#flame-graph"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "#flame-graph").await;
     let title = text_of(&client, "svg #title", "Gas of").await;
     let total = sent["gas_used"].as_u64().unwrap();
     assert!(title.contains(&format!("{total} gas")), "{title}");
@@ -270,13 +257,7 @@ async fn scenario(node: &Node, driver: &Driver, profile: &Path) {
         .send_keys(BOB)
         .await
         .unwrap();
-    client
-        .find(Locator::Css(&format!("{form} button")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, &format!("{form} button")).await;
     let result = text_of(
         &client,
         &format!("{form} .result[data-status=\"ok\"]"),
@@ -387,13 +368,7 @@ async fn paging(node: &Node, driver: &Driver, profile: &Path) {
     };
     text_of(&client, "#more", "Show more").await;
     assert_eq!(rows(client.clone()).await, 50);
-    client
-        .find(Locator::Css("#more"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "#more").await;
     text_of(&client, "#txs tbody tr:nth-child(60)", "59").await;
     assert_eq!(rows(client.clone()).await, 60);
     assert!(

@@ -12,7 +12,7 @@ use ward_testkit::evm::{creation, word};
 
 use super::{
     agent, call, dev_node,
-    eth::{Key, eth, eth_ok, hex_of},
+    eth::{Key, Signer, eth, eth_ok, hex_of},
 };
 
 /// An EVM dev node.
@@ -42,7 +42,7 @@ fn balance(node: &Node, who: &str) -> Value {
 fn fee_fields_that_geth_refuses_are_refused() {
     let node = node("hostile-fees");
     let alice = Key::dev(0);
-    let to = Key::new(0x77).hex();
+    let to = Key::from_secret([0x77; 32]).hex();
     // An EIP-1559 tip above its fee cap.
     let tip_above_cap = TxEip1559 {
         chain_id: 31_337,
@@ -50,7 +50,9 @@ fn fee_fields_that_geth_refuses_are_refused() {
         gas_limit: 100_000,
         max_fee_per_gas: 10,
         max_priority_fee_per_gas: 11,
-        to: TxKind::Call(alloy_primitives::Address::from(Key::new(0x77).address)),
+        to: TxKind::Call(alloy_primitives::Address::from(
+            Key::from_secret([0x77; 32]).address,
+        )),
         value: U256::from(1),
         access_list: Default::default(),
         input: Bytes::new(),
@@ -156,8 +158,8 @@ fn input_geth_refuses_is_refused_not_misread() {
         json!(format!("0x{}", "0".repeat(64)))
     );
     // State and block overrides are refused, never ignored.
-    let request = json!({ "from": alice, "to": Key::new(0x55).hex() });
-    let overrides = json!({ Key::new(0x55).hex(): { "balance": "0x1" } });
+    let request = json!({ "from": alice, "to": Key::from_secret([0x55; 32]).hex() });
+    let overrides = json!({ Key::from_secret([0x55; 32]).hex(): { "balance": "0x1" } });
     let (code, message) = refused(&node, "eth_call", json!([request, "latest", overrides]));
     assert!(
         code == -32602 && message.contains("overrides are not supported"),
@@ -254,7 +256,7 @@ fn geth_s_wording_where_clients_parse_it() {
 fn every_route_refuses_what_rpc_refuses() {
     let node = node("hostile-routes");
     let alice = Key::dev(0).hex();
-    let victim = Key::new(0x66).hex();
+    let victim = Key::from_secret([0x66; 32]).hex();
     let send = json!({ "jsonrpc": "2.0", "id": 1, "method": "eth_sendTransaction",
         "params": [{ "from": alice, "to": victim, "value": "0xde0b6b3a7640000" }] });
     let set = json!({ "jsonrpc": "2.0", "id": 2, "method": "hardhat_setBalance",

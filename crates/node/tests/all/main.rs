@@ -117,6 +117,20 @@ fn remove_dead_runs(tmp: &std::path::Path) {
     }
 }
 
+/// Three etcd members in a fresh directory `name`, started with `extra`
+/// flags, or `None` where etcd is missing (the test skipped, saying why).
+pub(crate) fn etcd_cluster(
+    name: &str,
+    extra: &[&str],
+) -> Option<(PathBuf, ward_testkit::etcd::Etcd)> {
+    if !ward_testkit::etcd_present() {
+        return None;
+    }
+    let dir = temp_dir(name);
+    let members = ward_testkit::etcd::Etcd::start_with(&dir, extra);
+    Some((dir, members))
+}
+
 /// A fresh data directory under the system's temporary directory.
 pub(crate) fn temp_dir(name: &str) -> PathBuf {
     let dir = data_dir(name);

@@ -9,7 +9,7 @@ use ward_testkit::evm::{calldata, creation, word};
 
 use crate::{
     both_backends, dev_node,
-    eth::{dev_send, eth, eth_ok, hex_of, quantity},
+    eth::{dev_send, eth, eth_ok, first_account, hex_of, quantity},
 };
 
 /// `account`'s balance, nonce, code and the storage `slots` at `block`,
@@ -62,10 +62,7 @@ fn block_before(receipt: &Value) -> String {
 fn the_prestate_tracer_shows_what_the_chain_reads_before_and_after() {
     let runs = both_backends().map(|backend| {
         let node = dev_node("eth-prestate", |c| c.backend = backend);
-        let me = eth_ok(&node, "eth_accounts", json!([]))[0]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let me = first_account(&node);
         let mut init = creation("Token");
         init.extend(word(1_000));
         let deployed = dev_send(&node, None, &init);

@@ -67,6 +67,19 @@ pub(super) struct Snapshotting<'a> {
     pub(super) mempool_bytes: Option<usize>,
 }
 
+impl<'a> Snapshotting<'a> {
+    /// A snapshot every `interval` blocks under `prefix`, the log's
+    /// retention and the mempool's bytes the defaults.
+    pub(super) fn every(interval: u64, prefix: &'a str) -> Self {
+        Self {
+            prefix,
+            interval,
+            retention: None,
+            mempool_bytes: None,
+        }
+    }
+}
+
 /// A replica under `how.prefix` taking snapshots; it restores one first
 /// when `sync`.
 pub(super) fn snapshotting(
@@ -144,12 +157,9 @@ pub(super) fn same_blocks(nodes: &[&Node], top: u64) {
 
 #[test]
 fn replicas_agree_and_a_damaged_one_is_detected() {
-    if let Some(why) = ward_testkit::etcd::missing() {
-        ward_testkit::skip(&why);
+    let Some((dir, members)) = super::etcd_cluster("replicas", &[]) else {
         return;
-    }
-    let dir = super::temp_dir("replicas");
-    let members = ward_testkit::etcd::Etcd::start(&dir);
+    };
     let endpoints = members.clients.clone();
 
     // a leads: it starts first.
@@ -372,10 +382,10 @@ fn ethereum_transfers(nodes: &[&Node]) -> Vec<(Value, Value)> {
     use alloy_consensus::{TxEip1559, TxLegacy};
     use alloy_primitives::{TxKind, U256};
 
-    use super::eth::{Key, send};
+    use super::eth::{Key, Signer, send};
     let mut out = Vec::new();
     for i in 0..3u32 {
-        let (from, to) = (Key::dev(i), Key::new(0xe0 + i as u8));
+        let (from, to) = (Key::dev(i), Key::from_secret([0xe0 + i as u8; 32]));
         let out_tx = TxEip1559 {
             chain_id: 31_337,
             nonce: 0,

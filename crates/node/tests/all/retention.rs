@@ -48,13 +48,11 @@ fn send_raw(url: &str, tx: &str) -> Value {
 
 #[test]
 fn a_cluster_stays_within_etcds_quota_and_a_replica_joins_by_state_sync() {
-    if let Some(why) = ward_testkit::etcd::missing() {
-        ward_testkit::skip(&why);
-        return;
-    }
-    let dir = super::temp_dir("retention");
     let quota = QUOTA.to_string();
-    let members = ward_testkit::etcd::Etcd::start_with(&dir, &["--quota-backend-bytes", &quota]);
+    let Some((dir, members)) = super::etcd_cluster("retention", &["--quota-backend-bytes", &quota])
+    else {
+        return;
+    };
     let endpoints = members.clients.clone();
     let how = Snapshotting {
         prefix: "/ward-retention/",

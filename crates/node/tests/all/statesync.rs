@@ -31,19 +31,11 @@ fn snapshots_of(node: &Node) -> Vec<u64> {
 
 #[test]
 fn an_empty_replica_state_syncs_around_a_bad_chunk_and_agrees() {
-    if let Some(why) = ward_testkit::etcd::missing() {
-        ward_testkit::skip(&why);
+    let Some((dir, members)) = super::etcd_cluster("statesync", &[]) else {
         return;
-    }
-    let dir = super::temp_dir("statesync");
-    let members = ward_testkit::etcd::Etcd::start(&dir);
-    let endpoints = members.clients.clone();
-    let how = Snapshotting {
-        prefix: "/ward-statesync/",
-        interval: 4,
-        retention: None,
-        mempool_bytes: None,
     };
+    let endpoints = members.clients.clone();
+    let how = Snapshotting::every(4, "/ward-statesync/");
     let start = |name: &str, backend: BackendKind, sync: bool| {
         snapshotting(name, &dir, &endpoints, backend, &how, sync)
     };
@@ -117,19 +109,11 @@ fn an_empty_replica_state_syncs_around_a_bad_chunk_and_agrees() {
 /// a member is down, rather than exiting; it then follows the cluster.
 #[test]
 fn a_joiner_started_while_etcd_stalls_waits_for_it() {
-    if let Some(why) = ward_testkit::etcd::missing() {
-        ward_testkit::skip(&why);
+    let Some((dir, members)) = super::etcd_cluster("statesync-stall", &[]) else {
         return;
-    }
-    let dir = super::temp_dir("statesync-stall");
-    let members = ward_testkit::etcd::Etcd::start(&dir);
-    let endpoints = members.clients.clone();
-    let how = Snapshotting {
-        prefix: "/ward-stall/",
-        interval: 4,
-        retention: None,
-        mempool_bytes: None,
     };
+    let endpoints = members.clients.clone();
+    let how = Snapshotting::every(4, "/ward-stall/");
     let a = snapshotting("a", &dir, &endpoints, BackendKind::Wasmtime, &how, false);
     super::replicas::until_leader("a", &a);
     let receipt = send(&a, 0, 0, super::counter_deploy(), true);

@@ -264,24 +264,17 @@ fn debug_log_is_collected_when_enabled_and_changes_nothing_else() {
 
 #[test]
 fn import_resolution_is_typed() {
-    for (import, kind) in [
+    let mismatch = ErrorKind::ImportSignatureMismatch;
+    let unknown = ErrorKind::UnknownImport;
+    for (kind, import) in [
+        (unknown, r#"(import "ward" "no_such_fn" (func))"#),
+        (unknown, r#"(import "env" "f" (func))"#),
         (
-            r#"(import "ward" "no_such_fn" (func))"#,
-            ErrorKind::UnknownImport,
-        ),
-        (r#"(import "env" "f" (func))"#, ErrorKind::UnknownImport),
-        (
+            mismatch,
             r#"(import "ward" "input_size" (func (result i64)))"#,
-            ErrorKind::ImportSignatureMismatch,
         ),
-        (
-            r#"(import "ward" "input_size" (global i32))"#,
-            ErrorKind::ImportSignatureMismatch,
-        ),
-        (
-            r#"(import "env" "memory" (memory 1))"#,
-            ErrorKind::UnknownImport,
-        ),
+        (mismatch, r#"(import "ward" "input_size" (global i32))"#),
+        (unknown, r#"(import "env" "memory" (memory 1))"#),
     ] {
         rejected(
             &wasm(&format!(r#"(module {import} (func (export "main")))"#)),

@@ -122,32 +122,22 @@ fn a_reply_of_the_wrong_type_is_the_embedders_fault_and_a_trap_is_the_guests() {
 #[test]
 fn only_env_functions_of_syscall_signatures_are_admitted() {
     let backends = syscall_backends();
-    for (import, kind) in [
+    let mismatch = ErrorKind::ImportSignatureMismatch;
+    let unknown = ErrorKind::UnknownImport;
+    for (kind, import) in [
+        (mismatch, r#"(import "env" "f" (func (param i32)))"#),
+        (mismatch, r#"(import "env" "f" (func (result f64)))"#),
+        (mismatch, r#"(import "env" "f" (func (result i64 i64)))"#),
         (
-            r#"(import "env" "f" (func (param i32)))"#,
-            ErrorKind::ImportSignatureMismatch,
-        ),
-        (
-            r#"(import "env" "f" (func (result f64)))"#,
-            ErrorKind::ImportSignatureMismatch,
-        ),
-        (
-            r#"(import "env" "f" (func (result i64 i64)))"#,
-            ErrorKind::ImportSignatureMismatch,
-        ),
-        (
+            mismatch,
             r#"(import "env" "f" (func (param i64 i64 i64 i64 i64)))"#,
-            ErrorKind::ImportSignatureMismatch,
         ),
         (
+            unknown,
             r#"(import "ward" "input_size" (func (result i32)))"#,
-            ErrorKind::UnknownImport,
         ),
-        (
-            r#"(import "other" "f" (func (param i64)))"#,
-            ErrorKind::UnknownImport,
-        ),
-        (r#"(import "env" "m" (memory 1))"#, ErrorKind::UnknownImport),
+        (unknown, r#"(import "other" "f" (func (param i64)))"#),
+        (unknown, r#"(import "env" "m" (memory 1))"#),
     ] {
         let code = wasm(&format!(
             r#"(module {import} (memory (export "memory") 1) (func (export "main")))"#

@@ -7,6 +7,18 @@ use ward_vm::{
     RunOptions, Status, SystemRuntimes,
 };
 
+/// System runtimes on `kind` with `text` registered as `metering` says.
+fn registered(
+    kind: BackendKind,
+    config: &Config,
+    text: &str,
+    metering: Metering,
+) -> (SystemRuntimes, ward_vm::CodeHash) {
+    let runtimes = SystemRuntimes::new(backend(kind, config), config);
+    let code = runtimes.register(&wasm(text), metering).unwrap();
+    (runtimes, code)
+}
+
 /// Counts its calls in a global and in memory; echoes the input after the
 /// count; traps on input "trap"; loops on input "spin". The start function
 /// does work that no call may be charged for.
@@ -40,10 +52,7 @@ fn system_runtime_instances_are_reused_and_rebuilt_after_failures() {
     let config = Config::default();
     let mut transcripts: Vec<Vec<Execution>> = Vec::new();
     for kind in BackendKind::ALL {
-        let runtimes = SystemRuntimes::new(backend(kind, &config), &config);
-        let code = runtimes
-            .register(&wasm(COUNTER), Metering::Instrumented)
-            .unwrap();
+        let (runtimes, code) = registered(kind, &config, COUNTER, Metering::Instrumented);
         let mut transcript = Vec::new();
         // Reused: the count goes up, each call sees only its own input, and
         // equal work costs equal gas (the build was charged to no call).
@@ -121,10 +130,7 @@ fn an_exit_from_deep_frames_never_shrinks_the_next_calls_stack() {
     let config = Config::default();
     let mut deepest = Vec::new();
     for kind in BackendKind::ALL {
-        let runtimes = SystemRuntimes::new(backend(kind, &config), &config);
-        let code = runtimes
-            .register(&wasm(DIVER), Metering::Instrumented)
-            .unwrap();
+        let (runtimes, code) = registered(kind, &config, DIVER, Metering::Instrumented);
         // The outcome's status, with a stack overflow told apart.
         let dive = |depth: u32, exit: bool| {
             let mut input = depth.to_le_bytes().to_vec();
@@ -180,10 +186,7 @@ fn self_metered_system_runtimes_pay_what_they_charge() {
     let config = Config::default();
     let mut runs = Vec::new();
     for kind in BackendKind::ALL {
-        let runtimes = SystemRuntimes::new(backend(kind, &config), &config);
-        let code = runtimes
-            .register(&wasm(runtime), Metering::SelfMetered)
-            .unwrap();
+        let (runtimes, code) = registered(kind, &config, runtime, Metering::SelfMetered);
         let small = system_call(&runtimes, &code, &[0; 10], 1_000_000);
         let large = system_call(&runtimes, &code, &[0; 110], 1_000_000);
         assert_eq!(small.outcome.status, Status::Ok, "{:?}", small.outcome);
@@ -240,10 +243,7 @@ fn unknown_system_runtimes_and_entries_are_typed_errors() {
 fn a_runtime_s_pooled_instance_memory_is_read_and_written_between_calls() {
     let config = Config::default();
     for kind in BackendKind::ALL {
-        let runtimes = SystemRuntimes::new(backend(kind, &config), &config);
-        let code = runtimes
-            .register(&wasm(COUNTER), Metering::Instrumented)
-            .unwrap();
+        let (runtimes, code) = registered(kind, &config, COUNTER, Metering::Instrumented);
         system_call(&runtimes, &code, b"a", 1_000_000);
         system_call(&runtimes, &code, b"b", 1_000_000);
         let mut word = [0u8; 4];

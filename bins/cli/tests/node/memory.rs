@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{node_dir, post_batch, proc_bytes, rpc, serve};
+use super::{Served, node_dir, post_batch, proc_bytes, rpc, serve};
 
 /// How much a node's peak memory may grow under the load below: four
 /// requests at once, each answer bounded at 16 MiB (`--max-response-bytes`)
@@ -16,15 +16,20 @@ use super::{node_dir, post_batch, proc_bytes, rpc, serve};
 /// about 230 MiB; the same load without the bound grew it by 814 MiB).
 const MAX_GROWTH_BYTES: u64 = 384 << 20;
 
-#[test]
-fn concurrent_large_reads_keep_the_nodes_memory_bounded() {
-    let dir = node_dir("memory");
-    // The property is the memory a node holds, not how fast it answers:
-    // its request deadline is far past anything a loaded machine takes.
-    let served = serve(&dir, &["--request-timeout-ms", "600000"]);
+/// A dev node in directory `name`, its URL and its first dev account.
+/// The property is the memory a node holds, not how fast it answers: its
+/// request deadline is far past anything a loaded machine takes.
+fn patient_node(name: &str) -> (Served, String, Value) {
+    let served = serve(&node_dir(name), &["--request-timeout-ms", "600000"]);
     let url = served.url.clone();
     let network = rpc(&url, "getNetwork", json!({})).unwrap();
     let from = network["dev_accounts"][0].clone();
+    (served, url, from)
+}
+
+#[test]
+fn concurrent_large_reads_keep_the_nodes_memory_bounded() {
+    let (served, url, from) = patient_node("memory");
     // A call with 1 MB of input (to no contract: a receipt all the same).
     let input = format!("0x{}", "5a".repeat(1_000_000));
     let sent = rpc(
@@ -97,11 +102,7 @@ const MAX_LOG_GROWTH_BYTES: u64 = 256 << 20;
 
 #[test]
 fn concurrent_log_queries_are_refused_before_their_answers_are_built() {
-    let dir = node_dir("memory-logs");
-    let served = serve(&dir, &["--request-timeout-ms", "600000"]);
-    let url = served.url.clone();
-    let network = rpc(&url, "getNetwork", json!({})).unwrap();
-    let from = network["dev_accounts"][0].clone();
+    let (served, url, from) = patient_node("memory-logs");
     let code = format!("0x{}", hex::encode(ward_testkit::wasm(CHATTY)));
     let deployed = rpc(
         &url,

@@ -433,15 +433,7 @@ fn a_transaction_in_evm_gas_round_trips_with_its_mark() {
     assert_eq!(stored.clone().verify(&rules), Err(TxError::Unsigned));
     assert_eq!(stored.verify(&rules.clone().vouching()).unwrap(), evm);
     // An embedder's unsigned one, the same way.
-    let unsigned = Unsigned {
-        sender,
-        gas_limit: 50_000,
-        value: 0,
-        payload: Payload::Call {
-            to: Address([9; 32]),
-            input: vec![1],
-        },
-    };
+    let unsigned = Unsigned::call(sender, Address([9; 32]), vec![1], 50_000);
     let marked = unsigned.clone().vouched_in(unit);
     let read = StoredTx::from_bytes(marked.bytes()).unwrap();
     assert_eq!(read, StoredTx::Unsigned(unsigned.clone(), unit));

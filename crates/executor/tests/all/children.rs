@@ -6,12 +6,11 @@
 
 use std::sync::Arc;
 
+use crate::ALICE;
 use ward_executor::{ChainLimits, Deploy, Executor, Payload, Tx};
 use ward_primitives::Address;
 use ward_state::{MemoryStore, Receipt, StateRead};
 use ward_vm::{BackendKind, Config};
-
-const ALICE: Address = Address([0xa1; 32]);
 
 /// A child with no imports (so it can be deployed as code, and compiled by
 /// hash): `rec(n)` recurses `n` deep, `grow()` grows its memory a page at

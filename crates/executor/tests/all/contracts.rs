@@ -10,13 +10,13 @@
 
 use std::sync::Arc;
 
+use crate::ALICE;
 use ward_executor::{Deploy, Executor, Payload, Tx};
 use ward_primitives::Address;
 use ward_state::{MemoryStore, Receipt, StateRead};
 use ward_testkit::contracts;
 use ward_vm::{BackendKind, Config};
 
-const ALICE: Address = Address([0xa1; 32]);
 /// Deploys pay 1,000 gas a byte first (docs/gas.md).
 const DEPLOY_GAS: u64 = 100_000_000;
 const START_TIME: u64 = 1_700_000_000;

@@ -15,12 +15,11 @@ use ward_primitives::{Address, CodeKind, Hash32};
 use ward_state::{MemoryStore, Receipt, StateRead};
 use ward_vm::{BackendKind, CodeHash, Config};
 
+use crate::ALICE;
 use crate::{
     ethereum::{Key, executor, signed},
     runtimes::forwarder,
 };
-
-const ALICE: Address = Address([0xa1; 32]);
 
 /// Deploys its input as a contract (salt: 32 zero bytes, deploy input:
 /// "init"), outputs the return data, and returns the status.

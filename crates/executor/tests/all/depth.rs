@@ -13,12 +13,11 @@
 
 use std::{path::Path, sync::Arc};
 
+use crate::ALICE;
 use ward_executor::{ChainLimits, Deploy, Executor, Payload, Tx};
 use ward_primitives::Address;
 use ward_state::{MemoryStore, StateRead};
 use ward_vm::{BackendKind, Config};
-
-const ALICE: Address = Address([0xa1; 32]);
 
 /// A self-calling contract with `locals` more `i64` locals than it needs
 /// and, when `write`, a storage write per level (the probe: an

@@ -20,10 +20,7 @@ use ward_testkit::evm::{
 use ward_vm::{BackendKind, Config};
 
 use crate::runtimes::forwarder;
-
-const ALICE: Address = Address([0xa1; 32]);
-const BOB: Address = Address([0xb0; 32]);
-const CAROL: Address = Address([0xca; 32]);
+use crate::{ALICE, BOB, CAROL};
 
 /// A Ward contract that outputs "wasm:" and its input.
 const ECHO: &str = r#"(module

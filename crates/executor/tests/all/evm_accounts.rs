@@ -11,12 +11,11 @@
 
 #![allow(clippy::unwrap_used, reason = "test")]
 
+use crate::ALICE;
 use ward_executor::{Executor, Payload, Tx};
 use ward_primitives::{Address, CodeKind, Hash32, RuntimeName};
 use ward_state::{ChangeSet, ContractInfo, MemoryStore, Receipt, StateRead};
 use ward_vm::{BackendKind, CodeHash};
-
-const ALICE: Address = Address([0xa1; 32]);
 
 /// A chain on `kind` whose genesis holds `contracts` (EVM code at 20-byte
 /// addresses, with the runtime's `nonce` entry when given) and `nonces`

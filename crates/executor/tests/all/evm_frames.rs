@@ -13,12 +13,12 @@
 
 use std::collections::BTreeMap;
 
+use crate::ALICE;
 use ward_executor::{Deploy, Executor, Payload, Tx};
 use ward_primitives::{Address, CodeKind, RuntimeName};
 use ward_state::{MemoryStore, Receipt, StateRead};
 use ward_vm::BackendKind;
 
-const ALICE: Address = Address([0xa1; 32]);
 /// An account without code whose balance the probes read.
 const X: [u8; 20] = [0x0b; 20];
 

@@ -10,13 +10,12 @@
 
 #![allow(clippy::unwrap_used, reason = "test")]
 
-use ward_primitives::{Address, CodeKind, RuntimeName};
+use ward_primitives::{CodeKind, RuntimeName};
 use ward_testkit::evm::{calldata, creation, keccak, precompile_call, precompile_inputs, word};
 use ward_vm::BackendKind;
 
+use crate::ALICE;
 use crate::evm::Chain;
-
-const ALICE: Address = Address([0xa1; 32]);
 
 /// What the point evaluation returns when a proof verifies: the blob's
 /// field elements (4 096) and the scalar field's modulus.

@@ -10,6 +10,7 @@
 
 use std::sync::Arc;
 
+use crate::ALICE;
 use ward_executor::{ChainLimits, Deploy, Executor, Payload, Runtimes, Tx};
 use ward_primitives::{Address, CodeKind, RuntimeName};
 use ward_state::MemoryStore;
@@ -17,8 +18,6 @@ use ward_testkit::evm::{
     GAS_RATE, calldata, creation, precompile_call, precompile_inputs, runtime, word,
 };
 use ward_vm::{BackendKind, Config, Metering};
-
-const ALICE: Address = Address([0xa1; 32]);
 
 fn chain(metering: Metering) -> (Executor<MemoryStore>, Address) {
     let config = Config::default();

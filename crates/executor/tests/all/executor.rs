@@ -12,6 +12,7 @@ use ward_primitives::{Address, Hash32};
 use ward_state::{MemoryStore, Receipt, RedbStore, StateCommit, StateRead};
 use ward_vm::{BackendKind, Config};
 
+use crate::ALICE;
 use crate::calls::{PROXY, proxy_input};
 
 /// A counter: `deploy` stores the initial count from its input (8 bytes LE,
@@ -47,8 +48,6 @@ pub(crate) const COUNTER: &str = r#"(module
     (if (i32.eq (i32.load (i32.const 64)) (i32.const 0x6e697073)) ;; "spin"
       (then (loop $l (br $l))))
     (call $out (i32.const 32) (i32.const 8))))"#;
-
-const ALICE: Address = Address([0xa1; 32]);
 
 fn backend(kind: BackendKind) -> Arc<dyn ward_vm::Backend> {
     ward_testkit::backend(kind, &Config::default())

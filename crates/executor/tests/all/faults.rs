@@ -15,6 +15,7 @@
 
 use std::sync::Arc;
 
+use crate::{ALICE, BOB, CAROL};
 use ward_executor::{Deploy, ExecError, Executor, Payload, Tx, contract_address};
 use ward_primitives::{Address, Hash32};
 use ward_sdk::codec::{call_input, encode};
@@ -25,9 +26,6 @@ use ward_state::{
 use ward_testkit::contracts;
 use ward_vm::{BackendKind, CacheOptions, CodeHash, Config, ModuleCache};
 
-const ALICE: Address = Address([0xa1; 32]);
-const BOB: Address = Address([0xb0; 32]);
-const CAROL: Address = Address([0xca; 32]);
 const GAS: u64 = 10_000_000;
 const DEPLOY_GAS: u64 = 100_000_000;
 const TIME: u64 = 1_700_000_000;

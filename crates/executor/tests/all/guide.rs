@@ -7,12 +7,10 @@
 
 use std::sync::Arc;
 
+use crate::{ALICE, BOB};
 use ward_executor::{Deploy, Executor, Payload, Runtimes, Tx};
-use ward_primitives::{Address, CodeKind, RuntimeName};
+use ward_primitives::{CodeKind, RuntimeName};
 use ward_vm::BackendKind;
-
-const ALICE: Address = Address([0xa1; 32]);
-const BOB: Address = Address([0xb0; 32]);
 
 type Result<T = (), E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
 

@@ -8,12 +8,11 @@
 
 use std::sync::Arc;
 
+use crate::ALICE;
 use ward_executor::{Deploy, Executor, Payload, Tx};
 use ward_primitives::Address;
 use ward_state::{MemoryStore, Receipt};
 use ward_vm::{BackendKind, Config, CostSchedule, Policy};
-
-const ALICE: Address = Address([0xa1; 32]);
 
 /// Calls the contract whose address is the first 32 bytes of its input
 /// with the gas in the next 8, and outputs the call's status (4 bytes).

@@ -32,6 +32,11 @@ mod value;
 mod wasi;
 mod wasi_reactor;
 
+/// The accounts the tests send from and to.
+pub(crate) const ALICE: ward_primitives::Address = ward_primitives::Address([0xa1; 32]);
+pub(crate) const BOB: ward_primitives::Address = ward_primitives::Address([0xb0; 32]);
+pub(crate) const CAROL: ward_primitives::Address = ward_primitives::Address([0xca; 32]);
+
 /// Runs `scenario` on each backend and asserts that both give the same
 /// result (status, output, gas, state: whatever the scenario returns),
 /// which it returns.

@@ -13,9 +13,8 @@ use ward_state::{MemoryStore, Receipt, StateRead};
 use ward_testkit::contracts;
 use ward_vm::{BackendKind, Config};
 
+use crate::ALICE;
 use crate::contracts::sum_program;
-
-const ALICE: Address = Address([0xa1; 32]);
 
 /// A Ward contract that calls the contract at the first 32 bytes of its
 /// input with the rest and `ward.call`'s `flags` (0 a call, 2 a delegate

@@ -14,10 +14,7 @@ use ward_testkit::evm::creation;
 use ward_vm::BackendKind;
 
 use crate::evm::Chain;
-
-const ALICE: Address = Address([0xa1; 32]);
-const BOB: Address = Address([0xb0; 32]);
-const CAROL: Address = Address([0xca; 32]);
+use crate::{ALICE, BOB, CAROL};
 
 /// An address as Solidity sees it: its last 20 bytes.
 fn eth(address: Address) -> Address {

@@ -7,15 +7,13 @@
 
 use std::sync::Arc;
 
+use crate::{ALICE, BOB};
 use ward_chain::tx::VerifiedTx;
 use ward_executor::{Access, CallKind, Deploy, Executor, Payload, Trace, Tx};
 use ward_primitives::Address;
 use ward_sdk::codec::{call_input, encode};
 use ward_state::{MemoryStore, StateRead};
 use ward_vm::{BackendKind, Config, ErrorKind, Status};
-
-const ALICE: Address = Address([0xa1; 32]);
-const BOB: Address = Address([0xb0; 32]);
 
 /// One hop of a chain of calls: input = its revert flag (1 byte), then for
 /// each callee below it its address (32 bytes) and flag. Writes "seen",

@@ -7,12 +7,12 @@
 
 use std::{collections::BTreeMap, sync::Arc};
 
+use crate::ALICE;
 use ward_executor::{Deploy, Executor, Payload, Tx, contract_address};
 use ward_primitives::{Address, Hash32};
 use ward_state::{MemoryStore, Receipt, StateRead};
 use ward_vm::{BackendKind, CodeHash, Config};
 
-const ALICE: Address = Address([0xa1; 32]);
 const GAS: u64 = 5_000_000;
 
 /// Calls or pays the contract whose address is the input's first 32

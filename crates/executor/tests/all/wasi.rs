@@ -7,12 +7,11 @@
 
 use std::sync::Arc;
 
+use crate::ALICE;
 use ward_executor::{Deploy, Executor, Payload, Tx};
 use ward_primitives::{Address, CodeKind};
 use ward_state::{MemoryStore, Receipt, StateRead};
 use ward_vm::{BackendKind, Config, ImportPolicy};
-
-const ALICE: Address = Address([0xa1; 32]);
 
 /// A WASI command that echoes stdin after "echo:", then the realtime clock
 /// (8 bytes LE) and 8 random bytes; stores stdin under "last" through the

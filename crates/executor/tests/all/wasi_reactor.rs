@@ -15,9 +15,8 @@ use ward_state::{MemoryStore, Receipt, StateRead};
 use ward_vm::BackendKind;
 
 use super::wasi::executor;
+use crate::{ALICE, BOB};
 
-const ALICE: Address = Address([0xa1; 32]);
-const BOB: Address = Address([0xb0; 32]);
 const TIME: u64 = 1_700_000_012;
 
 /// A deploy with gas for its bytes (the guestbook has Rust's `std`).

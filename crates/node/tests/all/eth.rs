@@ -115,6 +115,15 @@ fn balance(node: &Node, who: &str) -> u128 {
     quantity(&eth_ok(node, "eth_getBalance", json!([who, "latest"])))
 }
 
+/// `who`'s nonce at `block` (`eth_getTransactionCount`).
+fn nonce(node: &Node, who: &str, block: Value) -> u128 {
+    quantity(&eth_ok(
+        node,
+        "eth_getTransactionCount",
+        json!([who, block]),
+    ))
+}
+
 fn address_word(address: &[u8; 20]) -> [u8; 32] {
     let mut word = [0u8; 32];
     word[12..].copy_from_slice(address);
@@ -141,14 +150,7 @@ fn scenario(node: &Node) -> Vec<Value> {
     );
     assert_eq!(funded["status"], "ok", "{funded}");
     assert_eq!(balance(node, &alice.hex()), funds);
-    assert_eq!(
-        eth_ok(
-            node,
-            "eth_getTransactionCount",
-            json!([alice.hex(), "latest"])
-        ),
-        json!("0x0")
-    );
+    assert_eq!(nonce(node, &alice.hex(), json!("latest")), 0);
     // The Ward transaction shows with its sender's last 20 bytes.
     let ward_tx = eth_ok(node, "eth_getTransactionByHash", json!([funded["tx"]]));
     assert_eq!(
@@ -262,12 +264,8 @@ fn scenario(node: &Node) -> Vec<Value> {
         "transfer(address,uint256)",
         &[address_word(&alice.address), word(251)],
     );
-    let reverted = eth(
-        node,
-        "eth_call",
-        json!([{ "from": bob.hex(), "to": token, "data": hex_of(&too_much) }]),
-    )
-    .unwrap_err();
+    let request = json!({ "from": bob.hex(), "to": token, "data": hex_of(&too_much) });
+    let reverted = eth(node, "eth_call", json!([request])).unwrap_err();
     assert_eq!(reverted["code"], 3, "{reverted}");
     assert_eq!(
         reverted["message"],
@@ -275,12 +273,7 @@ fn scenario(node: &Node) -> Vec<Value> {
     );
     let data = reverted["data"].as_str().unwrap();
     assert!(data.starts_with("0x08c379a0"), "Error(string): {data}");
-    let estimate_error = eth(
-        node,
-        "eth_estimateGas",
-        json!([{ "from": bob.hex(), "to": token, "data": hex_of(&too_much) }]),
-    )
-    .unwrap_err();
+    let estimate_error = eth(node, "eth_estimateGas", json!([request])).unwrap_err();
     assert_eq!(estimate_error["code"], 3, "{estimate_error}");
 
     // Blocks and transactions.
@@ -310,23 +303,12 @@ fn scenario(node: &Node) -> Vec<Value> {
         ),
         Value::Null
     );
-    assert_eq!(
-        eth_ok(
-            node,
-            "eth_getTransactionCount",
-            json!([alice.hex(), "latest"])
-        ),
-        json!("0x2")
-    );
+    assert_eq!(nonce(node, &alice.hex(), json!("latest")), 2);
     // The nonce before the deploy, at the block of the funding transfer.
     let funded_block = eth_ok(node, "eth_getTransactionByHash", json!([funded["tx"]]));
     assert_eq!(
-        eth_ok(
-            node,
-            "eth_getTransactionCount",
-            json!([alice.hex(), funded_block["blockNumber"]])
-        ),
-        json!("0x0")
+        nonce(node, &alice.hex(), funded_block["blockNumber"].clone()),
+        0
     );
 
     // Refusals as geth words them.

@@ -139,17 +139,9 @@ fn every_method_answers_in_its_documented_shape() {
         ward_chain::tree::verify_storage(&root, &counter, b"zz", None, &proof).unwrap();
 
         // The storage range, one entry per page.
-        let page = ok(
-            &node,
-            "getStorageRange",
-            json!({ "address": counter.to_string(), "limit": 1 }),
-        );
+        let address = json!({ "address": counter.to_string() });
+        let (page, next) = two_pages(&node, "getStorageRange", address);
         assert_eq!(page["entries"][0]["key"], hex(b"last"));
-        let next = ok(
-            &node,
-            "getStorageRange",
-            json!({ "address": counter.to_string(), "limit": 1, "cursor": page["cursor"] }),
-        );
         assert_eq!(next["entries"][0]["key"], hex(b"n"));
         assert_eq!(next["cursor"], Value::Null);
 
@@ -233,17 +225,9 @@ fn every_method_answers_in_its_documented_shape() {
         });
         assert_eq!(receipt["status"], "ok", "{receipt}");
         // Two events now: paged one at a time.
-        let first = ok(
-            &node,
-            "getEvents",
-            json!({ "contract": counter.to_string(), "limit": 1 }),
-        );
+        let contract = json!({ "contract": counter.to_string() });
+        let (first, second) = two_pages(&node, "getEvents", contract);
         assert_eq!(first["events"][0]["data"], hex(b"aa"));
-        let second = ok(
-            &node,
-            "getEvents",
-            json!({ "contract": counter.to_string(), "limit": 1, "cursor": first["cursor"] }),
-        );
         assert_eq!(second["events"][0]["data"], hex(b"r"));
         assert_eq!(second["events"][0]["tx"], hash);
         assert_eq!(second["cursor"], Value::Null);
@@ -630,4 +614,13 @@ fn a_wasi_command_is_deployed_as_such_and_called_over_http() {
         assert!(unknown["address"].is_null(), "{unknown}");
     }
     assert_eq!(outputs[0], outputs[1]);
+}
+
+/// `method`'s first page of one with `params`, then the page after it
+/// (from the first's cursor).
+fn two_pages(node: &Node, method: &str, mut params: Value) -> (Value, Value) {
+    params["limit"] = json!(1);
+    let first = ok(node, method, params.clone());
+    params["cursor"] = first["cursor"].clone();
+    (first, ok(node, method, params))
 }

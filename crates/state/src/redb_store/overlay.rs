@@ -21,7 +21,7 @@ use std::{
     collections::BTreeMap,
     fs::File,
     io,
-    ops::Bound,
+    ops::{Bound, Range},
     sync::{Mutex, MutexGuard},
 };
 
@@ -109,6 +109,35 @@ impl Overlay {
     }
 }
 
+/// The blocks that `len` bytes from `offset` cover, in order: each
+/// block's index, where in it the bytes start, and which of the `len`
+/// bytes lie in it; `past_end` when they end past `view_len`.
+fn pieces(
+    offset: u64,
+    len: usize,
+    view_len: u64,
+    past_end: &'static str,
+) -> io::Result<impl Iterator<Item = (u64, usize, Range<usize>)>> {
+    let end = offset
+        .checked_add(len as u64)
+        .filter(|&end| end <= view_len)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, past_end))?;
+    let mut at = offset;
+    Ok(std::iter::from_fn(move || {
+        (at < end).then(|| {
+            let (index, start) = (at / BLOCK, at % BLOCK);
+            let n = (BLOCK - start).min(end - at);
+            let piece = (
+                index,
+                start as usize,
+                (at - offset) as usize..(at - offset + n) as usize,
+            );
+            at += n;
+            piece
+        })
+    }))
+}
+
 impl StorageBackend for Overlay {
     fn len(&self) -> io::Result<u64> {
         Ok(self.view()?.len)
@@ -116,21 +145,12 @@ impl StorageBackend for Overlay {
 
     fn read(&self, offset: u64, out: &mut [u8]) -> io::Result<()> {
         let view = self.view()?;
-        let end = offset
-            .checked_add(out.len() as u64)
-            .filter(|&end| end <= view.len)
-            .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "read past the end"))?;
-        let mut at = offset;
-        while at < end {
-            let index = at / BLOCK;
-            let start = at % BLOCK;
-            let n = (BLOCK - start).min(end - at);
-            let dest = &mut out[(at - offset) as usize..(at - offset + n) as usize];
+        for (index, start, range) in pieces(offset, out.len(), view.len, "read past the end")? {
+            let dest = &mut out[range];
             match view.blocks.get(&index) {
-                Some(block) => dest.copy_from_slice(&block[start as usize..(start + n) as usize]),
-                None => self.read_file_block(&view, index, start, dest)?,
+                Some(block) => dest.copy_from_slice(&block[start..start + dest.len()]),
+                None => self.read_file_block(&view, index, start as u64, dest)?,
             }
-            at += n;
         }
         Ok(())
     }
@@ -158,15 +178,7 @@ impl StorageBackend for Overlay {
 
     fn write(&self, offset: u64, data: &[u8]) -> io::Result<()> {
         let mut view = self.view()?;
-        let end = offset
-            .checked_add(data.len() as u64)
-            .filter(|&end| end <= view.len)
-            .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "write past the end"))?;
-        let mut at = offset;
-        while at < end {
-            let index = at / BLOCK;
-            let start = at % BLOCK;
-            let n = (BLOCK - start).min(end - at);
+        for (index, start, range) in pieces(offset, data.len(), view.len, "write past the end")? {
             if !view.blocks.contains_key(&index) {
                 if (view.blocks.len() as u64 + 1) * BLOCK > self.budget() {
                     return Err(Overlay::too_much("writing to the view"));
@@ -176,10 +188,9 @@ impl StorageBackend for Overlay {
                 view.blocks.insert(index, block);
             }
             if let Some(block) = view.blocks.get_mut(&index) {
-                let src = &data[(at - offset) as usize..(at - offset + n) as usize];
-                block[start as usize..(start + n) as usize].copy_from_slice(src);
+                let src = &data[range];
+                block[start..start + src.len()].copy_from_slice(src);
             }
-            at += n;
         }
         Ok(())
     }

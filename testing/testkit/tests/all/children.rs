@@ -289,12 +289,7 @@ fn a_guest_runs_a_child_through_the_vm_functions_on_both_backends() {
     ward_testkit::assert_agree(&runs);
     let run = &runs[0];
     assert_eq!(run.outcome.status, ward_vm::Status::Ok, "{run:?}");
-    let words: Vec<i64> = run
-        .outcome
-        .output
-        .chunks_exact(8)
-        .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
-        .collect();
+    let words = crate::numbers(&run.outcome.output, i64::from_le_bytes);
     use ward_abi::vm;
     assert_eq!(
         words,

@@ -350,12 +350,7 @@ fn memory_and_table_limits_hold() {
     );
     let run = run_both(&backends, &grow, b"");
     assert_eq!(run.outcome.status, Status::Ok, "{:?}", run.outcome);
-    let words: Vec<i32> = run
-        .outcome
-        .output
-        .chunks(4)
-        .map(|c| i32::from_le_bytes(c.try_into().unwrap()))
-        .collect();
+    let words = crate::numbers(&run.outcome.output, i32::from_le_bytes);
     assert_eq!(words, [1, -1, -1, 2, -1]);
     let oversized = vec![0u8; (Limits::default().max_module_bytes + 1) as usize];
     rejected(&oversized, ErrorKind::LimitExceeded);

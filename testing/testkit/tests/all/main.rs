@@ -20,3 +20,19 @@ mod syscalls;
 mod system;
 mod testdata;
 mod wasi;
+
+/// `bytes` as little-endian numbers of `N` bytes each, read by `from`
+/// (the type's `from_le_bytes`); a length that is no multiple of `N`
+/// fails the test.
+pub(crate) fn numbers<const N: usize, T>(bytes: &[u8], from: fn([u8; N]) -> T) -> Vec<T> {
+    assert_eq!(
+        bytes.len() % N,
+        0,
+        "{} bytes are no {N}-byte numbers",
+        bytes.len()
+    );
+    bytes
+        .chunks(N)
+        .map(|c| from(c.try_into().unwrap()))
+        .collect()
+}

@@ -340,12 +340,7 @@ fn simd_is_classified_like_scalar_code_and_obeys_the_float_policy() {
            (call $out (i32.const 0) (i32.const 32))))"#;
     let out = run(FloatPolicy::Canonicalize, lane_nan);
     assert_eq!(out.outcome.status, Status::Ok, "{:?}", out.outcome);
-    let words: Vec<u32> = out
-        .outcome
-        .output
-        .chunks(4)
-        .map(|w| u32::from_le_bytes(w.try_into().unwrap()))
-        .collect();
+    let words = crate::numbers(&out.outcome.output, u32::from_le_bytes);
     assert_eq!(
         words,
         [

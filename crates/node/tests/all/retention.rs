@@ -23,7 +23,7 @@ use ward_vm::BackendKind;
 
 use super::{
     ok,
-    replicas::{CHAIN, Snapshotting, bump, height, send, snapshotting, until},
+    replicas::{CHAIN, Snapshotting, bump, height, reached, send, snapshotting, until},
 };
 
 /// etcd's quota in the test.
@@ -142,7 +142,7 @@ fn a_cluster_stays_within_etcds_quota_and_a_replica_joins_by_state_sync() {
     let top = height(&a);
     let nodes = [&a, &b, &c, &d];
     until("every replica applies every block", || {
-        nodes.iter().all(|n| height(n) >= top)
+        nodes.iter().all(|n| reached(n, top))
     });
     // The log was compacted: its first entry is far above block 1.
     let first = tokio::runtime::Runtime::new().unwrap().block_on(async {

@@ -11,7 +11,7 @@ use ward_vm::BackendKind;
 
 use super::{
     ok,
-    replicas::{Snapshotting, bump, height, send, snapshotting, until},
+    replicas::{Snapshotting, bump, height, reached, send, snapshotting, until},
 };
 
 fn snapshots_of(node: &Node) -> Vec<u64> {
@@ -78,7 +78,7 @@ fn an_empty_replica_state_syncs_around_a_bad_chunk_and_agrees() {
     }
     // c restored a snapshot (it never held block 1) and caught up.
     let top = height(&a);
-    until("c catches up", || height(&c) >= top && height(&b) >= top);
+    until("c catches up", || reached(&c, top) && reached(&b, top));
     assert_eq!(
         super::error_kind(&c, "getBlock", json!({ "height": 1 })),
         "pruned"
@@ -137,7 +137,7 @@ fn a_joiner_started_while_etcd_stalls_waits_for_it() {
     let b = joining.join().expect("the joiner starts once etcd answers");
     send(&a, 1, 0, bump(counter, b"after"), true);
     let top = height(&a);
-    until("b catches up", || height(&b) >= top);
+    until("b catches up", || reached(&b, top));
     for h in 1..=top {
         let root = |n: &Node| ok(n, "getBlock", json!({ "height": h }))["state_root"].clone();
         assert_eq!(root(&b), root(&a), "block {h}");

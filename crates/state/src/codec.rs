@@ -18,11 +18,16 @@ use crate::{BlockRecord, ContractInfo, Event, Header, Receipt, StateError};
 /// [`StateError::Corrupt`] when the bytes are not one number.
 pub(crate) fn tree_number<T: Decode + Default>(bytes: Option<Vec<u8>>) -> Result<T, StateError> {
     bytes.map_or(Ok(T::default()), |bytes| {
-        T::from_bytes(&bytes).map_err(|e| StateError::Corrupt {
-            table: "tree_values",
-            message: e.0,
-        })
+        T::from_bytes(&bytes).map_err(corrupt("tree_values"))
     })
+}
+
+/// What a record of `table` that does not decode is: [`StateError::Corrupt`].
+pub(crate) fn corrupt(table: &'static str) -> impl Fn(CodecError) -> StateError {
+    move |e| StateError::Corrupt {
+        table,
+        message: e.0,
+    }
 }
 
 impl Encode for ContractInfo {

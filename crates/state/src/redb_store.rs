@@ -67,6 +67,7 @@ use ward_primitives::{Address, Hash32};
 
 use batch::{Place, store_batch, unpack};
 
+use crate::codec::corrupt;
 use crate::{ChangeSet, Decode, Encode, Entries, Receipt, StateCommit, StateError};
 
 const META: TableDefinition<'static, &'static str, u64> = TableDefinition::new("meta");
@@ -125,13 +126,6 @@ pub struct RedbStore {
     damaged: AtomicBool,
     /// The chain it forks, once [`RedbStore::fork_from`] said so.
     fork: std::sync::OnceLock<fork::Fork>,
-}
-
-fn corrupt(table: &'static str) -> impl Fn(crate::CodecError) -> StateError {
-    move |e| StateError::Corrupt {
-        table,
-        message: e.0,
-    }
 }
 
 /// `address ++ key`: one contract's entries are contiguous and in key order.

@@ -62,10 +62,7 @@ impl<S: StateRead> StateRead for Snapshot<S> {
     fn contract(&self, address: &Address) -> Result<Option<ContractInfo>, StateError> {
         self.value(StateKey::Contract(address))?
             .map(|bytes| {
-                ContractInfo::from_bytes(&bytes).map_err(|e| StateError::Corrupt {
-                    table: "tree_values",
-                    message: e.0,
-                })
+                ContractInfo::from_bytes(&bytes).map_err(crate::codec::corrupt("tree_values"))
             })
             .transpose()
     }
